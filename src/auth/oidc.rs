@@ -1,0 +1,177 @@
+//! OpenID Connect sign-in: authorization-code flow with PKCE, state and nonce.
+//!
+//! Discovery documents are fetched on first use and kept, so a provider that is
+//! down at start-up does not stop Gatehouse; sign-in says so until it is back.
+
+use std::collections::HashMap;
+
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, TokenResponse,
+};
+use tokio::sync::RwLock;
+
+use super::session::PendingSignIn;
+use crate::config::OidcProvider;
+use crate::service::sign_in::VerifiedClaims;
+
+/// Why a sign-in could not finish. The text is shown to the person.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("The identity provider could not be reached: {0}")]
+    Unreachable(String),
+    #[error("The identity provider refused to complete the sign-in ({0}). Start again.")]
+    Exchange(String),
+    #[error("The identity provider's answer could not be verified ({0}), so you were not signed in.")]
+    Verification(String),
+}
+
+pub struct Oidc {
+    providers: Vec<OidcProvider>,
+    redirect_uri: String,
+    http: openidconnect::reqwest::Client,
+    metadata: RwLock<HashMap<String, CoreProviderMetadata>>,
+}
+
+impl Oidc {
+    pub fn new(providers: Vec<OidcProvider>, redirect_uri: String) -> anyhow::Result<Oidc> {
+        let http = openidconnect::reqwest::Client::builder()
+            // Following redirects from the token endpoint would open SSRF holes.
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(15))
+            .build()?;
+        Ok(Oidc {
+            providers,
+            redirect_uri,
+            http,
+            metadata: RwLock::new(HashMap::new()),
+        })
+    }
+
+    pub fn providers(&self) -> &[OidcProvider] {
+        &self.providers
+    }
+
+    pub fn provider(&self, name: &str) -> Option<&OidcProvider> {
+        self.providers.iter().find(|p| p.name == name)
+    }
+
+    async fn client(
+        &self,
+        p: &OidcProvider,
+    ) -> Result<
+        CoreClient<
+            openidconnect::EndpointSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointMaybeSet,
+            openidconnect::EndpointMaybeSet,
+        >,
+        SignInError,
+    > {
+        let cached = self.metadata.read().await.get(&p.name).cloned();
+        let metadata = match cached {
+            Some(m) => m,
+            None => {
+                // The issuer is compared exactly with the discovery document's,
+                // so keep it as configured (no added trailing slash).
+                let issuer_text = p.issuer.as_str().trim_end_matches('/').to_string();
+                let issuer = IssuerUrl::new(issuer_text).map_err(|e| SignInError::Unreachable(e.to_string()))?;
+                let m = CoreProviderMetadata::discover_async(issuer, &self.http)
+                    .await
+                    .map_err(|e| SignInError::Unreachable(error_chain(&e)))?;
+                self.metadata.write().await.insert(p.name.clone(), m.clone());
+                m
+            }
+        };
+        let redirect = RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| SignInError::Unreachable(e.to_string()))?;
+        Ok(CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(p.client_id.clone()),
+            Some(ClientSecret::new(p.client_secret.expose().clone())),
+        )
+        .set_redirect_uri(redirect))
+    }
+
+    /// Builds the provider's authorization URL and what the callback must match.
+    pub async fn start(&self, p: &OidcProvider, next: &str) -> Result<(String, PendingSignIn), SignInError> {
+        let client = self.client(p).await?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("profile".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        Ok((
+            url.to_string(),
+            PendingSignIn {
+                provider: p.name.clone(),
+                state: state.secret().clone(),
+                nonce: nonce.secret().clone(),
+                pkce_verifier: verifier.secret().clone(),
+                next: next.to_string(),
+            },
+        ))
+    }
+
+    /// Redeems the code and verifies the ID token (signature, issuer, audience, expiry, nonce).
+    pub async fn finish(&self, p: &OidcProvider, pending: &PendingSignIn, code: &str) -> Result<VerifiedClaims, SignInError> {
+        let client = self.client(p).await?;
+        let token = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .map_err(|e| SignInError::Exchange(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| SignInError::Exchange(token_error_text(&e)))?;
+        let id_token = token
+            .id_token()
+            .ok_or_else(|| SignInError::Verification("no ID token was returned".into()))?;
+        let verifier = client.id_token_verifier();
+        let claims = id_token
+            .claims(&verifier, &Nonce::new(pending.nonce.clone()))
+            .map_err(|e| SignInError::Verification(e.to_string()))?;
+        let localized = |c: Option<&openidconnect::LocalizedClaim<_>>| -> Option<String> {
+            c.and_then(|l: &openidconnect::LocalizedClaim<openidconnect::EndUserName>| l.get(None))
+                .map(|v| v.as_str().to_string())
+        };
+        Ok(VerifiedClaims {
+            issuer: claims.issuer().as_str().to_string(),
+            subject: claims.subject().as_str().to_string(),
+            email: claims.email().map(|e| e.as_str().to_string()),
+            email_verified: claims.email_verified(),
+            name: localized(claims.name()),
+            given_name: claims
+                .given_name()
+                .and_then(|l| l.get(None))
+                .map(|v| v.as_str().to_string()),
+            family_name: claims
+                .family_name()
+                .and_then(|l| l.get(None))
+                .map(|v| v.as_str().to_string()),
+        })
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn token_error_text<RE: std::error::Error + 'static, T: openidconnect::ErrorResponse + 'static>(
+    e: &openidconnect::RequestTokenError<RE, T>,
+) -> String {
+    match e {
+        openidconnect::RequestTokenError::ServerResponse(r) => r.to_string(),
+        other => error_chain(other),
+    }
+}

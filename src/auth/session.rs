@@ -1,0 +1,95 @@
+//! Typed access to the session cookie's contents.
+
+use actix_session::Session;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::ids::UserId;
+
+const USER_ID: &str = "uid";
+const CSRF: &str = "csrf";
+const PENDING_SIGN_IN: &str = "oidc";
+const FLASH: &str = "flash";
+
+/// A sign-in started here and not yet finished: what the callback must match.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub provider: String,
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub next: String,
+}
+
+/// A one-time message shown on the next page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: String,
+    pub message: String,
+}
+
+pub struct TypedSession(pub Session);
+
+impl TypedSession {
+    pub fn user_id(&self) -> Option<UserId> {
+        self.0
+            .get::<String>(USER_ID)
+            .ok()
+            .flatten()
+            .and_then(|s| UserId::parse(&s))
+    }
+
+    /// Signs the user in: a new session id, so a token planted before sign-in is useless.
+    pub fn sign_in(&self, user: &UserId) {
+        self.0.renew();
+        self.0.remove(PENDING_SIGN_IN);
+        let _ = self.0.insert(USER_ID, user.as_str());
+        let _ = self.0.insert(CSRF, super::csrf::new_token());
+    }
+
+    pub fn sign_out(&self) {
+        self.0.purge();
+    }
+
+    /// The CSRF token of this session, created on first use.
+    pub fn csrf_token(&self) -> String {
+        if let Ok(Some(t)) = self.0.get::<String>(CSRF) {
+            return t;
+        }
+        let t = super::csrf::new_token();
+        let _ = self.0.insert(CSRF, &t);
+        t
+    }
+
+    pub fn existing_csrf_token(&self) -> Option<String> {
+        self.0.get::<String>(CSRF).ok().flatten()
+    }
+
+    pub fn set_pending_sign_in(&self, p: &PendingSignIn) {
+        let _ = self.0.insert(PENDING_SIGN_IN, p);
+    }
+
+    /// Takes the pending sign-in out: a callback can use it once only.
+    pub fn take_pending_sign_in(&self) -> Option<PendingSignIn> {
+        let p = self.0.get::<PendingSignIn>(PENDING_SIGN_IN).ok().flatten();
+        self.0.remove(PENDING_SIGN_IN);
+        p
+    }
+
+    pub fn flash(&self, kind: &str, message: impl Into<String>) {
+        let _ = self.0.insert(
+            FLASH,
+            Flash {
+                kind: kind.into(),
+                message: message.into(),
+            },
+        );
+    }
+
+    pub fn take_flash(&self) -> Option<Flash> {
+        let f = self.0.get::<Flash>(FLASH).ok().flatten();
+        if f.is_some() {
+            self.0.remove(FLASH);
+        }
+        f
+    }
+}

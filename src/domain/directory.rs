@@ -1,0 +1,220 @@
+//! Groups, applications and sites: the built-in resources people get access to.
+
+use super::validation::{FieldErrors, optional_long_text, optional_text, required_text};
+
+pub const NAME_MAX: usize = 256;
+pub const DESCRIPTION_MAX: usize = 2000;
+
+/// The kind of group. Teams are Microsoft 365 groups with a team; all three
+/// have the roles Member and Owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupType {
+    Security,
+    Microsoft365,
+    Team,
+}
+
+impl GroupType {
+    pub const ALL: [GroupType; 3] = [GroupType::Security, GroupType::Microsoft365, GroupType::Team];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupType::Security => "security",
+            GroupType::Microsoft365 => "microsoft365",
+            GroupType::Team => "team",
+        }
+    }
+    pub fn parse(s: &str) -> Option<GroupType> {
+        GroupType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupType::Security => "Security group",
+            GroupType::Microsoft365 => "Microsoft 365 group",
+            GroupType::Team => "Team",
+        }
+    }
+}
+
+/// A group role a person can hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupRole {
+    Member,
+    Owner,
+}
+
+impl GroupRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupRole::Member => "member",
+            GroupRole::Owner => "owner",
+        }
+    }
+    pub fn parse(s: &str) -> Option<GroupRole> {
+        match s {
+            "member" => Some(GroupRole::Member),
+            "owner" => Some(GroupRole::Owner),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupRole::Member => "Member",
+            GroupRole::Owner => "Owner",
+        }
+    }
+}
+
+/// The fixed roles of a site, as SharePoint names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SiteRole {
+    Member,
+    Owner,
+    Visitor,
+}
+
+impl SiteRole {
+    pub const ALL: [SiteRole; 3] = [SiteRole::Member, SiteRole::Owner, SiteRole::Visitor];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteRole::Member => "member",
+            SiteRole::Owner => "owner",
+            SiteRole::Visitor => "visitor",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SiteRole> {
+        SiteRole::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SiteRole::Member => "SharePoint Member",
+            SiteRole::Owner => "SharePoint Owner",
+            SiteRole::Visitor => "SharePoint Visitor",
+        }
+    }
+}
+
+/// The role an application without roles of its own grants.
+pub const DEFAULT_ACCESS_ROLE: &str = "Default Access";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupProfile {
+    pub display_name: String,
+    pub description: Option<String>,
+    pub group_type: GroupType,
+}
+
+impl GroupProfile {
+    pub fn parse(name: &str, description: &str, group_type: &str) -> Result<GroupProfile, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
+        let description = e.check("description", optional_long_text(description, "Description", DESCRIPTION_MAX));
+        let group_type = GroupType::parse(group_type);
+        if group_type.is_none() {
+            e.add("group_type", "Choose a group type.");
+        }
+        match (display_name, description, group_type) {
+            (Some(display_name), Some(description), Some(group_type)) if e.is_empty() => Ok(GroupProfile {
+                display_name,
+                description,
+                group_type,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApplicationProfile {
+    pub display_name: String,
+    pub description: Option<String>,
+    /// Role names in the order given; empty means the app grants "Default Access".
+    pub roles: Vec<String>,
+}
+
+impl ApplicationProfile {
+    /// Roles are one per line.
+    pub fn parse(name: &str, description: &str, roles: &str) -> Result<ApplicationProfile, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
+        let description = e.check("description", optional_long_text(description, "Description", DESCRIPTION_MAX));
+        let roles = e.check("roles", parse_role_lines(roles));
+        match (display_name, description, roles) {
+            (Some(display_name), Some(description), Some(roles)) if e.is_empty() => Ok(ApplicationProfile {
+                display_name,
+                description,
+                roles,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+fn parse_role_lines(text: &str) -> Result<Vec<String>, String> {
+    let mut roles: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let Some(role) = optional_text(line, "A role name", 120)? else {
+            continue;
+        };
+        if roles.iter().any(|r| r.eq_ignore_ascii_case(&role)) {
+            return Err(format!("The role `{role}` is listed twice."));
+        }
+        roles.push(role);
+    }
+    Ok(roles)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteProfile {
+    pub display_name: String,
+    pub description: Option<String>,
+    pub url: String,
+}
+
+impl SiteProfile {
+    pub fn parse(name: &str, description: &str, url: &str) -> Result<SiteProfile, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
+        let description = e.check("description", optional_long_text(description, "Description", DESCRIPTION_MAX));
+        let url = e.check("url", parse_site_url(url));
+        match (display_name, description, url) {
+            (Some(display_name), Some(description), Some(url)) if e.is_empty() => Ok(SiteProfile {
+                display_name,
+                description,
+                url,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+fn parse_site_url(raw: &str) -> Result<String, String> {
+    let v = required_text(raw, "Site address", 2000)?;
+    match url::Url::parse(&v) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(v),
+        _ => Err("Site address must be an https:// address.".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn application_roles_are_one_per_line_and_unique() {
+        let p = ApplicationProfile::parse("Slack", "", "Owner\nUser\n\nmsiam_access").unwrap();
+        assert_eq!(p.roles, vec!["Owner", "User", "msiam_access"]);
+        let e = ApplicationProfile::parse("Slack", "", "User\nuser").unwrap_err();
+        assert!(e.get("roles").unwrap().contains("twice"));
+    }
+
+    #[test]
+    fn site_needs_a_web_address() {
+        assert!(SiteProfile::parse("Marketing", "", "https://contoso.sharepoint.com/sites/marketing").is_ok());
+        assert!(SiteProfile::parse("Marketing", "", "javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn group_type_must_be_known() {
+        assert!(GroupProfile::parse("G", "", "distribution").unwrap_err().get("group_type").is_some());
+    }
+}

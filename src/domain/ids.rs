@@ -1,0 +1,48 @@
+//! Object identifiers: UUIDs, as Graph uses, kept as their canonical text.
+
+use std::fmt;
+
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new() -> Self {
+                $name(Uuid::new_v4().to_string())
+            }
+            /// Parses text from a URL or form; only canonical UUIDs are ids.
+            pub fn parse(s: &str) -> Option<Self> {
+                Uuid::parse_str(s.trim()).ok().map(|u| $name(u.to_string()))
+            }
+            /// Wraps a value read back from storage.
+            pub fn from_stored(s: String) -> Self {
+                $name(s)
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(UserId);
+id_type!(GroupId);
+id_type!(ApplicationId);
+id_type!(AppRoleId);
+id_type!(SiteId);

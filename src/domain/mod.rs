@@ -1,0 +1,7 @@
+//! Pure types and rules. No SQL, no HTTP.
+
+pub mod audit;
+pub mod directory;
+pub mod ids;
+pub mod user;
+pub mod validation;

@@ -1,0 +1,300 @@
+//! Users of the directory: members and guests.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::ids::UserId;
+use super::validation::{FieldErrors, optional_text, required_text};
+
+/// A mail address, lower-cased for comparison but kept as typed for display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, String> {
+        let v = raw.trim();
+        if v.is_empty() {
+            return Err("Email is required.".into());
+        }
+        if v.len() > 254 {
+            return Err("Email must be at most 254 characters.".into());
+        }
+        let Some((local, domain)) = v.rsplit_once('@') else {
+            return Err("Email must look like name@example.com.".into());
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        let local_ok = !local.is_empty()
+            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',');
+        if !domain_ok || !local_ok {
+            return Err("Email must look like name@example.com.".into());
+        }
+        Ok(Email(v.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn normalized(&self) -> String {
+        self.0.to_lowercase()
+    }
+    pub fn domain(&self) -> String {
+        self.0.rsplit_once('@').map(|(_, d)| d.to_lowercase()).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Graph `userType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserType {
+    Member,
+    Guest,
+}
+
+impl UserType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserType::Member => "member",
+            UserType::Guest => "guest",
+        }
+    }
+    pub fn parse(s: &str) -> Option<UserType> {
+        match s {
+            "member" => Some(UserType::Member),
+            "guest" => Some(UserType::Guest),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            UserType::Member => "Member",
+            UserType::Guest => "Guest",
+        }
+    }
+}
+
+/// Whether the user may sign in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserState {
+    Active,
+    Blocked,
+}
+
+impl UserState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserState::Active => "active",
+            UserState::Blocked => "blocked",
+        }
+    }
+    pub fn parse(s: &str) -> Option<UserState> {
+        match s {
+            "active" => Some(UserState::Active),
+            "blocked" => Some(UserState::Blocked),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: UserId,
+    pub user_type: UserType,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub email: String,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub manager_id: Option<UserId>,
+    pub custom_attributes: BTreeMap<String, String>,
+    pub state: UserState,
+}
+
+impl User {
+    pub fn is_guest(&self) -> bool {
+        self.user_type == UserType::Guest
+    }
+    pub fn is_blocked(&self) -> bool {
+        self.state == UserState::Blocked
+    }
+}
+
+/// The editable profile of a user, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserProfile {
+    pub user_type: UserType,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub email: Email,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub custom_attributes: BTreeMap<String, String>,
+    pub state: UserState,
+}
+
+/// What a user form sends, before validation.
+#[derive(Clone, Debug, Default)]
+pub struct UserInput {
+    pub user_type: String,
+    pub display_name: String,
+    pub given_name: String,
+    pub surname: String,
+    pub email: String,
+    pub job_title: String,
+    pub department: String,
+    pub custom_attributes: String,
+    pub state: String,
+}
+
+pub const NAME_MAX: usize = 256;
+
+/// Built-in attribute names; a custom attribute may not reuse them.
+pub const BUILT_IN_ATTRIBUTES: &[&str] = &[
+    "displayName",
+    "givenName",
+    "surname",
+    "mail",
+    "jobTitle",
+    "department",
+    "manager",
+    "userType",
+];
+
+impl UserProfile {
+    pub fn parse(input: &UserInput) -> Result<UserProfile, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let user_type = UserType::parse(&input.user_type);
+        if user_type.is_none() {
+            errors.add("user_type", "Choose member or guest.");
+        }
+        let state = if input.state.is_empty() {
+            Some(UserState::Active)
+        } else {
+            UserState::parse(&input.state)
+        };
+        if state.is_none() {
+            errors.add("state", "Choose active or blocked.");
+        }
+        let display_name = errors.check(
+            "display_name",
+            required_text(&input.display_name, "Display name", NAME_MAX),
+        );
+        let given_name = errors.check("given_name", optional_text(&input.given_name, "First name", NAME_MAX));
+        let surname = errors.check("surname", optional_text(&input.surname, "Last name", NAME_MAX));
+        let email = errors.check("email", Email::parse(&input.email));
+        let job_title = errors.check("job_title", optional_text(&input.job_title, "Job title", NAME_MAX));
+        let department = errors.check("department", optional_text(&input.department, "Department", NAME_MAX));
+        let custom_attributes = errors.check(
+            "custom_attributes",
+            parse_custom_attributes(&input.custom_attributes),
+        );
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        // Every Option is Some when no error was recorded.
+        match (user_type, state, display_name, given_name, surname, email, job_title, department, custom_attributes) {
+            (Some(user_type), Some(state), Some(display_name), Some(given_name), Some(surname), Some(email), Some(job_title), Some(department), Some(custom_attributes)) => Ok(UserProfile {
+                user_type,
+                display_name,
+                given_name,
+                surname,
+                email,
+                job_title,
+                department,
+                custom_attributes,
+                state,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// `name=value` per line; names are letters, digits and `_`, start with a letter.
+pub fn parse_custom_attributes(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(format!("Line {}: write each attribute as name=value.", n + 1));
+        };
+        let name = name.trim();
+        validate_attribute_name(name).map_err(|m| format!("Line {}: {m}", n + 1))?;
+        if BUILT_IN_ATTRIBUTES.iter().any(|b| b.eq_ignore_ascii_case(name)) {
+            return Err(format!("Line {}: `{name}` is a built-in attribute; use its own field.", n + 1));
+        }
+        if out.insert(name.to_string(), value.trim().to_string()).is_some() {
+            return Err(format!("Line {}: `{name}` is given twice.", n + 1));
+        }
+    }
+    Ok(out)
+}
+
+pub fn validate_attribute_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+    if !first_ok || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            "`{name}` is not an attribute name (letters, digits and _, starting with a letter, at most 64)."
+        ));
+    }
+    Ok(())
+}
+
+pub fn format_custom_attributes(attrs: &BTreeMap<String, String>) -> String {
+    attrs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_needs_a_domain_with_a_dot() {
+        assert!(Email::parse("a@b.test").is_ok());
+        assert!(Email::parse("a@b").is_err());
+        assert!(Email::parse("ab.test").is_err());
+        assert!(Email::parse("a b@c.test").is_err());
+        assert_eq!(Email::parse("A@Contoso.COM").unwrap().domain(), "contoso.com");
+    }
+
+    #[test]
+    fn custom_attributes_parse_line_by_line() {
+        let a = parse_custom_attributes("costCenter=42\n\nbadge = B-7").unwrap();
+        assert_eq!(a.get("costCenter").unwrap(), "42");
+        assert_eq!(a.get("badge").unwrap(), "B-7");
+        assert!(parse_custom_attributes("nonsense").is_err());
+        assert!(parse_custom_attributes("jobTitle=x").is_err());
+        assert!(parse_custom_attributes("a=1\na=2").is_err());
+        assert!(parse_custom_attributes("1a=1").is_err());
+    }
+
+    #[test]
+    fn profile_reports_each_bad_field() {
+        let e = UserProfile::parse(&UserInput {
+            user_type: "robot".into(),
+            email: "x".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.get("user_type").is_some());
+        assert!(e.get("display_name").is_some());
+        assert!(e.get("email").is_some());
+    }
+}

@@ -1,0 +1,85 @@
+//! Field-level validation messages, shown beside the field that caused them.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default, Clone)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_string()).or_insert_with(|| message.into());
+    }
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(|s| s.as_str())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter()
+    }
+    /// Runs a parse, recording its message under `field` on failure.
+    pub fn check<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(m) => {
+                self.add(field, m);
+                None
+            }
+        }
+    }
+    pub fn into_result(self) -> Result<(), FieldErrors> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+/// Trims; empty is an error naming `what`; longer than `max` characters is an error.
+pub fn required_text(value: &str, what: &str, max: usize) -> Result<String, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(format!("{what} is required."));
+    }
+    if v.chars().count() > max {
+        return Err(format!("{what} must be at most {max} characters."));
+    }
+    if v.chars().any(|c| c.is_control()) {
+        return Err(format!("{what} cannot contain control characters."));
+    }
+    Ok(v.to_string())
+}
+
+/// Trims; empty becomes `None`.
+pub fn optional_text(value: &str, what: &str, max: usize) -> Result<Option<String>, String> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        required_text(value, what, max).map(Some)
+    }
+}
+
+/// Like `optional_text`, but allows line breaks (descriptions).
+pub fn optional_long_text(value: &str, what: &str, max: usize) -> Result<Option<String>, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.chars().count() > max {
+        return Err(format!("{what} must be at most {max} characters."));
+    }
+    Ok(Some(v.replace("\r\n", "\n")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_text_trims_and_refuses_blank() {
+        assert_eq!(required_text("  a ", "Name", 5).unwrap(), "a");
+        assert_eq!(required_text("  ", "Name", 5).unwrap_err(), "Name is required.");
+        assert!(required_text("abcdef", "Name", 5).is_err());
+    }
+}

@@ -1,0 +1,489 @@
+//! Groups, applications with their app roles, and sites, with who holds which role.
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Page, Result, StoreError, contains_pattern, map_err, ts};
+use crate::domain::directory::{ApplicationProfile, GroupProfile, GroupRole, SiteProfile, SiteRole};
+use crate::domain::ids::{ApplicationId, AppRoleId, GroupId, SiteId, UserId};
+
+/// A row of a resource list (group, application or site).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResourceSummary {
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    /// Group type, site address, or the application's roles joined with ", ".
+    pub detail: Option<String>,
+    pub holders: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupRow {
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub group_type: String,
+}
+
+/// Someone holding a role on a resource.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Holder {
+    pub user_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: String,
+}
+
+async fn page_of(
+    conn: &mut Conn,
+    count_sql: &str,
+    list_sql: &str,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<ResourceSummary>> {
+    let pattern = contains_pattern(q);
+    let total: i64 = sqlx::query_scalar(count_sql)
+        .bind(&pattern)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let items = sqlx::query_as::<_, ResourceSummary>(list_sql)
+        .bind(&pattern)
+        .bind(per_page)
+        .bind(Page::<()>::offset(page, per_page))
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+// ---- groups ----
+
+pub async fn search_groups(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<Page<ResourceSummary>> {
+    page_of(
+        conn,
+        "SELECT COUNT(*) FROM groups WHERE name_lower LIKE $1 ESCAPE '\\'",
+        "SELECT g.id, g.display_name, g.description, g.group_type AS detail, \
+         (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id AND m.role = 'member') AS holders \
+         FROM groups g WHERE g.name_lower LIKE $1 ESCAPE '\\' ORDER BY g.name_lower LIMIT $2 OFFSET $3",
+        q,
+        page,
+        per_page,
+    )
+    .await
+}
+
+pub async fn get_group(conn: &mut Conn, id: &GroupId) -> Result<Option<GroupRow>> {
+    sqlx::query_as::<_, GroupRow>("SELECT id, display_name, description, group_type FROM groups WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)
+}
+
+pub async fn insert_group(conn: &mut Conn, id: &GroupId, p: &GroupProfile, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO groups (id, display_name, name_lower, description, group_type, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(id.as_str())
+    .bind(&p.display_name)
+    .bind(p.display_name.to_lowercase())
+    .bind(p.description.clone())
+    .bind(p.group_type.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn update_group(conn: &mut Conn, id: &GroupId, p: &GroupProfile, now: DateTime<Utc>) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE groups SET display_name = $2, name_lower = $3, description = $4, group_type = $5, updated_at = $6 \
+         WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(&p.display_name)
+    .bind(p.display_name.to_lowercase())
+    .bind(p.description.clone())
+    .bind(p.group_type.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn group_holders(conn: &mut Conn, id: &GroupId) -> Result<Vec<Holder>> {
+    sqlx::query_as::<_, Holder>(
+        "SELECT u.id AS user_id, u.display_name, u.email, m.role FROM group_members m \
+         JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY m.role DESC, lower(u.display_name)",
+    )
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Adds the role; returns false when the user already held it.
+pub async fn add_group_role(
+    conn: &mut Conn,
+    group: &GroupId,
+    user: &UserId,
+    role: GroupRole,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO group_members (group_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(group.as_str())
+    .bind(user.as_str())
+    .bind(role.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes the role; returns false when the user did not hold it.
+pub async fn remove_group_role(conn: &mut Conn, group: &GroupId, user: &UserId, role: GroupRole) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2 AND role = $3")
+        .bind(group.as_str())
+        .bind(user.as_str())
+        .bind(role.as_str())
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+// ---- applications ----
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AppRoleRow {
+    pub id: String,
+    pub display_name: String,
+    pub holders: i64,
+}
+
+pub async fn search_applications(
+    conn: &mut Conn,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<ResourceSummary>> {
+    // Role names are listed in a second, page-sized query: string aggregation
+    // is spelled differently on the two backends.
+    let mut page = page_of(
+        conn,
+        "SELECT COUNT(*) FROM applications WHERE name_lower LIKE $1 ESCAPE '\\'",
+        "SELECT a.id, a.display_name, a.description, NULL AS detail, \
+         (SELECT COUNT(*) FROM app_role_assignments x JOIN app_roles r ON r.id = x.app_role_id \
+          WHERE r.application_id = a.id) AS holders \
+         FROM applications a WHERE a.name_lower LIKE $1 ESCAPE '\\' ORDER BY a.name_lower LIMIT $2 OFFSET $3",
+        q,
+        page,
+        per_page,
+    )
+    .await?;
+    if page.items.is_empty() {
+        return Ok(page);
+    }
+    let placeholders: Vec<String> = (1..=page.items.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT application_id, display_name FROM app_roles WHERE application_id IN ({}) \
+         ORDER BY application_id, position",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for item in &page.items {
+        query = query.bind(item.id.clone());
+    }
+    let roles = query.fetch_all(conn).await.map_err(map_err)?;
+    for item in &mut page.items {
+        let names: Vec<&str> = roles
+            .iter()
+            .filter(|(app, _)| *app == item.id)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        item.detail = Some(if names.is_empty() {
+            crate::domain::directory::DEFAULT_ACCESS_ROLE.to_string()
+        } else {
+            names.join(", ")
+        });
+    }
+    Ok(page)
+}
+
+pub async fn get_application(conn: &mut Conn, id: &ApplicationId) -> Result<Option<ApplicationRow>> {
+    sqlx::query_as::<_, ApplicationRow>("SELECT id, display_name, description FROM applications WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)
+}
+
+pub async fn app_roles(conn: &mut Conn, id: &ApplicationId) -> Result<Vec<AppRoleRow>> {
+    sqlx::query_as::<_, AppRoleRow>(
+        "SELECT r.id, r.display_name, (SELECT COUNT(*) FROM app_role_assignments x WHERE x.app_role_id = r.id) \
+         AS holders FROM app_roles r WHERE r.application_id = $1 ORDER BY r.position",
+    )
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn application_holders(conn: &mut Conn, id: &ApplicationId) -> Result<Vec<Holder>> {
+    sqlx::query_as::<_, Holder>(
+        "SELECT u.id AS user_id, u.display_name, u.email, r.display_name AS role FROM app_role_assignments x \
+         JOIN app_roles r ON r.id = x.app_role_id JOIN users u ON u.id = x.user_id \
+         WHERE r.application_id = $1 ORDER BY r.position, lower(u.display_name)",
+    )
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn insert_application(
+    conn: &mut Conn,
+    id: &ApplicationId,
+    p: &ApplicationProfile,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO applications (id, display_name, name_lower, description, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(id.as_str())
+    .bind(&p.display_name)
+    .bind(p.display_name.to_lowercase())
+    .bind(p.description.clone())
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    sync_app_roles(conn, id, &p.roles).await
+}
+
+pub async fn update_application(
+    conn: &mut Conn,
+    id: &ApplicationId,
+    p: &ApplicationProfile,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE applications SET display_name = $2, name_lower = $3, description = $4, updated_at = $5 WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(&p.display_name)
+    .bind(p.display_name.to_lowercase())
+    .bind(p.description.clone())
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    sync_app_roles(conn, id, &p.roles).await
+}
+
+/// Makes the app's roles exactly `roles` (by case-insensitive name), keeping the
+/// ids of roles that stay so that assignments of them survive a rename of others.
+async fn sync_app_roles(conn: &mut Conn, app: &ApplicationId, roles: &[String]) -> Result<()> {
+    let existing = sqlx::query_as::<_, (String, String)>("SELECT id, name_lower FROM app_roles WHERE application_id = $1")
+        .bind(app.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    for (id, name_lower) in &existing {
+        if !roles.iter().any(|r| r.to_lowercase() == *name_lower) {
+            sqlx::query("DELETE FROM app_roles WHERE id = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        }
+    }
+    for (position, role) in roles.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO app_roles (id, application_id, display_name, name_lower, position) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (application_id, name_lower) DO UPDATE SET display_name = excluded.display_name, \
+             position = excluded.position",
+        )
+        .bind(AppRoleId::new().as_str())
+        .bind(app.as_str())
+        .bind(role)
+        .bind(role.to_lowercase())
+        .bind(position as i64)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+// ---- sites ----
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SiteRow {
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub url: String,
+}
+
+pub async fn search_sites(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<Page<ResourceSummary>> {
+    page_of(
+        conn,
+        "SELECT COUNT(*) FROM sites WHERE name_lower LIKE $1 ESCAPE '\\'",
+        "SELECT s.id, s.display_name, s.description, s.url AS detail, \
+         (SELECT COUNT(*) FROM site_members m WHERE m.site_id = s.id) AS holders \
+         FROM sites s WHERE s.name_lower LIKE $1 ESCAPE '\\' ORDER BY s.name_lower LIMIT $2 OFFSET $3",
+        q,
+        page,
+        per_page,
+    )
+    .await
+}
+
+pub async fn get_site(conn: &mut Conn, id: &SiteId) -> Result<Option<SiteRow>> {
+    sqlx::query_as::<_, SiteRow>("SELECT id, display_name, description, url FROM sites WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)
+}
+
+pub async fn insert_site(conn: &mut Conn, id: &SiteId, p: &SiteProfile, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sites (id, display_name, name_lower, description, url, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(id.as_str())
+    .bind(&p.display_name)
+    .bind(p.display_name.to_lowercase())
+    .bind(p.description.clone())
+    .bind(&p.url)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn update_site(conn: &mut Conn, id: &SiteId, p: &SiteProfile, now: DateTime<Utc>) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE sites SET display_name = $2, name_lower = $3, description = $4, url = $5, updated_at = $6 WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(&p.display_name)
+    .bind(p.display_name.to_lowercase())
+    .bind(p.description.clone())
+    .bind(&p.url)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn site_holders(conn: &mut Conn, id: &SiteId) -> Result<Vec<Holder>> {
+    sqlx::query_as::<_, Holder>(
+        "SELECT u.id AS user_id, u.display_name, u.email, m.role FROM site_members m \
+         JOIN users u ON u.id = m.user_id WHERE m.site_id = $1 ORDER BY m.role, lower(u.display_name)",
+    )
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn add_site_role(
+    conn: &mut Conn,
+    site: &SiteId,
+    user: &UserId,
+    role: SiteRole,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO site_members (site_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(site.as_str())
+    .bind(user.as_str())
+    .bind(role.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Adds an app role holding by role name; returns false when already held or no such role.
+pub async fn add_app_role(
+    conn: &mut Conn,
+    app: &ApplicationId,
+    role_name: &str,
+    user: &UserId,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO app_role_assignments (app_role_id, user_id, added_at) \
+         SELECT id, $3, $4 FROM app_roles WHERE application_id = $1 AND name_lower = $2 ON CONFLICT DO NOTHING",
+    )
+    .bind(app.as_str())
+    .bind(role_name.to_lowercase())
+    .bind(user.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A resource role someone holds, for "My Access".
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HeldRole {
+    pub resource_type: String,
+    pub resource_name: String,
+    pub role: String,
+}
+
+pub async fn roles_held_by(conn: &mut Conn, user: &UserId) -> Result<Vec<HeldRole>> {
+    sqlx::query_as::<_, HeldRole>(
+        "SELECT 'Group' AS resource_type, g.display_name AS resource_name, m.role AS role \
+         FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 \
+         UNION ALL SELECT 'Application', a.display_name, r.display_name FROM app_role_assignments x \
+         JOIN app_roles r ON r.id = x.app_role_id JOIN applications a ON a.id = r.application_id WHERE x.user_id = $1 \
+         UNION ALL SELECT 'Site', s.display_name, m.role FROM site_members m JOIN sites s ON s.id = m.site_id \
+         WHERE m.user_id = $1 ORDER BY 1, 2, 3",
+    )
+    .bind(user.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}

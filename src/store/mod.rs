@@ -1,0 +1,205 @@
+//! Storage: the only module that writes SQL.
+//!
+//! One code path for SQLite and PostgreSQL through sqlx's `Any` driver. SQL is
+//! written in the dialect both share (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`); ids and times are bound as text, which is why `Any`'s limit
+//! to primitive types costs nothing here. On SQLite every write goes through a
+//! pool of one connection, so write transactions never fail with SQLITE_BUSY and
+//! read-then-write logic inside one transaction sees no other writer.
+
+pub mod audit;
+pub mod directory;
+pub mod settings;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+use crate::config::{DatabaseKind, DatabaseUrl};
+
+pub type Conn = sqlx::AnyConnection;
+pub type Tx = Transaction<'static, Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or reference rule was broken; the constraint's name says which.
+    #[error("conflict on {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Classifies driver errors the same way on both backends.
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() || db.is_foreign_key_violation() {
+            return StoreError::Conflict(db.constraint().unwrap_or(db.message()).to_string());
+        }
+    }
+    if let sqlx::Error::RowNotFound = e {
+        return StoreError::NotFound;
+    }
+    StoreError::Database(e)
+}
+
+#[derive(Clone)]
+pub struct Store {
+    read: AnyPool,
+    write: AnyPool,
+    kind: DatabaseKind,
+}
+
+impl Store {
+    /// Connects, creating a SQLite file when missing, and applies migrations.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let store = match url.kind {
+            DatabaseKind::Sqlite => {
+                let raw = url.expose();
+                let with_mode = if raw.contains("mode=") {
+                    raw.to_string()
+                } else if raw.contains('?') {
+                    format!("{raw}&mode=rwc")
+                } else {
+                    format!("{raw}?mode=rwc")
+                };
+                let options = AnyConnectOptions::from_str(&with_mode)?;
+                let pool = |max: u32| {
+                    AnyPoolOptions::new()
+                        .max_connections(max)
+                        .acquire_timeout(Duration::from_secs(30))
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                conn.execute(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                )
+                                .await?;
+                                Ok(())
+                            })
+                        })
+                        .connect_with(options.clone())
+                };
+                // The writer first: it creates the file and switches it to WAL.
+                let write = pool(1).await?;
+                let read = pool(8).await?;
+                Store {
+                    read,
+                    write,
+                    kind: DatabaseKind::Sqlite,
+                }
+            }
+            DatabaseKind::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url.expose())
+                    .await?;
+                Store {
+                    read: pool.clone(),
+                    write: pool,
+                    kind: DatabaseKind::Postgres,
+                }
+            }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self.kind {
+            DatabaseKind::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.write).await?,
+            DatabaseKind::Postgres => sqlx::migrate!("migrations/postgres").run(&self.write).await?,
+        }
+        Ok(())
+    }
+
+    pub fn kind(&self) -> &DatabaseKind {
+        &self.kind
+    }
+
+    /// A connection for reading.
+    pub async fn read(&self) -> Result<PoolConnection<Any>> {
+        self.read.acquire().await.map_err(map_err)
+    }
+
+    /// A write transaction; commit it or it rolls back when dropped.
+    pub async fn begin(&self) -> Result<Tx> {
+        self.write.begin().await.map_err(map_err)
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        match self.read.acquire().await {
+            Ok(mut c) => sqlx::query("SELECT 1").execute(&mut *c).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// Times are stored as fixed-width UTC text so that text order is time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time `{s}`: {e}")))
+}
+
+/// A `LIKE` pattern matching `q` anywhere, with `\` as the escape character.
+pub fn contains_pattern(q: &str) -> String {
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for c in q.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// One page of a list and the total it was cut from.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+    pub fn has_prev(&self) -> bool {
+        self.page > 1
+    }
+    pub fn has_next(&self) -> bool {
+        self.page < self.pages()
+    }
+    pub fn offset(page: i64, per_page: i64) -> i64 {
+        (page.max(1) - 1) * per_page
+    }
+}

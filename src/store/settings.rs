@@ -1,0 +1,36 @@
+//! Instance-wide key/value settings kept in the database.
+
+use super::{Conn, Result, map_err};
+
+pub async fn get(conn: &mut Conn, key: &str) -> Result<Option<String>> {
+    sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)
+}
+
+/// Stores `value` unless the key already has one; returns the value in force.
+/// Two instances starting at once therefore agree on one value.
+pub async fn get_or_insert(conn: &mut Conn, key: &str, value: &str) -> Result<String> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(key)
+        .bind(value)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    get(conn, key).await?.ok_or(super::StoreError::NotFound)
+}
+
+pub async fn put(conn: &mut Conn, key: &str, value: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}

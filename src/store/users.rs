@@ -1,0 +1,242 @@
+//! Users and their sign-in identities.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Page, Result, StoreError, contains_pattern, map_err, ts};
+use crate::domain::ids::UserId;
+use crate::domain::user::{User, UserProfile, UserState, UserType};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    user_type: String,
+    display_name: String,
+    given_name: Option<String>,
+    surname: Option<String>,
+    email: String,
+    job_title: Option<String>,
+    department: Option<String>,
+    manager_id: Option<String>,
+    custom_attributes: String,
+    state: String,
+}
+
+const USER_COLUMNS: &str = "id, user_type, display_name, given_name, surname, email, job_title, \
+                            department, manager_id, custom_attributes, state";
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<User> {
+        Ok(User {
+            user_type: UserType::parse(&r.user_type)
+                .ok_or_else(|| StoreError::Corrupt(format!("user_type {}", r.user_type)))?,
+            state: UserState::parse(&r.state).ok_or_else(|| StoreError::Corrupt(format!("state {}", r.state)))?,
+            custom_attributes: serde_json::from_str::<BTreeMap<String, String>>(&r.custom_attributes)
+                .map_err(|e| StoreError::Corrupt(format!("custom_attributes: {e}")))?,
+            id: UserId::from_stored(r.id),
+            display_name: r.display_name,
+            given_name: r.given_name,
+            surname: r.surname,
+            email: r.email,
+            job_title: r.job_title,
+            department: r.department,
+            manager_id: r.manager_id.map(UserId::from_stored),
+        })
+    }
+}
+
+pub async fn get(conn: &mut Conn, id: &UserId) -> Result<Option<User>> {
+    let row = sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)?;
+    row.map(User::try_from).transpose()
+}
+
+pub async fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>> {
+    let row = sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE email_lower = $1"))
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)?;
+    row.map(User::try_from).transpose()
+}
+
+pub async fn find_by_identity(conn: &mut Conn, issuer: &str, subject: &str) -> Result<Option<User>> {
+    let row = sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {} FROM users u JOIN user_identities i ON i.user_id = u.id \
+         WHERE i.issuer = $1 AND i.subject = $2",
+        USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .bind(issuer)
+    .bind(subject)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
+    row.map(User::try_from).transpose()
+}
+
+pub async fn insert(
+    conn: &mut Conn,
+    id: &UserId,
+    p: &UserProfile,
+    manager: Option<&UserId>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, user_type, display_name, given_name, surname, email, email_lower, job_title, \
+         department, manager_id, custom_attributes, state, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+    )
+    .bind(id.as_str())
+    .bind(p.user_type.as_str())
+    .bind(&p.display_name)
+    .bind(p.given_name.clone())
+    .bind(p.surname.clone())
+    .bind(p.email.as_str())
+    .bind(p.email.normalized())
+    .bind(p.job_title.clone())
+    .bind(p.department.clone())
+    .bind(manager.map(|m| m.as_str().to_string()))
+    .bind(serde_json::to_string(&p.custom_attributes).unwrap_or_else(|_| "{}".into()))
+    .bind(p.state.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn update(
+    conn: &mut Conn,
+    id: &UserId,
+    p: &UserProfile,
+    manager: Option<&UserId>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE users SET user_type = $2, display_name = $3, given_name = $4, surname = $5, email = $6, \
+         email_lower = $7, job_title = $8, department = $9, manager_id = $10, custom_attributes = $11, \
+         state = $12, updated_at = $13 WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(p.user_type.as_str())
+    .bind(&p.display_name)
+    .bind(p.given_name.clone())
+    .bind(p.surname.clone())
+    .bind(p.email.as_str())
+    .bind(p.email.normalized())
+    .bind(p.job_title.clone())
+    .bind(p.department.clone())
+    .bind(manager.map(|m| m.as_str().to_string()))
+    .bind(serde_json::to_string(&p.custom_attributes).unwrap_or_else(|_| "{}".into()))
+    .bind(p.state.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn insert_identity(
+    conn: &mut Conn,
+    issuer: &str,
+    subject: &str,
+    user: &UserId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO user_identities (issuer, subject, user_id, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(issuer)
+        .bind(subject)
+        .bind(user.as_str())
+        .bind(ts(now))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IdentityRow {
+    pub issuer: String,
+    pub subject: String,
+    pub created_at: String,
+}
+
+pub async fn identities(conn: &mut Conn, user: &UserId) -> Result<Vec<IdentityRow>> {
+    sqlx::query_as::<_, IdentityRow>(
+        "SELECT issuer, subject, created_at FROM user_identities WHERE user_id = $1 ORDER BY created_at",
+    )
+    .bind(user.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// A row of the users list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserSummary {
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+    pub user_type: String,
+    pub department: Option<String>,
+    pub job_title: Option<String>,
+    pub state: String,
+}
+
+/// Searches display name and email; ordered by display name.
+pub async fn search(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<Page<UserSummary>> {
+    let pattern = contains_pattern(q);
+    const WHERE: &str = "WHERE lower(display_name) LIKE $1 ESCAPE '\\' OR email_lower LIKE $1 ESCAPE '\\'";
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users {WHERE}"))
+        .bind(&pattern)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let items = sqlx::query_as::<_, UserSummary>(&format!(
+        "SELECT id, display_name, email, user_type, department, job_title, state FROM users {WHERE} \
+         ORDER BY lower(display_name), id LIMIT $2 OFFSET $3"
+    ))
+    .bind(&pattern)
+    .bind(per_page)
+    .bind(Page::<()>::offset(page, per_page))
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// The people who report to `manager`.
+pub async fn direct_reports(conn: &mut Conn, manager: &UserId) -> Result<Vec<UserSummary>> {
+    sqlx::query_as::<_, UserSummary>(
+        "SELECT id, display_name, email, user_type, department, job_title, state FROM users \
+         WHERE manager_id = $1 ORDER BY lower(display_name)",
+    )
+    .bind(manager.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn count(conn: &mut Conn) -> Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(conn)
+        .await
+        .map_err(map_err)
+}

@@ -1,0 +1,169 @@
+//! Admin › Applications: list, search, create, edit, app roles.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{ListQuery, PER_PAGE, page_link};
+use crate::auth::csrf::Form;
+use crate::auth::guard::AdminUser;
+use crate::auth::session::TypedSession;
+use crate::domain::directory::{ApplicationProfile, DEFAULT_ACCESS_ROLE};
+use crate::domain::ids::ApplicationId;
+use crate::domain::validation::FieldErrors;
+use crate::error::AppError;
+use crate::service::{ServiceError, directory};
+use crate::store::Page;
+use crate::store::directory::{self as dir, AppRoleRow, Holder, ResourceSummary};
+use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/applications", web::get().to(list))
+        .route("/admin/applications", web::post().to(create))
+        .route("/admin/applications/new", web::get().to(new_form))
+        .route("/admin/applications/{id}", web::get().to(show))
+        .route("/admin/applications/{id}", web::post().to(update));
+}
+
+#[derive(Template)]
+#[template(path = "admin/applications.html")]
+struct AppList {
+    layout: Layout,
+    q: String,
+    page: Page<ResourceSummary>,
+    prev: String,
+    next: String,
+}
+
+async fn list(state: Data, admin: AdminUser, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page_no = page_number(q.page);
+    let mut conn = state.store.read().await?;
+    let page = dir::search_applications(&mut conn, &q.q, page_no, PER_PAGE).await?;
+    render(&AppList {
+        layout: Layout::for_user(&state, &admin, "admin", "Applications"),
+        prev: page_link("/admin/applications", &q.q, page_no - 1),
+        next: page_link("/admin/applications", &q.q, page_no + 1),
+        q: q.q.clone(),
+        page,
+    })
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct AppForm {
+    display_name: String,
+    description: String,
+    /// One role per line.
+    roles: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/application_form.html")]
+struct AppPage {
+    layout: Layout,
+    app_id: Option<String>,
+    form: AppForm,
+    errors: FieldErrors,
+    roles: Vec<AppRoleRow>,
+    holders: Vec<Holder>,
+    default_role: &'static str,
+}
+
+async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+    render(&AppPage {
+        layout: Layout::for_user(&state, &admin, "admin", "New application"),
+        app_id: None,
+        form: AppForm::default(),
+        errors: FieldErrors::new(),
+        roles: vec![],
+        holders: vec![],
+        default_role: DEFAULT_ACCESS_ROLE,
+    })
+}
+
+async fn create(state: Data, admin: AdminUser, session: Session, form: Form<AppForm>) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let result = match ApplicationProfile::parse(&form.display_name, &form.description, &form.roles) {
+        Ok(p) => directory::create_application(&state.store, &admin.actor(), &p, state.clock.now()).await,
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        Ok(id) => {
+            TypedSession(session).flash("success", format!("Application {} created.", form.display_name.trim()));
+            Ok(redirect(&format!("/admin/applications/{id}")))
+        }
+        Err(ServiceError::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &AppPage {
+                layout: Layout::for_user(&state, &admin, "admin", "New application"),
+                app_id: None,
+                form,
+                errors,
+                roles: vec![],
+                holders: vec![],
+                default_role: DEFAULT_ACCESS_ROLE,
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn app_page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &ApplicationId,
+    form: Option<AppForm>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.store.read().await?;
+    let app = dir::get_application(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let roles = dir::app_roles(&mut conn, id).await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let form = form.unwrap_or_else(|| AppForm {
+        display_name: app.display_name.clone(),
+        description: app.description.clone().unwrap_or_default(),
+        roles: roles.iter().map(|r| r.display_name.clone()).collect::<Vec<_>>().join("\n"),
+    });
+    let page = AppPage {
+        layout: Layout::for_user(state, admin, "admin", app.display_name),
+        app_id: Some(app.id),
+        form,
+        errors,
+        roles,
+        holders: dir::application_holders(&mut conn, id).await?,
+        default_role: DEFAULT_ACCESS_ROLE,
+    };
+    render_status(status, &page)
+}
+
+fn parse_id(raw: &str) -> Result<ApplicationId, AppError> {
+    ApplicationId::parse(raw).ok_or(AppError::NotFound)
+}
+
+async fn show(state: Data, admin: AdminUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    app_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
+}
+
+async fn update(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<AppForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let form = form.0;
+    let result = match ApplicationProfile::parse(&form.display_name, &form.description, &form.roles) {
+        Ok(p) => directory::update_application(&state.store, &admin.actor(), &id, &p, state.clock.now()).await,
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        Ok(()) => {
+            TypedSession(session).flash("success", "Changes saved.");
+            Ok(redirect(&format!("/admin/applications/{id}")))
+        }
+        Err(ServiceError::Invalid(errors)) => app_page(&state, &admin, &id, Some(form), errors).await,
+        Err(e) => Err(e.into()),
+    }
+}

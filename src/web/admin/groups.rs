@@ -1,0 +1,247 @@
+//! Admin › Groups: list, search, create, edit, members and owners.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{ListQuery, PER_PAGE, page_link};
+use crate::auth::csrf::Form;
+use crate::auth::guard::AdminUser;
+use crate::auth::session::TypedSession;
+use crate::domain::directory::{GroupProfile, GroupRole, GroupType};
+use crate::domain::ids::GroupId;
+use crate::domain::validation::FieldErrors;
+use crate::error::AppError;
+use crate::service::{ServiceError, directory};
+use crate::store::Page;
+use crate::store::directory::{self as dir, Holder, ResourceSummary};
+use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/groups", web::get().to(list))
+        .route("/admin/groups", web::post().to(create))
+        .route("/admin/groups/new", web::get().to(new_form))
+        .route("/admin/groups/{id}", web::get().to(show))
+        .route("/admin/groups/{id}", web::post().to(update))
+        .route("/admin/groups/{id}/roles", web::post().to(change_role));
+}
+
+#[derive(Template)]
+#[template(path = "admin/groups.html")]
+struct GroupList {
+    layout: Layout,
+    q: String,
+    page: Page<ResourceSummary>,
+    prev: String,
+    next: String,
+}
+
+async fn list(state: Data, admin: AdminUser, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page_no = page_number(q.page);
+    let mut conn = state.store.read().await?;
+    let page = dir::search_groups(&mut conn, &q.q, page_no, PER_PAGE).await?;
+    render(&GroupList {
+        layout: Layout::for_user(&state, &admin, "admin", "Groups and teams"),
+        prev: page_link("/admin/groups", &q.q, page_no - 1),
+        next: page_link("/admin/groups", &q.q, page_no + 1),
+        q: q.q.clone(),
+        page,
+    })
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct GroupForm {
+    display_name: String,
+    description: String,
+    group_type: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/group_form.html")]
+struct GroupPage {
+    layout: Layout,
+    group_id: Option<String>,
+    form: GroupForm,
+    errors: FieldErrors,
+    holders: Vec<Holder>,
+    role_errors: FieldErrors,
+    role_email: String,
+    types: Vec<(&'static str, &'static str)>,
+}
+
+fn type_choices() -> Vec<(&'static str, &'static str)> {
+    GroupType::ALL.iter().map(|t| (t.as_str(), t.label())).collect()
+}
+
+async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+    render(&GroupPage {
+        layout: Layout::for_user(&state, &admin, "admin", "New group"),
+        group_id: None,
+        form: GroupForm {
+            group_type: "security".into(),
+            ..Default::default()
+        },
+        errors: FieldErrors::new(),
+        holders: vec![],
+        role_errors: FieldErrors::new(),
+        role_email: String::new(),
+        types: type_choices(),
+    })
+}
+
+async fn create(state: Data, admin: AdminUser, session: Session, form: Form<GroupForm>) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let result = match GroupProfile::parse(&form.display_name, &form.description, &form.group_type) {
+        Ok(p) => directory::create_group(&state.store, &admin.actor(), &p, state.clock.now()).await,
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        Ok(id) => {
+            TypedSession(session).flash("success", format!("Group {} created.", form.display_name.trim()));
+            Ok(redirect(&format!("/admin/groups/{id}")))
+        }
+        Err(ServiceError::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &GroupPage {
+                layout: Layout::for_user(&state, &admin, "admin", "New group"),
+                group_id: None,
+                form,
+                errors,
+                holders: vec![],
+                role_errors: FieldErrors::new(),
+                role_email: String::new(),
+                types: type_choices(),
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+struct Pending {
+    form: Option<GroupForm>,
+    errors: FieldErrors,
+    role_errors: FieldErrors,
+    role_email: String,
+}
+
+async fn group_page(state: &Data, admin: &AdminUser, id: &GroupId, p: Pending) -> Result<HttpResponse, AppError> {
+    let mut conn = state.store.read().await?;
+    let g = dir::get_group(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let status = if p.errors.is_empty() && p.role_errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = GroupPage {
+        layout: Layout::for_user(state, admin, "admin", g.display_name.clone()),
+        group_id: Some(g.id.clone()),
+        form: p.form.unwrap_or(GroupForm {
+            display_name: g.display_name,
+            description: g.description.unwrap_or_default(),
+            group_type: g.group_type,
+        }),
+        errors: p.errors,
+        holders: dir::group_holders(&mut conn, id).await?,
+        role_errors: p.role_errors,
+        role_email: p.role_email,
+        types: type_choices(),
+    };
+    render_status(status, &page)
+}
+
+fn parse_id(raw: &str) -> Result<GroupId, AppError> {
+    GroupId::parse(raw).ok_or(AppError::NotFound)
+}
+
+async fn show(state: Data, admin: AdminUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let pending = Pending {
+        form: None,
+        errors: FieldErrors::new(),
+        role_errors: FieldErrors::new(),
+        role_email: String::new(),
+    };
+    group_page(&state, &admin, &parse_id(&path)?, pending).await
+}
+
+async fn update(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<GroupForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let form = form.0;
+    let result = match GroupProfile::parse(&form.display_name, &form.description, &form.group_type) {
+        Ok(p) => directory::update_group(&state.store, &admin.actor(), &id, &p, state.clock.now()).await,
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        Ok(()) => {
+            TypedSession(session).flash("success", "Changes saved.");
+            Ok(redirect(&format!("/admin/groups/{id}")))
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let pending = Pending {
+                form: Some(form),
+                errors,
+                role_errors: FieldErrors::new(),
+                role_email: String::new(),
+            };
+            group_page(&state, &admin, &id, pending).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RoleForm {
+    email: String,
+    role: String,
+    /// "add" or "remove".
+    action: String,
+}
+
+async fn change_role(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let form = form.0;
+    let role = GroupRole::parse(&form.role).ok_or_else(|| AppError::BadRequest("Choose member or owner.".into()))?;
+    let add = match form.action.as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => return Err(AppError::BadRequest("Choose add or remove.".into())),
+    };
+    let result =
+        directory::change_group_role(&state.store, &admin.actor(), &id, &form.email, role, add, state.clock.now()).await;
+    let session = TypedSession(session);
+    match result {
+        Ok(()) => {
+            let verb = if add { "added as" } else { "removed as" };
+            session.flash("success", format!("{} {verb} {}.", form.email.trim(), role.label().to_lowercase()));
+            Ok(redirect(&format!("/admin/groups/{id}")))
+        }
+        Err(ServiceError::Refused(message)) => {
+            session.flash("error", message);
+            Ok(redirect(&format!("/admin/groups/{id}")))
+        }
+        Err(ServiceError::Invalid(role_errors)) => {
+            let pending = Pending {
+                form: None,
+                errors: FieldErrors::new(),
+                role_errors,
+                role_email: form.email,
+            };
+            group_page(&state, &admin, &id, pending).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

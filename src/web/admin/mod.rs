@@ -1,0 +1,40 @@
+//! The admin console. Every handler takes `AdminUser`, so only administrators reach it.
+
+pub mod applications;
+pub mod groups;
+pub mod sites;
+pub mod users;
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::redirect;
+use crate::auth::guard::AdminUser;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(index))
+        .configure(users::routes)
+        .configure(groups::routes)
+        .configure(applications::routes)
+        .configure(sites::routes);
+}
+
+async fn index(_admin: AdminUser) -> HttpResponse {
+    redirect("/admin/users")
+}
+
+/// `?q=..&page=..` on list pages.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub q: String,
+    pub page: Option<i64>,
+}
+
+pub const PER_PAGE: i64 = 25;
+
+/// The query string for another page of the same search.
+pub fn page_link(base: &str, q: &str, page: i64) -> String {
+    let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    format!("{base}?q={q}&page={page}")
+}

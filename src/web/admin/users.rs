@@ -1,0 +1,222 @@
+//! Admin › Users: list, search, create, edit.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{ListQuery, PER_PAGE, page_link};
+use crate::auth::csrf::Form;
+use crate::auth::guard::AdminUser;
+use crate::auth::session::TypedSession;
+use crate::domain::ids::UserId;
+use crate::domain::user::{UserInput, UserProfile, format_custom_attributes};
+use crate::domain::validation::FieldErrors;
+use crate::error::AppError;
+use crate::service::{ServiceError, directory};
+use crate::store::users::{self, IdentityRow, UserSummary};
+use crate::store::{Page, directory::HeldRole};
+use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/users", web::get().to(list))
+        .route("/admin/users", web::post().to(create))
+        .route("/admin/users/new", web::get().to(new_form))
+        .route("/admin/users/{id}", web::get().to(show))
+        .route("/admin/users/{id}", web::post().to(update));
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UserList {
+    layout: Layout,
+    q: String,
+    page: Page<UserSummary>,
+    prev: String,
+    next: String,
+}
+
+async fn list(state: Data, admin: AdminUser, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page_no = page_number(q.page);
+    let mut conn = state.store.read().await?;
+    let page = users::search(&mut conn, &q.q, page_no, PER_PAGE).await?;
+    render(&UserList {
+        layout: Layout::for_user(&state, &admin, "admin", "Users"),
+        prev: page_link("/admin/users", &q.q, page_no - 1),
+        next: page_link("/admin/users", &q.q, page_no + 1),
+        q: q.q.clone(),
+        page,
+    })
+}
+
+/// The user form's fields, as typed.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct UserForm {
+    user_type: String,
+    display_name: String,
+    given_name: String,
+    surname: String,
+    email: String,
+    job_title: String,
+    department: String,
+    manager_email: String,
+    custom_attributes: String,
+    state: String,
+}
+
+impl UserForm {
+    fn input(&self) -> UserInput {
+        UserInput {
+            user_type: self.user_type.clone(),
+            display_name: self.display_name.clone(),
+            given_name: self.given_name.clone(),
+            surname: self.surname.clone(),
+            email: self.email.clone(),
+            job_title: self.job_title.clone(),
+            department: self.department.clone(),
+            custom_attributes: self.custom_attributes.clone(),
+            state: self.state.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/user_form.html")]
+struct UserFormPage {
+    layout: Layout,
+    /// None when creating.
+    user_id: Option<String>,
+    form: UserForm,
+    errors: FieldErrors,
+    identities: Vec<IdentityRow>,
+    reports: Vec<UserSummary>,
+    held: Vec<HeldRole>,
+}
+
+async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+    render(&UserFormPage {
+        layout: Layout::for_user(&state, &admin, "admin", "New user"),
+        user_id: None,
+        form: UserForm {
+            user_type: "member".into(),
+            state: "active".into(),
+            ..Default::default()
+        },
+        errors: FieldErrors::new(),
+        identities: vec![],
+        reports: vec![],
+        held: vec![],
+    })
+}
+
+async fn create(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    form: Form<UserForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let result = match UserProfile::parse(&form.input()) {
+        Ok(profile) => {
+            directory::create_user(&state.store, &admin.actor(), &profile, &form.manager_email, state.clock.now()).await
+        }
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        Ok(id) => {
+            TypedSession(session).flash("success", format!("User {} created.", form.display_name.trim()));
+            Ok(redirect(&format!("/admin/users/{id}")))
+        }
+        Err(ServiceError::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &UserFormPage {
+                layout: Layout::for_user(&state, &admin, "admin", "New user"),
+                user_id: None,
+                form,
+                errors,
+                identities: vec![],
+                reports: vec![],
+                held: vec![],
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn edit_page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &UserId,
+    form: Option<UserForm>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.store.read().await?;
+    let user = users::get(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let form = match form {
+        Some(f) => f,
+        None => {
+            let manager_email = match &user.manager_id {
+                Some(m) => users::get(&mut conn, m).await?.map(|m| m.email).unwrap_or_default(),
+                None => String::new(),
+            };
+            UserForm {
+                user_type: user.user_type.as_str().into(),
+                display_name: user.display_name.clone(),
+                given_name: user.given_name.clone().unwrap_or_default(),
+                surname: user.surname.clone().unwrap_or_default(),
+                email: user.email.clone(),
+                job_title: user.job_title.clone().unwrap_or_default(),
+                department: user.department.clone().unwrap_or_default(),
+                manager_email,
+                custom_attributes: format_custom_attributes(&user.custom_attributes),
+                state: user.state.as_str().into(),
+            }
+        }
+    };
+    let page = UserFormPage {
+        layout: Layout::for_user(state, admin, "admin", user.display_name.clone()),
+        user_id: Some(user.id.to_string()),
+        form,
+        errors,
+        identities: users::identities(&mut conn, id).await?,
+        reports: users::direct_reports(&mut conn, id).await?,
+        held: crate::store::directory::roles_held_by(&mut conn, id).await?,
+    };
+    render_status(status, &page)
+}
+
+fn parse_id(raw: &str) -> Result<UserId, AppError> {
+    UserId::parse(raw).ok_or(AppError::NotFound)
+}
+
+async fn show(state: Data, admin: AdminUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    edit_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
+}
+
+async fn update(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<UserForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let form = form.0;
+    let result = match UserProfile::parse(&form.input()) {
+        Ok(profile) => {
+            directory::update_user(&state.store, &admin.actor(), &id, &profile, &form.manager_email, state.clock.now())
+                .await
+        }
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        Ok(()) => {
+            TypedSession(session).flash("success", "Changes saved.");
+            Ok(redirect(&format!("/admin/users/{id}")))
+        }
+        Err(ServiceError::Invalid(errors)) => edit_page(&state, &admin, &id, Some(form), errors).await,
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,25 @@
+//! Static files, compiled into the binary so it runs from any directory.
+
+use actix_web::{HttpResponse, web};
+
+use crate::error::AppError;
+
+const FILES: &[(&str, &str, &[u8])] = &[
+    ("css/app.css", "text/css; charset=utf-8", include_bytes!("../../static/css/app.css")),
+    (
+        "vendor/pico/pico.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/vendor/pico/pico.min.css"),
+    ),
+];
+
+pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let (_, content_type, body) = FILES
+        .iter()
+        .find(|(name, _, _)| *name == path.as_str())
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(*content_type)
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(*body))
+}

@@ -1,0 +1,192 @@
+//! HTTP: routes, the page layout, and error pages. Handlers stay thin: parse
+//! input, call a service or a store read, render or redirect.
+
+pub mod admin;
+pub mod approvals;
+pub mod assets;
+pub mod auth;
+pub mod health;
+pub mod my_access;
+
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use crate::auth::guard::load_current_user;
+use crate::auth::oidc::Oidc;
+use crate::auth::session::Flash;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::user::User;
+use crate::error::AppError;
+use crate::store::Store;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub clock: Clock,
+    pub oidc: Oidc,
+    /// Emails that are administrators: the configured list, plus the demo admin in demo mode.
+    pub admins: Vec<String>,
+}
+
+impl AppState {
+    pub fn is_admin(&self, user: &User) -> bool {
+        let email = user.email.to_lowercase();
+        self.admins.iter().any(|a| *a == email)
+    }
+}
+
+pub type Data = web::Data<AppState>;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/static/{path:.*}", web::get().to(assets::serve))
+        .configure(auth::routes)
+        .configure(my_access::routes)
+        .configure(approvals::routes)
+        .configure(admin::routes)
+        .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// The sign-in page URL that returns to `next` afterwards.
+pub fn sign_in_url(next: &str) -> String {
+    if next == "/" || next.is_empty() {
+        "/auth/login".into()
+    } else {
+        format!("/auth/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
+    }
+}
+
+/// Accepts only a path on this site, so a sign-in link cannot send people elsewhere.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) => {
+            n.to_string()
+        }
+        _ => "/".into(),
+    }
+}
+
+/// The parts of the page frame every page shares.
+pub struct Layout {
+    pub title: String,
+    pub section: &'static str,
+    pub user_name: Option<String>,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub demo: bool,
+    pub flash: Option<Flash>,
+}
+
+impl Layout {
+    pub fn for_user(state: &AppState, user: &crate::auth::guard::CurrentUser, section: &'static str, title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            section,
+            user_name: Some(user.user.display_name.clone()),
+            is_admin: user.is_admin,
+            csrf: user.csrf.clone(),
+            demo: state.config.demo,
+            flash: user.flash.clone(),
+        }
+    }
+
+    pub fn anonymous(state: &AppState, csrf: String, title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            section: "",
+            user_name: None,
+            is_admin: false,
+            csrf,
+            demo: state.config.demo,
+            flash: None,
+        }
+    }
+}
+
+/// Renders a template with a status (422 for a form with errors, and so on).
+pub fn render_status(status: StatusCode, t: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(t.render()?))
+}
+
+pub fn render(t: &impl Template) -> Result<HttpResponse, AppError> {
+    render_status(StatusCode::OK, t)
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header(("Location", to)).finish()
+}
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage {
+    layout: Layout,
+    code: u16,
+    heading: &'static str,
+    message: String,
+    signed_in: bool,
+}
+
+/// Renders every `AppError` as a full page inside the layout, with the signed-in user.
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let Some(app_error) = res.response().error().and_then(|e| e.as_error::<AppError>()) else {
+        return Ok(res.map_into_left_body());
+    };
+    if matches!(app_error, AppError::SignInRequired { .. }) {
+        return Ok(res.map_into_left_body());
+    }
+    let status = res.status();
+    let (heading, message) = app_error.public_text();
+    let request: HttpRequest = res.request().clone();
+    let page = match request.app_data::<Data>() {
+        Some(state) => {
+            let current = load_current_user(&request).await.ok().flatten();
+            let layout = match &current {
+                Some(u) => Layout::for_user(state, u, "", heading),
+                None => {
+                    use actix_session::SessionExt;
+                    let csrf = crate::auth::session::TypedSession(request.get_session()).csrf_token();
+                    Layout::anonymous(state, csrf, heading)
+                }
+            };
+            ErrorPage {
+                layout,
+                code: status.as_u16(),
+                heading,
+                message: message.clone(),
+                signed_in: current.is_some(),
+            }
+            .render()
+            .ok()
+        }
+        None => None,
+    };
+    let body = page.unwrap_or_else(|| format!("{heading}: {message}"));
+    let response = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body);
+    Ok(res.into_response(response).map_into_right_body())
+}
+
+/// Page number from a query string, at least 1.
+pub fn page_number(p: Option<i64>) -> i64 {
+    p.unwrap_or(1).clamp(1, 1_000_000)
+}
