@@ -216,8 +216,12 @@ impl Config {
 
         let public_raw =
             get("GATEHOUSE_PUBLIC_URL", &file.public_url).unwrap_or("http://127.0.0.1:8080".into());
-        let public_url = Url::parse(&public_raw)
-            .map_err(|e| err("GATEHOUSE_PUBLIC_URL", format!("`{public_raw}` is not a URL: {e}")))?;
+        let public_url = Url::parse(&public_raw).map_err(|e| {
+            err(
+                "GATEHOUSE_PUBLIC_URL",
+                format!("`{public_raw}` is not a URL: {e}"),
+            )
+        })?;
         if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
             return Err(err(
                 "GATEHOUSE_PUBLIC_URL",
@@ -225,8 +229,8 @@ impl Config {
             ));
         }
 
-        let db_raw =
-            get("GATEHOUSE_DATABASE_URL", &file.database_url).unwrap_or("sqlite://gatehouse.db".into());
+        let db_raw = get("GATEHOUSE_DATABASE_URL", &file.database_url)
+            .unwrap_or("sqlite://gatehouse.db".into());
         let database_url =
             DatabaseUrl::parse(&db_raw).map_err(|m| err("GATEHOUSE_DATABASE_URL", m))?;
 
@@ -237,7 +241,10 @@ impl Config {
             (None, None, None) => None,
             (Some(issuer), Some(client_id), Some(secret)) => {
                 let issuer_url = Url::parse(&issuer).map_err(|e| {
-                    err("GATEHOUSE_OIDC_ISSUER", format!("`{issuer}` is not a URL: {e}"))
+                    err(
+                        "GATEHOUSE_OIDC_ISSUER",
+                        format!("`{issuer}` is not a URL: {e}"),
+                    )
                 })?;
                 if !matches!(issuer_url.scheme(), "http" | "https") {
                     return Err(err(
@@ -330,11 +337,6 @@ impl Config {
         let base = self.public_url.as_str().trim_end_matches('/');
         format!("{base}{path}")
     }
-
-    pub fn is_admin_email(&self, email: &str) -> bool {
-        let email = email.to_lowercase();
-        self.admins.iter().any(|a| *a == email)
-    }
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
@@ -343,7 +345,12 @@ fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
         Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(FileConfig::default());
         }
-        Err(e) => return Err(err("--config", format!("cannot read {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(err(
+                "--config",
+                format!("cannot read {}: {e}", path.display()),
+            ));
+        }
     };
     toml::from_str(&text).map_err(|e| {
         err(
@@ -371,7 +378,9 @@ pub fn parse_session_key(raw: &str) -> Result<Vec<u8>, String> {
         engines
             .iter()
             .find_map(|e| e.decode(raw).ok())
-            .ok_or_else(|| "is not base64 or hex (generate one with `openssl rand -base64 64`)".to_string())?
+            .ok_or_else(|| {
+                "is not base64 or hex (generate one with `openssl rand -base64 64`)".to_string()
+            })?
     };
     if bytes.len() < SESSION_KEY_LEN {
         return Err(format!(
@@ -401,7 +410,9 @@ fn parse_smtp_url(raw: &str) -> Result<SmtpSettings, String> {
         .ok_or("has no host")?
         .to_string();
     let decode = |s: &str| {
-        percent_decode(s).ok_or_else(|| "has a user name or password that is not valid percent-encoding".to_string())
+        percent_decode(s).ok_or_else(|| {
+            "has a user name or password that is not valid percent-encoding".to_string()
+        })
     };
     let username = match url.username() {
         "" => None,
@@ -460,7 +471,10 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_setting() {
-        assert_eq!(load(&[("GATEHOUSE_BIND", "nope")]).unwrap_err().setting, "GATEHOUSE_BIND");
+        assert_eq!(
+            load(&[("GATEHOUSE_BIND", "nope")]).unwrap_err().setting,
+            "GATEHOUSE_BIND"
+        );
         let e = load(&[("GATEHOUSE_DATABASE_URL", "mysql://x")]).unwrap_err();
         assert_eq!(e.setting, "GATEHOUSE_DATABASE_URL");
         assert!(e.message.contains("unknown URL scheme `mysql`"));
@@ -481,7 +495,18 @@ mod tests {
         assert_eq!(smtp.username.as_deref(), Some("me@x.test"));
         assert_eq!(smtp.password.unwrap().expose(), "p/w");
         assert_eq!(smtp.port, 587);
-        assert!(!format!("{:?}", load(&[("GATEHOUSE_OIDC_ISSUER", "https://i.test"), ("GATEHOUSE_OIDC_CLIENT_ID", "c"), ("GATEHOUSE_OIDC_CLIENT_SECRET", "s3cr3t")]).unwrap()).contains("s3cr3t"));
+        assert!(
+            !format!(
+                "{:?}",
+                load(&[
+                    ("GATEHOUSE_OIDC_ISSUER", "https://i.test"),
+                    ("GATEHOUSE_OIDC_CLIENT_ID", "c"),
+                    ("GATEHOUSE_OIDC_CLIENT_SECRET", "s3cr3t")
+                ])
+                .unwrap()
+            )
+            .contains("s3cr3t")
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::audit::Actor;
-use crate::domain::directory::{ApplicationProfile, GroupProfile, GroupRole, GroupType, SiteProfile, SiteRole};
+use crate::domain::directory::{
+    ApplicationProfile, GroupProfile, GroupRole, GroupType, SiteProfile, SiteRole,
+};
 use crate::domain::ids::UserId;
 use crate::domain::user::{Email, User, UserProfile, UserState, UserType};
 use crate::service::directory as svc;
@@ -29,11 +31,61 @@ struct DemoPerson {
 }
 
 const PEOPLE: &[DemoPerson] = &[
-    DemoPerson { key: "admin", given: "Ada", surname: "Admin", email: ADMIN_EMAIL, user_type: UserType::Member, job_title: "Identity administrator", department: "IT", manager: None, role: "Administrator" },
-    DemoPerson { key: "approver", given: "Maria", surname: "Manager", email: "maria.manager@gatehouse.demo", user_type: UserType::Member, job_title: "Marketing manager", department: "Marketing", manager: None, role: "Approver, manager" },
-    DemoPerson { key: "emp1", given: "Eric", surname: "Employee", email: "eric.employee@gatehouse.demo", user_type: UserType::Member, job_title: "Marketing specialist", department: "Marketing", manager: Some("approver"), role: "Employee" },
-    DemoPerson { key: "emp2", given: "Emma", surname: "Employee", email: "emma.employee@gatehouse.demo", user_type: UserType::Member, job_title: "Content writer", department: "Marketing", manager: Some("approver"), role: "Employee" },
-    DemoPerson { key: "guest", given: "Gary", surname: "Guest", email: "gary.guest@contoso.com", user_type: UserType::Guest, job_title: "", department: "", manager: None, role: "Guest (Contoso)" },
+    DemoPerson {
+        key: "admin",
+        given: "Ada",
+        surname: "Admin",
+        email: ADMIN_EMAIL,
+        user_type: UserType::Member,
+        job_title: "Identity administrator",
+        department: "IT",
+        manager: None,
+        role: "Administrator",
+    },
+    DemoPerson {
+        key: "approver",
+        given: "Maria",
+        surname: "Manager",
+        email: "maria.manager@gatehouse.demo",
+        user_type: UserType::Member,
+        job_title: "Marketing manager",
+        department: "Marketing",
+        manager: None,
+        role: "Approver, manager",
+    },
+    DemoPerson {
+        key: "emp1",
+        given: "Eric",
+        surname: "Employee",
+        email: "eric.employee@gatehouse.demo",
+        user_type: UserType::Member,
+        job_title: "Marketing specialist",
+        department: "Marketing",
+        manager: Some("approver"),
+        role: "Employee",
+    },
+    DemoPerson {
+        key: "emp2",
+        given: "Emma",
+        surname: "Employee",
+        email: "emma.employee@gatehouse.demo",
+        user_type: UserType::Member,
+        job_title: "Content writer",
+        department: "Marketing",
+        manager: Some("approver"),
+        role: "Employee",
+    },
+    DemoPerson {
+        key: "guest",
+        given: "Gary",
+        surname: "Guest",
+        email: "gary.guest@contoso.com",
+        user_type: UserType::Guest,
+        job_title: "",
+        department: "",
+        manager: None,
+        role: "Guest (Contoso)",
+    },
 ];
 
 /// Seeds the demo tenant unless it already was (restarts change nothing).
@@ -44,7 +96,10 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
             return Ok(());
         }
     }
-    let actor = Actor { user_id: None, display_name: "Demo seed".into() };
+    let actor = Actor {
+        user_id: None,
+        display_name: "Demo seed".into(),
+    };
     let mut ids: Vec<(&str, UserId)> = Vec::new();
     for p in PEOPLE {
         let existing = {
@@ -70,19 +125,28 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
                     .and_then(|m| PEOPLE.iter().find(|q| q.key == m))
                     .map(|q| q.email)
                     .unwrap_or("");
-                svc::create_user(store, &actor, &profile, manager_email, now).await.map_err(anyhow::Error::new)?
+                svc::create_user(store, &actor, &profile, manager_email, now)
+                    .await
+                    .map_err(anyhow::Error::new)?
             }
         };
         ids.push((p.key, id));
     }
-    let id_of = |key: &str| ids.iter().find(|(k, _)| *k == key).map(|(_, id)| id.clone());
+    let id_of = |key: &str| {
+        ids.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, id)| id.clone())
+    };
 
     let site = svc::create_site(
         store,
         &actor,
         &SiteProfile {
             display_name: "Marketing".into(),
-            description: Some("The Marketing department's SharePoint site: campaigns, brand assets, calendars.".into()),
+            description: Some(
+                "The Marketing department's SharePoint site: campaigns, brand assets, calendars."
+                    .into(),
+            ),
             url: "https://contoso.sharepoint.com/sites/Marketing".into(),
         },
         now,
@@ -100,26 +164,56 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     )
     .await?;
     let groups = [
-        ("Marketing Team", GroupType::Team, "The Marketing department's team: chat, meetings and files."),
-        ("SG-Marketing-Department-GuestUsers", GroupType::Security, "Guests working with Marketing."),
-        ("SG-Marketing-Department-InternalUsers", GroupType::Security, "Employees of the Marketing department."),
+        (
+            "Marketing Team",
+            GroupType::Team,
+            "The Marketing department's team: chat, meetings and files.",
+        ),
+        (
+            "SG-Marketing-Department-GuestUsers",
+            GroupType::Security,
+            "Guests working with Marketing.",
+        ),
+        (
+            "SG-Marketing-Department-InternalUsers",
+            GroupType::Security,
+            "Employees of the Marketing department.",
+        ),
     ];
-    let approver_email = PEOPLE.iter().find(|p| p.key == "approver").map(|p| p.email).unwrap_or_default();
+    let approver_email = PEOPLE
+        .iter()
+        .find(|p| p.key == "approver")
+        .map(|p| p.email)
+        .unwrap_or_default();
     for (name, group_type, description) in groups {
         let gid = svc::create_group(
             store,
             &actor,
-            &GroupProfile { display_name: name.into(), description: Some(description.into()), group_type },
+            &GroupProfile {
+                display_name: name.into(),
+                description: Some(description.into()),
+                group_type,
+            },
             now,
         )
         .await?;
-        svc::change_group_role(store, &actor, &gid, approver_email, GroupRole::Owner, true, now).await?;
+        svc::change_group_role(
+            store,
+            &actor,
+            &gid,
+            approver_email,
+            GroupRole::Owner,
+            true,
+            now,
+        )
+        .await?;
     }
     if let Some(approver) = id_of("approver") {
         svc::grant_site_role(store, &actor, &site, &approver, SiteRole::Owner, now).await?;
     }
 
-    let list = serde_json::to_string(&ids.iter().map(|(_, id)| id.to_string()).collect::<Vec<_>>())?;
+    let list =
+        serde_json::to_string(&ids.iter().map(|(_, id)| id.to_string()).collect::<Vec<_>>())?;
     let mut tx = store.begin().await?;
     settings::put(&mut tx, "demo_users", &list).await?;
     settings::put(&mut tx, SEEDED, &store::ts(now)).await?;
@@ -139,19 +233,29 @@ async fn demo_user_ids(conn: &mut Conn) -> store::Result<Vec<String>> {
 pub async fn sign_in_choices(conn: &mut Conn) -> store::Result<Vec<DemoChoice>> {
     let mut out = Vec::new();
     for id in demo_user_ids(conn).await? {
-        let Some(id) = UserId::parse(&id) else { continue };
+        let Some(id) = UserId::parse(&id) else {
+            continue;
+        };
         if let Some(u) = users::get(conn, &id).await? {
             let role = PEOPLE
                 .iter()
                 .find(|p| p.email.eq_ignore_ascii_case(&u.email))
                 .map(|p| p.role)
                 .unwrap_or("Demo user");
-            out.push(DemoChoice { id: u.id.to_string(), name: u.display_name, email: u.email, role });
+            out.push(DemoChoice {
+                id: u.id.to_string(),
+                name: u.display_name,
+                email: u.email,
+                role,
+            });
         }
     }
     Ok(out)
 }
 
 pub async fn is_demo_user(conn: &mut Conn, user: &User) -> store::Result<bool> {
-    Ok(demo_user_ids(conn).await?.iter().any(|id| *id == user.id.as_str()))
+    Ok(demo_user_ids(conn)
+        .await?
+        .iter()
+        .any(|id| *id == user.id.as_str()))
 }

@@ -37,7 +37,11 @@ impl Application {
     }
 
     /// Builds on a listener that is already bound (tests bind port 0 first).
-    pub async fn build_with_listener(config: Config, listener: TcpListener, clock: Clock) -> anyhow::Result<Application> {
+    pub async fn build_with_listener(
+        config: Config,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> anyhow::Result<Application> {
         let addr = listener.local_addr()?;
         if config.demo && !addr.ip().is_loopback() {
             return Err(demo_refusal(&config).into());
@@ -52,7 +56,10 @@ impl Application {
             crate::demo::seed(&store, clock.now()).await?;
             admins.push(crate::demo::ADMIN_EMAIL.to_string());
         }
-        let oidc = Oidc::new(config.oidc.iter().cloned().collect(), config.url_for("/auth/callback"))?;
+        let oidc = Oidc::new(
+            config.oidc.iter().cloned().collect(),
+            config.url_for("/auth/callback"),
+        )?;
         let secure = config.is_https();
         let state = actix_web::web::Data::new(AppState {
             config: Arc::new(config),

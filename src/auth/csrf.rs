@@ -24,7 +24,11 @@ pub fn new_token() -> String {
 
 /// Equal-time comparison, so the token cannot be guessed byte by byte from timings.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A urlencoded form whose CSRF token has been checked against the session.

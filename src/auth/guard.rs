@@ -77,9 +77,11 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            load_current_user(&req).await?.ok_or_else(|| AppError::SignInRequired {
-                next: return_path(&req),
-            })
+            load_current_user(&req)
+                .await?
+                .ok_or_else(|| AppError::SignInRequired {
+                    next: return_path(&req),
+                })
         })
     }
 }

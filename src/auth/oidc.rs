@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use tokio::sync::RwLock;
 
@@ -23,7 +23,9 @@ pub enum SignInError {
     Unreachable(String),
     #[error("The identity provider refused to complete the sign-in ({0}). Start again.")]
     Exchange(String),
-    #[error("The identity provider's answer could not be verified ({0}), so you were not signed in.")]
+    #[error(
+        "The identity provider's answer could not be verified ({0}), so you were not signed in."
+    )]
     Verification(String),
 }
 
@@ -78,15 +80,20 @@ impl Oidc {
                 // The issuer is compared exactly with the discovery document's,
                 // so keep it as configured (no added trailing slash).
                 let issuer_text = p.issuer.as_str().trim_end_matches('/').to_string();
-                let issuer = IssuerUrl::new(issuer_text).map_err(|e| SignInError::Unreachable(e.to_string()))?;
+                let issuer = IssuerUrl::new(issuer_text)
+                    .map_err(|e| SignInError::Unreachable(e.to_string()))?;
                 let m = CoreProviderMetadata::discover_async(issuer, &self.http)
                     .await
                     .map_err(|e| SignInError::Unreachable(error_chain(&e)))?;
-                self.metadata.write().await.insert(p.name.clone(), m.clone());
+                self.metadata
+                    .write()
+                    .await
+                    .insert(p.name.clone(), m.clone());
                 m
             }
         };
-        let redirect = RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| SignInError::Unreachable(e.to_string()))?;
+        let redirect = RedirectUrl::new(self.redirect_uri.clone())
+            .map_err(|e| SignInError::Unreachable(e.to_string()))?;
         Ok(CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(p.client_id.clone()),
@@ -96,11 +103,19 @@ impl Oidc {
     }
 
     /// Builds the provider's authorization URL and what the callback must match.
-    pub async fn start(&self, p: &OidcProvider, next: &str) -> Result<(String, PendingSignIn), SignInError> {
+    pub async fn start(
+        &self,
+        p: &OidcProvider,
+        next: &str,
+    ) -> Result<(String, PendingSignIn), SignInError> {
         let client = self.client(p).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = client
-            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
             .add_scope(Scope::new("email".into()))
             .add_scope(Scope::new("profile".into()))
             .set_pkce_challenge(challenge)
@@ -118,7 +133,12 @@ impl Oidc {
     }
 
     /// Redeems the code and verifies the ID token (signature, issuer, audience, expiry, nonce).
-    pub async fn finish(&self, p: &OidcProvider, pending: &PendingSignIn, code: &str) -> Result<VerifiedClaims, SignInError> {
+    pub async fn finish(
+        &self,
+        p: &OidcProvider,
+        pending: &PendingSignIn,
+        code: &str,
+    ) -> Result<VerifiedClaims, SignInError> {
         let client = self.client(p).await?;
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_string()))

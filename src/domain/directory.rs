@@ -15,7 +15,11 @@ pub enum GroupType {
 }
 
 impl GroupType {
-    pub const ALL: [GroupType; 3] = [GroupType::Security, GroupType::Microsoft365, GroupType::Team];
+    pub const ALL: [GroupType; 3] = [
+        GroupType::Security,
+        GroupType::Microsoft365,
+        GroupType::Team,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             GroupType::Security => "security",
@@ -104,20 +108,29 @@ pub struct GroupProfile {
 }
 
 impl GroupProfile {
-    pub fn parse(name: &str, description: &str, group_type: &str) -> Result<GroupProfile, FieldErrors> {
+    pub fn parse(
+        name: &str,
+        description: &str,
+        group_type: &str,
+    ) -> Result<GroupProfile, FieldErrors> {
         let mut e = FieldErrors::new();
         let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
-        let description = e.check("description", optional_long_text(description, "Description", DESCRIPTION_MAX));
+        let description = e.check(
+            "description",
+            optional_long_text(description, "Description", DESCRIPTION_MAX),
+        );
         let group_type = GroupType::parse(group_type);
         if group_type.is_none() {
             e.add("group_type", "Choose a group type.");
         }
         match (display_name, description, group_type) {
-            (Some(display_name), Some(description), Some(group_type)) if e.is_empty() => Ok(GroupProfile {
-                display_name,
-                description,
-                group_type,
-            }),
+            (Some(display_name), Some(description), Some(group_type)) if e.is_empty() => {
+                Ok(GroupProfile {
+                    display_name,
+                    description,
+                    group_type,
+                })
+            }
             _ => Err(e),
         }
     }
@@ -133,17 +146,26 @@ pub struct ApplicationProfile {
 
 impl ApplicationProfile {
     /// Roles are one per line.
-    pub fn parse(name: &str, description: &str, roles: &str) -> Result<ApplicationProfile, FieldErrors> {
+    pub fn parse(
+        name: &str,
+        description: &str,
+        roles: &str,
+    ) -> Result<ApplicationProfile, FieldErrors> {
         let mut e = FieldErrors::new();
         let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
-        let description = e.check("description", optional_long_text(description, "Description", DESCRIPTION_MAX));
+        let description = e.check(
+            "description",
+            optional_long_text(description, "Description", DESCRIPTION_MAX),
+        );
         let roles = e.check("roles", parse_role_lines(roles));
         match (display_name, description, roles) {
-            (Some(display_name), Some(description), Some(roles)) if e.is_empty() => Ok(ApplicationProfile {
-                display_name,
-                description,
-                roles,
-            }),
+            (Some(display_name), Some(description), Some(roles)) if e.is_empty() => {
+                Ok(ApplicationProfile {
+                    display_name,
+                    description,
+                    roles,
+                })
+            }
             _ => Err(e),
         }
     }
@@ -174,7 +196,10 @@ impl SiteProfile {
     pub fn parse(name: &str, description: &str, url: &str) -> Result<SiteProfile, FieldErrors> {
         let mut e = FieldErrors::new();
         let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
-        let description = e.check("description", optional_long_text(description, "Description", DESCRIPTION_MAX));
+        let description = e.check(
+            "description",
+            optional_long_text(description, "Description", DESCRIPTION_MAX),
+        );
         let url = e.check("url", parse_site_url(url));
         match (display_name, description, url) {
             (Some(display_name), Some(description), Some(url)) if e.is_empty() => Ok(SiteProfile {
@@ -209,12 +234,24 @@ mod tests {
 
     #[test]
     fn site_needs_a_web_address() {
-        assert!(SiteProfile::parse("Marketing", "", "https://contoso.sharepoint.com/sites/marketing").is_ok());
+        assert!(
+            SiteProfile::parse(
+                "Marketing",
+                "",
+                "https://contoso.sharepoint.com/sites/marketing"
+            )
+            .is_ok()
+        );
         assert!(SiteProfile::parse("Marketing", "", "javascript:alert(1)").is_err());
     }
 
     #[test]
     fn group_type_must_be_known() {
-        assert!(GroupProfile::parse("G", "", "distribution").unwrap_err().get("group_type").is_some());
+        assert!(
+            GroupProfile::parse("G", "", "distribution")
+                .unwrap_err()
+                .get("group_type")
+                .is_some()
+        );
     }
 }

@@ -29,7 +29,9 @@ impl Email {
                 .chars()
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',');
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',');
         if !domain_ok || !local_ok {
             return Err("Email must look like name@example.com.".into());
         }
@@ -42,7 +44,10 @@ impl Email {
         self.0.to_lowercase()
     }
     pub fn domain(&self) -> String {
-        self.0.rsplit_once('@').map(|(_, d)| d.to_lowercase()).unwrap_or_default()
+        self.0
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_lowercase())
+            .unwrap_or_default()
     }
 }
 
@@ -189,11 +194,23 @@ impl UserProfile {
             "display_name",
             required_text(&input.display_name, "Display name", NAME_MAX),
         );
-        let given_name = errors.check("given_name", optional_text(&input.given_name, "First name", NAME_MAX));
-        let surname = errors.check("surname", optional_text(&input.surname, "Last name", NAME_MAX));
+        let given_name = errors.check(
+            "given_name",
+            optional_text(&input.given_name, "First name", NAME_MAX),
+        );
+        let surname = errors.check(
+            "surname",
+            optional_text(&input.surname, "Last name", NAME_MAX),
+        );
         let email = errors.check("email", Email::parse(&input.email));
-        let job_title = errors.check("job_title", optional_text(&input.job_title, "Job title", NAME_MAX));
-        let department = errors.check("department", optional_text(&input.department, "Department", NAME_MAX));
+        let job_title = errors.check(
+            "job_title",
+            optional_text(&input.job_title, "Job title", NAME_MAX),
+        );
+        let department = errors.check(
+            "department",
+            optional_text(&input.department, "Department", NAME_MAX),
+        );
         let custom_attributes = errors.check(
             "custom_attributes",
             parse_custom_attributes(&input.custom_attributes),
@@ -202,8 +219,28 @@ impl UserProfile {
             return Err(errors);
         }
         // Every Option is Some when no error was recorded.
-        match (user_type, state, display_name, given_name, surname, email, job_title, department, custom_attributes) {
-            (Some(user_type), Some(state), Some(display_name), Some(given_name), Some(surname), Some(email), Some(job_title), Some(department), Some(custom_attributes)) => Ok(UserProfile {
+        match (
+            user_type,
+            state,
+            display_name,
+            given_name,
+            surname,
+            email,
+            job_title,
+            department,
+            custom_attributes,
+        ) {
+            (
+                Some(user_type),
+                Some(state),
+                Some(display_name),
+                Some(given_name),
+                Some(surname),
+                Some(email),
+                Some(job_title),
+                Some(department),
+                Some(custom_attributes),
+            ) => Ok(UserProfile {
                 user_type,
                 display_name,
                 given_name,
@@ -228,14 +265,26 @@ pub fn parse_custom_attributes(text: &str) -> Result<BTreeMap<String, String>, S
             continue;
         }
         let Some((name, value)) = line.split_once('=') else {
-            return Err(format!("Line {}: write each attribute as name=value.", n + 1));
+            return Err(format!(
+                "Line {}: write each attribute as name=value.",
+                n + 1
+            ));
         };
         let name = name.trim();
         validate_attribute_name(name).map_err(|m| format!("Line {}: {m}", n + 1))?;
-        if BUILT_IN_ATTRIBUTES.iter().any(|b| b.eq_ignore_ascii_case(name)) {
-            return Err(format!("Line {}: `{name}` is a built-in attribute; use its own field.", n + 1));
+        if BUILT_IN_ATTRIBUTES
+            .iter()
+            .any(|b| b.eq_ignore_ascii_case(name))
+        {
+            return Err(format!(
+                "Line {}: `{name}` is a built-in attribute; use its own field.",
+                n + 1
+            ));
         }
-        if out.insert(name.to_string(), value.trim().to_string()).is_some() {
+        if out
+            .insert(name.to_string(), value.trim().to_string())
+            .is_some()
+        {
             return Err(format!("Line {}: `{name}` is given twice.", n + 1));
         }
     }
@@ -245,7 +294,8 @@ pub fn parse_custom_attributes(text: &str) -> Result<BTreeMap<String, String>, S
 pub fn validate_attribute_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-    if !first_ok || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if !first_ok || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         return Err(format!(
             "`{name}` is not an attribute name (letters, digits and _, starting with a letter, at most 64)."
         ));
@@ -271,7 +321,10 @@ mod tests {
         assert!(Email::parse("a@b").is_err());
         assert!(Email::parse("ab.test").is_err());
         assert!(Email::parse("a b@c.test").is_err());
-        assert_eq!(Email::parse("A@Contoso.COM").unwrap().domain(), "contoso.com");
+        assert_eq!(
+            Email::parse("A@Contoso.COM").unwrap().domain(),
+            "contoso.com"
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ impl FieldErrors {
         Self::default()
     }
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_string()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_string())
+            .or_insert_with(|| message.into());
     }
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.get(field).map(|s| s.as_str())
@@ -79,7 +81,10 @@ mod tests {
     #[test]
     fn required_text_trims_and_refuses_blank() {
         assert_eq!(required_text("  a ", "Name", 5).unwrap(), "a");
-        assert_eq!(required_text("  ", "Name", 5).unwrap_err(), "Name is required.");
+        assert_eq!(
+            required_text("  ", "Name", 5).unwrap_err(),
+            "Name is required."
+        );
         assert!(required_text("abcdef", "Name", 5).is_err());
     }
 }

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::{ServiceError, invalid};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
-use crate::domain::directory::{ApplicationProfile, GroupProfile, GroupRole, SiteProfile, SiteRole};
+use crate::domain::directory::{
+    ApplicationProfile, GroupProfile, GroupRole, SiteProfile, SiteRole,
+};
 use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
 use crate::domain::user::{UserProfile, format_custom_attributes};
 use crate::store::{self, Store, StoreError, audit, directory as dir, users};
@@ -25,8 +27,13 @@ async fn resolve_manager(
         return Ok(None);
     }
     match users::find_by_email(conn, email).await? {
-        None => Err(invalid("manager", format!("No user has the email {email}."))),
-        Some(m) if Some(&m.id) == user => Err(invalid("manager", "A user cannot be their own manager.")),
+        None => Err(invalid(
+            "manager",
+            format!("No user has the email {email}."),
+        )),
+        Some(m) if Some(&m.id) == user => {
+            Err(invalid("manager", "A user cannot be their own manager."))
+        }
         Some(m) => Ok(Some(m.id)),
     }
 }
@@ -81,19 +88,37 @@ pub async fn update_user(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    let before = users::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let before = users::get(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let manager = resolve_manager(&mut tx, manager_email, Some(id)).await?;
     users::update(&mut tx, id, profile, manager.as_ref(), now)
         .await
         .map_err(email_taken)?;
     let changes = diff(&[
-        ("userType", json!(before.user_type.as_str()), json!(profile.user_type.as_str())),
-        ("displayName", json!(before.display_name), json!(profile.display_name)),
-        ("givenName", opt(&before.given_name), opt(&profile.given_name)),
+        (
+            "userType",
+            json!(before.user_type.as_str()),
+            json!(profile.user_type.as_str()),
+        ),
+        (
+            "displayName",
+            json!(before.display_name),
+            json!(profile.display_name),
+        ),
+        (
+            "givenName",
+            opt(&before.given_name),
+            opt(&profile.given_name),
+        ),
         ("surname", opt(&before.surname), opt(&profile.surname)),
         ("mail", json!(before.email), json!(profile.email.as_str())),
         ("jobTitle", opt(&before.job_title), opt(&profile.job_title)),
-        ("department", opt(&before.department), opt(&profile.department)),
+        (
+            "department",
+            opt(&before.department),
+            opt(&profile.department),
+        ),
         (
             "manager",
             opt(&before.manager_id.map(|m| m.to_string())),
@@ -104,7 +129,11 @@ pub async fn update_user(
             json!(format_custom_attributes(&before.custom_attributes)),
             json!(format_custom_attributes(&profile.custom_attributes)),
         ),
-        ("state", json!(before.state.as_str()), json!(profile.state.as_str())),
+        (
+            "state",
+            json!(before.state.as_str()),
+            json!(profile.state.as_str()),
+        ),
     ]);
     audit::record(
         &mut tx,
@@ -125,7 +154,10 @@ pub async fn update_user(
 
 fn name_taken(what: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {
     move |e| match e {
-        StoreError::Conflict(_) => invalid("display_name", format!("Another {what} already has this name.")),
+        StoreError::Conflict(_) => invalid(
+            "display_name",
+            format!("Another {what} already has this name."),
+        ),
         other => other.into(),
     }
 }
@@ -138,7 +170,9 @@ pub async fn create_group(
 ) -> Result<GroupId, ServiceError> {
     let mut tx = store.begin().await?;
     let id = GroupId::new();
-    dir::insert_group(&mut tx, &id, p, now).await.map_err(name_taken("group"))?;
+    dir::insert_group(&mut tx, &id, p, now)
+        .await
+        .map_err(name_taken("group"))?;
     audit::record(
         &mut tx,
         actor,
@@ -164,12 +198,24 @@ pub async fn update_group(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    let before = dir::get_group(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-    dir::update_group(&mut tx, id, p, now).await.map_err(name_taken("group"))?;
+    let before = dir::get_group(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    dir::update_group(&mut tx, id, p, now)
+        .await
+        .map_err(name_taken("group"))?;
     let changes = diff(&[
-        ("displayName", json!(before.display_name), json!(p.display_name)),
+        (
+            "displayName",
+            json!(before.display_name),
+            json!(p.display_name),
+        ),
         ("description", opt(&before.description), opt(&p.description)),
-        ("groupType", json!(before.group_type), json!(p.group_type.as_str())),
+        (
+            "groupType",
+            json!(before.group_type),
+            json!(p.group_type.as_str()),
+        ),
     ]);
     audit::record(
         &mut tx,
@@ -199,7 +245,9 @@ pub async fn change_group_role(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    let g = dir::get_group(&mut tx, group).await?.ok_or(ServiceError::NotFound)?;
+    let g = dir::get_group(&mut tx, group)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let email = email.trim();
     if email.is_empty() {
         return Err(invalid("email", "Enter the email of a user."));
@@ -214,9 +262,19 @@ pub async fn change_group_role(
     };
     if !changed {
         let msg = if add {
-            format!("{} is already {} of {}.", user.display_name, role_article(role), g.display_name)
+            format!(
+                "{} is already {} of {}.",
+                user.display_name,
+                role_article(role),
+                g.display_name
+            )
         } else {
-            format!("{} is not {} of {}.", user.display_name, role_article(role), g.display_name)
+            format!(
+                "{} is not {} of {}.",
+                user.display_name,
+                role_article(role),
+                g.display_name
+            )
         };
         return Err(ServiceError::Refused(msg));
     }
@@ -280,13 +338,23 @@ pub async fn update_application(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    let before = dir::get_application(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-    let before_roles: Vec<String> = dir::app_roles(&mut tx, id).await?.into_iter().map(|r| r.display_name).collect();
+    let before = dir::get_application(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let before_roles: Vec<String> = dir::app_roles(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|r| r.display_name)
+        .collect();
     dir::update_application(&mut tx, id, p, now)
         .await
         .map_err(name_taken("application"))?;
     let changes = diff(&[
-        ("displayName", json!(before.display_name), json!(p.display_name)),
+        (
+            "displayName",
+            json!(before.display_name),
+            json!(p.display_name),
+        ),
         ("description", opt(&before.description), opt(&p.description)),
         ("appRoles", json!(before_roles), json!(p.roles)),
     ]);
@@ -315,7 +383,9 @@ pub async fn create_site(
 ) -> Result<SiteId, ServiceError> {
     let mut tx = store.begin().await?;
     let id = SiteId::new();
-    dir::insert_site(&mut tx, &id, p, now).await.map_err(name_taken("site"))?;
+    dir::insert_site(&mut tx, &id, p, now)
+        .await
+        .map_err(name_taken("site"))?;
     audit::record(
         &mut tx,
         actor,
@@ -341,10 +411,18 @@ pub async fn update_site(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    let before = dir::get_site(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-    dir::update_site(&mut tx, id, p, now).await.map_err(name_taken("site"))?;
+    let before = dir::get_site(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    dir::update_site(&mut tx, id, p, now)
+        .await
+        .map_err(name_taken("site"))?;
     let changes = diff(&[
-        ("displayName", json!(before.display_name), json!(p.display_name)),
+        (
+            "displayName",
+            json!(before.display_name),
+            json!(p.display_name),
+        ),
         ("description", opt(&before.description), opt(&p.description)),
         ("url", json!(before.url), json!(p.url)),
     ]);
@@ -375,7 +453,9 @@ pub async fn grant_site_role(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    let s = dir::get_site(&mut tx, site).await?.ok_or(ServiceError::NotFound)?;
+    let s = dir::get_site(&mut tx, site)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if dir::add_site_role(&mut tx, site, user, role, now).await? {
         audit::record(
             &mut tx,

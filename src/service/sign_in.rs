@@ -57,7 +57,10 @@ pub async fn sign_in(
             users::insert_identity(&mut tx, &claims.issuer, &claims.subject, &user.id, now).await?;
             audit::record(
                 &mut tx,
-                &Actor { user_id: Some(user.id.to_string()), display_name: user.display_name.clone() },
+                &Actor {
+                    user_id: Some(user.id.to_string()),
+                    display_name: user.display_name.clone(),
+                },
                 &NewAuditEvent {
                     action: "Link sign-in identity".into(),
                     object_type: object_type::USER,
@@ -71,7 +74,12 @@ pub async fn sign_in(
             user
         }
         None => {
-            let local = email.as_str().split('@').next().unwrap_or_default().to_string();
+            let local = email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string();
             let display_name = claims
                 .name
                 .clone()
@@ -109,7 +117,9 @@ pub async fn sign_in(
                 now,
             )
             .await?;
-            users::get(&mut tx, &id).await?.ok_or(ServiceError::NotFound)?
+            users::get(&mut tx, &id)
+                .await?
+                .ok_or(ServiceError::NotFound)?
         }
     };
     tx.commit().await.map_err(store::map_err)?;
@@ -119,7 +129,8 @@ pub async fn sign_in(
 fn refuse_blocked(user: User) -> Result<User, ServiceError> {
     if user.is_blocked() {
         Err(ServiceError::Refused(
-            "Your account is blocked from signing in to Gatehouse. Contact your administrator.".into(),
+            "Your account is blocked from signing in to Gatehouse. Contact your administrator."
+                .into(),
         ))
     } else {
         Ok(user)

@@ -18,7 +18,12 @@ pub struct AuditEventRow {
     pub details: String,
 }
 
-pub async fn record(conn: &mut Conn, actor: &Actor, event: &NewAuditEvent, now: DateTime<Utc>) -> Result<()> {
+pub async fn record(
+    conn: &mut Conn,
+    actor: &Actor,
+    event: &NewAuditEvent,
+    now: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_events (occurred_at, actor_id, actor_name, action, object_type, object_id, object_name, details) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -45,7 +50,12 @@ pub struct AuditFilter {
 }
 
 /// Newest first.
-pub async fn list(conn: &mut Conn, filter: &AuditFilter, page: i64, per_page: i64) -> Result<Page<AuditEventRow>> {
+pub async fn list(
+    conn: &mut Conn,
+    filter: &AuditFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<AuditEventRow>> {
     const WHERE: &str = "WHERE ($1 IS NULL OR object_type = $1) AND ($2 IS NULL OR object_id = $2) \
                          AND ($3 IS NULL OR actor_id = $3)";
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_events {WHERE}"))

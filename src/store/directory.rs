@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, Result, StoreError, contains_pattern, map_err, ts};
-use crate::domain::directory::{ApplicationProfile, GroupProfile, GroupRole, SiteProfile, SiteRole};
-use crate::domain::ids::{ApplicationId, AppRoleId, GroupId, SiteId, UserId};
+use crate::domain::directory::{
+    ApplicationProfile, GroupProfile, GroupRole, SiteProfile, SiteRole,
+};
+use crate::domain::ids::{AppRoleId, ApplicationId, GroupId, SiteId, UserId};
 
 /// A row of a resource list (group, application or site).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -65,7 +67,12 @@ async fn page_of(
 
 // ---- groups ----
 
-pub async fn search_groups(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<Page<ResourceSummary>> {
+pub async fn search_groups(
+    conn: &mut Conn,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<ResourceSummary>> {
     page_of(
         conn,
         "SELECT COUNT(*) FROM groups WHERE name_lower LIKE $1 ESCAPE '\\'",
@@ -80,14 +87,21 @@ pub async fn search_groups(conn: &mut Conn, q: &str, page: i64, per_page: i64) -
 }
 
 pub async fn get_group(conn: &mut Conn, id: &GroupId) -> Result<Option<GroupRow>> {
-    sqlx::query_as::<_, GroupRow>("SELECT id, display_name, description, group_type FROM groups WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map_err(map_err)
+    sqlx::query_as::<_, GroupRow>(
+        "SELECT id, display_name, description, group_type FROM groups WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
 }
 
-pub async fn insert_group(conn: &mut Conn, id: &GroupId, p: &GroupProfile, now: DateTime<Utc>) -> Result<()> {
+pub async fn insert_group(
+    conn: &mut Conn,
+    id: &GroupId,
+    p: &GroupProfile,
+    now: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO groups (id, display_name, name_lower, description, group_type, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6)",
@@ -104,7 +118,12 @@ pub async fn insert_group(conn: &mut Conn, id: &GroupId, p: &GroupProfile, now: 
     Ok(())
 }
 
-pub async fn update_group(conn: &mut Conn, id: &GroupId, p: &GroupProfile, now: DateTime<Utc>) -> Result<()> {
+pub async fn update_group(
+    conn: &mut Conn,
+    id: &GroupId,
+    p: &GroupProfile,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let done = sqlx::query(
         "UPDATE groups SET display_name = $2, name_lower = $3, description = $4, group_type = $5, updated_at = $6 \
          WHERE id = $1",
@@ -158,14 +177,20 @@ pub async fn add_group_role(
 }
 
 /// Removes the role; returns false when the user did not hold it.
-pub async fn remove_group_role(conn: &mut Conn, group: &GroupId, user: &UserId, role: GroupRole) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2 AND role = $3")
-        .bind(group.as_str())
-        .bind(user.as_str())
-        .bind(role.as_str())
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
+pub async fn remove_group_role(
+    conn: &mut Conn,
+    group: &GroupId,
+    user: &UserId,
+    role: GroupRole,
+) -> Result<bool> {
+    let done =
+        sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2 AND role = $3")
+            .bind(group.as_str())
+            .bind(user.as_str())
+            .bind(role.as_str())
+            .execute(conn)
+            .await
+            .map_err(map_err)?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -234,12 +259,17 @@ pub async fn search_applications(
     Ok(page)
 }
 
-pub async fn get_application(conn: &mut Conn, id: &ApplicationId) -> Result<Option<ApplicationRow>> {
-    sqlx::query_as::<_, ApplicationRow>("SELECT id, display_name, description FROM applications WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map_err(map_err)
+pub async fn get_application(
+    conn: &mut Conn,
+    id: &ApplicationId,
+) -> Result<Option<ApplicationRow>> {
+    sqlx::query_as::<_, ApplicationRow>(
+        "SELECT id, display_name, description FROM applications WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
 }
 
 pub async fn app_roles(conn: &mut Conn, id: &ApplicationId) -> Result<Vec<AppRoleRow>> {
@@ -312,11 +342,13 @@ pub async fn update_application(
 /// Makes the app's roles exactly `roles` (by case-insensitive name), keeping the
 /// ids of roles that stay so that assignments of them survive a rename of others.
 async fn sync_app_roles(conn: &mut Conn, app: &ApplicationId, roles: &[String]) -> Result<()> {
-    let existing = sqlx::query_as::<_, (String, String)>("SELECT id, name_lower FROM app_roles WHERE application_id = $1")
-        .bind(app.as_str())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(map_err)?;
+    let existing = sqlx::query_as::<_, (String, String)>(
+        "SELECT id, name_lower FROM app_roles WHERE application_id = $1",
+    )
+    .bind(app.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
     for (id, name_lower) in &existing {
         if !roles.iter().any(|r| r.to_lowercase() == *name_lower) {
             sqlx::query("DELETE FROM app_roles WHERE id = $1")
@@ -354,7 +386,12 @@ pub struct SiteRow {
     pub url: String,
 }
 
-pub async fn search_sites(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<Page<ResourceSummary>> {
+pub async fn search_sites(
+    conn: &mut Conn,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<ResourceSummary>> {
     page_of(
         conn,
         "SELECT COUNT(*) FROM sites WHERE name_lower LIKE $1 ESCAPE '\\'",
@@ -369,14 +406,21 @@ pub async fn search_sites(conn: &mut Conn, q: &str, page: i64, per_page: i64) ->
 }
 
 pub async fn get_site(conn: &mut Conn, id: &SiteId) -> Result<Option<SiteRow>> {
-    sqlx::query_as::<_, SiteRow>("SELECT id, display_name, description, url FROM sites WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map_err(map_err)
+    sqlx::query_as::<_, SiteRow>(
+        "SELECT id, display_name, description, url FROM sites WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
 }
 
-pub async fn insert_site(conn: &mut Conn, id: &SiteId, p: &SiteProfile, now: DateTime<Utc>) -> Result<()> {
+pub async fn insert_site(
+    conn: &mut Conn,
+    id: &SiteId,
+    p: &SiteProfile,
+    now: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO sites (id, display_name, name_lower, description, url, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6)",
@@ -393,7 +437,12 @@ pub async fn insert_site(conn: &mut Conn, id: &SiteId, p: &SiteProfile, now: Dat
     Ok(())
 }
 
-pub async fn update_site(conn: &mut Conn, id: &SiteId, p: &SiteProfile, now: DateTime<Utc>) -> Result<()> {
+pub async fn update_site(
+    conn: &mut Conn,
+    id: &SiteId,
+    p: &SiteProfile,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let done = sqlx::query(
         "UPDATE sites SET display_name = $2, name_lower = $3, description = $4, url = $5, updated_at = $6 WHERE id = $1",
     )

@@ -122,7 +122,11 @@ impl Store {
     pub async fn migrate(&self) -> Result<()> {
         match self.kind {
             DatabaseKind::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.write).await?,
-            DatabaseKind::Postgres => sqlx::migrate!("migrations/postgres").run(&self.write).await?,
+            DatabaseKind::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.write)
+                    .await?
+            }
         }
         Ok(())
     }

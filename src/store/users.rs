@@ -32,9 +32,12 @@ impl TryFrom<UserRow> for User {
         Ok(User {
             user_type: UserType::parse(&r.user_type)
                 .ok_or_else(|| StoreError::Corrupt(format!("user_type {}", r.user_type)))?,
-            state: UserState::parse(&r.state).ok_or_else(|| StoreError::Corrupt(format!("state {}", r.state)))?,
-            custom_attributes: serde_json::from_str::<BTreeMap<String, String>>(&r.custom_attributes)
-                .map_err(|e| StoreError::Corrupt(format!("custom_attributes: {e}")))?,
+            state: UserState::parse(&r.state)
+                .ok_or_else(|| StoreError::Corrupt(format!("state {}", r.state)))?,
+            custom_attributes: serde_json::from_str::<BTreeMap<String, String>>(
+                &r.custom_attributes,
+            )
+            .map_err(|e| StoreError::Corrupt(format!("custom_attributes: {e}")))?,
             id: UserId::from_stored(r.id),
             display_name: r.display_name,
             given_name: r.given_name,
@@ -48,24 +51,31 @@ impl TryFrom<UserRow> for User {
 }
 
 pub async fn get(conn: &mut Conn, id: &UserId) -> Result<Option<User>> {
-    let row = sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map_err(map_err)?;
+    let row =
+        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(conn)
+            .await
+            .map_err(map_err)?;
     row.map(User::try_from).transpose()
 }
 
 pub async fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>> {
-    let row = sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE email_lower = $1"))
-        .bind(email.trim().to_lowercase())
-        .fetch_optional(conn)
-        .await
-        .map_err(map_err)?;
+    let row = sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE email_lower = $1"
+    ))
+    .bind(email.trim().to_lowercase())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
     row.map(User::try_from).transpose()
 }
 
-pub async fn find_by_identity(conn: &mut Conn, issuer: &str, subject: &str) -> Result<Option<User>> {
+pub async fn find_by_identity(
+    conn: &mut Conn,
+    issuer: &str,
+    subject: &str,
+) -> Result<Option<User>> {
     let row = sqlx::query_as::<_, UserRow>(&format!(
         "SELECT {} FROM users u JOIN user_identities i ON i.user_id = u.id \
          WHERE i.issuer = $1 AND i.subject = $2",
@@ -196,9 +206,15 @@ pub struct UserSummary {
 }
 
 /// Searches display name and email; ordered by display name.
-pub async fn search(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<Page<UserSummary>> {
+pub async fn search(
+    conn: &mut Conn,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<UserSummary>> {
     let pattern = contains_pattern(q);
-    const WHERE: &str = "WHERE lower(display_name) LIKE $1 ESCAPE '\\' OR email_lower LIKE $1 ESCAPE '\\'";
+    const WHERE: &str =
+        "WHERE lower(display_name) LIKE $1 ESCAPE '\\' OR email_lower LIKE $1 ESCAPE '\\'";
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users {WHERE}"))
         .bind(&pattern)
         .fetch_one(&mut *conn)

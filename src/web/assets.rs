@@ -5,7 +5,11 @@ use actix_web::{HttpResponse, web};
 use crate::error::AppError;
 
 const FILES: &[(&str, &str, &[u8])] = &[
-    ("css/app.css", "text/css; charset=utf-8", include_bytes!("../../static/css/app.css")),
+    (
+        "css/app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/css/app.css"),
+    ),
     (
         "vendor/pico/pico.min.css",
         "text/css; charset=utf-8",

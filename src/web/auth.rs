@@ -52,7 +52,11 @@ pub struct LoginQuery {
     provider: Option<String>,
 }
 
-async fn login(state: Data, session: Session, q: web::Query<LoginQuery>) -> Result<HttpResponse, AppError> {
+async fn login(
+    state: Data,
+    session: Session,
+    q: web::Query<LoginQuery>,
+) -> Result<HttpResponse, AppError> {
     let session = TypedSession(session);
     let next = safe_next(q.next.as_deref());
     if session.user_id().is_some() && q.provider.is_none() {
@@ -60,16 +64,14 @@ async fn login(state: Data, session: Session, q: web::Query<LoginQuery>) -> Resu
     }
     let providers = state.oidc.providers();
     // With one provider and nothing else to choose, go straight to it.
-    let chosen = match q.provider.as_deref() {
-        Some(name) => Some(
-            state
-                .oidc
-                .provider(name)
-                .ok_or_else(|| AppError::BadRequest("There is no such identity provider.".into()))?,
-        ),
-        None if providers.len() == 1 && !state.config.demo => providers.first(),
-        None => None,
-    };
+    let chosen =
+        match q.provider.as_deref() {
+            Some(name) => Some(state.oidc.provider(name).ok_or_else(|| {
+                AppError::BadRequest("There is no such identity provider.".into())
+            })?),
+            None if providers.len() == 1 && !state.config.demo => providers.first(),
+            None => None,
+        };
     if let Some(provider) = chosen {
         return match state.oidc.start(provider, &next).await {
             Ok((url, pending)) => {
@@ -116,13 +118,21 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
-async fn callback(state: Data, session: Session, q: web::Query<CallbackQuery>) -> Result<HttpResponse, AppError> {
+async fn callback(
+    state: Data,
+    session: Session,
+    q: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, AppError> {
     let session = TypedSession(session);
     // One use only: whatever happens next, this attempt is finished.
     let pending = session.take_pending_sign_in();
     if let Some(error) = &q.error {
         let detail = q.error_description.clone().unwrap_or_default();
-        return failed(&state, &session, format!("The identity provider answered `{error}`. {detail}"));
+        return failed(
+            &state,
+            &session,
+            format!("The identity provider answered `{error}`. {detail}"),
+        );
     }
     let Some(pending) = pending else {
         return failed(
@@ -139,10 +149,18 @@ async fn callback(state: Data, session: Session, q: web::Query<CallbackQuery>) -
         );
     }
     let Some(code) = q.code.as_deref().filter(|c| !c.is_empty()) else {
-        return failed(&state, &session, "The identity provider sent no authorization code. Start again.".into());
+        return failed(
+            &state,
+            &session,
+            "The identity provider sent no authorization code. Start again.".into(),
+        );
     };
     let Some(provider) = state.oidc.provider(&pending.provider) else {
-        return failed(&state, &session, "That identity provider is no longer configured.".into());
+        return failed(
+            &state,
+            &session,
+            "That identity provider is no longer configured.".into(),
+        );
     };
     let claims = match state.oidc.finish(provider, &pending, code).await {
         Ok(c) => c,
@@ -174,19 +192,32 @@ pub struct DemoForm {
     next: String,
 }
 
-async fn demo_sign_in(state: Data, session: Session, form: Form<DemoForm>) -> Result<HttpResponse, AppError> {
+async fn demo_sign_in(
+    state: Data,
+    session: Session,
+    form: Form<DemoForm>,
+) -> Result<HttpResponse, AppError> {
     if !state.config.demo {
         return Err(AppError::NotFound);
     }
     let session = TypedSession(session);
-    let id = UserId::parse(&form.0.user_id).ok_or_else(|| AppError::BadRequest("Choose a demo user.".into()))?;
+    let id = UserId::parse(&form.0.user_id)
+        .ok_or_else(|| AppError::BadRequest("Choose a demo user.".into()))?;
     let mut conn = state.store.read().await?;
-    let user = users::get(&mut conn, &id).await?.ok_or(AppError::NotFound)?;
+    let user = users::get(&mut conn, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !demo::is_demo_user(&mut conn, &user).await? {
-        return Err(AppError::Forbidden("Only the demo users can be chosen here.".into()));
+        return Err(AppError::Forbidden(
+            "Only the demo users can be chosen here.".into(),
+        ));
     }
     if user.is_blocked() {
-        return failed(&state, &session, "This demo user is blocked from signing in.".into());
+        return failed(
+            &state,
+            &session,
+            "This demo user is blocked from signing in.".into(),
+        );
     }
     session.sign_in(&user.id);
     Ok(redirect(&safe_next(Some(&form.0.next))))

@@ -15,6 +15,7 @@ pub async fn readyz(state: Data) -> HttpResponse {
     if state.store.ping().await {
         HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))
     } else {
-        HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "database": "unreachable"}))
+        HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "unavailable", "database": "unreachable"}))
     }
 }

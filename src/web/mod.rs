@@ -39,7 +39,7 @@ pub struct AppState {
 impl AppState {
     pub fn is_admin(&self, user: &User) -> bool {
         let email = user.email.to_lowercase();
-        self.admins.iter().any(|a| *a == email)
+        self.admins.contains(&email)
     }
 }
 
@@ -65,14 +65,22 @@ pub fn sign_in_url(next: &str) -> String {
     if next == "/" || next.is_empty() {
         "/auth/login".into()
     } else {
-        format!("/auth/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
+        format!(
+            "/auth/login?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
     }
 }
 
 /// Accepts only a path on this site, so a sign-in link cannot send people elsewhere.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) => {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.contains(['\r', '\n']) =>
+        {
             n.to_string()
         }
         _ => "/".into(),
@@ -91,7 +99,12 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn for_user(state: &AppState, user: &crate::auth::guard::CurrentUser, section: &'static str, title: impl Into<String>) -> Layout {
+    pub fn for_user(
+        state: &AppState,
+        user: &crate::auth::guard::CurrentUser,
+        section: &'static str,
+        title: impl Into<String>,
+    ) -> Layout {
         Layout {
             title: title.into(),
             section,
@@ -128,7 +141,9 @@ pub fn render(t: &impl Template) -> Result<HttpResponse, AppError> {
 }
 
 pub fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", to)).finish()
+    HttpResponse::SeeOther()
+        .insert_header(("Location", to))
+        .finish()
 }
 
 #[derive(Template)]
@@ -147,7 +162,11 @@ pub async fn error_pages(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
     let res = next.call(req).await?;
-    let Some(app_error) = res.response().error().and_then(|e| e.as_error::<AppError>()) else {
+    let Some(app_error) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+    else {
         return Ok(res.map_into_left_body());
     };
     if matches!(app_error, AppError::SignInRequired { .. }) {
@@ -163,7 +182,8 @@ pub async fn error_pages(
                 Some(u) => Layout::for_user(state, u, "", heading),
                 None => {
                     use actix_session::SessionExt;
-                    let csrf = crate::auth::session::TypedSession(request.get_session()).csrf_token();
+                    let csrf =
+                        crate::auth::session::TypedSession(request.get_session()).csrf_token();
                     Layout::anonymous(state, csrf, heading)
                 }
             };

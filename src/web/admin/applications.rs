@@ -36,7 +36,11 @@ struct AppList {
     next: String,
 }
 
-async fn list(state: Data, admin: AdminUser, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let page_no = page_number(q.page);
     let mut conn = state.store.read().await?;
     let page = dir::search_applications(&mut conn, &q.q, page_no, PER_PAGE).await?;
@@ -82,15 +86,26 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
     })
 }
 
-async fn create(state: Data, admin: AdminUser, session: Session, form: Form<AppForm>) -> Result<HttpResponse, AppError> {
+async fn create(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    form: Form<AppForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let result = match ApplicationProfile::parse(&form.display_name, &form.description, &form.roles) {
-        Ok(p) => directory::create_application(&state.store, &admin.actor(), &p, state.clock.now()).await,
+    let result = match ApplicationProfile::parse(&form.display_name, &form.description, &form.roles)
+    {
+        Ok(p) => {
+            directory::create_application(&state.store, &admin.actor(), &p, state.clock.now()).await
+        }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
         Ok(id) => {
-            TypedSession(session).flash("success", format!("Application {} created.", form.display_name.trim()));
+            TypedSession(session).flash(
+                "success",
+                format!("Application {} created.", form.display_name.trim()),
+            );
             Ok(redirect(&format!("/admin/applications/{id}")))
         }
         Err(ServiceError::Invalid(errors)) => render_status(
@@ -117,13 +132,23 @@ async fn app_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
-    let app = dir::get_application(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let app = dir::get_application(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let roles = dir::app_roles(&mut conn, id).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let form = form.unwrap_or_else(|| AppForm {
         display_name: app.display_name.clone(),
         description: app.description.clone().unwrap_or_default(),
-        roles: roles.iter().map(|r| r.display_name.clone()).collect::<Vec<_>>().join("\n"),
+        roles: roles
+            .iter()
+            .map(|r| r.display_name.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
     });
     let page = AppPage {
         layout: Layout::for_user(state, admin, "admin", app.display_name),
@@ -141,7 +166,11 @@ fn parse_id(raw: &str) -> Result<ApplicationId, AppError> {
     ApplicationId::parse(raw).ok_or(AppError::NotFound)
 }
 
-async fn show(state: Data, admin: AdminUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn show(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     app_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
 }
 
@@ -154,8 +183,12 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let form = form.0;
-    let result = match ApplicationProfile::parse(&form.display_name, &form.description, &form.roles) {
-        Ok(p) => directory::update_application(&state.store, &admin.actor(), &id, &p, state.clock.now()).await,
+    let result = match ApplicationProfile::parse(&form.display_name, &form.description, &form.roles)
+    {
+        Ok(p) => {
+            directory::update_application(&state.store, &admin.actor(), &id, &p, state.clock.now())
+                .await
+        }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
@@ -163,7 +196,9 @@ async fn update(
             TypedSession(session).flash("success", "Changes saved.");
             Ok(redirect(&format!("/admin/applications/{id}")))
         }
-        Err(ServiceError::Invalid(errors)) => app_page(&state, &admin, &id, Some(form), errors).await,
+        Err(ServiceError::Invalid(errors)) => {
+            app_page(&state, &admin, &id, Some(form), errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -37,7 +37,11 @@ struct GroupList {
     next: String,
 }
 
-async fn list(state: Data, admin: AdminUser, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let page_no = page_number(q.page);
     let mut conn = state.store.read().await?;
     let page = dir::search_groups(&mut conn, &q.q, page_no, PER_PAGE).await?;
@@ -72,7 +76,10 @@ struct GroupPage {
 }
 
 fn type_choices() -> Vec<(&'static str, &'static str)> {
-    GroupType::ALL.iter().map(|t| (t.as_str(), t.label())).collect()
+    GroupType::ALL
+        .iter()
+        .map(|t| (t.as_str(), t.label()))
+        .collect()
 }
 
 async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
@@ -91,15 +98,24 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
     })
 }
 
-async fn create(state: Data, admin: AdminUser, session: Session, form: Form<GroupForm>) -> Result<HttpResponse, AppError> {
+async fn create(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    form: Form<GroupForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let result = match GroupProfile::parse(&form.display_name, &form.description, &form.group_type) {
+    let result = match GroupProfile::parse(&form.display_name, &form.description, &form.group_type)
+    {
         Ok(p) => directory::create_group(&state.store, &admin.actor(), &p, state.clock.now()).await,
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
         Ok(id) => {
-            TypedSession(session).flash("success", format!("Group {} created.", form.display_name.trim()));
+            TypedSession(session).flash(
+                "success",
+                format!("Group {} created.", form.display_name.trim()),
+            );
             Ok(redirect(&format!("/admin/groups/{id}")))
         }
         Err(ServiceError::Invalid(errors)) => render_status(
@@ -126,9 +142,16 @@ struct Pending {
     role_email: String,
 }
 
-async fn group_page(state: &Data, admin: &AdminUser, id: &GroupId, p: Pending) -> Result<HttpResponse, AppError> {
+async fn group_page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &GroupId,
+    p: Pending,
+) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
-    let g = dir::get_group(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let g = dir::get_group(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let status = if p.errors.is_empty() && p.role_errors.is_empty() {
         StatusCode::OK
     } else {
@@ -155,7 +178,11 @@ fn parse_id(raw: &str) -> Result<GroupId, AppError> {
     GroupId::parse(raw).ok_or(AppError::NotFound)
 }
 
-async fn show(state: Data, admin: AdminUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn show(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let pending = Pending {
         form: None,
         errors: FieldErrors::new(),
@@ -174,8 +201,11 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let form = form.0;
-    let result = match GroupProfile::parse(&form.display_name, &form.description, &form.group_type) {
-        Ok(p) => directory::update_group(&state.store, &admin.actor(), &id, &p, state.clock.now()).await,
+    let result = match GroupProfile::parse(&form.display_name, &form.description, &form.group_type)
+    {
+        Ok(p) => {
+            directory::update_group(&state.store, &admin.actor(), &id, &p, state.clock.now()).await
+        }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
@@ -214,19 +244,35 @@ async fn change_role(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let form = form.0;
-    let role = GroupRole::parse(&form.role).ok_or_else(|| AppError::BadRequest("Choose member or owner.".into()))?;
+    let role = GroupRole::parse(&form.role)
+        .ok_or_else(|| AppError::BadRequest("Choose member or owner.".into()))?;
     let add = match form.action.as_str() {
         "add" => true,
         "remove" => false,
         _ => return Err(AppError::BadRequest("Choose add or remove.".into())),
     };
-    let result =
-        directory::change_group_role(&state.store, &admin.actor(), &id, &form.email, role, add, state.clock.now()).await;
+    let result = directory::change_group_role(
+        &state.store,
+        &admin.actor(),
+        &id,
+        &form.email,
+        role,
+        add,
+        state.clock.now(),
+    )
+    .await;
     let session = TypedSession(session);
     match result {
         Ok(()) => {
             let verb = if add { "added as" } else { "removed as" };
-            session.flash("success", format!("{} {verb} {}.", form.email.trim(), role.label().to_lowercase()));
+            session.flash(
+                "success",
+                format!(
+                    "{} {verb} {}.",
+                    form.email.trim(),
+                    role.label().to_lowercase()
+                ),
+            );
             Ok(redirect(&format!("/admin/groups/{id}")))
         }
         Err(ServiceError::Refused(message)) => {

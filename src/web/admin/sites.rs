@@ -36,7 +36,11 @@ struct SiteList {
     next: String,
 }
 
-async fn list(state: Data, admin: AdminUser, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let page_no = page_number(q.page);
     let mut conn = state.store.read().await?;
     let page = dir::search_sites(&mut conn, &q.q, page_no, PER_PAGE).await?;
@@ -79,7 +83,12 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
     })
 }
 
-async fn create(state: Data, admin: AdminUser, session: Session, form: Form<SiteForm>) -> Result<HttpResponse, AppError> {
+async fn create(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    form: Form<SiteForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.0;
     let result = match SiteProfile::parse(&form.display_name, &form.description, &form.url) {
         Ok(p) => directory::create_site(&state.store, &admin.actor(), &p, state.clock.now()).await,
@@ -87,7 +96,10 @@ async fn create(state: Data, admin: AdminUser, session: Session, form: Form<Site
     };
     match result {
         Ok(id) => {
-            TypedSession(session).flash("success", format!("Site {} created.", form.display_name.trim()));
+            TypedSession(session).flash(
+                "success",
+                format!("Site {} created.", form.display_name.trim()),
+            );
             Ok(redirect(&format!("/admin/sites/{id}")))
         }
         Err(ServiceError::Invalid(errors)) => render_status(
@@ -99,7 +111,7 @@ async fn create(state: Data, admin: AdminUser, session: Session, form: Form<Site
                 errors,
                 roles: site_roles(),
                 holders: vec![],
-                    },
+            },
         ),
         Err(e) => Err(e.into()),
     }
@@ -113,8 +125,14 @@ async fn site_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
-    let site = dir::get_site(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let site = dir::get_site(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let form = form.unwrap_or_else(|| SiteForm {
         display_name: site.display_name.clone(),
         description: site.description.clone().unwrap_or_default(),
@@ -139,7 +157,11 @@ fn parse_id(raw: &str) -> Result<SiteId, AppError> {
     SiteId::parse(raw).ok_or(AppError::NotFound)
 }
 
-async fn show(state: Data, admin: AdminUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn show(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     site_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
 }
 
@@ -153,7 +175,9 @@ async fn update(
     let id = parse_id(&path)?;
     let form = form.0;
     let result = match SiteProfile::parse(&form.display_name, &form.description, &form.url) {
-        Ok(p) => directory::update_site(&state.store, &admin.actor(), &id, &p, state.clock.now()).await,
+        Ok(p) => {
+            directory::update_site(&state.store, &admin.actor(), &id, &p, state.clock.now()).await
+        }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
@@ -161,7 +185,9 @@ async fn update(
             TypedSession(session).flash("success", "Changes saved.");
             Ok(redirect(&format!("/admin/sites/{id}")))
         }
-        Err(ServiceError::Invalid(errors)) => site_page(&state, &admin, &id, Some(form), errors).await,
+        Err(ServiceError::Invalid(errors)) => {
+            site_page(&state, &admin, &id, Some(form), errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }

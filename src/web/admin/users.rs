@@ -36,7 +36,11 @@ struct UserList {
     next: String,
 }
 
-async fn list(state: Data, admin: AdminUser, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let page_no = page_number(q.page);
     let mut conn = state.store.read().await?;
     let page = users::search(&mut conn, &q.q, page_no, PER_PAGE).await?;
@@ -119,13 +123,23 @@ async fn create(
     let form = form.0;
     let result = match UserProfile::parse(&form.input()) {
         Ok(profile) => {
-            directory::create_user(&state.store, &admin.actor(), &profile, &form.manager_email, state.clock.now()).await
+            directory::create_user(
+                &state.store,
+                &admin.actor(),
+                &profile,
+                &form.manager_email,
+                state.clock.now(),
+            )
+            .await
         }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
         Ok(id) => {
-            TypedSession(session).flash("success", format!("User {} created.", form.display_name.trim()));
+            TypedSession(session).flash(
+                "success",
+                format!("User {} created.", form.display_name.trim()),
+            );
             Ok(redirect(&format!("/admin/users/{id}")))
         }
         Err(ServiceError::Invalid(errors)) => render_status(
@@ -153,12 +167,19 @@ async fn edit_page(
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
     let user = users::get(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let form = match form {
         Some(f) => f,
         None => {
             let manager_email = match &user.manager_id {
-                Some(m) => users::get(&mut conn, m).await?.map(|m| m.email).unwrap_or_default(),
+                Some(m) => users::get(&mut conn, m)
+                    .await?
+                    .map(|m| m.email)
+                    .unwrap_or_default(),
                 None => String::new(),
             };
             UserForm {
@@ -191,7 +212,11 @@ fn parse_id(raw: &str) -> Result<UserId, AppError> {
     UserId::parse(raw).ok_or(AppError::NotFound)
 }
 
-async fn show(state: Data, admin: AdminUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn show(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     edit_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
 }
 
@@ -206,8 +231,15 @@ async fn update(
     let form = form.0;
     let result = match UserProfile::parse(&form.input()) {
         Ok(profile) => {
-            directory::update_user(&state.store, &admin.actor(), &id, &profile, &form.manager_email, state.clock.now())
-                .await
+            directory::update_user(
+                &state.store,
+                &admin.actor(),
+                &id,
+                &profile,
+                &form.manager_email,
+                state.clock.now(),
+            )
+            .await
         }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
@@ -216,7 +248,9 @@ async fn update(
             TypedSession(session).flash("success", "Changes saved.");
             Ok(redirect(&format!("/admin/users/{id}")))
         }
-        Err(ServiceError::Invalid(errors)) => edit_page(&state, &admin, &id, Some(form), errors).await,
+        Err(ServiceError::Invalid(errors)) => {
+            edit_page(&state, &admin, &id, Some(form), errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }

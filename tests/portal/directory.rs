@@ -1,0 +1,358 @@
+//! The directory in the admin console: users, groups, applications, sites.
+
+use crate::both;
+use crate::helpers::*;
+
+async fn admin(backend: Backend) -> (TestApp, Browser) {
+    let app = spawn(Options::new(backend).demo()).await;
+    let b = Browser::new();
+    app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
+    (app, b)
+}
+
+both!(
+    users_are_created_edited_and_validated,
+    |backend| async move {
+        let (app, b) = admin(backend).await;
+        let form = b.get(&app.url("/admin/users/new")).await;
+        assert_eq!(form.status, 200);
+        for label in [
+            "<label for=\"display_name\"",
+            "<label for=\"email\"",
+            "<label for=\"manager_email\"",
+            "<label for=\"custom_attributes\"",
+        ] {
+            assert!(form.has(label), "{label}");
+        }
+        let csrf = form.csrf();
+        let users = app.user_count().await;
+
+        // Bad input: messages beside the fields, nothing saved.
+        let bad = b
+            .post(
+                &app.url("/admin/users"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("user_type", "member"),
+                    ("display_name", " "),
+                    ("email", "not-an-email"),
+                    ("custom_attributes", "oops"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.has(r#"id="display_name-error">Display name is required."#));
+        assert!(bad.has(r#"id="email-error">Email must look like name@example.com."#));
+        assert!(bad.has("write each attribute as name=value"));
+        assert!(bad.has(r#"value="not-an-email""#), "what was typed is kept");
+        let unknown_manager = b
+            .post(
+                &app.url("/admin/users"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("user_type", "member"),
+                    ("display_name", "Nina New"),
+                    ("email", "nina@example.test"),
+                    ("manager_email", "ghost@example.test"),
+                ],
+            )
+            .await;
+        assert_eq!(unknown_manager.status, 422);
+        assert!(unknown_manager.has("No user has the email ghost@example.test."));
+        let taken = b
+            .post(
+                &app.url("/admin/users"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("user_type", "member"),
+                    ("display_name", "Copy"),
+                    ("email", "ERIC.employee@gatehouse.demo"),
+                ],
+            )
+            .await;
+        assert_eq!(taken.status, 422);
+        assert!(taken.has("Another user already has this email."));
+        assert_eq!(app.user_count().await, users);
+
+        // A good one, with a manager and custom attributes.
+        let created = b
+            .post(
+                &app.url("/admin/users"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("user_type", "member"),
+                    ("display_name", "Nina New"),
+                    ("given_name", "Nina"),
+                    ("surname", "New"),
+                    ("email", "nina@example.test"),
+                    ("job_title", "Designer"),
+                    ("department", "Marketing"),
+                    ("manager_email", "maria.manager@gatehouse.demo"),
+                    ("custom_attributes", "costCenter=4711\nbadge=B-7"),
+                    ("state", "active"),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, 303);
+        let location = created.location.unwrap();
+        let page = b.get(&app.url(&location)).await;
+        assert!(page.has("User Nina New created."));
+        assert!(page.has(r#"value="maria.manager@gatehouse.demo""#));
+        assert!(page.has("costCenter=4711"));
+        assert_eq!(app.user_count().await, users + 1);
+
+        // Edit: block her and change the job title; the list shows it and the audit log has the change.
+        let edited = b
+            .post(
+                &app.url(&location),
+                &[
+                    ("csrf_token", &csrf),
+                    ("user_type", "member"),
+                    ("display_name", "Nina New"),
+                    ("email", "nina@example.test"),
+                    ("job_title", "Lead designer"),
+                    ("department", "Marketing"),
+                    ("manager_email", ""),
+                    ("state", "blocked"),
+                ],
+            )
+            .await;
+        assert_eq!(edited.status, 303);
+        let list = b.get(&app.url("/admin/users?q=nina")).await;
+        assert!(list.has("Lead designer"));
+        assert!(list.has("blocked"));
+        assert!(list.has("1 user"));
+        let mut c = app.store.read().await.unwrap();
+        let nina = gatehouse::store::users::find_by_email(&mut c, "nina@example.test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(nina.is_blocked());
+        assert_eq!(nina.manager_id, None);
+        assert!(nina.custom_attributes.is_empty());
+        let filter = gatehouse::store::audit::AuditFilter {
+            object_id: Some(nina.id.to_string()),
+            ..Default::default()
+        };
+        let events = gatehouse::store::audit::list(&mut c, &filter, 1, 10)
+            .await
+            .unwrap();
+        assert_eq!(events.total, 2);
+        assert_eq!(events.items[0].action, "Update user");
+        assert!(
+            events.items[0]
+                .details
+                .contains(r#""jobTitle":{"from":"Designer","to":"Lead designer"}"#),
+            "{}",
+            events.items[0].details
+        );
+        assert_eq!(events.items[0].actor_name, "Ada Admin");
+        assert_eq!(events.items[1].action, "Create user");
+    }
+);
+
+both!(groups_have_members_and_owners, |backend| async move {
+    let (app, b) = admin(backend).await;
+    let csrf = b.get(&app.url("/admin/groups/new")).await.csrf();
+    let dup = b
+        .post(
+            &app.url("/admin/groups"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "marketing team"),
+                ("group_type", "team"),
+            ],
+        )
+        .await;
+    assert_eq!(dup.status, 422);
+    assert!(dup.has("Another group already has this name."));
+    let bad_type = b
+        .post(
+            &app.url("/admin/groups"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Sales"),
+                ("group_type", "distribution"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_type.status, 422);
+    assert!(bad_type.has("Choose a group type."));
+
+    let created = b
+        .post(
+            &app.url("/admin/groups"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Sales"),
+                ("description", "Sales people"),
+                ("group_type", "security"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303);
+    let group = created.location.unwrap();
+    let add = b
+        .post(
+            &app.url(&format!("{group}/roles")),
+            &[
+                ("csrf_token", &csrf),
+                ("email", "eric.employee@gatehouse.demo"),
+                ("role", "member"),
+                ("action", "add"),
+            ],
+        )
+        .await;
+    assert_eq!(add.status, 303);
+    let owner = b
+        .post(
+            &app.url(&format!("{group}/roles")),
+            &[
+                ("csrf_token", &csrf),
+                ("email", "maria.manager@gatehouse.demo"),
+                ("role", "owner"),
+                ("action", "add"),
+            ],
+        )
+        .await;
+    assert_eq!(owner.status, 303);
+    let page = b.get(&app.url(&group)).await;
+    assert!(page.has("maria.manager@gatehouse.demo added as owner."));
+    assert!(page.has("Eric Employee"));
+    assert!(page.has("Maria Manager"));
+
+    // Adding twice says so; an unknown email is shown beside the field.
+    b.post(
+        &app.url(&format!("{group}/roles")),
+        &[
+            ("csrf_token", &csrf),
+            ("email", "eric.employee@gatehouse.demo"),
+            ("role", "member"),
+            ("action", "add"),
+        ],
+    )
+    .await;
+    assert!(
+        b.get(&app.url(&group))
+            .await
+            .has("Eric Employee is already a member of Sales.")
+    );
+    let unknown = b
+        .post(
+            &app.url(&format!("{group}/roles")),
+            &[
+                ("csrf_token", &csrf),
+                ("email", "nobody@example.test"),
+                ("role", "member"),
+                ("action", "add"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, 422);
+    assert!(unknown.has("No user has the email nobody@example.test."));
+
+    // Eric sees the membership in My Access.
+    let eric = Browser::new();
+    app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
+        .await;
+    assert!(eric.get(&app.url("/")).await.has("Sales"));
+
+    let remove = b
+        .post(
+            &app.url(&format!("{group}/roles")),
+            &[
+                ("csrf_token", &csrf),
+                ("email", "eric.employee@gatehouse.demo"),
+                ("role", "member"),
+                ("action", "remove"),
+            ],
+        )
+        .await;
+    assert_eq!(remove.status, 303);
+    assert!(!eric.get(&app.url("/")).await.has("Sales"));
+    let list = b.get(&app.url("/admin/groups?q=sal")).await;
+    assert!(list.has("Sales people"));
+});
+
+both!(applications_and_sites_have_roles, |backend| async move {
+    let (app, b) = admin(backend).await;
+    let csrf = b.get(&app.url("/admin/applications/new")).await.csrf();
+    let dup_roles = b
+        .post(
+            &app.url("/admin/applications"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Jira"),
+                ("roles", "Admin\nadmin"),
+            ],
+        )
+        .await;
+    assert_eq!(dup_roles.status, 422);
+    assert!(dup_roles.has("The role `admin` is listed twice."));
+    let created = b
+        .post(
+            &app.url("/admin/applications"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Jira"),
+                ("roles", "Admin\nUser"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303);
+    let jira = created.location.unwrap();
+    assert!(b.get(&app.url(&jira)).await.has("<li>Admin"));
+    let edited = b
+        .post(
+            &app.url(&jira),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Jira"),
+                ("roles", ""),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, 303);
+    assert!(
+        b.get(&app.url(&jira))
+            .await
+            .has("Default Access (the application defines no roles)")
+    );
+
+    let bad_site = b
+        .post(
+            &app.url("/admin/sites"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Sales"),
+                ("url", "javascript:alert(1)"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_site.status, 422);
+    assert!(bad_site.has("Site address must be an https:// address."));
+    let site = b
+        .post(
+            &app.url("/admin/sites"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Sales <Team>"),
+                ("url", "https://contoso.sharepoint.com/sites/Sales"),
+            ],
+        )
+        .await;
+    assert_eq!(site.status, 303);
+    let page = b.get(&app.url(&site.location.unwrap())).await;
+    assert!(
+        page.has("Sales &#60;Team&#62;") || page.has("Sales &lt;Team&gt;"),
+        "names are escaped"
+    );
+    assert!(!page.has("Sales <Team>"));
+    assert!(page.has("SharePoint Member"));
+    assert!(page.has("SharePoint Visitor"));
+    assert_eq!(
+        app.audit_count("site").await,
+        3,
+        "demo site, its owner, and this one"
+    );
+});

@@ -1,0 +1,45 @@
+use crate::both;
+use crate::helpers::*;
+
+both!(health_and_readiness, |backend| async move {
+    let app = spawn(Options::new(backend)).await;
+    let b = Browser::new();
+    let health = b.get(&app.url("/healthz")).await;
+    assert_eq!(health.status, 200);
+    assert!(health.has(r#""status":"ok""#));
+    let ready = b.get(&app.url("/readyz")).await;
+    assert_eq!(ready.status, 200);
+    assert!(ready.has(r#""database":"ok""#));
+
+    // The database goes away: ready turns 503, healthy stays 200.
+    app.store.close().await;
+    let ready = b.get(&app.url("/readyz")).await;
+    assert_eq!(ready.status, 503);
+    assert!(ready.has("unreachable"));
+    assert_eq!(b.get(&app.url("/healthz")).await.status, 200);
+});
+
+#[tokio::test]
+async fn unknown_pages_get_a_404_page_inside_the_layout() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let b = Browser::new();
+    app.demo_sign_in(&b, "eric.employee@gatehouse.demo").await;
+    let page = b.get(&app.url("/no/such/page")).await;
+    assert_eq!(page.status, 404);
+    assert!(page.has("Page not found"));
+    assert!(
+        page.has("Eric Employee"),
+        "the layout shows who is signed in"
+    );
+    assert!(page.has("Sign out"));
+}
+
+#[tokio::test]
+async fn static_files_are_served_from_the_binary() {
+    let app = spawn(Options::new(Backend::Sqlite)).await;
+    let b = Browser::new();
+    let css = b.get(&app.url("/static/css/app.css")).await;
+    assert_eq!(css.status, 200);
+    assert!(css.has(".demo-banner"));
+    assert_eq!(b.get(&app.url("/static/../Cargo.toml")).await.status, 404);
+}

@@ -1,0 +1,415 @@
+//! Spawning the app and talking to it like a browser.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::Mutex;
+
+use gatehouse::clock::Clock;
+use gatehouse::config::{Config, DatabaseUrl, OidcProvider, Secret};
+use gatehouse::startup::Application;
+use gatehouse::store::Store;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend: `both!(name, |backend| async move {..})`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                ($body)($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                ($body)($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with `bash tests/run-all.sh`, which starts the services they need")
+    })
+}
+
+/// A new, empty database of the given kind.
+pub async fn fresh_database(backend: Backend) -> DatabaseUrl {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("gatehouse-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join(format!("{}.db", uuid::Uuid::new_v4()));
+            DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap()
+        }
+        Backend::Postgres => {
+            let admin_url = required_env("GATEHOUSE_TEST_POSTGRES_URL");
+            let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+                .await
+                .unwrap();
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            let mut url = url::Url::parse(&admin_url).unwrap();
+            url.set_path(&format!("/{name}"));
+            DatabaseUrl::parse(url.as_str()).unwrap()
+        }
+    }
+}
+
+pub fn oidc_issuer() -> String {
+    required_env("GATEHOUSE_TEST_OIDC_ISSUER")
+}
+
+#[derive(Clone)]
+pub struct Options {
+    pub backend: Backend,
+    pub demo: bool,
+    pub oidc: bool,
+    pub admins: Vec<String>,
+    /// Reuse a database (to test restarts).
+    pub database: Option<DatabaseUrl>,
+}
+
+impl Options {
+    pub fn new(backend: Backend) -> Options {
+        Options {
+            backend,
+            demo: false,
+            oidc: false,
+            admins: vec![],
+            database: None,
+        }
+    }
+    pub fn demo(mut self) -> Options {
+        self.demo = true;
+        self
+    }
+    pub fn oidc(mut self) -> Options {
+        self.oidc = true;
+        self
+    }
+    pub fn admin(mut self, email: &str) -> Options {
+        self.admins.push(email.to_string());
+        self
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    pub database: DatabaseUrl,
+    pub handle: actix_web::dev::ServerHandle,
+}
+
+pub async fn spawn(opts: Options) -> TestApp {
+    let database = match opts.database.clone() {
+        Some(d) => d,
+        None => fresh_database(opts.backend).await,
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut env = HashMap::new();
+    env.insert(
+        "GATEHOUSE_PUBLIC_URL".to_string(),
+        format!("http://127.0.0.1:{port}"),
+    );
+    env.insert(
+        "GATEHOUSE_DATABASE_URL".to_string(),
+        database.expose().to_string(),
+    );
+    env.insert("GATEHOUSE_ADMINS".to_string(), opts.admins.join(","));
+    let mut config =
+        Config::load(Some(std::path::Path::new("/dev/null")), &env, opts.demo).unwrap();
+    if opts.oidc {
+        config.oidc = Some(OidcProvider {
+            name: "home".into(),
+            display_name: "Test IdP".into(),
+            issuer: url::Url::parse(&oidc_issuer()).unwrap(),
+            client_id: "gatehouse-test".into(),
+            client_secret: Secret::new("test-secret".into()),
+        });
+    }
+    let app = Application::build_with_listener(config, listener, Clock::System)
+        .await
+        .unwrap();
+    let store = app.store();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        store,
+        database,
+        handle,
+    }
+}
+
+/// A browser: keeps cookies by name (the app and the provider both run on
+/// 127.0.0.1, and cookies ignore ports), never follows redirects by itself.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub cookies: Mutex<HashMap<String, String>>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The value of the first hidden/text input named `name`.
+    pub fn input(&self, name: &str) -> Option<String> {
+        let needle = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&needle)? + needle.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(html_unescape(&self.body[start..end]))
+    }
+    pub fn csrf(&self) -> String {
+        self.input("csrf_token").expect("page has a CSRF token")
+    }
+    pub fn has(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+}
+
+pub fn html_unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    pub fn new() -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn finish(&self, res: reqwest::Response) -> Page {
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        let set_cookies: Vec<String> = res
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        {
+            let mut jar = self.cookies.lock().unwrap();
+            for c in &set_cookies {
+                let pair = c.split(';').next().unwrap();
+                let (name, value) = pair.split_once('=').unwrap();
+                let expired = value.is_empty() || c.to_lowercase().contains("max-age=0");
+                if expired {
+                    jar.remove(name);
+                } else {
+                    jar.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+        let body = res.text().await.unwrap();
+        Page {
+            status,
+            location,
+            set_cookies,
+            body,
+        }
+    }
+
+    pub async fn get(&self, url: &str) -> Page {
+        let res = self
+            .http
+            .get(url)
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
+    pub async fn post(&self, url: &str, form: &[(&str, &str)]) -> Page {
+        let res = self
+            .http
+            .post(url)
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
+    /// Follows redirects from `url` until a page that is not a redirect, or a
+    /// redirect to `stop_at` (a URL prefix), which is returned unfollowed.
+    pub async fn follow(&self, url: &str, stop_at: Option<&str>) -> (String, Page) {
+        let mut current = url.to_string();
+        for _ in 0..10 {
+            let page = self.get(&current).await;
+            match &page.location {
+                Some(loc) if (300..400).contains(&page.status) => {
+                    let next = absolute(&current, loc);
+                    if stop_at.is_some_and(|s| next.starts_with(s)) {
+                        return (next, page);
+                    }
+                    current = next;
+                }
+                _ => return (current, page),
+            }
+        }
+        panic!("too many redirects from {url}");
+    }
+
+    pub fn snapshot(&self) -> HashMap<String, String> {
+        self.cookies.lock().unwrap().clone()
+    }
+    pub fn restore(&self, cookies: HashMap<String, String>) {
+        *self.cookies.lock().unwrap() = cookies;
+    }
+}
+
+pub fn absolute(base: &str, location: &str) -> String {
+    url::Url::parse(base)
+        .unwrap()
+        .join(location)
+        .unwrap()
+        .to_string()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Signs in through the demo picker as the demo user with this email.
+    pub async fn demo_sign_in(&self, browser: &Browser, email: &str) -> Page {
+        let login = browser.get(&self.url("/auth/login")).await;
+        let at = login
+            .body
+            .find(email)
+            .unwrap_or_else(|| panic!("{email} is not offered on the demo sign-in page"));
+        let form_start = login.body[..at].rfind("<form").unwrap();
+        let form = Page {
+            status: 200,
+            location: None,
+            set_cookies: vec![],
+            body: login.body[form_start..at].to_string(),
+        };
+        let user_id = form.input("user_id").unwrap();
+        let page = browser
+            .post(
+                &self.url("/auth/demo"),
+                &[
+                    ("csrf_token", &login.csrf()),
+                    ("user_id", &user_id),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "demo sign-in failed: {}", page.body);
+        page
+    }
+
+    /// Runs the OpenID Connect flow as `login` and returns the callback URL
+    /// (the browser is left just before calling it).
+    pub async fn oidc_until_callback(&self, browser: &Browser, login: &str, next: &str) -> String {
+        let start = browser
+            .get(&self.url(&format!("/auth/login?next={}", urlencode(next))))
+            .await;
+        assert_eq!(
+            start.status, 303,
+            "sign-in did not redirect to the provider: {}",
+            start.body
+        );
+        let authorize = start.location.unwrap();
+        self.provider_login(browser, &authorize, login).await
+    }
+
+    /// From an authorization URL, logs in at the provider and returns the callback URL.
+    pub async fn provider_login(&self, browser: &Browser, authorize: &str, login: &str) -> String {
+        assert!(
+            authorize.starts_with(&oidc_issuer()),
+            "unexpected authorization URL {authorize}"
+        );
+        let (interaction, page) = browser.follow(authorize, None).await;
+        assert_eq!(page.status, 200, "no login form at {interaction}");
+        let submitted = browser
+            .post(
+                &interaction,
+                &[("prompt", "login"), ("login", login), ("password", "any")],
+            )
+            .await;
+        assert_eq!(
+            submitted.status, 303,
+            "provider refused the login: {}",
+            submitted.body
+        );
+        let resume = absolute(&interaction, &submitted.location.unwrap());
+        let (callback, _) = browser
+            .follow(&resume, Some(&self.url("/auth/callback")))
+            .await;
+        assert!(
+            callback.starts_with(&self.url("/auth/callback")),
+            "provider did not return to the app: {callback}"
+        );
+        callback
+    }
+
+    pub async fn user_count(&self) -> i64 {
+        let mut c = self.store.read().await.unwrap();
+        gatehouse::store::users::count(&mut c).await.unwrap()
+    }
+
+    pub async fn audit_count(&self, object_type: &str) -> i64 {
+        let mut c = self.store.read().await.unwrap();
+        let filter = gatehouse::store::audit::AuditFilter {
+            object_type: Some(object_type.into()),
+            ..Default::default()
+        };
+        gatehouse::store::audit::list(&mut c, &filter, 1, 1)
+            .await
+            .unwrap()
+            .total
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -1,0 +1,13 @@
+//! Black-box tests: the app on a random port with a fresh database, driven over HTTP.
+//!
+//! Needs what `tests/run-all.sh` starts: a PostgreSQL server
+//! (`GATEHOUSE_TEST_POSTGRES_URL`) and the OpenID Connect provider in
+//! `tests/oidc` (`GATEHOUSE_TEST_OIDC_ISSUER`).
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod directory;
+mod health;
+mod store;

@@ -1,0 +1,151 @@
+//! Storage on both backends.
+
+use gatehouse::domain::audit::{Actor, NewAuditEvent};
+use gatehouse::domain::ids::UserId;
+use gatehouse::domain::user::{Email, UserProfile, UserState, UserType};
+use gatehouse::store::{Store, StoreError, audit, users};
+
+use crate::both;
+use crate::helpers::*;
+
+fn profile(name: &str, email: &str) -> UserProfile {
+    UserProfile {
+        user_type: UserType::Guest,
+        display_name: name.into(),
+        given_name: None,
+        surname: None,
+        email: Email::parse(email).unwrap(),
+        job_title: Some("Analyst".into()),
+        department: None,
+        custom_attributes: [("costCenter".to_string(), "42".to_string())].into(),
+        state: UserState::Active,
+    }
+}
+
+both!(
+    users_round_trip_and_emails_are_unique,
+    |backend| async move {
+        let store = Store::connect(&fresh_database(backend).await)
+            .await
+            .unwrap();
+        let now = chrono::Utc::now();
+        let id = UserId::new();
+        let mut tx = store.begin().await.unwrap();
+        users::insert(
+            &mut tx,
+            &id,
+            &profile("Zoë 100% _real_", "Zoe@Example.test"),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        users::insert_identity(&mut tx, "https://idp.test", "sub-1", &id, now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut c = store.read().await.unwrap();
+        let u = users::find_by_email(&mut c, "zoe@example.TEST")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(u.display_name, "Zoë 100% _real_");
+        assert!(u.is_guest());
+        assert_eq!(
+            u.custom_attributes.get("costCenter").map(String::as_str),
+            Some("42")
+        );
+        assert_eq!(
+            users::find_by_identity(&mut c, "https://idp.test", "sub-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            id
+        );
+        assert!(
+            users::find_by_identity(&mut c, "https://other.test", "sub-1")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // LIKE wildcards in a search are literal.
+        assert_eq!(users::search(&mut c, "100%", 1, 10).await.unwrap().total, 1);
+        assert_eq!(users::search(&mut c, "0%_", 1, 10).await.unwrap().total, 0);
+        assert_eq!(
+            users::search(&mut c, "ZOË", 1, 10).await.unwrap().total,
+            if backend == Backend::Postgres { 1 } else { 0 }
+        );
+        drop(c);
+
+        // Same email in other case: a conflict, and the transaction leaves nothing behind.
+        let mut tx = store.begin().await.unwrap();
+        let err = users::insert(
+            &mut tx,
+            &UserId::new(),
+            &profile("Other", "ZOE@example.test"),
+            None,
+            now,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        drop(tx);
+        let mut c = store.read().await.unwrap();
+        assert_eq!(users::count(&mut c).await.unwrap(), 1);
+    }
+);
+
+both!(the_audit_log_is_append_only, |backend| async move {
+    let store = Store::connect(&fresh_database(backend).await)
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let event = NewAuditEvent {
+        action: "Create user".into(),
+        object_type: "user",
+        object_id: "u1".into(),
+        object_name: "U".into(),
+        details: serde_json::json!({"a": 1}),
+    };
+    audit::record(&mut tx, &Actor::system(), &event, chrono::Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut c = store.read().await.unwrap();
+    for sql in [
+        "UPDATE audit_events SET action = 'x'",
+        "DELETE FROM audit_events",
+    ] {
+        let res = sqlx::query(sql).execute(&mut *c).await;
+        assert!(res.is_err(), "{sql} must be refused");
+    }
+    let page = audit::list(&mut c, &Default::default(), 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].action, "Create user");
+});
+
+both!(
+    migrations_are_idempotent_and_the_session_key_is_kept,
+    |backend| async move {
+        let url = fresh_database(backend).await;
+        let store = Store::connect(&url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let first = gatehouse::store::settings::get_or_insert(&mut tx, "session_key", "one")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        store.close().await;
+        let again = Store::connect(&url).await.unwrap();
+        let mut tx = again.begin().await.unwrap();
+        let second = gatehouse::store::settings::get_or_insert(&mut tx, "session_key", "two")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(first, "one");
+        assert_eq!(second, "one", "a later instance keeps the first key");
+    }
+);

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs and starts what the tests need
+# (a PostgreSQL server and the OpenID Connect provider in tests/oidc), then
+# `cargo test`. Everything listens on 127.0.0.1 and is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK=$ROOT/target/test-services
+PG_PORT=${GATEHOUSE_TEST_PG_PORT:-55432}
+OIDC_PORT=${GATEHOUSE_TEST_OIDC_PORT:-59090}
+
+log() { echo "run-all: $*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# ---- install what is missing (Debian packages, npm packages) ----
+need=()
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)
+command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+(cd tests/oidc && npm ci --no-audit --no-fund --silent)
+
+# ---- start the services ----
+pids=()
+PGDATA=$WORK/pg
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  if [ -f "$PGDATA/data/postmaster.pid" ]; then
+    run_pg "$PGBIN/pg_ctl" -D "$PGDATA/data" stop -m fast >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+run_pg() {
+  # initdb refuses to run as root.
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+rm -rf "$PGDATA"
+mkdir -p "$PGDATA/sock"
+[ "$(id -u)" = 0 ] && chown -R postgres: "$PGDATA"
+run_pg "$PGBIN/initdb" -D "$PGDATA/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+run_pg "$PGBIN/pg_ctl" -D "$PGDATA/data" -l "$PGDATA/server.log" -w \
+  -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDATA/sock -c fsync=off -c max_connections=400" start >/dev/null
+export GATEHOUSE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+log "PostgreSQL on 127.0.0.1:$PG_PORT"
+
+OIDC_PORT=$OIDC_PORT node tests/oidc/provider.mjs >"$WORK/oidc.log" 2>&1 &
+pids+=($!)
+export GATEHOUSE_TEST_OIDC_ISSUER="http://127.0.0.1:$OIDC_PORT"
+for _ in $(seq 1 100); do
+  curl -sf "$GATEHOUSE_TEST_OIDC_ISSUER/.well-known/openid-configuration" >/dev/null && break
+  sleep 0.1
+done
+curl -sf "$GATEHOUSE_TEST_OIDC_ISSUER/.well-known/openid-configuration" >/dev/null \
+  || { log "the OIDC provider did not start:"; cat "$WORK/oidc.log" >&2; exit 1; }
+log "OpenID Connect provider at $GATEHOUSE_TEST_OIDC_ISSUER"
+
+# ---- the tests ----
+cargo test --locked "$@"
