@@ -510,6 +510,26 @@ mod tests {
     }
 
     #[test]
+    fn the_file_is_read_and_the_environment_wins() {
+        let path = std::env::temp_dir().join(format!("gatehouse-{}.toml", uuid::Uuid::new_v4()));
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9000\"\nadmins = [\"A@Example.test\", \"b@example.test\"]\nmail_from = \"Access <access@example.test>\"\n",
+        )
+        .unwrap();
+        let env = HashMap::from([("GATEHOUSE_BIND".to_string(), "127.0.0.1:9001".to_string())]);
+        let c = Config::load(Some(&path), &env, false).unwrap();
+        assert_eq!(c.bind.port(), 9001);
+        assert_eq!(c.admins, vec!["a@example.test", "b@example.test"]);
+        assert_eq!(c.mail_from, "Access <access@example.test>");
+        std::fs::write(&path, "bindd = 1\n").unwrap();
+        let e = Config::load(Some(&path), &HashMap::new(), false).unwrap_err();
+        assert_eq!(e.setting, "--config");
+        assert!(e.message.contains("bindd"), "{}", e.message);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
     fn database_password_is_redacted() {
         let u = DatabaseUrl::parse("postgres://app:pw@127.0.0.1:5432/app").unwrap();
         assert!(!format!("{u:?}").contains("pw@"));

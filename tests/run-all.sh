@@ -27,12 +27,15 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 # ---- start the services ----
 pids=()
-PGDATA=$WORK/pg
+mkdir -p "$WORK"
+# Outside the checkout: the postgres user must be able to reach it.
+PGDATA=$(mktemp -d /tmp/gatehouse-pg.XXXXXX)
 cleanup() {
   for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   if [ -f "$PGDATA/data/postmaster.pid" ]; then
     run_pg "$PGBIN/pg_ctl" -D "$PGDATA/data" stop -m fast >/dev/null 2>&1 || true
   fi
+  rm -rf "$PGDATA"
 }
 trap cleanup EXIT
 
@@ -41,9 +44,9 @@ run_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-rm -rf "$PGDATA"
 mkdir -p "$PGDATA/sock"
-[ "$(id -u)" = 0 ] && chown -R postgres: "$PGDATA"
+chmod 755 "$PGDATA"
+if [ "$(id -u)" = 0 ]; then chown -R postgres: "$PGDATA"; fi
 run_pg "$PGBIN/initdb" -D "$PGDATA/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
 run_pg "$PGBIN/pg_ctl" -D "$PGDATA/data" -l "$PGDATA/server.log" -w \
   -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDATA/sock -c fsync=off -c max_connections=400" start >/dev/null
@@ -62,4 +65,6 @@ curl -sf "$GATEHOUSE_TEST_OIDC_ISSUER/.well-known/openid-configuration" >/dev/nu
 log "OpenID Connect provider at $GATEHOUSE_TEST_OIDC_ISSUER"
 
 # ---- the tests ----
-cargo test --locked "$@"
+cargo test --locked "$@" 2>&1 | tee "$WORK/cargo-test.log"
+# One closing line over every test binary.
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' "$WORK/cargo-test.log"
