@@ -6,17 +6,25 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::audit::Actor;
+use crate::domain::catalog::{
+    AnswerFormat, CatalogProfile, CatalogState, Localization, OriginSystem, RequiredAttribute,
+};
+use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile};
 use crate::domain::directory::{
     ApplicationProfile, GroupProfile, GroupRole, GroupType, SiteProfile, SiteRole,
 };
+use crate::domain::ids::CatalogResourceId;
 use crate::domain::ids::UserId;
 use crate::domain::user::{Email, User, UserProfile, UserState, UserType};
+use crate::service::catalogs as svc_catalogs;
+use crate::service::connected_orgs::{self as svc_orgs, SponsorInput};
 use crate::service::directory as svc;
-use crate::store::{self, Conn, Store, settings, users};
+use crate::store::{self, Conn, Store, catalogs, settings, users};
 use crate::web::auth::DemoChoice;
 
 pub const ADMIN_EMAIL: &str = "ada.admin@gatehouse.demo";
 const SEEDED: &str = "demo_seeded";
+const CATALOG_SEEDED: &str = "demo_catalog_seeded";
 
 struct DemoPerson {
     key: &'static str,
@@ -89,13 +97,133 @@ const PEOPLE: &[DemoPerson] = &[
 ];
 
 /// Seeds the demo tenant unless it already was (restarts change nothing).
+/// Each part has its own marker, so a tenant seeded by an older version gains
+/// the newer parts on its next start.
 pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let (directory_done, catalog_done) = {
+        let mut conn = store.read().await?;
+        (
+            settings::get(&mut conn, SEEDED).await?.is_some(),
+            settings::get(&mut conn, CATALOG_SEEDED).await?.is_some(),
+        )
+    };
+    if !directory_done {
+        seed_directory(store, now).await?;
+    }
+    if !catalog_done {
+        seed_catalog(store, now).await?;
+    }
+    Ok(())
+}
+
+fn actor() -> Actor {
+    Actor {
+        user_id: None,
+        display_name: "Demo seed".into(),
+    }
+}
+
+/// The walkthrough's "Marketing" catalog and the connected organization Contoso.
+async fn seed_catalog(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let actor = actor();
+    let catalog = svc_catalogs::create(
+        store,
+        &actor,
+        &CatalogProfile {
+            display_name: "Marketing".into(),
+            description: Some(
+                "Resources of the Marketing department, for employees and guests.".into(),
+            ),
+            state: CatalogState::Published,
+            is_externally_visible: true,
+        },
+        now,
+    )
+    .await?;
+    let wanted = [
+        (OriginSystem::SharePointOnline, "Marketing"),
+        (OriginSystem::AadApplication, "Slack"),
+        (OriginSystem::AadGroup, "Marketing Team"),
+        (OriginSystem::AadGroup, "SG-Marketing-Department-GuestUsers"),
+        (
+            OriginSystem::AadGroup,
+            "SG-Marketing-Department-InternalUsers",
+        ),
+    ];
+    let mut picks = Vec::new();
     {
         let mut conn = store.read().await?;
-        if settings::get(&mut conn, SEEDED).await?.is_some() {
-            return Ok(());
+        for (origin, name) in wanted {
+            if let Some(id) = catalogs::origin_by_name(&mut conn, origin, name).await? {
+                picks.push((origin, id));
+            }
         }
     }
+    svc_catalogs::add_resources(store, &actor, &catalog, &picks, now).await?;
+    let guest_group = {
+        let mut conn = store.read().await?;
+        let group_id = catalogs::origin_by_name(
+            &mut conn,
+            OriginSystem::AadGroup,
+            "SG-Marketing-Department-GuestUsers",
+        )
+        .await?;
+        let resources = catalogs::resources(&mut conn, &catalog).await?;
+        resources
+            .into_iter()
+            .find(|r| Some(&r.origin_id) == group_id.as_ref())
+            .and_then(|r| CatalogResourceId::parse(&r.id))
+    };
+    if let Some(resource) = guest_group {
+        let attribute = |name: &str, text: &str, fr: &str| RequiredAttribute {
+            attribute_name: name.into(),
+            answer_format: AnswerFormat::ShortText,
+            question_text: text.into(),
+            localizations: vec![Localization {
+                language_code: "fr".into(),
+                text: fr.into(),
+            }],
+            choices: vec![],
+            is_editable: true,
+            keep_value: true,
+        };
+        let attrs = [
+            attribute("givenName", "First name", "Prénom"),
+            attribute("surname", "Last name", "Nom"),
+            attribute("jobTitle", "Job title", "Fonction"),
+        ];
+        svc_catalogs::save_required_attributes(store, &actor, &catalog, &resource, &attrs, now)
+            .await?;
+    }
+    let input = ConnectedOrgInput {
+        display_name: "Contoso".into(),
+        description: "Contoso Ltd., the agency that runs Marketing's campaigns.".into(),
+        state: "configured".into(),
+        domains: "contoso.com".into(),
+        ..Default::default()
+    };
+    let sponsors = SponsorInput {
+        internal: "maria.manager@gatehouse.demo",
+        external: "gary.guest@contoso.com",
+    };
+    svc_orgs::save(
+        store,
+        &actor,
+        None,
+        ConnectedOrgProfile::parse(&input, false),
+        sponsors,
+        now,
+    )
+    .await
+    .map_err(anyhow::Error::new)?;
+    let mut tx = store.begin().await?;
+    settings::put(&mut tx, CATALOG_SEEDED, &store::ts(now)).await?;
+    tx.commit().await?;
+    tracing::info!("demo catalog seeded");
+    Ok(())
+}
+
+async fn seed_directory(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     let actor = Actor {
         user_id: None,
         display_name: "Demo seed".into(),

@@ -36,6 +36,19 @@ pub mod object_type {
     pub const APPLICATION: &str = "application";
     pub const SITE: &str = "site";
     pub const SETTINGS: &str = "settings";
+    pub const CATALOG: &str = "catalog";
+    pub const CONNECTED_ORGANIZATION: &str = "connectedOrganization";
+
+    /// All object types, for the audit log filter.
+    pub const ALL: &[&str] = &[
+        USER,
+        GROUP,
+        APPLICATION,
+        SITE,
+        CATALOG,
+        CONNECTED_ORGANIZATION,
+        SETTINGS,
+    ];
 }
 
 /// `{"field": {"from": a, "to": b}}` for each field that differs.

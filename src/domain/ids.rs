@@ -46,3 +46,7 @@ id_type!(GroupId);
 id_type!(ApplicationId);
 id_type!(AppRoleId);
 id_type!(SiteId);
+id_type!(CatalogId);
+id_type!(CatalogResourceId);
+id_type!(AccessPackageId);
+id_type!(ConnectedOrgId);

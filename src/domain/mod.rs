@@ -1,6 +1,8 @@
 //! Pure types and rules. No SQL, no HTTP.
 
 pub mod audit;
+pub mod catalog;
+pub mod connected_org;
 pub mod directory;
 pub mod ids;
 pub mod user;

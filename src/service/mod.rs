@@ -1,5 +1,7 @@
 //! Use cases. Each public function is one transaction that also writes its audit event.
 
+pub mod catalogs;
+pub mod connected_orgs;
 pub mod directory;
 pub mod sign_in;
 

@@ -8,6 +8,8 @@
 //! read-then-write logic inside one transaction sees no other writer.
 
 pub mod audit;
+pub mod catalogs;
+pub mod connected_orgs;
 pub mod directory;
 pub mod settings;
 pub mod users;
@@ -205,5 +207,35 @@ impl<T> Page<T> {
     }
     pub fn offset(page: i64, per_page: i64) -> i64 {
         (page.max(1) - 1) * per_page
+    }
+}
+
+/// A boolean column as read back: PostgreSQL sends a BOOLEAN, SQLite an integer.
+/// Row structs read it with `#[sqlx(try_from = "Flag")]`.
+pub struct Flag(pub bool);
+
+impl sqlx::Type<Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <bool as sqlx::Type<Any>>::type_info()
+    }
+    fn compatible(_: &sqlx::any::AnyTypeInfo) -> bool {
+        true
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        use sqlx::ValueRef;
+        if value.type_info().kind() == sqlx::any::AnyTypeInfoKind::Bool {
+            Ok(Flag(<bool as sqlx::Decode<Any>>::decode(value)?))
+        } else {
+            Ok(Flag(<i64 as sqlx::Decode<Any>>::decode(value)? != 0))
+        }
+    }
+}
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0
     }
 }

@@ -7,7 +7,9 @@
 mod helpers;
 
 mod auth;
+mod catalogs;
 mod cli;
+mod connected_orgs;
 mod directory;
 mod health;
 mod store;

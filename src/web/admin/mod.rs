@@ -1,6 +1,9 @@
 //! The admin console. Every handler takes `AdminUser`, so only administrators reach it.
 
 pub mod applications;
+pub mod audit;
+pub mod catalogs;
+pub mod connected_orgs;
 pub mod groups;
 pub mod sites;
 pub mod users;
@@ -16,11 +19,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(users::routes)
         .configure(groups::routes)
         .configure(applications::routes)
-        .configure(sites::routes);
+        .configure(sites::routes)
+        .configure(catalogs::routes)
+        .configure(connected_orgs::routes)
+        .configure(audit::routes);
 }
 
 async fn index(_admin: AdminUser) -> HttpResponse {
-    redirect("/admin/users")
+    redirect("/admin/catalogs")
 }
 
 /// `?q=..&page=..` on list pages.

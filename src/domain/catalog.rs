@@ -1,0 +1,374 @@
+//! Catalogs, the resources they hold, and the attributes those resources require.
+
+use super::user::validate_attribute_name;
+use super::validation::{FieldErrors, optional_long_text, required_text};
+
+pub const NAME_MAX: usize = 256;
+
+/// Graph `accessPackageCatalog.state`: "Enabled" in the portal is `published`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatalogState {
+    Published,
+    Unpublished,
+}
+
+impl CatalogState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CatalogState::Published => "published",
+            CatalogState::Unpublished => "unpublished",
+        }
+    }
+    pub fn from_enabled(enabled: bool) -> CatalogState {
+        if enabled {
+            CatalogState::Published
+        } else {
+            CatalogState::Unpublished
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CatalogProfile {
+    pub display_name: String,
+    pub description: Option<String>,
+    pub state: CatalogState,
+    pub is_externally_visible: bool,
+}
+
+impl CatalogProfile {
+    pub fn parse(
+        name: &str,
+        description: &str,
+        enabled: bool,
+        external: bool,
+    ) -> Result<CatalogProfile, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
+        let description = e.check(
+            "description",
+            optional_long_text(description, "Description", 2000),
+        );
+        match (display_name, description) {
+            (Some(display_name), Some(description)) => Ok(CatalogProfile {
+                display_name,
+                description,
+                state: CatalogState::from_enabled(enabled),
+                is_externally_visible: external,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// Graph `originSystem` of a catalog resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OriginSystem {
+    AadGroup,
+    AadApplication,
+    SharePointOnline,
+}
+
+impl OriginSystem {
+    pub const ALL: [OriginSystem; 3] = [
+        OriginSystem::AadGroup,
+        OriginSystem::AadApplication,
+        OriginSystem::SharePointOnline,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginSystem::AadGroup => "AadGroup",
+            OriginSystem::AadApplication => "AadApplication",
+            OriginSystem::SharePointOnline => "SharePointOnline",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OriginSystem> {
+        OriginSystem::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            OriginSystem::AadGroup => "Group and Team",
+            OriginSystem::AadApplication => "Application",
+            OriginSystem::SharePointOnline => "SharePoint site",
+        }
+    }
+}
+
+/// Graph answer formats of a required attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerFormat {
+    ShortText,
+    LongText,
+    MultipleChoice,
+}
+
+impl AnswerFormat {
+    pub const ALL: [AnswerFormat; 3] = [
+        AnswerFormat::ShortText,
+        AnswerFormat::LongText,
+        AnswerFormat::MultipleChoice,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerFormat::ShortText => "shortText",
+            AnswerFormat::LongText => "longText",
+            AnswerFormat::MultipleChoice => "multipleChoice",
+        }
+    }
+    pub fn parse(s: &str) -> Option<AnswerFormat> {
+        AnswerFormat::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            AnswerFormat::ShortText => "Short text",
+            AnswerFormat::LongText => "Long text",
+            AnswerFormat::MultipleChoice => "Multiple choice",
+        }
+    }
+}
+
+/// Built-in user attributes a resource can require, as Graph names them.
+pub const BUILT_IN_REQUIRABLE: &[&str] = &[
+    "givenName",
+    "surname",
+    "jobTitle",
+    "department",
+    "displayName",
+];
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Localization {
+    #[serde(rename = "languageCode")]
+    pub language_code: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequiredAttribute {
+    pub attribute_name: String,
+    pub answer_format: AnswerFormat,
+    pub question_text: String,
+    pub localizations: Vec<Localization>,
+    pub choices: Vec<String>,
+    /// "Attribute value is editable".
+    pub is_editable: bool,
+    /// "Keep value when assignment is removed".
+    pub keep_value: bool,
+}
+
+/// One row of the "Require attributes" form, as typed.
+#[derive(Clone, Debug, Default)]
+pub struct AttributeRowInput {
+    pub attribute_name: String,
+    pub answer_format: String,
+    pub question_text: String,
+    /// `languageCode: text`, one per line.
+    pub localizations: String,
+    /// One choice per line.
+    pub choices: String,
+    pub is_editable: bool,
+    pub keep_value: bool,
+}
+
+impl AttributeRowInput {
+    pub fn is_blank(&self) -> bool {
+        self.attribute_name.trim().is_empty()
+            && self.question_text.trim().is_empty()
+            && self.localizations.trim().is_empty()
+            && self.choices.trim().is_empty()
+    }
+}
+
+/// Validates the rows; errors are keyed `row{i}.{field}`. Blank rows are skipped.
+pub fn parse_required_attributes(
+    rows: &[AttributeRowInput],
+) -> Result<Vec<RequiredAttribute>, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let mut out: Vec<RequiredAttribute> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if row.is_blank() {
+            continue;
+        }
+        let key = |f: &str| format!("row{i}.{f}");
+        let name = row.attribute_name.trim();
+        if name.is_empty() {
+            e.add(&key("attribute_name"), "Choose the attribute.");
+        } else if let Err(m) = validate_attribute_name(name) {
+            e.add(&key("attribute_name"), m);
+        } else if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            e.add(&key("attribute_name"), format!("{name} is required twice."));
+        }
+        names.push(name.to_string());
+        let format = AnswerFormat::parse(&row.answer_format);
+        if format.is_none() {
+            e.add(&key("answer_format"), "Choose an answer format.");
+        }
+        let text = e.check(
+            &key("question_text"),
+            required_text(&row.question_text, "The question text", 500),
+        );
+        let localizations = e.check(
+            &key("localizations"),
+            parse_localizations(&row.localizations),
+        );
+        let choices: Vec<String> = row
+            .choices
+            .lines()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect();
+        if format == Some(AnswerFormat::MultipleChoice) && choices.is_empty() {
+            e.add(
+                &key("choices"),
+                "A multiple-choice attribute needs at least one choice, one per line.",
+            );
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for c in &choices {
+            if seen.iter().any(|s| s.eq_ignore_ascii_case(c)) {
+                e.add(
+                    &key("choices"),
+                    format!("The choice `{c}` is listed twice."),
+                );
+            }
+            seen.push(c.clone());
+        }
+        if let (Some(answer_format), Some(question_text), Some(localizations)) =
+            (format, text, localizations)
+        {
+            out.push(RequiredAttribute {
+                attribute_name: canonical_attribute_name(name),
+                answer_format,
+                question_text,
+                localizations,
+                choices: if answer_format == AnswerFormat::MultipleChoice {
+                    choices
+                } else {
+                    vec![]
+                },
+                is_editable: row.is_editable,
+                keep_value: row.keep_value,
+            });
+        }
+    }
+    e.into_result().map(|_| out)
+}
+
+/// Built-in names keep Graph's spelling whatever case was typed.
+fn canonical_attribute_name(name: &str) -> String {
+    BUILT_IN_REQUIRABLE
+        .iter()
+        .find(|b| b.eq_ignore_ascii_case(name))
+        .map(|b| b.to_string())
+        .unwrap_or_else(|| name.to_string())
+}
+
+/// `languageCode: text` per line, e.g. `fr-FR: Prénom`.
+pub fn parse_localizations(text: &str) -> Result<Vec<Localization>, String> {
+    let mut out: Vec<Localization> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((code, value)) = line.split_once(':') else {
+            return Err(format!(
+                "Line {}: write each translation as languageCode: text, e.g. fr-FR: Prénom.",
+                n + 1
+            ));
+        };
+        let code = code.trim();
+        if !is_language_code(code) {
+            return Err(format!(
+                "Line {}: `{code}` is not a language code such as fr or fr-FR.",
+                n + 1
+            ));
+        }
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(format!("Line {}: the text for {code} is empty.", n + 1));
+        }
+        if out
+            .iter()
+            .any(|l| l.language_code.eq_ignore_ascii_case(code))
+        {
+            return Err(format!("Line {}: {code} is given twice.", n + 1));
+        }
+        out.push(Localization {
+            language_code: code.to_string(),
+            text: value.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+pub fn format_localizations(l: &[Localization]) -> String {
+    l.iter()
+        .map(|l| format!("{}: {}", l.language_code, l.text))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn is_language_code(code: &str) -> bool {
+    let mut parts = code.split('-');
+    let first = parts.next().unwrap_or_default();
+    (2..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, format: &str, text: &str) -> AttributeRowInput {
+        AttributeRowInput {
+            attribute_name: name.into(),
+            answer_format: format.into(),
+            question_text: text.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn rows_are_validated_with_reasons() {
+        let ok = parse_required_attributes(&[
+            row("GivenName", "shortText", "First name"),
+            AttributeRowInput::default(),
+        ])
+        .unwrap();
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].attribute_name, "givenName");
+        let e = parse_required_attributes(&[row("jobTitle", "shortText", " ")]).unwrap_err();
+        assert_eq!(
+            e.get("row0.question_text"),
+            Some("The question text is required.")
+        );
+        let e = parse_required_attributes(&[row("costCenter", "multipleChoice", "Cost center?")])
+            .unwrap_err();
+        assert!(
+            e.get("row0.choices")
+                .unwrap()
+                .contains("at least one choice")
+        );
+        let e = parse_required_attributes(&[
+            row("surname", "shortText", "a"),
+            row("Surname", "longText", "b"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            e.get("row1.attribute_name"),
+            Some("Surname is required twice.")
+        );
+    }
+
+    #[test]
+    fn localizations_need_language_codes() {
+        let l = parse_localizations("fr-FR: Prénom\nde: Vorname").unwrap();
+        assert_eq!(l[1].language_code, "de");
+        assert!(parse_localizations("French: Prénom").is_err());
+        assert!(parse_localizations("fr:").is_err());
+    }
+}

@@ -1,0 +1,222 @@
+//! Connected organizations: other organizations whose people may request access.
+
+use super::validation::{FieldErrors, optional_long_text, optional_text, required_text};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectedOrgState {
+    Configured,
+    Proposed,
+}
+
+impl ConnectedOrgState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectedOrgState::Configured => "configured",
+            ConnectedOrgState::Proposed => "proposed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ConnectedOrgState> {
+        match s {
+            "configured" => Some(ConnectedOrgState::Configured),
+            "proposed" => Some(ConnectedOrgState::Proposed),
+            _ => None,
+        }
+    }
+}
+
+/// An OpenID Connect provider through which the organization's people sign in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OidcSource {
+    pub issuer: String,
+    pub client_id: String,
+    /// `None` on edit keeps the stored secret.
+    pub client_secret: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectedOrgProfile {
+    pub display_name: String,
+    pub description: Option<String>,
+    pub state: ConnectedOrgState,
+    pub domains: Vec<String>,
+    pub oidc: Option<OidcSource>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ConnectedOrgInput {
+    pub display_name: String,
+    pub description: String,
+    pub state: String,
+    /// One per line or comma-separated.
+    pub domains: String,
+    pub oidc_issuer: String,
+    pub oidc_client_id: String,
+    pub oidc_client_secret: String,
+}
+
+impl ConnectedOrgProfile {
+    /// `has_stored_secret`: on edit, an empty secret field keeps the one stored.
+    pub fn parse(
+        input: &ConnectedOrgInput,
+        has_stored_secret: bool,
+    ) -> Result<ConnectedOrgProfile, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let display_name = e.check(
+            "display_name",
+            required_text(&input.display_name, "Name", 256),
+        );
+        let description = e.check(
+            "description",
+            optional_long_text(&input.description, "Description", 2000),
+        );
+        let state = ConnectedOrgState::parse(&input.state);
+        if state.is_none() {
+            e.add("state", "Choose configured or proposed.");
+        }
+        let domains = e.check("domains", parse_domains(&input.domains));
+        let issuer = e
+            .check(
+                "oidc_issuer",
+                optional_text(&input.oidc_issuer, "Issuer", 2000),
+            )
+            .flatten();
+        let client_id = e
+            .check(
+                "oidc_client_id",
+                optional_text(&input.oidc_client_id, "Client id", 500),
+            )
+            .flatten();
+        let secret = optional_text(&input.oidc_client_secret, "Client secret", 2000)
+            .ok()
+            .flatten();
+        let oidc = match (issuer, client_id) {
+            (None, None) => {
+                if secret.is_some() {
+                    e.add(
+                        "oidc_issuer",
+                        "A client secret needs an issuer and a client id.",
+                    );
+                }
+                None
+            }
+            (Some(issuer), Some(client_id)) => {
+                match url::Url::parse(&issuer) {
+                    Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => {}
+                    _ => e.add("oidc_issuer", "The issuer must be an https:// URL."),
+                }
+                if secret.is_none() && !has_stored_secret {
+                    e.add("oidc_client_secret", "Enter the client secret.");
+                }
+                Some(OidcSource {
+                    issuer: issuer.trim_end_matches('/').to_string(),
+                    client_id,
+                    client_secret: secret,
+                })
+            }
+            (None, Some(_)) => {
+                e.add("oidc_issuer", "Enter the issuer, or clear the client id.");
+                None
+            }
+            (Some(_), None) => {
+                e.add(
+                    "oidc_client_id",
+                    "Enter the client id, or clear the issuer.",
+                );
+                None
+            }
+        };
+        if let Some(domains) = &domains {
+            if domains.is_empty()
+                && oidc.is_none()
+                && e.get("oidc_issuer").is_none()
+                && e.get("oidc_client_id").is_none()
+            {
+                e.add("domains", "Give at least one identity source: an email domain or an OpenID Connect provider.");
+            }
+        }
+        match (display_name, description, state, domains) {
+            (Some(display_name), Some(description), Some(state), Some(domains)) if e.is_empty() => {
+                Ok(ConnectedOrgProfile {
+                    display_name,
+                    description,
+                    state,
+                    domains,
+                    oidc,
+                })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+pub fn parse_domains(text: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in text.split(|c: char| c == ',' || c == '\n' || c.is_whitespace()) {
+        let d = raw.trim().trim_start_matches('@').to_lowercase();
+        if d.is_empty() {
+            continue;
+        }
+        let valid = d.contains('.')
+            && !d.starts_with('.')
+            && !d.ends_with('.')
+            && d.split('.')
+                .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'))
+            && d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        if !valid {
+            return Err(format!("`{d}` is not a domain name such as contoso.com."));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> ConnectedOrgInput {
+        ConnectedOrgInput {
+            display_name: "Contoso".into(),
+            state: "configured".into(),
+            domains: "contoso.com, @Fabrikam.com".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn domains_or_a_provider_are_required() {
+        let p = ConnectedOrgProfile::parse(&input(), false).unwrap();
+        assert_eq!(p.domains, vec!["contoso.com", "fabrikam.com"]);
+        let mut none = input();
+        none.domains = String::new();
+        assert!(
+            ConnectedOrgProfile::parse(&none, false)
+                .unwrap_err()
+                .get("domains")
+                .is_some()
+        );
+        none.oidc_issuer = "https://login.contoso.com/".into();
+        none.oidc_client_id = "abc".into();
+        assert!(
+            ConnectedOrgProfile::parse(&none, false)
+                .unwrap_err()
+                .get("oidc_client_secret")
+                .is_some()
+        );
+        none.oidc_client_secret = "s".into();
+        assert_eq!(
+            ConnectedOrgProfile::parse(&none, false)
+                .unwrap()
+                .oidc
+                .unwrap()
+                .issuer,
+            "https://login.contoso.com"
+        );
+        let mut bad = input();
+        bad.domains = "not a domain!".into();
+        assert!(ConnectedOrgProfile::parse(&bad, false).is_err());
+    }
+}

@@ -1,0 +1,273 @@
+//! Catalog administration: catalogs, their resources, required attributes.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{ServiceError, invalid};
+use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
+use crate::domain::catalog::{
+    CatalogProfile, OriginSystem, RequiredAttribute, format_localizations,
+};
+use crate::domain::ids::{CatalogId, CatalogResourceId};
+use crate::store::{self, Store, StoreError, audit, catalogs};
+
+fn event(action: &str, id: &CatalogId, name: &str, details: serde_json::Value) -> NewAuditEvent {
+    NewAuditEvent {
+        action: action.into(),
+        object_type: object_type::CATALOG,
+        object_id: id.to_string(),
+        object_name: name.into(),
+        details,
+    }
+}
+
+fn name_taken(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::Conflict(_) => {
+            invalid("display_name", "Another catalog already has this name.")
+        }
+        other => other.into(),
+    }
+}
+
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    p: &CatalogProfile,
+    now: DateTime<Utc>,
+) -> Result<CatalogId, ServiceError> {
+    let mut tx = store.begin().await?;
+    let id = CatalogId::new();
+    catalogs::insert(&mut tx, &id, p, now)
+        .await
+        .map_err(name_taken)?;
+    let details = json!({"description": p.description, "state": p.state.as_str(), "isExternallyVisible": p.is_externally_visible});
+    audit::record(
+        &mut tx,
+        actor,
+        &event("Create catalog", &id, &p.display_name, details),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(id)
+}
+
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    id: &CatalogId,
+    p: &CatalogProfile,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut tx = store.begin().await?;
+    let before = catalogs::get(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    catalogs::update(&mut tx, id, p, now)
+        .await
+        .map_err(name_taken)?;
+    let changes = diff(&[
+        (
+            "displayName",
+            json!(before.display_name),
+            json!(p.display_name),
+        ),
+        (
+            "description",
+            json!(before.description),
+            json!(p.description),
+        ),
+        ("state", json!(before.state), json!(p.state.as_str())),
+        (
+            "isExternallyVisible",
+            json!(before.is_externally_visible),
+            json!(p.is_externally_visible),
+        ),
+    ]);
+    audit::record(
+        &mut tx,
+        actor,
+        &event("Update catalog", id, &p.display_name, changes),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(())
+}
+
+/// Deletes a catalog that holds no access packages.
+pub async fn delete(
+    store: &Store,
+    actor: &Actor,
+    id: &CatalogId,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let mut tx = store.begin().await?;
+    let c = catalogs::get(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if c.package_count > 0 {
+        let n = c.package_count;
+        return Err(ServiceError::Refused(format!(
+            "The catalog {} cannot be deleted because it holds {n} access package{}. Delete or move them first.",
+            c.display_name,
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    catalogs::delete(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &event(
+            "Delete catalog",
+            id,
+            &c.display_name,
+            json!({"resources": c.resource_count}),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(c.display_name)
+}
+
+/// Adds several directory objects at once; returns how many were new.
+pub async fn add_resources(
+    store: &Store,
+    actor: &Actor,
+    id: &CatalogId,
+    picks: &[(OriginSystem, String)],
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    if picks.is_empty() {
+        return Err(ServiceError::Refused(
+            "Select at least one resource to add.".into(),
+        ));
+    }
+    let mut tx = store.begin().await?;
+    let c = catalogs::get(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut added = Vec::new();
+    for (origin, origin_id) in picks {
+        let name = catalogs::origin_name(&mut tx, *origin, origin_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::Refused(
+                    "One of the selected resources no longer exists. Search again.".into(),
+                )
+            })?;
+        if catalogs::add_resource(&mut tx, id, *origin, origin_id, now).await? {
+            added.push(json!({"originSystem": origin.as_str(), "originId": origin_id, "displayName": name}));
+        }
+    }
+    if !added.is_empty() {
+        audit::record(
+            &mut tx,
+            actor,
+            &event(
+                "Add resources to catalog",
+                id,
+                &c.display_name,
+                json!({"added": added}),
+            ),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(added.len())
+}
+
+/// Removes a resource no access package in the catalog uses.
+pub async fn remove_resource(
+    store: &Store,
+    actor: &Actor,
+    id: &CatalogId,
+    resource: &CatalogResourceId,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let mut tx = store.begin().await?;
+    let c = catalogs::get(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let r = catalogs::resource(&mut tx, id, resource)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let users = catalogs::packages_using_resource(&mut tx, resource).await?;
+    if !users.is_empty() {
+        return Err(ServiceError::Refused(format!(
+            "{} cannot be removed because the access package{} {} use{} its roles. Remove it from {} first.",
+            r.display_name,
+            if users.len() == 1 { "" } else { "s" },
+            users.join(", "),
+            if users.len() == 1 { "s" } else { "" },
+            if users.len() == 1 {
+                "that package"
+            } else {
+                "those packages"
+            }
+        )));
+    }
+    catalogs::remove_resource(&mut tx, resource).await?;
+    let details = json!({"originSystem": r.origin_system, "originId": r.origin_id, "displayName": r.display_name});
+    audit::record(
+        &mut tx,
+        actor,
+        &event("Remove resource from catalog", id, &c.display_name, details),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(r.display_name)
+}
+
+fn describe(attrs: &[RequiredAttribute]) -> serde_json::Value {
+    json!(
+        attrs
+            .iter()
+            .map(|a| json!({
+                "attribute": a.attribute_name,
+                "answerFormat": a.answer_format.as_str(),
+                "text": a.question_text,
+                "localizations": format_localizations(&a.localizations),
+                "choices": a.choices,
+                "isEditable": a.is_editable,
+                "keepValue": a.keep_value,
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+pub async fn save_required_attributes(
+    store: &Store,
+    actor: &Actor,
+    id: &CatalogId,
+    resource: &CatalogResourceId,
+    attrs: &[RequiredAttribute],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut tx = store.begin().await?;
+    let c = catalogs::get(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let r = catalogs::resource(&mut tx, id, resource)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let before = catalogs::required_attributes(&mut tx, resource).await?;
+    catalogs::replace_required_attributes(&mut tx, resource, attrs).await?;
+    let details = json!({
+        "resource": r.display_name,
+        "changes": diff(&[("requiredAttributes", describe(&before), describe(attrs))]),
+    });
+    audit::record(
+        &mut tx,
+        actor,
+        &event("Update required attributes", id, &c.display_name, details),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(())
+}

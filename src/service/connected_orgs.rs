@@ -1,0 +1,204 @@
+//! Connected organization administration.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{ServiceError, invalid};
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::connected_org::ConnectedOrgProfile;
+use crate::domain::ids::{ConnectedOrgId, UserId};
+use crate::domain::user::UserType;
+use crate::domain::validation::FieldErrors;
+use crate::store::{self, Conn, Store, StoreError, audit, connected_orgs, users};
+
+/// Emails one per line or comma-separated, resolved to users of the right kind.
+async fn resolve_sponsors(
+    conn: &mut Conn,
+    field: &str,
+    text: &str,
+    kind: UserType,
+    domains: &[String],
+    errors: &mut FieldErrors,
+) -> Result<Vec<UserId>, StoreError> {
+    let mut out = Vec::new();
+    for email in text
+        .split([',', '\n', ' ', '\r'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        match users::find_by_email(conn, email).await? {
+            None => errors.add(field, format!("No user has the email {email}.")),
+            Some(u) if u.user_type != kind => errors.add(
+                field,
+                match kind {
+                    UserType::Member => format!("{email} is a guest; internal sponsors are members of your organization."),
+                    UserType::Guest => format!("{email} is a member; external sponsors are guests from the connected organization."),
+                },
+            ),
+            Some(u)
+                if kind == UserType::Guest
+                    && !domains.is_empty()
+                    && !domains.iter().any(|d| u.email.to_lowercase().ends_with(&format!("@{d}"))) =>
+            {
+                errors.add(field, format!("{email} is not from this organization's domains ({}).", domains.join(", ")))
+            }
+            Some(u) => {
+                if !out.contains(&u.id) {
+                    out.push(u.id)
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub struct SponsorInput<'a> {
+    pub internal: &'a str,
+    pub external: &'a str,
+}
+
+pub async fn save(
+    store: &Store,
+    actor: &Actor,
+    id: Option<&ConnectedOrgId>,
+    profile: Result<ConnectedOrgProfile, FieldErrors>,
+    sponsors: SponsorInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<ConnectedOrgId, ServiceError> {
+    let mut tx = store.begin().await?;
+    let (mut errors, profile) = match profile {
+        Ok(p) => (FieldErrors::new(), Some(p)),
+        Err(e) => (e, None),
+    };
+    let domains = profile
+        .as_ref()
+        .map(|p| p.domains.clone())
+        .unwrap_or_default();
+    let internal = resolve_sponsors(
+        &mut tx,
+        "internal_sponsors",
+        sponsors.internal,
+        UserType::Member,
+        &[],
+        &mut errors,
+    )
+    .await?;
+    let external = resolve_sponsors(
+        &mut tx,
+        "external_sponsors",
+        sponsors.external,
+        UserType::Guest,
+        &domains,
+        &mut errors,
+    )
+    .await?;
+    let before = match id {
+        Some(id) => Some(
+            connected_orgs::get(&mut tx, id)
+                .await?
+                .ok_or(ServiceError::NotFound)?,
+        ),
+        None => None,
+    };
+    let (Some(profile), true) = (profile, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let org_id = id.cloned().unwrap_or_default();
+    connected_orgs::save(
+        &mut tx,
+        &org_id,
+        &profile,
+        &internal,
+        &external,
+        before.is_none(),
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(c) if c.starts_with("domain:") => invalid(
+            "domains",
+            format!(
+                "The domain {} already belongs to another connected organization.",
+                &c["domain:".len()..]
+            ),
+        ),
+        StoreError::Conflict(_) => invalid(
+            "display_name",
+            "Another connected organization already has this name.",
+        ),
+        other => other.into(),
+    })?;
+    let details = json!({
+        "description": profile.description,
+        "state": profile.state.as_str(),
+        "domains": profile.domains,
+        "oidcIssuer": profile.oidc.as_ref().map(|o| o.issuer.clone()),
+        "oidcClientId": profile.oidc.as_ref().map(|o| o.client_id.clone()),
+        "clientSecretChanged": profile.oidc.as_ref().is_some_and(|o| o.client_secret.is_some()),
+        "internalSponsors": internal.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
+        "externalSponsors": external.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
+        "before": before.as_ref().map(|b| json!({"displayName": b.display_name, "state": b.state, "domains": b.domains})),
+    });
+    audit::record(
+        &mut tx,
+        actor,
+        &NewAuditEvent {
+            action: if before.is_some() {
+                "Update connected organization"
+            } else {
+                "Create connected organization"
+            }
+            .into(),
+            object_type: object_type::CONNECTED_ORGANIZATION,
+            object_id: org_id.to_string(),
+            object_name: profile.display_name.clone(),
+            details,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(org_id)
+}
+
+pub async fn delete(
+    store: &Store,
+    actor: &Actor,
+    id: &ConnectedOrgId,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let mut tx = store.begin().await?;
+    let org = connected_orgs::get(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let policies = connected_orgs::policies_referring(&mut tx, id).await?;
+    if !policies.is_empty() {
+        return Err(ServiceError::Refused(format!(
+            "{} cannot be deleted because {} refer{} to it: {}. Change those policies first.",
+            org.display_name,
+            if policies.len() == 1 {
+                "a policy"
+            } else {
+                "policies"
+            },
+            if policies.len() == 1 { "s" } else { "" },
+            policies.join(", ")
+        )));
+    }
+    connected_orgs::delete(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &NewAuditEvent {
+            action: "Delete connected organization".into(),
+            object_type: object_type::CONNECTED_ORGANIZATION,
+            object_id: id.to_string(),
+            object_name: org.display_name.clone(),
+            details: json!({"domains": org.domains, "state": org.state}),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(org.display_name)
+}

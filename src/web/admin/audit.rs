@@ -1,0 +1,74 @@
+//! Admin › Audit log: every change, newest first, filtered by object and actor.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::guard::AdminUser;
+use crate::domain::audit::object_type;
+use crate::error::AppError;
+use crate::store::Page;
+use crate::store::audit::{self, AuditEventRow, AuditFilter};
+use crate::web::{Data, Layout, page_number, render};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/audit", web::get().to(list));
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AuditQuery {
+    object_type: String,
+    object_id: String,
+    actor: String,
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    layout: Layout,
+    page: Page<AuditEventRow>,
+    object_type: String,
+    object_id: String,
+    actor: String,
+    types: &'static [&'static str],
+    prev: String,
+    next: String,
+}
+
+fn link(q: &AuditQuery, page: i64) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!(
+        "/admin/audit?object_type={}&object_id={}&actor={}&page={page}",
+        enc(&q.object_type),
+        enc(&q.object_id),
+        enc(&q.actor)
+    )
+}
+
+async fn list(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page_no = page_number(q.page);
+    let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let filter = AuditFilter {
+        object_type: some(&q.object_type),
+        object_id: some(&q.object_id),
+        actor_id: some(&q.actor),
+    };
+    let mut conn = state.store.read().await?;
+    let page = audit::list(&mut conn, &filter, page_no, 50).await?;
+    render(&AuditPage {
+        layout: Layout::for_user(&state, &admin, "admin", "Audit log"),
+        page,
+        prev: link(&q, page_no - 1),
+        next: link(&q, page_no + 1),
+        object_type: q.object_type.clone(),
+        object_id: q.object_id.clone(),
+        actor: q.actor.clone(),
+        types: object_type::ALL,
+    })
+}

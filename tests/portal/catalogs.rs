@@ -1,0 +1,419 @@
+//! Admin › Catalogs: catalogs, resources, required attributes, and the refusals.
+
+use gatehouse::domain::ids::{AccessPackageId, CatalogId};
+
+use crate::both;
+use crate::helpers::*;
+
+async fn admin(backend: Backend) -> (TestApp, Browser, String) {
+    let app = spawn(Options::new(backend).demo()).await;
+    let b = Browser::new();
+    app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
+    let csrf = b.get(&app.url("/admin/catalogs")).await.csrf();
+    (app, b, csrf)
+}
+
+/// Puts an access package into a catalog, as the packages screens (next issue) will.
+async fn insert_package(app: &TestApp, catalog: &str, name: &str, resource: Option<&str>) {
+    let mut c = app.store.read().await.unwrap();
+    let id = AccessPackageId::new();
+    sqlx::query("INSERT INTO access_packages (id, catalog_id, display_name, is_hidden, created_at, updated_at) VALUES ($1, $2, $3, $4, 'x', 'x')")
+        .bind(id.as_str())
+        .bind(catalog)
+        .bind(name)
+        .bind(false)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    if let Some(r) = resource {
+        sqlx::query("INSERT INTO access_package_resource_role_scopes (id, access_package_id, catalog_resource_id, role_origin_id, role_display_name) VALUES ($1, $2, $3, 'member', 'Member')")
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(id.as_str())
+            .bind(r)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+    }
+}
+
+fn id_from(location: &str) -> String {
+    location
+        .trim_start_matches("/admin/catalogs/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+both!(
+    catalogs_are_listed_created_edited_and_deleted,
+    |backend| async move {
+        let (app, b, csrf) = admin(backend).await;
+        // The demo catalog, with its counts.
+        let list = b.get(&app.url("/admin/catalogs")).await;
+        assert!(list.has("Marketing"));
+        assert!(list.has(r#"<td class="num">5</td>"#), "five resources");
+
+        let bad = b
+            .post(
+                &app.url("/admin/catalogs"),
+                &[("csrf_token", &csrf), ("display_name", "")],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.has("Name is required."));
+        let dup = b
+            .post(
+                &app.url("/admin/catalogs"),
+                &[("csrf_token", &csrf), ("display_name", "MARKETING")],
+            )
+            .await;
+        assert_eq!(dup.status, 422);
+        assert!(dup.has("Another catalog already has this name."));
+
+        let created = b
+            .post(
+                &app.url("/admin/catalogs"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("display_name", "Finance"),
+                    ("description", "Money"),
+                    ("enabled", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, 303);
+        let location = created.location.unwrap();
+        let overview = b.get(&app.url(&location)).await;
+        assert!(overview.has("Catalog Finance created."));
+        assert!(overview.has("Yes: its access packages can be requested"));
+        for tab in ["Overview", "Resources", "Access packages", "Settings"] {
+            assert!(overview.has(&format!(">{tab}</a>")), "{tab} tab");
+        }
+        let search = b.get(&app.url("/admin/catalogs?q=fin")).await;
+        assert!(search.has("Finance") && !search.has(">Marketing</a>"));
+        assert!(search.has("Disabled") || search.has("Enabled"));
+
+        // Edit: disable it and open it to external users.
+        let edited = b
+            .post(
+                &app.url(&format!("{location}/settings")),
+                &[
+                    ("csrf_token", &csrf),
+                    ("display_name", "Finance"),
+                    ("external", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(edited.status, 303);
+        let mut c = app.store.read().await.unwrap();
+        let id = CatalogId::parse(&id_from(&location)).unwrap();
+        let row = gatehouse::store::catalogs::get(&mut c, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!row.enabled());
+        assert!(row.is_externally_visible);
+        drop(c);
+
+        // Delete refused while a package is in it, then allowed.
+        insert_package(&app, id.as_str(), "Budgets", None).await;
+        let refused = b
+            .post(
+                &app.url(&format!("{location}/delete")),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(refused.status, 303);
+        let page = b.get(&app.url(&format!("{location}/settings"))).await;
+        assert!(
+            page.has("The catalog Finance cannot be deleted because it holds 1 access package."),
+            "{}",
+            page.body
+        );
+        assert!(
+            b.get(&app.url(&format!("{location}/access-packages")))
+                .await
+                .has("Budgets")
+        );
+        let mut c = app.store.read().await.unwrap();
+        sqlx::query("DELETE FROM access_packages")
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        drop(c);
+        let deleted = b
+            .post(
+                &app.url(&format!("{location}/delete")),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(deleted.location.as_deref(), Some("/admin/catalogs"));
+        assert!(
+            b.get(&app.url("/admin/catalogs"))
+                .await
+                .has("Catalog Finance deleted.")
+        );
+        assert_eq!(b.get(&app.url(&location)).await.status, 404);
+        assert_eq!(
+            app.audit_count("catalog").await,
+            6,
+            "demo (create, add, attributes) + create, update, delete"
+        );
+    }
+);
+
+both!(
+    resources_are_added_shown_and_removed,
+    |backend| async move {
+        let (app, b, csrf) = admin(backend).await;
+        let created = b
+            .post(
+                &app.url("/admin/catalogs"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("display_name", "Sales"),
+                    ("enabled", "on"),
+                ],
+            )
+            .await;
+        let location = created.location.unwrap();
+        let add = b
+            .get(&app.url(&format!("{location}/resources/add?q=marketing")))
+            .await;
+        assert!(add.has("Marketing Team"));
+        assert!(!add.has("Slack"), "search narrows the list");
+        let all = b.get(&app.url(&format!("{location}/resources/add"))).await;
+        let pick = |kind: &str, name: &str| -> String {
+            let at = all
+                .body
+                .find(&format!("> {name}</label>"))
+                .unwrap_or_else(|| panic!("{name} offered"));
+            let start = all.body[..at].rfind(&format!("value=\"{kind}:")).unwrap() + 7;
+            let end = all.body[start..].find('"').unwrap() + start;
+            all.body[start..end].to_string()
+        };
+        let team = pick("AadGroup", "Marketing Team");
+        let slack = pick("AadApplication", "Slack");
+        let site = pick("SharePointOnline", "Marketing");
+        let none = b
+            .post(
+                &app.url(&format!("{location}/resources")),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(none.status, 303);
+        assert!(
+            b.get(&app.url(&format!("{location}/resources/add")))
+                .await
+                .has("Select at least one resource to add.")
+        );
+        let bogus = b
+            .post(
+                &app.url(&format!("{location}/resources")),
+                &[("csrf_token", &csrf), ("resource", "AadGroup:not-an-id")],
+            )
+            .await;
+        assert_eq!(bogus.status, 400);
+        let added = b
+            .post(
+                &app.url(&format!("{location}/resources")),
+                &[
+                    ("csrf_token", &csrf),
+                    ("resource", &team),
+                    ("resource", &slack),
+                    ("resource", &site),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, 303);
+        let resources = b.get(&app.url(&format!("{location}/resources"))).await;
+        assert!(resources.has("3 resources added."));
+        assert!(
+            resources.has("Owner, User, msiam_access"),
+            "an application shows its roles"
+        );
+        assert!(resources.has("Owner, Member"), "a group shows its roles");
+        assert!(resources.has("SharePoint Member, SharePoint Owner, SharePoint Visitor"));
+        assert!(
+            resources.has("Group and Team")
+                && resources.has("Application")
+                && resources.has("SharePoint site")
+        );
+        // Adding again changes nothing.
+        b.post(
+            &app.url(&format!("{location}/resources")),
+            &[("csrf_token", &csrf), ("resource", &team)],
+        )
+        .await;
+        assert!(
+            b.get(&app.url(&format!("{location}/resources")))
+                .await
+                .has("The catalog already held the selected resources.")
+        );
+
+        // Removal is refused while a package uses the resource's roles.
+        let mut c = app.store.read().await.unwrap();
+        let catalog = CatalogId::parse(&id_from(&location)).unwrap();
+        let rows = gatehouse::store::catalogs::resources(&mut c, &catalog)
+            .await
+            .unwrap();
+        let team_row = rows
+            .iter()
+            .find(|r| r.display_name == "Marketing Team")
+            .unwrap()
+            .id
+            .clone();
+        let slack_row = rows
+            .iter()
+            .find(|r| r.display_name == "Slack")
+            .unwrap()
+            .id
+            .clone();
+        drop(c);
+        insert_package(&app, catalog.as_str(), "Sales team access", Some(&team_row)).await;
+        b.post(
+            &app.url(&format!("{location}/resources/{team_row}/remove")),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+        let page = b.get(&app.url(&format!("{location}/resources"))).await;
+        assert!(page.has("Marketing Team cannot be removed because the access package Sales team access uses its roles."), "{}", page.body);
+        b.post(
+            &app.url(&format!("{location}/resources/{slack_row}/remove")),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+        let page = b.get(&app.url(&format!("{location}/resources"))).await;
+        assert!(page.has("Slack removed from the catalog."));
+        assert!(!page.has("msiam_access"));
+        assert!(page.has("Marketing Team"));
+    }
+);
+
+both!(
+    required_attributes_are_saved_shown_and_validated,
+    |backend| async move {
+        let (app, b, csrf) = admin(backend).await;
+        let list = b.get(&app.url("/admin/catalogs")).await;
+        let at = list.body.find(">Marketing</a>").unwrap();
+        let start = list.body[..at].rfind("/admin/catalogs/").unwrap();
+        let catalog = list.body[start..at - 1].to_string();
+        let resources = b.get(&app.url(&format!("{catalog}/resources"))).await;
+        assert!(
+            resources.has("3 required"),
+            "the demo requires three attributes on the guest group"
+        );
+        let link_at = resources.body.find("3 required").unwrap();
+        let href_start = resources.body[..link_at].rfind("href=\"").unwrap() + 6;
+        let href = resources.body[href_start..link_at - 2].to_string();
+        let form = b.get(&app.url(&href)).await;
+        assert!(
+            form.has(r#"list="built-in-attributes" value="givenName""#)
+                && form.has(r#"list="built-in-attributes" value="surname""#)
+                && form.has(r#"list="built-in-attributes" value="jobTitle""#)
+        );
+        assert!(form.has("fr: Prénom"));
+        assert!(
+            form.has("Attribute value is editable")
+                && form.has("Keep value when assignment is removed")
+        );
+
+        // Invalid rows: no text, multiple choice without choices, a duplicate.
+        let bad = b
+            .post(
+                &app.url(&href),
+                &[
+                    ("csrf_token", &csrf),
+                    ("row_count", "3"),
+                    ("attribute_name_0", "department"),
+                    ("answer_format_0", "shortText"),
+                    ("question_text_0", ""),
+                    ("attribute_name_1", "costCenter"),
+                    ("answer_format_1", "multipleChoice"),
+                    ("question_text_1", "Cost center?"),
+                    ("attribute_name_2", "Department"),
+                    ("answer_format_2", "longText"),
+                    ("question_text_2", "Dept?"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.has("The question text is required."));
+        assert!(bad.has("A multiple-choice attribute needs at least one choice"));
+        assert!(bad.has("Department is required twice."), "{}", bad.body);
+        assert!(
+            b.get(&app.url(&href))
+                .await
+                .has(r#"list="built-in-attributes" value="jobTitle""#),
+            "nothing was saved"
+        );
+
+        // A valid set replaces the old one.
+        let ok = b
+            .post(
+                &app.url(&href),
+                &[
+                    ("csrf_token", &csrf),
+                    ("row_count", "2"),
+                    ("attribute_name_0", "department"),
+                    ("answer_format_0", "multipleChoice"),
+                    ("question_text_0", "Which department?"),
+                    ("choices_0", "Sales\nMarketing"),
+                    ("localizations_0", "de: Welche Abteilung?"),
+                    ("keep_value_0", "on"),
+                    ("attribute_name_1", "costCenter"),
+                    ("answer_format_1", "shortText"),
+                    ("question_text_1", "Cost center"),
+                    ("is_editable_1", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        let form = b.get(&app.url(&href)).await;
+        assert!(
+            form.has(r#"list="built-in-attributes" value="department""#)
+                && form.has(r#"list="built-in-attributes" value="costCenter""#)
+        );
+        assert!(!form.has(r#"list="built-in-attributes" value="jobTitle""#));
+        assert!(form.has("de: Welche Abteilung?"));
+        assert!(form.has("Sales\nMarketing"));
+        let audit = b.get(&app.url("/admin/audit?object_type=catalog")).await;
+        assert!(audit.has("Update required attributes"));
+    }
+);
+
+#[tokio::test]
+async fn catalog_pages_are_for_admins_only() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let b = Browser::new();
+    app.demo_sign_in(&b, "eric.employee@gatehouse.demo").await;
+    for path in [
+        "/admin/catalogs",
+        "/admin/catalogs/new",
+        "/admin/connected-organizations",
+        "/admin/audit",
+    ] {
+        assert_eq!(b.get(&app.url(path)).await.status, 403, "{path}");
+    }
+    let csrf = b.get(&app.url("/")).await.csrf();
+    let res = b
+        .post(
+            &app.url("/admin/catalogs"),
+            &[("csrf_token", &csrf), ("display_name", "Sneaky")],
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    assert!(!admin.get(&app.url("/admin/catalogs")).await.has("Sneaky"));
+    // Without a CSRF token an admin's POST is refused too.
+    assert_eq!(
+        admin
+            .post(&app.url("/admin/catalogs"), &[("display_name", "NoToken")])
+            .await
+            .status,
+        403
+    );
+    assert!(!admin.get(&app.url("/admin/catalogs")).await.has("NoToken"));
+}

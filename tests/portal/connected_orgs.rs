@@ -1,0 +1,217 @@
+//! Admin › Connected organizations, and the audit log page.
+
+use crate::both;
+use crate::helpers::*;
+
+both!(connected_organizations_are_managed, |backend| async move {
+    let app = spawn(Options::new(backend).demo()).await;
+    let b = Browser::new();
+    app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
+    let list = b.get(&app.url("/admin/connected-organizations")).await;
+    assert!(list.has("Contoso") && list.has("contoso.com") && list.has("configured"));
+    let csrf = list.csrf();
+
+    let empty = b
+        .post(
+            &app.url("/admin/connected-organizations"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Fabrikam"),
+                ("state", "configured"),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.has("Give at least one identity source"));
+    let taken = b
+        .post(
+            &app.url("/admin/connected-organizations"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Fabrikam"),
+                ("state", "configured"),
+                ("domains", "contoso.com"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, 422);
+    assert!(taken.has("The domain contoso.com already belongs to another connected organization."));
+    let wrong_sponsor = b
+        .post(
+            &app.url("/admin/connected-organizations"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Fabrikam"),
+                ("state", "proposed"),
+                ("domains", "fabrikam.com"),
+                ("internal_sponsors", "gary.guest@contoso.com"),
+                ("external_sponsors", "gary.guest@contoso.com"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong_sponsor.status, 422);
+    assert!(wrong_sponsor.has("gary.guest@contoso.com is a guest; internal sponsors are members"));
+    assert!(
+        wrong_sponsor.has("is not from this organization&#x27;s domains")
+            || wrong_sponsor.has("is not from this organization&#39;s domains")
+            || wrong_sponsor.has("is not from this organization's domains")
+    );
+
+    let created = b
+        .post(
+            &app.url("/admin/connected-organizations"),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Fabrikam"),
+                ("description", "Partner"),
+                ("state", "proposed"),
+                ("domains", "fabrikam.com\nfabrikam.net"),
+                ("oidc_issuer", "https://login.fabrikam.com/"),
+                ("oidc_client_id", "gatehouse"),
+                ("oidc_client_secret", "s3cret-value"),
+                ("internal_sponsors", "maria.manager@gatehouse.demo"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let location = created.location.unwrap();
+    let page = b.get(&app.url(&location)).await;
+    assert!(page.has("fabrikam.com\nfabrikam.net"));
+    assert!(page.has(r#"value="https://login.fabrikam.com""#));
+    assert!(page.has("A secret is stored; leave empty to keep it."));
+    assert!(
+        !page.has("s3cret-value"),
+        "the secret never goes back to the browser"
+    );
+    assert!(page.has("maria.manager@gatehouse.demo"));
+
+    // Edit without a secret keeps it; the audit log never holds it.
+    let edited = b
+        .post(
+            &app.url(&location),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Fabrikam"),
+                ("state", "configured"),
+                ("domains", "fabrikam.com"),
+                ("oidc_issuer", "https://login.fabrikam.com"),
+                ("oidc_client_id", "gatehouse"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    let mut c = app.store.read().await.unwrap();
+    let secret: Option<String> = sqlx::query_scalar(
+        "SELECT oidc_client_secret FROM connected_organizations WHERE display_name = 'Fabrikam'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    assert_eq!(secret.as_deref(), Some("s3cret-value"));
+    drop(c);
+    let audit = b
+        .get(&app.url("/admin/audit?object_type=connectedOrganization"))
+        .await;
+    assert!(
+        audit.has("Update connected organization") && audit.has("Create connected organization")
+    );
+    assert!(!audit.has("s3cret-value"));
+
+    // Delete is refused while a policy refers to it.
+    let org_id = location.rsplit('/').next().unwrap().to_string();
+    let mut c = app.store.read().await.unwrap();
+    let catalog: String = sqlx::query_scalar("SELECT id FROM catalogs")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    for sql in [
+        "INSERT INTO access_packages (id, catalog_id, display_name, is_hidden, created_at, updated_at) VALUES ('p1', $1, 'Guests package', FALSE, 'x', 'x')",
+        "INSERT INTO assignment_policies (id, access_package_id, display_name, allowed_target_scope, created_at, updated_at) VALUES ('pol1', 'p1', 'Fabrikam policy', 'specificConnectedOrganizationUsers', 'x', 'x')",
+    ] {
+        sqlx::query(sql)
+            .bind(&catalog)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO assignment_policy_targets (policy_id, target_type, target_id) VALUES ('pol1', 'connectedOrganizationMembers', $1)")
+        .bind(&org_id)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    drop(c);
+    b.post(
+        &app.url(&format!("{location}/delete")),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    let page = b.get(&app.url(&location)).await;
+    assert!(page.has("Fabrikam cannot be deleted because a policy refers to it: Fabrikam policy (Guests package)."), "{}", page.body);
+    let mut c = app.store.read().await.unwrap();
+    sqlx::query("DELETE FROM assignment_policies")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    drop(c);
+    let deleted = b
+        .post(
+            &app.url(&format!("{location}/delete")),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        deleted.location.as_deref(),
+        Some("/admin/connected-organizations")
+    );
+    assert!(
+        !b.get(&app.url("/admin/connected-organizations"))
+            .await
+            .has("fabrikam.com")
+    );
+});
+
+both!(the_audit_log_filters_and_pages, |backend| async move {
+    let app = spawn(Options::new(backend).demo()).await;
+    let b = Browser::new();
+    app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
+    let csrf = b.get(&app.url("/admin/catalogs")).await.csrf();
+    for i in 0..55 {
+        let res = b
+            .post(
+                &app.url("/admin/catalogs"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("display_name", &format!("Catalog {i:02}")),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, 303);
+    }
+    let all = b.get(&app.url("/admin/audit")).await;
+    assert!(all.has("Page 1 of"));
+    let first_row = all.body.find("<tbody>").unwrap();
+    assert!(
+        all.body[first_row..].find("Catalog 54").unwrap()
+            < all.body[first_row..].find("Catalog 53").unwrap(),
+        "newest first"
+    );
+    let catalogs = b.get(&app.url("/admin/audit?object_type=catalog")).await;
+    assert!(
+        catalogs.has("58 events"),
+        "55 created here and 3 by the demo seed"
+    );
+    let page2 = b
+        .get(&app.url("/admin/audit?object_type=catalog&page=2"))
+        .await;
+    assert!(page2.has("Page 2 of 2"));
+    assert!(page2.has("Create catalog"));
+    // By actor: Ada's id is linked from her events.
+    let at = catalogs.body.find("/admin/audit?actor=").unwrap() + "/admin/audit?actor=".len();
+    let ada = &catalogs.body[at..at + 36];
+    let by_ada = b.get(&app.url(&format!("/admin/audit?actor={ada}"))).await;
+    assert!(by_ada.has("55 events"));
+    assert!(!by_ada.has("Demo seed"));
+    // By object.
+    let users = b.get(&app.url("/admin/audit?object_type=user")).await;
+    assert!(users.has("Create user") && !users.has("Create catalog"));
+});
