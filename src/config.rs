@@ -93,7 +93,8 @@ pub struct OidcProvider {
     /// Short stable name used in URLs and the database ("home" for the directory's own).
     pub name: String,
     pub display_name: String,
-    pub issuer: Url,
+    /// Exactly as configured: ID tokens must name this issuer character for character.
+    pub issuer: String,
     pub client_id: String,
     pub client_secret: Secret<String>,
 }
@@ -255,7 +256,7 @@ impl Config {
                 Some(OidcProvider {
                     name: "home".into(),
                     display_name: "your organization".into(),
-                    issuer: issuer_url,
+                    issuer,
                     client_id,
                     client_secret: Secret::new(secret),
                 })

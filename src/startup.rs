@@ -80,6 +80,12 @@ impl Application {
                 .build();
             App::new()
                 .app_data(app_state.clone())
+                .app_data(actix_web::web::QueryConfig::default().error_handler(|err, _| {
+                    crate::error::AppError::BadRequest(format!("The address is not valid: {err}.")).into()
+                }))
+                .app_data(actix_web::web::PathConfig::default().error_handler(|_, _| {
+                    crate::error::AppError::NotFound.into()
+                }))
                 .wrap(from_fn(web::error_pages))
                 .wrap(session)
                 .wrap(

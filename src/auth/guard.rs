@@ -50,6 +50,10 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
     let Some(uid) = session.user_id() else {
         return Ok(None);
     };
+    if !session.is_fresh(state.clock.now()) {
+        session.sign_out();
+        return Ok(None);
+    }
     let mut conn = state.store.read().await?;
     let user = users::get(&mut conn, &uid).await?;
     match user {

@@ -10,7 +10,12 @@ use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
     PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
+use std::time::{Duration, Instant};
+
 use tokio::sync::RwLock;
+
+/// Providers rotate their signing keys; an hour-old copy is fetched again.
+const METADATA_TTL: Duration = Duration::from_secs(3600);
 
 use super::session::PendingSignIn;
 use crate::config::OidcProvider;
@@ -33,7 +38,8 @@ pub struct Oidc {
     providers: Vec<OidcProvider>,
     redirect_uri: String,
     http: openidconnect::reqwest::Client,
-    metadata: RwLock<HashMap<String, CoreProviderMetadata>>,
+    /// Discovery documents (with the signing keys) and when they were fetched.
+    metadata: RwLock<HashMap<String, (Instant, CoreProviderMetadata)>>,
 }
 
 impl Oidc {
@@ -73,14 +79,19 @@ impl Oidc {
         >,
         SignInError,
     > {
-        let cached = self.metadata.read().await.get(&p.name).cloned();
+        let cached = self
+            .metadata
+            .read()
+            .await
+            .get(&p.name)
+            .filter(|(fetched, _)| fetched.elapsed() < METADATA_TTL)
+            .map(|(_, m)| m.clone());
         let metadata = match cached {
             Some(m) => m,
             None => {
                 // The issuer is compared exactly with the discovery document's,
-                // so keep it as configured (no added trailing slash).
-                let issuer_text = p.issuer.as_str().trim_end_matches('/').to_string();
-                let issuer = IssuerUrl::new(issuer_text)
+                // so it is used as configured.
+                let issuer = IssuerUrl::new(p.issuer.clone())
                     .map_err(|e| SignInError::Unreachable(e.to_string()))?;
                 let m = CoreProviderMetadata::discover_async(issuer, &self.http)
                     .await
@@ -88,7 +99,7 @@ impl Oidc {
                 self.metadata
                     .write()
                     .await
-                    .insert(p.name.clone(), m.clone());
+                    .insert(p.name.clone(), (Instant::now(), m.clone()));
                 m
             }
         };
@@ -151,9 +162,14 @@ impl Oidc {
             .id_token()
             .ok_or_else(|| SignInError::Verification("no ID token was returned".into()))?;
         let verifier = client.id_token_verifier();
-        let claims = id_token
-            .claims(&verifier, &Nonce::new(pending.nonce.clone()))
-            .map_err(|e| SignInError::Verification(e.to_string()))?;
+        let claims = match id_token.claims(&verifier, &Nonce::new(pending.nonce.clone())) {
+            Ok(c) => c,
+            Err(e) => {
+                // Perhaps the keys rotated: the next sign-in fetches them again.
+                self.metadata.write().await.remove(&p.name);
+                return Err(SignInError::Verification(e.to_string()));
+            }
+        };
         let localized = |c: Option<&openidconnect::LocalizedClaim<_>>| -> Option<String> {
             c.and_then(|l: &openidconnect::LocalizedClaim<openidconnect::EndUserName>| l.get(None))
                 .map(|v| v.as_str().to_string())

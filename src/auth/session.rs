@@ -9,6 +9,11 @@ const USER_ID: &str = "uid";
 const CSRF: &str = "csrf";
 const PENDING_SIGN_IN: &str = "oidc";
 const FLASH: &str = "flash";
+const SIGNED_IN_AT: &str = "at";
+
+/// A session ends this long after sign-in, whatever happens: the cookie holds the
+/// whole session, so a copied cookie must not stay valid for ever.
+pub const MAX_SESSION_AGE: chrono::Duration = chrono::Duration::hours(12);
 
 /// A sign-in started here and not yet finished: what the callback must match.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,11 +44,20 @@ impl TypedSession {
     }
 
     /// Signs the user in: a new session id, so a token planted before sign-in is useless.
-    pub fn sign_in(&self, user: &UserId) {
+    pub fn sign_in(&self, user: &UserId, now: chrono::DateTime<chrono::Utc>) {
         self.0.renew();
         self.0.remove(PENDING_SIGN_IN);
         let _ = self.0.insert(USER_ID, user.as_str());
+        let _ = self.0.insert(SIGNED_IN_AT, now.timestamp());
         let _ = self.0.insert(CSRF, super::csrf::new_token());
+    }
+
+    /// Whether the session was signed in within `MAX_SESSION_AGE` of `now`.
+    pub fn is_fresh(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        match self.0.get::<i64>(SIGNED_IN_AT).ok().flatten() {
+            Some(at) => now.timestamp() - at <= MAX_SESSION_AGE.num_seconds(),
+            None => false,
+        }
     }
 
     pub fn sign_out(&self) {

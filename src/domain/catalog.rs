@@ -1,6 +1,6 @@
 //! Catalogs, the resources they hold, and the attributes those resources require.
 
-use super::user::validate_attribute_name;
+use super::user::{BUILT_IN_ATTRIBUTES, validate_attribute_name};
 use super::validation::{FieldErrors, optional_long_text, required_text};
 
 pub const NAME_MAX: usize = 256;
@@ -196,6 +196,19 @@ pub fn parse_required_attributes(
             e.add(&key("attribute_name"), "Choose the attribute.");
         } else if let Err(m) = validate_attribute_name(name) {
             e.add(&key("attribute_name"), m);
+        } else if BUILT_IN_ATTRIBUTES
+            .iter()
+            .any(|b| b.eq_ignore_ascii_case(name))
+            && !BUILT_IN_REQUIRABLE
+                .iter()
+                .any(|b| b.eq_ignore_ascii_case(name))
+        {
+            // Answers are written to the account: an email or manager chosen by the
+            // requestor would be a way to become someone else.
+            e.add(
+                &key("attribute_name"),
+                format!("{name} cannot be collected from requestors."),
+            );
         } else if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             e.add(&key("attribute_name"), format!("{name} is required twice."));
         }
@@ -361,6 +374,11 @@ mod tests {
         assert_eq!(
             e.get("row1.attribute_name"),
             Some("Surname is required twice.")
+        );
+        let e = parse_required_attributes(&[row("mail", "shortText", "Your email")]).unwrap_err();
+        assert_eq!(
+            e.get("row0.attribute_name"),
+            Some("mail cannot be collected from requestors.")
         );
     }
 

@@ -1,6 +1,7 @@
 //! Connected organizations: other organizations whose people may request access.
 
 use super::validation::{FieldErrors, optional_long_text, optional_text, required_text};
+use crate::config::Secret;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectedOrgState {
@@ -30,7 +31,7 @@ pub struct OidcSource {
     pub issuer: String,
     pub client_id: String,
     /// `None` on edit keeps the stored secret.
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -42,7 +43,8 @@ pub struct ConnectedOrgProfile {
     pub oidc: Option<OidcSource>,
 }
 
-#[derive(Clone, Debug, Default)]
+/// Not `Debug`: it holds the typed client secret.
+#[derive(Clone, Default)]
 pub struct ConnectedOrgInput {
     pub display_name: String,
     pub description: String,
@@ -86,8 +88,11 @@ impl ConnectedOrgProfile {
                 optional_text(&input.oidc_client_id, "Client id", 500),
             )
             .flatten();
-        let secret = optional_text(&input.oidc_client_secret, "Client secret", 2000)
-            .ok()
+        let secret = e
+            .check(
+                "oidc_client_secret",
+                optional_text(&input.oidc_client_secret, "Client secret", 2000),
+            )
             .flatten();
         let oidc = match (issuer, client_id) {
             (None, None) => {
@@ -107,10 +112,11 @@ impl ConnectedOrgProfile {
                 if secret.is_none() && !has_stored_secret {
                     e.add("oidc_client_secret", "Enter the client secret.");
                 }
+                // Kept as typed: ID tokens must name the issuer exactly.
                 Some(OidcSource {
-                    issuer: issuer.trim_end_matches('/').to_string(),
+                    issuer,
                     client_id,
-                    client_secret: secret,
+                    client_secret: secret.map(Secret::new),
                 })
             }
             (None, Some(_)) => {
@@ -213,7 +219,7 @@ mod tests {
                 .oidc
                 .unwrap()
                 .issuer,
-            "https://login.contoso.com"
+            "https://login.contoso.com/"
         );
         let mut bad = input();
         bad.domains = "not a domain!".into();

@@ -5,5 +5,6 @@ pub mod catalog;
 pub mod connected_org;
 pub mod directory;
 pub mod ids;
+pub mod policy;
 pub mod user;
 pub mod validation;

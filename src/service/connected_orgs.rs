@@ -100,6 +100,20 @@ pub async fn save(
         ),
         None => None,
     };
+    // A stored secret stays only with the provider it was issued for: pointing the
+    // issuer or client id elsewhere needs the secret typed again.
+    if let (Some(p), Some(b)) = (&profile, &before) {
+        if let Some(o) = &p.oidc {
+            let moved = b.oidc_issuer.as_deref() != Some(o.issuer.as_str())
+                || b.oidc_client_id.as_deref() != Some(o.client_id.as_str());
+            if moved && o.client_secret.is_none() {
+                errors.add(
+                    "oidc_client_secret",
+                    "The issuer or client id changed: enter the client secret for it.",
+                );
+            }
+        }
+    }
     let (Some(profile), true) = (profile, errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
     };

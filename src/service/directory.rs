@@ -341,11 +341,27 @@ pub async fn update_application(
     let before = dir::get_application(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let before_roles: Vec<String> = dir::app_roles(&mut tx, id)
-        .await?
-        .into_iter()
-        .map(|r| r.display_name)
-        .collect();
+    let current_roles = dir::app_roles(&mut tx, id).await?;
+    // Removing a role would silently take it from everyone who holds it.
+    for r in &current_roles {
+        if r.holders > 0
+            && !p
+                .roles
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&r.display_name))
+        {
+            return Err(invalid(
+                "roles",
+                format!(
+                    "The role {} is held by {} user{}; it cannot be removed while anyone holds it.",
+                    r.display_name,
+                    r.holders,
+                    if r.holders == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+    }
+    let before_roles: Vec<String> = current_roles.into_iter().map(|r| r.display_name).collect();
     dir::update_application(&mut tx, id, p, now)
         .await
         .map_err(name_taken("application"))?;

@@ -23,9 +23,10 @@ pub struct VerifiedClaims {
 
 /// Returns the user for (issuer, subject), creating it on first sign-in.
 ///
-/// A user an administrator created beforehand is linked by email, but only when
-/// the provider vouches for the address (`email_verified`), so that nobody can
-/// take over an account by choosing someone else's address at a lax provider.
+/// The provider is trusted for the addresses it sends, except where it says
+/// itself that an address is unverified (`email_verified: false`): such a
+/// sign-in is refused, because administrators are recognised by email and a
+/// user an administrator created beforehand is linked by email.
 pub async fn sign_in(
     store: &Store,
     claims: &VerifiedClaims,
@@ -44,15 +45,14 @@ pub async fn sign_in(
                 .into(),
         )
     })?;
+    if claims.email_verified == Some(false) {
+        return Err(ServiceError::Refused(format!(
+            "Your identity provider says the email address {email} is not verified. Verify it there, then sign in again."
+        )));
+    }
     let existing = users::find_by_email(&mut tx, email.as_str()).await?;
     let user = match existing {
         Some(user) => {
-            if claims.email_verified != Some(true) {
-                return Err(ServiceError::Refused(format!(
-                    "A directory account with the email {email} exists, but your identity provider has not \
-                     verified that address, so Gatehouse cannot link your sign-in to it. Ask an administrator."
-                )));
-            }
             let user = refuse_blocked(user)?;
             users::insert_identity(&mut tx, &claims.issuer, &claims.subject, &user.id, now).await?;
             audit::record(
@@ -124,6 +124,22 @@ pub async fn sign_in(
     };
     tx.commit().await.map_err(store::map_err)?;
     Ok(user)
+}
+
+/// Runs `sign_in`, turning a race with a simultaneous first sign-in of the same
+/// person (a unique-key conflict) into a clear message instead of an error page.
+pub async fn sign_in_once(
+    store: &Store,
+    claims: &VerifiedClaims,
+    user_type: UserType,
+    now: DateTime<Utc>,
+) -> Result<User, ServiceError> {
+    match sign_in(store, claims, user_type, now).await {
+        Err(ServiceError::Store(crate::store::StoreError::Conflict(_))) => Err(ServiceError::Refused(
+            "Another sign-in for this account was completing at the same moment. Sign in again.".into(),
+        )),
+        other => other,
+    }
 }
 
 fn refuse_blocked(user: User) -> Result<User, ServiceError> {

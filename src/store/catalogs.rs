@@ -138,6 +138,9 @@ pub struct CatalogResourceRow {
     pub attribute_count: i64,
     #[sqlx(skip)]
     pub roles: Vec<String>,
+    /// Names of the attributes it requires, in order.
+    #[sqlx(skip)]
+    pub attributes: Vec<String>,
 }
 
 impl CatalogResourceRow {
@@ -165,6 +168,21 @@ pub async fn resources(conn: &mut Conn, catalog: &CatalogId) -> Result<Vec<Catal
     .fetch_all(&mut *conn)
     .await
     .map_err(map_err)?;
+    let names = sqlx::query_as::<_, (String, String)>(
+        "SELECT x.catalog_resource_id, x.attribute_name FROM resource_attributes x \
+         JOIN catalog_resources r ON r.id = x.catalog_resource_id WHERE r.catalog_id = $1 ORDER BY x.position",
+    )
+    .bind(catalog.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    for r in rows.iter_mut() {
+        r.attributes = names
+            .iter()
+            .filter(|(id, _)| *id == r.id)
+            .map(|(_, n)| n.clone())
+            .collect();
+    }
     fill_roles(conn, &mut rows).await?;
     Ok(rows)
 }

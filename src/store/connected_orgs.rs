@@ -123,7 +123,7 @@ pub async fn save(
         Some(o) => (
             Some(o.issuer.clone()),
             Some(o.client_id.clone()),
-            o.client_secret.clone(),
+            o.client_secret.as_ref().map(|s| s.expose().clone()),
         ),
         None => (None, None, None),
     };

@@ -100,7 +100,7 @@ async fn login(
 }
 
 fn failed(state: &Data, session: &TypedSession, reason: String) -> Result<HttpResponse, AppError> {
-    tracing::warn!(reason = %reason, "sign-in refused");
+    tracing::warn!(reason = ?reason, "sign-in refused");
     render_status(
         actix_web::http::StatusCode::FORBIDDEN,
         &SignInFailed {
@@ -126,14 +126,6 @@ async fn callback(
     let session = TypedSession(session);
     // One use only: whatever happens next, this attempt is finished.
     let pending = session.take_pending_sign_in();
-    if let Some(error) = &q.error {
-        let detail = q.error_description.clone().unwrap_or_default();
-        return failed(
-            &state,
-            &session,
-            format!("The identity provider answered `{error}`. {detail}"),
-        );
-    }
     let Some(pending) = pending else {
         return failed(
             &state,
@@ -147,6 +139,16 @@ async fn callback(
             &session,
             "The sign-in answer does not match the sign-in this browser started (state mismatch). Start again.".into(),
         );
+    }
+    // Only now, for the sign-in this browser started, is the provider's error shown.
+    if let Some(error) = &q.error {
+        let detail = q.error_description.as_deref().unwrap_or_default();
+        let text = format!(
+            "The identity provider answered `{}`. {}",
+            printable(error, 64),
+            printable(detail, 300)
+        );
+        return failed(&state, &session, text);
     }
     let Some(code) = q.code.as_deref().filter(|c| !c.is_empty()) else {
         return failed(
@@ -166,9 +168,9 @@ async fn callback(
         Ok(c) => c,
         Err(e) => return failed(&state, &session, e.to_string()),
     };
-    match sign_in::sign_in(&state.store, &claims, UserType::Member, state.clock.now()).await {
+    match sign_in::sign_in_once(&state.store, &claims, UserType::Member, state.clock.now()).await {
         Ok(user) => {
-            session.sign_in(&user.id);
+            session.sign_in(&user.id, state.clock.now());
             tracing::info!(user = %user.id, "signed in");
             Ok(redirect(&pending.next))
         }
@@ -219,6 +221,11 @@ async fn demo_sign_in(
             "This demo user is blocked from signing in.".into(),
         );
     }
-    session.sign_in(&user.id);
+    session.sign_in(&user.id, state.clock.now());
     Ok(redirect(&safe_next(Some(&form.0.next))))
+}
+
+/// Text from a URL, without control characters (no forged log lines) and bounded.
+fn printable(s: &str, max: usize) -> String {
+    s.chars().filter(|c| !c.is_control()).take(max).collect()
 }

@@ -351,3 +351,43 @@ async fn demo_mode_refuses_a_non_loopback_address() {
     let text = format!("{err}");
     assert!(text.starts_with("GATEHOUSE_BIND: demo mode"), "{text}");
 }
+
+#[tokio::test]
+async fn sessions_end_twelve_hours_after_sign_in() {
+    let clock = gatehouse::clock::Clock::manual(chrono::Utc::now());
+    let mut opts = Options::new(Backend::Sqlite).demo();
+    opts.clock = Some(clock.clone());
+    let app = spawn(opts).await;
+    let b = Browser::new();
+    app.demo_sign_in(&b, "eric.employee@gatehouse.demo").await;
+    clock.advance(chrono::Duration::hours(11));
+    assert_eq!(b.get(&app.url("/")).await.status, 200);
+    clock.advance(chrono::Duration::hours(2));
+    let page = b.get(&app.url("/")).await;
+    assert_eq!(
+        page.status, 303,
+        "a copied cookie does not stay valid for ever"
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_link_cannot_send_people_elsewhere() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let b = Browser::new();
+    app.demo_sign_in(&b, "eric.employee@gatehouse.demo").await;
+    for next in [
+        "/%09/evil.example",
+        "//evil.example",
+        "https://evil.example",
+        "/%5Cevil.example",
+    ] {
+        let page = b.get(&app.url(&format!("/auth/login?next={next}"))).await;
+        assert_eq!(page.status, 303);
+        assert_eq!(page.location.as_deref(), Some("/"), "{next}");
+    }
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let bad_query = admin.get(&app.url("/admin/users?page=abc")).await;
+    assert_eq!(bad_query.status, 400);
+    assert!(bad_query.has("The address is not valid"));
+}

@@ -304,6 +304,10 @@ both!(
             resources.has("3 required"),
             "the demo requires three attributes on the guest group"
         );
+        assert!(
+            resources.has("givenName, surname, jobTitle"),
+            "the attributes are shown on the resource"
+        );
         let link_at = resources.body.find("3 required").unwrap();
         let href_start = resources.body[..link_at].rfind("href=\"").unwrap() + 6;
         let href = resources.body[href_start..link_at - 2].to_string();

@@ -77,7 +77,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     let location = created.location.unwrap();
     let page = b.get(&app.url(&location)).await;
     assert!(page.has("fabrikam.com\nfabrikam.net"));
-    assert!(page.has(r#"value="https://login.fabrikam.com""#));
+    assert!(page.has(r#"value="https://login.fabrikam.com/""#));
     assert!(page.has("A secret is stored; leave empty to keep it."));
     assert!(
         !page.has("s3cret-value"),
@@ -94,12 +94,27 @@ both!(connected_organizations_are_managed, |backend| async move {
                 ("display_name", "Fabrikam"),
                 ("state", "configured"),
                 ("domains", "fabrikam.com"),
-                ("oidc_issuer", "https://login.fabrikam.com"),
+                ("oidc_issuer", "https://login.fabrikam.com/"),
                 ("oidc_client_id", "gatehouse"),
             ],
         )
         .await;
     assert_eq!(edited.status, 303, "{}", edited.body);
+    let moved = b
+        .post(
+            &app.url(&location),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Fabrikam"),
+                ("state", "configured"),
+                ("domains", "fabrikam.com"),
+                ("oidc_issuer", "https://attacker.example"),
+                ("oidc_client_id", "gatehouse"),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, 422);
+    assert!(moved.has("The issuer or client id changed: enter the client secret for it."));
     let mut c = app.store.read().await.unwrap();
     let secret: Option<String> = sqlx::query_scalar(
         "SELECT oidc_client_secret FROM connected_organizations WHERE display_name = 'Fabrikam'",

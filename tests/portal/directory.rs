@@ -302,6 +302,46 @@ both!(applications_and_sites_have_roles, |backend| async move {
     assert_eq!(created.status, 303);
     let jira = created.location.unwrap();
     assert!(b.get(&app.url(&jira)).await.has("<li>Admin"));
+    // A role someone holds cannot silently disappear.
+    let mut c = app.store.read().await.unwrap();
+    let eric = gatehouse::store::users::find_by_email(&mut c, "eric.employee@gatehouse.demo")
+        .await
+        .unwrap()
+        .unwrap();
+    let jira_id =
+        gatehouse::domain::ids::ApplicationId::parse(jira.rsplit('/').next().unwrap()).unwrap();
+    assert!(
+        gatehouse::store::directory::add_app_role(
+            &mut c,
+            &jira_id,
+            "user",
+            &eric.id,
+            chrono::Utc::now()
+        )
+        .await
+        .unwrap()
+    );
+    drop(c);
+    let refused = b
+        .post(
+            &app.url(&jira),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Jira"),
+                ("roles", "Admin"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.has("The role User is held by 1 user; it cannot be removed while anyone holds it.")
+    );
+    let mut c = app.store.read().await.unwrap();
+    sqlx::query("DELETE FROM app_role_assignments")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    drop(c);
     let edited = b
         .post(
             &app.url(&jira),

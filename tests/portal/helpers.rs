@@ -77,6 +77,7 @@ pub struct Options {
     pub admins: Vec<String>,
     /// Reuse a database (to test restarts).
     pub database: Option<DatabaseUrl>,
+    pub clock: Option<Clock>,
 }
 
 impl Options {
@@ -87,6 +88,7 @@ impl Options {
             oidc: false,
             admins: vec![],
             database: None,
+            clock: None,
         }
     }
     pub fn demo(mut self) -> Options {
@@ -133,14 +135,18 @@ pub async fn spawn(opts: Options) -> TestApp {
         config.oidc = Some(OidcProvider {
             name: "home".into(),
             display_name: "Test IdP".into(),
-            issuer: url::Url::parse(&oidc_issuer()).unwrap(),
+            issuer: oidc_issuer(),
             client_id: "gatehouse-test".into(),
             client_secret: Secret::new("test-secret".into()),
         });
     }
-    let app = Application::build_with_listener(config, listener, Clock::System)
-        .await
-        .unwrap();
+    let app = Application::build_with_listener(
+        config,
+        listener,
+        opts.clock.clone().unwrap_or(Clock::System),
+    )
+    .await
+    .unwrap();
     let store = app.store();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());

@@ -1,0 +1,731 @@
+//! Assignment policies: who may request an access package, who approves, what the
+//! requestor answers, and how long access lasts. Names follow Microsoft Graph's
+//! `accessPackageAssignmentPolicy`.
+
+use chrono::{DateTime, Utc};
+
+use super::catalog::{Localization, parse_localizations};
+use super::ids::{ConnectedOrgId, GroupId, UserId};
+use super::validation::{FieldErrors, optional_long_text, required_text};
+
+/// Graph `allowedTargetScope`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AllowedTargetScope {
+    SpecificDirectoryUsers,
+    AllMemberUsers,
+    AllDirectoryUsers,
+    SpecificConnectedOrganizationUsers,
+    AllConfiguredConnectedOrganizationUsers,
+    AllExternalUsers,
+    /// None: administrator direct assignments only.
+    NotSpecified,
+}
+
+impl AllowedTargetScope {
+    pub const ALL: [AllowedTargetScope; 7] = [
+        AllowedTargetScope::SpecificDirectoryUsers,
+        AllowedTargetScope::AllMemberUsers,
+        AllowedTargetScope::AllDirectoryUsers,
+        AllowedTargetScope::SpecificConnectedOrganizationUsers,
+        AllowedTargetScope::AllConfiguredConnectedOrganizationUsers,
+        AllowedTargetScope::AllExternalUsers,
+        AllowedTargetScope::NotSpecified,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AllowedTargetScope::SpecificDirectoryUsers => "specificDirectoryUsers",
+            AllowedTargetScope::AllMemberUsers => "allMemberUsers",
+            AllowedTargetScope::AllDirectoryUsers => "allDirectoryUsers",
+            AllowedTargetScope::SpecificConnectedOrganizationUsers => {
+                "specificConnectedOrganizationUsers"
+            }
+            AllowedTargetScope::AllConfiguredConnectedOrganizationUsers => {
+                "allConfiguredConnectedOrganizationUsers"
+            }
+            AllowedTargetScope::AllExternalUsers => "allExternalUsers",
+            AllowedTargetScope::NotSpecified => "notSpecified",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AllowedTargetScope> {
+        AllowedTargetScope::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AllowedTargetScope::SpecificDirectoryUsers => "Specific users and groups",
+            AllowedTargetScope::AllMemberUsers => "All members (excluding guests)",
+            AllowedTargetScope::AllDirectoryUsers => "All users (including guests)",
+            AllowedTargetScope::SpecificConnectedOrganizationUsers => {
+                "Specific connected organizations"
+            }
+            AllowedTargetScope::AllConfiguredConnectedOrganizationUsers => {
+                "All configured connected organizations"
+            }
+            AllowedTargetScope::AllExternalUsers => {
+                "All users (all connected organizations + any new external users)"
+            }
+            AllowedTargetScope::NotSpecified => "None (administrator direct assignments only)",
+        }
+    }
+
+    /// Users already in the directory (members and guests).
+    pub fn is_for_directory_users(self) -> bool {
+        matches!(
+            self,
+            AllowedTargetScope::SpecificDirectoryUsers
+                | AllowedTargetScope::AllMemberUsers
+                | AllowedTargetScope::AllDirectoryUsers
+        )
+    }
+
+    /// Users not in the directory: connected organizations and new external users.
+    pub fn is_for_external_users(self) -> bool {
+        matches!(
+            self,
+            AllowedTargetScope::SpecificConnectedOrganizationUsers
+                | AllowedTargetScope::AllConfiguredConnectedOrganizationUsers
+                | AllowedTargetScope::AllExternalUsers
+        )
+    }
+
+    /// The priority tier when several policies admit a user: 1 is the strictest
+    /// and wins. `None` for administrator-only policies, which admit nobody.
+    pub fn tier(self) -> Option<u8> {
+        match self {
+            AllowedTargetScope::SpecificDirectoryUsers
+            | AllowedTargetScope::SpecificConnectedOrganizationUsers => Some(1),
+            AllowedTargetScope::AllMemberUsers => Some(2),
+            AllowedTargetScope::AllDirectoryUsers => Some(3),
+            AllowedTargetScope::AllConfiguredConnectedOrganizationUsers
+            | AllowedTargetScope::AllExternalUsers => Some(4),
+            AllowedTargetScope::NotSpecified => None,
+        }
+    }
+}
+
+/// Graph `subjectSet` used in `specificAllowedTargets`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubjectSet {
+    SingleUser(UserId),
+    GroupMembers(GroupId),
+    ConnectedOrganizationMembers(ConnectedOrgId),
+}
+
+/// Who approves a stage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Approver {
+    SingleUser(UserId),
+    GroupMembers(GroupId),
+    RequestorManager,
+    InternalSponsors,
+    ExternalSponsors,
+}
+
+impl Approver {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Approver::SingleUser(_) => "singleUser",
+            Approver::GroupMembers(_) => "groupMembers",
+            Approver::RequestorManager => "requestorManager",
+            Approver::InternalSponsors => "internalSponsors",
+            Approver::ExternalSponsors => "externalSponsors",
+        }
+    }
+    fn is_relative(&self) -> bool {
+        matches!(
+            self,
+            Approver::RequestorManager | Approver::InternalSponsors | Approver::ExternalSponsors
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApprovalStage {
+    /// "Decision must be made in how many days?"
+    pub duration_before_automatic_denial_days: u32,
+    pub is_approver_justification_required: bool,
+    pub primary_approvers: Vec<Approver>,
+    /// Used when the manager or sponsors cannot be found.
+    pub fallback_primary_approvers: Vec<Approver>,
+    pub is_escalation_enabled: bool,
+    pub duration_before_escalation_days: u32,
+    pub escalation_approvers: Vec<Approver>,
+    pub fallback_escalation_approvers: Vec<Approver>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ApprovalSettings {
+    pub is_approval_required_for_add: bool,
+    pub is_approval_required_for_update: bool,
+    pub is_requestor_justification_required: bool,
+    pub stages: Vec<ApprovalStage>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct RequestorSettings {
+    /// "Enable new requests".
+    pub enable_targets_to_self_add_access: bool,
+    /// "Allow users to extend access".
+    pub enable_targets_to_self_update_access: bool,
+    pub enable_targets_to_self_remove_access: bool,
+    /// "Users can request specific timeline".
+    pub allow_custom_assignment_schedule: bool,
+}
+
+/// Graph `expirationPattern`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expiration {
+    NoExpiration,
+    AfterDateTime(DateTime<Utc>),
+    AfterDays(u32),
+    AfterHours(u32),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    pub actual_value: String,
+    pub text: String,
+    pub localizations: Vec<Localization>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum QuestionKind {
+    Text {
+        is_single_line: bool,
+        regex_pattern: Option<String>,
+    },
+    MultipleChoice {
+        choices: Vec<Choice>,
+        is_multiple_selection_allowed: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Question {
+    pub sequence: u32,
+    pub text: String,
+    pub localizations: Vec<Localization>,
+    pub is_required: bool,
+    pub is_answer_editable: bool,
+    pub kind: QuestionKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    pub display_name: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+    pub allowed_target_scope: AllowedTargetScope,
+    pub specific_allowed_targets: Vec<SubjectSet>,
+    pub requestor: RequestorSettings,
+    pub approval: ApprovalSettings,
+    pub questions: Vec<Question>,
+    pub expiration: Expiration,
+}
+
+pub const MAX_STAGES: usize = 3;
+pub const MAX_DECISION_DAYS: u32 = 14;
+pub const MAX_EXPIRATION_DAYS: u32 = 3660;
+pub const MAX_EXPIRATION_HOURS: u32 = 24 * 3660;
+/// Alternate approvers get a request at least a day after it was made.
+pub const MIN_ESCALATION_DAYS: u32 = 1;
+/// Escalation leaves the alternates time to decide.
+pub const MIN_DECISION_DAYS_WITH_ESCALATION: u32 = 4;
+
+impl Policy {
+    /// Checks the rules a stored policy must satisfy. Errors are keyed by the
+    /// form field they belong to (`stage{n}.primary`, `question{n}.text`, ...).
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        e.check(
+            "display_name",
+            required_text(&self.display_name, "Name", 256),
+        );
+        if let Some(d) = &self.description {
+            e.check("description", optional_long_text(d, "Description", 2000));
+        }
+        let scope = self.allowed_target_scope;
+        let specific = matches!(
+            scope,
+            AllowedTargetScope::SpecificDirectoryUsers
+                | AllowedTargetScope::SpecificConnectedOrganizationUsers
+        );
+        if specific && self.specific_allowed_targets.is_empty() {
+            e.add(
+                "targets",
+                match scope {
+                    AllowedTargetScope::SpecificDirectoryUsers => {
+                        "Choose at least one user or group who can request."
+                    }
+                    _ => "Choose at least one connected organization whose users can request.",
+                },
+            );
+        }
+        if !specific && !self.specific_allowed_targets.is_empty() {
+            e.add("targets", "Specific users, groups or organizations only apply to a \"specific\" choice of who can request.");
+        }
+        for t in &self.specific_allowed_targets {
+            let fits = match t {
+                SubjectSet::SingleUser(_) | SubjectSet::GroupMembers(_) => {
+                    scope == AllowedTargetScope::SpecificDirectoryUsers
+                }
+                SubjectSet::ConnectedOrganizationMembers(_) => {
+                    scope == AllowedTargetScope::SpecificConnectedOrganizationUsers
+                }
+            };
+            if !fits {
+                e.add("targets", "Users and groups go with users in your directory; connected organizations with users not in it.");
+            }
+        }
+
+        if scope == AllowedTargetScope::NotSpecified {
+            let r = &self.requestor;
+            if r.enable_targets_to_self_add_access
+                || r.enable_targets_to_self_update_access
+                || r.allow_custom_assignment_schedule
+                || self.approval.is_requestor_justification_required
+                || !self.questions.is_empty()
+            {
+                e.add(
+                    "allowed_target_scope",
+                    "A policy for administrator direct assignments only takes no requestor settings: turn off new requests, \
+                     extension, specific timelines, requestor justification and questions.",
+                );
+            }
+        }
+
+        let a = &self.approval;
+        if a.is_approval_required_for_add || a.is_approval_required_for_update {
+            if a.stages.is_empty() || a.stages.len() > MAX_STAGES {
+                e.add(
+                    "stages",
+                    format!("Approval takes 1 to {MAX_STAGES} stages."),
+                );
+            }
+            let mut relative_used_in: Option<usize> = None;
+            for (i, s) in a.stages.iter().enumerate() {
+                let n = i + 1;
+                let key = |f: &str| format!("stage{n}.{f}");
+                if s.primary_approvers.is_empty() {
+                    e.add(
+                        &key("primary"),
+                        format!("Stage {n} needs at least one approver."),
+                    );
+                }
+                let all: Vec<&Approver> = s
+                    .primary_approvers
+                    .iter()
+                    .chain(&s.fallback_primary_approvers)
+                    .chain(&s.escalation_approvers)
+                    .chain(&s.fallback_escalation_approvers)
+                    .collect();
+                for ap in &all {
+                    match ap {
+                        Approver::RequestorManager if !scope.is_for_directory_users() => e.add(
+                            &key("primary"),
+                            "The requestor's manager can approve only for users in your directory.",
+                        ),
+                        Approver::InternalSponsors | Approver::ExternalSponsors
+                            if !scope.is_for_external_users() =>
+                        {
+                            e.add(
+                                &key("primary"),
+                                "Sponsors can approve only for users of connected organizations.",
+                            )
+                        }
+                        _ => {}
+                    }
+                }
+                if s.fallback_primary_approvers
+                    .iter()
+                    .chain(&s.fallback_escalation_approvers)
+                    .any(Approver::is_relative)
+                {
+                    e.add(
+                        &key("fallback"),
+                        "Fallback approvers must be specific users or groups.",
+                    );
+                }
+                if s.primary_approvers.iter().any(Approver::is_relative) {
+                    if let Some(first) = relative_used_in {
+                        e.add(
+                            &key("primary"),
+                            format!("The manager or sponsors can approve in one stage only; stage {} already uses them.", first + 1),
+                        );
+                    } else {
+                        relative_used_in = Some(i);
+                    }
+                }
+                if !(1..=MAX_DECISION_DAYS).contains(&s.duration_before_automatic_denial_days) {
+                    e.add(
+                        &key("decision_days"),
+                        format!("The decision must be made within 1 to {MAX_DECISION_DAYS} days."),
+                    );
+                }
+                if s.is_escalation_enabled {
+                    if s.escalation_approvers.is_empty() {
+                        e.add(
+                            &key("escalation"),
+                            format!(
+                                "Stage {n} forwards to alternate approvers: choose at least one."
+                            ),
+                        );
+                    }
+                    if s.duration_before_escalation_days < MIN_ESCALATION_DAYS
+                        || s.duration_before_escalation_days
+                            >= s.duration_before_automatic_denial_days
+                    {
+                        e.add(
+                            &key("escalation_days"),
+                            "Forward to alternate approvers after at least 1 day and before the decision deadline.",
+                        );
+                    }
+                    if s.duration_before_automatic_denial_days < MIN_DECISION_DAYS_WITH_ESCALATION {
+                        e.add(
+                            &key("decision_days"),
+                            format!("With alternate approvers, allow at least {MIN_DECISION_DAYS_WITH_ESCALATION} days for a decision."),
+                        );
+                    }
+                } else if !s.escalation_approvers.is_empty()
+                    || !s.fallback_escalation_approvers.is_empty()
+                {
+                    e.add(
+                        &key("escalation"),
+                        "Alternate approvers need forwarding to be turned on.",
+                    );
+                }
+            }
+        } else if !a.stages.is_empty() {
+            e.add(
+                "stages",
+                "Approval stages apply only when approval is required.",
+            );
+        }
+
+        match &self.expiration {
+            Expiration::NoExpiration => {}
+            Expiration::AfterDateTime(t) if *t <= now => {
+                e.add("expiration", "The expiration date must be in the future.")
+            }
+            Expiration::AfterDateTime(_) => {}
+            Expiration::AfterDays(d) if !(1..=MAX_EXPIRATION_DAYS).contains(d) => e.add(
+                "expiration",
+                format!("Access lasts 1 to {MAX_EXPIRATION_DAYS} days."),
+            ),
+            Expiration::AfterHours(h) if !(1..=MAX_EXPIRATION_HOURS).contains(h) => e.add(
+                "expiration",
+                format!("Access lasts 1 to {MAX_EXPIRATION_HOURS} hours."),
+            ),
+            _ => {}
+        }
+
+        let mut sequences: Vec<u32> = Vec::new();
+        for (i, q) in self.questions.iter().enumerate() {
+            let n = i + 1;
+            let key = |f: &str| format!("question{n}.{f}");
+            e.check(&key("text"), required_text(&q.text, "The question", 500));
+            if sequences.contains(&q.sequence) {
+                e.add(
+                    &key("sequence"),
+                    format!("Two questions have the order number {}.", q.sequence),
+                );
+            }
+            sequences.push(q.sequence);
+            match &q.kind {
+                QuestionKind::Text {
+                    regex_pattern: Some(p),
+                    ..
+                } => {
+                    // Compiled alone first: `a)|(?:.*` would otherwise slip past the anchors.
+                    if let Err(err) =
+                        regex::Regex::new(p).and_then(|_| regex::Regex::new(&format!("^(?:{p})$")))
+                    {
+                        e.add(
+                            &key("regex"),
+                            format!(
+                                "The regular expression is not valid: {}",
+                                first_line(&err.to_string())
+                            ),
+                        );
+                    }
+                }
+                QuestionKind::MultipleChoice { choices, .. } => {
+                    if choices.is_empty() {
+                        e.add(
+                            &key("choices"),
+                            "A multiple-choice question needs at least one choice.",
+                        );
+                    }
+                    let mut values: Vec<String> = Vec::new();
+                    for c in choices {
+                        if c.text.trim().is_empty() || c.actual_value.trim().is_empty() {
+                            e.add(&key("choices"), "Every choice needs a text.");
+                        }
+                        if values
+                            .iter()
+                            .any(|v| v.eq_ignore_ascii_case(&c.actual_value))
+                        {
+                            e.add(
+                                &key("choices"),
+                                format!("The choice `{}` is listed twice.", c.actual_value),
+                            );
+                        }
+                        values.push(c.actual_value.clone());
+                    }
+                }
+                QuestionKind::Text { .. } => {}
+            }
+        }
+        e.into_result()
+    }
+
+    /// The text of a question in the browser's language, falling back to the
+    /// language without region (fr-CA -> fr) and then to the default text.
+    pub fn localized<'a>(
+        text: &'a str,
+        localizations: &'a [Localization],
+        accept_language: &str,
+    ) -> &'a str {
+        for wanted in accept_language
+            .split(',')
+            .map(|l| l.split(';').next().unwrap_or("").trim())
+        {
+            if wanted.is_empty() {
+                continue;
+            }
+            if let Some(l) = localizations
+                .iter()
+                .find(|l| l.language_code.eq_ignore_ascii_case(wanted))
+            {
+                return &l.text;
+            }
+            let base = wanted.split('-').next().unwrap_or(wanted);
+            if let Some(l) = localizations
+                .iter()
+                .find(|l| l.language_code.eq_ignore_ascii_case(base))
+            {
+                return &l.text;
+            }
+        }
+        text
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().last().unwrap_or(s).trim()
+}
+
+/// Parses "languageCode: text" lines; re-exported for question forms.
+pub fn parse_question_localizations(text: &str) -> Result<Vec<Localization>, String> {
+    parse_localizations(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn stage(approvers: Vec<Approver>) -> ApprovalStage {
+        ApprovalStage {
+            duration_before_automatic_denial_days: 14,
+            is_approver_justification_required: true,
+            primary_approvers: approvers,
+            fallback_primary_approvers: vec![],
+            is_escalation_enabled: false,
+            duration_before_escalation_days: 0,
+            escalation_approvers: vec![],
+            fallback_escalation_approvers: vec![],
+        }
+    }
+
+    fn policy(scope: AllowedTargetScope) -> Policy {
+        Policy {
+            display_name: "Initial policy".into(),
+            description: None,
+            enabled: true,
+            allowed_target_scope: scope,
+            specific_allowed_targets: vec![],
+            requestor: RequestorSettings {
+                enable_targets_to_self_add_access: true,
+                ..Default::default()
+            },
+            approval: ApprovalSettings {
+                is_approval_required_for_add: true,
+                stages: vec![stage(vec![Approver::SingleUser(UserId::new())])],
+                ..Default::default()
+            },
+            questions: vec![],
+            expiration: Expiration::AfterDays(180),
+        }
+    }
+
+    fn errors(p: &Policy) -> Vec<String> {
+        match p.validate(Utc::now()) {
+            Ok(()) => vec![],
+            Err(e) => e.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
+        }
+    }
+
+    #[test]
+    fn the_walkthrough_policy_is_valid() {
+        assert!(errors(&policy(AllowedTargetScope::AllExternalUsers)).is_empty());
+    }
+
+    #[test]
+    fn a_stage_needs_an_approver_and_stages_are_one_to_three() {
+        let mut p = policy(AllowedTargetScope::AllMemberUsers);
+        p.approval.stages[0].primary_approvers.clear();
+        assert!(
+            errors(&p)
+                .iter()
+                .any(|e| e.contains("Stage 1 needs at least one approver"))
+        );
+        p.approval.stages = vec![];
+        assert!(errors(&p).iter().any(|e| e.contains("1 to 3 stages")));
+        p.approval.stages = (0..4)
+            .map(|_| stage(vec![Approver::SingleUser(UserId::new())]))
+            .collect();
+        assert!(errors(&p).iter().any(|e| e.contains("1 to 3 stages")));
+    }
+
+    #[test]
+    fn manager_only_in_directory_and_sponsors_only_for_organizations() {
+        let mut p = policy(AllowedTargetScope::AllExternalUsers);
+        p.approval.stages[0].primary_approvers = vec![Approver::RequestorManager];
+        assert!(
+            errors(&p)
+                .iter()
+                .any(|e| e.contains("manager can approve only for users in your directory"))
+        );
+        let mut p = policy(AllowedTargetScope::AllMemberUsers);
+        p.approval.stages[0].primary_approvers = vec![Approver::ExternalSponsors];
+        assert!(
+            errors(&p)
+                .iter()
+                .any(|e| e.contains("Sponsors can approve only"))
+        );
+        let mut p = policy(AllowedTargetScope::AllMemberUsers);
+        p.approval.stages = vec![
+            stage(vec![Approver::RequestorManager]),
+            stage(vec![Approver::RequestorManager]),
+        ];
+        assert!(errors(&p).iter().any(|e| e.contains("one stage only")));
+    }
+
+    #[test]
+    fn specific_scopes_need_targets_of_their_kind() {
+        let mut p = policy(AllowedTargetScope::SpecificDirectoryUsers);
+        assert!(errors(&p).iter().any(|e| e.starts_with("targets")));
+        p.specific_allowed_targets = vec![SubjectSet::ConnectedOrganizationMembers(
+            ConnectedOrgId::new(),
+        )];
+        assert!(errors(&p).iter().any(|e| e.starts_with("targets")));
+        p.specific_allowed_targets = vec![SubjectSet::GroupMembers(GroupId::new())];
+        assert!(errors(&p).is_empty());
+    }
+
+    #[test]
+    fn admin_only_policies_take_no_requestor_settings() {
+        let mut p = policy(AllowedTargetScope::NotSpecified);
+        assert!(
+            errors(&p)
+                .iter()
+                .any(|e| e.contains("administrator direct assignments only"))
+        );
+        p.requestor = RequestorSettings::default();
+        assert!(errors(&p).is_empty());
+    }
+
+    #[test]
+    fn expiration_dates_are_in_the_future_and_durations_positive() {
+        let mut p = policy(AllowedTargetScope::AllMemberUsers);
+        p.expiration = Expiration::AfterDateTime(Utc::now() - Duration::days(1));
+        assert!(errors(&p).iter().any(|e| e.contains("in the future")));
+        p.expiration = Expiration::AfterDays(0);
+        assert!(errors(&p).iter().any(|e| e.contains("1 to 3660 days")));
+        p.expiration = Expiration::AfterHours(0);
+        assert!(!errors(&p).is_empty());
+        p.expiration = Expiration::AfterHours(8);
+        assert!(errors(&p).is_empty());
+    }
+
+    #[test]
+    fn escalation_needs_alternates_and_time() {
+        let mut p = policy(AllowedTargetScope::AllMemberUsers);
+        p.approval.stages[0].is_escalation_enabled = true;
+        p.approval.stages[0].duration_before_escalation_days = 20;
+        let errs = errors(&p);
+        assert!(errs.iter().any(|e| e.contains("choose at least one")));
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("before the decision deadline"))
+        );
+    }
+
+    #[test]
+    fn questions_are_checked() {
+        let mut p = policy(AllowedTargetScope::AllMemberUsers);
+        p.questions = vec![
+            Question {
+                sequence: 1,
+                text: "Why?".into(),
+                localizations: vec![],
+                is_required: true,
+                is_answer_editable: true,
+                kind: QuestionKind::Text {
+                    is_single_line: false,
+                    regex_pattern: Some("[a-z".into()),
+                },
+            },
+            Question {
+                sequence: 1,
+                text: "Country?".into(),
+                localizations: vec![],
+                is_required: true,
+                is_answer_editable: true,
+                kind: QuestionKind::MultipleChoice {
+                    choices: vec![],
+                    is_multiple_selection_allowed: false,
+                },
+            },
+        ];
+        let errs = errors(&p);
+        assert!(errs.iter().any(|e| e.starts_with("question1.regex")));
+        assert!(errs.iter().any(|e| e.starts_with("question2.choices")));
+        assert!(errs.iter().any(|e| e.starts_with("question2.sequence")));
+    }
+
+    #[test]
+    fn tiers_order_the_scopes() {
+        assert_eq!(
+            AllowedTargetScope::SpecificConnectedOrganizationUsers.tier(),
+            Some(1)
+        );
+        assert!(
+            AllowedTargetScope::AllMemberUsers.tier()
+                < AllowedTargetScope::AllDirectoryUsers.tier()
+        );
+        assert_eq!(AllowedTargetScope::NotSpecified.tier(), None);
+    }
+
+    #[test]
+    fn localized_text_follows_the_browser_language() {
+        let l = vec![
+            Localization {
+                language_code: "fr-CA".into(),
+                text: "Pourquoi?".into(),
+            },
+            Localization {
+                language_code: "de".into(),
+                text: "Warum?".into(),
+            },
+        ];
+        assert_eq!(Policy::localized("Why?", &l, "fr-CA,fr;q=0.9"), "Pourquoi?");
+        assert_eq!(Policy::localized("Why?", &l, "de-AT"), "Warum?");
+        assert_eq!(Policy::localized("Why?", &l, "nl"), "Why?");
+    }
+}
