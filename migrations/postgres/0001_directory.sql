@@ -11,6 +11,8 @@ CREATE TABLE users (
     id                TEXT PRIMARY KEY,
     user_type         TEXT NOT NULL CHECK (user_type IN ('member', 'guest')),
     display_name      TEXT NOT NULL,
+    -- Lower-cased in Rust: SQLite's lower() only folds ASCII.
+    name_lower        TEXT NOT NULL,
     given_name        TEXT,
     surname           TEXT,
     email             TEXT NOT NULL,
@@ -24,7 +26,7 @@ CREATE TABLE users (
     updated_at        TEXT NOT NULL
 );
 CREATE INDEX users_manager ON users (manager_id);
-CREATE INDEX users_display_name ON users (display_name);
+CREATE INDEX users_name_lower ON users (name_lower);
 
 -- How a person signs in: one row per identity provider account.
 CREATE TABLE user_identities (

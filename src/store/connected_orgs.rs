@@ -101,7 +101,7 @@ pub struct SponsorRow {
 pub async fn sponsors(conn: &mut Conn, id: &ConnectedOrgId) -> Result<Vec<SponsorRow>> {
     sqlx::query_as::<_, SponsorRow>(
         "SELECT u.id AS user_id, u.display_name, u.email, s.sponsor_type FROM connected_organization_sponsors s \
-         JOIN users u ON u.id = s.user_id WHERE s.connected_organization_id = $1 ORDER BY s.sponsor_type, lower(u.display_name)",
+         JOIN users u ON u.id = s.user_id WHERE s.connected_organization_id = $1 ORDER BY s.sponsor_type, u.name_lower",
     )
     .bind(id.as_str())
     .fetch_all(conn)

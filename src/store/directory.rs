@@ -146,7 +146,7 @@ pub async fn update_group(
 pub async fn group_holders(conn: &mut Conn, id: &GroupId) -> Result<Vec<Holder>> {
     sqlx::query_as::<_, Holder>(
         "SELECT u.id AS user_id, u.display_name, u.email, m.role FROM group_members m \
-         JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY m.role DESC, lower(u.display_name)",
+         JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY m.role DESC, u.name_lower",
     )
     .bind(id.as_str())
     .fetch_all(conn)
@@ -287,7 +287,7 @@ pub async fn application_holders(conn: &mut Conn, id: &ApplicationId) -> Result<
     sqlx::query_as::<_, Holder>(
         "SELECT u.id AS user_id, u.display_name, u.email, r.display_name AS role FROM app_role_assignments x \
          JOIN app_roles r ON r.id = x.app_role_id JOIN users u ON u.id = x.user_id \
-         WHERE r.application_id = $1 ORDER BY r.position, lower(u.display_name)",
+         WHERE r.application_id = $1 ORDER BY r.position, u.name_lower",
     )
     .bind(id.as_str())
     .fetch_all(conn)
@@ -464,7 +464,7 @@ pub async fn update_site(
 pub async fn site_holders(conn: &mut Conn, id: &SiteId) -> Result<Vec<Holder>> {
     sqlx::query_as::<_, Holder>(
         "SELECT u.id AS user_id, u.display_name, u.email, m.role FROM site_members m \
-         JOIN users u ON u.id = m.user_id WHERE m.site_id = $1 ORDER BY m.role, lower(u.display_name)",
+         JOIN users u ON u.id = m.user_id WHERE m.site_id = $1 ORDER BY m.role, u.name_lower",
     )
     .bind(id.as_str())
     .fetch_all(conn)

@@ -101,9 +101,9 @@ pub async fn insert(
     now: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO users (id, user_type, display_name, given_name, surname, email, email_lower, job_title, \
-         department, manager_id, custom_attributes, state, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+        "INSERT INTO users (id, user_type, display_name, name_lower, given_name, surname, email, email_lower, \
+         job_title, department, manager_id, custom_attributes, state, created_at, updated_at) \
+         VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
     )
     .bind(id.as_str())
     .bind(p.user_type.as_str())
@@ -118,6 +118,7 @@ pub async fn insert(
     .bind(serde_json::to_string(&p.custom_attributes).unwrap_or_else(|_| "{}".into()))
     .bind(p.state.as_str())
     .bind(ts(now))
+    .bind(p.display_name.to_lowercase())
     .execute(conn)
     .await
     .map_err(map_err)?;
@@ -134,7 +135,7 @@ pub async fn update(
     let done = sqlx::query(
         "UPDATE users SET user_type = $2, display_name = $3, given_name = $4, surname = $5, email = $6, \
          email_lower = $7, job_title = $8, department = $9, manager_id = $10, custom_attributes = $11, \
-         state = $12, updated_at = $13 WHERE id = $1",
+         state = $12, updated_at = $13, name_lower = $14 WHERE id = $1",
     )
     .bind(id.as_str())
     .bind(p.user_type.as_str())
@@ -149,6 +150,7 @@ pub async fn update(
     .bind(serde_json::to_string(&p.custom_attributes).unwrap_or_else(|_| "{}".into()))
     .bind(p.state.as_str())
     .bind(ts(now))
+    .bind(p.display_name.to_lowercase())
     .execute(conn)
     .await
     .map_err(map_err)?;
@@ -213,8 +215,7 @@ pub async fn search(
     per_page: i64,
 ) -> Result<Page<UserSummary>> {
     let pattern = contains_pattern(q);
-    const WHERE: &str =
-        "WHERE lower(display_name) LIKE $1 ESCAPE '\\' OR email_lower LIKE $1 ESCAPE '\\'";
+    const WHERE: &str = "WHERE name_lower LIKE $1 ESCAPE '\\' OR email_lower LIKE $1 ESCAPE '\\'";
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users {WHERE}"))
         .bind(&pattern)
         .fetch_one(&mut *conn)
@@ -222,7 +223,7 @@ pub async fn search(
         .map_err(map_err)?;
     let items = sqlx::query_as::<_, UserSummary>(&format!(
         "SELECT id, display_name, email, user_type, department, job_title, state FROM users {WHERE} \
-         ORDER BY lower(display_name), id LIMIT $2 OFFSET $3"
+         ORDER BY name_lower, id LIMIT $2 OFFSET $3"
     ))
     .bind(&pattern)
     .bind(per_page)
@@ -242,7 +243,7 @@ pub async fn search(
 pub async fn direct_reports(conn: &mut Conn, manager: &UserId) -> Result<Vec<UserSummary>> {
     sqlx::query_as::<_, UserSummary>(
         "SELECT id, display_name, email, user_type, department, job_title, state FROM users \
-         WHERE manager_id = $1 ORDER BY lower(display_name)",
+         WHERE manager_id = $1 ORDER BY name_lower",
     )
     .bind(manager.as_str())
     .fetch_all(conn)

@@ -79,6 +79,28 @@ both!(
             "case-insensitive beyond ASCII"
         );
         drop(c);
+        let mut tx = store.begin().await.unwrap();
+        users::insert(
+            &mut tx,
+            &UserId::new(),
+            &profile("Élodie Durand", "elodie@example.test"),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let mut c = store.read().await.unwrap();
+        assert_eq!(
+            users::search(&mut c, "élodie", 1, 10).await.unwrap().total,
+            1,
+            "an accented capital is found in lower case on both backends"
+        );
+        sqlx::query("DELETE FROM users WHERE email_lower = 'elodie@example.test'")
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        drop(c);
 
         // Same email in other case: a conflict, and the transaction leaves nothing behind.
         let mut tx = store.begin().await.unwrap();

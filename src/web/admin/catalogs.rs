@@ -347,6 +347,8 @@ struct AddResources {
     applications: Vec<ResourceSummary>,
     sites: Vec<ResourceSummary>,
     existing: Vec<String>,
+    /// Matches beyond the ones shown, per type.
+    more: i64,
 }
 
 impl AddResources {
@@ -373,13 +375,19 @@ async fn add_resources_form(
         .await?
         .ok_or(AppError::NotFound)?;
     const SHOWN: i64 = 50;
+    let groups = dir::search_groups(&mut conn, &q.q, 1, SHOWN).await?;
+    let applications = dir::search_applications(&mut conn, &q.q, 1, SHOWN).await?;
+    let sites = dir::search_sites(&mut conn, &q.q, 1, SHOWN).await?;
+    let more = [groups.total, applications.total, sites.total]
+        .iter()
+        .map(|t| (t - SHOWN).max(0))
+        .sum();
     let page = AddResources {
         layout: Layout::for_user(&state, &admin, "admin", "Add resources"),
-        groups: dir::search_groups(&mut conn, &q.q, 1, SHOWN).await?.items,
-        applications: dir::search_applications(&mut conn, &q.q, 1, SHOWN)
-            .await?
-            .items,
-        sites: dir::search_sites(&mut conn, &q.q, 1, SHOWN).await?.items,
+        groups: groups.items,
+        applications: applications.items,
+        sites: sites.items,
+        more,
         existing: catalogs::origin_keys(&mut conn, &id).await?,
         q: q.q.clone(),
         catalog,
