@@ -11,6 +11,8 @@ pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod directory;
+pub mod packages;
+pub mod policies;
 pub mod settings;
 pub mod users;
 

@@ -172,3 +172,160 @@ both!(
         assert_eq!(second, "one", "a later instance keeps the first key");
     }
 );
+
+both!(
+    policies_round_trip_with_every_setting,
+    |backend| async move {
+        use gatehouse::domain::catalog::{CatalogProfile, CatalogState, Localization};
+        use gatehouse::domain::ids::{AccessPackageId, CatalogId, ConnectedOrgId, GroupId};
+        use gatehouse::domain::policy::*;
+        use gatehouse::store::{catalogs, packages, policies};
+
+        let store = Store::connect(&fresh_database(backend).await)
+            .await
+            .unwrap();
+        let now = chrono::Utc::now();
+        let catalog = CatalogId::new();
+        let package = AccessPackageId::new();
+        let approver = UserId::new();
+        let mut tx = store.begin().await.unwrap();
+        users::insert(
+            &mut tx,
+            &approver,
+            &profile("Approver", "approver@example.test"),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        let cp = CatalogProfile {
+            display_name: "Marketing".into(),
+            description: None,
+            state: CatalogState::Published,
+            is_externally_visible: true,
+        };
+        catalogs::insert(&mut tx, &catalog, &cp, now).await.unwrap();
+        packages::insert(
+            &mut tx,
+            &package,
+            &catalog,
+            "Marketing resources for guests",
+            None,
+            true,
+            now,
+        )
+        .await
+        .unwrap();
+        let stage = |primary: Vec<Approver>| ApprovalStage {
+            duration_before_automatic_denial_days: 14,
+            is_approver_justification_required: true,
+            primary_approvers: primary,
+            fallback_primary_approvers: vec![Approver::GroupMembers(GroupId::new())],
+            is_escalation_enabled: true,
+            duration_before_escalation_days: 3,
+            escalation_approvers: vec![Approver::SingleUser(approver.clone())],
+            fallback_escalation_approvers: vec![],
+        };
+        let policy = Policy {
+            display_name: "Policy for regular guest and new guest users".into(),
+            description: Some("Guests and new guests".into()),
+            enabled: true,
+            allowed_target_scope: AllowedTargetScope::SpecificConnectedOrganizationUsers,
+            specific_allowed_targets: vec![SubjectSet::ConnectedOrganizationMembers(
+                ConnectedOrgId::new(),
+            )],
+            requestor: RequestorSettings {
+                enable_targets_to_self_add_access: true,
+                enable_targets_to_self_update_access: true,
+                enable_targets_to_self_remove_access: false,
+                allow_custom_assignment_schedule: true,
+            },
+            approval: ApprovalSettings {
+                is_approval_required_for_add: true,
+                is_approval_required_for_update: true,
+                is_requestor_justification_required: false,
+                stages: vec![
+                    stage(vec![Approver::SingleUser(approver.clone())]),
+                    stage(vec![Approver::ExternalSponsors]),
+                ],
+            },
+            questions: vec![
+                Question {
+                    sequence: 1,
+                    text: "What country are you working from?".into(),
+                    localizations: vec![],
+                    is_required: true,
+                    is_answer_editable: true,
+                    kind: QuestionKind::MultipleChoice {
+                        choices: vec![Choice {
+                            actual_value: "KE".into(),
+                            text: "Kenya".into(),
+                            localizations: vec![],
+                        }],
+                        is_multiple_selection_allowed: false,
+                    },
+                },
+                Question {
+                    sequence: 2,
+                    text: "What do you do for work?".into(),
+                    localizations: vec![Localization {
+                        language_code: "fr-CA".into(),
+                        text: "Que fais-tu comme travail?".into(),
+                    }],
+                    is_required: true,
+                    is_answer_editable: true,
+                    kind: QuestionKind::Text {
+                        is_single_line: false,
+                        regex_pattern: Some("[a-zA-Z]+[a-zA-Z\\s]*".into()),
+                    },
+                },
+            ],
+            expiration: Expiration::AfterDays(180),
+        };
+        policy.validate(now).expect("the policy is valid");
+        policies::insert(
+            &mut tx,
+            "11111111-1111-4111-8111-111111111111",
+            &package,
+            &policy,
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut c = store.read().await.unwrap();
+        let stored = policies::for_package(&mut c, &package).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(
+            stored[0].1, policy,
+            "every setting comes back as it was saved"
+        );
+        let p = packages::get(&mut c, &package).await.unwrap().unwrap();
+        assert!(p.is_hidden);
+        drop(c);
+
+        // Updating replaces the targets and settings.
+        let mut changed = policy.clone();
+        changed.allowed_target_scope = AllowedTargetScope::AllMemberUsers;
+        changed.specific_allowed_targets = vec![];
+        changed.approval.stages = vec![stage(vec![Approver::RequestorManager])];
+        changed.expiration = Expiration::AfterHours(8);
+        changed.enabled = false;
+        let mut tx = store.begin().await.unwrap();
+        policies::update(
+            &mut tx,
+            "11111111-1111-4111-8111-111111111111",
+            &changed,
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let mut c = store.read().await.unwrap();
+        assert_eq!(
+            policies::for_package(&mut c, &package).await.unwrap()[0].1,
+            changed
+        );
+    }
+);

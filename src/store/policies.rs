@@ -1,0 +1,411 @@
+//! Access packages' assignment policies, stored with their settings as
+//! Graph-shaped JSON (`requestorSettings`, `requestApprovalSettings`,
+//! `questions`, `expiration`) and their targets as rows.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::{Conn, Flag, Result, StoreError, map_err, parse_ts, ts};
+use crate::domain::catalog::Localization;
+use crate::domain::ids::{AccessPackageId, ConnectedOrgId, GroupId, UserId};
+use crate::domain::policy::{
+    AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Choice, Expiration, Policy,
+    Question, QuestionKind, RequestorSettings, SubjectSet,
+};
+
+fn approver_json(a: &Approver) -> Value {
+    match a {
+        Approver::SingleUser(u) => {
+            json!({"@odata.type": "#microsoft.graph.singleUser", "userId": u.as_str()})
+        }
+        Approver::GroupMembers(g) => {
+            json!({"@odata.type": "#microsoft.graph.groupMembers", "groupId": g.as_str()})
+        }
+        Approver::RequestorManager => {
+            json!({"@odata.type": "#microsoft.graph.requestorManager", "managerLevel": 1})
+        }
+        Approver::InternalSponsors => json!({"@odata.type": "#microsoft.graph.internalSponsors"}),
+        Approver::ExternalSponsors => json!({"@odata.type": "#microsoft.graph.externalSponsors"}),
+    }
+}
+
+fn approver_from(v: &Value) -> Result<Approver> {
+    let id = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    Ok(
+        match v
+            .get("@odata.type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+        {
+            "#microsoft.graph.singleUser" => {
+                Approver::SingleUser(UserId::from_stored(id("userId")))
+            }
+            "#microsoft.graph.groupMembers" => {
+                Approver::GroupMembers(GroupId::from_stored(id("groupId")))
+            }
+            "#microsoft.graph.requestorManager" => Approver::RequestorManager,
+            "#microsoft.graph.internalSponsors" => Approver::InternalSponsors,
+            "#microsoft.graph.externalSponsors" => Approver::ExternalSponsors,
+            other => return Err(StoreError::Corrupt(format!("approver type {other}"))),
+        },
+    )
+}
+
+fn approvers_json(list: &[Approver]) -> Value {
+    Value::Array(list.iter().map(approver_json).collect())
+}
+
+fn approvers_from(v: Option<&Value>) -> Result<Vec<Approver>> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().map(approver_from).collect())
+        .unwrap_or_else(|| Ok(vec![]))
+}
+
+fn localizations_json(l: &[Localization]) -> Value {
+    serde_json::to_value(l).unwrap_or(Value::Array(vec![]))
+}
+
+fn localizations_from(v: Option<&Value>) -> Vec<Localization> {
+    v.cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
+/// The settings document of a policy, in Graph's shape.
+pub fn settings_json(p: &Policy) -> Value {
+    let r = &p.requestor;
+    let a = &p.approval;
+    let expiration = match &p.expiration {
+        Expiration::NoExpiration => json!({"type": "noExpiration"}),
+        Expiration::AfterDateTime(t) => json!({"type": "afterDateTime", "endDateTime": ts(*t)}),
+        Expiration::AfterDays(d) => json!({"type": "afterDuration", "duration": format!("P{d}D")}),
+        Expiration::AfterHours(h) => {
+            json!({"type": "afterDuration", "duration": format!("PT{h}H")})
+        }
+    };
+    json!({
+        "requestorSettings": {
+            "enableTargetsToSelfAddAccess": r.enable_targets_to_self_add_access,
+            "enableTargetsToSelfUpdateAccess": r.enable_targets_to_self_update_access,
+            "enableTargetsToSelfRemoveAccess": r.enable_targets_to_self_remove_access,
+            "allowCustomAssignmentSchedule": r.allow_custom_assignment_schedule,
+        },
+        "requestApprovalSettings": {
+            "isApprovalRequiredForAdd": a.is_approval_required_for_add,
+            "isApprovalRequiredForUpdate": a.is_approval_required_for_update,
+            "isRequestorJustificationRequired": a.is_requestor_justification_required,
+            "stages": a.stages.iter().map(|s| json!({
+                "durationBeforeAutomaticDenial": format!("P{}D", s.duration_before_automatic_denial_days),
+                "isApproverJustificationRequired": s.is_approver_justification_required,
+                "isEscalationEnabled": s.is_escalation_enabled,
+                "durationBeforeEscalation": format!("P{}D", s.duration_before_escalation_days),
+                "primaryApprovers": approvers_json(&s.primary_approvers),
+                "fallbackPrimaryApprovers": approvers_json(&s.fallback_primary_approvers),
+                "escalationApprovers": approvers_json(&s.escalation_approvers),
+                "fallbackEscalationApprovers": approvers_json(&s.fallback_escalation_approvers),
+            })).collect::<Vec<_>>(),
+        },
+        "questions": p.questions.iter().map(|q| {
+            let mut v = json!({
+                "sequence": q.sequence,
+                "text": q.text,
+                "localizations": localizations_json(&q.localizations),
+                "isRequired": q.is_required,
+                "isAnswerEditable": q.is_answer_editable,
+            });
+            match &q.kind {
+                QuestionKind::Text { is_single_line, regex_pattern } => {
+                    v["@odata.type"] = json!("#microsoft.graph.accessPackageTextInputQuestion");
+                    v["isSingleLineQuestion"] = json!(is_single_line);
+                    v["regexPattern"] = json!(regex_pattern);
+                }
+                QuestionKind::MultipleChoice { choices, is_multiple_selection_allowed } => {
+                    v["@odata.type"] = json!("#microsoft.graph.accessPackageMultipleChoiceQuestion");
+                    v["isMultipleSelectionAllowed"] = json!(is_multiple_selection_allowed);
+                    v["choices"] = Value::Array(choices.iter().map(|c| json!({
+                        "actualValue": c.actual_value,
+                        "text": c.text,
+                        "localizations": localizations_json(&c.localizations),
+                    })).collect());
+                }
+            }
+            v
+        }).collect::<Vec<_>>(),
+        "expiration": expiration,
+    })
+}
+
+/// `P{n}D` / `PT{n}H` to a number of days / hours.
+fn duration_number(s: &str, prefix: &str, suffix: char) -> Option<u32> {
+    s.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
+}
+
+fn flag(v: &Value, k: &str) -> bool {
+    v.get(k).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn days(v: &Value, k: &str) -> u32 {
+    v.get(k)
+        .and_then(Value::as_str)
+        .and_then(|d| duration_number(d, "P", 'D'))
+        .unwrap_or(0)
+}
+
+/// Reads a settings document back; the inverse of `settings_json`.
+pub fn settings_from(
+    v: &Value,
+) -> Result<(
+    RequestorSettings,
+    ApprovalSettings,
+    Vec<Question>,
+    Expiration,
+)> {
+    let r = &v["requestorSettings"];
+    let requestor = RequestorSettings {
+        enable_targets_to_self_add_access: flag(r, "enableTargetsToSelfAddAccess"),
+        enable_targets_to_self_update_access: flag(r, "enableTargetsToSelfUpdateAccess"),
+        enable_targets_to_self_remove_access: flag(r, "enableTargetsToSelfRemoveAccess"),
+        allow_custom_assignment_schedule: flag(r, "allowCustomAssignmentSchedule"),
+    };
+    let a = &v["requestApprovalSettings"];
+    let mut stages = Vec::new();
+    for s in a
+        .get("stages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        stages.push(ApprovalStage {
+            duration_before_automatic_denial_days: days(s, "durationBeforeAutomaticDenial"),
+            is_approver_justification_required: flag(s, "isApproverJustificationRequired"),
+            is_escalation_enabled: flag(s, "isEscalationEnabled"),
+            duration_before_escalation_days: days(s, "durationBeforeEscalation"),
+            primary_approvers: approvers_from(s.get("primaryApprovers"))?,
+            fallback_primary_approvers: approvers_from(s.get("fallbackPrimaryApprovers"))?,
+            escalation_approvers: approvers_from(s.get("escalationApprovers"))?,
+            fallback_escalation_approvers: approvers_from(s.get("fallbackEscalationApprovers"))?,
+        });
+    }
+    let approval = ApprovalSettings {
+        is_approval_required_for_add: flag(a, "isApprovalRequiredForAdd"),
+        is_approval_required_for_update: flag(a, "isApprovalRequiredForUpdate"),
+        is_requestor_justification_required: flag(a, "isRequestorJustificationRequired"),
+        stages,
+    };
+    let mut questions = Vec::new();
+    for q in v
+        .get("questions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let kind = match q
+            .get("@odata.type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+        {
+            "#microsoft.graph.accessPackageMultipleChoiceQuestion" => {
+                QuestionKind::MultipleChoice {
+                    is_multiple_selection_allowed: flag(q, "isMultipleSelectionAllowed"),
+                    choices: q
+                        .get("choices")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .map(|c| Choice {
+                            actual_value: c["actualValue"].as_str().unwrap_or_default().to_string(),
+                            text: c["text"].as_str().unwrap_or_default().to_string(),
+                            localizations: localizations_from(c.get("localizations")),
+                        })
+                        .collect(),
+                }
+            }
+            _ => QuestionKind::Text {
+                is_single_line: flag(q, "isSingleLineQuestion"),
+                regex_pattern: q
+                    .get("regexPattern")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            },
+        };
+        questions.push(Question {
+            sequence: q.get("sequence").and_then(Value::as_u64).unwrap_or(0) as u32,
+            text: q["text"].as_str().unwrap_or_default().to_string(),
+            localizations: localizations_from(q.get("localizations")),
+            is_required: flag(q, "isRequired"),
+            is_answer_editable: flag(q, "isAnswerEditable"),
+            kind,
+        });
+    }
+    let e = &v["expiration"];
+    let expiration = match e
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("noExpiration")
+    {
+        "afterDateTime" => {
+            Expiration::AfterDateTime(parse_ts(e["endDateTime"].as_str().unwrap_or_default())?)
+        }
+        "afterDuration" => {
+            let d = e["duration"].as_str().unwrap_or_default();
+            match (duration_number(d, "P", 'D'), duration_number(d, "PT", 'H')) {
+                (Some(n), _) => Expiration::AfterDays(n),
+                (_, Some(n)) => Expiration::AfterHours(n),
+                _ => return Err(StoreError::Corrupt(format!("expiration duration {d}"))),
+            }
+        }
+        _ => Expiration::NoExpiration,
+    };
+    Ok((requestor, approval, questions, expiration))
+}
+
+fn target_row(t: &SubjectSet) -> (&'static str, &str) {
+    match t {
+        SubjectSet::SingleUser(u) => ("singleUser", u.as_str()),
+        SubjectSet::GroupMembers(g) => ("groupMembers", g.as_str()),
+        SubjectSet::ConnectedOrganizationMembers(o) => ("connectedOrganizationMembers", o.as_str()),
+    }
+}
+
+async fn write_targets(conn: &mut Conn, policy: &str, targets: &[SubjectSet]) -> Result<()> {
+    sqlx::query("DELETE FROM assignment_policy_targets WHERE policy_id = $1")
+        .bind(policy)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    for t in targets {
+        let (kind, id) = target_row(t);
+        sqlx::query(
+            "INSERT INTO assignment_policy_targets (policy_id, target_type, target_id) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(policy)
+        .bind(kind)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+pub async fn insert(
+    conn: &mut Conn,
+    id: &str,
+    package: &AccessPackageId,
+    p: &Policy,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO assignment_policies (id, access_package_id, display_name, description, allowed_target_scope, \
+         enabled, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(id)
+    .bind(package.as_str())
+    .bind(&p.display_name)
+    .bind(p.description.clone())
+    .bind(p.allowed_target_scope.as_str())
+    .bind(p.enabled)
+    .bind(settings_json(p).to_string())
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    write_targets(conn, id, &p.specific_allowed_targets).await
+}
+
+pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE assignment_policies SET display_name = $2, description = $3, allowed_target_scope = $4, enabled = $5, \
+         settings = $6, updated_at = $7 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&p.display_name)
+    .bind(p.description.clone())
+    .bind(p.allowed_target_scope.as_str())
+    .bind(p.enabled)
+    .bind(settings_json(p).to_string())
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    write_targets(conn, id, &p.specific_allowed_targets).await
+}
+
+#[derive(sqlx::FromRow)]
+struct PolicyRow {
+    id: String,
+    display_name: String,
+    description: Option<String>,
+    allowed_target_scope: String,
+    #[sqlx(try_from = "Flag")]
+    enabled: bool,
+    settings: String,
+}
+
+/// The policies of a package, oldest first, with their ids.
+pub async fn for_package(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+) -> Result<Vec<(String, Policy)>> {
+    let rows = sqlx::query_as::<_, PolicyRow>(
+        "SELECT id, display_name, description, allowed_target_scope, enabled, settings FROM assignment_policies \
+         WHERE access_package_id = $1 ORDER BY created_at, id",
+    )
+    .bind(package.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let targets = sqlx::query_as::<_, (String, String, String)>(
+        "SELECT t.policy_id, t.target_type, t.target_id FROM assignment_policy_targets t \
+         JOIN assignment_policies p ON p.id = t.policy_id WHERE p.access_package_id = $1 ORDER BY t.target_type, t.target_id",
+    )
+    .bind(package.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    rows.into_iter()
+        .map(|r| {
+            let settings: Value = serde_json::from_str(&r.settings)
+                .map_err(|e| StoreError::Corrupt(format!("policy settings: {e}")))?;
+            let (requestor, approval, questions, expiration) = settings_from(&settings)?;
+            let specific_allowed_targets = targets
+                .iter()
+                .filter(|(p, _, _)| *p == r.id)
+                .map(|(_, kind, id)| match kind.as_str() {
+                    "singleUser" => Ok(SubjectSet::SingleUser(UserId::from_stored(id.clone()))),
+                    "groupMembers" => {
+                        Ok(SubjectSet::GroupMembers(GroupId::from_stored(id.clone())))
+                    }
+                    "connectedOrganizationMembers" => Ok(SubjectSet::ConnectedOrganizationMembers(
+                        ConnectedOrgId::from_stored(id.clone()),
+                    )),
+                    other => Err(StoreError::Corrupt(format!("target type {other}"))),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let policy = Policy {
+                display_name: r.display_name,
+                description: r.description,
+                enabled: r.enabled,
+                allowed_target_scope: AllowedTargetScope::parse(&r.allowed_target_scope)
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("scope {}", r.allowed_target_scope))
+                    })?,
+                specific_allowed_targets,
+                requestor,
+                approval,
+                questions,
+                expiration,
+            };
+            Ok((r.id, policy))
+        })
+        .collect()
+}
