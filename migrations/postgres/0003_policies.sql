@@ -17,3 +17,19 @@ CREATE TABLE access_package_incompatible_groups (
     group_id          TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
     PRIMARY KEY (access_package_id, group_id)
 );
+-- Who holds which package through which policy. Requests and delivery (next
+-- change) add their columns; packages and policies already need to know
+-- whether they are in use.
+CREATE TABLE access_package_assignments (
+    id                TEXT PRIMARY KEY,
+    access_package_id TEXT NOT NULL REFERENCES access_packages (id),
+    policy_id         TEXT NOT NULL REFERENCES assignment_policies (id),
+    target_id         TEXT NOT NULL REFERENCES users (id),
+    state             TEXT NOT NULL CHECK (state IN ('delivering', 'partiallyDelivered', 'delivered', 'deliveryFailed', 'expired')),
+    start_at          TEXT,
+    end_at            TEXT,
+    created_at        TEXT NOT NULL
+);
+CREATE INDEX assignments_package_state ON access_package_assignments (access_package_id, state);
+CREATE INDEX assignments_policy ON access_package_assignments (policy_id);
+CREATE INDEX assignments_target ON access_package_assignments (target_id);

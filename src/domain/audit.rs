@@ -38,6 +38,7 @@ pub mod object_type {
     pub const SETTINGS: &str = "settings";
     pub const CATALOG: &str = "catalog";
     pub const CONNECTED_ORGANIZATION: &str = "connectedOrganization";
+    pub const ACCESS_PACKAGE: &str = "accessPackage";
 
     /// All object types, for the audit log filter.
     pub const ALL: &[&str] = &[

@@ -3,6 +3,8 @@
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod directory;
+pub mod packages;
+pub mod policy_form;
 pub mod sign_in;
 
 use crate::domain::validation::FieldErrors;

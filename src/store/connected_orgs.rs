@@ -228,3 +228,12 @@ pub async fn delete(conn: &mut Conn, id: &ConnectedOrgId) -> Result<()> {
         .map_err(map_err)?;
     Ok(())
 }
+
+/// The id of a connected organization by its exact name (any case).
+pub async fn id_by_name(conn: &mut Conn, name: &str) -> Result<Option<String>> {
+    sqlx::query_scalar::<_, String>("SELECT id FROM connected_organizations WHERE name_lower = $1")
+        .bind(name.trim().to_lowercase())
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)
+}

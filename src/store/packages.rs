@@ -49,3 +49,207 @@ pub async fn get(conn: &mut Conn, id: &AccessPackageId) -> Result<Option<Package
     .await
     .map_err(map_err)
 }
+
+/// A row of the access packages list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PackageListRow {
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    #[sqlx(try_from = "Flag")]
+    pub is_hidden: bool,
+    pub catalog_id: String,
+    pub catalog_name: String,
+    pub policy_count: i64,
+    pub assignment_count: i64,
+}
+
+pub async fn search(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<super::Page<PackageListRow>> {
+    let pattern = super::contains_pattern(q);
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_packages WHERE lower(display_name) LIKE $1 ESCAPE '\\'")
+        .bind(&pattern)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let items = sqlx::query_as::<_, PackageListRow>(
+        "SELECT p.id, p.display_name, p.description, p.is_hidden, p.catalog_id, c.display_name AS catalog_name, \
+         (SELECT COUNT(*) FROM assignment_policies x WHERE x.access_package_id = p.id) AS policy_count, \
+         (SELECT COUNT(*) FROM access_package_assignments a WHERE a.access_package_id = p.id AND a.state <> 'expired') AS assignment_count \
+         FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id \
+         WHERE lower(p.display_name) LIKE $1 ESCAPE '\\' ORDER BY lower(p.display_name), p.id LIMIT $2 OFFSET $3",
+    )
+    .bind(&pattern)
+    .bind(per_page)
+    .bind(super::Page::<()>::offset(page, per_page))
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(super::Page { items, total, page, per_page })
+}
+
+pub async fn update(
+    conn: &mut Conn,
+    id: &AccessPackageId,
+    name: &str,
+    description: Option<&str>,
+    hidden: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE access_packages SET display_name = $2, description = $3, is_hidden = $4, updated_at = $5 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(name)
+        .bind(description.map(str::to_string))
+        .bind(hidden)
+        .bind(ts(now))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut Conn, id: &AccessPackageId) -> Result<()> {
+    sqlx::query("DELETE FROM access_package_assignments WHERE access_package_id = $1 AND state = 'expired'")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    sqlx::query("DELETE FROM access_packages WHERE id = $1").bind(id.as_str()).execute(conn).await.map_err(map_err)?;
+    Ok(())
+}
+
+/// Assignments that are not expired.
+pub async fn active_assignments(conn: &mut Conn, id: &AccessPackageId) -> Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM access_package_assignments WHERE access_package_id = $1 AND state <> 'expired'")
+        .bind(id.as_str())
+        .fetch_one(conn)
+        .await
+        .map_err(map_err)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RoleScopeRow {
+    pub id: String,
+    pub catalog_resource_id: String,
+    pub resource_name: String,
+    pub origin_system: String,
+    pub role_origin_id: String,
+    pub role_display_name: String,
+}
+
+pub async fn role_scopes(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<RoleScopeRow>> {
+    sqlx::query_as::<_, RoleScopeRow>(
+        "SELECT s.id, s.catalog_resource_id, \
+         COALESCE(g.display_name, a.display_name, si.display_name, '(deleted)') AS resource_name, \
+         r.origin_system, s.role_origin_id, s.role_display_name \
+         FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
+         LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
+         LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \
+         LEFT JOIN sites si ON r.origin_system = 'SharePointOnline' AND si.id = r.origin_id \
+         WHERE s.access_package_id = $1 ORDER BY r.origin_system, 3",
+    )
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Adds a role scope; false when the package already has this role of this resource.
+pub async fn add_role_scope(
+    conn: &mut Conn,
+    id: &AccessPackageId,
+    resource: &str,
+    role_origin_id: &str,
+    role_display_name: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO access_package_resource_role_scopes (id, access_package_id, catalog_resource_id, role_origin_id, \
+         role_display_name) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(id.as_str())
+    .bind(resource)
+    .bind(role_origin_id)
+    .bind(role_display_name)
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn remove_role_scope(conn: &mut Conn, id: &AccessPackageId, scope: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM access_package_resource_role_scopes WHERE access_package_id = $1 AND id = $2")
+        .bind(id.as_str())
+        .bind(scope)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// (id, name) of the packages this one is incompatible with.
+pub async fn incompatible_packages(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<(String, String)>> {
+    sqlx::query_as::<_, (String, String)>(
+        "SELECT p.id, p.display_name FROM access_package_incompatible_packages i \
+         JOIN access_packages p ON p.id = i.incompatible_id WHERE i.access_package_id = $1 ORDER BY lower(p.display_name)",
+    )
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// (id, name) of the groups whose members may not hold this package.
+pub async fn incompatible_groups(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<(String, String)>> {
+    sqlx::query_as::<_, (String, String)>(
+        "SELECT g.id, g.display_name FROM access_package_incompatible_groups i \
+         JOIN groups g ON g.id = i.group_id WHERE i.access_package_id = $1 ORDER BY g.name_lower",
+    )
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn set_incompatible(
+    conn: &mut Conn,
+    id: &AccessPackageId,
+    packages: &[String],
+    groups: &[String],
+) -> Result<()> {
+    sqlx::query("DELETE FROM access_package_incompatible_packages WHERE access_package_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    sqlx::query("DELETE FROM access_package_incompatible_groups WHERE access_package_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    for p in packages {
+        sqlx::query("INSERT INTO access_package_incompatible_packages (access_package_id, incompatible_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id.as_str())
+            .bind(p)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    for g in groups {
+        sqlx::query("INSERT INTO access_package_incompatible_groups (access_package_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id.as_str())
+            .bind(g)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// The id of a package by its exact name (any case).
+pub async fn id_by_name(conn: &mut Conn, name: &str) -> Result<Option<String>> {
+    sqlx::query_scalar::<_, String>("SELECT id FROM access_packages WHERE lower(display_name) = $1 ORDER BY id LIMIT 1")
+        .bind(name.trim().to_lowercase())
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)
+}

@@ -409,3 +409,32 @@ pub async fn for_package(
         })
         .collect()
 }
+
+/// One policy with the package it belongs to.
+pub async fn get(conn: &mut Conn, package: &AccessPackageId, id: &str) -> Result<Option<Policy>> {
+    Ok(for_package(conn, package).await?.into_iter().find(|(p, _)| p == id).map(|(_, p)| p))
+}
+
+pub async fn set_enabled(conn: &mut Conn, id: &str, enabled: bool, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE assignment_policies SET enabled = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(enabled)
+        .bind(ts(now))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn assignments_using(conn: &mut Conn, id: &str) -> Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM access_package_assignments WHERE policy_id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+        .map_err(map_err)
+}
+
+pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM assignment_policies WHERE id = $1").bind(id).execute(conn).await.map_err(map_err)?;
+    Ok(())
+}

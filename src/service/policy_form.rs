@@ -1,0 +1,404 @@
+//! The policy form: named text fields as a browser sends them, turned into a
+//! `Policy` (people and groups looked up by email and name) and back.
+//!
+//! Field names: `policy_name`, `policy_description`, `enabled`; `scope`,
+//! `target_users`, `target_groups`, `target_orgs`; `approval_required`,
+//! `approval_update_required`, `requestor_justification`, `stage_count`, and per
+//! stage `s{n}_manager|internal|external|users|groups|fallback_users|fallback_groups|
+//! justification|days|escalation|escalation_days|alt_users|alt_groups`;
+//! `enable_requests`, `allow_extension`, `custom_schedule`; `q_count` and per
+//! question `q{i}_text|kind|regex|choices|multi|required|editable|order|localizations|remove`;
+//! `expiration_type` (never|date|days|hours), `expiration_date`, `expiration_days`,
+//! `expiration_hours`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::catalog::{format_localizations, parse_localizations};
+use crate::domain::ids::{ConnectedOrgId, GroupId, UserId};
+use crate::domain::policy::{
+    AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Choice, Expiration, MAX_STAGES, Policy, Question,
+    QuestionKind, RequestorSettings, SubjectSet,
+};
+use crate::domain::validation::FieldErrors;
+use crate::store::{self, Conn, catalogs, connected_orgs, directory, users};
+
+pub type Fields = BTreeMap<String, String>;
+
+pub fn get<'a>(f: &'a Fields, k: &str) -> &'a str {
+    f.get(k).map(|s| s.as_str()).unwrap_or("")
+}
+
+pub fn on(f: &Fields, k: &str) -> bool {
+    f.contains_key(k)
+}
+
+/// The fields of a new policy: the walkthrough's defaults.
+pub fn defaults(name: &str) -> Fields {
+    let mut f = Fields::new();
+    for (k, v) in [
+        ("policy_name", name),
+        ("enabled", "on"),
+        ("scope", "allMemberUsers"),
+        ("approval_required", "on"),
+        ("stage_count", "1"),
+        ("s1_days", "14"),
+        ("s2_days", "14"),
+        ("s3_days", "14"),
+        ("enable_requests", "on"),
+        ("expiration_type", "days"),
+        ("expiration_days", "365"),
+        ("q_count", "0"),
+    ] {
+        f.insert(k.into(), v.into());
+    }
+    f
+}
+
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split(['\n', ',', ';']).map(str::trim).filter(|s| !s.is_empty())
+}
+
+async fn users_by_email(conn: &mut Conn, text: &str, field: &str, e: &mut FieldErrors) -> store::Result<Vec<UserId>> {
+    let mut out = Vec::new();
+    for email in lines(text) {
+        match users::find_by_email(conn, email).await? {
+            Some(u) if !out.contains(&u.id) => out.push(u.id),
+            Some(_) => {}
+            None => e.add(field, format!("No user has the email {email}.")),
+        }
+    }
+    Ok(out)
+}
+
+async fn groups_by_name(conn: &mut Conn, text: &str, field: &str, e: &mut FieldErrors) -> store::Result<Vec<GroupId>> {
+    let mut out = Vec::new();
+    for name in text.lines().map(str::trim).filter(|s| !s.is_empty()) {
+        match catalogs::origin_by_name(conn, crate::domain::catalog::OriginSystem::AadGroup, name).await? {
+            Some(id) => {
+                let id = GroupId::from_stored(id);
+                if !out.contains(&id) {
+                    out.push(id)
+                }
+            }
+            None => e.add(field, format!("No group is named {name}.")),
+        }
+    }
+    Ok(out)
+}
+
+fn number(f: &Fields, k: &str, what: &str, field: &str, e: &mut FieldErrors) -> u32 {
+    let raw = get(f, k).trim();
+    match raw.parse::<u32>() {
+        Ok(n) => n,
+        Err(_) => {
+            e.add(field, format!("{what} must be a whole number."));
+            0
+        }
+    }
+}
+
+/// Reads the form. Unknown people, groups and organizations, and every rule of
+/// `Policy::validate`, come back as field errors.
+pub async fn parse(conn: &mut Conn, f: &Fields, now: DateTime<Utc>) -> store::Result<Result<Policy, FieldErrors>> {
+    let mut e = FieldErrors::new();
+    let scope = AllowedTargetScope::parse(get(f, "scope")).unwrap_or_else(|| {
+        e.add("allowed_target_scope", "Choose who can request.");
+        AllowedTargetScope::NotSpecified
+    });
+    let mut targets = Vec::new();
+    match scope {
+        AllowedTargetScope::SpecificDirectoryUsers => {
+            for u in users_by_email(conn, get(f, "target_users"), "targets", &mut e).await? {
+                targets.push(SubjectSet::SingleUser(u));
+            }
+            for g in groups_by_name(conn, get(f, "target_groups"), "targets", &mut e).await? {
+                targets.push(SubjectSet::GroupMembers(g));
+            }
+        }
+        AllowedTargetScope::SpecificConnectedOrganizationUsers => {
+            for name in get(f, "target_orgs").lines().map(str::trim).filter(|s| !s.is_empty()) {
+                match connected_orgs::id_by_name(conn, name).await? {
+                    Some(id) => targets.push(SubjectSet::ConnectedOrganizationMembers(ConnectedOrgId::from_stored(id))),
+                    None => e.add("targets", format!("No connected organization is named {name}.")),
+                }
+            }
+        }
+        _ => {}
+    }
+
+    let approval_required = on(f, "approval_required");
+    let mut stages = Vec::new();
+    if approval_required || on(f, "approval_update_required") {
+        let count: usize = get(f, "stage_count").parse().unwrap_or(0);
+        if !(1..=MAX_STAGES).contains(&count) {
+            e.add("stages", format!("Approval takes 1 to {MAX_STAGES} stages."));
+        }
+        for n in 1..=count.min(MAX_STAGES) {
+            let k = |s: &str| format!("s{n}_{s}");
+            let field = format!("stage{n}.primary");
+            let mut primary = Vec::new();
+            if on(f, &k("manager")) {
+                primary.push(Approver::RequestorManager);
+            }
+            if on(f, &k("internal")) {
+                primary.push(Approver::InternalSponsors);
+            }
+            if on(f, &k("external")) {
+                primary.push(Approver::ExternalSponsors);
+            }
+            for u in users_by_email(conn, get(f, &k("users")), &field, &mut e).await? {
+                primary.push(Approver::SingleUser(u));
+            }
+            for g in groups_by_name(conn, get(f, &k("groups")), &field, &mut e).await? {
+                primary.push(Approver::GroupMembers(g));
+            }
+            let fb_field = format!("stage{n}.fallback");
+            let mut fallback: Vec<Approver> = users_by_email(conn, get(f, &k("fallback_users")), &fb_field, &mut e)
+                .await?
+                .into_iter()
+                .map(Approver::SingleUser)
+                .collect();
+            fallback.extend(
+                groups_by_name(conn, get(f, &k("fallback_groups")), &fb_field, &mut e).await?.into_iter().map(Approver::GroupMembers),
+            );
+            let esc_field = format!("stage{n}.escalation");
+            let mut alternates: Vec<Approver> = users_by_email(conn, get(f, &k("alt_users")), &esc_field, &mut e)
+                .await?
+                .into_iter()
+                .map(Approver::SingleUser)
+                .collect();
+            alternates.extend(
+                groups_by_name(conn, get(f, &k("alt_groups")), &esc_field, &mut e).await?.into_iter().map(Approver::GroupMembers),
+            );
+            let escalation = on(f, &k("escalation"));
+            stages.push(ApprovalStage {
+                duration_before_automatic_denial_days: number(f, &k("days"), "Days to decide", &format!("stage{n}.decision_days"), &mut e),
+                is_approver_justification_required: on(f, &k("justification")),
+                primary_approvers: primary,
+                fallback_primary_approvers: fallback,
+                is_escalation_enabled: escalation,
+                duration_before_escalation_days: if escalation {
+                    number(f, &k("escalation_days"), "Days before forwarding", &format!("stage{n}.escalation_days"), &mut e)
+                } else {
+                    0
+                },
+                escalation_approvers: if escalation { alternates } else { vec![] },
+                fallback_escalation_approvers: vec![],
+            });
+        }
+    }
+
+    let q_count: usize = get(f, "q_count").parse().unwrap_or(0).min(50);
+    let mut questions = Vec::new();
+    for i in 0..q_count {
+        let k = |s: &str| format!("q{i}_{s}");
+        if on(f, &k("remove")) || get(f, &k("text")).trim().is_empty() && get(f, &k("choices")).trim().is_empty() {
+            continue;
+        }
+        let n = questions.len() + 1;
+        let localizations = match parse_localizations(get(f, &k("localizations"))) {
+            Ok(l) => l,
+            Err(m) => {
+                e.add(&format!("question{n}.text"), m);
+                vec![]
+            }
+        };
+        let kind = match get(f, &k("kind")) {
+            "choice" => QuestionKind::MultipleChoice {
+                choices: get(f, &k("choices"))
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| {
+                        let (value, text) = l.split_once(':').map(|(v, t)| (v.trim(), t.trim())).unwrap_or((l, l));
+                        Choice { actual_value: value.to_string(), text: text.to_string(), localizations: vec![] }
+                    })
+                    .collect(),
+                is_multiple_selection_allowed: on(f, &k("multi")),
+            },
+            kind => QuestionKind::Text {
+                is_single_line: kind != "long",
+                regex_pattern: Some(get(f, &k("regex")).trim().to_string()).filter(|r| !r.is_empty()),
+            },
+        };
+        let order = get(f, &k("order")).trim();
+        questions.push(Question {
+            sequence: if order.is_empty() { n as u32 } else { number(f, &k("order"), "The order", &format!("question{n}.sequence"), &mut e) },
+            text: get(f, &k("text")).trim().to_string(),
+            localizations,
+            is_required: on(f, &k("required")),
+            is_answer_editable: on(f, &k("editable")),
+            kind,
+        });
+    }
+    questions.sort_by_key(|q| q.sequence);
+
+    let expiration = match get(f, "expiration_type") {
+        "never" => Expiration::NoExpiration,
+        "date" => match NaiveDate::parse_from_str(get(f, "expiration_date").trim(), "%Y-%m-%d") {
+            Ok(d) => Expiration::AfterDateTime(d.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc()),
+            Err(_) => {
+                e.add("expiration", "Give the date as YYYY-MM-DD.");
+                Expiration::NoExpiration
+            }
+        },
+        "hours" => Expiration::AfterHours(number(f, "expiration_hours", "The number of hours", "expiration", &mut e)),
+        "days" => Expiration::AfterDays(number(f, "expiration_days", "The number of days", "expiration", &mut e)),
+        _ => {
+            e.add("expiration", "Choose when access expires.");
+            Expiration::NoExpiration
+        }
+    };
+
+    let policy = Policy {
+        display_name: get(f, "policy_name").trim().to_string(),
+        description: Some(get(f, "policy_description").trim().to_string()).filter(|d| !d.is_empty()),
+        enabled: on(f, "enabled"),
+        allowed_target_scope: scope,
+        specific_allowed_targets: targets,
+        requestor: RequestorSettings {
+            enable_targets_to_self_add_access: on(f, "enable_requests"),
+            enable_targets_to_self_update_access: on(f, "allow_extension"),
+            enable_targets_to_self_remove_access: on(f, "enable_requests"),
+            allow_custom_assignment_schedule: on(f, "custom_schedule"),
+        },
+        approval: ApprovalSettings {
+            is_approval_required_for_add: approval_required,
+            is_approval_required_for_update: on(f, "approval_update_required"),
+            is_requestor_justification_required: on(f, "requestor_justification"),
+            stages,
+        },
+        questions,
+        expiration,
+    };
+    if let Err(rules) = policy.validate(now) {
+        for (k, m) in rules.iter() {
+            e.add(k, m.clone());
+        }
+    }
+    Ok(if e.is_empty() { Ok(policy) } else { Err(e) })
+}
+
+/// The form fields that show a stored policy.
+pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
+    let mut f = Fields::new();
+    let mut set = |k: &str, v: String| {
+        f.insert(k.to_string(), v);
+    };
+    set("policy_name", p.display_name.clone());
+    set("policy_description", p.description.clone().unwrap_or_default());
+    set("scope", p.allowed_target_scope.as_str().into());
+    let (mut tu, mut tg, mut to) = (Vec::new(), Vec::new(), Vec::new());
+    for t in &p.specific_allowed_targets {
+        match t {
+            SubjectSet::SingleUser(u) => tu.extend(users::get(conn, u).await?.map(|u| u.email)),
+            SubjectSet::GroupMembers(g) => tg.extend(directory::get_group(conn, g).await?.map(|g| g.display_name)),
+            SubjectSet::ConnectedOrganizationMembers(o) => to.extend(connected_orgs::get(conn, o).await?.map(|o| o.display_name)),
+        }
+    }
+    let mut f2 = Fields::new();
+    f2.insert("target_users".into(), tu.join("\n"));
+    f2.insert("target_groups".into(), tg.join("\n"));
+    f2.insert("target_orgs".into(), to.join("\n"));
+    let a = &p.approval;
+    f2.insert("stage_count".into(), a.stages.len().max(1).to_string());
+    for (i, s) in a.stages.iter().enumerate() {
+        let n = i + 1;
+        let k = |x: &str| format!("s{n}_{x}");
+        for (list, uk, gk) in [
+            (&s.primary_approvers, k("users"), k("groups")),
+            (&s.fallback_primary_approvers, k("fallback_users"), k("fallback_groups")),
+            (&s.escalation_approvers, k("alt_users"), k("alt_groups")),
+        ] {
+            let (mut us, mut gs) = (Vec::new(), Vec::new());
+            for ap in list {
+                match ap {
+                    Approver::SingleUser(u) => us.extend(users::get(conn, u).await?.map(|u| u.email)),
+                    Approver::GroupMembers(g) => gs.extend(directory::get_group(conn, g).await?.map(|g| g.display_name)),
+                    Approver::RequestorManager => {
+                        f2.insert(k("manager"), "on".into());
+                    }
+                    Approver::InternalSponsors => {
+                        f2.insert(k("internal"), "on".into());
+                    }
+                    Approver::ExternalSponsors => {
+                        f2.insert(k("external"), "on".into());
+                    }
+                }
+            }
+            f2.insert(uk, us.join("\n"));
+            f2.insert(gk, gs.join("\n"));
+        }
+        f2.insert(k("days"), s.duration_before_automatic_denial_days.to_string());
+        if s.is_approver_justification_required {
+            f2.insert(k("justification"), "on".into());
+        }
+        if s.is_escalation_enabled {
+            f2.insert(k("escalation"), "on".into());
+            f2.insert(k("escalation_days"), s.duration_before_escalation_days.to_string());
+        }
+    }
+    for (n, q) in p.questions.iter().enumerate() {
+        let k = |x: &str| format!("q{n}_{x}");
+        f2.insert(k("text"), q.text.clone());
+        f2.insert(k("order"), q.sequence.to_string());
+        f2.insert(k("localizations"), format_localizations(&q.localizations));
+        if q.is_required {
+            f2.insert(k("required"), "on".into());
+        }
+        if q.is_answer_editable {
+            f2.insert(k("editable"), "on".into());
+        }
+        match &q.kind {
+            QuestionKind::Text { is_single_line, regex_pattern } => {
+                f2.insert(k("kind"), if *is_single_line { "short" } else { "long" }.into());
+                f2.insert(k("regex"), regex_pattern.clone().unwrap_or_default());
+            }
+            QuestionKind::MultipleChoice { choices, is_multiple_selection_allowed } => {
+                f2.insert(k("kind"), "choice".into());
+                f2.insert(
+                    k("choices"),
+                    choices.iter().map(|c| format!("{}: {}", c.actual_value, c.text)).collect::<Vec<_>>().join("\n"),
+                );
+                if *is_multiple_selection_allowed {
+                    f2.insert(k("multi"), "on".into());
+                }
+            }
+        }
+    }
+    f2.insert("q_count".into(), p.questions.len().to_string());
+    match &p.expiration {
+        Expiration::NoExpiration => {
+            f2.insert("expiration_type".into(), "never".into());
+        }
+        Expiration::AfterDateTime(t) => {
+            f2.insert("expiration_type".into(), "date".into());
+            f2.insert("expiration_date".into(), t.format("%Y-%m-%d").to_string());
+        }
+        Expiration::AfterDays(d) => {
+            f2.insert("expiration_type".into(), "days".into());
+            f2.insert("expiration_days".into(), d.to_string());
+        }
+        Expiration::AfterHours(h) => {
+            f2.insert("expiration_type".into(), "hours".into());
+            f2.insert("expiration_hours".into(), h.to_string());
+        }
+    }
+    for (flag, key) in [
+        (p.enabled, "enabled"),
+        (a.is_approval_required_for_add, "approval_required"),
+        (a.is_approval_required_for_update, "approval_update_required"),
+        (a.is_requestor_justification_required, "requestor_justification"),
+        (p.requestor.enable_targets_to_self_add_access, "enable_requests"),
+        (p.requestor.enable_targets_to_self_update_access, "allow_extension"),
+        (p.requestor.allow_custom_assignment_schedule, "custom_schedule"),
+    ] {
+        if flag {
+            f2.insert(key.into(), "on".into());
+        }
+    }
+    f.extend(f2);
+    Ok(f)
+}
