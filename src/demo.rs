@@ -25,6 +25,7 @@ use crate::web::auth::DemoChoice;
 pub const ADMIN_EMAIL: &str = "ada.admin@gatehouse.demo";
 const SEEDED: &str = "demo_seeded";
 const CATALOG_SEEDED: &str = "demo_catalog_seeded";
+const PACKAGES_SEEDED: &str = "demo_packages_seeded";
 
 struct DemoPerson {
     key: &'static str,
@@ -100,11 +101,12 @@ const PEOPLE: &[DemoPerson] = &[
 /// Each part has its own marker, so a tenant seeded by an older version gains
 /// the newer parts on its next start.
 pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let (directory_done, catalog_done) = {
+    let (directory_done, catalog_done, packages_done) = {
         let mut conn = store.read().await?;
         (
             settings::get(&mut conn, SEEDED).await?.is_some(),
             settings::get(&mut conn, CATALOG_SEEDED).await?.is_some(),
+            settings::get(&mut conn, PACKAGES_SEEDED).await?.is_some(),
         )
     };
     if !directory_done {
@@ -113,6 +115,238 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     if !catalog_done {
         seed_catalog(store, now).await?;
     }
+    if !packages_done {
+        seed_packages(store, now).await?;
+    }
+    Ok(())
+}
+
+/// The walkthrough's access packages in the Marketing catalog.
+async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
+    use crate::domain::policy::*;
+    use crate::service::packages::{self as svc_packages, Basics, RolePick};
+
+    let actor = actor();
+    let mut conn = store.read().await?;
+    let Some(catalog) = catalogs::search(&mut conn, "Marketing", 1, 10)
+        .await?
+        .items
+        .into_iter()
+        .find(|c| c.display_name == "Marketing")
+    else {
+        return Ok(());
+    };
+    let catalog_id = crate::domain::ids::CatalogId::from_stored(catalog.id.clone());
+    let resources = catalogs::resources(&mut conn, &catalog_id).await?;
+    let resource = |name: &str| {
+        resources
+            .iter()
+            .find(|r| r.display_name == name)
+            .map(|r| (r.id.clone(), r.origin_id.clone()))
+    };
+    let (Some(team), Some(guests), Some(internal), Some(slack), Some(site)) = (
+        resource("Marketing Team"),
+        resource("SG-Marketing-Department-GuestUsers"),
+        resource("SG-Marketing-Department-InternalUsers"),
+        resource("Slack"),
+        resource("Marketing"),
+    ) else {
+        return Ok(());
+    };
+    let slack_roles =
+        catalogs::role_options(&mut conn, OriginSystem::AadApplication, &slack.1).await?;
+    let slack_role = |name: &str| {
+        slack_roles
+            .iter()
+            .find(|(_, n)| n == name)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default()
+    };
+    let maria = users::find_by_email(&mut conn, "maria.manager@gatehouse.demo")
+        .await?
+        .map(|u| u.id);
+    let contoso = crate::store::connected_orgs::id_by_name(&mut conn, "Contoso").await?;
+    drop(conn);
+    let (Some(maria), Some(contoso)) = (maria, contoso) else {
+        return Ok(());
+    };
+
+    let stage = |approvers: Vec<Approver>| ApprovalStage {
+        duration_before_automatic_denial_days: 14,
+        is_approver_justification_required: true,
+        primary_approvers: approvers,
+        fallback_primary_approvers: vec![],
+        is_escalation_enabled: false,
+        duration_before_escalation_days: 0,
+        escalation_approvers: vec![],
+        fallback_escalation_approvers: vec![],
+    };
+    let requests = RequestorSettings {
+        enable_targets_to_self_add_access: true,
+        enable_targets_to_self_update_access: true,
+        enable_targets_to_self_remove_access: true,
+        allow_custom_assignment_schedule: false,
+    };
+    let question = |sequence: u32, text: &str, kind: QuestionKind| Question {
+        sequence,
+        text: text.into(),
+        localizations: vec![],
+        is_required: true,
+        is_answer_editable: true,
+        kind,
+    };
+    let guests_policy = Policy {
+        display_name: "Policy for regular guest and new guest users".into(),
+        description: Some("Guests and new external users; the Marketing manager approves.".into()),
+        enabled: true,
+        allowed_target_scope: AllowedTargetScope::AllExternalUsers,
+        specific_allowed_targets: vec![],
+        requestor: requests.clone(),
+        approval: ApprovalSettings {
+            is_approval_required_for_add: true,
+            is_approval_required_for_update: true,
+            is_requestor_justification_required: false,
+            stages: vec![stage(vec![Approver::SingleUser(maria.clone())])],
+        },
+        questions: vec![
+            question(
+                1,
+                "Which campaign or project do you work on?",
+                QuestionKind::Text {
+                    is_single_line: true,
+                    regex_pattern: None,
+                },
+            ),
+            question(
+                2,
+                "Who at our company is your contact?",
+                QuestionKind::Text {
+                    is_single_line: true,
+                    regex_pattern: None,
+                },
+            ),
+            question(
+                3,
+                "How long will you work with Marketing?",
+                QuestionKind::MultipleChoice {
+                    choices: [
+                        ("short", "Less than a month"),
+                        ("quarter", "A few months"),
+                        ("long", "Longer"),
+                    ]
+                    .iter()
+                    .map(|(v, t)| Choice {
+                        actual_value: (*v).into(),
+                        text: (*t).into(),
+                        localizations: vec![],
+                    })
+                    .collect(),
+                    is_multiple_selection_allowed: false,
+                },
+            ),
+        ],
+        expiration: Expiration::AfterDays(180),
+    };
+    let pick = |r: &(String, String), role: &str| RolePick {
+        resource: r.0.clone(),
+        role: role.into(),
+    };
+    let guests_package = svc_packages::create(
+        store,
+        &actor,
+        &catalog_id,
+        &Basics {
+            name: "Marketing resources for guests".into(),
+            description: Some("The Marketing team, its guest group, Slack and the Marketing site, for partners and agencies.".into()),
+        },
+        &[pick(&team, "member"), pick(&guests, "member"), pick(&slack, &slack_role("User")), pick(&site, "member")],
+        &guests_policy,
+        now,
+    )
+    .await?;
+    let contoso_policy = Policy {
+        display_name: "Policy for Contoso".into(),
+        description: Some("Contoso is trusted: no approval.".into()),
+        allowed_target_scope: AllowedTargetScope::SpecificConnectedOrganizationUsers,
+        specific_allowed_targets: vec![SubjectSet::ConnectedOrganizationMembers(
+            crate::domain::ids::ConnectedOrgId::from_stored(contoso),
+        )],
+        approval: ApprovalSettings::default(),
+        questions: vec![],
+        ..guests_policy.clone()
+    };
+    svc_packages::add_policy(store, &actor, &guests_package, &contoso_policy, now).await?;
+
+    let employees_policy = Policy {
+        display_name: "Initial policy".into(),
+        description: Some("All employees; the requestor's manager approves.".into()),
+        allowed_target_scope: AllowedTargetScope::AllMemberUsers,
+        approval: ApprovalSettings {
+            is_approval_required_for_add: true,
+            is_approval_required_for_update: false,
+            is_requestor_justification_required: true,
+            stages: vec![stage(vec![Approver::RequestorManager])],
+        },
+        questions: vec![],
+        expiration: Expiration::AfterDays(365),
+        ..guests_policy.clone()
+    };
+    svc_packages::create(
+        store,
+        &actor,
+        &catalog_id,
+        &Basics {
+            name: "Marketing resources for employees".into(),
+            description: Some(
+                "The Marketing team, the internal users group, Slack and the Marketing site."
+                    .into(),
+            ),
+        },
+        &[
+            pick(&team, "member"),
+            pick(&internal, "member"),
+            pick(&slack, &slack_role("User")),
+            pick(&site, "member"),
+        ],
+        &employees_policy,
+        now,
+    )
+    .await?;
+    let hidden = svc_packages::create(
+        store,
+        &actor,
+        &catalog_id,
+        &Basics {
+            name: "Slack administration".into(),
+            description: Some(
+                "Owner rights in Slack, shared by link with the people who run it.".into(),
+            ),
+        },
+        &[pick(&slack, &slack_role("Owner"))],
+        &Policy {
+            display_name: "Initial policy".into(),
+            approval: ApprovalSettings {
+                stages: vec![stage(vec![Approver::SingleUser(maria.clone())])],
+                ..employees_policy.approval.clone()
+            },
+            ..employees_policy.clone()
+        },
+        now,
+    )
+    .await?;
+    let mut tx = store.begin().await?;
+    crate::store::packages::update(
+        &mut tx,
+        &hidden,
+        "Slack administration",
+        Some("Owner rights in Slack, shared by link with the people who run it."),
+        true,
+        now,
+    )
+    .await?;
+    settings::put(&mut tx, PACKAGES_SEEDED, &store::ts(now)).await?;
+    tx.commit().await?;
+    tracing::info!("demo access packages seeded");
     Ok(())
 }
 

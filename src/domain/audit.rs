@@ -47,6 +47,7 @@ pub mod object_type {
         APPLICATION,
         SITE,
         CATALOG,
+        ACCESS_PACKAGE,
         CONNECTED_ORGANIZATION,
         SETTINGS,
     ];

@@ -21,7 +21,12 @@ pub struct RolePick {
     pub role: String,
 }
 
-fn event(action: &str, id: &AccessPackageId, name: &str, details: serde_json::Value) -> NewAuditEvent {
+fn event(
+    action: &str,
+    id: &AccessPackageId,
+    name: &str,
+    details: serde_json::Value,
+) -> NewAuditEvent {
     NewAuditEvent {
         action: action.into(),
         object_type: object_type::ACCESS_PACKAGE,
@@ -39,7 +44,10 @@ pub struct Basics {
 pub fn parse_basics(name: &str, description: &str) -> Result<Basics, FieldErrors> {
     let mut e = FieldErrors::new();
     let name = e.check("name", required_text(name, "Name", 256));
-    let description = e.check("description", optional_long_text(description, "Description", 2000));
+    let description = e.check(
+        "description",
+        optional_long_text(description, "Description", 2000),
+    );
     match (name, description) {
         (Some(name), Some(description)) => Ok(Basics { name, description }),
         _ => Err(e),
@@ -54,19 +62,32 @@ async fn resolve_pick(
     pick: &RolePick,
     now: DateTime<Utc>,
 ) -> Result<(String, String, String), ServiceError> {
-    let unknown = || invalid("roles", "A chosen resource is not available any more; choose again.");
+    let unknown = || {
+        invalid(
+            "roles",
+            "A chosen resource is not available any more; choose again.",
+        )
+    };
     let (resource_id, origin, origin_id) = match pick.resource.split_once(':') {
         Some((origin, origin_id)) => {
             let origin = OriginSystem::parse(origin).ok_or_else(unknown)?;
-            catalogs::origin_name(conn, origin, origin_id).await?.ok_or_else(unknown)?;
+            catalogs::origin_name(conn, origin, origin_id)
+                .await?
+                .ok_or_else(unknown)?;
             catalogs::add_resource(conn, catalog, origin, origin_id, now).await?;
             let keys = catalogs::resources(conn, catalog).await?;
-            let r = keys.into_iter().find(|r| r.origin_id == origin_id && r.origin_system == origin.as_str()).ok_or_else(unknown)?;
+            let r = keys
+                .into_iter()
+                .find(|r| r.origin_id == origin_id && r.origin_system == origin.as_str())
+                .ok_or_else(unknown)?;
             (r.id, origin, origin_id.to_string())
         }
         None => {
-            let rid = crate::domain::ids::CatalogResourceId::parse(&pick.resource).ok_or_else(unknown)?;
-            let r = catalogs::resource(conn, catalog, &rid).await?.ok_or_else(unknown)?;
+            let rid =
+                crate::domain::ids::CatalogResourceId::parse(&pick.resource).ok_or_else(unknown)?;
+            let r = catalogs::resource(conn, catalog, &rid)
+                .await?
+                .ok_or_else(unknown)?;
             let origin = OriginSystem::parse(&r.origin_system).ok_or_else(unknown)?;
             (r.id, origin, r.origin_id)
         }
@@ -90,9 +111,20 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<AccessPackageId, ServiceError> {
     let mut tx = store.begin().await?;
-    let c = catalogs::get(&mut tx, catalog).await?.ok_or(ServiceError::NotFound)?;
+    let c = catalogs::get(&mut tx, catalog)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let id = AccessPackageId::new();
-    packages::insert(&mut tx, &id, catalog, &basics.name, basics.description.as_deref(), false, now).await?;
+    packages::insert(
+        &mut tx,
+        &id,
+        catalog,
+        &basics.name,
+        basics.description.as_deref(),
+        false,
+        now,
+    )
+    .await?;
     let mut granted = Vec::new();
     for pick in roles {
         let (resource, role, role_name) = resolve_pick(&mut tx, catalog, pick, now).await?;
@@ -107,12 +139,21 @@ pub async fn create(
         "resourceRoles": granted,
         "policy": {"id": policy_id, "displayName": policy.display_name, "settings": store::policies::settings_json(policy)},
     });
-    audit::record(&mut tx, actor, &event("Create access package", &id, &basics.name, details), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &event("Create access package", &id, &basics.name, details),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(id)
 }
 
-async fn package(conn: &mut Conn, id: &AccessPackageId) -> Result<packages::PackageRow, ServiceError> {
+async fn package(
+    conn: &mut Conn,
+    id: &AccessPackageId,
+) -> Result<packages::PackageRow, ServiceError> {
     packages::get(conn, id).await?.ok_or(ServiceError::NotFound)
 }
 
@@ -128,9 +169,22 @@ pub async fn add_role(
     let catalog = CatalogId::from_stored(p.catalog_id.clone());
     let (resource, role, role_name) = resolve_pick(&mut tx, &catalog, pick, now).await?;
     if !packages::add_role_scope(&mut tx, id, &resource, &role, &role_name).await? {
-        return Err(ServiceError::Refused(format!("The package already grants the role {role_name} of that resource.")));
+        return Err(ServiceError::Refused(format!(
+            "The package already grants the role {role_name} of that resource."
+        )));
     }
-    audit::record(&mut tx, actor, &event("Add resource role", id, &p.display_name, json!({"resource": resource, "role": role_name})), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &event(
+            "Add resource role",
+            id,
+            &p.display_name,
+            json!({"resource": resource, "role": role_name}),
+        ),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(())
 }
@@ -145,10 +199,19 @@ pub async fn remove_role(
     let mut tx = store.begin().await?;
     let p = package(&mut tx, id).await?;
     let scopes = packages::role_scopes(&mut tx, id).await?;
-    let s = scopes.into_iter().find(|s| s.id == scope).ok_or(ServiceError::NotFound)?;
+    let s = scopes
+        .into_iter()
+        .find(|s| s.id == scope)
+        .ok_or(ServiceError::NotFound)?;
     packages::remove_role_scope(&mut tx, id, scope).await?;
     let details = json!({"resource": s.resource_name, "role": s.role_display_name});
-    audit::record(&mut tx, actor, &event("Remove resource role", id, &p.display_name, details), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &event("Remove resource role", id, &p.display_name, details),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(())
 }
@@ -165,7 +228,13 @@ pub async fn add_policy(
     let policy_id = uuid::Uuid::new_v4().to_string();
     policies::insert(&mut tx, &policy_id, id, policy, now).await?;
     let details = json!({"policy": policy_id, "displayName": policy.display_name, "settings": store::policies::settings_json(policy)});
-    audit::record(&mut tx, actor, &event("Create policy", id, &p.display_name, details), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &event("Create policy", id, &p.display_name, details),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(policy_id)
 }
@@ -180,7 +249,9 @@ pub async fn update_policy(
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
     let p = package(&mut tx, id).await?;
-    let before = policies::get(&mut tx, id, policy_id).await?.ok_or(ServiceError::NotFound)?;
+    let before = policies::get(&mut tx, id, policy_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     policies::update(&mut tx, policy_id, policy, now).await?;
     let details = json!({
         "policy": policy_id,
@@ -191,7 +262,13 @@ pub async fn update_policy(
             ("settings", store::policies::settings_json(&before), store::policies::settings_json(policy)),
         ]),
     });
-    audit::record(&mut tx, actor, &event("Update policy", id, &p.display_name, details), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &event("Update policy", id, &p.display_name, details),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(())
 }
@@ -206,10 +283,27 @@ pub async fn set_policy_enabled(
 ) -> Result<String, ServiceError> {
     let mut tx = store.begin().await?;
     let p = package(&mut tx, id).await?;
-    let policy = policies::get(&mut tx, id, policy_id).await?.ok_or(ServiceError::NotFound)?;
+    let policy = policies::get(&mut tx, id, policy_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     policies::set_enabled(&mut tx, policy_id, enabled, now).await?;
-    let action = if enabled { "Enable policy" } else { "Disable policy" };
-    audit::record(&mut tx, actor, &event(action, id, &p.display_name, json!({"policy": policy_id, "displayName": policy.display_name})), now).await?;
+    let action = if enabled {
+        "Enable policy"
+    } else {
+        "Disable policy"
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        &event(
+            action,
+            id,
+            &p.display_name,
+            json!({"policy": policy_id, "displayName": policy.display_name}),
+        ),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(policy.display_name)
 }
@@ -223,7 +317,9 @@ pub async fn delete_policy(
 ) -> Result<String, ServiceError> {
     let mut tx = store.begin().await?;
     let p = package(&mut tx, id).await?;
-    let policy = policies::get(&mut tx, id, policy_id).await?.ok_or(ServiceError::NotFound)?;
+    let policy = policies::get(&mut tx, id, policy_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let n = policies::assignments_using(&mut tx, policy_id).await?;
     if n > 0 {
         return Err(ServiceError::Refused(format!(
@@ -234,7 +330,18 @@ pub async fn delete_policy(
         )));
     }
     policies::delete(&mut tx, policy_id).await?;
-    audit::record(&mut tx, actor, &event("Delete policy", id, &p.display_name, json!({"policy": policy_id, "displayName": policy.display_name})), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &event(
+            "Delete policy",
+            id,
+            &p.display_name,
+            json!({"policy": policy_id, "displayName": policy.display_name}),
+        ),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(policy.display_name)
 }
@@ -257,22 +364,50 @@ pub async fn update_settings(
     let mut tx = store.begin().await?;
     let p = package(&mut tx, id).await?;
     if s.incompatible_packages.iter().any(|x| x == id.as_str()) {
-        return Err(invalid("incompatible_packages", "A package cannot be incompatible with itself."));
+        return Err(invalid(
+            "incompatible_packages",
+            "A package cannot be incompatible with itself.",
+        ));
     }
-    packages::update(&mut tx, id, &s.basics.name, s.basics.description.as_deref(), s.hidden, now).await?;
-    packages::set_incompatible(&mut tx, id, &s.incompatible_packages, &s.incompatible_groups).await?;
+    packages::update(
+        &mut tx,
+        id,
+        &s.basics.name,
+        s.basics.description.as_deref(),
+        s.hidden,
+        now,
+    )
+    .await?;
+    packages::set_incompatible(
+        &mut tx,
+        id,
+        &s.incompatible_packages,
+        &s.incompatible_groups,
+    )
+    .await?;
     let details = json!({
         "before": {"displayName": p.display_name, "description": p.description, "isHidden": p.is_hidden},
         "after": {"displayName": s.basics.name, "description": s.basics.description, "isHidden": s.hidden},
         "incompatibleAccessPackages": s.incompatible_packages,
         "incompatibleGroups": s.incompatible_groups,
     });
-    audit::record(&mut tx, actor, &event("Update access package", id, &s.basics.name, details), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &event("Update access package", id, &s.basics.name, details),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(())
 }
 
-pub async fn delete(store: &Store, actor: &Actor, id: &AccessPackageId, now: DateTime<Utc>) -> Result<String, ServiceError> {
+pub async fn delete(
+    store: &Store,
+    actor: &Actor,
+    id: &AccessPackageId,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
     let mut tx = store.begin().await?;
     let p = package(&mut tx, id).await?;
     let n = packages::active_assignments(&mut tx, id).await?;
@@ -284,7 +419,18 @@ pub async fn delete(store: &Store, actor: &Actor, id: &AccessPackageId, now: Dat
         )));
     }
     packages::delete(&mut tx, id).await?;
-    audit::record(&mut tx, actor, &event("Delete access package", id, &p.display_name, json!({"catalog": p.catalog_id})), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &event(
+            "Delete access package",
+            id,
+            &p.display_name,
+            json!({"catalog": p.catalog_id}),
+        ),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(p.display_name)
 }

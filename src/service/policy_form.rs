@@ -18,8 +18,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::catalog::{format_localizations, parse_localizations};
 use crate::domain::ids::{ConnectedOrgId, GroupId, UserId};
 use crate::domain::policy::{
-    AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Choice, Expiration, MAX_STAGES, Policy, Question,
-    QuestionKind, RequestorSettings, SubjectSet,
+    AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Choice, Expiration, MAX_STAGES,
+    Policy, Question, QuestionKind, RequestorSettings, SubjectSet,
 };
 use crate::domain::validation::FieldErrors;
 use crate::store::{self, Conn, catalogs, connected_orgs, directory, users};
@@ -57,10 +57,17 @@ pub fn defaults(name: &str) -> Fields {
 }
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
-    text.split(['\n', ',', ';']).map(str::trim).filter(|s| !s.is_empty())
+    text.split(['\n', ',', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
-async fn users_by_email(conn: &mut Conn, text: &str, field: &str, e: &mut FieldErrors) -> store::Result<Vec<UserId>> {
+async fn users_by_email(
+    conn: &mut Conn,
+    text: &str,
+    field: &str,
+    e: &mut FieldErrors,
+) -> store::Result<Vec<UserId>> {
     let mut out = Vec::new();
     for email in lines(text) {
         match users::find_by_email(conn, email).await? {
@@ -72,10 +79,17 @@ async fn users_by_email(conn: &mut Conn, text: &str, field: &str, e: &mut FieldE
     Ok(out)
 }
 
-async fn groups_by_name(conn: &mut Conn, text: &str, field: &str, e: &mut FieldErrors) -> store::Result<Vec<GroupId>> {
+async fn groups_by_name(
+    conn: &mut Conn,
+    text: &str,
+    field: &str,
+    e: &mut FieldErrors,
+) -> store::Result<Vec<GroupId>> {
     let mut out = Vec::new();
     for name in text.lines().map(str::trim).filter(|s| !s.is_empty()) {
-        match catalogs::origin_by_name(conn, crate::domain::catalog::OriginSystem::AadGroup, name).await? {
+        match catalogs::origin_by_name(conn, crate::domain::catalog::OriginSystem::AadGroup, name)
+            .await?
+        {
             Some(id) => {
                 let id = GroupId::from_stored(id);
                 if !out.contains(&id) {
@@ -101,7 +115,11 @@ fn number(f: &Fields, k: &str, what: &str, field: &str, e: &mut FieldErrors) -> 
 
 /// Reads the form. Unknown people, groups and organizations, and every rule of
 /// `Policy::validate`, come back as field errors.
-pub async fn parse(conn: &mut Conn, f: &Fields, now: DateTime<Utc>) -> store::Result<Result<Policy, FieldErrors>> {
+pub async fn parse(
+    conn: &mut Conn,
+    f: &Fields,
+    now: DateTime<Utc>,
+) -> store::Result<Result<Policy, FieldErrors>> {
     let mut e = FieldErrors::new();
     let scope = AllowedTargetScope::parse(get(f, "scope")).unwrap_or_else(|| {
         e.add("allowed_target_scope", "Choose who can request.");
@@ -118,10 +136,19 @@ pub async fn parse(conn: &mut Conn, f: &Fields, now: DateTime<Utc>) -> store::Re
             }
         }
         AllowedTargetScope::SpecificConnectedOrganizationUsers => {
-            for name in get(f, "target_orgs").lines().map(str::trim).filter(|s| !s.is_empty()) {
+            for name in get(f, "target_orgs")
+                .lines()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
                 match connected_orgs::id_by_name(conn, name).await? {
-                    Some(id) => targets.push(SubjectSet::ConnectedOrganizationMembers(ConnectedOrgId::from_stored(id))),
-                    None => e.add("targets", format!("No connected organization is named {name}.")),
+                    Some(id) => targets.push(SubjectSet::ConnectedOrganizationMembers(
+                        ConnectedOrgId::from_stored(id),
+                    )),
+                    None => e.add(
+                        "targets",
+                        format!("No connected organization is named {name}."),
+                    ),
                 }
             }
         }
@@ -133,7 +160,10 @@ pub async fn parse(conn: &mut Conn, f: &Fields, now: DateTime<Utc>) -> store::Re
     if approval_required || on(f, "approval_update_required") {
         let count: usize = get(f, "stage_count").parse().unwrap_or(0);
         if !(1..=MAX_STAGES).contains(&count) {
-            e.add("stages", format!("Approval takes 1 to {MAX_STAGES} stages."));
+            e.add(
+                "stages",
+                format!("Approval takes 1 to {MAX_STAGES} stages."),
+            );
         }
         for n in 1..=count.min(MAX_STAGES) {
             let k = |s: &str| format!("s{n}_{s}");
@@ -155,32 +185,52 @@ pub async fn parse(conn: &mut Conn, f: &Fields, now: DateTime<Utc>) -> store::Re
                 primary.push(Approver::GroupMembers(g));
             }
             let fb_field = format!("stage{n}.fallback");
-            let mut fallback: Vec<Approver> = users_by_email(conn, get(f, &k("fallback_users")), &fb_field, &mut e)
-                .await?
-                .into_iter()
-                .map(Approver::SingleUser)
-                .collect();
+            let mut fallback: Vec<Approver> =
+                users_by_email(conn, get(f, &k("fallback_users")), &fb_field, &mut e)
+                    .await?
+                    .into_iter()
+                    .map(Approver::SingleUser)
+                    .collect();
             fallback.extend(
-                groups_by_name(conn, get(f, &k("fallback_groups")), &fb_field, &mut e).await?.into_iter().map(Approver::GroupMembers),
+                groups_by_name(conn, get(f, &k("fallback_groups")), &fb_field, &mut e)
+                    .await?
+                    .into_iter()
+                    .map(Approver::GroupMembers),
             );
             let esc_field = format!("stage{n}.escalation");
-            let mut alternates: Vec<Approver> = users_by_email(conn, get(f, &k("alt_users")), &esc_field, &mut e)
-                .await?
-                .into_iter()
-                .map(Approver::SingleUser)
-                .collect();
+            let mut alternates: Vec<Approver> =
+                users_by_email(conn, get(f, &k("alt_users")), &esc_field, &mut e)
+                    .await?
+                    .into_iter()
+                    .map(Approver::SingleUser)
+                    .collect();
             alternates.extend(
-                groups_by_name(conn, get(f, &k("alt_groups")), &esc_field, &mut e).await?.into_iter().map(Approver::GroupMembers),
+                groups_by_name(conn, get(f, &k("alt_groups")), &esc_field, &mut e)
+                    .await?
+                    .into_iter()
+                    .map(Approver::GroupMembers),
             );
             let escalation = on(f, &k("escalation"));
             stages.push(ApprovalStage {
-                duration_before_automatic_denial_days: number(f, &k("days"), "Days to decide", &format!("stage{n}.decision_days"), &mut e),
+                duration_before_automatic_denial_days: number(
+                    f,
+                    &k("days"),
+                    "Days to decide",
+                    &format!("stage{n}.decision_days"),
+                    &mut e,
+                ),
                 is_approver_justification_required: on(f, &k("justification")),
                 primary_approvers: primary,
                 fallback_primary_approvers: fallback,
                 is_escalation_enabled: escalation,
                 duration_before_escalation_days: if escalation {
-                    number(f, &k("escalation_days"), "Days before forwarding", &format!("stage{n}.escalation_days"), &mut e)
+                    number(
+                        f,
+                        &k("escalation_days"),
+                        "Days before forwarding",
+                        &format!("stage{n}.escalation_days"),
+                        &mut e,
+                    )
                 } else {
                     0
                 },
@@ -194,7 +244,9 @@ pub async fn parse(conn: &mut Conn, f: &Fields, now: DateTime<Utc>) -> store::Re
     let mut questions = Vec::new();
     for i in 0..q_count {
         let k = |s: &str| format!("q{i}_{s}");
-        if on(f, &k("remove")) || get(f, &k("text")).trim().is_empty() && get(f, &k("choices")).trim().is_empty() {
+        if on(f, &k("remove"))
+            || get(f, &k("text")).trim().is_empty() && get(f, &k("choices")).trim().is_empty()
+        {
             continue;
         }
         let n = questions.len() + 1;
@@ -212,20 +264,38 @@ pub async fn parse(conn: &mut Conn, f: &Fields, now: DateTime<Utc>) -> store::Re
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
                     .map(|l| {
-                        let (value, text) = l.split_once(':').map(|(v, t)| (v.trim(), t.trim())).unwrap_or((l, l));
-                        Choice { actual_value: value.to_string(), text: text.to_string(), localizations: vec![] }
+                        let (value, text) = l
+                            .split_once(':')
+                            .map(|(v, t)| (v.trim(), t.trim()))
+                            .unwrap_or((l, l));
+                        Choice {
+                            actual_value: value.to_string(),
+                            text: text.to_string(),
+                            localizations: vec![],
+                        }
                     })
                     .collect(),
                 is_multiple_selection_allowed: on(f, &k("multi")),
             },
             kind => QuestionKind::Text {
                 is_single_line: kind != "long",
-                regex_pattern: Some(get(f, &k("regex")).trim().to_string()).filter(|r| !r.is_empty()),
+                regex_pattern: Some(get(f, &k("regex")).trim().to_string())
+                    .filter(|r| !r.is_empty()),
             },
         };
         let order = get(f, &k("order")).trim();
         questions.push(Question {
-            sequence: if order.is_empty() { n as u32 } else { number(f, &k("order"), "The order", &format!("question{n}.sequence"), &mut e) },
+            sequence: if order.is_empty() {
+                n as u32
+            } else {
+                number(
+                    f,
+                    &k("order"),
+                    "The order",
+                    &format!("question{n}.sequence"),
+                    &mut e,
+                )
+            },
             text: get(f, &k("text")).trim().to_string(),
             localizations,
             is_required: on(f, &k("required")),
@@ -238,14 +308,28 @@ pub async fn parse(conn: &mut Conn, f: &Fields, now: DateTime<Utc>) -> store::Re
     let expiration = match get(f, "expiration_type") {
         "never" => Expiration::NoExpiration,
         "date" => match NaiveDate::parse_from_str(get(f, "expiration_date").trim(), "%Y-%m-%d") {
-            Ok(d) => Expiration::AfterDateTime(d.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc()),
+            Ok(d) => {
+                Expiration::AfterDateTime(d.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc())
+            }
             Err(_) => {
                 e.add("expiration", "Give the date as YYYY-MM-DD.");
                 Expiration::NoExpiration
             }
         },
-        "hours" => Expiration::AfterHours(number(f, "expiration_hours", "The number of hours", "expiration", &mut e)),
-        "days" => Expiration::AfterDays(number(f, "expiration_days", "The number of days", "expiration", &mut e)),
+        "hours" => Expiration::AfterHours(number(
+            f,
+            "expiration_hours",
+            "The number of hours",
+            "expiration",
+            &mut e,
+        )),
+        "days" => Expiration::AfterDays(number(
+            f,
+            "expiration_days",
+            "The number of days",
+            "expiration",
+            &mut e,
+        )),
         _ => {
             e.add("expiration", "Choose when access expires.");
             Expiration::NoExpiration
@@ -254,7 +338,8 @@ pub async fn parse(conn: &mut Conn, f: &Fields, now: DateTime<Utc>) -> store::Re
 
     let policy = Policy {
         display_name: get(f, "policy_name").trim().to_string(),
-        description: Some(get(f, "policy_description").trim().to_string()).filter(|d| !d.is_empty()),
+        description: Some(get(f, "policy_description").trim().to_string())
+            .filter(|d| !d.is_empty()),
         enabled: on(f, "enabled"),
         allowed_target_scope: scope,
         specific_allowed_targets: targets,
@@ -288,14 +373,21 @@ pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
         f.insert(k.to_string(), v);
     };
     set("policy_name", p.display_name.clone());
-    set("policy_description", p.description.clone().unwrap_or_default());
+    set(
+        "policy_description",
+        p.description.clone().unwrap_or_default(),
+    );
     set("scope", p.allowed_target_scope.as_str().into());
     let (mut tu, mut tg, mut to) = (Vec::new(), Vec::new(), Vec::new());
     for t in &p.specific_allowed_targets {
         match t {
             SubjectSet::SingleUser(u) => tu.extend(users::get(conn, u).await?.map(|u| u.email)),
-            SubjectSet::GroupMembers(g) => tg.extend(directory::get_group(conn, g).await?.map(|g| g.display_name)),
-            SubjectSet::ConnectedOrganizationMembers(o) => to.extend(connected_orgs::get(conn, o).await?.map(|o| o.display_name)),
+            SubjectSet::GroupMembers(g) => {
+                tg.extend(directory::get_group(conn, g).await?.map(|g| g.display_name))
+            }
+            SubjectSet::ConnectedOrganizationMembers(o) => {
+                to.extend(connected_orgs::get(conn, o).await?.map(|o| o.display_name))
+            }
         }
     }
     let mut f2 = Fields::new();
@@ -309,14 +401,22 @@ pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
         let k = |x: &str| format!("s{n}_{x}");
         for (list, uk, gk) in [
             (&s.primary_approvers, k("users"), k("groups")),
-            (&s.fallback_primary_approvers, k("fallback_users"), k("fallback_groups")),
+            (
+                &s.fallback_primary_approvers,
+                k("fallback_users"),
+                k("fallback_groups"),
+            ),
             (&s.escalation_approvers, k("alt_users"), k("alt_groups")),
         ] {
             let (mut us, mut gs) = (Vec::new(), Vec::new());
             for ap in list {
                 match ap {
-                    Approver::SingleUser(u) => us.extend(users::get(conn, u).await?.map(|u| u.email)),
-                    Approver::GroupMembers(g) => gs.extend(directory::get_group(conn, g).await?.map(|g| g.display_name)),
+                    Approver::SingleUser(u) => {
+                        us.extend(users::get(conn, u).await?.map(|u| u.email))
+                    }
+                    Approver::GroupMembers(g) => {
+                        gs.extend(directory::get_group(conn, g).await?.map(|g| g.display_name))
+                    }
                     Approver::RequestorManager => {
                         f2.insert(k("manager"), "on".into());
                     }
@@ -331,13 +431,19 @@ pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
             f2.insert(uk, us.join("\n"));
             f2.insert(gk, gs.join("\n"));
         }
-        f2.insert(k("days"), s.duration_before_automatic_denial_days.to_string());
+        f2.insert(
+            k("days"),
+            s.duration_before_automatic_denial_days.to_string(),
+        );
         if s.is_approver_justification_required {
             f2.insert(k("justification"), "on".into());
         }
         if s.is_escalation_enabled {
             f2.insert(k("escalation"), "on".into());
-            f2.insert(k("escalation_days"), s.duration_before_escalation_days.to_string());
+            f2.insert(
+                k("escalation_days"),
+                s.duration_before_escalation_days.to_string(),
+            );
         }
     }
     for (n, q) in p.questions.iter().enumerate() {
@@ -352,15 +458,28 @@ pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
             f2.insert(k("editable"), "on".into());
         }
         match &q.kind {
-            QuestionKind::Text { is_single_line, regex_pattern } => {
-                f2.insert(k("kind"), if *is_single_line { "short" } else { "long" }.into());
+            QuestionKind::Text {
+                is_single_line,
+                regex_pattern,
+            } => {
+                f2.insert(
+                    k("kind"),
+                    if *is_single_line { "short" } else { "long" }.into(),
+                );
                 f2.insert(k("regex"), regex_pattern.clone().unwrap_or_default());
             }
-            QuestionKind::MultipleChoice { choices, is_multiple_selection_allowed } => {
+            QuestionKind::MultipleChoice {
+                choices,
+                is_multiple_selection_allowed,
+            } => {
                 f2.insert(k("kind"), "choice".into());
                 f2.insert(
                     k("choices"),
-                    choices.iter().map(|c| format!("{}: {}", c.actual_value, c.text)).collect::<Vec<_>>().join("\n"),
+                    choices
+                        .iter()
+                        .map(|c| format!("{}: {}", c.actual_value, c.text))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                 );
                 if *is_multiple_selection_allowed {
                     f2.insert(k("multi"), "on".into());
@@ -389,11 +508,26 @@ pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
     for (flag, key) in [
         (p.enabled, "enabled"),
         (a.is_approval_required_for_add, "approval_required"),
-        (a.is_approval_required_for_update, "approval_update_required"),
-        (a.is_requestor_justification_required, "requestor_justification"),
-        (p.requestor.enable_targets_to_self_add_access, "enable_requests"),
-        (p.requestor.enable_targets_to_self_update_access, "allow_extension"),
-        (p.requestor.allow_custom_assignment_schedule, "custom_schedule"),
+        (
+            a.is_approval_required_for_update,
+            "approval_update_required",
+        ),
+        (
+            a.is_requestor_justification_required,
+            "requestor_justification",
+        ),
+        (
+            p.requestor.enable_targets_to_self_add_access,
+            "enable_requests",
+        ),
+        (
+            p.requestor.enable_targets_to_self_update_access,
+            "allow_extension",
+        ),
+        (
+            p.requestor.allow_custom_assignment_schedule,
+            "custom_schedule",
+        ),
     ] {
         if flag {
             f2.insert(key.into(), "on".into());

@@ -451,15 +451,20 @@ pub async fn origin_by_name(
 /// The roles a directory object offers, as (role origin id, display name):
 /// `member`/`owner` for groups, `member`/`owner`/`visitor` for sites, the app
 /// role ids for applications (`defaultAccess` when it defines none).
-pub async fn role_options(conn: &mut Conn, origin: OriginSystem, origin_id: &str) -> Result<Vec<(String, String)>> {
+pub async fn role_options(
+    conn: &mut Conn,
+    origin: OriginSystem,
+    origin_id: &str,
+) -> Result<Vec<(String, String)>> {
     Ok(match origin {
         OriginSystem::AadGroup => [GroupRole::Member, GroupRole::Owner]
             .iter()
             .map(|r| (r.as_str().to_string(), r.label().to_string()))
             .collect(),
-        OriginSystem::SharePointOnline => {
-            SiteRole::ALL.iter().map(|r| (r.as_str().to_string(), r.label().to_string())).collect()
-        }
+        OriginSystem::SharePointOnline => SiteRole::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), r.label().to_string()))
+            .collect(),
         OriginSystem::AadApplication => {
             let roles = sqlx::query_as::<_, (String, String)>(
                 "SELECT id, display_name FROM app_roles WHERE application_id = $1 ORDER BY position",

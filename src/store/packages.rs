@@ -64,13 +64,20 @@ pub struct PackageListRow {
     pub assignment_count: i64,
 }
 
-pub async fn search(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<super::Page<PackageListRow>> {
+pub async fn search(
+    conn: &mut Conn,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<super::Page<PackageListRow>> {
     let pattern = super::contains_pattern(q);
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_packages WHERE lower(display_name) LIKE $1 ESCAPE '\\'")
-        .bind(&pattern)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM access_packages WHERE lower(display_name) LIKE $1 ESCAPE '\\'",
+    )
+    .bind(&pattern)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
     let items = sqlx::query_as::<_, PackageListRow>(
         "SELECT p.id, p.display_name, p.description, p.is_hidden, p.catalog_id, c.display_name AS catalog_name, \
          (SELECT COUNT(*) FROM assignment_policies x WHERE x.access_package_id = p.id) AS policy_count, \
@@ -84,7 +91,12 @@ pub async fn search(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Resul
     .fetch_all(conn)
     .await
     .map_err(map_err)?;
-    Ok(super::Page { items, total, page, per_page })
+    Ok(super::Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
 }
 
 pub async fn update(
@@ -108,12 +120,18 @@ pub async fn update(
 }
 
 pub async fn delete(conn: &mut Conn, id: &AccessPackageId) -> Result<()> {
-    sqlx::query("DELETE FROM access_package_assignments WHERE access_package_id = $1 AND state = 'expired'")
+    sqlx::query(
+        "DELETE FROM access_package_assignments WHERE access_package_id = $1 AND state = 'expired'",
+    )
+    .bind(id.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    sqlx::query("DELETE FROM access_packages WHERE id = $1")
         .bind(id.as_str())
-        .execute(&mut *conn)
+        .execute(conn)
         .await
         .map_err(map_err)?;
-    sqlx::query("DELETE FROM access_packages WHERE id = $1").bind(id.as_str()).execute(conn).await.map_err(map_err)?;
     Ok(())
 }
 
@@ -177,17 +195,22 @@ pub async fn add_role_scope(
 }
 
 pub async fn remove_role_scope(conn: &mut Conn, id: &AccessPackageId, scope: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM access_package_resource_role_scopes WHERE access_package_id = $1 AND id = $2")
-        .bind(id.as_str())
-        .bind(scope)
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
+    let done = sqlx::query(
+        "DELETE FROM access_package_resource_role_scopes WHERE access_package_id = $1 AND id = $2",
+    )
+    .bind(id.as_str())
+    .bind(scope)
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
     Ok(done.rows_affected() == 1)
 }
 
 /// (id, name) of the packages this one is incompatible with.
-pub async fn incompatible_packages(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<(String, String)>> {
+pub async fn incompatible_packages(
+    conn: &mut Conn,
+    id: &AccessPackageId,
+) -> Result<Vec<(String, String)>> {
     sqlx::query_as::<_, (String, String)>(
         "SELECT p.id, p.display_name FROM access_package_incompatible_packages i \
          JOIN access_packages p ON p.id = i.incompatible_id WHERE i.access_package_id = $1 ORDER BY lower(p.display_name)",
@@ -199,7 +222,10 @@ pub async fn incompatible_packages(conn: &mut Conn, id: &AccessPackageId) -> Res
 }
 
 /// (id, name) of the groups whose members may not hold this package.
-pub async fn incompatible_groups(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<(String, String)>> {
+pub async fn incompatible_groups(
+    conn: &mut Conn,
+    id: &AccessPackageId,
+) -> Result<Vec<(String, String)>> {
     sqlx::query_as::<_, (String, String)>(
         "SELECT g.id, g.display_name FROM access_package_incompatible_groups i \
          JOIN groups g ON g.id = i.group_id WHERE i.access_package_id = $1 ORDER BY g.name_lower",
@@ -247,9 +273,11 @@ pub async fn set_incompatible(
 
 /// The id of a package by its exact name (any case).
 pub async fn id_by_name(conn: &mut Conn, name: &str) -> Result<Option<String>> {
-    sqlx::query_scalar::<_, String>("SELECT id FROM access_packages WHERE lower(display_name) = $1 ORDER BY id LIMIT 1")
-        .bind(name.trim().to_lowercase())
-        .fetch_optional(conn)
-        .await
-        .map_err(map_err)
+    sqlx::query_scalar::<_, String>(
+        "SELECT id FROM access_packages WHERE lower(display_name) = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(name.trim().to_lowercase())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
 }

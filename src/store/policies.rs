@@ -412,10 +412,19 @@ pub async fn for_package(
 
 /// One policy with the package it belongs to.
 pub async fn get(conn: &mut Conn, package: &AccessPackageId, id: &str) -> Result<Option<Policy>> {
-    Ok(for_package(conn, package).await?.into_iter().find(|(p, _)| p == id).map(|(_, p)| p))
+    Ok(for_package(conn, package)
+        .await?
+        .into_iter()
+        .find(|(p, _)| p == id)
+        .map(|(_, p)| p))
 }
 
-pub async fn set_enabled(conn: &mut Conn, id: &str, enabled: bool, now: DateTime<Utc>) -> Result<()> {
+pub async fn set_enabled(
+    conn: &mut Conn,
+    id: &str,
+    enabled: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query("UPDATE assignment_policies SET enabled = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(enabled)
@@ -435,6 +444,10 @@ pub async fn assignments_using(conn: &mut Conn, id: &str) -> Result<i64> {
 }
 
 pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM assignment_policies WHERE id = $1").bind(id).execute(conn).await.map_err(map_err)?;
+    sqlx::query("DELETE FROM assignment_policies WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
     Ok(())
 }

@@ -12,4 +12,5 @@ mod cli;
 mod connected_orgs;
 mod directory;
 mod health;
+mod packages;
 mod store;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod groups;
+pub mod packages;
 pub mod sites;
 pub mod users;
 
@@ -21,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(applications::routes)
         .configure(sites::routes)
         .configure(catalogs::routes)
+        .configure(packages::routes)
         .configure(connected_orgs::routes)
         .configure(audit::routes);
 }

@@ -1,0 +1,543 @@
+//! Admin › Access packages: the wizard, policies, resource roles, settings.
+
+use gatehouse::domain::ids::AccessPackageId;
+use gatehouse::domain::policy::{AllowedTargetScope, Approver, Expiration, QuestionKind};
+
+use crate::both;
+use crate::helpers::*;
+
+async fn admin(backend: Backend) -> (TestApp, Browser) {
+    let app = spawn(Options::new(backend).demo()).await;
+    let b = Browser::new();
+    app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
+    (app, b)
+}
+
+/// Posts one wizard step with the page's draft and token.
+async fn step(app: &TestApp, b: &Browser, page: &Page, go: &str, fields: &[(&str, &str)]) -> Page {
+    let draft = page.input("draft").expect("the wizard carries its draft");
+    let step = page.input("step").expect("the wizard names its step");
+    let csrf = page.csrf();
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf_token", &csrf),
+        ("draft", &draft),
+        ("step", &step),
+        ("go", go),
+    ];
+    form.extend_from_slice(fields);
+    b.post(&app.url("/admin/access-packages/new"), &form).await
+}
+
+fn select_value(page: &Page, select_label: &str, option_text: &str) -> String {
+    let at = page
+        .body
+        .find(select_label)
+        .unwrap_or_else(|| panic!("{select_label} on the page"));
+    let rest = &page.body[at..];
+    let end = rest.find("</select>").unwrap();
+    let opt = rest[..end]
+        .find(&format!(">{option_text}</option>"))
+        .unwrap_or_else(|| panic!("{option_text} offered"));
+    let v_start = rest[..opt].rfind("value=\"").unwrap() + 7;
+    let v_end = rest[v_start..].find('"').unwrap() + v_start;
+    rest[v_start..v_end].to_string()
+}
+
+fn name_of_select(page: &Page, select_label: &str) -> String {
+    let at = page.body.find(select_label).unwrap();
+    let start = page.body[..at].rfind("name=\"").unwrap() + 6;
+    let end = page.body[start..].find('"').unwrap() + start;
+    page.body[start..end].to_string()
+}
+
+both!(
+    the_wizard_creates_a_package_with_its_first_policy,
+    |backend| async move {
+        let (app, b) = admin(backend).await;
+        let catalogs = b.get(&app.url("/admin/catalogs")).await;
+        let at = catalogs.body.find(">Marketing</a>").unwrap();
+        let start =
+            catalogs.body[..at].rfind("/admin/catalogs/").unwrap() + "/admin/catalogs/".len();
+        let catalog = catalogs.body[start..at - 1].to_string();
+
+        let basics = b
+            .get(&app.url(&format!("/admin/access-packages/new?catalog={catalog}")))
+            .await;
+        assert_eq!(basics.status, 200);
+        for s in [
+            "Basics",
+            "Resource roles",
+            "Requests",
+            "Requestor information",
+            "Lifecycle",
+            "Review + create",
+        ] {
+            assert!(basics.has(s), "{s} step");
+        }
+        // A missing name keeps the wizard on Basics.
+        let bad = step(
+            &app,
+            &b,
+            &basics,
+            "next",
+            &[("catalog", &catalog), ("name", ""), ("description", "d")],
+        )
+        .await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.has("Name is required."));
+        let roles = step(
+            &app,
+            &b,
+            &bad,
+            "next",
+            &[
+                ("catalog", &catalog),
+                ("name", "Guests pack"),
+                ("description", "For guests"),
+            ],
+        )
+        .await;
+        assert_eq!(roles.status, 200, "{}", roles.body);
+        assert!(roles.has("Resource roles") && roles.has("SG-Marketing-Department-GuestUsers"));
+        let guest_group = name_of_select(
+            &roles,
+            "aria-label=\"Role for SG-Marketing-Department-GuestUsers\"",
+        );
+        let slack = name_of_select(&roles, "aria-label=\"Role for Slack\"");
+        let user_role = select_value(&roles, "aria-label=\"Role for Slack\"", "User");
+        let requests = step(
+            &app,
+            &b,
+            &roles,
+            "next",
+            &[(&guest_group, "member"), (&slack, &user_role)],
+        )
+        .await;
+        assert!(requests.has("Who can request access"));
+
+        // A stage without approvers is refused on this step.
+        let refused = step(
+            &app,
+            &b,
+            &requests,
+            "next",
+            &[
+                ("policy_name", "Initial policy"),
+                ("enabled", "on"),
+                ("scope", "allExternalUsers"),
+                ("approval_required", "on"),
+                ("stage_count", "1"),
+                ("s1_days", "14"),
+                ("enable_requests", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.has("Stage 1 needs at least one approver."));
+        // The requestor's manager is only for users in the directory.
+        let manager = step(
+            &app,
+            &b,
+            &refused,
+            "next",
+            &[
+                ("policy_name", "Initial policy"),
+                ("scope", "allExternalUsers"),
+                ("approval_required", "on"),
+                ("stage_count", "1"),
+                ("s1_manager", "on"),
+                ("s1_days", "14"),
+            ],
+        )
+        .await;
+        assert!(
+            manager.has("The requestor&#39;s manager can approve only")
+                || manager.has("The requestor's manager can approve only")
+                || manager.has("The requestor&#x27;s manager can approve only"),
+            "{}",
+            manager.body
+        );
+        let requestor = step(
+            &app,
+            &b,
+            &manager,
+            "next",
+            &[
+                (
+                    "policy_name",
+                    "Policy for regular guest and new guest users",
+                ),
+                ("enabled", "on"),
+                ("scope", "allExternalUsers"),
+                ("approval_required", "on"),
+                ("stage_count", "1"),
+                ("s1_users", "maria.manager@gatehouse.demo"),
+                ("s1_justification", "on"),
+                ("s1_days", "14"),
+                ("enable_requests", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(requestor.status, 200, "{}", requestor.body);
+        assert!(requestor.has("Questions"));
+        assert!(
+            requestor.has("givenName") && requestor.has("jobTitle"),
+            "the guest group's attributes are shown read-only"
+        );
+
+        // Going back keeps what was entered.
+        let back = step(
+            &app,
+            &b,
+            &requestor,
+            "basics",
+            &[
+                ("q_count", "1"),
+                ("q0_text", "Which project?"),
+                ("q0_kind", "short"),
+                ("q0_required", "on"),
+            ],
+        )
+        .await;
+        assert!(back.has(r#"value="Guests pack""#));
+        let lifecycle = step(
+            &app,
+            &b,
+            &back,
+            "lifecycle",
+            &[
+                ("catalog", &catalog),
+                ("name", "Guests pack"),
+                ("description", "For guests"),
+            ],
+        )
+        .await;
+        assert!(lifecycle.has("Access package assignments expire"));
+        let past = step(
+            &app,
+            &b,
+            &lifecycle,
+            "next",
+            &[
+                ("expiration_type", "date"),
+                ("expiration_date", "2001-01-01"),
+            ],
+        )
+        .await;
+        assert_eq!(past.status, 422);
+        assert!(past.has("The expiration date must be in the future."));
+        let review = step(
+            &app,
+            &b,
+            &past,
+            "next",
+            &[
+                ("expiration_type", "days"),
+                ("expiration_days", "180"),
+                ("allow_extension", "on"),
+            ],
+        )
+        .await;
+        assert!(review.has("Review + create"));
+        assert!(
+            review.has("SG-Marketing-Department-GuestUsers (Member)") && review.has("Slack (User)")
+        );
+        assert!(review.has("After 180 days"));
+        let created = step(&app, &b, &review, "create", &[]).await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        let location = created.location.unwrap();
+        let overview = b.get(&app.url(&location)).await;
+        assert!(overview.has("Access package Guests pack created."));
+        let id = location.rsplit('/').next().unwrap().to_string();
+        assert!(
+            overview.has(&format!("{}/access-packages/{id}", app.address)),
+            "the direct link to copy"
+        );
+
+        // What was stored.
+        let mut c = app.store.read().await.unwrap();
+        let pid = AccessPackageId::parse(&id).unwrap();
+        let policies = gatehouse::store::policies::for_package(&mut c, &pid)
+            .await
+            .unwrap();
+        assert_eq!(policies.len(), 1);
+        let p = &policies[0].1;
+        assert_eq!(
+            p.display_name,
+            "Policy for regular guest and new guest users"
+        );
+        assert_eq!(p.allowed_target_scope, AllowedTargetScope::AllExternalUsers);
+        assert!(matches!(
+            p.approval.stages[0].primary_approvers[0],
+            Approver::SingleUser(_)
+        ));
+        assert!(p.approval.stages[0].is_approver_justification_required);
+        assert_eq!(p.expiration, Expiration::AfterDays(180));
+        assert!(p.requestor.enable_targets_to_self_update_access);
+        assert_eq!(p.questions.len(), 1);
+        assert!(matches!(
+            p.questions[0].kind,
+            QuestionKind::Text {
+                is_single_line: true,
+                ..
+            }
+        ));
+        let scopes = gatehouse::store::packages::role_scopes(&mut c, &pid)
+            .await
+            .unwrap();
+        assert_eq!(scopes.len(), 2);
+        drop(c);
+        assert!(
+            b.get(&app.url("/admin/audit?object_type=accessPackage"))
+                .await
+                .has("Create access package")
+        );
+    }
+);
+
+both!(
+    policies_are_added_edited_toggled_and_deleted,
+    |backend| async move {
+        let (app, b) = admin(backend).await;
+        let list = b.get(&app.url("/admin/access-packages")).await;
+        let at = list
+            .body
+            .find(">Marketing resources for guests</a>")
+            .expect("demo package");
+        let start = list.body[..at].rfind("/admin/access-packages/").unwrap();
+        let package = list.body[start..at - 1].to_string();
+        let policies = b.get(&app.url(&format!("{package}/policies"))).await;
+        assert!(policies.has("Policy for regular guest and new guest users"));
+        assert!(policies.has("Contoso"), "the demo's second policy");
+        let form = b.get(&app.url(&format!("{package}/policies/new"))).await;
+        let csrf = form.csrf();
+        let bad = b
+            .post(
+                &app.url(&format!("{package}/policies")),
+                &[
+                    ("csrf_token", &csrf),
+                    ("policy_name", "Admins only"),
+                    ("scope", "notSpecified"),
+                    ("enable_requests", "on"),
+                    ("expiration_type", "never"),
+                    ("q_count", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.has("takes no requestor settings"));
+        let specific = b
+            .post(
+                &app.url(&format!("{package}/policies")),
+                &[
+                    ("csrf_token", &csrf),
+                    ("policy_name", "Specific"),
+                    ("scope", "specificDirectoryUsers"),
+                    ("expiration_type", "never"),
+                    ("q_count", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(specific.status, 422);
+        assert!(specific.has("Choose at least one user or group who can request."));
+        let ok = b
+            .post(
+                &app.url(&format!("{package}/policies")),
+                &[
+                    ("csrf_token", &csrf),
+                    ("policy_name", "Admins only"),
+                    ("scope", "notSpecified"),
+                    ("enabled", "on"),
+                    ("expiration_type", "hours"),
+                    ("expiration_hours", "8"),
+                    ("q_count", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        let page = b.get(&app.url(&format!("{package}/policies"))).await;
+        assert!(page.has("Policy Admins only created."));
+        let at = page.body.find(">Admins only</a>").unwrap();
+        let start = page.body[..at]
+            .rfind(&format!("{package}/policies/"))
+            .unwrap();
+        let policy = page.body[start..at - 1].to_string();
+        // Edit shows what was saved.
+        let edit = b.get(&app.url(&policy)).await;
+        assert!(edit.has(r#"name="expiration_hours" value="8""#));
+        let disabled = b
+            .post(
+                &app.url(&format!("{policy}/state")),
+                &[("csrf_token", &csrf), ("action", "disable")],
+            )
+            .await;
+        assert_eq!(disabled.status, 303);
+        assert!(
+            b.get(&app.url(&format!("{package}/policies")))
+                .await
+                .has("Policy Admins only disabled.")
+        );
+        // Delete is refused while an assignment uses the policy.
+        let policy_id = policy.rsplit('/').next().unwrap().to_string();
+        let package_id = package.rsplit('/').next().unwrap().to_string();
+        let mut c = app.store.read().await.unwrap();
+        let user: String = sqlx::query_scalar(
+            "SELECT id FROM users WHERE email_lower = 'eric.employee@gatehouse.demo'",
+        )
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO access_package_assignments (id, access_package_id, policy_id, target_id, state, created_at) VALUES ('a1', $1, $2, $3, 'delivered', 'x')")
+        .bind(&package_id)
+        .bind(&policy_id)
+        .bind(&user)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+        drop(c);
+        b.post(
+            &app.url(&format!("{policy}/state")),
+            &[("csrf_token", &csrf), ("action", "delete")],
+        )
+        .await;
+        assert!(
+            b.get(&app.url(&format!("{package}/policies")))
+                .await
+                .has("cannot be deleted because 1 assignment uses it.")
+        );
+        // The package cannot be deleted with an active assignment either.
+        b.post(
+            &app.url(&format!("{package}/delete")),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+        assert!(
+            b.get(&app.url(&format!("{package}/settings")))
+                .await
+                .has("cannot be deleted because it has 1 active assignment.")
+        );
+        let mut c = app.store.read().await.unwrap();
+        sqlx::query("DELETE FROM access_package_assignments")
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        drop(c);
+        b.post(
+            &app.url(&format!("{policy}/state")),
+            &[("csrf_token", &csrf), ("action", "delete")],
+        )
+        .await;
+        assert!(
+            b.get(&app.url(&format!("{package}/policies")))
+                .await
+                .has("Policy Admins only deleted.")
+        );
+    }
+);
+
+both!(package_settings_and_resource_roles, |backend| async move {
+    let (app, b) = admin(backend).await;
+    let list = b.get(&app.url("/admin/access-packages")).await;
+    let at = list
+        .body
+        .find(">Marketing resources for employees</a>")
+        .expect("demo package");
+    let start = list.body[..at].rfind("/admin/access-packages/").unwrap();
+    let package = list.body[start..at - 1].to_string();
+    let settings = b.get(&app.url(&format!("{package}/settings"))).await;
+    let csrf = settings.csrf();
+    let unknown = b
+        .post(
+            &app.url(&format!("{package}/settings")),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Marketing resources for employees"),
+                ("incompatible_packages", "No such package"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, 422);
+    assert!(unknown.has("No access package is named No such package."));
+    let saved = b
+        .post(
+            &app.url(&format!("{package}/settings")),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Marketing resources for employees"),
+                ("hidden", "on"),
+                ("incompatible_packages", "Marketing resources for guests"),
+                ("incompatible_groups", "SG-Marketing-Department-GuestUsers"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let page = b.get(&app.url(&format!("{package}/settings"))).await;
+    assert!(page.has("Settings saved."));
+    assert!(page.has(">Marketing resources for guests</textarea>"));
+    assert!(page.has(">SG-Marketing-Department-GuestUsers</textarea>"));
+    assert!(
+        b.get(&app.url(&package))
+            .await
+            .has("Yes: not listed in My Access")
+    );
+
+    // Resource roles: add Slack Owner, then remove it.
+    let roles = b.get(&app.url(&format!("{package}/resource-roles"))).await;
+    let value = select_value(&roles, "id=\"resource\"", "Slack: Owner");
+    let added = b
+        .post(
+            &app.url(&format!("{package}/resource-roles")),
+            &[("csrf_token", &csrf), ("resource", &value)],
+        )
+        .await;
+    assert_eq!(added.status, 303);
+    let roles = b.get(&app.url(&format!("{package}/resource-roles"))).await;
+    assert!(roles.has("Resource role added."));
+    assert!(roles.has("<td>Owner</td>"));
+    let twice = b
+        .post(
+            &app.url(&format!("{package}/resource-roles")),
+            &[("csrf_token", &csrf), ("resource", &value)],
+        )
+        .await;
+    assert_eq!(twice.status, 303);
+    assert!(
+        b.get(&app.url(&format!("{package}/resource-roles")))
+            .await
+            .has("already grants the role Owner")
+    );
+    let roles = b.get(&app.url(&format!("{package}/resource-roles"))).await;
+    let at = roles.body.find("<td>Owner</td>").unwrap();
+    let form_at = roles.body[at..].find("action=\"").unwrap() + at + 8;
+    let action =
+        roles.body[form_at..roles.body[form_at..].find('"').unwrap() + form_at].to_string();
+    let removed = b.post(&app.url(&action), &[("csrf_token", &csrf)]).await;
+    assert_eq!(removed.status, 303);
+    assert!(
+        !b.get(&app.url(&format!("{package}/resource-roles")))
+            .await
+            .has("<td>Owner</td>")
+    );
+});
+
+#[tokio::test]
+async fn package_pages_are_for_admins_only() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let b = Browser::new();
+    app.demo_sign_in(&b, "maria.manager@gatehouse.demo").await;
+    assert_eq!(b.get(&app.url("/admin/access-packages")).await.status, 403);
+    assert_eq!(
+        b.get(&app.url("/admin/access-packages/new")).await.status,
+        403
+    );
+    let csrf = b.get(&app.url("/")).await.csrf();
+    assert_eq!(
+        b.post(
+            &app.url("/admin/access-packages/new"),
+            &[("csrf_token", &csrf), ("go", "create")]
+        )
+        .await
+        .status,
+        403
+    );
+}
