@@ -309,6 +309,10 @@ both!(
         let policies = b.get(&app.url(&format!("{package}/policies"))).await;
         assert!(policies.has("Policy for regular guest and new guest users"));
         assert!(policies.has("Contoso"), "the demo's second policy");
+        assert!(
+            list.has("Slack administration"),
+            "the demo's hidden package is listed for admins"
+        );
         let form = b.get(&app.url(&format!("{package}/policies/new"))).await;
         let csrf = form.csrf();
         let bad = b
