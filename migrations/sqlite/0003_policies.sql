@@ -6,6 +6,11 @@
 ALTER TABLE assignment_policies ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE assignment_policies ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
 
+-- Lower-cased in Rust (SQLite's lower() folds only ASCII), for search and for
+-- naming packages in forms.
+ALTER TABLE access_packages ADD COLUMN name_lower TEXT NOT NULL DEFAULT '';
+CREATE INDEX access_packages_name ON access_packages (name_lower);
+
 CREATE TABLE access_package_incompatible_packages (
     access_package_id  TEXT NOT NULL REFERENCES access_packages (id) ON DELETE CASCADE,
     incompatible_id    TEXT NOT NULL REFERENCES access_packages (id) ON DELETE CASCADE,

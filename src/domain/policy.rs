@@ -246,7 +246,10 @@ impl Policy {
             required_text(&self.display_name, "Name", 256),
         );
         if let Some(d) = &self.description {
-            e.check("description", optional_long_text(d, "Description", 2000));
+            e.check(
+                "policy_description",
+                optional_long_text(d, "Description", 2000),
+            );
         }
         let scope = self.allowed_target_scope;
         let specific = matches!(

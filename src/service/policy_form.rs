@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::domain::catalog::{format_localizations, parse_localizations};
 use crate::domain::ids::{ConnectedOrgId, GroupId, UserId};
@@ -54,6 +54,32 @@ pub fn defaults(name: &str) -> Fields {
         f.insert(k.into(), v.into());
     }
     f
+}
+
+/// Renumbers the question rows so that only filled, kept rows remain, as
+/// `q0_..q{n-1}_` with `q_count = n`: the form then shows them in order plus one
+/// blank row, and errors name the row they belong to.
+pub fn compact_questions(f: &mut Fields) {
+    let count: usize = get(f, "q_count").parse().unwrap_or(0).min(60);
+    let mut kept: Vec<Fields> = Vec::new();
+    for i in 0..count {
+        let prefix = format!("q{i}_");
+        let row: Fields = f
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone())))
+            .collect();
+        let blank = get(&row, "text").trim().is_empty() && get(&row, "choices").trim().is_empty();
+        if !blank && !row.contains_key("remove") {
+            kept.push(row);
+        }
+    }
+    f.retain(|k, _| !(k.starts_with('q') && k[1..].starts_with(|c: char| c.is_ascii_digit())));
+    for (i, row) in kept.iter().enumerate() {
+        for (k, v) in row {
+            f.insert(format!("q{i}_{k}"), v.clone());
+        }
+    }
+    f.insert("q_count".into(), kept.len().min(50).to_string());
 }
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
@@ -303,11 +329,14 @@ pub async fn parse(
             kind,
         });
     }
-    questions.sort_by_key(|q| q.sequence);
 
     let expiration = match get(f, "expiration_type") {
         "never" => Expiration::NoExpiration,
         "date" => match NaiveDate::parse_from_str(get(f, "expiration_date").trim(), "%Y-%m-%d") {
+            Ok(d) if d.year() > 9999 => {
+                e.add("expiration", "Give a date before the year 10000.");
+                Expiration::NoExpiration
+            }
             Ok(d) => {
                 Expiration::AfterDateTime(d.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc())
             }
@@ -336,7 +365,7 @@ pub async fn parse(
         }
     };
 
-    let policy = Policy {
+    let mut policy = Policy {
         display_name: get(f, "policy_name").trim().to_string(),
         description: Some(get(f, "policy_description").trim().to_string())
             .filter(|d| !d.is_empty()),
@@ -358,11 +387,13 @@ pub async fn parse(
         questions,
         expiration,
     };
+    // Validated in form order, so that question errors name the row shown.
     if let Err(rules) = policy.validate(now) {
         for (k, m) in rules.iter() {
             e.add(k, m.clone());
         }
     }
+    policy.questions.sort_by_key(|q| q.sequence);
     Ok(if e.is_empty() { Ok(policy) } else { Err(e) })
 }
 

@@ -25,8 +25,8 @@ pub async fn insert(
     now: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO access_packages (id, catalog_id, display_name, description, is_hidden, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO access_packages (id, catalog_id, display_name, name_lower, description, is_hidden, created_at, \
+         updated_at) VALUES ($1, $2, $3, $7, $4, $5, $6, $6)",
     )
     .bind(id.as_str())
     .bind(catalog.as_str())
@@ -34,6 +34,7 @@ pub async fn insert(
     .bind(description.map(str::to_string))
     .bind(hidden)
     .bind(ts(now))
+    .bind(name.to_lowercase())
     .execute(conn)
     .await
     .map_err(map_err)?;
@@ -72,7 +73,7 @@ pub async fn search(
 ) -> Result<super::Page<PackageListRow>> {
     let pattern = super::contains_pattern(q);
     let total: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM access_packages WHERE lower(display_name) LIKE $1 ESCAPE '\\'",
+        "SELECT COUNT(*) FROM access_packages WHERE name_lower LIKE $1 ESCAPE '\\'",
     )
     .bind(&pattern)
     .fetch_one(&mut *conn)
@@ -83,7 +84,7 @@ pub async fn search(
          (SELECT COUNT(*) FROM assignment_policies x WHERE x.access_package_id = p.id) AS policy_count, \
          (SELECT COUNT(*) FROM access_package_assignments a WHERE a.access_package_id = p.id AND a.state <> 'expired') AS assignment_count \
          FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id \
-         WHERE lower(p.display_name) LIKE $1 ESCAPE '\\' ORDER BY lower(p.display_name), p.id LIMIT $2 OFFSET $3",
+         WHERE p.name_lower LIKE $1 ESCAPE '\\' ORDER BY p.name_lower, p.id LIMIT $2 OFFSET $3",
     )
     .bind(&pattern)
     .bind(per_page)
@@ -107,12 +108,14 @@ pub async fn update(
     hidden: bool,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query("UPDATE access_packages SET display_name = $2, description = $3, is_hidden = $4, updated_at = $5 WHERE id = $1")
+    sqlx::query("UPDATE access_packages SET display_name = $2, description = $3, is_hidden = $4, updated_at = $5, \
+         name_lower = $6 WHERE id = $1")
         .bind(id.as_str())
         .bind(name)
         .bind(description.map(str::to_string))
         .bind(hidden)
         .bind(ts(now))
+        .bind(name.to_lowercase())
         .execute(conn)
         .await
         .map_err(map_err)?;
@@ -213,7 +216,7 @@ pub async fn incompatible_packages(
 ) -> Result<Vec<(String, String)>> {
     sqlx::query_as::<_, (String, String)>(
         "SELECT p.id, p.display_name FROM access_package_incompatible_packages i \
-         JOIN access_packages p ON p.id = i.incompatible_id WHERE i.access_package_id = $1 ORDER BY lower(p.display_name)",
+         JOIN access_packages p ON p.id = i.incompatible_id WHERE i.access_package_id = $1 ORDER BY p.name_lower",
     )
     .bind(id.as_str())
     .fetch_all(conn)
@@ -271,13 +274,13 @@ pub async fn set_incompatible(
     Ok(())
 }
 
-/// The id of a package by its exact name (any case).
-pub async fn id_by_name(conn: &mut Conn, name: &str) -> Result<Option<String>> {
+/// The ids of the packages with this exact name (any case).
+pub async fn ids_by_name(conn: &mut Conn, name: &str) -> Result<Vec<String>> {
     sqlx::query_scalar::<_, String>(
-        "SELECT id FROM access_packages WHERE lower(display_name) = $1 ORDER BY id LIMIT 1",
+        "SELECT id FROM access_packages WHERE name_lower = $1 ORDER BY id",
     )
     .bind(name.trim().to_lowercase())
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
     .map_err(map_err)
 }

@@ -366,6 +366,52 @@ both!(
             .rfind(&format!("{package}/policies/"))
             .unwrap();
         let policy = page.body[start..at - 1].to_string();
+        // A date chrono accepts but storage could not sort is refused, not stored.
+        let far = b
+            .post(
+                &app.url(&format!("{package}/policies")),
+                &[
+                    ("csrf_token", &csrf),
+                    ("policy_name", "Far"),
+                    ("scope", "notSpecified"),
+                    ("expiration_type", "date"),
+                    ("expiration_date", "+10000-01-01"),
+                    ("q_count", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(far.status, 422);
+        assert!(far.has("Give a date before the year 10000."));
+        // Questions: a blank row is ignored, a removed one is dropped, errors name their row.
+        let q = b
+            .post(
+                &app.url(&format!("{package}/policies")),
+                &[
+                    ("csrf_token", &csrf),
+                    ("policy_name", "With questions"),
+                    ("scope", "allMemberUsers"),
+                    ("enable_requests", "on"),
+                    ("expiration_type", "never"),
+                    ("q_count", "3"),
+                    ("q0_text", "Kept"),
+                    ("q0_kind", "short"),
+                    ("q1_text", ""),
+                    ("q2_text", "Bad pattern"),
+                    ("q2_kind", "long"),
+                    ("q2_regex", "[a-"),
+                ],
+            )
+            .await;
+        assert_eq!(q.status, 422);
+        assert!(q.has("The regular expression is not valid"));
+        assert!(
+            q.has(r#"name="q1_text" value="Bad pattern""#),
+            "the bad row moved up, with its error"
+        );
+        assert!(
+            q.has(r#"name="q_count" value="3""#),
+            "two filled rows and one blank"
+        );
         // Edit shows what was saved.
         let edit = b.get(&app.url(&policy)).await;
         assert!(edit.has(r#"name="expiration_hours" value="8""#));

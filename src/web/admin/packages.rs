@@ -97,9 +97,18 @@ macro_rules! form_accessors {
             fn has_err(&self, k: &str) -> bool {
                 self.errors.get(k).is_some()
             }
+            /// The filled rows (compacted by the handler) and one blank row.
             fn question_rows(&self) -> Vec<usize> {
                 let n: usize = self.v("q_count").parse().unwrap_or(0);
-                (0..n.min(50) + 1).collect()
+                (0..=n.min(50)).collect()
+            }
+            fn step_label(&self, k: &str) -> &'static str {
+                let step = step_of(k);
+                STEPS
+                    .iter()
+                    .find(|(s, _)| *s == step)
+                    .map(|(_, l)| *l)
+                    .unwrap_or("")
             }
             fn qk(&self, i: &usize, k: &str) -> String {
                 format!("q{i}_{k}")
@@ -478,7 +487,7 @@ async fn validate_all(
         Some(c) if catalogs::get(&mut conn, &c).await?.is_some() => {}
         _ => e.add("catalog", "Choose the catalog the package belongs to."),
     }
-    let policy = match policy_form::parse(&mut conn, f, chrono::Utc::now()).await? {
+    let policy = match policy_form::parse(&mut conn, f, state.clock.now()).await? {
         Ok(p) => Some(p),
         Err(pe) => {
             for (k, m) in pe.iter() {
@@ -507,6 +516,8 @@ async fn wizard_step(
         .unwrap_or("basics");
     // The step's own fields replace what the draft had (unticked boxes included).
     if current == "roles" {
+        // The step posts every role it shows: earlier picks are replaced, not kept.
+        f.retain(|k, _| !k.starts_with("role_"));
         f.remove("show_all");
         for (k, v) in &posted {
             if k.starts_with("role_") || k == "show_all" {
@@ -518,6 +529,10 @@ async fn wizard_step(
             f.retain(|k, _| !(k.starts_with("role_") && k.contains(':')));
         }
     } else if current != "review" {
+        if current == "basics" && posted.get("catalog") != f.get("catalog") {
+            // Roles belong to the catalog they were picked from.
+            f.retain(|k, _| !k.starts_with("role_"));
+        }
         f.retain(|k, _| step_of(k) != current);
         for (k, v) in &posted {
             if !matches!(k.as_str(), "draft" | "step" | "go" | "csrf_token")
@@ -527,6 +542,7 @@ async fn wizard_step(
             }
         }
     }
+    policy_form::compact_questions(&mut f);
     let go = posted.get("go").map(String::as_str).unwrap_or("next");
     let index = STEPS.iter().position(|(s, _)| *s == current).unwrap_or(0);
     let (errors, policy) = validate_all(&state, &f).await?;
@@ -917,10 +933,12 @@ async fn edit_policy(
 }
 
 fn fields(posted: HashMap<String, String>) -> Fields {
-    posted
+    let mut f: Fields = posted
         .into_iter()
         .filter(|(k, _)| k != "csrf_token")
-        .collect()
+        .collect();
+    policy_form::compact_questions(&mut f);
+    f
 }
 
 async fn create_policy(
@@ -1064,11 +1082,12 @@ async fn update_settings(
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            match packages::id_by_name(&mut conn, name).await? {
-                Some(p) => incompatible_packages.push(p),
-                None => errors.add(
+            match packages::ids_by_name(&mut conn, name).await?.as_slice() {
+                [p] => incompatible_packages.push(p.clone()),
+                [] => errors.add("incompatible_packages", format!("No access package is named {name}.")),
+                _ => errors.add(
                     "incompatible_packages",
-                    format!("No access package is named {name}."),
+                    format!("Several access packages are named {name}; rename one so they can be told apart."),
                 ),
             }
         }
