@@ -6,5 +6,6 @@ pub mod connected_org;
 pub mod directory;
 pub mod ids;
 pub mod policy;
+pub mod request;
 pub mod user;
 pub mod validation;

@@ -1,0 +1,396 @@
+//! Assignment requests: their states and the transitions between them, and the
+//! choice of policy when several admit a requestor. Names follow Microsoft
+//! Graph (`accessPackageAssignmentRequest.state`, `requestType`).
+//!
+//! The request flow (My Access, approvals, delivery) builds on these rules; they
+//! are kept here, free of storage and HTTP, so that each transition is decided
+//! in one place and refused with a reason when it does not apply.
+
+use super::policy::{AllowedTargetScope, Policy, SubjectSet};
+
+/// Graph `accessPackageAssignmentRequest.state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestState {
+    Submitted,
+    PendingApproval,
+    Approved,
+    Scheduled,
+    Delivering,
+    Delivered,
+    PartiallyDelivered,
+    DeliveryFailed,
+    Denied,
+    Canceled,
+    Expired,
+}
+
+impl RequestState {
+    pub const ALL: [RequestState; 11] = [
+        RequestState::Submitted,
+        RequestState::PendingApproval,
+        RequestState::Approved,
+        RequestState::Scheduled,
+        RequestState::Delivering,
+        RequestState::Delivered,
+        RequestState::PartiallyDelivered,
+        RequestState::DeliveryFailed,
+        RequestState::Denied,
+        RequestState::Canceled,
+        RequestState::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Submitted => "submitted",
+            RequestState::PendingApproval => "pendingApproval",
+            RequestState::Approved => "approved",
+            RequestState::Scheduled => "scheduled",
+            RequestState::Delivering => "delivering",
+            RequestState::Delivered => "delivered",
+            RequestState::PartiallyDelivered => "partiallyDelivered",
+            RequestState::DeliveryFailed => "deliveryFailed",
+            RequestState::Denied => "denied",
+            RequestState::Canceled => "canceled",
+            RequestState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RequestState> {
+        RequestState::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Still open: a second request for the same package is refused meanwhile.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            RequestState::Submitted
+                | RequestState::PendingApproval
+                | RequestState::Approved
+                | RequestState::Scheduled
+                | RequestState::Delivering
+        )
+    }
+}
+
+/// What can happen to a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Approval is needed: the first stage starts.
+    AwaitApproval,
+    /// A stage approved and another stage follows.
+    StageApproved {
+        has_next_stage: bool,
+    },
+    Denied,
+    /// The requestor, or an administrator.
+    Canceled,
+    /// No decision within the stage's limit.
+    TimedOut,
+    /// Approved (or needing no approval) with a start in the future.
+    Schedule,
+    StartDelivery,
+    Delivered {
+        all: bool,
+    },
+    DeliveryFailed,
+    /// An administrator re-runs delivery of a failed or partial request.
+    Reprocess,
+}
+
+/// The state after `event`, or why the event does not apply.
+pub fn transition(from: RequestState, event: Event) -> Result<RequestState, String> {
+    use RequestState as S;
+    let to = match (from, event) {
+        (S::Submitted, Event::AwaitApproval) => S::PendingApproval,
+        (
+            S::PendingApproval,
+            Event::StageApproved {
+                has_next_stage: true,
+            },
+        ) => S::PendingApproval,
+        (
+            S::PendingApproval,
+            Event::StageApproved {
+                has_next_stage: false,
+            },
+        ) => S::Approved,
+        (S::Submitted, Event::StageApproved { .. }) => S::Approved,
+        (S::PendingApproval, Event::Denied) => S::Denied,
+        (S::Submitted | S::PendingApproval | S::Scheduled, Event::Canceled) => S::Canceled,
+        (S::DeliveryFailed, Event::Canceled) => S::Canceled,
+        (S::PendingApproval, Event::TimedOut) => S::Expired,
+        (S::Approved, Event::Schedule) => S::Scheduled,
+        (S::Approved | S::Scheduled, Event::StartDelivery) => S::Delivering,
+        (S::Delivering, Event::Delivered { all: true }) => S::Delivered,
+        (S::Delivering, Event::Delivered { all: false }) => S::PartiallyDelivered,
+        (S::Delivering, Event::DeliveryFailed) => S::DeliveryFailed,
+        (S::DeliveryFailed | S::PartiallyDelivered, Event::Reprocess) => S::Delivering,
+        (from, event) => return Err(refusal(from, event)),
+    };
+    Ok(to)
+}
+
+fn refusal(from: RequestState, event: Event) -> String {
+    use RequestState as S;
+    match (from, event) {
+        (S::Denied | S::Canceled | S::Expired, _) => {
+            format!("The request is already {}.", human(from))
+        }
+        (_, Event::StageApproved { .. } | Event::Denied) => {
+            format!("The request was already decided: it is {}.", human(from))
+        }
+        (_, Event::Canceled) => format!(
+            "A request that is {} can no longer be canceled.",
+            human(from)
+        ),
+        (_, Event::Reprocess) => {
+            "Only requests whose delivery failed or was partial can be reprocessed.".into()
+        }
+        _ => format!("This does not apply to a request that is {}.", human(from)),
+    }
+}
+
+/// The state as people read it.
+pub fn human(s: RequestState) -> &'static str {
+    match s {
+        RequestState::Submitted => "submitted",
+        RequestState::PendingApproval => "pending approval",
+        RequestState::Approved => "approved",
+        RequestState::Scheduled => "scheduled",
+        RequestState::Delivering => "being delivered",
+        RequestState::Delivered => "delivered",
+        RequestState::PartiallyDelivered => "partially delivered",
+        RequestState::DeliveryFailed => "undelivered",
+        RequestState::Denied => "denied",
+        RequestState::Canceled => "canceled",
+        RequestState::Expired => "expired",
+    }
+}
+
+/// Who is asking, as far as policy choice is concerned.
+#[derive(Clone, Debug, Default)]
+pub struct Requestor {
+    /// `None` for someone not yet in the directory.
+    pub user_id: Option<String>,
+    pub is_guest: bool,
+    pub group_ids: Vec<String>,
+    /// The connected organization the person belongs to, if any.
+    pub connected_organization: Option<String>,
+    /// Whether that organization is `configured` (not only `proposed`).
+    pub organization_configured: bool,
+}
+
+/// Whether a policy admits this requestor (ignoring whether requests are enabled).
+pub fn admits(policy: &Policy, r: &Requestor, catalog_external: bool) -> bool {
+    use AllowedTargetScope as T;
+    let in_directory = r.user_id.is_some();
+    // Guests and people not yet in the directory see only catalogs enabled for external users.
+    let external = r.user_id.is_none() || r.is_guest || r.connected_organization.is_some();
+    if external && !catalog_external {
+        return false;
+    }
+    match policy.allowed_target_scope {
+        T::NotSpecified => false,
+        T::AllMemberUsers => in_directory && !r.is_guest,
+        T::AllDirectoryUsers => in_directory,
+        T::SpecificDirectoryUsers => {
+            in_directory
+                && policy.specific_allowed_targets.iter().any(|t| match t {
+                    SubjectSet::SingleUser(u) => Some(u.as_str()) == r.user_id.as_deref(),
+                    SubjectSet::GroupMembers(g) => r.group_ids.iter().any(|m| m == g.as_str()),
+                    SubjectSet::ConnectedOrganizationMembers(_) => false,
+                })
+        }
+        T::SpecificConnectedOrganizationUsers => policy.specific_allowed_targets.iter().any(|t| {
+            matches!(t, SubjectSet::ConnectedOrganizationMembers(o) if Some(o.as_str()) == r.connected_organization.as_deref())
+        }),
+        T::AllConfiguredConnectedOrganizationUsers => r.connected_organization.is_some() && r.organization_configured,
+        T::AllExternalUsers => r.is_guest || r.user_id.is_none() || r.connected_organization.is_some(),
+    }
+}
+
+/// The policies the requestor may choose among: enabled ones that admit them,
+/// with new requests on, from the strictest tier only.
+pub fn eligible<'a>(
+    policies: &'a [(String, Policy)],
+    r: &Requestor,
+    catalog_external: bool,
+) -> Vec<&'a (String, Policy)> {
+    let admitted: Vec<&(String, Policy)> = policies
+        .iter()
+        .filter(|(_, p)| {
+            p.enabled
+                && p.requestor.enable_targets_to_self_add_access
+                && admits(p, r, catalog_external)
+        })
+        .collect();
+    let Some(best) = admitted
+        .iter()
+        .filter_map(|(_, p)| p.allowed_target_scope.tier())
+        .min()
+    else {
+        return vec![];
+    };
+    admitted
+        .into_iter()
+        .filter(|(_, p)| p.allowed_target_scope.tier() == Some(best))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{ConnectedOrgId, GroupId, UserId};
+    use crate::domain::policy::{ApprovalSettings, Expiration, RequestorSettings};
+
+    fn policy(scope: AllowedTargetScope, targets: Vec<SubjectSet>) -> Policy {
+        Policy {
+            display_name: scope.as_str().into(),
+            description: None,
+            enabled: true,
+            allowed_target_scope: scope,
+            specific_allowed_targets: targets,
+            requestor: RequestorSettings {
+                enable_targets_to_self_add_access: true,
+                ..Default::default()
+            },
+            approval: ApprovalSettings::default(),
+            questions: vec![],
+            expiration: Expiration::NoExpiration,
+        }
+    }
+
+    #[test]
+    fn transitions_follow_the_state_machine() {
+        use RequestState as S;
+        assert_eq!(
+            transition(S::Submitted, Event::AwaitApproval),
+            Ok(S::PendingApproval)
+        );
+        assert_eq!(
+            transition(
+                S::PendingApproval,
+                Event::StageApproved {
+                    has_next_stage: true
+                }
+            ),
+            Ok(S::PendingApproval)
+        );
+        assert_eq!(
+            transition(
+                S::PendingApproval,
+                Event::StageApproved {
+                    has_next_stage: false
+                }
+            ),
+            Ok(S::Approved)
+        );
+        assert_eq!(
+            transition(S::Approved, Event::StartDelivery),
+            Ok(S::Delivering)
+        );
+        assert_eq!(
+            transition(S::Delivering, Event::Delivered { all: false }),
+            Ok(S::PartiallyDelivered)
+        );
+        assert_eq!(
+            transition(S::PartiallyDelivered, Event::Reprocess),
+            Ok(S::Delivering)
+        );
+        assert_eq!(
+            transition(S::PendingApproval, Event::TimedOut),
+            Ok(S::Expired)
+        );
+        let late = transition(
+            S::Denied,
+            Event::StageApproved {
+                has_next_stage: false,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(late, "The request is already denied.");
+        let decided = transition(S::Approved, Event::Denied).unwrap_err();
+        assert!(decided.contains("already decided"));
+        assert!(transition(S::Delivered, Event::Canceled).is_err());
+        assert!(transition(S::Delivered, Event::Reprocess).is_err());
+        assert!(S::PendingApproval.is_open() && !S::Delivered.is_open());
+    }
+
+    #[test]
+    fn the_stricter_tier_wins() {
+        let org = ConnectedOrgId::new();
+        let policies = vec![
+            (
+                "all".to_string(),
+                policy(AllowedTargetScope::AllExternalUsers, vec![]),
+            ),
+            (
+                "contoso".to_string(),
+                policy(
+                    AllowedTargetScope::SpecificConnectedOrganizationUsers,
+                    vec![SubjectSet::ConnectedOrganizationMembers(org.clone())],
+                ),
+            ),
+        ];
+        let contoso_user = Requestor {
+            connected_organization: Some(org.to_string()),
+            organization_configured: true,
+            ..Default::default()
+        };
+        let chosen = eligible(&policies, &contoso_user, true);
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(chosen[0].0, "contoso");
+        let stranger = Requestor::default();
+        assert_eq!(eligible(&policies, &stranger, true)[0].0, "all");
+        assert!(
+            eligible(&policies, &stranger, false).is_empty(),
+            "the catalog is not open to external users"
+        );
+    }
+
+    #[test]
+    fn members_guests_and_groups() {
+        let group = GroupId::new();
+        let user = UserId::new();
+        let policies = vec![
+            (
+                "members".to_string(),
+                policy(AllowedTargetScope::AllMemberUsers, vec![]),
+            ),
+            (
+                "group".to_string(),
+                policy(
+                    AllowedTargetScope::SpecificDirectoryUsers,
+                    vec![SubjectSet::GroupMembers(group.clone())],
+                ),
+            ),
+        ];
+        let member = Requestor {
+            user_id: Some(user.to_string()),
+            ..Default::default()
+        };
+        assert_eq!(eligible(&policies, &member, false)[0].0, "members");
+        let in_group = Requestor {
+            group_ids: vec![group.to_string()],
+            ..member.clone()
+        };
+        assert_eq!(eligible(&policies, &in_group, false)[0].0, "group");
+        let guest = Requestor {
+            user_id: Some(UserId::new().to_string()),
+            is_guest: true,
+            ..Default::default()
+        };
+        assert!(
+            eligible(&policies, &guest, true).is_empty(),
+            "all members excludes guests"
+        );
+        let mut disabled = policies.clone();
+        disabled[0].1.enabled = false;
+        assert!(eligible(&disabled, &member, false).is_empty());
+        let admin_only = vec![(
+            "none".to_string(),
+            policy(AllowedTargetScope::NotSpecified, vec![]),
+        )];
+        assert!(eligible(&admin_only, &member, false).is_empty());
+    }
+}
