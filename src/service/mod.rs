@@ -5,6 +5,7 @@ pub mod connected_orgs;
 pub mod directory;
 pub mod packages;
 pub mod policy_form;
+pub mod requests;
 pub mod sign_in;
 
 use crate::domain::validation::FieldErrors;

@@ -13,6 +13,7 @@ pub mod connected_orgs;
 pub mod directory;
 pub mod packages;
 pub mod policies;
+pub mod requests;
 pub mod settings;
 pub mod users;
 

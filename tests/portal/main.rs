@@ -13,4 +13,5 @@ mod connected_orgs;
 mod directory;
 mod health;
 mod packages;
+mod requests;
 mod store;

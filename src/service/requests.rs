@@ -1,0 +1,378 @@
+//! Requests for access packages: submitting one, and deciding its approval
+//! stages. Each function is one transaction that also writes the audit event.
+//! Delivery of access follows in the request-flow issue.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::ServiceError;
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::ids::{AccessPackageId, CatalogId, UserId};
+use crate::domain::policy::{ApprovalStage, Approver, Policy};
+use crate::domain::request::{Event, RequestState, Requestor, eligible, transition};
+use crate::domain::user::User;
+use crate::store::{
+    self, Conn, Store, StoreError, audit, catalogs, packages, policies, requests, users,
+};
+
+fn event(action: &str, request: &str, package: &str, details: serde_json::Value) -> NewAuditEvent {
+    NewAuditEvent {
+        action: action.into(),
+        object_type: object_type::ACCESS_PACKAGE,
+        object_id: request.into(),
+        object_name: package.into(),
+        details,
+    }
+}
+
+fn actor_of(u: &User) -> Actor {
+    Actor {
+        user_id: Some(u.id.to_string()),
+        display_name: u.display_name.clone(),
+    }
+}
+
+/// The approvers a stage resolves to for this request: its primary approvers
+/// that can be found, else its fallback approvers. The requestor is never one.
+async fn resolve_stage(
+    conn: &mut Conn,
+    stage: &ApprovalStage,
+    target: Option<&User>,
+    organization: Option<&str>,
+) -> Result<Vec<String>, StoreError> {
+    async fn expand(
+        conn: &mut Conn,
+        list: &[Approver],
+        target: Option<&User>,
+        organization: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut out: Vec<String> = Vec::new();
+        for a in list {
+            let found = match a {
+                Approver::SingleUser(u) => match users::get(conn, u).await? {
+                    Some(u) if !u.is_blocked() => vec![u.id.to_string()],
+                    _ => vec![],
+                },
+                Approver::GroupMembers(g) => {
+                    requests::active_group_members(conn, g.as_str()).await?
+                }
+                Approver::RequestorManager => match target.and_then(|t| t.manager_id.clone()) {
+                    Some(m) => match users::get(conn, &m).await? {
+                        Some(m) if !m.is_blocked() => vec![m.id.to_string()],
+                        _ => vec![],
+                    },
+                    None => vec![],
+                },
+                Approver::InternalSponsors => match organization {
+                    Some(o) => requests::active_sponsors(conn, o, "internal").await?,
+                    None => vec![],
+                },
+                Approver::ExternalSponsors => match organization {
+                    Some(o) => requests::active_sponsors(conn, o, "external").await?,
+                    None => vec![],
+                },
+            };
+            for f in found {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+        if let Some(t) = target {
+            out.retain(|u| *u != t.id.as_str());
+        }
+        Ok(out)
+    }
+    let primary = expand(conn, &stage.primary_approvers, target, organization).await?;
+    if !primary.is_empty() {
+        return Ok(primary);
+    }
+    expand(
+        conn,
+        &stage.fallback_primary_approvers,
+        target,
+        organization,
+    )
+    .await
+}
+
+#[derive(Debug)]
+pub struct Submitted {
+    pub id: String,
+    pub state: RequestState,
+}
+
+/// A directory user asks for a package under one of the policies that admit them.
+pub async fn submit(
+    store: &Store,
+    user: &User,
+    package: &AccessPackageId,
+    policy_id: &str,
+    justification: Option<&str>,
+    answers: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<Submitted, ServiceError> {
+    let mut tx = store.begin().await?;
+    let p = packages::get(&mut tx, package)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let catalog = catalogs::get(&mut tx, &CatalogId::from_stored(p.catalog_id.clone()))
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if user.is_blocked() {
+        return Err(ServiceError::Refused(
+            "Your account is blocked; you cannot request access.".into(),
+        ));
+    }
+    if !catalog.enabled() {
+        return Err(ServiceError::Refused(format!(
+            "Requests for {} are turned off.",
+            p.display_name
+        )));
+    }
+    let organization = requests::organization_for_email(&mut tx, &user.email).await?;
+    let requestor = Requestor {
+        user_id: Some(user.id.to_string()),
+        is_guest: user.is_guest(),
+        group_ids: requests::group_ids_of(&mut tx, &user.id).await?,
+        connected_organization: organization.as_ref().map(|(id, _)| id.clone()),
+        organization_configured: organization.as_ref().is_some_and(|(_, c)| *c),
+    };
+    let all = policies::for_package(&mut tx, package).await?;
+    let choices = eligible(&all, &requestor, catalog.is_externally_visible);
+    let Some((_, policy)) = choices
+        .iter()
+        .find(|(id, _)| id == policy_id)
+        .map(|c| (c.0.clone(), c.1.clone()))
+    else {
+        return Err(ServiceError::Refused(if choices.is_empty() {
+            format!(
+                "You are not in the scope of any policy of {}.",
+                p.display_name
+            )
+        } else {
+            "Choose one of the policies offered to you.".into()
+        }));
+    };
+    if requests::open_request_exists(&mut tx, &user.id, package).await? {
+        return Err(ServiceError::Refused(format!(
+            "You already have an open request for {}.",
+            p.display_name
+        )));
+    }
+    let justification = justification.map(str::trim).filter(|j| !j.is_empty());
+    if policy.approval.is_requestor_justification_required && justification.is_none() {
+        return Err(super::invalid(
+            "justification",
+            "A business justification is required.",
+        ));
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    requests::insert(
+        &mut tx,
+        &requests::NewRequest {
+            id: &id,
+            request_type: "userAdd",
+            package,
+            policy_id,
+            requestor: Some(&user.id),
+            target: Some(&user.id),
+            target_email: &user.email,
+            target_display_name: &user.display_name,
+            connected_organization: requestor.connected_organization.as_deref(),
+            justification,
+            answers: &answers.to_string(),
+        },
+        now,
+    )
+    .await?;
+    let state = start(
+        &mut tx,
+        &id,
+        &policy,
+        user,
+        requestor.connected_organization.as_deref(),
+        now,
+    )
+    .await?;
+    let actor = actor_of(user);
+    let details = json!({"request": id, "policy": policy.display_name, "state": state.as_str(), "justification": justification});
+    audit::record(
+        &mut tx,
+        &actor,
+        &event(
+            "User requests access package assignment",
+            &id,
+            &p.display_name,
+            details,
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(Submitted { id, state })
+}
+
+/// Moves a submitted request into its first stage, or approves it at once.
+async fn start(
+    conn: &mut Conn,
+    id: &str,
+    policy: &Policy,
+    target: &User,
+    organization: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    let approval = &policy.approval;
+    if !approval.is_approval_required_for_add || approval.stages.is_empty() {
+        let to = transition(
+            RequestState::Submitted,
+            Event::StageApproved {
+                has_next_stage: false,
+            },
+        )
+        .map_err(ServiceError::Refused)?;
+        requests::move_state(conn, id, RequestState::Submitted, 0, to, 0, now).await?;
+        return Ok(to);
+    }
+    let approvers = resolve_stage(conn, &approval.stages[0], Some(target), organization).await?;
+    if approvers.is_empty() {
+        return Err(ServiceError::Refused(
+            "No approver can be found for this request. Ask an administrator to check the policy's approvers.".into(),
+        ));
+    }
+    requests::add_stage_approvers(conn, id, 1, &approvers, false).await?;
+    let to =
+        transition(RequestState::Submitted, Event::AwaitApproval).map_err(ServiceError::Refused)?;
+    requests::move_state(conn, id, RequestState::Submitted, 0, to, 1, now).await?;
+    Ok(to)
+}
+
+/// An approver decides the current stage. The first decision wins; a later or
+/// concurrent one is told the request was already decided.
+pub async fn decide(
+    store: &Store,
+    approver: &User,
+    request_id: &str,
+    approve: bool,
+    justification: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    let mut tx = store.begin().await?;
+    let r = requests::get(&mut tx, request_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let state = r.state()?;
+    if r.requestor_id.as_deref() == Some(approver.id.as_str())
+        || r.target_id.as_deref() == Some(approver.id.as_str())
+    {
+        return Err(ServiceError::Refused(
+            "Nobody can approve their own request.".into(),
+        ));
+    }
+    if state != RequestState::PendingApproval {
+        return Err(ServiceError::Refused(
+            transition(state, Event::Denied)
+                .err()
+                .unwrap_or_else(|| "The request was already decided.".into()),
+        ));
+    }
+    let stage = r.current_stage;
+    if !requests::stage_approvers(&mut tx, request_id, stage)
+        .await?
+        .iter()
+        .any(|u| *u == approver.id.as_str())
+    {
+        return Err(ServiceError::Refused(
+            "You are not an approver of this request's current stage.".into(),
+        ));
+    }
+    let package = AccessPackageId::from_stored(r.access_package_id.clone());
+    let policy = policies::get(&mut tx, &package, &r.policy_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let stage_settings = policy.approval.stages.get((stage - 1) as usize).cloned();
+    let justification = justification.map(str::trim).filter(|j| !j.is_empty());
+    if stage_settings
+        .as_ref()
+        .is_some_and(|s| s.is_approver_justification_required)
+        && justification.is_none()
+    {
+        return Err(super::invalid(
+            "justification",
+            "Give a reason for your decision.",
+        ));
+    }
+    if !requests::record_decision(
+        &mut tx,
+        request_id,
+        stage,
+        approve,
+        &approver.id,
+        justification,
+        now,
+    )
+    .await?
+    {
+        return Err(ServiceError::Refused(
+            "The request was already decided by another approver.".into(),
+        ));
+    }
+    let has_next = (stage as usize) < policy.approval.stages.len();
+    let ev = if approve {
+        Event::StageApproved {
+            has_next_stage: has_next,
+        }
+    } else {
+        Event::Denied
+    };
+    let to = transition(state, ev).map_err(ServiceError::Refused)?;
+    let new_stage = if approve && has_next {
+        stage + 1
+    } else {
+        stage
+    };
+    if approve && has_next {
+        let target = match &r.target_id {
+            Some(t) => users::get(&mut tx, &UserId::from_stored(t.clone())).await?,
+            None => None,
+        };
+        let next = &policy.approval.stages[stage as usize];
+        let approvers = resolve_stage(
+            &mut tx,
+            next,
+            target.as_ref(),
+            r.connected_organization_id.as_deref(),
+        )
+        .await?;
+        if approvers.is_empty() {
+            return Err(ServiceError::Refused(
+                "No approver can be found for the next stage. Ask an administrator.".into(),
+            ));
+        }
+        requests::add_stage_approvers(&mut tx, request_id, new_stage, &approvers, false).await?;
+    }
+    if !requests::move_state(&mut tx, request_id, state, stage, to, new_stage, now).await? {
+        return Err(ServiceError::Refused(
+            "The request was already decided by another approver.".into(),
+        ));
+    }
+    let action = if approve {
+        "Approve access package assignment request"
+    } else {
+        "Deny access package assignment request"
+    };
+    let details = json!({"stage": stage, "justification": justification, "state": to.as_str()});
+    let name = packages::get(&mut tx, &package)
+        .await?
+        .map(|p| p.display_name)
+        .unwrap_or_default();
+    audit::record(
+        &mut tx,
+        &actor_of(approver),
+        &event(action, request_id, &name, details),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(to)
+}

@@ -1,0 +1,278 @@
+//! Assignment requests, their stage approvers and decisions.
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Result, StoreError, map_err, ts};
+use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::request::RequestState;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestRow {
+    pub id: String,
+    pub request_type: String,
+    pub state: String,
+    pub access_package_id: String,
+    pub policy_id: String,
+    pub requestor_id: Option<String>,
+    pub target_id: Option<String>,
+    pub target_email: String,
+    pub target_display_name: String,
+    pub connected_organization_id: Option<String>,
+    pub justification: Option<String>,
+    pub answers: String,
+    pub current_stage: i64,
+    pub created_at: String,
+}
+
+impl RequestRow {
+    pub fn state(&self) -> Result<RequestState> {
+        RequestState::parse(&self.state)
+            .ok_or_else(|| StoreError::Corrupt(format!("request state {}", self.state)))
+    }
+}
+
+/// A request as it is first written.
+pub struct NewRequest<'a> {
+    pub id: &'a str,
+    pub request_type: &'a str,
+    pub package: &'a AccessPackageId,
+    pub policy_id: &'a str,
+    pub requestor: Option<&'a UserId>,
+    pub target: Option<&'a UserId>,
+    pub target_email: &'a str,
+    pub target_display_name: &'a str,
+    pub connected_organization: Option<&'a str>,
+    pub justification: Option<&'a str>,
+    pub answers: &'a str,
+}
+
+pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, target_id, \
+         target_email, target_display_name, connected_organization_id, justification, answers, created_at) \
+         VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(r.id)
+    .bind(r.request_type)
+    .bind(r.package.as_str())
+    .bind(r.policy_id)
+    .bind(r.requestor.map(|u| u.as_str().to_string()))
+    .bind(r.target.map(|u| u.as_str().to_string()))
+    .bind(r.target_email)
+    .bind(r.target_display_name)
+    .bind(r.connected_organization.map(str::to_string))
+    .bind(r.justification.map(str::to_string))
+    .bind(r.answers)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
+    sqlx::query_as::<_, RequestRow>(
+        "SELECT id, request_type, state, access_package_id, policy_id, requestor_id, target_id, target_email, \
+         target_display_name, connected_organization_id, justification, answers, current_stage, created_at \
+         FROM assignment_requests WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Moves the request from `from` (at `stage`) to `to` at `new_stage`; false when
+/// it was no longer in that state, so a concurrent change is never overwritten.
+pub async fn move_state(
+    conn: &mut Conn,
+    id: &str,
+    from: RequestState,
+    stage: i64,
+    to: RequestState,
+    new_stage: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let completed = matches!(
+        to,
+        RequestState::Delivered
+            | RequestState::Denied
+            | RequestState::Canceled
+            | RequestState::Expired
+    );
+    let done = sqlx::query(
+        "UPDATE assignment_requests SET state = $4, current_stage = $5, \
+         stage_started_at = CASE WHEN $5 <> current_stage THEN $6 ELSE stage_started_at END, \
+         completed_at = CASE WHEN $7 THEN $6 ELSE completed_at END \
+         WHERE id = $1 AND state = $2 AND current_stage = $3",
+    )
+    .bind(id)
+    .bind(from.as_str())
+    .bind(stage)
+    .bind(to.as_str())
+    .bind(new_stage)
+    .bind(ts(now))
+    .bind(completed)
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether the person already has an open request for the package.
+pub async fn open_request_exists(
+    conn: &mut Conn,
+    target: &UserId,
+    package: &AccessPackageId,
+) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM assignment_requests WHERE target_id = $1 AND access_package_id = $2 \
+         AND state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')",
+    )
+    .bind(target.as_str())
+    .bind(package.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(n > 0)
+}
+
+pub async fn add_stage_approvers(
+    conn: &mut Conn,
+    id: &str,
+    stage: i64,
+    users: &[String],
+    escalation: bool,
+) -> Result<()> {
+    for u in users {
+        sqlx::query(
+            "INSERT INTO request_stage_approvers (request_id, stage, user_id, is_escalation) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(stage)
+        .bind(u)
+        .bind(escalation)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+pub async fn stage_approvers(conn: &mut Conn, id: &str, stage: i64) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT user_id FROM request_stage_approvers WHERE request_id = $1 AND stage = $2 ORDER BY user_id",
+    )
+    .bind(id)
+    .bind(stage)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Records a decision; `Ok(false)` when the stage was already decided.
+pub async fn record_decision(
+    conn: &mut Conn,
+    id: &str,
+    stage: i64,
+    approved: bool,
+    by: &UserId,
+    justification: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO request_decisions (request_id, stage, review_result, reviewed_by, justification, reviewed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id, stage) DO NOTHING",
+    )
+    .bind(id)
+    .bind(stage)
+    .bind(if approved { "Approved" } else { "Denied" })
+    .bind(by.as_str())
+    .bind(justification.map(str::to_string))
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DecisionRow {
+    pub stage: i64,
+    pub review_result: String,
+    pub reviewed_by: String,
+    pub justification: Option<String>,
+    pub reviewed_at: String,
+}
+
+pub async fn decisions(conn: &mut Conn, id: &str) -> Result<Vec<DecisionRow>> {
+    sqlx::query_as::<_, DecisionRow>(
+        "SELECT stage, review_result, reviewed_by, justification, reviewed_at FROM request_decisions \
+         WHERE request_id = $1 ORDER BY stage",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Group ids the user is a member of.
+pub async fn group_ids_of(conn: &mut Conn, user: &UserId) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT group_id FROM group_members WHERE user_id = $1 AND role = 'member'",
+    )
+    .bind(user.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Active members of a group (approvers "members of a group").
+pub async fn active_group_members(conn: &mut Conn, group: &str) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT u.id FROM group_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.group_id = $1 AND m.role = 'member' AND u.state = 'active' ORDER BY u.id",
+    )
+    .bind(group)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Active sponsors of a connected organization of one kind (`internal` | `external`).
+pub async fn active_sponsors(
+    conn: &mut Conn,
+    organization: &str,
+    kind: &str,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT u.id FROM connected_organization_sponsors s JOIN users u ON u.id = s.user_id \
+         WHERE s.connected_organization_id = $1 AND s.sponsor_type = $2 AND u.state = 'active' ORDER BY u.id",
+    )
+    .bind(organization)
+    .bind(kind)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// The connected organization whose domain matches the email, if any: (id, configured).
+pub async fn organization_for_email(
+    conn: &mut Conn,
+    email: &str,
+) -> Result<Option<(String, bool)>> {
+    let domain = email
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_lowercase())
+        .unwrap_or_default();
+    let row = sqlx::query_as::<_, (String, String)>(
+        "SELECT o.id, o.state FROM connected_organization_domains d JOIN connected_organizations o \
+         ON o.id = d.connected_organization_id WHERE d.domain_name = $1",
+    )
+    .bind(domain)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(row.map(|(id, state)| (id, state == "configured")))
+}

@@ -1,0 +1,279 @@
+//! The request engine: submitting, policy choice, approvers, first decision wins.
+
+use gatehouse::domain::ids::AccessPackageId;
+use gatehouse::domain::request::RequestState;
+use gatehouse::domain::user::User;
+use gatehouse::service::ServiceError;
+use gatehouse::service::requests::{decide, submit};
+
+use crate::both;
+use crate::helpers::*;
+
+async fn user(app: &TestApp, email: &str) -> User {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::users::find_by_email(&mut c, email)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The package and its policy ids, by policy name.
+async fn package(app: &TestApp, name: &str) -> (AccessPackageId, Vec<(String, String)>) {
+    let mut c = app.store.read().await.unwrap();
+    let id = gatehouse::store::packages::ids_by_name(&mut c, name)
+        .await
+        .unwrap()
+        .remove(0);
+    let id = AccessPackageId::parse(&id).unwrap();
+    let policies = gatehouse::store::policies::for_package(&mut c, &id)
+        .await
+        .unwrap();
+    (
+        id,
+        policies
+            .into_iter()
+            .map(|(pid, p)| (p.display_name, pid))
+            .collect(),
+    )
+}
+
+fn refused(r: Result<impl std::fmt::Debug, ServiceError>) -> String {
+    match r {
+        Err(ServiceError::Refused(m)) => m,
+        Err(ServiceError::Invalid(e)) => e
+            .iter()
+            .map(|(_, m)| m.clone())
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+both!(requests_are_submitted_and_decided, |backend| async move {
+    let app = spawn(Options::new(backend).demo()).await;
+    let now = chrono::Utc::now();
+    let eric = user(&app, "eric.employee@gatehouse.demo").await;
+    let emma = user(&app, "emma.employee@gatehouse.demo").await;
+    let maria = user(&app, "maria.manager@gatehouse.demo").await;
+    let gary = user(&app, "gary.guest@contoso.com").await;
+    let (employees, employee_policies) = package(&app, "Marketing resources for employees").await;
+
+    // Justification is required by the employees' policy.
+    let msg = refused(
+        submit(
+            &app.store,
+            &eric,
+            &employees,
+            policy(&employee_policies, "Initial policy"),
+            None,
+            serde_json::json!([]),
+            now,
+        )
+        .await,
+    );
+    assert!(msg.contains("business justification is required"), "{msg}");
+    let r = submit(
+        &app.store,
+        &eric,
+        &employees,
+        policy(&employee_policies, "Initial policy"),
+        Some("Campaign work"),
+        serde_json::json!([]),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.state, RequestState::PendingApproval);
+    let mut c = app.store.read().await.unwrap();
+    let approvers = gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        approvers,
+        vec![maria.id.to_string()],
+        "the requestor's manager approves"
+    );
+    drop(c);
+    let dup = refused(
+        submit(
+            &app.store,
+            &eric,
+            &employees,
+            policy(&employee_policies, "Initial policy"),
+            Some("again"),
+            serde_json::json!([]),
+            now,
+        )
+        .await,
+    );
+    assert!(dup.contains("already have an open request"));
+    // A guest is not in "all members".
+    let out = refused(
+        submit(
+            &app.store,
+            &gary,
+            &employees,
+            policy(&employee_policies, "Initial policy"),
+            Some("x"),
+            serde_json::json!([]),
+            now,
+        )
+        .await,
+    );
+    assert!(out.contains("not in the scope"), "{out}");
+
+    // Decisions: not one's own, only the stage's approvers, a reason where required.
+    assert!(
+        refused(decide(&app.store, &eric, &r.id, true, Some("me"), now).await)
+            .contains("own request")
+    );
+    assert!(
+        refused(decide(&app.store, &emma, &r.id, true, Some("ok"), now).await)
+            .contains("not an approver")
+    );
+    assert!(
+        refused(decide(&app.store, &maria, &r.id, true, None, now).await).contains("Give a reason")
+    );
+
+    // Two decisions at once: exactly one wins.
+    let (a, b) = tokio::join!(
+        decide(&app.store, &maria, &r.id, true, Some("Welcome"), now),
+        decide(&app.store, &maria, &r.id, false, Some("No"), now)
+    );
+    let wins = [&a, &b].iter().filter(|x| x.is_ok()).count();
+    assert_eq!(wins, 1, "{a:?} / {b:?}");
+    let loser = if a.is_ok() { b } else { a };
+    assert!(refused(loser).contains("already"));
+    let mut c = app.store.read().await.unwrap();
+    let decisions = gatehouse::store::requests::decisions(&mut c, &r.id)
+        .await
+        .unwrap();
+    assert_eq!(decisions.len(), 1);
+    let row = gatehouse::store::requests::get(&mut c, &r.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        row.state().unwrap(),
+        RequestState::Approved | RequestState::Denied
+    ));
+});
+
+both!(
+    the_strictest_policy_decides_and_denials_end_requests,
+    |backend| async move {
+        let app = spawn(Options::new(backend).demo()).await;
+        let now = chrono::Utc::now();
+        let gary = user(&app, "gary.guest@contoso.com").await;
+        let emma = user(&app, "emma.employee@gatehouse.demo").await;
+        let maria = user(&app, "maria.manager@gatehouse.demo").await;
+        let (guests, guest_policies) = package(&app, "Marketing resources for guests").await;
+        // Gary is from Contoso: only the Contoso policy (tier 1) is his, and it needs no approval.
+        let general = refused(
+            submit(
+                &app.store,
+                &gary,
+                &guests,
+                policy(
+                    &guest_policies,
+                    "Policy for regular guest and new guest users",
+                ),
+                None,
+                serde_json::json!([]),
+                now,
+            )
+            .await,
+        );
+        assert!(
+            general.contains("Choose one of the policies offered"),
+            "{general}"
+        );
+        let r = submit(
+            &app.store,
+            &gary,
+            &guests,
+            policy(&guest_policies, "Policy for Contoso"),
+            None,
+            serde_json::json!([]),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.state, RequestState::Approved, "no approval needed");
+
+        let (hidden, hidden_policies) = package(&app, "Slack administration").await;
+        let r = submit(
+            &app.store,
+            &emma,
+            &hidden,
+            policy(&hidden_policies, "Initial policy"),
+            Some("I run Slack"),
+            serde_json::json!([]),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            decide(&app.store, &maria, &r.id, false, Some("Not you"), now)
+                .await
+                .unwrap(),
+            RequestState::Denied
+        );
+        let late = refused(
+            decide(
+                &app.store,
+                &maria,
+                &r.id,
+                true,
+                Some("Changed my mind"),
+                now,
+            )
+            .await,
+        );
+        assert_eq!(late, "The request is already denied.");
+        // A denied request is no longer open: Emma may ask again.
+        assert!(
+            submit(
+                &app.store,
+                &emma,
+                &hidden,
+                policy(&hidden_policies, "Initial policy"),
+                Some("Please"),
+                serde_json::json!([]),
+                now
+            )
+            .await
+            .is_ok()
+        );
+        let audit = {
+            let mut c = app.store.read().await.unwrap();
+            let f = gatehouse::store::audit::AuditFilter {
+                object_type: Some("accessPackage".into()),
+                ..Default::default()
+            };
+            gatehouse::store::audit::list(&mut c, &f, 1, 50)
+                .await
+                .unwrap()
+        };
+        assert!(
+            audit
+                .items
+                .iter()
+                .any(|e| e.action == "Deny access package assignment request")
+        );
+        assert!(
+            audit
+                .items
+                .iter()
+                .any(|e| e.action == "User requests access package assignment")
+        );
+    }
+);
+
+fn policy<'a>(list: &'a [(String, String)], name: &str) -> &'a str {
+    &list
+        .iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("policy {name}"))
+        .1
+}
