@@ -15,6 +15,9 @@ CREATE TABLE assignment_requests (
     connected_organization_id TEXT REFERENCES connected_organizations (id),
     justification             TEXT,
     answers                   TEXT NOT NULL DEFAULT '[]',
+    -- Required attribute values given with the request: {"givenName": "..."}.
+    attributes                TEXT NOT NULL DEFAULT '{}',
+    assignment_id             TEXT,
     schedule_start            TEXT,
     schedule_end              TEXT,
     current_stage             BIGINT NOT NULL DEFAULT 0,

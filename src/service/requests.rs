@@ -103,13 +103,20 @@ pub struct Submitted {
 }
 
 /// A directory user asks for a package under one of the policies that admit them.
+/// What the requestor gives with a request.
+pub struct RequestInput<'a> {
+    pub policy_id: &'a str,
+    pub justification: Option<&'a str>,
+    pub answers: serde_json::Value,
+    /// Values for the attributes the package's resources require.
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
 pub async fn submit(
     store: &Store,
     user: &User,
     package: &AccessPackageId,
-    policy_id: &str,
-    justification: Option<&str>,
-    answers: serde_json::Value,
+    input: &RequestInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<Submitted, ServiceError> {
     let mut tx = store.begin().await?;
@@ -142,7 +149,7 @@ pub async fn submit(
     let choices = eligible(&all, &requestor, catalog.is_externally_visible);
     let Some((_, policy)) = choices
         .iter()
-        .find(|(id, _)| id == policy_id)
+        .find(|(id, _)| id == input.policy_id)
         .map(|c| (c.0.clone(), c.1.clone()))
     else {
         return Err(ServiceError::Refused(if choices.is_empty() {
@@ -160,7 +167,7 @@ pub async fn submit(
             p.display_name
         )));
     }
-    let justification = justification.map(str::trim).filter(|j| !j.is_empty());
+    let justification = input.justification.map(str::trim).filter(|j| !j.is_empty());
     if policy.approval.is_requestor_justification_required && justification.is_none() {
         return Err(super::invalid(
             "justification",
@@ -174,14 +181,15 @@ pub async fn submit(
             id: &id,
             request_type: "userAdd",
             package,
-            policy_id,
+            policy_id: input.policy_id,
             requestor: Some(&user.id),
             target: Some(&user.id),
             target_email: &user.email,
             target_display_name: &user.display_name,
             connected_organization: requestor.connected_organization.as_deref(),
             justification,
-            answers: &answers.to_string(),
+            answers: &input.answers.to_string(),
+            attributes: &serde_json::to_string(&input.attributes).unwrap_or_else(|_| "{}".into()),
         },
         now,
     )
@@ -232,7 +240,7 @@ async fn start(
         )
         .map_err(ServiceError::Refused)?;
         requests::move_state(conn, id, RequestState::Submitted, 0, to, 0, now).await?;
-        return Ok(to);
+        return deliver(conn, id, policy, now).await;
     }
     let approvers = resolve_stage(conn, &approval.stages[0], Some(target), organization).await?;
     if approvers.is_empty() {
@@ -356,6 +364,11 @@ pub async fn decide(
             "The request was already decided by another approver.".into(),
         ));
     }
+    let to = if to == RequestState::Approved {
+        deliver(&mut tx, request_id, &policy, now).await?
+    } else {
+        to
+    };
     let action = if approve {
         "Approve access package assignment request"
     } else {
@@ -375,4 +388,111 @@ pub async fn decide(
     .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(to)
+}
+
+/// When an approved request's access ends, from its policy's lifecycle.
+fn end_of(policy: &Policy, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    use crate::domain::policy::Expiration;
+    match policy.expiration {
+        Expiration::NoExpiration => None,
+        Expiration::AfterDateTime(t) => Some(t),
+        Expiration::AfterDays(d) => Some(now + chrono::Duration::days(i64::from(d))),
+        Expiration::AfterHours(h) => Some(now + chrono::Duration::hours(i64::from(h))),
+    }
+}
+
+/// Delivers an approved request in the same transaction: the assignment, each
+/// resource role (once, however many packages grant it), and the attribute
+/// values written to the user.
+async fn deliver(
+    conn: &mut Conn,
+    id: &str,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    use crate::domain::catalog::OriginSystem;
+    use crate::domain::directory::{GroupRole, SiteRole};
+    use crate::domain::ids::{GroupId, SiteId};
+
+    let r = requests::get(conn, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let Some(target) = r.target_id.clone().map(UserId::from_stored) else {
+        // People not yet in the directory become guests with the request flow.
+        return Ok(RequestState::Approved);
+    };
+    let delivering =
+        transition(RequestState::Approved, Event::StartDelivery).map_err(ServiceError::Refused)?;
+    requests::move_state(
+        conn,
+        id,
+        RequestState::Approved,
+        r.current_stage,
+        delivering,
+        r.current_stage,
+        now,
+    )
+    .await?;
+    let package = AccessPackageId::from_stored(r.access_package_id.clone());
+    let assignment = uuid::Uuid::new_v4().to_string();
+    requests::insert_assignment(
+        conn,
+        &assignment,
+        package.as_str(),
+        &r.policy_id,
+        target.as_str(),
+        end_of(policy, now),
+        now,
+    )
+    .await?;
+    requests::set_assignment(conn, id, &assignment).await?;
+    for scope in packages::role_scopes(conn, &package).await? {
+        match OriginSystem::parse(&scope.origin_system) {
+            Some(OriginSystem::AadGroup) => {
+                let role = GroupRole::parse(&scope.role_origin_id).unwrap_or(GroupRole::Member);
+                store::directory::add_group_role(
+                    conn,
+                    &GroupId::from_stored(scope.origin_id.clone()),
+                    &target,
+                    role,
+                    now,
+                )
+                .await?;
+            }
+            Some(OriginSystem::SharePointOnline) => {
+                let role = SiteRole::parse(&scope.role_origin_id).unwrap_or(SiteRole::Member);
+                store::directory::add_site_role(
+                    conn,
+                    &SiteId::from_stored(scope.origin_id.clone()),
+                    &target,
+                    role,
+                    now,
+                )
+                .await?;
+            }
+            Some(OriginSystem::AadApplication) => {
+                store::directory::add_app_role_by_id(conn, &scope.role_origin_id, &target, now)
+                    .await?;
+            }
+            None => {}
+        }
+    }
+    let attributes: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&r.attributes).unwrap_or_default();
+    if !attributes.is_empty() {
+        users::write_attributes(conn, &target, &attributes, now).await?;
+    }
+    let delivered =
+        transition(delivering, Event::Delivered { all: true }).map_err(ServiceError::Refused)?;
+    requests::move_state(
+        conn,
+        id,
+        delivering,
+        r.current_stage,
+        delivered,
+        r.current_stage,
+        now,
+    )
+    .await?;
+    Ok(delivered)
 }

@@ -536,3 +536,22 @@ pub async fn roles_held_by(conn: &mut Conn, user: &UserId) -> Result<Vec<HeldRol
     .await
     .map_err(map_err)
 }
+
+/// Grants an app role by its id; false when already held.
+pub async fn add_app_role_by_id(
+    conn: &mut Conn,
+    role: &str,
+    user: &UserId,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO app_role_assignments (app_role_id, user_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(role)
+    .bind(user.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}

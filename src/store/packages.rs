@@ -153,6 +153,7 @@ pub struct RoleScopeRow {
     pub catalog_resource_id: String,
     pub resource_name: String,
     pub origin_system: String,
+    pub origin_id: String,
     pub role_origin_id: String,
     pub role_display_name: String,
 }
@@ -161,7 +162,7 @@ pub async fn role_scopes(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<Ro
     sqlx::query_as::<_, RoleScopeRow>(
         "SELECT s.id, s.catalog_resource_id, \
          COALESCE(g.display_name, a.display_name, si.display_name, '(deleted)') AS resource_name, \
-         r.origin_system, s.role_origin_id, s.role_display_name \
+         r.origin_system, r.origin_id, s.role_origin_id, s.role_display_name \
          FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
          LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
          LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \

@@ -20,6 +20,7 @@ pub struct RequestRow {
     pub connected_organization_id: Option<String>,
     pub justification: Option<String>,
     pub answers: String,
+    pub attributes: String,
     pub current_stage: i64,
     pub created_at: String,
 }
@@ -44,13 +45,14 @@ pub struct NewRequest<'a> {
     pub connected_organization: Option<&'a str>,
     pub justification: Option<&'a str>,
     pub answers: &'a str,
+    pub attributes: &'a str,
 }
 
 pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> Result<()> {
     sqlx::query(
         "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, target_id, \
-         target_email, target_display_name, connected_organization_id, justification, answers, created_at) \
-         VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         target_email, target_display_name, connected_organization_id, justification, answers, created_at, attributes) \
+         VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(r.id)
     .bind(r.request_type)
@@ -64,6 +66,7 @@ pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> 
     .bind(r.justification.map(str::to_string))
     .bind(r.answers)
     .bind(ts(now))
+    .bind(r.attributes)
     .execute(conn)
     .await
     .map_err(map_err)?;
@@ -73,7 +76,7 @@ pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
     sqlx::query_as::<_, RequestRow>(
         "SELECT id, request_type, state, access_package_id, policy_id, requestor_id, target_id, target_email, \
-         target_display_name, connected_organization_id, justification, answers, current_stage, created_at \
+         target_display_name, connected_organization_id, justification, answers, attributes, current_stage, created_at \
          FROM assignment_requests WHERE id = $1",
     )
     .bind(id)
@@ -275,4 +278,40 @@ pub async fn organization_for_email(
     .await
     .map_err(map_err)?;
     Ok(row.map(|(id, state)| (id, state == "configured")))
+}
+
+/// Links the request to the assignment that delivered it.
+pub async fn set_assignment(conn: &mut Conn, id: &str, assignment: &str) -> Result<()> {
+    sqlx::query("UPDATE assignment_requests SET assignment_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(assignment)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn insert_assignment(
+    conn: &mut Conn,
+    id: &str,
+    package: &str,
+    policy: &str,
+    target: &str,
+    end: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO access_package_assignments (id, access_package_id, policy_id, target_id, state, start_at, end_at, \
+         created_at) VALUES ($1, $2, $3, $4, 'delivered', $5, $6, $5)",
+    )
+    .bind(id)
+    .bind(package)
+    .bind(policy)
+    .bind(target)
+    .bind(ts(now))
+    .bind(end.map(ts))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
 }

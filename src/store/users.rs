@@ -257,3 +257,52 @@ pub async fn count(conn: &mut Conn) -> Result<i64> {
         .await
         .map_err(map_err)
 }
+
+/// Writes attribute values given with a request, overwriting earlier ones:
+/// built-in attributes to their columns, others to the custom attributes.
+pub async fn write_attributes(
+    conn: &mut Conn,
+    user: &UserId,
+    values: &BTreeMap<String, String>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let current = get(conn, user).await?.ok_or(StoreError::NotFound)?;
+    let mut custom = current.custom_attributes.clone();
+    for (name, value) in values {
+        let sql = match name.as_str() {
+            "givenName" => "UPDATE users SET given_name = $2, updated_at = $3 WHERE id = $1",
+            "surname" => "UPDATE users SET surname = $2, updated_at = $3 WHERE id = $1",
+            "jobTitle" => "UPDATE users SET job_title = $2, updated_at = $3 WHERE id = $1",
+            "department" => "UPDATE users SET department = $2, updated_at = $3 WHERE id = $1",
+            "displayName" => {
+                sqlx::query("UPDATE users SET display_name = $2, updated_at = $3, name_lower = $4 WHERE id = $1")
+                    .bind(user.as_str())
+                    .bind(value)
+                    .bind(ts(now))
+                    .bind(value.to_lowercase())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map_err)?;
+                continue;
+            }
+            _ => {
+                custom.insert(name.clone(), value.clone());
+                continue;
+            }
+        };
+        sqlx::query(sql)
+            .bind(user.as_str())
+            .bind(value)
+            .bind(ts(now))
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    sqlx::query("UPDATE users SET custom_attributes = $2 WHERE id = $1")
+        .bind(user.as_str())
+        .bind(serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}

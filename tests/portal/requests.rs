@@ -4,7 +4,7 @@ use gatehouse::domain::ids::AccessPackageId;
 use gatehouse::domain::request::RequestState;
 use gatehouse::domain::user::User;
 use gatehouse::service::ServiceError;
-use gatehouse::service::requests::{decide, submit};
+use gatehouse::service::requests::{RequestInput, decide, submit};
 
 use crate::both;
 use crate::helpers::*;
@@ -64,9 +64,7 @@ both!(requests_are_submitted_and_decided, |backend| async move {
             &app.store,
             &eric,
             &employees,
-            policy(&employee_policies, "Initial policy"),
-            None,
-            serde_json::json!([]),
+            &input(policy(&employee_policies, "Initial policy"), None),
             now,
         )
         .await,
@@ -76,9 +74,10 @@ both!(requests_are_submitted_and_decided, |backend| async move {
         &app.store,
         &eric,
         &employees,
-        policy(&employee_policies, "Initial policy"),
-        Some("Campaign work"),
-        serde_json::json!([]),
+        &input(
+            policy(&employee_policies, "Initial policy"),
+            Some("Campaign work"),
+        ),
         now,
     )
     .await
@@ -99,9 +98,7 @@ both!(requests_are_submitted_and_decided, |backend| async move {
             &app.store,
             &eric,
             &employees,
-            policy(&employee_policies, "Initial policy"),
-            Some("again"),
-            serde_json::json!([]),
+            &input(policy(&employee_policies, "Initial policy"), Some("again")),
             now,
         )
         .await,
@@ -113,9 +110,7 @@ both!(requests_are_submitted_and_decided, |backend| async move {
             &app.store,
             &gary,
             &employees,
-            policy(&employee_policies, "Initial policy"),
-            Some("x"),
-            serde_json::json!([]),
+            &input(policy(&employee_policies, "Initial policy"), Some("x")),
             now,
         )
         .await,
@@ -155,8 +150,34 @@ both!(requests_are_submitted_and_decided, |backend| async move {
         .unwrap();
     assert!(matches!(
         row.state().unwrap(),
-        RequestState::Approved | RequestState::Denied
+        RequestState::Delivered | RequestState::Denied
     ));
+    if row.state().unwrap() == RequestState::Delivered {
+        // Delivered in the same transaction: the groups, the app role and the site role.
+        let held = gatehouse::store::directory::roles_held_by(&mut c, &eric.id)
+            .await
+            .unwrap();
+        let names: Vec<String> = held
+            .iter()
+            .map(|h| format!("{}/{}", h.resource_name, h.role))
+            .collect();
+        for want in [
+            "SG-Marketing-Department-InternalUsers/member",
+            "Slack/User",
+            "Marketing/member",
+            "Marketing Team/member",
+        ] {
+            assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+        }
+        let assignments: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM access_package_assignments WHERE target_id = $1 AND state = 'delivered'",
+        )
+        .bind(eric.id.as_str())
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        assert_eq!(assignments, 1);
+    }
 });
 
 both!(
@@ -174,12 +195,13 @@ both!(
                 &app.store,
                 &gary,
                 &guests,
-                policy(
-                    &guest_policies,
-                    "Policy for regular guest and new guest users",
+                &input(
+                    policy(
+                        &guest_policies,
+                        "Policy for regular guest and new guest users",
+                    ),
+                    None,
                 ),
-                None,
-                serde_json::json!([]),
                 now,
             )
             .await,
@@ -192,23 +214,43 @@ both!(
             &app.store,
             &gary,
             &guests,
-            policy(&guest_policies, "Policy for Contoso"),
-            None,
-            serde_json::json!([]),
+            &RequestInput {
+                attributes: [
+                    ("jobTitle".to_string(), "Art director".to_string()),
+                    ("costCenter".to_string(), "C-7".to_string()),
+                ]
+                .into(),
+                ..input(policy(&guest_policies, "Policy for Contoso"), None)
+            },
             now,
         )
         .await
         .unwrap();
-        assert_eq!(r.state, RequestState::Approved, "no approval needed");
+        assert_eq!(
+            r.state,
+            RequestState::Delivered,
+            "no approval needed: delivered at once"
+        );
+        // The attribute values were written to Gary's account.
+        let gary_now = user(&app, "gary.guest@contoso.com").await;
+        assert_eq!(gary_now.job_title.as_deref(), Some("Art director"));
+        assert_eq!(
+            gary_now
+                .custom_attributes
+                .get("costCenter")
+                .map(String::as_str),
+            Some("C-7")
+        );
 
         let (hidden, hidden_policies) = package(&app, "Slack administration").await;
         let r = submit(
             &app.store,
             &emma,
             &hidden,
-            policy(&hidden_policies, "Initial policy"),
-            Some("I run Slack"),
-            serde_json::json!([]),
+            &input(
+                policy(&hidden_policies, "Initial policy"),
+                Some("I run Slack"),
+            ),
             now,
         )
         .await
@@ -237,9 +279,7 @@ both!(
                 &app.store,
                 &emma,
                 &hidden,
-                policy(&hidden_policies, "Initial policy"),
-                Some("Please"),
-                serde_json::json!([]),
+                &input(policy(&hidden_policies, "Initial policy"), Some("Please")),
                 now
             )
             .await
@@ -276,4 +316,13 @@ fn policy<'a>(list: &'a [(String, String)], name: &str) -> &'a str {
         .find(|(n, _)| n == name)
         .unwrap_or_else(|| panic!("policy {name}"))
         .1
+}
+
+fn input<'a>(policy: &'a str, justification: Option<&'a str>) -> RequestInput<'a> {
+    RequestInput {
+        policy_id: policy,
+        justification,
+        answers: serde_json::json!([]),
+        attributes: Default::default(),
+    }
 }
