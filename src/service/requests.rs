@@ -496,3 +496,158 @@ async fn deliver(
     .await?;
     Ok(delivered)
 }
+
+/// What policy choice needs to know about a directory user.
+pub async fn requestor_of(conn: &mut Conn, user: &User) -> Result<Requestor, StoreError> {
+    let organization = requests::organization_for_email(conn, &user.email).await?;
+    Ok(Requestor {
+        user_id: Some(user.id.to_string()),
+        is_guest: user.is_guest(),
+        group_ids: requests::group_ids_of(conn, &user.id).await?,
+        connected_organization: organization.as_ref().map(|(id, _)| id.clone()),
+        organization_configured: organization.as_ref().is_some_and(|(_, c)| *c),
+    })
+}
+
+/// The packages My Access lists for this user (those they may request, and
+/// those they hold), with whether they hold each. Three queries, whatever the count.
+pub async fn requestable(
+    conn: &mut Conn,
+    user: &User,
+    q: &str,
+) -> Result<Vec<(requests::CandidateRow, bool)>, StoreError> {
+    let requestor = requestor_of(conn, user).await?;
+    let candidates = requests::candidates(conn, q).await?;
+    let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
+    let all = policies::for_packages(conn, &ids).await?;
+    let held = requests::held_packages(conn, &user.id).await?;
+    Ok(candidates
+        .into_iter()
+        .filter_map(|c| {
+            let mine: Vec<(String, Policy)> = all
+                .iter()
+                .filter(|(p, _, _)| *p == c.id)
+                .map(|(_, id, p)| (id.clone(), p.clone()))
+                .collect();
+            let holds = held.contains(&c.id);
+            let can = !eligible(&mine, &requestor, c.catalog_external).is_empty();
+            (can || holds).then_some((c, holds))
+        })
+        .collect())
+}
+
+/// Whether, and under which policies, the user may request a package now.
+pub enum Availability {
+    /// The user may choose among these policies.
+    Offer(Vec<(String, Policy)>),
+    /// Not in any policy's scope, or no such package: said the same way, so
+    /// that nobody learns of packages they may not see.
+    Unavailable,
+    RequestsOff,
+    AlreadyHeld,
+    OpenRequest,
+}
+
+pub async fn availability(
+    conn: &mut Conn,
+    user: &User,
+    package: &str,
+) -> Result<(Option<requests::CandidateRow>, Availability), StoreError> {
+    let Some((candidate, published)) = requests::candidate(conn, package).await? else {
+        return Ok((None, Availability::Unavailable));
+    };
+    let requestor = requestor_of(conn, user).await?;
+    let all =
+        policies::for_package(conn, &AccessPackageId::from_stored(candidate.id.clone())).await?;
+    // Scope is judged with requests on, so that "turned off" is said only to people in scope.
+    let in_scope: Vec<(String, Policy)> = all
+        .iter()
+        .filter(|(_, p)| crate::domain::request::admits(p, &requestor, candidate.catalog_external))
+        .cloned()
+        .collect();
+    if in_scope.is_empty() {
+        return Ok((None, Availability::Unavailable));
+    }
+    let pkg = AccessPackageId::from_stored(candidate.id.clone());
+    if requests::held_packages(conn, &user.id)
+        .await?
+        .contains(&candidate.id)
+    {
+        return Ok((Some(candidate), Availability::AlreadyHeld));
+    }
+    if requests::open_request_exists(conn, &user.id, &pkg).await? {
+        return Ok((Some(candidate), Availability::OpenRequest));
+    }
+    let offer: Vec<(String, Policy)> = eligible(&all, &requestor, candidate.catalog_external)
+        .into_iter()
+        .cloned()
+        .collect();
+    if !published || offer.is_empty() {
+        return Ok((Some(candidate), Availability::RequestsOff));
+    }
+    Ok((Some(candidate), Availability::Offer(offer)))
+}
+
+/// The requestor withdraws a request that is still waiting.
+pub async fn cancel(
+    store: &Store,
+    user: &User,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut tx = store.begin().await?;
+    let r = requests::get(&mut tx, request_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if r.target_id.as_deref() != Some(user.id.as_str())
+        && r.requestor_id.as_deref() != Some(user.id.as_str())
+    {
+        return Err(ServiceError::NotFound);
+    }
+    let state = r.state()?;
+    let to = transition(state, Event::Canceled).map_err(ServiceError::Refused)?;
+    if !matches!(
+        state,
+        RequestState::Submitted | RequestState::PendingApproval
+    ) {
+        return Err(ServiceError::Refused(
+            "Only a request that is waiting for approval can be canceled here.".into(),
+        ));
+    }
+    if !requests::move_state(
+        &mut tx,
+        request_id,
+        state,
+        r.current_stage,
+        to,
+        r.current_stage,
+        now,
+    )
+    .await?
+    {
+        return Err(ServiceError::Refused(
+            "The request changed meanwhile; reload the page.".into(),
+        ));
+    }
+    let name = packages::get(
+        &mut tx,
+        &AccessPackageId::from_stored(r.access_package_id.clone()),
+    )
+    .await?
+    .map(|p| p.display_name)
+    .unwrap_or_default();
+    audit::record(
+        &mut tx,
+        &actor_of(user),
+        &event(
+            "Cancel access package assignment request",
+            request_id,
+            &name,
+            json!({}),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(())
+}

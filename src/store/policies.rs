@@ -343,6 +343,7 @@ pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -
 #[derive(sqlx::FromRow)]
 struct PolicyRow {
     id: String,
+    access_package_id: String,
     display_name: String,
     description: Option<String>,
     allowed_target_scope: String,
@@ -356,22 +357,42 @@ pub async fn for_package(
     conn: &mut Conn,
     package: &AccessPackageId,
 ) -> Result<Vec<(String, Policy)>> {
-    let rows = sqlx::query_as::<_, PolicyRow>(
-        "SELECT id, display_name, description, allowed_target_scope, enabled, settings FROM assignment_policies \
-         WHERE access_package_id = $1 ORDER BY created_at, id",
-    )
-    .bind(package.as_str())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let targets = sqlx::query_as::<_, (String, String, String)>(
+    Ok(for_packages(conn, &[package.to_string()])
+        .await?
+        .into_iter()
+        .map(|(_, id, p)| (id, p))
+        .collect())
+}
+
+/// The policies of several packages in two queries: (package id, policy id, policy).
+pub async fn for_packages(
+    conn: &mut Conn,
+    packages: &[String],
+) -> Result<Vec<(String, String, Policy)>> {
+    if packages.is_empty() {
+        return Ok(vec![]);
+    }
+    let placeholders: Vec<String> = (1..=packages.len()).map(|i| format!("${i}")).collect();
+    let list = placeholders.join(", ");
+    let sql = format!(
+        "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings \
+         FROM assignment_policies WHERE access_package_id IN ({list}) ORDER BY created_at, id"
+    );
+    let mut q = sqlx::query_as::<_, PolicyRow>(&sql);
+    for p in packages {
+        q = q.bind(p.clone());
+    }
+    let rows = q.fetch_all(&mut *conn).await.map_err(map_err)?;
+    let sql = format!(
         "SELECT t.policy_id, t.target_type, t.target_id FROM assignment_policy_targets t \
-         JOIN assignment_policies p ON p.id = t.policy_id WHERE p.access_package_id = $1 ORDER BY t.target_type, t.target_id",
-    )
-    .bind(package.as_str())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
+         JOIN assignment_policies p ON p.id = t.policy_id WHERE p.access_package_id IN ({list}) \
+         ORDER BY t.target_type, t.target_id"
+    );
+    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+    for p in packages {
+        q = q.bind(p.clone());
+    }
+    let targets = q.fetch_all(&mut *conn).await.map_err(map_err)?;
     rows.into_iter()
         .map(|r| {
             let settings: Value = serde_json::from_str(&r.settings)
@@ -405,7 +426,7 @@ pub async fn for_package(
                 questions,
                 expiration,
             };
-            Ok((r.id, policy))
+            Ok((r.access_package_id, r.id, policy))
         })
         .collect()
 }

@@ -315,3 +315,199 @@ pub async fn insert_assignment(
     .map_err(map_err)?;
     Ok(())
 }
+
+/// A package My Access may offer: not hidden, in an enabled catalog.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CandidateRow {
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    #[sqlx(try_from = "super::Flag")]
+    pub catalog_external: bool,
+    #[sqlx(skip)]
+    pub resources: Vec<String>,
+}
+
+/// Visible packages matching `q` in their name, description or resource names.
+pub async fn candidates(conn: &mut Conn, q: &str) -> Result<Vec<CandidateRow>> {
+    let pattern = super::contains_pattern(q);
+    let mut rows = sqlx::query_as::<_, CandidateRow>(
+        "SELECT p.id, p.display_name, p.description, c.is_externally_visible AS catalog_external \
+         FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id \
+         WHERE c.state = 'published' AND p.is_hidden = $2 AND (p.name_lower LIKE $1 ESCAPE '\\' \
+           OR lower(COALESCE(p.description, '')) LIKE $1 ESCAPE '\\' \
+           OR EXISTS (SELECT 1 FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
+                      LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
+                      LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \
+                      LEFT JOIN sites si ON r.origin_system = 'SharePointOnline' AND si.id = r.origin_id \
+                      WHERE s.access_package_id = p.id AND COALESCE(g.name_lower, a.name_lower, si.name_lower) LIKE $1 ESCAPE '\\')) \
+         ORDER BY p.name_lower, p.id",
+    )
+    .bind(&pattern)
+    .bind(false)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    fill_resources(conn, &mut rows).await?;
+    Ok(rows)
+}
+
+/// One package by id, hidden or not, if its catalog exists.
+pub async fn candidate(conn: &mut Conn, id: &str) -> Result<Option<(CandidateRow, bool)>> {
+    let row = sqlx::query_as::<_, (String, String, Option<String>, super::Flag, String)>(
+        "SELECT p.id, p.display_name, p.description, c.is_externally_visible, c.state FROM access_packages p \
+         JOIN catalogs c ON c.id = p.catalog_id WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let Some((id, display_name, description, external, state)) = row else {
+        return Ok(None);
+    };
+    let mut rows = vec![CandidateRow {
+        id,
+        display_name,
+        description,
+        catalog_external: external.0,
+        resources: vec![],
+    }];
+    fill_resources(conn, &mut rows).await?;
+    Ok(rows.pop().map(|r| (r, state == "published")))
+}
+
+async fn fill_resources(conn: &mut Conn, rows: &mut [CandidateRow]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (1..=rows.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT DISTINCT s.access_package_id, COALESCE(g.display_name, a.display_name, si.display_name, '') \
+         FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
+         LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
+         LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \
+         LEFT JOIN sites si ON r.origin_system = 'SharePointOnline' AND si.id = r.origin_id \
+         WHERE s.access_package_id IN ({}) ORDER BY 1, 2",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+    for r in rows.iter() {
+        q = q.bind(r.id.clone());
+    }
+    let names = q.fetch_all(conn).await.map_err(map_err)?;
+    for r in rows.iter_mut() {
+        r.resources = names
+            .iter()
+            .filter(|(p, _)| *p == r.id)
+            .map(|(_, n)| n.clone())
+            .collect();
+    }
+    Ok(())
+}
+
+/// Packages the user holds now.
+pub async fn held_packages(conn: &mut Conn, user: &UserId) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT DISTINCT access_package_id FROM access_package_assignments WHERE target_id = $1 \
+         AND state IN ('delivered', 'partiallyDelivered', 'delivering')",
+    )
+    .bind(user.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// A request as listed for its requestor or an approver.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestListRow {
+    pub id: String,
+    pub package_name: String,
+    pub state: String,
+    pub target_display_name: String,
+    pub target_email: String,
+    pub justification: Option<String>,
+    pub current_stage: i64,
+    pub created_at: String,
+}
+
+impl RequestListRow {
+    pub fn state_text(&self) -> &'static str {
+        RequestState::parse(&self.state)
+            .map(crate::domain::request::human)
+            .unwrap_or("unknown")
+    }
+    pub fn can_cancel(&self) -> bool {
+        matches!(self.state.as_str(), "submitted" | "pendingApproval")
+    }
+}
+
+const LIST_SELECT: &str = "SELECT r.id, p.display_name AS package_name, r.state, r.target_display_name, r.target_email, \
+     r.justification, r.current_stage, r.created_at FROM assignment_requests r JOIN access_packages p ON p.id = r.access_package_id";
+
+pub async fn for_target(conn: &mut Conn, user: &UserId) -> Result<Vec<RequestListRow>> {
+    sqlx::query_as::<_, RequestListRow>(&format!(
+        "{LIST_SELECT} WHERE r.target_id = $1 ORDER BY r.created_at DESC, r.id LIMIT 200"
+    ))
+    .bind(user.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Requests waiting for this approver's decision in their current stage.
+pub async fn pending_for(conn: &mut Conn, approver: &UserId) -> Result<Vec<RequestListRow>> {
+    sqlx::query_as::<_, RequestListRow>(&format!(
+        "{LIST_SELECT} JOIN request_stage_approvers a ON a.request_id = r.id AND a.stage = r.current_stage \
+         WHERE a.user_id = $1 AND r.state = 'pendingApproval' ORDER BY r.created_at, r.id"
+    ))
+    .bind(approver.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Requests this approver decided, newest first.
+pub async fn decided_by(
+    conn: &mut Conn,
+    approver: &UserId,
+) -> Result<Vec<(RequestListRow, String)>> {
+    let rows = sqlx::query_as::<_, RequestListRow>(&format!(
+        "{LIST_SELECT} JOIN request_decisions d ON d.request_id = r.id WHERE d.reviewed_by = $1 \
+         ORDER BY d.reviewed_at DESC LIMIT 200"
+    ))
+    .bind(approver.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let results = sqlx::query_as::<_, (String, String)>(
+        "SELECT request_id, review_result FROM request_decisions WHERE reviewed_by = $1",
+    )
+    .bind(approver.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let result = results
+                .iter()
+                .find(|(id, _)| *id == r.id)
+                .map(|(_, x)| x.clone())
+                .unwrap_or_default();
+            (r, result)
+        })
+        .collect())
+}
+
+/// Whether the user was made an approver of any stage of the request.
+pub async fn is_any_stage_approver(conn: &mut Conn, id: &str, user: &UserId) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM request_stage_approvers WHERE request_id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(user.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(n > 0)
+}

@@ -1,29 +1,486 @@
-//! My Access: what the signed-in person holds and can request.
+//! My Access: the packages a person may request, the request form, and their requests.
 
-use actix_web::{HttpResponse, web};
+use std::collections::{BTreeMap, HashMap};
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
+use serde::Deserialize;
 
-use super::{Data, Layout, render};
+use super::{Data, Layout, page_number, redirect, render, render_status};
+use crate::auth::csrf::Form;
 use crate::auth::guard::CurrentUser;
+use crate::auth::session::TypedSession;
+use crate::domain::catalog::RequiredAttribute;
+use crate::domain::ids::{AccessPackageId, CatalogResourceId};
+use crate::domain::policy::{Policy, QuestionKind};
+use crate::domain::request::check_answers;
+use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
+use crate::service::ServiceError;
+use crate::service::requests::{self as svc, Availability, RequestInput};
 use crate::store::directory::{self, HeldRole};
+use crate::store::requests::{CandidateRow, RequestListRow};
+use crate::store::{Conn, catalogs, packages, requests};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home));
+    cfg.route("/", web::get().to(home))
+        .route("/access-packages/{id}", web::get().to(package_page))
+        .route("/access-packages/{id}", web::post().to(request))
+        .route("/requests", web::get().to(history))
+        .route("/requests/{id}/cancel", web::post().to(cancel));
 }
+
+const PER_PAGE: usize = 20;
 
 #[derive(Template)]
 #[template(path = "my_access/home.html")]
 struct Home {
     layout: Layout,
+    q: String,
+    packages: Vec<(CandidateRow, bool)>,
+    total: usize,
+    page: usize,
+    pages: usize,
     held: Vec<HeldRole>,
 }
 
-async fn home(state: Data, user: CurrentUser) -> Result<HttpResponse, AppError> {
+#[derive(Deserialize, Default)]
+pub struct HomeQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+}
+
+async fn home(
+    state: Data,
+    user: CurrentUser,
+    q: web::Query<HomeQuery>,
+) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
+    let all = svc::requestable(&mut conn, &user.user, &q.q).await?;
+    let total = all.len();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let page = (page_number(q.page) as usize).min(pages);
+    let packages = all
+        .into_iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
+        .collect();
     let held = directory::roles_held_by(&mut conn, &user.user.id).await?;
     render(&Home {
         layout: Layout::for_user(&state, &user, "my_access", "My Access"),
+        q: q.q.clone(),
+        packages,
+        total,
+        page,
+        pages,
         held,
     })
+}
+
+/// A question as shown in the browser's language.
+pub struct QuestionView {
+    pub key: String,
+    pub text: String,
+    pub required: bool,
+    pub long: bool,
+    pub choices: Vec<(String, String)>,
+    pub multiple: bool,
+}
+
+pub struct AttributeView {
+    pub key: String,
+    pub name: String,
+    pub question: String,
+    pub value: String,
+    pub editable: bool,
+    pub choices: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "my_access/package.html")]
+struct PackagePage {
+    layout: Layout,
+    package: Option<CandidateRow>,
+    reason: String,
+    policies: Vec<(String, String, Option<String>)>,
+    chosen: String,
+    questions: Vec<QuestionView>,
+    attributes: Vec<AttributeView>,
+    justification_required: bool,
+    values: HashMap<String, Vec<String>>,
+    errors: FieldErrors,
+}
+
+impl PackagePage {
+    fn value(&self, k: &str) -> String {
+        self.values
+            .get(k)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_default()
+    }
+    fn picked(&self, k: &str, v: &str) -> bool {
+        self.values.get(k).is_some_and(|x| x.iter().any(|s| s == v))
+    }
+}
+
+async fn package_attributes(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+) -> Result<Vec<RequiredAttribute>, AppError> {
+    let mut seen: Vec<RequiredAttribute> = Vec::new();
+    let mut resources: Vec<String> = packages::role_scopes(conn, package)
+        .await?
+        .into_iter()
+        .map(|s| s.catalog_resource_id)
+        .collect();
+    resources.dedup();
+    for r in resources {
+        for a in catalogs::required_attributes(conn, &CatalogResourceId::from_stored(r)).await? {
+            if !seen
+                .iter()
+                .any(|s| s.attribute_name.eq_ignore_ascii_case(&a.attribute_name))
+            {
+                seen.push(a);
+            }
+        }
+    }
+    Ok(seen)
+}
+
+fn current_value(user: &crate::domain::user::User, name: &str) -> String {
+    match name {
+        "givenName" => user.given_name.clone(),
+        "surname" => user.surname.clone(),
+        "jobTitle" => user.job_title.clone(),
+        "department" => user.department.clone(),
+        "displayName" => Some(user.display_name.clone()),
+        other => user.custom_attributes.get(other).cloned(),
+    }
+    .unwrap_or_default()
+}
+
+fn language(req: &HttpRequest) -> String {
+    req.headers()
+        .get("Accept-Language")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show(
+    state: &Data,
+    user: &CurrentUser,
+    req: &HttpRequest,
+    id: &str,
+    chosen: Option<String>,
+    values: HashMap<String, Vec<String>>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.store.read().await?;
+    let (package, availability) = svc::availability(&mut conn, &user.user, id).await?;
+    let layout = Layout::for_user(
+        state,
+        user,
+        "my_access",
+        package
+            .as_ref()
+            .map(|p| p.display_name.clone())
+            .unwrap_or("Access package".into()),
+    );
+    let mut page = PackagePage {
+        layout,
+        package,
+        reason: String::new(),
+        policies: vec![],
+        chosen: String::new(),
+        questions: vec![],
+        attributes: vec![],
+        justification_required: false,
+        values,
+        errors,
+    };
+    let offer = match availability {
+        Availability::Offer(o) => o,
+        Availability::Unavailable => {
+            page.package = None;
+            page.reason = "This access package does not exist, or you are not among the people who can request it.".into();
+            return render_status(StatusCode::NOT_FOUND, &page);
+        }
+        Availability::RequestsOff => {
+            page.reason =
+                "New requests for this access package are turned off at the moment.".into();
+            return render(&page);
+        }
+        Availability::AlreadyHeld => {
+            page.reason = "You already have this access package.".into();
+            return render(&page);
+        }
+        Availability::OpenRequest => {
+            page.reason =
+                "You already have a request for this access package waiting; see My requests."
+                    .into();
+            return render(&page);
+        }
+    };
+    let chosen = chosen
+        .filter(|c| offer.iter().any(|(id, _)| id == c))
+        .unwrap_or_else(|| offer[0].0.clone());
+    let policy: &Policy = offer
+        .iter()
+        .find(|(id, _)| *id == chosen)
+        .map(|(_, p)| p)
+        .unwrap_or(&offer[0].1);
+    let lang = language(req);
+    page.questions = policy
+        .questions
+        .iter()
+        .map(|q| {
+            let (choices, multiple, long) = match &q.kind {
+                QuestionKind::MultipleChoice {
+                    choices,
+                    is_multiple_selection_allowed,
+                } => (
+                    choices
+                        .iter()
+                        .map(|c| {
+                            (
+                                c.actual_value.clone(),
+                                Policy::localized(&c.text, &c.localizations, &lang).to_string(),
+                            )
+                        })
+                        .collect(),
+                    *is_multiple_selection_allowed,
+                    false,
+                ),
+                QuestionKind::Text { is_single_line, .. } => (vec![], false, !is_single_line),
+            };
+            QuestionView {
+                key: format!("q{}", q.sequence),
+                text: Policy::localized(&q.text, &q.localizations, &lang).to_string(),
+                required: q.is_required,
+                long,
+                choices,
+                multiple,
+            }
+        })
+        .collect();
+    let pkg = AccessPackageId::from_stored(id.to_string());
+    page.attributes = package_attributes(&mut conn, &pkg)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let key = format!("attr_{}", a.attribute_name);
+            let current = current_value(&user.user, &a.attribute_name);
+            let value = page
+                .values
+                .get(&key)
+                .and_then(|v| v.first())
+                .cloned()
+                .unwrap_or(current.clone());
+            AttributeView {
+                // Not editable: an existing value stays; an empty one may be given once.
+                editable: a.is_editable || current.is_empty(),
+                question: Policy::localized(&a.question_text, &a.localizations, &lang).to_string(),
+                name: a.attribute_name,
+                choices: a.choices,
+                value,
+                key,
+            }
+        })
+        .collect();
+    page.justification_required = policy.approval.is_requestor_justification_required;
+    page.policies = offer
+        .iter()
+        .map(|(id, p)| (id.clone(), p.display_name.clone(), p.description.clone()))
+        .collect();
+    page.chosen = chosen;
+    render_status(status, &page)
+}
+
+async fn package_page(
+    state: Data,
+    user: CurrentUser,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = AccessPackageId::parse(&path)
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    show(
+        &state,
+        &user,
+        &req,
+        &id,
+        None,
+        HashMap::new(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn request(
+    state: Data,
+    user: CurrentUser,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
+    let mut values: HashMap<String, Vec<String>> = HashMap::new();
+    // Repeated fields (several chosen answers) become lists.
+    for (k, v) in form.0 {
+        if k != "csrf_token" {
+            values.entry(k).or_default().push(v);
+        }
+    }
+    let chosen = values
+        .get("policy")
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_default();
+    let (offer, attributes) = {
+        let mut conn = state.store.read().await?;
+        let (_, availability) = svc::availability(&mut conn, &user.user, id.as_str()).await?;
+        (availability, package_attributes(&mut conn, &id).await?)
+    };
+    let Availability::Offer(offer) = offer else {
+        return show(
+            &state,
+            &user,
+            &req,
+            id.as_str(),
+            None,
+            values,
+            FieldErrors::new(),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    };
+    let Some((policy_id, policy)) = offer.iter().find(|(pid, _)| *pid == chosen).cloned() else {
+        let mut e = FieldErrors::new();
+        e.add("policy", "Choose one of the policies offered.");
+        return show(
+            &state,
+            &user,
+            &req,
+            id.as_str(),
+            None,
+            values,
+            e,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let mut errors = FieldErrors::new();
+    let answers = match check_answers(&policy.questions, &values) {
+        Ok(a) => a,
+        Err(e) => {
+            errors = e;
+            vec![]
+        }
+    };
+    let mut attribute_values = BTreeMap::new();
+    for a in &attributes {
+        let key = format!("attr_{}", a.attribute_name);
+        let current = current_value(&user.user, &a.attribute_name);
+        let given = values
+            .get(&key)
+            .and_then(|v| v.first())
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        let value = if a.is_editable || current.is_empty() {
+            given
+        } else {
+            current
+        };
+        if value.is_empty() {
+            errors.add(&key, "This attribute is required.");
+        } else if value.chars().count() > 256 {
+            errors.add(&key, "At most 256 characters.");
+        } else if !a.choices.is_empty() && !a.choices.contains(&value) {
+            errors.add(&key, "Choose one of the values offered.");
+        } else {
+            attribute_values.insert(a.attribute_name.clone(), value);
+        }
+    }
+    let justification = values.get("justification").and_then(|v| v.first()).cloned();
+    if errors.is_empty() {
+        let input = RequestInput {
+            policy_id: &policy_id,
+            justification: justification.as_deref(),
+            answers: serde_json::to_value(&answers).unwrap_or_default(),
+            attributes: attribute_values,
+        };
+        match svc::submit(&state.store, &user.user, &id, &input, state.clock.now()).await {
+            Ok(r) => {
+                let message = match r.state {
+                    crate::domain::request::RequestState::Delivered => {
+                        "Your request was approved and you now have access."
+                    }
+                    _ => "Your request was sent for approval. You can follow it here.",
+                };
+                TypedSession(session).flash("success", message);
+                return Ok(redirect("/requests"));
+            }
+            Err(ServiceError::Invalid(e)) => errors = e,
+            Err(ServiceError::Refused(m)) => {
+                TypedSession(session).flash("error", m);
+                return Ok(redirect(&format!("/access-packages/{id}")));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    show(
+        &state,
+        &user,
+        &req,
+        id.as_str(),
+        Some(policy_id),
+        values,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "my_access/requests.html")]
+struct History {
+    layout: Layout,
+    requests: Vec<RequestListRow>,
+}
+
+async fn history(state: Data, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    let mut conn = state.store.read().await?;
+    let list = requests::for_target(&mut conn, &user.user.id).await?;
+    render(&History {
+        layout: Layout::for_user(&state, &user, "requests", "My requests"),
+        requests: list,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+async fn cancel(
+    state: Data,
+    user: CurrentUser,
+    session: Session,
+    path: web::Path<String>,
+    _form: Form<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let session = TypedSession(session);
+    match svc::cancel(&state.store, &user.user, &path, state.clock.now()).await {
+        Ok(()) => session.flash("success", "Request canceled."),
+        Err(ServiceError::Refused(m)) => session.flash("error", m),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(redirect("/requests"))
 }

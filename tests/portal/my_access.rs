@@ -1,0 +1,270 @@
+//! My Access and Approvals in the browser's terms: list, request, approve, cancel.
+
+use crate::both;
+use crate::helpers::*;
+
+fn package_link(page: &Page, name: &str) -> String {
+    let at = page
+        .body
+        .find(&format!("<strong>{name}</strong>"))
+        .unwrap_or_else(|| panic!("{name} listed"));
+    let href = page.body[at..].find("href=\"/access-packages/").unwrap() + at + 6;
+    page.body[href..page.body[href..].find('"').unwrap() + href].to_string()
+}
+
+async fn package_id(app: &TestApp, name: &str) -> String {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::packages::ids_by_name(&mut c, name)
+        .await
+        .unwrap()
+        .remove(0)
+}
+
+both!(
+    an_employee_requests_and_the_manager_approves,
+    |backend| async move {
+        let app = spawn(Options::new(backend).demo()).await;
+        let eric = Browser::new();
+        app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
+            .await;
+        let home = eric.get(&app.url("/")).await;
+        assert!(home.has("Marketing resources for employees"));
+        assert!(
+            !home.has("Marketing resources for guests"),
+            "a guests-only package is not offered to members"
+        );
+        assert!(
+            !home.has("Slack administration"),
+            "hidden packages are not listed"
+        );
+        let search = eric.get(&app.url("/?q=internalusers")).await;
+        assert!(
+            search.has("Marketing resources for employees"),
+            "search finds packages by resource"
+        );
+        assert!(
+            eric.get(&app.url("/?q=nothing-like-this"))
+                .await
+                .has("No access packages match your search.")
+        );
+
+        let link = package_link(&home, "Marketing resources for employees");
+        let form = eric.get(&app.url(&link)).await;
+        assert!(form.has("Business justification"));
+        let policy = form.input("policy").unwrap();
+        let missing = eric
+            .post(
+                &app.url(&link),
+                &[("csrf_token", &form.csrf()), ("policy", &policy)],
+            )
+            .await;
+        assert_eq!(missing.status, 422);
+        assert!(missing.has("A business justification is required."));
+        let sent = eric
+            .post(
+                &app.url(&link),
+                &[
+                    ("csrf_token", &form.csrf()),
+                    ("policy", &policy),
+                    ("justification", "Spring campaign"),
+                ],
+            )
+            .await;
+        assert_eq!(sent.location.as_deref(), Some("/requests"));
+        let requests = eric.get(&app.url("/requests")).await;
+        assert!(requests.has("Your request was sent for approval."));
+        assert!(requests.has("pending approval"));
+        assert!(
+            eric.get(&app.url(&link))
+                .await
+                .has("You already have a request for this access package waiting")
+        );
+
+        // The manager approves from the Approvals tab.
+        let maria = Browser::new();
+        app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
+            .await;
+        let inbox = maria.get(&app.url("/approvals")).await;
+        assert!(inbox.has("Eric Employee") && inbox.has("Marketing resources for employees"));
+        let at = inbox.body.find("href=\"/approvals/").unwrap() + 6;
+        let approval = inbox.body[at..inbox.body[at..].find('"').unwrap() + at].to_string();
+        let details = maria.get(&app.url(&approval)).await;
+        assert!(details.has("Spring campaign"));
+        assert!(details.has("Approve") && details.has("Deny"));
+        // Someone else's approval is not shown to Emma.
+        let emma = Browser::new();
+        app.demo_sign_in(&emma, "emma.employee@gatehouse.demo")
+            .await;
+        assert_eq!(emma.get(&app.url(&approval)).await.status, 404);
+        let emma_csrf = emma.get(&app.url("/")).await.csrf();
+        let forbidden = emma
+            .post(
+                &app.url(&approval),
+                &[
+                    ("csrf_token", &emma_csrf),
+                    ("decision", "approve"),
+                    ("justification", "x"),
+                ],
+            )
+            .await;
+        assert_eq!(forbidden.status, 303);
+        assert!(emma.get(&app.url("/")).await.has("not an approver"));
+        // A reason is required by the policy.
+        let no_reason = maria
+            .post(
+                &app.url(&approval),
+                &[("csrf_token", &details.csrf()), ("decision", "approve")],
+            )
+            .await;
+        assert_eq!(no_reason.status, 422);
+        assert!(no_reason.has("Give a reason for your decision."));
+        let approved = maria
+            .post(
+                &app.url(&approval),
+                &[
+                    ("csrf_token", &details.csrf()),
+                    ("decision", "approve"),
+                    ("justification", "Welcome"),
+                ],
+            )
+            .await;
+        assert_eq!(approved.location.as_deref(), Some("/approvals"));
+        let inbox = maria.get(&app.url("/approvals")).await;
+        assert!(inbox.has("Decision recorded: the request is delivered."));
+        assert!(inbox.has("No requests are waiting for your decision."));
+        assert!(inbox.has("Approved"), "the history shows the decision");
+        // A second decision is refused.
+        maria
+            .post(
+                &app.url(&approval),
+                &[
+                    ("csrf_token", &details.csrf()),
+                    ("decision", "deny"),
+                    ("justification", "No"),
+                ],
+            )
+            .await;
+        assert!(
+            maria
+                .get(&app.url(&approval))
+                .await
+                .has("The request was already decided: it is delivered.")
+        );
+
+        // Eric holds the package and its resources.
+        let home = eric.get(&app.url("/")).await;
+        assert!(home.has("You have access"));
+        assert!(home.has("SG-Marketing-Department-InternalUsers"));
+        assert!(eric.get(&app.url("/requests")).await.has("delivered"));
+    }
+);
+
+both!(hidden_packages_guests_and_cancel, |backend| async move {
+    let app = spawn(Options::new(backend).demo()).await;
+    let gary = Browser::new();
+    app.demo_sign_in(&gary, "gary.guest@contoso.com").await;
+    let home = gary.get(&app.url("/")).await;
+    assert!(home.has("Marketing resources for guests"));
+    assert!(!home.has("Marketing resources for employees"));
+    let employees = package_id(&app, "Marketing resources for employees").await;
+    let refused = gary
+        .get(&app.url(&format!("/access-packages/{employees}")))
+        .await;
+    assert_eq!(refused.status, 404);
+    assert!(refused.has("does not exist, or you are not among the people who can request it"));
+    assert!(
+        !refused.has("Marketing resources for employees"),
+        "nothing about the package is revealed"
+    );
+    assert_eq!(
+        gary.get(&app.url("/access-packages/not-an-id"))
+            .await
+            .status,
+        404
+    );
+
+    // Contoso's policy: no approval; the required attributes are asked and written.
+    let link = package_link(&home, "Marketing resources for guests");
+    let form = gary.get(&app.url(&link)).await;
+    assert!(
+        form.has("First name") && form.has("Job title"),
+        "the guest group's required attributes"
+    );
+    let policy = form.input("policy").unwrap();
+    let missing = gary
+        .post(
+            &app.url(&link),
+            &[
+                ("csrf_token", &form.csrf()),
+                ("policy", &policy),
+                ("attr_jobTitle", ""),
+            ],
+        )
+        .await;
+    assert_eq!(missing.status, 422);
+    assert!(missing.has("This attribute is required."));
+    let done = gary
+        .post(
+            &app.url(&link),
+            &[
+                ("csrf_token", &form.csrf()),
+                ("policy", &policy),
+                ("attr_givenName", "Gary"),
+                ("attr_surname", "Guest"),
+                ("attr_jobTitle", "Art director"),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/requests"));
+    assert!(
+        gary.get(&app.url("/requests"))
+            .await
+            .has("Your request was approved and you now have access.")
+    );
+    let mut c = app.store.read().await.unwrap();
+    let g = gatehouse::store::users::find_by_email(&mut c, "gary.guest@contoso.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(g.job_title.as_deref(), Some("Art director"));
+    drop(c);
+
+    // The hidden package opens by its link; Emma requests it and cancels.
+    let emma = Browser::new();
+    app.demo_sign_in(&emma, "emma.employee@gatehouse.demo")
+        .await;
+    let hidden = package_id(&app, "Slack administration").await;
+    let form = emma
+        .get(&app.url(&format!("/access-packages/{hidden}")))
+        .await;
+    assert_eq!(form.status, 200);
+    assert!(form.has("Request access"));
+    let policy = form.input("policy").unwrap();
+    emma.post(
+        &app.url(&format!("/access-packages/{hidden}")),
+        &[
+            ("csrf_token", &form.csrf()),
+            ("policy", &policy),
+            ("justification", "I run Slack"),
+        ],
+    )
+    .await;
+    let requests = emma.get(&app.url("/requests")).await;
+    let at = requests.body.find("/cancel").unwrap();
+    let start = requests.body[..at].rfind("/requests/").unwrap();
+    let cancel = requests.body[start..at + 7].to_string();
+    let res = emma
+        .post(&app.url(&cancel), &[("csrf_token", &requests.csrf())])
+        .await;
+    assert_eq!(res.status, 303);
+    let after = emma.get(&app.url("/requests")).await;
+    assert!(after.has("Request canceled.") && after.has("canceled"));
+    // Without a token nothing is requested.
+    let no_token = emma
+        .post(
+            &app.url(&format!("/access-packages/{hidden}")),
+            &[("policy", &policy), ("justification", "x")],
+        )
+        .await;
+    assert_eq!(no_token.status, 403);
+});
