@@ -161,6 +161,9 @@ pub async fn submit(
             "Choose one of the policies offered to you.".into()
         }));
     };
+    if let Some(conflict) = incompatibility(&mut tx, user, package).await? {
+        return Err(ServiceError::Refused(conflict));
+    }
     if requests::open_request_exists(&mut tx, &user.id, package).await? {
         return Err(ServiceError::Refused(format!(
             "You already have an open request for {}.",
@@ -546,6 +549,8 @@ pub enum Availability {
     RequestsOff,
     AlreadyHeld,
     OpenRequest,
+    /// Separation of duties: what the user holds that the package excludes.
+    Incompatible(String),
 }
 
 pub async fn availability(
@@ -577,6 +582,9 @@ pub async fn availability(
     }
     if requests::open_request_exists(conn, &user.id, &pkg).await? {
         return Ok((Some(candidate), Availability::OpenRequest));
+    }
+    if let Some(conflict) = incompatibility(conn, user, &pkg).await? {
+        return Ok((Some(candidate), Availability::Incompatible(conflict)));
     }
     let offer: Vec<(String, Policy)> = eligible(&all, &requestor, candidate.catalog_external)
         .into_iter()
@@ -650,4 +658,32 @@ pub async fn cancel(
     .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(())
+}
+
+/// The access the user holds that the package's separation-of-duties settings
+/// forbid, said as people read it; `None` when there is none.
+pub async fn incompatibility(
+    conn: &mut Conn,
+    user: &User,
+    package: &AccessPackageId,
+) -> Result<Option<String>, StoreError> {
+    let held = requests::held_packages(conn, &user.id).await?;
+    let groups = requests::group_ids_of(conn, &user.id).await?;
+    let mut found: Vec<String> = Vec::new();
+    for (id, name) in packages::incompatible_packages(conn, package).await? {
+        if held.contains(&id) {
+            found.push(format!("the access package {name}"));
+        }
+    }
+    for (id, name) in packages::incompatible_groups(conn, package).await? {
+        if groups.contains(&id) {
+            found.push(format!("membership of the group {name}"));
+        }
+    }
+    Ok((!found.is_empty()).then(|| {
+        format!(
+            "You hold {}, which is incompatible with this access package.",
+            found.join(" and ")
+        )
+    }))
 }

@@ -220,6 +220,10 @@ async fn show(
             page.reason = "You already have this access package.".into();
             return render(&page);
         }
+        Availability::Incompatible(conflict) => {
+            page.reason = conflict;
+            return render(&page);
+        }
         Availability::OpenRequest => {
             page.reason =
                 "You already have a request for this access package waiting; see My requests."

@@ -268,3 +268,52 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
         .await;
     assert_eq!(no_token.status, 403);
 });
+
+#[tokio::test]
+async fn incompatible_access_is_refused_with_the_reason() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let hidden = package_id(&app, "Slack administration").await;
+    let settings = admin
+        .get(&app.url(&format!("/admin/access-packages/{hidden}/settings")))
+        .await;
+    let saved = admin
+        .post(
+            &app.url(&format!("/admin/access-packages/{hidden}/settings")),
+            &[
+                ("csrf_token", &settings.csrf()),
+                ("name", "Slack administration"),
+                ("hidden", "on"),
+                ("incompatible_groups", "Marketing Team"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    // Emma joins the Marketing Team, then cannot ask for Slack administration.
+    let group = admin
+        .get(&app.url("/admin/groups?q=marketing%20team"))
+        .await;
+    let at = group.body.find(">Marketing Team</a>").unwrap();
+    let start = group.body[..at].rfind("/admin/groups/").unwrap();
+    let group_url = group.body[start..at - 1].to_string();
+    admin
+        .post(
+            &app.url(&format!("{group_url}/roles")),
+            &[
+                ("csrf_token", &settings.csrf()),
+                ("email", "emma.employee@gatehouse.demo"),
+                ("role", "member"),
+                ("action", "add"),
+            ],
+        )
+        .await;
+    let emma = Browser::new();
+    app.demo_sign_in(&emma, "emma.employee@gatehouse.demo")
+        .await;
+    let page = emma
+        .get(&app.url(&format!("/access-packages/{hidden}")))
+        .await;
+    assert!(page.has("You hold membership of the group Marketing Team, which is incompatible with this access package."), "{}", page.body);
+    assert!(!page.has("Request access"));
+}
