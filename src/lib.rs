@@ -6,6 +6,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod jobs;
+pub mod notify;
 pub mod service;
 pub mod startup;
 pub mod store;

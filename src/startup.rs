@@ -56,6 +56,17 @@ impl Application {
             crate::demo::seed(&store, clock.now()).await?;
             admins.push(crate::demo::ADMIN_EMAIL.to_string());
         }
+        if let Some(smtp) = &config.smtp {
+            let mailer = crate::notify::mailer::Mailer::new(smtp, &config.mail_from)?;
+            let base = config.url_for("");
+            crate::jobs::outbox::spawn(
+                store.clone(),
+                mailer,
+                base,
+                clock.clone(),
+                std::time::Duration::from_secs(1),
+            );
+        }
         let oidc = Oidc::new(
             config.oidc.iter().cloned().collect(),
             config.url_for("/auth/callback"),

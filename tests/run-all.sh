@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs and starts what the tests need
-# (a PostgreSQL server and the OpenID Connect provider in tests/oidc), then
+# (a PostgreSQL server, the OpenID Connect provider in tests/oidc and an SMTP
+# sink), then
 # `cargo test`. Everything listens on 127.0.0.1 and is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,21 @@ done
 curl -sf "$GATEHOUSE_TEST_OIDC_ISSUER/.well-known/openid-configuration" >/dev/null \
   || { log "the OIDC provider did not start:"; cat "$WORK/oidc.log" >&2; exit 1; }
 log "OpenID Connect provider at $GATEHOUSE_TEST_OIDC_ISSUER"
+
+# An SMTP sink (aiosmtpd, from PyPI) that writes each message into a Maildir.
+SMTP_PORT=${GATEHOUSE_TEST_SMTP_PORT:-52525}
+if [ ! -x "$WORK/venv/bin/python" ]; then python3 -m venv "$WORK/venv"; fi
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check aiosmtpd==1.4.6
+MAILDIR="$WORK/maildir"
+rm -rf "$MAILDIR"
+"$WORK/venv/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAILDIR" >"$WORK/smtp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && break
+  sleep 0.1
+done
+export GATEHOUSE_TEST_SMTP_URL="smtp+insecure://127.0.0.1:$SMTP_PORT" GATEHOUSE_TEST_MAILDIR="$MAILDIR"
+log "SMTP sink on 127.0.0.1:$SMTP_PORT writing to $MAILDIR"
 
 # ---- the tests ----
 cargo test --locked "$@" 2>&1 | tee "$WORK/cargo-test.log"

@@ -255,6 +255,7 @@ async fn start(
     let to =
         transition(RequestState::Submitted, Event::AwaitApproval).map_err(ServiceError::Refused)?;
     requests::move_state(conn, id, RequestState::Submitted, 0, to, 1, now).await?;
+    notify_approvers(conn, id, &approvers, &approval.stages[0], now).await?;
     Ok(to)
 }
 
@@ -361,6 +362,7 @@ pub async fn decide(
             ));
         }
         requests::add_stage_approvers(&mut tx, request_id, new_stage, &approvers, false).await?;
+        notify_approvers(&mut tx, request_id, &approvers, next, now).await?;
     }
     if !requests::move_state(&mut tx, request_id, state, stage, to, new_stage, now).await? {
         return Err(ServiceError::Refused(
@@ -372,6 +374,16 @@ pub async fn decide(
     } else {
         to
     };
+    if to == RequestState::Denied {
+        notify_requestor(
+            &mut tx,
+            request_id,
+            crate::notify::kind::REQUEST_DENIED,
+            justification,
+            now,
+        )
+        .await?;
+    }
     let action = if approve {
         "Approve access package assignment request"
     } else {
@@ -497,6 +509,7 @@ async fn deliver(
         now,
     )
     .await?;
+    notify_requestor(conn, id, crate::notify::kind::ACCESS_DELIVERED, None, now).await?;
     Ok(delivered)
 }
 
@@ -686,4 +699,83 @@ pub async fn incompatibility(
             found.join(" and ")
         )
     }))
+}
+
+/// Facts for the messages about a request.
+async fn facts(conn: &mut Conn, request_id: &str) -> Result<serde_json::Value, StoreError> {
+    let r = requests::get(conn, request_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let package = packages::get(
+        conn,
+        &AccessPackageId::from_stored(r.access_package_id.clone()),
+    )
+    .await?
+    .map(|p| p.display_name)
+    .unwrap_or_default();
+    let organization = match &r.connected_organization_id {
+        Some(o) => store::connected_orgs::get(
+            conn,
+            &crate::domain::ids::ConnectedOrgId::from_stored(o.clone()),
+        )
+        .await?
+        .map(|o| o.display_name)
+        .unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(json!({
+        "request_id": r.id,
+        "package": package,
+        "requestor": r.target_display_name,
+        "requestor_email": r.target_email,
+        "organization": organization,
+        "justification": r.justification.unwrap_or_default(),
+        "stage": r.current_stage,
+    }))
+}
+
+/// One approval email per approver of the stage that starts.
+async fn notify_approvers(
+    conn: &mut Conn,
+    request_id: &str,
+    approvers: &[String],
+    stage: &ApprovalStage,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut data = facts(conn, request_id).await?;
+    let decide_by =
+        now + chrono::Duration::days(i64::from(stage.duration_before_automatic_denial_days));
+    data["decide_by"] = json!(decide_by.format("%Y-%m-%d").to_string());
+    for a in approvers {
+        if let Some(u) = users::get(conn, &UserId::from_stored(a.clone())).await? {
+            store::outbox::enqueue(
+                conn,
+                crate::notify::kind::APPROVAL_REQUEST,
+                &u.email,
+                &u.display_name,
+                &data,
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Tells the requestor the outcome.
+async fn notify_requestor(
+    conn: &mut Conn,
+    request_id: &str,
+    kind: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut data = facts(conn, request_id).await?;
+    data["reason"] = json!(reason.unwrap_or_default());
+    let to = data["requestor_email"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let name = data["requestor"].as_str().unwrap_or_default().to_string();
+    store::outbox::enqueue(conn, kind, &to, &name, &data, now).await
 }

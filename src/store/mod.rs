@@ -11,6 +11,7 @@ pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod directory;
+pub mod outbox;
 pub mod packages;
 pub mod policies;
 pub mod requests;

@@ -78,6 +78,8 @@ pub struct Options {
     /// Reuse a database (to test restarts).
     pub database: Option<DatabaseUrl>,
     pub clock: Option<Clock>,
+    /// Send mail to the test SMTP sink.
+    pub smtp: bool,
 }
 
 impl Options {
@@ -89,6 +91,7 @@ impl Options {
             admins: vec![],
             database: None,
             clock: None,
+            smtp: false,
         }
     }
     pub fn demo(mut self) -> Options {
@@ -129,6 +132,12 @@ pub async fn spawn(opts: Options) -> TestApp {
         database.expose().to_string(),
     );
     env.insert("GATEHOUSE_ADMINS".to_string(), opts.admins.join(","));
+    if opts.smtp {
+        env.insert(
+            "GATEHOUSE_SMTP_URL".to_string(),
+            required_env("GATEHOUSE_TEST_SMTP_URL"),
+        );
+    }
     let mut config =
         Config::load(Some(std::path::Path::new("/dev/null")), &env, opts.demo).unwrap();
     if opts.oidc {
@@ -418,4 +427,23 @@ impl TestApp {
 
 pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Waits (up to 20 s) for a message in the test SMTP sink that contains all of `needles`.
+pub async fn wait_for_mail(needles: &[&str]) -> String {
+    let dir = std::path::PathBuf::from(required_env("GATEHOUSE_TEST_MAILDIR")).join("new");
+    for _ in 0..200 {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                // Quoted-printable soft line breaks would split links.
+                let text = text.replace("=\r\n", "").replace("=\n", "");
+                if needles.iter().all(|n| text.contains(n)) {
+                    return text;
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no mail containing {needles:?} arrived");
 }

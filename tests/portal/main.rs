@@ -12,6 +12,7 @@ mod cli;
 mod connected_orgs;
 mod directory;
 mod health;
+mod mail;
 mod my_access;
 mod packages;
 mod requests;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod groups;
+pub mod mail;
 pub mod packages;
 pub mod sites;
 pub mod users;
@@ -24,7 +25,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(catalogs::routes)
         .configure(packages::routes)
         .configure(connected_orgs::routes)
-        .configure(audit::routes);
+        .configure(audit::routes)
+        .configure(mail::routes);
 }
 
 async fn index(_admin: AdminUser) -> HttpResponse {

@@ -1,0 +1,3 @@
+//! Background jobs, started once with the server.
+
+pub mod outbox;

@@ -1,0 +1,119 @@
+//! Email: messages rendered from askama `.html` + `.txt` pairs, and the SMTP
+//! sender. Messages are queued in the outbox with the change they tell about
+//! (see `store::outbox`) and rendered when sent or shown, with the public URL.
+
+pub mod mailer;
+
+use askama::Template;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Message kinds stored in the outbox.
+pub mod kind {
+    pub const APPROVAL_REQUEST: &str = "approvalRequest";
+    pub const REQUEST_DENIED: &str = "requestDenied";
+    pub const ACCESS_DELIVERED: &str = "accessDelivered";
+}
+
+/// What every message about a request carries.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RequestFacts {
+    pub request_id: String,
+    pub package: String,
+    pub requestor: String,
+    pub requestor_email: String,
+    pub organization: String,
+    pub justification: String,
+    pub decide_by: String,
+    pub stage: i64,
+    pub reason: String,
+}
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub link: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/approval_request.txt")]
+struct ApprovalText<'a> {
+    f: &'a RequestFacts,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/approval_request.html")]
+struct ApprovalHtml<'a> {
+    f: &'a RequestFacts,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/request_outcome.txt")]
+struct OutcomeText<'a> {
+    f: &'a RequestFacts,
+    link: &'a str,
+    delivered: bool,
+}
+
+#[derive(Template)]
+#[template(path = "email/request_outcome.html")]
+struct OutcomeHtml<'a> {
+    f: &'a RequestFacts,
+    link: &'a str,
+    delivered: bool,
+}
+
+/// Renders a queued message; `base` is the public URL without trailing slash.
+pub fn render(kind: &str, data: &str, base: &str) -> Result<Rendered, String> {
+    let value: Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
+    let f: RequestFacts = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    match kind {
+        kind::APPROVAL_REQUEST => {
+            let link = format!("{base}/approvals/{}", f.request_id);
+            Ok(Rendered {
+                subject: format!(
+                    "Action required: Approve or deny request by {}",
+                    f.decide_by
+                ),
+                text: ApprovalText { f: &f, link: &link }
+                    .render()
+                    .map_err(|e| e.to_string())?,
+                html: ApprovalHtml { f: &f, link: &link }
+                    .render()
+                    .map_err(|e| e.to_string())?,
+                link,
+            })
+        }
+        kind::REQUEST_DENIED | kind::ACCESS_DELIVERED => {
+            let delivered = kind == kind::ACCESS_DELIVERED;
+            let link = format!("{base}/requests");
+            Ok(Rendered {
+                subject: if delivered {
+                    format!("You now have access to {}", f.package)
+                } else {
+                    format!("Request denied: {}", f.package)
+                },
+                text: OutcomeText {
+                    f: &f,
+                    link: &link,
+                    delivered,
+                }
+                .render()
+                .map_err(|e| e.to_string())?,
+                html: OutcomeHtml {
+                    f: &f,
+                    link: &link,
+                    delivered,
+                }
+                .render()
+                .map_err(|e| e.to_string())?,
+                link,
+            })
+        }
+        other => Err(format!("unknown message kind {other}")),
+    }
+}

@@ -1,0 +1,85 @@
+//! Admin › Mail outbox: every message Gatehouse queued, with its link and
+//! whether it was sent. Without SMTP configured, this is where mail is read.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::ListQuery;
+use crate::auth::guard::AdminUser;
+use crate::error::AppError;
+use crate::notify::render;
+use crate::store::outbox;
+use crate::web::{Data, Layout, page_number, render as render_page};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/mail", web::get().to(list));
+}
+
+pub struct MailView {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub link: String,
+    pub created_at: String,
+    pub status: String,
+    pub failed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/mail.html")]
+struct MailPage {
+    layout: Layout,
+    messages: Vec<MailView>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    smtp: bool,
+}
+
+async fn list(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page_no = page_number(q.page);
+    let mut conn = state.store.read().await?;
+    let page = outbox::list(&mut conn, page_no, 25).await?;
+    let base = state.config.url_for("");
+    let messages = page
+        .items
+        .iter()
+        .map(|m| {
+            let r = render(&m.kind, &m.data, &base);
+            let (subject, text, link) = match r {
+                Ok(r) => (r.subject, r.text, r.link),
+                Err(e) => (format!("({e})"), String::new(), String::new()),
+            };
+            let status = match (&m.sent_at, &m.last_error) {
+                (Some(at), _) => format!("Sent {at}"),
+                (None, Some(e)) => format!(
+                    "Not sent after {} attempt(s): {e}. Next try {}",
+                    m.attempts, m.next_attempt_at
+                ),
+                (None, None) if state.config.smtp.is_some() => "Waiting to be sent".into(),
+                (None, None) => "Kept here: no SMTP server is configured".into(),
+            };
+            MailView {
+                to: format!("{} <{}>", m.to_name, m.to_address),
+                subject,
+                text,
+                link,
+                created_at: m.created_at.clone(),
+                failed: m.sent_at.is_none() && m.last_error.is_some(),
+                status,
+            }
+        })
+        .collect();
+    render_page(&MailPage {
+        layout: Layout::for_user(&state, &admin, "admin", "Mail outbox"),
+        messages,
+        total: page.total,
+        page: page.page,
+        pages: page.pages(),
+        smtp: state.config.smtp.is_some(),
+    })
+}
