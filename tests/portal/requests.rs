@@ -326,3 +326,136 @@ fn input<'a>(policy: &'a str, justification: Option<&'a str>) -> RequestInput<'a
         attributes: Default::default(),
     }
 }
+
+both!(
+    stages_run_in_order_and_fallbacks_stand_in,
+    |backend| async move {
+        use gatehouse::domain::policy::*;
+        let app = spawn(Options::new(backend).demo()).await;
+        let now = chrono::Utc::now();
+        let eric = user(&app, "eric.employee@gatehouse.demo").await;
+        let gary = user(&app, "gary.guest@contoso.com").await;
+        let maria = user(&app, "maria.manager@gatehouse.demo").await;
+        let ada = user(&app, "ada.admin@gatehouse.demo").await;
+        let (hidden, _) = package(&app, "Slack administration").await;
+        let stage = |primary: Vec<Approver>, fallback: Vec<Approver>| ApprovalStage {
+            duration_before_automatic_denial_days: 7,
+            is_approver_justification_required: false,
+            primary_approvers: primary,
+            fallback_primary_approvers: fallback,
+            is_escalation_enabled: false,
+            duration_before_escalation_days: 0,
+            escalation_approvers: vec![],
+            fallback_escalation_approvers: vec![],
+        };
+        // Specific users win over "all members": Eric and Gary get this two-stage policy.
+        let policy = Policy {
+            display_name: "Two stages".into(),
+            description: None,
+            enabled: true,
+            allowed_target_scope: AllowedTargetScope::SpecificDirectoryUsers,
+            specific_allowed_targets: vec![
+                SubjectSet::SingleUser(eric.id.clone()),
+                SubjectSet::SingleUser(gary.id.clone()),
+            ],
+            requestor: RequestorSettings {
+                enable_targets_to_self_add_access: true,
+                ..Default::default()
+            },
+            approval: ApprovalSettings {
+                is_approval_required_for_add: true,
+                stages: vec![
+                    stage(
+                        vec![Approver::RequestorManager],
+                        vec![Approver::SingleUser(ada.id.clone())],
+                    ),
+                    stage(vec![Approver::SingleUser(ada.id.clone())], vec![]),
+                ],
+                ..Default::default()
+            },
+            questions: vec![],
+            expiration: Expiration::NoExpiration,
+        };
+        policy.validate(now).unwrap();
+        let actor = gatehouse::domain::audit::Actor::system();
+        let pid =
+            gatehouse::service::packages::add_policy(&app.store, &actor, &hidden, &policy, now)
+                .await
+                .unwrap();
+        assert!(
+            refused(
+                submit(
+                    &app.store,
+                    &eric,
+                    &hidden,
+                    &input(
+                        policy_id_other(&app, &hidden, &pid).await.as_str(),
+                        Some("x")
+                    ),
+                    now
+                )
+                .await
+            )
+            .contains("Choose one of the policies offered"),
+            "the stricter tier hides the general policy"
+        );
+
+        // Eric: stage 1 his manager Maria, then stage 2 Ada.
+        let r = submit(&app.store, &eric, &hidden, &input(&pid, None), now)
+            .await
+            .unwrap();
+        let mut c = app.store.read().await.unwrap();
+        assert_eq!(
+            gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
+                .await
+                .unwrap(),
+            vec![maria.id.to_string()]
+        );
+        drop(c);
+        assert!(
+            refused(decide(&app.store, &ada, &r.id, true, None, now).await)
+                .contains("not an approver"),
+            "stage 2 waits"
+        );
+        assert_eq!(
+            decide(&app.store, &maria, &r.id, true, None, now)
+                .await
+                .unwrap(),
+            RequestState::PendingApproval
+        );
+        assert!(
+            refused(decide(&app.store, &maria, &r.id, true, None, now).await)
+                .contains("not an approver")
+        );
+        assert_eq!(
+            decide(&app.store, &ada, &r.id, true, None, now)
+                .await
+                .unwrap(),
+            RequestState::Delivered
+        );
+
+        // Gary has no manager: the fallback approver stands in.
+        let r = submit(&app.store, &gary, &hidden, &input(&pid, None), now)
+            .await
+            .unwrap();
+        let mut c = app.store.read().await.unwrap();
+        assert_eq!(
+            gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
+                .await
+                .unwrap(),
+            vec![ada.id.to_string()]
+        );
+    }
+);
+
+/// The id of the package's policy other than `pid`.
+async fn policy_id_other(app: &TestApp, package: &AccessPackageId, pid: &str) -> String {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::policies::for_package(&mut c, package)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .find(|id| id != pid)
+        .unwrap()
+}
