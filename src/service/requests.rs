@@ -102,7 +102,6 @@ pub struct Submitted {
     pub state: RequestState,
 }
 
-/// A directory user asks for a package under one of the policies that admit them.
 /// What the requestor gives with a request.
 pub struct RequestInput<'a> {
     pub policy_id: &'a str,
@@ -112,6 +111,7 @@ pub struct RequestInput<'a> {
     pub attributes: std::collections::BTreeMap<String, String>,
 }
 
+/// A directory user asks for a package under one of the policies that admit them.
 pub async fn submit(
     store: &Store,
     user: &User,
@@ -137,14 +137,7 @@ pub async fn submit(
             p.display_name
         )));
     }
-    let organization = requests::organization_for_email(&mut tx, &user.email).await?;
-    let requestor = Requestor {
-        user_id: Some(user.id.to_string()),
-        is_guest: user.is_guest(),
-        group_ids: requests::group_ids_of(&mut tx, &user.id).await?,
-        connected_organization: organization.as_ref().map(|(id, _)| id.clone()),
-        organization_configured: organization.as_ref().is_some_and(|(_, c)| *c),
-    };
+    let requestor = requestor_of(&mut tx, user).await?;
     let all = policies::for_package(&mut tx, package).await?;
     let choices = eligible(&all, &requestor, catalog.is_externally_visible);
     let Some((_, policy)) = choices
