@@ -75,13 +75,7 @@ impl From<ServiceError> for AppError {
         match e {
             ServiceError::NotFound => AppError::NotFound,
             ServiceError::Refused(m) => AppError::Conflict(m),
-            ServiceError::Invalid(errors) => AppError::BadRequest(
-                errors
-                    .iter()
-                    .map(|(_, m)| m.clone())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
+            ServiceError::Invalid(errors) => AppError::BadRequest(errors.messages()),
             ServiceError::Store(s) => s.into(),
         }
     }

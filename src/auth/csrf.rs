@@ -31,6 +31,10 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The fields of a form that carries nothing but its CSRF token (buttons).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 /// A urlencoded form whose CSRF token has been checked against the session.
 /// Repeated fields (`a=1&a=2`) fill a `Vec`.
 pub struct Form<T>(pub T);

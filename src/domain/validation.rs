@@ -33,6 +33,16 @@ impl FieldErrors {
             }
         }
     }
+    /// Adds another set's messages (keeping the first message of a field).
+    pub fn merge(&mut self, other: &FieldErrors) {
+        for (k, m) in other.iter() {
+            self.add(k, m.clone());
+        }
+    }
+    /// All messages in one sentence list, for places without a field to point at.
+    pub fn messages(&self) -> String {
+        self.0.values().cloned().collect::<Vec<_>>().join(" ")
+    }
     pub fn into_result(self) -> Result<(), FieldErrors> {
         if self.is_empty() { Ok(()) } else { Err(self) }
     }

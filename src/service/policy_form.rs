@@ -389,9 +389,7 @@ pub async fn parse(
     };
     // Validated in form order, so that question errors name the row shown.
     if let Err(rules) = policy.validate(now) {
-        for (k, m) in rules.iter() {
-            e.add(k, m.clone());
-        }
+        e.merge(&rules);
     }
     policy.questions.sort_by_key(|q| q.sequence);
     Ok(if e.is_empty() { Ok(policy) } else { Err(e) })

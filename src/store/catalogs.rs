@@ -282,11 +282,7 @@ pub async fn origin_name(
     origin: OriginSystem,
     origin_id: &str,
 ) -> Result<Option<String>> {
-    let table = match origin {
-        OriginSystem::AadGroup => "groups",
-        OriginSystem::AadApplication => "applications",
-        OriginSystem::SharePointOnline => "sites",
-    };
+    let table = origin_table(origin);
     sqlx::query_scalar::<_, String>(&format!("SELECT display_name FROM {table} WHERE id = $1"))
         .bind(origin_id)
         .fetch_optional(conn)
@@ -436,11 +432,7 @@ pub async fn origin_by_name(
     origin: OriginSystem,
     name: &str,
 ) -> Result<Option<String>> {
-    let table = match origin {
-        OriginSystem::AadGroup => "groups",
-        OriginSystem::AadApplication => "applications",
-        OriginSystem::SharePointOnline => "sites",
-    };
+    let table = origin_table(origin);
     sqlx::query_scalar::<_, String>(&format!("SELECT id FROM {table} WHERE name_lower = $1"))
         .bind(name.to_lowercase())
         .fetch_optional(conn)
@@ -480,4 +472,13 @@ pub async fn role_options(
             }
         }
     })
+}
+
+/// The directory table that holds objects of this origin.
+fn origin_table(origin: OriginSystem) -> &'static str {
+    match origin {
+        OriginSystem::AadGroup => "groups",
+        OriginSystem::AadApplication => "applications",
+        OriginSystem::SharePointOnline => "sites",
+    }
 }

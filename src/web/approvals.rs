@@ -189,14 +189,7 @@ async fn decide(
             );
             Ok(redirect("/approvals"))
         }
-        Err(ServiceError::Invalid(e)) => {
-            let m = e
-                .iter()
-                .map(|(_, m)| m.clone())
-                .collect::<Vec<_>>()
-                .join(" ");
-            page(&state, &user, &path, Some(m)).await
-        }
+        Err(ServiceError::Invalid(e)) => page(&state, &user, &path, Some(e.messages())).await,
         Err(ServiceError::Refused(m)) => {
             TypedSession(session).flash("error", m);
             Ok(redirect(&format!("/approvals/{}", path.as_str())))

@@ -179,10 +179,7 @@ async fn callback(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-async fn logout(session: Session, _form: Form<Empty>) -> HttpResponse {
+async fn logout(session: Session, _form: Form<crate::auth::csrf::NoFields>) -> HttpResponse {
     TypedSession(session).sign_out();
     redirect("/auth/login")
 }

@@ -470,15 +470,12 @@ async fn history(state: Data, user: CurrentUser) -> Result<HttpResponse, AppErro
     })
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 async fn cancel(
     state: Data,
     user: CurrentUser,
     session: Session,
     path: web::Path<String>,
-    _form: Form<Empty>,
+    _form: Form<crate::auth::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let session = TypedSession(session);
     match svc::cancel(&state.store, &user.user, &path, state.clock.now()).await {

@@ -312,15 +312,12 @@ async fn update(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 async fn delete(
     state: Data,
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    _form: Form<Empty>,
+    _form: Form<crate::auth::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let session = TypedSession(session);
@@ -455,7 +452,7 @@ async fn remove_resource(
     admin: AdminUser,
     session: Session,
     path: web::Path<(String, String)>,
-    _form: Form<Empty>,
+    _form: Form<crate::auth::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
     let rid = parse_resource(&path.1)?;

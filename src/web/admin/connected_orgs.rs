@@ -273,15 +273,12 @@ async fn update(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 async fn delete(
     state: Data,
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    _form: Form<Empty>,
+    _form: Form<crate::auth::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let session = TypedSession(session);

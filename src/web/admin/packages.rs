@@ -478,9 +478,7 @@ async fn validate_all(
         policy_form::get(f, "name"),
         policy_form::get(f, "description"),
     ) {
-        for (k, m) in b.iter() {
-            e.add(k, m.clone());
-        }
+        e.merge(&b);
     }
     let mut conn = state.store.read().await?;
     match f.get("catalog").and_then(|c| CatalogId::parse(c)) {
@@ -490,9 +488,7 @@ async fn validate_all(
     let policy = match policy_form::parse(&mut conn, f, state.clock.now()).await? {
         Ok(p) => Some(p),
         Err(pe) => {
-            for (k, m) in pe.iter() {
-                e.add(k, m.clone());
-            }
+            e.merge(&pe);
             None
         }
     };
@@ -798,27 +794,18 @@ async fn add_role(
             "Resource role added. People who hold the package get it too.",
         ),
         Err(ServiceError::Refused(m)) => session.flash("error", m),
-        Err(ServiceError::Invalid(e)) => session.flash(
-            "error",
-            e.iter()
-                .map(|(_, m)| m.clone())
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        Err(ServiceError::Invalid(e)) => session.flash("error", e.messages()),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(&format!("{BASE}/{id}/resource-roles")))
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 async fn remove_role(
     state: Data,
     admin: AdminUser,
     session: Session,
     path: web::Path<(String, String)>,
-    _form: Form<Empty>,
+    _form: Form<crate::auth::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
     svc::remove_role(
@@ -1069,9 +1056,7 @@ async fn update_settings(
         policy_form::get(&f, "description"),
     );
     if let Err(e) = &basics {
-        for (k, m) in e.iter() {
-            errors.add(k, m.clone());
-        }
+        errors.merge(e);
     }
     let mut incompatible_packages = Vec::new();
     let mut incompatible_groups = Vec::new();
@@ -1126,7 +1111,7 @@ async fn delete(
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    _form: Form<Empty>,
+    _form: Form<crate::auth::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let session = TypedSession(session);
