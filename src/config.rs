@@ -131,6 +131,9 @@ pub struct Config {
     pub mail_from: String,
     pub session_key: Option<Secret<Vec<u8>>>,
     pub demo: bool,
+    /// People outside the directory may sign in with a code sent by email.
+    /// On by default where the code can reach them (SMTP set) and in demo mode.
+    pub email_sign_in: bool,
 }
 
 /// A setting that could not be used: start-up stops with this one line.
@@ -169,6 +172,15 @@ struct FileConfig {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     session_key: Option<String>,
+    email_sign_in: Option<Flag>,
+}
+
+/// A switch in the file: `true` or `"true"` alike.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Flag {
+    Bool(bool),
+    Text(String),
 }
 
 #[derive(Debug, Deserialize)]
@@ -315,7 +327,28 @@ impl Config {
             )),
         };
 
+        let email_sign_in = match get(
+            "GATEHOUSE_EMAIL_SIGN_IN",
+            &file.email_sign_in.as_ref().map(|f| match f {
+                Flag::Bool(b) => b.to_string(),
+                Flag::Text(t) => t.clone(),
+            }),
+        ) {
+            None => smtp.is_some() || demo,
+            Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
+                "true" | "on" | "yes" | "1" => true,
+                "false" | "off" | "no" | "0" => false,
+                _ => {
+                    return Err(err(
+                        "GATEHOUSE_EMAIL_SIGN_IN",
+                        format!("`{raw}` is neither true nor false"),
+                    ));
+                }
+            },
+        };
+
         Ok(Config {
+            email_sign_in,
             bind,
             public_url,
             database_url,

@@ -289,6 +289,11 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         },
         questions: vec![],
         expiration: Expiration::AfterDays(365),
+        // Employees may ask for a specific period, such as a campaign's weeks.
+        requestor: RequestorSettings {
+            allow_custom_assignment_schedule: true,
+            ..requests.clone()
+        },
         ..guests_policy.clone()
     };
     svc_packages::create(

@@ -67,6 +67,11 @@ impl Application {
                 std::time::Duration::from_secs(1),
             );
         }
+        crate::jobs::lifecycle::spawn(
+            store.clone(),
+            clock.clone(),
+            std::time::Duration::from_secs(30),
+        );
         let oidc = Oidc::new(
             config.oidc.iter().cloned().collect(),
             config.url_for("/auth/callback"),

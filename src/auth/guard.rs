@@ -8,7 +8,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::Method, web};
 
 use super::session::{Flash, TypedSession};
 use crate::domain::audit::Actor;
-use crate::domain::user::User;
+use crate::domain::user::{Person, User};
 use crate::error::AppError;
 use crate::store::users;
 use crate::web::AppState;
@@ -47,14 +47,26 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
     let session = TypedSession(req.get_session());
-    let Some(uid) = session.user_id() else {
-        return Ok(None);
-    };
     if !session.is_fresh(state.clock.now()) {
-        session.sign_out();
+        if session.user_id().is_some() || session.external().is_some() {
+            session.sign_out();
+        }
         return Ok(None);
     }
     let mut conn = state.store.read().await?;
+    let uid = match (session.user_id(), session.external()) {
+        (Some(uid), _) => uid,
+        (None, Some(ext)) => {
+            match users::find_by_identity(&mut conn, &ext.issuer, &ext.subject).await? {
+                Some(u) => {
+                    session.promote(&u.id);
+                    u.id
+                }
+                None => return Ok(None),
+            }
+        }
+        (None, None) => return Ok(None),
+    };
     let user = users::get(&mut conn, &uid).await?;
     match user {
         Some(user) if !user.is_blocked() => {
@@ -86,6 +98,62 @@ impl FromRequest for CurrentUser {
                 .ok_or_else(|| AppError::SignInRequired {
                     next: return_path(&req),
                 })
+        })
+    }
+}
+
+/// Whoever may use My Access: a signed-in user, or someone signed in through a
+/// connected organization or an emailed code who is not in the directory yet.
+pub struct Requester {
+    pub person: Person,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+}
+
+impl Requester {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.person.user().map(|u| u.id.to_string()),
+            display_name: self.person.display_name().to_string(),
+        }
+    }
+}
+
+impl FromRequest for Requester {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            if let Some(u) = load_current_user(&req).await? {
+                return Ok(Requester {
+                    person: Person::User(u.user),
+                    is_admin: u.is_admin,
+                    csrf: u.csrf,
+                    flash: u.flash,
+                });
+            }
+            let session = TypedSession(req.get_session());
+            let demo = req
+                .app_data::<web::Data<AppState>>()
+                .is_some_and(|s| s.config.demo);
+            match session
+                .external()
+                .filter(|e| demo || e.issuer != crate::domain::user::DEMO_GUEST_ISSUER)
+            {
+                // Freshness was checked by `load_current_user`, which ends a stale session.
+                Some(ext) => Ok(Requester {
+                    person: Person::External(ext),
+                    is_admin: false,
+                    csrf: session.csrf_token(),
+                    flash: session.take_flash(),
+                }),
+                None => Err(AppError::SignInRequired {
+                    next: return_path(&req),
+                }),
+            }
         })
     }
 }

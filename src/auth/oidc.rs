@@ -83,7 +83,7 @@ impl Oidc {
             .metadata
             .read()
             .await
-            .get(&p.name)
+            .get(&cache_key(p))
             .filter(|(fetched, _)| fetched.elapsed() < METADATA_TTL)
             .map(|(_, m)| m.clone());
         let metadata = match cached {
@@ -99,7 +99,7 @@ impl Oidc {
                 self.metadata
                     .write()
                     .await
-                    .insert(p.name.clone(), (Instant::now(), m.clone()));
+                    .insert(cache_key(p), (Instant::now(), m.clone()));
                 m
             }
         };
@@ -166,7 +166,7 @@ impl Oidc {
             Ok(c) => c,
             Err(e) => {
                 // Perhaps the keys rotated: the next sign-in fetches them again.
-                self.metadata.write().await.remove(&p.name);
+                self.metadata.write().await.remove(&cache_key(p));
                 return Err(SignInError::Verification(e.to_string()));
             }
         };
@@ -190,6 +190,11 @@ impl Oidc {
                 .map(|v| v.as_str().to_string()),
         })
     }
+}
+
+/// Connected organizations' providers can change issuer under the same name.
+fn cache_key(p: &OidcProvider) -> String {
+    format!("{}|{}", p.name, p.issuer)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

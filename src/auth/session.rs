@@ -4,12 +4,15 @@ use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::UserId;
+use crate::domain::user::ExternalIdentity;
 
 const USER_ID: &str = "uid";
 const CSRF: &str = "csrf";
 const PENDING_SIGN_IN: &str = "oidc";
 const FLASH: &str = "flash";
 const SIGNED_IN_AT: &str = "at";
+const EXTERNAL: &str = "ext";
+const CODE_EMAIL: &str = "code_email";
 
 /// A session ends this long after sign-in, whatever happens: the cookie holds the
 /// whole session, so a copied cookie must not stay valid for ever.
@@ -47,9 +50,42 @@ impl TypedSession {
     pub fn sign_in(&self, user: &UserId, now: chrono::DateTime<chrono::Utc>) {
         self.0.renew();
         self.0.remove(PENDING_SIGN_IN);
+        self.0.remove(CODE_EMAIL);
+        self.0.remove(EXTERNAL);
         let _ = self.0.insert(USER_ID, user.as_str());
         let _ = self.0.insert(SIGNED_IN_AT, now.timestamp());
         let _ = self.0.insert(CSRF, super::csrf::new_token());
+    }
+
+    /// Signs in someone who is not in the directory (yet).
+    pub fn sign_in_external(&self, who: &ExternalIdentity, now: chrono::DateTime<chrono::Utc>) {
+        self.0.renew();
+        self.0.remove(PENDING_SIGN_IN);
+        self.0.remove(CODE_EMAIL);
+        self.0.remove(USER_ID);
+        let _ = self.0.insert(EXTERNAL, who);
+        let _ = self.0.insert(SIGNED_IN_AT, now.timestamp());
+        let _ = self.0.insert(CSRF, super::csrf::new_token());
+    }
+
+    pub fn external(&self) -> Option<ExternalIdentity> {
+        self.0.get::<ExternalIdentity>(EXTERNAL).ok().flatten()
+    }
+
+    /// The external identity has become a directory user (its request was
+    /// delivered): the same sign-in continues as that user.
+    pub fn promote(&self, user: &UserId) {
+        self.0.remove(EXTERNAL);
+        let _ = self.0.insert(USER_ID, user.as_str());
+    }
+
+    /// The address a sign-in code was sent to from this browser.
+    pub fn set_code_email(&self, email: &str) {
+        let _ = self.0.insert(CODE_EMAIL, email);
+    }
+
+    pub fn code_email(&self) -> Option<String> {
+        self.0.get::<String>(CODE_EMAIL).ok().flatten()
     }
 
     /// Whether the session was signed in within `MAX_SESSION_AGE` of `now`.

@@ -7,6 +7,7 @@
 //! in one place and refused with a reason when it does not apply.
 
 use super::policy::{AllowedTargetScope, Policy, SubjectSet};
+use super::validation::FieldErrors;
 
 /// Graph `accessPackageAssignmentRequest.state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -404,6 +405,87 @@ pub struct Answer {
     pub values: Vec<String>,
     /// What the requestor saw: the text, or the chosen choices' texts.
     pub display: String,
+}
+
+/// A requested period, as the form sends it (`YYYY-MM-DD` dates).
+pub struct PeriodInput<'a> {
+    pub start: &'a str,
+    pub end: &'a str,
+}
+
+/// Checks a requested period against the policy. `None` when the policy does
+/// not offer one or nothing was asked (access then starts at once). A start of
+/// today means now; access ends at the end of the end date (UTC), and never
+/// later than the policy's lifecycle allows from the start.
+pub fn check_period(
+    policy: &Policy,
+    input: &PeriodInput<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>, FieldErrors> {
+    use super::policy::Expiration;
+    use chrono::{Duration, NaiveDate};
+    let mut e = FieldErrors::new();
+    if !policy.requestor.allow_custom_assignment_schedule {
+        return Ok(None);
+    }
+    let (start, end) = (input.start.trim(), input.end.trim());
+    if start.is_empty() && end.is_empty() {
+        return Ok(None);
+    }
+    let parse = |field: &str, v: &str, e: &mut FieldErrors| -> Option<NaiveDate> {
+        if v.is_empty() {
+            e.add(field, "Give both a start and an end date, or neither.");
+            return None;
+        }
+        let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
+        if d.is_none() {
+            e.add(field, "Enter a date like 2026-12-31.");
+        }
+        d
+    };
+    let (Some(s), Some(t)) = (parse("start", start, &mut e), parse("end", end, &mut e)) else {
+        return Err(e);
+    };
+    let today = now.date_naive();
+    if s < today {
+        e.add("start", "The start cannot be in the past.");
+    }
+    if t < s {
+        e.add("end", "The end must be on or after the start.");
+    }
+    if !e.is_empty() {
+        return Err(e);
+    }
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|x| x.and_utc());
+    let (Some(from), Some(until)) = (
+        if s == today { Some(now) } else { midnight(s) },
+        t.succ_opt().and_then(midnight),
+    ) else {
+        e.add("end", "Enter a date like 2026-12-31.");
+        return Err(e);
+    };
+    let latest = match policy.expiration {
+        Expiration::NoExpiration => None,
+        Expiration::AfterDateTime(x) => Some(x),
+        // A whole last day is allowed, since the end is a date.
+        Expiration::AfterDays(d) => Some(from + Duration::days(i64::from(d)) + Duration::days(1)),
+        Expiration::AfterHours(h) => Some(from + Duration::hours(i64::from(h))),
+    };
+    if let Some(latest) = latest {
+        if until > latest {
+            let most = match policy.expiration {
+                Expiration::AfterDays(d) => format!("{d} days"),
+                Expiration::AfterHours(h) => format!("{h} hours"),
+                _ => format!("until {}", latest.format("%Y-%m-%d")),
+            };
+            e.add(
+                "end",
+                format!("This policy gives access for at most {most}; choose an earlier end."),
+            );
+            return Err(e);
+        }
+    }
+    Ok(Some((from, until.min(latest.unwrap_or(until)))))
 }
 
 /// Checks the answers (`q{sequence}` → values) against the questions; errors are

@@ -122,6 +122,9 @@ pub struct User {
     pub manager_id: Option<UserId>,
     pub custom_attributes: BTreeMap<String, String>,
     pub state: UserState,
+    /// Created by Gatehouse for a request, so the guest lifecycle governs it.
+    pub governed: bool,
+    pub connected_organization_id: Option<String>,
 }
 
 impl User {
@@ -349,5 +352,52 @@ mod tests {
         assert!(e.get("user_type").is_some());
         assert!(e.get("display_name").is_some());
         assert!(e.get("email").is_some());
+    }
+}
+
+/// Someone signed in whose identity is not (yet) a directory user: a guest to
+/// be, from a connected organization's identity provider or an emailed code.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExternalIdentity {
+    pub issuer: String,
+    pub subject: String,
+    pub email: String,
+    pub display_name: String,
+    /// The connected organization whose identity provider signed them in.
+    pub connected_organization: Option<String>,
+}
+
+/// The issuer of identities proven by a one-time code sent by email; the
+/// subject is the lower-cased address.
+pub const EMAIL_CODE_ISSUER: &str = "urn:gatehouse:email-one-time-code";
+
+/// The issuer of identities made up in demo mode; refused outside it.
+pub const DEMO_GUEST_ISSUER: &str = "urn:gatehouse:demo-guest";
+
+/// Whoever uses My Access: a directory user, or someone not yet in it.
+#[derive(Clone, Debug)]
+pub enum Person {
+    User(User),
+    External(ExternalIdentity),
+}
+
+impl Person {
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Person::User(u) => Some(u),
+            Person::External(_) => None,
+        }
+    }
+    pub fn email(&self) -> &str {
+        match self {
+            Person::User(u) => &u.email,
+            Person::External(e) => &e.email,
+        }
+    }
+    pub fn display_name(&self) -> &str {
+        match self {
+            Person::User(u) => &u.display_name,
+            Person::External(e) => &e.display_name,
+        }
     }
 }

@@ -1,3 +1,4 @@
 //! Background jobs, started once with the server.
 
+pub mod lifecycle;
 pub mod outbox;

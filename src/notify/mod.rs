@@ -13,6 +13,40 @@ pub mod kind {
     pub const APPROVAL_REQUEST: &str = "approvalRequest";
     pub const REQUEST_DENIED: &str = "requestDenied";
     pub const ACCESS_DELIVERED: &str = "accessDelivered";
+    pub const SIGN_IN_CODE: &str = "signInCode";
+}
+
+/// A one-time sign-in code.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeFacts {
+    pub code: String,
+    pub minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "email/sign_in_code.txt")]
+struct CodeText<'a> {
+    f: &'a CodeFacts,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/sign_in_code.html")]
+struct CodeHtml<'a> {
+    f: &'a CodeFacts,
+    link: &'a str,
+}
+
+/// Renders a message for an administrator's eyes: a sign-in code is hidden,
+/// so that reading the outbox does not let anyone sign in as its recipient.
+pub fn render_for_admin(kind_: &str, data: &str, base: &str) -> Result<Rendered, String> {
+    if kind_ == kind::SIGN_IN_CODE {
+        let mut value: Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
+        value["code"] = Value::String("(hidden)".into());
+        return render(kind_, &value.to_string(), base);
+    }
+    render(kind_, data, base)
 }
 
 /// What every message about a request carries.
@@ -70,6 +104,20 @@ struct OutcomeHtml<'a> {
 /// Renders a queued message; `base` is the public URL without trailing slash.
 pub fn render(kind: &str, data: &str, base: &str) -> Result<Rendered, String> {
     let value: Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
+    if kind == kind::SIGN_IN_CODE {
+        let f: CodeFacts = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        let link = format!("{base}/auth/code");
+        return Ok(Rendered {
+            subject: "Your Gatehouse sign-in code".into(),
+            text: CodeText { f: &f, link: &link }
+                .render()
+                .map_err(|e| e.to_string())?,
+            html: CodeHtml { f: &f, link: &link }
+                .render()
+                .map_err(|e| e.to_string())?,
+            link,
+        });
+    }
     let f: RequestFacts = serde_json::from_value(value).map_err(|e| e.to_string())?;
     match kind {
         kind::APPROVAL_REQUEST => {

@@ -9,8 +9,10 @@ use super::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::{AccessPackageId, CatalogId, UserId};
 use crate::domain::policy::{ApprovalStage, Approver, Policy};
-use crate::domain::request::{Event, RequestState, Requestor, eligible, transition};
-use crate::domain::user::User;
+use crate::domain::request::{
+    Event, PeriodInput, RequestState, Requestor, check_period, eligible, transition,
+};
+use crate::domain::user::{Person, User};
 use crate::store::{
     self, Conn, Store, StoreError, audit, catalogs, packages, policies, requests, users,
 };
@@ -109,12 +111,26 @@ pub struct RequestInput<'a> {
     pub answers: serde_json::Value,
     /// Values for the attributes the package's resources require.
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// The period asked for, where the policy allows one.
+    pub start: &'a str,
+    pub end: &'a str,
 }
 
-/// A directory user asks for a package under one of the policies that admit them.
+/// Whose requests, in the store's terms.
+pub fn target_of(who: &Person) -> requests::Target<'_> {
+    match who {
+        Person::User(u) => requests::Target::User(&u.id),
+        Person::External(e) => requests::Target::External {
+            issuer: &e.issuer,
+            subject: &e.subject,
+        },
+    }
+}
+
+/// Someone asks for a package under one of the policies that admit them.
 pub async fn submit(
     store: &Store,
-    user: &User,
+    who: &Person,
     package: &AccessPackageId,
     input: &RequestInput<'_>,
     now: DateTime<Utc>,
@@ -126,7 +142,7 @@ pub async fn submit(
     let catalog = catalogs::get(&mut tx, &CatalogId::from_stored(p.catalog_id.clone()))
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if user.is_blocked() {
+    if who.user().is_some_and(User::is_blocked) {
         return Err(ServiceError::Refused(
             "Your account is blocked; you cannot request access.".into(),
         ));
@@ -137,7 +153,7 @@ pub async fn submit(
             p.display_name
         )));
     }
-    let requestor = requestor_of(&mut tx, user).await?;
+    let requestor = requestor_of(&mut tx, who).await?;
     let all = policies::for_package(&mut tx, package).await?;
     let choices = eligible(&all, &requestor, catalog.is_externally_visible);
     let Some((_, policy)) = choices
@@ -154,10 +170,10 @@ pub async fn submit(
             "Choose one of the policies offered to you.".into()
         }));
     };
-    if let Some(conflict) = incompatibility(&mut tx, user, package).await? {
+    if let Some(conflict) = incompatibility(&mut tx, who, package).await? {
         return Err(ServiceError::Refused(conflict));
     }
-    if requests::open_request_exists(&mut tx, &user.id, package).await? {
+    if requests::open_request_exists(&mut tx, &target_of(who), package).await? {
         return Err(ServiceError::Refused(format!(
             "You already have an open request for {}.",
             p.display_name
@@ -170,7 +186,30 @@ pub async fn submit(
             "A business justification is required.",
         ));
     }
+    let period = check_period(
+        &policy,
+        &PeriodInput {
+            start: input.start,
+            end: input.end,
+        },
+        now,
+    )
+    .map_err(ServiceError::Invalid)?;
+    let mut organization = requestor.connected_organization.clone();
+    if let (Person::External(e), None) = (who, &organization) {
+        if policy.allowed_target_scope
+            == crate::domain::policy::AllowedTargetScope::AllExternalUsers
+        {
+            organization =
+                Some(propose_organization(&mut tx, &e.email, &p.display_name, now).await?);
+        }
+    }
     let id = uuid::Uuid::new_v4().to_string();
+    let user = who.user();
+    let identity = match who {
+        Person::External(e) => Some((e.issuer.as_str(), e.subject.as_str())),
+        Person::User(_) => None,
+    };
     requests::insert(
         &mut tx,
         &requests::NewRequest {
@@ -178,28 +217,25 @@ pub async fn submit(
             request_type: "userAdd",
             package,
             policy_id: input.policy_id,
-            requestor: Some(&user.id),
-            target: Some(&user.id),
-            target_email: &user.email,
-            target_display_name: &user.display_name,
-            connected_organization: requestor.connected_organization.as_deref(),
+            requestor: user.map(|u| &u.id),
+            target: user.map(|u| &u.id),
+            target_email: who.email(),
+            target_display_name: who.display_name(),
+            connected_organization: organization.as_deref(),
             justification,
             answers: &input.answers.to_string(),
             attributes: &serde_json::to_string(&input.attributes).unwrap_or_else(|_| "{}".into()),
+            target_identity: identity,
+            schedule: period,
         },
         now,
     )
     .await?;
-    let state = start(
-        &mut tx,
-        &id,
-        &policy,
-        user,
-        requestor.connected_organization.as_deref(),
-        now,
-    )
-    .await?;
-    let actor = actor_of(user);
+    let state = start(&mut tx, &id, &policy, user, organization.as_deref(), now).await?;
+    let actor = Actor {
+        user_id: user.map(|u| u.id.to_string()),
+        display_name: who.display_name().to_string(),
+    };
     let details = json!({"request": id, "policy": policy.display_name, "state": state.as_str(), "justification": justification});
     audit::record(
         &mut tx,
@@ -222,7 +258,7 @@ async fn start(
     conn: &mut Conn,
     id: &str,
     policy: &Policy,
-    target: &User,
+    target: Option<&User>,
     organization: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
@@ -238,7 +274,7 @@ async fn start(
         requests::move_state(conn, id, RequestState::Submitted, 0, to, 0, now).await?;
         return deliver(conn, id, policy, now).await;
     }
-    let approvers = resolve_stage(conn, &approval.stages[0], Some(target), organization).await?;
+    let approvers = resolve_stage(conn, &approval.stages[0], target, organization).await?;
     if approvers.is_empty() {
         return Err(ServiceError::Refused(
             "No approver can be found for this request. Ask an administrator to check the policy's approvers.".into(),
@@ -398,20 +434,27 @@ pub async fn decide(
     Ok(to)
 }
 
-/// When an approved request's access ends, from its policy's lifecycle.
-fn end_of(policy: &Policy, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+/// When access granted at `from` ends, from the policy's lifecycle.
+fn end_of(policy: &Policy, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
     use crate::domain::policy::Expiration;
     match policy.expiration {
         Expiration::NoExpiration => None,
         Expiration::AfterDateTime(t) => Some(t),
-        Expiration::AfterDays(d) => Some(now + chrono::Duration::days(i64::from(d))),
-        Expiration::AfterHours(h) => Some(now + chrono::Duration::hours(i64::from(h))),
+        Expiration::AfterDays(d) => Some(from + chrono::Duration::days(i64::from(d))),
+        Expiration::AfterHours(h) => Some(from + chrono::Duration::hours(i64::from(h))),
     }
 }
 
-/// Delivers an approved request in the same transaction: the assignment, each
-/// resource role (once, however many packages grant it), and the attribute
-/// values written to the user.
+fn parse_ts(s: &Option<String>) -> Option<DateTime<Utc>> {
+    s.as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Delivers an approved request in the same transaction: the guest account for
+/// someone not yet in the directory, the assignment, each resource role (once,
+/// however many packages grant it), and the attribute values written to the
+/// user. A request for a period that has not begun waits, scheduled.
 async fn deliver(
     conn: &mut Conn,
     id: &str,
@@ -425,16 +468,34 @@ async fn deliver(
     let r = requests::get(conn, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let Some(target) = r.target_id.clone().map(UserId::from_stored) else {
-        // People not yet in the directory become guests with the request flow.
-        return Ok(RequestState::Approved);
+    let from = r.state()?;
+    let start = parse_ts(&r.schedule_start);
+    if from == RequestState::Approved && start.is_some_and(|s| s > now) {
+        let to = transition(from, Event::Schedule).map_err(ServiceError::Refused)?;
+        requests::move_state(conn, id, from, r.current_stage, to, r.current_stage, now).await?;
+        return Ok(to);
+    }
+    let attributes: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&r.attributes).unwrap_or_default();
+    let target = match r.target_id.clone() {
+        Some(t) => UserId::from_stored(t),
+        None => match guest_for(conn, &r, &attributes, now).await? {
+            Some(u) => u,
+            None => {
+                let to = transition(from, Event::StartDelivery)
+                    .and_then(|d| transition(d, Event::DeliveryFailed))
+                    .map_err(ServiceError::Refused)?;
+                requests::move_state(conn, id, from, r.current_stage, to, r.current_stage, now)
+                    .await?;
+                return Ok(to);
+            }
+        },
     };
-    let delivering =
-        transition(RequestState::Approved, Event::StartDelivery).map_err(ServiceError::Refused)?;
+    let delivering = transition(from, Event::StartDelivery).map_err(ServiceError::Refused)?;
     requests::move_state(
         conn,
         id,
-        RequestState::Approved,
+        from,
         r.current_stage,
         delivering,
         r.current_stage,
@@ -443,13 +504,17 @@ async fn deliver(
     .await?;
     let package = AccessPackageId::from_stored(r.access_package_id.clone());
     let assignment = uuid::Uuid::new_v4().to_string();
+    let end = match parse_ts(&r.schedule_end) {
+        Some(e) => Some(e),
+        None => end_of(policy, now),
+    };
     requests::insert_assignment(
         conn,
         &assignment,
         package.as_str(),
         &r.policy_id,
         target.as_str(),
-        end_of(policy, now),
+        end,
         now,
     )
     .await?;
@@ -485,8 +550,6 @@ async fn deliver(
             None => {}
         }
     }
-    let attributes: std::collections::BTreeMap<String, String> =
-        serde_json::from_str(&r.attributes).unwrap_or_default();
     if !attributes.is_empty() {
         users::write_attributes(conn, &target, &attributes, now).await?;
     }
@@ -506,9 +569,187 @@ async fn deliver(
     Ok(delivered)
 }
 
-/// What policy choice needs to know about a directory user.
-pub async fn requestor_of(conn: &mut Conn, user: &User) -> Result<Requestor, StoreError> {
-    let organization = requests::organization_for_email(conn, &user.email).await?;
+/// The guest account for a request from someone not in the directory: the one
+/// their sign-in identity already has, a guest with their address (linked), or
+/// a new governed guest of their connected organization. `None` when the
+/// address belongs to a member, whom a foreign identity never becomes.
+async fn guest_for(
+    conn: &mut Conn,
+    r: &requests::RequestRow,
+    attributes: &std::collections::BTreeMap<String, String>,
+    now: DateTime<Utc>,
+) -> Result<Option<UserId>, ServiceError> {
+    use crate::domain::user::{Email, UserProfile, UserState, UserType};
+    let (Some(issuer), Some(subject)) = (r.target_issuer.as_deref(), r.target_subject.as_deref())
+    else {
+        return Ok(None);
+    };
+    let id = match users::find_by_identity(conn, issuer, subject).await? {
+        Some(u) => u.id,
+        None => match users::find_by_email(conn, &r.target_email).await? {
+            Some(u) if !u.is_guest() => return Ok(None),
+            Some(u) => {
+                users::insert_identity(conn, issuer, subject, &u.id, now).await?;
+                u.id
+            }
+            None => {
+                let email = Email::parse(&r.target_email).map_err(|_| {
+                    ServiceError::Refused("The request's email address is not valid.".into())
+                })?;
+                let named = match (attributes.get("givenName"), attributes.get("surname")) {
+                    (Some(g), Some(s)) => format!("{g} {s}"),
+                    _ => r.target_display_name.clone(),
+                };
+                let profile = UserProfile {
+                    user_type: UserType::Guest,
+                    display_name: named.trim().chars().take(256).collect(),
+                    given_name: None,
+                    surname: None,
+                    email,
+                    job_title: None,
+                    department: None,
+                    custom_attributes: Default::default(),
+                    state: UserState::Active,
+                };
+                let id = UserId::new();
+                users::insert(conn, &id, &profile, None, now).await?;
+                users::insert_identity(conn, issuer, subject, &id, now).await?;
+                users::mark_governed(conn, &id, r.connected_organization_id.as_deref()).await?;
+                audit::record(
+                    conn,
+                    &Actor::system(),
+                    &NewAuditEvent {
+                        action: "Create guest user for access package assignment".into(),
+                        object_type: object_type::USER,
+                        object_id: id.to_string(),
+                        object_name: profile.display_name.clone(),
+                        details: json!({"mail": profile.email.as_str(), "request": r.id,
+                            "connectedOrganization": r.connected_organization_id}),
+                    },
+                    now,
+                )
+                .await?;
+                id
+            }
+        },
+    };
+    requests::set_target(conn, &r.id, &id).await?;
+    Ok(Some(id))
+}
+
+/// A connected organization in the `proposed` state for the address's domain,
+/// made when someone from an unknown domain asks under an "all users" policy.
+async fn propose_organization(
+    conn: &mut Conn,
+    email: &str,
+    package: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    use crate::domain::connected_org::{ConnectedOrgProfile, ConnectedOrgState};
+    use crate::domain::ids::ConnectedOrgId;
+    let domain = email
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_lowercase())
+        .unwrap_or_default();
+    let id = ConnectedOrgId::new();
+    // The domain names the organization, unless an organization already has
+    // that name without the domain.
+    let name = match store::connected_orgs::id_by_name(conn, &domain).await? {
+        None => domain.clone(),
+        Some(_) => format!("{domain} ({})", &id.as_str()[..8]),
+    };
+    let profile = ConnectedOrgProfile {
+        display_name: name.clone(),
+        description: Some(format!("Proposed when {email} requested {package}.")),
+        state: ConnectedOrgState::Proposed,
+        domains: vec![domain.clone()],
+        oidc: None,
+    };
+    store::connected_orgs::save(conn, &id, &profile, &[], &[], true, now).await?;
+    audit::record(
+        conn,
+        &Actor::system(),
+        &NewAuditEvent {
+            action: "Create proposed connected organization".into(),
+            object_type: object_type::CONNECTED_ORGANIZATION,
+            object_id: id.to_string(),
+            object_name: name,
+            details: json!({"domain": domain, "requestedBy": email}),
+        },
+        now,
+    )
+    .await?;
+    Ok(id.to_string())
+}
+
+/// Delivers the scheduled requests whose start has come; each in its own
+/// transaction, so one failure does not hold up the others. Returns how many.
+pub async fn deliver_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let due = {
+        let mut conn = store.read().await?;
+        requests::due_scheduled(&mut conn, now, 500).await?
+    };
+    let mut done = 0;
+    for id in due {
+        let mut tx = store.begin().await?;
+        let Some(r) = requests::get(&mut tx, &id).await? else {
+            continue;
+        };
+        // Another instance may have taken it meanwhile.
+        if r.state()? != RequestState::Scheduled {
+            continue;
+        }
+        let package = AccessPackageId::from_stored(r.access_package_id.clone());
+        let Some(policy) = policies::get(&mut tx, &package, &r.policy_id).await? else {
+            continue;
+        };
+        deliver(&mut tx, &id, &policy, now).await?;
+        tx.commit().await.map_err(store::map_err)?;
+        done += 1;
+    }
+    Ok(done)
+}
+
+async fn is_configured(conn: &mut Conn, organization: &str) -> Result<bool, StoreError> {
+    Ok(store::connected_orgs::get(
+        conn,
+        &crate::domain::ids::ConnectedOrgId::from_stored(organization.to_string()),
+    )
+    .await?
+    .is_some_and(|o| o.state == "configured"))
+}
+
+/// The packages a person holds (none before they are in the directory).
+async fn held_by(conn: &mut Conn, who: &Person) -> Result<Vec<String>, StoreError> {
+    match who {
+        Person::User(u) => requests::held_packages(conn, &u.id).await,
+        Person::External(_) => Ok(vec![]),
+    }
+}
+
+/// What policy choice needs to know about the person.
+pub async fn requestor_of(conn: &mut Conn, who: &Person) -> Result<Requestor, StoreError> {
+    let user = match who {
+        Person::User(u) => u,
+        Person::External(e) => {
+            let organization = match &e.connected_organization {
+                // Signed in through the organization's own provider.
+                Some(o) => Some((o.clone(), is_configured(conn, o).await?)),
+                None => requests::organization_for_email(conn, &e.email).await?,
+            };
+            return Ok(Requestor {
+                user_id: None,
+                is_guest: true,
+                group_ids: vec![],
+                connected_organization: organization.as_ref().map(|(id, _)| id.clone()),
+                organization_configured: organization.as_ref().is_some_and(|(_, c)| *c),
+            });
+        }
+    };
+    let organization = match &user.connected_organization_id {
+        Some(o) => Some((o.clone(), is_configured(conn, o).await?)),
+        None => requests::organization_for_email(conn, &user.email).await?,
+    };
     Ok(Requestor {
         user_id: Some(user.id.to_string()),
         is_guest: user.is_guest(),
@@ -522,14 +763,14 @@ pub async fn requestor_of(conn: &mut Conn, user: &User) -> Result<Requestor, Sto
 /// those they hold), with whether they hold each. Three queries, whatever the count.
 pub async fn requestable(
     conn: &mut Conn,
-    user: &User,
+    who: &Person,
     q: &str,
 ) -> Result<Vec<(requests::CandidateRow, bool)>, StoreError> {
-    let requestor = requestor_of(conn, user).await?;
+    let requestor = requestor_of(conn, who).await?;
     let candidates = requests::candidates(conn, q).await?;
     let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
     let all = policies::for_packages(conn, &ids).await?;
-    let held = requests::held_packages(conn, &user.id).await?;
+    let held = held_by(conn, who).await?;
     Ok(candidates
         .into_iter()
         .filter_map(|c| {
@@ -561,13 +802,13 @@ pub enum Availability {
 
 pub async fn availability(
     conn: &mut Conn,
-    user: &User,
+    who: &Person,
     package: &str,
 ) -> Result<(Option<requests::CandidateRow>, Availability), StoreError> {
     let Some((candidate, published)) = requests::candidate(conn, package).await? else {
         return Ok((None, Availability::Unavailable));
     };
-    let requestor = requestor_of(conn, user).await?;
+    let requestor = requestor_of(conn, who).await?;
     let all =
         policies::for_package(conn, &AccessPackageId::from_stored(candidate.id.clone())).await?;
     // Scope is judged with requests on, so that "turned off" is said only to people in scope.
@@ -580,16 +821,13 @@ pub async fn availability(
         return Ok((None, Availability::Unavailable));
     }
     let pkg = AccessPackageId::from_stored(candidate.id.clone());
-    if requests::held_packages(conn, &user.id)
-        .await?
-        .contains(&candidate.id)
-    {
+    if held_by(conn, who).await?.contains(&candidate.id) {
         return Ok((Some(candidate), Availability::AlreadyHeld));
     }
-    if requests::open_request_exists(conn, &user.id, &pkg).await? {
+    if requests::open_request_exists(conn, &target_of(who), &pkg).await? {
         return Ok((Some(candidate), Availability::OpenRequest));
     }
-    if let Some(conflict) = incompatibility(conn, user, &pkg).await? {
+    if let Some(conflict) = incompatibility(conn, who, &pkg).await? {
         return Ok((Some(candidate), Availability::Incompatible(conflict)));
     }
     let offer: Vec<(String, Policy)> = eligible(&all, &requestor, candidate.catalog_external)
@@ -605,7 +843,7 @@ pub async fn availability(
 /// The requestor withdraws a request that is still waiting.
 pub async fn cancel(
     store: &Store,
-    user: &User,
+    who: &Person,
     request_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
@@ -613,19 +851,29 @@ pub async fn cancel(
     let r = requests::get(&mut tx, request_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if r.target_id.as_deref() != Some(user.id.as_str())
-        && r.requestor_id.as_deref() != Some(user.id.as_str())
-    {
+    let mine = match who {
+        Person::User(u) => {
+            r.target_id.as_deref() == Some(u.id.as_str())
+                || r.requestor_id.as_deref() == Some(u.id.as_str())
+        }
+        Person::External(e) => {
+            r.target_id.is_none()
+                && r.target_issuer.as_deref() == Some(e.issuer.as_str())
+                && r.target_subject.as_deref() == Some(e.subject.as_str())
+        }
+    };
+    if !mine {
         return Err(ServiceError::NotFound);
     }
     let state = r.state()?;
     let to = transition(state, Event::Canceled).map_err(ServiceError::Refused)?;
     if !matches!(
         state,
-        RequestState::Submitted | RequestState::PendingApproval
+        RequestState::Submitted | RequestState::PendingApproval | RequestState::Scheduled
     ) {
         return Err(ServiceError::Refused(
-            "Only a request that is waiting for approval can be canceled here.".into(),
+            "Only a request that is waiting for approval or for its start can be canceled here."
+                .into(),
         ));
     }
     if !requests::move_state(
@@ -652,7 +900,10 @@ pub async fn cancel(
     .unwrap_or_default();
     audit::record(
         &mut tx,
-        &actor_of(user),
+        &Actor {
+            user_id: who.user().map(|u| u.id.to_string()),
+            display_name: who.display_name().to_string(),
+        },
         &event(
             "Cancel access package assignment request",
             request_id,
@@ -670,9 +921,12 @@ pub async fn cancel(
 /// forbid, said as people read it; `None` when there is none.
 pub async fn incompatibility(
     conn: &mut Conn,
-    user: &User,
+    who: &Person,
     package: &AccessPackageId,
 ) -> Result<Option<String>, StoreError> {
+    let Person::User(user) = who else {
+        return Ok(None);
+    };
     let held = requests::held_packages(conn, &user.id).await?;
     let groups = requests::group_ids_of(conn, &user.id).await?;
     let mut found: Vec<String> = Vec::new();

@@ -6,7 +6,9 @@ use serde_json::json;
 use super::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
-use crate::domain::user::{Email, User, UserProfile, UserState, UserType};
+use crate::domain::user::{
+    EMAIL_CODE_ISSUER, Email, ExternalIdentity, User, UserProfile, UserState, UserType,
+};
 use crate::store::{self, Store, audit, users};
 
 /// What a verified ID token says about the person.
@@ -151,4 +153,231 @@ fn refuse_blocked(user: User) -> Result<User, ServiceError> {
     } else {
         Ok(user)
     }
+}
+
+/// Who a sign-in from outside the home identity provider turned out to be.
+#[derive(Debug)]
+pub enum SignedIn {
+    User(User),
+    /// Not in the directory: may request packages open to external users.
+    External(ExternalIdentity),
+}
+
+/// Finds the user behind an identity proven elsewhere than the home provider,
+/// linking a guest found by address; anyone else stays an external identity
+/// until a request delivers them a guest account. Members are sent to the
+/// home provider: a foreign provider never speaks for a member.
+async fn resolve_external(
+    conn: &mut crate::store::Conn,
+    identity: ExternalIdentity,
+    may_link: impl Fn(&User) -> bool,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, ServiceError> {
+    if let Some(user) = users::find_by_identity(conn, &identity.issuer, &identity.subject).await? {
+        return refuse_blocked(user).map(SignedIn::User);
+    }
+    match users::find_by_email(conn, &identity.email).await? {
+        Some(user) if !user.is_guest() => Err(ServiceError::Refused(
+            "This address belongs to a member of the organization. Sign in with your organization's account instead."
+                .into(),
+        )),
+        Some(user) if may_link(&user) => {
+            let user = refuse_blocked(user)?;
+            users::insert_identity(conn, &identity.issuer, &identity.subject, &user.id, now)
+                .await?;
+            audit::record(
+                conn,
+                &Actor {
+                    user_id: Some(user.id.to_string()),
+                    display_name: user.display_name.clone(),
+                },
+                &NewAuditEvent {
+                    action: "Link sign-in identity".into(),
+                    object_type: object_type::USER,
+                    object_id: user.id.to_string(),
+                    object_name: user.display_name.clone(),
+                    details: json!({"issuer": identity.issuer, "subject": identity.subject}),
+                },
+                now,
+            )
+            .await?;
+            Ok(SignedIn::User(user))
+        }
+        _ => Ok(SignedIn::External(identity)),
+    }
+}
+
+/// Sign-in through a connected organization's own OpenID Connect provider.
+pub async fn sign_in_connected(
+    store: &Store,
+    claims: &VerifiedClaims,
+    organization: &str,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, ServiceError> {
+    let email = Email::parse(claims.email.as_deref().unwrap_or_default()).map_err(|_| {
+        ServiceError::Refused(
+            "Your organization's identity provider did not send an email address, which Gatehouse needs. \
+             Ask its administrator to release the `email` claim."
+                .into(),
+        )
+    })?;
+    if claims.email_verified == Some(false) {
+        return Err(ServiceError::Refused(format!(
+            "Your identity provider says the email address {email} is not verified. Verify it there, then sign in again."
+        )));
+    }
+    let mut tx = store.begin().await?;
+    // An organization's provider speaks for its own people only: an existing
+    // guest is linked when it belongs to the organization or to one of its domains.
+    let domain_org = store::requests::organization_for_email(&mut tx, email.as_str())
+        .await?
+        .map(|(id, _)| id);
+    let identity = ExternalIdentity {
+        issuer: claims.issuer.clone(),
+        subject: claims.subject.clone(),
+        email: email.as_str().to_string(),
+        display_name: display_name_of(claims, &email),
+        connected_organization: Some(organization.to_string()),
+    };
+    let out = resolve_external(
+        &mut tx,
+        identity,
+        |u| {
+            u.connected_organization_id.as_deref() == Some(organization)
+                || domain_org.as_deref() == Some(organization)
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(out)
+}
+
+fn display_name_of(claims: &VerifiedClaims, email: &Email) -> String {
+    claims
+        .name
+        .clone()
+        .or_else(|| match (&claims.given_name, &claims.family_name) {
+            (Some(g), Some(f)) => Some(format!("{g} {f}")),
+            (Some(g), None) => Some(g.clone()),
+            _ => None,
+        })
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| local_part(email))
+        .trim()
+        .chars()
+        .take(256)
+        .collect()
+}
+
+fn local_part(email: &Email) -> String {
+    email
+        .as_str()
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// How long a code works, how many may be sent to one address per window, and
+/// how many wrong guesses one code survives: eight digits and five guesses give
+/// a guesser one chance in twenty million.
+pub const CODE_MINUTES: i64 = 10;
+const CODES_PER_WINDOW: i64 = 3;
+const CODE_WINDOW_MINUTES: i64 = 15;
+const MAX_ATTEMPTS: i64 = 5;
+
+fn code_hash(id: &str, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{id}:{code}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sends a one-time sign-in code to the address. Whether anyone with the
+/// address is known is not said: the answer is the same for every address.
+pub async fn send_code(store: &Store, email: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    use rand::Rng;
+    let email = Email::parse(email)
+        .map_err(|_| super::invalid("email", "Enter your email address, like name@example.com."))?;
+    let mut tx = store.begin().await?;
+    let window = now - chrono::Duration::minutes(CODE_WINDOW_MINUTES);
+    if store::sign_in_codes::sent_since(&mut tx, &email.normalized(), window).await?
+        >= CODES_PER_WINDOW
+    {
+        return Err(ServiceError::Refused(format!(
+            "Several codes were sent to this address in the last {CODE_WINDOW_MINUTES} minutes. Use the newest one, or wait and ask again."
+        )));
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let code = format!("{:08}", rand::rng().random_range(0..100_000_000u32));
+    store::sign_in_codes::insert(
+        &mut tx,
+        &id,
+        &email.normalized(),
+        &code_hash(&id, &code),
+        now,
+        now + chrono::Duration::minutes(CODE_MINUTES),
+    )
+    .await?;
+    store::outbox::enqueue(
+        &mut tx,
+        crate::notify::kind::SIGN_IN_CODE,
+        email.as_str(),
+        "",
+        &json!({"code": code, "minutes": CODE_MINUTES}),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(())
+}
+
+/// Signs in with the newest code sent to the address: once, before it expires,
+/// within `MAX_ATTEMPTS` guesses.
+pub async fn redeem_code(
+    store: &Store,
+    email: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, ServiceError> {
+    let wrong = || {
+        ServiceError::Invalid({
+            let mut e = crate::domain::validation::FieldErrors::new();
+            e.add(
+                "code",
+                "That code is wrong or no longer works. Check the newest message, or ask for a new code.",
+            );
+            e
+        })
+    };
+    let email = Email::parse(email).map_err(|_| wrong())?;
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut tx = store.begin().await?;
+    let Some(open) = store::sign_in_codes::newest_open(&mut tx, &email.normalized(), now).await?
+    else {
+        return Err(wrong());
+    };
+    if open.attempts >= MAX_ATTEMPTS {
+        return Err(wrong());
+    }
+    if code_hash(&open.id, &code) != open.code_hash {
+        // The guess counts even though the sign-in fails.
+        store::sign_in_codes::count_attempt(&mut tx, &open.id).await?;
+        tx.commit().await.map_err(store::map_err)?;
+        return Err(wrong());
+    }
+    if !store::sign_in_codes::use_up(&mut tx, &open.id, now).await? {
+        return Err(wrong());
+    }
+    let identity = ExternalIdentity {
+        issuer: EMAIL_CODE_ISSUER.into(),
+        subject: email.normalized(),
+        email: email.as_str().to_string(),
+        display_name: local_part(&email),
+        connected_organization: None,
+    };
+    // The code proves the address, so a guest with it is that person.
+    let out = resolve_external(&mut tx, identity, |_| true, now).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(out)
 }

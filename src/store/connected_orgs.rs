@@ -237,3 +237,32 @@ pub async fn id_by_name(conn: &mut Conn, name: &str) -> Result<Option<String>> {
         .await
         .map_err(map_err)
 }
+
+/// A connected organization's identity provider, with its secret, for sign-in.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignInProvider {
+    pub id: String,
+    pub display_name: String,
+    pub oidc_issuer: String,
+    pub oidc_client_id: String,
+    pub oidc_client_secret: Option<String>,
+}
+
+const PROVIDER_SELECT: &str = "SELECT id, display_name, oidc_issuer, oidc_client_id, oidc_client_secret \
+     FROM connected_organizations WHERE oidc_issuer IS NOT NULL AND oidc_client_id IS NOT NULL";
+
+/// The organizations whose people can sign in through their own provider.
+pub async fn sign_in_providers(conn: &mut Conn) -> Result<Vec<SignInProvider>> {
+    sqlx::query_as::<_, SignInProvider>(&format!("{PROVIDER_SELECT} ORDER BY name_lower"))
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)
+}
+
+pub async fn sign_in_provider(conn: &mut Conn, id: &str) -> Result<Option<SignInProvider>> {
+    sqlx::query_as::<_, SignInProvider>(&format!("{PROVIDER_SELECT} AND id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)
+}

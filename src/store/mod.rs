@@ -16,6 +16,7 @@ pub mod packages;
 pub mod policies;
 pub mod requests;
 pub mod settings;
+pub mod sign_in_codes;
 pub mod users;
 
 use std::str::FromStr;

@@ -23,6 +23,10 @@ pub struct RequestRow {
     pub attributes: String,
     pub current_stage: i64,
     pub created_at: String,
+    pub target_issuer: Option<String>,
+    pub target_subject: Option<String>,
+    pub schedule_start: Option<String>,
+    pub schedule_end: Option<String>,
 }
 
 impl RequestRow {
@@ -46,13 +50,42 @@ pub struct NewRequest<'a> {
     pub justification: Option<&'a str>,
     pub answers: &'a str,
     pub attributes: &'a str,
+    /// The sign-in identity of a target not yet in the directory.
+    pub target_identity: Option<(&'a str, &'a str)>,
+    /// The period the requestor asked for.
+    pub schedule: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// Whose requests: a directory user's, or those of someone not yet in it.
+pub enum Target<'a> {
+    User(&'a UserId),
+    External { issuer: &'a str, subject: &'a str },
+}
+
+impl Target<'_> {
+    /// The condition on `assignment_requests` (aliased `r`) and its two binds.
+    fn clause(&self) -> (&'static str, String, String) {
+        match self {
+            Target::User(u) => (
+                "r.target_id = $1 AND $2 = ''",
+                u.as_str().to_string(),
+                String::new(),
+            ),
+            Target::External { issuer, subject } => (
+                "r.target_id IS NULL AND r.target_issuer = $1 AND r.target_subject = $2",
+                issuer.to_string(),
+                subject.to_string(),
+            ),
+        }
+    }
 }
 
 pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> Result<()> {
     sqlx::query(
         "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, target_id, \
-         target_email, target_display_name, connected_organization_id, justification, answers, created_at, attributes) \
-         VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         target_email, target_display_name, connected_organization_id, justification, answers, created_at, attributes, \
+         target_issuer, target_subject, schedule_start, schedule_end) \
+         VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(r.id)
     .bind(r.request_type)
@@ -67,6 +100,10 @@ pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> 
     .bind(r.answers)
     .bind(ts(now))
     .bind(r.attributes)
+    .bind(r.target_identity.map(|(i, _)| i.to_string()))
+    .bind(r.target_identity.map(|(_, s)| s.to_string()))
+    .bind(r.schedule.map(|(s, _)| ts(s)))
+    .bind(r.schedule.map(|(_, e)| ts(e)))
     .execute(conn)
     .await
     .map_err(map_err)?;
@@ -76,8 +113,8 @@ pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
     sqlx::query_as::<_, RequestRow>(
         "SELECT id, request_type, state, access_package_id, policy_id, requestor_id, target_id, target_email, \
-         target_display_name, connected_organization_id, justification, answers, attributes, current_stage, created_at \
-         FROM assignment_requests WHERE id = $1",
+         target_display_name, connected_organization_id, justification, answers, attributes, current_stage, created_at, \
+         target_issuer, target_subject, schedule_start, schedule_end FROM assignment_requests WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -125,14 +162,16 @@ pub async fn move_state(
 /// Whether the person already has an open request for the package.
 pub async fn open_request_exists(
     conn: &mut Conn,
-    target: &UserId,
+    target: &Target<'_>,
     package: &AccessPackageId,
 ) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM assignment_requests WHERE target_id = $1 AND access_package_id = $2 \
-         AND state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')",
-    )
-    .bind(target.as_str())
+    let (clause, a, b) = target.clause();
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM assignment_requests r WHERE {clause} AND r.access_package_id = $3 \
+         AND r.state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')"
+    ))
+    .bind(a)
+    .bind(b)
     .bind(package.as_str())
     .fetch_one(conn)
     .await
@@ -278,6 +317,30 @@ pub async fn organization_for_email(
     .await
     .map_err(map_err)?;
     Ok(row.map(|(id, state)| (id, state == "configured")))
+}
+
+/// The directory user a request from someone not yet in it was delivered to.
+pub async fn set_target(conn: &mut Conn, id: &str, user: &UserId) -> Result<()> {
+    sqlx::query("UPDATE assignment_requests SET target_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(user.as_str())
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Scheduled requests whose start has come, oldest first.
+pub async fn due_scheduled(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT id FROM assignment_requests WHERE state = 'scheduled' AND schedule_start <= $1 \
+         ORDER BY schedule_start, id LIMIT $2",
+    )
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
 }
 
 /// Links the request to the assignment that delivered it.
@@ -428,6 +491,8 @@ pub struct RequestListRow {
     pub justification: Option<String>,
     pub current_stage: i64,
     pub created_at: String,
+    pub schedule_start: Option<String>,
+    pub schedule_end: Option<String>,
 }
 
 impl RequestListRow {
@@ -442,13 +507,15 @@ impl RequestListRow {
 }
 
 const LIST_SELECT: &str = "SELECT r.id, p.display_name AS package_name, r.state, r.target_display_name, r.target_email, \
-     r.justification, r.current_stage, r.created_at FROM assignment_requests r JOIN access_packages p ON p.id = r.access_package_id";
+     r.justification, r.current_stage, r.created_at, r.schedule_start, r.schedule_end FROM assignment_requests r JOIN access_packages p ON p.id = r.access_package_id";
 
-pub async fn for_target(conn: &mut Conn, user: &UserId) -> Result<Vec<RequestListRow>> {
+pub async fn for_target(conn: &mut Conn, target: &Target<'_>) -> Result<Vec<RequestListRow>> {
+    let (clause, a, b) = target.clause();
     sqlx::query_as::<_, RequestListRow>(&format!(
-        "{LIST_SELECT} WHERE r.target_id = $1 ORDER BY r.created_at DESC, r.id LIMIT 200"
+        "{LIST_SELECT} WHERE {clause} ORDER BY r.created_at DESC, r.id LIMIT 200"
     ))
-    .bind(user.as_str())
+    .bind(a)
+    .bind(b)
     .fetch_all(conn)
     .await
     .map_err(map_err)

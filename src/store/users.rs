@@ -21,10 +21,12 @@ struct UserRow {
     manager_id: Option<String>,
     custom_attributes: String,
     state: String,
+    lifecycle: String,
+    connected_organization_id: Option<String>,
 }
 
 const USER_COLUMNS: &str = "id, user_type, display_name, given_name, surname, email, job_title, \
-                            department, manager_id, custom_attributes, state";
+                            department, manager_id, custom_attributes, state, lifecycle, connected_organization_id";
 
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
@@ -46,6 +48,8 @@ impl TryFrom<UserRow> for User {
             job_title: r.job_title,
             department: r.department,
             manager_id: r.manager_id.map(UserId::from_stored),
+            governed: r.lifecycle == "governed",
+            connected_organization_id: r.connected_organization_id,
         })
     }
 }
@@ -119,6 +123,20 @@ pub async fn insert(
     .bind(p.state.as_str())
     .bind(ts(now))
     .bind(p.display_name.to_lowercase())
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Marks a user as a guest Gatehouse created for a request: the guest
+/// lifecycle governs it, and it belongs to the connected organization.
+pub async fn mark_governed(conn: &mut Conn, id: &UserId, organization: Option<&str>) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET lifecycle = 'governed', connected_organization_id = $2 WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(organization.map(str::to_string))
     .execute(conn)
     .await
     .map_err(map_err)?;

@@ -8,10 +8,13 @@ use serde::Deserialize;
 use super::{Data, Layout, redirect, render, render_status, safe_next};
 use crate::auth::csrf::Form;
 use crate::auth::session::TypedSession;
+use crate::config::OidcProvider;
 use crate::demo;
 use crate::domain::ids::UserId;
 use crate::domain::user::UserType;
+use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
+use crate::service::sign_in::SignedIn;
 use crate::service::{ServiceError, sign_in};
 use crate::store::users;
 
@@ -19,7 +22,39 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/login", web::get().to(login))
         .route("/auth/callback", web::get().to(callback))
         .route("/auth/logout", web::post().to(logout))
-        .route("/auth/demo", web::post().to(demo_sign_in));
+        .route("/auth/demo", web::post().to(demo_sign_in))
+        .route("/auth/demo-guest", web::post().to(demo_guest))
+        .route("/auth/code", web::get().to(code_page))
+        .route("/auth/code", web::post().to(send_code))
+        .route("/auth/code/verify", web::post().to(verify_code));
+}
+
+/// The prefix of a connected organization's provider name in a sign-in.
+const ORG_PREFIX: &str = "org:";
+
+/// A connected organization's provider as sign-in uses it; `None` without a
+/// client secret, since Gatehouse signs in as a confidential client.
+fn org_provider(p: crate::store::connected_orgs::SignInProvider) -> Option<OidcProvider> {
+    Some(OidcProvider {
+        name: format!("{ORG_PREFIX}{}", p.id),
+        display_name: p.display_name,
+        issuer: p.oidc_issuer,
+        client_id: p.oidc_client_id,
+        client_secret: crate::config::Secret::new(p.oidc_client_secret?),
+    })
+}
+
+/// The configured provider, or a connected organization's, by name.
+async fn find_provider(state: &Data, name: &str) -> Result<Option<OidcProvider>, AppError> {
+    if let Some(id) = name.strip_prefix(ORG_PREFIX) {
+        let mut conn = state.store.read().await?;
+        return Ok(
+            crate::store::connected_orgs::sign_in_provider(&mut conn, id)
+                .await?
+                .and_then(org_provider),
+        );
+    }
+    Ok(state.oidc.provider(name).cloned())
 }
 
 pub struct DemoChoice {
@@ -35,8 +70,21 @@ struct LoginPage {
     layout: Layout,
     next: String,
     providers: Vec<(String, String)>,
+    organizations: Vec<(String, String)>,
+    email_sign_in: bool,
     demo_users: Vec<DemoChoice>,
     redirect_uri: String,
+    errors: FieldErrors,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "auth/code.html")]
+struct CodePage {
+    layout: Layout,
+    next: String,
+    email: String,
+    errors: FieldErrors,
 }
 
 #[derive(Template)]
@@ -63,17 +111,26 @@ async fn login(
         return Ok(redirect(&next));
     }
     let providers = state.oidc.providers();
+    let organizations: Vec<OidcProvider> = {
+        let mut conn = state.store.read().await?;
+        crate::store::connected_orgs::sign_in_providers(&mut conn)
+            .await?
+            .into_iter()
+            .filter_map(org_provider)
+            .collect()
+    };
+    let alone = organizations.is_empty() && !state.config.email_sign_in && !state.config.demo;
     // With one provider and nothing else to choose, go straight to it.
     let chosen =
         match q.provider.as_deref() {
-            Some(name) => Some(state.oidc.provider(name).ok_or_else(|| {
+            Some(name) => Some(find_provider(&state, name).await?.ok_or_else(|| {
                 AppError::BadRequest("There is no such identity provider.".into())
             })?),
-            None if providers.len() == 1 && !state.config.demo => providers.first(),
+            None if providers.len() == 1 && alone => providers.first().cloned(),
             None => None,
         };
     if let Some(provider) = chosen {
-        return match state.oidc.start(provider, &next).await {
+        return match state.oidc.start(&provider, &next).await {
             Ok((url, pending)) => {
                 session.set_pending_sign_in(&pending);
                 Ok(redirect(&url))
@@ -94,8 +151,15 @@ async fn login(
             .iter()
             .map(|p| (p.name.clone(), p.display_name.clone()))
             .collect(),
+        organizations: organizations
+            .into_iter()
+            .map(|p| (p.name, p.display_name))
+            .collect(),
+        email_sign_in: state.config.email_sign_in,
         demo_users,
         redirect_uri: state.config.url_for("/auth/callback"),
+        errors: FieldErrors::new(),
+        email: String::new(),
     })
 }
 
@@ -157,17 +221,23 @@ async fn callback(
             "The identity provider sent no authorization code. Start again.".into(),
         );
     };
-    let Some(provider) = state.oidc.provider(&pending.provider) else {
+    let Some(provider) = find_provider(&state, &pending.provider).await? else {
         return failed(
             &state,
             &session,
             "That identity provider is no longer configured.".into(),
         );
     };
-    let claims = match state.oidc.finish(provider, &pending, code).await {
+    let claims = match state.oidc.finish(&provider, &pending, code).await {
         Ok(c) => c,
         Err(e) => return failed(&state, &session, e.to_string()),
     };
+    if let Some(organization) = pending.provider.strip_prefix(ORG_PREFIX) {
+        let outcome =
+            sign_in::sign_in_connected(&state.store, &claims, organization, state.clock.now())
+                .await;
+        return finish_external(&state, &session, outcome, &pending.next);
+    }
     match sign_in::sign_in_once(&state.store, &claims, UserType::Member, state.clock.now()).await {
         Ok(user) => {
             session.sign_in(&user.id, state.clock.now());
@@ -219,6 +289,176 @@ async fn demo_sign_in(
         );
     }
     session.sign_in(&user.id, state.clock.now());
+    Ok(redirect(&safe_next(Some(&form.0.next))))
+}
+
+/// Signs in whoever an organization's provider or an emailed code proved.
+fn finish_external(
+    state: &Data,
+    session: &TypedSession,
+    outcome: Result<SignedIn, ServiceError>,
+    next: &str,
+) -> Result<HttpResponse, AppError> {
+    match outcome {
+        Ok(SignedIn::User(user)) => {
+            session.sign_in(&user.id, state.clock.now());
+            tracing::info!(user = %user.id, "signed in");
+            Ok(redirect(next))
+        }
+        Ok(SignedIn::External(who)) => {
+            session.sign_in_external(&who, state.clock.now());
+            tracing::info!(issuer = %who.issuer, "signed in from outside the directory");
+            Ok(redirect(next))
+        }
+        Err(ServiceError::Refused(reason)) => failed(state, session, reason),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// The page where the code that was sent is entered.
+async fn code_page(
+    state: Data,
+    session: Session,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let session = TypedSession(session);
+    let next = safe_next(q.next.as_deref());
+    let Some(email) = session.code_email().filter(|_| state.config.email_sign_in) else {
+        return Ok(redirect(&crate::web::sign_in_url(&next)));
+    };
+    let mut layout = Layout::anonymous(&state, session.csrf_token(), "Enter your code");
+    layout.flash = session.take_flash();
+    render(&CodePage {
+        layout,
+        next,
+        email,
+        errors: FieldErrors::new(),
+    })
+}
+
+async fn send_code(
+    state: Data,
+    session: Session,
+    form: Form<EmailForm>,
+) -> Result<HttpResponse, AppError> {
+    if !state.config.email_sign_in {
+        return Err(AppError::NotFound);
+    }
+    let session = TypedSession(session);
+    let next = safe_next(Some(&form.0.next));
+    let email = form.0.email.trim().to_string();
+    match sign_in::send_code(&state.store, &email, state.clock.now()).await {
+        Ok(()) => {}
+        Err(ServiceError::Invalid(errors)) => {
+            return render_status(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &LoginPage {
+                    layout: Layout::anonymous(&state, session.csrf_token(), "Sign in"),
+                    next,
+                    providers: vec![],
+                    organizations: vec![],
+                    email_sign_in: true,
+                    demo_users: vec![],
+                    redirect_uri: String::new(),
+                    errors,
+                    email,
+                },
+            );
+        }
+        // Too many codes: said on the code page, the same for every address.
+        Err(ServiceError::Refused(m)) => session.flash("error", m),
+        Err(e) => return Err(e.into()),
+    }
+    session.set_code_email(&email);
+    Ok(redirect(&format!(
+        "/auth/code?next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn verify_code(
+    state: Data,
+    session: Session,
+    form: Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    if !state.config.email_sign_in {
+        return Err(AppError::NotFound);
+    }
+    let session = TypedSession(session);
+    let next = safe_next(Some(&form.0.next));
+    let Some(email) = session.code_email() else {
+        return Ok(redirect(&crate::web::sign_in_url(&next)));
+    };
+    match sign_in::redeem_code(&state.store, &email, &form.0.code, state.clock.now()).await {
+        Err(ServiceError::Invalid(errors)) => render_status(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            &CodePage {
+                layout: Layout::anonymous(&state, session.csrf_token(), "Enter your code"),
+                next,
+                email,
+                errors,
+            },
+        ),
+        outcome => finish_external(&state, &session, outcome, &next),
+    }
+}
+
+/// Demo mode: become someone who is not in the directory, as a new guest
+/// would after proving their address, without a code.
+async fn demo_guest(
+    state: Data,
+    session: Session,
+    form: Form<EmailForm>,
+) -> Result<HttpResponse, AppError> {
+    if !state.config.demo {
+        return Err(AppError::NotFound);
+    }
+    let session = TypedSession(session);
+    let email = crate::domain::user::Email::parse(&form.0.email)
+        .map_err(|_| AppError::BadRequest("Enter an email address for the new guest.".into()))?;
+    let mut conn = state.store.read().await?;
+    if users::find_by_email(&mut conn, email.as_str())
+        .await?
+        .is_some()
+    {
+        return failed(
+            &state,
+            &session,
+            format!("{email} is already in the directory: choose that user from the list instead."),
+        );
+    }
+    let local = email.as_str().split('@').next().unwrap_or_default();
+    session.sign_in_external(
+        &crate::domain::user::ExternalIdentity {
+            issuer: crate::domain::user::DEMO_GUEST_ISSUER.into(),
+            subject: email.normalized(),
+            email: email.as_str().to_string(),
+            display_name: local.to_string(),
+            connected_organization: None,
+        },
+        state.clock.now(),
+    );
     Ok(redirect(&safe_next(Some(&form.0.next))))
 }
 

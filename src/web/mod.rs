@@ -119,6 +119,23 @@ impl Layout {
         }
     }
 
+    pub fn for_requester(
+        state: &AppState,
+        who: &crate::auth::guard::Requester,
+        section: &'static str,
+        title: impl Into<String>,
+    ) -> Layout {
+        Layout {
+            title: title.into(),
+            section,
+            user_name: Some(who.person.display_name().to_string()),
+            is_admin: who.is_admin,
+            csrf: who.csrf.clone(),
+            demo: state.config.demo,
+            flash: who.flash.clone(),
+        }
+    }
+
     pub fn anonymous(state: &AppState, csrf: String, title: impl Into<String>) -> Layout {
         Layout {
             title: title.into(),

@@ -9,12 +9,13 @@ use serde::Deserialize;
 
 use super::{Data, Layout, page_number, redirect, render, render_status};
 use crate::auth::csrf::Form;
-use crate::auth::guard::CurrentUser;
+use crate::auth::guard::Requester;
 use crate::auth::session::TypedSession;
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::{AccessPackageId, CatalogResourceId};
 use crate::domain::policy::{Policy, QuestionKind};
 use crate::domain::request::check_answers;
+use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
 use crate::service::ServiceError;
@@ -54,11 +55,11 @@ pub struct HomeQuery {
 
 async fn home(
     state: Data,
-    user: CurrentUser,
+    user: Requester,
     q: web::Query<HomeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
-    let all = svc::requestable(&mut conn, &user.user, &q.q).await?;
+    let all = svc::requestable(&mut conn, &user.person, &q.q).await?;
     let total = all.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = (page_number(q.page) as usize).min(pages);
@@ -67,9 +68,12 @@ async fn home(
         .skip((page - 1) * PER_PAGE)
         .take(PER_PAGE)
         .collect();
-    let held = directory::roles_held_by(&mut conn, &user.user.id).await?;
+    let held = match user.person.user() {
+        Some(u) => directory::roles_held_by(&mut conn, &u.id).await?,
+        None => vec![],
+    };
     render(&Home {
-        layout: Layout::for_user(&state, &user, "my_access", "My Access"),
+        layout: Layout::for_requester(&state, &user, "my_access", "My Access"),
         q: q.q.clone(),
         packages,
         total,
@@ -109,6 +113,9 @@ struct PackagePage {
     questions: Vec<QuestionView>,
     attributes: Vec<AttributeView>,
     justification_required: bool,
+    custom_schedule: bool,
+    /// How long access lasts under the chosen policy, said for people.
+    lifetime: String,
     values: HashMap<String, Vec<String>>,
     errors: FieldErrors,
 }
@@ -150,7 +157,11 @@ async fn package_attributes(
     Ok(seen)
 }
 
-fn current_value(user: &crate::domain::user::User, name: &str) -> String {
+fn current_value(who: &Person, name: &str) -> String {
+    let Some(user) = who.user() else {
+        // Someone not yet in the directory has no values to show.
+        return String::new();
+    };
     match name {
         "givenName" => user.given_name.clone(),
         "surname" => user.surname.clone(),
@@ -173,7 +184,7 @@ fn language(req: &HttpRequest) -> String {
 #[allow(clippy::too_many_arguments)]
 async fn show(
     state: &Data,
-    user: &CurrentUser,
+    user: &Requester,
     req: &HttpRequest,
     id: &str,
     chosen: Option<String>,
@@ -182,8 +193,8 @@ async fn show(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
-    let (package, availability) = svc::availability(&mut conn, &user.user, id).await?;
-    let layout = Layout::for_user(
+    let (package, availability) = svc::availability(&mut conn, &user.person, id).await?;
+    let layout = Layout::for_requester(
         state,
         user,
         "my_access",
@@ -201,6 +212,8 @@ async fn show(
         questions: vec![],
         attributes: vec![],
         justification_required: false,
+        custom_schedule: false,
+        lifetime: String::new(),
         values,
         errors,
     };
@@ -279,7 +292,7 @@ async fn show(
         .into_iter()
         .map(|a| {
             let key = format!("attr_{}", a.attribute_name);
-            let current = current_value(&user.user, &a.attribute_name);
+            let current = current_value(&user.person, &a.attribute_name);
             let value = page
                 .values
                 .get(&key)
@@ -298,6 +311,16 @@ async fn show(
         })
         .collect();
     page.justification_required = policy.approval.is_requestor_justification_required;
+    page.custom_schedule = policy.requestor.allow_custom_assignment_schedule;
+    page.lifetime = {
+        use crate::domain::policy::Expiration;
+        match policy.expiration {
+            Expiration::NoExpiration => String::new(),
+            Expiration::AfterDays(d) => format!("at most {d} days"),
+            Expiration::AfterHours(h) => format!("at most {h} hours"),
+            Expiration::AfterDateTime(t) => format!("until {}", t.format("%Y-%m-%d")),
+        }
+    };
     page.policies = offer
         .iter()
         .map(|(id, p)| (id.clone(), p.display_name.clone(), p.description.clone()))
@@ -308,7 +331,7 @@ async fn show(
 
 async fn package_page(
     state: Data,
-    user: CurrentUser,
+    user: Requester,
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -330,7 +353,7 @@ async fn package_page(
 
 async fn request(
     state: Data,
-    user: CurrentUser,
+    user: Requester,
     req: HttpRequest,
     session: Session,
     path: web::Path<String>,
@@ -351,7 +374,7 @@ async fn request(
         .unwrap_or_default();
     let (offer, attributes) = {
         let mut conn = state.store.read().await?;
-        let (_, availability) = svc::availability(&mut conn, &user.user, id.as_str()).await?;
+        let (_, availability) = svc::availability(&mut conn, &user.person, id.as_str()).await?;
         (availability, package_attributes(&mut conn, &id).await?)
     };
     let Availability::Offer(offer) = offer else {
@@ -393,7 +416,7 @@ async fn request(
     let mut attribute_values = BTreeMap::new();
     for a in &attributes {
         let key = format!("attr_{}", a.attribute_name);
-        let current = current_value(&user.user, &a.attribute_name);
+        let current = current_value(&user.person, &a.attribute_name);
         let given = values
             .get(&key)
             .and_then(|v| v.first())
@@ -415,18 +438,30 @@ async fn request(
         }
     }
     let justification = values.get("justification").and_then(|v| v.first()).cloned();
+    let field = |k: &str| {
+        values
+            .get(k)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_default()
+    };
     if errors.is_empty() {
         let input = RequestInput {
             policy_id: &policy_id,
             justification: justification.as_deref(),
             answers: serde_json::to_value(&answers).unwrap_or_default(),
             attributes: attribute_values,
+            start: &field("start"),
+            end: &field("end"),
         };
-        match svc::submit(&state.store, &user.user, &id, &input, state.clock.now()).await {
+        match svc::submit(&state.store, &user.person, &id, &input, state.clock.now()).await {
             Ok(r) => {
                 let message = match r.state {
                     crate::domain::request::RequestState::Delivered => {
                         "Your request was approved and you now have access."
+                    }
+                    crate::domain::request::RequestState::Scheduled => {
+                        "Your request was approved; your access starts on the date you chose."
                     }
                     _ => "Your request was sent for approval. You can follow it here.",
                 };
@@ -461,24 +496,24 @@ struct History {
     requests: Vec<RequestListRow>,
 }
 
-async fn history(state: Data, user: CurrentUser) -> Result<HttpResponse, AppError> {
+async fn history(state: Data, user: Requester) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
-    let list = requests::for_target(&mut conn, &user.user.id).await?;
+    let list = requests::for_target(&mut conn, &svc::target_of(&user.person)).await?;
     render(&History {
-        layout: Layout::for_user(&state, &user, "requests", "My requests"),
+        layout: Layout::for_requester(&state, &user, "requests", "My requests"),
         requests: list,
     })
 }
 
 async fn cancel(
     state: Data,
-    user: CurrentUser,
+    user: Requester,
     session: Session,
     path: web::Path<String>,
     _form: Form<crate::auth::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let session = TypedSession(session);
-    match svc::cancel(&state.store, &user.user, &path, state.clock.now()).await {
+    match svc::cancel(&state.store, &user.person, &path, state.clock.now()).await {
         Ok(()) => session.flash("success", "Request canceled."),
         Err(ServiceError::Refused(m)) => session.flash("error", m),
         Err(e) => return Err(e.into()),

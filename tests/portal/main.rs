@@ -11,6 +11,7 @@ mod catalogs;
 mod cli;
 mod connected_orgs;
 mod directory;
+mod guests;
 mod health;
 mod mail;
 mod my_access;

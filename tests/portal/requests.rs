@@ -2,7 +2,7 @@
 
 use gatehouse::domain::ids::AccessPackageId;
 use gatehouse::domain::request::RequestState;
-use gatehouse::domain::user::User;
+use gatehouse::domain::user::{Person, User};
 use gatehouse::service::ServiceError;
 use gatehouse::service::requests::{RequestInput, decide, submit};
 
@@ -62,7 +62,7 @@ both!(requests_are_submitted_and_decided, |backend| async move {
     let msg = refused(
         submit(
             &app.store,
-            &eric,
+            &Person::User(eric.clone()),
             &employees,
             &input(policy(&employee_policies, "Initial policy"), None),
             now,
@@ -72,7 +72,7 @@ both!(requests_are_submitted_and_decided, |backend| async move {
     assert!(msg.contains("business justification is required"), "{msg}");
     let r = submit(
         &app.store,
-        &eric,
+        &Person::User(eric.clone()),
         &employees,
         &input(
             policy(&employee_policies, "Initial policy"),
@@ -96,7 +96,7 @@ both!(requests_are_submitted_and_decided, |backend| async move {
     let dup = refused(
         submit(
             &app.store,
-            &eric,
+            &Person::User(eric.clone()),
             &employees,
             &input(policy(&employee_policies, "Initial policy"), Some("again")),
             now,
@@ -108,7 +108,7 @@ both!(requests_are_submitted_and_decided, |backend| async move {
     let out = refused(
         submit(
             &app.store,
-            &gary,
+            &Person::User(gary.clone()),
             &employees,
             &input(policy(&employee_policies, "Initial policy"), Some("x")),
             now,
@@ -193,7 +193,7 @@ both!(
         let general = refused(
             submit(
                 &app.store,
-                &gary,
+                &Person::User(gary.clone()),
                 &guests,
                 &input(
                     policy(
@@ -212,7 +212,7 @@ both!(
         );
         let r = submit(
             &app.store,
-            &gary,
+            &Person::User(gary.clone()),
             &guests,
             &RequestInput {
                 attributes: [
@@ -245,7 +245,7 @@ both!(
         let (hidden, hidden_policies) = package(&app, "Slack administration").await;
         let r = submit(
             &app.store,
-            &emma,
+            &Person::User(emma.clone()),
             &hidden,
             &input(
                 policy(&hidden_policies, "Initial policy"),
@@ -277,7 +277,7 @@ both!(
         assert!(
             submit(
                 &app.store,
-                &emma,
+                &Person::User(emma.clone()),
                 &hidden,
                 &input(policy(&hidden_policies, "Initial policy"), Some("Please")),
                 now
@@ -324,6 +324,8 @@ fn input<'a>(policy: &'a str, justification: Option<&'a str>) -> RequestInput<'a
         justification,
         answers: serde_json::json!([]),
         attributes: Default::default(),
+        start: "",
+        end: "",
     }
 }
 
@@ -386,7 +388,7 @@ both!(
             refused(
                 submit(
                     &app.store,
-                    &eric,
+                    &Person::User(eric.clone()),
                     &hidden,
                     &input(
                         policy_id_other(&app, &hidden, &pid).await.as_str(),
@@ -401,7 +403,7 @@ both!(
         );
 
         // Eric: stage 1 his manager Maria, then stage 2 Ada.
-        let r = submit(&app.store, &eric, &hidden, &input(&pid, None), now)
+        let r = submit(&app.store, &Person::User(eric.clone()), &hidden, &input(&pid, None), now)
             .await
             .unwrap();
         let mut c = app.store.read().await.unwrap();
@@ -435,7 +437,7 @@ both!(
         );
 
         // Gary has no manager: the fallback approver stands in.
-        let r = submit(&app.store, &gary, &hidden, &input(&pid, None), now)
+        let r = submit(&app.store, &Person::User(gary.clone()), &hidden, &input(&pid, None), now)
             .await
             .unwrap();
         let mut c = app.store.read().await.unwrap();

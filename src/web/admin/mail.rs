@@ -7,7 +7,7 @@ use askama::Template;
 use super::ListQuery;
 use crate::auth::guard::AdminUser;
 use crate::error::AppError;
-use crate::notify::render;
+use crate::notify::render_for_admin as render;
 use crate::store::outbox;
 use crate::web::{Data, Layout, page_number, render as render_page};
 
