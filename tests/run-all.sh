@@ -18,6 +18,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 need=()
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   as_root apt-get update -qq
@@ -25,6 +26,11 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 (cd tests/oidc && npm ci --no-audit --no-fund --silent)
+(cd tests/browser && npm ci --no-audit --no-fund --silent)
+# The browser tests drive Debian's Chromium; screenshots land in target/test-artifacts.
+export GATEHOUSE_TEST_CHROMIUM
+GATEHOUSE_TEST_CHROMIUM=$(command -v chromium)
+export GATEHOUSE_TEST_ARTIFACTS="$ROOT/target/test-artifacts"
 
 # ---- start the services ----
 pids=()

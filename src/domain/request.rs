@@ -262,6 +262,42 @@ mod tests {
     }
 
     #[test]
+    fn a_period_is_checked_against_the_policy() {
+        use chrono::TimeZone;
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 26, 10, 0, 0)
+            .unwrap();
+        let mut p = policy(AllowedTargetScope::AllMemberUsers, vec![]);
+        p.expiration = Expiration::AfterDays(30);
+        let ask =
+            |p: &Policy, start: &str, end: &str| check_period(p, &PeriodInput { start, end }, now);
+        // Not offered: the fields are ignored.
+        assert!(matches!(ask(&p, "2026-12-01", "2026-12-05"), Ok(None)));
+        p.requestor.allow_custom_assignment_schedule = true;
+        assert!(matches!(ask(&p, "", ""), Ok(None)));
+        let (from, until) = ask(&p, "2026-11-26", "2026-12-05").unwrap().unwrap();
+        assert_eq!(from, now, "today starts now");
+        assert_eq!(
+            until,
+            chrono::Utc.with_ymd_and_hms(2026, 12, 6, 0, 0, 0).unwrap()
+        );
+        let (from, _) = ask(&p, "2026-12-01", "2026-12-01").unwrap().unwrap();
+        assert_eq!(
+            from,
+            chrono::Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap()
+        );
+        let said = |r: Result<Option<Period>, FieldErrors>| -> String { r.unwrap_err().messages() };
+        assert!(said(ask(&p, "2026-11-25", "2026-12-01")).contains("in the past"));
+        assert!(said(ask(&p, "2026-12-05", "2026-12-01")).contains("on or after"));
+        assert!(said(ask(&p, "2026-12-01", "")).contains("both"));
+        assert!(said(ask(&p, "12/01/2026", "2026-12-02")).contains("like 2026-12-31"));
+        assert!(said(ask(&p, "2026-12-01", "2027-02-01")).contains("at most 30 days"));
+        p.expiration =
+            Expiration::AfterDateTime(chrono::Utc.with_ymd_and_hms(2026, 12, 15, 0, 0, 0).unwrap());
+        assert!(said(ask(&p, "2026-12-01", "2026-12-20")).contains("until 2026-12-15"));
+    }
+
+    #[test]
     fn transitions_follow_the_state_machine() {
         use RequestState as S;
         assert_eq!(
@@ -407,6 +443,9 @@ pub struct Answer {
     pub display: String,
 }
 
+/// When access starts and ends.
+pub type Period = (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>);
+
 /// A requested period, as the form sends it (`YYYY-MM-DD` dates).
 pub struct PeriodInput<'a> {
     pub start: &'a str,
@@ -421,7 +460,7 @@ pub fn check_period(
     policy: &Policy,
     input: &PeriodInput<'_>,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>, FieldErrors> {
+) -> Result<Option<Period>, FieldErrors> {
     use super::policy::Expiration;
     use chrono::{Duration, NaiveDate};
     let mut e = FieldErrors::new();

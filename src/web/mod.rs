@@ -99,6 +99,8 @@ pub struct Layout {
     pub csrf: String,
     pub demo: bool,
     pub flash: Option<Flash>,
+    /// Signed in but not in the directory: only My Access applies.
+    pub external: bool,
 }
 
 impl Layout {
@@ -116,6 +118,7 @@ impl Layout {
             csrf: user.csrf.clone(),
             demo: state.config.demo,
             flash: user.flash.clone(),
+            external: false,
         }
     }
 
@@ -133,6 +136,7 @@ impl Layout {
             csrf: who.csrf.clone(),
             demo: state.config.demo,
             flash: who.flash.clone(),
+            external: who.person.user().is_none(),
         }
     }
 
@@ -145,6 +149,7 @@ impl Layout {
             csrf,
             demo: state.config.demo,
             flash: None,
+            external: false,
         }
     }
 }

@@ -492,7 +492,8 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
     );
     // Ten days on, the session has ended: Eric signs in again.
     let eric = Browser::new();
-    app.demo_sign_in(&eric, "eric.employee@gatehouse.demo").await;
+    app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
+        .await;
     let mine = eric.get(&app.url("/requests")).await;
     assert!(mine.has("delivered"), "{}", mine.body);
     let mut c = app.store.read().await.unwrap();

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod catalogs;
 mod cli;
 mod connected_orgs;

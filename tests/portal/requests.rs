@@ -403,9 +403,15 @@ both!(
         );
 
         // Eric: stage 1 his manager Maria, then stage 2 Ada.
-        let r = submit(&app.store, &Person::User(eric.clone()), &hidden, &input(&pid, None), now)
-            .await
-            .unwrap();
+        let r = submit(
+            &app.store,
+            &Person::User(eric.clone()),
+            &hidden,
+            &input(&pid, None),
+            now,
+        )
+        .await
+        .unwrap();
         let mut c = app.store.read().await.unwrap();
         assert_eq!(
             gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
@@ -437,9 +443,15 @@ both!(
         );
 
         // Gary has no manager: the fallback approver stands in.
-        let r = submit(&app.store, &Person::User(gary.clone()), &hidden, &input(&pid, None), now)
-            .await
-            .unwrap();
+        let r = submit(
+            &app.store,
+            &Person::User(gary.clone()),
+            &hidden,
+            &input(&pid, None),
+            now,
+        )
+        .await
+        .unwrap();
         let mut c = app.store.read().await.unwrap();
         assert_eq!(
             gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
