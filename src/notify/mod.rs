@@ -14,6 +14,8 @@ pub mod kind {
     pub const REQUEST_DENIED: &str = "requestDenied";
     pub const ACCESS_DELIVERED: &str = "accessDelivered";
     pub const SIGN_IN_CODE: &str = "signInCode";
+    /// Approved for a period that starts later.
+    pub const REQUEST_SCHEDULED: &str = "requestScheduled";
 }
 
 /// A one-time sign-in code.
@@ -62,6 +64,8 @@ pub struct RequestFacts {
     pub decide_by: String,
     pub stage: i64,
     pub reason: String,
+    /// The first day of access, for a scheduled request.
+    pub starts: String,
 }
 
 pub struct Rendered {
@@ -90,7 +94,7 @@ struct ApprovalHtml<'a> {
 struct OutcomeText<'a> {
     f: &'a RequestFacts,
     link: &'a str,
-    delivered: bool,
+    outcome: &'a str,
 }
 
 #[derive(Template)]
@@ -98,7 +102,7 @@ struct OutcomeText<'a> {
 struct OutcomeHtml<'a> {
     f: &'a RequestFacts,
     link: &'a str,
-    delivered: bool,
+    outcome: &'a str,
 }
 
 /// Renders a queued message; `base` is the public URL without trailing slash.
@@ -136,26 +140,26 @@ pub fn render(kind: &str, data: &str, base: &str) -> Result<Rendered, String> {
                 link,
             })
         }
-        kind::REQUEST_DENIED | kind::ACCESS_DELIVERED => {
-            let delivered = kind == kind::ACCESS_DELIVERED;
+        kind::REQUEST_DENIED | kind::ACCESS_DELIVERED | kind::REQUEST_SCHEDULED => {
             let link = format!("{base}/requests");
+            let subject = match kind {
+                kind::ACCESS_DELIVERED => format!("You now have access to {}", f.package),
+                kind::REQUEST_SCHEDULED => format!("Request approved: {}", f.package),
+                _ => format!("Request denied: {}", f.package),
+            };
             Ok(Rendered {
-                subject: if delivered {
-                    format!("You now have access to {}", f.package)
-                } else {
-                    format!("Request denied: {}", f.package)
-                },
+                subject,
                 text: OutcomeText {
                     f: &f,
                     link: &link,
-                    delivered,
+                    outcome: kind,
                 }
                 .render()
                 .map_err(|e| e.to_string())?,
                 html: OutcomeHtml {
                     f: &f,
                     link: &link,
-                    delivered,
+                    outcome: kind,
                 }
                 .render()
                 .map_err(|e| e.to_string())?,

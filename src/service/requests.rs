@@ -473,6 +473,7 @@ async fn deliver(
     if from == RequestState::Approved && start.is_some_and(|s| s > now) {
         let to = transition(from, Event::Schedule).map_err(ServiceError::Refused)?;
         requests::move_state(conn, id, from, r.current_stage, to, r.current_stage, now).await?;
+        notify_requestor(conn, id, crate::notify::kind::REQUEST_SCHEDULED, None, now).await?;
         return Ok(to);
     }
     let attributes: std::collections::BTreeMap<String, String> =
@@ -978,6 +979,7 @@ async fn facts(conn: &mut Conn, request_id: &str) -> Result<serde_json::Value, S
         "organization": organization,
         "justification": r.justification.unwrap_or_default(),
         "stage": r.current_stage,
+        "starts": r.schedule_start.as_deref().and_then(|s| s.get(..10)).unwrap_or_default(),
     }))
 }
 

@@ -474,7 +474,19 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
     assert!(mine.has("scheduled"), "{}", mine.body);
     assert!(mine.has(&format!("Period: {} to", day(10))));
     let home = eric.get(&app.url("/")).await;
-    assert!(!home.has("You have this"), "no access before the start");
+    assert!(!home.has("You have access"), "no access before the start");
+    let mut c = app.store.read().await.unwrap();
+    let told: String = sqlx::query_scalar(
+        "SELECT data FROM mail_outbox WHERE kind = 'requestScheduled' AND to_address = 'eric.employee@gatehouse.demo'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    assert!(
+        told.contains(&day(10)),
+        "Eric is told when access starts: {told}"
+    );
+    drop(c);
 
     // Nothing happens before the start; on the day, access is delivered.
     assert_eq!(
