@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod connected_org;
 pub mod directory;
 pub mod ids;
+pub mod lifecycle;
 pub mod policy;
 pub mod request;
 pub mod user;

@@ -443,6 +443,60 @@ pub struct Answer {
     pub display: String,
 }
 
+/// The new end of an extended assignment: the policy's duration again from
+/// its current end (or from now, if that has passed), and never past the
+/// policy's fixed end date.
+pub fn extended_end(
+    policy: &Policy,
+    current_end: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    use super::policy::Expiration;
+    let from = current_end.map_or(now, |e| e.max(now));
+    match policy.expiration {
+        Expiration::NoExpiration => None,
+        Expiration::AfterDateTime(t) => Some(t),
+        Expiration::AfterDays(d) => Some(from + chrono::Duration::days(i64::from(d))),
+        Expiration::AfterHours(h) => Some(from + chrono::Duration::hours(i64::from(h))),
+    }
+}
+
+/// Why an assignment cannot be extended by its holder now; `None` when it can.
+/// Extension opens in the last 14 days, as the first reminder says.
+pub fn extension_refusal(
+    policy: &Policy,
+    current_end: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    use super::policy::Expiration;
+    if !policy.requestor.enable_targets_to_self_update_access {
+        return Some(
+            "This access package's policy does not let people extend their access.".into(),
+        );
+    }
+    let Some(end) = current_end else {
+        return Some("Your access does not expire, so there is nothing to extend.".into());
+    };
+    if let Expiration::AfterDateTime(t) = policy.expiration {
+        if end >= t {
+            return Some(format!(
+                "Your access already lasts until {}, the latest date this policy allows.",
+                t.format("%Y-%m-%d")
+            ));
+        }
+    }
+    if end - now > chrono::Duration::days(EXTENSION_WINDOW_DAYS) {
+        return Some(format!(
+            "You can ask to extend your access in its last {EXTENSION_WINDOW_DAYS} days, from {}.",
+            (end - chrono::Duration::days(EXTENSION_WINDOW_DAYS)).format("%Y-%m-%d")
+        ));
+    }
+    None
+}
+
+/// How long before its end an assignment may be extended (and the first reminder).
+pub const EXTENSION_WINDOW_DAYS: i64 = 14;
+
 /// When access starts and ends.
 pub type Period = (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>);
 

@@ -1,21 +1,24 @@
-//! Lifecycle work that falls due with time: scheduled deliveries start.
+//! The lifecycle jobs on a timer: see `service::lifecycle`.
 
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::service::lifecycle::Report;
 use crate::store::Store;
 
-/// Runs once: delivers the scheduled requests whose start has come.
-pub async fn run_once(store: &Store, clock: &Clock) -> anyhow::Result<usize> {
-    Ok(crate::service::requests::deliver_due(store, clock.now()).await?)
+/// Runs every job once at the clock's time.
+pub async fn run_once(store: &Store, clock: &Clock) -> anyhow::Result<Report> {
+    Ok(crate::service::lifecycle::run(store, clock.now()).await?)
 }
 
 /// Runs the jobs until the process ends.
 pub fn spawn(store: Store, clock: Clock, every: Duration) {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = run_once(&store, &clock).await {
-                tracing::error!(error = %format!("{e:#}"), "lifecycle jobs");
+            match run_once(&store, &clock).await {
+                Ok(r) if r != Report::default() => tracing::info!(report = ?r, "lifecycle jobs"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "lifecycle jobs"),
             }
             tokio::time::sleep(every).await;
         }

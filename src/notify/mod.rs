@@ -16,6 +16,14 @@ pub mod kind {
     pub const SIGN_IN_CODE: &str = "signInCode";
     /// Approved for a period that starts later.
     pub const REQUEST_SCHEDULED: &str = "requestScheduled";
+    /// No decision in time: the request expired.
+    pub const REQUEST_EXPIRED: &str = "requestExpired";
+    /// An undecided stage went to its alternate approvers.
+    pub const APPROVAL_FORWARDED: &str = "approvalForwarded";
+    pub const ACCESS_ENDED: &str = "accessEnded";
+    pub const ACCESS_EXTENDED: &str = "accessExtended";
+    /// A reminder that access ends soon.
+    pub const ACCESS_EXPIRING: &str = "accessExpiring";
 }
 
 /// A one-time sign-in code.
@@ -66,6 +74,15 @@ pub struct RequestFacts {
     pub reason: String,
     /// The first day of access, for a scheduled request.
     pub starts: String,
+    /// The last day of access (expiry reminders, extensions).
+    pub ends: String,
+    /// Days left, for a reminder.
+    pub days: i64,
+    /// The package, for the link to extend.
+    pub package_id: String,
+    pub can_extend: bool,
+    /// An escalated request, sent to alternate approvers.
+    pub forwarded: bool,
 }
 
 pub struct Rendered {
@@ -124,11 +141,16 @@ pub fn render(kind: &str, data: &str, base: &str) -> Result<Rendered, String> {
     }
     let f: RequestFacts = serde_json::from_value(value).map_err(|e| e.to_string())?;
     match kind {
-        kind::APPROVAL_REQUEST => {
+        kind::APPROVAL_REQUEST | kind::APPROVAL_FORWARDED => {
             let link = format!("{base}/approvals/{}", f.request_id);
+            let forwarded = if kind == kind::APPROVAL_FORWARDED {
+                "Forwarded: "
+            } else {
+                ""
+            };
             Ok(Rendered {
                 subject: format!(
-                    "Action required: Approve or deny request by {}",
+                    "{forwarded}Action required: Approve or deny request by {}",
                     f.decide_by
                 ),
                 text: ApprovalText { f: &f, link: &link }
@@ -140,11 +162,30 @@ pub fn render(kind: &str, data: &str, base: &str) -> Result<Rendered, String> {
                 link,
             })
         }
-        kind::REQUEST_DENIED | kind::ACCESS_DELIVERED | kind::REQUEST_SCHEDULED => {
-            let link = format!("{base}/requests");
+        kind::REQUEST_DENIED
+        | kind::ACCESS_DELIVERED
+        | kind::REQUEST_SCHEDULED
+        | kind::REQUEST_EXPIRED
+        | kind::ACCESS_ENDED
+        | kind::ACCESS_EXTENDED
+        | kind::ACCESS_EXPIRING => {
+            let link = if kind == kind::ACCESS_EXPIRING && f.can_extend {
+                format!("{base}/access-packages/{}", f.package_id)
+            } else {
+                format!("{base}/requests")
+            };
             let subject = match kind {
                 kind::ACCESS_DELIVERED => format!("You now have access to {}", f.package),
                 kind::REQUEST_SCHEDULED => format!("Request approved: {}", f.package),
+                kind::REQUEST_EXPIRED => format!("Request expired: {}", f.package),
+                kind::ACCESS_ENDED => format!("Your access to {} has ended", f.package),
+                kind::ACCESS_EXTENDED => format!("Your access to {} was extended", f.package),
+                kind::ACCESS_EXPIRING => format!(
+                    "Your access to {} ends in {} day{}",
+                    f.package,
+                    f.days,
+                    if f.days == 1 { "" } else { "s" }
+                ),
                 _ => format!("Request denied: {}", f.package),
             };
             Ok(Rendered {

@@ -1,8 +1,11 @@
 //! Use cases. Each public function is one transaction that also writes its audit event.
 
+pub mod access;
+pub mod assignments;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod directory;
+pub mod lifecycle;
 pub mod packages;
 pub mod policy_form;
 pub mod requests;

@@ -36,7 +36,7 @@ fn actor_of(u: &User) -> Actor {
 
 /// The approvers a stage resolves to for this request: its primary approvers
 /// that can be found, else its fallback approvers. The requestor is never one.
-async fn resolve_stage(
+pub(crate) async fn resolve_stage(
     conn: &mut Conn,
     stage: &ApprovalStage,
     target: Option<&User>,
@@ -227,11 +227,22 @@ pub async fn submit(
             attributes: &serde_json::to_string(&input.attributes).unwrap_or_else(|_| "{}".into()),
             target_identity: identity,
             schedule: period,
+            assignment: None,
+            approval_bypassed: false,
         },
         now,
     )
     .await?;
-    let state = start(&mut tx, &id, &policy, user, organization.as_deref(), now).await?;
+    let state = start(
+        &mut tx,
+        &id,
+        &policy,
+        user,
+        organization.as_deref(),
+        false,
+        now,
+    )
+    .await?;
     let actor = Actor {
         user_id: user.map(|u| u.id.to_string()),
         display_name: who.display_name().to_string(),
@@ -254,16 +265,22 @@ pub async fn submit(
 }
 
 /// Moves a submitted request into its first stage, or approves it at once.
-async fn start(
+pub(crate) async fn start(
     conn: &mut Conn,
     id: &str,
     policy: &Policy,
     target: Option<&User>,
     organization: Option<&str>,
+    for_update: bool,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
     let approval = &policy.approval;
-    if !approval.is_approval_required_for_add || approval.stages.is_empty() {
+    let required = if for_update {
+        approval.is_approval_required_for_update
+    } else {
+        approval.is_approval_required_for_add
+    };
+    if !required || approval.stages.is_empty() {
         let to = transition(
             RequestState::Submitted,
             Event::StageApproved {
@@ -284,8 +301,35 @@ async fn start(
     let to =
         transition(RequestState::Submitted, Event::AwaitApproval).map_err(ServiceError::Refused)?;
     requests::move_state(conn, id, RequestState::Submitted, 0, to, 1, now).await?;
-    notify_approvers(conn, id, &approvers, &approval.stages[0], now).await?;
+    set_stage_deadlines(conn, id, &approval.stages[0], now).await?;
+    notify_approvers(
+        conn,
+        id,
+        &approvers,
+        crate::notify::kind::APPROVAL_REQUEST,
+        decide_by(&approval.stages[0], now),
+        now,
+    )
+    .await?;
     Ok(to)
+}
+
+fn decide_by(stage: &ApprovalStage, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::days(i64::from(stage.duration_before_automatic_denial_days))
+}
+
+/// When a stage that starts now escalates to its alternate approvers, and
+/// when it is denied for want of a decision.
+async fn set_stage_deadlines(
+    conn: &mut Conn,
+    id: &str,
+    stage: &ApprovalStage,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let days = |d: u32| now + chrono::Duration::days(i64::from(d));
+    let escalate =
+        (stage.is_escalation_enabled).then(|| days(stage.duration_before_escalation_days));
+    requests::set_deadlines(conn, id, escalate, Some(decide_by(stage, now))).await
 }
 
 /// An approver decides the current stage. The first decision wins; a later or
@@ -391,7 +435,16 @@ pub async fn decide(
             ));
         }
         requests::add_stage_approvers(&mut tx, request_id, new_stage, &approvers, false).await?;
-        notify_approvers(&mut tx, request_id, &approvers, next, now).await?;
+        set_stage_deadlines(&mut tx, request_id, next, now).await?;
+        notify_approvers(
+            &mut tx,
+            request_id,
+            &approvers,
+            crate::notify::kind::APPROVAL_REQUEST,
+            decide_by(next, now),
+            now,
+        )
+        .await?;
     }
     if !requests::move_state(&mut tx, request_id, state, stage, to, new_stage, now).await? {
         return Err(ServiceError::Refused(
@@ -435,7 +488,7 @@ pub async fn decide(
 }
 
 /// When access granted at `from` ends, from the policy's lifecycle.
-fn end_of(policy: &Policy, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn end_of(policy: &Policy, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
     use crate::domain::policy::Expiration;
     match policy.expiration {
         Expiration::NoExpiration => None,
@@ -445,7 +498,7 @@ fn end_of(policy: &Policy, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
     }
 }
 
-fn parse_ts(s: &Option<String>) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_ts(s: &Option<String>) -> Option<DateTime<Utc>> {
     s.as_deref()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc))
@@ -455,16 +508,12 @@ fn parse_ts(s: &Option<String>) -> Option<DateTime<Utc>> {
 /// someone not yet in the directory, the assignment, each resource role (once,
 /// however many packages grant it), and the attribute values written to the
 /// user. A request for a period that has not begun waits, scheduled.
-async fn deliver(
+pub(crate) async fn deliver(
     conn: &mut Conn,
     id: &str,
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
-    use crate::domain::catalog::OriginSystem;
-    use crate::domain::directory::{GroupRole, SiteRole};
-    use crate::domain::ids::{GroupId, SiteId};
-
     let r = requests::get(conn, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -476,23 +525,87 @@ async fn deliver(
         notify_requestor(conn, id, crate::notify::kind::REQUEST_SCHEDULED, None, now).await?;
         return Ok(to);
     }
+    // Delivery starts from approval, a scheduled start, or a reprocess.
+    let event = match from {
+        RequestState::DeliveryFailed | RequestState::PartiallyDelivered => Event::Reprocess,
+        _ => Event::StartDelivery,
+    };
+    let delivering = transition(from, event).map_err(ServiceError::Refused)?;
     let attributes: std::collections::BTreeMap<String, String> =
         serde_json::from_str(&r.attributes).unwrap_or_default();
     let target = match r.target_id.clone() {
         Some(t) => UserId::from_stored(t),
         None => match guest_for(conn, &r, &attributes, now).await? {
             Some(u) => u,
-            None => {
-                let to = transition(from, Event::StartDelivery)
-                    .and_then(|d| transition(d, Event::DeliveryFailed))
-                    .map_err(ServiceError::Refused)?;
-                requests::move_state(conn, id, from, r.current_stage, to, r.current_stage, now)
-                    .await?;
-                return Ok(to);
-            }
+            None => return fail_delivery(conn, &r, from, delivering, now).await,
         },
     };
-    let delivering = transition(from, Event::StartDelivery).map_err(ServiceError::Refused)?;
+    // Access given back to a guest the lifecycle had blocked lifts the block.
+    if users::lifecycle_blocked_at(conn, &target).await?.is_some() {
+        users::set_lifecycle_block(conn, &target, None, now).await?;
+    }
+    if r.request_type == "userExtend" {
+        let Some(current) = (match &r.assignment_id {
+            Some(a) => store::assignments::get(conn, a).await?,
+            None => None,
+        })
+        .filter(|a| a.is_active()) else {
+            return fail_delivery(conn, &r, from, delivering, now).await;
+        };
+        let end = crate::domain::request::extended_end(
+            policy,
+            current
+                .end_at
+                .as_deref()
+                .and_then(|e| parse_ts(&Some(e.to_string()))),
+            now,
+        );
+        store::assignments::set_end(conn, &current.id, end).await?;
+        requests::move_state(
+            conn,
+            id,
+            from,
+            r.current_stage,
+            delivering,
+            r.current_stage,
+            now,
+        )
+        .await?;
+        let delivered = transition(delivering, Event::Delivered { all: true })
+            .map_err(ServiceError::Refused)?;
+        requests::move_state(
+            conn,
+            id,
+            delivering,
+            r.current_stage,
+            delivered,
+            r.current_stage,
+            now,
+        )
+        .await?;
+        let mut data = facts(conn, id).await?;
+        data["ends"] = json!(
+            end.map(|e| e.format("%Y-%m-%d").to_string())
+                .unwrap_or_default()
+        );
+        let (to, name) = (
+            data["requestor_email"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            data["requestor"].as_str().unwrap_or_default().to_string(),
+        );
+        store::outbox::enqueue(
+            conn,
+            crate::notify::kind::ACCESS_EXTENDED,
+            &to,
+            &name,
+            &data,
+            now,
+        )
+        .await?;
+        return Ok(delivered);
+    }
     requests::move_state(
         conn,
         id,
@@ -504,53 +617,33 @@ async fn deliver(
     )
     .await?;
     let package = AccessPackageId::from_stored(r.access_package_id.clone());
-    let assignment = uuid::Uuid::new_v4().to_string();
-    let end = match parse_ts(&r.schedule_end) {
-        Some(e) => Some(e),
-        None => end_of(policy, now),
+    // A reprocessed request keeps the assignment it already made.
+    let existing = match &r.assignment_id {
+        Some(a) => store::assignments::get(conn, a).await?,
+        None => None,
     };
-    requests::insert_assignment(
-        conn,
-        &assignment,
-        package.as_str(),
-        &r.policy_id,
-        target.as_str(),
-        end,
-        now,
-    )
-    .await?;
-    requests::set_assignment(conn, id, &assignment).await?;
-    for scope in packages::role_scopes(conn, &package).await? {
-        match OriginSystem::parse(&scope.origin_system) {
-            Some(OriginSystem::AadGroup) => {
-                let role = GroupRole::parse(&scope.role_origin_id).unwrap_or(GroupRole::Member);
-                store::directory::add_group_role(
-                    conn,
-                    &GroupId::from_stored(scope.origin_id.clone()),
-                    &target,
-                    role,
-                    now,
-                )
-                .await?;
-            }
-            Some(OriginSystem::SharePointOnline) => {
-                let role = SiteRole::parse(&scope.role_origin_id).unwrap_or(SiteRole::Member);
-                store::directory::add_site_role(
-                    conn,
-                    &SiteId::from_stored(scope.origin_id.clone()),
-                    &target,
-                    role,
-                    now,
-                )
-                .await?;
-            }
-            Some(OriginSystem::AadApplication) => {
-                store::directory::add_app_role_by_id(conn, &scope.role_origin_id, &target, now)
-                    .await?;
-            }
-            None => {}
+    match existing {
+        Some(a) => store::assignments::set_state(conn, &a.id, "delivered").await?,
+        None => {
+            let assignment = uuid::Uuid::new_v4().to_string();
+            let end = match parse_ts(&r.schedule_end) {
+                Some(e) => Some(e),
+                None => end_of(policy, now),
+            };
+            requests::insert_assignment(
+                conn,
+                &assignment,
+                package.as_str(),
+                &r.policy_id,
+                target.as_str(),
+                end,
+                now,
+            )
+            .await?;
+            requests::set_assignment(conn, id, &assignment).await?;
         }
     }
+    super::access::grant_roles(conn, &package, &target, now).await?;
     if !attributes.is_empty() {
         users::write_attributes(conn, &target, &attributes, now).await?;
     }
@@ -568,6 +661,20 @@ async fn deliver(
     .await?;
     notify_requestor(conn, id, crate::notify::kind::ACCESS_DELIVERED, None, now).await?;
     Ok(delivered)
+}
+
+/// Marks a delivery that could not be made; an administrator can reprocess it.
+async fn fail_delivery(
+    conn: &mut Conn,
+    r: &requests::RequestRow,
+    from: RequestState,
+    delivering: RequestState,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    let to = transition(delivering, Event::DeliveryFailed).map_err(ServiceError::Refused)?;
+    let stage = r.current_stage;
+    requests::move_state(conn, &r.id, from, stage, to, stage, now).await?;
+    Ok(to)
 }
 
 /// The guest account for a request from someone not in the directory: the one
@@ -681,34 +788,6 @@ async fn propose_organization(
     )
     .await?;
     Ok(id.to_string())
-}
-
-/// Delivers the scheduled requests whose start has come; each in its own
-/// transaction, so one failure does not hold up the others. Returns how many.
-pub async fn deliver_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    let due = {
-        let mut conn = store.read().await?;
-        requests::due_scheduled(&mut conn, now, 500).await?
-    };
-    let mut done = 0;
-    for id in due {
-        let mut tx = store.begin().await?;
-        let Some(r) = requests::get(&mut tx, &id).await? else {
-            continue;
-        };
-        // Another instance may have taken it meanwhile.
-        if r.state()? != RequestState::Scheduled {
-            continue;
-        }
-        let package = AccessPackageId::from_stored(r.access_package_id.clone());
-        let Some(policy) = policies::get(&mut tx, &package, &r.policy_id).await? else {
-            continue;
-        };
-        deliver(&mut tx, &id, &policy, now).await?;
-        tx.commit().await.map_err(store::map_err)?;
-        done += 1;
-    }
-    Ok(done)
 }
 
 async fn is_configured(conn: &mut Conn, organization: &str) -> Result<bool, StoreError> {
@@ -950,7 +1029,10 @@ pub async fn incompatibility(
 }
 
 /// Facts for the messages about a request.
-async fn facts(conn: &mut Conn, request_id: &str) -> Result<serde_json::Value, StoreError> {
+pub(crate) async fn facts(
+    conn: &mut Conn,
+    request_id: &str,
+) -> Result<serde_json::Value, StoreError> {
     let r = requests::get(conn, request_id)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -983,36 +1065,29 @@ async fn facts(conn: &mut Conn, request_id: &str) -> Result<serde_json::Value, S
     }))
 }
 
-/// One approval email per approver of the stage that starts.
-async fn notify_approvers(
+/// One approval email per approver of the stage that starts (`kind`: an
+/// approval request, or one forwarded on escalation).
+pub(crate) async fn notify_approvers(
     conn: &mut Conn,
     request_id: &str,
     approvers: &[String],
-    stage: &ApprovalStage,
+    kind: &str,
+    decide_by: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut data = facts(conn, request_id).await?;
-    let decide_by =
-        now + chrono::Duration::days(i64::from(stage.duration_before_automatic_denial_days));
     data["decide_by"] = json!(decide_by.format("%Y-%m-%d").to_string());
+    data["forwarded"] = json!(kind == crate::notify::kind::APPROVAL_FORWARDED);
     for a in approvers {
         if let Some(u) = users::get(conn, &UserId::from_stored(a.clone())).await? {
-            store::outbox::enqueue(
-                conn,
-                crate::notify::kind::APPROVAL_REQUEST,
-                &u.email,
-                &u.display_name,
-                &data,
-                now,
-            )
-            .await?;
+            store::outbox::enqueue(conn, kind, &u.email, &u.display_name, &data, now).await?;
         }
     }
     Ok(())
 }
 
 /// Tells the requestor the outcome.
-async fn notify_requestor(
+pub(crate) async fn notify_requestor(
     conn: &mut Conn,
     request_id: &str,
     kind: &str,

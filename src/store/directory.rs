@@ -555,3 +555,33 @@ pub async fn add_app_role_by_id(
     .map_err(map_err)?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Removes a site role; false when not held.
+pub async fn remove_site_role(
+    conn: &mut Conn,
+    site: &SiteId,
+    user: &UserId,
+    role: SiteRole,
+) -> Result<bool> {
+    let done =
+        sqlx::query("DELETE FROM site_members WHERE site_id = $1 AND user_id = $2 AND role = $3")
+            .bind(site.as_str())
+            .bind(user.as_str())
+            .bind(role.as_str())
+            .execute(conn)
+            .await
+            .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes an app role holding by the role's id; false when not held.
+pub async fn remove_app_role_by_id(conn: &mut Conn, role: &str, user: &UserId) -> Result<bool> {
+    let done =
+        sqlx::query("DELETE FROM app_role_assignments WHERE app_role_id = $1 AND user_id = $2")
+            .bind(role)
+            .bind(user.as_str())
+            .execute(conn)
+            .await
+            .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}

@@ -7,6 +7,7 @@
 //! pool of one connection, so write transactions never fail with SQLITE_BUSY and
 //! read-then-write logic inside one transaction sees no other writer.
 
+pub mod assignments;
 pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
@@ -140,6 +141,17 @@ impl Store {
 
     pub fn kind(&self) -> &DatabaseKind {
         &self.kind
+    }
+
+    /// Ends a job's `SELECT ... LIMIT n` inside its write transaction. On
+    /// PostgreSQL the chosen rows stay locked until commit and other instances
+    /// skip them, so each is worked on once. SQLite has one writer (one
+    /// instance, one write connection), so the transaction alone suffices.
+    pub fn skip_locked(&self) -> &'static str {
+        match self.kind {
+            DatabaseKind::Postgres => " FOR UPDATE SKIP LOCKED",
+            DatabaseKind::Sqlite => "",
+        }
     }
 
     /// A connection for reading.

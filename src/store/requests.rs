@@ -27,6 +27,12 @@ pub struct RequestRow {
     pub target_subject: Option<String>,
     pub schedule_start: Option<String>,
     pub schedule_end: Option<String>,
+    pub assignment_id: Option<String>,
+    #[sqlx(try_from = "super::Flag")]
+    pub approval_bypassed: bool,
+    pub escalated_stage: i64,
+    pub completed_at: Option<String>,
+    pub deny_at: Option<String>,
 }
 
 impl RequestRow {
@@ -54,6 +60,10 @@ pub struct NewRequest<'a> {
     pub target_identity: Option<(&'a str, &'a str)>,
     /// The period the requestor asked for.
     pub schedule: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The assignment an extension is for.
+    pub assignment: Option<&'a str>,
+    /// An administrator assigned without the policy's approval.
+    pub approval_bypassed: bool,
 }
 
 /// Whose requests: a directory user's, or those of someone not yet in it.
@@ -84,8 +94,8 @@ pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> 
     sqlx::query(
         "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, target_id, \
          target_email, target_display_name, connected_organization_id, justification, answers, created_at, attributes, \
-         target_issuer, target_subject, schedule_start, schedule_end) \
-         VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         target_issuer, target_subject, schedule_start, schedule_end, assignment_id, approval_bypassed) \
+         VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(r.id)
     .bind(r.request_type)
@@ -104,6 +114,8 @@ pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> 
     .bind(r.target_identity.map(|(_, s)| s.to_string()))
     .bind(r.schedule.map(|(s, _)| ts(s)))
     .bind(r.schedule.map(|(_, e)| ts(e)))
+    .bind(r.assignment.map(str::to_string))
+    .bind(r.approval_bypassed)
     .execute(conn)
     .await
     .map_err(map_err)?;
@@ -114,7 +126,8 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
     sqlx::query_as::<_, RequestRow>(
         "SELECT id, request_type, state, access_package_id, policy_id, requestor_id, target_id, target_email, \
          target_display_name, connected_organization_id, justification, answers, attributes, current_stage, created_at, \
-         target_issuer, target_subject, schedule_start, schedule_end FROM assignment_requests WHERE id = $1",
+         target_issuer, target_subject, schedule_start, schedule_end, assignment_id, approval_bypassed, \
+         escalated_stage, completed_at, deny_at FROM assignment_requests WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -330,12 +343,182 @@ pub async fn set_target(conn: &mut Conn, id: &str, user: &UserId) -> Result<()> 
     Ok(())
 }
 
-/// Scheduled requests whose start has come, oldest first.
-pub async fn due_scheduled(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
-    sqlx::query_scalar::<_, String>(
-        "SELECT id FROM assignment_requests WHERE state = 'scheduled' AND schedule_start <= $1 \
-         ORDER BY schedule_start, id LIMIT $2",
+/// When the current stage escalates and when it is denied for want of a decision.
+pub async fn set_deadlines(
+    conn: &mut Conn,
+    id: &str,
+    escalate_at: Option<DateTime<Utc>>,
+    deny_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    sqlx::query("UPDATE assignment_requests SET escalate_at = $2, deny_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(escalate_at.map(ts))
+        .bind(deny_at.map(ts))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Requests waiting for a decision past their stage's limit (`lock`: `Store::skip_locked`).
+pub async fn due_denials(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: i64,
+    lock: &str,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(&format!(
+        "SELECT id FROM assignment_requests WHERE state = 'pendingApproval' AND deny_at <= $1 \
+         ORDER BY deny_at, id LIMIT $2{lock}"
+    ))
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Requests whose current stage is due to escalate and has not yet.
+pub async fn due_escalations(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: i64,
+    lock: &str,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(&format!(
+        "SELECT id FROM assignment_requests WHERE state = 'pendingApproval' AND escalate_at <= $1 \
+         AND escalated_stage < current_stage ORDER BY escalate_at, id LIMIT $2{lock}"
+    ))
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn mark_escalated(conn: &mut Conn, id: &str, stage: i64) -> Result<()> {
+    sqlx::query("UPDATE assignment_requests SET escalated_stage = $2 WHERE id = $1")
+        .bind(id)
+        .bind(stage)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// A request as the package's Requests tab lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdminRequestRow {
+    pub id: String,
+    pub request_type: String,
+    pub state: String,
+    pub policy_name: String,
+    pub target_display_name: String,
+    pub target_email: String,
+    pub requestor_name: Option<String>,
+    pub created_at: String,
+    pub completed_at: Option<String>,
+    #[sqlx(try_from = "super::Flag")]
+    pub approval_bypassed: bool,
+}
+
+impl AdminRequestRow {
+    pub fn state_text(&self) -> &'static str {
+        RequestState::parse(&self.state)
+            .map(crate::domain::request::human)
+            .unwrap_or("unknown")
+    }
+}
+
+/// The filter by state the Requests tab offers.
+fn request_state_clause(state: Option<&str>) -> &'static str {
+    match state {
+        Some("open") => {
+            " AND r.state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')"
+        }
+        Some("delivered") => " AND r.state IN ('delivered', 'partiallyDelivered')",
+        Some("failed") => " AND r.state IN ('deliveryFailed', 'partiallyDelivered')",
+        Some("denied") => " AND r.state = 'denied'",
+        Some("canceled") => " AND r.state = 'canceled'",
+        Some("expired") => " AND r.state = 'expired'",
+        _ => "",
+    }
+}
+
+pub async fn for_package(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+    state: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<super::Page<AdminRequestRow>> {
+    let filter = request_state_clause(state);
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM assignment_requests r WHERE r.access_package_id = $1{filter}"
+    ))
+    .bind(package.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let items = sqlx::query_as::<_, AdminRequestRow>(&format!(
+        "SELECT r.id, r.request_type, r.state, ap.display_name AS policy_name, r.target_display_name, r.target_email, \
+         u.display_name AS requestor_name, r.created_at, r.completed_at, r.approval_bypassed \
+         FROM assignment_requests r JOIN assignment_policies ap ON ap.id = r.policy_id \
+         LEFT JOIN users u ON u.id = r.requestor_id WHERE r.access_package_id = $1{filter} \
+         ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3"
+    ))
+    .bind(package.as_str())
+    .bind(per_page)
+    .bind(super::Page::<()>::offset(page, per_page))
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(super::Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Each stage's approvers of a request: (stage, name, email, escalation).
+pub async fn approvers_of(conn: &mut Conn, id: &str) -> Result<Vec<(i64, String, String, bool)>> {
+    let rows = sqlx::query_as::<_, (i64, String, String, super::Flag)>(
+        "SELECT a.stage, u.display_name, u.email, a.is_escalation FROM request_stage_approvers a \
+         JOIN users u ON u.id = a.user_id WHERE a.request_id = $1 ORDER BY a.stage, a.is_escalation, u.name_lower",
     )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, n, e, f)| (s, n, e, f.0))
+        .collect())
+}
+
+/// The newest request that delivered an assignment (its answers prefill an extension).
+pub async fn delivering_request(conn: &mut Conn, assignment: &str) -> Result<Option<String>> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT id FROM assignment_requests WHERE assignment_id = $1 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(assignment)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Scheduled requests whose start has come, oldest first.
+pub async fn due_scheduled(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: i64,
+    lock: &str,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(&format!(
+        "SELECT id FROM assignment_requests WHERE state = 'scheduled' AND schedule_start <= $1 \
+         ORDER BY schedule_start, id LIMIT $2{lock}"
+    ))
     .bind(ts(now))
     .bind(limit)
     .fetch_all(conn)

@@ -324,3 +324,130 @@ pub async fn write_attributes(
         .map_err(map_err)?;
     Ok(())
 }
+
+/// Clears attribute values (built-in columns, or custom attributes) that a
+/// removed assignment had required.
+pub async fn clear_attributes(
+    conn: &mut Conn,
+    user: &UserId,
+    names: &[String],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let Some(current) = get(conn, user).await? else {
+        return Ok(());
+    };
+    let mut custom = current.custom_attributes.clone();
+    for name in names {
+        let sql = match name.as_str() {
+            "givenName" => "UPDATE users SET given_name = NULL, updated_at = $2 WHERE id = $1",
+            "surname" => "UPDATE users SET surname = NULL, updated_at = $2 WHERE id = $1",
+            "jobTitle" => "UPDATE users SET job_title = NULL, updated_at = $2 WHERE id = $1",
+            "department" => "UPDATE users SET department = NULL, updated_at = $2 WHERE id = $1",
+            // A user always has a display name: it is kept.
+            "displayName" => continue,
+            other => {
+                custom.remove(other);
+                continue;
+            }
+        };
+        sqlx::query(sql)
+            .bind(user.as_str())
+            .bind(ts(now))
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    sqlx::query("UPDATE users SET custom_attributes = $2 WHERE id = $1")
+        .bind(user.as_str())
+        .bind(serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Blocks (or, with `None`, unblocks) a user for the guest lifecycle.
+pub async fn set_lifecycle_block(
+    conn: &mut Conn,
+    id: &UserId,
+    at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET state = CASE WHEN $2 IS NULL THEN 'active' ELSE 'blocked' END, \
+         lifecycle_blocked_at = $2, updated_at = $3 WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(at.map(ts))
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Whether the guest lifecycle blocked the user (rather than an administrator).
+pub async fn lifecycle_blocked_at(conn: &mut Conn, id: &UserId) -> Result<Option<String>> {
+    sqlx::query_scalar::<_, Option<String>>("SELECT lifecycle_blocked_at FROM users WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map(Option::flatten)
+        .map_err(map_err)
+}
+
+/// Active governed guests whose last assignment has ended (`lock`: `Store::skip_locked`).
+pub async fn guests_without_access(conn: &mut Conn, limit: i64, lock: &str) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(&format!(
+        "SELECT u.id FROM users u WHERE u.lifecycle = 'governed' AND u.user_type = 'guest' AND u.state = 'active' \
+         AND EXISTS (SELECT 1 FROM access_package_assignments a WHERE a.target_id = u.id AND a.state = 'expired') \
+         AND NOT EXISTS (SELECT 1 FROM access_package_assignments a WHERE a.target_id = u.id \
+             AND a.state IN {}) \
+         AND NOT EXISTS (SELECT 1 FROM assignment_requests r WHERE r.target_id = u.id \
+             AND r.state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')) \
+         ORDER BY u.id LIMIT $1{lock}",
+        super::assignments::ACTIVE
+    ))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Guests the lifecycle blocked on or before `before`.
+pub async fn guests_blocked_before(
+    conn: &mut Conn,
+    before: DateTime<Utc>,
+    limit: i64,
+    lock: &str,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(&format!(
+        "SELECT id FROM users WHERE lifecycle = 'governed' AND state = 'blocked' \
+         AND lifecycle_blocked_at <= $1 \
+         AND NOT EXISTS (SELECT 1 FROM request_decisions d WHERE d.reviewed_by = users.id) \
+         ORDER BY lifecycle_blocked_at, id LIMIT $2{lock}"
+    ))
+    .bind(ts(before))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Deletes a user and what only they held. Their requests stay as history,
+/// without the link to the account; their ended assignments go.
+pub async fn delete(conn: &mut Conn, id: &UserId) -> Result<()> {
+    for sql in [
+        "UPDATE assignment_requests SET target_id = NULL WHERE target_id = $1",
+        "UPDATE assignment_requests SET requestor_id = NULL WHERE requestor_id = $1",
+        "DELETE FROM access_package_assignments WHERE target_id = $1",
+        "DELETE FROM users WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}

@@ -19,6 +19,7 @@ use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
 use crate::service::ServiceError;
+use crate::service::assignments as assignments_svc;
 use crate::service::requests::{self as svc, Availability, RequestInput};
 use crate::store::directory::{self, HeldRole};
 use crate::store::requests::{CandidateRow, RequestListRow};
@@ -28,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/access-packages/{id}", web::get().to(package_page))
         .route("/access-packages/{id}", web::post().to(request))
+        .route("/access-packages/{id}/extend", web::post().to(extend))
         .route("/requests", web::get().to(history))
         .route("/requests/{id}/cancel", web::post().to(cancel));
 }
@@ -93,6 +95,13 @@ pub struct QuestionView {
     pub multiple: bool,
 }
 
+pub struct ExtensionView {
+    /// The last day, or empty when access does not expire.
+    pub ends: String,
+    /// Why the holder cannot extend now, if they cannot.
+    pub refusal: Option<String>,
+}
+
 pub struct AttributeView {
     pub key: String,
     pub name: String,
@@ -114,6 +123,8 @@ struct PackagePage {
     attributes: Vec<AttributeView>,
     justification_required: bool,
     custom_schedule: bool,
+    /// For a package the person holds: its end, and whether they may extend it.
+    extension: Option<ExtensionView>,
     /// How long access lasts under the chosen policy, said for people.
     lifetime: String,
     values: HashMap<String, Vec<String>>,
@@ -133,7 +144,7 @@ impl PackagePage {
     }
 }
 
-async fn package_attributes(
+pub(crate) async fn package_attributes(
     conn: &mut Conn,
     package: &AccessPackageId,
 ) -> Result<Vec<RequiredAttribute>, AppError> {
@@ -171,6 +182,43 @@ fn current_value(who: &Person, name: &str) -> String {
         other => user.custom_attributes.get(other).cloned(),
     }
     .unwrap_or_default()
+}
+
+/// The policy's questions in the browser's language.
+fn question_views(policy: &Policy, lang: &str) -> Vec<QuestionView> {
+    policy
+        .questions
+        .iter()
+        .map(|q| {
+            let (choices, multiple, long) = match &q.kind {
+                QuestionKind::MultipleChoice {
+                    choices,
+                    is_multiple_selection_allowed,
+                } => (
+                    choices
+                        .iter()
+                        .map(|c| {
+                            (
+                                c.actual_value.clone(),
+                                Policy::localized(&c.text, &c.localizations, lang).to_string(),
+                            )
+                        })
+                        .collect(),
+                    *is_multiple_selection_allowed,
+                    false,
+                ),
+                QuestionKind::Text { is_single_line, .. } => (vec![], false, !is_single_line),
+            };
+            QuestionView {
+                key: format!("q{}", q.sequence),
+                text: Policy::localized(&q.text, &q.localizations, lang).to_string(),
+                required: q.is_required,
+                long,
+                choices,
+                multiple,
+            }
+        })
+        .collect()
 }
 
 fn language(req: &HttpRequest) -> String {
@@ -213,6 +261,7 @@ async fn show(
         attributes: vec![],
         justification_required: false,
         custom_schedule: false,
+        extension: None,
         lifetime: String::new(),
         values,
         errors,
@@ -231,7 +280,35 @@ async fn show(
         }
         Availability::AlreadyHeld => {
             page.reason = "You already have this access package.".into();
-            return render(&page);
+            if let Some(u) = user.person.user() {
+                if let Some((a, policy, refusal)) =
+                    assignments_svc::extension_offer(&mut conn, u, id, state.clock.now()).await?
+                {
+                    if refusal.is_none() {
+                        page.questions = question_views(&policy, &language(req));
+                        page.justification_required =
+                            policy.approval.is_requestor_justification_required;
+                        // The earlier answers, unless the form came back with new ones.
+                        if page.values.is_empty() {
+                            for answer in assignments_svc::earlier_answers(&mut conn, &a.id).await?
+                            {
+                                page.values
+                                    .insert(format!("q{}", answer.sequence), answer.values);
+                            }
+                        }
+                    }
+                    page.extension = Some(ExtensionView {
+                        ends: a
+                            .end_at
+                            .as_deref()
+                            .and_then(|e| e.get(..10))
+                            .unwrap_or_default()
+                            .to_string(),
+                        refusal,
+                    });
+                }
+            }
+            return render_status(status, &page);
         }
         Availability::Incompatible(conflict) => {
             page.reason = conflict;
@@ -253,39 +330,7 @@ async fn show(
         .map(|(_, p)| p)
         .unwrap_or(&offer[0].1);
     let lang = language(req);
-    page.questions = policy
-        .questions
-        .iter()
-        .map(|q| {
-            let (choices, multiple, long) = match &q.kind {
-                QuestionKind::MultipleChoice {
-                    choices,
-                    is_multiple_selection_allowed,
-                } => (
-                    choices
-                        .iter()
-                        .map(|c| {
-                            (
-                                c.actual_value.clone(),
-                                Policy::localized(&c.text, &c.localizations, &lang).to_string(),
-                            )
-                        })
-                        .collect(),
-                    *is_multiple_selection_allowed,
-                    false,
-                ),
-                QuestionKind::Text { is_single_line, .. } => (vec![], false, !is_single_line),
-            };
-            QuestionView {
-                key: format!("q{}", q.sequence),
-                text: Policy::localized(&q.text, &q.localizations, &lang).to_string(),
-                required: q.is_required,
-                long,
-                choices,
-                multiple,
-            }
-        })
-        .collect();
+    page.questions = question_views(policy, &lang);
     let pkg = AccessPackageId::from_stored(id.to_string());
     page.attributes = package_attributes(&mut conn, &pkg)
         .await?
@@ -519,4 +564,91 @@ async fn cancel(
         Err(e) => return Err(e.into()),
     }
     Ok(redirect("/requests"))
+}
+
+/// The holder asks to extend their assignment of the package.
+async fn extend(
+    state: Data,
+    user: Requester,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
+    let Some(holder) = user.person.user().cloned() else {
+        return Err(AppError::NotFound);
+    };
+    let mut values: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in form.0 {
+        if k != "csrf_token" {
+            values.entry(k).or_default().push(v);
+        }
+    }
+    let offer = {
+        let mut conn = state.store.read().await?;
+        assignments_svc::extension_offer(&mut conn, &holder, id.as_str(), state.clock.now()).await?
+    };
+    let session = TypedSession(session);
+    let Some((_, policy, None)) = offer else {
+        session.flash("error", "This access cannot be extended now.");
+        return Ok(redirect(&format!("/access-packages/{id}")));
+    };
+    let answers = match check_answers(&policy.questions, &values) {
+        Ok(a) => a,
+        Err(errors) => {
+            return show(
+                &state,
+                &user,
+                &req,
+                id.as_str(),
+                None,
+                values,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let justification = values.get("justification").and_then(|v| v.first()).cloned();
+    match assignments_svc::request_extension(
+        &state.store,
+        &holder,
+        &id,
+        serde_json::to_value(&answers).unwrap_or_default(),
+        justification.as_deref(),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(s) => {
+            session.flash(
+                "success",
+                if s == crate::domain::request::RequestState::Delivered {
+                    "Your access was extended."
+                } else {
+                    "Your extension request was sent for approval."
+                },
+            );
+            Ok(redirect("/requests"))
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            show(
+                &state,
+                &user,
+                &req,
+                id.as_str(),
+                None,
+                values,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(ServiceError::Refused(m)) => {
+            session.flash("error", m);
+            Ok(redirect(&format!("/access-packages/{id}")))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -492,14 +492,16 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
     assert_eq!(
         gatehouse::jobs::lifecycle::run_once(&app.store, &clock)
             .await
-            .unwrap(),
+            .unwrap()
+            .delivered,
         0
     );
     clock.advance(chrono::Duration::days(10));
     assert_eq!(
         gatehouse::jobs::lifecycle::run_once(&app.store, &clock)
             .await
-            .unwrap(),
+            .unwrap()
+            .delivered,
         1
     );
     // Ten days on, the session has ended: Eric signs in again.

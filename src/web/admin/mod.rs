@@ -6,7 +6,9 @@ pub mod catalogs;
 pub mod connected_orgs;
 pub mod groups;
 pub mod mail;
+pub mod package_access;
 pub mod packages;
+pub mod settings;
 pub mod sites;
 pub mod users;
 
@@ -23,10 +25,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(applications::routes)
         .configure(sites::routes)
         .configure(catalogs::routes)
+        .configure(package_access::routes)
         .configure(packages::routes)
         .configure(connected_orgs::routes)
         .configure(audit::routes)
-        .configure(mail::routes);
+        .configure(mail::routes)
+        .configure(settings::routes);
 }
 
 async fn index(_admin: AdminUser) -> HttpResponse {

@@ -1,0 +1,111 @@
+//! What happens to a governed guest when their last assignment ends: the
+//! "external user lifecycle" settings of entitlement management.
+
+use serde::{Deserialize, Serialize};
+
+use super::validation::FieldErrors;
+
+/// Graph `externalUserLifecycleAction`, with the deletion delay beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GuestAction {
+    None,
+    BlockSignIn,
+    BlockSignInAndDelete,
+}
+
+impl GuestAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuestAction::None => "none",
+            GuestAction::BlockSignIn => "blockSignIn",
+            GuestAction::BlockSignInAndDelete => "blockSignInAndDelete",
+        }
+    }
+    pub fn parse(s: &str) -> Option<GuestAction> {
+        [
+            GuestAction::None,
+            GuestAction::BlockSignIn,
+            GuestAction::BlockSignInAndDelete,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestLifecycle {
+    pub action: GuestAction,
+    /// "Number of days before removing external user from this directory".
+    pub days_until_deletion: u32,
+}
+
+/// The longest wait before deletion the settings accept.
+pub const MAX_DAYS_UNTIL_DELETION: u32 = 365;
+
+impl Default for GuestLifecycle {
+    /// As the real product ships: block sign-in, delete after 30 days.
+    fn default() -> Self {
+        GuestLifecycle {
+            action: GuestAction::BlockSignInAndDelete,
+            days_until_deletion: 30,
+        }
+    }
+}
+
+impl GuestLifecycle {
+    /// Reads the settings form (`action`, `days`).
+    pub fn parse(action: &str, days: &str) -> Result<GuestLifecycle, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let action = GuestAction::parse(action);
+        if action.is_none() {
+            e.add("action", "Choose what happens to the guest.");
+        }
+        let days = match days.trim().parse::<u32>() {
+            Ok(d) if (1..=MAX_DAYS_UNTIL_DELETION).contains(&d) => Some(d),
+            _ if action != Some(GuestAction::BlockSignInAndDelete) && days.trim().is_empty() => {
+                Some(30)
+            }
+            _ => {
+                e.add(
+                    "days",
+                    format!("Enter a number of days from 1 to {MAX_DAYS_UNTIL_DELETION}."),
+                );
+                None
+            }
+        };
+        match (action, days) {
+            (Some(action), Some(days_until_deletion)) if e.is_empty() => Ok(GuestLifecycle {
+                action,
+                days_until_deletion,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_form_is_checked() {
+        assert_eq!(
+            GuestLifecycle::parse("blockSignInAndDelete", "14").ok(),
+            Some(GuestLifecycle {
+                action: GuestAction::BlockSignInAndDelete,
+                days_until_deletion: 14
+            })
+        );
+        assert!(GuestLifecycle::parse("blockSignIn", "").is_ok());
+        assert!(GuestLifecycle::parse("blockSignInAndDelete", "0").is_err());
+        assert!(GuestLifecycle::parse("blockSignInAndDelete", "many").is_err());
+        assert!(GuestLifecycle::parse("explode", "3").is_err());
+        let stored = serde_json::to_string(&GuestLifecycle::default()).unwrap();
+        assert_eq!(
+            stored,
+            r#"{"action":"blockSignInAndDelete","daysUntilDeletion":30}"#
+        );
+    }
+}

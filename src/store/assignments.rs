@@ -1,0 +1,264 @@
+//! Access package assignments: who holds which package, until when, and the
+//! queries the lifecycle jobs use to find what falls due.
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Page, Result, map_err, ts};
+use crate::domain::ids::{AccessPackageId, UserId};
+
+/// States in which an assignment grants access.
+pub const ACTIVE: &str = "('delivered', 'partiallyDelivered', 'delivering')";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssignmentRow {
+    pub id: String,
+    pub access_package_id: String,
+    pub package_name: String,
+    pub policy_id: String,
+    pub policy_name: String,
+    pub target_id: String,
+    pub target_name: String,
+    pub target_email: String,
+    pub state: String,
+    pub start_at: Option<String>,
+    pub end_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub end_reason: Option<String>,
+    pub created_at: String,
+}
+
+impl AssignmentRow {
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self.state.as_str(),
+            "delivered" | "partiallyDelivered" | "delivering"
+        )
+    }
+    /// The state as an administrator reads it.
+    pub fn state_text(&self) -> &'static str {
+        match (self.state.as_str(), self.end_reason.as_deref()) {
+            ("expired", Some("removed")) => "Removed",
+            ("expired", _) => "Expired",
+            ("delivered", _) => "Delivered",
+            ("partiallyDelivered", _) => "Partially delivered",
+            ("delivering", _) => "Delivering",
+            ("deliveryFailed", _) => "Undelivered",
+            _ => "Unknown",
+        }
+    }
+}
+
+const SELECT: &str = "SELECT a.id, a.access_package_id, p.display_name AS package_name, a.policy_id, \
+     ap.display_name AS policy_name, a.target_id, u.display_name AS target_name, u.email AS target_email, \
+     a.state, a.start_at, a.end_at, a.ended_at, a.end_reason, a.created_at \
+     FROM access_package_assignments a JOIN access_packages p ON p.id = a.access_package_id \
+     JOIN assignment_policies ap ON ap.id = a.policy_id JOIN users u ON u.id = a.target_id";
+
+/// The filter by state the Assignments tab offers.
+fn state_clause(state: Option<&str>) -> &'static str {
+    match state {
+        Some("active") => " AND a.state IN ('delivered', 'partiallyDelivered', 'delivering')",
+        Some("expired") => {
+            " AND a.state = 'expired' AND COALESCE(a.end_reason, 'expired') = 'expired'"
+        }
+        Some("removed") => " AND a.state = 'expired' AND a.end_reason = 'removed'",
+        Some("failed") => " AND a.state = 'deliveryFailed'",
+        _ => "",
+    }
+}
+
+pub async fn for_package(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+    state: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<AssignmentRow>> {
+    let filter = state_clause(state);
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM access_package_assignments a WHERE a.access_package_id = $1{filter}"
+    ))
+    .bind(package.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let items = sqlx::query_as::<_, AssignmentRow>(&format!(
+        "{SELECT} WHERE a.access_package_id = $1{filter} ORDER BY u.name_lower, a.created_at DESC, a.id LIMIT $2 OFFSET $3"
+    ))
+    .bind(package.as_str())
+    .bind(per_page)
+    .bind(Page::<()>::offset(page, per_page))
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Every assignment of the package (for the CSV export), in the tab's order.
+pub async fn all_for_package(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+    state: Option<&str>,
+) -> Result<Vec<AssignmentRow>> {
+    sqlx::query_as::<_, AssignmentRow>(&format!(
+        "{SELECT} WHERE a.access_package_id = $1{} ORDER BY u.name_lower, a.created_at DESC, a.id",
+        state_clause(state)
+    ))
+    .bind(package.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<AssignmentRow>> {
+    sqlx::query_as::<_, AssignmentRow>(&format!("{SELECT} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)
+}
+
+/// The user's active assignment of the package, if any.
+pub async fn active_for(
+    conn: &mut Conn,
+    user: &UserId,
+    package: &str,
+) -> Result<Option<AssignmentRow>> {
+    sqlx::query_as::<_, AssignmentRow>(&format!(
+        "{SELECT} WHERE a.target_id = $1 AND a.access_package_id = $2 AND a.state IN {ACTIVE} \
+         ORDER BY a.created_at DESC LIMIT 1"
+    ))
+    .bind(user.as_str())
+    .bind(package)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Ends an active assignment (`reason`: expired or removed); false when it
+/// was no longer active, so that two enders never both act.
+pub async fn end(conn: &mut Conn, id: &str, reason: &str, now: DateTime<Utc>) -> Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE access_package_assignments SET state = 'expired', end_reason = $2, ended_at = $3 \
+         WHERE id = $1 AND state IN {ACTIVE}"
+    ))
+    .bind(id)
+    .bind(reason)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A new end date (an extension): the reminders start over.
+pub async fn set_end(conn: &mut Conn, id: &str, end: Option<DateTime<Utc>>) -> Result<()> {
+    sqlx::query(
+        "UPDATE access_package_assignments SET end_at = $2, reminded_days = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(end.map(ts))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn set_state(conn: &mut Conn, id: &str, state: &str) -> Result<()> {
+    sqlx::query("UPDATE access_package_assignments SET state = $2 WHERE id = $1")
+        .bind(id)
+        .bind(state)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Whether another active assignment of the user grants this resource role.
+pub async fn role_still_granted(
+    conn: &mut Conn,
+    user: &UserId,
+    catalog_resource: &str,
+    role_origin_id: &str,
+    except: &str,
+) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM access_package_assignments a JOIN access_package_resource_role_scopes s \
+         ON s.access_package_id = a.access_package_id WHERE a.target_id = $1 AND a.id <> $4 \
+         AND a.state IN {ACTIVE} AND s.catalog_resource_id = $2 AND s.role_origin_id = $3"
+    ))
+    .bind(user.as_str())
+    .bind(catalog_resource)
+    .bind(role_origin_id)
+    .bind(except)
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(n > 0)
+}
+
+/// How many active assignments the user has.
+pub async fn active_count(conn: &mut Conn, user: &UserId) -> Result<i64> {
+    sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM access_package_assignments WHERE target_id = $1 AND state IN {ACTIVE}"
+    ))
+    .bind(user.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Active assignments whose end has come (`lock`: `Store::skip_locked`).
+pub async fn due_to_expire(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: i64,
+    lock: &str,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>(&format!(
+        "SELECT id FROM access_package_assignments WHERE state = 'delivered' AND end_at <= $1 \
+         ORDER BY end_at, id LIMIT $2{lock}"
+    ))
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Active assignments ending within `days` that have not had that reminder.
+pub async fn due_reminders(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    days: i64,
+    limit: i64,
+    lock: &str,
+) -> Result<Vec<(String, String)>> {
+    sqlx::query_as::<_, (String, String)>(&format!(
+        "SELECT id, end_at FROM access_package_assignments WHERE state = 'delivered' AND end_at > $1 \
+         AND end_at <= $2 AND (reminded_days IS NULL OR reminded_days > $3) \
+         ORDER BY end_at, id LIMIT $4{lock}"
+    ))
+    .bind(ts(now))
+    .bind(ts(now + chrono::Duration::days(days)))
+    .bind(days)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn set_reminded(conn: &mut Conn, id: &str, days: i64) -> Result<()> {
+    sqlx::query("UPDATE access_package_assignments SET reminded_days = $2 WHERE id = $1")
+        .bind(id)
+        .bind(days)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
