@@ -134,6 +134,8 @@ pub struct Config {
     /// People outside the directory may sign in with a code sent by email.
     /// On by default where the code can reach them (SMTP set) and in demo mode.
     pub email_sign_in: bool,
+    /// Seconds between runs of the lifecycle jobs; 0 runs none in this instance.
+    pub jobs_interval: u64,
 }
 
 /// A setting that could not be used: start-up stops with this one line.
@@ -173,6 +175,7 @@ struct FileConfig {
     mail_from: Option<String>,
     session_key: Option<String>,
     email_sign_in: Option<Flag>,
+    jobs_interval_seconds: Option<u64>,
 }
 
 /// A switch in the file: `true` or `"true"` alike.
@@ -347,7 +350,21 @@ impl Config {
             },
         };
 
+        let jobs_interval = match get(
+            "GATEHOUSE_JOBS_INTERVAL_SECONDS",
+            &file.jobs_interval_seconds.map(|n| n.to_string()),
+        ) {
+            Some(raw) => raw.parse::<u64>().map_err(|_| {
+                err(
+                    "GATEHOUSE_JOBS_INTERVAL_SECONDS",
+                    format!("`{raw}` is not a whole number of seconds"),
+                )
+            })?,
+            None => 30,
+        };
+
         Ok(Config {
+            jobs_interval,
             email_sign_in,
             bind,
             public_url,

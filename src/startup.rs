@@ -67,11 +67,13 @@ impl Application {
                 std::time::Duration::from_secs(1),
             );
         }
-        crate::jobs::lifecycle::spawn(
-            store.clone(),
-            clock.clone(),
-            std::time::Duration::from_secs(30),
-        );
+        if config.jobs_interval > 0 {
+            crate::jobs::lifecycle::spawn(
+                store.clone(),
+                clock.clone(),
+                std::time::Duration::from_secs(config.jobs_interval),
+            );
+        }
         let oidc = Oidc::new(
             config.oidc.iter().cloned().collect(),
             config.url_for("/auth/callback"),

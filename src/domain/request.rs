@@ -262,6 +262,44 @@ mod tests {
     }
 
     #[test]
+    fn an_extension_never_passes_the_fixed_end_date() {
+        use chrono::TimeZone;
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 26, 10, 0, 0)
+            .unwrap();
+        let mut p = policy(AllowedTargetScope::AllMemberUsers, vec![]);
+        p.requestor.enable_targets_to_self_update_access = true;
+        p.expiration = Expiration::AfterDays(30);
+        let end = now + chrono::Duration::days(5);
+        assert_eq!(
+            extended_end(&p, Some(end), now),
+            Some(end + chrono::Duration::days(30))
+        );
+        // Already past its end: the new period counts from now.
+        let past = now - chrono::Duration::days(1);
+        assert_eq!(
+            extended_end(&p, Some(past), now),
+            Some(now + chrono::Duration::days(30))
+        );
+        assert_eq!(extension_refusal(&p, Some(end), now), None);
+        assert!(
+            extension_refusal(&p, Some(now + chrono::Duration::days(40)), now)
+                .unwrap()
+                .contains("last 14 days")
+        );
+        let fixed = chrono::Utc.with_ymd_and_hms(2026, 12, 10, 0, 0, 0).unwrap();
+        p.expiration = Expiration::AfterDateTime(fixed);
+        assert_eq!(extended_end(&p, Some(end), now), Some(fixed));
+        assert!(
+            extension_refusal(&p, Some(fixed), now)
+                .unwrap()
+                .contains("the latest date this policy allows")
+        );
+        p.requestor.enable_targets_to_self_update_access = false;
+        assert!(extension_refusal(&p, Some(end), now).is_some());
+    }
+
+    #[test]
     fn a_period_is_checked_against_the_policy() {
         use chrono::TimeZone;
         let now = chrono::Utc

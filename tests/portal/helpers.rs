@@ -80,6 +80,10 @@ pub struct Options {
     pub clock: Option<Clock>,
     /// Send mail to the test SMTP sink.
     pub smtp: bool,
+    /// Send mail to this SMTP URL instead.
+    pub smtp_url: Option<String>,
+    /// Run the lifecycle jobs on a timer (off: tests run them by hand).
+    pub jobs: bool,
 }
 
 impl Options {
@@ -92,6 +96,8 @@ impl Options {
             database: None,
             clock: None,
             smtp: false,
+            smtp_url: None,
+            jobs: false,
         }
     }
     pub fn demo(mut self) -> Options {
@@ -136,6 +142,15 @@ pub async fn spawn(opts: Options) -> TestApp {
         env.insert(
             "GATEHOUSE_SMTP_URL".to_string(),
             required_env("GATEHOUSE_TEST_SMTP_URL"),
+        );
+    }
+    if let Some(url) = &opts.smtp_url {
+        env.insert("GATEHOUSE_SMTP_URL".to_string(), url.clone());
+    }
+    if !opts.jobs {
+        env.insert(
+            "GATEHOUSE_JOBS_INTERVAL_SECONDS".to_string(),
+            "0".to_string(),
         );
     }
     let mut config =

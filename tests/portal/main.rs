@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod administration;
 mod auth;
 mod browser;
 mod catalogs;
@@ -14,6 +15,7 @@ mod connected_orgs;
 mod directory;
 mod guests;
 mod health;
+mod jobs;
 mod mail;
 mod my_access;
 mod packages;

@@ -1,0 +1,449 @@
+//! A package's Requests and Assignments tabs: details, cancel, reprocess,
+//! remove, CSV export, and new assignments with and without approval.
+
+use crate::both;
+use crate::helpers::*;
+use gatehouse::domain::ids::UserId;
+
+async fn package_id(app: &TestApp, name: &str) -> String {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::packages::ids_by_name(&mut c, name)
+        .await
+        .unwrap()
+        .remove(0)
+}
+
+async fn user_id(app: &TestApp, email: &str) -> UserId {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::users::find_by_email(&mut c, email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// What the user holds, as "Group Marketing Team member" lines.
+async fn holdings(app: &TestApp, email: &str) -> Vec<String> {
+    let id = user_id(app, email).await;
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::directory::roles_held_by(&mut c, &id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| format!("{} {} {}", h.resource_type, h.resource_name, h.role))
+        .collect()
+}
+
+/// Fills the new-assignment form as an administrator and returns the answer.
+async fn assign(app: &TestApp, admin: &Browser, package: &str, fields: &[(&str, &str)]) -> Page {
+    let url = app.url(&format!("/admin/access-packages/{package}/assignments/new"));
+    let form = admin.get(&url).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = form.csrf();
+    let policy = form.input("policy").unwrap();
+    let mut all = vec![("csrf_token", csrf.as_str()), ("policy", policy.as_str())];
+    all.extend_from_slice(fields);
+    admin.post(&url, &all).await
+}
+
+const GUEST_ANSWERS: &[(&str, &str)] = &[
+    ("q1", "Autumn fair"),
+    ("q2", "Maria Manager"),
+    ("q3", "short"),
+    ("attr_givenName", "Olga"),
+    ("attr_surname", "Outside"),
+    ("attr_jobTitle", "Photographer"),
+];
+
+both!(
+    administrators_follow_and_correct_requests_and_assignments,
+    |backend| async move {
+        let app = spawn(Options::new(backend).demo()).await;
+        let employees = package_id(&app, "Marketing resources for employees").await;
+        let guests = package_id(&app, "Marketing resources for guests").await;
+        let admin = Browser::new();
+        app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+
+        // Eric is assigned the employees' package around its approval.
+        let refused = assign(
+            &app,
+            &admin,
+            &employees,
+            &[("users", "eric.employee@gatehouse.demo"), ("bypass", "on")],
+        )
+        .await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.has("Bypassing approval requires a business justification."));
+        let unknown = assign(
+            &app,
+            &admin,
+            &employees,
+            &[("users", "nobody@nowhere.example")],
+        )
+        .await;
+        assert!(unknown.has("Not in the directory: nobody@nowhere.example"));
+        let done = assign(
+            &app,
+            &admin,
+            &employees,
+            &[
+                ("users", "eric.employee@gatehouse.demo"),
+                ("bypass", "on"),
+                ("justification", "Launch week, approved by phone"),
+            ],
+        )
+        .await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        let holds = holdings(&app, "eric.employee@gatehouse.demo").await;
+        assert!(holds.contains(&"Group SG-Marketing-Department-InternalUsers member".into()));
+        assert!(holds.contains(&"Group Marketing Team member".into()));
+
+        // The Requests tab shows it, the bypass and its justification.
+        let tab = admin
+            .get(&app.url(&format!("/admin/access-packages/{employees}/requests")))
+            .await;
+        assert!(tab.has("Eric Employee") && tab.has("approval bypassed") && tab.has("adminAdd"));
+        assert!(
+            !admin
+                .get(&app.url(&format!(
+                    "/admin/access-packages/{employees}/requests?state=open"
+                )))
+                .await
+                .has("Eric Employee"),
+            "a delivered request is not open"
+        );
+        let at = tab.body.find("/requests/").unwrap();
+        let rid: String = tab.body[at + 10..].chars().take(36).collect();
+        let details_url = app.url(&format!(
+            "/admin/access-packages/{employees}/requests/{rid}"
+        ));
+        let details = admin.get(&details_url).await;
+        assert!(details.has("Launch week, approved by phone"));
+        assert!(details.has("Business justification for bypassing approval"));
+        assert!(
+            !details.has("Cancel request"),
+            "a delivered request offers no cancel"
+        );
+        let cancel = admin
+            .post(
+                &format!("{details_url}/cancel"),
+                &[("csrf_token", &details.csrf())],
+            )
+            .await;
+        assert_eq!(cancel.status, 303);
+        assert!(
+            admin
+                .get(&details_url)
+                .await
+                .has("A request that is delivered can no longer be canceled.")
+        );
+
+        // The same Marketing Team membership also comes from the guests' package.
+        let both = assign(
+            &app,
+            &admin,
+            &guests,
+            &[
+                &[
+                    ("users", "eric.employee@gatehouse.demo"),
+                    ("bypass", "on"),
+                    ("justification", "Helps with the partner portal"),
+                ][..],
+                GUEST_ANSWERS,
+            ]
+            .concat(),
+        )
+        .await;
+        assert_eq!(both.status, 303, "{}", both.body);
+
+        // The Assignments tab, its filter and its CSV.
+        let tab = admin
+            .get(&app.url(&format!("/admin/access-packages/{employees}/assignments")))
+            .await;
+        assert!(tab.has("Eric Employee") && tab.has("Delivered"));
+        let csv = admin
+            .get(&app.url(&format!(
+                "/admin/access-packages/{employees}/assignments.csv?state=active"
+            )))
+            .await;
+        assert!(csv.body.starts_with("User,Email,Policy,State"));
+        assert!(csv.has("Eric Employee,eric.employee@gatehouse.demo,Initial policy,Delivered"));
+        let none = admin
+            .get(&app.url(&format!(
+                "/admin/access-packages/{employees}/assignments.csv?state=removed"
+            )))
+            .await;
+        assert_eq!(
+            none.body.lines().count(),
+            1,
+            "only the header: {}",
+            none.body
+        );
+
+        // Someone took Eric out of the group by hand: reprocess puts him back.
+        let internal = {
+            let mut c = app.store.read().await.unwrap();
+            gatehouse::store::directory::search_groups(&mut c, "InternalUsers", 1, 5)
+                .await
+                .unwrap()
+                .items
+                .remove(0)
+                .id
+        };
+        {
+            let mut tx = app.store.begin().await.unwrap();
+            gatehouse::store::directory::remove_group_role(
+                &mut tx,
+                &gatehouse::domain::ids::GroupId::from_stored(internal.clone()),
+                &user_id(&app, "eric.employee@gatehouse.demo").await,
+                gatehouse::domain::directory::GroupRole::Member,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let at = tab.body.find("/reprocess\"").unwrap();
+        let start = tab.body[..at].rfind("action=\"").unwrap() + 8;
+        let reprocess = tab.body[start..at + 10].to_string();
+        let r = admin
+            .post(&app.url(&reprocess), &[("csrf_token", &tab.csrf())])
+            .await;
+        assert_eq!(r.status, 303);
+        assert!(
+            holdings(&app, "eric.employee@gatehouse.demo")
+                .await
+                .contains(&"Group SG-Marketing-Department-InternalUsers member".into())
+        );
+
+        // Removing the employees' assignment takes back what only it granted.
+        let remove = reprocess.replace("/reprocess", "/remove");
+        let r = admin
+            .post(&app.url(&remove), &[("csrf_token", &tab.csrf())])
+            .await;
+        assert_eq!(r.status, 303);
+        let holds = holdings(&app, "eric.employee@gatehouse.demo").await;
+        assert!(!holds.contains(&"Group SG-Marketing-Department-InternalUsers member".into()));
+        assert!(
+            holds.contains(&"Group Marketing Team member".into()),
+            "still granted by the guests' package: {holds:?}"
+        );
+        let tab = admin
+            .get(&app.url(&format!(
+                "/admin/access-packages/{employees}/assignments?state=removed"
+            )))
+            .await;
+        assert!(tab.has("Removed") && tab.has("Eric Employee"));
+        let again = admin
+            .post(&app.url(&remove), &[("csrf_token", &tab.csrf())])
+            .await;
+        assert_eq!(again.status, 303);
+        let tab = admin
+            .get(&app.url(&format!("/admin/access-packages/{employees}/assignments")))
+            .await;
+        assert!(tab.has("This assignment is already removed."));
+        // The ended assignment told Eric, and the audit log has every step.
+        let mut c = app.store.read().await.unwrap();
+        let ended: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessEnded' AND to_address = 'eric.employee@gatehouse.demo'",
+        )
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        assert_eq!(ended, 1);
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_events WHERE action IN ('Remove access package assignment', \
+             'Reprocess access package assignment', 'Administrator directly assigns user to access package')",
+        )
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        assert_eq!(audited, 4);
+    }
+);
+
+#[tokio::test]
+async fn removal_clears_attributes_unless_kept_and_new_guests_are_added() {
+    let app = spawn(Options::new(Backend::Postgres).demo()).await;
+    let guests = package_id(&app, "Marketing resources for guests").await;
+    // Job titles are not kept when the assignment goes; names are.
+    {
+        let mut tx = app.store.begin().await.unwrap();
+        sqlx::query(
+            "UPDATE resource_attributes SET is_persisted_on_assignment_removal = $1 WHERE attribute_name = 'jobTitle'",
+        )
+        .bind(false)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let bad = assign(
+        &app,
+        &admin,
+        &guests,
+        &[
+            &[("guest_email", "not-an-address"), ("guest_name", "Olga")][..],
+            GUEST_ANSWERS,
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.has("email address, like name@example.com."),
+        "{}",
+        bad.body
+    );
+    assert_eq!(app.user_count().await, 5, "nothing was added");
+
+    // Through the policy's approval: the new guest waits for Maria.
+    let sent = assign(
+        &app,
+        &admin,
+        &guests,
+        &[
+            &[
+                ("guest_email", "olga@outside.example"),
+                ("guest_name", "Olga Outside"),
+            ][..],
+            GUEST_ANSWERS,
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let mut c = app.store.read().await.unwrap();
+    let olga = gatehouse::store::users::find_by_email(&mut c, "olga@outside.example")
+        .await
+        .unwrap()
+        .expect("the new guest is in the directory");
+    assert!(olga.is_guest() && olga.governed);
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalRequest' AND to_address = 'maria.manager@gatehouse.demo'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    assert_eq!(pending, 1);
+    let rid: String = sqlx::query_scalar(
+        "SELECT id FROM assignment_requests WHERE target_email = 'olga@outside.example'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    drop(c);
+    let maria = Browser::new();
+    app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
+        .await;
+    let page = maria.get(&app.url(&format!("/approvals/{rid}"))).await;
+    let ok = maria
+        .post(
+            &app.url(&format!("/approvals/{rid}")),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("decision", "approve"),
+                ("justification", "Fine"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    let mut c = app.store.read().await.unwrap();
+    let olga = gatehouse::store::users::get(&mut c, &olga.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(olga.job_title.as_deref(), Some("Photographer"));
+    drop(c);
+
+    // A second assignment for Olga is refused, saying why.
+    let twice = assign(
+        &app,
+        &admin,
+        &guests,
+        &[&[("users", "olga@outside.example")][..], GUEST_ANSWERS].concat(),
+    )
+    .await;
+    assert_eq!(twice.status, 422);
+    assert!(twice.has("Olga Outside already has this access package."));
+
+    // Removed: the job title goes, the names stay.
+    let tab = admin
+        .get(&app.url(&format!("/admin/access-packages/{guests}/assignments")))
+        .await;
+    let at = tab.body.find("/remove\"").unwrap();
+    let start = tab.body[..at].rfind("action=\"").unwrap() + 8;
+    let remove = tab.body[start..at + 7].to_string();
+    let r = admin
+        .post(&app.url(&remove), &[("csrf_token", &tab.csrf())])
+        .await;
+    assert_eq!(r.status, 303);
+    let mut c = app.store.read().await.unwrap();
+    let olga = gatehouse::store::users::get(&mut c, &olga.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(olga.job_title, None);
+    assert_eq!(olga.given_name.as_deref(), Some("Olga"));
+}
+
+#[tokio::test]
+async fn separation_of_duties_is_enforced_on_direct_assignment() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let hidden = package_id(&app, "Slack administration").await;
+    let employees = package_id(&app, "Marketing resources for employees").await;
+    let settings = admin
+        .get(&app.url(&format!("/admin/access-packages/{hidden}/settings")))
+        .await;
+    let saved = admin
+        .post(
+            &app.url(&format!("/admin/access-packages/{hidden}/settings")),
+            &[
+                ("csrf_token", &settings.csrf()),
+                ("name", "Slack administration"),
+                ("hidden", "on"),
+                ("incompatible_packages", "Marketing resources for employees"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let first = assign(
+        &app,
+        &admin,
+        &employees,
+        &[
+            ("users", "emma.employee@gatehouse.demo"),
+            ("bypass", "on"),
+            ("justification", "Onboarding"),
+        ],
+    )
+    .await;
+    assert_eq!(first.status, 303);
+    let conflict = assign(
+        &app,
+        &admin,
+        &hidden,
+        &[
+            ("users", "emma.employee@gatehouse.demo"),
+            ("bypass", "on"),
+            ("justification", "Needs admin rights"),
+        ],
+    )
+    .await;
+    assert_eq!(conflict.status, 422);
+    assert!(
+        conflict.has("Emma Employee: holds the access package Marketing resources for employees"),
+        "{}",
+        conflict.body
+    );
+    assert!(
+        !holdings(&app, "emma.employee@gatehouse.demo")
+            .await
+            .iter()
+            .any(|h| h.contains("Owner")),
+        "nothing was granted"
+    );
+}

@@ -1,0 +1,759 @@
+//! The lifecycle jobs with a clock the tests move: escalation, automatic
+//! denial, reminders, expiration, extension, the guest lifecycle; two
+//! instances on one PostgreSQL database; and an SMTP server that goes away.
+
+use chrono::Duration;
+use gatehouse::clock::Clock;
+use gatehouse::domain::audit::Actor;
+use gatehouse::domain::ids::{AccessPackageId, UserId};
+use gatehouse::domain::policy::{
+    AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Expiration, Policy,
+    RequestorSettings,
+};
+use gatehouse::domain::request::RequestState;
+use gatehouse::domain::user::{ExternalIdentity, Person, User};
+use gatehouse::service::lifecycle::Report;
+use gatehouse::service::requests::{RequestInput, decide, submit};
+
+use crate::both;
+use crate::helpers::*;
+
+async fn user(app: &TestApp, email: &str) -> User {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::users::find_by_email(&mut c, email)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn package(app: &TestApp, name: &str) -> AccessPackageId {
+    let mut c = app.store.read().await.unwrap();
+    AccessPackageId::from_stored(
+        gatehouse::store::packages::ids_by_name(&mut c, name)
+            .await
+            .unwrap()
+            .remove(0),
+    )
+}
+
+async fn run(app: &TestApp, clock: &Clock) -> Report {
+    gatehouse::jobs::lifecycle::run_once(&app.store, clock)
+        .await
+        .unwrap()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let mut c = app.store.read().await.unwrap();
+    sqlx::query_scalar(sql).fetch_one(&mut *c).await.unwrap()
+}
+
+async fn request_state(app: &TestApp, id: &str) -> String {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::requests::get(&mut c, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+}
+
+fn input(policy: &str) -> RequestInput<'_> {
+    RequestInput {
+        policy_id: policy,
+        justification: Some("Needed for the launch"),
+        answers: serde_json::json!([]),
+        attributes: Default::default(),
+        start: "",
+        end: "",
+    }
+}
+
+/// A policy on "Slack administration": Maria decides within 5 days, Ada
+/// gets undecided requests after 2, and access lasts 20 days.
+async fn escalating_policy(app: &TestApp, clock: &Clock) -> (AccessPackageId, String) {
+    let maria = user(app, "maria.manager@gatehouse.demo").await;
+    let ada = user(app, "ada.admin@gatehouse.demo").await;
+    let policy = Policy {
+        display_name: "Escalating policy".into(),
+        description: None,
+        enabled: true,
+        allowed_target_scope: AllowedTargetScope::AllMemberUsers,
+        specific_allowed_targets: vec![],
+        requestor: RequestorSettings {
+            enable_targets_to_self_add_access: true,
+            enable_targets_to_self_update_access: true,
+            enable_targets_to_self_remove_access: true,
+            allow_custom_assignment_schedule: false,
+        },
+        approval: ApprovalSettings {
+            is_approval_required_for_add: true,
+            is_approval_required_for_update: true,
+            is_requestor_justification_required: false,
+            stages: vec![ApprovalStage {
+                duration_before_automatic_denial_days: 5,
+                is_approver_justification_required: false,
+                primary_approvers: vec![Approver::SingleUser(maria.id.clone())],
+                fallback_primary_approvers: vec![],
+                is_escalation_enabled: true,
+                duration_before_escalation_days: 2,
+                escalation_approvers: vec![Approver::SingleUser(ada.id.clone())],
+                fallback_escalation_approvers: vec![],
+            }],
+        },
+        questions: vec![],
+        expiration: Expiration::AfterDays(20),
+    };
+    let hidden = package(app, "Slack administration").await;
+    let id = gatehouse::service::packages::add_policy(
+        &app.store,
+        &Actor::system(),
+        &hidden,
+        &policy,
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    (hidden, id)
+}
+
+both!(
+    escalation_denial_reminders_and_expiry_follow_the_clock,
+    |backend| async move {
+        let clock = Clock::manual(chrono::Utc::now());
+        let mut opts = Options::new(backend).demo();
+        opts.clock = Some(clock.clone());
+        let app = spawn(opts).await;
+        let (hidden, pid) = escalating_policy(&app, &clock).await;
+        let emma = user(&app, "emma.employee@gatehouse.demo").await;
+        let eric = user(&app, "eric.employee@gatehouse.demo").await;
+        let ada = user(&app, "ada.admin@gatehouse.demo").await;
+        let for_emma = submit(
+            &app.store,
+            &Person::User(emma.clone()),
+            &hidden,
+            &input(&pid),
+            clock.now(),
+        )
+        .await
+        .unwrap();
+        let for_eric = submit(
+            &app.store,
+            &Person::User(eric.clone()),
+            &hidden,
+            &input(&pid),
+            clock.now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(for_emma.state, RequestState::PendingApproval);
+
+        // Ada is not an approver before the escalation.
+        clock.advance(Duration::days(1));
+        assert_eq!(run(&app, &clock).await, Report::default());
+        assert!(
+            decide(&app.store, &ada, &for_emma.id, true, None, clock.now())
+                .await
+                .is_err()
+        );
+
+        // Two days on, both requests go to Ada, with a forwarded mail.
+        clock.advance(Duration::days(1) + Duration::hours(1));
+        assert_eq!(run(&app, &clock).await.escalated, 2);
+        assert_eq!(run(&app, &clock).await.escalated, 0, "escalated once only");
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalForwarded' AND to_address = 'ada.admin@gatehouse.demo'").await,
+            2
+        );
+        let delivered = decide(&app.store, &ada, &for_emma.id, true, None, clock.now())
+            .await
+            .unwrap();
+        assert_eq!(delivered, RequestState::Delivered);
+
+        // Nobody decides Eric's request: it expires after five days.
+        clock.advance(Duration::days(2));
+        assert_eq!(run(&app, &clock).await.denied, 0);
+        clock.advance(Duration::days(1));
+        assert_eq!(run(&app, &clock).await.denied, 1);
+        assert_eq!(request_state(&app, &for_eric.id).await, "expired");
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'requestExpired' AND to_address = 'eric.employee@gatehouse.demo'").await,
+            1
+        );
+        assert!(
+            decide(
+                &app.store,
+                &user(&app, "maria.manager@gatehouse.demo").await,
+                &for_eric.id,
+                true,
+                None,
+                clock.now()
+            )
+            .await
+            .is_err(),
+            "an expired request cannot be approved"
+        );
+
+        // Emma's access lasts 20 days from delivery (day 2): reminders at
+        // 14 days and 1 day before, then it ends.
+        clock.advance(Duration::days(3) - Duration::hours(1)); // day 8: 14 days and an hour left
+        assert_eq!(run(&app, &clock).await.reminded, 0);
+        clock.advance(Duration::hours(1));
+        assert_eq!(run(&app, &clock).await.reminded, 1);
+        assert_eq!(
+            run(&app, &clock).await.reminded,
+            0,
+            "one reminder per window"
+        );
+        let reminder: String = {
+            let mut c = app.store.read().await.unwrap();
+            sqlx::query_scalar("SELECT data FROM mail_outbox WHERE kind = 'accessExpiring' AND to_address = 'emma.employee@gatehouse.demo'")
+                .fetch_one(&mut *c)
+                .await
+                .unwrap()
+        };
+        assert!(
+            reminder.contains("\"days\":14") && reminder.contains("\"can_extend\":true"),
+            "{reminder}"
+        );
+        let rendered =
+            gatehouse::notify::render("accessExpiring", &reminder, "https://gh.example").unwrap();
+        assert_eq!(
+            rendered.link,
+            format!("https://gh.example/access-packages/{hidden}")
+        );
+        assert!(rendered.subject.contains("ends in 14 days"));
+        clock.advance(Duration::days(13));
+        assert_eq!(run(&app, &clock).await.reminded, 1, "the one-day reminder");
+        assert!(
+            gatehouse::store::directory::roles_held_by(
+                &mut *app.store.read().await.unwrap(),
+                &emma.id
+            )
+            .await
+            .unwrap()
+            .iter()
+            .any(|h| h.role == "Owner")
+        );
+        clock.advance(Duration::days(1));
+        let r = run(&app, &clock).await;
+        assert_eq!(r.expired, 1);
+        assert!(
+            !gatehouse::store::directory::roles_held_by(
+                &mut *app.store.read().await.unwrap(),
+                &emma.id
+            )
+            .await
+            .unwrap()
+            .iter()
+            .any(|h| h.role == "Owner"),
+            "the Slack Owner role is taken back"
+        );
+        assert_eq!(run(&app, &clock).await.expired, 0, "expired once only");
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessEnded' AND to_address = 'emma.employee@gatehouse.demo'").await,
+            1
+        );
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'Access package assignment expired'").await,
+            1
+        );
+    }
+);
+
+#[tokio::test]
+async fn holders_extend_their_access_from_my_access_in_its_last_days() {
+    let clock = Clock::manual(chrono::Utc::now());
+    let mut opts = Options::new(Backend::Sqlite).demo();
+    opts.clock = Some(clock.clone());
+    let app = spawn(opts).await;
+    let employees = package(&app, "Marketing resources for employees").await;
+    let eric = user(&app, "eric.employee@gatehouse.demo").await;
+    let policy = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::policies::for_package(&mut c, &employees)
+            .await
+            .unwrap()
+            .remove(0)
+            .0
+    };
+    let r = submit(
+        &app.store,
+        &Person::User(eric.clone()),
+        &employees,
+        &input(&policy),
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    decide(
+        &app.store,
+        &user(&app, "maria.manager@gatehouse.demo").await,
+        &r.id,
+        true,
+        Some("Welcome"),
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    let first_end = end_of(&app, &eric.id, &employees).await;
+    let link = app.url(&format!("/access-packages/{employees}"));
+
+    clock.advance(Duration::days(100));
+    let browser = Browser::new();
+    app.demo_sign_in(&browser, "eric.employee@gatehouse.demo")
+        .await;
+    let early = browser.get(&link).await;
+    assert!(early.has("You already have this access package."));
+    assert!(early.has(&format!(
+        "Your access ends on <strong>{}</strong>",
+        &first_end[..10]
+    )));
+    assert!(early.has("You can ask to extend your access in its last 14 days"));
+    assert!(!early.has("Request extension"));
+
+    clock.advance(Duration::days(252)); // 13 days left
+    assert_eq!(run(&app, &clock).await.reminded, 1);
+    let browser = Browser::new();
+    app.demo_sign_in(&browser, "eric.employee@gatehouse.demo")
+        .await;
+    let form = browser.get(&link).await;
+    assert!(form.has("Request extension"), "{}", form.body);
+    let missing = browser
+        .post(&format!("{link}/extend"), &[("csrf_token", &form.csrf())])
+        .await;
+    assert_eq!(missing.status, 422);
+    assert!(missing.has("A business justification is required."));
+    let done = browser
+        .post(
+            &format!("{link}/extend"),
+            &[
+                ("csrf_token", &form.csrf()),
+                ("justification", "Next season too"),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/requests"), "{}", done.body);
+    let requests = browser.get(&app.url("/requests")).await;
+    assert!(requests.has("Your access was extended."));
+    let new_end = end_of(&app, &eric.id, &employees).await;
+    let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    assert_eq!(parse(&new_end) - parse(&first_end), Duration::days(365));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessExtended'"
+        )
+        .await,
+        1
+    );
+    // The reminders start over for the new end.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM access_package_assignments WHERE reminded_days IS NOT NULL"
+        )
+        .await,
+        0
+    );
+}
+
+async fn end_of(app: &TestApp, user: &UserId, package: &AccessPackageId) -> String {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::assignments::active_for(&mut c, user, package.as_str())
+        .await
+        .unwrap()
+        .unwrap()
+        .end_at
+        .unwrap()
+}
+
+fn guest(n: u32) -> ExternalIdentity {
+    ExternalIdentity {
+        issuer: "urn:test-provider".into(),
+        subject: format!("guest-{n}"),
+        email: format!(
+            "guest{n}.{}@partner.example",
+            &uuid::Uuid::new_v4().simple().to_string()[..6]
+        ),
+        display_name: format!("Guest {n}"),
+        connected_organization: None,
+    }
+}
+
+/// A new guest requests the guests' package and Maria approves: the governed guest.
+async fn onboard(app: &TestApp, clock: &Clock, who: &ExternalIdentity) -> User {
+    let package = package(app, "Marketing resources for guests").await;
+    let policy = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::policies::for_package(&mut c, &package)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(_, p)| p.display_name == "Policy for regular guest and new guest users")
+            .unwrap()
+            .0
+    };
+    let mut i = input(&policy);
+    i.attributes = [
+        ("givenName".to_string(), "Gia".to_string()),
+        ("surname".to_string(), "Partner".to_string()),
+        ("jobTitle".to_string(), "Agent".to_string()),
+    ]
+    .into();
+    let r = submit(
+        &app.store,
+        &Person::External(who.clone()),
+        &package,
+        &i,
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    let maria = user(app, "maria.manager@gatehouse.demo").await;
+    assert_eq!(
+        decide(&app.store, &maria, &r.id, true, Some("ok"), clock.now())
+            .await
+            .unwrap(),
+        RequestState::Delivered
+    );
+    user(app, &who.email).await
+}
+
+#[tokio::test]
+async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
+    let clock = Clock::manual(chrono::Utc::now());
+    let mut opts = Options::new(Backend::Sqlite).demo();
+    opts.clock = Some(clock.clone());
+    let app = spawn(opts).await;
+    let first = guest(1);
+    let gia = onboard(&app, &clock, &first).await;
+    assert!(gia.governed && !gia.is_blocked());
+    // Gary, a guest an administrator created, is not governed: never touched.
+    let gary = user(&app, "gary.guest@contoso.com").await;
+    assert!(!gary.governed);
+
+    // The guests' policy gives 180 days; then the access ends and Gia is blocked.
+    clock.advance(Duration::days(181));
+    let r = run(&app, &clock).await;
+    assert_eq!((r.expired, r.blocked, r.deleted), (1, 1, 0));
+    let gia = user(&app, &first.email).await;
+    assert!(gia.is_blocked());
+    let claims = gatehouse::service::sign_in::VerifiedClaims {
+        issuer: first.issuer.clone(),
+        subject: first.subject.clone(),
+        email: Some(first.email.clone()),
+        email_verified: Some(true),
+        name: None,
+        given_name: None,
+        family_name: None,
+    };
+    let refused = gatehouse::service::sign_in::sign_in(
+        &app.store,
+        &claims,
+        gatehouse::domain::user::UserType::Guest,
+        clock.now(),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(gatehouse::service::ServiceError::Refused(m)) if m.contains("blocked"))
+    );
+    let package = package(&app, "Marketing resources for guests").await;
+    let policy = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::policies::for_package(&mut c, &package)
+            .await
+            .unwrap()
+            .remove(0)
+            .0
+    };
+    assert!(
+        submit(
+            &app.store,
+            &Person::User(gia.clone()),
+            &package,
+            &input(&policy),
+            clock.now()
+        )
+        .await
+        .is_err(),
+        "a blocked guest cannot request"
+    );
+
+    // Thirty days later (the default), Gia is deleted; her request stays as history.
+    clock.advance(Duration::days(29));
+    assert_eq!(run(&app, &clock).await.deleted, 0);
+    clock.advance(Duration::days(2));
+    assert_eq!(run(&app, &clock).await.deleted, 1);
+    let mut c = app.store.read().await.unwrap();
+    assert!(
+        gatehouse::store::users::get(&mut c, &gia.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    drop(c);
+    assert_eq!(
+        count(&app, &format!("SELECT COUNT(*) FROM assignment_requests WHERE target_email = '{}' AND target_id IS NULL", first.email)).await,
+        1
+    );
+    assert!(!user(&app, "gary.guest@contoso.com").await.is_blocked());
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'Block guest user%' OR action LIKE 'Delete guest user%'").await,
+        2
+    );
+
+    // The settings page: "block only" keeps blocked guests; "do nothing" keeps them active.
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let page = admin.get(&app.url("/admin/settings")).await;
+    assert!(page.has("value=\"blockSignInAndDelete\" checked"));
+    let bad = admin
+        .post(
+            &app.url("/admin/settings"),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("action", "blockSignInAndDelete"),
+                ("days", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.has("Enter a number of days from 1 to 365."));
+    let saved = admin
+        .post(
+            &app.url("/admin/settings"),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("action", "blockSignIn"),
+                ("days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let second = guest(2);
+    onboard(&app, &clock, &second).await;
+    clock.advance(Duration::days(181));
+    assert_eq!(run(&app, &clock).await.blocked, 1);
+    clock.advance(Duration::days(60));
+    assert_eq!(run(&app, &clock).await.deleted, 0, "block only: kept");
+    assert!(user(&app, &second.email).await.is_blocked());
+
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let page = admin.get(&app.url("/admin/settings")).await;
+    admin
+        .post(
+            &app.url("/admin/settings"),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("action", "none"),
+                ("days", ""),
+            ],
+        )
+        .await;
+    let third = guest(3);
+    onboard(&app, &clock, &third).await;
+    clock.advance(Duration::days(181));
+    let r = run(&app, &clock).await;
+    assert_eq!((r.expired, r.blocked), (1, 0));
+    assert!(!user(&app, &third.email).await.is_blocked());
+}
+
+#[tokio::test]
+async fn two_instances_on_one_postgres_database_do_each_job_once() {
+    let first = spawn(Options::new(Backend::Postgres).demo()).await;
+    let mut opts = Options::new(Backend::Postgres).demo();
+    opts.database = Some(first.database.clone());
+    let second = spawn(opts).await;
+    let package = package(&first, "Marketing resources for employees").await;
+    let policy = {
+        let mut c = first.store.read().await.unwrap();
+        gatehouse::store::policies::for_package(&mut c, &package)
+            .await
+            .unwrap()
+            .remove(0)
+            .0
+    };
+    let people: Vec<UserId> = {
+        let mut c = first.store.read().await.unwrap();
+        sqlx::query_scalar::<_, String>("SELECT id FROM users ORDER BY id")
+            .fetch_all(&mut *c)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(UserId::from_stored)
+            .collect()
+    };
+    // 1,200 assignments that ended an hour ago and 600 that end in five days.
+    let now = chrono::Utc::now();
+    {
+        let mut tx = first.store.begin().await.unwrap();
+        for i in 0..1800 {
+            let end = if i < 1200 {
+                now - Duration::hours(1)
+            } else {
+                now + Duration::days(5)
+            };
+            sqlx::query(
+                "INSERT INTO access_package_assignments (id, access_package_id, policy_id, target_id, state, start_at, end_at, created_at) \
+                 VALUES ($1, $2, $3, $4, 'delivered', $5, $6, $5)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(package.as_str())
+            .bind(&policy)
+            .bind(people[i % people.len()].as_str())
+            .bind(gatehouse::store::ts(now - Duration::days(30)))
+            .bind(gatehouse::store::ts(end))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let clock = Clock::System;
+    let (a, b) = tokio::join!(
+        gatehouse::jobs::lifecycle::run_once(&first.store, &clock),
+        gatehouse::jobs::lifecycle::run_once(&second.store, &clock),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.expired + b.expired, 1200, "{a:?} {b:?}");
+    assert_eq!(a.reminded + b.reminded, 600, "{a:?} {b:?}");
+    assert_eq!(
+        count(
+            &first,
+            "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessEnded'"
+        )
+        .await,
+        1200
+    );
+    assert_eq!(
+        count(
+            &first,
+            "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessExpiring'"
+        )
+        .await,
+        600
+    );
+    assert_eq!(
+        count(
+            &first,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'Access package assignment expired'"
+        )
+        .await,
+        1200
+    );
+    // Run again on both: nothing is left to do.
+    let again = gatehouse::jobs::lifecycle::run_once(&second.store, &clock)
+        .await
+        .unwrap();
+    assert_eq!((again.expired, again.reminded), (0, 0));
+}
+
+/// A TCP relay to the test SMTP sink that can be switched off: while off it
+/// refuses every connection, as a server that is down would.
+async fn smtp_relay(up: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    let target = std::env::var("GATEHOUSE_TEST_SMTP_URL").unwrap();
+    let target = url::Url::parse(&target.replace("smtp+insecure", "http")).unwrap();
+    let target = format!("{}:{}", target.host_str().unwrap(), target.port().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                continue;
+            };
+            if !up.load(std::sync::atomic::Ordering::SeqCst) {
+                drop(inbound);
+                continue;
+            }
+            let target = target.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn mail_waits_while_smtp_is_down_and_goes_once_when_it_is_back() {
+    let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let port = smtp_relay(up.clone()).await;
+    let clock = Clock::manual(chrono::Utc::now());
+    let mut opts = Options::new(Backend::Sqlite).demo();
+    opts.clock = Some(clock.clone());
+    opts.smtp_url = Some(format!("smtp+insecure://127.0.0.1:{port}"));
+    let app = spawn(opts).await;
+    let eric = user(&app, "eric.employee@gatehouse.demo").await;
+    let employees = package(&app, "Marketing resources for employees").await;
+    let policy = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::policies::for_package(&mut c, &employees)
+            .await
+            .unwrap()
+            .remove(0)
+            .0
+    };
+    let marker = format!("Outage drill {}", uuid::Uuid::new_v4().simple());
+    let mut i = input(&policy);
+    i.justification = Some(&marker);
+    submit(&app.store, &Person::User(eric), &employees, &i, clock.now())
+        .await
+        .unwrap();
+
+    // The worker tries, fails, and keeps the message with the reason.
+    let mut tries = 0;
+    while count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE attempts > 0").await == 0 {
+        tries += 1;
+        assert!(tries < 100, "the worker never tried");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL AND last_error IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    assert!(
+        admin
+            .get(&app.url("/admin/mail"))
+            .await
+            .has("Not sent after 1 attempt(s)")
+    );
+
+    // The server is back; once the retry is due, the mail goes, once.
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    clock.advance(Duration::minutes(5));
+    let mail = wait_for_mail(&[&marker]).await;
+    assert!(mail.contains("maria.manager@gatehouse.demo"));
+    // More worker rounds and a later clock send nothing again.
+    clock.advance(Duration::hours(2));
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    let dir =
+        std::path::PathBuf::from(std::env::var("GATEHOUSE_TEST_MAILDIR").unwrap()).join("new");
+    let copies = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap_or_default()
+                .replace("=\r\n", "")
+                .replace("=\n", "")
+                .contains(&marker)
+        })
+        .count();
+    assert_eq!(copies, 1, "sent exactly once");
+}
