@@ -225,7 +225,7 @@ both!(
         assert_eq!(run(&app, &clock).await.reminded, 1, "the one-day reminder");
         assert!(
             gatehouse::store::directory::roles_held_by(
-                &mut *app.store.read().await.unwrap(),
+                &mut app.store.read().await.unwrap(),
                 &emma.id
             )
             .await
@@ -238,7 +238,7 @@ both!(
         assert_eq!(r.expired, 1);
         assert!(
             !gatehouse::store::directory::roles_held_by(
-                &mut *app.store.read().await.unwrap(),
+                &mut app.store.read().await.unwrap(),
                 &emma.id
             )
             .await
