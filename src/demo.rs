@@ -275,7 +275,15 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         questions: vec![],
         ..guests_policy.clone()
     };
-    svc_packages::add_policy(store, &actor, &guests_package, &contoso_policy, now).await?;
+    // A moment later, so that the walkthrough's first policy stays first.
+    svc_packages::add_policy(
+        store,
+        &actor,
+        &guests_package,
+        &contoso_policy,
+        now + chrono::Duration::milliseconds(1),
+    )
+    .await?;
 
     let employees_policy = Policy {
         display_name: "Initial policy".into(),

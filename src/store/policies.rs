@@ -376,7 +376,7 @@ pub async fn for_packages(
     let list = placeholders.join(", ");
     let sql = format!(
         "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings \
-         FROM assignment_policies WHERE access_package_id IN ({list}) ORDER BY created_at, id"
+         FROM assignment_policies WHERE access_package_id IN ({list}) ORDER BY created_at, display_name, id"
     );
     let mut q = sqlx::query_as::<_, PolicyRow>(&sql);
     for p in packages {

@@ -37,7 +37,16 @@ async fn holdings(app: &TestApp, email: &str) -> Vec<String> {
 /// Fills the new-assignment form as an administrator and returns the answer.
 async fn assign(app: &TestApp, admin: &Browser, package: &str, fields: &[(&str, &str)]) -> Page {
     let url = app.url(&format!("/admin/access-packages/{package}/assignments/new"));
-    let form = admin.get(&url).await;
+    let mut form = admin.get(&url).await;
+    // The guests' package has two policies: its form starts on the one chosen here.
+    if let Some(at) = form
+        .body
+        .find(">Policy for regular guest and new guest users</a>")
+    {
+        let start = form.body[..at].rfind("?policy=").unwrap();
+        let link = form.body[start..at - 1].to_string();
+        form = admin.get(&format!("{url}{link}")).await;
+    }
     assert_eq!(form.status, 200, "{}", form.body);
     let csrf = form.csrf();
     let policy = form.input("policy").unwrap();
@@ -446,4 +455,154 @@ async fn separation_of_duties_is_enforced_on_direct_assignment() {
             .any(|h| h.contains("Owner")),
         "nothing was granted"
     );
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
+    use gatehouse::domain::user::{ExternalIdentity, Person};
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let guests = package_id(&app, "Marketing resources for guests").await;
+    let package = gatehouse::domain::ids::AccessPackageId::from_stored(guests.clone());
+    let policy = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::policies::for_package(&mut c, &package)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(_, p)| p.display_name == "Policy for regular guest and new guest users")
+            .unwrap()
+            .0
+    };
+    // Someone from outside signs in with an address a member already has:
+    // no guest can be made for it, so delivery fails.
+    let who = ExternalIdentity {
+        issuer: "urn:test-provider".into(),
+        subject: "clash".into(),
+        email: "emma.employee@gatehouse.demo".into(),
+        display_name: "Not Emma".into(),
+        connected_organization: None,
+    };
+    let input = gatehouse::service::requests::RequestInput {
+        policy_id: &policy,
+        justification: None,
+        answers: serde_json::json!([]),
+        attributes: Default::default(),
+        start: "",
+        end: "",
+    };
+    let now = chrono::Utc::now();
+    let r = gatehouse::service::requests::submit(
+        &app.store,
+        &Person::External(who),
+        &package,
+        &input,
+        now,
+    )
+    .await
+    .unwrap();
+    let maria = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::users::find_by_email(&mut c, "maria.manager@gatehouse.demo")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let state =
+        gatehouse::service::requests::decide(&app.store, &maria, &r.id, true, Some("ok"), now)
+            .await
+            .unwrap();
+    assert_eq!(
+        state,
+        gatehouse::domain::request::RequestState::DeliveryFailed
+    );
+
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let failed = admin
+        .get(&app.url(&format!(
+            "/admin/access-packages/{guests}/requests?state=failed"
+        )))
+        .await;
+    assert!(failed.has("undelivered") && failed.has("Not Emma"));
+    let details_url = app.url(&format!(
+        "/admin/access-packages/{guests}/requests/{}",
+        r.id
+    ));
+    let details = admin.get(&details_url).await;
+    assert!(details.has("Reprocess") && details.has("Cancel request"));
+    // The administrator gives Emma another address; reprocessing now makes the guest.
+    {
+        let mut tx = app.store.begin().await.unwrap();
+        sqlx::query("UPDATE users SET email = 'emma@gatehouse.demo', email_lower = 'emma@gatehouse.demo' WHERE email_lower = 'emma.employee@gatehouse.demo'")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let done = admin
+        .post(
+            &format!("{details_url}/reprocess"),
+            &[("csrf_token", &details.csrf())],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    let after = admin.get(&details_url).await;
+    assert!(
+        after.has("Request reprocessed.") && after.has("delivered"),
+        "{}",
+        after.body
+    );
+    let mut c = app.store.read().await.unwrap();
+    let guest = gatehouse::store::users::find_by_email(&mut c, "emma.employee@gatehouse.demo")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(guest.is_guest() && guest.governed);
+    drop(c);
+    // A delivered request cannot be reprocessed again.
+    let again = admin
+        .post(
+            &format!("{details_url}/reprocess"),
+            &[("csrf_token", &details.csrf())],
+        )
+        .await;
+    assert_eq!(again.status, 303);
+    assert!(
+        admin
+            .get(&details_url)
+            .await
+            .has("Only requests whose delivery failed or was partial can be reprocessed.")
+    );
+
+    // A direct assignment for a later period waits, scheduled.
+    let start = (now + chrono::Duration::days(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    let end = (now + chrono::Duration::days(37))
+        .format("%Y-%m-%d")
+        .to_string();
+    let scheduled = assign(
+        &app,
+        &admin,
+        &guests,
+        &[
+            &[
+                ("users", "gary.guest@contoso.com"),
+                ("bypass", "on"),
+                ("justification", "Starts with the new contract"),
+                ("start", &start),
+                ("end", &end),
+            ][..],
+            GUEST_ANSWERS,
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(scheduled.status, 303, "{}", scheduled.body);
+    let tab = admin
+        .get(&app.url(&format!(
+            "/admin/access-packages/{guests}/requests?state=open"
+        )))
+        .await;
+    assert!(tab.has("Gary Guest") && tab.has("scheduled"));
 }

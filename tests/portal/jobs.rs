@@ -757,3 +757,75 @@ async fn mail_waits_while_smtp_is_down_and_goes_once_when_it_is_back() {
         .count();
     assert_eq!(copies, 1, "sent exactly once");
 }
+
+#[tokio::test]
+async fn an_extension_goes_through_approval_when_the_policy_asks() {
+    let clock = Clock::manual(chrono::Utc::now());
+    let mut opts = Options::new(Backend::Postgres).demo();
+    opts.clock = Some(clock.clone());
+    let app = spawn(opts).await;
+    let (hidden, pid) = escalating_policy(&app, &clock).await;
+    let emma = user(&app, "emma.employee@gatehouse.demo").await;
+    let maria = user(&app, "maria.manager@gatehouse.demo").await;
+    let r = submit(
+        &app.store,
+        &Person::User(emma.clone()),
+        &hidden,
+        &input(&pid),
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    decide(&app.store, &maria, &r.id, true, None, clock.now())
+        .await
+        .unwrap();
+    let first_end = end_of(&app, &emma.id, &hidden).await;
+    clock.advance(Duration::days(10));
+    let answers = serde_json::json!([]);
+    let state = gatehouse::service::assignments::request_extension(
+        &app.store,
+        &emma,
+        &hidden,
+        answers.clone(),
+        None,
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(state, RequestState::PendingApproval);
+    assert_eq!(
+        end_of(&app, &emma.id, &hidden).await,
+        first_end,
+        "unchanged until approved"
+    );
+    let again = gatehouse::service::assignments::request_extension(
+        &app.store,
+        &emma,
+        &hidden,
+        answers,
+        None,
+        clock.now(),
+    )
+    .await;
+    assert!(
+        matches!(again, Err(gatehouse::service::ServiceError::Refused(m)) if m.contains("already have a request"))
+    );
+    let extension: String = {
+        let mut c = app.store.read().await.unwrap();
+        sqlx::query_scalar("SELECT id FROM assignment_requests WHERE request_type = 'userExtend'")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        decide(&app.store, &maria, &extension, true, None, clock.now())
+            .await
+            .unwrap(),
+        RequestState::Delivered
+    );
+    let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    assert_eq!(
+        parse(&end_of(&app, &emma.id, &hidden).await) - parse(&first_end),
+        Duration::days(20)
+    );
+}
