@@ -181,12 +181,19 @@ pub struct Requestor {
     pub organization_configured: bool,
 }
 
+/// Whether the requestor counts as external: not in the directory, a guest,
+/// or from a connected organization.
+pub fn is_external(r: &Requestor) -> bool {
+    r.user_id.is_none() || r.is_guest || r.connected_organization.is_some()
+}
+
 /// Whether a policy admits this requestor (ignoring whether requests are enabled).
+/// `store::requests::listing` asks the same in SQL; keep the two in step.
 pub fn admits(policy: &Policy, r: &Requestor, catalog_external: bool) -> bool {
     use AllowedTargetScope as T;
     let in_directory = r.user_id.is_some();
     // Guests and people not yet in the directory see only catalogs enabled for external users.
-    let external = r.user_id.is_none() || r.is_guest || r.connected_organization.is_some();
+    let external = is_external(r);
     if external && !catalog_external {
         return false;
     }

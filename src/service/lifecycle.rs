@@ -257,7 +257,8 @@ async fn deny_overdue(store: &Store, now: DateTime<Utc>) -> Result<usize, Servic
 }
 
 /// Assignments whose end has come expire: roles taken back, holders told.
-async fn expire(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+/// Returns how many.
+pub async fn expire(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let lock = store.skip_locked();
     batches!(
         store,
@@ -287,7 +288,7 @@ async fn expire(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError
 /// Reminders 14 days and 1 day before an assignment ends, with a link to
 /// extend where the policy allows it. The one-day window goes first, so that
 /// an assignment found late gets only the nearer reminder.
-async fn remind(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+pub async fn remind(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let lock = store.skip_locked();
     let mut sent = 0;
     for days in [1i64, 14] {

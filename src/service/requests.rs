@@ -839,31 +839,35 @@ pub async fn requestor_of(conn: &mut Conn, who: &Person) -> Result<Requestor, St
     })
 }
 
-/// The packages My Access lists for this user (those they may request, and
-/// those they hold), with whether they hold each. Three queries, whatever the count.
+/// One page of the packages My Access lists for this person (those they may
+/// request, and those they hold), with whether they hold each, and the total.
+/// A handful of queries, whatever the number of packages.
 pub async fn requestable(
     conn: &mut Conn,
     who: &Person,
     q: &str,
-) -> Result<Vec<(requests::CandidateRow, bool)>, StoreError> {
-    let requestor = requestor_of(conn, who).await?;
-    let candidates = requests::candidates(conn, q).await?;
-    let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
-    let all = policies::for_packages(conn, &ids).await?;
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<(requests::CandidateRow, bool)>, i64), StoreError> {
+    let r = requestor_of(conn, who).await?;
+    let lister = requests::Lister {
+        user_id: r.user_id.as_deref(),
+        member: r.user_id.is_some() && !r.is_guest,
+        external: crate::domain::request::is_external(&r),
+        organization: r.connected_organization.as_deref(),
+        organization_configured: r.organization_configured,
+    };
+    let (rows, total) = requests::listing(conn, &lister, q, page, per_page).await?;
     let held = held_by(conn, who).await?;
-    Ok(candidates
-        .into_iter()
-        .filter_map(|c| {
-            let mine: Vec<(String, Policy)> = all
-                .iter()
-                .filter(|(p, _, _)| *p == c.id)
-                .map(|(_, id, p)| (id.clone(), p.clone()))
-                .collect();
-            let holds = held.contains(&c.id);
-            let can = !eligible(&mine, &requestor, c.catalog_external).is_empty();
-            (can || holds).then_some((c, holds))
-        })
-        .collect())
+    Ok((
+        rows.into_iter()
+            .map(|c| {
+                let holds = held.contains(&c.id);
+                (c, holds)
+            })
+            .collect(),
+        total,
+    ))
 }
 
 /// Whether, and under which policies, the user may request a package now.

@@ -9,6 +9,7 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod bulk;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod directory;

@@ -303,7 +303,7 @@ pub async fn insert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO assignment_policies (id, access_package_id, display_name, description, allowed_target_scope, \
-         enabled, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+         enabled, settings, created_at, updated_at, accepts_requests) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
     )
     .bind(id)
     .bind(package.as_str())
@@ -313,6 +313,7 @@ pub async fn insert(
     .bind(p.enabled)
     .bind(settings_json(p).to_string())
     .bind(ts(now))
+    .bind(p.requestor.enable_targets_to_self_add_access)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
@@ -322,7 +323,7 @@ pub async fn insert(
 pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -> Result<()> {
     let done = sqlx::query(
         "UPDATE assignment_policies SET display_name = $2, description = $3, allowed_target_scope = $4, enabled = $5, \
-         settings = $6, updated_at = $7 WHERE id = $1",
+         settings = $6, updated_at = $7, accepts_requests = $8 WHERE id = $1",
     )
     .bind(id)
     .bind(&p.display_name)
@@ -331,6 +332,7 @@ pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -
     .bind(p.enabled)
     .bind(settings_json(p).to_string())
     .bind(ts(now))
+    .bind(p.requestor.enable_targets_to_self_add_access)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;

@@ -61,15 +61,17 @@ async fn home(
     q: web::Query<HomeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
-    let all = svc::requestable(&mut conn, &user.person, &q.q).await?;
-    let total = all.len();
+    let page = page_number(q.page) as usize;
+    let (packages, total) = svc::requestable(
+        &mut conn,
+        &user.person,
+        &q.q,
+        page as i64,
+        PER_PAGE as i64,
+    )
+    .await?;
+    let total = total as usize;
     let pages = total.div_ceil(PER_PAGE).max(1);
-    let page = (page_number(q.page) as usize).min(pages);
-    let packages = all
-        .into_iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
-        .collect();
     let held = match user.person.user() {
         Some(u) => directory::roles_held_by(&mut conn, &u.id).await?,
         None => vec![],

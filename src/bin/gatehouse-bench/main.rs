@@ -1,0 +1,114 @@
+//! `gatehouse-bench`: the benchmark. `generate` fills a database with a large
+//! tenant, `load` drives a release build over HTTP with `wrk`, `batch` times
+//! the expiration and reminder jobs. `tests/bench.sh` runs them all on SQLite
+//! and PostgreSQL and prints the results table for the README.
+
+mod batch;
+mod generate;
+mod load;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "gatehouse-bench", about = "Gatehouse's benchmark")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Fill an empty database with the benchmark tenant.
+    Generate {
+        #[arg(long)]
+        database_url: String,
+        /// 1.0 is 100,000 users, 10,000 packages, 1,000,000 assignments.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Run Gatehouse on the generated data and drive it with wrk.
+    Load {
+        #[arg(long)]
+        database_url: String,
+        /// The Gatehouse binary (a release build).
+        #[arg(long, default_value = "target/release/gatehouse")]
+        binary: std::path::PathBuf,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+        clients: Vec<usize>,
+        /// A name for the backend in the output.
+        #[arg(long, default_value = "sqlite")]
+        label: String,
+    },
+    /// Time the expiration and reminder jobs over assignments due at once.
+    Batch {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        sizes: Vec<i64>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Cmd::Generate {
+            database_url,
+            scale,
+            seed,
+        } => {
+            let url = gatehouse::config::DatabaseUrl::parse(&database_url)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let store = gatehouse::store::Store::connect(&url).await?;
+            generate::generate(&store, scale, seed).await?;
+        }
+        Cmd::Load {
+            database_url,
+            binary,
+            seconds,
+            clients,
+            label,
+        } => {
+            let options = load::Options {
+                database_url,
+                binary,
+                seconds,
+                clients,
+                label: label.clone(),
+            };
+            let (rows, peak) = load::run(&options).await?;
+            println!();
+            println!("| backend | scenario | clients | req/s | p50 ms | p99 ms | errors | notes |");
+            println!("|---|---|---:|---:|---:|---:|---:|---|");
+            for r in rows {
+                println!(
+                    "| {label} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} |",
+                    r.scenario, r.clients, r.rps, r.p50_ms, r.p99_ms, r.errors, r.note
+                );
+            }
+            println!("\nPeak server memory ({label}): {peak:.0} MB");
+        }
+        Cmd::Batch {
+            database_url,
+            sizes,
+        } => {
+            let timings = batch::run(&database_url, &sizes).await?;
+            println!();
+            println!("| job | assignments | seconds | per 1,000 |");
+            println!("|---|---:|---:|---:|");
+            for t in timings {
+                println!(
+                    "| {} | {} | {:.2} | {:.3} |",
+                    t.job,
+                    t.count,
+                    t.seconds,
+                    t.seconds * 1000.0 / (t.count.max(1) as f64)
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! Bulk loading for the benchmark's data generator: many rows per statement,
+//! in one transaction per call.
+
+use super::{Conn, Result, map_err};
+
+/// A value to bind.
+#[derive(Debug, Clone)]
+pub enum Val {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    Null,
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Val {
+        Val::Text(s.to_string())
+    }
+}
+impl From<String> for Val {
+    fn from(s: String) -> Val {
+        Val::Text(s)
+    }
+}
+impl From<i64> for Val {
+    fn from(n: i64) -> Val {
+        Val::Int(n)
+    }
+}
+impl From<bool> for Val {
+    fn from(b: bool) -> Val {
+        Val::Bool(b)
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(s: Option<String>) -> Val {
+        s.map_or(Val::Null, Val::Text)
+    }
+}
+
+/// Both backends accept this many bound values in one statement.
+const MAX_PARAMS: usize = 30_000;
+
+/// Inserts `rows` (each with one value per column) into `table`.
+pub async fn insert(conn: &mut Conn, table: &str, columns: &[&str], rows: &[Vec<Val>]) -> Result<()> {
+    let per = (MAX_PARAMS / columns.len()).clamp(1, 1000);
+    for chunk in rows.chunks(per) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0;
+        for (i, _) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..columns.len() {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                n += 1;
+                sql.push_str(&format!("${n}"));
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(&sql);
+        for row in chunk {
+            for v in row {
+                q = match v {
+                    Val::Text(s) => q.bind(s.clone()),
+                    Val::Int(i) => q.bind(*i),
+                    Val::Bool(b) => q.bind(*b),
+                    Val::Null => q.bind(Option::<String>::None),
+                };
+            }
+        }
+        q.execute(&mut *conn).await.map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// Updates the planner's statistics after a load.
+pub async fn analyze(conn: &mut Conn) -> Result<()> {
+    sqlx::query("ANALYZE").execute(conn).await.map_err(map_err)?;
+    Ok(())
+}
+
+/// Moves the end of `n` active assignments to `end` (the batch benchmark's
+/// setup: that many expire, or fall into a reminder window, at once).
+pub async fn set_ends(
+    conn: &mut Conn,
+    n: i64,
+    end: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE access_package_assignments SET end_at = $1, reminded_days = NULL WHERE id IN \
+         (SELECT id FROM access_package_assignments WHERE state = 'delivered' AND end_at > $1 \
+          ORDER BY id LIMIT $2)",
+    )
+    .bind(super::ts(end))
+    .bind(n)
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+/// The ids of the users with these addresses, in their order.
+pub async fn user_ids(conn: &mut Conn, emails: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(emails.len());
+    for chunk in emails.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT email_lower, id FROM users WHERE email_lower IN ({})",
+            list.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for e in chunk {
+            q = q.bind(e.clone());
+        }
+        let found: std::collections::HashMap<String, String> =
+            q.fetch_all(&mut *conn).await.map_err(map_err)?.into_iter().collect();
+        for e in chunk {
+            if let Some(id) = found.get(e) {
+                out.push(id.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every package with its first policy: (package id, name, policy id).
+pub async fn packages_with_policy(conn: &mut Conn) -> Result<Vec<(String, String, String)>> {
+    sqlx::query_as::<_, (String, String, String)>(
+        "SELECT p.id, p.display_name, ap.id FROM access_packages p JOIN assignment_policies ap \
+         ON ap.access_package_id = p.id WHERE ap.display_name = 'Employees' ORDER BY p.id",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// How many requests are in this state.
+pub async fn count_requests(conn: &mut Conn, state: &str) -> Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM assignment_requests WHERE state = $1")
+        .bind(state)
+        .fetch_one(conn)
+        .await
+        .map_err(map_err)
+}
