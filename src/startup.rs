@@ -85,6 +85,7 @@ impl Application {
             clock,
             oidc,
             admins,
+            listing: Default::default(),
         });
 
         let app_state = state.clone();

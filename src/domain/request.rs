@@ -188,7 +188,6 @@ pub fn is_external(r: &Requestor) -> bool {
 }
 
 /// Whether a policy admits this requestor (ignoring whether requests are enabled).
-/// `store::requests::listing` asks the same in SQL; keep the two in step.
 pub fn admits(policy: &Policy, r: &Requestor, catalog_external: bool) -> bool {
     use AllowedTargetScope as T;
     let in_directory = r.user_id.is_some();

@@ -6,6 +6,7 @@ pub mod catalogs;
 pub mod connected_orgs;
 pub mod directory;
 pub mod lifecycle;
+pub mod listing;
 pub mod packages;
 pub mod policy_form;
 pub mod requests;

@@ -841,33 +841,17 @@ pub async fn requestor_of(conn: &mut Conn, who: &Person) -> Result<Requestor, St
 
 /// One page of the packages My Access lists for this person (those they may
 /// request, and those they hold), with whether they hold each, and the total.
-/// A handful of queries, whatever the number of packages.
 pub async fn requestable(
     conn: &mut Conn,
+    cache: &super::listing::Cache,
     who: &Person,
     q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<(Vec<(requests::CandidateRow, bool)>, i64), StoreError> {
-    let r = requestor_of(conn, who).await?;
-    let lister = requests::Lister {
-        user_id: r.user_id.as_deref(),
-        member: r.user_id.is_some() && !r.is_guest,
-        external: crate::domain::request::is_external(&r),
-        organization: r.connected_organization.as_deref(),
-        organization_configured: r.organization_configured,
-    };
-    let (rows, total) = requests::listing(conn, &lister, q, page, per_page).await?;
+    page: usize,
+    per_page: usize,
+) -> Result<(Vec<(requests::CandidateRow, bool)>, usize), StoreError> {
+    let requestor = requestor_of(conn, who).await?;
     let held = held_by(conn, who).await?;
-    Ok((
-        rows.into_iter()
-            .map(|c| {
-                let holds = held.contains(&c.id);
-                (c, holds)
-            })
-            .collect(),
-        total,
-    ))
+    cache.page(conn, &requestor, &held, q, page, per_page).await
 }
 
 /// Whether, and under which policies, the user may request a package now.

@@ -83,7 +83,7 @@ pub async fn for_package(
     .await
     .map_err(map_err)?;
     let items = sqlx::query_as::<_, AssignmentRow>(&format!(
-        "{SELECT} WHERE a.access_package_id = $1{filter} ORDER BY u.name_lower, a.created_at DESC, a.id LIMIT $2 OFFSET $3"
+        "{SELECT} WHERE a.access_package_id = $1{filter} ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3"
     ))
     .bind(package.as_str())
     .bind(per_page)

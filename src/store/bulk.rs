@@ -42,7 +42,12 @@ impl From<Option<String>> for Val {
 const MAX_PARAMS: usize = 30_000;
 
 /// Inserts `rows` (each with one value per column) into `table`.
-pub async fn insert(conn: &mut Conn, table: &str, columns: &[&str], rows: &[Vec<Val>]) -> Result<()> {
+pub async fn insert(
+    conn: &mut Conn,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Val>],
+) -> Result<()> {
     let per = (MAX_PARAMS / columns.len()).clamp(1, 1000);
     for chunk in rows.chunks(per) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
@@ -79,17 +84,16 @@ pub async fn insert(conn: &mut Conn, table: &str, columns: &[&str], rows: &[Vec<
 
 /// Updates the planner's statistics after a load.
 pub async fn analyze(conn: &mut Conn) -> Result<()> {
-    sqlx::query("ANALYZE").execute(conn).await.map_err(map_err)?;
+    sqlx::query("ANALYZE")
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
     Ok(())
 }
 
 /// Moves the end of `n` active assignments to `end` (the batch benchmark's
 /// setup: that many expire, or fall into a reminder window, at once).
-pub async fn set_ends(
-    conn: &mut Conn,
-    n: i64,
-    end: chrono::DateTime<chrono::Utc>,
-) -> Result<u64> {
+pub async fn set_ends(conn: &mut Conn, n: i64, end: chrono::DateTime<chrono::Utc>) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE access_package_assignments SET end_at = $1, reminded_days = NULL WHERE id IN \
          (SELECT id FROM access_package_assignments WHERE state = 'delivered' AND end_at > $1 \
@@ -116,8 +120,12 @@ pub async fn user_ids(conn: &mut Conn, emails: &[String]) -> Result<Vec<String>>
         for e in chunk {
             q = q.bind(e.clone());
         }
-        let found: std::collections::HashMap<String, String> =
-            q.fetch_all(&mut *conn).await.map_err(map_err)?.into_iter().collect();
+        let found: std::collections::HashMap<String, String> = q
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?
+            .into_iter()
+            .collect();
         for e in chunk {
             if let Some(id) = found.get(e) {
                 out.push(id.clone());

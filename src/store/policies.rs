@@ -303,7 +303,7 @@ pub async fn insert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO assignment_policies (id, access_package_id, display_name, description, allowed_target_scope, \
-         enabled, settings, created_at, updated_at, accepts_requests) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+         enabled, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
     )
     .bind(id)
     .bind(package.as_str())
@@ -313,7 +313,6 @@ pub async fn insert(
     .bind(p.enabled)
     .bind(settings_json(p).to_string())
     .bind(ts(now))
-    .bind(p.requestor.enable_targets_to_self_add_access)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
@@ -323,7 +322,7 @@ pub async fn insert(
 pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -> Result<()> {
     let done = sqlx::query(
         "UPDATE assignment_policies SET display_name = $2, description = $3, allowed_target_scope = $4, enabled = $5, \
-         settings = $6, updated_at = $7, accepts_requests = $8 WHERE id = $1",
+         settings = $6, updated_at = $7 WHERE id = $1",
     )
     .bind(id)
     .bind(&p.display_name)
@@ -332,7 +331,6 @@ pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -
     .bind(p.enabled)
     .bind(settings_json(p).to_string())
     .bind(ts(now))
-    .bind(p.requestor.enable_targets_to_self_add_access)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
@@ -395,21 +393,50 @@ pub async fn for_packages(
         q = q.bind(p.clone());
     }
     let targets = q.fetch_all(&mut *conn).await.map_err(map_err)?;
+    assemble(rows, targets)
+}
+
+/// Every policy of every package: (package id, policy id, policy), oldest first.
+pub async fn all(conn: &mut Conn) -> Result<Vec<(String, String, Policy)>> {
+    let rows = sqlx::query_as::<_, PolicyRow>(
+        "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings \
+         FROM assignment_policies ORDER BY created_at, display_name, id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let targets = sqlx::query_as::<_, (String, String, String)>(
+        "SELECT policy_id, target_type, target_id FROM assignment_policy_targets ORDER BY target_type, target_id",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    assemble(rows, targets)
+}
+
+fn assemble(
+    rows: Vec<PolicyRow>,
+    targets: Vec<(String, String, String)>,
+) -> Result<Vec<(String, String, Policy)>> {
+    let mut by_policy: std::collections::HashMap<String, Vec<(String, String)>> =
+        std::collections::HashMap::new();
+    for (policy, kind, id) in targets {
+        by_policy.entry(policy).or_default().push((kind, id));
+    }
     rows.into_iter()
         .map(|r| {
             let settings: Value = serde_json::from_str(&r.settings)
                 .map_err(|e| StoreError::Corrupt(format!("policy settings: {e}")))?;
             let (requestor, approval, questions, expiration) = settings_from(&settings)?;
-            let specific_allowed_targets = targets
-                .iter()
-                .filter(|(p, _, _)| *p == r.id)
-                .map(|(_, kind, id)| match kind.as_str() {
-                    "singleUser" => Ok(SubjectSet::SingleUser(UserId::from_stored(id.clone()))),
-                    "groupMembers" => {
-                        Ok(SubjectSet::GroupMembers(GroupId::from_stored(id.clone())))
-                    }
+            let specific_allowed_targets = by_policy
+                .remove(&r.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(kind, id)| match kind.as_str() {
+                    "singleUser" => Ok(SubjectSet::SingleUser(UserId::from_stored(id))),
+                    "groupMembers" => Ok(SubjectSet::GroupMembers(GroupId::from_stored(id))),
                     "connectedOrganizationMembers" => Ok(SubjectSet::ConnectedOrganizationMembers(
-                        ConnectedOrgId::from_stored(id.clone()),
+                        ConnectedOrgId::from_stored(id),
                     )),
                     other => Err(StoreError::Corrupt(format!("target type {other}"))),
                 })

@@ -574,115 +574,41 @@ pub struct CandidateRow {
     pub resources: Vec<String>,
 }
 
-/// Who is listing packages, as the listing query needs it (see
-/// `domain::request::admits`, which this query mirrors).
-pub struct Lister<'a> {
-    pub user_id: Option<&'a str>,
-    pub member: bool,
-    pub external: bool,
-    pub organization: Option<&'a str>,
-    pub organization_configured: bool,
-}
-
-/// The packages My Access lists for someone: visible, matching `q`, and either
-/// requestable by them under an enabled policy that takes requests, or held
-/// by them. One page, and the total.
-pub async fn listing(
-    conn: &mut Conn,
-    who: &Lister<'_>,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<(Vec<CandidateRow>, i64)> {
-    let pattern = super::contains_pattern(q);
-    let filter = format!(
-        "FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id \
-         WHERE c.state = 'published' AND p.is_hidden = $2 AND {SEARCH} AND ( \
-           ((NOT $6 OR c.is_externally_visible = $11) AND EXISTS (SELECT 1 FROM assignment_policies ap \
-              WHERE ap.access_package_id = p.id AND ap.enabled = $11 AND ap.accepts_requests = $11 AND ( \
-                (ap.allowed_target_scope = 'allMemberUsers' AND $4) \
-             OR (ap.allowed_target_scope = 'allDirectoryUsers' AND $5) \
-             OR (ap.allowed_target_scope = 'specificDirectoryUsers' AND $5 AND EXISTS ( \
-                   SELECT 1 FROM assignment_policy_targets t WHERE t.policy_id = ap.id AND ( \
-                     (t.target_type = 'singleUser' AND t.target_id = $3) \
-                     OR (t.target_type = 'groupMembers' AND t.target_id IN \
-                         (SELECT m.group_id FROM group_members m WHERE m.user_id = $3))))) \
-             OR (ap.allowed_target_scope = 'specificConnectedOrganizationUsers' AND EXISTS ( \
-                   SELECT 1 FROM assignment_policy_targets t WHERE t.policy_id = ap.id \
-                   AND t.target_type = 'connectedOrganizationMembers' AND t.target_id = $7)) \
-             OR (ap.allowed_target_scope = 'allConfiguredConnectedOrganizationUsers' AND $8) \
-             OR (ap.allowed_target_scope = 'allExternalUsers' AND $6)))) \
-           OR EXISTS (SELECT 1 FROM access_package_assignments a WHERE a.target_id = $3 \
-              AND a.access_package_id = p.id AND a.state IN {}))",
-        super::assignments::ACTIVE
-    );
-    let in_directory = who.user_id.is_some();
-    macro_rules! binds {
-        ($q:expr) => {
-            $q.bind(&pattern)
-                .bind(false)
-                .bind(who.user_id.unwrap_or(""))
-                .bind(who.member)
-                .bind(in_directory)
-                .bind(who.external)
-                .bind(who.organization.unwrap_or(""))
-                .bind(who.organization_configured)
-        };
-    }
-    let total: i64 = binds!(sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) {filter} AND $9 = $9 AND $10 = $10 AND $11 = $11"
-    )))
-    .bind(per_page)
-    .bind(0i64)
-    .bind(true)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let mut rows = binds!(sqlx::query_as::<_, CandidateRow>(&format!(
-        "SELECT p.id, p.display_name, p.description, c.is_externally_visible AS catalog_external \
-         {filter} ORDER BY p.name_lower, p.id LIMIT $9 OFFSET $10"
-    )))
-    .bind(per_page)
-    .bind(super::Page::<()>::offset(page, per_page))
-    .bind(true)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    fill_resources(conn, &mut rows).await?;
-    Ok((rows, total))
-}
-
-/// A package's name, description or one of its resources' names contains the pattern ($1).
-const SEARCH: &str = "(p.name_lower LIKE $1 ESCAPE '\\' \
-    OR lower(COALESCE(p.description, '')) LIKE $1 ESCAPE '\\' \
-    OR EXISTS (SELECT 1 FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
-               LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
-               LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \
-               LEFT JOIN sites si ON r.origin_system = 'SharePointOnline' AND si.id = r.origin_id \
-               WHERE s.access_package_id = p.id AND COALESCE(g.name_lower, a.name_lower, si.name_lower) LIKE $1 ESCAPE '\\'))";
-
-/// Visible packages matching `q` in their name, description or resource names.
-pub async fn candidates(conn: &mut Conn, q: &str) -> Result<Vec<CandidateRow>> {
-    let pattern = super::contains_pattern(q);
+/// Every package My Access may list: not hidden, in an enabled catalog, by name.
+pub async fn visible_packages(conn: &mut Conn) -> Result<Vec<CandidateRow>> {
     let mut rows = sqlx::query_as::<_, CandidateRow>(
         "SELECT p.id, p.display_name, p.description, c.is_externally_visible AS catalog_external \
          FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id \
-         WHERE c.state = 'published' AND p.is_hidden = $2 AND (p.name_lower LIKE $1 ESCAPE '\\' \
-           OR lower(COALESCE(p.description, '')) LIKE $1 ESCAPE '\\' \
-           OR EXISTS (SELECT 1 FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
-                      LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
-                      LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \
-                      LEFT JOIN sites si ON r.origin_system = 'SharePointOnline' AND si.id = r.origin_id \
-                      WHERE s.access_package_id = p.id AND COALESCE(g.name_lower, a.name_lower, si.name_lower) LIKE $1 ESCAPE '\\')) \
-         ORDER BY p.name_lower, p.id",
+         WHERE c.state = 'published' AND p.is_hidden = $1 ORDER BY p.name_lower, p.id",
     )
-    .bind(&pattern)
     .bind(false)
     .fetch_all(&mut *conn)
     .await
     .map_err(map_err)?;
-    fill_resources(conn, &mut rows).await?;
+    let names = sqlx::query_as::<_, (String, String)>(&format!("{RESOURCE_NAMES} ORDER BY 1, 2"))
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)?;
+    attach_resources(&mut rows, names);
     Ok(rows)
+}
+
+/// (package id, resource name) for each resource role of a package.
+const RESOURCE_NAMES: &str = "SELECT DISTINCT s.access_package_id, COALESCE(g.display_name, a.display_name, si.display_name, '') \
+     FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
+     LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
+     LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \
+     LEFT JOIN sites si ON r.origin_system = 'SharePointOnline' AND si.id = r.origin_id";
+
+fn attach_resources(rows: &mut [CandidateRow], names: Vec<(String, String)>) {
+    let mut by_package: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for (p, n) in names {
+        by_package.entry(p).or_default().push(n);
+    }
+    for r in rows.iter_mut() {
+        r.resources = by_package.remove(&r.id).unwrap_or_default();
+    }
 }
 
 /// One package by id, hidden or not, if its catalog exists.
@@ -715,12 +641,7 @@ async fn fill_resources(conn: &mut Conn, rows: &mut [CandidateRow]) -> Result<()
     }
     let placeholders: Vec<String> = (1..=rows.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT DISTINCT s.access_package_id, COALESCE(g.display_name, a.display_name, si.display_name, '') \
-         FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
-         LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
-         LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \
-         LEFT JOIN sites si ON r.origin_system = 'SharePointOnline' AND si.id = r.origin_id \
-         WHERE s.access_package_id IN ({}) ORDER BY 1, 2",
+        "{RESOURCE_NAMES} WHERE s.access_package_id IN ({}) ORDER BY 1, 2",
         placeholders.join(", ")
     );
     let mut q = sqlx::query_as::<_, (String, String)>(&sql);
@@ -728,13 +649,7 @@ async fn fill_resources(conn: &mut Conn, rows: &mut [CandidateRow]) -> Result<()
         q = q.bind(r.id.clone());
     }
     let names = q.fetch_all(conn).await.map_err(map_err)?;
-    for r in rows.iter_mut() {
-        r.resources = names
-            .iter()
-            .filter(|(p, _)| *p == r.id)
-            .map(|(_, n)| n.clone())
-            .collect();
-    }
+    attach_resources(rows, names);
     Ok(())
 }
 

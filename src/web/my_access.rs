@@ -64,13 +64,13 @@ async fn home(
     let page = page_number(q.page) as usize;
     let (packages, total) = svc::requestable(
         &mut conn,
+        &state.listing,
         &user.person,
         &q.q,
-        page as i64,
-        PER_PAGE as i64,
+        page,
+        PER_PAGE,
     )
     .await?;
-    let total = total as usize;
     let pages = total.div_ceil(PER_PAGE).max(1);
     let held = match user.person.user() {
         Some(u) => directory::roles_held_by(&mut conn, &u.id).await?,

@@ -317,3 +317,79 @@ async fn incompatible_access_is_refused_with_the_reason() {
     assert!(page.has("You hold membership of the group Marketing Team, which is incompatible with this access package."), "{}", page.body);
     assert!(!page.has("Request access"));
 }
+
+/// My Access keeps its list in memory: an administrator's change shows on the
+/// next page, on this instance and on another one sharing the database.
+#[tokio::test]
+async fn the_list_follows_administrators_changes_on_every_instance() {
+    let first = spawn(Options::new(Backend::Postgres).demo()).await;
+    let mut opts = Options::new(Backend::Postgres).demo();
+    opts.database = Some(first.database.clone());
+    let second = spawn(opts).await;
+    let eric_one = Browser::new();
+    first
+        .demo_sign_in(&eric_one, "eric.employee@gatehouse.demo")
+        .await;
+    let eric_two = Browser::new();
+    second
+        .demo_sign_in(&eric_two, "eric.employee@gatehouse.demo")
+        .await;
+    assert!(
+        eric_one
+            .get(&first.url("/"))
+            .await
+            .has("Marketing resources for employees")
+    );
+    assert!(
+        eric_two
+            .get(&second.url("/"))
+            .await
+            .has("Marketing resources for employees")
+    );
+
+    // Renamed on the first instance.
+    let admin = Browser::new();
+    first.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let id = package_id(&first, "Marketing resources for employees").await;
+    let settings = admin
+        .get(&first.url(&format!("/admin/access-packages/{id}/settings")))
+        .await;
+    let saved = admin
+        .post(
+            &first.url(&format!("/admin/access-packages/{id}/settings")),
+            &[
+                ("csrf_token", &settings.csrf()),
+                ("name", "Marketing for staff"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    for (app, eric) in [(&first, &eric_one), (&second, &eric_two)] {
+        let home = eric.get(&app.url("/")).await;
+        assert!(home.has("Marketing for staff"), "{}", home.body);
+        assert!(!home.has("Marketing resources for employees"));
+        assert!(
+            eric.get(&app.url("/?q=staff"))
+                .await
+                .has("Marketing for staff")
+        );
+    }
+
+    // Its only policy disabled: it is no longer offered anywhere.
+    let policies = admin
+        .get(&first.url(&format!("/admin/access-packages/{id}/policies")))
+        .await;
+    let at = policies.body.find("/state\"").unwrap();
+    let start = policies.body[..at].rfind("action=\"").unwrap() + 8;
+    let action = policies.body[start..at + 6].to_string();
+    let done = admin
+        .post(
+            &first.url(&action),
+            &[("csrf_token", &policies.csrf()), ("action", "disable")],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    for (app, eric) in [(&first, &eric_one), (&second, &eric_two)] {
+        assert!(!eric.get(&app.url("/")).await.has("Marketing for staff"));
+    }
+}

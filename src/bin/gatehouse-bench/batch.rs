@@ -31,7 +31,10 @@ pub async fn run(database_url: &str, sizes: &[i64]) -> anyhow::Result<Vec<Timing
             count: done,
             seconds: t.elapsed().as_secs_f64(),
         });
-        println!("  reminders    {done:>7} in {:>6.2} s", t.elapsed().as_secs_f64());
+        println!(
+            "  reminders    {done:>7} in {:>6.2} s",
+            t.elapsed().as_secs_f64()
+        );
         // Expiration: n assignments that ended a minute ago.
         let mut tx = store.begin().await?;
         gatehouse::store::bulk::set_ends(&mut tx, n, now - Duration::minutes(1)).await?;
@@ -43,7 +46,10 @@ pub async fn run(database_url: &str, sizes: &[i64]) -> anyhow::Result<Vec<Timing
             count: done,
             seconds: t.elapsed().as_secs_f64(),
         });
-        println!("  expiration   {done:>7} in {:>6.2} s", t.elapsed().as_secs_f64());
+        println!(
+            "  expiration   {done:>7} in {:>6.2} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     Ok(out)
 }

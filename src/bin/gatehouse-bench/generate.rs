@@ -56,7 +56,7 @@ impl Sizes {
             catalogs: n(1_000.0),
             assignments: n(1_000_000.0),
             requests: n(200_000.0),
-            pending: n(80_000.0).min(users * 9 / 10 - REQUESTERS - 10),
+            pending: n(150_000.0),
             big_package_assignments: n(10_000.0),
         }
     }
@@ -127,7 +127,11 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
     // ---- users ----
     let user_ids: Vec<String> = (0..sizes.users).map(|_| g.id()).collect();
     let manager = |i: usize| -> Option<usize> {
-        let m = if i % 10 != 0 { i / 10 * 10 } else { i / 100 * 100 };
+        let m = if i % 10 != 0 {
+            i / 10 * 10
+        } else {
+            i / 100 * 100
+        };
         (m != i && !is_guest(i)).then_some(m)
     };
     let mut rows = Vec::with_capacity(sizes.users);
@@ -261,16 +265,76 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             ]);
         }
     }
-    timed("groups, apps, sites, members", groups.len() + apps.len() + roles.len() + sites.len() + members.len(), async {
-        let mut tx = store.begin().await?;
-        insert(&mut tx, "groups", &["id", "display_name", "name_lower", "group_type", "created_at", "updated_at"], &groups).await?;
-        insert(&mut tx, "applications", &["id", "display_name", "name_lower", "created_at", "updated_at"], &apps).await?;
-        insert(&mut tx, "app_roles", &["id", "application_id", "display_name", "name_lower", "position"], &roles).await?;
-        insert(&mut tx, "sites", &["id", "display_name", "name_lower", "url", "created_at", "updated_at"], &sites).await?;
-        insert(&mut tx, "group_members", &["group_id", "user_id", "role", "added_at"], &members).await?;
-        tx.commit().await?;
-        Ok(())
-    })
+    timed(
+        "groups, apps, sites, members",
+        groups.len() + apps.len() + roles.len() + sites.len() + members.len(),
+        async {
+            let mut tx = store.begin().await?;
+            insert(
+                &mut tx,
+                "groups",
+                &[
+                    "id",
+                    "display_name",
+                    "name_lower",
+                    "group_type",
+                    "created_at",
+                    "updated_at",
+                ],
+                &groups,
+            )
+            .await?;
+            insert(
+                &mut tx,
+                "applications",
+                &[
+                    "id",
+                    "display_name",
+                    "name_lower",
+                    "created_at",
+                    "updated_at",
+                ],
+                &apps,
+            )
+            .await?;
+            insert(
+                &mut tx,
+                "app_roles",
+                &[
+                    "id",
+                    "application_id",
+                    "display_name",
+                    "name_lower",
+                    "position",
+                ],
+                &roles,
+            )
+            .await?;
+            insert(
+                &mut tx,
+                "sites",
+                &[
+                    "id",
+                    "display_name",
+                    "name_lower",
+                    "url",
+                    "created_at",
+                    "updated_at",
+                ],
+                &sites,
+            )
+            .await?;
+            insert(
+                &mut tx,
+                "group_members",
+                &["group_id", "user_id", "role", "added_at"],
+                &members,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        },
+    )
     .await?;
 
     // ---- catalogs and their resources ----
@@ -317,13 +381,38 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
         }
         resources.push(list);
     }
-    timed("catalogs and resources", catalogs.len() + resource_rows.len(), async {
-        let mut tx = store.begin().await?;
-        insert(&mut tx, "catalogs", &["id", "display_name", "name_lower", "description", "state", "is_externally_visible", "created_at", "updated_at"], &catalogs).await?;
-        insert(&mut tx, "catalog_resources", &["id", "catalog_id", "origin_system", "origin_id", "added_at"], &resource_rows).await?;
-        tx.commit().await?;
-        Ok(())
-    })
+    timed(
+        "catalogs and resources",
+        catalogs.len() + resource_rows.len(),
+        async {
+            let mut tx = store.begin().await?;
+            insert(
+                &mut tx,
+                "catalogs",
+                &[
+                    "id",
+                    "display_name",
+                    "name_lower",
+                    "description",
+                    "state",
+                    "is_externally_visible",
+                    "created_at",
+                    "updated_at",
+                ],
+                &catalogs,
+            )
+            .await?;
+            insert(
+                &mut tx,
+                "catalog_resources",
+                &["id", "catalog_id", "origin_system", "origin_id", "added_at"],
+                &resource_rows,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        },
+    )
     .await?;
 
     // ---- packages: 10 per catalog, each a group membership and an app role;
@@ -348,7 +437,11 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             catalog_ids[ci].as_str().into(),
             name.clone().into(),
             name.to_lowercase().into(),
-            format!("Access for project {k} of the {} team.", WORDS[(k / 10) % 10]).into(),
+            format!(
+                "Access for project {k} of the {} team.",
+                WORDS[(k / 10) % 10]
+            )
+            .into(),
             false.into(),
             created.clone().into(),
             created.clone().into(),
@@ -437,7 +530,9 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
                 p.display_name.as_str().into(),
                 p.allowed_target_scope.as_str().into(),
                 true.into(),
-                gatehouse::store::policies::settings_json(p).to_string().into(),
+                gatehouse::store::policies::settings_json(p)
+                    .to_string()
+                    .into(),
                 ts(base - Duration::days(60) + Duration::milliseconds(pi as i64)).into(),
                 created.clone().into(),
             ]);
@@ -452,20 +547,73 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             }
         }
     }
-    timed("packages, scopes, policies", packages.len() + scopes.len() + policies.len() + targets.len(), async {
-        let mut tx = store.begin().await?;
-        insert(&mut tx, "access_packages", &["id", "catalog_id", "display_name", "name_lower", "description", "is_hidden", "created_at", "updated_at"], &packages).await?;
-        insert(&mut tx, "access_package_resource_role_scopes", &["id", "access_package_id", "catalog_resource_id", "role_origin_id", "role_display_name"], &scopes).await?;
-        insert(&mut tx, "assignment_policies", &["id", "access_package_id", "display_name", "allowed_target_scope", "enabled", "settings", "created_at", "updated_at"], &policies).await?;
-        insert(&mut tx, "assignment_policy_targets", &["policy_id", "target_type", "target_id"], &targets).await?;
-        tx.commit().await?;
-        Ok(())
-    })
+    timed(
+        "packages, scopes, policies",
+        packages.len() + scopes.len() + policies.len() + targets.len(),
+        async {
+            let mut tx = store.begin().await?;
+            insert(
+                &mut tx,
+                "access_packages",
+                &[
+                    "id",
+                    "catalog_id",
+                    "display_name",
+                    "name_lower",
+                    "description",
+                    "is_hidden",
+                    "created_at",
+                    "updated_at",
+                ],
+                &packages,
+            )
+            .await?;
+            insert(
+                &mut tx,
+                "access_package_resource_role_scopes",
+                &[
+                    "id",
+                    "access_package_id",
+                    "catalog_resource_id",
+                    "role_origin_id",
+                    "role_display_name",
+                ],
+                &scopes,
+            )
+            .await?;
+            insert(
+                &mut tx,
+                "assignment_policies",
+                &[
+                    "id",
+                    "access_package_id",
+                    "display_name",
+                    "allowed_target_scope",
+                    "enabled",
+                    "settings",
+                    "created_at",
+                    "updated_at",
+                ],
+                &policies,
+            )
+            .await?;
+            insert(
+                &mut tx,
+                "assignment_policy_targets",
+                &["policy_id", "target_type", "target_id"],
+                &targets,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        },
+    )
     .await?;
 
     // ---- assignments: the many-assignment package first, then at random;
     //      requesters and the pending requests' targets hold nothing ----
-    let first_holder = REQUESTERS + 2 + sizes.pending;
+    // People after the requesters up to here are the pending requests' targets.
+    let first_holder = REQUESTERS + 2 + sizes.users / 4;
     let holders: Vec<usize> = (first_holder..sizes.users)
         .filter(|i| !is_guest(*i))
         .collect();
@@ -579,7 +727,13 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             insert(
                 &mut tx,
                 "request_decisions",
-                &["request_id", "stage", "review_result", "reviewed_by", "reviewed_at"],
+                &[
+                    "request_id",
+                    "stage",
+                    "review_result",
+                    "reviewed_by",
+                    "reviewed_at",
+                ],
                 &decisions,
             )
             .await?;
@@ -599,14 +753,18 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
     let t = Instant::now();
     let mut tx = store.begin().await?;
     let approver_packages: Vec<usize> = (0..p_count).filter(|k| k % 4 == 3).collect();
-    let targets_pending: Vec<usize> = (REQUESTERS + 2..sizes.users)
+    // Pending requests go to `pending_targets` people, each for several
+    // packages: every (person, package) pair once.
+    let pending_targets: Vec<usize> = (REQUESTERS + 2..first_holder)
         .filter(|i| !is_guest(*i))
-        .take(sizes.pending)
+        .collect();
+    let targets_pending: Vec<usize> = (0..sizes.pending)
+        .map(|n| pending_targets[n % pending_targets.len()])
         .collect();
     let (mut reqs, mut approvers) = (Vec::new(), Vec::new());
     let now = ts(base);
     for (n, target) in targets_pending.iter().enumerate() {
-        let k = approver_packages[n % approver_packages.len()];
+        let k = approver_packages[(n / pending_targets.len()) % approver_packages.len()];
         let rid = pending_id(n);
         reqs.push(vec![
             rid.as_str().into(),
@@ -677,7 +835,12 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
     let t = Instant::now();
     let mut conn = store.read().await?;
     gatehouse::store::bulk::analyze(&mut conn).await?;
-    println!("  {:<28} {:>10}       {:>8.1} s", "analyze", "", t.elapsed().as_secs_f64());
+    println!(
+        "  {:<28} {:>10}       {:>8.1} s",
+        "analyze",
+        "",
+        t.elapsed().as_secs_f64()
+    );
     println!("Loaded in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

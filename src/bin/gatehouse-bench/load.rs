@@ -114,7 +114,7 @@ tid = 0
 local threads = 0
 local n = 0
 function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-function init(args) n = tid * 1000003 end
+function init(args) n = RUNBASE + tid * 1000003 end
 "#;
 
 fn parse_ms(v: &str) -> f64 {
@@ -158,7 +158,11 @@ fn run_wrk(
         .output()
         .map_err(|e| anyhow::anyhow!("cannot run wrk ({e}): install it (`apt-get install wrk`)"))?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    anyhow::ensure!(out.status.success(), "wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "wrk failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut rps = f64::NAN;
     let (mut p50, mut p99, mut errors) = (f64::NAN, f64::NAN, 0u64);
     for line in text.lines() {
@@ -182,8 +186,8 @@ fn run_wrk(
 }
 
 pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
-    let url = gatehouse::config::DatabaseUrl::parse(&o.database_url)
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let url =
+        gatehouse::config::DatabaseUrl::parse(&o.database_url).map_err(|e| anyhow::anyhow!(e))?;
     let store = Store::connect(&url).await?;
     let mut conn = store.read().await?;
     let mut emails: Vec<String> = (2..REQUESTERS + 2)
@@ -196,18 +200,27 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
     anyhow::ensure!(ids.len() == emails.len(), "generate the data first");
     let (admin, approver, requesters) = (&ids[0], &ids[1], &ids[2..]);
     let packages = gatehouse::store::bulk::packages_with_policy(&mut conn).await?;
-    let pending_before = gatehouse::store::bulk::count_requests(&mut conn, "pendingApproval").await?;
+    let pending_before =
+        gatehouse::store::bulk::count_requests(&mut conn, "pendingApproval").await?;
     drop(conn);
-    let k_of = |name: &str| name.rsplit(' ').next().and_then(|k| k.parse::<usize>().ok());
+    let k_of = |name: &str| {
+        name.rsplit(' ')
+            .next()
+            .and_then(|k| k.parse::<usize>().ok())
+    };
     let big = packages
         .iter()
         .find(|(_, n, _)| n == "Bench package with many assignments")
         .map(|(id, _, _)| id.clone())
         .ok_or_else(|| anyhow::anyhow!("no benchmark package"))?;
-    let open: Vec<&(String, String, String)> =
-        packages.iter().filter(|(_, n, _)| k_of(n).is_some_and(|k| k % 4 == 0)).collect();
-    let with_manager: Vec<&(String, String, String)> =
-        packages.iter().filter(|(_, n, _)| k_of(n).is_some_and(|k| k % 4 == 1)).collect();
+    let open: Vec<&(String, String, String)> = packages
+        .iter()
+        .filter(|(_, n, _)| k_of(n).is_some_and(|k| k % 4 == 0))
+        .collect();
+    let with_manager: Vec<&(String, String, String)> = packages
+        .iter()
+        .filter(|(_, n, _)| k_of(n).is_some_and(|k| k % 4 == 1))
+        .collect();
 
     let mut key_bytes = [0u8; 64];
     rand::rng().fill_bytes(&mut key_bytes);
@@ -227,26 +240,85 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
     };
     let words: Vec<String> = WORDS.iter().map(|w| w.to_lowercase()).collect();
     let scripts: Vec<(&'static str, PathBuf)> = vec![
-        ("/healthz (baseline)", write("healthz.lua", "request = function() return wrk.format(\"GET\", \"/healthz\") end".into())?),
-        ("My Access home with search", write("home.lua", format!(
-            "local cookies = {}\nlocal words = {}\nrequest = function()\n n = n + 1\n return wrk.format(\"GET\", \"/?q=\" .. words[(n % #words) + 1], {{[\"Cookie\"] = cookies[(n % #cookies) + 1]}})\nend",
-            lua_list(&requester_cookies), lua_list(&words)))?),
-        ("Request page of a package", write("package.lua", format!(
-            "local cookies = {}\nlocal paths = {}\nrequest = function()\n n = n + 1\n return wrk.format(\"GET\", paths[(n % #paths) + 1], {{[\"Cookie\"] = cookies[(n % #cookies) + 1]}})\nend",
-            lua_list(&requester_cookies),
-            lua_list(&open.iter().map(|(id, _, _)| format!("/access-packages/{id}")).collect::<Vec<_>>())))?),
-        ("Admin: assignments tab (10,000)", write("assignments.lua", format!(
-            "local c = {:?}\nrequest = function() return wrk.format(\"GET\", \"/admin/access-packages/{big}/assignments\", {{[\"Cookie\"] = c}}) end",
-            cookie(admin)))?),
-        ("Submit a request", write("submit.lua", format!(
-            "local cookies = {}\nlocal paths = {}\nlocal bodies = {}\nrequest = function()\n n = n + 1\n local u = (n % #cookies) + 1\n local p = (math.floor(n / #cookies) % #paths) + 1\n return wrk.format(\"POST\", paths[p], {{[\"Cookie\"] = cookies[u], [\"Content-Type\"] = \"application/x-www-form-urlencoded\"}}, bodies[p])\nend",
-            lua_list(&requester_cookies),
-            lua_list(&with_manager.iter().map(|(id, _, _)| format!("/access-packages/{id}")).collect::<Vec<_>>()),
-            lua_list(&with_manager.iter().map(|(_, _, pid)| format!("csrf_token={csrf}&policy={pid}&justification=bench")).collect::<Vec<_>>())))?),
-        ("Approve and deliver", write("approve.lua", format!(
-            "local c = {:?}\nfunction init(args) n = BASE + tid * STRIDE end\nrequest = function()\n n = n + 1\n return wrk.format(\"POST\", string.format(\"/approvals/{}\", n), {{[\"Cookie\"] = c, [\"Content-Type\"] = \"application/x-www-form-urlencoded\"}}, \"csrf_token={csrf}&decision=approve&justification=ok\")\nend",
-            cookie(approver),
-            pending_id(0).trim_end_matches('0').to_string() + "%012d"))?),
+        (
+            "/healthz (baseline)",
+            write(
+                "healthz.lua",
+                "request = function() return wrk.format(\"GET\", \"/healthz\") end".into(),
+            )?,
+        ),
+        (
+            "My Access home with search",
+            write(
+                "home.lua",
+                format!(
+                    "local cookies = {}\nlocal words = {}\nrequest = function()\n n = n + 1\n return wrk.format(\"GET\", \"/?q=\" .. words[(n % #words) + 1], {{[\"Cookie\"] = cookies[(n % #cookies) + 1]}})\nend",
+                    lua_list(&requester_cookies),
+                    lua_list(&words)
+                ),
+            )?,
+        ),
+        (
+            "Request page of a package",
+            write(
+                "package.lua",
+                format!(
+                    "local cookies = {}\nlocal paths = {}\nrequest = function()\n n = n + 1\n return wrk.format(\"GET\", paths[(n % #paths) + 1], {{[\"Cookie\"] = cookies[(n % #cookies) + 1]}})\nend",
+                    lua_list(&requester_cookies),
+                    lua_list(
+                        &open
+                            .iter()
+                            .map(|(id, _, _)| format!("/access-packages/{id}"))
+                            .collect::<Vec<_>>()
+                    )
+                ),
+            )?,
+        ),
+        (
+            "Admin: assignments tab (10,000)",
+            write(
+                "assignments.lua",
+                format!(
+                    "local c = {:?}\nrequest = function() return wrk.format(\"GET\", \"/admin/access-packages/{big}/assignments\", {{[\"Cookie\"] = c}}) end",
+                    cookie(admin)
+                ),
+            )?,
+        ),
+        (
+            "Submit a request",
+            write(
+                "submit.lua",
+                format!(
+                    "local cookies = {}\nlocal paths = {}\nlocal bodies = {}\nrequest = function()\n n = n + 1\n local u = (n % #cookies) + 1\n local p = (math.floor(n / #cookies) % #paths) + 1\n return wrk.format(\"POST\", paths[p], {{[\"Cookie\"] = cookies[u], [\"Content-Type\"] = \"application/x-www-form-urlencoded\"}}, bodies[p])\nend",
+                    lua_list(&requester_cookies),
+                    lua_list(
+                        &with_manager
+                            .iter()
+                            .map(|(id, _, _)| format!("/access-packages/{id}"))
+                            .collect::<Vec<_>>()
+                    ),
+                    lua_list(
+                        &with_manager
+                            .iter()
+                            .map(|(_, _, pid)| format!(
+                                "csrf_token={csrf}&policy={pid}&justification=bench"
+                            ))
+                            .collect::<Vec<_>>()
+                    )
+                ),
+            )?,
+        ),
+        (
+            "Approve and deliver",
+            write(
+                "approve.lua",
+                format!(
+                    "local c = {:?}\nfunction init(args) n = BASE + tid * STRIDE end\nrequest = function()\n n = n + 1\n return wrk.format(\"POST\", string.format(\"/approvals/{}\", n), {{[\"Cookie\"] = c, [\"Content-Type\"] = \"application/x-www-form-urlencoded\"}}, \"csrf_token={csrf}&decision=approve&justification=ok\")\nend",
+                    cookie(approver),
+                    pending_id(0).trim_end_matches('0').to_string() + "%012d"
+                ),
+            )?,
+        ),
     ];
 
     let port = free_port();
@@ -263,11 +335,14 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
         .collect();
     for (scenario, script) in &scripts {
         for (run, &clients) in o.clients.iter().enumerate() {
-            if *scenario == "Approve and deliver" {
-                let text = originals[script]
-                    .replace("BASE + tid * STRIDE", &format!("{} + tid * {}", run * share, share / 2));
-                std::fs::write(script, text)?;
-            }
+            // Each run starts where no earlier run went: every request is a new one.
+            let text = originals[script]
+                .replace("RUNBASE", &(run * 3_000_017).to_string())
+                .replace(
+                    "BASE + tid * STRIDE",
+                    &format!("{} + tid * {}", run * share, share / 2),
+                );
+            std::fs::write(script, text)?;
             let before = {
                 let mut c = store.read().await?;
                 (
