@@ -19,7 +19,7 @@ use crate::domain::request::{Event, RequestState, transition};
 use crate::store::{self, Conn, Store, assignments, audit, policies, requests, settings, users};
 
 /// Rows per transaction.
-const BATCH: i64 = 500;
+const BATCH: i64 = 1000;
 
 /// What one run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -257,96 +257,92 @@ async fn deny_overdue(store: &Store, now: DateTime<Utc>) -> Result<usize, Servic
 }
 
 /// Assignments whose end has come expire: roles taken back, holders told.
-/// Returns how many.
+/// A batch at a time, set-based. Returns how many.
 pub async fn expire(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let lock = store.skip_locked();
-    batches!(
-        store,
-        |tx, ids| assignments::due_to_expire(&mut tx, now, BATCH, lock).await?,
-        |id| {
-            match super::access::end_assignment(&mut tx, id, "expired", now).await? {
-                Some(details) => {
-                    let name = details["package"].as_str().unwrap_or_default().to_string();
-                    system_event(
-                        &mut tx,
-                        "Access package assignment expired",
-                        object_type::ACCESS_PACKAGE,
-                        id,
-                        &name,
-                        details,
-                        now,
-                    )
-                    .await?;
-                    true
-                }
-                None => false,
-            }
+    let mut done = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        let ids = assignments::due_to_expire(&mut tx, now, BATCH, lock).await?;
+        let details = super::access::end_assignments(&mut tx, &ids, "expired", now).await?;
+        let events: Vec<NewAuditEvent> = details
+            .into_iter()
+            .map(|d| NewAuditEvent {
+                action: "Access package assignment expired".into(),
+                object_type: object_type::ACCESS_PACKAGE,
+                object_id: d["assignment"].as_str().unwrap_or_default().to_string(),
+                object_name: d["package"].as_str().unwrap_or_default().to_string(),
+                details: d,
+            })
+            .collect();
+        store::batch::audit(&mut tx, &Actor::system(), &events, now).await?;
+        tx.commit().await.map_err(store::map_err)?;
+        done += events.len();
+        if (ids.len() as i64) < BATCH || events.is_empty() {
+            break;
         }
-    )
+    }
+    Ok(done)
 }
 
 /// Reminders 14 days and 1 day before an assignment ends, with a link to
 /// extend where the policy allows it. The one-day window goes first, so that
-/// an assignment found late gets only the nearer reminder.
+/// an assignment found late gets only the nearer reminder. Set-based.
 pub async fn remind(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let lock = store.skip_locked();
     let mut sent = 0;
     for days in [1i64, 14] {
-        sent += batches!(
-            store,
-            |tx, ids| assignments::due_reminders(&mut tx, now, days, BATCH, lock)
-                .await?
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect(),
-            |id| remind_one(&mut tx, id, days, now).await?
-        )?;
+        loop {
+            let mut tx = store.begin().await?;
+            let due = assignments::due_reminders(&mut tx, now, days, BATCH, lock).await?;
+            let ids: Vec<String> = due.iter().map(|(id, _)| id.clone()).collect();
+            store::batch::set_reminded(&mut tx, &ids, days).await?;
+            let rows = store::batch::assignments(&mut tx, &ids).await?;
+            let mut packages: Vec<String> =
+                rows.iter().map(|a| a.access_package_id.clone()).collect();
+            packages.sort();
+            packages.dedup();
+            let policies: std::collections::HashMap<String, crate::domain::policy::Policy> =
+                policies::for_packages(&mut tx, &packages)
+                    .await?
+                    .into_iter()
+                    .map(|(_, id, p)| (id, p))
+                    .collect();
+            let mails: Vec<store::batch::Mail> = rows
+                .iter()
+                .filter_map(|a| {
+                    let end = a.end_at.as_deref().and_then(|e| store::parse_ts(e).ok())?;
+                    let can_extend = policies.get(&a.policy_id).is_some_and(|p| {
+                        p.requestor.enable_targets_to_self_update_access
+                            && !matches!(p.expiration, crate::domain::policy::Expiration::AfterDateTime(t) if end >= t)
+                    });
+                    // Whole days left, rounded up: "ends in 1 day" on its last day.
+                    let days_left = ((end - now).num_seconds() + 86_399) / 86_400;
+                    Some(store::batch::Mail {
+                        kind: crate::notify::kind::ACCESS_EXPIRING,
+                        to_address: a.target_email.clone(),
+                        to_name: a.target_name.clone(),
+                        data: json!({
+                            "package": a.package_name,
+                            "package_id": a.access_package_id,
+                            "requestor": a.target_name,
+                            "requestor_email": a.target_email,
+                            "ends": end.format("%Y-%m-%d").to_string(),
+                            "days": days_left.max(1),
+                            "can_extend": can_extend,
+                        }),
+                    })
+                })
+                .collect();
+            store::batch::enqueue(&mut tx, &mails, now).await?;
+            tx.commit().await.map_err(store::map_err)?;
+            sent += mails.len();
+            if (ids.len() as i64) < BATCH {
+                break;
+            }
+        }
     }
     Ok(sent)
-}
-
-async fn remind_one(
-    conn: &mut Conn,
-    id: &str,
-    window: i64,
-    now: DateTime<Utc>,
-) -> Result<bool, ServiceError> {
-    assignments::set_reminded(conn, id, window).await?;
-    let Some(a) = assignments::get(conn, id).await? else {
-        return Ok(false);
-    };
-    let Some(end) = a.end_at.as_deref().and_then(|e| store::parse_ts(e).ok()) else {
-        return Ok(false);
-    };
-    let package = AccessPackageId::from_stored(a.access_package_id.clone());
-    let can_extend = match policies::get(conn, &package, &a.policy_id).await? {
-        Some(p) => {
-            p.requestor.enable_targets_to_self_update_access
-                && !matches!(p.expiration, crate::domain::policy::Expiration::AfterDateTime(t) if end >= t)
-        }
-        None => false,
-    };
-    // Whole days left, rounded up: "ends in 1 day" on its last day.
-    let days_left = ((end - now).num_seconds() + 86_399) / 86_400;
-    let data = json!({
-        "package": a.package_name,
-        "package_id": a.access_package_id,
-        "requestor": a.target_name,
-        "requestor_email": a.target_email,
-        "ends": end.format("%Y-%m-%d").to_string(),
-        "days": days_left.max(1),
-        "can_extend": can_extend,
-    });
-    store::outbox::enqueue(
-        conn,
-        crate::notify::kind::ACCESS_EXPIRING,
-        &a.target_email,
-        &a.target_name,
-        &data,
-        now,
-    )
-    .await?;
-    Ok(true)
 }
 
 const GUEST_LIFECYCLE: &str = "guest_lifecycle";

@@ -55,7 +55,11 @@ impl Cache {
         let rows = requests::visible_packages(conn).await?;
         let mut by_package: std::collections::HashMap<String, Vec<Policy>> =
             std::collections::HashMap::new();
-        for (package, _, policy) in policies::all(conn).await? {
+        for (package, _, mut policy) in policies::all(conn).await? {
+            // Only who may request is needed here; the rest stays in the database.
+            policy.questions.clear();
+            policy.approval.stages.clear();
+            policy.description = None;
             by_package.entry(package).or_default().push(policy);
         }
         let entries = rows
@@ -96,21 +100,21 @@ impl Cache {
     ) -> Result<(Vec<(CandidateRow, bool)>, usize), StoreError> {
         let snapshot = self.snapshot(conn).await?;
         let q = q.trim().to_lowercase();
+        let held: std::collections::HashSet<&str> = held.iter().map(String::as_str).collect();
         let matching = snapshot.entries.iter().filter(|e| {
             (q.is_empty() || e.search.contains(&q))
-                && (held.contains(&e.row.id)
-                    || e.policies.iter().any(|p| {
-                        p.enabled
-                            && p.requestor.enable_targets_to_self_add_access
-                            && admits(p, requestor, e.row.catalog_external)
-                    }))
+                && (e.policies.iter().any(|p| {
+                    p.enabled
+                        && p.requestor.enable_targets_to_self_add_access
+                        && admits(p, requestor, e.row.catalog_external)
+                }) || held.contains(e.row.id.as_str()))
         });
         let mut total = 0;
         let mut out = Vec::with_capacity(per_page);
         let skip = page.saturating_sub(1) * per_page;
         for e in matching {
             if total >= skip && out.len() < per_page {
-                out.push((e.row.clone(), held.contains(&e.row.id)));
+                out.push((e.row.clone(), held.contains(e.row.id.as_str())));
             }
             total += 1;
         }

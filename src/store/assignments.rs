@@ -48,7 +48,7 @@ impl AssignmentRow {
     }
 }
 
-const SELECT: &str = "SELECT a.id, a.access_package_id, p.display_name AS package_name, a.policy_id, \
+pub(crate) const SELECT: &str = "SELECT a.id, a.access_package_id, p.display_name AS package_name, a.policy_id, \
      ap.display_name AS policy_name, a.target_id, u.display_name AS target_name, u.email AS target_email, \
      a.state, a.start_at, a.end_at, a.ended_at, a.end_reason, a.created_at \
      FROM access_package_assignments a JOIN access_packages p ON p.id = a.access_package_id \

@@ -9,6 +9,7 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod batch;
 pub mod bulk;
 pub mod catalogs;
 pub mod connected_orgs;

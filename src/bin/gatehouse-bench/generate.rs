@@ -835,6 +835,11 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
     let t = Instant::now();
     let mut conn = store.read().await?;
     gatehouse::store::bulk::analyze(&mut conn).await?;
+    drop(conn);
+    if matches!(store.kind(), gatehouse::config::DatabaseKind::Sqlite) {
+        let mut conn = store.read().await?;
+        gatehouse::store::bulk::checkpoint(&mut conn).await?;
+    }
     println!(
         "  {:<28} {:>10}       {:>8.1} s",
         "analyze",

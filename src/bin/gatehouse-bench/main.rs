@@ -42,6 +42,9 @@ enum Cmd {
         /// A name for the backend in the output.
         #[arg(long, default_value = "sqlite")]
         label: String,
+        /// Only the scenarios whose names contain one of these words.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Time the expiration and reminder jobs over assignments due at once.
     Batch {
@@ -71,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
             seconds,
             clients,
             label,
+            only,
         } => {
             let options = load::Options {
                 database_url,
@@ -78,6 +82,7 @@ async fn main() -> anyhow::Result<()> {
                 seconds,
                 clients,
                 label: label.clone(),
+                only,
             };
             let (rows, peak) = load::run(&options).await?;
             println!();

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The benchmark. Builds Gatehouse in release mode, generates the large tenant
+# (100,000 users, 10,000 packages, 1,000,000 assignments ...) on SQLite and on
+# a local PostgreSQL, drives the server with wrk over signed-in sessions at 1,
+# 8 and 32 clients, times the expiration and reminder jobs, and prints the
+# results tables. Installs wrk and PostgreSQL from Debian's packages if missing.
+#
+#   bash tests/bench.sh                 # the full run (about 25 minutes)
+#   GATEHOUSE_BENCH_SCALE=0.1 GATEHOUSE_BENCH_SECONDS=3 bash tests/bench.sh   # a quick look
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK=$ROOT/target/bench
+SCALE=${GATEHOUSE_BENCH_SCALE:-1}
+SECS=${GATEHOUSE_BENCH_SECONDS:-10}
+PG_PORT=${GATEHOUSE_BENCH_PG_PORT:-55434}
+log() { printf '[bench] %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need=()
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+
+log "building (release)"
+cargo build --release --locked --bins
+BENCH=$ROOT/target/release/gatehouse-bench
+mkdir -p "$WORK"
+
+PGDATA=$(mktemp -d /tmp/gatehouse-bench-pg.XXXXXX)
+run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+  if [ -f "$PGDATA/data/postmaster.pid" ]; then
+    run_pg "$PGBIN/pg_ctl" -D "$PGDATA/data" stop -m fast >/dev/null 2>&1 || true
+  fi
+  rm -rf "$PGDATA"
+}
+trap cleanup EXIT
+
+{
+  echo "Gatehouse benchmark, $(date -u +%Y-%m-%d), scale $SCALE, ${SECS}s per scenario"
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
+  echo
+} | tee "$WORK/results.md"
+
+log "SQLite: generating"
+rm -f "$WORK"/bench.db*
+"$BENCH" generate --database-url "sqlite://$WORK/bench.db" --scale "$SCALE" | tee -a "$WORK/results.md"
+log "SQLite: load"
+"$BENCH" load --database-url "sqlite://$WORK/bench.db" --seconds "$SECS" --label SQLite | tee -a "$WORK/results.md"
+log "SQLite: batch jobs"
+"$BENCH" batch --database-url "sqlite://$WORK/bench.db" | tee -a "$WORK/results.md"
+
+log "PostgreSQL: starting a throw-away server"
+mkdir -p "$PGDATA/sock"
+chmod 755 "$PGDATA"
+if [ "$(id -u)" = 0 ]; then chown -R postgres: "$PGDATA"; fi
+run_pg "$PGBIN/initdb" -D "$PGDATA/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+run_pg "$PGBIN/pg_ctl" -D "$PGDATA/data" -l "$PGDATA/server.log" -w \
+  -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDATA/sock -c shared_buffers=512MB -c max_connections=200" start >/dev/null
+PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+log "PostgreSQL: generating"
+"$BENCH" generate --database-url "$PG_URL" --scale "$SCALE" | tee -a "$WORK/results.md"
+log "PostgreSQL: load"
+"$BENCH" load --database-url "$PG_URL" --seconds "$SECS" --label PostgreSQL | tee -a "$WORK/results.md"
+log "PostgreSQL: batch jobs"
+"$BENCH" batch --database-url "$PG_URL" | tee -a "$WORK/results.md"
+log "results in $WORK/results.md"
