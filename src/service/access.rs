@@ -109,12 +109,19 @@ pub async fn end_assignments(
                 ),
                 Some(OriginSystem::AadApplication) => (
                     "app_role_assignments",
-                    (scope.role_origin_id.clone(), a.target_id.clone(), String::new()),
+                    (
+                        scope.role_origin_id.clone(),
+                        a.target_id.clone(),
+                        String::new(),
+                    ),
                 ),
                 None => continue,
             };
             take.entry(table).or_default().insert(row);
-            revoked.push(format!("{} ({})", scope.resource_name, scope.role_display_name));
+            revoked.push(format!(
+                "{} ({})",
+                scope.resource_name, scope.role_display_name
+            ));
         }
         details.push(json!({
             "assignment": a.id,
@@ -164,8 +171,13 @@ pub async fn end_assignments(
             names.sort();
             names.dedup();
             if !names.is_empty() {
-                users::clear_attributes(conn, &UserId::from_stored(a.target_id.clone()), &names, now)
-                    .await?;
+                users::clear_attributes(
+                    conn,
+                    &UserId::from_stored(a.target_id.clone()),
+                    &names,
+                    now,
+                )
+                .await?;
             }
         }
     }

@@ -256,29 +256,31 @@ async fn deny_overdue(store: &Store, now: DateTime<Utc>) -> Result<usize, Servic
     )
 }
 
-/// Assignments whose end has come expire: roles taken back, holders told.
-/// A batch at a time, set-based. Returns how many.
+/// Assignments whose end has come expire: roles taken back (unless another
+/// active assignment grants them), attribute values not kept cleared, holders
+/// told, each audited. A batch per transaction, in a handful of statements.
+/// Returns how many.
 pub async fn expire(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let lock = store.skip_locked();
     let mut done = 0;
     loop {
         let mut tx = store.begin().await?;
-        let ids = assignments::due_to_expire(&mut tx, now, BATCH, lock).await?;
-        let details = super::access::end_assignments(&mut tx, &ids, "expired", now).await?;
-        let events: Vec<NewAuditEvent> = details
-            .into_iter()
-            .map(|d| NewAuditEvent {
-                action: "Access package assignment expired".into(),
-                object_type: object_type::ACCESS_PACKAGE,
-                object_id: d["assignment"].as_str().unwrap_or_default().to_string(),
-                object_name: d["package"].as_str().unwrap_or_default().to_string(),
-                details: d,
-            })
-            .collect();
-        store::batch::audit(&mut tx, &Actor::system(), &events, now).await?;
+        let batch = uuid::Uuid::new_v4().to_string();
+        let n = store::batch::end_due(&mut tx, &batch, now, BATCH, lock).await?;
+        if n > 0 {
+            store::batch::revoke_batch(&mut tx, &batch).await?;
+            let mut clear: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+            for (user, name) in store::batch::batch_attributes_not_kept(&mut tx, &batch).await? {
+                clear.entry(user).or_default().push(name);
+            }
+            for (user, names) in clear {
+                users::clear_attributes(&mut tx, &UserId::from_stored(user), &names, now).await?;
+            }
+            store::batch::finish_batch(&mut tx, store.kind(), &batch, now).await?;
+        }
         tx.commit().await.map_err(store::map_err)?;
-        done += events.len();
-        if (ids.len() as i64) < BATCH || events.is_empty() {
+        done += n as usize;
+        if (n as i64) < BATCH {
             break;
         }
     }

@@ -45,7 +45,9 @@ pub async fn end_assignments(
          WHERE id IN ({}) AND state IN {ACTIVE} RETURNING id",
         list(3, ids.len())
     );
-    let mut q = sqlx::query_scalar::<_, String>(&sql).bind(reason).bind(ts(now));
+    let mut q = sqlx::query_scalar::<_, String>(&sql)
+        .bind(reason)
+        .bind(ts(now));
     for id in ids {
         q = q.bind(id.clone());
     }
@@ -107,7 +109,11 @@ pub async fn active_grants(
     for u in users {
         q = q.bind(u.clone());
     }
-    Ok(q.fetch_all(conn).await.map_err(map_err)?.into_iter().collect())
+    Ok(q.fetch_all(conn)
+        .await
+        .map_err(map_err)?
+        .into_iter()
+        .collect())
 }
 
 /// Takes back memberships: `table` is group_members (group_id, user_id, role),
@@ -128,8 +134,14 @@ pub async fn revoke(
         let tuples: Vec<String> = (0..chunk.len())
             .map(|i| format!("({})", list(i * width + 1, width)))
             .collect();
+        let mut users: Vec<&str> = chunk.iter().map(|(_, u, _)| u.as_str()).collect();
+        users.sort();
+        users.dedup();
+        // The user_id condition lets both backends find the rows by index;
+        // the row values alone would scan the table.
         let sql = format!(
-            "DELETE FROM {table} WHERE ({columns}) IN (VALUES {})",
+            "DELETE FROM {table} WHERE user_id IN ({}) AND ({columns}) IN (VALUES {})",
+            list(chunk.len() * width + 1, users.len()),
             tuples.join(", ")
         );
         let mut q = sqlx::query(&sql);
@@ -138,6 +150,9 @@ pub async fn revoke(
             if width == 3 {
                 q = q.bind(c.clone());
             }
+        }
+        for u in &users {
+            q = q.bind(u.to_string());
         }
         q.execute(&mut *conn).await.map_err(map_err)?;
     }
@@ -258,4 +273,131 @@ pub async fn audit(
         &rows,
     )
     .await
+}
+
+/// Ends up to `limit` assignments whose end has come, marking them with
+/// `batch` (`lock`: `Store::skip_locked`). Returns how many.
+pub async fn end_due(
+    conn: &mut Conn,
+    batch: &str,
+    now: DateTime<Utc>,
+    limit: i64,
+    lock: &str,
+) -> Result<u64> {
+    let done = sqlx::query(&format!(
+        "UPDATE access_package_assignments SET state = 'expired', end_reason = 'expired', ended_at = $1, \
+         end_batch = $2 WHERE id IN (SELECT id FROM access_package_assignments \
+         WHERE state = 'delivered' AND end_at <= $1 ORDER BY end_at, id LIMIT $3{lock})"
+    ))
+    .bind(ts(now))
+    .bind(batch)
+    .bind(limit)
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+/// The (origin id, user, role) a batch's assignments granted that no other
+/// active assignment of the same user grants, for resources of one origin.
+fn batch_grants(origin: &str, first: &str) -> String {
+    format!(
+        "SELECT {first}, a.target_id{role} FROM access_package_assignments a \
+         JOIN access_package_resource_role_scopes s ON s.access_package_id = a.access_package_id \
+         JOIN catalog_resources r ON r.id = s.catalog_resource_id \
+         WHERE a.end_batch = $1 AND r.origin_system = '{origin}' AND NOT EXISTS ( \
+           SELECT 1 FROM access_package_assignments o JOIN access_package_resource_role_scopes os \
+           ON os.access_package_id = o.access_package_id WHERE o.target_id = a.target_id \
+           AND o.state IN {ACTIVE} AND os.catalog_resource_id = s.catalog_resource_id \
+           AND os.role_origin_id = s.role_origin_id)",
+        role = if origin == "AadApplication" {
+            ""
+        } else {
+            ", s.role_origin_id"
+        }
+    )
+}
+
+/// Takes back what a batch of ended assignments alone granted.
+pub async fn revoke_batch(conn: &mut Conn, batch: &str) -> Result<()> {
+    for sql in [
+        format!(
+            "DELETE FROM group_members WHERE (group_id, user_id, role) IN ({})",
+            batch_grants("AadGroup", "r.origin_id")
+        ),
+        format!(
+            "DELETE FROM site_members WHERE (site_id, user_id, role) IN ({})",
+            batch_grants("SharePointOnline", "r.origin_id")
+        ),
+        format!(
+            "DELETE FROM app_role_assignments WHERE (app_role_id, user_id) IN ({})",
+            batch_grants("AadApplication", "s.role_origin_id")
+        ),
+    ] {
+        sqlx::query(&sql)
+            .bind(batch)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// (user, attribute) values a batch's packages required and do not keep.
+pub async fn batch_attributes_not_kept(
+    conn: &mut Conn,
+    batch: &str,
+) -> Result<Vec<(String, String)>> {
+    sqlx::query_as::<_, (String, String)>(
+        "SELECT DISTINCT a.target_id, ra.attribute_name FROM access_package_assignments a \
+         JOIN access_package_resource_role_scopes s ON s.access_package_id = a.access_package_id \
+         JOIN resource_attributes ra ON ra.catalog_resource_id = s.catalog_resource_id \
+         WHERE a.end_batch = $1 AND ra.is_persisted_on_assignment_removal = $2",
+    )
+    .bind(batch)
+    .bind(false)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Queues "your access has ended" for each assignment of the batch, and its
+/// audit event, built in the database (the dialects differ only in how they
+/// make an id and a JSON object).
+pub async fn finish_batch(
+    conn: &mut Conn,
+    kind: &crate::config::DatabaseKind,
+    batch: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    use crate::config::DatabaseKind;
+    let (new_id, object, text) = match kind {
+        DatabaseKind::Sqlite => ("lower(hex(randomblob(16)))", "json_object", ""),
+        DatabaseKind::Postgres => ("gen_random_uuid()::text", "json_build_object", "::text"),
+    };
+    let from = "FROM access_package_assignments a JOIN users u ON u.id = a.target_id \
+                JOIN access_packages p ON p.id = a.access_package_id WHERE a.end_batch = $1";
+    sqlx::query(&format!(
+        "INSERT INTO mail_outbox (id, kind, to_address, to_name, data, created_at, next_attempt_at) \
+         SELECT {new_id}, 'accessEnded', u.email, u.display_name, \
+         {object}('package', p.display_name, 'requestor', u.display_name, 'requestor_email', u.email, \
+                  'reason', 'expired'){text}, $2, $2 {from}"
+    ))
+    .bind(batch)
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    sqlx::query(&format!(
+        "INSERT INTO audit_events (occurred_at, actor_id, actor_name, action, object_type, object_id, \
+         object_name, details) SELECT $2, NULL, 'Gatehouse', 'Access package assignment expired', \
+         'accessPackage', a.id, p.display_name, \
+         {object}('assignment', a.id, 'user', u.email, 'package', p.display_name, 'reason', 'expired'){text} {from}"
+    ))
+    .bind(batch)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
 }

@@ -829,3 +829,94 @@ async fn an_extension_goes_through_approval_when_the_policy_asks() {
         Duration::days(20)
     );
 }
+
+both!(
+    expiry_keeps_what_another_assignment_still_grants,
+    |backend| async move {
+        let app = spawn(Options::new(backend).demo()).await;
+        let ada = user(&app, "ada.admin@gatehouse.demo").await;
+        let eric = user(&app, "eric.employee@gatehouse.demo").await;
+        let now = chrono::Utc::now();
+        for name in [
+            "Marketing resources for employees",
+            "Marketing resources for guests",
+        ] {
+            let p = package(&app, name).await;
+            let policy = {
+                let mut c = app.store.read().await.unwrap();
+                gatehouse::store::policies::for_package(&mut c, &p)
+                    .await
+                    .unwrap()
+                    .remove(0)
+                    .0
+            };
+            let attributes = [
+                ("givenName".to_string(), "Eric".to_string()),
+                ("surname".to_string(), "Employee".to_string()),
+                ("jobTitle".to_string(), "Planner".to_string()),
+            ]
+            .into();
+            gatehouse::service::assignments::assign(
+                &app.store,
+                &ada,
+                &p,
+                &gatehouse::service::assignments::NewAssignment {
+                    policy_id: &policy,
+                    users: vec![eric.id.clone()],
+                    new_guest: None,
+                    start: "",
+                    end: "",
+                    answers: serde_json::json!([]),
+                    attributes,
+                    bypass_approval: true,
+                    justification: Some("Both teams"),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        }
+        // The employees' assignment ended yesterday.
+        let employees = package(&app, "Marketing resources for employees").await;
+        {
+            let mut tx = app.store.begin().await.unwrap();
+            sqlx::query(
+                "UPDATE access_package_assignments SET end_at = $1 WHERE access_package_id = $2",
+            )
+            .bind(gatehouse::store::ts(now - Duration::days(1)))
+            .bind(employees.as_str())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let r = gatehouse::service::lifecycle::expire(&app.store, now)
+            .await
+            .unwrap();
+        assert_eq!(r, 1);
+        let held: Vec<String> = {
+            let mut c = app.store.read().await.unwrap();
+            gatehouse::store::directory::roles_held_by(&mut c, &eric.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|h| format!("{} {}", h.resource_name, h.role))
+                .collect()
+        };
+        assert!(
+            held.contains(&"Marketing Team member".to_string()),
+            "{held:?}"
+        );
+        assert!(held.contains(&"Slack User".to_string()), "{held:?}");
+        assert!(
+            !held
+                .iter()
+                .any(|h| h.starts_with("SG-Marketing-Department-InternalUsers")),
+            "only the employees' package granted this: {held:?}"
+        );
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessEnded' AND to_address = 'eric.employee@gatehouse.demo'").await,
+            1
+        );
+    }
+);

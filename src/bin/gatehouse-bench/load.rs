@@ -198,7 +198,10 @@ fn run_wrk(
             let mut parts = v.splitn(2, ' ');
             let odd: u64 = parts.next().and_then(|x| x.parse().ok()).unwrap_or(0);
             if odd > 0 {
-                eprintln!("    {odd} answers were not the success redirect, e.g. {}", parts.next().unwrap_or(""));
+                eprintln!(
+                    "    {odd} answers were not the success redirect, e.g. {}",
+                    parts.next().unwrap_or("")
+                );
             }
             errors += odd;
         } else if l.starts_with("Socket errors:") {
