@@ -3,4 +3,6 @@
 -- this mark, instead of carrying each row back and forth.
 
 ALTER TABLE access_package_assignments ADD COLUMN end_batch TEXT;
-CREATE INDEX assignments_end_batch ON access_package_assignments (end_batch);
+-- Partial: most rows have no mark, and a full index would tell the planner
+-- that a mark matches them all.
+CREATE INDEX assignments_end_batch ON access_package_assignments (end_batch) WHERE end_batch IS NOT NULL;

@@ -541,6 +541,9 @@ pub fn extension_refusal(
 /// How long before its end an assignment may be extended (and the first reminder).
 pub const EXTENSION_WINDOW_DAYS: i64 = 14;
 
+/// How far ahead a requested period may reach.
+pub const MAX_PERIOD_YEARS: i64 = 10;
+
 /// When access starts and ends.
 pub type Period = (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>);
 
@@ -586,6 +589,20 @@ pub fn check_period(
     let today = now.date_naive();
     if s < today {
         e.add("start", "The start cannot be in the past.");
+    }
+    // Beyond this, dates are typing mistakes (and far years would overflow).
+    let horizon = today + Duration::days(MAX_PERIOD_YEARS * 366);
+    if s > horizon {
+        e.add(
+            "start",
+            format!("Choose a start within {MAX_PERIOD_YEARS} years."),
+        );
+    }
+    if t > horizon {
+        e.add(
+            "end",
+            format!("Choose an end within {MAX_PERIOD_YEARS} years."),
+        );
     }
     if t < s {
         e.add("end", "The end must be on or after the start.");

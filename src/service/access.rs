@@ -28,6 +28,9 @@ pub async fn grant_roles(
                 let site = SiteId::from_stored(scope.origin_id.clone());
                 store::directory::add_site_role(conn, &site, user, role, now).await?;
             }
+            // An application without roles is reached through "Default Access",
+            // which has no app-role row to hold.
+            Some(OriginSystem::AadApplication) if scope.role_origin_id == "defaultAccess" => {}
             Some(OriginSystem::AadApplication) => {
                 store::directory::add_app_role_by_id(conn, &scope.role_origin_id, user, now)
                     .await?;

@@ -472,7 +472,16 @@ pub async fn extension_offer(
         return Ok(None);
     };
     let end = super::requests::parse_ts(&a.end_at);
-    let refusal = extension_refusal(&policy, end, now);
+    // The holder must still be someone the policy admits, under an enabled policy.
+    let requestor = super::requests::requestor_of(conn, &Person::User(user.clone())).await?;
+    let catalog_external = super::requests::catalog_external(conn, package).await?;
+    let refusal = if !policy.enabled
+        || !crate::domain::request::admits(&policy, &requestor, catalog_external)
+    {
+        Some("Your access can no longer be extended: you are not among the people this package's policy admits now.".into())
+    } else {
+        extension_refusal(&policy, end, now)
+    };
     Ok(Some((a, policy, refusal)))
 }
 

@@ -35,16 +35,31 @@ pub struct Report {
 
 /// Runs every job once, in an order where one job's result feeds the next
 /// (expired assignments leave guests without access in the same run).
+/// A job that fails is logged and the others still run: one bad row must
+/// not keep access from being taken back. The first error is returned after all ran.
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<Report, ServiceError> {
-    Ok(Report {
-        delivered: deliver_scheduled(store, now).await?,
-        escalated: escalate(store, now).await?,
-        denied: deny_overdue(store, now).await?,
-        expired: expire(store, now).await?,
-        reminded: remind(store, now).await?,
-        blocked: block_guests(store, now).await?,
-        deleted: delete_guests(store, now).await?,
-    })
+    let mut first_error = None;
+    let mut count = |name: &str, r: Result<usize, ServiceError>| match r {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(job = name, error = %e, "lifecycle job failed");
+            first_error.get_or_insert(e);
+            0
+        }
+    };
+    let report = Report {
+        delivered: count("scheduled deliveries", deliver_scheduled(store, now).await),
+        escalated: count("escalation", escalate(store, now).await),
+        denied: count("automatic denial", deny_overdue(store, now).await),
+        expired: count("expiration", expire(store, now).await),
+        reminded: count("reminders", remind(store, now).await),
+        blocked: count("guest blocking", block_guests(store, now).await),
+        deleted: count("guest deletion", delete_guests(store, now).await),
+    };
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
 }
 
 async fn system_event(
@@ -97,28 +112,43 @@ macro_rules! batches {
     }};
 }
 
-/// Scheduled requests whose start has come are delivered.
+/// Scheduled requests whose start has come are delivered, each in its own
+/// transaction: one that cannot be delivered is marked so and the rest go on.
 async fn deliver_scheduled(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let lock = store.skip_locked();
-    batches!(
-        store,
-        |tx, ids| requests::due_scheduled(&mut tx, now, BATCH, lock).await?,
-        |id| {
-            match requests::get(&mut tx, id).await? {
-                Some(r) if r.state()? == RequestState::Scheduled => {
-                    let package = AccessPackageId::from_stored(r.access_package_id.clone());
-                    match policies::get(&mut tx, &package, &r.policy_id).await? {
-                        Some(policy) => {
-                            deliver(&mut tx, id, &policy, now).await?;
-                            true
-                        }
-                        None => false,
-                    }
+    let mut done = 0;
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let mut tx = store.begin().await?;
+        let ids = requests::due_scheduled(&mut tx, now, 1, lock).await?;
+        let Some(id) = ids.into_iter().next().filter(|id| seen.insert(id.clone())) else {
+            break;
+        };
+        let outcome = match requests::get(&mut tx, &id).await? {
+            Some(r) if r.state()? == RequestState::Scheduled => {
+                let package = AccessPackageId::from_stored(r.access_package_id.clone());
+                match policies::get(&mut tx, &package, &r.policy_id).await? {
+                    Some(policy) => deliver(&mut tx, &id, &policy, now).await.map(|_| ()),
+                    None => Err(ServiceError::Refused("its policy no longer exists".into())),
                 }
-                _ => false,
+            }
+            _ => Ok(()),
+        };
+        match outcome {
+            Ok(()) => {
+                tx.commit().await.map_err(store::map_err)?;
+                done += 1;
+            }
+            Err(e) => {
+                drop(tx);
+                tracing::warn!(request = %id, error = %e, "scheduled delivery failed");
+                let mut tx = store.begin().await?;
+                requests::fail_scheduled(&mut tx, &id, now).await?;
+                tx.commit().await.map_err(store::map_err)?;
             }
         }
-    )
+    }
+    Ok(done)
 }
 
 /// An undecided stage past its escalation time goes to its alternate approvers.

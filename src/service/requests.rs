@@ -692,14 +692,25 @@ async fn guest_for(
     else {
         return Ok(None);
     };
+    // Only an identity that proved the address itself (an emailed code) may
+    // take over a guest account found by address; an organization's provider
+    // only one of its own guests.
+    let proven_address = issuer == crate::domain::user::EMAIL_CODE_ISSUER
+        || issuer == crate::domain::user::DEMO_GUEST_ISSUER;
     let id = match users::find_by_identity(conn, issuer, subject).await? {
-        Some(u) => u.id,
+        Some(u) if u.is_guest() => u.id,
+        Some(_) => return Ok(None),
         None => match users::find_by_email(conn, &r.target_email).await? {
             Some(u) if !u.is_guest() => return Ok(None),
-            Some(u) => {
+            Some(u)
+                if proven_address
+                    || (u.connected_organization_id.is_some()
+                        && u.connected_organization_id == r.connected_organization_id) =>
+            {
                 users::insert_identity(conn, issuer, subject, &u.id, now).await?;
                 u.id
             }
+            Some(_) => return Ok(None),
             None => {
                 let email = Email::parse(&r.target_email).map_err(|_| {
                     ServiceError::Refused("The request's email address is not valid.".into())
@@ -741,6 +752,8 @@ async fn guest_for(
             }
         },
     };
+    // Every open request of this identity now belongs to the account.
+    requests::set_target_for_identity(conn, issuer, subject, &id).await?;
     requests::set_target(conn, &r.id, &id).await?;
     Ok(Some(id))
 }
@@ -788,6 +801,13 @@ async fn propose_organization(
     )
     .await?;
     Ok(id.to_string())
+}
+
+/// Whether the package's catalog is enabled for external users (false if gone).
+pub async fn catalog_external(conn: &mut Conn, package: &str) -> Result<bool, StoreError> {
+    Ok(requests::candidate(conn, package)
+        .await?
+        .is_some_and(|(c, _)| c.catalog_external))
 }
 
 async fn is_configured(conn: &mut Conn, organization: &str) -> Result<bool, StoreError> {

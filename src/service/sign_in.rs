@@ -54,6 +54,13 @@ pub async fn sign_in(
     }
     let existing = users::find_by_email(&mut tx, email.as_str()).await?;
     let user = match existing {
+        // A guest account belongs to whoever proved the address elsewhere
+        // (a code, their organization); the home provider does not take it over.
+        Some(user) if user.is_guest() => {
+            return Err(ServiceError::Refused(format!(
+                "{email} belongs to a guest account. Sign in the way the guest does: with a code sent by email, or through their organization."
+            )));
+        }
         Some(user) => {
             let user = refuse_blocked(user)?;
             users::insert_identity(&mut tx, &claims.issuer, &claims.subject, &user.id, now).await?;
@@ -174,6 +181,16 @@ async fn resolve_external(
     now: DateTime<Utc>,
 ) -> Result<SignedIn, ServiceError> {
     if let Some(user) = users::find_by_identity(conn, &identity.issuer, &identity.subject).await? {
+        // A foreign identity never speaks for a member, and a code proves only
+        // the address the user has now.
+        let stale_code =
+            identity.issuer == EMAIL_CODE_ISSUER && identity.subject != user.email.to_lowercase();
+        if !user.is_guest() || stale_code {
+            return Err(ServiceError::Refused(
+                "This sign-in no longer belongs to a guest account here. Ask an administrator."
+                    .into(),
+            ));
+        }
         return refuse_blocked(user).map(SignedIn::User);
     }
     match users::find_by_email(conn, &identity.email).await? {
@@ -227,11 +244,16 @@ pub async fn sign_in_connected(
         )));
     }
     let mut tx = store.begin().await?;
-    // An organization's provider speaks for its own people only: an existing
-    // guest is linked when it belongs to the organization or to one of its domains.
+    // An organization's provider speaks for its own people only: addresses
+    // in the organization's own domains.
     let domain_org = store::requests::organization_for_email(&mut tx, email.as_str())
         .await?
         .map(|(id, _)| id);
+    if domain_org.as_deref() != Some(organization) {
+        return Err(ServiceError::Refused(format!(
+            "Your organization's identity provider signed you in as {email}, but that address is not in one of the organization's domains. Ask the administrator to add the domain to the connected organization."
+        )));
+    }
     let identity = ExternalIdentity {
         issuer: claims.issuer.clone(),
         subject: claims.subject.clone(),
@@ -286,6 +308,8 @@ pub const CODE_MINUTES: i64 = 10;
 const CODES_PER_WINDOW: i64 = 3;
 const CODE_WINDOW_MINUTES: i64 = 15;
 const MAX_ATTEMPTS: i64 = 5;
+/// Wrong guesses for one address in a window, whatever the number of codes.
+const MAX_ATTEMPTS_PER_WINDOW: i64 = 10;
 
 fn code_hash(id: &str, code: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -353,16 +377,24 @@ pub async fn redeem_code(
     let email = Email::parse(email).map_err(|_| wrong())?;
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let mut tx = store.begin().await?;
-    let Some(open) = store::sign_in_codes::newest_open(&mut tx, &email.normalized(), now).await?
-    else {
-        return Err(wrong());
-    };
-    if open.attempts >= MAX_ATTEMPTS {
+    // Guesses count across the address's codes too, so that asking for new
+    // codes does not buy more of them.
+    let window = now - chrono::Duration::minutes(CODE_WINDOW_MINUTES);
+    if store::sign_in_codes::attempts_since(&mut tx, &email.normalized(), window).await?
+        >= MAX_ATTEMPTS_PER_WINDOW
+    {
         return Err(wrong());
     }
+    // Counting the guess and reading the code is one statement, so parallel
+    // guesses cannot all pass the limit.
+    let Some(open) =
+        store::sign_in_codes::claim_attempt(&mut tx, &email.normalized(), MAX_ATTEMPTS, now)
+            .await?
+    else {
+        tx.commit().await.map_err(store::map_err)?;
+        return Err(wrong());
+    };
     if code_hash(&open.id, &code) != open.code_hash {
-        // The guess counts even though the sign-in fails.
-        store::sign_in_codes::count_attempt(&mut tx, &open.id).await?;
         tx.commit().await.map_err(store::map_err)?;
         return Err(wrong());
     }

@@ -508,6 +508,41 @@ pub async fn delivering_request(conn: &mut Conn, assignment: &str) -> Result<Opt
     .map_err(map_err)
 }
 
+/// A scheduled request whose delivery could not be made: an administrator
+/// sees it among the failed ones and can reprocess it.
+pub async fn fail_scheduled(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "UPDATE assignment_requests SET state = 'deliveryFailed', completed_at = $2 \
+         WHERE id = $1 AND state = 'scheduled'",
+    )
+    .bind(id)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Links the requests made under a sign-in identity to the account it became.
+pub async fn set_target_for_identity(
+    conn: &mut Conn,
+    issuer: &str,
+    subject: &str,
+    user: &UserId,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE assignment_requests SET target_id = $3, requestor_id = COALESCE(requestor_id, $3) \
+         WHERE target_id IS NULL AND target_issuer = $1 AND target_subject = $2",
+    )
+    .bind(issuer)
+    .bind(subject)
+    .bind(user.as_str())
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 /// Scheduled requests whose start has come, oldest first.
 pub async fn due_scheduled(
     conn: &mut Conn,

@@ -45,39 +45,6 @@ pub struct OpenCode {
     pub attempts: i64,
 }
 
-/// The newest code for the address that is unused and unexpired: asking for a
-/// new code makes the earlier ones useless.
-pub async fn newest_open(
-    conn: &mut Conn,
-    email_lower: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<OpenCode>> {
-    let newest = sqlx::query_as::<_, (String, String, i64, Option<String>, String)>(
-        "SELECT id, code_hash, attempts, used_at, expires_at FROM sign_in_codes WHERE email_lower = $1 \
-         ORDER BY created_at DESC, id DESC LIMIT 1",
-    )
-    .bind(email_lower)
-    .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(newest.and_then(|(id, code_hash, attempts, used, expires)| {
-        (used.is_none() && expires > ts(now)).then_some(OpenCode {
-            id,
-            code_hash,
-            attempts,
-        })
-    }))
-}
-
-pub async fn count_attempt(conn: &mut Conn, id: &str) -> Result<()> {
-    sqlx::query("UPDATE sign_in_codes SET attempts = attempts + 1 WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
-    Ok(())
-}
-
 /// Uses the code up; false when it was used meanwhile.
 pub async fn use_up(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool> {
     let done =
@@ -88,4 +55,57 @@ pub async fn use_up(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<boo
             .await
             .map_err(map_err)?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Counts a guess against the newest code for the address, if it is unused,
+/// unexpired and has guesses left, and returns it; `None` otherwise.
+pub async fn claim_attempt(
+    conn: &mut Conn,
+    email_lower: &str,
+    max_attempts: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<OpenCode>> {
+    let newest = sqlx::query_scalar::<_, String>(
+        "SELECT id FROM sign_in_codes WHERE email_lower = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(email_lower)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let Some(id) = newest else {
+        return Ok(None);
+    };
+    sqlx::query_as::<_, (String, String, i64)>(
+        "UPDATE sign_in_codes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 \
+         AND used_at IS NULL AND expires_at > $3 RETURNING id, code_hash, attempts",
+    )
+    .bind(&id)
+    .bind(max_attempts)
+    .bind(ts(now))
+    .fetch_optional(conn)
+    .await
+    .map(|r| {
+        r.map(|(id, code_hash, attempts)| OpenCode {
+            id,
+            code_hash,
+            attempts,
+        })
+    })
+    .map_err(map_err)
+}
+
+/// Guesses made against the address's codes since `since`.
+pub async fn attempts_since(
+    conn: &mut Conn,
+    email_lower: &str,
+    since: DateTime<Utc>,
+) -> Result<i64> {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM sign_in_codes WHERE email_lower = $1 AND created_at >= $2",
+    )
+    .bind(email_lower)
+    .bind(ts(since))
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)
 }

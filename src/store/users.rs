@@ -153,7 +153,8 @@ pub async fn update(
     let done = sqlx::query(
         "UPDATE users SET user_type = $2, display_name = $3, given_name = $4, surname = $5, email = $6, \
          email_lower = $7, job_title = $8, department = $9, manager_id = $10, custom_attributes = $11, \
-         state = $12, updated_at = $13, name_lower = $14 WHERE id = $1",
+         state = $12, updated_at = $13, name_lower = $14, \
+         lifecycle_blocked_at = CASE WHEN state = $12 THEN lifecycle_blocked_at ELSE NULL END WHERE id = $1",
     )
     .bind(id.as_str())
     .bind(p.user_type.as_str())

@@ -39,9 +39,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Administrators are members whose address is configured: a guest
+    /// account with the same address (made through a request) is not one.
     pub fn is_admin(&self, user: &User) -> bool {
         let email = user.email.to_lowercase();
-        self.admins.contains(&email)
+        !user.is_guest() && self.admins.contains(&email)
     }
 }
 

@@ -405,6 +405,18 @@ async fn a_contoso_user_signs_in_with_contosos_provider_and_gets_access_without_
         .await
         .unwrap();
     assert_eq!(user.connected_organization_id, contoso);
+    // Contoso's provider speaks only for Contoso's domain: not for an
+    // administrator's address, nor anyone else's.
+    for outsider in ["ada.admin@gatehouse.demo", "mallory@elsewhere.example"] {
+        let b = Browser::new();
+        let go = b.get(&app.url(&start)).await;
+        let callback = app
+            .provider_login(&b, go.location.as_deref().unwrap(), outsider)
+            .await;
+        let refused = b.get(&callback).await;
+        assert_eq!(refused.status, 403, "{outsider}: {}", refused.body);
+        assert!(refused.has("not in one of the organization"));
+    }
     // Signing in again through Contoso finds the same account.
     drop(c);
     let again = Browser::new();
@@ -465,6 +477,11 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
     assert!(half.has("Give both a start and an end date, or neither."));
     let junk = post("soon".into(), day(20)).await;
     assert!(junk.has("Enter a date like"));
+    // Far years are refused, not overflowed.
+    let far = post("+262142-12-20".into(), day(20)).await;
+    assert_eq!(far.status, 422);
+    let later = post(day(10), day(4000)).await;
+    assert!(later.has("Choose an end within 10 years."));
 
     let sent = post(day(10), day(30)).await;
     assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
