@@ -135,11 +135,13 @@ pub async fn submit(
     input: &RequestInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<Submitted, ServiceError> {
-    let mut tx = store.begin().await?;
-    let p = packages::get(&mut tx, package)
+    // The checks read on a reading connection, so that SQLite's one writer
+    // holds its lock only for the writes (and the duplicate check beside them).
+    let mut rc = store.read().await?;
+    let p = packages::get(&mut rc, package)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let catalog = catalogs::get(&mut tx, &CatalogId::from_stored(p.catalog_id.clone()))
+    let catalog = catalogs::get(&mut rc, &CatalogId::from_stored(p.catalog_id.clone()))
         .await?
         .ok_or(ServiceError::NotFound)?;
     if who.user().is_some_and(User::is_blocked) {
@@ -153,8 +155,8 @@ pub async fn submit(
             p.display_name
         )));
     }
-    let requestor = requestor_of(&mut tx, who).await?;
-    let all = policies::for_package(&mut tx, package).await?;
+    let requestor = requestor_of(&mut rc, who).await?;
+    let all = policies::for_package(&mut rc, package).await?;
     let choices = eligible(&all, &requestor, catalog.is_externally_visible);
     let Some((_, policy)) = choices
         .iter()
@@ -170,9 +172,11 @@ pub async fn submit(
             "Choose one of the policies offered to you.".into()
         }));
     };
-    if let Some(conflict) = incompatibility(&mut tx, who, package).await? {
+    if let Some(conflict) = incompatibility(&mut rc, who, package).await? {
         return Err(ServiceError::Refused(conflict));
     }
+    drop(rc);
+    let mut tx = store.begin().await?;
     if requests::open_request_exists(&mut tx, &target_of(who), package).await? {
         return Err(ServiceError::Refused(format!(
             "You already have an open request for {}.",

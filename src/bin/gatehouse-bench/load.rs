@@ -358,6 +358,9 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
     // Each client count gets its own share of the pending requests, split
     // between wrk's threads, so that every decision is a first decision.
     let share = (pending_before as usize / o.clients.len().max(1)).max(1);
+    // Where this invocation starts among the (requester, package) pairs, so
+    // that a second run on the same data makes new requests too.
+    let start = (rand::random::<u32>() % 4_000_000) as usize;
     let originals: HashMap<PathBuf, String> = scripts
         .iter()
         .map(|(_, p)| (p.clone(), std::fs::read_to_string(p).unwrap_or_default()))
@@ -380,7 +383,7 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
         for (run, &clients) in o.clients.iter().enumerate() {
             // Each run starts where no earlier run went: every request is a new one.
             let text = originals[script]
-                .replace("RUNBASE", &(run * 3_000_017).to_string())
+                .replace("RUNBASE", &(start + run * 3_000_017).to_string())
                 .replace(
                     "BASE + tid * STRIDE",
                     &format!("{} + tid * {}", run * share, share / 2),
