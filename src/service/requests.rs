@@ -814,13 +814,17 @@ pub async fn catalog_external(conn: &mut Conn, package: &str) -> Result<bool, St
         .is_some_and(|(c, _)| c.catalog_external))
 }
 
-async fn is_configured(conn: &mut Conn, organization: &str) -> Result<bool, StoreError> {
+/// The organization with whether it is configured; `None` once it is deleted.
+async fn organization(
+    conn: &mut Conn,
+    organization: &str,
+) -> Result<Option<(String, bool)>, StoreError> {
     Ok(store::connected_orgs::get(
         conn,
         &crate::domain::ids::ConnectedOrgId::from_stored(organization.to_string()),
     )
     .await?
-    .is_some_and(|o| o.state == "configured"))
+    .map(|o| (o.id, o.state == "configured")))
 }
 
 /// The packages a person holds (none before they are in the directory).
@@ -838,7 +842,7 @@ pub async fn requestor_of(conn: &mut Conn, who: &Person) -> Result<Requestor, St
         Person::External(e) => {
             let organization = match &e.connected_organization {
                 // Signed in through the organization's own provider.
-                Some(o) => Some((o.clone(), is_configured(conn, o).await?)),
+                Some(o) => organization(conn, o).await?,
                 None => requests::organization_for_email(conn, &e.email).await?,
             };
             return Ok(Requestor {
@@ -851,7 +855,7 @@ pub async fn requestor_of(conn: &mut Conn, who: &Person) -> Result<Requestor, St
         }
     };
     let organization = match &user.connected_organization_id {
-        Some(o) => Some((o.clone(), is_configured(conn, o).await?)),
+        Some(o) => organization(conn, o).await?,
         None => requests::organization_for_email(conn, &user.email).await?,
     };
     Ok(Requestor {

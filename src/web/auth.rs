@@ -138,28 +138,45 @@ async fn login(
             Err(e) => failed(&state, &session, e.to_string()),
         };
     }
+    render(&login_page(&state, &session, next, FieldErrors::new(), String::new()).await?)
+}
+
+/// The sign-in page: the providers, the organizations' providers, the
+/// emailed code, and in demo mode the demo users.
+async fn login_page(
+    state: &Data,
+    session: &TypedSession,
+    next: String,
+    errors: FieldErrors,
+    email: String,
+) -> Result<LoginPage, AppError> {
+    let mut conn = state.store.read().await?;
     let demo_users = if state.config.demo {
-        let mut conn = state.store.read().await?;
         demo::sign_in_choices(&mut conn).await?
     } else {
         Vec::new()
     };
-    render(&LoginPage {
-        layout: Layout::anonymous(&state, session.csrf_token(), "Sign in"),
+    let organizations = crate::store::connected_orgs::sign_in_providers(&mut conn)
+        .await?
+        .into_iter()
+        .filter_map(org_provider)
+        .map(|p| (p.name, p.display_name))
+        .collect();
+    Ok(LoginPage {
+        layout: Layout::anonymous(state, session.csrf_token(), "Sign in"),
         next,
-        providers: providers
+        providers: state
+            .oidc
+            .providers()
             .iter()
             .map(|p| (p.name.clone(), p.display_name.clone()))
             .collect(),
-        organizations: organizations
-            .into_iter()
-            .map(|p| (p.name, p.display_name))
-            .collect(),
+        organizations,
         email_sign_in: state.config.email_sign_in,
         demo_users,
         redirect_uri: state.config.url_for("/auth/callback"),
-        errors: FieldErrors::new(),
-        email: String::new(),
+        errors,
+        email,
     })
 }
 
@@ -311,6 +328,13 @@ fn finish_external(
             Ok(redirect(next))
         }
         Err(ServiceError::Refused(reason)) => failed(state, session, reason),
+        // Two first sign-ins of the same person at once: one of them loses.
+        Err(ServiceError::Store(crate::store::StoreError::Conflict(_))) => failed(
+            state,
+            session,
+            "Another sign-in for this account was completing at the same moment. Sign in again."
+                .into(),
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -365,17 +389,7 @@ async fn send_code(
         Err(ServiceError::Invalid(errors)) => {
             return render_status(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &LoginPage {
-                    layout: Layout::anonymous(&state, session.csrf_token(), "Sign in"),
-                    next,
-                    providers: vec![],
-                    organizations: vec![],
-                    email_sign_in: true,
-                    demo_users: vec![],
-                    redirect_uri: String::new(),
-                    errors,
-                    email,
-                },
+                &login_page(&state, &session, next, errors, email).await?,
             );
         }
         // Too many codes: said on the code page, the same for every address.

@@ -332,6 +332,10 @@ async fn codes_are_short_lived_limited_and_reveal_no_accounts() {
         .await;
     assert_eq!(bad.status, 422);
     assert!(bad.has("Enter your email address"));
+    assert!(
+        bad.has("Ada Admin") && bad.has("Send me a code"),
+        "the whole sign-in page comes back, not only the code form"
+    );
 }
 
 #[tokio::test]
