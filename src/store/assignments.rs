@@ -140,22 +140,6 @@ pub async fn active_for(
     .map_err(map_err)
 }
 
-/// Ends an active assignment (`reason`: expired or removed); false when it
-/// was no longer active, so that two enders never both act.
-pub async fn end(conn: &mut Conn, id: &str, reason: &str, now: DateTime<Utc>) -> Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE access_package_assignments SET state = 'expired', end_reason = $2, ended_at = $3 \
-         WHERE id = $1 AND state IN {ACTIVE}"
-    ))
-    .bind(id)
-    .bind(reason)
-    .bind(ts(now))
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// A new end date (an extension): the reminders start over.
 pub async fn set_end(conn: &mut Conn, id: &str, end: Option<DateTime<Utc>>) -> Result<()> {
     sqlx::query(
@@ -179,58 +163,6 @@ pub async fn set_state(conn: &mut Conn, id: &str, state: &str) -> Result<()> {
     Ok(())
 }
 
-/// Whether another active assignment of the user grants this resource role.
-pub async fn role_still_granted(
-    conn: &mut Conn,
-    user: &UserId,
-    catalog_resource: &str,
-    role_origin_id: &str,
-    except: &str,
-) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM access_package_assignments a JOIN access_package_resource_role_scopes s \
-         ON s.access_package_id = a.access_package_id WHERE a.target_id = $1 AND a.id <> $4 \
-         AND a.state IN {ACTIVE} AND s.catalog_resource_id = $2 AND s.role_origin_id = $3"
-    ))
-    .bind(user.as_str())
-    .bind(catalog_resource)
-    .bind(role_origin_id)
-    .bind(except)
-    .fetch_one(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(n > 0)
-}
-
-/// How many active assignments the user has.
-pub async fn active_count(conn: &mut Conn, user: &UserId) -> Result<i64> {
-    sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM access_package_assignments WHERE target_id = $1 AND state IN {ACTIVE}"
-    ))
-    .bind(user.as_str())
-    .fetch_one(conn)
-    .await
-    .map_err(map_err)
-}
-
-/// Active assignments whose end has come (`lock`: `Store::skip_locked`).
-pub async fn due_to_expire(
-    conn: &mut Conn,
-    now: DateTime<Utc>,
-    limit: i64,
-    lock: &str,
-) -> Result<Vec<String>> {
-    sqlx::query_scalar::<_, String>(&format!(
-        "SELECT id FROM access_package_assignments WHERE state = 'delivered' AND end_at <= $1 \
-         ORDER BY end_at, id LIMIT $2{lock}"
-    ))
-    .bind(ts(now))
-    .bind(limit)
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)
-}
-
 /// Active assignments ending within `days` that have not had that reminder.
 pub async fn due_reminders(
     conn: &mut Conn,
@@ -251,14 +183,4 @@ pub async fn due_reminders(
     .fetch_all(conn)
     .await
     .map_err(map_err)
-}
-
-pub async fn set_reminded(conn: &mut Conn, id: &str, days: i64) -> Result<()> {
-    sqlx::query("UPDATE access_package_assignments SET reminded_days = $2 WHERE id = $1")
-        .bind(id)
-        .bind(days)
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
-    Ok(())
 }
