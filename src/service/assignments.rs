@@ -360,6 +360,7 @@ pub async fn assign(
                 Some(target),
                 organization.as_deref(),
                 false,
+                None,
                 now,
             )
             .await?
@@ -559,6 +560,7 @@ pub async fn request_extension(
         Some(user),
         organization.as_deref(),
         true,
+        None,
         now,
     )
     .await?;

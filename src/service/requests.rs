@@ -175,6 +175,31 @@ pub async fn submit(
     if let Some(conflict) = incompatibility(&mut rc, who, package).await? {
         return Err(ServiceError::Refused(conflict));
     }
+    let id = uuid::Uuid::new_v4().to_string();
+    // The first stage's approvers and the mail's facts are read here too, so
+    // that the writer's transaction only writes. A new proposed organization
+    // (made in that transaction) takes the longer way.
+    let will_propose = matches!(who, Person::External(_))
+        && requestor.connected_organization.is_none()
+        && policy.allowed_target_scope
+            == crate::domain::policy::AllowedTargetScope::AllExternalUsers;
+    let first_stage = match policy.approval.stages.first() {
+        Some(stage) if policy.approval.is_approval_required_for_add && !will_propose => Some(
+            prepare_first_stage(
+                &mut rc,
+                &id,
+                stage,
+                who,
+                requestor.connected_organization.as_deref(),
+                &p.display_name,
+                input,
+                &policy,
+                now,
+            )
+            .await?,
+        ),
+        _ => None,
+    };
     drop(rc);
     let mut tx = store.begin().await?;
     if requests::open_request_exists(&mut tx, &target_of(who), package).await? {
@@ -208,7 +233,6 @@ pub async fn submit(
                 Some(propose_organization(&mut tx, &e.email, &p.display_name, now).await?);
         }
     }
-    let id = uuid::Uuid::new_v4().to_string();
     let user = who.user();
     let identity = match who {
         Person::External(e) => Some((e.issuer.as_str(), e.subject.as_str())),
@@ -244,6 +268,7 @@ pub async fn submit(
         user,
         organization.as_deref(),
         false,
+        first_stage.as_ref(),
         now,
     )
     .await?;
@@ -269,6 +294,7 @@ pub async fn submit(
 }
 
 /// Moves a submitted request into its first stage, or approves it at once.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn start(
     conn: &mut Conn,
     id: &str,
@@ -276,6 +302,7 @@ pub(crate) async fn start(
     target: Option<&User>,
     organization: Option<&str>,
     for_update: bool,
+    pre: Option<&FirstStage>,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
     let approval = &policy.approval;
@@ -295,7 +322,19 @@ pub(crate) async fn start(
         requests::move_state(conn, id, RequestState::Submitted, 0, to, 0, now).await?;
         return deliver(conn, id, policy, now).await;
     }
-    let approvers = resolve_stage(conn, &approval.stages[0], target, organization).await?;
+    let stage = &approval.stages[0];
+    let (approvers, contacts, facts_known) = match pre {
+        Some(f) => (
+            f.approvers.clone(),
+            f.contacts.clone(),
+            Some(f.facts.clone()),
+        ),
+        None => {
+            let approvers = resolve_stage(conn, stage, target, organization).await?;
+            let contacts = contacts_of(conn, &approvers).await?;
+            (approvers, contacts, None)
+        }
+    };
     if approvers.is_empty() {
         return Err(ServiceError::Refused(
             "No approver can be found for this request. Ask an administrator to check the policy's approvers.".into(),
@@ -304,18 +343,112 @@ pub(crate) async fn start(
     requests::add_stage_approvers(conn, id, 1, &approvers, false).await?;
     let to =
         transition(RequestState::Submitted, Event::AwaitApproval).map_err(ServiceError::Refused)?;
-    requests::move_state(conn, id, RequestState::Submitted, 0, to, 1, now).await?;
-    set_stage_deadlines(conn, id, &approval.stages[0], now).await?;
-    notify_approvers(
+    let days = |d: u32| now + chrono::Duration::days(i64::from(d));
+    requests::enter_stage(
         conn,
         id,
-        &approvers,
-        crate::notify::kind::APPROVAL_REQUEST,
-        decide_by(&approval.stages[0], now),
+        RequestState::Submitted,
+        to,
+        1,
+        stage
+            .is_escalation_enabled
+            .then(|| days(stage.duration_before_escalation_days)),
+        decide_by(stage, now),
         now,
     )
     .await?;
+    let mut data = match facts_known {
+        Some(f) => f,
+        None => facts(conn, id).await?,
+    };
+    data["decide_by"] = json!(decide_by(stage, now).format("%Y-%m-%d").to_string());
+    data["forwarded"] = json!(false);
+    for (email, name) in &contacts {
+        store::outbox::enqueue(
+            conn,
+            crate::notify::kind::APPROVAL_REQUEST,
+            email,
+            name,
+            &data,
+            now,
+        )
+        .await?;
+    }
     Ok(to)
+}
+
+/// A first approval stage worked out before the writing transaction.
+pub(crate) struct FirstStage {
+    approvers: Vec<String>,
+    /// (email, name) of each approver.
+    contacts: Vec<(String, String)>,
+    facts: serde_json::Value,
+}
+
+async fn contacts_of(
+    conn: &mut Conn,
+    approvers: &[String],
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut out = Vec::with_capacity(approvers.len());
+    for a in approvers {
+        if let Some(u) = users::get(conn, &UserId::from_stored(a.clone())).await? {
+            out.push((u.email, u.display_name));
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn prepare_first_stage(
+    conn: &mut Conn,
+    id: &str,
+    stage: &ApprovalStage,
+    who: &Person,
+    organization: Option<&str>,
+    package: &str,
+    input: &RequestInput<'_>,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<FirstStage, StoreError> {
+    let approvers = resolve_stage(conn, stage, who.user(), organization).await?;
+    let contacts = contacts_of(conn, &approvers).await?;
+    let organization_name = match organization {
+        Some(o) => store::connected_orgs::get(
+            conn,
+            &crate::domain::ids::ConnectedOrgId::from_stored(o.to_string()),
+        )
+        .await?
+        .map(|o| o.display_name)
+        .unwrap_or_default(),
+        None => String::new(),
+    };
+    let starts = check_period(
+        policy,
+        &PeriodInput {
+            start: input.start,
+            end: input.end,
+        },
+        now,
+    )
+    .ok()
+    .flatten()
+    .map(|(s, _)| s.format("%Y-%m-%d").to_string())
+    .unwrap_or_default();
+    Ok(FirstStage {
+        approvers,
+        contacts,
+        // The same facts as `facts` reads back once the request is written.
+        facts: json!({
+            "request_id": id,
+            "package": package,
+            "requestor": who.display_name(),
+            "requestor_email": who.email(),
+            "organization": organization_name,
+            "justification": input.justification.map(str::trim).unwrap_or_default(),
+            "stage": 1,
+            "starts": starts,
+        }),
+    })
 }
 
 fn decide_by(stage: &ApprovalStage, now: DateTime<Utc>) -> DateTime<Utc> {

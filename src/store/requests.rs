@@ -343,6 +343,36 @@ pub async fn set_target(conn: &mut Conn, id: &str, user: &UserId) -> Result<()> 
     Ok(())
 }
 
+/// Moves a request into an approval stage with its deadlines, in one statement;
+/// false when it was no longer in `from`.
+#[allow(clippy::too_many_arguments)]
+pub async fn enter_stage(
+    conn: &mut Conn,
+    id: &str,
+    from: RequestState,
+    to: RequestState,
+    stage: i64,
+    escalate_at: Option<DateTime<Utc>>,
+    deny_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE assignment_requests SET state = $3, current_stage = $4, stage_started_at = $5, \
+         escalate_at = $6, deny_at = $7 WHERE id = $1 AND state = $2",
+    )
+    .bind(id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(stage)
+    .bind(ts(now))
+    .bind(escalate_at.map(ts))
+    .bind(ts(deny_at))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// When the current stage escalates and when it is denied for want of a decision.
 pub async fn set_deadlines(
     conn: &mut Conn,
