@@ -298,15 +298,15 @@ pub async fn expire(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceE
         let batch = uuid::Uuid::new_v4().to_string();
         let n = store::batch::end_due(&mut tx, &batch, now, BATCH, lock).await?;
         if n > 0 {
-            store::batch::revoke_batch(&mut tx, &batch).await?;
-            let mut clear: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-            for (user, name) in store::batch::batch_attributes_not_kept(&mut tx, &batch).await? {
-                clear.entry(user).or_default().push(name);
-            }
-            for (user, names) in clear {
-                users::clear_attributes(&mut tx, &UserId::from_stored(user), &names, now).await?;
-            }
-            store::batch::finish_batch(&mut tx, store.kind(), &batch, now).await?;
+            super::access::finish_ended(
+                &mut tx,
+                store.kind(),
+                &batch,
+                "expired",
+                Some("Access package assignment expired"),
+                now,
+            )
+            .await?;
         }
         tx.commit().await.map_err(store::map_err)?;
         done += n as usize;

@@ -438,16 +438,16 @@ async fn prepare_first_stage(
         approvers,
         contacts,
         // The same facts as `facts` reads back once the request is written.
-        facts: json!({
-            "request_id": id,
-            "package": package,
-            "requestor": who.display_name(),
-            "requestor_email": who.email(),
-            "organization": organization_name,
-            "justification": input.justification.map(str::trim).unwrap_or_default(),
-            "stage": 1,
-            "starts": starts,
-        }),
+        facts: facts_json(
+            id,
+            package,
+            who.display_name(),
+            who.email(),
+            &organization_name,
+            input.justification.map(str::trim).unwrap_or_default(),
+            1,
+            &starts,
+        ),
     })
 }
 
@@ -1202,16 +1202,43 @@ pub(crate) async fn facts(
         .unwrap_or_default(),
         None => String::new(),
     };
-    Ok(json!({
-        "request_id": r.id,
+    Ok(facts_json(
+        &r.id,
+        &package,
+        &r.target_display_name,
+        &r.target_email,
+        &organization,
+        r.justification.as_deref().unwrap_or_default(),
+        r.current_stage,
+        r.schedule_start
+            .as_deref()
+            .and_then(|s| s.get(..10))
+            .unwrap_or_default(),
+    ))
+}
+
+/// What every message about a request carries (`notify::RequestFacts`).
+#[allow(clippy::too_many_arguments)]
+fn facts_json(
+    id: &str,
+    package: &str,
+    requestor: &str,
+    requestor_email: &str,
+    organization: &str,
+    justification: &str,
+    stage: i64,
+    starts: &str,
+) -> serde_json::Value {
+    json!({
+        "request_id": id,
         "package": package,
-        "requestor": r.target_display_name,
-        "requestor_email": r.target_email,
+        "requestor": requestor,
+        "requestor_email": requestor_email,
         "organization": organization,
-        "justification": r.justification.unwrap_or_default(),
-        "stage": r.current_stage,
-        "starts": r.schedule_start.as_deref().and_then(|s| s.get(..10)).unwrap_or_default(),
-    }))
+        "justification": justification,
+        "stage": stage,
+        "starts": starts,
+    })
 }
 
 /// One approval email per approver of the stage that starts (`kind`: an
@@ -1227,10 +1254,8 @@ pub(crate) async fn notify_approvers(
     let mut data = facts(conn, request_id).await?;
     data["decide_by"] = json!(decide_by.format("%Y-%m-%d").to_string());
     data["forwarded"] = json!(kind == crate::notify::kind::APPROVAL_FORWARDED);
-    for a in approvers {
-        if let Some(u) = users::get(conn, &UserId::from_stored(a.clone())).await? {
-            store::outbox::enqueue(conn, kind, &u.email, &u.display_name, &data, now).await?;
-        }
+    for (email, name) in contacts_of(conn, approvers).await? {
+        store::outbox::enqueue(conn, kind, &email, &name, &data, now).await?;
     }
     Ok(())
 }

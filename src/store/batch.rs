@@ -1,15 +1,11 @@
 //! Set-based statements for the lifecycle jobs: one statement for a batch of
 //! rows, where doing them one by one would cost a round trip each.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 
 use super::assignments::{ACTIVE, AssignmentRow, SELECT};
 use super::bulk::{Val, insert};
-use super::packages::RoleScopeRow;
 use super::{Conn, Result, map_err, ts};
-use crate::domain::audit::{Actor, NewAuditEvent};
 
 fn list(start: usize, n: usize) -> String {
     (start..start + n)
@@ -26,156 +22,6 @@ pub async fn assignments(conn: &mut Conn, ids: &[String]) -> Result<Vec<Assignme
     let mut q = sqlx::query_as::<_, AssignmentRow>(&sql);
     for id in ids {
         q = q.bind(id.clone());
-    }
-    q.fetch_all(conn).await.map_err(map_err)
-}
-
-/// Ends those of the assignments that are still active; returns their ids.
-pub async fn end_assignments(
-    conn: &mut Conn,
-    ids: &[String],
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<Vec<String>> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let sql = format!(
-        "UPDATE access_package_assignments SET state = 'expired', end_reason = $1, ended_at = $2 \
-         WHERE id IN ({}) AND state IN {ACTIVE} RETURNING id",
-        list(3, ids.len())
-    );
-    let mut q = sqlx::query_scalar::<_, String>(&sql)
-        .bind(reason)
-        .bind(ts(now));
-    for id in ids {
-        q = q.bind(id.clone());
-    }
-    q.fetch_all(conn).await.map_err(map_err)
-}
-
-/// The resource roles of several packages: (package id, role scope).
-pub async fn role_scopes(
-    conn: &mut Conn,
-    packages: &[String],
-) -> Result<Vec<(String, RoleScopeRow)>> {
-    if packages.is_empty() {
-        return Ok(vec![]);
-    }
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        access_package_id: String,
-        #[sqlx(flatten)]
-        scope: RoleScopeRow,
-    }
-    let sql = format!(
-        "SELECT s.access_package_id, s.id, s.catalog_resource_id, \
-         COALESCE(g.display_name, a.display_name, si.display_name, '(deleted)') AS resource_name, \
-         r.origin_system, r.origin_id, s.role_origin_id, s.role_display_name \
-         FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
-         LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
-         LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \
-         LEFT JOIN sites si ON r.origin_system = 'SharePointOnline' AND si.id = r.origin_id \
-         WHERE s.access_package_id IN ({})",
-        list(1, packages.len())
-    );
-    let mut q = sqlx::query_as::<_, Row>(&sql);
-    for p in packages {
-        q = q.bind(p.clone());
-    }
-    Ok(q.fetch_all(conn)
-        .await
-        .map_err(map_err)?
-        .into_iter()
-        .map(|r| (r.access_package_id, r.scope))
-        .collect())
-}
-
-/// What the users' active assignments grant: (user, catalog resource, role).
-pub async fn active_grants(
-    conn: &mut Conn,
-    users: &[String],
-) -> Result<HashSet<(String, String, String)>> {
-    if users.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let sql = format!(
-        "SELECT DISTINCT a.target_id, s.catalog_resource_id, s.role_origin_id \
-         FROM access_package_assignments a JOIN access_package_resource_role_scopes s \
-         ON s.access_package_id = a.access_package_id WHERE a.target_id IN ({}) AND a.state IN {ACTIVE}",
-        list(1, users.len())
-    );
-    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
-    for u in users {
-        q = q.bind(u.clone());
-    }
-    Ok(q.fetch_all(conn)
-        .await
-        .map_err(map_err)?
-        .into_iter()
-        .collect())
-}
-
-/// Takes back memberships: `table` is group_members (group_id, user_id, role),
-/// site_members (site_id, user_id, role) or app_role_assignments
-/// (app_role_id, user_id, with an empty third value).
-pub async fn revoke(
-    conn: &mut Conn,
-    table: &'static str,
-    rows: &[(String, String, String)],
-) -> Result<()> {
-    let (columns, width) = match table {
-        "group_members" => ("group_id, user_id, role", 3),
-        "site_members" => ("site_id, user_id, role", 3),
-        "app_role_assignments" => ("app_role_id, user_id", 2),
-        _ => return Ok(()),
-    };
-    for chunk in rows.chunks(2000) {
-        let tuples: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", list(i * width + 1, width)))
-            .collect();
-        let mut users: Vec<&str> = chunk.iter().map(|(_, u, _)| u.as_str()).collect();
-        users.sort();
-        users.dedup();
-        // The user_id condition lets both backends find the rows by index;
-        // the row values alone would scan the table.
-        let sql = format!(
-            "DELETE FROM {table} WHERE user_id IN ({}) AND ({columns}) IN (VALUES {})",
-            list(chunk.len() * width + 1, users.len()),
-            tuples.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for (a, b, c) in chunk {
-            q = q.bind(a.clone()).bind(b.clone());
-            if width == 3 {
-                q = q.bind(c.clone());
-            }
-        }
-        for u in &users {
-            q = q.bind(u.to_string());
-        }
-        q.execute(&mut *conn).await.map_err(map_err)?;
-    }
-    Ok(())
-}
-
-/// Required attributes of these catalog resources whose values go with the
-/// assignment: (resource, attribute name).
-pub async fn attributes_not_kept(
-    conn: &mut Conn,
-    resources: &[String],
-) -> Result<Vec<(String, String)>> {
-    if resources.is_empty() {
-        return Ok(vec![]);
-    }
-    let sql = format!(
-        "SELECT catalog_resource_id, attribute_name FROM resource_attributes \
-         WHERE catalog_resource_id IN ({}) AND is_persisted_on_assignment_removal = $1",
-        list(2, resources.len())
-    );
-    let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(false);
-    for r in resources {
-        q = q.bind(r.clone());
     }
     q.fetch_all(conn).await.map_err(map_err)
 }
@@ -236,45 +82,6 @@ pub async fn enqueue(conn: &mut Conn, mails: &[Mail], now: DateTime<Utc>) -> Res
     .await
 }
 
-pub async fn audit(
-    conn: &mut Conn,
-    actor: &Actor,
-    events: &[NewAuditEvent],
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let rows: Vec<Vec<Val>> = events
-        .iter()
-        .map(|e| {
-            vec![
-                ts(now).into(),
-                actor.user_id.clone().into(),
-                actor.display_name.clone().into(),
-                e.action.clone().into(),
-                e.object_type.into(),
-                e.object_id.clone().into(),
-                e.object_name.clone().into(),
-                e.details.to_string().into(),
-            ]
-        })
-        .collect();
-    insert(
-        conn,
-        "audit_events",
-        &[
-            "occurred_at",
-            "actor_id",
-            "actor_name",
-            "action",
-            "object_type",
-            "object_id",
-            "object_name",
-            "details",
-        ],
-        &rows,
-    )
-    .await
-}
-
 /// Ends up to `limit` assignments whose end has come, marking them with
 /// `batch` (`lock`: `Store::skip_locked`). Returns how many.
 pub async fn end_due(
@@ -316,6 +123,28 @@ fn batch_grants(origin: &str, first: &str) -> String {
             ", s.role_origin_id"
         }
     )
+}
+
+/// Ends one assignment if it is still active, marking it with `batch`.
+pub async fn end_one(
+    conn: &mut Conn,
+    batch: &str,
+    id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let done = sqlx::query(&format!(
+        "UPDATE access_package_assignments SET state = 'expired', end_reason = $3, ended_at = $4, \
+         end_batch = $2 WHERE id = $1 AND state IN {ACTIVE}"
+    ))
+    .bind(id)
+    .bind(batch)
+    .bind(reason)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected())
 }
 
 /// Takes back what a batch of ended assignments alone granted.
@@ -361,13 +190,15 @@ pub async fn batch_attributes_not_kept(
     .map_err(map_err)
 }
 
-/// Queues "your access has ended" for each assignment of the batch, and its
-/// audit event, built in the database (the dialects differ only in how they
-/// make an id and a JSON object).
+/// Queues "your access has ended" for each assignment of the batch and, with
+/// `audit_action`, its audit event by the system, built in the database (the
+/// dialects differ only in how they make an id and a JSON object).
 pub async fn finish_batch(
     conn: &mut Conn,
     kind: &crate::config::DatabaseKind,
     batch: &str,
+    reason: &str,
+    audit_action: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     use crate::config::DatabaseKind;
@@ -381,21 +212,27 @@ pub async fn finish_batch(
         "INSERT INTO mail_outbox (id, kind, to_address, to_name, data, created_at, next_attempt_at) \
          SELECT {new_id}, 'accessEnded', u.email, u.display_name, \
          {object}('package', p.display_name, 'requestor', u.display_name, 'requestor_email', u.email, \
-                  'reason', 'expired'){text}, $2, $2 {from}"
+                  'reason', $3){text}, $2, $2 {from}"
     ))
     .bind(batch)
     .bind(ts(now))
+    .bind(reason)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
+    let Some(action) = audit_action else {
+        return Ok(());
+    };
     sqlx::query(&format!(
         "INSERT INTO audit_events (occurred_at, actor_id, actor_name, action, object_type, object_id, \
-         object_name, details) SELECT $2, NULL, 'Gatehouse', 'Access package assignment expired', \
+         object_name, details) SELECT $2, NULL, 'Gatehouse', $4, \
          'accessPackage', a.id, p.display_name, \
-         {object}('assignment', a.id, 'user', u.email, 'package', p.display_name, 'reason', 'expired'){text} {from}"
+         {object}('assignment', a.id, 'user', u.email, 'package', p.display_name, 'reason', $3){text} {from}"
     ))
     .bind(batch)
     .bind(ts(now))
+    .bind(reason)
+    .bind(action)
     .execute(conn)
     .await
     .map_err(map_err)?;
