@@ -7,15 +7,13 @@ use serde_json::json;
 
 use super::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::{AccessPackageId, CatalogId, UserId};
+use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::policy::{ApprovalStage, Approver, Policy};
 use crate::domain::request::{
     Event, PeriodInput, RequestState, Requestor, check_period, eligible, transition,
 };
 use crate::domain::user::{Person, User};
-use crate::store::{
-    self, Conn, Store, StoreError, audit, catalogs, packages, policies, requests, users,
-};
+use crate::store::{self, Conn, Store, StoreError, audit, packages, policies, requests, users};
 
 fn event(action: &str, request: &str, package: &str, details: serde_json::Value) -> NewAuditEvent {
     NewAuditEvent {
@@ -135,46 +133,62 @@ pub async fn submit(
     input: &RequestInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<Submitted, ServiceError> {
-    // The checks read on a reading connection, so that SQLite's one writer
-    // holds its lock only for the writes (and the duplicate check beside them).
-    let mut rc = store.read().await?;
-    let p = packages::get(&mut rc, package)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let catalog = catalogs::get(&mut rc, &CatalogId::from_stored(p.catalog_id.clone()))
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let (candidate, availability) = {
+        let mut rc = store.read().await?;
+        availability(&mut rc, who, package.as_str()).await?
+    };
+    let Some(candidate) = candidate else {
+        // Out of every policy's scope: said with the package's name here,
+        // since the caller named it (pages say "does not exist" instead).
+        let mut rc = store.read().await?;
+        let p = packages::get(&mut rc, package)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        return Err(ServiceError::Refused(
+            Availability::Unavailable.refusal(&p.display_name),
+        ));
+    };
+    let offer = match availability {
+        Availability::Offer(o) => o,
+        other => {
+            return Err(ServiceError::Refused(
+                other.refusal(&candidate.display_name),
+            ));
+        }
+    };
+    submit_offered(store, who, &candidate, &offer, input, now).await
+}
+
+/// `submit` for a package whose availability the caller has just read as
+/// `offer`: the request page reads it anyway to check the form, and reading
+/// it twice was most of a submission's cost. The duplicate check is repeated
+/// inside the writing transaction, where it cannot race.
+pub async fn submit_offered(
+    store: &Store,
+    who: &Person,
+    candidate: &requests::CandidateRow,
+    offer: &Offer,
+    input: &RequestInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<Submitted, ServiceError> {
+    let package = &AccessPackageId::from_stored(candidate.id.clone());
     if who.user().is_some_and(User::is_blocked) {
         return Err(ServiceError::Refused(
             "Your account is blocked; you cannot request access.".into(),
         ));
     }
-    if !catalog.enabled() {
-        return Err(ServiceError::Refused(format!(
-            "Requests for {} are turned off.",
-            p.display_name
-        )));
-    }
-    let requestor = requestor_of(&mut rc, who).await?;
-    let all = policies::for_package(&mut rc, package).await?;
-    let choices = eligible(&all, &requestor, catalog.is_externally_visible);
-    let Some((_, policy)) = choices
+    let requestor = &offer.requestor;
+    let Some(policy) = offer
+        .policies
         .iter()
         .find(|(id, _)| id == input.policy_id)
-        .map(|c| (c.0.clone(), c.1.clone()))
+        .map(|c| c.1.clone())
     else {
-        return Err(ServiceError::Refused(if choices.is_empty() {
-            format!(
-                "You are not in the scope of any policy of {}.",
-                p.display_name
-            )
-        } else {
-            "Choose one of the policies offered to you.".into()
-        }));
+        return Err(ServiceError::Refused(
+            "Choose one of the policies offered to you.".into(),
+        ));
     };
-    if let Some(conflict) = incompatibility(&mut rc, who, package).await? {
-        return Err(ServiceError::Refused(conflict));
-    }
+    let p = candidate;
     let id = uuid::Uuid::new_v4().to_string();
     // The first stage's approvers and the mail's facts are read here too, so
     // that the writer's transaction only writes. A new proposed organization
@@ -186,7 +200,7 @@ pub async fn submit(
     let first_stage = match policy.approval.stages.first() {
         Some(stage) if policy.approval.is_approval_required_for_add && !will_propose => Some(
             prepare_first_stage(
-                &mut rc,
+                &mut *store.read().await?,
                 &id,
                 stage,
                 who,
@@ -200,7 +214,6 @@ pub async fn submit(
         ),
         _ => None,
     };
-    drop(rc);
     let mut tx = store.begin().await?;
     if requests::open_request_exists(&mut tx, &target_of(who), package).await? {
         return Err(ServiceError::Refused(format!(
@@ -1018,7 +1031,7 @@ pub async fn requestable(
 /// Whether, and under which policies, the user may request a package now.
 pub enum Availability {
     /// The user may choose among these policies.
-    Offer(Vec<(String, Policy)>),
+    Offer(Offer),
     /// Not in any policy's scope, or no such package: said the same way, so
     /// that nobody learns of packages they may not see.
     Unavailable,
@@ -1027,6 +1040,31 @@ pub enum Availability {
     OpenRequest,
     /// Separation of duties: what the user holds that the package excludes.
     Incompatible(String),
+}
+
+/// The policies a person may request a package under, with what was read
+/// about them to decide it.
+pub struct Offer {
+    pub policies: Vec<(String, Policy)>,
+    pub requestor: Requestor,
+}
+
+impl Availability {
+    /// Why a request for `package` is refused, in the requestor's words.
+    pub fn refusal(&self, package: &str) -> String {
+        match self {
+            Availability::Offer(_) => String::new(),
+            Availability::Unavailable => {
+                format!("You are not in the scope of any policy of {package}.")
+            }
+            Availability::RequestsOff => format!("Requests for {package} are turned off."),
+            Availability::AlreadyHeld => format!("You already have {package}."),
+            Availability::OpenRequest => {
+                format!("You already have an open request for {package}.")
+            }
+            Availability::Incompatible(conflict) => conflict.clone(),
+        }
+    }
 }
 
 pub async fn availability(
@@ -1050,23 +1088,30 @@ pub async fn availability(
         return Ok((None, Availability::Unavailable));
     }
     let pkg = AccessPackageId::from_stored(candidate.id.clone());
-    if held_by(conn, who).await?.contains(&candidate.id) {
+    let held = held_by(conn, who).await?;
+    if held.contains(&candidate.id) {
         return Ok((Some(candidate), Availability::AlreadyHeld));
     }
     if requests::open_request_exists(conn, &target_of(who), &pkg).await? {
         return Ok((Some(candidate), Availability::OpenRequest));
     }
-    if let Some(conflict) = incompatibility(conn, who, &pkg).await? {
+    if let Some(conflict) = conflict_with(conn, &pkg, &held, &requestor.group_ids).await? {
         return Ok((Some(candidate), Availability::Incompatible(conflict)));
     }
-    let offer: Vec<(String, Policy)> = eligible(&all, &requestor, candidate.catalog_external)
+    let policies: Vec<(String, Policy)> = eligible(&all, &requestor, candidate.catalog_external)
         .into_iter()
         .cloned()
         .collect();
-    if !published || offer.is_empty() {
+    if !published || policies.is_empty() {
         return Ok((Some(candidate), Availability::RequestsOff));
     }
-    Ok((Some(candidate), Availability::Offer(offer)))
+    Ok((
+        Some(candidate),
+        Availability::Offer(Offer {
+            policies,
+            requestor,
+        }),
+    ))
 }
 
 /// The requestor withdraws a request that is still waiting.
@@ -1158,6 +1203,19 @@ pub async fn incompatibility(
     };
     let held = requests::held_packages(conn, &user.id).await?;
     let groups = requests::group_ids_of(conn, &user.id).await?;
+    conflict_with(conn, package, &held, &groups).await
+}
+
+/// What, of the packages and groups someone holds, `package` excludes.
+async fn conflict_with(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+    held: &[String],
+    groups: &[String],
+) -> Result<Option<String>, StoreError> {
+    if held.is_empty() && groups.is_empty() {
+        return Ok(None);
+    }
     let mut found: Vec<String> = Vec::new();
     for (id, name) in packages::incompatible_packages(conn, package).await? {
         if held.contains(&id) {

@@ -163,23 +163,30 @@ pub async fn set_state(conn: &mut Conn, id: &str, state: &str) -> Result<()> {
     Ok(())
 }
 
-/// Active assignments ending within `days` that have not had that reminder.
+/// Active assignments ending within `days` that have not had that reminder,
+/// after `after` (end, id) in (end, id) order: a job pages through the window
+/// instead of rereading the rows it has already reminded.
 pub async fn due_reminders(
     conn: &mut Conn,
     now: DateTime<Utc>,
     days: i64,
+    after: Option<&(String, String)>,
     limit: i64,
     lock: &str,
 ) -> Result<Vec<(String, String)>> {
+    let (after_end, after_id) = after.map_or(("", ""), |(e, i)| (e.as_str(), i.as_str()));
     sqlx::query_as::<_, (String, String)>(&format!(
         "SELECT id, end_at FROM access_package_assignments WHERE state = 'delivered' AND end_at > $1 \
-         AND end_at <= $2 AND (reminded_days IS NULL OR reminded_days > $3) \
+         AND end_at <= $2 AND (end_at, id) > ($5, $6) \
+         AND (reminded_days IS NULL OR reminded_days > $3) \
          ORDER BY end_at, id LIMIT $4{lock}"
     ))
     .bind(ts(now))
     .bind(ts(now + chrono::Duration::days(days)))
     .bind(days)
     .bind(limit)
+    .bind(after_end)
+    .bind(after_id)
     .fetch_all(conn)
     .await
     .map_err(map_err)

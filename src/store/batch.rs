@@ -86,14 +86,21 @@ pub async fn enqueue(conn: &mut Conn, mails: &[Mail], now: DateTime<Utc>) -> Res
 /// `batch` (`lock`: `Store::skip_locked`). Returns how many.
 pub async fn end_due(
     conn: &mut Conn,
+    kind: &crate::config::DatabaseKind,
     batch: &str,
     now: DateTime<Utc>,
     limit: i64,
     lock: &str,
 ) -> Result<u64> {
+    // SQLite finds each row by the rowid its index entry carries, instead of
+    // one more lookup in the primary key's index per row.
+    let key = match kind {
+        crate::config::DatabaseKind::Sqlite => "rowid",
+        crate::config::DatabaseKind::Postgres => "id",
+    };
     let done = sqlx::query(&format!(
         "UPDATE access_package_assignments SET state = 'expired', end_reason = 'expired', ended_at = $1, \
-         end_batch = $2 WHERE id IN (SELECT id FROM access_package_assignments \
+         end_batch = $2 WHERE {key} IN (SELECT {key} FROM access_package_assignments \
          WHERE state = 'delivered' AND end_at <= $1 ORDER BY end_at, id LIMIT $3{lock})"
     ))
     .bind(ts(now))
@@ -107,6 +114,8 @@ pub async fn end_due(
 
 /// The (origin id, user, role) a batch's assignments granted that no other
 /// active assignment of the same user grants, for resources of one origin.
+/// The subquery names `r`, not `s`, so that it runs only for resources of
+/// that origin: SQLite checks a condition as soon as its tables are joined.
 fn batch_grants(origin: &str, first: &str) -> String {
     format!(
         "SELECT {first}, a.target_id{role} FROM access_package_assignments a \
@@ -115,7 +124,7 @@ fn batch_grants(origin: &str, first: &str) -> String {
          WHERE a.end_batch = $1 AND r.origin_system = '{origin}' AND NOT EXISTS ( \
            SELECT 1 FROM access_package_assignments o JOIN access_package_resource_role_scopes os \
            ON os.access_package_id = o.access_package_id WHERE o.target_id = a.target_id \
-           AND o.state IN {ACTIVE} AND os.catalog_resource_id = s.catalog_resource_id \
+           AND o.state IN {ACTIVE} AND os.catalog_resource_id = r.id \
            AND os.role_origin_id = s.role_origin_id)",
         role = if origin == "AadApplication" {
             ""

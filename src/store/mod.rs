@@ -87,25 +87,34 @@ impl Store {
                     format!("{raw}?mode=rwc")
                 };
                 let options = AnyConnectOptions::from_str(&with_mode)?;
-                let pool = |max: u32| {
+                let pool = |max: u32, pragmas: &'static str| {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(Duration::from_secs(30))
-                        .after_connect(|conn, _| {
+                        .after_connect(move |conn, _| {
                             Box::pin(async move {
                                 conn.execute(
                                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
                                 )
                                 .await?;
+                                conn.execute(pragmas).await?;
                                 Ok(())
                             })
                         })
                         .connect_with(options.clone())
                 };
                 // The writer first: it creates the file and switches it to WAL.
-                let write = pool(1).await?;
-                let read = pool(8).await?;
+                // It leaves checkpoints to `checkpoint_wal`, unless the log
+                // grows past 80 MB (20,000 pages) all the same.
+                let write = pool(
+                    1,
+                    "PRAGMA wal_autocheckpoint = 20000; \
+                     PRAGMA journal_size_limit = 67108864;",
+                )
+                .await?;
+                let read = pool(8, "SELECT 1").await?;
+                tokio::spawn(checkpoint_wal(read.clone()));
                 Store {
                     read,
                     write,
@@ -177,6 +186,32 @@ impl Store {
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+    }
+}
+
+/// Copies SQLite's write-ahead log into the database file from a reading
+/// connection, a few times a second, until the pool closes. Left to the
+/// writer, a checkpoint runs inside whichever commit crosses the threshold
+/// and holds every other write behind its copying and fsync: measured on the
+/// benchmark database, it took a 1,000-row expiration's commit from 24 ms to
+/// 100 ms. A passive checkpoint never waits for the writer, nor it for one.
+async fn checkpoint_wal(pool: AnyPool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "write-ahead log checkpoint failed");
+        }
     }
 }
 

@@ -269,7 +269,7 @@ async fn show(
         errors,
     };
     let offer = match availability {
-        Availability::Offer(o) => o,
+        Availability::Offer(o) => o.policies,
         Availability::Unavailable => {
             page.package = None;
             page.reason = "This access package does not exist, or you are not among the people who can request it.".into();
@@ -419,12 +419,17 @@ async fn request(
         .and_then(|v| v.first())
         .cloned()
         .unwrap_or_default();
-    let (offer, attributes) = {
+    let (candidate, offer, attributes) = {
         let mut conn = state.store.read().await?;
-        let (_, availability) = svc::availability(&mut conn, &user.person, id.as_str()).await?;
-        (availability, package_attributes(&mut conn, &id).await?)
+        let (candidate, availability) =
+            svc::availability(&mut conn, &user.person, id.as_str()).await?;
+        (
+            candidate,
+            availability,
+            package_attributes(&mut conn, &id).await?,
+        )
     };
-    let Availability::Offer(offer) = offer else {
+    let (Some(candidate), Availability::Offer(offer)) = (candidate, offer) else {
         return show(
             &state,
             &user,
@@ -437,7 +442,12 @@ async fn request(
         )
         .await;
     };
-    let Some((policy_id, policy)) = offer.iter().find(|(pid, _)| *pid == chosen).cloned() else {
+    let Some((policy_id, policy)) = offer
+        .policies
+        .iter()
+        .find(|(pid, _)| *pid == chosen)
+        .cloned()
+    else {
         let mut e = FieldErrors::new();
         e.add("policy", "Choose one of the policies offered.");
         return show(
@@ -501,7 +511,16 @@ async fn request(
             start: &field("start"),
             end: &field("end"),
         };
-        match svc::submit(&state.store, &user.person, &id, &input, state.clock.now()).await {
+        let submitted = svc::submit_offered(
+            &state.store,
+            &user.person,
+            &candidate,
+            &offer,
+            &input,
+            state.clock.now(),
+        )
+        .await;
+        match submitted {
             Ok(r) => {
                 let message = match r.state {
                     crate::domain::request::RequestState::Delivered => {
