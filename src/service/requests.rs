@@ -1013,8 +1013,18 @@ pub async fn requestor_of(conn: &mut Conn, who: &Person) -> Result<Requestor, St
     })
 }
 
+/// What My Access's home page lists for a person.
+pub struct Listing {
+    /// One page of the packages they may request or hold, with whether they hold each.
+    pub packages: Vec<(requests::CandidateRow, bool)>,
+    /// How many match in all.
+    pub total: usize,
+    /// The roles they hold now.
+    pub roles: Vec<store::directory::HeldRole>,
+}
+
 /// One page of the packages My Access lists for this person (those they may
-/// request, and those they hold), with whether they hold each, and the total.
+/// request, and those they hold) matching `q`.
 pub async fn requestable(
     conn: &mut Conn,
     cache: &super::listing::Cache,
@@ -1022,10 +1032,46 @@ pub async fn requestable(
     q: &str,
     page: usize,
     per_page: usize,
-) -> Result<(Vec<(requests::CandidateRow, bool)>, usize), StoreError> {
-    let requestor = requestor_of(conn, who).await?;
-    let held = held_by(conn, who).await?;
-    cache.page(conn, &requestor, &held, q, page, per_page).await
+) -> Result<Listing, StoreError> {
+    let (user, organization, email, is_guest) = match who {
+        Person::User(u) => (
+            Some(&u.id),
+            u.connected_organization_id.as_deref(),
+            u.email.as_str(),
+            u.is_guest(),
+        ),
+        Person::External(e) => (
+            None,
+            e.connected_organization.as_deref(),
+            e.email.as_str(),
+            true,
+        ),
+    };
+    let facts = requests::person_facts(conn, user, organization, email).await?;
+    // The same facts `requestor_of` reads, one query at a time, for the request page.
+    let requestor = Requestor {
+        user_id: user.map(|u| u.to_string()),
+        is_guest,
+        group_ids: facts.group_ids,
+        connected_organization: facts.organization.as_ref().map(|(id, _)| id.clone()),
+        organization_configured: facts.organization.as_ref().is_some_and(|(_, c)| *c),
+    };
+    let (packages, total) = cache
+        .page(
+            conn,
+            &facts.generation,
+            &requestor,
+            &facts.held_packages,
+            q,
+            page,
+            per_page,
+        )
+        .await?;
+    Ok(Listing {
+        packages,
+        total,
+        roles: facts.roles,
+    })
 }
 
 /// Whether, and under which policies, the user may request a package now.

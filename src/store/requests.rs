@@ -828,3 +828,77 @@ pub async fn is_any_stage_approver(conn: &mut Conn, id: &str, user: &UserId) -> 
     .map_err(map_err)?;
     Ok(n > 0)
 }
+
+/// Everything My Access's home page needs about one person, and the catalog
+/// generation, read in one round trip: on SQLite each query is a hop to the
+/// connection's thread and back, and these were six of them.
+#[derive(Debug, Default)]
+pub struct PersonFacts {
+    pub generation: String,
+    pub group_ids: Vec<String>,
+    pub held_packages: Vec<String>,
+    /// (id, configured) of the person's connected organization.
+    pub organization: Option<(String, bool)>,
+    pub roles: Vec<super::directory::HeldRole>,
+}
+
+/// `user`: the directory user, if any; `organization`: their organization's
+/// id where known, else it is found by `email`'s domain.
+pub async fn person_facts(
+    conn: &mut Conn,
+    user: Option<&UserId>,
+    organization: Option<&str>,
+    email: &str,
+) -> Result<PersonFacts> {
+    let domain = email
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_lowercase())
+        .unwrap_or_default();
+    let rows = sqlx::query_as::<_, (String, String, String, String)>(
+        "SELECT 'v', value, '', '' FROM settings WHERE key = 'catalog_generation' \
+         UNION ALL SELECT 'g', group_id, '', '' FROM group_members WHERE user_id = $1 AND role = 'member' \
+         UNION ALL SELECT 'p', access_package_id, '', '' FROM access_package_assignments \
+           WHERE target_id = $1 AND state IN ('delivered', 'partiallyDelivered', 'delivering') \
+         UNION ALL SELECT 'o', id, state, '' FROM connected_organizations WHERE id = $2 \
+         UNION ALL SELECT 'o', o.id, o.state, '' FROM connected_organization_domains d \
+           JOIN connected_organizations o ON o.id = d.connected_organization_id \
+           WHERE $2 = '' AND d.domain_name = $3 \
+         UNION ALL SELECT 'r', 'Group', g.display_name, m.role FROM group_members m \
+           JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 \
+         UNION ALL SELECT 'r', 'Application', a.display_name, r.display_name FROM app_role_assignments x \
+           JOIN app_roles r ON r.id = x.app_role_id JOIN applications a ON a.id = r.application_id \
+           WHERE x.user_id = $1 \
+         UNION ALL SELECT 'r', 'Site', s.display_name, m.role FROM site_members m \
+           JOIN sites s ON s.id = m.site_id WHERE m.user_id = $1",
+    )
+    .bind(user.map_or("", |u| u.as_str()))
+    .bind(organization.unwrap_or(""))
+    .bind(domain)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    let mut facts = PersonFacts::default();
+    for (kind, a, b, c) in rows {
+        match kind.as_str() {
+            "v" => facts.generation = a,
+            "g" => facts.group_ids.push(a),
+            "p" => facts.held_packages.push(a),
+            "o" => facts.organization = Some((a, b == "configured")),
+            _ => facts.roles.push(super::directory::HeldRole {
+                resource_type: a,
+                resource_name: b,
+                role: c,
+            }),
+        }
+    }
+    facts.held_packages.sort();
+    facts.held_packages.dedup();
+    facts.roles.sort_by(|x, y| {
+        (&x.resource_type, &x.resource_name, &x.role).cmp(&(
+            &y.resource_type,
+            &y.resource_name,
+            &y.role,
+        ))
+    });
+    Ok(facts)
+}

@@ -21,7 +21,7 @@ use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::assignments as assignments_svc;
 use crate::service::requests::{self as svc, Availability, RequestInput};
-use crate::store::directory::{self, HeldRole};
+use crate::store::directory::HeldRole;
 use crate::store::requests::{CandidateRow, RequestListRow};
 use crate::store::{Conn, catalogs, packages, requests};
 
@@ -62,7 +62,7 @@ async fn home(
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
     let page = page_number(q.page) as usize;
-    let (packages, total) = svc::requestable(
+    let listing = svc::requestable(
         &mut conn,
         &state.listing,
         &user.person,
@@ -71,19 +71,15 @@ async fn home(
         PER_PAGE,
     )
     .await?;
-    let pages = total.div_ceil(PER_PAGE).max(1);
-    let held = match user.person.user() {
-        Some(u) => directory::roles_held_by(&mut conn, &u.id).await?,
-        None => vec![],
-    };
+    let pages = listing.total.div_ceil(PER_PAGE).max(1);
     render(&Home {
         layout: Layout::for_requester(&state, &user, "my_access", "My Access"),
         q: q.q.clone(),
-        packages,
-        total,
+        packages: listing.packages,
+        total: listing.total,
         page,
         pages,
-        held,
+        held: listing.roles,
     })
 }
 
