@@ -115,6 +115,17 @@ pub enum SubjectSet {
     ConnectedOrganizationMembers(ConnectedOrgId),
 }
 
+impl SubjectSet {
+    /// The id of the user, group or organization named.
+    pub fn id(&self) -> &str {
+        match self {
+            SubjectSet::SingleUser(u) => u.as_str(),
+            SubjectSet::GroupMembers(g) => g.as_str(),
+            SubjectSet::ConnectedOrganizationMembers(o) => o.as_str(),
+        }
+    }
+}
+
 /// Who approves a stage.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Approver {

@@ -9,9 +9,9 @@
 //! (groups, organization, holdings) is read fresh each time, and policy
 //! choice is `domain::request::admits` itself.
 //!
-//! Search is a substring match, as before; an index of each entry's
-//! three-byte sequences narrows it to the entries holding the query's rarest
-//! one, so a search reads a few hundred entries instead of all of them.
+//! Search is a substring match. An index of each entry's three-byte
+//! sequences narrows it to the entries holding the query's rarest one, and
+//! the matches of recent searches are remembered with the snapshot.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,12 +35,16 @@ struct Entry {
 }
 
 impl Entry {
-    fn admits(&self, requestor: &Requestor, class: u8) -> bool {
+    /// `named`: whether one of its specific policies names the requestor,
+    /// their group or organization; none can admit them otherwise.
+    fn admits(&self, requestor: &Requestor, class: u8, named: impl Fn() -> bool) -> bool {
         self.classes & (1 << class) != 0
-            || self
-                .specific
-                .iter()
-                .any(|p| admits(p, requestor, self.row.catalog_external))
+            || (!self.specific.is_empty()
+                && named()
+                && self
+                    .specific
+                    .iter()
+                    .any(|p| admits(p, requestor, self.row.catalog_external)))
     }
 }
 
@@ -50,25 +54,76 @@ struct Snapshot {
     /// For each three-byte sequence of the search texts, the entries (by
     /// index, ascending) holding it.
     trigrams: HashMap<[u8; 3], Vec<u32>>,
+    /// For each user, group or organization a specific policy names, the
+    /// entries (by index) with such a policy.
+    named: HashMap<String, Vec<u32>>,
+    /// The entries matching recent searches, which repeat: people type the
+    /// same few words.
+    searches: std::sync::Mutex<Searches>,
+}
+
+/// At most this many entry indexes are remembered for recent searches
+/// (4 MB); past it the memory starts afresh.
+const REMEMBERED: usize = 1 << 20;
+
+#[derive(Default)]
+struct Searches {
+    found: HashMap<String, Arc<[u32]>>,
+    size: usize,
 }
 
 impl Snapshot {
-    /// The entries that may match `q` (lower-cased): those holding its
-    /// rarest three bytes, or all of them for a query shorter than that.
-    fn candidates<'a>(&'a self, q: &str) -> Box<dyn Iterator<Item = &'a Entry> + 'a> {
+    /// The entries whose search text holds `q` (trimmed, lower-cased, not
+    /// empty), ascending.
+    fn matches(&self, q: &str) -> Arc<[u32]> {
+        let searches = || self.searches.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = searches().found.get(q) {
+            return found.clone();
+        }
+        let found: Arc<[u32]> = self
+            .candidates(q)
+            .iter()
+            .copied()
+            .filter(|&i| self.entries[i as usize].search.contains(q))
+            .collect();
+        let mut remembered = searches();
+        if remembered.size + found.len() > REMEMBERED {
+            *remembered = Searches::default();
+        }
+        remembered.size += found.len();
+        remembered.found.insert(q.to_string(), found.clone());
+        found
+    }
+
+    /// The entries that may hold `q`: those holding its rarest three bytes,
+    /// or all of them for a query shorter than that.
+    fn candidates(&self, q: &str) -> std::borrow::Cow<'_, [u32]> {
         if q.len() < 3 {
-            return Box::new(self.entries.iter());
+            return (0..self.entries.len() as u32).collect();
         }
         let mut rarest: &[u32] = &[];
         for w in q.as_bytes().windows(3) {
             match self.trigrams.get(&[w[0], w[1], w[2]]) {
-                None => return Box::new(std::iter::empty()),
+                None => return std::borrow::Cow::Borrowed(&[]),
                 Some(list) if rarest.is_empty() || list.len() < rarest.len() => rarest = list,
                 Some(_) => {}
             }
         }
-        Box::new(rarest.iter().map(|&i| &self.entries[i as usize]))
+        std::borrow::Cow::Borrowed(rarest)
     }
+}
+
+fn named_index(entries: &[Entry]) -> HashMap<String, Vec<u32>> {
+    let mut index: HashMap<String, Vec<u32>> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        for t in e.specific.iter().flat_map(|p| &p.specific_allowed_targets) {
+            let list = index.entry(t.id().to_string()).or_default();
+            if list.last() != Some(&(i as u32)) {
+                list.push(i as u32);
+            }
+        }
+    }
+    index
 }
 
 fn trigram_index(entries: &[Entry]) -> HashMap<[u8; 3], Vec<u32>> {
@@ -152,7 +207,9 @@ impl Cache {
         let snapshot = Arc::new(Snapshot {
             generation: generation.to_string(),
             trigrams: trigram_index(&entries),
+            named: named_index(&entries),
             entries,
+            searches: Default::default(),
         });
         *self.current.write().await = Some(snapshot.clone());
         Ok(snapshot)
@@ -176,10 +233,26 @@ impl Cache {
         let q = q.trim().to_lowercase();
         let held: std::collections::HashSet<&str> = held.iter().map(String::as_str).collect();
         let class = requestor_class(requestor);
-        let matching = snapshot.candidates(&q).filter(|e| {
-            (q.is_empty() || e.search.contains(&q))
-                && (e.admits(requestor, class) || held.contains(e.row.id.as_str()))
-        });
+        let named: std::collections::HashSet<u32> = requestor
+            .user_id
+            .iter()
+            .chain(&requestor.group_ids)
+            .chain(&requestor.connected_organization)
+            .filter_map(|id| snapshot.named.get(id))
+            .flatten()
+            .copied()
+            .collect();
+        let found = (!q.is_empty()).then(|| snapshot.matches(&q));
+        let searched: Box<dyn Iterator<Item = u32>> = match &found {
+            Some(found) => Box::new(found.iter().copied()),
+            None => Box::new(0..snapshot.entries.len() as u32),
+        };
+        let matching = searched
+            .map(|i| (i, &snapshot.entries[i as usize]))
+            .filter(|(i, e)| {
+                e.admits(requestor, class, || named.contains(i)) || held.contains(e.row.id.as_str())
+            })
+            .map(|(_, e)| e);
         let mut total = 0;
         let mut out = Vec::with_capacity(per_page);
         let skip = page.saturating_sub(1) * per_page;

@@ -50,12 +50,16 @@ pub struct Mail {
     pub data: serde_json::Value,
 }
 
+/// Queues `mails`. Their ids share a prefix, so that they sit side by side
+/// in the outbox's key (as `finish_batch`'s do).
 pub async fn enqueue(conn: &mut Conn, mails: &[Mail], now: DateTime<Utc>) -> Result<()> {
+    let prefix = uuid::Uuid::new_v4();
     let rows: Vec<Vec<Val>> = mails
         .iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(i, m)| {
             vec![
-                uuid::Uuid::new_v4().to_string().into(),
+                format!("{prefix}.{i:06}").into(),
                 m.kind.into(),
                 m.to_address.clone().into(),
                 m.to_name.clone().into(),
@@ -201,7 +205,9 @@ pub async fn batch_attributes_not_kept(
 
 /// Queues "your access has ended" for each assignment of the batch and, with
 /// `audit_action`, its audit event by the system, built in the database (the
-/// dialects differ only in how they make an id and a JSON object).
+/// dialects differ only in how they make a JSON object). A message's id is
+/// the batch's and the assignment's: the batch's messages then sit side by
+/// side in the outbox's key, instead of each landing on a page of its own.
 pub async fn finish_batch(
     conn: &mut Conn,
     kind: &crate::config::DatabaseKind,
@@ -211,15 +217,15 @@ pub async fn finish_batch(
     now: DateTime<Utc>,
 ) -> Result<()> {
     use crate::config::DatabaseKind;
-    let (new_id, object, text) = match kind {
-        DatabaseKind::Sqlite => ("lower(hex(randomblob(16)))", "json_object", ""),
-        DatabaseKind::Postgres => ("gen_random_uuid()::text", "json_build_object", "::text"),
+    let (object, text) = match kind {
+        DatabaseKind::Sqlite => ("json_object", ""),
+        DatabaseKind::Postgres => ("json_build_object", "::text"),
     };
     let from = "FROM access_package_assignments a JOIN users u ON u.id = a.target_id \
                 JOIN access_packages p ON p.id = a.access_package_id WHERE a.end_batch = $1";
     sqlx::query(&format!(
         "INSERT INTO mail_outbox (id, kind, to_address, to_name, data, created_at, next_attempt_at) \
-         SELECT {new_id}, 'accessEnded', u.email, u.display_name, \
+         SELECT $1 || '.' || a.id, 'accessEnded', u.email, u.display_name, \
          {object}('package', p.display_name, 'requestor', u.display_name, 'requestor_email', u.email, \
                   'reason', $3){text}, $2, $2 {from}"
     ))

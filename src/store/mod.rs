@@ -91,6 +91,10 @@ impl Store {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(Duration::from_secs(30))
+                        // A connection to a local file does not go stale, and
+                        // the test is a round trip to its thread on every
+                        // acquire: a third of a page's database time.
+                        .test_before_acquire(false)
                         .after_connect(move |conn, _| {
                             Box::pin(async move {
                                 conn.execute(
