@@ -838,6 +838,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
     drop(conn);
     if matches!(store.kind(), gatehouse::config::DatabaseKind::Sqlite) {
         let mut conn = store.read().await?;
+        gatehouse::store::forget_value_samples(&mut conn).await?;
         gatehouse::store::bulk::checkpoint(&mut conn).await?;
     }
     println!(
