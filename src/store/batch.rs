@@ -116,28 +116,6 @@ pub async fn end_due(
     Ok(done.rows_affected())
 }
 
-/// The (origin id, user, role) a batch's assignments granted that no other
-/// active assignment of the same user grants, for resources of one origin.
-/// The subquery names `r`, not `s`, so that it runs only for resources of
-/// that origin: SQLite checks a condition as soon as its tables are joined.
-fn batch_grants(origin: &str, first: &str) -> String {
-    format!(
-        "SELECT {first}, a.target_id{role} FROM access_package_assignments a \
-         JOIN access_package_resource_role_scopes s ON s.access_package_id = a.access_package_id \
-         JOIN catalog_resources r ON r.id = s.catalog_resource_id \
-         WHERE a.end_batch = $1 AND r.origin_system = '{origin}' AND NOT EXISTS ( \
-           SELECT 1 FROM access_package_assignments o JOIN access_package_resource_role_scopes os \
-           ON os.access_package_id = o.access_package_id WHERE o.target_id = a.target_id \
-           AND o.state IN {ACTIVE} AND os.catalog_resource_id = r.id \
-           AND os.role_origin_id = s.role_origin_id)",
-        role = if origin == "AadApplication" {
-            ""
-        } else {
-            ", s.role_origin_id"
-        }
-    )
-}
-
 /// Ends one assignment if it is still active, marking it with `batch`.
 pub async fn end_one(
     conn: &mut Conn,
@@ -160,24 +138,48 @@ pub async fn end_one(
     Ok(done.rows_affected())
 }
 
-/// Takes back what a batch of ended assignments alone granted.
+/// Takes back what a batch of ended assignments alone granted: the (resource,
+/// user, role) they held that no other active assignment of the same user
+/// grants. Those are worked out once into a temporary table, and each kind
+/// of resource takes its own from there; three passes over the batch, one
+/// per kind, took twice as long on the benchmark database.
 pub async fn revoke_batch(conn: &mut Conn, batch: &str) -> Result<()> {
     for sql in [
-        format!(
-            "DELETE FROM group_members WHERE (group_id, user_id, role) IN ({})",
-            batch_grants("AadGroup", "r.origin_id")
-        ),
-        format!(
-            "DELETE FROM site_members WHERE (site_id, user_id, role) IN ({})",
-            batch_grants("SharePointOnline", "r.origin_id")
-        ),
-        format!(
-            "DELETE FROM app_role_assignments WHERE (app_role_id, user_id) IN ({})",
-            batch_grants("AadApplication", "s.role_origin_id")
-        ),
+        "CREATE TEMP TABLE IF NOT EXISTS ended_grants (origin_system TEXT NOT NULL, \
+         origin_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL)",
+        "DELETE FROM ended_grants",
     ] {
-        sqlx::query(&sql)
-            .bind(batch)
+        sqlx::query(sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    sqlx::query(&format!(
+        "INSERT INTO ended_grants (origin_system, origin_id, user_id, role) \
+         SELECT r.origin_system, \
+         CASE WHEN r.origin_system = 'AadApplication' THEN s.role_origin_id ELSE r.origin_id END, \
+         a.target_id, s.role_origin_id FROM access_package_assignments a \
+         JOIN access_package_resource_role_scopes s ON s.access_package_id = a.access_package_id \
+         JOIN catalog_resources r ON r.id = s.catalog_resource_id \
+         WHERE a.end_batch = $1 AND NOT EXISTS ( \
+           SELECT 1 FROM access_package_assignments o JOIN access_package_resource_role_scopes os \
+           ON os.access_package_id = o.access_package_id WHERE o.target_id = a.target_id \
+           AND o.state IN {ACTIVE} AND os.catalog_resource_id = r.id \
+           AND os.role_origin_id = s.role_origin_id)"
+    ))
+    .bind(batch)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    for sql in [
+        "DELETE FROM group_members WHERE (group_id, user_id, role) IN \
+         (SELECT origin_id, user_id, role FROM ended_grants WHERE origin_system = 'AadGroup')",
+        "DELETE FROM site_members WHERE (site_id, user_id, role) IN \
+         (SELECT origin_id, user_id, role FROM ended_grants WHERE origin_system = 'SharePointOnline')",
+        "DELETE FROM app_role_assignments WHERE (app_role_id, user_id) IN \
+         (SELECT origin_id, user_id FROM ended_grants WHERE origin_system = 'AadApplication')",
+    ] {
+        sqlx::query(sql)
             .execute(&mut *conn)
             .await
             .map_err(map_err)?;
