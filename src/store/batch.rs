@@ -138,12 +138,40 @@ pub async fn end_one(
     Ok(done.rows_affected())
 }
 
-/// Takes back what a batch of ended assignments alone granted: the (resource,
+/// Copies a batch's ended assignments (marked `batch`), with the holder's
+/// address and name and the package's name, into a temporary table that the
+/// statements finishing the batch read: each of them finding the batch's rows
+/// again, all over the assignments table, cost a pass of random reads.
+pub async fn collect_batch(conn: &mut Conn, batch: &str) -> Result<()> {
+    for sql in [
+        "CREATE TEMP TABLE IF NOT EXISTS ended_batch (id TEXT NOT NULL, target_id TEXT NOT NULL, \
+         access_package_id TEXT NOT NULL, email TEXT, display_name TEXT, package_name TEXT)",
+        "DELETE FROM ended_batch",
+    ] {
+        sqlx::query(sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    sqlx::query(
+        "INSERT INTO ended_batch (id, target_id, access_package_id, email, display_name, package_name) \
+         SELECT a.id, a.target_id, a.access_package_id, u.email, u.display_name, p.display_name \
+         FROM access_package_assignments a JOIN users u ON u.id = a.target_id \
+         JOIN access_packages p ON p.id = a.access_package_id WHERE a.end_batch = $1",
+    )
+    .bind(batch)
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Takes back what the collected batch (`collect_batch`) alone granted: the (resource,
 /// user, role) they held that no other active assignment of the same user
 /// grants. Those are worked out once into a temporary table, and each kind
 /// of resource takes its own from there; three passes over the batch, one
 /// per kind, took twice as long on the benchmark database.
-pub async fn revoke_batch(conn: &mut Conn, batch: &str) -> Result<()> {
+pub async fn revoke_batch(conn: &mut Conn) -> Result<()> {
     for sql in [
         "CREATE TEMP TABLE IF NOT EXISTS ended_grants (origin_system TEXT NOT NULL, \
          origin_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL)",
@@ -158,16 +186,15 @@ pub async fn revoke_batch(conn: &mut Conn, batch: &str) -> Result<()> {
         "INSERT INTO ended_grants (origin_system, origin_id, user_id, role) \
          SELECT r.origin_system, \
          CASE WHEN r.origin_system = 'AadApplication' THEN s.role_origin_id ELSE r.origin_id END, \
-         a.target_id, s.role_origin_id FROM access_package_assignments a \
+         a.target_id, s.role_origin_id FROM ended_batch a \
          JOIN access_package_resource_role_scopes s ON s.access_package_id = a.access_package_id \
          JOIN catalog_resources r ON r.id = s.catalog_resource_id \
-         WHERE a.end_batch = $1 AND NOT EXISTS ( \
+         WHERE NOT EXISTS ( \
            SELECT 1 FROM access_package_assignments o JOIN access_package_resource_role_scopes os \
            ON os.access_package_id = o.access_package_id WHERE o.target_id = a.target_id \
            AND o.state IN {ACTIVE} AND os.catalog_resource_id = r.id \
            AND os.role_origin_id = s.role_origin_id)"
     ))
-    .bind(batch)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
@@ -187,25 +214,23 @@ pub async fn revoke_batch(conn: &mut Conn, batch: &str) -> Result<()> {
     Ok(())
 }
 
-/// (user, attribute) values a batch's packages required and do not keep.
-pub async fn batch_attributes_not_kept(
-    conn: &mut Conn,
-    batch: &str,
-) -> Result<Vec<(String, String)>> {
+/// (user, attribute) values the collected batch's packages required and do
+/// not keep.
+pub async fn batch_attributes_not_kept(conn: &mut Conn) -> Result<Vec<(String, String)>> {
     sqlx::query_as::<_, (String, String)>(
-        "SELECT DISTINCT a.target_id, ra.attribute_name FROM access_package_assignments a \
+        "SELECT DISTINCT a.target_id, ra.attribute_name FROM ended_batch a \
          JOIN access_package_resource_role_scopes s ON s.access_package_id = a.access_package_id \
          JOIN resource_attributes ra ON ra.catalog_resource_id = s.catalog_resource_id \
-         WHERE a.end_batch = $1 AND ra.is_persisted_on_assignment_removal = $2",
+         WHERE ra.is_persisted_on_assignment_removal = $1",
     )
-    .bind(batch)
     .bind(false)
     .fetch_all(conn)
     .await
     .map_err(map_err)
 }
 
-/// Queues "your access has ended" for each assignment of the batch and, with
+/// Queues "your access has ended" for each assignment of the collected batch
+/// (`collect_batch`, marked `batch`) and, with
 /// `audit_action`, its audit event by the system, built in the database (the
 /// dialects differ only in how they make a JSON object). A message's id is
 /// the batch's and the assignment's: the batch's messages then sit side by
@@ -223,12 +248,11 @@ pub async fn finish_batch(
         DatabaseKind::Sqlite => ("json_object", ""),
         DatabaseKind::Postgres => ("json_build_object", "::text"),
     };
-    let from = "FROM access_package_assignments a JOIN users u ON u.id = a.target_id \
-                JOIN access_packages p ON p.id = a.access_package_id WHERE a.end_batch = $1";
+    let from = "FROM ended_batch a";
     sqlx::query(&format!(
         "INSERT INTO mail_outbox (id, kind, to_address, to_name, data, created_at, next_attempt_at) \
-         SELECT $1 || '.' || a.id, 'accessEnded', u.email, u.display_name, \
-         {object}('package', p.display_name, 'requestor', u.display_name, 'requestor_email', u.email, \
+         SELECT $1 || '.' || a.id, 'accessEnded', a.email, a.display_name, \
+         {object}('package', a.package_name, 'requestor', a.display_name, 'requestor_email', a.email, \
                   'reason', $3){text}, $2, $2 {from}"
     ))
     .bind(batch)
@@ -242,11 +266,10 @@ pub async fn finish_batch(
     };
     sqlx::query(&format!(
         "INSERT INTO audit_events (occurred_at, actor_id, actor_name, action, object_type, object_id, \
-         object_name, details) SELECT $2, NULL, 'Gatehouse', $4, \
-         'accessPackage', a.id, p.display_name, \
-         {object}('assignment', a.id, 'user', u.email, 'package', p.display_name, 'reason', $3){text} {from}"
+         object_name, details) SELECT $1, NULL, 'Gatehouse', $3, \
+         'accessPackage', a.id, a.package_name, \
+         {object}('assignment', a.id, 'user', a.email, 'package', a.package_name, 'reason', $2){text} {from}"
     ))
-    .bind(batch)
     .bind(ts(now))
     .bind(reason)
     .bind(action)

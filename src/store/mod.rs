@@ -118,7 +118,7 @@ impl Store {
                 )
                 .await?;
                 forget_value_samples(&mut *write.acquire().await?).await?;
-                let read = pool(8, "SELECT 1").await?;
+                let read = pool(4, "SELECT 1").await?;
                 tokio::spawn(checkpoint_wal(read.clone()));
                 Store {
                     read,
