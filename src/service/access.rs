@@ -53,7 +53,7 @@ pub async fn finish_ended(
     audit_action: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    store::batch::collect_batch(conn, batch).await?;
+    store::batch::collect_batch(conn, kind, batch).await?;
     store::batch::revoke_batch(conn).await?;
     let mut clear: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for (user, name) in store::batch::batch_attributes_not_kept(conn).await? {

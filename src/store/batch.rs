@@ -142,7 +142,11 @@ pub async fn end_one(
 /// address and name and the package's name, into a temporary table that the
 /// statements finishing the batch read: each of them finding the batch's rows
 /// again, all over the assignments table, cost a pass of random reads.
-pub async fn collect_batch(conn: &mut Conn, batch: &str) -> Result<()> {
+pub async fn collect_batch(
+    conn: &mut Conn,
+    kind: &crate::config::DatabaseKind,
+    batch: &str,
+) -> Result<()> {
     for sql in [
         "CREATE TEMP TABLE IF NOT EXISTS ended_batch (id TEXT NOT NULL, target_id TEXT NOT NULL, \
          access_package_id TEXT NOT NULL, email TEXT, display_name TEXT, package_name TEXT)",
@@ -160,9 +164,17 @@ pub async fn collect_batch(conn: &mut Conn, batch: &str) -> Result<()> {
          JOIN access_packages p ON p.id = a.access_package_id WHERE a.end_batch = $1",
     )
     .bind(batch)
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .map_err(map_err)?;
+    // PostgreSQL keeps no statistics of a temporary table unless asked, and
+    // planned the statements reading it as if it were empty.
+    if matches!(kind, crate::config::DatabaseKind::Postgres) {
+        sqlx::query("ANALYZE ended_batch")
+            .execute(conn)
+            .await
+            .map_err(map_err)?;
+    }
     Ok(())
 }
 

@@ -118,6 +118,9 @@ impl Store {
                 )
                 .await?;
                 forget_value_samples(&mut *write.acquire().await?).await?;
+                // Four readers keep two cores busy; each connection's thread
+                // held about 10 MB of its own, and eight of them took the
+                // benchmark's server past 150 MB.
                 let read = pool(4, "SELECT 1").await?;
                 tokio::spawn(checkpoint_wal(read.clone()));
                 Store {
@@ -225,8 +228,8 @@ async fn checkpoint_wal(pool: AnyPool) {
 /// and while those samples exist it prepares again, on every execution, each
 /// statement whose plan could depend on a bound value. Measured on the
 /// benchmark database after an ANALYZE, that halved the home page's
-/// throughput (13,300 to 6,700 pages per second at 8 clients) and put SQL
-/// parsing among the busiest functions. ANALYZE, by anyone, writes them; this
+/// throughput (about 13,000 to 6,000 pages per second at 8 clients) and put
+/// SQL parsing among the busiest functions. ANALYZE, by anyone, writes them; this
 /// runs at start and after the benchmark's own ANALYZE.
 pub async fn forget_value_samples(conn: &mut Conn) -> Result<()> {
     let exists: Option<String> = sqlx::query_scalar(
