@@ -62,8 +62,9 @@ struct Snapshot {
     searches: std::sync::Mutex<Searches>,
 }
 
-/// At most this many entry indexes are remembered for recent searches
-/// (4 MB); past it the memory starts afresh.
+/// At most this much is remembered for recent searches, counted in entry
+/// indexes (4 MB), with each query's text counted too; past it the memory
+/// starts afresh.
 const REMEMBERED: usize = 1 << 20;
 
 #[derive(Default)]
@@ -86,11 +87,13 @@ impl Snapshot {
             .copied()
             .filter(|&i| self.entries[i as usize].search.contains(q))
             .collect();
+        // A query that matches nothing still costs its text.
+        let cost = found.len() + q.len().div_ceil(4) + 1;
         let mut remembered = searches();
-        if remembered.size + found.len() > REMEMBERED {
+        if remembered.size + cost > REMEMBERED {
             *remembered = Searches::default();
         }
-        remembered.size += found.len();
+        remembered.size += cost;
         remembered.found.insert(q.to_string(), found.clone());
         found
     }

@@ -47,6 +47,15 @@ both!(
                 .await
                 .has("No access packages match your search.")
         );
+        // Shorter than the search index's three letters, in capitals: still a
+        // substring match, as is the same search made again.
+        for _ in 0..2 {
+            let short = eric.get(&app.url("/?q=KE")).await;
+            assert!(short.has("Marketing resources for employees"));
+            assert!(!short.has("Marketing resources for guests"));
+        }
+        let again = eric.get(&app.url("/?q=internalusers")).await;
+        assert!(again.has("Marketing resources for employees"));
 
         let link = package_link(&home, "Marketing resources for employees");
         let form = eric.get(&app.url(&link)).await;
