@@ -93,7 +93,7 @@ impl Store {
                         .acquire_timeout(Duration::from_secs(30))
                         // A connection to a local file does not go stale, and
                         // the test is a round trip to its thread on every
-                        // acquire: a third of a page's database time.
+                        // acquire: half of a page's round trips.
                         .test_before_acquire(false)
                         .after_connect(move |conn, _| {
                             Box::pin(async move {
@@ -202,7 +202,8 @@ impl Store {
 /// writer, a checkpoint runs inside whichever commit crosses the threshold
 /// and holds every other write behind its copying and fsync: measured on the
 /// benchmark database, it took a 1,000-row expiration's commit from 24 ms to
-/// 100 ms. A passive checkpoint never waits for the writer, nor it for one.
+/// 100 ms. A passive checkpoint never waits for the writer, nor does the
+/// writer wait for it.
 async fn checkpoint_wal(pool: AnyPool) {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
