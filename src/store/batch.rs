@@ -138,6 +138,17 @@ pub async fn end_one(
     Ok(done.rows_affected())
 }
 
+/// Runs statements that bind nothing, in order.
+async fn execute_all(conn: &mut Conn, statements: &[&str]) -> Result<()> {
+    for sql in statements {
+        sqlx::query(sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
 /// Copies a batch's ended assignments (marked `batch`), with the holder's
 /// address and name and the package's name, into a temporary table that the
 /// statements finishing the batch read: each of them finding the batch's rows
@@ -147,16 +158,15 @@ pub async fn collect_batch(
     kind: &crate::config::DatabaseKind,
     batch: &str,
 ) -> Result<()> {
-    for sql in [
-        "CREATE TEMP TABLE IF NOT EXISTS ended_batch (id TEXT NOT NULL, target_id TEXT NOT NULL, \
-         access_package_id TEXT NOT NULL, email TEXT, display_name TEXT, package_name TEXT)",
-        "DELETE FROM ended_batch",
-    ] {
-        sqlx::query(sql)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    }
+    execute_all(
+        conn,
+        &[
+            "CREATE TEMP TABLE IF NOT EXISTS ended_batch (id TEXT NOT NULL, target_id TEXT NOT NULL, \
+             access_package_id TEXT NOT NULL, email TEXT, display_name TEXT, package_name TEXT)",
+            "DELETE FROM ended_batch",
+        ],
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO ended_batch (id, target_id, access_package_id, email, display_name, package_name) \
          SELECT a.id, a.target_id, a.access_package_id, u.email, u.display_name, p.display_name \
@@ -184,16 +194,15 @@ pub async fn collect_batch(
 /// of resource takes its own from there; three passes over the batch, one
 /// per kind, took twice as long on the benchmark database.
 pub async fn revoke_batch(conn: &mut Conn) -> Result<()> {
-    for sql in [
-        "CREATE TEMP TABLE IF NOT EXISTS ended_grants (origin_system TEXT NOT NULL, \
-         origin_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL)",
-        "DELETE FROM ended_grants",
-    ] {
-        sqlx::query(sql)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    }
+    execute_all(
+        conn,
+        &[
+            "CREATE TEMP TABLE IF NOT EXISTS ended_grants (origin_system TEXT NOT NULL, \
+             origin_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL)",
+            "DELETE FROM ended_grants",
+        ],
+    )
+    .await?;
     sqlx::query(&format!(
         "INSERT INTO ended_grants (origin_system, origin_id, user_id, role) \
          SELECT r.origin_system, \
@@ -210,19 +219,18 @@ pub async fn revoke_batch(conn: &mut Conn) -> Result<()> {
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
-    for sql in [
-        "DELETE FROM group_members WHERE (group_id, user_id, role) IN \
-         (SELECT origin_id, user_id, role FROM ended_grants WHERE origin_system = 'AadGroup')",
-        "DELETE FROM site_members WHERE (site_id, user_id, role) IN \
-         (SELECT origin_id, user_id, role FROM ended_grants WHERE origin_system = 'SharePointOnline')",
-        "DELETE FROM app_role_assignments WHERE (app_role_id, user_id) IN \
-         (SELECT origin_id, user_id FROM ended_grants WHERE origin_system = 'AadApplication')",
-    ] {
-        sqlx::query(sql)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    }
+    execute_all(
+        conn,
+        &[
+            "DELETE FROM group_members WHERE (group_id, user_id, role) IN \
+             (SELECT origin_id, user_id, role FROM ended_grants WHERE origin_system = 'AadGroup')",
+            "DELETE FROM site_members WHERE (site_id, user_id, role) IN \
+             (SELECT origin_id, user_id, role FROM ended_grants WHERE origin_system = 'SharePointOnline')",
+            "DELETE FROM app_role_assignments WHERE (app_role_id, user_id) IN \
+             (SELECT origin_id, user_id FROM ended_grants WHERE origin_system = 'AadApplication')",
+        ],
+    )
+    .await?;
     Ok(())
 }
 

@@ -522,19 +522,20 @@ pub struct HeldRole {
     pub role: String,
 }
 
+/// The roles user `$1` holds: (resource_type, resource_name, role).
+pub(crate) const HELD_ROLES: &str = "SELECT 'Group' AS resource_type, g.display_name AS resource_name, m.role AS role \
+     FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 \
+     UNION ALL SELECT 'Application', a.display_name, r.display_name FROM app_role_assignments x \
+     JOIN app_roles r ON r.id = x.app_role_id JOIN applications a ON a.id = r.application_id WHERE x.user_id = $1 \
+     UNION ALL SELECT 'Site', s.display_name, m.role FROM site_members m JOIN sites s ON s.id = m.site_id \
+     WHERE m.user_id = $1";
+
 pub async fn roles_held_by(conn: &mut Conn, user: &UserId) -> Result<Vec<HeldRole>> {
-    sqlx::query_as::<_, HeldRole>(
-        "SELECT 'Group' AS resource_type, g.display_name AS resource_name, m.role AS role \
-         FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 \
-         UNION ALL SELECT 'Application', a.display_name, r.display_name FROM app_role_assignments x \
-         JOIN app_roles r ON r.id = x.app_role_id JOIN applications a ON a.id = r.application_id WHERE x.user_id = $1 \
-         UNION ALL SELECT 'Site', s.display_name, m.role FROM site_members m JOIN sites s ON s.id = m.site_id \
-         WHERE m.user_id = $1 ORDER BY 1, 2, 3",
-    )
-    .bind(user.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)
+    sqlx::query_as::<_, HeldRole>(&format!("{HELD_ROLES} ORDER BY 1, 2, 3"))
+        .bind(user.as_str())
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)
 }
 
 /// Grants an app role by its id; false when already held.

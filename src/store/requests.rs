@@ -854,7 +854,7 @@ pub async fn person_facts(
         .rsplit_once('@')
         .map(|(_, d)| d.to_lowercase())
         .unwrap_or_default();
-    let rows = sqlx::query_as::<_, (String, String, String, String)>(
+    let rows = sqlx::query_as::<_, (String, String, String, String)>(&format!(
         "SELECT 'v', value, '', '' FROM settings WHERE key = 'catalog_generation' \
          UNION ALL SELECT 'g', group_id, '', '' FROM group_members WHERE user_id = $1 AND role = 'member' \
          UNION ALL SELECT 'p', access_package_id, '', '' FROM access_package_assignments \
@@ -863,14 +863,9 @@ pub async fn person_facts(
          UNION ALL SELECT 'o', o.id, o.state, '' FROM connected_organization_domains d \
            JOIN connected_organizations o ON o.id = d.connected_organization_id \
            WHERE $2 = '' AND d.domain_name = $3 \
-         UNION ALL SELECT 'r', 'Group', g.display_name, m.role FROM group_members m \
-           JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 \
-         UNION ALL SELECT 'r', 'Application', a.display_name, r.display_name FROM app_role_assignments x \
-           JOIN app_roles r ON r.id = x.app_role_id JOIN applications a ON a.id = r.application_id \
-           WHERE x.user_id = $1 \
-         UNION ALL SELECT 'r', 'Site', s.display_name, m.role FROM site_members m \
-           JOIN sites s ON s.id = m.site_id WHERE m.user_id = $1",
-    )
+         UNION ALL SELECT 'r', resource_type, resource_name, role FROM ({}) held",
+        super::directory::HELD_ROLES
+    ))
     .bind(user.map_or("", |u| u.as_str()))
     .bind(organization.unwrap_or(""))
     .bind(domain)
