@@ -136,6 +136,13 @@ pub struct Config {
     pub email_sign_in: bool,
     /// Seconds between runs of the lifecycle jobs; 0 runs none in this instance.
     pub jobs_interval: u64,
+    /// The home provider's sign-ins must say `email_verified: true`.
+    pub oidc_require_verified_email: bool,
+    /// A session nobody used for this long ends.
+    pub session_idle: chrono::Duration,
+    /// Read the client's address from `X-Forwarded-For` (behind a proxy
+    /// that sets it) instead of the connection's peer.
+    pub trust_forwarded_for: bool,
 }
 
 /// A setting that could not be used: start-up stops with this one line.
@@ -176,6 +183,9 @@ struct FileConfig {
     session_key: Option<String>,
     email_sign_in: Option<Flag>,
     jobs_interval_seconds: Option<u64>,
+    oidc_require_verified_email: Option<Flag>,
+    session_idle_minutes: Option<u64>,
+    trust_forwarded_for: Option<Flag>,
 }
 
 /// A switch in the file: `true` or `"true"` alike.
@@ -330,21 +340,50 @@ impl Config {
             )),
         };
 
-        let email_sign_in = match get(
+        let switch =
+            |name: &str, value: &Option<Flag>, default: bool| -> Result<bool, ConfigError> {
+                let raw = get(
+                    name,
+                    &value.as_ref().map(|f| match f {
+                        Flag::Bool(b) => b.to_string(),
+                        Flag::Text(t) => t.clone(),
+                    }),
+                );
+                match raw {
+                    None => Ok(default),
+                    Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
+                        "true" | "on" | "yes" | "1" => Ok(true),
+                        "false" | "off" | "no" | "0" => Ok(false),
+                        _ => Err(err(name, format!("`{raw}` is neither true nor false"))),
+                    },
+                }
+            };
+        let email_sign_in = switch(
             "GATEHOUSE_EMAIL_SIGN_IN",
-            &file.email_sign_in.as_ref().map(|f| match f {
-                Flag::Bool(b) => b.to_string(),
-                Flag::Text(t) => t.clone(),
-            }),
+            &file.email_sign_in,
+            smtp.is_some() || demo,
+        )?;
+        let oidc_require_verified_email = switch(
+            "GATEHOUSE_OIDC_REQUIRE_VERIFIED_EMAIL",
+            &file.oidc_require_verified_email,
+            true,
+        )?;
+        let trust_forwarded_for = switch(
+            "GATEHOUSE_TRUST_FORWARDED_FOR",
+            &file.trust_forwarded_for,
+            false,
+        )?;
+        let session_idle = match get(
+            "GATEHOUSE_SESSION_IDLE_MINUTES",
+            &file.session_idle_minutes.map(|n| n.to_string()),
         ) {
-            None => smtp.is_some() || demo,
-            Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
-                "true" | "on" | "yes" | "1" => true,
-                "false" | "off" | "no" | "0" => false,
+            None => chrono::Duration::minutes(60),
+            Some(raw) => match raw.trim().parse::<i64>() {
+                Ok(n) if (5..=720).contains(&n) => chrono::Duration::minutes(n),
                 _ => {
                     return Err(err(
-                        "GATEHOUSE_EMAIL_SIGN_IN",
-                        format!("`{raw}` is neither true nor false"),
+                        "GATEHOUSE_SESSION_IDLE_MINUTES",
+                        format!("`{raw}` is not a number of minutes from 5 to 720"),
                     ));
                 }
             },
@@ -366,6 +405,9 @@ impl Config {
         Ok(Config {
             jobs_interval,
             email_sign_in,
+            oidc_require_verified_email,
+            session_idle,
+            trust_forwarded_for,
             bind,
             public_url,
             database_url,

@@ -118,6 +118,17 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     if !packages_done {
         seed_packages(store, now).await?;
     }
+    let tenant_done = {
+        let mut conn = store.read().await?;
+        settings::get(&mut conn, "tenant").await?.is_some()
+    };
+    if !tenant_done {
+        // The demo organization's own domain: its people are members.
+        let own = crate::domain::tenant::TenantSettings {
+            domains: vec!["gatehouse.demo".into()],
+        };
+        crate::service::settings::save_tenant(store, &actor(), &own, now).await?;
+    }
     Ok(())
 }
 
@@ -163,6 +174,9 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
             .unwrap_or_default()
     };
     let maria = users::find_by_email(&mut conn, "maria.manager@gatehouse.demo")
+        .await?
+        .map(|u| u.id);
+    let ada = users::find_by_email(&mut conn, ADMIN_EMAIL)
         .await?
         .map(|u| u.id);
     let contoso = crate::store::connected_orgs::id_by_name(&mut conn, "Contoso").await?;
@@ -293,7 +307,11 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
             is_approval_required_for_add: true,
             is_approval_required_for_update: false,
             is_requestor_justification_required: true,
-            stages: vec![stage(vec![Approver::RequestorManager])],
+            // Someone without a manager (Maria herself) goes to Ada.
+            stages: vec![ApprovalStage {
+                fallback_primary_approvers: ada.iter().cloned().map(Approver::SingleUser).collect(),
+                ..stage(vec![Approver::RequestorManager])
+            }],
         },
         questions: vec![],
         expiration: Expiration::AfterDays(365),

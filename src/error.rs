@@ -65,6 +65,15 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
+            // A rule of the database held: something still uses the object,
+            // or another change got there first. Nothing was changed.
+            StoreError::Conflict(constraint) => {
+                tracing::info!(%constraint, "change refused by a database constraint");
+                AppError::Conflict(
+                    "This change conflicts with other data: something still uses this, or it was changed at the same moment. Nothing was changed; reload the page and try again."
+                        .into(),
+                )
+            }
             other => AppError::Internal(anyhow::Error::new(other)),
         }
     }

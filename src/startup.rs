@@ -105,6 +105,7 @@ impl Application {
                 .app_data(actix_web::web::PathConfig::default().error_handler(|_, _| {
                     crate::error::AppError::NotFound.into()
                 }))
+                .wrap(from_fn(web::refuse_control_characters))
                 .wrap(from_fn(web::error_pages))
                 .wrap(session)
                 .wrap(
@@ -112,6 +113,10 @@ impl Application {
                         .add(("X-Content-Type-Options", "nosniff"))
                         .add(("X-Frame-Options", "DENY"))
                         .add(("Referrer-Policy", "same-origin"))
+                        // Pages show who holds what and carry approval forms:
+                        // never kept by the browser or a proxy. Static files
+                        // set their own.
+                        .add(("Cache-Control", "no-store"))
                         .add((
                             "Content-Security-Policy",
                             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",

@@ -62,6 +62,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             if !same(&sent, &expected) {
                 return Err(AppError::Csrf);
             }
+            // Each form checks its fields and says what is wrong beside them;
+            // this catches what no check expects, such as a NUL byte, which
+            // PostgreSQL refuses to store, before anything reads or writes it.
+            if let Some((field, _)) = url::form_urlencoded::parse(&body).find(|(_, v)| {
+                v.chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            }) {
+                let field: String = field.chars().take(64).collect();
+                return Err(AppError::BadRequest(format!(
+                    "The field `{field}` contains a control character, which is not allowed. Nothing was changed: remove it and try again."
+                )));
+            }
             serde_html_form::from_bytes::<T>(&body)
                 .map(Form)
                 .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}.")))

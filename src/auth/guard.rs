@@ -10,6 +10,7 @@ use super::session::{Flash, TypedSession};
 use crate::domain::audit::Actor;
 use crate::domain::user::{Person, User};
 use crate::error::AppError;
+use crate::service::sessions;
 use crate::store::users;
 use crate::web::AppState;
 
@@ -47,18 +48,21 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
     let session = TypedSession(req.get_session());
-    if !session.is_fresh(state.clock.now()) {
-        if session.user_id().is_some() || session.external().is_some() {
+    let now = state.clock.now();
+    let signed_in = session.user_id().is_some() || session.external().is_some();
+    let (true, Some(sid)) = (session.is_fresh(now), session.sid()) else {
+        if signed_in {
             session.sign_out();
         }
         return Ok(None);
-    }
+    };
     let mut conn = state.store.read().await?;
     let uid = match (session.user_id(), session.external()) {
         (Some(uid), _) => uid,
         (None, Some(ext)) => {
             match users::find_by_identity(&mut conn, &ext.issuer, &ext.subject).await? {
                 Some(u) => {
+                    sessions::promote(&state.store, &sid, &u.id).await?;
                     session.promote(&u.id);
                     u.id
                 }
@@ -67,6 +71,13 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
         }
         (None, None) => return Ok(None),
     };
+    // Signed out elsewhere, blocked, or unused for too long: the copy of the
+    // cookie in this browser no longer works.
+    let idle = state.config.session_idle;
+    if !sessions::check(&state.store, &mut conn, &sid, Some(&uid), idle, now).await? {
+        session.sign_out();
+        return Ok(None);
+    }
     let user = users::get(&mut conn, &uid).await?;
     match user {
         Some(user) if !user.is_blocked() => {
@@ -80,10 +91,27 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
         }
         // Deleted or blocked since signing in: the session ends here.
         _ => {
+            sessions::end(&state.store, &sid).await?;
             session.sign_out();
             Ok(None)
         }
     }
+}
+
+/// Whether the session of someone not yet in the directory still holds.
+async fn external_session_holds(
+    req: &HttpRequest,
+    session: &TypedSession,
+) -> Result<bool, AppError> {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Ok(false);
+    };
+    let Some(sid) = session.sid() else {
+        return Ok(false);
+    };
+    let mut conn = state.store.read().await?;
+    let idle = state.config.session_idle;
+    Ok(sessions::check(&state.store, &mut conn, &sid, None, idle, state.clock.now()).await?)
 }
 
 impl FromRequest for CurrentUser {
@@ -139,10 +167,17 @@ impl FromRequest for Requester {
             let demo = req
                 .app_data::<web::Data<AppState>>()
                 .is_some_and(|s| s.config.demo);
-            match session
+            let external = session
                 .external()
-                .filter(|e| demo || e.issuer != crate::domain::user::DEMO_GUEST_ISSUER)
-            {
+                .filter(|e| demo || e.issuer != crate::domain::user::DEMO_GUEST_ISSUER);
+            let holds = match &external {
+                Some(_) => external_session_holds(&req, &session).await?,
+                None => false,
+            };
+            if external.is_some() && !holds {
+                session.sign_out();
+            }
+            match external.filter(|_| holds) {
                 // Freshness was checked by `load_current_user`, which ends a stale session.
                 Some(ext) => Ok(Requester {
                     person: Person::External(ext),

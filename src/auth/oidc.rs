@@ -174,20 +174,27 @@ impl Oidc {
             c.and_then(|l: &openidconnect::LocalizedClaim<openidconnect::EndUserName>| l.get(None))
                 .map(|v| v.as_str().to_string())
         };
+        // A name with a line break or another control character would end up
+        // in mail headers and pages: such a claim is dropped, not trusted.
+        let printable = |v: Option<String>| v.filter(|t| !t.chars().any(char::is_control));
         Ok(VerifiedClaims {
             issuer: claims.issuer().as_str().to_string(),
             subject: claims.subject().as_str().to_string(),
-            email: claims.email().map(|e| e.as_str().to_string()),
+            email: printable(claims.email().map(|e| e.as_str().to_string())),
             email_verified: claims.email_verified(),
-            name: localized(claims.name()),
-            given_name: claims
-                .given_name()
-                .and_then(|l| l.get(None))
-                .map(|v| v.as_str().to_string()),
-            family_name: claims
-                .family_name()
-                .and_then(|l| l.get(None))
-                .map(|v| v.as_str().to_string()),
+            name: printable(localized(claims.name())),
+            given_name: printable(
+                claims
+                    .given_name()
+                    .and_then(|l| l.get(None))
+                    .map(|v| v.as_str().to_string()),
+            ),
+            family_name: printable(
+                claims
+                    .family_name()
+                    .and_then(|l| l.get(None))
+                    .map(|v| v.as_str().to_string()),
+            ),
         })
     }
 }

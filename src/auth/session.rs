@@ -13,6 +13,8 @@ const FLASH: &str = "flash";
 const SIGNED_IN_AT: &str = "at";
 const EXTERNAL: &str = "ext";
 const CODE_EMAIL: &str = "code_email";
+/// The server-side session's id (`service::sessions`).
+const SESSION_ID: &str = "sid";
 
 /// A session ends this long after sign-in, whatever happens: the cookie holds the
 /// whole session, so a copied cookie must not stay valid for ever.
@@ -46,26 +48,39 @@ impl TypedSession {
             .and_then(|s| UserId::parse(&s))
     }
 
-    /// Signs the user in: a new session id, so a token planted before sign-in is useless.
-    pub fn sign_in(&self, user: &UserId, now: chrono::DateTime<chrono::Utc>) {
+    /// Signs the user in: a new session id, so a token planted before sign-in
+    /// is useless. `sid` is the server-side session just started for them.
+    pub fn sign_in(&self, user: &UserId, sid: &str, now: chrono::DateTime<chrono::Utc>) {
         self.0.renew();
         self.0.remove(PENDING_SIGN_IN);
         self.0.remove(CODE_EMAIL);
         self.0.remove(EXTERNAL);
+        let _ = self.0.insert(SESSION_ID, sid);
         let _ = self.0.insert(USER_ID, user.as_str());
         let _ = self.0.insert(SIGNED_IN_AT, now.timestamp());
         let _ = self.0.insert(CSRF, super::csrf::new_token());
     }
 
     /// Signs in someone who is not in the directory (yet).
-    pub fn sign_in_external(&self, who: &ExternalIdentity, now: chrono::DateTime<chrono::Utc>) {
+    pub fn sign_in_external(
+        &self,
+        who: &ExternalIdentity,
+        sid: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
         self.0.renew();
         self.0.remove(PENDING_SIGN_IN);
         self.0.remove(CODE_EMAIL);
         self.0.remove(USER_ID);
+        let _ = self.0.insert(SESSION_ID, sid);
         let _ = self.0.insert(EXTERNAL, who);
         let _ = self.0.insert(SIGNED_IN_AT, now.timestamp());
         let _ = self.0.insert(CSRF, super::csrf::new_token());
+    }
+
+    /// The server-side session's id.
+    pub fn sid(&self) -> Option<String> {
+        self.0.get::<String>(SESSION_ID).ok().flatten()
     }
 
     pub fn external(&self) -> Option<ExternalIdentity> {

@@ -156,6 +156,39 @@ pub struct RequiredAttribute {
     pub keep_value: bool,
 }
 
+impl RequiredAttribute {
+    /// The value to write for a person whose value is now `current` (empty
+    /// when unset): what was given, where the attribute is editable or the
+    /// person has no value yet; else the current value, which a "not
+    /// editable" attribute keeps. Nothing given keeps the current value.
+    pub fn value_for(&self, current: &str, given: Option<&str>) -> Result<String, String> {
+        let current = current.trim();
+        if !self.is_editable && !current.is_empty() {
+            return Ok(current.to_string());
+        }
+        let v = given
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .unwrap_or(current);
+        if v.is_empty() {
+            return Err("This attribute is required.".into());
+        }
+        if v.chars().count() > MAX_ATTRIBUTE_VALUE {
+            return Err(format!("At most {MAX_ATTRIBUTE_VALUE} characters."));
+        }
+        if v.chars().any(char::is_control) {
+            return Err("Line breaks and control characters are not allowed here.".into());
+        }
+        if !self.choices.is_empty() && !self.choices.iter().any(|c| c == v) {
+            return Err("Choose one of the values offered.".into());
+        }
+        Ok(v.to_string())
+    }
+}
+
+/// The longest attribute value accepted.
+pub const MAX_ATTRIBUTE_VALUE: usize = 256;
+
 /// One row of the "Require attributes" form, as typed.
 #[derive(Clone, Debug, Default)]
 pub struct AttributeRowInput {

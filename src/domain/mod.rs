@@ -8,5 +8,6 @@ pub mod ids;
 pub mod lifecycle;
 pub mod policy;
 pub mod request;
+pub mod tenant;
 pub mod user;
 pub mod validation;

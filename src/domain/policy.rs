@@ -248,6 +248,15 @@ pub const MIN_ESCALATION_DAYS: u32 = 1;
 pub const MIN_DECISION_DAYS_WITH_ESCALATION: u32 = 4;
 
 impl Policy {
+    /// The policy's fixed last moment, when it has passed: nothing can be
+    /// requested under it any more.
+    pub fn ended(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self.expiration {
+            Expiration::AfterDateTime(t) if t <= now => Some(t),
+            _ => None,
+        }
+    }
+
     /// Checks the rules a stored policy must satisfy. Errors are keyed by the
     /// form field they belong to (`stage{n}.primary`, `question{n}.text`, ...).
     pub fn validate(&self, now: DateTime<Utc>) -> Result<(), FieldErrors> {
@@ -328,6 +337,22 @@ impl Policy {
                     e.add(
                         &key("primary"),
                         format!("Stage {n} needs at least one approver."),
+                    );
+                }
+                // The manager, sponsors and a group's members may all be
+                // missing when a request comes: someone must stand in.
+                if !s.primary_approvers.is_empty()
+                    && s.fallback_primary_approvers.is_empty()
+                    && !s
+                        .primary_approvers
+                        .iter()
+                        .any(|a| matches!(a, Approver::SingleUser(_)))
+                {
+                    e.add(
+                        &key("fallback"),
+                        format!(
+                            "Stage {n}'s approvers can be missing (a requestor without a manager, an organization without sponsors, an empty group): add fallback approvers."
+                        ),
                     );
                 }
                 let all: Vec<&Approver> = s
@@ -628,6 +653,28 @@ mod tests {
             stage(vec![Approver::RequestorManager]),
         ];
         assert!(errors(&p).iter().any(|e| e.contains("one stage only")));
+    }
+
+    #[test]
+    fn approvers_that_can_be_missing_need_fallback_approvers() {
+        let mut p = policy(AllowedTargetScope::AllMemberUsers);
+        p.approval.stages = vec![stage(vec![Approver::RequestorManager])];
+        assert!(
+            errors(&p)
+                .iter()
+                .any(|e| e.starts_with("stage1.fallback") && e.contains("add fallback approvers"))
+        );
+        p.approval.stages[0].fallback_primary_approvers = vec![Approver::SingleUser(UserId::new())];
+        assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+        p.approval.stages = vec![stage(vec![
+            Approver::RequestorManager,
+            Approver::SingleUser(UserId::new()),
+        ])];
+        assert!(
+            errors(&p).is_empty(),
+            "a named approver stands in: {:?}",
+            errors(&p)
+        );
     }
 
     #[test]

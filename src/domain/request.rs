@@ -96,6 +96,10 @@ pub enum Event {
     DeliveryFailed,
     /// An administrator re-runs delivery of a failed or partial request.
     Reprocess,
+    /// Approved, but what it asks for can no longer be given (its period
+    /// has ended, the person holds the package already or something it
+    /// excludes): nothing is granted.
+    DeliveryRefused,
 }
 
 /// The state after `event`, or why the event does not apply.
@@ -126,6 +130,7 @@ pub fn transition(from: RequestState, event: Event) -> Result<RequestState, Stri
         (S::Delivering, Event::Delivered { all: false }) => S::PartiallyDelivered,
         (S::Delivering, Event::DeliveryFailed) => S::DeliveryFailed,
         (S::DeliveryFailed | S::PartiallyDelivered, Event::Reprocess) => S::Delivering,
+        (S::Approved | S::Scheduled, Event::DeliveryRefused) => S::Denied,
         (from, event) => return Err(refusal(from, event)),
     };
     Ok(to)
@@ -181,10 +186,11 @@ pub struct Requestor {
     pub organization_configured: bool,
 }
 
-/// Whether the requestor counts as external: not in the directory, a guest,
-/// or from a connected organization.
+/// Whether the requestor counts as external: not in the directory, or a
+/// guest. A member is a member whatever their address: a connected
+/// organization sharing their mail domain does not make them external.
 pub fn is_external(r: &Requestor) -> bool {
-    r.user_id.is_none() || r.is_guest || r.connected_organization.is_some()
+    r.user_id.is_none() || r.is_guest
 }
 
 /// Whether a policy admits this requestor (ignoring whether requests are enabled).
@@ -208,11 +214,13 @@ pub fn admits(policy: &Policy, r: &Requestor, catalog_external: bool) -> bool {
                     SubjectSet::ConnectedOrganizationMembers(_) => false,
                 })
         }
-        T::SpecificConnectedOrganizationUsers => policy.specific_allowed_targets.iter().any(|t| {
+        T::SpecificConnectedOrganizationUsers => external && policy.specific_allowed_targets.iter().any(|t| {
             matches!(t, SubjectSet::ConnectedOrganizationMembers(o) if Some(o.as_str()) == r.connected_organization.as_deref())
         }),
-        T::AllConfiguredConnectedOrganizationUsers => r.connected_organization.is_some() && r.organization_configured,
-        T::AllExternalUsers => r.is_guest || r.user_id.is_none() || r.connected_organization.is_some(),
+        T::AllConfiguredConnectedOrganizationUsers => {
+            external && r.connected_organization.is_some() && r.organization_configured
+        }
+        T::AllExternalUsers => external,
     }
 }
 
@@ -351,8 +359,18 @@ mod tests {
             .unwrap();
         let mut p = policy(AllowedTargetScope::AllMemberUsers, vec![]);
         p.expiration = Expiration::AfterDays(30);
-        let ask =
-            |p: &Policy, start: &str, end: &str| check_period(p, &PeriodInput { start, end }, now);
+        let utc = chrono_tz::UTC;
+        let ask = |p: &Policy, start: &str, end: &str| {
+            check_period(
+                p,
+                &PeriodInput {
+                    start,
+                    end,
+                    tz: utc,
+                },
+                now,
+            )
+        };
         // Not offered: the fields are ignored.
         assert!(matches!(ask(&p, "2026-12-01", "2026-12-05"), Ok(None)));
         p.requestor.allow_custom_assignment_schedule = true;
@@ -368,15 +386,73 @@ mod tests {
             from,
             chrono::Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap()
         );
+        // The policy's last day is accepted, and ends when the policy's access would.
+        let (_, until) = ask(&p, "2026-11-26", "2026-12-26").unwrap().unwrap();
+        assert_eq!(until, now + chrono::Duration::days(30));
         let said = |r: Result<Option<Period>, FieldErrors>| -> String { r.unwrap_err().messages() };
         assert!(said(ask(&p, "2026-11-25", "2026-12-01")).contains("in the past"));
         assert!(said(ask(&p, "2026-12-05", "2026-12-01")).contains("on or after"));
         assert!(said(ask(&p, "2026-12-01", "")).contains("both"));
         assert!(said(ask(&p, "12/01/2026", "2026-12-02")).contains("like 2026-12-31"));
         assert!(said(ask(&p, "2026-12-01", "2027-02-01")).contains("at most 30 days"));
-        p.expiration =
-            Expiration::AfterDateTime(chrono::Utc.with_ymd_and_hms(2026, 12, 15, 0, 0, 0).unwrap());
+        let fixed = chrono::Utc.with_ymd_and_hms(2026, 12, 15, 0, 0, 0).unwrap();
+        p.expiration = Expiration::AfterDateTime(fixed);
         assert!(said(ask(&p, "2026-12-01", "2026-12-20")).contains("until 2026-12-15"));
+        // Its "on date" as the end: accepted, ending at that moment.
+        let (_, until) = ask(&p, "2026-12-01", "2026-12-15").unwrap().unwrap();
+        assert_eq!(until, fixed);
+        // Hours: a time of day, or today as the end date.
+        p.expiration = Expiration::AfterHours(8);
+        let (from, until) = ask(&p, "2026-11-26T10:00", "2026-11-26T15:30")
+            .unwrap()
+            .unwrap();
+        assert_eq!((from, until), (now, now + chrono::Duration::minutes(330)));
+        let (_, until) = ask(&p, "2026-11-26", "2026-11-26").unwrap().unwrap();
+        assert_eq!(until, now + chrono::Duration::hours(8));
+        assert!(said(ask(&p, "2026-11-26T10:00", "2026-11-26T19:00")).contains("at most 8 hours"));
+    }
+
+    #[test]
+    fn today_is_the_requestors_day() {
+        use chrono::TimeZone;
+        // 23:30 on the 26th in UTC is already the 27th in Auckland.
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 26, 23, 30, 0)
+            .unwrap();
+        let mut p = policy(AllowedTargetScope::AllMemberUsers, vec![]);
+        p.requestor.allow_custom_assignment_schedule = true;
+        let auckland: chrono_tz::Tz = "Pacific/Auckland".parse().unwrap();
+        let (from, until) = check_period(
+            &p,
+            &PeriodInput {
+                start: "2026-11-27",
+                end: "2026-11-27",
+                tz: auckland,
+            },
+            now,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(from, now, "the 27th is today in Auckland");
+        // The end of the 27th in Auckland (UTC+13 in summer).
+        assert_eq!(
+            until,
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, 27, 11, 0, 0)
+                .unwrap()
+        );
+        let in_utc = check_period(
+            &p,
+            &PeriodInput {
+                start: "2026-11-27",
+                end: "2026-11-27",
+                tz: chrono_tz::UTC,
+            },
+            now,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(in_utc.0 > now, "in UTC the 27th starts tomorrow");
     }
 
     #[test]
@@ -626,23 +702,78 @@ pub const MAX_PERIOD_YEARS: i64 = 10;
 /// When access starts and ends.
 pub type Period = (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>);
 
-/// A requested period, as the form sends it (`YYYY-MM-DD` dates).
+/// A requested period, as the form sends it: dates (`YYYY-MM-DD`), or dates
+/// with a time of day (`YYYY-MM-DDTHH:MM`, for policies counted in hours),
+/// in the requestor's time zone.
 pub struct PeriodInput<'a> {
     pub start: &'a str,
     pub end: &'a str,
+    pub tz: chrono_tz::Tz,
+}
+
+/// A day, or a moment, as typed in a period field.
+#[derive(Clone, Copy)]
+enum Moment {
+    Day(chrono::NaiveDate),
+    At(chrono::NaiveDateTime),
+}
+
+impl Moment {
+    fn parse(v: &str) -> Option<Moment> {
+        use chrono::{NaiveDate, NaiveDateTime};
+        if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+            return Some(Moment::Day(d));
+        }
+        ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
+            .map(Moment::At)
+    }
+    fn date(self) -> chrono::NaiveDate {
+        match self {
+            Moment::Day(d) => d,
+            Moment::At(t) => t.date(),
+        }
+    }
+}
+
+/// A time zone the browser reported (an IANA name such as Europe/Paris);
+/// UTC when none or an unknown one was sent.
+pub fn time_zone(name: &str) -> chrono_tz::Tz {
+    name.trim().parse().unwrap_or(chrono_tz::UTC)
+}
+
+/// A wall-clock time in `tz` as UTC. A time the clocks skip (a daylight
+/// saving gap) is read an hour later; a repeated one is its first occurrence.
+pub fn local_to_utc(
+    tz: chrono_tz::Tz,
+    t: chrono::NaiveDateTime,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    tz.from_local_datetime(&t)
+        .earliest()
+        .or_else(|| {
+            tz.from_local_datetime(&(t + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|x| x.with_timezone(&chrono::Utc))
 }
 
 /// Checks a requested period against the policy. `None` when the policy does
-/// not offer one or nothing was asked (access then starts at once). A start of
-/// today means now; access ends at the end of the end date (UTC), and never
-/// later than the policy's lifecycle allows from the start.
+/// not offer one or nothing was asked (access then starts at once).
+///
+/// Days are the requestor's (`input.tz`): a start of today means now, and an
+/// end date means the end of that day. The period never lasts longer than
+/// the policy allows from its start; an end date on the policy's last day
+/// (its fixed date, or the last day of its days or hours) is accepted and
+/// ends when the policy's access would.
 pub fn check_period(
     policy: &Policy,
     input: &PeriodInput<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<Period>, FieldErrors> {
     use super::policy::Expiration;
-    use chrono::{Duration, NaiveDate};
+    use chrono::Duration;
     let mut e = FieldErrors::new();
     if !policy.requestor.allow_custom_assignment_schedule {
         return Ok(None);
@@ -651,74 +782,103 @@ pub fn check_period(
     if start.is_empty() && end.is_empty() {
         return Ok(None);
     }
-    let parse = |field: &str, v: &str, e: &mut FieldErrors| -> Option<NaiveDate> {
+    let hours = matches!(policy.expiration, Expiration::AfterHours(_));
+    let format_hint = if hours {
+        "Enter a date like 2026-12-31, or a date and time like 2026-12-31 17:00."
+    } else {
+        "Enter a date like 2026-12-31."
+    };
+    let parse = |field: &str, v: &str, e: &mut FieldErrors| -> Option<Moment> {
         if v.is_empty() {
-            e.add(field, "Give both a start and an end date, or neither.");
+            e.add(field, "Give both a start and an end, or neither.");
             return None;
         }
-        let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
-        if d.is_none() {
-            e.add(field, "Enter a date like 2026-12-31.");
+        let m = Moment::parse(v);
+        if m.is_none() {
+            e.add(field, format_hint);
         }
-        d
+        m
     };
     let (Some(s), Some(t)) = (parse("start", start, &mut e), parse("end", end, &mut e)) else {
         return Err(e);
     };
-    let today = now.date_naive();
-    if s < today {
+    let tz = input.tz;
+    let today = now.with_timezone(&tz).date_naive();
+    if s.date() < today {
         e.add("start", "The start cannot be in the past.");
     }
     // Beyond this, dates are typing mistakes (and far years would overflow).
     let horizon = today + Duration::days(MAX_PERIOD_YEARS * 366);
-    if s > horizon {
+    if s.date() > horizon {
         e.add(
             "start",
             format!("Choose a start within {MAX_PERIOD_YEARS} years."),
         );
     }
-    if t > horizon {
+    if t.date() > horizon {
         e.add(
             "end",
             format!("Choose an end within {MAX_PERIOD_YEARS} years."),
         );
     }
-    if t < s {
+    if t.date() < s.date() {
         e.add("end", "The end must be on or after the start.");
     }
     if !e.is_empty() {
         return Err(e);
     }
-    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|x| x.and_utc());
-    let (Some(from), Some(until)) = (
-        if s == today { Some(now) } else { midnight(s) },
-        t.succ_opt().and_then(midnight),
-    ) else {
-        e.add("end", "Enter a date like 2026-12-31.");
+    let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).and_then(|x| local_to_utc(tz, x));
+    let from = match s {
+        Moment::Day(d) if d == today => Some(now),
+        Moment::Day(d) => midnight(d),
+        // A time earlier today starts now: the form was filled in a moment ago.
+        Moment::At(x) => local_to_utc(tz, x).map(|x| x.max(now)),
+    };
+    let until = match t {
+        Moment::Day(d) => d.succ_opt().and_then(midnight),
+        Moment::At(x) => local_to_utc(tz, x),
+    };
+    let (Some(from), Some(until)) = (from, until) else {
+        e.add("end", format_hint);
         return Err(e);
     };
+    if until <= from {
+        e.add("end", "The end must be after the start.");
+        return Err(e);
+    }
     let latest = match policy.expiration {
         Expiration::NoExpiration => None,
         Expiration::AfterDateTime(x) => Some(x),
-        // A whole last day is allowed, since the end is a date.
-        Expiration::AfterDays(d) => Some(from + Duration::days(i64::from(d)) + Duration::days(1)),
+        Expiration::AfterDays(d) => Some(from + Duration::days(i64::from(d))),
         Expiration::AfterHours(h) => Some(from + Duration::hours(i64::from(h))),
     };
-    if let Some(latest) = latest {
-        if until > latest {
-            let most = match policy.expiration {
-                Expiration::AfterDays(d) => format!("{d} days"),
-                Expiration::AfterHours(h) => format!("{h} hours"),
-                _ => format!("until {}", latest.format("%Y-%m-%d")),
-            };
-            e.add(
-                "end",
-                format!("This policy gives access for at most {most}; choose an earlier end."),
-            );
-            return Err(e);
-        }
+    let Some(latest) = latest else {
+        return Ok(Some((from, until)));
+    };
+    let on_last_day = matches!(t, Moment::Day(d) if d <= latest.with_timezone(&tz).date_naive());
+    if until > latest && !on_last_day {
+        let most = match policy.expiration {
+            Expiration::AfterDays(d) => format!("at most {d} days"),
+            Expiration::AfterHours(h) => format!("at most {h} hours"),
+            _ => format!(
+                "until {}",
+                latest.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+            ),
+        };
+        e.add(
+            "end",
+            format!("This policy gives access for {most}; choose an earlier end."),
+        );
+        return Err(e);
     }
-    Ok(Some((from, until.min(latest.unwrap_or(until)))))
+    if latest <= from {
+        e.add(
+            "start",
+            "This policy gives no access after its end date; choose an earlier start.",
+        );
+        return Err(e);
+    }
+    Ok(Some((from, until.min(latest))))
 }
 
 /// Checks the answers (`q{sequence}` → values) against the questions; errors are
@@ -752,9 +912,14 @@ pub fn check_answers(
                 is_single_line,
                 regex_pattern,
             } => {
-                let text = values.join(" ");
-                if *is_single_line && text.contains('\n') {
-                    e.add(&key, "Answer on one line.");
+                let text = values.join(" ").replace("\r\n", "\n");
+                if *is_single_line && text.chars().any(char::is_control) {
+                    e.add(&key, "Answer on one line, without control characters.");
+                } else if text
+                    .chars()
+                    .any(|c| c.is_control() && !crate::domain::validation::is_line_break_or_tab(c))
+                {
+                    e.add(&key, "The answer cannot contain control characters.");
                 } else if text.chars().count() > 4000 {
                     e.add(&key, "The answer is too long (at most 4000 characters).");
                 } else if let Some(p) = regex_pattern {

@@ -134,6 +134,18 @@ impl User {
     pub fn is_blocked(&self) -> bool {
         self.state == UserState::Blocked
     }
+    /// The value of a built-in or custom attribute, empty when unset.
+    pub fn attribute(&self, name: &str) -> String {
+        match name {
+            "givenName" => self.given_name.clone(),
+            "surname" => self.surname.clone(),
+            "jobTitle" => self.job_title.clone(),
+            "department" => self.department.clone(),
+            "displayName" => Some(self.display_name.clone()),
+            other => self.custom_attributes.get(other).cloned(),
+        }
+        .unwrap_or_default()
+    }
 }
 
 /// The editable profile of a user, validated.

@@ -81,7 +81,31 @@ pub fn optional_long_text(value: &str, what: &str, max: usize) -> Result<Option<
     if v.chars().count() > max {
         return Err(format!("{what} must be at most {max} characters."));
     }
+    if v.chars()
+        .any(|c| c.is_control() && !is_line_break_or_tab(c))
+    {
+        return Err(format!(
+            "{what} cannot contain control characters other than line breaks."
+        ));
+    }
     Ok(Some(v.replace("\r\n", "\n")))
+}
+
+/// The longest name accepted (people, packages, catalogs, policies ...).
+pub const MAX_NAME: usize = 256;
+/// The longest justification or reason accepted.
+pub const MAX_REASON: usize = 4000;
+
+/// A justification or a decision's reason: several lines allowed, at most
+/// `MAX_REASON` characters; empty is `None`.
+pub fn reason_text(value: Option<&str>, what: &str) -> Result<Option<String>, String> {
+    optional_long_text(value.unwrap_or_default(), what, MAX_REASON)
+}
+
+/// Characters a multi-line field keeps: everything else that is a control
+/// character (NUL among them) is refused.
+pub fn is_line_break_or_tab(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\t')
 }
 
 #[cfg(test)]

@@ -1,12 +1,23 @@
-//! The outbox worker: sends queued mail, retrying with backoff. Each message is
-//! claimed with a conditional update before sending, so two instances never send
-//! the same message twice.
+//! The outbox worker: sends queued mail, retrying with backoff.
+//!
+//! Each message is claimed with a conditional update before sending, so two
+//! instances never send it at the same time. Delivery is at least once: a
+//! message the SMTP server accepted just before a crash is sent again when
+//! its claim runs out (within a minute), with the same Message-ID, so that
+//! mail systems drop the copy. A message that can never be sent is given up
+//! with its reason, and the rest keep flowing.
 
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::notify::{mailer::Mailer, render};
+use crate::notify::mailer::{Mailer, SendError};
+use crate::notify::render;
 use crate::store::{Store, outbox};
+
+/// How long a claimed message is left to its sender: longer than the SMTP
+/// timeout (20 s), short enough that a message a crashed instance claimed
+/// goes out within a minute.
+const CLAIM_SECONDS: i64 = 40;
 
 /// One pass: sends what is due; returns how many were sent.
 pub async fn run_once(
@@ -28,7 +39,7 @@ pub async fn run_once(
                 &mut tx,
                 &m.id,
                 &m.next_attempt_at,
-                now + chrono::Duration::minutes(5),
+                now + chrono::Duration::seconds(CLAIM_SECONDS),
             )
             .await?;
             tx.commit().await?;
@@ -37,8 +48,11 @@ pub async fn run_once(
             }
         }
         let result = match render(&m.kind, &m.data, base) {
-            Ok(r) => mailer.send(&m.to_address, &m.to_name, &r).await,
-            Err(e) => Err(format!("cannot render: {e}")),
+            Ok(r) => match mailer.build(&m.id, &m.to_address, &m.to_name, &r) {
+                Ok(message) => mailer.send(message).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(SendError::Permanent(format!("cannot render: {e}"))),
         };
         let mut tx = store.begin().await?;
         match result {
@@ -46,7 +60,11 @@ pub async fn run_once(
                 outbox::mark_sent(&mut tx, &m.id, clock.now()).await?;
                 sent += 1;
             }
-            Err(e) => {
+            Err(SendError::Permanent(e)) => {
+                tracing::warn!(message = %m.id, error = %e, "mail cannot be sent; given up");
+                outbox::mark_abandoned(&mut tx, &m.id, &e, clock.now()).await?;
+            }
+            Err(SendError::Temporary(e)) => {
                 // 1, 2, 4 ... minutes, at most an hour apart.
                 let wait = 2i64.pow(m.attempts.clamp(0, 6) as u32).min(60);
                 tracing::warn!(message = %m.id, error = %e, "mail not sent; will retry");
@@ -64,12 +82,19 @@ pub async fn run_once(
     Ok(sent)
 }
 
-/// Runs the worker until the process ends.
+/// Runs the worker until the process ends. Each pass runs as its own task, so
+/// that nothing one message does can stop the worker.
 pub fn spawn(store: Store, mailer: Mailer, base: String, clock: Clock, every: Duration) {
+    let mailer = std::sync::Arc::new(mailer);
     tokio::spawn(async move {
         loop {
-            if let Err(e) = run_once(&store, &mailer, &base, &clock).await {
-                tracing::error!(error = %format!("{e:#}"), "outbox worker");
+            let (store, mailer, base, clock) =
+                (store.clone(), mailer.clone(), base.clone(), clock.clone());
+            let pass = tokio::spawn(async move { run_once(&store, &mailer, &base, &clock).await });
+            match pass.await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "outbox worker"),
+                Err(e) => tracing::error!(error = %e, "outbox worker pass stopped"),
             }
             tokio::time::sleep(every).await;
         }

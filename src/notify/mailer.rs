@@ -3,7 +3,7 @@
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Rendered;
 use crate::config::{SmtpSecurity, SmtpSettings};
@@ -11,6 +11,29 @@ use crate::config::{SmtpSecurity, SmtpSettings};
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// The right-hand side of Message-IDs: the sender's domain.
+    id_domain: String,
+}
+
+/// Why a message was not sent.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The message itself cannot be sent (its address or headers cannot be
+    /// built): trying again would fail the same way.
+    Permanent(String),
+    /// The server is away or refused for now: try again later.
+    Temporary(String),
+}
+
+/// Text that goes into a header: control characters (a line break would
+/// start a new header) become spaces. Input is refused with them at the
+/// boundary; this keeps a message that slipped through from breaking mail.
+fn header_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 impl Mailer {
@@ -31,30 +54,108 @@ impl Mailer {
             builder =
                 builder.credentials(Credentials::new(user.clone(), password.expose().clone()));
         }
+        let from: Mailbox = from.parse()?;
         Ok(Mailer {
             transport: builder.build(),
-            from: from.parse()?,
+            id_domain: from.email.domain().to_string(),
+            from,
         })
     }
 
-    pub async fn send(&self, to_address: &str, to_name: &str, m: &Rendered) -> Result<(), String> {
-        let to = Mailbox::new(
-            Some(to_name.to_string()),
-            to_address.parse().map_err(|e| format!("address: {e}"))?,
+    /// Builds the message for outbox row `id`. Its Message-ID comes from the
+    /// row, so a message sent again after a crash is the same message, and
+    /// mail systems drop the copy.
+    pub fn build(
+        &self,
+        id: &str,
+        to_address: &str,
+        to_name: &str,
+        m: &Rendered,
+    ) -> Result<Message, SendError> {
+        let address: Address = to_address.trim().parse().map_err(|e| {
+            SendError::Permanent(format!("the address `{to_address}` cannot be used: {e}"))
+        })?;
+        let name = header_text(to_name);
+        let to = Mailbox::new((!name.is_empty()).then_some(name), address);
+        let message_id = format!("<{}@{}>", header_text(id).replace(' ', ""), self.id_domain);
+        let (from, subject) = (self.from.clone(), header_text(&m.subject));
+        let (text, html) = (m.text.clone(), m.html.clone());
+        // lettre's builder is not meant to panic; should it do so on some
+        // input all the same, that message is given up, not the worker.
+        std::panic::catch_unwind(move || {
+            Message::builder()
+                .from(from)
+                .to(to)
+                .subject(subject)
+                .message_id(Some(message_id))
+                .multipart(MultiPart::alternative_plain_html(text, html))
+        })
+        .map_err(|_| SendError::Permanent("the message could not be built".into()))?
+        .map_err(|e| SendError::Permanent(format!("the message could not be built: {e}")))
+    }
+
+    pub async fn send(&self, message: Message) -> Result<(), SendError> {
+        self.transport.send(message).await.map(|_| ()).map_err(|e| {
+            if e.is_permanent() {
+                SendError::Permanent(e.to_string())
+            } else {
+                SendError::Temporary(e.to_string())
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{SmtpSecurity, SmtpSettings};
+
+    fn mailer() -> Mailer {
+        Mailer::new(
+            &SmtpSettings {
+                host: "127.0.0.1".into(),
+                port: 25,
+                security: SmtpSecurity::None,
+                username: None,
+                password: None,
+            },
+            "Gatehouse <gatehouse@access.example>",
+        )
+        .unwrap()
+    }
+
+    fn rendered(subject: &str) -> Rendered {
+        Rendered {
+            subject: subject.into(),
+            text: "text".into(),
+            html: "<p>html</p>".into(),
+            link: String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn names_and_subjects_with_line_breaks_never_break_a_message() {
+        let m = mailer()
+            .build(
+                "outbox-1",
+                "eve@example.com",
+                "Eve\nBcc: victim@example.com",
+                &rendered("Hello\r\nBcc: x@example.com"),
+            )
+            .unwrap();
+        let text = String::from_utf8(m.formatted()).unwrap();
+        assert!(!text.contains("\nBcc:"), "{text}");
+        assert!(
+            text.contains("Message-ID: <outbox-1@access.example>"),
+            "{text}"
         );
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(&m.subject)
-            .multipart(MultiPart::alternative_plain_html(
-                m.text.clone(),
-                m.html.clone(),
-            ))
-            .map_err(|e| e.to_string())?;
-        self.transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    }
+
+    #[tokio::test]
+    async fn a_bad_address_is_a_permanent_failure() {
+        let e = mailer()
+            .build("outbox-2", "not an address", "Eve", &rendered("Hi"))
+            .unwrap_err();
+        assert!(matches!(e, SendError::Permanent(m) if m.contains("cannot be used")));
     }
 }

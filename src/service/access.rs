@@ -4,10 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::domain::catalog::OriginSystem;
-use crate::domain::directory::{GroupRole, SiteRole};
-use crate::domain::ids::{AccessPackageId, GroupId, SiteId, UserId};
-use crate::store::{self, Conn, StoreError, packages, users};
+use crate::domain::ids::{AccessPackageId, UserId};
+use crate::store::{self, Conn, StoreError, users};
 
 /// Grants each resource role of the package, once: roles already held stay.
 pub async fn grant_roles(
@@ -16,29 +14,7 @@ pub async fn grant_roles(
     user: &UserId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for scope in packages::role_scopes(conn, package).await? {
-        match OriginSystem::parse(&scope.origin_system) {
-            Some(OriginSystem::AadGroup) => {
-                let role = GroupRole::parse(&scope.role_origin_id).unwrap_or(GroupRole::Member);
-                let group = GroupId::from_stored(scope.origin_id.clone());
-                store::directory::add_group_role(conn, &group, user, role, now).await?;
-            }
-            Some(OriginSystem::SharePointOnline) => {
-                let role = SiteRole::parse(&scope.role_origin_id).unwrap_or(SiteRole::Member);
-                let site = SiteId::from_stored(scope.origin_id.clone());
-                store::directory::add_site_role(conn, &site, user, role, now).await?;
-            }
-            // An application without roles is reached through "Default Access",
-            // which has no app-role row to hold.
-            Some(OriginSystem::AadApplication) if scope.role_origin_id == "defaultAccess" => {}
-            Some(OriginSystem::AadApplication) => {
-                store::directory::add_app_role_by_id(conn, &scope.role_origin_id, user, now)
-                    .await?;
-            }
-            None => {}
-        }
-    }
-    Ok(())
+    store::grants::grant_package(conn, package, user, now).await
 }
 
 /// Finishes a batch of assignments just ended (marked `batch`): takes back

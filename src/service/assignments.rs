@@ -2,7 +2,7 @@
 //! reprocess, remove, assign directly), and extension by the holder. Each
 //! function is one transaction with its audit event.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -15,6 +15,7 @@ use crate::domain::request::{
     Event, PeriodInput, RequestState, check_period, extension_refusal, transition,
 };
 use crate::domain::user::{Email, Person, User, UserProfile, UserState, UserType};
+use crate::domain::validation::reason_text;
 use crate::store::{self, Conn, assignments, audit, packages, policies, requests, users};
 
 async fn record(
@@ -200,9 +201,14 @@ pub async fn reprocess_assignment(
             a.state_text().to_lowercase()
         )));
     }
+    // Ended meanwhile (expired, removed): nothing brings it back.
+    if !assignments::set_active_state(&mut tx, id, "delivered").await? {
+        return Err(ServiceError::Refused(
+            "The assignment ended meanwhile, so it was not reprocessed.".into(),
+        ));
+    }
     let user = UserId::from_stored(a.target_id.clone());
     super::access::grant_roles(&mut tx, package, &user, now).await?;
-    assignments::set_state(&mut tx, id, "delivered").await?;
     record(
         &mut tx,
         actor,
@@ -225,8 +231,14 @@ pub struct NewAssignment<'a> {
     pub new_guest: Option<(&'a str, &'a str)>,
     pub start: &'a str,
     pub end: &'a str,
+    /// The administrator's time zone, in which the dates are days.
+    pub tz: chrono_tz::Tz,
     pub answers: serde_json::Value,
-    pub attributes: BTreeMap<String, String>,
+    /// Required attribute values as the form sent them: `attr_{name}` for
+    /// everyone, `attr_{name}.{user id}` for one person, `attr_{name}.new`
+    /// for the new guest. Each person's own value wins; where an attribute
+    /// is not editable, a person's existing value stays.
+    pub attributes: HashMap<String, String>,
     pub bypass_approval: bool,
     pub justification: Option<&'a str>,
 }
@@ -246,7 +258,9 @@ pub async fn assign(
     let Some(policy) = policies::get(&mut tx, package, input.policy_id).await? else {
         return Err(super::invalid("policy", "Choose a policy of this package."));
     };
-    let justification = input.justification.map(str::trim).filter(|j| !j.is_empty());
+    let justification = reason_text(input.justification, "The justification")
+        .map_err(|m| super::invalid("justification", m))?;
+    let justification = justification.as_deref();
     if input.bypass_approval && justification.is_none() {
         return Err(super::invalid(
             "justification",
@@ -261,6 +275,7 @@ pub async fn assign(
         &PeriodInput {
             start: input.start,
             end: input.end,
+            tz: input.tz,
         },
         now,
     )
@@ -273,8 +288,10 @@ pub async fn assign(
             None => return Err(super::invalid("users", "A chosen user no longer exists.")),
         }
     }
+    let mut guest_id = None;
     if let Some((email, display_name)) = input.new_guest {
         let guest = new_guest(&mut tx, email, display_name, &name, now).await?;
+        guest_id = Some(guest.id.clone());
         if !targets.iter().any(|t| t.id == guest.id) {
             targets.push(guest);
         }
@@ -285,9 +302,45 @@ pub async fn assign(
             "Choose at least one user, or add a new guest.",
         ));
     }
-    let mut done = Vec::new();
+    // Each person's own attribute values: written to them when their
+    // request is delivered.
+    let required = super::requests::required_attributes(&mut tx, package).await?;
+    let mut errors = crate::domain::validation::FieldErrors::new();
+    let mut values: Vec<BTreeMap<String, String>> = Vec::new();
     for target in &targets {
+        let suffix = if guest_id.as_ref() == Some(&target.id) {
+            "new".to_string()
+        } else {
+            target.id.to_string()
+        };
+        let mut mine = BTreeMap::new();
+        for a in &required {
+            let shared = format!("attr_{}", a.attribute_name);
+            let own = format!("{shared}.{suffix}");
+            let given = input
+                .attributes
+                .get(&own)
+                .filter(|v| !v.trim().is_empty())
+                .or(input.attributes.get(&shared));
+            match a.value_for(
+                &target.attribute(&a.attribute_name),
+                given.map(String::as_str),
+            ) {
+                Ok(v) => {
+                    mine.insert(a.attribute_name.clone(), v);
+                }
+                Err(m) => errors.add(&own, format!("{}: {m}", target.display_name)),
+            }
+        }
+        values.push(mine);
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let mut done = Vec::new();
+    for (target, attributes) in targets.iter().zip(values) {
         let who = Person::User(target.clone());
+        users::lock(&mut tx, &target.id).await?;
         if requests::held_packages(&mut tx, &target.id)
             .await?
             .contains(&package.to_string())
@@ -312,13 +365,7 @@ pub async fn assign(
                 conflict.replacen("You hold", "holds", 1)
             )));
         }
-        let organization =
-            target
-                .connected_organization_id
-                .clone()
-                .or(requests::organization_for_email(&mut tx, &target.email)
-                    .await?
-                    .map(|(o, _)| o));
+        let organization = super::requests::organization_id_of(&mut tx, target).await?;
         let id = uuid::Uuid::new_v4().to_string();
         requests::insert(
             &mut tx,
@@ -334,8 +381,7 @@ pub async fn assign(
                 connected_organization: organization.as_deref(),
                 justification,
                 answers: &input.answers.to_string(),
-                attributes: &serde_json::to_string(&input.attributes)
-                    .unwrap_or_else(|_| "{}".into()),
+                attributes: &serde_json::to_string(&attributes).unwrap_or_else(|_| "{}".into()),
                 target_identity: None,
                 schedule: period,
                 assignment: None,
@@ -360,6 +406,7 @@ pub async fn assign(
                 &id,
                 &policy,
                 Some(target),
+                Some(&admin.id),
                 organization.as_deref(),
                 false,
                 None,
@@ -494,7 +541,7 @@ pub async fn request_extension(
     store: &store::Store,
     user: &User,
     package: &AccessPackageId,
-    answers: serde_json::Value,
+    given: &HashMap<String, Vec<String>>,
     justification: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
@@ -504,6 +551,7 @@ pub async fn request_extension(
             "Your account is blocked; you cannot request access.".into(),
         ));
     }
+    users::lock(&mut tx, &user.id).await?;
     let Some((a, policy, refusal)) = extension_offer(&mut tx, user, package.as_str(), now).await?
     else {
         return Err(ServiceError::Refused(
@@ -513,24 +561,36 @@ pub async fn request_extension(
     if let Some(reason) = refusal {
         return Err(ServiceError::Refused(reason));
     }
+    // A question whose answer is not editable keeps the earlier answer,
+    // whatever the form sent.
+    let mut given = given.clone();
+    for answer in earlier_answers(&mut tx, &a.id).await? {
+        let locked = policy
+            .questions
+            .iter()
+            .any(|q| q.sequence == answer.sequence && !q.is_answer_editable);
+        if locked {
+            given.insert(format!("q{}", answer.sequence), answer.values);
+        }
+    }
+    let answers = crate::domain::request::check_answers(&policy.questions, &given)
+        .map_err(ServiceError::Invalid)?;
+    let answers = serde_json::to_value(&answers).unwrap_or_default();
     if requests::open_request_exists(&mut tx, &requests::Target::User(&user.id), package).await? {
         return Err(ServiceError::Refused(
             "You already have a request for this access package waiting.".into(),
         ));
     }
-    let justification = justification.map(str::trim).filter(|j| !j.is_empty());
+    let justification = reason_text(justification, "The justification")
+        .map_err(|m| super::invalid("justification", m))?;
+    let justification = justification.as_deref();
     if policy.approval.is_requestor_justification_required && justification.is_none() {
         return Err(super::invalid(
             "justification",
             "A business justification is required.",
         ));
     }
-    let organization = user
-        .connected_organization_id
-        .clone()
-        .or(requests::organization_for_email(&mut tx, &user.email)
-            .await?
-            .map(|(o, _)| o));
+    let organization = super::requests::organization_id_of(&mut tx, user).await?;
     let id = uuid::Uuid::new_v4().to_string();
     requests::insert(
         &mut tx,
@@ -560,6 +620,7 @@ pub async fn request_extension(
         &id,
         &policy,
         Some(user),
+        Some(&user.id),
         organization.as_deref(),
         true,
         None,

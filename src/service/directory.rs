@@ -95,6 +95,10 @@ pub async fn update_user(
     users::update(&mut tx, id, profile, manager.as_ref(), now)
         .await
         .map_err(email_taken)?;
+    // Blocking signs the user out of every browser at once.
+    if profile.state == crate::domain::user::UserState::Blocked {
+        store::sessions::delete_for_user(&mut tx, id).await?;
+    }
     let changes = diff(&[
         (
             "userType",
@@ -234,7 +238,9 @@ pub async fn update_group(
     Ok(())
 }
 
-/// Adds (or removes) a member or owner, by the person's email.
+/// Adds (or removes) a member or owner by hand, by the person's email. A
+/// removal that access packages still grant keeps the role and returns what
+/// to tell the administrator.
 pub async fn change_group_role(
     store: &Store,
     actor: &Actor,
@@ -243,7 +249,7 @@ pub async fn change_group_role(
     role: GroupRole,
     add: bool,
     now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
+) -> Result<Option<String>, ServiceError> {
     let mut tx = store.begin().await?;
     let g = dir::get_group(&mut tx, group)
         .await?
@@ -255,10 +261,35 @@ pub async fn change_group_role(
     let user = users::find_by_email(&mut tx, email)
         .await?
         .ok_or_else(|| invalid("email", format!("No user has the email {email}.")))?;
+    // Access packages may grant the role too: removing it by hand then only
+    // ends the hand-made part, and the packages' grant stays.
+    let granting = store::grants::granting_packages(
+        &mut tx,
+        "AadGroup",
+        group.as_str(),
+        role.as_str(),
+        &user.id,
+    )
+    .await?;
+    let mut outcome = None;
     let changed = if add {
         dir::add_group_role(&mut tx, group, &user.id, role, now).await?
-    } else {
+    } else if granting.is_empty() {
         dir::remove_group_role(&mut tx, group, &user.id, role).await?
+    } else {
+        let cleared = dir::clear_group_role_by_hand(&mut tx, group, &user.id, role).await?;
+        outcome = Some(format!(
+            "{} stays {} of {} through the access package{} {}; remove that assignment to take it away.",
+            user.display_name,
+            role_article(role),
+            g.display_name,
+            if granting.len() == 1 { "" } else { "s" },
+            granting.join(", ")
+        ));
+        if !cleared {
+            return Err(ServiceError::Refused(outcome.unwrap_or_default()));
+        }
+        true
     };
     if !changed {
         let msg = if add {
@@ -292,7 +323,7 @@ pub async fn change_group_role(
     )
     .await?;
     tx.commit().await.map_err(store::map_err)?;
-    Ok(())
+    Ok(outcome)
 }
 
 fn role_article(role: GroupRole) -> &'static str {

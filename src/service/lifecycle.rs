@@ -63,6 +63,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<Report, ServiceErr
         blocked: count("guest blocking", block_guests(store, now).await),
         deleted: count("guest deletion", delete_guests(store, now).await),
     };
+    count("housekeeping", housekeeping(store, now).await);
     match first_error {
         Some(e) => Err(e),
         None => Ok(report),
@@ -199,6 +200,7 @@ async fn escalate_one(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<b
         conn,
         &alternates,
         target.as_ref(),
+        r.requestor_id.as_deref(),
         r.connected_organization_id.as_deref(),
     )
     .await?;
@@ -441,13 +443,14 @@ async fn block_guests(store: &Store, now: DateTime<Utc>) -> Result<usize, Servic
         |id| {
             let user = UserId::from_stored(id.clone());
             users::set_lifecycle_block(&mut tx, &user, Some(now), now).await?;
+            store::sessions::delete_for_user(&mut tx, &user).await?;
             let name = users::get(&mut tx, &user)
                 .await?
                 .map(|u| u.display_name)
                 .unwrap_or_default();
             system_event(
                 &mut tx,
-                "Block guest user: last access package assignment ended",
+                "Block guest user: no access package assignment left",
                 object_type::USER,
                 id,
                 &name,
@@ -496,4 +499,15 @@ async fn delete_guests(store: &Store, now: DateTime<Utc>) -> Result<usize, Servi
             }
         }
     )
+}
+
+/// Forgets what only counts for a while: sessions unused past the longest
+/// idle limit a setting allows, and sign-in codes and guesses older than a day.
+async fn housekeeping(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut tx = store.begin().await?;
+    let sessions = store::sessions::delete_idle(&mut tx, now - chrono::Duration::hours(12)).await?;
+    let codes =
+        store::sign_in_codes::forget_before(&mut tx, now - chrono::Duration::days(1)).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok((sessions + codes) as usize)
 }

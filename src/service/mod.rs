@@ -10,6 +10,8 @@ pub mod listing;
 pub mod packages;
 pub mod policy_form;
 pub mod requests;
+pub mod sessions;
+pub mod settings;
 pub mod sign_in;
 
 use crate::domain::validation::FieldErrors;

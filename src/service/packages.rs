@@ -128,6 +128,7 @@ pub async fn create(
     let mut granted = Vec::new();
     for pick in roles {
         let (resource, role, role_name) = resolve_pick(&mut tx, catalog, pick, now).await?;
+        // A new package has no holders yet: nothing to grant.
         packages::add_role_scope(&mut tx, &id, &resource, &role, &role_name).await?;
         granted.push(json!({"resource": resource, "role": role_name}));
     }
@@ -168,11 +169,15 @@ pub async fn add_role(
     let p = package(&mut tx, id).await?;
     let catalog = CatalogId::from_stored(p.catalog_id.clone());
     let (resource, role, role_name) = resolve_pick(&mut tx, &catalog, pick, now).await?;
-    if !packages::add_role_scope(&mut tx, id, &resource, &role, &role_name).await? {
+    let Some(scope) = packages::add_role_scope(&mut tx, id, &resource, &role, &role_name).await?
+    else {
         return Err(ServiceError::Refused(format!(
             "The package already grants the role {role_name} of that resource."
         )));
-    }
+    };
+    // The package's current holders get the new role at once.
+    store::grants::grant_scope_to_holders(&mut tx, id, &scope, now).await?;
+    let holders = packages::active_assignments(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -180,7 +185,7 @@ pub async fn add_role(
             "Add resource role",
             id,
             &p.display_name,
-            json!({"resource": resource, "role": role_name}),
+            json!({"resource": resource, "role": role_name, "grantedToHolders": holders}),
         ),
         now,
     )
@@ -204,7 +209,16 @@ pub async fn remove_role(
         .find(|s| s.id == scope)
         .ok_or(ServiceError::NotFound)?;
     packages::remove_role_scope(&mut tx, id, scope).await?;
-    let details = json!({"resource": s.resource_name, "role": s.role_display_name});
+    // Holders who hold the role through nothing else lose it now.
+    let taken_back = store::grants::take_back_scope(
+        &mut tx,
+        id,
+        &s.origin_system,
+        &s.origin_id,
+        &s.role_origin_id,
+    )
+    .await?;
+    let details = json!({"resource": s.resource_name, "role": s.role_display_name, "takenBackFrom": taken_back});
     audit::record(
         &mut tx,
         actor,
@@ -320,13 +334,20 @@ pub async fn delete_policy(
     let policy = policies::get(&mut tx, id, policy_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let n = policies::assignments_using(&mut tx, policy_id).await?;
-    if n > 0 {
+    let (requests, assignments) = policies::uses(&mut tx, policy_id).await?;
+    if requests + assignments > 0 {
         return Err(ServiceError::Refused(format!(
-            "The policy {} cannot be deleted because {n} assignment{} use{} it.",
+            "The policy {} cannot be deleted: {} made under it. Disable it instead, so that nobody can request under it any more.",
             policy.display_name,
-            if n == 1 { "" } else { "s" },
-            if n == 1 { "s" } else { "" }
+            match (requests, assignments) {
+                (r, 0) => plural(r, "request was", "requests were"),
+                (0, a) => plural(a, "assignment was", "assignments were"),
+                (r, a) => format!(
+                    "{} and {}",
+                    plural(r, "request", "requests"),
+                    plural(a, "assignment were", "assignments were")
+                ),
+            }
         )));
     }
     policies::delete(&mut tx, policy_id).await?;
@@ -344,6 +365,15 @@ pub async fn delete_policy(
     .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(policy.display_name)
+}
+
+/// "1 request was" / "3 requests were".
+fn plural(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 /// Name, description, hidden, and separation of duties.
@@ -413,11 +443,24 @@ pub async fn delete(
     let n = packages::active_assignments(&mut tx, id).await?;
     if n > 0 {
         return Err(ServiceError::Refused(format!(
-            "{} cannot be deleted because it has {n} active assignment{}. Remove them first.",
+            "{} cannot be deleted because it has {}. Remove them first.",
             p.display_name,
-            if n == 1 { "" } else { "s" }
+            plural(n, "active assignment", "active assignments")
         )));
     }
+    let open = packages::open_requests(&mut tx, id).await?;
+    if open > 0 {
+        return Err(ServiceError::Refused(format!(
+            "{} cannot be deleted because {} still open. Cancel {} first, or let {} finish.",
+            p.display_name,
+            plural(open, "request is", "requests are"),
+            if open == 1 { "it" } else { "them" },
+            if open == 1 { "it" } else { "them" },
+        )));
+    }
+    // The requests and ended assignments go with the package; the audit log
+    // keeps what they were.
+    let history = packages::history(&mut tx, id).await?;
     packages::delete(&mut tx, id).await?;
     audit::record(
         &mut tx,
@@ -426,7 +469,7 @@ pub async fn delete(
             "Delete access package",
             id,
             &p.display_name,
-            json!({"catalog": p.catalog_id}),
+            json!({"catalog": p.catalog_id, "description": p.description, "history": history}),
         ),
         now,
     )

@@ -285,22 +285,13 @@ pub async fn parse(
         };
         let kind = match get(f, &k("kind")) {
             "choice" => QuestionKind::MultipleChoice {
-                choices: get(f, &k("choices"))
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(|l| {
-                        let (value, text) = l
-                            .split_once(':')
-                            .map(|(v, t)| (v.trim(), t.trim()))
-                            .unwrap_or((l, l));
-                        Choice {
-                            actual_value: value.to_string(),
-                            text: text.to_string(),
-                            localizations: vec![],
-                        }
-                    })
-                    .collect(),
+                choices: match parse_choices(get(f, &k("choices"))) {
+                    Ok(c) => c,
+                    Err(m) => {
+                        e.add(&format!("question{n}.choices"), m);
+                        vec![]
+                    }
+                },
                 is_multiple_selection_allowed: on(f, &k("multi")),
             },
             kind => QuestionKind::Text {
@@ -506,7 +497,7 @@ pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
                     k("choices"),
                     choices
                         .iter()
-                        .map(|c| format!("{}: {}", c.actual_value, c.text))
+                        .map(format_choice)
                         .collect::<Vec<_>>()
                         .join("\n"),
                 );
@@ -564,4 +555,70 @@ pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
     }
     f.extend(f2);
     Ok(f)
+}
+
+/// The choices of a multiple-choice question, one per line: `value: text`,
+/// then translations of the text, each after a `|` as `languageCode: text`
+/// (`fr: texte`).
+fn parse_choices(text: &str) -> Result<Vec<Choice>, String> {
+    let mut out: Vec<Choice> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let mut parts = line.split('|').map(str::trim);
+        let first = parts.next().unwrap_or_default();
+        let (value, shown) = first
+            .split_once(':')
+            .map(|(v, t)| (v.trim(), t.trim()))
+            .unwrap_or((first, first));
+        if value.is_empty() || shown.is_empty() {
+            return Err(format!(
+                "`{line}`: write each choice as value: text, e.g. marketing: Marketing."
+            ));
+        }
+        let translations: Vec<&str> = parts.collect();
+        let localizations = parse_localizations(&translations.join("\n"))
+            .map_err(|m| format!("The translations of `{value}`: {m}"))?;
+        if out.iter().any(|c| c.actual_value == value) {
+            return Err(format!("The value `{value}` is given twice."));
+        }
+        out.push(Choice {
+            actual_value: value.to_string(),
+            text: shown.to_string(),
+            localizations,
+        });
+    }
+    Ok(out)
+}
+
+/// A choice as `parse_choices` reads it back.
+fn format_choice(c: &Choice) -> String {
+    let mut line = format!("{}: {}", c.actual_value, c.text);
+    for l in &c.localizations {
+        line.push_str(&format!(" | {}: {}", l.language_code, l.text));
+    }
+    line
+}
+
+#[cfg(test)]
+mod choice_tests {
+    use super::*;
+
+    #[test]
+    fn choices_carry_their_translations() {
+        let c =
+            parse_choices("mkt: Marketing | fr: Marketing FR | de-DE: Vertrieb\nsales").unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].actual_value, "mkt");
+        assert_eq!(c[0].localizations.len(), 2);
+        assert_eq!(c[0].localizations[1].language_code, "de-DE");
+        assert_eq!(
+            (c[1].actual_value.as_str(), c[1].text.as_str()),
+            ("sales", "sales")
+        );
+        assert_eq!(
+            format_choice(&c[0]),
+            "mkt: Marketing | fr: Marketing FR | de-DE: Vertrieb"
+        );
+        assert!(parse_choices("a: A | not a language: x").is_err());
+        assert!(parse_choices("a: A\na: B").unwrap_err().contains("twice"));
+    }
 }

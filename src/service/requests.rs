@@ -13,6 +13,7 @@ use crate::domain::request::{
     Event, PeriodInput, RequestState, Requestor, check_period, eligible, transition,
 };
 use crate::domain::user::{Person, User};
+use crate::domain::validation::reason_text;
 use crate::store::{self, Conn, Store, StoreError, audit, packages, policies, requests, users};
 
 fn event(action: &str, request: &str, package: &str, details: serde_json::Value) -> NewAuditEvent {
@@ -33,17 +34,22 @@ fn actor_of(u: &User) -> Actor {
 }
 
 /// The approvers a stage resolves to for this request: its primary approvers
-/// that can be found, else its fallback approvers. The requestor is never one.
+/// that can be found, else its fallback approvers. Neither the person the
+/// request is for nor the one who made it (an administrator assigning, say)
+/// is ever one: a stage that would resolve only to them goes to its
+/// fallback approvers.
 pub(crate) async fn resolve_stage(
     conn: &mut Conn,
     stage: &ApprovalStage,
     target: Option<&User>,
+    requestor: Option<&str>,
     organization: Option<&str>,
 ) -> Result<Vec<String>, StoreError> {
     async fn expand(
         conn: &mut Conn,
         list: &[Approver],
         target: Option<&User>,
+        requestor: Option<&str>,
         organization: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
         let mut out: Vec<String> = Vec::new();
@@ -78,12 +84,19 @@ pub(crate) async fn resolve_stage(
                 }
             }
         }
-        if let Some(t) = target {
-            out.retain(|u| *u != t.id.as_str());
-        }
+        out.retain(|u| {
+            target.is_none_or(|t| *u != t.id.as_str()) && requestor.is_none_or(|r| u != r)
+        });
         Ok(out)
     }
-    let primary = expand(conn, &stage.primary_approvers, target, organization).await?;
+    let primary = expand(
+        conn,
+        &stage.primary_approvers,
+        target,
+        requestor,
+        organization,
+    )
+    .await?;
     if !primary.is_empty() {
         return Ok(primary);
     }
@@ -91,6 +104,7 @@ pub(crate) async fn resolve_stage(
         conn,
         &stage.fallback_primary_approvers,
         target,
+        requestor,
         organization,
     )
     .await
@@ -109,9 +123,11 @@ pub struct RequestInput<'a> {
     pub answers: serde_json::Value,
     /// Values for the attributes the package's resources require.
     pub attributes: std::collections::BTreeMap<String, String>,
-    /// The period asked for, where the policy allows one.
+    /// The period asked for, where the policy allows one, in the
+    /// requestor's time zone `tz`.
     pub start: &'a str,
     pub end: &'a str,
+    pub tz: chrono_tz::Tz,
 }
 
 /// Whose requests, in the store's terms.
@@ -135,7 +151,7 @@ pub async fn submit(
 ) -> Result<Submitted, ServiceError> {
     let (candidate, availability) = {
         let mut rc = store.read().await?;
-        availability(&mut rc, who, package.as_str()).await?
+        availability(&mut rc, who, package.as_str(), now).await?
     };
     let Some(candidate) = candidate else {
         // Out of every policy's scope: said with the package's name here,
@@ -215,13 +231,36 @@ pub async fn submit_offered(
         _ => None,
     };
     let mut tx = store.begin().await?;
-    if requests::open_request_exists(&mut tx, &target_of(who), package).await? {
-        return Err(ServiceError::Refused(format!(
+    // What the request page read is checked again with the person's row
+    // held, so that simultaneous submissions see each other.
+    if let Some(u) = who.user() {
+        users::lock(&mut tx, &u.id).await?;
+    }
+    let duplicate = || {
+        ServiceError::Refused(format!(
             "You already have an open request for {}.",
             p.display_name
-        )));
+        ))
+    };
+    if requests::open_request_exists(&mut tx, &target_of(who), package).await? {
+        return Err(duplicate());
     }
-    let justification = input.justification.map(str::trim).filter(|j| !j.is_empty());
+    if let Some(u) = who.user() {
+        let held = requests::held_packages(&mut tx, &u.id).await?;
+        if held.contains(&p.id) {
+            return Err(ServiceError::Refused(format!(
+                "You already have {}.",
+                p.display_name
+            )));
+        }
+        if let Some(conflict) = conflict_with(&mut tx, package, &held, &requestor.group_ids).await?
+        {
+            return Err(ServiceError::Refused(conflict));
+        }
+    }
+    let justification = reason_text(input.justification, "The justification")
+        .map_err(|m| super::invalid("justification", m))?;
+    let justification = justification.as_deref();
     if policy.approval.is_requestor_justification_required && justification.is_none() {
         return Err(super::invalid(
             "justification",
@@ -233,6 +272,7 @@ pub async fn submit_offered(
         &PeriodInput {
             start: input.start,
             end: input.end,
+            tz: input.tz,
         },
         now,
     )
@@ -251,7 +291,7 @@ pub async fn submit_offered(
         Person::External(e) => Some((e.issuer.as_str(), e.subject.as_str())),
         Person::User(_) => None,
     };
-    requests::insert(
+    let inserted = requests::insert(
         &mut tx,
         &requests::NewRequest {
             id: &id,
@@ -273,12 +313,19 @@ pub async fn submit_offered(
         },
         now,
     )
-    .await?;
+    .await;
+    // Someone not yet in the directory has no row to hold: a simultaneous
+    // twin meets the one-open-request index instead.
+    match inserted {
+        Err(StoreError::Conflict(_)) => return Err(duplicate()),
+        other => other?,
+    }
     let state = start(
         &mut tx,
         &id,
         &policy,
         user,
+        user.map(|u| &u.id),
         organization.as_deref(),
         false,
         first_stage.as_ref(),
@@ -313,6 +360,7 @@ pub(crate) async fn start(
     id: &str,
     policy: &Policy,
     target: Option<&User>,
+    requestor: Option<&UserId>,
     organization: Option<&str>,
     for_update: bool,
     pre: Option<&FirstStage>,
@@ -343,7 +391,14 @@ pub(crate) async fn start(
             Some(f.facts.clone()),
         ),
         None => {
-            let approvers = resolve_stage(conn, stage, target, organization).await?;
+            let approvers = resolve_stage(
+                conn,
+                stage,
+                target,
+                requestor.map(UserId::as_str),
+                organization,
+            )
+            .await?;
             let contacts = contacts_of(conn, &approvers).await?;
             (approvers, contacts, None)
         }
@@ -423,7 +478,8 @@ async fn prepare_first_stage(
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<FirstStage, StoreError> {
-    let approvers = resolve_stage(conn, stage, who.user(), organization).await?;
+    let me = who.user().map(|u| u.id.as_str());
+    let approvers = resolve_stage(conn, stage, who.user(), me, organization).await?;
     let contacts = contacts_of(conn, &approvers).await?;
     let organization_name = match organization {
         Some(o) => store::connected_orgs::get(
@@ -440,6 +496,7 @@ async fn prepare_first_stage(
         &PeriodInput {
             start: input.start,
             end: input.end,
+            tz: input.tz,
         },
         now,
     )
@@ -526,7 +583,9 @@ pub async fn decide(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let stage_settings = policy.approval.stages.get((stage - 1) as usize).cloned();
-    let justification = justification.map(str::trim).filter(|j| !j.is_empty());
+    let justification =
+        reason_text(justification, "The reason").map_err(|m| super::invalid("justification", m))?;
+    let justification = justification.as_deref();
     if stage_settings
         .as_ref()
         .is_some_and(|s| s.is_approver_justification_required)
@@ -560,12 +619,14 @@ pub async fn decide(
     } else {
         Event::Denied
     };
-    let to = transition(state, ev).map_err(ServiceError::Refused)?;
+    let mut to = transition(state, ev).map_err(ServiceError::Refused)?;
     let new_stage = if approve && has_next {
         stage + 1
     } else {
         stage
     };
+    // Why the request is denied when no approver's reason says it.
+    let mut outcome = None;
     if approve && has_next {
         let target = match &r.target_id {
             Some(t) => users::get(&mut tx, &UserId::from_stored(t.clone())).await?,
@@ -576,42 +637,66 @@ pub async fn decide(
             &mut tx,
             next,
             target.as_ref(),
+            r.requestor_id.as_deref(),
             r.connected_organization_id.as_deref(),
         )
         .await?;
         if approvers.is_empty() {
-            return Err(ServiceError::Refused(
-                "No approver can be found for the next stage. Ask an administrator.".into(),
+            // Nobody can decide the next stage: the decision just made stays
+            // recorded, and the request ends instead of waiting for ever.
+            to = transition(state, Event::Denied).map_err(ServiceError::Refused)?;
+            outcome = Some(format!(
+                "Stage {stage} approved the request, but no approver could be found for stage {}. Ask an administrator to check the policy's approvers.",
+                stage + 1
             ));
+        } else {
+            requests::add_stage_approvers(&mut tx, request_id, new_stage, &approvers, false)
+                .await?;
+            set_stage_deadlines(&mut tx, request_id, next, now).await?;
+            notify_approvers(
+                &mut tx,
+                request_id,
+                &approvers,
+                crate::notify::kind::APPROVAL_REQUEST,
+                decide_by(next, now),
+                now,
+            )
+            .await?;
         }
-        requests::add_stage_approvers(&mut tx, request_id, new_stage, &approvers, false).await?;
-        set_stage_deadlines(&mut tx, request_id, next, now).await?;
-        notify_approvers(
-            &mut tx,
-            request_id,
-            &approvers,
-            crate::notify::kind::APPROVAL_REQUEST,
-            decide_by(next, now),
-            now,
-        )
-        .await?;
     }
-    if !requests::move_state(&mut tx, request_id, state, stage, to, new_stage, now).await? {
+    let moved_to = if to == RequestState::Denied {
+        stage
+    } else {
+        new_stage
+    };
+    if !requests::move_state(&mut tx, request_id, state, stage, to, moved_to, now).await? {
         return Err(ServiceError::Refused(
             "The request was already decided by another approver.".into(),
         ));
+    }
+    if let Some(reason) = &outcome {
+        requests::set_outcome_reason(&mut tx, request_id, reason).await?;
     }
     let to = if to == RequestState::Approved {
         deliver(&mut tx, request_id, &policy, now).await?
     } else {
         to
     };
-    if to == RequestState::Denied {
+    if to == RequestState::Denied && outcome.is_none() {
         notify_requestor(
             &mut tx,
             request_id,
             crate::notify::kind::REQUEST_DENIED,
             justification,
+            now,
+        )
+        .await?;
+    } else if let Some(reason) = &outcome {
+        notify_requestor(
+            &mut tx,
+            request_id,
+            crate::notify::kind::REQUEST_DENIED,
+            Some(reason),
             now,
         )
         .await?;
@@ -658,6 +743,11 @@ pub(crate) fn parse_ts(s: &Option<String>) -> Option<DateTime<Utc>> {
 /// someone not yet in the directory, the assignment, each resource role (once,
 /// however many packages grant it), and the attribute values written to the
 /// user. A request for a period that has not begun waits, scheduled.
+///
+/// What the request asks for is checked again here, with the person's row
+/// held: two requests approved at the same moment never both deliver a
+/// package or two packages that exclude each other, and nothing is granted
+/// for a period that has already ended.
 pub(crate) async fn deliver(
     conn: &mut Conn,
     id: &str,
@@ -681,6 +771,20 @@ pub(crate) async fn deliver(
         _ => Event::StartDelivery,
     };
     let delivering = transition(from, event).map_err(ServiceError::Refused)?;
+    if let Some(end) = parse_ts(&r.schedule_end).filter(|e| *e <= now) {
+        let reason = format!(
+            "The request was approved after the end of the period it asked for ({}), so no access was given. Request it again for a new period.",
+            end.format("%Y-%m-%d %H:%M UTC")
+        );
+        return refuse_delivery(conn, &r, from, reason, now).await;
+    }
+    if let Some(t) = policy.ended(now).filter(|_| r.schedule_end.is_none()) {
+        let reason = format!(
+            "The policy gave access until {}, which had passed when the request was approved, so no access was given.",
+            t.format("%Y-%m-%d %H:%M UTC")
+        );
+        return refuse_delivery(conn, &r, from, reason, now).await;
+    }
     let attributes: std::collections::BTreeMap<String, String> =
         serde_json::from_str(&r.attributes).unwrap_or_default();
     let target = match r.target_id.clone() {
@@ -690,71 +794,29 @@ pub(crate) async fn deliver(
             None => return fail_delivery(conn, &r, from, delivering, now).await,
         },
     };
+    users::lock(conn, &target).await?;
     // Access given back to a guest the lifecycle had blocked lifts the block.
     if users::lifecycle_blocked_at(conn, &target).await?.is_some() {
         users::set_lifecycle_block(conn, &target, None, now).await?;
     }
+    let package = AccessPackageId::from_stored(r.access_package_id.clone());
     if r.request_type == "userExtend" {
-        let Some(current) = (match &r.assignment_id {
-            Some(a) => store::assignments::get(conn, a).await?,
-            None => None,
-        })
-        .filter(|a| a.is_active()) else {
-            return fail_delivery(conn, &r, from, delivering, now).await;
-        };
-        let end = crate::domain::request::extended_end(
-            policy,
-            current
-                .end_at
-                .as_deref()
-                .and_then(|e| parse_ts(&Some(e.to_string()))),
-            now,
+        return deliver_extension(conn, &r, policy, from, delivering, now).await;
+    }
+    let held = requests::held_packages(conn, &target).await?;
+    let own = r.assignment_id.as_deref();
+    // A reprocess works on the assignment it made (below); a new one must
+    // not double one the person already has.
+    if own.is_none() && held.contains(&r.access_package_id) {
+        let reason = format!(
+            "{} already holds this access package, so nothing more was given.",
+            r.target_display_name
         );
-        store::assignments::set_end(conn, &current.id, end).await?;
-        requests::move_state(
-            conn,
-            id,
-            from,
-            r.current_stage,
-            delivering,
-            r.current_stage,
-            now,
-        )
-        .await?;
-        let delivered = transition(delivering, Event::Delivered { all: true })
-            .map_err(ServiceError::Refused)?;
-        requests::move_state(
-            conn,
-            id,
-            delivering,
-            r.current_stage,
-            delivered,
-            r.current_stage,
-            now,
-        )
-        .await?;
-        let mut data = facts(conn, id).await?;
-        data["ends"] = json!(
-            end.map(|e| e.format("%Y-%m-%d").to_string())
-                .unwrap_or_default()
-        );
-        let (to, name) = (
-            data["requestor_email"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            data["requestor"].as_str().unwrap_or_default().to_string(),
-        );
-        store::outbox::enqueue(
-            conn,
-            crate::notify::kind::ACCESS_EXTENDED,
-            &to,
-            &name,
-            &data,
-            now,
-        )
-        .await?;
-        return Ok(delivered);
+        return refuse_delivery(conn, &r, from, reason, now).await;
+    }
+    let groups = requests::group_ids_of(conn, &target).await?;
+    if let Some(conflict) = conflict_with(conn, &package, &held, &groups).await? {
+        return refuse_delivery(conn, &r, from, conflict, now).await;
     }
     requests::move_state(
         conn,
@@ -766,14 +828,21 @@ pub(crate) async fn deliver(
         now,
     )
     .await?;
-    let package = AccessPackageId::from_stored(r.access_package_id.clone());
-    // A reprocessed request keeps the assignment it already made.
-    let existing = match &r.assignment_id {
+    // A reprocessed request keeps the assignment it already made, if it is
+    // still active: an assignment that ended meanwhile is not brought back.
+    let existing = match own {
         Some(a) => store::assignments::get(conn, a).await?,
         None => None,
     };
     match existing {
-        Some(a) => store::assignments::set_state(conn, &a.id, "delivered").await?,
+        Some(a) => {
+            if !store::assignments::set_active_state(conn, &a.id, "delivered").await? {
+                return Err(ServiceError::Refused(
+                    "The assignment this request made has ended meanwhile; request the package again instead."
+                        .into(),
+                ));
+            }
+        }
         None => {
             let assignment = uuid::Uuid::new_v4().to_string();
             let end = match parse_ts(&r.schedule_end) {
@@ -811,6 +880,116 @@ pub(crate) async fn deliver(
     .await?;
     notify_requestor(conn, id, crate::notify::kind::ACCESS_DELIVERED, None, now).await?;
     Ok(delivered)
+}
+
+/// Delivers an extension: the assignment's new end, if it is still active.
+async fn deliver_extension(
+    conn: &mut Conn,
+    r: &requests::RequestRow,
+    policy: &Policy,
+    from: RequestState,
+    delivering: RequestState,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    let current = match &r.assignment_id {
+        Some(a) => store::assignments::get(conn, a).await?,
+        None => None,
+    };
+    let end = current.as_ref().and_then(|a| {
+        crate::domain::request::extended_end(
+            policy,
+            a.end_at
+                .as_deref()
+                .and_then(|e| parse_ts(&Some(e.to_string()))),
+            now,
+        )
+    });
+    // The update finds the assignment only if it is still active: access that
+    // expired or was removed meanwhile is not brought back by an extension.
+    let extended = match &current {
+        Some(a) => store::assignments::set_end(conn, &a.id, end).await?,
+        None => false,
+    };
+    if !extended {
+        let reason = "The access this request would extend ended before the extension was approved. Request the package again.".to_string();
+        return refuse_delivery(conn, r, from, reason, now).await;
+    }
+    let id = r.id.as_str();
+    requests::move_state(
+        conn,
+        id,
+        from,
+        r.current_stage,
+        delivering,
+        r.current_stage,
+        now,
+    )
+    .await?;
+    let delivered =
+        transition(delivering, Event::Delivered { all: true }).map_err(ServiceError::Refused)?;
+    requests::move_state(
+        conn,
+        id,
+        delivering,
+        r.current_stage,
+        delivered,
+        r.current_stage,
+        now,
+    )
+    .await?;
+    let mut data = facts(conn, id).await?;
+    data["ends"] = json!(
+        end.map(|e| e.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    );
+    let (to, name) = (
+        data["requestor_email"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        data["requestor"].as_str().unwrap_or_default().to_string(),
+    );
+    store::outbox::enqueue(
+        conn,
+        crate::notify::kind::ACCESS_EXTENDED,
+        &to,
+        &name,
+        &data,
+        now,
+    )
+    .await?;
+    Ok(delivered)
+}
+
+/// An approved request whose access can no longer be given ends denied, with
+/// the reason, and the requestor is told. A reprocess is refused instead,
+/// leaving the request as it was.
+async fn refuse_delivery(
+    conn: &mut Conn,
+    r: &requests::RequestRow,
+    from: RequestState,
+    reason: String,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    let Ok(to) = transition(from, Event::DeliveryRefused) else {
+        return Err(ServiceError::Refused(reason));
+    };
+    let stage = r.current_stage;
+    if !requests::move_state(conn, &r.id, from, stage, to, stage, now).await? {
+        return Err(ServiceError::Refused(
+            "The request changed meanwhile; reload the page.".into(),
+        ));
+    }
+    requests::set_outcome_reason(conn, &r.id, &reason).await?;
+    notify_requestor(
+        conn,
+        &r.id,
+        crate::notify::kind::REQUEST_DENIED,
+        Some(&reason),
+        now,
+    )
+    .await?;
+    Ok(to)
 }
 
 /// Marks a delivery that could not be made; an administrator can reprocess it.
@@ -908,6 +1087,14 @@ async fn guest_for(
     Ok(Some(id))
 }
 
+/// What someone outside the directory hears when their address is at one of
+/// the organization's own domains.
+pub(crate) fn own_domain_refusal(domain: &str) -> String {
+    format!(
+        "Addresses at {domain} belong to this organization. Sign in with your organization's account instead."
+    )
+}
+
 /// A connected organization in the `proposed` state for the address's domain,
 /// made when someone from an unknown domain asks under an "all users" policy.
 async fn propose_organization(
@@ -922,6 +1109,10 @@ async fn propose_organization(
         .rsplit_once('@')
         .map(|(_, d)| d.to_lowercase())
         .unwrap_or_default();
+    // The organization's own domains are never proposed as someone else's.
+    if super::settings::tenant(conn).await?.owns_domain(&domain) {
+        return Err(ServiceError::Refused(own_domain_refusal(&domain)));
+    }
     let id = ConnectedOrgId::new();
     // The domain names the organization, unless an organization already has
     // that name without the domain.
@@ -953,6 +1144,35 @@ async fn propose_organization(
     Ok(id.to_string())
 }
 
+/// The attributes a package's resources require from the requestor, each
+/// name once (the first resource's wording wins).
+pub async fn required_attributes(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+) -> Result<Vec<crate::domain::catalog::RequiredAttribute>, StoreError> {
+    use crate::domain::catalog::RequiredAttribute;
+    let mut seen: Vec<RequiredAttribute> = Vec::new();
+    let mut resources: Vec<String> = packages::role_scopes(conn, package)
+        .await?
+        .into_iter()
+        .map(|s| s.catalog_resource_id)
+        .collect();
+    resources.sort();
+    resources.dedup();
+    for r in resources {
+        let id = crate::domain::ids::CatalogResourceId::from_stored(r);
+        for a in store::catalogs::required_attributes(conn, &id).await? {
+            if !seen
+                .iter()
+                .any(|s| s.attribute_name.eq_ignore_ascii_case(&a.attribute_name))
+            {
+                seen.push(a);
+            }
+        }
+    }
+    Ok(seen)
+}
+
 /// Whether the package's catalog is enabled for external users (false if gone).
 pub async fn catalog_external(conn: &mut Conn, package: &str) -> Result<bool, StoreError> {
     Ok(requests::candidate(conn, package)
@@ -981,6 +1201,30 @@ async fn held_by(conn: &mut Conn, who: &Person) -> Result<Vec<String>, StoreErro
     }
 }
 
+/// A directory user's connected organization, with whether it is
+/// configured: a guest's own, or the one their address's domain belongs to.
+/// Members belong to none, whatever their address.
+async fn organization_of_user(
+    conn: &mut Conn,
+    user: &User,
+) -> Result<Option<(String, bool)>, StoreError> {
+    if !user.is_guest() {
+        return Ok(None);
+    }
+    match &user.connected_organization_id {
+        Some(o) => organization(conn, o).await,
+        None => requests::organization_for_email(conn, &user.email).await,
+    }
+}
+
+/// The id of a directory user's connected organization (see `organization_of_user`).
+pub(crate) async fn organization_id_of(
+    conn: &mut Conn,
+    user: &User,
+) -> Result<Option<String>, StoreError> {
+    Ok(organization_of_user(conn, user).await?.map(|(id, _)| id))
+}
+
 /// What policy choice needs to know about the person.
 pub async fn requestor_of(conn: &mut Conn, who: &Person) -> Result<Requestor, StoreError> {
     let user = match who {
@@ -1000,10 +1244,7 @@ pub async fn requestor_of(conn: &mut Conn, who: &Person) -> Result<Requestor, St
             });
         }
     };
-    let organization = match &user.connected_organization_id {
-        Some(o) => organization(conn, o).await?,
-        None => requests::organization_for_email(conn, &user.email).await?,
-    };
+    let organization = organization_of_user(conn, user).await?;
     Ok(Requestor {
         user_id: Some(user.id.to_string()),
         is_guest: user.is_guest(),
@@ -1034,11 +1275,13 @@ pub async fn requestable(
     per_page: usize,
 ) -> Result<Listing, StoreError> {
     let (user, organization, email, is_guest) = match who {
+        // A member's address says nothing of an organization.
+        Person::User(u) if !u.is_guest() => (Some(&u.id), None, "", false),
         Person::User(u) => (
             Some(&u.id),
             u.connected_organization_id.as_deref(),
             u.email.as_str(),
-            u.is_guest(),
+            true,
         ),
         Person::External(e) => (
             None,
@@ -1086,6 +1329,9 @@ pub enum Availability {
     OpenRequest,
     /// Separation of duties: what the user holds that the package excludes.
     Incompatible(String),
+    /// The policies that admit the person gave access until this moment,
+    /// which has passed.
+    Ended(DateTime<Utc>),
 }
 
 /// The policies a person may request a package under, with what was read
@@ -1109,6 +1355,10 @@ impl Availability {
                 format!("You already have an open request for {package}.")
             }
             Availability::Incompatible(conflict) => conflict.clone(),
+            Availability::Ended(t) => format!(
+                "{package} could be requested until {}; that date has passed, so it cannot be requested now.",
+                t.format("%Y-%m-%d")
+            ),
         }
     }
 }
@@ -1117,6 +1367,7 @@ pub async fn availability(
     conn: &mut Conn,
     who: &Person,
     package: &str,
+    now: DateTime<Utc>,
 ) -> Result<(Option<requests::CandidateRow>, Availability), StoreError> {
     let Some((candidate, published)) = requests::candidate(conn, package).await? else {
         return Ok((None, Availability::Unavailable));
@@ -1144,12 +1395,31 @@ pub async fn availability(
     if let Some(conflict) = conflict_with(conn, &pkg, &held, &requestor.group_ids).await? {
         return Ok((Some(candidate), Availability::Incompatible(conflict)));
     }
-    let policies: Vec<(String, Policy)> = eligible(&all, &requestor, candidate.catalog_external)
+    // A policy whose fixed last day has passed offers nothing any more.
+    let live: Vec<(String, Policy)> = all
+        .iter()
+        .filter(|(_, p)| p.ended(now).is_none())
+        .cloned()
+        .collect();
+    let policies: Vec<(String, Policy)> = eligible(&live, &requestor, candidate.catalog_external)
         .into_iter()
         .cloned()
         .collect();
-    if !published || policies.is_empty() {
+    if !published {
         return Ok((Some(candidate), Availability::RequestsOff));
+    }
+    if policies.is_empty() {
+        let ended = eligible(&all, &requestor, candidate.catalog_external)
+            .into_iter()
+            .filter_map(|(_, p)| p.ended(now))
+            .max();
+        return Ok((
+            Some(candidate),
+            match ended {
+                Some(t) => Availability::Ended(t),
+                None => Availability::RequestsOff,
+            },
+        ));
     }
     Ok((
         Some(candidate),

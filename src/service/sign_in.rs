@@ -23,16 +23,35 @@ pub struct VerifiedClaims {
     pub family_name: Option<String>,
 }
 
+/// Refuses an address the provider does not vouch for: one it says is
+/// unverified, or, with `require_verified`, one it says nothing about.
+/// Administrators are recognised by email and a user an administrator
+/// created beforehand is linked by email, so an unverified address could
+/// take over their account.
+fn check_verified(
+    claims: &VerifiedClaims,
+    email: &Email,
+    require_verified: bool,
+) -> Result<(), ServiceError> {
+    match claims.email_verified {
+        Some(true) => Ok(()),
+        Some(false) => Err(ServiceError::Refused(format!(
+            "Your identity provider says the email address {email} is not verified. Verify it there, then sign in again."
+        ))),
+        None if require_verified => Err(ServiceError::Refused(format!(
+            "Your identity provider did not say whether the email address {email} is verified, and Gatehouse accepts only verified addresses. Ask your administrator to release the `email_verified` claim."
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Returns the user for (issuer, subject), creating it on first sign-in.
-///
-/// The provider is trusted for the addresses it sends, except where it says
-/// itself that an address is unverified (`email_verified: false`): such a
-/// sign-in is refused, because administrators are recognised by email and a
-/// user an administrator created beforehand is linked by email.
+/// The address must be verified (see `check_verified`).
 pub async fn sign_in(
     store: &Store,
     claims: &VerifiedClaims,
     user_type: UserType,
+    require_verified: bool,
     now: DateTime<Utc>,
 ) -> Result<User, ServiceError> {
     let mut tx = store.begin().await?;
@@ -47,11 +66,7 @@ pub async fn sign_in(
                 .into(),
         )
     })?;
-    if claims.email_verified == Some(false) {
-        return Err(ServiceError::Refused(format!(
-            "Your identity provider says the email address {email} is not verified. Verify it there, then sign in again."
-        )));
-    }
+    check_verified(claims, &email, require_verified)?;
     let existing = users::find_by_email(&mut tx, email.as_str()).await?;
     let user = match existing {
         // A guest account belongs to whoever proved the address elsewhere
@@ -141,9 +156,10 @@ pub async fn sign_in_once(
     store: &Store,
     claims: &VerifiedClaims,
     user_type: UserType,
+    require_verified: bool,
     now: DateTime<Utc>,
 ) -> Result<User, ServiceError> {
-    match sign_in(store, claims, user_type, now).await {
+    match sign_in(store, claims, user_type, require_verified, now).await {
         Err(ServiceError::Store(crate::store::StoreError::Conflict(_))) => Err(ServiceError::Refused(
             "Another sign-in for this account was completing at the same moment. Sign in again.".into(),
         )),
@@ -229,6 +245,7 @@ pub async fn sign_in_connected(
     store: &Store,
     claims: &VerifiedClaims,
     organization: &str,
+    require_verified: bool,
     now: DateTime<Utc>,
 ) -> Result<SignedIn, ServiceError> {
     let email = Email::parse(claims.email.as_deref().unwrap_or_default()).map_err(|_| {
@@ -238,11 +255,7 @@ pub async fn sign_in_connected(
                 .into(),
         )
     })?;
-    if claims.email_verified == Some(false) {
-        return Err(ServiceError::Refused(format!(
-            "Your identity provider says the email address {email} is not verified. Verify it there, then sign in again."
-        )));
-    }
+    check_verified(claims, &email, require_verified)?;
     let mut tx = store.begin().await?;
     // An organization's provider speaks for its own people only: addresses
     // in the organization's own domains.
@@ -302,14 +315,22 @@ fn local_part(email: &Email) -> String {
 }
 
 /// How long a code works, how many may be sent to one address per window, and
-/// how many wrong guesses one code survives: eight digits and five guesses give
-/// a guesser one chance in twenty million.
+/// how many wrong guesses one client may make at one code: eight digits and
+/// five guesses give a guesser one chance in twenty million.
 pub const CODE_MINUTES: i64 = 10;
 const CODES_PER_WINDOW: i64 = 3;
 const CODE_WINDOW_MINUTES: i64 = 15;
 const MAX_ATTEMPTS: i64 = 5;
-/// Wrong guesses for one address in a window, whatever the number of codes.
+/// Wrong guesses one client may make at one address in a window, whatever the
+/// number of codes. Counted per client, so that nobody else can use up a
+/// guest's guesses and lock them out.
 const MAX_ATTEMPTS_PER_WINDOW: i64 = 10;
+/// Guesses one client may make at all addresses together in a window.
+const MAX_CLIENT_ATTEMPTS_PER_WINDOW: i64 = 30;
+/// Code mails one client may ask for, to any addresses, per minute and per hour:
+/// enough for a typo or two, too few to flood mailboxes.
+const CLIENT_CODES_PER_MINUTE: i64 = 5;
+const CLIENT_CODES_PER_HOUR: i64 = 30;
 
 fn code_hash(id: &str, code: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -319,11 +340,40 @@ fn code_hash(id: &str, code: &str) -> String {
 
 /// Sends a one-time sign-in code to the address. Whether anyone with the
 /// address is known is not said: the answer is the same for every address.
-pub async fn send_code(store: &Store, email: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
+/// `client` is the address the request came from: one client may ask for a
+/// handful of codes per minute, whatever the addresses.
+pub async fn send_code(
+    store: &Store,
+    email: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     use rand::Rng;
     let email = Email::parse(email)
         .map_err(|_| super::invalid("email", "Enter your email address, like name@example.com."))?;
     let mut tx = store.begin().await?;
+    // The organization's own people sign in with its provider: a code never
+    // makes an outsider of an address at its own domains.
+    if super::settings::tenant(&mut tx)
+        .await?
+        .owns_domain(&email.domain())
+    {
+        return Err(super::invalid(
+            "email",
+            super::requests::own_domain_refusal(&email.domain()),
+        ));
+    }
+    let minute = now - chrono::Duration::minutes(1);
+    let hour = now - chrono::Duration::hours(1);
+    if store::sign_in_codes::sent_to_client_since(&mut tx, client, minute).await?
+        >= CLIENT_CODES_PER_MINUTE
+        || store::sign_in_codes::sent_to_client_since(&mut tx, client, hour).await?
+            >= CLIENT_CODES_PER_HOUR
+    {
+        return Err(ServiceError::Refused(
+            "Codes were asked for from your network too often. Wait a minute and ask again.".into(),
+        ));
+    }
     let window = now - chrono::Duration::minutes(CODE_WINDOW_MINUTES);
     if store::sign_in_codes::sent_since(&mut tx, &email.normalized(), window).await?
         >= CODES_PER_WINDOW
@@ -339,6 +389,7 @@ pub async fn send_code(store: &Store, email: &str, now: DateTime<Utc>) -> Result
         &id,
         &email.normalized(),
         &code_hash(&id, &code),
+        client,
         now,
         now + chrono::Duration::minutes(CODE_MINUTES),
     )
@@ -356,12 +407,14 @@ pub async fn send_code(store: &Store, email: &str, now: DateTime<Utc>) -> Result
     Ok(())
 }
 
-/// Signs in with the newest code sent to the address: once, before it expires,
-/// within `MAX_ATTEMPTS` guesses.
+/// Signs in with the newest code sent to the address: once, before it
+/// expires, within `MAX_ATTEMPTS` guesses of this client (`client`: the
+/// address the request came from).
 pub async fn redeem_code(
     store: &Store,
     email: &str,
     code: &str,
+    client: &str,
     now: DateTime<Utc>,
 ) -> Result<SignedIn, ServiceError> {
     let wrong = || {
@@ -375,25 +428,32 @@ pub async fn redeem_code(
         })
     };
     let email = Email::parse(email).map_err(|_| wrong())?;
+    let address = email.normalized();
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let mut tx = store.begin().await?;
-    // Guesses count across the address's codes too, so that asking for new
-    // codes does not buy more of them.
-    let window = now - chrono::Duration::minutes(CODE_WINDOW_MINUTES);
-    if store::sign_in_codes::attempts_since(&mut tx, &email.normalized(), window).await?
+    let window = store::ts(now - chrono::Duration::minutes(CODE_WINDOW_MINUTES));
+    if store::sign_in_codes::guesses_since(&mut tx, Some(&address), client, &window).await?
         >= MAX_ATTEMPTS_PER_WINDOW
+        || store::sign_in_codes::guesses_since(&mut tx, None, client, &window).await?
+            >= MAX_CLIENT_ATTEMPTS_PER_WINDOW
     {
         return Err(wrong());
     }
-    // Counting the guess and reading the code is one statement, so parallel
-    // guesses cannot all pass the limit.
-    let Some(open) =
-        store::sign_in_codes::claim_attempt(&mut tx, &email.normalized(), MAX_ATTEMPTS, now)
-            .await?
-    else {
+    // Taking the code holds its row, so the counts below see every earlier
+    // guess at this address: parallel guesses cannot all pass the limit.
+    let open = store::sign_in_codes::claim_attempt(&mut tx, &address, now).await?;
+    store::sign_in_codes::record_guess(&mut tx, &address, client, now).await?;
+    let Some(open) = open else {
         tx.commit().await.map_err(store::map_err)?;
         return Err(wrong());
     };
+    if store::sign_in_codes::guesses_since(&mut tx, Some(&address), client, &open.created_at)
+        .await?
+        > MAX_ATTEMPTS
+    {
+        tx.commit().await.map_err(store::map_err)?;
+        return Err(wrong());
+    }
     if code_hash(&open.id, &code) != open.code_hash {
         tx.commit().await.map_err(store::map_err)?;
         return Err(wrong());
@@ -403,7 +463,7 @@ pub async fn redeem_code(
     }
     let identity = ExternalIdentity {
         issuer: EMAIL_CODE_ISSUER.into(),
-        subject: email.normalized(),
+        subject: address.clone(),
         email: email.as_str().to_string(),
         display_name: local_part(&email),
         connected_organization: None,

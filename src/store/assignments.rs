@@ -141,26 +141,35 @@ pub async fn active_for(
 }
 
 /// A new end date (an extension): the reminders start over.
-pub async fn set_end(conn: &mut Conn, id: &str, end: Option<DateTime<Utc>>) -> Result<()> {
-    sqlx::query(
-        "UPDATE access_package_assignments SET end_at = $2, reminded_days = NULL WHERE id = $1",
-    )
+/// Sets the end of an assignment that is still active; false when it has
+/// ended meanwhile (an extension never brings it back).
+pub async fn set_end(conn: &mut Conn, id: &str, end: Option<DateTime<Utc>>) -> Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE access_package_assignments SET end_at = $2, reminded_days = NULL \
+         WHERE id = $1 AND state IN {ACTIVE}"
+    ))
     .bind(id)
     .bind(end.map(ts))
     .execute(conn)
     .await
     .map_err(map_err)?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_state(conn: &mut Conn, id: &str, state: &str) -> Result<()> {
-    sqlx::query("UPDATE access_package_assignments SET state = $2 WHERE id = $1")
-        .bind(id)
-        .bind(state)
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
-    Ok(())
+/// Moves an assignment that is still active to `state` (one of the active
+/// states); false when it has ended meanwhile, which nothing brings back.
+/// On PostgreSQL the update also holds the row until commit, so an
+/// expiration running at the same moment waits and sees the outcome.
+pub async fn set_active_state(conn: &mut Conn, id: &str, state: &str) -> Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE access_package_assignments SET state = $2 WHERE id = $1 AND state IN {ACTIVE}"
+    ))
+    .bind(id)
+    .bind(state)
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Active assignments ending within `days` that have not had that reminder,

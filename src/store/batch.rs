@@ -139,7 +139,7 @@ pub async fn end_one(
 }
 
 /// Runs statements that bind nothing, in order.
-async fn execute_all(conn: &mut Conn, statements: &[&str]) -> Result<()> {
+pub(crate) async fn execute_all(conn: &mut Conn, statements: &[&str]) -> Result<()> {
     for sql in statements {
         sqlx::query(sql)
             .execute(&mut *conn)
@@ -188,61 +188,42 @@ pub async fn collect_batch(
     Ok(())
 }
 
-/// Takes back what the collected batch (`collect_batch`) alone granted: the (resource,
-/// user, role) they held that no other active assignment of the same user
-/// grants. Those are worked out once into a temporary table, and each kind
-/// of resource takes its own from there; three passes over the batch, one
-/// per kind, took twice as long on the benchmark database.
+/// Takes back what the collected batch (`collect_batch`) alone granted: the
+/// (resource, user, role) they held that no other active assignment of the
+/// same user grants, through any catalog. Those are worked out once into a
+/// temporary table (`ended_grants`), and each kind of resource takes its own
+/// from there; three passes over the batch, one per kind, took twice as long
+/// on the benchmark database.
 pub async fn revoke_batch(conn: &mut Conn) -> Result<()> {
-    execute_all(
-        conn,
-        &[
-            "CREATE TEMP TABLE IF NOT EXISTS ended_grants (origin_system TEXT NOT NULL, \
-             origin_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL)",
-            "DELETE FROM ended_grants",
-        ],
-    )
-    .await?;
+    super::grants::begin_take_back(conn).await?;
     sqlx::query(&format!(
         "INSERT INTO ended_grants (origin_system, origin_id, user_id, role) \
-         SELECT r.origin_system, \
-         CASE WHEN r.origin_system = 'AadApplication' THEN s.role_origin_id ELSE r.origin_id END, \
-         a.target_id, s.role_origin_id FROM ended_batch a \
+         SELECT DISTINCT r.origin_system, r.origin_id, a.target_id, s.role_origin_id FROM ended_batch a \
          JOIN access_package_resource_role_scopes s ON s.access_package_id = a.access_package_id \
          JOIN catalog_resources r ON r.id = s.catalog_resource_id \
-         WHERE NOT EXISTS ( \
-           SELECT 1 FROM access_package_assignments o JOIN access_package_resource_role_scopes os \
-           ON os.access_package_id = o.access_package_id WHERE o.target_id = a.target_id \
-           AND o.state IN {ACTIVE} AND os.catalog_resource_id = r.id \
-           AND os.role_origin_id = s.role_origin_id)"
+         WHERE NOT {}",
+        super::grants::still_granted("r.origin_system", "r.origin_id", "s.role_origin_id", "a.target_id")
     ))
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
-    execute_all(
-        conn,
-        &[
-            "DELETE FROM group_members WHERE (group_id, user_id, role) IN \
-             (SELECT origin_id, user_id, role FROM ended_grants WHERE origin_system = 'AadGroup')",
-            "DELETE FROM site_members WHERE (site_id, user_id, role) IN \
-             (SELECT origin_id, user_id, role FROM ended_grants WHERE origin_system = 'SharePointOnline')",
-            "DELETE FROM app_role_assignments WHERE (app_role_id, user_id) IN \
-             (SELECT origin_id, user_id FROM ended_grants WHERE origin_system = 'AadApplication')",
-        ],
-    )
-    .await?;
+    super::grants::take_back(conn).await?;
     Ok(())
 }
 
 /// (user, attribute) values the collected batch's packages required and do
-/// not keep.
+/// not keep, and that no other active assignment of the user still requires.
 pub async fn batch_attributes_not_kept(conn: &mut Conn) -> Result<Vec<(String, String)>> {
-    sqlx::query_as::<_, (String, String)>(
+    sqlx::query_as::<_, (String, String)>(&format!(
         "SELECT DISTINCT a.target_id, ra.attribute_name FROM ended_batch a \
          JOIN access_package_resource_role_scopes s ON s.access_package_id = a.access_package_id \
          JOIN resource_attributes ra ON ra.catalog_resource_id = s.catalog_resource_id \
-         WHERE ra.is_persisted_on_assignment_removal = $1",
-    )
+         WHERE ra.is_persisted_on_assignment_removal = $1 AND NOT EXISTS ( \
+           SELECT 1 FROM access_package_assignments o \
+           JOIN access_package_resource_role_scopes os ON os.access_package_id = o.access_package_id \
+           JOIN resource_attributes ora ON ora.catalog_resource_id = os.catalog_resource_id \
+           WHERE o.target_id = a.target_id AND o.state IN {ACTIVE} AND ora.name_lower = ra.name_lower)"
+    ))
     .bind(false)
     .fetch_all(conn)
     .await

@@ -154,7 +154,8 @@ pub async fn group_holders(conn: &mut Conn, id: &GroupId) -> Result<Vec<Holder>>
     .map_err(map_err)
 }
 
-/// Adds the role; returns false when the user already held it.
+/// Adds the role by hand (held outside assignments, so never taken back by
+/// Gatehouse); returns false when the user already held it by hand.
 pub async fn add_group_role(
     conn: &mut Conn,
     group: &GroupId,
@@ -163,13 +164,53 @@ pub async fn add_group_role(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO group_members (group_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO group_members (group_id, user_id, role, added_at, outside_assignments) \
+         VALUES ($1, $2, $3, $4, TRUE) ON CONFLICT (group_id, user_id, role) \
+         DO UPDATE SET outside_assignments = TRUE WHERE group_members.outside_assignments = FALSE",
     )
     .bind(group.as_str())
     .bind(user.as_str())
     .bind(role.as_str())
     .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether the user holds the role by hand (outside assignments).
+pub async fn group_role_by_hand(
+    conn: &mut Conn,
+    group: &GroupId,
+    user: &UserId,
+    role: GroupRole,
+) -> Result<Option<bool>> {
+    let f = sqlx::query_scalar::<_, super::Flag>(
+        "SELECT outside_assignments FROM group_members WHERE group_id = $1 AND user_id = $2 AND role = $3",
+    )
+    .bind(group.as_str())
+    .bind(user.as_str())
+    .bind(role.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(f.map(|f| f.0))
+}
+
+/// Keeps a role that assignments still grant, but no longer as held by hand.
+pub async fn clear_group_role_by_hand(
+    conn: &mut Conn,
+    group: &GroupId,
+    user: &UserId,
+    role: GroupRole,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE group_members SET outside_assignments = FALSE \
+         WHERE group_id = $1 AND user_id = $2 AND role = $3 AND outside_assignments = TRUE",
+    )
+    .bind(group.as_str())
+    .bind(user.as_str())
+    .bind(role.as_str())
     .execute(conn)
     .await
     .map_err(map_err)?;
@@ -223,7 +264,8 @@ pub async fn search_applications(
         "SELECT COUNT(*) FROM applications WHERE name_lower LIKE $1 ESCAPE '\\'",
         "SELECT a.id, a.display_name, a.description, NULL AS detail, \
          (SELECT COUNT(*) FROM app_role_assignments x JOIN app_roles r ON r.id = x.app_role_id \
-          WHERE r.application_id = a.id) AS holders \
+          WHERE r.application_id = a.id) \
+         + (SELECT COUNT(*) FROM app_default_access d WHERE d.application_id = a.id) AS holders \
          FROM applications a WHERE a.name_lower LIKE $1 ESCAPE '\\' ORDER BY a.name_lower LIMIT $2 OFFSET $3",
         q,
         page,
@@ -285,9 +327,13 @@ pub async fn app_roles(conn: &mut Conn, id: &ApplicationId) -> Result<Vec<AppRol
 
 pub async fn application_holders(conn: &mut Conn, id: &ApplicationId) -> Result<Vec<Holder>> {
     sqlx::query_as::<_, Holder>(
-        "SELECT u.id AS user_id, u.display_name, u.email, r.display_name AS role FROM app_role_assignments x \
-         JOIN app_roles r ON r.id = x.app_role_id JOIN users u ON u.id = x.user_id \
-         WHERE r.application_id = $1 ORDER BY r.position, u.name_lower",
+        "SELECT user_id, display_name, email, role FROM ( \
+         SELECT u.id AS user_id, u.display_name, u.email, r.display_name AS role, r.position, u.name_lower \
+         FROM app_role_assignments x JOIN app_roles r ON r.id = x.app_role_id JOIN users u ON u.id = x.user_id \
+         WHERE r.application_id = $1 \
+         UNION ALL SELECT u.id, u.display_name, u.email, 'Default Access', -1, u.name_lower \
+         FROM app_default_access d JOIN users u ON u.id = d.user_id WHERE d.application_id = $1) h \
+         ORDER BY position, name_lower",
     )
     .bind(id.as_str())
     .fetch_all(conn)
@@ -472,6 +518,7 @@ pub async fn site_holders(conn: &mut Conn, id: &SiteId) -> Result<Vec<Holder>> {
     .map_err(map_err)
 }
 
+/// Adds a site role by hand (held outside assignments); false when already held by hand.
 pub async fn add_site_role(
     conn: &mut Conn,
     site: &SiteId,
@@ -480,7 +527,9 @@ pub async fn add_site_role(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO site_members (site_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        "INSERT INTO site_members (site_id, user_id, role, added_at, outside_assignments) \
+         VALUES ($1, $2, $3, $4, TRUE) ON CONFLICT (site_id, user_id, role) \
+         DO UPDATE SET outside_assignments = TRUE WHERE site_members.outside_assignments = FALSE",
     )
     .bind(site.as_str())
     .bind(user.as_str())
@@ -492,7 +541,8 @@ pub async fn add_site_role(
     Ok(done.rows_affected() == 1)
 }
 
-/// Adds an app role holding by role name; returns false when already held or no such role.
+/// Adds an app role holding by hand, by role name; returns false when
+/// already held by hand or no such role.
 pub async fn add_app_role(
     conn: &mut Conn,
     app: &ApplicationId,
@@ -501,8 +551,10 @@ pub async fn add_app_role(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO app_role_assignments (app_role_id, user_id, added_at) \
-         SELECT id, $3, $4 FROM app_roles WHERE application_id = $1 AND name_lower = $2 ON CONFLICT DO NOTHING",
+        "INSERT INTO app_role_assignments (app_role_id, user_id, added_at, outside_assignments) \
+         SELECT id, $3, $4, TRUE FROM app_roles WHERE application_id = $1 AND name_lower = $2 \
+         ON CONFLICT (app_role_id, user_id) DO UPDATE SET outside_assignments = TRUE \
+         WHERE app_role_assignments.outside_assignments = FALSE",
     )
     .bind(app.as_str())
     .bind(role_name.to_lowercase())
@@ -527,6 +579,8 @@ pub(crate) const HELD_ROLES: &str = "SELECT 'Group' AS resource_type, g.display_
      FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 \
      UNION ALL SELECT 'Application', a.display_name, r.display_name FROM app_role_assignments x \
      JOIN app_roles r ON r.id = x.app_role_id JOIN applications a ON a.id = r.application_id WHERE x.user_id = $1 \
+     UNION ALL SELECT 'Application', a.display_name, 'Default Access' FROM app_default_access d \
+     JOIN applications a ON a.id = d.application_id WHERE d.user_id = $1 \
      UNION ALL SELECT 'Site', s.display_name, m.role FROM site_members m JOIN sites s ON s.id = m.site_id \
      WHERE m.user_id = $1";
 
@@ -536,25 +590,6 @@ pub async fn roles_held_by(conn: &mut Conn, user: &UserId) -> Result<Vec<HeldRol
         .fetch_all(conn)
         .await
         .map_err(map_err)
-}
-
-/// Grants an app role by its id; false when already held.
-pub async fn add_app_role_by_id(
-    conn: &mut Conn,
-    role: &str,
-    user: &UserId,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO app_role_assignments (app_role_id, user_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-    )
-    .bind(role)
-    .bind(user.as_str())
-    .bind(ts(now))
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(done.rows_affected() == 1)
 }
 
 /// Removes a site role; false when not held.

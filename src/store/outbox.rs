@@ -16,6 +16,8 @@ pub struct MailRow {
     pub next_attempt_at: String,
     pub sent_at: Option<String>,
     pub last_error: Option<String>,
+    /// Given up: the message can never be sent (`last_error` says why).
+    pub abandoned_at: Option<String>,
 }
 
 pub async fn enqueue(
@@ -42,7 +44,7 @@ pub async fn enqueue(
     Ok(())
 }
 
-const COLUMNS: &str = "id, kind, to_address, to_name, data, created_at, attempts, next_attempt_at, sent_at, last_error";
+const COLUMNS: &str = "id, kind, to_address, to_name, data, created_at, attempts, next_attempt_at, sent_at, last_error, abandoned_at";
 
 /// Newest first.
 pub async fn list(conn: &mut Conn, page: i64, per_page: i64) -> Result<Page<MailRow>> {
@@ -70,7 +72,7 @@ pub async fn list(conn: &mut Conn, page: i64, per_page: i64) -> Result<Page<Mail
 pub async fn due(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<MailRow>> {
     sqlx::query_as::<_, MailRow>(&format!(
         "SELECT {COLUMNS} FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-         ORDER BY next_attempt_at, id LIMIT $2"
+         AND abandoned_at IS NULL ORDER BY next_attempt_at, id LIMIT $2"
     ))
     .bind(ts(now))
     .bind(limit)
@@ -121,5 +123,24 @@ pub async fn mark_failed(
         .execute(conn)
         .await
         .map_err(map_err)?;
+    Ok(())
+}
+
+/// Gives a message up: it can never be sent, for the reason given.
+pub async fn mark_abandoned(
+    conn: &mut Conn,
+    id: &str,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, abandoned_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
     Ok(())
 }

@@ -122,19 +122,21 @@ pub async fn update(
     Ok(())
 }
 
+/// Deletes the package with its requests (their approvers and decisions go
+/// with them), its ended assignments, policies and resource roles. The caller
+/// has made sure nothing is active and kept the history (`history`).
 pub async fn delete(conn: &mut Conn, id: &AccessPackageId) -> Result<()> {
-    sqlx::query(
+    for sql in [
+        "DELETE FROM assignment_requests WHERE access_package_id = $1",
         "DELETE FROM access_package_assignments WHERE access_package_id = $1 AND state = 'expired'",
-    )
-    .bind(id.as_str())
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    sqlx::query("DELETE FROM access_packages WHERE id = $1")
-        .bind(id.as_str())
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
+        "DELETE FROM access_packages WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
     Ok(())
 }
 
@@ -145,6 +147,48 @@ pub async fn active_assignments(conn: &mut Conn, id: &AccessPackageId) -> Result
         .fetch_one(conn)
         .await
         .map_err(map_err)
+}
+
+/// Requests still open (waiting for approval, a start, or delivery).
+pub async fn open_requests(conn: &mut Conn, id: &AccessPackageId) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM assignment_requests WHERE access_package_id = $1 \
+         AND state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')",
+    )
+    .bind(id.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// One line of a deleted package's history, kept in the audit log.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct HistoryRow {
+    pub kind: String,
+    pub id: String,
+    pub state: String,
+    pub target: String,
+    pub policy: String,
+    pub created_at: String,
+    pub ended_at: Option<String>,
+}
+
+/// Every request and assignment of the package, oldest first.
+pub async fn history(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<HistoryRow>> {
+    sqlx::query_as::<_, HistoryRow>(
+        "SELECT 'request' AS kind, r.id, r.request_type || ' ' || r.state AS state, r.target_email AS target, \
+         ap.display_name AS policy, r.created_at, r.completed_at AS ended_at \
+         FROM assignment_requests r JOIN assignment_policies ap ON ap.id = r.policy_id \
+         WHERE r.access_package_id = $1 \
+         UNION ALL SELECT 'assignment', a.id, a.state || ' ' || COALESCE(a.end_reason, ''), u.email, \
+         ap.display_name, a.created_at, a.ended_at FROM access_package_assignments a \
+         JOIN users u ON u.id = a.target_id JOIN assignment_policies ap ON ap.id = a.policy_id \
+         WHERE a.access_package_id = $1 ORDER BY 6, 2",
+    )
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -175,19 +219,21 @@ pub async fn role_scopes(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<Ro
     .map_err(map_err)
 }
 
-/// Adds a role scope; false when the package already has this role of this resource.
+/// Adds a role scope and returns its id; `None` when the package already has
+/// this role of this resource.
 pub async fn add_role_scope(
     conn: &mut Conn,
     id: &AccessPackageId,
     resource: &str,
     role_origin_id: &str,
     role_display_name: &str,
-) -> Result<bool> {
+) -> Result<Option<String>> {
+    let scope = uuid::Uuid::new_v4().to_string();
     let done = sqlx::query(
         "INSERT INTO access_package_resource_role_scopes (id, access_package_id, catalog_resource_id, role_origin_id, \
          role_display_name) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
-    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&scope)
     .bind(id.as_str())
     .bind(resource)
     .bind(role_origin_id)
@@ -195,7 +241,7 @@ pub async fn add_role_scope(
     .execute(conn)
     .await
     .map_err(map_err)?;
-    Ok(done.rows_affected() == 1)
+    Ok((done.rows_affected() == 1).then_some(scope))
 }
 
 pub async fn remove_role_scope(conn: &mut Conn, id: &AccessPackageId, scope: &str) -> Result<bool> {

@@ -485,12 +485,16 @@ pub async fn set_enabled(
     Ok(())
 }
 
-pub async fn assignments_using(conn: &mut Conn, id: &str) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM access_package_assignments WHERE policy_id = $1")
-        .bind(id)
-        .fetch_one(conn)
-        .await
-        .map_err(map_err)
+/// How many requests and assignments were made under the policy, in any state.
+pub async fn uses(conn: &mut Conn, id: &str) -> Result<(i64, i64)> {
+    sqlx::query_as::<_, (i64, i64)>(
+        "SELECT (SELECT COUNT(*) FROM assignment_requests WHERE policy_id = $1), \
+         (SELECT COUNT(*) FROM access_package_assignments WHERE policy_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)
 }
 
 pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {

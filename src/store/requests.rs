@@ -33,6 +33,7 @@ pub struct RequestRow {
     pub escalated_stage: i64,
     pub completed_at: Option<String>,
     pub deny_at: Option<String>,
+    pub outcome_reason: Option<String>,
 }
 
 impl RequestRow {
@@ -127,7 +128,7 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
         "SELECT id, request_type, state, access_package_id, policy_id, requestor_id, target_id, target_email, \
          target_display_name, connected_organization_id, justification, answers, attributes, current_stage, created_at, \
          target_issuer, target_subject, schedule_start, schedule_end, assignment_id, approval_bypassed, \
-         escalated_stage, completed_at, deny_at FROM assignment_requests WHERE id = $1",
+         escalated_stage, completed_at, deny_at, outcome_reason FROM assignment_requests WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -330,6 +331,17 @@ pub async fn organization_for_email(
     .await
     .map_err(map_err)?;
     Ok(row.map(|(id, state)| (id, state == "configured")))
+}
+
+/// Says why a request ended as it did, where no approver's reason says it.
+pub async fn set_outcome_reason(conn: &mut Conn, id: &str, reason: &str) -> Result<()> {
+    sqlx::query("UPDATE assignment_requests SET outcome_reason = $2 WHERE id = $1")
+        .bind(id)
+        .bind(reason)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
 }
 
 /// The directory user a request from someone not yet in it was delivered to.

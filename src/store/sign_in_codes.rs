@@ -16,22 +16,42 @@ pub async fn sent_since(conn: &mut Conn, email_lower: &str, since: DateTime<Utc>
     .map_err(map_err)
 }
 
+/// How many codes were asked for from the client address since `since`, to any address.
+pub async fn sent_to_client_since(
+    conn: &mut Conn,
+    client: &str,
+    since: DateTime<Utc>,
+) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sign_in_codes WHERE client_address = $1 AND created_at >= $2",
+    )
+    .bind(client)
+    .bind(ts(since))
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)
+}
+
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     conn: &mut Conn,
     id: &str,
     email_lower: &str,
     code_hash: &str,
+    client: &str,
     now: DateTime<Utc>,
     expires: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO sign_in_codes (id, email_lower, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO sign_in_codes (id, email_lower, code_hash, created_at, expires_at, client_address) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(email_lower)
     .bind(code_hash)
     .bind(ts(now))
     .bind(ts(expires))
+    .bind(client)
     .execute(conn)
     .await
     .map_err(map_err)?;
@@ -42,7 +62,7 @@ pub async fn insert(
 pub struct OpenCode {
     pub id: String,
     pub code_hash: String,
-    pub attempts: i64,
+    pub created_at: String,
 }
 
 /// Uses the code up; false when it was used meanwhile.
@@ -57,12 +77,12 @@ pub async fn use_up(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<boo
     Ok(done.rows_affected() == 1)
 }
 
-/// Counts a guess against the newest code for the address, if it is unused,
-/// unexpired and has guesses left, and returns it; `None` otherwise.
+/// Takes the newest code for the address, if it is unused and unexpired,
+/// counting the guess on it. The update holds the code's row until commit,
+/// so that guesses at one address are counted one after the other.
 pub async fn claim_attempt(
     conn: &mut Conn,
     email_lower: &str,
-    max_attempts: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<OpenCode>> {
     let newest = sqlx::query_scalar::<_, String>(
@@ -75,37 +95,76 @@ pub async fn claim_attempt(
     let Some(id) = newest else {
         return Ok(None);
     };
-    sqlx::query_as::<_, (String, String, i64)>(
-        "UPDATE sign_in_codes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 \
-         AND used_at IS NULL AND expires_at > $3 RETURNING id, code_hash, attempts",
+    sqlx::query_as::<_, (String, String, String)>(
+        "UPDATE sign_in_codes SET attempts = attempts + 1 WHERE id = $1 \
+         AND used_at IS NULL AND expires_at > $2 RETURNING id, code_hash, created_at",
     )
     .bind(&id)
-    .bind(max_attempts)
     .bind(ts(now))
     .fetch_optional(conn)
     .await
     .map(|r| {
-        r.map(|(id, code_hash, attempts)| OpenCode {
+        r.map(|(id, code_hash, created_at)| OpenCode {
             id,
             code_hash,
-            attempts,
+            created_at,
         })
     })
     .map_err(map_err)
 }
 
-/// Guesses made against the address's codes since `since`.
-pub async fn attempts_since(
+/// Records a guess from `client` at the address's code.
+pub async fn record_guess(
     conn: &mut Conn,
     email_lower: &str,
-    since: DateTime<Utc>,
-) -> Result<i64> {
-    sqlx::query_scalar::<_, i64>(
-        "SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM sign_in_codes WHERE email_lower = $1 AND created_at >= $2",
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sign_in_code_guesses (email_lower, client_address, guessed_at) VALUES ($1, $2, $3)",
     )
     .bind(email_lower)
-    .bind(ts(since))
+    .bind(client)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Guesses from `client` since `since`: at one address's codes, or (`None`)
+/// at any address's.
+pub async fn guesses_since(
+    conn: &mut Conn,
+    email_lower: Option<&str>,
+    client: &str,
+    since: &str,
+) -> Result<i64> {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM sign_in_code_guesses WHERE client_address = $1 AND guessed_at >= $2 \
+         AND ($3 = '' OR email_lower = $3)",
+    )
+    .bind(client)
+    .bind(since)
+    .bind(email_lower.unwrap_or(""))
     .fetch_one(conn)
     .await
     .map_err(map_err)
+}
+
+/// Forgets codes and guesses older than `before`: they count for minutes only.
+pub async fn forget_before(conn: &mut Conn, before: DateTime<Utc>) -> Result<u64> {
+    let mut n = 0;
+    for sql in [
+        "DELETE FROM sign_in_code_guesses WHERE guessed_at < $1",
+        "DELETE FROM sign_in_codes WHERE created_at < $1",
+    ] {
+        n += sqlx::query(sql)
+            .bind(ts(before))
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+    }
+    Ok(n)
 }

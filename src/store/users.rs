@@ -397,11 +397,12 @@ pub async fn lifecycle_blocked_at(conn: &mut Conn, id: &UserId) -> Result<Option
         .map_err(map_err)
 }
 
-/// Active governed guests whose last assignment has ended (`lock`: `Store::skip_locked`).
+/// Active governed guests with no active assignment and no open request:
+/// their last assignment ended, or the request they were made for was
+/// denied or canceled (`lock`: `Store::skip_locked`).
 pub async fn guests_without_access(conn: &mut Conn, limit: i64, lock: &str) -> Result<Vec<String>> {
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT u.id FROM users u WHERE u.lifecycle = 'governed' AND u.user_type = 'guest' AND u.state = 'active' \
-         AND EXISTS (SELECT 1 FROM access_package_assignments a WHERE a.target_id = u.id AND a.state = 'expired') \
          AND NOT EXISTS (SELECT 1 FROM access_package_assignments a WHERE a.target_id = u.id \
              AND a.state IN {}) \
          AND NOT EXISTS (SELECT 1 FROM assignment_requests r WHERE r.target_id = u.id \
@@ -450,5 +451,19 @@ pub async fn delete(conn: &mut Conn, id: &UserId) -> Result<()> {
             .await
             .map_err(map_err)?;
     }
+    Ok(())
+}
+
+/// Holds the person's row until the transaction ends, so that two changes
+/// to what one person holds (two deliveries, a submission and a delivery)
+/// run one after the other and the second sees the first. An update rather
+/// than `SELECT ... FOR UPDATE`, which SQLite lacks; there every write
+/// transaction already runs alone.
+pub async fn lock(conn: &mut Conn, id: &UserId) -> Result<()> {
+    sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+        .bind(id.as_str())
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
     Ok(())
 }

@@ -11,6 +11,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/css/app.css"),
     ),
     (
+        "js/app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/js/app.js"),
+    ),
+    (
         "vendor/pico/pico.min.css",
         "text/css; charset=utf-8",
         include_bytes!("../../static/vendor/pico/pico.min.css"),

@@ -1,7 +1,7 @@
 //! Sign-in and sign-out pages: OpenID Connect, and the demo-user picker in demo mode.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use crate::domain::user::UserType;
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
 use crate::service::sign_in::SignedIn;
-use crate::service::{ServiceError, sign_in};
+use crate::service::{ServiceError, sessions, sign_in};
 use crate::store::users;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -250,14 +250,28 @@ async fn callback(
         Err(e) => return failed(&state, &session, e.to_string()),
     };
     if let Some(organization) = pending.provider.strip_prefix(ORG_PREFIX) {
-        let outcome =
-            sign_in::sign_in_connected(&state.store, &claims, organization, state.clock.now())
-                .await;
-        return finish_external(&state, &session, outcome, &pending.next);
+        let outcome = sign_in::sign_in_connected(
+            &state.store,
+            &claims,
+            organization,
+            state.config.oidc_require_verified_email,
+            state.clock.now(),
+        )
+        .await;
+        return finish_external(&state, &session, outcome, &pending.next).await;
     }
-    match sign_in::sign_in_once(&state.store, &claims, UserType::Member, state.clock.now()).await {
+    match sign_in::sign_in_once(
+        &state.store,
+        &claims,
+        UserType::Member,
+        state.config.oidc_require_verified_email,
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(user) => {
-            session.sign_in(&user.id, state.clock.now());
+            let sid = sessions::start(&state.store, Some(&user.id), state.clock.now()).await?;
+            session.sign_in(&user.id, &sid, state.clock.now());
             tracing::info!(user = %user.id, "signed in");
             Ok(redirect(&pending.next))
         }
@@ -266,9 +280,18 @@ async fn callback(
     }
 }
 
-async fn logout(session: Session, _form: Form<crate::auth::csrf::NoFields>) -> HttpResponse {
-    TypedSession(session).sign_out();
-    redirect("/auth/login")
+/// Signs out here and on the server: a copy of the cookie no longer works.
+async fn logout(
+    state: Data,
+    session: Session,
+    _form: Form<crate::auth::csrf::NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let session = TypedSession(session);
+    if let Some(sid) = session.sid() {
+        sessions::end(&state.store, &sid).await?;
+    }
+    session.sign_out();
+    Ok(redirect("/auth/login"))
 }
 
 #[derive(Deserialize)]
@@ -305,12 +328,14 @@ async fn demo_sign_in(
             "This demo user is blocked from signing in.".into(),
         );
     }
-    session.sign_in(&user.id, state.clock.now());
+    drop(conn);
+    let sid = sessions::start(&state.store, Some(&user.id), state.clock.now()).await?;
+    session.sign_in(&user.id, &sid, state.clock.now());
     Ok(redirect(&safe_next(Some(&form.0.next))))
 }
 
 /// Signs in whoever an organization's provider or an emailed code proved.
-fn finish_external(
+async fn finish_external(
     state: &Data,
     session: &TypedSession,
     outcome: Result<SignedIn, ServiceError>,
@@ -318,12 +343,14 @@ fn finish_external(
 ) -> Result<HttpResponse, AppError> {
     match outcome {
         Ok(SignedIn::User(user)) => {
-            session.sign_in(&user.id, state.clock.now());
+            let sid = sessions::start(&state.store, Some(&user.id), state.clock.now()).await?;
+            session.sign_in(&user.id, &sid, state.clock.now());
             tracing::info!(user = %user.id, "signed in");
             Ok(redirect(next))
         }
         Ok(SignedIn::External(who)) => {
-            session.sign_in_external(&who, state.clock.now());
+            let sid = sessions::start(&state.store, None, state.clock.now()).await?;
+            session.sign_in_external(&who, &sid, state.clock.now());
             tracing::info!(issuer = %who.issuer, "signed in from outside the directory");
             Ok(redirect(next))
         }
@@ -375,6 +402,7 @@ async fn code_page(
 
 async fn send_code(
     state: Data,
+    req: HttpRequest,
     session: Session,
     form: Form<EmailForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -384,7 +412,8 @@ async fn send_code(
     let session = TypedSession(session);
     let next = safe_next(Some(&form.0.next));
     let email = form.0.email.trim().to_string();
-    match sign_in::send_code(&state.store, &email, state.clock.now()).await {
+    let client = crate::web::client_address(&req, state.config.trust_forwarded_for);
+    match sign_in::send_code(&state.store, &email, &client, state.clock.now()).await {
         Ok(()) => {}
         Err(ServiceError::Invalid(errors)) => {
             return render_status(
@@ -413,6 +442,7 @@ pub struct CodeForm {
 
 async fn verify_code(
     state: Data,
+    req: HttpRequest,
     session: Session,
     form: Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -424,7 +454,16 @@ async fn verify_code(
     let Some(email) = session.code_email() else {
         return Ok(redirect(&crate::web::sign_in_url(&next)));
     };
-    match sign_in::redeem_code(&state.store, &email, &form.0.code, state.clock.now()).await {
+    let client = crate::web::client_address(&req, state.config.trust_forwarded_for);
+    match sign_in::redeem_code(
+        &state.store,
+        &email,
+        &form.0.code,
+        &client,
+        state.clock.now(),
+    )
+    .await
+    {
         Err(ServiceError::Invalid(errors)) => render_status(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
             &CodePage {
@@ -434,7 +473,7 @@ async fn verify_code(
                 errors,
             },
         ),
-        outcome => finish_external(&state, &session, outcome, &next),
+        outcome => finish_external(&state, &session, outcome, &next).await,
     }
 }
 
@@ -463,6 +502,8 @@ async fn demo_guest(
         );
     }
     let local = email.as_str().split('@').next().unwrap_or_default();
+    drop(conn);
+    let sid = sessions::start(&state.store, None, state.clock.now()).await?;
     session.sign_in_external(
         &crate::domain::user::ExternalIdentity {
             issuer: crate::domain::user::DEMO_GUEST_ISSUER.into(),
@@ -471,6 +512,7 @@ async fn demo_guest(
             display_name: local.to_string(),
             connected_organization: None,
         },
+        &sid,
         state.clock.now(),
     );
     Ok(redirect(&safe_next(Some(&form.0.next))))

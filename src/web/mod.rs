@@ -64,6 +64,27 @@ async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
+/// The address a request came from: the connection's peer, or, behind a
+/// proxy that sets it and with `GATEHOUSE_TRUST_FORWARDED_FOR`, the last
+/// address in `X-Forwarded-For` (the one the proxy saw).
+pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        let forwarded = req
+            .headers()
+            .get("X-Forwarded-For")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|a| a.parse::<std::net::IpAddr>().is_ok());
+        if let Some(a) = forwarded {
+            return a.to_string();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
 /// The sign-in page URL that returns to `next` afterwards.
 pub fn sign_in_url(next: &str) -> String {
     if next == "/" || next.is_empty() {
@@ -233,6 +254,25 @@ pub async fn error_pages(
         .content_type("text/html; charset=utf-8")
         .body(body);
     Ok(res.into_response(response).map_into_right_body())
+}
+
+/// Refuses an address whose query string carries a control character (a NUL
+/// byte, say), before any handler reads it: search boxes pass their text to
+/// the database, and PostgreSQL refuses NUL with an error.
+pub async fn refuse_control_characters(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
+    let bad = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(k, v)| k.chars().chain(v.chars()).any(char::is_control));
+    if bad {
+        let refused = AppError::BadRequest(
+            "The address contains a control character, which is not allowed. Remove it and try again."
+                .into(),
+        );
+        return Ok(req.error_response(refused).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// Page number from a query string, at least 1.

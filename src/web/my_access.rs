@@ -11,8 +11,7 @@ use super::{Data, Layout, page_number, redirect, render, render_status};
 use crate::auth::csrf::Form;
 use crate::auth::guard::Requester;
 use crate::auth::session::TypedSession;
-use crate::domain::catalog::RequiredAttribute;
-use crate::domain::ids::{AccessPackageId, CatalogResourceId};
+use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Policy, QuestionKind};
 use crate::domain::request::check_answers;
 use crate::domain::user::Person;
@@ -22,8 +21,8 @@ use crate::service::ServiceError;
 use crate::service::assignments as assignments_svc;
 use crate::service::requests::{self as svc, Availability, RequestInput};
 use crate::store::directory::HeldRole;
+use crate::store::requests;
 use crate::store::requests::{CandidateRow, RequestListRow};
-use crate::store::{Conn, catalogs, packages, requests};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
@@ -91,6 +90,11 @@ pub struct QuestionView {
     pub long: bool,
     pub choices: Vec<(String, String)>,
     pub multiple: bool,
+    /// An extension keeps the earlier answer of a question whose answer is
+    /// not editable: shown, not asked again.
+    pub locked: bool,
+    /// The earlier answer, as the requestor saw it.
+    pub shown: String,
 }
 
 pub struct ExtensionView {
@@ -121,6 +125,8 @@ struct PackagePage {
     attributes: Vec<AttributeView>,
     justification_required: bool,
     custom_schedule: bool,
+    /// The policy counts access in hours: the period takes times of day.
+    hours: bool,
     /// For a package the person holds: its end, and whether they may extend it.
     extension: Option<ExtensionView>,
     /// How long access lasts under the chosen policy, said for people.
@@ -142,44 +148,9 @@ impl PackagePage {
     }
 }
 
-pub(crate) async fn package_attributes(
-    conn: &mut Conn,
-    package: &AccessPackageId,
-) -> Result<Vec<RequiredAttribute>, AppError> {
-    let mut seen: Vec<RequiredAttribute> = Vec::new();
-    let mut resources: Vec<String> = packages::role_scopes(conn, package)
-        .await?
-        .into_iter()
-        .map(|s| s.catalog_resource_id)
-        .collect();
-    resources.dedup();
-    for r in resources {
-        for a in catalogs::required_attributes(conn, &CatalogResourceId::from_stored(r)).await? {
-            if !seen
-                .iter()
-                .any(|s| s.attribute_name.eq_ignore_ascii_case(&a.attribute_name))
-            {
-                seen.push(a);
-            }
-        }
-    }
-    Ok(seen)
-}
-
 fn current_value(who: &Person, name: &str) -> String {
-    let Some(user) = who.user() else {
-        // Someone not yet in the directory has no values to show.
-        return String::new();
-    };
-    match name {
-        "givenName" => user.given_name.clone(),
-        "surname" => user.surname.clone(),
-        "jobTitle" => user.job_title.clone(),
-        "department" => user.department.clone(),
-        "displayName" => Some(user.display_name.clone()),
-        other => user.custom_attributes.get(other).cloned(),
-    }
-    .unwrap_or_default()
+    // Someone not yet in the directory has no values to show.
+    who.user().map(|u| u.attribute(name)).unwrap_or_default()
 }
 
 /// The policy's questions in the browser's language.
@@ -214,6 +185,8 @@ fn question_views(policy: &Policy, lang: &str) -> Vec<QuestionView> {
                 long,
                 choices,
                 multiple,
+                locked: false,
+                shown: String::new(),
             }
         })
         .collect()
@@ -239,7 +212,8 @@ async fn show(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.store.read().await?;
-    let (package, availability) = svc::availability(&mut conn, &user.person, id).await?;
+    let (package, availability) =
+        svc::availability(&mut conn, &user.person, id, state.clock.now()).await?;
     let layout = Layout::for_requester(
         state,
         user,
@@ -259,6 +233,7 @@ async fn show(
         attributes: vec![],
         justification_required: false,
         custom_schedule: false,
+        hours: false,
         extension: None,
         lifetime: String::new(),
         values,
@@ -286,12 +261,22 @@ async fn show(
                         page.questions = question_views(&policy, &language(req));
                         page.justification_required =
                             policy.approval.is_requestor_justification_required;
-                        // The earlier answers, unless the form came back with new ones.
-                        if page.values.is_empty() {
-                            for answer in assignments_svc::earlier_answers(&mut conn, &a.id).await?
-                            {
-                                page.values
-                                    .insert(format!("q{}", answer.sequence), answer.values);
+                        // The earlier answers, unless the form came back with
+                        // new ones; those not editable stay as they were.
+                        let earlier = assignments_svc::earlier_answers(&mut conn, &a.id).await?;
+                        let fresh = page.values.is_empty();
+                        for answer in earlier {
+                            let key = format!("q{}", answer.sequence);
+                            let locked = policy
+                                .questions
+                                .iter()
+                                .any(|q| q.sequence == answer.sequence && !q.is_answer_editable);
+                            if let Some(v) = page.questions.iter_mut().find(|v| v.key == key) {
+                                v.locked = locked;
+                                v.shown = answer.display.clone();
+                            }
+                            if fresh || locked {
+                                page.values.insert(key, answer.values);
                             }
                         }
                     }
@@ -312,6 +297,10 @@ async fn show(
             page.reason = conflict;
             return render(&page);
         }
+        ended @ Availability::Ended(_) => {
+            page.reason = ended.refusal("This access package");
+            return render(&page);
+        }
         Availability::OpenRequest => {
             page.reason =
                 "You already have a request for this access package waiting; see My requests."
@@ -330,7 +319,7 @@ async fn show(
     let lang = language(req);
     page.questions = question_views(policy, &lang);
     let pkg = AccessPackageId::from_stored(id.to_string());
-    page.attributes = package_attributes(&mut conn, &pkg)
+    page.attributes = svc::required_attributes(&mut conn, &pkg)
         .await?
         .into_iter()
         .map(|a| {
@@ -355,6 +344,10 @@ async fn show(
         .collect();
     page.justification_required = policy.approval.is_requestor_justification_required;
     page.custom_schedule = policy.requestor.allow_custom_assignment_schedule;
+    page.hours = matches!(
+        policy.expiration,
+        crate::domain::policy::Expiration::AfterHours(_)
+    );
     page.lifetime = {
         use crate::domain::policy::Expiration;
         match policy.expiration {
@@ -418,11 +411,11 @@ async fn request(
     let (candidate, offer, attributes) = {
         let mut conn = state.store.read().await?;
         let (candidate, availability) =
-            svc::availability(&mut conn, &user.person, id.as_str()).await?;
+            svc::availability(&mut conn, &user.person, id.as_str(), state.clock.now()).await?;
         (
             candidate,
             availability,
-            package_attributes(&mut conn, &id).await?,
+            svc::required_attributes(&mut conn, &id).await?,
         )
     };
     let (Some(candidate), Availability::Offer(offer)) = (candidate, offer) else {
@@ -475,19 +468,11 @@ async fn request(
             .and_then(|v| v.first())
             .map(|s| s.trim().to_string())
             .unwrap_or_default();
-        let value = if a.is_editable || current.is_empty() {
-            given
-        } else {
-            current
-        };
-        if value.is_empty() {
-            errors.add(&key, "This attribute is required.");
-        } else if value.chars().count() > 256 {
-            errors.add(&key, "At most 256 characters.");
-        } else if !a.choices.is_empty() && !a.choices.contains(&value) {
-            errors.add(&key, "Choose one of the values offered.");
-        } else {
-            attribute_values.insert(a.attribute_name.clone(), value);
+        match a.value_for(&current, Some(&given)) {
+            Ok(value) => {
+                attribute_values.insert(a.attribute_name.clone(), value);
+            }
+            Err(m) => errors.add(&key, m),
         }
     }
     let justification = values.get("justification").and_then(|v| v.first()).cloned();
@@ -506,6 +491,7 @@ async fn request(
             attributes: attribute_values,
             start: &field("start"),
             end: &field("end"),
+            tz: crate::domain::request::time_zone(&field("tz")),
         };
         let submitted = svc::submit_offered(
             &state.store,
@@ -607,32 +593,16 @@ async fn extend(
         assignments_svc::extension_offer(&mut conn, &holder, id.as_str(), state.clock.now()).await?
     };
     let session = TypedSession(session);
-    let Some((_, policy, None)) = offer else {
+    let Some((_, _, None)) = offer else {
         session.flash("error", "This access cannot be extended now.");
         return Ok(redirect(&format!("/access-packages/{id}")));
-    };
-    let answers = match check_answers(&policy.questions, &values) {
-        Ok(a) => a,
-        Err(errors) => {
-            return show(
-                &state,
-                &user,
-                &req,
-                id.as_str(),
-                None,
-                values,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
     };
     let justification = values.get("justification").and_then(|v| v.first()).cloned();
     match assignments_svc::request_extension(
         &state.store,
         &holder,
         &id,
-        serde_json::to_value(&answers).unwrap_or_default(),
+        &values,
         justification.as_deref(),
         state.clock.now(),
     )

@@ -310,12 +310,22 @@ async fn codes_are_short_lived_limited_and_reveal_no_accounts() {
     assert_eq!(ok.status, 303);
     assert!(gary.get(&app.url("/")).await.has("Gary Guest"));
 
-    // A member is sent to the organization's own sign-in.
+    // An address at the organization's own domain gets no code: its people
+    // sign in with the organization's provider.
     let eric = Browser::new();
-    let code = ask_code(&app, &eric, "eric.employee@gatehouse.demo").await;
-    let refused = enter_code(&app, &eric, &code).await;
-    assert_eq!(refused.status, 403);
-    assert!(refused.has("Sign in with your organization"));
+    let login = eric.get(&app.url("/auth/login")).await;
+    let refused = eric
+        .post(
+            &app.url("/auth/code"),
+            &[
+                ("csrf_token", &login.csrf()),
+                ("email", "eric.employee@gatehouse.demo"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.has("Addresses at gatehouse.demo belong to this organization"));
     assert!(eric.get(&app.url("/")).await.status == 303, "not signed in");
 
     // A bad address is said beside the field; nothing is sent.
@@ -478,7 +488,7 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
     let too_long = post(day(10), day(400)).await;
     assert!(too_long.has("at most 365 days"));
     let half = post(day(10), String::new()).await;
-    assert!(half.has("Give both a start and an end date, or neither."));
+    assert!(half.has("Give both a start and an end, or neither."));
     let junk = post("soon".into(), day(20)).await;
     assert!(junk.has("Enter a date like"));
     // Far years are refused, not overflowed.

@@ -64,6 +64,7 @@ fn input(policy: &str) -> RequestInput<'_> {
         attributes: Default::default(),
         start: "",
         end: "",
+        tz: chrono_tz::UTC,
     }
 }
 
@@ -450,6 +451,7 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
         &app.store,
         &claims,
         gatehouse::domain::user::UserType::Guest,
+        true,
         clock.now(),
     )
     .await;
@@ -781,12 +783,12 @@ async fn an_extension_goes_through_approval_when_the_policy_asks() {
         .unwrap();
     let first_end = end_of(&app, &emma.id, &hidden).await;
     clock.advance(Duration::days(10));
-    let answers = serde_json::json!([]);
+    let answers = std::collections::HashMap::new();
     let state = gatehouse::service::assignments::request_extension(
         &app.store,
         &emma,
         &hidden,
-        answers.clone(),
+        &answers,
         None,
         clock.now(),
     )
@@ -802,7 +804,7 @@ async fn an_extension_goes_through_approval_when_the_policy_asks() {
         &app.store,
         &emma,
         &hidden,
-        answers,
+        &answers,
         None,
         clock.now(),
     )
@@ -851,9 +853,9 @@ both!(
                     .0
             };
             let attributes = [
-                ("givenName".to_string(), "Eric".to_string()),
-                ("surname".to_string(), "Employee".to_string()),
-                ("jobTitle".to_string(), "Planner".to_string()),
+                ("attr_givenName".to_string(), "Eric".to_string()),
+                ("attr_surname".to_string(), "Employee".to_string()),
+                ("attr_jobTitle".to_string(), "Planner".to_string()),
             ]
             .into();
             gatehouse::service::assignments::assign(
@@ -866,6 +868,7 @@ both!(
                     new_guest: None,
                     start: "",
                     end: "",
+                    tz: chrono_tz::UTC,
                     answers: serde_json::json!([]),
                     attributes,
                     bypass_approval: true,

@@ -427,51 +427,59 @@ both!(
                 .await
                 .has("Policy Admins only disabled.")
         );
-        // Delete is refused while an assignment uses the policy.
+        // Delete is refused once the policy has been used: Eric is assigned
+        // under it, directly, by the administrator.
         let policy_id = policy.rsplit('/').next().unwrap().to_string();
-        let package_id = package.rsplit('/').next().unwrap().to_string();
-        let mut c = app.store.read().await.unwrap();
-        let user: String = sqlx::query_scalar(
-            "SELECT id FROM users WHERE email_lower = 'eric.employee@gatehouse.demo'",
-        )
-        .fetch_one(&mut *c)
-        .await
-        .unwrap();
-        sqlx::query("INSERT INTO access_package_assignments (id, access_package_id, policy_id, target_id, state, created_at) VALUES ('a1', $1, $2, $3, 'delivered', 'x')")
-        .bind(&package_id)
-        .bind(&policy_id)
-        .bind(&user)
-        .execute(&mut *c)
-        .await
-        .unwrap();
-        drop(c);
+        let form = b
+            .get(&app.url(&format!("{package}/assignments/new?policy={policy_id}")))
+            .await;
+        let assigned = b
+            .post(
+                &app.url(&format!("{package}/assignments/new")),
+                &[
+                    ("csrf_token", &form.csrf()),
+                    ("policy", &policy_id),
+                    ("users", "eric.employee@gatehouse.demo"),
+                    ("bypass", "on"),
+                    ("justification", "Covers for the admins"),
+                ],
+            )
+            .await;
+        assert_eq!(assigned.status, 303, "{}", assigned.body);
         b.post(
             &app.url(&format!("{policy}/state")),
             &[("csrf_token", &csrf), ("action", "delete")],
         )
         .await;
+        let refused = b.get(&app.url(&format!("{package}/policies"))).await;
         assert!(
-            b.get(&app.url(&format!("{package}/policies")))
-                .await
-                .has("cannot be deleted because 1 assignment uses it.")
+            refused.has("cannot be deleted: 1 request and 1 assignment were made under it."),
+            "{}",
+            refused.body
         );
         // The package cannot be deleted with an active assignment either.
-        b.post(
-            &app.url(&format!("{package}/delete")),
-            &[("csrf_token", &csrf)],
-        )
-        .await;
+        let deleted = b
+            .post(
+                &app.url(&format!("{package}/delete")),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_ne!(deleted.status, 500);
         assert!(
             b.get(&app.url(&format!("{package}/settings")))
                 .await
                 .has("cannot be deleted because it has 1 active assignment.")
         );
-        let mut c = app.store.read().await.unwrap();
-        sqlx::query("DELETE FROM access_package_assignments")
-            .execute(&mut *c)
-            .await
-            .unwrap();
-        drop(c);
+        // Once the assignment is removed, the policy still keeps its history,
+        // but the package can go, its history kept in the audit log.
+        let tab = b.get(&app.url(&format!("{package}/assignments"))).await;
+        let at = tab.body.find("/remove\"").expect("a remove button");
+        let start = tab.body[..at].rfind("action=\"").unwrap() + 8;
+        let remove = tab.body[start..at + 7].to_string();
+        let removed = b
+            .post(&app.url(&remove), &[("csrf_token", &tab.csrf())])
+            .await;
+        assert_eq!(removed.status, 303);
         b.post(
             &app.url(&format!("{policy}/state")),
             &[("csrf_token", &csrf), ("action", "delete")],
@@ -480,7 +488,26 @@ both!(
         assert!(
             b.get(&app.url(&format!("{package}/policies")))
                 .await
-                .has("Policy Admins only deleted.")
+                .has("Disable it instead")
+        );
+        let gone = b
+            .post(
+                &app.url(&format!("{package}/delete")),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(gone.status, 303, "{}", gone.body);
+        assert_eq!(b.get(&app.url(&package)).await.status, 404);
+        let package_id = package.rsplit('/').next().unwrap().to_string();
+        let audit = b
+            .get(&app.url(&format!(
+                "/admin/audit?object_type=accessPackage&object_id={package_id}"
+            )))
+            .await;
+        assert!(audit.has("Delete access package"), "{}", audit.body);
+        assert!(
+            audit.has("eric.employee@gatehouse.demo"),
+            "the history names the holder"
         );
     }
 );

@@ -326,6 +326,7 @@ fn input<'a>(policy: &'a str, justification: Option<&'a str>) -> RequestInput<'a
         attributes: Default::default(),
         start: "",
         end: "",
+        tz: chrono_tz::UTC,
     }
 }
 

@@ -263,7 +263,11 @@ async fn change_role(
     .await;
     let session = TypedSession(session);
     match result {
-        Ok(()) => {
+        Ok(Some(kept)) => {
+            session.flash("success", kept);
+            Ok(redirect(&format!("/admin/groups/{id}")))
+        }
+        Ok(None) => {
             let verb = if add { "added as" } else { "removed as" };
             session.flash(
                 "success",

@@ -56,6 +56,9 @@ async fn list(
             };
             let status = match (&m.sent_at, &m.last_error) {
                 (Some(at), _) => format!("Sent {at}"),
+                (None, Some(e)) if m.abandoned_at.is_some() => {
+                    format!("Given up: this message cannot be sent ({e}).")
+                }
                 (None, Some(e)) => format!(
                     "Not sent after {} attempt(s): {e}. Next try {}",
                     m.attempts, m.next_attempt_at

@@ -397,8 +397,17 @@ struct AssignPage {
     lifetime: String,
     questions: Vec<QuestionField>,
     attributes: Vec<RequiredAttribute>,
+    /// The people chosen so far, each with their own attribute fields.
+    people: Vec<PersonAttributes>,
     values: HashMap<String, Vec<String>>,
     errors: FieldErrors,
+}
+
+/// One chosen person's required attributes, as the form shows them.
+pub struct PersonAttributes {
+    pub name: String,
+    /// (field key, value, whether it may be changed), one per required attribute.
+    pub fields: Vec<(String, String, bool)>,
 }
 
 impl AssignPage {
@@ -487,7 +496,8 @@ async fn assign_page(
             }
         })
         .unwrap_or_default();
-    let attributes = crate::web::my_access::package_attributes(&mut conn, id).await?;
+    let attributes = crate::service::requests::required_attributes(&mut conn, id).await?;
+    let people = chosen_people(&mut conn, &attributes, &values).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -507,10 +517,67 @@ async fn assign_page(
             lifetime,
             questions,
             attributes,
+            people,
             values,
             errors,
         },
     )
+}
+
+/// The people the form names (directory users by address, and the new
+/// guest), with their attribute fields prefilled from what was sent or from
+/// their current values. Attributes that are not editable show a person's
+/// existing value without a field.
+async fn chosen_people(
+    conn: &mut crate::store::Conn,
+    attributes: &[RequiredAttribute],
+    values: &HashMap<String, Vec<String>>,
+) -> Result<Vec<PersonAttributes>, AppError> {
+    if attributes.is_empty() {
+        return Ok(vec![]);
+    }
+    let field = |k: &str| values.get(k).and_then(|v| v.first()).cloned();
+    let mut people: Vec<(String, String, Option<crate::domain::user::User>)> = Vec::new();
+    for email in field("users")
+        .unwrap_or_default()
+        .split([',', '\n', ';'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        if let Some(u) = users::find_by_email(conn, email).await? {
+            if !people.iter().any(|(id, _, _)| *id == u.id.as_str()) {
+                people.push((u.id.to_string(), u.display_name.clone(), Some(u)));
+            }
+        }
+    }
+    if let Some(email) = field("guest_email").filter(|e| !e.trim().is_empty()) {
+        let name = field("guest_name")
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(email);
+        people.push(("new".into(), name, None));
+    }
+    Ok(people
+        .into_iter()
+        .map(|(suffix, name, user)| PersonAttributes {
+            fields: attributes
+                .iter()
+                .map(|a| {
+                    let key = format!("attr_{}.{suffix}", a.attribute_name);
+                    let current = user
+                        .as_ref()
+                        .map(|u| u.attribute(&a.attribute_name))
+                        .unwrap_or_default();
+                    let editable = a.is_editable || current.is_empty();
+                    let value = match field(&key) {
+                        Some(v) if editable => v,
+                        _ => current,
+                    };
+                    (key, value, editable)
+                })
+                .collect(),
+            name,
+        })
+        .collect())
 }
 
 async fn new_page(
@@ -594,24 +661,11 @@ async fn assign(
             vec![]
         }
     };
-    let attributes = {
-        let mut conn = state.store.read().await?;
-        crate::web::my_access::package_attributes(&mut conn, &id).await?
-    };
-    let mut attribute_values = BTreeMap::new();
-    for a in &attributes {
-        let key = format!("attr_{}", a.attribute_name);
-        let value = field(&key).trim().to_string();
-        if value.is_empty() {
-            errors.add(&key, "This attribute is required.");
-        } else if value.chars().count() > 256 {
-            errors.add(&key, "At most 256 characters.");
-        } else if !a.choices.is_empty() && !a.choices.contains(&value) {
-            errors.add(&key, "Choose one of the values offered.");
-        } else {
-            attribute_values.insert(a.attribute_name.clone(), value);
-        }
-    }
+    let attributes: HashMap<String, String> = values
+        .iter()
+        .filter(|(k, _)| k.starts_with("attr_"))
+        .filter_map(|(k, v)| v.first().map(|v| (k.clone(), v.clone())))
+        .collect();
     if !errors.is_empty() {
         return assign_page(&state, &admin, &id, &chosen, values, errors).await;
     }
@@ -623,8 +677,9 @@ async fn assign(
         new_guest: (!guest_email.trim().is_empty()).then_some((&guest_email, &guest_name)),
         start: &start,
         end: &end,
+        tz: crate::domain::request::time_zone(&field("tz")),
         answers: serde_json::to_value(&answers).unwrap_or_default(),
-        attributes: attribute_values,
+        attributes,
         bypass_approval: field("bypass") == "on",
         justification: Some(&justification),
     };

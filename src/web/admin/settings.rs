@@ -1,5 +1,6 @@
-//! Admin › Settings: what happens to governed guests when their last
-//! assignment ends (the external user lifecycle).
+//! Admin › Settings: the organization's own mail domains, and what happens
+//! to governed guests when their last assignment ends (the external user
+//! lifecycle).
 
 use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
@@ -10,14 +11,19 @@ use crate::auth::csrf::Form;
 use crate::auth::guard::AdminUser;
 use crate::auth::session::TypedSession;
 use crate::domain::lifecycle::{GuestLifecycle, MAX_DAYS_UNTIL_DELETION};
+use crate::domain::tenant::TenantSettings;
 use crate::domain::validation::FieldErrors;
 use crate::error::AppError;
-use crate::service::lifecycle;
+use crate::service::{lifecycle, settings};
 use crate::web::{Data, Layout, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/settings", web::get().to(page))
-        .route("/admin/settings", web::post().to(save));
+        .route("/admin/settings", web::post().to(save))
+        .route(
+            "/admin/settings/organization",
+            web::post().to(save_organization),
+        );
 }
 
 #[derive(Template)]
@@ -27,14 +33,32 @@ struct SettingsPage {
     action: String,
     days: String,
     max_days: u32,
+    domains: String,
     errors: FieldErrors,
+}
+
+/// What the page's two forms show: the values in force, or those just sent.
+struct Values {
+    action: String,
+    days: String,
+    domains: String,
+}
+
+async fn current(state: &Data) -> Result<Values, AppError> {
+    let mut conn = state.store.read().await?;
+    let guests = lifecycle::guest_lifecycle(&mut conn).await?;
+    let tenant = settings::tenant(&mut conn).await?;
+    Ok(Values {
+        action: guests.action.as_str().into(),
+        days: guests.days_until_deletion.to_string(),
+        domains: tenant.domains.join("\n"),
+    })
 }
 
 async fn show(
     state: &Data,
     admin: &AdminUser,
-    action: String,
-    days: String,
+    v: Values,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let status = if errors.is_empty() {
@@ -46,27 +70,18 @@ async fn show(
         status,
         &SettingsPage {
             layout: Layout::for_user(state, admin, "admin", "Settings"),
-            action,
-            days,
+            action: v.action,
+            days: v.days,
             max_days: MAX_DAYS_UNTIL_DELETION,
+            domains: v.domains,
             errors,
         },
     )
 }
 
 async fn page(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
-    let current = {
-        let mut conn = state.store.read().await?;
-        lifecycle::guest_lifecycle(&mut conn).await?
-    };
-    show(
-        &state,
-        &admin,
-        current.action.as_str().into(),
-        current.days_until_deletion.to_string(),
-        FieldErrors::new(),
-    )
-    .await
+    let v = current(&state).await?;
+    show(&state, &admin, v, FieldErrors::new()).await
 }
 
 #[derive(Deserialize)]
@@ -91,6 +106,42 @@ async fn save(
             TypedSession(session).flash("success", "Settings saved.");
             Ok(redirect("/admin/settings"))
         }
-        Err(errors) => show(&state, &admin, form.action, form.days, errors).await,
+        Err(errors) => {
+            let v = Values {
+                action: form.action,
+                days: form.days,
+                ..current(&state).await?
+            };
+            show(&state, &admin, v, errors).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OrganizationForm {
+    #[serde(default)]
+    domains: String,
+}
+
+async fn save_organization(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    form: Form<OrganizationForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    match TenantSettings::parse(&form.domains) {
+        Ok(value) => {
+            settings::save_tenant(&state.store, &admin.actor(), &value, state.clock.now()).await?;
+            TypedSession(session).flash("success", "Organization settings saved.");
+            Ok(redirect("/admin/settings"))
+        }
+        Err(errors) => {
+            let v = Values {
+                domains: form.domains,
+                ..current(&state).await?
+            };
+            show(&state, &admin, v, errors).await
+        }
     }
 }

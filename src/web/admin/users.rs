@@ -23,7 +23,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users", web::post().to(create))
         .route("/admin/users/new", web::get().to(new_form))
         .route("/admin/users/{id}", web::get().to(show))
-        .route("/admin/users/{id}", web::post().to(update));
+        .route("/admin/users/{id}", web::post().to(update))
+        .route(
+            "/admin/users/{id}/sign-out",
+            web::post().to(sign_out_everywhere),
+        );
 }
 
 #[derive(Template)]
@@ -253,4 +257,27 @@ async fn update(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Ends every session of the user: each browser they are signed in with
+/// must sign in again.
+async fn sign_out_everywhere(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    _form: Form<crate::auth::csrf::NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let n = crate::service::sessions::end_all(&state.store, &admin.actor(), &id, state.clock.now())
+        .await?;
+    TypedSession(session).flash(
+        "success",
+        match n {
+            0 => "The user was not signed in anywhere.".to_string(),
+            1 => "The user was signed out of 1 browser.".to_string(),
+            n => format!("The user was signed out of {n} browsers."),
+        },
+    );
+    Ok(redirect(&format!("/admin/users/{id}")))
 }

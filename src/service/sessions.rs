@@ -1,0 +1,114 @@
+//! Server-side sessions: started at sign-in, checked on every request, ended
+//! by signing out, by blocking, by an administrator's "sign out everywhere",
+//! and after a time unused.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::ServiceError;
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::ids::UserId;
+use crate::store::{self, Conn, Store, StoreError, audit, sessions, users};
+
+/// A session is written back as used at most this often: a write per page
+/// would cost more than the idle limit gains in precision.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// 32 random bytes: an id nobody can guess.
+fn new_id() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Starts a session for a user (or for someone not yet in the directory)
+/// and returns its id, which the cookie carries.
+pub async fn start(
+    store: &Store,
+    user: Option<&UserId>,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let id = new_id();
+    let mut tx = store.begin().await?;
+    sessions::insert(&mut tx, &id, user, now).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(id)
+}
+
+/// Whether the session still holds for `user` (`None`: someone not yet in
+/// the directory): it exists, belongs to them, and was used within `idle`.
+/// A session used a while ago is marked as used now.
+pub async fn check(
+    store: &Store,
+    conn: &mut Conn,
+    id: &str,
+    user: Option<&UserId>,
+    idle: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Some((owner, seen)) = sessions::get(conn, id).await? else {
+        return Ok(false);
+    };
+    let seen = store::parse_ts(&seen)?;
+    // An external identity's session may since have become the user's.
+    let belongs = match (user, owner.as_deref()) {
+        (Some(u), Some(o)) => u.as_str() == o,
+        (None, None) => true,
+        _ => false,
+    };
+    if !belongs || now - seen > idle {
+        return Ok(false);
+    }
+    if (now - seen).num_seconds() >= TOUCH_EVERY_SECONDS {
+        let mut tx = store.begin().await?;
+        sessions::touch(&mut tx, id, now).await?;
+        tx.commit().await.map_err(store::map_err)?;
+    }
+    Ok(true)
+}
+
+/// The session of someone not yet in the directory continues as the user
+/// their request made them.
+pub async fn promote(store: &Store, id: &str, user: &UserId) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    sessions::set_user(&mut tx, id, user).await?;
+    tx.commit().await.map_err(store::map_err)
+}
+
+/// Ends one session (signing out).
+pub async fn end(store: &Store, id: &str) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    sessions::delete(&mut tx, id).await?;
+    tx.commit().await.map_err(store::map_err)
+}
+
+/// An administrator signs a user out of every browser.
+pub async fn end_all(
+    store: &Store,
+    actor: &Actor,
+    user: &UserId,
+    now: DateTime<Utc>,
+) -> Result<u64, ServiceError> {
+    let mut tx = store.begin().await?;
+    let u = users::get(&mut tx, user)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let n = sessions::delete_for_user(&mut tx, user).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &NewAuditEvent {
+            action: "Sign user out everywhere".into(),
+            object_type: object_type::USER,
+            object_id: user.to_string(),
+            object_name: u.display_name,
+            details: json!({"sessionsEnded": n}),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(n)
+}
