@@ -453,13 +453,13 @@ async fn new_guest(
     if let Some(u) = users::find_by_email(conn, email.as_str()).await? {
         return Ok(u);
     }
-    let display_name = display_name.trim();
-    if display_name.is_empty() || display_name.chars().count() > 256 {
-        return Err(super::invalid(
-            "guest_name",
-            "Enter the guest's name (at most 256 characters).",
-        ));
-    }
+    let display_name = crate::domain::validation::required_text(
+        display_name,
+        "The guest's name",
+        crate::domain::validation::MAX_NAME,
+    )
+    .map_err(|m| super::invalid("guest_name", m))?;
+    let display_name = display_name.as_str();
     let organization = requests::organization_for_email(conn, email.as_str())
         .await?
         .map(|(o, _)| o);

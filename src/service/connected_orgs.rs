@@ -74,6 +74,14 @@ pub async fn save(
         .as_ref()
         .map(|p| p.domains.clone())
         .unwrap_or_default();
+    // The organization's own domains belong to its members, never to a partner.
+    let tenant = super::settings::tenant(&mut tx).await?;
+    if let Some(own) = domains.iter().find(|d| tenant.owns_domain(d)) {
+        errors.add(
+            "domains",
+            format!("{own} is one of your organization's own domains (Settings), so it cannot identify a connected organization."),
+        );
+    }
     let internal = resolve_sponsors(
         &mut tx,
         "internal_sponsors",

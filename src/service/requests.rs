@@ -1332,6 +1332,9 @@ pub enum Availability {
     /// The policies that admit the person gave access until this moment,
     /// which has passed.
     Ended(DateTime<Utc>),
+    /// Someone outside the directory whose address is at one of the
+    /// organization's own domains.
+    OwnDomain(String),
 }
 
 /// The policies a person may request a package under, with what was read
@@ -1355,6 +1358,9 @@ impl Availability {
                 format!("You already have an open request for {package}.")
             }
             Availability::Incompatible(conflict) => conflict.clone(),
+            Availability::OwnDomain(email) => {
+                own_domain_refusal(email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default())
+            }
             Availability::Ended(t) => format!(
                 "{package} could be requested until {}; that date has passed, so it cannot be requested now.",
                 t.format("%Y-%m-%d")
@@ -1372,6 +1378,17 @@ pub async fn availability(
     let Some((candidate, published)) = requests::candidate(conn, package).await? else {
         return Ok((None, Availability::Unavailable));
     };
+    // Someone outside the directory with an address at the organization's own
+    // domains is one of its people, who sign in with its account.
+    if let Person::External(e) = who {
+        let tenant = super::settings::tenant(conn).await.map_err(|e| match e {
+            ServiceError::Store(s) => s,
+            other => StoreError::Corrupt(other.to_string()),
+        })?;
+        if tenant.owns_address(&e.email) {
+            return Ok((Some(candidate), Availability::OwnDomain(e.email.clone())));
+        }
+    }
     let requestor = requestor_of(conn, who).await?;
     let all =
         policies::for_package(conn, &AccessPackageId::from_stored(candidate.id.clone())).await?;

@@ -755,6 +755,7 @@ pub struct RequestListRow {
     pub created_at: String,
     pub schedule_start: Option<String>,
     pub schedule_end: Option<String>,
+    pub outcome_reason: Option<String>,
 }
 
 impl RequestListRow {
@@ -769,7 +770,8 @@ impl RequestListRow {
 }
 
 const LIST_SELECT: &str = "SELECT r.id, p.display_name AS package_name, r.state, r.target_display_name, r.target_email, \
-     r.justification, r.current_stage, r.created_at, r.schedule_start, r.schedule_end FROM assignment_requests r JOIN access_packages p ON p.id = r.access_package_id";
+     r.justification, r.current_stage, r.created_at, r.schedule_start, r.schedule_end, r.outcome_reason \
+     FROM assignment_requests r JOIN access_packages p ON p.id = r.access_package_id";
 
 pub async fn for_target(conn: &mut Conn, target: &Target<'_>) -> Result<Vec<RequestListRow>> {
     let (clause, a, b) = target.clause();

@@ -297,7 +297,7 @@ async fn show(
             page.reason = conflict;
             return render(&page);
         }
-        ended @ Availability::Ended(_) => {
+        ended @ (Availability::Ended(_) | Availability::OwnDomain(_)) => {
             page.reason = ended.refusal("This access package");
             return render(&page);
         }

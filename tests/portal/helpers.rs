@@ -84,6 +84,8 @@ pub struct Options {
     pub smtp_url: Option<String>,
     /// Run the lifecycle jobs on a timer (off: tests run them by hand).
     pub jobs: bool,
+    /// More settings, as environment variables.
+    pub env: Vec<(String, String)>,
 }
 
 impl Options {
@@ -98,7 +100,12 @@ impl Options {
             smtp: false,
             smtp_url: None,
             jobs: false,
+            env: vec![],
         }
+    }
+    pub fn setting(mut self, name: &str, value: &str) -> Options {
+        self.env.push((name.to_string(), value.to_string()));
+        self
     }
     pub fn demo(mut self) -> Options {
         self.demo = true;
@@ -147,6 +154,9 @@ pub async fn spawn(opts: Options) -> TestApp {
     if let Some(url) = &opts.smtp_url {
         env.insert("GATEHOUSE_SMTP_URL".to_string(), url.clone());
     }
+    for (k, v) in &opts.env {
+        env.insert(k.clone(), v.clone());
+    }
     if !opts.jobs {
         env.insert(
             "GATEHOUSE_JOBS_INTERVAL_SECONDS".to_string(),
@@ -187,6 +197,8 @@ pub async fn spawn(opts: Options) -> TestApp {
 pub struct Browser {
     pub http: reqwest::Client,
     pub cookies: Mutex<HashMap<String, String>>,
+    /// Headers sent with every request (`X-Forwarded-For`, `Accept-Language`).
+    pub headers: Mutex<Vec<(String, String)>>,
 }
 
 pub struct Page {
@@ -237,7 +249,22 @@ impl Browser {
                 .build()
                 .unwrap(),
             cookies: Mutex::new(HashMap::new()),
+            headers: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Sends `name: value` with every later request.
+    pub fn header(&self, name: &str, value: &str) {
+        let mut h = self.headers.lock().unwrap();
+        h.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        h.push((name.to_string(), value.to_string()));
+    }
+
+    fn with_headers(&self, mut rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        for (k, v) in self.headers.lock().unwrap().iter() {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        rb.header(COOKIE, self.cookie_header())
     }
 
     fn cookie_header(&self) -> String {
@@ -285,21 +312,13 @@ impl Browser {
     }
 
     pub async fn get(&self, url: &str) -> Page {
-        let res = self
-            .http
-            .get(url)
-            .header(COOKIE, self.cookie_header())
-            .send()
-            .await
-            .unwrap();
+        let res = self.with_headers(self.http.get(url)).send().await.unwrap();
         self.finish(res).await
     }
 
     pub async fn post(&self, url: &str, form: &[(&str, &str)]) -> Page {
         let res = self
-            .http
-            .post(url)
-            .header(COOKIE, self.cookie_header())
+            .with_headers(self.http.post(url))
             .form(form)
             .send()
             .await
@@ -461,4 +480,90 @@ pub async fn wait_for_mail(needles: &[&str]) -> String {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("no mail containing {needles:?} arrived");
+}
+
+// ---- reading the tenant back, for assertions and for naming what to act on ----
+
+pub async fn user_named(app: &TestApp, email: &str) -> gatehouse::domain::user::User {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::users::find_by_email(&mut c, email)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no user {email}"))
+}
+
+pub async fn package_named(app: &TestApp, name: &str) -> gatehouse::domain::ids::AccessPackageId {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::domain::ids::AccessPackageId::from_stored(
+        gatehouse::store::packages::ids_by_name(&mut c, name)
+            .await
+            .unwrap()
+            .remove(0),
+    )
+}
+
+/// The id of the package's policy with this name.
+pub async fn policy_named(
+    app: &TestApp,
+    package: &gatehouse::domain::ids::AccessPackageId,
+    name: &str,
+) -> String {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::policies::for_package(&mut c, package)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(_, p)| p.display_name == name)
+        .unwrap_or_else(|| panic!("no policy {name}"))
+        .0
+}
+
+/// What the user holds, as "Group Marketing Team member" lines.
+pub async fn held_by(app: &TestApp, email: &str) -> Vec<String> {
+    let id = user_named(app, email).await.id;
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::directory::roles_held_by(&mut c, &id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| format!("{} {} {}", h.resource_type, h.resource_name, h.role))
+        .collect()
+}
+
+/// The value of the `<option>` whose text is `label`.
+pub fn option_value(page: &Page, label: &str) -> String {
+    let at = page
+        .body
+        .find(&format!(">{label}</option>"))
+        .unwrap_or_else(|| panic!("no option {label}"));
+    let start = page.body[..at].rfind("value=\"").unwrap() + 7;
+    let end = page.body[start..].find('"').unwrap() + start;
+    html_unescape(&page.body[start..end])
+}
+
+/// The action of the first form whose action ends with `suffix`, after `after`.
+pub fn form_action(page: &Page, after: &str, suffix: &str) -> String {
+    let from = page
+        .body
+        .find(after)
+        .unwrap_or_else(|| panic!("{after} is not on the page"));
+    let rest = &page.body[from..];
+    let at = rest
+        .find(&format!("{suffix}\""))
+        .unwrap_or_else(|| panic!("no form ending {suffix} after {after}"));
+    let start = rest[..at].rfind("action=\"").unwrap() + 8;
+    html_unescape(&rest[start..at + suffix.len()])
+}
+
+/// Runs the lifecycle jobs once at the clock's time.
+pub async fn run_jobs(app: &TestApp, clock: &Clock) -> gatehouse::service::lifecycle::Report {
+    gatehouse::jobs::lifecycle::run_once(&app.store, clock)
+        .await
+        .unwrap()
+}
+
+/// One number from the database, for assertions.
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    let mut c = app.store.read().await.unwrap();
+    sqlx::query_scalar(sql).fetch_one(&mut *c).await.unwrap()
 }

@@ -12,6 +12,7 @@ mod browser;
 mod catalogs;
 mod cli;
 mod connected_orgs;
+mod correctness;
 mod directory;
 mod guests;
 mod health;

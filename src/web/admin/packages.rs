@@ -816,7 +816,10 @@ async fn remove_role(
         state.clock.now(),
     )
     .await?;
-    TypedSession(session).flash("success", "Resource role removed.");
+    TypedSession(session).flash(
+        "success",
+        "Resource role removed: holders who had it through nothing else lost it.",
+    );
     Ok(redirect(&format!("{BASE}/{id}/resource-roles")))
 }
 

@@ -1,0 +1,1040 @@
+//! Behaviours that lose or leak access when they go wrong: access that ends
+//! exactly when nothing grants it any more, deletions, members who stay
+//! members, attributes, approvers, races, dates, guests, questions, mail,
+//! control characters, sessions and one-time codes. Each runs on SQLite
+//! and PostgreSQL; the races run their two sides at the same time.
+
+use gatehouse::clock::Clock;
+use gatehouse::domain::audit::Actor;
+use gatehouse::domain::catalog::{CatalogProfile, CatalogState, OriginSystem};
+use gatehouse::domain::ids::{AccessPackageId, CatalogId};
+use gatehouse::domain::policy::{
+    AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Expiration, Policy,
+    RequestorSettings,
+};
+use gatehouse::service::packages::{Basics, RolePick};
+
+use crate::both;
+use crate::helpers::*;
+
+/// Signs an administrator in on a demo tenant (with a clock the test moves).
+async fn demo(backend: Backend) -> (TestApp, Browser, Clock) {
+    let clock = Clock::manual(chrono::Utc::now());
+    let mut opts = Options::new(backend).demo();
+    opts.clock = Some(clock.clone());
+    let app = spawn(opts).await;
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    (app, admin, clock)
+}
+
+fn stage(approvers: Vec<Approver>, fallback: Vec<Approver>) -> ApprovalStage {
+    ApprovalStage {
+        duration_before_automatic_denial_days: 14,
+        is_approver_justification_required: false,
+        primary_approvers: approvers,
+        fallback_primary_approvers: fallback,
+        is_escalation_enabled: false,
+        duration_before_escalation_days: 0,
+        escalation_approvers: vec![],
+        fallback_escalation_approvers: vec![],
+    }
+}
+
+/// A policy for all members: approval by `stages` (none: no approval),
+/// extension allowed, specific periods allowed, access for `expiration`.
+fn member_policy(name: &str, stages: Vec<ApprovalStage>, expiration: Expiration) -> Policy {
+    Policy {
+        display_name: name.into(),
+        description: None,
+        enabled: true,
+        allowed_target_scope: AllowedTargetScope::AllMemberUsers,
+        specific_allowed_targets: vec![],
+        requestor: RequestorSettings {
+            enable_targets_to_self_add_access: true,
+            enable_targets_to_self_update_access: true,
+            enable_targets_to_self_remove_access: true,
+            allow_custom_assignment_schedule: true,
+        },
+        approval: ApprovalSettings {
+            is_approval_required_for_add: !stages.is_empty(),
+            is_approval_required_for_update: !stages.is_empty(),
+            is_requestor_justification_required: false,
+            stages,
+        },
+        questions: vec![],
+        expiration,
+    }
+}
+
+/// A published catalog holding the directory objects named, by name.
+async fn catalog(
+    app: &TestApp,
+    clock: &Clock,
+    name: &str,
+    external: bool,
+    objects: &[(OriginSystem, &str)],
+) -> CatalogId {
+    let actor = Actor::system();
+    let id = gatehouse::service::catalogs::create(
+        &app.store,
+        &actor,
+        &CatalogProfile {
+            display_name: name.into(),
+            description: None,
+            state: CatalogState::Published,
+            is_externally_visible: external,
+        },
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    let mut picks = vec![];
+    for (origin, object) in objects {
+        let mut c = app.store.read().await.unwrap();
+        let found = gatehouse::store::catalogs::origin_by_name(&mut c, *origin, object)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {object}"));
+        picks.push((*origin, found));
+    }
+    if !picks.is_empty() {
+        gatehouse::service::catalogs::add_resources(&app.store, &actor, &id, &picks, clock.now())
+            .await
+            .unwrap();
+    }
+    id
+}
+
+/// A package in `catalog` granting (object name, role id) roles, with one policy.
+async fn package_with(
+    app: &TestApp,
+    clock: &Clock,
+    catalog: &CatalogId,
+    name: &str,
+    roles: &[(&str, &str)],
+    policy: &Policy,
+) -> AccessPackageId {
+    let resources = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::catalogs::resources(&mut c, catalog)
+            .await
+            .unwrap()
+    };
+    let picks: Vec<RolePick> = roles
+        .iter()
+        .map(|(object, role)| RolePick {
+            resource: resources
+                .iter()
+                .find(|r| r.display_name == *object)
+                .unwrap_or_else(|| panic!("{object} is not in the catalog"))
+                .id
+                .clone(),
+            role: role.to_string(),
+        })
+        .collect();
+    gatehouse::service::packages::create(
+        &app.store,
+        &Actor::system(),
+        catalog,
+        &Basics {
+            name: name.into(),
+            description: None,
+        },
+        &picks,
+        policy,
+        clock.now(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Assigns the package to people directly, as an administrator would on the
+/// New assignment page, bypassing approval unless `approval` is set.
+async fn assign_directly(
+    app: &TestApp,
+    admin: &Browser,
+    package: &AccessPackageId,
+    policy: &str,
+    people: &[&str],
+    extra: &[(&str, &str)],
+) -> Page {
+    let url = app.url(&format!("/admin/access-packages/{package}/assignments/new"));
+    let form = admin.get(&format!("{url}?policy={policy}")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let users = people.join("\n");
+    let mut fields = vec![
+        ("csrf_token", form.csrf()),
+        ("policy", policy.to_string()),
+        ("users", users),
+    ];
+    let approval = extra.iter().any(|(k, _)| *k == "through_approval");
+    if !approval {
+        fields.push(("bypass", "on".into()));
+        fields.push(("justification", "Set up by the test".into()));
+    }
+    for (k, v) in extra {
+        if *k != "through_approval" {
+            fields.push((k, v.to_string()));
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    admin.post(&url, &borrowed).await
+}
+
+/// Removes the person's assignment of the package on its Assignments tab.
+async fn remove_assignment(app: &TestApp, admin: &Browser, package: &AccessPackageId, email: &str) {
+    let tab = admin
+        .get(&app.url(&format!(
+            "/admin/access-packages/{package}/assignments?state=active"
+        )))
+        .await;
+    let action = form_action(&tab, email, "/remove");
+    let done = admin
+        .post(&app.url(&action), &[("csrf_token", &tab.csrf())])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+}
+
+fn has(held: &[String], line: &str) -> bool {
+    held.iter().any(|h| h == line)
+}
+
+both!(
+    a_group_in_two_catalogs_is_one_resource,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let sales = catalog(
+            &app,
+            &clock,
+            "Sales",
+            false,
+            &[(OriginSystem::AadGroup, "Marketing Team")],
+        )
+        .await;
+        let tools = package_with(
+            &app,
+            &clock,
+            &sales,
+            "Sales tools",
+            &[("Marketing Team", "member")],
+            &member_policy("Sales staff", vec![], Expiration::AfterDays(30)),
+        )
+        .await;
+        let tools_policy = policy_named(&app, &tools, "Sales staff").await;
+        let employees = package_named(&app, "Marketing resources for employees").await;
+        let initial = policy_named(&app, &employees, "Initial policy").await;
+        for (p, policy) in [(&employees, &initial), (&tools, &tools_policy)] {
+            let r = assign_directly(
+                &app,
+                &admin,
+                p,
+                policy,
+                &["eric.employee@gatehouse.demo"],
+                &[],
+            )
+            .await;
+            assert_eq!(r.status, 303, "{}", r.body);
+        }
+        let eric = "eric.employee@gatehouse.demo";
+        assert!(has(
+            &held_by(&app, eric).await,
+            "Group Marketing Team member"
+        ));
+
+        // The employees' package ends; Sales still grants the team.
+        remove_assignment(&app, &admin, &employees, eric).await;
+        let held = held_by(&app, eric).await;
+        assert!(
+            has(&held, "Group Marketing Team member"),
+            "another catalog's package still grants it: {held:?}"
+        );
+        assert!(!has(
+            &held,
+            "Group SG-Marketing-Department-InternalUsers member"
+        ));
+
+        // Sales ends too: nothing grants the team any more.
+        remove_assignment(&app, &admin, &tools, eric).await;
+        assert!(!has(
+            &held_by(&app, eric).await,
+            "Group Marketing Team member"
+        ));
+
+        // A member added by hand stays when a package that also granted it ends.
+        let groups = admin.get(&app.url("/admin/groups?q=Marketing+Team")).await;
+        let at = groups.body.find(">Marketing Team</a>").unwrap();
+        let start = groups.body[..at].rfind("/admin/groups/").unwrap();
+        let group = groups.body[start..at - 1].to_string();
+        let page = admin.get(&app.url(&group)).await;
+        let added = admin
+            .post(
+                &app.url(&format!("{group}/roles")),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("email", "emma.employee@gatehouse.demo"),
+                    ("role", "member"),
+                    ("action", "add"),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, 303);
+        let emma = "emma.employee@gatehouse.demo";
+        let r = assign_directly(&app, &admin, &tools, &tools_policy, &[emma], &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        remove_assignment(&app, &admin, &tools, emma).await;
+        assert!(
+            has(&held_by(&app, emma).await, "Group Marketing Team member"),
+            "held outside assignments: never taken back"
+        );
+    }
+);
+
+both!(
+    roles_added_to_or_removed_from_a_package_reach_its_holders,
+    |backend| async move {
+        let (app, admin, _clock) = demo(backend).await;
+        let employees = package_named(&app, "Marketing resources for employees").await;
+        let initial = policy_named(&app, &employees, "Initial policy").await;
+        let guests = package_named(&app, "Marketing resources for guests").await;
+        let guest_policy = policy_named(
+            &app,
+            &guests,
+            "Policy for regular guest and new guest users",
+        )
+        .await;
+        let eric = "eric.employee@gatehouse.demo";
+        let r = assign_directly(&app, &admin, &employees, &initial, &[eric], &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let attrs = [
+            ("q1", "Autumn fair"),
+            ("q2", "Maria Manager"),
+            ("q3", "short"),
+            ("attr_givenName", "Eric"),
+            ("attr_surname", "Employee"),
+            ("attr_jobTitle", "Planner"),
+        ];
+        let r = assign_directly(&app, &admin, &guests, &guest_policy, &[eric], &attrs).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert!(!has(&held_by(&app, eric).await, "Site Marketing owner"));
+
+        // A role added to the employees' package reaches Eric at once.
+        let roles_url = app.url(&format!(
+            "/admin/access-packages/{employees}/resource-roles"
+        ));
+        let page = admin.get(&roles_url).await;
+        let owner = option_value(&page, "Marketing: SharePoint Owner");
+        let added = admin
+            .post(
+                &roles_url,
+                &[("csrf_token", &page.csrf()), ("resource", &owner)],
+            )
+            .await;
+        assert_eq!(added.status, 303);
+        assert!(has(&held_by(&app, eric).await, "Site Marketing owner"));
+
+        // Removed again: taken back, since nothing else grants it.
+        let page = admin.get(&roles_url).await;
+        let remove = form_action(&page, "<td>SharePoint Owner</td>", "/remove");
+        let removed = admin
+            .post(&app.url(&remove), &[("csrf_token", &page.csrf())])
+            .await;
+        assert_eq!(removed.status, 303);
+        assert!(!has(&held_by(&app, eric).await, "Site Marketing owner"));
+
+        // The team is granted by both packages: removing it from one keeps it.
+        let page = admin.get(&roles_url).await;
+        let remove = form_action(&page, "<td>Marketing Team</td>", "/remove");
+        admin
+            .post(&app.url(&remove), &[("csrf_token", &page.csrf())])
+            .await;
+        let held = held_by(&app, eric).await;
+        assert!(has(&held, "Group Marketing Team member"), "{held:?}");
+        // Once the guests' package ends too, nothing grants the team.
+        remove_assignment(&app, &admin, &guests, eric).await;
+        let held = held_by(&app, eric).await;
+        assert!(!has(&held, "Group Marketing Team member"), "{held:?}");
+        assert!(
+            has(&held, "Group SG-Marketing-Department-InternalUsers member"),
+            "what the employees' package still grants stays: {held:?}"
+        );
+    }
+);
+
+both!(
+    default_access_is_granted_and_taken_back,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let page = admin.get(&app.url("/admin/applications/new")).await;
+        let created = admin
+            .post(
+                &app.url("/admin/applications"),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("display_name", "Wiki"),
+                    ("roles", ""),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        let wiki_page = created.location.unwrap();
+        let tools = catalog(
+            &app,
+            &clock,
+            "Knowledge",
+            false,
+            &[(OriginSystem::AadApplication, "Wiki")],
+        )
+        .await;
+        let wiki = package_with(
+            &app,
+            &clock,
+            &tools,
+            "Wiki readers",
+            &[("Wiki", "defaultAccess")],
+            &member_policy("Everyone", vec![], Expiration::NoExpiration),
+        )
+        .await;
+        let policy = policy_named(&app, &wiki, "Everyone").await;
+        let eric = "eric.employee@gatehouse.demo";
+        let r = assign_directly(&app, &admin, &wiki, &policy, &[eric], &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert!(has(
+            &held_by(&app, eric).await,
+            "Application Wiki Default Access"
+        ));
+        assert!(
+            admin.get(&app.url(&wiki_page)).await.has("Eric Employee"),
+            "the application's page lists the holder"
+        );
+        remove_assignment(&app, &admin, &wiki, eric).await;
+        assert!(!has(
+            &held_by(&app, eric).await,
+            "Application Wiki Default Access"
+        ));
+    }
+);
+
+/// Sets the organization's own mail domains on Admin › Settings.
+async fn own_domains(app: &TestApp, admin: &Browser, domains: &str) {
+    let settings = admin.get(&app.url("/admin/settings")).await;
+    let saved = admin
+        .post(
+            &app.url("/admin/settings/organization"),
+            &[("csrf_token", &settings.csrf()), ("domains", domains)],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+}
+
+/// Requests a package on its My Access page with the first policy offered.
+async fn request(
+    app: &TestApp,
+    who: &Browser,
+    package: &AccessPackageId,
+    extra: &[(&str, &str)],
+) -> Page {
+    let url = app.url(&format!("/access-packages/{package}"));
+    let page = who.get(&url).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let policy = page.input("policy").unwrap_or_else(|| {
+        let at = page
+            .body
+            .find("name=\"policy\" value=\"")
+            .expect("a policy");
+        let start = at + "name=\"policy\" value=\"".len();
+        page.body[start..start + 36].to_string()
+    });
+    let mut fields = vec![("csrf_token", page.csrf()), ("policy", policy)];
+    for (k, v) in extra {
+        fields.push((k, v.to_string()));
+    }
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    who.post(&url, &borrowed).await
+}
+
+async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    let b = Browser::new();
+    app.demo_sign_in(&b, email).await;
+    b
+}
+
+async fn organizations(app: &TestApp) -> i64 {
+    count(app, "SELECT COUNT(*) FROM connected_organizations").await
+}
+
+both!(
+    members_stay_members_whatever_their_address,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        // Before the organization lists its own domains, a partner's entry
+        // claims the members' domain.
+        own_domains(&app, &admin, "").await;
+        let input = gatehouse::domain::connected_org::ConnectedOrgInput {
+            display_name: "Lookalike".into(),
+            description: String::new(),
+            state: "configured".into(),
+            domains: "gatehouse.demo".into(),
+            ..Default::default()
+        };
+        gatehouse::service::connected_orgs::save(
+            &app.store,
+            &Actor::system(),
+            None,
+            gatehouse::domain::connected_org::ConnectedOrgProfile::parse(&input, false),
+            gatehouse::service::connected_orgs::SponsorInput {
+                internal: "",
+                external: "",
+            },
+            clock.now(),
+        )
+        .await
+        .unwrap();
+        let internal = catalog(
+            &app,
+            &clock,
+            "Intranet",
+            false,
+            &[(
+                OriginSystem::AadGroup,
+                "SG-Marketing-Department-InternalUsers",
+            )],
+        )
+        .await;
+        let intranet = package_with(
+            &app,
+            &clock,
+            &internal,
+            "Intranet access",
+            &[("SG-Marketing-Department-InternalUsers", "member")],
+            &member_policy("Members", vec![], Expiration::NoExpiration),
+        )
+        .await;
+        // Eric is a member: he sees and gets the internal-only package.
+        let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
+        let home = eric.get(&app.url("/?q=Intranet")).await;
+        assert!(home.has("Intranet access"), "{}", home.body);
+        let asked = request(&app, &eric, &intranet, &[]).await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+        assert!(has(
+            &held_by(&app, "eric.employee@gatehouse.demo").await,
+            "Group SG-Marketing-Department-InternalUsers member"
+        ));
+
+        // With the domain listed as the organization's own, nobody from
+        // outside gets a code for it, and no organization is proposed for it.
+        let before = organizations(&app).await;
+        own_domains(&app, &admin, "gatehouse.demo").await;
+        let stranger = Browser::new();
+        let login = stranger.get(&app.url("/auth/login")).await;
+        let refused = stranger
+            .post(
+                &app.url("/auth/code"),
+                &[
+                    ("csrf_token", &login.csrf()),
+                    ("email", "newcomer@gatehouse.demo"),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.has("belong to this organization"));
+        // The demo's "new guest" entry takes any address: a request under
+        // "all users" still proposes nothing for an own domain.
+        let login = stranger.get(&app.url("/auth/login")).await;
+        stranger
+            .post(
+                &app.url("/auth/demo-guest"),
+                &[
+                    ("csrf_token", &login.csrf()),
+                    ("email", "newcomer@gatehouse.demo"),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        let guests = package_named(&app, "Marketing resources for guests").await;
+        let page = stranger
+            .get(&app.url(&format!("/access-packages/{guests}")))
+            .await;
+        assert!(page.has("belong to this organization"), "{}", page.body);
+        let policy = policy_named(
+            &app,
+            &guests,
+            "Policy for regular guest and new guest users",
+        )
+        .await;
+        let asked = stranger
+            .post(
+                &app.url(&format!("/access-packages/{guests}")),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("policy", &policy),
+                    ("q1", "Fair"),
+                    ("q2", "Maria"),
+                    ("q3", "short"),
+                ],
+            )
+            .await;
+        assert_ne!(asked.status, 303, "{}", asked.body);
+        assert!(asked.has("belong to this organization"));
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM assignment_requests WHERE target_email = 'newcomer@gatehouse.demo'").await,
+            0
+        );
+        assert_eq!(organizations(&app).await, before, "nothing was proposed");
+        // And a partner cannot be given the organization's own domain.
+        let form = admin
+            .get(&app.url("/admin/connected-organizations/new"))
+            .await;
+        let claimed = admin
+            .post(
+                &app.url("/admin/connected-organizations"),
+                &[
+                    ("csrf_token", &form.csrf()),
+                    ("display_name", "Another lookalike"),
+                    ("state", "configured"),
+                    ("domains", "gatehouse.demo"),
+                ],
+            )
+            .await;
+        assert_eq!(claimed.status, 422);
+        assert!(claimed.has("own domains (Settings)"), "{}", claimed.body);
+    }
+);
+
+both!(
+    attribute_values_stay_while_required_and_each_person_has_their_own,
+    |backend| async move {
+        use gatehouse::domain::catalog::{AnswerFormat, RequiredAttribute};
+        let (app, admin, clock) = demo(backend).await;
+        // Both the team and Slack require a cost center, not kept on removal;
+        // Slack's is not editable once set.
+        let marketing = {
+            let mut c = app.store.read().await.unwrap();
+            let found = gatehouse::store::catalogs::search(&mut c, "Marketing", 1, 10)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .find(|c| c.display_name == "Marketing")
+                .unwrap();
+            CatalogId::from_stored(found.id)
+        };
+        let resources = {
+            let mut c = app.store.read().await.unwrap();
+            gatehouse::store::catalogs::resources(&mut c, &marketing)
+                .await
+                .unwrap()
+        };
+        for (name, editable) in [("Marketing Team", true), ("Slack", false)] {
+            let r = resources.iter().find(|r| r.display_name == name).unwrap();
+            gatehouse::service::catalogs::save_required_attributes(
+                &app.store,
+                &Actor::system(),
+                &marketing,
+                &gatehouse::domain::ids::CatalogResourceId::from_stored(r.id.clone()),
+                &[RequiredAttribute {
+                    attribute_name: "costCenter".into(),
+                    answer_format: AnswerFormat::ShortText,
+                    question_text: "Cost center".into(),
+                    localizations: vec![],
+                    choices: vec![],
+                    is_editable: editable,
+                    keep_value: false,
+                }],
+                clock.now(),
+            )
+            .await
+            .unwrap();
+        }
+        let employees = package_named(&app, "Marketing resources for employees").await;
+        let initial = policy_named(&app, &employees, "Initial policy").await;
+        let slack = package_named(&app, "Slack administration").await;
+        let slack_policy = policy_named(&app, &slack, "Initial policy").await;
+        let eric = "eric.employee@gatehouse.demo";
+        let emma = "emma.employee@gatehouse.demo";
+        let r = assign_directly(
+            &app,
+            &admin,
+            &employees,
+            &initial,
+            &[eric],
+            &[("attr_costCenter", "100")],
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+
+        // Slack for Eric and Emma at once: each person's own value, and Eric's
+        // value, not editable, stays whatever is typed for everyone.
+        let first = assign_directly(&app, &admin, &slack, &slack_policy, &[eric, emma], &[]).await;
+        assert_eq!(first.status, 422, "Emma has no cost center yet");
+        assert!(
+            first.has("Emma Employee: This attribute is required."),
+            "{}",
+            first.body
+        );
+        assert!(first.has("100 <small class=\"muted\">(not editable)</small>"));
+        let emma_id = user_named(&app, emma).await.id;
+        let own = format!("attr_costCenter.{emma_id}");
+        let done = assign_directly(
+            &app,
+            &admin,
+            &slack,
+            &slack_policy,
+            &[eric, emma],
+            &[("attr_costCenter", "999"), (&own, "200")],
+        )
+        .await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        let value = |email: &'static str| {
+            let app = &app;
+            async move {
+                user_named(app, email)
+                    .await
+                    .custom_attributes
+                    .get("costCenter")
+                    .cloned()
+            }
+        };
+        assert_eq!(value(eric).await.as_deref(), Some("100"));
+        assert_eq!(value(emma).await.as_deref(), Some("200"));
+
+        // The employees' package ends: Slack still requires the value, so it stays.
+        remove_assignment(&app, &admin, &employees, eric).await;
+        assert_eq!(value(eric).await.as_deref(), Some("100"));
+        // Slack ends too: nothing requires it any more.
+        remove_assignment(&app, &admin, &slack, eric).await;
+        assert_eq!(value(eric).await, None);
+    }
+);
+
+/// The ids of the requests in the person's approvals inbox.
+async fn inbox(app: &TestApp, who: &Browser) -> String {
+    who.get(&app.url("/approvals")).await.body
+}
+
+/// The person's newest request for the package, as (id, state, outcome reason).
+async fn request_of(
+    app: &TestApp,
+    package: &AccessPackageId,
+    email: &str,
+) -> (String, String, Option<String>) {
+    let mut c = app.store.read().await.unwrap();
+    sqlx::query_as::<_, (String, String, Option<String>)>(
+        "SELECT id, state, outcome_reason FROM assignment_requests WHERE access_package_id = $1 \
+         AND target_email = $2 ORDER BY created_at DESC, id LIMIT 1",
+    )
+    .bind(package.as_str())
+    .bind(email)
+    .fetch_one(&mut *c)
+    .await
+    .unwrap()
+}
+
+/// Approves (or denies) a request from the approval page, as the approver would.
+async fn decide(app: &TestApp, approver: &Browser, request: &str, decision: &str) -> Page {
+    let url = app.url(&format!("/approvals/{request}"));
+    let page = approver.get(&url).await;
+    approver
+        .post(
+            &url,
+            &[
+                ("csrf_token", &page.csrf()),
+                ("decision", decision),
+                ("justification", "Checked"),
+            ],
+        )
+        .await
+}
+
+both!(
+    approvers_are_never_the_requestor_and_no_stage_is_left_without_one,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let ada = user_named(&app, "ada.admin@gatehouse.demo").await.id;
+        let maria_id = user_named(&app, "maria.manager@gatehouse.demo").await.id;
+        let eric_id = user_named(&app, "eric.employee@gatehouse.demo").await.id;
+        let sites = catalog(
+            &app,
+            &clock,
+            "Sites",
+            false,
+            &[(OriginSystem::SharePointOnline, "Marketing")],
+        )
+        .await;
+        let editors = package_with(
+            &app,
+            &clock,
+            &sites,
+            "Site editors",
+            &[("Marketing", "owner")],
+            &member_policy(
+                "Ada approves",
+                vec![stage(
+                    vec![Approver::SingleUser(ada.clone())],
+                    vec![Approver::SingleUser(maria_id.clone())],
+                )],
+                Expiration::AfterDays(30),
+            ),
+        )
+        .await;
+        let policy = policy_named(&app, &editors, "Ada approves").await;
+        let maria = signed_in(&app, "maria.manager@gatehouse.demo").await;
+
+        // Ada assigns Eric through approval: she is the stage's approver, but
+        // never of her own assignment; Maria, the fallback, decides.
+        let r = assign_directly(
+            &app,
+            &admin,
+            &editors,
+            &policy,
+            &["eric.employee@gatehouse.demo"],
+            &[("through_approval", "1")],
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let (for_eric, state, _) = request_of(&app, &editors, "eric.employee@gatehouse.demo").await;
+        assert_eq!(state, "pendingApproval");
+        assert!(inbox(&app, &maria).await.contains(&for_eric));
+        assert!(!inbox(&app, &admin).await.contains(&for_eric));
+        assert_eq!(decide(&app, &maria, &for_eric, "approve").await.status, 303);
+        assert!(has(
+            &held_by(&app, "eric.employee@gatehouse.demo").await,
+            "Site Marketing owner"
+        ));
+
+        // Ada asks for herself: Maria decides.
+        let asked = request(&app, &admin, &editors, &[]).await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+        let (for_ada, state, _) = request_of(&app, &editors, "ada.admin@gatehouse.demo").await;
+        assert_eq!(state, "pendingApproval");
+        assert!(inbox(&app, &maria).await.contains(&for_ada));
+
+        // A policy whose only approver may be missing is refused when saved.
+        let form = admin
+            .get(&app.url(&format!("/admin/access-packages/{editors}/policies/new")))
+            .await;
+        let refused = admin
+            .post(
+                &app.url(&format!("/admin/access-packages/{editors}/policies")),
+                &[
+                    ("csrf_token", &form.csrf()),
+                    ("policy_name", "Managers"),
+                    ("scope", "allMemberUsers"),
+                    ("enabled", "on"),
+                    ("enable_requests", "on"),
+                    ("approval_required", "on"),
+                    ("stage_count", "1"),
+                    ("s1_manager", "on"),
+                    ("s1_days", "14"),
+                    ("expiration_type", "never"),
+                    ("q_count", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.has("add fallback approvers"), "{}", refused.body);
+
+        // Two stages, the second only Eric's: when Eric asks, stage 1's
+        // approval stays recorded and the request ends, saying why.
+        let two = package_with(
+            &app,
+            &clock,
+            &sites,
+            "Site visitors",
+            &[("Marketing", "visitor")],
+            &member_policy(
+                "Two stages",
+                vec![
+                    stage(vec![Approver::SingleUser(maria_id.clone())], vec![]),
+                    stage(vec![Approver::SingleUser(eric_id.clone())], vec![]),
+                ],
+                Expiration::AfterDays(30),
+            ),
+        )
+        .await;
+        let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
+        assert_eq!(request(&app, &eric, &two, &[]).await.status, 303);
+        let (id, _, _) = request_of(&app, &two, "eric.employee@gatehouse.demo").await;
+        let decided = decide(&app, &maria, &id, "approve").await;
+        assert_eq!(decided.status, 303, "{}", decided.body);
+        let (_, state, reason) = request_of(&app, &two, "eric.employee@gatehouse.demo").await;
+        assert_eq!(state, "denied");
+        assert!(
+            reason
+                .unwrap_or_default()
+                .contains("no approver could be found for stage 2")
+        );
+        assert_eq!(
+            count(&app, &format!("SELECT COUNT(*) FROM request_decisions WHERE request_id = '{id}' AND review_result = 'Approved'")).await,
+            1,
+            "Maria's decision is kept"
+        );
+        let mine = eric.get(&app.url("/requests")).await;
+        assert!(
+            mine.has("no approver could be found for stage 2"),
+            "{}",
+            mine.body
+        );
+        assert!(!has(
+            &held_by(&app, "eric.employee@gatehouse.demo").await,
+            "Site Marketing visitor"
+        ));
+    }
+);
+
+both!(
+    simultaneous_submissions_make_one_request,
+    |backend| async move {
+        let (app, _admin, clock) = demo(backend).await;
+        let sites = catalog(
+            &app,
+            &clock,
+            "Sites",
+            false,
+            &[(OriginSystem::SharePointOnline, "Marketing")],
+        )
+        .await;
+        let visitors = package_with(
+            &app,
+            &clock,
+            &sites,
+            "Site visitors",
+            &[("Marketing", "visitor")],
+            &member_policy("Anyone", vec![], Expiration::AfterDays(30)),
+        )
+        .await;
+        let policy = policy_named(&app, &visitors, "Anyone").await;
+        let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
+        let url = app.url(&format!("/access-packages/{visitors}"));
+        let page = eric.get(&url).await;
+        let csrf = page.csrf();
+        let form = [("csrf_token", csrf.as_str()), ("policy", policy.as_str())];
+        let sent = futures_util::future::join_all((0..8).map(|_| eric.post(&url, &form))).await;
+        assert!(sent.iter().all(|p| p.status != 500), "no errors");
+        assert_eq!(
+            count(&app, &format!("SELECT COUNT(*) FROM assignment_requests WHERE access_package_id = '{visitors}'")).await,
+            1
+        );
+        assert_eq!(
+            count(&app, &format!("SELECT COUNT(*) FROM access_package_assignments WHERE access_package_id = '{visitors}'")).await,
+            1
+        );
+    }
+);
+
+both!(
+    incompatible_requests_approved_together_are_not_both_delivered,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let maria_id = user_named(&app, "maria.manager@gatehouse.demo").await.id;
+        let sites = catalog(
+            &app,
+            &clock,
+            "Sites",
+            false,
+            &[(OriginSystem::SharePointOnline, "Marketing")],
+        )
+        .await;
+        let approved = member_policy(
+            "Maria approves",
+            vec![stage(vec![Approver::SingleUser(maria_id)], vec![])],
+            Expiration::AfterDays(30),
+        );
+        let owners = package_with(
+            &app,
+            &clock,
+            &sites,
+            "Site owners",
+            &[("Marketing", "owner")],
+            &approved,
+        )
+        .await;
+        let auditors = package_with(
+            &app,
+            &clock,
+            &sites,
+            "Site auditors",
+            &[("Marketing", "visitor")],
+            &approved,
+        )
+        .await;
+        // Separation of duties, both ways.
+        for (this, other, name) in [
+            (&owners, "Site auditors", "Site owners"),
+            (&auditors, "Site owners", "Site auditors"),
+        ] {
+            let url = app.url(&format!("/admin/access-packages/{this}/settings"));
+            let page = admin.get(&url).await;
+            let saved = admin
+                .post(
+                    &url,
+                    &[
+                        ("csrf_token", &page.csrf()),
+                        ("name", name),
+                        ("description", ""),
+                        ("incompatible_packages", other),
+                    ],
+                )
+                .await;
+            assert_eq!(saved.status, 303, "{}", saved.body);
+        }
+        let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
+        assert_eq!(request(&app, &eric, &owners, &[]).await.status, 303);
+        assert_eq!(request(&app, &eric, &auditors, &[]).await.status, 303);
+        let (a, _, _) = request_of(&app, &owners, "eric.employee@gatehouse.demo").await;
+        let (b, _, _) = request_of(&app, &auditors, "eric.employee@gatehouse.demo").await;
+        let maria = signed_in(&app, "maria.manager@gatehouse.demo").await;
+        let (pa, pb) = (
+            maria.get(&app.url(&format!("/approvals/{a}"))).await,
+            maria.get(&app.url(&format!("/approvals/{b}"))).await,
+        );
+        let form = |p: &Page| {
+            vec![
+                ("csrf_token".to_string(), p.csrf()),
+                ("decision".to_string(), "approve".to_string()),
+                ("justification".to_string(), "ok".to_string()),
+            ]
+        };
+        let (fa, fb) = (form(&pa), form(&pb));
+        fn borrow(f: &[(String, String)]) -> Vec<(&str, &str)> {
+            f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+        }
+        let (ua, ub) = (
+            app.url(&format!("/approvals/{a}")),
+            app.url(&format!("/approvals/{b}")),
+        );
+        let (ba, bb) = (borrow(&fa), borrow(&fb));
+        let (ra, rb) = tokio::join!(maria.post(&ua, &ba), maria.post(&ub, &bb));
+        assert_eq!((ra.status, rb.status), (303, 303));
+        let states = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM assignment_requests WHERE id IN ('{a}', '{b}') AND state = 'delivered'"
+            ),
+        )
+        .await;
+        let denied = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM assignment_requests WHERE id IN ('{a}', '{b}') AND state = 'denied' \
+                 AND outcome_reason LIKE '%incompatible%'"
+            ),
+        )
+        .await;
+        assert_eq!(
+            (states, denied),
+            (1, 1),
+            "one delivered, the other denied with the reason"
+        );
+        let active = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM access_package_assignments WHERE access_package_id IN ('{owners}', '{auditors}') \
+                 AND state = 'delivered'"
+            ),
+        )
+        .await;
+        assert_eq!(active, 1);
+    }
+);
