@@ -22,11 +22,14 @@ const CLAIMS = ['sub', 'email', 'email_verified', 'name', 'given_name', 'family_
 // Any http://127.0.0.1:<port>/auth/callback is accepted (tests use random ports).
 const CALLBACK_RE = /^http:\/\/127\.0\.0\.1:\d{1,5}\/auth\/callback$/;
 
+// Logins starting with `unverified` say nothing of whether the address is
+// verified; logins starting with `linebreak` carry a name with a line break
+// (as a hostile or broken provider might).
 function claimsFor(id) {
   const email = id.includes('@') ? id : `${id}@example.test`;
   const local = id.includes('@') ? id.slice(0, id.indexOf('@')) : id;
   const givenName = local.charAt(0).toUpperCase() + local.slice(1);
-  return {
+  const claims = {
     sub: id,
     email,
     email_verified: true,
@@ -34,6 +37,13 @@ function claimsFor(id) {
     family_name: 'Example',
     name: `${givenName} Example`,
   };
+  if (local.startsWith('unverified')) {
+    delete claims.email_verified;
+  }
+  if (local.startsWith('linebreak')) {
+    claims.name = `${givenName}\nBcc: victim@example.test`;
+  }
+  return claims;
 }
 
 // Fresh signing key per process (the JWKS is served at /jwks).

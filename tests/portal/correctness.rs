@@ -4,6 +4,7 @@
 //! control characters, sessions and one-time codes. Each runs on SQLite
 //! and PostgreSQL; the races run their two sides at the same time.
 
+use chrono::Duration;
 use gatehouse::clock::Clock;
 use gatehouse::domain::audit::Actor;
 use gatehouse::domain::catalog::{CatalogProfile, CatalogState, OriginSystem};
@@ -1036,5 +1037,815 @@ both!(
         )
         .await;
         assert_eq!(active, 1);
+    }
+);
+
+/// A catalog "Sites" with the Marketing site, and a package granting its
+/// owner role under `policy`.
+async fn site_package(
+    app: &TestApp,
+    clock: &Clock,
+    name: &str,
+    policy: &Policy,
+) -> AccessPackageId {
+    let sites = catalog(
+        app,
+        clock,
+        &format!("Sites for {name}"),
+        false,
+        &[(OriginSystem::SharePointOnline, "Marketing")],
+    )
+    .await;
+    package_with(app, clock, &sites, name, &[("Marketing", "owner")], policy).await
+}
+
+fn maria_approves(maria: &gatehouse::domain::ids::UserId, expiration: Expiration) -> Policy {
+    member_policy(
+        "Maria approves",
+        vec![stage(vec![Approver::SingleUser(maria.clone())], vec![])],
+        expiration,
+    )
+}
+
+both!(ended_access_is_never_brought_back, |backend| async move {
+    let (app, _admin, clock) = demo(backend).await;
+    let maria_id = user_named(&app, "maria.manager@gatehouse.demo").await.id;
+    let editors = site_package(
+        &app,
+        &clock,
+        "Site editors",
+        &maria_approves(&maria_id, Expiration::AfterDays(20)),
+    )
+    .await;
+    let eric_mail = "eric.employee@gatehouse.demo";
+    let eric = signed_in(&app, eric_mail).await;
+    let maria = signed_in(&app, "maria.manager@gatehouse.demo").await;
+    assert_eq!(request(&app, &eric, &editors, &[]).await.status, 303);
+    let (first, _, _) = request_of(&app, &editors, eric_mail).await;
+    assert_eq!(decide(&app, &maria, &first, "approve").await.status, 303);
+    assert!(has(&held_by(&app, eric_mail).await, "Site Marketing owner"));
+
+    // Eric asks to extend in his last days; the access expires before
+    // Maria decides: approving it then gives nothing back.
+    // (Each jump of the clock leaves sessions idle: people sign in again.)
+    clock.advance(chrono::Duration::days(10));
+    let eric = signed_in(&app, eric_mail).await;
+    let page = eric
+        .get(&app.url(&format!("/access-packages/{editors}")))
+        .await;
+    let asked = eric
+        .post(
+            &app.url(&format!("/access-packages/{editors}/extend")),
+            &[("csrf_token", &page.csrf())],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let (extension, state, _) = request_of(&app, &editors, eric_mail).await;
+    assert_ne!(extension, first);
+    assert_eq!(state, "pendingApproval");
+    clock.advance(chrono::Duration::days(11));
+    assert_eq!(run_jobs(&app, &clock).await.expired, 1);
+    let maria = signed_in(&app, "maria.manager@gatehouse.demo").await;
+    assert_eq!(
+        decide(&app, &maria, &extension, "approve").await.status,
+        303
+    );
+    let (_, state, reason) = request_of(&app, &editors, eric_mail).await;
+    assert_eq!(state, "denied");
+    assert!(
+        reason
+            .unwrap_or_default()
+            .contains("ended before the extension was approved")
+    );
+    assert!(!has(
+        &held_by(&app, eric_mail).await,
+        "Site Marketing owner"
+    ));
+    assert_eq!(
+            count(&app, &format!("SELECT COUNT(*) FROM access_package_assignments WHERE access_package_id = '{editors}' AND state <> 'expired'")).await,
+            0
+        );
+
+    // An administrator reprocesses Emma's assignment at the moment it
+    // expires: whichever runs first, it ends expired, holding nothing.
+    let emma_mail = "emma.employee@gatehouse.demo";
+    let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
+    let policy = policy_named(&app, &editors, "Maria approves").await;
+    let r = assign_directly(&app, &admin, &editors, &policy, &[emma_mail], &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let tab = admin
+        .get(&app.url(&format!(
+            "/admin/access-packages/{editors}/assignments?state=active"
+        )))
+        .await;
+    let reprocess = form_action(&tab, emma_mail, "/reprocess");
+    clock.advance(chrono::Duration::days(21));
+    let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
+    let csrf = admin.get(&app.url("/admin/users")).await.csrf();
+    let (url, form) = (app.url(&reprocess), [("csrf_token", csrf.as_str())]);
+    let (jobs, again) = tokio::join!(run_jobs(&app, &clock), admin.post(&url, &form));
+    assert_eq!(jobs.expired, 1);
+    assert_eq!(again.status, 303);
+    assert!(!has(
+        &held_by(&app, emma_mail).await,
+        "Site Marketing owner"
+    ));
+    assert_eq!(
+            count(&app, &format!("SELECT COUNT(*) FROM access_package_assignments WHERE access_package_id = '{editors}' AND state <> 'expired'")).await,
+            0,
+            "nothing was resurrected"
+        );
+    // And reprocessing it now is refused, saying why.
+    let later = admin
+        .post(&app.url(&reprocess), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(later.status, 303);
+    let shown = admin
+        .get(&app.url(later.location.as_deref().unwrap()))
+        .await;
+    assert!(
+        shown.has("ended meanwhile") || shown.has("Only an active assignment"),
+        "{}",
+        shown.body
+    );
+});
+
+both!(
+    periods_are_the_requestors_days_and_the_policy_end_is_kept,
+    |backend| async move {
+        let (app, _admin, clock) = demo(backend).await;
+        let maria_id = user_named(&app, "maria.manager@gatehouse.demo").await.id;
+        let eric_mail = "eric.employee@gatehouse.demo";
+        // Work at 23:30 UTC: already tomorrow in Auckland.
+        let now = clock.now();
+        let late = now.date_naive().and_hms_opt(23, 30, 0).unwrap().and_utc();
+        let late = if late > now {
+            late
+        } else {
+            late + chrono::Duration::days(1)
+        };
+        clock.advance(late - now);
+        let eric = signed_in(&app, eric_mail).await;
+        let day = |d: i64| {
+            (clock.now() + chrono::Duration::days(d))
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+
+        // A period asked in the requestor's time zone: "tomorrow" in UTC is
+        // today in Auckland, so access starts now.
+        let open = site_package(
+            &app,
+            &clock,
+            "Site helpers",
+            &member_policy("Anyone", vec![], Expiration::AfterDays(30)),
+        )
+        .await;
+        let asked = request(
+            &app,
+            &eric,
+            &open,
+            &[
+                ("start", &day(1)),
+                ("end", &day(3)),
+                ("tz", "Pacific/Auckland"),
+            ],
+        )
+        .await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+        let (_, state, _) = request_of(&app, &open, eric_mail).await;
+        assert_eq!(state, "delivered", "today in Auckland starts now");
+
+        // The policy's fixed last day as the end of the period is accepted.
+        let fixed = clock.now() + chrono::Duration::days(10);
+        let until = site_package(
+            &app,
+            &clock,
+            "Site campaign",
+            &member_policy("Campaign", vec![], Expiration::AfterDateTime(fixed)),
+        )
+        .await;
+        let emma = signed_in(&app, "emma.employee@gatehouse.demo").await;
+        let asked = request(
+            &app,
+            &emma,
+            &until,
+            &[
+                ("start", &day(2)),
+                ("end", &fixed.format("%Y-%m-%d").to_string()),
+                ("tz", "UTC"),
+            ],
+        )
+        .await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+        let (_, state, _) = request_of(&app, &until, "emma.employee@gatehouse.demo").await;
+        assert_eq!(state, "scheduled");
+
+        // Hours: a policy of 8 hours takes a time of day.
+        let shift = site_package(
+            &app,
+            &clock,
+            "Site shift",
+            &member_policy("Shift", vec![], Expiration::AfterHours(8)),
+        )
+        .await;
+        let form = eric
+            .get(&app.url(&format!("/access-packages/{shift}")))
+            .await;
+        assert!(form.has("type=\"datetime-local\""));
+        let at = |h: i64| {
+            (clock.now() + chrono::Duration::hours(h))
+                .format("%Y-%m-%dT%H:%M")
+                .to_string()
+        };
+        let too_long = request(
+            &app,
+            &eric,
+            &shift,
+            &[("start", &at(2)), ("end", &at(12)), ("tz", "UTC")],
+        )
+        .await;
+        assert_eq!(too_long.status, 422);
+        assert!(too_long.has("at most 8 hours"));
+        let asked = request(
+            &app,
+            &eric,
+            &shift,
+            &[("start", &at(2)), ("end", &at(6)), ("tz", "UTC")],
+        )
+        .await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+
+        // A policy whose last day has passed offers nothing, and says why.
+        clock.advance(chrono::Duration::days(11));
+        let eric = signed_in(&app, eric_mail).await;
+        let page = eric
+            .get(&app.url(&format!("/access-packages/{until}")))
+            .await;
+        assert!(page.has("could be requested until"), "{}", page.body);
+
+        // Approved after the period asked for had ended: denied, saying why.
+        let later = site_package(
+            &app,
+            &clock,
+            "Site review",
+            &maria_approves(&maria_id, Expiration::AfterDays(30)),
+        )
+        .await;
+        let asked = request(
+            &app,
+            &eric,
+            &later,
+            &[("start", &day(0)), ("end", &day(1)), ("tz", "UTC")],
+        )
+        .await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+        let (id, _, _) = request_of(&app, &later, eric_mail).await;
+        clock.advance(chrono::Duration::days(3));
+        let maria = signed_in(&app, "maria.manager@gatehouse.demo").await;
+        assert_eq!(decide(&app, &maria, &id, "approve").await.status, 303);
+        let (_, state, reason) = request_of(&app, &later, eric_mail).await;
+        assert_eq!(state, "denied");
+        assert!(
+            reason
+                .unwrap_or_default()
+                .contains("after the end of the period")
+        );
+        assert_eq!(
+            count(&app, &format!("SELECT COUNT(*) FROM access_package_assignments WHERE access_package_id = '{later}'")).await,
+            0
+        );
+    }
+);
+
+both!(
+    a_guest_made_for_a_denied_request_is_blocked_then_deleted,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let guests = package_named(&app, "Marketing resources for guests").await;
+        let policy = policy_named(
+            &app,
+            &guests,
+            "Policy for regular guest and new guest users",
+        )
+        .await;
+        let r = assign_directly(
+            &app,
+            &admin,
+            &guests,
+            &policy,
+            &[],
+            &[
+                ("through_approval", "1"),
+                ("guest_email", "nina@fabrikam.example"),
+                ("guest_name", "Nina Newguest"),
+                ("q1", "Fair"),
+                ("q2", "Maria"),
+                ("q3", "short"),
+                ("attr_givenName", "Nina"),
+                ("attr_surname", "Newguest"),
+                ("attr_jobTitle", "Designer"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let nina = user_named(&app, "nina@fabrikam.example").await;
+        assert!(nina.governed);
+        let (id, _, _) = request_of(&app, &guests, "nina@fabrikam.example").await;
+        let maria = signed_in(&app, "maria.manager@gatehouse.demo").await;
+        assert_eq!(decide(&app, &maria, &id, "deny").await.status, 303);
+        assert_eq!(run_jobs(&app, &clock).await.blocked, 1);
+        assert!(user_named(&app, "nina@fabrikam.example").await.is_blocked());
+        clock.advance(chrono::Duration::days(31));
+        assert_eq!(run_jobs(&app, &clock).await.deleted, 1);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM users WHERE email_lower = 'nina@fabrikam.example'"
+            )
+            .await,
+            0
+        );
+    }
+);
+
+both!(
+    the_home_provider_must_vouch_for_the_address,
+    |backend| async move {
+        let app = spawn(Options::new(backend).oidc()).await;
+        let b = Browser::new();
+        let callback = app.oidc_until_callback(&b, "unverified-uma", "/").await;
+        let refused = b.get(&callback).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(refused.has("did not say whether the email address"));
+        assert_eq!(app.user_count().await, 0);
+        // A name with a line break is dropped, not trusted.
+        let b = Browser::new();
+        let callback = app.oidc_until_callback(&b, "linebreak-lou", "/").await;
+        assert_eq!(b.get(&callback).await.status, 303);
+        let lou = user_named(&app, "linebreak-lou@example.test").await;
+        assert!(!lou.display_name.contains('\n'), "{:?}", lou.display_name);
+
+        // A provider that never sends the claim can be accepted, on purpose.
+        let lenient = spawn(
+            Options::new(backend)
+                .oidc()
+                .setting("GATEHOUSE_OIDC_REQUIRE_VERIFIED_EMAIL", "false"),
+        )
+        .await;
+        let b = Browser::new();
+        let callback = lenient.oidc_until_callback(&b, "unverified-uma", "/").await;
+        assert_eq!(b.get(&callback).await.status, 303);
+        assert_eq!(lenient.user_count().await, 1);
+    }
+);
+
+both!(
+    questions_are_localized_checked_and_kept_when_not_editable,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let admins_only = Policy {
+            allowed_target_scope: AllowedTargetScope::NotSpecified,
+            requestor: RequestorSettings::default(),
+            ..member_policy("Administrators", vec![], Expiration::NoExpiration)
+        };
+        let rota = site_package(&app, &clock, "Site rota", &admins_only).await;
+        let form = admin
+            .get(&app.url(&format!("/admin/access-packages/{rota}/policies/new")))
+            .await;
+        let saved = admin
+            .post(
+                &app.url(&format!("/admin/access-packages/{rota}/policies")),
+                &[
+                    ("csrf_token", &form.csrf()),
+                    ("policy_name", "Team members"),
+                    ("scope", "allMemberUsers"),
+                    ("enabled", "on"),
+                    ("enable_requests", "on"),
+                    ("allow_extension", "on"),
+                    ("expiration_type", "days"),
+                    ("expiration_days", "10"),
+                    ("q_count", "2"),
+                    ("q0_text", "Which team?"),
+                    ("q0_kind", "choice"),
+                    (
+                        "q0_choices",
+                        "mkt: Marketing | fr: Le marketing\nsales: Sales | fr: Les ventes",
+                    ),
+                    ("q0_required", "on"),
+                    ("q1_text", "Ticket"),
+                    ("q1_kind", "short"),
+                    ("q1_regex", "[A-Z]+-[0-9]+"),
+                    ("q1_required", "on"),
+                    ("q1_editable", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
+        eric.header("Accept-Language", "fr-FR,fr;q=0.9");
+        let page = eric
+            .get(&app.url(&format!("/access-packages/{rota}")))
+            .await;
+        assert!(
+            page.has("Le marketing") && page.has("Les ventes"),
+            "{}",
+            page.body
+        );
+        assert!(page.has("required"), "required fields say so");
+        let ask = |fields: Vec<(&'static str, &'static str)>| {
+            let (eric, app, rota) = (&eric, &app, &rota);
+            async move { request(app, eric, rota, &fields).await }
+        };
+        let missing = ask(vec![]).await;
+        assert_eq!(missing.status, 422);
+        assert!(missing.has("An answer is required."));
+        let wrong = ask(vec![("q1", "finance"), ("q2", "nope")]).await;
+        assert_eq!(wrong.status, 422);
+        assert!(wrong.has("Choose one of the answers offered."));
+        assert!(wrong.has("The answer is not in the expected format."));
+        let ok = ask(vec![("q1", "mkt"), ("q2", "OPS-12")]).await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+
+        // Extending: the team, not editable, stays as first answered.
+        let page = eric
+            .get(&app.url(&format!("/access-packages/{rota}")))
+            .await;
+        assert!(
+            page.has("your earlier answer; it cannot be changed"),
+            "{}",
+            page.body
+        );
+        let extended = eric
+            .post(
+                &app.url(&format!("/access-packages/{rota}/extend")),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("q1", "sales"),
+                    ("q2", "OPS-13"),
+                ],
+            )
+            .await;
+        assert_eq!(extended.status, 303, "{}", extended.body);
+        let answers: String = {
+            let mut c = app.store.read().await.unwrap();
+            sqlx::query_scalar(
+                "SELECT answers FROM assignment_requests WHERE request_type = 'userExtend'",
+            )
+            .fetch_one(&mut *c)
+            .await
+            .unwrap()
+        };
+        assert!(
+            answers.contains("\"mkt\"") && !answers.contains("\"sales\""),
+            "{answers}"
+        );
+        assert!(
+            answers.contains("OPS-13"),
+            "an editable answer can change: {answers}"
+        );
+    }
+);
+
+both!(
+    control_characters_are_refused_and_never_reach_the_database,
+    |backend| async move {
+        let (app, admin, _clock) = demo(backend).await;
+        let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
+        let employees = package_named(&app, "Marketing resources for employees").await;
+        let nul = request(&app, &eric, &employees, &[("justification", "Needed\0now")]).await;
+        assert_eq!(nul.status, 400, "{}", nul.body);
+        assert!(nul.has("control character"));
+        assert_eq!(
+            count(&app, &format!("SELECT COUNT(*) FROM assignment_requests WHERE access_package_id = '{employees}'")).await,
+            0,
+            "nothing was changed"
+        );
+        // A line break in a single-line name is said beside the field.
+        let form = admin.get(&app.url("/admin/catalogs/new")).await;
+        let bad = admin
+            .post(
+                &app.url("/admin/catalogs"),
+                &[
+                    ("csrf_token", &form.csrf()),
+                    ("display_name", "Two\nlines"),
+                    ("description", "Line one\nline two"),
+                    ("state", "published"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.has("cannot contain control characters"));
+        // Search boxes too.
+        let search = admin.get(&app.url("/admin/users?q=%00")).await;
+        assert_eq!(search.status, 400);
+        let justification_too_long = "x".repeat(4001);
+        let long = request(
+            &app,
+            &eric,
+            &employees,
+            &[("justification", justification_too_long.as_str())],
+        )
+        .await;
+        assert_eq!(long.status, 422);
+        assert!(long.has("at most 4000 characters"));
+        assert!(
+            long.has("At most 4,000 characters."),
+            "the limit is on the page"
+        );
+    }
+);
+
+both!(sessions_end_when_people_sign_out, |backend| async move {
+    let (app, admin, clock) = demo(backend).await;
+    // Signing out ends the session on the server: a copied cookie is useless.
+    let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
+    let copy = eric.snapshot();
+    let home = eric.get(&app.url("/")).await;
+    assert_eq!(home.status, 200);
+    let out = eric
+        .post(&app.url("/auth/logout"), &[("csrf_token", &home.csrf())])
+        .await;
+    assert_eq!(out.status, 303);
+    let thief = Browser::new();
+    thief.restore(copy);
+    assert_eq!(thief.get(&app.url("/")).await.status, 303);
+
+    // An administrator signs Emma out everywhere.
+    let emma = signed_in(&app, "emma.employee@gatehouse.demo").await;
+    assert_eq!(emma.get(&app.url("/")).await.status, 200);
+    let id = user_named(&app, "emma.employee@gatehouse.demo").await.id;
+    let page = admin.get(&app.url(&format!("/admin/users/{id}"))).await;
+    let done = admin
+        .post(
+            &app.url(&format!("/admin/users/{id}/sign-out")),
+            &[("csrf_token", &page.csrf())],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert!(
+        admin
+            .get(&app.url(&format!("/admin/users/{id}")))
+            .await
+            .has("signed out of 1 browser")
+    );
+    assert_eq!(emma.get(&app.url("/")).await.status, 303);
+
+    // Sessions end after an hour unused.
+    let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
+    clock.advance(chrono::Duration::minutes(50));
+    assert_eq!(eric.get(&app.url("/")).await.status, 200);
+    clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(eric.get(&app.url("/")).await.status, 303);
+
+    // Approval and console pages are never kept by the browser.
+    let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
+    for path in ["/approvals", "/admin/users"] {
+        let page = admin.get(&app.url(path)).await;
+        assert_eq!(page.cache_control.as_deref(), Some("no-store"), "{path}");
+    }
+});
+
+/// Asks for a sign-in code as the client at `address` (the proxy's
+/// `X-Forwarded-For`), and returns the code page that follows.
+async fn ask_code_from(app: &TestApp, b: &Browser, address: &str, email: &str) -> Page {
+    b.header("X-Forwarded-For", address);
+    let login = b.get(&app.url("/auth/login")).await;
+    let sent = b
+        .post(
+            &app.url("/auth/code"),
+            &[
+                ("csrf_token", &login.csrf()),
+                ("email", email),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    b.get(&app.url(sent.location.as_deref().unwrap())).await
+}
+
+async fn guess(app: &TestApp, b: &Browser, code: &str) -> Page {
+    let page = b.get(&app.url("/auth/code")).await;
+    b.post(
+        &app.url("/auth/code/verify"),
+        &[("csrf_token", &page.csrf()), ("code", code), ("next", "/")],
+    )
+    .await
+}
+
+/// The codes mailed to the address so far, once there are `n` of them.
+async fn codes_for(email: &str, n: usize) -> Vec<String> {
+    let dir =
+        std::path::PathBuf::from(std::env::var("GATEHOUSE_TEST_MAILDIR").unwrap()).join("new");
+    for _ in 0..200 {
+        let mut codes = vec![];
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            if let (true, Some(at)) = (text.contains(email), text.find("sign-in code is")) {
+                codes.push(
+                    text[at..]
+                        .chars()
+                        .filter(|c| c.is_ascii_digit())
+                        .take(8)
+                        .collect::<String>(),
+                );
+            }
+        }
+        if codes.len() >= n {
+            return codes;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{n} codes for {email} never arrived");
+}
+
+both!(
+    codes_are_limited_per_client_and_nobody_can_lock_a_guest_out,
+    |backend| async move {
+        let mut opts = Options::new(backend)
+            .demo()
+            .setting("GATEHOUSE_TRUST_FORWARDED_FOR", "true");
+        opts.smtp = true;
+        let app = spawn(opts).await;
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        // One client may ask for a handful of codes a minute, to any addresses,
+        // and is told so in the same words whatever the address.
+        let flooder = Browser::new();
+        for n in 0..5 {
+            let page = ask_code_from(
+                &app,
+                &flooder,
+                "203.0.113.7",
+                &format!("f{n}.{run}@fabrikam.example"),
+            )
+            .await;
+            assert!(!page.has("too often"), "{n}: {}", page.body);
+        }
+        let sixth = ask_code_from(
+            &app,
+            &flooder,
+            "203.0.113.7",
+            &format!("f5.{run}@fabrikam.example"),
+        )
+        .await;
+        assert!(sixth.has("Codes were asked for from your network too often"));
+        let other = ask_code_from(&app, &flooder, "203.0.113.7", "gary.guest@contoso.com").await;
+        assert!(other.has("Codes were asked for from your network too often"));
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM sign_in_codes WHERE client_address = '203.0.113.7'"
+            )
+            .await,
+            5
+        );
+
+        // Someone else guessing at a guest's code cannot lock the guest out.
+        let victim_mail = format!("victim.{run}@fabrikam.example");
+        let attacker = Browser::new();
+        ask_code_from(&app, &attacker, "198.51.100.66", &victim_mail).await;
+        let first = codes_for(&victim_mail, 1).await;
+        let victim = Browser::new();
+        ask_code_from(&app, &victim, "198.51.100.1", &victim_mail).await;
+        // The victim's code is the newer one.
+        let code = codes_for(&victim_mail, 2)
+            .await
+            .into_iter()
+            .find(|c| !first.contains(c))
+            .unwrap();
+        for _ in 0..12 {
+            let wrong = guess(&app, &attacker, "00000000").await;
+            assert_eq!(wrong.status, 422);
+        }
+        let signed = guess(&app, &victim, &code).await;
+        assert_eq!(signed.status, 303, "{}", signed.body);
+    }
+);
+
+both!(
+    mail_never_stops_and_a_resent_message_is_the_same_message,
+    |backend| async move {
+        let clock = Clock::manual(chrono::Utc::now());
+        let mut opts = Options::new(backend).demo();
+        opts.smtp = true;
+        opts.clock = Some(clock.clone());
+        let app = spawn(opts).await;
+        let admin = Browser::new();
+        app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+        // A name with a line break is refused where it is typed.
+        let guests = package_named(&app, "Marketing resources for guests").await;
+        let policy = policy_named(
+            &app,
+            &guests,
+            "Policy for regular guest and new guest users",
+        )
+        .await;
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        let eve_mail = format!("eve.{run}@fabrikam.example");
+        let eve = assign_directly(
+            &app,
+            &admin,
+            &guests,
+            &policy,
+            &[],
+            &[
+                ("guest_email", &eve_mail),
+                ("guest_name", "Eve\nBcc: x@example.com"),
+                ("q1", "Fair"),
+                ("q2", "Maria"),
+                ("q3", "short"),
+                ("attr_givenName", "Eve"),
+                ("attr_surname", "Example"),
+                ("attr_jobTitle", "Writer"),
+            ],
+        )
+        .await;
+        assert_eq!(eve.status, 422);
+        assert!(eve.has("cannot contain control characters"), "{}", eve.body);
+
+        // A message that can never be sent is given up; the others still go.
+        let (bad, good) = (
+            format!("not an address {run}"),
+            format!("good.{run}@fabrikam.example"),
+        );
+        {
+            let mut tx = app.store.begin().await.unwrap();
+            for to in [&bad, &good] {
+                gatehouse::store::outbox::enqueue(
+                    &mut tx,
+                    "signInCode",
+                    to,
+                    "Eve\nBcc: victim@example.com",
+                    &serde_json::json!({"code": "12345678", "minutes": 10}),
+                    clock.now(),
+                )
+                .await
+                .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+        let sent = wait_for_mail(&[&good, "12345678"]).await;
+        assert!(!sent.contains("\nBcc:"), "{sent}");
+        let id: String = {
+            let mut c = app.store.read().await.unwrap();
+            sqlx::query_scalar("SELECT id FROM mail_outbox WHERE to_address = $1")
+                .bind(&good)
+                .fetch_one(&mut *c)
+                .await
+                .unwrap()
+        };
+        assert!(
+            sent.contains(&format!("Message-ID: <{id}@localhost>")),
+            "the outbox row names the message: {sent}"
+        );
+        let outbox = admin.get(&app.url("/admin/mail")).await;
+        assert!(
+            outbox.has("Given up: this message cannot be sent"),
+            "{}",
+            outbox.body
+        );
+
+        // A message a crashed instance had claimed goes out within a minute.
+        let late = format!("late.{run}@fabrikam.example");
+        {
+            let mut tx = app.store.begin().await.unwrap();
+            gatehouse::store::outbox::enqueue(
+                &mut tx,
+                "signInCode",
+                &late,
+                "",
+                &serde_json::json!({"code": "87654321", "minutes": 10}),
+                clock.now(),
+            )
+            .await
+            .unwrap();
+            let (id, next): (String, String) =
+                sqlx::query_as("SELECT id, next_attempt_at FROM mail_outbox WHERE to_address = $1")
+                    .bind(&late)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+            // The crashed instance's claim, as the worker makes it.
+            assert!(
+                gatehouse::store::outbox::claim(
+                    &mut tx,
+                    &id,
+                    &next,
+                    clock.now() + Duration::seconds(40)
+                )
+                .await
+                .unwrap()
+            );
+            tx.commit().await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        assert_eq!(
+            count(&app, &format!("SELECT COUNT(*) FROM mail_outbox WHERE to_address = '{late}' AND sent_at IS NOT NULL")).await,
+            0,
+            "still claimed"
+        );
+        clock.advance(Duration::seconds(41));
+        wait_for_mail(&[&late, "87654321"]).await;
     }
 );

@@ -206,9 +206,22 @@ pub struct Page {
     pub location: Option<String>,
     pub set_cookies: Vec<String>,
     pub body: String,
+    /// The `Cache-Control` header, if any.
+    pub cache_control: Option<String>,
 }
 
 impl Page {
+    /// A part of a page's HTML, to read the inputs of one form among several.
+    pub fn fragment(html: &str) -> Page {
+        Page {
+            status: 200,
+            location: None,
+            set_cookies: vec![],
+            body: html.to_string(),
+            cache_control: None,
+        }
+    }
+
     /// The value of the first hidden/text input named `name`.
     pub fn input(&self, name: &str) -> Option<String> {
         let needle = format!("name=\"{name}\" value=\"");
@@ -302,12 +315,17 @@ impl Browser {
                 }
             }
         }
+        let cache_control = res
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_string());
         let body = res.text().await.unwrap();
         Page {
             status,
             location,
             set_cookies,
             body,
+            cache_control,
         }
     }
 
@@ -375,12 +393,7 @@ impl TestApp {
             .find(email)
             .unwrap_or_else(|| panic!("{email} is not offered on the demo sign-in page"));
         let form_start = login.body[..at].rfind("<form").unwrap();
-        let form = Page {
-            status: 200,
-            location: None,
-            set_cookies: vec![],
-            body: login.body[form_start..at].to_string(),
-        };
+        let form = Page::fragment(&login.body[form_start..at]);
         let user_id = form.input("user_id").unwrap();
         let page = browser
             .post(

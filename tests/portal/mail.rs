@@ -60,12 +60,7 @@ async fn the_approver_follows_the_email_link_and_the_requestor_hears_back() {
     let page = maria.get(&app.url(&login)).await;
     let at = page.body.find("maria.manager@gatehouse.demo").unwrap();
     let form_start = page.body[..at].rfind("<form").unwrap();
-    let chunk = Page {
-        status: 200,
-        location: None,
-        set_cookies: vec![],
-        body: page.body[form_start..at].to_string(),
-    };
+    let chunk = Page::fragment(&page.body[form_start..at]);
     let signed_in = maria
         .post(
             &app.url("/auth/demo"),
