@@ -26,8 +26,10 @@ async function shot(page, name) {
   step += 1;
   await page.screenshot({ path: join(shots, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
+// Each check is printed as `seen: <what>`; tests/portal/browser.rs expects them all.
 function expect(cond, what) {
   if (!cond) throw new Error(`expected: ${what}`);
+  console.log(`seen: ${what}`);
 }
 
 try {
@@ -39,6 +41,7 @@ try {
   await shot(guest, 'sign-in');
   await guest.click('button:has-text("Continue as this new guest")');
   await guest.waitForURL(`${base}/`);
+  expect(await guest.isVisible('text=Marketing resources for guests'), 'the guests package is offered');
   await shot(guest, 'my-access');
   const card = guest.locator('article', { hasText: 'Marketing resources for guests' });
   await card.locator('a:has-text("Request")').click();
@@ -60,6 +63,7 @@ try {
   await admin.goto(`${base}/auth/login`);
   await admin.click('button:has-text("Ada Admin")');
   await admin.goto(`${base}/admin/mail`);
+  expect(await admin.isVisible('text=Approve or deny request'), 'the approval mail is in the outbox');
   const link = await admin.locator('a[href*="/approvals/"]').first().getAttribute('href');
   expect(link, 'an approval link in the outbox');
   await shot(admin, 'mail-outbox');
@@ -74,6 +78,7 @@ try {
   await shot(approver, 'approval-page');
   await approver.click('button[value="approve"]');
   await approver.waitForLoadState();
+  expect(await approver.isVisible('text=Decision recorded: the request is delivered'), 'the approver is told the request is delivered');
   await shot(approver, 'approved');
 
   // The guest now holds the package, under the name the attributes gave.

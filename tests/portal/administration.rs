@@ -276,15 +276,44 @@ async fn removal_clears_attributes_unless_kept_and_new_guests_are_added() {
     let guests = package_id(&app, "Marketing resources for guests").await;
     // Job titles are not kept when the assignment goes; names are.
     {
-        let mut tx = app.store.begin().await.unwrap();
-        sqlx::query(
-            "UPDATE resource_attributes SET is_persisted_on_assignment_removal = $1 WHERE attribute_name = 'jobTitle'",
+        // As the catalog's attributes page saves them, with "keep" off for the title.
+        let (catalog, resource, mut attrs) = {
+            let mut c = app.store.read().await.unwrap();
+            let catalog = gatehouse::store::catalogs::search(&mut c, "Marketing", 1, 10)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .find(|c| c.display_name == "Marketing")
+                .unwrap();
+            let catalog = gatehouse::domain::ids::CatalogId::from_stored(catalog.id);
+            let resource = gatehouse::store::catalogs::resources(&mut c, &catalog)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|r| r.display_name == "SG-Marketing-Department-GuestUsers")
+                .unwrap();
+            let resource = gatehouse::domain::ids::CatalogResourceId::from_stored(resource.id);
+            let attrs = gatehouse::store::catalogs::required_attributes(&mut c, &resource)
+                .await
+                .unwrap();
+            (catalog, resource, attrs)
+        };
+        for a in &mut attrs {
+            if a.attribute_name == "jobTitle" {
+                a.keep_value = false;
+            }
+        }
+        gatehouse::service::catalogs::save_required_attributes(
+            &app.store,
+            &gatehouse::domain::audit::Actor::system(),
+            &catalog,
+            &resource,
+            &attrs,
+            chrono::Utc::now(),
         )
-        .bind(false)
-        .execute(&mut *tx)
         .await
         .unwrap();
-        tx.commit().await.unwrap();
     }
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
@@ -545,12 +574,29 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
     assert!(details.has("Reprocess") && details.has("Cancel request"));
     // The administrator gives Emma another address; reprocessing now makes the guest.
     {
-        let mut tx = app.store.begin().await.unwrap();
-        sqlx::query("UPDATE users SET email = 'emma@gatehouse.demo', email_lower = 'emma@gatehouse.demo' WHERE email_lower = 'emma.employee@gatehouse.demo'")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        let emma_id = user_id(&app, "emma.employee@gatehouse.demo").await;
+        let form = admin
+            .get(&app.url(&format!("/admin/users/{emma_id}")))
+            .await;
+        let saved = admin
+            .post(
+                &app.url(&format!("/admin/users/{emma_id}")),
+                &[
+                    ("csrf_token", &form.csrf()),
+                    ("user_type", "member"),
+                    ("display_name", "Emma Employee"),
+                    ("given_name", "Emma"),
+                    ("surname", "Employee"),
+                    ("email", "emma@gatehouse.demo"),
+                    ("job_title", "Content writer"),
+                    ("department", "Marketing"),
+                    ("manager_email", "maria.manager@gatehouse.demo"),
+                    ("custom_attributes", ""),
+                    ("state", "active"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
     }
     let done = admin
         .post(

@@ -13,27 +13,47 @@ async fn admin(backend: Backend) -> (TestApp, Browser, String) {
     (app, b, csrf)
 }
 
-/// Puts an access package into a catalog, as the packages screens (next issue) will.
-async fn insert_package(app: &TestApp, catalog: &str, name: &str, resource: Option<&str>) {
-    let mut c = app.store.read().await.unwrap();
-    let id = AccessPackageId::new();
-    sqlx::query("INSERT INTO access_packages (id, catalog_id, display_name, is_hidden, created_at, updated_at) VALUES ($1, $2, $3, $4, 'x', 'x')")
-        .bind(id.as_str())
-        .bind(catalog)
-        .bind(name)
-        .bind(false)
-        .execute(&mut *c)
-        .await
-        .unwrap();
-    if let Some(r) = resource {
-        sqlx::query("INSERT INTO access_package_resource_role_scopes (id, access_package_id, catalog_resource_id, role_origin_id, role_display_name) VALUES ($1, $2, $3, 'member', 'Member')")
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(id.as_str())
-            .bind(r)
-            .execute(&mut *c)
-            .await
-            .unwrap();
-    }
+/// Makes an access package in a catalog, as the package wizard does, with
+/// the member role of one of its resources; returns the package's id.
+async fn make_package(
+    app: &TestApp,
+    catalog: &str,
+    name: &str,
+    resource: Option<&str>,
+) -> AccessPackageId {
+    use gatehouse::domain::policy::{AllowedTargetScope, Expiration, Policy};
+    let policy = Policy {
+        display_name: "Administrators assign".into(),
+        description: None,
+        enabled: true,
+        allowed_target_scope: AllowedTargetScope::NotSpecified,
+        specific_allowed_targets: vec![],
+        requestor: Default::default(),
+        approval: Default::default(),
+        questions: vec![],
+        expiration: Expiration::NoExpiration,
+    };
+    let roles: Vec<gatehouse::service::packages::RolePick> = resource
+        .map(|r| gatehouse::service::packages::RolePick {
+            resource: r.to_string(),
+            role: "member".into(),
+        })
+        .into_iter()
+        .collect();
+    gatehouse::service::packages::create(
+        &app.store,
+        &gatehouse::domain::audit::Actor::system(),
+        &CatalogId::parse(catalog).unwrap(),
+        &gatehouse::service::packages::Basics {
+            name: name.into(),
+            description: None,
+        },
+        &roles,
+        &policy,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
 }
 
 fn id_from(location: &str) -> String {
@@ -117,7 +137,7 @@ both!(
         drop(c);
 
         // Delete refused while a package is in it, then allowed.
-        insert_package(&app, id.as_str(), "Budgets", None).await;
+        let budgets = make_package(&app, id.as_str(), "Budgets", None).await;
         let refused = b
             .post(
                 &app.url(&format!("{location}/delete")),
@@ -136,12 +156,14 @@ both!(
                 .await
                 .has("Budgets")
         );
-        let mut c = app.store.read().await.unwrap();
-        sqlx::query("DELETE FROM access_packages")
-            .execute(&mut *c)
-            .await
-            .unwrap();
-        drop(c);
+        // The package goes (it was never assigned), and the catalog can follow.
+        let gone = b
+            .post(
+                &app.url(&format!("/admin/access-packages/{budgets}/delete")),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(gone.status, 303);
         let deleted = b
             .post(
                 &app.url(&format!("{location}/delete")),
@@ -271,7 +293,7 @@ both!(
             .id
             .clone();
         drop(c);
-        insert_package(&app, catalog.as_str(), "Sales team access", Some(&team_row)).await;
+        make_package(&app, catalog.as_str(), "Sales team access", Some(&team_row)).await;
         b.post(
             &app.url(&format!("{location}/resources/{team_row}/remove")),
             &[("csrf_token", &csrf)],

@@ -86,3 +86,87 @@ async fn migrate_creates_the_sqlite_database() {
     let mut c = store.read().await.unwrap();
     assert_eq!(gatehouse::store::users::count(&mut c).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn migrate_twice_changes_nothing_on_both_backends() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let url = fresh_database(backend).await;
+        for run in 0..2 {
+            let out = gatehouse()
+                .arg("migrate")
+                .env("GATEHOUSE_DATABASE_URL", url.expose())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{backend:?}, run {run}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_settings_file_is_read_and_an_unknown_key_named() {
+    let dir = std::env::temp_dir().join(format!("gatehouse-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("gatehouse.toml");
+    std::fs::write(&file, "bind = \"127.0.0.1:1\"\nnot_a_setting = true\n").unwrap();
+    let out = gatehouse()
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not_a_setting"));
+}
+
+/// `gatehouse serve --demo` answers on its address, seeds the demo tenant,
+/// and stops cleanly on SIGTERM.
+#[tokio::test]
+async fn serve_answers_and_stops_cleanly() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = fresh_database(Backend::Sqlite).await;
+    let mut child = gatehouse()
+        .args(["serve", "--demo"])
+        .env("GATEHOUSE_BIND", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("GATEHOUSE_DATABASE_URL", url.expose())
+        .env("GATEHOUSE_JOBS_INTERVAL_SECONDS", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
+            if r.status() == 200 {
+                ready = true;
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "serve never became ready");
+    let login = reqwest::get(format!("{base}/auth/login"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(login.contains("Ada Admin"), "the demo tenant is seeded");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "a clean stop: {exit:?}");
+}

@@ -134,27 +134,45 @@ both!(connected_organizations_are_managed, |backend| async move {
 
     // Delete is refused while a policy refers to it.
     let org_id = location.rsplit('/').next().unwrap().to_string();
-    let mut c = app.store.read().await.unwrap();
-    let catalog: String = sqlx::query_scalar("SELECT id FROM catalogs")
-        .fetch_one(&mut *c)
-        .await
-        .unwrap();
-    for sql in [
-        "INSERT INTO access_packages (id, catalog_id, display_name, is_hidden, created_at, updated_at) VALUES ('p1', $1, 'Guests package', FALSE, 'x', 'x')",
-        "INSERT INTO assignment_policies (id, access_package_id, display_name, allowed_target_scope, created_at, updated_at) VALUES ('pol1', 'p1', 'Fabrikam policy', 'specificConnectedOrganizationUsers', 'x', 'x')",
-    ] {
-        sqlx::query(sql)
-            .bind(&catalog)
-            .execute(&mut *c)
+    let catalog: String = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::catalogs::search(&mut c, "", 1, 1)
             .await
-            .unwrap();
-    }
-    sqlx::query("INSERT INTO assignment_policy_targets (policy_id, target_type, target_id) VALUES ('pol1', 'connectedOrganizationMembers', $1)")
-        .bind(&org_id)
-        .execute(&mut *c)
-        .await
-        .unwrap();
-    drop(c);
+            .unwrap()
+            .items
+            .remove(0)
+            .id
+    };
+    let policy = gatehouse::domain::policy::Policy {
+        display_name: "Fabrikam policy".into(),
+        description: None,
+        enabled: true,
+        allowed_target_scope:
+            gatehouse::domain::policy::AllowedTargetScope::SpecificConnectedOrganizationUsers,
+        specific_allowed_targets: vec![
+            gatehouse::domain::policy::SubjectSet::ConnectedOrganizationMembers(
+                gatehouse::domain::ids::ConnectedOrgId::parse(&org_id).unwrap(),
+            ),
+        ],
+        requestor: Default::default(),
+        approval: Default::default(),
+        questions: vec![],
+        expiration: gatehouse::domain::policy::Expiration::NoExpiration,
+    };
+    let package = gatehouse::service::packages::create(
+        &app.store,
+        &gatehouse::domain::audit::Actor::system(),
+        &gatehouse::domain::ids::CatalogId::parse(&catalog).unwrap(),
+        &gatehouse::service::packages::Basics {
+            name: "Guests package".into(),
+            description: None,
+        },
+        &[],
+        &policy,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     b.post(
         &app.url(&format!("{location}/delete")),
         &[("csrf_token", &csrf)],
@@ -162,12 +180,14 @@ both!(connected_organizations_are_managed, |backend| async move {
     .await;
     let page = b.get(&app.url(&location)).await;
     assert!(page.has("Fabrikam cannot be deleted because a policy refers to it: Fabrikam policy (Guests package)."), "{}", page.body);
-    let mut c = app.store.read().await.unwrap();
-    sqlx::query("DELETE FROM assignment_policies")
-        .execute(&mut *c)
-        .await
-        .unwrap();
-    drop(c);
+    // The package (never used) goes with its policy; then the organization can.
+    let gone = b
+        .post(
+            &app.url(&format!("/admin/access-packages/{package}/delete")),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(gone.status, 303);
     let deleted = b
         .post(
             &app.url(&format!("{location}/delete")),

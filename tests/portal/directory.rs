@@ -302,26 +302,10 @@ both!(applications_and_sites_have_roles, |backend| async move {
     assert_eq!(created.status, 303);
     let jira = created.location.unwrap();
     assert!(b.get(&app.url(&jira)).await.has("<li>Admin"));
-    // A role someone holds cannot silently disappear.
-    let mut c = app.store.read().await.unwrap();
-    let eric = gatehouse::store::users::find_by_email(&mut c, "eric.employee@gatehouse.demo")
-        .await
-        .unwrap()
-        .unwrap();
-    let jira_id =
-        gatehouse::domain::ids::ApplicationId::parse(jira.rsplit('/').next().unwrap()).unwrap();
-    assert!(
-        gatehouse::store::directory::add_app_role(
-            &mut c,
-            &jira_id,
-            "user",
-            &eric.id,
-            chrono::Utc::now()
-        )
-        .await
-        .unwrap()
-    );
-    drop(c);
+    // A role someone holds cannot silently disappear: Eric gets Jira's User
+    // role through an access package.
+    let jira_id = jira.rsplit('/').next().unwrap().to_string();
+    let (package, assignment) = jira_for(&app, &jira_id, "eric.employee@gatehouse.demo").await;
     let refused = b
         .post(
             &app.url(&jira),
@@ -336,12 +320,15 @@ both!(applications_and_sites_have_roles, |backend| async move {
     assert!(
         refused.has("The role User is held by 1 user; it cannot be removed while anyone holds it.")
     );
-    let mut c = app.store.read().await.unwrap();
-    sqlx::query("DELETE FROM app_role_assignments")
-        .execute(&mut *c)
-        .await
-        .unwrap();
-    drop(c);
+    gatehouse::service::assignments::remove(
+        &app.store,
+        &gatehouse::domain::audit::Actor::system(),
+        &package,
+        &assignment,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let edited = b
         .post(
             &app.url(&jira),
@@ -396,3 +383,114 @@ both!(applications_and_sites_have_roles, |backend| async move {
         "demo site, its owner, and this one"
     );
 });
+
+/// Puts the application in a catalog of its own, with a package granting its
+/// User role, and assigns the package to the person (approval bypassed, as an
+/// administrator may): returns the package and the assignment.
+async fn jira_for(
+    app: &TestApp,
+    application: &str,
+    email: &str,
+) -> (gatehouse::domain::ids::AccessPackageId, String) {
+    use gatehouse::domain::audit::Actor;
+    use gatehouse::domain::catalog::{CatalogProfile, CatalogState, OriginSystem};
+    use gatehouse::domain::policy::{AllowedTargetScope, Expiration, Policy};
+    let now = chrono::Utc::now();
+    let catalog = gatehouse::service::catalogs::create(
+        &app.store,
+        &Actor::system(),
+        &CatalogProfile {
+            display_name: "Engineering".into(),
+            description: None,
+            state: CatalogState::Published,
+            is_externally_visible: false,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let policy = Policy {
+        display_name: "Administrators assign".into(),
+        description: None,
+        enabled: true,
+        allowed_target_scope: AllowedTargetScope::NotSpecified,
+        specific_allowed_targets: vec![],
+        requestor: Default::default(),
+        approval: Default::default(),
+        questions: vec![],
+        expiration: Expiration::NoExpiration,
+    };
+    let role = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::catalogs::role_options(&mut c, OriginSystem::AadApplication, application)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(_, name)| name == "User")
+            .unwrap()
+            .0
+    };
+    let package = gatehouse::service::packages::create(
+        &app.store,
+        &Actor::system(),
+        &catalog,
+        &gatehouse::service::packages::Basics {
+            name: "Jira users".into(),
+            description: None,
+        },
+        &[gatehouse::service::packages::RolePick {
+            resource: format!("AadApplication:{application}"),
+            role,
+        }],
+        &policy,
+        now,
+    )
+    .await
+    .unwrap();
+    let (admin, person, policy_id) = {
+        let mut c = app.store.read().await.unwrap();
+        let admin = gatehouse::store::users::find_by_email(&mut c, "ada.admin@gatehouse.demo")
+            .await
+            .unwrap()
+            .unwrap();
+        let person = gatehouse::store::users::find_by_email(&mut c, email)
+            .await
+            .unwrap()
+            .unwrap();
+        let policy_id = gatehouse::store::policies::for_package(&mut c, &package)
+            .await
+            .unwrap()
+            .remove(0)
+            .0;
+        (admin, person, policy_id)
+    };
+    gatehouse::service::assignments::assign(
+        &app.store,
+        &admin,
+        &package,
+        &gatehouse::service::assignments::NewAssignment {
+            policy_id: &policy_id,
+            users: vec![person.id.clone()],
+            new_guest: None,
+            start: "",
+            end: "",
+            tz: chrono_tz::UTC,
+            answers: serde_json::json!([]),
+            attributes: Default::default(),
+            bypass_approval: true,
+            justification: Some("Jira for the launch"),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let assignment = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::assignments::active_for(&mut c, &person.id, package.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    (package, assignment)
+}

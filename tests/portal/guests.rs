@@ -353,16 +353,36 @@ async fn a_contoso_user_signs_in_with_contosos_provider_and_gets_access_without_
     let app = spawn(Options::new(Backend::Postgres).demo()).await;
     // Contoso's own identity provider: the test provider stands in for it.
     {
-        let mut tx = app.store.begin().await.unwrap();
-        sqlx::query(
-            "UPDATE connected_organizations SET oidc_issuer = $1, oidc_client_id = 'gatehouse-test', \
-             oidc_client_secret = 'test-secret' WHERE display_name = 'Contoso'",
-        )
-        .bind(oidc_issuer())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        // As an administrator enters it on Contoso's page.
+        let contoso = {
+            let mut c = app.store.read().await.unwrap();
+            gatehouse::store::connected_orgs::id_by_name(&mut c, "Contoso")
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        let admin = Browser::new();
+        app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+        let url = app.url(&format!("/admin/connected-organizations/{contoso}"));
+        let page = admin.get(&url).await;
+        let saved = admin
+            .post(
+                &url,
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("display_name", "Contoso"),
+                    ("description", "Contoso Ltd."),
+                    ("state", "configured"),
+                    ("domains", "contoso.com"),
+                    ("oidc_issuer", &oidc_issuer()),
+                    ("oidc_client_id", "gatehouse-test"),
+                    ("oidc_client_secret", "test-secret"),
+                    ("internal_sponsors", "maria.manager@gatehouse.demo"),
+                    ("external_sponsors", ""),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
     }
     let email = unique_email("carla", "contoso.com");
     let browser = Browser::new();

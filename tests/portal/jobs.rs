@@ -562,56 +562,114 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
 
 #[tokio::test]
 async fn two_instances_on_one_postgres_database_do_each_job_once() {
-    let first = spawn(Options::new(Backend::Postgres).demo()).await;
+    use gatehouse::domain::user::{Email, UserProfile, UserState, UserType};
+    let start = chrono::Utc::now();
+    let clock = Clock::manual(start);
+    let mut opts = Options::new(Backend::Postgres).demo();
+    opts.clock = Some(clock.clone());
+    let first = spawn(opts).await;
     let mut opts = Options::new(Backend::Postgres).demo();
     opts.database = Some(first.database.clone());
+    opts.clock = Some(clock.clone());
     let second = spawn(opts).await;
-    let package = package(&first, "Marketing resources for employees").await;
-    let policy = {
-        let mut c = first.store.read().await.unwrap();
-        gatehouse::store::policies::for_package(&mut c, &package)
-            .await
-            .unwrap()
-            .remove(0)
-            .0
-    };
-    let people: Vec<UserId> = {
-        let mut c = first.store.read().await.unwrap();
-        sqlx::query_scalar::<_, String>("SELECT id FROM users ORDER BY id")
-            .fetch_all(&mut *c)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(UserId::from_stored)
-            .collect()
-    };
-    // 1,200 assignments that ended an hour ago and 600 that end in five days.
-    let now = chrono::Utc::now();
-    {
-        let mut tx = first.store.begin().await.unwrap();
-        for i in 0..1800 {
-            let end = if i < 1200 {
-                now - Duration::hours(1)
-            } else {
-                now + Duration::days(5)
-            };
-            sqlx::query(
-                "INSERT INTO access_package_assignments (id, access_package_id, policy_id, target_id, state, start_at, end_at, created_at) \
-                 VALUES ($1, $2, $3, $4, 'delivered', $5, $6, $5)",
+    // Sixty people and thirty packages, through the product: 1,800
+    // assignments, of which 1,200 end tomorrow and 600 in six days.
+    let ada = user(&first, "ada.admin@gatehouse.demo").await;
+    let mut people = vec![];
+    for n in 0..60 {
+        let profile = UserProfile {
+            user_type: UserType::Member,
+            display_name: format!("Person {n}"),
+            given_name: None,
+            surname: None,
+            email: Email::parse(&format!("person{n}@gatehouse.demo")).unwrap(),
+            job_title: None,
+            department: None,
+            custom_attributes: Default::default(),
+            state: UserState::Active,
+        };
+        people.push(
+            gatehouse::service::directory::create_user(
+                &first.store,
+                &Actor::system(),
+                &profile,
+                "",
+                clock.now(),
             )
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(package.as_str())
-            .bind(&policy)
-            .bind(people[i % people.len()].as_str())
-            .bind(gatehouse::store::ts(now - Duration::days(30)))
-            .bind(gatehouse::store::ts(end))
-            .execute(&mut *tx)
             .await
-            .unwrap();
-        }
-        tx.commit().await.unwrap();
+            .unwrap(),
+        );
     }
-    let clock = Clock::System;
+    let catalog = {
+        let mut c = first.store.read().await.unwrap();
+        gatehouse::domain::ids::CatalogId::from_stored(
+            gatehouse::store::catalogs::search(&mut c, "Marketing", 1, 1)
+                .await
+                .unwrap()
+                .items
+                .remove(0)
+                .id,
+        )
+    };
+    let admin_only = Policy {
+        display_name: "Administrators assign".into(),
+        description: None,
+        enabled: true,
+        allowed_target_scope: AllowedTargetScope::NotSpecified,
+        specific_allowed_targets: vec![],
+        requestor: RequestorSettings::default(),
+        approval: ApprovalSettings::default(),
+        questions: vec![],
+        expiration: Expiration::AfterDays(30),
+    };
+    let day = |d: i64| (start + Duration::days(d)).format("%Y-%m-%d").to_string();
+    for k in 0..30 {
+        let package = gatehouse::service::packages::create(
+            &first.store,
+            &Actor::system(),
+            &catalog,
+            &gatehouse::service::packages::Basics {
+                name: format!("Campaign {k}"),
+                description: None,
+            },
+            &[],
+            &admin_only,
+            clock.now(),
+        )
+        .await
+        .unwrap();
+        let policy = {
+            let mut c = first.store.read().await.unwrap();
+            gatehouse::store::policies::for_package(&mut c, &package)
+                .await
+                .unwrap()
+                .remove(0)
+                .0
+        };
+        let end = if k < 20 { day(1) } else { day(6) };
+        gatehouse::service::assignments::assign(
+            &first.store,
+            &ada,
+            &package,
+            &gatehouse::service::assignments::NewAssignment {
+                policy_id: &policy,
+                users: people.clone(),
+                new_guest: None,
+                start: &day(0),
+                end: &end,
+                tz: chrono_tz::UTC,
+                answers: serde_json::json!([]),
+                attributes: Default::default(),
+                bypass_approval: true,
+                justification: Some("The campaign"),
+            },
+            clock.now(),
+        )
+        .await
+        .unwrap();
+    }
+    // The day after tomorrow: the first 1,200 have ended, the rest end within 14 days.
+    clock.advance(Duration::days(2) + Duration::hours(1));
     let (a, b) = tokio::join!(
         gatehouse::jobs::lifecycle::run_once(&first.store, &clock),
         gatehouse::jobs::lifecycle::run_once(&second.store, &clock),
@@ -858,6 +916,15 @@ both!(
                 ("attr_jobTitle".to_string(), "Planner".to_string()),
             ]
             .into();
+            // The employees' access is for today and tomorrow only.
+            let (start, end) = if name.ends_with("employees") {
+                (
+                    now.format("%Y-%m-%d").to_string(),
+                    (now + Duration::days(1)).format("%Y-%m-%d").to_string(),
+                )
+            } else {
+                (String::new(), String::new())
+            };
             gatehouse::service::assignments::assign(
                 &app.store,
                 &ada,
@@ -866,8 +933,8 @@ both!(
                     policy_id: &policy,
                     users: vec![eric.id.clone()],
                     new_guest: None,
-                    start: "",
-                    end: "",
+                    start: &start,
+                    end: &end,
                     tz: chrono_tz::UTC,
                     answers: serde_json::json!([]),
                     attributes,
@@ -879,21 +946,8 @@ both!(
             .await
             .unwrap();
         }
-        // The employees' assignment ended yesterday.
-        let employees = package(&app, "Marketing resources for employees").await;
-        {
-            let mut tx = app.store.begin().await.unwrap();
-            sqlx::query(
-                "UPDATE access_package_assignments SET end_at = $1 WHERE access_package_id = $2",
-            )
-            .bind(gatehouse::store::ts(now - Duration::days(1)))
-            .bind(employees.as_str())
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-            tx.commit().await.unwrap();
-        }
-        let r = gatehouse::service::lifecycle::expire(&app.store, now)
+        // Three days on, the employees' assignment has ended.
+        let r = gatehouse::service::lifecycle::expire(&app.store, now + Duration::days(3))
             .await
             .unwrap();
         assert_eq!(r, 1);
