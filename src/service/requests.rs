@@ -795,10 +795,6 @@ pub(crate) async fn deliver(
         },
     };
     users::lock(conn, &target).await?;
-    // Access given back to a guest the lifecycle had blocked lifts the block.
-    if users::lifecycle_blocked_at(conn, &target).await?.is_some() {
-        users::set_lifecycle_block(conn, &target, None, now).await?;
-    }
     let package = AccessPackageId::from_stored(r.access_package_id.clone());
     if r.request_type == "userExtend" {
         return deliver_extension(conn, &r, policy, from, delivering, now).await;
@@ -817,6 +813,10 @@ pub(crate) async fn deliver(
     let groups = requests::group_ids_of(conn, &target).await?;
     if let Some(conflict) = conflict_with(conn, &package, &held, &groups).await? {
         return refuse_delivery(conn, &r, from, conflict, now).await;
+    }
+    // Access given back to a guest the lifecycle had blocked lifts the block.
+    if users::lifecycle_blocked_at(conn, &target).await?.is_some() {
+        users::set_lifecycle_block(conn, &target, None, now).await?;
     }
     requests::move_state(
         conn,
