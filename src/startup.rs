@@ -13,10 +13,10 @@ use actix_web::{App, HttpServer};
 use base64::Engine;
 use rand::RngCore;
 
-use crate::auth::oidc::Oidc;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, SESSION_KEY_LEN};
 use crate::store::{Store, settings};
+use crate::web::auth::oidc::Oidc;
 use crate::web::{self, AppState};
 
 pub struct Application {
@@ -53,27 +53,22 @@ impl Application {
 
         let mut admins = config.admins.clone();
         if config.demo {
-            crate::demo::seed(&store, clock.now()).await?;
-            admins.push(crate::demo::ADMIN_EMAIL.to_string());
+            crate::service::demo::seed(&store, clock.now()).await?;
+            admins.push(crate::service::demo::ADMIN_EMAIL.to_string());
         }
-        if let Some(smtp) = &config.smtp {
-            let mailer = crate::notify::mailer::Mailer::new(smtp, &config.mail_from)?;
-            let base = config.url_for("");
-            crate::jobs::outbox::spawn(
-                store.clone(),
-                mailer,
-                base,
-                clock.clone(),
-                std::time::Duration::from_secs(1),
-            );
-        }
-        if config.jobs_interval > 0 {
-            crate::jobs::lifecycle::spawn(
-                store.clone(),
-                clock.clone(),
-                std::time::Duration::from_secs(config.jobs_interval),
-            );
-        }
+        let mailer = match &config.smtp {
+            Some(smtp) => Some((
+                crate::notify::mailer::Mailer::new(smtp, &config.mail_from)?,
+                config.url_for(""),
+            )),
+            None => None,
+        };
+        crate::jobs::spawn_all(
+            &store,
+            &clock,
+            mailer,
+            std::time::Duration::from_secs(config.jobs_interval),
+        );
         let oidc = Oidc::new(
             config.oidc.iter().cloned().collect(),
             config.url_for("/auth/callback"),
@@ -100,10 +95,10 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(actix_web::web::QueryConfig::default().error_handler(|err, _| {
-                    crate::error::AppError::BadRequest(format!("The address is not valid: {err}.")).into()
+                    crate::web::error::AppError::BadRequest(format!("The address is not valid: {err}.")).into()
                 }))
                 .app_data(actix_web::web::PathConfig::default().error_handler(|_, _| {
-                    crate::error::AppError::NotFound.into()
+                    crate::web::error::AppError::NotFound.into()
                 }))
                 .wrap(from_fn(web::refuse_control_characters))
                 .wrap(from_fn(web::error_pages))

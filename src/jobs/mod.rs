@@ -1,4 +1,157 @@
-//! Background jobs, started once with the server.
+//! Background jobs, started once with the server by `spawn_all`: the outbox
+//! sender, and the lifecycle jobs (scheduled deliveries, escalation,
+//! automatic denial, expiration, reminders, the guest lifecycle and
+//! housekeeping), one file each.
+//!
+//! Each job takes what is due in batches, each batch one transaction. The
+//! store chooses a batch's rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+//! so several instances on one database never work on the same row, and each
+//! row leaves the "due" condition in the same transaction, so it is never
+//! done twice.
 
-pub mod lifecycle;
+// Defined before the jobs' modules, which use it (macros are textually scoped).
+/// Runs `step` over batches of due ids until fewer than a batch remain.
+macro_rules! batches {
+    ($store:expr, |$tx:ident, $ids:ident| $select:expr, |$id:ident| $step:expr) => {{
+        let mut done = 0usize;
+        loop {
+            let mut $tx = $store.begin().await?;
+            let $ids: Vec<String> = $select;
+            let n = $ids.len();
+            let mut progressed = 0usize;
+            for $id in &$ids {
+                if $step {
+                    progressed += 1;
+                }
+            }
+            $tx.commit().await.map_err(store::map_err)?;
+            done += progressed;
+            // A batch where nothing moved would come back the same: stop.
+            if (n as i64) < BATCH || progressed == 0 {
+                break;
+            }
+        }
+        Ok::<usize, ServiceError>(done)
+    }};
+}
+
+pub mod denial;
+pub mod escalation;
+pub mod expiry;
+pub mod guests;
+pub mod housekeeping;
 pub mod outbox;
+pub mod reminders;
+pub mod scheduled;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::Clock;
+use crate::domain::audit::{Actor, NewAuditEvent};
+use crate::notify::mailer::Mailer;
+use crate::service::ServiceError;
+use crate::store::{Conn, Store, audit};
+
+/// Rows per transaction.
+const BATCH: i64 = 5000;
+
+/// What one run of the lifecycle jobs did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub delivered: usize,
+    pub escalated: usize,
+    pub denied: usize,
+    pub expired: usize,
+    pub reminded: usize,
+    pub blocked: usize,
+    pub deleted: usize,
+}
+
+/// Runs every lifecycle job once at the clock's time, in an order where one
+/// job's result feeds the next (expired assignments leave guests without
+/// access in the same run). A job that fails is logged and the others still
+/// run: one bad row must not keep access from being taken back. The first
+/// error is returned after all ran.
+pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceError> {
+    let now = clock.now();
+    let mut first_error = None;
+    let mut count = |name: &str, r: Result<usize, ServiceError>| match r {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(job = name, error = %e, "lifecycle job failed");
+            first_error.get_or_insert(e);
+            0
+        }
+    };
+    let report = Report {
+        delivered: count("scheduled deliveries", scheduled::run(store, now).await),
+        escalated: count("escalation", escalation::run(store, now).await),
+        denied: count("automatic denial", denial::run(store, now).await),
+        expired: count("expiration", expiry::run(store, now).await),
+        reminded: count("reminders", reminders::run(store, now).await),
+        blocked: count("guest blocking", guests::block(store, now).await),
+        deleted: count("guest deletion", guests::delete(store, now).await),
+    };
+    count("housekeeping", housekeeping::run(store, now).await);
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+/// Starts the background jobs this instance runs: the outbox sender when
+/// mail can leave (`mailer`), and the lifecycle jobs every `every` unless
+/// it is zero.
+pub fn spawn_all(store: &Store, clock: &Clock, mailer: Option<(Mailer, String)>, every: Duration) {
+    if let Some((mailer, base)) = mailer {
+        outbox::spawn(
+            store.clone(),
+            mailer,
+            base,
+            clock.clone(),
+            Duration::from_secs(1),
+        );
+    }
+    if !every.is_zero() {
+        let (store, clock) = (store.clone(), clock.clone());
+        tokio::spawn(async move {
+            loop {
+                match run_once(&store, &clock).await {
+                    Ok(r) if r != Report::default() => {
+                        tracing::info!(report = ?r, "lifecycle jobs")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %format!("{e:#}"), "lifecycle jobs"),
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+    }
+}
+
+pub(crate) async fn system_event(
+    conn: &mut Conn,
+    action: &str,
+    object_type: &'static str,
+    id: &str,
+    name: &str,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    audit::record(
+        conn,
+        &Actor::system(),
+        &NewAuditEvent {
+            action: action.into(),
+            object_type,
+            object_id: id.into(),
+            object_name: name.into(),
+            details,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}

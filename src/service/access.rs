@@ -23,13 +23,12 @@ pub async fn grant_roles(
 /// `audit_action`, audits each one as the system.
 pub async fn finish_ended(
     conn: &mut Conn,
-    kind: &crate::config::DatabaseKind,
     batch: &str,
     reason: &str,
     audit_action: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    store::batch::collect_batch(conn, kind, batch).await?;
+    store::batch::collect_batch(conn, batch).await?;
     store::batch::revoke_batch(conn).await?;
     let mut clear: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for (user, name) in store::batch::batch_attributes_not_kept(conn).await? {
@@ -38,7 +37,7 @@ pub async fn finish_ended(
     for (user, names) in clear {
         users::clear_attributes(conn, &UserId::from_stored(user), &names, now).await?;
     }
-    store::batch::finish_batch(conn, kind, batch, reason, audit_action, now).await
+    store::batch::finish_batch(conn, batch, reason, audit_action, now).await
 }
 
 /// Ends one active assignment (`reason`: "expired" or "removed") as
@@ -46,7 +45,6 @@ pub async fn finish_ended(
 /// for the caller's audit event.
 pub async fn end_assignment(
     conn: &mut Conn,
-    kind: &crate::config::DatabaseKind,
     id: &str,
     reason: &str,
     now: DateTime<Utc>,
@@ -58,7 +56,7 @@ pub async fn end_assignment(
     if store::batch::end_one(conn, &batch, id, reason, now).await? == 0 {
         return Ok(None);
     }
-    finish_ended(conn, kind, &batch, reason, None, now).await?;
+    finish_ended(conn, &batch, reason, None, now).await?;
     Ok(Some(json!({
         "assignment": id,
         "user": a.target_email,

@@ -164,9 +164,7 @@ pub async fn remove(
             a.state_text().to_lowercase()
         )));
     }
-    let Some(details) =
-        super::access::end_assignment(&mut tx, store.kind(), id, "removed", now).await?
-    else {
+    let Some(details) = super::access::end_assignment(&mut tx, id, "removed", now).await? else {
         return Err(ServiceError::Refused(
             "The assignment ended meanwhile; reload the page.".into(),
         ));

@@ -1,10 +1,12 @@
-//! The organization's own settings (its mail domains), kept in the database.
+//! Instance-wide settings kept in the database: the organization's own mail
+//! domains, and the guest lifecycle.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::lifecycle::GuestLifecycle;
 use crate::domain::tenant::TenantSettings;
 use crate::store::{self, Conn, Store, audit, settings};
 
@@ -38,6 +40,43 @@ pub async fn save_tenant(
             object_type: object_type::SETTINGS,
             object_id: TENANT.into(),
             object_name: "Organization settings".into(),
+            details: json!({"before": before, "after": value}),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(())
+}
+
+const GUEST_LIFECYCLE: &str = "guest_lifecycle";
+
+/// The guest lifecycle settings in force.
+pub async fn guest_lifecycle(conn: &mut Conn) -> Result<GuestLifecycle, ServiceError> {
+    Ok(settings::get(conn, GUEST_LIFECYCLE)
+        .await?
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default())
+}
+
+pub async fn save_guest_lifecycle(
+    store: &Store,
+    actor: &Actor,
+    value: GuestLifecycle,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut tx = store.begin().await?;
+    let before = guest_lifecycle(&mut tx).await?;
+    let text = serde_json::to_string(&value).unwrap_or_default();
+    settings::put(&mut tx, GUEST_LIFECYCLE, &text).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        &NewAuditEvent {
+            action: "Update external user lifecycle settings".into(),
+            object_type: object_type::SETTINGS,
+            object_id: GUEST_LIFECYCLE.into(),
+            object_name: "Entitlement management settings".into(),
             details: json!({"before": before, "after": value}),
         },
         now,

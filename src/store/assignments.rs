@@ -181,8 +181,8 @@ pub async fn due_reminders(
     days: i64,
     after: Option<&(String, String)>,
     limit: i64,
-    lock: &str,
 ) -> Result<Vec<(String, String)>> {
+    let lock = super::dialect(conn).skip_locked();
     let (after_end, after_id) = after.map_or(("", ""), |(e, i)| (e.as_str(), i.as_str()));
     sqlx::query_as::<_, (String, String)>(&format!(
         "SELECT id, end_at FROM access_package_assignments WHERE state = 'delivered' AND end_at > $1 \

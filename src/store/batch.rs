@@ -87,20 +87,15 @@ pub async fn enqueue(conn: &mut Conn, mails: &[Mail], now: DateTime<Utc>) -> Res
 }
 
 /// Ends up to `limit` assignments whose end has come, marking them with
-/// `batch` (`lock`: `Store::skip_locked`). Returns how many.
-pub async fn end_due(
-    conn: &mut Conn,
-    kind: &crate::config::DatabaseKind,
-    batch: &str,
-    now: DateTime<Utc>,
-    limit: i64,
-    lock: &str,
-) -> Result<u64> {
+/// `batch`. Returns how many.
+pub async fn end_due(conn: &mut Conn, batch: &str, now: DateTime<Utc>, limit: i64) -> Result<u64> {
+    let dialect = super::dialect(conn);
+    let lock = dialect.skip_locked();
     // SQLite finds each row by the rowid its index entry carries, instead of
     // one more lookup in the primary key's index per row.
-    let key = match kind {
-        crate::config::DatabaseKind::Sqlite => "rowid",
-        crate::config::DatabaseKind::Postgres => "id",
+    let key = match dialect {
+        super::Dialect::Sqlite => "rowid",
+        super::Dialect::Postgres => "id",
     };
     let done = sqlx::query(&format!(
         "UPDATE access_package_assignments SET state = 'expired', end_reason = 'expired', ended_at = $1, \
@@ -138,27 +133,12 @@ pub async fn end_one(
     Ok(done.rows_affected())
 }
 
-/// Runs statements that bind nothing, in order.
-pub(crate) async fn execute_all(conn: &mut Conn, statements: &[&str]) -> Result<()> {
-    for sql in statements {
-        sqlx::query(sql)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    }
-    Ok(())
-}
-
 /// Copies a batch's ended assignments (marked `batch`), with the holder's
 /// address and name and the package's name, into a temporary table that the
 /// statements finishing the batch read: each of them finding the batch's rows
 /// again, all over the assignments table, cost a pass of random reads.
-pub async fn collect_batch(
-    conn: &mut Conn,
-    kind: &crate::config::DatabaseKind,
-    batch: &str,
-) -> Result<()> {
-    execute_all(
+pub async fn collect_batch(conn: &mut Conn, batch: &str) -> Result<()> {
+    super::execute_all(
         conn,
         &[
             "CREATE TEMP TABLE IF NOT EXISTS ended_batch (id TEXT NOT NULL, target_id TEXT NOT NULL, \
@@ -179,7 +159,7 @@ pub async fn collect_batch(
     .map_err(map_err)?;
     // PostgreSQL keeps no statistics of a temporary table unless asked, and
     // planned the statements reading it as if it were empty.
-    if matches!(kind, crate::config::DatabaseKind::Postgres) {
+    if super::dialect(conn) == super::Dialect::Postgres {
         sqlx::query("ANALYZE ended_batch")
             .execute(conn)
             .await
@@ -238,16 +218,14 @@ pub async fn batch_attributes_not_kept(conn: &mut Conn) -> Result<Vec<(String, S
 /// side in the outbox's key, instead of each landing on a page of its own.
 pub async fn finish_batch(
     conn: &mut Conn,
-    kind: &crate::config::DatabaseKind,
     batch: &str,
     reason: &str,
     audit_action: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    use crate::config::DatabaseKind;
-    let (object, text) = match kind {
-        DatabaseKind::Sqlite => ("json_object", ""),
-        DatabaseKind::Postgres => ("json_build_object", "::text"),
+    let (object, text) = match super::dialect(conn) {
+        super::Dialect::Sqlite => ("json_object", ""),
+        super::Dialect::Postgres => ("json_build_object", "::text"),
     };
     let from = "FROM ended_batch a";
     sqlx::query(&format!(

@@ -123,7 +123,7 @@ pub(crate) fn still_granted(system: &str, id: &str, role: &str, user: &str) -> S
 /// Empties the working table of grants to take back (`ended_grants`),
 /// creating it on first use in this connection.
 pub(crate) async fn begin_take_back(conn: &mut Conn) -> Result<()> {
-    super::batch::execute_all(
+    super::execute_all(
         conn,
         &[
             "CREATE TEMP TABLE IF NOT EXISTS ended_grants (origin_system TEXT NOT NULL, \

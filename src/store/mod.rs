@@ -164,17 +164,6 @@ impl Store {
         &self.kind
     }
 
-    /// Ends a job's `SELECT ... LIMIT n` inside its write transaction. On
-    /// PostgreSQL the chosen rows stay locked until commit and other instances
-    /// skip them, so each is worked on once. SQLite has one writer (one
-    /// instance, one write connection), so the transaction alone suffices.
-    pub fn skip_locked(&self) -> &'static str {
-        match self.kind {
-            DatabaseKind::Postgres => " FOR UPDATE SKIP LOCKED",
-            DatabaseKind::Sqlite => "",
-        }
-    }
-
     /// A connection for reading.
     pub async fn read(&self) -> Result<PoolConnection<Any>> {
         self.read.acquire().await.map_err(map_err)
@@ -257,6 +246,46 @@ pub async fn forget_value_samples(conn: &mut Conn) -> Result<()> {
             .map_err(map_err)?;
     }
     Ok(())
+}
+
+/// Runs statements that bind nothing, in order.
+pub(crate) async fn execute_all(conn: &mut Conn, statements: &[&str]) -> Result<()> {
+    for sql in statements {
+        sqlx::query(sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// What the two backends spell differently, read off the connection itself,
+/// so that nothing outside the store needs to know which one it talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+pub(crate) fn dialect(conn: &Conn) -> Dialect {
+    if conn.backend_name() == "PostgreSQL" {
+        Dialect::Postgres
+    } else {
+        Dialect::Sqlite
+    }
+}
+
+impl Dialect {
+    /// Ends a job's `SELECT ... LIMIT n` inside its write transaction. On
+    /// PostgreSQL the chosen rows stay locked until commit and other instances
+    /// skip them, so each is worked on once. SQLite has one writer (one
+    /// instance, one write connection), so the transaction alone suffices.
+    pub(crate) fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        }
+    }
 }
 
 /// Times are stored as fixed-width UTC text so that text order is time order.

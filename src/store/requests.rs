@@ -403,12 +403,8 @@ pub async fn set_deadlines(
 }
 
 /// Requests waiting for a decision past their stage's limit (`lock`: `Store::skip_locked`).
-pub async fn due_denials(
-    conn: &mut Conn,
-    now: DateTime<Utc>,
-    limit: i64,
-    lock: &str,
-) -> Result<Vec<String>> {
+pub async fn due_denials(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
+    let lock = super::dialect(conn).skip_locked();
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT id FROM assignment_requests WHERE state = 'pendingApproval' AND deny_at <= $1 \
          ORDER BY deny_at, id LIMIT $2{lock}"
@@ -425,8 +421,8 @@ pub async fn due_escalations(
     conn: &mut Conn,
     now: DateTime<Utc>,
     limit: i64,
-    lock: &str,
 ) -> Result<Vec<String>> {
+    let lock = super::dialect(conn).skip_locked();
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT id FROM assignment_requests WHERE state = 'pendingApproval' AND escalate_at <= $1 \
          AND escalated_stage < current_stage ORDER BY escalate_at, id LIMIT $2{lock}"
@@ -586,12 +582,8 @@ pub async fn set_target_for_identity(
 }
 
 /// Scheduled requests whose start has come, oldest first.
-pub async fn due_scheduled(
-    conn: &mut Conn,
-    now: DateTime<Utc>,
-    limit: i64,
-    lock: &str,
-) -> Result<Vec<String>> {
+pub async fn due_scheduled(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
+    let lock = super::dialect(conn).skip_locked();
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT id FROM assignment_requests WHERE state = 'scheduled' AND schedule_start <= $1 \
          ORDER BY schedule_start, id LIMIT $2{lock}"

@@ -400,7 +400,8 @@ pub async fn lifecycle_blocked_at(conn: &mut Conn, id: &UserId) -> Result<Option
 /// Active governed guests with no active assignment and no open request:
 /// their last assignment ended, or the request they were made for was
 /// denied or canceled (`lock`: `Store::skip_locked`).
-pub async fn guests_without_access(conn: &mut Conn, limit: i64, lock: &str) -> Result<Vec<String>> {
+pub async fn guests_without_access(conn: &mut Conn, limit: i64) -> Result<Vec<String>> {
+    let lock = super::dialect(conn).skip_locked();
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT u.id FROM users u WHERE u.lifecycle = 'governed' AND u.user_type = 'guest' AND u.state = 'active' \
          AND NOT EXISTS (SELECT 1 FROM access_package_assignments a WHERE a.target_id = u.id \
@@ -421,8 +422,8 @@ pub async fn guests_blocked_before(
     conn: &mut Conn,
     before: DateTime<Utc>,
     limit: i64,
-    lock: &str,
 ) -> Result<Vec<String>> {
+    let lock = super::dialect(conn).skip_locked();
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT id FROM users WHERE lifecycle = 'governed' AND state = 'blocked' \
          AND lifecycle_blocked_at <= $1 \

@@ -9,16 +9,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Data, Layout, redirect, render, render_status};
-use crate::auth::csrf::Form;
-use crate::auth::guard::CurrentUser;
-use crate::auth::session::TypedSession;
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::Answer;
-use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::requests as svc;
 use crate::store::requests::{self, DecisionRow, RequestListRow, RequestRow};
 use crate::store::{packages, policies, users};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::CurrentUser;
+use crate::web::extract::session::TypedSession;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/approvals", web::get().to(inbox))

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 const FILES: &[(&str, &str, &[u8])] = &[
     (

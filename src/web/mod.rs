@@ -5,10 +5,13 @@ pub mod admin;
 pub mod approvals;
 pub mod assets;
 pub mod auth;
+pub mod error;
+pub mod extract;
 pub mod health;
 pub mod my_access;
+pub mod state;
 
-use std::sync::Arc;
+pub use state::AppState;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -17,35 +20,9 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::auth::guard::load_current_user;
-use crate::auth::oidc::Oidc;
-use crate::auth::session::Flash;
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::domain::user::User;
-use crate::error::AppError;
-use crate::store::Store;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub clock: Clock,
-    pub oidc: Oidc,
-    /// Emails that are administrators: the configured list, plus the demo admin in demo mode.
-    pub admins: Vec<String>,
-    /// My Access's list of packages, kept in memory.
-    pub listing: crate::service::listing::Cache,
-}
-
-impl AppState {
-    /// Administrators are members whose address is configured: a guest
-    /// account with the same address (made through a request) is not one.
-    pub fn is_admin(&self, user: &User) -> bool {
-        let email = user.email.to_lowercase();
-        !user.is_guest() && self.admins.contains(&email)
-    }
-}
+use crate::web::error::AppError;
+use crate::web::extract::guard::load_current_user;
+use crate::web::extract::session::Flash;
 
 pub type Data = web::Data<AppState>;
 
@@ -131,7 +108,7 @@ pub struct Layout {
 impl Layout {
     pub fn for_user(
         state: &AppState,
-        user: &crate::auth::guard::CurrentUser,
+        user: &crate::web::extract::guard::CurrentUser,
         section: &'static str,
         title: impl Into<String>,
     ) -> Layout {
@@ -149,7 +126,7 @@ impl Layout {
 
     pub fn for_requester(
         state: &AppState,
-        who: &crate::auth::guard::Requester,
+        who: &crate::web::extract::guard::Requester,
         section: &'static str,
         title: impl Into<String>,
     ) -> Layout {
@@ -232,8 +209,8 @@ pub async fn error_pages(
                 Some(u) => Layout::for_user(state, u, "", heading),
                 None => {
                     use actix_session::SessionExt;
-                    let csrf =
-                        crate::auth::session::TypedSession(request.get_session()).csrf_token();
+                    let csrf = crate::web::extract::session::TypedSession(request.get_session())
+                        .csrf_token();
                     Layout::anonymous(state, csrf, heading)
                 }
             };

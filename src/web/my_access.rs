@@ -8,21 +8,21 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Data, Layout, page_number, redirect, render, render_status};
-use crate::auth::csrf::Form;
-use crate::auth::guard::Requester;
-use crate::auth::session::TypedSession;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Policy, QuestionKind};
 use crate::domain::request::check_answers;
 use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
-use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::assignments as assignments_svc;
 use crate::service::requests::{self as svc, Availability, RequestInput};
 use crate::store::directory::HeldRole;
 use crate::store::requests;
 use crate::store::requests::{CandidateRow, RequestListRow};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::Requester;
+use crate::web::extract::session::TypedSession;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
@@ -558,7 +558,7 @@ async fn cancel(
     user: Requester,
     session: Session,
     path: web::Path<String>,
-    _form: Form<crate::auth::csrf::NoFields>,
+    _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let session = TypedSession(session);
     match svc::cancel(&state.store, &user.person, &path, state.clock.now()).await {

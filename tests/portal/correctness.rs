@@ -1144,8 +1144,11 @@ both!(ended_access_is_never_brought_back, |backend| async move {
     let csrf = admin.get(&app.url("/admin/users")).await.csrf();
     let (url, form) = (app.url(&reprocess), [("csrf_token", csrf.as_str())]);
     let (jobs, again) = tokio::join!(run_jobs(&app, &clock), admin.post(&url, &form));
-    assert_eq!(jobs.expired, 1);
     assert_eq!(again.status, 303);
+    // A row the reprocess held at that moment is skipped, not waited for, and
+    // taken by the next run.
+    let later_run = run_jobs(&app, &clock).await;
+    assert_eq!(jobs.expired + later_run.expired, 1);
     assert!(!has(
         &held_by(&app, emma_mail).await,
         "Site Marketing owner"

@@ -541,7 +541,7 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
 
     // Nothing happens before the start; on the day, access is delivered.
     assert_eq!(
-        gatehouse::jobs::lifecycle::run_once(&app.store, &clock)
+        gatehouse::jobs::run_once(&app.store, &clock)
             .await
             .unwrap()
             .delivered,
@@ -549,7 +549,7 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
     );
     clock.advance(chrono::Duration::days(10));
     assert_eq!(
-        gatehouse::jobs::lifecycle::run_once(&app.store, &clock)
+        gatehouse::jobs::run_once(&app.store, &clock)
             .await
             .unwrap()
             .delivered,

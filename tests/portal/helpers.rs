@@ -569,10 +569,8 @@ pub fn form_action(page: &Page, after: &str, suffix: &str) -> String {
 }
 
 /// Runs the lifecycle jobs once at the clock's time.
-pub async fn run_jobs(app: &TestApp, clock: &Clock) -> gatehouse::service::lifecycle::Report {
-    gatehouse::jobs::lifecycle::run_once(&app.store, clock)
-        .await
-        .unwrap()
+pub async fn run_jobs(app: &TestApp, clock: &Clock) -> gatehouse::jobs::Report {
+    gatehouse::jobs::run_once(&app.store, clock).await.unwrap()
 }
 
 /// One number from the database, for assertions.

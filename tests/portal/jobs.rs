@@ -12,7 +12,7 @@ use gatehouse::domain::policy::{
 };
 use gatehouse::domain::request::RequestState;
 use gatehouse::domain::user::{ExternalIdentity, Person, User};
-use gatehouse::service::lifecycle::Report;
+use gatehouse::jobs::Report;
 use gatehouse::service::requests::{RequestInput, decide, submit};
 
 use crate::both;
@@ -37,9 +37,7 @@ async fn package(app: &TestApp, name: &str) -> AccessPackageId {
 }
 
 async fn run(app: &TestApp, clock: &Clock) -> Report {
-    gatehouse::jobs::lifecycle::run_once(&app.store, clock)
-        .await
-        .unwrap()
+    gatehouse::jobs::run_once(&app.store, clock).await.unwrap()
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -671,8 +669,8 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
     // The day after tomorrow: the first 1,200 have ended, the rest end within 14 days.
     clock.advance(Duration::days(2) + Duration::hours(1));
     let (a, b) = tokio::join!(
-        gatehouse::jobs::lifecycle::run_once(&first.store, &clock),
-        gatehouse::jobs::lifecycle::run_once(&second.store, &clock),
+        gatehouse::jobs::run_once(&first.store, &clock),
+        gatehouse::jobs::run_once(&second.store, &clock),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.expired + b.expired, 1200, "{a:?} {b:?}");
@@ -702,7 +700,7 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
         1200
     );
     // Run again on both: nothing is left to do.
-    let again = gatehouse::jobs::lifecycle::run_once(&second.store, &clock)
+    let again = gatehouse::jobs::run_once(&second.store, &clock)
         .await
         .unwrap();
     assert_eq!((again.expired, again.reminded), (0, 0));
@@ -947,7 +945,7 @@ both!(
             .unwrap();
         }
         // Three days on, the employees' assignment has ended.
-        let r = gatehouse::service::lifecycle::expire(&app.store, now + Duration::days(3))
+        let r = gatehouse::jobs::expiry::run(&app.store, now + Duration::days(3))
             .await
             .unwrap();
         assert_eq!(r, 1);

@@ -25,7 +25,7 @@ pub async fn run(database_url: &str, sizes: &[i64]) -> anyhow::Result<Vec<Timing
         gatehouse::store::bulk::set_ends(&mut tx, n, now + Duration::days(5)).await?;
         tx.commit().await?;
         let t = Instant::now();
-        let done = gatehouse::service::lifecycle::remind(&store, now).await?;
+        let done = gatehouse::jobs::reminders::run(&store, now).await?;
         out.push(Timing {
             job: "reminders",
             count: done,
@@ -40,7 +40,7 @@ pub async fn run(database_url: &str, sizes: &[i64]) -> anyhow::Result<Vec<Timing
         gatehouse::store::bulk::set_ends(&mut tx, n, now - Duration::minutes(1)).await?;
         tx.commit().await?;
         let t = Instant::now();
-        let done = gatehouse::service::lifecycle::expire(&store, now).await?;
+        let done = gatehouse::jobs::expiry::run(&store, now).await?;
         out.push(Timing {
             job: "expiration",
             count: done,

@@ -6,16 +6,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{ListQuery, PER_PAGE, page_link};
-use crate::auth::csrf::Form;
-use crate::auth::guard::AdminUser;
-use crate::auth::session::TypedSession;
 use crate::domain::directory::{ApplicationProfile, DEFAULT_ACCESS_ROLE};
 use crate::domain::ids::ApplicationId;
 use crate::domain::validation::FieldErrors;
-use crate::error::AppError;
 use crate::service::{ServiceError, directory};
 use crate::store::Page;
 use crate::store::directory::{self as dir, AppRoleRow, Holder, ResourceSummary};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -4,11 +4,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::guard::AdminUser;
 use crate::domain::audit::object_type;
-use crate::error::AppError;
 use crate::store::Page;
 use crate::store::audit::{self, AuditEventRow, AuditFilter};
+use crate::web::error::AppError;
+use crate::web::extract::guard::AdminUser;
 use crate::web::{Data, Layout, page_number, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

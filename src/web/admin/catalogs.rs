@@ -8,20 +8,20 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{ListQuery, PER_PAGE, page_link};
-use crate::auth::csrf::Form;
-use crate::auth::guard::AdminUser;
-use crate::auth::session::TypedSession;
 use crate::domain::catalog::{
     AnswerFormat, AttributeRowInput, BUILT_IN_REQUIRABLE, CatalogProfile, OriginSystem,
     RequiredAttribute, format_localizations, parse_required_attributes,
 };
 use crate::domain::ids::{CatalogId, CatalogResourceId};
 use crate::domain::validation::FieldErrors;
-use crate::error::AppError;
 use crate::service::{ServiceError, catalogs as svc};
 use crate::store::Page;
 use crate::store::catalogs::{self, CatalogResourceRow, CatalogRow, PackageSummary};
 use crate::store::directory::{self as dir, ResourceSummary};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -317,7 +317,7 @@ async fn delete(
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    _form: Form<crate::auth::csrf::NoFields>,
+    _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let session = TypedSession(session);
@@ -452,7 +452,7 @@ async fn remove_resource(
     admin: AdminUser,
     session: Session,
     path: web::Path<(String, String)>,
-    _form: Form<crate::auth::csrf::NoFields>,
+    _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
     let rid = parse_resource(&path.1)?;

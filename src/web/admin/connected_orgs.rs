@@ -6,17 +6,17 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{ListQuery, PER_PAGE, page_link};
-use crate::auth::csrf::Form;
-use crate::auth::guard::AdminUser;
-use crate::auth::session::TypedSession;
 use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile};
 use crate::domain::ids::ConnectedOrgId;
 use crate::domain::validation::FieldErrors;
-use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
 use crate::store::Page;
 use crate::store::connected_orgs::{self, OrgRow};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 const BASE: &str = "/admin/connected-organizations";
@@ -278,7 +278,7 @@ async fn delete(
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    _form: Form<crate::auth::csrf::NoFields>,
+    _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let session = TypedSession(session);

@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::ListQuery;
-use crate::auth::guard::AdminUser;
-use crate::error::AppError;
 use crate::notify::render_for_admin as render;
 use crate::store::outbox;
+use crate::web::error::AppError;
+use crate::web::extract::guard::AdminUser;
 use crate::web::{Data, Layout, page_number, render as render_page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -16,7 +16,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::redirect;
-use crate::auth::guard::AdminUser;
+use crate::web::extract::guard::AdminUser;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(index))

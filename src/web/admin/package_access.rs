@@ -9,21 +9,21 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::csrf::{Form, NoFields};
-use crate::auth::guard::AdminUser;
-use crate::auth::session::TypedSession;
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::policy::{Policy, QuestionKind};
 use crate::domain::request::{Answer, check_answers, human};
 use crate::domain::validation::FieldErrors;
-use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::assignments::{self as svc, NewAssignment};
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::packages::{self, PackageRow};
 use crate::store::requests::{self, AdminRequestRow, DecisionRow, RequestRow};
 use crate::store::{Page, policies, users};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

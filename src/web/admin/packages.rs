@@ -9,20 +9,20 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{ListQuery, PER_PAGE, page_link};
-use crate::auth::csrf::Form;
-use crate::auth::guard::AdminUser;
-use crate::auth::session::TypedSession;
 use crate::domain::catalog::OriginSystem;
 use crate::domain::ids::{AccessPackageId, CatalogId, CatalogResourceId};
 use crate::domain::policy::AllowedTargetScope;
 use crate::domain::validation::FieldErrors;
-use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, PackageSettings, RolePick};
 use crate::service::policy_form::{self, Fields};
 use crate::store::catalogs::{self, CatalogRow};
 use crate::store::packages::{self, PackageListRow, PackageRow, RoleScopeRow};
 use crate::store::{Conn, Page, directory as dir, policies};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 const BASE: &str = "/admin/access-packages";
@@ -805,7 +805,7 @@ async fn remove_role(
     admin: AdminUser,
     session: Session,
     path: web::Path<(String, String)>,
-    _form: Form<crate::auth::csrf::NoFields>,
+    _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
     svc::remove_role(
@@ -1114,7 +1114,7 @@ async fn delete(
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    _form: Form<crate::auth::csrf::NoFields>,
+    _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let session = TypedSession(session);

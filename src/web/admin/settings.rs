@@ -7,14 +7,14 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::csrf::Form;
-use crate::auth::guard::AdminUser;
-use crate::auth::session::TypedSession;
 use crate::domain::lifecycle::{GuestLifecycle, MAX_DAYS_UNTIL_DELETION};
 use crate::domain::tenant::TenantSettings;
 use crate::domain::validation::FieldErrors;
-use crate::error::AppError;
-use crate::service::{lifecycle, settings};
+use crate::service::settings;
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -46,7 +46,7 @@ struct Values {
 
 async fn current(state: &Data) -> Result<Values, AppError> {
     let mut conn = state.store.read().await?;
-    let guests = lifecycle::guest_lifecycle(&mut conn).await?;
+    let guests = settings::guest_lifecycle(&mut conn).await?;
     let tenant = settings::tenant(&mut conn).await?;
     Ok(Values {
         action: guests.action.as_str().into(),
@@ -101,7 +101,7 @@ async fn save(
     let form = form.0;
     match GuestLifecycle::parse(&form.action, &form.days) {
         Ok(value) => {
-            lifecycle::save_guest_lifecycle(&state.store, &admin.actor(), value, state.clock.now())
+            settings::save_guest_lifecycle(&state.store, &admin.actor(), value, state.clock.now())
                 .await?;
             TypedSession(session).flash("success", "Settings saved.");
             Ok(redirect("/admin/settings"))

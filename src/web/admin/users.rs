@@ -6,16 +6,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{ListQuery, PER_PAGE, page_link};
-use crate::auth::csrf::Form;
-use crate::auth::guard::AdminUser;
-use crate::auth::session::TypedSession;
 use crate::domain::ids::UserId;
 use crate::domain::user::{UserInput, UserProfile, format_custom_attributes};
 use crate::domain::validation::FieldErrors;
-use crate::error::AppError;
 use crate::service::{ServiceError, directory};
 use crate::store::users::{self, IdentityRow, UserSummary};
 use crate::store::{Page, directory::HeldRole};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -266,7 +266,7 @@ async fn sign_out_everywhere(
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    _form: Form<crate::auth::csrf::NoFields>,
+    _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let n = crate::service::sessions::end_all(&state.store, &admin.actor(), &id, state.clock.now())

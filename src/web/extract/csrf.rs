@@ -6,21 +6,14 @@ use std::pin::Pin;
 
 use actix_session::SessionExt;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web::Bytes};
-use base64::Engine;
-use rand::RngCore;
 use serde::de::DeserializeOwned;
 
 use super::session::TypedSession;
-use crate::error::AppError;
+pub use super::session::new_token;
+use crate::web::error::AppError;
 
 pub const FIELD: &str = "csrf_token";
 const MAX_FORM_BYTES: usize = 256 * 1024;
-
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
 
 /// Equal-time comparison, so the token cannot be guessed byte by byte from timings.
 fn same(a: &str, b: &str) -> bool {

@@ -20,7 +20,6 @@ use crate::service::catalogs as svc_catalogs;
 use crate::service::connected_orgs::{self as svc_orgs, SponsorInput};
 use crate::service::directory as svc;
 use crate::store::{self, Conn, Store, catalogs, settings, users};
-use crate::web::auth::DemoChoice;
 
 pub const ADMIN_EMAIL: &str = "ada.admin@gatehouse.demo";
 const SEEDED: &str = "demo_seeded";
@@ -623,6 +622,14 @@ async fn demo_user_ids(conn: &mut Conn) -> store::Result<Vec<String>> {
 }
 
 /// The demo users offered on the sign-in page, in the seed's order.
+/// A demo user the sign-in page offers.
+pub struct DemoChoice {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+}
+
 pub async fn sign_in_choices(conn: &mut Conn) -> store::Result<Vec<DemoChoice>> {
     let mut out = Vec::new();
     for id in demo_user_ids(conn).await? {

@@ -1,22 +1,24 @@
 //! Sign-in and sign-out pages: OpenID Connect, and the demo-user picker in demo mode.
 
+pub mod oidc;
+
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{Data, Layout, redirect, render, render_status, safe_next};
-use crate::auth::csrf::Form;
-use crate::auth::session::TypedSession;
 use crate::config::OidcProvider;
-use crate::demo;
 use crate::domain::ids::UserId;
 use crate::domain::user::UserType;
 use crate::domain::validation::FieldErrors;
-use crate::error::AppError;
+use crate::service::demo::{self, DemoChoice};
 use crate::service::sign_in::SignedIn;
 use crate::service::{ServiceError, sessions, sign_in};
 use crate::store::users;
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::session::TypedSession;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/login", web::get().to(login))
@@ -55,13 +57,6 @@ async fn find_provider(state: &Data, name: &str) -> Result<Option<OidcProvider>,
         );
     }
     Ok(state.oidc.provider(name).cloned())
-}
-
-pub struct DemoChoice {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub role: &'static str,
 }
 
 #[derive(Template)]
@@ -284,7 +279,7 @@ async fn callback(
 async fn logout(
     state: Data,
     session: Session,
-    _form: Form<crate::auth::csrf::NoFields>,
+    _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let session = TypedSession(session);
     if let Some(sid) = session.sid() {

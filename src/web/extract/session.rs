@@ -1,6 +1,8 @@
 //! Typed access to the session cookie's contents.
 
 use actix_session::Session;
+use base64::Engine;
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::UserId;
@@ -58,7 +60,7 @@ impl TypedSession {
         let _ = self.0.insert(SESSION_ID, sid);
         let _ = self.0.insert(USER_ID, user.as_str());
         let _ = self.0.insert(SIGNED_IN_AT, now.timestamp());
-        let _ = self.0.insert(CSRF, super::csrf::new_token());
+        let _ = self.0.insert(CSRF, new_token());
     }
 
     /// Signs in someone who is not in the directory (yet).
@@ -75,7 +77,7 @@ impl TypedSession {
         let _ = self.0.insert(SESSION_ID, sid);
         let _ = self.0.insert(EXTERNAL, who);
         let _ = self.0.insert(SIGNED_IN_AT, now.timestamp());
-        let _ = self.0.insert(CSRF, super::csrf::new_token());
+        let _ = self.0.insert(CSRF, new_token());
     }
 
     /// The server-side session's id.
@@ -120,7 +122,7 @@ impl TypedSession {
         if let Ok(Some(t)) = self.0.get::<String>(CSRF) {
             return t;
         }
-        let t = super::csrf::new_token();
+        let t = new_token();
         let _ = self.0.insert(CSRF, &t);
         t
     }
@@ -157,4 +159,11 @@ impl TypedSession {
         }
         f
     }
+}
+
+/// A fresh CSRF token: 32 random bytes.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -17,9 +17,9 @@ use tokio::sync::RwLock;
 /// Providers rotate their signing keys; an hour-old copy is fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 
-use super::session::PendingSignIn;
 use crate::config::OidcProvider;
 use crate::service::sign_in::VerifiedClaims;
+use crate::web::extract::session::PendingSignIn;
 
 /// Why a sign-in could not finish. The text is shown to the person.
 #[derive(Debug, thiserror::Error)]

@@ -9,10 +9,10 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::Method, web};
 use super::session::{Flash, TypedSession};
 use crate::domain::audit::Actor;
 use crate::domain::user::{Person, User};
-use crate::error::AppError;
 use crate::service::sessions;
 use crate::store::users;
 use crate::web::AppState;
+use crate::web::error::AppError;
 
 /// The signed-in, active user. Anyone else is sent to sign in and brought back.
 pub struct CurrentUser {

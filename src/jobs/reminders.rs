@@ -1,0 +1,69 @@
+//! Expiry reminders, 14 days and 1 day before an assignment ends.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::BATCH;
+use crate::service::ServiceError;
+use crate::store::{self, Store, assignments, policies};
+
+/// Reminders 14 days and 1 day before an assignment ends, with a link to
+/// extend where the policy allows it. The one-day window goes first, so that
+/// an assignment found late gets only the nearer reminder. Set-based.
+pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut sent = 0;
+    for days in [1i64, 14] {
+        let mut after: Option<(String, String)> = None;
+        loop {
+            let mut tx = store.begin().await?;
+            let due = assignments::due_reminders(&mut tx, now, days, after.as_ref(), BATCH).await?;
+            after = due.last().map(|(id, end)| (end.clone(), id.clone()));
+            let ids: Vec<String> = due.iter().map(|(id, _)| id.clone()).collect();
+            store::batch::set_reminded(&mut tx, &ids, days).await?;
+            let rows = store::batch::assignments(&mut tx, &ids).await?;
+            let mut packages: Vec<String> =
+                rows.iter().map(|a| a.access_package_id.clone()).collect();
+            packages.sort();
+            packages.dedup();
+            let policies: std::collections::HashMap<String, crate::domain::policy::Policy> =
+                policies::for_packages(&mut tx, &packages)
+                    .await?
+                    .into_iter()
+                    .map(|(_, id, p)| (id, p))
+                    .collect();
+            let mails: Vec<store::batch::Mail> = rows
+                .iter()
+                .filter_map(|a| {
+                    let end = a.end_at.as_deref().and_then(|e| store::parse_ts(e).ok())?;
+                    let can_extend = policies.get(&a.policy_id).is_some_and(|p| {
+                        p.requestor.enable_targets_to_self_update_access
+                            && !matches!(p.expiration, crate::domain::policy::Expiration::AfterDateTime(t) if end >= t)
+                    });
+                    // Whole days left, rounded up: "ends in 1 day" on its last day.
+                    let days_left = ((end - now).num_seconds() + 86_399) / 86_400;
+                    Some(store::batch::Mail {
+                        kind: crate::notify::kind::ACCESS_EXPIRING,
+                        to_address: a.target_email.clone(),
+                        to_name: a.target_name.clone(),
+                        data: json!({
+                            "package": a.package_name,
+                            "package_id": a.access_package_id,
+                            "requestor": a.target_name,
+                            "requestor_email": a.target_email,
+                            "ends": end.format("%Y-%m-%d").to_string(),
+                            "days": days_left.max(1),
+                            "can_extend": can_extend,
+                        }),
+                    })
+                })
+                .collect();
+            store::batch::enqueue(&mut tx, &mails, now).await?;
+            tx.commit().await.map_err(store::map_err)?;
+            sent += mails.len();
+            if (ids.len() as i64) < BATCH {
+                break;
+            }
+        }
+    }
+    Ok(sent)
+}
