@@ -1,0 +1,229 @@
+//! The states of an assignment request and the transitions between them
+//! (Graph `accessPackageAssignmentRequest.state`). Each transition is decided
+//! here and refused with a reason when it does not apply.
+
+/// Graph `accessPackageAssignmentRequest.state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestState {
+    Submitted,
+    PendingApproval,
+    Approved,
+    Scheduled,
+    Delivering,
+    Delivered,
+    PartiallyDelivered,
+    DeliveryFailed,
+    Denied,
+    Canceled,
+    Expired,
+}
+
+impl RequestState {
+    pub const ALL: [RequestState; 11] = [
+        RequestState::Submitted,
+        RequestState::PendingApproval,
+        RequestState::Approved,
+        RequestState::Scheduled,
+        RequestState::Delivering,
+        RequestState::Delivered,
+        RequestState::PartiallyDelivered,
+        RequestState::DeliveryFailed,
+        RequestState::Denied,
+        RequestState::Canceled,
+        RequestState::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Submitted => "submitted",
+            RequestState::PendingApproval => "pendingApproval",
+            RequestState::Approved => "approved",
+            RequestState::Scheduled => "scheduled",
+            RequestState::Delivering => "delivering",
+            RequestState::Delivered => "delivered",
+            RequestState::PartiallyDelivered => "partiallyDelivered",
+            RequestState::DeliveryFailed => "deliveryFailed",
+            RequestState::Denied => "denied",
+            RequestState::Canceled => "canceled",
+            RequestState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RequestState> {
+        RequestState::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Still open: a second request for the same package is refused meanwhile.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            RequestState::Submitted
+                | RequestState::PendingApproval
+                | RequestState::Approved
+                | RequestState::Scheduled
+                | RequestState::Delivering
+        )
+    }
+}
+
+/// What can happen to a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Approval is needed: the first stage starts.
+    AwaitApproval,
+    /// A stage approved and another stage follows.
+    StageApproved {
+        has_next_stage: bool,
+    },
+    Denied,
+    /// The requestor, or an administrator.
+    Canceled,
+    /// No decision within the stage's limit.
+    TimedOut,
+    /// Approved (or needing no approval) with a start in the future.
+    Schedule,
+    StartDelivery,
+    Delivered {
+        all: bool,
+    },
+    DeliveryFailed,
+    /// An administrator re-runs delivery of a failed or partial request.
+    Reprocess,
+    /// Approved, but what it asks for can no longer be given (its period
+    /// has ended, the person holds the package already or something it
+    /// excludes): nothing is granted.
+    DeliveryRefused,
+}
+
+/// The state after `event`, or why the event does not apply.
+pub fn transition(from: RequestState, event: Event) -> Result<RequestState, String> {
+    use RequestState as S;
+    let to = match (from, event) {
+        (S::Submitted, Event::AwaitApproval) => S::PendingApproval,
+        (
+            S::PendingApproval,
+            Event::StageApproved {
+                has_next_stage: true,
+            },
+        ) => S::PendingApproval,
+        (
+            S::PendingApproval,
+            Event::StageApproved {
+                has_next_stage: false,
+            },
+        ) => S::Approved,
+        (S::Submitted, Event::StageApproved { .. }) => S::Approved,
+        (S::PendingApproval, Event::Denied) => S::Denied,
+        (S::Submitted | S::PendingApproval | S::Scheduled, Event::Canceled) => S::Canceled,
+        (S::DeliveryFailed, Event::Canceled) => S::Canceled,
+        (S::PendingApproval, Event::TimedOut) => S::Expired,
+        (S::Approved, Event::Schedule) => S::Scheduled,
+        (S::Approved | S::Scheduled, Event::StartDelivery) => S::Delivering,
+        (S::Delivering, Event::Delivered { all: true }) => S::Delivered,
+        (S::Delivering, Event::Delivered { all: false }) => S::PartiallyDelivered,
+        (S::Delivering, Event::DeliveryFailed) => S::DeliveryFailed,
+        (S::DeliveryFailed | S::PartiallyDelivered, Event::Reprocess) => S::Delivering,
+        (S::Approved | S::Scheduled, Event::DeliveryRefused) => S::Denied,
+        (from, event) => return Err(refusal(from, event)),
+    };
+    Ok(to)
+}
+
+fn refusal(from: RequestState, event: Event) -> String {
+    use RequestState as S;
+    match (from, event) {
+        (S::Denied | S::Canceled | S::Expired, _) => {
+            format!("The request is already {}.", human(from))
+        }
+        (_, Event::StageApproved { .. } | Event::Denied) => {
+            format!("The request was already decided: it is {}.", human(from))
+        }
+        (_, Event::Canceled) => format!(
+            "A request that is {} can no longer be canceled.",
+            human(from)
+        ),
+        (_, Event::Reprocess) => {
+            "Only requests whose delivery failed or was partial can be reprocessed.".into()
+        }
+        _ => format!("This does not apply to a request that is {}.", human(from)),
+    }
+}
+
+/// The state as people read it.
+pub fn human(s: RequestState) -> &'static str {
+    match s {
+        RequestState::Submitted => "submitted",
+        RequestState::PendingApproval => "pending approval",
+        RequestState::Approved => "approved",
+        RequestState::Scheduled => "scheduled",
+        RequestState::Delivering => "being delivered",
+        RequestState::Delivered => "delivered",
+        RequestState::PartiallyDelivered => "partially delivered",
+        RequestState::DeliveryFailed => "undelivered",
+        RequestState::Denied => "denied",
+        RequestState::Canceled => "canceled",
+        RequestState::Expired => "expired",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions_follow_the_state_machine() {
+        use RequestState as S;
+        assert_eq!(
+            transition(S::Submitted, Event::AwaitApproval),
+            Ok(S::PendingApproval)
+        );
+        assert_eq!(
+            transition(
+                S::PendingApproval,
+                Event::StageApproved {
+                    has_next_stage: true
+                }
+            ),
+            Ok(S::PendingApproval)
+        );
+        assert_eq!(
+            transition(
+                S::PendingApproval,
+                Event::StageApproved {
+                    has_next_stage: false
+                }
+            ),
+            Ok(S::Approved)
+        );
+        assert_eq!(
+            transition(S::Approved, Event::StartDelivery),
+            Ok(S::Delivering)
+        );
+        assert_eq!(
+            transition(S::Delivering, Event::Delivered { all: false }),
+            Ok(S::PartiallyDelivered)
+        );
+        assert_eq!(
+            transition(S::PartiallyDelivered, Event::Reprocess),
+            Ok(S::Delivering)
+        );
+        assert_eq!(
+            transition(S::PendingApproval, Event::TimedOut),
+            Ok(S::Expired)
+        );
+        let late = transition(
+            S::Denied,
+            Event::StageApproved {
+                has_next_stage: false,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(late, "The request is already denied.");
+        let decided = transition(S::Approved, Event::Denied).unwrap_err();
+        assert!(decided.contains("already decided"));
+        assert!(transition(S::Delivered, Event::Canceled).is_err());
+        assert!(transition(S::Delivered, Event::Reprocess).is_err());
+        assert!(S::PendingApproval.is_open() && !S::Delivered.is_open());
+    }
+
+}
