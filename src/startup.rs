@@ -80,7 +80,6 @@ impl Application {
             clock,
             oidc,
             admins,
-            listing: Default::default(),
         });
 
         let app_state = state.clone();

@@ -50,3 +50,6 @@ id_type!(CatalogId);
 id_type!(CatalogResourceId);
 id_type!(AccessPackageId);
 id_type!(ConnectedOrgId);
+id_type!(RequestId);
+id_type!(PolicyId);
+id_type!(AssignmentId);

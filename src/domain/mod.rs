@@ -6,6 +6,7 @@ pub mod connected_org;
 pub mod directory;
 pub mod ids;
 pub mod lifecycle;
+pub mod message;
 pub mod policy;
 pub mod request;
 pub mod tenant;

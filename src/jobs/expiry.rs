@@ -26,7 +26,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
             crate::service::access::finish_ended(
                 &mut tx,
                 &batch,
-                "expired",
+                crate::domain::request::EndReason::Expired,
                 Some("Access package assignment expired"),
                 now,
             )

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::request::EndReason;
 use crate::store::{self, Conn, StoreError, users};
 
 /// Grants each resource role of the package, once: roles already held stay.
@@ -24,7 +25,7 @@ pub async fn grant_roles(
 pub async fn finish_ended(
     conn: &mut Conn,
     batch: &str,
-    reason: &str,
+    reason: EndReason,
     audit_action: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -37,23 +38,22 @@ pub async fn finish_ended(
     for (user, names) in clear {
         users::clear_attributes(conn, &UserId::from_stored(user), &names, now).await?;
     }
-    store::batch::finish_batch(conn, batch, reason, audit_action, now).await
+    store::batch::finish_batch(conn, batch, reason.as_str(), audit_action, now).await
 }
 
-/// Ends one active assignment (`reason`: "expired" or "removed") as
-/// `finish_ended` does; `None` when it had already ended. Returns the facts
-/// for the caller's audit event.
+/// Ends one active assignment as `finish_ended` does; `None` when it had
+/// already ended. Returns the facts for the caller's audit event.
 pub async fn end_assignment(
     conn: &mut Conn,
     id: &str,
-    reason: &str,
+    reason: EndReason,
     now: DateTime<Utc>,
 ) -> Result<Option<serde_json::Value>, StoreError> {
     let Some(a) = store::assignments::get(conn, id).await? else {
         return Ok(None);
     };
     let batch = uuid::Uuid::new_v4().to_string();
-    if store::batch::end_one(conn, &batch, id, reason, now).await? == 0 {
+    if store::batch::end_one(conn, &batch, id, reason.as_str(), now).await? == 0 {
         return Ok(None);
     }
     finish_ended(conn, &batch, reason, None, now).await?;
@@ -61,6 +61,6 @@ pub async fn end_assignment(
         "assignment": id,
         "user": a.target_email,
         "package": a.package_name,
-        "reason": reason,
+        "reason": reason.as_str(),
     })))
 }

@@ -6,7 +6,6 @@ pub mod catalogs;
 pub mod connected_orgs;
 pub mod demo;
 pub mod directory;
-pub mod listing;
 pub mod packages;
 pub mod policy_form;
 pub mod requests;

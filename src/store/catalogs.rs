@@ -354,8 +354,37 @@ pub async fn required_attributes(
     .fetch_all(conn)
     .await
     .map_err(map_err)?;
+    rows.into_iter().map(AttributeRow::decode).collect()
+}
+
+/// Every package's required attributes (package id, attribute), in the
+/// order of its resources (by id) and their attributes.
+pub async fn attributes_by_package(conn: &mut Conn) -> Result<Vec<(String, RequiredAttribute)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        access_package_id: String,
+        #[sqlx(flatten)]
+        attribute: AttributeRow,
+    }
+    let rows = sqlx::query_as::<_, Row>(
+        "SELECT s.access_package_id, ra.attribute_name, ra.answer_format, ra.question_text, ra.localizations, \
+         ra.choices, ra.is_editable, ra.is_persisted_on_assignment_removal \
+         FROM (SELECT DISTINCT access_package_id, catalog_resource_id FROM access_package_resource_role_scopes) s \
+         JOIN resource_attributes ra ON ra.catalog_resource_id = s.catalog_resource_id \
+         ORDER BY s.access_package_id, s.catalog_resource_id, ra.position",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
     rows.into_iter()
-        .map(|r| {
+        .map(|r| Ok((r.access_package_id, r.attribute.decode()?)))
+        .collect()
+}
+
+impl AttributeRow {
+    fn decode(self) -> Result<RequiredAttribute> {
+        let r = self;
+        {
             Ok(RequiredAttribute {
                 answer_format: AnswerFormat::parse(&r.answer_format).ok_or_else(|| {
                     StoreError::Corrupt(format!("answer_format {}", r.answer_format))
@@ -369,8 +398,8 @@ pub async fn required_attributes(
                 is_editable: r.is_editable,
                 keep_value: r.is_persisted_on_assignment_removal,
             })
-        })
-        .collect()
+        }
+    }
 }
 
 pub async fn replace_required_attributes(

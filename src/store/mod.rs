@@ -22,6 +22,7 @@ pub mod requests;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in_codes;
+pub mod snapshot;
 pub mod users;
 
 use std::str::FromStr;
@@ -72,6 +73,8 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     kind: DatabaseKind,
+    /// The packages, kept in memory (`snapshot`).
+    packages: std::sync::Arc<snapshot::Cache>,
 }
 
 impl Store {
@@ -129,6 +132,7 @@ impl Store {
                     read,
                     write,
                     kind: DatabaseKind::Sqlite,
+                    packages: Default::default(),
                 }
             }
             DatabaseKind::Postgres => {
@@ -141,6 +145,7 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     kind: DatabaseKind::Postgres,
+                    packages: Default::default(),
                 }
             }
         };
@@ -162,6 +167,11 @@ impl Store {
 
     pub fn kind(&self) -> &DatabaseKind {
         &self.kind
+    }
+
+    /// The packages, kept in memory and rebuilt when the catalog generation moves.
+    pub fn packages(&self) -> &snapshot::Cache {
+        &self.packages
     }
 
     /// A connection for reading.

@@ -331,3 +331,63 @@ pub async fn ids_by_name(conn: &mut Conn, name: &str) -> Result<Vec<String>> {
     .await
     .map_err(map_err)
 }
+
+/// A package as the in-memory package list holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PackageFacts {
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub catalog_id: String,
+    #[sqlx(try_from = "Flag")]
+    pub catalog_external: bool,
+    #[sqlx(try_from = "Flag")]
+    pub catalog_published: bool,
+    #[sqlx(try_from = "Flag")]
+    pub is_hidden: bool,
+}
+
+/// Every package, by name.
+pub async fn all_facts(conn: &mut Conn) -> Result<Vec<PackageFacts>> {
+    sqlx::query_as::<_, PackageFacts>(
+        "SELECT p.id, p.display_name, p.description, p.catalog_id, c.is_externally_visible AS catalog_external, \
+         CASE WHEN c.state = 'published' THEN $1 ELSE $2 END AS catalog_published, p.is_hidden \
+         FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id ORDER BY p.name_lower, p.id",
+    )
+    .bind(true)
+    .bind(false)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Every package's resource roles: (package, resource name, origin system, role).
+pub async fn all_roles(conn: &mut Conn) -> Result<Vec<(String, String, String, String)>> {
+    sqlx::query_as::<_, (String, String, String, String)>(
+        "SELECT s.access_package_id, COALESCE(g.display_name, a.display_name, si.display_name, ''), \
+         r.origin_system, s.role_origin_id \
+         FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
+         LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
+         LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \
+         LEFT JOIN sites si ON r.origin_system = 'SharePointOnline' AND si.id = r.origin_id \
+         ORDER BY 1, 2, 4",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Every separation-of-duties setting: (package, "package" or "group", id, name).
+pub async fn all_incompatibilities(
+    conn: &mut Conn,
+) -> Result<Vec<(String, String, String, String)>> {
+    sqlx::query_as::<_, (String, String, String, String)>(
+        "SELECT i.access_package_id, 'package', p.id, p.display_name FROM access_package_incompatible_packages i \
+         JOIN access_packages p ON p.id = i.incompatible_id \
+         UNION ALL SELECT i.access_package_id, 'group', g.id, g.display_name \
+         FROM access_package_incompatible_groups i JOIN groups g ON g.id = i.group_id ORDER BY 1, 2, 4",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}

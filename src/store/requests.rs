@@ -837,7 +837,9 @@ pub async fn is_any_stage_approver(conn: &mut Conn, id: &str, user: &UserId) -> 
 
 /// Everything My Access's home page needs about one person, and the catalog
 /// generation, read in one round trip: on SQLite each query is a hop to the
-/// connection's thread and back, and these were six of them.
+/// Everything policy choice and My Access need about one person, and the
+/// catalog generation, read in one round trip: on SQLite each query is a
+/// hop to the connection's thread and back, and these were six of them.
 #[derive(Debug, Default)]
 pub struct PersonFacts {
     pub generation: String,
@@ -845,36 +847,56 @@ pub struct PersonFacts {
     pub held_packages: Vec<String>,
     /// (id, configured) of the person's connected organization.
     pub organization: Option<(String, bool)>,
+    pub organization_name: String,
+    /// The packages they have an open request for.
+    pub open_requests: Vec<String>,
+    /// The roles they hold (when asked for).
     pub roles: Vec<super::directory::HeldRole>,
 }
 
-/// `user`: the directory user, if any; `organization`: their organization's
-/// id where known, else it is found by `email`'s domain.
+/// Whose facts: a directory user, or someone not yet in it (by sign-in
+/// identity). `organization`: their organization's id where known, else
+/// (for guests) the one their address's `domain` belongs to.
+pub struct PersonKey<'a> {
+    pub user: Option<&'a UserId>,
+    pub identity: Option<(&'a str, &'a str)>,
+    pub organization: Option<&'a str>,
+    pub domain: &'a str,
+}
+
 pub async fn person_facts(
     conn: &mut Conn,
-    user: Option<&UserId>,
-    organization: Option<&str>,
-    email: &str,
+    who: &PersonKey<'_>,
+    with_roles: bool,
 ) -> Result<PersonFacts> {
-    let domain = email
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_lowercase())
-        .unwrap_or_default();
+    let roles = if with_roles {
+        format!(
+            " UNION ALL SELECT 'r', resource_type, resource_name, role FROM ({}) held",
+            super::directory::HELD_ROLES
+        )
+    } else {
+        String::new()
+    };
     let rows = sqlx::query_as::<_, (String, String, String, String)>(&format!(
         "SELECT 'v', value, '', '' FROM settings WHERE key = 'catalog_generation' \
          UNION ALL SELECT 'g', group_id, '', '' FROM group_members WHERE user_id = $1 AND role = 'member' \
          UNION ALL SELECT 'p', access_package_id, '', '' FROM access_package_assignments \
            WHERE target_id = $1 AND state IN ('delivered', 'partiallyDelivered', 'delivering') \
-         UNION ALL SELECT 'o', id, state, '' FROM connected_organizations WHERE id = $2 \
-         UNION ALL SELECT 'o', o.id, o.state, '' FROM connected_organization_domains d \
+         UNION ALL SELECT 'o', id, state, display_name FROM connected_organizations WHERE id = $2 \
+         UNION ALL SELECT 'o', o.id, o.state, o.display_name FROM connected_organization_domains d \
            JOIN connected_organizations o ON o.id = d.connected_organization_id \
            WHERE $2 = '' AND d.domain_name = $3 \
-         UNION ALL SELECT 'r', resource_type, resource_name, role FROM ({}) held",
-        super::directory::HELD_ROLES
+         UNION ALL SELECT 'q', access_package_id, '', '' FROM assignment_requests \
+           WHERE target_id = $1 AND state IN {OPEN} \
+         UNION ALL SELECT 'q', access_package_id, '', '' FROM assignment_requests \
+           WHERE $1 = '' AND target_id IS NULL AND target_issuer = $4 AND target_subject = $5 \
+           AND state IN {OPEN}{roles}"
     ))
-    .bind(user.map_or("", |u| u.as_str()))
-    .bind(organization.unwrap_or(""))
-    .bind(domain)
+    .bind(who.user.map_or("", |u| u.as_str()))
+    .bind(who.organization.unwrap_or(""))
+    .bind(who.domain.to_lowercase())
+    .bind(who.identity.map_or("", |(i, _)| i))
+    .bind(who.identity.map_or("", |(_, s)| s))
     .fetch_all(conn)
     .await
     .map_err(map_err)?;
@@ -884,7 +906,11 @@ pub async fn person_facts(
             "v" => facts.generation = a,
             "g" => facts.group_ids.push(a),
             "p" => facts.held_packages.push(a),
-            "o" => facts.organization = Some((a, b == "configured")),
+            "o" => {
+                facts.organization = Some((a, b == "configured"));
+                facts.organization_name = c;
+            }
+            "q" => facts.open_requests.push(a),
             _ => facts.roles.push(super::directory::HeldRole {
                 resource_type: a,
                 resource_name: b,
@@ -902,4 +928,313 @@ pub async fn person_facts(
         ))
     });
     Ok(facts)
+}
+
+/// The states of a request still open: a second one for the same package
+/// is refused meanwhile.
+pub const OPEN: &str = "('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')";
+
+// ---- the request as the domain knows it ----
+
+use crate::domain::ids::{AssignmentId, ConnectedOrgId, PolicyId, RequestId};
+use crate::domain::request::{Request, RequestType, Target as RequestTarget};
+
+/// A request read back for one of its operations, with what they need.
+pub struct Loaded {
+    pub request: Request,
+    /// Who may decide its current stage.
+    pub approvers: Vec<UserId>,
+    pub escalated_stage: u32,
+    /// When its current stage expires undecided.
+    pub deny_at: Option<DateTime<Utc>>,
+    /// The catalog generation now (see `store::snapshot`).
+    pub generation: String,
+    /// The name of the request's connected organization, if any.
+    pub organization_name: String,
+}
+
+const REQUEST_COLUMNS: &str = "r.id, r.request_type, r.state, r.access_package_id, r.policy_id, r.requestor_id, \
+     r.target_id, r.target_email, r.target_display_name, r.connected_organization_id, r.justification, r.answers, \
+     r.attributes, r.current_stage, r.created_at, r.target_issuer, r.target_subject, r.schedule_start, \
+     r.schedule_end, r.assignment_id, r.approval_bypassed, r.escalated_stage, r.completed_at, r.deny_at, \
+     r.outcome_reason";
+
+#[derive(sqlx::FromRow)]
+struct LoadedRow {
+    #[sqlx(flatten)]
+    row: RequestRow,
+    approver: Option<String>,
+    generation: Option<String>,
+    organization_name: Option<String>,
+}
+
+fn parse_time(s: &Option<String>) -> Result<Option<DateTime<Utc>>> {
+    s.as_deref().map(super::parse_ts).transpose()
+}
+
+impl RequestRow {
+    /// The request as the domain knows it; a row that does not decode is an
+    /// error, never a default.
+    pub fn decode(&self) -> Result<Request> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("request {}: {what}", self.id));
+        let target = match (&self.target_id, &self.target_issuer, &self.target_subject) {
+            (Some(u), _, _) => RequestTarget::User(UserId::from_stored(u.clone())),
+            (None, Some(i), Some(s)) => RequestTarget::External {
+                issuer: i.clone(),
+                subject: s.clone(),
+            },
+            _ => return Err(corrupt("no target")),
+        };
+        let schedule = match (
+            parse_time(&self.schedule_start)?,
+            parse_time(&self.schedule_end)?,
+        ) {
+            (Some(s), Some(e)) => Some((s, e)),
+            _ => None,
+        };
+        Ok(Request {
+            id: RequestId::from_stored(self.id.clone()),
+            kind: RequestType::parse(&self.request_type).ok_or_else(|| corrupt("type"))?,
+            state: self.state()?,
+            stage: u32::try_from(self.current_stage).map_err(|_| corrupt("stage"))?,
+            package: AccessPackageId::from_stored(self.access_package_id.clone()),
+            policy: PolicyId::from_stored(self.policy_id.clone()),
+            requestor: self.requestor_id.clone().map(UserId::from_stored),
+            target,
+            email: self.target_email.clone(),
+            name: self.target_display_name.clone(),
+            organization: self
+                .connected_organization_id
+                .clone()
+                .map(ConnectedOrgId::from_stored),
+            justification: self.justification.clone(),
+            answers: serde_json::from_str(&self.answers).map_err(|_| corrupt("answers"))?,
+            attributes: serde_json::from_str(&self.attributes)
+                .map_err(|_| corrupt("attributes"))?,
+            schedule,
+            assignment: self.assignment_id.clone().map(AssignmentId::from_stored),
+            approval_bypassed: self.approval_bypassed,
+            identity: self.target_issuer.clone().zip(self.target_subject.clone()),
+        })
+    }
+}
+
+/// A request with its current stage's approvers and the catalog
+/// generation, in one round trip.
+pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
+    let rows = sqlx::query_as::<_, LoadedRow>(&format!(
+        "SELECT {REQUEST_COLUMNS}, a.user_id AS approver, \
+         (SELECT value FROM settings WHERE key = 'catalog_generation') AS generation, \
+         o.display_name AS organization_name \
+         FROM assignment_requests r LEFT JOIN request_stage_approvers a \
+         ON a.request_id = r.id AND a.stage = r.current_stage \
+         LEFT JOIN connected_organizations o ON o.id = r.connected_organization_id WHERE r.id = $1"
+    ))
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(Loaded {
+        request: first.row.decode()?,
+        escalated_stage: u32::try_from(first.row.escalated_stage).unwrap_or(0),
+        deny_at: parse_time(&first.row.deny_at)?,
+        generation: first.generation.clone().unwrap_or_default(),
+        organization_name: first.organization_name.clone().unwrap_or_default(),
+        approvers: rows
+            .iter()
+            .filter_map(|r| r.approver.clone().map(UserId::from_stored))
+            .collect(),
+    }))
+}
+
+/// Where a new request starts: its stage's deadlines, and why it ended as it
+/// did if it ended at once.
+#[derive(Default)]
+pub struct Start<'a> {
+    pub escalate_at: Option<DateTime<Utc>>,
+    pub deny_at: Option<DateTime<Utc>>,
+    pub outcome: Option<&'a str>,
+}
+
+/// Writes a new request in the state it starts in: one statement, so that a
+/// submission is never written twice (first `submitted`, then its stage).
+/// A twin open request for the same person and package is a conflict.
+pub async fn insert_request(
+    conn: &mut Conn,
+    r: &Request,
+    start: &Start<'_>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let target = r.target.user().map(|u| u.as_str().to_string());
+    let (issuer, subject) = match (&r.target, &r.identity) {
+        (RequestTarget::External { issuer, subject }, _) | (_, Some((issuer, subject))) => {
+            (Some(issuer.clone()), Some(subject.clone()))
+        }
+        _ => (None, None),
+    };
+    let done = !r.state.is_open()
+        && !matches!(
+            r.state,
+            RequestState::PartiallyDelivered | RequestState::DeliveryFailed
+        );
+    let answers = serde_json::to_string(&r.answers)
+        .map_err(|e| StoreError::Corrupt(format!("answers: {e}")))?;
+    let attributes = serde_json::to_string(&r.attributes)
+        .map_err(|e| StoreError::Corrupt(format!("attributes: {e}")))?;
+    sqlx::query(
+        "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, \
+         target_id, target_email, target_display_name, connected_organization_id, justification, answers, \
+         attributes, created_at, target_issuer, target_subject, schedule_start, schedule_end, assignment_id, \
+         approval_bypassed, current_stage, stage_started_at, escalate_at, deny_at, completed_at, outcome_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+         $14, $22, $23, $24, $25)",
+    )
+    .bind(r.id.as_str())
+    .bind(r.kind.as_str())
+    .bind(r.state.as_str())
+    .bind(r.package.as_str())
+    .bind(r.policy.as_str())
+    .bind(r.requestor.as_ref().map(|u| u.as_str().to_string()))
+    .bind(target)
+    .bind(&r.email)
+    .bind(&r.name)
+    .bind(r.organization.as_ref().map(|o| o.as_str().to_string()))
+    .bind(r.justification.clone())
+    .bind(answers)
+    .bind(attributes)
+    .bind(ts(now))
+    .bind(issuer)
+    .bind(subject)
+    .bind(r.schedule.map(|(s, _)| ts(s)))
+    .bind(r.schedule.map(|(_, e)| ts(e)))
+    .bind(r.assignment.as_ref().map(|a| a.as_str().to_string()))
+    .bind(r.approval_bypassed)
+    .bind(i64::from(r.stage))
+    .bind(start.escalate_at.map(ts))
+    .bind(start.deny_at.map(ts))
+    .bind(done.then(|| ts(now)))
+    .bind(start.outcome.map(str::to_string))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Moves the request from `from` at `from_stage` to `to` at `to_stage`,
+/// recording the assignment it made, if any; false when it was no longer in
+/// that state, so that a concurrent change is never overwritten.
+#[allow(clippy::too_many_arguments)]
+pub async fn move_request(
+    conn: &mut Conn,
+    id: &RequestId,
+    from: RequestState,
+    from_stage: u32,
+    to: RequestState,
+    to_stage: u32,
+    assignment: Option<&AssignmentId>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let completed = matches!(
+        to,
+        RequestState::Delivered
+            | RequestState::Denied
+            | RequestState::Canceled
+            | RequestState::Expired
+    );
+    let done = sqlx::query(
+        "UPDATE assignment_requests SET state = $4, current_stage = $5, \
+         stage_started_at = CASE WHEN $5 <> current_stage THEN $6 ELSE stage_started_at END, \
+         completed_at = CASE WHEN $7 THEN $6 ELSE completed_at END, \
+         assignment_id = COALESCE($8, assignment_id) \
+         WHERE id = $1 AND state = $2 AND current_stage = $3",
+    )
+    .bind(id.as_str())
+    .bind(from.as_str())
+    .bind(i64::from(from_stage))
+    .bind(to.as_str())
+    .bind(i64::from(to_stage))
+    .bind(ts(now))
+    .bind(completed)
+    .bind(assignment.map(|a| a.as_str().to_string()))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The people who may decide a stage, in one statement.
+pub async fn insert_approvers(
+    conn: &mut Conn,
+    id: &RequestId,
+    stage: u32,
+    users: &[UserId],
+    escalation: bool,
+) -> Result<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..users.len())
+        .map(|i| format!("($1, $2, $3, ${})", i + 4))
+        .collect();
+    let sql = format!(
+        "INSERT INTO request_stage_approvers (request_id, stage, is_escalation, user_id) VALUES {} \
+         ON CONFLICT DO NOTHING",
+        values.join(", ")
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(id.as_str())
+        .bind(i64::from(stage))
+        .bind(escalation);
+    for u in users {
+        q = q.bind(u.as_str());
+    }
+    q.execute(conn).await.map_err(map_err)?;
+    Ok(())
+}
+
+/// What delivery checks about a person, in one round trip: the packages
+/// they hold, their groups, and whether `assignment` (if any) is still
+/// active, with its end.
+pub struct PersonHoldings {
+    pub held: Vec<String>,
+    pub groups: Vec<String>,
+    pub assignment: Option<(bool, Option<DateTime<Utc>>)>,
+}
+
+pub async fn holdings(
+    conn: &mut Conn,
+    user: &UserId,
+    assignment: Option<&AssignmentId>,
+) -> Result<PersonHoldings> {
+    let rows = sqlx::query_as::<_, (String, String, Option<String>)>(&format!(
+        "SELECT 'p', access_package_id, NULL FROM access_package_assignments \
+           WHERE target_id = $1 AND state IN {active} \
+         UNION ALL SELECT 'g', group_id, NULL FROM group_members WHERE user_id = $1 AND role = 'member' \
+         UNION ALL SELECT 'a', CASE WHEN state IN {active} THEN 'active' ELSE 'ended' END, end_at \
+           FROM access_package_assignments WHERE id = $2",
+        active = super::assignments::ACTIVE
+    ))
+    .bind(user.as_str())
+    .bind(assignment.map_or("", |a| a.as_str()))
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    let mut out = PersonHoldings {
+        held: vec![],
+        groups: vec![],
+        assignment: None,
+    };
+    for (kind, value, end) in rows {
+        match kind.as_str() {
+            "p" => out.held.push(value),
+            "g" => out.groups.push(value),
+            _ => out.assignment = Some((value == "active", parse_time(&end)?)),
+        }
+    }
+    out.held.sort();
+    out.held.dedup();
+    Ok(out)
 }

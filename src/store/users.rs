@@ -468,3 +468,90 @@ pub async fn lock(conn: &mut Conn, id: &UserId) -> Result<()> {
         .map_err(map_err)?;
     Ok(())
 }
+
+/// The active people two lists of approvers name (`primary`, then
+/// `fallback`), in one statement: (0 for primary or 1 for fallback, id,
+/// email, name), each list in a stable order. `target`: whose manager
+/// "the requestor's manager" is; `organization`: whose sponsors.
+pub async fn approver_contacts(
+    conn: &mut Conn,
+    primary: &[crate::domain::policy::Approver],
+    fallback: &[crate::domain::policy::Approver],
+    target: Option<&UserId>,
+    organization: Option<&str>,
+) -> Result<Vec<(i64, String, String, String)>> {
+    use crate::domain::policy::Approver;
+    let mut parts: Vec<String> = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let bind = |v: &str, binds: &mut Vec<String>| {
+        binds.push(v.to_string());
+        format!("${}", binds.len())
+    };
+    for (tier, list) in [(0, primary), (1, fallback)] {
+        for (n, a) in list.iter().enumerate() {
+            let select =
+                format!("SELECT {tier} AS tier, {n} AS pos, u.id, u.email, u.display_name");
+            let part = match a {
+                Approver::SingleUser(u) => format!(
+                    "{select} FROM users u WHERE u.id = {}",
+                    bind(u.as_str(), &mut binds)
+                ),
+                Approver::GroupMembers(g) => format!(
+                    "{select} FROM group_members m JOIN users u ON u.id = m.user_id \
+                     WHERE m.group_id = {} AND m.role = 'member'",
+                    bind(g.as_str(), &mut binds)
+                ),
+                Approver::RequestorManager => match target {
+                    Some(t) => format!(
+                        "{select} FROM users t JOIN users u ON u.id = t.manager_id WHERE t.id = {}",
+                        bind(t.as_str(), &mut binds)
+                    ),
+                    None => continue,
+                },
+                Approver::InternalSponsors | Approver::ExternalSponsors => match organization {
+                    Some(o) => {
+                        let kind = if matches!(a, Approver::InternalSponsors) {
+                            "internal"
+                        } else {
+                            "external"
+                        };
+                        format!(
+                            "{select} FROM connected_organization_sponsors s JOIN users u ON u.id = s.user_id \
+                             WHERE s.connected_organization_id = {} AND s.sponsor_type = '{kind}'",
+                            bind(o, &mut binds)
+                        )
+                    }
+                    None => continue,
+                },
+            };
+            parts.push(format!("{part} AND u.state = 'active'"));
+        }
+    }
+    if parts.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT tier, id, email, display_name FROM ({}) found ORDER BY tier, pos, id",
+        parts.join(" UNION ALL ")
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, String, String)>(&sql);
+    for b in binds {
+        q = q.bind(b);
+    }
+    q.fetch_all(conn).await.map_err(map_err)
+}
+
+/// Access given back lifts a block the guest lifecycle put on the user (not
+/// one an administrator put): one statement, nothing when there is none.
+pub async fn lift_lifecycle_block(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET state = 'active', lifecycle_blocked_at = NULL, updated_at = $2 \
+         WHERE id = $1 AND lifecycle_blocked_at IS NOT NULL",
+    )
+    .bind(id.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}

@@ -1,6 +1,6 @@
 //! My Access: the packages a person may request, the request form, and their requests.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
@@ -10,14 +10,12 @@ use serde::Deserialize;
 use super::{Data, Layout, page_number, redirect, render, render_status};
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Policy, QuestionKind};
-use crate::domain::request::check_answers;
 use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
 use crate::service::ServiceError;
-use crate::service::assignments as assignments_svc;
+use crate::service::requests::view::{self, PackageView};
 use crate::service::requests::{self as svc, Availability, RequestInput};
 use crate::store::directory::HeldRole;
-use crate::store::requests;
 use crate::store::requests::{CandidateRow, RequestListRow};
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -59,17 +57,8 @@ async fn home(
     user: Requester,
     q: web::Query<HomeQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
     let page = page_number(q.page) as usize;
-    let listing = svc::requestable(
-        &mut conn,
-        &state.listing,
-        &user.person,
-        &q.q,
-        page,
-        PER_PAGE,
-    )
-    .await?;
+    let listing = svc::requestable(&state.store, &user.person, &q.q, page, PER_PAGE).await?;
     let pages = listing.total.div_ceil(PER_PAGE).max(1);
     render(&Home {
         layout: Layout::for_requester(&state, &user, "my_access", "My Access"),
@@ -211,9 +200,16 @@ async fn show(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let (package, availability) =
-        svc::availability(&mut conn, &user.person, id, state.clock.now()).await?;
+    let PackageView {
+        package: info,
+        availability,
+        extension,
+    } = view::package_view(&state.store, &user.person, id, state.clock.now()).await?;
+    // Nothing is said of a package the person may not request, not even its name.
+    let package = info
+        .as_ref()
+        .filter(|_| !matches!(availability, Availability::Unavailable))
+        .map(|p| p.row());
     let layout = Layout::for_requester(
         state,
         user,
@@ -253,43 +249,40 @@ async fn show(
         }
         Availability::AlreadyHeld => {
             page.reason = "You already have this access package.".into();
-            if let Some(u) = user.person.user() {
-                if let Some((a, policy, refusal)) =
-                    assignments_svc::extension_offer(&mut conn, u, id, state.clock.now()).await?
-                {
-                    if refusal.is_none() {
-                        page.questions = question_views(&policy, &language(req));
-                        page.justification_required =
-                            policy.approval.is_requestor_justification_required;
-                        // The earlier answers, unless the form came back with
-                        // new ones; those not editable stay as they were.
-                        let earlier = assignments_svc::earlier_answers(&mut conn, &a.id).await?;
-                        let fresh = page.values.is_empty();
-                        for answer in earlier {
-                            let key = format!("q{}", answer.sequence);
-                            let locked = policy
-                                .questions
-                                .iter()
-                                .any(|q| q.sequence == answer.sequence && !q.is_answer_editable);
-                            if let Some(v) = page.questions.iter_mut().find(|v| v.key == key) {
-                                v.locked = locked;
-                                v.shown = answer.display.clone();
-                            }
-                            if fresh || locked {
-                                page.values.insert(key, answer.values);
-                            }
+            if let Some(x) = extension {
+                if x.refusal.is_none() {
+                    page.questions = question_views(&x.policy, &language(req));
+                    page.justification_required =
+                        x.policy.approval.is_requestor_justification_required;
+                    // The earlier answers, unless the form came back with
+                    // new ones; those not editable stay as they were.
+                    let fresh = page.values.is_empty();
+                    for answer in x.earlier {
+                        let key = format!("q{}", answer.sequence);
+                        let locked = x
+                            .policy
+                            .questions
+                            .iter()
+                            .any(|q| q.sequence == answer.sequence && !q.is_answer_editable);
+                        if let Some(v) = page.questions.iter_mut().find(|v| v.key == key) {
+                            v.locked = locked;
+                            v.shown = answer.display.clone();
+                        }
+                        if fresh || locked {
+                            page.values.insert(key, answer.values);
                         }
                     }
-                    page.extension = Some(ExtensionView {
-                        ends: a
-                            .end_at
-                            .as_deref()
-                            .and_then(|e| e.get(..10))
-                            .unwrap_or_default()
-                            .to_string(),
-                        refusal,
-                    });
                 }
+                page.extension = Some(ExtensionView {
+                    ends: x
+                        .assignment
+                        .end_at
+                        .as_deref()
+                        .and_then(|e| e.get(..10))
+                        .unwrap_or_default()
+                        .to_string(),
+                    refusal: x.refusal,
+                });
             }
             return render_status(status, &page);
         }
@@ -318,9 +311,10 @@ async fn show(
         .unwrap_or(&offer[0].1);
     let lang = language(req);
     page.questions = question_views(policy, &lang);
-    let pkg = AccessPackageId::from_stored(id.to_string());
-    page.attributes = svc::required_attributes(&mut conn, &pkg)
-        .await?
+    page.attributes = info
+        .as_ref()
+        .map(|p| p.attributes.clone())
+        .unwrap_or_default()
         .into_iter()
         .map(|a| {
             let key = format!("attr_{}", a.attribute_name);
@@ -408,17 +402,9 @@ async fn request(
         .and_then(|v| v.first())
         .cloned()
         .unwrap_or_default();
-    let (candidate, offer, attributes) = {
-        let mut conn = state.store.read().await?;
-        let (candidate, availability) =
-            svc::availability(&mut conn, &user.person, id.as_str(), state.clock.now()).await?;
-        (
-            candidate,
-            availability,
-            svc::required_attributes(&mut conn, &id).await?,
-        )
-    };
-    let (Some(candidate), Availability::Offer(offer)) = (candidate, offer) else {
+    let (info, verdict) =
+        svc::availability(&state.store, &user.person, id.as_str(), state.clock.now()).await?;
+    let (Some(info), Availability::Offer(offer)) = (info, verdict) else {
         return show(
             &state,
             &user,
@@ -431,11 +417,11 @@ async fn request(
         )
         .await;
     };
-    let Some((policy_id, policy)) = offer
+    let Some(policy_id) = offer
         .policies
         .iter()
         .find(|(pid, _)| *pid == chosen)
-        .cloned()
+        .map(|(pid, _)| pid.clone())
     else {
         let mut e = FieldErrors::new();
         e.add("policy", "Choose one of the policies offered.");
@@ -451,31 +437,6 @@ async fn request(
         )
         .await;
     };
-    let mut errors = FieldErrors::new();
-    let answers = match check_answers(&policy.questions, &values) {
-        Ok(a) => a,
-        Err(e) => {
-            errors = e;
-            vec![]
-        }
-    };
-    let mut attribute_values = BTreeMap::new();
-    for a in &attributes {
-        let key = format!("attr_{}", a.attribute_name);
-        let current = current_value(&user.person, &a.attribute_name);
-        let given = values
-            .get(&key)
-            .and_then(|v| v.first())
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default();
-        match a.value_for(&current, Some(&given)) {
-            Ok(value) => {
-                attribute_values.insert(a.attribute_name.clone(), value);
-            }
-            Err(m) => errors.add(&key, m),
-        }
-    }
-    let justification = values.get("justification").and_then(|v| v.first()).cloned();
     let field = |k: &str| {
         values
             .get(k)
@@ -483,47 +444,56 @@ async fn request(
             .cloned()
             .unwrap_or_default()
     };
-    if errors.is_empty() {
-        let input = RequestInput {
-            policy_id: &policy_id,
-            justification: justification.as_deref(),
-            answers: serde_json::to_value(&answers).unwrap_or_default(),
-            attributes: attribute_values,
-            start: &field("start"),
-            end: &field("end"),
-            tz: crate::domain::request::time_zone(&field("tz")),
-        };
-        let submitted = svc::submit_offered(
-            &state.store,
-            &user.person,
-            &candidate,
-            &offer,
-            &input,
-            state.clock.now(),
-        )
-        .await;
-        match submitted {
-            Ok(r) => {
-                let message = match r.state {
-                    crate::domain::request::RequestState::Delivered => {
-                        "Your request was approved and you now have access."
-                    }
-                    crate::domain::request::RequestState::Scheduled => {
-                        "Your request was approved; your access starts on the date you chose."
-                    }
-                    _ => "Your request was sent for approval. You can follow it here.",
-                };
-                TypedSession(session).flash("success", message);
-                return Ok(redirect("/requests"));
-            }
-            Err(ServiceError::Invalid(e)) => errors = e,
-            Err(ServiceError::Refused(m)) => {
-                TypedSession(session).flash("error", m);
-                return Ok(redirect(&format!("/access-packages/{id}")));
-            }
-            Err(e) => return Err(e.into()),
+    let input = RequestInput {
+        policy_id: &policy_id,
+        justification: values
+            .get("justification")
+            .and_then(|v| v.first())
+            .map(String::as_str),
+        answers: values
+            .iter()
+            .filter(|(k, _)| k.starts_with('q'))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        attributes: values
+            .iter()
+            .filter(|(k, _)| k.starts_with("attr_"))
+            .filter_map(|(k, v)| v.first().map(|x| (k.clone(), x.clone())))
+            .collect(),
+        start: &field("start"),
+        end: &field("end"),
+        tz: crate::domain::request::time_zone(&field("tz")),
+    };
+    let errors = match svc::submit_offered(
+        &state.store,
+        &user.person,
+        &info,
+        &offer,
+        &input,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(r) => {
+            let message = match r.state {
+                crate::domain::request::RequestState::Delivered => {
+                    "Your request was approved and you now have access."
+                }
+                crate::domain::request::RequestState::Scheduled => {
+                    "Your request was approved; your access starts on the date you chose."
+                }
+                _ => "Your request was sent for approval. You can follow it here.",
+            };
+            TypedSession(session).flash("success", message);
+            return Ok(redirect("/requests"));
         }
-    }
+        Err(ServiceError::Invalid(e)) => e,
+        Err(ServiceError::Refused(m)) => {
+            TypedSession(session).flash("error", m);
+            return Ok(redirect(&format!("/access-packages/{id}")));
+        }
+        Err(e) => return Err(e.into()),
+    };
     show(
         &state,
         &user,
@@ -545,8 +515,7 @@ struct History {
 }
 
 async fn history(state: Data, user: Requester) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let list = requests::for_target(&mut conn, &svc::target_of(&user.person)).await?;
+    let list = view::history(&state.store, &user.person).await?;
     render(&History {
         layout: Layout::for_requester(&state, &user, "requests", "My requests"),
         requests: list,
@@ -588,17 +557,9 @@ async fn extend(
             values.entry(k).or_default().push(v);
         }
     }
-    let offer = {
-        let mut conn = state.store.read().await?;
-        assignments_svc::extension_offer(&mut conn, &holder, id.as_str(), state.clock.now()).await?
-    };
     let session = TypedSession(session);
-    let Some((_, _, None)) = offer else {
-        session.flash("error", "This access cannot be extended now.");
-        return Ok(redirect(&format!("/access-packages/{id}")));
-    };
     let justification = values.get("justification").and_then(|v| v.first()).cloned();
-    match assignments_svc::request_extension(
+    match svc::request_extension(
         &state.store,
         &holder,
         &id,

@@ -17,8 +17,6 @@ pub struct AppState {
     pub oidc: Oidc,
     /// Emails that are administrators: the configured list, plus the demo admin in demo mode.
     pub admins: Vec<String>,
-    /// My Access's list of packages, kept in memory.
-    pub listing: crate::service::listing::Cache,
 }
 
 impl AppState {

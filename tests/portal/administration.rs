@@ -526,8 +526,8 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
     let input = gatehouse::service::requests::RequestInput {
         policy_id: &policy,
         justification: None,
-        answers: serde_json::json!([]),
-        attributes: Default::default(),
+        answers: guest_answers(),
+        attributes: guest_attributes("Not", "Emma", "Writer"),
         start: "",
         end: "",
         tz: chrono_tz::UTC,

@@ -464,18 +464,18 @@ async fn jira_for(
             .0;
         (admin, person, policy_id)
     };
-    gatehouse::service::assignments::assign(
+    gatehouse::service::requests::assign(
         &app.store,
         &admin,
         &package,
-        &gatehouse::service::assignments::NewAssignment {
+        &gatehouse::service::requests::NewAssignment {
             policy_id: &policy_id,
-            users: vec![person.id.clone()],
+            users: vec![person.email.clone()],
             new_guest: None,
             start: "",
             end: "",
             tz: chrono_tz::UTC,
-            answers: serde_json::json!([]),
+            answers: Default::default(),
             attributes: Default::default(),
             bypass_approval: true,
             justification: Some("Jira for the launch"),

@@ -578,3 +578,27 @@ pub async fn count(app: &TestApp, sql: &str) -> i64 {
     let mut c = app.store.read().await.unwrap();
     sqlx::query_scalar(sql).fetch_one(&mut *c).await.unwrap()
 }
+
+/// Answers to the demo guests' policy's questions, as a form sends them.
+pub fn guest_answers() -> HashMap<String, Vec<String>> {
+    [
+        ("q1", "Autumn fair"),
+        ("q2", "Maria Manager"),
+        ("q3", "short"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+    .collect()
+}
+
+/// The demo guests' package's required attributes, as a form sends them.
+pub fn guest_attributes(given: &str, surname: &str, title: &str) -> HashMap<String, String> {
+    [
+        ("attr_givenName", given),
+        ("attr_surname", surname),
+        ("attr_jobTitle", title),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}

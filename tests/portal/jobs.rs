@@ -58,7 +58,7 @@ fn input(policy: &str) -> RequestInput<'_> {
     RequestInput {
         policy_id: policy,
         justification: Some("Needed for the launch"),
-        answers: serde_json::json!([]),
+        answers: Default::default(),
         attributes: Default::default(),
         start: "",
         end: "",
@@ -392,12 +392,8 @@ async fn onboard(app: &TestApp, clock: &Clock, who: &ExternalIdentity) -> User {
             .0
     };
     let mut i = input(&policy);
-    i.attributes = [
-        ("givenName".to_string(), "Gia".to_string()),
-        ("surname".to_string(), "Partner".to_string()),
-        ("jobTitle".to_string(), "Agent".to_string()),
-    ]
-    .into();
+    i.attributes = guest_attributes("Gia", "Partner", "Agent");
+    i.answers = guest_answers();
     let r = submit(
         &app.store,
         &Person::External(who.clone()),
@@ -645,18 +641,20 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
                 .0
         };
         let end = if k < 20 { day(1) } else { day(6) };
-        gatehouse::service::assignments::assign(
+        gatehouse::service::requests::assign(
             &first.store,
             &ada,
             &package,
-            &gatehouse::service::assignments::NewAssignment {
+            &gatehouse::service::requests::NewAssignment {
                 policy_id: &policy,
-                users: people.clone(),
+                users: (0..60)
+                    .map(|n| format!("person{n}@gatehouse.demo"))
+                    .collect(),
                 new_guest: None,
                 start: &day(0),
                 end: &end,
                 tz: chrono_tz::UTC,
-                answers: serde_json::json!([]),
+                answers: Default::default(),
                 attributes: Default::default(),
                 bypass_approval: true,
                 justification: Some("The campaign"),
@@ -840,7 +838,7 @@ async fn an_extension_goes_through_approval_when_the_policy_asks() {
     let first_end = end_of(&app, &emma.id, &hidden).await;
     clock.advance(Duration::days(10));
     let answers = std::collections::HashMap::new();
-    let state = gatehouse::service::assignments::request_extension(
+    let state = gatehouse::service::requests::request_extension(
         &app.store,
         &emma,
         &hidden,
@@ -856,7 +854,7 @@ async fn an_extension_goes_through_approval_when_the_policy_asks() {
         first_end,
         "unchanged until approved"
     );
-    let again = gatehouse::service::assignments::request_extension(
+    let again = gatehouse::service::requests::request_extension(
         &app.store,
         &emma,
         &hidden,
@@ -923,18 +921,18 @@ both!(
             } else {
                 (String::new(), String::new())
             };
-            gatehouse::service::assignments::assign(
+            gatehouse::service::requests::assign(
                 &app.store,
                 &ada,
                 &p,
-                &gatehouse::service::assignments::NewAssignment {
+                &gatehouse::service::requests::NewAssignment {
                     policy_id: &policy,
-                    users: vec![eric.id.clone()],
+                    users: vec![eric.email.clone()],
                     new_guest: None,
                     start: &start,
                     end: &end,
                     tz: chrono_tz::UTC,
-                    answers: serde_json::json!([]),
+                    answers: guest_answers(),
                     attributes,
                     bypass_approval: true,
                     justification: Some("Both teams"),

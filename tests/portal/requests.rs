@@ -214,8 +214,8 @@ both!(
             &guests,
             &RequestInput {
                 attributes: [
-                    ("jobTitle".to_string(), "Art director".to_string()),
-                    ("costCenter".to_string(), "C-7".to_string()),
+                    ("attr_jobTitle".to_string(), "Art director".to_string()),
+                    ("attr_costCenter".to_string(), "C-7".to_string()),
                 ]
                 .into(),
                 ..input(policy(&guest_policies, "Policy for Contoso"), None)
@@ -237,7 +237,8 @@ both!(
                 .custom_attributes
                 .get("costCenter")
                 .map(String::as_str),
-            Some("C-7")
+            None,
+            "only the attributes the package requires are written"
         );
 
         let (hidden, hidden_policies) = package(&app, "Slack administration").await;
@@ -320,7 +321,7 @@ fn input<'a>(policy: &'a str, justification: Option<&'a str>) -> RequestInput<'a
     RequestInput {
         policy_id: policy,
         justification,
-        answers: serde_json::json!([]),
+        answers: Default::default(),
         attributes: Default::default(),
         start: "",
         end: "",

@@ -261,5 +261,4 @@ mod tests {
         }
         assert_eq!(checked, 5 * 2 * 32);
     }
-
 }

@@ -2,15 +2,19 @@
 //! the periods they ask for and the answers they carry, and the request
 //! itself, whose operations check every rule and return what to persist.
 
+pub mod aggregate;
 pub mod answers;
 pub mod eligibility;
+pub mod kind;
 pub mod period;
 pub mod state;
 
+pub use aggregate::{Change, Contact, DeliveryFacts, Names, Refusal, Request, Target, end_of};
 pub use answers::{Answer, check_answers};
 pub use eligibility::{
     Requestor, admits, admitted_classes, eligible, is_external, requestor_class,
 };
+pub use kind::{EndReason, RequestType};
 pub use period::{
     EXTENSION_WINDOW_DAYS, MAX_PERIOD_YEARS, Period, PeriodInput, check_period, extended_end,
     extension_refusal, local_to_utc, time_zone,

@@ -408,5 +408,4 @@ mod tests {
         .unwrap();
         assert!(in_utc.0 > now, "in UTC the 27th starts tomorrow");
     }
-
 }

@@ -225,5 +225,4 @@ mod tests {
         assert!(transition(S::Delivered, Event::Reprocess).is_err());
         assert!(S::PendingApproval.is_open() && !S::Delivered.is_open());
     }
-
 }

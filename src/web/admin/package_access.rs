@@ -12,10 +12,11 @@ use serde::Deserialize;
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::policy::{Policy, QuestionKind};
-use crate::domain::request::{Answer, check_answers, human};
+use crate::domain::request::{Answer, human};
 use crate::domain::validation::FieldErrors;
 use crate::service::ServiceError;
-use crate::service::assignments::{self as svc, NewAssignment};
+use crate::service::assignments as svc;
+use crate::service::requests::{self as requests_svc, NewAssignment};
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::packages::{self, PackageRow};
 use crate::store::requests::{self, AdminRequestRow, DecisionRow, RequestRow};
@@ -228,7 +229,9 @@ async fn cancel_request(
 ) -> Result<HttpResponse, AppError> {
     let (pid, rid) = path.into_inner();
     let id = parse_id(&pid)?;
-    let r = svc::cancel_request(&state.store, &admin.actor(), &id, &rid, state.clock.now()).await;
+    let r =
+        requests_svc::cancel_by_admin(&state.store, &admin.actor(), &id, &rid, state.clock.now())
+            .await;
     outcome(session, "Request canceled.", r)?;
     Ok(redirect(&format!(
         "/admin/access-packages/{id}/requests/{rid}"
@@ -244,7 +247,7 @@ async fn reprocess_request(
 ) -> Result<HttpResponse, AppError> {
     let (pid, rid) = path.into_inner();
     let id = parse_id(&pid)?;
-    let r = svc::reprocess_request(&state.store, &admin.actor(), &id, &rid, state.clock.now())
+    let r = requests_svc::reprocess(&state.store, &admin.actor(), &id, &rid, state.clock.now())
         .await
         .map(|s| {
             let _ = s;
@@ -496,7 +499,7 @@ async fn assign_page(
             }
         })
         .unwrap_or_default();
-    let attributes = crate::service::requests::required_attributes(&mut conn, id).await?;
+    let attributes = requests_svc::required_attributes(&state.store, id).await?;
     let people = chosen_people(&mut conn, &attributes, &values).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -620,70 +623,38 @@ async fn assign(
             .unwrap_or_default()
     };
     let chosen = field("policy");
-    let mut errors = FieldErrors::new();
-    let policy = {
-        let mut conn = state.store.read().await?;
-        policies::get(&mut conn, &id, &chosen).await?
-    };
-    let Some(policy) = policy else {
-        errors.add("policy", "Choose a policy of this package.");
-        return assign_page(&state, &admin, &id, &chosen, values, errors).await;
-    };
-    // Users by email address, one per line (or separated by commas).
-    let mut user_ids = Vec::new();
-    {
-        let mut conn = state.store.read().await?;
-        let mut missing = Vec::new();
-        for email in field("users")
-            .split([',', '\n', ';'])
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
-            match users::find_by_email(&mut conn, email).await? {
-                Some(u) => user_ids.push(u.id),
-                None => missing.push(email.to_string()),
-            }
-        }
-        if !missing.is_empty() {
-            errors.add(
-                "users",
-                format!(
-                    "Not in the directory: {}. Add them as a new guest instead.",
-                    missing.join(", ")
-                ),
-            );
-        }
-    }
-    let answers = match check_answers(&policy.questions, &values) {
-        Ok(a) => a,
-        Err(e) => {
-            errors.merge(&e);
-            vec![]
-        }
-    };
     let attributes: HashMap<String, String> = values
         .iter()
         .filter(|(k, _)| k.starts_with("attr_"))
         .filter_map(|(k, v)| v.first().map(|v| (k.clone(), v.clone())))
         .collect();
-    if !errors.is_empty() {
-        return assign_page(&state, &admin, &id, &chosen, values, errors).await;
-    }
+    let answers: HashMap<String, Vec<String>> = values
+        .iter()
+        .filter(|(k, _)| k.starts_with('q'))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    // Users by email address, one per line (or separated by commas).
+    let users: Vec<String> = field("users")
+        .split([',', '\n', ';'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .collect();
     let (guest_email, guest_name) = (field("guest_email"), field("guest_name"));
     let (start, end, justification) = (field("start"), field("end"), field("justification"));
     let input = NewAssignment {
         policy_id: &chosen,
-        users: user_ids,
+        users,
         new_guest: (!guest_email.trim().is_empty()).then_some((&guest_email, &guest_name)),
         start: &start,
         end: &end,
         tz: crate::domain::request::time_zone(&field("tz")),
-        answers: serde_json::to_value(&answers).unwrap_or_default(),
+        answers,
         attributes,
         bypass_approval: field("bypass") == "on",
         justification: Some(&justification),
     };
-    match svc::assign(&state.store, &admin.user, &id, &input, state.clock.now()).await {
+    match requests_svc::assign(&state.store, &admin.user, &id, &input, state.clock.now()).await {
         Ok(done) => {
             let said: Vec<String> = done
                 .iter()

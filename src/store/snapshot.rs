@@ -1,8 +1,9 @@
-//! My Access's list of packages, kept in memory.
+//! The packages, kept in memory: what My Access lists, and what a request
+//! is checked against (policies, required attributes, separation of duties,
+//! names), so that neither reads them again.
 //!
-//! What the list can show (visible packages, their resources and policies)
-//! changes only when an administrator edits a catalog, package, policy or
-//! resource. Database triggers count those changes in the setting
+//! All of it changes only when an administrator edits a catalog, package,
+//! policy or resource. Database triggers count those changes in the setting
 //! `catalog_generation`; each listing reads that one value (with the
 //! person's facts, in one query) and rebuilds its snapshot when it moved, so
 //! every instance sees a change on its next request. The per-person part
@@ -18,10 +19,70 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, RwLock};
 
+use super::packages::PackageFacts;
+use super::requests::CandidateRow;
+use super::{Conn, StoreError, catalogs, packages, policies};
+use crate::domain::catalog::RequiredAttribute;
+use crate::domain::ids::PolicyId;
 use crate::domain::policy::Policy;
 use crate::domain::request::{Requestor, admits, admitted_classes, requestor_class};
-use crate::store::requests::CandidateRow;
-use crate::store::{Conn, StoreError, policies, requests};
+
+/// One package, as requests are checked against it.
+#[derive(Debug)]
+pub struct PackageInfo {
+    pub facts: PackageFacts,
+    /// Its resources' names, for My Access.
+    pub resources: Vec<String>,
+    /// Its policies, oldest first.
+    pub policies: Vec<(PolicyId, Policy)>,
+    /// (id, name) of the packages and groups it is incompatible with.
+    pub incompatible_packages: Vec<(String, String)>,
+    pub incompatible_groups: Vec<(String, String)>,
+    /// The attributes its resources require, each name once.
+    pub attributes: Vec<RequiredAttribute>,
+}
+
+impl PackageInfo {
+    pub fn policy(&self, id: &str) -> Option<&Policy> {
+        self.policies
+            .iter()
+            .find(|(p, _)| p.as_str() == id)
+            .map(|(_, p)| p)
+    }
+
+    /// What My Access shows of it.
+    pub fn row(&self) -> CandidateRow {
+        CandidateRow {
+            id: self.facts.id.clone(),
+            display_name: self.facts.display_name.clone(),
+            description: self.facts.description.clone(),
+            catalog_external: self.facts.catalog_external,
+            resources: self.resources.clone(),
+        }
+    }
+
+    /// What of `held` packages and `groups` this package excludes, said as
+    /// people read it; `None` when nothing.
+    pub fn conflict(&self, held: &[String], groups: &[String]) -> Option<String> {
+        let mut found: Vec<String> = Vec::new();
+        for (id, name) in &self.incompatible_packages {
+            if held.contains(id) {
+                found.push(format!("the access package {name}"));
+            }
+        }
+        for (id, name) in &self.incompatible_groups {
+            if groups.contains(id) {
+                found.push(format!("membership of the group {name}"));
+            }
+        }
+        (!found.is_empty()).then(|| {
+            format!(
+                "You hold {}, which is incompatible with this access package.",
+                found.join(" and ")
+            )
+        })
+    }
+}
 
 struct Entry {
     row: CandidateRow,
@@ -50,6 +111,9 @@ impl Entry {
 
 struct Snapshot {
     generation: String,
+    /// Every package, by id (hidden ones and those of unpublished catalogs too).
+    packages: HashMap<String, Arc<PackageInfo>>,
+    /// What My Access may list: packages not hidden, in published catalogs.
     entries: Vec<Entry>,
     /// For each three-byte sequence of the search texts, the entries (by
     /// index, ascending) holding it.
@@ -168,22 +232,12 @@ impl Cache {
                 return Ok(s.clone());
             }
         }
-        let rows = requests::visible_packages(conn).await?;
-        let mut by_package: std::collections::HashMap<String, Vec<Policy>> =
-            std::collections::HashMap::new();
-        for (package, _, mut policy) in policies::all(conn).await? {
-            if !(policy.enabled && policy.requestor.enable_targets_to_self_add_access) {
-                continue;
-            }
-            // Only who may request is needed here; the rest stays in the database.
-            policy.questions.clear();
-            policy.approval.stages.clear();
-            policy.description = None;
-            by_package.entry(package).or_default().push(policy);
-        }
-        let entries: Vec<Entry> = rows
-            .into_iter()
-            .map(|row| {
+        let mut infos = build(conn).await?;
+        let entries: Vec<Entry> = infos
+            .iter_mut()
+            .filter(|i| i.facts.catalog_published && !i.facts.is_hidden)
+            .map(|info| {
+                let row = info.row();
                 let search = format!(
                     "{}\n{}\n{}",
                     row.display_name,
@@ -193,10 +247,13 @@ impl Cache {
                 .to_lowercase();
                 let mut classes = 0;
                 let mut specific = Vec::new();
-                for p in by_package.remove(&row.id).unwrap_or_default() {
-                    match admitted_classes(&p, row.catalog_external) {
+                for (_, p) in &info.policies {
+                    if !(p.enabled && p.requestor.enable_targets_to_self_add_access) {
+                        continue;
+                    }
+                    match admitted_classes(p, row.catalog_external) {
                         Some(mask) => classes |= mask,
-                        None => specific.push(p),
+                        None => specific.push(p.clone()),
                     }
                 }
                 Entry {
@@ -207,8 +264,13 @@ impl Cache {
                 }
             })
             .collect();
+        let packages = infos
+            .into_iter()
+            .map(|i| (i.facts.id.clone(), Arc::new(i)))
+            .collect();
         let snapshot = Arc::new(Snapshot {
             generation: generation.to_string(),
+            packages,
             trigrams: trigram_index(&entries),
             named: named_index(&entries),
             entries,
@@ -216,6 +278,35 @@ impl Cache {
         });
         *self.current.write().await = Some(snapshot.clone());
         Ok(snapshot)
+    }
+
+    /// The package, as of `generation` (read just now with whatever else the
+    /// caller needed); `None` if there is no such package.
+    pub async fn package(
+        &self,
+        conn: &mut Conn,
+        generation: &str,
+        id: &str,
+    ) -> Result<Option<Arc<PackageInfo>>, StoreError> {
+        Ok(self
+            .snapshot(conn, generation)
+            .await?
+            .packages
+            .get(id)
+            .cloned())
+    }
+
+    /// The package as it is now: reads the generation (one statement) and
+    /// takes the package from memory.
+    pub async fn current(
+        &self,
+        conn: &mut Conn,
+        id: &str,
+    ) -> Result<Option<Arc<PackageInfo>>, StoreError> {
+        let generation = super::settings::get(conn, "catalog_generation")
+            .await?
+            .unwrap_or_default();
+        self.package(conn, &generation, id).await
     }
 
     /// One page of what the person may request or holds, matching `q`, with
@@ -267,4 +358,59 @@ impl Cache {
         }
         Ok((out, total))
     }
+}
+
+/// Reads every package with its resources, policies, separation of duties
+/// and required attributes: five queries, whatever the number of packages.
+async fn build(conn: &mut Conn) -> Result<Vec<PackageInfo>, StoreError> {
+    let mut infos: Vec<PackageInfo> = packages::all_facts(conn)
+        .await?
+        .into_iter()
+        .map(|facts| PackageInfo {
+            facts,
+            resources: vec![],
+            policies: vec![],
+            incompatible_packages: vec![],
+            incompatible_groups: vec![],
+            attributes: vec![],
+        })
+        .collect();
+    let index: HashMap<String, usize> = infos
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.facts.id.clone(), i))
+        .collect();
+    let at = |id: &str| index.get(id).copied();
+    for (package, name, _, _) in packages::all_roles(conn).await? {
+        if let Some(i) = at(&package) {
+            if !infos[i].resources.contains(&name) {
+                infos[i].resources.push(name);
+            }
+        }
+    }
+    for (package, id, policy) in policies::all(conn).await? {
+        if let Some(i) = at(&package) {
+            infos[i].policies.push((PolicyId::from_stored(id), policy));
+        }
+    }
+    for (package, kind, id, name) in packages::all_incompatibilities(conn).await? {
+        if let Some(i) = at(&package) {
+            match kind.as_str() {
+                "package" => infos[i].incompatible_packages.push((id, name)),
+                _ => infos[i].incompatible_groups.push((id, name)),
+            }
+        }
+    }
+    for (package, a) in catalogs::attributes_by_package(conn).await? {
+        if let Some(i) = at(&package) {
+            let seen = &infos[i].attributes;
+            if !seen
+                .iter()
+                .any(|s| s.attribute_name.eq_ignore_ascii_case(&a.attribute_name))
+            {
+                infos[i].attributes.push(a);
+            }
+        }
+    }
+    Ok(infos)
 }

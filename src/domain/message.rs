@@ -1,0 +1,236 @@
+//! The messages Gatehouse sends: one kind each, with the facts it tells.
+//!
+//! A message is queued in the outbox as its kind and its facts (JSON), in
+//! the same transaction as the change it tells about, and rendered when it
+//! is sent or shown (`notify`), each kind from its own template pair.
+
+use serde::{Deserialize, Serialize};
+
+/// The kinds of message, as the outbox stores them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MailKind {
+    ApprovalRequest,
+    /// An undecided stage went to its alternate approvers.
+    ApprovalForwarded,
+    RequestDenied,
+    AccessDelivered,
+    /// Approved for a period that starts later.
+    RequestScheduled,
+    /// No decision in time: the request expired.
+    RequestExpired,
+    AccessEnded,
+    AccessExtended,
+    /// A reminder that access ends soon.
+    AccessExpiring,
+    SignInCode,
+}
+
+impl MailKind {
+    pub const ALL: [MailKind; 10] = [
+        MailKind::ApprovalRequest,
+        MailKind::ApprovalForwarded,
+        MailKind::RequestDenied,
+        MailKind::AccessDelivered,
+        MailKind::RequestScheduled,
+        MailKind::RequestExpired,
+        MailKind::AccessEnded,
+        MailKind::AccessExtended,
+        MailKind::AccessExpiring,
+        MailKind::SignInCode,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::ApprovalRequest => "approvalRequest",
+            MailKind::ApprovalForwarded => "approvalForwarded",
+            MailKind::RequestDenied => "requestDenied",
+            MailKind::AccessDelivered => "accessDelivered",
+            MailKind::RequestScheduled => "requestScheduled",
+            MailKind::RequestExpired => "requestExpired",
+            MailKind::AccessEnded => "accessEnded",
+            MailKind::AccessExtended => "accessExtended",
+            MailKind::AccessExpiring => "accessExpiring",
+            MailKind::SignInCode => "signInCode",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MailKind> {
+        MailKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// What every message about a request tells.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RequestFacts {
+    pub request_id: String,
+    pub package: String,
+    /// The person the request is for, and their address.
+    pub requestor: String,
+    pub requestor_email: String,
+    /// Their connected organization's name, if any.
+    pub organization: String,
+    pub justification: String,
+    pub stage: i64,
+    /// The first day of access, for a request for a period.
+    pub starts: String,
+}
+
+/// An approval request (or one forwarded on escalation), to one approver.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Approval {
+    #[serde(flatten)]
+    pub request: RequestFacts,
+    /// The last day to decide.
+    pub decide_by: String,
+}
+
+/// The outcome of a request, to its requestor.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Outcome {
+    #[serde(flatten)]
+    pub request: RequestFacts,
+    /// Why it was denied, or why it ended as it did.
+    pub reason: String,
+    /// The new last day, for an extension.
+    pub ends: String,
+}
+
+/// Access that ended, to its holder.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ended {
+    pub package: String,
+    pub requestor: String,
+    pub requestor_email: String,
+    /// `expired` or `removed` (`EndReason`).
+    pub reason: String,
+}
+
+/// A reminder that access ends soon.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Expiring {
+    pub package: String,
+    pub package_id: String,
+    pub requestor: String,
+    pub requestor_email: String,
+    pub ends: String,
+    pub days: i64,
+    pub can_extend: bool,
+}
+
+/// A one-time sign-in code.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Code {
+    pub code: String,
+    pub minutes: i64,
+}
+
+/// A message, typed by kind.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Message {
+    ApprovalRequest(Approval),
+    ApprovalForwarded(Approval),
+    RequestDenied(Outcome),
+    AccessDelivered(Outcome),
+    RequestScheduled(Outcome),
+    RequestExpired(Outcome),
+    AccessEnded(Ended),
+    AccessExtended(Outcome),
+    AccessExpiring(Expiring),
+    SignInCode(Code),
+}
+
+impl Message {
+    pub fn kind(&self) -> MailKind {
+        match self {
+            Message::ApprovalRequest(_) => MailKind::ApprovalRequest,
+            Message::ApprovalForwarded(_) => MailKind::ApprovalForwarded,
+            Message::RequestDenied(_) => MailKind::RequestDenied,
+            Message::AccessDelivered(_) => MailKind::AccessDelivered,
+            Message::RequestScheduled(_) => MailKind::RequestScheduled,
+            Message::RequestExpired(_) => MailKind::RequestExpired,
+            Message::AccessEnded(_) => MailKind::AccessEnded,
+            Message::AccessExtended(_) => MailKind::AccessExtended,
+            Message::AccessExpiring(_) => MailKind::AccessExpiring,
+            Message::SignInCode(_) => MailKind::SignInCode,
+        }
+    }
+
+    /// The facts, as the outbox keeps them.
+    pub fn data(&self) -> serde_json::Value {
+        let value = match self {
+            Message::ApprovalRequest(a) | Message::ApprovalForwarded(a) => serde_json::to_value(a),
+            Message::RequestDenied(o)
+            | Message::AccessDelivered(o)
+            | Message::RequestScheduled(o)
+            | Message::RequestExpired(o)
+            | Message::AccessExtended(o) => serde_json::to_value(o),
+            Message::AccessEnded(e) => serde_json::to_value(e),
+            Message::AccessExpiring(e) => serde_json::to_value(e),
+            Message::SignInCode(c) => serde_json::to_value(c),
+        };
+        value.unwrap_or_default()
+    }
+
+    /// A message read back from the outbox; an unknown kind or facts that
+    /// do not fit it are an error, never a default.
+    pub fn from_stored(kind: &str, data: &str) -> Result<Message, String> {
+        fn facts<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, String> {
+            serde_json::from_str(data).map_err(|e| format!("the message's facts: {e}"))
+        }
+        let kind = MailKind::parse(kind).ok_or_else(|| format!("unknown message kind {kind}"))?;
+        Ok(match kind {
+            MailKind::ApprovalRequest => Message::ApprovalRequest(facts(data)?),
+            MailKind::ApprovalForwarded => Message::ApprovalForwarded(facts(data)?),
+            MailKind::RequestDenied => Message::RequestDenied(facts(data)?),
+            MailKind::AccessDelivered => Message::AccessDelivered(facts(data)?),
+            MailKind::RequestScheduled => Message::RequestScheduled(facts(data)?),
+            MailKind::RequestExpired => Message::RequestExpired(facts(data)?),
+            MailKind::AccessEnded => Message::AccessEnded(facts(data)?),
+            MailKind::AccessExtended => Message::AccessExtended(facts(data)?),
+            MailKind::AccessExpiring => Message::AccessExpiring(facts(data)?),
+            MailKind::SignInCode => Message::SignInCode(facts(data)?),
+        })
+    }
+}
+
+/// A message and who it goes to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mail {
+    pub to_address: String,
+    pub to_name: String,
+    pub message: Message,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_messages_come_back_as_they_were() {
+        let m = Message::ApprovalForwarded(Approval {
+            request: RequestFacts {
+                request_id: "r1".into(),
+                package: "Sales".into(),
+                ..Default::default()
+            },
+            decide_by: "2026-12-14".into(),
+        });
+        let back = Message::from_stored(m.kind().as_str(), &m.data().to_string()).unwrap();
+        assert_eq!(back, m);
+        assert!(Message::from_stored("nonsense", "{}").is_err());
+        assert!(Message::from_stored("signInCode", "[1]").is_err());
+        // Rows the expiration job builds in SQL carry these keys.
+        let ended = Message::from_stored(
+            "accessEnded",
+            r#"{"package":"P","requestor":"R","requestor_email":"r@x","reason":"expired"}"#,
+        )
+        .unwrap();
+        assert!(matches!(ended, Message::AccessEnded(e) if e.reason == "expired"));
+    }
+}

@@ -1,0 +1,855 @@
+//! The request itself. Its operations (start, decide, deliver, cancel,
+//! expire, escalate) check every rule and return the changes to persist, in
+//! order: the service that called them writes those in one transaction.
+//! Nothing here reads or writes storage.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Answer, Event, Period, RequestState, RequestType, extended_end, transition};
+use crate::domain::ids::{
+    AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,
+};
+use crate::domain::message::{Approval, Mail, Message, Outcome, RequestFacts};
+use crate::domain::policy::{ApprovalStage, Expiration, Policy};
+use crate::domain::validation::FieldErrors;
+
+/// Who a request is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    User(UserId),
+    /// Someone not yet in the directory, known by their sign-in identity.
+    External {
+        issuer: String,
+        subject: String,
+    },
+}
+
+impl Target {
+    pub fn user(&self) -> Option<&UserId> {
+        match self {
+            Target::User(u) => Some(u),
+            Target::External { .. } => None,
+        }
+    }
+}
+
+/// Someone a message goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contact {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+}
+
+/// An assignment request (Graph `accessPackageAssignmentRequest`).
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub id: RequestId,
+    pub kind: RequestType,
+    pub state: RequestState,
+    /// The approval stage it is in (1-based; 0 before any).
+    pub stage: u32,
+    pub package: AccessPackageId,
+    pub policy: PolicyId,
+    /// Who asked: the target, or an administrator assigning.
+    pub requestor: Option<UserId>,
+    pub target: Target,
+    pub email: String,
+    pub name: String,
+    pub organization: Option<ConnectedOrgId>,
+    pub justification: Option<String>,
+    pub answers: Vec<Answer>,
+    /// Required attribute values, written to the target on delivery.
+    pub attributes: BTreeMap<String, String>,
+    pub schedule: Option<Period>,
+    /// The assignment it made, or (for an extension) the one it extends.
+    pub assignment: Option<AssignmentId>,
+    pub approval_bypassed: bool,
+    /// The sign-in identity (issuer, subject) of someone not in the
+    /// directory when they asked, kept once they are.
+    pub identity: Option<(String, String)>,
+}
+
+/// Names the messages about a request use, read with it.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    pub package: String,
+    pub organization: String,
+}
+
+/// Why an operation does not apply: a message beside fields, or one for the
+/// person who tried.
+#[derive(Debug)]
+pub enum Refusal {
+    Invalid(FieldErrors),
+    Refused(String),
+}
+
+impl From<String> for Refusal {
+    fn from(m: String) -> Self {
+        Refusal::Refused(m)
+    }
+}
+
+/// A change to persist. The service applies them in order; a guarded change
+/// that no longer holds (the request moved meanwhile) refuses the whole.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// A new request: written in the state the changes after it leave it in.
+    Insert(Box<Request>),
+    /// From state and stage to state and stage.
+    Move {
+        from: RequestState,
+        from_stage: u32,
+        to: RequestState,
+        to_stage: u32,
+    },
+    /// A stage's deadlines: when it escalates, and when it expires undecided.
+    Deadlines {
+        escalate_at: Option<DateTime<Utc>>,
+        deny_at: DateTime<Utc>,
+    },
+    /// The people who may decide a stage (`escalation`: its alternates).
+    Approvers {
+        stage: u32,
+        approvers: Vec<UserId>,
+        escalation: bool,
+    },
+    /// The stage's alternates have been asked; it escalates no more.
+    Escalated {
+        stage: u32,
+    },
+    /// The first decision of a stage.
+    Decision {
+        stage: u32,
+        approved: bool,
+        by: UserId,
+        reason: Option<String>,
+    },
+    /// Why the request ended as it did, where no approver's reason says it.
+    OutcomeReason(String),
+    /// Delivery makes an assignment lasting until `end`.
+    NewAssignment {
+        id: AssignmentId,
+        target: UserId,
+        end: Option<DateTime<Utc>>,
+    },
+    /// A reprocess delivers again through the assignment it made, if that
+    /// is still active.
+    Redeliver(AssignmentId),
+    /// An extension moves the end of an active assignment.
+    Extend {
+        assignment: AssignmentId,
+        end: Option<DateTime<Utc>>,
+    },
+    /// The package's resource roles, granted to the target.
+    Grant {
+        target: UserId,
+    },
+    /// The request's attribute values, written to the target.
+    WriteAttributes {
+        target: UserId,
+    },
+    Mail(Box<Mail>),
+}
+
+/// What delivery needs to know, read with the person's row held.
+#[derive(Clone, Debug, Default)]
+pub struct DeliveryFacts {
+    /// The packages the target holds now.
+    pub held: Vec<String>,
+    /// What of those (and of their groups) the package excludes, said for people.
+    pub conflict: Option<String>,
+    /// The assignment the request made or extends: whether it is active, and its end.
+    pub assignment: Option<(bool, Option<DateTime<Utc>>)>,
+}
+
+fn decide_by(stage: &ApprovalStage, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::days(i64::from(stage.duration_before_automatic_denial_days))
+}
+
+/// When access granted at `from` ends, from the policy's lifecycle.
+pub fn end_of(policy: &Policy, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match policy.expiration {
+        Expiration::NoExpiration => None,
+        Expiration::AfterDateTime(t) => Some(t),
+        Expiration::AfterDays(d) => Some(from + Duration::days(i64::from(d))),
+        Expiration::AfterHours(h) => Some(from + Duration::hours(i64::from(h))),
+    }
+}
+
+impl Request {
+    /// What the messages about this request say of it.
+    pub fn facts(&self, names: &Names) -> RequestFacts {
+        RequestFacts {
+            request_id: self.id.to_string(),
+            package: names.package.clone(),
+            requestor: self.name.clone(),
+            requestor_email: self.email.clone(),
+            organization: names.organization.clone(),
+            justification: self.justification.clone().unwrap_or_default(),
+            stage: i64::from(self.stage),
+            starts: self
+                .schedule
+                .map(|(s, _)| s.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// A message to the person the request is for.
+    fn to_requestor(&self, message: Message) -> Change {
+        Change::Mail(Box::new(Mail {
+            to_address: self.email.clone(),
+            to_name: self.name.clone(),
+            message,
+        }))
+    }
+
+    fn outcome(&self, names: &Names, reason: &str) -> Outcome {
+        Outcome {
+            request: self.facts(names),
+            reason: reason.to_string(),
+            ends: String::new(),
+        }
+    }
+
+    fn approval_messages(
+        &self,
+        names: &Names,
+        approvers: &[Contact],
+        deadline: DateTime<Utc>,
+        forwarded: bool,
+    ) -> Vec<Change> {
+        let approval = Approval {
+            request: self.facts(names),
+            decide_by: deadline.format("%Y-%m-%d").to_string(),
+        };
+        approvers
+            .iter()
+            .map(|a| {
+                Change::Mail(Box::new(Mail {
+                    to_address: a.email.clone(),
+                    to_name: a.name.clone(),
+                    message: if forwarded {
+                        Message::ApprovalForwarded(approval.clone())
+                    } else {
+                        Message::ApprovalRequest(approval.clone())
+                    },
+                }))
+            })
+            .collect()
+    }
+
+    /// Whether approval applies to this request under `policy`.
+    pub fn needs_approval(&self, policy: &Policy) -> bool {
+        let a = &policy.approval;
+        let required = if self.kind.is_extension() {
+            a.is_approval_required_for_update
+        } else {
+            a.is_approval_required_for_add
+        };
+        required && !a.stages.is_empty() && !self.approval_bypassed
+    }
+
+    /// A new request starts: into its first approval stage with
+    /// `first_approvers` (resolved for it), or approved at once, after which
+    /// the caller delivers it. Returns the request as written and its changes.
+    pub fn start(
+        mut self,
+        policy: &Policy,
+        first_approvers: &[Contact],
+        names: &Names,
+        now: DateTime<Utc>,
+    ) -> Result<(Request, Vec<Change>), Refusal> {
+        if !self.needs_approval(policy) {
+            self.state = transition(
+                RequestState::Submitted,
+                Event::StageApproved {
+                    has_next_stage: false,
+                },
+            )?;
+            self.stage = 0;
+            return Ok((self.clone(), vec![Change::Insert(Box::new(self))]));
+        }
+        let stage = &policy.approval.stages[0];
+        if first_approvers.is_empty() {
+            return Err(Refusal::Refused(
+                "No approver can be found for this request. Ask an administrator to check the policy's approvers.".into(),
+            ));
+        }
+        self.state = transition(RequestState::Submitted, Event::AwaitApproval)?;
+        self.stage = 1;
+        let deadline = decide_by(stage, now);
+        let mut changes = vec![
+            Change::Insert(Box::new(self.clone())),
+            Change::Deadlines {
+                escalate_at: stage.is_escalation_enabled.then(|| {
+                    now + Duration::days(i64::from(stage.duration_before_escalation_days))
+                }),
+                deny_at: deadline,
+            },
+            Change::Approvers {
+                stage: 1,
+                approvers: first_approvers.iter().map(|a| a.id.clone()).collect(),
+                escalation: false,
+            },
+        ];
+        changes.extend(self.approval_messages(names, first_approvers, deadline, false));
+        Ok((self, changes))
+    }
+
+    /// An approver decides the current stage. `stage_approvers`: who may
+    /// decide it; `next_approvers`: the next stage's, resolved for this
+    /// request, when there is one and this is an approval. The first
+    /// decision wins (the store refuses a second one).
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide(
+        &mut self,
+        policy: &Policy,
+        by: &UserId,
+        approve: bool,
+        reason: Option<String>,
+        stage_approvers: &[UserId],
+        next_approvers: &[Contact],
+        names: &Names,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Change>, Refusal> {
+        if self.requestor.as_ref() == Some(by) || self.target.user() == Some(by) {
+            return Err(Refusal::Refused(
+                "Nobody can approve their own request.".into(),
+            ));
+        }
+        if self.state != RequestState::PendingApproval {
+            return Err(Refusal::Refused(
+                transition(self.state, Event::Denied)
+                    .err()
+                    .unwrap_or_else(|| "The request was already decided.".into()),
+            ));
+        }
+        if !stage_approvers.contains(by) {
+            return Err(Refusal::Refused(
+                "You are not an approver of this request's current stage.".into(),
+            ));
+        }
+        let stage = self.stage;
+        let settings = policy.approval.stages.get((stage.max(1) - 1) as usize);
+        if settings.is_some_and(|s| s.is_approver_justification_required) && reason.is_none() {
+            let mut e = FieldErrors::new();
+            e.add("justification", "Give a reason for your decision.");
+            return Err(Refusal::Invalid(e));
+        }
+        let next = policy
+            .approval
+            .stages
+            .get(stage as usize)
+            .filter(|_| approve);
+        let mut changes = vec![Change::Decision {
+            stage,
+            approved: approve,
+            by: by.clone(),
+            reason: reason.clone(),
+        }];
+        let from = self.state;
+        match (approve, next) {
+            (false, _) => {
+                self.state = transition(from, Event::Denied)?;
+                changes.push(self.moved(from, stage));
+                changes.push(self.to_requestor(Message::RequestDenied(
+                    self.outcome(names, reason.as_deref().unwrap_or_default()),
+                )));
+            }
+            (true, Some(_)) if next_approvers.is_empty() => {
+                // Nobody can decide the next stage: the decision just made
+                // stays recorded, and the request ends instead of waiting.
+                let why = format!(
+                    "Stage {stage} approved the request, but no approver could be found for stage {}. Ask an administrator to check the policy's approvers.",
+                    stage + 1
+                );
+                self.state = transition(from, Event::Denied)?;
+                changes.push(self.moved(from, stage));
+                changes.push(Change::OutcomeReason(why.clone()));
+                changes.push(self.to_requestor(Message::RequestDenied(self.outcome(names, &why))));
+            }
+            (true, Some(next)) => {
+                self.state = transition(
+                    from,
+                    Event::StageApproved {
+                        has_next_stage: true,
+                    },
+                )?;
+                self.stage = stage + 1;
+                changes.push(self.moved(from, stage));
+                let deadline = decide_by(next, now);
+                changes.push(Change::Deadlines {
+                    escalate_at: next.is_escalation_enabled.then(|| {
+                        now + Duration::days(i64::from(next.duration_before_escalation_days))
+                    }),
+                    deny_at: deadline,
+                });
+                changes.push(Change::Approvers {
+                    stage: self.stage,
+                    approvers: next_approvers.iter().map(|a| a.id.clone()).collect(),
+                    escalation: false,
+                });
+                changes.extend(self.approval_messages(names, next_approvers, deadline, false));
+            }
+            (true, None) => {
+                self.state = transition(
+                    from,
+                    Event::StageApproved {
+                        has_next_stage: false,
+                    },
+                )?;
+                changes.push(self.moved(from, stage));
+            }
+        }
+        Ok(changes)
+    }
+
+    /// The change moving the request from `from` at `from_stage` to where it is now.
+    fn moved(&self, from: RequestState, from_stage: u32) -> Change {
+        Change::Move {
+            from,
+            from_stage,
+            to: self.state,
+            to_stage: self.stage,
+        }
+    }
+
+    /// Delivers an approved (or scheduled, or failed) request to `target`:
+    /// scheduled when its period has not begun; denied with the reason when
+    /// what it asks for can no longer be given (its period or the policy has
+    /// ended, the target holds the package or something it excludes); else
+    /// the assignment, the roles and the attribute values. A reprocess that
+    /// can no longer deliver is refused and changes nothing.
+    pub fn deliver(
+        &mut self,
+        policy: &Policy,
+        target: &UserId,
+        facts: &DeliveryFacts,
+        names: &Names,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Change>, Refusal> {
+        if let Some(changes) = self.schedule(names, now)? {
+            return Ok(changes);
+        }
+        let from = self.state;
+        let stage = self.stage;
+        let event = match from {
+            RequestState::DeliveryFailed | RequestState::PartiallyDelivered => Event::Reprocess,
+            _ => Event::StartDelivery,
+        };
+        transition(from, event)?;
+        if let Some(refusal) = self.cannot_deliver(policy, facts, now) {
+            return self.refuse(refusal, names);
+        }
+        let mut changes = Vec::new();
+        let ends;
+        if self.kind.is_extension() {
+            let assignment = self.assignment.clone().ok_or_else(|| {
+                Refusal::Refused("The request names no assignment to extend.".into())
+            })?;
+            ends = extended_end(policy, facts.assignment.and_then(|(_, e)| e), now);
+            changes.push(Change::Extend {
+                assignment,
+                end: ends,
+            });
+        } else {
+            match &self.assignment {
+                Some(a) => changes.push(Change::Redeliver(a.clone())),
+                None => {
+                    let id = AssignmentId::new();
+                    let end = self
+                        .schedule
+                        .map(|(_, e)| e)
+                        .or_else(|| end_of(policy, now));
+                    changes.push(Change::NewAssignment {
+                        id: id.clone(),
+                        target: target.clone(),
+                        end,
+                    });
+                    self.assignment = Some(id);
+                }
+            }
+            changes.push(Change::Grant {
+                target: target.clone(),
+            });
+            if !self.attributes.is_empty() {
+                changes.push(Change::WriteAttributes {
+                    target: target.clone(),
+                });
+            }
+            ends = None;
+        }
+        self.state = transition(transition(from, event)?, Event::Delivered { all: true })?;
+        changes.push(self.moved(from, stage));
+        let message = if self.kind.is_extension() {
+            Message::AccessExtended(Outcome {
+                ends: ends
+                    .map(|e| e.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                ..self.outcome(names, "")
+            })
+        } else {
+            Message::AccessDelivered(self.outcome(names, ""))
+        };
+        changes.push(self.to_requestor(message));
+        Ok(changes)
+    }
+
+    /// An approved request for a period that has not begun waits for it:
+    /// the changes that schedule it, or `None` when it is due now.
+    pub fn schedule(
+        &mut self,
+        names: &Names,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<Change>>, Refusal> {
+        let from = self.state;
+        if from != RequestState::Approved || self.schedule.is_none_or(|(s, _)| s <= now) {
+            return Ok(None);
+        }
+        self.state = transition(from, Event::Schedule)?;
+        Ok(Some(vec![
+            self.moved(from, self.stage),
+            self.to_requestor(Message::RequestScheduled(self.outcome(names, ""))),
+        ]))
+    }
+
+    /// Why the request's access can no longer be given whoever it is for:
+    /// its period, or the policy, has ended. Checked before a guest account
+    /// is made for it.
+    pub fn too_late(&self, policy: &Policy, now: DateTime<Utc>) -> Option<String> {
+        if let Some((_, end)) = self.schedule.filter(|(_, e)| *e <= now) {
+            return Some(format!(
+                "The request was approved after the end of the period it asked for ({}), so no access was given. Request it again for a new period.",
+                end.format("%Y-%m-%d %H:%M UTC")
+            ));
+        }
+        policy
+            .ended(now)
+            .filter(|_| self.schedule.is_none())
+            .map(|t| {
+                format!(
+                    "The policy gave access until {}, which had passed when the request was approved, so no access was given.",
+                    t.format("%Y-%m-%d %H:%M UTC")
+                )
+            })
+    }
+
+    /// Why the request's access can no longer be given, if it cannot.
+    fn cannot_deliver(
+        &self,
+        policy: &Policy,
+        facts: &DeliveryFacts,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
+        if let Some(reason) = self.too_late(policy, now) {
+            return Some(reason);
+        }
+        if self.kind.is_extension() {
+            return (!facts.assignment.is_some_and(|(active, _)| active)).then(|| {
+                "The access this request would extend ended before the extension was approved. Request the package again.".to_string()
+            });
+        }
+        match self.assignment {
+            // A reprocess works on the assignment it made; an ended one stays ended.
+            Some(_) if !facts.assignment.is_some_and(|(active, _)| active) => {
+                return Some(
+                    "The assignment this request made has ended meanwhile; request the package again instead."
+                        .into(),
+                );
+            }
+            Some(_) => {}
+            None if facts.held.iter().any(|p| p == self.package.as_str()) => {
+                return Some(format!(
+                    "{} already holds this access package, so nothing more was given.",
+                    self.name
+                ));
+            }
+            None => {}
+        }
+        facts.conflict.clone()
+    }
+
+    /// An approved request whose access can no longer be given ends denied,
+    /// with the reason, and the requestor is told; a reprocess is refused.
+    pub fn refuse(&mut self, reason: String, names: &Names) -> Result<Vec<Change>, Refusal> {
+        let from = self.state;
+        let Ok(to) = transition(from, Event::DeliveryRefused) else {
+            return Err(Refusal::Refused(reason));
+        };
+        self.state = to;
+        Ok(vec![
+            self.moved(from, self.stage),
+            Change::OutcomeReason(reason.clone()),
+            self.to_requestor(Message::RequestDenied(self.outcome(names, &reason))),
+        ])
+    }
+
+    /// A delivery that could not be made (no account can be made for the
+    /// target): an administrator can reprocess it.
+    pub fn fail_delivery(&mut self) -> Result<Vec<Change>, Refusal> {
+        let from = self.state;
+        let event = match from {
+            RequestState::DeliveryFailed | RequestState::PartiallyDelivered => Event::Reprocess,
+            _ => Event::StartDelivery,
+        };
+        self.state = transition(transition(from, event)?, Event::DeliveryFailed)?;
+        Ok(vec![self.moved(from, self.stage)])
+    }
+
+    /// The requestor withdraws a request still waiting (for approval or its start).
+    pub fn cancel_by_requestor(&mut self) -> Result<Vec<Change>, Refusal> {
+        if !matches!(
+            self.state,
+            RequestState::Submitted | RequestState::PendingApproval | RequestState::Scheduled
+        ) {
+            transition(self.state, Event::Canceled)?;
+            return Err(Refusal::Refused(
+                "Only a request that is waiting for approval or for its start can be canceled here."
+                    .into(),
+            ));
+        }
+        self.cancel()
+    }
+
+    /// An administrator cancels a request not delivered.
+    pub fn cancel(&mut self) -> Result<Vec<Change>, Refusal> {
+        let from = self.state;
+        self.state = transition(from, Event::Canceled)?;
+        Ok(vec![self.moved(from, self.stage)])
+    }
+
+    /// Nobody decided within the stage's limit: the request expires.
+    pub fn time_out(&mut self, names: &Names) -> Result<Vec<Change>, Refusal> {
+        let from = self.state;
+        self.state = transition(from, Event::TimedOut)?;
+        Ok(vec![
+            self.moved(from, self.stage),
+            self.to_requestor(Message::RequestExpired(self.outcome(names, ""))),
+        ])
+    }
+
+    /// The stage escalates to `alternates` (resolved for it), who are told,
+    /// with the stage's own deadline. Escalates once, whoever is found.
+    pub fn escalate(
+        &self,
+        alternates: &[Contact],
+        deny_at: DateTime<Utc>,
+        names: &Names,
+    ) -> Vec<Change> {
+        let mut changes = vec![Change::Escalated { stage: self.stage }];
+        if alternates.is_empty() {
+            return changes;
+        }
+        changes.push(Change::Approvers {
+            stage: self.stage,
+            approvers: alternates.iter().map(|a| a.id.clone()).collect(),
+            escalation: true,
+        });
+        changes.extend(self.approval_messages(names, alternates, deny_at, true));
+        changes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::{
+        AllowedTargetScope, ApprovalSettings, Approver, RequestorSettings,
+    };
+
+    fn stage(approver: &UserId) -> ApprovalStage {
+        ApprovalStage {
+            duration_before_automatic_denial_days: 14,
+            is_approver_justification_required: false,
+            primary_approvers: vec![Approver::SingleUser(approver.clone())],
+            fallback_primary_approvers: vec![],
+            is_escalation_enabled: false,
+            duration_before_escalation_days: 0,
+            escalation_approvers: vec![],
+            fallback_escalation_approvers: vec![],
+        }
+    }
+
+    fn policy(stages: Vec<ApprovalStage>) -> Policy {
+        Policy {
+            display_name: "P".into(),
+            description: None,
+            enabled: true,
+            allowed_target_scope: AllowedTargetScope::AllMemberUsers,
+            specific_allowed_targets: vec![],
+            requestor: RequestorSettings::default(),
+            approval: ApprovalSettings {
+                is_approval_required_for_add: !stages.is_empty(),
+                is_approval_required_for_update: false,
+                is_requestor_justification_required: false,
+                stages,
+            },
+            questions: vec![],
+            expiration: Expiration::AfterDays(30),
+        }
+    }
+
+    fn contact(id: &UserId) -> Contact {
+        Contact {
+            id: id.clone(),
+            email: "a@example.test".into(),
+            name: "A".into(),
+        }
+    }
+
+    fn request(target: &UserId) -> Request {
+        Request {
+            id: RequestId::new(),
+            kind: RequestType::UserAdd,
+            state: RequestState::Submitted,
+            stage: 0,
+            package: AccessPackageId::new(),
+            policy: PolicyId::new(),
+            requestor: Some(target.clone()),
+            target: Target::User(target.clone()),
+            email: "eric@example.test".into(),
+            name: "Eric".into(),
+            organization: None,
+            justification: None,
+            answers: vec![],
+            attributes: BTreeMap::new(),
+            schedule: None,
+            assignment: None,
+            approval_bypassed: false,
+            identity: None,
+        }
+    }
+
+    #[test]
+    fn a_request_goes_through_its_stages_and_is_delivered() {
+        let (eric, maria, ada) = (UserId::new(), UserId::new(), UserId::new());
+        let p = policy(vec![stage(&maria), stage(&ada)]);
+        let now = Utc::now();
+        let names = Names::default();
+        let (mut r, changes) = request(&eric)
+            .start(&p, &[contact(&maria)], &names, now)
+            .unwrap();
+        assert_eq!((r.state, r.stage), (RequestState::PendingApproval, 1));
+        assert!(changes.iter().any(
+            |c| matches!(c, Change::Mail(m) if matches!(m.message, Message::ApprovalRequest(_)))
+        ));
+        // Not one's own, not someone else's stage.
+        assert!(
+            r.decide(
+                &p,
+                &eric,
+                true,
+                None,
+                std::slice::from_ref(&eric),
+                &[],
+                &names,
+                now
+            )
+            .is_err()
+        );
+        assert!(
+            r.decide(
+                &p,
+                &ada,
+                true,
+                None,
+                std::slice::from_ref(&maria),
+                &[],
+                &names,
+                now
+            )
+            .is_err()
+        );
+        r.decide(
+            &p,
+            &maria,
+            true,
+            None,
+            std::slice::from_ref(&maria),
+            &[contact(&ada)],
+            &names,
+            now,
+        )
+        .unwrap();
+        assert_eq!((r.state, r.stage), (RequestState::PendingApproval, 2));
+        r.decide(
+            &p,
+            &ada,
+            true,
+            None,
+            std::slice::from_ref(&ada),
+            &[],
+            &names,
+            now,
+        )
+        .unwrap();
+        assert_eq!(r.state, RequestState::Approved);
+        let delivered = r
+            .deliver(&p, &eric, &DeliveryFacts::default(), &names, now)
+            .unwrap();
+        assert_eq!(r.state, RequestState::Delivered);
+        assert!(delivered.iter().any(|c| matches!(c, Change::Grant { .. })));
+    }
+
+    #[test]
+    fn a_next_stage_without_approvers_ends_the_request_with_the_reason() {
+        let (eric, maria) = (UserId::new(), UserId::new());
+        let p = policy(vec![stage(&maria), stage(&eric)]);
+        let now = Utc::now();
+        let names = Names::default();
+        let (mut r, _) = request(&eric)
+            .start(&p, &[contact(&maria)], &names, now)
+            .unwrap();
+        let changes = r
+            .decide(
+                &p,
+                &maria,
+                true,
+                None,
+                std::slice::from_ref(&maria),
+                &[],
+                &names,
+                now,
+            )
+            .unwrap();
+        assert_eq!(r.state, RequestState::Denied);
+        assert!(matches!(
+            changes[0],
+            Change::Decision { approved: true, .. }
+        ));
+        assert!(
+            changes
+                .iter()
+                .any(|c| matches!(c, Change::OutcomeReason(m) if m.contains("stage 2")))
+        );
+    }
+
+    #[test]
+    fn delivery_refuses_what_can_no_longer_be_given() {
+        let eric = UserId::new();
+        let p = policy(vec![]);
+        let now = Utc::now();
+        let names = Names::default();
+        let (mut r, _) = request(&eric).start(&p, &[], &names, now).unwrap();
+        let held = DeliveryFacts {
+            held: vec![r.package.to_string()],
+            ..Default::default()
+        };
+        let changes = r.deliver(&p, &eric, &held, &names, now).unwrap();
+        assert_eq!(r.state, RequestState::Denied);
+        assert!(
+            changes
+                .iter()
+                .any(|c| matches!(c, Change::OutcomeReason(m) if m.contains("already holds")))
+        );
+        let (mut late, _) = request(&eric).start(&p, &[], &names, now).unwrap();
+        late.schedule = Some((now - Duration::days(3), now - Duration::days(1)));
+        late.deliver(&p, &eric, &DeliveryFacts::default(), &names, now)
+            .unwrap();
+        assert_eq!(late.state, RequestState::Denied);
+    }
+}

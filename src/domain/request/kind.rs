@@ -1,0 +1,106 @@
+//! What a request asks for, and why an assignment ended: Graph's
+//! `accessPackageRequestType`, and the end reasons Gatehouse records.
+
+/// Graph `accessPackageRequestType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestType {
+    UserAdd,
+    UserExtend,
+    UserRemove,
+    AdminAdd,
+    AdminRemove,
+    SystemAdd,
+    SystemRemove,
+}
+
+impl RequestType {
+    pub const ALL: [RequestType; 7] = [
+        RequestType::UserAdd,
+        RequestType::UserExtend,
+        RequestType::UserRemove,
+        RequestType::AdminAdd,
+        RequestType::AdminRemove,
+        RequestType::SystemAdd,
+        RequestType::SystemRemove,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestType::UserAdd => "userAdd",
+            RequestType::UserExtend => "userExtend",
+            RequestType::UserRemove => "userRemove",
+            RequestType::AdminAdd => "adminAdd",
+            RequestType::AdminRemove => "adminRemove",
+            RequestType::SystemAdd => "systemAdd",
+            RequestType::SystemRemove => "systemRemove",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RequestType> {
+        RequestType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestType::UserAdd => "Request",
+            RequestType::UserExtend => "Extension",
+            RequestType::UserRemove => "Removal by the holder",
+            RequestType::AdminAdd => "Direct assignment",
+            RequestType::AdminRemove => "Removal by an administrator",
+            RequestType::SystemAdd => "Assignment by Gatehouse",
+            RequestType::SystemRemove => "Removal by Gatehouse",
+        }
+    }
+
+    /// Whether it extends an assignment the target already holds.
+    pub fn is_extension(self) -> bool {
+        self == RequestType::UserExtend
+    }
+}
+
+/// Why an assignment ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// Its end date came.
+    Expired,
+    /// An administrator removed it.
+    Removed,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Expired => "expired",
+            EndReason::Removed => "removed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EndReason> {
+        [EndReason::Expired, EndReason::Removed]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+
+    /// As people read it, for an assignment that ended this way.
+    pub fn label(self) -> &'static str {
+        match self {
+            EndReason::Expired => "Expired",
+            EndReason::Removed => "Removed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for t in RequestType::ALL {
+            assert_eq!(RequestType::parse(t.as_str()), Some(t));
+        }
+        assert_eq!(EndReason::parse("removed"), Some(EndReason::Removed));
+        assert_eq!(RequestType::parse("userFoo"), None);
+    }
+}

@@ -1,0 +1,76 @@
+//! Who decides a stage of a request: its primary approvers that can be found,
+//! else its fallback approvers; never the person the request is for, nor
+//! the one who made it (an administrator assigning, say).
+
+use crate::domain::ids::UserId;
+use crate::domain::policy::{ApprovalStage, Approver};
+use crate::domain::request::Contact;
+use crate::store::{Conn, StoreError, users};
+
+/// The people `primary` (else `fallback`) resolve to for a request for
+/// `target`, made by `requestor`, of `organization`: one statement.
+pub(crate) async fn resolve_lists(
+    conn: &mut Conn,
+    primary: &[Approver],
+    fallback: &[Approver],
+    target: Option<&UserId>,
+    requestor: Option<&UserId>,
+    organization: Option<&str>,
+) -> Result<Vec<Contact>, StoreError> {
+    let found = users::approver_contacts(conn, primary, fallback, target, organization).await?;
+    let mut tiers: [Vec<Contact>; 2] = [vec![], vec![]];
+    for (tier, id, email, name) in found {
+        let id = UserId::from_stored(id);
+        if Some(&id) == target || Some(&id) == requestor {
+            continue;
+        }
+        let list = &mut tiers[usize::from(tier != 0)];
+        if !list.iter().any(|c| c.id == id) {
+            list.push(Contact { id, email, name });
+        }
+    }
+    let [primary, fallback] = tiers;
+    Ok(if primary.is_empty() {
+        fallback
+    } else {
+        primary
+    })
+}
+
+/// A stage's approvers for a request (see `resolve_lists`).
+pub(crate) async fn resolve(
+    conn: &mut Conn,
+    stage: &ApprovalStage,
+    target: Option<&UserId>,
+    requestor: Option<&UserId>,
+    organization: Option<&str>,
+) -> Result<Vec<Contact>, StoreError> {
+    resolve_lists(
+        conn,
+        &stage.primary_approvers,
+        &stage.fallback_primary_approvers,
+        target,
+        requestor,
+        organization,
+    )
+    .await
+}
+
+/// The alternates a stage escalates to (see `resolve_lists`).
+pub(crate) async fn resolve_alternates(
+    conn: &mut Conn,
+    stage: &ApprovalStage,
+    target: Option<&UserId>,
+    requestor: Option<&UserId>,
+    organization: Option<&str>,
+) -> Result<Vec<Contact>, StoreError> {
+    resolve_lists(
+        conn,
+        &stage.escalation_approvers,
+        &stage.fallback_escalation_approvers,
+        target,
+        requestor,
+        organization,
+    )
+    .await
+}

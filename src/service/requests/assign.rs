@@ -1,0 +1,304 @@
+//! An administrator assigns a package to people on their behalf: through the
+//! policy's approval, or around it with a recorded justification.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::availability::facts_of;
+use super::{approvers, deliver, save, submit};
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
+use crate::domain::request::{
+    Names, PeriodInput, Request, RequestState, RequestType, Target, check_answers, check_period,
+};
+use crate::domain::user::{Email, Person, User, UserProfile, UserState, UserType};
+use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text};
+use crate::service::{ServiceError, invalid};
+use crate::store::{Conn, Store, audit, users};
+
+/// What an administrator gives for a direct assignment, as the form sent it.
+pub struct NewAssignment<'a> {
+    pub policy_id: &'a str,
+    /// The people, by mail address.
+    pub users: Vec<String>,
+    /// A new guest: email and display name.
+    pub new_guest: Option<(&'a str, &'a str)>,
+    pub start: &'a str,
+    pub end: &'a str,
+    /// The administrator's time zone, in which the dates are days.
+    pub tz: chrono_tz::Tz,
+    /// Answers by question (`q{sequence}` → the values given).
+    pub answers: HashMap<String, Vec<String>>,
+    /// Required attribute values: `attr_{name}` for everyone,
+    /// `attr_{name}.{user id}` for one person, `attr_{name}.new` for the new
+    /// guest. Each person's own value wins; where an attribute is not
+    /// editable, a person's existing value stays.
+    pub attributes: HashMap<String, String>,
+    pub bypass_approval: bool,
+    pub justification: Option<&'a str>,
+}
+
+/// Assigns the package to users (and perhaps a new guest) on their behalf.
+/// All of them or none: one refusal changes nothing.
+pub async fn assign(
+    store: &Store,
+    admin: &User,
+    package: &AccessPackageId,
+    input: &NewAssignment<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, RequestState)>, ServiceError> {
+    let mut tx = store.begin().await?;
+    let info = store
+        .packages()
+        .current(&mut tx, package.as_str())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let Some(policy) = info.policy(input.policy_id).cloned() else {
+        return Err(invalid("policy", "Choose a policy of this package."));
+    };
+    let mut errors = FieldErrors::new();
+    let justification = reason_text(input.justification, "The justification").unwrap_or_else(|m| {
+        errors.add("justification", m);
+        None
+    });
+    if input.bypass_approval && justification.is_none() {
+        errors.add(
+            "justification",
+            "Bypassing approval requires a business justification.",
+        );
+    }
+    let answers = check_answers(&policy.questions, &input.answers).unwrap_or_else(|e| {
+        errors.merge(&e);
+        vec![]
+    });
+    // Administrators choose the period whatever the policy offers requestors.
+    let mut lenient = policy.clone();
+    lenient.requestor.allow_custom_assignment_schedule = true;
+    let schedule = check_period(
+        &lenient,
+        &PeriodInput {
+            start: input.start,
+            end: input.end,
+            tz: input.tz,
+        },
+        now,
+    )
+    .unwrap_or_else(|e| {
+        errors.merge(&e);
+        None
+    });
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let mut targets: Vec<User> = Vec::new();
+    let mut missing = Vec::new();
+    for email in &input.users {
+        match users::find_by_email(&mut tx, email).await? {
+            Some(u) if !targets.iter().any(|t| t.id == u.id) => targets.push(u),
+            Some(_) => {}
+            None => missing.push(email.as_str()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(invalid(
+            "users",
+            format!(
+                "Not in the directory: {}. Add them as a new guest instead.",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let mut guest_id = None;
+    if let Some((email, display_name)) = input.new_guest {
+        let guest = new_guest(&mut tx, email, display_name, &info.facts.display_name, now).await?;
+        guest_id = Some(guest.id.clone());
+        if !targets.iter().any(|t| t.id == guest.id) {
+            targets.push(guest);
+        }
+    }
+    if targets.is_empty() {
+        return Err(invalid(
+            "users",
+            "Choose at least one user, or add a new guest.",
+        ));
+    }
+    // Each person's own attribute values, written to them on delivery.
+    let mut values = Vec::new();
+    for target in &targets {
+        let suffix = if guest_id.as_ref() == Some(&target.id) {
+            "new".to_string()
+        } else {
+            target.id.to_string()
+        };
+        let mut mine = HashMap::new();
+        for a in &info.attributes {
+            let shared = format!("attr_{}", a.attribute_name);
+            let own = format!("{shared}.{suffix}");
+            let given = input
+                .attributes
+                .get(&own)
+                .filter(|v| !v.trim().is_empty())
+                .or(input.attributes.get(&shared));
+            if let Some(v) = given {
+                mine.insert(own, v.clone());
+            }
+        }
+        let mut person_errors = FieldErrors::new();
+        let attributes = submit::attribute_values(
+            &info,
+            Some(target),
+            &mine,
+            |name| format!("attr_{name}.{suffix}"),
+            &mut person_errors,
+        );
+        for (field, message) in person_errors.iter() {
+            errors.add(field, format!("{}: {message}", target.display_name));
+        }
+        values.push(attributes);
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let actor = Actor {
+        user_id: Some(admin.id.to_string()),
+        display_name: admin.display_name.clone(),
+    };
+    let mut done = Vec::new();
+    for (target, attributes) in targets.iter().zip(values) {
+        users::lock(&mut tx, &target.id).await?;
+        let facts = facts_of(&mut tx, &Person::User(target.clone()), false).await?;
+        let name = &target.display_name;
+        if facts.held_packages.contains(&info.facts.id) {
+            return Err(ServiceError::Refused(format!(
+                "{name} already has this access package."
+            )));
+        }
+        if facts.open_requests.contains(&info.facts.id) {
+            return Err(ServiceError::Refused(format!(
+                "{name} already has an open request for this access package."
+            )));
+        }
+        if let Some(conflict) = info.conflict(&facts.held_packages, &facts.group_ids) {
+            return Err(ServiceError::Refused(format!(
+                "{name}: {}",
+                conflict.replacen("You hold", "holds", 1)
+            )));
+        }
+        let request = Request {
+            id: RequestId::new(),
+            kind: RequestType::AdminAdd,
+            state: RequestState::Submitted,
+            stage: 0,
+            package: package.clone(),
+            policy: PolicyId::from_stored(input.policy_id.to_string()),
+            requestor: Some(admin.id.clone()),
+            target: Target::User(target.id.clone()),
+            email: target.email.clone(),
+            name: name.clone(),
+            organization: facts
+                .organization
+                .as_ref()
+                .map(|(o, _)| ConnectedOrgId::from_stored(o.clone())),
+            justification: justification.clone(),
+            answers: answers.clone(),
+            attributes,
+            schedule,
+            assignment: None,
+            approval_bypassed: input.bypass_approval,
+            identity: None,
+        };
+        let names = Names {
+            package: info.facts.display_name.clone(),
+            organization: facts.organization_name.clone(),
+        };
+        let first = if request.needs_approval(&policy) {
+            approvers::resolve(
+                &mut tx,
+                &policy.approval.stages[0],
+                Some(&target.id),
+                Some(&admin.id),
+                request.organization.as_ref().map(|o| o.as_str()),
+            )
+            .await?
+        } else {
+            vec![]
+        };
+        let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
+        if request.state == RequestState::Approved {
+            changes.extend(
+                deliver::deliver_in(&mut tx, &info, &policy, &mut request, &names, now).await?,
+            );
+        }
+        save::apply(&mut tx, &request, &changes, now).await?;
+        let event = save::event(
+            "Administrator directly assigns user to access package",
+            &request.id,
+            &names.package,
+            save::details(
+                &request,
+                json!({"target": target.email, "policy": policy.display_name,
+                       "approvalBypassed": input.bypass_approval, "justification": justification}),
+            ),
+        );
+        audit::record(&mut tx, &actor, &event, now).await?;
+        done.push((name.clone(), request.state));
+    }
+    tx.commit().await.map_err(crate::store::map_err)?;
+    Ok(done)
+}
+
+/// The guest an administrator adds with an assignment, or the user who
+/// already has the address.
+async fn new_guest(
+    conn: &mut Conn,
+    email: &str,
+    display_name: &str,
+    package: &str,
+    now: DateTime<Utc>,
+) -> Result<User, ServiceError> {
+    let email = Email::parse(email).map_err(|_| {
+        invalid(
+            "guest_email",
+            "Enter the guest's email address, like name@example.com.",
+        )
+    })?;
+    if let Some(u) = users::find_by_email(conn, email.as_str()).await? {
+        return Ok(u);
+    }
+    let display_name = required_text(display_name, "The guest's name", MAX_NAME)
+        .map_err(|m| invalid("guest_name", m))?;
+    let organization = crate::store::requests::organization_for_email(conn, email.as_str())
+        .await?
+        .map(|(o, _)| o);
+    let id = UserId::new();
+    let profile = UserProfile {
+        user_type: UserType::Guest,
+        display_name,
+        given_name: None,
+        surname: None,
+        email,
+        job_title: None,
+        department: None,
+        custom_attributes: Default::default(),
+        state: UserState::Active,
+    };
+    users::insert(conn, &id, &profile, None, now).await?;
+    users::mark_governed(conn, &id, organization.as_deref()).await?;
+    audit::record(
+        conn,
+        &Actor::system(),
+        &NewAuditEvent {
+            action: "Create guest user for access package assignment".into(),
+            object_type: object_type::USER,
+            object_id: id.to_string(),
+            object_name: profile.display_name.clone(),
+            details: json!({"mail": profile.email.as_str(), "package": package,
+                "connectedOrganization": organization}),
+        },
+        now,
+    )
+    .await?;
+    users::get(conn, &id).await?.ok_or(ServiceError::NotFound)
+}

@@ -1,0 +1,280 @@
+//! Who may request what: the person's facts (one statement) against the
+//! packages kept in memory. My Access's list, a package's page and a
+//! submission all start here.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::catalog::RequiredAttribute;
+use crate::domain::ids::AccessPackageId;
+use crate::domain::policy::Policy;
+use crate::domain::request::{Requestor, admits, eligible};
+use crate::domain::user::{Person, User};
+use crate::service::ServiceError;
+use crate::store::requests::{CandidateRow, PersonFacts, PersonKey};
+use crate::store::snapshot::PackageInfo;
+use crate::store::{Conn, Store, StoreError, requests};
+
+/// What the person is, as a key for their facts. A member's address says
+/// nothing of an organization; a guest's does.
+fn key_of(who: &Person) -> PersonKey<'_> {
+    fn domain(email: &str) -> &str {
+        email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
+    }
+    match who {
+        Person::User(u) if !u.is_guest() => PersonKey {
+            user: Some(&u.id),
+            identity: None,
+            organization: None,
+            domain: "",
+        },
+        Person::User(u) => PersonKey {
+            user: Some(&u.id),
+            identity: None,
+            organization: u.connected_organization_id.as_deref(),
+            domain: domain(&u.email),
+        },
+        Person::External(e) => PersonKey {
+            user: None,
+            identity: Some((&e.issuer, &e.subject)),
+            organization: e.connected_organization.as_deref(),
+            domain: domain(&e.email),
+        },
+    }
+}
+
+/// The person's facts (groups, holdings, organization, open requests, and
+/// with `roles` what they hold), in one statement.
+pub(crate) async fn facts_of(
+    conn: &mut Conn,
+    who: &Person,
+    roles: bool,
+) -> Result<PersonFacts, StoreError> {
+    requests::person_facts(conn, &key_of(who), roles).await
+}
+
+/// What policy choice knows of a person, from their facts.
+pub(crate) fn requestor_from(who: &Person, facts: &PersonFacts) -> Requestor {
+    Requestor {
+        user_id: who.user().map(|u| u.id.to_string()),
+        is_guest: who.user().is_none_or(User::is_guest),
+        group_ids: facts.group_ids.clone(),
+        connected_organization: facts.organization.as_ref().map(|(id, _)| id.clone()),
+        organization_configured: facts.organization.as_ref().is_some_and(|(_, c)| *c),
+    }
+}
+
+/// What policy choice needs to know about the person.
+pub async fn requestor_of(conn: &mut Conn, who: &Person) -> Result<Requestor, StoreError> {
+    let facts = facts_of(conn, who, false).await?;
+    Ok(requestor_from(who, &facts))
+}
+
+/// What someone outside the directory hears when their address is at one of
+/// the organization's own domains.
+pub(crate) fn own_domain_refusal(domain: &str) -> String {
+    format!(
+        "Addresses at {domain} belong to this organization. Sign in with your organization's account instead."
+    )
+}
+
+/// What My Access's home page lists for a person.
+pub struct Listing {
+    /// One page of the packages they may request or hold, with whether they hold each.
+    pub packages: Vec<(CandidateRow, bool)>,
+    /// How many match in all.
+    pub total: usize,
+    /// The roles they hold now.
+    pub roles: Vec<crate::store::directory::HeldRole>,
+}
+
+/// One page of the packages My Access lists for this person (those they may
+/// request, and those they hold) matching `q`: one statement, the rest from
+/// memory.
+pub async fn requestable(
+    store: &Store,
+    who: &Person,
+    q: &str,
+    page: usize,
+    per_page: usize,
+) -> Result<Listing, StoreError> {
+    let mut conn = store.read().await?;
+    let facts = facts_of(&mut conn, who, true).await?;
+    let requestor = requestor_from(who, &facts);
+    let (packages, total) = store
+        .packages()
+        .page(
+            &mut conn,
+            &facts.generation,
+            &requestor,
+            &facts.held_packages,
+            q,
+            page,
+            per_page,
+        )
+        .await?;
+    Ok(Listing {
+        packages,
+        total,
+        roles: facts.roles,
+    })
+}
+
+/// Whether, and under which policies, the person may request a package now.
+pub enum Availability {
+    /// The person may choose among these policies.
+    Offer(Box<Offer>),
+    /// Not in any policy's scope, or no such package: said the same way, so
+    /// that nobody learns of packages they may not see.
+    Unavailable,
+    RequestsOff,
+    AlreadyHeld,
+    OpenRequest,
+    /// Separation of duties: what the person holds that the package excludes.
+    Incompatible(String),
+    /// The policies that admit the person gave access until this moment,
+    /// which has passed.
+    Ended(DateTime<Utc>),
+    /// Someone outside the directory whose address is at one of the
+    /// organization's own domains.
+    OwnDomain(String),
+}
+
+/// The policies a person may request a package under, with what was read
+/// about them to decide it.
+pub struct Offer {
+    pub policies: Vec<(String, Policy)>,
+    pub requestor: Requestor,
+    pub facts: PersonFacts,
+}
+
+impl Availability {
+    /// Why a request for `package` is refused, in the requestor's words.
+    pub fn refusal(&self, package: &str) -> String {
+        match self {
+            Availability::Offer(_) => String::new(),
+            Availability::Unavailable => {
+                format!("You are not in the scope of any policy of {package}.")
+            }
+            Availability::RequestsOff => format!("Requests for {package} are turned off."),
+            Availability::AlreadyHeld => format!("You already have {package}."),
+            Availability::OpenRequest => {
+                format!("You already have an open request for {package}.")
+            }
+            Availability::Incompatible(conflict) => conflict.clone(),
+            Availability::OwnDomain(email) => {
+                own_domain_refusal(email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default())
+            }
+            Availability::Ended(t) => format!(
+                "{package} could be requested until {}; that date has passed, so it cannot be requested now.",
+                t.format("%Y-%m-%d")
+            ),
+        }
+    }
+}
+
+/// A package as a request sees it (from memory), and whether the person may
+/// request it now: the person's facts are one statement.
+pub async fn availability(
+    store: &Store,
+    who: &Person,
+    package: &str,
+    now: DateTime<Utc>,
+) -> Result<(Option<Arc<PackageInfo>>, Availability), ServiceError> {
+    let mut conn = store.read().await?;
+    let facts = facts_of(&mut conn, who, false).await?;
+    let Some(info) = store
+        .packages()
+        .package(&mut conn, &facts.generation, package)
+        .await?
+    else {
+        return Ok((None, Availability::Unavailable));
+    };
+    // Someone outside the directory with an address at the organization's own
+    // domains is one of its people, who sign in with its account.
+    if let Person::External(e) = who {
+        if crate::service::settings::tenant(&mut conn)
+            .await?
+            .owns_address(&e.email)
+        {
+            return Ok((Some(info), Availability::OwnDomain(e.email.clone())));
+        }
+    }
+    let verdict = judge(&info, who, facts, now);
+    Ok((Some(info), verdict))
+}
+
+/// Whether the person (with these facts) may request the package now.
+fn judge(info: &PackageInfo, who: &Person, facts: PersonFacts, now: DateTime<Utc>) -> Availability {
+    let requestor = requestor_from(who, &facts);
+    let external = info.facts.catalog_external;
+    // Scope is judged with requests on, so that "turned off" is said only to people in scope.
+    if !info
+        .policies
+        .iter()
+        .any(|(_, p)| admits(p, &requestor, external))
+    {
+        return Availability::Unavailable;
+    }
+    if facts.held_packages.contains(&info.facts.id) {
+        return Availability::AlreadyHeld;
+    }
+    if facts.open_requests.contains(&info.facts.id) {
+        return Availability::OpenRequest;
+    }
+    if let Some(conflict) = info.conflict(&facts.held_packages, &facts.group_ids) {
+        return Availability::Incompatible(conflict);
+    }
+    let all: Vec<(String, Policy)> = info
+        .policies
+        .iter()
+        .map(|(id, p)| (id.to_string(), p.clone()))
+        .collect();
+    // A policy whose fixed last day has passed offers nothing any more.
+    let live: Vec<(String, Policy)> = all
+        .iter()
+        .filter(|(_, p)| p.ended(now).is_none())
+        .cloned()
+        .collect();
+    let policies: Vec<(String, Policy)> = eligible(&live, &requestor, external)
+        .into_iter()
+        .cloned()
+        .collect();
+    if !info.facts.catalog_published {
+        return Availability::RequestsOff;
+    }
+    if policies.is_empty() {
+        return match eligible(&all, &requestor, external)
+            .into_iter()
+            .filter_map(|(_, p)| p.ended(now))
+            .max()
+        {
+            Some(t) => Availability::Ended(t),
+            None => Availability::RequestsOff,
+        };
+    }
+    Availability::Offer(Box::new(Offer {
+        policies,
+        requestor,
+        facts,
+    }))
+}
+
+/// The attributes a package's resources require from the requestor, each
+/// name once (the first resource's wording wins).
+pub async fn required_attributes(
+    store: &Store,
+    package: &AccessPackageId,
+) -> Result<Vec<RequiredAttribute>, StoreError> {
+    let mut conn = store.read().await?;
+    let generation = crate::store::settings::get(&mut conn, "catalog_generation")
+        .await?
+        .unwrap_or_default();
+    Ok(store
+        .packages()
+        .package(&mut conn, &generation, package.as_str())
+        .await?
+        .map(|p| p.attributes.clone())
+        .unwrap_or_default())
+}

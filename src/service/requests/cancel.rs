@@ -1,0 +1,77 @@
+//! Withdrawing a request: by the person it is for, or by an administrator.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::save;
+use crate::domain::audit::Actor;
+use crate::domain::ids::{AccessPackageId, RequestId};
+use crate::domain::request::Target;
+use crate::domain::user::Person;
+use crate::service::ServiceError;
+use crate::store::Store;
+
+/// The requestor withdraws a request that is still waiting.
+pub async fn cancel(
+    store: &Store,
+    who: &Person,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let id = RequestId::parse(request_id).ok_or(ServiceError::NotFound)?;
+    let mut tx = store.begin().await?;
+    let mut ctx = save::load(store, &mut tx, &id).await?;
+    let r = &ctx.request;
+    let mine = match who {
+        Person::User(u) => r.target.user() == Some(&u.id) || r.requestor.as_ref() == Some(&u.id),
+        Person::External(e) => {
+            r.target
+                == Target::External {
+                    issuer: e.issuer.clone(),
+                    subject: e.subject.clone(),
+                }
+        }
+    };
+    if !mine {
+        return Err(ServiceError::NotFound);
+    }
+    let changes = ctx.request.cancel_by_requestor()?;
+    let event = save::event(
+        "Cancel access package assignment request",
+        &ctx.request.id,
+        &ctx.names.package,
+        json!({}),
+    );
+    let actor = Actor {
+        user_id: who.user().map(|u| u.id.to_string()),
+        display_name: who.display_name().to_string(),
+    };
+    save::commit(tx, &ctx.request, &changes, &actor, &event, now).await?;
+    Ok(())
+}
+
+/// An administrator cancels a request of the package that is not delivered.
+pub async fn cancel_by_admin(
+    store: &Store,
+    actor: &Actor,
+    package: &AccessPackageId,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let id = RequestId::parse(request_id).ok_or(ServiceError::NotFound)?;
+    let mut tx = store.begin().await?;
+    let mut ctx = save::load(store, &mut tx, &id).await?;
+    if ctx.request.package != *package {
+        return Err(ServiceError::NotFound);
+    }
+    let from = ctx.request.state;
+    let changes = ctx.request.cancel()?;
+    let event = save::event(
+        "Administrator cancels access package assignment request",
+        &ctx.request.id,
+        &ctx.names.package,
+        json!({"request": id.as_str(), "from": from.as_str(), "target": ctx.request.email}),
+    );
+    save::commit(tx, &ctx.request, &changes, actor, &event, now).await?;
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! An approver decides the current stage of a request.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{approvers, deliver, save};
+use crate::domain::audit::Actor;
+use crate::domain::ids::RequestId;
+use crate::domain::request::RequestState;
+use crate::domain::user::User;
+use crate::domain::validation::reason_text;
+use crate::service::ServiceError;
+use crate::store::Store;
+
+/// An approver decides the current stage. The first decision wins; a later
+/// or concurrent one is told the request was already decided. A final
+/// approval delivers in the same transaction.
+pub async fn decide(
+    store: &Store,
+    approver: &User,
+    request_id: &str,
+    approve: bool,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    let id = RequestId::parse(request_id).ok_or(ServiceError::NotFound)?;
+    let reason = reason_text(reason, "The reason")
+        .map_err(|m| crate::service::invalid("justification", m))?;
+    let mut tx = store.begin().await?;
+    let mut ctx = save::load(store, &mut tx, &id).await?;
+    let r = &ctx.request;
+    // The next stage's approvers, when an approval moves the request there.
+    let next = match ctx.policy.approval.stages.get(r.stage as usize) {
+        Some(stage) if approve && r.state == RequestState::PendingApproval => {
+            approvers::resolve(
+                &mut tx,
+                stage,
+                r.target.user(),
+                r.requestor.as_ref(),
+                r.organization.as_ref().map(|o| o.as_str()),
+            )
+            .await?
+        }
+        _ => vec![],
+    };
+    let stage = ctx.request.stage;
+    let mut changes = ctx.request.decide(
+        &ctx.policy,
+        &approver.id,
+        approve,
+        reason.clone(),
+        &ctx.loaded.approvers,
+        &next,
+        &ctx.names,
+        now,
+    )?;
+    if ctx.request.state == RequestState::Approved {
+        changes.extend(
+            deliver::deliver_in(
+                &mut tx,
+                &ctx.package,
+                &ctx.policy,
+                &mut ctx.request,
+                &ctx.names,
+                now,
+            )
+            .await?,
+        );
+    }
+    let action = if approve {
+        "Approve access package assignment request"
+    } else {
+        "Deny access package assignment request"
+    };
+    let event = save::event(
+        action,
+        &ctx.request.id,
+        &ctx.names.package,
+        save::details(
+            &ctx.request,
+            json!({"stage": stage, "justification": reason}),
+        ),
+    );
+    let actor = Actor {
+        user_id: Some(approver.id.to_string()),
+        display_name: approver.display_name.clone(),
+    };
+    save::commit(tx, &ctx.request, &changes, &actor, &event, now).await
+}

@@ -1,0 +1,142 @@
+//! Delivery: what an approved request gives, in the approving transaction
+//! (or a scheduled start's, or a reprocess's).
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::ids::UserId;
+use crate::domain::policy::Policy;
+use crate::domain::request::{Change, DeliveryFacts, Names, Request, RequestState, Target};
+use crate::domain::user::{
+    DEMO_GUEST_ISSUER, EMAIL_CODE_ISSUER, Email, UserProfile, UserState, UserType,
+};
+use crate::service::ServiceError;
+use crate::store::snapshot::PackageInfo;
+use crate::store::{Conn, audit, requests, users};
+
+/// Delivers `request` in the transaction and returns its changes: scheduled
+/// when its period has not begun; denied with the reason when its access can
+/// no longer be given; else the guest account for someone not yet in the
+/// directory, the assignment, the roles and the attribute values. What it
+/// asks for is checked with the person's row held, so that two requests
+/// approved at the same moment never both deliver a package, or two packages
+/// that exclude each other.
+pub(crate) async fn deliver_in(
+    conn: &mut Conn,
+    info: &PackageInfo,
+    policy: &Policy,
+    request: &mut Request,
+    names: &Names,
+    now: DateTime<Utc>,
+) -> Result<Vec<Change>, ServiceError> {
+    if let Some(changes) = request.schedule(names, now)? {
+        return Ok(changes);
+    }
+    // Checked before a guest account is made for it.
+    if let Some(reason) = request.too_late(policy, now) {
+        return Ok(request.refuse(reason, names)?);
+    }
+    let target = match request.target.clone() {
+        Target::User(u) => u,
+        Target::External { issuer, subject } => {
+            match guest_for(conn, request, &issuer, &subject, now).await? {
+                Some(u) => {
+                    request.target = Target::User(u.clone());
+                    u
+                }
+                None => return Ok(request.fail_delivery()?),
+            }
+        }
+    };
+    users::lock(conn, &target).await?;
+    let h = requests::holdings(conn, &target, request.assignment.as_ref()).await?;
+    let facts = DeliveryFacts {
+        conflict: info.conflict(&h.held, &h.groups),
+        held: h.held,
+        assignment: h.assignment,
+    };
+    let changes = request.deliver(policy, &target, &facts, names, now)?;
+    if request.state == RequestState::Delivered {
+        // Access given back to a guest the lifecycle had blocked lifts the block.
+        users::lift_lifecycle_block(conn, &target, now).await?;
+    }
+    Ok(changes)
+}
+
+/// The guest account for a request from someone not in the directory: the
+/// one their sign-in identity already has, a guest with their address
+/// (linked), or a new governed guest of their connected organization.
+/// `None` when the address belongs to a member, whom a foreign identity
+/// never becomes.
+async fn guest_for(
+    conn: &mut Conn,
+    r: &Request,
+    issuer: &str,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<UserId>, ServiceError> {
+    let organization = r.organization.as_ref().map(|o| o.to_string());
+    // Only an identity that proved the address itself (an emailed code) may
+    // take over a guest account found by address; an organization's provider
+    // only one of its own guests.
+    let proven_address = issuer == EMAIL_CODE_ISSUER || issuer == DEMO_GUEST_ISSUER;
+    let id = match users::find_by_identity(conn, issuer, subject).await? {
+        Some(u) if u.is_guest() => u.id,
+        Some(_) => return Ok(None),
+        None => match users::find_by_email(conn, &r.email).await? {
+            Some(u) if !u.is_guest() => return Ok(None),
+            Some(u)
+                if proven_address
+                    || (u.connected_organization_id.is_some()
+                        && u.connected_organization_id == organization) =>
+            {
+                users::insert_identity(conn, issuer, subject, &u.id, now).await?;
+                u.id
+            }
+            Some(_) => return Ok(None),
+            None => {
+                let email = Email::parse(&r.email).map_err(|_| {
+                    ServiceError::Refused("The request's email address is not valid.".into())
+                })?;
+                let named = match (r.attributes.get("givenName"), r.attributes.get("surname")) {
+                    (Some(g), Some(s)) => format!("{g} {s}"),
+                    _ => r.name.clone(),
+                };
+                let profile = UserProfile {
+                    user_type: UserType::Guest,
+                    display_name: named.trim().chars().take(256).collect(),
+                    given_name: None,
+                    surname: None,
+                    email,
+                    job_title: None,
+                    department: None,
+                    custom_attributes: Default::default(),
+                    state: UserState::Active,
+                };
+                let id = UserId::new();
+                users::insert(conn, &id, &profile, None, now).await?;
+                users::insert_identity(conn, issuer, subject, &id, now).await?;
+                users::mark_governed(conn, &id, organization.as_deref()).await?;
+                audit::record(
+                    conn,
+                    &Actor::system(),
+                    &NewAuditEvent {
+                        action: "Create guest user for access package assignment".into(),
+                        object_type: object_type::USER,
+                        object_id: id.to_string(),
+                        object_name: profile.display_name.clone(),
+                        details: json!({"mail": profile.email.as_str(), "request": r.id.as_str(),
+                            "connectedOrganization": organization}),
+                    },
+                    now,
+                )
+                .await?;
+                id
+            }
+        },
+    };
+    // Every open request of this identity now belongs to the account.
+    requests::set_target_for_identity(conn, issuer, subject, &id).await?;
+    Ok(Some(id))
+}

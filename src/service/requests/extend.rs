@@ -1,0 +1,193 @@
+//! The holder asks to extend their assignment.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::availability::{facts_of, requestor_from};
+use super::{approvers, deliver, save};
+use crate::domain::audit::Actor;
+use crate::domain::ids::{AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId};
+use crate::domain::policy::Policy;
+use crate::domain::request::{
+    Answer, Names, Request, RequestState, RequestType, Target, admits, check_answers,
+    extension_refusal,
+};
+use crate::domain::user::{Person, User};
+use crate::domain::validation::reason_text;
+use crate::service::ServiceError;
+use crate::store::{Conn, Store, assignments, requests, users};
+
+/// Whether the holder may ask to extend the assignment now: the assignment
+/// and its policy, with the reason why not if they may not; `None` when
+/// they do not hold the package.
+pub async fn extension_offer(
+    store: &Store,
+    conn: &mut Conn,
+    user: &User,
+    package: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(assignments::AssignmentRow, Policy, Option<String>)>, ServiceError> {
+    let Some(a) = assignments::active_for(conn, &user.id, package).await? else {
+        return Ok(None);
+    };
+    let who = Person::User(user.clone());
+    let facts = facts_of(conn, &who, false).await?;
+    let Some(info) = store
+        .packages()
+        .package(conn, &facts.generation, package)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(policy) = info.policy(&a.policy_id).cloned() else {
+        return Ok(None);
+    };
+    let end = a
+        .end_at
+        .as_deref()
+        .and_then(|e| crate::store::parse_ts(e).ok());
+    // The holder must still be someone the policy admits, under an enabled policy.
+    let requestor = requestor_from(&who, &facts);
+    let refusal = if !policy.enabled || !admits(&policy, &requestor, info.facts.catalog_external) {
+        Some("Your access can no longer be extended: you are not among the people this package's policy admits now.".into())
+    } else {
+        extension_refusal(&policy, end, now)
+    };
+    Ok(Some((a, policy, refusal)))
+}
+
+/// The answers given with the request that delivered the assignment.
+pub async fn earlier_answers(
+    conn: &mut Conn,
+    assignment: &str,
+) -> Result<Vec<Answer>, ServiceError> {
+    let Some(id) = requests::delivering_request(conn, assignment).await? else {
+        return Ok(vec![]);
+    };
+    let Some(row) = requests::get(conn, &id).await? else {
+        return Ok(vec![]);
+    };
+    Ok(row.decode()?.answers)
+}
+
+/// The holder asks to extend their assignment, answering the policy's
+/// questions again (those not editable keep their earlier answers).
+pub async fn request_extension(
+    store: &Store,
+    user: &User,
+    package: &AccessPackageId,
+    given: &HashMap<String, Vec<String>>,
+    justification: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    if user.is_blocked() {
+        return Err(ServiceError::Refused(
+            "Your account is blocked; you cannot request access.".into(),
+        ));
+    }
+    let mut tx = store.begin().await?;
+    users::lock(&mut tx, &user.id).await?;
+    let Some((a, policy, refusal)) =
+        extension_offer(store, &mut tx, user, package.as_str(), now).await?
+    else {
+        return Err(ServiceError::Refused(
+            "You do not hold this access package, so there is nothing to extend.".into(),
+        ));
+    };
+    if let Some(reason) = refusal {
+        return Err(ServiceError::Refused(reason));
+    }
+    let who = Person::User(user.clone());
+    let facts = facts_of(&mut tx, &who, false).await?;
+    if facts.open_requests.contains(&package.to_string()) {
+        return Err(ServiceError::Refused(
+            "You already have a request for this access package waiting.".into(),
+        ));
+    }
+    // A question whose answer is not editable keeps the earlier answer,
+    // whatever the form sent.
+    let mut given = given.clone();
+    for answer in earlier_answers(&mut tx, &a.id).await? {
+        let locked = policy
+            .questions
+            .iter()
+            .any(|q| q.sequence == answer.sequence && !q.is_answer_editable);
+        if locked {
+            given.insert(format!("q{}", answer.sequence), answer.values);
+        }
+    }
+    let answers = check_answers(&policy.questions, &given).map_err(ServiceError::Invalid)?;
+    let justification = reason_text(justification, "The justification")
+        .map_err(|m| crate::service::invalid("justification", m))?;
+    if policy.approval.is_requestor_justification_required && justification.is_none() {
+        return Err(crate::service::invalid(
+            "justification",
+            "A business justification is required.",
+        ));
+    }
+    let info = store
+        .packages()
+        .package(&mut tx, &facts.generation, package.as_str())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let request = Request {
+        id: RequestId::new(),
+        kind: RequestType::UserExtend,
+        state: RequestState::Submitted,
+        stage: 0,
+        package: package.clone(),
+        policy: PolicyId::from_stored(a.policy_id.clone()),
+        requestor: Some(user.id.clone()),
+        target: Target::User(user.id.clone()),
+        email: user.email.clone(),
+        name: user.display_name.clone(),
+        organization: facts
+            .organization
+            .as_ref()
+            .map(|(o, _)| ConnectedOrgId::from_stored(o.clone())),
+        justification,
+        answers,
+        attributes: Default::default(),
+        schedule: None,
+        assignment: Some(AssignmentId::from_stored(a.id.clone())),
+        approval_bypassed: false,
+        identity: None,
+    };
+    let names = Names {
+        package: info.facts.display_name.clone(),
+        organization: facts.organization_name.clone(),
+    };
+    let first = if request.needs_approval(&policy) {
+        approvers::resolve(
+            &mut tx,
+            &policy.approval.stages[0],
+            Some(&user.id),
+            Some(&user.id),
+            request.organization.as_ref().map(|o| o.as_str()),
+        )
+        .await?
+    } else {
+        vec![]
+    };
+    let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
+    if request.state == RequestState::Approved {
+        changes
+            .extend(deliver::deliver_in(&mut tx, &info, &policy, &mut request, &names, now).await?);
+    }
+    let event = save::event(
+        "User requests to extend access package assignment",
+        &request.id,
+        &names.package,
+        save::details(
+            &request,
+            json!({"assignment": a.id, "currentEnd": a.end_at}),
+        ),
+    );
+    let actor = Actor {
+        user_id: Some(user.id.to_string()),
+        display_name: user.display_name.clone(),
+    };
+    save::commit(tx, &request, &changes, &actor, &event, now).await
+}

@@ -1,0 +1,112 @@
+//! What happens to requests as time passes, one request at a time inside a
+//! job's batch transaction: a scheduled start, an escalation, an expiry.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{approvers, deliver, save};
+use crate::domain::audit::Actor;
+use crate::domain::ids::RequestId;
+use crate::domain::policy::ApprovalStage;
+use crate::domain::request::RequestState;
+use crate::service::ServiceError;
+use crate::store::{Conn, Store, audit};
+
+/// Delivers a scheduled request whose start has come; false when it is no
+/// longer scheduled.
+pub async fn deliver_scheduled(
+    store: &Store,
+    conn: &mut Conn,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let id = RequestId::from_stored(id.to_string());
+    let mut ctx = save::load(store, conn, &id).await?;
+    if ctx.request.state != RequestState::Scheduled {
+        return Ok(false);
+    }
+    let changes = deliver::deliver_in(
+        conn,
+        &ctx.package,
+        &ctx.policy,
+        &mut ctx.request,
+        &ctx.names,
+        now,
+    )
+    .await?;
+    save::apply(conn, &ctx.request, &changes, now).await?;
+    Ok(true)
+}
+
+/// A request nobody decided within its stage's limit expires, and its
+/// requestor is told; false when it was decided meanwhile.
+pub async fn time_out(
+    store: &Store,
+    conn: &mut Conn,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let id = RequestId::from_stored(id.to_string());
+    let mut ctx = save::load(store, conn, &id).await?;
+    if ctx.request.state != RequestState::PendingApproval {
+        return Ok(false);
+    }
+    let stage = ctx.request.stage;
+    let changes = ctx.request.time_out(&ctx.names)?;
+    save::apply(conn, &ctx.request, &changes, now).await?;
+    let event = save::event(
+        "Access package assignment request expired without a decision",
+        &ctx.request.id,
+        &ctx.names.package,
+        json!({"request": id.as_str(), "stage": stage}),
+    );
+    audit::record(conn, &Actor::system(), &event, now).await?;
+    Ok(true)
+}
+
+/// An undecided stage past its escalation time goes to its alternate
+/// approvers, who are told, with the stage's own deadline. It escalates
+/// once, whoever is found; true when someone was.
+pub async fn escalate(
+    store: &Store,
+    conn: &mut Conn,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let id = RequestId::from_stored(id.to_string());
+    let ctx = save::load(store, conn, &id).await?;
+    let r = &ctx.request;
+    let stage: Option<&ApprovalStage> = ctx
+        .policy
+        .approval
+        .stages
+        .get((r.stage.max(1) - 1) as usize)
+        .filter(|s| s.is_escalation_enabled);
+    let alternates = match stage {
+        Some(s) if r.state == RequestState::PendingApproval => {
+            approvers::resolve_alternates(
+                conn,
+                s,
+                r.target.user(),
+                r.requestor.as_ref(),
+                r.organization.as_ref().map(|o| o.as_str()),
+            )
+            .await?
+        }
+        _ => vec![],
+    };
+    let deny_at = ctx.loaded.deny_at.unwrap_or(now);
+    let changes = r.escalate(&alternates, deny_at, &ctx.names);
+    save::apply(conn, r, &changes, now).await?;
+    if alternates.is_empty() {
+        return Ok(false);
+    }
+    let event = save::event(
+        "Escalate access package assignment request",
+        &r.id,
+        &ctx.names.package,
+        json!({"request": id.as_str(), "stage": r.stage, "approvers": alternates.len()}),
+    );
+    audit::record(conn, &Actor::system(), &event, now).await?;
+    Ok(true)
+}

@@ -1,0 +1,30 @@
+//! Requests for access packages, one file per use case. Each reads what it
+//! needs once (the request in one statement, its package and policy from
+//! memory), changes the request through `domain::request`, and saves the
+//! changes with its audit event in one transaction (`save`).
+
+mod approvers;
+mod deliver;
+mod propose;
+mod save;
+
+pub mod assign;
+pub mod availability;
+pub mod cancel;
+pub mod decide;
+pub mod extend;
+pub mod lifecycle;
+pub mod reprocess;
+pub mod submit;
+pub mod view;
+
+pub use assign::{NewAssignment, assign};
+pub(crate) use availability::own_domain_refusal;
+pub use availability::{
+    Availability, Listing, Offer, availability, requestable, requestor_of, required_attributes,
+};
+pub use cancel::{cancel, cancel_by_admin};
+pub use decide::decide;
+pub use extend::{earlier_answers, extension_offer, request_extension};
+pub use reprocess::reprocess;
+pub use submit::{RequestInput, Submitted, submit, submit_offered};

@@ -1,0 +1,44 @@
+//! An administrator delivers again a request whose delivery failed or was partial.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{deliver, save};
+use crate::domain::audit::Actor;
+use crate::domain::ids::{AccessPackageId, RequestId};
+use crate::domain::request::{Event, RequestState, transition};
+use crate::service::ServiceError;
+use crate::store::Store;
+
+/// Delivers again a request whose delivery failed or was partial.
+pub async fn reprocess(
+    store: &Store,
+    actor: &Actor,
+    package: &AccessPackageId,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    let id = RequestId::parse(request_id).ok_or(ServiceError::NotFound)?;
+    let mut tx = store.begin().await?;
+    let mut ctx = save::load(store, &mut tx, &id).await?;
+    if ctx.request.package != *package {
+        return Err(ServiceError::NotFound);
+    }
+    transition(ctx.request.state, Event::Reprocess).map_err(ServiceError::Refused)?;
+    let changes = deliver::deliver_in(
+        &mut tx,
+        &ctx.package,
+        &ctx.policy,
+        &mut ctx.request,
+        &ctx.names,
+        now,
+    )
+    .await?;
+    let event = save::event(
+        "Reprocess access package assignment request",
+        &ctx.request.id,
+        &ctx.names.package,
+        save::details(&ctx.request, json!({})),
+    );
+    save::commit(tx, &ctx.request, &changes, actor, &event, now).await
+}

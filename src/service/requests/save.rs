@@ -1,0 +1,289 @@
+//! Loading a request for one of its operations, and saving what the
+//! operation changed, with its audit event, in one transaction.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::ids::RequestId;
+use crate::domain::policy::Policy;
+use crate::domain::request::{Change, Names, Refusal, Request, RequestState};
+use crate::service::ServiceError;
+use crate::store::requests::{Loaded, Start};
+use crate::store::snapshot::PackageInfo;
+use crate::store::{
+    self, Conn, Store, StoreError, Tx, assignments, audit, batch, grants, requests, users,
+};
+
+/// A request with its package and policy (from memory), read for one of
+/// its operations.
+pub(crate) struct Context {
+    pub request: Request,
+    pub loaded: Loaded,
+    pub package: Arc<PackageInfo>,
+    pub policy: Policy,
+    pub names: Names,
+}
+
+/// Reads the request (one statement) and takes its package and policy from
+/// the in-memory package list.
+pub(crate) async fn load(
+    store: &Store,
+    conn: &mut Conn,
+    id: &RequestId,
+) -> Result<Context, ServiceError> {
+    let loaded = requests::load(conn, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let package = store
+        .packages()
+        .package(conn, &loaded.generation, loaded.request.package.as_str())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let policy = package
+        .policy(loaded.request.policy.as_str())
+        .cloned()
+        .ok_or_else(|| ServiceError::Refused("The request's policy no longer exists.".into()))?;
+    let names = Names {
+        package: package.facts.display_name.clone(),
+        organization: loaded.organization_name.clone(),
+    };
+    Ok(Context {
+        request: loaded.request.clone(),
+        loaded,
+        package,
+        policy,
+        names,
+    })
+}
+
+impl From<Refusal> for ServiceError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Invalid(e) => ServiceError::Invalid(e),
+            Refusal::Refused(m) => ServiceError::Refused(m),
+        }
+    }
+}
+
+/// Folds consecutive moves into one: the request goes from the first's
+/// state to the last's in one guarded update.
+fn fold_moves(changes: &[Change]) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    for c in changes {
+        if let (
+            Change::Move {
+                to: new_to,
+                to_stage: new_stage,
+                ..
+            },
+            Some(Change::Move { to, to_stage, .. }),
+        ) = (c, out.last_mut())
+        {
+            *to = *new_to;
+            *to_stage = *new_stage;
+            continue;
+        }
+        out.push(c.clone());
+    }
+    out
+}
+
+/// Writes a request's changes in order. `request` is the request as the
+/// changes leave it: a new one is written once, in that state, with its
+/// deadlines and outcome. A guarded change that no longer holds refuses
+/// the whole, and the caller's transaction is dropped.
+pub(crate) async fn apply(
+    conn: &mut Conn,
+    request: &Request,
+    changes: &[Change],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let inserting = changes.iter().any(|c| matches!(c, Change::Insert(_)));
+    let mut start = Start::default();
+    let mut outcome = None;
+    for c in changes {
+        match c {
+            Change::Deadlines {
+                escalate_at,
+                deny_at,
+            } => {
+                start.escalate_at = *escalate_at;
+                start.deny_at = Some(*deny_at);
+            }
+            Change::OutcomeReason(r) => outcome = Some(r.clone()),
+            _ => {}
+        }
+    }
+    start.outcome = outcome.as_deref();
+    let mut mails = Vec::new();
+    for c in fold_moves(changes) {
+        match c {
+            Change::Insert(_) => match requests::insert_request(conn, request, &start, now).await {
+                Err(StoreError::Conflict(_)) => {
+                    return Err(ServiceError::Refused(format!(
+                        "{} already has an open request for this access package.",
+                        request.name
+                    )));
+                }
+                other => other?,
+            },
+            // A new request is written in its last state.
+            Change::Move { .. } | Change::Deadlines { .. } | Change::OutcomeReason(_)
+                if inserting => {}
+            Change::Move {
+                from,
+                from_stage,
+                to,
+                to_stage,
+            } => {
+                if !requests::move_request(
+                    conn,
+                    &request.id,
+                    from,
+                    from_stage,
+                    to,
+                    to_stage,
+                    request.assignment.as_ref(),
+                    now,
+                )
+                .await?
+                {
+                    return Err(ServiceError::Refused(
+                        "The request changed meanwhile; reload the page.".into(),
+                    ));
+                }
+            }
+            Change::Deadlines {
+                escalate_at,
+                deny_at,
+            } => {
+                requests::set_deadlines(conn, request.id.as_str(), escalate_at, Some(deny_at))
+                    .await?
+            }
+            Change::OutcomeReason(reason) => {
+                requests::set_outcome_reason(conn, request.id.as_str(), &reason).await?
+            }
+            Change::Approvers {
+                stage,
+                approvers,
+                escalation,
+            } => {
+                requests::insert_approvers(conn, &request.id, stage, &approvers, escalation).await?
+            }
+            Change::Escalated { stage } => {
+                requests::mark_escalated(conn, request.id.as_str(), i64::from(stage)).await?
+            }
+            Change::Decision {
+                stage,
+                approved,
+                by,
+                reason,
+            } => {
+                if !requests::record_decision(
+                    conn,
+                    request.id.as_str(),
+                    i64::from(stage),
+                    approved,
+                    &by,
+                    reason.as_deref(),
+                    now,
+                )
+                .await?
+                {
+                    return Err(ServiceError::Refused(
+                        "The request was already decided by another approver.".into(),
+                    ));
+                }
+            }
+            Change::NewAssignment { id, target, end } => {
+                requests::insert_assignment(
+                    conn,
+                    id.as_str(),
+                    request.package.as_str(),
+                    request.policy.as_str(),
+                    target.as_str(),
+                    end,
+                    now,
+                )
+                .await?
+            }
+            Change::Redeliver(a) => {
+                if !assignments::set_active_state(conn, a.as_str(), "delivered").await? {
+                    return Err(ServiceError::Refused(
+                        "The assignment this request made has ended meanwhile; request the package again instead."
+                            .into(),
+                    ));
+                }
+            }
+            Change::Extend { assignment, end } => {
+                if !assignments::set_end(conn, assignment.as_str(), end).await? {
+                    return Err(ServiceError::Refused(
+                        "The access this request would extend ended meanwhile.".into(),
+                    ));
+                }
+            }
+            Change::Grant { target } => {
+                grants::grant_package(conn, &request.package, &target, now).await?
+            }
+            Change::WriteAttributes { target } => {
+                users::write_attributes(conn, &target, &request.attributes, now).await?
+            }
+            Change::Mail(m) => mails.push(batch::Mail {
+                kind: m.message.kind().as_str(),
+                data: m.message.data(),
+                to_address: m.to_address,
+                to_name: m.to_name,
+            }),
+        }
+    }
+    if !mails.is_empty() {
+        batch::enqueue(conn, &mails, now).await?;
+    }
+    Ok(())
+}
+
+/// An audit event about a request of a package.
+pub(crate) fn event(
+    action: &str,
+    request: &RequestId,
+    package: &str,
+    details: serde_json::Value,
+) -> NewAuditEvent {
+    NewAuditEvent {
+        action: action.into(),
+        object_type: object_type::ACCESS_PACKAGE,
+        object_id: request.to_string(),
+        object_name: package.into(),
+        details,
+    }
+}
+
+/// Saves one use case: the request's changes, then its audit event, and
+/// commits. Returns the state the request is left in.
+pub(crate) async fn commit(
+    mut tx: Tx,
+    request: &Request,
+    changes: &[Change],
+    actor: &Actor,
+    event: &NewAuditEvent,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    apply(&mut tx, request, changes, now).await?;
+    audit::record(&mut tx, actor, event, now).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(request.state)
+}
+
+/// What the audit event of a request's change says of it.
+pub(crate) fn details(request: &Request, extra: serde_json::Value) -> serde_json::Value {
+    let mut d = json!({"request": request.id.as_str(), "state": request.state.as_str()});
+    if let (Some(d), Some(extra)) = (d.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            d.insert(k.clone(), v.clone());
+        }
+    }
+    d
+}
