@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 pub mod jobs;
 pub mod notify;
+pub mod routes;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -71,7 +71,7 @@ impl Application {
         );
         let oidc = Oidc::new(
             config.oidc.iter().cloned().collect(),
-            config.url_for("/auth/callback"),
+            config.url_for(crate::routes::CALLBACK.as_str()),
         )?;
         let secure = config.is_https();
         let state = actix_web::web::Data::new(AppState {

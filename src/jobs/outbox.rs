@@ -47,7 +47,12 @@ pub async fn run_once(
                 continue;
             }
         }
-        let result = match render(&m.kind, &m.data, base) {
+        let result = match m
+            .message
+            .as_ref()
+            .map_err(String::clone)
+            .and_then(|msg| render(msg, base))
+        {
             Ok(r) => match mailer.build(&m.id, &m.to_address, &m.to_name, &r) {
                 Ok(message) => mailer.send(message).await,
                 Err(e) => Err(e),

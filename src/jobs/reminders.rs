@@ -1,9 +1,9 @@
 //! Expiry reminders, 14 days and 1 day before an assignment ends.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::BATCH;
+use crate::domain::message::{Expiring, Mail, Message};
 use crate::service::ServiceError;
 use crate::store::{self, Store, assignments, policies};
 
@@ -31,7 +31,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                     .into_iter()
                     .map(|(_, id, p)| (id, p))
                     .collect();
-            let mails: Vec<store::batch::Mail> = rows
+            let mails: Vec<Mail> = rows
                 .iter()
                 .filter_map(|a| {
                     let end = a.end_at.as_deref().and_then(|e| store::parse_ts(e).ok())?;
@@ -41,23 +41,22 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                     });
                     // Whole days left, rounded up: "ends in 1 day" on its last day.
                     let days_left = ((end - now).num_seconds() + 86_399) / 86_400;
-                    Some(store::batch::Mail {
-                        kind: crate::notify::kind::ACCESS_EXPIRING,
+                    Some(Mail {
                         to_address: a.target_email.clone(),
                         to_name: a.target_name.clone(),
-                        data: json!({
-                            "package": a.package_name,
-                            "package_id": a.access_package_id,
-                            "requestor": a.target_name,
-                            "requestor_email": a.target_email,
-                            "ends": end.format("%Y-%m-%d").to_string(),
-                            "days": days_left.max(1),
-                            "can_extend": can_extend,
+                        message: Message::AccessExpiring(Expiring {
+                            package: a.package_name.clone(),
+                            package_id: a.access_package_id.clone(),
+                            requestor: a.target_name.clone(),
+                            requestor_email: a.target_email.clone(),
+                            ends: end.format("%Y-%m-%d").to_string(),
+                            days: days_left.max(1),
+                            can_extend,
                         }),
                     })
                 })
                 .collect();
-            store::batch::enqueue(&mut tx, &mails, now).await?;
+            store::outbox::enqueue(&mut tx, &mails, now).await?;
             tx.commit().await.map_err(store::map_err)?;
             sent += mails.len();
             if (ids.len() as i64) < BATCH {

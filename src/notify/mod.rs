@@ -1,89 +1,17 @@
-//! Email: messages rendered from askama `.html` + `.txt` pairs, and the SMTP
-//! sender. Messages are queued in the outbox with the change they tell about
-//! (see `store::outbox`) and rendered when sent or shown, with the public URL.
+//! Email: each kind of message (`domain::message::Message`) rendered from
+//! its own askama pair, `email/<kind>.txt` and `email/<kind>.html`, both on a
+//! shared base layout. The text template's first line is the subject, so
+//! that every word a recipient reads is in the templates.
+//!
+//! Messages are queued in the outbox with the change they tell about (see
+//! `store::outbox`) and rendered when sent or shown, with the public URL.
 
 pub mod mailer;
 
 use askama::Template;
-use serde::Deserialize;
-use serde_json::Value;
 
-/// Message kinds stored in the outbox.
-pub mod kind {
-    pub const APPROVAL_REQUEST: &str = "approvalRequest";
-    pub const REQUEST_DENIED: &str = "requestDenied";
-    pub const ACCESS_DELIVERED: &str = "accessDelivered";
-    pub const SIGN_IN_CODE: &str = "signInCode";
-    /// Approved for a period that starts later.
-    pub const REQUEST_SCHEDULED: &str = "requestScheduled";
-    /// No decision in time: the request expired.
-    pub const REQUEST_EXPIRED: &str = "requestExpired";
-    /// An undecided stage went to its alternate approvers.
-    pub const APPROVAL_FORWARDED: &str = "approvalForwarded";
-    pub const ACCESS_ENDED: &str = "accessEnded";
-    pub const ACCESS_EXTENDED: &str = "accessExtended";
-    /// A reminder that access ends soon.
-    pub const ACCESS_EXPIRING: &str = "accessExpiring";
-}
-
-/// A one-time sign-in code.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct CodeFacts {
-    pub code: String,
-    pub minutes: i64,
-}
-
-#[derive(Template)]
-#[template(path = "email/sign_in_code.txt")]
-struct CodeText<'a> {
-    f: &'a CodeFacts,
-    link: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "email/sign_in_code.html")]
-struct CodeHtml<'a> {
-    f: &'a CodeFacts,
-    link: &'a str,
-}
-
-/// Renders a message for an administrator's eyes: a sign-in code is hidden,
-/// so that reading the outbox does not let anyone sign in as its recipient.
-pub fn render_for_admin(kind_: &str, data: &str, base: &str) -> Result<Rendered, String> {
-    if kind_ == kind::SIGN_IN_CODE {
-        let mut value: Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
-        value["code"] = Value::String("(hidden)".into());
-        return render(kind_, &value.to_string(), base);
-    }
-    render(kind_, data, base)
-}
-
-/// What every message about a request carries.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct RequestFacts {
-    pub request_id: String,
-    pub package: String,
-    pub requestor: String,
-    pub requestor_email: String,
-    pub organization: String,
-    pub justification: String,
-    pub decide_by: String,
-    pub stage: i64,
-    pub reason: String,
-    /// The first day of access, for a scheduled request.
-    pub starts: String,
-    /// The last day of access (expiry reminders, extensions).
-    pub ends: String,
-    /// Days left, for a reminder.
-    pub days: i64,
-    /// The package, for the link to extend.
-    pub package_id: String,
-    pub can_extend: bool,
-    /// An escalated request, sent to alternate approvers.
-    pub forwarded: bool,
-}
+use crate::domain::message::{Approval, Code, Ended, Expiring, Message, Outcome};
+use crate::routes;
 
 pub struct Rendered {
     pub subject: String,
@@ -92,121 +20,282 @@ pub struct Rendered {
     pub link: String,
 }
 
-#[derive(Template)]
-#[template(path = "email/approval_request.txt")]
-struct ApprovalText<'a> {
-    f: &'a RequestFacts,
-    link: &'a str,
-}
+/// One kind's template pair: the text (subject first) and the HTML, over
+/// the same facts.
+macro_rules! pair {
+    ($text:ident, $html:ident, $facts:ty, $txt_path:literal, $html_path:literal) => {
+        #[derive(Template)]
+        #[template(path = $txt_path)]
+        struct $text<'a> {
+            f: &'a $facts,
+            link: &'a str,
+        }
 
-#[derive(Template)]
-#[template(path = "email/approval_request.html")]
-struct ApprovalHtml<'a> {
-    f: &'a RequestFacts,
-    link: &'a str,
-}
+        #[derive(Template)]
+        #[template(path = $html_path)]
+        struct $html<'a> {
+            f: &'a $facts,
+            link: &'a str,
+            subject: &'a str,
+        }
 
-#[derive(Template)]
-#[template(path = "email/request_outcome.txt")]
-struct OutcomeText<'a> {
-    f: &'a RequestFacts,
-    link: &'a str,
-    outcome: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "email/request_outcome.html")]
-struct OutcomeHtml<'a> {
-    f: &'a RequestFacts,
-    link: &'a str,
-    outcome: &'a str,
-}
-
-/// Renders a queued message; `base` is the public URL without trailing slash.
-pub fn render(kind: &str, data: &str, base: &str) -> Result<Rendered, String> {
-    let value: Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
-    if kind == kind::SIGN_IN_CODE {
-        let f: CodeFacts = serde_json::from_value(value).map_err(|e| e.to_string())?;
-        let link = format!("{base}/auth/code");
-        return Ok(Rendered {
-            subject: "Your Gatehouse sign-in code".into(),
-            text: CodeText { f: &f, link: &link }
+        impl<'a> $text<'a> {
+            fn both(f: &'a $facts, link: String) -> Result<Rendered, String> {
+                let text = $text { f, link: &link }
+                    .render()
+                    .map_err(|e| e.to_string())?;
+                let (subject, body) = split_subject(&text)?;
+                let html = $html {
+                    f,
+                    link: &link,
+                    subject: &subject,
+                }
                 .render()
-                .map_err(|e| e.to_string())?,
-            html: CodeHtml { f: &f, link: &link }
-                .render()
-                .map_err(|e| e.to_string())?,
-            link,
-        });
+                .map_err(|e| e.to_string())?;
+                Ok(Rendered {
+                    subject,
+                    text: body,
+                    html,
+                    link,
+                })
+            }
+        }
+    };
+}
+
+pair!(
+    ApprovalRequestText,
+    ApprovalRequestHtml,
+    Approval,
+    "email/approval_request.txt",
+    "email/approval_request.html"
+);
+pair!(
+    ApprovalForwardedText,
+    ApprovalForwardedHtml,
+    Approval,
+    "email/approval_forwarded.txt",
+    "email/approval_forwarded.html"
+);
+pair!(
+    RequestDeniedText,
+    RequestDeniedHtml,
+    Outcome,
+    "email/request_denied.txt",
+    "email/request_denied.html"
+);
+pair!(
+    AccessDeliveredText,
+    AccessDeliveredHtml,
+    Outcome,
+    "email/access_delivered.txt",
+    "email/access_delivered.html"
+);
+pair!(
+    RequestScheduledText,
+    RequestScheduledHtml,
+    Outcome,
+    "email/request_scheduled.txt",
+    "email/request_scheduled.html"
+);
+pair!(
+    RequestExpiredText,
+    RequestExpiredHtml,
+    Outcome,
+    "email/request_expired.txt",
+    "email/request_expired.html"
+);
+pair!(
+    AccessEndedText,
+    AccessEndedHtml,
+    Ended,
+    "email/access_ended.txt",
+    "email/access_ended.html"
+);
+pair!(
+    AccessExtendedText,
+    AccessExtendedHtml,
+    Outcome,
+    "email/access_extended.txt",
+    "email/access_extended.html"
+);
+pair!(
+    AccessExpiringText,
+    AccessExpiringHtml,
+    Expiring,
+    "email/access_expiring.txt",
+    "email/access_expiring.html"
+);
+pair!(
+    SignInCodeText,
+    SignInCodeHtml,
+    Code,
+    "email/sign_in_code.txt",
+    "email/sign_in_code.html"
+);
+
+/// The text template's first line is the subject; a blank line follows.
+fn split_subject(text: &str) -> Result<(String, String), String> {
+    let (subject, body) = text
+        .split_once('\n')
+        .ok_or_else(|| "a mail template without a body".to_string())?;
+    let subject = subject.trim();
+    if subject.is_empty() {
+        return Err("a mail template without a subject".into());
     }
-    let f: RequestFacts = serde_json::from_value(value).map_err(|e| e.to_string())?;
-    match kind {
-        kind::APPROVAL_REQUEST | kind::APPROVAL_FORWARDED => {
-            let link = format!("{base}/approvals/{}", f.request_id);
-            let forwarded = if kind == kind::APPROVAL_FORWARDED {
-                "Forwarded: "
-            } else {
-                ""
-            };
-            Ok(Rendered {
-                subject: format!(
-                    "{forwarded}Action required: Approve or deny request by {}",
-                    f.decide_by
-                ),
-                text: ApprovalText { f: &f, link: &link }
-                    .render()
-                    .map_err(|e| e.to_string())?,
-                html: ApprovalHtml { f: &f, link: &link }
-                    .render()
-                    .map_err(|e| e.to_string())?,
-                link,
-            })
+    Ok((
+        subject.to_string(),
+        body.trim_start_matches('\n').to_string(),
+    ))
+}
+
+/// Renders a message; `base` is the public URL without trailing slash.
+pub fn render(message: &Message, base: &str) -> Result<Rendered, String> {
+    let requests = || format!("{base}{}", routes::REQUESTS);
+    match message {
+        Message::ApprovalRequest(a) => {
+            let link = format!("{base}{}", routes::APPROVAL.id(&a.request.request_id));
+            ApprovalRequestText::both(a, link)
         }
-        kind::REQUEST_DENIED
-        | kind::ACCESS_DELIVERED
-        | kind::REQUEST_SCHEDULED
-        | kind::REQUEST_EXPIRED
-        | kind::ACCESS_ENDED
-        | kind::ACCESS_EXTENDED
-        | kind::ACCESS_EXPIRING => {
-            let link = if kind == kind::ACCESS_EXPIRING && f.can_extend {
-                format!("{base}/access-packages/{}", f.package_id)
-            } else {
-                format!("{base}/requests")
-            };
-            let subject = match kind {
-                kind::ACCESS_DELIVERED => format!("You now have access to {}", f.package),
-                kind::REQUEST_SCHEDULED => format!("Request approved: {}", f.package),
-                kind::REQUEST_EXPIRED => format!("Request expired: {}", f.package),
-                kind::ACCESS_ENDED => format!("Your access to {} has ended", f.package),
-                kind::ACCESS_EXTENDED => format!("Your access to {} was extended", f.package),
-                kind::ACCESS_EXPIRING => format!(
-                    "Your access to {} ends in {} day{}",
-                    f.package,
-                    f.days,
-                    if f.days == 1 { "" } else { "s" }
-                ),
-                _ => format!("Request denied: {}", f.package),
-            };
-            Ok(Rendered {
-                subject,
-                text: OutcomeText {
-                    f: &f,
-                    link: &link,
-                    outcome: kind,
-                }
-                .render()
-                .map_err(|e| e.to_string())?,
-                html: OutcomeHtml {
-                    f: &f,
-                    link: &link,
-                    outcome: kind,
-                }
-                .render()
-                .map_err(|e| e.to_string())?,
-                link,
-            })
+        Message::ApprovalForwarded(a) => {
+            let link = format!("{base}{}", routes::APPROVAL.id(&a.request.request_id));
+            ApprovalForwardedText::both(a, link)
         }
-        other => Err(format!("unknown message kind {other}")),
+        Message::RequestDenied(o) => RequestDeniedText::both(o, requests()),
+        Message::AccessDelivered(o) => AccessDeliveredText::both(o, requests()),
+        Message::RequestScheduled(o) => RequestScheduledText::both(o, requests()),
+        Message::RequestExpired(o) => RequestExpiredText::both(o, requests()),
+        Message::AccessEnded(e) => AccessEndedText::both(e, requests()),
+        Message::AccessExtended(o) => AccessExtendedText::both(o, requests()),
+        Message::AccessExpiring(e) => {
+            let link = if e.can_extend {
+                format!("{base}{}", routes::PACKAGE.id(&e.package_id))
+            } else {
+                requests()
+            };
+            AccessExpiringText::both(e, link)
+        }
+        Message::SignInCode(c) => SignInCodeText::both(c, format!("{base}{}", routes::CODE)),
+    }
+}
+
+/// Renders a message for an administrator's eyes: a sign-in code is hidden,
+/// so that reading the outbox does not let anyone sign in as its recipient.
+pub fn render_for_admin(message: &Message, base: &str) -> Result<Rendered, String> {
+    match message {
+        Message::SignInCode(c) => render(
+            &Message::SignInCode(Code {
+                code: "(hidden)".into(),
+                ..c.clone()
+            }),
+            base,
+        ),
+        other => render(other, base),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::message::{MailKind, RequestFacts};
+
+    fn facts() -> RequestFacts {
+        RequestFacts {
+            request_id: "r1".into(),
+            package: "Sales <b>".into(),
+            requestor: "Maria".into(),
+            requestor_email: "maria@example.com".into(),
+            ..Default::default()
+        }
+    }
+
+    /// One message of each kind, as the domain makes them.
+    fn every_kind() -> Vec<Message> {
+        let outcome = Outcome {
+            request: facts(),
+            reason: "Not needed".into(),
+            ends: "2027-01-31".into(),
+        };
+        let approval = Approval {
+            request: facts(),
+            decide_by: "2026-12-14".into(),
+        };
+        vec![
+            Message::ApprovalRequest(approval.clone()),
+            Message::ApprovalForwarded(approval),
+            Message::RequestDenied(outcome.clone()),
+            Message::AccessDelivered(outcome.clone()),
+            Message::RequestScheduled(outcome.clone()),
+            Message::RequestExpired(outcome.clone()),
+            Message::AccessEnded(Ended {
+                package: "Sales <b>".into(),
+                reason: "removed".into(),
+                ..Default::default()
+            }),
+            Message::AccessExtended(outcome),
+            Message::AccessExpiring(Expiring {
+                package: "Sales <b>".into(),
+                package_id: "p1".into(),
+                days: 1,
+                can_extend: true,
+                ..Default::default()
+            }),
+            Message::SignInCode(Code {
+                code: "12345678".into(),
+                minutes: 10,
+            }),
+        ]
+    }
+
+    #[test]
+    fn every_kind_has_a_subject_a_text_and_an_escaped_html_body() {
+        let all = every_kind();
+        assert_eq!(all.len(), MailKind::ALL.len());
+        for m in &all {
+            let r = render(m, "https://gh.example").unwrap();
+            assert!(
+                !r.subject.is_empty() && !r.subject.contains('\n'),
+                "{:?}",
+                m.kind()
+            );
+            assert!(!r.text.trim().is_empty(), "{:?}", m.kind());
+            assert!(r.text.contains(&r.link), "{:?}: {}", m.kind(), r.text);
+            assert!(r.html.contains("<title>"), "{:?}", m.kind());
+            assert!(!r.html.contains("Sales <b>"), "{:?}: {}", m.kind(), r.html);
+            assert!(r.link.starts_with("https://gh.example/"), "{}", r.link);
+        }
+    }
+
+    #[test]
+    fn subjects_say_what_happened() {
+        let subjects: Vec<String> = every_kind()
+            .iter()
+            .map(|m| render(m, "").unwrap().subject)
+            .collect();
+        assert_eq!(
+            subjects,
+            [
+                "Action required: Approve or deny request by 2026-12-14",
+                "Forwarded: Action required: Approve or deny request by 2026-12-14",
+                "Request denied: Sales <b>",
+                "You now have access to Sales <b>",
+                "Request approved: Sales <b>",
+                "Request expired: Sales <b>",
+                "Your access to Sales <b> has ended",
+                "Your access to Sales <b> was extended",
+                "Your access to Sales <b> ends in 1 day",
+                "Your Gatehouse sign-in code",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_administrator_never_sees_a_code() {
+        let code = Message::SignInCode(Code {
+            code: "12345678".into(),
+            minutes: 10,
+        });
+        let r = render_for_admin(&code, "").unwrap();
+        assert!(!r.text.contains("12345678") && !r.html.contains("12345678"));
     }
 }

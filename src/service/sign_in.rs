@@ -6,6 +6,7 @@ use serde_json::json;
 use super::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
+use crate::domain::message::{Code, Mail, Message};
 use crate::domain::user::{
     EMAIL_CODE_ISSUER, Email, ExternalIdentity, User, UserProfile, UserState, UserType,
 };
@@ -394,15 +395,15 @@ pub async fn send_code(
         now + chrono::Duration::minutes(CODE_MINUTES),
     )
     .await?;
-    store::outbox::enqueue(
-        &mut tx,
-        crate::notify::kind::SIGN_IN_CODE,
-        email.as_str(),
-        "",
-        &json!({"code": code, "minutes": CODE_MINUTES}),
-        now,
-    )
-    .await?;
+    let mail = Mail {
+        to_address: email.as_str().into(),
+        to_name: String::new(),
+        message: Message::SignInCode(Code {
+            code,
+            minutes: CODE_MINUTES,
+        }),
+    };
+    store::outbox::enqueue(&mut tx, &[mail], now).await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(())
 }

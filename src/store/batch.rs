@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 
 use super::assignments::{ACTIVE, AssignmentRow, SELECT};
-use super::bulk::{Val, insert};
 use super::{Conn, Result, map_err, ts};
 
 fn list(start: usize, n: usize) -> String {
@@ -40,50 +39,6 @@ pub async fn set_reminded(conn: &mut Conn, ids: &[String], days: i64) -> Result<
     }
     q.execute(conn).await.map_err(map_err)?;
     Ok(())
-}
-
-/// A message for the outbox: kind, address, name, facts.
-pub struct Mail {
-    pub kind: &'static str,
-    pub to_address: String,
-    pub to_name: String,
-    pub data: serde_json::Value,
-}
-
-/// Queues `mails`. Their ids share a prefix, so that they sit side by side
-/// in the outbox's key (as `finish_batch`'s do).
-pub async fn enqueue(conn: &mut Conn, mails: &[Mail], now: DateTime<Utc>) -> Result<()> {
-    let prefix = uuid::Uuid::new_v4();
-    let rows: Vec<Vec<Val>> = mails
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            vec![
-                format!("{prefix}.{i:06}").into(),
-                m.kind.into(),
-                m.to_address.clone().into(),
-                m.to_name.clone().into(),
-                m.data.to_string().into(),
-                ts(now).into(),
-                ts(now).into(),
-            ]
-        })
-        .collect();
-    insert(
-        conn,
-        "mail_outbox",
-        &[
-            "id",
-            "kind",
-            "to_address",
-            "to_name",
-            "data",
-            "created_at",
-            "next_attempt_at",
-        ],
-        &rows,
-    )
-    .await
 }
 
 /// Ends up to `limit` assignments whose end has come, marking them with

@@ -10,7 +10,6 @@
 pub mod assignments;
 pub mod audit;
 pub mod batch;
-pub mod bulk;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod directory;

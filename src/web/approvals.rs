@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{Data, Layout, redirect, render, render_status};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::Answer;
+use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests as svc;
 use crate::store::requests::{self, DecisionRow, RequestListRow, RequestRow};
@@ -21,9 +22,9 @@ use crate::web::extract::guard::CurrentUser;
 use crate::web::extract::session::TypedSession;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/approvals", web::get().to(inbox))
-        .route("/approvals/{id}", web::get().to(details))
-        .route("/approvals/{id}", web::post().to(decide));
+    cfg.route(routes::APPROVALS.as_str(), web::get().to(inbox))
+        .route(routes::APPROVAL.pattern(), web::get().to(details))
+        .route(routes::APPROVAL.pattern(), web::post().to(decide));
 }
 
 #[derive(Template)]
@@ -187,12 +188,12 @@ async fn decide(
                     crate::domain::request::human(to)
                 ),
             );
-            Ok(redirect("/approvals"))
+            Ok(redirect(routes::APPROVALS.as_str()))
         }
         Err(ServiceError::Invalid(e)) => page(&state, &user, &path, Some(e.messages())).await,
         Err(ServiceError::Refused(m)) => {
             TypedSession(session).flash("error", m);
-            Ok(redirect(&format!("/approvals/{}", path.as_str())))
+            Ok(redirect(&routes::APPROVAL.id(path.as_str())))
         }
         Err(e) => Err(e.into()),
     }

@@ -20,6 +20,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::routes;
 use crate::web::error::AppError;
 use crate::web::extract::guard::load_current_user;
 use crate::web::extract::session::Flash;
@@ -27,9 +28,9 @@ use crate::web::extract::session::Flash;
 pub type Data = web::Data<AppState>;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/static/{path:.*}", web::get().to(assets::serve))
+    cfg.route(routes::HEALTHZ.as_str(), web::get().to(health::healthz))
+        .route(routes::READYZ.as_str(), web::get().to(health::readyz))
+        .route(routes::STATIC.pattern(), web::get().to(assets::serve))
         .configure(auth::routes)
         .configure(my_access::routes)
         .configure(approvals::routes)
@@ -65,10 +66,11 @@ pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
 /// The sign-in page URL that returns to `next` afterwards.
 pub fn sign_in_url(next: &str) -> String {
     if next == "/" || next.is_empty() {
-        "/auth/login".into()
+        routes::LOGIN.to_string()
     } else {
         format!(
-            "/auth/login?next={}",
+            "{}?next={}",
+            routes::LOGIN,
             url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
         )
     }

@@ -12,6 +12,7 @@ use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Policy, QuestionKind};
 use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests::view::{self, PackageView};
 use crate::service::requests::{self as svc, Availability, RequestInput};
@@ -23,12 +24,12 @@ use crate::web::extract::guard::Requester;
 use crate::web::extract::session::TypedSession;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/access-packages/{id}", web::get().to(package_page))
-        .route("/access-packages/{id}", web::post().to(request))
-        .route("/access-packages/{id}/extend", web::post().to(extend))
-        .route("/requests", web::get().to(history))
-        .route("/requests/{id}/cancel", web::post().to(cancel));
+    cfg.route(routes::HOME.as_str(), web::get().to(home))
+        .route(routes::PACKAGE.pattern(), web::get().to(package_page))
+        .route(routes::PACKAGE.pattern(), web::post().to(request))
+        .route(routes::PACKAGE_EXTEND.pattern(), web::post().to(extend))
+        .route(routes::REQUESTS.as_str(), web::get().to(history))
+        .route(routes::REQUEST_CANCEL.pattern(), web::post().to(cancel));
 }
 
 const PER_PAGE: usize = 20;
@@ -485,12 +486,12 @@ async fn request(
                 _ => "Your request was sent for approval. You can follow it here.",
             };
             TypedSession(session).flash("success", message);
-            return Ok(redirect("/requests"));
+            return Ok(redirect(routes::REQUESTS.as_str()));
         }
         Err(ServiceError::Invalid(e)) => e,
         Err(ServiceError::Refused(m)) => {
             TypedSession(session).flash("error", m);
-            return Ok(redirect(&format!("/access-packages/{id}")));
+            return Ok(redirect(&routes::PACKAGE.id(&id)));
         }
         Err(e) => return Err(e.into()),
     };
@@ -535,7 +536,7 @@ async fn cancel(
         Err(ServiceError::Refused(m)) => session.flash("error", m),
         Err(e) => return Err(e.into()),
     }
-    Ok(redirect("/requests"))
+    Ok(redirect(routes::REQUESTS.as_str()))
 }
 
 /// The holder asks to extend their assignment of the package.
@@ -578,7 +579,7 @@ async fn extend(
                     "Your extension request was sent for approval."
                 },
             );
-            Ok(redirect("/requests"))
+            Ok(redirect(routes::REQUESTS.as_str()))
         }
         Err(ServiceError::Invalid(errors)) => {
             show(
@@ -595,7 +596,7 @@ async fn extend(
         }
         Err(ServiceError::Refused(m)) => {
             session.flash("error", m);
-            Ok(redirect(&format!("/access-packages/{id}")))
+            Ok(redirect(&routes::PACKAGE.id(&id)))
         }
         Err(e) => Err(e.into()),
     }

@@ -4,6 +4,7 @@
 use crate::both;
 use crate::helpers::*;
 use gatehouse::domain::ids::UserId;
+use gatehouse::routes;
 
 async fn package_id(app: &TestApp, name: &str) -> String {
     let mut c = app.store.read().await.unwrap();
@@ -36,7 +37,7 @@ async fn holdings(app: &TestApp, email: &str) -> Vec<String> {
 
 /// Fills the new-assignment form as an administrator and returns the answer.
 async fn assign(app: &TestApp, admin: &Browser, package: &str, fields: &[(&str, &str)]) -> Page {
-    let url = app.url(&format!("/admin/access-packages/{package}/assignments/new"));
+    let url = app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&package));
     let mut form = admin.get(&url).await;
     // The guests' package has two policies: its form starts on the one chosen here.
     if let Some(at) = form
@@ -109,7 +110,7 @@ both!(
 
         // The Requests tab shows it, the bypass and its justification.
         let tab = admin
-            .get(&app.url(&format!("/admin/access-packages/{employees}/requests")))
+            .get(&app.url(routes::ADMIN_PACKAGE_REQUESTS.id(&employees)))
             .await;
         assert!(tab.has("Eric Employee") && tab.has("approval bypassed") && tab.has("adminAdd"));
         assert!(
@@ -167,7 +168,7 @@ both!(
 
         // The Assignments tab, its filter and its CSV.
         let tab = admin
-            .get(&app.url(&format!("/admin/access-packages/{employees}/assignments")))
+            .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&employees)))
             .await;
         assert!(tab.has("Eric Employee") && tab.has("Delivered"));
         let csv = admin
@@ -247,7 +248,7 @@ both!(
             .await;
         assert_eq!(again.status, 303);
         let tab = admin
-            .get(&app.url(&format!("/admin/access-packages/{employees}/assignments")))
+            .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&employees)))
             .await;
         assert!(tab.has("This assignment is already removed."));
         // The ended assignment told Eric, and the audit log has every step.
@@ -375,10 +376,10 @@ async fn removal_clears_attributes_unless_kept_and_new_guests_are_added() {
     let maria = Browser::new();
     app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
         .await;
-    let page = maria.get(&app.url(&format!("/approvals/{rid}"))).await;
+    let page = maria.get(&app.url(routes::APPROVAL.id(&rid))).await;
     let ok = maria
         .post(
-            &app.url(&format!("/approvals/{rid}")),
+            &app.url(routes::APPROVAL.id(&rid)),
             &[
                 ("csrf_token", &page.csrf()),
                 ("decision", "approve"),
@@ -408,7 +409,7 @@ async fn removal_clears_attributes_unless_kept_and_new_guests_are_added() {
 
     // Removed: the job title goes, the names stay.
     let tab = admin
-        .get(&app.url(&format!("/admin/access-packages/{guests}/assignments")))
+        .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&guests)))
         .await;
     let at = tab.body.find("/remove\"").unwrap();
     let start = tab.body[..at].rfind("action=\"").unwrap() + 8;
@@ -434,11 +435,11 @@ async fn separation_of_duties_is_enforced_on_direct_assignment() {
     let hidden = package_id(&app, "Slack administration").await;
     let employees = package_id(&app, "Marketing resources for employees").await;
     let settings = admin
-        .get(&app.url(&format!("/admin/access-packages/{hidden}/settings")))
+        .get(&app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&hidden)))
         .await;
     let saved = admin
         .post(
-            &app.url(&format!("/admin/access-packages/{hidden}/settings")),
+            &app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&hidden)),
             &[
                 ("csrf_token", &settings.csrf()),
                 ("name", "Slack administration"),
@@ -506,10 +507,10 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
     // gatehouse.demo; an administrator clears it here).
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let settings = admin.get(&app.url("/admin/settings")).await;
+    let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
     let saved = admin
         .post(
-            &app.url("/admin/settings/organization"),
+            &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
             &[("csrf_token", &settings.csrf()), ("domains", "")],
         )
         .await;
@@ -575,12 +576,10 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
     // The administrator gives Emma another address; reprocessing now makes the guest.
     {
         let emma_id = user_id(&app, "emma.employee@gatehouse.demo").await;
-        let form = admin
-            .get(&app.url(&format!("/admin/users/{emma_id}")))
-            .await;
+        let form = admin.get(&app.url(routes::ADMIN_USER.id(&emma_id))).await;
         let saved = admin
             .post(
-                &app.url(&format!("/admin/users/{emma_id}")),
+                &app.url(routes::ADMIN_USER.id(&emma_id)),
                 &[
                     ("csrf_token", &form.csrf()),
                     ("user_type", "member"),

@@ -2,6 +2,7 @@
 
 use crate::both;
 use crate::helpers::*;
+use gatehouse::routes;
 
 fn session_cookie(page: &Page) -> Option<String> {
     page.set_cookies
@@ -17,7 +18,9 @@ both!(
         let b = Browser::new();
 
         // Signed out: sent to sign in, with the way back.
-        let page = b.get(&app.url("/admin/users?q=x")).await;
+        let page = b
+            .get(&app.url(format!("{}?q=x", routes::ADMIN_USERS)))
+            .await;
         assert_eq!(page.status, 303);
         assert_eq!(
             page.location.as_deref(),
@@ -59,7 +62,9 @@ both!(
             .unwrap();
         assert_eq!(found.map(|u| u.id), Some(user.id.clone()));
         drop(c);
-        let admin = b.get(&app.url("/admin/users?q=x")).await;
+        let admin = b
+            .get(&app.url(format!("{}?q=x", routes::ADMIN_USERS)))
+            .await;
         assert_eq!(admin.status, 200);
         assert!(admin.has("Alice Example"));
 
@@ -71,13 +76,13 @@ both!(
         assert_eq!(app.user_count().await, count);
 
         // Sign-out clears the session.
-        let home = b.get(&app.url("/")).await;
+        let home = b.get(&app.url(routes::HOME)).await;
         let out = b
-            .post(&app.url("/auth/logout"), &[("csrf_token", &home.csrf())])
+            .post(&app.url(routes::LOGOUT), &[("csrf_token", &home.csrf())])
             .await;
         assert_eq!(out.status, 303);
         assert_eq!(
-            b.get(&app.url("/")).await.status,
+            b.get(&app.url(routes::HOME)).await.status,
             303,
             "signed out: sent to sign in again"
         );
@@ -95,7 +100,7 @@ async fn non_admins_get_403_on_the_admin_console() {
     let b = Browser::new();
     let callback = app.oidc_until_callback(&b, "bob", "/").await;
     assert_eq!(b.get(&callback).await.status, 303);
-    let home = b.get(&app.url("/")).await;
+    let home = b.get(&app.url(routes::HOME)).await;
     assert_eq!(home.status, 200);
     assert!(home.has("Bob Example"));
     assert!(
@@ -114,7 +119,7 @@ async fn non_admins_get_403_on_the_admin_console() {
     }
     let post = b
         .post(
-            &app.url("/admin/users"),
+            &app.url(routes::ADMIN_USERS),
             &[
                 ("csrf_token", &home.csrf()),
                 ("user_type", "member"),
@@ -153,7 +158,7 @@ async fn wrong_or_missing_state_is_refused_and_creates_nothing() {
     // A callback in a browser that never started a sign-in.
     let stranger = Browser::new();
     let page = stranger
-        .get(&app.url("/auth/callback?code=abc&state=xyz"))
+        .get(&app.url(format!("{}?code=abc&state=xyz", routes::CALLBACK)))
         .await;
     assert_eq!(page.status, 403);
     assert_eq!(app.user_count().await, 0);
@@ -175,7 +180,7 @@ async fn a_replayed_code_is_refused() {
     assert_eq!(page.status, 403);
     assert!(page.has("refused to complete the sign-in"), "{}", page.body);
     assert_eq!(
-        attacker.get(&app.url("/")).await.status,
+        attacker.get(&app.url(routes::HOME)).await.status,
         303,
         "the replay did not sign anyone in"
     );
@@ -186,7 +191,7 @@ async fn a_replayed_code_is_refused() {
 async fn a_wrong_nonce_is_refused() {
     let app = spawn(Options::new(Backend::Sqlite).oidc()).await;
     let b = Browser::new();
-    let start = b.get(&app.url("/auth/login")).await;
+    let start = b.get(&app.url(routes::LOGIN)).await;
     let authorize = start.location.unwrap();
     // The ID token will carry a nonce this browser's sign-in did not choose.
     let mut url = url::Url::parse(&authorize).unwrap();
@@ -215,7 +220,7 @@ async fn a_wrong_nonce_is_refused() {
 async fn without_a_provider_the_sign_in_page_explains_how_to_configure_one() {
     let app = spawn(Options::new(Backend::Sqlite)).await;
     let b = Browser::new();
-    let page = b.get(&app.url("/auth/login")).await;
+    let page = b.get(&app.url(routes::LOGIN)).await;
     assert_eq!(page.status, 200);
     assert!(page.has("No identity provider is configured"));
     assert!(page.has("GATEHOUSE_OIDC_ISSUER"));
@@ -235,19 +240,25 @@ both!(
             ("display_name", "Mallory"),
             ("email", "mallory@evil.test"),
         ];
-        let page = b.post(&app.url("/admin/users"), &fields).await;
+        let page = b.post(&app.url(routes::ADMIN_USERS), &fields).await;
         assert_eq!(page.status, 403);
         assert!(page.has("Form expired"));
         let mut with_wrong = fields.to_vec();
         with_wrong.push(("csrf_token", "forged"));
         assert_eq!(
-            b.post(&app.url("/admin/users"), &with_wrong).await.status,
+            b.post(&app.url(routes::ADMIN_USERS), &with_wrong)
+                .await
+                .status,
             403
         );
         assert_eq!(app.user_count().await, users, "nothing was created");
         // Sign-out needs the token too.
-        assert_eq!(b.post(&app.url("/auth/logout"), &[]).await.status, 403);
-        assert_eq!(b.get(&app.url("/")).await.status, 200, "still signed in");
+        assert_eq!(b.post(&app.url(routes::LOGOUT), &[]).await.status, 403);
+        assert_eq!(
+            b.get(&app.url(routes::HOME)).await.status,
+            200,
+            "still signed in"
+        );
     }
 );
 
@@ -255,7 +266,7 @@ both!(
 async fn demo_mode_offers_the_demo_users_and_shows_a_banner() {
     let app = spawn(Options::new(Backend::Sqlite).demo()).await;
     let b = Browser::new();
-    let login = b.get(&app.url("/auth/login")).await;
+    let login = b.get(&app.url(routes::LOGIN)).await;
     assert!(login.has("demo-banner"));
     for email in [
         "ada.admin@gatehouse.demo",
@@ -267,7 +278,7 @@ async fn demo_mode_offers_the_demo_users_and_shows_a_banner() {
         assert!(login.has(email), "{email} offered");
     }
     app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
-    let groups = b.get(&app.url("/admin/groups")).await;
+    let groups = b.get(&app.url(routes::ADMIN_GROUPS)).await;
     assert!(groups.has("demo-banner"));
     for name in [
         "Marketing Team",
@@ -276,9 +287,9 @@ async fn demo_mode_offers_the_demo_users_and_shows_a_banner() {
     ] {
         assert!(groups.has(name), "{name}");
     }
-    let apps = b.get(&app.url("/admin/applications")).await;
+    let apps = b.get(&app.url(routes::ADMIN_APPLICATIONS)).await;
     assert!(apps.has("Owner, User, msiam_access"));
-    assert!(b.get(&app.url("/admin/sites")).await.has("Marketing"));
+    assert!(b.get(&app.url(routes::ADMIN_SITES)).await.has("Marketing"));
 
     // The approver manages the two employees.
     let mut c = app.store.read().await.unwrap();
@@ -299,10 +310,10 @@ async fn demo_mode_offers_the_demo_users_and_shows_a_banner() {
 
     // A non-demo user cannot be picked, even with a valid token.
     let other = Browser::new();
-    let page = other.get(&app.url("/auth/login")).await;
+    let page = other.get(&app.url(routes::LOGIN)).await;
     let res = other
         .post(
-            &app.url("/auth/demo"),
+            &app.url(routes::DEMO_SIGN_IN),
             &[
                 ("csrf_token", &page.csrf()),
                 ("user_id", &uuid::Uuid::new_v4().to_string()),
@@ -327,7 +338,7 @@ async fn demo_seed_runs_once_and_sessions_survive_a_restart() {
     assert_eq!(second.user_count().await, users, "no second seed");
     assert_eq!(second.audit_count("group").await, groups);
     // The session key was kept in the database: the same cookie still works.
-    let home = b.get(&second.url("/")).await;
+    let home = b.get(&second.url(routes::HOME)).await;
     assert_eq!(home.status, 200);
     assert!(home.has("Eric Employee"));
 }
@@ -363,10 +374,10 @@ async fn sessions_end_twelve_hours_after_sign_in() {
     // In use all along (a page every 50 minutes), so never idle.
     for _ in 0..13 {
         clock.advance(chrono::Duration::minutes(50));
-        assert_eq!(b.get(&app.url("/")).await.status, 200);
+        assert_eq!(b.get(&app.url(routes::HOME)).await.status, 200);
     }
     clock.advance(chrono::Duration::hours(1) + chrono::Duration::minutes(30));
-    let page = b.get(&app.url("/")).await;
+    let page = b.get(&app.url(routes::HOME)).await;
     assert_eq!(
         page.status, 303,
         "a copied cookie does not stay valid for ever"
@@ -379,17 +390,23 @@ async fn a_sign_in_link_cannot_send_people_elsewhere() {
     let b = Browser::new();
     app.demo_sign_in(&b, "eric.employee@gatehouse.demo").await;
     for next in ["//evil.example", "https://evil.example", "/%5Cevil.example"] {
-        let page = b.get(&app.url(&format!("/auth/login?next={next}"))).await;
+        let page = b
+            .get(&app.url(format!("{}?next={next}", routes::LOGIN)))
+            .await;
         assert_eq!(page.status, 303);
         assert_eq!(page.location.as_deref(), Some("/"), "{next}");
     }
     // A control character in the address is refused before anything reads it.
-    let tab = b.get(&app.url("/auth/login?next=/%09/evil.example")).await;
+    let tab = b
+        .get(&app.url(format!("{}?next=/%09/evil.example", routes::LOGIN)))
+        .await;
     assert_eq!(tab.status, 400);
     assert!(tab.has("control character"));
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let bad_query = admin.get(&app.url("/admin/users?page=abc")).await;
+    let bad_query = admin
+        .get(&app.url(format!("{}?page=abc", routes::ADMIN_USERS)))
+        .await;
     assert_eq!(bad_query.status, 400);
     assert!(bad_query.has("The address is not valid"));
 }

@@ -1,6 +1,7 @@
 //! Admin › Catalogs: catalogs, resources, required attributes, and the refusals.
 
 use gatehouse::domain::ids::{AccessPackageId, CatalogId};
+use gatehouse::routes;
 
 use crate::both;
 use crate::helpers::*;
@@ -9,7 +10,7 @@ async fn admin(backend: Backend) -> (TestApp, Browser, String) {
     let app = spawn(Options::new(backend).demo()).await;
     let b = Browser::new();
     app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
-    let csrf = b.get(&app.url("/admin/catalogs")).await.csrf();
+    let csrf = b.get(&app.url(routes::ADMIN_CATALOGS)).await.csrf();
     (app, b, csrf)
 }
 
@@ -70,13 +71,13 @@ both!(
     |backend| async move {
         let (app, b, csrf) = admin(backend).await;
         // The demo catalog, with its counts.
-        let list = b.get(&app.url("/admin/catalogs")).await;
+        let list = b.get(&app.url(routes::ADMIN_CATALOGS)).await;
         assert!(list.has("Marketing"));
         assert!(list.has(r#"<td class="num">5</td>"#), "five resources");
 
         let bad = b
             .post(
-                &app.url("/admin/catalogs"),
+                &app.url(routes::ADMIN_CATALOGS),
                 &[("csrf_token", &csrf), ("display_name", "")],
             )
             .await;
@@ -84,7 +85,7 @@ both!(
         assert!(bad.has("Name is required."));
         let dup = b
             .post(
-                &app.url("/admin/catalogs"),
+                &app.url(routes::ADMIN_CATALOGS),
                 &[("csrf_token", &csrf), ("display_name", "MARKETING")],
             )
             .await;
@@ -93,7 +94,7 @@ both!(
 
         let created = b
             .post(
-                &app.url("/admin/catalogs"),
+                &app.url(routes::ADMIN_CATALOGS),
                 &[
                     ("csrf_token", &csrf),
                     ("display_name", "Finance"),
@@ -110,7 +111,9 @@ both!(
         for tab in ["Overview", "Resources", "Access packages", "Settings"] {
             assert!(overview.has(&format!(">{tab}</a>")), "{tab} tab");
         }
-        let search = b.get(&app.url("/admin/catalogs?q=fin")).await;
+        let search = b
+            .get(&app.url(format!("{}?q=fin", routes::ADMIN_CATALOGS)))
+            .await;
         assert!(search.has("Finance") && !search.has(">Marketing</a>"));
         assert!(search.has("Disabled") || search.has("Enabled"));
 
@@ -159,7 +162,7 @@ both!(
         // The package goes (it was never assigned), and the catalog can follow.
         let gone = b
             .post(
-                &app.url(&format!("/admin/access-packages/{budgets}/delete")),
+                &app.url(routes::ADMIN_PACKAGE_DELETE.id(&budgets)),
                 &[("csrf_token", &csrf)],
             )
             .await;
@@ -172,7 +175,7 @@ both!(
             .await;
         assert_eq!(deleted.location.as_deref(), Some("/admin/catalogs"));
         assert!(
-            b.get(&app.url("/admin/catalogs"))
+            b.get(&app.url(routes::ADMIN_CATALOGS))
                 .await
                 .has("Catalog Finance deleted.")
         );
@@ -191,7 +194,7 @@ both!(
         let (app, b, csrf) = admin(backend).await;
         let created = b
             .post(
-                &app.url("/admin/catalogs"),
+                &app.url(routes::ADMIN_CATALOGS),
                 &[
                     ("csrf_token", &csrf),
                     ("display_name", "Sales"),
@@ -317,7 +320,7 @@ both!(
     required_attributes_are_saved_shown_and_validated,
     |backend| async move {
         let (app, b, csrf) = admin(backend).await;
-        let list = b.get(&app.url("/admin/catalogs")).await;
+        let list = b.get(&app.url(routes::ADMIN_CATALOGS)).await;
         let at = list.body.find(">Marketing</a>").unwrap();
         let start = list.body[..at].rfind("/admin/catalogs/").unwrap();
         let catalog = list.body[start..at - 1].to_string();
@@ -404,7 +407,9 @@ both!(
         assert!(!form.has(r#"list="built-in-attributes" value="jobTitle""#));
         assert!(form.has("de: Welche Abteilung?"));
         assert!(form.has("Sales\nMarketing"));
-        let audit = b.get(&app.url("/admin/audit?object_type=catalog")).await;
+        let audit = b
+            .get(&app.url(format!("{}?object_type=catalog", routes::ADMIN_AUDIT)))
+            .await;
         assert!(audit.has("Update required attributes"));
     }
 );
@@ -422,24 +427,37 @@ async fn catalog_pages_are_for_admins_only() {
     ] {
         assert_eq!(b.get(&app.url(path)).await.status, 403, "{path}");
     }
-    let csrf = b.get(&app.url("/")).await.csrf();
+    let csrf = b.get(&app.url(routes::HOME)).await.csrf();
     let res = b
         .post(
-            &app.url("/admin/catalogs"),
+            &app.url(routes::ADMIN_CATALOGS),
             &[("csrf_token", &csrf), ("display_name", "Sneaky")],
         )
         .await;
     assert_eq!(res.status, 403);
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    assert!(!admin.get(&app.url("/admin/catalogs")).await.has("Sneaky"));
+    assert!(
+        !admin
+            .get(&app.url(routes::ADMIN_CATALOGS))
+            .await
+            .has("Sneaky")
+    );
     // Without a CSRF token an admin's POST is refused too.
     assert_eq!(
         admin
-            .post(&app.url("/admin/catalogs"), &[("display_name", "NoToken")])
+            .post(
+                &app.url(routes::ADMIN_CATALOGS),
+                &[("display_name", "NoToken")]
+            )
             .await
             .status,
         403
     );
-    assert!(!admin.get(&app.url("/admin/catalogs")).await.has("NoToken"));
+    assert!(
+        !admin
+            .get(&app.url(routes::ADMIN_CATALOGS))
+            .await
+            .has("NoToken")
+    );
 }

@@ -2,18 +2,19 @@
 
 use crate::both;
 use crate::helpers::*;
+use gatehouse::routes;
 
 both!(connected_organizations_are_managed, |backend| async move {
     let app = spawn(Options::new(backend).demo()).await;
     let b = Browser::new();
     app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
-    let list = b.get(&app.url("/admin/connected-organizations")).await;
+    let list = b.get(&app.url(routes::ADMIN_ORGS)).await;
     assert!(list.has("Contoso") && list.has("contoso.com") && list.has("configured"));
     let csrf = list.csrf();
 
     let empty = b
         .post(
-            &app.url("/admin/connected-organizations"),
+            &app.url(routes::ADMIN_ORGS),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Fabrikam"),
@@ -25,7 +26,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     assert!(empty.has("Give at least one identity source"));
     let taken = b
         .post(
-            &app.url("/admin/connected-organizations"),
+            &app.url(routes::ADMIN_ORGS),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Fabrikam"),
@@ -38,7 +39,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     assert!(taken.has("The domain contoso.com already belongs to another connected organization."));
     let wrong_sponsor = b
         .post(
-            &app.url("/admin/connected-organizations"),
+            &app.url(routes::ADMIN_ORGS),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Fabrikam"),
@@ -59,7 +60,7 @@ both!(connected_organizations_are_managed, |backend| async move {
 
     let created = b
         .post(
-            &app.url("/admin/connected-organizations"),
+            &app.url(routes::ADMIN_ORGS),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Fabrikam"),
@@ -125,7 +126,10 @@ both!(connected_organizations_are_managed, |backend| async move {
     assert_eq!(secret.as_deref(), Some("s3cret-value"));
     drop(c);
     let audit = b
-        .get(&app.url("/admin/audit?object_type=connectedOrganization"))
+        .get(&app.url(format!(
+            "{}?object_type=connectedOrganization",
+            routes::ADMIN_AUDIT
+        )))
         .await;
     assert!(
         audit.has("Update connected organization") && audit.has("Create connected organization")
@@ -183,7 +187,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     // The package (never used) goes with its policy; then the organization can.
     let gone = b
         .post(
-            &app.url(&format!("/admin/access-packages/{package}/delete")),
+            &app.url(routes::ADMIN_PACKAGE_DELETE.id(&package)),
             &[("csrf_token", &csrf)],
         )
         .await;
@@ -199,7 +203,7 @@ both!(connected_organizations_are_managed, |backend| async move {
         Some("/admin/connected-organizations")
     );
     assert!(
-        !b.get(&app.url("/admin/connected-organizations"))
+        !b.get(&app.url(routes::ADMIN_ORGS))
             .await
             .has("fabrikam.com")
     );
@@ -209,11 +213,11 @@ both!(the_audit_log_filters_and_pages, |backend| async move {
     let app = spawn(Options::new(backend).demo()).await;
     let b = Browser::new();
     app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
-    let csrf = b.get(&app.url("/admin/catalogs")).await.csrf();
+    let csrf = b.get(&app.url(routes::ADMIN_CATALOGS)).await.csrf();
     for i in 0..55 {
         let res = b
             .post(
-                &app.url("/admin/catalogs"),
+                &app.url(routes::ADMIN_CATALOGS),
                 &[
                     ("csrf_token", &csrf),
                     ("display_name", &format!("Catalog {i:02}")),
@@ -222,7 +226,7 @@ both!(the_audit_log_filters_and_pages, |backend| async move {
             .await;
         assert_eq!(res.status, 303);
     }
-    let all = b.get(&app.url("/admin/audit")).await;
+    let all = b.get(&app.url(routes::ADMIN_AUDIT)).await;
     assert!(all.has("Page 1 of"));
     let first_row = all.body.find("<tbody>").unwrap();
     assert!(
@@ -230,23 +234,32 @@ both!(the_audit_log_filters_and_pages, |backend| async move {
             < all.body[first_row..].find("Catalog 53").unwrap(),
         "newest first"
     );
-    let catalogs = b.get(&app.url("/admin/audit?object_type=catalog")).await;
+    let catalogs = b
+        .get(&app.url(format!("{}?object_type=catalog", routes::ADMIN_AUDIT)))
+        .await;
     assert!(
         catalogs.has("58 events"),
         "55 created here and 3 by the demo seed"
     );
     let page2 = b
-        .get(&app.url("/admin/audit?object_type=catalog&page=2"))
+        .get(&app.url(format!(
+            "{}?object_type=catalog&page=2",
+            routes::ADMIN_AUDIT
+        )))
         .await;
     assert!(page2.has("Page 2 of 2"));
     assert!(page2.has("Create catalog"));
     // By actor: Ada's id is linked from her events.
     let at = catalogs.body.find("/admin/audit?actor=").unwrap() + "/admin/audit?actor=".len();
     let ada = &catalogs.body[at..at + 36];
-    let by_ada = b.get(&app.url(&format!("/admin/audit?actor={ada}"))).await;
+    let by_ada = b
+        .get(&app.url(format!("{}?actor={ada}", routes::ADMIN_AUDIT)))
+        .await;
     assert!(by_ada.has("55 events"));
     assert!(!by_ada.has("Demo seed"));
     // By object.
-    let users = b.get(&app.url("/admin/audit?object_type=user")).await;
+    let users = b
+        .get(&app.url(format!("{}?object_type=user", routes::ADMIN_AUDIT)))
+        .await;
     assert!(users.has("Create user") && !users.has("Create catalog"));
 });

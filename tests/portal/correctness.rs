@@ -13,6 +13,7 @@ use gatehouse::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Expiration, Policy,
     RequestorSettings,
 };
+use gatehouse::routes;
 use gatehouse::service::packages::{Basics, RolePick};
 
 use crate::both;
@@ -160,7 +161,7 @@ async fn assign_directly(
     people: &[&str],
     extra: &[(&str, &str)],
 ) -> Page {
-    let url = app.url(&format!("/admin/access-packages/{package}/assignments/new"));
+    let url = app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&package));
     let form = admin.get(&format!("{url}?policy={policy}")).await;
     assert_eq!(form.status, 200, "{}", form.body);
     let users = people.join("\n");
@@ -263,7 +264,9 @@ both!(
         ));
 
         // A member added by hand stays when a package that also granted it ends.
-        let groups = admin.get(&app.url("/admin/groups?q=Marketing+Team")).await;
+        let groups = admin
+            .get(&app.url(format!("{}?q=Marketing+Team", routes::ADMIN_GROUPS)))
+            .await;
         let at = groups.body.find(">Marketing Team</a>").unwrap();
         let start = groups.body[..at].rfind("/admin/groups/").unwrap();
         let group = groups.body[start..at - 1].to_string();
@@ -366,10 +369,10 @@ both!(
     default_access_is_granted_and_taken_back,
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;
-        let page = admin.get(&app.url("/admin/applications/new")).await;
+        let page = admin.get(&app.url(routes::ADMIN_APPLICATION_NEW)).await;
         let created = admin
             .post(
-                &app.url("/admin/applications"),
+                &app.url(routes::ADMIN_APPLICATIONS),
                 &[
                     ("csrf_token", &page.csrf()),
                     ("display_name", "Wiki"),
@@ -418,10 +421,10 @@ both!(
 
 /// Sets the organization's own mail domains on Admin › Settings.
 async fn own_domains(app: &TestApp, admin: &Browser, domains: &str) {
-    let settings = admin.get(&app.url("/admin/settings")).await;
+    let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
     let saved = admin
         .post(
-            &app.url("/admin/settings/organization"),
+            &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
             &[("csrf_token", &settings.csrf()), ("domains", domains)],
         )
         .await;
@@ -435,7 +438,7 @@ async fn request(
     package: &AccessPackageId,
     extra: &[(&str, &str)],
 ) -> Page {
-    let url = app.url(&format!("/access-packages/{package}"));
+    let url = app.url(routes::PACKAGE.id(&package));
     let page = who.get(&url).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let policy = page.input("policy").unwrap_or_else(|| {
@@ -513,7 +516,9 @@ both!(
         .await;
         // Eric is a member: he sees and gets the internal-only package.
         let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
-        let home = eric.get(&app.url("/?q=Intranet")).await;
+        let home = eric
+            .get(&app.url(format!("{}?q=Intranet", routes::HOME)))
+            .await;
         assert!(home.has("Intranet access"), "{}", home.body);
         let asked = request(&app, &eric, &intranet, &[]).await;
         assert_eq!(asked.status, 303, "{}", asked.body);
@@ -527,10 +532,10 @@ both!(
         let before = organizations(&app).await;
         own_domains(&app, &admin, "gatehouse.demo").await;
         let stranger = Browser::new();
-        let login = stranger.get(&app.url("/auth/login")).await;
+        let login = stranger.get(&app.url(routes::LOGIN)).await;
         let refused = stranger
             .post(
-                &app.url("/auth/code"),
+                &app.url(routes::CODE),
                 &[
                     ("csrf_token", &login.csrf()),
                     ("email", "newcomer@gatehouse.demo"),
@@ -542,10 +547,10 @@ both!(
         assert!(refused.has("belong to this organization"));
         // The demo's "new guest" entry takes any address: a request under
         // "all users" still proposes nothing for an own domain.
-        let login = stranger.get(&app.url("/auth/login")).await;
+        let login = stranger.get(&app.url(routes::LOGIN)).await;
         stranger
             .post(
-                &app.url("/auth/demo-guest"),
+                &app.url(routes::DEMO_GUEST),
                 &[
                     ("csrf_token", &login.csrf()),
                     ("email", "newcomer@gatehouse.demo"),
@@ -554,9 +559,7 @@ both!(
             )
             .await;
         let guests = package_named(&app, "Marketing resources for guests").await;
-        let page = stranger
-            .get(&app.url(&format!("/access-packages/{guests}")))
-            .await;
+        let page = stranger.get(&app.url(routes::PACKAGE.id(&guests))).await;
         assert!(page.has("belong to this organization"), "{}", page.body);
         let policy = policy_named(
             &app,
@@ -566,7 +569,7 @@ both!(
         .await;
         let asked = stranger
             .post(
-                &app.url(&format!("/access-packages/{guests}")),
+                &app.url(routes::PACKAGE.id(&guests)),
                 &[
                     ("csrf_token", &page.csrf()),
                     ("policy", &policy),
@@ -584,12 +587,10 @@ both!(
         );
         assert_eq!(organizations(&app).await, before, "nothing was proposed");
         // And a partner cannot be given the organization's own domain.
-        let form = admin
-            .get(&app.url("/admin/connected-organizations/new"))
-            .await;
+        let form = admin.get(&app.url(routes::ADMIN_ORG_NEW)).await;
         let claimed = admin
             .post(
-                &app.url("/admin/connected-organizations"),
+                &app.url(routes::ADMIN_ORGS),
                 &[
                     ("csrf_token", &form.csrf()),
                     ("display_name", "Another lookalike"),
@@ -711,7 +712,7 @@ both!(
 
 /// The ids of the requests in the person's approvals inbox.
 async fn inbox(app: &TestApp, who: &Browser) -> String {
-    who.get(&app.url("/approvals")).await.body
+    who.get(&app.url(routes::APPROVALS)).await.body
 }
 
 /// The person's newest request for the package, as (id, state, outcome reason).
@@ -734,7 +735,7 @@ async fn request_of(
 
 /// Approves (or denies) a request from the approval page, as the approver would.
 async fn decide(app: &TestApp, approver: &Browser, request: &str, decision: &str) -> Page {
-    let url = app.url(&format!("/approvals/{request}"));
+    let url = app.url(routes::APPROVAL.id(&request));
     let page = approver.get(&url).await;
     approver
         .post(
@@ -813,11 +814,11 @@ both!(
 
         // A policy whose only approver may be missing is refused when saved.
         let form = admin
-            .get(&app.url(&format!("/admin/access-packages/{editors}/policies/new")))
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(&editors)))
             .await;
         let refused = admin
             .post(
-                &app.url(&format!("/admin/access-packages/{editors}/policies")),
+                &app.url(routes::ADMIN_PACKAGE_POLICIES.id(&editors)),
                 &[
                     ("csrf_token", &form.csrf()),
                     ("policy_name", "Managers"),
@@ -871,7 +872,7 @@ both!(
             1,
             "Maria's decision is kept"
         );
-        let mine = eric.get(&app.url("/requests")).await;
+        let mine = eric.get(&app.url(routes::REQUESTS)).await;
         assert!(
             mine.has("no approver could be found for stage 2"),
             "{}",
@@ -907,7 +908,7 @@ both!(
         .await;
         let policy = policy_named(&app, &visitors, "Anyone").await;
         let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
-        let url = app.url(&format!("/access-packages/{visitors}"));
+        let url = app.url(routes::PACKAGE.id(&visitors));
         let page = eric.get(&url).await;
         let csrf = page.csrf();
         let form = [("csrf_token", csrf.as_str()), ("policy", policy.as_str())];
@@ -965,7 +966,7 @@ both!(
             (&owners, "Site auditors", "Site owners"),
             (&auditors, "Site owners", "Site auditors"),
         ] {
-            let url = app.url(&format!("/admin/access-packages/{this}/settings"));
+            let url = app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&this));
             let page = admin.get(&url).await;
             let saved = admin
                 .post(
@@ -987,8 +988,8 @@ both!(
         let (b, _, _) = request_of(&app, &auditors, "eric.employee@gatehouse.demo").await;
         let maria = signed_in(&app, "maria.manager@gatehouse.demo").await;
         let (pa, pb) = (
-            maria.get(&app.url(&format!("/approvals/{a}"))).await,
-            maria.get(&app.url(&format!("/approvals/{b}"))).await,
+            maria.get(&app.url(routes::APPROVAL.id(&a))).await,
+            maria.get(&app.url(routes::APPROVAL.id(&b))).await,
         );
         let form = |p: &Page| {
             vec![
@@ -1002,8 +1003,8 @@ both!(
             f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
         }
         let (ua, ub) = (
-            app.url(&format!("/approvals/{a}")),
-            app.url(&format!("/approvals/{b}")),
+            app.url(routes::APPROVAL.id(&a)),
+            app.url(routes::APPROVAL.id(&b)),
         );
         let (ba, bb) = (borrow(&fa), borrow(&fb));
         let (ra, rb) = tokio::join!(maria.post(&ua, &ba), maria.post(&ub, &bb));
@@ -1090,12 +1091,10 @@ both!(ended_access_is_never_brought_back, |backend| async move {
     // (Each jump of the clock leaves sessions idle: people sign in again.)
     clock.advance(chrono::Duration::days(10));
     let eric = signed_in(&app, eric_mail).await;
-    let page = eric
-        .get(&app.url(&format!("/access-packages/{editors}")))
-        .await;
+    let page = eric.get(&app.url(routes::PACKAGE.id(&editors))).await;
     let asked = eric
         .post(
-            &app.url(&format!("/access-packages/{editors}/extend")),
+            &app.url(routes::PACKAGE_EXTEND.id(&editors)),
             &[("csrf_token", &page.csrf())],
         )
         .await;
@@ -1141,7 +1140,7 @@ both!(ended_access_is_never_brought_back, |backend| async move {
     let reprocess = form_action(&tab, emma_mail, "/reprocess");
     clock.advance(chrono::Duration::days(21));
     let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
-    let csrf = admin.get(&app.url("/admin/users")).await.csrf();
+    let csrf = admin.get(&app.url(routes::ADMIN_USERS)).await.csrf();
     let (url, form) = (app.url(&reprocess), [("csrf_token", csrf.as_str())]);
     let (jobs, again) = tokio::join!(run_jobs(&app, &clock), admin.post(&url, &form));
     assert_eq!(again.status, 303);
@@ -1252,9 +1251,7 @@ both!(
             &member_policy("Shift", vec![], Expiration::AfterHours(8)),
         )
         .await;
-        let form = eric
-            .get(&app.url(&format!("/access-packages/{shift}")))
-            .await;
+        let form = eric.get(&app.url(routes::PACKAGE.id(&shift))).await;
         assert!(form.has("type=\"datetime-local\""));
         let at = |h: i64| {
             (clock.now() + chrono::Duration::hours(h))
@@ -1282,9 +1279,7 @@ both!(
         // A policy whose last day has passed offers nothing, and says why.
         clock.advance(chrono::Duration::days(11));
         let eric = signed_in(&app, eric_mail).await;
-        let page = eric
-            .get(&app.url(&format!("/access-packages/{until}")))
-            .await;
+        let page = eric.get(&app.url(routes::PACKAGE.id(&until))).await;
         assert!(page.has("could be requested until"), "{}", page.body);
 
         // Approved after the period asked for had ended: denied, saying why.
@@ -1414,11 +1409,11 @@ both!(
         };
         let rota = site_package(&app, &clock, "Site rota", &admins_only).await;
         let form = admin
-            .get(&app.url(&format!("/admin/access-packages/{rota}/policies/new")))
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(&rota)))
             .await;
         let saved = admin
             .post(
-                &app.url(&format!("/admin/access-packages/{rota}/policies")),
+                &app.url(routes::ADMIN_PACKAGE_POLICIES.id(&rota)),
                 &[
                     ("csrf_token", &form.csrf()),
                     ("policy_name", "Team members"),
@@ -1447,9 +1442,7 @@ both!(
         assert_eq!(saved.status, 303, "{}", saved.body);
         let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
         eric.header("Accept-Language", "fr-FR,fr;q=0.9");
-        let page = eric
-            .get(&app.url(&format!("/access-packages/{rota}")))
-            .await;
+        let page = eric.get(&app.url(routes::PACKAGE.id(&rota))).await;
         assert!(
             page.has("Le marketing") && page.has("Les ventes"),
             "{}",
@@ -1471,9 +1464,7 @@ both!(
         assert_eq!(ok.status, 303, "{}", ok.body);
 
         // Extending: the team, not editable, stays as first answered.
-        let page = eric
-            .get(&app.url(&format!("/access-packages/{rota}")))
-            .await;
+        let page = eric.get(&app.url(routes::PACKAGE.id(&rota))).await;
         assert!(
             page.has("your earlier answer; it cannot be changed"),
             "{}",
@@ -1481,7 +1472,7 @@ both!(
         );
         let extended = eric
             .post(
-                &app.url(&format!("/access-packages/{rota}/extend")),
+                &app.url(routes::PACKAGE_EXTEND.id(&rota)),
                 &[
                     ("csrf_token", &page.csrf()),
                     ("q1", "sales"),
@@ -1525,10 +1516,10 @@ both!(
             "nothing was changed"
         );
         // A line break in a single-line name is said beside the field.
-        let form = admin.get(&app.url("/admin/catalogs/new")).await;
+        let form = admin.get(&app.url(routes::ADMIN_CATALOG_NEW)).await;
         let bad = admin
             .post(
-                &app.url("/admin/catalogs"),
+                &app.url(routes::ADMIN_CATALOGS),
                 &[
                     ("csrf_token", &form.csrf()),
                     ("display_name", "Two\nlines"),
@@ -1540,7 +1531,9 @@ both!(
         assert_eq!(bad.status, 422, "{}", bad.body);
         assert!(bad.has("cannot contain control characters"));
         // Search boxes too.
-        let search = admin.get(&app.url("/admin/users?q=%00")).await;
+        let search = admin
+            .get(&app.url(format!("{}?q=%00", routes::ADMIN_USERS)))
+            .await;
         assert_eq!(search.status, 400);
         let justification_too_long = "x".repeat(4001);
         let long = request(
@@ -1564,42 +1557,42 @@ both!(sessions_end_when_people_sign_out, |backend| async move {
     // Signing out ends the session on the server: a copied cookie is useless.
     let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
     let copy = eric.snapshot();
-    let home = eric.get(&app.url("/")).await;
+    let home = eric.get(&app.url(routes::HOME)).await;
     assert_eq!(home.status, 200);
     let out = eric
-        .post(&app.url("/auth/logout"), &[("csrf_token", &home.csrf())])
+        .post(&app.url(routes::LOGOUT), &[("csrf_token", &home.csrf())])
         .await;
     assert_eq!(out.status, 303);
     let thief = Browser::new();
     thief.restore(copy);
-    assert_eq!(thief.get(&app.url("/")).await.status, 303);
+    assert_eq!(thief.get(&app.url(routes::HOME)).await.status, 303);
 
     // An administrator signs Emma out everywhere.
     let emma = signed_in(&app, "emma.employee@gatehouse.demo").await;
-    assert_eq!(emma.get(&app.url("/")).await.status, 200);
+    assert_eq!(emma.get(&app.url(routes::HOME)).await.status, 200);
     let id = user_named(&app, "emma.employee@gatehouse.demo").await.id;
-    let page = admin.get(&app.url(&format!("/admin/users/{id}"))).await;
+    let page = admin.get(&app.url(routes::ADMIN_USER.id(&id))).await;
     let done = admin
         .post(
-            &app.url(&format!("/admin/users/{id}/sign-out")),
+            &app.url(routes::ADMIN_USER_SIGN_OUT.id(&id)),
             &[("csrf_token", &page.csrf())],
         )
         .await;
     assert_eq!(done.status, 303);
     assert!(
         admin
-            .get(&app.url(&format!("/admin/users/{id}")))
+            .get(&app.url(routes::ADMIN_USER.id(&id)))
             .await
             .has("signed out of 1 browser")
     );
-    assert_eq!(emma.get(&app.url("/")).await.status, 303);
+    assert_eq!(emma.get(&app.url(routes::HOME)).await.status, 303);
 
     // Sessions end after an hour unused.
     let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
     clock.advance(chrono::Duration::minutes(50));
-    assert_eq!(eric.get(&app.url("/")).await.status, 200);
+    assert_eq!(eric.get(&app.url(routes::HOME)).await.status, 200);
     clock.advance(chrono::Duration::minutes(61));
-    assert_eq!(eric.get(&app.url("/")).await.status, 303);
+    assert_eq!(eric.get(&app.url(routes::HOME)).await.status, 303);
 
     // Approval and console pages are never kept by the browser.
     let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
@@ -1613,10 +1606,10 @@ both!(sessions_end_when_people_sign_out, |backend| async move {
 /// `X-Forwarded-For`), and returns the code page that follows.
 async fn ask_code_from(app: &TestApp, b: &Browser, address: &str, email: &str) -> Page {
     b.header("X-Forwarded-For", address);
-    let login = b.get(&app.url("/auth/login")).await;
+    let login = b.get(&app.url(routes::LOGIN)).await;
     let sent = b
         .post(
-            &app.url("/auth/code"),
+            &app.url(routes::CODE),
             &[
                 ("csrf_token", &login.csrf()),
                 ("email", email),
@@ -1629,9 +1622,9 @@ async fn ask_code_from(app: &TestApp, b: &Browser, address: &str, email: &str) -
 }
 
 async fn guess(app: &TestApp, b: &Browser, code: &str) -> Page {
-    let page = b.get(&app.url("/auth/code")).await;
+    let page = b.get(&app.url(routes::CODE)).await;
     b.post(
-        &app.url("/auth/code/verify"),
+        &app.url(routes::CODE_VERIFY),
         &[("csrf_token", &page.csrf()), ("code", code), ("next", "/")],
     )
     .await
@@ -1777,10 +1770,7 @@ both!(
             for to in [&bad, &good] {
                 gatehouse::store::outbox::enqueue(
                     &mut tx,
-                    "signInCode",
-                    to,
-                    "Eve\nBcc: victim@example.com",
-                    &serde_json::json!({"code": "12345678", "minutes": 10}),
+                    &[code_mail(to, "Eve\nBcc: victim@example.com", "12345678")],
                     clock.now(),
                 )
                 .await
@@ -1802,7 +1792,7 @@ both!(
             sent.contains(&format!("Message-ID: <{id}@localhost>")),
             "the outbox row names the message: {sent}"
         );
-        let outbox = admin.get(&app.url("/admin/mail")).await;
+        let outbox = admin.get(&app.url(routes::ADMIN_MAIL)).await;
         assert!(
             outbox.has("Given up: this message cannot be sent"),
             "{}",
@@ -1815,10 +1805,7 @@ both!(
             let mut tx = app.store.begin().await.unwrap();
             gatehouse::store::outbox::enqueue(
                 &mut tx,
-                "signInCode",
-                &late,
-                "",
-                &serde_json::json!({"code": "87654321", "minutes": 10}),
+                &[code_mail(&late, "", "87654321")],
                 clock.now(),
             )
             .await
@@ -1852,3 +1839,16 @@ both!(
         wait_for_mail(&[&late, "87654321"]).await;
     }
 );
+
+/// A sign-in code message, queued as the sign-in page queues it.
+fn code_mail(to: &str, name: &str, code: &str) -> gatehouse::domain::message::Mail {
+    use gatehouse::domain::message::{Code, Mail, Message};
+    Mail {
+        to_address: to.into(),
+        to_name: name.into(),
+        message: Message::SignInCode(Code {
+            code: code.into(),
+            minutes: 10,
+        }),
+    }
+}

@@ -2,6 +2,7 @@
 
 use crate::both;
 use crate::helpers::*;
+use gatehouse::routes;
 
 async fn admin(backend: Backend) -> (TestApp, Browser) {
     let app = spawn(Options::new(backend).demo()).await;
@@ -14,7 +15,7 @@ both!(
     users_are_created_edited_and_validated,
     |backend| async move {
         let (app, b) = admin(backend).await;
-        let form = b.get(&app.url("/admin/users/new")).await;
+        let form = b.get(&app.url(routes::ADMIN_USER_NEW)).await;
         assert_eq!(form.status, 200);
         for label in [
             "<label for=\"display_name\"",
@@ -30,7 +31,7 @@ both!(
         // Bad input: messages beside the fields, nothing saved.
         let bad = b
             .post(
-                &app.url("/admin/users"),
+                &app.url(routes::ADMIN_USERS),
                 &[
                     ("csrf_token", &csrf),
                     ("user_type", "member"),
@@ -47,7 +48,7 @@ both!(
         assert!(bad.has(r#"value="not-an-email""#), "what was typed is kept");
         let unknown_manager = b
             .post(
-                &app.url("/admin/users"),
+                &app.url(routes::ADMIN_USERS),
                 &[
                     ("csrf_token", &csrf),
                     ("user_type", "member"),
@@ -61,7 +62,7 @@ both!(
         assert!(unknown_manager.has("No user has the email ghost@example.test."));
         let taken = b
             .post(
-                &app.url("/admin/users"),
+                &app.url(routes::ADMIN_USERS),
                 &[
                     ("csrf_token", &csrf),
                     ("user_type", "member"),
@@ -77,7 +78,7 @@ both!(
         // A good one, with a manager and custom attributes.
         let created = b
             .post(
-                &app.url("/admin/users"),
+                &app.url(routes::ADMIN_USERS),
                 &[
                     ("csrf_token", &csrf),
                     ("user_type", "member"),
@@ -118,7 +119,9 @@ both!(
             )
             .await;
         assert_eq!(edited.status, 303);
-        let list = b.get(&app.url("/admin/users?q=nina")).await;
+        let list = b
+            .get(&app.url(format!("{}?q=nina", routes::ADMIN_USERS)))
+            .await;
         assert!(list.has("Lead designer"));
         assert!(list.has("blocked"));
         assert!(list.has("1 user"));
@@ -153,10 +156,10 @@ both!(
 
 both!(groups_have_members_and_owners, |backend| async move {
     let (app, b) = admin(backend).await;
-    let csrf = b.get(&app.url("/admin/groups/new")).await.csrf();
+    let csrf = b.get(&app.url(routes::ADMIN_GROUP_NEW)).await.csrf();
     let dup = b
         .post(
-            &app.url("/admin/groups"),
+            &app.url(routes::ADMIN_GROUPS),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "marketing team"),
@@ -168,7 +171,7 @@ both!(groups_have_members_and_owners, |backend| async move {
     assert!(dup.has("Another group already has this name."));
     let bad_type = b
         .post(
-            &app.url("/admin/groups"),
+            &app.url(routes::ADMIN_GROUPS),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Sales"),
@@ -181,7 +184,7 @@ both!(groups_have_members_and_owners, |backend| async move {
 
     let created = b
         .post(
-            &app.url("/admin/groups"),
+            &app.url(routes::ADMIN_GROUPS),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Sales"),
@@ -255,7 +258,7 @@ both!(groups_have_members_and_owners, |backend| async move {
     let eric = Browser::new();
     app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
         .await;
-    assert!(eric.get(&app.url("/")).await.has("Sales"));
+    assert!(eric.get(&app.url(routes::HOME)).await.has("Sales"));
 
     let remove = b
         .post(
@@ -269,17 +272,19 @@ both!(groups_have_members_and_owners, |backend| async move {
         )
         .await;
     assert_eq!(remove.status, 303);
-    assert!(!eric.get(&app.url("/")).await.has("Sales"));
-    let list = b.get(&app.url("/admin/groups?q=sal")).await;
+    assert!(!eric.get(&app.url(routes::HOME)).await.has("Sales"));
+    let list = b
+        .get(&app.url(format!("{}?q=sal", routes::ADMIN_GROUPS)))
+        .await;
     assert!(list.has("Sales people"));
 });
 
 both!(applications_and_sites_have_roles, |backend| async move {
     let (app, b) = admin(backend).await;
-    let csrf = b.get(&app.url("/admin/applications/new")).await.csrf();
+    let csrf = b.get(&app.url(routes::ADMIN_APPLICATION_NEW)).await.csrf();
     let dup_roles = b
         .post(
-            &app.url("/admin/applications"),
+            &app.url(routes::ADMIN_APPLICATIONS),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Jira"),
@@ -291,7 +296,7 @@ both!(applications_and_sites_have_roles, |backend| async move {
     assert!(dup_roles.has("The role `admin` is listed twice."));
     let created = b
         .post(
-            &app.url("/admin/applications"),
+            &app.url(routes::ADMIN_APPLICATIONS),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Jira"),
@@ -348,7 +353,7 @@ both!(applications_and_sites_have_roles, |backend| async move {
 
     let bad_site = b
         .post(
-            &app.url("/admin/sites"),
+            &app.url(routes::ADMIN_SITES),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Sales"),
@@ -360,7 +365,7 @@ both!(applications_and_sites_have_roles, |backend| async move {
     assert!(bad_site.has("Site address must be an https:// address."));
     let site = b
         .post(
-            &app.url("/admin/sites"),
+            &app.url(routes::ADMIN_SITES),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Sales <Team>"),

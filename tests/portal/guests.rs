@@ -5,6 +5,7 @@
 use crate::both;
 use crate::helpers::*;
 use gatehouse::clock::Clock;
+use gatehouse::routes;
 
 fn unique_email(local: &str, domain: &str) -> String {
     format!(
@@ -23,11 +24,11 @@ async fn package_id(app: &TestApp, name: &str) -> String {
 
 /// Asks for a code on the sign-in page and returns the code the SMTP sink caught.
 async fn ask_code(app: &TestApp, browser: &Browser, email: &str) -> String {
-    let login = browser.get(&app.url("/auth/login")).await;
+    let login = browser.get(&app.url(routes::LOGIN)).await;
     assert!(login.has("Send me a code"));
     let sent = browser
         .post(
-            &app.url("/auth/code"),
+            &app.url(routes::CODE),
             &[
                 ("csrf_token", &login.csrf()),
                 ("email", email),
@@ -74,10 +75,10 @@ fn code_in(mail: &str) -> String {
 }
 
 async fn enter_code(app: &TestApp, browser: &Browser, code: &str) -> Page {
-    let page = browser.get(&app.url("/auth/code")).await;
+    let page = browser.get(&app.url(routes::CODE)).await;
     browser
         .post(
-            &app.url("/auth/code/verify"),
+            &app.url(routes::CODE_VERIFY),
             &[("csrf_token", &page.csrf()), ("code", code), ("next", "/")],
         )
         .await
@@ -98,10 +99,10 @@ async fn request_id_for(app: &TestApp, email: &str) -> String {
 async fn approve_as(app: &TestApp, approver: &str, request: &str) -> Page {
     let b = Browser::new();
     app.demo_sign_in(&b, approver).await;
-    let page = b.get(&app.url(&format!("/approvals/{request}"))).await;
+    let page = b.get(&app.url(routes::APPROVAL.id(&request))).await;
     assert_eq!(page.status, 200, "{}", page.body);
     b.post(
-        &app.url(&format!("/approvals/{request}")),
+        &app.url(routes::APPROVAL.id(&request)),
         &[
             ("csrf_token", &page.csrf()),
             ("decision", "approve"),
@@ -129,11 +130,11 @@ both!(
         assert_eq!(app.user_count().await, 5, "no account before approval");
 
         // Only what is open to external users is offered.
-        let home = guest.get(&app.url("/")).await;
+        let home = guest.get(&app.url(routes::HOME)).await;
         assert!(home.has("Marketing resources for guests"));
         assert!(!home.has("Marketing resources for employees"));
         let package = package_id(&app, "Marketing resources for guests").await;
-        let link = app.url(&format!("/access-packages/{package}"));
+        let link = app.url(routes::PACKAGE.id(&package));
         let form = guest.get(&link).await;
         assert!(form.has("Which campaign or project do you work on?"));
         assert!(form.has("givenName"), "required attributes are asked");
@@ -159,7 +160,7 @@ both!(
         let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let sent = guest.post(&link, &good).await;
         assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
-        let mine = guest.get(&app.url("/requests")).await;
+        let mine = guest.get(&app.url(routes::REQUESTS)).await;
         assert!(mine.has("pending approval"));
 
         // Someone from an unknown domain under "all users": a proposed organization.
@@ -206,7 +207,7 @@ both!(
         .await;
 
         // The same browser is now that guest, and holds the package.
-        let home = guest.get(&app.url("/")).await;
+        let home = guest.get(&app.url(routes::HOME)).await;
         assert!(home.has("Nina Newman"));
         assert!(
             guest
@@ -217,10 +218,10 @@ both!(
 
         // The code was single use.
         let again = Browser::new();
-        let page = again.get(&app.url("/auth/login")).await;
+        let page = again.get(&app.url(routes::LOGIN)).await;
         again
             .post(
-                &app.url("/auth/code"),
+                &app.url(routes::CODE),
                 &[
                     ("csrf_token", &page.csrf()),
                     ("email", &email),
@@ -261,10 +262,10 @@ async fn codes_are_short_lived_limited_and_reveal_no_accounts() {
     let b = Browser::new();
     let mut last = String::new();
     for _ in 0..3 {
-        let login = b.get(&app.url("/auth/login")).await;
+        let login = b.get(&app.url(routes::LOGIN)).await;
         let sent = b
             .post(
-                &app.url("/auth/code"),
+                &app.url(routes::CODE),
                 &[
                     ("csrf_token", &login.csrf()),
                     ("email", &email),
@@ -278,10 +279,10 @@ async fn codes_are_short_lived_limited_and_reveal_no_accounts() {
             .body;
     }
     assert!(!last.contains("Several codes were sent"), "{last}");
-    let login = b.get(&app.url("/auth/login")).await;
+    let login = b.get(&app.url(routes::LOGIN)).await;
     let sent = b
         .post(
-            &app.url("/auth/code"),
+            &app.url(routes::CODE),
             &[
                 ("csrf_token", &login.csrf()),
                 ("email", &email),
@@ -308,15 +309,15 @@ async fn codes_are_short_lived_limited_and_reveal_no_accounts() {
     let code = ask_code(&app, &gary, "gary.guest@contoso.com").await;
     let ok = enter_code(&app, &gary, &code).await;
     assert_eq!(ok.status, 303);
-    assert!(gary.get(&app.url("/")).await.has("Gary Guest"));
+    assert!(gary.get(&app.url(routes::HOME)).await.has("Gary Guest"));
 
     // An address at the organization's own domain gets no code: its people
     // sign in with the organization's provider.
     let eric = Browser::new();
-    let login = eric.get(&app.url("/auth/login")).await;
+    let login = eric.get(&app.url(routes::LOGIN)).await;
     let refused = eric
         .post(
-            &app.url("/auth/code"),
+            &app.url(routes::CODE),
             &[
                 ("csrf_token", &login.csrf()),
                 ("email", "eric.employee@gatehouse.demo"),
@@ -326,13 +327,16 @@ async fn codes_are_short_lived_limited_and_reveal_no_accounts() {
         .await;
     assert_eq!(refused.status, 422);
     assert!(refused.has("Addresses at gatehouse.demo belong to this organization"));
-    assert!(eric.get(&app.url("/")).await.status == 303, "not signed in");
+    assert!(
+        eric.get(&app.url(routes::HOME)).await.status == 303,
+        "not signed in"
+    );
 
     // A bad address is said beside the field; nothing is sent.
-    let page = b.get(&app.url("/auth/login")).await;
+    let page = b.get(&app.url(routes::LOGIN)).await;
     let bad = b
         .post(
-            &app.url("/auth/code"),
+            &app.url(routes::CODE),
             &[
                 ("csrf_token", &page.csrf()),
                 ("email", "not an address"),
@@ -363,7 +367,7 @@ async fn a_contoso_user_signs_in_with_contosos_provider_and_gets_access_without_
         };
         let admin = Browser::new();
         app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-        let url = app.url(&format!("/admin/connected-organizations/{contoso}"));
+        let url = app.url(routes::ADMIN_ORG.id(&contoso));
         let page = admin.get(&url).await;
         let saved = admin
             .post(
@@ -386,7 +390,7 @@ async fn a_contoso_user_signs_in_with_contosos_provider_and_gets_access_without_
     }
     let email = unique_email("carla", "contoso.com");
     let browser = Browser::new();
-    let login = browser.get(&app.url("/auth/login")).await;
+    let login = browser.get(&app.url(routes::LOGIN)).await;
     assert!(login.has("Sign in with Contoso"));
     let at = login
         .body
@@ -406,7 +410,7 @@ async fn a_contoso_user_signs_in_with_contosos_provider_and_gets_access_without_
     assert_eq!(app.user_count().await, 5, "no account before delivery");
 
     let package = package_id(&app, "Marketing resources for guests").await;
-    let link = app.url(&format!("/access-packages/{package}"));
+    let link = app.url(routes::PACKAGE.id(&package));
     let form = browser.get(&link).await;
     assert!(
         form.has("Policy for Contoso"),
@@ -427,7 +431,7 @@ async fn a_contoso_user_signs_in_with_contosos_provider_and_gets_access_without_
         )
         .await;
     assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
-    let mine = browser.get(&app.url("/requests")).await;
+    let mine = browser.get(&app.url(routes::REQUESTS)).await;
     assert!(mine.has("you now have access"), "{}", mine.body);
     let mut c = app.store.read().await.unwrap();
     let user = gatehouse::store::users::find_by_email(&mut c, &email)
@@ -459,7 +463,7 @@ async fn a_contoso_user_signs_in_with_contosos_provider_and_gets_access_without_
         .provider_login(&again, go.location.as_deref().unwrap(), &email)
         .await;
     again.get(&callback).await;
-    assert!(again.get(&app.url("/")).await.has("Carla Contoso"));
+    assert!(again.get(&app.url(routes::HOME)).await.has("Carla Contoso"));
 }
 
 #[tokio::test]
@@ -472,7 +476,7 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
     app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
         .await;
     let package = package_id(&app, "Marketing resources for employees").await;
-    let link = app.url(&format!("/access-packages/{package}"));
+    let link = app.url(routes::PACKAGE.id(&package));
     let form = eric.get(&link).await;
     assert!(form.has("Request for a specific period"));
     let policy = form.input("policy").unwrap();
@@ -521,10 +525,10 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
     assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
     let request = request_id_for(&app, "eric.employee@gatehouse.demo").await;
     approve_as(&app, "maria.manager@gatehouse.demo", &request).await;
-    let mine = eric.get(&app.url("/requests")).await;
+    let mine = eric.get(&app.url(routes::REQUESTS)).await;
     assert!(mine.has("scheduled"), "{}", mine.body);
     assert!(mine.has(&format!("Period: {} to", day(10))));
-    let home = eric.get(&app.url("/")).await;
+    let home = eric.get(&app.url(routes::HOME)).await;
     assert!(!home.has("You have access"), "no access before the start");
     let mut c = app.store.read().await.unwrap();
     let told: String = sqlx::query_scalar(
@@ -559,7 +563,7 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
     let eric = Browser::new();
     app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
         .await;
-    let mine = eric.get(&app.url("/requests")).await;
+    let mine = eric.get(&app.url(routes::REQUESTS)).await;
     assert!(mine.has("delivered"), "{}", mine.body);
     let mut c = app.store.read().await.unwrap();
     let end: String = sqlx::query_scalar(

@@ -1,22 +1,23 @@
 use crate::both;
 use crate::helpers::*;
+use gatehouse::routes;
 
 both!(health_and_readiness, |backend| async move {
     let app = spawn(Options::new(backend)).await;
     let b = Browser::new();
-    let health = b.get(&app.url("/healthz")).await;
+    let health = b.get(&app.url(routes::HEALTHZ)).await;
     assert_eq!(health.status, 200);
     assert!(health.has(r#""status":"ok""#));
-    let ready = b.get(&app.url("/readyz")).await;
+    let ready = b.get(&app.url(routes::READYZ)).await;
     assert_eq!(ready.status, 200);
     assert!(ready.has(r#""database":"ok""#));
 
     // The database goes away: ready turns 503, healthy stays 200.
     app.store.close().await;
-    let ready = b.get(&app.url("/readyz")).await;
+    let ready = b.get(&app.url(routes::READYZ)).await;
     assert_eq!(ready.status, 503);
     assert!(ready.has("unreachable"));
-    assert_eq!(b.get(&app.url("/healthz")).await.status, 200);
+    assert_eq!(b.get(&app.url(routes::HEALTHZ)).await.status, 200);
 });
 
 #[tokio::test]

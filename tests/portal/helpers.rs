@@ -1,5 +1,6 @@
 //! Spawning the app and talking to it like a browser.
 
+use gatehouse::routes;
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::Mutex;
@@ -381,13 +382,14 @@ pub fn absolute(base: &str, location: &str) -> String {
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: impl AsRef<str>) -> String {
+        let path = path.as_ref();
         format!("{}{path}", self.address)
     }
 
     /// Signs in through the demo picker as the demo user with this email.
     pub async fn demo_sign_in(&self, browser: &Browser, email: &str) -> Page {
-        let login = browser.get(&self.url("/auth/login")).await;
+        let login = browser.get(&self.url(routes::LOGIN)).await;
         let at = login
             .body
             .find(email)
@@ -397,7 +399,7 @@ impl TestApp {
         let user_id = form.input("user_id").unwrap();
         let page = browser
             .post(
-                &self.url("/auth/demo"),
+                &self.url(routes::DEMO_SIGN_IN),
                 &[
                     ("csrf_token", &login.csrf()),
                     ("user_id", &user_id),
@@ -413,7 +415,7 @@ impl TestApp {
     /// (the browser is left just before calling it).
     pub async fn oidc_until_callback(&self, browser: &Browser, login: &str, next: &str) -> String {
         let start = browser
-            .get(&self.url(&format!("/auth/login?next={}", urlencode(next))))
+            .get(&self.url(format!("{}?next={}", routes::LOGIN, urlencode(next))))
             .await;
         assert_eq!(
             start.status, 303,
@@ -445,10 +447,10 @@ impl TestApp {
         );
         let resume = absolute(&interaction, &submitted.location.unwrap());
         let (callback, _) = browser
-            .follow(&resume, Some(&self.url("/auth/callback")))
+            .follow(&resume, Some(&self.url(routes::CALLBACK)))
             .await;
         assert!(
-            callback.starts_with(&self.url("/auth/callback")),
+            callback.starts_with(&self.url(routes::CALLBACK)),
             "provider did not return to the app: {callback}"
         );
         callback

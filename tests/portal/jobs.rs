@@ -13,6 +13,7 @@ use gatehouse::domain::policy::{
 use gatehouse::domain::request::RequestState;
 use gatehouse::domain::user::{ExternalIdentity, Person, User};
 use gatehouse::jobs::Report;
+use gatehouse::routes;
 use gatehouse::service::requests::{RequestInput, decide, submit};
 
 use crate::both;
@@ -213,8 +214,9 @@ both!(
             reminder.contains("\"days\":14") && reminder.contains("\"can_extend\":true"),
             "{reminder}"
         );
-        let rendered =
-            gatehouse::notify::render("accessExpiring", &reminder, "https://gh.example").unwrap();
+        let message =
+            gatehouse::domain::message::Message::from_stored("accessExpiring", &reminder).unwrap();
+        let rendered = gatehouse::notify::render(&message, "https://gh.example").unwrap();
         assert_eq!(
             rendered.link,
             format!("https://gh.example/access-packages/{hidden}")
@@ -294,7 +296,7 @@ async fn holders_extend_their_access_from_my_access_in_its_last_days() {
     .await
     .unwrap();
     let first_end = end_of(&app, &eric.id, &employees).await;
-    let link = app.url(&format!("/access-packages/{employees}"));
+    let link = app.url(routes::PACKAGE.id(&employees));
 
     clock.advance(Duration::days(100));
     let browser = Browser::new();
@@ -331,7 +333,7 @@ async fn holders_extend_their_access_from_my_access_in_its_last_days() {
         )
         .await;
     assert_eq!(done.location.as_deref(), Some("/requests"), "{}", done.body);
-    let requests = browser.get(&app.url("/requests")).await;
+    let requests = browser.get(&app.url(routes::REQUESTS)).await;
     assert!(requests.has("Your access was extended."));
     let new_end = end_of(&app, &eric.id, &employees).await;
     let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
@@ -500,11 +502,11 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     // The settings page: "block only" keeps blocked guests; "do nothing" keeps them active.
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let page = admin.get(&app.url("/admin/settings")).await;
+    let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
     assert!(page.has("value=\"blockSignInAndDelete\" checked"));
     let bad = admin
         .post(
-            &app.url("/admin/settings"),
+            &app.url(routes::ADMIN_SETTINGS),
             &[
                 ("csrf_token", &page.csrf()),
                 ("action", "blockSignInAndDelete"),
@@ -516,7 +518,7 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     assert!(bad.has("Enter a number of days from 1 to 365."));
     let saved = admin
         .post(
-            &app.url("/admin/settings"),
+            &app.url(routes::ADMIN_SETTINGS),
             &[
                 ("csrf_token", &page.csrf()),
                 ("action", "blockSignIn"),
@@ -535,10 +537,10 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
 
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let page = admin.get(&app.url("/admin/settings")).await;
+    let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
     admin
         .post(
-            &app.url("/admin/settings"),
+            &app.url(routes::ADMIN_SETTINGS),
             &[
                 ("csrf_token", &page.csrf()),
                 ("action", "none"),
@@ -777,7 +779,7 @@ async fn mail_waits_while_smtp_is_down_and_goes_once_when_it_is_back() {
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
     assert!(
         admin
-            .get(&app.url("/admin/mail"))
+            .get(&app.url(routes::ADMIN_MAIL))
             .await
             .has("Not sent after 1 attempt(s)")
     );

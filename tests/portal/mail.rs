@@ -1,6 +1,7 @@
 //! Approval by email through a real SMTP server, and the mail outbox page.
 
 use crate::helpers::*;
+use gatehouse::routes;
 
 #[tokio::test]
 async fn the_approver_follows_the_email_link_and_the_requestor_hears_back() {
@@ -17,13 +18,11 @@ async fn the_approver_follows_the_email_link_and_the_requestor_hears_back() {
             .unwrap()
             .remove(0);
     drop(c);
-    let form = eric
-        .get(&app.url(&format!("/access-packages/{package}")))
-        .await;
+    let form = eric.get(&app.url(routes::PACKAGE.id(&package))).await;
     let policy = form.input("policy").unwrap();
     let sent = eric
         .post(
-            &app.url(&format!("/access-packages/{package}")),
+            &app.url(routes::PACKAGE.id(&package)),
             &[
                 ("csrf_token", &form.csrf()),
                 ("policy", &policy),
@@ -63,7 +62,7 @@ async fn the_approver_follows_the_email_link_and_the_requestor_hears_back() {
     let chunk = Page::fragment(&page.body[form_start..at]);
     let signed_in = maria
         .post(
-            &app.url("/auth/demo"),
+            &app.url(routes::DEMO_SIGN_IN),
             &[
                 ("csrf_token", &page.csrf()),
                 ("user_id", &chunk.input("user_id").unwrap()),
@@ -97,7 +96,7 @@ async fn the_approver_follows_the_email_link_and_the_requestor_hears_back() {
     // The outbox page shows both as sent.
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let outbox = admin.get(&app.url("/admin/mail")).await;
+    let outbox = admin.get(&app.url(routes::ADMIN_MAIL)).await;
     assert!(outbox.has("2 messages"));
     assert!(outbox.has("Sent "));
 }
@@ -114,12 +113,10 @@ async fn without_smtp_the_mail_stays_in_the_outbox_with_its_link() {
         .unwrap()
         .remove(0);
     drop(c);
-    let form = emma
-        .get(&app.url(&format!("/access-packages/{package}")))
-        .await;
+    let form = emma.get(&app.url(routes::PACKAGE.id(&package))).await;
     let policy = form.input("policy").unwrap();
     emma.post(
-        &app.url(&format!("/access-packages/{package}")),
+        &app.url(routes::PACKAGE.id(&package)),
         &[
             ("csrf_token", &form.csrf()),
             ("policy", &policy),
@@ -129,12 +126,15 @@ async fn without_smtp_the_mail_stays_in_the_outbox_with_its_link() {
     .await;
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let outbox = admin.get(&app.url("/admin/mail")).await;
+    let outbox = admin.get(&app.url(routes::ADMIN_MAIL)).await;
     assert!(outbox.has("Action required: Approve or deny request by"));
     assert!(outbox.has("Kept here: no SMTP server is configured"));
     assert!(outbox.has(&format!("{}/approvals/", app.address)));
     let mail_admin = Browser::new();
     app.demo_sign_in(&mail_admin, "eric.employee@gatehouse.demo")
         .await;
-    assert_eq!(mail_admin.get(&app.url("/admin/mail")).await.status, 403);
+    assert_eq!(
+        mail_admin.get(&app.url(routes::ADMIN_MAIL)).await.status,
+        403
+    );
 }

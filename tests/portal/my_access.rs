@@ -2,6 +2,7 @@
 
 use crate::both;
 use crate::helpers::*;
+use gatehouse::routes;
 
 fn package_link(page: &Page, name: &str) -> String {
     let at = page
@@ -27,7 +28,7 @@ both!(
         let eric = Browser::new();
         app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
             .await;
-        let home = eric.get(&app.url("/")).await;
+        let home = eric.get(&app.url(routes::HOME)).await;
         assert!(home.has("Marketing resources for employees"));
         assert!(
             !home.has("Marketing resources for guests"),
@@ -37,24 +38,28 @@ both!(
             !home.has("Slack administration"),
             "hidden packages are not listed"
         );
-        let search = eric.get(&app.url("/?q=internalusers")).await;
+        let search = eric
+            .get(&app.url(format!("{}?q=internalusers", routes::HOME)))
+            .await;
         assert!(
             search.has("Marketing resources for employees"),
             "search finds packages by resource"
         );
         assert!(
-            eric.get(&app.url("/?q=nothing-like-this"))
+            eric.get(&app.url(format!("{}?q=nothing-like-this", routes::HOME)))
                 .await
                 .has("No access packages match your search.")
         );
         // Shorter than the search index's three letters, in capitals: still a
         // substring match, as is the same search made again.
         for _ in 0..2 {
-            let short = eric.get(&app.url("/?q=KE")).await;
+            let short = eric.get(&app.url(format!("{}?q=KE", routes::HOME))).await;
             assert!(short.has("Marketing resources for employees"));
             assert!(!short.has("Marketing resources for guests"));
         }
-        let again = eric.get(&app.url("/?q=internalusers")).await;
+        let again = eric
+            .get(&app.url(format!("{}?q=internalusers", routes::HOME)))
+            .await;
         assert!(again.has("Marketing resources for employees"));
 
         let link = package_link(&home, "Marketing resources for employees");
@@ -80,7 +85,7 @@ both!(
             )
             .await;
         assert_eq!(sent.location.as_deref(), Some("/requests"));
-        let requests = eric.get(&app.url("/requests")).await;
+        let requests = eric.get(&app.url(routes::REQUESTS)).await;
         assert!(requests.has("Your request was sent for approval."));
         assert!(requests.has("pending approval"));
         assert!(
@@ -93,7 +98,7 @@ both!(
         let maria = Browser::new();
         app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
             .await;
-        let inbox = maria.get(&app.url("/approvals")).await;
+        let inbox = maria.get(&app.url(routes::APPROVALS)).await;
         assert!(inbox.has("Eric Employee") && inbox.has("Marketing resources for employees"));
         let at = inbox.body.find("href=\"/approvals/").unwrap() + 6;
         let approval = inbox.body[at..inbox.body[at..].find('"').unwrap() + at].to_string();
@@ -105,7 +110,7 @@ both!(
         app.demo_sign_in(&emma, "emma.employee@gatehouse.demo")
             .await;
         assert_eq!(emma.get(&app.url(&approval)).await.status, 404);
-        let emma_csrf = emma.get(&app.url("/")).await.csrf();
+        let emma_csrf = emma.get(&app.url(routes::HOME)).await.csrf();
         let forbidden = emma
             .post(
                 &app.url(&approval),
@@ -117,7 +122,11 @@ both!(
             )
             .await;
         assert_eq!(forbidden.status, 303);
-        assert!(emma.get(&app.url("/")).await.has("not an approver"));
+        assert!(
+            emma.get(&app.url(routes::HOME))
+                .await
+                .has("not an approver")
+        );
         // A reason is required by the policy.
         let no_reason = maria
             .post(
@@ -138,7 +147,7 @@ both!(
             )
             .await;
         assert_eq!(approved.location.as_deref(), Some("/approvals"));
-        let inbox = maria.get(&app.url("/approvals")).await;
+        let inbox = maria.get(&app.url(routes::APPROVALS)).await;
         assert!(inbox.has("Decision recorded: the request is delivered."));
         assert!(inbox.has("No requests are waiting for your decision."));
         assert!(inbox.has("Approved"), "the history shows the decision");
@@ -161,10 +170,10 @@ both!(
         );
 
         // Eric holds the package and its resources.
-        let home = eric.get(&app.url("/")).await;
+        let home = eric.get(&app.url(routes::HOME)).await;
         assert!(home.has("You have access"));
         assert!(home.has("SG-Marketing-Department-InternalUsers"));
-        assert!(eric.get(&app.url("/requests")).await.has("delivered"));
+        assert!(eric.get(&app.url(routes::REQUESTS)).await.has("delivered"));
     }
 );
 
@@ -172,13 +181,11 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
     let app = spawn(Options::new(backend).demo()).await;
     let gary = Browser::new();
     app.demo_sign_in(&gary, "gary.guest@contoso.com").await;
-    let home = gary.get(&app.url("/")).await;
+    let home = gary.get(&app.url(routes::HOME)).await;
     assert!(home.has("Marketing resources for guests"));
     assert!(!home.has("Marketing resources for employees"));
     let employees = package_id(&app, "Marketing resources for employees").await;
-    let refused = gary
-        .get(&app.url(&format!("/access-packages/{employees}")))
-        .await;
+    let refused = gary.get(&app.url(routes::PACKAGE.id(&employees))).await;
     assert_eq!(refused.status, 404);
     assert!(refused.has("does not exist, or you are not among the people who can request it"));
     assert!(
@@ -186,7 +193,7 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
         "nothing about the package is revealed"
     );
     assert_eq!(
-        gary.get(&app.url("/access-packages/not-an-id"))
+        gary.get(&app.url(routes::PACKAGE.id("not-an-id")))
             .await
             .status,
         404
@@ -226,7 +233,7 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
         .await;
     assert_eq!(done.location.as_deref(), Some("/requests"));
     assert!(
-        gary.get(&app.url("/requests"))
+        gary.get(&app.url(routes::REQUESTS))
             .await
             .has("Your request was approved and you now have access.")
     );
@@ -243,14 +250,12 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
     app.demo_sign_in(&emma, "emma.employee@gatehouse.demo")
         .await;
     let hidden = package_id(&app, "Slack administration").await;
-    let form = emma
-        .get(&app.url(&format!("/access-packages/{hidden}")))
-        .await;
+    let form = emma.get(&app.url(routes::PACKAGE.id(&hidden))).await;
     assert_eq!(form.status, 200);
     assert!(form.has("Request access"));
     let policy = form.input("policy").unwrap();
     emma.post(
-        &app.url(&format!("/access-packages/{hidden}")),
+        &app.url(routes::PACKAGE.id(&hidden)),
         &[
             ("csrf_token", &form.csrf()),
             ("policy", &policy),
@@ -258,7 +263,7 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
         ],
     )
     .await;
-    let requests = emma.get(&app.url("/requests")).await;
+    let requests = emma.get(&app.url(routes::REQUESTS)).await;
     let at = requests.body.find("/cancel").unwrap();
     let start = requests.body[..at].rfind("/requests/").unwrap();
     let cancel = requests.body[start..at + 7].to_string();
@@ -266,12 +271,12 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
         .post(&app.url(&cancel), &[("csrf_token", &requests.csrf())])
         .await;
     assert_eq!(res.status, 303);
-    let after = emma.get(&app.url("/requests")).await;
+    let after = emma.get(&app.url(routes::REQUESTS)).await;
     assert!(after.has("Request canceled.") && after.has("canceled"));
     // Without a token nothing is requested.
     let no_token = emma
         .post(
-            &app.url(&format!("/access-packages/{hidden}")),
+            &app.url(routes::PACKAGE.id(&hidden)),
             &[("policy", &policy), ("justification", "x")],
         )
         .await;
@@ -285,11 +290,11 @@ async fn incompatible_access_is_refused_with_the_reason() {
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
     let hidden = package_id(&app, "Slack administration").await;
     let settings = admin
-        .get(&app.url(&format!("/admin/access-packages/{hidden}/settings")))
+        .get(&app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&hidden)))
         .await;
     let saved = admin
         .post(
-            &app.url(&format!("/admin/access-packages/{hidden}/settings")),
+            &app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&hidden)),
             &[
                 ("csrf_token", &settings.csrf()),
                 ("name", "Slack administration"),
@@ -301,7 +306,7 @@ async fn incompatible_access_is_refused_with_the_reason() {
     assert_eq!(saved.status, 303);
     // Emma joins the Marketing Team, then cannot ask for Slack administration.
     let group = admin
-        .get(&app.url("/admin/groups?q=marketing%20team"))
+        .get(&app.url(format!("{}?q=marketing%20team", routes::ADMIN_GROUPS)))
         .await;
     let at = group.body.find(">Marketing Team</a>").unwrap();
     let start = group.body[..at].rfind("/admin/groups/").unwrap();
@@ -320,9 +325,7 @@ async fn incompatible_access_is_refused_with_the_reason() {
     let emma = Browser::new();
     app.demo_sign_in(&emma, "emma.employee@gatehouse.demo")
         .await;
-    let page = emma
-        .get(&app.url(&format!("/access-packages/{hidden}")))
-        .await;
+    let page = emma.get(&app.url(routes::PACKAGE.id(&hidden))).await;
     assert!(page.has("You hold membership of the group Marketing Team, which is incompatible with this access package."), "{}", page.body);
     assert!(!page.has("Request access"));
 }
@@ -345,13 +348,13 @@ async fn the_list_follows_administrators_changes_on_every_instance() {
         .await;
     assert!(
         eric_one
-            .get(&first.url("/"))
+            .get(&first.url(routes::HOME))
             .await
             .has("Marketing resources for employees")
     );
     assert!(
         eric_two
-            .get(&second.url("/"))
+            .get(&second.url(routes::HOME))
             .await
             .has("Marketing resources for employees")
     );
@@ -361,11 +364,11 @@ async fn the_list_follows_administrators_changes_on_every_instance() {
     first.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
     let id = package_id(&first, "Marketing resources for employees").await;
     let settings = admin
-        .get(&first.url(&format!("/admin/access-packages/{id}/settings")))
+        .get(&first.url(routes::ADMIN_PACKAGE_SETTINGS.id(&id)))
         .await;
     let saved = admin
         .post(
-            &first.url(&format!("/admin/access-packages/{id}/settings")),
+            &first.url(routes::ADMIN_PACKAGE_SETTINGS.id(&id)),
             &[
                 ("csrf_token", &settings.csrf()),
                 ("name", "Marketing for staff"),
@@ -374,11 +377,11 @@ async fn the_list_follows_administrators_changes_on_every_instance() {
         .await;
     assert_eq!(saved.status, 303);
     for (app, eric) in [(&first, &eric_one), (&second, &eric_two)] {
-        let home = eric.get(&app.url("/")).await;
+        let home = eric.get(&app.url(routes::HOME)).await;
         assert!(home.has("Marketing for staff"), "{}", home.body);
         assert!(!home.has("Marketing resources for employees"));
         assert!(
-            eric.get(&app.url("/?q=staff"))
+            eric.get(&app.url(format!("{}?q=staff", routes::HOME)))
                 .await
                 .has("Marketing for staff")
         );
@@ -386,7 +389,7 @@ async fn the_list_follows_administrators_changes_on_every_instance() {
 
     // Its only policy disabled: it is no longer offered anywhere.
     let policies = admin
-        .get(&first.url(&format!("/admin/access-packages/{id}/policies")))
+        .get(&first.url(routes::ADMIN_PACKAGE_POLICIES.id(&id)))
         .await;
     let at = policies.body.find("/state\"").unwrap();
     let start = policies.body[..at].rfind("action=\"").unwrap() + 8;
@@ -399,6 +402,11 @@ async fn the_list_follows_administrators_changes_on_every_instance() {
         .await;
     assert_eq!(done.status, 303);
     for (app, eric) in [(&first, &eric_one), (&second, &eric_two)] {
-        assert!(!eric.get(&app.url("/")).await.has("Marketing for staff"));
+        assert!(
+            !eric
+                .get(&app.url(routes::HOME))
+                .await
+                .has("Marketing for staff")
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use gatehouse::domain::ids::AccessPackageId;
 use gatehouse::domain::policy::{AllowedTargetScope, Approver, Expiration, QuestionKind};
+use gatehouse::routes;
 
 use crate::both;
 use crate::helpers::*;
@@ -25,7 +26,7 @@ async fn step(app: &TestApp, b: &Browser, page: &Page, go: &str, fields: &[(&str
         ("go", go),
     ];
     form.extend_from_slice(fields);
-    b.post(&app.url("/admin/access-packages/new"), &form).await
+    b.post(&app.url(routes::ADMIN_PACKAGE_NEW), &form).await
 }
 
 fn select_value(page: &Page, select_label: &str, option_text: &str) -> String {
@@ -54,14 +55,14 @@ both!(
     the_wizard_creates_a_package_with_its_first_policy,
     |backend| async move {
         let (app, b) = admin(backend).await;
-        let catalogs = b.get(&app.url("/admin/catalogs")).await;
+        let catalogs = b.get(&app.url(routes::ADMIN_CATALOGS)).await;
         let at = catalogs.body.find(">Marketing</a>").unwrap();
         let start =
             catalogs.body[..at].rfind("/admin/catalogs/").unwrap() + "/admin/catalogs/".len();
         let catalog = catalogs.body[start..at - 1].to_string();
 
         let basics = b
-            .get(&app.url(&format!("/admin/access-packages/new?catalog={catalog}")))
+            .get(&app.url(format!("{}?catalog={catalog}", routes::ADMIN_PACKAGE_NEW)))
             .await;
         assert_eq!(basics.status, 200);
         for s in [
@@ -288,7 +289,7 @@ both!(
         assert_eq!(scopes.len(), 2);
         drop(c);
         assert!(
-            b.get(&app.url("/admin/audit?object_type=accessPackage"))
+            b.get(&app.url(format!("{}?object_type=accessPackage", routes::ADMIN_AUDIT)))
                 .await
                 .has("Create access package")
         );
@@ -299,7 +300,7 @@ both!(
     policies_are_added_edited_toggled_and_deleted,
     |backend| async move {
         let (app, b) = admin(backend).await;
-        let list = b.get(&app.url("/admin/access-packages")).await;
+        let list = b.get(&app.url(routes::ADMIN_PACKAGES)).await;
         let at = list
             .body
             .find(">Marketing resources for guests</a>")
@@ -514,7 +515,7 @@ both!(
 
 both!(package_settings_and_resource_roles, |backend| async move {
     let (app, b) = admin(backend).await;
-    let list = b.get(&app.url("/admin/access-packages")).await;
+    let list = b.get(&app.url(routes::ADMIN_PACKAGES)).await;
     let at = list
         .body
         .find(">Marketing resources for employees</a>")
@@ -602,15 +603,12 @@ async fn package_pages_are_for_admins_only() {
     let app = spawn(Options::new(Backend::Sqlite).demo()).await;
     let b = Browser::new();
     app.demo_sign_in(&b, "maria.manager@gatehouse.demo").await;
-    assert_eq!(b.get(&app.url("/admin/access-packages")).await.status, 403);
-    assert_eq!(
-        b.get(&app.url("/admin/access-packages/new")).await.status,
-        403
-    );
-    let csrf = b.get(&app.url("/")).await.csrf();
+    assert_eq!(b.get(&app.url(routes::ADMIN_PACKAGES)).await.status, 403);
+    assert_eq!(b.get(&app.url(routes::ADMIN_PACKAGE_NEW)).await.status, 403);
+    let csrf = b.get(&app.url(routes::HOME)).await.csrf();
     assert_eq!(
         b.post(
-            &app.url("/admin/access-packages/new"),
+            &app.url(routes::ADMIN_PACKAGE_NEW),
             &[("csrf_token", &csrf), ("go", "create")]
         )
         .await

@@ -22,7 +22,7 @@ pub async fn run(database_url: &str, sizes: &[i64]) -> anyhow::Result<Vec<Timing
         let now = Utc::now();
         // Reminders: n assignments that end in five days.
         let mut tx = store.begin().await?;
-        gatehouse::store::bulk::set_ends(&mut tx, n, now + Duration::days(5)).await?;
+        crate::bulk::set_ends(&mut tx, n, now + Duration::days(5)).await?;
         tx.commit().await?;
         let t = Instant::now();
         let done = gatehouse::jobs::reminders::run(&store, now).await?;
@@ -37,7 +37,7 @@ pub async fn run(database_url: &str, sizes: &[i64]) -> anyhow::Result<Vec<Timing
         );
         // Expiration: n assignments that ended a minute ago.
         let mut tx = store.begin().await?;
-        gatehouse::store::bulk::set_ends(&mut tx, n, now - Duration::minutes(1)).await?;
+        crate::bulk::set_ends(&mut tx, n, now - Duration::minutes(1)).await?;
         tx.commit().await?;
         let t = Instant::now();
         let done = gatehouse::jobs::expiry::run(&store, now).await?;

@@ -2,13 +2,13 @@
 
 use std::time::Instant;
 
+use crate::bulk::{Val, insert};
 use chrono::{DateTime, Duration, Utc};
 use gatehouse::domain::ids::UserId;
 use gatehouse::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Expiration, Policy,
     RequestorSettings, SubjectSet,
 };
-use gatehouse::store::bulk::{Val, insert};
 use gatehouse::store::{Store, ts};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -834,12 +834,12 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
 
     let t = Instant::now();
     let mut conn = store.read().await?;
-    gatehouse::store::bulk::analyze(&mut conn).await?;
+    crate::bulk::analyze(&mut conn).await?;
     drop(conn);
     if matches!(store.kind(), gatehouse::config::DatabaseKind::Sqlite) {
         let mut conn = store.read().await?;
         gatehouse::store::forget_value_samples(&mut conn).await?;
-        gatehouse::store::bulk::checkpoint(&mut conn).await?;
+        crate::bulk::checkpoint(&mut conn).await?;
     }
     println!(
         "  {:<28} {:>10}       {:>8.1} s",

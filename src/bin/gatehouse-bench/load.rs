@@ -225,12 +225,11 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
         .collect();
     emails.insert(0, APPROVER_EMAIL.into());
     emails.insert(0, ADMIN_EMAIL.into());
-    let ids = gatehouse::store::bulk::user_ids(&mut conn, &emails).await?;
+    let ids = crate::bulk::user_ids(&mut conn, &emails).await?;
     anyhow::ensure!(ids.len() == emails.len(), "generate the data first");
     let (admin, approver, requesters) = (&ids[0], &ids[1], &ids[2..]);
-    let packages = gatehouse::store::bulk::packages_with_policy(&mut conn).await?;
-    let pending_before =
-        gatehouse::store::bulk::count_requests(&mut conn, "pendingApproval").await?;
+    let packages = crate::bulk::packages_with_policy(&mut conn).await?;
+    let pending_before = crate::bulk::count_requests(&mut conn, "pendingApproval").await?;
     drop(conn);
     let k_of = |name: &str| {
         name.rsplit(' ')
@@ -392,16 +391,16 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
             let before = {
                 let mut c = store.read().await?;
                 (
-                    gatehouse::store::bulk::count_requests(&mut c, "pendingApproval").await?,
-                    gatehouse::store::bulk::count_requests(&mut c, "delivered").await?,
+                    crate::bulk::count_requests(&mut c, "pendingApproval").await?,
+                    crate::bulk::count_requests(&mut c, "delivered").await?,
                 )
             };
             let (rps, p50, p99, errors) = run_wrk(script, &base, clients, o.seconds)?;
             let after = {
                 let mut c = store.read().await?;
                 (
-                    gatehouse::store::bulk::count_requests(&mut c, "pendingApproval").await?,
-                    gatehouse::store::bulk::count_requests(&mut c, "delivered").await?,
+                    crate::bulk::count_requests(&mut c, "pendingApproval").await?,
+                    crate::bulk::count_requests(&mut c, "delivered").await?,
                 )
             };
             let note = match *scenario {

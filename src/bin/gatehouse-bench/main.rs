@@ -4,6 +4,7 @@
 //! and PostgreSQL and prints the results table for the README.
 
 mod batch;
+mod bulk;
 mod generate;
 mod load;
 

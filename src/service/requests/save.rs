@@ -14,7 +14,7 @@ use crate::service::ServiceError;
 use crate::store::requests::{Loaded, Start};
 use crate::store::snapshot::PackageInfo;
 use crate::store::{
-    self, Conn, Store, StoreError, Tx, assignments, audit, batch, grants, requests, users,
+    self, Conn, Store, StoreError, Tx, assignments, audit, grants, outbox, requests, users,
 };
 
 /// A request with its package and policy (from memory), read for one of
@@ -231,16 +231,11 @@ pub(crate) async fn apply(
             Change::WriteAttributes { target } => {
                 users::write_attributes(conn, &target, &request.attributes, now).await?
             }
-            Change::Mail(m) => mails.push(batch::Mail {
-                kind: m.message.kind().as_str(),
-                data: m.message.data(),
-                to_address: m.to_address,
-                to_name: m.to_name,
-            }),
+            Change::Mail(m) => mails.push(*m),
         }
     }
     if !mails.is_empty() {
-        batch::enqueue(conn, &mails, now).await?;
+        outbox::enqueue(conn, &mails, now).await?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use super::{ListQuery, PER_PAGE, page_link};
 use crate::domain::directory::{ApplicationProfile, DEFAULT_ACCESS_ROLE};
 use crate::domain::ids::ApplicationId;
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::{ServiceError, directory};
 use crate::store::Page;
 use crate::store::directory::{self as dir, AppRoleRow, Holder, ResourceSummary};
@@ -19,11 +20,14 @@ use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/applications", web::get().to(list))
-        .route("/admin/applications", web::post().to(create))
-        .route("/admin/applications/new", web::get().to(new_form))
-        .route("/admin/applications/{id}", web::get().to(show))
-        .route("/admin/applications/{id}", web::post().to(update));
+    cfg.route(routes::ADMIN_APPLICATIONS.as_str(), web::get().to(list))
+        .route(routes::ADMIN_APPLICATIONS.as_str(), web::post().to(create))
+        .route(
+            routes::ADMIN_APPLICATION_NEW.as_str(),
+            web::get().to(new_form),
+        )
+        .route(routes::ADMIN_APPLICATION.pattern(), web::get().to(show))
+        .route(routes::ADMIN_APPLICATION.pattern(), web::post().to(update));
 }
 
 #[derive(Template)]
@@ -46,8 +50,8 @@ async fn list(
     let page = dir::search_applications(&mut conn, &q.q, page_no, PER_PAGE).await?;
     render(&AppList {
         layout: Layout::for_user(&state, &admin, "admin", "Applications"),
-        prev: page_link("/admin/applications", &q.q, page_no - 1),
-        next: page_link("/admin/applications", &q.q, page_no + 1),
+        prev: page_link(routes::ADMIN_APPLICATIONS.as_str(), &q.q, page_no - 1),
+        next: page_link(routes::ADMIN_APPLICATIONS.as_str(), &q.q, page_no + 1),
         q: q.q.clone(),
         page,
     })
@@ -106,7 +110,7 @@ async fn create(
                 "success",
                 format!("Application {} created.", form.display_name.trim()),
             );
-            Ok(redirect(&format!("/admin/applications/{id}")))
+            Ok(redirect(&routes::ADMIN_APPLICATION.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -194,7 +198,7 @@ async fn update(
     match result {
         Ok(()) => {
             TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&format!("/admin/applications/{id}")))
+            Ok(redirect(&routes::ADMIN_APPLICATION.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             app_page(&state, &admin, &id, Some(form), errors).await

@@ -5,6 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::audit::object_type;
+use crate::routes;
 use crate::store::Page;
 use crate::store::audit::{self, AuditEventRow, AuditFilter};
 use crate::web::error::AppError;
@@ -12,7 +13,7 @@ use crate::web::extract::guard::AdminUser;
 use crate::web::{Data, Layout, page_number, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/audit", web::get().to(list));
+    cfg.route(routes::ADMIN_AUDIT.as_str(), web::get().to(list));
 }
 
 #[derive(Deserialize, Default)]
@@ -40,7 +41,8 @@ struct AuditPage {
 fn link(q: &AuditQuery, page: i64) -> String {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     format!(
-        "/admin/audit?object_type={}&object_id={}&actor={}&page={page}",
+        "{}?object_type={}&object_id={}&actor={}&page={page}",
+        routes::ADMIN_AUDIT,
         enc(&q.object_type),
         enc(&q.object_id),
         enc(&q.actor)

@@ -14,6 +14,7 @@ use crate::domain::catalog::{
 };
 use crate::domain::ids::{CatalogId, CatalogResourceId};
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::{ServiceError, catalogs as svc};
 use crate::store::Page;
 use crate::store::catalogs::{self, CatalogResourceRow, CatalogRow, PackageSummary};
@@ -25,38 +26,50 @@ use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/catalogs", web::get().to(list))
-        .route("/admin/catalogs", web::post().to(create))
-        .route("/admin/catalogs/new", web::get().to(new_form))
-        .route("/admin/catalogs/{id}", web::get().to(overview))
-        .route("/admin/catalogs/{id}/resources", web::get().to(resources))
+    cfg.route(routes::ADMIN_CATALOGS.as_str(), web::get().to(list))
+        .route(routes::ADMIN_CATALOGS.as_str(), web::post().to(create))
+        .route(routes::ADMIN_CATALOG_NEW.as_str(), web::get().to(new_form))
+        .route(routes::ADMIN_CATALOG.pattern(), web::get().to(overview))
         .route(
-            "/admin/catalogs/{id}/resources",
+            routes::ADMIN_CATALOG_RESOURCES.pattern(),
+            web::get().to(resources),
+        )
+        .route(
+            routes::ADMIN_CATALOG_RESOURCES.pattern(),
             web::post().to(add_resources),
         )
         .route(
-            "/admin/catalogs/{id}/resources/add",
+            routes::ADMIN_CATALOG_RESOURCES_ADD.pattern(),
             web::get().to(add_resources_form),
         )
         .route(
-            "/admin/catalogs/{id}/resources/{rid}/remove",
+            routes::ADMIN_CATALOG_RESOURCE_REMOVE.pattern(),
             web::post().to(remove_resource),
         )
         .route(
-            "/admin/catalogs/{id}/resources/{rid}/attributes",
+            routes::ADMIN_CATALOG_RESOURCE_ATTRIBUTES.pattern(),
             web::get().to(attributes_form),
         )
         .route(
-            "/admin/catalogs/{id}/resources/{rid}/attributes",
+            routes::ADMIN_CATALOG_RESOURCE_ATTRIBUTES.pattern(),
             web::post().to(save_attributes),
         )
         .route(
-            "/admin/catalogs/{id}/access-packages",
+            routes::ADMIN_CATALOG_PACKAGES.pattern(),
             web::get().to(packages),
         )
-        .route("/admin/catalogs/{id}/settings", web::get().to(settings))
-        .route("/admin/catalogs/{id}/settings", web::post().to(update))
-        .route("/admin/catalogs/{id}/delete", web::post().to(delete));
+        .route(
+            routes::ADMIN_CATALOG_SETTINGS.pattern(),
+            web::get().to(settings),
+        )
+        .route(
+            routes::ADMIN_CATALOG_SETTINGS.pattern(),
+            web::post().to(update),
+        )
+        .route(
+            routes::ADMIN_CATALOG_DELETE.pattern(),
+            web::post().to(delete),
+        );
 }
 
 #[derive(Template)]
@@ -79,8 +92,8 @@ async fn list(
     let page = catalogs::search(&mut conn, &q.q, page_no, PER_PAGE).await?;
     render(&CatalogList {
         layout: Layout::for_user(&state, &admin, "admin", "Catalogs"),
-        prev: page_link("/admin/catalogs", &q.q, page_no - 1),
-        next: page_link("/admin/catalogs", &q.q, page_no + 1),
+        prev: page_link(routes::ADMIN_CATALOGS.as_str(), &q.q, page_no - 1),
+        next: page_link(routes::ADMIN_CATALOGS.as_str(), &q.q, page_no + 1),
         q: q.q.clone(),
         page,
     })
@@ -152,7 +165,7 @@ async fn create(
                 "success",
                 format!("Catalog {} created.", form.display_name.trim()),
             );
-            Ok(redirect(&format!("/admin/catalogs/{id}")))
+            Ok(redirect(&routes::ADMIN_CATALOG.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -303,7 +316,7 @@ async fn update(
     match result {
         Ok(()) => {
             TypedSession(session).flash("success", "Catalog settings saved.");
-            Ok(redirect(&format!("/admin/catalogs/{id}/settings")))
+            Ok(redirect(&routes::ADMIN_CATALOG_SETTINGS.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             catalog_page(&state, &admin, &id, "settings", Some(form), errors).await
@@ -324,11 +337,11 @@ async fn delete(
     match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
         Ok(name) => {
             session.flash("success", format!("Catalog {name} deleted."));
-            Ok(redirect("/admin/catalogs"))
+            Ok(redirect(routes::ADMIN_CATALOGS.as_str()))
         }
         Err(ServiceError::Refused(m)) => {
             session.flash("error", m);
-            Ok(redirect(&format!("/admin/catalogs/{id}/settings")))
+            Ok(redirect(&routes::ADMIN_CATALOG_SETTINGS.id(&id)))
         }
         Err(e) => Err(e.into()),
     }
@@ -433,11 +446,11 @@ async fn add_resources(
                     n => format!("{n} resources added."),
                 },
             );
-            Ok(redirect(&format!("/admin/catalogs/{id}/resources")))
+            Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES.id(&id)))
         }
         Err(ServiceError::Refused(m)) => {
             session.flash("error", m);
-            Ok(redirect(&format!("/admin/catalogs/{id}/resources/add")))
+            Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES_ADD.id(&id)))
         }
         Err(e) => Err(e.into()),
     }
@@ -462,7 +475,7 @@ async fn remove_resource(
         Err(ServiceError::Refused(m)) => session.flash("error", m),
         Err(e) => return Err(e.into()),
     }
-    Ok(redirect(&format!("/admin/catalogs/{id}/resources")))
+    Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES.id(&id)))
 }
 
 /// A row of the required-attributes form with its messages.
@@ -680,7 +693,7 @@ async fn save_attributes(
     match result {
         Ok(()) => {
             TypedSession(session).flash("success", "Required attributes saved.");
-            Ok(redirect(&format!("/admin/catalogs/{id}/resources")))
+            Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             attributes_page(&state, &admin, &id, &rid, Some((inputs, errors))).await

@@ -9,6 +9,7 @@ use super::{ListQuery, PER_PAGE, page_link};
 use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile};
 use crate::domain::ids::ConnectedOrgId;
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
 use crate::store::Page;
@@ -19,24 +20,13 @@ use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
-const BASE: &str = "/admin/connected-organizations";
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(BASE, web::get().to(list))
-        .route(BASE, web::post().to(create))
-        .route(
-            "/admin/connected-organizations/new",
-            web::get().to(new_form),
-        )
-        .route("/admin/connected-organizations/{id}", web::get().to(show))
-        .route(
-            "/admin/connected-organizations/{id}",
-            web::post().to(update),
-        )
-        .route(
-            "/admin/connected-organizations/{id}/delete",
-            web::post().to(delete),
-        );
+    cfg.route(routes::ADMIN_ORGS.as_str(), web::get().to(list))
+        .route(routes::ADMIN_ORGS.as_str(), web::post().to(create))
+        .route(routes::ADMIN_ORG_NEW.as_str(), web::get().to(new_form))
+        .route(routes::ADMIN_ORG.pattern(), web::get().to(show))
+        .route(routes::ADMIN_ORG.pattern(), web::post().to(update))
+        .route(routes::ADMIN_ORG_DELETE.pattern(), web::post().to(delete));
 }
 
 #[derive(Template)]
@@ -59,8 +49,8 @@ async fn list(
     let page = connected_orgs::search(&mut conn, &q.q, page_no, PER_PAGE).await?;
     render(&OrgList {
         layout: Layout::for_user(&state, &admin, "admin", "Connected organizations"),
-        prev: page_link(BASE, &q.q, page_no - 1),
-        next: page_link(BASE, &q.q, page_no + 1),
+        prev: page_link(routes::ADMIN_ORGS.as_str(), &q.q, page_no - 1),
+        next: page_link(routes::ADMIN_ORGS.as_str(), &q.q, page_no + 1),
         q: q.q.clone(),
         page,
     })
@@ -233,7 +223,7 @@ async fn create(
                     form.display_name.trim()
                 ),
             );
-            Ok(redirect(&format!("{BASE}/{id}")))
+            Ok(redirect(&routes::ADMIN_ORG.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             form.oidc_client_secret.clear();
@@ -264,7 +254,7 @@ async fn update(
     match save(&state, &admin, Some(&id), &form).await {
         Ok(_) => {
             TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&format!("{BASE}/{id}")))
+            Ok(redirect(&routes::ADMIN_ORG.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             org_page(&state, &admin, &id, Some(form), errors).await
@@ -285,11 +275,11 @@ async fn delete(
     match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
         Ok(name) => {
             session.flash("success", format!("Connected organization {name} deleted."));
-            Ok(redirect(BASE))
+            Ok(redirect(routes::ADMIN_ORGS.as_str()))
         }
         Err(ServiceError::Refused(m)) => {
             session.flash("error", m);
-            Ok(redirect(&format!("{BASE}/{id}")))
+            Ok(redirect(&routes::ADMIN_ORG.id(&id)))
         }
         Err(e) => Err(e.into()),
     }

@@ -9,6 +9,7 @@ use super::{ListQuery, PER_PAGE, page_link};
 use crate::domain::directory::{GroupProfile, GroupRole, GroupType};
 use crate::domain::ids::GroupId;
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::{ServiceError, directory};
 use crate::store::Page;
 use crate::store::directory::{self as dir, Holder, ResourceSummary};
@@ -19,12 +20,15 @@ use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/groups", web::get().to(list))
-        .route("/admin/groups", web::post().to(create))
-        .route("/admin/groups/new", web::get().to(new_form))
-        .route("/admin/groups/{id}", web::get().to(show))
-        .route("/admin/groups/{id}", web::post().to(update))
-        .route("/admin/groups/{id}/roles", web::post().to(change_role));
+    cfg.route(routes::ADMIN_GROUPS.as_str(), web::get().to(list))
+        .route(routes::ADMIN_GROUPS.as_str(), web::post().to(create))
+        .route(routes::ADMIN_GROUP_NEW.as_str(), web::get().to(new_form))
+        .route(routes::ADMIN_GROUP.pattern(), web::get().to(show))
+        .route(routes::ADMIN_GROUP.pattern(), web::post().to(update))
+        .route(
+            routes::ADMIN_GROUP_ROLES.pattern(),
+            web::post().to(change_role),
+        );
 }
 
 #[derive(Template)]
@@ -47,8 +51,8 @@ async fn list(
     let page = dir::search_groups(&mut conn, &q.q, page_no, PER_PAGE).await?;
     render(&GroupList {
         layout: Layout::for_user(&state, &admin, "admin", "Groups and teams"),
-        prev: page_link("/admin/groups", &q.q, page_no - 1),
-        next: page_link("/admin/groups", &q.q, page_no + 1),
+        prev: page_link(routes::ADMIN_GROUPS.as_str(), &q.q, page_no - 1),
+        next: page_link(routes::ADMIN_GROUPS.as_str(), &q.q, page_no + 1),
         q: q.q.clone(),
         page,
     })
@@ -116,7 +120,7 @@ async fn create(
                 "success",
                 format!("Group {} created.", form.display_name.trim()),
             );
-            Ok(redirect(&format!("/admin/groups/{id}")))
+            Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -211,7 +215,7 @@ async fn update(
     match result {
         Ok(()) => {
             TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&format!("/admin/groups/{id}")))
+            Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             let pending = Pending {
@@ -265,7 +269,7 @@ async fn change_role(
     match result {
         Ok(Some(kept)) => {
             session.flash("success", kept);
-            Ok(redirect(&format!("/admin/groups/{id}")))
+            Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
         }
         Ok(None) => {
             let verb = if add { "added as" } else { "removed as" };
@@ -277,11 +281,11 @@ async fn change_role(
                     role.label().to_lowercase()
                 ),
             );
-            Ok(redirect(&format!("/admin/groups/{id}")))
+            Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
         }
         Err(ServiceError::Refused(message)) => {
             session.flash("error", message);
-            Ok(redirect(&format!("/admin/groups/{id}")))
+            Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
         }
         Err(ServiceError::Invalid(role_errors)) => {
             let pending = Pending {

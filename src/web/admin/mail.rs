@@ -6,13 +6,14 @@ use askama::Template;
 
 use super::ListQuery;
 use crate::notify::render_for_admin as render;
+use crate::routes;
 use crate::store::outbox;
 use crate::web::error::AppError;
 use crate::web::extract::guard::AdminUser;
 use crate::web::{Data, Layout, page_number, render as render_page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/mail", web::get().to(list));
+    cfg.route(routes::ADMIN_MAIL.as_str(), web::get().to(list));
 }
 
 pub struct MailView {
@@ -49,7 +50,11 @@ async fn list(
         .items
         .iter()
         .map(|m| {
-            let r = render(&m.kind, &m.data, &base);
+            let r = m
+                .message
+                .as_ref()
+                .map_err(String::clone)
+                .and_then(|msg| render(msg, &base));
             let (subject, text, link) = match r {
                 Ok(r) => (r.subject, r.text, r.link),
                 Err(e) => (format!("({e})"), String::new(), String::new()),

@@ -16,10 +16,11 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::redirect;
+use crate::routes;
 use crate::web::extract::guard::AdminUser;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(index))
+    cfg.route(routes::ADMIN.as_str(), web::get().to(index))
         .configure(users::routes)
         .configure(groups::routes)
         .configure(applications::routes)
@@ -34,7 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn index(_admin: AdminUser) -> HttpResponse {
-    redirect("/admin/catalogs")
+    redirect(routes::ADMIN_CATALOGS.as_str())
 }
 
 /// `?q=..&page=..` on list pages.

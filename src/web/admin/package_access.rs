@@ -14,6 +14,7 @@ use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::policy::{Policy, QuestionKind};
 use crate::domain::request::{Answer, human};
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::ServiceError;
 use crate::service::assignments as svc;
 use crate::service::requests::{self as requests_svc, NewAssignment};
@@ -28,32 +29,38 @@ use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    const P: &str = "/admin/access-packages/{id}";
-    cfg.route(&format!("{P}/requests"), web::get().to(requests_tab))
-        .route(
-            &format!("{P}/requests/{{rid}}"),
-            web::get().to(request_page),
-        )
-        .route(
-            &format!("{P}/requests/{{rid}}/cancel"),
-            web::post().to(cancel_request),
-        )
-        .route(
-            &format!("{P}/requests/{{rid}}/reprocess"),
-            web::post().to(reprocess_request),
-        )
-        .route(&format!("{P}/assignments"), web::get().to(assignments_tab))
-        .route(&format!("{P}/assignments.csv"), web::get().to(export_csv))
-        .route(&format!("{P}/assignments/new"), web::get().to(new_page))
-        .route(&format!("{P}/assignments/new"), web::post().to(assign))
-        .route(
-            &format!("{P}/assignments/{{aid}}/remove"),
-            web::post().to(remove),
-        )
-        .route(
-            &format!("{P}/assignments/{{aid}}/reprocess"),
-            web::post().to(reprocess_assignment),
-        );
+    use routes::*;
+    cfg.route(
+        ADMIN_PACKAGE_REQUESTS.pattern(),
+        web::get().to(requests_tab),
+    )
+    .route(ADMIN_PACKAGE_REQUEST.pattern(), web::get().to(request_page))
+    .route(
+        ADMIN_PACKAGE_REQUEST_CANCEL.pattern(),
+        web::post().to(cancel_request),
+    )
+    .route(
+        ADMIN_PACKAGE_REQUEST_REPROCESS.pattern(),
+        web::post().to(reprocess_request),
+    )
+    .route(
+        ADMIN_PACKAGE_ASSIGNMENTS.pattern(),
+        web::get().to(assignments_tab),
+    )
+    .route(
+        ADMIN_PACKAGE_ASSIGNMENTS_CSV.pattern(),
+        web::get().to(export_csv),
+    )
+    .route(ADMIN_PACKAGE_ASSIGN.pattern(), web::get().to(new_page))
+    .route(ADMIN_PACKAGE_ASSIGN.pattern(), web::post().to(assign))
+    .route(
+        ADMIN_PACKAGE_ASSIGNMENT_REMOVE.pattern(),
+        web::post().to(remove),
+    )
+    .route(
+        ADMIN_PACKAGE_ASSIGNMENT_REPROCESS.pattern(),
+        web::post().to(reprocess_assignment),
+    );
 }
 
 const PER_PAGE: i64 = 50;
@@ -233,9 +240,7 @@ async fn cancel_request(
         requests_svc::cancel_by_admin(&state.store, &admin.actor(), &id, &rid, state.clock.now())
             .await;
     outcome(session, "Request canceled.", r)?;
-    Ok(redirect(&format!(
-        "/admin/access-packages/{id}/requests/{rid}"
-    )))
+    Ok(redirect(&routes::ADMIN_PACKAGE_REQUEST.ids(&id, &rid)))
 }
 
 async fn reprocess_request(
@@ -253,9 +258,7 @@ async fn reprocess_request(
             let _ = s;
         });
     outcome(session, "Request reprocessed.", r)?;
-    Ok(redirect(&format!(
-        "/admin/access-packages/{id}/requests/{rid}"
-    )))
+    Ok(redirect(&routes::ADMIN_PACKAGE_REQUEST.ids(&id, &rid)))
 }
 
 #[derive(Template)]
@@ -358,9 +361,7 @@ async fn remove(
     let id = parse_id(&pid)?;
     let r = svc::remove(&state.store, &admin.actor(), &id, &aid, state.clock.now()).await;
     outcome(session, "Assignment removed; its access was taken back.", r)?;
-    Ok(redirect(&format!(
-        "/admin/access-packages/{id}/assignments"
-    )))
+    Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
 }
 
 async fn reprocess_assignment(
@@ -375,9 +376,7 @@ async fn reprocess_assignment(
     let r =
         svc::reprocess_assignment(&state.store, &admin.actor(), &id, &aid, state.clock.now()).await;
     outcome(session, "Assignment reprocessed: its roles are granted.", r)?;
-    Ok(redirect(&format!(
-        "/admin/access-packages/{id}/assignments"
-    )))
+    Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
 }
 
 /// A question of the chosen policy, as the form shows it.
@@ -664,9 +663,7 @@ async fn assign(
                 "success",
                 format!("Assignment requested for {}.", said.join(", ")),
             );
-            Ok(redirect(&format!(
-                "/admin/access-packages/{id}/assignments"
-            )))
+            Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
         }
         Err(ServiceError::Invalid(e)) => assign_page(&state, &admin, &id, &chosen, values, e).await,
         Err(ServiceError::Refused(m)) => {

@@ -13,6 +13,7 @@ use crate::domain::catalog::OriginSystem;
 use crate::domain::ids::{AccessPackageId, CatalogId, CatalogResourceId};
 use crate::domain::policy::AllowedTargetScope;
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, PackageSettings, RolePick};
 use crate::service::policy_form::{self, Fields};
@@ -25,58 +26,65 @@ use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
-const BASE: &str = "/admin/access-packages";
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(BASE, web::get().to(list))
-        .route("/admin/access-packages/new", web::get().to(wizard_start))
-        .route("/admin/access-packages/new", web::post().to(wizard_step))
-        .route("/admin/access-packages/{id}", web::get().to(overview))
+    cfg.route(routes::ADMIN_PACKAGES.as_str(), web::get().to(list))
         .route(
-            "/admin/access-packages/{id}/resource-roles",
+            routes::ADMIN_PACKAGE_NEW.as_str(),
+            web::get().to(wizard_start),
+        )
+        .route(
+            routes::ADMIN_PACKAGE_NEW.as_str(),
+            web::post().to(wizard_step),
+        )
+        .route(routes::ADMIN_PACKAGE.pattern(), web::get().to(overview))
+        .route(
+            routes::ADMIN_PACKAGE_ROLES.pattern(),
             web::get().to(roles_page),
         )
         .route(
-            "/admin/access-packages/{id}/resource-roles",
+            routes::ADMIN_PACKAGE_ROLES.pattern(),
             web::post().to(add_role),
         )
         .route(
-            "/admin/access-packages/{id}/resource-roles/{sid}/remove",
+            routes::ADMIN_PACKAGE_ROLE_REMOVE.pattern(),
             web::post().to(remove_role),
         )
         .route(
-            "/admin/access-packages/{id}/policies",
+            routes::ADMIN_PACKAGE_POLICIES.pattern(),
             web::get().to(policies_page),
         )
         .route(
-            "/admin/access-packages/{id}/policies",
+            routes::ADMIN_PACKAGE_POLICIES.pattern(),
             web::post().to(create_policy),
         )
         .route(
-            "/admin/access-packages/{id}/policies/new",
+            routes::ADMIN_PACKAGE_POLICY_NEW.pattern(),
             web::get().to(new_policy),
         )
         .route(
-            "/admin/access-packages/{id}/policies/{pid}",
+            routes::ADMIN_PACKAGE_POLICY.pattern(),
             web::get().to(edit_policy),
         )
         .route(
-            "/admin/access-packages/{id}/policies/{pid}",
+            routes::ADMIN_PACKAGE_POLICY.pattern(),
             web::post().to(update_policy),
         )
         .route(
-            "/admin/access-packages/{id}/policies/{pid}/state",
+            routes::ADMIN_PACKAGE_POLICY_STATE.pattern(),
             web::post().to(policy_state),
         )
         .route(
-            "/admin/access-packages/{id}/settings",
+            routes::ADMIN_PACKAGE_SETTINGS.pattern(),
             web::get().to(settings_page),
         )
         .route(
-            "/admin/access-packages/{id}/settings",
+            routes::ADMIN_PACKAGE_SETTINGS.pattern(),
             web::post().to(update_settings),
         )
-        .route("/admin/access-packages/{id}/delete", web::post().to(delete));
+        .route(
+            routes::ADMIN_PACKAGE_DELETE.pattern(),
+            web::post().to(delete),
+        );
 }
 
 /// Gives a page struct the accessors its policy-form templates use.
@@ -148,8 +156,8 @@ async fn list(
     let page = packages::search(&mut conn, &q.q, page_no, PER_PAGE).await?;
     render(&PackageList {
         layout: Layout::for_user(&state, &admin, "admin", "Access packages"),
-        prev: page_link(BASE, &q.q, page_no - 1),
-        next: page_link(BASE, &q.q, page_no + 1),
+        prev: page_link(routes::ADMIN_PACKAGES.as_str(), &q.q, page_no - 1),
+        next: page_link(routes::ADMIN_PACKAGES.as_str(), &q.q, page_no + 1),
         q: q.q.clone(),
         page,
     })
@@ -580,7 +588,7 @@ async fn wizard_step(
                         "success",
                         format!("Access package {} created.", basics.name),
                     );
-                    Ok(redirect(&format!("{BASE}/{id}")))
+                    Ok(redirect(&routes::ADMIN_PACKAGE.id(&id)))
                 }
                 Err(ServiceError::Invalid(e)) => wizard_page(&state, &admin, "review", f, e).await,
                 Err(e) => Err(e.into()),
@@ -679,9 +687,7 @@ async fn package_page(
         status,
         &PackagePage {
             layout: Layout::for_user(state, admin, "admin", package.display_name.clone()),
-            direct_link: state
-                .config
-                .url_for(&format!("/access-packages/{}", package.id)),
+            direct_link: state.config.url_for(&routes::PACKAGE.id(&package.id)),
             incompatible_packages: names(packages::incompatible_packages(&mut conn, id).await?),
             incompatible_groups: names(packages::incompatible_groups(&mut conn, id).await?),
             package,
@@ -797,7 +803,7 @@ async fn add_role(
         Err(ServiceError::Invalid(e)) => session.flash("error", e.messages()),
         Err(e) => return Err(e.into()),
     }
-    Ok(redirect(&format!("{BASE}/{id}/resource-roles")))
+    Ok(redirect(&routes::ADMIN_PACKAGE_ROLES.id(&id)))
 }
 
 async fn remove_role(
@@ -820,7 +826,7 @@ async fn remove_role(
         "success",
         "Resource role removed: holders who had it through nothing else lost it.",
     );
-    Ok(redirect(&format!("{BASE}/{id}/resource-roles")))
+    Ok(redirect(&routes::ADMIN_PACKAGE_ROLES.id(&id)))
 }
 
 // ---- policies ----
@@ -958,7 +964,7 @@ async fn create_policy(
                 "success",
                 format!("Policy {} created.", policy.display_name),
             );
-            Ok(redirect(&format!("{BASE}/{id}/policies")))
+            Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
         }
         Err(errors) => policy_page(&state, &admin, &id, None, f, errors).await,
     }
@@ -993,7 +999,7 @@ async fn update_policy(
             .await?;
             TypedSession(session)
                 .flash("success", format!("Policy {} saved.", policy.display_name));
-            Ok(redirect(&format!("{BASE}/{id}/policies")))
+            Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
         }
         Err(errors) => policy_page(&state, &admin, &id, Some(path.1.clone()), f, errors).await,
     }
@@ -1039,7 +1045,7 @@ async fn policy_state(
         Err(ServiceError::Refused(m)) => session.flash("error", m),
         Err(e) => return Err(e.into()),
     }
-    Ok(redirect(&format!("{BASE}/{id}/policies")))
+    Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
 }
 
 // ---- settings ----
@@ -1100,7 +1106,7 @@ async fn update_settings(
         match svc::update_settings(&state.store, &admin.actor(), &id, &s, state.clock.now()).await {
             Ok(()) => {
                 TypedSession(session).flash("success", "Settings saved.");
-                return Ok(redirect(&format!("{BASE}/{id}/settings")));
+                return Ok(redirect(&routes::ADMIN_PACKAGE_SETTINGS.id(&id)));
             }
             Err(ServiceError::Invalid(e)) => errors = e,
             Err(e) => return Err(e.into()),
@@ -1121,11 +1127,11 @@ async fn delete(
     match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
         Ok(name) => {
             session.flash("success", format!("Access package {name} deleted."));
-            Ok(redirect(BASE))
+            Ok(redirect(routes::ADMIN_PACKAGES.as_str()))
         }
         Err(ServiceError::Refused(m)) => {
             session.flash("error", m);
-            Ok(redirect(&format!("{BASE}/{id}/settings")))
+            Ok(redirect(&routes::ADMIN_PACKAGE_SETTINGS.id(&id)))
         }
         Err(e) => Err(e.into()),
     }

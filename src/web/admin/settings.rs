@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::domain::lifecycle::{GuestLifecycle, MAX_DAYS_UNTIL_DELETION};
 use crate::domain::tenant::TenantSettings;
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::settings;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -18,10 +19,10 @@ use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/settings", web::get().to(page))
-        .route("/admin/settings", web::post().to(save))
+    cfg.route(routes::ADMIN_SETTINGS.as_str(), web::get().to(page))
+        .route(routes::ADMIN_SETTINGS.as_str(), web::post().to(save))
         .route(
-            "/admin/settings/organization",
+            routes::ADMIN_SETTINGS_ORGANIZATION.as_str(),
             web::post().to(save_organization),
         );
 }
@@ -104,7 +105,7 @@ async fn save(
             settings::save_guest_lifecycle(&state.store, &admin.actor(), value, state.clock.now())
                 .await?;
             TypedSession(session).flash("success", "Settings saved.");
-            Ok(redirect("/admin/settings"))
+            Ok(redirect(routes::ADMIN_SETTINGS.as_str()))
         }
         Err(errors) => {
             let v = Values {
@@ -134,7 +135,7 @@ async fn save_organization(
         Ok(value) => {
             settings::save_tenant(&state.store, &admin.actor(), &value, state.clock.now()).await?;
             TypedSession(session).flash("success", "Organization settings saved.");
-            Ok(redirect("/admin/settings"))
+            Ok(redirect(routes::ADMIN_SETTINGS.as_str()))
         }
         Err(errors) => {
             let v = Values {

@@ -9,6 +9,7 @@ use super::{ListQuery, PER_PAGE, page_link};
 use crate::domain::directory::{SiteProfile, SiteRole};
 use crate::domain::ids::SiteId;
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::{ServiceError, directory};
 use crate::store::Page;
 use crate::store::directory::{self as dir, Holder, ResourceSummary};
@@ -19,11 +20,11 @@ use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/sites", web::get().to(list))
-        .route("/admin/sites", web::post().to(create))
-        .route("/admin/sites/new", web::get().to(new_form))
-        .route("/admin/sites/{id}", web::get().to(show))
-        .route("/admin/sites/{id}", web::post().to(update));
+    cfg.route(routes::ADMIN_SITES.as_str(), web::get().to(list))
+        .route(routes::ADMIN_SITES.as_str(), web::post().to(create))
+        .route(routes::ADMIN_SITE_NEW.as_str(), web::get().to(new_form))
+        .route(routes::ADMIN_SITE.pattern(), web::get().to(show))
+        .route(routes::ADMIN_SITE.pattern(), web::post().to(update));
 }
 
 #[derive(Template)]
@@ -46,8 +47,8 @@ async fn list(
     let page = dir::search_sites(&mut conn, &q.q, page_no, PER_PAGE).await?;
     render(&SiteList {
         layout: Layout::for_user(&state, &admin, "admin", "Sites"),
-        prev: page_link("/admin/sites", &q.q, page_no - 1),
-        next: page_link("/admin/sites", &q.q, page_no + 1),
+        prev: page_link(routes::ADMIN_SITES.as_str(), &q.q, page_no - 1),
+        next: page_link(routes::ADMIN_SITES.as_str(), &q.q, page_no + 1),
         q: q.q.clone(),
         page,
     })
@@ -100,7 +101,7 @@ async fn create(
                 "success",
                 format!("Site {} created.", form.display_name.trim()),
             );
-            Ok(redirect(&format!("/admin/sites/{id}")))
+            Ok(redirect(&routes::ADMIN_SITE.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -183,7 +184,7 @@ async fn update(
     match result {
         Ok(()) => {
             TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&format!("/admin/sites/{id}")))
+            Ok(redirect(&routes::ADMIN_SITE.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             site_page(&state, &admin, &id, Some(form), errors).await

@@ -9,6 +9,7 @@ use super::{ListQuery, PER_PAGE, page_link};
 use crate::domain::ids::UserId;
 use crate::domain::user::{UserInput, UserProfile, format_custom_attributes};
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::{ServiceError, directory};
 use crate::store::users::{self, IdentityRow, UserSummary};
 use crate::store::{Page, directory::HeldRole};
@@ -19,13 +20,13 @@ use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/users", web::get().to(list))
-        .route("/admin/users", web::post().to(create))
-        .route("/admin/users/new", web::get().to(new_form))
-        .route("/admin/users/{id}", web::get().to(show))
-        .route("/admin/users/{id}", web::post().to(update))
+    cfg.route(routes::ADMIN_USERS.as_str(), web::get().to(list))
+        .route(routes::ADMIN_USERS.as_str(), web::post().to(create))
+        .route(routes::ADMIN_USER_NEW.as_str(), web::get().to(new_form))
+        .route(routes::ADMIN_USER.pattern(), web::get().to(show))
+        .route(routes::ADMIN_USER.pattern(), web::post().to(update))
         .route(
-            "/admin/users/{id}/sign-out",
+            routes::ADMIN_USER_SIGN_OUT.pattern(),
             web::post().to(sign_out_everywhere),
         );
 }
@@ -50,8 +51,8 @@ async fn list(
     let page = users::search(&mut conn, &q.q, page_no, PER_PAGE).await?;
     render(&UserList {
         layout: Layout::for_user(&state, &admin, "admin", "Users"),
-        prev: page_link("/admin/users", &q.q, page_no - 1),
-        next: page_link("/admin/users", &q.q, page_no + 1),
+        prev: page_link(routes::ADMIN_USERS.as_str(), &q.q, page_no - 1),
+        next: page_link(routes::ADMIN_USERS.as_str(), &q.q, page_no + 1),
         q: q.q.clone(),
         page,
     })
@@ -144,7 +145,7 @@ async fn create(
                 "success",
                 format!("User {} created.", form.display_name.trim()),
             );
-            Ok(redirect(&format!("/admin/users/{id}")))
+            Ok(redirect(&routes::ADMIN_USER.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -250,7 +251,7 @@ async fn update(
     match result {
         Ok(()) => {
             TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&format!("/admin/users/{id}")))
+            Ok(redirect(&routes::ADMIN_USER.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             edit_page(&state, &admin, &id, Some(form), errors).await
@@ -279,5 +280,5 @@ async fn sign_out_everywhere(
             n => format!("The user was signed out of {n} browsers."),
         },
     );
-    Ok(redirect(&format!("/admin/users/{id}")))
+    Ok(redirect(&routes::ADMIN_USER.id(&id)))
 }

@@ -12,6 +12,7 @@ use crate::config::OidcProvider;
 use crate::domain::ids::UserId;
 use crate::domain::user::UserType;
 use crate::domain::validation::FieldErrors;
+use crate::routes;
 use crate::service::demo::{self, DemoChoice};
 use crate::service::sign_in::SignedIn;
 use crate::service::{ServiceError, sessions, sign_in};
@@ -21,14 +22,14 @@ use crate::web::extract::csrf::Form;
 use crate::web::extract::session::TypedSession;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/login", web::get().to(login))
-        .route("/auth/callback", web::get().to(callback))
-        .route("/auth/logout", web::post().to(logout))
-        .route("/auth/demo", web::post().to(demo_sign_in))
-        .route("/auth/demo-guest", web::post().to(demo_guest))
-        .route("/auth/code", web::get().to(code_page))
-        .route("/auth/code", web::post().to(send_code))
-        .route("/auth/code/verify", web::post().to(verify_code));
+    cfg.route(routes::LOGIN.as_str(), web::get().to(login))
+        .route(routes::CALLBACK.as_str(), web::get().to(callback))
+        .route(routes::LOGOUT.as_str(), web::post().to(logout))
+        .route(routes::DEMO_SIGN_IN.as_str(), web::post().to(demo_sign_in))
+        .route(routes::DEMO_GUEST.as_str(), web::post().to(demo_guest))
+        .route(routes::CODE.as_str(), web::get().to(code_page))
+        .route(routes::CODE.as_str(), web::post().to(send_code))
+        .route(routes::CODE_VERIFY.as_str(), web::post().to(verify_code));
 }
 
 /// The prefix of a connected organization's provider name in a sign-in.
@@ -169,7 +170,7 @@ async fn login_page(
         organizations,
         email_sign_in: state.config.email_sign_in,
         demo_users,
-        redirect_uri: state.config.url_for("/auth/callback"),
+        redirect_uri: state.config.url_for(routes::CALLBACK.as_str()),
         errors,
         email,
     })
@@ -286,7 +287,7 @@ async fn logout(
         sessions::end(&state.store, &sid).await?;
     }
     session.sign_out();
-    Ok(redirect("/auth/login"))
+    Ok(redirect(routes::LOGIN.as_str()))
 }
 
 #[derive(Deserialize)]
@@ -422,7 +423,8 @@ async fn send_code(
     }
     session.set_code_email(&email);
     Ok(redirect(&format!(
-        "/auth/code?next={}",
+        "{}?next={}",
+        routes::CODE,
         url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
     )))
 }

@@ -1,7 +1,9 @@
 //! Bulk loading for the benchmark's data generator: many rows per statement,
 //! in one transaction per call.
 
-use super::{Conn, Result, map_err};
+use gatehouse::store::{Conn, ts};
+
+type Result<T> = std::result::Result<T, sqlx::Error>;
 
 /// A value to bind.
 #[derive(Debug, Clone)]
@@ -77,17 +79,14 @@ pub async fn insert(
                 };
             }
         }
-        q.execute(&mut *conn).await.map_err(map_err)?;
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
 /// Updates the planner's statistics after a load.
 pub async fn analyze(conn: &mut Conn) -> Result<()> {
-    sqlx::query("ANALYZE")
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
+    sqlx::query("ANALYZE").execute(conn).await?;
     Ok(())
 }
 
@@ -99,11 +98,10 @@ pub async fn set_ends(conn: &mut Conn, n: i64, end: chrono::DateTime<chrono::Utc
          (SELECT id FROM access_package_assignments WHERE state = 'delivered' AND end_at > $1 \
           ORDER BY id LIMIT $2)",
     )
-    .bind(super::ts(end))
+    .bind(ts(end))
     .bind(n)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -120,12 +118,8 @@ pub async fn user_ids(conn: &mut Conn, emails: &[String]) -> Result<Vec<String>>
         for e in chunk {
             q = q.bind(e.clone());
         }
-        let found: std::collections::HashMap<String, String> = q
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(map_err)?
-            .into_iter()
-            .collect();
+        let found: std::collections::HashMap<String, String> =
+            q.fetch_all(&mut *conn).await?.into_iter().collect();
         for e in chunk {
             if let Some(id) = found.get(e) {
                 out.push(id.clone());
@@ -143,7 +137,6 @@ pub async fn packages_with_policy(conn: &mut Conn) -> Result<Vec<(String, String
     )
     .fetch_all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// How many requests are in this state.
@@ -152,7 +145,6 @@ pub async fn count_requests(conn: &mut Conn, state: &str) -> Result<i64> {
         .bind(state)
         .fetch_one(conn)
         .await
-        .map_err(map_err)
 }
 
 /// After a load on SQLite: folds the write-ahead log into the database file,
@@ -160,7 +152,6 @@ pub async fn count_requests(conn: &mut Conn, state: &str) -> Result<i64> {
 pub async fn checkpoint(conn: &mut Conn) -> Result<()> {
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }

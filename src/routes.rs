@@ -1,0 +1,196 @@
+//! Every path Gatehouse serves, written once: the router registers these
+//! patterns, and handlers, templates, mail and tests build links from them.
+//!
+//! A `Path` has no parameters and shows as itself; a `Route` has `{…}`
+//! parts, filled in order by `with` (each part percent-encoded), so that a
+//! link can never point at a path the router does not serve.
+
+use std::fmt;
+
+/// A path without parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Path(&'static str);
+
+impl Path {
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl AsRef<str> for Path {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+/// A path with `{…}` parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route(&'static str);
+
+impl Route {
+    /// The pattern the router matches, `{id}` parts and all.
+    pub const fn pattern(self) -> &'static str {
+        self.0
+    }
+
+    /// The path for one parameter.
+    pub fn id(self, id: impl fmt::Display) -> String {
+        self.with(&[&id])
+    }
+
+    /// The path for two parameters, in the pattern's order.
+    pub fn ids(self, first: impl fmt::Display, second: impl fmt::Display) -> String {
+        self.with(&[&first, &second])
+    }
+
+    /// The path with the pattern's parameters filled in order.
+    pub fn with(self, args: &[&dyn fmt::Display]) -> String {
+        let mut out = String::with_capacity(self.0.len() + 40);
+        let mut args = args.iter();
+        let mut rest = self.0;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
+            if let Some(arg) = args.next() {
+                encode_segment(&arg.to_string(), &mut out);
+            }
+            rest = &rest[close..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, so
+/// that a parameter stays one path segment.
+fn encode_segment(s: &str, out: &mut String) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+// Probes and assets.
+pub const HEALTHZ: Path = Path("/healthz");
+pub const READYZ: Path = Path("/readyz");
+pub const STATIC: Route = Route("/static/{path:.*}");
+
+// Sign-in.
+pub const LOGIN: Path = Path("/auth/login");
+pub const CALLBACK: Path = Path("/auth/callback");
+pub const LOGOUT: Path = Path("/auth/logout");
+pub const DEMO_SIGN_IN: Path = Path("/auth/demo");
+pub const DEMO_GUEST: Path = Path("/auth/demo-guest");
+pub const CODE: Path = Path("/auth/code");
+pub const CODE_VERIFY: Path = Path("/auth/code/verify");
+
+// My Access.
+pub const HOME: Path = Path("/");
+pub const PACKAGE: Route = Route("/access-packages/{id}");
+pub const PACKAGE_EXTEND: Route = Route("/access-packages/{id}/extend");
+pub const REQUESTS: Path = Path("/requests");
+pub const REQUEST_CANCEL: Route = Route("/requests/{id}/cancel");
+
+// Approvals.
+pub const APPROVALS: Path = Path("/approvals");
+pub const APPROVAL: Route = Route("/approvals/{id}");
+
+// Admin console.
+pub const ADMIN: Path = Path("/admin");
+
+pub const ADMIN_USERS: Path = Path("/admin/users");
+pub const ADMIN_USER_NEW: Path = Path("/admin/users/new");
+pub const ADMIN_USER: Route = Route("/admin/users/{id}");
+pub const ADMIN_USER_SIGN_OUT: Route = Route("/admin/users/{id}/sign-out");
+
+pub const ADMIN_GROUPS: Path = Path("/admin/groups");
+pub const ADMIN_GROUP_NEW: Path = Path("/admin/groups/new");
+pub const ADMIN_GROUP: Route = Route("/admin/groups/{id}");
+pub const ADMIN_GROUP_ROLES: Route = Route("/admin/groups/{id}/roles");
+
+pub const ADMIN_APPLICATIONS: Path = Path("/admin/applications");
+pub const ADMIN_APPLICATION_NEW: Path = Path("/admin/applications/new");
+pub const ADMIN_APPLICATION: Route = Route("/admin/applications/{id}");
+
+pub const ADMIN_SITES: Path = Path("/admin/sites");
+pub const ADMIN_SITE_NEW: Path = Path("/admin/sites/new");
+pub const ADMIN_SITE: Route = Route("/admin/sites/{id}");
+
+pub const ADMIN_CATALOGS: Path = Path("/admin/catalogs");
+pub const ADMIN_CATALOG_NEW: Path = Path("/admin/catalogs/new");
+pub const ADMIN_CATALOG: Route = Route("/admin/catalogs/{id}");
+pub const ADMIN_CATALOG_RESOURCES: Route = Route("/admin/catalogs/{id}/resources");
+pub const ADMIN_CATALOG_RESOURCES_ADD: Route = Route("/admin/catalogs/{id}/resources/add");
+pub const ADMIN_CATALOG_RESOURCE_REMOVE: Route =
+    Route("/admin/catalogs/{id}/resources/{rid}/remove");
+pub const ADMIN_CATALOG_RESOURCE_ATTRIBUTES: Route =
+    Route("/admin/catalogs/{id}/resources/{rid}/attributes");
+pub const ADMIN_CATALOG_PACKAGES: Route = Route("/admin/catalogs/{id}/access-packages");
+pub const ADMIN_CATALOG_SETTINGS: Route = Route("/admin/catalogs/{id}/settings");
+pub const ADMIN_CATALOG_DELETE: Route = Route("/admin/catalogs/{id}/delete");
+
+pub const ADMIN_PACKAGES: Path = Path("/admin/access-packages");
+pub const ADMIN_PACKAGE_NEW: Path = Path("/admin/access-packages/new");
+pub const ADMIN_PACKAGE: Route = Route("/admin/access-packages/{id}");
+pub const ADMIN_PACKAGE_ROLES: Route = Route("/admin/access-packages/{id}/resource-roles");
+pub const ADMIN_PACKAGE_ROLE_REMOVE: Route =
+    Route("/admin/access-packages/{id}/resource-roles/{sid}/remove");
+pub const ADMIN_PACKAGE_POLICIES: Route = Route("/admin/access-packages/{id}/policies");
+pub const ADMIN_PACKAGE_POLICY_NEW: Route = Route("/admin/access-packages/{id}/policies/new");
+pub const ADMIN_PACKAGE_POLICY: Route = Route("/admin/access-packages/{id}/policies/{pid}");
+pub const ADMIN_PACKAGE_POLICY_STATE: Route =
+    Route("/admin/access-packages/{id}/policies/{pid}/state");
+pub const ADMIN_PACKAGE_SETTINGS: Route = Route("/admin/access-packages/{id}/settings");
+pub const ADMIN_PACKAGE_DELETE: Route = Route("/admin/access-packages/{id}/delete");
+pub const ADMIN_PACKAGE_REQUESTS: Route = Route("/admin/access-packages/{id}/requests");
+pub const ADMIN_PACKAGE_REQUEST: Route = Route("/admin/access-packages/{id}/requests/{rid}");
+pub const ADMIN_PACKAGE_REQUEST_CANCEL: Route =
+    Route("/admin/access-packages/{id}/requests/{rid}/cancel");
+pub const ADMIN_PACKAGE_REQUEST_REPROCESS: Route =
+    Route("/admin/access-packages/{id}/requests/{rid}/reprocess");
+pub const ADMIN_PACKAGE_ASSIGNMENTS: Route = Route("/admin/access-packages/{id}/assignments");
+pub const ADMIN_PACKAGE_ASSIGNMENTS_CSV: Route =
+    Route("/admin/access-packages/{id}/assignments.csv");
+pub const ADMIN_PACKAGE_ASSIGN: Route = Route("/admin/access-packages/{id}/assignments/new");
+pub const ADMIN_PACKAGE_ASSIGNMENT_REMOVE: Route =
+    Route("/admin/access-packages/{id}/assignments/{aid}/remove");
+pub const ADMIN_PACKAGE_ASSIGNMENT_REPROCESS: Route =
+    Route("/admin/access-packages/{id}/assignments/{aid}/reprocess");
+
+pub const ADMIN_ORGS: Path = Path("/admin/connected-organizations");
+pub const ADMIN_ORG_NEW: Path = Path("/admin/connected-organizations/new");
+pub const ADMIN_ORG: Route = Route("/admin/connected-organizations/{id}");
+pub const ADMIN_ORG_DELETE: Route = Route("/admin/connected-organizations/{id}/delete");
+
+pub const ADMIN_AUDIT: Path = Path("/admin/audit");
+pub const ADMIN_MAIL: Path = Path("/admin/mail");
+pub const ADMIN_SETTINGS: Path = Path("/admin/settings");
+pub const ADMIN_SETTINGS_ORGANIZATION: Path = Path("/admin/settings/organization");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_fill_the_pattern_in_order_and_stay_one_segment() {
+        assert_eq!(ADMIN_USER.id("u1"), "/admin/users/u1");
+        assert_eq!(
+            ADMIN_PACKAGE_POLICY.ids("p 1", "a/b"),
+            "/admin/access-packages/p%201/policies/a%2Fb"
+        );
+        assert_eq!(
+            ADMIN_PACKAGE_ASSIGNMENTS_CSV.id("x"),
+            "/admin/access-packages/x/assignments.csv"
+        );
+        assert_eq!(HOME.to_string(), "/");
+    }
+}
