@@ -37,7 +37,7 @@ async fn holdings(app: &TestApp, email: &str) -> Vec<String> {
 
 /// Fills the new-assignment form as an administrator and returns the answer.
 async fn assign(app: &TestApp, admin: &Browser, package: &str, fields: &[(&str, &str)]) -> Page {
-    let url = app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&package));
+    let url = app.url(routes::ADMIN_PACKAGE_ASSIGN.id(package));
     let mut form = admin.get(&url).await;
     // The guests' package has two policies: its form starts on the one chosen here.
     if let Some(at) = form
@@ -115,8 +115,9 @@ both!(
         assert!(tab.has("Eric Employee") && tab.has("approval bypassed") && tab.has("adminAdd"));
         assert!(
             !admin
-                .get(&app.url(&format!(
-                    "/admin/access-packages/{employees}/requests?state=open"
+                .get(&app.url(format!(
+                    "{}?state=open",
+                    routes::ADMIN_PACKAGE_REQUESTS.id(&employees)
                 )))
                 .await
                 .has("Eric Employee"),
@@ -124,9 +125,7 @@ both!(
         );
         let at = tab.body.find("/requests/").unwrap();
         let rid: String = tab.body[at + 10..].chars().take(36).collect();
-        let details_url = app.url(&format!(
-            "/admin/access-packages/{employees}/requests/{rid}"
-        ));
+        let details_url = app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&employees, &rid));
         let details = admin.get(&details_url).await;
         assert!(details.has("Launch week, approved by phone"));
         assert!(details.has("Business justification for bypassing approval"));
@@ -172,15 +171,17 @@ both!(
             .await;
         assert!(tab.has("Eric Employee") && tab.has("Delivered"));
         let csv = admin
-            .get(&app.url(&format!(
-                "/admin/access-packages/{employees}/assignments.csv?state=active"
+            .get(&app.url(format!(
+                "{}?state=active",
+                routes::ADMIN_PACKAGE_ASSIGNMENTS_CSV.id(&employees)
             )))
             .await;
         assert!(csv.body.starts_with("User,Email,Policy,State"));
         assert!(csv.has("Eric Employee,eric.employee@gatehouse.demo,Initial policy,Delivered"));
         let none = admin
-            .get(&app.url(&format!(
-                "/admin/access-packages/{employees}/assignments.csv?state=removed"
+            .get(&app.url(format!(
+                "{}?state=removed",
+                routes::ADMIN_PACKAGE_ASSIGNMENTS_CSV.id(&employees)
             )))
             .await;
         assert_eq!(
@@ -238,8 +239,9 @@ both!(
             "still granted by the guests' package: {holds:?}"
         );
         let tab = admin
-            .get(&app.url(&format!(
-                "/admin/access-packages/{employees}/assignments?state=removed"
+            .get(&app.url(format!(
+                "{}?state=removed",
+                routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&employees)
             )))
             .await;
         assert!(tab.has("Removed") && tab.has("Eric Employee"));
@@ -562,15 +564,13 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
     let failed = admin
-        .get(&app.url(&format!(
-            "/admin/access-packages/{guests}/requests?state=failed"
+        .get(&app.url(format!(
+            "{}?state=failed",
+            routes::ADMIN_PACKAGE_REQUESTS.id(&guests)
         )))
         .await;
     assert!(failed.has("undelivered") && failed.has("Not Emma"));
-    let details_url = app.url(&format!(
-        "/admin/access-packages/{guests}/requests/{}",
-        r.id
-    ));
+    let details_url = app.url(format!("/admin/access-packages/{guests}/requests/{}", r.id));
     let details = admin.get(&details_url).await;
     assert!(details.has("Reprocess") && details.has("Cancel request"));
     // The administrator gives Emma another address; reprocessing now makes the guest.
@@ -658,8 +658,9 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
     .await;
     assert_eq!(scheduled.status, 303, "{}", scheduled.body);
     let tab = admin
-        .get(&app.url(&format!(
-            "/admin/access-packages/{guests}/requests?state=open"
+        .get(&app.url(format!(
+            "{}?state=open",
+            routes::ADMIN_PACKAGE_REQUESTS.id(&guests)
         )))
         .await;
     assert!(tab.has("Gary Guest") && tab.has("scheduled"));

@@ -120,7 +120,7 @@ both!(
         // Edit: disable it and open it to external users.
         let edited = b
             .post(
-                &app.url(&format!("{location}/settings")),
+                &app.url(format!("{location}/settings")),
                 &[
                     ("csrf_token", &csrf),
                     ("display_name", "Finance"),
@@ -143,19 +143,19 @@ both!(
         let budgets = make_package(&app, id.as_str(), "Budgets", None).await;
         let refused = b
             .post(
-                &app.url(&format!("{location}/delete")),
+                &app.url(format!("{location}/delete")),
                 &[("csrf_token", &csrf)],
             )
             .await;
         assert_eq!(refused.status, 303);
-        let page = b.get(&app.url(&format!("{location}/settings"))).await;
+        let page = b.get(&app.url(format!("{location}/settings"))).await;
         assert!(
             page.has("The catalog Finance cannot be deleted because it holds 1 access package."),
             "{}",
             page.body
         );
         assert!(
-            b.get(&app.url(&format!("{location}/access-packages")))
+            b.get(&app.url(format!("{location}/access-packages")))
                 .await
                 .has("Budgets")
         );
@@ -169,7 +169,7 @@ both!(
         assert_eq!(gone.status, 303);
         let deleted = b
             .post(
-                &app.url(&format!("{location}/delete")),
+                &app.url(format!("{location}/delete")),
                 &[("csrf_token", &csrf)],
             )
             .await;
@@ -204,11 +204,11 @@ both!(
             .await;
         let location = created.location.unwrap();
         let add = b
-            .get(&app.url(&format!("{location}/resources/add?q=marketing")))
+            .get(&app.url(format!("{location}/resources/add?q=marketing")))
             .await;
         assert!(add.has("Marketing Team"));
         assert!(!add.has("Slack"), "search narrows the list");
-        let all = b.get(&app.url(&format!("{location}/resources/add"))).await;
+        let all = b.get(&app.url(format!("{location}/resources/add"))).await;
         let pick = |kind: &str, name: &str| -> String {
             let at = all
                 .body
@@ -223,26 +223,26 @@ both!(
         let site = pick("SharePointOnline", "Marketing");
         let none = b
             .post(
-                &app.url(&format!("{location}/resources")),
+                &app.url(format!("{location}/resources")),
                 &[("csrf_token", &csrf)],
             )
             .await;
         assert_eq!(none.status, 303);
         assert!(
-            b.get(&app.url(&format!("{location}/resources/add")))
+            b.get(&app.url(format!("{location}/resources/add")))
                 .await
                 .has("Select at least one resource to add.")
         );
         let bogus = b
             .post(
-                &app.url(&format!("{location}/resources")),
+                &app.url(format!("{location}/resources")),
                 &[("csrf_token", &csrf), ("resource", "AadGroup:not-an-id")],
             )
             .await;
         assert_eq!(bogus.status, 400);
         let added = b
             .post(
-                &app.url(&format!("{location}/resources")),
+                &app.url(format!("{location}/resources")),
                 &[
                     ("csrf_token", &csrf),
                     ("resource", &team),
@@ -252,7 +252,7 @@ both!(
             )
             .await;
         assert_eq!(added.status, 303);
-        let resources = b.get(&app.url(&format!("{location}/resources"))).await;
+        let resources = b.get(&app.url(format!("{location}/resources"))).await;
         assert!(resources.has("3 resources added."));
         assert!(
             resources.has("Owner, User, msiam_access"),
@@ -267,12 +267,12 @@ both!(
         );
         // Adding again changes nothing.
         b.post(
-            &app.url(&format!("{location}/resources")),
+            &app.url(format!("{location}/resources")),
             &[("csrf_token", &csrf), ("resource", &team)],
         )
         .await;
         assert!(
-            b.get(&app.url(&format!("{location}/resources")))
+            b.get(&app.url(format!("{location}/resources")))
                 .await
                 .has("The catalog already held the selected resources.")
         );
@@ -298,18 +298,18 @@ both!(
         drop(c);
         make_package(&app, catalog.as_str(), "Sales team access", Some(&team_row)).await;
         b.post(
-            &app.url(&format!("{location}/resources/{team_row}/remove")),
+            &app.url(format!("{location}/resources/{team_row}/remove")),
             &[("csrf_token", &csrf)],
         )
         .await;
-        let page = b.get(&app.url(&format!("{location}/resources"))).await;
+        let page = b.get(&app.url(format!("{location}/resources"))).await;
         assert!(page.has("Marketing Team cannot be removed because the access package Sales team access uses its roles."), "{}", page.body);
         b.post(
-            &app.url(&format!("{location}/resources/{slack_row}/remove")),
+            &app.url(format!("{location}/resources/{slack_row}/remove")),
             &[("csrf_token", &csrf)],
         )
         .await;
-        let page = b.get(&app.url(&format!("{location}/resources"))).await;
+        let page = b.get(&app.url(format!("{location}/resources"))).await;
         assert!(page.has("Slack removed from the catalog."));
         assert!(!page.has("msiam_access"));
         assert!(page.has("Marketing Team"));
@@ -324,7 +324,7 @@ both!(
         let at = list.body.find(">Marketing</a>").unwrap();
         let start = list.body[..at].rfind("/admin/catalogs/").unwrap();
         let catalog = list.body[start..at - 1].to_string();
-        let resources = b.get(&app.url(&format!("{catalog}/resources"))).await;
+        let resources = b.get(&app.url(format!("{catalog}/resources"))).await;
         assert!(
             resources.has("3 required"),
             "the demo requires three attributes on the guest group"

@@ -178,7 +178,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     .await
     .unwrap();
     b.post(
-        &app.url(&format!("{location}/delete")),
+        &app.url(format!("{location}/delete")),
         &[("csrf_token", &csrf)],
     )
     .await;
@@ -194,7 +194,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     assert_eq!(gone.status, 303);
     let deleted = b
         .post(
-            &app.url(&format!("{location}/delete")),
+            &app.url(format!("{location}/delete")),
             &[("csrf_token", &csrf)],
         )
         .await;

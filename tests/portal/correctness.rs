@@ -161,7 +161,7 @@ async fn assign_directly(
     people: &[&str],
     extra: &[(&str, &str)],
 ) -> Page {
-    let url = app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&package));
+    let url = app.url(routes::ADMIN_PACKAGE_ASSIGN.id(package));
     let form = admin.get(&format!("{url}?policy={policy}")).await;
     assert_eq!(form.status, 200, "{}", form.body);
     let users = people.join("\n");
@@ -187,8 +187,9 @@ async fn assign_directly(
 /// Removes the person's assignment of the package on its Assignments tab.
 async fn remove_assignment(app: &TestApp, admin: &Browser, package: &AccessPackageId, email: &str) {
     let tab = admin
-        .get(&app.url(&format!(
-            "/admin/access-packages/{package}/assignments?state=active"
+        .get(&app.url(format!(
+            "{}?state=active",
+            routes::ADMIN_PACKAGE_ASSIGNMENTS.id(package)
         )))
         .await;
     let action = form_action(&tab, email, "/remove");
@@ -273,7 +274,7 @@ both!(
         let page = admin.get(&app.url(&group)).await;
         let added = admin
             .post(
-                &app.url(&format!("{group}/roles")),
+                &app.url(format!("{group}/roles")),
                 &[
                     ("csrf_token", &page.csrf()),
                     ("email", "emma.employee@gatehouse.demo"),
@@ -323,9 +324,7 @@ both!(
         assert!(!has(&held_by(&app, eric).await, "Site Marketing owner"));
 
         // A role added to the employees' package reaches Eric at once.
-        let roles_url = app.url(&format!(
-            "/admin/access-packages/{employees}/resource-roles"
-        ));
+        let roles_url = app.url(routes::ADMIN_PACKAGE_ROLES.id(&employees));
         let page = admin.get(&roles_url).await;
         let owner = option_value(&page, "Marketing: SharePoint Owner");
         let added = admin
@@ -438,7 +437,7 @@ async fn request(
     package: &AccessPackageId,
     extra: &[(&str, &str)],
 ) -> Page {
-    let url = app.url(routes::PACKAGE.id(&package));
+    let url = app.url(routes::PACKAGE.id(package));
     let page = who.get(&url).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let policy = page.input("policy").unwrap_or_else(|| {
@@ -735,7 +734,7 @@ async fn request_of(
 
 /// Approves (or denies) a request from the approval page, as the approver would.
 async fn decide(app: &TestApp, approver: &Browser, request: &str, decision: &str) -> Page {
-    let url = app.url(routes::APPROVAL.id(&request));
+    let url = app.url(routes::APPROVAL.id(request));
     let page = approver.get(&url).await;
     approver
         .post(
@@ -966,7 +965,7 @@ both!(
             (&owners, "Site auditors", "Site owners"),
             (&auditors, "Site owners", "Site auditors"),
         ] {
-            let url = app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&this));
+            let url = app.url(routes::ADMIN_PACKAGE_SETTINGS.id(this));
             let page = admin.get(&url).await;
             let saved = admin
                 .post(
@@ -1133,8 +1132,9 @@ both!(ended_access_is_never_brought_back, |backend| async move {
     let r = assign_directly(&app, &admin, &editors, &policy, &[emma_mail], &[]).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let tab = admin
-        .get(&app.url(&format!(
-            "/admin/access-packages/{editors}/assignments?state=active"
+        .get(&app.url(format!(
+            "{}?state=active",
+            routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&editors)
         )))
         .await;
     let reprocess = form_action(&tab, emma_mail, "/reprocess");

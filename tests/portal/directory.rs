@@ -197,7 +197,7 @@ both!(groups_have_members_and_owners, |backend| async move {
     let group = created.location.unwrap();
     let add = b
         .post(
-            &app.url(&format!("{group}/roles")),
+            &app.url(format!("{group}/roles")),
             &[
                 ("csrf_token", &csrf),
                 ("email", "eric.employee@gatehouse.demo"),
@@ -209,7 +209,7 @@ both!(groups_have_members_and_owners, |backend| async move {
     assert_eq!(add.status, 303);
     let owner = b
         .post(
-            &app.url(&format!("{group}/roles")),
+            &app.url(format!("{group}/roles")),
             &[
                 ("csrf_token", &csrf),
                 ("email", "maria.manager@gatehouse.demo"),
@@ -226,7 +226,7 @@ both!(groups_have_members_and_owners, |backend| async move {
 
     // Adding twice says so; an unknown email is shown beside the field.
     b.post(
-        &app.url(&format!("{group}/roles")),
+        &app.url(format!("{group}/roles")),
         &[
             ("csrf_token", &csrf),
             ("email", "eric.employee@gatehouse.demo"),
@@ -242,7 +242,7 @@ both!(groups_have_members_and_owners, |backend| async move {
     );
     let unknown = b
         .post(
-            &app.url(&format!("{group}/roles")),
+            &app.url(format!("{group}/roles")),
             &[
                 ("csrf_token", &csrf),
                 ("email", "nobody@example.test"),
@@ -262,7 +262,7 @@ both!(groups_have_members_and_owners, |backend| async move {
 
     let remove = b
         .post(
-            &app.url(&format!("{group}/roles")),
+            &app.url(format!("{group}/roles")),
             &[
                 ("csrf_token", &csrf),
                 ("email", "eric.employee@gatehouse.demo"),
@@ -374,7 +374,7 @@ both!(applications_and_sites_have_roles, |backend| async move {
         )
         .await;
     assert_eq!(site.status, 303);
-    let page = b.get(&app.url(&site.location.unwrap())).await;
+    let page = b.get(&app.url(site.location.unwrap())).await;
     assert!(
         page.has("Sales &#60;Team&#62;") || page.has("Sales &lt;Team&gt;"),
         "names are escaped"

@@ -99,10 +99,10 @@ async fn request_id_for(app: &TestApp, email: &str) -> String {
 async fn approve_as(app: &TestApp, approver: &str, request: &str) -> Page {
     let b = Browser::new();
     app.demo_sign_in(&b, approver).await;
-    let page = b.get(&app.url(routes::APPROVAL.id(&request))).await;
+    let page = b.get(&app.url(routes::APPROVAL.id(request))).await;
     assert_eq!(page.status, 200, "{}", page.body);
     b.post(
-        &app.url(routes::APPROVAL.id(&request)),
+        &app.url(routes::APPROVAL.id(request)),
         &[
             ("csrf_token", &page.csrf()),
             ("decision", "approve"),

@@ -313,7 +313,7 @@ async fn incompatible_access_is_refused_with_the_reason() {
     let group_url = group.body[start..at - 1].to_string();
     admin
         .post(
-            &app.url(&format!("{group_url}/roles")),
+            &app.url(format!("{group_url}/roles")),
             &[
                 ("csrf_token", &settings.csrf()),
                 ("email", "emma.employee@gatehouse.demo"),

@@ -307,18 +307,18 @@ both!(
             .expect("demo package");
         let start = list.body[..at].rfind("/admin/access-packages/").unwrap();
         let package = list.body[start..at - 1].to_string();
-        let policies = b.get(&app.url(&format!("{package}/policies"))).await;
+        let policies = b.get(&app.url(format!("{package}/policies"))).await;
         assert!(policies.has("Policy for regular guest and new guest users"));
         assert!(policies.has("Contoso"), "the demo's second policy");
         assert!(
             list.has("Slack administration"),
             "the demo's hidden package is listed for admins"
         );
-        let form = b.get(&app.url(&format!("{package}/policies/new"))).await;
+        let form = b.get(&app.url(format!("{package}/policies/new"))).await;
         let csrf = form.csrf();
         let bad = b
             .post(
-                &app.url(&format!("{package}/policies")),
+                &app.url(format!("{package}/policies")),
                 &[
                     ("csrf_token", &csrf),
                     ("policy_name", "Admins only"),
@@ -333,7 +333,7 @@ both!(
         assert!(bad.has("takes no requestor settings"));
         let specific = b
             .post(
-                &app.url(&format!("{package}/policies")),
+                &app.url(format!("{package}/policies")),
                 &[
                     ("csrf_token", &csrf),
                     ("policy_name", "Specific"),
@@ -347,7 +347,7 @@ both!(
         assert!(specific.has("Choose at least one user or group who can request."));
         let ok = b
             .post(
-                &app.url(&format!("{package}/policies")),
+                &app.url(format!("{package}/policies")),
                 &[
                     ("csrf_token", &csrf),
                     ("policy_name", "Admins only"),
@@ -360,7 +360,7 @@ both!(
             )
             .await;
         assert_eq!(ok.status, 303, "{}", ok.body);
-        let page = b.get(&app.url(&format!("{package}/policies"))).await;
+        let page = b.get(&app.url(format!("{package}/policies"))).await;
         assert!(page.has("Policy Admins only created."));
         let at = page.body.find(">Admins only</a>").unwrap();
         let start = page.body[..at]
@@ -370,7 +370,7 @@ both!(
         // A date chrono accepts but storage could not sort is refused, not stored.
         let far = b
             .post(
-                &app.url(&format!("{package}/policies")),
+                &app.url(format!("{package}/policies")),
                 &[
                     ("csrf_token", &csrf),
                     ("policy_name", "Far"),
@@ -386,7 +386,7 @@ both!(
         // Questions: a blank row is ignored, a removed one is dropped, errors name their row.
         let q = b
             .post(
-                &app.url(&format!("{package}/policies")),
+                &app.url(format!("{package}/policies")),
                 &[
                     ("csrf_token", &csrf),
                     ("policy_name", "With questions"),
@@ -418,13 +418,13 @@ both!(
         assert!(edit.has(r#"name="expiration_hours" value="8""#));
         let disabled = b
             .post(
-                &app.url(&format!("{policy}/state")),
+                &app.url(format!("{policy}/state")),
                 &[("csrf_token", &csrf), ("action", "disable")],
             )
             .await;
         assert_eq!(disabled.status, 303);
         assert!(
-            b.get(&app.url(&format!("{package}/policies")))
+            b.get(&app.url(format!("{package}/policies")))
                 .await
                 .has("Policy Admins only disabled.")
         );
@@ -432,11 +432,11 @@ both!(
         // under it, directly, by the administrator.
         let policy_id = policy.rsplit('/').next().unwrap().to_string();
         let form = b
-            .get(&app.url(&format!("{package}/assignments/new?policy={policy_id}")))
+            .get(&app.url(format!("{package}/assignments/new?policy={policy_id}")))
             .await;
         let assigned = b
             .post(
-                &app.url(&format!("{package}/assignments/new")),
+                &app.url(format!("{package}/assignments/new")),
                 &[
                     ("csrf_token", &form.csrf()),
                     ("policy", &policy_id),
@@ -448,11 +448,11 @@ both!(
             .await;
         assert_eq!(assigned.status, 303, "{}", assigned.body);
         b.post(
-            &app.url(&format!("{policy}/state")),
+            &app.url(format!("{policy}/state")),
             &[("csrf_token", &csrf), ("action", "delete")],
         )
         .await;
-        let refused = b.get(&app.url(&format!("{package}/policies"))).await;
+        let refused = b.get(&app.url(format!("{package}/policies"))).await;
         assert!(
             refused.has("cannot be deleted: 1 request and 1 assignment were made under it."),
             "{}",
@@ -461,19 +461,19 @@ both!(
         // The package cannot be deleted with an active assignment either.
         let deleted = b
             .post(
-                &app.url(&format!("{package}/delete")),
+                &app.url(format!("{package}/delete")),
                 &[("csrf_token", &csrf)],
             )
             .await;
         assert_ne!(deleted.status, 500);
         assert!(
-            b.get(&app.url(&format!("{package}/settings")))
+            b.get(&app.url(format!("{package}/settings")))
                 .await
                 .has("cannot be deleted because it has 1 active assignment.")
         );
         // Once the assignment is removed, the policy still keeps its history,
         // but the package can go, its history kept in the audit log.
-        let tab = b.get(&app.url(&format!("{package}/assignments"))).await;
+        let tab = b.get(&app.url(format!("{package}/assignments"))).await;
         let at = tab.body.find("/remove\"").expect("a remove button");
         let start = tab.body[..at].rfind("action=\"").unwrap() + 8;
         let remove = tab.body[start..at + 7].to_string();
@@ -482,18 +482,18 @@ both!(
             .await;
         assert_eq!(removed.status, 303);
         b.post(
-            &app.url(&format!("{policy}/state")),
+            &app.url(format!("{policy}/state")),
             &[("csrf_token", &csrf), ("action", "delete")],
         )
         .await;
         assert!(
-            b.get(&app.url(&format!("{package}/policies")))
+            b.get(&app.url(format!("{package}/policies")))
                 .await
                 .has("Disable it instead")
         );
         let gone = b
             .post(
-                &app.url(&format!("{package}/delete")),
+                &app.url(format!("{package}/delete")),
                 &[("csrf_token", &csrf)],
             )
             .await;
@@ -501,8 +501,9 @@ both!(
         assert_eq!(b.get(&app.url(&package)).await.status, 404);
         let package_id = package.rsplit('/').next().unwrap().to_string();
         let audit = b
-            .get(&app.url(&format!(
-                "/admin/audit?object_type=accessPackage&object_id={package_id}"
+            .get(&app.url(format!(
+                "{}?object_type=accessPackage&object_id={package_id}",
+                routes::ADMIN_AUDIT
             )))
             .await;
         assert!(audit.has("Delete access package"), "{}", audit.body);
@@ -522,11 +523,11 @@ both!(package_settings_and_resource_roles, |backend| async move {
         .expect("demo package");
     let start = list.body[..at].rfind("/admin/access-packages/").unwrap();
     let package = list.body[start..at - 1].to_string();
-    let settings = b.get(&app.url(&format!("{package}/settings"))).await;
+    let settings = b.get(&app.url(format!("{package}/settings"))).await;
     let csrf = settings.csrf();
     let unknown = b
         .post(
-            &app.url(&format!("{package}/settings")),
+            &app.url(format!("{package}/settings")),
             &[
                 ("csrf_token", &csrf),
                 ("name", "Marketing resources for employees"),
@@ -538,7 +539,7 @@ both!(package_settings_and_resource_roles, |backend| async move {
     assert!(unknown.has("No access package is named No such package."));
     let saved = b
         .post(
-            &app.url(&format!("{package}/settings")),
+            &app.url(format!("{package}/settings")),
             &[
                 ("csrf_token", &csrf),
                 ("name", "Marketing resources for employees"),
@@ -549,7 +550,7 @@ both!(package_settings_and_resource_roles, |backend| async move {
         )
         .await;
     assert_eq!(saved.status, 303);
-    let page = b.get(&app.url(&format!("{package}/settings"))).await;
+    let page = b.get(&app.url(format!("{package}/settings"))).await;
     assert!(page.has("Settings saved."));
     assert!(page.has(">Marketing resources for guests</textarea>"));
     assert!(page.has(">SG-Marketing-Department-GuestUsers</textarea>"));
@@ -560,31 +561,31 @@ both!(package_settings_and_resource_roles, |backend| async move {
     );
 
     // Resource roles: add Slack Owner, then remove it.
-    let roles = b.get(&app.url(&format!("{package}/resource-roles"))).await;
+    let roles = b.get(&app.url(format!("{package}/resource-roles"))).await;
     let value = select_value(&roles, "id=\"resource\"", "Slack: Owner");
     let added = b
         .post(
-            &app.url(&format!("{package}/resource-roles")),
+            &app.url(format!("{package}/resource-roles")),
             &[("csrf_token", &csrf), ("resource", &value)],
         )
         .await;
     assert_eq!(added.status, 303);
-    let roles = b.get(&app.url(&format!("{package}/resource-roles"))).await;
+    let roles = b.get(&app.url(format!("{package}/resource-roles"))).await;
     assert!(roles.has("Resource role added."));
     assert!(roles.has("<td>Owner</td>"));
     let twice = b
         .post(
-            &app.url(&format!("{package}/resource-roles")),
+            &app.url(format!("{package}/resource-roles")),
             &[("csrf_token", &csrf), ("resource", &value)],
         )
         .await;
     assert_eq!(twice.status, 303);
     assert!(
-        b.get(&app.url(&format!("{package}/resource-roles")))
+        b.get(&app.url(format!("{package}/resource-roles")))
             .await
             .has("already grants the role Owner")
     );
-    let roles = b.get(&app.url(&format!("{package}/resource-roles"))).await;
+    let roles = b.get(&app.url(format!("{package}/resource-roles"))).await;
     let at = roles.body.find("<td>Owner</td>").unwrap();
     let form_at = roles.body[at..].find("action=\"").unwrap() + at + 8;
     let action =
@@ -592,7 +593,7 @@ both!(package_settings_and_resource_roles, |backend| async move {
     let removed = b.post(&app.url(&action), &[("csrf_token", &csrf)]).await;
     assert_eq!(removed.status, 303);
     assert!(
-        !b.get(&app.url(&format!("{package}/resource-roles")))
+        !b.get(&app.url(format!("{package}/resource-roles")))
             .await
             .has("<td>Owner</td>")
     );
