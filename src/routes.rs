@@ -141,6 +141,8 @@ pub const ADMIN_CATALOG_DELETE: Route = Route("/admin/catalogs/{id}/delete");
 pub const ADMIN_PACKAGES: Path = Path("/admin/access-packages");
 pub const ADMIN_PACKAGE_NEW: Path = Path("/admin/access-packages/new");
 pub const ADMIN_PACKAGE: Route = Route("/admin/access-packages/{id}");
+/// A package's tab (its roles, policies, requests, assignments or settings).
+pub const ADMIN_PACKAGE_TAB: Route = Route("/admin/access-packages/{id}/{tab}");
 pub const ADMIN_PACKAGE_ROLES: Route = Route("/admin/access-packages/{id}/resource-roles");
 pub const ADMIN_PACKAGE_ROLE_REMOVE: Route =
     Route("/admin/access-packages/{id}/resource-roles/{sid}/remove");

@@ -29,6 +29,24 @@ pub struct NewAuditEvent {
     pub details: Value,
 }
 
+impl NewAuditEvent {
+    pub fn new(
+        action: impl Into<String>,
+        object_type: &'static str,
+        object_id: impl ToString,
+        object_name: impl Into<String>,
+        details: Value,
+    ) -> NewAuditEvent {
+        NewAuditEvent {
+            action: action.into(),
+            object_type,
+            object_id: object_id.to_string(),
+            object_name: object_name.into(),
+            details,
+        }
+    }
+}
+
 /// Object type names used in the audit log and its filter.
 pub mod object_type {
     pub const USER: &str = "user";

@@ -57,11 +57,9 @@ pub struct ConnectedOrgInput {
 }
 
 impl ConnectedOrgProfile {
-    /// `has_stored_secret`: on edit, an empty secret field keeps the one stored.
-    pub fn parse(
-        input: &ConnectedOrgInput,
-        has_stored_secret: bool,
-    ) -> Result<ConnectedOrgProfile, FieldErrors> {
+    /// An empty secret field is `None`: on edit it keeps the one stored,
+    /// which only the service knows of (it refuses a provider without one).
+    pub fn parse(input: &ConnectedOrgInput) -> Result<ConnectedOrgProfile, FieldErrors> {
         let mut e = FieldErrors::new();
         let display_name = e.check(
             "display_name",
@@ -108,9 +106,6 @@ impl ConnectedOrgProfile {
                 match url::Url::parse(&issuer) {
                     Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => {}
                     _ => e.add("oidc_issuer", "The issuer must be an https:// URL."),
-                }
-                if secret.is_none() && !has_stored_secret {
-                    e.add("oidc_client_secret", "Enter the client secret.");
                 }
                 // Kept as typed: ID tokens must name the issuer exactly.
                 Some(OidcSource {
@@ -194,27 +189,21 @@ mod tests {
 
     #[test]
     fn domains_or_a_provider_are_required() {
-        let p = ConnectedOrgProfile::parse(&input(), false).unwrap();
+        let p = ConnectedOrgProfile::parse(&input()).unwrap();
         assert_eq!(p.domains, vec!["contoso.com", "fabrikam.com"]);
         let mut none = input();
         none.domains = String::new();
         assert!(
-            ConnectedOrgProfile::parse(&none, false)
+            ConnectedOrgProfile::parse(&none)
                 .unwrap_err()
                 .get("domains")
                 .is_some()
         );
         none.oidc_issuer = "https://login.contoso.com/".into();
         none.oidc_client_id = "abc".into();
-        assert!(
-            ConnectedOrgProfile::parse(&none, false)
-                .unwrap_err()
-                .get("oidc_client_secret")
-                .is_some()
-        );
         none.oidc_client_secret = "s".into();
         assert_eq!(
-            ConnectedOrgProfile::parse(&none, false)
+            ConnectedOrgProfile::parse(&none)
                 .unwrap()
                 .oidc
                 .unwrap()
@@ -223,6 +212,6 @@ mod tests {
         );
         let mut bad = input();
         bad.domains = "not a domain!".into();
-        assert!(ConnectedOrgProfile::parse(&bad, false).is_err());
+        assert!(ConnectedOrgProfile::parse(&bad).is_err());
     }
 }

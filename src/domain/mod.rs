@@ -8,6 +8,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod message;
 pub mod policy;
+pub mod policy_draft;
 pub mod request;
 pub mod tenant;
 pub mod user;

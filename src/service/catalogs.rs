@@ -3,13 +3,15 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, invalid};
+use super::{ServiceError, found, invalid, read};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::{
     CatalogProfile, OriginSystem, RequiredAttribute, format_localizations,
 };
 use crate::domain::ids::{CatalogId, CatalogResourceId};
-use crate::store::{self, Store, StoreError, audit, catalogs};
+use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
+use crate::store::directory::{self as dir, ResourceSummary};
+use crate::store::{self, Page, Store, StoreError, audit, catalogs};
 
 fn event(action: &str, id: &CatalogId, name: &str, details: serde_json::Value) -> NewAuditEvent {
     NewAuditEvent {
@@ -270,4 +272,82 @@ pub async fn save_required_attributes(
     .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(())
+}
+
+/// The catalogs list, searched by name.
+pub async fn search(
+    store: &Store,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<CatalogRow>, ServiceError> {
+    read(store, async |c| {
+        Ok(catalogs::search(c, q, page, per_page).await?)
+    })
+    .await
+}
+
+/// A catalog with its resources and access packages.
+pub struct CatalogView {
+    pub catalog: CatalogRow,
+    pub resources: Vec<CatalogResourceRow>,
+    pub packages: Vec<PackageSummary>,
+}
+
+pub async fn catalog(store: &Store, id: &CatalogId) -> Result<CatalogView, ServiceError> {
+    read(store, async |c| {
+        Ok(CatalogView {
+            catalog: found(catalogs::get(c, id).await?)?,
+            resources: catalogs::resources(c, id).await?,
+            packages: catalogs::packages(c, id).await?,
+        })
+    })
+    .await
+}
+
+/// What can be added to a catalog: the directory's groups, applications
+/// and sites matching `q` (the first `shown` of each), and the `origin:id`
+/// keys of those already in it.
+pub struct Candidates {
+    pub catalog: CatalogRow,
+    pub groups: Page<ResourceSummary>,
+    pub applications: Page<ResourceSummary>,
+    pub sites: Page<ResourceSummary>,
+    pub existing: Vec<String>,
+}
+
+pub async fn candidates(
+    store: &Store,
+    id: &CatalogId,
+    q: &str,
+    shown: i64,
+) -> Result<Candidates, ServiceError> {
+    read(store, async |c| {
+        Ok(Candidates {
+            catalog: found(catalogs::get(c, id).await?)?,
+            groups: dir::search_groups(c, q, 1, shown).await?,
+            applications: dir::search_applications(c, q, 1, shown).await?,
+            sites: dir::search_sites(c, q, 1, shown).await?,
+            existing: catalogs::origin_keys(c, id).await?,
+        })
+    })
+    .await
+}
+
+/// A resource of a catalog and the attributes it requires.
+pub async fn resource_attributes(
+    store: &Store,
+    id: &CatalogId,
+    resource: &CatalogResourceId,
+) -> Result<(CatalogRow, CatalogResourceRow, Vec<RequiredAttribute>), ServiceError> {
+    read(store, async |c| {
+        let catalog = found(catalogs::get(c, id).await?)?;
+        let row = found(catalogs::resource(c, id, resource).await?)?;
+        Ok((
+            catalog,
+            row,
+            catalogs::required_attributes(c, resource).await?,
+        ))
+    })
+    .await
 }

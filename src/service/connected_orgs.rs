@@ -3,13 +3,14 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, invalid};
+use super::{ServiceError, found, invalid, read};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::connected_org::ConnectedOrgProfile;
 use crate::domain::ids::{ConnectedOrgId, UserId};
 use crate::domain::user::UserType;
 use crate::domain::validation::FieldErrors;
-use crate::store::{self, Conn, Store, StoreError, audit, connected_orgs, users};
+use crate::store::connected_orgs::{OrgRow, SponsorRow};
+use crate::store::{self, Conn, Page, Store, StoreError, audit, connected_orgs, users};
 
 /// Emails one per line or comma-separated, resolved to users of the right kind.
 async fn resolve_sponsors(
@@ -50,6 +51,31 @@ async fn resolve_sponsors(
         }
     }
     Ok(out)
+}
+
+/// The connected organizations list, searched by name.
+pub async fn search(
+    store: &Store,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<OrgRow>, ServiceError> {
+    read(store, async |c| {
+        Ok(connected_orgs::search(c, q, page, per_page).await?)
+    })
+    .await
+}
+
+/// An organization and its sponsors.
+pub async fn organization(
+    store: &Store,
+    id: &ConnectedOrgId,
+) -> Result<(OrgRow, Vec<SponsorRow>), ServiceError> {
+    read(store, async |c| {
+        let org = found(connected_orgs::get(c, id).await?)?;
+        Ok((org, connected_orgs::sponsors(c, id).await?))
+    })
+    .await
 }
 
 pub struct SponsorInput<'a> {
@@ -110,15 +136,20 @@ pub async fn save(
     };
     // A stored secret stays only with the provider it was issued for: pointing the
     // issuer or client id elsewhere needs the secret typed again.
-    if let (Some(p), Some(b)) = (&profile, &before) {
-        if let Some(o) = &p.oidc {
-            let moved = b.oidc_issuer.as_deref() != Some(o.issuer.as_str())
-                || b.oidc_client_id.as_deref() != Some(o.client_id.as_str());
-            if moved && o.client_secret.is_none() {
-                errors.add(
-                    "oidc_client_secret",
-                    "The issuer or client id changed: enter the client secret for it.",
-                );
+    if let Some(o) = profile.as_ref().and_then(|p| p.oidc.as_ref()) {
+        if o.client_secret.is_none() {
+            match &before {
+                Some(b) if b.has_secret == 1 => {
+                    let moved = b.oidc_issuer.as_deref() != Some(o.issuer.as_str())
+                        || b.oidc_client_id.as_deref() != Some(o.client_id.as_str());
+                    if moved {
+                        errors.add(
+                            "oidc_client_secret",
+                            "The issuer or client id changed: enter the client secret for it.",
+                        );
+                    }
+                }
+                _ => errors.add("oidc_client_secret", "Enter the client secret."),
             }
         }
     }

@@ -474,7 +474,7 @@ async fn seed_catalog(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
         store,
         &actor,
         None,
-        ConnectedOrgProfile::parse(&input, false),
+        ConnectedOrgProfile::parse(&input),
         sponsors,
         now,
     )

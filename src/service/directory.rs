@@ -3,14 +3,19 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::{ServiceError, invalid};
+use super::{ServiceError, found, invalid, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::directory::{
     ApplicationProfile, GroupProfile, GroupRole, SiteProfile, SiteRole,
 };
 use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
+use crate::domain::user::User;
 use crate::domain::user::{UserProfile, format_custom_attributes};
-use crate::store::{self, Store, StoreError, audit, directory as dir, users};
+use crate::store::directory::{
+    AppRoleRow, ApplicationRow, GroupRow, HeldRole, Holder, ResourceSummary, SiteRow,
+};
+use crate::store::users::{IdentityRow, UserSummary};
+use crate::store::{self, Page, Store, StoreError, audit, directory as dir, users};
 
 fn opt(v: &Option<String>) -> Value {
     v.clone().map(Value::String).unwrap_or(Value::Null)
@@ -52,31 +57,27 @@ pub async fn create_user(
     manager_email: &str,
     now: DateTime<Utc>,
 ) -> Result<UserId, ServiceError> {
-    let mut tx = store.begin().await?;
-    let manager = resolve_manager(&mut tx, manager_email, None).await?;
-    let id = UserId::new();
-    users::insert(&mut tx, &id, profile, manager.as_ref(), now)
-        .await
-        .map_err(email_taken)?;
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Create user".into(),
-            object_type: object_type::USER,
-            object_id: id.to_string(),
-            object_name: profile.display_name.clone(),
-            details: json!({
-                "userType": profile.user_type.as_str(),
-                "mail": profile.email.as_str(),
-                "manager": manager.as_ref().map(|m| m.to_string()),
-            }),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(store::map_err)?;
-    Ok(id)
+    write(store, actor, now, async |tx| {
+        let manager = resolve_manager(tx, manager_email, None).await?;
+        let id = UserId::new();
+        users::insert(tx, &id, profile, manager.as_ref(), now)
+            .await
+            .map_err(email_taken)?;
+        let details = json!({
+            "userType": profile.user_type.as_str(),
+            "mail": profile.email.as_str(),
+            "manager": manager.as_ref().map(|m| m.to_string()),
+        });
+        let event = NewAuditEvent::new(
+            "Create user",
+            object_type::USER,
+            &id,
+            &profile.display_name,
+            details,
+        );
+        Ok((id, event))
+    })
+    .await
 }
 
 pub async fn update_user(
@@ -87,73 +88,107 @@ pub async fn update_user(
     manager_email: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    let before = users::get(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let manager = resolve_manager(&mut tx, manager_email, Some(id)).await?;
-    users::update(&mut tx, id, profile, manager.as_ref(), now)
-        .await
-        .map_err(email_taken)?;
-    // Blocking signs the user out of every browser at once.
-    if profile.state == crate::domain::user::UserState::Blocked {
-        store::sessions::delete_for_user(&mut tx, id).await?;
-    }
-    let changes = diff(&[
-        (
-            "userType",
-            json!(before.user_type.as_str()),
-            json!(profile.user_type.as_str()),
-        ),
-        (
-            "displayName",
-            json!(before.display_name),
-            json!(profile.display_name),
-        ),
-        (
-            "givenName",
-            opt(&before.given_name),
-            opt(&profile.given_name),
-        ),
-        ("surname", opt(&before.surname), opt(&profile.surname)),
-        ("mail", json!(before.email), json!(profile.email.as_str())),
-        ("jobTitle", opt(&before.job_title), opt(&profile.job_title)),
-        (
-            "department",
-            opt(&before.department),
-            opt(&profile.department),
-        ),
-        (
-            "manager",
-            opt(&before.manager_id.map(|m| m.to_string())),
-            opt(&manager.map(|m| m.to_string())),
-        ),
-        (
-            "customAttributes",
-            json!(format_custom_attributes(&before.custom_attributes)),
-            json!(format_custom_attributes(&profile.custom_attributes)),
-        ),
-        (
-            "state",
-            json!(before.state.as_str()),
-            json!(profile.state.as_str()),
-        ),
-    ]);
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Update user".into(),
-            object_type: object_type::USER,
-            object_id: id.to_string(),
-            object_name: profile.display_name.clone(),
-            details: changes,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(store::map_err)?;
-    Ok(())
+    write(store, actor, now, async |tx| {
+        let before = found(users::get(tx, id).await?)?;
+        let manager = resolve_manager(tx, manager_email, Some(id)).await?;
+        users::update(tx, id, profile, manager.as_ref(), now)
+            .await
+            .map_err(email_taken)?;
+        // Blocking signs the user out of every browser at once.
+        if profile.state == crate::domain::user::UserState::Blocked {
+            store::sessions::delete_for_user(tx, id).await?;
+        }
+        let changes = diff(&[
+            (
+                "userType",
+                json!(before.user_type.as_str()),
+                json!(profile.user_type.as_str()),
+            ),
+            (
+                "displayName",
+                json!(before.display_name),
+                json!(profile.display_name),
+            ),
+            (
+                "givenName",
+                opt(&before.given_name),
+                opt(&profile.given_name),
+            ),
+            ("surname", opt(&before.surname), opt(&profile.surname)),
+            ("mail", json!(before.email), json!(profile.email.as_str())),
+            ("jobTitle", opt(&before.job_title), opt(&profile.job_title)),
+            (
+                "department",
+                opt(&before.department),
+                opt(&profile.department),
+            ),
+            (
+                "manager",
+                opt(&before.manager_id.map(|m| m.to_string())),
+                opt(&manager.map(|m| m.to_string())),
+            ),
+            (
+                "customAttributes",
+                json!(format_custom_attributes(&before.custom_attributes)),
+                json!(format_custom_attributes(&profile.custom_attributes)),
+            ),
+            (
+                "state",
+                json!(before.state.as_str()),
+                json!(profile.state.as_str()),
+            ),
+        ]);
+        let event = NewAuditEvent::new(
+            "Update user",
+            object_type::USER,
+            id,
+            &profile.display_name,
+            changes,
+        );
+        Ok(((), event))
+    })
+    .await
+}
+
+/// The users list, searched by name or email.
+pub async fn users(
+    store: &Store,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<UserSummary>, ServiceError> {
+    read(store, async |c| {
+        Ok(users::search(c, q, page, per_page).await?)
+    })
+    .await
+}
+
+/// A user's page: who they are, their manager's address, how they sign
+/// in, who reports to them and the roles they hold.
+pub struct UserView {
+    pub user: User,
+    pub manager_email: String,
+    pub identities: Vec<IdentityRow>,
+    pub reports: Vec<UserSummary>,
+    pub held: Vec<HeldRole>,
+}
+
+pub async fn user(store: &Store, id: &UserId) -> Result<UserView, ServiceError> {
+    read(store, async |c| {
+        let user = found(users::get(c, id).await?)?;
+        let manager_email = match &user.manager_id {
+            Some(m) => users::get(c, m).await?.map(|m| m.email).unwrap_or_default(),
+            None => String::new(),
+        };
+        Ok(UserView {
+            manager_email,
+            identities: users::identities(c, id).await?,
+            reports: users::direct_reports(c, id).await?,
+            held: dir::roles_held_by(c, id).await?,
+            user,
+        })
+    })
+    .await
 }
 
 fn name_taken(what: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {
@@ -172,26 +207,22 @@ pub async fn create_group(
     p: &GroupProfile,
     now: DateTime<Utc>,
 ) -> Result<GroupId, ServiceError> {
-    let mut tx = store.begin().await?;
-    let id = GroupId::new();
-    dir::insert_group(&mut tx, &id, p, now)
-        .await
-        .map_err(name_taken("group"))?;
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Create group".into(),
-            object_type: object_type::GROUP,
-            object_id: id.to_string(),
-            object_name: p.display_name.clone(),
-            details: json!({"groupType": p.group_type.as_str(), "description": p.description}),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(store::map_err)?;
-    Ok(id)
+    write(store, actor, now, async |tx| {
+        let id = GroupId::new();
+        dir::insert_group(tx, &id, p, now)
+            .await
+            .map_err(name_taken("group"))?;
+        let details = json!({"groupType": p.group_type.as_str(), "description": p.description});
+        let event = NewAuditEvent::new(
+            "Create group",
+            object_type::GROUP,
+            &id,
+            &p.display_name,
+            details,
+        );
+        Ok((id, event))
+    })
+    .await
 }
 
 pub async fn update_group(
@@ -201,41 +232,56 @@ pub async fn update_group(
     p: &GroupProfile,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    let before = dir::get_group(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    dir::update_group(&mut tx, id, p, now)
-        .await
-        .map_err(name_taken("group"))?;
-    let changes = diff(&[
-        (
-            "displayName",
-            json!(before.display_name),
-            json!(p.display_name),
-        ),
-        ("description", opt(&before.description), opt(&p.description)),
-        (
-            "groupType",
-            json!(before.group_type),
-            json!(p.group_type.as_str()),
-        ),
-    ]);
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Update group".into(),
-            object_type: object_type::GROUP,
-            object_id: id.to_string(),
-            object_name: p.display_name.clone(),
-            details: changes,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(store::map_err)?;
-    Ok(())
+    write(store, actor, now, async |tx| {
+        let before = found(dir::get_group(tx, id).await?)?;
+        dir::update_group(tx, id, p, now)
+            .await
+            .map_err(name_taken("group"))?;
+        let changes = diff(&[
+            (
+                "displayName",
+                json!(before.display_name),
+                json!(p.display_name),
+            ),
+            ("description", opt(&before.description), opt(&p.description)),
+            (
+                "groupType",
+                json!(before.group_type),
+                json!(p.group_type.as_str()),
+            ),
+        ]);
+        let event = NewAuditEvent::new(
+            "Update group",
+            object_type::GROUP,
+            id,
+            &p.display_name,
+            changes,
+        );
+        Ok(((), event))
+    })
+    .await
+}
+
+/// The groups list, searched by name.
+pub async fn groups(
+    store: &Store,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<ResourceSummary>, ServiceError> {
+    read(store, async |c| {
+        Ok(dir::search_groups(c, q, page, per_page).await?)
+    })
+    .await
+}
+
+/// A group and the people who hold its roles.
+pub async fn group(store: &Store, id: &GroupId) -> Result<(GroupRow, Vec<Holder>), ServiceError> {
+    read(store, async |c| {
+        let group = found(dir::get_group(c, id).await?)?;
+        Ok((group, dir::group_holders(c, id).await?))
+    })
+    .await
 }
 
 /// Adds (or removes) a member or owner by hand, by the person's email. A
@@ -250,21 +296,19 @@ pub async fn change_group_role(
     add: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, ServiceError> {
-    let mut tx = store.begin().await?;
-    let g = dir::get_group(&mut tx, group)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    write(store, actor, now, async |tx| {
+    let g = found(dir::get_group(tx, group).await?)?;
     let email = email.trim();
     if email.is_empty() {
         return Err(invalid("email", "Enter the email of a user."));
     }
-    let user = users::find_by_email(&mut tx, email)
+    let user = users::find_by_email(tx, email)
         .await?
         .ok_or_else(|| invalid("email", format!("No user has the email {email}.")))?;
     // Access packages may grant the role too: removing it by hand then only
     // ends the hand-made part, and the packages' grant stays.
     let granting = store::grants::granting_packages(
-        &mut tx,
+        tx,
         "AadGroup",
         group.as_str(),
         role.as_str(),
@@ -273,11 +317,11 @@ pub async fn change_group_role(
     .await?;
     let mut outcome = None;
     let changed = if add {
-        dir::add_group_role(&mut tx, group, &user.id, role, now).await?
+        dir::add_group_role(tx, group, &user.id, role, now).await?
     } else if granting.is_empty() {
-        dir::remove_group_role(&mut tx, group, &user.id, role).await?
+        dir::remove_group_role(tx, group, &user.id, role).await?
     } else {
-        let cleared = dir::clear_group_role_by_hand(&mut tx, group, &user.id, role).await?;
+        let cleared = dir::clear_group_role_by_hand(tx, group, &user.id, role).await?;
         outcome = Some(format!(
             "{} stays {} of {} through the access package{} {}; remove that assignment to take it away.",
             user.display_name,
@@ -309,21 +353,16 @@ pub async fn change_group_role(
         };
         return Err(ServiceError::Refused(msg));
     }
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: format!("{} {}", if add { "Add" } else { "Remove" }, role.as_str()),
-            object_type: object_type::GROUP,
-            object_id: group.to_string(),
-            object_name: g.display_name,
-            details: json!({"user": user.id.to_string(), "userName": user.display_name, "role": role.as_str()}),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(store::map_err)?;
-    Ok(outcome)
+    let event = NewAuditEvent::new(
+        format!("{} {}", if add { "Add" } else { "Remove" }, role.as_str()),
+        object_type::GROUP,
+        group,
+        g.display_name,
+        json!({"user": user.id.to_string(), "userName": user.display_name, "role": role.as_str()}),
+    );
+    Ok((outcome, event))
+    })
+    .await
 }
 
 fn role_article(role: GroupRole) -> &'static str {
@@ -339,26 +378,22 @@ pub async fn create_application(
     p: &ApplicationProfile,
     now: DateTime<Utc>,
 ) -> Result<ApplicationId, ServiceError> {
-    let mut tx = store.begin().await?;
-    let id = ApplicationId::new();
-    dir::insert_application(&mut tx, &id, p, now)
-        .await
-        .map_err(name_taken("application"))?;
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Create application".into(),
-            object_type: object_type::APPLICATION,
-            object_id: id.to_string(),
-            object_name: p.display_name.clone(),
-            details: json!({"appRoles": p.roles, "description": p.description}),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(store::map_err)?;
-    Ok(id)
+    write(store, actor, now, async |tx| {
+        let id = ApplicationId::new();
+        dir::insert_application(tx, &id, p, now)
+            .await
+            .map_err(name_taken("application"))?;
+        let details = json!({"appRoles": p.roles, "description": p.description});
+        let event = NewAuditEvent::new(
+            "Create application",
+            object_type::APPLICATION,
+            &id,
+            &p.display_name,
+            details,
+        );
+        Ok((id, event))
+    })
+    .await
 }
 
 pub async fn update_application(
@@ -368,19 +403,17 @@ pub async fn update_application(
     p: &ApplicationProfile,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    let before = dir::get_application(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let current_roles = dir::app_roles(&mut tx, id).await?;
-    // Removing a role would silently take it from everyone who holds it.
-    for r in &current_roles {
-        if r.holders > 0
-            && !p
-                .roles
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(&r.display_name))
-        {
+    write(store, actor, now, async |tx| {
+        let before = found(dir::get_application(tx, id).await?)?;
+        let current_roles = dir::app_roles(tx, id).await?;
+        // Removing a role would silently take it from everyone who holds it.
+        if let Some(r) = current_roles.iter().find(|r| {
+            r.holders > 0
+                && !p
+                    .roles
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(&r.display_name))
+        }) {
             return Err(invalid(
                 "roles",
                 format!(
@@ -391,35 +424,58 @@ pub async fn update_application(
                 ),
             ));
         }
-    }
-    let before_roles: Vec<String> = current_roles.into_iter().map(|r| r.display_name).collect();
-    dir::update_application(&mut tx, id, p, now)
-        .await
-        .map_err(name_taken("application"))?;
-    let changes = diff(&[
-        (
-            "displayName",
-            json!(before.display_name),
-            json!(p.display_name),
-        ),
-        ("description", opt(&before.description), opt(&p.description)),
-        ("appRoles", json!(before_roles), json!(p.roles)),
-    ]);
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Update application".into(),
-            object_type: object_type::APPLICATION,
-            object_id: id.to_string(),
-            object_name: p.display_name.clone(),
-            details: changes,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(store::map_err)?;
-    Ok(())
+        let before_roles: Vec<String> = current_roles.into_iter().map(|r| r.display_name).collect();
+        dir::update_application(tx, id, p, now)
+            .await
+            .map_err(name_taken("application"))?;
+        let changes = diff(&[
+            (
+                "displayName",
+                json!(before.display_name),
+                json!(p.display_name),
+            ),
+            ("description", opt(&before.description), opt(&p.description)),
+            ("appRoles", json!(before_roles), json!(p.roles)),
+        ]);
+        let event = NewAuditEvent::new(
+            "Update application",
+            object_type::APPLICATION,
+            id,
+            &p.display_name,
+            changes,
+        );
+        Ok(((), event))
+    })
+    .await
+}
+
+/// The applications list, searched by name.
+pub async fn applications(
+    store: &Store,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<ResourceSummary>, ServiceError> {
+    read(store, async |c| {
+        Ok(dir::search_applications(c, q, page, per_page).await?)
+    })
+    .await
+}
+
+/// An application, its roles and the people who hold them.
+pub async fn application(
+    store: &Store,
+    id: &ApplicationId,
+) -> Result<(ApplicationRow, Vec<AppRoleRow>, Vec<Holder>), ServiceError> {
+    read(store, async |c| {
+        let app = found(dir::get_application(c, id).await?)?;
+        Ok((
+            app,
+            dir::app_roles(c, id).await?,
+            dir::application_holders(c, id).await?,
+        ))
+    })
+    .await
 }
 
 pub async fn create_site(
@@ -428,26 +484,22 @@ pub async fn create_site(
     p: &SiteProfile,
     now: DateTime<Utc>,
 ) -> Result<SiteId, ServiceError> {
-    let mut tx = store.begin().await?;
-    let id = SiteId::new();
-    dir::insert_site(&mut tx, &id, p, now)
-        .await
-        .map_err(name_taken("site"))?;
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Create site".into(),
-            object_type: object_type::SITE,
-            object_id: id.to_string(),
-            object_name: p.display_name.clone(),
-            details: json!({"url": p.url, "description": p.description}),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(store::map_err)?;
-    Ok(id)
+    write(store, actor, now, async |tx| {
+        let id = SiteId::new();
+        dir::insert_site(tx, &id, p, now)
+            .await
+            .map_err(name_taken("site"))?;
+        let details = json!({"url": p.url, "description": p.description});
+        let event = NewAuditEvent::new(
+            "Create site",
+            object_type::SITE,
+            &id,
+            &p.display_name,
+            details,
+        );
+        Ok((id, event))
+    })
+    .await
 }
 
 pub async fn update_site(
@@ -457,37 +509,52 @@ pub async fn update_site(
     p: &SiteProfile,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    let before = dir::get_site(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    dir::update_site(&mut tx, id, p, now)
-        .await
-        .map_err(name_taken("site"))?;
-    let changes = diff(&[
-        (
-            "displayName",
-            json!(before.display_name),
-            json!(p.display_name),
-        ),
-        ("description", opt(&before.description), opt(&p.description)),
-        ("url", json!(before.url), json!(p.url)),
-    ]);
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Update site".into(),
-            object_type: object_type::SITE,
-            object_id: id.to_string(),
-            object_name: p.display_name.clone(),
-            details: changes,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(store::map_err)?;
-    Ok(())
+    write(store, actor, now, async |tx| {
+        let before = found(dir::get_site(tx, id).await?)?;
+        dir::update_site(tx, id, p, now)
+            .await
+            .map_err(name_taken("site"))?;
+        let changes = diff(&[
+            (
+                "displayName",
+                json!(before.display_name),
+                json!(p.display_name),
+            ),
+            ("description", opt(&before.description), opt(&p.description)),
+            ("url", json!(before.url), json!(p.url)),
+        ]);
+        let event = NewAuditEvent::new(
+            "Update site",
+            object_type::SITE,
+            id,
+            &p.display_name,
+            changes,
+        );
+        Ok(((), event))
+    })
+    .await
+}
+
+/// The sites list, searched by name.
+pub async fn sites(
+    store: &Store,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<ResourceSummary>, ServiceError> {
+    read(store, async |c| {
+        Ok(dir::search_sites(c, q, page, per_page).await?)
+    })
+    .await
+}
+
+/// A site and the people who hold its roles.
+pub async fn site(store: &Store, id: &SiteId) -> Result<(SiteRow, Vec<Holder>), ServiceError> {
+    read(store, async |c| {
+        let site = found(dir::get_site(c, id).await?)?;
+        Ok((site, dir::site_holders(c, id).await?))
+    })
+    .await
 }
 
 /// Grants a site role (used by the demo seed; delivery of access packages comes later).

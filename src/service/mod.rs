@@ -7,14 +7,16 @@ pub mod connected_orgs;
 pub mod demo;
 pub mod directory;
 pub mod packages;
-pub mod policy_form;
 pub mod requests;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;
 
+use chrono::{DateTime, Utc};
+
+use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::validation::FieldErrors;
-use crate::store::StoreError;
+use crate::store::{self, Conn, Store, StoreError, audit};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -41,4 +43,34 @@ pub fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
     let mut e = FieldErrors::new();
     e.add(field, message);
     ServiceError::Invalid(e)
+}
+
+/// One change in one transaction: `change` reads and writes what it needs
+/// and returns its result with the audit event that records it, written in
+/// the same transaction, so that no change is ever saved without its record.
+pub(crate) async fn write<T>(
+    store: &Store,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    change: impl AsyncFnOnce(&mut Conn) -> Result<(T, NewAuditEvent), ServiceError>,
+) -> Result<T, ServiceError> {
+    let mut tx = store.begin().await?;
+    let (out, event) = change(&mut tx).await?;
+    audit::record(&mut tx, actor, &event, now).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(out)
+}
+
+/// Reads in one pooled connection, for the pages.
+pub(crate) async fn read<T>(
+    store: &Store,
+    query: impl AsyncFnOnce(&mut Conn) -> Result<T, ServiceError>,
+) -> Result<T, ServiceError> {
+    let mut conn = store.read().await?;
+    query(&mut conn).await
+}
+
+/// A value that must exist: `NotFound` (a 404 on the pages) when it does not.
+pub(crate) fn found<T>(value: Option<T>) -> Result<T, ServiceError> {
+    value.ok_or(ServiceError::NotFound)
 }

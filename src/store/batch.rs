@@ -6,12 +6,7 @@ use chrono::{DateTime, Utc};
 use super::assignments::{ACTIVE, AssignmentRow, SELECT};
 use super::{Conn, Result, map_err, ts};
 
-fn list(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use super::placeholders as list;
 
 pub async fn assignments(conn: &mut Conn, ids: &[String]) -> Result<Vec<AssignmentRow>> {
     if ids.is_empty() {

@@ -266,3 +266,37 @@ pub async fn sign_in_provider(conn: &mut Conn, id: &str) -> Result<Option<SignIn
         .await
         .map_err(map_err)
 }
+
+/// The ids of the organizations with these names (lower case), by name.
+pub async fn ids_by_names(
+    conn: &mut Conn,
+    names: &[String],
+) -> Result<std::collections::HashMap<String, ConnectedOrgId>> {
+    let rows = super::pairs_in(
+        conn,
+        "SELECT name_lower, id FROM connected_organizations WHERE name_lower IN",
+        names,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(n, id)| (n, ConnectedOrgId::from_stored(id)))
+        .collect())
+}
+
+/// The names of these organizations, by id.
+pub async fn names_of(
+    conn: &mut Conn,
+    ids: &[String],
+) -> Result<std::collections::HashMap<ConnectedOrgId, String>> {
+    let rows = super::pairs_in(
+        conn,
+        "SELECT id, display_name FROM connected_organizations WHERE id IN",
+        ids,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (ConnectedOrgId::from_stored(id), n))
+        .collect())
+}

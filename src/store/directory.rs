@@ -621,3 +621,33 @@ pub async fn remove_app_role_by_id(conn: &mut Conn, role: &str, user: &UserId) -
             .map_err(map_err)?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The ids of the groups with these names (lower case), by name.
+pub async fn group_ids_by_names(
+    conn: &mut Conn,
+    names: &[String],
+) -> Result<std::collections::HashMap<String, GroupId>> {
+    let rows = super::pairs_in(
+        conn,
+        "SELECT name_lower, id FROM groups WHERE name_lower IN",
+        names,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(n, id)| (n, GroupId::from_stored(id)))
+        .collect())
+}
+
+/// The names of these groups, by id.
+pub async fn group_names_of(
+    conn: &mut Conn,
+    ids: &[String],
+) -> Result<std::collections::HashMap<GroupId, String>> {
+    let rows =
+        super::pairs_in(conn, "SELECT id, display_name FROM groups WHERE id IN", ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (GroupId::from_stored(id), n))
+        .collect())
+}

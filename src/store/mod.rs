@@ -276,6 +276,33 @@ pub(crate) enum Dialect {
     Postgres,
 }
 
+/// `$start, $start+1, ...`: `n` placeholders for an `IN (...)` list.
+pub(crate) fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `(key, value)` rows of `select` (a query ending in `IN`) for `keys`,
+/// 500 keys a statement: a lookup of many names in one round trip.
+pub(crate) async fn pairs_in(
+    conn: &mut Conn,
+    select: &str,
+    keys: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(500) {
+        let sql = format!("{select} ({})", placeholders(1, chunk.len()));
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for k in chunk {
+            q = q.bind(k.clone());
+        }
+        out.extend(q.fetch_all(&mut *conn).await.map_err(map_err)?);
+    }
+    Ok(out)
+}
+
 pub(crate) fn dialect(conn: &Conn) -> Dialect {
     if conn.backend_name() == "PostgreSQL" {
         Dialect::Postgres
@@ -343,6 +370,16 @@ impl<T> Page<T> {
     }
     pub fn offset(page: i64, per_page: i64) -> i64 {
         (page.max(1) - 1) * per_page
+    }
+
+    /// The same page with each item made into something else.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+            per_page: self.per_page,
+        }
     }
 }
 

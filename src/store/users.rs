@@ -555,3 +555,61 @@ pub async fn lift_lifecycle_block(conn: &mut Conn, id: &UserId, now: DateTime<Ut
     .map_err(map_err)?;
     Ok(())
 }
+
+/// The ids of the users with these addresses (lower case), by address.
+pub async fn ids_by_emails(
+    conn: &mut Conn,
+    emails: &[String],
+) -> Result<std::collections::HashMap<String, UserId>> {
+    let rows = super::pairs_in(
+        conn,
+        "SELECT email_lower, id FROM users WHERE email_lower IN",
+        emails,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(e, id)| (e, UserId::from_stored(id)))
+        .collect())
+}
+
+/// The addresses of these users, by id.
+pub async fn emails_of(
+    conn: &mut Conn,
+    ids: &[String],
+) -> Result<std::collections::HashMap<UserId, String>> {
+    let rows = super::pairs_in(conn, "SELECT id, email FROM users WHERE id IN", ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, e)| (UserId::from_stored(id), e))
+        .collect())
+}
+
+/// The display names of these users, by id.
+pub async fn names_of(
+    conn: &mut Conn,
+    ids: &[String],
+) -> Result<std::collections::HashMap<UserId, String>> {
+    let rows = super::pairs_in(conn, "SELECT id, display_name FROM users WHERE id IN", ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (UserId::from_stored(id), n))
+        .collect())
+}
+
+/// The users with these addresses (lower case), in one statement.
+pub async fn by_emails(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>> {
+    if emails.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE email_lower IN ({})",
+        super::placeholders(1, emails.len())
+    );
+    let mut q = sqlx::query_as::<_, UserRow>(&sql);
+    for e in emails {
+        q = q.bind(e.clone());
+    }
+    let rows = q.fetch_all(conn).await.map_err(map_err)?;
+    rows.into_iter().map(User::try_from).collect()
+}

@@ -9,7 +9,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     let b = Browser::new();
     app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
     let list = b.get(&app.url(routes::ADMIN_ORGS)).await;
-    assert!(list.has("Contoso") && list.has("contoso.com") && list.has("configured"));
+    assert!(list.has("Contoso") && list.has("contoso.com") && list.has("Configured"));
     let csrf = list.csrf();
 
     let empty = b

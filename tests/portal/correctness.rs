@@ -484,7 +484,7 @@ both!(
             &app.store,
             &Actor::system(),
             None,
-            gatehouse::domain::connected_org::ConnectedOrgProfile::parse(&input, false),
+            gatehouse::domain::connected_org::ConnectedOrgProfile::parse(&input),
             gatehouse::service::connected_orgs::SponsorInput {
                 internal: "",
                 external: "",

@@ -123,7 +123,7 @@ both!(
             .get(&app.url(format!("{}?q=nina", routes::ADMIN_USERS)))
             .await;
         assert!(list.has("Lead designer"));
-        assert!(list.has("blocked"));
+        assert!(list.has("Blocked"));
         assert!(list.has("1 user"));
         let mut c = app.store.read().await.unwrap();
         let nina = gatehouse::store::users::find_by_email(&mut c, "nina@example.test")

@@ -3,6 +3,7 @@
 //! memory), changes the request through `domain::request`, and saves the
 //! changes with its audit event in one transaction (`save`).
 
+pub mod admin_view;
 mod approvers;
 mod deliver;
 mod propose;

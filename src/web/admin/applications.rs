@@ -5,14 +5,14 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ListQuery, PER_PAGE, page_link};
+use super::list::{Cell, ListSpec, col, num, render_list};
+use super::{ListQuery, PER_PAGE};
 use crate::domain::directory::{ApplicationProfile, DEFAULT_ACCESS_ROLE};
 use crate::domain::ids::ApplicationId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, directory};
-use crate::store::Page;
-use crate::store::directory::{self as dir, AppRoleRow, Holder, ResourceSummary};
+use crate::store::directory::{AppRoleRow, Holder};
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
@@ -30,30 +30,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::ADMIN_APPLICATION.pattern(), web::post().to(update));
 }
 
-#[derive(Template)]
-#[template(path = "admin/applications.html")]
-struct AppList {
-    layout: Layout,
-    q: String,
-    page: Page<ResourceSummary>,
-    prev: String,
-    next: String,
-}
+const LIST: ListSpec = ListSpec {
+    title: "Applications",
+    sub: "applications",
+    path: routes::ADMIN_APPLICATIONS,
+    new: routes::ADMIN_APPLICATION_NEW,
+    one: "application",
+    many: "applications",
+    placeholder: "Application name",
+    columns: &[
+        col("Name"),
+        col("App roles"),
+        col("Description"),
+        num("Role holders"),
+    ],
+};
 
 async fn list(
     state: Data,
     admin: AdminUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page_no = page_number(q.page);
-    let mut conn = state.store.read().await?;
-    let page = dir::search_applications(&mut conn, &q.q, page_no, PER_PAGE).await?;
-    render(&AppList {
-        layout: Layout::for_user(&state, &admin, "admin", "Applications"),
-        prev: page_link(routes::ADMIN_APPLICATIONS.as_str(), &q.q, page_no - 1),
-        next: page_link(routes::ADMIN_APPLICATIONS.as_str(), &q.q, page_no + 1),
-        q: q.q.clone(),
-        page,
+    let page = directory::applications(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&state, &admin, &LIST, &q, page, |a| {
+        vec![
+            Cell::link(a.display_name, routes::ADMIN_APPLICATION.id(&a.id)),
+            Cell::text(a.detail.unwrap_or_default()),
+            Cell::text(a.description.unwrap_or_default()),
+            Cell::num(a.holders),
+        ]
     })
 }
 
@@ -135,11 +140,7 @@ async fn app_page(
     form: Option<AppForm>,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let app = dir::get_application(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let roles = dir::app_roles(&mut conn, id).await?;
+    let (app, roles, holders) = directory::application(&state.store, id).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -160,7 +161,7 @@ async fn app_page(
         form,
         errors,
         roles,
-        holders: dir::application_holders(&mut conn, id).await?,
+        holders,
         default_role: DEFAULT_ACCESS_ROLE,
     };
     render_status(status, &page)

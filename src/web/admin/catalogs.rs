@@ -7,7 +7,8 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ListQuery, PER_PAGE, page_link};
+use super::list::{Cell, ListSpec, col, num, render_list};
+use super::{ListQuery, PER_PAGE};
 use crate::domain::catalog::{
     AnswerFormat, AttributeRowInput, BUILT_IN_REQUIRABLE, CatalogProfile, OriginSystem,
     RequiredAttribute, format_localizations, parse_required_attributes,
@@ -16,9 +17,8 @@ use crate::domain::ids::{CatalogId, CatalogResourceId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, catalogs as svc};
-use crate::store::Page;
-use crate::store::catalogs::{self, CatalogResourceRow, CatalogRow, PackageSummary};
-use crate::store::directory::{self as dir, ResourceSummary};
+use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
+use crate::store::directory::ResourceSummary;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
@@ -72,30 +72,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Template)]
-#[template(path = "admin/catalogs.html")]
-struct CatalogList {
-    layout: Layout,
-    q: String,
-    page: Page<CatalogRow>,
-    prev: String,
-    next: String,
-}
+const LIST: ListSpec = ListSpec {
+    title: "Catalogs",
+    sub: "catalogs",
+    path: routes::ADMIN_CATALOGS,
+    new: routes::ADMIN_CATALOG_NEW,
+    one: "catalog",
+    many: "catalogs",
+    placeholder: "Catalog name",
+    columns: &[
+        col("Name"),
+        col("State"),
+        col("Enabled for external users"),
+        num("Resources"),
+        num("Access packages"),
+    ],
+};
 
 async fn list(
     state: Data,
     admin: AdminUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page_no = page_number(q.page);
-    let mut conn = state.store.read().await?;
-    let page = catalogs::search(&mut conn, &q.q, page_no, PER_PAGE).await?;
-    render(&CatalogList {
-        layout: Layout::for_user(&state, &admin, "admin", "Catalogs"),
-        prev: page_link(routes::ADMIN_CATALOGS.as_str(), &q.q, page_no - 1),
-        next: page_link(routes::ADMIN_CATALOGS.as_str(), &q.q, page_no + 1),
-        q: q.q.clone(),
-        page,
+    let page = svc::search(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&state, &admin, &LIST, &q, page, |c| {
+        let enabled = c.enabled();
+        vec![
+            Cell::link(&c.display_name, routes::ADMIN_CATALOG.id(&c.id)).note(c.description),
+            Cell::badge(
+                if enabled { "Enabled" } else { "Disabled" },
+                if enabled { "ok" } else { "muted" },
+            ),
+            Cell::yes_no(c.is_externally_visible),
+            Cell::num(c.resource_count),
+            Cell::num(c.package_count),
+        ]
     })
 }
 
@@ -203,20 +214,11 @@ async fn catalog_page(
     form: Option<CatalogForm>,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let catalog = catalogs::get(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let resources = if section == "resources" {
-        catalogs::resources(&mut conn, id).await?
-    } else {
-        vec![]
-    };
-    let packages = if matches!(section, "packages" | "overview") {
-        catalogs::packages(&mut conn, id).await?
-    } else {
-        vec![]
-    };
+    let svc::CatalogView {
+        catalog,
+        resources,
+        packages,
+    } = svc::catalog(&state.store, id).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -380,14 +382,14 @@ async fn add_resources_form(
     q: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let mut conn = state.store.read().await?;
-    let catalog = catalogs::get(&mut conn, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     const SHOWN: i64 = 50;
-    let groups = dir::search_groups(&mut conn, &q.q, 1, SHOWN).await?;
-    let applications = dir::search_applications(&mut conn, &q.q, 1, SHOWN).await?;
-    let sites = dir::search_sites(&mut conn, &q.q, 1, SHOWN).await?;
+    let svc::Candidates {
+        catalog,
+        groups,
+        applications,
+        sites,
+        existing,
+    } = svc::candidates(&state.store, &id, &q.q, SHOWN).await?;
     let more = [groups.total, applications.total, sites.total]
         .iter()
         .map(|t| (t - SHOWN).max(0))
@@ -398,7 +400,7 @@ async fn add_resources_form(
         applications: applications.items,
         sites: sites.items,
         more,
-        existing: catalogs::origin_keys(&mut conn, &id).await?,
+        existing,
         q: q.q.clone(),
         catalog,
     };
@@ -585,20 +587,8 @@ async fn attributes_page(
     rid: &CatalogResourceId,
     submitted: Option<(Vec<AttributeRowInput>, FieldErrors)>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let catalog = catalogs::get(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let resource = catalogs::resource(&mut conn, id, rid)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (inputs, errors) = match submitted {
-        Some(s) => s,
-        None => (
-            inputs_from(&catalogs::required_attributes(&mut conn, rid).await?),
-            FieldErrors::new(),
-        ),
-    };
+    let (catalog, resource, stored) = svc::resource_attributes(&state.store, id, rid).await?;
+    let (inputs, errors) = submitted.unwrap_or_else(|| (inputs_from(&stored), FieldErrors::new()));
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

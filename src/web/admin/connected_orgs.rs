@@ -5,15 +5,14 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ListQuery, PER_PAGE, page_link};
+use super::list::{Cell, ListSpec, col, num, render_list};
+use super::{ListQuery, PER_PAGE};
 use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile};
 use crate::domain::ids::ConnectedOrgId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
-use crate::store::Page;
-use crate::store::connected_orgs::{self, OrgRow};
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
@@ -29,30 +28,46 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::ADMIN_ORG_DELETE.pattern(), web::post().to(delete));
 }
 
-#[derive(Template)]
-#[template(path = "admin/connected_orgs.html")]
-struct OrgList {
-    layout: Layout,
-    q: String,
-    page: Page<OrgRow>,
-    prev: String,
-    next: String,
-}
+const LIST: ListSpec = ListSpec {
+    title: "Connected organizations",
+    sub: "connected_orgs",
+    path: routes::ADMIN_ORGS,
+    new: routes::ADMIN_ORG_NEW,
+    one: "connected organization",
+    many: "connected organizations",
+    placeholder: "Organization name",
+    columns: &[
+        col("Name"),
+        col("State"),
+        col("Identity sources"),
+        num("Internal sponsors"),
+        num("External sponsors"),
+    ],
+};
 
 async fn list(
     state: Data,
     admin: AdminUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page_no = page_number(q.page);
-    let mut conn = state.store.read().await?;
-    let page = connected_orgs::search(&mut conn, &q.q, page_no, PER_PAGE).await?;
-    render(&OrgList {
-        layout: Layout::for_user(&state, &admin, "admin", "Connected organizations"),
-        prev: page_link(routes::ADMIN_ORGS.as_str(), &q.q, page_no - 1),
-        next: page_link(routes::ADMIN_ORGS.as_str(), &q.q, page_no + 1),
-        q: q.q.clone(),
-        page,
+    let page = svc::search(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&state, &admin, &LIST, &q, page, |o| {
+        let mut sources = o.domains.join(", ");
+        if let Some(issuer) = &o.oidc_issuer {
+            let sep = if sources.is_empty() { "" } else { "; " };
+            sources.push_str(&format!("{sep}OpenID Connect: {issuer}"));
+        }
+        let configured = o.state == "configured";
+        vec![
+            Cell::link(o.display_name, routes::ADMIN_ORG.id(&o.id)),
+            Cell::badge(
+                if configured { "Configured" } else { "Proposed" },
+                if configured { "ok" } else { "warn" },
+            ),
+            Cell::text(sources),
+            Cell::num(o.internal_sponsors),
+            Cell::num(o.external_sponsors),
+        ]
     })
 }
 
@@ -118,10 +133,7 @@ async fn org_page(
     form: Option<OrgForm>,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let org = connected_orgs::get(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (org, sponsors) = svc::organization(&state.store, id).await?;
     let form = match form {
         Some(mut f) => {
             // A typed secret is never sent back to the browser.
@@ -129,7 +141,6 @@ async fn org_page(
             f
         }
         None => {
-            let sponsors = connected_orgs::sponsors(&mut conn, id).await?;
             let emails = |kind: &str| {
                 sponsors
                     .iter()
@@ -182,16 +193,7 @@ async fn save(
     id: Option<&ConnectedOrgId>,
     form: &OrgForm,
 ) -> Result<ConnectedOrgId, ServiceError> {
-    let has_secret = match id {
-        Some(id) => {
-            let mut conn = state.store.read().await?;
-            connected_orgs::get(&mut conn, id)
-                .await?
-                .is_some_and(|o| o.has_secret == 1)
-        }
-        None => false,
-    };
-    let profile = ConnectedOrgProfile::parse(&form.input(), has_secret);
+    let profile = ConnectedOrgProfile::parse(&form.input());
     let sponsors = SponsorInput {
         internal: &form.internal_sponsors,
         external: &form.external_sponsors,

@@ -5,14 +5,14 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ListQuery, PER_PAGE, page_link};
+use super::list::{Cell, ListSpec, col, num, render_list};
+use super::{ListQuery, PER_PAGE};
 use crate::domain::directory::{GroupProfile, GroupRole, GroupType};
 use crate::domain::ids::GroupId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, directory};
-use crate::store::Page;
-use crate::store::directory::{self as dir, Holder, ResourceSummary};
+use crate::store::directory::Holder;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
@@ -31,30 +31,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Template)]
-#[template(path = "admin/groups.html")]
-struct GroupList {
-    layout: Layout,
-    q: String,
-    page: Page<ResourceSummary>,
-    prev: String,
-    next: String,
-}
+const LIST: ListSpec = ListSpec {
+    title: "Groups and teams",
+    sub: "groups",
+    path: routes::ADMIN_GROUPS,
+    new: routes::ADMIN_GROUP_NEW,
+    one: "group",
+    many: "groups",
+    placeholder: "Group name",
+    columns: &[col("Name"), col("Type"), col("Description"), num("Members")],
+};
 
 async fn list(
     state: Data,
     admin: AdminUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page_no = page_number(q.page);
-    let mut conn = state.store.read().await?;
-    let page = dir::search_groups(&mut conn, &q.q, page_no, PER_PAGE).await?;
-    render(&GroupList {
-        layout: Layout::for_user(&state, &admin, "admin", "Groups and teams"),
-        prev: page_link(routes::ADMIN_GROUPS.as_str(), &q.q, page_no - 1),
-        next: page_link(routes::ADMIN_GROUPS.as_str(), &q.q, page_no + 1),
-        q: q.q.clone(),
-        page,
+    let page = directory::groups(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&state, &admin, &LIST, &q, page, |g| {
+        let kind = g
+            .detail
+            .as_deref()
+            .and_then(GroupType::parse)
+            .map(|t| t.label());
+        vec![
+            Cell::link(g.display_name, routes::ADMIN_GROUP.id(&g.id)),
+            Cell::text(kind.unwrap_or_default()),
+            Cell::text(g.description.unwrap_or_default()),
+            Cell::num(g.holders),
+        ]
     })
 }
 
@@ -152,10 +157,7 @@ async fn group_page(
     id: &GroupId,
     p: Pending,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let g = dir::get_group(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (g, holders) = directory::group(&state.store, id).await?;
     let status = if p.errors.is_empty() && p.role_errors.is_empty() {
         StatusCode::OK
     } else {
@@ -170,7 +172,7 @@ async fn group_page(
             group_type: g.group_type,
         }),
         errors: p.errors,
-        holders: dir::group_holders(&mut conn, id).await?,
+        holders,
         role_errors: p.role_errors,
         role_email: p.role_email,
         types: type_choices(),

@@ -5,8 +5,8 @@ pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod groups;
+pub mod list;
 pub mod mail;
-pub mod package_access;
 pub mod packages;
 pub mod settings;
 pub mod sites;
@@ -26,7 +26,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(applications::routes)
         .configure(sites::routes)
         .configure(catalogs::routes)
-        .configure(package_access::routes)
         .configure(packages::routes)
         .configure(connected_orgs::routes)
         .configure(audit::routes)

@@ -5,14 +5,14 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ListQuery, PER_PAGE, page_link};
+use super::list::{Cell, ListSpec, col, num, render_list};
+use super::{ListQuery, PER_PAGE};
 use crate::domain::directory::{SiteProfile, SiteRole};
 use crate::domain::ids::SiteId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, directory};
-use crate::store::Page;
-use crate::store::directory::{self as dir, Holder, ResourceSummary};
+use crate::store::directory::Holder;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
@@ -27,30 +27,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::ADMIN_SITE.pattern(), web::post().to(update));
 }
 
-#[derive(Template)]
-#[template(path = "admin/sites.html")]
-struct SiteList {
-    layout: Layout,
-    q: String,
-    page: Page<ResourceSummary>,
-    prev: String,
-    next: String,
-}
+const LIST: ListSpec = ListSpec {
+    title: "Sites",
+    sub: "sites",
+    path: routes::ADMIN_SITES,
+    new: routes::ADMIN_SITE_NEW,
+    one: "site",
+    many: "sites",
+    placeholder: "Site name",
+    columns: &[
+        col("Name"),
+        col("Address"),
+        col("Description"),
+        num("People with a role"),
+    ],
+};
 
 async fn list(
     state: Data,
     admin: AdminUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page_no = page_number(q.page);
-    let mut conn = state.store.read().await?;
-    let page = dir::search_sites(&mut conn, &q.q, page_no, PER_PAGE).await?;
-    render(&SiteList {
-        layout: Layout::for_user(&state, &admin, "admin", "Sites"),
-        prev: page_link(routes::ADMIN_SITES.as_str(), &q.q, page_no - 1),
-        next: page_link(routes::ADMIN_SITES.as_str(), &q.q, page_no + 1),
-        q: q.q.clone(),
-        page,
+    let page = directory::sites(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&state, &admin, &LIST, &q, page, |s| {
+        vec![
+            Cell::link(s.display_name, routes::ADMIN_SITE.id(&s.id)),
+            Cell::text(s.detail.unwrap_or_default()),
+            Cell::text(s.description.unwrap_or_default()),
+            Cell::num(s.holders),
+        ]
     })
 }
 
@@ -125,10 +130,7 @@ async fn site_page(
     form: Option<SiteForm>,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let site = dir::get_site(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (site, holders) = directory::site(&state.store, id).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -145,7 +147,7 @@ async fn site_page(
         form,
         errors,
         roles: site_roles(),
-        holders: dir::site_holders(&mut conn, id).await?,
+        holders,
     };
     render_status(status, &page)
 }

@@ -5,14 +5,15 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ListQuery, PER_PAGE, page_link};
+use super::list::{Cell, ListSpec, col, render_list};
+use super::{ListQuery, PER_PAGE};
 use crate::domain::ids::UserId;
-use crate::domain::user::{UserInput, UserProfile, format_custom_attributes};
+use crate::domain::user::{UserInput, UserProfile, UserState, UserType, format_custom_attributes};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, directory};
-use crate::store::users::{self, IdentityRow, UserSummary};
-use crate::store::{Page, directory::HeldRole};
+use crate::store::directory::HeldRole;
+use crate::store::users::{IdentityRow, UserSummary};
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
@@ -31,30 +32,47 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Template)]
-#[template(path = "admin/users.html")]
-struct UserList {
-    layout: Layout,
-    q: String,
-    page: Page<UserSummary>,
-    prev: String,
-    next: String,
-}
+const LIST: ListSpec = ListSpec {
+    title: "Users",
+    sub: "users",
+    path: routes::ADMIN_USERS,
+    new: routes::ADMIN_USER_NEW,
+    one: "user",
+    many: "users",
+    placeholder: "Name or email",
+    columns: &[
+        col("Name"),
+        col("Email"),
+        col("Type"),
+        col("Department"),
+        col("Job title"),
+        col("State"),
+    ],
+};
 
 async fn list(
     state: Data,
     admin: AdminUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page_no = page_number(q.page);
-    let mut conn = state.store.read().await?;
-    let page = users::search(&mut conn, &q.q, page_no, PER_PAGE).await?;
-    render(&UserList {
-        layout: Layout::for_user(&state, &admin, "admin", "Users"),
-        prev: page_link(routes::ADMIN_USERS.as_str(), &q.q, page_no - 1),
-        next: page_link(routes::ADMIN_USERS.as_str(), &q.q, page_no + 1),
-        q: q.q.clone(),
-        page,
+    let page = directory::users(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&state, &admin, &LIST, &q, page, |u| {
+        let guest = u.user_type == UserType::Guest.as_str();
+        let blocked = u.state == UserState::Blocked.as_str();
+        vec![
+            Cell::link(u.display_name, routes::ADMIN_USER.id(&u.id)),
+            Cell::text(u.email),
+            Cell::badge(
+                if guest { "Guest" } else { "Member" },
+                if guest { "warn" } else { "muted" },
+            ),
+            Cell::text(u.department.unwrap_or_default()),
+            Cell::text(u.job_title.unwrap_or_default()),
+            Cell::badge(
+                if blocked { "Blocked" } else { "Active" },
+                if blocked { "danger" } else { "ok" },
+            ),
+        ]
     })
 }
 
@@ -170,45 +188,33 @@ async fn edit_page(
     form: Option<UserForm>,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let user = users::get(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let view = directory::user(&state.store, id).await?;
+    let user = view.user;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let form = match form {
-        Some(f) => f,
-        None => {
-            let manager_email = match &user.manager_id {
-                Some(m) => users::get(&mut conn, m)
-                    .await?
-                    .map(|m| m.email)
-                    .unwrap_or_default(),
-                None => String::new(),
-            };
-            UserForm {
-                user_type: user.user_type.as_str().into(),
-                display_name: user.display_name.clone(),
-                given_name: user.given_name.clone().unwrap_or_default(),
-                surname: user.surname.clone().unwrap_or_default(),
-                email: user.email.clone(),
-                job_title: user.job_title.clone().unwrap_or_default(),
-                department: user.department.clone().unwrap_or_default(),
-                manager_email,
-                custom_attributes: format_custom_attributes(&user.custom_attributes),
-                state: user.state.as_str().into(),
-            }
-        }
-    };
+    let form = form.unwrap_or_else(|| UserForm {
+        user_type: user.user_type.as_str().into(),
+        display_name: user.display_name.clone(),
+        given_name: user.given_name.clone().unwrap_or_default(),
+        surname: user.surname.clone().unwrap_or_default(),
+        email: user.email.clone(),
+        job_title: user.job_title.clone().unwrap_or_default(),
+        department: user.department.clone().unwrap_or_default(),
+        manager_email: view.manager_email,
+        custom_attributes: format_custom_attributes(&user.custom_attributes),
+        state: user.state.as_str().into(),
+    });
     let page = UserFormPage {
         layout: Layout::for_user(state, admin, "admin", user.display_name.clone()),
         user_id: Some(user.id.to_string()),
         form,
         errors,
-        identities: users::identities(&mut conn, id).await?,
-        reports: users::direct_reports(&mut conn, id).await?,
-        held: crate::store::directory::roles_held_by(&mut conn, id).await?,
+        identities: view.identities,
+        reports: view.reports,
+        held: view.held,
     };
     render_status(status, &page)
 }

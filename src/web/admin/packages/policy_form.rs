@@ -1,5 +1,6 @@
-//! The policy form: named text fields as a browser sends them, turned into a
-//! `Policy` (people and groups looked up by email and name) and back.
+//! The policy form: named text fields as a browser sends them, read into a
+//! `PolicyDraft` (people by email, groups and organizations by name, looked
+//! up by the service) and written back from a stored policy.
 //!
 //! Field names: `policy_name`, `policy_description`, `enabled`; `scope`,
 //! `target_users`, `target_groups`, `target_orgs`; `approval_required`,
@@ -13,16 +14,15 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 
 use crate::domain::catalog::{format_localizations, parse_localizations};
-use crate::domain::ids::{ConnectedOrgId, GroupId, UserId};
 use crate::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Choice, Expiration, MAX_STAGES,
     Policy, Question, QuestionKind, RequestorSettings, SubjectSet,
 };
+use crate::domain::policy_draft::{Name, Names, PolicyDraft, Slot};
 use crate::domain::validation::FieldErrors;
-use crate::store::{self, Conn, catalogs, connected_orgs, directory, users};
 
 pub type Fields = BTreeMap<String, String>;
 
@@ -88,44 +88,17 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
         .filter(|s| !s.is_empty())
 }
 
-async fn users_by_email(
-    conn: &mut Conn,
-    text: &str,
-    field: &str,
-    e: &mut FieldErrors,
-) -> store::Result<Vec<UserId>> {
-    let mut out = Vec::new();
-    for email in lines(text) {
-        match users::find_by_email(conn, email).await? {
-            Some(u) if !out.contains(&u.id) => out.push(u.id),
-            Some(_) => {}
-            None => e.add(field, format!("No user has the email {email}.")),
-        }
-    }
-    Ok(out)
-}
-
-async fn groups_by_name(
-    conn: &mut Conn,
-    text: &str,
-    field: &str,
-    e: &mut FieldErrors,
-) -> store::Result<Vec<GroupId>> {
-    let mut out = Vec::new();
-    for name in text.lines().map(str::trim).filter(|s| !s.is_empty()) {
-        match catalogs::origin_by_name(conn, crate::domain::catalog::OriginSystem::AadGroup, name)
-            .await?
-        {
-            Some(id) => {
-                let id = GroupId::from_stored(id);
-                if !out.contains(&id) {
-                    out.push(id)
-                }
-            }
-            None => e.add(field, format!("No group is named {name}.")),
-        }
-    }
-    Ok(out)
+/// Each address and name a field lists, for `slot`: emails split on line
+/// breaks, commas or semicolons, names one per line.
+fn named(f: &Fields, slot: Slot, users: &str, groups: &str, out: &mut Vec<(Slot, Name)>) {
+    out.extend(lines(get(f, users)).map(|e| (slot, Name::User(e.to_string()))));
+    out.extend(
+        get(f, groups)
+            .lines()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|g| (slot, Name::Group(g.to_string()))),
+    );
 }
 
 fn number(f: &Fields, k: &str, what: &str, field: &str, e: &mut FieldErrors) -> u32 {
@@ -139,44 +112,28 @@ fn number(f: &Fields, k: &str, what: &str, field: &str, e: &mut FieldErrors) -> 
     }
 }
 
-/// Reads the form. Unknown people, groups and organizations, and every rule of
-/// `Policy::validate`, come back as field errors.
-pub async fn parse(
-    conn: &mut Conn,
-    f: &Fields,
-    now: DateTime<Utc>,
-) -> store::Result<Result<Policy, FieldErrors>> {
+/// Reads the form into a draft: what the fields say, the names they give
+/// (looked up by the service, which also applies `Policy::validate`), and
+/// the errors of the fields themselves.
+pub fn draft(f: &Fields) -> PolicyDraft {
     let mut e = FieldErrors::new();
+    let mut names = Vec::new();
     let scope = AllowedTargetScope::parse(get(f, "scope")).unwrap_or_else(|| {
         e.add("allowed_target_scope", "Choose who can request.");
         AllowedTargetScope::NotSpecified
     });
-    let mut targets = Vec::new();
     match scope {
         AllowedTargetScope::SpecificDirectoryUsers => {
-            for u in users_by_email(conn, get(f, "target_users"), "targets", &mut e).await? {
-                targets.push(SubjectSet::SingleUser(u));
-            }
-            for g in groups_by_name(conn, get(f, "target_groups"), "targets", &mut e).await? {
-                targets.push(SubjectSet::GroupMembers(g));
-            }
+            named(f, Slot::Target, "target_users", "target_groups", &mut names);
         }
         AllowedTargetScope::SpecificConnectedOrganizationUsers => {
-            for name in get(f, "target_orgs")
-                .lines()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                match connected_orgs::id_by_name(conn, name).await? {
-                    Some(id) => targets.push(SubjectSet::ConnectedOrganizationMembers(
-                        ConnectedOrgId::from_stored(id),
-                    )),
-                    None => e.add(
-                        "targets",
-                        format!("No connected organization is named {name}."),
-                    ),
-                }
-            }
+            names.extend(
+                get(f, "target_orgs")
+                    .lines()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|o| (Slot::Target, Name::Organization(o.to_string()))),
+            );
         }
         _ => {}
     }
@@ -193,7 +150,6 @@ pub async fn parse(
         }
         for n in 1..=count.min(MAX_STAGES) {
             let k = |s: &str| format!("s{n}_{s}");
-            let field = format!("stage{n}.primary");
             let mut primary = Vec::new();
             if on(f, &k("manager")) {
                 primary.push(Approver::RequestorManager);
@@ -204,39 +160,31 @@ pub async fn parse(
             if on(f, &k("external")) {
                 primary.push(Approver::ExternalSponsors);
             }
-            for u in users_by_email(conn, get(f, &k("users")), &field, &mut e).await? {
-                primary.push(Approver::SingleUser(u));
-            }
-            for g in groups_by_name(conn, get(f, &k("groups")), &field, &mut e).await? {
-                primary.push(Approver::GroupMembers(g));
-            }
-            let fb_field = format!("stage{n}.fallback");
-            let mut fallback: Vec<Approver> =
-                users_by_email(conn, get(f, &k("fallback_users")), &fb_field, &mut e)
-                    .await?
-                    .into_iter()
-                    .map(Approver::SingleUser)
-                    .collect();
-            fallback.extend(
-                groups_by_name(conn, get(f, &k("fallback_groups")), &fb_field, &mut e)
-                    .await?
-                    .into_iter()
-                    .map(Approver::GroupMembers),
+            let stage = n - 1;
+            named(
+                f,
+                Slot::Primary(stage),
+                &k("users"),
+                &k("groups"),
+                &mut names,
             );
-            let esc_field = format!("stage{n}.escalation");
-            let mut alternates: Vec<Approver> =
-                users_by_email(conn, get(f, &k("alt_users")), &esc_field, &mut e)
-                    .await?
-                    .into_iter()
-                    .map(Approver::SingleUser)
-                    .collect();
-            alternates.extend(
-                groups_by_name(conn, get(f, &k("alt_groups")), &esc_field, &mut e)
-                    .await?
-                    .into_iter()
-                    .map(Approver::GroupMembers),
+            named(
+                f,
+                Slot::Fallback(stage),
+                &k("fallback_users"),
+                &k("fallback_groups"),
+                &mut names,
             );
             let escalation = on(f, &k("escalation"));
+            if escalation {
+                named(
+                    f,
+                    Slot::Escalation(stage),
+                    &k("alt_users"),
+                    &k("alt_groups"),
+                    &mut names,
+                );
+            }
             stages.push(ApprovalStage {
                 duration_before_automatic_denial_days: number(
                     f,
@@ -247,7 +195,7 @@ pub async fn parse(
                 ),
                 is_approver_justification_required: on(f, &k("justification")),
                 primary_approvers: primary,
-                fallback_primary_approvers: fallback,
+                fallback_primary_approvers: vec![],
                 is_escalation_enabled: escalation,
                 duration_before_escalation_days: if escalation {
                     number(
@@ -260,7 +208,7 @@ pub async fn parse(
                 } else {
                     0
                 },
-                escalation_approvers: if escalation { alternates } else { vec![] },
+                escalation_approvers: vec![],
                 fallback_escalation_approvers: vec![],
             });
         }
@@ -356,13 +304,13 @@ pub async fn parse(
         }
     };
 
-    let mut policy = Policy {
+    let policy = Policy {
         display_name: get(f, "policy_name").trim().to_string(),
         description: Some(get(f, "policy_description").trim().to_string())
             .filter(|d| !d.is_empty()),
         enabled: on(f, "enabled"),
         allowed_target_scope: scope,
-        specific_allowed_targets: targets,
+        specific_allowed_targets: vec![],
         requestor: RequestorSettings {
             enable_targets_to_self_add_access: on(f, "enable_requests"),
             enable_targets_to_self_update_access: on(f, "allow_extension"),
@@ -378,16 +326,15 @@ pub async fn parse(
         questions,
         expiration,
     };
-    // Validated in form order, so that question errors name the row shown.
-    if let Err(rules) = policy.validate(now) {
-        e.merge(&rules);
+    PolicyDraft {
+        policy,
+        named: names,
+        errors: e,
     }
-    policy.questions.sort_by_key(|q| q.sequence);
-    Ok(if e.is_empty() { Ok(policy) } else { Err(e) })
 }
 
 /// The form fields that show a stored policy.
-pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
+pub fn fields_of(p: &Policy, names: &Names) -> Fields {
     let mut f = Fields::new();
     let mut set = |k: &str, v: String| {
         f.insert(k.to_string(), v);
@@ -401,12 +348,10 @@ pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
     let (mut tu, mut tg, mut to) = (Vec::new(), Vec::new(), Vec::new());
     for t in &p.specific_allowed_targets {
         match t {
-            SubjectSet::SingleUser(u) => tu.extend(users::get(conn, u).await?.map(|u| u.email)),
-            SubjectSet::GroupMembers(g) => {
-                tg.extend(directory::get_group(conn, g).await?.map(|g| g.display_name))
-            }
+            SubjectSet::SingleUser(u) => tu.extend(names.users.get(u).cloned()),
+            SubjectSet::GroupMembers(g) => tg.extend(names.groups.get(g).cloned()),
             SubjectSet::ConnectedOrganizationMembers(o) => {
-                to.extend(connected_orgs::get(conn, o).await?.map(|o| o.display_name))
+                to.extend(names.organizations.get(o).cloned())
             }
         }
     }
@@ -431,12 +376,8 @@ pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
             let (mut us, mut gs) = (Vec::new(), Vec::new());
             for ap in list {
                 match ap {
-                    Approver::SingleUser(u) => {
-                        us.extend(users::get(conn, u).await?.map(|u| u.email))
-                    }
-                    Approver::GroupMembers(g) => {
-                        gs.extend(directory::get_group(conn, g).await?.map(|g| g.display_name))
-                    }
+                    Approver::SingleUser(u) => us.extend(names.users.get(u).cloned()),
+                    Approver::GroupMembers(g) => gs.extend(names.groups.get(g).cloned()),
                     Approver::RequestorManager => {
                         f2.insert(k("manager"), "on".into());
                     }
@@ -554,7 +495,7 @@ pub async fn fields_of(conn: &mut Conn, p: &Policy) -> store::Result<Fields> {
         }
     }
     f.extend(f2);
-    Ok(f)
+    f
 }
 
 /// The choices of a multiple-choice question, one per line: `value: text`,

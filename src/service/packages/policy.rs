@@ -1,0 +1,203 @@
+//! A package's policies: added, changed, enabled or disabled, deleted; the
+//! people, groups and organizations they name looked up all at once.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{event, package_row, plural};
+use crate::domain::audit::{Actor, diff};
+use crate::domain::ids::{AccessPackageId, CatalogId};
+use crate::domain::policy::{Approver, Policy, SubjectSet};
+use crate::domain::policy_draft::{Found, Names, PolicyDraft};
+use crate::service::{ServiceError, found, read, write};
+use crate::store::packages::PackageRow;
+use crate::store::{self, Conn, Store, connected_orgs, directory, packages, policies, users};
+
+/// The policy a draft describes, its names looked up in one query per kind;
+/// names not found and broken rules are `Invalid`, beside their fields.
+pub async fn resolve(
+    conn: &mut Conn,
+    draft: PolicyDraft,
+    now: DateTime<Utc>,
+) -> Result<Policy, ServiceError> {
+    let found = Found {
+        users: users::ids_by_emails(conn, &draft.emails()).await?,
+        groups: directory::group_ids_by_names(conn, &draft.group_names()).await?,
+        organizations: connected_orgs::ids_by_names(conn, &draft.organization_names()).await?,
+    };
+    draft.complete(&found, now).map_err(ServiceError::Invalid)
+}
+
+/// The names of the people, groups and organizations a policy refers to.
+async fn names(conn: &mut Conn, p: &Policy) -> Result<Names, ServiceError> {
+    let (mut user_ids, mut group_ids, mut org_ids) = (Vec::new(), Vec::new(), Vec::new());
+    for t in &p.specific_allowed_targets {
+        match t {
+            SubjectSet::SingleUser(u) => user_ids.push(u.to_string()),
+            SubjectSet::GroupMembers(g) => group_ids.push(g.to_string()),
+            SubjectSet::ConnectedOrganizationMembers(o) => org_ids.push(o.to_string()),
+        }
+    }
+    for s in &p.approval.stages {
+        let lists = [
+            &s.primary_approvers,
+            &s.fallback_primary_approvers,
+            &s.escalation_approvers,
+        ];
+        for a in lists.into_iter().flatten() {
+            match a {
+                Approver::SingleUser(u) => user_ids.push(u.to_string()),
+                Approver::GroupMembers(g) => group_ids.push(g.to_string()),
+                _ => {}
+            }
+        }
+    }
+    Ok(Names {
+        users: users::emails_of(conn, &user_ids).await?,
+        groups: directory::group_names_of(conn, &group_ids).await?,
+        organizations: connected_orgs::names_of(conn, &org_ids).await?,
+    })
+}
+
+/// A policy of a package, with the names of whom it refers to.
+pub async fn policy(
+    store: &Store,
+    id: &AccessPackageId,
+    policy_id: &str,
+) -> Result<(Policy, Names), ServiceError> {
+    read(store, async |c| {
+        let p = found(policies::get(c, id, policy_id).await?)?;
+        let names = names(c, &p).await?;
+        Ok((p, names))
+    })
+    .await
+}
+
+/// What the policy form shows beside the policy: the package, and the
+/// attributes its resources require of requestors.
+pub async fn policy_form_context(
+    store: &Store,
+    id: &AccessPackageId,
+) -> Result<(PackageRow, Vec<super::AttributeInfo>), ServiceError> {
+    read(store, async |c| {
+        let package = package_row(c, id).await?;
+        let catalog = CatalogId::from_stored(package.catalog_id.clone());
+        let used: Vec<String> = packages::role_scopes(c, id)
+            .await?
+            .into_iter()
+            .map(|s| s.catalog_resource_id)
+            .collect();
+        let attributes = super::views::required_attributes(c, &catalog, &used).await?;
+        Ok((package, attributes))
+    })
+    .await
+}
+
+pub async fn add_policy(
+    store: &Store,
+    actor: &Actor,
+    id: &AccessPackageId,
+    draft: impl Into<PolicyDraft>,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let draft = draft.into();
+    write(store, actor, now, async |tx| {
+        let p = package_row(tx, id).await?;
+        let policy = resolve(tx, draft, now).await?;
+        let policy_id = uuid::Uuid::new_v4().to_string();
+        policies::insert(tx, &policy_id, id, &policy, now).await?;
+        let details = json!({"policy": policy_id, "displayName": policy.display_name, "settings": store::policies::settings_json(&policy)});
+        let event = event("Create policy", id, &p.display_name, details);
+        Ok((policy_id, event))
+    })
+    .await
+}
+
+/// Saves a policy's new settings; returns its name.
+pub async fn update_policy(
+    store: &Store,
+    actor: &Actor,
+    id: &AccessPackageId,
+    policy_id: &str,
+    draft: impl Into<PolicyDraft>,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let draft = draft.into();
+    write(store, actor, now, async |tx| {
+        let p = package_row(tx, id).await?;
+        let before = found(policies::get(tx, id, policy_id).await?)?;
+        let policy = resolve(tx, draft, now).await?;
+        policies::update(tx, policy_id, &policy, now).await?;
+        let details = json!({
+            "policy": policy_id,
+            "changes": diff(&[
+                ("displayName", json!(before.display_name), json!(policy.display_name)),
+                ("allowedTargetScope", json!(before.allowed_target_scope.as_str()), json!(policy.allowed_target_scope.as_str())),
+                ("enabled", json!(before.enabled), json!(policy.enabled)),
+                ("settings", store::policies::settings_json(&before), store::policies::settings_json(&policy)),
+            ]),
+        });
+        let event = event("Update policy", id, &p.display_name, details);
+        Ok((policy.display_name, event))
+    })
+    .await
+}
+
+pub async fn set_policy_enabled(
+    store: &Store,
+    actor: &Actor,
+    id: &AccessPackageId,
+    policy_id: &str,
+    enabled: bool,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    write(store, actor, now, async |tx| {
+        let p = package_row(tx, id).await?;
+        let policy = found(policies::get(tx, id, policy_id).await?)?;
+        policies::set_enabled(tx, policy_id, enabled, now).await?;
+        let action = if enabled {
+            "Enable policy"
+        } else {
+            "Disable policy"
+        };
+        let details = json!({"policy": policy_id, "displayName": policy.display_name});
+        Ok((
+            policy.display_name,
+            event(action, id, &p.display_name, details),
+        ))
+    })
+    .await
+}
+
+pub async fn delete_policy(
+    store: &Store,
+    actor: &Actor,
+    id: &AccessPackageId,
+    policy_id: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    write(store, actor, now, async |tx| {
+        let p = package_row(tx, id).await?;
+        let policy = found(policies::get(tx, id, policy_id).await?)?;
+        let (requests, assignments) = policies::uses(tx, policy_id).await?;
+        if requests + assignments > 0 {
+            return Err(ServiceError::Refused(format!(
+                "The policy {} cannot be deleted: {} made under it. Disable it instead, so that nobody can request under it any more.",
+                policy.display_name,
+                match (requests, assignments) {
+                    (r, 0) => plural(r, "request was", "requests were"),
+                    (0, a) => plural(a, "assignment was", "assignments were"),
+                    (r, a) => format!(
+                        "{} and {}",
+                        plural(r, "request", "requests"),
+                        plural(a, "assignment were", "assignments were")
+                    ),
+                }
+            )));
+        }
+        policies::delete(tx, policy_id).await?;
+        let details = json!({"policy": policy_id, "displayName": policy.display_name});
+        Ok((policy.display_name, event("Delete policy", id, &p.display_name, details)))
+    })
+    .await
+}

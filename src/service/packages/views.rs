@@ -1,0 +1,197 @@
+//! What the package pages show, each read in one connection.
+
+use super::package_row;
+use crate::domain::catalog::OriginSystem;
+use crate::domain::ids::{AccessPackageId, CatalogId, CatalogResourceId};
+use crate::domain::policy::Policy;
+use crate::service::{ServiceError, read};
+use crate::store::catalogs::{self, CatalogRow};
+use crate::store::packages::{self, PackageListRow, PackageRow, RoleScopeRow};
+use crate::store::{Conn, Page, Store, directory as dir, policies};
+
+/// The access packages list, searched by name.
+pub async fn search(
+    store: &Store,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<PackageListRow>, ServiceError> {
+    read(store, async |c| {
+        Ok(packages::search(c, q, page, per_page).await?)
+    })
+    .await
+}
+
+/// A package as its pages show it.
+pub struct PackageView {
+    pub package: PackageRow,
+    pub catalog_name: String,
+    pub scopes: Vec<RoleScopeRow>,
+    /// (policy id, policy).
+    pub policies: Vec<(String, Policy)>,
+    /// The names of the packages and groups it is incompatible with.
+    pub incompatible_packages: Vec<String>,
+    pub incompatible_groups: Vec<String>,
+}
+
+pub async fn package(store: &Store, id: &AccessPackageId) -> Result<PackageView, ServiceError> {
+    read(store, async |c| {
+        let package = package_row(c, id).await?;
+        let catalog = CatalogId::from_stored(package.catalog_id.clone());
+        let names = |v: Vec<(String, String)>| v.into_iter().map(|(_, n)| n).collect();
+        Ok(PackageView {
+            catalog_name: catalogs::get(c, &catalog)
+                .await?
+                .map(|c| c.display_name)
+                .unwrap_or_default(),
+            scopes: packages::role_scopes(c, id).await?,
+            policies: policies::for_package(c, id).await?,
+            incompatible_packages: names(packages::incompatible_packages(c, id).await?),
+            incompatible_groups: names(packages::incompatible_groups(c, id).await?),
+            package,
+        })
+    })
+    .await
+}
+
+/// A resource whose roles a package can grant: a catalog resource (`key`
+/// is its id) or a directory object not yet in the catalog (`origin:id`).
+pub struct ResourceRoles {
+    pub key: String,
+    pub name: String,
+    pub type_label: &'static str,
+    pub in_catalog: bool,
+    /// (role id, role name).
+    pub roles: Vec<(String, String)>,
+}
+
+/// The resources of a catalog with their roles, and with `directory` the
+/// directory's other groups, applications and sites too.
+pub async fn resource_roles(
+    conn: &mut Conn,
+    catalog: &CatalogId,
+    directory: bool,
+) -> Result<Vec<ResourceRoles>, ServiceError> {
+    let mut out = Vec::new();
+    let in_catalog = catalogs::resources(conn, catalog).await?;
+    let mut held: Vec<String> = Vec::new();
+    for r in &in_catalog {
+        let origin = OriginSystem::parse(&r.origin_system).unwrap_or(OriginSystem::AadGroup);
+        held.push(format!("{}:{}", r.origin_system, r.origin_id));
+        out.push(ResourceRoles {
+            key: r.id.clone(),
+            name: r.display_name.clone(),
+            type_label: origin.label(),
+            in_catalog: true,
+            roles: catalogs::role_options(conn, origin, &r.origin_id).await?,
+        });
+    }
+    if directory {
+        let found = [
+            (
+                OriginSystem::AadGroup,
+                dir::search_groups(conn, "", 1, 100).await?.items,
+            ),
+            (
+                OriginSystem::AadApplication,
+                dir::search_applications(conn, "", 1, 100).await?.items,
+            ),
+            (
+                OriginSystem::SharePointOnline,
+                dir::search_sites(conn, "", 1, 100).await?.items,
+            ),
+        ];
+        for (origin, items) in found {
+            for r in items {
+                let key = format!("{}:{}", origin.as_str(), r.id);
+                if held.contains(&key) {
+                    continue;
+                }
+                out.push(ResourceRoles {
+                    roles: catalogs::role_options(conn, origin, &r.id).await?,
+                    name: r.display_name,
+                    type_label: origin.label(),
+                    in_catalog: false,
+                    key,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An attribute a chosen resource requires, as the forms show it.
+pub struct AttributeInfo {
+    pub resource: String,
+    pub attribute: String,
+    pub question: String,
+}
+
+/// The attributes the given catalog resources require.
+pub(super) async fn required_attributes(
+    conn: &mut Conn,
+    catalog: &CatalogId,
+    resource_ids: &[String],
+) -> Result<Vec<AttributeInfo>, ServiceError> {
+    let mut out = Vec::new();
+    for r in catalogs::resources(conn, catalog).await? {
+        if !resource_ids.contains(&r.id) || r.attribute_count == 0 {
+            continue;
+        }
+        let rid = CatalogResourceId::from_stored(r.id.clone());
+        for a in catalogs::required_attributes(conn, &rid).await? {
+            out.push(AttributeInfo {
+                resource: r.display_name.clone(),
+                attribute: a.attribute_name,
+                question: a.question_text,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// What the new-package wizard shows: the catalogs to choose from, the
+/// chosen one, its resources' roles and the attributes the chosen
+/// resources require.
+pub struct WizardView {
+    pub catalogs: Vec<CatalogRow>,
+    pub catalog: Option<CatalogRow>,
+    pub resources: Vec<ResourceRoles>,
+    pub attributes: Vec<AttributeInfo>,
+}
+
+/// `directory`: offer directory resources outside the catalog too;
+/// `chosen`: the resources picked so far.
+pub async fn wizard(
+    store: &Store,
+    catalog: Option<&CatalogId>,
+    directory: bool,
+    chosen: &[String],
+) -> Result<WizardView, ServiceError> {
+    read(store, async |c| {
+        let catalogs_list = catalogs::search(c, "", 1, 500).await?.items;
+        let Some(id) = catalog else {
+            return Ok(WizardView {
+                catalogs: catalogs_list,
+                catalog: None,
+                resources: vec![],
+                attributes: vec![],
+            });
+        };
+        Ok(WizardView {
+            catalog: catalogs::get(c, id).await?,
+            resources: resource_roles(c, id, directory).await?,
+            attributes: required_attributes(c, id, chosen).await?,
+            catalogs: catalogs_list,
+        })
+    })
+    .await
+}
+
+/// The roles a package's catalog offers, for its resource roles tab.
+pub async fn roles_offered(
+    store: &Store,
+    catalog: &CatalogId,
+) -> Result<Vec<ResourceRoles>, ServiceError> {
+    read(store, async |c| resource_roles(c, catalog, false).await).await
+}

@@ -1,0 +1,165 @@
+//! What the administrators' pages about a package's requests and
+//! assignments show, each read in one connection.
+
+use std::collections::BTreeMap;
+
+use crate::domain::catalog::RequiredAttribute;
+use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::policy::Policy;
+use crate::domain::request::{Answer, Request};
+use crate::domain::user::User;
+use crate::service::{ServiceError, found, read};
+use crate::store::assignments::{self, AssignmentRow};
+use crate::store::packages::{self, PackageRow};
+use crate::store::requests::{self, AdminRequestRow, DecisionRow, RequestRow};
+use crate::store::{Page, Store, policies, users};
+
+/// One page of a package's requests, `filter` a state group.
+pub async fn requests_of(
+    store: &Store,
+    package: &AccessPackageId,
+    filter: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<(PackageRow, Page<AdminRequestRow>), ServiceError> {
+    read(store, async |c| {
+        let p = found(packages::get(c, package).await?)?;
+        Ok((
+            p,
+            requests::for_package(c, package, filter, page, per_page).await?,
+        ))
+    })
+    .await
+}
+
+/// One page of a package's assignments, `filter` a state group.
+pub async fn assignments_of(
+    store: &Store,
+    package: &AccessPackageId,
+    filter: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<(PackageRow, Page<AssignmentRow>), ServiceError> {
+    read(store, async |c| {
+        let p = found(packages::get(c, package).await?)?;
+        Ok((
+            p,
+            assignments::for_package(c, package, filter, page, per_page).await?,
+        ))
+    })
+    .await
+}
+
+/// All of a package's assignments in a state group, for export.
+pub async fn all_assignments_of(
+    store: &Store,
+    package: &AccessPackageId,
+    filter: Option<&str>,
+) -> Result<(PackageRow, Vec<AssignmentRow>), ServiceError> {
+    read(store, async |c| {
+        let p = found(packages::get(c, package).await?)?;
+        Ok((p, assignments::all_for_package(c, package, filter).await?))
+    })
+    .await
+}
+
+/// A request as the administrators' page shows it.
+pub struct RequestDetails {
+    pub package: PackageRow,
+    /// As stored: its times and names.
+    pub row: RequestRow,
+    /// As the domain reads it: its state, answers and attributes.
+    pub request: Request,
+    pub policy_name: String,
+    pub requestor_name: String,
+    pub answers: Vec<Answer>,
+    pub attributes: BTreeMap<String, String>,
+    /// (stage, name, email, whether an alternate approver).
+    pub approvers: Vec<(i64, String, String, bool)>,
+    /// Each decision with the name of who made it.
+    pub decisions: Vec<(DecisionRow, String)>,
+}
+
+pub async fn request_details(
+    store: &Store,
+    package: &AccessPackageId,
+    id: &str,
+) -> Result<RequestDetails, ServiceError> {
+    read(store, async |c| {
+        let p = found(packages::get(c, package).await?)?;
+        let row = found(
+            requests::get(c, id)
+                .await?
+                .filter(|r| r.access_package_id == package.as_str()),
+        )?;
+        let request = row.decode()?;
+        let policy_name = policies::get(c, package, &row.policy_id)
+            .await?
+            .map(|p| p.display_name)
+            .unwrap_or_default();
+        let decisions = requests::decisions(c, id).await?;
+        let mut who: Vec<String> = decisions.iter().map(|d| d.reviewed_by.clone()).collect();
+        who.extend(row.requestor_id.clone());
+        let names = users::names_of(c, &who).await?;
+        let name = |u: &str| {
+            names
+                .get(&UserId::from_stored(u.to_string()))
+                .cloned()
+                .unwrap_or_default()
+        };
+        Ok(RequestDetails {
+            requestor_name: match &row.requestor_id {
+                Some(u) => name(u),
+                None => row.target_display_name.clone(),
+            },
+            decisions: decisions
+                .into_iter()
+                .map(|d| {
+                    let n = name(&d.reviewed_by);
+                    (d, n)
+                })
+                .collect(),
+            approvers: requests::approvers_of(c, id).await?,
+            answers: request.answers.clone(),
+            attributes: request.attributes.clone(),
+            package: p,
+            policy_name,
+            request,
+            row,
+        })
+    })
+    .await
+}
+
+/// What the form to assign a package on people's behalf shows: the
+/// package's policies, the attributes its resources require, and the
+/// directory users named so far (by address), with their current values.
+pub struct AssignForm {
+    pub package: PackageRow,
+    /// (policy id, policy).
+    pub policies: Vec<(String, Policy)>,
+    pub attributes: Vec<RequiredAttribute>,
+    pub people: Vec<User>,
+}
+
+pub async fn assign_form(
+    store: &Store,
+    package: &AccessPackageId,
+    emails: &[String],
+) -> Result<AssignForm, ServiceError> {
+    let attributes = super::required_attributes(store, package).await?;
+    read(store, async |c| {
+        let p = found(packages::get(c, package).await?)?;
+        let keys: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
+        let mut found_users = users::by_emails(c, &keys).await?;
+        // In the order they were named.
+        found_users.sort_by_key(|u| keys.iter().position(|k| *k == u.email.to_lowercase()));
+        Ok(AssignForm {
+            policies: policies::for_package(c, package).await?,
+            package: p,
+            attributes,
+            people: found_users,
+        })
+    })
+    .await
+}

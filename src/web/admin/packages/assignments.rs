@@ -1,0 +1,450 @@
+//! A package's assignments tab: the assignments by state, exported as CSV,
+//! removed or reprocessed; and new assignments on people's behalf.
+
+use std::collections::HashMap;
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::requests::outcome;
+use super::{Tab, TabQuery, parse_id};
+use crate::domain::catalog::RequiredAttribute;
+use crate::domain::ids::AccessPackageId;
+use crate::domain::policy::{Expiration, Policy, QuestionKind};
+use crate::domain::request::human;
+use crate::domain::user::User;
+use crate::domain::validation::FieldErrors;
+use crate::routes;
+use crate::service::ServiceError;
+use crate::service::assignments as svc;
+use crate::service::requests::{self as requests_svc, NewAssignment, admin_view};
+use crate::store::Page;
+use crate::store::assignments::AssignmentRow;
+use crate::store::packages::PackageRow;
+use crate::web::error::AppError;
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
+use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+
+const PER_PAGE: i64 = 50;
+
+/// The filters the tab offers: (value, label).
+const FILTERS: &[(&str, &str)] = &[
+    ("", "All"),
+    ("active", "Active"),
+    ("expired", "Expired"),
+    ("removed", "Removed"),
+    ("failed", "Undelivered"),
+];
+
+#[derive(Template)]
+#[template(path = "admin/packages/assignments.html")]
+struct AssignmentsTab {
+    layout: Layout,
+    package: PackageRow,
+    tab: Tab,
+    filters: &'static [(&'static str, &'static str)],
+    filter: String,
+    list: Page<AssignmentRow>,
+    prev: String,
+    next: String,
+}
+
+pub(super) async fn page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &AccessPackageId,
+    q: &TabQuery,
+) -> Result<HttpResponse, AppError> {
+    let (package, list) =
+        admin_view::assignments_of(&state.store, id, q.filter(), page_number(q.page), PER_PAGE)
+            .await?;
+    render(&AssignmentsTab {
+        layout: Layout::for_user(state, admin, "admin", package.display_name.clone()),
+        package,
+        tab: Tab::Assignments,
+        filters: FILTERS,
+        prev: q.link(list.page - 1),
+        next: q.link(list.page + 1),
+        filter: q.state.clone(),
+        list,
+    })
+}
+
+/// A CSV field: quoted when needed, and never read as a formula by a spreadsheet.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+pub(super) async fn export_csv(
+    state: Data,
+    _admin: AdminUser,
+    path: web::Path<String>,
+    q: web::Query<TabQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let (package, rows) = admin_view::all_assignments_of(&state.store, &id, q.filter()).await?;
+    let mut out = String::from("User,Email,Policy,State,Start (UTC),End (UTC),Ended (UTC)\r\n");
+    for a in rows {
+        let fields = [
+            a.target_name.as_str(),
+            &a.target_email,
+            &a.policy_name,
+            a.state_text(),
+            a.start_at.as_deref().unwrap_or(""),
+            a.end_at.as_deref().unwrap_or(""),
+            a.ended_at.as_deref().unwrap_or(""),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    let name: String = package
+        .display_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}-assignments.csv\""),
+        ))
+        .body(out))
+}
+
+pub(super) async fn remove(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (id, aid) = (parse_id(&path.0)?, &path.1);
+    let r = svc::remove(&state.store, &admin.actor(), &id, aid, state.clock.now()).await;
+    outcome(session, "Assignment removed; its access was taken back.", r)?;
+    Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
+}
+
+pub(super) async fn reprocess(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (id, aid) = (parse_id(&path.0)?, &path.1);
+    let r =
+        svc::reprocess_assignment(&state.store, &admin.actor(), &id, aid, state.clock.now()).await;
+    outcome(session, "Assignment reprocessed: its roles are granted.", r)?;
+    Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
+}
+
+/// A question of the chosen policy, as the form shows it.
+pub struct QuestionField {
+    pub key: String,
+    pub text: String,
+    pub required: bool,
+    pub choices: Vec<(String, String)>,
+    pub multiple: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/packages/assign.html")]
+struct AssignPage {
+    layout: Layout,
+    package: PackageRow,
+    tab: Tab,
+    policies: Vec<(String, String)>,
+    chosen: String,
+    lifetime: String,
+    questions: Vec<QuestionField>,
+    attributes: Vec<RequiredAttribute>,
+    /// The people chosen so far, each with their own attribute fields.
+    people: Vec<PersonAttributes>,
+    values: HashMap<String, Vec<String>>,
+    errors: FieldErrors,
+}
+
+/// One chosen person's required attributes, as the form shows them.
+pub struct PersonAttributes {
+    pub name: String,
+    /// (field key, value, whether it may be changed), one per required attribute.
+    pub fields: Vec<(String, String, bool)>,
+}
+
+impl AssignPage {
+    fn value(&self, k: &str) -> String {
+        self.values
+            .get(k)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_default()
+    }
+    fn picked(&self, k: &str, v: &str) -> bool {
+        self.values.get(k).is_some_and(|x| x.iter().any(|s| s == v))
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct PolicyQuery {
+    #[serde(default)]
+    policy: String,
+}
+
+/// The questions of a policy, as the form shows them.
+fn question_fields(policy: Option<&Policy>) -> Vec<QuestionField> {
+    let Some(p) = policy else {
+        return vec![];
+    };
+    p.questions
+        .iter()
+        .map(|q| {
+            let (choices, multiple) = match &q.kind {
+                QuestionKind::MultipleChoice {
+                    choices,
+                    is_multiple_selection_allowed,
+                } => (
+                    choices
+                        .iter()
+                        .map(|c| (c.actual_value.clone(), c.text.clone()))
+                        .collect(),
+                    *is_multiple_selection_allowed,
+                ),
+                QuestionKind::Text { .. } => (vec![], false),
+            };
+            QuestionField {
+                key: format!("q{}", q.sequence),
+                text: q.text.clone(),
+                required: q.is_required,
+                choices,
+                multiple,
+            }
+        })
+        .collect()
+}
+
+/// What happens without dates, under a policy.
+fn lifetime(policy: Option<&Policy>) -> String {
+    match policy.map(|p| &p.expiration) {
+        None => String::new(),
+        Some(Expiration::NoExpiration) => "Without an end date, access does not expire.".into(),
+        Some(Expiration::AfterDays(d)) => {
+            format!("Without dates, access starts now and lasts {d} days.")
+        }
+        Some(Expiration::AfterHours(h)) => {
+            format!("Without dates, access starts now and lasts {h} hours.")
+        }
+        Some(Expiration::AfterDateTime(t)) => format!(
+            "Without dates, access starts now and ends on {}.",
+            t.format("%Y-%m-%d")
+        ),
+    }
+}
+
+/// Users by email address, one per line (or separated by commas).
+fn emails(values: &HashMap<String, Vec<String>>) -> Vec<String> {
+    values
+        .get("users")
+        .and_then(|v| v.first())
+        .map(|s| {
+            s.split([',', '\n', ';'])
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn assign_page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &AccessPackageId,
+    chosen: &str,
+    values: HashMap<String, Vec<String>>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let form = admin_view::assign_form(&state.store, id, &emails(&values)).await?;
+    let picked = form
+        .policies
+        .iter()
+        .find(|(p, _)| p == chosen)
+        .or(form.policies.first());
+    let (chosen, policy) = match picked {
+        Some((p, pol)) => (p.clone(), Some(pol)),
+        None => (String::new(), None),
+    };
+    let people = people_fields(&form.attributes, form.people, &values);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render_status(
+        status,
+        &AssignPage {
+            layout: Layout::for_user(state, admin, "admin", form.package.display_name.clone()),
+            tab: Tab::Assignments,
+            questions: question_fields(policy),
+            lifetime: lifetime(policy),
+            policies: form
+                .policies
+                .iter()
+                .map(|(p, pol)| (p.clone(), pol.display_name.clone()))
+                .collect(),
+            package: form.package,
+            chosen,
+            attributes: form.attributes,
+            people,
+            values,
+            errors,
+        },
+    )
+}
+
+/// The people the form names (directory users by address, and the new
+/// guest), with their attribute fields prefilled from what was sent or from
+/// their current values. Attributes that are not editable show a person's
+/// existing value without a field.
+fn people_fields(
+    attributes: &[RequiredAttribute],
+    users: Vec<User>,
+    values: &HashMap<String, Vec<String>>,
+) -> Vec<PersonAttributes> {
+    if attributes.is_empty() {
+        return vec![];
+    }
+    let field = |k: &str| values.get(k).and_then(|v| v.first()).cloned();
+    let mut people: Vec<(String, String, Option<User>)> = users
+        .into_iter()
+        .map(|u| (u.id.to_string(), u.display_name.clone(), Some(u)))
+        .collect();
+    if let Some(email) = field("guest_email").filter(|e| !e.trim().is_empty()) {
+        let name = field("guest_name")
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(email);
+        people.push(("new".into(), name, None));
+    }
+    people
+        .into_iter()
+        .map(|(suffix, name, user)| PersonAttributes {
+            fields: attributes
+                .iter()
+                .map(|a| {
+                    let key = format!("attr_{}.{suffix}", a.attribute_name);
+                    let current = user
+                        .as_ref()
+                        .map(|u| u.attribute(&a.attribute_name))
+                        .unwrap_or_default();
+                    let editable = a.is_editable || current.is_empty();
+                    let value = match field(&key) {
+                        Some(v) if editable => v,
+                        _ => current,
+                    };
+                    (key, value, editable)
+                })
+                .collect(),
+            name,
+        })
+        .collect()
+}
+
+pub(super) async fn new(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<String>,
+    q: web::Query<PolicyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    assign_page(
+        &state,
+        &admin,
+        &id,
+        &q.policy,
+        HashMap::new(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+pub(super) async fn assign(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let mut values: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in form.0 {
+        if k != "csrf_token" {
+            values.entry(k).or_default().push(v);
+        }
+    }
+    let field = |k: &str| {
+        values
+            .get(k)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let chosen = field("policy");
+    let attributes: HashMap<String, String> = values
+        .iter()
+        .filter(|(k, _)| k.starts_with("attr_"))
+        .filter_map(|(k, v)| v.first().map(|v| (k.clone(), v.clone())))
+        .collect();
+    let answers: HashMap<String, Vec<String>> = values
+        .iter()
+        .filter(|(k, _)| k.starts_with('q'))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let users = emails(&values);
+    let (guest_email, guest_name) = (field("guest_email"), field("guest_name"));
+    let (start, end, justification) = (field("start"), field("end"), field("justification"));
+    let input = NewAssignment {
+        policy_id: &chosen,
+        users,
+        new_guest: (!guest_email.trim().is_empty()).then_some((&guest_email, &guest_name)),
+        start: &start,
+        end: &end,
+        tz: crate::domain::request::time_zone(&field("tz")),
+        answers,
+        attributes,
+        bypass_approval: field("bypass") == "on",
+        justification: Some(&justification),
+    };
+    match requests_svc::assign(&state.store, &admin.user, &id, &input, state.clock.now()).await {
+        Ok(done) => {
+            let said: Vec<String> = done
+                .iter()
+                .map(|(name, s)| format!("{name} ({})", human(*s)))
+                .collect();
+            TypedSession(session).flash(
+                "success",
+                format!("Assignment requested for {}.", said.join(", ")),
+            );
+            Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
+        }
+        Err(ServiceError::Invalid(e)) => assign_page(&state, &admin, &id, &chosen, values, e).await,
+        Err(ServiceError::Refused(m)) => {
+            let mut e = FieldErrors::new();
+            e.add("users", m);
+            assign_page(&state, &admin, &id, &chosen, values, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,281 @@
+//! Admin › Access packages: the list, the creation wizard, and a package's
+//! pages, one tab each (overview, resource roles, policies, requests,
+//! assignments, settings) on a shared layout.
+
+mod assignments;
+mod policies;
+mod policy_form;
+mod requests;
+mod roles;
+mod settings;
+mod wizard;
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::list::{Cell, ListSpec, col, num, render_list};
+use super::{ListQuery, PER_PAGE};
+use crate::domain::ids::AccessPackageId;
+use crate::routes;
+use crate::service::packages as svc;
+use crate::web::error::AppError;
+use crate::web::extract::guard::AdminUser;
+use crate::web::{Data, page_number};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use routes::*;
+    use web::{get, post};
+    // Paths with a fixed last segment first: the tab pattern would take them.
+    cfg.route(ADMIN_PACKAGES.as_str(), get().to(list))
+        .route(ADMIN_PACKAGE_NEW.as_str(), get().to(wizard::start))
+        .route(ADMIN_PACKAGE_NEW.as_str(), post().to(wizard::step))
+        .route(
+            ADMIN_PACKAGE_ASSIGNMENTS_CSV.pattern(),
+            get().to(assignments::export_csv),
+        )
+        .route(ADMIN_PACKAGE.pattern(), get().to(overview))
+        .route(ADMIN_PACKAGE_TAB.pattern(), get().to(tab))
+        .route(ADMIN_PACKAGE_ROLES.pattern(), post().to(roles::add))
+        .route(
+            ADMIN_PACKAGE_ROLE_REMOVE.pattern(),
+            post().to(roles::remove),
+        )
+        .route(
+            ADMIN_PACKAGE_POLICIES.pattern(),
+            post().to(policies::create),
+        )
+        .route(ADMIN_PACKAGE_POLICY_NEW.pattern(), get().to(policies::new))
+        .route(ADMIN_PACKAGE_POLICY.pattern(), get().to(policies::edit))
+        .route(ADMIN_PACKAGE_POLICY.pattern(), post().to(policies::update))
+        .route(
+            ADMIN_PACKAGE_POLICY_STATE.pattern(),
+            post().to(policies::change_state),
+        )
+        .route(
+            ADMIN_PACKAGE_SETTINGS.pattern(),
+            post().to(settings::update),
+        )
+        .route(ADMIN_PACKAGE_DELETE.pattern(), post().to(settings::delete))
+        .route(ADMIN_PACKAGE_REQUEST.pattern(), get().to(requests::details))
+        .route(
+            ADMIN_PACKAGE_REQUEST_CANCEL.pattern(),
+            post().to(requests::cancel),
+        )
+        .route(
+            ADMIN_PACKAGE_REQUEST_REPROCESS.pattern(),
+            post().to(requests::reprocess),
+        )
+        .route(ADMIN_PACKAGE_ASSIGN.pattern(), get().to(assignments::new))
+        .route(
+            ADMIN_PACKAGE_ASSIGN.pattern(),
+            post().to(assignments::assign),
+        )
+        .route(
+            ADMIN_PACKAGE_ASSIGNMENT_REMOVE.pattern(),
+            post().to(assignments::remove),
+        )
+        .route(
+            ADMIN_PACKAGE_ASSIGNMENT_REPROCESS.pattern(),
+            post().to(assignments::reprocess),
+        );
+}
+
+const LIST: ListSpec = ListSpec {
+    title: "Access packages",
+    sub: "packages",
+    path: routes::ADMIN_PACKAGES,
+    new: routes::ADMIN_PACKAGE_NEW,
+    one: "access package",
+    many: "access packages",
+    placeholder: "Package name",
+    columns: &[
+        col("Name"),
+        col("Catalog"),
+        col("Hidden"),
+        num("Policies"),
+        num("Active assignments"),
+    ],
+};
+
+async fn list(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page = svc::search(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&state, &admin, &LIST, &q, page, |p| {
+        vec![
+            Cell::link(&p.display_name, routes::ADMIN_PACKAGE.id(&p.id)).note(p.description),
+            Cell::link(p.catalog_name, routes::ADMIN_CATALOG.id(&p.catalog_id)),
+            Cell::yes_no(p.is_hidden),
+            Cell::num(p.policy_count),
+            Cell::num(p.assignment_count),
+        ]
+    })
+}
+
+/// A package page's tabs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Roles,
+    Policies,
+    Requests,
+    Assignments,
+    Settings,
+}
+
+impl Tab {
+    const ALL: [Tab; 6] = [
+        Tab::Overview,
+        Tab::Roles,
+        Tab::Policies,
+        Tab::Requests,
+        Tab::Assignments,
+        Tab::Settings,
+    ];
+
+    /// Every tab, in the order shown.
+    pub fn all(&self) -> &'static [Tab] {
+        &Tab::ALL
+    }
+
+    /// Whether this is the tab shown (templates compare references).
+    pub fn is(&self, shown: &Tab) -> bool {
+        self == shown
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Tab::Overview => "Overview",
+            Tab::Roles => "Resource roles",
+            Tab::Policies => "Policies",
+            Tab::Requests => "Requests",
+            Tab::Assignments => "Assignments",
+            Tab::Settings => "Settings",
+        }
+    }
+
+    /// The tab's page for a package.
+    pub fn path(&self, package: &str) -> String {
+        let route = match self {
+            Tab::Overview => routes::ADMIN_PACKAGE,
+            Tab::Roles => routes::ADMIN_PACKAGE_ROLES,
+            Tab::Policies => routes::ADMIN_PACKAGE_POLICIES,
+            Tab::Requests => routes::ADMIN_PACKAGE_REQUESTS,
+            Tab::Assignments => routes::ADMIN_PACKAGE_ASSIGNMENTS,
+            Tab::Settings => routes::ADMIN_PACKAGE_SETTINGS,
+        };
+        route.id(package)
+    }
+
+    /// The tab whose page ends in `segment`; the overview has none.
+    fn parse(segment: &str) -> Option<Tab> {
+        Tab::ALL
+            .into_iter()
+            .find(|t| *t != Tab::Overview && t.path("x").rsplit('/').next() == Some(segment))
+    }
+}
+
+/// `?state=..&page=..` on the requests and assignments tabs.
+#[derive(Deserialize, Default)]
+pub struct TabQuery {
+    #[serde(default)]
+    state: String,
+    page: Option<i64>,
+}
+
+impl TabQuery {
+    fn link(&self, page: i64) -> String {
+        let state: String = url::form_urlencoded::byte_serialize(self.state.as_bytes()).collect();
+        format!("?state={state}&page={page}")
+    }
+
+    fn filter(&self) -> Option<&str> {
+        (!self.state.is_empty()).then_some(self.state.as_str())
+    }
+}
+
+fn parse_id(raw: &str) -> Result<AccessPackageId, AppError> {
+    AccessPackageId::parse(raw).ok_or(AppError::NotFound)
+}
+
+async fn overview(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<String>,
+    q: web::Query<TabQuery>,
+) -> Result<HttpResponse, AppError> {
+    show(&state, &admin, &parse_id(&path)?, Tab::Overview, &q).await
+}
+
+async fn tab(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<(String, String)>,
+    q: web::Query<TabQuery>,
+) -> Result<HttpResponse, AppError> {
+    let tab = Tab::parse(&path.1).ok_or(AppError::NotFound)?;
+    show(&state, &admin, &parse_id(&path.0)?, tab, &q).await
+}
+
+/// One handler for every tab: each loads what it shows.
+async fn show(
+    state: &Data,
+    admin: &AdminUser,
+    id: &AccessPackageId,
+    tab: Tab,
+    q: &TabQuery,
+) -> Result<HttpResponse, AppError> {
+    match tab {
+        Tab::Overview => settings::overview(state, admin, id).await,
+        Tab::Roles => roles::page(state, admin, id).await,
+        Tab::Policies => policies::page(state, admin, id).await,
+        Tab::Requests => requests::page(state, admin, id, q).await,
+        Tab::Assignments => assignments::page(state, admin, id, q).await,
+        Tab::Settings => settings::page(state, admin, id, None).await,
+    }
+}
+
+/// Gives a page struct the accessors its policy-form templates use.
+macro_rules! form_accessors {
+    ($t:ty) => {
+        // Each page uses the accessors its templates need.
+        #[allow(dead_code)]
+        impl $t {
+            fn v(&self, k: &str) -> &str {
+                super::policy_form::get(&self.f, k)
+            }
+            fn on(&self, k: &str) -> bool {
+                super::policy_form::on(&self.f, k)
+            }
+            fn err(&self, k: &str) -> Option<&str> {
+                self.errors.get(k)
+            }
+            fn has_err(&self, k: &str) -> bool {
+                self.errors.get(k).is_some()
+            }
+            /// The filled rows (compacted by the handler) and one blank row.
+            fn question_rows(&self) -> Vec<usize> {
+                let n: usize = self.v("q_count").parse().unwrap_or(0);
+                (0..=n.min(50)).collect()
+            }
+            fn step_label(&self, k: &str) -> &'static str {
+                super::wizard::step_label(k)
+            }
+            fn qk(&self, i: &usize, k: &str) -> String {
+                format!("q{i}_{k}")
+            }
+            fn sk(&self, n: &usize, k: &str) -> String {
+                format!("s{n}_{k}")
+            }
+            fn stage_err(&self, n: &usize, k: &str) -> Option<&str> {
+                self.errors.get(&format!("stage{n}.{k}"))
+            }
+            fn q_err(&self, n: &usize, k: &str) -> Option<&str> {
+                self.errors.get(&format!("question{n}.{k}"))
+            }
+        }
+    };
+}
+pub(crate) use form_accessors;

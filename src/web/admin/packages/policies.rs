@@ -1,0 +1,234 @@
+//! A package's policies tab, and the policy form: add, edit, enable,
+//! disable, delete.
+
+use std::collections::HashMap;
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::policy_form::{self, Fields};
+use super::wizard::scope_choices;
+use super::{Tab, form_accessors, parse_id};
+use crate::domain::ids::AccessPackageId;
+use crate::domain::validation::FieldErrors;
+use crate::routes;
+use crate::service::ServiceError;
+use crate::service::packages::{self as svc, AttributeInfo};
+use crate::store::packages::PackageRow;
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
+use crate::web::{Data, Layout, redirect, render, render_status};
+
+#[derive(Template)]
+#[template(path = "admin/packages/policies.html")]
+struct PoliciesTab {
+    layout: Layout,
+    package: PackageRow,
+    tab: Tab,
+    /// (id, name, enabled, who can request).
+    policies: Vec<(String, String, bool, &'static str)>,
+}
+
+pub(super) async fn page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &AccessPackageId,
+) -> Result<HttpResponse, AppError> {
+    let view = svc::package(&state.store, id).await?;
+    let policies = view
+        .policies
+        .into_iter()
+        .map(|(pid, p)| {
+            (
+                pid,
+                p.display_name,
+                p.enabled,
+                p.allowed_target_scope.label(),
+            )
+        })
+        .collect();
+    render(&PoliciesTab {
+        layout: Layout::for_user(state, admin, "admin", view.package.display_name.clone()),
+        package: view.package,
+        tab: Tab::Policies,
+        policies,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/packages/policy.html")]
+struct PolicyPage {
+    layout: Layout,
+    package: PackageRow,
+    policy_id: Option<String>,
+    f: Fields,
+    errors: FieldErrors,
+    attributes: Vec<AttributeInfo>,
+    scopes: Vec<(&'static str, &'static str)>,
+}
+
+form_accessors!(PolicyPage);
+
+async fn form_page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &AccessPackageId,
+    policy_id: Option<String>,
+    f: Fields,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let (package, attributes) = svc::policy_form_context(&state.store, id).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let title = format!("Policy of {}", package.display_name);
+    render_status(
+        status,
+        &PolicyPage {
+            layout: Layout::for_user(state, admin, "admin", title),
+            package,
+            policy_id,
+            f,
+            errors,
+            attributes,
+            scopes: scope_choices(),
+        },
+    )
+}
+
+pub(super) async fn new(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    form_page(
+        &state,
+        &admin,
+        &id,
+        None,
+        policy_form::defaults(""),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+pub(super) async fn edit(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path.0)?;
+    let (policy, names) = svc::policy(&state.store, &id, &path.1).await?;
+    let f = policy_form::fields_of(&policy, &names);
+    form_page(
+        &state,
+        &admin,
+        &id,
+        Some(path.1.clone()),
+        f,
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// The posted fields, question rows renumbered.
+fn fields(posted: HashMap<String, String>) -> Fields {
+    let mut f: Fields = posted
+        .into_iter()
+        .filter(|(k, _)| k != "csrf_token")
+        .collect();
+    policy_form::compact_questions(&mut f);
+    f
+}
+
+pub(super) async fn create(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let f = fields(form.0);
+    let draft = policy_form::draft(&f);
+    let name = draft.policy.display_name.clone();
+    match svc::add_policy(&state.store, &admin.actor(), &id, draft, state.clock.now()).await {
+        Ok(_) => {
+            TypedSession(session).flash("success", format!("Policy {name} created."));
+            Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
+        }
+        Err(ServiceError::Invalid(errors)) => form_page(&state, &admin, &id, None, f, errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn update(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    form: Form<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path.0)?;
+    let f = fields(form.0);
+    let draft = policy_form::draft(&f);
+    let now = state.clock.now();
+    match svc::update_policy(&state.store, &admin.actor(), &id, &path.1, draft, now).await {
+        Ok(name) => {
+            TypedSession(session).flash("success", format!("Policy {name} saved."));
+            Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            form_page(&state, &admin, &id, Some(path.1.clone()), f, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct StateForm {
+    /// enable | disable | delete
+    action: String,
+}
+
+pub(super) async fn change_state(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    form: Form<StateForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path.0)?;
+    let session = TypedSession(session);
+    let (actor, now, pid) = (admin.actor(), state.clock.now(), &path.1);
+    let result = match form.0.action.as_str() {
+        "enable" => svc::set_policy_enabled(&state.store, &actor, &id, pid, true, now)
+            .await
+            .map(|n| format!("Policy {n} enabled.")),
+        "disable" => svc::set_policy_enabled(&state.store, &actor, &id, pid, false, now)
+            .await
+            .map(|n| format!("Policy {n} disabled.")),
+        "delete" => svc::delete_policy(&state.store, &actor, &id, pid, now)
+            .await
+            .map(|n| format!("Policy {n} deleted.")),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Choose enable, disable or delete.".into(),
+            ));
+        }
+    };
+    match result {
+        Ok(m) => session.flash("success", m),
+        Err(ServiceError::Refused(m)) => session.flash("error", m),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
+}

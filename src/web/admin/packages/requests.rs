@@ -1,0 +1,156 @@
+//! A package's requests tab: the requests by state, each with its details,
+//! and cancel and reprocess.
+
+use std::collections::BTreeMap;
+
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::{Tab, TabQuery, parse_id};
+use crate::domain::ids::AccessPackageId;
+use crate::domain::request::{Answer, Event, human, transition};
+use crate::routes;
+use crate::service::ServiceError;
+use crate::service::requests::{self as svc, admin_view};
+use crate::store::Page;
+use crate::store::packages::PackageRow;
+use crate::store::requests::{AdminRequestRow, DecisionRow, RequestRow};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
+use crate::web::{Data, Layout, page_number, redirect, render};
+
+const PER_PAGE: i64 = 50;
+
+/// The filters the tab offers: (value, label).
+const FILTERS: &[(&str, &str)] = &[
+    ("", "All"),
+    ("open", "Open"),
+    ("delivered", "Delivered"),
+    ("failed", "Failed or partial"),
+    ("denied", "Denied"),
+    ("canceled", "Canceled"),
+    ("expired", "Expired"),
+];
+
+#[derive(Template)]
+#[template(path = "admin/packages/requests.html")]
+struct RequestsTab {
+    layout: Layout,
+    package: PackageRow,
+    tab: Tab,
+    filters: &'static [(&'static str, &'static str)],
+    filter: String,
+    list: Page<AdminRequestRow>,
+    prev: String,
+    next: String,
+}
+
+pub(super) async fn page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &AccessPackageId,
+    q: &TabQuery,
+) -> Result<HttpResponse, AppError> {
+    let (package, list) =
+        admin_view::requests_of(&state.store, id, q.filter(), page_number(q.page), PER_PAGE)
+            .await?;
+    render(&RequestsTab {
+        layout: Layout::for_user(state, admin, "admin", package.display_name.clone()),
+        package,
+        tab: Tab::Requests,
+        filters: FILTERS,
+        prev: q.link(list.page - 1),
+        next: q.link(list.page + 1),
+        filter: q.state.clone(),
+        list,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/packages/request.html")]
+struct RequestPage {
+    layout: Layout,
+    package: PackageRow,
+    tab: Tab,
+    request: RequestRow,
+    state_text: &'static str,
+    policy_name: String,
+    requestor_name: String,
+    answers: Vec<Answer>,
+    attributes: BTreeMap<String, String>,
+    approvers: Vec<(i64, String, String, bool)>,
+    decisions: Vec<(DecisionRow, String)>,
+    can_cancel: bool,
+    can_reprocess: bool,
+}
+
+pub(super) async fn details(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path.0)?;
+    let d = admin_view::request_details(&state.store, &id, &path.1).await?;
+    let current = d.request.state;
+    render(&RequestPage {
+        layout: Layout::for_user(&state, &admin, "admin", d.package.display_name.clone()),
+        package: d.package,
+        tab: Tab::Requests,
+        state_text: human(current),
+        can_cancel: transition(current, Event::Canceled).is_ok(),
+        can_reprocess: transition(current, Event::Reprocess).is_ok(),
+        request: d.row,
+        policy_name: d.policy_name,
+        requestor_name: d.requestor_name,
+        answers: d.answers,
+        attributes: d.attributes,
+        approvers: d.approvers,
+        decisions: d.decisions,
+    })
+}
+
+/// Says how an action went on the next page.
+pub(super) fn outcome(
+    session: Session,
+    done: &str,
+    r: Result<(), ServiceError>,
+) -> Result<(), AppError> {
+    let session = TypedSession(session);
+    match r {
+        Ok(()) => session.flash("success", done),
+        Err(ServiceError::Refused(m)) => session.flash("error", m),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+pub(super) async fn cancel(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (id, rid) = (parse_id(&path.0)?, &path.1);
+    let r = svc::cancel_by_admin(&state.store, &admin.actor(), &id, rid, state.clock.now()).await;
+    outcome(session, "Request canceled.", r)?;
+    Ok(redirect(&routes::ADMIN_PACKAGE_REQUEST.ids(&id, rid)))
+}
+
+pub(super) async fn reprocess(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (id, rid) = (parse_id(&path.0)?, &path.1);
+    let r = svc::reprocess(&state.store, &admin.actor(), &id, rid, state.clock.now())
+        .await
+        .map(|_| ());
+    outcome(session, "Request reprocessed.", r)?;
+    Ok(redirect(&routes::ADMIN_PACKAGE_REQUEST.ids(&id, rid)))
+}

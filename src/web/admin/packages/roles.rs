@@ -1,0 +1,102 @@
+//! A package's resource roles tab: the roles it grants, added and removed.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Tab, parse_id};
+use crate::domain::ids::{AccessPackageId, CatalogId};
+use crate::routes;
+use crate::service::ServiceError;
+use crate::service::packages::{self as svc, ResourceRoles, RolePick};
+use crate::store::packages::{PackageRow, RoleScopeRow};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
+use crate::web::{Data, Layout, redirect, render};
+
+#[derive(Template)]
+#[template(path = "admin/packages/roles.html")]
+struct RolesTab {
+    layout: Layout,
+    package: PackageRow,
+    tab: Tab,
+    scopes: Vec<RoleScopeRow>,
+    resources: Vec<ResourceRoles>,
+}
+
+pub(super) async fn page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &AccessPackageId,
+) -> Result<HttpResponse, AppError> {
+    let view = svc::package(&state.store, id).await?;
+    let catalog = CatalogId::from_stored(view.package.catalog_id.clone());
+    let resources = svc::roles_offered(&state.store, &catalog).await?;
+    render(&RolesTab {
+        layout: Layout::for_user(state, admin, "admin", view.package.display_name.clone()),
+        package: view.package,
+        tab: Tab::Roles,
+        scopes: view.scopes,
+        resources,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RoleForm {
+    /// `resource|role`, as the list offers them.
+    resource: String,
+    role: String,
+}
+
+pub(super) async fn add(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let (resource, role) = match form.0.resource.split_once('|') {
+        Some((r, role)) => (r.to_string(), role.to_string()),
+        None => (form.0.resource.clone(), form.0.role.clone()),
+    };
+    let session = TypedSession(session);
+    let pick = RolePick { resource, role };
+    match svc::add_role(&state.store, &admin.actor(), &id, &pick, state.clock.now()).await {
+        Ok(()) => session.flash(
+            "success",
+            "Resource role added. People who hold the package get it too.",
+        ),
+        Err(ServiceError::Refused(m)) => session.flash("error", m),
+        Err(ServiceError::Invalid(e)) => session.flash("error", e.messages()),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(redirect(&routes::ADMIN_PACKAGE_ROLES.id(&id)))
+}
+
+pub(super) async fn remove(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path.0)?;
+    svc::remove_role(
+        &state.store,
+        &admin.actor(),
+        &id,
+        &path.1,
+        state.clock.now(),
+    )
+    .await?;
+    TypedSession(session).flash(
+        "success",
+        "Resource role removed: holders who had it through nothing else lost it.",
+    );
+    Ok(redirect(&routes::ADMIN_PACKAGE_ROLES.id(&id)))
+}

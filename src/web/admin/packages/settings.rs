@@ -1,0 +1,176 @@
+//! A package's overview and settings tabs: name, description, hidden,
+//! separation of duties, and deletion.
+
+use std::collections::HashMap;
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+
+use super::policy_form::{self, Fields};
+use super::{Tab, form_accessors, parse_id};
+use crate::domain::ids::AccessPackageId;
+use crate::domain::validation::FieldErrors;
+use crate::routes;
+use crate::service::ServiceError;
+use crate::service::packages::{self as svc, PackageSettings};
+use crate::store::packages::{PackageRow, RoleScopeRow};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
+use crate::web::{Data, Layout, redirect, render, render_status};
+
+#[derive(Template)]
+#[template(path = "admin/packages/overview.html")]
+struct OverviewTab {
+    layout: Layout,
+    package: PackageRow,
+    tab: Tab,
+    catalog_name: String,
+    direct_link: String,
+    scopes: Vec<RoleScopeRow>,
+    policies: Vec<String>,
+}
+
+pub(super) async fn overview(
+    state: &Data,
+    admin: &AdminUser,
+    id: &AccessPackageId,
+) -> Result<HttpResponse, AppError> {
+    let view = svc::package(&state.store, id).await?;
+    render(&OverviewTab {
+        layout: Layout::for_user(state, admin, "admin", view.package.display_name.clone()),
+        direct_link: state.config.url_for(&routes::PACKAGE.id(&view.package.id)),
+        package: view.package,
+        tab: Tab::Overview,
+        catalog_name: view.catalog_name,
+        scopes: view.scopes,
+        policies: view.policies.into_iter().map(|(id, _)| id).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/packages/settings.html")]
+struct SettingsTab {
+    layout: Layout,
+    package: PackageRow,
+    tab: Tab,
+    incompatible_packages: String,
+    incompatible_groups: String,
+    errors: FieldErrors,
+    f: Fields,
+}
+
+form_accessors!(SettingsTab);
+
+/// The settings tab; `submitted`: the fields sent and what was wrong with them.
+pub(super) async fn page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &AccessPackageId,
+    submitted: Option<(Fields, FieldErrors)>,
+) -> Result<HttpResponse, AppError> {
+    let view = svc::package(&state.store, id).await?;
+    let package = view.package;
+    let (f, errors) = submitted.unwrap_or_else(|| {
+        let mut f = Fields::new();
+        f.insert("name".into(), package.display_name.clone());
+        f.insert(
+            "description".into(),
+            package.description.clone().unwrap_or_default(),
+        );
+        if package.is_hidden {
+            f.insert("hidden".into(), "on".into());
+        }
+        (f, FieldErrors::new())
+    });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render_status(
+        status,
+        &SettingsTab {
+            layout: Layout::for_user(state, admin, "admin", package.display_name.clone()),
+            package,
+            tab: Tab::Settings,
+            incompatible_packages: view.incompatible_packages.join("\n"),
+            incompatible_groups: view.incompatible_groups.join("\n"),
+            errors,
+            f,
+        },
+    )
+}
+
+/// The names a field lists, one per line.
+fn names(f: &Fields, k: &str) -> Vec<String> {
+    policy_form::get(f, k)
+        .lines()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub(super) async fn update(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let f: Fields = form
+        .0
+        .into_iter()
+        .filter(|(k, _)| k != "csrf_token")
+        .collect();
+    let basics = svc::parse_basics(
+        policy_form::get(&f, "name"),
+        policy_form::get(&f, "description"),
+    );
+    let result = match basics {
+        Ok(basics) => {
+            let s = PackageSettings {
+                basics,
+                hidden: policy_form::on(&f, "hidden"),
+                incompatible_packages: names(&f, "incompatible_packages"),
+                incompatible_groups: names(&f, "incompatible_groups"),
+            };
+            svc::update_settings(&state.store, &admin.actor(), &id, &s, state.clock.now()).await
+        }
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        Ok(()) => {
+            TypedSession(session).flash("success", "Settings saved.");
+            Ok(redirect(&routes::ADMIN_PACKAGE_SETTINGS.id(&id)))
+        }
+        Err(ServiceError::Invalid(errors)) => page(&state, &admin, &id, Some((f, errors))).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn delete(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let session = TypedSession(session);
+    match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
+        Ok(name) => {
+            session.flash("success", format!("Access package {name} deleted."));
+            Ok(redirect(routes::ADMIN_PACKAGES.as_str()))
+        }
+        Err(ServiceError::Refused(m)) => {
+            session.flash("error", m);
+            Ok(redirect(&routes::ADMIN_PACKAGE_SETTINGS.id(&id)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

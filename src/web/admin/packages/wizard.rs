@@ -1,0 +1,389 @@
+//! The new-package wizard: basics, resource roles, the first policy's
+//! requests, requestor information and lifecycle, then review and create.
+//! The fields typed so far travel with each step as a draft.
+
+use std::collections::HashMap;
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::form_accessors;
+use super::policy_form::{self, Fields};
+use crate::domain::ids::CatalogId;
+use crate::domain::policy::{AllowedTargetScope, Policy};
+use crate::domain::validation::FieldErrors;
+use crate::routes;
+use crate::service::ServiceError;
+use crate::service::packages::{self as svc, AttributeInfo, ResourceRoles, RolePick};
+use crate::store::catalogs::CatalogRow;
+use crate::web::error::AppError;
+use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
+use crate::web::{Data, Layout, redirect, render_status};
+
+const STEPS: [(&str, &str); 6] = [
+    ("basics", "Basics"),
+    ("roles", "Resource roles"),
+    ("requests", "Requests"),
+    ("requestor", "Requestor information"),
+    ("lifecycle", "Lifecycle"),
+    ("review", "Review + create"),
+];
+
+/// Which wizard step a form field (or an error key) belongs to.
+fn step_of(key: &str) -> &'static str {
+    if matches!(key, "name" | "description" | "catalog") {
+        "basics"
+    } else if key.starts_with("role_") || key == "show_all" || key == "roles" {
+        "roles"
+    } else if key.starts_with("q_")
+        || key.starts_with('q') && key[1..].starts_with(|c: char| c.is_ascii_digit())
+        || key.starts_with("question")
+    {
+        "requestor"
+    } else if key.starts_with("expiration")
+        || matches!(
+            key,
+            "allow_extension" | "approval_update_required" | "custom_schedule"
+        )
+    {
+        "lifecycle"
+    } else {
+        "requests"
+    }
+}
+
+/// The name of the step a field belongs to, for the review's error list.
+pub(super) fn step_label(key: &str) -> &'static str {
+    let step = step_of(key);
+    STEPS
+        .iter()
+        .find(|(s, _)| *s == step)
+        .map(|(_, l)| *l)
+        .unwrap_or("")
+}
+
+#[derive(Template)]
+#[template(path = "admin/packages/wizard.html")]
+struct Wizard {
+    layout: Layout,
+    step: &'static str,
+    steps: Vec<(&'static str, &'static str)>,
+    catalogs: Vec<CatalogRow>,
+    catalog_name: String,
+    draft: String,
+    f: Fields,
+    errors: FieldErrors,
+    resources: Vec<ResourceRoles>,
+    attributes: Vec<AttributeInfo>,
+    scopes: Vec<(&'static str, &'static str)>,
+    review: Vec<(String, String)>,
+}
+
+form_accessors!(Wizard);
+
+impl Wizard {
+    /// The role picked so far for a resource.
+    fn chosen(&self, key: &str) -> &str {
+        policy_form::get(&self.f, &format!("role_{key}"))
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct StartQuery {
+    catalog: Option<String>,
+}
+
+pub(super) async fn start(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<StartQuery>,
+) -> Result<HttpResponse, AppError> {
+    let mut f = policy_form::defaults("Initial policy");
+    if let Some(c) = q.catalog.as_deref().and_then(CatalogId::parse) {
+        f.insert("catalog".into(), c.to_string());
+    }
+    page(&state, &admin, "basics", f, FieldErrors::new()).await
+}
+
+pub(super) fn scope_choices() -> Vec<(&'static str, &'static str)> {
+    AllowedTargetScope::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect()
+}
+
+fn picks(f: &Fields) -> Vec<RolePick> {
+    f.iter()
+        .filter_map(|(k, v)| k.strip_prefix("role_").map(|r| (r, v)))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(r, v)| RolePick {
+            resource: r.to_string(),
+            role: v.clone(),
+        })
+        .collect()
+}
+
+fn catalog_of(f: &Fields) -> Option<CatalogId> {
+    f.get("catalog").and_then(|c| CatalogId::parse(c))
+}
+
+/// What the review step lists.
+fn review(
+    f: &Fields,
+    catalog: Option<&CatalogRow>,
+    resources: &[ResourceRoles],
+) -> Vec<(String, String)> {
+    let get = |k| policy_form::get(f, k).to_string();
+    let mut r = vec![
+        (
+            "Catalog".to_string(),
+            catalog.map(|c| c.display_name.clone()).unwrap_or_default(),
+        ),
+        ("Name".to_string(), get("name")),
+        ("Description".to_string(), get("description")),
+    ];
+    for p in picks(f) {
+        let role = resources
+            .iter()
+            .find(|c| c.key == p.resource)
+            .map(|c| {
+                let role = c
+                    .roles
+                    .iter()
+                    .find(|(id, _)| *id == p.role)
+                    .map(|(_, n)| n.as_str());
+                format!("{} ({})", c.name, role.unwrap_or_default())
+            })
+            .unwrap_or_default();
+        r.push(("Resource role".into(), role));
+    }
+    let scope = AllowedTargetScope::parse(policy_form::get(f, "scope")).map(|s| s.label());
+    r.push(("Policy".into(), get("policy_name")));
+    r.push((
+        "Who can request".into(),
+        scope.unwrap_or_default().to_string(),
+    ));
+    let approval = if policy_form::on(f, "approval_required") {
+        format!("Required, {} stage(s)", get("stage_count"))
+    } else {
+        "Not required".into()
+    };
+    r.push(("Approval".into(), approval));
+    r.push(("Questions".into(), get("q_count")));
+    let expiration = match get("expiration_type").as_str() {
+        "never" => "Never".to_string(),
+        "date" => format!("On {}", get("expiration_date")),
+        "hours" => format!("After {} hours", get("expiration_hours")),
+        _ => format!("After {} days", get("expiration_days")),
+    };
+    r.push(("Expiration".into(), expiration));
+    r
+}
+
+async fn page(
+    state: &Data,
+    admin: &AdminUser,
+    step: &'static str,
+    f: Fields,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let catalog = catalog_of(&f);
+    let chosen: Vec<String> = picks(&f).into_iter().map(|p| p.resource).collect();
+    let view = svc::wizard(
+        &state.store,
+        catalog.as_ref(),
+        policy_form::on(&f, "show_all"),
+        &chosen,
+    )
+    .await?;
+    let resources = if matches!(step, "roles" | "review") {
+        view.resources
+    } else {
+        vec![]
+    };
+    let attributes = if matches!(step, "requestor" | "review") {
+        view.attributes
+    } else {
+        vec![]
+    };
+    let review = if step == "review" {
+        review(&f, view.catalog.as_ref(), &resources)
+    } else {
+        vec![]
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render_status(
+        status,
+        &Wizard {
+            layout: Layout::for_user(state, admin, "admin", "New access package"),
+            step,
+            steps: STEPS.to_vec(),
+            catalogs: view.catalogs,
+            catalog_name: view.catalog.map(|c| c.display_name).unwrap_or_default(),
+            draft: serde_json::to_string(&f).unwrap_or_else(|_| "{}".into()),
+            f,
+            errors,
+            resources,
+            attributes,
+            scopes: scope_choices(),
+            review,
+        },
+    )
+}
+
+fn step_named(name: &str) -> Option<&'static str> {
+    STEPS.iter().find(|(s, _)| *s == name).map(|(s, _)| *s)
+}
+
+/// Errors of one step only.
+fn errors_for(all: &FieldErrors, step: &str) -> FieldErrors {
+    let mut e = FieldErrors::new();
+    for (k, m) in all.iter() {
+        if step_of(k) == step {
+            e.add(k, m.clone());
+        }
+    }
+    e
+}
+
+/// Every error the draft has so far, and the policy when it has none.
+async fn validate(state: &Data, f: &Fields) -> Result<(FieldErrors, Option<Policy>), AppError> {
+    let mut e = FieldErrors::new();
+    if let Err(b) = svc::parse_basics(
+        policy_form::get(f, "name"),
+        policy_form::get(f, "description"),
+    ) {
+        e.merge(&b);
+    }
+    let draft = policy_form::draft(f);
+    let (more, policy) = svc::check_new(
+        &state.store,
+        catalog_of(f).as_ref(),
+        draft,
+        state.clock.now(),
+    )
+    .await?;
+    e.merge(&more);
+    Ok((e, policy))
+}
+
+/// Puts the fields a step posted into the draft.
+fn take_step(f: &mut Fields, current: &str, posted: &HashMap<String, String>) {
+    if current == "roles" {
+        // The step posts every role it shows: earlier picks are replaced, not kept.
+        f.retain(|k, _| !k.starts_with("role_"));
+        f.remove("show_all");
+        for (k, v) in posted {
+            if k.starts_with("role_") || k == "show_all" {
+                f.insert(k.clone(), v.clone());
+            }
+        }
+        if !posted.contains_key("show_all") {
+            // Directory resources outside the catalog are chosen only while shown.
+            f.retain(|k, _| !(k.starts_with("role_") && k.contains(':')));
+        }
+    } else if current != "review" {
+        if current == "basics" && posted.get("catalog") != f.get("catalog") {
+            // Roles belong to the catalog they were picked from.
+            f.retain(|k, _| !k.starts_with("role_"));
+        }
+        f.retain(|k, _| step_of(k) != current);
+        for (k, v) in posted {
+            if !matches!(k.as_str(), "draft" | "step" | "go" | "csrf_token")
+                && step_of(k) == current
+            {
+                f.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    policy_form::compact_questions(f);
+}
+
+pub(super) async fn step(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    form: Form<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let posted = form.0;
+    let mut f: Fields = posted
+        .get("draft")
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or_default();
+    let current = posted
+        .get("step")
+        .and_then(|s| step_named(s))
+        .unwrap_or("basics");
+    // The step's own fields replace what the draft had (unticked boxes included).
+    take_step(&mut f, current, &posted);
+    let go = posted.get("go").map(String::as_str).unwrap_or("next");
+    let index = STEPS.iter().position(|(s, _)| *s == current).unwrap_or(0);
+    let (errors, policy) = validate(&state, &f).await?;
+    let target = match go {
+        "back" => STEPS[index.saturating_sub(1)].0,
+        "next" => {
+            let mine = errors_for(&errors, current);
+            if !mine.is_empty() {
+                return page(&state, &admin, current, f, mine).await;
+            }
+            STEPS[(index + 1).min(STEPS.len() - 1)].0
+        }
+        "create" => {
+            let (Some(policy), true) = (policy, errors.is_empty()) else {
+                return page(&state, &admin, "review", f, errors).await;
+            };
+            return create(&state, &admin, session, f, policy).await;
+        }
+        other => step_named(other).unwrap_or(current),
+    };
+    let shown = if target == "review" {
+        errors
+    } else {
+        FieldErrors::new()
+    };
+    page(&state, &admin, target, f, shown).await
+}
+
+async fn create(
+    state: &Data,
+    admin: &AdminUser,
+    session: Session,
+    f: Fields,
+    policy: Policy,
+) -> Result<HttpResponse, AppError> {
+    let basics = svc::parse_basics(
+        policy_form::get(&f, "name"),
+        policy_form::get(&f, "description"),
+    )
+    .map_err(|_| AppError::BadRequest("The name is missing.".into()))?;
+    let catalog = catalog_of(&f).ok_or(AppError::NotFound)?;
+    let created = svc::create(
+        &state.store,
+        &admin.actor(),
+        &catalog,
+        &basics,
+        &picks(&f),
+        policy,
+        state.clock.now(),
+    )
+    .await;
+    match created {
+        Ok(id) => {
+            TypedSession(session).flash(
+                "success",
+                format!("Access package {} created.", basics.name),
+            );
+            Ok(redirect(&routes::ADMIN_PACKAGE.id(&id)))
+        }
+        Err(ServiceError::Invalid(e)) => page(state, admin, "review", f, e).await,
+        Err(e) => Err(e.into()),
+    }
+}
