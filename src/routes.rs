@@ -128,6 +128,8 @@ pub const ADMIN_SITE: Route = Route("/admin/sites/{id}");
 pub const ADMIN_CATALOGS: Path = Path("/admin/catalogs");
 pub const ADMIN_CATALOG_NEW: Path = Path("/admin/catalogs/new");
 pub const ADMIN_CATALOG: Route = Route("/admin/catalogs/{id}");
+/// A catalog's tab (its resources, access packages or settings).
+pub const ADMIN_CATALOG_TAB: Route = Route("/admin/catalogs/{id}/{tab}");
 pub const ADMIN_CATALOG_RESOURCES: Route = Route("/admin/catalogs/{id}/resources");
 pub const ADMIN_CATALOG_RESOURCES_ADD: Route = Route("/admin/catalogs/{id}/resources/add");
 pub const ADMIN_CATALOG_RESOURCE_REMOVE: Route =

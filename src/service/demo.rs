@@ -16,6 +16,7 @@ use crate::domain::directory::{
 use crate::domain::ids::CatalogResourceId;
 use crate::domain::ids::UserId;
 use crate::domain::user::{Email, User, UserProfile, UserState, UserType};
+use crate::service::ServiceError;
 use crate::service::catalogs as svc_catalogs;
 use crate::service::connected_orgs::{self as svc_orgs, SponsorInput};
 use crate::service::directory as svc;
@@ -630,7 +631,9 @@ pub struct DemoChoice {
     pub role: &'static str,
 }
 
-pub async fn sign_in_choices(conn: &mut Conn) -> store::Result<Vec<DemoChoice>> {
+pub async fn sign_in_choices(store: &Store) -> Result<Vec<DemoChoice>, ServiceError> {
+    let mut conn = store.read().await?;
+    let conn = &mut *conn;
     let mut out = Vec::new();
     for id in demo_user_ids(conn).await? {
         let Some(id) = UserId::parse(&id) else {
@@ -653,9 +656,17 @@ pub async fn sign_in_choices(conn: &mut Conn) -> store::Result<Vec<DemoChoice>> 
     Ok(out)
 }
 
-pub async fn is_demo_user(conn: &mut Conn, user: &User) -> store::Result<bool> {
-    Ok(demo_user_ids(conn)
-        .await?
-        .iter()
-        .any(|id| *id == user.id.as_str()))
+/// A demo user by id: `None` for a user who is not one of them,
+/// `NotFound` for an id nobody has.
+pub async fn demo_user(store: &Store, id: &UserId) -> Result<Option<User>, ServiceError> {
+    let mut conn = store.read().await?;
+    let user = super::found(users::get(&mut conn, id).await?)?;
+    let demo = demo_user_ids(&mut conn).await?;
+    Ok(demo.iter().any(|d| d == id.as_str()).then_some(user))
+}
+
+/// Whether someone in the directory has this address (a demo guest must be new).
+pub async fn in_directory(store: &Store, email: &str) -> Result<bool, ServiceError> {
+    let mut conn = store.read().await?;
+    Ok(users::find_by_email(&mut conn, email).await?.is_some())
 }

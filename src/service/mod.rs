@@ -2,10 +2,12 @@
 
 pub mod access;
 pub mod assignments;
+pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod demo;
 pub mod directory;
+pub mod outbox;
 pub mod packages;
 pub mod requests;
 pub mod sessions;
@@ -16,7 +18,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::validation::FieldErrors;
-use crate::store::{self, Conn, Store, StoreError, audit};
+use crate::store::{self, Conn, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -56,7 +58,7 @@ pub(crate) async fn write<T>(
 ) -> Result<T, ServiceError> {
     let mut tx = store.begin().await?;
     let (out, event) = change(&mut tx).await?;
-    audit::record(&mut tx, actor, &event, now).await?;
+    store::audit::record(&mut tx, actor, &event, now).await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(out)
 }

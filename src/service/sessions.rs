@@ -8,6 +8,7 @@ use serde_json::json;
 use super::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
+use crate::domain::user::User;
 use crate::store::{self, Conn, Store, StoreError, audit, sessions, users};
 
 /// A session is written back as used at most this often: a write per page
@@ -40,7 +41,7 @@ pub async fn start(
 /// Whether the session still holds for `user` (`None`: someone not yet in
 /// the directory): it exists, belongs to them, and was used within `idle`.
 /// A session used a while ago is marked as used now.
-pub async fn check(
+async fn check(
     store: &Store,
     conn: &mut Conn,
     id: &str,
@@ -111,4 +112,66 @@ pub async fn end_all(
     .await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(n)
+}
+
+/// Whom a browser's session belongs to now.
+pub enum Identified {
+    /// A user who may go on; `promoted` when their session began before
+    /// they were in the directory and is theirs from now on.
+    User { user: User, promoted: bool },
+    /// The session no longer holds (signed out elsewhere, idle too long,
+    /// blocked or deleted): the browser must sign in again.
+    Ended,
+    /// Nobody in the directory (yet).
+    Nobody,
+}
+
+/// Checks session `id`, as the cookie names it with the user it was for, or
+/// for someone who signed in from outside the directory, their identity
+/// (issuer, subject), which may since have become a user.
+pub async fn identify(
+    store: &Store,
+    id: &str,
+    user: Option<UserId>,
+    external: Option<(&str, &str)>,
+    idle: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<Identified, ServiceError> {
+    let mut conn = store.read().await?;
+    let (uid, promoted) = match (user, external) {
+        (Some(uid), _) => (uid, false),
+        (None, Some((issuer, subject))) => {
+            match users::find_by_identity(&mut conn, issuer, subject).await? {
+                Some(u) => {
+                    promote(store, id, &u.id).await?;
+                    (u.id, true)
+                }
+                None => return Ok(Identified::Nobody),
+            }
+        }
+        (None, None) => return Ok(Identified::Nobody),
+    };
+    if !check(store, &mut conn, id, Some(&uid), idle, now).await? {
+        return Ok(Identified::Ended);
+    }
+    match users::get(&mut conn, &uid).await? {
+        Some(user) if !user.is_blocked() => Ok(Identified::User { user, promoted }),
+        // Deleted or blocked since signing in: the session ends here.
+        _ => {
+            drop(conn);
+            end(store, id).await?;
+            Ok(Identified::Ended)
+        }
+    }
+}
+
+/// Whether the session of someone not yet in the directory still holds.
+pub async fn holds(
+    store: &Store,
+    id: &str,
+    idle: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let mut conn = store.read().await?;
+    Ok(check(store, &mut conn, id, None, idle, now).await?)
 }

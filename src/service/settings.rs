@@ -85,3 +85,12 @@ pub async fn save_guest_lifecycle(
     tx.commit().await.map_err(store::map_err)?;
     Ok(())
 }
+
+/// The settings page's values in force: the guest lifecycle and the
+/// organization's own domains.
+pub async fn current(store: &Store) -> Result<(GuestLifecycle, TenantSettings), ServiceError> {
+    super::read(store, async |c| {
+        Ok((guest_lifecycle(c).await?, tenant(c).await?))
+    })
+    .await
+}

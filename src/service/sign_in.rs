@@ -474,3 +474,21 @@ pub async fn redeem_code(
     tx.commit().await.map_err(store::map_err)?;
     Ok(out)
 }
+
+/// The connected organizations people can sign in through (those with a
+/// provider and its secret).
+pub async fn organization_providers(
+    store: &Store,
+) -> Result<Vec<store::connected_orgs::SignInProvider>, ServiceError> {
+    let mut conn = store.read().await?;
+    Ok(store::connected_orgs::sign_in_providers(&mut conn).await?)
+}
+
+/// One connected organization's provider, by the organization's id.
+pub async fn organization_provider(
+    store: &Store,
+    id: &str,
+) -> Result<Option<store::connected_orgs::SignInProvider>, ServiceError> {
+    let mut conn = store.read().await?;
+    Ok(store::connected_orgs::sign_in_provider(&mut conn, id).await?)
+}

@@ -9,13 +9,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Data, Layout, redirect, render, render_status};
-use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::Answer;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests as svc;
-use crate::store::requests::{self, DecisionRow, RequestListRow, RequestRow};
-use crate::store::{packages, policies, users};
+use crate::store::requests::{DecisionRow, RequestListRow, RequestRow};
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::CurrentUser;
@@ -36,9 +34,7 @@ struct Inbox {
 }
 
 async fn inbox(state: Data, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let pending = requests::pending_for(&mut conn, &user.user.id).await?;
-    let history = requests::decided_by(&mut conn, &user.user.id).await?;
+    let (pending, history) = svc::view::approvals_inbox(&state.store, &user.user.id).await?;
     render(&Inbox {
         layout: Layout::for_user(&state, &user, "approvals", "Approvals"),
         pending,
@@ -69,45 +65,7 @@ async fn page(
     id: &str,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.store.read().await?;
-    let request = requests::get(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // Only the request's approvers (and administrators) see it; others learn nothing.
-    if !user.is_admin && !requests::is_any_stage_approver(&mut conn, id, &user.user.id).await? {
-        return Err(AppError::NotFound);
-    }
-    let package = AccessPackageId::from_stored(request.access_package_id.clone());
-    let package_name = packages::get(&mut conn, &package)
-        .await?
-        .map(|p| p.display_name)
-        .unwrap_or_default();
-    let policy = policies::get(&mut conn, &package, &request.policy_id).await?;
-    let stage = request.current_stage;
-    let state_value = request.state()?;
-    let is_current = requests::stage_approvers(&mut conn, id, stage)
-        .await?
-        .iter()
-        .any(|u| *u == user.user.id.as_str());
-    let own = request.target_id.as_deref() == Some(user.user.id.as_str());
-    let mut decisions = Vec::new();
-    for d in requests::decisions(&mut conn, id).await? {
-        let who = users::get(&mut conn, &UserId::from_stored(d.reviewed_by.clone()))
-            .await?
-            .map(|u| u.display_name)
-            .unwrap_or_default();
-        decisions.push((d, who));
-    }
-    let organization = match &request.connected_organization_id {
-        Some(o) => crate::store::connected_orgs::get(
-            &mut conn,
-            &crate::domain::ids::ConnectedOrgId::from_stored(o.clone()),
-        )
-        .await?
-        .map(|o| o.display_name)
-        .unwrap_or_default(),
-        None => String::new(),
-    };
+    let v = svc::view::approval(&state.store, &user.user.id, user.is_admin, id).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -120,23 +78,18 @@ async fn page(
                 state,
                 user,
                 "approvals",
-                format!("Request for {package_name}"),
+                format!("Request for {}", v.package_name),
             ),
-            answers: serde_json::from_str(&request.answers).unwrap_or_default(),
-            attributes: serde_json::from_str(&request.attributes).unwrap_or_default(),
-            can_decide: is_current
-                && !own
-                && state_value == crate::domain::request::RequestState::PendingApproval,
-            justification_required: policy
-                .as_ref()
-                .and_then(|p| p.approval.stages.get((stage.max(1) - 1) as usize))
-                .is_some_and(|s| s.is_approver_justification_required),
-            policy_name: policy.map(|p| p.display_name).unwrap_or_default(),
-            state_text: crate::domain::request::human(state_value),
-            package_name,
-            organization,
-            decisions,
-            request,
+            answers: v.request.answers.clone(),
+            attributes: v.request.attributes.clone(),
+            can_decide: v.can_decide,
+            justification_required: v.reason_required,
+            policy_name: v.policy_name,
+            state_text: crate::domain::request::human(v.request.state),
+            package_name: v.package_name,
+            organization: v.organization,
+            decisions: v.decisions,
+            request: v.row,
             error,
         },
     )

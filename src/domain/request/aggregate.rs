@@ -300,6 +300,33 @@ impl Request {
         Ok((self, changes))
     }
 
+    /// Whether `by` may decide the current stage now, and why not:
+    /// nobody decides their own request, only a pending one, and only as
+    /// one of the current stage's approvers (`stage_approvers`).
+    pub fn may_decide(&self, by: &UserId, stage_approvers: &[UserId]) -> Result<(), String> {
+        if self.requestor.as_ref() == Some(by) || self.target.user() == Some(by) {
+            return Err("Nobody can approve their own request.".into());
+        }
+        if self.state != RequestState::PendingApproval {
+            return Err(transition(self.state, Event::Denied)
+                .err()
+                .unwrap_or_else(|| "The request was already decided.".into()));
+        }
+        if !stage_approvers.contains(by) {
+            return Err("You are not an approver of this request's current stage.".into());
+        }
+        Ok(())
+    }
+
+    /// Whether the current stage's approvers must give a reason.
+    pub fn reason_required(&self, policy: &Policy) -> bool {
+        policy
+            .approval
+            .stages
+            .get((self.stage.max(1) - 1) as usize)
+            .is_some_and(|s| s.is_approver_justification_required)
+    }
+
     /// An approver decides the current stage. `stage_approvers`: who may
     /// decide it; `next_approvers`: the next stage's, resolved for this
     /// request, when there is one and this is an approval. The first
@@ -316,26 +343,10 @@ impl Request {
         names: &Names,
         now: DateTime<Utc>,
     ) -> Result<Vec<Change>, Refusal> {
-        if self.requestor.as_ref() == Some(by) || self.target.user() == Some(by) {
-            return Err(Refusal::Refused(
-                "Nobody can approve their own request.".into(),
-            ));
-        }
-        if self.state != RequestState::PendingApproval {
-            return Err(Refusal::Refused(
-                transition(self.state, Event::Denied)
-                    .err()
-                    .unwrap_or_else(|| "The request was already decided.".into()),
-            ));
-        }
-        if !stage_approvers.contains(by) {
-            return Err(Refusal::Refused(
-                "You are not an approver of this request's current stage.".into(),
-            ));
-        }
+        self.may_decide(by, stage_approvers)
+            .map_err(Refusal::Refused)?;
         let stage = self.stage;
-        let settings = policy.approval.stages.get((stage.max(1) - 1) as usize);
-        if settings.is_some_and(|s| s.is_approver_justification_required) && reason.is_none() {
+        if self.reason_required(policy) && reason.is_none() {
             let mut e = FieldErrors::new();
             e.add("justification", "Give a reason for your decision.");
             return Err(Refusal::Invalid(e));

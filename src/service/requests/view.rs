@@ -7,14 +7,15 @@ use chrono::{DateTime, Utc};
 
 use super::availability::{Availability, availability};
 use super::extend::{earlier_answers, extension_offer};
+use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::policy::Policy;
-use crate::domain::request::Answer;
+use crate::domain::request::{Answer, Request};
 use crate::domain::user::Person;
-use crate::service::ServiceError;
-use crate::store::Store;
+use crate::service::{ServiceError, found, read};
 use crate::store::assignments::AssignmentRow;
-use crate::store::requests::{self, RequestListRow, Target};
+use crate::store::requests::{self, DecisionRow, RequestListRow, RequestRow, Target};
 use crate::store::snapshot::PackageInfo;
+use crate::store::{Store, connected_orgs, packages, policies, users};
 
 /// A package as one person sees it on its page.
 pub struct PackageView {
@@ -78,4 +79,91 @@ fn target_of(who: &Person) -> Target<'_> {
 pub async fn history(store: &Store, who: &Person) -> Result<Vec<RequestListRow>, ServiceError> {
     let mut conn = store.read().await?;
     Ok(requests::for_target(&mut conn, &target_of(who)).await?)
+}
+
+/// The requests waiting for an approver's decision, and those they decided
+/// (with their decision).
+pub async fn approvals_inbox(
+    store: &Store,
+    approver: &UserId,
+) -> Result<(Vec<RequestListRow>, Vec<(RequestListRow, String)>), ServiceError> {
+    read(store, async |c| {
+        Ok((
+            requests::pending_for(c, approver).await?,
+            requests::decided_by(c, approver).await?,
+        ))
+    })
+    .await
+}
+
+/// A request as its approvers' page shows it.
+pub struct ApprovalView {
+    pub row: RequestRow,
+    pub request: Request,
+    pub package_name: String,
+    pub policy_name: String,
+    pub organization: String,
+    /// Each decision with the name of who made it.
+    pub decisions: Vec<(DecisionRow, String)>,
+    /// Whether the person viewing may decide it now.
+    pub can_decide: bool,
+    pub reason_required: bool,
+}
+
+/// The request for one of its approvers (of any stage) or an
+/// administrator; `NotFound` for anyone else, who learns nothing.
+pub async fn approval(
+    store: &Store,
+    viewer: &UserId,
+    is_admin: bool,
+    id: &str,
+) -> Result<ApprovalView, ServiceError> {
+    read(store, async |c| {
+        let row = found(requests::get(c, id).await?)?;
+        if !is_admin && !requests::is_any_stage_approver(c, id, viewer).await? {
+            return Err(ServiceError::NotFound);
+        }
+        let request = row.decode()?;
+        let package = AccessPackageId::from_stored(row.access_package_id.clone());
+        let package_name = packages::get(c, &package)
+            .await?
+            .map(|p| p.display_name)
+            .unwrap_or_default();
+        let policy = policies::get(c, &package, &row.policy_id).await?;
+        let current: Vec<UserId> = requests::stage_approvers(c, id, row.current_stage)
+            .await?
+            .into_iter()
+            .map(UserId::from_stored)
+            .collect();
+        let decisions = requests::decisions(c, id).await?;
+        let who: Vec<String> = decisions.iter().map(|d| d.reviewed_by.clone()).collect();
+        let names = users::names_of(c, &who).await?;
+        let organization = match &request.organization {
+            Some(o) => connected_orgs::names_of(c, &[o.to_string()])
+                .await?
+                .remove(o)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        Ok(ApprovalView {
+            can_decide: request.may_decide(viewer, &current).is_ok(),
+            reason_required: policy.as_ref().is_some_and(|p| request.reason_required(p)),
+            policy_name: policy.map(|p| p.display_name).unwrap_or_default(),
+            decisions: decisions
+                .into_iter()
+                .map(|d| {
+                    let n = names
+                        .get(&UserId::from_stored(d.reviewed_by.clone()))
+                        .cloned()
+                        .unwrap_or_default();
+                    (d, n)
+                })
+                .collect(),
+            package_name,
+            organization,
+            request,
+            row,
+        })
+    })
+    .await
 }

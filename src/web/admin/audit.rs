@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::domain::audit::object_type;
 use crate::routes;
 use crate::store::Page;
-use crate::store::audit::{self, AuditEventRow, AuditFilter};
+use crate::store::audit::{AuditEventRow, AuditFilter};
 use crate::web::error::AppError;
 use crate::web::extract::guard::AdminUser;
 use crate::web::{Data, Layout, page_number, render};
@@ -61,8 +61,7 @@ async fn list(
         object_id: some(&q.object_id),
         actor_id: some(&q.actor),
     };
-    let mut conn = state.store.read().await?;
-    let page = audit::list(&mut conn, &filter, page_no, 50).await?;
+    let page = crate::service::audit::list(&state.store, &filter, page_no, 50).await?;
     render(&AuditPage {
         layout: Layout::for_user(&state, &admin, "admin", "Audit log"),
         page,

@@ -7,7 +7,6 @@ use askama::Template;
 use super::ListQuery;
 use crate::notify::render_for_admin as render;
 use crate::routes;
-use crate::store::outbox;
 use crate::web::error::AppError;
 use crate::web::extract::guard::AdminUser;
 use crate::web::{Data, Layout, page_number, render as render_page};
@@ -43,8 +42,7 @@ async fn list(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let page_no = page_number(q.page);
-    let mut conn = state.store.read().await?;
-    let page = outbox::list(&mut conn, page_no, 25).await?;
+    let page = crate::service::outbox::list(&state.store, page_no, 25).await?;
     let base = state.config.url_for("");
     let messages = page
         .items

@@ -46,9 +46,7 @@ struct Values {
 }
 
 async fn current(state: &Data) -> Result<Values, AppError> {
-    let mut conn = state.store.read().await?;
-    let guests = settings::guest_lifecycle(&mut conn).await?;
-    let tenant = settings::tenant(&mut conn).await?;
+    let (guests, tenant) = settings::current(&state.store).await?;
     Ok(Values {
         action: guests.action.as_str().into(),
         days: guests.days_until_deletion.to_string(),

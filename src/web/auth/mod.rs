@@ -16,7 +16,7 @@ use crate::routes;
 use crate::service::demo::{self, DemoChoice};
 use crate::service::sign_in::SignedIn;
 use crate::service::{ServiceError, sessions, sign_in};
-use crate::store::users;
+use crate::store::connected_orgs::SignInProvider;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::session::TypedSession;
@@ -37,7 +37,7 @@ const ORG_PREFIX: &str = "org:";
 
 /// A connected organization's provider as sign-in uses it; `None` without a
 /// client secret, since Gatehouse signs in as a confidential client.
-fn org_provider(p: crate::store::connected_orgs::SignInProvider) -> Option<OidcProvider> {
+fn org_provider(p: SignInProvider) -> Option<OidcProvider> {
     Some(OidcProvider {
         name: format!("{ORG_PREFIX}{}", p.id),
         display_name: p.display_name,
@@ -50,12 +50,9 @@ fn org_provider(p: crate::store::connected_orgs::SignInProvider) -> Option<OidcP
 /// The configured provider, or a connected organization's, by name.
 async fn find_provider(state: &Data, name: &str) -> Result<Option<OidcProvider>, AppError> {
     if let Some(id) = name.strip_prefix(ORG_PREFIX) {
-        let mut conn = state.store.read().await?;
-        return Ok(
-            crate::store::connected_orgs::sign_in_provider(&mut conn, id)
-                .await?
-                .and_then(org_provider),
-        );
+        return Ok(sign_in::organization_provider(&state.store, id)
+            .await?
+            .and_then(org_provider));
     }
     Ok(state.oidc.provider(name).cloned())
 }
@@ -107,14 +104,11 @@ async fn login(
         return Ok(redirect(&next));
     }
     let providers = state.oidc.providers();
-    let organizations: Vec<OidcProvider> = {
-        let mut conn = state.store.read().await?;
-        crate::store::connected_orgs::sign_in_providers(&mut conn)
-            .await?
-            .into_iter()
-            .filter_map(org_provider)
-            .collect()
-    };
+    let organizations: Vec<OidcProvider> = sign_in::organization_providers(&state.store)
+        .await?
+        .into_iter()
+        .filter_map(org_provider)
+        .collect();
     let alone = organizations.is_empty() && !state.config.email_sign_in && !state.config.demo;
     // With one provider and nothing else to choose, go straight to it.
     let chosen =
@@ -146,13 +140,12 @@ async fn login_page(
     errors: FieldErrors,
     email: String,
 ) -> Result<LoginPage, AppError> {
-    let mut conn = state.store.read().await?;
     let demo_users = if state.config.demo {
-        demo::sign_in_choices(&mut conn).await?
+        demo::sign_in_choices(&state.store).await?
     } else {
         Vec::new()
     };
-    let organizations = crate::store::connected_orgs::sign_in_providers(&mut conn)
+    let organizations = sign_in::organization_providers(&state.store)
         .await?
         .into_iter()
         .filter_map(org_provider)
@@ -308,15 +301,9 @@ async fn demo_sign_in(
     let session = TypedSession(session);
     let id = UserId::parse(&form.0.user_id)
         .ok_or_else(|| AppError::BadRequest("Choose a demo user.".into()))?;
-    let mut conn = state.store.read().await?;
-    let user = users::get(&mut conn, &id)
+    let user = demo::demo_user(&state.store, &id)
         .await?
-        .ok_or(AppError::NotFound)?;
-    if !demo::is_demo_user(&mut conn, &user).await? {
-        return Err(AppError::Forbidden(
-            "Only the demo users can be chosen here.".into(),
-        ));
-    }
+        .ok_or_else(|| AppError::Forbidden("Only the demo users can be chosen here.".into()))?;
     if user.is_blocked() {
         return failed(
             &state,
@@ -324,7 +311,6 @@ async fn demo_sign_in(
             "This demo user is blocked from signing in.".into(),
         );
     }
-    drop(conn);
     let sid = sessions::start(&state.store, Some(&user.id), state.clock.now()).await?;
     session.sign_in(&user.id, &sid, state.clock.now());
     Ok(redirect(&safe_next(Some(&form.0.next))))
@@ -487,11 +473,7 @@ async fn demo_guest(
     let session = TypedSession(session);
     let email = crate::domain::user::Email::parse(&form.0.email)
         .map_err(|_| AppError::BadRequest("Enter an email address for the new guest.".into()))?;
-    let mut conn = state.store.read().await?;
-    if users::find_by_email(&mut conn, email.as_str())
-        .await?
-        .is_some()
-    {
+    if demo::in_directory(&state.store, email.as_str()).await? {
         return failed(
             &state,
             &session,
@@ -499,7 +481,6 @@ async fn demo_guest(
         );
     }
     let local = email.as_str().split('@').next().unwrap_or_default();
-    drop(conn);
     let sid = sessions::start(&state.store, None, state.clock.now()).await?;
     session.sign_in_external(
         &crate::domain::user::ExternalIdentity {

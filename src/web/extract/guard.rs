@@ -10,7 +10,6 @@ use super::session::{Flash, TypedSession};
 use crate::domain::audit::Actor;
 use crate::domain::user::{Person, User};
 use crate::service::sessions;
-use crate::store::users;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -56,45 +55,30 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
         }
         return Ok(None);
     };
-    let mut conn = state.store.read().await?;
-    let uid = match (session.user_id(), session.external()) {
-        (Some(uid), _) => uid,
-        (None, Some(ext)) => {
-            match users::find_by_identity(&mut conn, &ext.issuer, &ext.subject).await? {
-                Some(u) => {
-                    sessions::promote(&state.store, &sid, &u.id).await?;
-                    session.promote(&u.id);
-                    u.id
-                }
-                None => return Ok(None),
-            }
-        }
-        (None, None) => return Ok(None),
-    };
-    // Signed out elsewhere, blocked, or unused for too long: the copy of the
-    // cookie in this browser no longer works.
+    let external = session.external();
+    let identity = external
+        .as_ref()
+        .map(|e| (e.issuer.as_str(), e.subject.as_str()));
     let idle = state.config.session_idle;
-    if !sessions::check(&state.store, &mut conn, &sid, Some(&uid), idle, now).await? {
-        session.sign_out();
-        return Ok(None);
-    }
-    let user = users::get(&mut conn, &uid).await?;
-    match user {
-        Some(user) if !user.is_blocked() => {
-            let is_admin = state.is_admin(&user);
+    match sessions::identify(&state.store, &sid, session.user_id(), identity, idle, now).await? {
+        sessions::Identified::User { user, promoted } => {
+            if promoted {
+                session.promote(&user.id);
+            }
             Ok(Some(CurrentUser {
                 csrf: session.csrf_token(),
                 flash: session.take_flash(),
-                is_admin,
+                is_admin: state.is_admin(&user),
                 user,
             }))
         }
-        // Deleted or blocked since signing in: the session ends here.
-        _ => {
-            sessions::end(&state.store, &sid).await?;
+        // Signed out elsewhere, blocked, or unused for too long: the copy of
+        // the cookie in this browser no longer works.
+        sessions::Identified::Ended => {
             session.sign_out();
             Ok(None)
         }
+        sessions::Identified::Nobody => Ok(None),
     }
 }
 
@@ -109,9 +93,8 @@ async fn external_session_holds(
     let Some(sid) = session.sid() else {
         return Ok(false);
     };
-    let mut conn = state.store.read().await?;
     let idle = state.config.session_idle;
-    Ok(sessions::check(&state.store, &mut conn, &sid, None, idle, state.clock.now()).await?)
+    Ok(sessions::holds(&state.store, &sid, idle, state.clock.now()).await?)
 }
 
 impl FromRequest for CurrentUser {

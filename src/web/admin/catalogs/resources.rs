@@ -1,4 +1,5 @@
-//! Admin › Catalogs: catalogs, their resources and required attributes.
+//! A catalog's resources: the resources tab, adding directory resources,
+//! removing them, and the attributes each requires of requestors.
 
 use std::collections::HashMap;
 
@@ -7,350 +8,48 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, col, num, render_list};
-use super::{ListQuery, PER_PAGE};
+use super::{Tab, parse_id};
 use crate::domain::catalog::{
-    AnswerFormat, AttributeRowInput, BUILT_IN_REQUIRABLE, CatalogProfile, OriginSystem,
-    RequiredAttribute, format_localizations, parse_required_attributes,
+    AnswerFormat, AttributeRowInput, BUILT_IN_REQUIRABLE, OriginSystem, RequiredAttribute,
+    format_localizations, parse_required_attributes,
 };
 use crate::domain::ids::{CatalogId, CatalogResourceId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, catalogs as svc};
-use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
+use crate::store::catalogs::{CatalogResourceRow, CatalogRow};
 use crate::store::directory::ResourceSummary;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, page_number, redirect, render, render_status};
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_CATALOGS.as_str(), web::get().to(list))
-        .route(routes::ADMIN_CATALOGS.as_str(), web::post().to(create))
-        .route(routes::ADMIN_CATALOG_NEW.as_str(), web::get().to(new_form))
-        .route(routes::ADMIN_CATALOG.pattern(), web::get().to(overview))
-        .route(
-            routes::ADMIN_CATALOG_RESOURCES.pattern(),
-            web::get().to(resources),
-        )
-        .route(
-            routes::ADMIN_CATALOG_RESOURCES.pattern(),
-            web::post().to(add_resources),
-        )
-        .route(
-            routes::ADMIN_CATALOG_RESOURCES_ADD.pattern(),
-            web::get().to(add_resources_form),
-        )
-        .route(
-            routes::ADMIN_CATALOG_RESOURCE_REMOVE.pattern(),
-            web::post().to(remove_resource),
-        )
-        .route(
-            routes::ADMIN_CATALOG_RESOURCE_ATTRIBUTES.pattern(),
-            web::get().to(attributes_form),
-        )
-        .route(
-            routes::ADMIN_CATALOG_RESOURCE_ATTRIBUTES.pattern(),
-            web::post().to(save_attributes),
-        )
-        .route(
-            routes::ADMIN_CATALOG_PACKAGES.pattern(),
-            web::get().to(packages),
-        )
-        .route(
-            routes::ADMIN_CATALOG_SETTINGS.pattern(),
-            web::get().to(settings),
-        )
-        .route(
-            routes::ADMIN_CATALOG_SETTINGS.pattern(),
-            web::post().to(update),
-        )
-        .route(
-            routes::ADMIN_CATALOG_DELETE.pattern(),
-            web::post().to(delete),
-        );
-}
-
-const LIST: ListSpec = ListSpec {
-    title: "Catalogs",
-    sub: "catalogs",
-    path: routes::ADMIN_CATALOGS,
-    new: routes::ADMIN_CATALOG_NEW,
-    one: "catalog",
-    many: "catalogs",
-    placeholder: "Catalog name",
-    columns: &[
-        col("Name"),
-        col("State"),
-        col("Enabled for external users"),
-        num("Resources"),
-        num("Access packages"),
-    ],
-};
-
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let page = svc::search(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
-    render_list(&state, &admin, &LIST, &q, page, |c| {
-        let enabled = c.enabled();
-        vec![
-            Cell::link(&c.display_name, routes::ADMIN_CATALOG.id(&c.id)).note(c.description),
-            Cell::badge(
-                if enabled { "Enabled" } else { "Disabled" },
-                if enabled { "ok" } else { "muted" },
-            ),
-            Cell::yes_no(c.is_externally_visible),
-            Cell::num(c.resource_count),
-            Cell::num(c.package_count),
-        ]
-    })
-}
-
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-pub struct CatalogForm {
-    display_name: String,
-    description: String,
-    /// Checkboxes: present when ticked.
-    enabled: Option<String>,
-    external: Option<String>,
-}
-
-impl CatalogForm {
-    fn profile(&self) -> Result<CatalogProfile, FieldErrors> {
-        CatalogProfile::parse(
-            &self.display_name,
-            &self.description,
-            self.enabled.is_some(),
-            self.external.is_some(),
-        )
-    }
-    fn from_row(c: &CatalogRow) -> CatalogForm {
-        CatalogForm {
-            display_name: c.display_name.clone(),
-            description: c.description.clone().unwrap_or_default(),
-            enabled: c.enabled().then(|| "on".into()),
-            external: c.is_externally_visible.then(|| "on".into()),
-        }
-    }
-}
+use crate::web::{Data, Layout, redirect, render, render_status};
 
 #[derive(Template)]
-#[template(path = "admin/catalog_new.html")]
-struct NewCatalog {
-    layout: Layout,
-    form: CatalogForm,
-    errors: FieldErrors,
-}
-
-async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
-    render(&NewCatalog {
-        layout: Layout::for_user(&state, &admin, "admin", "New catalog"),
-        form: CatalogForm {
-            enabled: Some("on".into()),
-            external: Some("on".into()),
-            ..Default::default()
-        },
-        errors: FieldErrors::new(),
-    })
-}
-
-async fn create(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    form: Form<CatalogForm>,
-) -> Result<HttpResponse, AppError> {
-    let form = form.0;
-    let result = match form.profile() {
-        Ok(p) => svc::create(&state.store, &admin.actor(), &p, state.clock.now()).await,
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(id) => {
-            TypedSession(session).flash(
-                "success",
-                format!("Catalog {} created.", form.display_name.trim()),
-            );
-            Ok(redirect(&routes::ADMIN_CATALOG.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &NewCatalog {
-                layout: Layout::for_user(&state, &admin, "admin", "New catalog"),
-                form,
-                errors,
-            },
-        ),
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "admin/catalog.html")]
-struct CatalogPage {
+#[template(path = "admin/catalogs/resources.html")]
+struct ResourcesTab {
     layout: Layout,
     catalog: CatalogRow,
-    section: &'static str,
+    tab: Tab,
     resources: Vec<CatalogResourceRow>,
-    packages: Vec<PackageSummary>,
-    form: CatalogForm,
-    errors: FieldErrors,
 }
 
-fn parse_id(raw: &str) -> Result<CatalogId, AppError> {
-    CatalogId::parse(raw).ok_or(AppError::NotFound)
-}
-
-async fn catalog_page(
+pub(super) async fn page(
     state: &Data,
     admin: &AdminUser,
     id: &CatalogId,
-    section: &'static str,
-    form: Option<CatalogForm>,
-    errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let svc::CatalogView {
-        catalog,
-        resources,
-        packages,
-    } = svc::catalog(&state.store, id).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    render_status(
-        status,
-        &CatalogPage {
-            layout: Layout::for_user(state, admin, "admin", catalog.display_name.clone()),
-            form: form.unwrap_or_else(|| CatalogForm::from_row(&catalog)),
-            catalog,
-            section,
-            resources,
-            packages,
-            errors,
-        },
-    )
-}
-
-async fn overview(
-    state: Data,
-    admin: AdminUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    catalog_page(
-        &state,
-        &admin,
-        &parse_id(&path)?,
-        "overview",
-        None,
-        FieldErrors::new(),
-    )
-    .await
-}
-
-async fn resources(
-    state: Data,
-    admin: AdminUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    catalog_page(
-        &state,
-        &admin,
-        &parse_id(&path)?,
-        "resources",
-        None,
-        FieldErrors::new(),
-    )
-    .await
-}
-
-async fn packages(
-    state: Data,
-    admin: AdminUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    catalog_page(
-        &state,
-        &admin,
-        &parse_id(&path)?,
-        "packages",
-        None,
-        FieldErrors::new(),
-    )
-    .await
-}
-
-async fn settings(
-    state: Data,
-    admin: AdminUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    catalog_page(
-        &state,
-        &admin,
-        &parse_id(&path)?,
-        "settings",
-        None,
-        FieldErrors::new(),
-    )
-    .await
-}
-
-async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    path: web::Path<String>,
-    form: Form<CatalogForm>,
-) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&path)?;
-    let form = form.0;
-    let result = match form.profile() {
-        Ok(p) => svc::update(&state.store, &admin.actor(), &id, &p, state.clock.now()).await,
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(()) => {
-            TypedSession(session).flash("success", "Catalog settings saved.");
-            Ok(redirect(&routes::ADMIN_CATALOG_SETTINGS.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => {
-            catalog_page(&state, &admin, &id, "settings", Some(form), errors).await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn delete(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    path: web::Path<String>,
-    _form: Form<crate::web::extract::csrf::NoFields>,
-) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&path)?;
-    let session = TypedSession(session);
-    match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
-        Ok(name) => {
-            session.flash("success", format!("Catalog {name} deleted."));
-            Ok(redirect(routes::ADMIN_CATALOGS.as_str()))
-        }
-        Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
-            Ok(redirect(&routes::ADMIN_CATALOG_SETTINGS.id(&id)))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let view = svc::catalog(&state.store, id).await?;
+    render(&ResourcesTab {
+        layout: Layout::for_user(state, admin, "admin", view.catalog.display_name.clone()),
+        catalog: view.catalog,
+        tab: Tab::Resources,
+        resources: view.resources,
+    })
 }
 
 #[derive(Template)]
-#[template(path = "admin/catalog_add_resources.html")]
+#[template(path = "admin/catalogs/add_resources.html")]
 struct AddResources {
     layout: Layout,
     catalog: CatalogRow,
@@ -375,7 +74,7 @@ pub struct SearchQuery {
     q: String,
 }
 
-async fn add_resources_form(
+pub(super) async fn add_resources_form(
     state: Data,
     admin: AdminUser,
     path: web::Path<String>,
@@ -414,7 +113,7 @@ pub struct AddForm {
     resource: Vec<String>,
 }
 
-async fn add_resources(
+pub(super) async fn add_resources(
     state: Data,
     admin: AdminUser,
     session: Session,
@@ -462,7 +161,7 @@ fn parse_resource(raw: &str) -> Result<CatalogResourceId, AppError> {
     CatalogResourceId::parse(raw).ok_or(AppError::NotFound)
 }
 
-async fn remove_resource(
+pub(super) async fn remove_resource(
     state: Data,
     admin: AdminUser,
     session: Session,
@@ -495,7 +194,7 @@ pub struct AttributeRowView {
 }
 
 #[derive(Template)]
-#[template(path = "admin/catalog_attributes.html")]
+#[template(path = "admin/catalogs/attributes.html")]
 struct AttributesPage {
     layout: Layout,
     catalog: CatalogRow,
@@ -616,7 +315,7 @@ async fn attributes_page(
     )
 }
 
-async fn attributes_form(
+pub(super) async fn attributes_form(
     state: Data,
     admin: AdminUser,
     path: web::Path<(String, String)>,
@@ -656,7 +355,7 @@ fn rows_from_form(form: &HashMap<String, String>) -> Vec<AttributeRowInput> {
         .collect()
 }
 
-async fn save_attributes(
+pub(super) async fn save_attributes(
     state: Data,
     admin: AdminUser,
     session: Session,

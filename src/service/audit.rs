@@ -1,0 +1,18 @@
+//! The audit log as administrators read it.
+
+use super::{ServiceError, read};
+use crate::store::audit::{self, AuditEventRow, AuditFilter};
+use crate::store::{Page, Store};
+
+/// One page of the events matching `filter`, newest first.
+pub async fn list(
+    store: &Store,
+    filter: &AuditFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<AuditEventRow>, ServiceError> {
+    read(store, async |c| {
+        Ok(audit::list(c, filter, page, per_page).await?)
+    })
+    .await
+}

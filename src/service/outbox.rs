@@ -1,0 +1,11 @@
+//! The mail outbox as administrators read it: every message queued, sent
+//! or not.
+
+use super::{ServiceError, read};
+use crate::store::outbox::{self, MailRow};
+use crate::store::{Page, Store};
+
+/// One page of the outbox, newest first.
+pub async fn list(store: &Store, page: i64, per_page: i64) -> Result<Page<MailRow>, ServiceError> {
+    read(store, async |c| Ok(outbox::list(c, page, per_page).await?)).await
+}

@@ -1,0 +1,374 @@
+//! Admin › Catalogs: the list, new catalogs, and a catalog's pages, one
+//! tab each (overview, resources, access packages, settings) on a shared
+//! layout; resources and their required attributes in `resources`.
+
+mod resources;
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::list::{Cell, ListSpec, col, num, render_list};
+use super::{ListQuery, PER_PAGE};
+use crate::domain::catalog::CatalogProfile;
+use crate::domain::ids::CatalogId;
+use crate::domain::validation::FieldErrors;
+use crate::routes;
+use crate::service::{ServiceError, catalogs as svc};
+use crate::store::catalogs::{CatalogRow, PackageSummary};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
+use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use routes::*;
+    use web::{get, post};
+    cfg.route(ADMIN_CATALOGS.as_str(), get().to(list))
+        .route(ADMIN_CATALOGS.as_str(), post().to(create))
+        .route(ADMIN_CATALOG_NEW.as_str(), get().to(new_form))
+        .route(ADMIN_CATALOG.pattern(), get().to(overview))
+        .route(ADMIN_CATALOG_TAB.pattern(), get().to(tab))
+        .route(
+            ADMIN_CATALOG_RESOURCES.pattern(),
+            post().to(resources::add_resources),
+        )
+        .route(
+            ADMIN_CATALOG_RESOURCES_ADD.pattern(),
+            get().to(resources::add_resources_form),
+        )
+        .route(
+            ADMIN_CATALOG_RESOURCE_REMOVE.pattern(),
+            post().to(resources::remove_resource),
+        )
+        .route(
+            ADMIN_CATALOG_RESOURCE_ATTRIBUTES.pattern(),
+            get().to(resources::attributes_form),
+        )
+        .route(
+            ADMIN_CATALOG_RESOURCE_ATTRIBUTES.pattern(),
+            post().to(resources::save_attributes),
+        )
+        .route(ADMIN_CATALOG_SETTINGS.pattern(), post().to(update))
+        .route(ADMIN_CATALOG_DELETE.pattern(), post().to(delete));
+}
+
+const LIST: ListSpec = ListSpec {
+    title: "Catalogs",
+    sub: "catalogs",
+    path: routes::ADMIN_CATALOGS,
+    new: routes::ADMIN_CATALOG_NEW,
+    one: "catalog",
+    many: "catalogs",
+    placeholder: "Catalog name",
+    columns: &[
+        col("Name"),
+        col("State"),
+        col("Enabled for external users"),
+        num("Resources"),
+        num("Access packages"),
+    ],
+};
+
+async fn list(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page = svc::search(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&state, &admin, &LIST, &q, page, |c| {
+        let enabled = c.enabled();
+        vec![
+            Cell::link(&c.display_name, routes::ADMIN_CATALOG.id(&c.id)).note(c.description),
+            Cell::badge(
+                if enabled { "Enabled" } else { "Disabled" },
+                if enabled { "ok" } else { "muted" },
+            ),
+            Cell::yes_no(c.is_externally_visible),
+            Cell::num(c.resource_count),
+            Cell::num(c.package_count),
+        ]
+    })
+}
+
+/// A catalog page's tabs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Resources,
+    Packages,
+    Settings,
+}
+
+impl Tab {
+    const ALL: [Tab; 4] = [Tab::Overview, Tab::Resources, Tab::Packages, Tab::Settings];
+
+    /// Every tab, in the order shown.
+    pub fn all(&self) -> &'static [Tab] {
+        &Tab::ALL
+    }
+
+    /// Whether this is the tab shown (templates compare references).
+    pub fn is(&self, shown: &Tab) -> bool {
+        self == shown
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Tab::Overview => "Overview",
+            Tab::Resources => "Resources",
+            Tab::Packages => "Access packages",
+            Tab::Settings => "Settings",
+        }
+    }
+
+    pub fn path(&self, catalog: &str) -> String {
+        let route = match self {
+            Tab::Overview => routes::ADMIN_CATALOG,
+            Tab::Resources => routes::ADMIN_CATALOG_RESOURCES,
+            Tab::Packages => routes::ADMIN_CATALOG_PACKAGES,
+            Tab::Settings => routes::ADMIN_CATALOG_SETTINGS,
+        };
+        route.id(catalog)
+    }
+
+    /// The tab whose page ends in `segment`; the overview has none.
+    fn parse(segment: &str) -> Option<Tab> {
+        Tab::ALL
+            .into_iter()
+            .find(|t| *t != Tab::Overview && t.path("x").rsplit('/').next() == Some(segment))
+    }
+}
+
+fn parse_id(raw: &str) -> Result<CatalogId, AppError> {
+    CatalogId::parse(raw).ok_or(AppError::NotFound)
+}
+
+async fn overview(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    show(&state, &admin, &parse_id(&path)?, Tab::Overview).await
+}
+
+async fn tab(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let tab = Tab::parse(&path.1).ok_or(AppError::NotFound)?;
+    show(&state, &admin, &parse_id(&path.0)?, tab).await
+}
+
+#[derive(Template)]
+#[template(path = "admin/catalogs/overview.html")]
+struct OverviewTab {
+    layout: Layout,
+    catalog: CatalogRow,
+    tab: Tab,
+}
+
+#[derive(Template)]
+#[template(path = "admin/catalogs/packages.html")]
+struct PackagesTab {
+    layout: Layout,
+    catalog: CatalogRow,
+    tab: Tab,
+    packages: Vec<PackageSummary>,
+}
+
+/// One handler for every tab: each shows what it lists.
+async fn show(
+    state: &Data,
+    admin: &AdminUser,
+    id: &CatalogId,
+    tab: Tab,
+) -> Result<HttpResponse, AppError> {
+    match tab {
+        Tab::Resources => return resources::page(state, admin, id).await,
+        Tab::Settings => return settings(state, admin, id, None).await,
+        Tab::Overview | Tab::Packages => {}
+    }
+    let view = svc::catalog(&state.store, id).await?;
+    let layout = Layout::for_user(state, admin, "admin", view.catalog.display_name.clone());
+    if tab == Tab::Overview {
+        return render(&OverviewTab {
+            layout,
+            catalog: view.catalog,
+            tab,
+        });
+    }
+    render(&PackagesTab {
+        layout,
+        catalog: view.catalog,
+        tab,
+        packages: view.packages,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/catalogs/settings.html")]
+struct SettingsTab {
+    layout: Layout,
+    catalog: CatalogRow,
+    tab: Tab,
+    form: CatalogForm,
+    errors: FieldErrors,
+}
+
+/// The settings tab; `submitted`: the form sent and what was wrong with it.
+async fn settings(
+    state: &Data,
+    admin: &AdminUser,
+    id: &CatalogId,
+    submitted: Option<(CatalogForm, FieldErrors)>,
+) -> Result<HttpResponse, AppError> {
+    let catalog = svc::catalog(&state.store, id).await?.catalog;
+    let (form, errors) =
+        submitted.unwrap_or_else(|| (CatalogForm::from_row(&catalog), FieldErrors::new()));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render_status(
+        status,
+        &SettingsTab {
+            layout: Layout::for_user(state, admin, "admin", catalog.display_name.clone()),
+            catalog,
+            tab: Tab::Settings,
+            form,
+            errors,
+        },
+    )
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct CatalogForm {
+    display_name: String,
+    description: String,
+    /// Checkboxes: present when ticked.
+    enabled: Option<String>,
+    external: Option<String>,
+}
+
+impl CatalogForm {
+    fn profile(&self) -> Result<CatalogProfile, FieldErrors> {
+        CatalogProfile::parse(
+            &self.display_name,
+            &self.description,
+            self.enabled.is_some(),
+            self.external.is_some(),
+        )
+    }
+    fn from_row(c: &CatalogRow) -> CatalogForm {
+        CatalogForm {
+            display_name: c.display_name.clone(),
+            description: c.description.clone().unwrap_or_default(),
+            enabled: c.enabled().then(|| "on".into()),
+            external: c.is_externally_visible.then(|| "on".into()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/catalogs/new.html")]
+struct NewCatalog {
+    layout: Layout,
+    form: CatalogForm,
+    errors: FieldErrors,
+}
+
+async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+    render(&NewCatalog {
+        layout: Layout::for_user(&state, &admin, "admin", "New catalog"),
+        form: CatalogForm {
+            enabled: Some("on".into()),
+            external: Some("on".into()),
+            ..Default::default()
+        },
+        errors: FieldErrors::new(),
+    })
+}
+
+async fn create(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    form: Form<CatalogForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let result = match form.profile() {
+        Ok(p) => svc::create(&state.store, &admin.actor(), &p, state.clock.now()).await,
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        Ok(id) => {
+            TypedSession(session).flash(
+                "success",
+                format!("Catalog {} created.", form.display_name.trim()),
+            );
+            Ok(redirect(&routes::ADMIN_CATALOG.id(&id)))
+        }
+        Err(ServiceError::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &NewCatalog {
+                layout: Layout::for_user(&state, &admin, "admin", "New catalog"),
+                form,
+                errors,
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn update(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<CatalogForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let form = form.0;
+    let result = match form.profile() {
+        Ok(p) => svc::update(&state.store, &admin.actor(), &id, &p, state.clock.now()).await,
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        Ok(()) => {
+            TypedSession(session).flash("success", "Catalog settings saved.");
+            Ok(redirect(&routes::ADMIN_CATALOG_SETTINGS.id(&id)))
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            settings(&state, &admin, &id, Some((form, errors))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn delete(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let session = TypedSession(session);
+    match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
+        Ok(name) => {
+            session.flash("success", format!("Catalog {name} deleted."));
+            Ok(redirect(routes::ADMIN_CATALOGS.as_str()))
+        }
+        Err(ServiceError::Refused(m)) => {
+            session.flash("error", m);
+            Ok(redirect(&routes::ADMIN_CATALOG_SETTINGS.id(&id)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
