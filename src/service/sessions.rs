@@ -118,7 +118,7 @@ pub async fn end_all(
 pub enum Identified {
     /// A user who may go on; `promoted` when their session began before
     /// they were in the directory and is theirs from now on.
-    User { user: User, promoted: bool },
+    User { user: Box<User>, promoted: bool },
     /// The session no longer holds (signed out elsewhere, idle too long,
     /// blocked or deleted): the browser must sign in again.
     Ended,
@@ -155,7 +155,10 @@ pub async fn identify(
         return Ok(Identified::Ended);
     }
     match users::get(&mut conn, &uid).await? {
-        Some(user) if !user.is_blocked() => Ok(Identified::User { user, promoted }),
+        Some(user) if !user.is_blocked() => Ok(Identified::User {
+            user: Box::new(user),
+            promoted,
+        }),
         // Deleted or blocked since signing in: the session ends here.
         _ => {
             drop(conn);

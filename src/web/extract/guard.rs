@@ -69,7 +69,7 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
                 csrf: session.csrf_token(),
                 flash: session.take_flash(),
                 is_admin: state.is_admin(&user),
-                user,
+                user: *user,
             }))
         }
         // Signed out elsewhere, blocked, or unused for too long: the copy of
