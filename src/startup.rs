@@ -116,6 +116,8 @@ impl Application {
                             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
                         )),
                 )
+                // Outermost: every line a request logs carries its id.
+                .wrap(from_fn(web::trace::request_span))
                 .configure(web::routes)
         })
         .listen(listener)?

@@ -8,6 +8,7 @@ use crate::service::requests::lifecycle;
 use crate::store::{self, Store, requests};
 
 /// A request nobody decided within its stage's limit expires.
+#[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     batches!(
         store,

@@ -8,6 +8,7 @@ use crate::service::requests::lifecycle;
 use crate::store::{self, Store, requests};
 
 /// An undecided stage past its escalation time goes to its alternate approvers.
+#[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     batches!(
         store,

@@ -16,6 +16,7 @@ const EXPIRATION_BATCH: i64 = 10_000;
 /// active assignment grants them), attribute values not kept cleared, holders
 /// told, each audited. A batch per transaction, in a handful of statements.
 /// Returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let mut done = 0;
     loop {

@@ -11,6 +11,7 @@ use crate::service::ServiceError;
 use crate::store::{self, Store, users};
 
 /// Governed guests whose last assignment ended are blocked from signing in.
+#[tracing::instrument(skip_all)]
 pub(super) async fn block(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let settings = {
         let mut conn = store.read().await?;
@@ -46,6 +47,7 @@ pub(super) async fn block(store: &Store, now: DateTime<Utc>) -> Result<usize, Se
 }
 
 /// Guests the lifecycle blocked are deleted once their days are up.
+#[tracing::instrument(skip_all)]
 pub(super) async fn delete(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let settings = {
         let mut conn = store.read().await?;

@@ -74,6 +74,7 @@ pub struct Report {
 /// access in the same run). A job that fails is logged and the others still
 /// run: one bad row must not keep access from being taken back. The first
 /// error is returned after all ran.
+#[tracing::instrument(skip_all)]
 pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceError> {
     let now = clock.now();
     let mut first_error = None;
@@ -131,6 +132,7 @@ pub fn spawn_all(store: &Store, clock: &Clock, mailer: Option<(Mailer, String)>,
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub(crate) async fn system_event(
     conn: &mut Conn,
     action: &str,

@@ -20,6 +20,7 @@ use crate::store::{Store, outbox};
 const CLAIM_SECONDS: i64 = 40;
 
 /// One pass: sends what is due; returns how many were sent.
+#[tracing::instrument(skip_all)]
 pub async fn run_once(
     store: &Store,
     mailer: &Mailer,

@@ -10,6 +10,7 @@ use crate::store::{self, Store, assignments, policies};
 /// Reminders 14 days and 1 day before an assignment ends, with a link to
 /// extend where the policy allows it. The one-day window goes first, so that
 /// an assignment found late gets only the nearer reminder. Set-based.
+#[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let mut sent = 0;
     for days in [1i64, 14] {

@@ -8,6 +8,7 @@ use crate::store::{self, Store, requests};
 
 /// Scheduled requests whose start has come are delivered, each in its own
 /// transaction: one that cannot be delivered is marked so and the rest go on.
+#[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let mut done = 0;
     let mut seen = std::collections::HashSet::new();

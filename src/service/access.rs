@@ -9,6 +9,7 @@ use crate::domain::request::EndReason;
 use crate::store::{self, Conn, StoreError, users};
 
 /// Grants each resource role of the package, once: roles already held stay.
+#[tracing::instrument(skip_all)]
 pub async fn grant_roles(
     conn: &mut Conn,
     package: &AccessPackageId,
@@ -22,6 +23,7 @@ pub async fn grant_roles(
 /// the roles no other active assignment of the holder grants, clears the
 /// attribute values not marked "keep", and tells each holder; with
 /// `audit_action`, audits each one as the system.
+#[tracing::instrument(skip_all)]
 pub async fn finish_ended(
     conn: &mut Conn,
     batch: &str,
@@ -43,6 +45,7 @@ pub async fn finish_ended(
 
 /// Ends one active assignment as `finish_ended` does; `None` when it had
 /// already ended. Returns the facts for the caller's audit event.
+#[tracing::instrument(skip_all)]
 pub async fn end_assignment(
     conn: &mut Conn,
     id: &str,

@@ -50,6 +50,7 @@ async fn assignment_of(
 
 /// Removes an assignment: its roles are taken back where nothing else grants
 /// them, and attribute values not kept are cleared.
+#[tracing::instrument(skip_all)]
 pub async fn remove(
     store: &store::Store,
     actor: &Actor,
@@ -86,6 +87,7 @@ pub async fn remove(
 }
 
 /// Grants again the roles of an active assignment (after someone removed one by hand).
+#[tracing::instrument(skip_all)]
 pub async fn reprocess_assignment(
     store: &store::Store,
     actor: &Actor,

@@ -5,6 +5,7 @@ use crate::store::audit::{self, AuditEventRow, AuditFilter};
 use crate::store::{Page, Store};
 
 /// One page of the events matching `filter`, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     store: &Store,
     filter: &AuditFilter,

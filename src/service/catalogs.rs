@@ -32,6 +32,7 @@ fn name_taken(e: StoreError) -> ServiceError {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(
     store: &Store,
     actor: &Actor,
@@ -55,6 +56,7 @@ pub async fn create(
     Ok(id)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update(
     store: &Store,
     actor: &Actor,
@@ -99,6 +101,7 @@ pub async fn update(
 }
 
 /// Deletes a catalog that holds no access packages.
+#[tracing::instrument(skip_all)]
 pub async fn delete(
     store: &Store,
     actor: &Actor,
@@ -135,6 +138,7 @@ pub async fn delete(
 }
 
 /// Adds several directory objects at once; returns how many were new.
+#[tracing::instrument(skip_all)]
 pub async fn add_resources(
     store: &Store,
     actor: &Actor,
@@ -183,6 +187,7 @@ pub async fn add_resources(
 }
 
 /// Removes a resource no access package in the catalog uses.
+#[tracing::instrument(skip_all)]
 pub async fn remove_resource(
     store: &Store,
     actor: &Actor,
@@ -242,6 +247,7 @@ fn describe(attrs: &[RequiredAttribute]) -> serde_json::Value {
     )
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn save_required_attributes(
     store: &Store,
     actor: &Actor,
@@ -275,6 +281,7 @@ pub async fn save_required_attributes(
 }
 
 /// The catalogs list, searched by name.
+#[tracing::instrument(skip_all)]
 pub async fn search(
     store: &Store,
     q: &str,
@@ -294,6 +301,7 @@ pub struct CatalogView {
     pub packages: Vec<PackageSummary>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn catalog(store: &Store, id: &CatalogId) -> Result<CatalogView, ServiceError> {
     read(store, async |c| {
         Ok(CatalogView {
@@ -316,6 +324,7 @@ pub struct Candidates {
     pub existing: Vec<String>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn candidates(
     store: &Store,
     id: &CatalogId,
@@ -335,6 +344,7 @@ pub async fn candidates(
 }
 
 /// A resource of a catalog and the attributes it requires.
+#[tracing::instrument(skip_all)]
 pub async fn resource_attributes(
     store: &Store,
     id: &CatalogId,

@@ -54,6 +54,7 @@ async fn resolve_sponsors(
 }
 
 /// The connected organizations list, searched by name.
+#[tracing::instrument(skip_all)]
 pub async fn search(
     store: &Store,
     q: &str,
@@ -67,6 +68,7 @@ pub async fn search(
 }
 
 /// An organization and its sponsors.
+#[tracing::instrument(skip_all)]
 pub async fn organization(
     store: &Store,
     id: &ConnectedOrgId,
@@ -83,6 +85,7 @@ pub struct SponsorInput<'a> {
     pub external: &'a str,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn save(
     store: &Store,
     actor: &Actor,
@@ -214,6 +217,7 @@ pub async fn save(
     Ok(org_id)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete(
     store: &Store,
     actor: &Actor,

@@ -100,6 +100,7 @@ const PEOPLE: &[DemoPerson] = &[
 /// Seeds the demo tenant unless it already was (restarts change nothing).
 /// Each part has its own marker, so a tenant seeded by an older version gains
 /// the newer parts on its next start.
+#[tracing::instrument(skip_all)]
 pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     let (directory_done, catalog_done, packages_done) = {
         let mut conn = store.read().await?;
@@ -631,6 +632,7 @@ pub struct DemoChoice {
     pub role: &'static str,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn sign_in_choices(store: &Store) -> Result<Vec<DemoChoice>, ServiceError> {
     let mut conn = store.read().await?;
     let conn = &mut *conn;
@@ -658,6 +660,7 @@ pub async fn sign_in_choices(store: &Store) -> Result<Vec<DemoChoice>, ServiceEr
 
 /// A demo user by id: `None` for a user who is not one of them,
 /// `NotFound` for an id nobody has.
+#[tracing::instrument(skip_all)]
 pub async fn demo_user(store: &Store, id: &UserId) -> Result<Option<User>, ServiceError> {
     let mut conn = store.read().await?;
     let user = super::found(users::get(&mut conn, id).await?)?;
@@ -666,6 +669,7 @@ pub async fn demo_user(store: &Store, id: &UserId) -> Result<Option<User>, Servi
 }
 
 /// Whether someone in the directory has this address (a demo guest must be new).
+#[tracing::instrument(skip_all)]
 pub async fn in_directory(store: &Store, email: &str) -> Result<bool, ServiceError> {
     let mut conn = store.read().await?;
     Ok(users::find_by_email(&mut conn, email).await?.is_some())

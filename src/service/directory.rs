@@ -50,6 +50,7 @@ fn email_taken(e: StoreError) -> ServiceError {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_user(
     store: &Store,
     actor: &Actor,
@@ -80,6 +81,7 @@ pub async fn create_user(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update_user(
     store: &Store,
     actor: &Actor,
@@ -151,6 +153,7 @@ pub async fn update_user(
 }
 
 /// The users list, searched by name or email.
+#[tracing::instrument(skip_all)]
 pub async fn users(
     store: &Store,
     q: &str,
@@ -173,6 +176,7 @@ pub struct UserView {
     pub held: Vec<HeldRole>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn user(store: &Store, id: &UserId) -> Result<UserView, ServiceError> {
     read(store, async |c| {
         let user = found(users::get(c, id).await?)?;
@@ -201,6 +205,7 @@ fn name_taken(what: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_group(
     store: &Store,
     actor: &Actor,
@@ -225,6 +230,7 @@ pub async fn create_group(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update_group(
     store: &Store,
     actor: &Actor,
@@ -263,6 +269,7 @@ pub async fn update_group(
 }
 
 /// The groups list, searched by name.
+#[tracing::instrument(skip_all)]
 pub async fn groups(
     store: &Store,
     q: &str,
@@ -276,6 +283,7 @@ pub async fn groups(
 }
 
 /// A group and the people who hold its roles.
+#[tracing::instrument(skip_all)]
 pub async fn group(store: &Store, id: &GroupId) -> Result<(GroupRow, Vec<Holder>), ServiceError> {
     read(store, async |c| {
         let group = found(dir::get_group(c, id).await?)?;
@@ -287,6 +295,7 @@ pub async fn group(store: &Store, id: &GroupId) -> Result<(GroupRow, Vec<Holder>
 /// Adds (or removes) a member or owner by hand, by the person's email. A
 /// removal that access packages still grant keeps the role and returns what
 /// to tell the administrator.
+#[tracing::instrument(skip_all)]
 pub async fn change_group_role(
     store: &Store,
     actor: &Actor,
@@ -372,6 +381,7 @@ fn role_article(role: GroupRole) -> &'static str {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_application(
     store: &Store,
     actor: &Actor,
@@ -396,6 +406,7 @@ pub async fn create_application(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update_application(
     store: &Store,
     actor: &Actor,
@@ -450,6 +461,7 @@ pub async fn update_application(
 }
 
 /// The applications list, searched by name.
+#[tracing::instrument(skip_all)]
 pub async fn applications(
     store: &Store,
     q: &str,
@@ -463,6 +475,7 @@ pub async fn applications(
 }
 
 /// An application, its roles and the people who hold them.
+#[tracing::instrument(skip_all)]
 pub async fn application(
     store: &Store,
     id: &ApplicationId,
@@ -478,6 +491,7 @@ pub async fn application(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_site(
     store: &Store,
     actor: &Actor,
@@ -502,6 +516,7 @@ pub async fn create_site(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update_site(
     store: &Store,
     actor: &Actor,
@@ -536,6 +551,7 @@ pub async fn update_site(
 }
 
 /// The sites list, searched by name.
+#[tracing::instrument(skip_all)]
 pub async fn sites(
     store: &Store,
     q: &str,
@@ -549,6 +565,7 @@ pub async fn sites(
 }
 
 /// A site and the people who hold its roles.
+#[tracing::instrument(skip_all)]
 pub async fn site(store: &Store, id: &SiteId) -> Result<(SiteRow, Vec<Holder>), ServiceError> {
     read(store, async |c| {
         let site = found(dir::get_site(c, id).await?)?;
@@ -558,6 +575,7 @@ pub async fn site(store: &Store, id: &SiteId) -> Result<(SiteRow, Vec<Holder>), 
 }
 
 /// Grants a site role (used by the demo seed; delivery of access packages comes later).
+#[tracing::instrument(skip_all)]
 pub async fn grant_site_role(
     store: &Store,
     actor: &Actor,

@@ -50,6 +50,7 @@ pub fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
 /// One change in one transaction: `change` reads and writes what it needs
 /// and returns its result with the audit event that records it, written in
 /// the same transaction, so that no change is ever saved without its record.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn write<T>(
     store: &Store,
     actor: &Actor,
@@ -64,6 +65,7 @@ pub(crate) async fn write<T>(
 }
 
 /// Reads in one pooled connection, for the pages.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn read<T>(
     store: &Store,
     query: impl AsyncFnOnce(&mut Conn) -> Result<T, ServiceError>,

@@ -6,6 +6,7 @@ use crate::store::outbox::{self, MailRow};
 use crate::store::{Page, Store};
 
 /// One page of the outbox, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list(store: &Store, page: i64, per_page: i64) -> Result<Page<MailRow>, ServiceError> {
     read(store, async |c| Ok(outbox::list(c, page, per_page).await?)).await
 }

@@ -26,6 +26,7 @@ fn new_id() -> String {
 
 /// Starts a session for a user (or for someone not yet in the directory)
 /// and returns its id, which the cookie carries.
+#[tracing::instrument(skip_all)]
 pub async fn start(
     store: &Store,
     user: Option<&UserId>,
@@ -72,6 +73,7 @@ async fn check(
 
 /// The session of someone not yet in the directory continues as the user
 /// their request made them.
+#[tracing::instrument(skip_all)]
 pub async fn promote(store: &Store, id: &str, user: &UserId) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
     sessions::set_user(&mut tx, id, user).await?;
@@ -79,6 +81,7 @@ pub async fn promote(store: &Store, id: &str, user: &UserId) -> Result<(), Store
 }
 
 /// Ends one session (signing out).
+#[tracing::instrument(skip_all)]
 pub async fn end(store: &Store, id: &str) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
     sessions::delete(&mut tx, id).await?;
@@ -86,6 +89,7 @@ pub async fn end(store: &Store, id: &str) -> Result<(), StoreError> {
 }
 
 /// An administrator signs a user out of every browser.
+#[tracing::instrument(skip_all)]
 pub async fn end_all(
     store: &Store,
     actor: &Actor,
@@ -129,6 +133,7 @@ pub enum Identified {
 /// Checks session `id`, as the cookie names it with the user it was for, or
 /// for someone who signed in from outside the directory, their identity
 /// (issuer, subject), which may since have become a user.
+#[tracing::instrument(skip_all)]
 pub async fn identify(
     store: &Store,
     id: &str,
@@ -169,6 +174,7 @@ pub async fn identify(
 }
 
 /// Whether the session of someone not yet in the directory still holds.
+#[tracing::instrument(skip_all)]
 pub async fn holds(
     store: &Store,
     id: &str,

@@ -13,6 +13,7 @@ use crate::store::{self, Conn, Store, audit, settings};
 const TENANT: &str = "tenant";
 
 /// The tenant settings in force (none configured: no own domains).
+#[tracing::instrument(skip_all)]
 pub async fn tenant(conn: &mut Conn) -> Result<TenantSettings, ServiceError> {
     match settings::get(conn, TENANT).await? {
         None => Ok(TenantSettings::default()),
@@ -21,6 +22,7 @@ pub async fn tenant(conn: &mut Conn) -> Result<TenantSettings, ServiceError> {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn save_tenant(
     store: &Store,
     actor: &Actor,
@@ -52,6 +54,7 @@ pub async fn save_tenant(
 const GUEST_LIFECYCLE: &str = "guest_lifecycle";
 
 /// The guest lifecycle settings in force.
+#[tracing::instrument(skip_all)]
 pub async fn guest_lifecycle(conn: &mut Conn) -> Result<GuestLifecycle, ServiceError> {
     Ok(settings::get(conn, GUEST_LIFECYCLE)
         .await?
@@ -59,6 +62,7 @@ pub async fn guest_lifecycle(conn: &mut Conn) -> Result<GuestLifecycle, ServiceE
         .unwrap_or_default())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn save_guest_lifecycle(
     store: &Store,
     actor: &Actor,
@@ -88,6 +92,7 @@ pub async fn save_guest_lifecycle(
 
 /// The settings page's values in force: the guest lifecycle and the
 /// organization's own domains.
+#[tracing::instrument(skip_all)]
 pub async fn current(store: &Store) -> Result<(GuestLifecycle, TenantSettings), ServiceError> {
     super::read(store, async |c| {
         Ok((guest_lifecycle(c).await?, tenant(c).await?))

@@ -48,6 +48,7 @@ fn check_verified(
 
 /// Returns the user for (issuer, subject), creating it on first sign-in.
 /// The address must be verified (see `check_verified`).
+#[tracing::instrument(skip_all)]
 pub async fn sign_in(
     store: &Store,
     claims: &VerifiedClaims,
@@ -153,6 +154,7 @@ pub async fn sign_in(
 
 /// Runs `sign_in`, turning a race with a simultaneous first sign-in of the same
 /// person (a unique-key conflict) into a clear message instead of an error page.
+#[tracing::instrument(skip_all)]
 pub async fn sign_in_once(
     store: &Store,
     claims: &VerifiedClaims,
@@ -242,6 +244,7 @@ async fn resolve_external(
 }
 
 /// Sign-in through a connected organization's own OpenID Connect provider.
+#[tracing::instrument(skip_all)]
 pub async fn sign_in_connected(
     store: &Store,
     claims: &VerifiedClaims,
@@ -343,6 +346,7 @@ fn code_hash(id: &str, code: &str) -> String {
 /// address is known is not said: the answer is the same for every address.
 /// `client` is the address the request came from: one client may ask for a
 /// handful of codes per minute, whatever the addresses.
+#[tracing::instrument(skip_all)]
 pub async fn send_code(
     store: &Store,
     email: &str,
@@ -411,6 +415,7 @@ pub async fn send_code(
 /// Signs in with the newest code sent to the address: once, before it
 /// expires, within `MAX_ATTEMPTS` guesses of this client (`client`: the
 /// address the request came from).
+#[tracing::instrument(skip_all)]
 pub async fn redeem_code(
     store: &Store,
     email: &str,
@@ -477,6 +482,7 @@ pub async fn redeem_code(
 
 /// The connected organizations people can sign in through (those with a
 /// provider and its secret).
+#[tracing::instrument(skip_all)]
 pub async fn organization_providers(
     store: &Store,
 ) -> Result<Vec<store::connected_orgs::SignInProvider>, ServiceError> {
@@ -485,6 +491,7 @@ pub async fn organization_providers(
 }
 
 /// One connected organization's provider, by the organization's id.
+#[tracing::instrument(skip_all)]
 pub async fn organization_provider(
     store: &Store,
     id: &str,

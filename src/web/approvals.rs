@@ -33,6 +33,7 @@ struct Inbox {
     history: Vec<(RequestListRow, String)>,
 }
 
+#[tracing::instrument(skip_all)]
 async fn inbox(state: Data, user: CurrentUser) -> Result<HttpResponse, AppError> {
     let (pending, history) = svc::view::approvals_inbox(&state.store, &user.user.id).await?;
     render(&Inbox {
@@ -95,6 +96,7 @@ async fn page(
     )
 }
 
+#[tracing::instrument(skip_all)]
 async fn details(
     state: Data,
     user: CurrentUser,
@@ -111,6 +113,7 @@ pub struct DecisionForm {
     justification: String,
 }
 
+#[tracing::instrument(skip_all)]
 async fn decide(
     state: Data,
     user: CurrentUser,

@@ -11,6 +11,7 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The process can serve: its database answers.
+#[tracing::instrument(skip_all)]
 pub async fn readyz(state: Data) -> HttpResponse {
     if state.store.ping().await {
         HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))

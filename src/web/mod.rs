@@ -10,6 +10,7 @@ pub mod extract;
 pub mod health;
 pub mod my_access;
 pub mod state;
+pub mod trace;
 
 pub use state::AppState;
 

@@ -53,6 +53,7 @@ pub struct HomeQuery {
     page: Option<i64>,
 }
 
+#[tracing::instrument(skip_all)]
 async fn home(
     state: Data,
     user: Requester,
@@ -360,6 +361,7 @@ async fn show(
     render_status(status, &page)
 }
 
+#[tracing::instrument(skip_all)]
 async fn package_page(
     state: Data,
     user: Requester,
@@ -382,6 +384,7 @@ async fn package_page(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 async fn request(
     state: Data,
     user: Requester,
@@ -515,6 +518,7 @@ struct History {
     requests: Vec<RequestListRow>,
 }
 
+#[tracing::instrument(skip_all)]
 async fn history(state: Data, user: Requester) -> Result<HttpResponse, AppError> {
     let list = view::history(&state.store, &user.person).await?;
     render(&History {
@@ -523,6 +527,7 @@ async fn history(state: Data, user: Requester) -> Result<HttpResponse, AppError>
     })
 }
 
+#[tracing::instrument(skip_all)]
 async fn cancel(
     state: Data,
     user: Requester,
@@ -540,6 +545,7 @@ async fn cancel(
 }
 
 /// The holder asks to extend their assignment of the package.
+#[tracing::instrument(skip_all)]
 async fn extend(
     state: Data,
     user: Requester,

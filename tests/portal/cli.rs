@@ -121,7 +121,8 @@ fn a_settings_file_is_read_and_an_unknown_key_named() {
 }
 
 /// `gatehouse serve --demo` answers on its address, seeds the demo tenant,
-/// and stops cleanly on SIGTERM.
+/// logs JSON lines that carry each request's id when asked to, and stops
+/// cleanly on SIGTERM.
 #[tokio::test]
 async fn serve_answers_and_stops_cleanly() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -130,14 +131,16 @@ async fn serve_answers_and_stops_cleanly() {
         .unwrap()
         .port();
     let url = fresh_database(Backend::Sqlite).await;
+    let log = std::env::temp_dir().join(format!("gatehouse-log-{}", uuid::Uuid::new_v4()));
     let mut child = gatehouse()
         .args(["serve", "--demo"])
+        .env("GATEHOUSE_LOG_FORMAT", "json")
         .env("GATEHOUSE_BIND", format!("127.0.0.1:{port}"))
         .env("GATEHOUSE_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
         .env("GATEHOUSE_DATABASE_URL", url.expose())
         .env("GATEHOUSE_JOBS_INTERVAL_SECONDS", "0")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
@@ -152,12 +155,12 @@ async fn serve_answers_and_stops_cleanly() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(ready, "serve never became ready");
-    let login = reqwest::get(format!("{base}/auth/login"))
-        .await
+    let login = reqwest::get(format!("{base}/auth/login")).await.unwrap();
+    let request_id = login.headers()["x-request-id"]
+        .to_str()
         .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .to_string();
+    let login = login.text().await.unwrap();
     assert!(login.contains("Ada Admin"), "the demo tenant is seeded");
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -169,4 +172,22 @@ async fn serve_answers_and_stops_cleanly() {
         .unwrap()
         .unwrap();
     assert!(exit.success(), "a clean stop: {exit:?}");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = logged
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let of_login: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["span"]["id"] == request_id.as_str())
+        .collect();
+    assert!(
+        of_login
+            .iter()
+            .any(|l| l["path"] == "/auth/login" || l["span"]["path"] == "/auth/login")
+            && of_login.iter().any(|l| l["status"] == 200),
+        "the sign-in page's log line carries the id sent back ({request_id}): {logged}"
+    );
+    let _ = std::fs::remove_file(&log);
 }

@@ -107,6 +107,7 @@ async fn resolve_pick(
 }
 
 /// Creates the package with its resource roles and first policy, all or nothing.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     store: &Store,
     actor: &Actor,
@@ -145,6 +146,7 @@ pub async fn create(
 
 /// The errors a new package would be refused with: its catalog, basics
 /// and first policy, checked without saving (the wizard's steps).
+#[tracing::instrument(skip_all)]
 pub async fn check_new(
     store: &Store,
     catalog: Option<&CatalogId>,
@@ -177,6 +179,7 @@ async fn package_row(
     found(packages::get(conn, id).await?)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn add_role(
     store: &Store,
     actor: &Actor,
@@ -203,6 +206,7 @@ pub async fn add_role(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn remove_role(
     store: &Store,
     actor: &Actor,
@@ -243,6 +247,7 @@ pub struct PackageSettings {
     pub incompatible_groups: Vec<String>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update_settings(
     store: &Store,
     actor: &Actor,
@@ -290,6 +295,7 @@ pub async fn update_settings(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete(
     store: &Store,
     actor: &Actor,

@@ -15,6 +15,7 @@ use crate::store::{self, Conn, Store, connected_orgs, directory, packages, polic
 
 /// The policy a draft describes, its names looked up in one query per kind;
 /// names not found and broken rules are `Invalid`, beside their fields.
+#[tracing::instrument(skip_all)]
 pub async fn resolve(
     conn: &mut Conn,
     draft: PolicyDraft,
@@ -60,6 +61,7 @@ async fn names(conn: &mut Conn, p: &Policy) -> Result<Names, ServiceError> {
 }
 
 /// A policy of a package, with the names of whom it refers to.
+#[tracing::instrument(skip_all)]
 pub async fn policy(
     store: &Store,
     id: &AccessPackageId,
@@ -75,6 +77,7 @@ pub async fn policy(
 
 /// What the policy form shows beside the policy: the package, and the
 /// attributes its resources require of requestors.
+#[tracing::instrument(skip_all)]
 pub async fn policy_form_context(
     store: &Store,
     id: &AccessPackageId,
@@ -93,6 +96,7 @@ pub async fn policy_form_context(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn add_policy(
     store: &Store,
     actor: &Actor,
@@ -114,6 +118,7 @@ pub async fn add_policy(
 }
 
 /// Saves a policy's new settings; returns its name.
+#[tracing::instrument(skip_all)]
 pub async fn update_policy(
     store: &Store,
     actor: &Actor,
@@ -143,6 +148,7 @@ pub async fn update_policy(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn set_policy_enabled(
     store: &Store,
     actor: &Actor,
@@ -169,6 +175,7 @@ pub async fn set_policy_enabled(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete_policy(
     store: &Store,
     actor: &Actor,

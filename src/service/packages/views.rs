@@ -10,6 +10,7 @@ use crate::store::packages::{self, PackageListRow, PackageRow, RoleScopeRow};
 use crate::store::{Conn, Page, Store, directory as dir, policies};
 
 /// The access packages list, searched by name.
+#[tracing::instrument(skip_all)]
 pub async fn search(
     store: &Store,
     q: &str,
@@ -34,6 +35,7 @@ pub struct PackageView {
     pub incompatible_groups: Vec<String>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn package(store: &Store, id: &AccessPackageId) -> Result<PackageView, ServiceError> {
     read(store, async |c| {
         let package = package_row(c, id).await?;
@@ -67,6 +69,7 @@ pub struct ResourceRoles {
 
 /// The resources of a catalog with their roles, and with `directory` the
 /// directory's other groups, applications and sites too.
+#[tracing::instrument(skip_all)]
 pub async fn resource_roles(
     conn: &mut Conn,
     catalog: &CatalogId,
@@ -128,6 +131,7 @@ pub struct AttributeInfo {
 }
 
 /// The attributes the given catalog resources require.
+#[tracing::instrument(skip_all)]
 pub(super) async fn required_attributes(
     conn: &mut Conn,
     catalog: &CatalogId,
@@ -162,6 +166,7 @@ pub struct WizardView {
 
 /// `directory`: offer directory resources outside the catalog too;
 /// `chosen`: the resources picked so far.
+#[tracing::instrument(skip_all)]
 pub async fn wizard(
     store: &Store,
     catalog: Option<&CatalogId>,
@@ -189,6 +194,7 @@ pub async fn wizard(
 }
 
 /// The roles a package's catalog offers, for its resource roles tab.
+#[tracing::instrument(skip_all)]
 pub async fn roles_offered(
     store: &Store,
     catalog: &CatalogId,

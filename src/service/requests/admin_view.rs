@@ -15,6 +15,7 @@ use crate::store::requests::{self, AdminRequestRow, DecisionRow, RequestRow};
 use crate::store::{Page, Store, policies, users};
 
 /// One page of a package's requests, `filter` a state group.
+#[tracing::instrument(skip_all)]
 pub async fn requests_of(
     store: &Store,
     package: &AccessPackageId,
@@ -33,6 +34,7 @@ pub async fn requests_of(
 }
 
 /// One page of a package's assignments, `filter` a state group.
+#[tracing::instrument(skip_all)]
 pub async fn assignments_of(
     store: &Store,
     package: &AccessPackageId,
@@ -51,6 +53,7 @@ pub async fn assignments_of(
 }
 
 /// All of a package's assignments in a state group, for export.
+#[tracing::instrument(skip_all)]
 pub async fn all_assignments_of(
     store: &Store,
     package: &AccessPackageId,
@@ -80,6 +83,7 @@ pub struct RequestDetails {
     pub decisions: Vec<(DecisionRow, String)>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn request_details(
     store: &Store,
     package: &AccessPackageId,
@@ -142,6 +146,7 @@ pub struct AssignForm {
     pub people: Vec<User>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn assign_form(
     store: &Store,
     package: &AccessPackageId,

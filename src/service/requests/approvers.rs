@@ -9,6 +9,7 @@ use crate::store::{Conn, StoreError, users};
 
 /// The people `primary` (else `fallback`) resolve to for a request for
 /// `target`, made by `requestor`, of `organization`: one statement.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn resolve_lists(
     conn: &mut Conn,
     primary: &[Approver],
@@ -38,6 +39,7 @@ pub(crate) async fn resolve_lists(
 }
 
 /// A stage's approvers for a request (see `resolve_lists`).
+#[tracing::instrument(skip_all)]
 pub(crate) async fn resolve(
     conn: &mut Conn,
     stage: &ApprovalStage,
@@ -57,6 +59,7 @@ pub(crate) async fn resolve(
 }
 
 /// The alternates a stage escalates to (see `resolve_lists`).
+#[tracing::instrument(skip_all)]
 pub(crate) async fn resolve_alternates(
     conn: &mut Conn,
     stage: &ApprovalStage,

@@ -42,6 +42,7 @@ pub struct NewAssignment<'a> {
 
 /// Assigns the package to users (and perhaps a new guest) on their behalf.
 /// All of them or none: one refusal changes nothing.
+#[tracing::instrument(skip_all)]
 pub async fn assign(
     store: &Store,
     admin: &User,

@@ -46,6 +46,7 @@ fn key_of(who: &Person) -> PersonKey<'_> {
 
 /// The person's facts (groups, holdings, organization, open requests, and
 /// with `roles` what they hold), in one statement.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn facts_of(
     conn: &mut Conn,
     who: &Person,
@@ -66,6 +67,7 @@ pub(crate) fn requestor_from(who: &Person, facts: &PersonFacts) -> Requestor {
 }
 
 /// What policy choice needs to know about the person.
+#[tracing::instrument(skip_all)]
 pub async fn requestor_of(conn: &mut Conn, who: &Person) -> Result<Requestor, StoreError> {
     let facts = facts_of(conn, who, false).await?;
     Ok(requestor_from(who, &facts))
@@ -92,6 +94,7 @@ pub struct Listing {
 /// One page of the packages My Access lists for this person (those they may
 /// request, and those they hold) matching `q`: one statement, the rest from
 /// memory.
+#[tracing::instrument(skip_all)]
 pub async fn requestable(
     store: &Store,
     who: &Person,
@@ -176,6 +179,7 @@ impl Availability {
 
 /// A package as a request sees it (from memory), and whether the person may
 /// request it now: the person's facts are one statement.
+#[tracing::instrument(skip_all)]
 pub async fn availability(
     store: &Store,
     who: &Person,
@@ -263,6 +267,7 @@ fn judge(info: &PackageInfo, who: &Person, facts: PersonFacts, now: DateTime<Utc
 
 /// The attributes a package's resources require from the requestor, each
 /// name once (the first resource's wording wins).
+#[tracing::instrument(skip_all)]
 pub async fn required_attributes(
     store: &Store,
     package: &AccessPackageId,

@@ -12,6 +12,7 @@ use crate::service::ServiceError;
 use crate::store::Store;
 
 /// The requestor withdraws a request that is still waiting.
+#[tracing::instrument(skip_all)]
 pub async fn cancel(
     store: &Store,
     who: &Person,
@@ -51,6 +52,7 @@ pub async fn cancel(
 }
 
 /// An administrator cancels a request of the package that is not delivered.
+#[tracing::instrument(skip_all)]
 pub async fn cancel_by_admin(
     store: &Store,
     actor: &Actor,

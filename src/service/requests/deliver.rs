@@ -22,6 +22,7 @@ use crate::store::{Conn, audit, requests, users};
 /// asks for is checked with the person's row held, so that two requests
 /// approved at the same moment never both deliver a package, or two packages
 /// that exclude each other.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn deliver_in(
     conn: &mut Conn,
     info: &PackageInfo,

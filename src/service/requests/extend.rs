@@ -22,6 +22,7 @@ use crate::store::{Conn, Store, assignments, requests, users};
 /// Whether the holder may ask to extend the assignment now: the assignment
 /// and its policy, with the reason why not if they may not; `None` when
 /// they do not hold the package.
+#[tracing::instrument(skip_all)]
 pub async fn extension_offer(
     store: &Store,
     conn: &mut Conn,
@@ -59,6 +60,7 @@ pub async fn extension_offer(
 }
 
 /// The answers given with the request that delivered the assignment.
+#[tracing::instrument(skip_all)]
 pub async fn earlier_answers(
     conn: &mut Conn,
     assignment: &str,
@@ -74,6 +76,7 @@ pub async fn earlier_answers(
 
 /// The holder asks to extend their assignment, answering the policy's
 /// questions again (those not editable keep their earlier answers).
+#[tracing::instrument(skip_all)]
 pub async fn request_extension(
     store: &Store,
     user: &User,

@@ -14,6 +14,7 @@ use crate::store::{Conn, Store, audit};
 
 /// Delivers a scheduled request whose start has come; false when it is no
 /// longer scheduled.
+#[tracing::instrument(skip_all)]
 pub async fn deliver_scheduled(
     store: &Store,
     conn: &mut Conn,
@@ -40,6 +41,7 @@ pub async fn deliver_scheduled(
 
 /// A request nobody decided within its stage's limit expires, and its
 /// requestor is told; false when it was decided meanwhile.
+#[tracing::instrument(skip_all)]
 pub async fn time_out(
     store: &Store,
     conn: &mut Conn,
@@ -67,6 +69,7 @@ pub async fn time_out(
 /// An undecided stage past its escalation time goes to its alternate
 /// approvers, who are told, with the stage's own deadline. It escalates
 /// once, whoever is found; true when someone was.
+#[tracing::instrument(skip_all)]
 pub async fn escalate(
     store: &Store,
     conn: &mut Conn,

@@ -13,6 +13,7 @@ use crate::store::{self, Conn, audit};
 /// A connected organization in the `proposed` state for the address's
 /// domain, made when someone from an unknown domain asks under an "all
 /// users" policy: its id and name.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn organization(
     conn: &mut Conn,
     email: &str,

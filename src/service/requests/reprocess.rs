@@ -11,6 +11,7 @@ use crate::service::ServiceError;
 use crate::store::Store;
 
 /// Delivers again a request whose delivery failed or was partial.
+#[tracing::instrument(skip_all)]
 pub async fn reprocess(
     store: &Store,
     actor: &Actor,

@@ -29,6 +29,7 @@ pub(crate) struct Context {
 
 /// Reads the request (one statement) and takes its package and policy from
 /// the in-memory package list.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn load(
     store: &Store,
     conn: &mut Conn,
@@ -95,6 +96,7 @@ fn fold_moves(changes: &[Change]) -> Vec<Change> {
 /// changes leave it: a new one is written once, in that state, with its
 /// deadlines and outcome. A guarded change that no longer holds refuses
 /// the whole, and the caller's transaction is dropped.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn apply(
     conn: &mut Conn,
     request: &Request,
@@ -258,6 +260,7 @@ pub(crate) fn event(
 
 /// Saves one use case: the request's changes, then its audit event, and
 /// commits. Returns the state the request is left in.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn commit(
     mut tx: Tx,
     request: &Request,

@@ -41,6 +41,7 @@ pub struct Submitted {
 }
 
 /// Someone asks for a package under one of the policies that admit them.
+#[tracing::instrument(skip_all)]
 pub async fn submit(
     store: &Store,
     who: &Person,
@@ -90,6 +91,7 @@ pub(crate) fn attribute_values(
 /// `offer` (the request page reads it anyway to show the form). What it
 /// read is checked again in the writing transaction, with the person's row
 /// held, where it cannot race.
+#[tracing::instrument(skip_all)]
 pub async fn submit_offered(
     store: &Store,
     who: &Person,
@@ -269,6 +271,7 @@ fn new_request(
 /// What the request page read is read again with the person's row held:
 /// a twin submission, a package the person got meanwhile, or one it
 /// excludes, is refused.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn recheck(
     conn: &mut Conn,
     who: &Person,

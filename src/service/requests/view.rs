@@ -35,6 +35,7 @@ pub struct Extension {
     pub earlier: Vec<Answer>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn package_view(
     store: &Store,
     who: &Person,
@@ -76,6 +77,7 @@ fn target_of(who: &Person) -> Target<'_> {
 }
 
 /// The person's requests, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn history(store: &Store, who: &Person) -> Result<Vec<RequestListRow>, ServiceError> {
     let mut conn = store.read().await?;
     Ok(requests::for_target(&mut conn, &target_of(who)).await?)
@@ -83,6 +85,7 @@ pub async fn history(store: &Store, who: &Person) -> Result<Vec<RequestListRow>,
 
 /// The requests waiting for an approver's decision, and those they decided
 /// (with their decision).
+#[tracing::instrument(skip_all)]
 pub async fn approvals_inbox(
     store: &Store,
     approver: &UserId,
@@ -112,6 +115,7 @@ pub struct ApprovalView {
 
 /// The request for one of its approvers (of any stage) or an
 /// administrator; `NotFound` for anyone else, who learns nothing.
+#[tracing::instrument(skip_all)]
 pub async fn approval(
     store: &Store,
     viewer: &UserId,

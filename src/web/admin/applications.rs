@@ -46,6 +46,7 @@ const LIST: ListSpec = ListSpec {
     ],
 };
 
+#[tracing::instrument(skip_all)]
 async fn list(
     state: Data,
     admin: AdminUser,
@@ -83,6 +84,7 @@ struct AppPage {
     default_role: &'static str,
 }
 
+#[tracing::instrument(skip_all)]
 async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
     render(&AppPage {
         layout: Layout::for_user(&state, &admin, "admin", "New application"),
@@ -95,6 +97,7 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
     })
 }
 
+#[tracing::instrument(skip_all)]
 async fn create(
     state: Data,
     admin: AdminUser,
@@ -171,6 +174,7 @@ fn parse_id(raw: &str) -> Result<ApplicationId, AppError> {
     ApplicationId::parse(raw).ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(skip_all)]
 async fn show(
     state: Data,
     admin: AdminUser,
@@ -179,6 +183,7 @@ async fn show(
     app_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
 }
 
+#[tracing::instrument(skip_all)]
 async fn update(
     state: Data,
     admin: AdminUser,

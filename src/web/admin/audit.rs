@@ -49,6 +49,7 @@ fn link(q: &AuditQuery, page: i64) -> String {
     )
 }
 
+#[tracing::instrument(skip_all)]
 async fn list(
     state: Data,
     admin: AdminUser,

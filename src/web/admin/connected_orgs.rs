@@ -45,6 +45,7 @@ const LIST: ListSpec = ListSpec {
     ],
 };
 
+#[tracing::instrument(skip_all)]
 async fn list(
     state: Data,
     admin: AdminUser,
@@ -109,6 +110,7 @@ struct OrgPage {
     errors: FieldErrors,
 }
 
+#[tracing::instrument(skip_all)]
 async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
     render(&OrgPage {
         layout: Layout::for_user(&state, &admin, "admin", "New connected organization"),
@@ -179,6 +181,7 @@ async fn org_page(
     )
 }
 
+#[tracing::instrument(skip_all)]
 async fn show(
     state: Data,
     admin: AdminUser,
@@ -209,6 +212,7 @@ async fn save(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 async fn create(
     state: Data,
     admin: AdminUser,
@@ -244,6 +248,7 @@ async fn create(
     }
 }
 
+#[tracing::instrument(skip_all)]
 async fn update(
     state: Data,
     admin: AdminUser,
@@ -265,6 +270,7 @@ async fn update(
     }
 }
 
+#[tracing::instrument(skip_all)]
 async fn delete(
     state: Data,
     admin: AdminUser,

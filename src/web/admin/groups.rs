@@ -42,6 +42,7 @@ const LIST: ListSpec = ListSpec {
     columns: &[col("Name"), col("Type"), col("Description"), num("Members")],
 };
 
+#[tracing::instrument(skip_all)]
 async fn list(
     state: Data,
     admin: AdminUser,
@@ -91,6 +92,7 @@ fn type_choices() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+#[tracing::instrument(skip_all)]
 async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
     render(&GroupPage {
         layout: Layout::for_user(&state, &admin, "admin", "New group"),
@@ -107,6 +109,7 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
     })
 }
 
+#[tracing::instrument(skip_all)]
 async fn create(
     state: Data,
     admin: AdminUser,
@@ -184,6 +187,7 @@ fn parse_id(raw: &str) -> Result<GroupId, AppError> {
     GroupId::parse(raw).ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(skip_all)]
 async fn show(
     state: Data,
     admin: AdminUser,
@@ -198,6 +202,7 @@ async fn show(
     group_page(&state, &admin, &parse_id(&path)?, pending).await
 }
 
+#[tracing::instrument(skip_all)]
 async fn update(
     state: Data,
     admin: AdminUser,
@@ -241,6 +246,7 @@ pub struct RoleForm {
     action: String,
 }
 
+#[tracing::instrument(skip_all)]
 async fn change_role(
     state: Data,
     admin: AdminUser,

@@ -36,6 +36,7 @@ struct MailPage {
     smtp: bool,
 }
 
+#[tracing::instrument(skip_all)]
 async fn list(
     state: Data,
     admin: AdminUser,

@@ -78,6 +78,7 @@ async fn show(
     )
 }
 
+#[tracing::instrument(skip_all)]
 async fn page(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
     let v = current(&state).await?;
     show(&state, &admin, v, FieldErrors::new()).await
@@ -91,6 +92,7 @@ pub struct SettingsForm {
     days: String,
 }
 
+#[tracing::instrument(skip_all)]
 async fn save(
     state: Data,
     admin: AdminUser,
@@ -122,6 +124,7 @@ pub struct OrganizationForm {
     domains: String,
 }
 
+#[tracing::instrument(skip_all)]
 async fn save_organization(
     state: Data,
     admin: AdminUser,

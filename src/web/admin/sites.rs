@@ -43,6 +43,7 @@ const LIST: ListSpec = ListSpec {
     ],
 };
 
+#[tracing::instrument(skip_all)]
 async fn list(
     state: Data,
     admin: AdminUser,
@@ -78,6 +79,7 @@ struct SitePage {
     holders: Vec<Holder>,
 }
 
+#[tracing::instrument(skip_all)]
 async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
     render(&SitePage {
         layout: Layout::for_user(&state, &admin, "admin", "New site"),
@@ -89,6 +91,7 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
     })
 }
 
+#[tracing::instrument(skip_all)]
 async fn create(
     state: Data,
     admin: AdminUser,
@@ -160,6 +163,7 @@ fn parse_id(raw: &str) -> Result<SiteId, AppError> {
     SiteId::parse(raw).ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(skip_all)]
 async fn show(
     state: Data,
     admin: AdminUser,
@@ -168,6 +172,7 @@ async fn show(
     site_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
 }
 
+#[tracing::instrument(skip_all)]
 async fn update(
     state: Data,
     admin: AdminUser,

@@ -50,6 +50,7 @@ const LIST: ListSpec = ListSpec {
     ],
 };
 
+#[tracing::instrument(skip_all)]
 async fn list(
     state: Data,
     admin: AdminUser,
@@ -121,6 +122,7 @@ struct UserFormPage {
     held: Vec<HeldRole>,
 }
 
+#[tracing::instrument(skip_all)]
 async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
     render(&UserFormPage {
         layout: Layout::for_user(&state, &admin, "admin", "New user"),
@@ -137,6 +139,7 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
     })
 }
 
+#[tracing::instrument(skip_all)]
 async fn create(
     state: Data,
     admin: AdminUser,
@@ -223,6 +226,7 @@ fn parse_id(raw: &str) -> Result<UserId, AppError> {
     UserId::parse(raw).ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(skip_all)]
 async fn show(
     state: Data,
     admin: AdminUser,
@@ -231,6 +235,7 @@ async fn show(
     edit_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
 }
 
+#[tracing::instrument(skip_all)]
 async fn update(
     state: Data,
     admin: AdminUser,
@@ -268,6 +273,7 @@ async fn update(
 
 /// Ends every session of the user: each browser they are signed in with
 /// must sign in again.
+#[tracing::instrument(skip_all)]
 async fn sign_out_everywhere(
     state: Data,
     admin: AdminUser,

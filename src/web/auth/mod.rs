@@ -93,6 +93,7 @@ pub struct LoginQuery {
     provider: Option<String>,
 }
 
+#[tracing::instrument(skip_all)]
 async fn login(
     state: Data,
     session: Session,
@@ -188,6 +189,7 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
+#[tracing::instrument(skip_all)]
 async fn callback(
     state: Data,
     session: Session,
@@ -270,6 +272,7 @@ async fn callback(
 }
 
 /// Signs out here and on the server: a copy of the cookie no longer works.
+#[tracing::instrument(skip_all)]
 async fn logout(
     state: Data,
     session: Session,
@@ -290,6 +293,7 @@ pub struct DemoForm {
     next: String,
 }
 
+#[tracing::instrument(skip_all)]
 async fn demo_sign_in(
     state: Data,
     session: Session,
@@ -362,6 +366,7 @@ pub struct NextQuery {
 }
 
 /// The page where the code that was sent is entered.
+#[tracing::instrument(skip_all)]
 async fn code_page(
     state: Data,
     session: Session,
@@ -382,6 +387,7 @@ async fn code_page(
     })
 }
 
+#[tracing::instrument(skip_all)]
 async fn send_code(
     state: Data,
     req: HttpRequest,
@@ -423,6 +429,7 @@ pub struct CodeForm {
     next: String,
 }
 
+#[tracing::instrument(skip_all)]
 async fn verify_code(
     state: Data,
     req: HttpRequest,
@@ -462,6 +469,7 @@ async fn verify_code(
 
 /// Demo mode: become someone who is not in the directory, as a new guest
 /// would after proving their address, without a code.
+#[tracing::instrument(skip_all)]
 async fn demo_guest(
     state: Data,
     session: Session,

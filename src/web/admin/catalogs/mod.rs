@@ -72,6 +72,7 @@ const LIST: ListSpec = ListSpec {
     ],
 };
 
+#[tracing::instrument(skip_all)]
 async fn list(
     state: Data,
     admin: AdminUser,
@@ -146,6 +147,7 @@ fn parse_id(raw: &str) -> Result<CatalogId, AppError> {
     CatalogId::parse(raw).ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(skip_all)]
 async fn overview(
     state: Data,
     admin: AdminUser,
@@ -154,6 +156,7 @@ async fn overview(
     show(&state, &admin, &parse_id(&path)?, Tab::Overview).await
 }
 
+#[tracing::instrument(skip_all)]
 async fn tab(
     state: Data,
     admin: AdminUser,
@@ -283,6 +286,7 @@ struct NewCatalog {
     errors: FieldErrors,
 }
 
+#[tracing::instrument(skip_all)]
 async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
     render(&NewCatalog {
         layout: Layout::for_user(&state, &admin, "admin", "New catalog"),
@@ -295,6 +299,7 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
     })
 }
 
+#[tracing::instrument(skip_all)]
 async fn create(
     state: Data,
     admin: AdminUser,
@@ -326,6 +331,7 @@ async fn create(
     }
 }
 
+#[tracing::instrument(skip_all)]
 async fn update(
     state: Data,
     admin: AdminUser,
@@ -351,6 +357,7 @@ async fn update(
     }
 }
 
+#[tracing::instrument(skip_all)]
 async fn delete(
     state: Data,
     admin: AdminUser,

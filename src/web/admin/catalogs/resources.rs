@@ -74,6 +74,7 @@ pub struct SearchQuery {
     q: String,
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn add_resources_form(
     state: Data,
     admin: AdminUser,
@@ -113,6 +114,7 @@ pub struct AddForm {
     resource: Vec<String>,
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn add_resources(
     state: Data,
     admin: AdminUser,
@@ -161,6 +163,7 @@ fn parse_resource(raw: &str) -> Result<CatalogResourceId, AppError> {
     CatalogResourceId::parse(raw).ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn remove_resource(
     state: Data,
     admin: AdminUser,
@@ -315,6 +318,7 @@ async fn attributes_page(
     )
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn attributes_form(
     state: Data,
     admin: AdminUser,
@@ -355,6 +359,7 @@ fn rows_from_form(form: &HashMap<String, String>) -> Vec<AttributeRowInput> {
         .collect()
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn save_attributes(
     state: Data,
     admin: AdminUser,

@@ -88,6 +88,7 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn export_csv(
     state: Data,
     _admin: AdminUser,
@@ -125,6 +126,7 @@ pub(super) async fn export_csv(
         .body(out))
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn remove(
     state: Data,
     admin: AdminUser,
@@ -138,6 +140,7 @@ pub(super) async fn remove(
     Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn reprocess(
     state: Data,
     admin: AdminUser,
@@ -362,6 +365,7 @@ fn people_fields(
         .collect()
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn new(
     state: Data,
     admin: AdminUser,
@@ -380,6 +384,7 @@ pub(super) async fn new(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn assign(
     state: Data,
     admin: AdminUser,

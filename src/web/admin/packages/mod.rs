@@ -97,6 +97,7 @@ const LIST: ListSpec = ListSpec {
     ],
 };
 
+#[tracing::instrument(skip_all)]
 async fn list(
     state: Data,
     admin: AdminUser,
@@ -200,6 +201,7 @@ fn parse_id(raw: &str) -> Result<AccessPackageId, AppError> {
     AccessPackageId::parse(raw).ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(skip_all)]
 async fn overview(
     state: Data,
     admin: AdminUser,
@@ -209,6 +211,7 @@ async fn overview(
     show(&state, &admin, &parse_id(&path)?, Tab::Overview, &q).await
 }
 
+#[tracing::instrument(skip_all)]
 async fn tab(
     state: Data,
     admin: AdminUser,

@@ -102,6 +102,7 @@ async fn form_page(
     )
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn new(
     state: Data,
     admin: AdminUser,
@@ -119,6 +120,7 @@ pub(super) async fn new(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn edit(
     state: Data,
     admin: AdminUser,
@@ -148,6 +150,7 @@ fn fields(posted: HashMap<String, String>) -> Fields {
     f
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn create(
     state: Data,
     admin: AdminUser,
@@ -169,6 +172,7 @@ pub(super) async fn create(
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn update(
     state: Data,
     admin: AdminUser,
@@ -199,6 +203,7 @@ pub struct StateForm {
     action: String,
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn change_state(
     state: Data,
     admin: AdminUser,

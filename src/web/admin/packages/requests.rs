@@ -87,6 +87,7 @@ struct RequestPage {
     can_reprocess: bool,
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn details(
     state: Data,
     admin: AdminUser,
@@ -127,6 +128,7 @@ pub(super) fn outcome(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn cancel(
     state: Data,
     admin: AdminUser,
@@ -140,6 +142,7 @@ pub(super) async fn cancel(
     Ok(redirect(&routes::ADMIN_PACKAGE_REQUEST.ids(&id, rid)))
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn reprocess(
     state: Data,
     admin: AdminUser,

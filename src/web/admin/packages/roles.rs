@@ -52,6 +52,7 @@ pub struct RoleForm {
     role: String,
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn add(
     state: Data,
     admin: AdminUser,
@@ -78,6 +79,7 @@ pub(super) async fn add(
     Ok(redirect(&routes::ADMIN_PACKAGE_ROLES.id(&id)))
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn remove(
     state: Data,
     admin: AdminUser,

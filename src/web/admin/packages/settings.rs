@@ -114,6 +114,7 @@ fn names(f: &Fields, k: &str) -> Vec<String> {
         .collect()
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn update(
     state: Data,
     admin: AdminUser,
@@ -153,6 +154,7 @@ pub(super) async fn update(
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn delete(
     state: Data,
     admin: AdminUser,

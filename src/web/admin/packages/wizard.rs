@@ -97,6 +97,7 @@ pub struct StartQuery {
     catalog: Option<String>,
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn start(
     state: Data,
     admin: AdminUser,
@@ -307,6 +308,7 @@ fn take_step(f: &mut Fields, current: &str, posted: &HashMap<String, String>) {
     policy_form::compact_questions(f);
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn step(
     state: Data,
     admin: AdminUser,
