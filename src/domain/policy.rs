@@ -564,6 +564,28 @@ pub fn parse_question_localizations(text: &str) -> Result<Vec<Localization>, Str
 }
 
 #[cfg(test)]
+impl Policy {
+    /// A policy anyone in `scope` (and `targets`) may request, without
+    /// approval or expiry: the tests' starting point.
+    pub(crate) fn requestable(scope: AllowedTargetScope, targets: Vec<SubjectSet>) -> Policy {
+        Policy {
+            display_name: scope.as_str().into(),
+            description: None,
+            enabled: true,
+            allowed_target_scope: scope,
+            specific_allowed_targets: targets,
+            requestor: RequestorSettings {
+                enable_targets_to_self_add_access: true,
+                ..Default::default()
+            },
+            approval: ApprovalSettings::default(),
+            questions: vec![],
+            expiration: Expiration::NoExpiration,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use chrono::Duration;

@@ -75,28 +75,13 @@ pub async fn for_package(
     per_page: i64,
 ) -> Result<Page<AssignmentRow>> {
     let filter = state_clause(state);
-    let total: i64 = sqlx::query_scalar(&format!(
+    let count = format!(
         "SELECT COUNT(*) FROM access_package_assignments a WHERE a.access_package_id = $1{filter}"
-    ))
-    .bind(package.as_str())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let items = sqlx::query_as::<_, AssignmentRow>(&format!(
+    );
+    let list = format!(
         "{SELECT} WHERE a.access_package_id = $1{filter} ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(package.as_str())
-    .bind(per_page)
-    .bind(Page::<()>::offset(page, per_page))
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(Page {
-        items,
-        total,
-        page,
-        per_page,
-    })
+    );
+    super::page_of(conn, &count, &list, package.as_str(), page, per_page).await
 }
 
 /// Every assignment of the package (for the CSV export), in the tab's order.

@@ -37,28 +37,11 @@ pub async fn search(
     page: i64,
     per_page: i64,
 ) -> Result<Page<CatalogRow>> {
-    let pattern = contains_pattern(q);
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM catalogs WHERE name_lower LIKE $1 ESCAPE '\\'")
-            .bind(&pattern)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    let items = sqlx::query_as::<_, CatalogRow>(&format!(
+    let count = "SELECT COUNT(*) FROM catalogs WHERE name_lower LIKE $1 ESCAPE '\\'";
+    let list = format!(
         "{CATALOG_SELECT} WHERE c.name_lower LIKE $1 ESCAPE '\\' ORDER BY c.name_lower LIMIT $2 OFFSET $3"
-    ))
-    .bind(&pattern)
-    .bind(per_page)
-    .bind(Page::<()>::offset(page, per_page))
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(Page {
-        items,
-        total,
-        page,
-        per_page,
-    })
+    );
+    super::page_of(conn, count, &list, &contains_pattern(q), page, per_page).await
 }
 
 pub async fn get(conn: &mut Conn, id: &CatalogId) -> Result<Option<CatalogRow>> {

@@ -1,5 +1,7 @@
 //! Connected organizations, their identity sources and sponsors.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, Result, StoreError, contains_pattern, map_err, ts};
@@ -53,30 +55,14 @@ async fn fill_domains(conn: &mut Conn, rows: &mut [OrgRow]) -> Result<()> {
 }
 
 pub async fn search(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<Page<OrgRow>> {
-    let pattern = contains_pattern(q);
-    let total: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM connected_organizations WHERE name_lower LIKE $1 ESCAPE '\\'",
-    )
-    .bind(&pattern)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let mut items = sqlx::query_as::<_, OrgRow>(&format!(
+    let count = "SELECT COUNT(*) FROM connected_organizations WHERE name_lower LIKE $1 ESCAPE '\\'";
+    let list = format!(
         "{ORG_SELECT} WHERE o.name_lower LIKE $1 ESCAPE '\\' ORDER BY o.name_lower LIMIT $2 OFFSET $3"
-    ))
-    .bind(&pattern)
-    .bind(per_page)
-    .bind(Page::<()>::offset(page, per_page))
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    fill_domains(conn, &mut items).await?;
-    Ok(Page {
-        items,
-        total,
-        page,
-        per_page,
-    })
+    );
+    let mut found: Page<OrgRow> =
+        super::page_of(conn, count, &list, &contains_pattern(q), page, per_page).await?;
+    fill_domains(conn, &mut found.items).await?;
+    Ok(found)
 }
 
 pub async fn get(conn: &mut Conn, id: &ConnectedOrgId) -> Result<Option<OrgRow>> {
@@ -271,32 +257,13 @@ pub async fn sign_in_provider(conn: &mut Conn, id: &str) -> Result<Option<SignIn
 pub async fn ids_by_names(
     conn: &mut Conn,
     names: &[String],
-) -> Result<std::collections::HashMap<String, ConnectedOrgId>> {
-    let rows = super::pairs_in(
-        conn,
-        "SELECT name_lower, id FROM connected_organizations WHERE name_lower IN",
-        names,
-    )
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(n, id)| (n, ConnectedOrgId::from_stored(id)))
-        .collect())
+) -> Result<HashMap<String, ConnectedOrgId>> {
+    let sql = "SELECT name_lower, id FROM connected_organizations WHERE name_lower IN";
+    super::map_in(conn, sql, names, |n| n, ConnectedOrgId::from_stored).await
 }
 
 /// The names of these organizations, by id.
-pub async fn names_of(
-    conn: &mut Conn,
-    ids: &[String],
-) -> Result<std::collections::HashMap<ConnectedOrgId, String>> {
-    let rows = super::pairs_in(
-        conn,
-        "SELECT id, display_name FROM connected_organizations WHERE id IN",
-        ids,
-    )
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, n)| (ConnectedOrgId::from_stored(id), n))
-        .collect())
+pub async fn names_of(conn: &mut Conn, ids: &[String]) -> Result<HashMap<ConnectedOrgId, String>> {
+    let sql = "SELECT id, display_name FROM connected_organizations WHERE id IN";
+    super::map_in(conn, sql, ids, ConnectedOrgId::from_stored, |n| n).await
 }

@@ -1,5 +1,7 @@
 //! Groups, applications with their app roles, and sites, with who holds which role.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, Result, StoreError, contains_pattern, map_err, ts};
@@ -44,25 +46,52 @@ async fn page_of(
     page: i64,
     per_page: i64,
 ) -> Result<Page<ResourceSummary>> {
-    let pattern = contains_pattern(q);
-    let total: i64 = sqlx::query_scalar(count_sql)
-        .bind(&pattern)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    let items = sqlx::query_as::<_, ResourceSummary>(list_sql)
-        .bind(&pattern)
-        .bind(per_page)
-        .bind(Page::<()>::offset(page, per_page))
-        .fetch_all(conn)
-        .await
-        .map_err(map_err)?;
-    Ok(Page {
-        items,
-        total,
+    super::page_of(
+        conn,
+        count_sql,
+        list_sql,
+        &contains_pattern(q),
         page,
         per_page,
-    })
+    )
+    .await
+}
+
+/// Writes a named directory object: `sql` binds its id, name, the name in
+/// lower case, description, `detail` (a group's type, a site's address) and
+/// the time. An update that finds no row is `NotFound`.
+async fn save_named(
+    conn: &mut Conn,
+    sql: &str,
+    id: &str,
+    name: &str,
+    description: &Option<String>,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let done = sqlx::query(sql)
+        .bind(id)
+        .bind(name)
+        .bind(name.to_lowercase())
+        .bind(description.clone())
+        .bind(detail)
+        .bind(ts(now))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// The people `sql` finds holding roles on the object `id`.
+async fn holders(conn: &mut Conn, sql: &str, id: &str) -> Result<Vec<Holder>> {
+    sqlx::query_as::<_, Holder>(sql)
+        .bind(id)
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)
 }
 
 // ---- groups ----
@@ -102,20 +131,18 @@ pub async fn insert_group(
     p: &GroupProfile,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO groups (id, display_name, name_lower, description, group_type, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    let sql = "INSERT INTO groups (id, display_name, name_lower, description, group_type, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)";
+    save_named(
+        conn,
+        sql,
+        id.as_str(),
+        &p.display_name,
+        &p.description,
+        p.group_type.as_str(),
+        now,
     )
-    .bind(id.as_str())
-    .bind(&p.display_name)
-    .bind(p.display_name.to_lowercase())
-    .bind(p.description.clone())
-    .bind(p.group_type.as_str())
-    .bind(ts(now))
-    .execute(conn)
     .await
-    .map_err(map_err)?;
-    Ok(())
 }
 
 pub async fn update_group(
@@ -124,34 +151,24 @@ pub async fn update_group(
     p: &GroupProfile,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE groups SET display_name = $2, name_lower = $3, description = $4, group_type = $5, updated_at = $6 \
-         WHERE id = $1",
+    let sql = "UPDATE groups SET display_name = $2, name_lower = $3, description = $4, group_type = $5, \
+         updated_at = $6 WHERE id = $1";
+    save_named(
+        conn,
+        sql,
+        id.as_str(),
+        &p.display_name,
+        &p.description,
+        p.group_type.as_str(),
+        now,
     )
-    .bind(id.as_str())
-    .bind(&p.display_name)
-    .bind(p.display_name.to_lowercase())
-    .bind(p.description.clone())
-    .bind(p.group_type.as_str())
-    .bind(ts(now))
-    .execute(conn)
     .await
-    .map_err(map_err)?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
 }
 
 pub async fn group_holders(conn: &mut Conn, id: &GroupId) -> Result<Vec<Holder>> {
-    sqlx::query_as::<_, Holder>(
-        "SELECT u.id AS user_id, u.display_name, u.email, m.role FROM group_members m \
-         JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY m.role DESC, u.name_lower",
-    )
-    .bind(id.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)
+    let sql = "SELECT u.id AS user_id, u.display_name, u.email, m.role FROM group_members m \
+         JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY m.role DESC, u.name_lower";
+    holders(conn, sql, id.as_str()).await
 }
 
 /// Adds the role by hand (held outside assignments, so never taken back by
@@ -467,20 +484,18 @@ pub async fn insert_site(
     p: &SiteProfile,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO sites (id, display_name, name_lower, description, url, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    let sql = "INSERT INTO sites (id, display_name, name_lower, description, url, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)";
+    save_named(
+        conn,
+        sql,
+        id.as_str(),
+        &p.display_name,
+        &p.description,
+        &p.url,
+        now,
     )
-    .bind(id.as_str())
-    .bind(&p.display_name)
-    .bind(p.display_name.to_lowercase())
-    .bind(p.description.clone())
-    .bind(&p.url)
-    .bind(ts(now))
-    .execute(conn)
     .await
-    .map_err(map_err)?;
-    Ok(())
 }
 
 pub async fn update_site(
@@ -489,33 +504,24 @@ pub async fn update_site(
     p: &SiteProfile,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE sites SET display_name = $2, name_lower = $3, description = $4, url = $5, updated_at = $6 WHERE id = $1",
+    let sql = "UPDATE sites SET display_name = $2, name_lower = $3, description = $4, url = $5, \
+         updated_at = $6 WHERE id = $1";
+    save_named(
+        conn,
+        sql,
+        id.as_str(),
+        &p.display_name,
+        &p.description,
+        &p.url,
+        now,
     )
-    .bind(id.as_str())
-    .bind(&p.display_name)
-    .bind(p.display_name.to_lowercase())
-    .bind(p.description.clone())
-    .bind(&p.url)
-    .bind(ts(now))
-    .execute(conn)
     .await
-    .map_err(map_err)?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
 }
 
 pub async fn site_holders(conn: &mut Conn, id: &SiteId) -> Result<Vec<Holder>> {
-    sqlx::query_as::<_, Holder>(
-        "SELECT u.id AS user_id, u.display_name, u.email, m.role FROM site_members m \
-         JOIN users u ON u.id = m.user_id WHERE m.site_id = $1 ORDER BY m.role, u.name_lower",
-    )
-    .bind(id.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)
+    let sql = "SELECT u.id AS user_id, u.display_name, u.email, m.role FROM site_members m \
+         JOIN users u ON u.id = m.user_id WHERE m.site_id = $1 ORDER BY m.role, u.name_lower";
+    holders(conn, sql, id.as_str()).await
 }
 
 /// Adds a site role by hand (held outside assignments); false when already held by hand.
@@ -626,28 +632,13 @@ pub async fn remove_app_role_by_id(conn: &mut Conn, role: &str, user: &UserId) -
 pub async fn group_ids_by_names(
     conn: &mut Conn,
     names: &[String],
-) -> Result<std::collections::HashMap<String, GroupId>> {
-    let rows = super::pairs_in(
-        conn,
-        "SELECT name_lower, id FROM groups WHERE name_lower IN",
-        names,
-    )
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(n, id)| (n, GroupId::from_stored(id)))
-        .collect())
+) -> Result<HashMap<String, GroupId>> {
+    let sql = "SELECT name_lower, id FROM groups WHERE name_lower IN";
+    super::map_in(conn, sql, names, |n| n, GroupId::from_stored).await
 }
 
 /// The names of these groups, by id.
-pub async fn group_names_of(
-    conn: &mut Conn,
-    ids: &[String],
-) -> Result<std::collections::HashMap<GroupId, String>> {
-    let rows =
-        super::pairs_in(conn, "SELECT id, display_name FROM groups WHERE id IN", ids).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, n)| (GroupId::from_stored(id), n))
-        .collect())
+pub async fn group_names_of(conn: &mut Conn, ids: &[String]) -> Result<HashMap<GroupId, String>> {
+    let sql = "SELECT id, display_name FROM groups WHERE id IN";
+    super::map_in(conn, sql, ids, GroupId::from_stored, |n| n).await
 }

@@ -284,23 +284,83 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// The `(key, value)` rows of `select` (a query ending in `IN`) for `keys`,
-/// 500 keys a statement: a lookup of many names in one round trip.
-pub(crate) async fn pairs_in(
+/// One page of `list_sql` and the total of `count_sql`: both bind `key` as
+/// `$1`, the list `$2` (how many) and `$3` (how many to skip).
+pub(crate) async fn page_of<T>(
+    conn: &mut Conn,
+    count_sql: &str,
+    list_sql: &str,
+    key: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let total: i64 = sqlx::query_scalar(count_sql)
+        .bind(key)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let items = sqlx::query_as::<_, T>(list_sql)
+        .bind(key)
+        .bind(per_page)
+        .bind(Page::<()>::offset(page, per_page))
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// The rows of `select` (two text columns, a query ending in `IN`) for
+/// `keys`, as a map: many names or ids looked up in one round trip (500 a
+/// statement).
+pub(crate) async fn map_in<K: std::hash::Hash + Eq, V>(
     conn: &mut Conn,
     select: &str,
     keys: &[String],
-) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
+    key: impl Fn(String) -> K,
+    value: impl Fn(String) -> V,
+) -> Result<std::collections::HashMap<K, V>> {
+    let mut out = std::collections::HashMap::new();
     for chunk in keys.chunks(500) {
         let sql = format!("{select} ({})", placeholders(1, chunk.len()));
         let mut q = sqlx::query_as::<_, (String, String)>(&sql);
         for k in chunk {
             q = q.bind(k.clone());
         }
-        out.extend(q.fetch_all(&mut *conn).await.map_err(map_err)?);
+        for (k, v) in q.fetch_all(&mut *conn).await.map_err(map_err)? {
+            out.insert(key(k), value(v));
+        }
     }
     Ok(out)
+}
+
+/// Ids of rows in `table` whose `column` time has come, in state `state`
+/// (and `extra` conditions), oldest first: a job's next batch, rows another
+/// instance holds skipped.
+pub(crate) async fn due_ids(
+    conn: &mut Conn,
+    table: &str,
+    condition: &str,
+    column: &str,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let lock = dialect(conn).skip_locked();
+    sqlx::query_scalar::<_, String>(&format!(
+        "SELECT id FROM {table} WHERE {condition} AND {column} <= $1 ORDER BY {column}, id LIMIT $2{lock}"
+    ))
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
 }
 
 pub(crate) fn dialect(conn: &Conn) -> Dialect {

@@ -71,33 +71,21 @@ pub async fn search(
     page: i64,
     per_page: i64,
 ) -> Result<super::Page<PackageListRow>> {
-    let pattern = super::contains_pattern(q);
-    let total: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM access_packages WHERE name_lower LIKE $1 ESCAPE '\\'",
-    )
-    .bind(&pattern)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let items = sqlx::query_as::<_, PackageListRow>(
-        "SELECT p.id, p.display_name, p.description, p.is_hidden, p.catalog_id, c.display_name AS catalog_name, \
+    let count = "SELECT COUNT(*) FROM access_packages WHERE name_lower LIKE $1 ESCAPE '\\'";
+    let list = "SELECT p.id, p.display_name, p.description, p.is_hidden, p.catalog_id, c.display_name AS catalog_name, \
          (SELECT COUNT(*) FROM assignment_policies x WHERE x.access_package_id = p.id) AS policy_count, \
          (SELECT COUNT(*) FROM access_package_assignments a WHERE a.access_package_id = p.id AND a.state <> 'expired') AS assignment_count \
          FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id \
-         WHERE p.name_lower LIKE $1 ESCAPE '\\' ORDER BY p.name_lower, p.id LIMIT $2 OFFSET $3",
-    )
-    .bind(&pattern)
-    .bind(per_page)
-    .bind(super::Page::<()>::offset(page, per_page))
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(super::Page {
-        items,
-        total,
+         WHERE p.name_lower LIKE $1 ESCAPE '\\' ORDER BY p.name_lower, p.id LIMIT $2 OFFSET $3";
+    super::page_of(
+        conn,
+        count,
+        list,
+        &super::contains_pattern(q),
         page,
         per_page,
-    })
+    )
+    .await
 }
 
 pub async fn update(
@@ -256,19 +244,23 @@ pub async fn remove_role_scope(conn: &mut Conn, id: &AccessPackageId, scope: &st
     Ok(done.rows_affected() == 1)
 }
 
+/// (id, name) rows of `sql` for a package.
+async fn named(conn: &mut Conn, sql: &str, id: &AccessPackageId) -> Result<Vec<(String, String)>> {
+    sqlx::query_as::<_, (String, String)>(sql)
+        .bind(id.as_str())
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)
+}
+
 /// (id, name) of the packages this one is incompatible with.
 pub async fn incompatible_packages(
     conn: &mut Conn,
     id: &AccessPackageId,
 ) -> Result<Vec<(String, String)>> {
-    sqlx::query_as::<_, (String, String)>(
-        "SELECT p.id, p.display_name FROM access_package_incompatible_packages i \
-         JOIN access_packages p ON p.id = i.incompatible_id WHERE i.access_package_id = $1 ORDER BY p.name_lower",
-    )
-    .bind(id.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)
+    let sql = "SELECT p.id, p.display_name FROM access_package_incompatible_packages i \
+         JOIN access_packages p ON p.id = i.incompatible_id WHERE i.access_package_id = $1 ORDER BY p.name_lower";
+    named(conn, sql, id).await
 }
 
 /// (id, name) of the groups whose members may not hold this package.
@@ -276,14 +268,9 @@ pub async fn incompatible_groups(
     conn: &mut Conn,
     id: &AccessPackageId,
 ) -> Result<Vec<(String, String)>> {
-    sqlx::query_as::<_, (String, String)>(
-        "SELECT g.id, g.display_name FROM access_package_incompatible_groups i \
-         JOIN groups g ON g.id = i.group_id WHERE i.access_package_id = $1 ORDER BY g.name_lower",
-    )
-    .bind(id.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)
+    let sql = "SELECT g.id, g.display_name FROM access_package_incompatible_groups i \
+         JOIN groups g ON g.id = i.group_id WHERE i.access_package_id = $1 ORDER BY g.name_lower";
+    named(conn, sql, id).await
 }
 
 pub async fn set_incompatible(

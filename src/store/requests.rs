@@ -404,16 +404,8 @@ pub async fn set_deadlines(
 
 /// Requests waiting for a decision past their stage's limit (`lock`: `Store::skip_locked`).
 pub async fn due_denials(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
-    let lock = super::dialect(conn).skip_locked();
-    sqlx::query_scalar::<_, String>(&format!(
-        "SELECT id FROM assignment_requests WHERE state = 'pendingApproval' AND deny_at <= $1 \
-         ORDER BY deny_at, id LIMIT $2{lock}"
-    ))
-    .bind(ts(now))
-    .bind(limit)
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)
+    let open = "state = 'pendingApproval'";
+    super::due_ids(conn, "assignment_requests", open, "deny_at", now, limit).await
 }
 
 /// Requests whose current stage is due to escalate and has not yet.
@@ -422,16 +414,16 @@ pub async fn due_escalations(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<String>> {
-    let lock = super::dialect(conn).skip_locked();
-    sqlx::query_scalar::<_, String>(&format!(
-        "SELECT id FROM assignment_requests WHERE state = 'pendingApproval' AND escalate_at <= $1 \
-         AND escalated_stage < current_stage ORDER BY escalate_at, id LIMIT $2{lock}"
-    ))
-    .bind(ts(now))
-    .bind(limit)
-    .fetch_all(conn)
+    let unescalated = "state = 'pendingApproval' AND escalated_stage < current_stage";
+    super::due_ids(
+        conn,
+        "assignment_requests",
+        unescalated,
+        "escalate_at",
+        now,
+        limit,
+    )
     .await
-    .map_err(map_err)
 }
 
 pub async fn mark_escalated(conn: &mut Conn, id: &str, stage: i64) -> Result<()> {
@@ -491,32 +483,17 @@ pub async fn for_package(
     per_page: i64,
 ) -> Result<super::Page<AdminRequestRow>> {
     let filter = request_state_clause(state);
-    let total: i64 = sqlx::query_scalar(&format!(
+    let count = format!(
         "SELECT COUNT(*) FROM assignment_requests r WHERE r.access_package_id = $1{filter}"
-    ))
-    .bind(package.as_str())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let items = sqlx::query_as::<_, AdminRequestRow>(&format!(
+    );
+    let list = format!(
         "SELECT r.id, r.request_type, r.state, ap.display_name AS policy_name, r.target_display_name, r.target_email, \
          u.display_name AS requestor_name, r.created_at, r.completed_at, r.approval_bypassed \
          FROM assignment_requests r JOIN assignment_policies ap ON ap.id = r.policy_id \
          LEFT JOIN users u ON u.id = r.requestor_id WHERE r.access_package_id = $1{filter} \
          ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3"
-    ))
-    .bind(package.as_str())
-    .bind(per_page)
-    .bind(super::Page::<()>::offset(page, per_page))
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(super::Page {
-        items,
-        total,
-        page,
-        per_page,
-    })
+    );
+    super::page_of(conn, &count, &list, package.as_str(), page, per_page).await
 }
 
 /// Each stage's approvers of a request: (stage, name, email, escalation).
@@ -583,16 +560,16 @@ pub async fn set_target_for_identity(
 
 /// Scheduled requests whose start has come, oldest first.
 pub async fn due_scheduled(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
-    let lock = super::dialect(conn).skip_locked();
-    sqlx::query_scalar::<_, String>(&format!(
-        "SELECT id FROM assignment_requests WHERE state = 'scheduled' AND schedule_start <= $1 \
-         ORDER BY schedule_start, id LIMIT $2{lock}"
-    ))
-    .bind(ts(now))
-    .bind(limit)
-    .fetch_all(conn)
+    let scheduled = "state = 'scheduled'";
+    super::due_ids(
+        conn,
+        "assignment_requests",
+        scheduled,
+        "schedule_start",
+        now,
+        limit,
+    )
     .await
-    .map_err(map_err)
 }
 
 /// Links the request to the assignment that delivered it.

@@ -1,5 +1,7 @@
 //! Users and their sign-in identities.
 
+use std::collections::HashMap;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -233,29 +235,13 @@ pub async fn search(
     page: i64,
     per_page: i64,
 ) -> Result<Page<UserSummary>> {
-    let pattern = contains_pattern(q);
     const WHERE: &str = "WHERE name_lower LIKE $1 ESCAPE '\\' OR email_lower LIKE $1 ESCAPE '\\'";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users {WHERE}"))
-        .bind(&pattern)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    let items = sqlx::query_as::<_, UserSummary>(&format!(
+    let count = format!("SELECT COUNT(*) FROM users {WHERE}");
+    let list = format!(
         "SELECT id, display_name, email, user_type, department, job_title, state FROM users {WHERE} \
          ORDER BY name_lower, id LIMIT $2 OFFSET $3"
-    ))
-    .bind(&pattern)
-    .bind(per_page)
-    .bind(Page::<()>::offset(page, per_page))
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(Page {
-        items,
-        total,
-        page,
-        per_page,
-    })
+    );
+    super::page_of(conn, &count, &list, &contains_pattern(q), page, per_page).await
 }
 
 /// The people who report to `manager`.
@@ -277,6 +263,41 @@ pub async fn count(conn: &mut Conn) -> Result<i64> {
         .map_err(map_err)
 }
 
+/// The built-in attribute a required attribute names, as its column.
+fn built_in<'a>(user: &'a mut User, name: &str) -> Option<&'a mut Option<String>> {
+    match name {
+        "givenName" => Some(&mut user.given_name),
+        "surname" => Some(&mut user.surname),
+        "jobTitle" => Some(&mut user.job_title),
+        "department" => Some(&mut user.department),
+        _ => None,
+    }
+}
+
+/// Writes a user's attributes as `user` holds them, in one statement.
+async fn save_attributes(conn: &mut Conn, user: &User, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET given_name = $2, surname = $3, job_title = $4, department = $5, \
+         display_name = $6, name_lower = $7, custom_attributes = $8, updated_at = $9 WHERE id = $1",
+    )
+    .bind(user.id.as_str())
+    .bind(user.given_name.clone())
+    .bind(user.surname.clone())
+    .bind(user.job_title.clone())
+    .bind(user.department.clone())
+    .bind(user.display_name.clone())
+    .bind(user.display_name.to_lowercase())
+    .bind(
+        serde_json::to_string(&user.custom_attributes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    )
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 /// Writes attribute values given with a request, overwriting earlier ones:
 /// built-in attributes to their columns, others to the custom attributes.
 pub async fn write_attributes(
@@ -285,86 +306,42 @@ pub async fn write_attributes(
     values: &BTreeMap<String, String>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let current = get(conn, user).await?.ok_or(StoreError::NotFound)?;
-    let mut custom = current.custom_attributes.clone();
-    for (name, value) in values {
-        let sql = match name.as_str() {
-            "givenName" => "UPDATE users SET given_name = $2, updated_at = $3 WHERE id = $1",
-            "surname" => "UPDATE users SET surname = $2, updated_at = $3 WHERE id = $1",
-            "jobTitle" => "UPDATE users SET job_title = $2, updated_at = $3 WHERE id = $1",
-            "department" => "UPDATE users SET department = $2, updated_at = $3 WHERE id = $1",
-            "displayName" => {
-                sqlx::query("UPDATE users SET display_name = $2, updated_at = $3, name_lower = $4 WHERE id = $1")
-                    .bind(user.as_str())
-                    .bind(value)
-                    .bind(ts(now))
-                    .bind(value.to_lowercase())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(map_err)?;
-                continue;
-            }
-            _ => {
-                custom.insert(name.clone(), value.clone());
-                continue;
-            }
-        };
-        sqlx::query(sql)
-            .bind(user.as_str())
-            .bind(value)
-            .bind(ts(now))
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+    if values.is_empty() {
+        return Ok(());
     }
-    sqlx::query("UPDATE users SET custom_attributes = $2 WHERE id = $1")
-        .bind(user.as_str())
-        .bind(serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()))
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
-    Ok(())
+    let mut u = get(conn, user).await?.ok_or(StoreError::NotFound)?;
+    for (name, value) in values {
+        if name == "displayName" {
+            u.display_name = value.clone();
+        } else if let Some(column) = built_in(&mut u, name) {
+            *column = Some(value.clone());
+        } else {
+            u.custom_attributes.insert(name.clone(), value.clone());
+        }
+    }
+    save_attributes(conn, &u, now).await
 }
 
 /// Clears attribute values (built-in columns, or custom attributes) that a
-/// removed assignment had required.
+/// removed assignment had required. A user always keeps a display name.
 pub async fn clear_attributes(
     conn: &mut Conn,
     user: &UserId,
     names: &[String],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let Some(current) = get(conn, user).await? else {
+    let Some(mut u) = get(conn, user).await? else {
         return Ok(());
     };
-    let mut custom = current.custom_attributes.clone();
-    for name in names {
-        let sql = match name.as_str() {
-            "givenName" => "UPDATE users SET given_name = NULL, updated_at = $2 WHERE id = $1",
-            "surname" => "UPDATE users SET surname = NULL, updated_at = $2 WHERE id = $1",
-            "jobTitle" => "UPDATE users SET job_title = NULL, updated_at = $2 WHERE id = $1",
-            "department" => "UPDATE users SET department = NULL, updated_at = $2 WHERE id = $1",
-            // A user always has a display name: it is kept.
-            "displayName" => continue,
-            other => {
-                custom.remove(other);
-                continue;
+    for name in names.iter().filter(|n| *n != "displayName") {
+        match built_in(&mut u, name) {
+            Some(column) => *column = None,
+            None => {
+                u.custom_attributes.remove(name);
             }
-        };
-        sqlx::query(sql)
-            .bind(user.as_str())
-            .bind(ts(now))
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+        }
     }
-    sqlx::query("UPDATE users SET custom_attributes = $2 WHERE id = $1")
-        .bind(user.as_str())
-        .bind(serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()))
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
-    Ok(())
+    save_attributes(conn, &u, now).await
 }
 
 /// Blocks (or, with `None`, unblocks) a user for the guest lifecycle.
@@ -557,44 +534,21 @@ pub async fn lift_lifecycle_block(conn: &mut Conn, id: &UserId, now: DateTime<Ut
 }
 
 /// The ids of the users with these addresses (lower case), by address.
-pub async fn ids_by_emails(
-    conn: &mut Conn,
-    emails: &[String],
-) -> Result<std::collections::HashMap<String, UserId>> {
-    let rows = super::pairs_in(
-        conn,
-        "SELECT email_lower, id FROM users WHERE email_lower IN",
-        emails,
-    )
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(e, id)| (e, UserId::from_stored(id)))
-        .collect())
+pub async fn ids_by_emails(conn: &mut Conn, emails: &[String]) -> Result<HashMap<String, UserId>> {
+    let sql = "SELECT email_lower, id FROM users WHERE email_lower IN";
+    super::map_in(conn, sql, emails, |e| e, UserId::from_stored).await
 }
 
 /// The addresses of these users, by id.
-pub async fn emails_of(
-    conn: &mut Conn,
-    ids: &[String],
-) -> Result<std::collections::HashMap<UserId, String>> {
-    let rows = super::pairs_in(conn, "SELECT id, email FROM users WHERE id IN", ids).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, e)| (UserId::from_stored(id), e))
-        .collect())
+pub async fn emails_of(conn: &mut Conn, ids: &[String]) -> Result<HashMap<UserId, String>> {
+    let sql = "SELECT id, email FROM users WHERE id IN";
+    super::map_in(conn, sql, ids, UserId::from_stored, |e| e).await
 }
 
 /// The display names of these users, by id.
-pub async fn names_of(
-    conn: &mut Conn,
-    ids: &[String],
-) -> Result<std::collections::HashMap<UserId, String>> {
-    let rows = super::pairs_in(conn, "SELECT id, display_name FROM users WHERE id IN", ids).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, n)| (UserId::from_stored(id), n))
-        .collect())
+pub async fn names_of(conn: &mut Conn, ids: &[String]) -> Result<HashMap<UserId, String>> {
+    let sql = "SELECT id, display_name FROM users WHERE id IN";
+    super::map_in(conn, sql, ids, UserId::from_stored, |n| n).await
 }
 
 /// The users with these addresses (lower case), in one statement.

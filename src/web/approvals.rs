@@ -35,11 +35,11 @@ struct Inbox {
 
 #[tracing::instrument(skip_all)]
 async fn inbox(state: Data, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    let (pending, history) = svc::view::approvals_inbox(&state.store, &user.user.id).await?;
+    let inbox = svc::view::approvals_inbox(&state.store, &user.user.id).await?;
     render(&Inbox {
         layout: Layout::for_user(&state, &user, "approvals", "Approvals"),
-        pending,
-        history,
+        pending: inbox.pending,
+        history: inbox.decided,
     })
 }
 

@@ -246,25 +246,10 @@ pub fn check_period(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::policy::{
-        AllowedTargetScope, ApprovalSettings, Expiration, RequestorSettings, SubjectSet,
-    };
+    use crate::domain::policy::{AllowedTargetScope, Expiration, SubjectSet};
 
     fn policy(scope: AllowedTargetScope, targets: Vec<SubjectSet>) -> Policy {
-        Policy {
-            display_name: scope.as_str().into(),
-            description: None,
-            enabled: true,
-            allowed_target_scope: scope,
-            specific_allowed_targets: targets,
-            requestor: RequestorSettings {
-                enable_targets_to_self_add_access: true,
-                ..Default::default()
-            },
-            approval: ApprovalSettings::default(),
-            questions: vec![],
-            expiration: Expiration::NoExpiration,
-        }
+        Policy::requestable(scope, targets)
     }
 
     #[test]

@@ -83,18 +83,20 @@ pub async fn history(store: &Store, who: &Person) -> Result<Vec<RequestListRow>,
     Ok(requests::for_target(&mut conn, &target_of(who)).await?)
 }
 
-/// The requests waiting for an approver's decision, and those they decided
-/// (with their decision).
+/// An approver's requests: those waiting for their decision, and those
+/// they decided (with their decision).
+pub struct Inbox {
+    pub pending: Vec<RequestListRow>,
+    pub decided: Vec<(RequestListRow, String)>,
+}
+
 #[tracing::instrument(skip_all)]
-pub async fn approvals_inbox(
-    store: &Store,
-    approver: &UserId,
-) -> Result<(Vec<RequestListRow>, Vec<(RequestListRow, String)>), ServiceError> {
+pub async fn approvals_inbox(store: &Store, approver: &UserId) -> Result<Inbox, ServiceError> {
     read(store, async |c| {
-        Ok((
-            requests::pending_for(c, approver).await?,
-            requests::decided_by(c, approver).await?,
-        ))
+        Ok(Inbox {
+            pending: requests::pending_for(c, approver).await?,
+            decided: requests::decided_by(c, approver).await?,
+        })
     })
     .await
 }
