@@ -62,7 +62,7 @@ chmod 755 "$PGDATA"
 if [ "$(id -u)" = 0 ]; then chown -R postgres: "$PGDATA"; fi
 run_pg "$PGBIN/initdb" -D "$PGDATA/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 run_pg "$PGBIN/pg_ctl" -D "$PGDATA/data" -l "$PGDATA/server.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDATA/sock -c shared_buffers=512MB -c max_connections=200" start >/dev/null
+  -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDATA/sock -c shared_buffers=512MB -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top" start >/dev/null
 PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 log "PostgreSQL: generating"
 "$BENCH" generate --database-url "$PG_URL" --scale "$SCALE" | tee -a "$WORK/results.md"

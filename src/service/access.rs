@@ -16,7 +16,8 @@ pub async fn grant_roles(
     user: &UserId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    store::grants::grant_package(conn, package, user, now).await
+    use crate::domain::catalog::OriginSystem;
+    store::grants::grant_package(conn, package, user, &OriginSystem::ALL, now).await
 }
 
 /// Finishes a batch of assignments just ended (marked `batch`): takes back

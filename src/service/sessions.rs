@@ -53,22 +53,13 @@ async fn check(
     let Some((owner, seen)) = sessions::get(conn, id).await? else {
         return Ok(false);
     };
-    let seen = store::parse_ts(&seen)?;
     // An external identity's session may since have become the user's.
     let belongs = match (user, owner.as_deref()) {
         (Some(u), Some(o)) => u.as_str() == o,
         (None, None) => true,
         _ => false,
     };
-    if !belongs || now - seen > idle {
-        return Ok(false);
-    }
-    if (now - seen).num_seconds() >= TOUCH_EVERY_SECONDS {
-        let mut tx = store.begin().await?;
-        sessions::touch(&mut tx, id, now).await?;
-        tx.commit().await.map_err(store::map_err)?;
-    }
-    Ok(true)
+    Ok(belongs && fresh(store, id, &seen, idle, now).await?)
 }
 
 /// The session of someone not yet in the directory continues as the user
@@ -156,21 +147,44 @@ pub async fn identify(
         }
         (None, None) => return Ok(Identified::Nobody),
     };
-    if !check(store, &mut conn, id, Some(&uid), idle, now).await? {
+    // The session and its user, read together: one round trip a page.
+    let Some((owner, seen, user)) = users::with_session(&mut conn, id).await? else {
+        return Ok(Identified::Ended);
+    };
+    if owner.as_deref() != Some(uid.as_str()) || !fresh(store, id, &seen, idle, now).await? {
         return Ok(Identified::Ended);
     }
-    match users::get(&mut conn, &uid).await? {
-        Some(user) if !user.is_blocked() => Ok(Identified::User {
-            user: Box::new(user),
-            promoted,
-        }),
-        // Deleted or blocked since signing in: the session ends here.
-        _ => {
-            drop(conn);
-            end(store, id).await?;
-            Ok(Identified::Ended)
-        }
+    if user.is_blocked() {
+        // Blocked since signing in: the session ends here.
+        drop(conn);
+        end(store, id).await?;
+        return Ok(Identified::Ended);
     }
+    Ok(Identified::User {
+        user: Box::new(user),
+        promoted,
+    })
+}
+
+/// Whether a session last used at `seen` is still within `idle`; one used a
+/// while ago is marked as used now.
+async fn fresh(
+    store: &Store,
+    id: &str,
+    seen: &str,
+    idle: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let seen = store::parse_ts(seen)?;
+    if now - seen > idle {
+        return Ok(false);
+    }
+    if (now - seen).num_seconds() >= TOUCH_EVERY_SECONDS {
+        let mut tx = store.begin().await?;
+        sessions::touch(&mut tx, id, now).await?;
+        tx.commit().await.map_err(store::map_err)?;
+    }
+    Ok(true)
 }
 
 /// Whether the session of someone not yet in the directory still holds.

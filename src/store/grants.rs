@@ -7,6 +7,7 @@
 //! administrator added by hand is marked `outside_assignments` and is never
 //! taken back here.
 
+use crate::domain::catalog::OriginSystem;
 use chrono::{DateTime, Utc};
 
 use super::assignments::ACTIVE;
@@ -75,9 +76,42 @@ fn grant_statements(who: &Who) -> [String; 4] {
     ]
 }
 
-async fn run_grants(conn: &mut Conn, who: Who, a: &str, b: &str, now: DateTime<Utc>) -> Result<()> {
-    for sql in grant_statements(&who) {
-        sqlx::query(&sql)
+async fn run_grants(
+    conn: &mut Conn,
+    who: Who,
+    a: &str,
+    b: &str,
+    kinds: Option<&[OriginSystem]>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // Each statement grants one kind of resource: [groups, sites, app roles, default access].
+    let kind_of = [
+        OriginSystem::AadGroup,
+        OriginSystem::SharePointOnline,
+        OriginSystem::AadApplication,
+        OriginSystem::AadApplication,
+    ];
+    let statements = grant_statements(&who);
+    let wanted: Vec<&str> = statements
+        .iter()
+        .zip(kind_of)
+        .filter(|(_, kind)| kinds.is_none_or(|k| k.contains(kind)))
+        .map(|(sql, _)| sql.as_str())
+        .collect();
+    // PostgreSQL takes them as one statement, each a part of it.
+    let sqls: Vec<String> = match (super::dialect(conn), wanted.split_last()) {
+        (super::Dialect::Postgres, Some((last, rest))) if !rest.is_empty() => {
+            let parts: Vec<String> = rest
+                .iter()
+                .enumerate()
+                .map(|(i, sql)| format!("g{i} AS ({sql})"))
+                .collect();
+            vec![format!("WITH {} {last}", parts.join(", "))]
+        }
+        _ => wanted.iter().map(|s| s.to_string()).collect(),
+    };
+    for sql in &sqls {
+        sqlx::query(sql)
             .bind(a)
             .bind(b)
             .bind(ts(now))
@@ -88,14 +122,25 @@ async fn run_grants(conn: &mut Conn, who: Who, a: &str, b: &str, now: DateTime<U
     Ok(())
 }
 
-/// Grants each resource role of the package to the user; roles already held stay.
+/// Grants each resource role of the package to the user; roles already held
+/// stay. `kinds`: the kinds of resource the package has roles of (a statement
+/// each).
 pub async fn grant_package(
     conn: &mut Conn,
     package: &AccessPackageId,
     user: &UserId,
+    kinds: &[OriginSystem],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    run_grants(conn, Who::Holder, package.as_str(), user.as_str(), now).await
+    run_grants(
+        conn,
+        Who::Holder,
+        package.as_str(),
+        user.as_str(),
+        Some(kinds),
+        now,
+    )
+    .await
 }
 
 /// Grants a resource role just added to a package to the package's current holders.
@@ -105,7 +150,15 @@ pub async fn grant_scope_to_holders(
     scope: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    run_grants(conn, Who::HoldersOfScope, package.as_str(), scope, now).await
+    run_grants(
+        conn,
+        Who::HoldersOfScope,
+        package.as_str(),
+        scope,
+        None,
+        now,
+    )
+    .await
 }
 
 /// Whether an active assignment of user `{user}` grants role `{role}` of the

@@ -138,6 +138,13 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(30))
+                    // No ping before each use: it would be one more round
+                    // trip in every page. A connection the server dropped
+                    // fails its statement once and leaves the pool; idle ones
+                    // are closed before servers and firewalls forget them.
+                    .test_before_acquire(false)
+                    .idle_timeout(Duration::from_secs(300))
+                    .max_lifetime(Duration::from_secs(1800))
                     .connect(url.expose())
                     .await?;
                 Store {

@@ -55,41 +55,60 @@ impl From<Raw> for MailRow {
     }
 }
 
-/// Queues `mails`, in one statement (chunked for very large batches). Their
-/// ids share a prefix, so that they sit side by side in the outbox's key (as
-/// the expiry job's do).
+/// At most this many messages a statement: 5 values each stay far below
+/// every bind limit.
+const PER_STATEMENT: usize = 100;
+
+/// `INSERT INTO mail_outbox ... VALUES` for `n` messages whose values start
+/// at `$first` (five each), `$now` the time.
+pub(crate) fn insert_sql(first: usize, n: usize, now: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let b = first + i * 5;
+            format!(
+                "(${b}, ${}, ${}, ${}, ${}, ${now}, ${now})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO mail_outbox (id, kind, to_address, to_name, data, created_at, next_attempt_at) VALUES {}",
+        rows.join(", ")
+    )
+}
+
+/// Binds each message's five values, in `insert_sql`'s order; ids share a
+/// prefix, so that a batch sits side by side in the outbox's key.
+pub(crate) fn bind_mails<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    mails: &[Mail],
+    prefix: &str,
+    offset: usize,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for (i, m) in mails.iter().enumerate() {
+        q = q
+            .bind(format!("{prefix}.{:06}", offset + i))
+            .bind(m.message.kind().as_str())
+            .bind(m.to_address.clone())
+            .bind(m.to_name.clone())
+            .bind(m.message.data().to_string());
+    }
+    q
+}
+
+/// Queues `mails` (a statement a hundred).
 pub async fn enqueue(conn: &mut Conn, mails: &[Mail], now: DateTime<Utc>) -> Result<()> {
-    let prefix = uuid::Uuid::new_v4();
-    let now = ts(now);
-    // 6 values a row; 100 rows stay far below every bind limit.
-    for (c, chunk) in mails.chunks(100).enumerate() {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 5;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, $1, $1)",
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO mail_outbox (id, kind, to_address, to_name, data, created_at, next_attempt_at) VALUES {}",
-            rows.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(now.clone());
-        for (i, m) in chunk.iter().enumerate() {
-            q = q
-                .bind(format!("{prefix}.{:06}", c * 100 + i))
-                .bind(m.message.kind().as_str())
-                .bind(m.to_address.clone())
-                .bind(m.to_name.clone())
-                .bind(m.message.data().to_string());
-        }
-        q.execute(&mut *conn).await.map_err(map_err)?;
+    let prefix = uuid::Uuid::new_v4().to_string();
+    for (c, chunk) in mails.chunks(PER_STATEMENT).enumerate() {
+        let sql = insert_sql(2, chunk.len(), 1);
+        let q = sqlx::query(&sql).bind(ts(now));
+        bind_mails(q, chunk, &prefix, c * PER_STATEMENT)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
     }
     Ok(())
 }

@@ -1039,10 +1039,13 @@ pub struct Start<'a> {
 /// Writes a new request in the state it starts in: one statement, so that a
 /// submission is never written twice (first `submitted`, then its stage).
 /// A twin open request for the same person and package is a conflict.
+/// Writes a new request, and with `approvers` (stage, users, escalation)
+/// that stage's approvers: on PostgreSQL in the same statement.
 pub async fn insert_request(
     conn: &mut Conn,
     r: &Request,
     start: &Start<'_>,
+    approvers: Option<(u32, &[UserId], bool)>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let target = r.target.user().map(|u| u.as_str().to_string());
@@ -1061,43 +1064,67 @@ pub async fn insert_request(
         .map_err(|e| StoreError::Corrupt(format!("answers: {e}")))?;
     let attributes = serde_json::to_string(&r.attributes)
         .map_err(|e| StoreError::Corrupt(format!("attributes: {e}")))?;
-    sqlx::query(
-        "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, \
+    let insert = "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, \
          target_id, target_email, target_display_name, connected_organization_id, justification, answers, \
          attributes, created_at, target_issuer, target_subject, schedule_start, schedule_end, assignment_id, \
          approval_bypassed, current_stage, stage_started_at, escalate_at, deny_at, completed_at, outcome_reason) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-         $14, $22, $23, $24, $25)",
-    )
-    .bind(r.id.as_str())
-    .bind(r.kind.as_str())
-    .bind(r.state.as_str())
-    .bind(r.package.as_str())
-    .bind(r.policy.as_str())
-    .bind(r.requestor.as_ref().map(|u| u.as_str().to_string()))
-    .bind(target)
-    .bind(&r.email)
-    .bind(&r.name)
-    .bind(r.organization.as_ref().map(|o| o.as_str().to_string()))
-    .bind(r.justification.clone())
-    .bind(answers)
-    .bind(attributes)
-    .bind(ts(now))
-    .bind(issuer)
-    .bind(subject)
-    .bind(r.schedule.map(|(s, _)| ts(s)))
-    .bind(r.schedule.map(|(_, e)| ts(e)))
-    .bind(r.assignment.as_ref().map(|a| a.as_str().to_string()))
-    .bind(r.approval_bypassed)
-    .bind(i64::from(r.stage))
-    .bind(start.escalate_at.map(ts))
-    .bind(start.deny_at.map(ts))
-    .bind(done.then(|| ts(now)))
-    .bind(start.outcome.map(str::to_string))
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(())
+         $14, $22, $23, $24, $25)";
+    let together = approvers.filter(|(_, users, _)| {
+        !users.is_empty() && users.len() <= 500 && super::dialect(conn) == super::Dialect::Postgres
+    });
+    let sql = match together {
+        // The approvers' rows name the request the same statement writes.
+        Some((_, users, _)) => format!(
+            "WITH r AS ({insert} RETURNING id) INSERT INTO request_stage_approvers \
+             (request_id, stage, is_escalation, user_id) SELECT r.id, $26, $27, v.u FROM r, (VALUES {}) AS v(u) \
+             ON CONFLICT DO NOTHING",
+            (0..users.len())
+                .map(|i| format!("(${})", i + 28))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => insert.to_string(),
+    };
+    let mut q = sqlx::query(&sql)
+        .bind(r.id.as_str())
+        .bind(r.kind.as_str())
+        .bind(r.state.as_str())
+        .bind(r.package.as_str())
+        .bind(r.policy.as_str())
+        .bind(r.requestor.as_ref().map(|u| u.as_str().to_string()))
+        .bind(target)
+        .bind(&r.email)
+        .bind(&r.name)
+        .bind(r.organization.as_ref().map(|o| o.as_str().to_string()))
+        .bind(r.justification.clone())
+        .bind(answers)
+        .bind(attributes)
+        .bind(ts(now))
+        .bind(issuer)
+        .bind(subject)
+        .bind(r.schedule.map(|(s, _)| ts(s)))
+        .bind(r.schedule.map(|(_, e)| ts(e)))
+        .bind(r.assignment.as_ref().map(|a| a.as_str().to_string()))
+        .bind(r.approval_bypassed)
+        .bind(i64::from(r.stage))
+        .bind(start.escalate_at.map(ts))
+        .bind(start.deny_at.map(ts))
+        .bind(done.then(|| ts(now)))
+        .bind(start.outcome.map(str::to_string));
+    if let Some((stage, users, escalation)) = together {
+        q = q.bind(i64::from(stage)).bind(escalation);
+        for u in users {
+            q = q.bind(u.as_str());
+        }
+    }
+    q.execute(&mut *conn).await.map_err(map_err)?;
+    match (approvers, together) {
+        (Some((stage, users, escalation)), None) => {
+            insert_approvers(conn, &r.id, stage, users, escalation).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Moves the request from `from` at `from_stage` to `to` at `to_stage`,
@@ -1179,6 +1206,8 @@ pub struct PersonHoldings {
     pub held: Vec<String>,
     pub groups: Vec<String>,
     pub assignment: Option<(bool, Option<DateTime<Utc>>)>,
+    /// Blocked by the guest lifecycle (for having no access).
+    pub lifecycle_blocked: bool,
 }
 
 pub async fn holdings(
@@ -1191,7 +1220,8 @@ pub async fn holdings(
            WHERE target_id = $1 AND state IN {active} \
          UNION ALL SELECT 'g', group_id, NULL FROM group_members WHERE user_id = $1 AND role = 'member' \
          UNION ALL SELECT 'a', CASE WHEN state IN {active} THEN 'active' ELSE 'ended' END, end_at \
-           FROM access_package_assignments WHERE id = $2",
+           FROM access_package_assignments WHERE id = $2 \
+         UNION ALL SELECT 'l', '', NULL FROM users WHERE id = $1 AND lifecycle_blocked_at IS NOT NULL",
         active = super::assignments::ACTIVE
     ))
     .bind(user.as_str())
@@ -1203,11 +1233,13 @@ pub async fn holdings(
         held: vec![],
         groups: vec![],
         assignment: None,
+        lifecycle_blocked: false,
     };
     for (kind, value, end) in rows {
         match kind.as_str() {
             "p" => out.held.push(value),
             "g" => out.groups.push(value),
+            "l" => out.lifecycle_blocked = true,
             _ => out.assignment = Some((value == "active", parse_time(&end)?)),
         }
     }

@@ -22,7 +22,7 @@ use tokio::sync::{Mutex, RwLock};
 use super::packages::PackageFacts;
 use super::requests::CandidateRow;
 use super::{Conn, StoreError, catalogs, packages, policies};
-use crate::domain::catalog::RequiredAttribute;
+use crate::domain::catalog::{OriginSystem, RequiredAttribute};
 use crate::domain::ids::PolicyId;
 use crate::domain::policy::Policy;
 use crate::domain::request::{Requestor, admits, admitted_classes, requestor_class};
@@ -33,6 +33,8 @@ pub struct PackageInfo {
     pub facts: PackageFacts,
     /// Its resources' names, for My Access.
     pub resources: Vec<String>,
+    /// The kinds of resource it grants roles of, each once.
+    pub kinds: Vec<OriginSystem>,
     /// Its policies, oldest first.
     pub policies: Vec<(PolicyId, Policy)>,
     /// (id, name) of the packages and groups it is incompatible with.
@@ -369,6 +371,7 @@ async fn build(conn: &mut Conn) -> Result<Vec<PackageInfo>, StoreError> {
         .map(|facts| PackageInfo {
             facts,
             resources: vec![],
+            kinds: vec![],
             policies: vec![],
             incompatible_packages: vec![],
             incompatible_groups: vec![],
@@ -381,10 +384,15 @@ async fn build(conn: &mut Conn) -> Result<Vec<PackageInfo>, StoreError> {
         .map(|(i, p)| (p.facts.id.clone(), i))
         .collect();
     let at = |id: &str| index.get(id).copied();
-    for (package, name, _, _) in packages::all_roles(conn).await? {
+    for (package, name, system, _) in packages::all_roles(conn).await? {
         if let Some(i) = at(&package) {
             if !infos[i].resources.contains(&name) {
                 infos[i].resources.push(name);
+            }
+            let kind = OriginSystem::parse(&system)
+                .ok_or_else(|| StoreError::Corrupt(format!("origin system {system}")))?;
+            if !infos[i].kinds.contains(&kind) {
+                infos[i].kinds.push(kind);
             }
         }
     }

@@ -567,3 +567,35 @@ pub async fn by_emails(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>> 
     let rows = q.fetch_all(conn).await.map_err(map_err)?;
     rows.into_iter().map(User::try_from).collect()
 }
+
+#[derive(sqlx::FromRow)]
+struct SessionUserRow {
+    owner: Option<String>,
+    seen: String,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+/// A session (its owner and when it was last used) with its user, in one
+/// statement: what every signed-in page checks first. `None` when the
+/// session, or its user, is gone.
+pub async fn with_session(
+    conn: &mut Conn,
+    session: &str,
+) -> Result<Option<(Option<String>, String, User)>> {
+    let columns: Vec<String> = USER_COLUMNS
+        .split(',')
+        .map(|c| format!("u.{}", c.trim()))
+        .collect();
+    let row = sqlx::query_as::<_, SessionUserRow>(&format!(
+        "SELECT s.user_id AS owner, s.last_seen_at AS seen, {} FROM sessions s \
+         JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+        columns.join(", ")
+    ))
+    .bind(session)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
+    row.map(|r| Ok((r.owner, r.seen, User::try_from(r.user)?)))
+        .transpose()
+}

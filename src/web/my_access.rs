@@ -406,41 +406,7 @@ async fn request(
         .and_then(|v| v.first())
         .cloned()
         .unwrap_or_default();
-    let (info, verdict) =
-        svc::availability(&state.store, &user.person, id.as_str(), state.clock.now()).await?;
-    let (Some(info), Availability::Offer(offer)) = (info, verdict) else {
-        return show(
-            &state,
-            &user,
-            &req,
-            id.as_str(),
-            None,
-            values,
-            FieldErrors::new(),
-            StatusCode::CONFLICT,
-        )
-        .await;
-    };
-    let Some(policy_id) = offer
-        .policies
-        .iter()
-        .find(|(pid, _)| *pid == chosen)
-        .map(|(pid, _)| pid.clone())
-    else {
-        let mut e = FieldErrors::new();
-        e.add("policy", "Choose one of the policies offered.");
-        return show(
-            &state,
-            &user,
-            &req,
-            id.as_str(),
-            None,
-            values,
-            e,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
+    let policy_id = chosen;
     let field = |k: &str| {
         values
             .get(k)
@@ -468,15 +434,7 @@ async fn request(
         end: &field("end"),
         tz: crate::domain::request::time_zone(&field("tz")),
     };
-    let errors = match svc::submit_offered(
-        &state.store,
-        &user.person,
-        &info,
-        &offer,
-        &input,
-        state.clock.now(),
-    )
-    .await
+    let errors = match svc::submit(&state.store, &user.person, &id, &input, state.clock.now()).await
     {
         Ok(r) => {
             let message = match r.state {
@@ -493,8 +451,27 @@ async fn request(
         }
         Err(ServiceError::Invalid(e)) => e,
         Err(ServiceError::Refused(m)) => {
-            TypedSession(session).flash("error", m);
-            return Ok(redirect(&routes::PACKAGE.id(&id)));
+            // The page says why when the package is not on offer to them
+            // any more; a refusal it would not show is said above it.
+            let (_, now) =
+                svc::availability(&state.store, &user.person, id.as_str(), state.clock.now())
+                    .await?;
+            if matches!(now, Availability::Offer(_)) {
+                TypedSession(session).flash("error", m);
+                return Ok(redirect(&routes::PACKAGE.id(&id)));
+            }
+            let status = StatusCode::CONFLICT;
+            return show(
+                &state,
+                &user,
+                &req,
+                id.as_str(),
+                None,
+                values,
+                FieldErrors::new(),
+                status,
+            )
+            .await;
         }
         Err(e) => return Err(e.into()),
     };

@@ -26,6 +26,9 @@ pub struct Options {
 /// One measured scenario at one client count.
 pub struct Row {
     pub scenario: &'static str,
+    /// Database statements per request (PostgreSQL's `pg_stat_statements`,
+    /// transaction control included), when it can be read.
+    pub statements: Option<f64>,
     pub clients: usize,
     pub rps: f64,
     pub p50_ms: f64,
@@ -36,9 +39,10 @@ pub struct Row {
 
 /// A session cookie exactly as Gatehouse's session middleware writes it:
 /// a private (encrypted) cookie holding the JSON session state.
-fn session_cookie(key: &Key, user_id: &str, csrf: &str, now: i64) -> String {
+fn session_cookie(key: &Key, user_id: &str, sid: &str, csrf: &str, now: i64) -> String {
     let mut state: HashMap<&str, String> = HashMap::new();
     state.insert("uid", serde_json::to_string(user_id).unwrap());
+    state.insert("sid", serde_json::to_string(sid).unwrap());
     state.insert("at", now.to_string());
     state.insert("csrf", serde_json::to_string(csrf).unwrap());
     let mut jar = CookieJar::new();
@@ -157,7 +161,7 @@ fn run_wrk(
     url: &str,
     clients: usize,
     seconds: u64,
-) -> anyhow::Result<(f64, f64, f64, u64)> {
+) -> anyhow::Result<(f64, f64, f64, u64, u64)> {
     let threads = clients.min(2);
     let out = Command::new("wrk")
         .args([
@@ -183,10 +187,12 @@ fn run_wrk(
         String::from_utf8_lossy(&out.stderr)
     );
     let mut rps = f64::NAN;
-    let (mut p50, mut p99, mut errors) = (f64::NAN, f64::NAN, 0u64);
+    let (mut p50, mut p99, mut errors, mut requests) = (f64::NAN, f64::NAN, 0u64, 0u64);
     for line in text.lines() {
         let l = line.trim();
-        if let Some(v) = l.strip_prefix("Requests/sec:") {
+        if let Some((n, _)) = l.split_once(" requests in ") {
+            requests = n.trim().parse().unwrap_or(0);
+        } else if let Some(v) = l.strip_prefix("Requests/sec:") {
             rps = v.trim().parse().unwrap_or(f64::NAN);
         } else if let Some(v) = l.strip_prefix("50%") {
             p50 = parse_ms(v);
@@ -211,7 +217,60 @@ fn run_wrk(
                 .sum::<u64>();
         }
     }
-    Ok((rps, p50, p99, errors))
+    Ok((rps, p50, p99, errors, requests))
+}
+
+/// Statements PostgreSQL ran since `reset`, from `pg_stat_statements` (the
+/// bench's server preloads it); `None` on SQLite or without the extension.
+async fn statements(store: &Store, reset: bool) -> Option<i64> {
+    let mut c = store.read().await.ok()?;
+    if reset {
+        sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(&mut *c)
+            .await
+            .ok()?;
+        return Some(0);
+    }
+    sqlx::query_scalar::<_, i64>(
+        "SELECT COALESCE(SUM(calls), 0)::BIGINT FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         AND query NOT ILIKE '%pg_stat_statements%'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .ok()
+}
+
+/// A session row for each bench user, as signing in makes, so that the
+/// forged cookies name live sessions. Returns the session ids, in order.
+async fn sessions_for(store: &Store, users: &[String], now: i64) -> anyhow::Result<Vec<String>> {
+    let at = gatehouse::store::ts(chrono::DateTime::from_timestamp(now, 0).unwrap_or_default());
+    let run = rand::random::<u64>();
+    let ids: Vec<String> = (0..users.len())
+        .map(|i| format!("bench-{run:x}-{i}"))
+        .collect();
+    let rows: Vec<Vec<crate::bulk::Val>> = ids
+        .iter()
+        .zip(users)
+        .map(|(sid, uid)| {
+            vec![
+                sid.clone().into(),
+                uid.clone().into(),
+                at.clone().into(),
+                at.clone().into(),
+            ]
+        })
+        .collect();
+    let mut tx = store.begin().await?;
+    crate::bulk::insert(
+        &mut tx,
+        "sessions",
+        &["id", "user_id", "created_at", "last_seen_at"],
+        &rows,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ids)
 }
 
 pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
@@ -256,8 +315,18 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
     let key = Key::from(&key_bytes);
     let now = chrono::Utc::now().timestamp();
     let csrf = "benchtoken0123456789abcdefghijklmnopqrstuv";
-    let cookie = |id: &str| session_cookie(&key, id, csrf, now);
+    let sids = sessions_for(&store, &ids, now).await?;
+    let sid_of: HashMap<&str, &str> = ids
+        .iter()
+        .map(String::as_str)
+        .zip(sids.iter().map(String::as_str))
+        .collect();
+    let cookie = |id: &str| session_cookie(&key, id, sid_of[id], csrf, now);
     let requester_cookies: Vec<String> = requesters.iter().map(|id| cookie(id)).collect();
+    // The database counts statements from here (PostgreSQL only).
+    let _ = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&mut *store.read().await?)
+        .await;
 
     let dir = std::env::temp_dir().join(format!("gatehouse-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -273,6 +342,13 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
             write(
                 "healthz.lua",
                 "request = function() return wrk.format(\"GET\", \"/healthz\") end".into(),
+            )?,
+        ),
+        (
+            "/readyz (one database round trip)",
+            write(
+                "readyz.lua",
+                "request = function() return wrk.format(\"GET\", \"/readyz\") end".into(),
             )?,
         ),
         (
@@ -354,6 +430,7 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
     let base = format!("http://127.0.0.1:{port}");
     let mut rows = Vec::new();
     let mut baseline: HashMap<usize, f64> = HashMap::new();
+    let mut ready: HashMap<usize, f64> = HashMap::new();
     // Each client count gets its own share of the pending requests, split
     // between wrk's threads, so that every decision is a first decision.
     let share = (pending_before as usize / o.clients.len().max(1)).max(1);
@@ -395,7 +472,12 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
                     crate::bulk::count_requests(&mut c, "delivered").await?,
                 )
             };
-            let (rps, p50, p99, errors) = run_wrk(script, &base, clients, o.seconds)?;
+            statements(&store, true).await;
+            let (rps, p50, p99, errors, requests) = run_wrk(script, &base, clients, o.seconds)?;
+            let ran = statements(&store, false).await;
+            let statements = ran
+                .filter(|_| requests > 0)
+                .map(|n| n as f64 / requests as f64);
             let after = {
                 let mut c = store.read().await?;
                 (
@@ -411,12 +493,17 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
             if scenario.starts_with("/healthz") {
                 baseline.insert(clients, rps);
             }
+            if scenario.starts_with("/readyz") {
+                ready.insert(clients, rps);
+            }
+            let per = statements.map_or(String::new(), |s| format!("{s:.1} statements/request"));
             println!(
-                "  [{}] {scenario:<32} {clients:>3} clients  {rps:>9.0} req/s  p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  errors {errors} {note}",
+                "  [{}] {scenario:<36} {clients:>3} clients  {rps:>9.0} req/s  p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  errors {errors} {per} {note}",
                 o.label
             );
             rows.push(Row {
                 scenario,
+                statements,
                 clients,
                 rps,
                 p50_ms: p50,
@@ -432,16 +519,20 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
     if std::env::var_os("GATEHOUSE_BENCH_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
+    // Absolute figures vary between runs on a shared machine; ratios to the
+    // two baselines measured in the same run vary far less.
     for r in rows.iter_mut() {
-        if let Some(b) = baseline.get(&r.clients) {
-            if !r.scenario.starts_with("/healthz") && *b > 0.0 {
-                r.note = format!(
-                    "{}{}{:.2}× /healthz",
-                    r.note,
-                    if r.note.is_empty() { "" } else { "; " },
-                    r.rps / b
-                );
+        let mut ratios = Vec::new();
+        for (name, base) in [("/healthz", &baseline), ("/readyz", &ready)] {
+            if let Some(b) = base.get(&r.clients).filter(|b| **b > 0.0) {
+                if !r.scenario.starts_with(name) {
+                    ratios.push(format!("{:.3}× {name}", r.rps / b));
+                }
             }
+        }
+        if !ratios.is_empty() {
+            let sep = if r.note.is_empty() { "" } else { "; " };
+            r.note = format!("{}{sep}{}", r.note, ratios.join(", "));
         }
     }
     Ok((rows, peak))

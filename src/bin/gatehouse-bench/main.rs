@@ -87,11 +87,14 @@ async fn main() -> anyhow::Result<()> {
             };
             let (rows, peak) = load::run(&options).await?;
             println!();
-            println!("| backend | scenario | clients | req/s | p50 ms | p99 ms | errors | notes |");
-            println!("|---|---|---:|---:|---:|---:|---:|---|");
+            println!(
+                "| backend | scenario | clients | req/s | p50 ms | p99 ms | errors | statements | notes |"
+            );
+            println!("|---|---|---:|---:|---:|---:|---:|---:|---|");
             for r in rows {
+                let statements = r.statements.map_or("–".to_string(), |s| format!("{s:.1}"));
                 println!(
-                    "| {label} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} |",
+                    "| {label} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {statements} | {} |",
                     r.scenario, r.clients, r.rps, r.p50_ms, r.p99_ms, r.errors, r.note
                 );
             }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Answer, Event, Period, RequestState, RequestType, extended_end, transition};
+use crate::domain::catalog::OriginSystem;
 use crate::domain::ids::{
     AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,
 };
@@ -144,9 +145,11 @@ pub enum Change {
         assignment: AssignmentId,
         end: Option<DateTime<Utc>>,
     },
-    /// The package's resource roles, granted to the target.
+    /// The package's resource roles, granted to the target: `kinds`, the
+    /// kinds of resource it has roles of (only those are written).
     Grant {
         target: UserId,
+        kinds: Vec<OriginSystem>,
     },
     /// The request's attribute values, written to the target.
     WriteAttributes {
@@ -164,6 +167,8 @@ pub struct DeliveryFacts {
     pub conflict: Option<String>,
     /// The assignment the request made or extends: whether it is active, and its end.
     pub assignment: Option<(bool, Option<DateTime<Utc>>)>,
+    /// The kinds of resource the package grants roles of.
+    pub kinds: Vec<OriginSystem>,
 }
 
 fn decide_by(stage: &ApprovalStage, now: DateTime<Utc>) -> DateTime<Utc> {
@@ -486,6 +491,7 @@ impl Request {
             }
             changes.push(Change::Grant {
                 target: target.clone(),
+                kinds: facts.kinds.clone(),
             });
             if !self.attributes.is_empty() {
                 changes.push(Change::WriteAttributes {

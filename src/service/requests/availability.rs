@@ -187,10 +187,22 @@ pub async fn availability(
     now: DateTime<Utc>,
 ) -> Result<(Option<Arc<PackageInfo>>, Availability), ServiceError> {
     let mut conn = store.read().await?;
-    let facts = facts_of(&mut conn, who, false).await?;
+    availability_in(store, &mut conn, who, package, now).await
+}
+
+/// `availability`, read on `conn` (in a writer's transaction, after the
+/// person's row is held, it cannot race).
+pub(crate) async fn availability_in(
+    store: &Store,
+    conn: &mut Conn,
+    who: &Person,
+    package: &str,
+    now: DateTime<Utc>,
+) -> Result<(Option<Arc<PackageInfo>>, Availability), ServiceError> {
+    let facts = facts_of(conn, who, false).await?;
     let Some(info) = store
         .packages()
-        .package(&mut conn, &facts.generation, package)
+        .package(conn, &facts.generation, package)
         .await?
     else {
         return Ok((None, Availability::Unavailable));
@@ -198,7 +210,7 @@ pub async fn availability(
     // Someone outside the directory with an address at the organization's own
     // domains is one of its people, who sign in with its account.
     if let Person::External(e) = who {
-        if crate::service::settings::tenant(&mut conn)
+        if crate::service::settings::tenant(conn)
             .await?
             .owns_address(&e.email)
         {

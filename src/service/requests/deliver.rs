@@ -52,13 +52,15 @@ pub(crate) async fn deliver_in(
     };
     users::lock(conn, &target).await?;
     let h = requests::holdings(conn, &target, request.assignment.as_ref()).await?;
+    let blocked = h.lifecycle_blocked;
     let facts = DeliveryFacts {
         conflict: info.conflict(&h.held, &h.groups),
         held: h.held,
         assignment: h.assignment,
+        kinds: info.kinds.clone(),
     };
     let changes = request.deliver(policy, &target, &facts, names, now)?;
-    if request.state == RequestState::Delivered {
+    if request.state == RequestState::Delivered && blocked {
         // Access given back to a guest the lifecycle had blocked lifts the block.
         users::lift_lifecycle_block(conn, &target, now).await?;
     }

@@ -28,4 +28,4 @@ pub use cancel::{cancel, cancel_by_admin};
 pub use decide::decide;
 pub use extend::{earlier_answers, extension_offer, request_extension};
 pub use reprocess::reprocess;
-pub use submit::{RequestInput, Submitted, submit, submit_offered};
+pub use submit::{RequestInput, Submitted, submit};

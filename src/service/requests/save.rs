@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::RequestId;
+use crate::domain::message::Mail;
 use crate::domain::policy::Policy;
 use crate::domain::request::{Change, Names, Refusal, Request, RequestState};
 use crate::service::ServiceError;
@@ -69,23 +70,25 @@ impl From<Refusal> for ServiceError {
     }
 }
 
-/// Folds consecutive moves into one: the request goes from the first's
-/// state to the last's in one guarded update.
+/// Folds the request's moves into one, where the first was: the request goes
+/// from the first's state to the last's in one guarded update (what comes
+/// between, like a decision or a grant, never reads the request's state).
 fn fold_moves(changes: &[Change]) -> Vec<Change> {
     let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    let mut first: Option<usize> = None;
     for c in changes {
-        if let (
-            Change::Move {
-                to: new_to,
-                to_stage: new_stage,
-                ..
-            },
-            Some(Change::Move { to, to_stage, .. }),
-        ) = (c, out.last_mut())
+        if let Change::Move {
+            to: new_to,
+            to_stage: new_stage,
+            ..
+        } = c
         {
-            *to = *new_to;
-            *to_stage = *new_stage;
-            continue;
+            if let Some(Change::Move { to, to_stage, .. }) = first.map(|i| &mut out[i]) {
+                *to = *new_to;
+                *to_stage = *new_stage;
+                continue;
+            }
+            first = Some(out.len());
         }
         out.push(c.clone());
     }
@@ -103,6 +106,19 @@ pub(crate) async fn apply(
     changes: &[Change],
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    let mails = write_changes(conn, request, changes, now).await?;
+    outbox::enqueue(conn, &mails, now).await?;
+    Ok(())
+}
+
+/// `apply` but for the mails, which it returns to be queued with the audit
+/// event.
+async fn write_changes(
+    conn: &mut Conn,
+    request: &Request,
+    changes: &[Change],
+    now: DateTime<Utc>,
+) -> Result<Vec<Mail>, ServiceError> {
     let inserting = changes.iter().any(|c| matches!(c, Change::Insert(_)));
     let mut start = Start::default();
     let mut outcome = None;
@@ -120,18 +136,32 @@ pub(crate) async fn apply(
         }
     }
     start.outcome = outcome.as_deref();
+    // A new request's approvers are written with it.
+    let first = changes.iter().find_map(|c| match c {
+        Change::Approvers {
+            stage,
+            approvers,
+            escalation,
+        } if inserting => Some((*stage, approvers.as_slice(), *escalation)),
+        _ => None,
+    });
     let mut mails = Vec::new();
     for c in fold_moves(changes) {
         match c {
-            Change::Insert(_) => match requests::insert_request(conn, request, &start, now).await {
-                Err(StoreError::Conflict(_)) => {
-                    return Err(ServiceError::Refused(format!(
-                        "{} already has an open request for this access package.",
-                        request.name
-                    )));
+            Change::Approvers {
+                stage, escalation, ..
+            } if first.is_some_and(|(s, _, e)| s == stage && e == escalation) => {}
+            Change::Insert(_) => {
+                match requests::insert_request(conn, request, &start, first, now).await {
+                    Err(StoreError::Conflict(_)) => {
+                        return Err(ServiceError::Refused(format!(
+                            "{} already has an open request for this access package.",
+                            request.name
+                        )));
+                    }
+                    other => other?,
                 }
-                other => other?,
-            },
+            }
             // A new request is written in its last state.
             Change::Move { .. } | Change::Deadlines { .. } | Change::OutcomeReason(_)
                 if inserting => {}
@@ -227,8 +257,8 @@ pub(crate) async fn apply(
                     ));
                 }
             }
-            Change::Grant { target } => {
-                grants::grant_package(conn, &request.package, &target, now).await?
+            Change::Grant { target, kinds } => {
+                grants::grant_package(conn, &request.package, &target, &kinds, now).await?
             }
             Change::WriteAttributes { target } => {
                 users::write_attributes(conn, &target, &request.attributes, now).await?
@@ -236,10 +266,7 @@ pub(crate) async fn apply(
             Change::Mail(m) => mails.push(*m),
         }
     }
-    if !mails.is_empty() {
-        outbox::enqueue(conn, &mails, now).await?;
-    }
-    Ok(())
+    Ok(mails)
 }
 
 /// An audit event about a request of a package.
@@ -269,8 +296,8 @@ pub(crate) async fn commit(
     event: &NewAuditEvent,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
-    apply(&mut tx, request, changes, now).await?;
-    audit::record(&mut tx, actor, event, now).await?;
+    let mails = write_changes(&mut tx, request, changes, now).await?;
+    audit::record_with_mails(&mut tx, actor, event, &mails, now).await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(request.state)
 }

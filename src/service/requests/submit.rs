@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::availability::{Availability, Offer, availability, facts_of};
+use super::availability::{Availability, Offer, availability_in};
 use super::{approvers, deliver, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, PolicyId, RequestId};
@@ -17,7 +17,7 @@ use crate::domain::user::{Person, User};
 use crate::domain::validation::{FieldErrors, reason_text};
 use crate::service::ServiceError;
 use crate::store::snapshot::PackageInfo;
-use crate::store::{Conn, Store, users};
+use crate::store::{Store, users};
 
 /// What the requestor gives with a request, as the form sent it.
 pub struct RequestInput<'a> {
@@ -41,6 +41,11 @@ pub struct Submitted {
 }
 
 /// Someone asks for a package under one of the policies that admit them.
+/// Everything is read once, in the writing transaction, with the person's
+/// row held first, so that two requests at the same moment cannot both pass:
+/// the person's facts, the package (from memory) and the first stage's
+/// approvers; then the request, its approvers, its mail and its audit event
+/// are written.
 #[tracing::instrument(skip_all)]
 pub async fn submit(
     store: &Store,
@@ -49,16 +54,90 @@ pub async fn submit(
     input: &RequestInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<Submitted, ServiceError> {
-    let (info, verdict) = availability(store, who, package.as_str(), now).await?;
+    if who.user().is_some_and(User::is_blocked) {
+        return Err(ServiceError::Refused(
+            "Your account is blocked; you cannot request access.".into(),
+        ));
+    }
+    let user = who.user().map(|u| &u.id);
+    let mut tx = store.begin().await?;
+    if let Some(u) = user {
+        users::lock(&mut tx, u).await?;
+    }
+    let (info, verdict) = availability_in(store, &mut tx, who, package.as_str(), now).await?;
     let Some(info) = info else {
         return Err(ServiceError::NotFound);
     };
-    match verdict {
-        Availability::Offer(offer) => submit_offered(store, who, &info, &offer, input, now).await,
-        other => Err(ServiceError::Refused(
-            other.refusal(&info.facts.display_name),
-        )),
+    let offer = match verdict {
+        Availability::Offer(offer) => offer,
+        other => {
+            return Err(ServiceError::Refused(
+                other.refusal(&info.facts.display_name),
+            ));
+        }
+    };
+    let Some(policy) = offer
+        .policies
+        .iter()
+        .find(|(id, _)| id == input.policy_id)
+        .map(|(_, p)| p.clone())
+    else {
+        return Err(super::super::invalid(
+            "policy",
+            "Choose one of the policies offered to you.",
+        ));
+    };
+    let mut request = new_request(who, &info, &policy, input, &offer, now)?;
+    let mut names = Names {
+        package: info.facts.display_name.clone(),
+        organization: offer.facts.organization_name.clone(),
+    };
+    // Someone from an unknown domain asking under "all users" proposes an
+    // organization for it.
+    let proposes = matches!(who, Person::External(_))
+        && request.organization.is_none()
+        && policy.allowed_target_scope == AllowedTargetScope::AllExternalUsers;
+    if proposes {
+        let (org, name) =
+            super::propose::organization(&mut tx, who.email(), &names.package, now).await?;
+        request.organization = Some(org);
+        names.organization = name;
     }
+    let first = if request.needs_approval(&policy) {
+        approvers::resolve(
+            &mut tx,
+            &policy.approval.stages[0],
+            user,
+            user,
+            request.organization.as_ref().map(|o| o.as_str()),
+        )
+        .await?
+    } else {
+        vec![]
+    };
+    let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
+    if request.state == RequestState::Approved {
+        changes
+            .extend(deliver::deliver_in(&mut tx, &info, &policy, &mut request, &names, now).await?);
+    }
+    let actor = Actor {
+        user_id: user.map(|u| u.to_string()),
+        display_name: who.display_name().to_string(),
+    };
+    let event = save::event(
+        "User requests access package assignment",
+        &request.id,
+        &names.package,
+        save::details(
+            &request,
+            json!({"policy": policy.display_name, "justification": request.justification}),
+        ),
+    );
+    let state = save::commit(tx, &request, &changes, &actor, &event, now).await?;
+    Ok(Submitted {
+        id: request.id.to_string(),
+        state,
+    })
 }
 
 /// The attribute values the request writes to the person when delivered:
@@ -85,106 +164,6 @@ pub(crate) fn attribute_values(
         }
     }
     values
-}
-
-/// `submit` for a package whose availability the caller has just read as
-/// `offer` (the request page reads it anyway to show the form). What it
-/// read is checked again in the writing transaction, with the person's row
-/// held, where it cannot race.
-#[tracing::instrument(skip_all)]
-pub async fn submit_offered(
-    store: &Store,
-    who: &Person,
-    info: &PackageInfo,
-    offer: &Offer,
-    input: &RequestInput<'_>,
-    now: DateTime<Utc>,
-) -> Result<Submitted, ServiceError> {
-    if who.user().is_some_and(User::is_blocked) {
-        return Err(ServiceError::Refused(
-            "Your account is blocked; you cannot request access.".into(),
-        ));
-    }
-    let Some(policy) = offer
-        .policies
-        .iter()
-        .find(|(id, _)| id == input.policy_id)
-        .map(|(_, p)| p.clone())
-    else {
-        return Err(ServiceError::Refused(
-            "Choose one of the policies offered to you.".into(),
-        ));
-    };
-    let mut request = new_request(who, info, &policy, input, offer, now)?;
-    let mut names = Names {
-        package: info.facts.display_name.clone(),
-        organization: offer.facts.organization_name.clone(),
-    };
-    // Someone from an unknown domain asking under "all users" proposes an
-    // organization for it, in the writing transaction.
-    let proposes = matches!(who, Person::External(_))
-        && request.organization.is_none()
-        && policy.allowed_target_scope == AllowedTargetScope::AllExternalUsers;
-    let user = who.user().map(|u| &u.id);
-    // The first stage's approvers are read before the writer's transaction,
-    // which then only writes.
-    let mut first = if request.needs_approval(&policy) && !proposes {
-        let mut rc = store.read().await?;
-        approvers::resolve(
-            &mut rc,
-            &policy.approval.stages[0],
-            user,
-            user,
-            request.organization.as_ref().map(|o| o.as_str()),
-        )
-        .await?
-    } else {
-        vec![]
-    };
-    let mut tx = store.begin().await?;
-    if let Some(u) = user {
-        users::lock(&mut tx, u).await?;
-    }
-    recheck(&mut tx, who, info).await?;
-    if proposes {
-        let (org, name) =
-            super::propose::organization(&mut tx, who.email(), &names.package, now).await?;
-        request.organization = Some(org);
-        names.organization = name;
-        if request.needs_approval(&policy) {
-            first = approvers::resolve(
-                &mut tx,
-                &policy.approval.stages[0],
-                user,
-                user,
-                request.organization.as_ref().map(|o| o.as_str()),
-            )
-            .await?;
-        }
-    }
-    let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
-    if request.state == RequestState::Approved {
-        changes
-            .extend(deliver::deliver_in(&mut tx, info, &policy, &mut request, &names, now).await?);
-    }
-    let actor = Actor {
-        user_id: user.map(|u| u.to_string()),
-        display_name: who.display_name().to_string(),
-    };
-    let event = save::event(
-        "User requests access package assignment",
-        &request.id,
-        &names.package,
-        save::details(
-            &request,
-            json!({"policy": policy.display_name, "justification": request.justification}),
-        ),
-    );
-    let state = save::commit(tx, &request, &changes, &actor, &event, now).await?;
-    Ok(Submitted {
-        id: request.id.to_string(),
-        state,
-    })
 }
 
 /// The request as the form describes it, checked: answers, attributes,
@@ -266,29 +245,4 @@ fn new_request(
         approval_bypassed: false,
         identity,
     })
-}
-
-/// What the request page read is read again with the person's row held:
-/// a twin submission, a package the person got meanwhile, or one it
-/// excludes, is refused.
-#[tracing::instrument(skip_all)]
-pub(crate) async fn recheck(
-    conn: &mut Conn,
-    who: &Person,
-    info: &PackageInfo,
-) -> Result<(), ServiceError> {
-    let facts = facts_of(conn, who, false).await?;
-    let name = &info.facts.display_name;
-    if facts.open_requests.contains(&info.facts.id) {
-        return Err(ServiceError::Refused(format!(
-            "You already have an open request for {name}."
-        )));
-    }
-    if facts.held_packages.contains(&info.facts.id) {
-        return Err(ServiceError::Refused(format!("You already have {name}.")));
-    }
-    if let Some(conflict) = info.conflict(&facts.held_packages, &facts.group_ids) {
-        return Err(ServiceError::Refused(conflict));
-    }
-    Ok(())
 }
