@@ -606,10 +606,9 @@ async fn seed_directory(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()>
         svc::grant_site_role(store, &actor, &site, &approver, SiteRole::Owner, now).await?;
     }
 
-    let list =
-        serde_json::to_string(&ids.iter().map(|(_, id)| id.to_string()).collect::<Vec<_>>())?;
+    let list: Vec<String> = ids.iter().map(|(_, id)| id.to_string()).collect();
     let mut tx = store.begin().await?;
-    settings::put(&mut tx, "demo_users", &list).await?;
+    settings::put_json(&mut tx, "demo_users", &list).await?;
     settings::put(&mut tx, SEEDED, &store::ts(now)).await?;
     tx.commit().await?;
     tracing::info!("demo tenant seeded");
@@ -617,9 +616,8 @@ async fn seed_directory(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()>
 }
 
 async fn demo_user_ids(conn: &mut Conn) -> store::Result<Vec<String>> {
-    Ok(settings::get(conn, "demo_users")
+    Ok(settings::get_json(conn, "demo_users")
         .await?
-        .and_then(|s| serde_json::from_str::<Vec<String>>(&s).ok())
         .unwrap_or_default())
 }
 

@@ -9,7 +9,7 @@ use super::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
 use crate::domain::user::User;
-use crate::store::{self, Conn, Store, StoreError, audit, sessions, users};
+use crate::store::{self, Store, StoreError, audit, sessions, users};
 
 /// A session is written back as used at most this often: a write per page
 /// would cost more than the idle limit gains in precision.
@@ -44,13 +44,16 @@ pub async fn start(
 /// A session used a while ago is marked as used now.
 async fn check(
     store: &Store,
-    conn: &mut Conn,
     id: &str,
     user: Option<&UserId>,
     idle: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let Some((owner, seen)) = sessions::get(conn, id).await? else {
+    let found = {
+        let mut conn = store.read().await?;
+        sessions::get(&mut conn, id).await?
+    };
+    let Some((owner, seen)) = found else {
         return Ok(false);
     };
     // An external identity's session may since have become the user's.
@@ -133,22 +136,37 @@ pub async fn identify(
     idle: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<Identified, ServiceError> {
-    let mut conn = store.read().await?;
-    let (uid, promoted) = match (user, external) {
-        (Some(uid), _) => (uid, false),
-        (None, Some((issuer, subject))) => {
-            match users::find_by_identity(&mut conn, issuer, subject).await? {
-                Some(u) => {
-                    promote(store, id, &u.id).await?;
-                    (u.id, true)
+    // Reads first, on a connection given back before any write: a page
+    // never holds two connections at once, which under load would leave
+    // every request of a full pool waiting for a second one.
+    let (uid, promoted, session) = {
+        let mut conn = store.read().await?;
+        let (uid, promoted) = match (user, external) {
+            (Some(uid), _) => (uid, false),
+            (None, Some((issuer, subject))) => {
+                match users::find_by_identity(&mut conn, issuer, subject).await? {
+                    Some(u) => (u.id, true),
+                    None => return Ok(Identified::Nobody),
                 }
-                None => return Ok(Identified::Nobody),
             }
-        }
-        (None, None) => return Ok(Identified::Nobody),
+            (None, None) => return Ok(Identified::Nobody),
+        };
+        // The session and its user, read together: one round trip a page.
+        let session = if promoted {
+            None
+        } else {
+            users::with_session(&mut conn, id).await?
+        };
+        (uid, promoted, session)
     };
-    // The session and its user, read together: one round trip a page.
-    let Some((owner, seen, user)) = users::with_session(&mut conn, id).await? else {
+    let session = if promoted {
+        // The session continues as the user the identity has become.
+        promote(store, id, &uid).await?;
+        users::with_session(&mut *store.read().await?, id).await?
+    } else {
+        session
+    };
+    let Some((owner, seen, user)) = session else {
         return Ok(Identified::Ended);
     };
     if owner.as_deref() != Some(uid.as_str()) || !fresh(store, id, &seen, idle, now).await? {
@@ -156,7 +174,6 @@ pub async fn identify(
     }
     if user.is_blocked() {
         // Blocked since signing in: the session ends here.
-        drop(conn);
         end(store, id).await?;
         return Ok(Identified::Ended);
     }
@@ -195,6 +212,5 @@ pub async fn holds(
     idle: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
-    let mut conn = store.read().await?;
-    Ok(check(store, &mut conn, id, None, idle, now).await?)
+    Ok(check(store, id, None, idle, now).await?)
 }

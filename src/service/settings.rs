@@ -15,11 +15,7 @@ const TENANT: &str = "tenant";
 /// The tenant settings in force (none configured: no own domains).
 #[tracing::instrument(skip_all)]
 pub async fn tenant(conn: &mut Conn) -> Result<TenantSettings, ServiceError> {
-    match settings::get(conn, TENANT).await? {
-        None => Ok(TenantSettings::default()),
-        Some(v) => serde_json::from_str(&v)
-            .map_err(|e| store::StoreError::Corrupt(format!("tenant settings: {e}")).into()),
-    }
+    Ok(settings::get_json(conn, TENANT).await?.unwrap_or_default())
 }
 
 #[tracing::instrument(skip_all)]
@@ -31,9 +27,7 @@ pub async fn save_tenant(
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
     let before = tenant(&mut tx).await?;
-    let text = serde_json::to_string(value)
-        .map_err(|e| store::StoreError::Corrupt(format!("tenant settings: {e}")))?;
-    settings::put(&mut tx, TENANT, &text).await?;
+    settings::put_json(&mut tx, TENANT, value).await?;
     audit::record(
         &mut tx,
         actor,
@@ -56,9 +50,8 @@ const GUEST_LIFECYCLE: &str = "guest_lifecycle";
 /// The guest lifecycle settings in force.
 #[tracing::instrument(skip_all)]
 pub async fn guest_lifecycle(conn: &mut Conn) -> Result<GuestLifecycle, ServiceError> {
-    Ok(settings::get(conn, GUEST_LIFECYCLE)
+    Ok(settings::get_json(conn, GUEST_LIFECYCLE)
         .await?
-        .and_then(|v| serde_json::from_str(&v).ok())
         .unwrap_or_default())
 }
 
@@ -71,8 +64,7 @@ pub async fn save_guest_lifecycle(
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
     let before = guest_lifecycle(&mut tx).await?;
-    let text = serde_json::to_string(&value).unwrap_or_default();
-    settings::put(&mut tx, GUEST_LIFECYCLE, &text).await?;
+    settings::put_json(&mut tx, GUEST_LIFECYCLE, &value).await?;
     audit::record(
         &mut tx,
         actor,

@@ -1,6 +1,9 @@
 //! Instance-wide key/value settings kept in the database.
 
-use super::{Conn, Result, map_err};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Conn, Result, StoreError, map_err};
 
 pub async fn get(conn: &mut Conn, key: &str) -> Result<Option<String>> {
     sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
@@ -33,4 +36,21 @@ pub async fn put(conn: &mut Conn, key: &str, value: &str) -> Result<()> {
     .await
     .map_err(map_err)?;
     Ok(())
+}
+
+/// A setting kept as JSON; a value that does not read back as `T` is an
+/// error, never a default.
+pub async fn get_json<T: DeserializeOwned>(conn: &mut Conn, key: &str) -> Result<Option<T>> {
+    get(conn, key)
+        .await?
+        .map(|v| {
+            serde_json::from_str(&v).map_err(|e| StoreError::Corrupt(format!("setting {key}: {e}")))
+        })
+        .transpose()
+}
+
+pub async fn put_json<T: Serialize>(conn: &mut Conn, key: &str, value: &T) -> Result<()> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| StoreError::Corrupt(format!("setting {key}: {e}")))?;
+    put(conn, key, &text).await
 }

@@ -1,19 +1,210 @@
 // Progressive enhancement only: every page works without this file.
-//
-// Forms that take dates carry the browser's time zone, so that "today" and
-// an end date are the person's own days (UTC without this script).
 (function () {
   "use strict";
+
+  // The browser's time zone: forms that take dates carry it, so that "today"
+  // and an end date are the person's own days, and a cookie tells the server,
+  // which then shows every time in it (UTC until it knows).
   var tz = "";
   try {
     tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   } catch (e) {
-    return;
+    tz = "";
   }
-  var fields = document.querySelectorAll("input[data-timezone]");
-  for (var i = 0; i < fields.length; i++) {
-    if (!fields[i].value) {
-      fields[i].value = tz;
+  if (tz) {
+    var fields = document.querySelectorAll("input[data-timezone]");
+    for (var i = 0; i < fields.length; i++) {
+      if (!fields[i].value) {
+        fields[i].value = tz;
+      }
     }
+    if (document.cookie.indexOf("tz=" + encodeURIComponent(tz)) === -1) {
+      document.cookie = "tz=" + encodeURIComponent(tz) + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  }
+
+  // "+ Add" buttons add a blank row from the page's <template> without a
+  // round trip; without this script they post the form back for one.
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("button[data-add-row]");
+    if (!button) {
+      return;
+    }
+    var template = document.getElementById(button.getAttribute("data-add-row"));
+    var target = document.getElementById(button.getAttribute("data-into"));
+    var counter = document.querySelector(button.getAttribute("data-count") || "#none");
+    if (!template || !target) {
+      return;
+    }
+    ev.preventDefault();
+    var n = counter ? parseInt(counter.value || "0", 10) : target.children.length;
+    var html = template.innerHTML.replace(/__N__/g, String(n)).replace(/__N1__/g, String(n + 1));
+    target.insertAdjacentHTML("beforeend", html);
+    if (counter) {
+      counter.value = String(n + 1);
+    }
+    var first = target.lastElementChild && target.lastElementChild.querySelector("input, textarea, select");
+    if (first) {
+      first.focus();
+    }
+  });
+
+  // Pickers: a field that names people, groups, packages or organizations
+  // (one per line) becomes removable chips and a search box with suggestions
+  // from /admin/lookup. The field itself stays in the form and is what is sent.
+  function picker(area) {
+    var kind = area.getAttribute("data-picker");
+    var label = document.querySelector('label[for="' + area.id + '"]');
+    var box = document.createElement("div");
+    box.className = "picker";
+    var chips = document.createElement("div");
+    chips.className = "chips";
+    chips.setAttribute("aria-live", "polite");
+    var input = document.createElement("input");
+    input.type = "search";
+    input.autocomplete = "off";
+    input.id = area.id + "-search";
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", area.id + "-suggestions");
+    input.setAttribute("aria-label", "Add to " + (label ? label.textContent.trim() : area.name));
+    input.placeholder = "Type to search, Enter to add";
+    var list = document.createElement("ul");
+    list.className = "suggestions";
+    list.id = area.id + "-suggestions";
+    list.setAttribute("role", "listbox");
+    list.hidden = true;
+    box.appendChild(chips);
+    box.appendChild(input);
+    box.appendChild(list);
+    area.parentNode.insertBefore(box, area.nextSibling);
+    area.hidden = true;
+    area.setAttribute("aria-hidden", "true");
+    if (label) {
+      label.setAttribute("for", input.id);
+    }
+    var described = area.getAttribute("aria-describedby");
+    if (described) {
+      input.setAttribute("aria-describedby", described);
+    }
+    if (area.getAttribute("aria-invalid") === "true") {
+      input.setAttribute("aria-invalid", "true");
+    }
+
+    function values() {
+      return area.value.split(/\n/).map(function (v) { return v.trim(); }).filter(Boolean);
+    }
+    function save(vs) {
+      area.value = vs.join("\n");
+      draw();
+    }
+    function draw() {
+      chips.textContent = "";
+      values().forEach(function (v) {
+        var chip = document.createElement("span");
+        chip.className = "chip";
+        chip.appendChild(document.createTextNode(v));
+        var x = document.createElement("button");
+        x.type = "button";
+        x.textContent = "×";
+        x.setAttribute("aria-label", "Remove " + v);
+        x.addEventListener("click", function () {
+          save(values().filter(function (w) { return w !== v; }));
+          input.focus();
+        });
+        chip.appendChild(x);
+        chips.appendChild(chip);
+      });
+    }
+    function add(v) {
+      v = v.trim();
+      if (v && values().indexOf(v) === -1) {
+        save(values().concat([v]));
+      }
+      input.value = "";
+      close();
+    }
+    var active = -1;
+    var found = [];
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+    function show(items) {
+      found = items;
+      list.textContent = "";
+      items.forEach(function (item, i) {
+        var li = document.createElement("li");
+        li.id = area.id + "-option-" + i;
+        li.setAttribute("role", "option");
+        li.appendChild(document.createTextNode(item.label + " "));
+        if (item.detail) {
+          var small = document.createElement("small");
+          small.textContent = item.detail;
+          li.appendChild(small);
+        }
+        li.addEventListener("mousedown", function (e) {
+          e.preventDefault();
+          add(item.value);
+        });
+        list.appendChild(li);
+      });
+      list.hidden = items.length === 0;
+      input.setAttribute("aria-expanded", items.length ? "true" : "false");
+    }
+    function mark(i) {
+      var options = list.querySelectorAll("[role=option]");
+      for (var k = 0; k < options.length; k++) {
+        options[k].setAttribute("aria-selected", k === i ? "true" : "false");
+      }
+      active = i;
+      if (options[i]) {
+        input.setAttribute("aria-activedescendant", options[i].id);
+      }
+    }
+    var timer = null;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (q.length < 2) {
+        close();
+        return;
+      }
+      timer = setTimeout(function () {
+        fetch("/admin/lookup?kind=" + encodeURIComponent(kind) + "&q=" + encodeURIComponent(q), {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(show)
+          .catch(close);
+      }, 150);
+    });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowDown" && found.length) {
+        e.preventDefault();
+        mark(Math.min(active + 1, found.length - 1));
+      } else if (e.key === "ArrowUp" && found.length) {
+        e.preventDefault();
+        mark(Math.max(active - 1, 0));
+      } else if (e.key === "Enter") {
+        e.preventDefault();
+        add(active >= 0 && found[active] ? found[active].value : input.value);
+      } else if (e.key === "Escape") {
+        close();
+      }
+    });
+    input.addEventListener("blur", function () {
+      setTimeout(close, 150);
+    });
+    draw();
+  }
+  var areas = document.querySelectorAll("textarea[data-picker]");
+  for (var j = 0; j < areas.length; j++) {
+    picker(areas[j]);
   }
 })();
