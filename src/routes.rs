@@ -97,8 +97,15 @@ pub const CODE_VERIFY: Path = Path("/auth/code/verify");
 pub const HOME: Path = Path("/");
 pub const PACKAGE: Route = Route("/access-packages/{id}");
 pub const PACKAGE_EXTEND: Route = Route("/access-packages/{id}/extend");
+/// The holder removes their own access.
+pub const PACKAGE_GIVE_UP: Route = Route("/access-packages/{id}/remove");
 pub const REQUESTS: Path = Path("/requests");
+pub const REQUEST: Route = Route("/requests/{id}");
 pub const REQUEST_CANCEL: Route = Route("/requests/{id}/cancel");
+pub const REQUEST_RESUBMIT: Route = Route("/requests/{id}/resubmit");
+pub const ACCESS_REVIEWS: Path = Path("/access-reviews");
+/// Who is signed in, and the time zone they read times in.
+pub const PROFILE: Path = Path("/me");
 
 // Approvals.
 pub const APPROVALS: Path = Path("/approvals");
@@ -106,6 +113,10 @@ pub const APPROVAL: Route = Route("/approvals/{id}");
 
 // Admin console.
 pub const ADMIN: Path = Path("/admin");
+/// Suggestions for the pickers (JSON): people, groups, packages, organizations.
+pub const ADMIN_LOOKUP: Path = Path("/admin/lookup");
+/// Every package's requests, for operations.
+pub const ADMIN_REQUESTS: Path = Path("/admin/requests");
 
 pub const ADMIN_USERS: Path = Path("/admin/users");
 pub const ADMIN_USER_NEW: Path = Path("/admin/users/new");

@@ -58,6 +58,21 @@ pub mod object_type {
     pub const CONNECTED_ORGANIZATION: &str = "connectedOrganization";
     pub const ACCESS_PACKAGE: &str = "accessPackage";
 
+    /// As people read it.
+    pub fn label(t: &str) -> &'static str {
+        match t {
+            USER => "User",
+            GROUP => "Group",
+            APPLICATION => "Application",
+            SITE => "Site",
+            SETTINGS => "Settings",
+            CATALOG => "Catalog",
+            CONNECTED_ORGANIZATION => "Connected organization",
+            ACCESS_PACKAGE => "Access package",
+            _ => "Other",
+        }
+    }
+
     /// All object types, for the audit log filter.
     pub const ALL: &[&str] = &[
         USER,

@@ -275,8 +275,8 @@ mod tests {
         assert_eq!(
             subjects,
             [
-                "Action required: Approve or deny request by 2026-12-14",
-                "Forwarded: Action required: Approve or deny request by 2026-12-14",
+                "Action required: approve or deny Maria's request for Sales <b> by 2026-12-14",
+                "Forwarded: approve or deny Maria's request for Sales <b> by 2026-12-14",
                 "Request denied: Sales <b>",
                 "You now have access to Sales <b>",
                 "Request approved: Sales <b>",

@@ -259,3 +259,15 @@ pub async fn delete(
     tx.commit().await.map_err(store::map_err)?;
     Ok(org.display_name)
 }
+
+/// An organization's name, by its id.
+pub async fn name_of(store: &Store, id: &str) -> Result<Option<String>, ServiceError> {
+    read(store, async |c| {
+        let key = id.to_string();
+        Ok(connected_orgs::names_of(c, std::slice::from_ref(&key))
+            .await?
+            .into_values()
+            .next())
+    })
+    .await
+}

@@ -274,6 +274,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
             name: "Marketing resources for guests".into(),
             description: Some("The Marketing team, its guest group, Slack and the Marketing site, for partners and agencies.".into()),
         },
+        false,
         &[pick(&team, "member"), pick(&guests, "member"), pick(&slack, &slack_role("User")), pick(&site, "member")],
         &guests_policy,
         now,
@@ -334,6 +335,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
                     .into(),
             ),
         },
+        false,
         &[
             pick(&team, "member"),
             pick(&internal, "member"),
@@ -344,7 +346,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         now,
     )
     .await?;
-    let hidden = svc_packages::create(
+    svc_packages::create(
         store,
         &actor,
         &catalog_id,
@@ -354,6 +356,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
                 "Owner rights in Slack, shared by link with the people who run it.".into(),
             ),
         },
+        true,
         &[pick(&slack, &slack_role("Owner"))],
         &Policy {
             display_name: "Initial policy".into(),
@@ -367,15 +370,6 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
     )
     .await?;
     let mut tx = store.begin().await?;
-    crate::store::packages::update(
-        &mut tx,
-        &hidden,
-        "Slack administration",
-        Some("Owner rights in Slack, shared by link with the people who run it."),
-        true,
-        now,
-    )
-    .await?;
     settings::put(&mut tx, PACKAGES_SEEDED, &store::ts(now)).await?;
     tx.commit().await?;
     tracing::info!("demo access packages seeded");

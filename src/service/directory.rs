@@ -171,6 +171,8 @@ pub async fn users(
 pub struct UserView {
     pub user: User,
     pub manager_email: String,
+    /// A guest's connected organization, by name.
+    pub organization: Option<String>,
     pub identities: Vec<IdentityRow>,
     pub reports: Vec<UserSummary>,
     pub held: Vec<HeldRole>,
@@ -184,7 +186,15 @@ pub async fn user(store: &Store, id: &UserId) -> Result<UserView, ServiceError> 
             Some(m) => users::get(c, m).await?.map(|m| m.email).unwrap_or_default(),
             None => String::new(),
         };
+        let organization = match &user.connected_organization_id {
+            Some(o) => crate::store::connected_orgs::names_of(c, std::slice::from_ref(o))
+                .await?
+                .into_values()
+                .next(),
+            None => None,
+        };
         Ok(UserView {
+            organization,
             manager_email,
             identities: users::identities(c, id).await?,
             reports: users::direct_reports(c, id).await?,
@@ -605,4 +615,10 @@ pub async fn grant_site_role(
     }
     tx.commit().await.map_err(store::map_err)?;
     Ok(())
+}
+
+/// The groups, application roles and site roles a user holds now, however
+/// they came to hold them.
+pub async fn held_by(store: &Store, id: &UserId) -> Result<Vec<HeldRole>, ServiceError> {
+    read(store, async |c| Ok(dir::roles_held_by(c, id).await?)).await
 }

@@ -38,6 +38,7 @@ impl AssignmentRow {
     pub fn state_text(&self) -> &'static str {
         match (self.state.as_str(), self.end_reason.as_deref()) {
             ("expired", Some("removed")) => "Removed",
+            ("expired", Some("givenUp")) => "Given up",
             ("expired", _) => "Expired",
             ("delivered", _) => "Delivered",
             ("partiallyDelivered", _) => "Partially delivered",
@@ -181,6 +182,17 @@ pub async fn due_reminders(
     .bind(limit)
     .bind(after_end)
     .bind(after_id)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Every assignment of a person, newest first (My Access: active and ended).
+pub async fn of_target(conn: &mut Conn, user: &UserId) -> Result<Vec<AssignmentRow>> {
+    sqlx::query_as::<_, AssignmentRow>(&format!(
+        "{SELECT} WHERE a.target_id = $1 ORDER BY a.created_at DESC, a.id LIMIT 500"
+    ))
+    .bind(user.as_str())
     .fetch_all(conn)
     .await
     .map_err(map_err)

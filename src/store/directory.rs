@@ -580,6 +580,22 @@ pub struct HeldRole {
     pub role: String,
 }
 
+impl HeldRole {
+    /// The role as people read it: "Member", not "member".
+    pub fn role_label(&self) -> String {
+        capitalized(&self.role)
+    }
+}
+
+/// "member" → "Member"; names that are already written stay as they are.
+pub fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// The roles user `$1` holds: (resource_type, resource_name, role).
 pub(crate) const HELD_ROLES: &str = "SELECT 'Group' AS resource_type, g.display_name AS resource_name, m.role AS role \
      FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 \

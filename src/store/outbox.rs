@@ -219,3 +219,19 @@ pub async fn mark_abandoned(
     .map_err(map_err)?;
     Ok(())
 }
+
+/// Messages that could not be sent: given up, or failed and waiting to be
+/// tried again; newest first.
+pub async fn problems(conn: &mut Conn, limit: i64) -> Result<Vec<MailRow>> {
+    Ok(sqlx::query_as::<_, Raw>(&format!(
+        "SELECT {COLUMNS} FROM mail_outbox WHERE sent_at IS NULL AND last_error IS NOT NULL \
+         ORDER BY created_at DESC, id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?
+    .into_iter()
+    .map(MailRow::from)
+    .collect())
+}

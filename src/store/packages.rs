@@ -190,6 +190,18 @@ pub struct RoleScopeRow {
     pub role_display_name: String,
 }
 
+impl RoleScopeRow {
+    /// The kind of resource, as people read it.
+    pub fn type_label(&self) -> &'static str {
+        crate::domain::catalog::OriginSystem::parse(&self.origin_system)
+            .map_or("Other", |o| o.label())
+    }
+
+    pub fn role_label(&self) -> String {
+        super::directory::capitalized(&self.role_display_name)
+    }
+}
+
 pub async fn role_scopes(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<RoleScopeRow>> {
     sqlx::query_as::<_, RoleScopeRow>(
         "SELECT s.id, s.catalog_resource_id, \

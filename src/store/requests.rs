@@ -453,6 +453,12 @@ pub struct AdminRequestRow {
 }
 
 impl AdminRequestRow {
+    /// The request type as people read it.
+    pub fn type_text(&self) -> &'static str {
+        crate::domain::request::RequestType::parse(&self.request_type)
+            .map_or("Unknown", |t| t.label())
+    }
+
     pub fn state_text(&self) -> &'static str {
         RequestState::parse(&self.state)
             .map(crate::domain::request::human)
@@ -767,36 +773,27 @@ pub async fn pending_for(conn: &mut Conn, approver: &UserId) -> Result<Vec<Reque
 }
 
 /// Requests this approver decided, newest first.
-pub async fn decided_by(
-    conn: &mut Conn,
-    approver: &UserId,
-) -> Result<Vec<(RequestListRow, String)>> {
-    let rows = sqlx::query_as::<_, RequestListRow>(&format!(
-        "{LIST_SELECT} JOIN request_decisions d ON d.request_id = r.id WHERE d.reviewed_by = $1 \
+pub async fn decided_by(conn: &mut Conn, approver: &UserId) -> Result<Vec<DecidedRow>> {
+    sqlx::query_as::<_, DecidedRow>(&format!(
+        "SELECT x.*, d.review_result, d.reviewed_at, d.justification AS reason FROM ({LIST_SELECT}) x \
+         JOIN request_decisions d ON d.request_id = x.id WHERE d.reviewed_by = $1 \
          ORDER BY d.reviewed_at DESC LIMIT 200"
     ))
     .bind(approver.as_str())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let results = sqlx::query_as::<_, (String, String)>(
-        "SELECT request_id, review_result FROM request_decisions WHERE reviewed_by = $1",
-    )
-    .bind(approver.as_str())
     .fetch_all(conn)
     .await
-    .map_err(map_err)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let result = results
-                .iter()
-                .find(|(id, _)| *id == r.id)
-                .map(|(_, x)| x.clone())
-                .unwrap_or_default();
-            (r, result)
-        })
-        .collect())
+    .map_err(map_err)
+}
+
+/// A request someone decided, with their decision, when and why.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DecidedRow {
+    #[sqlx(flatten)]
+    pub request: RequestListRow,
+    /// `Approve` or `Deny`.
+    pub review_result: String,
+    pub reviewed_at: String,
+    pub reason: Option<String>,
 }
 
 /// Whether the user was made an approver of any stage of the request.
@@ -1246,4 +1243,81 @@ pub async fn holdings(
     out.held.sort();
     out.held.dedup();
     Ok(out)
+}
+
+/// A request of any package, for the console's Requests page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AnyRequestRow {
+    #[sqlx(flatten)]
+    pub row: AdminRequestRow,
+    pub package_id: String,
+    pub package_name: String,
+}
+
+/// One page of every package's requests, newest first, `state` a group of
+/// states as the Requests tab filters them.
+pub async fn all(
+    conn: &mut Conn,
+    state: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<super::Page<AnyRequestRow>> {
+    let filter = request_state_clause(state);
+    // `$1` is bound by the paging helper; the filter is the clause's.
+    let count = format!("SELECT COUNT(*) FROM assignment_requests r WHERE $1 = $1{filter}");
+    let list = format!(
+        "SELECT r.id, r.request_type, r.state, ap.display_name AS policy_name, r.target_display_name, r.target_email, \
+         u.display_name AS requestor_name, r.created_at, r.completed_at, r.approval_bypassed, \
+         p.id AS package_id, p.display_name AS package_name \
+         FROM assignment_requests r JOIN assignment_policies ap ON ap.id = r.policy_id \
+         JOIN access_packages p ON p.id = r.access_package_id \
+         LEFT JOIN users u ON u.id = r.requestor_id WHERE $1 = $1{filter} \
+         ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3"
+    );
+    super::page_of(conn, &count, &list, "", page, per_page).await
+}
+
+/// What needs an administrator's attention: deliveries that failed, and
+/// requests that will be denied within `soon` for want of a decision.
+pub async fn needing_attention(
+    conn: &mut Conn,
+    soon: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<AnyRequestRow>> {
+    sqlx::query_as::<_, AnyRequestRow>(
+        "SELECT r.id, r.request_type, r.state, ap.display_name AS policy_name, r.target_display_name, r.target_email, \
+         u.display_name AS requestor_name, r.created_at, r.completed_at, r.approval_bypassed, \
+         p.id AS package_id, p.display_name AS package_name \
+         FROM assignment_requests r JOIN assignment_policies ap ON ap.id = r.policy_id \
+         JOIN access_packages p ON p.id = r.access_package_id \
+         LEFT JOIN users u ON u.id = r.requestor_id \
+         WHERE r.state IN ('deliveryFailed', 'partiallyDelivered') \
+            OR (r.state = 'pendingApproval' AND r.deny_at <= $1) \
+         ORDER BY r.created_at DESC, r.id LIMIT $2",
+    )
+    .bind(ts(soon))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// How many of each: the console's overview, in one statement.
+pub async fn counts(conn: &mut Conn) -> Result<Vec<(String, i64)>> {
+    sqlx::query_as::<_, (String, i64)>(
+        "SELECT 'users', COUNT(*) FROM users WHERE user_type = 'member' \
+         UNION ALL SELECT 'guests', COUNT(*) FROM users WHERE user_type = 'guest' \
+         UNION ALL SELECT 'groups', COUNT(*) FROM groups \
+         UNION ALL SELECT 'applications', COUNT(*) FROM applications \
+         UNION ALL SELECT 'sites', COUNT(*) FROM sites \
+         UNION ALL SELECT 'catalogs', COUNT(*) FROM catalogs \
+         UNION ALL SELECT 'packages', COUNT(*) FROM access_packages \
+         UNION ALL SELECT 'organizations', COUNT(*) FROM connected_organizations \
+         UNION ALL SELECT 'assignments', COUNT(*) FROM access_package_assignments \
+           WHERE state IN ('delivered', 'partiallyDelivered', 'delivering') \
+         UNION ALL SELECT 'pending', COUNT(*) FROM assignment_requests WHERE state = 'pendingApproval'",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
 }

@@ -13,7 +13,7 @@ use crate::domain::request::Answer;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests as svc;
-use crate::store::requests::{DecisionRow, RequestListRow, RequestRow};
+use crate::store::requests::{DecidedRow, DecisionRow, RequestListRow, RequestRow};
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::CurrentUser;
@@ -30,7 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct Inbox {
     layout: Layout,
     pending: Vec<RequestListRow>,
-    history: Vec<(RequestListRow, String)>,
+    history: Vec<DecidedRow>,
 }
 
 #[tracing::instrument(skip_all)]

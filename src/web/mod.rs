@@ -7,11 +7,15 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod format;
 pub mod health;
+pub mod layout;
 pub mod my_access;
+pub mod profile;
 pub mod state;
 pub mod trace;
 
+pub use layout::Layout;
 pub use state::AppState;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
@@ -24,7 +28,6 @@ use askama::Template;
 use crate::routes;
 use crate::web::error::AppError;
 use crate::web::extract::guard::load_current_user;
-use crate::web::extract::session::Flash;
 
 pub type Data = web::Data<AppState>;
 
@@ -34,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::STATIC.pattern(), web::get().to(assets::serve))
         .configure(auth::routes)
         .configure(my_access::routes)
+        .configure(profile::routes)
         .configure(approvals::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
@@ -92,70 +96,6 @@ pub fn safe_next(next: Option<&str>) -> String {
             n.to_string()
         }
         _ => "/".into(),
-    }
-}
-
-/// The parts of the page frame every page shares.
-pub struct Layout {
-    pub title: String,
-    pub section: &'static str,
-    pub user_name: Option<String>,
-    pub is_admin: bool,
-    pub csrf: String,
-    pub demo: bool,
-    pub flash: Option<Flash>,
-    /// Signed in but not in the directory: only My Access applies.
-    pub external: bool,
-}
-
-impl Layout {
-    pub fn for_user(
-        state: &AppState,
-        user: &crate::web::extract::guard::CurrentUser,
-        section: &'static str,
-        title: impl Into<String>,
-    ) -> Layout {
-        Layout {
-            title: title.into(),
-            section,
-            user_name: Some(user.user.display_name.clone()),
-            is_admin: user.is_admin,
-            csrf: user.csrf.clone(),
-            demo: state.config.demo,
-            flash: user.flash.clone(),
-            external: false,
-        }
-    }
-
-    pub fn for_requester(
-        state: &AppState,
-        who: &crate::web::extract::guard::Requester,
-        section: &'static str,
-        title: impl Into<String>,
-    ) -> Layout {
-        Layout {
-            title: title.into(),
-            section,
-            user_name: Some(who.person.display_name().to_string()),
-            is_admin: who.is_admin,
-            csrf: who.csrf.clone(),
-            demo: state.config.demo,
-            flash: who.flash.clone(),
-            external: who.person.user().is_none(),
-        }
-    }
-
-    pub fn anonymous(state: &AppState, csrf: String, title: impl Into<String>) -> Layout {
-        Layout {
-            title: title.into(),
-            section: "",
-            user_name: None,
-            is_admin: false,
-            csrf,
-            demo: state.config.demo,
-            flash: None,
-            external: false,
-        }
     }
 }
 

@@ -23,27 +23,49 @@
     }
   }
 
-  // "+ Add" buttons add a blank row from the page's <template> without a
-  // round trip; without this script they post the form back for one.
+  // "+ Add" buttons copy the last (blank) row without a round trip; without
+  // this script they post the form back, which shows one more blank row.
+  // Row fields are named with their index (`q3_text`, `a3_name`): the copy
+  // takes the next one, and the form's row count goes up by one.
   document.addEventListener("click", function (ev) {
     var button = ev.target.closest && ev.target.closest("button[data-add-row]");
     if (!button) {
       return;
     }
-    var template = document.getElementById(button.getAttribute("data-add-row"));
-    var target = document.getElementById(button.getAttribute("data-into"));
-    var counter = document.querySelector(button.getAttribute("data-count") || "#none");
-    if (!template || !target) {
+    var rows = document.querySelectorAll(button.getAttribute("data-add-row"));
+    var counter = document.querySelector(button.getAttribute("data-count"));
+    var prefix = button.getAttribute("data-prefix");
+    if (!rows.length || !counter) {
       return;
     }
     ev.preventDefault();
-    var n = counter ? parseInt(counter.value || "0", 10) : target.children.length;
-    var html = template.innerHTML.replace(/__N__/g, String(n)).replace(/__N1__/g, String(n + 1));
-    target.insertAdjacentHTML("beforeend", html);
-    if (counter) {
-      counter.value = String(n + 1);
+    var last = rows[rows.length - 1];
+    var n = parseInt(counter.value || "0", 10);
+    var copy = last.cloneNode(true);
+    // `q3_text` (a prefix and the index) or `question_text_3` (the index last).
+    var pattern = prefix ? new RegExp("^" + prefix + "\\d+_") : /_\d+$/;
+    var renamed = prefix ? prefix + n + "_" : "_" + n;
+    var fields = copy.querySelectorAll("[name], [id], label[for]");
+    for (var i = 0; i < fields.length; i++) {
+      ["name", "id", "for"].forEach(function (attr) {
+        var v = fields[i].getAttribute(attr);
+        if (v && pattern.test(v)) {
+          fields[i].setAttribute(attr, v.replace(pattern, renamed));
+        }
+      });
+      if (fields[i].matches("input[type=checkbox]")) {
+        fields[i].checked = false;
+      } else if (fields[i].matches("input, textarea")) {
+        fields[i].value = "";
+      }
     }
-    var first = target.lastElementChild && target.lastElementChild.querySelector("input, textarea, select");
+    var errors = copy.querySelectorAll(".field-error");
+    for (var k = 0; k < errors.length; k++) {
+      errors[k].remove();
+    }
+    last.parentNode.insertBefore(copy, last.nextSibling);
+    counter.value = String(n + 1);
+    var first = copy.querySelector("input:not([type=hidden]), textarea, select");
     if (first) {
       first.focus();
     }

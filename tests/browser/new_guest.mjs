@@ -63,7 +63,7 @@ try {
   await admin.goto(`${base}/auth/login`);
   await admin.click('button:has-text("Ada Admin")');
   await admin.goto(`${base}/admin/mail`);
-  expect(await admin.isVisible('text=Approve or deny request'), 'the approval mail is in the outbox');
+  expect(await admin.isVisible('text=Action required: approve or deny'), 'the approval mail is in the outbox');
   const link = await admin.locator('a[href*="/approvals/"]').first().getAttribute('href');
   expect(link, 'an approval link in the outbox');
   await shot(admin, 'mail-outbox');

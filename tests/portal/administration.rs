@@ -112,7 +112,11 @@ both!(
         let tab = admin
             .get(&app.url(routes::ADMIN_PACKAGE_REQUESTS.id(&employees)))
             .await;
-        assert!(tab.has("Eric Employee") && tab.has("approval bypassed") && tab.has("adminAdd"));
+        assert!(
+            tab.has("Eric Employee")
+                && tab.has("approval bypassed")
+                && tab.has("Direct assignment")
+        );
         assert!(
             !admin
                 .get(&app.url(format!(

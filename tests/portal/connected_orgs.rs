@@ -171,6 +171,7 @@ both!(connected_organizations_are_managed, |backend| async move {
             name: "Guests package".into(),
             description: None,
         },
+        false,
         &[],
         &policy,
         chrono::Utc::now(),

@@ -143,6 +143,7 @@ async fn package_with(
             name: name.into(),
             description: None,
         },
+        false,
         &picks,
         policy,
         clock.now(),

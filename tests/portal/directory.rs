@@ -258,7 +258,10 @@ both!(groups_have_members_and_owners, |backend| async move {
     let eric = Browser::new();
     app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
         .await;
-    assert!(eric.get(&app.url(routes::HOME)).await.has("Sales"));
+    assert!(
+        eric.get(&app.url(routes::PROFILE)).await.has("Sales"),
+        "his profile lists what he holds"
+    );
 
     let remove = b
         .post(
@@ -443,6 +446,7 @@ async fn jira_for(
             name: "Jira users".into(),
             description: None,
         },
+        false,
         &[gatehouse::service::packages::RolePick {
             resource: format!("AadApplication:{application}"),
             role,

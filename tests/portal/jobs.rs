@@ -628,6 +628,7 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
                 name: format!("Campaign {k}"),
                 description: None,
             },
+            false,
             &[],
             &admin_only,
             clock.now(),

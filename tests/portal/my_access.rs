@@ -7,7 +7,7 @@ use gatehouse::routes;
 fn package_link(page: &Page, name: &str) -> String {
     let at = page
         .body
-        .find(&format!("<strong>{name}</strong>"))
+        .find(&format!("<h3>{name}</h3>"))
         .unwrap_or_else(|| panic!("{name} listed"));
     let href = page.body[at..].find("href=\"/access-packages/").unwrap() + at + 6;
     page.body[href..page.body[href..].find('"').unwrap() + href].to_string()

@@ -66,6 +66,8 @@ pub enum EndReason {
     Expired,
     /// An administrator removed it.
     Removed,
+    /// Its holder gave it up (where the policy lets them).
+    GivenUp,
 }
 
 impl EndReason {
@@ -73,11 +75,12 @@ impl EndReason {
         match self {
             EndReason::Expired => "expired",
             EndReason::Removed => "removed",
+            EndReason::GivenUp => "givenUp",
         }
     }
 
     pub fn parse(s: &str) -> Option<EndReason> {
-        [EndReason::Expired, EndReason::Removed]
+        [EndReason::Expired, EndReason::Removed, EndReason::GivenUp]
             .into_iter()
             .find(|r| r.as_str() == s)
     }
@@ -86,7 +89,8 @@ impl EndReason {
     pub fn label(self) -> &'static str {
         match self {
             EndReason::Expired => "Expired",
-            EndReason::Removed => "Removed",
+            EndReason::Removed => "Removed by an administrator",
+            EndReason::GivenUp => "Given up",
         }
     }
 }

@@ -108,11 +108,13 @@ async fn resolve_pick(
 
 /// Creates the package with its resource roles and first policy, all or nothing.
 #[tracing::instrument(skip_all)]
+#[allow(clippy::too_many_arguments)] // what the wizard collects, each part typed
 pub async fn create(
     store: &Store,
     actor: &Actor,
     catalog: &CatalogId,
     basics: &Basics,
+    hidden: bool,
     roles: &[RolePick],
     policy: impl Into<PolicyDraft>,
     now: DateTime<Utc>,
@@ -122,7 +124,7 @@ pub async fn create(
         let c = found(catalogs::get(tx, catalog).await?)?;
         let policy = resolve(tx, draft, now).await?;
         let id = AccessPackageId::new();
-        packages::insert(tx, &id, catalog, &basics.name, basics.description.as_deref(), false, now).await?;
+        packages::insert(tx, &id, catalog, &basics.name, basics.description.as_deref(), hidden, now).await?;
         let mut granted = Vec::new();
         for pick in roles {
             let (resource, role, role_name) = resolve_pick(tx, catalog, pick, now).await?;
@@ -135,6 +137,7 @@ pub async fn create(
         let details = json!({
             "catalog": c.display_name,
             "description": basics.description,
+            "isHidden": hidden,
             "resourceRoles": granted,
             "policy": {"id": policy_id, "displayName": policy.display_name, "settings": store::policies::settings_json(&policy)},
         });

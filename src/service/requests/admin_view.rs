@@ -75,6 +75,8 @@ pub struct RequestDetails {
     pub request: Request,
     pub policy_name: String,
     pub requestor_name: String,
+    /// The connected organization the request came from, by name.
+    pub organization: Option<String>,
     pub answers: Vec<Answer>,
     pub attributes: BTreeMap<String, String>,
     /// (stage, name, email, whether an alternate approver).
@@ -101,6 +103,13 @@ pub async fn request_details(
             .await?
             .map(|p| p.display_name)
             .unwrap_or_default();
+        let organization = match &request.organization {
+            Some(o) => crate::store::connected_orgs::names_of(c, &[o.to_string()])
+                .await?
+                .into_values()
+                .next(),
+            None => None,
+        };
         let decisions = requests::decisions(c, id).await?;
         let mut who: Vec<String> = decisions.iter().map(|d| d.reviewed_by.clone()).collect();
         who.extend(row.requestor_id.clone());
@@ -124,6 +133,7 @@ pub async fn request_details(
                 })
                 .collect(),
             approvers: requests::approvers_of(c, id).await?,
+            organization,
             answers: request.answers.clone(),
             attributes: request.attributes.clone(),
             package: p,

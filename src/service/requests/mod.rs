@@ -14,6 +14,7 @@ pub mod availability;
 pub mod cancel;
 pub mod decide;
 pub mod extend;
+pub mod give_up;
 pub mod lifecycle;
 pub mod reprocess;
 pub mod submit;
@@ -27,5 +28,6 @@ pub use availability::{
 pub use cancel::{cancel, cancel_by_admin};
 pub use decide::decide;
 pub use extend::{earlier_answers, extension_offer, request_extension};
+pub use give_up::give_up;
 pub use reprocess::reprocess;
-pub use submit::{RequestInput, Submitted, submit};
+pub use submit::{RequestInput, Submitted, resubmit, submit};

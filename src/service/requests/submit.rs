@@ -231,7 +231,14 @@ fn new_request(
         requestor: who.user().map(|u| u.id.clone()),
         target,
         email: who.email().to_string(),
-        name: who.display_name().to_string(),
+        // Someone not in the directory is named as they gave their name
+        // (given name and surname), once they have.
+        name: match (who, attributes.get("givenName"), attributes.get("surname")) {
+            (Person::External(_), Some(g), Some(f)) if !g.trim().is_empty() => {
+                format!("{} {}", g.trim(), f.trim()).trim().to_string()
+            }
+            _ => who.display_name().to_string(),
+        },
         organization: offer
             .requestor
             .connected_organization
@@ -245,4 +252,44 @@ fn new_request(
         approval_bypassed: false,
         identity,
     })
+}
+
+/// Someone asks again for what an ended request of theirs asked for: the
+/// same policy, answers, attribute values and justification, all checked
+/// afresh (a period asked for is not carried over: it has begun or passed).
+#[tracing::instrument(skip_all)]
+pub async fn resubmit(
+    store: &Store,
+    who: &Person,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Submitted, ServiceError> {
+    let mine = super::view::my_request(store, who, id).await?;
+    let earlier = mine.request;
+    if earlier.state.is_open() {
+        return Err(ServiceError::Refused("This request is still open.".into()));
+    }
+    if earlier.kind != RequestType::UserAdd {
+        return Err(ServiceError::Refused(
+            "Only a request for access can be made again.".into(),
+        ));
+    }
+    let input = RequestInput {
+        policy_id: earlier.policy.as_str(),
+        justification: earlier.justification.as_deref(),
+        answers: earlier
+            .answers
+            .iter()
+            .map(|a| (format!("q{}", a.sequence), a.values.clone()))
+            .collect(),
+        attributes: earlier
+            .attributes
+            .iter()
+            .map(|(k, v)| (format!("attr_{k}"), v.clone()))
+            .collect(),
+        start: "",
+        end: "",
+        tz: chrono_tz::UTC,
+    };
+    submit(store, who, &earlier.package, &input, now).await
 }

@@ -13,7 +13,7 @@ use crate::domain::request::{Answer, Request};
 use crate::domain::user::Person;
 use crate::service::{ServiceError, found, read};
 use crate::store::assignments::AssignmentRow;
-use crate::store::requests::{self, DecisionRow, RequestListRow, RequestRow, Target};
+use crate::store::requests::{self, DecidedRow, DecisionRow, RequestListRow, RequestRow, Target};
 use crate::store::snapshot::PackageInfo;
 use crate::store::{Store, connected_orgs, packages, policies, users};
 
@@ -87,7 +87,7 @@ pub async fn history(store: &Store, who: &Person) -> Result<Vec<RequestListRow>,
 /// they decided (with their decision).
 pub struct Inbox {
     pub pending: Vec<RequestListRow>,
-    pub decided: Vec<(RequestListRow, String)>,
+    pub decided: Vec<DecidedRow>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -167,6 +167,107 @@ pub async fn approval(
                 .collect(),
             package_name,
             organization,
+            request,
+            row,
+        })
+    })
+    .await
+}
+
+/// A package someone holds, as My Access shows it.
+pub struct Held {
+    pub assignment: AssignmentRow,
+    /// Whether its policy lets them ask for more time, or remove it.
+    pub can_extend: bool,
+    pub can_give_up: bool,
+}
+
+/// What someone holds now and what they held: each package's latest
+/// ended assignment once (unless they hold it again).
+pub struct Holdings {
+    pub active: Vec<Held>,
+    pub ended: Vec<AssignmentRow>,
+}
+
+pub async fn holdings(store: &Store, who: &UserId) -> Result<Holdings, ServiceError> {
+    read(store, async |c| {
+        let all = crate::store::assignments::of_target(c, who).await?;
+        let generation = crate::store::settings::get(c, "catalog_generation")
+            .await?
+            .unwrap_or_default();
+        let mut out = Holdings {
+            active: vec![],
+            ended: vec![],
+        };
+        for a in all {
+            if a.is_active() {
+                let info = store
+                    .packages()
+                    .package(c, &generation, &a.access_package_id)
+                    .await?;
+                let policy = info.as_ref().and_then(|i| i.policy(&a.policy_id));
+                out.active.push(Held {
+                    can_extend: policy.is_some_and(|p| {
+                        p.enabled && p.requestor.enable_targets_to_self_update_access
+                    }),
+                    can_give_up: policy
+                        .is_some_and(|p| p.requestor.enable_targets_to_self_remove_access),
+                    assignment: a,
+                });
+            } else if a.state == "expired"
+                && !out
+                    .ended
+                    .iter()
+                    .any(|e| e.access_package_id == a.access_package_id)
+            {
+                out.ended.push(a);
+            }
+        }
+        let held: Vec<String> = out
+            .active
+            .iter()
+            .map(|h| h.assignment.access_package_id.clone())
+            .collect();
+        out.ended.retain(|e| !held.contains(&e.access_package_id));
+        Ok(out)
+    })
+    .await
+}
+
+/// One of someone's own requests, with its answers and the decisions made.
+pub struct MyRequest {
+    pub row: RequestRow,
+    pub request: Request,
+    pub package_name: String,
+    /// (stage, decision, when, reason): who decided is not shown.
+    pub decisions: Vec<DecisionRow>,
+}
+
+/// `NotFound` for a request that is not the person's own.
+pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyRequest, ServiceError> {
+    read(store, async |c| {
+        let row = found(requests::get(c, id).await?)?;
+        let request = row.decode()?;
+        let own = match (who, &request.target) {
+            (Person::User(u), crate::domain::request::Target::User(t)) => u.id == *t,
+            (Person::External(e), _) => {
+                request.identity.as_ref() == Some(&(e.issuer.clone(), e.subject.clone()))
+            }
+            _ => false,
+        } || who
+            .user()
+            .is_some_and(|u| request.requestor.as_ref() == Some(&u.id));
+        if !own {
+            return Err(ServiceError::NotFound);
+        }
+        let package = AccessPackageId::from_stored(row.access_package_id.clone());
+        let package_name = packages::get(c, &package)
+            .await?
+            .map(|p| p.display_name)
+            .unwrap_or_default();
+        Ok(MyRequest {
+            decisions: requests::decisions(c, id).await?,
+            package_name,
             request,
             row,
         })

@@ -10,6 +10,7 @@ use crate::store::Page;
 use crate::store::audit::{AuditEventRow, AuditFilter};
 use crate::web::error::AppError;
 use crate::web::extract::guard::AdminUser;
+use crate::web::format::{Change, changes};
 use crate::web::{Data, Layout, page_number, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -25,11 +26,18 @@ pub struct AuditQuery {
     page: Option<i64>,
 }
 
+/// An event as the log shows it: its changes as "field: old → new".
+pub struct EventView {
+    pub event: AuditEventRow,
+    pub kind: &'static str,
+    pub changes: Vec<Change>,
+}
+
 #[derive(Template)]
 #[template(path = "admin/audit.html")]
 struct AuditPage {
     layout: Layout,
-    page: Page<AuditEventRow>,
+    page: Page<EventView>,
     object_type: String,
     object_id: String,
     actor: String,
@@ -62,7 +70,13 @@ async fn list(
         object_id: some(&q.object_id),
         actor_id: some(&q.actor),
     };
-    let page = crate::service::audit::list(&state.store, &filter, page_no, 50).await?;
+    let page = crate::service::audit::list(&state.store, &filter, page_no, 50)
+        .await?
+        .map(|e| EventView {
+            kind: object_type::label(&e.object_type),
+            changes: changes(&e.details),
+            event: e,
+        });
     render(&AuditPage {
         layout: Layout::for_user(&state, &admin, "admin", "Audit log"),
         page,

@@ -19,6 +19,8 @@ pub struct MailView {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// The HTML part, shown as the recipient's mail program shows it.
+    pub html: String,
     pub link: String,
     pub created_at: String,
     pub status: String,
@@ -54,18 +56,25 @@ async fn list(
                 .as_ref()
                 .map_err(String::clone)
                 .and_then(|msg| render(msg, &base));
-            let (subject, text, link) = match r {
-                Ok(r) => (r.subject, r.text, r.link),
-                Err(e) => (format!("({e})"), String::new(), String::new()),
+            let (subject, text, html, link) = match r {
+                Ok(r) => (r.subject, r.text, r.html, r.link),
+                Err(e) => (
+                    format!("({e})"),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ),
             };
+            let tz = admin.tz;
             let status = match (&m.sent_at, &m.last_error) {
-                (Some(at), _) => format!("Sent {at}"),
+                (Some(at), _) => format!("Sent {}", plain_time(at, tz)),
                 (None, Some(e)) if m.abandoned_at.is_some() => {
                     format!("Given up: this message cannot be sent ({e}).")
                 }
                 (None, Some(e)) => format!(
                     "Not sent after {} attempt(s): {e}. Next try {}",
-                    m.attempts, m.next_attempt_at
+                    m.attempts,
+                    plain_time(&m.next_attempt_at, tz)
                 ),
                 (None, None) if state.config.smtp.is_some() => "Waiting to be sent".into(),
                 (None, None) => "Kept here: no SMTP server is configured".into(),
@@ -74,6 +83,7 @@ async fn list(
                 to: format!("{} <{}>", m.to_name, m.to_address),
                 subject,
                 text,
+                html,
                 link,
                 created_at: m.created_at.clone(),
                 failed: m.sent_at.is_none() && m.last_error.is_some(),
@@ -89,4 +99,16 @@ async fn list(
         pages: page.pages(),
         smtp: state.config.smtp.is_some(),
     })
+}
+
+/// A stored time as plain text in the viewer's zone (for a sentence).
+fn plain_time(stored: &str, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::parse_from_rfc3339(stored).map_or_else(
+        |_| stored.to_string(),
+        |t| {
+            t.with_timezone(&tz)
+                .format("%-d %b %Y, %H:%M %Z")
+                .to_string()
+        },
+    )
 }

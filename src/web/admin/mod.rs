@@ -5,22 +5,27 @@ pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod groups;
+pub mod home;
 pub mod list;
+pub mod lookup;
 pub mod mail;
 pub mod packages;
 pub mod settings;
 pub mod sites;
 pub mod users;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use serde::Deserialize;
 
-use super::redirect;
 use crate::routes;
-use crate::web::extract::guard::AdminUser;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN.as_str(), web::get().to(index))
+    cfg.route(routes::ADMIN.as_str(), web::get().to(home::home))
+        .route(
+            routes::ADMIN_REQUESTS.as_str(),
+            web::get().to(home::requests),
+        )
+        .route(routes::ADMIN_LOOKUP.as_str(), web::get().to(lookup::lookup))
         .configure(users::routes)
         .configure(groups::routes)
         .configure(applications::routes)
@@ -31,10 +36,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(audit::routes)
         .configure(mail::routes)
         .configure(settings::routes);
-}
-
-async fn index(_admin: AdminUser) -> HttpResponse {
-    redirect(routes::ADMIN_CATALOGS.as_str())
 }
 
 /// `?q=..&page=..` on list pages.

@@ -120,6 +120,7 @@ struct UserFormPage {
     identities: Vec<IdentityRow>,
     reports: Vec<UserSummary>,
     held: Vec<HeldRole>,
+    organization: Option<String>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -136,6 +137,7 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
         identities: vec![],
         reports: vec![],
         held: vec![],
+        organization: None,
     })
 }
 
@@ -178,6 +180,7 @@ async fn create(
                 identities: vec![],
                 reports: vec![],
                 held: vec![],
+                organization: None,
             },
         ),
         Err(e) => Err(e.into()),
@@ -218,6 +221,7 @@ async fn edit_page(
         identities: view.identities,
         reports: view.reports,
         held: view.held,
+        organization: view.organization,
     };
     render_status(status, &page)
 }

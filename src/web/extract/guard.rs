@@ -7,6 +7,8 @@ use actix_session::SessionExt;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::Method, web};
 
 use super::session::{Flash, TypedSession};
+use chrono_tz::Tz;
+
 use crate::domain::audit::Actor;
 use crate::domain::user::{Person, User};
 use crate::service::sessions;
@@ -19,6 +21,8 @@ pub struct CurrentUser {
     pub is_admin: bool,
     pub csrf: String,
     pub flash: Option<Flash>,
+    /// Where times are shown for them.
+    pub tz: Tz,
 }
 
 impl CurrentUser {
@@ -28,6 +32,14 @@ impl CurrentUser {
             display_name: self.user.display_name.clone(),
         }
     }
+}
+
+/// The time zone someone chose in their profile, else the one their
+/// browser reports (the `tz` cookie the page script sets), else UTC.
+pub fn viewer_time_zone(req: &HttpRequest, session: &TypedSession) -> Tz {
+    let cookie = req.cookie("tz").map(|c| c.value().to_string());
+    let name = session.time_zone().or(cookie).unwrap_or_default();
+    crate::web::format::time_zone(&name)
 }
 
 /// Where to come back to after signing in: this page for a GET, else home.
@@ -69,6 +81,7 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
                 csrf: session.csrf_token(),
                 flash: session.take_flash(),
                 is_admin: state.is_admin(&user),
+                tz: viewer_time_zone(req, &session),
                 user: *user,
             }))
         }
@@ -120,6 +133,7 @@ pub struct Requester {
     pub is_admin: bool,
     pub csrf: String,
     pub flash: Option<Flash>,
+    pub tz: Tz,
 }
 
 impl Requester {
@@ -144,6 +158,7 @@ impl FromRequest for Requester {
                     is_admin: u.is_admin,
                     csrf: u.csrf,
                     flash: u.flash,
+                    tz: u.tz,
                 });
             }
             let session = TypedSession(req.get_session());
@@ -167,6 +182,7 @@ impl FromRequest for Requester {
                     is_admin: false,
                     csrf: session.csrf_token(),
                     flash: session.take_flash(),
+                    tz: viewer_time_zone(&req, &session),
                 }),
                 None => Err(AppError::SignInRequired {
                     next: return_path(&req),

@@ -15,6 +15,8 @@ const FLASH: &str = "flash";
 const SIGNED_IN_AT: &str = "at";
 const EXTERNAL: &str = "ext";
 const CODE_EMAIL: &str = "code_email";
+/// The time zone the person chose (their profile); else the browser's.
+const TIME_ZONE: &str = "tz";
 /// The server-side session's id (`service::sessions`).
 const SESSION_ID: &str = "sid";
 
@@ -103,6 +105,14 @@ impl TypedSession {
 
     pub fn code_email(&self) -> Option<String> {
         self.0.get::<String>(CODE_EMAIL).ok().flatten()
+    }
+
+    pub fn set_time_zone(&self, tz: &str) {
+        let _ = self.0.insert(TIME_ZONE, tz);
+    }
+
+    pub fn time_zone(&self) -> Option<String> {
+        self.0.get::<String>(TIME_ZONE).ok().flatten()
     }
 
     /// Whether the session was signed in within `MAX_SESSION_AGE` of `now`.

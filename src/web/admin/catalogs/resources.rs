@@ -369,7 +369,26 @@ pub(super) async fn save_attributes(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
     let rid = parse_resource(&path.1)?;
-    let inputs = rows_from_form(&form.0);
+    let mut inputs = rows_from_form(&form.0);
+    if form.0.contains_key("add") {
+        // "+ Add attribute" without the page script: one more blank row, nothing saved.
+        inputs
+            .retain(|r| !r.attribute_name.trim().is_empty() || !r.question_text.trim().is_empty());
+        inputs.push(AttributeRowInput {
+            answer_format: "shortText".into(),
+            is_editable: true,
+            keep_value: true,
+            ..Default::default()
+        });
+        return attributes_page(
+            &state,
+            &admin,
+            &id,
+            &rid,
+            Some((inputs, FieldErrors::new())),
+        )
+        .await;
+    }
     let result = match parse_required_attributes(&inputs) {
         Ok(attrs) => {
             svc::save_required_attributes(

@@ -266,6 +266,12 @@ macro_rules! form_accessors {
             fn step_label(&self, k: &str) -> &'static str {
                 super::wizard::step_label(k)
             }
+            /// Whether a step of the form has errors (its tab is marked).
+            fn step_has_errors(&self, step: &str) -> bool {
+                self.errors
+                    .iter()
+                    .any(|(k, _)| super::wizard::step_of(k) == step)
+            }
             fn qk(&self, i: &usize, k: &str) -> String {
                 format!("q{i}_{k}")
             }

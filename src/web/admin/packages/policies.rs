@@ -9,7 +9,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::policy_form::{self, Fields};
-use super::wizard::scope_choices;
 use super::{Tab, form_accessors, parse_id};
 use crate::domain::ids::AccessPackageId;
 use crate::domain::validation::FieldErrors;
@@ -68,7 +67,6 @@ struct PolicyPage {
     f: Fields,
     errors: FieldErrors,
     attributes: Vec<AttributeInfo>,
-    scopes: Vec<(&'static str, &'static str)>,
 }
 
 form_accessors!(PolicyPage);
@@ -97,7 +95,6 @@ async fn form_page(
             f,
             errors,
             attributes,
-            scopes: scope_choices(),
         },
     )
 }
@@ -140,14 +137,20 @@ pub(super) async fn edit(
     .await
 }
 
-/// The posted fields, question rows renumbered.
-fn fields(posted: HashMap<String, String>) -> Fields {
+/// The posted fields, question rows renumbered, and whether "+ Add
+/// question" was pressed (without the page script: the form comes back with
+/// one more blank row, nothing saved).
+fn fields(posted: HashMap<String, String>) -> (Fields, bool) {
+    let add = posted.get("add").is_some_and(|v| v == "question");
     let mut f: Fields = posted
         .into_iter()
-        .filter(|(k, _)| k != "csrf_token")
+        .filter(|(k, _)| k != "csrf_token" && k != "add")
         .collect();
     policy_form::compact_questions(&mut f);
-    f
+    if add {
+        policy_form::add_question_row(&mut f);
+    }
+    (f, add)
 }
 
 #[tracing::instrument(skip_all)]
@@ -159,7 +162,10 @@ pub(super) async fn create(
     form: Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let f = fields(form.0);
+    let (f, add) = fields(form.0);
+    if add {
+        return form_page(&state, &admin, &id, None, f, FieldErrors::new()).await;
+    }
     let draft = policy_form::draft(&f);
     let name = draft.policy.display_name.clone();
     match svc::add_policy(&state.store, &admin.actor(), &id, draft, state.clock.now()).await {
@@ -181,7 +187,11 @@ pub(super) async fn update(
     form: Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
-    let f = fields(form.0);
+    let (f, add) = fields(form.0);
+    if add {
+        let pid = Some(path.1.clone());
+        return form_page(&state, &admin, &id, pid, f, FieldErrors::new()).await;
+    }
     let draft = policy_form::draft(&f);
     let now = state.clock.now();
     match svc::update_policy(&state.store, &admin.actor(), &id, &path.1, draft, now).await {

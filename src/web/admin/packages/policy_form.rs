@@ -82,6 +82,12 @@ pub fn compact_questions(f: &mut Fields) {
     f.insert("q_count".into(), kept.len().min(50).to_string());
 }
 
+/// One more blank question row on the form (after `compact_questions`).
+pub fn add_question_row(f: &mut Fields) {
+    let n: usize = get(f, "q_count").parse().unwrap_or(0);
+    f.insert("q_count".into(), (n + 1).min(50).to_string());
+}
+
 fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.split(['\n', ',', ';'])
         .map(str::trim)

@@ -34,8 +34,8 @@ const STEPS: [(&str, &str); 6] = [
 ];
 
 /// Which wizard step a form field (or an error key) belongs to.
-fn step_of(key: &str) -> &'static str {
-    if matches!(key, "name" | "description" | "catalog") {
+pub(super) fn step_of(key: &str) -> &'static str {
+    if matches!(key, "name" | "description" | "catalog" | "hidden") {
         "basics"
     } else if key.starts_with("role_") || key == "show_all" || key == "roles" {
         "roles"
@@ -79,7 +79,6 @@ struct Wizard {
     errors: FieldErrors,
     resources: Vec<ResourceRoles>,
     attributes: Vec<AttributeInfo>,
-    scopes: Vec<(&'static str, &'static str)>,
     review: Vec<(String, String)>,
 }
 
@@ -110,13 +109,6 @@ pub(super) async fn start(
     page(&state, &admin, "basics", f, FieldErrors::new()).await
 }
 
-pub(super) fn scope_choices() -> Vec<(&'static str, &'static str)> {
-    AllowedTargetScope::ALL
-        .iter()
-        .map(|s| (s.as_str(), s.label()))
-        .collect()
-}
-
 fn picks(f: &Fields) -> Vec<RolePick> {
     f.iter()
         .filter_map(|(k, v)| k.strip_prefix("role_").map(|r| (r, v)))
@@ -130,6 +122,45 @@ fn picks(f: &Fields) -> Vec<RolePick> {
 
 fn catalog_of(f: &Fields) -> Option<CatalogId> {
     f.get("catalog").and_then(|c| CatalogId::parse(c))
+}
+
+/// Who approves a stage, as the review step names them.
+fn approvers(f: &Fields, n: usize) -> String {
+    let k = |x: &str| format!("s{n}_{x}");
+    let mut names: Vec<String> = Vec::new();
+    for (key, label) in [
+        ("manager", "the requestor's manager"),
+        ("internal", "internal sponsors"),
+        ("external", "external sponsors"),
+    ] {
+        if policy_form::on(f, &k(key)) {
+            names.push(label.into());
+        }
+    }
+    let listed = |key: &str, each: &str| -> Vec<String> {
+        policy_form::get(f, &k(key))
+            .lines()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("{each}{s}"))
+            .collect()
+    };
+    names.extend(listed("users", ""));
+    names.extend(listed("groups", "members of "));
+    let fallback: Vec<String> = [
+        listed("fallback_users", ""),
+        listed("fallback_groups", "members of "),
+    ]
+    .concat();
+    let mut text = if names.is_empty() {
+        "nobody yet".to_string()
+    } else {
+        names.join(", ")
+    };
+    if !fallback.is_empty() {
+        text.push_str(&format!("; fallback: {}", fallback.join(", ")));
+    }
+    text
 }
 
 /// What the review step lists.
@@ -146,6 +177,15 @@ fn review(
         ),
         ("Name".to_string(), get("name")),
         ("Description".to_string(), get("description")),
+        (
+            "Hidden".to_string(),
+            if policy_form::on(f, "hidden") {
+                "Yes: requestable through its link only"
+            } else {
+                "No"
+            }
+            .to_string(),
+        ),
     ];
     for p in picks(f) {
         let role = resources
@@ -168,12 +208,14 @@ fn review(
         "Who can request".into(),
         scope.unwrap_or_default().to_string(),
     ));
-    let approval = if policy_form::on(f, "approval_required") {
-        format!("Required, {} stage(s)", get("stage_count"))
+    if policy_form::on(f, "approval_required") {
+        let stages: usize = get("stage_count").parse().unwrap_or(1).clamp(1, 3);
+        for n in 1..=stages {
+            r.push((format!("Stage {n} approvers"), approvers(f, n)));
+        }
     } else {
-        "Not required".into()
-    };
-    r.push(("Approval".into(), approval));
+        r.push(("Approval".into(), "Not required".into()));
+    }
     r.push(("Questions".into(), get("q_count")));
     let expiration = match get("expiration_type").as_str() {
         "never" => "Never".to_string(),
@@ -234,7 +276,6 @@ async fn page(
             errors,
             resources,
             attributes,
-            scopes: scope_choices(),
             review,
         },
     )
@@ -326,6 +367,10 @@ pub(super) async fn step(
         .unwrap_or("basics");
     // The step's own fields replace what the draft had (unticked boxes included).
     take_step(&mut f, current, &posted);
+    if posted.get("add").is_some_and(|v| v == "question") {
+        policy_form::add_question_row(&mut f);
+        return page(&state, &admin, current, f, FieldErrors::new()).await;
+    }
     let go = posted.get("go").map(String::as_str).unwrap_or("next");
     let index = STEPS.iter().position(|(s, _)| *s == current).unwrap_or(0);
     let (errors, policy) = validate(&state, &f).await?;
@@ -372,6 +417,7 @@ async fn create(
         &admin.actor(),
         &catalog,
         &basics,
+        policy_form::on(&f, "hidden"),
         &picks(&f),
         policy,
         state.clock.now(),

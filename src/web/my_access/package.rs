@@ -1,13 +1,12 @@
-//! My Access: the packages a person may request, the request form, and their requests.
+//! My Access › a package: its request form, and for its holder the
+//! extension form and "Remove my access".
 
 use std::collections::HashMap;
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use serde::Deserialize;
 
-use super::{Data, Layout, page_number, redirect, render, render_status};
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Policy, QuestionKind};
 use crate::domain::user::Person;
@@ -16,62 +15,12 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests::view::{self, PackageView};
 use crate::service::requests::{self as svc, Availability, RequestInput};
-use crate::store::directory::HeldRole;
-use crate::store::requests::{CandidateRow, RequestListRow};
+use crate::store::requests::CandidateRow;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::Requester;
 use crate::web::extract::session::TypedSession;
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::HOME.as_str(), web::get().to(home))
-        .route(routes::PACKAGE.pattern(), web::get().to(package_page))
-        .route(routes::PACKAGE.pattern(), web::post().to(request))
-        .route(routes::PACKAGE_EXTEND.pattern(), web::post().to(extend))
-        .route(routes::REQUESTS.as_str(), web::get().to(history))
-        .route(routes::REQUEST_CANCEL.pattern(), web::post().to(cancel));
-}
-
-const PER_PAGE: usize = 20;
-
-#[derive(Template)]
-#[template(path = "my_access/home.html")]
-struct Home {
-    layout: Layout,
-    q: String,
-    packages: Vec<(CandidateRow, bool)>,
-    total: usize,
-    page: usize,
-    pages: usize,
-    held: Vec<HeldRole>,
-}
-
-#[derive(Deserialize, Default)]
-pub struct HomeQuery {
-    #[serde(default)]
-    q: String,
-    page: Option<i64>,
-}
-
-#[tracing::instrument(skip_all)]
-async fn home(
-    state: Data,
-    user: Requester,
-    q: web::Query<HomeQuery>,
-) -> Result<HttpResponse, AppError> {
-    let page = page_number(q.page) as usize;
-    let listing = svc::requestable(&state.store, &user.person, &q.q, page, PER_PAGE).await?;
-    let pages = listing.total.div_ceil(PER_PAGE).max(1);
-    render(&Home {
-        layout: Layout::for_requester(&state, &user, "my_access", "My Access"),
-        q: q.q.clone(),
-        packages: listing.packages,
-        total: listing.total,
-        page,
-        pages,
-        held: listing.roles,
-    })
-}
+use crate::web::{Data, Layout, redirect, render, render_status};
 
 /// A question as shown in the browser's language.
 pub struct QuestionView {
@@ -97,7 +46,6 @@ pub struct ExtensionView {
 
 pub struct AttributeView {
     pub key: String,
-    pub name: String,
     pub question: String,
     pub value: String,
     pub editable: bool,
@@ -331,7 +279,6 @@ async fn show(
                 // Not editable: an existing value stays; an empty one may be given once.
                 editable: a.is_editable || current.is_empty(),
                 question: Policy::localized(&a.question_text, &a.localizations, &lang).to_string(),
-                name: a.attribute_name,
                 choices: a.choices,
                 value,
                 key,
@@ -362,7 +309,7 @@ async fn show(
 }
 
 #[tracing::instrument(skip_all)]
-async fn package_page(
+pub(super) async fn package_page(
     state: Data,
     user: Requester,
     req: HttpRequest,
@@ -385,7 +332,7 @@ async fn package_page(
 }
 
 #[tracing::instrument(skip_all)]
-async fn request(
+pub(super) async fn request(
     state: Data,
     user: Requester,
     req: HttpRequest,
@@ -488,42 +435,9 @@ async fn request(
     .await
 }
 
-#[derive(Template)]
-#[template(path = "my_access/requests.html")]
-struct History {
-    layout: Layout,
-    requests: Vec<RequestListRow>,
-}
-
-#[tracing::instrument(skip_all)]
-async fn history(state: Data, user: Requester) -> Result<HttpResponse, AppError> {
-    let list = view::history(&state.store, &user.person).await?;
-    render(&History {
-        layout: Layout::for_requester(&state, &user, "requests", "My requests"),
-        requests: list,
-    })
-}
-
-#[tracing::instrument(skip_all)]
-async fn cancel(
-    state: Data,
-    user: Requester,
-    session: Session,
-    path: web::Path<String>,
-    _form: Form<crate::web::extract::csrf::NoFields>,
-) -> Result<HttpResponse, AppError> {
-    let session = TypedSession(session);
-    match svc::cancel(&state.store, &user.person, &path, state.clock.now()).await {
-        Ok(()) => session.flash("success", "Request canceled."),
-        Err(ServiceError::Refused(m)) => session.flash("error", m),
-        Err(e) => return Err(e.into()),
-    }
-    Ok(redirect(routes::REQUESTS.as_str()))
-}
-
 /// The holder asks to extend their assignment of the package.
 #[tracing::instrument(skip_all)]
-async fn extend(
+pub(super) async fn extend(
     state: Data,
     user: Requester,
     req: HttpRequest,
@@ -583,4 +497,26 @@ async fn extend(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The holder removes their own access, where the policy lets them.
+#[tracing::instrument(skip_all)]
+pub(super) async fn give_up(
+    state: Data,
+    user: Requester,
+    session: Session,
+    path: web::Path<String>,
+    _form: Form<crate::web::extract::csrf::NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
+    let Some(holder) = user.person.user() else {
+        return Err(AppError::NotFound);
+    };
+    let session = TypedSession(session);
+    match svc::give_up(&state.store, holder, &id, state.clock.now()).await {
+        Ok(name) => session.flash("success", format!("Your access to {name} was removed.")),
+        Err(ServiceError::Refused(m)) => session.flash("error", m),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(redirect(&format!("{}?view=active", routes::HOME)))
 }

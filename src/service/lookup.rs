@@ -1,0 +1,86 @@
+//! Suggestions for the pickers: people by name or address, groups,
+//! packages and organizations by name; a few at a time.
+
+use serde::Serialize;
+
+use super::{ServiceError, read};
+use crate::store::{Store, connected_orgs, directory, packages, users};
+
+/// What can be looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    User,
+    Group,
+    Package,
+    Organization,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "user" => Some(Kind::User),
+            "group" => Some(Kind::Group),
+            "package" => Some(Kind::Package),
+            "organization" => Some(Kind::Organization),
+            _ => None,
+        }
+    }
+}
+
+/// One suggestion: what goes into the field (an address or a name), and
+/// how it is shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub value: String,
+    pub label: String,
+    pub detail: String,
+}
+
+const SHOWN: i64 = 8;
+
+pub async fn suggest(store: &Store, kind: Kind, q: &str) -> Result<Vec<Suggestion>, ServiceError> {
+    let q = q.trim();
+    if q.chars().count() < 2 {
+        return Ok(vec![]);
+    }
+    read(store, async |c| {
+        let s = |value: String, label: String, detail: String| Suggestion {
+            value,
+            label,
+            detail,
+        };
+        Ok(match kind {
+            Kind::User => users::search(c, q, 1, SHOWN)
+                .await?
+                .items
+                .into_iter()
+                .map(|u| s(u.email.clone(), u.display_name, u.email))
+                .collect(),
+            Kind::Group => directory::search_groups(c, q, 1, SHOWN)
+                .await?
+                .items
+                .into_iter()
+                .map(|g| {
+                    s(
+                        g.display_name.clone(),
+                        g.display_name,
+                        g.description.unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            Kind::Package => packages::search(c, q, 1, SHOWN)
+                .await?
+                .items
+                .into_iter()
+                .map(|p| s(p.display_name.clone(), p.display_name, p.catalog_name))
+                .collect(),
+            Kind::Organization => connected_orgs::search(c, q, 1, SHOWN)
+                .await?
+                .items
+                .into_iter()
+                .map(|o| s(o.display_name.clone(), o.display_name, o.domains.join(", ")))
+                .collect(),
+        })
+    })
+    .await
+}

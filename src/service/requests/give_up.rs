@@ -1,0 +1,86 @@
+//! Someone removes their own access to a package, where its policy lets
+//! them: the assignment ends at once, what only it granted is taken back,
+//! and a "userRemove" request records it in their history.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, RequestId};
+use crate::domain::request::{EndReason, Request, RequestState, RequestType, Target};
+use crate::domain::user::User;
+use crate::service::ServiceError;
+use crate::store::requests::{self, Start};
+use crate::store::{self, Store, assignments, users};
+
+/// Ends `who`'s access to the package; returns the package's name.
+#[tracing::instrument(skip_all)]
+pub async fn give_up(
+    store: &Store,
+    who: &User,
+    package: &AccessPackageId,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let mut tx = store.begin().await?;
+    users::lock(&mut tx, &who.id).await?;
+    let Some(info) = store.packages().current(&mut tx, package.as_str()).await? else {
+        return Err(ServiceError::NotFound);
+    };
+    let name = info.facts.display_name.clone();
+    let Some(a) = assignments::active_for(&mut tx, &who.id, package.as_str()).await? else {
+        return Err(ServiceError::Refused(format!("You do not hold {name}.")));
+    };
+    let allowed = info
+        .policy(&a.policy_id)
+        .is_some_and(|p| p.requestor.enable_targets_to_self_remove_access);
+    if !allowed {
+        return Err(ServiceError::Refused(format!(
+            "Your access to {name} cannot be removed by you; ask an administrator."
+        )));
+    }
+    let Some(details) =
+        crate::service::access::end_assignment(&mut tx, &a.id, EndReason::GivenUp, now).await?
+    else {
+        return Err(ServiceError::Refused(format!(
+            "Your access to {name} has already ended."
+        )));
+    };
+    // The removal, as its holder's request, delivered at once.
+    let request = Request {
+        id: RequestId::new(),
+        kind: RequestType::UserRemove,
+        state: RequestState::Delivered,
+        stage: 0,
+        package: package.clone(),
+        policy: PolicyId::from_stored(a.policy_id.clone()),
+        requestor: Some(who.id.clone()),
+        target: Target::User(who.id.clone()),
+        email: who.email.clone(),
+        name: who.display_name.clone(),
+        organization: None,
+        justification: None,
+        answers: vec![],
+        attributes: BTreeMap::new(),
+        schedule: None,
+        assignment: Some(AssignmentId::from_stored(a.id.clone())),
+        approval_bypassed: false,
+        identity: None,
+    };
+    requests::insert_request(&mut tx, &request, &Start::default(), None, now).await?;
+    let actor = Actor {
+        user_id: Some(who.id.to_string()),
+        display_name: who.display_name.clone(),
+    };
+    let event = NewAuditEvent::new(
+        "User removes access package assignment",
+        object_type::ACCESS_PACKAGE,
+        package,
+        &name,
+        json!({"request": request.id.as_str(), "removed": details}),
+    );
+    store::audit::record(&mut tx, &actor, &event, now).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(name)
+}

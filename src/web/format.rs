@@ -1,0 +1,150 @@
+//! What people read: times in their own time zone (UTC on hover), and
+//! changes as "field: old → new" instead of stored JSON.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use serde_json::Value;
+
+/// A stored time (RFC 3339) as HTML: the date and time in `tz`, with its
+/// zone, and the UTC time on hover. Anything else is shown as it is.
+pub fn when(stored: &str, tz: Tz) -> String {
+    tag(stored, tz, "%-d %b %Y, %H:%M %Z")
+}
+
+/// A stored time as its date in `tz`, the UTC time on hover.
+pub fn day(stored: &str, tz: Tz) -> String {
+    tag(stored, tz, "%-d %b %Y")
+}
+
+fn tag(stored: &str, tz: Tz, format: &str) -> String {
+    let Some(t) = parse(stored) else {
+        return escape(stored);
+    };
+    format!(
+        "<time datetime=\"{}\" title=\"{} UTC\">{}</time>",
+        t.to_rfc3339_opts(SecondsFormat::Secs, true),
+        t.format("%Y-%m-%d %H:%M"),
+        t.with_timezone(&tz).format(format)
+    )
+}
+
+fn parse(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// HTML-escapes text for the few places that build markup here.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The time zone a browser named (`Europe/Paris`), or UTC.
+pub fn time_zone(name: &str) -> Tz {
+    name.trim().parse().unwrap_or(chrono_tz::UTC)
+}
+
+/// One line of what an audit event says: a field and its value, or what it
+/// was and what it became.
+pub struct Change {
+    pub field: String,
+    pub from: Option<String>,
+    pub to: String,
+}
+
+/// An audit event's details as lines people read: `{"field": {"from": a,
+/// "to": b}}` becomes "field: a → b", anything else "field: value".
+pub fn changes(details: &str) -> Vec<Change> {
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(details) else {
+        return if details.trim().is_empty() || details == "null" {
+            vec![]
+        } else {
+            vec![Change {
+                field: String::new(),
+                from: None,
+                to: details.to_string(),
+            }]
+        };
+    };
+    let mut out = Vec::new();
+    for (field, value) in map {
+        match &value {
+            Value::Object(o) if o.contains_key("from") && o.contains_key("to") => {
+                out.push(Change {
+                    from: Some(text(&o["from"])),
+                    to: text(&o["to"]),
+                    field,
+                })
+            }
+            // Nested changes ("changes": {...}) are flattened into the list.
+            Value::Object(o)
+                if field == "changes" && o.values().all(|v| v.get("from").is_some()) =>
+            {
+                for (f, v) in o {
+                    out.push(Change {
+                        field: f.clone(),
+                        from: Some(text(&v["from"])),
+                        to: text(&v["to"]),
+                    });
+                }
+            }
+            _ => out.push(Change {
+                field,
+                from: None,
+                to: text(&value),
+            }),
+        }
+    }
+    out
+}
+
+/// A JSON value as text: strings bare, lists joined, nothing as "—".
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "—".into(),
+        Value::String(s) if s.is_empty() => "—".into(),
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "yes".into(),
+        Value::Bool(false) => "no".into(),
+        Value::Array(items) if items.is_empty() => "—".into(),
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_in_the_viewers_zone_with_utc_on_hover() {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let html = when("2026-12-01T02:09:39.625266Z", paris);
+        assert!(html.contains(">1 Dec 2026, 03:09 CET</time>"), "{html}");
+        assert!(html.contains("title=\"2026-12-01 02:09 UTC\""), "{html}");
+        assert_eq!(when("<b>", paris), "&lt;b&gt;");
+        assert!(day("2026-12-01T23:30:00Z", paris).contains(">2 Dec 2026<"));
+    }
+
+    #[test]
+    fn changes_read_as_field_old_new() {
+        let c = changes(r#"{"displayName": {"from": "A", "to": "B"}, "roles": ["x", "y"]}"#);
+        assert_eq!(c[0].field, "displayName");
+        assert_eq!((c[0].from.as_deref(), c[0].to.as_str()), (Some("A"), "B"));
+        assert_eq!(c[1].to, "x, y");
+        let nested =
+            changes(r#"{"policy": "p1", "changes": {"enabled": {"from": true, "to": false}}}"#);
+        assert!(nested.iter().any(|c| c.field == "enabled" && c.to == "no"));
+    }
+}

@@ -1,0 +1,114 @@
+//! My Access, in tabs: the access packages a person may request, holds and
+//! held; their request history; the requests waiting for their approval
+//! (`web::approvals`); and their access reviews.
+
+mod package;
+mod requests;
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::routes;
+use crate::service::requests::view::{self, Held};
+use crate::service::requests::{self as svc};
+use crate::store::assignments::AssignmentRow;
+use crate::store::requests::CandidateRow;
+use crate::web::error::AppError;
+use crate::web::extract::guard::Requester;
+use crate::web::{Data, Layout, page_number, render};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use routes::*;
+    use web::{get, post};
+    cfg.route(HOME.as_str(), get().to(home))
+        .route(PACKAGE.pattern(), get().to(package::package_page))
+        .route(PACKAGE.pattern(), post().to(package::request))
+        .route(PACKAGE_EXTEND.pattern(), post().to(package::extend))
+        .route(PACKAGE_GIVE_UP.pattern(), post().to(package::give_up))
+        .route(REQUESTS.as_str(), get().to(requests::history))
+        .route(REQUEST.pattern(), get().to(requests::details))
+        .route(REQUEST_CANCEL.pattern(), post().to(requests::cancel))
+        .route(REQUEST_RESUBMIT.pattern(), post().to(requests::resubmit))
+        .route(ACCESS_REVIEWS.as_str(), get().to(reviews));
+}
+
+const PER_PAGE: usize = 20;
+
+#[derive(Template)]
+#[template(path = "my_access/home.html")]
+struct Home {
+    layout: Layout,
+    /// `available`, `active` or `expired`.
+    view: &'static str,
+    q: String,
+    packages: Vec<(CandidateRow, bool)>,
+    total: usize,
+    page: usize,
+    pages: usize,
+    active: Vec<Held>,
+    ended: Vec<AssignmentRow>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct HomeQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+    #[serde(default)]
+    view: String,
+}
+
+/// The Access packages tab: those one may request (searched), those one
+/// holds, with their dates, and those one held.
+#[tracing::instrument(skip_all)]
+async fn home(
+    state: Data,
+    user: Requester,
+    q: web::Query<HomeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let view: &'static str = match q.view.as_str() {
+        "active" => "active",
+        "expired" => "expired",
+        _ => "available",
+    };
+    let (active, ended) = match user.person.user() {
+        Some(u) => {
+            let h = view::holdings(&state.store, &u.id).await?;
+            (h.active, h.ended)
+        }
+        None => (vec![], vec![]),
+    };
+    let page = page_number(q.page) as usize;
+    let (packages, total) = if view == "available" {
+        let listing = svc::requestable(&state.store, &user.person, &q.q, page, PER_PAGE).await?;
+        (listing.packages, listing.total)
+    } else {
+        (vec![], 0)
+    };
+    render(&Home {
+        layout: Layout::for_requester(&state, &user, "my_access", "My Access"),
+        view,
+        q: q.q.clone(),
+        pages: total.div_ceil(PER_PAGE).max(1),
+        packages,
+        total,
+        page,
+        active,
+        ended,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "my_access/reviews.html")]
+struct Reviews {
+    layout: Layout,
+}
+
+/// The Access reviews tab: the reviews someone is asked to do.
+#[tracing::instrument(skip_all)]
+async fn reviews(state: Data, user: Requester) -> Result<HttpResponse, AppError> {
+    render(&Reviews {
+        layout: Layout::for_requester(&state, &user, "my_access", "Access reviews"),
+    })
+}

@@ -1,0 +1,155 @@
+// The pages people use most, in a real browser (Debian's Chromium, driven by
+// playwright-core), at desktop width and at 390 px: My Access's tabs, the
+// request form, an approval page, the console home, a package page and the
+// policy editor, each checked with axe-core (no serious or critical
+// violation), a picker used with the keyboard, and the same editor without
+// JavaScript. Screenshots of every page at both sizes are kept.
+//
+// Usage: node pages.mjs <gatehouse base URL> <screenshot dir>
+// (env GATEHOUSE_TEST_CHROMIUM: the Chromium binary). Run by tests/portal/browser.rs.
+
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve('axe-core/axe.min.js');
+const [base, shots] = process.argv.slice(2);
+if (!base || !shots) {
+  console.error('usage: node pages.mjs <base URL> <screenshot dir>');
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.GATEHOUSE_TEST_CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+const sizes = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
+function expect(cond, what) {
+  if (!cond) throw new Error(`expected: ${what}`);
+  console.log(`seen: ${what}`);
+}
+async function signedIn(who, options = {}) {
+  // bypassCSP lets the test inject axe-core; the pages themselves run no inline script.
+  const context = await browser.newContext({ viewport: sizes.desktop, bypassCSP: true, ...options });
+  const page = await context.newPage();
+  await page.goto(`${base}/auth/login`);
+  await page.click(`button:has-text("${who}")`);
+  await page.waitForURL(`${base}/`);
+  return page;
+}
+// Each page: screenshots at both sizes, and axe at desktop width.
+async function check(page, name) {
+  for (const [size, viewport] of Object.entries(sizes)) {
+    await page.setViewportSize(viewport);
+    await page.screenshot({ path: join(shots, `${name}-${size}.png`), fullPage: true });
+  }
+  await page.setViewportSize(sizes.desktop);
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  if (result.length) {
+    throw new Error(`axe found on ${name}:\n  ${result.join('\n  ')}`);
+  }
+  console.log(`seen: no serious accessibility violations on ${name}`);
+}
+
+try {
+  // An employee: My Access and its tabs, and a request.
+  const eric = await signedIn('Eric Employee');
+  expect(await eric.isVisible('nav[aria-label="My Access"] >> text=Request history'), 'My Access has its tabs');
+  await check(eric, 'my-access-available');
+  const card = eric.locator('article', { hasText: 'Marketing resources for employees' });
+  await card.locator('a').first().click();
+  await eric.waitForSelector('#justification');
+  await check(eric, 'request-form');
+  await eric.fill('#justification', 'The spring campaign');
+  await eric.click('button:has-text("Request access")');
+  await eric.waitForURL(`${base}/requests`);
+  expect(await eric.isVisible('text=Pending approval'), 'the request is in the request history');
+  await check(eric, 'request-history');
+  await eric.click('table >> a:has-text("Marketing resources for employees")');
+  await eric.waitForSelector('dl.props >> text=Justification');
+  expect(await eric.isVisible('button:has-text("Cancel request")'), 'the request can be canceled from its page');
+  await check(eric, 'request-details');
+  await eric.goto(`${base}/?view=active`);
+  expect(await eric.isVisible('nav[aria-label="Access packages"] >> text=Active'), 'the Active view');
+  await check(eric, 'my-access-active');
+  await eric.goto(`${base}/?view=expired`);
+  await check(eric, 'my-access-expired');
+
+  // The manager approves it from the Approvals tab.
+  const maria = await signedIn('Maria Manager');
+  await maria.click('nav[aria-label="My Access"] >> text=Approvals');
+  expect(await maria.isVisible('text=Eric Employee'), 'the request waits in the Approvals tab');
+  await check(maria, 'approvals');
+  await maria
+    .locator('tr', { hasText: 'Marketing resources for employees' })
+    .filter({ hasText: 'Eric Employee' })
+    .locator('a:has-text("Review")')
+    .first()
+    .click();
+  await maria.waitForSelector('button[value="approve"]');
+  await check(maria, 'approval-page');
+  if (await maria.isVisible('#justification')) {
+    await maria.fill('#justification', 'For the campaign');
+  }
+  await maria.click('button[value="approve"]');
+  await maria.waitForLoadState();
+  await maria.goto(`${base}/approvals`);
+  expect(await maria.isVisible('table >> text=Approved'), 'the decision is in the history');
+
+  // The administrator: the console home, a package, the policy editor.
+  const ada = await signedIn('Ada Admin');
+  await ada.goto(`${base}/admin`);
+  expect(await ada.isVisible('nav[aria-label="Console"] >> text=Entitlement management'), 'the console navigation is grouped');
+  expect(await ada.isVisible('text=Needs attention'), 'the console home says what needs attention');
+  await check(ada, 'console-home');
+  await ada.click('nav[aria-label="Console"] >> text=Access packages');
+  await ada.click('a:has-text("Marketing resources for employees")');
+  await ada.waitForSelector('nav[aria-label="Access package"]');
+  await check(ada, 'package');
+  await ada.click('nav[aria-label="Access package"] >> text=Policies');
+  await ada.click('a:has-text("Add policy")');
+  await ada.waitForSelector('#policy_name');
+  await check(ada, 'policy-editor');
+
+  // A picker, with the keyboard: type, pick the suggestion, see the chip.
+  await ada.check('input[value="specificDirectoryUsers"]');
+  const search = ada.locator('#target_users-search');
+  await search.fill('maria');
+  await ada.waitForSelector('#target_users-suggestions [role=option]');
+  await search.press('ArrowDown');
+  await search.press('Enter');
+  await ada.waitForSelector('.picker .chip:has-text("maria.manager@gatehouse.demo")');
+  expect((await ada.inputValue('#target_users')).includes('maria.manager@gatehouse.demo'), 'the picker writes the chosen address into the field');
+  for (const [size, viewport] of Object.entries(sizes)) {
+    await ada.setViewportSize(viewport);
+    await ada.screenshot({ path: join(shots, `picker-${size}.png`), fullPage: false });
+  }
+
+  // Without JavaScript: the same field is a plain text area, and "+ Add
+  // question" posts the form back with one more blank row.
+  const plain = await signedIn('Ada Admin', { javaScriptEnabled: false });
+  await plain.goto(ada.url());
+  await plain.goto(`${ada.url().split('#')[0]}`);
+  expect(await plain.isVisible('#step-requests'), 'the policy editor works without JavaScript');
+  const before = await plain.locator('.question-row').count();
+  await plain.click('a[href="#step-requestor"]');
+  await plain.click('button:has-text("+ Add question")');
+  await plain.waitForLoadState();
+  expect((await plain.locator('.question-row').count()) === before + 1, 'adding a question without JavaScript adds a row');
+  console.log('ok: pages checked');
+} catch (e) {
+  console.error(e);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
