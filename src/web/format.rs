@@ -119,8 +119,24 @@ fn text(v: &Value) -> String {
         Value::Bool(false) => "no".into(),
         Value::Array(items) if items.is_empty() => "—".into(),
         Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
+        Value::Object(o) => object_text(o),
         other => other.to_string(),
     }
+}
+
+/// An object in a change (a policy, a question, a role) by the name a person
+/// knows it by; only an object without one is spelled out, one level deep.
+fn object_text(o: &serde_json::Map<String, Value>) -> String {
+    for key in ["displayName", "text", "role", "name"] {
+        if let Some(Value::String(s)) = o.get(key) {
+            return s.clone();
+        }
+    }
+    o.iter()
+        .filter(|(_, v)| !v.is_object() && !v.is_array())
+        .map(|(k, v)| format!("{k}: {}", text(v)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -143,6 +159,8 @@ mod tests {
         assert_eq!(c[0].field, "displayName");
         assert_eq!((c[0].from.as_deref(), c[0].to.as_str()), (Some("A"), "B"));
         assert_eq!(c[1].to, "x, y");
+        let named = changes(r#"{"policy": {"displayName": "Initial policy", "settings": {}}}"#);
+        assert_eq!(named[0].to, "Initial policy");
         let nested =
             changes(r#"{"policy": "p1", "changes": {"enabled": {"from": true, "to": false}}}"#);
         assert!(nested.iter().any(|c| c.field == "enabled" && c.to == "no"));

@@ -669,3 +669,110 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
         .await;
     assert!(tab.has("Gary Guest") && tab.has("scheduled"));
 }
+
+/// The console: a home with counts, every package's requests, the pickers'
+/// suggestions (administrators only) and their page without the script, the
+/// audit log as "field: old → new", and the outbox with each message's HTML.
+#[tokio::test]
+async fn the_console_home_requests_pickers_audit_and_outbox() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let home = admin.get(&app.url(routes::ADMIN)).await;
+    assert_eq!(home.status, 200);
+    assert!(
+        home.has("Needs attention")
+            && home.has("Access packages")
+            && home.has("Entitlement management")
+    );
+
+    // A request, seen on the console's Requests page among open ones.
+    let eric = Browser::new();
+    app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
+        .await;
+    let package = package_id(&app, "Marketing resources for employees").await;
+    let page = eric.get(&app.url(routes::PACKAGE.id(&package))).await;
+    eric.post(
+        &app.url(routes::PACKAGE.id(&package)),
+        &[
+            ("csrf_token", page.csrf().as_str()),
+            ("policy", page.input("policy").unwrap().as_str()),
+            ("justification", "Console test"),
+        ],
+    )
+    .await;
+    let open = admin
+        .get(&app.url(format!("{}?state=open", routes::ADMIN_REQUESTS)))
+        .await;
+    assert!(
+        open.has("Eric Employee") && open.has("Marketing resources for employees"),
+        "{}",
+        open.body
+    );
+    let denied = admin
+        .get(&app.url(format!("{}?state=denied", routes::ADMIN_REQUESTS)))
+        .await;
+    assert!(!denied.has("Eric Employee"));
+
+    // Suggestions: JSON for the script, a page without it, nothing for others.
+    let json = admin
+        .get_with(
+            &app.url(format!("{}?kind=user&q=mari", routes::ADMIN_LOOKUP)),
+            &[("Accept", "application/json")],
+        )
+        .await;
+    assert_eq!(json.status, 200);
+    assert!(
+        json.body
+            .contains("\"value\":\"maria.manager@gatehouse.demo\""),
+        "{}",
+        json.body
+    );
+    let find = admin
+        .get(&app.url(format!("{}?kind=group&q=mark", routes::ADMIN_LOOKUP)))
+        .await;
+    assert!(
+        find.has("Find groups") && find.has("Marketing"),
+        "{}",
+        find.body
+    );
+    assert_eq!(
+        eric.get(&app.url(format!("{}?kind=user&q=mari", routes::ADMIN_LOOKUP)))
+            .await
+            .status,
+        403
+    );
+
+    // The audit log says what changed as old → new.
+    let catalog: String = {
+        let mut c = app.store.read().await.unwrap();
+        sqlx::query_scalar("SELECT id FROM catalogs WHERE display_name = 'Marketing'")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap()
+    };
+    let settings_url = app.url(routes::ADMIN_CATALOG_SETTINGS.id(&catalog));
+    let settings = admin.get(&settings_url).await;
+    admin
+        .post(
+            &settings_url,
+            &[
+                ("csrf_token", settings.csrf().as_str()),
+                ("display_name", "Marketing and sales"),
+                ("description", ""),
+                ("enabled", "on"),
+                ("external", "on"),
+            ],
+        )
+        .await;
+    let audit = admin.get(&app.url(routes::ADMIN_AUDIT)).await;
+    assert!(
+        audit.has("<del>Marketing</del> → <ins>Marketing and sales</ins>"),
+        "{}",
+        audit.body
+    );
+
+    // The outbox shows the approval mail as HTML beside its text.
+    let outbox = admin.get(&app.url(routes::ADMIN_MAIL)).await;
+    assert!(outbox.has("<iframe sandbox srcdoc=\"") && outbox.has("Approve or deny the request"));
+}

@@ -200,10 +200,6 @@ async fn remove_assignment(app: &TestApp, admin: &Browser, package: &AccessPacka
     assert_eq!(done.status, 303, "{}", done.body);
 }
 
-fn has(held: &[String], line: &str) -> bool {
-    held.iter().any(|h| h == line)
-}
-
 both!(
     a_group_in_two_catalogs_is_one_resource,
     |backend| async move {

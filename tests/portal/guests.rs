@@ -84,34 +84,6 @@ async fn enter_code(app: &TestApp, browser: &Browser, code: &str) -> Page {
         .await
 }
 
-async fn request_id_for(app: &TestApp, email: &str) -> String {
-    let mut c = app.store.read().await.unwrap();
-    sqlx::query_scalar::<_, String>(
-        "SELECT id FROM assignment_requests WHERE target_email = $1 ORDER BY created_at DESC",
-    )
-    .bind(email)
-    .fetch_one(&mut *c)
-    .await
-    .unwrap()
-}
-
-/// The demo approver decides from the approval page.
-async fn approve_as(app: &TestApp, approver: &str, request: &str) -> Page {
-    let b = Browser::new();
-    app.demo_sign_in(&b, approver).await;
-    let page = b.get(&app.url(routes::APPROVAL.id(request))).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    b.post(
-        &app.url(routes::APPROVAL.id(request)),
-        &[
-            ("csrf_token", &page.csrf()),
-            ("decision", "approve"),
-            ("justification", "Welcome aboard"),
-        ],
-    )
-    .await
-}
-
 both!(
     a_new_guest_signs_in_with_a_code_and_becomes_a_governed_guest,
     |backend| async move {

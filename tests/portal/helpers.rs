@@ -335,6 +335,15 @@ impl Browser {
         self.finish(res).await
     }
 
+    /// A GET with extra headers (`Accept`, ...).
+    pub async fn get_with(&self, url: &str, headers: &[(&str, &str)]) -> Page {
+        let mut req = self.with_headers(self.http.get(url));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.finish(req.send().await.unwrap()).await
+    }
+
     pub async fn post(&self, url: &str, form: &[(&str, &str)]) -> Page {
         let res = self
             .with_headers(self.http.post(url))
@@ -545,6 +554,11 @@ pub async fn held_by(app: &TestApp, email: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `held_by` lists this line.
+pub fn has(held: &[String], line: &str) -> bool {
+    held.iter().any(|h| h == line)
+}
+
 /// The value of the `<option>` whose text is `label`.
 pub fn option_value(page: &Page, label: &str) -> String {
     let at = page
@@ -603,4 +617,33 @@ pub fn guest_attributes(given: &str, surname: &str, title: &str) -> HashMap<Stri
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
+}
+
+/// The newest request for someone, by their address.
+pub async fn request_id_for(app: &TestApp, email: &str) -> String {
+    let mut c = app.store.read().await.unwrap();
+    sqlx::query_scalar::<_, String>(
+        "SELECT id FROM assignment_requests WHERE target_email = $1 ORDER BY created_at DESC",
+    )
+    .bind(email)
+    .fetch_one(&mut *c)
+    .await
+    .unwrap()
+}
+
+/// The demo approver decides from the approval page.
+pub async fn approve_as(app: &TestApp, approver: &str, request: &str) -> Page {
+    let b = Browser::new();
+    app.demo_sign_in(&b, approver).await;
+    let page = b.get(&app.url(routes::APPROVAL.id(request))).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    b.post(
+        &app.url(routes::APPROVAL.id(request)),
+        &[
+            ("csrf_token", &page.csrf()),
+            ("decision", "approve"),
+            ("justification", "Welcome aboard"),
+        ],
+    )
+    .await
 }

@@ -410,3 +410,162 @@ async fn the_list_follows_administrators_changes_on_every_instance() {
         );
     }
 }
+
+/// My Access in tabs: what one holds with its dates, giving it up where the
+/// policy allows, what one held with "Request again", the request history
+/// with each request's page, and making an ended request again.
+#[tokio::test]
+async fn my_access_shows_held_access_and_lets_people_give_it_up_and_ask_again() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let eric = Browser::new();
+    app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
+        .await;
+    let package = package_id(&app, "Marketing resources for employees").await;
+    let page = eric.get(&app.url(routes::PACKAGE.id(&package))).await;
+    let asked = eric
+        .post(
+            &app.url(routes::PACKAGE.id(&package)),
+            &[
+                ("csrf_token", page.csrf().as_str()),
+                ("policy", page.input("policy").unwrap().as_str()),
+                ("justification", "The spring campaign"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let first = request_id_for(&app, "eric.employee@gatehouse.demo").await;
+    approve_as(&app, "maria.manager@gatehouse.demo", &first).await;
+
+    // Active: the package, from when and until when, and how to give it up.
+    let active = eric
+        .get(&app.url(format!("{}?view=active", routes::HOME)))
+        .await;
+    assert!(
+        active.has("Marketing resources for employees"),
+        "{}",
+        active.body
+    );
+    assert!(active.has("<time datetime=") && active.has("Remove my access"));
+    assert!(has(
+        &held_by(&app, "eric.employee@gatehouse.demo").await,
+        "Site Marketing member"
+    ));
+
+    // Giving it up ends the access at once and takes the roles back.
+    let removed = eric
+        .post(
+            &app.url(routes::PACKAGE_GIVE_UP.id(&package)),
+            &[("csrf_token", active.csrf().as_str())],
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    let after = eric
+        .get(&app.url(format!("{}?view=active", routes::HOME)))
+        .await;
+    assert!(after.has("was removed"), "{}", after.body);
+    assert!(!has(
+        &held_by(&app, "eric.employee@gatehouse.demo").await,
+        "Site Marketing member"
+    ));
+    let expired = eric
+        .get(&app.url(format!("{}?view=expired", routes::HOME)))
+        .await;
+    assert!(
+        expired.has("Given up") && expired.has("Request again"),
+        "{}",
+        expired.body
+    );
+
+    // The history: the request, delivered, and the removal, with their pages.
+    let history = eric.get(&app.url(routes::REQUESTS)).await;
+    assert!(
+        history.has("Delivered") || history.has("delivered"),
+        "{}",
+        history.body
+    );
+    let details = eric.get(&app.url(routes::REQUEST.id(&first))).await;
+    assert!(
+        details.has("The spring campaign") && details.has("Approved"),
+        "{}",
+        details.body
+    );
+    assert!(details.has("Request again with these answers"));
+    // Someone else's request is nobody else's business.
+    let maria = Browser::new();
+    app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
+        .await;
+    assert_eq!(
+        maria.get(&app.url(routes::REQUEST.id(&first))).await.status,
+        404
+    );
+
+    // Asking again makes a new request with the same answers.
+    let again = eric
+        .post(
+            &app.url(routes::REQUEST_RESUBMIT.id(&first)),
+            &[("csrf_token", details.csrf().as_str())],
+        )
+        .await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    let newest = request_id_for(&app, "eric.employee@gatehouse.demo").await;
+    assert_ne!(newest, first);
+    let made = eric.get(&app.url(routes::REQUEST.id(&newest))).await;
+    assert!(
+        made.has("The spring campaign") && made.has("pending approval"),
+        "{}",
+        made.body
+    );
+}
+
+/// Times read in the viewer's zone: the browser's (the page script's cookie)
+/// or the one chosen in the profile, with UTC on hover.
+#[tokio::test]
+async fn times_are_shown_in_the_viewers_time_zone() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let eric = Browser::new();
+    app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
+        .await;
+    let profile = eric.get(&app.url(routes::PROFILE)).await;
+    assert!(
+        profile.has("Times are shown in <strong>UTC</strong>"),
+        "{}",
+        profile.body
+    );
+    let chose = eric
+        .post(
+            &app.url(routes::PROFILE),
+            &[
+                ("csrf_token", profile.csrf().as_str()),
+                ("time_zone", "Asia/Tokyo"),
+            ],
+        )
+        .await;
+    assert_eq!(chose.status, 303);
+    let package = package_id(&app, "Marketing resources for employees").await;
+    let page = eric.get(&app.url(routes::PACKAGE.id(&package))).await;
+    eric.post(
+        &app.url(routes::PACKAGE.id(&package)),
+        &[
+            ("csrf_token", page.csrf().as_str()),
+            ("policy", page.input("policy").unwrap().as_str()),
+            ("justification", "Tokyo office"),
+        ],
+    )
+    .await;
+    let history = eric.get(&app.url(routes::REQUESTS)).await;
+    assert!(
+        history.has(" JST</time>") && history.has(" UTC\">"),
+        "{}",
+        history.body
+    );
+    let bad = eric
+        .post(
+            &app.url(routes::PROFILE),
+            &[
+                ("csrf_token", profile.csrf().as_str()),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+}

@@ -1,13 +1,16 @@
-//! The pickers' suggestions, as JSON: administrators only, like every
-//! console page. Fields work without it: what is typed is checked on save.
+//! The pickers' suggestions: JSON for the page script; without it, the
+//! same search as a page (a field's "Find" link) that shows the values to
+//! type. Administrators only, like every console page; what is typed in a
+//! field is checked on save either way.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
 use serde::Deserialize;
 
-use crate::service::lookup::{self, Kind};
-use crate::web::Data;
+use crate::service::lookup::{self, Kind, Suggestion};
 use crate::web::error::AppError;
 use crate::web::extract::guard::AdminUser;
+use crate::web::{Data, Layout, render};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -19,12 +22,42 @@ pub struct LookupQuery {
 #[tracing::instrument(skip_all)]
 pub(super) async fn lookup(
     state: Data,
-    _admin: AdminUser,
+    admin: AdminUser,
+    req: HttpRequest,
     q: web::Query<LookupQuery>,
 ) -> Result<HttpResponse, AppError> {
     let kind = Kind::parse(&q.kind).ok_or_else(|| {
         AppError::BadRequest("Look up a user, group, package or organization.".into())
     })?;
     let found = lookup::suggest(&state.store, kind, &q.q).await?;
-    Ok(HttpResponse::Ok().json(found))
+    let json = req
+        .headers()
+        .get("Accept")
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    if json {
+        return Ok(HttpResponse::Ok().json(found));
+    }
+    render(&Find {
+        layout: Layout::for_user(&state, &admin, "admin", "Find"),
+        kind: q.kind.clone(),
+        what: match kind {
+            Kind::User => "people",
+            Kind::Group => "groups",
+            Kind::Package => "access packages",
+            Kind::Organization => "connected organizations",
+        },
+        q: q.q.clone(),
+        found,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/find.html")]
+struct Find {
+    layout: Layout,
+    kind: String,
+    what: &'static str,
+    q: String,
+    found: Vec<Suggestion>,
 }
