@@ -71,6 +71,28 @@
     }
   });
 
+  // "+ Add choice": one more choice field in the same question, named with
+  // the next index (`q3_choice4`); the button then posts nothing.
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("button[data-add-choice]");
+    if (!button) {
+      return;
+    }
+    var rows = button.parentNode.querySelectorAll("input.choice-row");
+    if (!rows.length) {
+      return;
+    }
+    ev.preventDefault();
+    var last = rows[rows.length - 1];
+    var copy = last.cloneNode(true);
+    copy.name = last.name.replace(/\d+$/, String(rows.length));
+    copy.value = "";
+    copy.setAttribute("aria-label", "Choice " + (rows.length + 1));
+    copy.removeAttribute("aria-invalid");
+    last.parentNode.insertBefore(copy, last.nextSibling);
+    copy.focus();
+  });
+
   // Pickers: a field that names people, groups, packages or organizations
   // (one per line) becomes removable chips and a search box with suggestions
   // from /admin/lookup. The field itself stays in the form and is what is sent.

@@ -1408,32 +1408,63 @@ both!(
         let form = admin
             .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(&rota)))
             .await;
+        let fields = |add: Option<&'static str>| {
+            let mut f = vec![
+                ("policy_name", "Team members"),
+                ("scope", "allMemberUsers"),
+                ("enabled", "on"),
+                ("enable_requests", "on"),
+                ("allow_extension", "on"),
+                ("expiration_type", "days"),
+                ("expiration_days", "10"),
+                ("q_count", "2"),
+                ("q0_text", "Which team?"),
+                ("q0_kind", "choice"),
+                ("q0_choice0", "mkt: Marketing | fr: Le marketing"),
+                ("q0_choice1", "sales: Sales | fr: Les ventes"),
+                ("q0_required", "on"),
+                ("q1_text", "Ticket"),
+                ("q1_kind", "short"),
+                ("q1_regex", "[A-Z]+-[0-9]+"),
+                ("q1_required", "on"),
+                ("q1_editable", "on"),
+            ];
+            f.extend(add.map(|a| ("add", a)));
+            f
+        };
+        let csrf: &'static str = Box::leak(form.csrf().into_boxed_str());
+        let with_csrf = |mut f: Vec<(&'static str, &'static str)>| {
+            let mut all = vec![("csrf_token", csrf)];
+            all.append(&mut f);
+            all
+        };
+        // "+ Add choice" without the page script: the form comes back with
+        // both choices, one blank choice more, and nothing saved.
+        let more = admin
+            .post(
+                &app.url(routes::ADMIN_PACKAGE_POLICIES.id(&rota)),
+                &with_csrf(fields(Some("choice"))),
+            )
+            .await;
+        assert_eq!(more.status, 200, "{}", more.body);
+        assert!(
+            more.has("name=\"q0_choice1\" value=\"sales: Sales | fr: Les ventes\"")
+                && more.has("name=\"q0_choice2\" value=\"\""),
+            "{}",
+            more.body
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM assignment_policies WHERE display_name = 'Team members'"
+            )
+            .await,
+            0
+        );
         let saved = admin
             .post(
                 &app.url(routes::ADMIN_PACKAGE_POLICIES.id(&rota)),
-                &[
-                    ("csrf_token", &form.csrf()),
-                    ("policy_name", "Team members"),
-                    ("scope", "allMemberUsers"),
-                    ("enabled", "on"),
-                    ("enable_requests", "on"),
-                    ("allow_extension", "on"),
-                    ("expiration_type", "days"),
-                    ("expiration_days", "10"),
-                    ("q_count", "2"),
-                    ("q0_text", "Which team?"),
-                    ("q0_kind", "choice"),
-                    (
-                        "q0_choices",
-                        "mkt: Marketing | fr: Le marketing\nsales: Sales | fr: Les ventes",
-                    ),
-                    ("q0_required", "on"),
-                    ("q1_text", "Ticket"),
-                    ("q1_kind", "short"),
-                    ("q1_regex", "[A-Z]+-[0-9]+"),
-                    ("q1_required", "on"),
-                    ("q1_editable", "on"),
-                ],
+                &with_csrf(fields(None)),
             )
             .await;
         assert_eq!(saved.status, 303, "{}", saved.body);

@@ -272,6 +272,9 @@ macro_rules! form_accessors {
                     .iter()
                     .any(|(k, _)| super::wizard::step_of(k) == step)
             }
+            fn choice_lines(&self, i: &usize) -> Vec<String> {
+                super::policy_form::choice_lines(&self.f, *i)
+            }
             fn qk(&self, i: &usize, k: &str) -> String {
                 format!("q{i}_{k}")
             }

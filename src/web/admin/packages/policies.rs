@@ -138,16 +138,17 @@ pub(super) async fn edit(
 }
 
 /// The posted fields, question rows renumbered, and whether "+ Add
-/// question" was pressed (without the page script: the form comes back with
-/// one more blank row, nothing saved).
+/// question" or "+ Add choice" was pressed (without the page script: the form
+/// comes back with one more blank row, nothing saved).
 fn fields(posted: HashMap<String, String>) -> (Fields, bool) {
-    let add = posted.get("add").is_some_and(|v| v == "question");
+    let add = posted.contains_key("add");
+    let question = posted.get("add").is_some_and(|v| v == "question");
     let mut f: Fields = posted
         .into_iter()
         .filter(|(k, _)| k != "csrf_token" && k != "add")
         .collect();
     policy_form::compact_questions(&mut f);
-    if add {
+    if question {
         policy_form::add_question_row(&mut f);
     }
     (f, add)

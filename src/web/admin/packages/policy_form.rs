@@ -64,10 +64,11 @@ pub fn compact_questions(f: &mut Fields) {
     let mut kept: Vec<Fields> = Vec::new();
     for i in 0..count {
         let prefix = format!("q{i}_");
-        let row: Fields = f
+        let mut row: Fields = f
             .iter()
             .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone())))
             .collect();
+        fold_choices(&mut row);
         let blank = get(&row, "text").trim().is_empty() && get(&row, "choices").trim().is_empty();
         if !blank && !row.contains_key("remove") {
             kept.push(row);
@@ -80,6 +81,43 @@ pub fn compact_questions(f: &mut Fields) {
         }
     }
     f.insert("q_count".into(), kept.len().min(50).to_string());
+}
+
+/// A question's choices come one per field (`choice0`, `choice1`, …, so
+/// "+ Add choice" is one more field); they are kept as the lines of
+/// `choices`, which is what the form parses and shows again.
+fn fold_choices(row: &mut Fields) {
+    let mut numbered: Vec<(usize, String)> = row
+        .iter()
+        .filter_map(|(k, v)| {
+            let j = k.strip_prefix("choice")?.parse().ok()?;
+            Some((j, v.trim().to_string()))
+        })
+        .collect();
+    if numbered.is_empty() {
+        return;
+    }
+    numbered.sort();
+    row.retain(|k, _| !(k.starts_with("choice") && k != "choices"));
+    let lines: Vec<String> = numbered
+        .into_iter()
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+        .collect();
+    row.insert("choices".into(), lines.join("\n"));
+}
+
+/// The lines of a question's choices, each shown as its own field, and one
+/// blank field for the next.
+pub fn choice_lines(f: &Fields, i: usize) -> Vec<String> {
+    let mut lines: Vec<String> = get(f, &format!("q{i}_choices"))
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    lines.push(String::new());
+    lines
 }
 
 /// One more blank question row on the form (after `compact_questions`).

@@ -339,7 +339,7 @@ fn take_step(f: &mut Fields, current: &str, posted: &HashMap<String, String>) {
         }
         f.retain(|k, _| step_of(k) != current);
         for (k, v) in posted {
-            if !matches!(k.as_str(), "draft" | "step" | "go" | "csrf_token")
+            if !matches!(k.as_str(), "draft" | "step" | "go" | "add" | "csrf_token")
                 && step_of(k) == current
             {
                 f.insert(k.clone(), v.clone());
@@ -367,8 +367,10 @@ pub(super) async fn step(
         .unwrap_or("basics");
     // The step's own fields replace what the draft had (unticked boxes included).
     take_step(&mut f, current, &posted);
-    if posted.get("add").is_some_and(|v| v == "question") {
-        policy_form::add_question_row(&mut f);
+    if let Some(add) = posted.get("add") {
+        if add == "question" {
+            policy_form::add_question_row(&mut f);
+        }
         return page(&state, &admin, current, f, FieldErrors::new()).await;
     }
     let go = posted.get("go").map(String::as_str).unwrap_or("next");
