@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod connectors;
 pub mod domain;
 pub mod jobs;
 pub mod notify;

@@ -186,6 +186,17 @@ pub const ADMIN_ORG_NEW: Path = Path("/admin/connected-organizations/new");
 pub const ADMIN_ORG: Route = Route("/admin/connected-organizations/{id}");
 pub const ADMIN_ORG_DELETE: Route = Route("/admin/connected-organizations/{id}/delete");
 
+pub const ADMIN_SYSTEMS: Path = Path("/admin/connected-systems");
+pub const ADMIN_SYSTEM_NEW: Path = Path("/admin/connected-systems/new");
+pub const ADMIN_SYSTEM: Route = Route("/admin/connected-systems/{id}");
+pub const ADMIN_SYSTEM_TEST: Route = Route("/admin/connected-systems/{id}/test");
+pub const ADMIN_SYSTEM_RECONCILE: Route = Route("/admin/connected-systems/{id}/reconcile");
+pub const ADMIN_SYSTEM_DELETE: Route = Route("/admin/connected-systems/{id}/delete");
+/// Links a resource's role to a group of a connected system; `{kind}` is
+/// groups, applications or sites.
+pub const ADMIN_RESOURCE_LINK: Route = Route("/admin/{kind}/{id}/links");
+pub const ADMIN_RESOURCE_UNLINK: Route = Route("/admin/{kind}/{id}/links/{lid}/delete");
+
 pub const ADMIN_AUDIT: Path = Path("/admin/audit");
 pub const ADMIN_MAIL: Path = Path("/admin/mail");
 pub const ADMIN_SETTINGS: Path = Path("/admin/settings");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs and starts what the tests need
-# (a PostgreSQL server, the OpenID Connect provider in tests/oidc and an SMTP
-# sink), then
+# (a PostgreSQL server, the OpenID Connect provider in tests/oidc, an SMTP
+# sink, an OpenLDAP server and a SCIM 2.0 server), then
 # `cargo test`. Everything listens on 127.0.0.1 and is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ ROOT=$PWD
 WORK=$ROOT/target/test-services
 PG_PORT=${GATEHOUSE_TEST_PG_PORT:-55432}
 OIDC_PORT=${GATEHOUSE_TEST_OIDC_PORT:-59090}
+LDAP_PORT=${GATEHOUSE_TEST_LDAP_PORT:-53389}
+SCIM_PORT=${GATEHOUSE_TEST_SCIM_PORT:-58081}
 
 log() { echo "run-all: $*" >&2; }
 
@@ -19,6 +21,10 @@ need=()
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Only the binaries: the tests run a slapd of their own (below), never the
+# system one that dpkg may configure and start.
+[ -x /usr/sbin/slapd ] || need+=(slapd)
+command -v ldapwhoami >/dev/null 2>&1 || need+=(ldap-utils)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   as_root apt-get update -qq
@@ -37,12 +43,21 @@ pids=()
 mkdir -p "$WORK"
 # Outside the checkout: the postgres user must be able to reach it.
 PGDATA=$(mktemp -d /tmp/gatehouse-pg.XXXXXX)
+LDAP_DIR=$(mktemp -d /tmp/gatehouse-ldap.XXXXXX)
+LDAP_PID=
 cleanup() {
   for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   if [ -f "$PGDATA/data/postmaster.pid" ]; then
     run_pg "$PGBIN/pg_ctl" -D "$PGDATA/data" stop -m fast >/dev/null 2>&1 || true
   fi
   rm -rf "$PGDATA"
+  # slapd takes about a second to close its database after the TERM sent above:
+  # wait for it (5 s at most) before removing the files under it.
+  if [ -n "$LDAP_PID" ]; then
+    for _ in $(seq 1 50); do kill -0 "$LDAP_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$LDAP_PID" 2>/dev/null || true
+  fi
+  rm -rf "$LDAP_DIR"
 }
 trap cleanup EXIT
 
@@ -71,10 +86,14 @@ curl -sf "$GATEHOUSE_TEST_OIDC_ISSUER/.well-known/openid-configuration" >/dev/nu
   || { log "the OIDC provider did not start:"; cat "$WORK/oidc.log" >&2; exit 1; }
 log "OpenID Connect provider at $GATEHOUSE_TEST_OIDC_ISSUER"
 
-# An SMTP sink (aiosmtpd, from PyPI) that writes each message into a Maildir.
-SMTP_PORT=${GATEHOUSE_TEST_SMTP_PORT:-52525}
+# The Python tools come from PyPI into one venv: aiosmtpd (the SMTP sink),
+# scim2-server (the SCIM server) and scim2-cli (a SCIM client for the tests).
 if [ ! -x "$WORK/venv/bin/python" ]; then python3 -m venv "$WORK/venv"; fi
-"$WORK/venv/bin/pip" install -q --disable-pip-version-check aiosmtpd==1.4.6
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check \
+  aiosmtpd==1.4.6 scim2-server==0.8.3 scim2-cli==0.6.0
+
+# An SMTP sink (aiosmtpd) that writes each message into a Maildir.
+SMTP_PORT=${GATEHOUSE_TEST_SMTP_PORT:-52525}
 MAILDIR="$WORK/maildir"
 rm -rf "$MAILDIR"
 "$WORK/venv/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAILDIR" >"$WORK/smtp.log" 2>&1 &
@@ -85,6 +104,98 @@ for _ in $(seq 1 100); do
 done
 export GATEHOUSE_TEST_SMTP_URL="smtp+insecure://127.0.0.1:$SMTP_PORT" GATEHOUSE_TEST_MAILDIR="$MAILDIR"
 log "SMTP sink on 127.0.0.1:$SMTP_PORT writing to $MAILDIR"
+
+# An OpenLDAP server of our own, with a throw-away mdb database in $LDAP_DIR
+# and a plain slapd.conf. It holds the base entry and the service account
+# Gatehouse binds with, which may write everywhere; each test makes its own
+# ou=<unique> subtree under the base. memberof keeps memberOf on the members of
+# a groupOfNames; refint drops a deleted entry's DN from the groups (except
+# the last member, which groupOfNames requires).
+LDAP_BASE="dc=gatehouse,dc=test"
+LDAP_BIND_DN="cn=gatehouse,$LDAP_BASE"
+LDAP_PASSWORD=gatehouse-secret
+mkdir -p "$LDAP_DIR/db"
+cat >"$LDAP_DIR/slapd.conf" <<EOF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include /etc/ldap/schema/nis.schema
+pidfile $LDAP_DIR/slapd.pid
+argsfile $LDAP_DIR/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+moduleload memberof
+moduleload refint
+
+database mdb
+suffix "$LDAP_BASE"
+rootdn "cn=admin,$LDAP_BASE"
+rootpw admin-secret
+directory $LDAP_DIR/db
+maxsize 1073741824
+dbnosync
+overlay memberof
+memberof-group-oc groupOfNames
+memberof-member-ad member
+memberof-memberof-ad memberOf
+memberof-refint TRUE
+overlay refint
+refint_attributes member
+access to attrs=userPassword
+  by dn.exact="$LDAP_BIND_DN" write
+  by self write
+  by anonymous auth
+  by * none
+access to *
+  by dn.exact="$LDAP_BIND_DN" write
+  by * read
+EOF
+# Seeded offline with slapadd, before slapd opens the database.
+slapadd -q -f "$LDAP_DIR/slapd.conf" <<EOF
+dn: $LDAP_BASE
+objectClass: dcObject
+objectClass: organization
+dc: gatehouse
+o: Gatehouse tests
+
+dn: $LDAP_BIND_DN
+objectClass: simpleSecurityObject
+objectClass: organizationalRole
+cn: gatehouse
+description: The account Gatehouse binds with
+userPassword: $LDAP_PASSWORD
+EOF
+# -d keeps slapd in the foreground, so that it is our child; the level "none"
+# still logs its errors (a busy port, a bad configuration).
+slapd -f "$LDAP_DIR/slapd.conf" -h "ldap://127.0.0.1:$LDAP_PORT/" -d none >"$LDAP_DIR/slapd.log" 2>&1 &
+LDAP_PID=$!
+pids+=($LDAP_PID)
+export GATEHOUSE_TEST_LDAP_URL="ldap://127.0.0.1:$LDAP_PORT" GATEHOUSE_TEST_LDAP_BASE="$LDAP_BASE" \
+  GATEHOUSE_TEST_LDAP_BIND_DN="$LDAP_BIND_DN" GATEHOUSE_TEST_LDAP_PASSWORD="$LDAP_PASSWORD"
+# timeout: ldapwhoami would wait forever on something else answering the port.
+ldap_up() { timeout 5 ldapwhoami -x -H "$GATEHOUSE_TEST_LDAP_URL" -D "$LDAP_BIND_DN" -w "$LDAP_PASSWORD" >/dev/null 2>&1; }
+for _ in $(seq 1 100); do
+  ldap_up && break
+  sleep 0.1
+done
+ldap_up || { log "slapd did not start:"; cat "$LDAP_DIR/slapd.log" >&2; exit 1; }
+log "OpenLDAP on $GATEHOUSE_TEST_LDAP_URL, base $LDAP_BASE"
+
+# A SCIM 2.0 server (scim2-server) keeping Users and Groups in memory. It
+# serves under /v2 (and without it), and refuses a request without the token.
+export GATEHOUSE_TEST_SCIM_URL="http://127.0.0.1:$SCIM_PORT/v2" GATEHOUSE_TEST_SCIM_TOKEN=gatehouse-scim-token
+"$WORK/venv/bin/scim2-server" --hostname 127.0.0.1 --port "$SCIM_PORT" \
+  --bearer-token "$GATEHOUSE_TEST_SCIM_TOKEN" >"$WORK/scim.log" 2>&1 &
+pids+=($!)
+scim_up() {
+  curl -sf -H "Authorization: Bearer $GATEHOUSE_TEST_SCIM_TOKEN" "$GATEHOUSE_TEST_SCIM_URL/ServiceProviderConfig" >/dev/null
+}
+for _ in $(seq 1 100); do
+  scim_up && break
+  sleep 0.1
+done
+scim_up || { log "the SCIM server did not start:"; cat "$WORK/scim.log" >&2; exit 1; }
+log "SCIM server at $GATEHOUSE_TEST_SCIM_URL"
 
 # ---- the tests ----
 cargo test --locked "$@" 2>&1 | tee "$WORK/cargo-test.log"

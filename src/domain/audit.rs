@@ -57,6 +57,7 @@ pub mod object_type {
     pub const CATALOG: &str = "catalog";
     pub const CONNECTED_ORGANIZATION: &str = "connectedOrganization";
     pub const ACCESS_PACKAGE: &str = "accessPackage";
+    pub const CONNECTED_SYSTEM: &str = "connectedSystem";
 
     /// As people read it.
     pub fn label(t: &str) -> &'static str {
@@ -69,6 +70,7 @@ pub mod object_type {
             CATALOG => "Catalog",
             CONNECTED_ORGANIZATION => "Connected organization",
             ACCESS_PACKAGE => "Access package",
+            CONNECTED_SYSTEM => "Connected system",
             _ => "Other",
         }
     }
@@ -82,6 +84,7 @@ pub mod object_type {
         CATALOG,
         ACCESS_PACKAGE,
         CONNECTED_ORGANIZATION,
+        CONNECTED_SYSTEM,
         SETTINGS,
     ];
 }

@@ -53,3 +53,5 @@ id_type!(ConnectedOrgId);
 id_type!(RequestId);
 id_type!(PolicyId);
 id_type!(AssignmentId);
+id_type!(ConnectedSystemId);
+id_type!(ResourceLinkId);

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod connected_org;
+pub mod connected_system;
 pub mod directory;
 pub mod ids;
 pub mod lifecycle;

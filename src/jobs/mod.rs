@@ -41,6 +41,8 @@ pub mod expiry;
 pub mod guests;
 pub mod housekeeping;
 pub mod outbox;
+pub mod provisioning;
+pub mod reconcile;
 pub mod reminders;
 pub mod scheduled;
 
@@ -96,6 +98,7 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
         deleted: count("guest deletion", guests::delete(store, now).await),
     };
     count("housekeeping", housekeeping::run(store, now).await);
+    count("reconciliation", reconcile::run(store, now).await);
     match first_error {
         Some(e) => Err(e),
         None => Ok(report),
@@ -116,6 +119,16 @@ pub fn spawn_all(store: &Store, clock: &Clock, mailer: Option<(Mailer, String)>,
         );
     }
     if !every.is_zero() {
+        let (worker_store, worker_clock) = (store.clone(), clock.clone());
+        tokio::spawn(async move {
+            let (store, clock) = (worker_store, worker_clock);
+            loop {
+                if let Err(e) = provisioning::run_once(&store, &clock).await {
+                    tracing::error!(error = %format!("{e:#}"), "provisioning");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
         let (store, clock) = (store.clone(), clock.clone());
         tokio::spawn(async move {
             loop {

@@ -111,6 +111,9 @@ pub async fn reprocess_assignment(
     }
     let user = UserId::from_stored(a.target_id.clone());
     super::access::grant_roles(&mut tx, package, &user, now).await?;
+    // What failed to reach a connected system is tried again.
+    store::provisioning::retry_failed(&mut tx, id, now).await?;
+    store::provisioning::hold_delivery(&mut tx, id).await?;
     record(
         &mut tx,
         actor,

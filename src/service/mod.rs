@@ -5,6 +5,7 @@ pub mod assignments;
 pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
+pub mod connected_systems;
 pub mod demo;
 pub mod directory;
 pub mod lookup;

@@ -20,7 +20,7 @@ use crate::both;
 use crate::helpers::*;
 
 /// Signs an administrator in on a demo tenant (with a clock the test moves).
-async fn demo(backend: Backend) -> (TestApp, Browser, Clock) {
+pub(crate) async fn demo(backend: Backend) -> (TestApp, Browser, Clock) {
     let clock = Clock::manual(chrono::Utc::now());
     let mut opts = Options::new(backend).demo();
     opts.clock = Some(clock.clone());
@@ -154,7 +154,7 @@ async fn package_with(
 
 /// Assigns the package to people directly, as an administrator would on the
 /// New assignment page, bypassing approval unless `approval` is set.
-async fn assign_directly(
+pub(crate) async fn assign_directly(
     app: &TestApp,
     admin: &Browser,
     package: &AccessPackageId,
@@ -186,7 +186,12 @@ async fn assign_directly(
 }
 
 /// Removes the person's assignment of the package on its Assignments tab.
-async fn remove_assignment(app: &TestApp, admin: &Browser, package: &AccessPackageId, email: &str) {
+pub(crate) async fn remove_assignment(
+    app: &TestApp,
+    admin: &Browser,
+    package: &AccessPackageId,
+    email: &str,
+) {
     let tab = admin
         .get(&app.url(format!(
             "{}?state=active",

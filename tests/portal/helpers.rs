@@ -35,7 +35,7 @@ macro_rules! both {
     };
 }
 
-fn required_env(name: &str) -> String {
+pub fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!("{name} is not set: run the tests with `bash tests/run-all.sh`, which starts the services they need")
     })

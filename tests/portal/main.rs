@@ -20,5 +20,6 @@ mod jobs;
 mod mail;
 mod my_access;
 mod packages;
+mod provisioning;
 mod requests;
 mod store;

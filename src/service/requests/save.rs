@@ -8,14 +8,15 @@ use serde_json::json;
 
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::RequestId;
-use crate::domain::message::Mail;
+use crate::domain::message::{Mail, Message};
 use crate::domain::policy::Policy;
 use crate::domain::request::{Change, Names, Refusal, Request, RequestState};
 use crate::service::ServiceError;
 use crate::store::requests::{Loaded, Start};
 use crate::store::snapshot::PackageInfo;
 use crate::store::{
-    self, Conn, Store, StoreError, Tx, assignments, audit, grants, outbox, requests, users,
+    self, Conn, Store, StoreError, Tx, assignments, audit, grants, outbox, provisioning, requests,
+    users,
 };
 
 /// A request with its package and policy (from memory), read for one of
@@ -146,6 +147,7 @@ async fn write_changes(
         _ => None,
     });
     let mut mails = Vec::new();
+    let mut delivering = false;
     for c in fold_moves(changes) {
         match c {
             Change::Approvers {
@@ -258,12 +260,28 @@ async fn write_changes(
                 }
             }
             Change::Grant { target, kinds } => {
-                grants::grant_package(conn, &request.package, &target, &kinds, now).await?
+                grants::grant_package(conn, &request.package, &target, &kinds, now).await?;
+                // Roles linked to connected systems are delivered once
+                // the provisioning worker has applied them.
+                if let Some(a) = &request.assignment {
+                    delivering = provisioning::hold_delivery(conn, a.as_str()).await?;
+                }
             }
             Change::WriteAttributes { target } => {
                 users::write_attributes(conn, &target, &request.attributes, now).await?
             }
-            Change::Mail(m) => mails.push(*m),
+            Change::Mail(m) => {
+                let held = match &request.assignment {
+                    Some(a) if delivering && matches!(m.message, Message::AccessDelivered(_)) => {
+                        provisioning::hold_mail(conn, a.as_str(), &m).await?;
+                        true
+                    }
+                    _ => false,
+                };
+                if !held {
+                    mails.push(*m);
+                }
+            }
         }
     }
     Ok(mails)

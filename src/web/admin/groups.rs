@@ -7,11 +7,14 @@ use serde::Deserialize;
 
 use super::list::{Cell, ListSpec, col, num, render_list};
 use super::{ListQuery, PER_PAGE};
+use crate::connectors::FoundGroup;
 use crate::domain::directory::{GroupProfile, GroupRole, GroupType};
-use crate::domain::ids::GroupId;
+use crate::domain::ids::{ConnectedSystemId, GroupId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
+use crate::service::connected_systems::{self, ResourceLinks};
 use crate::service::{ServiceError, directory};
+use crate::store::connected_systems::LinkRow;
 use crate::store::directory::Holder;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -83,6 +86,43 @@ struct GroupPage {
     role_errors: FieldErrors,
     role_email: String,
     types: Vec<(&'static str, &'static str)>,
+    links: ResourceLinks,
+    search: LinkSearch,
+    found: Option<Result<Vec<FoundGroup>, String>>,
+}
+
+impl GroupPage {
+    /// Why a holder holds a role: the packages that grant it, or by hand.
+    fn why(&self, h: &Holder) -> String {
+        let packages: Vec<&str> = self
+            .links
+            .reasons
+            .iter()
+            .filter(|(u, r, _)| *u == h.user_id && *r == h.role)
+            .map(|(_, _, p)| p.as_str())
+            .collect();
+        if packages.is_empty() {
+            "Added by hand (outside assignments)".into()
+        } else {
+            format!("Access package: {}", packages.join(", "))
+        }
+    }
+
+    fn unlink_path(&self, id: &str, link: &str) -> String {
+        routes::ADMIN_RESOURCE_UNLINK.with(&[&"groups", &id, &link])
+    }
+
+    fn drift(&self, l: &LinkRow) -> String {
+        super::connected_systems::drift_text(l)
+    }
+}
+
+/// `?link_system=..&link_q=..`: groups of a connected system searched by name.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct LinkSearch {
+    link_system: String,
+    link_q: String,
 }
 
 fn type_choices() -> Vec<(&'static str, &'static str)> {
@@ -106,6 +146,9 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
         role_errors: FieldErrors::new(),
         role_email: String::new(),
         types: type_choices(),
+        links: ResourceLinks::default(),
+        search: LinkSearch::default(),
+        found: None,
     })
 }
 
@@ -141,6 +184,9 @@ async fn create(
                 role_errors: FieldErrors::new(),
                 role_email: String::new(),
                 types: type_choices(),
+                links: ResourceLinks::default(),
+                search: LinkSearch::default(),
+                found: None,
             },
         ),
         Err(e) => Err(e.into()),
@@ -152,6 +198,7 @@ struct Pending {
     errors: FieldErrors,
     role_errors: FieldErrors,
     role_email: String,
+    search: LinkSearch,
 }
 
 async fn group_page(
@@ -161,6 +208,13 @@ async fn group_page(
     p: Pending,
 ) -> Result<HttpResponse, AppError> {
     let (g, holders) = directory::group(&state.store, id).await?;
+    let links = connected_systems::resource_links(&state.store, "AadGroup", &g.id).await?;
+    let found = match ConnectedSystemId::parse(&p.search.link_system) {
+        Some(system) => {
+            Some(connected_systems::search_groups(&state.store, &system, &p.search.link_q).await?)
+        }
+        None => None,
+    };
     let status = if p.errors.is_empty() && p.role_errors.is_empty() {
         StatusCode::OK
     } else {
@@ -179,6 +233,9 @@ async fn group_page(
         role_errors: p.role_errors,
         role_email: p.role_email,
         types: type_choices(),
+        links,
+        search: p.search,
+        found,
     };
     render_status(status, &page)
 }
@@ -192,12 +249,14 @@ async fn show(
     state: Data,
     admin: AdminUser,
     path: web::Path<String>,
+    search: web::Query<LinkSearch>,
 ) -> Result<HttpResponse, AppError> {
     let pending = Pending {
         form: None,
         errors: FieldErrors::new(),
         role_errors: FieldErrors::new(),
         role_email: String::new(),
+        search: search.into_inner(),
     };
     group_page(&state, &admin, &parse_id(&path)?, pending).await
 }
@@ -230,6 +289,7 @@ async fn update(
                 errors,
                 role_errors: FieldErrors::new(),
                 role_email: String::new(),
+                search: LinkSearch::default(),
             };
             group_page(&state, &admin, &id, pending).await
         }
@@ -301,6 +361,7 @@ async fn change_role(
                 errors: FieldErrors::new(),
                 role_errors,
                 role_email: form.email,
+                search: LinkSearch::default(),
             };
             group_page(&state, &admin, &id, pending).await
         }

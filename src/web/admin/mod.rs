@@ -4,8 +4,10 @@ pub mod applications;
 pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
+pub mod connected_systems;
 pub mod groups;
 pub mod home;
+pub mod links;
 pub mod list;
 pub mod lookup;
 pub mod mail;
@@ -33,6 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(catalogs::routes)
         .configure(packages::routes)
         .configure(connected_orgs::routes)
+        .configure(connected_systems::routes)
+        .configure(links::routes)
         .configure(audit::routes)
         .configure(mail::routes)
         .configure(settings::routes);

@@ -1,0 +1,199 @@
+//! Connectors to the systems Gatehouse provisions into: an LDAP directory or
+//! a SCIM 2.0 application. Each opens a session with a system's settings and
+//! secret, and then finds people, changes a group's members, lists them,
+//! searches groups by name and says what a connection test found.
+//!
+//! Every change is idempotent: adding a member already present or removing
+//! one already absent succeeds, so an operation repeated after a crash
+//! changes nothing twice. Errors say whether trying again may help.
+
+pub mod ldap;
+pub mod scim;
+
+use std::time::Duration;
+
+use crate::config::Secret;
+use crate::domain::connected_system::SystemSettings;
+
+/// How long one call to a target may take.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why an operation did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpError {
+    /// The target is down, slow or refused for now: try again later.
+    Temporary(String),
+    /// Trying again cannot help until something changes (a person missing,
+    /// a group gone).
+    Permanent(String),
+}
+
+impl OpError {
+    pub fn message(&self) -> &str {
+        match self {
+            OpError::Temporary(m) | OpError::Permanent(m) => m,
+        }
+    }
+}
+
+impl std::fmt::Display for OpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// A person as Gatehouse knows them, to find or create in a target.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub email: String,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+}
+
+/// Who a person is in a target: `key` names their entry (a DN or a SCIM
+/// User id), `member` is the value a group lists them by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub key: String,
+    pub member: String,
+}
+
+/// A group found in a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundGroup {
+    /// A DN, or a SCIM Group id.
+    pub id: String,
+    pub name: String,
+}
+
+/// An open session with one target.
+pub enum Session {
+    Ldap(Box<ldap::LdapSession>),
+    Scim(scim::ScimSession),
+}
+
+impl Session {
+    pub async fn open(
+        settings: &SystemSettings,
+        secret: &Secret<String>,
+    ) -> Result<Session, OpError> {
+        match settings {
+            SystemSettings::Ldap(s) => Ok(Session::Ldap(Box::new(
+                ldap::LdapSession::open(s, secret).await?,
+            ))),
+            SystemSettings::Scim(s) => Ok(Session::Scim(scim::ScimSession::open(s, secret)?)),
+        }
+    }
+
+    /// Finds the person; creates them where the system allows it and
+    /// `create` asks for it. `None`: not there (and not created).
+    pub async fn find_person(
+        &mut self,
+        p: &Person,
+        create: bool,
+    ) -> Result<Option<Account>, OpError> {
+        match self {
+            Session::Ldap(s) => s.find_person(p, create).await,
+            Session::Scim(s) => s.find_person(p, create).await,
+        }
+    }
+
+    /// Adds `member` to the group; present already is success. `placeholder`
+    /// (LDAP) is taken out once a real member is in.
+    pub async fn add_member(
+        &mut self,
+        group: &str,
+        member: &str,
+        placeholder: Option<&str>,
+    ) -> Result<(), OpError> {
+        match self {
+            Session::Ldap(s) => s.add_member(group, member, placeholder).await,
+            Session::Scim(s) => s.add_member(group, member).await,
+        }
+    }
+
+    /// Removes `member` from the group; absent already is success. Where the
+    /// group's schema requires a member, `placeholder` takes the last one's
+    /// place.
+    pub async fn remove_member(
+        &mut self,
+        group: &str,
+        member: &str,
+        placeholder: Option<&str>,
+    ) -> Result<(), OpError> {
+        match self {
+            Session::Ldap(s) => s.remove_member(group, member, placeholder).await,
+            Session::Scim(s) => s.remove_member(group, member).await,
+        }
+    }
+
+    /// The group's members as the target lists them (the placeholder left out).
+    pub async fn members(
+        &mut self,
+        group: &str,
+        placeholder: Option<&str>,
+    ) -> Result<Vec<String>, OpError> {
+        match self {
+            Session::Ldap(s) => s.members(group, placeholder).await,
+            Session::Scim(s) => s.members(group).await,
+        }
+    }
+
+    /// Groups whose name contains `text`, at most `limit`.
+    pub async fn search_groups(
+        &mut self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<FoundGroup>, OpError> {
+        match self {
+            Session::Ldap(s) => s.search_groups(text, limit).await,
+            Session::Scim(s) => s.search_groups(text, limit).await,
+        }
+    }
+
+    /// The group with this id (a DN, or a SCIM Group id), if it exists.
+    pub async fn group(&mut self, id: &str) -> Result<Option<FoundGroup>, OpError> {
+        match self {
+            Session::Ldap(s) => s.group(id).await,
+            Session::Scim(s) => s.group(id).await,
+        }
+    }
+
+    /// What the connection found, in words.
+    pub async fn describe(&mut self) -> Result<String, OpError> {
+        match self {
+            Session::Ldap(s) => s.describe().await,
+            Session::Scim(s) => s.describe().await,
+        }
+    }
+
+    pub async fn close(self) {
+        if let Session::Ldap(s) = self {
+            (*s).close().await
+        }
+    }
+}
+
+/// Formats a count with thousands separators: 1,204.
+pub fn count(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_have_separators() {
+        assert_eq!(super::count(1204), "1,204");
+        assert_eq!(super::count(12), "12");
+        assert_eq!(super::count(1_000_000), "1,000,000");
+    }
+}

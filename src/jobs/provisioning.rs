@@ -1,0 +1,216 @@
+//! The provisioning worker: applies the queued operations to their targets,
+//! with retries and backoff, and settles the assignments they deliver.
+//!
+//! A batch is claimed in one transaction (each operation by one instance
+//! only), applied outside any transaction (a target may be slow), and its
+//! outcomes written in one more, with the assignments they finish and the
+//! mails that tell their holders. An instance that crashes between the two
+//! leaves its claim to run out; the operation is then applied again, which
+//! changes nothing, since every change is idempotent.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::clock::Clock;
+use crate::connectors::{OpError, Person, Session};
+use crate::service::ServiceError;
+use crate::store::provisioning::{self, Operation, Outcome};
+use crate::store::{self, Store, connected_systems};
+
+/// Operations a batch claims.
+const BATCH: i64 = 200;
+/// How long a claimed batch is left to its instance: longer than a batch
+/// of slow calls, short enough that a crashed instance's work resumes soon.
+const LEASE_SECONDS: i64 = 120;
+
+/// The wait before the next try: 10 s, 20 s, 40 s ... at most an hour.
+pub fn backoff(attempts: i64) -> Duration {
+    Duration::seconds((10i64 << attempts.clamp(0, 9)).min(3600))
+}
+
+/// One pass over what is due; returns how many operations were applied
+/// (done, retried or given up).
+#[tracing::instrument(skip_all)]
+pub async fn run_once(store: &Store, clock: &Clock) -> Result<usize, ServiceError> {
+    let mut total = 0;
+    loop {
+        let now = clock.now();
+        let claimed = {
+            let mut tx = store.begin().await?;
+            let ops =
+                provisioning::claim(&mut tx, now, now + Duration::seconds(LEASE_SECONDS), BATCH)
+                    .await?;
+            tx.commit().await.map_err(store::map_err)?;
+            ops
+        };
+        if claimed.is_empty() {
+            return Ok(total);
+        }
+        let n = claimed.len();
+        let results = apply_all(store, &claimed, clock).await?;
+        save(store, &claimed, results, clock.now()).await?;
+        total += n;
+        if (n as i64) < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// What applying one operation found: its outcome, and who the person is
+/// in the target when that was learned.
+struct Applied {
+    outcome: Outcome,
+    account: Option<(String, String)>,
+}
+
+async fn apply_all(
+    store: &Store,
+    ops: &[Operation],
+    clock: &Clock,
+) -> Result<Vec<Applied>, ServiceError> {
+    let mut by_system: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        by_system.entry(op.system_id.as_str()).or_default().push(i);
+    }
+    let mut results: Vec<Option<Applied>> = (0..ops.len()).map(|_| None).collect();
+    for (system, indexes) in by_system {
+        let credentials = {
+            let mut conn = store.read().await?;
+            connected_systems::credentials(&mut conn, system).await?
+        };
+        let session = match &credentials {
+            Some((settings, secret)) => Session::open(settings, secret).await,
+            None => Err(OpError::Permanent(
+                "the connected system was deleted".into(),
+            )),
+        };
+        let mut session = match session {
+            Ok(s) => s,
+            Err(e) => {
+                // The whole system is unreachable: every operation waits.
+                for i in indexes {
+                    results[i] = Some(Applied {
+                        outcome: failed(&ops[i], e.clone(), clock.now()),
+                        account: None,
+                    });
+                }
+                continue;
+            }
+        };
+        for i in indexes {
+            let op = &ops[i];
+            let r = apply(&mut session, op).await;
+            results[i] = Some(match r {
+                Ok(account) => Applied {
+                    outcome: Outcome::Done,
+                    account,
+                },
+                Err(e) => Applied {
+                    outcome: failed(op, e, clock.now()),
+                    account: None,
+                },
+            });
+        }
+        session.close().await;
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or(Applied {
+                outcome: Outcome::Done,
+                account: None,
+            })
+        })
+        .collect())
+}
+
+fn failed(op: &Operation, e: OpError, now: DateTime<Utc>) -> Outcome {
+    match e {
+        OpError::Temporary(m) => {
+            tracing::warn!(operation = op.seq, error = %m, "provisioning will retry");
+            Outcome::Retry(m, now + backoff(op.attempts))
+        }
+        OpError::Permanent(m) => {
+            tracing::warn!(operation = op.seq, error = %m, "provisioning failed");
+            Outcome::Failed(m)
+        }
+    }
+}
+
+/// Applies one operation; returns who the person is in the target when it
+/// was looked up.
+async fn apply(session: &mut Session, op: &Operation) -> Result<Option<(String, String)>, OpError> {
+    let person = Person {
+        email: op.email.clone(),
+        display_name: op.display_name.clone(),
+        given_name: op.given_name.clone(),
+        surname: op.surname.clone(),
+    };
+    let placeholder = op.placeholder.as_deref();
+    let add = op.action == "add";
+    let (member, learned) = match &op.member {
+        Some(m) => (m.clone(), None),
+        None if op.email.is_empty() => {
+            // Deleted before its removal was queued: nobody to look up.
+            return Ok(None);
+        }
+        None => match session.find_person(&person, add).await? {
+            Some(a) => (a.member.clone(), Some((a.key, a.member))),
+            None if add => {
+                return Err(OpError::Permanent(format!(
+                    "{} was not found in the target, which is not set to create people",
+                    op.email
+                )));
+            }
+            // Not there: nothing to take out.
+            None => return Ok(None),
+        },
+    };
+    if add {
+        session
+            .add_member(&op.external_id, &member, placeholder)
+            .await?;
+    } else {
+        session
+            .remove_member(&op.external_id, &member, placeholder)
+            .await?;
+    }
+    Ok(learned)
+}
+
+async fn save(
+    store: &Store,
+    ops: &[Operation],
+    results: Vec<Applied>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut tx = store.begin().await?;
+    let mut users: Vec<String> = Vec::new();
+    for (op, r) in ops.iter().zip(results) {
+        provisioning::finish(&mut tx, op.seq, &r.outcome, now).await?;
+        if let Some((key, member)) = &r.account {
+            provisioning::remember_account(&mut tx, &op.system_id, &op.user_id, key, member, now)
+                .await?;
+        }
+        if !users.contains(&op.user_id) {
+            users.push(op.user_id.clone());
+        }
+    }
+    let mails = provisioning::settle(&mut tx, &users).await?;
+    if !mails.is_empty() {
+        store::outbox::enqueue(&mut tx, &mails, now).await?;
+    }
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(super::backoff(0).num_seconds(), 10);
+        assert_eq!(super::backoff(3).num_seconds(), 80);
+        assert_eq!(super::backoff(40).num_seconds(), 3600);
+    }
+}

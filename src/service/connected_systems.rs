@@ -1,0 +1,543 @@
+//! Connected systems: their administration, connection tests, group search,
+//! links from Gatehouse's resources to their groups, and reconciliation.
+//!
+//! Calls to a target are made outside any transaction: a slow target never
+//! holds the database. The connection test, group search and linking call
+//! the target from the page (an administrator waits for the answer); the
+//! provisioning itself runs only in the worker (`jobs::provisioning`).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{ServiceError, found, invalid, read, write};
+use crate::connectors::{FoundGroup, OpError, Session};
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::connected_system::{
+    ReconcileMode, SystemProfile, SystemSettings, TestOutcome, dn,
+};
+use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
+use crate::domain::validation::FieldErrors;
+use crate::store::connected_systems::{LinkRow, SystemRow};
+use crate::store::{self, Page, Store, StoreError, audit, connected_systems, provisioning};
+
+fn event(action: &str, id: &str, name: &str, details: serde_json::Value) -> NewAuditEvent {
+    NewAuditEvent {
+        action: action.into(),
+        object_type: object_type::CONNECTED_SYSTEM,
+        object_id: id.into(),
+        object_name: name.into(),
+        details,
+    }
+}
+
+pub async fn search(
+    store: &Store,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<SystemRow>, ServiceError> {
+    read(store, async |c| {
+        Ok(connected_systems::search(c, q, page, per_page).await?)
+    })
+    .await
+}
+
+pub async fn all(store: &Store) -> Result<Vec<SystemRow>, ServiceError> {
+    read(store, async |c| Ok(connected_systems::all(c).await?)).await
+}
+
+/// A system and the resources linked to it.
+pub async fn system(
+    store: &Store,
+    id: &ConnectedSystemId,
+) -> Result<(SystemRow, Vec<LinkRow>), ServiceError> {
+    read(store, async |c| {
+        let s = found(connected_systems::get(c, id).await?)?;
+        let links = connected_systems::links_of_system(c, s.id.as_str()).await?;
+        Ok((s, links))
+    })
+    .await
+}
+
+/// Creates (`id` none) or updates a system. A new one needs its secret; an
+/// edit without one keeps the stored secret.
+pub async fn save(
+    store: &Store,
+    actor: &Actor,
+    id: Option<&ConnectedSystemId>,
+    profile: Result<SystemProfile, FieldErrors>,
+    now: DateTime<Utc>,
+) -> Result<ConnectedSystemId, ServiceError> {
+    let mut profile = profile?;
+    let new_id = id.cloned().unwrap_or_default();
+    write(store, actor, now, async |c| {
+        let before = match id {
+            Some(id) => Some(found(connected_systems::get(c, id).await?)?),
+            None => None,
+        };
+        let conflict = |e: StoreError| match e {
+            StoreError::Conflict(_) => invalid("display_name", "Another connected system already has this name."),
+            e => e.into(),
+        };
+        match &before {
+            Some(b) => {
+                if b.settings.kind() != profile.settings.kind() {
+                    return Err(invalid("kind", "A connected system's kind cannot change; create another one."));
+                }
+                if !connected_systems::update(c, &new_id, &profile, now).await.map_err(conflict)? {
+                    return Err(ServiceError::NotFound);
+                }
+            }
+            None => {
+                let Some(secret) = profile.secret.take() else {
+                    return Err(invalid(
+                        "secret",
+                        match profile.settings {
+                            SystemSettings::Ldap(_) => "Enter the bind password.",
+                            SystemSettings::Scim(_) => "Enter the bearer token.",
+                        },
+                    ));
+                };
+                connected_systems::insert(c, &new_id, &profile, secret.expose(), now).await.map_err(conflict)?;
+            }
+        }
+        let details = json!({
+            "kind": profile.settings.kind().as_str(),
+            "settings": serde_json::from_str::<serde_json::Value>(&profile.settings.to_json()).unwrap_or_default(),
+            "reconcile": profile.reconcile.as_str(),
+            // Whether it changed; never the secret itself.
+            "secretChanged": profile.secret.is_some() || before.is_none(),
+        });
+        let action = if before.is_some() { "Update connected system" } else { "Create connected system" };
+        Ok((new_id.clone(), event(action, new_id.as_str(), &profile.display_name, details)))
+    })
+    .await
+}
+
+/// Deletes a system nothing is linked to; returns its name.
+pub async fn delete(
+    store: &Store,
+    actor: &Actor,
+    id: &ConnectedSystemId,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    write(store, actor, now, async |c| {
+        let s = found(connected_systems::get(c, id).await?)?;
+        if s.links > 0 {
+            return Err(ServiceError::Refused(format!(
+                "{} cannot be deleted while {} resource{} linked to it; unlink them first.",
+                s.display_name,
+                s.links,
+                if s.links == 1 { " is" } else { "s are" }
+            )));
+        }
+        connected_systems::delete(c, id).await?;
+        Ok((
+            s.display_name.clone(),
+            event(
+                "Delete connected system",
+                id.as_str(),
+                &s.display_name,
+                json!({}),
+            ),
+        ))
+    })
+    .await
+}
+
+async fn open(store: &Store, id: &str) -> Result<Result<Session, OpError>, ServiceError> {
+    let (settings, secret) = {
+        let mut conn = store.read().await?;
+        found(connected_systems::credentials(&mut conn, id).await?)?
+    };
+    Ok(Session::open(&settings, &secret).await)
+}
+
+/// "Test connection": connects, binds or authenticates, and says what it
+/// found or exactly what failed; the answer is kept for the page.
+pub async fn test(
+    store: &Store,
+    actor: &Actor,
+    id: &ConnectedSystemId,
+    now: DateTime<Utc>,
+) -> Result<TestOutcome, ServiceError> {
+    let result = match open(store, id.as_str()).await? {
+        Ok(mut s) => {
+            let r = s.describe().await;
+            s.close().await;
+            r
+        }
+        Err(e) => Err(e),
+    };
+    let outcome = match result {
+        Ok(note) => TestOutcome { ok: true, note },
+        Err(e) => TestOutcome {
+            ok: false,
+            note: e.message().to_string(),
+        },
+    };
+    write(store, actor, now, async |c| {
+        let s = found(connected_systems::get(c, id).await?)?;
+        connected_systems::record_test(c, id, outcome.ok, &outcome.note, now).await?;
+        let details = json!({"ok": outcome.ok, "result": outcome.note});
+        Ok((
+            (),
+            event(
+                "Test connected system",
+                id.as_str(),
+                &s.display_name,
+                details,
+            ),
+        ))
+    })
+    .await?;
+    Ok(outcome)
+}
+
+/// Groups of the system whose name contains `text`; the error is the
+/// target's, in words.
+pub async fn search_groups(
+    store: &Store,
+    id: &ConnectedSystemId,
+    text: &str,
+) -> Result<Result<Vec<FoundGroup>, String>, ServiceError> {
+    Ok(match open(store, id.as_str()).await? {
+        Ok(mut s) => {
+            let r = s
+                .search_groups(text, 25)
+                .await
+                .map_err(|e| e.message().to_string());
+            s.close().await;
+            r
+        }
+        Err(e) => Err(e.message().to_string()),
+    })
+}
+
+/// A Gatehouse resource role: (origin system, origin id, role).
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub system: String,
+    pub id: String,
+    pub role: String,
+    /// The resource's name, for the audit log.
+    pub name: String,
+}
+
+/// Links a resource role to a group of a connected system (a DN, or a SCIM
+/// Group id), checked in the target; its current holders are queued for
+/// addition. Errors go beside `external` (or `system`).
+pub async fn link(
+    store: &Store,
+    actor: &Actor,
+    system: &str,
+    origin: &Origin,
+    external: &str,
+    now: DateTime<Utc>,
+) -> Result<ResourceLinkId, ServiceError> {
+    let system = ConnectedSystemId::parse(system)
+        .ok_or_else(|| invalid("system", "Choose a connected system."))?;
+    let (settings, secret) = {
+        let mut conn = store.read().await?;
+        connected_systems::credentials(&mut conn, system.as_str())
+            .await?
+            .ok_or_else(|| invalid("system", "Choose a connected system."))?
+    };
+    let external = external.trim();
+    if external.is_empty() {
+        return Err(invalid(
+            "external",
+            "Choose or enter the group in the connected system.",
+        ));
+    }
+    let placeholder = match &settings {
+        SystemSettings::Ldap(l) => {
+            dn(external, "The group's DN").map_err(|m| invalid("external", m))?;
+            l.placeholder.clone()
+        }
+        SystemSettings::Scim(_) => None,
+    };
+    let group = match Session::open(&settings, &secret).await {
+        Ok(mut s) => {
+            let g = s.group(external).await;
+            s.close().await;
+            g
+        }
+        Err(e) => Err(e),
+    };
+    let group = match group {
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            return Err(invalid(
+                "external",
+                format!("The connected system has no group {external}."),
+            ));
+        }
+        Err(e) => {
+            return Err(invalid(
+                "external",
+                format!("The group could not be checked: {}", e.message()),
+            ));
+        }
+    };
+    let id = ResourceLinkId::new();
+    write(store, actor, now, async |c| {
+        connected_systems::insert_link(
+            c,
+            &id,
+            &system,
+            (&origin.system, &origin.id, &origin.role),
+            &group.id,
+            &group.name,
+            placeholder.as_deref(),
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => invalid("external", "This role is already linked; unlink it first."),
+            e => e.into(),
+        })?;
+        let details = json!({"system": system.as_str(), "role": origin.role, "group": group.id, "groupName": group.name});
+        Ok((id.clone(), resource_event("Link resource to connected system", origin, details)))
+    })
+    .await
+}
+
+fn resource_event(action: &str, origin: &Origin, details: serde_json::Value) -> NewAuditEvent {
+    let object_type = match origin.system.as_str() {
+        "AadGroup" => object_type::GROUP,
+        "SharePointOnline" => object_type::SITE,
+        _ => object_type::APPLICATION,
+    };
+    NewAuditEvent {
+        action: action.into(),
+        object_type,
+        object_id: origin.id.clone(),
+        object_name: origin.name.clone(),
+        details,
+    }
+}
+
+/// Removes a link (nothing changes in the target); its waiting operations go with it.
+pub async fn unlink(
+    store: &Store,
+    actor: &Actor,
+    link: &ResourceLinkId,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    write(store, actor, now, async |c| {
+        let row = found(connected_systems::delete_link(c, link).await?)?;
+        if row.origin_id != origin.id {
+            return Err(ServiceError::NotFound);
+        }
+        let details = json!({"system": row.system_id, "role": row.role, "group": row.external_id, "groupName": row.external_name});
+        Ok(((), resource_event("Unlink resource from connected system", origin, details)))
+    })
+    .await
+}
+
+/// What one link's reconciliation found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Member values the ledger grants that the target lacks.
+    pub missing: Vec<String>,
+    /// Member values in the target that Gatehouse did not grant.
+    pub unexpected: Vec<String>,
+    pub queued: u64,
+    pub removed: usize,
+}
+
+/// Compares each linked group of the system (or one link) with the ledger,
+/// records what differs, and repairs it as the system is set to. Returns
+/// the links' results; a link whose target fails records its error.
+pub async fn reconcile(
+    store: &Store,
+    actor: &Actor,
+    system: &ConnectedSystemId,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Result<Reconciled, String>)>, ServiceError> {
+    let (s, links) = self::system(store, system).await?;
+    let mut session = match open(store, system.as_str()).await? {
+        Ok(session) => session,
+        Err(e) => {
+            let mut tx = store.begin().await?;
+            for l in &links {
+                connected_systems::record_reconciliation(&mut tx, &l.id, Err(e.message()), now)
+                    .await?;
+            }
+            tx.commit().await.map_err(store::map_err)?;
+            return Ok(links
+                .into_iter()
+                .map(|l| (l.external_name, Err(e.message().to_string())))
+                .collect());
+        }
+    };
+    let mut out = Vec::new();
+    for l in &links {
+        let r = reconcile_link(store, actor, &s, l, &mut session, now).await?;
+        out.push((l.external_name.clone(), r));
+    }
+    session.close().await;
+    let mut tx = store.begin().await?;
+    connected_systems::mark_reconciled(&mut tx, system.as_str(), now).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(out)
+}
+
+async fn reconcile_link(
+    store: &Store,
+    actor: &Actor,
+    system: &SystemRow,
+    link: &LinkRow,
+    session: &mut Session,
+    now: DateTime<Utc>,
+) -> Result<Result<Reconciled, String>, ServiceError> {
+    let ledger = {
+        let mut conn = store.read().await?;
+        provisioning::ledger_members(&mut conn, &link.id).await?
+    };
+    let in_target = match session
+        .members(&link.external_id, link.placeholder.as_deref())
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => {
+            let mut tx = store.begin().await?;
+            connected_systems::record_reconciliation(&mut tx, &link.id, Err(e.message()), now)
+                .await?;
+            tx.commit().await.map_err(store::map_err)?;
+            return Ok(Err(e.message().to_string()));
+        }
+    };
+    let target: HashSet<String> = in_target.iter().map(|m| m.to_lowercase()).collect();
+    let mut missing = Vec::new();
+    let mut missing_users = Vec::new();
+    let mut expected: HashSet<String> = HashSet::new();
+    for (user, email, member) in &ledger {
+        match member {
+            Some(m) if target.contains(&m.to_lowercase()) => {
+                expected.insert(m.to_lowercase());
+            }
+            Some(m) => {
+                expected.insert(m.to_lowercase());
+                missing.push(m.clone());
+                missing_users.push(user.clone());
+            }
+            // Never provisioned: not known in the target yet.
+            None => {
+                missing.push(email.clone());
+                missing_users.push(user.clone());
+            }
+        }
+    }
+    let unexpected: Vec<String> = in_target
+        .iter()
+        .filter(|m| !expected.contains(&m.to_lowercase()))
+        .cloned()
+        .collect();
+    let mut result = Reconciled {
+        missing,
+        unexpected,
+        ..Default::default()
+    };
+    let mut removed = Vec::new();
+    if system.reconcile == ReconcileMode::AddAndRemove {
+        for m in &result.unexpected {
+            match session
+                .remove_member(&link.external_id, m, link.placeholder.as_deref())
+                .await
+            {
+                Ok(()) => removed.push(m.clone()),
+                Err(e) => {
+                    tracing::warn!(link = %link.id, error = %e, "reconciliation could not remove a member")
+                }
+            }
+        }
+    }
+    let mut tx = store.begin().await?;
+    if system.reconcile != ReconcileMode::Report {
+        result.queued =
+            provisioning::queue_additions(&mut tx, &link.id, &missing_users, now).await?;
+    }
+    result.removed = removed.len();
+    let still_unexpected: Vec<String> = result
+        .unexpected
+        .iter()
+        .filter(|m| !removed.contains(m))
+        .cloned()
+        .collect();
+    connected_systems::record_reconciliation(
+        &mut tx,
+        &link.id,
+        Ok((&result.missing, &still_unexpected)),
+        now,
+    )
+    .await?;
+    if result.queued > 0 || !removed.is_empty() {
+        audit::record(
+            &mut tx,
+            actor,
+            &event(
+                "Reconcile connected system",
+                system.id.as_str(),
+                &system.display_name,
+                json!({"group": link.external_name, "added": result.queued, "addedMembers": result.missing, "removedMembers": removed}),
+            ),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(Ok(result))
+}
+
+/// Systems whose reconciliation is due, each claimed by one instance.
+pub async fn due_for_reconciliation(
+    store: &Store,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<ConnectedSystemId>, ServiceError> {
+    let mut tx = store.begin().await?;
+    let due = connected_systems::systems_to_reconcile(&mut tx, before, now).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(due)
+}
+
+/// A resource's links, the systems it may be linked to, and why each
+/// holder holds it: (user id, role, package name) per granting package.
+#[derive(Default)]
+pub struct ResourceLinks {
+    pub links: Vec<LinkRow>,
+    pub systems: Vec<(String, String)>,
+    pub reasons: Vec<(String, String, String)>,
+}
+
+pub async fn resource_links(
+    store: &Store,
+    origin_system: &str,
+    origin_id: &str,
+) -> Result<ResourceLinks, ServiceError> {
+    read(store, async |c| {
+        let links = connected_systems::links_of(c, origin_system, origin_id).await?;
+        let systems = connected_systems::all(c)
+            .await?
+            .into_iter()
+            .map(|s| {
+                (
+                    s.id.to_string(),
+                    format!("{} ({})", s.display_name, s.settings.kind().label()),
+                )
+            })
+            .collect();
+        let reasons = store::grants::reasons_for_resource(c, origin_system, origin_id).await?;
+        Ok(ResourceLinks {
+            links,
+            systems,
+            reasons,
+        })
+    })
+    .await
+}

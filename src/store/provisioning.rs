@@ -1,0 +1,329 @@
+//! The provisioning queue: operations the ledger's triggers write (see
+//! migration 0014), claimed by a worker, applied to the target, and the
+//! assignments they deliver settled when they are done.
+//!
+//! An operation is claimed by moving its `next_attempt_at` to the end of a
+//! lease in one conditional update, so two instances never apply it at the
+//! same time; one whose instance crashed is taken again when the lease runs
+//! out. Operations on the same person and resource run in the order they
+//! were written: one waits while an earlier one is pending.
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Result, map_err, placeholders, ts};
+use crate::domain::message::{Mail, Message};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Operation {
+    pub seq: i64,
+    pub link_id: String,
+    pub system_id: String,
+    pub user_id: String,
+    pub action: String,
+    pub email: String,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub attempts: i64,
+    pub external_id: String,
+    pub placeholder: Option<String>,
+    /// Who the person is in the target, when already known.
+    pub member: Option<String>,
+}
+
+const DUE: &str = "o.state = 'pending' AND o.next_attempt_at <= $1 AND NOT EXISTS (\
+     SELECT 1 FROM provisioning_operations e WHERE e.link_id = o.link_id AND e.user_id = o.user_id \
+     AND e.seq < o.seq AND e.state = 'pending')";
+
+/// Claims up to `limit` due operations until `lease`, oldest first. Each is
+/// claimed by one caller only: the update takes a row only while it is
+/// still due.
+pub async fn claim(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    lease: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Operation>> {
+    let seqs: Vec<i64> = sqlx::query_scalar(&format!(
+        "UPDATE provisioning_operations SET next_attempt_at = $2 WHERE seq IN (\
+         SELECT o.seq FROM provisioning_operations o WHERE {DUE} ORDER BY o.seq LIMIT $3) \
+         AND state = 'pending' AND next_attempt_at <= $1 RETURNING seq"
+    ))
+    .bind(ts(now))
+    .bind(ts(lease))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    if seqs.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT o.seq, o.link_id, o.system_id, o.user_id, o.action, o.email, o.display_name, o.given_name, o.surname, \
+         o.attempts, l.external_id, l.placeholder, a.member_value AS member \
+         FROM provisioning_operations o JOIN resource_links l ON l.id = o.link_id \
+         LEFT JOIN provisioned_accounts a ON a.system_id = o.system_id AND a.user_id = o.user_id \
+         WHERE o.seq IN ({}) ORDER BY o.seq",
+        placeholders(1, seqs.len())
+    );
+    let mut q = sqlx::query_as::<_, Operation>(&sql);
+    for s in &seqs {
+        q = q.bind(*s);
+    }
+    q.fetch_all(conn).await.map_err(map_err)
+}
+
+/// How an applied operation ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Done,
+    /// Try again at the time given.
+    Retry(String, DateTime<Utc>),
+    /// Given up until someone reprocesses it.
+    Failed(String),
+}
+
+pub async fn finish(
+    conn: &mut Conn,
+    seq: i64,
+    outcome: &Outcome,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (state, error, next) = match outcome {
+        Outcome::Done => ("done", None, now),
+        Outcome::Retry(e, at) => ("pending", Some(e.as_str()), *at),
+        Outcome::Failed(e) => ("failed", Some(e.as_str()), now),
+    };
+    sqlx::query(
+        "UPDATE provisioning_operations SET state = $2, last_error = $3, next_attempt_at = $4, attempts = attempts + 1, \
+         done_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5 END WHERE seq = $1",
+    )
+    .bind(seq)
+    .bind(state)
+    .bind(error)
+    .bind(ts(next))
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Remembers who a person is in a system.
+pub async fn remember_account(
+    conn: &mut Conn,
+    system: &str,
+    user: &str,
+    key: &str,
+    member: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO provisioned_accounts (system_id, user_id, external_key, member_value, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (system_id, user_id) DO UPDATE SET external_key = $3, member_value = $4",
+    )
+    .bind(system)
+    .bind(user)
+    .bind(key)
+    .bind(member)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Whether an operation of the assignment's package (an addition for its
+/// person, written since it began) is in `state`: `{a}` the assignment row.
+fn ops_of_assignment(state: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM provisioning_operations o JOIN resource_links l ON l.id = o.link_id \
+         JOIN catalog_resources r ON r.origin_system = l.origin_system AND r.origin_id = l.origin_id \
+         JOIN access_package_resource_role_scopes s ON s.catalog_resource_id = r.id AND s.role_origin_id = l.role \
+         WHERE s.access_package_id = a.access_package_id AND o.user_id = a.target_id AND o.action = 'add' \
+         AND o.state = '{state}' AND o.created_at >= a.created_at)"
+    )
+}
+
+/// After delivery wrote its grants: an assignment whose additions are
+/// still queued is *Delivering*. Returns whether it is.
+pub async fn hold_delivery(conn: &mut Conn, assignment: &str) -> Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE access_package_assignments AS a SET state = 'delivering' \
+         WHERE a.id = $1 AND a.state IN ('delivered', 'partiallyDelivered', 'delivering') AND {}",
+        ops_of_assignment("pending")
+    ))
+    .bind(assignment)
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Keeps "you now have access" in a delivering assignment until its
+/// additions are done (`settle` sends it).
+pub async fn hold_mail(conn: &mut Conn, assignment: &str, mail: &Mail) -> Result<()> {
+    let stored = serde_json::json!({"to_address": mail.to_address, "to_name": mail.to_name,
+        "kind": mail.message.kind().as_str(), "data": mail.message.data()})
+    .to_string();
+    sqlx::query("UPDATE access_package_assignments SET delivered_mail = $2 WHERE id = $1")
+        .bind(assignment)
+        .bind(stored)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Settles the assignments of `users` that were delivering: *Delivered*
+/// once none of their additions waits or failed (and their held mail
+/// queued), *Partially delivered* when one failed. Returns the mails to send.
+pub async fn settle(conn: &mut Conn, users: &[String]) -> Result<Vec<Mail>> {
+    if users.is_empty() {
+        return Ok(vec![]);
+    }
+    // Read the held mails before the update clears them.
+    let read = format!(
+        "SELECT a.delivered_mail FROM access_package_assignments a WHERE a.target_id IN ({list}) \
+         AND a.state IN ('delivering', 'partiallyDelivered') AND a.delivered_mail IS NOT NULL \
+         AND NOT {pending} AND NOT {failed}",
+        pending = ops_of_assignment("pending"),
+        failed = ops_of_assignment("failed"),
+        list = placeholders(1, users.len()),
+    );
+    let mut q = sqlx::query_scalar::<_, String>(&read);
+    for u in users {
+        q = q.bind(u.as_str());
+    }
+    let held = q.fetch_all(&mut *conn).await.map_err(map_err)?;
+    let update = format!(
+        "UPDATE access_package_assignments AS a SET state = CASE WHEN {pending} THEN 'delivering' \
+         WHEN {failed} THEN 'partiallyDelivered' ELSE 'delivered' END, \
+         delivered_mail = CASE WHEN {pending} OR {failed} THEN delivered_mail END \
+         WHERE a.target_id IN ({list}) AND a.state IN ('delivering', 'partiallyDelivered')",
+        pending = ops_of_assignment("pending"),
+        failed = ops_of_assignment("failed"),
+        list = placeholders(1, users.len()),
+    );
+    let mut q = sqlx::query(&update);
+    for u in users {
+        q = q.bind(u.as_str());
+    }
+    q.execute(conn).await.map_err(map_err)?;
+    Ok(held.iter().filter_map(|h| held_mail(h)).collect())
+}
+
+fn held_mail(stored: &str) -> Option<Mail> {
+    let v: serde_json::Value = serde_json::from_str(stored).ok()?;
+    let message =
+        Message::from_stored(v.get("kind")?.as_str()?, &v.get("data")?.to_string()).ok()?;
+    Some(Mail {
+        to_address: v.get("to_address")?.as_str()?.to_string(),
+        to_name: v.get("to_name")?.as_str()?.to_string(),
+        message,
+    })
+}
+
+/// Reprocess: the assignment's failed additions are tried again at once
+/// (`hold_delivery` then marks it *Delivering*). Returns how many.
+pub async fn retry_failed(conn: &mut Conn, assignment: &str, now: DateTime<Utc>) -> Result<u64> {
+    let n = sqlx::query(
+        "UPDATE provisioning_operations SET state = 'pending', next_attempt_at = $2, attempts = 0 \
+         WHERE state = 'failed' AND action = 'add' AND seq IN (\
+         SELECT o.seq FROM provisioning_operations o JOIN resource_links l ON l.id = o.link_id \
+         JOIN catalog_resources r ON r.origin_system = l.origin_system AND r.origin_id = l.origin_id \
+         JOIN access_package_resource_role_scopes s ON s.catalog_resource_id = r.id AND s.role_origin_id = l.role \
+         JOIN access_package_assignments a ON a.access_package_id = s.access_package_id AND a.target_id = o.user_id \
+         WHERE a.id = $1 AND o.created_at >= a.created_at)",
+    )
+    .bind(assignment)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?
+    .rows_affected();
+    Ok(n)
+}
+
+/// The errors of an assignment's failed additions, for the Assignments tab.
+pub async fn assignment_errors(
+    conn: &mut Conn,
+    assignments: &[String],
+) -> Result<Vec<(String, String)>> {
+    if assignments.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT DISTINCT a.id, sy.display_name || ': ' || o.last_error FROM access_package_assignments a \
+         JOIN access_package_resource_role_scopes s ON s.access_package_id = a.access_package_id \
+         JOIN catalog_resources r ON r.id = s.catalog_resource_id \
+         JOIN resource_links l ON l.origin_system = r.origin_system AND l.origin_id = r.origin_id AND l.role = s.role_origin_id \
+         JOIN provisioning_operations o ON o.link_id = l.id AND o.user_id = a.target_id AND o.action = 'add' \
+         JOIN connected_systems sy ON sy.id = o.system_id \
+         WHERE a.id IN ({}) AND o.state IN ('failed', 'pending') AND o.last_error IS NOT NULL AND o.created_at >= a.created_at",
+        placeholders(1, assignments.len())
+    );
+    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+    for a in assignments {
+        q = q.bind(a.as_str());
+    }
+    q.fetch_all(conn).await.map_err(map_err)
+}
+
+/// The people who hold a linked resource role in the ledger, with who they
+/// are in the target when known: (user id, email, member value). People
+/// whose addition is still queued are left out: they are on their way.
+pub async fn ledger_members(
+    conn: &mut Conn,
+    link: &str,
+) -> Result<Vec<(String, String, Option<String>)>> {
+    let Some((system, origin_system, origin_id, role)) =
+        sqlx::query_as::<_, (String, String, String, String)>(
+            "SELECT system_id, origin_system, origin_id, role FROM resource_links WHERE id = $1",
+        )
+        .bind(link)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(map_err)?
+    else {
+        return Ok(vec![]);
+    };
+    sqlx::query_as::<_, (String, String, Option<String>)>(&format!(
+        "SELECT u.id, u.email, a.member_value FROM users u \
+         LEFT JOIN provisioned_accounts a ON a.system_id = $2 AND a.user_id = u.id \
+         WHERE u.id IN ({}) AND NOT EXISTS (SELECT 1 FROM provisioning_operations o \
+         WHERE o.link_id = $1 AND o.user_id = u.id AND o.state = 'pending')",
+        super::connected_systems::holders_sql("$3", "$4", "$5")
+    ))
+    .bind(link)
+    .bind(system)
+    .bind(origin_system)
+    .bind(origin_id)
+    .bind(role)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Queues additions for people the ledger grants but the target lacks.
+pub async fn queue_additions(
+    conn: &mut Conn,
+    link: &str,
+    users: &[String],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    if users.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "INSERT INTO provisioning_operations (link_id, system_id, user_id, action, email, display_name, given_name, surname, next_attempt_at, created_at) \
+         SELECT l.id, l.system_id, u.id, 'add', u.email, u.display_name, u.given_name, u.surname, $2, $2 \
+         FROM resource_links l JOIN users u ON u.id IN ({}) WHERE l.id = $1",
+        placeholders(3, users.len())
+    );
+    let mut q = sqlx::query(&sql).bind(link).bind(ts(now));
+    for u in users {
+        q = q.bind(u.as_str());
+    }
+    Ok(q.execute(conn).await.map_err(map_err)?.rows_affected())
+}

@@ -1,0 +1,447 @@
+//! Admin › Connected systems: LDAP directories and SCIM 2.0 applications
+//! that granted access is provisioned into.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::list::{Cell, ListSpec, col, num, render_list};
+use super::{ListQuery, PER_PAGE};
+use crate::domain::connected_system::{
+    LDAP_MATCH_ATTRIBUTES, LDAP_MEMBER_ATTRIBUTES, ReconcileMode, SCIM_MATCH, SystemInput,
+    SystemKind, SystemProfile, SystemSettings,
+};
+use crate::domain::ids::ConnectedSystemId;
+use crate::domain::validation::FieldErrors;
+use crate::routes;
+use crate::service::ServiceError;
+use crate::service::connected_systems as svc;
+use crate::store::connected_systems::{LinkRow, SystemRow};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
+use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(routes::ADMIN_SYSTEMS.as_str(), web::get().to(list))
+        .route(routes::ADMIN_SYSTEMS.as_str(), web::post().to(create))
+        .route(routes::ADMIN_SYSTEM_NEW.as_str(), web::get().to(new_form))
+        .route(routes::ADMIN_SYSTEM.pattern(), web::get().to(show))
+        .route(routes::ADMIN_SYSTEM.pattern(), web::post().to(update))
+        .route(routes::ADMIN_SYSTEM_TEST.pattern(), web::post().to(test))
+        .route(
+            routes::ADMIN_SYSTEM_RECONCILE.pattern(),
+            web::post().to(reconcile),
+        )
+        .route(
+            routes::ADMIN_SYSTEM_DELETE.pattern(),
+            web::post().to(delete),
+        );
+}
+
+const LIST: ListSpec = ListSpec {
+    title: "Connected systems",
+    sub: "connected_systems",
+    path: routes::ADMIN_SYSTEMS,
+    new: routes::ADMIN_SYSTEM_NEW,
+    one: "connected system",
+    many: "connected systems",
+    placeholder: "System name",
+    columns: &[
+        col("Name"),
+        col("Kind"),
+        num("Linked resources"),
+        num("Waiting"),
+        num("Failed"),
+        col("Last test"),
+    ],
+};
+
+#[tracing::instrument(skip_all)]
+async fn list(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page = svc::search(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&state, &admin, &LIST, &q, page, |s| {
+        let test = match &s.last_test {
+            Some((_, true, _)) => Cell::badge("Worked", "ok"),
+            Some((_, false, note)) => Cell::badge("Failed", "warn").note(Some(note.clone())),
+            None => Cell::text("Not tested"),
+        };
+        vec![
+            Cell::link(s.display_name, routes::ADMIN_SYSTEM.id(&s.id)),
+            Cell::text(s.settings.kind().label()),
+            Cell::num(s.links),
+            Cell::num(s.queued),
+            Cell::num(s.failed),
+            test,
+        ]
+    })
+}
+
+/// The form's fields. A checkbox absent from the post is off.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct SystemForm {
+    kind: String,
+    display_name: String,
+    reconcile: String,
+    secret: String,
+    ldap_url: String,
+    ldap_starttls: Option<String>,
+    ldap_bind_dn: String,
+    ldap_users_base: String,
+    ldap_match_attribute: String,
+    ldap_groups_base: String,
+    ldap_member_attribute: String,
+    ldap_guests_base: String,
+    ldap_guest_rdn: String,
+    ldap_placeholder: String,
+    scim_base_url: String,
+    scim_match_by: String,
+    scim_create_users: Option<String>,
+}
+
+impl SystemForm {
+    fn input(&self) -> SystemInput {
+        SystemInput {
+            kind: self.kind.clone(),
+            display_name: self.display_name.clone(),
+            reconcile: self.reconcile.clone(),
+            secret: self.secret.clone(),
+            ldap_url: self.ldap_url.clone(),
+            ldap_starttls: self.ldap_starttls.is_some(),
+            ldap_bind_dn: self.ldap_bind_dn.clone(),
+            ldap_users_base: self.ldap_users_base.clone(),
+            ldap_match_attribute: self.ldap_match_attribute.clone(),
+            ldap_groups_base: self.ldap_groups_base.clone(),
+            ldap_member_attribute: self.ldap_member_attribute.clone(),
+            ldap_guests_base: self.ldap_guests_base.clone(),
+            ldap_guest_rdn: self.ldap_guest_rdn.clone(),
+            ldap_placeholder: self.ldap_placeholder.clone(),
+            scim_base_url: self.scim_base_url.clone(),
+            scim_match_by: self.scim_match_by.clone(),
+            scim_create_users: self.scim_create_users.is_some(),
+        }
+    }
+
+    fn defaults(kind: &str) -> SystemForm {
+        SystemForm {
+            kind: kind.into(),
+            reconcile: ReconcileMode::Report.as_str().into(),
+            ldap_match_attribute: "mail".into(),
+            ldap_member_attribute: "member".into(),
+            ldap_guest_rdn: "cn".into(),
+            scim_match_by: "userName".into(),
+            ..Default::default()
+        }
+    }
+
+    fn of(s: &SystemRow) -> SystemForm {
+        let mut f = SystemForm::defaults(s.settings.kind().as_str());
+        f.display_name = s.display_name.clone();
+        f.reconcile = s.reconcile.as_str().into();
+        match &s.settings {
+            SystemSettings::Ldap(l) => {
+                f.ldap_url = l.url.clone();
+                f.ldap_starttls = l.starttls.then(|| "on".into());
+                f.ldap_bind_dn = l.bind_dn.clone();
+                f.ldap_users_base = l.users_base.clone();
+                f.ldap_match_attribute = l.match_attribute.clone();
+                f.ldap_groups_base = l.groups_base.clone();
+                f.ldap_member_attribute = l.member_attribute.clone();
+                f.ldap_guests_base = l.guests_base.clone().unwrap_or_default();
+                f.ldap_guest_rdn = l.guest_rdn.clone();
+                f.ldap_placeholder = l.placeholder.clone().unwrap_or_default();
+            }
+            SystemSettings::Scim(c) => {
+                f.scim_base_url = c.base_url.clone();
+                f.scim_match_by = c.match_by.clone();
+                f.scim_create_users = c.create_users.then(|| "on".into());
+            }
+        }
+        f
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/connected_system.html")]
+struct SystemPage {
+    layout: Layout,
+    system: Option<SystemRow>,
+    links: Vec<LinkRow>,
+    form: SystemForm,
+    errors: FieldErrors,
+    match_attributes: &'static [&'static str],
+    member_attributes: &'static [&'static str],
+    scim_match: &'static [&'static str],
+    modes: [ReconcileMode; 3],
+}
+
+impl SystemPage {
+    fn new(
+        layout: Layout,
+        system: Option<SystemRow>,
+        links: Vec<LinkRow>,
+        mut form: SystemForm,
+        errors: FieldErrors,
+    ) -> SystemPage {
+        // A typed secret is never sent back to the browser.
+        form.secret.clear();
+        SystemPage {
+            layout,
+            system,
+            links,
+            form,
+            errors,
+            match_attributes: &LDAP_MATCH_ATTRIBUTES,
+            member_attributes: &LDAP_MEMBER_ATTRIBUTES,
+            scim_match: &SCIM_MATCH,
+            modes: ReconcileMode::ALL,
+        }
+    }
+
+    fn kind_label(&self) -> &'static str {
+        SystemKind::parse(&self.form.kind).map_or("", SystemKind::label)
+    }
+
+    /// A link's drift as people read it.
+    fn drift(&self, l: &LinkRow) -> String {
+        drift_text(l)
+    }
+}
+
+/// What reconciliation last found for a link, in words.
+pub fn drift_text(l: &LinkRow) -> String {
+    let list = |json: &str| serde_json::from_str::<Vec<String>>(json).unwrap_or_default();
+    let (missing, unexpected) = (list(&l.missing), list(&l.unexpected));
+    match (&l.reconciled_at, &l.last_error) {
+        (None, _) => "Not reconciled yet".into(),
+        (Some(_), Some(e)) => format!("Could not be compared: {e}"),
+        (Some(_), None) if missing.is_empty() && unexpected.is_empty() => {
+            "In line with Gatehouse".into()
+        }
+        (Some(_), None) => {
+            let mut parts = Vec::new();
+            if !missing.is_empty() {
+                parts.push(format!("missing from the target: {}", missing.join(", ")));
+            }
+            if !unexpected.is_empty() {
+                parts.push(format!(
+                    "not granted by Gatehouse: {}",
+                    unexpected.join(", ")
+                ));
+            }
+            parts.join("; ")
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    #[serde(default)]
+    kind: String,
+}
+
+#[tracing::instrument(skip_all)]
+async fn new_form(
+    state: Data,
+    admin: AdminUser,
+    q: web::Query<NewQuery>,
+) -> Result<HttpResponse, AppError> {
+    let kind = if q.kind == "scim" { "scim" } else { "ldap" };
+    render(&SystemPage::new(
+        Layout::for_user(&state, &admin, "admin", "New connected system"),
+        None,
+        vec![],
+        SystemForm::defaults(kind),
+        FieldErrors::new(),
+    ))
+}
+
+fn parse_id(raw: &str) -> Result<ConnectedSystemId, AppError> {
+    ConnectedSystemId::parse(raw).ok_or(AppError::NotFound)
+}
+
+async fn system_page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &ConnectedSystemId,
+    form: Option<SystemForm>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let (system, links) = svc::system(&state.store, id).await?;
+    let form = form.unwrap_or_else(|| SystemForm::of(&system));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let layout = Layout::for_user(state, admin, "admin", system.display_name.clone());
+    render_status(
+        status,
+        &SystemPage::new(layout, Some(system), links, form, errors),
+    )
+}
+
+#[tracing::instrument(skip_all)]
+async fn show(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    system_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
+}
+
+#[tracing::instrument(skip_all)]
+async fn create(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    form: Form<SystemForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let profile = SystemProfile::parse(&form.input());
+    match svc::save(
+        &state.store,
+        &admin.actor(),
+        None,
+        profile,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(id) => {
+            TypedSession(session).flash(
+                "success",
+                format!(
+                    "Connected system {} created. Test the connection before linking resources.",
+                    form.display_name.trim()
+                ),
+            );
+            Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
+        }
+        Err(ServiceError::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SystemPage::new(
+                Layout::for_user(&state, &admin, "admin", "New connected system"),
+                None,
+                vec![],
+                form,
+                errors,
+            ),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn update(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<SystemForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let form = form.0;
+    let profile = SystemProfile::parse(&form.input());
+    match svc::save(
+        &state.store,
+        &admin.actor(),
+        Some(&id),
+        profile,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(_) => {
+            TypedSession(session).flash("success", "Changes saved.");
+            Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            system_page(&state, &admin, &id, Some(form), errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn test(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let outcome = svc::test(&state.store, &admin.actor(), &id, state.clock.now()).await?;
+    let session = TypedSession(session);
+    if outcome.ok {
+        session.flash("success", format!("Connection works: {}.", outcome.note));
+    } else {
+        session.flash("error", format!("Connection failed: {}", outcome.note));
+    }
+    Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
+}
+
+#[tracing::instrument(skip_all)]
+async fn reconcile(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let results = svc::reconcile(&state.store, &admin.actor(), &id, state.clock.now()).await?;
+    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    let drifted = results
+        .iter()
+        .filter(|(_, r)| {
+            r.as_ref()
+                .is_ok_and(|r| !r.missing.is_empty() || !r.unexpected.is_empty())
+        })
+        .count();
+    let session = TypedSession(session);
+    let text = format!(
+        "Reconciled {} linked group{}: {} differ from Gatehouse{}.",
+        results.len(),
+        if results.len() == 1 { "" } else { "s" },
+        drifted,
+        if failed > 0 {
+            format!(", {failed} could not be read")
+        } else {
+            String::new()
+        }
+    );
+    session.flash(if failed > 0 { "error" } else { "success" }, text);
+    Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
+}
+
+#[tracing::instrument(skip_all)]
+async fn delete(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let session = TypedSession(session);
+    match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
+        Ok(name) => {
+            session.flash("success", format!("Connected system {name} deleted."));
+            Ok(redirect(routes::ADMIN_SYSTEMS.as_str()))
+        }
+        Err(ServiceError::Refused(m)) => {
+            session.flash("error", m);
+            Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,515 @@
+//! Provisioning into connected systems: a real OpenLDAP server (slapd) and
+//! a real SCIM 2.0 server (`scim2-server`), both started by
+//! `tests/run-all.sh`. Each test works in a subtree (LDAP) or under names
+//! (SCIM) of its own, so tests run side by side on one server.
+
+use chrono::Duration;
+use gatehouse::clock::Clock;
+use gatehouse::domain::catalog::OriginSystem;
+use gatehouse::routes;
+use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
+
+use crate::both;
+use crate::correctness::{assign_directly, demo, remove_assignment};
+use crate::helpers::*;
+
+const EMPLOYEES: &str = "Marketing resources for employees";
+const INTERNAL: &str = "SG-Marketing-Department-InternalUsers";
+const ERIC: &str = "eric.employee@gatehouse.demo";
+
+/// An attribute and its values, as `ldap3` adds them.
+type Attribute = (String, std::collections::HashSet<String>);
+
+async fn ldap() -> Ldap {
+    let (conn, mut ldap) = LdapConnAsync::new(&required_env("GATEHOUSE_TEST_LDAP_URL"))
+        .await
+        .unwrap();
+    ldap3::drive!(conn);
+    ldap.simple_bind(
+        &required_env("GATEHOUSE_TEST_LDAP_BIND_DN"),
+        &required_env("GATEHOUSE_TEST_LDAP_PASSWORD"),
+    )
+    .await
+    .unwrap()
+    .success()
+    .unwrap();
+    ldap
+}
+
+/// A subtree of its own: people (Eric), groups (one groupOfNames holding
+/// only the placeholder) and a place for guests. Returns the subtree's DN.
+async fn ldap_tree() -> String {
+    let base = required_env("GATEHOUSE_TEST_LDAP_BASE");
+    let ou = format!(
+        "ou=t{},{base}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    );
+    let mut l = ldap().await;
+    let set = |v: &[&str]| {
+        v.iter()
+            .map(|s| s.to_string())
+            .collect::<std::collections::HashSet<String>>()
+    };
+    let entries: Vec<(String, Vec<Attribute>)> = vec![
+        (
+            ou.clone(),
+            vec![("objectClass".into(), set(&["organizationalUnit"]))],
+        ),
+        (
+            format!("ou=people,{ou}"),
+            vec![("objectClass".into(), set(&["organizationalUnit"]))],
+        ),
+        (
+            format!("ou=groups,{ou}"),
+            vec![("objectClass".into(), set(&["organizationalUnit"]))],
+        ),
+        (
+            format!("ou=guests,{ou}"),
+            vec![("objectClass".into(), set(&["organizationalUnit"]))],
+        ),
+        (
+            format!("cn=nobody,{ou}"),
+            vec![
+                ("objectClass".into(), set(&["organizationalRole"])),
+                ("cn".into(), set(&["nobody"])),
+            ],
+        ),
+        (
+            format!("uid=eric,ou=people,{ou}"),
+            vec![
+                ("objectClass".into(), set(&["inetOrgPerson"])),
+                ("cn".into(), set(&["Eric Employee"])),
+                ("sn".into(), set(&["Employee"])),
+                ("uid".into(), set(&["eric"])),
+                ("mail".into(), set(&[ERIC])),
+            ],
+        ),
+        (
+            format!("cn=marketing,ou=groups,{ou}"),
+            vec![
+                ("objectClass".into(), set(&["groupOfNames"])),
+                ("cn".into(), set(&["marketing"])),
+                ("member".into(), set(&[&format!("cn=nobody,{ou}")])),
+            ],
+        ),
+    ];
+    for (dn, attrs) in entries {
+        l.add(&dn, attrs).await.unwrap().success().unwrap();
+    }
+    ou
+}
+
+async fn ldap_members(group: &str) -> Vec<String> {
+    let mut l = ldap().await;
+    let (entries, _) = l
+        .search(group, Scope::Base, "(objectClass=*)", vec!["member"])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    let mut m = SearchEntry::construct(entries.into_iter().next().unwrap())
+        .attrs
+        .remove("member")
+        .unwrap_or_default();
+    m.sort();
+    m
+}
+
+/// Creates a connected system through the console; returns its page's path.
+async fn create_system(app: &TestApp, admin: &Browser, fields: &[(&str, &str)]) -> String {
+    let form = admin.get(&app.url(routes::ADMIN_SYSTEM_NEW.as_str())).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = form.csrf();
+    let mut all = vec![("csrf_token", csrf.as_str()), ("reconcile", "report")];
+    all.extend_from_slice(fields);
+    let r = admin
+        .post(&app.url(routes::ADMIN_SYSTEMS.as_str()), &all)
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    r.location.clone().unwrap()
+}
+
+fn ldap_fields(ou: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("kind", "ldap".into()),
+        ("display_name", format!("Directory {ou}")),
+        ("secret", required_env("GATEHOUSE_TEST_LDAP_PASSWORD")),
+        ("ldap_url", required_env("GATEHOUSE_TEST_LDAP_URL")),
+        ("ldap_bind_dn", required_env("GATEHOUSE_TEST_LDAP_BIND_DN")),
+        ("ldap_users_base", format!("ou=people,{ou}")),
+        ("ldap_match_attribute", "mail".into()),
+        ("ldap_groups_base", format!("ou=groups,{ou}")),
+        ("ldap_member_attribute", "member".into()),
+        ("ldap_guest_rdn", "cn".into()),
+        ("ldap_placeholder", format!("cn=nobody,{ou}")),
+    ]
+}
+
+fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+async fn group_id(app: &TestApp, name: &str) -> String {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::catalogs::origin_by_name(&mut c, OriginSystem::AadGroup, name)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Links the demo group to the target's group by typing its id (a DN, or a SCIM id).
+async fn link_group(
+    app: &TestApp,
+    admin: &Browser,
+    group: &str,
+    system_page: &str,
+    external: &str,
+) -> Page {
+    let page = admin.get(&app.url(routes::ADMIN_GROUP.id(group))).await;
+    let system = system_page.rsplit('/').next().unwrap().to_string();
+    let r = admin
+        .post(
+            &app.url(routes::ADMIN_RESOURCE_LINK.ids("groups", group)),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("system", &system),
+                ("typed", external),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    admin.get(&app.url(routes::ADMIN_GROUP.id(group))).await
+}
+
+async fn provision(app: &TestApp, clock: &Clock) -> usize {
+    gatehouse::jobs::provisioning::run_once(&app.store, clock)
+        .await
+        .unwrap()
+}
+
+async fn assignments_tab(app: &TestApp, admin: &Browser) -> Page {
+    let employees = package_named(app, EMPLOYEES).await;
+    admin
+        .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&employees)))
+        .await
+}
+
+both!(
+    ldap_delivery_and_removal_reach_the_directory,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let ou = ldap_tree().await;
+        let group_dn = format!("cn=marketing,ou=groups,{ou}");
+
+        // Bad input changes nothing and is explained beside the field.
+        let form = admin.get(&app.url(routes::ADMIN_SYSTEM_NEW.as_str())).await;
+        let mut bad = ldap_fields(&ou);
+        bad.retain(|(k, _)| *k != "ldap_url" && *k != "ldap_groups_base");
+        bad.push(("ldap_url", "http://ldap.example.com".into()));
+        bad.push(("ldap_groups_base", "groups".into()));
+        bad.push(("csrf_token", form.csrf()));
+        bad.push(("reconcile", "report".into()));
+        let r = admin
+            .post(&app.url(routes::ADMIN_SYSTEMS.as_str()), &borrowed(&bad))
+            .await;
+        assert_eq!(r.status, 422);
+        assert!(
+            r.has("The URL must start with ldap:// or ldaps://."),
+            "{}",
+            r.body
+        );
+        assert!(r.has("attribute=value pairs"), "{}", r.body);
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM connected_systems").await,
+            0
+        );
+
+        let system = create_system(&app, &admin, &borrowed(&ldap_fields(&ou))).await;
+        let page = admin.get(&app.url(&system)).await;
+        assert!(
+            !page.has(&required_env("GATEHOUSE_TEST_LDAP_PASSWORD")),
+            "the password is never shown"
+        );
+        let csrf = page.csrf();
+        let r = admin
+            .post(&app.url(format!("{system}/test")), &[("csrf_token", &csrf)])
+            .await;
+        assert_eq!(r.status, 303);
+        let page = admin.get(&app.url(&system)).await;
+        assert!(
+            page.has(&format!(
+                "Connection works: bound as {}; 1 groups under ou=groups,{ou}",
+                required_env("GATEHOUSE_TEST_LDAP_BIND_DN")
+            )),
+            "{}",
+            page.body
+        );
+
+        let internal = group_id(&app, INTERNAL).await;
+        let linked = link_group(&app, &admin, &internal, &system, &group_dn).await;
+        assert!(
+            linked.has("marketing") && linked.has(&group_dn),
+            "{}",
+            linked.body
+        );
+
+        let employees = package_named(&app, EMPLOYEES).await;
+        let policy = policy_named(&app, &employees, "Initial policy").await;
+        let r = assign_directly(&app, &admin, &employees, &policy, &[ERIC], &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        // Granted in Gatehouse, not yet in the directory: Delivering.
+        assert!(assignments_tab(&app, &admin).await.has("Delivering"));
+        assert_eq!(
+            ldap_members(&group_dn).await,
+            vec![format!("cn=nobody,{ou}")]
+        );
+
+        assert_eq!(provision(&app, &clock).await, 1);
+        assert_eq!(
+            ldap_members(&group_dn).await,
+            vec![format!("uid=eric,ou=people,{ou}")],
+            "Eric in, the placeholder out"
+        );
+        let tab = assignments_tab(&app, &admin).await;
+        assert!(
+            tab.has("Delivered") && !tab.has("Delivering"),
+            "{}",
+            tab.body
+        );
+        // Nothing more to do: applying again changes nothing.
+        assert_eq!(provision(&app, &clock).await, 0);
+
+        // Removal takes the membership back; the placeholder keeps the group valid.
+        remove_assignment(&app, &admin, &employees, ERIC).await;
+        assert_eq!(provision(&app, &clock).await, 1);
+        assert_eq!(
+            ldap_members(&group_dn).await,
+            vec![format!("cn=nobody,{ou}")]
+        );
+
+        // A system with a linked resource cannot be deleted.
+        let page = admin.get(&app.url(&system)).await;
+        let r = admin
+            .post(
+                &app.url(format!("{system}/delete")),
+                &[("csrf_token", &page.csrf())],
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        assert!(
+            admin
+                .get(&app.url(&system))
+                .await
+                .has("cannot be deleted while 1 resource is linked")
+        );
+        let _ = clock;
+    }
+);
+
+both!(
+    drift_is_found_and_repaired_when_chosen,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let ou = ldap_tree().await;
+        let group_dn = format!("cn=marketing,ou=groups,{ou}");
+        let system = create_system(&app, &admin, &borrowed(&ldap_fields(&ou))).await;
+        let internal = group_id(&app, INTERNAL).await;
+        link_group(&app, &admin, &internal, &system, &group_dn).await;
+        let employees = package_named(&app, EMPLOYEES).await;
+        let policy = policy_named(&app, &employees, "Initial policy").await;
+        assign_directly(&app, &admin, &employees, &policy, &[ERIC], &[]).await;
+        provision(&app, &clock).await;
+
+        // Someone edits the directory by hand: Eric out, an intruder in.
+        let eric_dn = format!("uid=eric,ou=people,{ou}");
+        let intruder = format!("cn=intruder,{ou}");
+        let mut l = ldap().await;
+        let one = |v: &str| {
+            [v.to_string()]
+                .into_iter()
+                .collect::<std::collections::HashSet<String>>()
+        };
+        l.modify(
+            &group_dn,
+            vec![
+                ldap3::Mod::Add("member".to_string(), one(&intruder)),
+                ldap3::Mod::Delete("member".to_string(), one(&eric_dn)),
+            ],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+
+        // Report only: the drift is shown, nothing changes.
+        let page = admin.get(&app.url(&system)).await;
+        let r = admin
+            .post(
+                &app.url(format!("{system}/reconcile")),
+                &[("csrf_token", &page.csrf())],
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        let page = admin.get(&app.url(&system)).await;
+        assert!(page.has("1 differ from Gatehouse"), "{}", page.body);
+        assert!(
+            page.has(&format!("missing from the target: {eric_dn}")),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.has(&format!("not granted by Gatehouse: {intruder}")),
+            "{}",
+            page.body
+        );
+        assert_eq!(ldap_members(&group_dn).await, vec![intruder.clone()]);
+
+        // Add and remove: the directory is put in line, and it is audited.
+        let mut fields = ldap_fields(&ou);
+        fields.retain(|(k, _)| *k != "secret");
+        fields.push(("csrf_token", page.csrf()));
+        fields.push(("reconcile", "addAndRemove".into()));
+        let r = admin.post(&app.url(&system), &borrowed(&fields)).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let page = admin.get(&app.url(&system)).await;
+        admin
+            .post(
+                &app.url(format!("{system}/reconcile")),
+                &[("csrf_token", &page.csrf())],
+            )
+            .await;
+        assert_eq!(
+            ldap_members(&group_dn).await,
+            Vec::<String>::new()
+                .into_iter()
+                .chain([format!("cn=nobody,{ou}")])
+                .collect::<Vec<_>>()
+        );
+        provision(&app, &clock).await;
+        assert_eq!(ldap_members(&group_dn).await, vec![eric_dn]);
+        assert!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'Reconcile connected system'"
+            )
+            .await
+                >= 1
+        );
+    }
+);
+
+/// A SCIM Group of its own in the test server; returns its id.
+async fn scim_group(name: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{}/Groups", required_env("GATEHOUSE_TEST_SCIM_URL")))
+        .bearer_auth(required_env("GATEHOUSE_TEST_SCIM_TOKEN"))
+        .header("content-type", "application/scim+json")
+        .body(serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name, "members": []}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn scim_get(path: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{}{path}", required_env("GATEHOUSE_TEST_SCIM_URL")))
+        .bearer_auth(required_env("GATEHOUSE_TEST_SCIM_TOKEN"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+both!(
+    scim_delivery_waits_out_an_outage_and_applies_once,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let name = format!("marketing-{}", uuid::Uuid::new_v4().simple());
+        let group = scim_group(&name).await;
+        let url = required_env("GATEHOUSE_TEST_SCIM_URL");
+        let scim = |base: &str| {
+            vec![
+                ("kind", "scim".to_string()),
+                ("display_name", format!("App {name}")),
+                ("scim_base_url", base.to_string()),
+                ("scim_match_by", "userName".into()),
+                ("scim_create_users", "on".into()),
+            ]
+        };
+        let mut fields = scim(&url);
+        fields.push(("secret", required_env("GATEHOUSE_TEST_SCIM_TOKEN")));
+        let system = create_system(&app, &admin, &borrowed(&fields)).await;
+        let internal = group_id(&app, INTERNAL).await;
+        let linked = link_group(&app, &admin, &internal, &system, &group).await;
+        assert!(linked.has(&name), "{}", linked.body);
+
+        // The application goes down (its address answers nothing).
+        let page = admin.get(&app.url(&system)).await;
+        let mut down = scim("http://127.0.0.1:9");
+        down.push(("csrf_token", page.csrf()));
+        down.push(("reconcile", "report".into()));
+        assert_eq!(
+            admin.post(&app.url(&system), &borrowed(&down)).await.status,
+            303
+        );
+
+        let employees = package_named(&app, EMPLOYEES).await;
+        let policy = policy_named(&app, &employees, "Initial policy").await;
+        assign_directly(&app, &admin, &employees, &policy, &[ERIC], &[]).await;
+        provision(&app, &clock).await;
+        let page = admin.get(&app.url(&system)).await;
+        assert!(
+            page.has("Operations waiting</dt><dd>1"),
+            "the operation waits: {}",
+            page.body
+        );
+        assert!(
+            page.has("Connection refused") || page.has("connect"),
+            "{}",
+            page.body
+        );
+        assert!(assignments_tab(&app, &admin).await.has("Delivering"));
+        // Not due again before its backoff.
+        assert_eq!(provision(&app, &clock).await, 0);
+
+        // Back up: after the backoff the operation is applied, once.
+        let mut up = scim(&url);
+        up.push(("csrf_token", page.csrf()));
+        up.push(("reconcile", "report".into()));
+        assert_eq!(
+            admin.post(&app.url(&system), &borrowed(&up)).await.status,
+            303
+        );
+        clock.advance(Duration::minutes(2));
+        assert_eq!(provision(&app, &clock).await, 1);
+        assert_eq!(provision(&app, &clock).await, 0);
+        let found = scim_get(&format!(
+            "/Users?filter=userName%20eq%20%22{}%22",
+            urlencode(ERIC)
+        ))
+        .await;
+        assert_eq!(found["totalResults"], 1, "Eric was created once: {found}");
+        let eric = found["Resources"][0]["id"].as_str().unwrap().to_string();
+        let g = scim_get(&format!("/Groups/{group}")).await;
+        let members: Vec<&str> = g["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(members, vec![eric.as_str()]);
+        assert!(assignments_tab(&app, &admin).await.has("Delivered"));
+
+        remove_assignment(&app, &admin, &employees, ERIC).await;
+        provision(&app, &clock).await;
+        let g = scim_get(&format!("/Groups/{group}")).await;
+        assert!(g["members"].as_array().is_none_or(|m| m.is_empty()), "{g}");
+    }
+);
