@@ -173,9 +173,10 @@ pids+=($LDAP_PID)
 export GATEHOUSE_TEST_LDAP_URL="ldap://127.0.0.1:$LDAP_PORT" GATEHOUSE_TEST_LDAP_BASE="$LDAP_BASE" \
   GATEHOUSE_TEST_LDAP_BIND_DN="$LDAP_BIND_DN" GATEHOUSE_TEST_LDAP_PASSWORD="$LDAP_PASSWORD"
 # timeout: ldapwhoami would wait forever on something else answering the port.
-ldap_up() { timeout 5 ldapwhoami -x -H "$GATEHOUSE_TEST_LDAP_URL" -D "$LDAP_BIND_DN" -w "$LDAP_PASSWORD" >/dev/null 2>&1; }
+ldap_up() { timeout 1 ldapwhoami -x -H "$GATEHOUSE_TEST_LDAP_URL" -D "$LDAP_BIND_DN" -w "$LDAP_PASSWORD" >/dev/null 2>&1; }
 for _ in $(seq 1 100); do
   ldap_up && break
+  kill -0 "$LDAP_PID" 2>/dev/null || break # slapd gave up: a busy port, a bad configuration
   sleep 0.1
 done
 ldap_up || { log "slapd did not start:"; cat "$LDAP_DIR/slapd.log" >&2; exit 1; }
@@ -186,12 +187,14 @@ log "OpenLDAP on $GATEHOUSE_TEST_LDAP_URL, base $LDAP_BASE"
 export GATEHOUSE_TEST_SCIM_URL="http://127.0.0.1:$SCIM_PORT/v2" GATEHOUSE_TEST_SCIM_TOKEN=gatehouse-scim-token
 "$WORK/venv/bin/scim2-server" --hostname 127.0.0.1 --port "$SCIM_PORT" \
   --bearer-token "$GATEHOUSE_TEST_SCIM_TOKEN" >"$WORK/scim.log" 2>&1 &
-pids+=($!)
+SCIM_PID=$!
+pids+=($SCIM_PID)
 scim_up() {
-  curl -sf -H "Authorization: Bearer $GATEHOUSE_TEST_SCIM_TOKEN" "$GATEHOUSE_TEST_SCIM_URL/ServiceProviderConfig" >/dev/null
+  curl -sf -m 1 -H "Authorization: Bearer $GATEHOUSE_TEST_SCIM_TOKEN" "$GATEHOUSE_TEST_SCIM_URL/ServiceProviderConfig" >/dev/null
 }
 for _ in $(seq 1 100); do
   scim_up && break
+  kill -0 "$SCIM_PID" 2>/dev/null || break # it gave up, on a busy port say
   sleep 0.1
 done
 scim_up || { log "the SCIM server did not start:"; cat "$WORK/scim.log" >&2; exit 1; }
