@@ -25,6 +25,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::web::error::AppError;
 use crate::web::extract::guard::load_current_user;
@@ -104,6 +105,15 @@ pub fn render_status(status: StatusCode, t: &impl Template) -> Result<HttpRespon
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(t.render()?))
+}
+
+/// A form page's status: 422 when it comes back with errors beside its fields.
+pub fn form_status(errors: &FieldErrors) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
 }
 
 pub fn render(t: &impl Template) -> Result<HttpResponse, AppError> {

@@ -125,6 +125,11 @@
     area.parentNode.insertBefore(box, area.nextSibling);
     area.hidden = true;
     area.setAttribute("aria-hidden", "true");
+    // The search-and-pick form for browsers without the script is not needed.
+    var plain = document.querySelectorAll('[data-pick-for="' + area.id + '"]');
+    for (var p = 0; p < plain.length; p++) {
+      plain[p].hidden = true;
+    }
     if (label) {
       label.setAttribute("for", input.id);
     }

@@ -146,6 +146,21 @@ try {
   await plain.click('button:has-text("+ Add question")');
   await plain.waitForLoadState();
   expect((await plain.locator('.question-row').count()) === before + 1, 'adding a question without JavaScript adds a row');
+
+  // The picker without JavaScript: search, tick a match, add it to the field.
+  await plain.click('a[href="#step-requests"]');
+  await plain.check('input[value="specificDirectoryUsers"]');
+  await plain.fill('input[name="pickq:target_users"]', 'maria');
+  await plain.click('button[name="pick"][value="user:target_users"]');
+  await plain.waitForLoadState();
+  await plain.check('.pick-results input[value="maria.manager@gatehouse.demo"]');
+  for (const [size, viewport] of Object.entries(sizes)) {
+    await plain.setViewportSize(viewport);
+    await plain.screenshot({ path: join(shots, `picker-no-script-${size}.png`), fullPage: false });
+  }
+  await plain.click('.pick-results button:has-text("Add selected")');
+  await plain.waitForLoadState();
+  expect((await plain.inputValue('#target_users')).includes('maria.manager@gatehouse.demo'), 'the picked address is in the field without JavaScript');
   console.log('ok: pages checked');
 } catch (e) {
   console.error(e);

@@ -776,3 +776,58 @@ async fn the_console_home_requests_pickers_audit_and_outbox() {
     let outbox = admin.get(&app.url(routes::ADMIN_MAIL)).await;
     assert!(outbox.has("<iframe sandbox srcdoc=\"") && outbox.has("Approve or deny the request"));
 }
+
+/// Without the page script a picker field is a search-and-pick form:
+/// "Search groups" shows the form again, unsaved, with the matches to tick;
+/// a ticked match joins the field when the form is saved.
+#[tokio::test]
+async fn a_picker_without_the_script_searches_and_picks() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let package = package_id(&app, "Slack administration").await;
+    let url = app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&package));
+    let settings = admin.get(&url).await;
+    assert!(settings.has("name=\"pickq:incompatible_groups\""));
+    let csrf = settings.csrf();
+    // The settings form as a browser without the script sends it.
+    let send = async |name: &str, query: &str, extra: (&str, &str)| {
+        let form = [
+            ("csrf_token", csrf.as_str()),
+            ("name", name),
+            ("hidden", "on"),
+            ("incompatible_groups", ""),
+            ("pickq:incompatible_groups", query),
+            extra,
+        ];
+        admin.post(&url, &form).await
+    };
+    let search = ("pick", "group:incompatible_groups");
+
+    let short = send("Slack administration", "m", search).await;
+    assert!(short.has("Type at least two letters"), "{}", short.body);
+
+    let found = send("Slack administration (renamed)", "marketing te", search).await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert!(
+        found.has("name=\"pickadd:incompatible_groups:1\" value=\"Marketing Team\"")
+            && found.has("value=\"Slack administration (renamed)\""),
+        "the matches are offered and what was typed is kept: {}",
+        found.body
+    );
+    let unsaved = admin.get(&url).await;
+    assert!(
+        !unsaved.has("Slack administration (renamed)"),
+        "searching saves nothing"
+    );
+
+    let tick = ("pickadd:incompatible_groups:1", "Marketing Team");
+    let saved = send("Slack administration", "marketing te", tick).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let after = admin.get(&url).await;
+    assert!(
+        after.has(">Marketing Team</textarea>"),
+        "the ticked group is saved: {}",
+        after.body
+    );
+}

@@ -17,7 +17,7 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_APPLICATIONS.as_str(), web::get().to(list))
@@ -144,11 +144,7 @@ async fn app_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let (app, roles, holders) = directory::application(&state.store, id).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let form = form.unwrap_or_else(|| AppForm {
         display_name: app.display_name.clone(),
         description: app.description.clone().unwrap_or_default(),

@@ -1,7 +1,7 @@
 //! Admin › Connected organizations.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -14,10 +14,11 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
 use crate::web::error::AppError;
-use crate::web::extract::csrf::Form;
+use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::AdminUser;
+use crate::web::extract::picker::{Matches, Picked};
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+use crate::web::{Data, Layout, form_status, page_number, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_ORGS.as_str(), web::get().to(list))
@@ -108,20 +109,39 @@ struct OrgPage {
     has_secret: bool,
     form: OrgForm,
     errors: FieldErrors,
+    matches: Matches,
 }
 
 #[tracing::instrument(skip_all)]
 async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
-    render(&OrgPage {
-        layout: Layout::for_user(&state, &admin, "admin", "New connected organization"),
-        org_id: None,
-        has_secret: false,
-        form: OrgForm {
-            state: "configured".into(),
-            ..Default::default()
+    let form = OrgForm {
+        state: "configured".into(),
+        ..Default::default()
+    };
+    new_page(&state, &admin, form, FieldErrors::new(), Matches::default())
+}
+
+/// The form for a new organization, as sent back (a typed secret is never
+/// sent back to the browser).
+fn new_page(
+    state: &Data,
+    admin: &AdminUser,
+    mut form: OrgForm,
+    errors: FieldErrors,
+    matches: Matches,
+) -> Result<HttpResponse, AppError> {
+    form.oidc_client_secret.clear();
+    render_status(
+        form_status(&errors),
+        &OrgPage {
+            layout: Layout::for_user(state, admin, "admin", "New connected organization"),
+            org_id: None,
+            has_secret: false,
+            form,
+            errors,
+            matches,
         },
-        errors: FieldErrors::new(),
-    })
+    )
 }
 
 fn parse_id(raw: &str) -> Result<ConnectedOrgId, AppError> {
@@ -134,6 +154,7 @@ async fn org_page(
     id: &ConnectedOrgId,
     form: Option<OrgForm>,
     errors: FieldErrors,
+    matches: Matches,
 ) -> Result<HttpResponse, AppError> {
     let (org, sponsors) = svc::organization(&state.store, id).await?;
     let form = match form {
@@ -164,19 +185,15 @@ async fn org_page(
             }
         }
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     render_status(
-        status,
+        form_status(&errors),
         &OrgPage {
             layout: Layout::for_user(state, admin, "admin", org.display_name.clone()),
             org_id: Some(org.id.clone()),
             has_secret: org.has_secret == 1,
             form,
             errors,
+            matches,
         },
     )
 }
@@ -187,7 +204,16 @@ async fn show(
     admin: AdminUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    org_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
+    let id = parse_id(&path)?;
+    org_page(
+        &state,
+        &admin,
+        &id,
+        None,
+        FieldErrors::new(),
+        Matches::default(),
+    )
+    .await
 }
 
 async fn save(
@@ -217,9 +243,13 @@ async fn create(
     state: Data,
     admin: AdminUser,
     session: Session,
-    form: Form<OrgForm>,
+    form: Picked<OrgForm>,
 ) -> Result<HttpResponse, AppError> {
-    let mut form = form.0;
+    if let Some(search) = form.pressed {
+        let matches = Matches::find(&state.store, search.as_ref()).await?;
+        return new_page(&state, &admin, form.form, FieldErrors::new(), matches);
+    }
+    let form = form.form;
     match save(&state, &admin, None, &form).await {
         Ok(id) => {
             TypedSession(session).flash(
@@ -232,17 +262,7 @@ async fn create(
             Ok(redirect(&routes::ADMIN_ORG.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
-            form.oidc_client_secret.clear();
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &OrgPage {
-                    layout: Layout::for_user(&state, &admin, "admin", "New connected organization"),
-                    org_id: None,
-                    has_secret: false,
-                    form,
-                    errors,
-                },
-            )
+            new_page(&state, &admin, form, errors, Matches::default())
         }
         Err(e) => Err(e.into()),
     }
@@ -254,17 +274,29 @@ async fn update(
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    form: Form<OrgForm>,
+    form: Picked<OrgForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let form = form.0;
+    if let Some(search) = form.pressed {
+        let matches = Matches::find(&state.store, search.as_ref()).await?;
+        return org_page(
+            &state,
+            &admin,
+            &id,
+            Some(form.form),
+            FieldErrors::new(),
+            matches,
+        )
+        .await;
+    }
+    let form = form.form;
     match save(&state, &admin, Some(&id), &form).await {
         Ok(_) => {
             TypedSession(session).flash("success", "Changes saved.");
             Ok(redirect(&routes::ADMIN_ORG.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
-            org_page(&state, &admin, &id, Some(form), errors).await
+            org_page(&state, &admin, &id, Some(form), errors, Matches::default()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -276,7 +308,7 @@ async fn delete(
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    _form: Form<crate::web::extract::csrf::NoFields>,
+    _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let session = TypedSession(session);

@@ -22,7 +22,7 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_SYSTEMS.as_str(), web::get().to(list))
@@ -276,14 +276,9 @@ async fn system_page(
 ) -> Result<HttpResponse, AppError> {
     let (system, links) = svc::system(&state.store, id).await?;
     let form = form.unwrap_or_else(|| SystemForm::of(&system));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let layout = Layout::for_user(state, admin, "admin", system.display_name.clone());
     render_status(
-        status,
+        form_status(&errors),
         &SystemPage::new(layout, Some(system), links, form, errors),
     )
 }

@@ -1,7 +1,8 @@
-//! The pickers' suggestions: JSON for the page script; without it, the
-//! same search as a page (a field's "Find" link) that shows the values to
-//! type. Administrators only, like every console page; what is typed in a
-//! field is checked on save either way.
+//! The pickers' suggestions: JSON for the page script, or the same search
+//! as a page listing the values to type. (Without the script, each picker
+//! field has its own search-and-pick form: `web::extract::picker`.)
+//! Administrators only, like every console page; what is typed in a field is
+//! checked on save either way.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

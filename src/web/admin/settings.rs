@@ -3,7 +3,7 @@
 //! lifecycle).
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -16,7 +16,7 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, redirect, render_status};
+use crate::web::{Data, Layout, form_status, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_SETTINGS.as_str(), web::get().to(page))
@@ -60,13 +60,8 @@ async fn show(
     v: Values,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     render_status(
-        status,
+        form_status(&errors),
         &SettingsPage {
             layout: Layout::for_user(state, admin, "admin", "Settings"),
             action: v.action,

@@ -17,7 +17,7 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_SITES.as_str(), web::get().to(list))
@@ -134,11 +134,7 @@ async fn site_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let (site, holders) = directory::site(&state.store, id).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let form = form.unwrap_or_else(|| SiteForm {
         display_name: site.display_name.clone(),
         description: site.description.clone().unwrap_or_default(),

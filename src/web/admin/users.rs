@@ -18,7 +18,7 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_USERS.as_str(), web::get().to(list))
@@ -196,11 +196,7 @@ async fn edit_page(
 ) -> Result<HttpResponse, AppError> {
     let view = directory::user(&state.store, id).await?;
     let user = view.user;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let form = form.unwrap_or_else(|| UserForm {
         user_type: user.user_type.as_str().into(),
         display_name: user.display_name.clone(),

@@ -37,41 +37,54 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let body = Bytes::from_request(&req, payload);
+        let body = checked_body(req, payload);
         Box::pin(async move {
-            let body = body
-                .await
-                .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
-            if body.len() > MAX_FORM_BYTES {
-                return Err(AppError::BadRequest("The form is too large.".into()));
-            }
-            let session = TypedSession(req.get_session());
-            let expected = session.existing_csrf_token().ok_or(AppError::Csrf)?;
-            let sent = url::form_urlencoded::parse(&body)
-                .find(|(k, _)| k == FIELD)
-                .map(|(_, v)| v.into_owned())
-                .ok_or(AppError::Csrf)?;
-            if !same(&sent, &expected) {
-                return Err(AppError::Csrf);
-            }
-            // Each form checks its fields and says what is wrong beside them;
-            // this catches what no check expects, such as a NUL byte, which
-            // PostgreSQL refuses to store, before anything reads or writes it.
-            if let Some((field, _)) = url::form_urlencoded::parse(&body).find(|(_, v)| {
-                v.chars()
-                    .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-            }) {
-                let field: String = field.chars().take(64).collect();
-                return Err(AppError::BadRequest(format!(
-                    "The field `{field}` contains a control character, which is not allowed. Nothing was changed: remove it and try again."
-                )));
-            }
+            let body = body.await?;
             serde_html_form::from_bytes::<T>(&body)
                 .map(Form)
                 .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}.")))
         })
     }
+}
+
+/// A form's body, once its CSRF token matches the session's and no field
+/// holds a control character.
+pub(super) fn checked_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> Pin<Box<dyn Future<Output = Result<Bytes, AppError>>>> {
+    let req = req.clone();
+    let body = Bytes::from_request(&req, payload);
+    Box::pin(async move {
+        let body = body
+            .await
+            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+        if body.len() > MAX_FORM_BYTES {
+            return Err(AppError::BadRequest("The form is too large.".into()));
+        }
+        let session = TypedSession(req.get_session());
+        let expected = session.existing_csrf_token().ok_or(AppError::Csrf)?;
+        let sent = url::form_urlencoded::parse(&body)
+            .find(|(k, _)| k == FIELD)
+            .map(|(_, v)| v.into_owned())
+            .ok_or(AppError::Csrf)?;
+        if !same(&sent, &expected) {
+            return Err(AppError::Csrf);
+        }
+        // Each form checks its fields and says what is wrong beside them;
+        // this catches what no check expects, such as a NUL byte, which
+        // PostgreSQL refuses to store, before anything reads or writes it.
+        if let Some((field, _)) = url::form_urlencoded::parse(&body).find(|(_, v)| {
+            v.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        }) {
+            let field: String = field.chars().take(64).collect();
+            return Err(AppError::BadRequest(format!(
+                "The field `{field}` contains a control character, which is not allowed. Nothing was changed: remove it and try again."
+            )));
+        }
+        Ok(body)
+    })
 }
 
 #[cfg(test)]

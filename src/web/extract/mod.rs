@@ -3,4 +3,5 @@
 
 pub mod csrf;
 pub mod guard;
+pub mod picker;
 pub mod session;

@@ -21,7 +21,7 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
@@ -232,13 +232,8 @@ async fn settings(
     let catalog = svc::catalog(&state.store, id).await?.catalog;
     let (form, errors) =
         submitted.unwrap_or_else(|| (CatalogForm::from_row(&catalog), FieldErrors::new()));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     render_status(
-        status,
+        form_status(&errors),
         &SettingsTab {
             layout: Layout::for_user(state, admin, "admin", catalog.display_name.clone()),
             catalog,

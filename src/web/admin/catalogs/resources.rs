@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -23,7 +23,7 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, redirect, render, render_status};
+use crate::web::{Data, Layout, form_status, redirect, render, render_status};
 
 #[derive(Template)]
 #[template(path = "admin/catalogs/resources.html")]
@@ -291,13 +291,8 @@ async fn attributes_page(
 ) -> Result<HttpResponse, AppError> {
     let (catalog, resource, stored) = svc::resource_attributes(&state.store, id, rid).await?;
     let (inputs, errors) = submitted.unwrap_or_else(|| (inputs_from(&stored), FieldErrors::new()));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     render_status(
-        status,
+        form_status(&errors),
         &AttributesPage {
             layout: Layout::for_user(
                 state,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -26,8 +26,9 @@ use crate::store::packages::PackageRow;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::AdminUser;
+use crate::web::extract::picker::{Matches, Picked};
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
 
 const PER_PAGE: i64 = 50;
 
@@ -179,6 +180,7 @@ struct AssignPage {
     people: Vec<PersonAttributes>,
     values: HashMap<String, Vec<String>>,
     errors: FieldErrors,
+    matches: Matches,
 }
 
 /// One chosen person's required attributes, as the form shows them.
@@ -279,6 +281,7 @@ async fn assign_page(
     chosen: &str,
     values: HashMap<String, Vec<String>>,
     errors: FieldErrors,
+    matches: Matches,
 ) -> Result<HttpResponse, AppError> {
     let form = admin_view::assign_form(&state.store, id, &emails(&values)).await?;
     let picked = form
@@ -291,13 +294,8 @@ async fn assign_page(
         None => (String::new(), None),
     };
     let people = people_fields(&form.attributes, form.people, &values);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     render_status(
-        status,
+        form_status(&errors),
         &AssignPage {
             layout: Layout::for_user(state, admin, "admin", form.package.display_name.clone()),
             tab: Tab::Assignments,
@@ -314,6 +312,7 @@ async fn assign_page(
             people,
             values,
             errors,
+            matches,
         },
     )
 }
@@ -380,6 +379,7 @@ pub(super) async fn new(
         &q.policy,
         HashMap::new(),
         FieldErrors::new(),
+        Matches::default(),
     )
     .await
 }
@@ -390,11 +390,11 @@ pub(super) async fn assign(
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    form: Form<Vec<(String, String)>>,
+    form: Picked<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let mut values: HashMap<String, Vec<String>> = HashMap::new();
-    for (k, v) in form.0 {
+    for (k, v) in form.form {
         if k != "csrf_token" {
             values.entry(k).or_default().push(v);
         }
@@ -407,6 +407,11 @@ pub(super) async fn assign(
             .unwrap_or_default()
     };
     let chosen = field("policy");
+    if let Some(search) = form.pressed {
+        let matches = Matches::find(&state.store, search.as_ref()).await?;
+        let e = FieldErrors::new();
+        return assign_page(&state, &admin, &id, &chosen, values, e, matches).await;
+    }
     let attributes: HashMap<String, String> = values
         .iter()
         .filter(|(k, _)| k.starts_with("attr_"))
@@ -444,11 +449,15 @@ pub(super) async fn assign(
             );
             Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
         }
-        Err(ServiceError::Invalid(e)) => assign_page(&state, &admin, &id, &chosen, values, e).await,
+        Err(ServiceError::Invalid(e)) => {
+            let none = Matches::default();
+            assign_page(&state, &admin, &id, &chosen, values, e, none).await
+        }
         Err(ServiceError::Refused(m)) => {
             let mut e = FieldErrors::new();
             e.add("users", m);
-            assign_page(&state, &admin, &id, &chosen, values, e).await
+            let none = Matches::default();
+            assign_page(&state, &admin, &id, &chosen, values, e, none).await
         }
         Err(e) => Err(e.into()),
     }

@@ -236,7 +236,7 @@ async fn show(
         Tab::Policies => policies::page(state, admin, id).await,
         Tab::Requests => requests::page(state, admin, id, q).await,
         Tab::Assignments => assignments::page(state, admin, id, q).await,
-        Tab::Settings => settings::page(state, admin, id, None).await,
+        Tab::Settings => settings::page(state, admin, id, None, Default::default()).await,
     }
 }
 

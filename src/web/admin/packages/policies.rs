@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -19,8 +19,9 @@ use crate::store::packages::PackageRow;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
+use crate::web::extract::picker::{Matches, Picked};
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, redirect, render, render_status};
+use crate::web::{Data, Layout, form_status, redirect, render, render_status};
 
 #[derive(Template)]
 #[template(path = "admin/packages/policies.html")]
@@ -67,6 +68,7 @@ struct PolicyPage {
     f: Fields,
     errors: FieldErrors,
     attributes: Vec<AttributeInfo>,
+    matches: Matches,
 }
 
 form_accessors!(PolicyPage);
@@ -78,16 +80,12 @@ async fn form_page(
     policy_id: Option<String>,
     f: Fields,
     errors: FieldErrors,
+    matches: Matches,
 ) -> Result<HttpResponse, AppError> {
     let (package, attributes) = svc::policy_form_context(&state.store, id).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let title = format!("Policy of {}", package.display_name);
     render_status(
-        status,
+        form_status(&errors),
         &PolicyPage {
             layout: Layout::for_user(state, admin, "admin", title),
             package,
@@ -95,6 +93,7 @@ async fn form_page(
             f,
             errors,
             attributes,
+            matches,
         },
     )
 }
@@ -113,6 +112,7 @@ pub(super) async fn new(
         None,
         policy_form::defaults(""),
         FieldErrors::new(),
+        Matches::default(),
     )
     .await
 }
@@ -133,6 +133,7 @@ pub(super) async fn edit(
         Some(path.1.clone()),
         f,
         FieldErrors::new(),
+        Matches::default(),
     )
     .await
 }
@@ -160,12 +161,13 @@ pub(super) async fn create(
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    form: Form<HashMap<String, String>>,
+    form: Picked<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let (f, add) = fields(form.0);
-    if add {
-        return form_page(&state, &admin, &id, None, f, FieldErrors::new()).await;
+    let (f, add) = fields(form.form);
+    if add || form.pressed.is_some() {
+        let matches = Matches::find(&state.store, form.pressed.flatten().as_ref()).await?;
+        return form_page(&state, &admin, &id, None, f, FieldErrors::new(), matches).await;
     }
     let draft = policy_form::draft(&f);
     let name = draft.policy.display_name.clone();
@@ -174,7 +176,9 @@ pub(super) async fn create(
             TypedSession(session).flash("success", format!("Policy {name} created."));
             Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
         }
-        Err(ServiceError::Invalid(errors)) => form_page(&state, &admin, &id, None, f, errors).await,
+        Err(ServiceError::Invalid(errors)) => {
+            form_page(&state, &admin, &id, None, f, errors, Matches::default()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -185,13 +189,14 @@ pub(super) async fn update(
     admin: AdminUser,
     session: Session,
     path: web::Path<(String, String)>,
-    form: Form<HashMap<String, String>>,
+    form: Picked<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
-    let (f, add) = fields(form.0);
-    if add {
+    let (f, add) = fields(form.form);
+    if add || form.pressed.is_some() {
         let pid = Some(path.1.clone());
-        return form_page(&state, &admin, &id, pid, f, FieldErrors::new()).await;
+        let matches = Matches::find(&state.store, form.pressed.flatten().as_ref()).await?;
+        return form_page(&state, &admin, &id, pid, f, FieldErrors::new(), matches).await;
     }
     let draft = policy_form::draft(&f);
     let now = state.clock.now();
@@ -201,7 +206,8 @@ pub(super) async fn update(
             Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
-            form_page(&state, &admin, &id, Some(path.1.clone()), f, errors).await
+            let pid = Some(path.1.clone());
+            form_page(&state, &admin, &id, pid, f, errors, Matches::default()).await
         }
         Err(e) => Err(e.into()),
     }

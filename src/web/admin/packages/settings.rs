@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::policy_form::{self, Fields};
@@ -18,8 +18,9 @@ use crate::store::packages::{PackageRow, RoleScopeRow};
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::AdminUser;
+use crate::web::extract::picker::{Matches, Picked};
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, redirect, render, render_status};
+use crate::web::{Data, Layout, form_status, redirect, render, render_status};
 
 #[derive(Template)]
 #[template(path = "admin/packages/overview.html")]
@@ -60,16 +61,19 @@ struct SettingsTab {
     incompatible_groups: String,
     errors: FieldErrors,
     f: Fields,
+    matches: Matches,
 }
 
 form_accessors!(SettingsTab);
 
-/// The settings tab; `submitted`: the fields sent and what was wrong with them.
+/// The settings tab; `submitted`: the fields sent and what was wrong with
+/// them; `matches`: what a picker's search found.
 pub(super) async fn page(
     state: &Data,
     admin: &AdminUser,
     id: &AccessPackageId,
     submitted: Option<(Fields, FieldErrors)>,
+    matches: Matches,
 ) -> Result<HttpResponse, AppError> {
     let view = svc::package(&state.store, id).await?;
     let package = view.package;
@@ -85,13 +89,8 @@ pub(super) async fn page(
         }
         (f, FieldErrors::new())
     });
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     render_status(
-        status,
+        form_status(&errors),
         &SettingsTab {
             layout: Layout::for_user(state, admin, "admin", package.display_name.clone()),
             package,
@@ -100,6 +99,7 @@ pub(super) async fn page(
             incompatible_groups: view.incompatible_groups.join("\n"),
             errors,
             f,
+            matches,
         },
     )
 }
@@ -120,14 +120,18 @@ pub(super) async fn update(
     admin: AdminUser,
     session: Session,
     path: web::Path<String>,
-    form: Form<HashMap<String, String>>,
+    form: Picked<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let f: Fields = form
-        .0
+        .form
         .into_iter()
         .filter(|(k, _)| k != "csrf_token")
         .collect();
+    if let Some(search) = form.pressed {
+        let matches = Matches::find(&state.store, search.as_ref()).await?;
+        return page(&state, &admin, &id, Some((f, FieldErrors::new())), matches).await;
+    }
     let basics = svc::parse_basics(
         policy_form::get(&f, "name"),
         policy_form::get(&f, "description"),
@@ -149,7 +153,9 @@ pub(super) async fn update(
             TypedSession(session).flash("success", "Settings saved.");
             Ok(redirect(&routes::ADMIN_PACKAGE_SETTINGS.id(&id)))
         }
-        Err(ServiceError::Invalid(errors)) => page(&state, &admin, &id, Some((f, errors))).await,
+        Err(ServiceError::Invalid(errors)) => {
+            page(&state, &admin, &id, Some((f, errors)), Matches::default()).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -19,10 +19,10 @@ use crate::service::ServiceError;
 use crate::service::packages::{self as svc, AttributeInfo, ResourceRoles, RolePick};
 use crate::store::catalogs::CatalogRow;
 use crate::web::error::AppError;
-use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::AdminUser;
+use crate::web::extract::picker::{Matches, Picked};
 use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, redirect, render_status};
+use crate::web::{Data, Layout, form_status, redirect, render_status};
 
 const STEPS: [(&str, &str); 6] = [
     ("basics", "Basics"),
@@ -80,6 +80,7 @@ struct Wizard {
     resources: Vec<ResourceRoles>,
     attributes: Vec<AttributeInfo>,
     review: Vec<(String, String)>,
+    matches: Matches,
 }
 
 form_accessors!(Wizard);
@@ -106,7 +107,15 @@ pub(super) async fn start(
     if let Some(c) = q.catalog.as_deref().and_then(CatalogId::parse) {
         f.insert("catalog".into(), c.to_string());
     }
-    page(&state, &admin, "basics", f, FieldErrors::new()).await
+    page(
+        &state,
+        &admin,
+        "basics",
+        f,
+        FieldErrors::new(),
+        Matches::default(),
+    )
+    .await
 }
 
 fn picks(f: &Fields) -> Vec<RolePick> {
@@ -233,6 +242,7 @@ async fn page(
     step: &'static str,
     f: Fields,
     errors: FieldErrors,
+    matches: Matches,
 ) -> Result<HttpResponse, AppError> {
     let catalog = catalog_of(&f);
     let chosen: Vec<String> = picks(&f).into_iter().map(|p| p.resource).collect();
@@ -258,13 +268,8 @@ async fn page(
     } else {
         vec![]
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     render_status(
-        status,
+        form_status(&errors),
         &Wizard {
             layout: Layout::for_user(state, admin, "admin", "New access package"),
             step,
@@ -277,6 +282,7 @@ async fn page(
             resources,
             attributes,
             review,
+            matches,
         },
     )
 }
@@ -354,9 +360,9 @@ pub(super) async fn step(
     state: Data,
     admin: AdminUser,
     session: Session,
-    form: Form<HashMap<String, String>>,
+    form: Picked<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    let posted = form.0;
+    let posted = form.form;
     let mut f: Fields = posted
         .get("draft")
         .and_then(|d| serde_json::from_str(d).ok())
@@ -371,7 +377,19 @@ pub(super) async fn step(
         if add == "question" {
             policy_form::add_question_row(&mut f);
         }
-        return page(&state, &admin, current, f, FieldErrors::new()).await;
+        return page(
+            &state,
+            &admin,
+            current,
+            f,
+            FieldErrors::new(),
+            Matches::default(),
+        )
+        .await;
+    }
+    if let Some(search) = form.pressed {
+        let matches = Matches::find(&state.store, search.as_ref()).await?;
+        return page(&state, &admin, current, f, FieldErrors::new(), matches).await;
     }
     let go = posted.get("go").map(String::as_str).unwrap_or("next");
     let index = STEPS.iter().position(|(s, _)| *s == current).unwrap_or(0);
@@ -381,13 +399,13 @@ pub(super) async fn step(
         "next" => {
             let mine = errors_for(&errors, current);
             if !mine.is_empty() {
-                return page(&state, &admin, current, f, mine).await;
+                return page(&state, &admin, current, f, mine, Matches::default()).await;
             }
             STEPS[(index + 1).min(STEPS.len() - 1)].0
         }
         "create" => {
             let (Some(policy), true) = (policy, errors.is_empty()) else {
-                return page(&state, &admin, "review", f, errors).await;
+                return page(&state, &admin, "review", f, errors, Matches::default()).await;
             };
             return create(&state, &admin, session, f, policy).await;
         }
@@ -398,7 +416,7 @@ pub(super) async fn step(
     } else {
         FieldErrors::new()
     };
-    page(&state, &admin, target, f, shown).await
+    page(&state, &admin, target, f, shown, Matches::default()).await
 }
 
 async fn create(
@@ -433,7 +451,9 @@ async fn create(
             );
             Ok(redirect(&routes::ADMIN_PACKAGE.id(&id)))
         }
-        Err(ServiceError::Invalid(e)) => page(state, admin, "review", f, e).await,
+        Err(ServiceError::Invalid(e)) => {
+            page(state, admin, "review", f, e, Matches::default()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
