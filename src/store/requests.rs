@@ -136,43 +136,6 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
     .map_err(map_err)
 }
 
-/// Moves the request from `from` (at `stage`) to `to` at `new_stage`; false when
-/// it was no longer in that state, so a concurrent change is never overwritten.
-pub async fn move_state(
-    conn: &mut Conn,
-    id: &str,
-    from: RequestState,
-    stage: i64,
-    to: RequestState,
-    new_stage: i64,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let completed = matches!(
-        to,
-        RequestState::Delivered
-            | RequestState::Denied
-            | RequestState::Canceled
-            | RequestState::Expired
-    );
-    let done = sqlx::query(
-        "UPDATE assignment_requests SET state = $4, current_stage = $5, \
-         stage_started_at = CASE WHEN $5 <> current_stage THEN $6 ELSE stage_started_at END, \
-         completed_at = CASE WHEN $7 THEN $6 ELSE completed_at END \
-         WHERE id = $1 AND state = $2 AND current_stage = $3",
-    )
-    .bind(id)
-    .bind(from.as_str())
-    .bind(stage)
-    .bind(to.as_str())
-    .bind(new_stage)
-    .bind(ts(now))
-    .bind(completed)
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// Whether the person already has an open request for the package.
 pub async fn open_request_exists(
     conn: &mut Conn,

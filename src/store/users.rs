@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use sqlx::Any;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
 
 use super::{Conn, Page, Result, StoreError, contains_pattern, map_err, ts};
 use crate::domain::ids::UserId;
@@ -99,6 +102,31 @@ pub async fn find_by_identity(
     row.map(User::try_from).transpose()
 }
 
+/// Binds $1 to $14 of `insert` and `update`: the id, then the profile's
+/// columns in one order.
+fn bind_profile<'q>(
+    q: Query<'q, Any, AnyArguments<'q>>,
+    id: &UserId,
+    p: &UserProfile,
+    manager: Option<&UserId>,
+    now: DateTime<Utc>,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    q.bind(id.as_str().to_string())
+        .bind(p.user_type.as_str())
+        .bind(p.display_name.clone())
+        .bind(p.given_name.clone())
+        .bind(p.surname.clone())
+        .bind(p.email.as_str().to_string())
+        .bind(p.email.normalized())
+        .bind(p.job_title.clone())
+        .bind(p.department.clone())
+        .bind(manager.map(|m| m.as_str().to_string()))
+        .bind(serde_json::to_string(&p.custom_attributes).unwrap_or_else(|_| "{}".into()))
+        .bind(p.state.as_str())
+        .bind(ts(now))
+        .bind(p.display_name.to_lowercase())
+}
+
 pub async fn insert(
     conn: &mut Conn,
     id: &UserId,
@@ -106,28 +134,15 @@ pub async fn insert(
     manager: Option<&UserId>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO users (id, user_type, display_name, name_lower, given_name, surname, email, email_lower, \
          job_title, department, manager_id, custom_attributes, state, created_at, updated_at) \
          VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
-    )
-    .bind(id.as_str())
-    .bind(p.user_type.as_str())
-    .bind(&p.display_name)
-    .bind(p.given_name.clone())
-    .bind(p.surname.clone())
-    .bind(p.email.as_str())
-    .bind(p.email.normalized())
-    .bind(p.job_title.clone())
-    .bind(p.department.clone())
-    .bind(manager.map(|m| m.as_str().to_string()))
-    .bind(serde_json::to_string(&p.custom_attributes).unwrap_or_else(|_| "{}".into()))
-    .bind(p.state.as_str())
-    .bind(ts(now))
-    .bind(p.display_name.to_lowercase())
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
+    );
+    bind_profile(q, id, p, manager, now)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
     Ok(())
 }
 
@@ -152,29 +167,16 @@ pub async fn update(
     manager: Option<&UserId>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let done = sqlx::query(
+    let q = sqlx::query(
         "UPDATE users SET user_type = $2, display_name = $3, given_name = $4, surname = $5, email = $6, \
          email_lower = $7, job_title = $8, department = $9, manager_id = $10, custom_attributes = $11, \
          state = $12, updated_at = $13, name_lower = $14, \
          lifecycle_blocked_at = CASE WHEN state = $12 THEN lifecycle_blocked_at ELSE NULL END WHERE id = $1",
-    )
-    .bind(id.as_str())
-    .bind(p.user_type.as_str())
-    .bind(&p.display_name)
-    .bind(p.given_name.clone())
-    .bind(p.surname.clone())
-    .bind(p.email.as_str())
-    .bind(p.email.normalized())
-    .bind(p.job_title.clone())
-    .bind(p.department.clone())
-    .bind(manager.map(|m| m.as_str().to_string()))
-    .bind(serde_json::to_string(&p.custom_attributes).unwrap_or_else(|_| "{}".into()))
-    .bind(p.state.as_str())
-    .bind(ts(now))
-    .bind(p.display_name.to_lowercase())
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
+    );
+    let done = bind_profile(q, id, p, manager, now)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }

@@ -665,34 +665,22 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
     }
     insert(&mut tx, "access_package_assignments", &columns, &chunk).await?;
     tx.commit().await?;
-    println!(
-        "  {:<28} {:>10} rows  {:>8.1} s",
-        "assignments",
-        sizes.assignments,
-        t.elapsed().as_secs_f64()
-    );
+    loaded("assignments", sizes.assignments, t);
 
     // ---- completed requests (one per early assignment), decisions where approved ----
     let t = Instant::now();
     let mut tx = store.begin().await?;
     let (mut reqs, mut decisions) = (Vec::new(), Vec::new());
     let req_columns = [
-        "id",
-        "request_type",
-        "state",
-        "access_package_id",
-        "policy_id",
-        "requestor_id",
-        "target_id",
-        "target_email",
-        "target_display_name",
-        "answers",
-        "attributes",
-        "assignment_id",
-        "current_stage",
-        "created_at",
-        "completed_at",
-    ];
+        &REQUEST_COLUMNS[..],
+        &[
+            "assignment_id",
+            "current_stage",
+            "created_at",
+            "completed_at",
+        ],
+    ]
+    .concat();
     for (n, (aid, k, holder, start)) in assignment_ids.iter().enumerate() {
         let rid = g.id();
         let approved = k % 4 == 1 || k % 4 == 3;
@@ -742,12 +730,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
         }
     }
     tx.commit().await?;
-    println!(
-        "  {:<28} {:>10} rows  {:>8.1} s",
-        "completed requests",
-        assignment_ids.len(),
-        t.elapsed().as_secs_f64()
-    );
+    loaded("completed requests", assignment_ids.len(), t);
 
     // ---- pending requests for the approver, on packages that need them ----
     let t = Instant::now();
@@ -794,22 +777,10 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
                 &mut tx,
                 "assignment_requests",
                 &[
-                    "id",
-                    "request_type",
-                    "state",
-                    "access_package_id",
-                    "policy_id",
-                    "requestor_id",
-                    "target_id",
-                    "target_email",
-                    "target_display_name",
-                    "answers",
-                    "attributes",
-                    "current_stage",
-                    "stage_started_at",
-                    "created_at",
-                    "deny_at",
-                ],
+                    &REQUEST_COLUMNS[..],
+                    &["current_stage", "stage_started_at", "created_at", "deny_at"],
+                ]
+                .concat(),
                 &reqs,
             )
             .await?;
@@ -825,12 +796,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
         }
     }
     tx.commit().await?;
-    println!(
-        "  {:<28} {:>10} rows  {:>8.1} s",
-        "pending requests",
-        targets_pending.len(),
-        t.elapsed().as_secs_f64()
-    );
+    loaded("pending requests", targets_pending.len(), t);
 
     let t = Instant::now();
     let mut conn = store.read().await?;
@@ -850,3 +816,28 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
     println!("Loaded in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
+
+/// One line of the load report: what, how many rows, how long since `t`.
+fn loaded(what: &str, rows: usize, t: Instant) {
+    println!(
+        "  {:<28} {:>10} rows  {:>8.1} s",
+        what,
+        rows,
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// The columns every generated request fills first.
+const REQUEST_COLUMNS: [&str; 11] = [
+    "id",
+    "request_type",
+    "state",
+    "access_package_id",
+    "policy_id",
+    "requestor_id",
+    "target_id",
+    "target_email",
+    "target_display_name",
+    "answers",
+    "attributes",
+];

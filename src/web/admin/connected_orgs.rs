@@ -13,6 +13,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
+use crate::web::admin::after_delete;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::AdminUser;
@@ -311,16 +312,7 @@ async fn delete(
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let session = TypedSession(session);
-    match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
-        Ok(name) => {
-            session.flash("success", format!("Connected organization {name} deleted."));
-            Ok(redirect(routes::ADMIN_ORGS.as_str()))
-        }
-        Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
-            Ok(redirect(&routes::ADMIN_ORG.id(&id)))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let result = svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await;
+    let (list, object) = (routes::ADMIN_ORGS.as_str(), &routes::ADMIN_ORG.id(&id));
+    after_delete(session, "Connected organization", result, list, object)
 }

@@ -18,6 +18,7 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_systems as svc;
 use crate::store::connected_systems::{LinkRow, SystemRow};
+use crate::web::admin::after_delete;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::AdminUser;
@@ -427,16 +428,10 @@ async fn delete(
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let session = TypedSession(session);
-    match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
-        Ok(name) => {
-            session.flash("success", format!("Connected system {name} deleted."));
-            Ok(redirect(routes::ADMIN_SYSTEMS.as_str()))
-        }
-        Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
-            Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let result = svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await;
+    let (list, object) = (
+        routes::ADMIN_SYSTEMS.as_str(),
+        &routes::ADMIN_SYSTEM.id(&id),
+    );
+    after_delete(session, "Connected system", result, list, object)
 }

@@ -16,10 +16,15 @@ pub mod settings;
 pub mod sites;
 pub mod users;
 
-use actix_web::web;
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::routes;
+use crate::service::ServiceError;
+use crate::web::error::AppError;
+use crate::web::extract::session::TypedSession;
+use crate::web::redirect;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN.as_str(), web::get().to(home::home))
@@ -56,4 +61,28 @@ pub const PER_PAGE: i64 = 25;
 pub fn page_link(base: &str, q: &str, page: i64) -> String {
     let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
     format!("{base}?q={q}&page={page}")
+}
+
+/// Where a delete button leads: back to the list saying "<What> <name>
+/// deleted.", or, when the service refused (the object is still in use), back
+/// to the object with the reason.
+pub fn after_delete(
+    session: Session,
+    what: &str,
+    result: Result<String, ServiceError>,
+    list: &str,
+    object: &str,
+) -> Result<HttpResponse, AppError> {
+    let session = TypedSession(session);
+    match result {
+        Ok(name) => {
+            session.flash("success", format!("{what} {name} deleted."));
+            Ok(redirect(list))
+        }
+        Err(ServiceError::Refused(m)) => {
+            session.flash("error", m);
+            Ok(redirect(object))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -17,6 +17,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, catalogs as svc};
 use crate::store::catalogs::{CatalogRow, PackageSummary};
+use crate::web::admin::after_delete;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::AdminUser;
@@ -361,16 +362,10 @@ async fn delete(
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let session = TypedSession(session);
-    match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
-        Ok(name) => {
-            session.flash("success", format!("Catalog {name} deleted."));
-            Ok(redirect(routes::ADMIN_CATALOGS.as_str()))
-        }
-        Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
-            Ok(redirect(&routes::ADMIN_CATALOG_SETTINGS.id(&id)))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let result = svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await;
+    let (list, object) = (
+        routes::ADMIN_CATALOGS.as_str(),
+        &routes::ADMIN_CATALOG_SETTINGS.id(&id),
+    );
+    after_delete(session, "Catalog", result, list, object)
 }

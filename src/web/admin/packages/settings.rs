@@ -15,6 +15,7 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, PackageSettings};
 use crate::store::packages::{PackageRow, RoleScopeRow};
+use crate::web::admin::after_delete;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::AdminUser;
@@ -169,16 +170,10 @@ pub(super) async fn delete(
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let session = TypedSession(session);
-    match svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await {
-        Ok(name) => {
-            session.flash("success", format!("Access package {name} deleted."));
-            Ok(redirect(routes::ADMIN_PACKAGES.as_str()))
-        }
-        Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
-            Ok(redirect(&routes::ADMIN_PACKAGE_SETTINGS.id(&id)))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let result = svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await;
+    let (list, object) = (
+        routes::ADMIN_PACKAGES.as_str(),
+        &routes::ADMIN_PACKAGE_SETTINGS.id(&id),
+    );
+    after_delete(session, "Access package", result, list, object)
 }
