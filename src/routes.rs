@@ -143,6 +143,9 @@ pub const ADMIN_CATALOG: Route = Route("/admin/catalogs/{id}");
 pub const ADMIN_CATALOG_TAB: Route = Route("/admin/catalogs/{id}/{tab}");
 pub const ADMIN_CATALOG_RESOURCES: Route = Route("/admin/catalogs/{id}/resources");
 pub const ADMIN_CATALOG_RESOURCES_ADD: Route = Route("/admin/catalogs/{id}/resources/add");
+/// Groups of a connected system added to the catalog (each linked).
+pub const ADMIN_CATALOG_RESOURCES_FROM_SYSTEM: Route =
+    Route("/admin/catalogs/{id}/resources/from-system");
 pub const ADMIN_CATALOG_RESOURCE_REMOVE: Route =
     Route("/admin/catalogs/{id}/resources/{rid}/remove");
 pub const ADMIN_CATALOG_RESOURCE_ATTRIBUTES: Route =

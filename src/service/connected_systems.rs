@@ -14,10 +14,12 @@ use serde_json::json;
 use super::{ServiceError, found, invalid, read, write};
 use crate::connectors::{FoundGroup, OpError, Session};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::catalog::OriginSystem;
 use crate::domain::connected_system::{
     ReconcileMode, SystemProfile, SystemSettings, TestOutcome, dn,
 };
-use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
+use crate::domain::directory::GroupProfile;
+use crate::domain::ids::{CatalogId, ConnectedSystemId, GroupId, ResourceLinkId};
 use crate::domain::validation::FieldErrors;
 use crate::store::connected_systems::{LinkRow, SystemRow};
 use crate::store::{self, Page, Store, StoreError, audit, connected_systems, provisioning};
@@ -216,6 +218,17 @@ pub async fn search_groups(
     })
 }
 
+/// The links of the resources a catalog holds, for its resource list.
+pub async fn links_in_catalog(
+    store: &Store,
+    catalog: &CatalogId,
+) -> Result<Vec<LinkRow>, ServiceError> {
+    read(store, async |c| {
+        Ok(connected_systems::links_in_catalog(c, catalog.as_str()).await?)
+    })
+    .await
+}
+
 /// A Gatehouse resource role: (origin system, origin id, role).
 #[derive(Debug, Clone)]
 pub struct Origin {
@@ -303,6 +316,133 @@ pub async fn link(
         Ok((id.clone(), resource_event("Link resource to connected system", origin, details)))
     })
     .await
+}
+
+/// A catalog's "+ Add resources" from a connected system: each group picked
+/// in the system (checked there again; the form's word is not taken for
+/// it) becomes a Gatehouse group of the same name linked to it, or, when a
+/// group is already linked to it, that group; and the catalog holds it.
+/// Refused as a whole, with the reason, when a group is gone, the system
+/// cannot be reached, or a different Gatehouse group already has the name.
+pub async fn add_to_catalog(
+    store: &Store,
+    actor: &Actor,
+    catalog: &CatalogId,
+    system: &str,
+    externals: &[String],
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let refused = |m: String| ServiceError::Refused(m);
+    if externals.is_empty() {
+        return Err(refused("Select at least one group to add.".into()));
+    }
+    let system = ConnectedSystemId::parse(system)
+        .ok_or_else(|| refused("Choose a connected system.".into()))?;
+    let (settings, secret) = {
+        let mut conn = store.read().await?;
+        found(connected_systems::credentials(&mut conn, system.as_str()).await?)?
+    };
+    let mut session = Session::open(&settings, &secret).await.map_err(|e| {
+        refused(format!(
+            "The connected system could not be reached: {}",
+            e.message()
+        ))
+    })?;
+    let mut groups = Vec::new();
+    for external in externals {
+        match session.group(external.trim()).await {
+            Ok(Some(g)) => groups.push(g),
+            Ok(None) => {
+                session.close().await;
+                return Err(refused(format!(
+                    "The connected system has no group {external} any more. Search again."
+                )));
+            }
+            Err(e) => {
+                session.close().await;
+                return Err(refused(format!(
+                    "The group {external} could not be checked: {}",
+                    e.message()
+                )));
+            }
+        }
+    }
+    session.close().await;
+    let placeholder = match &settings {
+        SystemSettings::Ldap(l) => l.placeholder.clone(),
+        SystemSettings::Scim(_) => None,
+    };
+    let mut tx = store.begin().await?;
+    let c = found(store::catalogs::get(&mut tx, catalog).await?)?;
+    let mut added = Vec::new();
+    for g in &groups {
+        let linked = connected_systems::group_linked_to(&mut tx, &system, &g.id).await?;
+        let group_id = match linked {
+            Some(id) => id,
+            None => {
+                let description = format!("Provisioned into {}", g.id);
+                let profile =
+                    GroupProfile::parse(&g.name, &description, "security").map_err(|e| {
+                        refused(format!(
+                            "The group {} cannot be added: {}",
+                            g.name,
+                            e.messages()
+                        ))
+                    })?;
+                let id = GroupId::new();
+                store::directory::insert_group(&mut tx, &id, &profile, now)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Conflict(_) => refused(format!(
+                            "Gatehouse already has a group named {}: link it from its page instead.",
+                            g.name
+                        )),
+                        e => e.into(),
+                    })?;
+                let origin = Origin {
+                    system: "AadGroup".into(),
+                    id: id.to_string(),
+                    role: "member".into(),
+                    name: g.name.clone(),
+                };
+                connected_systems::insert_link(
+                    &mut tx,
+                    &ResourceLinkId::new(),
+                    &system,
+                    ("AadGroup", id.as_str(), "member"),
+                    &g.id,
+                    &g.name,
+                    placeholder.as_deref(),
+                    now,
+                )
+                .await?;
+                let details = json!({"system": system.as_str(), "role": "member", "group": g.id, "groupName": g.name});
+                let event =
+                    resource_event("Create group linked to connected system", &origin, details);
+                audit::record(&mut tx, actor, &event, now).await?;
+                id.to_string()
+            }
+        };
+        if store::catalogs::add_resource(&mut tx, catalog, OriginSystem::AadGroup, &group_id, now)
+            .await?
+        {
+            added.push(
+                json!({"originSystem": "AadGroup", "originId": group_id, "displayName": g.name}),
+            );
+        }
+    }
+    if !added.is_empty() {
+        let event = NewAuditEvent::new(
+            "Add resources to catalog",
+            object_type::CATALOG,
+            catalog,
+            &c.display_name,
+            json!({"added": added}),
+        );
+        audit::record(&mut tx, actor, &event, now).await?;
+    }
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(added.len())
 }
 
 fn resource_event(action: &str, origin: &Origin, details: serde_json::Value) -> NewAuditEvent {

@@ -334,6 +334,23 @@ pub async fn link(conn: &mut Conn, id: &ResourceLinkId) -> Result<Option<LinkRow
         .map_err(map_err)
 }
 
+/// The Gatehouse group whose membership is linked to this group of the system.
+pub async fn group_linked_to(
+    conn: &mut Conn,
+    system: &ConnectedSystemId,
+    external_id: &str,
+) -> Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT origin_id FROM resource_links WHERE system_id = $1 AND external_id = $2 \
+         AND origin_system = 'AadGroup' AND role = 'member' ORDER BY created_at LIMIT 1",
+    )
+    .bind(system.as_str())
+    .bind(external_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
 /// Links a resource role and queues an addition for each of its current
 /// holders, so the target catches up with the ledger.
 #[allow(clippy::too_many_arguments)]

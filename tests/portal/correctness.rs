@@ -45,7 +45,11 @@ fn stage(approvers: Vec<Approver>, fallback: Vec<Approver>) -> ApprovalStage {
 
 /// A policy for all members: approval by `stages` (none: no approval),
 /// extension allowed, specific periods allowed, access for `expiration`.
-fn member_policy(name: &str, stages: Vec<ApprovalStage>, expiration: Expiration) -> Policy {
+pub(crate) fn member_policy(
+    name: &str,
+    stages: Vec<ApprovalStage>,
+    expiration: Expiration,
+) -> Policy {
     Policy {
         display_name: name.into(),
         description: None,
@@ -70,7 +74,7 @@ fn member_policy(name: &str, stages: Vec<ApprovalStage>, expiration: Expiration)
 }
 
 /// A published catalog holding the directory objects named, by name.
-async fn catalog(
+pub(crate) async fn catalog(
     app: &TestApp,
     clock: &Clock,
     name: &str,
@@ -109,7 +113,7 @@ async fn catalog(
 }
 
 /// A package in `catalog` granting (object name, role id) roles, with one policy.
-async fn package_with(
+pub(crate) async fn package_with(
     app: &TestApp,
     clock: &Clock,
     catalog: &CatalogId,
@@ -297,6 +301,34 @@ both!(
     }
 );
 
+/// Adds a resource role to a package on its Resource roles tab (`role`: the
+/// option's label, "Resource: Role"), or removes one (`role`: its cell).
+pub(crate) async fn package_role(
+    app: &TestApp,
+    admin: &Browser,
+    package: &AccessPackageId,
+    role: &str,
+    add: bool,
+) {
+    let roles_url = app.url(routes::ADMIN_PACKAGE_ROLES.id(package));
+    let page = admin.get(&roles_url).await;
+    let done = if add {
+        let option = option_value(&page, role);
+        admin
+            .post(
+                &roles_url,
+                &[("csrf_token", &page.csrf()), ("resource", &option)],
+            )
+            .await
+    } else {
+        let remove = form_action(&page, &format!("<td>{role}</td>"), "/remove");
+        admin
+            .post(&app.url(&remove), &[("csrf_token", &page.csrf())])
+            .await
+    };
+    assert_eq!(done.status, 303, "{}", done.body);
+}
+
 both!(
     roles_added_to_or_removed_from_a_package_reach_its_holders,
     |backend| async move {
@@ -326,33 +358,22 @@ both!(
         assert!(!has(&held_by(&app, eric).await, "Site Marketing owner"));
 
         // A role added to the employees' package reaches Eric at once.
-        let roles_url = app.url(routes::ADMIN_PACKAGE_ROLES.id(&employees));
-        let page = admin.get(&roles_url).await;
-        let owner = option_value(&page, "Marketing: SharePoint Owner");
-        let added = admin
-            .post(
-                &roles_url,
-                &[("csrf_token", &page.csrf()), ("resource", &owner)],
-            )
-            .await;
-        assert_eq!(added.status, 303);
+        package_role(
+            &app,
+            &admin,
+            &employees,
+            "Marketing: SharePoint Owner",
+            true,
+        )
+        .await;
         assert!(has(&held_by(&app, eric).await, "Site Marketing owner"));
 
         // Removed again: taken back, since nothing else grants it.
-        let page = admin.get(&roles_url).await;
-        let remove = form_action(&page, "<td>SharePoint Owner</td>", "/remove");
-        let removed = admin
-            .post(&app.url(&remove), &[("csrf_token", &page.csrf())])
-            .await;
-        assert_eq!(removed.status, 303);
+        package_role(&app, &admin, &employees, "SharePoint Owner", false).await;
         assert!(!has(&held_by(&app, eric).await, "Site Marketing owner"));
 
         // The team is granted by both packages: removing it from one keeps it.
-        let page = admin.get(&roles_url).await;
-        let remove = form_action(&page, "<td>Marketing Team</td>", "/remove");
-        admin
-            .post(&app.url(&remove), &[("csrf_token", &page.csrf())])
-            .await;
+        package_role(&app, &admin, &employees, "Marketing Team", false).await;
         let held = held_by(&app, eric).await;
         assert!(has(&held, "Group Marketing Team member"), "{held:?}");
         // Once the guests' package ends too, nothing grants the team.

@@ -10,7 +10,7 @@ use gatehouse::routes;
 use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
 
 use crate::both;
-use crate::correctness::{assign_directly, demo, remove_assignment};
+use crate::correctness::{assign_directly, demo, package_role, remove_assignment};
 use crate::helpers::*;
 
 const EMPLOYEES: &str = "Marketing resources for employees";
@@ -511,5 +511,271 @@ both!(
         provision(&app, &clock).await;
         let g = scim_get(&format!("/Groups/{group}")).await;
         assert!(g["members"].as_array().is_none_or(|m| m.is_empty()), "{g}");
+    }
+);
+
+/// A groupOfNames of its own under the subtree's groups, holding only the
+/// placeholder; returns its DN.
+async fn ldap_group(ou: &str, cn: &str) -> String {
+    let dn = format!("cn={cn},ou=groups,{ou}");
+    let set = |v: &str| {
+        [v.to_string()]
+            .into_iter()
+            .collect::<std::collections::HashSet<String>>()
+    };
+    ldap()
+        .await
+        .add(
+            &dn,
+            vec![
+                ("objectClass".to_string(), set("groupOfNames")),
+                ("cn".to_string(), set(cn)),
+                ("member".to_string(), set(&format!("cn=nobody,{ou}"))),
+            ],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    dn
+}
+
+async fn catalog_named(app: &TestApp, name: &str) -> String {
+    let mut c = app.store.read().await.unwrap();
+    sqlx::query_scalar("SELECT id FROM catalogs WHERE display_name = $1")
+        .bind(name)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap()
+}
+
+/// Runs the periodic jobs (expiry among them), then the provisioning worker.
+async fn jobs_then_provision(app: &TestApp, clock: &Clock) -> usize {
+    run_jobs(app, clock).await;
+    provision(app, clock).await
+}
+
+both!(
+    linked_roles_follow_the_ledger_into_the_directory,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let ou = ldap_tree().await;
+        let placeholder = vec![format!("cn=nobody,{ou}")];
+        let eric_dn = format!("uid=eric,ou=people,{ou}");
+        let marketing_dn = format!("cn=marketing,ou=groups,{ou}");
+        let team_dn = ldap_group(&ou, "team").await;
+        let owners_dn = ldap_group(&ou, "owners").await;
+        let system = create_system(&app, &admin, &borrowed(&ldap_fields(&ou))).await;
+        let system_id = system.rsplit('/').next().unwrap().to_string();
+
+        // A catalog's "+ Add resources" finds the directory's groups by name
+        // (an injection-shaped search finds nothing) and adds one, linked.
+        let catalog = catalog_named(&app, "Marketing").await;
+        let add = app.url(routes::ADMIN_CATALOG_RESOURCES_ADD.id(&catalog));
+        let found = admin.get(&format!("{add}?system={system_id}&sq=tea")).await;
+        assert!(found.has(&team_dn), "{}", found.body);
+        let injected = admin
+            .get(&format!(
+                "{add}?system={system_id}&sq={}",
+                urlencode("*)(cn=*")
+            ))
+            .await;
+        assert!(
+            injected.has("No group&#x27;s name contains")
+                || injected.has("No group's name contains"),
+            "{}",
+            injected.body
+        );
+        let r = admin
+            .post(
+                &app.url(routes::ADMIN_CATALOG_RESOURCES_FROM_SYSTEM.id(&catalog)),
+                &[
+                    ("csrf_token", &found.csrf()),
+                    ("system", &system_id),
+                    ("external", &team_dn),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let tab = admin
+            .get(&app.url(routes::ADMIN_CATALOG_RESOURCES.id(&catalog)))
+            .await;
+        assert!(
+            tab.has(&format!("Directory {ou}</a>: team")) && tab.has("Up to date"),
+            "the resource list shows the link and its health: {}",
+            tab.body
+        );
+        let team = group_id(&app, "team").await;
+        let team_page = admin.get(&app.url(routes::ADMIN_GROUP.id(&team))).await;
+        assert!(team_page.has(&team_dn), "{}", team_page.body);
+
+        // A site role linked to a directory group, from the site's page.
+        let site = {
+            let mut c = app.store.read().await.unwrap();
+            gatehouse::store::catalogs::origin_by_name(
+                &mut c,
+                OriginSystem::SharePointOnline,
+                "Marketing",
+            )
+            .await
+            .unwrap()
+            .unwrap()
+        };
+        let site_page = admin.get(&app.url(routes::ADMIN_SITE.id(&site))).await;
+        let r = admin
+            .post(
+                &app.url(routes::ADMIN_RESOURCE_LINK.ids("sites", &site)),
+                &[
+                    ("csrf_token", &site_page.csrf()),
+                    ("system", &system_id),
+                    ("role", "owner"),
+                    ("typed", &owners_dn),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let site_page = admin.get(&app.url(routes::ADMIN_SITE.id(&site))).await;
+        assert!(
+            site_page.has("<td data-label=\"Role\">SharePoint Owner</td>")
+                && site_page.has(&owners_dn),
+            "{}",
+            site_page.body
+        );
+
+        // Eric's package grants the Marketing Team, linked to the directory.
+        let marketing_team = group_id(&app, "Marketing Team").await;
+        link_group(&app, &admin, &marketing_team, &system, &marketing_dn).await;
+        let employees = package_named(&app, EMPLOYEES).await;
+        let initial = policy_named(&app, &employees, "Initial policy").await;
+        let r = assign_directly(&app, &admin, &employees, &initial, &[ERIC], &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        provision(&app, &clock).await;
+        assert_eq!(ldap_members(&marketing_dn).await, vec![eric_dn.clone()]);
+
+        // A role added to the package reaches Eric in the directory; removed,
+        // it is taken back.
+        let owner = "Marketing: SharePoint Owner";
+        package_role(&app, &admin, &employees, owner, true).await;
+        provision(&app, &clock).await;
+        assert_eq!(ldap_members(&owners_dn).await, vec![eric_dn.clone()]);
+        package_role(&app, &admin, &employees, "SharePoint Owner", false).await;
+        provision(&app, &clock).await;
+        assert_eq!(ldap_members(&owners_dn).await, placeholder);
+
+        // The team held through a second catalog stays while that assignment
+        // lasts, and goes when it expires.
+        let sales = crate::correctness::catalog(
+            &app,
+            &clock,
+            "Sales",
+            false,
+            &[(OriginSystem::AadGroup, "Marketing Team")],
+        )
+        .await;
+        let tools = crate::correctness::package_with(
+            &app,
+            &clock,
+            &sales,
+            "Sales tools",
+            &[("Marketing Team", "member")],
+            &crate::correctness::member_policy(
+                "Sales staff",
+                vec![],
+                gatehouse::domain::policy::Expiration::AfterDays(30),
+            ),
+        )
+        .await;
+        let tools_policy = policy_named(&app, &tools, "Sales staff").await;
+        let r = assign_directly(&app, &admin, &tools, &tools_policy, &[ERIC], &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        remove_assignment(&app, &admin, &employees, ERIC).await;
+        provision(&app, &clock).await;
+        assert_eq!(
+            ldap_members(&marketing_dn).await,
+            vec![eric_dn.clone()],
+            "Sales still grants the team"
+        );
+        clock.advance(Duration::days(31));
+        jobs_then_provision(&app, &clock).await;
+        assert_eq!(
+            ldap_members(&marketing_dn).await,
+            placeholder,
+            "expiry takes the membership back"
+        );
+
+        // Injection-shaped names: the entry made for a new person is named
+        // exactly as they are, and nothing else in the directory changes.
+        // (A month later: signed in again.)
+        let admin = Browser::new();
+        app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+        // The directory is now set to create entries for people it lacks.
+        let page = admin.get(&app.url(&system)).await;
+        let mut fields = ldap_fields(&ou);
+        fields.retain(|(k, _)| *k != "secret");
+        fields.push(("ldap_guests_base", format!("ou=guests,{ou}")));
+        fields.push(("csrf_token", page.csrf()));
+        fields.push(("reconcile", "report".into()));
+        let r = admin.post(&app.url(&system), &borrowed(&fields)).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let users = admin.get(&app.url(routes::ADMIN_USER_NEW)).await;
+        let odd = "cn=x,ou=admins *)(uid=*";
+        let r = admin
+            .post(
+                &app.url(routes::ADMIN_USERS),
+                &[
+                    ("csrf_token", &users.csrf()),
+                    ("user_type", "member"),
+                    ("display_name", odd),
+                    ("given_name", "Ines"),
+                    ("surname", "*)(uid=*"),
+                    ("email", "ines.odd@gatehouse.demo"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let r = assign_directly(
+            &app,
+            &admin,
+            &employees,
+            &initial,
+            &["ines.odd@gatehouse.demo"],
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        provision(&app, &clock).await;
+        let mut l = ldap().await;
+        let (entries, _) = l
+            .search(
+                &format!("ou=guests,{ou}"),
+                Scope::OneLevel,
+                "(objectClass=inetOrgPerson)",
+                vec!["cn", "sn", "mail"],
+            )
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        assert_eq!(entries.len(), 1);
+        let entry = SearchEntry::construct(entries.into_iter().next().unwrap());
+        assert_eq!(entry.attrs["cn"], vec![odd.to_string()]);
+        assert_eq!(entry.attrs["sn"], vec!["*)(uid=*".to_string()]);
+        assert!(
+            entry.dn.ends_with(&format!(",ou=guests,{ou}")),
+            "{}",
+            entry.dn
+        );
+        assert_eq!(ldap_members(&marketing_dn).await, vec![entry.dn.clone()]);
+        let (everything, _) = l
+            .search(&ou, Scope::Subtree, "(objectClass=*)", vec!["dn"])
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        assert_eq!(
+            everything.len(),
+            10,
+            "the subtree, its 3 units, the placeholder, Eric, 3 groups and the one new entry"
+        );
     }
 );

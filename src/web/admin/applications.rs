@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::links::{LinkSearch, LinksPanel};
 use super::list::{Cell, ListSpec, col, num, render_list};
 use super::{ListQuery, PER_PAGE};
 use crate::domain::directory::{ApplicationProfile, DEFAULT_ACCESS_ROLE};
@@ -82,6 +83,7 @@ struct AppPage {
     roles: Vec<AppRoleRow>,
     holders: Vec<Holder>,
     default_role: &'static str,
+    panel: Option<LinksPanel>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -94,6 +96,7 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
         roles: vec![],
         holders: vec![],
         default_role: DEFAULT_ACCESS_ROLE,
+        panel: None,
     })
 }
 
@@ -130,6 +133,7 @@ async fn create(
                 roles: vec![],
                 holders: vec![],
                 default_role: DEFAULT_ACCESS_ROLE,
+                panel: None,
             },
         ),
         Err(e) => Err(e.into()),
@@ -142,8 +146,10 @@ async fn app_page(
     id: &ApplicationId,
     form: Option<AppForm>,
     errors: FieldErrors,
+    search: LinkSearch,
 ) -> Result<HttpResponse, AppError> {
     let (app, roles, holders) = directory::application(&state.store, id).await?;
+    let panel = LinksPanel::load(state, "applications", &app.id, search).await?;
     let status = form_status(&errors);
     let form = form.unwrap_or_else(|| AppForm {
         display_name: app.display_name.clone(),
@@ -162,6 +168,7 @@ async fn app_page(
         roles,
         holders,
         default_role: DEFAULT_ACCESS_ROLE,
+        panel: Some(panel),
     };
     render_status(status, &page)
 }
@@ -175,8 +182,10 @@ async fn show(
     state: Data,
     admin: AdminUser,
     path: web::Path<String>,
+    search: web::Query<LinkSearch>,
 ) -> Result<HttpResponse, AppError> {
-    app_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
+    let (id, search) = (parse_id(&path)?, search.into_inner());
+    app_page(&state, &admin, &id, None, FieldErrors::new(), search).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -203,7 +212,15 @@ async fn update(
             Ok(redirect(&routes::ADMIN_APPLICATION.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
-            app_page(&state, &admin, &id, Some(form), errors).await
+            app_page(
+                &state,
+                &admin,
+                &id,
+                Some(form),
+                errors,
+                LinkSearch::default(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

@@ -5,16 +5,14 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::links::{LinkSearch, LinksPanel};
 use super::list::{Cell, ListSpec, col, num, render_list};
 use super::{ListQuery, PER_PAGE};
-use crate::connectors::FoundGroup;
 use crate::domain::directory::{GroupProfile, GroupRole, GroupType};
-use crate::domain::ids::{ConnectedSystemId, GroupId};
+use crate::domain::ids::GroupId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::connected_systems::{self, ResourceLinks};
 use crate::service::{ServiceError, directory};
-use crate::store::connected_systems::LinkRow;
 use crate::store::directory::Holder;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -86,43 +84,17 @@ struct GroupPage {
     role_errors: FieldErrors,
     role_email: String,
     types: Vec<(&'static str, &'static str)>,
-    links: ResourceLinks,
-    search: LinkSearch,
-    found: Option<Result<Vec<FoundGroup>, String>>,
+    panel: Option<LinksPanel>,
 }
 
 impl GroupPage {
     /// Why a holder holds a role: the packages that grant it, or by hand.
     fn why(&self, h: &Holder) -> String {
-        let packages: Vec<&str> = self
-            .links
-            .reasons
-            .iter()
-            .filter(|(u, r, _)| *u == h.user_id && *r == h.role)
-            .map(|(_, _, p)| p.as_str())
-            .collect();
-        if packages.is_empty() {
-            "Added by hand (outside assignments)".into()
-        } else {
-            format!("Access package: {}", packages.join(", "))
-        }
+        self.panel
+            .as_ref()
+            .map(|p| p.why(&h.user_id, &h.role))
+            .unwrap_or_default()
     }
-
-    fn unlink_path(&self, id: &str, link: &str) -> String {
-        routes::ADMIN_RESOURCE_UNLINK.with(&[&"groups", &id, &link])
-    }
-
-    fn drift(&self, l: &LinkRow) -> String {
-        super::connected_systems::drift_text(l)
-    }
-}
-
-/// `?link_system=..&link_q=..`: groups of a connected system searched by name.
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-pub struct LinkSearch {
-    link_system: String,
-    link_q: String,
 }
 
 fn type_choices() -> Vec<(&'static str, &'static str)> {
@@ -146,9 +118,7 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
         role_errors: FieldErrors::new(),
         role_email: String::new(),
         types: type_choices(),
-        links: ResourceLinks::default(),
-        search: LinkSearch::default(),
-        found: None,
+        panel: None,
     })
 }
 
@@ -184,9 +154,7 @@ async fn create(
                 role_errors: FieldErrors::new(),
                 role_email: String::new(),
                 types: type_choices(),
-                links: ResourceLinks::default(),
-                search: LinkSearch::default(),
-                found: None,
+                panel: None,
             },
         ),
         Err(e) => Err(e.into()),
@@ -208,13 +176,7 @@ async fn group_page(
     p: Pending,
 ) -> Result<HttpResponse, AppError> {
     let (g, holders) = directory::group(&state.store, id).await?;
-    let links = connected_systems::resource_links(&state.store, "AadGroup", &g.id).await?;
-    let found = match ConnectedSystemId::parse(&p.search.link_system) {
-        Some(system) => {
-            Some(connected_systems::search_groups(&state.store, &system, &p.search.link_q).await?)
-        }
-        None => None,
-    };
+    let panel = LinksPanel::load(state, "groups", &g.id, p.search).await?;
     let status = if p.errors.is_empty() && p.role_errors.is_empty() {
         StatusCode::OK
     } else {
@@ -233,9 +195,7 @@ async fn group_page(
         role_errors: p.role_errors,
         role_email: p.role_email,
         types: type_choices(),
-        links,
-        search: p.search,
-        found,
+        panel: Some(panel),
     };
     render_status(status, &page)
 }

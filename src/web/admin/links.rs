@@ -1,14 +1,19 @@
 //! Linking a resource's role to a group of a connected system, from the
-//! resource's page (groups for now: `{kind}` is `groups`).
+//! resource's page: a group's membership, an application's role, a site's
+//! role (`{kind}` is `groups`, `applications` or `sites`). The panel those
+//! pages show is `LinksPanel` with `templates/admin/_links.html`.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::domain::ids::{GroupId, ResourceLinkId};
+use crate::connectors::FoundGroup;
+use crate::domain::directory::{DEFAULT_ACCESS_ROLE, SiteRole};
+use crate::domain::ids::{ApplicationId, ConnectedSystemId, GroupId, ResourceLinkId, SiteId};
 use crate::routes;
-use crate::service::connected_systems::{self as svc, Origin};
+use crate::service::connected_systems::{self as svc, Origin, ResourceLinks};
 use crate::service::{ServiceError, directory};
+use crate::store::connected_systems::LinkRow;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::AdminUser;
@@ -27,29 +32,188 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[serde(default)]
 pub struct LinkForm {
     system: String,
+    /// The resource's role to link (a group has one: membership).
+    role: String,
     /// A group found by name (its id), or typed: a DN, or a SCIM Group id.
     external: String,
     typed: String,
 }
 
-/// The resource a path names, and where its page is.
-async fn origin(state: &Data, kind: &str, id: &str) -> Result<(Origin, String), AppError> {
+/// `?link_system=..&link_q=..`: groups of a connected system searched by
+/// name, on the resource's page.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct LinkSearch {
+    pub link_system: String,
+    pub link_q: String,
+    pub link_role: String,
+}
+
+/// A resource as linking sees it: the path kind, its origin system and id,
+/// its name, its page, and its roles as (role value, label).
+struct Resource {
+    kind: &'static str,
+    system: &'static str,
+    id: String,
+    name: String,
+    page: String,
+    roles: Vec<(String, String)>,
+}
+
+/// The resource a path names.
+async fn resource(state: &Data, kind: &str, id: &str) -> Result<Resource, AppError> {
     match kind {
         "groups" => {
             let gid = GroupId::parse(id).ok_or(AppError::NotFound)?;
             let (g, _) = directory::group(&state.store, &gid).await?;
-            let page = routes::ADMIN_GROUP.id(&g.id);
-            Ok((
-                Origin {
-                    system: "AadGroup".into(),
-                    id: g.id,
-                    role: "member".into(),
-                    name: g.display_name,
-                },
-                page,
-            ))
+            Ok(Resource {
+                kind: "groups",
+                system: "AadGroup",
+                page: routes::ADMIN_GROUP.id(&g.id),
+                id: g.id,
+                name: g.display_name,
+                roles: vec![("member".into(), "Member".into())],
+            })
+        }
+        "applications" => {
+            let aid = ApplicationId::parse(id).ok_or(AppError::NotFound)?;
+            let (a, roles, _) = directory::application(&state.store, &aid).await?;
+            let roles = if roles.is_empty() {
+                vec![("defaultAccess".into(), DEFAULT_ACCESS_ROLE.into())]
+            } else {
+                roles.into_iter().map(|r| (r.id, r.display_name)).collect()
+            };
+            Ok(Resource {
+                kind: "applications",
+                system: "AadApplication",
+                page: routes::ADMIN_APPLICATION.id(&a.id),
+                id: a.id,
+                name: a.display_name,
+                roles,
+            })
+        }
+        "sites" => {
+            let sid = SiteId::parse(id).ok_or(AppError::NotFound)?;
+            let (site, _) = directory::site(&state.store, &sid).await?;
+            Ok(Resource {
+                kind: "sites",
+                system: "SharePointOnline",
+                page: routes::ADMIN_SITE.id(&site.id),
+                id: site.id,
+                name: site.display_name,
+                roles: SiteRole::ALL
+                    .iter()
+                    .map(|r| (r.as_str().to_string(), r.label().to_string()))
+                    .collect(),
+            })
         }
         _ => Err(AppError::NotFound),
+    }
+}
+
+impl Resource {
+    /// The origin of one of its roles; `None` when it has no such role.
+    fn origin(&self, role: &str) -> Option<Origin> {
+        let (value, label) = match role {
+            "" if self.roles.len() == 1 => &self.roles[0],
+            r => self.roles.iter().find(|(v, _)| v == r)?,
+        };
+        let name = if self.kind == "groups" {
+            self.name.clone()
+        } else {
+            format!("{} ({label})", self.name)
+        };
+        Some(Origin {
+            system: self.system.into(),
+            id: self.id.clone(),
+            role: value.clone(),
+            name,
+        })
+    }
+}
+
+/// The "Connected systems" section of a group's, application's or site's
+/// page: its links with their health, and the form that adds one.
+pub struct LinksPanel {
+    pub kind: &'static str,
+    pub id: String,
+    pub page: String,
+    pub roles: Vec<(String, String)>,
+    pub links: ResourceLinks,
+    pub search: LinkSearch,
+    pub found: Option<Result<Vec<FoundGroup>, String>>,
+}
+
+impl LinksPanel {
+    /// The panel of the resource at `/admin/{kind}/{id}`, with the groups
+    /// the search asks for.
+    pub async fn load(
+        state: &Data,
+        kind: &str,
+        id: &str,
+        search: LinkSearch,
+    ) -> Result<Self, AppError> {
+        let r = resource(state, kind, id).await?;
+        let links = svc::resource_links(&state.store, r.system, &r.id).await?;
+        let found = match ConnectedSystemId::parse(&search.link_system) {
+            Some(system) => Some(svc::search_groups(&state.store, &system, &search.link_q).await?),
+            None => None,
+        };
+        Ok(LinksPanel {
+            kind: r.kind,
+            id: r.id,
+            page: r.page,
+            roles: r.roles,
+            links,
+            search,
+            found,
+        })
+    }
+
+    pub fn link_path(&self) -> String {
+        routes::ADMIN_RESOURCE_LINK.with(&[&self.kind, &self.id])
+    }
+
+    pub fn unlink_path(&self, link: &str) -> String {
+        routes::ADMIN_RESOURCE_UNLINK.with(&[&self.kind, &self.id, &link])
+    }
+
+    pub fn drift(&self, l: &LinkRow) -> String {
+        super::connected_systems::drift_text(l)
+    }
+
+    /// Whether the resource has several roles (then each link names one).
+    pub fn has_roles(&self) -> bool {
+        self.kind != "groups"
+    }
+
+    pub fn role_label(&self, role: &str) -> String {
+        self.roles
+            .iter()
+            .find(|(v, _)| v == role)
+            .map_or_else(|| role.to_string(), |(_, l)| l.clone())
+    }
+
+    /// Why a holder holds a role: the packages that grant it, or by hand.
+    /// `role` is as the holders list shows it: a role's value or its label.
+    pub fn why(&self, user: &str, role: &str) -> String {
+        let role = self
+            .roles
+            .iter()
+            .find(|(v, l)| v == role || l == role)
+            .map_or(role, |(v, _)| v.as_str());
+        let packages: Vec<&str> = self
+            .links
+            .reasons
+            .iter()
+            .filter(|(u, r, _)| u == user && r == role)
+            .map(|(_, _, p)| p.as_str())
+            .collect();
+        if packages.is_empty() {
+            "Added by hand (outside assignments)".into()
+        } else {
+            format!("Access package: {}", packages.join(", "))
+        }
     }
 }
 
@@ -63,13 +227,18 @@ async fn link(
 ) -> Result<HttpResponse, AppError> {
     let (kind, id) = path.into_inner();
     let form = form.0;
-    let (origin, page) = origin(&state, &kind, &id).await?;
+    let r = resource(&state, &kind, &id).await?;
+    let page = r.page.clone();
+    let session = TypedSession(session);
+    let Some(origin) = r.origin(&form.role) else {
+        session.flash("error", "Not linked: choose one of the roles.");
+        return Ok(redirect(&format!("{page}#links")));
+    };
     let external = if form.typed.trim().is_empty() {
         &form.external
     } else {
         &form.typed
     };
-    let session = TypedSession(session);
     match svc::link(
         &state.store,
         &admin.actor(),
@@ -104,8 +273,15 @@ async fn unlink(
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (kind, id, lid) = path.into_inner();
-    let (origin, page) = origin(&state, &kind, &id).await?;
+    let r = resource(&state, &kind, &id).await?;
     let lid = ResourceLinkId::parse(&lid).ok_or(AppError::NotFound)?;
+    // The audit names the resource; the link removed says which role.
+    let origin = Origin {
+        system: r.system.into(),
+        id: r.id.clone(),
+        role: String::new(),
+        name: r.name.clone(),
+    };
     svc::unlink(
         &state.store,
         &admin.actor(),
@@ -118,5 +294,5 @@ async fn unlink(
         "success",
         "Unlinked. The group in the connected system was left as it is.",
     );
-    Ok(redirect(&format!("{page}#links")))
+    Ok(redirect(&format!("{}#links", r.page)))
 }

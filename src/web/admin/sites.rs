@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::links::{LinkSearch, LinksPanel};
 use super::list::{Cell, ListSpec, col, num, render_list};
 use super::{ListQuery, PER_PAGE};
 use crate::domain::directory::{SiteProfile, SiteRole};
@@ -77,6 +78,7 @@ struct SitePage {
     errors: FieldErrors,
     roles: Vec<&'static str>,
     holders: Vec<Holder>,
+    panel: Option<LinksPanel>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -88,6 +90,7 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
         errors: FieldErrors::new(),
         roles: site_roles(),
         holders: vec![],
+        panel: None,
     })
 }
 
@@ -120,6 +123,7 @@ async fn create(
                 errors,
                 roles: site_roles(),
                 holders: vec![],
+                panel: None,
             },
         ),
         Err(e) => Err(e.into()),
@@ -132,8 +136,10 @@ async fn site_page(
     id: &SiteId,
     form: Option<SiteForm>,
     errors: FieldErrors,
+    search: LinkSearch,
 ) -> Result<HttpResponse, AppError> {
     let (site, holders) = directory::site(&state.store, id).await?;
+    let panel = LinksPanel::load(state, "sites", &site.id, search).await?;
     let status = form_status(&errors);
     let form = form.unwrap_or_else(|| SiteForm {
         display_name: site.display_name.clone(),
@@ -147,6 +153,7 @@ async fn site_page(
         errors,
         roles: site_roles(),
         holders,
+        panel: Some(panel),
     };
     render_status(status, &page)
 }
@@ -164,8 +171,10 @@ async fn show(
     state: Data,
     admin: AdminUser,
     path: web::Path<String>,
+    search: web::Query<LinkSearch>,
 ) -> Result<HttpResponse, AppError> {
-    site_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
+    let (id, search) = (parse_id(&path)?, search.into_inner());
+    site_page(&state, &admin, &id, None, FieldErrors::new(), search).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -190,7 +199,15 @@ async fn update(
             Ok(redirect(&routes::ADMIN_SITE.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
-            site_page(&state, &admin, &id, Some(form), errors).await
+            site_page(
+                &state,
+                &admin,
+                &id,
+                Some(form),
+                errors,
+                LinkSearch::default(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

@@ -41,6 +41,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             get().to(resources::add_resources_form),
         )
         .route(
+            ADMIN_CATALOG_RESOURCES_FROM_SYSTEM.pattern(),
+            post().to(resources::add_from_system),
+        )
+        .route(
             ADMIN_CATALOG_RESOURCE_REMOVE.pattern(),
             post().to(resources::remove_resource),
         )

@@ -9,15 +9,17 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Tab, parse_id};
+use crate::connectors::FoundGroup;
 use crate::domain::catalog::{
     AnswerFormat, AttributeRowInput, BUILT_IN_REQUIRABLE, OriginSystem, RequiredAttribute,
     format_localizations, parse_required_attributes,
 };
-use crate::domain::ids::{CatalogId, CatalogResourceId};
+use crate::domain::ids::{CatalogId, CatalogResourceId, ConnectedSystemId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::{ServiceError, catalogs as svc};
+use crate::service::{ServiceError, catalogs as svc, connected_systems as systems};
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow};
+use crate::store::connected_systems::LinkRow;
 use crate::store::directory::ResourceSummary;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -32,6 +34,17 @@ struct ResourcesTab {
     catalog: CatalogRow,
     tab: Tab,
     resources: Vec<CatalogResourceRow>,
+    links: Vec<LinkRow>,
+}
+
+impl ResourcesTab {
+    /// The links of a resource's roles to groups of connected systems.
+    fn links_of(&self, r: &CatalogResourceRow) -> Vec<&LinkRow> {
+        self.links
+            .iter()
+            .filter(|l| l.origin_system == r.origin_system && l.origin_id == r.origin_id)
+            .collect()
+    }
 }
 
 pub(super) async fn page(
@@ -40,11 +53,13 @@ pub(super) async fn page(
     id: &CatalogId,
 ) -> Result<HttpResponse, AppError> {
     let view = svc::catalog(&state.store, id).await?;
+    let links = systems::links_in_catalog(&state.store, id).await?;
     render(&ResourcesTab {
         layout: Layout::for_user(state, admin, "admin", view.catalog.display_name.clone()),
         catalog: view.catalog,
         tab: Tab::Resources,
         resources: view.resources,
+        links,
     })
 }
 
@@ -60,6 +75,10 @@ struct AddResources {
     existing: Vec<String>,
     /// Matches beyond the ones shown, per type.
     more: i64,
+    /// Connected systems (id, name), the one searched, and its groups found.
+    systems: Vec<(String, String)>,
+    search: SearchQuery,
+    found: Option<Result<Vec<FoundGroup>, String>>,
 }
 
 impl AddResources {
@@ -68,10 +87,14 @@ impl AddResources {
     }
 }
 
-#[derive(Deserialize, Default)]
+/// `?q=..`: the directory's resources by name; `?system=..&sq=..`: groups
+/// of a connected system by name.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
 pub struct SearchQuery {
-    #[serde(default)]
     q: String,
+    system: String,
+    sq: String,
 }
 
 #[tracing::instrument(skip_all)]
@@ -94,7 +117,20 @@ pub(super) async fn add_resources_form(
         .iter()
         .map(|t| (t - SHOWN).max(0))
         .sum();
+    let search = q.0.clone();
+    let found = match ConnectedSystemId::parse(&search.system) {
+        Some(system) => Some(systems::search_groups(&state.store, &system, &search.sq).await?),
+        None => None,
+    };
+    let systems = systems::all(&state.store)
+        .await?
+        .into_iter()
+        .map(|s| (s.id.to_string(), s.display_name))
+        .collect();
     let page = AddResources {
+        systems,
+        search,
+        found,
         layout: Layout::for_user(&state, &admin, "admin", "Add resources"),
         groups: groups.items,
         applications: applications.items,
@@ -147,6 +183,55 @@ pub(super) async fn add_resources(
                     0 => "The catalog already held the selected resources.".to_string(),
                     1 => "1 resource added.".to_string(),
                     n => format!("{n} resources added."),
+                },
+            );
+            Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES.id(&id)))
+        }
+        Err(ServiceError::Refused(m)) => {
+            session.flash("error", m);
+            Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES_ADD.id(&id)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FromSystemForm {
+    system: String,
+    /// The ticked groups' ids in the system (DNs or SCIM ids).
+    external: Vec<String>,
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn add_from_system(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<FromSystemForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let f = form.0;
+    let now = state.clock.now();
+    let session = TypedSession(session);
+    match systems::add_to_catalog(
+        &state.store,
+        &admin.actor(),
+        &id,
+        &f.system,
+        &f.external,
+        now,
+    )
+    .await
+    {
+        Ok(n) => {
+            session.flash(
+                "success",
+                match n {
+                    0 => "The catalog already held the selected groups.".to_string(),
+                    1 => "1 group added and linked; its members will be provisioned.".to_string(),
+                    n => format!("{n} groups added and linked; their members will be provisioned."),
                 },
             );
             Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES.id(&id)))
