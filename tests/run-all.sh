@@ -105,81 +105,11 @@ done
 export GATEHOUSE_TEST_SMTP_URL="smtp+insecure://127.0.0.1:$SMTP_PORT" GATEHOUSE_TEST_MAILDIR="$MAILDIR"
 log "SMTP sink on 127.0.0.1:$SMTP_PORT writing to $MAILDIR"
 
-# An OpenLDAP server of our own, with a throw-away mdb database in $LDAP_DIR
-# and a plain slapd.conf. It holds the base entry and the service account
-# Gatehouse binds with, which may write everywhere; each test makes its own
-# ou=<unique> subtree under the base. memberof keeps memberOf on the members of
-# a groupOfNames; refint drops a deleted entry's DN from the groups (except
-# the last member, which groupOfNames requires).
-LDAP_BASE="dc=gatehouse,dc=test"
-LDAP_BIND_DN="cn=gatehouse,$LDAP_BASE"
-LDAP_PASSWORD=gatehouse-secret
-mkdir -p "$LDAP_DIR/db"
-cat >"$LDAP_DIR/slapd.conf" <<EOF
-include /etc/ldap/schema/core.schema
-include /etc/ldap/schema/cosine.schema
-include /etc/ldap/schema/inetorgperson.schema
-include /etc/ldap/schema/nis.schema
-pidfile $LDAP_DIR/slapd.pid
-argsfile $LDAP_DIR/slapd.args
-modulepath /usr/lib/ldap
-moduleload back_mdb
-moduleload memberof
-moduleload refint
-
-database mdb
-suffix "$LDAP_BASE"
-rootdn "cn=admin,$LDAP_BASE"
-rootpw admin-secret
-directory $LDAP_DIR/db
-maxsize 1073741824
-dbnosync
-overlay memberof
-memberof-group-oc groupOfNames
-memberof-member-ad member
-memberof-memberof-ad memberOf
-memberof-refint TRUE
-overlay refint
-refint_attributes member
-access to attrs=userPassword
-  by dn.exact="$LDAP_BIND_DN" write
-  by self write
-  by anonymous auth
-  by * none
-access to *
-  by dn.exact="$LDAP_BIND_DN" write
-  by * read
-EOF
-# Seeded offline with slapadd, before slapd opens the database.
-slapadd -q -f "$LDAP_DIR/slapd.conf" <<EOF
-dn: $LDAP_BASE
-objectClass: dcObject
-objectClass: organization
-dc: gatehouse
-o: Gatehouse tests
-
-dn: $LDAP_BIND_DN
-objectClass: simpleSecurityObject
-objectClass: organizationalRole
-cn: gatehouse
-description: The account Gatehouse binds with
-userPassword: $LDAP_PASSWORD
-EOF
-# -d keeps slapd in the foreground, so that it is our child; the level "none"
-# still logs its errors (a busy port, a bad configuration).
-slapd -f "$LDAP_DIR/slapd.conf" -h "ldap://127.0.0.1:$LDAP_PORT/" -d none >"$LDAP_DIR/slapd.log" 2>&1 &
-LDAP_PID=$!
+# An OpenLDAP server of our own (tests/slapd.sh), with the memberof and refint
+# overlays; each test makes its own ou=<unique> subtree under the base.
+. tests/slapd.sh
+start_slapd "$LDAP_DIR" "$LDAP_PORT" overlays
 pids+=($LDAP_PID)
-export GATEHOUSE_TEST_LDAP_URL="ldap://127.0.0.1:$LDAP_PORT" GATEHOUSE_TEST_LDAP_BASE="$LDAP_BASE" \
-  GATEHOUSE_TEST_LDAP_BIND_DN="$LDAP_BIND_DN" GATEHOUSE_TEST_LDAP_PASSWORD="$LDAP_PASSWORD"
-# timeout: ldapwhoami would wait forever on something else answering the port.
-ldap_up() { timeout 1 ldapwhoami -x -H "$GATEHOUSE_TEST_LDAP_URL" -D "$LDAP_BIND_DN" -w "$LDAP_PASSWORD" >/dev/null 2>&1; }
-for _ in $(seq 1 100); do
-  ldap_up && break
-  kill -0 "$LDAP_PID" 2>/dev/null || break # slapd gave up: a busy port, a bad configuration
-  sleep 0.1
-done
-ldap_up || { log "slapd did not start:"; cat "$LDAP_DIR/slapd.log" >&2; exit 1; }
 log "OpenLDAP on $GATEHOUSE_TEST_LDAP_URL, base $LDAP_BASE"
 
 # A SCIM 2.0 server (scim2-server) keeping Users and Groups in memory. It

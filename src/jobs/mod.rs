@@ -119,16 +119,7 @@ pub fn spawn_all(store: &Store, clock: &Clock, mailer: Option<(Mailer, String)>,
         );
     }
     if !every.is_zero() {
-        let (worker_store, worker_clock) = (store.clone(), clock.clone());
-        tokio::spawn(async move {
-            let (store, clock) = (worker_store, worker_clock);
-            loop {
-                if let Err(e) = provisioning::run_once(&store, &clock).await {
-                    tracing::error!(error = %format!("{e:#}"), "provisioning");
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        });
+        tokio::spawn(provisioning::work(store.clone(), clock.clone()));
         let (store, clock) = (store.clone(), clock.clone());
         tokio::spawn(async move {
             loop {

@@ -24,6 +24,34 @@ const BATCH: i64 = 200;
 /// of slow calls, short enough that a crashed instance's work resumes soon.
 const LEASE_SECONDS: i64 = 120;
 
+/// How often an idle worker looks for due operations. A change made on this
+/// instance wakes it at once (`Store::wake_provisioning`); one made on
+/// another instance is found at the next look.
+pub const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Applies due operations whenever there are some, until the process ends.
+pub async fn work(store: Store, clock: Clock) {
+    loop {
+        let due = match store.read().await {
+            Ok(mut conn) => provisioning::any_due(&mut conn, clock.now()).await,
+            Err(e) => Err(e),
+        };
+        match due {
+            Ok(true) => {
+                if let Err(e) = run_once(&store, &clock).await {
+                    tracing::error!(error = %format!("{e:#}"), "provisioning");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "provisioning"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(IDLE_POLL) => {}
+            _ = store.provisioning_woken() => {}
+        }
+    }
+}
+
 /// The wait before the next try: 10 s, 20 s, 40 s ... at most an hour.
 pub fn backoff(attempts: i64) -> Duration {
     Duration::seconds((10i64 << attempts.clamp(0, 9)).min(3600))

@@ -83,6 +83,7 @@ pub async fn remove(
     )
     .await?;
     tx.commit().await.map_err(store::map_err)?;
+    store.wake_provisioning();
     Ok(())
 }
 
@@ -125,5 +126,6 @@ pub async fn reprocess_assignment(
     )
     .await?;
     tx.commit().await.map_err(store::map_err)?;
+    store.wake_provisioning();
     Ok(())
 }

@@ -64,6 +64,8 @@ pub(crate) async fn write<T>(
     let (out, event) = change(&mut tx).await?;
     store::audit::record(&mut tx, actor, &event, now).await?;
     tx.commit().await.map_err(store::map_err)?;
+    // Any change to who holds what may have queued provisioning.
+    store.wake_provisioning();
     Ok(out)
 }
 

@@ -76,6 +76,10 @@ pub struct Store {
     kind: DatabaseKind,
     /// The packages, kept in memory (`snapshot`).
     packages: std::sync::Arc<snapshot::Cache>,
+    /// Wakes this instance's provisioning worker after a change that may have
+    /// queued operations, so a grant reaches its target at once rather than
+    /// at the worker's next look (other instances find it then).
+    provisioning: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -134,6 +138,7 @@ impl Store {
                     write,
                     kind: DatabaseKind::Sqlite,
                     packages: Default::default(),
+                    provisioning: Default::default(),
                 }
             }
             DatabaseKind::Postgres => {
@@ -154,11 +159,22 @@ impl Store {
                     write: pool,
                     kind: DatabaseKind::Postgres,
                     packages: Default::default(),
+                    provisioning: Default::default(),
                 }
             }
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Tells the provisioning worker that operations may be waiting.
+    pub fn wake_provisioning(&self) {
+        self.provisioning.notify_one();
+    }
+
+    /// Waits until `wake_provisioning` is called (or was, since the last wait).
+    pub async fn provisioning_woken(&self) {
+        self.provisioning.notified().await;
     }
 
     pub async fn migrate(&self) -> Result<()> {

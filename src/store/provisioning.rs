@@ -35,6 +35,19 @@ const DUE: &str = "o.state = 'pending' AND o.next_attempt_at <= $1 AND NOT EXIST
      SELECT 1 FROM provisioning_operations e WHERE e.link_id = o.link_id AND e.user_id = o.user_id \
      AND e.seq < o.seq AND e.state = 'pending')";
 
+/// Whether any operation is due: a read the idle worker makes often, so
+/// that it claims (a write) only when there is work.
+pub async fn any_due(conn: &mut Conn, now: DateTime<Utc>) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT seq FROM provisioning_operations WHERE state = 'pending' AND next_attempt_at <= $1 LIMIT 1",
+    )
+    .bind(ts(now))
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(found.is_some())
+}
+
 /// Claims up to `limit` due operations until `lease`, oldest first. Each is
 /// claimed by one caller only: the update takes a row only while it is
 /// still due.

@@ -1,12 +1,14 @@
 //! `gatehouse-bench`: the benchmark. `generate` fills a database with a large
 //! tenant, `load` drives a release build over HTTP with `wrk`, `batch` times
-//! the expiration and reminder jobs. `tests/bench.sh` runs them all on SQLite
-//! and PostgreSQL and prints the results table for the README.
+//! the expiration and reminder jobs, `provision` measures provisioning into
+//! a local slapd. `tests/bench.sh` runs them all on SQLite and PostgreSQL and
+//! prints the results tables for the README.
 
 mod batch;
 mod bulk;
 mod generate;
 mod load;
+mod provision;
 
 use clap::{Parser, Subcommand};
 
@@ -53,6 +55,35 @@ enum Cmd {
         database_url: String,
         #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
         sizes: Vec<i64>,
+    },
+    /// Reconciliation, provisioning throughput and approve-and-provision
+    /// latency against an LDAP server (an empty database).
+    Provision {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        ldap_url: String,
+        #[arg(long)]
+        bind_dn: String,
+        #[arg(long)]
+        password: String,
+        /// Where the benchmark makes its subtree.
+        #[arg(long)]
+        base: String,
+        #[arg(long, default_value_t = 10_000)]
+        people: usize,
+        #[arg(long, default_value_t = 10_000)]
+        groups: usize,
+        #[arg(long, default_value_t = 100)]
+        members: usize,
+        #[arg(long, default_value_t = 5_000)]
+        operations: usize,
+        #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+        clients: Vec<usize>,
+        #[arg(long, default_value_t = 50)]
+        per_client: usize,
+        #[arg(long, default_value = "sqlite")]
+        label: String,
     },
 }
 
@@ -115,6 +146,51 @@ async fn main() -> anyhow::Result<()> {
                     t.count,
                     t.seconds,
                     t.seconds * 1000.0 / (t.count.max(1) as f64)
+                );
+            }
+        }
+        Cmd::Provision {
+            database_url,
+            ldap_url,
+            bind_dn,
+            password,
+            base,
+            people,
+            groups,
+            members,
+            operations,
+            clients,
+            per_client,
+            label,
+        } => {
+            let options = provision::Options {
+                database_url,
+                ldap_url,
+                bind_dn,
+                password,
+                base,
+                people,
+                groups,
+                members,
+                operations,
+                clients,
+                per_client,
+            };
+            let rows = provision::run(&options).await?;
+            println!();
+            println!("| backend | what | clients | count | seconds | p50 ms | p99 ms | notes |");
+            println!("|---|---|---:|---:|---:|---:|---:|---|");
+            let ms = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1}"));
+            for r in rows {
+                println!(
+                    "| {label} | {} | {} | {} | {:.2} | {} | {} | {} |",
+                    r.what,
+                    r.clients,
+                    r.count,
+                    r.seconds,
+                    ms(r.p50_ms),
+                    ms(r.p99_ms),
+                    r.note
                 );
             }
         }

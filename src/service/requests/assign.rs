@@ -247,6 +247,7 @@ pub async fn assign(
         done.push((name.clone(), request.state));
     }
     tx.commit().await.map_err(crate::store::map_err)?;
+    store.wake_provisioning();
     Ok(done)
 }
 

@@ -86,5 +86,8 @@ pub async fn decide(
         user_id: Some(approver.id.to_string()),
         display_name: approver.display_name.clone(),
     };
-    save::commit(tx, &ctx.request, &changes, &actor, &event, now).await
+    let state = save::commit(tx, &ctx.request, &changes, &actor, &event, now).await?;
+    // A final approval may have queued provisioning.
+    store.wake_provisioning();
+    Ok(state)
 }

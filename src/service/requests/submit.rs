@@ -134,6 +134,8 @@ pub async fn submit(
         ),
     );
     let state = save::commit(tx, &request, &changes, &actor, &event, now).await?;
+    // Delivered without approval: its grants may have queued provisioning.
+    store.wake_provisioning();
     Ok(Submitted {
         id: request.id.to_string(),
         state,
