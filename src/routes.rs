@@ -202,6 +202,8 @@ pub const ADMIN_RESOURCE_UNLINK: Route = Route("/admin/{kind}/{id}/links/{lid}/d
 
 pub const ADMIN_AUDIT: Path = Path("/admin/audit");
 pub const ADMIN_MAIL: Path = Path("/admin/mail");
+pub const ADMIN_TOKENS: Path = Path("/admin/api-tokens");
+pub const ADMIN_TOKEN_REVOKE: Route = Route("/admin/api-tokens/{id}/revoke");
 pub const ADMIN_SETTINGS: Path = Path("/admin/settings");
 pub const ADMIN_SETTINGS_ORGANIZATION: Path = Path("/admin/settings/organization");
 

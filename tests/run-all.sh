@@ -87,10 +87,11 @@ curl -sf "$GATEHOUSE_TEST_OIDC_ISSUER/.well-known/openid-configuration" >/dev/nu
 log "OpenID Connect provider at $GATEHOUSE_TEST_OIDC_ISSUER"
 
 # The Python tools come from PyPI into one venv: aiosmtpd (the SMTP sink),
-# scim2-server (the SCIM server) and scim2-cli (a SCIM client for the tests).
+# scim2-server (the SCIM server), scim2-cli (a SCIM client for the tests) and
+# scim2-tester (the compliance checker it runs).
 if [ ! -x "$WORK/venv/bin/python" ]; then python3 -m venv "$WORK/venv"; fi
 "$WORK/venv/bin/pip" install -q --disable-pip-version-check \
-  aiosmtpd==1.4.6 scim2-server==0.8.3 scim2-cli==0.6.0
+  aiosmtpd==1.4.6 scim2-server==0.8.3 scim2-cli==0.6.0 scim2-tester==0.5.2
 
 # An SMTP sink (aiosmtpd) that writes each message into a Maildir.
 SMTP_PORT=${GATEHOUSE_TEST_SMTP_PORT:-52525}
@@ -115,6 +116,8 @@ log "OpenLDAP on $GATEHOUSE_TEST_LDAP_URL, base $LDAP_BASE"
 # A SCIM 2.0 server (scim2-server) keeping Users and Groups in memory. It
 # serves under /v2 (and without it), and refuses a request without the token.
 export GATEHOUSE_TEST_SCIM_URL="http://127.0.0.1:$SCIM_PORT/v2" GATEHOUSE_TEST_SCIM_TOKEN=gatehouse-scim-token
+# The SCIM client and compliance checker (scim2-cli, with scim2-tester) the tests run against Gatehouse.
+export GATEHOUSE_TEST_SCIM_CLI="$WORK/venv/bin/scim2"
 "$WORK/venv/bin/scim2-server" --hostname 127.0.0.1 --port "$SCIM_PORT" \
   --bearer-token "$GATEHOUSE_TEST_SCIM_TOKEN" >"$WORK/scim.log" 2>&1 &
 SCIM_PID=$!

@@ -58,6 +58,7 @@ pub mod object_type {
     pub const CONNECTED_ORGANIZATION: &str = "connectedOrganization";
     pub const ACCESS_PACKAGE: &str = "accessPackage";
     pub const CONNECTED_SYSTEM: &str = "connectedSystem";
+    pub const API_TOKEN: &str = "apiToken";
 
     /// As people read it.
     pub fn label(t: &str) -> &'static str {
@@ -71,6 +72,7 @@ pub mod object_type {
             CONNECTED_ORGANIZATION => "Connected organization",
             ACCESS_PACKAGE => "Access package",
             CONNECTED_SYSTEM => "Connected system",
+            API_TOKEN => "API token",
             _ => "Other",
         }
     }
@@ -85,6 +87,7 @@ pub mod object_type {
         ACCESS_PACKAGE,
         CONNECTED_ORGANIZATION,
         CONNECTED_SYSTEM,
+        API_TOKEN,
         SETTINGS,
     ];
 }

@@ -1,5 +1,6 @@
 //! Pure types and rules. No SQL, no HTTP.
 
+pub mod api_token;
 pub mod audit;
 pub mod catalog;
 pub mod connected_org;
@@ -11,6 +12,7 @@ pub mod message;
 pub mod policy;
 pub mod policy_draft;
 pub mod request;
+pub mod scim;
 pub mod tenant;
 pub mod user;
 pub mod validation;

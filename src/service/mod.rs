@@ -1,6 +1,7 @@
 //! Use cases. Each public function is one transaction that also writes its audit event.
 
 pub mod access;
+pub mod api_tokens;
 pub mod assignments;
 pub mod audit;
 pub mod catalogs;
@@ -13,6 +14,7 @@ pub mod outbox;
 pub mod overview;
 pub mod packages;
 pub mod requests;
+pub mod scim;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;

@@ -7,6 +7,7 @@
 //! pool of one connection, so write transactions never fail with SQLITE_BUSY and
 //! read-then-write logic inside one transaction sees no other writer.
 
+pub mod api_tokens;
 pub mod assignments;
 pub mod audit;
 pub mod batch;
@@ -20,6 +21,7 @@ pub mod packages;
 pub mod policies;
 pub mod provisioning;
 pub mod requests;
+pub mod scim;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in_codes;

@@ -12,6 +12,7 @@ pub mod health;
 pub mod layout;
 pub mod my_access;
 pub mod profile;
+pub mod scim;
 pub mod state;
 pub mod trace;
 
@@ -41,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(profile::routes)
         .configure(approvals::routes)
         .configure(admin::routes)
+        .configure(scim::routes)
         .default_service(web::to(not_found));
 }
 

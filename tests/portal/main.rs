@@ -22,4 +22,5 @@ mod my_access;
 mod packages;
 mod provisioning;
 mod requests;
+mod scim;
 mod store;

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod packages;
 pub mod settings;
 pub mod sites;
+pub mod tokens;
 pub mod users;
 
 use actix_session::Session;
@@ -42,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(connected_orgs::routes)
         .configure(connected_systems::routes)
         .configure(links::routes)
+        .configure(tokens::routes)
         .configure(audit::routes)
         .configure(mail::routes)
         .configure(settings::routes);

@@ -1,0 +1,514 @@
+//! The SCIM service provider's use cases: identity providers create, read,
+//! replace, patch and delete users and groups. Each change is one
+//! transaction with its audit event, made in the name of the token's
+//! provider. A user deactivated or deleted at the source is blocked at once
+//! and signed out everywhere.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::ServiceError;
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::directory::GroupProfile;
+use crate::domain::ids::{GroupId, UserId};
+use crate::domain::scim::filter;
+use crate::domain::scim::patch;
+use crate::domain::scim::resource::{ScimGroup, ScimUser};
+use crate::domain::scim::{Problem, paging};
+use crate::domain::user::{UserInput, UserProfile, UserState, UserType, format_custom_attributes};
+use crate::store::scim::{self as db, GroupRow, Resource, UserRow, Where};
+use crate::store::{self, Store, StoreError, audit, sessions, users};
+
+/// A SCIM call's failure: what the provider is told (a SCIM error), or an
+/// error of Gatehouse's own (a 500).
+#[derive(Debug)]
+pub enum ScimError {
+    Problem(Problem),
+    Internal(ServiceError),
+}
+
+impl From<Problem> for ScimError {
+    fn from(p: Problem) -> Self {
+        ScimError::Problem(p)
+    }
+}
+
+impl From<ServiceError> for ScimError {
+    fn from(e: ServiceError) -> Self {
+        ScimError::Internal(e)
+    }
+}
+
+impl From<StoreError> for ScimError {
+    fn from(e: StoreError) -> Self {
+        ScimError::Internal(e.into())
+    }
+}
+
+type Result<T> = std::result::Result<T, ScimError>;
+
+fn commit_err(e: sqlx::Error) -> ScimError {
+    ScimError::Internal(store::map_err(e).into())
+}
+
+/// A page of resources and how many match.
+pub struct Listed<T> {
+    pub total: i64,
+    pub start: i64,
+    pub items: Vec<T>,
+}
+
+fn parsed_filter(raw: Option<&str>) -> Result<Option<filter::Filter>> {
+    match raw.map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => Ok(Some(
+            filter::parse(f).map_err(|e| Problem::invalid_filter(e.to_string()))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+pub async fn list_users(
+    store: &Store,
+    filter: Option<&str>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+) -> Result<Listed<UserRow>> {
+    let f = parsed_filter(filter)?;
+    let w = Where::new(Resource::Users, f.as_ref()).map_err(Problem::invalid_filter)?;
+    let (start, count) = paging(start_index, count);
+    let mut c = store.read().await?;
+    let (total, items) = db::users(&mut c, &w, start, count).await?;
+    Ok(Listed {
+        total,
+        start,
+        items,
+    })
+}
+
+pub async fn user(store: &Store, id: &str) -> Result<UserRow> {
+    let mut c = store.read().await?;
+    db::user(&mut c, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("user", id).into())
+}
+
+/// The profile Gatehouse keeps for a SCIM user; the address is the primary
+/// email, or the userName when it is one.
+fn profile(
+    u: &ScimUser,
+    user_type: UserType,
+    custom: &BTreeMap<String, String>,
+) -> std::result::Result<UserProfile, Problem> {
+    let email = u
+        .email
+        .clone()
+        .or_else(|| u.user_name.contains('@').then(|| u.user_name.clone()))
+        .ok_or_else(|| {
+            Problem::invalid_value(
+                "A user needs an email address: send emails, or a userName that is one.",
+            )
+        })?;
+    let input = UserInput {
+        user_type: user_type.as_str().into(),
+        display_name: u.shown_name(),
+        given_name: u.given_name.clone().unwrap_or_default(),
+        surname: u.family_name.clone().unwrap_or_default(),
+        email,
+        job_title: u.title.clone().unwrap_or_default(),
+        department: u.department.clone().unwrap_or_default(),
+        custom_attributes: format_custom_attributes(custom),
+        state: if u.active { "active" } else { "blocked" }.into(),
+    };
+    UserProfile::parse(&input).map_err(|e| Problem::invalid_value(e.messages()))
+}
+
+fn user_event(action: &str, id: &UserId, name: &str, details: Value) -> NewAuditEvent {
+    NewAuditEvent::new(action, object_type::USER, id, name, details)
+}
+
+/// The manager a user names must be a user SCIM can see.
+async fn manager_of(c: &mut store::Conn, u: &ScimUser) -> Result<Option<UserId>> {
+    let Some(m) = &u.manager else {
+        return Ok(None);
+    };
+    let id = UserId::parse(m)
+        .ok_or_else(|| Problem::invalid_value(format!("No user has the id {m} (the manager).")))?;
+    if db::user(c, id.as_str()).await?.is_none() {
+        return Err(
+            Problem::invalid_value(format!("No user has the id {m} (the manager).")).into(),
+        );
+    }
+    Ok(Some(id))
+}
+
+async fn check_unique(
+    c: &mut store::Conn,
+    u: &ScimUser,
+    p: &UserProfile,
+    except: Option<&str>,
+) -> Result<()> {
+    if let Some(what) = db::taken(c, &u.user_name, p.email.as_str(), except).await? {
+        return Err(Problem::uniqueness(match what {
+            "userName" => format!("Another user has the userName {}.", u.user_name),
+            _ => format!("Another user has the address {}.", p.email.as_str()),
+        })
+        .into());
+    }
+    Ok(())
+}
+
+pub async fn create_user(
+    store: &Store,
+    actor: &Actor,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<UserRow> {
+    let u = ScimUser::from_json(body)?;
+    let p = profile(&u, UserType::Member, &BTreeMap::new())?;
+    let mut tx = store.begin().await?;
+    check_unique(&mut tx, &u, &p, None).await?;
+    let manager = manager_of(&mut tx, &u).await?;
+    let id = UserId::new();
+    users::insert(&mut tx, &id, &p, manager.as_ref(), now)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ScimError::Problem(Problem::uniqueness(format!(
+                "Another user has the address {}.",
+                p.email.as_str()
+            ))),
+            e => e.into(),
+        })?;
+    db::set_scim_fields(&mut tx, &id, &u, "scim").await?;
+    let details = json!({"source": "scim", "userName": u.user_name, "externalId": u.external_id, "active": u.active});
+    audit::record(
+        &mut tx,
+        actor,
+        &user_event("Create user (SCIM)", &id, &p.display_name, details),
+        now,
+    )
+    .await?;
+    let row = db::user(&mut tx, id.as_str())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    tx.commit().await.map_err(commit_err)?;
+    Ok(row)
+}
+
+/// Saves a user's new SCIM state (a PUT, or a PATCH applied to the old one).
+async fn save_user(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    u: ScimUser,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<UserRow> {
+    let mut tx = store.begin().await?;
+    let before = db::user(&mut tx, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("user", id))?;
+    let uid = UserId::parse(id).ok_or_else(|| Problem::not_found("user", id))?;
+    let existing = users::get(&mut tx, &uid)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let p = profile(&u, existing.user_type, &existing.custom_attributes)?;
+    check_unique(&mut tx, &u, &p, Some(id)).await?;
+    let manager = manager_of(&mut tx, &u).await?;
+    if manager.as_ref().is_some_and(|m| m.as_str() == id) {
+        return Err(Problem::invalid_value("A user cannot be their own manager.").into());
+    }
+    users::update(&mut tx, &uid, &p, manager.as_ref(), now).await?;
+    db::set_scim_fields(&mut tx, &uid, &u, "scim").await?;
+    let left = before.state == "active" && p.state == UserState::Blocked;
+    if left {
+        // Deactivated at the source: signed out everywhere at once.
+        sessions::delete_for_user(&mut tx, &uid).await?;
+    }
+    let old = before.resource();
+    let mut changed = serde_json::Map::new();
+    let mut note = |k: &str, a: Value, b: Value| {
+        if a != b {
+            changed.insert(k.into(), json!({"from": a, "to": b}));
+        }
+    };
+    note("userName", json!(old.user_name), json!(u.user_name));
+    note("active", json!(old.active), json!(u.active));
+    note(
+        "displayName",
+        json!(before.display_name),
+        json!(p.display_name),
+    );
+    note("mail", json!(before.email), json!(p.email.as_str()));
+    note("department", json!(old.department), json!(u.department));
+    note("manager", json!(old.manager), json!(u.manager));
+    note("externalId", json!(old.external_id), json!(u.external_id));
+    audit::record(
+        &mut tx,
+        actor,
+        &user_event(action, &uid, &p.display_name, Value::Object(changed)),
+        now,
+    )
+    .await?;
+    let row = db::user(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+    tx.commit().await.map_err(commit_err)?;
+    if left {
+        store.wake_provisioning();
+    }
+    Ok(row)
+}
+
+pub async fn replace_user(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<UserRow> {
+    let u = ScimUser::from_json(body)?;
+    save_user(store, actor, id, u, "Update user (SCIM)", now).await
+}
+
+pub async fn patch_user(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<UserRow> {
+    let ops = patch::parse(body)?;
+    let mut u = user(store, id).await?.resource();
+    u.apply(&ops)?;
+    save_user(store, actor, id, u, "Update user (SCIM)", now).await
+}
+
+/// Deleted at the source: blocked, signed out, and gone from SCIM.
+pub async fn delete_user(store: &Store, actor: &Actor, id: &str, now: DateTime<Utc>) -> Result<()> {
+    let uid = UserId::parse(id).ok_or_else(|| Problem::not_found("user", id))?;
+    let mut tx = store.begin().await?;
+    let before = db::user(&mut tx, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("user", id))?;
+    db::mark_deleted(&mut tx, &uid, now).await?;
+    sessions::delete_for_user(&mut tx, &uid).await?;
+    let details = json!({"userName": before.user_name.unwrap_or(before.email)});
+    audit::record(
+        &mut tx,
+        actor,
+        &user_event("Delete user (SCIM)", &uid, &before.display_name, details),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(commit_err)?;
+    Ok(())
+}
+
+// ---- groups ----
+
+pub async fn list_groups(
+    store: &Store,
+    filter: Option<&str>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+) -> Result<(Listed<GroupRow>, Vec<(String, String, String)>)> {
+    let f = parsed_filter(filter)?;
+    let w = Where::new(Resource::Groups, f.as_ref()).map_err(Problem::invalid_filter)?;
+    let (start, count) = paging(start_index, count);
+    let mut c = store.read().await?;
+    let (total, items) = db::groups(&mut c, &w, start, count).await?;
+    let ids: Vec<String> = items.iter().map(|g| g.id.clone()).collect();
+    let members = db::members_of(&mut c, &ids).await?;
+    Ok((
+        Listed {
+            total,
+            start,
+            items,
+        },
+        members,
+    ))
+}
+
+/// A group and its members as (user id, display name).
+pub async fn group(store: &Store, id: &str) -> Result<(GroupRow, Vec<(String, String)>)> {
+    let mut c = store.read().await?;
+    group_in(&mut c, id).await
+}
+
+async fn group_in(c: &mut store::Conn, id: &str) -> Result<(GroupRow, Vec<(String, String)>)> {
+    let g = db::group(c, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("group", id))?;
+    let members = db::members_of(c, std::slice::from_ref(&g.id))
+        .await?
+        .into_iter()
+        .map(|(_, u, n)| (u, n))
+        .collect();
+    Ok((g, members))
+}
+
+async fn check_members(c: &mut store::Conn, g: &ScimGroup) -> Result<()> {
+    let found = db::existing_users(c, &g.members).await?;
+    if let Some(missing) = g.members.iter().find(|m| !found.contains(m)) {
+        return Err(
+            Problem::invalid_value(format!("No user has the id {missing} (a member).")).into(),
+        );
+    }
+    Ok(())
+}
+
+fn name_conflict(name: &str) -> impl FnOnce(StoreError) -> ScimError + '_ {
+    move |e| match e {
+        StoreError::Conflict(_) => ScimError::Problem(Problem::uniqueness(format!(
+            "Another group is named {name}."
+        ))),
+        e => e.into(),
+    }
+}
+
+fn group_event(action: &str, id: &GroupId, name: &str, details: Value) -> NewAuditEvent {
+    NewAuditEvent::new(action, object_type::GROUP, id, name, details)
+}
+
+pub async fn create_group(
+    store: &Store,
+    actor: &Actor,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<(GroupRow, Vec<(String, String)>)> {
+    let g = ScimGroup::from_json(body)?;
+    let p = GroupProfile::parse(&g.display_name, "", "security")
+        .map_err(|e| Problem::invalid_value(e.messages()))?;
+    let mut tx = store.begin().await?;
+    check_members(&mut tx, &g).await?;
+    let id = GroupId::new();
+    store::directory::insert_group(&mut tx, &id, &p, now)
+        .await
+        .map_err(name_conflict(&g.display_name))?;
+    db::set_group_fields(&mut tx, &id, &g, "scim", now).await?;
+    db::set_members(&mut tx, &id, &g.members, now).await?;
+    let details =
+        json!({"source": "scim", "externalId": g.external_id, "members": g.members.len()});
+    audit::record(
+        &mut tx,
+        actor,
+        &group_event("Create group (SCIM)", &id, &p.display_name, details),
+        now,
+    )
+    .await?;
+    let out = group_in(&mut tx, id.as_str()).await?;
+    tx.commit().await.map_err(commit_err)?;
+    store.wake_provisioning();
+    Ok(out)
+}
+
+async fn save_group(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    change: impl FnOnce(ScimGroup) -> std::result::Result<ScimGroup, Problem>,
+    now: DateTime<Utc>,
+) -> Result<(GroupRow, Vec<(String, String)>)> {
+    let gid = GroupId::parse(id).ok_or_else(|| Problem::not_found("group", id))?;
+    let mut tx = store.begin().await?;
+    let (row, members) = group_in(&mut tx, id).await?;
+    let before = ScimGroup {
+        display_name: row.display_name.clone(),
+        external_id: row.external_id.clone(),
+        members: members.iter().map(|(u, _)| u.clone()).collect(),
+    };
+    let g = change(before)?;
+    check_members(&mut tx, &g).await?;
+    let existing = store::directory::get_group(&mut tx, &gid)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let p = GroupProfile::parse(
+        &g.display_name,
+        existing.description.as_deref().unwrap_or(""),
+        &existing.group_type,
+    )
+    .map_err(|e| Problem::invalid_value(e.messages()))?;
+    store::directory::update_group(&mut tx, &gid, &p, now)
+        .await
+        .map_err(name_conflict(&g.display_name))?;
+    db::set_group_fields(&mut tx, &gid, &g, "scim", now).await?;
+    let (added, removed) = db::set_members(&mut tx, &gid, &g.members, now).await?;
+    let details = json!({"displayName": g.display_name, "externalId": g.external_id, "membersAdded": added, "membersRemoved": removed});
+    audit::record(
+        &mut tx,
+        actor,
+        &group_event("Update group (SCIM)", &gid, &p.display_name, details),
+        now,
+    )
+    .await?;
+    let out = group_in(&mut tx, id).await?;
+    tx.commit().await.map_err(commit_err)?;
+    store.wake_provisioning();
+    Ok(out)
+}
+
+pub async fn replace_group(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<(GroupRow, Vec<(String, String)>)> {
+    let new = ScimGroup::from_json(body)?;
+    save_group(store, actor, id, |_| Ok(new), now).await
+}
+
+pub async fn patch_group(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<(GroupRow, Vec<(String, String)>)> {
+    let ops = patch::parse(body)?;
+    save_group(
+        store,
+        actor,
+        id,
+        |mut g| {
+            g.apply(&ops)?;
+            Ok(g)
+        },
+        now,
+    )
+    .await
+}
+
+/// Deletes a group nothing in Gatehouse uses (no catalog holds it, no
+/// connected system is linked to it); its members lose it.
+pub async fn delete_group(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let gid = GroupId::parse(id).ok_or_else(|| Problem::not_found("group", id))?;
+    let mut tx = store.begin().await?;
+    let (row, _) = group_in(&mut tx, id).await?;
+    if !db::delete_group(&mut tx, &gid).await? {
+        return Err(Problem::new(
+            409,
+            None,
+            format!(
+                "{} is used in Gatehouse (a catalog holds it or a connected system is linked to it); remove it there first.",
+                row.display_name
+            ),
+        )
+        .into());
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        &group_event("Delete group (SCIM)", &gid, &row.display_name, json!({})),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(commit_err)?;
+    store.wake_provisioning();
+    Ok(())
+}

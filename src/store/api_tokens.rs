@@ -1,0 +1,97 @@
+//! API tokens: their hashes, expiry, revocation and last use.
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Result, map_err, ts};
+use crate::domain::api_token::NewToken;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub purpose: String,
+    pub hint: String,
+    pub created_by: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, name, purpose, hint, created_by, created_at, expires_at, revoked_at, last_used_at";
+
+pub async fn all(conn: &mut Conn) -> Result<Vec<TokenRow>> {
+    sqlx::query_as::<_, TokenRow>(&format!(
+        "SELECT {COLUMNS} FROM api_tokens ORDER BY revoked_at IS NOT NULL, created_at DESC"
+    ))
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<TokenRow>> {
+    sqlx::query_as::<_, TokenRow>(&format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)
+}
+
+pub async fn by_hash(conn: &mut Conn, hash: &str) -> Result<Option<TokenRow>> {
+    sqlx::query_as::<_, TokenRow>(&format!(
+        "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"
+    ))
+    .bind(hash)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn insert(
+    conn: &mut Conn,
+    id: &str,
+    t: &NewToken,
+    hash: &str,
+    hint: &str,
+    created_by: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO api_tokens (id, name, purpose, token_hash, hint, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(&t.name)
+    .bind(t.purpose.as_str())
+    .bind(hash)
+    .bind(hint)
+    .bind(created_by)
+    .bind(ts(now))
+    .bind(t.expires_at.map(ts))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn revoke(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(ts(now))
+            .execute(conn)
+            .await
+            .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn touch(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(ts(now))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}

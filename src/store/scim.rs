@@ -1,0 +1,572 @@
+//! What the SCIM service provider reads and writes: users and groups with
+//! their SCIM attributes, SCIM filters turned into SQL, and group membership
+//! set as a provider sends it.
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Result, StoreError, map_err, ts};
+use crate::domain::ids::{GroupId, UserId};
+use crate::domain::scim::filter::{AttrPath, Filter, Op, Value};
+use crate::domain::scim::resource::{ScimGroup, ScimUser};
+
+/// A user as SCIM shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub user_name: Option<String>,
+    pub email: String,
+    pub external_id: Option<String>,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub employee_number: Option<String>,
+    pub manager_id: Option<String>,
+    pub state: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl UserRow {
+    pub fn resource(&self) -> ScimUser {
+        ScimUser {
+            user_name: self.user_name.clone().unwrap_or_else(|| self.email.clone()),
+            external_id: self.external_id.clone(),
+            display_name: Some(self.display_name.clone()),
+            given_name: self.given_name.clone(),
+            family_name: self.surname.clone(),
+            title: self.job_title.clone(),
+            email: Some(self.email.clone()),
+            active: self.state == "active",
+            employee_number: self.employee_number.clone(),
+            department: self.department.clone(),
+            manager: self.manager_id.clone(),
+        }
+    }
+}
+
+const USER_COLUMNS: &str = "u.id, u.user_name, u.email, u.external_id, u.display_name, u.given_name, u.surname, \
+     u.job_title, u.department, u.employee_number, u.manager_id, u.state, u.created_at, u.updated_at";
+
+/// Users SCIM shows: all but those deleted through it.
+const VISIBLE_USERS: &str = "u.source <> 'scimDeleted'";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupRow {
+    pub id: String,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Which resource a filter is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Users,
+    Groups,
+}
+
+/// What an attribute is in SQL.
+enum Column {
+    /// A text column compared without regard to case (lower-cased values).
+    Folded(&'static str),
+    /// A text column compared exactly.
+    Exact(&'static str),
+    /// A timestamp column; values are dates.
+    Time(&'static str),
+    /// `active`: whether the user is not blocked.
+    Active,
+    /// A value every resource has (emails.type is "work").
+    Constant(&'static str),
+    /// A group's member, by user id.
+    Member,
+}
+
+fn column(resource: Resource, key: &str) -> Option<Column> {
+    use Column::*;
+    Some(match (resource, key) {
+        (_, "id") => Exact(match resource {
+            Resource::Users => "u.id",
+            Resource::Groups => "g.id",
+        }),
+        (_, "externalid") => Exact(match resource {
+            Resource::Users => "u.external_id",
+            Resource::Groups => "g.external_id",
+        }),
+        (_, "meta.created") => Time(match resource {
+            Resource::Users => "u.created_at",
+            Resource::Groups => "g.created_at",
+        }),
+        (_, "meta.lastmodified") => Time(match resource {
+            Resource::Users => "u.updated_at",
+            Resource::Groups => "g.updated_at",
+        }),
+        (Resource::Users, "username") => Folded("COALESCE(u.user_name_lower, u.email_lower)"),
+        (Resource::Users, "emails" | "emails.value") => Folded("u.email_lower"),
+        (Resource::Users, "emails.type") => Constant("work"),
+        (Resource::Users, "displayname") => Folded("u.name_lower"),
+        (Resource::Users, "name.givenname") => Folded("lower(u.given_name)"),
+        (Resource::Users, "name.familyname") => Folded("lower(u.surname)"),
+        (Resource::Users, "title") => Folded("lower(u.job_title)"),
+        (Resource::Users, "department") => Folded("lower(u.department)"),
+        (Resource::Users, "employeenumber") => Exact("u.employee_number"),
+        (Resource::Users, "manager" | "manager.value") => Exact("u.manager_id"),
+        (Resource::Users, "active") => Active,
+        (Resource::Groups, "displayname") => Folded("g.name_lower"),
+        (Resource::Groups, "members" | "members.value") => Member,
+        _ => return None,
+    })
+}
+
+/// A filter as SQL over `u` (users) or `g` (groups), with its values to bind
+/// in order; an attribute it cannot filter on, or a value of the wrong kind,
+/// is an error in words (an `invalidFilter`).
+pub struct Where {
+    pub sql: String,
+    pub binds: Vec<String>,
+}
+
+impl Where {
+    pub fn new(resource: Resource, filter: Option<&Filter>) -> std::result::Result<Where, String> {
+        let mut w = Where {
+            sql: String::new(),
+            binds: vec![],
+        };
+        w.sql = match filter {
+            Some(f) => w.clause(resource, f, None)?,
+            None => "1 = 1".into(),
+        };
+        Ok(w)
+    }
+
+    fn bind(&mut self, v: String) -> String {
+        self.binds.push(v);
+        format!("${}", self.binds.len())
+    }
+
+    fn clause(
+        &mut self,
+        resource: Resource,
+        f: &Filter,
+        within: Option<&AttrPath>,
+    ) -> std::result::Result<String, String> {
+        Ok(match f {
+            Filter::And(a, b) => format!(
+                "({} AND {})",
+                self.clause(resource, a, within)?,
+                self.clause(resource, b, within)?
+            ),
+            Filter::Or(a, b) => format!(
+                "({} OR {})",
+                self.clause(resource, a, within)?,
+                self.clause(resource, b, within)?
+            ),
+            Filter::Not(a) => format!("(NOT {})", self.clause(resource, a, within)?),
+            Filter::Has(path, inner) => self.clause(resource, inner, Some(path))?,
+            Filter::Present(p) => {
+                let key = key(p, within);
+                match column(resource, &key).ok_or_else(|| unknown(&key))? {
+                    Column::Folded(c) | Column::Exact(c) | Column::Time(c) => {
+                        format!("({c} IS NOT NULL AND {c} <> '')")
+                    }
+                    Column::Active | Column::Constant(_) => "1 = 1".into(),
+                    Column::Member => "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.role = 'member')".into(),
+                }
+            }
+            Filter::Compare(p, op, v) => {
+                let key = key(p, within);
+                let col = column(resource, &key).ok_or_else(|| unknown(&key))?;
+                self.compare(&key, col, *op, v)?
+            }
+        })
+    }
+
+    fn compare(
+        &mut self,
+        key: &str,
+        col: Column,
+        op: Op,
+        v: &Value,
+    ) -> std::result::Result<String, String> {
+        let text = |v: &Value| match v {
+            Value::Str(s) => Ok(s.clone()),
+            _ => Err(format!("{key} is compared with a quoted string.")),
+        };
+        Ok(match col {
+            Column::Active => {
+                let Value::Bool(b) = v else {
+                    return Err("active is compared with true or false.".into());
+                };
+                let yes = match op {
+                    Op::Eq => *b,
+                    Op::Ne => !*b,
+                    _ => return Err("active is compared with eq or ne.".into()),
+                };
+                if yes {
+                    "u.state = 'active'".into()
+                } else {
+                    "u.state <> 'active'".into()
+                }
+            }
+            Column::Constant(c) => {
+                let s = text(v)?.to_lowercase();
+                let hit = match op {
+                    Op::Eq => s == c,
+                    Op::Ne => s != c,
+                    Op::Co => c.contains(&s),
+                    Op::Sw => c.starts_with(&s),
+                    Op::Ew => c.ends_with(&s),
+                    _ => c > s.as_str(),
+                };
+                if hit { "1 = 1" } else { "1 = 0" }.into()
+            }
+            Column::Member => {
+                let s = text(v)?;
+                let b = self.bind(s);
+                let exists = format!(
+                    "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.role = 'member' AND m.user_id = {b})"
+                );
+                match op {
+                    Op::Eq => exists,
+                    Op::Ne => format!("(NOT {exists})"),
+                    _ => return Err("members are compared with eq or ne.".into()),
+                }
+            }
+            Column::Time(c) => {
+                let s = text(v)?;
+                let t = DateTime::parse_from_rfc3339(&s)
+                    .map_err(|_| {
+                        format!("{key} is compared with a date such as \"2026-01-31T00:00:00Z\".")
+                    })?
+                    .with_timezone(&Utc);
+                let b = self.bind(ts(t));
+                let o = match op {
+                    Op::Eq => "=",
+                    Op::Ne => "<>",
+                    Op::Gt => ">",
+                    Op::Ge => ">=",
+                    Op::Lt => "<",
+                    Op::Le => "<=",
+                    _ => return Err(format!("{key} is compared with eq, ne, gt, ge, lt or le.")),
+                };
+                format!("{c} {o} {b}")
+            }
+            Column::Folded(c) | Column::Exact(c) => {
+                let folded = matches!(col, Column::Folded(_));
+                let s = match v {
+                    Value::Null => {
+                        return Ok(match op {
+                            Op::Eq => format!("{c} IS NULL"),
+                            Op::Ne => format!("{c} IS NOT NULL"),
+                            _ => {
+                                return Err(format!(
+                                    "{key} is compared with null by eq or ne only."
+                                ));
+                            }
+                        });
+                    }
+                    v => text(v)?,
+                };
+                let s = if folded { s.to_lowercase() } else { s };
+                let like = |s: &str| {
+                    s.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                };
+                match op {
+                    Op::Eq => format!("{c} = {}", self.bind(s)),
+                    Op::Ne => format!("({c} IS NULL OR {c} <> {})", self.bind(s)),
+                    Op::Co => format!(
+                        "{c} LIKE {} ESCAPE '\\'",
+                        self.bind(format!("%{}%", like(&s)))
+                    ),
+                    Op::Sw => format!(
+                        "{c} LIKE {} ESCAPE '\\'",
+                        self.bind(format!("{}%", like(&s)))
+                    ),
+                    Op::Ew => format!(
+                        "{c} LIKE {} ESCAPE '\\'",
+                        self.bind(format!("%{}", like(&s)))
+                    ),
+                    Op::Gt => format!("{c} > {}", self.bind(s)),
+                    Op::Ge => format!("{c} >= {}", self.bind(s)),
+                    Op::Lt => format!("{c} < {}", self.bind(s)),
+                    Op::Le => format!("{c} <= {}", self.bind(s)),
+                }
+            }
+        })
+    }
+}
+
+fn key(p: &AttrPath, within: Option<&AttrPath>) -> String {
+    match within {
+        Some(outer) => format!("{}.{}", outer.name.to_ascii_lowercase(), p.key()),
+        None => p.key(),
+    }
+}
+
+fn unknown(key: &str) -> String {
+    format!("Filtering on {key} is not supported.")
+}
+
+/// One page of users matching `w`, oldest first, and how many match.
+pub async fn users(
+    conn: &mut Conn,
+    w: &Where,
+    start: i64,
+    count: i64,
+) -> Result<(i64, Vec<UserRow>)> {
+    let total_sql = format!(
+        "SELECT COUNT(*) FROM users u WHERE {VISIBLE_USERS} AND ({})",
+        w.sql
+    );
+    let mut q = sqlx::query_scalar::<_, i64>(&total_sql);
+    for b in &w.binds {
+        q = q.bind(b);
+    }
+    let total = q.fetch_one(&mut *conn).await.map_err(map_err)?;
+    if count == 0 {
+        return Ok((total, vec![]));
+    }
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE {VISIBLE_USERS} AND ({}) ORDER BY u.created_at, u.id LIMIT {count} OFFSET {}",
+        w.sql,
+        start - 1
+    );
+    let mut q = sqlx::query_as::<_, UserRow>(&sql);
+    for b in &w.binds {
+        q = q.bind(b);
+    }
+    Ok((total, q.fetch_all(conn).await.map_err(map_err)?))
+}
+
+pub async fn user(conn: &mut Conn, id: &str) -> Result<Option<UserRow>> {
+    sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1 AND {VISIBLE_USERS}"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Whether another user (not `except`) has this userName or address as
+/// their userName, or this address.
+pub async fn taken(
+    conn: &mut Conn,
+    user_name: &str,
+    email: &str,
+    except: Option<&str>,
+) -> Result<Option<&'static str>> {
+    let row: Option<(Option<String>, String)> = sqlx::query_as(
+        "SELECT user_name_lower, email_lower FROM users \
+         WHERE (COALESCE(user_name_lower, email_lower) = $1 OR email_lower = $2) AND id <> $3 LIMIT 1",
+    )
+    .bind(user_name.to_lowercase())
+    .bind(email.to_lowercase())
+    .bind(except.unwrap_or(""))
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(row.map(|(u, e)| {
+        if u.unwrap_or(e.clone()) == user_name.to_lowercase() {
+            "userName"
+        } else {
+            "email"
+        }
+    }))
+}
+
+/// Sets the SCIM attributes Gatehouse's profile does not hold.
+pub async fn set_scim_fields(
+    conn: &mut Conn,
+    id: &UserId,
+    u: &ScimUser,
+    source: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET source = $2, external_id = $3, user_name = $4, user_name_lower = $5, \
+         employee_number = $6 WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(source)
+    .bind(u.external_id.clone())
+    .bind(u.user_name.clone())
+    .bind(u.user_name.to_lowercase())
+    .bind(u.employee_number.clone())
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// A user deleted through SCIM: blocked, gone from SCIM, their userName and
+/// external id freed.
+pub async fn mark_deleted(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET source = 'scimDeleted', state = 'blocked', user_name = NULL, user_name_lower = NULL, \
+         external_id = NULL, updated_at = $2 WHERE id = $1 AND source <> 'scimDeleted'",
+    )
+    .bind(id.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+const GROUP_COLUMNS: &str = "g.id, g.display_name, g.external_id, g.created_at, g.updated_at";
+
+pub async fn groups(
+    conn: &mut Conn,
+    w: &Where,
+    start: i64,
+    count: i64,
+) -> Result<(i64, Vec<GroupRow>)> {
+    let total_sql = format!("SELECT COUNT(*) FROM groups g WHERE {}", w.sql);
+    let mut q = sqlx::query_scalar::<_, i64>(&total_sql);
+    for b in &w.binds {
+        q = q.bind(b);
+    }
+    let total = q.fetch_one(&mut *conn).await.map_err(map_err)?;
+    if count == 0 {
+        return Ok((total, vec![]));
+    }
+    let sql = format!(
+        "SELECT {GROUP_COLUMNS} FROM groups g WHERE {} ORDER BY g.created_at, g.id LIMIT {count} OFFSET {}",
+        w.sql,
+        start - 1
+    );
+    let mut q = sqlx::query_as::<_, GroupRow>(&sql);
+    for b in &w.binds {
+        q = q.bind(b);
+    }
+    Ok((total, q.fetch_all(conn).await.map_err(map_err)?))
+}
+
+pub async fn group(conn: &mut Conn, id: &str) -> Result<Option<GroupRow>> {
+    sqlx::query_as::<_, GroupRow>(&format!(
+        "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// The members of the groups, as (group id, user id, display name), in one query.
+pub async fn members_of(
+    conn: &mut Conn,
+    groups: &[String],
+) -> Result<Vec<(String, String, String)>> {
+    if groups.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT m.group_id, u.id, u.display_name FROM group_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.role = 'member' AND m.group_id IN ({}) ORDER BY u.name_lower",
+        super::placeholders(1, groups.len())
+    );
+    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+    for g in groups {
+        q = q.bind(g);
+    }
+    q.fetch_all(conn).await.map_err(map_err)
+}
+
+/// The ids among `ids` that are users SCIM can see.
+pub async fn existing_users(conn: &mut Conn, ids: &[String]) -> Result<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT u.id FROM users u WHERE {VISIBLE_USERS} AND u.id IN ({})",
+        super::placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query_scalar::<_, String>(&sql);
+    for i in ids {
+        q = q.bind(i);
+    }
+    q.fetch_all(conn).await.map_err(map_err)
+}
+
+pub async fn set_group_fields(
+    conn: &mut Conn,
+    id: &GroupId,
+    g: &ScimGroup,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE groups SET source = $2, external_id = $3, updated_at = $4 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(source)
+        .bind(g.external_id.clone())
+        .bind(ts(now))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Makes the group's members (role member) exactly `wanted`: new ones are
+/// added as held outside assignments; one no longer wanted is removed,
+/// unless an access package grants it, which then keeps it (no longer as
+/// held by hand). Returns (added, removed).
+pub async fn set_members(
+    conn: &mut Conn,
+    group: &GroupId,
+    wanted: &[String],
+    now: DateTime<Utc>,
+) -> Result<(usize, usize)> {
+    let current: Vec<String> = sqlx::query_scalar(
+        "SELECT user_id FROM group_members WHERE group_id = $1 AND role = 'member'",
+    )
+    .bind(group.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let role = crate::domain::directory::GroupRole::Member;
+    let (mut added, mut removed) = (0, 0);
+    for u in wanted.iter().filter(|u| !current.contains(u)) {
+        let id = UserId::parse(u).ok_or(StoreError::NotFound)?;
+        if super::directory::add_group_role(conn, group, &id, role, now).await? {
+            added += 1;
+        }
+    }
+    for u in current.iter().filter(|u| !wanted.contains(u)) {
+        let Some(id) = UserId::parse(u) else { continue };
+        let granted: bool = sqlx::query_scalar::<_, super::Flag>(&format!(
+            "SELECT {}",
+            super::grants::still_granted("'AadGroup'", "$1", "'member'", "$2")
+        ))
+        .bind(group.as_str())
+        .bind(u)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .0;
+        if granted {
+            super::directory::clear_group_role_by_hand(conn, group, &id, role).await?;
+        } else if super::directory::remove_group_role(conn, group, &id, role).await? {
+            removed += 1;
+        }
+    }
+    Ok((added, removed))
+}
+
+/// Deletes a group that no catalog holds and no connected system is linked
+/// to; false (nothing deleted) when something uses it.
+pub async fn delete_group(conn: &mut Conn, id: &GroupId) -> Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM groups WHERE id = $1 \
+         AND NOT EXISTS (SELECT 1 FROM catalog_resources r WHERE r.origin_system = 'AadGroup' AND r.origin_id = $1) \
+         AND NOT EXISTS (SELECT 1 FROM resource_links l WHERE l.origin_system = 'AadGroup' AND l.origin_id = $1)",
+    )
+    .bind(id.as_str())
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}

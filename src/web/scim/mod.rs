@@ -1,0 +1,237 @@
+//! The SCIM 2.0 service provider at `/scim/v2` (RFC 7644): identity
+//! providers push people and groups with an API token made for SCIM
+//! provisioning. Every answer, errors included, is a SCIM document
+//! (`application/scim+json`); nothing here renders a page.
+
+mod resources;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use crate::domain::api_token::Purpose;
+use crate::domain::audit::Actor;
+use crate::domain::scim::{ERROR_SCHEMA, LIST_SCHEMA, MAX_BODY_BYTES, Problem, schema};
+use crate::service::api_tokens::{self, Refusal};
+use crate::service::scim::ScimError;
+use crate::web::Data;
+
+pub const BASE: &str = "/scim/v2";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope(BASE)
+            .service(
+                web::resource("/ServiceProviderConfig")
+                    .route(web::get().to(service_provider_config))
+                    .default_service(web::to(not_allowed)),
+            )
+            .service(
+                web::resource("/ResourceTypes")
+                    .route(web::get().to(resource_types))
+                    .default_service(web::to(not_allowed)),
+            )
+            .service(
+                web::resource("/ResourceTypes/{id}")
+                    .route(web::get().to(resource_type))
+                    .default_service(web::to(not_allowed)),
+            )
+            .service(
+                web::resource("/Schemas")
+                    .route(web::get().to(schemas))
+                    .default_service(web::to(not_allowed)),
+            )
+            .service(
+                web::resource("/Schemas/{id}")
+                    .route(web::get().to(one_schema))
+                    .default_service(web::to(not_allowed)),
+            )
+            .configure(resources::routes)
+            .default_service(web::to(unknown)),
+    );
+}
+
+/// A SCIM document.
+pub(crate) fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(ContentType(
+            "application/scim+json".parse().expect("a media type"),
+        ))
+        .body(body.to_string())
+}
+
+/// A SCIM error document (RFC 7644 §3.12).
+pub(crate) fn problem(p: &Problem) -> HttpResponse {
+    let mut body = json!({
+        "schemas": [ERROR_SCHEMA],
+        "status": p.status.to_string(),
+        "detail": p.detail,
+    });
+    if let Some(t) = p.scim_type {
+        body["scimType"] = json!(t);
+    }
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut res = scim_json(status, &body);
+    if p.status == 401 {
+        res.headers_mut().insert(
+            actix_web::http::header::WWW_AUTHENTICATE,
+            actix_web::http::header::HeaderValue::from_static("Bearer realm=\"gatehouse-scim\""),
+        );
+    }
+    res
+}
+
+/// The answer to a failed call: the provider's error as such, Gatehouse's
+/// own as a 500 (logged, its details kept out of the answer).
+pub(crate) fn failed(e: ScimError) -> HttpResponse {
+    match e {
+        ScimError::Problem(p) => problem(&p),
+        ScimError::Internal(crate::service::ServiceError::NotFound) => {
+            problem(&Problem::new(404, None, "Not found."))
+        }
+        ScimError::Internal(e) => {
+            tracing::error!(error = %format!("{e:#}"), "SCIM call failed");
+            problem(&Problem::new(
+                500,
+                None,
+                "Gatehouse could not complete the call; it was logged.",
+            ))
+        }
+    }
+}
+
+async fn not_allowed() -> HttpResponse {
+    problem(&Problem::new(
+        405,
+        None,
+        "This endpoint does not take that method.",
+    ))
+}
+
+async fn unknown() -> HttpResponse {
+    problem(&Problem::new(404, None, "There is no such SCIM endpoint."))
+}
+
+/// The caller, once its bearer token is accepted: the audit log names the
+/// token ("SCIM: Entra ID").
+pub(crate) async fn caller(state: &Data, req: &HttpRequest) -> Result<Actor, HttpResponse> {
+    let bearer = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        });
+    match api_tokens::authenticate(&state.store, bearer, Purpose::Scim, state.clock.now()).await {
+        Ok(Ok(token)) => Ok(Actor {
+            user_id: None,
+            display_name: format!("SCIM: {}", token.name),
+        }),
+        Ok(Err(Refusal::Unauthorized(m))) => Err(problem(&Problem::new(401, None, m))),
+        Ok(Err(Refusal::Forbidden(m))) => Err(problem(&Problem::new(403, None, m))),
+        Err(e) => Err(failed(ScimError::Internal(e))),
+    }
+}
+
+/// A JSON body of at most `MAX_BODY_BYTES` (413 beyond, read no further).
+pub(crate) async fn body(mut payload: web::Payload) -> Result<Value, HttpResponse> {
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            problem(&Problem::invalid_syntax(
+                "The request body could not be read.",
+            ))
+        })?;
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(problem(&Problem::new(
+                413,
+                None,
+                format!("The body is larger than {MAX_BODY_BYTES} bytes."),
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        problem(&Problem::invalid_syntax(format!(
+            "The body is not JSON: {e}."
+        )))
+    })
+}
+
+/// The URL of the SCIM endpoints, for `meta.location` and references.
+pub(crate) fn base_url(state: &Data) -> String {
+    state.config.url_for(BASE)
+}
+
+pub(crate) fn list(total: i64, start: i64, items: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_SCHEMA],
+        "totalResults": total,
+        "startIndex": start,
+        "itemsPerPage": items.len(),
+        "Resources": items,
+    })
+}
+
+async fn service_provider_config(state: Data, req: HttpRequest) -> HttpResponse {
+    if let Err(r) = caller(&state, &req).await {
+        return r;
+    }
+    scim_json(
+        StatusCode::OK,
+        &schema::service_provider_config(&base_url(&state)),
+    )
+}
+
+async fn resource_types(state: Data, req: HttpRequest) -> HttpResponse {
+    if let Err(r) = caller(&state, &req).await {
+        return r;
+    }
+    let all = schema::resource_types(&base_url(&state));
+    scim_json(StatusCode::OK, &list(all.len() as i64, 1, all))
+}
+
+async fn resource_type(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    if let Err(r) = caller(&state, &req).await {
+        return r;
+    }
+    match schema::resource_types(&base_url(&state))
+        .into_iter()
+        .find(|t| t["id"].as_str() == Some(id.as_str()))
+    {
+        Some(t) => scim_json(StatusCode::OK, &t),
+        None => problem(&Problem::new(
+            404,
+            None,
+            format!("There is no resource type {id}."),
+        )),
+    }
+}
+
+async fn schemas(state: Data, req: HttpRequest) -> HttpResponse {
+    if let Err(r) = caller(&state, &req).await {
+        return r;
+    }
+    let all = schema::schemas(&base_url(&state));
+    scim_json(StatusCode::OK, &list(all.len() as i64, 1, all))
+}
+
+async fn one_schema(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    if let Err(r) = caller(&state, &req).await {
+        return r;
+    }
+    match schema::schemas(&base_url(&state))
+        .into_iter()
+        .find(|s| s["id"].as_str() == Some(id.as_str()))
+    {
+        Some(s) => scim_json(StatusCode::OK, &s),
+        None => problem(&Problem::new(
+            404,
+            None,
+            format!("There is no schema {id}."),
+        )),
+    }
+}

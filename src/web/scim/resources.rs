@@ -1,0 +1,547 @@
+//! `/Users`, `/Groups` and searches (`/.search`): parse the call, call the
+//! SCIM service, answer with the resource as stored.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value};
+
+use super::{base_url, body, caller, failed, list, problem, scim_json};
+use crate::domain::scim::resource::{Meta, ScimGroup};
+use crate::domain::scim::{ENTERPRISE_SCHEMA, Problem};
+use crate::service::scim as svc;
+use crate::store::scim::{GroupRow, UserRow};
+use crate::web::Data;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let not_allowed = || web::to(super::not_allowed);
+    cfg.service(
+        web::resource("/Users")
+            .route(web::get().to(list_users))
+            .route(web::post().to(create_user))
+            .default_service(not_allowed()),
+    )
+    .service(
+        web::resource("/Users/.search")
+            .route(web::post().to(search_users))
+            .default_service(not_allowed()),
+    )
+    .service(
+        web::resource("/Users/{id}")
+            .route(web::get().to(get_user))
+            .route(web::put().to(put_user))
+            .route(web::patch().to(patch_user))
+            .route(web::delete().to(delete_user))
+            .default_service(not_allowed()),
+    )
+    .service(
+        web::resource("/Groups")
+            .route(web::get().to(list_groups))
+            .route(web::post().to(create_group))
+            .default_service(not_allowed()),
+    )
+    .service(
+        web::resource("/Groups/.search")
+            .route(web::post().to(search_groups))
+            .default_service(not_allowed()),
+    )
+    .service(
+        web::resource("/Groups/{id}")
+            .route(web::get().to(get_group))
+            .route(web::put().to(put_group))
+            .route(web::patch().to(patch_group))
+            .route(web::delete().to(delete_group))
+            .default_service(not_allowed()),
+    )
+    .service(
+        web::resource("/.search")
+            .route(web::post().to(search_all))
+            .default_service(not_allowed()),
+    );
+}
+
+/// What a list or search asks for.
+#[derive(Default)]
+struct Query {
+    filter: Option<String>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+    attributes: Vec<String>,
+    excluded: Vec<String>,
+}
+
+fn names(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Query {
+    /// From the query string; a number that is not one is an error.
+    fn from_request(req: &HttpRequest) -> Result<Query, Problem> {
+        let mut q = Query::default();
+        for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+            let number = |v: &str| {
+                v.trim()
+                    .parse::<i64>()
+                    .map_err(|_| Problem::invalid_value(format!("{k} must be a whole number.")))
+            };
+            match k.to_ascii_lowercase().as_str() {
+                "filter" => q.filter = Some(v.into_owned()),
+                "startindex" => q.start_index = Some(number(&v)?),
+                "count" => q.count = Some(number(&v)?),
+                "attributes" => q.attributes = names(&v),
+                "excludedattributes" => q.excluded = names(&v),
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
+
+    /// From a search body (RFC 7644 §3.4.3).
+    fn from_body(b: &Value) -> Result<Query, Problem> {
+        let o = b
+            .as_object()
+            .ok_or_else(|| Problem::invalid_syntax("The search body must be an object."))?;
+        let get = |name: &str| {
+            o.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        let number = |name: &str| -> Result<Option<i64>, Problem> {
+            match get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v.as_i64().map(Some).ok_or_else(|| {
+                    Problem::invalid_value(format!("{name} must be a whole number."))
+                }),
+            }
+        };
+        let list = |name: &str| -> Vec<String> {
+            match get(name) {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                Some(Value::String(s)) => names(s),
+                _ => vec![],
+            }
+        };
+        Ok(Query {
+            filter: get("filter").and_then(Value::as_str).map(str::to_string),
+            start_index: number("startIndex")?,
+            count: number("count")?,
+            attributes: list("attributes"),
+            excluded: list("excludedAttributes"),
+        })
+    }
+}
+
+/// Keeps the attributes asked for (`id` and `schemas` always), or drops the
+/// excluded ones. Extension attributes are named with their schema URN.
+fn project(mut resource: Value, attributes: &[String], excluded: &[String]) -> Value {
+    let Some(o) = resource.as_object_mut() else {
+        return resource;
+    };
+    let split = |a: &str| -> (Option<String>, String) {
+        let lower = a.to_ascii_lowercase();
+        let ext = ENTERPRISE_SCHEMA.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix(&format!("{ext}:")) {
+            (
+                Some(ENTERPRISE_SCHEMA.to_string()),
+                rest.split('.').next().unwrap_or("").to_string(),
+            )
+        } else if lower == ext {
+            (None, ENTERPRISE_SCHEMA.to_ascii_lowercase())
+        } else {
+            (None, lower.split('.').next().unwrap_or("").to_string())
+        }
+    };
+    let keep_always = |k: &str| k == "id" || k == "schemas";
+    if !attributes.is_empty() {
+        let wanted: Vec<(Option<String>, String)> = attributes.iter().map(|a| split(a)).collect();
+        let mut kept = Map::new();
+        for (k, v) in o.iter() {
+            let lk = k.to_ascii_lowercase();
+            if keep_always(&lk)
+                || wanted
+                    .iter()
+                    .any(|(ext, name)| ext.is_none() && *name == lk)
+            {
+                kept.insert(k.clone(), v.clone());
+            } else if k == ENTERPRISE_SCHEMA {
+                if let Some(ext) = v.as_object() {
+                    let sub: Map<String, Value> = ext
+                        .iter()
+                        .filter(|(sk, _)| {
+                            wanted
+                                .iter()
+                                .any(|(e, n)| e.is_some() && *n == sk.to_ascii_lowercase())
+                        })
+                        .map(|(a, b)| (a.clone(), b.clone()))
+                        .collect();
+                    if !sub.is_empty() {
+                        kept.insert(k.clone(), Value::Object(sub));
+                    }
+                }
+            }
+        }
+        *o = kept;
+    }
+    for (ext, name) in excluded.iter().map(|a| split(a)) {
+        if keep_always(&name) {
+            continue;
+        }
+        match ext {
+            Some(_) => {
+                if let Some(Value::Object(e)) = o.get_mut(ENTERPRISE_SCHEMA) {
+                    e.retain(|k, _| k.to_ascii_lowercase() != name);
+                }
+            }
+            None => o.retain(|k, _| k.to_ascii_lowercase() != name),
+        }
+    }
+    resource
+}
+
+fn user_json(base: &str, u: &UserRow) -> Value {
+    let meta = Meta {
+        created: u.created_at.clone(),
+        last_modified: u.updated_at.clone(),
+        location: format!("{base}/Users/{}", u.id),
+        base: base.to_string(),
+    };
+    u.resource().to_json(&u.id, &meta)
+}
+
+fn group_json(base: &str, g: &GroupRow, members: Vec<String>) -> Value {
+    let meta = Meta {
+        created: g.created_at.clone(),
+        last_modified: g.updated_at.clone(),
+        location: format!("{base}/Groups/{}", g.id),
+        base: base.to_string(),
+    };
+    ScimGroup {
+        display_name: g.display_name.clone(),
+        external_id: g.external_id.clone(),
+        members,
+    }
+    .to_json(&g.id, &meta)
+}
+
+/// A created resource: 201, its location in the header too.
+fn created(resource: Value) -> HttpResponse {
+    let location = resource["meta"]["location"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut res = scim_json(StatusCode::CREATED, &resource);
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&location) {
+        res.headers_mut()
+            .insert(actix_web::http::header::LOCATION, v);
+    }
+    res
+}
+
+macro_rules! authorized {
+    ($state:expr, $req:expr) => {
+        match caller(&$state, &$req).await {
+            Ok(actor) => actor,
+            Err(r) => return r,
+        }
+    };
+}
+
+macro_rules! json_body {
+    ($payload:expr) => {
+        match body($payload).await {
+            Ok(b) => b,
+            Err(r) => return r,
+        }
+    };
+}
+
+async fn users_page(state: &Data, q: &Query) -> Result<(i64, i64, Vec<Value>), svc::ScimError> {
+    let listed = svc::list_users(&state.store, q.filter.as_deref(), q.start_index, q.count).await?;
+    let base = base_url(state);
+    let items = listed
+        .items
+        .iter()
+        .map(|u| project(user_json(&base, u), &q.attributes, &q.excluded))
+        .collect();
+    Ok((listed.total, listed.start, items))
+}
+
+async fn groups_page(state: &Data, q: &Query) -> Result<(i64, i64, Vec<Value>), svc::ScimError> {
+    let (listed, members) =
+        svc::list_groups(&state.store, q.filter.as_deref(), q.start_index, q.count).await?;
+    let base = base_url(state);
+    let items = listed
+        .items
+        .iter()
+        .map(|g| {
+            let m = members
+                .iter()
+                .filter(|(gid, _, _)| *gid == g.id)
+                .map(|(_, u, _)| u.clone())
+                .collect();
+            project(group_json(&base, g, m), &q.attributes, &q.excluded)
+        })
+        .collect();
+    Ok((listed.total, listed.start, items))
+}
+
+fn answer(page: Result<(i64, i64, Vec<Value>), svc::ScimError>) -> HttpResponse {
+    match page {
+        Ok((total, start, items)) => scim_json(StatusCode::OK, &list(total, start, items)),
+        Err(e) => failed(e),
+    }
+}
+
+async fn list_users(state: Data, req: HttpRequest) -> HttpResponse {
+    authorized!(state, req);
+    match Query::from_request(&req) {
+        Ok(q) => answer(users_page(&state, &q).await),
+        Err(p) => problem(&p),
+    }
+}
+
+async fn search_users(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    authorized!(state, req);
+    let b = json_body!(payload);
+    match Query::from_body(&b) {
+        Ok(q) => answer(users_page(&state, &q).await),
+        Err(p) => problem(&p),
+    }
+}
+
+async fn list_groups(state: Data, req: HttpRequest) -> HttpResponse {
+    authorized!(state, req);
+    match Query::from_request(&req) {
+        Ok(q) => answer(groups_page(&state, &q).await),
+        Err(p) => problem(&p),
+    }
+}
+
+async fn search_groups(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    authorized!(state, req);
+    let b = json_body!(payload);
+    match Query::from_body(&b) {
+        Ok(q) => answer(groups_page(&state, &q).await),
+        Err(p) => problem(&p),
+    }
+}
+
+/// A search over users and groups at once: each type the filter can apply
+/// to, users first; paging over the two lists one after the other.
+async fn search_all(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    authorized!(state, req);
+    let b = json_body!(payload);
+    let q = match Query::from_body(&b) {
+        Ok(q) => q,
+        Err(p) => return problem(&p),
+    };
+    let everything = Query {
+        filter: q.filter.clone(),
+        start_index: Some(1),
+        count: Some(crate::domain::scim::MAX_RESULTS),
+        attributes: q.attributes.clone(),
+        excluded: q.excluded.clone(),
+    };
+    let mut all = Vec::new();
+    let mut applied = false;
+    for page in [
+        users_page(&state, &everything).await,
+        groups_page(&state, &everything).await,
+    ] {
+        match page {
+            Ok((_, _, items)) => {
+                applied = true;
+                all.extend(items);
+            }
+            // A filter on an attribute one type lacks leaves that type out.
+            Err(svc::ScimError::Problem(p)) if p.scim_type == Some("invalidFilter") => {}
+            Err(e) => return failed(e),
+        }
+    }
+    if !applied {
+        return problem(&Problem::invalid_filter(
+            "The filter applies to neither users nor groups.",
+        ));
+    }
+    let (start, count) = crate::domain::scim::paging(q.start_index, q.count);
+    let total = all.len() as i64;
+    let items: Vec<Value> = all
+        .into_iter()
+        .skip((start - 1) as usize)
+        .take(count as usize)
+        .collect();
+    scim_json(StatusCode::OK, &list(total, start, items))
+}
+
+async fn get_user(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    authorized!(state, req);
+    let q = match Query::from_request(&req) {
+        Ok(q) => q,
+        Err(p) => return problem(&p),
+    };
+    match svc::user(&state.store, &id).await {
+        Ok(u) => scim_json(
+            StatusCode::OK,
+            &project(user_json(&base_url(&state), &u), &q.attributes, &q.excluded),
+        ),
+        Err(e) => failed(e),
+    }
+}
+
+async fn create_user(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let actor = authorized!(state, req);
+    let b = json_body!(payload);
+    match svc::create_user(&state.store, &actor, &b, state.clock.now()).await {
+        Ok(u) => created(user_json(&base_url(&state), &u)),
+        Err(e) => failed(e),
+    }
+}
+
+async fn put_user(
+    state: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let actor = authorized!(state, req);
+    let b = json_body!(payload);
+    match svc::replace_user(&state.store, &actor, &id, &b, state.clock.now()).await {
+        Ok(u) => scim_json(StatusCode::OK, &user_json(&base_url(&state), &u)),
+        Err(e) => failed(e),
+    }
+}
+
+async fn patch_user(
+    state: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let actor = authorized!(state, req);
+    let b = json_body!(payload);
+    match svc::patch_user(&state.store, &actor, &id, &b, state.clock.now()).await {
+        Ok(u) => scim_json(StatusCode::OK, &user_json(&base_url(&state), &u)),
+        Err(e) => failed(e),
+    }
+}
+
+async fn delete_user(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    let actor = authorized!(state, req);
+    match svc::delete_user(&state.store, &actor, &id, state.clock.now()).await {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(e) => failed(e),
+    }
+}
+
+fn group_answer(
+    state: &Data,
+    r: Result<(GroupRow, Vec<(String, String)>), svc::ScimError>,
+    status: StatusCode,
+) -> HttpResponse {
+    match r {
+        Ok((g, members)) => {
+            let json = group_json(
+                &base_url(state),
+                &g,
+                members.into_iter().map(|(u, _)| u).collect(),
+            );
+            if status == StatusCode::CREATED {
+                created(json)
+            } else {
+                scim_json(status, &json)
+            }
+        }
+        Err(e) => failed(e),
+    }
+}
+
+async fn get_group(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    authorized!(state, req);
+    let q = match Query::from_request(&req) {
+        Ok(q) => q,
+        Err(p) => return problem(&p),
+    };
+    match svc::group(&state.store, &id).await {
+        Ok((g, members)) => {
+            let json = group_json(
+                &base_url(&state),
+                &g,
+                members.into_iter().map(|(u, _)| u).collect(),
+            );
+            scim_json(StatusCode::OK, &project(json, &q.attributes, &q.excluded))
+        }
+        Err(e) => failed(e),
+    }
+}
+
+async fn create_group(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let actor = authorized!(state, req);
+    let b = json_body!(payload);
+    let r = svc::create_group(&state.store, &actor, &b, state.clock.now()).await;
+    group_answer(&state, r, StatusCode::CREATED)
+}
+
+async fn put_group(
+    state: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let actor = authorized!(state, req);
+    let b = json_body!(payload);
+    let r = svc::replace_group(&state.store, &actor, &id, &b, state.clock.now()).await;
+    group_answer(&state, r, StatusCode::OK)
+}
+
+async fn patch_group(
+    state: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let actor = authorized!(state, req);
+    let b = json_body!(payload);
+    let r = svc::patch_group(&state.store, &actor, &id, &b, state.clock.now()).await;
+    group_answer(&state, r, StatusCode::OK)
+}
+
+async fn delete_group(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    let actor = authorized!(state, req);
+    match svc::delete_group(&state.store, &actor, &id, state.clock.now()).await {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(e) => failed(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn projection_keeps_or_drops_what_is_named() {
+        let r = json!({"schemas": ["s"], "id": "1", "userName": "a", "name": {"givenName": "A"},
+            ENTERPRISE_SCHEMA: {"department": "D", "employeeNumber": "7"}});
+        let only = project(
+            r.clone(),
+            &[
+                "externalId".into(),
+                format!("{ENTERPRISE_SCHEMA}:department"),
+            ],
+            &[],
+        );
+        assert_eq!(
+            only,
+            json!({"schemas": ["s"], "id": "1", ENTERPRISE_SCHEMA: {"department": "D"}})
+        );
+        let without = project(r, &[], &["name".into(), "id".into()]);
+        assert!(without.get("name").is_none() && without.get("id").is_some());
+    }
+}
