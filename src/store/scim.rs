@@ -311,15 +311,23 @@ fn unknown(key: &str) -> String {
     format!("Filtering on {key} is not supported.")
 }
 
-/// One page of users matching `w`, oldest first, and how many match.
-pub async fn users(
+/// One page of the rows of `from` (`users u` or `groups g`, with `visible`
+/// their condition) matching `w`, oldest first, and how many match.
+async fn page<T>(
     conn: &mut Conn,
+    columns: &str,
+    from: &str,
+    visible: &str,
     w: &Where,
     start: i64,
     count: i64,
-) -> Result<(i64, Vec<UserRow>)> {
+) -> Result<(i64, Vec<T>)>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let alias = from.rsplit(' ').next().unwrap_or("");
     let total_sql = format!(
-        "SELECT COUNT(*) FROM users u WHERE {VISIBLE_USERS} AND ({})",
+        "SELECT COUNT(*) FROM {from} WHERE {visible} AND ({})",
         w.sql
     );
     let mut q = sqlx::query_scalar::<_, i64>(&total_sql);
@@ -331,15 +339,34 @@ pub async fn users(
         return Ok((total, vec![]));
     }
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE {VISIBLE_USERS} AND ({}) ORDER BY u.created_at, u.id LIMIT {count} OFFSET {}",
+        "SELECT {columns} FROM {from} WHERE {visible} AND ({}) ORDER BY {alias}.created_at, {alias}.id LIMIT {count} OFFSET {}",
         w.sql,
         start - 1
     );
-    let mut q = sqlx::query_as::<_, UserRow>(&sql);
+    let mut q = sqlx::query_as::<_, T>(&sql);
     for b in &w.binds {
         q = q.bind(b);
     }
     Ok((total, q.fetch_all(conn).await.map_err(map_err)?))
+}
+
+/// One page of users matching `w`, oldest first, and how many match.
+pub async fn users(
+    conn: &mut Conn,
+    w: &Where,
+    start: i64,
+    count: i64,
+) -> Result<(i64, Vec<UserRow>)> {
+    page(
+        conn,
+        USER_COLUMNS,
+        "users u",
+        VISIBLE_USERS,
+        w,
+        start,
+        count,
+    )
+    .await
 }
 
 pub async fn user(conn: &mut Conn, id: &str) -> Result<Option<UserRow>> {
@@ -425,25 +452,7 @@ pub async fn groups(
     start: i64,
     count: i64,
 ) -> Result<(i64, Vec<GroupRow>)> {
-    let total_sql = format!("SELECT COUNT(*) FROM groups g WHERE {}", w.sql);
-    let mut q = sqlx::query_scalar::<_, i64>(&total_sql);
-    for b in &w.binds {
-        q = q.bind(b);
-    }
-    let total = q.fetch_one(&mut *conn).await.map_err(map_err)?;
-    if count == 0 {
-        return Ok((total, vec![]));
-    }
-    let sql = format!(
-        "SELECT {GROUP_COLUMNS} FROM groups g WHERE {} ORDER BY g.created_at, g.id LIMIT {count} OFFSET {}",
-        w.sql,
-        start - 1
-    );
-    let mut q = sqlx::query_as::<_, GroupRow>(&sql);
-    for b in &w.binds {
-        q = q.bind(b);
-    }
-    Ok((total, q.fetch_all(conn).await.map_err(map_err)?))
+    page(conn, GROUP_COLUMNS, "groups g", "1 = 1", w, start, count).await
 }
 
 pub async fn group(conn: &mut Conn, id: &str) -> Result<Option<GroupRow>> {

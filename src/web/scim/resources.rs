@@ -12,50 +12,59 @@ use crate::service::scim as svc;
 use crate::store::scim::{GroupRow, UserRow};
 use crate::web::Data;
 
+/// A collection's routes: list and create, search, and one resource's
+/// read, replace, patch and delete; any other method is a 405.
+macro_rules! collection {
+    ($cfg:expr, $path:literal, $list:ident, $create:ident, $search:ident, $get:ident, $put:ident, $patch:ident, $delete:ident) => {
+        $cfg.service(
+            web::resource($path)
+                .route(web::get().to($list))
+                .route(web::post().to($create))
+                .default_service(web::to(super::not_allowed)),
+        )
+        .service(
+            web::resource(concat!($path, "/.search"))
+                .route(web::post().to($search))
+                .default_service(web::to(super::not_allowed)),
+        )
+        .service(
+            web::resource(concat!($path, "/{id}"))
+                .route(web::get().to($get))
+                .route(web::put().to($put))
+                .route(web::patch().to($patch))
+                .route(web::delete().to($delete))
+                .default_service(web::to(super::not_allowed)),
+        )
+    };
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let not_allowed = || web::to(super::not_allowed);
+    collection!(
+        cfg,
+        "/Users",
+        list_users,
+        create_user,
+        search_users,
+        get_user,
+        put_user,
+        patch_user,
+        delete_user
+    );
+    collection!(
+        cfg,
+        "/Groups",
+        list_groups,
+        create_group,
+        search_groups,
+        get_group,
+        put_group,
+        patch_group,
+        delete_group
+    );
     cfg.service(
-        web::resource("/Users")
-            .route(web::get().to(list_users))
-            .route(web::post().to(create_user))
-            .default_service(not_allowed()),
-    )
-    .service(
-        web::resource("/Users/.search")
-            .route(web::post().to(search_users))
-            .default_service(not_allowed()),
-    )
-    .service(
-        web::resource("/Users/{id}")
-            .route(web::get().to(get_user))
-            .route(web::put().to(put_user))
-            .route(web::patch().to(patch_user))
-            .route(web::delete().to(delete_user))
-            .default_service(not_allowed()),
-    )
-    .service(
-        web::resource("/Groups")
-            .route(web::get().to(list_groups))
-            .route(web::post().to(create_group))
-            .default_service(not_allowed()),
-    )
-    .service(
-        web::resource("/Groups/.search")
-            .route(web::post().to(search_groups))
-            .default_service(not_allowed()),
-    )
-    .service(
-        web::resource("/Groups/{id}")
-            .route(web::get().to(get_group))
-            .route(web::put().to(put_group))
-            .route(web::patch().to(patch_group))
-            .route(web::delete().to(delete_group))
-            .default_service(not_allowed()),
-    )
-    .service(
         web::resource("/.search")
             .route(web::post().to(search_all))
-            .default_service(not_allowed()),
+            .default_service(web::to(super::not_allowed)),
     );
 }
 
