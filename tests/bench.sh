@@ -94,13 +94,13 @@ fi
 # ---- provisioning into a local slapd (without the memberof overlay, so that
 # loading a million memberships does not also write a million memberOf values) ----
 PEOPLE=$(awk "BEGIN { printf \"%d\", 10000 * $SCALE }")
-GROUPS=$(awk "BEGIN { printf \"%d\", 10000 * $SCALE }")
+LINKED_GROUPS=$(awk "BEGIN { printf \"%d\", 10000 * $SCALE }")
 . tests/slapd.sh
 start_slapd "$LDAP_DIR" "${GATEHOUSE_BENCH_LDAP_PORT:-53990}"
 provision() {
   "$BENCH" provision --database-url "$1" --label "$2" --ldap-url "$GATEHOUSE_TEST_LDAP_URL" \
     --bind-dn "$GATEHOUSE_TEST_LDAP_BIND_DN" --password "$GATEHOUSE_TEST_LDAP_PASSWORD" \
-    --base "$GATEHOUSE_TEST_LDAP_BASE" --people "$PEOPLE" --groups "$GROUPS" | tee -a "$WORK/results.md"
+    --base "$GATEHOUSE_TEST_LDAP_BASE" --people "$PEOPLE" --groups "$LINKED_GROUPS" | tee -a "$WORK/results.md"
 }
 log "SQLite: provisioning"
 rm -f "$WORK"/provision.db*

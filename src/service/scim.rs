@@ -222,9 +222,12 @@ async fn save_user(
     users::update(&mut tx, &uid, &p, manager.as_ref(), now).await?;
     db::set_scim_fields(&mut tx, &uid, &u, "scim").await?;
     let left = before.state == "active" && p.state == UserState::Blocked;
+    let mut gone = None;
     if left {
-        // Deactivated at the source: signed out everywhere at once.
+        // Deactivated at the source: signed out everywhere at once, their
+        // open requests cancelled and their access taken back.
         sessions::delete_for_user(&mut tx, &uid).await?;
+        gone = Some(super::requests::leavers::leave(store, &mut tx, actor, &uid, now).await?);
     }
     let old = before.resource();
     let mut changed = serde_json::Map::new();
@@ -244,6 +247,12 @@ async fn save_user(
     note("department", json!(old.department), json!(u.department));
     note("manager", json!(old.manager), json!(u.manager));
     note("externalId", json!(old.external_id), json!(u.external_id));
+    if let Some(g) = gone {
+        changed.insert(
+            "left".into(),
+            json!({"requestsCancelled": g.requests, "assignmentsEnded": g.assignments}),
+        );
+    }
     audit::record(
         &mut tx,
         actor,
@@ -292,7 +301,12 @@ pub async fn delete_user(store: &Store, actor: &Actor, id: &str, now: DateTime<U
         .ok_or_else(|| Problem::not_found("user", id))?;
     db::mark_deleted(&mut tx, &uid, now).await?;
     sessions::delete_for_user(&mut tx, &uid).await?;
-    let details = json!({"userName": before.user_name.unwrap_or(before.email)});
+    let g = super::requests::leavers::leave(store, &mut tx, actor, &uid, now).await?;
+    let details = json!({
+        "userName": before.user_name.unwrap_or(before.email),
+        "requestsCancelled": g.requests,
+        "assignmentsEnded": g.assignments,
+    });
     audit::record(
         &mut tx,
         actor,

@@ -39,6 +39,7 @@ impl AssignmentRow {
         match (self.state.as_str(), self.end_reason.as_deref()) {
             ("expired", Some("removed")) => "Removed",
             ("expired", Some("givenUp")) => "Given up",
+            ("expired", Some("removedFromDirectory")) => "Removed from the directory",
             ("expired", _) => "Expired",
             ("delivered", _) => "Delivered",
             ("partiallyDelivered", _) => "Partially delivered",
@@ -62,7 +63,9 @@ fn state_clause(state: Option<&str>) -> &'static str {
         Some("expired") => {
             " AND a.state = 'expired' AND COALESCE(a.end_reason, 'expired') = 'expired'"
         }
-        Some("removed") => " AND a.state = 'expired' AND a.end_reason = 'removed'",
+        Some("removed") => {
+            " AND a.state = 'expired' AND a.end_reason IN ('removed', 'removedFromDirectory')"
+        }
         Some("failed") => " AND a.state = 'deliveryFailed'",
         _ => "",
     }

@@ -1,6 +1,7 @@
 //! Set-based statements for the lifecycle jobs: one statement for a batch of
 //! rows, where doing them one by one would cost a round trip each.
 
+use crate::domain::ids::UserId;
 use chrono::{DateTime, Utc};
 
 use super::assignments::{ACTIVE, AssignmentRow, SELECT};
@@ -74,6 +75,28 @@ pub async fn end_one(
          end_batch = $2 WHERE id = $1 AND state IN {ACTIVE}"
     ))
     .bind(id)
+    .bind(batch)
+    .bind(reason)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+/// Ends every active assignment of one person (marked `batch`).
+pub async fn end_all_of_user(
+    conn: &mut Conn,
+    batch: &str,
+    user: &UserId,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let done = sqlx::query(&format!(
+        "UPDATE access_package_assignments SET state = 'expired', end_reason = $3, ended_at = $4, \
+         end_batch = $2 WHERE target_id = $1 AND state IN {ACTIVE}"
+    ))
+    .bind(user.as_str())
     .bind(batch)
     .bind(reason)
     .bind(ts(now))

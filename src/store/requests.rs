@@ -136,6 +136,19 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
     .map_err(map_err)
 }
 
+/// The ids of the requests made by or for the user that are still open
+/// (waiting for approval, or scheduled).
+pub async fn open_of_user(conn: &mut Conn, user: &UserId) -> Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT id FROM assignment_requests WHERE (target_id = $1 OR requestor_id = $1) \
+         AND state IN ('submitted', 'pendingApproval', 'scheduled') ORDER BY created_at",
+    )
+    .bind(user.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
 /// Whether the person already has an open request for the package.
 pub async fn open_request_exists(
     conn: &mut Conn,

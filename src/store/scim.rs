@@ -82,6 +82,8 @@ enum Column {
     Constant(&'static str),
     /// A group's member, by user id.
     Member,
+    /// `userName`: the userName, or the address where none was given.
+    UserName,
 }
 
 fn column(resource: Resource, key: &str) -> Option<Column> {
@@ -103,7 +105,7 @@ fn column(resource: Resource, key: &str) -> Option<Column> {
             Resource::Users => "u.updated_at",
             Resource::Groups => "g.updated_at",
         }),
-        (Resource::Users, "username") => Folded("COALESCE(u.user_name_lower, u.email_lower)"),
+        (Resource::Users, "username") => UserName,
         (Resource::Users, "emails" | "emails.value") => Folded("u.email_lower"),
         (Resource::Users, "emails.type") => Constant("work"),
         (Resource::Users, "displayname") => Folded("u.name_lower"),
@@ -171,7 +173,7 @@ impl Where {
                     Column::Folded(c) | Column::Exact(c) | Column::Time(c) => {
                         format!("({c} IS NOT NULL AND {c} <> '')")
                     }
-                    Column::Active | Column::Constant(_) => "1 = 1".into(),
+                    Column::Active | Column::Constant(_) | Column::UserName => "1 = 1".into(),
                     Column::Member => "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.role = 'member')".into(),
                 }
             }
@@ -195,6 +197,22 @@ impl Where {
             _ => Err(format!("{key} is compared with a quoted string.")),
         };
         Ok(match col {
+            // Equality, the providers' lookup before each create, uses the
+            // indexes on both columns; other comparisons read the one value.
+            Column::UserName if op == Op::Eq => {
+                let b = self.bind(text(v)?.to_lowercase());
+                format!(
+                    "(u.user_name_lower = {b} OR (u.user_name_lower IS NULL AND u.email_lower = {b}))"
+                )
+            }
+            Column::UserName => {
+                return self.compare(
+                    key,
+                    Column::Folded("COALESCE(u.user_name_lower, u.email_lower)"),
+                    op,
+                    v,
+                );
+            }
             Column::Active => {
                 let Value::Bool(b) = v else {
                     return Err("active is compared with true or false.".into());
@@ -389,7 +407,8 @@ pub async fn taken(
 ) -> Result<Option<&'static str>> {
     let row: Option<(Option<String>, String)> = sqlx::query_as(
         "SELECT user_name_lower, email_lower FROM users \
-         WHERE (COALESCE(user_name_lower, email_lower) = $1 OR email_lower = $2) AND id <> $3 LIMIT 1",
+         WHERE (user_name_lower = $1 OR (user_name_lower IS NULL AND email_lower = $1) OR email_lower = $2) \
+         AND id <> $3 LIMIT 1",
     )
     .bind(user_name.to_lowercase())
     .bind(email.to_lowercase())

@@ -501,3 +501,76 @@ async fn real_scim_tools_work_against_gatehouse() {
         "scim2-tester found: {unexplained:#?}\n{out}{err}"
     );
 }
+
+both!(a_leaver_loses_access_at_once, |backend| async move {
+    let (app, admin, _clock) = demo(backend).await;
+    let token = make_token(&app, &admin, "Okta").await;
+    let scim = Scim::new(&app, &token);
+    let (s, lea) = scim
+        .post(
+            "/Users",
+            json!({"userName": "lea@example.com", "name": {"givenName": "Lea", "familyName": "Leaver"}, "emails": [{"value": "lea@example.com"}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{lea}");
+    let id = lea["id"].as_str().unwrap().to_string();
+    let lea_mail = "lea@example.com";
+
+    // Lea holds the employees' package, and waits for approval of another.
+    let employees = package_named(&app, "Marketing resources for employees").await;
+    let initial = policy_named(&app, &employees, "Initial policy").await;
+    let r =
+        crate::correctness::assign_directly(&app, &admin, &employees, &initial, &[lea_mail], &[])
+            .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let slack = package_named(&app, "Slack administration").await;
+    let slack_policy = policy_named(&app, &slack, "Initial policy").await;
+    let r = crate::correctness::assign_directly(
+        &app,
+        &admin,
+        &slack,
+        &slack_policy,
+        &[lea_mail],
+        &[("through_approval", "")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(has(
+        &held_by(&app, lea_mail).await,
+        "Group SG-Marketing-Department-InternalUsers member"
+    ));
+    let open = "SELECT COUNT(*) FROM assignment_requests WHERE target_email = 'lea@example.com' AND state = 'pendingApproval'";
+    assert_eq!(count(&app, open).await, 1);
+
+    // Okta deactivates her: no path, the value an object.
+    let (s, b) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            patch_op(json!([{"op": "replace", "value": {"active": false}}])),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert!(
+        !has(
+            &held_by(&app, lea_mail).await,
+            "Group SG-Marketing-Department-InternalUsers member"
+        ),
+        "her access is taken back as on removal"
+    );
+    assert_eq!(
+        count(&app, open).await,
+        0,
+        "her waiting request is cancelled"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM access_package_assignments a JOIN users u ON u.id = a.target_id WHERE u.email = 'lea@example.com' AND a.end_reason = 'removedFromDirectory'").await,
+        1
+    );
+    let tab = admin
+        .get(&app.url(format!(
+            "{}?state=removed",
+            routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&employees)
+        )))
+        .await;
+    assert!(tab.has("Removed from the directory"), "{}", tab.body);
+});

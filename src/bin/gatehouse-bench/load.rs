@@ -54,7 +54,7 @@ fn session_cookie(key: &Key, user_id: &str, sid: &str, csrf: &str, now: i64) -> 
     format!("gatehouse_session={}", c.value())
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -72,7 +72,7 @@ fn healthy(port: u16) -> bool {
     out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200")
 }
 
-fn start_server(o: &Options, port: u16, key_hex: &str) -> anyhow::Result<Child> {
+pub(crate) fn start_server(o: &Options, port: u16, key_hex: &str) -> anyhow::Result<Child> {
     let child = Command::new(&o.binary)
         .arg("serve")
         .env("GATEHOUSE_BIND", format!("127.0.0.1:{port}"))
@@ -115,7 +115,7 @@ fn lua_list(items: &[String]) -> String {
 }
 
 /// The shared part of every script: a counter per thread, with threads far apart.
-const PRELUDE: &str = r#"
+pub(crate) const PRELUDE: &str = r#"
 tid = 0
 local threads = 0
 local threadlist = {}
@@ -156,7 +156,7 @@ fn parse_ms(v: &str) -> f64 {
     num.parse::<f64>().unwrap_or(f64::NAN) * factor
 }
 
-fn run_wrk(
+pub(crate) fn run_wrk(
     script: &Path,
     url: &str,
     clients: usize,

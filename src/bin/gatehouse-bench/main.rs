@@ -84,6 +84,11 @@ enum Cmd {
         per_client: usize,
         #[arg(long, default_value = "sqlite")]
         label: String,
+        /// The Gatehouse binary (a release build), for the SCIM run.
+        #[arg(long, default_value = "target/release/gatehouse")]
+        binary: std::path::PathBuf,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
     },
 }
 
@@ -162,6 +167,8 @@ async fn main() -> anyhow::Result<()> {
             clients,
             per_client,
             label,
+            binary,
+            seconds,
         } => {
             let options = provision::Options {
                 database_url,
@@ -175,6 +182,8 @@ async fn main() -> anyhow::Result<()> {
                 operations,
                 clients,
                 per_client,
+                binary,
+                seconds,
             };
             let rows = provision::run(&options).await?;
             println!();

@@ -49,6 +49,10 @@ pub struct Options {
     pub clients: Vec<usize>,
     /// Approvals per client in the latency runs.
     pub per_client: usize,
+    /// The Gatehouse binary (a release build), for the SCIM run over HTTP.
+    pub binary: std::path::PathBuf,
+    /// How long the SCIM run lasts at each client count.
+    pub seconds: u64,
 }
 
 /// One line of the results.
@@ -418,7 +422,79 @@ pub async fn run(o: &Options) -> anyhow::Result<Vec<Row>> {
 
     // ---- approve and provision: the decision to the membership visible ----
     rows.extend(latency(o, &store, &actor, &system, &ou, &placeholder, &users).await?);
+
+    // ---- SCIM: an identity provider creating users, over HTTP ----
+    rows.extend(scim_creation(o, &store, &actor).await?);
     Ok(rows)
+}
+
+/// Users created through `POST /scim/v2/Users` by `wrk` against the release
+/// server, each one new, with a token made as on the console.
+async fn scim_creation(o: &Options, store: &Store, actor: &Actor) -> anyhow::Result<Vec<Row>> {
+    let t = gatehouse::domain::api_token::NewToken {
+        name: "Bench".into(),
+        purpose: gatehouse::domain::api_token::Purpose::Scim,
+        expires_at: None,
+    };
+    let token = gatehouse::service::api_tokens::create(store, actor, &t, Utc::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let dir = std::env::temp_dir().join(format!("gatehouse-bench-scim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let script = dir.join("scim.lua");
+    let body = format!(
+        "{}\nlocal token = {:?}\nrequest = function()\n n = n + 1\n local body = string.format('{{\"userName\":\"scim%d@bench.test\",\"emails\":[{{\"value\":\"scim%d@bench.test\"}}],\"name\":{{\"givenName\":\"Scim\",\"familyName\":\"%d\"}}}}', n, n, n)\n return wrk.format(\"POST\", \"/scim/v2/Users\", {{[\"Authorization\"] = \"Bearer \" .. token, [\"Content-Type\"] = \"application/scim+json\"}}, body)\nend\nfunction response(status, headers, body)\n if status ~= 201 then odd = odd + 1; if sample == \"\" then sample = status .. \" \" .. body end end\nend\n",
+        crate::load::PRELUDE,
+        token
+    );
+    let port = crate::load::free_port();
+    let load = crate::load::Options {
+        database_url: o.database_url.clone(),
+        binary: o.binary.clone(),
+        seconds: o.seconds,
+        clients: o.clients.clone(),
+        label: String::new(),
+        only: vec![],
+    };
+    let key: String = (0..64)
+        .map(|i| format!("{:02x}", (i * 37 + 11) % 256))
+        .collect();
+    let mut server = crate::load::start_server(&load, port, &key)?;
+    let url = format!("http://127.0.0.1:{port}");
+    let mut rows = Vec::new();
+    for (run, &clients) in o.clients.iter().enumerate() {
+        std::fs::write(
+            &script,
+            body.replace("RUNBASE", &(run * 50_000_017 + 1).to_string()),
+        )?;
+        let before = count_users(store).await?;
+        let (rps, p50, p99, errors, requests) =
+            crate::load::run_wrk(&script, &url, clients, o.seconds)?;
+        let made = count_users(store).await? - before;
+        println!(
+            "  SCIM create, {clients} clients: {rps:.0}/s, p50 {p50:.1} ms, p99 {p99:.1} ms, {made} made, {errors} errors"
+        );
+        rows.push(Row {
+            what: "SCIM: create a user (POST /Users, HTTP)".into(),
+            clients,
+            count: requests as usize,
+            seconds: o.seconds as f64,
+            p50_ms: Some(p50),
+            p99_ms: Some(p99),
+            note: format!("{rps:.0} users/s; {made} made; {errors} errors"),
+        });
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(rows)
+}
+
+async fn count_users(store: &Store) -> anyhow::Result<i64> {
+    let mut c = store.read().await?;
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&mut *c)
+        .await?)
 }
 
 async fn new_system(

@@ -68,6 +68,9 @@ pub enum EndReason {
     Removed,
     /// Its holder gave it up (where the policy lets them).
     GivenUp,
+    /// Its holder was deactivated or deleted where people come from (the
+    /// identity provider).
+    RemovedFromDirectory,
 }
 
 impl EndReason {
@@ -76,13 +79,19 @@ impl EndReason {
             EndReason::Expired => "expired",
             EndReason::Removed => "removed",
             EndReason::GivenUp => "givenUp",
+            EndReason::RemovedFromDirectory => "removedFromDirectory",
         }
     }
 
     pub fn parse(s: &str) -> Option<EndReason> {
-        [EndReason::Expired, EndReason::Removed, EndReason::GivenUp]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            EndReason::Expired,
+            EndReason::Removed,
+            EndReason::GivenUp,
+            EndReason::RemovedFromDirectory,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 
     /// As people read it, for an assignment that ended this way.
@@ -91,6 +100,7 @@ impl EndReason {
             EndReason::Expired => "Expired",
             EndReason::Removed => "Removed by an administrator",
             EndReason::GivenUp => "Given up",
+            EndReason::RemovedFromDirectory => "Removed from the directory",
         }
     }
 }

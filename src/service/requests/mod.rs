@@ -15,6 +15,7 @@ pub mod cancel;
 pub mod decide;
 pub mod extend;
 pub mod give_up;
+pub mod leavers;
 pub mod lifecycle;
 pub mod reprocess;
 pub mod submit;

@@ -314,10 +314,24 @@ pub(crate) async fn commit(
     event: &NewAuditEvent,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
-    let mails = write_changes(&mut tx, request, changes, now).await?;
-    audit::record_with_mails(&mut tx, actor, event, &mails, now).await?;
+    persist(&mut tx, request, changes, actor, event, now).await?;
     tx.commit().await.map_err(store::map_err)?;
     Ok(request.state)
+}
+
+/// Writes one use case's changes and audit event into a transaction the
+/// caller commits (with other changes of the same use case).
+pub(crate) async fn persist(
+    tx: &mut Tx,
+    request: &Request,
+    changes: &[Change],
+    actor: &Actor,
+    event: &NewAuditEvent,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mails = write_changes(tx, request, changes, now).await?;
+    audit::record_with_mails(tx, actor, event, &mails, now).await?;
+    Ok(())
 }
 
 /// What the audit event of a request's change says of it.

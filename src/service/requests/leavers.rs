@@ -1,0 +1,63 @@
+//! Someone deactivated or deleted where people come from (the identity
+//! provider): within the change that blocks them, their open requests are
+//! cancelled and their assignments end with the reason "removed from the
+//! directory", taking back what only those granted.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::save;
+use crate::domain::audit::Actor;
+use crate::domain::ids::{RequestId, UserId};
+use crate::domain::request::EndReason;
+use crate::service::ServiceError;
+use crate::store::{self, Store, Tx};
+
+/// What leaving ended: requests cancelled, assignments ended.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Left {
+    pub requests: usize,
+    pub assignments: usize,
+}
+
+/// Cancels the person's open requests (made by or for them) and ends their
+/// active assignments, in the caller's transaction.
+pub async fn leave(
+    store: &Store,
+    tx: &mut Tx,
+    actor: &Actor,
+    user: &UserId,
+    now: DateTime<Utc>,
+) -> Result<Left, ServiceError> {
+    let mut left = Left::default();
+    for id in store::requests::open_of_user(tx, user).await? {
+        let Some(id) = RequestId::parse(&id) else {
+            continue;
+        };
+        let mut ctx = save::load(store, tx, &id).await?;
+        let changes = ctx.request.cancel()?;
+        let event = save::event(
+            "Cancel access package assignment request",
+            &ctx.request.id,
+            &ctx.names.package,
+            json!({"reason": "removedFromDirectory", "target": ctx.request.email}),
+        );
+        save::persist(tx, &ctx.request, &changes, actor, &event, now).await?;
+        left.requests += 1;
+    }
+    let batch = uuid::Uuid::new_v4().to_string();
+    let reason = EndReason::RemovedFromDirectory;
+    left.assignments =
+        store::batch::end_all_of_user(tx, &batch, user, reason.as_str(), now).await? as usize;
+    if left.assignments > 0 {
+        crate::service::access::finish_ended(
+            tx,
+            &batch,
+            reason,
+            Some("Remove access package assignment (removed from the directory)"),
+            now,
+        )
+        .await?;
+    }
+    Ok(left)
+}
