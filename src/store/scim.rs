@@ -201,8 +201,10 @@ impl Where {
             // indexes on both columns; other comparisons read the one value.
             Column::UserName if op == Op::Eq => {
                 let b = self.bind(text(v)?.to_lowercase());
+                // As a union of two index lookups: an OR of the two is a scan.
                 format!(
-                    "(u.user_name_lower = {b} OR (u.user_name_lower IS NULL AND u.email_lower = {b}))"
+                    "u.id IN (SELECT id FROM users WHERE user_name_lower = {b} \
+                     UNION ALL SELECT id FROM users WHERE user_name_lower IS NULL AND email_lower = {b})"
                 )
             }
             Column::UserName => {
@@ -405,10 +407,12 @@ pub async fn taken(
     email: &str,
     except: Option<&str>,
 ) -> Result<Option<&'static str>> {
+    // Three index lookups; an OR of them would read every user.
     let row: Option<(Option<String>, String)> = sqlx::query_as(
-        "SELECT user_name_lower, email_lower FROM users \
-         WHERE (user_name_lower = $1 OR (user_name_lower IS NULL AND email_lower = $1) OR email_lower = $2) \
-         AND id <> $3 LIMIT 1",
+        "SELECT user_name_lower, email_lower FROM users WHERE user_name_lower = $1 AND id <> $3 \
+         UNION ALL SELECT user_name_lower, email_lower FROM users \
+         WHERE user_name_lower IS NULL AND email_lower = $1 AND id <> $3 \
+         UNION ALL SELECT user_name_lower, email_lower FROM users WHERE email_lower = $2 AND id <> $3 LIMIT 1",
     )
     .bind(user_name.to_lowercase())
     .bind(email.to_lowercase())
