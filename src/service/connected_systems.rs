@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{ServiceError, found, invalid, read, write};
-use crate::connectors::{FoundGroup, OpError, Session};
+pub use crate::connectors::FoundGroup;
+use crate::connectors::{OpError, Session};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::connected_system::{

@@ -7,10 +7,10 @@ use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::connectors::FoundGroup;
 use crate::domain::directory::{DEFAULT_ACCESS_ROLE, SiteRole};
 use crate::domain::ids::{ApplicationId, ConnectedSystemId, GroupId, ResourceLinkId, SiteId};
 use crate::routes;
+use crate::service::connected_systems::FoundGroup;
 use crate::service::connected_systems::{self as svc, Origin, ResourceLinks};
 use crate::service::{ServiceError, directory};
 use crate::store::connected_systems::LinkRow;

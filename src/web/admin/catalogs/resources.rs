@@ -9,7 +9,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Tab, parse_id};
-use crate::connectors::FoundGroup;
 use crate::domain::catalog::{
     AnswerFormat, AttributeRowInput, BUILT_IN_REQUIRABLE, OriginSystem, RequiredAttribute,
     format_localizations, parse_required_attributes,
@@ -17,6 +16,7 @@ use crate::domain::catalog::{
 use crate::domain::ids::{CatalogId, CatalogResourceId, ConnectedSystemId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
+use crate::service::connected_systems::FoundGroup;
 use crate::service::{ServiceError, catalogs as svc, connected_systems as systems};
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow};
 use crate::store::connected_systems::LinkRow;
