@@ -250,7 +250,7 @@ async fn save_user(
     if let Some(g) = gone {
         changed.insert(
             "left".into(),
-            json!({"requestsCancelled": g.requests, "assignmentsEnded": g.assignments}),
+            json!({"requestsCancelled": g.requests, "assignmentsEnded": g.assignments, "approvalsHandedOver": g.handed_over}),
         );
     }
     audit::record(
@@ -306,6 +306,7 @@ pub async fn delete_user(store: &Store, actor: &Actor, id: &str, now: DateTime<U
         "userName": before.user_name.unwrap_or(before.email),
         "requestsCancelled": g.requests,
         "assignmentsEnded": g.assignments,
+        "approvalsHandedOver": g.handed_over,
     });
     audit::record(
         &mut tx,

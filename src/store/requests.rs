@@ -192,6 +192,38 @@ pub async fn add_stage_approvers(
     Ok(())
 }
 
+/// The requests waiting for a decision of the user at their current stage.
+pub async fn awaiting_decision_of(conn: &mut Conn, user: &UserId) -> Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT r.id FROM assignment_requests r JOIN request_stage_approvers a \
+         ON a.request_id = r.id AND a.stage = r.current_stage \
+         WHERE a.user_id = $1 AND r.state = 'pendingApproval' ORDER BY r.created_at",
+    )
+    .bind(user.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Takes the user off the approvers of a request's stage.
+pub async fn remove_stage_approver(
+    conn: &mut Conn,
+    id: &str,
+    stage: i64,
+    user: &UserId,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM request_stage_approvers WHERE request_id = $1 AND stage = $2 AND user_id = $3",
+    )
+    .bind(id)
+    .bind(stage)
+    .bind(user.as_str())
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 pub async fn stage_approvers(conn: &mut Conn, id: &str, stage: i64) -> Result<Vec<String>> {
     sqlx::query_scalar::<_, String>(
         "SELECT user_id FROM request_stage_approvers WHERE request_id = $1 AND stage = $2 ORDER BY user_id",

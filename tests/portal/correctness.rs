@@ -454,7 +454,7 @@ async fn own_domains(app: &TestApp, admin: &Browser, domains: &str) {
 }
 
 /// Requests a package on its My Access page with the first policy offered.
-async fn request(
+pub(crate) async fn request(
     app: &TestApp,
     who: &Browser,
     package: &AccessPackageId,

@@ -574,3 +574,66 @@ both!(a_leaver_loses_access_at_once, |backend| async move {
         .await;
     assert!(tab.has("Removed from the directory"), "{}", tab.body);
 });
+
+both!(
+    approvals_waiting_on_a_leaver_go_to_the_fallback_approvers,
+    |backend| async move {
+        let (app, admin, _clock) = demo(backend).await;
+        let token = make_token(&app, &admin, "Entra ID").await;
+        let scim = Scim::new(&app, &token);
+        let (s, lea) = scim
+        .post("/Users", json!({"userName": "lea@example.com", "displayName": "Lea Lead", "emails": [{"value": "lea@example.com"}]}))
+        .await;
+        assert_eq!(s, 201, "{lea}");
+        let lea_id = lea["id"].as_str().unwrap().to_string();
+
+        // Lea becomes Eric's manager; Eric asks for the employees' package, whose
+        // first stage is the requestor's manager (fallback: Ada).
+        let eric = user_named(&app, "eric.employee@gatehouse.demo").await;
+        let page = admin.get(&app.url(routes::ADMIN_USER.id(&eric.id))).await;
+        let r = admin
+            .post(
+                &app.url(routes::ADMIN_USER.id(&eric.id)),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("user_type", "member"),
+                    ("display_name", "Eric Employee"),
+                    ("email", "eric.employee@gatehouse.demo"),
+                    ("manager_email", "lea@example.com"),
+                    ("state", "active"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let employees = package_named(&app, "Marketing resources for employees").await;
+        let who = Browser::new();
+        app.demo_sign_in(&who, "eric.employee@gatehouse.demo").await;
+        let r =
+            crate::correctness::request(&app, &who, &employees, &[("justification", "Campaign")])
+                .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let waiting = format!(
+            "SELECT COUNT(*) FROM request_stage_approvers a JOIN assignment_requests r ON r.id = a.request_id WHERE a.user_id = '{lea_id}' AND r.state = 'pendingApproval'"
+        );
+        assert_eq!(count(&app, &waiting).await, 1, "Lea decides it");
+        let ada_inbox = admin.get(&app.url(routes::APPROVALS.as_str())).await;
+        assert!(!ada_inbox.has("Eric Employee"), "not Ada's yet");
+
+        // Lea leaves: the stage goes to Ada, who is told.
+        let (s, b) = scim
+            .patch(
+                &format!("/Users/{lea_id}"),
+                patch_op(json!([{"op": "replace", "path": "active", "value": false}])),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(count(&app, &waiting).await, 0);
+        let ada_inbox = admin.get(&app.url(routes::APPROVALS.as_str())).await;
+        assert!(ada_inbox.has("Eric Employee"), "{}", ada_inbox.body);
+        assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE to_address = 'ada.admin@gatehouse.demo' AND kind = 'approvalRequest'").await,
+        1,
+        "Ada gets the approval mail"
+    );
+    }
+);

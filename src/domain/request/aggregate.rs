@@ -649,6 +649,28 @@ impl Request {
         ])
     }
 
+    /// An approver of the current stage left (deactivated where people come
+    /// from) and nobody else can decide it: the stage goes to `replacements`
+    /// (its approvers found again, the fallback ones when no primary is
+    /// left), who are told, with the stage's deadline unchanged.
+    pub fn hand_over(
+        &self,
+        replacements: &[Contact],
+        deny_at: DateTime<Utc>,
+        names: &Names,
+    ) -> Vec<Change> {
+        if replacements.is_empty() {
+            return vec![];
+        }
+        let mut changes = vec![Change::Approvers {
+            stage: self.stage,
+            approvers: replacements.iter().map(|a| a.id.clone()).collect(),
+            escalation: false,
+        }];
+        changes.extend(self.approval_messages(names, replacements, deny_at, false));
+        changes
+    }
+
     /// The stage escalates to `alternates` (resolved for it), who are told,
     /// with the stage's own deadline. Escalates once, whoever is found.
     pub fn escalate(

@@ -1,12 +1,14 @@
 //! Someone deactivated or deleted where people come from (the identity
 //! provider): within the change that blocks them, their open requests are
-//! cancelled and their assignments end with the reason "removed from the
-//! directory", taking back what only those granted.
+//! cancelled, their assignments end with the reason "removed from the
+//! directory" (taking back what only those granted), and the approvals
+//! waiting on them go to the stage's other approvers, or its fallback
+//! approvers when none is left.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::save;
+use super::{approvers, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::{RequestId, UserId};
 use crate::domain::request::EndReason;
@@ -18,6 +20,8 @@ use crate::store::{self, Store, Tx};
 pub struct Left {
     pub requests: usize,
     pub assignments: usize,
+    /// Requests whose stage went to other approvers.
+    pub handed_over: usize,
 }
 
 /// Cancels the person's open requests (made by or for them) and ends their
@@ -44,6 +48,46 @@ pub async fn leave(
         );
         save::persist(tx, &ctx.request, &changes, actor, &event, now).await?;
         left.requests += 1;
+    }
+    for id in store::requests::awaiting_decision_of(tx, user).await? {
+        let Some(id) = RequestId::parse(&id) else {
+            continue;
+        };
+        let ctx = save::load(store, tx, &id).await?;
+        let stage_no = i64::from(ctx.request.stage);
+        store::requests::remove_stage_approver(tx, id.as_str(), stage_no, user).await?;
+        if !store::requests::stage_approvers(tx, id.as_str(), stage_no)
+            .await?
+            .is_empty()
+        {
+            // Someone else can still decide it.
+            left.handed_over += 1;
+            continue;
+        }
+        let Some(stage) = (ctx.request.stage as usize)
+            .checked_sub(1)
+            .and_then(|i| ctx.policy.approval.stages.get(i))
+        else {
+            continue;
+        };
+        let replacements = approvers::resolve(
+            tx,
+            stage,
+            ctx.request.target.user(),
+            ctx.request.requestor.as_ref(),
+            ctx.request.organization.as_ref().map(|o| o.as_str()),
+        )
+        .await?;
+        let deny_at = ctx.loaded.deny_at.unwrap_or(now);
+        let changes = ctx.request.hand_over(&replacements, deny_at, &ctx.names);
+        let event = save::event(
+            "Hand over approval (approver removed from the directory)",
+            &ctx.request.id,
+            &ctx.names.package,
+            json!({"stage": stage_no, "approvers": replacements.iter().map(|c| c.email.clone()).collect::<Vec<_>>()}),
+        );
+        save::persist(tx, &ctx.request, &changes, actor, &event, now).await?;
+        left.handed_over += 1;
     }
     let batch = uuid::Uuid::new_v4().to_string();
     let reason = EndReason::RemovedFromDirectory;
