@@ -413,3 +413,36 @@ impl Person {
         }
     }
 }
+
+/// A person an identity provider keeps is changed there: here only their
+/// user type and custom attributes may change (the provider would undo the
+/// rest at its next push). The fields that changed anyway, each with why.
+pub fn synced_changes(before: &User, p: &UserProfile, manager: Option<&UserId>) -> FieldErrors {
+    let mut e = FieldErrors::new();
+    let said = "Kept by the identity provider (SCIM): change it there.";
+    if before.display_name != p.display_name {
+        e.add("display_name", said);
+    }
+    if before.given_name != p.given_name {
+        e.add("given_name", said);
+    }
+    if before.surname != p.surname {
+        e.add("surname", said);
+    }
+    if !before.email.eq_ignore_ascii_case(p.email.as_str()) {
+        e.add("email", said);
+    }
+    if before.job_title != p.job_title {
+        e.add("job_title", said);
+    }
+    if before.department != p.department {
+        e.add("department", said);
+    }
+    if before.manager_id.as_ref() != manager {
+        e.add("manager_email", said);
+    }
+    if before.state != p.state {
+        e.add("state", said);
+    }
+    e
+}

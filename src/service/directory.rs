@@ -93,6 +93,12 @@ pub async fn update_user(
     write(store, actor, now, async |tx| {
         let before = found(users::get(tx, id).await?)?;
         let manager = resolve_manager(tx, manager_email, Some(id)).await?;
+        if crate::store::scim::origin_of(tx, id).await?.synced() {
+            let e = crate::domain::user::synced_changes(&before, profile, manager.as_ref());
+            if !e.is_empty() {
+                return Err(ServiceError::Invalid(e));
+            }
+        }
         users::update(tx, id, profile, manager.as_ref(), now)
             .await
             .map_err(email_taken)?;
@@ -170,6 +176,8 @@ pub async fn users(
 /// in, who reports to them and the roles they hold.
 pub struct UserView {
     pub user: User,
+    /// Where the person comes from (an identity provider keeps synced ones).
+    pub origin: crate::store::scim::Origin,
     pub manager_email: String,
     /// A guest's connected organization, by name.
     pub organization: Option<String>,
@@ -194,6 +202,7 @@ pub async fn user(store: &Store, id: &UserId) -> Result<UserView, ServiceError> 
             None => None,
         };
         Ok(UserView {
+            origin: crate::store::scim::origin_of(c, id).await?,
             organization,
             manager_email,
             identities: users::identities(c, id).await?,

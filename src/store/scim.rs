@@ -602,3 +602,39 @@ pub async fn delete_group(conn: &mut Conn, id: &GroupId) -> Result<bool> {
     .map_err(map_err)?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Where a user comes from, for the console: (source, userName, externalId,
+/// employeeNumber).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Origin {
+    pub source: String,
+    pub user_name: Option<String>,
+    pub external_id: Option<String>,
+    pub employee_number: Option<String>,
+}
+
+impl Origin {
+    /// Whether an identity provider keeps this person's profile.
+    pub fn synced(&self) -> bool {
+        matches!(self.source.as_str(), "scim" | "scimDeleted")
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self.source.as_str() {
+            "scim" => "Identity provider (SCIM)",
+            "scimDeleted" => "Deleted at the identity provider (SCIM)",
+            _ => "Gatehouse (made here or at first sign-in)",
+        }
+    }
+}
+
+pub async fn origin_of(conn: &mut Conn, id: &UserId) -> Result<Origin> {
+    Ok(sqlx::query_as::<_, Origin>(
+        "SELECT source, user_name, external_id, employee_number FROM users WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?
+    .unwrap_or_default())
+}

@@ -165,6 +165,43 @@ both!(
             .get(&app.url(format!("{}?q=ann", routes::ADMIN_USERS)))
             .await;
         assert!(users.has("Ann Lee"), "{}", users.body);
+        // On the console she shows where she comes from, and what the
+        // provider keeps cannot be changed there; her custom attributes can.
+        let ann_page = admin.get(&app.url(routes::ADMIN_USER.id(&ann_id))).await;
+        assert!(
+            ann_page.has("Identity provider (SCIM)")
+                && ann_page.has("external id <code>ann</code>"),
+            "{}",
+            ann_page.body
+        );
+        let edit = |name: &'static str, attrs: &'static str| {
+            [
+                ("user_type", "member"),
+                ("display_name", name),
+                ("given_name", "Ann"),
+                ("surname", "Lee"),
+                ("email", "ann.lee@example.com"),
+                ("job_title", "Buyer"),
+                ("department", "Purchasing"),
+                ("manager_email", ""),
+                ("state", "active"),
+                ("custom_attributes", attrs),
+            ]
+        };
+        let csrf = ann_page.csrf();
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend(edit("Annie", ""));
+        let refused = admin
+            .post(&app.url(routes::ADMIN_USER.id(&ann_id)), &form)
+            .await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(refused.has("Kept by the identity provider (SCIM): change it there."));
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend(edit("Ann Lee", "costCenter=4711"));
+        let saved = admin
+            .post(&app.url(routes::ADMIN_USER.id(&ann_id)), &form)
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
 
         // Her manager, by id (Entra sends it bare).
         let (s, bob) = scim
@@ -296,7 +333,11 @@ both!(
             .await;
         assert_eq!((s, b["active"].as_bool()), (200, Some(false)), "{b}");
         let page = admin.get(&app.url(routes::ADMIN_USER.id(&bob_id))).await;
-        assert!(page.has("value=\"blocked\" checked"), "{}", page.body);
+        assert!(
+            page.has("<dt>Sign-in state</dt><dd>Blocked</dd>"),
+            "{}",
+            page.body
+        );
         // Okta's form: no path.
         let (s, b) = scim
             .patch(&format!("/Users/{bob_id}"), patch_op(json!([{"op": "replace", "value": {"active": true, "name.givenName": "Robert"}}])))
@@ -390,7 +431,11 @@ both!(
         let (s, b) = scim.get(&format!("/Users/{bob_id}")).await;
         assert_eq!((s, b["status"].as_str()), (404, Some("404")));
         let page = admin.get(&app.url(routes::ADMIN_USER.id(&bob_id))).await;
-        assert!(page.has("value=\"blocked\" checked"), "{}", page.body);
+        assert!(
+            page.has("<dt>Sign-in state</dt><dd>Blocked</dd>"),
+            "{}",
+            page.body
+        );
         assert_eq!(scim.delete(&format!("/Groups/{gid}")).await.0, 204);
         assert_eq!(scim.get(&format!("/Groups/{gid}")).await.0, 404);
 

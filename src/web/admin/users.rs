@@ -13,6 +13,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, directory};
 use crate::store::directory::HeldRole;
+use crate::store::scim::Origin;
 use crate::store::users::{IdentityRow, UserSummary};
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -121,6 +122,25 @@ struct UserFormPage {
     reports: Vec<UserSummary>,
     held: Vec<HeldRole>,
     organization: Option<String>,
+    /// Where the person comes from; synced people are changed at the source.
+    origin: Origin,
+}
+
+impl UserFormPage {
+    /// The fields an identity provider keeps, sent back as they are.
+    fn synced_fields(&self) -> Vec<(&'static str, &str)> {
+        let f = &self.form;
+        vec![
+            ("display_name", f.display_name.as_str()),
+            ("given_name", f.given_name.as_str()),
+            ("surname", f.surname.as_str()),
+            ("email", f.email.as_str()),
+            ("job_title", f.job_title.as_str()),
+            ("department", f.department.as_str()),
+            ("manager_email", f.manager_email.as_str()),
+            ("state", f.state.as_str()),
+        ]
+    }
 }
 
 #[tracing::instrument(skip_all)]
@@ -138,6 +158,7 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
         reports: vec![],
         held: vec![],
         organization: None,
+        origin: Origin::default(),
     })
 }
 
@@ -181,6 +202,7 @@ async fn create(
                 reports: vec![],
                 held: vec![],
                 organization: None,
+                origin: Origin::default(),
             },
         ),
         Err(e) => Err(e.into()),
@@ -218,6 +240,7 @@ async fn edit_page(
         reports: view.reports,
         held: view.held,
         organization: view.organization,
+        origin: view.origin,
     };
     render_status(status, &page)
 }
