@@ -138,6 +138,8 @@ pub struct Config {
     pub jobs_interval: u64,
     /// The home provider's sign-ins must say `email_verified: true`.
     pub oidc_require_verified_email: bool,
+    /// How a first sign-in finds a person pushed by SCIM (email by default).
+    pub oidc_link_claim: crate::domain::user::LinkClaim,
     /// A session nobody used for this long ends.
     pub session_idle: chrono::Duration,
     /// Read the client's address from `X-Forwarded-For` (behind a proxy
@@ -184,6 +186,7 @@ struct FileConfig {
     email_sign_in: Option<Flag>,
     jobs_interval_seconds: Option<u64>,
     oidc_require_verified_email: Option<Flag>,
+    oidc_link_claim: Option<String>,
     session_idle_minutes: Option<u64>,
     trust_forwarded_for: Option<Flag>,
 }
@@ -368,6 +371,15 @@ impl Config {
             &file.oidc_require_verified_email,
             true,
         )?;
+        let oidc_link_claim = match get("GATEHOUSE_OIDC_LINK_CLAIM", &file.oidc_link_claim) {
+            None => crate::domain::user::LinkClaim::Email,
+            Some(raw) => crate::domain::user::LinkClaim::parse(&raw).ok_or_else(|| {
+                err(
+                    "GATEHOUSE_OIDC_LINK_CLAIM",
+                    format!("`{raw}` is not one of email, sub, oid, preferred_username"),
+                )
+            })?,
+        };
         let trust_forwarded_for = switch(
             "GATEHOUSE_TRUST_FORWARDED_FOR",
             &file.trust_forwarded_for,
@@ -406,6 +418,7 @@ impl Config {
             jobs_interval,
             email_sign_in,
             oidc_require_verified_email,
+            oidc_link_claim,
             session_idle,
             trust_forwarded_for,
             bind,

@@ -446,3 +446,32 @@ pub fn synced_changes(before: &User, p: &UserProfile, manager: Option<&UserId>) 
     }
     e
 }
+
+/// How a sign-in through the home identity provider finds a person an
+/// identity provider pushed (SCIM) before their first sign-in: by a claim
+/// of the ID token matched with what the provider sent, else by verified
+/// email.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LinkClaim {
+    /// The verified address only.
+    #[default]
+    Email,
+    /// `sub`, matched with the user's externalId.
+    Sub,
+    /// Entra ID's `oid` (the object id), matched with the externalId.
+    Oid,
+    /// `preferred_username`, matched with the userName.
+    PreferredUsername,
+}
+
+impl LinkClaim {
+    pub fn parse(s: &str) -> Option<LinkClaim> {
+        Some(match s.trim() {
+            "email" => LinkClaim::Email,
+            "sub" => LinkClaim::Sub,
+            "oid" => LinkClaim::Oid,
+            "preferred_username" => LinkClaim::PreferredUsername,
+            _ => return None,
+        })
+    }
+}

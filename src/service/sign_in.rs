@@ -8,15 +8,19 @@ use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
 use crate::domain::message::{Code, Mail, Message};
 use crate::domain::user::{
-    EMAIL_CODE_ISSUER, Email, ExternalIdentity, User, UserProfile, UserState, UserType,
+    EMAIL_CODE_ISSUER, Email, ExternalIdentity, LinkClaim, User, UserProfile, UserState, UserType,
 };
 use crate::store::{self, Store, audit, users};
 
 /// What a verified ID token says about the person.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct VerifiedClaims {
     pub issuer: String,
     pub subject: String,
+    /// `preferred_username`, and Entra ID's `oid`, when sent: what a first
+    /// sign-in may be matched on (`LinkClaim`).
+    pub preferred_username: Option<String>,
+    pub oid: Option<String>,
     pub email: Option<String>,
     pub email_verified: Option<bool>,
     pub name: Option<String>,
@@ -56,9 +60,62 @@ pub async fn sign_in(
     require_verified: bool,
     now: DateTime<Utc>,
 ) -> Result<User, ServiceError> {
+    sign_in_linked(
+        store,
+        claims,
+        user_type,
+        require_verified,
+        LinkClaim::Email,
+        now,
+    )
+    .await
+}
+
+/// `sign_in`, finding a person an identity provider pushed (SCIM) by the
+/// `link` claim first: their first sign-in joins the account the provider
+/// made, whatever address the token carries.
+#[tracing::instrument(skip_all)]
+pub async fn sign_in_linked(
+    store: &Store,
+    claims: &VerifiedClaims,
+    user_type: UserType,
+    require_verified: bool,
+    link: LinkClaim,
+    now: DateTime<Utc>,
+) -> Result<User, ServiceError> {
     let mut tx = store.begin().await?;
     if let Some(user) = users::find_by_identity(&mut tx, &claims.issuer, &claims.subject).await? {
         return refuse_blocked(user);
+    }
+    let by_claim = match link {
+        LinkClaim::Email => None,
+        LinkClaim::Sub => Some((true, claims.subject.clone())),
+        LinkClaim::Oid => claims.oid.clone().map(|o| (true, o)),
+        LinkClaim::PreferredUsername => claims.preferred_username.clone().map(|p| (false, p)),
+    };
+    if let Some((external, value)) = by_claim {
+        if let Some(id) = crate::store::scim::synced_user_by(&mut tx, external, &value).await? {
+            let user = refuse_blocked(
+                users::get(&mut tx, &id)
+                    .await?
+                    .ok_or(ServiceError::NotFound)?,
+            )?;
+            users::insert_identity(&mut tx, &claims.issuer, &claims.subject, &user.id, now).await?;
+            let actor = Actor {
+                user_id: Some(user.id.to_string()),
+                display_name: user.display_name.clone(),
+            };
+            let event = NewAuditEvent {
+                action: "Link sign-in identity".into(),
+                object_type: object_type::USER,
+                object_id: user.id.to_string(),
+                object_name: user.display_name.clone(),
+                details: json!({"issuer": claims.issuer, "subject": claims.subject, "matchedBy": format!("{link:?}")}),
+            };
+            audit::record(&mut tx, &actor, &event, now).await?;
+            tx.commit().await.map_err(store::map_err)?;
+            return Ok(user);
+        }
     }
     let raw_email = claims.email.as_deref().unwrap_or_default();
     let email = Email::parse(raw_email).map_err(|_| {
@@ -160,9 +217,10 @@ pub async fn sign_in_once(
     claims: &VerifiedClaims,
     user_type: UserType,
     require_verified: bool,
+    link: LinkClaim,
     now: DateTime<Utc>,
 ) -> Result<User, ServiceError> {
-    match sign_in(store, claims, user_type, require_verified, now).await {
+    match sign_in_linked(store, claims, user_type, require_verified, link, now).await {
         Err(ServiceError::Store(crate::store::StoreError::Conflict(_))) => Err(ServiceError::Refused(
             "Another sign-in for this account was completing at the same moment. Sign in again.".into(),
         )),

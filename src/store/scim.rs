@@ -638,3 +638,28 @@ pub async fn origin_of(conn: &mut Conn, id: &UserId) -> Result<Origin> {
     .map_err(map_err)?
     .unwrap_or_default())
 }
+
+/// The synced user (pushed by SCIM) whose externalId (`external`) or
+/// userName is `value`, for linking a first sign-in.
+pub async fn synced_user_by(
+    conn: &mut Conn,
+    external: bool,
+    value: &str,
+) -> Result<Option<UserId>> {
+    let sql = if external {
+        "SELECT id FROM users WHERE source = 'scim' AND external_id = $1"
+    } else {
+        "SELECT id FROM users WHERE source = 'scim' AND user_name_lower = $1"
+    };
+    let value = if external {
+        value.to_string()
+    } else {
+        value.to_lowercase()
+    };
+    let id: Option<String> = sqlx::query_scalar(sql)
+        .bind(value)
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(id.map(UserId::from_stored))
+}

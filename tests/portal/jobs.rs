@@ -442,6 +442,7 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
         name: None,
         given_name: None,
         family_name: None,
+        ..Default::default()
     };
     let refused = gatehouse::service::sign_in::sign_in(
         &app.store,

@@ -682,3 +682,43 @@ both!(
     );
     }
 );
+
+/// With `GATEHOUSE_OIDC_LINK_CLAIM=sub`, a person's first sign-in through the
+/// home provider joins the account the provider pushed by SCIM (matched on
+/// its externalId), whatever address the token carries.
+#[tokio::test]
+async fn a_first_sign_in_joins_the_account_the_provider_pushed() {
+    let app = spawn(
+        Options::new(Backend::Sqlite)
+            .oidc()
+            .admin("alice@example.test")
+            .setting("GATEHOUSE_OIDC_LINK_CLAIM", "sub"),
+    )
+    .await;
+    let admin = Browser::new();
+    let callback = app.oidc_until_callback(&admin, "alice", "/").await;
+    assert_eq!(admin.get(&callback).await.status, 303);
+    let token = make_token(&app, &admin, "Keycloak").await;
+    let scim = Scim::new(&app, &token);
+    let (s, zoe) = scim
+        .post(
+            "/Users",
+            json!({"userName": "zoe.w", "externalId": "zoe", "displayName": "Zoe Work", "emails": [{"value": "zoe.work@corp.test"}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{zoe}");
+    let users_before = app.user_count().await;
+
+    let b = Browser::new();
+    let callback = app.oidc_until_callback(&b, "zoe", "/").await;
+    let done = b.get(&callback).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(app.user_count().await, users_before, "no second account");
+    let mut c = app.store.read().await.unwrap();
+    let found = gatehouse::store::users::find_by_identity(&mut c, &oidc_issuer(), "zoe")
+        .await
+        .unwrap()
+        .expect("the sign-in is linked");
+    assert_eq!(found.id.to_string(), zoe["id"].as_str().unwrap());
+    assert_eq!(found.email, "zoe.work@corp.test");
+}

@@ -256,6 +256,7 @@ async fn callback(
         &claims,
         UserType::Member,
         state.config.oidc_require_verified_email,
+        state.config.oidc_link_claim,
         state.clock.now(),
     )
     .await

@@ -180,6 +180,10 @@ impl Oidc {
         Ok(VerifiedClaims {
             issuer: claims.issuer().as_str().to_string(),
             subject: claims.subject().as_str().to_string(),
+            preferred_username: printable(
+                claims.preferred_username().map(|u| u.as_str().to_string()),
+            ),
+            oid: printable(payload_claim(&id_token.to_string(), "oid")),
             email: printable(claims.email().map(|e| e.as_str().to_string())),
             email_verified: claims.email_verified(),
             name: printable(localized(claims.name())),
@@ -222,4 +226,17 @@ fn token_error_text<RE: std::error::Error + 'static, T: openidconnect::ErrorResp
         openidconnect::RequestTokenError::ServerResponse(r) => r.to_string(),
         other => error_chain(other),
     }
+}
+
+/// A string claim of a verified ID token that the standard claims do not
+/// name (Entra ID's `oid`), read from its payload. Only called once the
+/// token's signature has been checked.
+fn payload_claim(jwt: &str, name: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v.get(name)?.as_str().map(str::to_string)
 }
