@@ -30,7 +30,7 @@ pub(crate) async fn demo(backend: Backend) -> (TestApp, Browser, Clock) {
     (app, admin, clock)
 }
 
-fn stage(approvers: Vec<Approver>, fallback: Vec<Approver>) -> ApprovalStage {
+pub(crate) fn stage(approvers: Vec<Approver>, fallback: Vec<Approver>) -> ApprovalStage {
     ApprovalStage {
         duration_before_automatic_denial_days: 14,
         is_approver_justification_required: false,

@@ -722,3 +722,98 @@ async fn a_first_sign_in_joins_the_account_the_provider_pushed() {
     assert_eq!(found.id.to_string(), zoe["id"].as_str().unwrap());
     assert_eq!(found.email, "zoe.work@corp.test");
 }
+
+// A mover: someone who leaves a group a policy's scope names stops being
+// offered its package, and their request waiting for approval is refused
+// when approved.
+both!(
+    a_mover_out_of_a_scope_group_is_checked_again,
+    |backend| async move {
+        use gatehouse::domain::catalog::OriginSystem;
+        use gatehouse::domain::policy::{AllowedTargetScope, Approver, Expiration, SubjectSet};
+        let (app, admin, clock) = demo(backend).await;
+        let token = make_token(&app, &admin, "Entra ID").await;
+        let scim = Scim::new(&app, &token);
+        let eric = user_named(&app, "eric.employee@gatehouse.demo").await;
+        let maria = user_named(&app, "maria.manager@gatehouse.demo").await;
+        let (s, g) = scim
+            .post(
+                "/Groups",
+                json!({"displayName": "Field sales", "members": [{"value": eric.id.to_string()}]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{g}");
+        let gid = g["id"].as_str().unwrap().to_string();
+
+        // A package for the members of Field sales, approved by Maria.
+        let catalog = crate::correctness::catalog(
+            &app,
+            &clock,
+            "Sales",
+            false,
+            &[(OriginSystem::AadGroup, "Marketing Team")],
+        )
+        .await;
+        let mut policy = crate::correctness::member_policy(
+            "Field sales only",
+            vec![crate::correctness::stage(
+                vec![Approver::SingleUser(maria.id.clone())],
+                vec![],
+            )],
+            Expiration::AfterDays(30),
+        );
+        policy.allowed_target_scope = AllowedTargetScope::SpecificDirectoryUsers;
+        policy.specific_allowed_targets = vec![SubjectSet::GroupMembers(
+            gatehouse::domain::ids::GroupId::parse(&gid).unwrap(),
+        )];
+        let package = crate::correctness::package_with(
+            &app,
+            &clock,
+            &catalog,
+            "Sales kit",
+            &[("Marketing Team", "member")],
+            &policy,
+        )
+        .await;
+
+        let who = Browser::new();
+        app.demo_sign_in(&who, "eric.employee@gatehouse.demo").await;
+        let r =
+            crate::correctness::request(&app, &who, &package, &[("justification", "Road trip")])
+                .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let request = request_id_for(&app, "eric.employee@gatehouse.demo").await;
+
+        // Eric moves out of Field sales at the source.
+        let (s, b) = scim
+            .patch(
+                &format!("/Groups/{gid}"),
+                patch_op(
+                    json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", eric.id)}]),
+                ),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let page = who.get(&app.url(routes::PACKAGE.id(&package))).await;
+        assert!(
+            !page.has("name=\"policy\""),
+            "no longer offered: {}",
+            page.body
+        );
+
+        // Maria approves; delivery checks again and refuses, saying why.
+        let done = approve_as(&app, "maria.manager@gatehouse.demo", &request).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM access_package_assignments a JOIN access_packages p ON p.id = a.access_package_id WHERE p.display_name = 'Sales kit'").await,
+        0,
+        "nothing delivered"
+    );
+        let mine = who.get(&app.url(routes::REQUESTS.as_str())).await;
+        assert!(
+            mine.has("no longer among the people this package"),
+            "{}",
+            mine.body
+        );
+    }
+);

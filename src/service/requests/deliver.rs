@@ -7,9 +7,9 @@ use serde_json::json;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
 use crate::domain::policy::Policy;
-use crate::domain::request::{Change, DeliveryFacts, Names, Request, RequestState, Target};
+use crate::domain::request::{Change, DeliveryFacts, Names, Request, RequestState, Target, admits};
 use crate::domain::user::{
-    DEMO_GUEST_ISSUER, EMAIL_CODE_ISSUER, Email, UserProfile, UserState, UserType,
+    DEMO_GUEST_ISSUER, EMAIL_CODE_ISSUER, Email, Person, UserProfile, UserState, UserType,
 };
 use crate::service::ServiceError;
 use crate::store::snapshot::PackageInfo;
@@ -51,6 +51,17 @@ pub(crate) async fn deliver_in(
         }
     };
     users::lock(conn, &target).await?;
+    // Someone who asked for themselves must still be someone the policy is
+    // for: they may have left a group its scope names, or moved, since.
+    if request.requestor.as_ref() == Some(&target) {
+        if let Some(user) = users::get(conn, &target).await? {
+            let requestor = super::availability::requestor_of(conn, &Person::User(user)).await?;
+            if !admits(policy, &requestor, info.facts.catalog_external) {
+                let reason = "You are no longer among the people this package's policy is for (you may have left a group it names).".to_string();
+                return Ok(request.refuse(reason, names)?);
+            }
+        }
+    }
     let h = requests::holdings(conn, &target, request.assignment.as_ref()).await?;
     let blocked = h.lifecycle_blocked;
     let facts = DeliveryFacts {
