@@ -26,14 +26,32 @@ pub enum OpError {
     /// Trying again cannot help until something changes (a person missing,
     /// a group gone).
     Permanent(String),
+    /// The target asked to be left alone this long (`429` or `503` with
+    /// `Retry-After`): the next try waits at least that.
+    Wait(String, std::time::Duration),
 }
 
 impl OpError {
     pub fn message(&self) -> &str {
         match self {
-            OpError::Temporary(m) | OpError::Permanent(m) => m,
+            OpError::Temporary(m) | OpError::Permanent(m) | OpError::Wait(m, _) => m,
         }
     }
+}
+
+/// How long a `Retry-After` value (RFC 9110 §10.2.3) asks to wait: seconds,
+/// or an HTTP date; at most an hour, so that a bad value cannot park the
+/// queue.
+pub fn retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<std::time::Duration> {
+    let value = value.trim();
+    let secs = match value.parse::<u64>() {
+        Ok(s) => s,
+        Err(_) => {
+            let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+            (at.with_timezone(&chrono::Utc) - now).num_seconds().max(0) as u64
+        }
+    };
+    Some(std::time::Duration::from_secs(secs.min(3600)))
 }
 
 impl std::fmt::Display for OpError {
@@ -195,5 +213,24 @@ mod tests {
         assert_eq!(super::count(1204), "1,204");
         assert_eq!(super::count(12), "12");
         assert_eq!(super::count(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        use super::retry_after;
+        let now = "2026-12-01T10:00:00Z".parse().unwrap();
+        assert_eq!(
+            retry_after("120", now),
+            Some(std::time::Duration::from_secs(120))
+        );
+        assert_eq!(
+            retry_after("Tue, 01 Dec 2026 10:05:00 GMT", now),
+            Some(std::time::Duration::from_secs(300))
+        );
+        assert_eq!(
+            retry_after("99999", now),
+            Some(std::time::Duration::from_secs(3600))
+        );
+        assert_eq!(retry_after("soon", now), None);
     }
 }

@@ -117,6 +117,11 @@ impl ScimSession {
         }
         let resp = req.send().await.map_err(|e| transport(what, e))?;
         let status = resp.status();
+        let wait = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| super::retry_after(v, chrono::Utc::now()));
         let text = resp.text().await.map_err(|e| transport(what, e))?;
         let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if status == StatusCode::NOT_FOUND {
@@ -127,7 +132,12 @@ impl ScimSession {
                 .get("detail")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            return Err(status_error(what, status, detail));
+            let error = status_error(what, status, detail);
+            // Asked to slow down: wait at least as long as the application says.
+            return Err(match (status.as_u16(), wait) {
+                (429 | 503, Some(d)) => OpError::Wait(error.message().to_string(), d),
+                _ => error,
+            });
         }
         Ok(Some(json))
     }

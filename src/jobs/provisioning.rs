@@ -159,6 +159,11 @@ fn failed(op: &Operation, e: OpError, now: DateTime<Utc>) -> Outcome {
             tracing::warn!(operation = op.seq, error = %m, "provisioning will retry");
             Outcome::Retry(m, now + backoff(op.attempts))
         }
+        OpError::Wait(m, d) => {
+            tracing::warn!(operation = op.seq, error = %m, wait = ?d, "provisioning asked to wait");
+            let asked = Duration::from_std(d).unwrap_or_else(|_| Duration::hours(1));
+            Outcome::Retry(m, now + asked.max(backoff(op.attempts)))
+        }
         OpError::Permanent(m) => {
             tracing::warn!(operation = op.seq, error = %m, "provisioning failed");
             Outcome::Failed(m)

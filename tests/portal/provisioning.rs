@@ -779,3 +779,89 @@ both!(
         );
     }
 );
+
+/// A SCIM application of our own, as small as the test needs: it knows one
+/// group (`g1`), finds everyone, and answers every membership change with
+/// `429 Too Many Requests` and `Retry-After: 600`. Returns its base URL.
+async fn slow_scim_application() -> String {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let scim = |status: actix_web::http::StatusCode, body: &'static str| {
+        let mut r = HttpResponse::build(status);
+        r.content_type("application/scim+json");
+        if status == actix_web::http::StatusCode::TOO_MANY_REQUESTS {
+            r.insert_header(("Retry-After", "600"));
+        }
+        r.body(body)
+    };
+    let server = HttpServer::new(move || {
+        App::new()
+            .route(
+                "/v2/Groups/g1",
+                web::get().to(move || async move {
+                    scim(
+                        actix_web::http::StatusCode::OK,
+                        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g1","displayName":"Slow group","members":[]}"#,
+                    )
+                }),
+            )
+            .route(
+                "/v2/Groups/g1",
+                web::patch().to(move || async move {
+                    scim(
+                        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                        r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"429","detail":"Slow down"}"#,
+                    )
+                }),
+            )
+            .route(
+                "/v2/Users",
+                web::get().to(move || async move {
+                    scim(
+                        actix_web::http::StatusCode::OK,
+                        r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"Resources":[{"id":"u1","userName":"eric.employee@gatehouse.demo"}]}"#,
+                    )
+                }),
+            )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    format!("http://127.0.0.1:{port}/v2")
+}
+
+both!(
+    an_application_asking_to_wait_is_left_alone_that_long,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let url = slow_scim_application().await;
+        let fields = vec![
+            ("kind", "scim".to_string()),
+            ("display_name", "Slow app".to_string()),
+            ("scim_base_url", url),
+            ("scim_match_by", "userName".into()),
+            ("secret", "token".into()),
+        ];
+        let system = create_system(&app, &admin, &borrowed(&fields)).await;
+        let internal = group_id(&app, INTERNAL).await;
+        let linked = link_group(&app, &admin, &internal, &system, "g1").await;
+        assert!(linked.has("Slow group"), "{}", linked.body);
+        let employees = package_named(&app, EMPLOYEES).await;
+        let policy = policy_named(&app, &employees, "Initial policy").await;
+        assign_directly(&app, &admin, &employees, &policy, &[ERIC], &[]).await;
+
+        // The application says 429, Retry-After 600: the operation waits ten minutes.
+        assert_eq!(provision(&app, &clock).await, 1);
+        let page = admin.get(&app.url(&system)).await;
+        assert!(page.has("asked to wait (429)"), "{}", page.body);
+        clock.advance(Duration::minutes(5));
+        assert_eq!(
+            provision(&app, &clock).await,
+            0,
+            "not before the time asked"
+        );
+        clock.advance(Duration::minutes(6));
+        assert_eq!(provision(&app, &clock).await, 1, "tried again after it");
+    }
+);
