@@ -57,38 +57,13 @@ enum Cmd {
         sizes: Vec<i64>,
     },
     /// Reconciliation, provisioning throughput and approve-and-provision
-    /// latency against an LDAP server (an empty database).
+    /// latency against an LDAP server, and SCIM creation (an empty database).
     Provision {
-        #[arg(long)]
-        database_url: String,
-        #[arg(long)]
-        ldap_url: String,
-        #[arg(long)]
-        bind_dn: String,
-        #[arg(long)]
-        password: String,
-        /// Where the benchmark makes its subtree.
-        #[arg(long)]
-        base: String,
-        #[arg(long, default_value_t = 10_000)]
-        people: usize,
-        #[arg(long, default_value_t = 10_000)]
-        groups: usize,
-        #[arg(long, default_value_t = 100)]
-        members: usize,
-        #[arg(long, default_value_t = 5_000)]
-        operations: usize,
-        #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
-        clients: Vec<usize>,
-        #[arg(long, default_value_t = 50)]
-        per_client: usize,
+        #[command(flatten)]
+        options: provision::Options,
+        /// A name for the backend in the output.
         #[arg(long, default_value = "sqlite")]
         label: String,
-        /// The Gatehouse binary (a release build), for the SCIM run.
-        #[arg(long, default_value = "target/release/gatehouse")]
-        binary: std::path::PathBuf,
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
     },
 }
 
@@ -154,37 +129,7 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
         }
-        Cmd::Provision {
-            database_url,
-            ldap_url,
-            bind_dn,
-            password,
-            base,
-            people,
-            groups,
-            members,
-            operations,
-            clients,
-            per_client,
-            label,
-            binary,
-            seconds,
-        } => {
-            let options = provision::Options {
-                database_url,
-                ldap_url,
-                bind_dn,
-                password,
-                base,
-                people,
-                groups,
-                members,
-                operations,
-                clients,
-                per_client,
-                binary,
-                seconds,
-            };
+        Cmd::Provision { options, label } => {
             let rows = provision::run(&options).await?;
             println!();
             println!("| backend | what | clients | count | seconds | p50 ms | p99 ms | notes |");

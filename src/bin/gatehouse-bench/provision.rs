@@ -33,25 +33,40 @@ use ldap3::{Ldap, LdapConnAsync, Scope, ldap_escape};
 
 use crate::bulk::{Val, insert};
 
+#[derive(clap::Args)]
 pub struct Options {
+    #[arg(long)]
     pub database_url: String,
+    #[arg(long)]
     pub ldap_url: String,
+    #[arg(long)]
     pub bind_dn: String,
+    #[arg(long)]
     pub password: String,
+    /// Where the benchmark makes its subtree.
+    #[arg(long)]
     pub base: String,
     /// People in the directory and in Gatehouse.
+    #[arg(long, default_value_t = 10_000)]
     pub people: usize,
     /// Linked groups, and members in each.
+    #[arg(long, default_value_t = 10_000)]
     pub groups: usize,
+    #[arg(long, default_value_t = 100)]
     pub members: usize,
     /// Operations for the throughput runs.
+    #[arg(long, default_value_t = 5_000)]
     pub operations: usize,
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
     pub clients: Vec<usize>,
     /// Approvals per client in the latency runs.
+    #[arg(long, default_value_t = 50)]
     pub per_client: usize,
     /// The Gatehouse binary (a release build), for the SCIM run over HTTP.
+    #[arg(long, default_value = "target/release/gatehouse")]
     pub binary: std::path::PathBuf,
     /// How long the SCIM run lasts at each client count.
+    #[arg(long, default_value_t = 10)]
     pub seconds: u64,
 }
 
