@@ -194,6 +194,7 @@ pub const ADMIN_SYSTEM_NEW: Path = Path("/admin/connected-systems/new");
 pub const ADMIN_SYSTEM: Route = Route("/admin/connected-systems/{id}");
 pub const ADMIN_SYSTEM_TEST: Route = Route("/admin/connected-systems/{id}/test");
 pub const ADMIN_SYSTEM_RECONCILE: Route = Route("/admin/connected-systems/{id}/reconcile");
+pub const ADMIN_SYSTEM_IMPORT: Route = Route("/admin/connected-systems/{id}/import");
 pub const ADMIN_SYSTEM_DELETE: Route = Route("/admin/connected-systems/{id}/delete");
 /// Links a resource's role to a group of a connected system; `{kind}` is
 /// groups, applications or sites.

@@ -388,6 +388,57 @@ impl LdapSession {
 
     /// Binds (done on open) and counts the groups under the groups' base,
     /// a page at a time as Active Directory requires.
+    /// Every entry under `base` matching `filter`, a page at a time (as
+    /// Active Directory requires), with the attributes asked for by
+    /// lower-cased name.
+    pub async fn entries(
+        &mut self,
+        base: &str,
+        filter: &str,
+        attrs: Vec<String>,
+    ) -> Result<Vec<(String, std::collections::HashMap<String, Vec<String>>)>, OpError> {
+        let mut stream = self
+            .ldap
+            .streaming_search_with(
+                vec![
+                    Box::new(EntriesOnly::new()) as Box<dyn ldap3::adapters::Adapter<_, _>>,
+                    Box::new(PagedResults::new(500)),
+                ],
+                base,
+                Scope::Subtree,
+                filter,
+                attrs,
+            )
+            .await
+            .map_err(|e| fail("reading the directory failed", e))?;
+        let mut out = Vec::new();
+        while let Some(e) = stream
+            .next()
+            .await
+            .map_err(|e| fail("reading the directory failed", e))?
+        {
+            let e = SearchEntry::construct(e);
+            let attrs = e
+                .attrs
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect();
+            out.push((e.dn, attrs));
+        }
+        let res = stream.finish().await;
+        if res.rc == NO_SUCH_OBJECT {
+            return Err(OpError::Permanent(format!("{base} does not exist")));
+        }
+        if res.rc != 0 {
+            return Err(rc_error(
+                &format!("reading {base} with {filter}"),
+                res.rc,
+                &res.text,
+            ));
+        }
+        Ok(out)
+    }
+
     pub async fn describe(&mut self) -> Result<String, OpError> {
         let base = self.settings.groups_base.clone();
         let mut stream = self

@@ -106,6 +106,22 @@ impl Session {
 
     /// Finds the person; creates them where the system allows it and
     /// `create` asks for it. `None`: not there (and not created).
+    /// The entries of an LDAP directory under `base` matching `filter`
+    /// (for importing people and groups); SCIM applications have none.
+    pub async fn entries(
+        &mut self,
+        base: &str,
+        filter: &str,
+        attrs: Vec<String>,
+    ) -> Result<Vec<(String, std::collections::HashMap<String, Vec<String>>)>, OpError> {
+        match self {
+            Session::Ldap(s) => s.entries(base, filter, attrs).await,
+            Session::Scim(_) => Err(OpError::Permanent(
+                "only LDAP directories are imported from".into(),
+            )),
+        }
+    }
+
     pub async fn find_person(
         &mut self,
         p: &Person,

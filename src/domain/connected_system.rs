@@ -102,6 +102,10 @@ pub struct LdapSettings {
     /// Kept as the member of a group whose schema requires one
     /// (`groupOfNames`) when the last person leaves.
     pub placeholder: Option<String>,
+    /// Importing people and groups from the directory into Gatehouse.
+    /// (Boxed: it is larger than everything else the settings hold.)
+    #[serde(default)]
+    pub import: Box<super::directory_import::ImportSettings>,
 }
 
 impl LdapSettings {
@@ -174,6 +178,10 @@ pub struct SystemInput {
     pub ldap_guests_base: String,
     pub ldap_guest_rdn: String,
     pub ldap_placeholder: String,
+    pub ldap_import: bool,
+    pub ldap_import_users_filter: String,
+    pub ldap_import_groups_filter: String,
+    pub ldap_import_map: String,
     pub scim_base_url: String,
     pub scim_match_by: String,
     pub scim_create_users: bool,
@@ -277,7 +285,15 @@ fn parse_ldap(i: &SystemInput, e: &mut FieldErrors) -> Option<LdapSettings> {
         )
         .map(Some)
     };
+    let import = super::directory_import::ImportSettings::parse(
+        i.ldap_import,
+        &i.ldap_import_users_filter,
+        &i.ldap_import_groups_filter,
+        &i.ldap_import_map,
+        e,
+    );
     Some(LdapSettings {
+        import: Box::new(import?),
         url: url?,
         starttls: i.ldap_starttls,
         bind_dn: bind_dn?,

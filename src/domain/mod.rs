@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod connected_org;
 pub mod connected_system;
 pub mod directory;
+pub mod directory_import;
 pub mod ids;
 pub mod lifecycle;
 pub mod message;

@@ -419,7 +419,8 @@ impl Person {
 /// rest at its next push). The fields that changed anyway, each with why.
 pub fn synced_changes(before: &User, p: &UserProfile, manager: Option<&UserId>) -> FieldErrors {
     let mut e = FieldErrors::new();
-    let said = "Kept by the identity provider (SCIM): change it there.";
+    let said =
+        "Kept where this person comes from (the identity provider or directory): change it there.";
     if before.display_name != p.display_name {
         e.add("display_name", said);
     }

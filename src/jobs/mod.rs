@@ -40,6 +40,7 @@ pub mod escalation;
 pub mod expiry;
 pub mod guests;
 pub mod housekeeping;
+pub mod import;
 pub mod outbox;
 pub mod provisioning;
 pub mod reconcile;
@@ -99,6 +100,7 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
     };
     count("housekeeping", housekeeping::run(store, now).await);
     count("reconciliation", reconcile::run(store, now).await);
+    count("directory import", import::run(store, now).await);
     match first_error {
         Some(e) => Err(e),
         None => Ok(report),

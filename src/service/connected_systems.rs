@@ -113,6 +113,8 @@ pub async fn save(
             // Whether it changed; never the secret itself.
             "secretChanged": profile.secret.is_some() || before.is_none(),
         });
+        let importing = matches!(&profile.settings, SystemSettings::Ldap(l) if l.import.enabled);
+        store::imports::set_enabled(c, &new_id, importing).await?;
         let action = if before.is_some() { "Update connected system" } else { "Create connected system" };
         Ok((new_id.clone(), event(action, new_id.as_str(), &profile.display_name, details)))
     })

@@ -9,6 +9,7 @@ pub mod connected_orgs;
 pub mod connected_systems;
 pub mod demo;
 pub mod directory;
+pub mod imports;
 pub mod lookup;
 pub mod outbox;
 pub mod overview;

@@ -16,6 +16,7 @@ pub mod connected_orgs;
 pub mod connected_systems;
 pub mod directory;
 pub mod grants;
+pub mod imports;
 pub mod outbox;
 pub mod packages;
 pub mod policies;

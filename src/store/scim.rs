@@ -616,13 +616,14 @@ pub struct Origin {
 impl Origin {
     /// Whether an identity provider keeps this person's profile.
     pub fn synced(&self) -> bool {
-        matches!(self.source.as_str(), "scim" | "scimDeleted")
+        matches!(self.source.as_str(), "scim" | "scimDeleted" | "ldap")
     }
 
     pub fn label(&self) -> &'static str {
         match self.source.as_str() {
             "scim" => "Identity provider (SCIM)",
             "scimDeleted" => "Deleted at the identity provider (SCIM)",
+            "ldap" => "Directory (LDAP import)",
             _ => "Gatehouse (made here or at first sign-in)",
         }
     }

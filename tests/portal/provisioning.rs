@@ -865,3 +865,135 @@ both!(
         assert_eq!(provision(&app, &clock).await, 1, "tried again after it");
     }
 );
+
+both!(
+    a_directory_import_brings_people_managers_and_groups,
+    |backend| async move {
+        let (app, admin, _clock) = demo(backend).await;
+        let ou = ldap_tree().await;
+        let set = |v: &[&str]| {
+            v.iter()
+                .map(|s| s.to_string())
+                .collect::<std::collections::HashSet<String>>()
+        };
+        let person = |uid: &str, mail: Option<&str>, cn: &str, extra: Vec<Attribute>| {
+            let mut attrs: Vec<Attribute> = vec![
+                ("objectClass".into(), set(&["inetOrgPerson"])),
+                ("uid".into(), set(&[uid])),
+                ("cn".into(), set(&[cn])),
+                ("sn".into(), set(&[cn.rsplit(' ').next().unwrap()])),
+            ];
+            if let Some(m) = mail {
+                attrs.push(("mail".into(), set(&[m])));
+            }
+            attrs.extend(extra);
+            (format!("uid={uid},ou=people,{ou}"), attrs)
+        };
+        let ann_dn = format!("uid=ann,ou=people,{ou}");
+        let bob_dn = format!("uid=bob,ou=people,{ou}");
+        let mut l = ldap().await;
+        for (dn, attrs) in [
+            person("bob", Some("bob@corp.test"), "Bob Boss", vec![]),
+            person(
+                "ann",
+                Some("ann@corp.test"),
+                "Ann Lee",
+                vec![
+                    ("title".into(), set(&["Buyer"])),
+                    ("employeeNumber".into(), set(&["7"])),
+                    ("manager".into(), set(&[&bob_dn])),
+                ],
+            ),
+            person("nomail", None, "No Mail", vec![]),
+            (
+                format!("cn=buyers,ou=groups,{ou}"),
+                vec![
+                    ("objectClass".into(), set(&["groupOfNames"])),
+                    ("cn".into(), set(&["buyers"])),
+                    ("member".into(), set(&[&ann_dn, &bob_dn])),
+                ],
+            ),
+        ] {
+            l.add(&dn, attrs).await.unwrap().success().unwrap();
+        }
+
+        // A directory set to import; a bad filter is refused beside its field.
+        let form = admin.get(&app.url(routes::ADMIN_SYSTEM_NEW.as_str())).await;
+        let mut bad = ldap_fields(&ou);
+        bad.push(("ldap_import", "on".into()));
+        bad.push(("ldap_import_users_filter", "objectClass=person".into()));
+        bad.push(("csrf_token", form.csrf()));
+        bad.push(("reconcile", "report".into()));
+        let r = admin
+            .post(&app.url(routes::ADMIN_SYSTEMS.as_str()), &borrowed(&bad))
+            .await;
+        assert_eq!(r.status, 422);
+        assert!(r.has("must be an LDAP filter in parentheses"), "{}", r.body);
+        let mut fields = ldap_fields(&ou);
+        fields.push(("ldap_import", "on".into()));
+        let system = create_system(&app, &admin, &borrowed(&fields)).await;
+
+        let sync = async || {
+            let page = admin.get(&app.url(&system)).await;
+            let r = admin
+                .post(
+                    &app.url(format!("{system}/import")),
+                    &[("csrf_token", &page.csrf())],
+                )
+                .await;
+            assert_eq!(r.status, 303, "{}", r.body);
+            admin.get(&app.url(&system)).await
+        };
+        let page = sync().await;
+        assert!(page.has("Last run"), "{}", page.body);
+        assert!(
+            page.has("<td data-label=\"Created\">2</td><td data-label=\"Changed\">1</td>"),
+            "Ann and Bob made, Eric (made in Gatehouse) taken over: {}",
+            page.body
+        );
+        assert!(
+            page.has(&format!(
+                "<code>uid=nomail,ou=people,{ou}</code>: not imported: it has no mail"
+            )),
+            "{}",
+            page.body
+        );
+        let ann = user_named(&app, "ann@corp.test").await;
+        let bob = user_named(&app, "bob@corp.test").await;
+        assert_eq!(
+            ann.manager_id.as_ref(),
+            Some(&bob.id),
+            "the manager's DN is linked"
+        );
+        assert_eq!(ann.job_title.as_deref(), Some("Buyer"));
+        assert!(has(
+            &held_by(&app, "ann@corp.test").await,
+            "Group buyers member"
+        ));
+        let eric = user_named(&app, ERIC).await;
+        let eric_page = admin.get(&app.url(routes::ADMIN_USER.id(&eric.id))).await;
+        assert!(
+            eric_page.has("Directory (LDAP import)"),
+            "{}",
+            eric_page.body
+        );
+
+        // Nothing changed: nothing to do.
+        let page = sync().await;
+        assert!(
+            page.has("<td data-label=\"Created\">0</td><td data-label=\"Changed\">0</td><td data-label=\"Unchanged\">3</td>"),
+            "{}",
+            page.body
+        );
+
+        // Bob leaves the directory: he is blocked at once.
+        l.delete(&bob_dn).await.unwrap().success().unwrap();
+        let page = sync().await;
+        assert!(page.has("<td data-label=\"Gone\">1</td>"), "{}", page.body);
+        assert!(user_named(&app, "bob@corp.test").await.is_blocked());
+        assert!(!has(
+            &held_by(&app, "bob@corp.test").await,
+            "Group buyers member"
+        ));
+    }
+);

@@ -195,7 +195,7 @@ both!(
             .post(&app.url(routes::ADMIN_USER.id(&ann_id)), &form)
             .await;
         assert_eq!(refused.status, 422, "{}", refused.body);
-        assert!(refused.has("Kept by the identity provider (SCIM): change it there."));
+        assert!(refused.has("Kept where this person comes from (the identity provider or directory): change it there."));
         let mut form = vec![("csrf_token", csrf.as_str())];
         form.extend(edit("Ann Lee", "costCenter=4711"));
         let saved = admin

@@ -12,11 +12,13 @@ use crate::domain::connected_system::{
     LDAP_MATCH_ATTRIBUTES, LDAP_MEMBER_ATTRIBUTES, ReconcileMode, SCIM_MATCH, SystemInput,
     SystemKind, SystemProfile, SystemSettings,
 };
+use crate::domain::directory_import::ImportSettings;
 use crate::domain::ids::ConnectedSystemId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_systems as svc;
+use crate::service::imports::{self, Summary};
 use crate::store::connected_systems::{LinkRow, SystemRow};
 use crate::web::admin::after_delete;
 use crate::web::error::AppError;
@@ -35,6 +37,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             routes::ADMIN_SYSTEM_RECONCILE.pattern(),
             web::post().to(reconcile),
+        )
+        .route(
+            routes::ADMIN_SYSTEM_IMPORT.pattern(),
+            web::post().to(import_now),
         )
         .route(
             routes::ADMIN_SYSTEM_DELETE.pattern(),
@@ -102,6 +108,10 @@ pub struct SystemForm {
     ldap_guests_base: String,
     ldap_guest_rdn: String,
     ldap_placeholder: String,
+    ldap_import: Option<String>,
+    ldap_import_users_filter: String,
+    ldap_import_groups_filter: String,
+    ldap_import_map: String,
     scim_base_url: String,
     scim_match_by: String,
     scim_create_users: Option<String>,
@@ -124,6 +134,10 @@ impl SystemForm {
             ldap_guests_base: self.ldap_guests_base.clone(),
             ldap_guest_rdn: self.ldap_guest_rdn.clone(),
             ldap_placeholder: self.ldap_placeholder.clone(),
+            ldap_import: self.ldap_import.is_some(),
+            ldap_import_users_filter: self.ldap_import_users_filter.clone(),
+            ldap_import_groups_filter: self.ldap_import_groups_filter.clone(),
+            ldap_import_map: self.ldap_import_map.clone(),
             scim_base_url: self.scim_base_url.clone(),
             scim_match_by: self.scim_match_by.clone(),
             scim_create_users: self.scim_create_users.is_some(),
@@ -138,6 +152,9 @@ impl SystemForm {
             ldap_member_attribute: "member".into(),
             ldap_guest_rdn: "cn".into(),
             scim_match_by: "userName".into(),
+            ldap_import_users_filter: ImportSettings::default().users_filter,
+            ldap_import_groups_filter: ImportSettings::default().groups_filter,
+            ldap_import_map: ImportSettings::default().map.to_text(),
             ..Default::default()
         }
     }
@@ -158,6 +175,10 @@ impl SystemForm {
                 f.ldap_guests_base = l.guests_base.clone().unwrap_or_default();
                 f.ldap_guest_rdn = l.guest_rdn.clone();
                 f.ldap_placeholder = l.placeholder.clone().unwrap_or_default();
+                f.ldap_import = l.import.enabled.then(|| "on".into());
+                f.ldap_import_users_filter = l.import.users_filter.clone();
+                f.ldap_import_groups_filter = l.import.groups_filter.clone();
+                f.ldap_import_map = l.import.map.to_text();
             }
             SystemSettings::Scim(c) => {
                 f.scim_base_url = c.base_url.clone();
@@ -181,6 +202,8 @@ struct SystemPage {
     member_attributes: &'static [&'static str],
     scim_match: &'static [&'static str],
     modes: [ReconcileMode; 3],
+    /// The last import: when, and what it did.
+    import: Option<(String, Summary)>,
 }
 
 impl SystemPage {
@@ -203,6 +226,7 @@ impl SystemPage {
             member_attributes: &LDAP_MEMBER_ATTRIBUTES,
             scim_match: &SCIM_MATCH,
             modes: ReconcileMode::ALL,
+            import: None,
         }
     }
 
@@ -278,10 +302,9 @@ async fn system_page(
     let (system, links) = svc::system(&state.store, id).await?;
     let form = form.unwrap_or_else(|| SystemForm::of(&system));
     let layout = Layout::for_user(state, admin, "admin", system.display_name.clone());
-    render_status(
-        form_status(&errors),
-        &SystemPage::new(layout, Some(system), links, form, errors),
-    )
+    let mut page = SystemPage::new(layout, Some(system), links, form, errors);
+    page.import = imports::last_run(&state.store, id).await?;
+    render_status(form_status(&page.errors), &page)
 }
 
 #[tracing::instrument(skip_all)]
@@ -416,6 +439,40 @@ async fn reconcile(
         }
     );
     session.flash(if failed > 0 { "error" } else { "success" }, text);
+    Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
+}
+
+/// "Sync now": imports the directory's people and groups at once.
+#[tracing::instrument(skip_all)]
+async fn import_now(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let session = TypedSession(session);
+    match imports::import(&state.store, &admin.actor(), &id, state.clock.now()).await {
+        Ok(s) => match s.error {
+            Some(e) => session.flash("error", format!("The directory could not be read: {e}")),
+            None => session.flash(
+                "success",
+                format!(
+                    "Imported: {} people created, {} changed, {} unchanged, {} gone; {} groups created, {} changed; {} entries not imported.",
+                    s.people.created,
+                    s.people.updated,
+                    s.people.unchanged,
+                    s.people.removed,
+                    s.groups.created,
+                    s.groups.updated,
+                    s.skipped.len()
+                ),
+            ),
+        },
+        Err(ServiceError::Refused(m)) => session.flash("error", m),
+        Err(e) => return Err(e.into()),
+    }
     Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
 }
 

@@ -1,0 +1,373 @@
+//! Importing people and groups from a connected LDAP directory, daily and on
+//! "Sync now". The directory is read first, outside any transaction; then
+//! one transaction makes Gatehouse match it: people created, changed or taken
+//! over (a person made in Gatehouse with the same address), managers linked
+//! by DN, people gone from the directory treated as leavers, groups and their
+//! members set. An entry that cannot be imported is listed with why, and the
+//! rest proceed. The run's summary is kept for the system's page.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{ServiceError, found};
+use crate::connectors::Session;
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::connected_system::SystemSettings;
+use crate::domain::directory::GroupProfile;
+use crate::domain::directory_import::{ImportedPerson, person};
+use crate::domain::ids::{ConnectedSystemId, GroupId, UserId};
+use crate::domain::user::{UserProfile, UserState, UserType};
+use crate::store::imports::{self, ImportedUser};
+use crate::store::{self, Store, StoreError, audit, connected_systems, sessions, users};
+
+/// How many things a run created, changed, left as they were, and found gone.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// What a run found and did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The run could not read the directory: why.
+    pub error: Option<String>,
+    pub people: Counts,
+    pub groups: Counts,
+    /// Entries not imported: (DN, why).
+    pub skipped: Vec<(String, String)>,
+}
+
+impl Summary {
+    pub fn parse(json: &str) -> Summary {
+        serde_json::from_str(json).unwrap_or_default()
+    }
+}
+
+type Entries = Vec<(String, HashMap<String, Vec<String>>)>;
+
+/// Reads the system's people and groups.
+async fn read(
+    settings: &SystemSettings,
+    secret: &crate::config::Secret<String>,
+) -> Result<(Entries, Entries, String), String> {
+    let SystemSettings::Ldap(l) = settings else {
+        return Err("only LDAP directories are imported from".into());
+    };
+    let mut s = Session::open(settings, secret)
+        .await
+        .map_err(|e| e.message().to_string())?;
+    let people = s
+        .entries(
+            &l.users_base,
+            &l.import.users_filter,
+            l.import.map.attributes(),
+        )
+        .await;
+    let member = l.member_attribute.clone();
+    let groups = s
+        .entries(
+            &l.groups_base,
+            &l.import.groups_filter,
+            vec!["cn".into(), member.clone()],
+        )
+        .await;
+    s.close().await;
+    Ok((
+        people.map_err(|e| e.message().to_string())?,
+        groups.map_err(|e| e.message().to_string())?,
+        member.to_ascii_lowercase(),
+    ))
+}
+
+fn unchanged(u: &ImportedUser, p: &ImportedPerson) -> bool {
+    u.state == "active"
+        && u.email.eq_ignore_ascii_case(p.email.as_str())
+        && u.display_name == p.display_name
+        && u.given_name == p.given_name
+        && u.surname == p.surname
+        && u.job_title == p.job_title
+        && u.department == p.department
+        && u.employee_number == p.employee_number
+}
+
+fn profile(
+    p: &ImportedPerson,
+    user_type: UserType,
+    custom: std::collections::BTreeMap<String, String>,
+) -> UserProfile {
+    UserProfile {
+        user_type,
+        display_name: p.display_name.clone(),
+        given_name: p.given_name.clone(),
+        surname: p.surname.clone(),
+        email: p.email.clone(),
+        job_title: p.job_title.clone(),
+        department: p.department.clone(),
+        custom_attributes: custom,
+        state: UserState::Active,
+    }
+}
+
+/// Imports now; returns what the run did (also kept for the page).
+pub async fn import(
+    store: &Store,
+    actor: &Actor,
+    system: &ConnectedSystemId,
+    now: DateTime<Utc>,
+) -> Result<Summary, ServiceError> {
+    let (settings, secret) = {
+        let mut c = store.read().await?;
+        found(connected_systems::credentials(&mut c, system.as_str()).await?)?
+    };
+    let mut summary = Summary::default();
+    let (people, groups, member_attr) = match read(&settings, &secret).await {
+        Ok(r) => r,
+        Err(why) => {
+            summary.error = Some(why);
+            let mut tx = store.begin().await?;
+            imports::record(&mut tx, system, &json!(summary).to_string(), now).await?;
+            tx.commit().await.map_err(store::map_err)?;
+            return Ok(summary);
+        }
+    };
+    let SystemSettings::Ldap(l) = &settings else {
+        return Err(ServiceError::Refused(
+            "Only LDAP directories are imported from.".into(),
+        ));
+    };
+    let present: HashSet<String> = people.iter().map(|(dn, _)| dn.to_lowercase()).collect();
+    let mut mapped = Vec::new();
+    for (dn, attrs) in &people {
+        match person(&l.import.map, dn, attrs) {
+            Ok(p) => mapped.push(p),
+            Err(why) => summary
+                .skipped
+                .push((dn.clone(), format!("not imported: {why}"))),
+        }
+    }
+
+    let mut tx = store.begin().await?;
+    let existing: HashMap<String, ImportedUser> = imports::users_of(&mut tx, system)
+        .await?
+        .into_iter()
+        .filter_map(|u| Some((u.external_id.clone()?, u)))
+        .collect();
+    let mut ids: HashMap<String, String> = HashMap::new();
+    for p in &mapped {
+        if let Some(u) = existing.get(&p.dn) {
+            ids.insert(p.dn.clone(), u.id.clone());
+            if unchanged(u, p) {
+                summary.people.unchanged += 1;
+                continue;
+            }
+            let id = UserId::from_stored(u.id.clone());
+            let before = found(users::get(&mut tx, &id).await?)?;
+            let prof = profile(p, before.user_type, before.custom_attributes.clone());
+            match users::update(&mut tx, &id, &prof, before.manager_id.as_ref(), now).await {
+                Ok(()) => {
+                    imports::claim_user(&mut tx, &id, system, &p.dn, p.employee_number.as_deref())
+                        .await?;
+                    summary.people.updated += 1;
+                }
+                Err(StoreError::Conflict(_)) => summary.skipped.push((
+                    p.dn.clone(),
+                    format!("not updated: another person has the address {}", p.email),
+                )),
+                Err(e) => return Err(e.into()),
+            }
+            continue;
+        }
+        match users::find_by_email(&mut tx, p.email.as_str()).await? {
+            Some(u) => {
+                let origin = store::scim::origin_of(&mut tx, &u.id).await?;
+                if origin.source != "local" {
+                    summary.skipped.push((
+                        p.dn.clone(),
+                        format!("not imported: {} is a person another source keeps", p.email),
+                    ));
+                    continue;
+                }
+                // Made in Gatehouse (or at first sign-in): the directory keeps them from now on.
+                let prof = profile(p, u.user_type, u.custom_attributes.clone());
+                users::update(&mut tx, &u.id, &prof, u.manager_id.as_ref(), now).await?;
+                imports::claim_user(&mut tx, &u.id, system, &p.dn, p.employee_number.as_deref())
+                    .await?;
+                ids.insert(p.dn.clone(), u.id.to_string());
+                summary.people.updated += 1;
+            }
+            None => {
+                let id = UserId::new();
+                users::insert(
+                    &mut tx,
+                    &id,
+                    &profile(p, UserType::Member, Default::default()),
+                    None,
+                    now,
+                )
+                .await?;
+                imports::claim_user(&mut tx, &id, system, &p.dn, p.employee_number.as_deref())
+                    .await?;
+                ids.insert(p.dn.clone(), id.to_string());
+                summary.people.created += 1;
+            }
+        }
+    }
+    // Managers, by DN, once everyone is in.
+    for p in &mapped {
+        let Some(id) = ids.get(&p.dn) else { continue };
+        let want = p
+            .manager
+            .as_ref()
+            .and_then(|m| ids.get(m))
+            .filter(|m| *m != id);
+        let had = existing.get(&p.dn).and_then(|u| u.manager_id.as_ref());
+        if want != had && (want.is_some() || had.is_some()) {
+            imports::set_manager(&mut tx, id, want.map(String::as_str), now).await?;
+        }
+    }
+    // Gone from the directory: leavers.
+    for (dn, u) in &existing {
+        if present.contains(dn) || u.state != "active" {
+            continue;
+        }
+        let id = UserId::from_stored(u.id.clone());
+        let before = found(users::get(&mut tx, &id).await?)?;
+        let prof = UserProfile {
+            user_type: before.user_type,
+            display_name: before.display_name.clone(),
+            given_name: before.given_name.clone(),
+            surname: before.surname.clone(),
+            email: crate::domain::user::Email::parse(&before.email)
+                .map_err(ServiceError::Refused)?,
+            job_title: before.job_title.clone(),
+            department: before.department.clone(),
+            custom_attributes: before.custom_attributes.clone(),
+            state: UserState::Blocked,
+        };
+        users::update(&mut tx, &id, &prof, before.manager_id.as_ref(), now).await?;
+        sessions::delete_for_user(&mut tx, &id).await?;
+        super::requests::leavers::leave(store, &mut tx, actor, &id, now).await?;
+        summary.people.removed += 1;
+    }
+
+    // Groups and their members (DN member values).
+    let known_groups: HashMap<String, (String, String)> = imports::groups_of(&mut tx, system)
+        .await?
+        .into_iter()
+        .map(|(id, dn, name)| (dn, (id, name)))
+        .collect();
+    let mut seen_groups = HashSet::new();
+    for (dn, attrs) in &groups {
+        let dn = dn.to_lowercase();
+        seen_groups.insert(dn.clone());
+        let name = attrs
+            .get("cn")
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_else(|| dn.clone());
+        let mut members: Vec<String> = attrs
+            .get(&member_attr)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| ids.get(&m.to_lowercase()).cloned())
+            .collect();
+        members.sort();
+        members.dedup();
+        let (gid, created) = match known_groups.get(&dn) {
+            Some((id, _)) => (GroupId::from_stored(id.clone()), false),
+            None => {
+                let p = match GroupProfile::parse(&name, "Imported from the directory", "security")
+                {
+                    Ok(p) => p,
+                    Err(e) => {
+                        summary
+                            .skipped
+                            .push((dn.clone(), format!("not imported: {}", e.messages())));
+                        continue;
+                    }
+                };
+                let gid = GroupId::new();
+                match store::directory::insert_group(&mut tx, &gid, &p, now).await {
+                    Ok(()) => {}
+                    Err(StoreError::Conflict(_)) => {
+                        summary.skipped.push((
+                            dn.clone(),
+                            format!("not imported: Gatehouse already has a group named {name}"),
+                        ));
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                imports::claim_group(&mut tx, &gid, system, &dn).await?;
+                (gid, true)
+            }
+        };
+        let (added, removed) = store::scim::set_members(&mut tx, &gid, &members, now).await?;
+        if created {
+            summary.groups.created += 1;
+        } else if added + removed > 0 {
+            summary.groups.updated += 1;
+        } else {
+            summary.groups.unchanged += 1;
+        }
+    }
+    for (dn, (id, _)) in &known_groups {
+        if !seen_groups.contains(dn) {
+            // Gone from the directory: nobody holds it through the directory any more.
+            store::scim::set_members(&mut tx, &GroupId::from_stored(id.clone()), &[], now).await?;
+            summary.groups.removed += 1;
+        }
+    }
+
+    let details = json!(summary);
+    let name = connected_systems::get(&mut tx, system)
+        .await?
+        .map(|s| s.display_name)
+        .unwrap_or_default();
+    audit::record(
+        &mut tx,
+        actor,
+        &NewAuditEvent::new(
+            "Import from connected system",
+            object_type::CONNECTED_SYSTEM,
+            system,
+            name,
+            details.clone(),
+        ),
+        now,
+    )
+    .await?;
+    imports::record(&mut tx, system, &details.to_string(), now).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    store.wake_provisioning();
+    Ok(summary)
+}
+
+/// The last run of a system's import: when, and what it did.
+pub async fn last_run(
+    store: &Store,
+    system: &ConnectedSystemId,
+) -> Result<Option<(String, Summary)>, ServiceError> {
+    let mut c = store.read().await?;
+    Ok(imports::last_run(&mut c, system)
+        .await?
+        .map(|(at, s)| (at, Summary::parse(&s))))
+}
+
+/// Systems whose daily import is due, each claimed by one instance.
+pub async fn due(
+    store: &Store,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<ConnectedSystemId>, ServiceError> {
+    let mut tx = store.begin().await?;
+    let due = imports::due(&mut tx, before, now).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(due)
+}
