@@ -141,6 +141,23 @@ pub async fn import(
             "Only LDAP directories are imported from.".into(),
         ));
     };
+    // A filter or base that finds nobody would make everyone a leaver: such
+    // a run changes nothing and says why.
+    if people.is_empty() {
+        let mut c = store.read().await?;
+        if !imports::users_of(&mut c, system).await?.is_empty() {
+            drop(c);
+            summary.error = Some(
+                "the people filter found nobody under the users' base, so nothing was changed \
+                 (everyone imported before would have left); check the base and the filter"
+                    .into(),
+            );
+            let mut tx = store.begin().await?;
+            imports::record(&mut tx, system, &json!(summary).to_string(), now).await?;
+            tx.commit().await.map_err(store::map_err)?;
+            return Ok(summary);
+        }
+    }
     let present: HashSet<String> = people.iter().map(|(dn, _)| dn.to_lowercase()).collect();
     let mut mapped = Vec::new();
     for (dn, attrs) in &people {
@@ -317,8 +334,9 @@ pub async fn import(
             summary.groups.unchanged += 1;
         }
     }
+    // (Likewise, no group found at all leaves the groups as they are.)
     for (dn, (id, _)) in &known_groups {
-        if !seen_groups.contains(dn) {
+        if !groups.is_empty() && !seen_groups.contains(dn) {
             // Gone from the directory: nobody holds it through the directory any more.
             store::scim::set_members(&mut tx, &GroupId::from_stored(id.clone()), &[], now).await?;
             summary.groups.removed += 1;

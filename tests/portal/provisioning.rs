@@ -995,5 +995,19 @@ both!(
             &held_by(&app, "bob@corp.test").await,
             "Group buyers member"
         ));
+
+        // A filter that finds nobody changes nothing, and says why.
+        let page = admin.get(&app.url(&system)).await;
+        let mut fields = ldap_fields(&ou);
+        fields.retain(|(k, _)| *k != "secret");
+        fields.push(("ldap_import", "on".into()));
+        fields.push(("ldap_import_users_filter", "(uid=nobody-at-all)".into()));
+        fields.push(("csrf_token", page.csrf()));
+        fields.push(("reconcile", "report".into()));
+        let r = admin.post(&app.url(&system), &borrowed(&fields)).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let page = sync().await;
+        assert!(page.has("the people filter found nobody"), "{}", page.body);
+        assert!(!user_named(&app, "ann@corp.test").await.is_blocked());
     }
 );
