@@ -48,6 +48,9 @@ rootdn "cn=admin,$LDAP_BASE"
 rootpw admin-secret
 directory $dir/db
 maxsize 8589934592
+# Imports read every person a page at a time: the service account may read
+# past slapd's default limit of 500 entries.
+limits dn.exact="$LDAP_BIND_DN" size=unlimited time=unlimited
 dbnosync
 index objectClass eq
 index cn,mail,uid eq,sub

@@ -68,6 +68,9 @@ pub struct Options {
     /// How long the SCIM run lasts at each client count.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// People in the directory the import reads (and a tenth as many groups).
+    #[arg(long, default_value_t = 100_000)]
+    pub import_people: usize,
 }
 
 /// One line of the results.
@@ -438,8 +441,116 @@ pub async fn run(o: &Options) -> anyhow::Result<Vec<Row>> {
     // ---- approve and provision: the decision to the membership visible ----
     rows.extend(latency(o, &store, &actor, &system, &ou, &placeholder, &users).await?);
 
+    // ---- LDAP import: a directory of its own, imported twice ----
+    rows.extend(directory_import(o, &store, &actor).await?);
+
     // ---- SCIM: an identity provider creating users, over HTTP ----
     rows.extend(scim_creation(o, &store, &actor).await?);
+    Ok(rows)
+}
+
+/// `import_people` people and a tenth as many groups of ten in a subtree of
+/// their own, imported by a connected system (the product's service), then
+/// imported again with nothing changed.
+async fn directory_import(o: &Options, store: &Store, actor: &Actor) -> anyhow::Result<Vec<Row>> {
+    let n = o.import_people;
+    let groups = (n / 10).max(1);
+    let t = Instant::now();
+    let ou = format!("ou=import{},{}", Utc::now().timestamp(), o.base);
+    {
+        let mut l = ldap(o).await?;
+        l.add(
+            &ou,
+            vec![("objectClass".into(), set(&["organizationalUnit"]))],
+        )
+        .await?
+        .success()?;
+        for unit in ["people", "groups"] {
+            l.add(
+                &format!("ou={unit},{ou}"),
+                vec![("objectClass".to_string(), set(&["organizationalUnit"]))],
+            )
+            .await?
+            .success()?;
+        }
+    }
+    let mut entries: Vec<Entry> = Vec::with_capacity(n + groups);
+    for i in 0..n {
+        entries.push((
+            format!("uid=p{i},ou=people,{ou}"),
+            vec![
+                ("objectClass".into(), set(&["inetOrgPerson"])),
+                ("cn".into(), set(&[&format!("Imported {i}")])),
+                ("sn".into(), set(&[&format!("{i}")])),
+                ("givenName".into(), set(&["Imported"])),
+                ("uid".into(), set(&[&format!("p{i}")])),
+                ("mail".into(), set(&[&format!("p{i}@import.bench.test")])),
+                ("title".into(), set(&["Clerk"])),
+                ("employeeNumber".into(), set(&[&format!("{i}")])),
+                (
+                    "manager".into(),
+                    set(&[&format!("uid=p{},ou=people,{ou}", i / 100 * 100)]),
+                ),
+            ],
+        ));
+    }
+    for g in 0..groups {
+        let members: Vec<String> = (0..10)
+            .map(|k| format!("uid=p{},ou=people,{ou}", (g * 10 + k) % n))
+            .collect();
+        entries.push(group_entry(&ou, &format!("ig{g}"), &members));
+    }
+    add_all(o, entries).await?;
+    println!(
+        "  import directory: {n} people, {groups} groups in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let input = SystemInput {
+        kind: "ldap".into(),
+        display_name: "Bench import".into(),
+        reconcile: "report".into(),
+        secret: o.password.clone(),
+        ldap_url: o.ldap_url.clone(),
+        ldap_bind_dn: o.bind_dn.clone(),
+        ldap_users_base: format!("ou=people,{ou}"),
+        ldap_match_attribute: "mail".into(),
+        ldap_groups_base: format!("ou=groups,{ou}"),
+        ldap_member_attribute: "member".into(),
+        ldap_guest_rdn: "cn".into(),
+        ldap_import: true,
+        ..Default::default()
+    };
+    let system =
+        connected_systems::save(store, actor, None, SystemProfile::parse(&input), Utc::now())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut rows = Vec::new();
+    for run in ["first import", "repeat, nothing changed"] {
+        let t = Instant::now();
+        let s = gatehouse::service::imports::import(store, actor, &system, Utc::now())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let seconds = t.elapsed().as_secs_f64();
+        anyhow::ensure!(s.error.is_none(), "the import failed: {:?}", s.error);
+        println!(
+            "  import, {run}: {seconds:.1} s; people {:?}, groups {:?}, {} skipped",
+            s.people,
+            s.groups,
+            s.skipped.len()
+        );
+        rows.push(Row {
+            what: format!("LDAP import of {n} people and {groups} groups: {run}"),
+            clients: 1,
+            count: n + groups,
+            seconds,
+            p50_ms: None,
+            p99_ms: None,
+            note: format!(
+                "people {} created, {} unchanged; groups {} created, {} unchanged",
+                s.people.created, s.people.unchanged, s.groups.created, s.groups.unchanged
+            ),
+        });
+    }
     Ok(rows)
 }
 
