@@ -21,7 +21,7 @@ use crate::domain::directory_import::{ImportedPerson, person};
 use crate::domain::ids::{ConnectedSystemId, GroupId, UserId};
 use crate::domain::user::{UserProfile, UserState, UserType};
 use crate::store::imports::{self, ImportedUser};
-use crate::store::{self, Store, StoreError, audit, connected_systems, sessions, users};
+use crate::store::{self, Store, StoreError, audit, connected_systems, users};
 
 /// How many things a run created, changed, left as they were, and found gone.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,21 +254,6 @@ pub async fn import(
             continue;
         }
         let id = UserId::from_stored(u.id.clone());
-        let before = found(users::get(&mut tx, &id).await?)?;
-        let prof = UserProfile {
-            user_type: before.user_type,
-            display_name: before.display_name.clone(),
-            given_name: before.given_name.clone(),
-            surname: before.surname.clone(),
-            email: crate::domain::user::Email::parse(&before.email)
-                .map_err(ServiceError::Refused)?,
-            job_title: before.job_title.clone(),
-            department: before.department.clone(),
-            custom_attributes: before.custom_attributes.clone(),
-            state: UserState::Blocked,
-        };
-        users::update(&mut tx, &id, &prof, before.manager_id.as_ref(), now).await?;
-        sessions::delete_for_user(&mut tx, &id).await?;
         super::requests::leavers::leave(store, &mut tx, actor, &id, now).await?;
         summary.people.removed += 1;
     }

@@ -19,7 +19,7 @@ use crate::domain::scim::resource::{ScimGroup, ScimUser};
 use crate::domain::scim::{Problem, paging};
 use crate::domain::user::{UserInput, UserProfile, UserState, UserType, format_custom_attributes};
 use crate::store::scim::{self as db, GroupRow, Resource, UserRow, Where};
-use crate::store::{self, Store, StoreError, audit, sessions, users};
+use crate::store::{self, Store, StoreError, audit, users};
 
 /// A SCIM call's failure: what the provider is told (a SCIM error), or an
 /// error of Gatehouse's own (a 500).
@@ -226,7 +226,6 @@ async fn save_user(
     if left {
         // Deactivated at the source: signed out everywhere at once, their
         // open requests cancelled and their access taken back.
-        sessions::delete_for_user(&mut tx, &uid).await?;
         gone = Some(super::requests::leavers::leave(store, &mut tx, actor, &uid, now).await?);
     }
     let old = before.resource();
@@ -300,7 +299,6 @@ pub async fn delete_user(store: &Store, actor: &Actor, id: &str, now: DateTime<U
         .await?
         .ok_or_else(|| Problem::not_found("user", id))?;
     db::mark_deleted(&mut tx, &uid, now).await?;
-    sessions::delete_for_user(&mut tx, &uid).await?;
     let g = super::requests::leavers::leave(store, &mut tx, actor, &uid, now).await?;
     let details = json!({
         "userName": before.user_name.unwrap_or(before.email),

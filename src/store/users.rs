@@ -522,6 +522,19 @@ pub async fn approver_contacts(
 
 /// Access given back lifts a block the guest lifecycle put on the user (not
 /// one an administrator put): one statement, nothing when there is none.
+/// Blocks the user from signing in (a leaver).
+pub async fn block(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET state = 'blocked', updated_at = $2 WHERE id = $1 AND state <> 'blocked'",
+    )
+    .bind(id.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 pub async fn lift_lifecycle_block(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<()> {
     sqlx::query(
         "UPDATE users SET state = 'active', lifecycle_blocked_at = NULL, updated_at = $2 \

@@ -24,8 +24,9 @@ pub struct Left {
     pub handed_over: usize,
 }
 
-/// Cancels the person's open requests (made by or for them) and ends their
-/// active assignments, in the caller's transaction.
+/// Blocks the person and signs them out everywhere, cancels their open
+/// requests (made by or for them), hands over approvals waiting on them and
+/// ends their active assignments, in the caller's transaction.
 pub async fn leave(
     store: &Store,
     tx: &mut Tx,
@@ -34,6 +35,8 @@ pub async fn leave(
     now: DateTime<Utc>,
 ) -> Result<Left, ServiceError> {
     let mut left = Left::default();
+    store::users::block(tx, user, now).await?;
+    store::sessions::delete_for_user(tx, user).await?;
     for id in store::requests::open_of_user(tx, user).await? {
         let Some(id) = RequestId::parse(&id) else {
             continue;
