@@ -20,8 +20,8 @@ use crate::domain::directory::GroupProfile;
 use crate::domain::directory_import::{ImportedPerson, person};
 use crate::domain::ids::{ConnectedSystemId, GroupId, UserId};
 use crate::domain::user::{UserProfile, UserState, UserType};
-use crate::store::imports::{self, ImportedUser};
-use crate::store::{self, Store, StoreError, audit, connected_systems, users};
+use crate::store::imports::{self, ImportedUser, NewPerson};
+use crate::store::{self, Store, audit, connected_systems, users};
 
 /// How many things a run created, changed, left as they were, and found gone.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,67 +175,9 @@ pub async fn import(
         .into_iter()
         .filter_map(|u| Some((u.external_id.clone()?, u)))
         .collect();
-    let mut ids: HashMap<String, String> = HashMap::new();
-    for p in &mapped {
-        if let Some(u) = existing.get(&p.dn) {
-            ids.insert(p.dn.clone(), u.id.clone());
-            if unchanged(u, p) {
-                summary.people.unchanged += 1;
-                continue;
-            }
-            let id = UserId::from_stored(u.id.clone());
-            let before = found(users::get(&mut tx, &id).await?)?;
-            let prof = profile(p, before.user_type, before.custom_attributes.clone());
-            match users::update(&mut tx, &id, &prof, before.manager_id.as_ref(), now).await {
-                Ok(()) => {
-                    imports::claim_user(&mut tx, &id, system, &p.dn, p.employee_number.as_deref())
-                        .await?;
-                    summary.people.updated += 1;
-                }
-                Err(StoreError::Conflict(_)) => summary.skipped.push((
-                    p.dn.clone(),
-                    format!("not updated: another person has the address {}", p.email),
-                )),
-                Err(e) => return Err(e.into()),
-            }
-            continue;
-        }
-        match users::find_by_email(&mut tx, p.email.as_str()).await? {
-            Some(u) => {
-                let origin = store::scim::origin_of(&mut tx, &u.id).await?;
-                if origin.source != "local" {
-                    summary.skipped.push((
-                        p.dn.clone(),
-                        format!("not imported: {} is a person another source keeps", p.email),
-                    ));
-                    continue;
-                }
-                // Made in Gatehouse (or at first sign-in): the directory keeps them from now on.
-                let prof = profile(p, u.user_type, u.custom_attributes.clone());
-                users::update(&mut tx, &u.id, &prof, u.manager_id.as_ref(), now).await?;
-                imports::claim_user(&mut tx, &u.id, system, &p.dn, p.employee_number.as_deref())
-                    .await?;
-                ids.insert(p.dn.clone(), u.id.to_string());
-                summary.people.updated += 1;
-            }
-            None => {
-                let id = UserId::new();
-                users::insert(
-                    &mut tx,
-                    &id,
-                    &profile(p, UserType::Member, Default::default()),
-                    None,
-                    now,
-                )
-                .await?;
-                imports::claim_user(&mut tx, &id, system, &p.dn, p.employee_number.as_deref())
-                    .await?;
-                ids.insert(p.dn.clone(), id.to_string());
-                summary.people.created += 1;
-            }
-        }
-    }
+    let ids = people_in(&mut tx, system, &mapped, &existing, &mut summary, now).await?;
     // Managers, by DN, once everyone is in.
+    let mut managers = Vec::new();
     for p in &mapped {
         let Some(id) = ids.get(&p.dn) else { continue };
         let want = p
@@ -245,9 +187,10 @@ pub async fn import(
             .filter(|m| *m != id);
         let had = existing.get(&p.dn).and_then(|u| u.manager_id.as_ref());
         if want != had && (want.is_some() || had.is_some()) {
-            imports::set_manager(&mut tx, id, want.map(String::as_str), now).await?;
+            managers.push((id.clone(), want.cloned()));
         }
     }
+    imports::set_managers(&mut tx, &managers, now).await?;
     // Gone from the directory: leavers.
     for (dn, u) in &existing {
         if present.contains(dn) || u.state != "active" {
@@ -257,76 +200,16 @@ pub async fn import(
         super::requests::leavers::leave(store, &mut tx, actor, &id, now).await?;
         summary.people.removed += 1;
     }
-
-    // Groups and their members (DN member values).
-    let known_groups: HashMap<String, (String, String)> = imports::groups_of(&mut tx, system)
-        .await?
-        .into_iter()
-        .map(|(id, dn, name)| (dn, (id, name)))
-        .collect();
-    let mut seen_groups = HashSet::new();
-    for (dn, attrs) in &groups {
-        let dn = dn.to_lowercase();
-        seen_groups.insert(dn.clone());
-        let name = attrs
-            .get("cn")
-            .and_then(|v| v.first())
-            .cloned()
-            .unwrap_or_else(|| dn.clone());
-        let mut members: Vec<String> = attrs
-            .get(&member_attr)
-            .into_iter()
-            .flatten()
-            .filter_map(|m| ids.get(&m.to_lowercase()).cloned())
-            .collect();
-        members.sort();
-        members.dedup();
-        let (gid, created) = match known_groups.get(&dn) {
-            Some((id, _)) => (GroupId::from_stored(id.clone()), false),
-            None => {
-                let p = match GroupProfile::parse(&name, "Imported from the directory", "security")
-                {
-                    Ok(p) => p,
-                    Err(e) => {
-                        summary
-                            .skipped
-                            .push((dn.clone(), format!("not imported: {}", e.messages())));
-                        continue;
-                    }
-                };
-                let gid = GroupId::new();
-                match store::directory::insert_group(&mut tx, &gid, &p, now).await {
-                    Ok(()) => {}
-                    Err(StoreError::Conflict(_)) => {
-                        summary.skipped.push((
-                            dn.clone(),
-                            format!("not imported: Gatehouse already has a group named {name}"),
-                        ));
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-                imports::claim_group(&mut tx, &gid, system, &dn).await?;
-                (gid, true)
-            }
-        };
-        let (added, removed) = store::scim::set_members(&mut tx, &gid, &members, now).await?;
-        if created {
-            summary.groups.created += 1;
-        } else if added + removed > 0 {
-            summary.groups.updated += 1;
-        } else {
-            summary.groups.unchanged += 1;
-        }
-    }
-    // (Likewise, no group found at all leaves the groups as they are.)
-    for (dn, (id, _)) in &known_groups {
-        if !groups.is_empty() && !seen_groups.contains(dn) {
-            // Gone from the directory: nobody holds it through the directory any more.
-            store::scim::set_members(&mut tx, &GroupId::from_stored(id.clone()), &[], now).await?;
-            summary.groups.removed += 1;
-        }
-    }
+    groups_in(
+        &mut tx,
+        system,
+        &groups,
+        &member_attr,
+        &ids,
+        &mut summary,
+        now,
+    )
+    .await?;
 
     let details = json!(summary);
     let name = connected_systems::get(&mut tx, system)
@@ -350,6 +233,213 @@ pub async fn import(
     tx.commit().await.map_err(store::map_err)?;
     store.wake_provisioning();
     Ok(summary)
+}
+
+/// Makes Gatehouse's people match the directory's: changed ones updated one
+/// by one, new ones inserted together. Returns every imported person's id by
+/// DN.
+async fn people_in(
+    tx: &mut store::Tx,
+    system: &ConnectedSystemId,
+    mapped: &[ImportedPerson],
+    existing: &HashMap<String, ImportedUser>,
+    summary: &mut Summary,
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, String>, ServiceError> {
+    // Who holds each address someone would take (a new person, or a changed
+    // address), read at once rather than person by person.
+    let wanted: Vec<String> = mapped
+        .iter()
+        .filter(|p| {
+            existing
+                .get(&p.dn)
+                .is_none_or(|u| !u.email.eq_ignore_ascii_case(p.email.as_str()))
+        })
+        .map(|p| p.email.normalized())
+        .collect();
+    let holders: HashMap<String, (String, String)> = imports::holders(tx, &wanted)
+        .await?
+        .into_iter()
+        .map(|(email, id, source)| (email, (id, source)))
+        .collect();
+    let ours: HashSet<&str> = existing.values().map(|u| u.id.as_str()).collect();
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut fresh = Vec::new();
+    for p in mapped {
+        let email = p.email.normalized();
+        let holder = holders.get(&email);
+        if let Some(u) = existing.get(&p.dn) {
+            ids.insert(p.dn.clone(), u.id.clone());
+            if unchanged(u, p) {
+                summary.people.unchanged += 1;
+                continue;
+            }
+            let clash = holder.is_some_and(|(id, _)| *id != u.id) || !taken.insert(email);
+            if clash {
+                summary.skipped.push((
+                    p.dn.clone(),
+                    format!("not updated: another person has the address {}", p.email),
+                ));
+                continue;
+            }
+            let id = UserId::from_stored(u.id.clone());
+            let before = found(users::get(tx, &id).await?)?;
+            let prof = profile(p, before.user_type, before.custom_attributes.clone());
+            users::update(tx, &id, &prof, before.manager_id.as_ref(), now).await?;
+            imports::claim_user(tx, &id, system, &p.dn, p.employee_number.as_deref()).await?;
+            summary.people.updated += 1;
+            continue;
+        }
+        if !taken.insert(email) {
+            summary.skipped.push((
+                p.dn.clone(),
+                format!("not imported: another entry has the address {}", p.email),
+            ));
+            continue;
+        }
+        match holder {
+            Some((id, _)) if ours.contains(id.as_str()) => summary.skipped.push((
+                p.dn.clone(),
+                format!("not imported: another entry has the address {}", p.email),
+            )),
+            Some((_, source)) if source != "local" => summary.skipped.push((
+                p.dn.clone(),
+                format!("not imported: {} is a person another source keeps", p.email),
+            )),
+            Some((id, _)) => {
+                // Made in Gatehouse (or at first sign-in): the directory keeps them from now on.
+                let id = UserId::from_stored(id.clone());
+                let u = found(users::get(tx, &id).await?)?;
+                let prof = profile(p, u.user_type, u.custom_attributes.clone());
+                users::update(tx, &id, &prof, u.manager_id.as_ref(), now).await?;
+                imports::claim_user(tx, &id, system, &p.dn, p.employee_number.as_deref()).await?;
+                ids.insert(p.dn.clone(), id.to_string());
+                summary.people.updated += 1;
+            }
+            None => {
+                let id = UserId::new();
+                ids.insert(p.dn.clone(), id.to_string());
+                fresh.push(NewPerson {
+                    id,
+                    profile: profile(p, UserType::Member, Default::default()),
+                    dn: p.dn.clone(),
+                    employee_number: p.employee_number.clone(),
+                });
+                summary.people.created += 1;
+            }
+        }
+    }
+    imports::insert_people(tx, system, &fresh, now).await?;
+    Ok(ids)
+}
+
+/// Makes the system's groups and their members (DN member values) match the
+/// directory's: new groups inserted together, memberships added together,
+/// the few removals one by one (a package may still grant them).
+async fn groups_in(
+    tx: &mut store::Tx,
+    system: &ConnectedSystemId,
+    groups: &Entries,
+    member_attr: &str,
+    ids: &HashMap<String, String>,
+    summary: &mut Summary,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let known: HashMap<String, String> = imports::groups_of(tx, system)
+        .await?
+        .into_iter()
+        .map(|(id, dn, _)| (dn, id))
+        .collect();
+    let mut current: HashMap<String, HashSet<String>> = HashMap::new();
+    for (g, u) in imports::members_of(tx, system).await? {
+        current.entry(g).or_default().insert(u);
+    }
+    let names: Vec<String> = groups
+        .iter()
+        .filter(|(dn, _)| !known.contains_key(&dn.to_lowercase()))
+        .map(|(dn, attrs)| group_name(dn, attrs).to_lowercase())
+        .collect();
+    let mut taken: HashSet<String> = imports::group_names_taken(tx, &names)
+        .await?
+        .into_iter()
+        .collect();
+    let mut fresh = Vec::new();
+    let mut additions: Vec<(String, String)> = Vec::new();
+    let mut seen = HashSet::new();
+    for (dn, attrs) in groups {
+        let dn = dn.to_lowercase();
+        seen.insert(dn.clone());
+        let mut members: Vec<String> = attrs
+            .get(member_attr)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| ids.get(&m.to_lowercase()).cloned())
+            .collect();
+        members.sort();
+        members.dedup();
+        let gid = match known.get(&dn) {
+            Some(id) => id.clone(),
+            None => {
+                let name = group_name(&dn, attrs);
+                let p = match GroupProfile::parse(&name, "Imported from the directory", "security")
+                {
+                    Ok(p) => p,
+                    Err(e) => {
+                        summary
+                            .skipped
+                            .push((dn.clone(), format!("not imported: {}", e.messages())));
+                        continue;
+                    }
+                };
+                if !taken.insert(name.to_lowercase()) {
+                    summary.skipped.push((
+                        dn.clone(),
+                        format!("not imported: Gatehouse already has a group named {name}"),
+                    ));
+                    continue;
+                }
+                let gid = GroupId::new();
+                additions.extend(members.iter().map(|u| (gid.to_string(), u.clone())));
+                fresh.push((gid, p, dn));
+                summary.groups.created += 1;
+                continue;
+            }
+        };
+        let had = current.remove(&gid).unwrap_or_default();
+        let new: Vec<&String> = members.iter().filter(|u| !had.contains(*u)).collect();
+        let gone: Vec<String> = had.into_iter().filter(|u| !members.contains(u)).collect();
+        additions.extend(new.iter().map(|u| (gid.clone(), (*u).clone())));
+        let removed =
+            store::scim::remove_members(tx, &GroupId::from_stored(gid.clone()), &gone).await?;
+        if !new.is_empty() || removed > 0 {
+            summary.groups.updated += 1;
+        } else {
+            summary.groups.unchanged += 1;
+        }
+    }
+    imports::insert_groups(tx, system, &fresh, now).await?;
+    store::scim::add_members(tx, &additions, now).await?;
+    // Gone from the directory: nobody holds it through the directory any
+    // more. (No group found at all leaves the groups as they are.)
+    if !groups.is_empty() {
+        for (dn, id) in &known {
+            if !seen.contains(dn) {
+                let gid = GroupId::from_stored(id.clone());
+                store::scim::set_members(tx, &gid, &[], now).await?;
+                summary.groups.removed += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn group_name(dn: &str, attrs: &HashMap<String, Vec<String>>) -> String {
+    attrs
+        .get("cn")
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_else(|| dn.to_string())
 }
 
 /// The last run of a system's import: when, and what it did.

@@ -4,8 +4,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::rows::{self, Val};
 use super::{Conn, Result, map_err, ts};
+use crate::domain::directory::GroupProfile;
 use crate::domain::ids::{ConnectedSystemId, GroupId, UserId};
+use crate::domain::user::UserProfile;
 
 /// A person a system imported, as the import compares them.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,6 +30,186 @@ pub async fn users_of(conn: &mut Conn, system: &ConnectedSystemId) -> Result<Vec
     sqlx::query_as::<_, ImportedUser>(
         "SELECT id, external_id, email, display_name, given_name, surname, job_title, department, \
          employee_number, manager_id, state FROM users WHERE source_system = $1",
+    )
+    .bind(system.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Who holds these (lower-cased) addresses: (address, id, source).
+pub async fn holders(conn: &mut Conn, emails: &[String]) -> Result<Vec<(String, String, String)>> {
+    rows::select_in(
+        conn,
+        "SELECT email_lower, id, source FROM users WHERE email_lower IN ({list})",
+        emails,
+    )
+    .await
+}
+
+/// A person the directory has and Gatehouse does not yet.
+pub struct NewPerson {
+    pub id: UserId,
+    pub profile: UserProfile,
+    pub dn: String,
+    pub employee_number: Option<String>,
+}
+
+/// Inserts new people as the system's, many per statement (managers are
+/// linked afterwards, once everyone exists).
+pub async fn insert_people(
+    conn: &mut Conn,
+    system: &ConnectedSystemId,
+    people: &[NewPerson],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let at = ts(now);
+    let rows: Vec<Vec<Val>> = people
+        .iter()
+        .map(|n| {
+            let p = &n.profile;
+            vec![
+                n.id.as_str().into(),
+                p.user_type.as_str().into(),
+                p.display_name.clone().into(),
+                p.display_name.to_lowercase().into(),
+                p.given_name.clone().into(),
+                p.surname.clone().into(),
+                p.email.as_str().into(),
+                p.email.normalized().into(),
+                p.job_title.clone().into(),
+                p.department.clone().into(),
+                serde_json::to_string(&p.custom_attributes)
+                    .unwrap_or_else(|_| "{}".into())
+                    .into(),
+                p.state.as_str().into(),
+                at.clone().into(),
+                at.clone().into(),
+                "ldap".into(),
+                system.as_str().into(),
+                n.dn.clone().into(),
+                n.employee_number.clone().into(),
+            ]
+        })
+        .collect();
+    rows::insert(
+        conn,
+        "users",
+        &[
+            "id",
+            "user_type",
+            "display_name",
+            "name_lower",
+            "given_name",
+            "surname",
+            "email",
+            "email_lower",
+            "job_title",
+            "department",
+            "custom_attributes",
+            "state",
+            "created_at",
+            "updated_at",
+            "source",
+            "source_system",
+            "external_id",
+            "employee_number",
+        ],
+        &rows,
+        "",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets each (person, manager) pair, many per statement.
+pub async fn set_managers(
+    conn: &mut Conn,
+    pairs: &[(String, Option<String>)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let at = ts(now);
+    let rows: Vec<Vec<Val>> = pairs
+        .iter()
+        .map(|(id, m)| vec![id.clone().into(), m.clone().into(), at.clone().into()])
+        .collect();
+    rows::update_from(
+        conn,
+        "UPDATE users SET manager_id = v.column2, updated_at = v.column3 \
+         FROM (VALUES {values}) AS v WHERE users.id = v.column1",
+        3,
+        &rows,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Which of these (lower-cased) group names Gatehouse already has.
+pub async fn group_names_taken(conn: &mut Conn, names: &[String]) -> Result<Vec<String>> {
+    rows::select_in::<(String,)>(
+        conn,
+        "SELECT name_lower FROM groups WHERE name_lower IN ({list})",
+        names,
+    )
+    .await
+    .map(|v| v.into_iter().map(|(n,)| n).collect())
+}
+
+/// Inserts new groups as the system's, each with its entry's DN.
+pub async fn insert_groups(
+    conn: &mut Conn,
+    system: &ConnectedSystemId,
+    groups: &[(GroupId, GroupProfile, String)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let at = ts(now);
+    let rows: Vec<Vec<Val>> = groups
+        .iter()
+        .map(|(id, p, dn)| {
+            vec![
+                id.as_str().into(),
+                p.display_name.clone().into(),
+                p.display_name.to_lowercase().into(),
+                p.description.clone().into(),
+                p.group_type.as_str().into(),
+                at.clone().into(),
+                at.clone().into(),
+                "ldap".into(),
+                system.as_str().into(),
+                dn.clone().into(),
+            ]
+        })
+        .collect();
+    rows::insert(
+        conn,
+        "groups",
+        &[
+            "id",
+            "display_name",
+            "name_lower",
+            "description",
+            "group_type",
+            "created_at",
+            "updated_at",
+            "source",
+            "source_system",
+            "external_id",
+        ],
+        &rows,
+        "",
+    )
+    .await?;
+    Ok(())
+}
+
+/// The members (role member) of every group the system imported: (group, user).
+pub async fn members_of(
+    conn: &mut Conn,
+    system: &ConnectedSystemId,
+) -> Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT m.group_id, m.user_id FROM group_members m JOIN groups g ON g.id = m.group_id \
+         WHERE g.source_system = $1 AND m.role = 'member'",
     )
     .bind(system.as_str())
     .fetch_all(conn)

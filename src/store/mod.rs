@@ -22,6 +22,7 @@ pub mod packages;
 pub mod policies;
 pub mod provisioning;
 pub mod requests;
+pub mod rows;
 pub mod scim;
 pub mod sessions;
 pub mod settings;

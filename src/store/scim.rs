@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::rows::{self, Val};
 use super::{Conn, Result, StoreError, map_err, ts};
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::scim::filter::{AttrPath, Filter, Op, Value};
@@ -559,15 +560,66 @@ pub async fn set_members(
     .fetch_all(&mut *conn)
     .await
     .map_err(map_err)?;
-    let role = crate::domain::directory::GroupRole::Member;
-    let (mut added, mut removed) = (0, 0);
+    let mut new: Vec<(String, String)> = Vec::new();
     for u in wanted.iter().filter(|u| !current.contains(u)) {
-        let id = UserId::parse(u).ok_or(StoreError::NotFound)?;
-        if super::directory::add_group_role(conn, group, &id, role, now).await? {
-            added += 1;
-        }
+        UserId::parse(u).ok_or(StoreError::NotFound)?;
+        new.push((group.as_str().to_string(), u.clone()));
     }
-    for u in current.iter().filter(|u| !wanted.contains(u)) {
+    new.sort();
+    new.dedup();
+    let added = add_members(conn, &new, now).await? as usize;
+    let gone: Vec<String> = current
+        .into_iter()
+        .filter(|u| !wanted.contains(u))
+        .collect();
+    let removed = remove_members(conn, group, &gone).await?;
+    Ok((added, removed))
+}
+
+/// Adds (group, user) memberships as held outside assignments, many per
+/// statement; each pair once. Returns how many were new or newly by hand.
+pub async fn add_members(
+    conn: &mut Conn,
+    pairs: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let at = ts(now);
+    let rows: Vec<Vec<Val>> = pairs
+        .iter()
+        .map(|(g, u)| {
+            vec![
+                g.clone().into(),
+                u.clone().into(),
+                "member".into(),
+                at.clone().into(),
+                true.into(),
+            ]
+        })
+        .collect();
+    rows::insert(
+        conn,
+        "group_members",
+        &[
+            "group_id",
+            "user_id",
+            "role",
+            "added_at",
+            "outside_assignments",
+        ],
+        &rows,
+        "ON CONFLICT (group_id, user_id, role) DO UPDATE SET outside_assignments = TRUE \
+         WHERE group_members.outside_assignments = FALSE",
+    )
+    .await
+}
+
+/// Takes these members out of the group, except where an access package
+/// grants the membership, which then stays (no longer as held by hand).
+/// Returns how many were removed.
+pub async fn remove_members(conn: &mut Conn, group: &GroupId, users: &[String]) -> Result<usize> {
+    let role = crate::domain::directory::GroupRole::Member;
+    let mut removed = 0;
+    for u in users {
         let Some(id) = UserId::parse(u) else { continue };
         let granted: bool = sqlx::query_scalar::<_, super::Flag>(&format!(
             "SELECT {}",
@@ -585,7 +637,7 @@ pub async fn set_members(
             removed += 1;
         }
     }
-    Ok((added, removed))
+    Ok(removed)
 }
 
 /// Deletes a group that no catalog holds and no connected system is linked

@@ -905,6 +905,15 @@ both!(
                 ],
             ),
             person("nomail", None, "No Mail", vec![]),
+            person("ann2", Some("ANN@corp.test"), "Ann Again", vec![]),
+            (
+                format!("cn=marketing team,ou=groups,{ou}"),
+                vec![
+                    ("objectClass".into(), set(&["groupOfNames"])),
+                    ("cn".into(), set(&["Marketing Team"])),
+                    ("member".into(), set(&[&ann_dn])),
+                ],
+            ),
             (
                 format!("cn=buyers,ou=groups,{ou}"),
                 vec![
@@ -958,6 +967,18 @@ both!(
             "{}",
             page.body
         );
+        assert!(
+            page.has(&format!(
+                "<code>uid=ann2,ou=people,{ou}</code>: not imported: another entry has the address ANN@corp.test"
+            )),
+            "two entries with one address: the first is imported, the other listed: {}",
+            page.body
+        );
+        assert!(
+            page.has("not imported: Gatehouse already has a group named Marketing Team"),
+            "{}",
+            page.body
+        );
         let ann = user_named(&app, "ann@corp.test").await;
         let bob = user_named(&app, "bob@corp.test").await;
         assert_eq!(
@@ -985,6 +1006,28 @@ both!(
             "{}",
             page.body
         );
+
+        // Ann's title changes at the source: the next run brings it.
+        l.modify(
+            &ann_dn,
+            vec![ldap3::Mod::Replace(
+                "title".to_string(),
+                set(&["Head buyer"]),
+            )],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        let page = sync().await;
+        assert!(
+            page.has("<td data-label=\"Created\">0</td><td data-label=\"Changed\">1</td><td data-label=\"Unchanged\">2</td>"),
+            "{}",
+            page.body
+        );
+        let ann = user_named(&app, "ann@corp.test").await;
+        assert_eq!(ann.job_title.as_deref(), Some("Head buyer"));
+        assert_eq!(ann.manager_id.as_ref(), Some(&bob.id), "kept");
 
         // Bob leaves the directory: he is blocked at once.
         l.delete(&bob_dn).await.unwrap().success().unwrap();

@@ -5,43 +5,7 @@ use gatehouse::store::{Conn, ts};
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
 
-/// A value to bind.
-#[derive(Debug, Clone)]
-pub enum Val {
-    Text(String),
-    Int(i64),
-    Bool(bool),
-    Null,
-}
-
-impl From<&str> for Val {
-    fn from(s: &str) -> Val {
-        Val::Text(s.to_string())
-    }
-}
-impl From<String> for Val {
-    fn from(s: String) -> Val {
-        Val::Text(s)
-    }
-}
-impl From<i64> for Val {
-    fn from(n: i64) -> Val {
-        Val::Int(n)
-    }
-}
-impl From<bool> for Val {
-    fn from(b: bool) -> Val {
-        Val::Bool(b)
-    }
-}
-impl From<Option<String>> for Val {
-    fn from(s: Option<String>) -> Val {
-        s.map_or(Val::Null, Val::Text)
-    }
-}
-
-/// Both backends accept this many bound values in one statement.
-const MAX_PARAMS: usize = 30_000;
+pub use gatehouse::store::rows::Val;
 
 /// Inserts `rows` (each with one value per column) into `table`.
 pub async fn insert(
@@ -49,38 +13,8 @@ pub async fn insert(
     table: &str,
     columns: &[&str],
     rows: &[Vec<Val>],
-) -> Result<()> {
-    let per = (MAX_PARAMS / columns.len()).clamp(1, 1000);
-    for chunk in rows.chunks(per) {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut n = 0;
-        for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..columns.len() {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                n += 1;
-                sql.push_str(&format!("${n}"));
-            }
-            sql.push(')');
-        }
-        let mut q = sqlx::query(&sql);
-        for row in chunk {
-            for v in row {
-                q = match v {
-                    Val::Text(s) => q.bind(s.clone()),
-                    Val::Int(i) => q.bind(*i),
-                    Val::Bool(b) => q.bind(*b),
-                    Val::Null => q.bind(Option::<String>::None),
-                };
-            }
-        }
-        q.execute(&mut *conn).await?;
-    }
+) -> anyhow::Result<()> {
+    gatehouse::store::rows::insert(conn, table, columns, rows, "").await?;
     Ok(())
 }
 

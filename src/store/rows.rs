@@ -1,0 +1,156 @@
+//! Many rows in one statement: an import of a hundred thousand people costs
+//! a few hundred round trips instead of hundreds of thousands.
+
+use super::{Conn, Result, map_err};
+
+/// A value to bind.
+#[derive(Debug, Clone)]
+pub enum Val {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    Null,
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Val {
+        Val::Text(s.to_string())
+    }
+}
+impl From<String> for Val {
+    fn from(s: String) -> Val {
+        Val::Text(s)
+    }
+}
+impl From<i64> for Val {
+    fn from(n: i64) -> Val {
+        Val::Int(n)
+    }
+}
+impl From<bool> for Val {
+    fn from(b: bool) -> Val {
+        Val::Bool(b)
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(s: Option<String>) -> Val {
+        s.map_or(Val::Null, Val::Text)
+    }
+}
+
+/// Both backends accept this many bound values in one statement (SQLite
+/// 32,766, PostgreSQL 65,535).
+const MAX_PARAMS: usize = 30_000;
+
+/// `($1, $2), ($3, $4), ...`: `rows` groups of `columns` placeholders.
+fn tuples(columns: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 6);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * columns + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Runs `head VALUES (...), (...) tail` over `rows` (one value per column,
+/// `columns` each), as many rows per statement as the backends allow.
+/// `head` is trusted SQL written in the store; only values are bound.
+async fn each_chunk(
+    conn: &mut Conn,
+    columns: usize,
+    rows: &[Vec<Val>],
+    sql: impl Fn(&str) -> String,
+) -> Result<u64> {
+    let per = (MAX_PARAMS / columns.max(1)).clamp(1, 1000);
+    let mut done = 0;
+    for chunk in rows.chunks(per) {
+        let text = sql(&tuples(columns, chunk.len()));
+        let mut q = sqlx::query(&text);
+        for row in chunk {
+            debug_assert_eq!(row.len(), columns);
+            for v in row {
+                q = match v {
+                    Val::Text(s) => q.bind(s.clone()),
+                    Val::Int(i) => q.bind(*i),
+                    Val::Bool(b) => q.bind(*b),
+                    Val::Null => q.bind(Option::<String>::None),
+                };
+            }
+        }
+        done += q
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+    }
+    Ok(done)
+}
+
+/// Inserts `rows` into `table`; `tail` follows the values (an `ON CONFLICT`
+/// clause, or nothing). Returns how many rows were inserted.
+pub async fn insert(
+    conn: &mut Conn,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Val>],
+    tail: &str,
+) -> Result<u64> {
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    each_chunk(conn, columns.len(), rows, |values| {
+        format!("{head}{values} {tail}")
+    })
+    .await
+}
+
+/// Runs `UPDATE ... FROM (VALUES ...) AS v ...` over `rows`: `update` is the
+/// statement with `{values}` where the list goes; the columns are
+/// `v.column1`, `v.column2`, ... on both backends.
+pub async fn update_from(
+    conn: &mut Conn,
+    update: &str,
+    columns: usize,
+    rows: &[Vec<Val>],
+) -> Result<u64> {
+    each_chunk(conn, columns, rows, |values| {
+        update.replace("{values}", values)
+    })
+    .await
+}
+
+/// Runs `select` (with `{list}` where an `IN` list goes) over `keys`, a
+/// chunk at a time, and gathers the rows.
+pub async fn select_in<T>(conn: &mut Conn, select: &str, keys: &[String]) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut out = Vec::new();
+    for chunk in keys.chunks(1000) {
+        let sql = select.replace("{list}", &super::placeholders(1, chunk.len()));
+        let mut q = sqlx::query_as::<_, T>(&sql);
+        for k in chunk {
+            q = q.bind(k.clone());
+        }
+        out.extend(q.fetch_all(&mut *conn).await.map_err(map_err)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tuples;
+
+    #[test]
+    fn tuples_number_every_value_once() {
+        assert_eq!(tuples(2, 3), "($1, $2), ($3, $4), ($5, $6)");
+        assert_eq!(tuples(1, 1), "($1)");
+    }
+}
