@@ -153,6 +153,16 @@ pub const ADMIN_CATALOG_RESOURCE_ATTRIBUTES: Route =
 pub const ADMIN_CATALOG_PACKAGES: Route = Route("/admin/catalogs/{id}/access-packages");
 pub const ADMIN_CATALOG_SETTINGS: Route = Route("/admin/catalogs/{id}/settings");
 pub const ADMIN_CATALOG_DELETE: Route = Route("/admin/catalogs/{id}/delete");
+pub const ADMIN_CATALOG_EXTENSIONS: Route = Route("/admin/catalogs/{id}/custom-extensions");
+pub const ADMIN_CATALOG_EXTENSION: Route = Route("/admin/catalogs/{id}/custom-extensions/{ext}");
+pub const ADMIN_CATALOG_EXTENSION_DELETE: Route =
+    Route("/admin/catalogs/{id}/custom-extensions/{ext}/delete");
+/// An administrator sends a failed custom extension call again.
+pub const ADMIN_CALL_REPROCESS: Route = Route("/admin/custom-extension-calls/{id}/reprocess");
+/// Where a custom extension answers a call a request waits for (Graph's
+/// `assignmentRequests/{id}/resume`).
+pub const REQUEST_RESUME: Route =
+    Route("/v1.0/identityGovernance/entitlementManagement/assignmentRequests/{id}/resume");
 
 pub const ADMIN_PACKAGES: Path = Path("/admin/access-packages");
 pub const ADMIN_PACKAGE_NEW: Path = Path("/admin/access-packages/new");

@@ -68,6 +68,7 @@ impl Application {
             &clock,
             mailer,
             std::time::Duration::from_secs(config.jobs_interval),
+            config.url_for(""),
         );
         let oidc = Oidc::new(
             config.oidc.iter().cloned().collect(),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs and starts what the tests need
 # (a PostgreSQL server, the OpenID Connect provider in tests/oidc, an SMTP
-# sink, an OpenLDAP server and a SCIM 2.0 server), then
+# sink, an OpenLDAP server, a SCIM 2.0 server and a custom extension
+# receiver), then
 # `cargo test`. Everything listens on 127.0.0.1 and is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ PG_PORT=${GATEHOUSE_TEST_PG_PORT:-55432}
 OIDC_PORT=${GATEHOUSE_TEST_OIDC_PORT:-59090}
 LDAP_PORT=${GATEHOUSE_TEST_LDAP_PORT:-53389}
 SCIM_PORT=${GATEHOUSE_TEST_SCIM_PORT:-58081}
+HOOKS_PORT=${GATEHOUSE_TEST_HOOKS_PORT:-58082}
 
 log() { echo "run-all: $*" >&2; }
 
@@ -88,10 +90,11 @@ log "OpenID Connect provider at $GATEHOUSE_TEST_OIDC_ISSUER"
 
 # The Python tools come from PyPI into one venv: aiosmtpd (the SMTP sink),
 # scim2-server (the SCIM server), scim2-cli (a SCIM client for the tests) and
-# scim2-tester (the compliance checker it runs).
+# scim2-tester (the compliance checker it runs), and standardwebhooks (the
+# Standard Webhooks library the custom extension receiver verifies with).
 if [ ! -x "$WORK/venv/bin/python" ]; then python3 -m venv "$WORK/venv"; fi
 "$WORK/venv/bin/pip" install -q --disable-pip-version-check \
-  aiosmtpd==1.4.6 scim2-server==0.8.3 scim2-cli==0.6.0 scim2-tester==0.5.2
+  aiosmtpd==1.4.6 scim2-server==0.8.3 scim2-cli==0.6.0 scim2-tester==0.5.2 standardwebhooks==1.1.0
 
 # An SMTP sink (aiosmtpd) that writes each message into a Maildir.
 SMTP_PORT=${GATEHOUSE_TEST_SMTP_PORT:-52525}
@@ -132,6 +135,22 @@ for _ in $(seq 1 100); do
 done
 scim_up || { log "the SCIM server did not start:"; cat "$WORK/scim.log" >&2; exit 1; }
 log "SCIM server at $GATEHOUSE_TEST_SCIM_URL"
+
+# A custom extension's endpoint as a customer would run it
+# (tests/webhook_receiver.py): it verifies each call's signature with the
+# standardwebhooks library, records it, and answers as a test tells it.
+"$WORK/venv/bin/python" tests/webhook_receiver.py "$HOOKS_PORT" >"$WORK/hooks.log" 2>&1 &
+HOOKS_PID=$!
+pids+=($HOOKS_PID)
+export GATEHOUSE_TEST_HOOKS_URL="http://127.0.0.1:$HOOKS_PORT"
+for _ in $(seq 1 100); do
+  curl -sf -m 1 "$GATEHOUSE_TEST_HOOKS_URL/calls/none" >/dev/null && break
+  kill -0 "$HOOKS_PID" 2>/dev/null || break
+  sleep 0.1
+done
+curl -sf -m 1 "$GATEHOUSE_TEST_HOOKS_URL/calls/none" >/dev/null \
+  || { log "the custom extension receiver did not start:"; cat "$WORK/hooks.log" >&2; exit 1; }
+log "Custom extension receiver at $GATEHOUSE_TEST_HOOKS_URL"
 
 # ---- the tests ----
 cargo test --locked "$@" 2>&1 | tee "$WORK/cargo-test.log"

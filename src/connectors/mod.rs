@@ -9,6 +9,7 @@
 
 pub mod ldap;
 pub mod scim;
+pub mod webhook;
 
 use std::time::Duration;
 

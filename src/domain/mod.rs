@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalog;
 pub mod connected_org;
 pub mod connected_system;
+pub mod custom_extension;
 pub mod directory;
 pub mod directory_import;
 pub mod ids;

@@ -2,6 +2,7 @@
 //! connected organizations by name. The names are looked up all at once
 //! (one query per kind, by the service), then put in place here.
 
+use super::custom_extension::Stage;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -76,6 +77,9 @@ pub struct PolicyDraft {
     /// In the order written: each goes after the subjects already in its slot.
     pub named: Vec<(Slot, Name)>,
     pub errors: FieldErrors,
+    /// The custom extension (id) chosen for each stage, when the draft says
+    /// (`None`: the policy's choices stay as they are).
+    pub extensions: Option<Vec<(Stage, String)>>,
 }
 
 impl From<Policy> for PolicyDraft {
@@ -96,6 +100,7 @@ impl PolicyDraft {
             policy,
             named: Vec::new(),
             errors: FieldErrors::new(),
+            extensions: None,
         }
     }
 
@@ -131,6 +136,7 @@ impl PolicyDraft {
             mut policy,
             named,
             mut errors,
+            ..
         } = self;
         for (slot, name) in named {
             let key = name.key();

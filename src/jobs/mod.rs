@@ -35,6 +35,7 @@ macro_rules! batches {
     }};
 }
 
+pub mod callouts;
 pub mod denial;
 pub mod escalation;
 pub mod expiry;
@@ -98,6 +99,10 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
         blocked: count("guest blocking", guests::block(store, now).await),
         deleted: count("guest deletion", guests::delete(store, now).await),
     };
+    count(
+        "custom extension waits",
+        crate::service::requests::time_out_waits(store, now).await,
+    );
     count("housekeeping", housekeeping::run(store, now).await);
     count("reconciliation", reconcile::run(store, now).await);
     count("directory import", import::run(store, now).await);
@@ -109,8 +114,15 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
 
 /// Starts the background jobs this instance runs: the outbox sender when
 /// mail can leave (`mailer`), and the lifecycle jobs every `every` unless
-/// it is zero.
-pub fn spawn_all(store: &Store, clock: &Clock, mailer: Option<(Mailer, String)>, every: Duration) {
+/// it is zero, with the provisioning and custom extension workers
+/// (`base_url`: this instance's public address, for callbacks).
+pub fn spawn_all(
+    store: &Store,
+    clock: &Clock,
+    mailer: Option<(Mailer, String)>,
+    every: Duration,
+    base_url: String,
+) {
     if let Some((mailer, base)) = mailer {
         outbox::spawn(
             store.clone(),
@@ -122,6 +134,7 @@ pub fn spawn_all(store: &Store, clock: &Clock, mailer: Option<(Mailer, String)>,
     }
     if !every.is_zero() {
         tokio::spawn(provisioning::work(store.clone(), clock.clone()));
+        tokio::spawn(callouts::work(store.clone(), clock.clone(), base_url));
         let (store, clock) = (store.clone(), clock.clone());
         tokio::spawn(async move {
             loop {

@@ -25,7 +25,7 @@ const BATCH: i64 = 200;
 const LEASE_SECONDS: i64 = 120;
 
 /// How often an idle worker looks for due operations. A change made on this
-/// instance wakes it at once (`Store::wake_provisioning`); one made on
+/// instance wakes it at once (`Store::wake_workers`); one made on
 /// another instance is found at the next look.
 pub const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 

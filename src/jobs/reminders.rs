@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::BATCH;
+use crate::domain::custom_extension::Stage;
 use crate::domain::message::{Expiring, Mail, Message};
 use crate::service::ServiceError;
 use crate::store::{self, Store, assignments, policies};
@@ -21,6 +22,12 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
             after = due.last().map(|(id, end)| (end.clone(), id.clone()));
             let ids: Vec<String> = due.iter().map(|(id, _)| id.clone()).collect();
             store::batch::set_reminded(&mut tx, &ids, days).await?;
+            let stage = if days == 1 {
+                Stage::OneDayBeforeExpiration
+            } else {
+                Stage::FourteenDaysBeforeExpiration
+            };
+            store::custom_extensions::queue_for_ids(&mut tx, &ids, stage, now).await?;
             let rows = store::batch::assignments(&mut tx, &ids).await?;
             let mut packages: Vec<String> =
                 rows.iter().map(|a| a.access_package_id.clone()).collect();

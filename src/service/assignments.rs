@@ -83,7 +83,7 @@ pub async fn remove(
     )
     .await?;
     tx.commit().await.map_err(store::map_err)?;
-    store.wake_provisioning();
+    store.wake_workers();
     Ok(())
 }
 
@@ -126,6 +126,6 @@ pub async fn reprocess_assignment(
     )
     .await?;
     tx.commit().await.map_err(store::map_err)?;
-    store.wake_provisioning();
+    store.wake_workers();
     Ok(())
 }

@@ -158,6 +158,7 @@ pub async fn import(
             return Ok(summary);
         }
     }
+    let read_at = std::time::Instant::now();
     let present: HashSet<String> = people.iter().map(|(dn, _)| dn.to_lowercase()).collect();
     let mut mapped = Vec::new();
     for (dn, attrs) in &people {
@@ -176,6 +177,7 @@ pub async fn import(
         .filter_map(|u| Some((u.external_id.clone()?, u)))
         .collect();
     let ids = people_in(&mut tx, system, &mapped, &existing, &mut summary, now).await?;
+    let people_at = std::time::Instant::now();
     // Managers, by DN, once everyone is in.
     let mut managers = Vec::new();
     for p in &mapped {
@@ -191,6 +193,7 @@ pub async fn import(
         }
     }
     imports::set_managers(&mut tx, &managers, now).await?;
+    let managers_at = std::time::Instant::now();
     // Gone from the directory: leavers.
     for (dn, u) in &existing {
         if present.contains(dn) || u.state != "active" {
@@ -210,6 +213,7 @@ pub async fn import(
         now,
     )
     .await?;
+    let groups_at = std::time::Instant::now();
 
     let details = json!(summary);
     let name = connected_systems::get(&mut tx, system)
@@ -231,7 +235,14 @@ pub async fn import(
     .await?;
     imports::record(&mut tx, system, &details.to_string(), now).await?;
     tx.commit().await.map_err(store::map_err)?;
-    store.wake_provisioning();
+    tracing::info!(
+        people_ms = (people_at - read_at).as_millis() as u64,
+        managers_ms = (managers_at - people_at).as_millis() as u64,
+        groups_ms = (groups_at - managers_at).as_millis() as u64,
+        commit_ms = groups_at.elapsed().as_millis() as u64,
+        "directory import written"
+    );
+    store.wake_workers();
     Ok(summary)
 }
 

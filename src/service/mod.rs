@@ -7,6 +7,7 @@ pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod connected_systems;
+pub mod custom_extensions;
 pub mod demo;
 pub mod directory;
 pub mod imports;
@@ -68,7 +69,7 @@ pub(crate) async fn write<T>(
     store::audit::record(&mut tx, actor, &event, now).await?;
     tx.commit().await.map_err(store::map_err)?;
     // Any change to who holds what may have queued provisioning.
-    store.wake_provisioning();
+    store.wake_workers();
     Ok(out)
 }
 

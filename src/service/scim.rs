@@ -262,7 +262,7 @@ async fn save_user(
     let row = db::user(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
     tx.commit().await.map_err(commit_err)?;
     if left {
-        store.wake_provisioning();
+        store.wake_workers();
     }
     Ok(row)
 }
@@ -411,7 +411,7 @@ pub async fn create_group(
     .await?;
     let out = group_in(&mut tx, id.as_str()).await?;
     tx.commit().await.map_err(commit_err)?;
-    store.wake_provisioning();
+    store.wake_workers();
     Ok(out)
 }
 
@@ -456,7 +456,7 @@ async fn save_group(
     .await?;
     let out = group_in(&mut tx, id).await?;
     tx.commit().await.map_err(commit_err)?;
-    store.wake_provisioning();
+    store.wake_workers();
     Ok(out)
 }
 
@@ -522,6 +522,6 @@ pub async fn delete_group(
     )
     .await?;
     tx.commit().await.map_err(commit_err)?;
-    store.wake_provisioning();
+    store.wake_workers();
     Ok(())
 }

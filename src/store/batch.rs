@@ -1,6 +1,7 @@
 //! Set-based statements for the lifecycle jobs: one statement for a batch of
 //! rows, where doing them one by one would cost a round trip each.
 
+use crate::domain::custom_extension::Stage;
 use crate::domain::ids::UserId;
 use chrono::{DateTime, Utc};
 
@@ -201,6 +202,8 @@ pub async fn finish_batch(
         super::Dialect::Postgres => ("json_build_object", "::text"),
     };
     let from = "FROM ended_batch a";
+    // The extensions the assignments' policies call when access is removed.
+    super::custom_extensions::queue_for_batch(conn, batch, Stage::AssignmentRemoved, now).await?;
     sqlx::query(&format!(
         "INSERT INTO mail_outbox (id, kind, to_address, to_name, data, created_at, next_attempt_at) \
          SELECT $1 || '.' || a.id, 'accessEnded', a.email, a.display_name, \

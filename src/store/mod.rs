@@ -14,6 +14,7 @@ pub mod batch;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod connected_systems;
+pub mod custom_extensions;
 pub mod directory;
 pub mod grants;
 pub mod imports;
@@ -84,6 +85,8 @@ pub struct Store {
     /// queued operations, so a grant reaches its target at once rather than
     /// at the worker's next look (other instances find it then).
     provisioning: std::sync::Arc<tokio::sync::Notify>,
+    /// Likewise for the custom extension calls' worker.
+    callouts: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -143,6 +146,7 @@ impl Store {
                     kind: DatabaseKind::Sqlite,
                     packages: Default::default(),
                     provisioning: Default::default(),
+                    callouts: Default::default(),
                 }
             }
             DatabaseKind::Postgres => {
@@ -164,6 +168,7 @@ impl Store {
                     kind: DatabaseKind::Postgres,
                     packages: Default::default(),
                     provisioning: Default::default(),
+                    callouts: Default::default(),
                 }
             }
         };
@@ -172,11 +177,19 @@ impl Store {
     }
 
     /// Tells the provisioning worker that operations may be waiting.
-    pub fn wake_provisioning(&self) {
+    /// Wakes this instance's workers (provisioning and custom extension
+    /// calls) after a change that may have queued work for them.
+    pub fn wake_workers(&self) {
         self.provisioning.notify_one();
+        self.callouts.notify_one();
     }
 
-    /// Waits until `wake_provisioning` is called (or was, since the last wait).
+    /// Waits until `wake_workers` is called (or was, since the last wait).
+    pub async fn callouts_woken(&self) {
+        self.callouts.notified().await;
+    }
+
+    /// Waits until `wake_workers` is called (or was, since the last wait).
     pub async fn provisioning_woken(&self) {
         self.provisioning.notified().await;
     }

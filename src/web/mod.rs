@@ -5,6 +5,7 @@ pub mod admin;
 pub mod approvals;
 pub mod assets;
 pub mod auth;
+pub mod callback;
 pub mod error;
 pub mod extract;
 pub mod format;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(approvals::routes)
         .configure(admin::routes)
         .configure(scim::routes)
+        .configure(callback::routes)
         .default_service(web::to(not_found));
 }
 

@@ -14,6 +14,7 @@ mod cli;
 mod connected_orgs;
 mod correctness;
 mod directory;
+mod extensions;
 mod guests;
 mod health;
 mod jobs;

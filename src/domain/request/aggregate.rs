@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Answer, Event, Period, RequestState, RequestType, extended_end, transition};
 use crate::domain::catalog::OriginSystem;
+use crate::domain::custom_extension::{Behavior, OnTimeout, Stage, new_callback_token};
 use crate::domain::ids::{
     AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,
 };
@@ -156,6 +157,35 @@ pub enum Change {
         target: UserId,
     },
     Mail(Box<Mail>),
+    /// A call of a custom extension, queued with the change.
+    Callout(Box<Callout>),
+}
+
+/// A custom extension's call at one of the request's stages.
+#[derive(Clone, Debug)]
+pub struct Callout {
+    /// Also its idempotency key and the stage instance id a callback names.
+    pub id: String,
+    pub extension: String,
+    pub stage: Stage,
+    /// Launch and wait: the callback token, when the wait ends at the
+    /// latest, and what happens then.
+    pub wait: Option<(String, DateTime<Utc>, OnTimeout)>,
+}
+
+/// An extension a policy calls at a stage, and how.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub extension: String,
+    pub name: String,
+    pub behavior: Behavior,
+}
+
+impl Binding {
+    /// Whether the request waits for the answer at `stage`.
+    pub fn waits_at(&self, stage: Stage) -> bool {
+        stage.can_wait() && matches!(self.behavior, Behavior::LaunchAndWait { .. })
+    }
 }
 
 /// What delivery needs to know, read with the person's row held.
@@ -588,6 +618,84 @@ impl Request {
             None => {}
         }
         facts.conflict.clone()
+    }
+
+    /// The call of `binding` at `stage`; a wait when the extension waits
+    /// and the stage can.
+    pub fn call(&self, stage: Stage, binding: &Binding, now: DateTime<Utc>) -> Change {
+        let wait = match binding.behavior {
+            Behavior::LaunchAndWait {
+                max_wait_minutes,
+                on_timeout,
+            } if binding.waits_at(stage) => Some((
+                new_callback_token(),
+                now + Duration::minutes(max_wait_minutes),
+                on_timeout,
+            )),
+            _ => None,
+        };
+        Change::Callout(Box::new(Callout {
+            id: uuid::Uuid::new_v4().to_string(),
+            extension: binding.extension.clone(),
+            stage,
+            wait,
+        }))
+    }
+
+    /// A new request waits for the answer of the extension called when it
+    /// is created, before its approval starts.
+    pub fn hold(self, binding: &Binding, now: DateTime<Utc>) -> (Request, Vec<Change>) {
+        let call = self.call(Stage::RequestCreated, binding, now);
+        (self.clone(), vec![Change::Insert(Box::new(self)), call])
+    }
+
+    /// The extension a submitted request waited for lets it go on: its
+    /// approval starts now (or it is approved, when it needs none).
+    pub fn go_on(
+        self,
+        policy: &Policy,
+        first_approvers: &[Contact],
+        names: &Names,
+        now: DateTime<Utc>,
+    ) -> Result<(Request, Vec<Change>), Refusal> {
+        let (from, from_stage) = (self.state, self.stage);
+        if from != RequestState::Submitted {
+            return Err(Refusal::Refused(format!(
+                "The request is {}, not waiting to start.",
+                super::human(from)
+            )));
+        }
+        let (r, changes) = self.start(policy, first_approvers, names, now)?;
+        let moved = r.moved(from, from_stage);
+        let changes = changes
+            .into_iter()
+            .map(|c| match c {
+                Change::Insert(_) => moved.clone(),
+                other => other,
+            })
+            .collect();
+        Ok((r, changes))
+    }
+
+    /// The extension the request waited for denied it (`cancel`: canceled
+    /// it), or did not answer in time and denies; `why` says which. The
+    /// requestor is told of a denial.
+    pub fn stop_by_extension(
+        &mut self,
+        cancel: bool,
+        why: String,
+        names: &Names,
+    ) -> Result<Vec<Change>, Refusal> {
+        let from = self.state;
+        self.state = transition(from, Event::StoppedByExtension { cancel })?;
+        let mut changes = vec![
+            self.moved(from, self.stage),
+            Change::OutcomeReason(why.clone()),
+        ];
+        if !cancel {
+            changes.push(self.to_requestor(Message::RequestDenied(self.outcome(names, &why))));
+        }
+        Ok(changes)
     }
 
     /// An approved request whose access can no longer be given ends denied,

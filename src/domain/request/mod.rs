@@ -9,7 +9,9 @@ pub mod kind;
 pub mod period;
 pub mod state;
 
-pub use aggregate::{Change, Contact, DeliveryFacts, Names, Refusal, Request, Target, end_of};
+pub use aggregate::{
+    Binding, Callout, Change, Contact, DeliveryFacts, Names, Refusal, Request, Target, end_of,
+};
 pub use answers::{Answer, check_answers};
 pub use eligibility::{
     Requestor, admits, admitted_classes, eligible, is_external, requestor_class,

@@ -93,6 +93,11 @@ pub enum Event {
     /// has ended, the person holds the package already or something it
     /// excludes): nothing is granted.
     DeliveryRefused,
+    /// A custom extension the request waited for denied it (or it did not
+    /// answer in time, and its setting says deny) or canceled it.
+    StoppedByExtension {
+        cancel: bool,
+    },
 }
 
 /// The state after `event`, or why the event does not apply.
@@ -114,7 +119,9 @@ pub fn transition(from: RequestState, event: Event) -> Result<RequestState, Stri
         ) => S::Approved,
         (S::Submitted, Event::StageApproved { .. }) => S::Approved,
         (S::PendingApproval, Event::Denied) => S::Denied,
-        (S::Submitted | S::PendingApproval | S::Scheduled, Event::Canceled) => S::Canceled,
+        (S::Submitted | S::PendingApproval | S::Approved | S::Scheduled, Event::Canceled) => {
+            S::Canceled
+        }
         (S::DeliveryFailed, Event::Canceled) => S::Canceled,
         (S::PendingApproval, Event::TimedOut) => S::Expired,
         (S::Approved, Event::Schedule) => S::Scheduled,
@@ -124,6 +131,8 @@ pub fn transition(from: RequestState, event: Event) -> Result<RequestState, Stri
         (S::Delivering, Event::DeliveryFailed) => S::DeliveryFailed,
         (S::DeliveryFailed | S::PartiallyDelivered, Event::Reprocess) => S::Delivering,
         (S::Approved | S::Scheduled, Event::DeliveryRefused) => S::Denied,
+        (S::Submitted | S::Approved, Event::StoppedByExtension { cancel: false }) => S::Denied,
+        (S::Submitted | S::Approved, Event::StoppedByExtension { cancel: true }) => S::Canceled,
         (from, event) => return Err(refusal(from, event)),
     };
     Ok(to)

@@ -6,8 +6,8 @@ mod policy;
 mod views;
 
 pub use policy::{
-    add_policy, delete_policy, policy, policy_form_context, resolve, set_policy_enabled,
-    update_policy,
+    PolicyFormContext, add_policy, delete_policy, policy, policy_form_context, resolve,
+    set_policy_enabled, update_policy,
 };
 pub use views::{
     AttributeInfo, PackageView, ResourceRoles, WizardView, package, roles_offered, search, wizard,
@@ -122,6 +122,7 @@ pub async fn create(
     let draft = policy.into();
     write(store, actor, now, async |tx| {
         let c = found(catalogs::get(tx, catalog).await?)?;
+        let chosen = draft.extensions.clone();
         let policy = resolve(tx, draft, now).await?;
         let id = AccessPackageId::new();
         packages::insert(tx, &id, catalog, &basics.name, basics.description.as_deref(), hidden, now).await?;
@@ -134,8 +135,10 @@ pub async fn create(
         }
         let policy_id = uuid::Uuid::new_v4().to_string();
         policies::insert(tx, &policy_id, &id, &policy, now).await?;
+        let calls = policy::save_extensions(tx, catalog.as_str(), &policy_id, chosen).await?;
         let details = json!({
             "catalog": c.display_name,
+            "customExtensions": calls,
             "description": basics.description,
             "isHidden": hidden,
             "resourceRoles": granted,

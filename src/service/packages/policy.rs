@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{event, package_row, plural};
 use crate::domain::audit::{Actor, diff};
+use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, CatalogId};
 use crate::domain::policy::{Approver, Policy, SubjectSet};
 use crate::domain::policy_draft::{Found, Names, PolicyDraft};
@@ -75,14 +76,16 @@ pub async fn policy(
     .await
 }
 
-/// What the policy form shows beside the policy: the package, and the
-/// attributes its resources require of requestors.
+/// What the policy form shows beside the policy: the package, the
+/// attributes its resources require of requestors, and the catalog's custom
+/// extensions with the ones the policy (when saved) calls.
 #[tracing::instrument(skip_all)]
 pub async fn policy_form_context(
     store: &Store,
     id: &AccessPackageId,
-) -> Result<(PackageRow, Vec<super::AttributeInfo>), ServiceError> {
-    read(store, async |c| {
+    policy: Option<&str>,
+) -> Result<PolicyFormContext, ServiceError> {
+    let context = read(store, async |c| {
         let package = package_row(c, id).await?;
         let catalog = CatalogId::from_stored(package.catalog_id.clone());
         let used: Vec<String> = packages::role_scopes(c, id)
@@ -93,7 +96,47 @@ pub async fn policy_form_context(
         let attributes = super::views::required_attributes(c, &catalog, &used).await?;
         Ok((package, attributes))
     })
-    .await
+    .await?;
+    let (extensions, chosen) =
+        crate::service::custom_extensions::for_policy(store, &context.0.catalog_id, policy).await?;
+    Ok(PolicyFormContext {
+        package: context.0,
+        attributes: context.1,
+        extensions,
+        chosen,
+    })
+}
+
+/// What the policy form shows beside the policy.
+pub struct PolicyFormContext {
+    pub package: PackageRow,
+    pub attributes: Vec<super::AttributeInfo>,
+    /// The catalog's custom extensions.
+    pub extensions: Vec<crate::store::custom_extensions::ExtensionRow>,
+    /// The one the policy calls at each stage.
+    pub chosen: Vec<(Stage, String)>,
+}
+
+/// Makes the policy call the chosen extensions (each of the package's
+/// catalog), when the draft chose; returns the choices by stage name.
+pub(super) async fn save_extensions(
+    conn: &mut Conn,
+    catalog: &str,
+    policy: &str,
+    chosen: Option<Vec<(Stage, String)>>,
+) -> Result<Option<serde_json::Value>, ServiceError> {
+    let Some(chosen) = chosen else {
+        return Ok(None);
+    };
+    let chosen = crate::service::custom_extensions::check_choices(conn, catalog, &chosen).await?;
+    let id = crate::domain::ids::PolicyId::from_stored(policy.to_string());
+    crate::service::custom_extensions::save_for_policy(conn, &id, &chosen).await?;
+    Ok(Some(json!(
+        chosen
+            .iter()
+            .map(|(s, e)| (s.as_str().to_string(), json!(e)))
+            .collect::<serde_json::Map<_, _>>()
+    )))
 }
 
 #[tracing::instrument(skip_all)]
@@ -107,10 +150,12 @@ pub async fn add_policy(
     let draft = draft.into();
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
+        let chosen = draft.extensions.clone();
         let policy = resolve(tx, draft, now).await?;
         let policy_id = uuid::Uuid::new_v4().to_string();
         policies::insert(tx, &policy_id, id, &policy, now).await?;
-        let details = json!({"policy": policy_id, "displayName": policy.display_name, "settings": store::policies::settings_json(&policy)});
+        let calls = save_extensions(tx, &p.catalog_id, &policy_id, chosen).await?;
+        let details = json!({"policy": policy_id, "displayName": policy.display_name, "settings": store::policies::settings_json(&policy), "customExtensions": calls});
         let event = event("Create policy", id, &p.display_name, details);
         Ok((policy_id, event))
     })
@@ -131,10 +176,13 @@ pub async fn update_policy(
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let before = found(policies::get(tx, id, policy_id).await?)?;
+        let chosen = draft.extensions.clone();
         let policy = resolve(tx, draft, now).await?;
         policies::update(tx, policy_id, &policy, now).await?;
+        let calls = save_extensions(tx, &p.catalog_id, policy_id, chosen).await?;
         let details = json!({
             "policy": policy_id,
+            "customExtensions": calls,
             "changes": diff(&[
                 ("displayName", json!(before.display_name), json!(policy.display_name)),
                 ("allowedTargetScope", json!(before.allowed_target_scope.as_str()), json!(policy.allowed_target_scope.as_str())),

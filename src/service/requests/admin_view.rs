@@ -83,6 +83,8 @@ pub struct RequestDetails {
     pub approvers: Vec<(i64, String, String, bool)>,
     /// Each decision with the name of who made it.
     pub decisions: Vec<(DecisionRow, String)>,
+    /// The custom extension calls made for it, oldest first.
+    pub calls: Vec<crate::store::custom_extensions::CalloutView>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -133,6 +135,7 @@ pub async fn request_details(
                 })
                 .collect(),
             approvers: requests::approvers_of(c, id).await?,
+            calls: crate::store::custom_extensions::of_request(c, id).await?,
             organization,
             answers: request.answers.clone(),
             attributes: request.attributes.clone(),

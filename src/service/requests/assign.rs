@@ -247,7 +247,7 @@ pub async fn assign(
         done.push((name.clone(), request.state));
     }
     tx.commit().await.map_err(crate::store::map_err)?;
-    store.wake_provisioning();
+    store.wake_workers();
     Ok(done)
 }
 

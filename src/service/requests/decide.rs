@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{approvers, deliver, save};
+use super::{approvers, extensions, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
 use crate::domain::request::RequestState;
@@ -56,13 +56,15 @@ pub async fn decide(
         now,
     )?;
     if ctx.request.state == RequestState::Approved {
+        let calls = extensions::calls_of(&mut tx, ctx.request.policy.as_str()).await?;
         changes.extend(
-            deliver::deliver_in(
+            extensions::on_approval(
                 &mut tx,
                 &ctx.package,
                 &ctx.policy,
                 &mut ctx.request,
                 &ctx.names,
+                &calls,
                 now,
             )
             .await?,
@@ -88,6 +90,6 @@ pub async fn decide(
     };
     let state = save::commit(tx, &ctx.request, &changes, &actor, &event, now).await?;
     // A final approval may have queued provisioning.
-    store.wake_provisioning();
+    store.wake_workers();
     Ok(state)
 }

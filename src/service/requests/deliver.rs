@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::custom_extension::Stage;
 use crate::domain::ids::UserId;
 use crate::domain::policy::Policy;
 use crate::domain::request::{Change, DeliveryFacts, Names, Request, RequestState, Target, admits};
@@ -70,10 +71,16 @@ pub(crate) async fn deliver_in(
         assignment: h.assignment,
         kinds: info.kinds.clone(),
     };
-    let changes = request.deliver(policy, &target, &facts, names, now)?;
-    if request.state == RequestState::Delivered && blocked {
-        // Access given back to a guest the lifecycle had blocked lifts the block.
-        users::lift_lifecycle_block(conn, &target, now).await?;
+    let mut changes = request.deliver(policy, &target, &facts, names, now)?;
+    if request.state == RequestState::Delivered {
+        if blocked {
+            // Access given back to a guest the lifecycle had blocked lifts the block.
+            users::lift_lifecycle_block(conn, &target, now).await?;
+        }
+        let granted = super::extensions::calls_of(conn, request.policy.as_str()).await?;
+        if let Some(b) = granted.at(Stage::AssignmentGranted) {
+            changes.push(request.call(Stage::AssignmentGranted, b, now));
+        }
     }
     Ok(changes)
 }

@@ -82,6 +82,6 @@ pub async fn give_up(
     );
     store::audit::record(&mut tx, &actor, &event, now).await?;
     tx.commit().await.map_err(store::map_err)?;
-    store.wake_provisioning();
+    store.wake_workers();
     Ok(name)
 }

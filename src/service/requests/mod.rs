@@ -6,6 +6,7 @@
 pub mod admin_view;
 mod approvers;
 mod deliver;
+pub mod extensions;
 mod propose;
 mod save;
 
@@ -29,6 +30,7 @@ pub use availability::{
 pub use cancel::{cancel, cancel_by_admin};
 pub use decide::decide;
 pub use extend::{earlier_answers, extension_offer, request_extension};
+pub use extensions::{CallbackRefusal, resume, time_out_waits};
 pub use give_up::give_up;
 pub use reprocess::reprocess;
 pub use submit::{RequestInput, Submitted, resubmit, submit};

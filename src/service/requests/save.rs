@@ -7,11 +7,13 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::custom_extension::Stage;
 use crate::domain::ids::RequestId;
 use crate::domain::message::{Mail, Message};
 use crate::domain::policy::Policy;
 use crate::domain::request::{Change, Names, Refusal, Request, RequestState};
 use crate::service::ServiceError;
+use crate::store::custom_extensions::{self, NewCallout};
 use crate::store::requests::{Loaded, Start};
 use crate::store::snapshot::PackageInfo;
 use crate::store::{
@@ -270,6 +272,28 @@ async fn write_changes(
             Change::WriteAttributes { target } => {
                 users::write_attributes(conn, &target, &request.attributes, now).await?
             }
+            Change::Callout(c) => {
+                let assignment = match c.stage {
+                    Stage::RequestCreated | Stage::RequestApproved => None,
+                    _ => request.assignment.as_ref().map(|a| a.to_string()),
+                };
+                custom_extensions::queue(
+                    conn,
+                    &NewCallout {
+                        id: c.id.clone(),
+                        extension: c.extension.clone(),
+                        stage: c.stage,
+                        request: Some(request.id.to_string()),
+                        assignment,
+                        wait: c
+                            .wait
+                            .as_ref()
+                            .map(|(t, at, o)| (t.clone(), *at, o.as_str())),
+                    },
+                    now,
+                )
+                .await?;
+            }
             Change::Mail(m) => {
                 let held = match &request.assignment {
                     Some(a) if delivering && matches!(m.message, Message::AccessDelivered(_)) => {
@@ -283,6 +307,10 @@ async fn write_changes(
                 }
             }
         }
+    }
+    if !inserting && !request.state.is_open() {
+        // A request that ended waits for no extension any more.
+        custom_extensions::abandon_for_request(conn, request.id.as_str(), now).await?;
     }
     Ok(mails)
 }

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::availability::{Availability, Offer, availability_in};
-use super::{approvers, deliver, save};
+use super::{approvers, extensions, save};
 use crate::domain::audit::Actor;
+use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, PolicyId, RequestId};
 use crate::domain::policy::{AllowedTargetScope, Policy};
 use crate::domain::request::{
@@ -103,23 +104,45 @@ pub async fn submit(
         request.organization = Some(org);
         names.organization = name;
     }
-    let first = if request.needs_approval(&policy) {
-        approvers::resolve(
-            &mut tx,
-            &policy.approval.stages[0],
-            user,
-            user,
-            request.organization.as_ref().map(|o| o.as_str()),
-        )
-        .await?
-    } else {
-        vec![]
+    let calls = extensions::calls_of(&mut tx, input.policy_id).await?;
+    let created = calls.at(Stage::RequestCreated);
+    let (request, changes) = match created {
+        // Approval starts once the extension has answered.
+        Some(b) if b.waits_at(Stage::RequestCreated) => request.hold(b, now),
+        _ => {
+            let first = if request.needs_approval(&policy) {
+                approvers::resolve(
+                    &mut tx,
+                    &policy.approval.stages[0],
+                    user,
+                    user,
+                    request.organization.as_ref().map(|o| o.as_str()),
+                )
+                .await?
+            } else {
+                vec![]
+            };
+            let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
+            if let Some(b) = created {
+                changes.push(request.call(Stage::RequestCreated, b, now));
+            }
+            if request.state == RequestState::Approved {
+                changes.extend(
+                    extensions::on_approval(
+                        &mut tx,
+                        &info,
+                        &policy,
+                        &mut request,
+                        &names,
+                        &calls,
+                        now,
+                    )
+                    .await?,
+                );
+            }
+            (request, changes)
+        }
     };
-    let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
-    if request.state == RequestState::Approved {
-        changes
-            .extend(deliver::deliver_in(&mut tx, &info, &policy, &mut request, &names, now).await?);
-    }
     let actor = Actor {
         user_id: user.map(|u| u.to_string()),
         display_name: who.display_name().to_string(),
@@ -135,7 +158,7 @@ pub async fn submit(
     );
     let state = save::commit(tx, &request, &changes, &actor, &event, now).await?;
     // Delivered without approval: its grants may have queued provisioning.
-    store.wake_provisioning();
+    store.wake_workers();
     Ok(Submitted {
         id: request.id.to_string(),
         state,

@@ -241,6 +241,8 @@ pub struct MyRequest {
     pub package_name: String,
     /// (stage, decision, when, reason): who decided is not shown.
     pub decisions: Vec<DecisionRow>,
+    /// The custom extension the request waits for, by name.
+    pub waiting_for: Option<String>,
 }
 
 /// `NotFound` for a request that is not the person's own.
@@ -265,7 +267,17 @@ pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyReque
             .await?
             .map(|p| p.display_name)
             .unwrap_or_default();
+        let waiting_for = crate::store::custom_extensions::of_request(c, id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|call| {
+                call.wait_until.is_some()
+                    && matches!(call.state.as_str(), "queued" | "waiting" | "failed")
+            })
+            .map(|call| call.extension);
         Ok(MyRequest {
+            waiting_for,
             decisions: requests::decisions(c, id).await?,
             package_name,
             request,

@@ -43,6 +43,7 @@ struct Details {
     state_text: &'static str,
     answers: Vec<Answer>,
     decisions: Vec<DecisionRow>,
+    waiting_for: Option<String>,
     can_cancel: bool,
     can_resubmit: bool,
 }
@@ -67,6 +68,7 @@ pub(super) async fn details(
         answers: r.answers.clone(),
         package_name: mine.package_name,
         decisions: mine.decisions,
+        waiting_for: mine.waiting_for,
         request: mine.row,
     })
 }

@@ -117,14 +117,7 @@ async fn unknown() -> HttpResponse {
 /// The caller, once its bearer token is accepted: the audit log names the
 /// token ("SCIM: Entra ID").
 pub(crate) async fn caller(state: &Data, req: &HttpRequest) -> Result<Actor, HttpResponse> {
-    let bearer = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then_some(token)
-        });
+    let bearer = crate::web::extract::bearer::bearer(req);
     match api_tokens::authenticate(&state.store, bearer, Purpose::Scim, state.clock.now()).await {
         Ok(Ok(token)) => Ok(Actor {
             user_id: None,

@@ -1,7 +1,9 @@
 //! Admin › Catalogs: the list, new catalogs, and a catalog's pages, one
-//! tab each (overview, resources, access packages, settings) on a shared
-//! layout; resources and their required attributes in `resources`.
+//! tab each (overview, resources, access packages, custom extensions,
+//! settings) on a shared layout; resources and their required attributes in
+//! `resources`, custom extensions in `extensions`.
 
+mod extensions;
 mod resources;
 
 use actix_session::Session;
@@ -56,6 +58,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             ADMIN_CATALOG_RESOURCE_ATTRIBUTES.pattern(),
             post().to(resources::save_attributes),
         )
+        .route(
+            ADMIN_CATALOG_EXTENSIONS.pattern(),
+            post().to(extensions::create),
+        )
+        .route(
+            ADMIN_CATALOG_EXTENSION.pattern(),
+            get().to(extensions::show),
+        )
+        .route(
+            ADMIN_CATALOG_EXTENSION.pattern(),
+            post().to(extensions::update),
+        )
+        .route(
+            ADMIN_CATALOG_EXTENSION_DELETE.pattern(),
+            post().to(extensions::delete),
+        )
         .route(ADMIN_CATALOG_SETTINGS.pattern(), post().to(update))
         .route(ADMIN_CATALOG_DELETE.pattern(), post().to(delete));
 }
@@ -105,11 +123,18 @@ pub enum Tab {
     Overview,
     Resources,
     Packages,
+    Extensions,
     Settings,
 }
 
 impl Tab {
-    const ALL: [Tab; 4] = [Tab::Overview, Tab::Resources, Tab::Packages, Tab::Settings];
+    const ALL: [Tab; 5] = [
+        Tab::Overview,
+        Tab::Resources,
+        Tab::Packages,
+        Tab::Extensions,
+        Tab::Settings,
+    ];
 
     /// Every tab, in the order shown.
     pub fn all(&self) -> &'static [Tab] {
@@ -126,6 +151,7 @@ impl Tab {
             Tab::Overview => "Overview",
             Tab::Resources => "Resources",
             Tab::Packages => "Access packages",
+            Tab::Extensions => "Custom extensions",
             Tab::Settings => "Settings",
         }
     }
@@ -135,6 +161,7 @@ impl Tab {
             Tab::Overview => routes::ADMIN_CATALOG,
             Tab::Resources => routes::ADMIN_CATALOG_RESOURCES,
             Tab::Packages => routes::ADMIN_CATALOG_PACKAGES,
+            Tab::Extensions => routes::ADMIN_CATALOG_EXTENSIONS,
             Tab::Settings => routes::ADMIN_CATALOG_SETTINGS,
         };
         route.id(catalog)
@@ -198,6 +225,7 @@ async fn show(
     match tab {
         Tab::Resources => return resources::page(state, admin, id).await,
         Tab::Settings => return settings(state, admin, id, None).await,
+        Tab::Extensions => return extensions::page(state, admin, id, None).await,
         Tab::Overview | Tab::Packages => {}
     }
     let view = svc::catalog(&state.store, id).await?;

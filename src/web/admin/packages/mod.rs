@@ -65,6 +65,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             ADMIN_PACKAGE_REQUEST_REPROCESS.pattern(),
             post().to(requests::reprocess),
         )
+        .route(
+            ADMIN_CALL_REPROCESS.pattern(),
+            post().to(requests::reprocess_call),
+        )
         .route(ADMIN_PACKAGE_ASSIGN.pattern(), get().to(assignments::new))
         .route(
             ADMIN_PACKAGE_ASSIGN.pattern(),

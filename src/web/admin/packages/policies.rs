@@ -15,6 +15,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, AttributeInfo};
+use crate::store::custom_extensions::ExtensionRow;
 use crate::store::packages::PackageRow;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -69,6 +70,8 @@ struct PolicyPage {
     errors: FieldErrors,
     attributes: Vec<AttributeInfo>,
     matches: Matches,
+    /// The catalog's custom extensions, offered at each stage.
+    extensions: Vec<ExtensionRow>,
 }
 
 form_accessors!(PolicyPage);
@@ -82,7 +85,14 @@ async fn form_page(
     errors: FieldErrors,
     matches: Matches,
 ) -> Result<HttpResponse, AppError> {
-    let (package, attributes) = svc::policy_form_context(&state.store, id).await?;
+    // The stored choices show on a form not yet posted.
+    let fresh = !f.contains_key("ext_posted");
+    let context = svc::policy_form_context(&state.store, id, policy_id.as_deref()).await?;
+    let (package, attributes) = (context.package, context.attributes);
+    let mut f = f;
+    if fresh {
+        policy_form::set_extensions(&mut f, &context.chosen);
+    }
     let title = format!("Policy of {}", package.display_name);
     render_status(
         form_status(&errors),
@@ -94,6 +104,7 @@ async fn form_page(
             errors,
             attributes,
             matches,
+            extensions: context.extensions,
         },
     )
 }

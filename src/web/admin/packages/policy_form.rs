@@ -12,6 +12,7 @@
 //! `expiration_type` (never|date|days|hours), `expiration_date`, `expiration_days`,
 //! `expiration_hours`.
 
+use crate::domain::custom_extension::Stage;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -374,6 +375,24 @@ pub fn draft(f: &Fields) -> PolicyDraft {
         policy,
         named: names,
         errors: e,
+        extensions: Some(extensions(f)),
+    }
+}
+
+/// The custom extension chosen for each stage (`ext_{stage}`, an id; empty
+/// for none).
+fn extensions(f: &Fields) -> Vec<(Stage, String)> {
+    Stage::ALL
+        .into_iter()
+        .map(|s| (s, get(f, &format!("ext_{}", s.as_str())).trim().to_string()))
+        .filter(|(_, id)| !id.is_empty())
+        .collect()
+}
+
+/// Shows the policy's chosen extensions in the form.
+pub fn set_extensions(f: &mut Fields, chosen: &[(Stage, String)]) {
+    for (stage, id) in chosen {
+        f.insert(format!("ext_{}", stage.as_str()), id.clone());
     }
 }
 

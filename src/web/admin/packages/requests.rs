@@ -8,12 +8,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{Tab, TabQuery, parse_id};
+use crate::domain::custom_extension::Stage;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::request::{Answer, Event, human, transition};
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests::{self as svc, admin_view};
 use crate::store::Page;
+use crate::store::custom_extensions::CalloutView;
 use crate::store::packages::PackageRow;
 use crate::store::requests::{AdminRequestRow, DecisionRow, RequestRow};
 use crate::web::error::AppError;
@@ -85,8 +87,34 @@ struct RequestPage {
     attributes: BTreeMap<String, String>,
     approvers: Vec<(i64, String, String, bool)>,
     decisions: Vec<(DecisionRow, String)>,
+    calls: Vec<CalloutView>,
     can_cancel: bool,
     can_reprocess: bool,
+}
+
+impl RequestPage {
+    fn stage_label(&self, s: &str) -> &'static str {
+        Stage::parse(s).map_or("", Stage::label)
+    }
+    fn call_state(&self, s: &str) -> &'static str {
+        call_state_label(s)
+    }
+}
+
+/// A call's state as people read it.
+pub(crate) fn call_state_label(s: &str) -> &'static str {
+    match s {
+        "queued" => "Queued",
+        "sent" => "Sent",
+        "waiting" => "Waiting for the answer",
+        "resumed" => "Answered: continue",
+        "denied" => "Answered: deny",
+        "canceled" => "Answered: cancel",
+        "timedOut" => "No answer in time",
+        "failed" => "Failed",
+        "abandoned" => "Not needed any more",
+        _ => "Unknown",
+    }
 }
 
 #[tracing::instrument(skip_all)]
@@ -114,7 +142,43 @@ pub(super) async fn details(
         attributes: d.attributes,
         approvers: d.approvers,
         decisions: d.decisions,
+        calls: d.calls,
     })
+}
+
+/// An administrator sends a failed custom extension call again.
+#[tracing::instrument(skip_all)]
+pub(super) async fn reprocess_call(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<String>,
+    form: Form<BackTo>,
+) -> Result<HttpResponse, AppError> {
+    let r = crate::service::custom_extensions::reprocess(
+        &state.store,
+        &admin.actor(),
+        &path,
+        state.clock.now(),
+    )
+    .await;
+    outcome(session, "The call is queued to be sent again.", r)?;
+    // Back to the request it was made for (a path of this site only).
+    let back = form.0.back;
+    Ok(redirect(
+        if back.starts_with("/admin/") && !back.starts_with("//") {
+            &back
+        } else {
+            routes::ADMIN.as_str()
+        },
+    ))
+}
+
+/// Where to go after an action.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct BackTo {
+    back: String,
 }
 
 /// Says how an action went on the next page.

@@ -13,23 +13,26 @@ use super::form_accessors;
 use super::policy_form::{self, Fields};
 use crate::domain::ids::CatalogId;
 use crate::domain::policy::{AllowedTargetScope, Policy};
+use crate::domain::policy_draft::PolicyDraft;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, AttributeInfo, ResourceRoles, RolePick};
 use crate::store::catalogs::CatalogRow;
+use crate::store::custom_extensions::ExtensionRow;
 use crate::web::error::AppError;
 use crate::web::extract::guard::AdminUser;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, form_status, redirect, render_status};
 
-const STEPS: [(&str, &str); 6] = [
+const STEPS: [(&str, &str); 7] = [
     ("basics", "Basics"),
     ("roles", "Resource roles"),
     ("requests", "Requests"),
     ("requestor", "Requestor information"),
     ("lifecycle", "Lifecycle"),
+    ("extensions", "Custom extension"),
     ("review", "Review + create"),
 ];
 
@@ -44,6 +47,8 @@ pub(super) fn step_of(key: &str) -> &'static str {
         || key.starts_with("question")
     {
         "requestor"
+    } else if key.starts_with("ext_") {
+        "extensions"
     } else if key.starts_with("expiration")
         || matches!(
             key,
@@ -81,6 +86,8 @@ struct Wizard {
     attributes: Vec<AttributeInfo>,
     review: Vec<(String, String)>,
     matches: Matches,
+    /// The catalog's custom extensions (the Custom extension step).
+    extensions: Vec<ExtensionRow>,
 }
 
 form_accessors!(Wizard);
@@ -177,6 +184,7 @@ fn review(
     f: &Fields,
     catalog: Option<&CatalogRow>,
     resources: &[ResourceRoles],
+    extensions: &[ExtensionRow],
 ) -> Vec<(String, String)> {
     let get = |k| policy_form::get(f, k).to_string();
     let mut r = vec![
@@ -233,6 +241,15 @@ fn review(
         _ => format!("After {} days", get("expiration_days")),
     };
     r.push(("Expiration".into(), expiration));
+    for stage in crate::domain::custom_extension::Stage::ALL {
+        let id = policy_form::get(f, &format!("ext_{}", stage.as_str()));
+        if let Some(e) = extensions.iter().find(|e| e.id == id) {
+            r.push((
+                format!("Custom extension: {}", stage.label()),
+                e.display_name.clone(),
+            ));
+        }
+    }
     r
 }
 
@@ -263,8 +280,16 @@ async fn page(
     } else {
         vec![]
     };
+    let extensions = match (&catalog, step) {
+        (Some(c), "extensions" | "review") => {
+            crate::service::custom_extensions::for_policy(&state.store, c.as_str(), None)
+                .await?
+                .0
+        }
+        _ => vec![],
+    };
     let review = if step == "review" {
-        review(&f, view.catalog.as_ref(), &resources)
+        review(&f, view.catalog.as_ref(), &resources, &extensions)
     } else {
         vec![]
     };
@@ -283,6 +308,7 @@ async fn page(
             attributes,
             review,
             matches,
+            extensions,
         },
     )
 }
@@ -432,6 +458,8 @@ async fn create(
     )
     .map_err(|_| AppError::BadRequest("The name is missing.".into()))?;
     let catalog = catalog_of(&f).ok_or(AppError::NotFound)?;
+    let mut draft = PolicyDraft::from(policy);
+    draft.extensions = policy_form::draft(&f).extensions;
     let created = svc::create(
         &state.store,
         &admin.actor(),
@@ -439,7 +467,7 @@ async fn create(
         &basics,
         policy_form::on(&f, "hidden"),
         &picks(&f),
-        policy,
+        draft,
         state.clock.now(),
     )
     .await;

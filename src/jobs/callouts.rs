@@ -1,0 +1,122 @@
+//! The custom extension calls' worker: sends each queued call to its
+//! endpoint, with retries and backoff, and records how it went.
+//!
+//! A batch is claimed in one transaction (each call by one instance only),
+//! sent outside any transaction (an endpoint may be slow), and each outcome
+//! written in one more. An instance that crashes between the two leaves its
+//! claim to run out; the call is then sent again, with the same body and
+//! the same `webhook-id`, so the receiver can tell it is a repeat.
+
+use chrono::Duration;
+
+use crate::clock::Clock;
+use crate::config::Secret;
+use crate::connectors::webhook::{self, Auth, Call};
+use crate::domain::custom_extension::with_callback;
+use crate::service::ServiceError;
+use crate::service::custom_extensions as svc;
+use crate::store::Store;
+use crate::store::custom_extensions::Claimed;
+
+/// Calls a batch claims.
+const BATCH: i64 = 50;
+/// How long a claimed batch is left to its instance: longer than a batch of
+/// calls at their longest timeout, short enough that a crashed instance's
+/// calls are sent soon.
+const LEASE_SECONDS: i64 = 300;
+
+/// How often an idle worker looks for due calls; a change on this instance
+/// wakes it at once (`Store::wake_workers`).
+pub const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Sends due calls whenever there are some, until the process ends.
+/// `base_url`: this instance's public address, for callback URLs.
+pub async fn work(store: Store, clock: Clock, base_url: String) {
+    loop {
+        let due = match store.read().await {
+            Ok(mut conn) => crate::store::custom_extensions::any_due(&mut conn, clock.now()).await,
+            Err(e) => Err(e),
+        };
+        match due {
+            Ok(true) => {
+                if let Err(e) = run_once(&store, &clock, &base_url).await {
+                    tracing::error!(error = %format!("{e:#}"), "custom extension calls");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "custom extension calls"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(IDLE_POLL) => {}
+            _ = store.callouts_woken() => {}
+        }
+    }
+}
+
+/// One pass over what is due; returns how many calls were tried.
+#[tracing::instrument(skip_all)]
+pub async fn run_once(store: &Store, clock: &Clock, base_url: &str) -> Result<usize, ServiceError> {
+    let mut total = 0;
+    loop {
+        let now = clock.now();
+        let claimed = svc::claim(store, now, now + Duration::seconds(LEASE_SECONDS), BATCH).await?;
+        if claimed.is_empty() {
+            return Ok(total);
+        }
+        total += claimed.len();
+        for call in &claimed {
+            send_one(store, clock, base_url, call).await?;
+        }
+    }
+}
+
+async fn send_one(
+    store: &Store,
+    clock: &Clock,
+    base_url: &str,
+    call: &Claimed,
+) -> Result<(), ServiceError> {
+    let body = svc::body_of(store, call).await?;
+    let body = match (&call.callback_token, &call.request_id) {
+        (Some(token), Some(request)) => {
+            let path = crate::routes::REQUEST_RESUME.id(request);
+            let url = format!("{}{path}", base_url.trim_end_matches('/'));
+            match serde_json::from_str(&body) {
+                Ok(v) => with_callback(v, &url, &path, token).to_string(),
+                Err(_) => body,
+            }
+        }
+        _ => body,
+    };
+    let secret = Secret::new(call.secret.clone());
+    let auth = match (
+        call.authentication.as_str(),
+        &call.token_url,
+        &call.client_id,
+    ) {
+        ("oauth", Some(token_url), Some(client_id)) => Auth::OAuth {
+            token_url,
+            client_id,
+            client_secret: &secret,
+            scope: call.scope.as_deref(),
+        },
+        _ => Auth::Signature(&secret),
+    };
+    let (sent, took) = webhook::send(
+        &Call {
+            url: &call.endpoint_url,
+            auth,
+            id: &call.id,
+            body: &body,
+            timeout: std::time::Duration::from_secs(call.timeout_seconds.clamp(1, 120) as u64),
+        },
+        // The wall clock, not the job clock: receivers check the signed
+        // timestamp against theirs (a moved test clock would look forged).
+        chrono::Utc::now().timestamp(),
+    )
+    .await;
+    if let Err((status, why)) = &sent {
+        tracing::warn!(call = %call.id, status = ?status, error = %why, "custom extension call not accepted");
+    }
+    svc::finish(store, call, sent, took.as_millis() as i64, clock.now()).await
+}

@@ -1,0 +1,401 @@
+//! Custom extensions: a catalog's extensions (create, edit, delete unless a
+//! policy calls one), which one a policy calls at each stage, and the calls
+//! the worker sends (claimed, their body fixed at the first try, finished,
+//! reprocessed).
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use super::{ServiceError, found, invalid};
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::custom_extension::{
+    Authentication, ExtensionProfile, Stage, new_signing_secret, payload,
+};
+use crate::domain::ids::{CatalogId, PolicyId};
+use crate::store::custom_extensions::{self as db, CalloutView, Claimed, ExtensionRow, Tried};
+use crate::store::{self, Store, StoreError, audit, catalogs};
+
+fn event(action: &str, id: &str, name: &str, details: serde_json::Value) -> NewAuditEvent {
+    NewAuditEvent {
+        action: action.into(),
+        object_type: object_type::CATALOG,
+        object_id: id.to_string(),
+        object_name: name.into(),
+        details,
+    }
+}
+
+fn name_taken(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::Conflict(_) => invalid(
+            "display_name",
+            "This catalog already has a custom extension with this name.",
+        ),
+        other => other.into(),
+    }
+}
+
+/// What the audit log keeps of an extension's settings (never its secret).
+fn described(p: &ExtensionProfile) -> serde_json::Value {
+    json!({
+        "displayName": p.display_name,
+        "description": p.description,
+        "endpoint": p.endpoint_url,
+        "authentication": p.authentication.as_str(),
+        "timeoutSeconds": p.timeout_seconds,
+        "behavior": p.behavior.label(),
+    })
+}
+
+/// The catalog's extensions, each with the policies that call it.
+pub async fn of_catalog(
+    store: &Store,
+    catalog: &CatalogId,
+) -> Result<Vec<(ExtensionRow, Vec<(String, String)>)>, ServiceError> {
+    let mut c = store.read().await?;
+    let mut out = Vec::new();
+    for e in db::of_catalog(&mut c, catalog).await? {
+        let used = db::used_by(&mut c, &e.id).await?;
+        out.push((e, used));
+    }
+    Ok(out)
+}
+
+/// One extension of the catalog.
+pub async fn get(
+    store: &Store,
+    catalog: &CatalogId,
+    id: &str,
+) -> Result<ExtensionRow, ServiceError> {
+    let mut c = store.read().await?;
+    let e = found(db::get(&mut c, id).await?)?;
+    if e.catalog_id != catalog.as_str() {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(e)
+}
+
+/// Creates an extension; returns its id and, when it signs its calls, its
+/// new signing secret (shown this once).
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    catalog: &CatalogId,
+    p: &ExtensionProfile,
+    client_secret: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, Option<String>), ServiceError> {
+    let mut tx = store.begin().await?;
+    let cat = found(catalogs::get(&mut tx, catalog).await?)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let (secret, shown) = match p.authentication {
+        Authentication::Signature => {
+            let s = new_signing_secret();
+            (s.clone(), Some(s))
+        }
+        Authentication::OAuth { .. } => (client_secret.trim().to_string(), None),
+    };
+    db::save(&mut tx, &id, catalog, p, Some(&secret), true, now)
+        .await
+        .map_err(name_taken)?;
+    let mut details = described(p);
+    details["customExtension"] = json!(id);
+    audit::record(
+        &mut tx,
+        actor,
+        &event(
+            "Create custom extension",
+            catalog.as_str(),
+            &cat.display_name,
+            details,
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok((id, shown))
+}
+
+/// Saves an extension's settings. A blank client secret keeps the one
+/// kept; `new_signing_secret` replaces the signing secret and returns the
+/// new one (shown this once), as does a change to signing.
+#[tracing::instrument(skip_all)]
+#[allow(clippy::too_many_arguments)]
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    catalog: &CatalogId,
+    id: &str,
+    p: &ExtensionProfile,
+    client_secret: &str,
+    rotate: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, ServiceError> {
+    let mut tx = store.begin().await?;
+    let before = found(db::get(&mut tx, id).await?)?;
+    if before.catalog_id != catalog.as_str() {
+        return Err(ServiceError::NotFound);
+    }
+    let was_signed = matches!(before.authentication(), Authentication::Signature);
+    let (secret, shown) = match p.authentication {
+        Authentication::Signature if rotate || !was_signed => {
+            let s = new_signing_secret();
+            (Some(s.clone()), Some(s))
+        }
+        Authentication::Signature => (None, None),
+        Authentication::OAuth { .. } if !client_secret.trim().is_empty() => {
+            (Some(client_secret.trim().to_string()), None)
+        }
+        Authentication::OAuth { .. } if was_signed => {
+            return Err(invalid("client_secret", "Enter the client secret."));
+        }
+        Authentication::OAuth { .. } => (None, None),
+    };
+    db::save(&mut tx, id, catalog, p, secret.as_deref(), false, now)
+        .await
+        .map_err(name_taken)?;
+    let mut details = described(p);
+    details["customExtension"] = json!(id);
+    details["secretReplaced"] = json!(secret.is_some());
+    audit::record(
+        &mut tx,
+        actor,
+        &event(
+            "Update custom extension",
+            catalog.as_str(),
+            &before.display_name,
+            details,
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(shown)
+}
+
+/// Deletes an extension, refused while a policy calls it.
+#[tracing::instrument(skip_all)]
+pub async fn delete(
+    store: &Store,
+    actor: &Actor,
+    catalog: &CatalogId,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let mut tx = store.begin().await?;
+    let before = found(db::get(&mut tx, id).await?)?;
+    if before.catalog_id != catalog.as_str() {
+        return Err(ServiceError::NotFound);
+    }
+    let used = db::used_by(&mut tx, id).await?;
+    if !used.is_empty() || !db::delete(&mut tx, id).await? {
+        let names: Vec<String> = used
+            .iter()
+            .map(|(package, policy)| format!("{package} › {policy}"))
+            .collect();
+        return Err(ServiceError::Refused(format!(
+            "{} cannot be deleted while a policy calls it: {}. Take it out of those policies first.",
+            before.display_name,
+            names.join(", ")
+        )));
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        &event(
+            "Delete custom extension",
+            catalog.as_str(),
+            &before.display_name,
+            json!({"customExtension": id, "displayName": before.display_name}),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(before.display_name)
+}
+
+/// What a policy's Custom extensions step offers and holds: the catalog's
+/// extensions, and the one chosen for each stage.
+pub async fn for_policy(
+    store: &Store,
+    catalog: &str,
+    policy: Option<&str>,
+) -> Result<(Vec<ExtensionRow>, Vec<(Stage, String)>), ServiceError> {
+    let mut c = store.read().await?;
+    let offered = db::of_catalog(&mut c, &CatalogId::from_stored(catalog.to_string())).await?;
+    let chosen = match policy {
+        Some(p) => db::of_policy(&mut c, p)
+            .await?
+            .into_iter()
+            .map(|(s, e)| (s, e.id))
+            .collect(),
+        None => vec![],
+    };
+    Ok((offered, chosen))
+}
+
+/// Checks a policy's choices: each an extension of the package's catalog.
+/// Errors are keyed `ext_{stage}`.
+pub async fn check_choices(
+    conn: &mut store::Conn,
+    catalog: &str,
+    chosen: &[(Stage, String)],
+) -> Result<Vec<(Stage, String)>, ServiceError> {
+    let offered = db::of_catalog(conn, &CatalogId::from_stored(catalog.to_string())).await?;
+    let mut e = crate::domain::validation::FieldErrors::new();
+    let mut out = Vec::new();
+    for (stage, id) in chosen {
+        if id.is_empty() {
+            continue;
+        }
+        if offered.iter().any(|x| x.id == *id) {
+            out.push((*stage, id.clone()));
+        } else {
+            e.add(
+                &format!("ext_{}", stage.as_str()),
+                "Choose one of this catalog's custom extensions.",
+            );
+        }
+    }
+    e.into_result()?;
+    Ok(out)
+}
+
+/// Makes the policy call these extensions, in the caller's transaction.
+pub async fn save_for_policy(
+    conn: &mut store::Conn,
+    policy: &PolicyId,
+    chosen: &[(Stage, String)],
+) -> Result<(), ServiceError> {
+    db::set_for_policy(conn, policy, chosen).await?;
+    Ok(())
+}
+
+// ---- the worker's side ----
+
+/// Claims due calls until `lease` (each by one instance).
+pub async fn claim(
+    store: &Store,
+    now: DateTime<Utc>,
+    lease: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Claimed>, ServiceError> {
+    let mut tx = store.begin().await?;
+    let claimed = db::claim(&mut tx, now, lease, limit).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(claimed)
+}
+
+/// The body of a call: fixed at its first try from what the request or
+/// assignment says, the same on every later try.
+pub async fn body_of(store: &Store, call: &Claimed) -> Result<String, ServiceError> {
+    if let Some(p) = &call.payload {
+        return Ok(p.clone());
+    }
+    let mut tx = store.begin().await?;
+    let facts = found(db::facts(&mut tx, &call.id).await?)?;
+    let body = payload(&facts).to_string();
+    let fixed = db::fix_payload(&mut tx, &call.id, &body).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(fixed)
+}
+
+/// The most tries of a call before it fails visibly.
+pub const MAX_ATTEMPTS: i64 = 6;
+
+/// The wait before the next try: 10 s, 20 s, 40 s ... at most an hour.
+pub fn backoff(attempts: i64) -> Duration {
+    Duration::seconds((10i64 << attempts.clamp(0, 9)).min(3600))
+}
+
+/// Writes how a try ended, with an audit event when the call is done or
+/// given up.
+pub async fn finish(
+    store: &Store,
+    call: &Claimed,
+    result: Result<u16, (Option<u16>, String)>,
+    duration_ms: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let waits = call.callback_token.is_some();
+    let (tried, status) = match result {
+        Ok(status) => (Tried::Sent { waits }, Some(status)),
+        Err((status, why)) if call.attempts + 1 >= MAX_ATTEMPTS => (
+            Tried::Failed(format!("{why} (gave up after {} tries)", call.attempts + 1)),
+            status,
+        ),
+        Err((status, why)) => (Tried::Retry(why, now + backoff(call.attempts)), status),
+    };
+    let mut tx = store.begin().await?;
+    db::finish(&mut tx, &call.id, &tried, status, duration_ms, now).await?;
+    let action = match &tried {
+        Tried::Sent { .. } => Some("Custom extension called"),
+        Tried::Failed(_) => Some("Custom extension call failed"),
+        Tried::Retry(..) => None,
+    };
+    if let Some(action) = action {
+        let error = match &tried {
+            Tried::Failed(e) => Some(e.clone()),
+            _ => None,
+        };
+        audit::record(
+            &mut tx,
+            &Actor::system(),
+            &NewAuditEvent {
+                action: action.into(),
+                object_type: object_type::ACCESS_PACKAGE,
+                object_id: call.request_id.clone().unwrap_or_else(|| call.id.clone()),
+                object_name: call.stage.clone(),
+                details: json!({"call": call.id, "stage": call.stage, "status": status,
+                    "durationMs": duration_ms, "error": error, "attempts": call.attempts + 1}),
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(())
+}
+
+/// The calls made for a request, for its details.
+pub async fn calls_of_request(
+    store: &Store,
+    request: &str,
+) -> Result<Vec<CalloutView>, ServiceError> {
+    let mut c = store.read().await?;
+    Ok(db::of_request(&mut c, request).await?)
+}
+
+/// An administrator sends a failed call again.
+#[tracing::instrument(skip_all)]
+pub async fn reprocess(
+    store: &Store,
+    actor: &Actor,
+    call: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut tx = store.begin().await?;
+    if !db::retry(&mut tx, call, now).await? {
+        return Err(ServiceError::Refused(
+            "Only a call that failed can be sent again.".into(),
+        ));
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        &NewAuditEvent {
+            action: "Reprocess custom extension call".into(),
+            object_type: object_type::ACCESS_PACKAGE,
+            object_id: call.to_string(),
+            object_name: String::new(),
+            details: json!({"call": call}),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    store.wake_workers();
+    Ok(())
+}

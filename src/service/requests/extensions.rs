@@ -1,0 +1,286 @@
+//! Custom extensions in a request's life: which the policy calls at each
+//! stage, approval that waits for the extension called when it is approved,
+//! and what a callback (or the end of a wait) does to a request waiting for
+//! one.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::{approvers, deliver, save};
+use crate::domain::audit::Actor;
+use crate::domain::custom_extension::{Answer, OnTimeout, Stage, read_callback, same_secret};
+use crate::domain::ids::RequestId;
+use crate::domain::policy::Policy;
+use crate::domain::request::{Binding, Change, Names, Request, RequestState};
+use crate::service::ServiceError;
+use crate::store::snapshot::PackageInfo;
+use crate::store::{self, Conn, Store, custom_extensions};
+
+/// The extensions a policy calls, by stage.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Calls(Vec<(Stage, Binding)>);
+
+impl Calls {
+    pub(crate) fn at(&self, stage: Stage) -> Option<&Binding> {
+        self.0.iter().find(|(s, _)| *s == stage).map(|(_, b)| b)
+    }
+}
+
+/// Reads what the policy calls (one statement).
+pub(crate) async fn calls_of(conn: &mut Conn, policy: &str) -> Result<Calls, ServiceError> {
+    Ok(Calls(
+        custom_extensions::of_policy(conn, policy)
+            .await?
+            .into_iter()
+            .map(|(stage, e)| {
+                let behavior = e.behavior();
+                (
+                    stage,
+                    Binding {
+                        extension: e.id,
+                        name: e.display_name,
+                        behavior,
+                    },
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// A request has just been approved (or needs no approval): the extension
+/// called at approval is called, and unless the request waits for its
+/// answer, the request is delivered.
+pub(crate) async fn on_approval(
+    conn: &mut Conn,
+    info: &PackageInfo,
+    policy: &Policy,
+    request: &mut Request,
+    names: &Names,
+    calls: &Calls,
+    now: DateTime<Utc>,
+) -> Result<Vec<Change>, ServiceError> {
+    let mut changes = Vec::new();
+    if let Some(b) = calls.at(Stage::RequestApproved) {
+        changes.push(request.call(Stage::RequestApproved, b, now));
+        if b.waits_at(Stage::RequestApproved) {
+            return Ok(changes);
+        }
+    }
+    changes.extend(deliver::deliver_in(conn, info, policy, request, names, now).await?);
+    Ok(changes)
+}
+
+/// Why a callback is refused: each is answered with its own status.
+#[derive(Debug)]
+pub enum CallbackRefusal {
+    /// No such request (404).
+    NotFound,
+    /// No token, or not the one the call gave (401).
+    Unauthorized,
+    /// The request waits for no call (any more): late or repeated (409).
+    NotWaiting,
+    /// The body does not answer the call (400).
+    Invalid(String),
+    Failed(ServiceError),
+}
+
+impl From<ServiceError> for CallbackRefusal {
+    fn from(e: ServiceError) -> Self {
+        CallbackRefusal::Failed(e)
+    }
+}
+
+impl From<store::StoreError> for CallbackRefusal {
+    fn from(e: store::StoreError) -> Self {
+        CallbackRefusal::Failed(e.into())
+    }
+}
+
+/// An extension answers the call a request waits for (`POST .../resume`
+/// with the call's token as bearer token): the request goes on, or is
+/// denied or canceled. Only the call's own token, naming the call and its
+/// stage, while the request still waits; anything else changes nothing.
+#[tracing::instrument(skip_all)]
+pub async fn resume(
+    store: &Store,
+    request_id: &str,
+    token: Option<&str>,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), CallbackRefusal> {
+    let id = RequestId::parse(request_id).ok_or(CallbackRefusal::NotFound)?;
+    let mut tx = store.begin().await?;
+    let waiting = custom_extensions::waiting_for(&mut tx, id.as_str()).await?;
+    let Some((call, stage, expected)) = waiting else {
+        let known = store::requests::load(&mut tx, &id).await?.is_some();
+        return Err(if known {
+            // Without a token nothing is said about the request.
+            match token {
+                None => CallbackRefusal::Unauthorized,
+                Some(_) => CallbackRefusal::NotWaiting,
+            }
+        } else {
+            CallbackRefusal::NotFound
+        });
+    };
+    if !token.is_some_and(|t| same_secret(t, &expected)) {
+        return Err(CallbackRefusal::Unauthorized);
+    }
+    let stage = Stage::parse(&stage).ok_or(CallbackRefusal::NotWaiting)?;
+    let (answer, detail) = read_callback(body, stage, &call).map_err(CallbackRefusal::Invalid)?;
+    let state = match answer {
+        Answer::Continue => "resumed",
+        Answer::Deny => "denied",
+        Answer::Cancel => "canceled",
+    };
+    if !custom_extensions::end_wait(&mut tx, &call, state, detail.as_deref(), now).await? {
+        return Err(CallbackRefusal::NotWaiting);
+    }
+    go_on_or_stop(store, tx, &id, stage, answer, detail, false, now).await?;
+    Ok(())
+}
+
+/// Waits that ended without an answer: each request goes on or is denied as
+/// its extension says, and its requestor is told. Returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn time_out_waits(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut done = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        let Some((request, on_timeout, stage)) = custom_extensions::take_timed_out(&mut tx, now, 1)
+            .await?
+            .pop()
+        else {
+            return Ok(done);
+        };
+        let answer = match OnTimeout::parse(&on_timeout) {
+            Some(OnTimeout::Deny) => Answer::Deny,
+            _ => Answer::Continue,
+        };
+        match (RequestId::parse(&request), Stage::parse(&stage)) {
+            (Some(id), Some(stage)) => {
+                go_on_or_stop(store, tx, &id, stage, answer, None, true, now).await?
+            }
+            _ => tx.commit().await.map_err(store::map_err)?,
+        }
+        done += 1;
+    }
+}
+
+/// Moves a request on after its wait at `stage` ended with `answer` (or
+/// ran out: `timed_out`), and commits `tx` (which ended the wait).
+#[allow(clippy::too_many_arguments)]
+async fn go_on_or_stop(
+    store: &Store,
+    mut tx: store::Tx,
+    id: &RequestId,
+    stage: Stage,
+    answer: Answer,
+    detail: Option<String>,
+    timed_out: bool,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut ctx = save::load(store, &mut tx, id).await?;
+    let calls = calls_of(&mut tx, ctx.request.policy.as_str()).await?;
+    let name = calls
+        .at(stage)
+        .map(|b| b.name.clone())
+        .unwrap_or_else(|| "the custom extension".into());
+    let expected = match stage {
+        Stage::RequestCreated => RequestState::Submitted,
+        _ => RequestState::Approved,
+    };
+    if ctx.request.state != expected {
+        // The request moved on meanwhile (canceled, say): the answer is kept
+        // with the call, and the request stays as it is.
+        tx.commit().await.map_err(store::map_err)?;
+        return Ok(());
+    }
+    let (changes, action) = match answer {
+        Answer::Continue => {
+            let changes = if stage == Stage::RequestCreated {
+                let r = &ctx.request;
+                let first = if r.needs_approval(&ctx.policy) {
+                    approvers::resolve(
+                        &mut tx,
+                        &ctx.policy.approval.stages[0],
+                        r.target.user(),
+                        r.requestor.as_ref(),
+                        r.organization.as_ref().map(|o| o.as_str()),
+                    )
+                    .await?
+                } else {
+                    vec![]
+                };
+                let (mut request, mut changes) =
+                    ctx.request
+                        .clone()
+                        .go_on(&ctx.policy, &first, &ctx.names, now)?;
+                if request.state == RequestState::Approved {
+                    changes.extend(
+                        on_approval(
+                            &mut tx,
+                            &ctx.package,
+                            &ctx.policy,
+                            &mut request,
+                            &ctx.names,
+                            &calls,
+                            now,
+                        )
+                        .await?,
+                    );
+                }
+                ctx.request = request;
+                changes
+            } else {
+                deliver::deliver_in(
+                    &mut tx,
+                    &ctx.package,
+                    &ctx.policy,
+                    &mut ctx.request,
+                    &ctx.names,
+                    now,
+                )
+                .await?
+            };
+            (
+                changes,
+                "Custom extension lets access package assignment request continue",
+            )
+        }
+        Answer::Deny | Answer::Cancel => {
+            let cancel = answer == Answer::Cancel;
+            let why = match (&detail, cancel, timed_out) {
+                (_, _, true) => format!("{name} did not answer in time."),
+                (Some(d), true, _) => format!("Canceled by {name}: {d}"),
+                (None, true, _) => format!("Canceled by {name}."),
+                (Some(d), false, _) => format!("Denied by {name}: {d}"),
+                (None, false, _) => format!("Denied by {name}."),
+            };
+            (
+                ctx.request.stop_by_extension(cancel, why, &ctx.names)?,
+                if cancel {
+                    "Custom extension cancels access package assignment request"
+                } else {
+                    "Custom extension denies access package assignment request"
+                },
+            )
+        }
+    };
+    let event = save::event(
+        action,
+        &ctx.request.id,
+        &ctx.names.package,
+        save::details(
+            &ctx.request,
+            json!({"stage": stage.as_str(), "customExtension": name, "detail": detail, "timedOut": timed_out}),
+        ),
+    );
+    let actor = Actor {
+        user_id: None,
+        display_name: name,
+    };
+    save::commit(tx, &ctx.request, &changes, &actor, &event, now).await?;
+    store.wake_workers();
+    Ok(())
+}

@@ -1,0 +1,678 @@
+//! Custom extensions: a catalog's extensions, which one each policy calls at
+//! each stage, and the calls themselves (queued, claimed by one instance,
+//! finished, waited on, answered).
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Dialect, Result, StoreError, dialect, map_err, ts};
+use crate::domain::custom_extension::{
+    Authentication, Behavior, CalloutFacts, ExtensionProfile, Stage,
+};
+use crate::domain::ids::{CatalogId, PolicyId};
+use crate::domain::request::Answer;
+
+const COLUMNS: &str = "e.id, e.catalog_id, e.display_name, e.description, e.endpoint_url, \
+    e.authentication, e.token_url, e.client_id, e.scope, e.timeout_seconds, e.behavior, \
+    e.max_wait_minutes, e.on_timeout, e.updated_at";
+
+/// A custom extension as stored (without its secret).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExtensionRow {
+    pub id: String,
+    pub catalog_id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub endpoint_url: String,
+    pub authentication: String,
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
+    pub timeout_seconds: i64,
+    pub behavior: String,
+    pub max_wait_minutes: Option<i64>,
+    pub on_timeout: Option<String>,
+    pub updated_at: String,
+}
+
+impl ExtensionRow {
+    pub fn behavior(&self) -> Behavior {
+        Behavior::from_stored(
+            &self.behavior,
+            self.max_wait_minutes,
+            self.on_timeout.as_deref(),
+        )
+    }
+
+    pub fn authentication(&self) -> Authentication {
+        match (
+            self.authentication.as_str(),
+            &self.token_url,
+            &self.client_id,
+        ) {
+            ("oauth", Some(token_url), Some(client_id)) => Authentication::OAuth {
+                token_url: token_url.clone(),
+                client_id: client_id.clone(),
+                scope: self.scope.clone(),
+            },
+            _ => Authentication::Signature,
+        }
+    }
+
+    pub fn profile(&self) -> ExtensionProfile {
+        ExtensionProfile {
+            display_name: self.display_name.clone(),
+            description: self.description.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            authentication: self.authentication(),
+            timeout_seconds: self.timeout_seconds,
+            behavior: self.behavior(),
+        }
+    }
+}
+
+pub async fn of_catalog(conn: &mut Conn, catalog: &CatalogId) -> Result<Vec<ExtensionRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM custom_extensions e WHERE e.catalog_id = $1 ORDER BY e.name_lower"
+    ))
+    .bind(catalog.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<ExtensionRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM custom_extensions e WHERE e.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Writes an extension's settings; `secret` replaces the kept one when given.
+#[allow(clippy::too_many_arguments)]
+pub async fn save(
+    conn: &mut Conn,
+    id: &str,
+    catalog: &CatalogId,
+    p: &ExtensionProfile,
+    secret: Option<&str>,
+    insert: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (token_url, client_id, scope) = match &p.authentication {
+        Authentication::OAuth {
+            token_url,
+            client_id,
+            scope,
+        } => (
+            Some(token_url.clone()),
+            Some(client_id.clone()),
+            scope.clone(),
+        ),
+        Authentication::Signature => (None, None, None),
+    };
+    let (max_wait, on_timeout) = match p.behavior {
+        Behavior::LaunchAndWait {
+            max_wait_minutes,
+            on_timeout,
+        } => (Some(max_wait_minutes), Some(on_timeout.as_str())),
+        Behavior::LaunchAndContinue => (None, None),
+    };
+    let sql = if insert {
+        "INSERT INTO custom_extensions (id, catalog_id, display_name, name_lower, description, endpoint_url, \
+         authentication, token_url, client_id, scope, timeout_seconds, behavior, max_wait_minutes, on_timeout, \
+         secret, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, COALESCE($15, ''), $16, $16)"
+    } else {
+        "UPDATE custom_extensions SET display_name = $3, name_lower = $4, description = $5, endpoint_url = $6, \
+         authentication = $7, token_url = $8, client_id = $9, scope = $10, timeout_seconds = $11, behavior = $12, \
+         max_wait_minutes = $13, on_timeout = $14, secret = COALESCE($15, secret), updated_at = $16 \
+         WHERE id = $1 AND catalog_id = $2"
+    };
+    let done = sqlx::query(sql)
+        .bind(id)
+        .bind(catalog.as_str())
+        .bind(p.display_name.clone())
+        .bind(p.display_name.to_lowercase())
+        .bind(p.description.clone())
+        .bind(p.endpoint_url.clone())
+        .bind(p.authentication.as_str())
+        .bind(token_url)
+        .bind(client_id)
+        .bind(scope)
+        .bind(p.timeout_seconds)
+        .bind(p.behavior.as_str())
+        .bind(max_wait)
+        .bind(on_timeout)
+        .bind(secret.map(str::to_string))
+        .bind(ts(now))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// The policies that call the extension: (package, policy) names.
+pub async fn used_by(conn: &mut Conn, id: &str) -> Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT p.display_name, ap.display_name FROM policy_custom_extensions x \
+         JOIN assignment_policies ap ON ap.id = x.policy_id \
+         JOIN access_packages p ON p.id = ap.access_package_id \
+         WHERE x.extension_id = $1 ORDER BY p.display_name, ap.display_name",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Deletes the extension unless a policy calls it (false then).
+pub async fn delete(conn: &mut Conn, id: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM custom_extensions WHERE id = $1 \
+         AND NOT EXISTS (SELECT 1 FROM policy_custom_extensions x WHERE x.extension_id = $1)",
+    )
+    .bind(id)
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The extension each stage of the policy calls.
+pub async fn of_policy(conn: &mut Conn, policy: &str) -> Result<Vec<(Stage, ExtensionRow)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT stage, extension_id FROM policy_custom_extensions WHERE policy_id = $1",
+    )
+    .bind(policy)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let mut out = Vec::new();
+    for (stage, ext) in rows {
+        let stage =
+            Stage::parse(&stage).ok_or_else(|| StoreError::Corrupt(format!("stage {stage}")))?;
+        if let Some(row) = get(conn, &ext).await? {
+            out.push((stage, row));
+        }
+    }
+    out.sort_by_key(|(s, _)| Stage::ALL.iter().position(|x| x == s));
+    Ok(out)
+}
+
+/// The extension the policy calls at `stage`, if any.
+pub async fn at_stage(conn: &mut Conn, policy: &str, stage: Stage) -> Result<Option<ExtensionRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM policy_custom_extensions x JOIN custom_extensions e ON e.id = x.extension_id \
+         WHERE x.policy_id = $1 AND x.stage = $2"
+    ))
+    .bind(policy)
+    .bind(stage.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Makes the policy call exactly these extensions at these stages.
+pub async fn set_for_policy(
+    conn: &mut Conn,
+    policy: &PolicyId,
+    stages: &[(Stage, String)],
+) -> Result<()> {
+    sqlx::query("DELETE FROM policy_custom_extensions WHERE policy_id = $1")
+        .bind(policy.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    for (stage, ext) in stages {
+        sqlx::query(
+            "INSERT INTO policy_custom_extensions (policy_id, stage, extension_id) VALUES ($1, $2, $3)",
+        )
+        .bind(policy.as_str())
+        .bind(stage.as_str())
+        .bind(ext.clone())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+// ---- calls ----
+
+/// A call to queue.
+#[derive(Debug, Clone)]
+pub struct NewCallout {
+    pub id: String,
+    pub extension: String,
+    pub stage: Stage,
+    pub request: Option<String>,
+    pub assignment: Option<String>,
+    /// Launch and wait: the callback token, the latest end of the wait and
+    /// what happens then.
+    pub wait: Option<(String, DateTime<Utc>, &'static str)>,
+}
+
+pub async fn queue(conn: &mut Conn, c: &NewCallout, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO custom_extension_callouts (id, extension_id, stage, request_id, assignment_id, \
+         callback_token, wait_until, on_timeout, state, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $9)",
+    )
+    .bind(c.id.clone())
+    .bind(c.extension.clone())
+    .bind(c.stage.as_str())
+    .bind(c.request.clone())
+    .bind(c.assignment.clone())
+    .bind(c.wait.as_ref().map(|w| w.0.clone()))
+    .bind(c.wait.as_ref().map(|w| ts(w.1)))
+    .bind(c.wait.as_ref().map(|w| w.2))
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Queues a call of the extension each assignment's policy calls at
+/// `stage`, for the assignments `filter` picks (SQL over `a`, its values
+/// bound from `$3` on): one statement for a lifecycle job's whole batch.
+async fn queue_for_assignments(
+    conn: &mut Conn,
+    filter: &str,
+    values: &[String],
+    stage: Stage,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let new_id = match dialect(conn) {
+        Dialect::Postgres => "gen_random_uuid()::text",
+        Dialect::Sqlite => {
+            "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6)))"
+        }
+    };
+    let sql = format!(
+        "INSERT INTO custom_extension_callouts (id, extension_id, stage, assignment_id, state, next_attempt_at, created_at) \
+         SELECT {new_id}, x.extension_id, $1, a.id, 'queued', $2, $2 \
+         FROM access_package_assignments a JOIN policy_custom_extensions x ON x.policy_id = a.policy_id AND x.stage = $1 \
+         WHERE {filter}"
+    );
+    let mut q = sqlx::query(&sql).bind(stage.as_str()).bind(ts(now));
+    for v in values {
+        q = q.bind(v.clone());
+    }
+    let done = q.execute(conn).await.map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+/// The calls for the assignments a lifecycle batch ended (`end_batch`).
+pub async fn queue_for_batch(
+    conn: &mut Conn,
+    batch: &str,
+    stage: Stage,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    queue_for_assignments(conn, "a.end_batch = $3", &[batch.to_string()], stage, now).await
+}
+
+/// The calls for these assignments.
+pub async fn queue_for_ids(
+    conn: &mut Conn,
+    ids: &[String],
+    stage: Stage,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let filter = format!("a.id IN ({})", super::placeholders(3, ids.len()));
+    queue_for_assignments(conn, &filter, ids, stage, now).await
+}
+
+pub async fn any_due(conn: &mut Conn, now: DateTime<Utc>) -> Result<bool> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM custom_extension_callouts WHERE state = 'queued' AND next_attempt_at <= $1 LIMIT 1",
+    )
+    .bind(ts(now))
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(found.is_some())
+}
+
+/// A claimed call with what sending it needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub stage: String,
+    pub request_id: Option<String>,
+    pub payload: Option<String>,
+    pub callback_token: Option<String>,
+    pub attempts: i64,
+    pub endpoint_url: String,
+    pub authentication: String,
+    pub secret: String,
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
+    pub timeout_seconds: i64,
+}
+
+/// Claims up to `limit` due calls until `lease`, oldest first; each by one
+/// caller only (the update takes a row only while it is still due).
+pub async fn claim(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    lease: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Claimed>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "UPDATE custom_extension_callouts SET next_attempt_at = $2 WHERE id IN (\
+         SELECT id FROM custom_extension_callouts WHERE state = 'queued' AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at LIMIT $3) AND state = 'queued' AND next_attempt_at <= $1 RETURNING id",
+    )
+    .bind(ts(now))
+    .bind(ts(lease))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT c.id, c.stage, c.request_id, c.payload, c.callback_token, c.attempts, e.endpoint_url, \
+         e.authentication, e.secret, e.token_url, e.client_id, e.scope, e.timeout_seconds \
+         FROM custom_extension_callouts c JOIN custom_extensions e ON e.id = c.extension_id \
+         WHERE c.id IN ({}) ORDER BY c.created_at",
+        super::placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query_as::<_, Claimed>(&sql);
+    for id in &ids {
+        q = q.bind(id.clone());
+    }
+    q.fetch_all(conn).await.map_err(map_err)
+}
+
+/// What the body of a call says, read when it is first sent.
+pub async fn facts(conn: &mut Conn, id: &str) -> Result<Option<CalloutFacts>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        stage: String,
+        wait_minutes: Option<i64>,
+        waits: Option<String>,
+        request_id: Option<String>,
+        request_type: Option<String>,
+        request_state: Option<String>,
+        answers: Option<String>,
+        justification: Option<String>,
+        package_id: String,
+        package_name: String,
+        package_description: Option<String>,
+        catalog_id: String,
+        catalog_name: String,
+        catalog_description: Option<String>,
+        policy_id: String,
+        policy_name: String,
+        assignment_id: Option<String>,
+        assignment_state: Option<String>,
+        assignment_start: Option<String>,
+        assignment_end: Option<String>,
+        requestor_id: Option<String>,
+        requestor_name: Option<String>,
+        requestor_email: Option<String>,
+        target_id: Option<String>,
+        target_name: Option<String>,
+        target_email: Option<String>,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT c.stage, e.max_wait_minutes AS wait_minutes, c.callback_token AS waits, r.id AS request_id, \
+         r.request_type, r.state AS request_state, r.answers, r.justification, \
+         p.id AS package_id, p.display_name AS package_name, p.description AS package_description, \
+         k.id AS catalog_id, k.display_name AS catalog_name, k.description AS catalog_description, \
+         ap.id AS policy_id, ap.display_name AS policy_name, \
+         a.id AS assignment_id, a.state AS assignment_state, a.start_at AS assignment_start, a.end_at AS assignment_end, \
+         q.id AS requestor_id, q.display_name AS requestor_name, q.email AS requestor_email, \
+         COALESCE(t.id, r.target_id) AS target_id, COALESCE(t.display_name, r.target_display_name) AS target_name, \
+         COALESCE(t.email, r.target_email) AS target_email \
+         FROM custom_extension_callouts c JOIN custom_extensions e ON e.id = c.extension_id \
+         LEFT JOIN assignment_requests r ON r.id = c.request_id \
+         LEFT JOIN access_package_assignments a ON a.id = COALESCE(c.assignment_id, r.assignment_id) \
+         JOIN access_packages p ON p.id = COALESCE(r.access_package_id, a.access_package_id) \
+         JOIN catalogs k ON k.id = p.catalog_id \
+         JOIN assignment_policies ap ON ap.id = COALESCE(r.policy_id, a.policy_id) \
+         LEFT JOIN users q ON q.id = r.requestor_id \
+         LEFT JOIN users t ON t.id = COALESCE(a.target_id, r.target_id) \
+         WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
+    let Some(r) = row else { return Ok(None) };
+    let answers: Vec<Answer> = match &r.answers {
+        Some(a) => serde_json::from_str(a)
+            .map_err(|_| StoreError::Corrupt(format!("answers of request {:?}", r.request_id)))?,
+        None => vec![],
+    };
+    Ok(Some(CalloutFacts {
+        callout_id: id.to_string(),
+        stage: Stage::parse(&r.stage),
+        request_id: r.request_id,
+        request_type: r.request_type.unwrap_or_default(),
+        request_state: r.request_state.unwrap_or_default(),
+        answers: answers
+            .into_iter()
+            .map(|a| (a.question, a.display))
+            .collect(),
+        justification: r.justification,
+        package_id: r.package_id,
+        package_name: r.package_name,
+        package_description: r.package_description,
+        catalog_id: r.catalog_id,
+        catalog_name: r.catalog_name,
+        catalog_description: r.catalog_description,
+        policy_id: r.policy_id,
+        policy_name: r.policy_name,
+        assignment_id: r.assignment_id,
+        assignment_state: r.assignment_state,
+        assignment_start: r.assignment_start,
+        assignment_end: r.assignment_end,
+        requestor_id: r.requestor_id,
+        requestor_name: r.requestor_name.unwrap_or_default(),
+        requestor_email: r.requestor_email.unwrap_or_default(),
+        target_id: r.target_id,
+        target_name: r.target_name.unwrap_or_default(),
+        target_email: r.target_email.unwrap_or_default(),
+        wait_minutes: r.waits.and(r.wait_minutes),
+    }))
+}
+
+/// Fixes a call's body at its first try; a body already fixed stays.
+pub async fn fix_payload(conn: &mut Conn, id: &str, payload: &str) -> Result<String> {
+    sqlx::query(
+        "UPDATE custom_extension_callouts SET payload = $2 WHERE id = $1 AND payload IS NULL",
+    )
+    .bind(id)
+    .bind(payload)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    sqlx::query_scalar("SELECT payload FROM custom_extension_callouts WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+        .map_err(map_err)
+}
+
+/// How a try ended.
+#[derive(Debug, Clone)]
+pub enum Tried {
+    /// Accepted; `waits`: the request now waits for the answer.
+    Sent { waits: bool },
+    /// Try again at the time given.
+    Retry(String, DateTime<Utc>),
+    /// Given up until someone reprocesses it.
+    Failed(String),
+}
+
+/// Writes how a try ended: only while the call is still queued (an answer
+/// that came back during the call has already moved it on).
+pub async fn finish(
+    conn: &mut Conn,
+    id: &str,
+    tried: &Tried,
+    status: Option<u16>,
+    duration_ms: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (state, error, next) = match tried {
+        Tried::Sent { waits: true } => ("waiting", None, now),
+        Tried::Sent { waits: false } => ("sent", None, now),
+        Tried::Retry(e, at) => ("queued", Some(e.as_str()), *at),
+        Tried::Failed(e) => ("failed", Some(e.as_str()), now),
+    };
+    sqlx::query(
+        "UPDATE custom_extension_callouts SET state = $2, last_error = $3, next_attempt_at = $4, \
+         attempts = attempts + 1, last_status = $5, duration_ms = $6, \
+         sent_at = CASE WHEN $2 IN ('waiting', 'sent') THEN $7 ELSE sent_at END, \
+         finished_at = CASE WHEN $2 IN ('sent', 'failed') THEN $7 ELSE finished_at END \
+         WHERE id = $1 AND state = 'queued'",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(error)
+    .bind(ts(next))
+    .bind(status.map(i64::from))
+    .bind(duration_ms)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// The call a request is waiting on: (id, stage, token).
+pub async fn waiting_for(
+    conn: &mut Conn,
+    request: &str,
+) -> Result<Option<(String, String, String)>> {
+    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, stage, callback_token FROM custom_extension_callouts \
+         WHERE request_id = $1 AND callback_token IS NOT NULL AND state IN ('queued', 'waiting', 'failed') \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(request)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(row.and_then(|(id, stage, t)| Some((id, stage, t?))))
+}
+
+/// Ends a call's wait as `state` with the answer's detail; false when it no
+/// longer waits (answered, timed out or abandoned meanwhile).
+pub async fn end_wait(
+    conn: &mut Conn,
+    id: &str,
+    state: &str,
+    detail: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE custom_extension_callouts SET state = $2, detail = $3, callback_token = NULL, finished_at = $4 \
+         WHERE id = $1 AND callback_token IS NOT NULL AND state IN ('queued', 'waiting', 'failed')",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(detail.map(str::to_string))
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Calls whose wait ended without an answer, each taken (marked timed out)
+/// by one caller only: (request id, what happens now, stage).
+pub async fn take_timed_out(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(String, String, String)>> {
+    sqlx::query_as(
+        "UPDATE custom_extension_callouts SET state = 'timedOut', callback_token = NULL, finished_at = $1 \
+         WHERE id IN (SELECT id FROM custom_extension_callouts WHERE callback_token IS NOT NULL \
+         AND wait_until <= $1 AND state IN ('queued', 'waiting', 'failed') ORDER BY wait_until LIMIT $2) \
+         AND callback_token IS NOT NULL RETURNING COALESCE(request_id, ''), COALESCE(on_timeout, 'continue'), stage",
+    )
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Ends the waits of a request that ended otherwise (canceled, say).
+pub async fn abandon_for_request(conn: &mut Conn, request: &str, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "UPDATE custom_extension_callouts SET state = CASE WHEN state = 'queued' THEN state ELSE 'abandoned' END, \
+         callback_token = NULL, finished_at = $2 WHERE request_id = $1 AND callback_token IS NOT NULL",
+    )
+    .bind(request)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// A call as the request's details show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CalloutView {
+    pub id: String,
+    pub extension: String,
+    pub stage: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub last_status: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub detail: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub wait_until: Option<String>,
+}
+
+/// The calls made for a request (and for the assignment it made), oldest first.
+pub async fn of_request(conn: &mut Conn, request: &str) -> Result<Vec<CalloutView>> {
+    sqlx::query_as(
+        "SELECT c.id, e.display_name AS extension, c.stage, c.state, c.attempts, c.last_error, c.last_status, \
+         c.duration_ms, c.detail, c.created_at, c.sent_at, c.finished_at, c.wait_until \
+         FROM custom_extension_callouts c JOIN custom_extensions e ON e.id = c.extension_id \
+         WHERE c.request_id = $1 OR c.assignment_id = (SELECT assignment_id FROM assignment_requests WHERE id = $1) \
+         ORDER BY c.created_at, c.id",
+    )
+    .bind(request)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Queues a failed call again (Reprocess); false when it had not failed.
+pub async fn retry(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE custom_extension_callouts SET state = 'queued', next_attempt_at = $2, last_error = NULL \
+         WHERE id = $1 AND state = 'failed'",
+    )
+    .bind(id)
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() == 1)
+}

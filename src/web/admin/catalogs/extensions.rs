@@ -1,0 +1,319 @@
+//! A catalog's custom extensions: the tab listing them with a form for a
+//! new one, each one's page (settings, the policies that call it, delete),
+//! and the signing secret shown once when it is made or replaced.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Tab, parse_id};
+use crate::domain::custom_extension::{
+    Authentication, Behavior, ExtensionInput, ExtensionProfile, MAX_WAIT_MINUTES,
+};
+use crate::domain::ids::CatalogId;
+use crate::domain::validation::FieldErrors;
+use crate::routes;
+use crate::service::{ServiceError, catalogs, custom_extensions as svc};
+use crate::store::catalogs::CatalogRow;
+use crate::store::custom_extensions::ExtensionRow;
+use crate::web::error::AppError;
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::AdminUser;
+use crate::web::extract::session::TypedSession;
+use crate::web::{Data, Layout, form_status, redirect, render_status};
+
+/// The extension form as the browser sends it.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct ExtensionForm {
+    display_name: String,
+    description: String,
+    endpoint_url: String,
+    authentication: String,
+    token_url: String,
+    client_id: String,
+    /// Never shown back: a blank one keeps the secret kept.
+    client_secret: String,
+    scope: String,
+    timeout_seconds: String,
+    behavior: String,
+    max_wait: String,
+    max_wait_unit: String,
+    on_timeout: String,
+    /// Ticked: replace the signing secret.
+    rotate: Option<String>,
+}
+
+impl ExtensionForm {
+    fn input(&self) -> ExtensionInput {
+        ExtensionInput {
+            display_name: self.display_name.clone(),
+            description: self.description.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            authentication: self.authentication.clone(),
+            token_url: self.token_url.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            scope: self.scope.clone(),
+            timeout_seconds: self.timeout_seconds.clone(),
+            behavior: self.behavior.clone(),
+            max_wait: self.max_wait.clone(),
+            max_wait_unit: self.max_wait_unit.clone(),
+            on_timeout: self.on_timeout.clone(),
+        }
+    }
+
+    fn blank() -> ExtensionForm {
+        ExtensionForm {
+            authentication: "signature".into(),
+            timeout_seconds: "30".into(),
+            behavior: "launchAndContinue".into(),
+            max_wait: "1".into(),
+            max_wait_unit: "days".into(),
+            on_timeout: "deny".into(),
+            ..Default::default()
+        }
+    }
+
+    fn from_row(e: &ExtensionRow) -> ExtensionForm {
+        let mut f = ExtensionForm::blank();
+        f.display_name = e.display_name.clone();
+        f.description = e.description.clone().unwrap_or_default();
+        f.endpoint_url = e.endpoint_url.clone();
+        f.timeout_seconds = e.timeout_seconds.to_string();
+        if let Authentication::OAuth {
+            token_url,
+            client_id,
+            scope,
+        } = e.authentication()
+        {
+            f.authentication = "oauth".into();
+            f.token_url = token_url;
+            f.client_id = client_id;
+            f.scope = scope.unwrap_or_default();
+        }
+        if let Behavior::LaunchAndWait {
+            max_wait_minutes,
+            on_timeout,
+        } = e.behavior()
+        {
+            f.behavior = "launchAndWait".into();
+            let (n, unit) = if max_wait_minutes % (24 * 60) == 0 {
+                (max_wait_minutes / (24 * 60), "days")
+            } else if max_wait_minutes % 60 == 0 {
+                (max_wait_minutes / 60, "hours")
+            } else {
+                (max_wait_minutes, "minutes")
+            };
+            f.max_wait = n.to_string();
+            f.max_wait_unit = unit.into();
+            f.on_timeout = on_timeout.as_str().into();
+        }
+        f
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/catalogs/extensions.html")]
+struct ExtensionsTab {
+    layout: Layout,
+    catalog: CatalogRow,
+    tab: Tab,
+    extensions: Vec<(ExtensionRow, Vec<(String, String)>)>,
+    form: ExtensionForm,
+    errors: FieldErrors,
+    longest_days: i64,
+}
+
+pub(super) async fn page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &CatalogId,
+    submitted: Option<(ExtensionForm, FieldErrors)>,
+) -> Result<HttpResponse, AppError> {
+    let catalog = catalogs::catalog(&state.store, id).await?.catalog;
+    let extensions = svc::of_catalog(&state.store, id).await?;
+    let (form, errors) = submitted.unwrap_or_else(|| (ExtensionForm::blank(), FieldErrors::new()));
+    render_status(
+        form_status(&errors),
+        &ExtensionsTab {
+            layout: Layout::for_user(state, admin, "admin", catalog.display_name.clone()),
+            catalog,
+            tab: Tab::Extensions,
+            extensions,
+            form,
+            errors,
+            longest_days: MAX_WAIT_MINUTES / (24 * 60),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "admin/catalogs/extension.html")]
+struct ExtensionPage {
+    layout: Layout,
+    catalog: CatalogRow,
+    tab: Tab,
+    extension: ExtensionRow,
+    used_by: Vec<(String, String)>,
+    form: ExtensionForm,
+    errors: FieldErrors,
+    /// A signing secret just made: shown in this answer only.
+    secret: Option<String>,
+    longest_days: i64,
+}
+
+async fn one(
+    state: &Data,
+    admin: &AdminUser,
+    catalog: &CatalogId,
+    ext: &str,
+    submitted: Option<(ExtensionForm, FieldErrors)>,
+    secret: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let cat = catalogs::catalog(&state.store, catalog).await?.catalog;
+    let extension = svc::get(&state.store, catalog, ext).await?;
+    let used_by = svc::of_catalog(&state.store, catalog)
+        .await?
+        .into_iter()
+        .find(|(e, _)| e.id == extension.id)
+        .map(|(_, u)| u)
+        .unwrap_or_default();
+    let (form, errors) =
+        submitted.unwrap_or_else(|| (ExtensionForm::from_row(&extension), FieldErrors::new()));
+    render_status(
+        form_status(&errors),
+        &ExtensionPage {
+            layout: Layout::for_user(state, admin, "admin", extension.display_name.clone()),
+            catalog: cat,
+            tab: Tab::Extensions,
+            extension,
+            used_by,
+            form,
+            errors,
+            secret,
+            longest_days: MAX_WAIT_MINUTES / (24 * 60),
+        },
+    )
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn create(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<String>,
+    form: Form<ExtensionForm>,
+) -> Result<HttpResponse, AppError> {
+    let catalog = parse_id(&path)?;
+    let f = form.0;
+    let result = match ExtensionProfile::parse(&f.input(), false) {
+        Ok(p) => {
+            svc::create(
+                &state.store,
+                &admin.actor(),
+                &catalog,
+                &p,
+                &f.client_secret,
+                state.clock.now(),
+            )
+            .await
+        }
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        // Its page, with the signing secret shown this once (never in a redirect).
+        Ok((id, secret)) => one(&state, &admin, &catalog, &id, None, secret).await,
+        Err(ServiceError::Invalid(errors)) => {
+            page(&state, &admin, &catalog, Some((f, errors))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn show(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let catalog = parse_id(&path.0)?;
+    one(&state, &admin, &catalog, &path.1, None, None).await
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn update(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    form: Form<ExtensionForm>,
+) -> Result<HttpResponse, AppError> {
+    let catalog = parse_id(&path.0)?;
+    let ext = &path.1;
+    let f = form.0;
+    let before = svc::get(&state.store, &catalog, ext).await?;
+    let had_secret = matches!(before.authentication(), Authentication::OAuth { .. });
+    let result = match ExtensionProfile::parse(&f.input(), had_secret) {
+        Ok(p) => {
+            svc::update(
+                &state.store,
+                &admin.actor(),
+                &catalog,
+                ext,
+                &p,
+                &f.client_secret,
+                f.rotate.is_some(),
+                state.clock.now(),
+            )
+            .await
+        }
+        Err(e) => Err(ServiceError::Invalid(e)),
+    };
+    match result {
+        Ok(Some(secret)) => one(&state, &admin, &catalog, ext, None, Some(secret)).await,
+        Ok(None) => {
+            TypedSession(session).flash("success", "Custom extension saved.");
+            Ok(redirect(
+                &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, ext),
+            ))
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            one(&state, &admin, &catalog, ext, Some((f, errors)), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn delete(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let catalog = parse_id(&path.0)?;
+    let session = TypedSession(session);
+    match svc::delete(
+        &state.store,
+        &admin.actor(),
+        &catalog,
+        &path.1,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(name) => {
+            session.flash("success", format!("{name} is deleted."));
+            Ok(redirect(&routes::ADMIN_CATALOG_EXTENSIONS.id(&catalog)))
+        }
+        Err(ServiceError::Refused(m)) => {
+            session.flash("error", m);
+            Ok(redirect(
+                &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, &path.1),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,72 @@
+//! Where custom extensions answer: `POST .../assignmentRequests/{id}/resume`
+//! with the call's callback token as bearer token and the real product's
+//! resume body. Answered `204 No Content`, or a JSON error in Graph's shape
+//! (`{"error": {"code", "message"}}`) that changes nothing.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::routes;
+use crate::service::requests::{CallbackRefusal, resume as resume_request};
+use crate::web::Data;
+use crate::web::extract::bearer::bearer;
+
+/// A callback body is small; anything larger is refused before reading it.
+const MAX_BODY: usize = 64 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource(routes::REQUEST_RESUME.pattern())
+            .app_data(web::PayloadConfig::new(MAX_BODY))
+            .route(web::post().to(resume)),
+    );
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({"error": {"code": code, "message": message}}))
+}
+
+#[tracing::instrument(skip_all)]
+async fn resume(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The body must be a JSON object.",
+        );
+    };
+    let token = bearer(&req);
+    match resume_request(&state.store, &path, token, &body, state.clock.now()).await {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(CallbackRefusal::NotFound) => error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            "There is no such request.",
+        ),
+        Err(CallbackRefusal::Unauthorized) => error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Give the callback token of the call as a bearer token.",
+        ),
+        Err(CallbackRefusal::NotWaiting) => error(
+            StatusCode::CONFLICT,
+            "Conflict",
+            "The request is not waiting for this call any more (answered, timed out or ended).",
+        ),
+        Err(CallbackRefusal::Invalid(m)) => error(StatusCode::BAD_REQUEST, "BadRequest", &m),
+        Err(CallbackRefusal::Failed(e)) => {
+            tracing::error!(error = %e, "custom extension callback");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "The answer could not be recorded; send it again.",
+            )
+        }
+    }
+}

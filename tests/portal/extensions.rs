@@ -1,0 +1,723 @@
+//! Custom extensions against a real HTTP receiver (tests/webhook_receiver.py,
+//! started by tests/run-all.sh) that verifies each call's signature with the
+//! Standard Webhooks library from PyPI, as a customer's endpoint would.
+
+use chrono::Duration;
+use gatehouse::clock::Clock;
+use gatehouse::domain::ids::AccessPackageId;
+use gatehouse::domain::policy::Expiration;
+use gatehouse::routes;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::correctness::{catalog, demo, member_policy, request};
+use crate::helpers::*;
+
+const ERIC: &str = "eric.employee@gatehouse.demo";
+const EMMA: &str = "emma.employee@gatehouse.demo";
+const MARIA: &str = "maria.manager@gatehouse.demo";
+
+/// One endpoint of the receiver, named for this test alone.
+struct Receiver {
+    base: String,
+    name: String,
+}
+
+impl Receiver {
+    fn new() -> Receiver {
+        Receiver {
+            base: required_env("GATEHOUSE_TEST_HOOKS_URL"),
+            name: format!("h{}", uuid::Uuid::new_v4().simple()),
+        }
+    }
+    fn url(&self) -> String {
+        format!("{}/hooks/{}", self.base, self.name)
+    }
+    async fn configure(&self, conf: Value) {
+        let r = reqwest::Client::new()
+            .put(format!("{}/config/{}", self.base, self.name))
+            .json(&conf)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    async fn calls(&self) -> Vec<Value> {
+        reqwest::get(format!("{}/calls/{}", self.base, self.name))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// The body of a recorded call.
+fn body(call: &Value) -> Value {
+    serde_json::from_str(call["body"].as_str().unwrap()).unwrap()
+}
+
+/// Makes an extension on the catalog's Custom extensions tab; returns its
+/// id and the signing secret shown once.
+async fn make_extension(
+    app: &TestApp,
+    admin: &Browser,
+    catalog: &str,
+    fields: &[(&str, &str)],
+) -> (String, String) {
+    let tab = admin
+        .get(&app.url(routes::ADMIN_CATALOG_EXTENSIONS.id(catalog)))
+        .await;
+    let csrf = tab.csrf();
+    let mut all = vec![("csrf_token", csrf.as_str())];
+    all.extend_from_slice(fields);
+    let made = admin
+        .post(&app.url(routes::ADMIN_CATALOG_EXTENSIONS.id(catalog)), &all)
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let needle = "id=\"signing-secret\" value=\"";
+    let secret = made
+        .body
+        .find(needle)
+        .map(|at| {
+            let start = at + needle.len();
+            let end = made.body[start..].find('"').unwrap() + start;
+            html_unescape(&made.body[start..end])
+        })
+        .unwrap_or_default();
+    let prefix = format!("{}/", routes::ADMIN_CATALOG_EXTENSIONS.id(catalog));
+    let at = made
+        .body
+        .find(&format!("action=\"{prefix}"))
+        .expect("its form")
+        + 8;
+    let id = made.body[at + prefix.len()..at + prefix.len() + 36].to_string();
+    (id, secret)
+}
+
+/// A package in `catalog` whose one requestable policy (added on the
+/// console) calls the extensions given by stage, approved by Maria when
+/// `approval`.
+async fn package(
+    app: &TestApp,
+    admin: &Browser,
+    clock: &Clock,
+    catalog: &str,
+    approval: bool,
+    stages: &[(&str, &str)],
+) -> AccessPackageId {
+    let mut policy = member_policy("Administrators", vec![], Expiration::NoExpiration);
+    policy.allowed_target_scope = gatehouse::domain::policy::AllowedTargetScope::NotSpecified;
+    policy.requestor = Default::default();
+    let id = gatehouse::service::packages::create(
+        &app.store,
+        &gatehouse::domain::audit::Actor::system(),
+        &gatehouse::domain::ids::CatalogId::parse(catalog).unwrap(),
+        &gatehouse::service::packages::Basics {
+            name: format!("Called {}", &uuid::Uuid::new_v4().simple().to_string()[..6]),
+            description: None,
+        },
+        false,
+        &[],
+        &policy,
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    let form = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(&id)))
+        .await;
+    assert!(form.has("Custom extensions"), "{}", form.body);
+    let csrf = form.csrf();
+    let mut fields = vec![
+        ("csrf_token", csrf.as_str()),
+        ("policy_name", "With extensions"),
+        ("scope", "allMemberUsers"),
+        ("enabled", "on"),
+        ("enable_requests", "on"),
+        ("expiration_type", "never"),
+        ("q_count", "0"),
+        ("ext_posted", "1"),
+    ];
+    if approval {
+        fields.extend([
+            ("approval_required", "on"),
+            ("stage_count", "1"),
+            ("s1_users", MARIA),
+            ("s1_days", "14"),
+        ]);
+    }
+    let named: Vec<(String, &str)> = stages
+        .iter()
+        .map(|(s, e)| (format!("ext_{s}"), *e))
+        .collect();
+    for (k, v) in &named {
+        fields.push((k.as_str(), v));
+    }
+    let saved = admin
+        .post(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&id)), &fields)
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    id
+}
+
+async fn send_calls(app: &TestApp, clock: &Clock) -> usize {
+    gatehouse::jobs::callouts::run_once(&app.store, clock, &app.url(""))
+        .await
+        .unwrap()
+}
+
+async fn state_of(app: &TestApp, request: &str) -> String {
+    let mut c = app.store.read().await.unwrap();
+    sqlx::query_scalar::<_, String>("SELECT state FROM assignment_requests WHERE id = $1")
+        .bind(request)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap()
+}
+
+/// Posts a callback; returns its status.
+async fn call_back(url: &str, token: Option<&str>, body: &Value) -> u16 {
+    let mut r = reqwest::Client::new().post(url).json(body);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    r.send().await.unwrap().status().as_u16()
+}
+
+/// The resume body the real product documents, answering `call`.
+fn resume_body(call: &Value, state: Option<&str>, detail: &str) -> Value {
+    let data = &call["data"];
+    let mut d = json!({
+        "@odata.type": "microsoft.graph.accessPackageAssignmentRequestCallbackData",
+        "stage": data["stage"],
+        "customExtensionStageInstanceId": data["customExtensionStageInstanceId"],
+        "customExtensionStageInstanceDetail": detail,
+    });
+    if let Some(s) = state {
+        d["state"] = json!(s);
+    }
+    json!({"source": "Contoso.Check", "type": call["type"], "data": d})
+}
+
+async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    let b = Browser::new();
+    app.demo_sign_in(&b, email).await;
+    b
+}
+
+/// An extension signing its calls; `wait`: launch and wait this long (and
+/// then what), else launch and continue.
+fn signature_fields<'a>(
+    name: &'a str,
+    url: &'a str,
+    timeout: &'a str,
+    wait: Option<(&'a str, &'a str, &'a str)>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("display_name", name),
+        ("endpoint_url", url),
+        ("authentication", "signature"),
+        ("timeout_seconds", timeout),
+    ];
+    match wait {
+        Some((n, unit, then)) => f.extend([
+            ("behavior", "launchAndWait"),
+            ("max_wait", n),
+            ("max_wait_unit", unit),
+            ("on_timeout", then),
+        ]),
+        None => f.push(("behavior", "launchAndContinue")),
+    }
+    f
+}
+
+both!(
+    each_stage_calls_its_extension_once_signed_and_waits_for_the_answer,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let cat = catalog(&app, &clock, "Called catalog", false, &[])
+            .await
+            .to_string();
+
+        // Plain http to another machine is refused beside its field.
+        let bad = {
+            let tab = admin
+                .get(&app.url(routes::ADMIN_CATALOG_EXTENSIONS.id(&cat)))
+                .await;
+            admin
+                .post(
+                    &app.url(routes::ADMIN_CATALOG_EXTENSIONS.id(&cat)),
+                    &[
+                        ("csrf_token", &tab.csrf()),
+                        ("display_name", "Elsewhere"),
+                        ("endpoint_url", "http://hooks.example.com/x"),
+                        ("behavior", "launchAndWait"),
+                        ("max_wait", "15"),
+                        ("max_wait_unit", "days"),
+                        ("on_timeout", "deny"),
+                    ],
+                )
+                .await
+        };
+        assert_eq!(bad.status, 422);
+        assert!(
+            bad.has("must use https (plain http only to this machine"),
+            "{}",
+            bad.body
+        );
+        assert!(bad.has("The longest wait must be from 5 minutes to 14 days."));
+        assert!(!bad.has("Elsewhere</a>"), "nothing saved");
+
+        let ticketing = Receiver::new();
+        let url = ticketing.url();
+        let (ticket_ext, ticket_secret) = make_extension(
+            &app,
+            &admin,
+            &cat,
+            &signature_fields("Ticketing", &url, "5", None),
+        )
+        .await;
+        assert!(
+            ticket_secret.starts_with("whsec_"),
+            "shown once: {ticket_secret}"
+        );
+        ticketing.configure(json!({"secret": ticket_secret})).await;
+        let checker = Receiver::new();
+        let url = checker.url();
+        let fields = signature_fields("Approval check", &url, "5", Some(("1", "hours", "deny")));
+        let (check_ext, check_secret) = make_extension(&app, &admin, &cat, &fields).await;
+        checker.configure(json!({"secret": check_secret})).await;
+        let tab = admin
+            .get(&app.url(routes::ADMIN_CATALOG_EXTENSIONS.id(&cat)))
+            .await;
+        assert!(
+            tab.has("Launch and wait (up to 1 hour, then deny)"),
+            "{}",
+            tab.body
+        );
+        assert!(!tab.has(&check_secret), "the secret is not shown again");
+
+        let package = package(
+            &app,
+            &admin,
+            &clock,
+            &cat,
+            true,
+            &[
+                ("assignmentRequestCreated", &ticket_ext),
+                ("assignmentRequestApproved", &check_ext),
+                ("assignmentRequestGranted", &ticket_ext),
+                ("assignmentRequestRemoved", &ticket_ext),
+            ],
+        )
+        .await;
+        let tab = admin
+            .get(&app.url(routes::ADMIN_CATALOG_EXTENSIONS.id(&cat)))
+            .await;
+        assert!(
+            tab.has("› With extensions"),
+            "used by the policy: {}",
+            tab.body
+        );
+        // In use: deleting it is refused and changes nothing.
+        let ext_page = admin
+            .get(&app.url(routes::ADMIN_CATALOG_EXTENSION.ids(&cat, &ticket_ext)))
+            .await;
+        let refused = admin
+            .post(
+                &app.url(routes::ADMIN_CATALOG_EXTENSION_DELETE.ids(&cat, &ticket_ext)),
+                &[("csrf_token", &ext_page.csrf())],
+            )
+            .await;
+        assert_eq!(refused.status, 303);
+        let ext_page = admin
+            .get(&app.url(routes::ADMIN_CATALOG_EXTENSION.ids(&cat, &ticket_ext)))
+            .await;
+        assert!(
+            ext_page.has("cannot be deleted while a policy calls it"),
+            "{}",
+            ext_page.body
+        );
+
+        // Created: the request goes on to approval, and Ticketing is told.
+        let eric = signed_in(&app, ERIC).await;
+        let asked = request(&app, &eric, &package, &[]).await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+        let rid = request_id_for(&app, ERIC).await;
+        assert_eq!(state_of(&app, &rid).await, "pendingApproval");
+        assert_eq!(send_calls(&app, &clock).await, 1);
+        let calls = ticketing.calls().await;
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0]["verified"], json!(true), "{:?}", calls[0]["error"]);
+        assert_eq!(calls[0]["id"], calls[0]["idempotency_key"]);
+        let created = body(&calls[0]);
+        assert_eq!(
+            created["type"],
+            json!("microsoft.graph.accessPackageCustomExtensionStage.assignmentRequestCreated")
+        );
+        assert_eq!(
+            created["data"]["accessPackageAssignmentRequestId"],
+            json!(rid)
+        );
+        assert_eq!(created["data"]["requestor"]["email"], json!(ERIC));
+        assert_eq!(
+            created["data"]["accessPackage"]["id"],
+            json!(package.to_string())
+        );
+        assert_eq!(created["data"]["accessPackageCatalog"]["id"], json!(cat));
+        assert_eq!(
+            created["data"]["customExtensionStageInstanceId"],
+            calls[0]["id"]
+        );
+        assert!(
+            created["data"].get("callbackUrl").is_none(),
+            "nothing to answer"
+        );
+
+        // Approved: the request waits for the check.
+        let approved = approve_as(&app, MARIA, &rid).await;
+        assert_eq!(approved.status, 303, "{}", approved.body);
+        assert_eq!(state_of(&app, &rid).await, "approved");
+        let mine = eric.get(&app.url(routes::REQUEST.id(&rid))).await;
+        assert!(mine.has("Waiting for Approval check"), "{}", mine.body);
+        assert_eq!(send_calls(&app, &clock).await, 1);
+        let calls = checker.calls().await;
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0]["verified"], json!(true), "{:?}", calls[0]["error"]);
+        let waiting = body(&calls[0]);
+        assert_eq!(waiting["data"]["stage"], json!("assignmentRequestApproved"));
+        assert_eq!(waiting["data"]["status"], json!("WaitingForCallback"));
+        assert_eq!(
+            waiting["data"]["callbackConfiguration"]["durationBeforeTimeout"],
+            json!("PT60M")
+        );
+        let callback = waiting["data"]["callbackUrl"].as_str().unwrap().to_string();
+        assert!(
+            callback.ends_with(&routes::REQUEST_RESUME.id(&rid)),
+            "{callback}"
+        );
+        let token = waiting["data"]["callbackToken"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let good = resume_body(&waiting, None, "Checked by the ticket desk");
+
+        // Forged and wrong callbacks are refused and change nothing.
+        assert_eq!(call_back(&callback, None, &good).await, 401);
+        assert_eq!(call_back(&callback, Some("forged-token"), &good).await, 401);
+        let mut other = good.clone();
+        other["data"]["customExtensionStageInstanceId"] = json!(uuid::Uuid::new_v4().to_string());
+        assert_eq!(call_back(&callback, Some(&token), &other).await, 400);
+        let mut wrong_stage = good.clone();
+        wrong_stage["type"] =
+            json!("microsoft.graph.accessPackageCustomExtensionStage.assignmentRequestCreated");
+        assert_eq!(call_back(&callback, Some(&token), &wrong_stage).await, 400);
+        let elsewhere = callback.replace(&rid, &uuid::Uuid::new_v4().to_string());
+        assert_eq!(call_back(&elsewhere, Some(&token), &good).await, 404);
+        assert_eq!(state_of(&app, &rid).await, "approved");
+
+        // The answer: delivered, and Ticketing told of the grant.
+        assert_eq!(call_back(&callback, Some(&token), &good).await, 204);
+        assert_eq!(state_of(&app, &rid).await, "delivered");
+        assert_eq!(
+            call_back(&callback, Some(&token), &good).await,
+            409,
+            "a repeated answer is refused"
+        );
+        assert_eq!(send_calls(&app, &clock).await, 1);
+        let calls = ticketing.calls().await;
+        assert_eq!(calls.len(), 2);
+        let granted = body(&calls[1]);
+        assert_eq!(granted["data"]["stage"], json!("assignmentRequestGranted"));
+        assert!(granted["data"]["assignment"]["id"].is_string(), "{granted}");
+        assert_ne!(calls[0]["id"], calls[1]["id"], "each call its own key");
+
+        let details = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&package, &rid)))
+            .await;
+        assert!(details.has("Custom extension calls"), "{}", details.body);
+        assert!(details.has("Answered: continue"));
+        assert!(details.has("Checked by the ticket desk"));
+        assert!(details.has("Assignment is granted"));
+        assert!(!details.has(&token), "the callback token is not shown");
+
+        // Removed: Eric gives the access up.
+        let active = eric
+            .get(&app.url(format!("{}?view=active", routes::HOME)))
+            .await;
+        let removed = eric
+            .post(
+                &app.url(routes::PACKAGE_GIVE_UP.id(&package)),
+                &[("csrf_token", active.csrf().as_str())],
+            )
+            .await;
+        assert_eq!(removed.status, 303, "{}", removed.body);
+        assert_eq!(send_calls(&app, &clock).await, 1);
+        let calls = ticketing.calls().await;
+        assert_eq!(calls.len(), 3);
+        assert_eq!(
+            body(&calls[2])["data"]["stage"],
+            json!("assignmentRequestRemoved")
+        );
+
+        // Each stage once: nothing more is sent.
+        assert_eq!(send_calls(&app, &clock).await, 0);
+        assert_eq!(ticketing.calls().await.len(), 3);
+        assert_eq!(checker.calls().await.len(), 1);
+        assert!(app.audit_count("accessPackage").await > 0);
+    }
+);
+
+both!(
+    a_request_waiting_when_created_is_denied_or_times_out,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let cat = catalog(&app, &clock, "Vetted catalog", false, &[])
+            .await
+            .to_string();
+        let vetting = Receiver::new();
+        let url = vetting.url();
+        let fields = signature_fields("Vetting", &url, "5", Some(("5", "minutes", "deny")));
+        let (ext, secret) = make_extension(&app, &admin, &cat, &fields).await;
+        vetting.configure(json!({"secret": secret})).await;
+        let package = package(
+            &app,
+            &admin,
+            &clock,
+            &cat,
+            true,
+            &[("assignmentRequestCreated", &ext)],
+        )
+        .await;
+
+        // Denied by the extension: the requestor sees why.
+        let eric = signed_in(&app, ERIC).await;
+        request(&app, &eric, &package, &[]).await;
+        let rid = request_id_for(&app, ERIC).await;
+        assert_eq!(state_of(&app, &rid).await, "submitted", "approval waits");
+        let page = eric.get(&app.url(routes::REQUEST.id(&rid))).await;
+        assert!(page.has("Waiting for Vetting"), "{}", page.body);
+        send_calls(&app, &clock).await;
+        let call = body(&vetting.calls().await[0]);
+        let token = call["data"]["callbackToken"].as_str().unwrap().to_string();
+        let url = call["data"]["callbackUrl"].as_str().unwrap().to_string();
+        let denied = resume_body(&call, Some("denied"), "Not on the vetted list");
+        assert_eq!(call_back(&url, Some(&token), &denied).await, 204);
+        assert_eq!(state_of(&app, &rid).await, "denied");
+        let page = eric.get(&app.url(routes::REQUEST.id(&rid))).await;
+        assert!(
+            page.has("Denied by Vetting: Not on the vetted list"),
+            "{}",
+            page.body
+        );
+
+        // No answer in time: denied as set, and a late answer is refused.
+        let emma = signed_in(&app, EMMA).await;
+        request(&app, &emma, &package, &[]).await;
+        let late = request_id_for(&app, EMMA).await;
+        send_calls(&app, &clock).await;
+        let call = body(&vetting.calls().await[1]);
+        clock.advance(Duration::minutes(4));
+        run_jobs(&app, &clock).await;
+        assert_eq!(
+            state_of(&app, &late).await,
+            "submitted",
+            "not before the time"
+        );
+        clock.advance(Duration::minutes(2));
+        run_jobs(&app, &clock).await;
+        assert_eq!(state_of(&app, &late).await, "denied");
+        let page = emma.get(&app.url(routes::REQUEST.id(&late))).await;
+        assert!(page.has("Vetting did not answer in time."), "{}", page.body);
+        let token = call["data"]["callbackToken"].as_str().unwrap();
+        let url = call["data"]["callbackUrl"].as_str().unwrap();
+        assert_eq!(
+            call_back(url, Some(token), &resume_body(&call, None, "")).await,
+            409
+        );
+        assert_eq!(state_of(&app, &late).await, "denied");
+
+        // Set to continue instead: the next one goes on to approval.
+        let page = admin
+            .get(&app.url(routes::ADMIN_CATALOG_EXTENSION.ids(&cat, &ext)))
+            .await;
+        let csrf = page.csrf();
+        let vetting_url = vetting.url();
+        let mut edit = signature_fields(
+            "Vetting",
+            &vetting_url,
+            "5",
+            Some(("5", "minutes", "continue")),
+        );
+        edit.push(("csrf_token", csrf.as_str()));
+        let saved = admin
+            .post(
+                &app.url(routes::ADMIN_CATALOG_EXTENSION.ids(&cat, &ext)),
+                &edit,
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        request(&app, &emma, &package, &[]).await;
+        let next = request_id_for(&app, EMMA).await;
+        assert_ne!(next, late);
+        clock.advance(Duration::minutes(6));
+        run_jobs(&app, &clock).await;
+        assert_eq!(state_of(&app, &next).await, "pendingApproval");
+    }
+);
+
+both!(
+    a_failing_endpoint_is_retried_then_failed_visibly_and_reprocessed,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let cat = catalog(&app, &clock, "Flaky catalog", false, &[])
+            .await
+            .to_string();
+        let flaky = Receiver::new();
+        let url = flaky.url();
+        let fields = signature_fields("Flaky", &url, "1", None);
+        let (ext, secret) = make_extension(&app, &admin, &cat, &fields).await;
+        // Slow first: the call takes longer than its timeout.
+        flaky
+            .configure(json!({"secret": secret, "delay": 2.5, "status": 202}))
+            .await;
+        let package = package(
+            &app,
+            &admin,
+            &clock,
+            &cat,
+            false,
+            &[("assignmentRequestGranted", &ext)],
+        )
+        .await;
+        let eric = signed_in(&app, ERIC).await;
+        request(&app, &eric, &package, &[]).await;
+        let rid = request_id_for(&app, ERIC).await;
+        assert_eq!(
+            state_of(&app, &rid).await,
+            "delivered",
+            "launch and continue"
+        );
+        send_calls(&app, &clock).await;
+        let page = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&package, &rid)))
+            .await;
+        assert!(page.has("did not answer in time"), "{}", page.body);
+        assert!(page.has("Queued"), "to be tried again");
+        // Then down with 500s until the tries run out.
+        flaky
+            .configure(json!({"secret": secret, "status": 500, "body": "boom"}))
+            .await;
+        for _ in 0..10 {
+            clock.advance(Duration::hours(2));
+            send_calls(&app, &clock).await;
+        }
+        // (A day later: the administrator signs in again.)
+        let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
+        let page = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&package, &rid)))
+            .await;
+        assert!(page.has("Failed"), "{}", page.body);
+        assert!(page.has("the endpoint answered 500: boom"), "{}", page.body);
+        assert!(page.has("gave up after 6 tries"));
+        assert!(!page.has(&secret), "the secret never reaches a page");
+        assert!(page.has(r#"data-label="Tries">6<"#));
+        // The slow first try is recorded once the receiver has slept it out.
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        let tries = flaky.calls().await;
+        assert_eq!(tries.len(), 6, "no more tries once failed");
+        // Up again: Reprocess sends it once more, the same call.
+        flaky.configure(json!({"secret": secret})).await;
+        let action = form_action(&page, "Custom extension calls", "/reprocess");
+        let r = admin
+            .post(
+                &app.url(&action),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("back", &routes::ADMIN_PACKAGE_REQUEST.ids(&package, &rid)),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert_eq!(send_calls(&app, &clock).await, 1);
+        let tries = flaky.calls().await;
+        assert_eq!(tries.len(), 7);
+        assert!(
+            tries
+                .iter()
+                .all(|t| t["id"] == tries[0]["id"] && t["body"] == tries[0]["body"]),
+            "every try is the same call, with the same key and body"
+        );
+        assert!(tries.iter().all(|t| t["verified"] == json!(true)));
+        let page = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&package, &rid)))
+            .await;
+        assert!(page.has(">Sent"), "{}", page.body);
+    }
+);
+
+both!(
+    calls_claimed_by_an_instance_that_died_are_made_later_with_the_same_key,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let cat = catalog(&app, &clock, "Crash catalog", false, &[])
+            .await
+            .to_string();
+        let hook = Receiver::new();
+        let url = hook.url();
+        let (ext, secret) = make_extension(
+            &app,
+            &admin,
+            &cat,
+            &signature_fields("Recorder", &url, "5", None),
+        )
+        .await;
+        hook.configure(json!({"secret": secret})).await;
+        let package = package(
+            &app,
+            &admin,
+            &clock,
+            &cat,
+            false,
+            &[
+                ("assignmentRequestCreated", &ext),
+                ("assignmentRequestGranted", &ext),
+            ],
+        )
+        .await;
+        let eric = signed_in(&app, ERIC).await;
+        request(&app, &eric, &package, &[]).await;
+        // An instance claims the calls and dies before sending them.
+        let now = clock.now();
+        let claimed = gatehouse::service::custom_extensions::claim(
+            &app.store,
+            now,
+            now + Duration::minutes(5),
+            50,
+        )
+        .await
+        .unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert_eq!(
+            send_calls(&app, &clock).await,
+            0,
+            "claimed by the dead instance"
+        );
+        // Its claim runs out: another instance makes them, once each.
+        clock.advance(Duration::minutes(6));
+        assert_eq!(send_calls(&app, &clock).await, 2);
+        let calls = hook.calls().await;
+        assert_eq!(calls.len(), 2);
+        let ids: Vec<&Value> = calls.iter().map(|c| &c["id"]).collect();
+        let mut keys: Vec<String> = claimed.iter().map(|c| c.id.clone()).collect();
+        keys.sort();
+        let mut got: Vec<String> = ids
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        got.sort();
+        assert_eq!(got, keys, "the calls queued are the calls made");
+        assert_eq!(send_calls(&app, &clock).await, 0);
+    }
+);
