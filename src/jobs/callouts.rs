@@ -1,13 +1,12 @@
 //! The custom extension calls' worker: sends each queued call to its
 //! endpoint, with retries and backoff, and records how it went.
 //!
-//! A batch is claimed in one transaction (each call by one instance only),
-//! sent outside any transaction (an endpoint may be slow), and each outcome
-//! written in one more. An instance that crashes between the two leaves its
-//! claim to run out; the call is then sent again, with the same body and
-//! the same `webhook-id`, so the receiver can tell it is a repeat.
-
-use chrono::Duration;
+//! A call is claimed in one transaction (by one instance only), sent outside
+//! any transaction (an endpoint may be slow), and its outcome written in one
+//! more. An instance that dies between the two leaves its claim to run out
+//! (twice the call's timeout and a little); the call is then sent again,
+//! with the same body and the same `webhook-id`, so the receiver can tell it
+//! is a repeat.
 
 use crate::clock::Clock;
 use crate::config::Secret;
@@ -17,13 +16,6 @@ use crate::service::ServiceError;
 use crate::service::custom_extensions as svc;
 use crate::store::Store;
 use crate::store::custom_extensions::Claimed;
-
-/// Calls a batch claims.
-const BATCH: i64 = 50;
-/// How long a claimed batch is left to its instance: longer than a batch of
-/// calls at their longest timeout, short enough that a crashed instance's
-/// calls are sent soon.
-const LEASE_SECONDS: i64 = 300;
 
 /// How often an idle worker looks for due calls; a change on this instance
 /// wakes it at once (`Store::wake_workers`).
@@ -53,21 +45,16 @@ pub async fn work(store: Store, clock: Clock, base_url: String) {
     }
 }
 
-/// One pass over what is due; returns how many calls were tried.
+/// One pass over what is due; returns how many calls were tried. Each call
+/// is claimed on its own, for as long as sending it can take.
 #[tracing::instrument(skip_all)]
 pub async fn run_once(store: &Store, clock: &Clock, base_url: &str) -> Result<usize, ServiceError> {
     let mut total = 0;
-    loop {
-        let now = clock.now();
-        let claimed = svc::claim(store, now, now + Duration::seconds(LEASE_SECONDS), BATCH).await?;
-        if claimed.is_empty() {
-            return Ok(total);
-        }
-        total += claimed.len();
-        for call in &claimed {
-            send_one(store, clock, base_url, call).await?;
-        }
+    while let Some(call) = svc::claim(store, clock.now()).await? {
+        send_one(store, clock, base_url, &call).await?;
+        total += 1;
     }
+    Ok(total)
 }
 
 async fn send_one(

@@ -275,17 +275,20 @@ pub async fn save_for_policy(
 
 // ---- the worker's side ----
 
-/// Claims due calls until `lease` (each by one instance).
-pub async fn claim(
-    store: &Store,
-    now: DateTime<Utc>,
-    lease: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Claimed>, ServiceError> {
-    let mut tx = store.begin().await?;
-    let claimed = db::claim(&mut tx, now, lease, limit).await?;
-    tx.commit().await.map_err(store::map_err)?;
-    Ok(claimed)
+/// Claims the oldest due call (by one instance only); `None` when none is
+/// due.
+pub async fn claim(store: &Store, now: DateTime<Utc>) -> Result<Option<Claimed>, ServiceError> {
+    loop {
+        let mut tx = store.begin().await?;
+        let claimed = db::claim(&mut tx, now).await?;
+        tx.commit().await.map_err(store::map_err)?;
+        match claimed {
+            None => return Ok(None),
+            Some(Some(call)) => return Ok(Some(call)),
+            // Another instance took the one found: look again.
+            Some(None) => continue,
+        }
+    }
 }
 
 /// The body of a call: fixed at its first try from what the request or

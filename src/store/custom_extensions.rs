@@ -362,40 +362,50 @@ pub struct Claimed {
     pub timeout_seconds: i64,
 }
 
-/// Claims up to `limit` due calls until `lease`, oldest first; each by one
-/// caller only (the update takes a row only while it is still due).
-pub async fn claim(
-    conn: &mut Conn,
-    now: DateTime<Utc>,
-    lease: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Claimed>> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "UPDATE custom_extension_callouts SET next_attempt_at = $2 WHERE id IN (\
-         SELECT id FROM custom_extension_callouts WHERE state = 'queued' AND next_attempt_at <= $1 \
-         ORDER BY next_attempt_at LIMIT $3) AND state = 'queued' AND next_attempt_at <= $1 RETURNING id",
+/// Claims the oldest due call, by one caller only (the update takes the row
+/// only while it is still due), for as long as sending it can take: two of
+/// its timeouts (a token, then the call) and a margin. An instance that dies
+/// meanwhile leaves it to be sent again once that has passed. `None`: no
+/// call is due, or another caller took the one found (look again).
+pub async fn claim(conn: &mut Conn, now: DateTime<Utc>) -> Result<Option<Option<Claimed>>> {
+    let candidate: Option<(String, i64)> = sqlx::query_as(
+        "SELECT c.id, e.timeout_seconds FROM custom_extension_callouts c \
+         JOIN custom_extensions e ON e.id = c.extension_id \
+         WHERE c.state = 'queued' AND c.next_attempt_at <= $1 ORDER BY c.next_attempt_at, c.id LIMIT 1",
     )
     .bind(ts(now))
-    .bind(ts(lease))
-    .bind(limit)
-    .fetch_all(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(map_err)?;
-    if ids.is_empty() {
-        return Ok(vec![]);
+    let Some((id, timeout)) = candidate else {
+        return Ok(None);
+    };
+    let lease = now + chrono::Duration::seconds(2 * timeout.clamp(1, 120) + 10);
+    let won = sqlx::query(
+        "UPDATE custom_extension_callouts SET next_attempt_at = $3 \
+         WHERE id = $1 AND state = 'queued' AND next_attempt_at <= $2",
+    )
+    .bind(&id)
+    .bind(ts(now))
+    .bind(ts(lease))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?
+    .rows_affected()
+        == 1;
+    if !won {
+        return Ok(Some(None));
     }
-    let sql = format!(
+    let claimed = sqlx::query_as::<_, Claimed>(
         "SELECT c.id, c.stage, c.request_id, c.payload, c.callback_token, c.attempts, e.endpoint_url, \
          e.authentication, e.secret, e.token_url, e.client_id, e.scope, e.timeout_seconds \
-         FROM custom_extension_callouts c JOIN custom_extensions e ON e.id = c.extension_id \
-         WHERE c.id IN ({}) ORDER BY c.created_at",
-        super::placeholders(1, ids.len())
-    );
-    let mut q = sqlx::query_as::<_, Claimed>(&sql);
-    for id in &ids {
-        q = q.bind(id.clone());
-    }
-    q.fetch_all(conn).await.map_err(map_err)
+         FROM custom_extension_callouts c JOIN custom_extensions e ON e.id = c.extension_id WHERE c.id = $1",
+    )
+    .bind(&id)
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(Some(Some(claimed)))
 }
 
 /// What the body of a call says, read when it is first sent.

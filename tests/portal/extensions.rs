@@ -657,8 +657,51 @@ both!(
     }
 );
 
+/// Serves the database in a process of its own, with its workers running.
+fn serve(database: &str) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GATEHOUSE_BIND", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_PUBLIC_URL", &base)
+        .env("GATEHOUSE_DATABASE_URL", database)
+        .env("GATEHOUSE_JOBS_INTERVAL_SECONDS", "1")
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    (child, base)
+}
+
+/// How many calls are in each state, and how many are claimed now.
+async fn calls_by_state(app: &TestApp) -> (i64, i64) {
+    let now = gatehouse::store::ts(chrono::Utc::now());
+    let mut c = app.store.read().await.unwrap();
+    let sent: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM custom_extension_callouts WHERE state = 'sent'")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+    let claimed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM custom_extension_callouts WHERE state = 'queued' AND next_attempt_at > $1",
+    )
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    (sent, claimed)
+}
+
 both!(
-    calls_claimed_by_an_instance_that_died_are_made_later_with_the_same_key,
+    gatehouse_killed_with_calls_queued_makes_every_call_after_a_restart,
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;
         let cat = catalog(&app, &clock, "Crash catalog", false, &[])
@@ -673,7 +716,9 @@ both!(
             &signature_fields("Recorder", &url, "5", None),
         )
         .await;
-        hook.configure(json!({"secret": secret})).await;
+        // Slow: a call is still with the receiver when Gatehouse is killed.
+        hook.configure(json!({"secret": secret, "delay": 3.0}))
+            .await;
         let package = package(
             &app,
             &admin,
@@ -688,36 +733,59 @@ both!(
         .await;
         let eric = signed_in(&app, ERIC).await;
         request(&app, &eric, &package, &[]).await;
-        // An instance claims the calls and dies before sending them.
-        let now = clock.now();
-        let claimed = gatehouse::service::custom_extensions::claim(
-            &app.store,
-            now,
-            now + Duration::minutes(5),
-            50,
-        )
-        .await
-        .unwrap();
-        assert_eq!(claimed.len(), 2);
-        assert_eq!(
-            send_calls(&app, &clock).await,
-            0,
-            "claimed by the dead instance"
-        );
-        // Its claim runs out: another instance makes them, once each.
-        clock.advance(Duration::minutes(6));
-        assert_eq!(send_calls(&app, &clock).await, 2);
+        // The instance that queued the calls stops before sending them.
+        app.handle.stop(true).await;
+        assert_eq!(calls_by_state(&app).await, (0, 0));
+
+        // Started again, it takes the first call and is killed while sending it.
+        let (mut first, _) = serve(app.database.expose());
+        let mut claimed = false;
+        for _ in 0..200 {
+            if calls_by_state(&app).await.1 > 0 {
+                claimed = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(claimed, "the restarted instance took a call");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        first.kill().unwrap();
+        first.wait().unwrap();
+        hook.configure(json!({"secret": secret})).await;
+
+        // Once more: every call is made, the interrupted one again.
+        let (mut second, _) = serve(app.database.expose());
+        let mut done = false;
+        for _ in 0..600 {
+            if calls_by_state(&app).await.0 == 2 {
+                done = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        second.kill().unwrap();
+        second.wait().unwrap();
+        assert!(done, "both calls made after the restart");
         let calls = hook.calls().await;
-        assert_eq!(calls.len(), 2);
-        let ids: Vec<&Value> = calls.iter().map(|c| &c["id"]).collect();
-        let mut keys: Vec<String> = claimed.iter().map(|c| c.id.clone()).collect();
-        keys.sort();
-        let mut got: Vec<String> = ids
+        assert!(calls.iter().all(|c| c["verified"] == json!(true)));
+        let mut ids: Vec<String> = calls
             .iter()
-            .map(|v| v.as_str().unwrap().to_string())
+            .map(|c| c["id"].as_str().unwrap().to_string())
             .collect();
-        got.sort();
-        assert_eq!(got, keys, "the calls queued are the calls made");
-        assert_eq!(send_calls(&app, &clock).await, 0);
+        assert_eq!(
+            calls.len(),
+            3,
+            "the interrupted call twice, the other once: {ids:?}"
+        );
+        // The interrupted call: the one the first instance took.
+        let repeats: Vec<&Value> = calls
+            .iter()
+            .filter(|c| calls.iter().filter(|o| o["id"] == c["id"]).count() == 2)
+            .collect();
+        assert_eq!(repeats.len(), 2, "repeated with the same key: {ids:?}");
+        assert_eq!(repeats[0]["body"], repeats[1]["body"], "and the same body");
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 2, "two calls in all");
     }
 );
