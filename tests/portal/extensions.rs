@@ -789,3 +789,146 @@ both!(
         assert_eq!(ids.len(), 2, "two calls in all");
     }
 );
+
+both!(
+    oauth_extensions_carry_a_token_and_expiry_stages_are_called,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let cat = catalog(&app, &clock, "Token catalog", false, &[])
+            .await
+            .to_string();
+        let hook = Receiver::new();
+        hook.configure(json!({"bearer": "oauth-token-1"})).await;
+        let url = hook.url();
+        let token_url = format!("{}/token", hook.base);
+        let fields = [
+            ("display_name", "Workflow engine"),
+            ("endpoint_url", url.as_str()),
+            ("authentication", "oauth"),
+            ("token_url", token_url.as_str()),
+            ("client_id", "gatehouse"),
+            ("client_secret", "token-secret"),
+            ("scope", "hooks.write"),
+            ("timeout_seconds", "5"),
+            ("behavior", "launchAndContinue"),
+        ];
+        let (ext, shown) = make_extension(&app, &admin, &cat, &fields).await;
+        assert!(shown.is_empty(), "no signing secret for OAuth");
+        let page = admin
+            .get(&app.url(routes::ADMIN_CATALOG_EXTENSION.ids(&cat, &ext)))
+            .await;
+        assert!(page.has("OAuth 2.0 client credentials"), "{}", page.body);
+        assert!(
+            !page.has("token-secret"),
+            "the client secret is never shown"
+        );
+        // Saved again with the secret left empty: it is kept.
+        let csrf = page.csrf();
+        let mut again = fields.to_vec();
+        again.retain(|(k, _)| *k != "client_secret");
+        again.push(("csrf_token", csrf.as_str()));
+        let saved = admin
+            .post(
+                &app.url(routes::ADMIN_CATALOG_EXTENSION.ids(&cat, &ext)),
+                &again,
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+
+        // Access for 20 days: the expiry stages come 14 days and 1 day before.
+        let package = package(
+            &app,
+            &admin,
+            &clock,
+            &cat,
+            false,
+            &[
+                ("assignmentRequestGranted", &ext),
+                ("assignmentFourteenDaysBeforeExpiration", &ext),
+                ("assignmentOneDayBeforeExpiration", &ext),
+            ],
+        )
+        .await;
+        // The console's policy asked for no end: give it one of 20 days.
+        let policies = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&package)))
+            .await;
+        let edit = form_link(&policies, "With extensions");
+        let form = admin.get(&app.url(&edit)).await;
+        assert!(
+            form.has(&format!(r#"<option value="{ext}" selected>"#)),
+            "the stored choices show: {}",
+            form.body
+        );
+        let csrf = form.csrf();
+        let saved = admin
+            .post(
+                &app.url(&edit),
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("policy_name", "With extensions"),
+                    ("scope", "allMemberUsers"),
+                    ("enabled", "on"),
+                    ("enable_requests", "on"),
+                    ("expiration_type", "days"),
+                    ("expiration_days", "20"),
+                    ("q_count", "0"),
+                    ("ext_posted", "1"),
+                    ("ext_assignmentRequestGranted", ext.as_str()),
+                    ("ext_assignmentFourteenDaysBeforeExpiration", ext.as_str()),
+                    ("ext_assignmentOneDayBeforeExpiration", ext.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let eric = signed_in(&app, ERIC).await;
+        request(&app, &eric, &package, &[]).await;
+        assert_eq!(send_calls(&app, &clock).await, 1);
+        let calls = hook.calls().await;
+        assert_eq!(calls.len(), 1);
+        assert_eq!(
+            calls[0]["authorization"],
+            json!("Bearer oauth-token-1"),
+            "a token from the token endpoint"
+        );
+        assert_eq!(calls[0]["verified"], json!(true));
+
+        clock.advance(Duration::days(7));
+        run_jobs(&app, &clock).await;
+        assert_eq!(send_calls(&app, &clock).await, 1);
+        clock.advance(Duration::days(12));
+        run_jobs(&app, &clock).await;
+        assert_eq!(send_calls(&app, &clock).await, 1);
+        let calls = hook.calls().await;
+        assert_eq!(calls.len(), 3);
+        let fourteen = body(&calls[1]);
+        assert_eq!(
+            fourteen["data"]["@odata.type"],
+            json!("microsoft.graph.accessPackageAssignmentCalloutData")
+        );
+        assert_eq!(
+            fourteen["data"]["stage"],
+            json!("assignmentFourteenDaysBeforeExpiration")
+        );
+        assert!(
+            fourteen["data"]["assignment"]["schedule"]["expiration"]["endDateTime"].is_string()
+        );
+        assert_eq!(
+            body(&calls[2])["data"]["stage"],
+            json!("assignmentOneDayBeforeExpiration")
+        );
+        // Nothing twice.
+        run_jobs(&app, &clock).await;
+        assert_eq!(send_calls(&app, &clock).await, 0);
+    }
+);
+
+/// The link (href) of the anchor whose text is `text`.
+fn form_link(page: &Page, text: &str) -> String {
+    let at = page
+        .body
+        .find(&format!(">{text}</a>"))
+        .unwrap_or_else(|| panic!("no link {text}"));
+    let start = page.body[..at].rfind("href=\"").unwrap() + 6;
+    html_unescape(&page.body[start..at - 1])
+}
