@@ -227,7 +227,7 @@ both!(
         .await;
         assert_eq!(past.status, 422);
         assert!(past.has("The expiration date must be in the future."));
-        let review = step(
+        let extensions = step(
             &app,
             &b,
             &past,
@@ -239,6 +239,9 @@ both!(
             ],
         )
         .await;
+        assert!(extensions.has("<h2>Custom extension</h2>"), "{}", extensions.body);
+        assert!(extensions.has("This catalog has no custom extension yet."));
+        let review = step(&app, &b, &extensions, "next", &[]).await;
         assert!(review.has("Review + create"));
         assert!(
             review.has("SG-Marketing-Department-GuestUsers (Member)") && review.has("Slack (User)")

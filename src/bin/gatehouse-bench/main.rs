@@ -130,6 +130,10 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Cmd::Provision { options, label } => {
+            if options.only_import {
+                // The import logs how long each part took.
+                gatehouse::telemetry::init();
+            }
             let rows = provision::run(&options).await?;
             println!();
             println!("| backend | what | clients | count | seconds | p50 ms | p99 ms | notes |");

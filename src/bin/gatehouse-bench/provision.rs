@@ -71,6 +71,9 @@ pub struct Options {
     /// People in the directory the import reads (and a tenth as many groups).
     #[arg(long, default_value_t = 100_000)]
     pub import_people: usize,
+    /// Only the LDAP import (a quicker look at it alone).
+    #[arg(long)]
+    pub only_import: bool,
 }
 
 /// One line of the results.
@@ -153,6 +156,9 @@ pub async fn run(o: &Options) -> anyhow::Result<Vec<Row>> {
     let now = Utc::now();
     let actor = Actor::system();
     let mut rows = Vec::new();
+    if o.only_import {
+        return directory_import(o, &store, &actor).await;
+    }
 
     // ---- the directory: people, and groups holding them ----
     let t = Instant::now();
