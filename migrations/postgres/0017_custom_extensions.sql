@@ -50,7 +50,7 @@ CREATE TABLE custom_extension_callouts (
     callback_token  TEXT,
     wait_until      TEXT,
     on_timeout      TEXT,
-    state           TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'waiting', 'resumed', 'denied', 'canceled', 'timedOut', 'failed', 'abandoned')),
+    state           TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'waiting', 'resumed', 'approved', 'denied', 'canceled', 'timedOut', 'failed', 'abandoned')),
     attempts        BIGINT NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
     last_error      TEXT,

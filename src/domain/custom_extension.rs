@@ -28,9 +28,20 @@ pub enum Stage {
     AssignmentRemoved,
     FourteenDaysBeforeExpiration,
     OneDayBeforeExpiration,
+    /// The extension is an approver of the request's approval stage 1, 2
+    /// or 3: it approves or denies it.
+    Approval(u8),
 }
 
 impl Stage {
+    /// The approval stages an extension can decide.
+    pub const APPROVAL: [Stage; 3] = [Stage::Approval(1), Stage::Approval(2), Stage::Approval(3)];
+
+    /// Every stage a policy can call an extension at.
+    pub fn every() -> impl Iterator<Item = Stage> {
+        Stage::ALL.into_iter().chain(Stage::APPROVAL)
+    }
+
     pub const ALL: [Stage; 6] = [
         Stage::RequestCreated,
         Stage::RequestApproved,
@@ -48,11 +59,14 @@ impl Stage {
             Stage::AssignmentRemoved => "assignmentRequestRemoved",
             Stage::FourteenDaysBeforeExpiration => "assignmentFourteenDaysBeforeExpiration",
             Stage::OneDayBeforeExpiration => "assignmentOneDayBeforeExpiration",
+            Stage::Approval(1) => "assignmentRequestApprovalStage1",
+            Stage::Approval(2) => "assignmentRequestApprovalStage2",
+            Stage::Approval(_) => "assignmentRequestApprovalStage3",
         }
     }
 
     pub fn parse(s: &str) -> Option<Stage> {
-        Stage::ALL.into_iter().find(|t| t.as_str() == s)
+        Stage::every().find(|t| t.as_str() == s)
     }
 
     /// As the policy's Custom extensions step names it.
@@ -64,13 +78,27 @@ impl Stage {
             Stage::AssignmentRemoved => "Assignment is removed",
             Stage::FourteenDaysBeforeExpiration => "Assignment is about to expire in 14 days",
             Stage::OneDayBeforeExpiration => "Assignment is about to expire in 1 day",
+            Stage::Approval(1) => "Approves stage 1",
+            Stage::Approval(2) => "Approves stage 2",
+            Stage::Approval(_) => "Approves stage 3",
+        }
+    }
+
+    /// The approval stage an extension decides, if this is one.
+    pub fn approval_stage(self) -> Option<u32> {
+        match self {
+            Stage::Approval(n) => Some(u32::from(n)),
+            _ => None,
         }
     }
 
     /// Whether a request can wait for the extension's answer at this stage:
     /// only before access is given (the others report what happened).
     pub fn can_wait(self) -> bool {
-        matches!(self, Stage::RequestCreated | Stage::RequestApproved)
+        matches!(
+            self,
+            Stage::RequestCreated | Stage::RequestApproved | Stage::Approval(_)
+        )
     }
 
     /// Whether the stage concerns an assignment rather than a request.
@@ -549,12 +577,14 @@ pub fn with_callback(mut body: Value, url: &str, path: &str, token: &str) -> Val
 }
 
 /// What a callback asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
     /// No `state`: the request goes on.
     Continue,
     Deny,
     Cancel,
+    /// An approver extension approves its stage.
+    Approve,
 }
 
 /// A callback's body, checked against the call it answers: its `type` and
@@ -596,11 +626,24 @@ pub fn read_callback(
         Some(Value::String(s)) => Some(s.chars().take(1000).collect()),
         Some(_) => return Err("\"data.customExtensionStageInstanceDetail\" must be text.".into()),
     };
-    let answer = match data.get("state") {
-        None | Some(Value::Null) => Answer::Continue,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("denied") => Answer::Deny,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("canceled") => Answer::Cancel,
-        Some(_) => {
+    let state = match data.get("state") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.to_ascii_lowercase()),
+        Some(_) => return Err("\"data.state\" must be text.".into()),
+    };
+    let answer = match (stage.approval_stage(), state.as_deref()) {
+        (Some(_), Some("approved")) => Answer::Approve,
+        (Some(_), Some("denied")) => Answer::Deny,
+        (Some(_), _) => {
+            return Err(
+                "\"data.state\" must be \"approved\" or \"denied\": this call asks for a decision."
+                    .into(),
+            );
+        }
+        (None, None) => Answer::Continue,
+        (None, Some("denied")) => Answer::Deny,
+        (None, Some("canceled")) => Answer::Cancel,
+        (None, Some(_)) => {
             return Err(
                 "\"data.state\" must be \"denied\" or \"canceled\", or be left out to continue."
                     .into(),

@@ -136,7 +136,7 @@ impl PolicyDraft {
             mut policy,
             named,
             mut errors,
-            ..
+            extensions,
         } = self;
         for (slot, name) in named {
             let key = name.key();
@@ -163,7 +163,17 @@ impl PolicyDraft {
             }
         }
         // Validated in form order, so that question errors name the row shown.
-        if let Err(rules) = policy.validate(now) {
+        if let Err(mut rules) = policy.validate(now) {
+            // A stage a custom extension decides needs no person to, nor
+            // anyone standing in for missing ones.
+            for stage in extensions
+                .iter()
+                .flatten()
+                .filter_map(|(s, _)| s.approval_stage())
+            {
+                rules.remove(&format!("stage{stage}.primary"));
+                rules.remove(&format!("stage{stage}.fallback"));
+            }
             errors.merge(&rules);
         }
         policy.questions.sort_by_key(|q| q.sequence);

@@ -14,6 +14,10 @@ impl FieldErrors {
             .entry(field.to_string())
             .or_insert_with(|| message.into());
     }
+    /// Forgets the message of a field (a rule that does not apply after all).
+    pub fn remove(&mut self, field: &str) {
+        self.0.remove(field);
+    }
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.get(field).map(|s| s.as_str())
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Conn, Result, StoreError, map_err, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
-use crate::domain::request::RequestState;
+use crate::domain::request::{Decider, RequestState};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestRow {
@@ -241,20 +241,25 @@ pub async fn record_decision(
     id: &str,
     stage: i64,
     approved: bool,
-    by: &UserId,
+    by: &Decider,
     justification: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    let (person, extension) = match by {
+        Decider::Person(u) => (Some(u.to_string()), None),
+        Decider::Extension(e) => (None, Some(e.clone())),
+    };
     let done = sqlx::query(
-        "INSERT INTO request_decisions (request_id, stage, review_result, reviewed_by, justification, reviewed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id, stage) DO NOTHING",
+        "INSERT INTO request_decisions (request_id, stage, review_result, reviewed_by, justification, reviewed_at, \
+         reviewed_by_extension) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id, stage) DO NOTHING",
     )
     .bind(id)
     .bind(stage)
     .bind(if approved { "Approved" } else { "Denied" })
-    .bind(by.as_str())
+    .bind(person)
     .bind(justification.map(str::to_string))
     .bind(ts(now))
+    .bind(extension)
     .execute(conn)
     .await
     .map_err(map_err)?;
@@ -265,15 +270,33 @@ pub async fn record_decision(
 pub struct DecisionRow {
     pub stage: i64,
     pub review_result: String,
+    /// The approver who decided (empty when an extension did).
     pub reviewed_by: String,
+    /// The custom extension that decided, by name.
+    pub extension_name: Option<String>,
     pub justification: Option<String>,
     pub reviewed_at: String,
 }
 
+impl DecisionRow {
+    /// Who decided, for pages: the extension's name, or the person's in `names`.
+    pub fn decider(&self, names: &std::collections::HashMap<UserId, String>) -> String {
+        match &self.extension_name {
+            Some(e) => e.clone(),
+            None => names
+                .get(&UserId::from_stored(self.reviewed_by.clone()))
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+}
+
 pub async fn decisions(conn: &mut Conn, id: &str) -> Result<Vec<DecisionRow>> {
     sqlx::query_as::<_, DecisionRow>(
-        "SELECT stage, review_result, reviewed_by, justification, reviewed_at FROM request_decisions \
-         WHERE request_id = $1 ORDER BY stage",
+        "SELECT d.stage, d.review_result, COALESCE(d.reviewed_by, '') AS reviewed_by, \
+         e.display_name AS extension_name, d.justification, d.reviewed_at FROM request_decisions d \
+         LEFT JOIN custom_extensions e ON e.id = d.reviewed_by_extension \
+         WHERE d.request_id = $1 ORDER BY d.stage",
     )
     .bind(id)
     .fetch_all(conn)

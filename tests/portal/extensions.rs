@@ -932,3 +932,132 @@ fn form_link(page: &Page, text: &str) -> String {
     let start = page.body[..at].rfind("href=\"").unwrap() + 6;
     html_unescape(&page.body[start..at - 1])
 }
+
+both!(
+    an_extension_as_approver_approves_or_denies_its_stage,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let cat = catalog(&app, &clock, "Judged catalog", false, &[])
+            .await
+            .to_string();
+        let judge = Receiver::new();
+        let url = judge.url();
+        let (ext, secret) = make_extension(
+            &app,
+            &admin,
+            &cat,
+            &signature_fields("Risk engine", &url, "5", None),
+        )
+        .await;
+        judge.configure(json!({"secret": secret})).await;
+        // A stage with no person at all: the extension decides it.
+        let package = package(&app, &admin, &clock, &cat, false, &[]).await;
+        let policies = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&package)))
+            .await;
+        let edit = form_link(&policies, "With extensions");
+        let form = admin.get(&app.url(&edit)).await;
+        assert!(
+            form.has("A custom extension that approves or denies"),
+            "{}",
+            form.body
+        );
+        let csrf = form.csrf();
+        let fields = |with: bool| {
+            let mut f = vec![
+                ("csrf_token", csrf.clone()),
+                ("policy_name", "With extensions".to_string()),
+                ("scope", "allMemberUsers".to_string()),
+                ("enabled", "on".to_string()),
+                ("enable_requests", "on".to_string()),
+                ("expiration_type", "never".to_string()),
+                ("q_count", "0".to_string()),
+                ("ext_posted", "1".to_string()),
+                ("approval_required", "on".to_string()),
+                ("stage_count", "1".to_string()),
+                ("s1_days", "14".to_string()),
+            ];
+            if with {
+                f.push(("ext_assignmentRequestApprovalStage1", ext.clone()));
+            }
+            f
+        };
+        let without = fields(false);
+        let without: Vec<(&str, &str)> = without.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = admin.post(&app.url(&edit), &without).await;
+        assert_eq!(refused.status, 422, "a stage needs someone to decide it");
+        assert!(refused.has("Stage 1 needs at least one approver."));
+        let with = fields(true);
+        let with: Vec<(&str, &str)> = with.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let saved = admin.post(&app.url(&edit), &with).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+
+        // Approved by the extension: delivered, its decision shown.
+        let eric = signed_in(&app, ERIC).await;
+        request(&app, &eric, &package, &[]).await;
+        let rid = request_id_for(&app, ERIC).await;
+        assert_eq!(state_of(&app, &rid).await, "pendingApproval");
+        assert_eq!(send_calls(&app, &clock).await, 1);
+        let call = body(&judge.calls().await[0]);
+        assert_eq!(
+            call["data"]["stage"],
+            json!("assignmentRequestApprovalStage1")
+        );
+        let token = call["data"]["callbackToken"].as_str().unwrap().to_string();
+        let url = call["data"]["callbackUrl"].as_str().unwrap().to_string();
+        assert_eq!(
+            call_back(&url, Some(&token), &resume_body(&call, None, "")).await,
+            400,
+            "a decision is asked for"
+        );
+        assert_eq!(
+            call_back(
+                &url,
+                Some(&token),
+                &resume_body(&call, Some("approved"), "Low risk")
+            )
+            .await,
+            204
+        );
+        assert_eq!(state_of(&app, &rid).await, "delivered");
+        let details = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&package, &rid)))
+            .await;
+        assert!(
+            details.has("<td>Approved</td><td>Risk engine</td><td>Low risk</td>"),
+            "{}",
+            details.body
+        );
+
+        // Denied by it: the requestor sees the reason.
+        let emma = signed_in(&app, EMMA).await;
+        request(&app, &emma, &package, &[]).await;
+        let denied = request_id_for(&app, EMMA).await;
+        send_calls(&app, &clock).await;
+        let call = body(&judge.calls().await[1]);
+        let token = call["data"]["callbackToken"].as_str().unwrap().to_string();
+        let url = call["data"]["callbackUrl"].as_str().unwrap().to_string();
+        assert_eq!(
+            call_back(
+                &url,
+                Some(&token),
+                &resume_body(&call, Some("denied"), "High risk")
+            )
+            .await,
+            204
+        );
+        assert_eq!(state_of(&app, &denied).await, "denied");
+        let page = emma.get(&app.url(routes::REQUEST.id(&denied))).await;
+        assert!(page.has("High risk"), "{}", page.body);
+        assert_eq!(
+            call_back(
+                &url,
+                Some(&token),
+                &resume_body(&call, Some("approved"), "")
+            )
+            .await,
+            409,
+            "the first decision wins"
+        );
+    }
+);

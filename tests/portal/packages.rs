@@ -239,7 +239,11 @@ both!(
             ],
         )
         .await;
-        assert!(extensions.has("<h2>Custom extension</h2>"), "{}", extensions.body);
+        assert!(
+            extensions.has("<h2>Custom extension</h2>"),
+            "{}",
+            extensions.body
+        );
         assert!(extensions.has("This catalog has no custom extension yet."));
         let review = step(&app, &b, &extensions, "next", &[]).await;
         assert!(review.has("Review + create"));

@@ -127,7 +127,7 @@ pub enum Change {
     Decision {
         stage: u32,
         approved: bool,
-        by: UserId,
+        by: Decider,
         reason: Option<String>,
     },
     /// Why the request ended as it did, where no approver's reason says it.
@@ -161,6 +161,31 @@ pub enum Change {
     Callout(Box<Callout>),
 }
 
+/// The stage an approval moves a request to: the people found to decide
+/// it, and whether a custom extension decides it too.
+#[derive(Clone, Debug, Default)]
+pub struct NextStage {
+    pub approvers: Vec<Contact>,
+    pub by_extension: bool,
+}
+
+impl NextStage {
+    pub fn people(approvers: Vec<Contact>) -> NextStage {
+        NextStage {
+            approvers,
+            by_extension: false,
+        }
+    }
+}
+
+/// Who decided a stage: an approver, or a custom extension (by id) that
+/// the stage names as its approver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decider {
+    Person(UserId),
+    Extension(String),
+}
+
 /// A custom extension's call at one of the request's stages.
 #[derive(Clone, Debug)]
 pub struct Callout {
@@ -184,7 +209,8 @@ pub struct Binding {
 impl Binding {
     /// Whether the request waits for the answer at `stage`.
     pub fn waits_at(&self, stage: Stage) -> bool {
-        stage.can_wait() && matches!(self.behavior, Behavior::LaunchAndWait { .. })
+        stage.approval_stage().is_some()
+            || stage.can_wait() && matches!(self.behavior, Behavior::LaunchAndWait { .. })
     }
 }
 
@@ -292,9 +318,22 @@ impl Request {
     /// `first_approvers` (resolved for it), or approved at once, after which
     /// the caller delivers it. Returns the request as written and its changes.
     pub fn start(
+        self,
+        policy: &Policy,
+        first_approvers: &[Contact],
+        names: &Names,
+        now: DateTime<Utc>,
+    ) -> Result<(Request, Vec<Change>), Refusal> {
+        self.start_with(policy, first_approvers, false, names, now)
+    }
+
+    /// `start`, where `by_extension` says whether a custom extension
+    /// decides the first stage (then it needs no person to).
+    pub fn start_with(
         mut self,
         policy: &Policy,
         first_approvers: &[Contact],
+        by_extension: bool,
         names: &Names,
         now: DateTime<Utc>,
     ) -> Result<(Request, Vec<Change>), Refusal> {
@@ -309,7 +348,7 @@ impl Request {
             return Ok((self.clone(), vec![Change::Insert(Box::new(self))]));
         }
         let stage = &policy.approval.stages[0];
-        if first_approvers.is_empty() {
+        if first_approvers.is_empty() && !by_extension {
             return Err(Refusal::Refused(
                 "No approver can be found for this request. Ask an administrator to check the policy's approvers.".into(),
             ));
@@ -374,18 +413,72 @@ impl Request {
         approve: bool,
         reason: Option<String>,
         stage_approvers: &[UserId],
-        next_approvers: &[Contact],
+        next: &NextStage,
         names: &Names,
         now: DateTime<Utc>,
     ) -> Result<Vec<Change>, Refusal> {
         self.may_decide(by, stage_approvers)
             .map_err(Refusal::Refused)?;
-        let stage = self.stage;
         if self.reason_required(policy) && reason.is_none() {
             let mut e = FieldErrors::new();
             e.add("justification", "Give a reason for your decision.");
             return Err(Refusal::Invalid(e));
         }
+        self.decide_as(
+            policy,
+            Decider::Person(by.clone()),
+            approve,
+            reason,
+            next,
+            names,
+            now,
+        )
+    }
+
+    /// The custom extension that is the current stage's approver decides it
+    /// (`stage`: the stage it was asked to decide). The first decision of a
+    /// stage wins, whoever makes it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide_by_extension(
+        &mut self,
+        policy: &Policy,
+        extension: &str,
+        stage: u32,
+        approve: bool,
+        reason: Option<String>,
+        next: &NextStage,
+        names: &Names,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Change>, Refusal> {
+        if self.state != RequestState::PendingApproval || self.stage != stage {
+            return Err(Refusal::Refused(format!(
+                "Stage {stage} of the request was already decided."
+            )));
+        }
+        self.decide_as(
+            policy,
+            Decider::Extension(extension.to_string()),
+            approve,
+            reason,
+            next,
+            names,
+            now,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide_as(
+        &mut self,
+        policy: &Policy,
+        by: Decider,
+        approve: bool,
+        reason: Option<String>,
+        next_stage: &NextStage,
+        names: &Names,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Change>, Refusal> {
+        let stage = self.stage;
+        let next_approvers = next_stage.approvers.as_slice();
         let next = policy
             .approval
             .stages
@@ -394,7 +487,7 @@ impl Request {
         let mut changes = vec![Change::Decision {
             stage,
             approved: approve,
-            by: by.clone(),
+            by,
             reason: reason.clone(),
         }];
         let from = self.state;
@@ -406,7 +499,7 @@ impl Request {
                     self.outcome(names, reason.as_deref().unwrap_or_default()),
                 )));
             }
-            (true, Some(_)) if next_approvers.is_empty() => {
+            (true, Some(_)) if next_approvers.is_empty() && !next_stage.by_extension => {
                 // Nobody can decide the next stage: the decision just made
                 // stays recorded, and the request ends instead of waiting.
                 let why = format!(
@@ -632,6 +725,13 @@ impl Request {
                 now + Duration::minutes(max_wait_minutes),
                 on_timeout,
             )),
+            // An approver extension set to continue is still waited for, as
+            // long as any approver: the stage's own deadline ends the wait.
+            Behavior::LaunchAndContinue if stage.approval_stage().is_some() => Some((
+                new_callback_token(),
+                now + Duration::days(i64::from(crate::domain::policy::MAX_DECISION_DAYS)),
+                OnTimeout::Continue,
+            )),
             _ => None,
         };
         Change::Callout(Box::new(Callout {
@@ -655,6 +755,7 @@ impl Request {
         self,
         policy: &Policy,
         first_approvers: &[Contact],
+        first_by_extension: bool,
         names: &Names,
         now: DateTime<Utc>,
     ) -> Result<(Request, Vec<Change>), Refusal> {
@@ -665,7 +766,8 @@ impl Request {
                 super::human(from)
             )));
         }
-        let (r, changes) = self.start(policy, first_approvers, names, now)?;
+        let (r, changes) =
+            self.start_with(policy, first_approvers, first_by_extension, names, now)?;
         let moved = r.moved(from, from_stage);
         let changes = changes
             .into_iter()
@@ -892,7 +994,7 @@ mod tests {
                 true,
                 None,
                 std::slice::from_ref(&eric),
-                &[],
+                &NextStage::default(),
                 &names,
                 now
             )
@@ -905,7 +1007,7 @@ mod tests {
                 true,
                 None,
                 std::slice::from_ref(&maria),
-                &[],
+                &NextStage::default(),
                 &names,
                 now
             )
@@ -917,7 +1019,7 @@ mod tests {
             true,
             None,
             std::slice::from_ref(&maria),
-            &[contact(&ada)],
+            &NextStage::people(vec![contact(&ada)]),
             &names,
             now,
         )
@@ -929,7 +1031,7 @@ mod tests {
             true,
             None,
             std::slice::from_ref(&ada),
-            &[],
+            &NextStage::default(),
             &names,
             now,
         )
@@ -958,7 +1060,7 @@ mod tests {
                 true,
                 None,
                 std::slice::from_ref(&maria),
-                &[],
+                &NextStage::default(),
                 &names,
                 now,
             )

@@ -10,7 +10,8 @@ pub mod period;
 pub mod state;
 
 pub use aggregate::{
-    Binding, Callout, Change, Contact, DeliveryFacts, Names, Refusal, Request, Target, end_of,
+    Binding, Callout, Change, Contact, Decider, DeliveryFacts, Names, NextStage, Refusal, Request,
+    Target, end_of,
 };
 pub use answers::{Answer, check_answers};
 pub use eligibility::{

@@ -130,7 +130,7 @@ pub async fn request_details(
             decisions: decisions
                 .into_iter()
                 .map(|d| {
-                    let n = name(&d.reviewed_by);
+                    let n = d.decider(&names);
                     (d, n)
                 })
                 .collect(),

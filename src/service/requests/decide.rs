@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{approvers, extensions, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
-use crate::domain::request::RequestState;
+use crate::domain::request::{NextStage, RequestState};
 use crate::domain::user::User;
 use crate::domain::validation::reason_text;
 use crate::service::ServiceError;
@@ -45,6 +45,11 @@ pub async fn decide(
         _ => vec![],
     };
     let stage = ctx.request.stage;
+    let calls = extensions::calls_of(&mut tx, ctx.request.policy.as_str()).await?;
+    let next = NextStage {
+        approvers: next,
+        by_extension: extensions::decides(&calls, stage + 1),
+    };
     let mut changes = ctx.request.decide(
         &ctx.policy,
         &approver.id,
@@ -55,8 +60,8 @@ pub async fn decide(
         &ctx.names,
         now,
     )?;
+    changes.extend(extensions::approval_call(&ctx.request, &calls, now));
     if ctx.request.state == RequestState::Approved {
-        let calls = extensions::calls_of(&mut tx, ctx.request.policy.as_str()).await?;
         changes.extend(
             extensions::on_approval(
                 &mut tx,

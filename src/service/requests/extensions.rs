@@ -11,7 +11,7 @@ use crate::domain::audit::Actor;
 use crate::domain::custom_extension::{Answer, OnTimeout, Stage, read_callback, same_secret};
 use crate::domain::ids::RequestId;
 use crate::domain::policy::Policy;
-use crate::domain::request::{Binding, Change, Names, Request, RequestState};
+use crate::domain::request::{Binding, Change, Names, NextStage, Request, RequestState};
 use crate::service::ServiceError;
 use crate::store::snapshot::PackageInfo;
 use crate::store::{self, Conn, Store, custom_extensions};
@@ -45,6 +45,25 @@ pub(crate) async fn calls_of(conn: &mut Conn, policy: &str) -> Result<Calls, Ser
             })
             .collect(),
     ))
+}
+
+/// The call of the extension that decides the stage the request is now in,
+/// if one does.
+pub(crate) fn approval_call(
+    request: &Request,
+    calls: &Calls,
+    now: DateTime<Utc>,
+) -> Option<Change> {
+    if request.state != RequestState::PendingApproval {
+        return None;
+    }
+    let stage = Stage::Approval(u8::try_from(request.stage).ok()?);
+    calls.at(stage).map(|b| request.call(stage, b, now))
+}
+
+/// Whether an extension decides approval stage `n` (1-based).
+pub(crate) fn decides(calls: &Calls, n: u32) -> bool {
+    u8::try_from(n).is_ok_and(|n| calls.at(Stage::Approval(n)).is_some())
 }
 
 /// A request has just been approved (or needs no approval): the extension
@@ -130,14 +149,18 @@ pub async fn resume(
     let (answer, detail) = read_callback(body, stage, &call).map_err(CallbackRefusal::Invalid)?;
     let state = match answer {
         Answer::Continue => "resumed",
+        Answer::Approve => "approved",
         Answer::Deny => "denied",
         Answer::Cancel => "canceled",
     };
     if !custom_extensions::end_wait(&mut tx, &call, state, detail.as_deref(), now).await? {
         return Err(CallbackRefusal::NotWaiting);
     }
-    go_on_or_stop(store, tx, &id, stage, answer, detail, false, now).await?;
-    Ok(())
+    match go_on_or_stop(store, tx, &id, stage, answer, detail, false, now).await {
+        Ok(()) => Ok(()),
+        Err(ServiceError::Refused(_)) => Err(CallbackRefusal::NotWaiting),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Waits that ended without an answer: each request goes on or is denied as
@@ -188,16 +211,92 @@ async fn go_on_or_stop(
         .unwrap_or_else(|| "the custom extension".into());
     let expected = match stage {
         Stage::RequestCreated => RequestState::Submitted,
+        Stage::Approval(_) => RequestState::PendingApproval,
         _ => RequestState::Approved,
     };
-    if ctx.request.state != expected {
-        // The request moved on meanwhile (canceled, say): the answer is kept
-        // with the call, and the request stays as it is.
+    let same_stage = stage
+        .approval_stage()
+        .is_none_or(|n| ctx.request.stage == n);
+    let moved_on = ctx.request.state != expected || !same_stage;
+    if timed_out && (moved_on || stage.approval_stage().is_some()) {
+        // The wait is over and nothing more happens: an approver extension
+        // that does not answer leaves the stage to its own deadline (and its
+        // people); a request that moved on stays as it is.
         tx.commit().await.map_err(store::map_err)?;
         return Ok(());
     }
-    let (changes, action) = match answer {
-        Answer::Continue => {
+    if moved_on {
+        // Decided meanwhile (by an approver, say): the answer comes too late
+        // and changes nothing.
+        return Err(ServiceError::Refused(
+            "The request is not waiting for this answer any more.".into(),
+        ));
+    }
+    let (changes, action) = match (answer.clone(), stage.approval_stage()) {
+        (Answer::Approve | Answer::Deny, Some(n)) => {
+            let approve = answer == Answer::Approve;
+            let r = &ctx.request;
+            let next_stage = ctx.policy.approval.stages.get(n as usize);
+            let next = match next_stage {
+                Some(next) if approve => {
+                    approvers::resolve(
+                        &mut tx,
+                        next,
+                        r.target.user(),
+                        r.requestor.as_ref(),
+                        r.organization.as_ref().map(|o| o.as_str()),
+                    )
+                    .await?
+                }
+                _ => vec![],
+            };
+            let next = NextStage {
+                approvers: next,
+                by_extension: decides(&calls, n + 1),
+            };
+            let mut changes = ctx.request.decide_by_extension(
+                &ctx.policy,
+                &calls
+                    .at(stage)
+                    .map(|b| b.extension.clone())
+                    .unwrap_or_default(),
+                n,
+                approve,
+                detail.clone(),
+                &next,
+                &ctx.names,
+                now,
+            )?;
+            if ctx.request.state == RequestState::Approved {
+                changes.extend(
+                    on_approval(
+                        &mut tx,
+                        &ctx.package,
+                        &ctx.policy,
+                        &mut ctx.request,
+                        &ctx.names,
+                        &calls,
+                        now,
+                    )
+                    .await?,
+                );
+            }
+            changes.extend(approval_call(&ctx.request, &calls, now));
+            (
+                changes,
+                if approve {
+                    "Custom extension approves access package assignment request"
+                } else {
+                    "Custom extension denies access package assignment request"
+                },
+            )
+        }
+        (Answer::Approve, None) => {
+            return Err(ServiceError::Refused(
+                "Only an approver extension approves.".into(),
+            ));
+        }
+        (Answer::Continue, _) => {
             let changes = if stage == Stage::RequestCreated {
                 let r = &ctx.request;
                 let first = if r.needs_approval(&ctx.policy) {
@@ -212,10 +311,14 @@ async fn go_on_or_stop(
                 } else {
                     vec![]
                 };
-                let (mut request, mut changes) =
-                    ctx.request
-                        .clone()
-                        .go_on(&ctx.policy, &first, &ctx.names, now)?;
+                let (mut request, mut changes) = ctx.request.clone().go_on(
+                    &ctx.policy,
+                    &first,
+                    decides(&calls, 1),
+                    &ctx.names,
+                    now,
+                )?;
+                changes.extend(approval_call(&request, &calls, now));
                 if request.state == RequestState::Approved {
                     changes.extend(
                         on_approval(
@@ -248,7 +351,7 @@ async fn go_on_or_stop(
                 "Custom extension lets access package assignment request continue",
             )
         }
-        Answer::Deny | Answer::Cancel => {
+        (Answer::Deny | Answer::Cancel, _) => {
             let cancel = answer == Answer::Cancel;
             let why = match (&detail, cancel, timed_out) {
                 (_, _, true) => format!("{name} did not answer in time."),

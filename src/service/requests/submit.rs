@@ -122,10 +122,13 @@ pub async fn submit(
             } else {
                 vec![]
             };
-            let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
+            let by_extension = extensions::decides(&calls, 1);
+            let (mut request, mut changes) =
+                request.start_with(&policy, &first, by_extension, &names, now)?;
             if let Some(b) = created {
                 changes.push(request.call(Stage::RequestCreated, b, now));
             }
+            changes.extend(extensions::approval_call(&request, &calls, now));
             if request.state == RequestState::Approved {
                 changes.extend(
                     extensions::on_approval(

@@ -158,10 +158,7 @@ pub async fn approval(
             decisions: decisions
                 .into_iter()
                 .map(|d| {
-                    let n = names
-                        .get(&UserId::from_stored(d.reviewed_by.clone()))
-                        .cloned()
-                        .unwrap_or_default();
+                    let n = d.decider(&names);
                     (d, n)
                 })
                 .collect(),

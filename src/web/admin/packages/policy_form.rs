@@ -382,8 +382,7 @@ pub fn draft(f: &Fields) -> PolicyDraft {
 /// The custom extension chosen for each stage (`ext_{stage}`, an id; empty
 /// for none).
 fn extensions(f: &Fields) -> Vec<(Stage, String)> {
-    Stage::ALL
-        .into_iter()
+    Stage::every()
         .map(|s| (s, get(f, &format!("ext_{}", s.as_str())).trim().to_string()))
         .filter(|(_, id)| !id.is_empty())
         .collect()

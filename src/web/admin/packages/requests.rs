@@ -108,6 +108,7 @@ pub(crate) fn call_state_label(s: &str) -> &'static str {
         "sent" => "Sent",
         "waiting" => "Waiting for the answer",
         "resumed" => "Answered: continue",
+        "approved" => "Answered: approve",
         "denied" => "Answered: deny",
         "canceled" => "Answered: cancel",
         "timedOut" => "No answer in time",

@@ -47,6 +47,8 @@ pub(super) fn step_of(key: &str) -> &'static str {
         || key.starts_with("question")
     {
         "requestor"
+    } else if key.starts_with("ext_assignmentRequestApprovalStage") {
+        "requests"
     } else if key.starts_with("ext_") {
         "extensions"
     } else if key.starts_with("expiration")
@@ -241,7 +243,7 @@ fn review(
         _ => format!("After {} days", get("expiration_days")),
     };
     r.push(("Expiration".into(), expiration));
-    for stage in crate::domain::custom_extension::Stage::ALL {
+    for stage in crate::domain::custom_extension::Stage::every() {
         let id = policy_form::get(f, &format!("ext_{}", stage.as_str()));
         if let Some(e) = extensions.iter().find(|e| e.id == id) {
             r.push((
@@ -281,7 +283,7 @@ async fn page(
         vec![]
     };
     let extensions = match (&catalog, step) {
-        (Some(c), "extensions" | "review") => {
+        (Some(c), "requests" | "extensions" | "review") => {
             crate::service::custom_extensions::for_policy(&state.store, c.as_str(), None)
                 .await?
                 .0
