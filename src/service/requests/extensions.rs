@@ -232,7 +232,7 @@ async fn go_on_or_stop(
             "The request is not waiting for this answer any more.".into(),
         ));
     }
-    let (changes, action) = match (answer.clone(), stage.approval_stage()) {
+    let (changes, action) = match (answer, stage.approval_stage()) {
         (Answer::Approve | Answer::Deny, Some(n)) => {
             let approve = answer == Answer::Approve;
             let r = &ctx.request;
