@@ -62,12 +62,11 @@ async fn read(
     let mut s = Session::open(settings, secret)
         .await
         .map_err(|e| e.message().to_string())?;
+    // `uid` too: a posixGroup names its members by it (memberUid).
+    let mut wanted = l.import.map.attributes();
+    wanted.push("uid".into());
     let people = s
-        .entries(
-            &l.users_base,
-            &l.import.users_filter,
-            l.import.map.attributes(),
-        )
+        .entries(&l.users_base, &l.import.users_filter, wanted)
         .await;
     let member = l.member_attribute.clone();
     let groups = s
@@ -160,6 +159,14 @@ pub async fn import(
     }
     let read_at = std::time::Instant::now();
     let present: HashSet<String> = people.iter().map(|(dn, _)| dn.to_lowercase()).collect();
+    // Each person's DN by uid, for groups that name members by uid.
+    let by_uid: HashMap<String, String> = people
+        .iter()
+        .filter_map(|(dn, attrs)| {
+            let uid = attrs.get("uid")?.first()?;
+            Some((uid.to_lowercase(), dn.to_lowercase()))
+        })
+        .collect();
     let mut mapped = Vec::new();
     for (dn, attrs) in &people {
         match person(&l.import.map, dn, attrs) {
@@ -203,16 +210,12 @@ pub async fn import(
         super::requests::leavers::leave(store, &mut tx, actor, &id, now).await?;
         summary.people.removed += 1;
     }
-    groups_in(
-        &mut tx,
-        system,
-        &groups,
-        &member_attr,
-        &ids,
-        &mut summary,
-        now,
-    )
-    .await?;
+    let finder = Members {
+        attribute: &member_attr,
+        ids: &ids,
+        by_uid: &by_uid,
+    };
+    groups_in(&mut tx, system, &groups, &finder, &mut summary, now).await?;
     let groups_at = std::time::Instant::now();
 
     let details = json!(summary);
@@ -352,8 +355,7 @@ async fn groups_in(
     tx: &mut store::Tx,
     system: &ConnectedSystemId,
     groups: &Entries,
-    member_attr: &str,
-    ids: &HashMap<String, String>,
+    finder: &Members<'_>,
     summary: &mut Summary,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
@@ -382,10 +384,10 @@ async fn groups_in(
         let dn = dn.to_lowercase();
         seen.insert(dn.clone());
         let mut members: Vec<String> = attrs
-            .get(member_attr)
+            .get(finder.attribute)
             .into_iter()
             .flatten()
-            .filter_map(|m| ids.get(&m.to_lowercase()).cloned())
+            .filter_map(|m| finder.id_of(m))
             .collect();
         members.sort();
         members.dedup();
@@ -443,6 +445,27 @@ async fn groups_in(
         }
     }
     Ok(())
+}
+
+/// How a group's member values find the people imported.
+struct Members<'a> {
+    /// The member attribute, lower-cased (`member`, `uniquemember`, `memberuid`).
+    attribute: &'a str,
+    /// Each person's id by DN.
+    ids: &'a HashMap<String, String>,
+    /// Each person's DN by uid.
+    by_uid: &'a HashMap<String, String>,
+}
+
+impl Members<'_> {
+    /// The person a member value names: by DN, or by uid (memberUid).
+    fn id_of(&self, value: &str) -> Option<String> {
+        let value = value.to_lowercase();
+        self.ids
+            .get(&value)
+            .or_else(|| self.by_uid.get(&value).and_then(|dn| self.ids.get(dn)))
+            .cloned()
+    }
 }
 
 fn group_name(dn: &str, attrs: &HashMap<String, Vec<String>>) -> String {

@@ -640,6 +640,27 @@ pub async fn abandon_for_request(conn: &mut Conn, request: &str, now: DateTime<U
     Ok(())
 }
 
+/// Ends the wait of the call asking an extension to decide a stage that was
+/// decided otherwise (by an approver).
+pub async fn abandon_stage(
+    conn: &mut Conn,
+    request: &str,
+    stage: Stage,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE custom_extension_callouts SET state = CASE WHEN state = 'queued' THEN state ELSE 'abandoned' END, \
+         callback_token = NULL, finished_at = $3 WHERE request_id = $1 AND stage = $2 AND callback_token IS NOT NULL",
+    )
+    .bind(request)
+    .bind(stage.as_str())
+    .bind(ts(now))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 /// A call as the request's details show it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CalloutView {

@@ -95,6 +95,25 @@ async fn make_extension(
     (id, secret)
 }
 
+/// An extension of `catalog` signing its calls to an endpoint of its own on
+/// the receiver, which is told the secret: (endpoint, id, secret).
+async fn signed_extension(
+    app: &TestApp,
+    admin: &Browser,
+    catalog: &str,
+    name: &str,
+    timeout: &str,
+    wait: Option<(&str, &str, &str)>,
+) -> (Receiver, String, String) {
+    let hook = Receiver::new();
+    let url = hook.url();
+    let fields = signature_fields(name, &url, timeout, wait);
+    let (ext, secret) = make_extension(app, admin, catalog, &fields).await;
+    assert!(secret.starts_with("whsec_"), "shown once: {secret}");
+    hook.configure(json!({"secret": secret})).await;
+    (hook, ext, secret)
+}
+
 /// A package in `catalog` whose one requestable policy (added on the
 /// console) calls the extensions given by stage, approved by Maria when
 /// `approval`.
@@ -269,25 +288,11 @@ both!(
         assert!(bad.has("The longest wait must be from 5 minutes to 14 days."));
         assert!(!bad.has("Elsewhere</a>"), "nothing saved");
 
-        let ticketing = Receiver::new();
-        let url = ticketing.url();
-        let (ticket_ext, ticket_secret) = make_extension(
-            &app,
-            &admin,
-            &cat,
-            &signature_fields("Ticketing", &url, "5", None),
-        )
-        .await;
-        assert!(
-            ticket_secret.starts_with("whsec_"),
-            "shown once: {ticket_secret}"
-        );
-        ticketing.configure(json!({"secret": ticket_secret})).await;
-        let checker = Receiver::new();
-        let url = checker.url();
-        let fields = signature_fields("Approval check", &url, "5", Some(("1", "hours", "deny")));
-        let (check_ext, check_secret) = make_extension(&app, &admin, &cat, &fields).await;
-        checker.configure(json!({"secret": check_secret})).await;
+        let (ticketing, ticket_ext, _) =
+            signed_extension(&app, &admin, &cat, "Ticketing", "5", None).await;
+        let wait = Some(("1", "hours", "deny"));
+        let (checker, check_ext, check_secret) =
+            signed_extension(&app, &admin, &cat, "Approval check", "5", wait).await;
         let tab = admin
             .get(&app.url(routes::ADMIN_CATALOG_EXTENSIONS.id(&cat)))
             .await;
@@ -476,11 +481,8 @@ both!(
         let cat = catalog(&app, &clock, "Vetted catalog", false, &[])
             .await
             .to_string();
-        let vetting = Receiver::new();
-        let url = vetting.url();
-        let fields = signature_fields("Vetting", &url, "5", Some(("5", "minutes", "deny")));
-        let (ext, secret) = make_extension(&app, &admin, &cat, &fields).await;
-        vetting.configure(json!({"secret": secret})).await;
+        let wait = Some(("5", "minutes", "deny"));
+        let (vetting, ext, _) = signed_extension(&app, &admin, &cat, "Vetting", "5", wait).await;
         let package = package(
             &app,
             &admin,
@@ -574,10 +576,7 @@ both!(
         let cat = catalog(&app, &clock, "Flaky catalog", false, &[])
             .await
             .to_string();
-        let flaky = Receiver::new();
-        let url = flaky.url();
-        let fields = signature_fields("Flaky", &url, "1", None);
-        let (ext, secret) = make_extension(&app, &admin, &cat, &fields).await;
+        let (flaky, ext, secret) = signed_extension(&app, &admin, &cat, "Flaky", "1", None).await;
         // Slow first: the call takes longer than its timeout.
         flaky
             .configure(json!({"secret": secret, "delay": 2.5, "status": 202}))
@@ -707,15 +706,7 @@ both!(
         let cat = catalog(&app, &clock, "Crash catalog", false, &[])
             .await
             .to_string();
-        let hook = Receiver::new();
-        let url = hook.url();
-        let (ext, secret) = make_extension(
-            &app,
-            &admin,
-            &cat,
-            &signature_fields("Recorder", &url, "5", None),
-        )
-        .await;
+        let (hook, ext, secret) = signed_extension(&app, &admin, &cat, "Recorder", "5", None).await;
         // Slow: a call is still with the receiver when Gatehouse is killed.
         hook.configure(json!({"secret": secret, "delay": 3.0}))
             .await;
@@ -940,16 +931,7 @@ both!(
         let cat = catalog(&app, &clock, "Judged catalog", false, &[])
             .await
             .to_string();
-        let judge = Receiver::new();
-        let url = judge.url();
-        let (ext, secret) = make_extension(
-            &app,
-            &admin,
-            &cat,
-            &signature_fields("Risk engine", &url, "5", None),
-        )
-        .await;
-        judge.configure(json!({"secret": secret})).await;
+        let (judge, ext, _) = signed_extension(&app, &admin, &cat, "Risk engine", "5", None).await;
         // A stage with no person at all: the extension decides it.
         let package = package(&app, &admin, &clock, &cat, false, &[]).await;
         let policies = admin

@@ -1054,3 +1054,72 @@ both!(
         assert!(!user_named(&app, "ann@corp.test").await.is_blocked());
     }
 );
+
+both!(
+    a_posix_group_brings_its_members_by_uid,
+    |backend| async move {
+        let (app, admin, _clock) = demo(backend).await;
+        let ou = ldap_tree().await;
+        let set = |v: &[&str]| {
+            v.iter()
+                .map(|s| s.to_string())
+                .collect::<std::collections::HashSet<String>>()
+        };
+        let mut l = ldap().await;
+        for (uid, mail) in [("pat", "pat@posix.test"), ("lou", "lou@posix.test")] {
+            l.add(
+                &format!("uid={uid},ou=people,{ou}"),
+                vec![
+                    ("objectClass".into(), set(&["inetOrgPerson"])),
+                    ("uid".into(), set(&[uid])),
+                    ("cn".into(), set(&[&format!("{uid} Posix")])),
+                    ("sn".into(), set(&["Posix"])),
+                    ("mail".into(), set(&[mail])),
+                ],
+            )
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        }
+        l.add(
+            &format!("cn=engineers,ou=groups,{ou}"),
+            vec![
+                ("objectClass".into(), set(&["posixGroup"])),
+                ("cn".into(), set(&["engineers"])),
+                ("gidNumber".into(), set(&["5000"])),
+                // Any case: uids compare without it.
+                ("memberUid".into(), set(&["PAT", "nobody-here"])),
+            ],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        let mut fields = ldap_fields(&ou);
+        fields.retain(|(k, _)| !matches!(*k, "ldap_member_attribute" | "ldap_placeholder"));
+        fields.push(("ldap_member_attribute", "memberUid".into()));
+        fields.push(("ldap_import", "on".into()));
+        fields.push((
+            "ldap_import_groups_filter",
+            "(objectClass=posixGroup)".into(),
+        ));
+        let system = create_system(&app, &admin, &borrowed(&fields)).await;
+        let page = admin.get(&app.url(&system)).await;
+        let r = admin
+            .post(
+                &app.url(format!("{system}/import")),
+                &[("csrf_token", &page.csrf())],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert!(has(
+            &held_by(&app, "pat@posix.test").await,
+            "Group engineers member"
+        ));
+        assert!(!has(
+            &held_by(&app, "lou@posix.test").await,
+            "Group engineers member"
+        ));
+    }
+);

@@ -11,7 +11,7 @@ use crate::domain::custom_extension::Stage;
 use crate::domain::ids::RequestId;
 use crate::domain::message::{Mail, Message};
 use crate::domain::policy::Policy;
-use crate::domain::request::{Change, Names, Refusal, Request, RequestState};
+use crate::domain::request::{Change, Decider, Names, Refusal, Request, RequestState};
 use crate::service::ServiceError;
 use crate::store::custom_extensions::{self, NewCallout};
 use crate::store::requests::{Loaded, Start};
@@ -232,6 +232,16 @@ async fn write_changes(
                     return Err(ServiceError::Refused(
                         "The request was already decided by another approver.".into(),
                     ));
+                }
+                // An extension asked to decide the stage too waits no more.
+                if let (Decider::Person(_), Ok(n)) = (&by, u8::try_from(stage)) {
+                    custom_extensions::abandon_stage(
+                        conn,
+                        request.id.as_str(),
+                        Stage::Approval(n),
+                        now,
+                    )
+                    .await?;
                 }
             }
             Change::NewAssignment { id, target, end } => {
