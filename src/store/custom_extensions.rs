@@ -186,36 +186,28 @@ pub async fn delete(conn: &mut Conn, id: &str) -> Result<bool> {
 
 /// The extension each stage of the policy calls.
 pub async fn of_policy(conn: &mut Conn, policy: &str) -> Result<Vec<(Stage, ExtensionRow)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT stage, extension_id FROM policy_custom_extensions WHERE policy_id = $1",
-    )
-    .bind(policy)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let mut out = Vec::new();
-    for (stage, ext) in rows {
-        let stage =
-            Stage::parse(&stage).ok_or_else(|| StoreError::Corrupt(format!("stage {stage}")))?;
-        if let Some(row) = get(conn, &ext).await? {
-            out.push((stage, row));
-        }
+    #[derive(sqlx::FromRow)]
+    struct Bound {
+        stage: String,
+        #[sqlx(flatten)]
+        extension: ExtensionRow,
     }
-    out.sort_by_key(|(s, _)| Stage::ALL.iter().position(|x| x == s));
-    Ok(out)
-}
-
-/// The extension the policy calls at `stage`, if any.
-pub async fn at_stage(conn: &mut Conn, policy: &str, stage: Stage) -> Result<Option<ExtensionRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM policy_custom_extensions x JOIN custom_extensions e ON e.id = x.extension_id \
-         WHERE x.policy_id = $1 AND x.stage = $2"
+    let rows: Vec<Bound> = sqlx::query_as(&format!(
+        "SELECT x.stage, {COLUMNS} FROM policy_custom_extensions x \
+         JOIN custom_extensions e ON e.id = x.extension_id WHERE x.policy_id = $1"
     ))
     .bind(policy)
-    .bind(stage.as_str())
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
-    .map_err(map_err)
+    .map_err(map_err)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let stage = Stage::parse(&r.stage)
+            .ok_or_else(|| StoreError::Corrupt(format!("stage {}", r.stage)))?;
+        out.push((stage, r.extension));
+    }
+    out.sort_by_key(|(s, _)| Stage::every().position(|x| x == *s));
+    Ok(out)
 }
 
 /// Makes the policy call exactly these extensions at these stages.
