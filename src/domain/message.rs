@@ -23,10 +23,13 @@ pub enum MailKind {
     /// A reminder that access ends soon.
     AccessExpiring,
     SignInCode,
+    /// A custom extension the request waited for did not answer in time,
+    /// and the request goes on.
+    RequestContinued,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 10] = [
+    pub const ALL: [MailKind; 11] = [
         MailKind::ApprovalRequest,
         MailKind::ApprovalForwarded,
         MailKind::RequestDenied,
@@ -37,6 +40,7 @@ impl MailKind {
         MailKind::AccessExtended,
         MailKind::AccessExpiring,
         MailKind::SignInCode,
+        MailKind::RequestContinued,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl MailKind {
             MailKind::AccessExtended => "accessExtended",
             MailKind::AccessExpiring => "accessExpiring",
             MailKind::SignInCode => "signInCode",
+            MailKind::RequestContinued => "requestContinued",
         }
     }
 
@@ -143,6 +148,7 @@ pub enum Message {
     AccessExtended(Outcome),
     AccessExpiring(Expiring),
     SignInCode(Code),
+    RequestContinued(Outcome),
 }
 
 impl Message {
@@ -158,6 +164,7 @@ impl Message {
             Message::AccessExtended(_) => MailKind::AccessExtended,
             Message::AccessExpiring(_) => MailKind::AccessExpiring,
             Message::SignInCode(_) => MailKind::SignInCode,
+            Message::RequestContinued(_) => MailKind::RequestContinued,
         }
     }
 
@@ -169,7 +176,8 @@ impl Message {
             | Message::AccessDelivered(o)
             | Message::RequestScheduled(o)
             | Message::RequestExpired(o)
-            | Message::AccessExtended(o) => serde_json::to_value(o),
+            | Message::AccessExtended(o)
+            | Message::RequestContinued(o) => serde_json::to_value(o),
             Message::AccessEnded(e) => serde_json::to_value(e),
             Message::AccessExpiring(e) => serde_json::to_value(e),
             Message::SignInCode(c) => serde_json::to_value(c),
@@ -195,6 +203,7 @@ impl Message {
             MailKind::AccessExtended => Message::AccessExtended(facts(data)?),
             MailKind::AccessExpiring => Message::AccessExpiring(facts(data)?),
             MailKind::SignInCode => Message::SignInCode(facts(data)?),
+            MailKind::RequestContinued => Message::RequestContinued(facts(data)?),
         })
     }
 }

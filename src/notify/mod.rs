@@ -134,6 +134,14 @@ pair!(
     "email/sign_in_code.html"
 );
 
+pair!(
+    RequestContinuedText,
+    RequestContinuedHtml,
+    Outcome,
+    "email/request_continued.txt",
+    "email/request_continued.html"
+);
+
 /// The text template's first line is the subject; a blank line follows.
 fn split_subject(text: &str) -> Result<(String, String), String> {
     let (subject, body) = text
@@ -176,6 +184,7 @@ pub fn render(message: &Message, base: &str) -> Result<Rendered, String> {
             AccessExpiringText::both(e, link)
         }
         Message::SignInCode(c) => SignInCodeText::both(c, format!("{base}{}", routes::CODE)),
+        Message::RequestContinued(o) => RequestContinuedText::both(o, requests()),
     }
 }
 
@@ -232,7 +241,8 @@ mod tests {
                 reason: "removed".into(),
                 ..Default::default()
             }),
-            Message::AccessExtended(outcome),
+            Message::AccessExtended(outcome.clone()),
+            Message::RequestContinued(outcome),
             Message::AccessExpiring(Expiring {
                 package: "Sales <b>".into(),
                 package_id: "p1".into(),
@@ -283,6 +293,7 @@ mod tests {
                 "Request expired: Sales <b>",
                 "Your access to Sales <b> has ended",
                 "Your access to Sales <b> was extended",
+                "Request goes on: Sales <b>",
                 "Your access to Sales <b> ends in 1 day",
                 "Your Gatehouse sign-in code",
             ]

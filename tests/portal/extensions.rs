@@ -566,6 +566,10 @@ both!(
         clock.advance(Duration::minutes(6));
         run_jobs(&app, &clock).await;
         assert_eq!(state_of(&app, &next).await, "pendingApproval");
+        // Emma is told it goes on without the answer.
+        let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
+        let outbox = admin.get(&app.url(routes::ADMIN_MAIL)).await;
+        assert!(outbox.has("Request goes on: "), "{}", outbox.body);
     }
 );
 

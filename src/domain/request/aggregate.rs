@@ -779,6 +779,12 @@ impl Request {
         Ok((r, changes))
     }
 
+    /// The requestor is told that the extension the request waited for did
+    /// not answer in time and the request goes on (`why` says so).
+    pub fn tell_goes_on(&self, why: &str, names: &Names) -> Change {
+        self.to_requestor(Message::RequestContinued(self.outcome(names, why)))
+    }
+
     /// The extension the request waited for denied it (`cancel`: canceled
     /// it), or did not answer in time and denies; `why` says which. The
     /// requestor is told of a denial.

@@ -346,6 +346,11 @@ async fn go_on_or_stop(
                 )
                 .await?
             };
+            let mut changes = changes;
+            if timed_out {
+                let why = format!("{name} did not answer in time; your request goes on.");
+                changes.push(ctx.request.tell_goes_on(&why, &ctx.names));
+            }
             (
                 changes,
                 "Custom extension lets access package assignment request continue",
