@@ -553,6 +553,7 @@ pub fn payload(f: &CalloutFacts) -> Value {
             "accessPackageCatalog": catalog,
             "assignment": assignment,
             "requestor": subject(&f.requestor_id, &f.requestor_name, &f.requestor_email),
+            "target": subject(&f.target_id, &f.target_name, &f.target_email),
             "callbackConfiguration": f.wait_minutes.map(|m| json!({
                 "@odata.type": "microsoft.graph.customExtensionCallbackConfiguration",
                 "durationBeforeTimeout": format!("PT{m}M"),

@@ -52,6 +52,12 @@ impl Receiver {
     }
 }
 
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
 /// The body of a recorded call.
 fn body(call: &Value) -> Value {
     serde_json::from_str(call["body"].as_str().unwrap()).unwrap()
@@ -366,6 +372,7 @@ both!(
             json!(rid)
         );
         assert_eq!(created["data"]["requestor"]["email"], json!(ERIC));
+        assert_eq!(created["data"]["target"]["email"], json!(ERIC));
         assert_eq!(
             created["data"]["accessPackage"]["id"],
             json!(package.to_string())
@@ -608,6 +615,43 @@ both!(
             .await;
         assert!(page.has("did not answer in time"), "{}", page.body);
         assert!(page.has("Queued"), "to be tried again");
+        // Then the endpoint is not there at all: retried like any other fault.
+        let page = admin
+            .get(&app.url(routes::ADMIN_CATALOG_EXTENSION.ids(&cat, &ext)))
+            .await;
+        let csrf = page.csrf();
+        let closed = format!("http://127.0.0.1:{}/hooks/x", closed_port());
+        let mut moved = signature_fields("Flaky", &closed, "1", None);
+        moved.push(("csrf_token", csrf.as_str()));
+        let saved = admin
+            .post(
+                &app.url(routes::ADMIN_CATALOG_EXTENSION.ids(&cat, &ext)),
+                &moved,
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        clock.advance(Duration::hours(2));
+        send_calls(&app, &clock).await;
+        // (Later: the administrator signs in again.)
+        let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
+        let page = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&package, &rid)))
+            .await;
+        assert!(
+            page.has("the endpoint could not be reached"),
+            "{}",
+            page.body
+        );
+        let back = flaky.url();
+        let csrf = page.csrf();
+        let mut restored = signature_fields("Flaky", &back, "1", None);
+        restored.push(("csrf_token", csrf.as_str()));
+        admin
+            .post(
+                &app.url(routes::ADMIN_CATALOG_EXTENSION.ids(&cat, &ext)),
+                &restored,
+            )
+            .await;
         // Then down with 500s until the tries run out.
         flaky
             .configure(json!({"secret": secret, "status": 500, "body": "boom"}))
@@ -629,7 +673,11 @@ both!(
         // The slow first try is recorded once the receiver has slept it out.
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
         let tries = flaky.calls().await;
-        assert_eq!(tries.len(), 6, "no more tries once failed");
+        assert_eq!(
+            tries.len(),
+            5,
+            "six tries, one of them to no endpoint; no more once failed"
+        );
         // Up again: Reprocess sends it once more, the same call.
         flaky.configure(json!({"secret": secret})).await;
         let action = form_action(&page, "Custom extension calls", "/reprocess");
@@ -645,7 +693,7 @@ both!(
         assert_eq!(r.status, 303, "{}", r.body);
         assert_eq!(send_calls(&app, &clock).await, 1);
         let tries = flaky.calls().await;
-        assert_eq!(tries.len(), 7);
+        assert_eq!(tries.len(), 6);
         assert!(
             tries
                 .iter()
