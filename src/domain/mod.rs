@@ -14,6 +14,7 @@ pub mod message;
 pub mod policy;
 pub mod policy_draft;
 pub mod request;
+pub mod review;
 pub mod scim;
 pub mod tenant;
 pub mod user;

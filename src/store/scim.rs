@@ -663,6 +663,8 @@ pub struct Origin {
     pub user_name: Option<String>,
     pub external_id: Option<String>,
     pub employee_number: Option<String>,
+    /// When the person last signed in to Gatehouse.
+    pub last_sign_in_at: Option<String>,
 }
 
 impl Origin {
@@ -683,7 +685,7 @@ impl Origin {
 
 pub async fn origin_of(conn: &mut Conn, id: &UserId) -> Result<Origin> {
     Ok(sqlx::query_as::<_, Origin>(
-        "SELECT source, user_name, external_id, employee_number FROM users WHERE id = $1",
+        "SELECT source, user_name, external_id, employee_number, last_sign_in_at FROM users WHERE id = $1",
     )
     .bind(id.as_str())
     .fetch_optional(conn)

@@ -18,9 +18,18 @@ pub async fn insert(
     .bind(id)
     .bind(user.map(|u| u.as_str().to_string()))
     .bind(ts(now))
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .map_err(map_err)?;
+    if let Some(u) = user {
+        // A session starts only at sign-in: this is the person's last one.
+        sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
+            .bind(u.as_str())
+            .bind(ts(now))
+            .execute(conn)
+            .await
+            .map_err(map_err)?;
+    }
     Ok(())
 }
 

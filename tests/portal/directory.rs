@@ -503,3 +503,20 @@ async fn jira_for(
     };
     (package, assignment)
 }
+
+both!(
+    the_console_shows_when_someone_last_signed_in,
+    |backend| async move {
+        let (app, admin, _clock) = crate::correctness::demo(backend).await;
+        let eric = user_named(&app, "eric.employee@gatehouse.demo").await;
+        let emma = user_named(&app, "emma.employee@gatehouse.demo").await;
+        let page = admin.get(&app.url(routes::ADMIN_USER.id(&eric.id))).await;
+        assert!(page.has("last sign-in never"), "{}", page.body);
+        app.demo_sign_in(&Browser::new(), "eric.employee@gatehouse.demo")
+            .await;
+        let page = admin.get(&app.url(routes::ADMIN_USER.id(&eric.id))).await;
+        assert!(page.has("last sign-in <time"), "{}", page.body);
+        let page = admin.get(&app.url(routes::ADMIN_USER.id(&emma.id))).await;
+        assert!(page.has("last sign-in never"), "{}", page.body);
+    }
+);
