@@ -104,6 +104,7 @@ pub const REQUEST: Route = Route("/requests/{id}");
 pub const REQUEST_CANCEL: Route = Route("/requests/{id}/cancel");
 pub const REQUEST_RESUBMIT: Route = Route("/requests/{id}/resubmit");
 pub const ACCESS_REVIEWS: Path = Path("/access-reviews");
+pub const ACCESS_REVIEW: Route = Route("/access-reviews/{id}");
 /// Who is signed in, and the time zone they read times in.
 pub const PROFILE: Path = Path("/me");
 
@@ -186,6 +187,14 @@ pub const ADMIN_PACKAGE_REQUEST_CANCEL: Route =
 pub const ADMIN_PACKAGE_REQUEST_REPROCESS: Route =
     Route("/admin/access-packages/{id}/requests/{rid}/reprocess");
 pub const ADMIN_PACKAGE_ASSIGNMENTS: Route = Route("/admin/access-packages/{id}/assignments");
+pub const ADMIN_PACKAGE_REVIEWS: Route = Route("/admin/access-packages/{id}/access-reviews");
+pub const ADMIN_PACKAGE_REVIEW: Route = Route("/admin/access-packages/{id}/access-reviews/{rid}");
+pub const ADMIN_PACKAGE_REVIEW_STOP: Route =
+    Route("/admin/access-packages/{id}/access-reviews/{rid}/stop");
+pub const ADMIN_PACKAGE_REVIEW_APPLY: Route =
+    Route("/admin/access-packages/{id}/access-reviews/{rid}/apply");
+pub const ADMIN_PACKAGE_REVIEW_CSV: Route =
+    Route("/admin/access-packages/{id}/access-reviews/{rid}/decisions.csv");
 pub const ADMIN_PACKAGE_ASSIGNMENTS_CSV: Route =
     Route("/admin/access-packages/{id}/assignments.csv");
 pub const ADMIN_PACKAGE_ASSIGN: Route = Route("/admin/access-packages/{id}/assignments/new");

@@ -26,10 +26,14 @@ pub enum MailKind {
     /// A custom extension the request waited for did not answer in time,
     /// and the request goes on.
     RequestContinued,
+    /// An access review waits for a reviewer.
+    ReviewRequest,
+    /// A reminder of an access review not finished.
+    ReviewReminder,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 11] = [
+    pub const ALL: [MailKind; 13] = [
         MailKind::ApprovalRequest,
         MailKind::ApprovalForwarded,
         MailKind::RequestDenied,
@@ -41,6 +45,8 @@ impl MailKind {
         MailKind::AccessExpiring,
         MailKind::SignInCode,
         MailKind::RequestContinued,
+        MailKind::ReviewRequest,
+        MailKind::ReviewReminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +62,8 @@ impl MailKind {
             MailKind::AccessExpiring => "accessExpiring",
             MailKind::SignInCode => "signInCode",
             MailKind::RequestContinued => "requestContinued",
+            MailKind::ReviewRequest => "reviewRequest",
+            MailKind::ReviewReminder => "reviewReminder",
         }
     }
 
@@ -127,6 +135,18 @@ pub struct Expiring {
     pub can_extend: bool,
 }
 
+/// An access review, to one of its reviewers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Review {
+    pub review_id: String,
+    pub package: String,
+    /// The last day to decide.
+    pub ends: String,
+    /// A self-review: the reviewer reviews their own access.
+    pub self_review: bool,
+}
+
 /// A one-time sign-in code.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -149,6 +169,8 @@ pub enum Message {
     AccessExpiring(Expiring),
     SignInCode(Code),
     RequestContinued(Outcome),
+    ReviewRequest(Review),
+    ReviewReminder(Review),
 }
 
 impl Message {
@@ -165,6 +187,8 @@ impl Message {
             Message::AccessExpiring(_) => MailKind::AccessExpiring,
             Message::SignInCode(_) => MailKind::SignInCode,
             Message::RequestContinued(_) => MailKind::RequestContinued,
+            Message::ReviewRequest(_) => MailKind::ReviewRequest,
+            Message::ReviewReminder(_) => MailKind::ReviewReminder,
         }
     }
 
@@ -181,6 +205,7 @@ impl Message {
             Message::AccessEnded(e) => serde_json::to_value(e),
             Message::AccessExpiring(e) => serde_json::to_value(e),
             Message::SignInCode(c) => serde_json::to_value(c),
+            Message::ReviewRequest(r) | Message::ReviewReminder(r) => serde_json::to_value(r),
         };
         value.unwrap_or_default()
     }
@@ -204,6 +229,8 @@ impl Message {
             MailKind::AccessExpiring => Message::AccessExpiring(facts(data)?),
             MailKind::SignInCode => Message::SignInCode(facts(data)?),
             MailKind::RequestContinued => Message::RequestContinued(facts(data)?),
+            MailKind::ReviewRequest => Message::ReviewRequest(facts(data)?),
+            MailKind::ReviewReminder => Message::ReviewReminder(facts(data)?),
         })
     }
 }

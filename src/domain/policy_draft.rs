@@ -3,6 +3,7 @@
 //! (one query per kind, by the service), then put in place here.
 
 use super::custom_extension::Stage;
+use super::review::ReviewDraft;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -80,6 +81,9 @@ pub struct PolicyDraft {
     /// The custom extension (id) chosen for each stage, when the draft says
     /// (`None`: the policy's choices stay as they are).
     pub extensions: Option<Vec<(Stage, String)>>,
+    /// The access review settings, when the draft says (`None`: they stay
+    /// as they are; `Some(None)`: reviews off).
+    pub review: Option<Option<ReviewDraft>>,
 }
 
 impl From<Policy> for PolicyDraft {
@@ -101,6 +105,7 @@ impl PolicyDraft {
             named: Vec::new(),
             errors: FieldErrors::new(),
             extensions: None,
+            review: None,
         }
     }
 
@@ -137,6 +142,7 @@ impl PolicyDraft {
             named,
             mut errors,
             extensions,
+            ..
         } = self;
         for (slot, name) in named {
             let key = name.key();

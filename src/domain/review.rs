@@ -6,9 +6,13 @@
 //! and the jobs start, remind and apply them.
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::validation::FieldErrors;
 
 /// How often a policy's review comes back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Recurrence {
     Weekly,
     Monthly,
@@ -107,13 +111,17 @@ impl Recurrence {
 }
 
 /// What happens to a holder nobody decided for by the end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NoResponse {
     /// Access stays (`keepAccess`).
+    #[serde(rename = "keepAccess")]
     NoChange,
+    #[serde(rename = "removeAccess")]
     RemoveAccess,
+    #[serde(rename = "approveAccess")]
     ApproveAccess,
     /// The recommendation is applied (`acceptAccessRecommendation`).
+    #[serde(rename = "acceptAccessRecommendation")]
     TakeRecommendations,
 }
 
@@ -163,6 +171,222 @@ impl NoResponse {
 pub enum Verdict {
     Approve,
     Deny,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approve => "approve",
+            Verdict::Deny => "deny",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Verdict> {
+        match s {
+            "approve" => Some(Verdict::Approve),
+            "deny" => Some(Verdict::Deny),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Approve => "Approve",
+            Verdict::Deny => "Deny",
+        }
+    }
+}
+
+/// Who reviews each holder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReviewerKind {
+    /// Each holder reviews their own access ("Do you still need access?").
+    SelfReview,
+    /// The holder's manager (guests: their organization's sponsors, when
+    /// the setting says so).
+    Manager,
+    /// Specific people and the members of specific groups.
+    Specific,
+}
+
+impl ReviewerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewerKind::SelfReview => "self",
+            ReviewerKind::Manager => "manager",
+            ReviewerKind::Specific => "specific",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ReviewerKind> {
+        [
+            ReviewerKind::SelfReview,
+            ReviewerKind::Manager,
+            ReviewerKind::Specific,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A policy's access review settings (ids resolved).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewSettings {
+    /// The day the first review starts (a day in UTC).
+    pub start: NaiveDate,
+    pub recurrence: Recurrence,
+    pub duration_days: u32,
+    pub reviewers: ReviewerKind,
+    /// Specific reviewers: user ids and group ids.
+    #[serde(default)]
+    pub users: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Guests are reviewed by their connected organization's sponsors.
+    #[serde(default)]
+    pub sponsors: bool,
+    /// Who reviews when nobody else can (no manager, no sponsor, only the
+    /// holder themselves).
+    #[serde(default)]
+    pub fallback_users: Vec<String>,
+    #[serde(default)]
+    pub fallback_groups: Vec<String>,
+    pub no_response: NoResponse,
+    pub justification_required: bool,
+    pub show_recommendations: bool,
+    pub apply_automatically: bool,
+}
+
+impl ReviewSettings {
+    /// When a review starting on `day` ends.
+    pub fn ends(&self, day: NaiveDate) -> DateTime<Utc> {
+        let start = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        start + Duration::days(i64::from(self.duration_days))
+    }
+}
+
+/// The review settings as the policy form sent them (`rv_*` fields).
+#[derive(Clone, Debug, Default)]
+pub struct ReviewInput {
+    pub enabled: bool,
+    pub start: String,
+    pub recurrence: String,
+    pub duration: String,
+    pub reviewers: String,
+    /// Addresses and group names, one per line.
+    pub users: String,
+    pub groups: String,
+    pub sponsors: bool,
+    pub fallback_users: String,
+    pub fallback_groups: String,
+    pub no_response: String,
+    pub justification: bool,
+    pub recommendations: bool,
+    pub auto_apply: bool,
+}
+
+/// Checked settings whose people and groups are still names: (settings,
+/// reviewers' addresses, reviewer groups' names, fallback addresses,
+/// fallback groups' names).
+#[derive(Clone, Debug)]
+pub struct ReviewDraft {
+    pub settings: ReviewSettings,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub fallback_users: Vec<String>,
+    pub fallback_groups: Vec<String>,
+}
+
+fn lines(s: &str) -> Vec<String> {
+    s.split(['\n', ','])
+        .map(|l| l.trim().to_lowercase())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+impl ReviewInput {
+    /// `None` when reviews are off; errors keyed by the form's fields.
+    pub fn parse(&self) -> Result<Option<ReviewDraft>, FieldErrors> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let mut e = FieldErrors::new();
+        let start = NaiveDate::parse_from_str(self.start.trim(), "%Y-%m-%d").ok();
+        if start.is_none() {
+            e.add("rv_start", "Give the day the first review starts.");
+        }
+        let recurrence = Recurrence::parse(&self.recurrence);
+        if recurrence.is_none() {
+            e.add("rv_recurrence", "Choose how often the review comes back.");
+        }
+        let max = recurrence.map_or(360, Recurrence::max_duration_days);
+        let duration = self
+            .duration
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=max).contains(d));
+        if duration.is_none() {
+            e.add(
+                "rv_duration",
+                format!("A review lasts from 1 to {max} days, less than the time between two."),
+            );
+        }
+        let reviewers = ReviewerKind::parse(&self.reviewers);
+        let (users, groups) = (lines(&self.users), lines(&self.groups));
+        let (fallback_users, fallback_groups) =
+            (lines(&self.fallback_users), lines(&self.fallback_groups));
+        match reviewers {
+            None => e.add("rv_reviewers", "Choose who reviews."),
+            Some(ReviewerKind::Specific) if users.is_empty() && groups.is_empty() => e.add(
+                "rv_users",
+                "Name at least one reviewer or group of reviewers.",
+            ),
+            Some(ReviewerKind::Manager)
+                if fallback_users.is_empty() && fallback_groups.is_empty() =>
+            {
+                e.add(
+                    "rv_fallback_users",
+                    "Someone has no manager: name fallback reviewers.",
+                )
+            }
+            _ => {}
+        }
+        let no_response = NoResponse::parse(&self.no_response);
+        if no_response.is_none() {
+            e.add(
+                "rv_no_response",
+                "Choose what happens when reviewers don't respond.",
+            );
+        }
+        match (start, recurrence, duration, reviewers, no_response) {
+            (Some(start), Some(recurrence), Some(duration_days), Some(kind), Some(no_response))
+                if e.is_empty() =>
+            {
+                Ok(Some(ReviewDraft {
+                    settings: ReviewSettings {
+                        start,
+                        recurrence,
+                        duration_days,
+                        reviewers: kind,
+                        users: vec![],
+                        groups: vec![],
+                        sponsors: self.sponsors,
+                        fallback_users: vec![],
+                        fallback_groups: vec![],
+                        no_response,
+                        justification_required: self.justification,
+                        show_recommendations: self.recommendations,
+                        apply_automatically: self.auto_apply,
+                    },
+                    users,
+                    groups,
+                    fallback_users,
+                    fallback_groups,
+                }))
+            }
+            _ => Err(e),
+        }
+    }
 }
 
 /// How long without signing in makes the recommendation "deny".
@@ -286,6 +510,30 @@ mod tests {
         assert!(may_decide("b", "b", true, later, now).is_ok());
         assert!(may_decide("a", "b", true, later, now).is_err());
         assert!(may_decide("a", "b", false, now, now).is_err(), "ended");
+    }
+
+    #[test]
+    fn settings_are_checked_beside_their_fields() {
+        let mut i = ReviewInput {
+            enabled: true,
+            start: "2026-12-01".into(),
+            recurrence: "monthly".into(),
+            duration: "40".into(),
+            reviewers: "manager".into(),
+            no_response: "removeAccess".into(),
+            ..Default::default()
+        };
+        let e = i.parse().unwrap_err();
+        assert!(e.get("rv_duration").is_some() && e.get("rv_fallback_users").is_some());
+        i.duration = "7".into();
+        i.fallback_users = "ada@example.test".into();
+        let d = i.parse().unwrap().unwrap();
+        assert_eq!(d.fallback_users, vec!["ada@example.test".to_string()]);
+        assert_eq!(d.settings.no_response, NoResponse::RemoveAccess);
+        let json = serde_json::to_string(&d.settings).unwrap();
+        assert!(json.contains("\"noResponse\":\"removeAccess\""), "{json}");
+        i.enabled = false;
+        assert!(i.parse().unwrap().is_none());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Background jobs, started once with the server by `spawn_all`: the outbox
 //! sender, and the lifecycle jobs (scheduled deliveries, escalation,
-//! automatic denial, expiration, reminders, the guest lifecycle and
-//! housekeeping), one file each.
+//! automatic denial, expiration, reminders, the guest lifecycle,
+//! access reviews and housekeeping), one file each.
 //!
 //! Each job takes what is due in batches, each batch one transaction. The
 //! store chooses a batch's rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL,
@@ -102,6 +102,20 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
     count(
         "custom extension waits",
         crate::service::requests::time_out_waits(store, now).await,
+    );
+    // Access reviews: the ended ones first (a review ending and the next
+    // starting on the same day see the holders the first one leaves).
+    count(
+        "access reviews ending",
+        crate::service::reviews::end_due(store, now).await,
+    );
+    count(
+        "access reviews starting",
+        crate::service::reviews::start_due(store, now).await,
+    );
+    count(
+        "access review reminders",
+        crate::service::reviews::remind_due(store, now).await,
     );
     count("housekeeping", housekeeping::run(store, now).await);
     count("reconciliation", reconcile::run(store, now).await);

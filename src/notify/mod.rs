@@ -10,7 +10,7 @@ pub mod mailer;
 
 use askama::Template;
 
-use crate::domain::message::{Approval, Code, Ended, Expiring, Message, Outcome};
+use crate::domain::message::{Approval, Code, Ended, Expiring, Message, Outcome, Review};
 use crate::routes;
 
 pub struct Rendered {
@@ -142,6 +142,21 @@ pair!(
     "email/request_continued.html"
 );
 
+pair!(
+    ReviewRequestText,
+    ReviewRequestHtml,
+    Review,
+    "email/review_request.txt",
+    "email/review_request.html"
+);
+pair!(
+    ReviewReminderText,
+    ReviewReminderHtml,
+    Review,
+    "email/review_reminder.txt",
+    "email/review_reminder.html"
+);
+
 /// The text template's first line is the subject; a blank line follows.
 fn split_subject(text: &str) -> Result<(String, String), String> {
     let (subject, body) = text
@@ -185,6 +200,14 @@ pub fn render(message: &Message, base: &str) -> Result<Rendered, String> {
         }
         Message::SignInCode(c) => SignInCodeText::both(c, format!("{base}{}", routes::CODE)),
         Message::RequestContinued(o) => RequestContinuedText::both(o, requests()),
+        Message::ReviewRequest(r) => ReviewRequestText::both(
+            r,
+            format!("{base}{}", routes::ACCESS_REVIEW.id(&r.review_id)),
+        ),
+        Message::ReviewReminder(r) => ReviewReminderText::both(
+            r,
+            format!("{base}{}", routes::ACCESS_REVIEW.id(&r.review_id)),
+        ),
     }
 }
 
@@ -243,6 +266,18 @@ mod tests {
             }),
             Message::AccessExtended(outcome.clone()),
             Message::RequestContinued(outcome),
+            Message::ReviewRequest(Review {
+                review_id: "v1".into(),
+                package: "Sales <b>".into(),
+                ends: "2026-12-14".into(),
+                self_review: false,
+            }),
+            Message::ReviewReminder(Review {
+                review_id: "v1".into(),
+                package: "Sales <b>".into(),
+                ends: "2026-12-14".into(),
+                self_review: true,
+            }),
             Message::AccessExpiring(Expiring {
                 package: "Sales <b>".into(),
                 package_id: "p1".into(),
@@ -294,6 +329,8 @@ mod tests {
                 "Your access to Sales <b> has ended",
                 "Your access to Sales <b> was extended",
                 "Request goes on: Sales <b>",
+                "Review who holds Sales <b> by 2026-12-14",
+                "Reminder: do you still need Sales <b>? Answer by 2026-12-14",
                 "Your access to Sales <b> ends in 1 day",
                 "Your Gatehouse sign-in code",
             ]

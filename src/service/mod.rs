@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod overview;
 pub mod packages;
 pub mod requests;
+pub mod reviews;
 pub mod scim;
 pub mod sessions;
 pub mod settings;

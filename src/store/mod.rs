@@ -23,6 +23,7 @@ pub mod packages;
 pub mod policies;
 pub mod provisioning;
 pub mod requests;
+pub mod reviews;
 pub mod rows;
 pub mod scim;
 pub mod sessions;

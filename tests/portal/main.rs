@@ -23,5 +23,6 @@ mod my_access;
 mod packages;
 mod provisioning;
 mod requests;
+mod reviews;
 mod scim;
 mod store;

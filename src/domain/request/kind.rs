@@ -71,6 +71,9 @@ pub enum EndReason {
     /// Its holder was deactivated or deleted where people come from (the
     /// identity provider).
     RemovedFromDirectory,
+    /// An access review denied it (or its reviewers did not respond and the
+    /// review's setting removes access then).
+    AccessReview,
 }
 
 impl EndReason {
@@ -80,6 +83,7 @@ impl EndReason {
             EndReason::Removed => "removed",
             EndReason::GivenUp => "givenUp",
             EndReason::RemovedFromDirectory => "removedFromDirectory",
+            EndReason::AccessReview => "accessReview",
         }
     }
 
@@ -89,6 +93,7 @@ impl EndReason {
             EndReason::Removed,
             EndReason::GivenUp,
             EndReason::RemovedFromDirectory,
+            EndReason::AccessReview,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -101,6 +106,7 @@ impl EndReason {
             EndReason::Removed => "Removed by an administrator",
             EndReason::GivenUp => "Given up",
             EndReason::RemovedFromDirectory => "Removed from the directory",
+            EndReason::AccessReview => "Removed by an access review",
         }
     }
 }

@@ -123,6 +123,7 @@ pub async fn create(
     write(store, actor, now, async |tx| {
         let c = found(catalogs::get(tx, catalog).await?)?;
         let chosen = draft.extensions.clone();
+        let review = draft.review.clone();
         let policy = resolve(tx, draft, now).await?;
         let id = AccessPackageId::new();
         packages::insert(tx, &id, catalog, &basics.name, basics.description.as_deref(), hidden, now).await?;
@@ -136,9 +137,11 @@ pub async fn create(
         let policy_id = uuid::Uuid::new_v4().to_string();
         policies::insert(tx, &policy_id, &id, &policy, now).await?;
         let calls = policy::save_extensions(tx, catalog.as_str(), &policy_id, chosen).await?;
+        let review = policy::save_review(tx, &policy_id, review).await?;
         let details = json!({
             "catalog": c.display_name,
             "customExtensions": calls,
+            "reviewSettings": review,
             "description": basics.description,
             "isHidden": hidden,
             "resourceRoles": granted,

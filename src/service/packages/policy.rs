@@ -99,11 +99,16 @@ pub async fn policy_form_context(
     .await?;
     let (extensions, chosen) =
         crate::service::custom_extensions::for_policy(store, &context.0.catalog_id, policy).await?;
+    let review = match policy {
+        Some(p) => crate::service::reviews::settings_for_form(store, p).await?,
+        None => None,
+    };
     Ok(PolicyFormContext {
         package: context.0,
         attributes: context.1,
         extensions,
         chosen,
+        review,
     })
 }
 
@@ -115,7 +120,16 @@ pub struct PolicyFormContext {
     pub extensions: Vec<crate::store::custom_extensions::ExtensionRow>,
     /// The one the policy calls at each stage.
     pub chosen: Vec<(Stage, String)>,
+    /// Its access review settings, with the names of whom they name.
+    pub review: Option<ReviewForForm>,
 }
+
+/// Access review settings with reviewers' addresses and groups' names by id.
+pub type ReviewForForm = (
+    crate::domain::review::ReviewSettings,
+    std::collections::HashMap<String, String>,
+    std::collections::HashMap<String, String>,
+);
 
 /// Makes the policy call the chosen extensions (each of the package's
 /// catalog), when the draft chose; returns the choices by stage name.
@@ -139,6 +153,20 @@ pub(super) async fn save_extensions(
     )))
 }
 
+/// Saves the policy's access review settings, when the draft says; returns
+/// them as the audit log keeps them.
+pub(super) async fn save_review(
+    conn: &mut Conn,
+    policy: &str,
+    review: Option<Option<crate::domain::review::ReviewDraft>>,
+) -> Result<Option<serde_json::Value>, ServiceError> {
+    let Some(review) = review else {
+        return Ok(None);
+    };
+    let saved = crate::service::reviews::save_settings(conn, policy, review).await?;
+    Ok(Some(json!(saved)))
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn add_policy(
     store: &Store,
@@ -151,11 +179,13 @@ pub async fn add_policy(
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let chosen = draft.extensions.clone();
+        let review = draft.review.clone();
         let policy = resolve(tx, draft, now).await?;
         let policy_id = uuid::Uuid::new_v4().to_string();
         policies::insert(tx, &policy_id, id, &policy, now).await?;
         let calls = save_extensions(tx, &p.catalog_id, &policy_id, chosen).await?;
-        let details = json!({"policy": policy_id, "displayName": policy.display_name, "settings": store::policies::settings_json(&policy), "customExtensions": calls});
+        let review = save_review(tx, &policy_id, review).await?;
+        let details = json!({"policy": policy_id, "displayName": policy.display_name, "settings": store::policies::settings_json(&policy), "customExtensions": calls, "reviewSettings": review});
         let event = event("Create policy", id, &p.display_name, details);
         Ok((policy_id, event))
     })
@@ -177,12 +207,15 @@ pub async fn update_policy(
         let p = package_row(tx, id).await?;
         let before = found(policies::get(tx, id, policy_id).await?)?;
         let chosen = draft.extensions.clone();
+        let review = draft.review.clone();
         let policy = resolve(tx, draft, now).await?;
         policies::update(tx, policy_id, &policy, now).await?;
         let calls = save_extensions(tx, &p.catalog_id, policy_id, chosen).await?;
+        let review = save_review(tx, policy_id, review).await?;
         let details = json!({
             "policy": policy_id,
             "customExtensions": calls,
+            "reviewSettings": review,
             "changes": diff(&[
                 ("displayName", json!(before.display_name), json!(policy.display_name)),
                 ("allowedTargetScope", json!(before.allowed_target_scope.as_str()), json!(policy.allowed_target_scope.as_str())),

@@ -4,6 +4,7 @@
 
 mod package;
 mod requests;
+mod reviews;
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -30,7 +31,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(REQUEST.pattern(), get().to(requests::details))
         .route(REQUEST_CANCEL.pattern(), post().to(requests::cancel))
         .route(REQUEST_RESUBMIT.pattern(), post().to(requests::resubmit))
-        .route(ACCESS_REVIEWS.as_str(), get().to(reviews));
+        .route(ACCESS_REVIEWS.as_str(), get().to(reviews::list))
+        .route(ACCESS_REVIEW.pattern(), get().to(reviews::page))
+        .route(ACCESS_REVIEW.pattern(), post().to(reviews::decide));
 }
 
 const PER_PAGE: usize = 20;
@@ -96,19 +99,5 @@ async fn home(
         page,
         active,
         ended,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "my_access/reviews.html")]
-struct Reviews {
-    layout: Layout,
-}
-
-/// The Access reviews tab: the reviews someone is asked to do.
-#[tracing::instrument(skip_all)]
-async fn reviews(state: Data, user: Requester) -> Result<HttpResponse, AppError> {
-    render(&Reviews {
-        layout: Layout::for_requester(&state, &user, "my_access", "Access reviews"),
     })
 }

@@ -76,7 +76,7 @@ pub(super) async fn page(
 }
 
 /// A CSV field: quoted when needed, and never read as a formula by a spreadsheet.
-fn csv_field(s: &str) -> String {
+pub(super) fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

@@ -6,6 +6,7 @@ mod assignments;
 mod policies;
 mod policy_form;
 mod requests;
+mod reviews;
 mod roles;
 mod settings;
 mod wizard;
@@ -57,6 +58,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(ADMIN_PACKAGE_DELETE.pattern(), post().to(settings::delete))
         .route(ADMIN_PACKAGE_REQUEST.pattern(), get().to(requests::details))
+        .route(ADMIN_PACKAGE_REVIEW.pattern(), get().to(reviews::details))
+        .route(
+            ADMIN_PACKAGE_REVIEW_STOP.pattern(),
+            post().to(reviews::stop),
+        )
+        .route(
+            ADMIN_PACKAGE_REVIEW_APPLY.pattern(),
+            post().to(reviews::apply),
+        )
+        .route(
+            ADMIN_PACKAGE_REVIEW_CSV.pattern(),
+            get().to(reviews::export_csv),
+        )
         .route(
             ADMIN_PACKAGE_REQUEST_CANCEL.pattern(),
             post().to(requests::cancel),
@@ -127,16 +141,18 @@ pub enum Tab {
     Policies,
     Requests,
     Assignments,
+    Reviews,
     Settings,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Overview,
         Tab::Roles,
         Tab::Policies,
         Tab::Requests,
         Tab::Assignments,
+        Tab::Reviews,
         Tab::Settings,
     ];
 
@@ -157,6 +173,7 @@ impl Tab {
             Tab::Policies => "Policies",
             Tab::Requests => "Requests",
             Tab::Assignments => "Assignments",
+            Tab::Reviews => "Access reviews",
             Tab::Settings => "Settings",
         }
     }
@@ -169,6 +186,7 @@ impl Tab {
             Tab::Policies => routes::ADMIN_PACKAGE_POLICIES,
             Tab::Requests => routes::ADMIN_PACKAGE_REQUESTS,
             Tab::Assignments => routes::ADMIN_PACKAGE_ASSIGNMENTS,
+            Tab::Reviews => routes::ADMIN_PACKAGE_REVIEWS,
             Tab::Settings => routes::ADMIN_PACKAGE_SETTINGS,
         };
         route.id(package)
@@ -240,6 +258,7 @@ async fn show(
         Tab::Policies => policies::page(state, admin, id).await,
         Tab::Requests => requests::page(state, admin, id, q).await,
         Tab::Assignments => assignments::page(state, admin, id, q).await,
+        Tab::Reviews => reviews::page(state, admin, id).await,
         Tab::Settings => settings::page(state, admin, id, None, Default::default()).await,
     }
 }

@@ -92,6 +92,10 @@ async fn form_page(
     let mut f = f;
     if fresh {
         policy_form::set_extensions(&mut f, &context.chosen);
+        if let Some((settings, emails, groups)) = &context.review {
+            policy_form::set_review(&mut f, settings, emails, groups);
+        }
+        policy_form::review_defaults(&mut f);
     }
     let title = format!("Policy of {}", package.display_name);
     render_status(

@@ -13,6 +13,7 @@
 //! `expiration_hours`.
 
 use crate::domain::custom_extension::Stage;
+use crate::domain::review::{ReviewInput, ReviewSettings};
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -54,7 +55,22 @@ pub fn defaults(name: &str) -> Fields {
     ] {
         f.insert(k.into(), v.into());
     }
+    review_defaults(&mut f);
     f
+}
+
+/// The access review fields a policy without reviews starts from.
+pub fn review_defaults(f: &mut Fields) {
+    for (k, v) in [
+        ("rv_recurrence", "quarterly"),
+        ("rv_duration", "14"),
+        ("rv_reviewers", "manager"),
+        ("rv_no_response", "keepAccess"),
+        ("rv_recommendations", "on"),
+        ("rv_auto_apply", "on"),
+    ] {
+        f.entry(k.to_string()).or_insert_with(|| v.to_string());
+    }
 }
 
 /// Renumbers the question rows so that only filled, kept rows remain, as
@@ -371,11 +387,72 @@ pub fn draft(f: &Fields) -> PolicyDraft {
         questions,
         expiration,
     };
+    let review = f.contains_key("rv_posted").then(|| {
+        review_input(f).parse().unwrap_or_else(|errors| {
+            e.merge(&errors);
+            None
+        })
+    });
     PolicyDraft {
         policy,
         named: names,
         errors: e,
         extensions: Some(extensions(f)),
+        review,
+    }
+}
+
+/// The Lifecycle step's access review fields.
+fn review_input(f: &Fields) -> ReviewInput {
+    ReviewInput {
+        enabled: on(f, "rv_enabled"),
+        start: get(f, "rv_start").into(),
+        recurrence: get(f, "rv_recurrence").into(),
+        duration: get(f, "rv_duration").into(),
+        reviewers: get(f, "rv_reviewers").into(),
+        users: get(f, "rv_users").into(),
+        groups: get(f, "rv_groups").into(),
+        sponsors: on(f, "rv_sponsors"),
+        fallback_users: get(f, "rv_fallback_users").into(),
+        fallback_groups: get(f, "rv_fallback_groups").into(),
+        no_response: get(f, "rv_no_response").into(),
+        justification: on(f, "rv_justification"),
+        recommendations: on(f, "rv_recommendations"),
+        auto_apply: on(f, "rv_auto_apply"),
+    }
+}
+
+/// Shows a policy's stored review settings in the form (names from ids).
+pub fn set_review(
+    f: &mut Fields,
+    s: &ReviewSettings,
+    emails: &std::collections::HashMap<String, String>,
+    groups: &std::collections::HashMap<String, String>,
+) {
+    let names = |ids: &[String], by: &std::collections::HashMap<String, String>| {
+        ids.iter()
+            .filter_map(|i| by.get(i).cloned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let on = |b: bool| if b { "on" } else { "" }.to_string();
+    for (k, v) in [
+        ("rv_enabled", "on".to_string()),
+        ("rv_start", s.start.format("%Y-%m-%d").to_string()),
+        ("rv_recurrence", s.recurrence.as_str().to_string()),
+        ("rv_duration", s.duration_days.to_string()),
+        ("rv_reviewers", s.reviewers.as_str().to_string()),
+        ("rv_users", names(&s.users, emails)),
+        ("rv_groups", names(&s.groups, groups)),
+        ("rv_sponsors", on(s.sponsors)),
+        ("rv_fallback_users", names(&s.fallback_users, emails)),
+        ("rv_fallback_groups", names(&s.fallback_groups, groups)),
+        ("rv_no_response", s.no_response.as_str().to_string()),
+        ("rv_justification", on(s.justification_required)),
+        ("rv_recommendations", on(s.show_recommendations)),
+        ("rv_auto_apply", on(s.apply_automatically)),
+    ] {
+        f.insert(k.to_string(), v);
     }
 }
 

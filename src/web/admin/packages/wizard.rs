@@ -52,6 +52,7 @@ pub(super) fn step_of(key: &str) -> &'static str {
     } else if key.starts_with("ext_") {
         "extensions"
     } else if key.starts_with("expiration")
+        || key.starts_with("rv_")
         || matches!(
             key,
             "allow_extension" | "approval_update_required" | "custom_schedule"
@@ -461,7 +462,9 @@ async fn create(
     .map_err(|_| AppError::BadRequest("The name is missing.".into()))?;
     let catalog = catalog_of(&f).ok_or(AppError::NotFound)?;
     let mut draft = PolicyDraft::from(policy);
-    draft.extensions = policy_form::draft(&f).extensions;
+    let posted = policy_form::draft(&f);
+    draft.extensions = posted.extensions;
+    draft.review = posted.review;
     let created = svc::create(
         &state.store,
         &admin.actor(),

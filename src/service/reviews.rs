@@ -1,0 +1,588 @@
+//! Access reviews: started on each policy's schedule with every holder under
+//! it at that moment, decided by their reviewers from My Access, reminded at
+//! half time and the day before the end, and applied at the end (or when an
+//! administrator says so): a denied holder's assignment ends with reason
+//! "access review", undecided ones get what the policy says.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{ServiceError, found};
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::message::{Mail, Message, Review};
+use crate::domain::request::EndReason;
+use crate::domain::review::{
+    ReviewDraft, ReviewSettings, ReviewerKind, Verdict, may_decide, recommendation, reminders,
+};
+use crate::domain::user::User;
+use crate::store::reviews::{self as db, Holder, ItemRow, NewReview, ReviewRow};
+use crate::store::{self, Conn, Store, audit, directory, outbox, parse_ts, users};
+
+fn event(action: &str, review: &ReviewRow, details: serde_json::Value) -> NewAuditEvent {
+    NewAuditEvent {
+        action: action.into(),
+        object_type: object_type::ACCESS_PACKAGE,
+        object_id: review.access_package_id.clone(),
+        object_name: review.package_name.clone(),
+        details,
+    }
+}
+
+/// Resolves a policy form's review settings (names to ids) and saves them
+/// with the policy, in the caller's transaction; `None` turns reviews off.
+/// Names not found are `Invalid`, beside their fields.
+pub async fn save_settings(
+    conn: &mut Conn,
+    policy: &str,
+    draft: Option<ReviewDraft>,
+) -> Result<Option<ReviewSettings>, ServiceError> {
+    let Some(d) = draft else {
+        db::set_settings(conn, policy, None).await?;
+        return Ok(None);
+    };
+    let mut e = crate::domain::validation::FieldErrors::new();
+    let mut settings = d.settings;
+    let emails: Vec<String> = d.users.iter().chain(&d.fallback_users).cloned().collect();
+    let groups: Vec<String> = d.groups.iter().chain(&d.fallback_groups).cloned().collect();
+    let found_users = users::ids_by_emails(conn, &emails).await?;
+    let found_groups = directory::group_ids_by_names(conn, &groups).await?;
+    let mut people = |list: &[String], field: &str| -> Vec<String> {
+        list.iter()
+            .filter_map(|m| match found_users.get(m) {
+                Some(id) => Some(id.to_string()),
+                None => {
+                    e.add(field, format!("No user has the email {m}."));
+                    None
+                }
+            })
+            .collect()
+    };
+    settings.users = people(&d.users, "rv_users");
+    settings.fallback_users = people(&d.fallback_users, "rv_fallback_users");
+    let mut teams = |list: &[String], field: &str| -> Vec<String> {
+        list.iter()
+            .filter_map(|g| match found_groups.get(g) {
+                Some(id) => Some(id.to_string()),
+                None => {
+                    e.add(field, format!("No group is named {g}."));
+                    None
+                }
+            })
+            .collect()
+    };
+    settings.groups = teams(&d.groups, "rv_groups");
+    settings.fallback_groups = teams(&d.fallback_groups, "rv_fallback_groups");
+    e.into_result()?;
+    db::set_settings(conn, policy, Some(&settings)).await?;
+    Ok(Some(settings))
+}
+
+/// A policy's review settings with the names of the people and groups they
+/// name, for its form: (settings, addresses by id, group names by id).
+pub async fn settings_for_form(
+    store: &Store,
+    policy: &str,
+) -> Result<
+    Option<(
+        ReviewSettings,
+        HashMap<String, String>,
+        HashMap<String, String>,
+    )>,
+    ServiceError,
+> {
+    let mut c = store.read().await?;
+    let Some(s) = db::settings_of(&mut c, policy).await? else {
+        return Ok(None);
+    };
+    let ids: Vec<String> = s.users.iter().chain(&s.fallback_users).cloned().collect();
+    let groups: Vec<String> = s.groups.iter().chain(&s.fallback_groups).cloned().collect();
+    let emails = users::emails_of(&mut c, &ids)
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let names = directory::group_names_of(&mut c, &groups)
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    Ok(Some((s, emails, names)))
+}
+
+/// Who reviews each holder, worked out once for a review.
+struct Reviewers {
+    kind: ReviewerKind,
+    sponsors_for_guests: bool,
+    specific: Vec<String>,
+    fallback: Vec<String>,
+    sponsors: HashMap<String, Vec<String>>,
+    active: HashSet<String>,
+}
+
+impl Reviewers {
+    /// The reviewers of a holder: never the holder, except in a self-review;
+    /// the fallback reviewers when nobody else can.
+    fn of(&self, h: &Holder) -> Vec<String> {
+        if self.kind == ReviewerKind::SelfReview {
+            return vec![h.user_id.clone()];
+        }
+        let guest_sponsors = match (&h.organization, self.sponsors_for_guests) {
+            (Some(o), true) if h.user_type == "guest" => {
+                self.sponsors.get(o).cloned().unwrap_or_default()
+            }
+            _ => vec![],
+        };
+        let mut who: Vec<String> = match self.kind {
+            ReviewerKind::Manager => h.manager_id.iter().cloned().collect(),
+            _ => self.specific.clone(),
+        };
+        who.extend(guest_sponsors);
+        who.retain(|u| *u != h.user_id && self.active.contains(u));
+        if who.is_empty() {
+            who = self
+                .fallback
+                .iter()
+                .filter(|u| **u != h.user_id)
+                .cloned()
+                .collect();
+        }
+        who.sort();
+        who.dedup();
+        who
+    }
+}
+
+/// Starts the reviews whose day has come, each once whatever the number of
+/// instances running this. Returns how many started.
+#[tracing::instrument(skip_all)]
+pub async fn start_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let scheduled = {
+        let mut c = store.read().await?;
+        db::scheduled(&mut c).await?
+    };
+    let today = now.date_naive();
+    let mut started = 0;
+    for s in scheduled {
+        let Some(day) = s.settings.recurrence.latest_start(s.settings.start, today) else {
+            continue;
+        };
+        let key = day.format("%Y-%m-%d").to_string();
+        let ends = s.settings.ends(day);
+        if s.last_started.as_deref().is_some_and(|l| l >= key.as_str()) || ends <= now {
+            continue;
+        }
+        let mut tx = store.begin().await?;
+        if !db::claim_start(&mut tx, &s.policy_id, &key).await? {
+            continue;
+        }
+        start_one(&mut tx, &s.policy_id, &s.package_id, &s.settings, now, ends).await?;
+        tx.commit().await.map_err(store::map_err)?;
+        started += 1;
+    }
+    Ok(started)
+}
+
+async fn start_one(
+    conn: &mut Conn,
+    policy: &str,
+    package: &str,
+    settings: &ReviewSettings,
+    now: DateTime<Utc>,
+    ends: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let holders = db::holders(conn, policy).await?;
+    let mut specific = settings.users.clone();
+    specific.extend(db::members_of(conn, &settings.groups).await?);
+    let mut fallback = settings.fallback_users.clone();
+    fallback.extend(db::members_of(conn, &settings.fallback_groups).await?);
+    let fallback = db::active_of(conn, &fallback).await?;
+    let orgs: Vec<String> = holders
+        .iter()
+        .filter_map(|h| h.organization.clone())
+        .collect();
+    let mut sponsors: HashMap<String, Vec<String>> = HashMap::new();
+    for (o, u) in db::sponsors_of(conn, &orgs).await? {
+        sponsors.entry(o).or_default().push(u);
+    }
+    let mut candidates: Vec<String> = specific.clone();
+    candidates.extend(holders.iter().filter_map(|h| h.manager_id.clone()));
+    candidates.extend(sponsors.values().flatten().cloned());
+    let active: HashSet<String> = db::active_of(conn, &candidates)
+        .await?
+        .into_iter()
+        .collect();
+    let who = Reviewers {
+        kind: settings.reviewers,
+        sponsors_for_guests: settings.sponsors,
+        specific,
+        fallback,
+        sponsors,
+        active,
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut items = Vec::with_capacity(holders.len());
+    let mut pairs = Vec::new();
+    for h in &holders {
+        let last = h.last_sign_in_at.as_deref().and_then(|t| parse_ts(t).ok());
+        items.push((
+            h.assignment_id.clone(),
+            h.user_id.clone(),
+            recommendation(last, now).as_str(),
+        ));
+        pairs.extend(who.of(h).into_iter().map(|u| (h.assignment_id.clone(), u)));
+    }
+    let review = NewReview {
+        id: &id,
+        policy_id: policy,
+        package_id: package,
+        starts: now,
+        ends,
+        settings,
+        items,
+        reviewers: pairs,
+    };
+    db::insert(conn, &review, now).await?;
+    let row = found(db::get(conn, &id).await?)?;
+    tell_reviewers(conn, &row, settings, false, now).await?;
+    audit::record(
+        conn,
+        &Actor::system(),
+        &event(
+            "Start access review",
+            &row,
+            json!({"review": id, "policy": row.policy_name, "holders": row.total,
+                   "ends": crate::store::ts(ends)}),
+        ),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Mails the review's reviewers (only those with holders left, for a
+/// reminder), through the outbox.
+async fn tell_reviewers(
+    conn: &mut Conn,
+    review: &ReviewRow,
+    settings: &ReviewSettings,
+    reminder: bool,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let ends = parse_ts(&review.ends_at)
+        .map(|t| {
+            (t - chrono::Duration::seconds(1))
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let facts = Review {
+        review_id: review.id.clone(),
+        package: review.package_name.clone(),
+        ends,
+        self_review: settings.reviewers == ReviewerKind::SelfReview,
+    };
+    let mails: Vec<Mail> = db::reviewers(conn, &review.id, reminder)
+        .await?
+        .into_iter()
+        .map(|(_, email, name)| Mail {
+            to_address: email,
+            to_name: name,
+            message: if reminder {
+                Message::ReviewReminder(facts.clone())
+            } else {
+                Message::ReviewRequest(facts.clone())
+            },
+        })
+        .collect();
+    outbox::enqueue(conn, &mails, now).await?;
+    Ok(mails.len())
+}
+
+/// Sends the reminders due: at half time and the day before the end, each
+/// once. Returns how many mails.
+#[tracing::instrument(skip_all)]
+pub async fn remind_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let running = {
+        let mut c = store.read().await?;
+        db::in_progress(&mut c).await?
+    };
+    let mut sent = 0;
+    for (id, starts, ends, done) in running {
+        let (Ok(starts), Ok(ends)) = (parse_ts(&starts), parse_ts(&ends)) else {
+            continue;
+        };
+        let due = reminders(starts, ends)
+            .iter()
+            .filter(|t| **t <= now)
+            .count() as i64;
+        if due <= done {
+            continue;
+        }
+        let mut tx = store.begin().await?;
+        if !db::claim_reminder(&mut tx, &id, done, due).await? {
+            continue;
+        }
+        let row = found(db::get(&mut tx, &id).await?)?;
+        sent += tell_reviewers(&mut tx, &row, &row.settings()?, true, now).await?;
+        tx.commit().await.map_err(store::map_err)?;
+    }
+    Ok(sent)
+}
+
+/// Ends the reviews whose end has come, applying those set to apply
+/// automatically. Returns how many ended.
+#[tracing::instrument(skip_all)]
+pub async fn end_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut ended = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        let ids = db::take_ended(&mut tx, now).await?;
+        if ids.is_empty() {
+            return Ok(ended);
+        }
+        for id in &ids {
+            let row = found(db::get(&mut tx, id).await?)?;
+            if row.settings()?.apply_automatically {
+                apply_in(&mut tx, &row, &Actor::system(), now).await?;
+            }
+        }
+        tx.commit().await.map_err(store::map_err)?;
+        ended += ids.len();
+    }
+}
+
+/// Applies a completed review in the caller's transaction.
+async fn apply_in(
+    conn: &mut Conn,
+    review: &ReviewRow,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if !db::move_state(conn, &review.id, "completed", "applied", now).await? {
+        return Err(ServiceError::Refused(
+            "This review was already applied or stopped.".into(),
+        ));
+    }
+    let settings = review.settings()?;
+    let batch = uuid::Uuid::new_v4().to_string();
+    let removed = db::apply(conn, &review.id, settings.no_response, &batch, now).await?;
+    crate::service::access::finish_ended(
+        conn,
+        &batch,
+        EndReason::AccessReview,
+        Some("Remove access package assignment (access review)"),
+        now,
+    )
+    .await?;
+    audit::record(
+        conn,
+        actor,
+        &event(
+            "Apply access review",
+            review,
+            json!({"review": review.id, "removed": removed, "ifNoResponse": settings.no_response.as_str()}),
+        ),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A review of the package, checked to be one.
+async fn of_package(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+    id: &str,
+) -> Result<ReviewRow, ServiceError> {
+    let row = found(db::get(conn, id).await?)?;
+    if row.access_package_id != package.as_str() {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(row)
+}
+
+/// An administrator stops a review in progress: it ends, and nothing is
+/// applied.
+#[tracing::instrument(skip_all)]
+pub async fn stop(
+    store: &Store,
+    actor: &Actor,
+    package: &AccessPackageId,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut tx = store.begin().await?;
+    let row = of_package(&mut tx, package, id).await?;
+    if !db::move_state(&mut tx, id, "inProgress", "stopped", now).await? {
+        return Err(ServiceError::Refused(
+            "Only a review in progress can be stopped.".into(),
+        ));
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        &event("Stop access review", &row, json!({"review": id})),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(())
+}
+
+/// An administrator applies a review now: one in progress ends at once.
+#[tracing::instrument(skip_all)]
+pub async fn apply_now(
+    store: &Store,
+    actor: &Actor,
+    package: &AccessPackageId,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut tx = store.begin().await?;
+    let row = of_package(&mut tx, package, id).await?;
+    db::move_state(&mut tx, id, "inProgress", "completed", now).await?;
+    apply_in(&mut tx, &row, actor, now).await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(())
+}
+
+/// A review as one of its reviewers sees it.
+pub struct ReviewerView {
+    pub review: ReviewRow,
+    pub settings: ReviewSettings,
+    pub items: Vec<ItemRow>,
+}
+
+/// The reviews waiting for someone.
+pub async fn waiting_for(store: &Store, user: &UserId) -> Result<Vec<ReviewRow>, ServiceError> {
+    let mut c = store.read().await?;
+    Ok(db::waiting_for(&mut c, user.as_str()).await?)
+}
+
+/// A review for one of its reviewers: the holders they review.
+pub async fn for_reviewer(
+    store: &Store,
+    user: &UserId,
+    id: &str,
+) -> Result<ReviewerView, ServiceError> {
+    let mut c = store.read().await?;
+    let review = found(db::get(&mut c, id).await?)?;
+    let items = db::items(&mut c, id, Some(user.as_str())).await?;
+    if items.is_empty() {
+        return Err(ServiceError::NotFound);
+    }
+    let settings = review.settings()?;
+    Ok(ReviewerView {
+        review,
+        settings,
+        items,
+    })
+}
+
+/// A reviewer decides for some of their holders (each once: the first
+/// decision wins). Returns how many decisions were recorded.
+#[tracing::instrument(skip_all)]
+pub async fn decide(
+    store: &Store,
+    reviewer: &User,
+    id: &str,
+    assignments: &[String],
+    verdict: Verdict,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let reason = crate::domain::validation::reason_text(reason, "The reason")
+        .map_err(|m| super::invalid("reason", m))?;
+    let mut tx = store.begin().await?;
+    let review = found(db::get(&mut tx, id).await?)?;
+    let settings = review.settings()?;
+    if review.state != "inProgress" {
+        return Err(ServiceError::Refused(
+            "This review has ended; decisions are no longer taken.".into(),
+        ));
+    }
+    if assignments.is_empty() {
+        return Err(super::invalid(
+            "assignments",
+            "Choose whose access you decide.",
+        ));
+    }
+    if verdict == Verdict::Approve && settings.justification_required && reason.is_none() {
+        return Err(super::invalid("reason", "Give a reason to approve access."));
+    }
+    let ends = parse_ts(&review.ends_at).map_err(ServiceError::Store)?;
+    let items = db::items(&mut tx, id, Some(reviewer.id.as_str())).await?;
+    let self_review = settings.reviewers == ReviewerKind::SelfReview;
+    let mut done = 0;
+    for a in assignments {
+        let Some(item) = items.iter().find(|i| i.assignment_id == *a) else {
+            return Err(ServiceError::Refused(
+                "You do not review this person's access.".into(),
+            ));
+        };
+        may_decide(
+            reviewer.id.as_str(),
+            &item.holder_id,
+            self_review,
+            ends,
+            now,
+        )
+        .map_err(ServiceError::Refused)?;
+        if item.ended() {
+            continue;
+        }
+        if db::decide(
+            &mut tx,
+            id,
+            a,
+            reviewer.id.as_str(),
+            verdict.as_str(),
+            reason.as_deref(),
+            now,
+        )
+        .await?
+        {
+            done += 1;
+        }
+    }
+    audit::record(
+        &mut tx,
+        &Actor {
+            user_id: Some(reviewer.id.to_string()),
+            display_name: reviewer.display_name.clone(),
+        },
+        &event(
+            "Review access package assignment",
+            &review,
+            json!({"review": id, "decision": verdict.as_str(), "assignments": assignments, "reason": reason, "recorded": done}),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::map_err)?;
+    Ok(done)
+}
+
+/// A package's reviews, for its Access reviews tab.
+pub async fn of_package_list(
+    store: &Store,
+    package: &AccessPackageId,
+) -> Result<Vec<ReviewRow>, ServiceError> {
+    let mut c = store.read().await?;
+    Ok(db::of_package(&mut c, package.as_str()).await?)
+}
+
+/// One review of a package with every holder and decision.
+pub async fn details(
+    store: &Store,
+    package: &AccessPackageId,
+    id: &str,
+) -> Result<(ReviewRow, Vec<ItemRow>), ServiceError> {
+    let mut c = store.read().await?;
+    let row = of_package(&mut c, package, id).await?;
+    let items = db::items(&mut c, id, None).await?;
+    Ok((row, items))
+}

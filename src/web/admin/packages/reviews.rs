@@ -1,0 +1,172 @@
+//! A package's Access reviews tab: each review with its progress, one
+//! review's holders and decisions, Stop, Apply now, and the decisions as CSV.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::assignments::csv_field;
+use super::requests::outcome;
+use super::{Tab, parse_id};
+use crate::domain::ids::AccessPackageId;
+use crate::routes;
+use crate::service::packages as packages_svc;
+use crate::service::reviews as svc;
+use crate::store::packages::PackageRow;
+use crate::store::reviews::{ItemRow, ReviewRow};
+use crate::web::error::AppError;
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::AdminUser;
+use crate::web::{Data, Layout, redirect, render};
+
+/// A review's state as people read it.
+pub(crate) fn state_label(s: &str) -> &'static str {
+    match s {
+        "inProgress" => "In progress",
+        "completed" => "Ended, not applied yet",
+        "applied" => "Applied",
+        "stopped" => "Stopped",
+        _ => "Unknown",
+    }
+}
+
+/// What applying did to a holder, as people read it.
+pub(crate) fn outcome_label(s: &str) -> &'static str {
+    match s {
+        "kept" => "Access kept",
+        "removed" => "Access removed",
+        "ended" => "Had already ended",
+        _ => "",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/packages/reviews.html")]
+struct ReviewsTab {
+    layout: Layout,
+    package: PackageRow,
+    tab: Tab,
+    reviews: Vec<ReviewRow>,
+}
+
+impl ReviewsTab {
+    fn state(&self, s: &str) -> &'static str {
+        state_label(s)
+    }
+}
+
+pub(super) async fn page(
+    state: &Data,
+    admin: &AdminUser,
+    id: &AccessPackageId,
+) -> Result<HttpResponse, AppError> {
+    let view = packages_svc::package(&state.store, id).await?;
+    let reviews = svc::of_package_list(&state.store, id).await?;
+    render(&ReviewsTab {
+        layout: Layout::for_user(state, admin, "admin", view.package.display_name.clone()),
+        package: view.package,
+        tab: Tab::Reviews,
+        reviews,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/packages/review.html")]
+struct ReviewPage {
+    layout: Layout,
+    package: PackageRow,
+    tab: Tab,
+    review: ReviewRow,
+    items: Vec<ItemRow>,
+}
+
+impl ReviewPage {
+    fn state(&self, s: &str) -> &'static str {
+        state_label(s)
+    }
+    fn outcome(&self, s: &str) -> &'static str {
+        outcome_label(s)
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn details(
+    state: Data,
+    admin: AdminUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path.0)?;
+    let view = packages_svc::package(&state.store, &id).await?;
+    let (review, items) = svc::details(&state.store, &id, &path.1).await?;
+    render(&ReviewPage {
+        layout: Layout::for_user(&state, &admin, "admin", view.package.display_name.clone()),
+        package: view.package,
+        tab: Tab::Reviews,
+        review,
+        items,
+    })
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn stop(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (id, rid) = (parse_id(&path.0)?, &path.1);
+    let r = svc::stop(&state.store, &admin.actor(), &id, rid, state.clock.now()).await;
+    outcome(session, "The review is stopped; nothing was applied.", r)?;
+    Ok(redirect(&routes::ADMIN_PACKAGE_REVIEW.ids(&id, rid)))
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn apply(
+    state: Data,
+    admin: AdminUser,
+    session: Session,
+    path: web::Path<(String, String)>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (id, rid) = (parse_id(&path.0)?, &path.1);
+    let r = svc::apply_now(&state.store, &admin.actor(), &id, rid, state.clock.now()).await;
+    outcome(session, "The review's results are applied.", r)?;
+    Ok(redirect(&routes::ADMIN_PACKAGE_REVIEW.ids(&id, rid)))
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn export_csv(
+    state: Data,
+    _admin: AdminUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path.0)?;
+    let (review, items) = svc::details(&state.store, &id, &path.1).await?;
+    let mut out = String::from(
+        "User,Email,Recommendation,Decision,Reviewed by,Reason,Reviewed (UTC),Result\r\n",
+    );
+    for i in items {
+        let fields = [
+            i.holder_name.as_str(),
+            &i.holder_email,
+            &i.recommendation,
+            i.decision.as_deref().unwrap_or(""),
+            i.decided_by_name.as_deref().unwrap_or(""),
+            i.reason.as_deref().unwrap_or(""),
+            i.decided_at.as_deref().unwrap_or(""),
+            i.outcome.as_deref().map(outcome_label).unwrap_or(""),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    let day = review.starts_at.get(..10).unwrap_or("review");
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"access-review-{day}.csv\""),
+        ))
+        .body(out))
+}

@@ -1,0 +1,379 @@
+//! Access reviews on a moved clock: set on a policy's Lifecycle step,
+//! started by the jobs with every holder, decided from My Access, reminded,
+//! and applied at the end, with mail through the outbox.
+
+use chrono::Duration;
+use gatehouse::clock::Clock;
+use gatehouse::domain::catalog::OriginSystem;
+use gatehouse::domain::ids::AccessPackageId;
+use gatehouse::domain::policy::Expiration;
+use gatehouse::routes;
+
+use crate::both;
+use crate::correctness::{catalog, demo, member_policy, package_with, request};
+use crate::helpers::*;
+
+const ERIC: &str = "eric.employee@gatehouse.demo";
+const EMMA: &str = "emma.employee@gatehouse.demo";
+const MARIA: &str = "maria.manager@gatehouse.demo";
+const ADA: &str = "ada.admin@gatehouse.demo";
+
+async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    let b = Browser::new();
+    app.demo_sign_in(&b, email).await;
+    b
+}
+
+/// A package granting the Marketing Team group, under one policy for every
+/// member, with no approval.
+async fn package(app: &TestApp, clock: &Clock, name: &str) -> AccessPackageId {
+    let cat = catalog(
+        app,
+        clock,
+        &format!("{name} catalog"),
+        false,
+        &[(OriginSystem::AadGroup, "Marketing Team")],
+    )
+    .await;
+    package_with(
+        app,
+        clock,
+        &cat,
+        name,
+        &[("Marketing Team", "member")],
+        &member_policy("Everyone", vec![], Expiration::NoExpiration),
+    )
+    .await
+}
+
+/// Posts the policy's form with these access review fields.
+async fn set_reviews(
+    app: &TestApp,
+    admin: &Browser,
+    package: &AccessPackageId,
+    review: &[(&str, &str)],
+) -> Page {
+    let policies = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(package)))
+        .await;
+    let at = policies.body.find(">Everyone</a>").expect("the policy");
+    let start = policies.body[..at].rfind("href=\"").unwrap() + 6;
+    let edit = html_unescape(&policies.body[start..at - 1]);
+    let form = admin.get(&app.url(&edit)).await;
+    assert!(form.has("Require access reviews"), "{}", form.body);
+    let csrf = form.csrf();
+    let mut fields = vec![
+        ("csrf_token", csrf.as_str()),
+        ("policy_name", "Everyone"),
+        ("scope", "allMemberUsers"),
+        ("enabled", "on"),
+        ("enable_requests", "on"),
+        ("expiration_type", "never"),
+        ("q_count", "0"),
+        ("rv_posted", "1"),
+        ("rv_enabled", "on"),
+    ];
+    fields.extend_from_slice(review);
+    admin.post(&app.url(&edit), &fields).await
+}
+
+async fn outbox(app: &TestApp) -> Page {
+    signed_in(app, ADA)
+        .await
+        .get(&app.url(routes::ADMIN_MAIL))
+        .await
+}
+
+both!(
+    a_review_is_started_decided_reminded_and_applied,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let package = package(&app, &clock, "Reviewed tools").await;
+        let day = (clock.now() + Duration::days(40))
+            .format("%Y-%m-%d")
+            .to_string();
+        let mut review = vec![
+            ("rv_start", day.as_str()),
+            ("rv_recurrence", "monthly"),
+            ("rv_duration", "40"),
+            ("rv_reviewers", "specific"),
+            ("rv_users", MARIA),
+            ("rv_no_response", "removeAccess"),
+            ("rv_justification", "on"),
+            ("rv_recommendations", "on"),
+            ("rv_auto_apply", "on"),
+        ];
+        let bad = set_reviews(&app, &admin, &package, &review).await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.has("A review lasts from 1 to 27 days"), "{}", bad.body);
+        review[2] = ("rv_duration", "10");
+        let saved = set_reviews(&app, &admin, &package, &review).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+
+        // Eric and Emma hold the package; forty days later only Eric signs in.
+        for who in [ERIC, EMMA] {
+            let b = signed_in(&app, who).await;
+            assert_eq!(request(&app, &b, &package, &[]).await.status, 303);
+        }
+        clock.advance(Duration::days(40));
+        signed_in(&app, ERIC).await;
+        run_jobs(&app, &clock).await;
+        let admin = signed_in(&app, ADA).await;
+        let tab = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
+            .await;
+        assert!(tab.has("0 of 2 decided"), "{}", tab.body);
+        assert!(
+            outbox(&app).await.has("Review who holds Reviewed tools by"),
+            "Maria is asked by mail"
+        );
+
+        // Maria reviews from My Access.
+        let maria = signed_in(&app, MARIA).await;
+        let mine = maria.get(&app.url(routes::ACCESS_REVIEWS)).await;
+        assert!(mine.has("Reviewed tools"), "{}", mine.body);
+        let at = mine.body.find("/access-reviews/").unwrap();
+        let review_url = mine.body[at..at + "/access-reviews/".len() + 36].to_string();
+        let page = maria.get(&app.url(&review_url)).await;
+        assert!(
+            page.has("Who keeps access to Reviewed tools?"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.has("Deny: no sign-in for 30 days"),
+            "Emma's recommendation"
+        );
+        let eric_id = user_named(&app, ERIC).await.id;
+        let eric_row = {
+            let mut c = app.store.read().await.unwrap();
+            sqlx::query_scalar::<_, String>(
+                "SELECT id FROM access_package_assignments WHERE target_id = $1",
+            )
+            .bind(eric_id.as_str())
+            .fetch_one(&mut *c)
+            .await
+            .unwrap()
+        };
+        let approve = format!("{eric_row}:approve");
+        let no_reason = maria
+            .post(
+                &app.url(&review_url),
+                &[("csrf_token", &page.csrf()), ("row", &approve)],
+            )
+            .await;
+        assert_eq!(no_reason.status, 422);
+        assert!(no_reason.has("Give a reason to approve access."));
+        let ok = maria
+            .post(
+                &app.url(&review_url),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("row", &approve),
+                    ("reason", "Works on the launch"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        // The first decision wins.
+        let deny = format!("{eric_row}:deny");
+        let again = maria
+            .post(
+                &app.url(&review_url),
+                &[("csrf_token", &page.csrf()), ("row", &deny)],
+            )
+            .await;
+        assert_eq!(again.status, 303);
+        let page = maria.get(&app.url(&review_url)).await;
+        assert!(page.has("Nothing changed: those were decided already."));
+        assert!(page.has("Approved by Maria"), "{}", page.body);
+
+        // Nobody reviews their own access, nor a review they are not in.
+        let eric = signed_in(&app, ERIC).await;
+        assert_eq!(eric.get(&app.url(&review_url)).await.status, 404);
+
+        // Half time: a reminder.
+        clock.advance(Duration::days(5));
+        run_jobs(&app, &clock).await;
+        assert!(
+            outbox(&app)
+                .await
+                .has("Reminder: review who holds Reviewed tools")
+        );
+
+        // The end: Emma, undecided, loses access; Eric keeps it.
+        clock.advance(Duration::days(6));
+        run_jobs(&app, &clock).await;
+        assert!(!has(
+            &held_by(&app, EMMA).await,
+            "Group Marketing Team member"
+        ));
+        assert!(has(
+            &held_by(&app, ERIC).await,
+            "Group Marketing Team member"
+        ));
+        let admin = signed_in(&app, ADA).await;
+        let tab = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
+            .await;
+        assert!(tab.has("Applied"), "{}", tab.body);
+        let at = tab.body.find("/access-reviews/").unwrap();
+        let start = tab.body[..at].rfind("href=\"").unwrap() + 6;
+        let details_url = html_unescape(&tab.body[start..at + "/access-reviews/".len() + 36]);
+        let details = admin.get(&app.url(&details_url)).await;
+        assert!(
+            details.has("Access removed") && details.has("Access kept"),
+            "{}",
+            details.body
+        );
+        assert!(details.has("Works on the launch"));
+        assert!(
+            outbox(&app)
+                .await
+                .has("an access review found it is no longer needed")
+        );
+        let csv = admin
+            .get(&app.url(format!("{details_url}/decisions.csv")))
+            .await;
+        assert!(csv.has("Works on the launch"), "{}", csv.body);
+
+        // After the end, decisions are refused.
+        let maria = signed_in(&app, MARIA).await;
+        let page = maria.get(&app.url(&review_url)).await;
+        assert!(page.has("This review has ended"), "{}", page.body);
+        let late = maria
+            .post(
+                &app.url(&review_url),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("row", &deny),
+                    ("reason", "Too late"),
+                ],
+            )
+            .await;
+        assert_eq!(late.status, 422);
+        assert!(late.has("decisions are no longer taken"), "{}", late.body);
+    }
+);
+
+both!(
+    a_self_review_asks_the_holder_and_an_administrator_applies_or_stops,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let package = package(&app, &clock, "Self reviewed").await;
+        let today = clock.now().format("%Y-%m-%d").to_string();
+        let review = [
+            ("rv_start", today.as_str()),
+            ("rv_recurrence", "weekly"),
+            ("rv_duration", "5"),
+            ("rv_reviewers", "self"),
+            ("rv_no_response", "keepAccess"),
+            ("rv_recommendations", "on"),
+        ];
+        let saved = set_reviews(&app, &admin, &package, &review).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let eric = signed_in(&app, ERIC).await;
+        request(&app, &eric, &package, &[]).await;
+        let emma = signed_in(&app, EMMA).await;
+        request(&app, &emma, &package, &[]).await;
+        run_jobs(&app, &clock).await;
+        let mine = eric.get(&app.url(routes::ACCESS_REVIEWS)).await;
+        let at = mine
+            .body
+            .find("/access-reviews/")
+            .expect("a review for Eric");
+        let review_url = mine.body[at..at + "/access-reviews/".len() + 36].to_string();
+        let page = eric.get(&app.url(&review_url)).await;
+        assert!(
+            page.has("Do you still need access to Self reviewed?"),
+            "{}",
+            page.body
+        );
+        let at = page.body.find(":deny\"").unwrap();
+        let start = page.body[..at].rfind("value=\"").unwrap() + 7;
+        let row = page.body[start..at + 5].to_string();
+        let r = eric
+            .post(
+                &app.url(&review_url),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("row", &row),
+                    ("reason", "Project over"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+
+        // Applied now by an administrator: Eric's answer removes his access,
+        // Emma's silence keeps hers.
+        let tab = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
+            .await;
+        let at = tab.body.find("/access-reviews/").unwrap();
+        let start = tab.body[..at].rfind("href=\"").unwrap() + 6;
+        let details_url = html_unescape(&tab.body[start..at + "/access-reviews/".len() + 36]);
+        let details = admin.get(&app.url(&details_url)).await;
+        assert!(details.has("1 of 2 decided"), "{}", details.body);
+        let applied = admin
+            .post(
+                &app.url(format!("{details_url}/apply")),
+                &[("csrf_token", &details.csrf())],
+            )
+            .await;
+        assert_eq!(applied.status, 303);
+        assert!(!has(
+            &held_by(&app, ERIC).await,
+            "Group Marketing Team member"
+        ));
+        assert!(has(
+            &held_by(&app, EMMA).await,
+            "Group Marketing Team member"
+        ));
+        let details = admin.get(&app.url(&details_url)).await;
+        assert!(details.has("results are applied"), "{}", details.body);
+        let again = admin
+            .post(
+                &app.url(format!("{details_url}/apply")),
+                &[("csrf_token", &details.csrf())],
+            )
+            .await;
+        assert_eq!(again.status, 303);
+        let details = admin.get(&app.url(&details_url)).await;
+        assert!(
+            details.has("already applied or stopped"),
+            "applied once: {}",
+            details.body
+        );
+
+        // The next week's review is stopped: nothing is applied.
+        clock.advance(Duration::days(7));
+        run_jobs(&app, &clock).await;
+        let admin = signed_in(&app, ADA).await;
+        let tab = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
+            .await;
+        assert!(tab.has("In progress"), "{}", tab.body);
+        let at = tab.body.find("/access-reviews/").unwrap();
+        let start = tab.body[..at].rfind("href=\"").unwrap() + 6;
+        let next_url = html_unescape(&tab.body[start..at + "/access-reviews/".len() + 36]);
+        let next = admin.get(&app.url(&next_url)).await;
+        assert!(
+            next.has("0 of 1 decided"),
+            "only Emma holds it now: {}",
+            next.body
+        );
+        let stopped = admin
+            .post(
+                &app.url(format!("{next_url}/stop")),
+                &[("csrf_token", &next.csrf())],
+            )
+            .await;
+        assert_eq!(stopped.status, 303);
+        clock.advance(Duration::days(6));
+        run_jobs(&app, &clock).await;
+        assert!(has(
+            &held_by(&app, EMMA).await,
+            "Group Marketing Team member"
+        ));
+    }
+);
