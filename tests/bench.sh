@@ -11,6 +11,7 @@
 #   GATEHOUSE_BENCH_SCALE=0.1 GATEHOUSE_BENCH_SECONDS=3 bash tests/bench.sh   # a quick look
 #   GATEHOUSE_BENCH_ONLY=provision bash tests/bench.sh   # provisioning only
 #   GATEHOUSE_BENCH_ONLY=import bash tests/bench.sh      # the LDAP import only
+#   GATEHOUSE_BENCH_ONLY=review bash tests/bench.sh      # an access review of 10,000 holders only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -91,6 +92,21 @@ if [ "$ONLY" = all ]; then
   "$BENCH" load --database-url "$PG_URL" --seconds "$SECS" --label PostgreSQL | tee -a "$WORK/results.md"
   log "PostgreSQL: batch jobs"
   "$BENCH" batch --database-url "$PG_URL" | tee -a "$WORK/results.md"
+fi
+# ---- an access review of 10,000 holders, each on a fresh database ----
+HOLDERS=$(awk "BEGIN { printf \"%d\", 10000 * $SCALE }")
+review() { "$BENCH" review --database-url "$1" --holders "$HOLDERS" | tee -a "$WORK/results.md"; }
+if [ "$ONLY" = all ] || [ "$ONLY" = review ]; then
+  log "SQLite: access review"
+  rm -f "$WORK"/review.db*
+  review "sqlite://$WORK/review.db"
+  log "PostgreSQL: access review"
+  run_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres review
+  review "postgres://postgres@127.0.0.1:$PG_PORT/review"
+fi
+if [ "$ONLY" = review ]; then
+  log "results in $WORK/results.md"
+  exit 0
 fi
 # ---- provisioning into a local slapd (without the memberof overlay, so that
 # loading a million memberships does not also write a million memberOf values) ----

@@ -9,6 +9,7 @@ mod bulk;
 mod generate;
 mod load;
 mod provision;
+mod review;
 
 use clap::{Parser, Subcommand};
 
@@ -48,6 +49,14 @@ enum Cmd {
         /// Only the scenarios whose names contain one of these words.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+    },
+    /// Time an access review of many holders: its start and its applying
+    /// (an empty database).
+    Review {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 10_000)]
+        holders: usize,
     },
     /// Time the expiration and reminder jobs over assignments due at once.
     Batch {
@@ -110,6 +119,18 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             println!("\nPeak server memory ({label}): {peak:.0} MB");
+        }
+        Cmd::Review {
+            database_url,
+            holders,
+        } => {
+            let timings = review::run(&database_url, holders).await?;
+            println!();
+            println!("| job | holders | seconds |");
+            println!("|---|---:|---:|");
+            for t in timings {
+                println!("| {} | {} | {:.2} |", t.job, t.count, t.seconds);
+            }
         }
         Cmd::Batch {
             database_url,
