@@ -257,10 +257,16 @@ pub struct ReviewSettings {
 }
 
 impl ReviewSettings {
-    /// When a review starting on `day` ends.
-    pub fn ends(&self, day: NaiveDate) -> DateTime<Utc> {
-        let start = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-        start + Duration::days(i64::from(self.duration_days))
+    /// When a review starting on `day` (in the organization's time zone
+    /// `tz`) begins and ends: from the start of that day, for its days.
+    pub fn period(&self, day: NaiveDate, tz: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        use chrono::TimeZone;
+        let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+        let start = tz
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc));
+        (start, start + Duration::days(i64::from(self.duration_days)))
     }
 }
 
@@ -534,6 +540,28 @@ mod tests {
         assert!(json.contains("\"noResponse\":\"removeAccess\""), "{json}");
         i.enabled = false;
         assert!(i.parse().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_review_day_begins_in_the_organization_time_zone() {
+        let s = ReviewInput {
+            enabled: true,
+            start: "2026-12-01".into(),
+            recurrence: "monthly".into(),
+            duration: "7".into(),
+            reviewers: "self".into(),
+            no_response: "keepAccess".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap()
+        .unwrap()
+        .settings;
+        let (start, end) = s.period(d("2026-12-01"), chrono_tz::Europe::Amsterdam);
+        assert_eq!(start.to_rfc3339(), "2026-11-30T23:00:00+00:00");
+        assert_eq!(end - start, Duration::days(7));
+        let (start, _) = s.period(d("2026-12-01"), chrono_tz::UTC);
+        assert_eq!(start.to_rfc3339(), "2026-12-01T00:00:00+00:00");
     }
 
     #[test]

@@ -127,6 +127,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
         // The demo organization's own domain: its people are members.
         let own = crate::domain::tenant::TenantSettings {
             domains: vec!["gatehouse.demo".into()],
+            ..Default::default()
         };
         crate::service::settings::save_tenant(store, &actor(), &own, now).await?;
     }

@@ -163,14 +163,19 @@ pub async fn start_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Servi
         let mut c = store.read().await?;
         db::scheduled(&mut c).await?
     };
-    let today = now.date_naive();
+    let tz = {
+        let mut c = store.read().await?;
+        super::settings::tenant(&mut c).await?.tz()
+    };
+    // Days are the organization's.
+    let today = now.with_timezone(&tz).date_naive();
     let mut started = 0;
     for s in scheduled {
         let Some(day) = s.settings.recurrence.latest_start(s.settings.start, today) else {
             continue;
         };
         let key = day.format("%Y-%m-%d").to_string();
-        let ends = s.settings.ends(day);
+        let (_, ends) = s.settings.period(day, tz);
         if s.last_started.as_deref().is_some_and(|l| l >= key.as_str()) || ends <= now {
             continue;
         }

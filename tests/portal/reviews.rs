@@ -377,3 +377,72 @@ both!(
         ));
     }
 );
+
+both!(
+    the_organization_time_zone_is_checked_beside_its_field,
+    |backend| async move {
+        let (app, admin, _clock) = demo(backend).await;
+        let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+        let bad = admin
+            .post(
+                &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("domains", "gatehouse.demo"),
+                    ("time_zone", "Mars/Olympus"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(
+            bad.has("Give a time zone name like Europe/Amsterdam"),
+            "{}",
+            bad.body
+        );
+        let ok = admin
+            .post(
+                &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("domains", "gatehouse.demo"),
+                    ("time_zone", "Europe/Amsterdam"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+        assert!(page.has(r#"value="Europe/Amsterdam""#), "{}", page.body);
+    }
+);
+
+both!(
+    reviewers_are_asked_through_a_real_smtp_server,
+    |backend| async move {
+        let clock = Clock::manual(chrono::Utc::now());
+        let mut opts = Options::new(backend).demo();
+        opts.clock = Some(clock.clone());
+        opts.smtp = true;
+        let app = spawn(opts).await;
+        let admin = signed_in(&app, ADA).await;
+        let name = format!(
+            "Mailed review {}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let package = package(&app, &clock, &name).await;
+        let today = clock.now().format("%Y-%m-%d").to_string();
+        let review = [
+            ("rv_start", today.as_str()),
+            ("rv_recurrence", "annually"),
+            ("rv_duration", "14"),
+            ("rv_reviewers", "self"),
+            ("rv_no_response", "keepAccess"),
+        ];
+        let saved = set_reviews(&app, &admin, &package, &review).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let eric = signed_in(&app, ERIC).await;
+        request(&app, &eric, &package, &[]).await;
+        run_jobs(&app, &clock).await;
+        let mail = wait_for_mail(&[&format!("Do you still need {name}?"), ERIC]).await;
+        assert!(mail.contains("/access-reviews/"), "{mail}");
+    }
+);

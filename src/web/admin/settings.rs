@@ -1,4 +1,4 @@
-//! Admin › Settings: the organization's own mail domains, and what happens
+//! Admin › Settings: the organization's own mail domains and time zone, and what happens
 //! to governed guests when their last assignment ends (the external user
 //! lifecycle).
 
@@ -35,6 +35,7 @@ struct SettingsPage {
     days: String,
     max_days: u32,
     domains: String,
+    time_zone: String,
     errors: FieldErrors,
 }
 
@@ -43,6 +44,7 @@ struct Values {
     action: String,
     days: String,
     domains: String,
+    time_zone: String,
 }
 
 async fn current(state: &Data) -> Result<Values, AppError> {
@@ -51,6 +53,7 @@ async fn current(state: &Data) -> Result<Values, AppError> {
         action: guests.action.as_str().into(),
         days: guests.days_until_deletion.to_string(),
         domains: tenant.domains.join("\n"),
+        time_zone: tenant.time_zone,
     })
 }
 
@@ -68,6 +71,7 @@ async fn show(
             days: v.days,
             max_days: MAX_DAYS_UNTIL_DELETION,
             domains: v.domains,
+            time_zone: v.time_zone,
             errors,
         },
     )
@@ -117,6 +121,8 @@ async fn save(
 pub struct OrganizationForm {
     #[serde(default)]
     domains: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 #[tracing::instrument(skip_all)]
@@ -127,7 +133,7 @@ async fn save_organization(
     form: Form<OrganizationForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    match TenantSettings::parse(&form.domains) {
+    match TenantSettings::parse(&form.domains, &form.time_zone) {
         Ok(value) => {
             settings::save_tenant(&state.store, &admin.actor(), &value, state.clock.now()).await?;
             TypedSession(session).flash("success", "Organization settings saved.");
@@ -136,6 +142,7 @@ async fn save_organization(
         Err(errors) => {
             let v = Values {
                 domains: form.domains,
+                time_zone: form.time_zone,
                 ..current(&state).await?
             };
             show(&state, &admin, v, errors).await
