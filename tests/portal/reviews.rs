@@ -110,8 +110,9 @@ both!(
         let saved = set_reviews(&app, &admin, &package, &review).await;
         assert_eq!(saved.status, 303, "{}", saved.body);
 
-        // Eric and Emma hold the package; forty days later only Eric signs in.
-        for who in [ERIC, EMMA] {
+        // Eric, Emma and Ada hold the package; forty days later only Eric
+        // signs in.
+        for who in [ERIC, EMMA, ADA] {
             let b = signed_in(&app, who).await;
             assert_eq!(request(&app, &b, &package, &[]).await.status, 303);
         }
@@ -122,7 +123,7 @@ both!(
         let tab = admin
             .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
             .await;
-        assert!(tab.has("0 of 2 decided"), "{}", tab.body);
+        assert!(tab.has("0 of 3 decided"), "{}", tab.body);
         assert!(
             outbox(&app).await.has("Review who holds Reviewed tools by"),
             "Maria is asked by mail"
@@ -187,6 +188,25 @@ both!(
         let page = maria.get(&app.url(&review_url)).await;
         assert!(page.has("Nothing changed: those were decided already."));
         assert!(page.has("Approved by Maria"), "{}", page.body);
+
+        // Ada gives her access up meanwhile: nothing to decide for her.
+        let ada = signed_in(&app, ADA).await;
+        let active = ada
+            .get(&app.url(format!("{}?view=active", routes::HOME)))
+            .await;
+        let gave_up = ada
+            .post(
+                &app.url(routes::PACKAGE_GIVE_UP.id(&package)),
+                &[("csrf_token", active.csrf().as_str())],
+            )
+            .await;
+        assert_eq!(gave_up.status, 303, "{}", gave_up.body);
+        let page = maria.get(&app.url(&review_url)).await;
+        assert!(
+            page.has("Access ended: no decision needed"),
+            "{}",
+            page.body
+        );
 
         // Nobody reviews their own access, nor a review they are not in.
         let eric = signed_in(&app, ERIC).await;
@@ -444,5 +464,75 @@ both!(
         run_jobs(&app, &clock).await;
         let mail = wait_for_mail(&[&format!("Do you still need {name}?"), ERIC]).await;
         assert!(mail.contains("/access-reviews/"), "{mail}");
+    }
+);
+
+/// The state of someone's assignment of a package.
+async fn assignment_state(app: &TestApp, package: &AccessPackageId, email: &str) -> String {
+    let user = user_named(app, email).await.id;
+    let mut c = app.store.read().await.unwrap();
+    sqlx::query_scalar::<_, String>(
+        "SELECT state FROM access_package_assignments WHERE access_package_id = $1 AND target_id = $2",
+    )
+    .bind(package.as_str())
+    .bind(user.as_str())
+    .fetch_one(&mut *c)
+    .await
+    .unwrap()
+}
+
+both!(
+    each_choice_for_holders_nobody_decided_for_is_applied,
+    |backend| async move {
+        let (app, _admin, clock) = demo(backend).await;
+        let choices = [
+            ("keepAccess", "delivered", "delivered"),
+            ("removeAccess", "expired", "expired"),
+            ("approveAccess", "delivered", "delivered"),
+            // Eric signed in lately (approve), Emma not for a month (deny).
+            ("acceptAccessRecommendation", "delivered", "expired"),
+        ];
+        let mut packages = Vec::new();
+        for (choice, _, _) in choices {
+            packages.push(package(&app, &clock, &format!("Undecided {choice}")).await);
+        }
+        for who in [ERIC, EMMA] {
+            let b = signed_in(&app, who).await;
+            for p in &packages {
+                assert_eq!(request(&app, &b, p, &[]).await.status, 303);
+            }
+        }
+        clock.advance(Duration::days(31));
+        signed_in(&app, ERIC).await;
+        let admin = signed_in(&app, ADA).await;
+        let today = clock.now().format("%Y-%m-%d").to_string();
+        for ((choice, _, _), p) in choices.iter().zip(&packages) {
+            let review = [
+                ("rv_start", today.as_str()),
+                ("rv_recurrence", "weekly"),
+                ("rv_duration", "2"),
+                ("rv_reviewers", "specific"),
+                ("rv_users", MARIA),
+                ("rv_no_response", *choice),
+                ("rv_auto_apply", "on"),
+            ];
+            let saved = set_reviews(&app, &admin, p, &review).await;
+            assert_eq!(saved.status, 303, "{}", saved.body);
+        }
+        run_jobs(&app, &clock).await;
+        clock.advance(Duration::days(3));
+        run_jobs(&app, &clock).await;
+        for ((choice, eric, emma), p) in choices.iter().zip(&packages) {
+            assert_eq!(
+                assignment_state(&app, p, ERIC).await,
+                *eric,
+                "{choice}: Eric"
+            );
+            assert_eq!(
+                assignment_state(&app, p, EMMA).await,
+                *emma,
+                "{choice}: Emma"
+            );
+        }
     }
 );
