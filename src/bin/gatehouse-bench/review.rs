@@ -242,6 +242,11 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
         .into_iter()
         .next()
         .ok_or_else(|| anyhow::anyhow!("no review"))?;
+    anyhow::ensure!(
+        review.total == holders as i64,
+        "the review lists {} holders",
+        review.total
+    );
     let t = Instant::now();
     reviews::apply_now(&store, &actor, &package, &review.id, now)
         .await
