@@ -536,3 +536,54 @@ both!(
         }
     }
 );
+
+both!(
+    managers_review_their_reports_and_fallbacks_the_rest,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let package = package(&app, &clock, "Managed review").await;
+        let today = clock.now().format("%Y-%m-%d").to_string();
+        let review = [
+            ("rv_start", today.as_str()),
+            ("rv_recurrence", "quarterly"),
+            ("rv_duration", "14"),
+            ("rv_reviewers", "manager"),
+            ("rv_fallback_users", EMMA),
+            ("rv_no_response", "keepAccess"),
+        ];
+        let saved = set_reviews(&app, &admin, &package, &review).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        // Eric's manager is Maria; Ada has none.
+        for who in [ERIC, ADA] {
+            let b = signed_in(&app, who).await;
+            request(&app, &b, &package, &[]).await;
+        }
+        run_jobs(&app, &clock).await;
+        let page_of = async |email: &str| {
+            let b = signed_in(&app, email).await;
+            let mine = b.get(&app.url(routes::ACCESS_REVIEWS)).await;
+            let at = mine.body.find("/access-reviews/").expect("a review");
+            let url = mine.body[at..at + "/access-reviews/".len() + 36].to_string();
+            b.get(&app.url(&url)).await
+        };
+        let maria = page_of(MARIA).await;
+        assert!(
+            maria.has("Eric") && !maria.has("ada.admin@"),
+            "{}",
+            maria.body
+        );
+        let emma = page_of(EMMA).await;
+        assert!(
+            emma.has("ada.admin@") && !emma.has("eric.employee@"),
+            "{}",
+            emma.body
+        );
+        let eric = signed_in(&app, ERIC).await;
+        let none = eric.get(&app.url(routes::ACCESS_REVIEWS)).await;
+        assert!(
+            none.has("No access reviews are waiting for you."),
+            "{}",
+            none.body
+        );
+    }
+);
