@@ -221,8 +221,18 @@ both!(
                 .has("Reminder: review who holds Reviewed tools")
         );
 
+        // The day before the end: another one (Emma is still undecided).
+        clock.advance(Duration::days(4));
+        run_jobs(&app, &clock).await;
+        let reminders = count(
+            &app,
+            "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'reviewReminder'",
+        )
+        .await;
+        assert_eq!(reminders, 2, "at half time and the day before the end");
+
         // The end: Emma, undecided, loses access; Eric keeps it.
-        clock.advance(Duration::days(6));
+        clock.advance(Duration::days(2));
         run_jobs(&app, &clock).await;
         assert!(!has(
             &held_by(&app, EMMA).await,
