@@ -591,3 +591,68 @@ pub async fn details(
     let items = db::items(&mut c, id, None).await?;
     Ok((row, items))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holder(user: &str, kind: &str, manager: Option<&str>, org: Option<&str>) -> Holder {
+        Holder {
+            assignment_id: format!("a-{user}"),
+            user_id: user.into(),
+            user_type: kind.into(),
+            manager_id: manager.map(str::to_string),
+            organization: org.map(str::to_string),
+            last_sign_in_at: None,
+        }
+    }
+
+    fn reviewers(kind: ReviewerKind, sponsors: bool) -> Reviewers {
+        Reviewers {
+            kind,
+            sponsors_for_guests: sponsors,
+            specific: vec!["spec".into()],
+            fallback: vec!["fall".into(), "gary".into()],
+            sponsors: HashMap::from([("contoso".to_string(), vec!["maria".into(), "gary".into()])]),
+            active: ["spec", "maria", "gary", "boss"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn guests_are_reviewed_by_their_sponsors_never_by_themselves() {
+        let gary = holder("gary", "guest", None, Some("contoso"));
+        assert_eq!(
+            reviewers(ReviewerKind::Manager, true).of(&gary),
+            vec!["maria".to_string()],
+            "the sponsors but Gary himself"
+        );
+        assert_eq!(
+            reviewers(ReviewerKind::Manager, false).of(&gary),
+            vec!["fall".to_string()],
+            "without sponsors: the fallback, never the holder"
+        );
+        assert_eq!(
+            reviewers(ReviewerKind::Specific, true).of(&gary),
+            vec!["maria".to_string(), "spec".to_string()]
+        );
+        let eric = holder("eric", "member", Some("boss"), Some("contoso"));
+        assert_eq!(
+            reviewers(ReviewerKind::Manager, true).of(&eric),
+            vec!["boss".to_string()],
+            "members are not reviewed by sponsors"
+        );
+        assert_eq!(
+            reviewers(ReviewerKind::SelfReview, true).of(&eric),
+            vec!["eric".to_string()]
+        );
+        let lone = holder("lone", "member", Some("gone"), None);
+        assert_eq!(
+            reviewers(ReviewerKind::Manager, false).of(&lone),
+            vec!["fall".to_string(), "gary".to_string()],
+            "a manager no longer active: the fallbacks"
+        );
+    }
+}
