@@ -582,6 +582,40 @@ both!(
             "{}",
             maria.body
         );
+        // Maria denies the ticked rows (Eric's), with a reason.
+        let at = maria
+            .body
+            .find("name=\"a\" value=\"")
+            .expect("a row to tick")
+            + 16;
+        let row = maria.body[at..at + 36].to_string();
+        let at = maria.body.find("action=\"/access-reviews/").unwrap() + 8;
+        let url = maria.body[at..at + "/access-reviews/".len() + 36].to_string();
+        let b = signed_in(&app, MARIA).await;
+        let page = b.get(&app.url(&url)).await;
+        let none = b
+            .post(
+                &app.url(&url),
+                &[("csrf_token", &page.csrf()), ("decision", "deny")],
+            )
+            .await;
+        assert_eq!(none.status, 422, "nothing ticked");
+        assert!(none.has("Choose whose access you decide."), "{}", none.body);
+        let denied = b
+            .post(
+                &app.url(&url),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("a", &row),
+                    ("decision", "deny"),
+                    ("reason", "Moved teams"),
+                ],
+            )
+            .await;
+        assert_eq!(denied.status, 303, "{}", denied.body);
+        let page = b.get(&app.url(&url)).await;
+        assert!(page.has("Denied by Maria"), "{}", page.body);
+        assert!(page.has("Moved teams"));
         let emma = page_of(EMMA).await;
         assert!(
             emma.has("ada.admin@") && !emma.has("eric.employee@"),
