@@ -14,8 +14,10 @@ credentials), for extensions that authenticate that way.
   GET  /calls/<name>        the calls recorded for <name>, oldest first:
                             {"id", "timestamp", "verified", "error", "body",
                              "authorization"}
-  POST /token               client credentials: client "gatehouse", secret
-                            "token-secret" gets the token "oauth-token-1"
+  POST /token               client credentials: a client named gatehouse...
+                            with secret "token-secret" gets the token
+                            "oauth-token-1"
+  GET  /tokens/<client>     how many tokens that client was given
 """
 
 import base64
@@ -30,6 +32,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 LOCK = threading.Lock()
 CONFIG = {}
 CALLS = {}
+TOKENS = {}
 TOKEN = "oauth-token-1"
 
 
@@ -57,6 +60,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         name = self.path.rsplit("/", 1)[-1]
+        if self.path.startswith("/tokens/"):
+            with LOCK:
+                given = TOKENS.get(name, 0)
+            return self._send(200, json.dumps(given).encode())
         with LOCK:
             calls = list(CALLS.get(name, []))
         self._send(200, json.dumps(calls).encode())
@@ -105,12 +112,14 @@ class Handler(BaseHTTPRequestHandler):
         form = dict(
             p.split("=", 1) for p in body.decode().split("&") if "=" in p
         )
-        ok = False
+        ok, user = False, ""
         if auth.startswith("Basic "):
             user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
-            ok = user == "gatehouse" and pw == "token-secret"
+            ok = user.startswith("gatehouse") and pw == "token-secret"
         if not ok or form.get("grant_type") != "client_credentials":
             return self._send(400, b'{"error": "invalid_client"}')
+        with LOCK:
+            TOKENS[user] = TOKENS.get(user, 0) + 1
         self._send(
             200,
             json.dumps(

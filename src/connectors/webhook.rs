@@ -4,6 +4,8 @@
 //! a call carries the same `webhook-id` and `Idempotency-Key` (the call's
 //! id), so a receiver can tell a repeat from a new call.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use oauth2::basic::BasicClient;
@@ -58,6 +60,22 @@ fn failed(e: reqwest::Error, what: &str) -> String {
     }
 }
 
+/// Tokens from token endpoints, kept until shortly before they expire:
+/// (token URL, client, scope) → (token, when it stops being used).
+type Tokens = HashMap<(String, String, String), (String, Instant)>;
+static TOKENS: LazyLock<Mutex<Tokens>> = LazyLock::new(Default::default);
+
+fn token_key(token_url: &str, client_id: &str, scope: Option<&str>) -> (String, String, String) {
+    (
+        token_url.to_string(),
+        client_id.to_string(),
+        scope.unwrap_or_default().to_string(),
+    )
+}
+
+/// A bearer token for the extension: the one kept, or a new one from its
+/// token endpoint (client credentials), kept until a minute before it
+/// expires (five minutes when the endpoint does not say).
 async fn bearer_token(
     http: &reqwest::Client,
     token_url: &str,
@@ -65,6 +83,36 @@ async fn bearer_token(
     secret: &Secret<String>,
     scope: Option<&str>,
 ) -> Result<String, String> {
+    let key = token_key(token_url, client_id, scope);
+    if let Some((token, until)) = TOKENS.lock().ok().and_then(|t| t.get(&key).cloned()) {
+        if until > Instant::now() {
+            return Ok(token);
+        }
+    }
+    let (token, lifetime) = fetch_token(http, token_url, client_id, secret, scope).await?;
+    let keep = lifetime
+        .unwrap_or(Duration::from_secs(360))
+        .saturating_sub(Duration::from_secs(60));
+    if let Ok(mut t) = TOKENS.lock() {
+        t.insert(key, (token.clone(), Instant::now() + keep));
+    }
+    Ok(token)
+}
+
+/// Forgets a kept token the endpoint refused (it may have been revoked).
+fn forget_token(token_url: &str, client_id: &str, scope: Option<&str>) {
+    if let Ok(mut t) = TOKENS.lock() {
+        t.remove(&token_key(token_url, client_id, scope));
+    }
+}
+
+async fn fetch_token(
+    http: &reqwest::Client,
+    token_url: &str,
+    client_id: &str,
+    secret: &Secret<String>,
+    scope: Option<&str>,
+) -> Result<(String, Option<Duration>), String> {
     let url = TokenUrl::new(token_url.to_string()).map_err(|_| "the token URL is not valid")?;
     let client = BasicClient::new(ClientId::new(client_id.to_string()))
         .set_client_secret(ClientSecret::new(secret.expose().clone()))
@@ -80,7 +128,7 @@ async fn bearer_token(
         oauth2::RequestTokenError::Request(_) => "the token endpoint could not be reached".into(),
         _ => "the token endpoint's answer could not be read".into(),
     })?;
-    Ok(token.access_token().secret().clone())
+    Ok((token.access_token().secret().clone(), token.expires_in()))
 }
 
 /// Sends one try of a call; returns how it went and how long it took.
@@ -124,6 +172,18 @@ async fn try_send(call: &Call<'_>, now_unix: i64) -> Sent {
     let status = response.status().as_u16();
     if response.status().is_success() {
         return Ok(status);
+    }
+    if let (
+        401,
+        Auth::OAuth {
+            token_url,
+            client_id,
+            scope,
+            ..
+        },
+    ) = (status, &call.auth)
+    {
+        forget_token(token_url, client_id, *scope);
     }
     // A little of what it said, for the administrator (never echoed secrets:
     // the body is the receiver's own).

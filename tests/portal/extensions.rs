@@ -844,12 +844,14 @@ both!(
         hook.configure(json!({"bearer": "oauth-token-1"})).await;
         let url = hook.url();
         let token_url = format!("{}/token", hook.base);
+        // A client of its own: tokens are kept per client, across tests.
+        let client = format!("gatehouse-{}", hook.name);
         let fields = [
             ("display_name", "Workflow engine"),
             ("endpoint_url", url.as_str()),
             ("authentication", "oauth"),
             ("token_url", token_url.as_str()),
-            ("client_id", "gatehouse"),
+            ("client_id", client.as_str()),
             ("client_secret", "token-secret"),
             ("scope", "hooks.write"),
             ("timeout_seconds", "5"),
@@ -963,6 +965,13 @@ both!(
         // Nothing twice.
         run_jobs(&app, &clock).await;
         assert_eq!(send_calls(&app, &clock).await, 0);
+        let tokens: u32 = reqwest::get(format!("{}/tokens/{client}", hook.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(tokens, 1, "the token is kept for the next calls");
     }
 );
 
