@@ -1,7 +1,8 @@
 // The pages people use most, in a real browser (Debian's Chromium, driven by
 // playwright-core), at desktop width and at 390 px: My Access's tabs, the
 // request form, an approval page, the console home, a package page and the
-// policy editor, each checked with axe-core (no serious or critical
+// policy editor, a catalog's custom extensions and a package's access
+// reviews, each checked with axe-core (no serious or critical
 // violation), a picker used with the keyboard, and the same editor without
 // JavaScript. Screenshots of every page at both sizes are kept.
 //
@@ -161,6 +162,19 @@ try {
   await plain.click('.pick-results button:has-text("Add selected")');
   await plain.waitForLoadState();
   expect((await plain.inputValue('#target_users')).includes('maria.manager@gatehouse.demo'), 'the picked address is in the field without JavaScript');
+  // A catalog's Custom extensions tab, and a package's Access reviews tab.
+  await ada.goto(`${base}/admin/catalogs`);
+  await ada.click('a:has-text("Marketing")');
+  await ada.click('nav[aria-label="Catalog"] >> text=Custom extensions');
+  expect(await ada.isVisible('h2:has-text("New custom extension")'), 'the Custom extensions tab');
+  await check(ada, 'custom-extensions');
+  await ada.goto(`${base}/admin/access-packages`);
+  await ada.click('a:has-text("Marketing resources for employees")');
+  await ada.click('nav[aria-label="Access package"] >> text=Access reviews');
+  expect(await ada.isVisible('text=No access review of this package yet.'), 'the Access reviews tab');
+  await check(ada, 'access-reviews');
+  await eric.goto(`${base}/access-reviews`);
+  await check(eric, 'my-access-reviews');
   console.log('ok: pages checked');
 } catch (e) {
   console.error(e);

@@ -84,6 +84,8 @@ async fn the_main_pages_are_accessible_and_work_at_any_width_with_or_without_jav
         "the picker writes the chosen address into the field",
         "the policy editor works without JavaScript",
         "adding a question without JavaScript adds a row",
+        "the Custom extensions tab",
+        "the Access reviews tab",
     ] {
         assert!(
             stdout.lines().any(|l| l == format!("seen: {seen}")),
@@ -101,6 +103,9 @@ async fn the_main_pages_are_accessible_and_work_at_any_width_with_or_without_jav
         "console-home",
         "package",
         "policy-editor",
+        "custom-extensions",
+        "access-reviews",
+        "my-access-reviews",
     ] {
         assert!(
             stdout
