@@ -631,3 +631,56 @@ both!(
         );
     }
 );
+
+both!(
+    two_instances_start_and_apply_each_review_once,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let package = package(&app, &clock, "Raced review").await;
+        let today = clock.now().format("%Y-%m-%d").to_string();
+        let review = [
+            ("rv_start", today.as_str()),
+            ("rv_recurrence", "monthly"),
+            ("rv_duration", "3"),
+            ("rv_reviewers", "specific"),
+            ("rv_users", MARIA),
+            ("rv_no_response", "removeAccess"),
+            ("rv_auto_apply", "on"),
+        ];
+        let saved = set_reviews(&app, &admin, &package, &review).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let eric = signed_in(&app, ERIC).await;
+        request(&app, &eric, &package, &[]).await;
+        let now = clock.now();
+        let (a, b) = tokio::join!(
+            gatehouse::service::reviews::start_due(&app.store, now),
+            gatehouse::service::reviews::start_due(&app.store, now)
+        );
+        assert_eq!(a.unwrap() + b.unwrap(), 1, "one review started");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM access_reviews").await, 1);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'reviewRequest'"
+            )
+            .await,
+            1,
+            "Maria asked once"
+        );
+        let later = now + Duration::days(4);
+        let (a, b) = tokio::join!(
+            gatehouse::service::reviews::end_due(&app.store, later),
+            gatehouse::service::reviews::end_due(&app.store, later)
+        );
+        assert_eq!(a.unwrap() + b.unwrap(), 1, "ended once");
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessEnded'"
+            )
+            .await,
+            1,
+            "Eric told once"
+        );
+    }
+);
