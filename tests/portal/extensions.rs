@@ -521,12 +521,31 @@ both!(
             page.body
         );
 
+        // Maria asks for it herself: once the extension lets her request go
+        // on, nobody can approve it (she is its only approver), and it ends
+        // saying so rather than wait for ever.
+        let maria = signed_in(&app, MARIA).await;
+        request(&app, &maria, &package, &[]).await;
+        let hers = request_id_for(&app, MARIA).await;
+        assert_eq!(state_of(&app, &hers).await, "submitted");
+        send_calls(&app, &clock).await;
+        let call = body(vetting.calls().await.last().unwrap());
+        let token = call["data"]["callbackToken"].as_str().unwrap().to_string();
+        let url = call["data"]["callbackUrl"].as_str().unwrap().to_string();
+        assert_eq!(
+            call_back(&url, Some(&token), &resume_body(&call, None, "ok")).await,
+            204
+        );
+        assert_eq!(state_of(&app, &hers).await, "denied");
+        let page = maria.get(&app.url(routes::REQUEST.id(&hers))).await;
+        assert!(page.has("No approver can be found"), "{}", page.body);
+
         // No answer in time: denied as set, and a late answer is refused.
         let emma = signed_in(&app, EMMA).await;
         request(&app, &emma, &package, &[]).await;
         let late = request_id_for(&app, EMMA).await;
         send_calls(&app, &clock).await;
-        let call = body(&vetting.calls().await[1]);
+        let call = body(vetting.calls().await.last().unwrap());
         clock.advance(Duration::minutes(4));
         run_jobs(&app, &clock).await;
         assert_eq!(

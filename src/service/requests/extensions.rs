@@ -311,13 +311,25 @@ async fn go_on_or_stop(
                 } else {
                     vec![]
                 };
-                let (mut request, mut changes) = ctx.request.clone().go_on(
+                let started = ctx.request.clone().go_on(
                     &ctx.policy,
                     &first,
                     decides(&calls, 1),
                     &ctx.names,
                     now,
-                )?;
+                );
+                let (mut request, mut changes) = match started {
+                    Ok(s) => s,
+                    // Its approval cannot start (nobody can be found to
+                    // decide it): the request ends, saying why, rather than
+                    // wait for ever.
+                    Err(crate::domain::request::Refusal::Refused(why)) => {
+                        let mut r = ctx.request.clone();
+                        let changes = r.stop_by_extension(false, why, &ctx.names)?;
+                        (r, changes)
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 changes.extend(approval_call(&request, &calls, now));
                 if request.state == RequestState::Approved {
                     changes.extend(
