@@ -40,6 +40,12 @@ impl OpError {
     }
 }
 
+/// The wait before the next try of an operation or call that failed:
+/// 10 s, 20 s, 40 s ... at most an hour.
+pub fn backoff(attempts: i64) -> chrono::Duration {
+    chrono::Duration::seconds((10i64 << attempts.clamp(0, 9)).min(3600))
+}
+
 /// How long a `Retry-After` value (RFC 9110 §10.2.3) asks to wait: seconds,
 /// or an HTTP date; at most an hour, so that a bad value cannot park the
 /// queue.

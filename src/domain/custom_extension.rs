@@ -11,7 +11,6 @@ use std::net::IpAddr;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::Duration;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -238,7 +237,8 @@ pub struct ExtensionProfile {
 }
 
 /// The settings as a form sent them.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct ExtensionInput {
     pub display_name: String,
     pub description: String,
@@ -422,17 +422,6 @@ impl ExtensionProfile {
                 behavior,
             }),
             _ => Err(e),
-        }
-    }
-
-    /// How long a request waits at most, when it waits.
-    pub fn max_wait(&self) -> Option<(Duration, OnTimeout)> {
-        match self.behavior {
-            Behavior::LaunchAndWait {
-                max_wait_minutes,
-                on_timeout,
-            } => Some((Duration::minutes(max_wait_minutes), on_timeout)),
-            Behavior::LaunchAndContinue => None,
         }
     }
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::clock::Clock;
-use crate::connectors::{OpError, Person, Session};
+use crate::connectors::{OpError, Person, Session, backoff};
 use crate::service::ServiceError;
 use crate::store::provisioning::{self, Operation, Outcome};
 use crate::store::{self, Store, connected_systems};
@@ -50,11 +50,6 @@ pub async fn work(store: Store, clock: Clock) {
             _ = store.provisioning_woken() => {}
         }
     }
-}
-
-/// The wait before the next try: 10 s, 20 s, 40 s ... at most an hour.
-pub fn backoff(attempts: i64) -> Duration {
-    Duration::seconds((10i64 << attempts.clamp(0, 9)).min(3600))
 }
 
 /// One pass over what is due; returns how many operations were applied

@@ -13,7 +13,13 @@ use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
 use crate::store::directory::{self as dir, ResourceSummary};
 use crate::store::{self, Page, Store, StoreError, audit, catalogs};
 
-fn event(action: &str, id: &CatalogId, name: &str, details: serde_json::Value) -> NewAuditEvent {
+/// An audit event about a catalog (or something it holds).
+pub(super) fn event(
+    action: &str,
+    id: &CatalogId,
+    name: &str,
+    details: serde_json::Value,
+) -> NewAuditEvent {
     NewAuditEvent {
         action: action.into(),
         object_type: object_type::CATALOG,

@@ -3,27 +3,18 @@
 //! the worker sends (claimed, their body fixed at the first try, finished,
 //! reprocessed).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::catalogs::event;
 use super::{ServiceError, found, invalid};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::{
     Authentication, ExtensionProfile, Stage, new_signing_secret, payload,
 };
 use crate::domain::ids::{CatalogId, PolicyId};
-use crate::store::custom_extensions::{self as db, CalloutView, Claimed, ExtensionRow, Tried};
+use crate::store::custom_extensions::{self as db, Claimed, ExtensionRow, Tried};
 use crate::store::{self, Store, StoreError, audit, catalogs};
-
-fn event(action: &str, id: &str, name: &str, details: serde_json::Value) -> NewAuditEvent {
-    NewAuditEvent {
-        action: action.into(),
-        object_type: object_type::CATALOG,
-        object_id: id.to_string(),
-        object_name: name.into(),
-        details,
-    }
-}
 
 fn name_taken(e: StoreError) -> ServiceError {
     match e {
@@ -53,12 +44,25 @@ pub async fn of_catalog(
     catalog: &CatalogId,
 ) -> Result<Vec<(ExtensionRow, Vec<(String, String)>)>, ServiceError> {
     let mut c = store.read().await?;
-    let mut out = Vec::new();
-    for e in db::of_catalog(&mut c, catalog).await? {
-        let used = db::used_by(&mut c, &e.id).await?;
-        out.push((e, used));
-    }
-    Ok(out)
+    let used = db::used_in_catalog(&mut c, catalog).await?;
+    Ok(db::of_catalog(&mut c, catalog)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let by = used
+                .iter()
+                .filter(|(x, _, _)| *x == e.id)
+                .map(|(_, p, ap)| (p.clone(), ap.clone()))
+                .collect();
+            (e, by)
+        })
+        .collect())
+}
+
+/// The policies that call an extension: (package, policy) names.
+pub async fn used_by(store: &Store, id: &str) -> Result<Vec<(String, String)>, ServiceError> {
+    let mut c = store.read().await?;
+    Ok(db::used_by(&mut c, id).await?)
 }
 
 /// One extension of the catalog.
@@ -106,7 +110,7 @@ pub async fn create(
         actor,
         &event(
             "Create custom extension",
-            catalog.as_str(),
+            catalog,
             &cat.display_name,
             details,
         ),
@@ -163,7 +167,7 @@ pub async fn update(
         actor,
         &event(
             "Update custom extension",
-            catalog.as_str(),
+            catalog,
             &before.display_name,
             details,
         ),
@@ -205,7 +209,7 @@ pub async fn delete(
         actor,
         &event(
             "Delete custom extension",
-            catalog.as_str(),
+            catalog,
             &before.display_name,
             json!({"customExtension": id, "displayName": before.display_name}),
         ),
@@ -308,11 +312,6 @@ pub async fn body_of(store: &Store, call: &Claimed) -> Result<String, ServiceErr
 /// The most tries of a call before it fails visibly.
 pub const MAX_ATTEMPTS: i64 = 6;
 
-/// The wait before the next try: 10 s, 20 s, 40 s ... at most an hour.
-pub fn backoff(attempts: i64) -> Duration {
-    Duration::seconds((10i64 << attempts.clamp(0, 9)).min(3600))
-}
-
 /// Writes how a try ended, with an audit event when the call is done or
 /// given up.
 pub async fn finish(
@@ -329,7 +328,10 @@ pub async fn finish(
             Tried::Failed(format!("{why} (gave up after {} tries)", call.attempts + 1)),
             status,
         ),
-        Err((status, why)) => (Tried::Retry(why, now + backoff(call.attempts)), status),
+        Err((status, why)) => (
+            Tried::Retry(why, now + crate::connectors::backoff(call.attempts)),
+            status,
+        ),
     };
     let mut tx = store.begin().await?;
     db::finish(&mut tx, &call.id, &tried, status, duration_ms, now).await?;
@@ -360,15 +362,6 @@ pub async fn finish(
     }
     tx.commit().await.map_err(store::map_err)?;
     Ok(())
-}
-
-/// The calls made for a request, for its details.
-pub async fn calls_of_request(
-    store: &Store,
-    request: &str,
-) -> Result<Vec<CalloutView>, ServiceError> {
-    let mut c = store.read().await?;
-    Ok(db::of_request(&mut c, request).await?)
 }
 
 /// An administrator sends a failed call again.

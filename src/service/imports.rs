@@ -249,6 +249,22 @@ pub async fn import(
     Ok(summary)
 }
 
+/// Updates a person from their entry and marks them as the system's (their
+/// type and custom attributes stay, the directory keeps the rest).
+async fn keep(
+    tx: &mut store::Tx,
+    system: &ConnectedSystemId,
+    id: &UserId,
+    p: &ImportedPerson,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let u = found(users::get(tx, id).await?)?;
+    let prof = profile(p, u.user_type, u.custom_attributes.clone());
+    users::update(tx, id, &prof, u.manager_id.as_ref(), now).await?;
+    imports::claim_user(tx, id, system, &p.dn, p.employee_number.as_deref()).await?;
+    Ok(())
+}
+
 /// Makes Gatehouse's people match the directory's: changed ones updated one
 /// by one, new ones inserted together. Returns every imported person's id by
 /// DN.
@@ -298,10 +314,7 @@ async fn people_in(
                 continue;
             }
             let id = UserId::from_stored(u.id.clone());
-            let before = found(users::get(tx, &id).await?)?;
-            let prof = profile(p, before.user_type, before.custom_attributes.clone());
-            users::update(tx, &id, &prof, before.manager_id.as_ref(), now).await?;
-            imports::claim_user(tx, &id, system, &p.dn, p.employee_number.as_deref()).await?;
+            keep(tx, system, &id, p, now).await?;
             summary.people.updated += 1;
             continue;
         }
@@ -324,10 +337,7 @@ async fn people_in(
             Some((id, _)) => {
                 // Made in Gatehouse (or at first sign-in): the directory keeps them from now on.
                 let id = UserId::from_stored(id.clone());
-                let u = found(users::get(tx, &id).await?)?;
-                let prof = profile(p, u.user_type, u.custom_attributes.clone());
-                users::update(tx, &id, &prof, u.manager_id.as_ref(), now).await?;
-                imports::claim_user(tx, &id, system, &p.dn, p.employee_number.as_deref()).await?;
+                keep(tx, system, &id, p, now).await?;
                 ids.insert(p.dn.clone(), id.to_string());
                 summary.people.updated += 1;
             }

@@ -49,35 +49,57 @@ pub async fn save_settings(
     let groups: Vec<String> = d.groups.iter().chain(&d.fallback_groups).cloned().collect();
     let found_users = users::ids_by_emails(conn, &emails).await?;
     let found_groups = directory::group_ids_by_names(conn, &groups).await?;
-    let mut people = |list: &[String], field: &str| -> Vec<String> {
-        list.iter()
-            .filter_map(|m| match found_users.get(m) {
-                Some(id) => Some(id.to_string()),
-                None => {
-                    e.add(field, format!("No user has the email {m}."));
-                    None
-                }
-            })
-            .collect()
-    };
-    settings.users = people(&d.users, "rv_users");
-    settings.fallback_users = people(&d.fallback_users, "rv_fallback_users");
-    let mut teams = |list: &[String], field: &str| -> Vec<String> {
-        list.iter()
-            .filter_map(|g| match found_groups.get(g) {
-                Some(id) => Some(id.to_string()),
-                None => {
-                    e.add(field, format!("No group is named {g}."));
-                    None
-                }
-            })
-            .collect()
-    };
-    settings.groups = teams(&d.groups, "rv_groups");
-    settings.fallback_groups = teams(&d.fallback_groups, "rv_fallback_groups");
+    settings.users = ids_of(
+        &d.users,
+        &found_users,
+        "rv_users",
+        "No user has the email",
+        &mut e,
+    );
+    settings.fallback_users = ids_of(
+        &d.fallback_users,
+        &found_users,
+        "rv_fallback_users",
+        "No user has the email",
+        &mut e,
+    );
+    settings.groups = ids_of(
+        &d.groups,
+        &found_groups,
+        "rv_groups",
+        "No group is named",
+        &mut e,
+    );
+    settings.fallback_groups = ids_of(
+        &d.fallback_groups,
+        &found_groups,
+        "rv_fallback_groups",
+        "No group is named",
+        &mut e,
+    );
     e.into_result()?;
     db::set_settings(conn, policy, Some(&settings)).await?;
     Ok(Some(settings))
+}
+
+/// The ids of the names in `list` (addresses or group names, lower case);
+/// each name not found is an error beside `field` ("{missing} {name}.").
+fn ids_of<T: std::fmt::Display>(
+    list: &[String],
+    found: &HashMap<String, T>,
+    field: &str,
+    missing: &str,
+    e: &mut crate::domain::validation::FieldErrors,
+) -> Vec<String> {
+    list.iter()
+        .filter_map(|name| match found.get(name) {
+            Some(id) => Some(id.to_string()),
+            None => {
+                e.add(field, format!("{missing} {name}."));
+                None
+            }
+        })
+        .collect()
 }
 
 /// A policy's review settings with the names of the people and groups they

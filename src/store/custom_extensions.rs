@@ -57,17 +57,6 @@ impl ExtensionRow {
             _ => Authentication::Signature,
         }
     }
-
-    pub fn profile(&self) -> ExtensionProfile {
-        ExtensionProfile {
-            display_name: self.display_name.clone(),
-            description: self.description.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            authentication: self.authentication(),
-            timeout_seconds: self.timeout_seconds,
-            behavior: self.behavior(),
-        }
-    }
 }
 
 pub async fn of_catalog(conn: &mut Conn, catalog: &CatalogId) -> Result<Vec<ExtensionRow>> {
@@ -157,15 +146,33 @@ pub async fn save(
     Ok(())
 }
 
+const USED_BY: &str = "SELECT x.extension_id, p.display_name, ap.display_name \
+    FROM policy_custom_extensions x JOIN custom_extensions e ON e.id = x.extension_id \
+    JOIN assignment_policies ap ON ap.id = x.policy_id \
+    JOIN access_packages p ON p.id = ap.access_package_id";
+
 /// The policies that call the extension: (package, policy) names.
 pub async fn used_by(conn: &mut Conn, id: &str) -> Result<Vec<(String, String)>> {
-    sqlx::query_as(
-        "SELECT p.display_name, ap.display_name FROM policy_custom_extensions x \
-         JOIN assignment_policies ap ON ap.id = x.policy_id \
-         JOIN access_packages p ON p.id = ap.access_package_id \
-         WHERE x.extension_id = $1 ORDER BY p.display_name, ap.display_name",
-    )
+    let rows: Vec<(String, String, String)> = sqlx::query_as(&format!(
+        "{USED_BY} WHERE x.extension_id = $1 ORDER BY p.display_name, ap.display_name"
+    ))
     .bind(id)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(rows.into_iter().map(|(_, p, ap)| (p, ap)).collect())
+}
+
+/// The policies that call each extension of a catalog: (extension, package,
+/// policy), in one statement.
+pub async fn used_in_catalog(
+    conn: &mut Conn,
+    catalog: &CatalogId,
+) -> Result<Vec<(String, String, String)>> {
+    sqlx::query_as(&format!(
+        "{USED_BY} WHERE e.catalog_id = $1 ORDER BY p.display_name, ap.display_name"
+    ))
+    .bind(catalog.as_str())
     .fetch_all(conn)
     .await
     .map_err(map_err)
@@ -618,35 +625,24 @@ pub async fn take_timed_out(
     .map_err(map_err)
 }
 
-/// Ends the waits of a request that ended otherwise (canceled, say).
-pub async fn abandon_for_request(conn: &mut Conn, request: &str, now: DateTime<Utc>) -> Result<()> {
-    sqlx::query(
-        "UPDATE custom_extension_callouts SET state = CASE WHEN state = 'queued' THEN state ELSE 'abandoned' END, \
-         callback_token = NULL, finished_at = $2 WHERE request_id = $1 AND callback_token IS NOT NULL",
-    )
-    .bind(request)
-    .bind(ts(now))
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(())
-}
-
-/// Ends the wait of the call asking an extension to decide a stage that was
-/// decided otherwise (by an approver).
-pub async fn abandon_stage(
+/// Ends the waits of a request's calls that are answered no more: all of
+/// them when the request ended otherwise (canceled, say), or the call of
+/// `stage` when it was decided otherwise (an approver decided the stage an
+/// extension was asked to).
+pub async fn abandon(
     conn: &mut Conn,
     request: &str,
-    stage: Stage,
+    stage: Option<Stage>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
         "UPDATE custom_extension_callouts SET state = CASE WHEN state = 'queued' THEN state ELSE 'abandoned' END, \
-         callback_token = NULL, finished_at = $3 WHERE request_id = $1 AND stage = $2 AND callback_token IS NOT NULL",
+         callback_token = NULL, finished_at = $2 WHERE request_id = $1 AND callback_token IS NOT NULL \
+         AND ($3 IS NULL OR stage = $3)",
     )
     .bind(request)
-    .bind(stage.as_str())
     .bind(ts(now))
+    .bind(stage.map(|s| s.as_str()))
     .execute(conn)
     .await
     .map_err(map_err)?;

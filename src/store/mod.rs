@@ -374,18 +374,9 @@ pub(crate) async fn map_in<K: std::hash::Hash + Eq, V>(
     key: impl Fn(String) -> K,
     value: impl Fn(String) -> V,
 ) -> Result<std::collections::HashMap<K, V>> {
-    let mut out = std::collections::HashMap::new();
-    for chunk in keys.chunks(500) {
-        let sql = format!("{select} ({})", placeholders(1, chunk.len()));
-        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-        for k in chunk {
-            q = q.bind(k.clone());
-        }
-        for (k, v) in q.fetch_all(&mut *conn).await.map_err(map_err)? {
-            out.insert(key(k), value(v));
-        }
-    }
-    Ok(out)
+    let found: Vec<(String, String)> =
+        rows::select_in(conn, &format!("{select} ({{list}})"), keys).await?;
+    Ok(found.into_iter().map(|(k, v)| (key(k), value(v))).collect())
 }
 
 /// Ids of rows in `table` whose `column` time has come, in state `state`

@@ -260,6 +260,9 @@ impl Browser {
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // Shorter than the server's keep-alive (5 s): a connection
+                // the server is closing is never reused.
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .unwrap(),
             cookies: Mutex::new(HashMap::new()),

@@ -46,7 +46,12 @@ impl Scim {
         Scim {
             base: app.url("/scim/v2"),
             token: token.to_string(),
-            http: reqwest::Client::new(),
+            // Idle connections are dropped before the server's keep-alive
+            // (5 s) closes them under a request.
+            http: reqwest::Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
+                .build()
+                .unwrap(),
         }
     }
 

@@ -3,8 +3,9 @@
 //! the one who made it (an administrator assigning, say).
 
 use crate::domain::ids::UserId;
+use crate::domain::policy::Policy;
 use crate::domain::policy::{ApprovalStage, Approver};
-use crate::domain::request::Contact;
+use crate::domain::request::{Contact, Request};
 use crate::store::{Conn, StoreError, users};
 
 /// The people `primary` (else `fallback`) resolve to for a request for
@@ -43,19 +44,42 @@ pub(crate) async fn resolve_lists(
 pub(crate) async fn resolve(
     conn: &mut Conn,
     stage: &ApprovalStage,
-    target: Option<&UserId>,
-    requestor: Option<&UserId>,
-    organization: Option<&str>,
+    r: &Request,
 ) -> Result<Vec<Contact>, StoreError> {
     resolve_lists(
         conn,
         &stage.primary_approvers,
         &stage.fallback_primary_approvers,
-        target,
-        requestor,
-        organization,
+        r.target.user(),
+        r.requestor.as_ref(),
+        r.organization.as_ref().map(|o| o.as_str()),
     )
     .await
+}
+
+/// The first stage's approvers, when the request needs approval.
+pub(crate) async fn first(
+    conn: &mut Conn,
+    policy: &Policy,
+    r: &Request,
+) -> Result<Vec<Contact>, StoreError> {
+    match policy.approval.stages.first() {
+        Some(stage) if r.needs_approval(policy) => resolve(conn, stage, r).await,
+        _ => Ok(vec![]),
+    }
+}
+
+/// The approvers of the stage after stage `n` (1-based), when there is one.
+pub(crate) async fn after(
+    conn: &mut Conn,
+    policy: &Policy,
+    r: &Request,
+    n: u32,
+) -> Result<Vec<Contact>, StoreError> {
+    match policy.approval.stages.get(n as usize) {
+        Some(stage) => resolve(conn, stage, r).await,
+        None => Ok(vec![]),
+    }
 }
 
 /// The alternates a stage escalates to (see `resolve_lists`).

@@ -214,22 +214,13 @@ pub async fn assign(
             package: info.facts.display_name.clone(),
             organization: facts.organization_name.clone(),
         };
-        let first = if request.needs_approval(&policy) {
-            approvers::resolve(
-                &mut tx,
-                &policy.approval.stages[0],
-                Some(&target.id),
-                Some(&admin.id),
-                request.organization.as_ref().map(|o| o.as_str()),
-            )
-            .await?
-        } else {
-            vec![]
-        };
+        let first = approvers::first(&mut tx, &policy, &request).await?;
         let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
         if request.state == RequestState::Approved {
+            let calls = super::extensions::calls_of(&mut tx, request.policy.as_str()).await?;
             changes.extend(
-                deliver::deliver_in(&mut tx, &info, &policy, &mut request, &names, now).await?,
+                deliver::deliver_in(&mut tx, &info, &policy, &mut request, &names, &calls, now)
+                    .await?,
             );
         }
         save::apply(&mut tx, &request, &changes, now).await?;

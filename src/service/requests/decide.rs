@@ -31,18 +31,10 @@ pub async fn decide(
     let mut ctx = save::load(store, &mut tx, &id).await?;
     let r = &ctx.request;
     // The next stage's approvers, when an approval moves the request there.
-    let next = match ctx.policy.approval.stages.get(r.stage as usize) {
-        Some(stage) if approve && r.state == RequestState::PendingApproval => {
-            approvers::resolve(
-                &mut tx,
-                stage,
-                r.target.user(),
-                r.requestor.as_ref(),
-                r.organization.as_ref().map(|o| o.as_str()),
-            )
-            .await?
-        }
-        _ => vec![],
+    let next = if approve && r.state == RequestState::PendingApproval {
+        approvers::after(&mut tx, &ctx.policy, r, r.stage).await?
+    } else {
+        vec![]
     };
     let stage = ctx.request.stage;
     let calls = extensions::calls_of(&mut tx, ctx.request.policy.as_str()).await?;

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::extensions::Calls;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::UserId;
@@ -19,7 +20,8 @@ use crate::store::{Conn, audit, requests, users};
 /// Delivers `request` in the transaction and returns its changes: scheduled
 /// when its period has not begun; denied with the reason when its access can
 /// no longer be given; else the guest account for someone not yet in the
-/// directory, the assignment, the roles and the attribute values. What it
+/// directory, the assignment, the roles and the attribute values, and the
+/// call of the extension the policy (`calls`) calls when access is granted. What it
 /// asks for is checked with the person's row held, so that two requests
 /// approved at the same moment never both deliver a package, or two packages
 /// that exclude each other.
@@ -30,6 +32,7 @@ pub(crate) async fn deliver_in(
     policy: &Policy,
     request: &mut Request,
     names: &Names,
+    calls: &Calls,
     now: DateTime<Utc>,
 ) -> Result<Vec<Change>, ServiceError> {
     if let Some(changes) = request.schedule(names, now)? {
@@ -77,8 +80,7 @@ pub(crate) async fn deliver_in(
             // Access given back to a guest the lifecycle had blocked lifts the block.
             users::lift_lifecycle_block(conn, &target, now).await?;
         }
-        let granted = super::extensions::calls_of(conn, request.policy.as_str()).await?;
-        if let Some(b) = granted.at(Stage::AssignmentGranted) {
+        if let Some(b) = calls.at(Stage::AssignmentGranted) {
             changes.push(request.call(Stage::AssignmentGranted, b, now));
         }
     }

@@ -162,22 +162,13 @@ pub async fn request_extension(
         package: info.facts.display_name.clone(),
         organization: facts.organization_name.clone(),
     };
-    let first = if request.needs_approval(&policy) {
-        approvers::resolve(
-            &mut tx,
-            &policy.approval.stages[0],
-            Some(&user.id),
-            Some(&user.id),
-            request.organization.as_ref().map(|o| o.as_str()),
-        )
-        .await?
-    } else {
-        vec![]
-    };
+    let first = approvers::first(&mut tx, &policy, &request).await?;
     let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
     if request.state == RequestState::Approved {
-        changes
-            .extend(deliver::deliver_in(&mut tx, &info, &policy, &mut request, &names, now).await?);
+        let calls = super::extensions::calls_of(&mut tx, request.policy.as_str()).await?;
+        changes.extend(
+            deliver::deliver_in(&mut tx, &info, &policy, &mut request, &names, &calls, now).await?,
+        );
     }
     let event = save::event(
         "User requests to extend access package assignment",

@@ -85,7 +85,7 @@ pub(crate) async fn on_approval(
             return Ok(changes);
         }
     }
-    changes.extend(deliver::deliver_in(conn, info, policy, request, names, now).await?);
+    changes.extend(deliver::deliver_in(conn, info, policy, request, names, calls, now).await?);
     Ok(changes)
 }
 
@@ -235,20 +235,10 @@ async fn go_on_or_stop(
     let (changes, action) = match (answer, stage.approval_stage()) {
         (Answer::Approve | Answer::Deny, Some(n)) => {
             let approve = answer == Answer::Approve;
-            let r = &ctx.request;
-            let next_stage = ctx.policy.approval.stages.get(n as usize);
-            let next = match next_stage {
-                Some(next) if approve => {
-                    approvers::resolve(
-                        &mut tx,
-                        next,
-                        r.target.user(),
-                        r.requestor.as_ref(),
-                        r.organization.as_ref().map(|o| o.as_str()),
-                    )
-                    .await?
-                }
-                _ => vec![],
+            let next = if approve {
+                approvers::after(&mut tx, &ctx.policy, &ctx.request, n).await?
+            } else {
+                vec![]
             };
             let next = NextStage {
                 approvers: next,
@@ -298,19 +288,7 @@ async fn go_on_or_stop(
         }
         (Answer::Continue, _) => {
             let changes = if stage == Stage::RequestCreated {
-                let r = &ctx.request;
-                let first = if r.needs_approval(&ctx.policy) {
-                    approvers::resolve(
-                        &mut tx,
-                        &ctx.policy.approval.stages[0],
-                        r.target.user(),
-                        r.requestor.as_ref(),
-                        r.organization.as_ref().map(|o| o.as_str()),
-                    )
-                    .await?
-                } else {
-                    vec![]
-                };
+                let first = approvers::first(&mut tx, &ctx.policy, &ctx.request).await?;
                 let started = ctx.request.clone().go_on(
                     &ctx.policy,
                     &first,
@@ -354,6 +332,7 @@ async fn go_on_or_stop(
                     &ctx.policy,
                     &mut ctx.request,
                     &ctx.names,
+                    &calls,
                     now,
                 )
                 .await?

@@ -73,14 +73,7 @@ pub async fn leave(
         else {
             continue;
         };
-        let replacements = approvers::resolve(
-            tx,
-            stage,
-            ctx.request.target.user(),
-            ctx.request.requestor.as_ref(),
-            ctx.request.organization.as_ref().map(|o| o.as_str()),
-        )
-        .await?;
+        let replacements = approvers::resolve(tx, stage, &ctx.request).await?;
         let deny_at = ctx.loaded.deny_at.unwrap_or(now);
         let changes = ctx.request.hand_over(&replacements, deny_at, &ctx.names);
         let event = save::event(

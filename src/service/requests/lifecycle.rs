@@ -26,12 +26,14 @@ pub async fn deliver_scheduled(
     if ctx.request.state != RequestState::Scheduled {
         return Ok(false);
     }
+    let calls = super::extensions::calls_of(conn, ctx.request.policy.as_str()).await?;
     let changes = deliver::deliver_in(
         conn,
         &ctx.package,
         &ctx.policy,
         &mut ctx.request,
         &ctx.names,
+        &calls,
         now,
     )
     .await?;

@@ -26,12 +26,14 @@ pub async fn reprocess(
         return Err(ServiceError::NotFound);
     }
     transition(ctx.request.state, Event::Reprocess).map_err(ServiceError::Refused)?;
+    let calls = super::extensions::calls_of(&mut tx, ctx.request.policy.as_str()).await?;
     let changes = deliver::deliver_in(
         &mut tx,
         &ctx.package,
         &ctx.policy,
         &mut ctx.request,
         &ctx.names,
+        &calls,
         now,
     )
     .await?;

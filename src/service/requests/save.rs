@@ -235,10 +235,10 @@ async fn write_changes(
                 }
                 // An extension asked to decide the stage too waits no more.
                 if let (Decider::Person(_), Ok(n)) = (&by, u8::try_from(stage)) {
-                    custom_extensions::abandon_stage(
+                    custom_extensions::abandon(
                         conn,
                         request.id.as_str(),
-                        Stage::Approval(n),
+                        Some(Stage::Approval(n)),
                         now,
                     )
                     .await?;
@@ -320,7 +320,7 @@ async fn write_changes(
     }
     if !inserting && !request.state.is_open() {
         // A request that ended waits for no extension any more.
-        custom_extensions::abandon_for_request(conn, request.id.as_str(), now).await?;
+        custom_extensions::abandon(conn, request.id.as_str(), None, now).await?;
     }
     Ok(mails)
 }

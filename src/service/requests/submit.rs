@@ -110,18 +110,7 @@ pub async fn submit(
         // Approval starts once the extension has answered.
         Some(b) if b.waits_at(Stage::RequestCreated) => request.hold(b, now),
         _ => {
-            let first = if request.needs_approval(&policy) {
-                approvers::resolve(
-                    &mut tx,
-                    &policy.approval.stages[0],
-                    user,
-                    user,
-                    request.organization.as_ref().map(|o| o.as_str()),
-                )
-                .await?
-            } else {
-                vec![]
-            };
+            let first = approvers::first(&mut tx, &policy, &request).await?;
             let by_extension = extensions::decides(&calls, 1);
             let (mut request, mut changes) =
                 request.start_with(&policy, &first, by_extension, &names, now)?;

@@ -23,82 +23,57 @@ use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
 use crate::web::{Data, Layout, form_status, redirect, render_status};
 
-/// The extension form as the browser sends it.
+/// The extension form as the browser sends it: the settings, and whether
+/// to replace the signing secret.
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct ExtensionForm {
-    display_name: String,
-    description: String,
-    endpoint_url: String,
-    authentication: String,
-    token_url: String,
-    client_id: String,
-    /// Never shown back: a blank one keeps the secret kept.
-    client_secret: String,
-    scope: String,
-    timeout_seconds: String,
-    behavior: String,
-    max_wait: String,
-    max_wait_unit: String,
-    on_timeout: String,
+    #[serde(flatten)]
+    input: ExtensionInput,
     /// Ticked: replace the signing secret.
     rotate: Option<String>,
 }
 
 impl ExtensionForm {
-    fn input(&self) -> ExtensionInput {
-        ExtensionInput {
-            display_name: self.display_name.clone(),
-            description: self.description.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            authentication: self.authentication.clone(),
-            token_url: self.token_url.clone(),
-            client_id: self.client_id.clone(),
-            client_secret: self.client_secret.clone(),
-            scope: self.scope.clone(),
-            timeout_seconds: self.timeout_seconds.clone(),
-            behavior: self.behavior.clone(),
-            max_wait: self.max_wait.clone(),
-            max_wait_unit: self.max_wait_unit.clone(),
-            on_timeout: self.on_timeout.clone(),
-        }
-    }
-
     fn blank() -> ExtensionForm {
         ExtensionForm {
-            authentication: "signature".into(),
-            timeout_seconds: "30".into(),
-            behavior: "launchAndContinue".into(),
-            max_wait: "1".into(),
-            max_wait_unit: "days".into(),
-            on_timeout: "deny".into(),
-            ..Default::default()
+            input: ExtensionInput {
+                authentication: "signature".into(),
+                timeout_seconds: "30".into(),
+                behavior: "launchAndContinue".into(),
+                max_wait: "1".into(),
+                max_wait_unit: "days".into(),
+                on_timeout: "deny".into(),
+                ..Default::default()
+            },
+            rotate: None,
         }
     }
 
     fn from_row(e: &ExtensionRow) -> ExtensionForm {
         let mut f = ExtensionForm::blank();
-        f.display_name = e.display_name.clone();
-        f.description = e.description.clone().unwrap_or_default();
-        f.endpoint_url = e.endpoint_url.clone();
-        f.timeout_seconds = e.timeout_seconds.to_string();
+        let i = &mut f.input;
+        i.display_name = e.display_name.clone();
+        i.description = e.description.clone().unwrap_or_default();
+        i.endpoint_url = e.endpoint_url.clone();
+        i.timeout_seconds = e.timeout_seconds.to_string();
         if let Authentication::OAuth {
             token_url,
             client_id,
             scope,
         } = e.authentication()
         {
-            f.authentication = "oauth".into();
-            f.token_url = token_url;
-            f.client_id = client_id;
-            f.scope = scope.unwrap_or_default();
+            i.authentication = "oauth".into();
+            i.token_url = token_url;
+            i.client_id = client_id;
+            i.scope = scope.unwrap_or_default();
         }
         if let Behavior::LaunchAndWait {
             max_wait_minutes,
             on_timeout,
         } = e.behavior()
         {
-            f.behavior = "launchAndWait".into();
+            i.behavior = "launchAndWait".into();
             let (n, unit) = if max_wait_minutes % (24 * 60) == 0 {
                 (max_wait_minutes / (24 * 60), "days")
             } else if max_wait_minutes % 60 == 0 {
@@ -106,9 +81,9 @@ impl ExtensionForm {
             } else {
                 (max_wait_minutes, "minutes")
             };
-            f.max_wait = n.to_string();
-            f.max_wait_unit = unit.into();
-            f.on_timeout = on_timeout.as_str().into();
+            i.max_wait = n.to_string();
+            i.max_wait_unit = unit.into();
+            i.on_timeout = on_timeout.as_str().into();
         }
         f
     }
@@ -174,12 +149,7 @@ async fn one(
 ) -> Result<HttpResponse, AppError> {
     let cat = catalogs::catalog(&state.store, catalog).await?.catalog;
     let extension = svc::get(&state.store, catalog, ext).await?;
-    let used_by = svc::of_catalog(&state.store, catalog)
-        .await?
-        .into_iter()
-        .find(|(e, _)| e.id == extension.id)
-        .map(|(_, u)| u)
-        .unwrap_or_default();
+    let used_by = svc::used_by(&state.store, &extension.id).await?;
     let (form, errors) =
         submitted.unwrap_or_else(|| (ExtensionForm::from_row(&extension), FieldErrors::new()));
     render_status(
@@ -207,14 +177,14 @@ pub(super) async fn create(
 ) -> Result<HttpResponse, AppError> {
     let catalog = parse_id(&path)?;
     let f = form.0;
-    let result = match ExtensionProfile::parse(&f.input(), false) {
+    let result = match ExtensionProfile::parse(&f.input, false) {
         Ok(p) => {
             svc::create(
                 &state.store,
                 &admin.actor(),
                 &catalog,
                 &p,
-                &f.client_secret,
+                &f.input.client_secret,
                 state.clock.now(),
             )
             .await
@@ -254,7 +224,7 @@ pub(super) async fn update(
     let f = form.0;
     let before = svc::get(&state.store, &catalog, ext).await?;
     let had_secret = matches!(before.authentication(), Authentication::OAuth { .. });
-    let result = match ExtensionProfile::parse(&f.input(), had_secret) {
+    let result = match ExtensionProfile::parse(&f.input, had_secret) {
         Ok(p) => {
             svc::update(
                 &state.store,
@@ -262,7 +232,7 @@ pub(super) async fn update(
                 &catalog,
                 ext,
                 &p,
-                &f.client_secret,
+                &f.input.client_secret,
                 f.rotate.is_some(),
                 state.clock.now(),
             )

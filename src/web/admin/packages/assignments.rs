@@ -76,7 +76,7 @@ pub(super) async fn page(
 }
 
 /// A CSV field: quoted when needed, and never read as a formula by a spreadsheet.
-pub(super) fn csv_field(s: &str) -> String {
+fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -98,9 +98,8 @@ pub(super) async fn export_csv(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let (package, rows) = admin_view::all_assignments_of(&state.store, &id, q.filter()).await?;
-    let mut out = String::from("User,Email,Policy,State,Start (UTC),End (UTC),Ended (UTC)\r\n");
-    for a in rows {
-        let fields = [
+    let rows = rows.iter().map(|a| {
+        vec![
             a.target_name.as_str(),
             &a.target_email,
             &a.policy_name,
@@ -108,23 +107,39 @@ pub(super) async fn export_csv(
             a.start_at.as_deref().unwrap_or(""),
             a.end_at.as_deref().unwrap_or(""),
             a.ended_at.as_deref().unwrap_or(""),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        ]
+    });
+    Ok(csv_download(
+        &format!("{}-assignments", package.display_name),
+        "User,Email,Policy,State,Start (UTC),End (UTC),Ended (UTC)",
+        rows,
+    ))
+}
+
+/// A CSV download named after `name` (made safe for a file name): the
+/// header line, then each row's fields through `csv_field`.
+pub(super) fn csv_download<'a>(
+    name: &str,
+    header: &str,
+    rows: impl IntoIterator<Item = Vec<&'a str>>,
+) -> HttpResponse {
+    let mut out = format!("{header}\r\n");
+    for row in rows {
+        let line: Vec<String> = row.into_iter().map(csv_field).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
-    let name: String = package
-        .display_name
+    let file: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             "Content-Disposition",
-            format!("attachment; filename=\"{name}-assignments.csv\""),
+            format!("attachment; filename=\"{file}.csv\""),
         ))
-        .body(out))
+        .body(out)
 }
 
 #[tracing::instrument(skip_all)]

@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::assignments::csv_field;
+use super::assignments::csv_download;
 use super::requests::outcome;
 use super::{Tab, parse_id};
 use crate::domain::ids::AccessPackageId;
@@ -143,11 +143,8 @@ pub(super) async fn export_csv(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
     let (review, items) = svc::details(&state.store, &id, &path.1).await?;
-    let mut out = String::from(
-        "User,Email,Recommendation,Decision,Reviewed by,Reason,Reviewed (UTC),Result\r\n",
-    );
-    for i in items {
-        let fields = [
+    let rows = items.iter().map(|i| {
+        vec![
             i.holder_name.as_str(),
             &i.holder_email,
             &i.recommendation,
@@ -156,17 +153,12 @@ pub(super) async fn export_csv(
             i.reason.as_deref().unwrap_or(""),
             i.decided_at.as_deref().unwrap_or(""),
             i.outcome.as_deref().map(outcome_label).unwrap_or(""),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    }
+        ]
+    });
     let day = review.starts_at.get(..10).unwrap_or("review");
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"access-review-{day}.csv\""),
-        ))
-        .body(out))
+    Ok(csv_download(
+        &format!("access-review-{day}"),
+        "User,Email,Recommendation,Decision,Reviewed by,Reason,Reviewed (UTC),Result",
+        rows,
+    ))
 }
