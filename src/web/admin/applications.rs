@@ -1,6 +1,5 @@
 //! Admin › Applications: list, search, create, edit, app roles.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
@@ -12,13 +11,12 @@ use crate::domain::directory::{ApplicationProfile, DEFAULT_ACCESS_ROLE};
 use crate::domain::ids::ApplicationId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::{ServiceError, directory};
+use crate::service::directory;
 use crate::store::directory::{AppRoleRow, Holder};
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
+use crate::web::{Layout, form_status, page_number, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_APPLICATIONS.as_str(), web::get().to(list))
@@ -48,13 +46,9 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let page = directory::applications(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
-    render_list(&state, &admin, &LIST, &q, page, |a| {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page = directory::applications(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&cx, &LIST, &q, page, |a| {
         vec![
             Cell::link(a.display_name, routes::ADMIN_APPLICATION.id(&a.id)),
             Cell::text(a.detail.unwrap_or_default()),
@@ -87,9 +81,9 @@ struct AppPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
     render(&AppPage {
-        layout: Layout::for_user(&state, &admin, "admin", "New application"),
+        layout: cx.layout("New application"),
         app_id: None,
         form: AppForm::default(),
         errors: FieldErrors::new(),
@@ -101,32 +95,21 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    form: Form<AppForm>,
-) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<AppForm>) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let result = match ApplicationProfile::parse(&form.display_name, &form.description, &form.roles)
-    {
-        Ok(p) => {
-            directory::create_application(&state.store, &admin.actor(), &p, state.clock.now()).await
-        }
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(id) => {
-            TypedSession(session).flash(
-                "success",
-                format!("Application {} created.", form.display_name.trim()),
-            );
-            Ok(redirect(&routes::ADMIN_APPLICATION.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => render_status(
+    let parsed = ApplicationProfile::parse(&form.display_name, &form.description, &form.roles);
+    let saved = cx.save(parsed, async |s, a, p, now| {
+        directory::create_application(s, a, &p, now).await
+    });
+    match saved.await? {
+        Ok(id) => cx.done(
+            format!("Application {} created.", form.display_name.trim()),
+            &routes::ADMIN_APPLICATION.id(&id),
+        ),
+        Err(errors) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &AppPage {
-                layout: Layout::for_user(&state, &admin, "admin", "New application"),
+                layout: cx.layout("New application"),
                 app_id: None,
                 form,
                 errors,
@@ -136,20 +119,18 @@ async fn create(
                 panel: None,
             },
         ),
-        Err(e) => Err(e.into()),
     }
 }
 
 async fn app_page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &ApplicationId,
     form: Option<AppForm>,
     errors: FieldErrors,
     search: LinkSearch,
 ) -> Result<HttpResponse, AppError> {
-    let (app, roles, holders) = directory::application(&state.store, id).await?;
-    let panel = LinksPanel::load(state, "applications", &app.id, search).await?;
+    let (app, roles, holders) = directory::application(cx.store(), id).await?;
+    let panel = LinksPanel::load(cx, "applications", &app.id, search).await?;
     let status = form_status(&errors);
     let form = form.unwrap_or_else(|| AppForm {
         display_name: app.display_name.clone(),
@@ -161,7 +142,7 @@ async fn app_page(
             .join("\n"),
     });
     let page = AppPage {
-        layout: Layout::for_user(state, admin, "admin", app.display_name),
+        layout: cx.layout(app.display_name),
         app_id: Some(app.id),
         form,
         errors,
@@ -179,49 +160,28 @@ fn parse_id(raw: &str) -> Result<ApplicationId, AppError> {
 
 #[tracing::instrument(skip_all)]
 async fn show(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<String>,
     search: web::Query<LinkSearch>,
 ) -> Result<HttpResponse, AppError> {
     let (id, search) = (parse_id(&path)?, search.into_inner());
-    app_page(&state, &admin, &id, None, FieldErrors::new(), search).await
+    app_page(&cx, &id, None, FieldErrors::new(), search).await
 }
 
 #[tracing::instrument(skip_all)]
 async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<AppForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let form = form.0;
-    let result = match ApplicationProfile::parse(&form.display_name, &form.description, &form.roles)
-    {
-        Ok(p) => {
-            directory::update_application(&state.store, &admin.actor(), &id, &p, state.clock.now())
-                .await
-        }
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(()) => {
-            TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&routes::ADMIN_APPLICATION.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => {
-            app_page(
-                &state,
-                &admin,
-                &id,
-                Some(form),
-                errors,
-                LinkSearch::default(),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+    let parsed = ApplicationProfile::parse(&form.display_name, &form.description, &form.roles);
+    let saved = cx.save(parsed, async |s, a, p, now| {
+        directory::update_application(s, a, &id, &p, now).await
+    });
+    match saved.await? {
+        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_APPLICATION.id(&id)),
+        Err(errors) => app_page(&cx, &id, Some(form), errors, LinkSearch::default()).await,
     }
 }

@@ -8,10 +8,10 @@ use crate::domain::audit::object_type;
 use crate::routes;
 use crate::store::Page;
 use crate::store::audit::{AuditEventRow, AuditFilter};
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
-use crate::web::extract::guard::AdminUser;
 use crate::web::format::{Change, changes};
-use crate::web::{Data, Layout, page_number, render};
+use crate::web::{Layout, page_number, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_AUDIT.as_str(), web::get().to(list));
@@ -58,11 +58,7 @@ fn link(q: &AuditQuery, page: i64) -> String {
 }
 
 #[tracing::instrument(skip_all)]
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<AuditQuery>,
-) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<AuditQuery>) -> Result<HttpResponse, AppError> {
     let page_no = page_number(q.page);
     let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let filter = AuditFilter {
@@ -70,7 +66,7 @@ async fn list(
         object_id: some(&q.object_id),
         actor_id: some(&q.actor),
     };
-    let page = crate::service::audit::list(&state.store, &filter, page_no, 50)
+    let page = crate::service::audit::list(cx.store(), &filter, page_no, 50)
         .await?
         .map(|e| EventView {
             kind: object_type::label(&e.object_type),
@@ -78,7 +74,7 @@ async fn list(
             event: e,
         });
     render(&AuditPage {
-        layout: Layout::for_user(&state, &admin, "admin", "Audit log"),
+        layout: cx.layout("Audit log"),
         page,
         prev: link(&q, page_no - 1),
         next: link(&q, page_no + 1),

@@ -1,6 +1,5 @@
 //! Admin › Connected organizations.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -13,13 +12,11 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
-use crate::web::admin::after_delete;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
 use crate::web::extract::picker::{Matches, Picked};
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, page_number, redirect, render_status};
+use crate::web::{Layout, form_status, page_number, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_ORGS.as_str(), web::get().to(list))
@@ -48,13 +45,9 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let page = svc::search(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
-    render_list(&state, &admin, &LIST, &q, page, |o| {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&cx, &LIST, &q, page, |o| {
         let mut sources = o.domains.join(", ");
         if let Some(issuer) = &o.oidc_issuer {
             let sep = if sources.is_empty() { "" } else { "; " };
@@ -114,19 +107,18 @@ struct OrgPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
     let form = OrgForm {
         state: "configured".into(),
         ..Default::default()
     };
-    new_page(&state, &admin, form, FieldErrors::new(), Matches::default())
+    new_page(&cx, form, FieldErrors::new(), Matches::default())
 }
 
 /// The form for a new organization, as sent back (a typed secret is never
 /// sent back to the browser).
 fn new_page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     mut form: OrgForm,
     errors: FieldErrors,
     matches: Matches,
@@ -135,7 +127,7 @@ fn new_page(
     render_status(
         form_status(&errors),
         &OrgPage {
-            layout: Layout::for_user(state, admin, "admin", "New connected organization"),
+            layout: cx.layout("New connected organization"),
             org_id: None,
             has_secret: false,
             form,
@@ -150,14 +142,13 @@ fn parse_id(raw: &str) -> Result<ConnectedOrgId, AppError> {
 }
 
 async fn org_page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &ConnectedOrgId,
     form: Option<OrgForm>,
     errors: FieldErrors,
     matches: Matches,
 ) -> Result<HttpResponse, AppError> {
-    let (org, sponsors) = svc::organization(&state.store, id).await?;
+    let (org, sponsors) = svc::organization(cx.store(), id).await?;
     let form = match form {
         Some(mut f) => {
             // A typed secret is never sent back to the browser.
@@ -189,7 +180,7 @@ async fn org_page(
     render_status(
         form_status(&errors),
         &OrgPage {
-            layout: Layout::for_user(state, admin, "admin", org.display_name.clone()),
+            layout: cx.layout(org.display_name.clone()),
             org_id: Some(org.id.clone()),
             has_secret: org.has_secret == 1,
             form,
@@ -200,26 +191,13 @@ async fn org_page(
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(
-    state: Data,
-    admin: AdminUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+async fn show(cx: Console, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    org_page(
-        &state,
-        &admin,
-        &id,
-        None,
-        FieldErrors::new(),
-        Matches::default(),
-    )
-    .await
+    org_page(&cx, &id, None, FieldErrors::new(), Matches::default()).await
 }
 
 async fn save(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: Option<&ConnectedOrgId>,
     form: &OrgForm,
 ) -> Result<ConnectedOrgId, ServiceError> {
@@ -228,76 +206,45 @@ async fn save(
         internal: &form.internal_sponsors,
         external: &form.external_sponsors,
     };
-    svc::save(
-        &state.store,
-        &admin.actor(),
-        id,
-        profile,
-        sponsors,
-        state.clock.now(),
-    )
-    .await
+    svc::save(cx.store(), &cx.actor(), id, profile, sponsors, cx.now()).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    form: Picked<OrgForm>,
-) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Picked<OrgForm>) -> Result<HttpResponse, AppError> {
     if let Some(search) = form.pressed {
-        let matches = Matches::find(&state.store, search.as_ref()).await?;
-        return new_page(&state, &admin, form.form, FieldErrors::new(), matches);
+        let matches = Matches::find(cx.store(), search.as_ref()).await?;
+        return new_page(&cx, form.form, FieldErrors::new(), matches);
     }
     let form = form.form;
-    match save(&state, &admin, None, &form).await {
-        Ok(id) => {
-            TypedSession(session).flash(
-                "success",
-                format!(
-                    "Connected organization {} created.",
-                    form.display_name.trim()
-                ),
-            );
-            Ok(redirect(&routes::ADMIN_ORG.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => {
-            new_page(&state, &admin, form, errors, Matches::default())
-        }
+    match save(&cx, None, &form).await {
+        Ok(id) => cx.done(
+            format!(
+                "Connected organization {} created.",
+                form.display_name.trim()
+            ),
+            &routes::ADMIN_ORG.id(&id),
+        ),
+        Err(ServiceError::Invalid(errors)) => new_page(&cx, form, errors, Matches::default()),
         Err(e) => Err(e.into()),
     }
 }
 
 #[tracing::instrument(skip_all)]
 async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Picked<OrgForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     if let Some(search) = form.pressed {
-        let matches = Matches::find(&state.store, search.as_ref()).await?;
-        return org_page(
-            &state,
-            &admin,
-            &id,
-            Some(form.form),
-            FieldErrors::new(),
-            matches,
-        )
-        .await;
+        let matches = Matches::find(cx.store(), search.as_ref()).await?;
+        return org_page(&cx, &id, Some(form.form), FieldErrors::new(), matches).await;
     }
     let form = form.form;
-    match save(&state, &admin, Some(&id), &form).await {
-        Ok(_) => {
-            TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&routes::ADMIN_ORG.id(&id)))
-        }
+    match save(&cx, Some(&id), &form).await {
+        Ok(_) => cx.done("Changes saved.", &routes::ADMIN_ORG.id(&id)),
         Err(ServiceError::Invalid(errors)) => {
-            org_page(&state, &admin, &id, Some(form), errors, Matches::default()).await
+            org_page(&cx, &id, Some(form), errors, Matches::default()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -305,14 +252,12 @@ async fn update(
 
 #[tracing::instrument(skip_all)]
 async fn delete(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let result = svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await;
+    let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (routes::ADMIN_ORGS.as_str(), &routes::ADMIN_ORG.id(&id));
-    after_delete(session, "Connected organization", result, list, object)
+    cx.deleted("Connected organization", result, list, object)
 }

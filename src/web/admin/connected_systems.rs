@@ -1,7 +1,6 @@
 //! Admin › Connected systems: LDAP directories and SCIM 2.0 applications
 //! that granted access is provisioned into.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
@@ -20,12 +19,10 @@ use crate::service::ServiceError;
 use crate::service::connected_systems as svc;
 use crate::service::imports::{self, Summary};
 use crate::store::connected_systems::{LinkRow, SystemRow};
-use crate::web::admin::after_delete;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
+use crate::web::{Layout, form_status, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_SYSTEMS.as_str(), web::get().to(list))
@@ -67,13 +64,9 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let page = svc::search(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
-    render_list(&state, &admin, &LIST, &q, page, |s| {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&cx, &LIST, &q, page, |s| {
         let test = match &s.last_test {
             Some((_, true, _)) => Cell::badge("Worked", "ok"),
             Some((_, false, note)) => Cell::badge("Failed", "warn").note(Some(note.clone())),
@@ -273,14 +266,10 @@ struct NewQuery {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<NewQuery>,
-) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console, q: web::Query<NewQuery>) -> Result<HttpResponse, AppError> {
     let kind = if q.kind == "scim" { "scim" } else { "ldap" };
     render(&SystemPage::new(
-        Layout::for_user(&state, &admin, "admin", "New connected system"),
+        cx.layout("New connected system"),
         None,
         vec![],
         SystemForm::defaults(kind),
@@ -293,61 +282,40 @@ fn parse_id(raw: &str) -> Result<ConnectedSystemId, AppError> {
 }
 
 async fn system_page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &ConnectedSystemId,
     form: Option<SystemForm>,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let (system, links) = svc::system(&state.store, id).await?;
+    let (system, links) = svc::system(cx.store(), id).await?;
     let form = form.unwrap_or_else(|| SystemForm::of(&system));
-    let layout = Layout::for_user(state, admin, "admin", system.display_name.clone());
+    let layout = cx.layout(system.display_name.clone());
     let mut page = SystemPage::new(layout, Some(system), links, form, errors);
-    page.import = imports::last_run(&state.store, id).await?;
+    page.import = imports::last_run(cx.store(), id).await?;
     render_status(form_status(&page.errors), &page)
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(
-    state: Data,
-    admin: AdminUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    system_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
+async fn show(cx: Console, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    system_page(&cx, &parse_id(&path)?, None, FieldErrors::new()).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    form: Form<SystemForm>,
-) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<SystemForm>) -> Result<HttpResponse, AppError> {
     let form = form.0;
     let profile = SystemProfile::parse(&form.input());
-    match svc::save(
-        &state.store,
-        &admin.actor(),
-        None,
-        profile,
-        state.clock.now(),
-    )
-    .await
-    {
-        Ok(id) => {
-            TypedSession(session).flash(
-                "success",
-                format!(
-                    "Connected system {} created. Test the connection before linking resources.",
-                    form.display_name.trim()
-                ),
-            );
-            Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
-        }
+    match svc::save(cx.store(), &cx.actor(), None, profile, cx.now()).await {
+        Ok(id) => cx.done(
+            format!(
+                "Connected system {} created. Test the connection before linking resources.",
+                form.display_name.trim()
+            ),
+            &routes::ADMIN_SYSTEM.id(&id),
+        ),
         Err(ServiceError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SystemPage::new(
-                Layout::for_user(&state, &admin, "admin", "New connected system"),
+                cx.layout("New connected system"),
                 None,
                 vec![],
                 form,
@@ -360,64 +328,46 @@ async fn create(
 
 #[tracing::instrument(skip_all)]
 async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<SystemForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let form = form.0;
     let profile = SystemProfile::parse(&form.input());
-    match svc::save(
-        &state.store,
-        &admin.actor(),
-        Some(&id),
-        profile,
-        state.clock.now(),
-    )
-    .await
-    {
-        Ok(_) => {
-            TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => {
-            system_page(&state, &admin, &id, Some(form), errors).await
-        }
+    match svc::save(cx.store(), &cx.actor(), Some(&id), profile, cx.now()).await {
+        Ok(_) => cx.done("Changes saved.", &routes::ADMIN_SYSTEM.id(&id)),
+        Err(ServiceError::Invalid(errors)) => system_page(&cx, &id, Some(form), errors).await,
         Err(e) => Err(e.into()),
     }
 }
 
 #[tracing::instrument(skip_all)]
 async fn test(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let outcome = svc::test(&state.store, &admin.actor(), &id, state.clock.now()).await?;
-    let session = TypedSession(session);
+    let outcome = svc::test(cx.store(), &cx.actor(), &id, cx.now()).await?;
     if outcome.ok {
-        session.flash("success", format!("Connection works: {}.", outcome.note));
+        cx.session
+            .flash("success", format!("Connection works: {}.", outcome.note));
     } else {
-        session.flash("error", format!("Connection failed: {}", outcome.note));
+        cx.session
+            .flash("error", format!("Connection failed: {}", outcome.note));
     }
     Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
 }
 
 #[tracing::instrument(skip_all)]
 async fn reconcile(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let results = svc::reconcile(&state.store, &admin.actor(), &id, state.clock.now()).await?;
+    let results = svc::reconcile(cx.store(), &cx.actor(), &id, cx.now()).await?;
     let failed = results.iter().filter(|(_, r)| r.is_err()).count();
     let drifted = results
         .iter()
@@ -426,7 +376,6 @@ async fn reconcile(
                 .is_ok_and(|r| !r.missing.is_empty() || !r.unexpected.is_empty())
         })
         .count();
-    let session = TypedSession(session);
     let text = format!(
         "Reconciled {} linked group{}: {} differ from Gatehouse{}.",
         results.len(),
@@ -438,25 +387,23 @@ async fn reconcile(
             String::new()
         }
     );
-    session.flash(if failed > 0 { "error" } else { "success" }, text);
+    cx.session
+        .flash(if failed > 0 { "error" } else { "success" }, text);
     Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
 }
 
 /// "Sync now": imports the directory's people and groups at once.
 #[tracing::instrument(skip_all)]
 async fn import_now(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let session = TypedSession(session);
-    match imports::import(&state.store, &admin.actor(), &id, state.clock.now()).await {
+    match imports::import(cx.store(), &cx.actor(), &id, cx.now()).await {
         Ok(s) => match s.error {
-            Some(e) => session.flash("error", format!("The directory could not be read: {e}")),
-            None => session.flash(
+            Some(e) => cx.session.flash("error", format!("The directory could not be read: {e}")),
+            None => cx.session.flash(
                 "success",
                 format!(
                     "Imported: {} people created, {} changed, {} unchanged, {} gone; {} groups created, {} changed; {} entries not imported.",
@@ -470,7 +417,7 @@ async fn import_now(
                 ),
             ),
         },
-        Err(ServiceError::Refused(m)) => session.flash("error", m),
+        Err(ServiceError::Refused(m)) => cx.session.flash("error", m),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
@@ -478,17 +425,15 @@ async fn import_now(
 
 #[tracing::instrument(skip_all)]
 async fn delete(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let result = svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await;
+    let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
         routes::ADMIN_SYSTEMS.as_str(),
         &routes::ADMIN_SYSTEM.id(&id),
     );
-    after_delete(session, "Connected system", result, list, object)
+    cx.deleted("Connected system", result, list, object)
 }

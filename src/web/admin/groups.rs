@@ -1,6 +1,5 @@
 //! Admin › Groups: list, search, create, edit, members and owners.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
@@ -14,11 +13,10 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, directory};
 use crate::store::directory::Holder;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, page_number, redirect, render, render_status};
+use crate::web::{Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_GROUPS.as_str(), web::get().to(list))
@@ -44,13 +42,9 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let page = directory::groups(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
-    render_list(&state, &admin, &LIST, &q, page, |g| {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page = directory::groups(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&cx, &LIST, &q, page, |g| {
         let kind = g
             .detail
             .as_deref()
@@ -105,9 +99,9 @@ fn type_choices() -> Vec<(&'static str, &'static str)> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
     render(&GroupPage {
-        layout: Layout::for_user(&state, &admin, "admin", "New group"),
+        layout: cx.layout("New group"),
         group_id: None,
         form: GroupForm {
             group_type: "security".into(),
@@ -123,30 +117,21 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    form: Form<GroupForm>,
-) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<GroupForm>) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let result = match GroupProfile::parse(&form.display_name, &form.description, &form.group_type)
-    {
-        Ok(p) => directory::create_group(&state.store, &admin.actor(), &p, state.clock.now()).await,
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(id) => {
-            TypedSession(session).flash(
-                "success",
-                format!("Group {} created.", form.display_name.trim()),
-            );
-            Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => render_status(
+    let parsed = GroupProfile::parse(&form.display_name, &form.description, &form.group_type);
+    let saved = cx.save(parsed, async |s, a, p, now| {
+        directory::create_group(s, a, &p, now).await
+    });
+    match saved.await? {
+        Ok(id) => cx.done(
+            format!("Group {} created.", form.display_name.trim()),
+            &routes::ADMIN_GROUP.id(&id),
+        ),
+        Err(errors) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &GroupPage {
-                layout: Layout::for_user(&state, &admin, "admin", "New group"),
+                layout: cx.layout("New group"),
                 group_id: None,
                 form,
                 errors,
@@ -157,7 +142,6 @@ async fn create(
                 panel: None,
             },
         ),
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -169,21 +153,16 @@ struct Pending {
     search: LinkSearch,
 }
 
-async fn group_page(
-    state: &Data,
-    admin: &AdminUser,
-    id: &GroupId,
-    p: Pending,
-) -> Result<HttpResponse, AppError> {
-    let (g, holders) = directory::group(&state.store, id).await?;
-    let panel = LinksPanel::load(state, "groups", &g.id, p.search).await?;
+async fn group_page(cx: &Console, id: &GroupId, p: Pending) -> Result<HttpResponse, AppError> {
+    let (g, holders) = directory::group(cx.store(), id).await?;
+    let panel = LinksPanel::load(cx, "groups", &g.id, p.search).await?;
     let status = if p.errors.is_empty() && p.role_errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = GroupPage {
-        layout: Layout::for_user(state, admin, "admin", g.display_name.clone()),
+        layout: cx.layout(g.display_name.clone()),
         group_id: Some(g.id.clone()),
         form: p.form.unwrap_or(GroupForm {
             display_name: g.display_name,
@@ -206,8 +185,7 @@ fn parse_id(raw: &str) -> Result<GroupId, AppError> {
 
 #[tracing::instrument(skip_all)]
 async fn show(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<String>,
     search: web::Query<LinkSearch>,
 ) -> Result<HttpResponse, AppError> {
@@ -218,32 +196,24 @@ async fn show(
         role_email: String::new(),
         search: search.into_inner(),
     };
-    group_page(&state, &admin, &parse_id(&path)?, pending).await
+    group_page(&cx, &parse_id(&path)?, pending).await
 }
 
 #[tracing::instrument(skip_all)]
 async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<GroupForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let form = form.0;
-    let result = match GroupProfile::parse(&form.display_name, &form.description, &form.group_type)
-    {
-        Ok(p) => {
-            directory::update_group(&state.store, &admin.actor(), &id, &p, state.clock.now()).await
-        }
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(()) => {
-            TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => {
+    let parsed = GroupProfile::parse(&form.display_name, &form.description, &form.group_type);
+    let saved = cx.save(parsed, async |s, a, p, now| {
+        directory::update_group(s, a, &id, &p, now).await
+    });
+    match saved.await? {
+        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_GROUP.id(&id)),
+        Err(errors) => {
             let pending = Pending {
                 form: Some(form),
                 errors,
@@ -251,9 +221,8 @@ async fn update(
                 role_email: String::new(),
                 search: LinkSearch::default(),
             };
-            group_page(&state, &admin, &id, pending).await
+            group_page(&cx, &id, pending).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -268,9 +237,7 @@ pub struct RoleForm {
 
 #[tracing::instrument(skip_all)]
 async fn change_role(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -284,35 +251,30 @@ async fn change_role(
         _ => return Err(AppError::BadRequest("Choose add or remove.".into())),
     };
     let result = directory::change_group_role(
-        &state.store,
-        &admin.actor(),
+        cx.store(),
+        &cx.actor(),
         &id,
         &form.email,
         role,
         add,
-        state.clock.now(),
+        cx.now(),
     )
     .await;
-    let session = TypedSession(session);
     match result {
-        Ok(Some(kept)) => {
-            session.flash("success", kept);
-            Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
-        }
+        Ok(Some(kept)) => cx.done(kept, &routes::ADMIN_GROUP.id(&id)),
         Ok(None) => {
             let verb = if add { "added as" } else { "removed as" };
-            session.flash(
-                "success",
+            cx.done(
                 format!(
                     "{} {verb} {}.",
                     form.email.trim(),
                     role.label().to_lowercase()
                 ),
-            );
-            Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
+                &routes::ADMIN_GROUP.id(&id),
+            )
         }
         Err(ServiceError::Refused(message)) => {
-            session.flash("error", message);
+            cx.session.flash("error", message);
             Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
         }
         Err(ServiceError::Invalid(role_errors)) => {
@@ -323,7 +285,7 @@ async fn change_role(
                 role_email: form.email,
                 search: LinkSearch::default(),
             };
-            group_page(&state, &admin, &id, pending).await
+            group_page(&cx, &id, pending).await
         }
         Err(e) => Err(e.into()),
     }

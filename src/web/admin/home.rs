@@ -11,9 +11,9 @@ use crate::service::overview;
 use crate::store::Page;
 use crate::store::outbox::MailRow;
 use crate::store::requests::AnyRequestRow;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
-use crate::web::extract::guard::AdminUser;
-use crate::web::{Data, Layout, page_number, render};
+use crate::web::{Layout, page_number, render};
 
 #[derive(Template)]
 #[template(path = "admin/home.html")]
@@ -26,8 +26,8 @@ struct Home {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn home(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
-    let o = overview::overview(&state.store, state.clock.now()).await?;
+pub(super) async fn home(cx: Console) -> Result<HttpResponse, AppError> {
+    let o = overview::overview(cx.store(), cx.now()).await?;
     let count = |k: &str| o.counts.iter().find(|(n, _)| n == k).map_or(0, |(_, c)| *c);
     let tiles = vec![
         (
@@ -70,7 +70,7 @@ pub(super) async fn home(state: Data, admin: AdminUser) -> Result<HttpResponse, 
         ("Sites", count("sites"), routes::ADMIN_SITES.to_string()),
     ];
     render(&Home {
-        layout: Layout::for_user(&state, &admin, "admin", "Console"),
+        layout: cx.layout("Console"),
         tiles,
         requests: o.requests,
         mail: o.mail,
@@ -108,15 +108,14 @@ struct Requests {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn requests(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     q: web::Query<RequestsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let filter = (!q.state.is_empty()).then_some(q.state.as_str());
-    let list = overview::requests(&state.store, filter, page_number(q.page), 50).await?;
+    let list = overview::requests(cx.store(), filter, page_number(q.page), 50).await?;
     let state_q: String = url::form_urlencoded::byte_serialize(q.state.as_bytes()).collect();
     render(&Requests {
-        layout: Layout::for_user(&state, &admin, "admin", "Requests"),
+        layout: cx.layout("Requests"),
         filters: FILTERS,
         prev: format!("?state={state_q}&page={}", list.page - 1),
         next: format!("?state={state_q}&page={}", list.page + 1),

@@ -3,7 +3,6 @@
 //! role (`{kind}` is `groups`, `applications` or `sites`). The panel those
 //! pages show is `LinksPanel` with `templates/admin/_links.html`.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -14,11 +13,10 @@ use crate::service::connected_systems::FoundGroup;
 use crate::service::connected_systems::{self as svc, Origin, ResourceLinks};
 use crate::service::{ServiceError, directory};
 use crate::store::connected_systems::LinkRow;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, redirect};
+use crate::web::redirect;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_RESOURCE_LINK.pattern(), web::post().to(link))
@@ -61,11 +59,11 @@ struct Resource {
 }
 
 /// The resource a path names.
-async fn resource(state: &Data, kind: &str, id: &str) -> Result<Resource, AppError> {
+async fn resource(cx: &Console, kind: &str, id: &str) -> Result<Resource, AppError> {
     match kind {
         "groups" => {
             let gid = GroupId::parse(id).ok_or(AppError::NotFound)?;
-            let (g, _) = directory::group(&state.store, &gid).await?;
+            let (g, _) = directory::group(cx.store(), &gid).await?;
             Ok(Resource {
                 kind: "groups",
                 system: "AadGroup",
@@ -77,7 +75,7 @@ async fn resource(state: &Data, kind: &str, id: &str) -> Result<Resource, AppErr
         }
         "applications" => {
             let aid = ApplicationId::parse(id).ok_or(AppError::NotFound)?;
-            let (a, roles, _) = directory::application(&state.store, &aid).await?;
+            let (a, roles, _) = directory::application(cx.store(), &aid).await?;
             let roles = if roles.is_empty() {
                 vec![("defaultAccess".into(), DEFAULT_ACCESS_ROLE.into())]
             } else {
@@ -94,7 +92,7 @@ async fn resource(state: &Data, kind: &str, id: &str) -> Result<Resource, AppErr
         }
         "sites" => {
             let sid = SiteId::parse(id).ok_or(AppError::NotFound)?;
-            let (site, _) = directory::site(&state.store, &sid).await?;
+            let (site, _) = directory::site(cx.store(), &sid).await?;
             Ok(Resource {
                 kind: "sites",
                 system: "SharePointOnline",
@@ -148,15 +146,15 @@ impl LinksPanel {
     /// The panel of the resource at `/admin/{kind}/{id}`, with the groups
     /// the search asks for.
     pub async fn load(
-        state: &Data,
+        cx: &Console,
         kind: &str,
         id: &str,
         search: LinkSearch,
     ) -> Result<Self, AppError> {
-        let r = resource(state, kind, id).await?;
-        let links = svc::resource_links(&state.store, r.system, &r.id).await?;
+        let r = resource(cx, kind, id).await?;
+        let links = svc::resource_links(cx.store(), r.system, &r.id).await?;
         let found = match ConnectedSystemId::parse(&search.link_system) {
-            Some(system) => Some(svc::search_groups(&state.store, &system, &search.link_q).await?),
+            Some(system) => Some(svc::search_groups(cx.store(), &system, &search.link_q).await?),
             None => None,
         };
         Ok(LinksPanel {
@@ -219,19 +217,17 @@ impl LinksPanel {
 
 #[tracing::instrument(skip_all)]
 async fn link(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     form: Form<LinkForm>,
 ) -> Result<HttpResponse, AppError> {
     let (kind, id) = path.into_inner();
     let form = form.0;
-    let r = resource(&state, &kind, &id).await?;
+    let r = resource(&cx, &kind, &id).await?;
     let page = r.page.clone();
-    let session = TypedSession(session);
     let Some(origin) = r.origin(&form.role) else {
-        session.flash("error", "Not linked: choose one of the roles.");
+        cx.session
+            .flash("error", "Not linked: choose one of the roles.");
         return Ok(redirect(&format!("{page}#links")));
     };
     let external = if form.typed.trim().is_empty() {
@@ -240,25 +236,25 @@ async fn link(
         &form.typed
     };
     match svc::link(
-        &state.store,
-        &admin.actor(),
+        cx.store(),
+        &cx.actor(),
         &form.system,
         &origin,
         external,
-        state.clock.now(),
+        cx.now(),
     )
     .await
     {
-        Ok(_) => session.flash(
+        Ok(_) => cx.session.flash(
             "success",
             format!(
                 "{} is linked; its members are being provisioned.",
                 origin.name
             ),
         ),
-        Err(ServiceError::Invalid(e)) => {
-            session.flash("error", format!("Not linked: {}", e.messages()))
-        }
+        Err(ServiceError::Invalid(e)) => cx
+            .session
+            .flash("error", format!("Not linked: {}", e.messages())),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(&format!("{page}#links")))
@@ -266,14 +262,12 @@ async fn link(
 
 #[tracing::instrument(skip_all)]
 async fn unlink(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String, String)>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (kind, id, lid) = path.into_inner();
-    let r = resource(&state, &kind, &id).await?;
+    let r = resource(&cx, &kind, &id).await?;
     let lid = ResourceLinkId::parse(&lid).ok_or(AppError::NotFound)?;
     // The audit names the resource; the link removed says which role.
     let origin = Origin {
@@ -282,17 +276,9 @@ async fn unlink(
         role: String::new(),
         name: r.name.clone(),
     };
-    svc::unlink(
-        &state.store,
-        &admin.actor(),
-        &lid,
-        &origin,
-        state.clock.now(),
-    )
-    .await?;
-    TypedSession(session).flash(
-        "success",
+    svc::unlink(cx.store(), &cx.actor(), &lid, &origin, cx.now()).await?;
+    cx.done(
         "Unlinked. The group in the connected system was left as it is.",
-    );
-    Ok(redirect(&format!("{}#links", r.page)))
+        &format!("{}#links", r.page),
+    )
 }

@@ -7,9 +7,9 @@ use askama::Template;
 use super::{ListQuery, page_link};
 use crate::routes;
 use crate::store::Page;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
-use crate::web::extract::guard::AdminUser;
-use crate::web::{Data, Layout, render};
+use crate::web::{Layout, render};
 
 /// A column heading; numbers are right-aligned.
 pub struct Column {
@@ -106,8 +106,7 @@ struct ListPage {
 
 /// Renders one page of a list, each item made into its row of cells.
 pub fn render_list<T>(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     spec: &'static ListSpec,
     q: &ListQuery,
     page: Page<T>,
@@ -115,7 +114,7 @@ pub fn render_list<T>(
 ) -> Result<HttpResponse, AppError> {
     let page = page.map(row);
     render(&ListPage {
-        layout: Layout::for_user(state, admin, "admin", spec.title),
+        layout: cx.layout(spec.title),
         prev: page_link(spec.path.as_str(), &q.q, page.page - 1),
         next: page_link(spec.path.as_str(), &q.q, page.page + 1),
         q: q.q.clone(),

@@ -9,9 +9,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::service::lookup::{self, Kind, Suggestion};
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
-use crate::web::extract::guard::AdminUser;
-use crate::web::{Data, Layout, render};
+use crate::web::{Layout, render};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -22,15 +22,14 @@ pub struct LookupQuery {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn lookup(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     req: HttpRequest,
     q: web::Query<LookupQuery>,
 ) -> Result<HttpResponse, AppError> {
     let kind = Kind::parse(&q.kind).ok_or_else(|| {
         AppError::BadRequest("Look up a user, group, package or organization.".into())
     })?;
-    let found = lookup::suggest(&state.store, kind, &q.q).await?;
+    let found = lookup::suggest(cx.store(), kind, &q.q).await?;
     let json = req
         .headers()
         .get("Accept")
@@ -40,7 +39,7 @@ pub(super) async fn lookup(
         return Ok(HttpResponse::Ok().json(found));
     }
     render(&Find {
-        layout: Layout::for_user(&state, &admin, "admin", "Find"),
+        layout: cx.layout("Find"),
         kind: q.kind.clone(),
         what: match kind {
             Kind::User => "people",

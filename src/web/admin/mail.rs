@@ -7,9 +7,9 @@ use askama::Template;
 use super::ListQuery;
 use crate::notify::render_for_admin as render;
 use crate::routes;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
-use crate::web::extract::guard::AdminUser;
-use crate::web::{Data, Layout, page_number, render as render_page};
+use crate::web::{Layout, page_number, render as render_page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_MAIL.as_str(), web::get().to(list));
@@ -39,14 +39,10 @@ struct MailPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
     let page_no = page_number(q.page);
-    let page = crate::service::outbox::list(&state.store, page_no, 25).await?;
-    let base = state.config.url_for("");
+    let page = crate::service::outbox::list(cx.store(), page_no, 25).await?;
+    let base = cx.state.config.url_for("");
     let messages = page
         .items
         .iter()
@@ -65,7 +61,7 @@ async fn list(
                     String::new(),
                 ),
             };
-            let tz = admin.tz;
+            let tz = cx.admin.tz;
             let status = match (&m.sent_at, &m.last_error) {
                 (Some(at), _) => format!("Sent {}", plain_time(at, tz)),
                 (None, Some(e)) if m.abandoned_at.is_some() => {
@@ -76,7 +72,7 @@ async fn list(
                     m.attempts,
                     plain_time(&m.next_attempt_at, tz)
                 ),
-                (None, None) if state.config.smtp.is_some() => "Waiting to be sent".into(),
+                (None, None) if cx.state.config.smtp.is_some() => "Waiting to be sent".into(),
                 (None, None) => "Kept here: no SMTP server is configured".into(),
             };
             MailView {
@@ -92,12 +88,12 @@ async fn list(
         })
         .collect();
     render_page(&MailPage {
-        layout: Layout::for_user(&state, &admin, "admin", "Mail outbox"),
+        layout: cx.layout("Mail outbox"),
         messages,
         total: page.total,
         page: page.page,
         pages: page.pages(),
-        smtp: state.config.smtp.is_some(),
+        smtp: cx.state.config.smtp.is_some(),
     })
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod connected_systems;
+pub mod console;
 pub mod groups;
 pub mod home;
 pub mod links;
@@ -17,15 +18,10 @@ pub mod sites;
 pub mod tokens;
 pub mod users;
 
-use actix_session::Session;
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use serde::Deserialize;
 
 use crate::routes;
-use crate::service::ServiceError;
-use crate::web::error::AppError;
-use crate::web::extract::session::TypedSession;
-use crate::web::redirect;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN.as_str(), web::get().to(home::home))
@@ -63,28 +59,4 @@ pub const PER_PAGE: i64 = 25;
 pub fn page_link(base: &str, q: &str, page: i64) -> String {
     let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
     format!("{base}?q={q}&page={page}")
-}
-
-/// Where a delete button leads: back to the list saying "<What> <name>
-/// deleted.", or, when the service refused (the object is still in use), back
-/// to the object with the reason.
-pub fn after_delete(
-    session: Session,
-    what: &str,
-    result: Result<String, ServiceError>,
-    list: &str,
-    object: &str,
-) -> Result<HttpResponse, AppError> {
-    let session = TypedSession(session);
-    match result {
-        Ok(name) => {
-            session.flash("success", format!("{what} {name} deleted."));
-            Ok(redirect(list))
-        }
-        Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
-            Ok(redirect(object))
-        }
-        Err(e) => Err(e.into()),
-    }
 }

@@ -2,7 +2,6 @@
 //! to governed guests when their last assignment ends (the external user
 //! lifecycle).
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -12,11 +11,10 @@ use crate::domain::tenant::TenantSettings;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::settings;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, redirect, render_status};
+use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_SETTINGS.as_str(), web::get().to(page))
@@ -47,8 +45,8 @@ struct Values {
     time_zone: String,
 }
 
-async fn current(state: &Data) -> Result<Values, AppError> {
-    let (guests, tenant) = settings::current(&state.store).await?;
+async fn current(cx: &Console) -> Result<Values, AppError> {
+    let (guests, tenant) = settings::current(cx.store()).await?;
     Ok(Values {
         action: guests.action.as_str().into(),
         days: guests.days_until_deletion.to_string(),
@@ -57,16 +55,11 @@ async fn current(state: &Data) -> Result<Values, AppError> {
     })
 }
 
-async fn show(
-    state: &Data,
-    admin: &AdminUser,
-    v: Values,
-    errors: FieldErrors,
-) -> Result<HttpResponse, AppError> {
+async fn show(cx: &Console, v: Values, errors: FieldErrors) -> Result<HttpResponse, AppError> {
     render_status(
         form_status(&errors),
         &SettingsPage {
-            layout: Layout::for_user(state, admin, "admin", "Settings"),
+            layout: cx.layout("Settings"),
             action: v.action,
             days: v.days,
             max_days: MAX_DAYS_UNTIL_DELETION,
@@ -78,9 +71,9 @@ async fn show(
 }
 
 #[tracing::instrument(skip_all)]
-async fn page(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
-    let v = current(&state).await?;
-    show(&state, &admin, v, FieldErrors::new()).await
+async fn page(cx: Console) -> Result<HttpResponse, AppError> {
+    let v = current(&cx).await?;
+    show(&cx, v, FieldErrors::new()).await
 }
 
 #[derive(Deserialize)]
@@ -92,27 +85,20 @@ pub struct SettingsForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn save(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    form: Form<SettingsForm>,
-) -> Result<HttpResponse, AppError> {
+async fn save(cx: Console, form: Form<SettingsForm>) -> Result<HttpResponse, AppError> {
     let form = form.0;
     match GuestLifecycle::parse(&form.action, &form.days) {
         Ok(value) => {
-            settings::save_guest_lifecycle(&state.store, &admin.actor(), value, state.clock.now())
-                .await?;
-            TypedSession(session).flash("success", "Settings saved.");
-            Ok(redirect(routes::ADMIN_SETTINGS.as_str()))
+            settings::save_guest_lifecycle(cx.store(), &cx.actor(), value, cx.now()).await?;
+            cx.done("Settings saved.", routes::ADMIN_SETTINGS.as_str())
         }
         Err(errors) => {
             let v = Values {
                 action: form.action,
                 days: form.days,
-                ..current(&state).await?
+                ..current(&cx).await?
             };
-            show(&state, &admin, v, errors).await
+            show(&cx, v, errors).await
         }
     }
 }
@@ -127,25 +113,25 @@ pub struct OrganizationForm {
 
 #[tracing::instrument(skip_all)]
 async fn save_organization(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     form: Form<OrganizationForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
     match TenantSettings::parse(&form.domains, &form.time_zone) {
         Ok(value) => {
-            settings::save_tenant(&state.store, &admin.actor(), &value, state.clock.now()).await?;
-            TypedSession(session).flash("success", "Organization settings saved.");
-            Ok(redirect(routes::ADMIN_SETTINGS.as_str()))
+            settings::save_tenant(cx.store(), &cx.actor(), &value, cx.now()).await?;
+            cx.done(
+                "Organization settings saved.",
+                routes::ADMIN_SETTINGS.as_str(),
+            )
         }
         Err(errors) => {
             let v = Values {
                 domains: form.domains,
                 time_zone: form.time_zone,
-                ..current(&state).await?
+                ..current(&cx).await?
             };
-            show(&state, &admin, v, errors).await
+            show(&cx, v, errors).await
         }
     }
 }

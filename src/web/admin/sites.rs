@@ -1,6 +1,5 @@
 //! Admin › Sites: list, search, create, edit; roles Member, Owner, Visitor.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
@@ -12,13 +11,12 @@ use crate::domain::directory::{SiteProfile, SiteRole};
 use crate::domain::ids::SiteId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::{ServiceError, directory};
+use crate::service::directory;
 use crate::store::directory::Holder;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
+use crate::web::{Layout, form_status, page_number, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_SITES.as_str(), web::get().to(list))
@@ -45,13 +43,9 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let page = directory::sites(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
-    render_list(&state, &admin, &LIST, &q, page, |s| {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page = directory::sites(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&cx, &LIST, &q, page, |s| {
         vec![
             Cell::link(s.display_name, routes::ADMIN_SITE.id(&s.id)),
             Cell::text(s.detail.unwrap_or_default()),
@@ -82,9 +76,9 @@ struct SitePage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
     render(&SitePage {
-        layout: Layout::for_user(&state, &admin, "admin", "New site"),
+        layout: cx.layout("New site"),
         site_id: None,
         form: SiteForm::default(),
         errors: FieldErrors::new(),
@@ -95,29 +89,21 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    form: Form<SiteForm>,
-) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<SiteForm>) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let result = match SiteProfile::parse(&form.display_name, &form.description, &form.url) {
-        Ok(p) => directory::create_site(&state.store, &admin.actor(), &p, state.clock.now()).await,
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(id) => {
-            TypedSession(session).flash(
-                "success",
-                format!("Site {} created.", form.display_name.trim()),
-            );
-            Ok(redirect(&routes::ADMIN_SITE.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => render_status(
+    let parsed = SiteProfile::parse(&form.display_name, &form.description, &form.url);
+    let saved = cx.save(parsed, async |s, a, p, now| {
+        directory::create_site(s, a, &p, now).await
+    });
+    match saved.await? {
+        Ok(id) => cx.done(
+            format!("Site {} created.", form.display_name.trim()),
+            &routes::ADMIN_SITE.id(&id),
+        ),
+        Err(errors) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SitePage {
-                layout: Layout::for_user(&state, &admin, "admin", "New site"),
+                layout: cx.layout("New site"),
                 site_id: None,
                 form,
                 errors,
@@ -126,20 +112,18 @@ async fn create(
                 panel: None,
             },
         ),
-        Err(e) => Err(e.into()),
     }
 }
 
 async fn site_page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &SiteId,
     form: Option<SiteForm>,
     errors: FieldErrors,
     search: LinkSearch,
 ) -> Result<HttpResponse, AppError> {
-    let (site, holders) = directory::site(&state.store, id).await?;
-    let panel = LinksPanel::load(state, "sites", &site.id, search).await?;
+    let (site, holders) = directory::site(cx.store(), id).await?;
+    let panel = LinksPanel::load(cx, "sites", &site.id, search).await?;
     let status = form_status(&errors);
     let form = form.unwrap_or_else(|| SiteForm {
         display_name: site.display_name.clone(),
@@ -147,7 +131,7 @@ async fn site_page(
         url: site.url.clone(),
     });
     let page = SitePage {
-        layout: Layout::for_user(state, admin, "admin", site.display_name),
+        layout: cx.layout(site.display_name),
         site_id: Some(site.id),
         form,
         errors,
@@ -168,47 +152,28 @@ fn parse_id(raw: &str) -> Result<SiteId, AppError> {
 
 #[tracing::instrument(skip_all)]
 async fn show(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<String>,
     search: web::Query<LinkSearch>,
 ) -> Result<HttpResponse, AppError> {
     let (id, search) = (parse_id(&path)?, search.into_inner());
-    site_page(&state, &admin, &id, None, FieldErrors::new(), search).await
+    site_page(&cx, &id, None, FieldErrors::new(), search).await
 }
 
 #[tracing::instrument(skip_all)]
 async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<SiteForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let form = form.0;
-    let result = match SiteProfile::parse(&form.display_name, &form.description, &form.url) {
-        Ok(p) => {
-            directory::update_site(&state.store, &admin.actor(), &id, &p, state.clock.now()).await
-        }
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(()) => {
-            TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&routes::ADMIN_SITE.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => {
-            site_page(
-                &state,
-                &admin,
-                &id,
-                Some(form),
-                errors,
-                LinkSearch::default(),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+    let parsed = SiteProfile::parse(&form.display_name, &form.description, &form.url);
+    let saved = cx.save(parsed, async |s, a, p, now| {
+        directory::update_site(s, a, &id, &p, now).await
+    });
+    match saved.await? {
+        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_SITE.id(&id)),
+        Err(errors) => site_page(&cx, &id, Some(form), errors, LinkSearch::default()).await,
     }
 }

@@ -1,7 +1,6 @@
 //! Admin › API tokens: the tokens machines use (SCIM provisioning), made
 //! with a name, a purpose and an expiry, shown once, revoked.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -11,11 +10,10 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, api_tokens as svc};
 use crate::store::api_tokens::TokenRow;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, redirect, render_status};
+use crate::web::{Layout, form_status, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_TOKENS.as_str(), web::get().to(page))
@@ -51,17 +49,16 @@ impl TokensPage {
 }
 
 async fn show(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     form: TokenForm,
     errors: FieldErrors,
     made: Option<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let tokens = svc::list(&state.store).await?;
+    let tokens = svc::list(cx.store()).await?;
     render_status(
         form_status(&errors),
         &TokensPage {
-            layout: Layout::for_user(state, admin, "admin", "API tokens"),
+            layout: cx.layout("API tokens"),
             tokens,
             purposes: Purpose::ALL
                 .iter()
@@ -70,64 +67,50 @@ async fn show(
             form,
             errors,
             made,
-            scim_url: state.config.url_for(crate::web::scim::BASE),
+            scim_url: cx.state.config.url_for(crate::web::scim::BASE),
         },
     )
 }
 
 #[tracing::instrument(skip_all)]
-async fn page(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+async fn page(cx: Console) -> Result<HttpResponse, AppError> {
     let form = TokenForm {
         purpose: Purpose::Scim.as_str().into(),
         ..Default::default()
     };
-    show(&state, &admin, form, FieldErrors::new(), None).await
+    show(&cx, form, FieldErrors::new(), None).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(
-    state: Data,
-    admin: AdminUser,
-    form: Form<TokenForm>,
-) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<TokenForm>) -> Result<HttpResponse, AppError> {
     let f = form.0;
-    let now = state.clock.now();
+    let now = cx.now();
     match NewToken::parse(&f.name, &f.purpose, &f.expires, now) {
         Ok(t) => {
-            let token = svc::create(&state.store, &admin.actor(), &t, now).await?;
+            let token = svc::create(cx.store(), &cx.actor(), &t, now).await?;
             // Shown in this answer only; never stored in the clear, never in a redirect.
             let blank = TokenForm {
                 purpose: Purpose::Scim.as_str().into(),
                 ..Default::default()
             };
-            show(
-                &state,
-                &admin,
-                blank,
-                FieldErrors::new(),
-                Some((t.name, token)),
-            )
-            .await
+            show(&cx, blank, FieldErrors::new(), Some((t.name, token))).await
         }
-        Err(errors) => show(&state, &admin, f, errors, None).await,
+        Err(errors) => show(&cx, f, errors, None).await,
     }
 }
 
 #[tracing::instrument(skip_all)]
 async fn revoke(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    let session = TypedSession(session);
-    match svc::revoke(&state.store, &admin.actor(), &path, state.clock.now()).await {
-        Ok(name) => session.flash(
+    match svc::revoke(cx.store(), &cx.actor(), &path, cx.now()).await {
+        Ok(name) => cx.session.flash(
             "success",
             format!("{name} is revoked; calls with it are refused from now on."),
         ),
-        Err(ServiceError::Refused(m)) => session.flash("error", m),
+        Err(ServiceError::Refused(m)) => cx.session.flash("error", m),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(routes::ADMIN_TOKENS.as_str()))

@@ -1,6 +1,5 @@
 //! Admin › Users: list, search, create, edit.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
@@ -15,11 +14,10 @@ use crate::service::{ServiceError, directory};
 use crate::store::directory::HeldRole;
 use crate::store::scim::Origin;
 use crate::store::users::{IdentityRow, UserSummary};
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
+use crate::web::{Layout, form_status, page_number, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(routes::ADMIN_USERS.as_str(), web::get().to(list))
@@ -52,13 +50,9 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let page = directory::users(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
-    render_list(&state, &admin, &LIST, &q, page, |u| {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page = directory::users(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&cx, &LIST, &q, page, |u| {
         let guest = u.user_type == UserType::Guest.as_str();
         let blocked = u.state == UserState::Blocked.as_str();
         vec![
@@ -144,9 +138,9 @@ impl UserFormPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
     render(&UserFormPage {
-        layout: Layout::for_user(&state, &admin, "admin", "New user"),
+        layout: cx.layout("New user"),
         user_id: None,
         form: UserForm {
             user_type: "member".into(),
@@ -163,38 +157,30 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    form: Form<UserForm>,
-) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<UserForm>) -> Result<HttpResponse, AppError> {
     let form = form.0;
     let result = match UserProfile::parse(&form.input()) {
         Ok(profile) => {
             directory::create_user(
-                &state.store,
-                &admin.actor(),
+                cx.store(),
+                &cx.actor(),
                 &profile,
                 &form.manager_email,
-                state.clock.now(),
+                cx.now(),
             )
             .await
         }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
-        Ok(id) => {
-            TypedSession(session).flash(
-                "success",
-                format!("User {} created.", form.display_name.trim()),
-            );
-            Ok(redirect(&routes::ADMIN_USER.id(&id)))
-        }
+        Ok(id) => cx.done(
+            format!("User {} created.", form.display_name.trim()),
+            &routes::ADMIN_USER.id(&id),
+        ),
         Err(ServiceError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &UserFormPage {
-                layout: Layout::for_user(&state, &admin, "admin", "New user"),
+                layout: cx.layout("New user"),
                 user_id: None,
                 form,
                 errors,
@@ -210,13 +196,12 @@ async fn create(
 }
 
 async fn edit_page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &UserId,
     form: Option<UserForm>,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let view = directory::user(&state.store, id).await?;
+    let view = directory::user(cx.store(), id).await?;
     let user = view.user;
     let status = form_status(&errors);
     let form = form.unwrap_or_else(|| UserForm {
@@ -232,7 +217,7 @@ async fn edit_page(
         state: user.state.as_str().into(),
     });
     let page = UserFormPage {
-        layout: Layout::for_user(state, admin, "admin", user.display_name.clone()),
+        layout: cx.layout(user.display_name.clone()),
         user_id: Some(user.id.to_string()),
         form,
         errors,
@@ -250,19 +235,13 @@ fn parse_id(raw: &str) -> Result<UserId, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(
-    state: Data,
-    admin: AdminUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    edit_page(&state, &admin, &parse_id(&path)?, None, FieldErrors::new()).await
+async fn show(cx: Console, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    edit_page(&cx, &parse_id(&path)?, None, FieldErrors::new()).await
 }
 
 #[tracing::instrument(skip_all)]
 async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<UserForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -271,25 +250,20 @@ async fn update(
     let result = match UserProfile::parse(&form.input()) {
         Ok(profile) => {
             directory::update_user(
-                &state.store,
-                &admin.actor(),
+                cx.store(),
+                &cx.actor(),
                 &id,
                 &profile,
                 &form.manager_email,
-                state.clock.now(),
+                cx.now(),
             )
             .await
         }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
-        Ok(()) => {
-            TypedSession(session).flash("success", "Changes saved.");
-            Ok(redirect(&routes::ADMIN_USER.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => {
-            edit_page(&state, &admin, &id, Some(form), errors).await
-        }
+        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_USER.id(&id)),
+        Err(ServiceError::Invalid(errors)) => edit_page(&cx, &id, Some(form), errors).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -298,22 +272,18 @@ async fn update(
 /// must sign in again.
 #[tracing::instrument(skip_all)]
 async fn sign_out_everywhere(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let n = crate::service::sessions::end_all(&state.store, &admin.actor(), &id, state.clock.now())
-        .await?;
-    TypedSession(session).flash(
-        "success",
+    let n = crate::service::sessions::end_all(cx.store(), &cx.actor(), &id, cx.now()).await?;
+    cx.done(
         match n {
             0 => "The user was not signed in anywhere.".to_string(),
             1 => "The user was signed out of 1 browser.".to_string(),
             n => format!("The user was signed out of {n} browsers."),
         },
-    );
-    Ok(redirect(&routes::ADMIN_USER.id(&id)))
+        &routes::ADMIN_USER.id(&id),
+    )
 }

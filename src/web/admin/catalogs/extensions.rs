@@ -2,7 +2,6 @@
 //! new one, each one's page (settings, the policies that call it, delete),
 //! and the signing secret shown once when it is made or replaced.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -17,11 +16,10 @@ use crate::routes;
 use crate::service::{ServiceError, catalogs, custom_extensions as svc};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, redirect, render_status};
+use crate::web::{Layout, form_status, redirect, render_status};
 
 /// The extension form as the browser sends it: the settings, and whether
 /// to replace the signing secret.
@@ -102,18 +100,17 @@ struct ExtensionsTab {
 }
 
 pub(super) async fn page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &CatalogId,
     submitted: Option<(ExtensionForm, FieldErrors)>,
 ) -> Result<HttpResponse, AppError> {
-    let catalog = catalogs::catalog(&state.store, id).await?.catalog;
-    let extensions = svc::of_catalog(&state.store, id).await?;
+    let catalog = catalogs::catalog(cx.store(), id).await?.catalog;
+    let extensions = svc::of_catalog(cx.store(), id).await?;
     let (form, errors) = submitted.unwrap_or_else(|| (ExtensionForm::blank(), FieldErrors::new()));
     render_status(
         form_status(&errors),
         &ExtensionsTab {
-            layout: Layout::for_user(state, admin, "admin", catalog.display_name.clone()),
+            layout: cx.layout(catalog.display_name.clone()),
             catalog,
             tab: Tab::Extensions,
             extensions,
@@ -140,22 +137,21 @@ struct ExtensionPage {
 }
 
 async fn one(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     catalog: &CatalogId,
     ext: &str,
     submitted: Option<(ExtensionForm, FieldErrors)>,
     secret: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let cat = catalogs::catalog(&state.store, catalog).await?.catalog;
-    let extension = svc::get(&state.store, catalog, ext).await?;
-    let used_by = svc::used_by(&state.store, &extension.id).await?;
+    let cat = catalogs::catalog(cx.store(), catalog).await?.catalog;
+    let extension = svc::get(cx.store(), catalog, ext).await?;
+    let used_by = svc::used_by(cx.store(), &extension.id).await?;
     let (form, errors) =
         submitted.unwrap_or_else(|| (ExtensionForm::from_row(&extension), FieldErrors::new()));
     render_status(
         form_status(&errors),
         &ExtensionPage {
-            layout: Layout::for_user(state, admin, "admin", extension.display_name.clone()),
+            layout: cx.layout(extension.display_name.clone()),
             catalog: cat,
             tab: Tab::Extensions,
             extension,
@@ -170,8 +166,7 @@ async fn one(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn create(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<String>,
     form: Form<ExtensionForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -180,12 +175,12 @@ pub(super) async fn create(
     let result = match ExtensionProfile::parse(&f.input, false) {
         Ok(p) => {
             svc::create(
-                &state.store,
-                &admin.actor(),
+                cx.store(),
+                &cx.actor(),
                 &catalog,
                 &p,
                 &f.input.client_secret,
-                state.clock.now(),
+                cx.now(),
             )
             .await
         }
@@ -193,63 +188,56 @@ pub(super) async fn create(
     };
     match result {
         // Its page, with the signing secret shown this once (never in a redirect).
-        Ok((id, secret)) => one(&state, &admin, &catalog, &id, None, secret).await,
-        Err(ServiceError::Invalid(errors)) => {
-            page(&state, &admin, &catalog, Some((f, errors))).await
-        }
+        Ok((id, secret)) => one(&cx, &catalog, &id, None, secret).await,
+        Err(ServiceError::Invalid(errors)) => page(&cx, &catalog, Some((f, errors))).await,
         Err(e) => Err(e.into()),
     }
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn show(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = parse_id(&path.0)?;
-    one(&state, &admin, &catalog, &path.1, None, None).await
+    one(&cx, &catalog, &path.1, None, None).await
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     form: Form<ExtensionForm>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = parse_id(&path.0)?;
     let ext = &path.1;
     let f = form.0;
-    let before = svc::get(&state.store, &catalog, ext).await?;
+    let before = svc::get(cx.store(), &catalog, ext).await?;
     let had_secret = matches!(before.authentication(), Authentication::OAuth { .. });
     let result = match ExtensionProfile::parse(&f.input, had_secret) {
         Ok(p) => {
             svc::update(
-                &state.store,
-                &admin.actor(),
+                cx.store(),
+                &cx.actor(),
                 &catalog,
                 ext,
                 &p,
                 &f.input.client_secret,
                 f.rotate.is_some(),
-                state.clock.now(),
+                cx.now(),
             )
             .await
         }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
-        Ok(Some(secret)) => one(&state, &admin, &catalog, ext, None, Some(secret)).await,
-        Ok(None) => {
-            TypedSession(session).flash("success", "Custom extension saved.");
-            Ok(redirect(
-                &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, ext),
-            ))
-        }
+        Ok(Some(secret)) => one(&cx, &catalog, ext, None, Some(secret)).await,
+        Ok(None) => cx.done(
+            "Custom extension saved.",
+            &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, ext),
+        ),
         Err(ServiceError::Invalid(errors)) => {
-            one(&state, &admin, &catalog, ext, Some((f, errors)), None).await
+            one(&cx, &catalog, ext, Some((f, errors)), None).await
         }
         Err(e) => Err(e.into()),
     }
@@ -257,29 +245,18 @@ pub(super) async fn update(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn delete(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = parse_id(&path.0)?;
-    let session = TypedSession(session);
-    match svc::delete(
-        &state.store,
-        &admin.actor(),
-        &catalog,
-        &path.1,
-        state.clock.now(),
-    )
-    .await
-    {
-        Ok(name) => {
-            session.flash("success", format!("{name} is deleted."));
-            Ok(redirect(&routes::ADMIN_CATALOG_EXTENSIONS.id(&catalog)))
-        }
+    match svc::delete(cx.store(), &cx.actor(), &catalog, &path.1, cx.now()).await {
+        Ok(name) => cx.done(
+            format!("{name} is deleted."),
+            &routes::ADMIN_CATALOG_EXTENSIONS.id(&catalog),
+        ),
         Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
+            cx.session.flash("error", m);
             Ok(redirect(
                 &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, &path.1),
             ))

@@ -6,7 +6,6 @@
 mod extensions;
 mod resources;
 
-use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
@@ -17,14 +16,12 @@ use crate::domain::catalog::CatalogProfile;
 use crate::domain::ids::CatalogId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::{ServiceError, catalogs as svc};
+use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
-use crate::web::admin::after_delete;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
+use crate::web::{Layout, form_status, page_number, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
@@ -96,13 +93,9 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let page = svc::search(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
-    render_list(&state, &admin, &LIST, &q, page, |c| {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&cx, &LIST, &q, page, |c| {
         let enabled = c.enabled();
         vec![
             Cell::link(&c.display_name, routes::ADMIN_CATALOG.id(&c.id)).note(c.description),
@@ -180,22 +173,14 @@ fn parse_id(raw: &str) -> Result<CatalogId, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn overview(
-    state: Data,
-    admin: AdminUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    show(&state, &admin, &parse_id(&path)?, Tab::Overview).await
+async fn overview(cx: Console, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    show(&cx, &parse_id(&path)?, Tab::Overview).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn tab(
-    state: Data,
-    admin: AdminUser,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+async fn tab(cx: Console, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
     let tab = Tab::parse(&path.1).ok_or(AppError::NotFound)?;
-    show(&state, &admin, &parse_id(&path.0)?, tab).await
+    show(&cx, &parse_id(&path.0)?, tab).await
 }
 
 #[derive(Template)]
@@ -216,20 +201,15 @@ struct PackagesTab {
 }
 
 /// One handler for every tab: each shows what it lists.
-async fn show(
-    state: &Data,
-    admin: &AdminUser,
-    id: &CatalogId,
-    tab: Tab,
-) -> Result<HttpResponse, AppError> {
+async fn show(cx: &Console, id: &CatalogId, tab: Tab) -> Result<HttpResponse, AppError> {
     match tab {
-        Tab::Resources => return resources::page(state, admin, id).await,
-        Tab::Settings => return settings(state, admin, id, None).await,
-        Tab::Extensions => return extensions::page(state, admin, id, None).await,
+        Tab::Resources => return resources::page(cx, id).await,
+        Tab::Settings => return settings(cx, id, None).await,
+        Tab::Extensions => return extensions::page(cx, id, None).await,
         Tab::Overview | Tab::Packages => {}
     }
-    let view = svc::catalog(&state.store, id).await?;
-    let layout = Layout::for_user(state, admin, "admin", view.catalog.display_name.clone());
+    let view = svc::catalog(cx.store(), id).await?;
+    let layout = cx.layout(view.catalog.display_name.clone());
     if tab == Tab::Overview {
         return render(&OverviewTab {
             layout,
@@ -257,18 +237,17 @@ struct SettingsTab {
 
 /// The settings tab; `submitted`: the form sent and what was wrong with it.
 async fn settings(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &CatalogId,
     submitted: Option<(CatalogForm, FieldErrors)>,
 ) -> Result<HttpResponse, AppError> {
-    let catalog = svc::catalog(&state.store, id).await?.catalog;
+    let catalog = svc::catalog(cx.store(), id).await?.catalog;
     let (form, errors) =
         submitted.unwrap_or_else(|| (CatalogForm::from_row(&catalog), FieldErrors::new()));
     render_status(
         form_status(&errors),
         &SettingsTab {
-            layout: Layout::for_user(state, admin, "admin", catalog.display_name.clone()),
+            layout: cx.layout(catalog.display_name.clone()),
             catalog,
             tab: Tab::Settings,
             form,
@@ -315,9 +294,9 @@ struct NewCatalog {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
     render(&NewCatalog {
-        layout: Layout::for_user(&state, &admin, "admin", "New catalog"),
+        layout: cx.layout("New catalog"),
         form: CatalogForm {
             enabled: Some("on".into()),
             external: Some("on".into()),
@@ -328,76 +307,60 @@ async fn new_form(state: Data, admin: AdminUser) -> Result<HttpResponse, AppErro
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
-    form: Form<CatalogForm>,
-) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<CatalogForm>) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let result = match form.profile() {
-        Ok(p) => svc::create(&state.store, &admin.actor(), &p, state.clock.now()).await,
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(id) => {
-            TypedSession(session).flash(
-                "success",
-                format!("Catalog {} created.", form.display_name.trim()),
-            );
-            Ok(redirect(&routes::ADMIN_CATALOG.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => render_status(
+    let parsed = form.profile();
+    let saved = cx.save(parsed, async |s, a, p, now| {
+        svc::create(s, a, &p, now).await
+    });
+    match saved.await? {
+        Ok(id) => cx.done(
+            format!("Catalog {} created.", form.display_name.trim()),
+            &routes::ADMIN_CATALOG.id(&id),
+        ),
+        Err(errors) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &NewCatalog {
-                layout: Layout::for_user(&state, &admin, "admin", "New catalog"),
+                layout: cx.layout("New catalog"),
                 form,
                 errors,
             },
         ),
-        Err(e) => Err(e.into()),
     }
 }
 
 #[tracing::instrument(skip_all)]
 async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<CatalogForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let form = form.0;
-    let result = match form.profile() {
-        Ok(p) => svc::update(&state.store, &admin.actor(), &id, &p, state.clock.now()).await,
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(()) => {
-            TypedSession(session).flash("success", "Catalog settings saved.");
-            Ok(redirect(&routes::ADMIN_CATALOG_SETTINGS.id(&id)))
-        }
-        Err(ServiceError::Invalid(errors)) => {
-            settings(&state, &admin, &id, Some((form, errors))).await
-        }
-        Err(e) => Err(e.into()),
+    let parsed = form.profile();
+    let saved = cx.save(parsed, async |s, a, p, now| {
+        svc::update(s, a, &id, &p, now).await
+    });
+    match saved.await? {
+        Ok(()) => cx.done(
+            "Catalog settings saved.",
+            &routes::ADMIN_CATALOG_SETTINGS.id(&id),
+        ),
+        Err(errors) => settings(&cx, &id, Some((form, errors))).await,
     }
 }
 
 #[tracing::instrument(skip_all)]
 async fn delete(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let result = svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await;
+    let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
         routes::ADMIN_CATALOGS.as_str(),
         &routes::ADMIN_CATALOG_SETTINGS.id(&id),
     );
-    after_delete(session, "Catalog", result, list, object)
+    cx.deleted("Catalog", result, list, object)
 }

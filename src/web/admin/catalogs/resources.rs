@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -21,11 +20,10 @@ use crate::service::{ServiceError, catalogs as svc, connected_systems as systems
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow};
 use crate::store::connected_systems::LinkRow;
 use crate::store::directory::ResourceSummary;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, redirect, render, render_status};
+use crate::web::{Layout, form_status, redirect, render, render_status};
 
 #[derive(Template)]
 #[template(path = "admin/catalogs/resources.html")]
@@ -47,15 +45,11 @@ impl ResourcesTab {
     }
 }
 
-pub(super) async fn page(
-    state: &Data,
-    admin: &AdminUser,
-    id: &CatalogId,
-) -> Result<HttpResponse, AppError> {
-    let view = svc::catalog(&state.store, id).await?;
-    let links = systems::links_in_catalog(&state.store, id).await?;
+pub(super) async fn page(cx: &Console, id: &CatalogId) -> Result<HttpResponse, AppError> {
+    let view = svc::catalog(cx.store(), id).await?;
+    let links = systems::links_in_catalog(cx.store(), id).await?;
     render(&ResourcesTab {
-        layout: Layout::for_user(state, admin, "admin", view.catalog.display_name.clone()),
+        layout: cx.layout(view.catalog.display_name.clone()),
         catalog: view.catalog,
         tab: Tab::Resources,
         resources: view.resources,
@@ -99,8 +93,7 @@ pub struct SearchQuery {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn add_resources_form(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<String>,
     q: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -112,17 +105,17 @@ pub(super) async fn add_resources_form(
         applications,
         sites,
         existing,
-    } = svc::candidates(&state.store, &id, &q.q, SHOWN).await?;
+    } = svc::candidates(cx.store(), &id, &q.q, SHOWN).await?;
     let more = [groups.total, applications.total, sites.total]
         .iter()
         .map(|t| (t - SHOWN).max(0))
         .sum();
     let search = q.0.clone();
     let found = match ConnectedSystemId::parse(&search.system) {
-        Some(system) => Some(systems::search_groups(&state.store, &system, &search.sq).await?),
+        Some(system) => Some(systems::search_groups(cx.store(), &system, &search.sq).await?),
         None => None,
     };
-    let systems = systems::all(&state.store)
+    let systems = systems::all(cx.store())
         .await?
         .into_iter()
         .map(|s| (s.id.to_string(), s.display_name))
@@ -131,7 +124,7 @@ pub(super) async fn add_resources_form(
         systems,
         search,
         found,
-        layout: Layout::for_user(&state, &admin, "admin", "Add resources"),
+        layout: cx.layout("Add resources"),
         groups: groups.items,
         applications: applications.items,
         sites: sites.items,
@@ -152,9 +145,7 @@ pub struct AddForm {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn add_resources(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<AddForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -174,21 +165,17 @@ pub(super) async fn add_resources(
             })?;
         picks.push((origin, origin_id));
     }
-    let session = TypedSession(session);
-    match svc::add_resources(&state.store, &admin.actor(), &id, &picks, state.clock.now()).await {
-        Ok(n) => {
-            session.flash(
-                "success",
-                match n {
-                    0 => "The catalog already held the selected resources.".to_string(),
-                    1 => "1 resource added.".to_string(),
-                    n => format!("{n} resources added."),
-                },
-            );
-            Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES.id(&id)))
-        }
+    match svc::add_resources(cx.store(), &cx.actor(), &id, &picks, cx.now()).await {
+        Ok(n) => cx.done(
+            match n {
+                0 => "The catalog already held the selected resources.".to_string(),
+                1 => "1 resource added.".to_string(),
+                n => format!("{n} resources added."),
+            },
+            &routes::ADMIN_CATALOG_RESOURCES.id(&id),
+        ),
         Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
+            cx.session.flash("error", m);
             Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES_ADD.id(&id)))
         }
         Err(e) => Err(e.into()),
@@ -205,28 +192,16 @@ pub struct FromSystemForm {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn add_from_system(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<FromSystemForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let f = form.0;
-    let now = state.clock.now();
-    let session = TypedSession(session);
-    match systems::add_to_catalog(
-        &state.store,
-        &admin.actor(),
-        &id,
-        &f.system,
-        &f.external,
-        now,
-    )
-    .await
-    {
+    let now = cx.now();
+    match systems::add_to_catalog(cx.store(), &cx.actor(), &id, &f.system, &f.external, now).await {
         Ok(n) => {
-            session.flash(
+            cx.session.flash(
                 "success",
                 match n {
                     0 => "The catalog already held the selected groups.".to_string(),
@@ -237,7 +212,7 @@ pub(super) async fn add_from_system(
             Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES.id(&id)))
         }
         Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
+            cx.session.flash("error", m);
             Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES_ADD.id(&id)))
         }
         Err(e) => Err(e.into()),
@@ -250,18 +225,17 @@ fn parse_resource(raw: &str) -> Result<CatalogResourceId, AppError> {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn remove_resource(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
     let rid = parse_resource(&path.1)?;
-    let session = TypedSession(session);
-    match svc::remove_resource(&state.store, &admin.actor(), &id, &rid, state.clock.now()).await {
-        Ok(name) => session.flash("success", format!("{name} removed from the catalog.")),
-        Err(ServiceError::Refused(m)) => session.flash("error", m),
+    match svc::remove_resource(cx.store(), &cx.actor(), &id, &rid, cx.now()).await {
+        Ok(name) => cx
+            .session
+            .flash("success", format!("{name} removed from the catalog.")),
+        Err(ServiceError::Refused(m)) => cx.session.flash("error", m),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES.id(&id)))
@@ -368,23 +342,17 @@ fn inputs_from(attrs: &[RequiredAttribute]) -> Vec<AttributeRowInput> {
 }
 
 async fn attributes_page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &CatalogId,
     rid: &CatalogResourceId,
     submitted: Option<(Vec<AttributeRowInput>, FieldErrors)>,
 ) -> Result<HttpResponse, AppError> {
-    let (catalog, resource, stored) = svc::resource_attributes(&state.store, id, rid).await?;
+    let (catalog, resource, stored) = svc::resource_attributes(cx.store(), id, rid).await?;
     let (inputs, errors) = submitted.unwrap_or_else(|| (inputs_from(&stored), FieldErrors::new()));
     render_status(
         form_status(&errors),
         &AttributesPage {
-            layout: Layout::for_user(
-                state,
-                admin,
-                "admin",
-                format!("Require attributes: {}", resource.display_name),
-            ),
+            layout: cx.layout(format!("Require attributes: {}", resource.display_name)),
             rows: view_rows(&inputs, &errors),
             has_errors: !errors.is_empty(),
             catalog,
@@ -400,18 +368,10 @@ async fn attributes_page(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn attributes_form(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    attributes_page(
-        &state,
-        &admin,
-        &parse_id(&path.0)?,
-        &parse_resource(&path.1)?,
-        None,
-    )
-    .await
+    attributes_page(&cx, &parse_id(&path.0)?, &parse_resource(&path.1)?, None).await
 }
 
 /// Reads `field_{i}` rows; a row with `remove_{i}` ticked is dropped.
@@ -441,9 +401,7 @@ fn rows_from_form(form: &HashMap<String, String>) -> Vec<AttributeRowInput> {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn save_attributes(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     form: Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
@@ -460,36 +418,22 @@ pub(super) async fn save_attributes(
             keep_value: true,
             ..Default::default()
         });
-        return attributes_page(
-            &state,
-            &admin,
-            &id,
-            &rid,
-            Some((inputs, FieldErrors::new())),
-        )
-        .await;
+        return attributes_page(&cx, &id, &rid, Some((inputs, FieldErrors::new()))).await;
     }
     let result = match parse_required_attributes(&inputs) {
         Ok(attrs) => {
-            svc::save_required_attributes(
-                &state.store,
-                &admin.actor(),
-                &id,
-                &rid,
-                &attrs,
-                state.clock.now(),
-            )
-            .await
+            svc::save_required_attributes(cx.store(), &cx.actor(), &id, &rid, &attrs, cx.now())
+                .await
         }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
-        Ok(()) => {
-            TypedSession(session).flash("success", "Required attributes saved.");
-            Ok(redirect(&routes::ADMIN_CATALOG_RESOURCES.id(&id)))
-        }
+        Ok(()) => cx.done(
+            "Required attributes saved.",
+            &routes::ADMIN_CATALOG_RESOURCES.id(&id),
+        ),
         Err(ServiceError::Invalid(errors)) => {
-            attributes_page(&state, &admin, &id, &rid, Some((inputs, errors))).await
+            attributes_page(&cx, &id, &rid, Some((inputs, errors))).await
         }
         Err(e) => Err(e.into()),
     }

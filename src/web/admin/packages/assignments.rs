@@ -3,12 +3,10 @@
 
 use std::collections::HashMap;
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::requests::outcome;
 use super::{Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
@@ -23,12 +21,11 @@ use crate::service::requests::{self as requests_svc, NewAssignment, admin_view};
 use crate::store::Page;
 use crate::store::assignments::AssignmentRow;
 use crate::store::packages::PackageRow;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
 use crate::web::extract::picker::{Matches, Picked};
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, page_number, redirect, render, render_status};
+use crate::web::{Layout, form_status, page_number, render, render_status};
 
 const PER_PAGE: i64 = 50;
 
@@ -55,16 +52,15 @@ struct AssignmentsTab {
 }
 
 pub(super) async fn page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &AccessPackageId,
     q: &TabQuery,
 ) -> Result<HttpResponse, AppError> {
     let (package, list) =
-        admin_view::assignments_of(&state.store, id, q.filter(), page_number(q.page), PER_PAGE)
+        admin_view::assignments_of(cx.store(), id, q.filter(), page_number(q.page), PER_PAGE)
             .await?;
     render(&AssignmentsTab {
-        layout: Layout::for_user(state, admin, "admin", package.display_name.clone()),
+        layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Assignments,
         filters: FILTERS,
@@ -91,13 +87,12 @@ fn csv_field(s: &str) -> String {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn export_csv(
-    state: Data,
-    _admin: AdminUser,
+    cx: Console,
     path: web::Path<String>,
     q: web::Query<TabQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let (package, rows) = admin_view::all_assignments_of(&state.store, &id, q.filter()).await?;
+    let (package, rows) = admin_view::all_assignments_of(cx.store(), &id, q.filter()).await?;
     let rows = rows.iter().map(|a| {
         vec![
             a.target_name.as_str(),
@@ -144,31 +139,32 @@ pub(super) fn csv_download<'a>(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn remove(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (id, aid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::remove(&state.store, &admin.actor(), &id, aid, state.clock.now()).await;
-    outcome(session, "Assignment removed; its access was taken back.", r)?;
-    Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
+    let r = svc::remove(cx.store(), &cx.actor(), &id, aid, cx.now()).await;
+    cx.done_or_refused(
+        r,
+        "Assignment removed; its access was taken back.",
+        &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id),
+    )
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn reprocess(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (id, aid) = (parse_id(&path.0)?, &path.1);
-    let r =
-        svc::reprocess_assignment(&state.store, &admin.actor(), &id, aid, state.clock.now()).await;
-    outcome(session, "Assignment reprocessed: its roles are granted.", r)?;
-    Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
+    let r = svc::reprocess_assignment(cx.store(), &cx.actor(), &id, aid, cx.now()).await;
+    cx.done_or_refused(
+        r,
+        "Assignment reprocessed: its roles are granted.",
+        &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id),
+    )
 }
 
 /// A question of the chosen policy, as the form shows it.
@@ -290,15 +286,14 @@ fn emails(values: &HashMap<String, Vec<String>>) -> Vec<String> {
 }
 
 async fn assign_page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &AccessPackageId,
     chosen: &str,
     values: HashMap<String, Vec<String>>,
     errors: FieldErrors,
     matches: Matches,
 ) -> Result<HttpResponse, AppError> {
-    let form = admin_view::assign_form(&state.store, id, &emails(&values)).await?;
+    let form = admin_view::assign_form(cx.store(), id, &emails(&values)).await?;
     let picked = form
         .policies
         .iter()
@@ -312,7 +307,7 @@ async fn assign_page(
     render_status(
         form_status(&errors),
         &AssignPage {
-            layout: Layout::for_user(state, admin, "admin", form.package.display_name.clone()),
+            layout: cx.layout(form.package.display_name.clone()),
             tab: Tab::Assignments,
             questions: question_fields(policy),
             lifetime: lifetime(policy),
@@ -381,15 +376,13 @@ fn people_fields(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn new(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<String>,
     q: web::Query<PolicyQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     assign_page(
-        &state,
-        &admin,
+        &cx,
         &id,
         &q.policy,
         HashMap::new(),
@@ -401,9 +394,7 @@ pub(super) async fn new(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn assign(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Picked<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
@@ -423,9 +414,9 @@ pub(super) async fn assign(
     };
     let chosen = field("policy");
     if let Some(search) = form.pressed {
-        let matches = Matches::find(&state.store, search.as_ref()).await?;
+        let matches = Matches::find(cx.store(), search.as_ref()).await?;
         let e = FieldErrors::new();
-        return assign_page(&state, &admin, &id, &chosen, values, e, matches).await;
+        return assign_page(&cx, &id, &chosen, values, e, matches).await;
     }
     let attributes: HashMap<String, String> = values
         .iter()
@@ -452,27 +443,26 @@ pub(super) async fn assign(
         bypass_approval: field("bypass") == "on",
         justification: Some(&justification),
     };
-    match requests_svc::assign(&state.store, &admin.user, &id, &input, state.clock.now()).await {
+    match requests_svc::assign(cx.store(), &cx.admin.user, &id, &input, cx.now()).await {
         Ok(done) => {
             let said: Vec<String> = done
                 .iter()
                 .map(|(name, s)| format!("{name} ({})", human(*s)))
                 .collect();
-            TypedSession(session).flash(
-                "success",
+            cx.done(
                 format!("Assignment requested for {}.", said.join(", ")),
-            );
-            Ok(redirect(&routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id)))
+                &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id),
+            )
         }
         Err(ServiceError::Invalid(e)) => {
             let none = Matches::default();
-            assign_page(&state, &admin, &id, &chosen, values, e, none).await
+            assign_page(&cx, &id, &chosen, values, e, none).await
         }
         Err(ServiceError::Refused(m)) => {
             let mut e = FieldErrors::new();
             e.add("users", m);
             let none = Matches::default();
-            assign_page(&state, &admin, &id, &chosen, values, e, none).await
+            assign_page(&cx, &id, &chosen, values, e, none).await
         }
         Err(e) => Err(e.into()),
     }

@@ -19,9 +19,9 @@ use super::{ListQuery, PER_PAGE};
 use crate::domain::ids::AccessPackageId;
 use crate::routes;
 use crate::service::packages as svc;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
-use crate::web::extract::guard::AdminUser;
-use crate::web::{Data, page_number};
+use crate::web::page_number;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
@@ -116,13 +116,9 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(
-    state: Data,
-    admin: AdminUser,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let page = svc::search(&state.store, &q.q, page_number(q.page), PER_PAGE).await?;
-    render_list(&state, &admin, &LIST, &q, page, |p| {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    render_list(&cx, &LIST, &q, page, |p| {
         vec![
             Cell::link(&p.display_name, routes::ADMIN_PACKAGE.id(&p.id)).note(p.description),
             Cell::link(p.catalog_name, routes::ADMIN_CATALOG.id(&p.catalog_id)),
@@ -225,41 +221,38 @@ fn parse_id(raw: &str) -> Result<AccessPackageId, AppError> {
 
 #[tracing::instrument(skip_all)]
 async fn overview(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<String>,
     q: web::Query<TabQuery>,
 ) -> Result<HttpResponse, AppError> {
-    show(&state, &admin, &parse_id(&path)?, Tab::Overview, &q).await
+    show(&cx, &parse_id(&path)?, Tab::Overview, &q).await
 }
 
 #[tracing::instrument(skip_all)]
 async fn tab(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<(String, String)>,
     q: web::Query<TabQuery>,
 ) -> Result<HttpResponse, AppError> {
     let tab = Tab::parse(&path.1).ok_or(AppError::NotFound)?;
-    show(&state, &admin, &parse_id(&path.0)?, tab, &q).await
+    show(&cx, &parse_id(&path.0)?, tab, &q).await
 }
 
 /// One handler for every tab: each loads what it shows.
 async fn show(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &AccessPackageId,
     tab: Tab,
     q: &TabQuery,
 ) -> Result<HttpResponse, AppError> {
     match tab {
-        Tab::Overview => settings::overview(state, admin, id).await,
-        Tab::Roles => roles::page(state, admin, id).await,
-        Tab::Policies => policies::page(state, admin, id).await,
-        Tab::Requests => requests::page(state, admin, id, q).await,
-        Tab::Assignments => assignments::page(state, admin, id, q).await,
-        Tab::Reviews => reviews::page(state, admin, id).await,
-        Tab::Settings => settings::page(state, admin, id, None, Default::default()).await,
+        Tab::Overview => settings::overview(cx, id).await,
+        Tab::Roles => roles::page(cx, id).await,
+        Tab::Policies => policies::page(cx, id).await,
+        Tab::Requests => requests::page(cx, id, q).await,
+        Tab::Assignments => assignments::page(cx, id, q).await,
+        Tab::Reviews => reviews::page(cx, id).await,
+        Tab::Settings => settings::page(cx, id, None, Default::default()).await,
     }
 }
 

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -17,12 +16,11 @@ use crate::service::ServiceError;
 use crate::service::packages::{self as svc, AttributeInfo};
 use crate::store::custom_extensions::ExtensionRow;
 use crate::store::packages::PackageRow;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::AdminUser;
 use crate::web::extract::picker::{Matches, Picked};
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, redirect, render, render_status};
+use crate::web::{Layout, form_status, redirect, render, render_status};
 
 #[derive(Template)]
 #[template(path = "admin/packages/policies.html")]
@@ -34,12 +32,8 @@ struct PoliciesTab {
     policies: Vec<(String, String, bool, &'static str)>,
 }
 
-pub(super) async fn page(
-    state: &Data,
-    admin: &AdminUser,
-    id: &AccessPackageId,
-) -> Result<HttpResponse, AppError> {
-    let view = svc::package(&state.store, id).await?;
+pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Result<HttpResponse, AppError> {
+    let view = svc::package(cx.store(), id).await?;
     let policies = view
         .policies
         .into_iter()
@@ -53,7 +47,7 @@ pub(super) async fn page(
         })
         .collect();
     render(&PoliciesTab {
-        layout: Layout::for_user(state, admin, "admin", view.package.display_name.clone()),
+        layout: cx.layout(view.package.display_name.clone()),
         package: view.package,
         tab: Tab::Policies,
         policies,
@@ -77,8 +71,7 @@ struct PolicyPage {
 form_accessors!(PolicyPage);
 
 async fn form_page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &AccessPackageId,
     policy_id: Option<String>,
     f: Fields,
@@ -87,7 +80,7 @@ async fn form_page(
 ) -> Result<HttpResponse, AppError> {
     // The stored choices show on a form not yet posted.
     let fresh = !f.contains_key("ext_posted");
-    let context = svc::policy_form_context(&state.store, id, policy_id.as_deref()).await?;
+    let context = svc::policy_form_context(cx.store(), id, policy_id.as_deref()).await?;
     let (package, attributes) = (context.package, context.attributes);
     let mut f = f;
     if fresh {
@@ -101,7 +94,7 @@ async fn form_page(
     render_status(
         form_status(&errors),
         &PolicyPage {
-            layout: Layout::for_user(state, admin, "admin", title),
+            layout: cx.layout(title),
             package,
             policy_id,
             f,
@@ -114,15 +107,10 @@ async fn form_page(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn new(
-    state: Data,
-    admin: AdminUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn new(cx: Console, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     form_page(
-        &state,
-        &admin,
+        &cx,
         &id,
         None,
         policy_form::defaults(""),
@@ -134,16 +122,14 @@ pub(super) async fn new(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn edit(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
-    let (policy, names) = svc::policy(&state.store, &id, &path.1).await?;
+    let (policy, names) = svc::policy(cx.store(), &id, &path.1).await?;
     let f = policy_form::fields_of(&policy, &names);
     form_page(
-        &state,
-        &admin,
+        &cx,
         &id,
         Some(path.1.clone()),
         f,
@@ -172,27 +158,26 @@ fn fields(posted: HashMap<String, String>) -> (Fields, bool) {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn create(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Picked<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let (f, add) = fields(form.form);
     if add || form.pressed.is_some() {
-        let matches = Matches::find(&state.store, form.pressed.flatten().as_ref()).await?;
-        return form_page(&state, &admin, &id, None, f, FieldErrors::new(), matches).await;
+        let matches = Matches::find(cx.store(), form.pressed.flatten().as_ref()).await?;
+        return form_page(&cx, &id, None, f, FieldErrors::new(), matches).await;
     }
     let draft = policy_form::draft(&f);
     let name = draft.policy.display_name.clone();
-    match svc::add_policy(&state.store, &admin.actor(), &id, draft, state.clock.now()).await {
+    match svc::add_policy(cx.store(), &cx.actor(), &id, draft, cx.now()).await {
         Ok(_) => {
-            TypedSession(session).flash("success", format!("Policy {name} created."));
+            cx.session
+                .flash("success", format!("Policy {name} created."));
             Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
-            form_page(&state, &admin, &id, None, f, errors, Matches::default()).await
+            form_page(&cx, &id, None, f, errors, Matches::default()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -200,9 +185,7 @@ pub(super) async fn create(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     form: Picked<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
@@ -210,19 +193,19 @@ pub(super) async fn update(
     let (f, add) = fields(form.form);
     if add || form.pressed.is_some() {
         let pid = Some(path.1.clone());
-        let matches = Matches::find(&state.store, form.pressed.flatten().as_ref()).await?;
-        return form_page(&state, &admin, &id, pid, f, FieldErrors::new(), matches).await;
+        let matches = Matches::find(cx.store(), form.pressed.flatten().as_ref()).await?;
+        return form_page(&cx, &id, pid, f, FieldErrors::new(), matches).await;
     }
     let draft = policy_form::draft(&f);
-    let now = state.clock.now();
-    match svc::update_policy(&state.store, &admin.actor(), &id, &path.1, draft, now).await {
-        Ok(name) => {
-            TypedSession(session).flash("success", format!("Policy {name} saved."));
-            Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
-        }
+    let now = cx.now();
+    match svc::update_policy(cx.store(), &cx.actor(), &id, &path.1, draft, now).await {
+        Ok(name) => cx.done(
+            format!("Policy {name} saved."),
+            &routes::ADMIN_PACKAGE_POLICIES.id(&id),
+        ),
         Err(ServiceError::Invalid(errors)) => {
             let pid = Some(path.1.clone());
-            form_page(&state, &admin, &id, pid, f, errors, Matches::default()).await
+            form_page(&cx, &id, pid, f, errors, Matches::default()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -237,23 +220,20 @@ pub struct StateForm {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn change_state(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     form: Form<StateForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
-    let session = TypedSession(session);
-    let (actor, now, pid) = (admin.actor(), state.clock.now(), &path.1);
+    let (actor, now, pid) = (cx.actor(), cx.now(), &path.1);
     let result = match form.0.action.as_str() {
-        "enable" => svc::set_policy_enabled(&state.store, &actor, &id, pid, true, now)
+        "enable" => svc::set_policy_enabled(cx.store(), &actor, &id, pid, true, now)
             .await
             .map(|n| format!("Policy {n} enabled.")),
-        "disable" => svc::set_policy_enabled(&state.store, &actor, &id, pid, false, now)
+        "disable" => svc::set_policy_enabled(cx.store(), &actor, &id, pid, false, now)
             .await
             .map(|n| format!("Policy {n} disabled.")),
-        "delete" => svc::delete_policy(&state.store, &actor, &id, pid, now)
+        "delete" => svc::delete_policy(cx.store(), &actor, &id, pid, now)
             .await
             .map(|n| format!("Policy {n} deleted.")),
         _ => {
@@ -263,8 +243,8 @@ pub(super) async fn change_state(
         }
     };
     match result {
-        Ok(m) => session.flash("success", m),
-        Err(ServiceError::Refused(m)) => session.flash("error", m),
+        Ok(m) => cx.session.flash("success", m),
+        Err(ServiceError::Refused(m)) => cx.session.flash("error", m),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -12,17 +11,15 @@ use crate::domain::custom_extension::Stage;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::request::{Answer, Event, human, transition};
 use crate::routes;
-use crate::service::ServiceError;
 use crate::service::requests::{self as svc, admin_view};
 use crate::store::Page;
 use crate::store::custom_extensions::CalloutView;
 use crate::store::packages::PackageRow;
 use crate::store::requests::{AdminRequestRow, DecisionRow, RequestRow};
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, page_number, redirect, render};
+use crate::web::{Layout, page_number, render};
 
 const PER_PAGE: i64 = 50;
 
@@ -51,16 +48,14 @@ struct RequestsTab {
 }
 
 pub(super) async fn page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &AccessPackageId,
     q: &TabQuery,
 ) -> Result<HttpResponse, AppError> {
     let (package, list) =
-        admin_view::requests_of(&state.store, id, q.filter(), page_number(q.page), PER_PAGE)
-            .await?;
+        admin_view::requests_of(cx.store(), id, q.filter(), page_number(q.page), PER_PAGE).await?;
     render(&RequestsTab {
-        layout: Layout::for_user(state, admin, "admin", package.display_name.clone()),
+        layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Requests,
         filters: FILTERS,
@@ -120,15 +115,14 @@ pub(crate) fn call_state_label(s: &str) -> &'static str {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn details(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
-    let d = admin_view::request_details(&state.store, &id, &path.1).await?;
+    let d = admin_view::request_details(cx.store(), &id, &path.1).await?;
     let current = d.request.state;
     render(&RequestPage {
-        layout: Layout::for_user(&state, &admin, "admin", d.package.display_name.clone()),
+        layout: cx.layout(d.package.display_name.clone()),
         package: d.package,
         tab: Tab::Requests,
         state_text: human(current),
@@ -150,29 +144,20 @@ pub(super) async fn details(
 /// An administrator sends a failed custom extension call again.
 #[tracing::instrument(skip_all)]
 pub(super) async fn reprocess_call(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<BackTo>,
 ) -> Result<HttpResponse, AppError> {
-    let r = crate::service::custom_extensions::reprocess(
-        &state.store,
-        &admin.actor(),
-        &path,
-        state.clock.now(),
-    )
-    .await;
-    outcome(session, "The call is queued to be sent again.", r)?;
+    let r = crate::service::custom_extensions::reprocess(cx.store(), &cx.actor(), &path, cx.now())
+        .await;
     // Back to the request it was made for (a path of this site only).
     let back = form.0.back;
-    Ok(redirect(
-        if back.starts_with("/admin/") && !back.starts_with("//") {
-            &back
-        } else {
-            routes::ADMIN.as_str()
-        },
-    ))
+    let back = if back.starts_with("/admin/") && !back.starts_with("//") {
+        &back
+    } else {
+        routes::ADMIN.as_str()
+    };
+    cx.done_or_refused(r, "The call is queued to be sent again.", back)
 }
 
 /// Where to go after an action.
@@ -182,47 +167,34 @@ pub struct BackTo {
     back: String,
 }
 
-/// Says how an action went on the next page.
-pub(super) fn outcome(
-    session: Session,
-    done: &str,
-    r: Result<(), ServiceError>,
-) -> Result<(), AppError> {
-    let session = TypedSession(session);
-    match r {
-        Ok(()) => session.flash("success", done),
-        Err(ServiceError::Refused(m)) => session.flash("error", m),
-        Err(e) => return Err(e.into()),
-    }
-    Ok(())
-}
-
 #[tracing::instrument(skip_all)]
 pub(super) async fn cancel(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (id, rid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::cancel_by_admin(&state.store, &admin.actor(), &id, rid, state.clock.now()).await;
-    outcome(session, "Request canceled.", r)?;
-    Ok(redirect(&routes::ADMIN_PACKAGE_REQUEST.ids(&id, rid)))
+    let r = svc::cancel_by_admin(cx.store(), &cx.actor(), &id, rid, cx.now()).await;
+    cx.done_or_refused(
+        r,
+        "Request canceled.",
+        &routes::ADMIN_PACKAGE_REQUEST.ids(&id, rid),
+    )
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn reprocess(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (id, rid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::reprocess(&state.store, &admin.actor(), &id, rid, state.clock.now())
+    let r = svc::reprocess(cx.store(), &cx.actor(), &id, rid, cx.now())
         .await
         .map(|_| ());
-    outcome(session, "Request reprocessed.", r)?;
-    Ok(redirect(&routes::ADMIN_PACKAGE_REQUEST.ids(&id, rid)))
+    cx.done_or_refused(
+        r,
+        "Request reprocessed.",
+        &routes::ADMIN_PACKAGE_REQUEST.ids(&id, rid),
+    )
 }

@@ -1,12 +1,10 @@
 //! A package's Access reviews tab: each review with its progress, one
 //! review's holders and decisions, Stop, Apply now, and the decisions as CSV.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::assignments::csv_download;
-use super::requests::outcome;
 use super::{Tab, parse_id};
 use crate::domain::ids::AccessPackageId;
 use crate::routes;
@@ -14,10 +12,10 @@ use crate::service::packages as packages_svc;
 use crate::service::reviews as svc;
 use crate::store::packages::PackageRow;
 use crate::store::reviews::{ItemRow, ReviewRow};
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
-use crate::web::{Data, Layout, redirect, render};
+use crate::web::{Layout, render};
 
 /// A review's state as people read it.
 pub(crate) fn state_label(s: &str) -> &'static str {
@@ -55,15 +53,11 @@ impl ReviewsTab {
     }
 }
 
-pub(super) async fn page(
-    state: &Data,
-    admin: &AdminUser,
-    id: &AccessPackageId,
-) -> Result<HttpResponse, AppError> {
-    let view = packages_svc::package(&state.store, id).await?;
-    let reviews = svc::of_package_list(&state.store, id).await?;
+pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Result<HttpResponse, AppError> {
+    let view = packages_svc::package(cx.store(), id).await?;
+    let reviews = svc::of_package_list(cx.store(), id).await?;
     render(&ReviewsTab {
-        layout: Layout::for_user(state, admin, "admin", view.package.display_name.clone()),
+        layout: cx.layout(view.package.display_name.clone()),
         package: view.package,
         tab: Tab::Reviews,
         reviews,
@@ -91,15 +85,14 @@ impl ReviewPage {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn details(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
-    let view = packages_svc::package(&state.store, &id).await?;
-    let (review, items) = svc::details(&state.store, &id, &path.1).await?;
+    let view = packages_svc::package(cx.store(), &id).await?;
+    let (review, items) = svc::details(cx.store(), &id, &path.1).await?;
     render(&ReviewPage {
-        layout: Layout::for_user(&state, &admin, "admin", view.package.display_name.clone()),
+        layout: cx.layout(view.package.display_name.clone()),
         package: view.package,
         tab: Tab::Reviews,
         review,
@@ -109,40 +102,41 @@ pub(super) async fn details(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn stop(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (id, rid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::stop(&state.store, &admin.actor(), &id, rid, state.clock.now()).await;
-    outcome(session, "The review is stopped; nothing was applied.", r)?;
-    Ok(redirect(&routes::ADMIN_PACKAGE_REVIEW.ids(&id, rid)))
+    let r = svc::stop(cx.store(), &cx.actor(), &id, rid, cx.now()).await;
+    cx.done_or_refused(
+        r,
+        "The review is stopped; nothing was applied.",
+        &routes::ADMIN_PACKAGE_REVIEW.ids(&id, rid),
+    )
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn apply(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (id, rid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::apply_now(&state.store, &admin.actor(), &id, rid, state.clock.now()).await;
-    outcome(session, "The review's results are applied.", r)?;
-    Ok(redirect(&routes::ADMIN_PACKAGE_REVIEW.ids(&id, rid)))
+    let r = svc::apply_now(cx.store(), &cx.actor(), &id, rid, cx.now()).await;
+    cx.done_or_refused(
+        r,
+        "The review's results are applied.",
+        &routes::ADMIN_PACKAGE_REVIEW.ids(&id, rid),
+    )
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn export_csv(
-    state: Data,
-    _admin: AdminUser,
+    cx: Console,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
-    let (review, items) = svc::details(&state.store, &id, &path.1).await?;
+    let (review, items) = svc::details(cx.store(), &id, &path.1).await?;
     let rows = items.iter().map(|i| {
         vec![
             i.holder_name.as_str(),

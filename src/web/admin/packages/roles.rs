@@ -1,6 +1,5 @@
 //! A package's resource roles tab: the roles it grants, added and removed.
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -11,11 +10,10 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, ResourceRoles, RolePick};
 use crate::store::packages::{PackageRow, RoleScopeRow};
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, redirect, render};
+use crate::web::{Layout, redirect, render};
 
 #[derive(Template)]
 #[template(path = "admin/packages/roles.html")]
@@ -27,16 +25,12 @@ struct RolesTab {
     resources: Vec<ResourceRoles>,
 }
 
-pub(super) async fn page(
-    state: &Data,
-    admin: &AdminUser,
-    id: &AccessPackageId,
-) -> Result<HttpResponse, AppError> {
-    let view = svc::package(&state.store, id).await?;
+pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Result<HttpResponse, AppError> {
+    let view = svc::package(cx.store(), id).await?;
     let catalog = CatalogId::from_stored(view.package.catalog_id.clone());
-    let resources = svc::roles_offered(&state.store, &catalog).await?;
+    let resources = svc::roles_offered(cx.store(), &catalog).await?;
     render(&RolesTab {
-        layout: Layout::for_user(state, admin, "admin", view.package.display_name.clone()),
+        layout: cx.layout(view.package.display_name.clone()),
         package: view.package,
         tab: Tab::Roles,
         scopes: view.scopes,
@@ -54,9 +48,7 @@ pub struct RoleForm {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn add(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -65,15 +57,14 @@ pub(super) async fn add(
         Some((r, role)) => (r.to_string(), role.to_string()),
         None => (form.0.resource.clone(), form.0.role.clone()),
     };
-    let session = TypedSession(session);
     let pick = RolePick { resource, role };
-    match svc::add_role(&state.store, &admin.actor(), &id, &pick, state.clock.now()).await {
-        Ok(()) => session.flash(
+    match svc::add_role(cx.store(), &cx.actor(), &id, &pick, cx.now()).await {
+        Ok(()) => cx.session.flash(
             "success",
             "Resource role added. People who hold the package get it too.",
         ),
-        Err(ServiceError::Refused(m)) => session.flash("error", m),
-        Err(ServiceError::Invalid(e)) => session.flash("error", e.messages()),
+        Err(ServiceError::Refused(m)) => cx.session.flash("error", m),
+        Err(ServiceError::Invalid(e)) => cx.session.flash("error", e.messages()),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(&routes::ADMIN_PACKAGE_ROLES.id(&id)))
@@ -81,24 +72,14 @@ pub(super) async fn add(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn remove(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path.0)?;
-    svc::remove_role(
-        &state.store,
-        &admin.actor(),
-        &id,
-        &path.1,
-        state.clock.now(),
-    )
-    .await?;
-    TypedSession(session).flash(
-        "success",
+    svc::remove_role(cx.store(), &cx.actor(), &id, &path.1, cx.now()).await?;
+    cx.done(
         "Resource role removed: holders who had it through nothing else lost it.",
-    );
-    Ok(redirect(&routes::ADMIN_PACKAGE_ROLES.id(&id)))
+        &routes::ADMIN_PACKAGE_ROLES.id(&id),
+    )
 }

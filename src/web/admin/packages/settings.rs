@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -15,13 +14,11 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, PackageSettings};
 use crate::store::packages::{PackageRow, RoleScopeRow};
-use crate::web::admin::after_delete;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::AdminUser;
 use crate::web::extract::picker::{Matches, Picked};
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, redirect, render, render_status};
+use crate::web::{Layout, form_status, render, render_status};
 
 #[derive(Template)]
 #[template(path = "admin/packages/overview.html")]
@@ -35,15 +32,14 @@ struct OverviewTab {
     policies: Vec<String>,
 }
 
-pub(super) async fn overview(
-    state: &Data,
-    admin: &AdminUser,
-    id: &AccessPackageId,
-) -> Result<HttpResponse, AppError> {
-    let view = svc::package(&state.store, id).await?;
+pub(super) async fn overview(cx: &Console, id: &AccessPackageId) -> Result<HttpResponse, AppError> {
+    let view = svc::package(cx.store(), id).await?;
     render(&OverviewTab {
-        layout: Layout::for_user(state, admin, "admin", view.package.display_name.clone()),
-        direct_link: state.config.url_for(&routes::PACKAGE.id(&view.package.id)),
+        layout: cx.layout(view.package.display_name.clone()),
+        direct_link: cx
+            .state
+            .config
+            .url_for(&routes::PACKAGE.id(&view.package.id)),
         package: view.package,
         tab: Tab::Overview,
         catalog_name: view.catalog_name,
@@ -70,13 +66,12 @@ form_accessors!(SettingsTab);
 /// The settings tab; `submitted`: the fields sent and what was wrong with
 /// them; `matches`: what a picker's search found.
 pub(super) async fn page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     id: &AccessPackageId,
     submitted: Option<(Fields, FieldErrors)>,
     matches: Matches,
 ) -> Result<HttpResponse, AppError> {
-    let view = svc::package(&state.store, id).await?;
+    let view = svc::package(cx.store(), id).await?;
     let package = view.package;
     let (f, errors) = submitted.unwrap_or_else(|| {
         let mut f = Fields::new();
@@ -93,7 +88,7 @@ pub(super) async fn page(
     render_status(
         form_status(&errors),
         &SettingsTab {
-            layout: Layout::for_user(state, admin, "admin", package.display_name.clone()),
+            layout: cx.layout(package.display_name.clone()),
             package,
             tab: Tab::Settings,
             incompatible_packages: view.incompatible_packages.join("\n"),
@@ -117,9 +112,7 @@ fn names(f: &Fields, k: &str) -> Vec<String> {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn update(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     form: Picked<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
@@ -130,8 +123,8 @@ pub(super) async fn update(
         .filter(|(k, _)| k != "csrf_token")
         .collect();
     if let Some(search) = form.pressed {
-        let matches = Matches::find(&state.store, search.as_ref()).await?;
-        return page(&state, &admin, &id, Some((f, FieldErrors::new())), matches).await;
+        let matches = Matches::find(cx.store(), search.as_ref()).await?;
+        return page(&cx, &id, Some((f, FieldErrors::new())), matches).await;
     }
     let basics = svc::parse_basics(
         policy_form::get(&f, "name"),
@@ -145,17 +138,14 @@ pub(super) async fn update(
                 incompatible_packages: names(&f, "incompatible_packages"),
                 incompatible_groups: names(&f, "incompatible_groups"),
             };
-            svc::update_settings(&state.store, &admin.actor(), &id, &s, state.clock.now()).await
+            svc::update_settings(cx.store(), &cx.actor(), &id, &s, cx.now()).await
         }
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
-        Ok(()) => {
-            TypedSession(session).flash("success", "Settings saved.");
-            Ok(redirect(&routes::ADMIN_PACKAGE_SETTINGS.id(&id)))
-        }
+        Ok(()) => cx.done("Settings saved.", &routes::ADMIN_PACKAGE_SETTINGS.id(&id)),
         Err(ServiceError::Invalid(errors)) => {
-            page(&state, &admin, &id, Some((f, errors)), Matches::default()).await
+            page(&cx, &id, Some((f, errors)), Matches::default()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -163,17 +153,15 @@ pub(super) async fn update(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn delete(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     path: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let result = svc::delete(&state.store, &admin.actor(), &id, state.clock.now()).await;
+    let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
         routes::ADMIN_PACKAGES.as_str(),
         &routes::ADMIN_PACKAGE_SETTINGS.id(&id),
     );
-    after_delete(session, "Access package", result, list, object)
+    cx.deleted("Access package", result, list, object)
 }

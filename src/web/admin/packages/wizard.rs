@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -20,11 +19,10 @@ use crate::service::ServiceError;
 use crate::service::packages::{self as svc, AttributeInfo, ResourceRoles, RolePick};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
+use crate::web::admin::console::Console;
 use crate::web::error::AppError;
-use crate::web::extract::guard::AdminUser;
 use crate::web::extract::picker::{Matches, Picked};
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, form_status, redirect, render_status};
+use crate::web::{Layout, form_status, render_status};
 
 const STEPS: [(&str, &str); 7] = [
     ("basics", "Basics"),
@@ -109,23 +107,14 @@ pub struct StartQuery {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn start(
-    state: Data,
-    admin: AdminUser,
+    cx: Console,
     q: web::Query<StartQuery>,
 ) -> Result<HttpResponse, AppError> {
     let mut f = policy_form::defaults("Initial policy");
     if let Some(c) = q.catalog.as_deref().and_then(CatalogId::parse) {
         f.insert("catalog".into(), c.to_string());
     }
-    page(
-        &state,
-        &admin,
-        "basics",
-        f,
-        FieldErrors::new(),
-        Matches::default(),
-    )
-    .await
+    page(&cx, "basics", f, FieldErrors::new(), Matches::default()).await
 }
 
 fn picks(f: &Fields) -> Vec<RolePick> {
@@ -257,8 +246,7 @@ fn review(
 }
 
 async fn page(
-    state: &Data,
-    admin: &AdminUser,
+    cx: &Console,
     step: &'static str,
     f: Fields,
     errors: FieldErrors,
@@ -267,7 +255,7 @@ async fn page(
     let catalog = catalog_of(&f);
     let chosen: Vec<String> = picks(&f).into_iter().map(|p| p.resource).collect();
     let view = svc::wizard(
-        &state.store,
+        cx.store(),
         catalog.as_ref(),
         policy_form::on(&f, "show_all"),
         &chosen,
@@ -285,7 +273,7 @@ async fn page(
     };
     let extensions = match (&catalog, step) {
         (Some(c), "requests" | "extensions" | "review") => {
-            crate::service::custom_extensions::for_policy(&state.store, c.as_str(), None)
+            crate::service::custom_extensions::for_policy(cx.store(), c.as_str(), None)
                 .await?
                 .0
         }
@@ -299,7 +287,7 @@ async fn page(
     render_status(
         form_status(&errors),
         &Wizard {
-            layout: Layout::for_user(state, admin, "admin", "New access package"),
+            layout: cx.layout("New access package"),
             step,
             steps: STEPS.to_vec(),
             catalogs: view.catalogs,
@@ -332,7 +320,7 @@ fn errors_for(all: &FieldErrors, step: &str) -> FieldErrors {
 }
 
 /// Every error the draft has so far, and the policy when it has none.
-async fn validate(state: &Data, f: &Fields) -> Result<(FieldErrors, Option<Policy>), AppError> {
+async fn validate(cx: &Console, f: &Fields) -> Result<(FieldErrors, Option<Policy>), AppError> {
     let mut e = FieldErrors::new();
     if let Err(b) = svc::parse_basics(
         policy_form::get(f, "name"),
@@ -341,13 +329,8 @@ async fn validate(state: &Data, f: &Fields) -> Result<(FieldErrors, Option<Polic
         e.merge(&b);
     }
     let draft = policy_form::draft(f);
-    let (more, policy) = svc::check_new(
-        &state.store,
-        catalog_of(f).as_ref(),
-        draft,
-        state.clock.now(),
-    )
-    .await?;
+    let (more, policy) =
+        svc::check_new(cx.store(), catalog_of(f).as_ref(), draft, cx.now()).await?;
     e.merge(&more);
     Ok((e, policy))
 }
@@ -386,9 +369,7 @@ fn take_step(f: &mut Fields, current: &str, posted: &HashMap<String, String>) {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn step(
-    state: Data,
-    admin: AdminUser,
-    session: Session,
+    cx: Console,
     form: Picked<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let posted = form.form;
@@ -406,37 +387,29 @@ pub(super) async fn step(
         if add == "question" {
             policy_form::add_question_row(&mut f);
         }
-        return page(
-            &state,
-            &admin,
-            current,
-            f,
-            FieldErrors::new(),
-            Matches::default(),
-        )
-        .await;
+        return page(&cx, current, f, FieldErrors::new(), Matches::default()).await;
     }
     if let Some(search) = form.pressed {
-        let matches = Matches::find(&state.store, search.as_ref()).await?;
-        return page(&state, &admin, current, f, FieldErrors::new(), matches).await;
+        let matches = Matches::find(cx.store(), search.as_ref()).await?;
+        return page(&cx, current, f, FieldErrors::new(), matches).await;
     }
     let go = posted.get("go").map(String::as_str).unwrap_or("next");
     let index = STEPS.iter().position(|(s, _)| *s == current).unwrap_or(0);
-    let (errors, policy) = validate(&state, &f).await?;
+    let (errors, policy) = validate(&cx, &f).await?;
     let target = match go {
         "back" => STEPS[index.saturating_sub(1)].0,
         "next" => {
             let mine = errors_for(&errors, current);
             if !mine.is_empty() {
-                return page(&state, &admin, current, f, mine, Matches::default()).await;
+                return page(&cx, current, f, mine, Matches::default()).await;
             }
             STEPS[(index + 1).min(STEPS.len() - 1)].0
         }
         "create" => {
             let (Some(policy), true) = (policy, errors.is_empty()) else {
-                return page(&state, &admin, "review", f, errors, Matches::default()).await;
+                return page(&cx, "review", f, errors, Matches::default()).await;
             };
-            return create(&state, &admin, session, f, policy).await;
+            return create(&cx, f, policy).await;
         }
         other => step_named(other).unwrap_or(current),
     };
@@ -445,16 +418,10 @@ pub(super) async fn step(
     } else {
         FieldErrors::new()
     };
-    page(&state, &admin, target, f, shown, Matches::default()).await
+    page(&cx, target, f, shown, Matches::default()).await
 }
 
-async fn create(
-    state: &Data,
-    admin: &AdminUser,
-    session: Session,
-    f: Fields,
-    policy: Policy,
-) -> Result<HttpResponse, AppError> {
+async fn create(cx: &Console, f: Fields, policy: Policy) -> Result<HttpResponse, AppError> {
     let basics = svc::parse_basics(
         policy_form::get(&f, "name"),
         policy_form::get(&f, "description"),
@@ -466,27 +433,22 @@ async fn create(
     draft.extensions = posted.extensions;
     draft.review = posted.review;
     let created = svc::create(
-        &state.store,
-        &admin.actor(),
+        cx.store(),
+        &cx.actor(),
         &catalog,
         &basics,
         policy_form::on(&f, "hidden"),
         &picks(&f),
         draft,
-        state.clock.now(),
+        cx.now(),
     )
     .await;
     match created {
-        Ok(id) => {
-            TypedSession(session).flash(
-                "success",
-                format!("Access package {} created.", basics.name),
-            );
-            Ok(redirect(&routes::ADMIN_PACKAGE.id(&id)))
-        }
-        Err(ServiceError::Invalid(e)) => {
-            page(state, admin, "review", f, e, Matches::default()).await
-        }
+        Ok(id) => cx.done(
+            format!("Access package {} created.", basics.name),
+            &routes::ADMIN_PACKAGE.id(&id),
+        ),
+        Err(ServiceError::Invalid(e)) => page(cx, "review", f, e, Matches::default()).await,
         Err(e) => Err(e.into()),
     }
 }
