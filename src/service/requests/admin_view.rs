@@ -12,7 +12,20 @@ use crate::service::{ServiceError, found, read};
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::packages::{self, PackageRow};
 use crate::store::requests::{self, AdminRequestRow, DecisionRow, RequestRow};
-use crate::store::{Page, Store, policies, users};
+use crate::store::{Conn, Page, Store, policies, users};
+
+/// A package and what `then` reads about it, in one connection.
+async fn with_package<T>(
+    store: &Store,
+    package: &AccessPackageId,
+    then: impl AsyncFnOnce(&mut Conn) -> crate::store::Result<T>,
+) -> Result<(PackageRow, T), ServiceError> {
+    read(store, async |c| {
+        let p = found(packages::get(c, package).await?)?;
+        Ok((p, then(c).await?))
+    })
+    .await
+}
 
 /// One page of a package's requests, `filter` a state group.
 #[tracing::instrument(skip_all)]
@@ -20,17 +33,10 @@ pub async fn requests_of(
     store: &Store,
     package: &AccessPackageId,
     filter: Option<&str>,
-    page: i64,
-    per_page: i64,
+    (page, per_page): (i64, i64),
 ) -> Result<(PackageRow, Page<AdminRequestRow>), ServiceError> {
-    read(store, async |c| {
-        let p = found(packages::get(c, package).await?)?;
-        Ok((
-            p,
-            requests::for_package(c, package, filter, page, per_page).await?,
-        ))
-    })
-    .await
+    let list = async |c: &mut Conn| requests::for_package(c, package, filter, page, per_page).await;
+    with_package(store, package, list).await
 }
 
 /// One page of a package's assignments, `filter` a state group.
@@ -39,17 +45,11 @@ pub async fn assignments_of(
     store: &Store,
     package: &AccessPackageId,
     filter: Option<&str>,
-    page: i64,
-    per_page: i64,
+    (page, per_page): (i64, i64),
 ) -> Result<(PackageRow, Page<AssignmentRow>), ServiceError> {
-    read(store, async |c| {
-        let p = found(packages::get(c, package).await?)?;
-        Ok((
-            p,
-            assignments::for_package(c, package, filter, page, per_page).await?,
-        ))
-    })
-    .await
+    let list =
+        async |c: &mut Conn| assignments::for_package(c, package, filter, page, per_page).await;
+    with_package(store, package, list).await
 }
 
 /// All of a package's assignments in a state group, for export.
@@ -59,11 +59,8 @@ pub async fn all_assignments_of(
     package: &AccessPackageId,
     filter: Option<&str>,
 ) -> Result<(PackageRow, Vec<AssignmentRow>), ServiceError> {
-    read(store, async |c| {
-        let p = found(packages::get(c, package).await?)?;
-        Ok((p, assignments::all_for_package(c, package, filter).await?))
-    })
-    .await
+    let all = async |c: &mut Conn| assignments::all_for_package(c, package, filter).await;
+    with_package(store, package, all).await
 }
 
 /// A request as the administrators' page shows it.

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Tab, TabQuery, parse_id};
+use super::{Filtered, Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
@@ -18,14 +18,13 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::assignments as svc;
 use crate::service::requests::{self as requests_svc, NewAssignment, admin_view};
-use crate::store::Page;
 use crate::store::assignments::AssignmentRow;
 use crate::store::packages::PackageRow;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
-use crate::web::{Layout, form_status, page_number, render, render_status};
+use crate::web::{Layout, form_status, render, render_status};
 
 const PER_PAGE: i64 = 50;
 
@@ -44,11 +43,7 @@ struct AssignmentsTab {
     layout: Layout,
     package: PackageRow,
     tab: Tab,
-    filters: &'static [(&'static str, &'static str)],
-    filter: String,
-    list: Page<AssignmentRow>,
-    prev: String,
-    next: String,
+    rows: Filtered<AssignmentRow>,
 }
 
 pub(super) async fn page(
@@ -57,17 +52,12 @@ pub(super) async fn page(
     q: &TabQuery,
 ) -> Result<HttpResponse, AppError> {
     let (package, list) =
-        admin_view::assignments_of(cx.store(), id, q.filter(), page_number(q.page), PER_PAGE)
-            .await?;
+        admin_view::assignments_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
     render(&AssignmentsTab {
         layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Assignments,
-        filters: FILTERS,
-        prev: q.link(list.page - 1),
-        next: q.link(list.page + 1),
-        filter: q.state.clone(),
-        list,
+        rows: q.filtered(FILTERS, list),
     })
 }
 

@@ -19,6 +19,7 @@ use super::{ListQuery, PER_PAGE};
 use crate::domain::ids::AccessPackageId;
 use crate::routes;
 use crate::service::packages as svc;
+use crate::store::Page;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::page_number;
@@ -213,6 +214,36 @@ impl TabQuery {
     fn filter(&self) -> Option<&str> {
         (!self.state.is_empty()).then_some(self.state.as_str())
     }
+
+    /// Which page of the list this query asks for, `per_page` to a page.
+    fn page(&self, per_page: i64) -> (i64, i64) {
+        (page_number(self.page), per_page)
+    }
+
+    /// A page of a tab's list as the query filtered it.
+    fn filtered<T>(
+        &self,
+        filters: &'static [(&'static str, &'static str)],
+        list: Page<T>,
+    ) -> Filtered<T> {
+        Filtered {
+            filters,
+            filter: self.state.clone(),
+            prev: self.link(list.page - 1),
+            next: self.link(list.page + 1),
+            list,
+        }
+    }
+}
+
+/// One page of a tab's list filtered by state, with the filters it offers
+/// as (value, label) and links to the pages either side.
+pub struct Filtered<T> {
+    pub filters: &'static [(&'static str, &'static str)],
+    pub filter: String,
+    pub list: Page<T>,
+    pub prev: String,
+    pub next: String,
 }
 
 fn parse_id(raw: &str) -> Result<AccessPackageId, AppError> {

@@ -6,20 +6,19 @@ use std::collections::BTreeMap;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{Tab, TabQuery, parse_id};
+use super::{Filtered, Tab, TabQuery, parse_id};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::request::{Answer, Event, human, transition};
 use crate::routes;
 use crate::service::requests::{self as svc, admin_view};
-use crate::store::Page;
 use crate::store::custom_extensions::CalloutView;
 use crate::store::packages::PackageRow;
 use crate::store::requests::{AdminRequestRow, DecisionRow, RequestRow};
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::{Layout, page_number, render};
+use crate::web::{Layout, render};
 
 const PER_PAGE: i64 = 50;
 
@@ -40,11 +39,7 @@ struct RequestsTab {
     layout: Layout,
     package: PackageRow,
     tab: Tab,
-    filters: &'static [(&'static str, &'static str)],
-    filter: String,
-    list: Page<AdminRequestRow>,
-    prev: String,
-    next: String,
+    rows: Filtered<AdminRequestRow>,
 }
 
 pub(super) async fn page(
@@ -53,16 +48,12 @@ pub(super) async fn page(
     q: &TabQuery,
 ) -> Result<HttpResponse, AppError> {
     let (package, list) =
-        admin_view::requests_of(cx.store(), id, q.filter(), page_number(q.page), PER_PAGE).await?;
+        admin_view::requests_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
     render(&RequestsTab {
         layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Requests,
-        filters: FILTERS,
-        prev: q.link(list.page - 1),
-        next: q.link(list.page + 1),
-        filter: q.state.clone(),
-        list,
+        rows: q.filtered(FILTERS, list),
     })
 }
 
