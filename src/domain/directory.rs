@@ -1,5 +1,6 @@
 //! Groups, applications and sites: the built-in resources people get access to.
 
+use super::ids::{ApplicationId, GroupId, SiteId};
 use super::validation::{FieldErrors, optional_long_text, optional_text, required_text};
 
 pub const NAME_MAX: usize = 256;
@@ -254,4 +255,13 @@ mod tests {
                 .is_some()
         );
     }
+}
+
+/// Which of the named directory objects: a group, an application or a site,
+/// with its id and profile.
+#[derive(Clone, Copy)]
+pub enum Named<'a> {
+    Group(&'a GroupId, &'a GroupProfile),
+    Application(&'a ApplicationId, &'a ApplicationProfile),
+    Site(&'a SiteId, &'a SiteProfile),
 }

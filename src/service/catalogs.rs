@@ -340,9 +340,9 @@ pub async fn candidates(
     read(store, async |c| {
         Ok(Candidates {
             catalog: found(catalogs::get(c, id).await?)?,
-            groups: dir::search_groups(c, q, 1, shown).await?,
-            applications: dir::search_applications(c, q, 1, shown).await?,
-            sites: dir::search_sites(c, q, 1, shown).await?,
+            groups: dir::search(c, OriginSystem::AadGroup, q, 1, shown).await?,
+            applications: dir::search(c, OriginSystem::AadApplication, q, 1, shown).await?,
+            sites: dir::search(c, OriginSystem::SharePointOnline, q, 1, shown).await?,
             existing: catalogs::origin_keys(c, id).await?,
         })
     })

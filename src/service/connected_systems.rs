@@ -19,7 +19,7 @@ use crate::domain::catalog::OriginSystem;
 use crate::domain::connected_system::{
     ReconcileMode, SystemProfile, SystemSettings, TestOutcome, dn,
 };
-use crate::domain::directory::GroupProfile;
+use crate::domain::directory::{GroupProfile, Named};
 use crate::domain::ids::{CatalogId, ConnectedSystemId, GroupId, ResourceLinkId};
 use crate::domain::validation::FieldErrors;
 use crate::store::connected_systems::{LinkRow, SystemRow};
@@ -393,15 +393,20 @@ pub async fn add_to_catalog(
                         ))
                     })?;
                 let id = GroupId::new();
-                store::directory::insert_group(&mut tx, &id, &profile, now)
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::Conflict(_) => refused(format!(
-                            "Gatehouse already has a group named {}: link it from its page instead.",
-                            g.name
-                        )),
-                        e => e.into(),
-                    })?;
+                store::directory::save(
+                    &mut tx,
+                    store::directory::Write::Insert,
+                    Named::Group(&id, &profile),
+                    now,
+                )
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict(_) => refused(format!(
+                        "Gatehouse already has a group named {}: link it from its page instead.",
+                        g.name
+                    )),
+                    e => e.into(),
+                })?;
                 let origin = Origin {
                     system: "AadGroup".into(),
                     id: id.to_string(),

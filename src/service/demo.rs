@@ -11,10 +11,10 @@ use crate::domain::catalog::{
 };
 use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile};
 use crate::domain::directory::{
-    ApplicationProfile, GroupProfile, GroupRole, GroupType, SiteProfile, SiteRole,
+    ApplicationProfile, GroupProfile, GroupRole, GroupType, Named, SiteProfile, SiteRole,
 };
 use crate::domain::ids::CatalogResourceId;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
 use crate::domain::user::{Email, User, UserProfile, UserState, UserType};
 use crate::service::ServiceError;
 use crate::service::catalogs as svc_catalogs;
@@ -527,31 +527,23 @@ async fn seed_directory(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()>
             .map(|(_, id)| id.clone())
     };
 
-    let site = svc::create_site(
-        store,
-        &actor,
-        &SiteProfile {
-            display_name: "Marketing".into(),
-            description: Some(
-                "The Marketing department's SharePoint site: campaigns, brand assets, calendars."
-                    .into(),
-            ),
-            url: "https://contoso.sharepoint.com/sites/Marketing".into(),
-        },
-        now,
-    )
-    .await?;
-    svc::create_application(
-        store,
-        &actor,
-        &ApplicationProfile {
-            display_name: "Slack".into(),
-            description: Some("Team chat for Marketing and its agencies.".into()),
-            roles: vec!["Owner".into(), "User".into(), "msiam_access".into()],
-        },
-        now,
-    )
-    .await?;
+    let site = SiteId::new();
+    let marketing = SiteProfile {
+        display_name: "Marketing".into(),
+        description: Some(
+            "The Marketing department's SharePoint site: campaigns, brand assets, calendars."
+                .into(),
+        ),
+        url: "https://contoso.sharepoint.com/sites/Marketing".into(),
+    };
+    svc::create(store, &actor, Named::Site(&site, &marketing), now).await?;
+    let slack = ApplicationProfile {
+        display_name: "Slack".into(),
+        description: Some("Team chat for Marketing and its agencies.".into()),
+        roles: vec!["Owner".into(), "User".into(), "msiam_access".into()],
+    };
+    let app = ApplicationId::new();
+    svc::create(store, &actor, Named::Application(&app, &slack), now).await?;
     let groups = [
         (
             "Marketing Team",
@@ -575,17 +567,13 @@ async fn seed_directory(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()>
         .map(|p| p.email)
         .unwrap_or_default();
     for (name, group_type, description) in groups {
-        let gid = svc::create_group(
-            store,
-            &actor,
-            &GroupProfile {
-                display_name: name.into(),
-                description: Some(description.into()),
-                group_type,
-            },
-            now,
-        )
-        .await?;
+        let gid = GroupId::new();
+        let p = GroupProfile {
+            display_name: name.into(),
+            description: Some(description.into()),
+            group_type,
+        };
+        svc::create(store, &actor, Named::Group(&gid, &p), now).await?;
         svc::change_group_role(
             store,
             &actor,

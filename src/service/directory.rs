@@ -5,14 +5,13 @@ use serde_json::{Value, json};
 
 use super::{ServiceError, found, invalid, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
-use crate::domain::directory::{
-    ApplicationProfile, GroupProfile, GroupRole, SiteProfile, SiteRole,
-};
+use crate::domain::catalog::OriginSystem;
+use crate::domain::directory::{GroupRole, Named, SiteRole};
 use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
 use crate::domain::user::User;
 use crate::domain::user::{UserProfile, format_custom_attributes};
 use crate::store::directory::{
-    AppRoleRow, ApplicationRow, GroupRow, HeldRole, Holder, ResourceSummary, SiteRow,
+    AppRoleRow, ApplicationRow, GroupRow, HeldRole, Holder, ResourceSummary, SiteRow, Write,
 };
 use crate::store::users::{IdentityRow, UserSummary};
 use crate::store::{self, Page, Store, StoreError, audit, directory as dir, users};
@@ -224,79 +223,164 @@ fn name_taken(what: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {
     }
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn create_group(
-    store: &Store,
-    actor: &Actor,
-    p: &GroupProfile,
-    now: DateTime<Utc>,
-) -> Result<GroupId, ServiceError> {
-    write(store, actor, now, async |tx| {
-        let id = GroupId::new();
-        dir::insert_group(tx, &id, p, now)
-            .await
-            .map_err(name_taken("group"))?;
-        let details = json!({"groupType": p.group_type.as_str(), "description": p.description});
-        let event = NewAuditEvent::new(
-            "Create group",
-            object_type::GROUP,
-            &id,
-            &p.display_name,
-            details,
-        );
-        Ok((id, event))
-    })
-    .await
+/// How the audit log names a group, application or site, and the fields an
+/// administrator sets besides its name.
+struct Audited<'a> {
+    what: &'static str,
+    object: &'static str,
+    id: String,
+    name: &'a str,
+    fields: Vec<(&'static str, Value)>,
 }
 
+fn audited(named: Named<'_>) -> Audited<'_> {
+    let (what, object, id, name, description, own) = match named {
+        Named::Group(id, p) => (
+            "group",
+            object_type::GROUP,
+            id.to_string(),
+            &p.display_name,
+            &p.description,
+            ("groupType", json!(p.group_type.as_str())),
+        ),
+        Named::Application(id, p) => (
+            "application",
+            object_type::APPLICATION,
+            id.to_string(),
+            &p.display_name,
+            &p.description,
+            ("appRoles", json!(p.roles)),
+        ),
+        Named::Site(id, p) => (
+            "site",
+            object_type::SITE,
+            id.to_string(),
+            &p.display_name,
+            &p.description,
+            ("url", json!(p.url)),
+        ),
+    };
+    Audited {
+        what,
+        object,
+        id,
+        name,
+        fields: vec![("description", opt(description)), own],
+    }
+}
+
+/// Creates a group, application or site, under the id `named` gives it.
 #[tracing::instrument(skip_all)]
-pub async fn update_group(
+pub async fn create(
     store: &Store,
     actor: &Actor,
-    id: &GroupId,
-    p: &GroupProfile,
+    named: Named<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    let a = audited(named);
     write(store, actor, now, async |tx| {
-        let before = found(dir::get_group(tx, id).await?)?;
-        dir::update_group(tx, id, p, now)
+        dir::save(tx, Write::Insert, named, now)
             .await
-            .map_err(name_taken("group"))?;
-        let changes = diff(&[
-            (
-                "displayName",
-                json!(before.display_name),
-                json!(p.display_name),
-            ),
-            ("description", opt(&before.description), opt(&p.description)),
-            (
-                "groupType",
-                json!(before.group_type),
-                json!(p.group_type.as_str()),
-            ),
-        ]);
-        let event = NewAuditEvent::new(
-            "Update group",
-            object_type::GROUP,
-            id,
-            &p.display_name,
-            changes,
-        );
-        Ok(((), event))
+            .map_err(name_taken(a.what))?;
+        let details = Value::Object(a.fields.into_iter().map(|(k, v)| (k.into(), v)).collect());
+        let action = format!("Create {}", a.what);
+        Ok((
+            (),
+            NewAuditEvent::new(action, a.object, a.id, a.name, details),
+        ))
     })
     .await
 }
 
-/// The groups list, searched by name.
+/// Saves a group, application or site; the audit event lists what changed.
 #[tracing::instrument(skip_all)]
-pub async fn groups(
+pub async fn update(
     store: &Store,
+    actor: &Actor,
+    named: Named<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let a = audited(named);
+    write(store, actor, now, async |tx| {
+        let (name, before) = stored(tx, named).await?;
+        dir::save(tx, Write::Update, named, now)
+            .await
+            .map_err(name_taken(a.what))?;
+        let mut changes = vec![("displayName", json!(name), json!(a.name))];
+        let after = a.fields.into_iter().map(|(_, v)| v);
+        changes.extend(before.into_iter().zip(after).map(|((k, b), v)| (k, b, v)));
+        let action = format!("Update {}", a.what);
+        Ok((
+            (),
+            NewAuditEvent::new(action, a.object, a.id, a.name, diff(&changes)),
+        ))
+    })
+    .await
+}
+
+/// What is stored of the object `named` is about to change: its name and
+/// the fields `audited` lists, in the same order. An application's role that
+/// someone holds cannot be removed: that would silently take it from them.
+async fn stored(
+    tx: &mut store::Conn,
+    named: Named<'_>,
+) -> Result<(String, Vec<(&'static str, Value)>), ServiceError> {
+    Ok(match named {
+        Named::Group(id, _) => {
+            let g = found(dir::get_group(tx, id).await?)?;
+            let own = ("groupType", json!(g.group_type));
+            (
+                g.display_name,
+                vec![("description", opt(&g.description)), own],
+            )
+        }
+        Named::Application(id, p) => {
+            let app = found(dir::get_application(tx, id).await?)?;
+            let roles = dir::app_roles(tx, id).await?;
+            let kept = |r: &&AppRoleRow| {
+                let name = &r.display_name;
+                r.holders == 0 || p.roles.iter().any(|n| n.eq_ignore_ascii_case(name))
+            };
+            if let Some(r) = roles.iter().find(|r| !kept(r)) {
+                return Err(invalid(
+                    "roles",
+                    format!(
+                        "The role {} is held by {} user{}; it cannot be removed while anyone holds it.",
+                        r.display_name,
+                        r.holders,
+                        if r.holders == 1 { "" } else { "s" }
+                    ),
+                ));
+            }
+            let names: Vec<String> = roles.into_iter().map(|r| r.display_name).collect();
+            let own = ("appRoles", json!(names));
+            (
+                app.display_name,
+                vec![("description", opt(&app.description)), own],
+            )
+        }
+        Named::Site(id, _) => {
+            let site = found(dir::get_site(tx, id).await?)?;
+            let own = ("url", json!(site.url));
+            (
+                site.display_name,
+                vec![("description", opt(&site.description)), own],
+            )
+        }
+    })
+}
+
+/// One page of groups, applications or sites, searched by name.
+#[tracing::instrument(skip_all)]
+pub async fn resources(
+    store: &Store,
+    origin: OriginSystem,
     q: &str,
     page: i64,
     per_page: i64,
 ) -> Result<Page<ResourceSummary>, ServiceError> {
     read(store, async |c| {
-        Ok(dir::search_groups(c, q, page, per_page).await?)
+        Ok(dir::search(c, origin, q, page, per_page).await?)
     })
     .await
 }
@@ -304,9 +388,19 @@ pub async fn groups(
 /// A group and the people who hold its roles.
 #[tracing::instrument(skip_all)]
 pub async fn group(store: &Store, id: &GroupId) -> Result<(GroupRow, Vec<Holder>), ServiceError> {
+    let get = async |c: &mut store::Conn| dir::get_group(c, id).await;
+    with_holders(store, get, async |c| dir::group_holders(c, id).await).await
+}
+
+/// An object (`get`) and the people who hold its roles, read together.
+async fn with_holders<R>(
+    store: &Store,
+    get: impl AsyncFnOnce(&mut store::Conn) -> store::Result<Option<R>>,
+    holders: impl AsyncFnOnce(&mut store::Conn) -> store::Result<Vec<Holder>>,
+) -> Result<(R, Vec<Holder>), ServiceError> {
     read(store, async |c| {
-        let group = found(dir::get_group(c, id).await?)?;
-        Ok((group, dir::group_holders(c, id).await?))
+        let object = found(get(c).await?)?;
+        Ok((object, holders(c).await?))
     })
     .await
 }
@@ -400,99 +494,6 @@ fn role_article(role: GroupRole) -> &'static str {
     }
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn create_application(
-    store: &Store,
-    actor: &Actor,
-    p: &ApplicationProfile,
-    now: DateTime<Utc>,
-) -> Result<ApplicationId, ServiceError> {
-    write(store, actor, now, async |tx| {
-        let id = ApplicationId::new();
-        dir::insert_application(tx, &id, p, now)
-            .await
-            .map_err(name_taken("application"))?;
-        let details = json!({"appRoles": p.roles, "description": p.description});
-        let event = NewAuditEvent::new(
-            "Create application",
-            object_type::APPLICATION,
-            &id,
-            &p.display_name,
-            details,
-        );
-        Ok((id, event))
-    })
-    .await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn update_application(
-    store: &Store,
-    actor: &Actor,
-    id: &ApplicationId,
-    p: &ApplicationProfile,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    write(store, actor, now, async |tx| {
-        let before = found(dir::get_application(tx, id).await?)?;
-        let current_roles = dir::app_roles(tx, id).await?;
-        // Removing a role would silently take it from everyone who holds it.
-        if let Some(r) = current_roles.iter().find(|r| {
-            r.holders > 0
-                && !p
-                    .roles
-                    .iter()
-                    .any(|n| n.eq_ignore_ascii_case(&r.display_name))
-        }) {
-            return Err(invalid(
-                "roles",
-                format!(
-                    "The role {} is held by {} user{}; it cannot be removed while anyone holds it.",
-                    r.display_name,
-                    r.holders,
-                    if r.holders == 1 { "" } else { "s" }
-                ),
-            ));
-        }
-        let before_roles: Vec<String> = current_roles.into_iter().map(|r| r.display_name).collect();
-        dir::update_application(tx, id, p, now)
-            .await
-            .map_err(name_taken("application"))?;
-        let changes = diff(&[
-            (
-                "displayName",
-                json!(before.display_name),
-                json!(p.display_name),
-            ),
-            ("description", opt(&before.description), opt(&p.description)),
-            ("appRoles", json!(before_roles), json!(p.roles)),
-        ]);
-        let event = NewAuditEvent::new(
-            "Update application",
-            object_type::APPLICATION,
-            id,
-            &p.display_name,
-            changes,
-        );
-        Ok(((), event))
-    })
-    .await
-}
-
-/// The applications list, searched by name.
-#[tracing::instrument(skip_all)]
-pub async fn applications(
-    store: &Store,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<ResourceSummary>, ServiceError> {
-    read(store, async |c| {
-        Ok(dir::search_applications(c, q, page, per_page).await?)
-    })
-    .await
-}
-
 /// An application, its roles and the people who hold them.
 #[tracing::instrument(skip_all)]
 pub async fn application(
@@ -510,87 +511,11 @@ pub async fn application(
     .await
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn create_site(
-    store: &Store,
-    actor: &Actor,
-    p: &SiteProfile,
-    now: DateTime<Utc>,
-) -> Result<SiteId, ServiceError> {
-    write(store, actor, now, async |tx| {
-        let id = SiteId::new();
-        dir::insert_site(tx, &id, p, now)
-            .await
-            .map_err(name_taken("site"))?;
-        let details = json!({"url": p.url, "description": p.description});
-        let event = NewAuditEvent::new(
-            "Create site",
-            object_type::SITE,
-            &id,
-            &p.display_name,
-            details,
-        );
-        Ok((id, event))
-    })
-    .await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn update_site(
-    store: &Store,
-    actor: &Actor,
-    id: &SiteId,
-    p: &SiteProfile,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    write(store, actor, now, async |tx| {
-        let before = found(dir::get_site(tx, id).await?)?;
-        dir::update_site(tx, id, p, now)
-            .await
-            .map_err(name_taken("site"))?;
-        let changes = diff(&[
-            (
-                "displayName",
-                json!(before.display_name),
-                json!(p.display_name),
-            ),
-            ("description", opt(&before.description), opt(&p.description)),
-            ("url", json!(before.url), json!(p.url)),
-        ]);
-        let event = NewAuditEvent::new(
-            "Update site",
-            object_type::SITE,
-            id,
-            &p.display_name,
-            changes,
-        );
-        Ok(((), event))
-    })
-    .await
-}
-
-/// The sites list, searched by name.
-#[tracing::instrument(skip_all)]
-pub async fn sites(
-    store: &Store,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<ResourceSummary>, ServiceError> {
-    read(store, async |c| {
-        Ok(dir::search_sites(c, q, page, per_page).await?)
-    })
-    .await
-}
-
 /// A site and the people who hold its roles.
 #[tracing::instrument(skip_all)]
 pub async fn site(store: &Store, id: &SiteId) -> Result<(SiteRow, Vec<Holder>), ServiceError> {
-    read(store, async |c| {
-        let site = found(dir::get_site(c, id).await?)?;
-        Ok((site, dir::site_holders(c, id).await?))
-    })
-    .await
+    let get = async |c: &mut store::Conn| dir::get_site(c, id).await;
+    with_holders(store, get, async |c| dir::site_holders(c, id).await).await
 }
 
 /// Grants a site role (used by the demo seed; delivery of access packages comes later).

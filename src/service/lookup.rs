@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::{ServiceError, read};
+use crate::domain::catalog::OriginSystem;
 use crate::store::{Store, connected_orgs, directory, packages, users};
 
 /// What can be looked up.
@@ -56,7 +57,7 @@ pub async fn suggest(store: &Store, kind: Kind, q: &str) -> Result<Vec<Suggestio
                 .into_iter()
                 .map(|u| s(u.email.clone(), u.display_name, u.email))
                 .collect(),
-            Kind::Group => directory::search_groups(c, q, 1, SHOWN)
+            Kind::Group => directory::search(c, OriginSystem::AadGroup, q, 1, SHOWN)
                 .await?
                 .items
                 .into_iter()

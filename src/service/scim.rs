@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::directory::GroupProfile;
+use crate::domain::directory::{GroupProfile, Named};
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::scim::filter;
 use crate::domain::scim::patch;
@@ -395,9 +395,14 @@ pub async fn create_group(
     let mut tx = store.begin().await?;
     check_members(&mut tx, &g).await?;
     let id = GroupId::new();
-    store::directory::insert_group(&mut tx, &id, &p, now)
-        .await
-        .map_err(name_conflict(&g.display_name))?;
+    store::directory::save(
+        &mut tx,
+        store::directory::Write::Insert,
+        Named::Group(&id, &p),
+        now,
+    )
+    .await
+    .map_err(name_conflict(&g.display_name))?;
     db::set_group_fields(&mut tx, &id, &g, "scim", now).await?;
     db::set_members(&mut tx, &id, &g.members, now).await?;
     let details =
@@ -441,9 +446,14 @@ async fn save_group(
         &existing.group_type,
     )
     .map_err(|e| Problem::invalid_value(e.messages()))?;
-    store::directory::update_group(&mut tx, &gid, &p, now)
-        .await
-        .map_err(name_conflict(&g.display_name))?;
+    store::directory::save(
+        &mut tx,
+        store::directory::Write::Update,
+        Named::Group(&gid, &p),
+        now,
+    )
+    .await
+    .map_err(name_conflict(&g.display_name))?;
     db::set_group_fields(&mut tx, &gid, &g, "scim", now).await?;
     let (added, removed) = db::set_members(&mut tx, &gid, &g.members, now).await?;
     let details = json!({"displayName": g.display_name, "externalId": g.external_id, "membersAdded": added, "membersRemoved": removed});

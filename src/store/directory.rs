@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, Result, StoreError, contains_pattern, map_err, ts};
-use crate::domain::directory::{
-    ApplicationProfile, GroupProfile, GroupRole, SiteProfile, SiteRole,
-};
+use crate::domain::catalog::OriginSystem;
+use crate::domain::directory::{GroupRole, Named, SiteRole};
 use crate::domain::ids::{AppRoleId, ApplicationId, GroupId, SiteId, UserId};
 
 /// A row of a resource list (group, application or site).
@@ -38,49 +37,161 @@ pub struct Holder {
     pub role: String,
 }
 
-async fn page_of(
-    conn: &mut Conn,
-    count_sql: &str,
-    list_sql: &str,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<ResourceSummary>> {
-    super::page_of(
-        conn,
-        count_sql,
-        list_sql,
-        &contains_pattern(q),
-        page,
-        per_page,
-    )
-    .await
+/// Whether a write makes a new row or changes the one there.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Insert,
+    Update,
 }
 
-/// Writes a named directory object: `sql` binds its id, name, the name in
-/// lower case, description, `detail` (a group's type, a site's address) and
-/// the time. An update that finds no row is `NotFound`.
-async fn save_named(
+/// Writes a group, application or site: its name, the name in lower case,
+/// description and the column of its own (a group's type, a site's address;
+/// an application's roles are rows of their own). An update that finds no
+/// row is `NotFound`.
+pub async fn save(
     conn: &mut Conn,
-    sql: &str,
-    id: &str,
-    name: &str,
-    description: &Option<String>,
-    detail: &str,
+    write: Write,
+    named: Named<'_>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let done = sqlx::query(sql)
+    let (table, own, id, name, description, detail) = match named {
+        Named::Group(id, p) => (
+            "groups",
+            ", group_type",
+            id.as_str(),
+            &p.display_name,
+            &p.description,
+            Some(p.group_type.as_str()),
+        ),
+        Named::Application(id, p) => (
+            "applications",
+            "",
+            id.as_str(),
+            &p.display_name,
+            &p.description,
+            None,
+        ),
+        Named::Site(id, p) => (
+            "sites",
+            ", url",
+            id.as_str(),
+            &p.display_name,
+            &p.description,
+            Some(p.url.as_str()),
+        ),
+    };
+    // The statements bind the id, name, lower-case name, description, time
+    // and, last, the column of its own.
+    let sql = match write {
+        Write::Insert => {
+            let value = if own.is_empty() { "" } else { ", $6" };
+            format!(
+                "INSERT INTO {table} (id, display_name, name_lower, description, created_at, updated_at{own}) \
+                 VALUES ($1, $2, $3, $4, $5, $5{value})"
+            )
+        }
+        Write::Update => {
+            let set = own
+                .strip_prefix(", ")
+                .map(|c| format!(", {c} = $6"))
+                .unwrap_or_default();
+            format!(
+                "UPDATE {table} SET display_name = $2, name_lower = $3, description = $4, updated_at = $5{set} \
+                 WHERE id = $1"
+            )
+        }
+    };
+    let mut query = sqlx::query(&sql)
         .bind(id)
         .bind(name)
         .bind(name.to_lowercase())
         .bind(description.clone())
-        .bind(detail)
-        .bind(ts(now))
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .bind(ts(now));
+    if let Some(detail) = detail {
+        query = query.bind(detail);
+    }
+    let done = query.execute(&mut *conn).await.map_err(map_err)?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
+    }
+    match named {
+        Named::Application(app, p) => sync_app_roles(conn, app, &p.roles).await,
+        _ => Ok(()),
+    }
+}
+
+/// One page of groups, applications or sites whose name contains `q`.
+pub async fn search(
+    conn: &mut Conn,
+    origin: OriginSystem,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<ResourceSummary>> {
+    // Each counts its holders its own way; an application's role names are
+    // read in a second, page-sized query (string aggregation is spelled
+    // differently on the two backends).
+    let (table, detail, holders) = match origin {
+        OriginSystem::AadGroup => (
+            "groups",
+            "group_type",
+            "(SELECT COUNT(*) FROM group_members m WHERE m.group_id = o.id AND m.role = 'member')",
+        ),
+        OriginSystem::AadApplication => (
+            "applications",
+            "NULL",
+            "(SELECT COUNT(*) FROM app_role_assignments x JOIN app_roles r ON r.id = x.app_role_id \
+              WHERE r.application_id = o.id) \
+             + (SELECT COUNT(*) FROM app_default_access d WHERE d.application_id = o.id)",
+        ),
+        OriginSystem::SharePointOnline => (
+            "sites",
+            "url",
+            "(SELECT COUNT(*) FROM site_members m WHERE m.site_id = o.id)",
+        ),
+    };
+    let mut page = super::page_of(
+        conn,
+        &format!("SELECT COUNT(*) FROM {table} WHERE name_lower LIKE $1 ESCAPE '\\'"),
+        &format!(
+            "SELECT o.id, o.display_name, o.description, {detail} AS detail, {holders} AS holders \
+             FROM {table} o WHERE o.name_lower LIKE $1 ESCAPE '\\' ORDER BY o.name_lower LIMIT $2 OFFSET $3"
+        ),
+        &contains_pattern(q),
+        page,
+        per_page,
+    )
+    .await?;
+    if origin == OriginSystem::AadApplication && !page.items.is_empty() {
+        name_app_roles(conn, &mut page.items).await?;
+    }
+    Ok(page)
+}
+
+/// Sets each application's detail to its role names, in order.
+async fn name_app_roles(conn: &mut Conn, items: &mut [ResourceSummary]) -> Result<()> {
+    let placeholders: Vec<String> = (1..=items.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT application_id, display_name FROM app_roles WHERE application_id IN ({}) \
+         ORDER BY application_id, position",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for item in items.iter() {
+        query = query.bind(item.id.clone());
+    }
+    let roles = query.fetch_all(conn).await.map_err(map_err)?;
+    for item in items {
+        let names: Vec<&str> = roles
+            .iter()
+            .filter(|(app, _)| *app == item.id)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        item.detail = Some(if names.is_empty() {
+            crate::domain::directory::DEFAULT_ACCESS_ROLE.to_string()
+        } else {
+            names.join(", ")
+        });
     }
     Ok(())
 }
@@ -96,25 +207,6 @@ async fn holders(conn: &mut Conn, sql: &str, id: &str) -> Result<Vec<Holder>> {
 
 // ---- groups ----
 
-pub async fn search_groups(
-    conn: &mut Conn,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<ResourceSummary>> {
-    page_of(
-        conn,
-        "SELECT COUNT(*) FROM groups WHERE name_lower LIKE $1 ESCAPE '\\'",
-        "SELECT g.id, g.display_name, g.description, g.group_type AS detail, \
-         (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id AND m.role = 'member') AS holders \
-         FROM groups g WHERE g.name_lower LIKE $1 ESCAPE '\\' ORDER BY g.name_lower LIMIT $2 OFFSET $3",
-        q,
-        page,
-        per_page,
-    )
-    .await
-}
-
 pub async fn get_group(conn: &mut Conn, id: &GroupId) -> Result<Option<GroupRow>> {
     sqlx::query_as::<_, GroupRow>(
         "SELECT id, display_name, description, group_type FROM groups WHERE id = $1",
@@ -123,46 +215,6 @@ pub async fn get_group(conn: &mut Conn, id: &GroupId) -> Result<Option<GroupRow>
     .fetch_optional(conn)
     .await
     .map_err(map_err)
-}
-
-pub async fn insert_group(
-    conn: &mut Conn,
-    id: &GroupId,
-    p: &GroupProfile,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let sql = "INSERT INTO groups (id, display_name, name_lower, description, group_type, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)";
-    save_named(
-        conn,
-        sql,
-        id.as_str(),
-        &p.display_name,
-        &p.description,
-        p.group_type.as_str(),
-        now,
-    )
-    .await
-}
-
-pub async fn update_group(
-    conn: &mut Conn,
-    id: &GroupId,
-    p: &GroupProfile,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let sql = "UPDATE groups SET display_name = $2, name_lower = $3, description = $4, group_type = $5, \
-         updated_at = $6 WHERE id = $1";
-    save_named(
-        conn,
-        sql,
-        id.as_str(),
-        &p.display_name,
-        &p.description,
-        p.group_type.as_str(),
-        now,
-    )
-    .await
 }
 
 pub async fn group_holders(conn: &mut Conn, id: &GroupId) -> Result<Vec<Holder>> {
@@ -180,14 +232,26 @@ pub async fn add_group_role(
     role: GroupRole,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO group_members (group_id, user_id, role, added_at, outside_assignments) \
-         VALUES ($1, $2, $3, $4, TRUE) ON CONFLICT (group_id, user_id, role) \
-         DO UPDATE SET outside_assignments = TRUE WHERE group_members.outside_assignments = FALSE",
-    )
-    .bind(group.as_str())
+    let held = ("group_members", "group_id", group.as_str(), role.as_str());
+    add_by_hand(conn, held, user, now).await
+}
+
+/// Adds a holding of a group's or site's role, held outside assignments:
+/// (members table, its object column, the object, the role).
+async fn add_by_hand(
+    conn: &mut Conn,
+    (table, column, id, role): (&str, &str, &str, &str),
+    user: &UserId,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(&format!(
+        "INSERT INTO {table} ({column}, user_id, role, added_at, outside_assignments) \
+         VALUES ($1, $2, $3, $4, TRUE) ON CONFLICT ({column}, user_id, role) \
+         DO UPDATE SET outside_assignments = TRUE WHERE {table}.outside_assignments = FALSE"
+    ))
+    .bind(id)
     .bind(user.as_str())
-    .bind(role.as_str())
+    .bind(role)
     .bind(ts(now))
     .execute(conn)
     .await
@@ -268,56 +332,6 @@ pub struct AppRoleRow {
     pub holders: i64,
 }
 
-pub async fn search_applications(
-    conn: &mut Conn,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<ResourceSummary>> {
-    // Role names are listed in a second, page-sized query: string aggregation
-    // is spelled differently on the two backends.
-    let mut page = page_of(
-        conn,
-        "SELECT COUNT(*) FROM applications WHERE name_lower LIKE $1 ESCAPE '\\'",
-        "SELECT a.id, a.display_name, a.description, NULL AS detail, \
-         (SELECT COUNT(*) FROM app_role_assignments x JOIN app_roles r ON r.id = x.app_role_id \
-          WHERE r.application_id = a.id) \
-         + (SELECT COUNT(*) FROM app_default_access d WHERE d.application_id = a.id) AS holders \
-         FROM applications a WHERE a.name_lower LIKE $1 ESCAPE '\\' ORDER BY a.name_lower LIMIT $2 OFFSET $3",
-        q,
-        page,
-        per_page,
-    )
-    .await?;
-    if page.items.is_empty() {
-        return Ok(page);
-    }
-    let placeholders: Vec<String> = (1..=page.items.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT application_id, display_name FROM app_roles WHERE application_id IN ({}) \
-         ORDER BY application_id, position",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
-    for item in &page.items {
-        query = query.bind(item.id.clone());
-    }
-    let roles = query.fetch_all(conn).await.map_err(map_err)?;
-    for item in &mut page.items {
-        let names: Vec<&str> = roles
-            .iter()
-            .filter(|(app, _)| *app == item.id)
-            .map(|(_, n)| n.as_str())
-            .collect();
-        item.detail = Some(if names.is_empty() {
-            crate::domain::directory::DEFAULT_ACCESS_ROLE.to_string()
-        } else {
-            names.join(", ")
-        });
-    }
-    Ok(page)
-}
-
 pub async fn get_application(
     conn: &mut Conn,
     id: &ApplicationId,
@@ -356,50 +370,6 @@ pub async fn application_holders(conn: &mut Conn, id: &ApplicationId) -> Result<
     .fetch_all(conn)
     .await
     .map_err(map_err)
-}
-
-pub async fn insert_application(
-    conn: &mut Conn,
-    id: &ApplicationId,
-    p: &ApplicationProfile,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO applications (id, display_name, name_lower, description, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
-    )
-    .bind(id.as_str())
-    .bind(&p.display_name)
-    .bind(p.display_name.to_lowercase())
-    .bind(p.description.clone())
-    .bind(ts(now))
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    sync_app_roles(conn, id, &p.roles).await
-}
-
-pub async fn update_application(
-    conn: &mut Conn,
-    id: &ApplicationId,
-    p: &ApplicationProfile,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE applications SET display_name = $2, name_lower = $3, description = $4, updated_at = $5 WHERE id = $1",
-    )
-    .bind(id.as_str())
-    .bind(&p.display_name)
-    .bind(p.display_name.to_lowercase())
-    .bind(p.description.clone())
-    .bind(ts(now))
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    sync_app_roles(conn, id, &p.roles).await
 }
 
 /// Makes the app's roles exactly `roles` (by case-insensitive name), keeping the
@@ -449,25 +419,6 @@ pub struct SiteRow {
     pub url: String,
 }
 
-pub async fn search_sites(
-    conn: &mut Conn,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<ResourceSummary>> {
-    page_of(
-        conn,
-        "SELECT COUNT(*) FROM sites WHERE name_lower LIKE $1 ESCAPE '\\'",
-        "SELECT s.id, s.display_name, s.description, s.url AS detail, \
-         (SELECT COUNT(*) FROM site_members m WHERE m.site_id = s.id) AS holders \
-         FROM sites s WHERE s.name_lower LIKE $1 ESCAPE '\\' ORDER BY s.name_lower LIMIT $2 OFFSET $3",
-        q,
-        page,
-        per_page,
-    )
-    .await
-}
-
 pub async fn get_site(conn: &mut Conn, id: &SiteId) -> Result<Option<SiteRow>> {
     sqlx::query_as::<_, SiteRow>(
         "SELECT id, display_name, description, url FROM sites WHERE id = $1",
@@ -476,46 +427,6 @@ pub async fn get_site(conn: &mut Conn, id: &SiteId) -> Result<Option<SiteRow>> {
     .fetch_optional(conn)
     .await
     .map_err(map_err)
-}
-
-pub async fn insert_site(
-    conn: &mut Conn,
-    id: &SiteId,
-    p: &SiteProfile,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let sql = "INSERT INTO sites (id, display_name, name_lower, description, url, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)";
-    save_named(
-        conn,
-        sql,
-        id.as_str(),
-        &p.display_name,
-        &p.description,
-        &p.url,
-        now,
-    )
-    .await
-}
-
-pub async fn update_site(
-    conn: &mut Conn,
-    id: &SiteId,
-    p: &SiteProfile,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let sql = "UPDATE sites SET display_name = $2, name_lower = $3, description = $4, url = $5, \
-         updated_at = $6 WHERE id = $1";
-    save_named(
-        conn,
-        sql,
-        id.as_str(),
-        &p.display_name,
-        &p.description,
-        &p.url,
-        now,
-    )
-    .await
 }
 
 pub async fn site_holders(conn: &mut Conn, id: &SiteId) -> Result<Vec<Holder>> {
@@ -532,19 +443,8 @@ pub async fn add_site_role(
     role: SiteRole,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO site_members (site_id, user_id, role, added_at, outside_assignments) \
-         VALUES ($1, $2, $3, $4, TRUE) ON CONFLICT (site_id, user_id, role) \
-         DO UPDATE SET outside_assignments = TRUE WHERE site_members.outside_assignments = FALSE",
-    )
-    .bind(site.as_str())
-    .bind(user.as_str())
-    .bind(role.as_str())
-    .bind(ts(now))
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(done.rows_affected() == 1)
+    let held = ("site_members", "site_id", site.as_str(), role.as_str());
+    add_by_hand(conn, held, user, now).await
 }
 
 /// Adds an app role holding by hand, by role name; returns false when

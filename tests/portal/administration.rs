@@ -198,7 +198,8 @@ both!(
         // Someone took Eric out of the group by hand: reprocess puts him back.
         let internal = {
             let mut c = app.store.read().await.unwrap();
-            gatehouse::store::directory::search_groups(&mut c, "InternalUsers", 1, 5)
+            let group = gatehouse::domain::catalog::OriginSystem::AadGroup;
+            gatehouse::store::directory::search(&mut c, group, "InternalUsers", 1, 5)
                 .await
                 .unwrap()
                 .items

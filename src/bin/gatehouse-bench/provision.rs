@@ -20,7 +20,7 @@ use gatehouse::clock::Clock;
 use gatehouse::domain::audit::Actor;
 use gatehouse::domain::catalog::{CatalogProfile, CatalogState, OriginSystem};
 use gatehouse::domain::connected_system::{SystemInput, SystemProfile};
-use gatehouse::domain::directory::GroupProfile;
+use gatehouse::domain::directory::{GroupProfile, Named};
 use gatehouse::domain::ids::{ConnectedSystemId, GroupId, UserId};
 use gatehouse::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Expiration, Policy,
@@ -28,6 +28,7 @@ use gatehouse::domain::policy::{
 };
 use gatehouse::domain::user::{Email, UserProfile, UserState, UserType};
 use gatehouse::service::{catalogs, connected_systems, packages, requests};
+use gatehouse::store::directory::Write;
 use gatehouse::store::{self, Store, ts};
 use ldap3::{Ldap, LdapConnAsync, Scope, ldap_escape};
 
@@ -250,7 +251,7 @@ pub async fn run(o: &Options) -> anyhow::Result<Vec<Row>> {
         let id = GroupId::new();
         let p = GroupProfile::parse(&format!("g{g}"), "", "security")
             .map_err(|e| anyhow::anyhow!(e.messages()))?;
-        store::directory::insert_group(&mut tx, &id, &p, now).await?;
+        store::directory::save(&mut tx, Write::Insert, Named::Group(&id, &p), now).await?;
         groups.push(id);
     }
     let mut memberships = Vec::with_capacity(o.groups * o.members);
@@ -669,7 +670,8 @@ async fn linked_group(
     let actor = Actor::system();
     let p = GroupProfile::parse(&format!("{name} {}", system.as_str()), "", "security")
         .map_err(|e| anyhow::anyhow!(e.messages()))?;
-    let id = gatehouse::service::directory::create_group(store, &actor, &p, Utc::now())
+    let id = GroupId::new();
+    gatehouse::service::directory::create(store, &actor, Named::Group(&id, &p), Utc::now())
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let origin = connected_systems::Origin {

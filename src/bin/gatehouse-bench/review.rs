@@ -12,7 +12,8 @@ use std::time::Instant;
 use chrono::Utc;
 use gatehouse::domain::audit::Actor;
 use gatehouse::domain::catalog::{CatalogProfile, CatalogState, OriginSystem};
-use gatehouse::domain::directory::GroupProfile;
+use gatehouse::domain::directory::{GroupProfile, Named};
+use gatehouse::domain::ids::GroupId;
 use gatehouse::domain::policy::{AllowedTargetScope, Expiration, Policy};
 use gatehouse::domain::review::{NoResponse, Recurrence, ReviewSettings, ReviewerKind};
 use gatehouse::service::{catalogs, directory, packages, reviews};
@@ -29,15 +30,12 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
     let actor = Actor::system();
     let e = |e: gatehouse::service::ServiceError| anyhow::anyhow!("{e:?}");
 
-    let group = directory::create_group(
-        &store,
-        &actor,
-        &GroupProfile::parse("Reviewed group", "", "security")
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?,
-        now,
-    )
-    .await
-    .map_err(e)?;
+    let group = GroupId::new();
+    let p = GroupProfile::parse("Reviewed group", "", "security")
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    directory::create(&store, &actor, Named::Group(&group, &p), now)
+        .await
+        .map_err(e)?;
     let catalog = catalogs::create(
         &store,
         &actor,

@@ -93,15 +93,21 @@ pub async fn resource_roles(
         let found = [
             (
                 OriginSystem::AadGroup,
-                dir::search_groups(conn, "", 1, 100).await?.items,
+                dir::search(conn, OriginSystem::AadGroup, "", 1, 100)
+                    .await?
+                    .items,
             ),
             (
                 OriginSystem::AadApplication,
-                dir::search_applications(conn, "", 1, 100).await?.items,
+                dir::search(conn, OriginSystem::AadApplication, "", 1, 100)
+                    .await?
+                    .items,
             ),
             (
                 OriginSystem::SharePointOnline,
-                dir::search_sites(conn, "", 1, 100).await?.items,
+                dir::search(conn, OriginSystem::SharePointOnline, "", 1, 100)
+                    .await?
+                    .items,
             ),
         ];
         for (origin, items) in found {

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use super::links::{LinkSearch, LinksPanel};
 use super::list::{Cell, ListSpec, col, num, render_list};
 use super::{ListQuery, PER_PAGE};
-use crate::domain::directory::{ApplicationProfile, DEFAULT_ACCESS_ROLE};
+use crate::domain::catalog::OriginSystem;
+use crate::domain::directory::{ApplicationProfile, DEFAULT_ACCESS_ROLE, Named};
 use crate::domain::ids::ApplicationId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -47,7 +48,14 @@ const LIST: ListSpec = ListSpec {
 
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    let page = directory::applications(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    let page = directory::resources(
+        cx.store(),
+        OriginSystem::AadApplication,
+        &q.q,
+        page_number(q.page),
+        PER_PAGE,
+    )
+    .await?;
     render_list(&cx, &LIST, &q, page, |a| {
         vec![
             Cell::link(a.display_name, routes::ADMIN_APPLICATION.id(&a.id)),
@@ -97,9 +105,12 @@ async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
 #[tracing::instrument(skip_all)]
 async fn create(cx: Console, form: Form<AppForm>) -> Result<HttpResponse, AppError> {
     let form = form.0;
+    let id = ApplicationId::new();
     let parsed = ApplicationProfile::parse(&form.display_name, &form.description, &form.roles);
     let saved = cx.save(parsed, async |s, a, p, now| {
-        directory::create_application(s, a, &p, now).await
+        directory::create(s, a, Named::Application(&id, &p), now)
+            .await
+            .map(|()| id)
     });
     match saved.await? {
         Ok(id) => cx.done(
@@ -178,7 +189,7 @@ async fn update(
     let form = form.0;
     let parsed = ApplicationProfile::parse(&form.display_name, &form.description, &form.roles);
     let saved = cx.save(parsed, async |s, a, p, now| {
-        directory::update_application(s, a, &id, &p, now).await
+        directory::update(s, a, Named::Application(&id, &p), now).await
     });
     match saved.await? {
         Ok(()) => cx.done("Changes saved.", &routes::ADMIN_APPLICATION.id(&id)),

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use super::links::{LinkSearch, LinksPanel};
 use super::list::{Cell, ListSpec, col, num, render_list};
 use super::{ListQuery, PER_PAGE};
-use crate::domain::directory::{GroupProfile, GroupRole, GroupType};
+use crate::domain::catalog::OriginSystem;
+use crate::domain::directory::{GroupProfile, GroupRole, GroupType, Named};
 use crate::domain::ids::GroupId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -43,7 +44,14 @@ const LIST: ListSpec = ListSpec {
 
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    let page = directory::groups(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    let page = directory::resources(
+        cx.store(),
+        OriginSystem::AadGroup,
+        &q.q,
+        page_number(q.page),
+        PER_PAGE,
+    )
+    .await?;
     render_list(&cx, &LIST, &q, page, |g| {
         let kind = g
             .detail
@@ -119,9 +127,12 @@ async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
 #[tracing::instrument(skip_all)]
 async fn create(cx: Console, form: Form<GroupForm>) -> Result<HttpResponse, AppError> {
     let form = form.0;
+    let id = GroupId::new();
     let parsed = GroupProfile::parse(&form.display_name, &form.description, &form.group_type);
     let saved = cx.save(parsed, async |s, a, p, now| {
-        directory::create_group(s, a, &p, now).await
+        directory::create(s, a, Named::Group(&id, &p), now)
+            .await
+            .map(|()| id)
     });
     match saved.await? {
         Ok(id) => cx.done(
@@ -209,7 +220,7 @@ async fn update(
     let form = form.0;
     let parsed = GroupProfile::parse(&form.display_name, &form.description, &form.group_type);
     let saved = cx.save(parsed, async |s, a, p, now| {
-        directory::update_group(s, a, &id, &p, now).await
+        directory::update(s, a, Named::Group(&id, &p), now).await
     });
     match saved.await? {
         Ok(()) => cx.done("Changes saved.", &routes::ADMIN_GROUP.id(&id)),

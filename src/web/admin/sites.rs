@@ -7,7 +7,8 @@ use serde::Deserialize;
 use super::links::{LinkSearch, LinksPanel};
 use super::list::{Cell, ListSpec, col, num, render_list};
 use super::{ListQuery, PER_PAGE};
-use crate::domain::directory::{SiteProfile, SiteRole};
+use crate::domain::catalog::OriginSystem;
+use crate::domain::directory::{Named, SiteProfile, SiteRole};
 use crate::domain::ids::SiteId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -44,7 +45,14 @@ const LIST: ListSpec = ListSpec {
 
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    let page = directory::sites(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    let page = directory::resources(
+        cx.store(),
+        OriginSystem::SharePointOnline,
+        &q.q,
+        page_number(q.page),
+        PER_PAGE,
+    )
+    .await?;
     render_list(&cx, &LIST, &q, page, |s| {
         vec![
             Cell::link(s.display_name, routes::ADMIN_SITE.id(&s.id)),
@@ -91,9 +99,12 @@ async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
 #[tracing::instrument(skip_all)]
 async fn create(cx: Console, form: Form<SiteForm>) -> Result<HttpResponse, AppError> {
     let form = form.0;
+    let id = SiteId::new();
     let parsed = SiteProfile::parse(&form.display_name, &form.description, &form.url);
     let saved = cx.save(parsed, async |s, a, p, now| {
-        directory::create_site(s, a, &p, now).await
+        directory::create(s, a, Named::Site(&id, &p), now)
+            .await
+            .map(|()| id)
     });
     match saved.await? {
         Ok(id) => cx.done(
@@ -170,7 +181,7 @@ async fn update(
     let form = form.0;
     let parsed = SiteProfile::parse(&form.display_name, &form.description, &form.url);
     let saved = cx.save(parsed, async |s, a, p, now| {
-        directory::update_site(s, a, &id, &p, now).await
+        directory::update(s, a, Named::Site(&id, &p), now).await
     });
     match saved.await? {
         Ok(()) => cx.done("Changes saved.", &routes::ADMIN_SITE.id(&id)),
