@@ -18,11 +18,12 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::CurrentUser;
 use crate::web::extract::session::TypedSession;
+use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::APPROVALS.as_str(), web::get().to(inbox))
-        .route(routes::APPROVAL.pattern(), web::get().to(details))
-        .route(routes::APPROVAL.pattern(), web::post().to(decide));
+    cfg.get(routes::APPROVALS, inbox)
+        .get(routes::APPROVAL, details)
+        .post(routes::APPROVAL, decide);
 }
 
 #[derive(Template)]

@@ -13,6 +13,7 @@ pub mod health;
 pub mod layout;
 pub mod my_access;
 pub mod profile;
+pub mod routing;
 pub mod scim;
 pub mod state;
 pub mod trace;
@@ -31,13 +32,14 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::web::error::AppError;
 use crate::web::extract::guard::load_current_user;
+use crate::web::routing::Router;
 
 pub type Data = web::Data<AppState>;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::HEALTHZ.as_str(), web::get().to(health::healthz))
-        .route(routes::READYZ.as_str(), web::get().to(health::readyz))
-        .route(routes::STATIC.pattern(), web::get().to(assets::serve))
+    cfg.get(routes::HEALTHZ, health::healthz)
+        .get(routes::READYZ, health::readyz)
+        .get(routes::STATIC, assets::serve)
         .configure(auth::routes)
         .configure(my_access::routes)
         .configure(profile::routes)

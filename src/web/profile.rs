@@ -12,11 +12,11 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::Requester;
 use crate::web::extract::session::TypedSession;
+use crate::web::routing::Router;
 use crate::web::{Data, Layout, redirect, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::PROFILE.as_str(), web::get().to(show))
-        .route(routes::PROFILE.as_str(), web::post().to(save));
+    cfg.get(routes::PROFILE, show).post(routes::PROFILE, save);
 }
 
 #[derive(Template)]

@@ -17,17 +17,15 @@ use crate::store::directory::{AppRoleRow, Holder};
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::routing::Router;
 use crate::web::{Layout, form_status, page_number, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_APPLICATIONS.as_str(), web::get().to(list))
-        .route(routes::ADMIN_APPLICATIONS.as_str(), web::post().to(create))
-        .route(
-            routes::ADMIN_APPLICATION_NEW.as_str(),
-            web::get().to(new_form),
-        )
-        .route(routes::ADMIN_APPLICATION.pattern(), web::get().to(show))
-        .route(routes::ADMIN_APPLICATION.pattern(), web::post().to(update));
+    cfg.get(routes::ADMIN_APPLICATIONS, list)
+        .post(routes::ADMIN_APPLICATIONS, create)
+        .get(routes::ADMIN_APPLICATION_NEW, new_form)
+        .get(routes::ADMIN_APPLICATION, show)
+        .post(routes::ADMIN_APPLICATION, update);
 }
 
 const LIST: ListSpec = ListSpec {

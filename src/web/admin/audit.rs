@@ -11,10 +11,11 @@ use crate::store::audit::{AuditEventRow, AuditFilter};
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::format::{Change, changes};
+use crate::web::routing::Router;
 use crate::web::{Layout, page_number, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_AUDIT.as_str(), web::get().to(list));
+    cfg.get(routes::ADMIN_AUDIT, list);
 }
 
 #[derive(Deserialize, Default)]

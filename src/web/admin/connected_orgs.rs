@@ -16,15 +16,16 @@ use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
+use crate::web::routing::Router;
 use crate::web::{Layout, form_status, page_number, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_ORGS.as_str(), web::get().to(list))
-        .route(routes::ADMIN_ORGS.as_str(), web::post().to(create))
-        .route(routes::ADMIN_ORG_NEW.as_str(), web::get().to(new_form))
-        .route(routes::ADMIN_ORG.pattern(), web::get().to(show))
-        .route(routes::ADMIN_ORG.pattern(), web::post().to(update))
-        .route(routes::ADMIN_ORG_DELETE.pattern(), web::post().to(delete));
+    cfg.get(routes::ADMIN_ORGS, list)
+        .post(routes::ADMIN_ORGS, create)
+        .get(routes::ADMIN_ORG_NEW, new_form)
+        .get(routes::ADMIN_ORG, show)
+        .post(routes::ADMIN_ORG, update)
+        .post(routes::ADMIN_ORG_DELETE, delete);
 }
 
 const LIST: ListSpec = ListSpec {

@@ -22,27 +22,19 @@ use crate::store::connected_systems::{LinkRow, SystemRow};
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::routing::Router;
 use crate::web::{Layout, form_status, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_SYSTEMS.as_str(), web::get().to(list))
-        .route(routes::ADMIN_SYSTEMS.as_str(), web::post().to(create))
-        .route(routes::ADMIN_SYSTEM_NEW.as_str(), web::get().to(new_form))
-        .route(routes::ADMIN_SYSTEM.pattern(), web::get().to(show))
-        .route(routes::ADMIN_SYSTEM.pattern(), web::post().to(update))
-        .route(routes::ADMIN_SYSTEM_TEST.pattern(), web::post().to(test))
-        .route(
-            routes::ADMIN_SYSTEM_RECONCILE.pattern(),
-            web::post().to(reconcile),
-        )
-        .route(
-            routes::ADMIN_SYSTEM_IMPORT.pattern(),
-            web::post().to(import_now),
-        )
-        .route(
-            routes::ADMIN_SYSTEM_DELETE.pattern(),
-            web::post().to(delete),
-        );
+    cfg.get(routes::ADMIN_SYSTEMS, list)
+        .post(routes::ADMIN_SYSTEMS, create)
+        .get(routes::ADMIN_SYSTEM_NEW, new_form)
+        .get(routes::ADMIN_SYSTEM, show)
+        .post(routes::ADMIN_SYSTEM, update)
+        .post(routes::ADMIN_SYSTEM_TEST, test)
+        .post(routes::ADMIN_SYSTEM_RECONCILE, reconcile)
+        .post(routes::ADMIN_SYSTEM_IMPORT, import_now)
+        .post(routes::ADMIN_SYSTEM_DELETE, delete);
 }
 
 const LIST: ListSpec = ListSpec {

@@ -17,18 +17,16 @@ use crate::store::directory::Holder;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::routing::Router;
 use crate::web::{Layout, page_number, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_GROUPS.as_str(), web::get().to(list))
-        .route(routes::ADMIN_GROUPS.as_str(), web::post().to(create))
-        .route(routes::ADMIN_GROUP_NEW.as_str(), web::get().to(new_form))
-        .route(routes::ADMIN_GROUP.pattern(), web::get().to(show))
-        .route(routes::ADMIN_GROUP.pattern(), web::post().to(update))
-        .route(
-            routes::ADMIN_GROUP_ROLES.pattern(),
-            web::post().to(change_role),
-        );
+    cfg.get(routes::ADMIN_GROUPS, list)
+        .post(routes::ADMIN_GROUPS, create)
+        .get(routes::ADMIN_GROUP_NEW, new_form)
+        .get(routes::ADMIN_GROUP, show)
+        .post(routes::ADMIN_GROUP, update)
+        .post(routes::ADMIN_GROUP_ROLES, change_role);
 }
 
 const LIST: ListSpec = ListSpec {

@@ -17,13 +17,11 @@ use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::redirect;
+use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_RESOURCE_LINK.pattern(), web::post().to(link))
-        .route(
-            routes::ADMIN_RESOURCE_UNLINK.pattern(),
-            web::post().to(unlink),
-        );
+    cfg.post(routes::ADMIN_RESOURCE_LINK, link)
+        .post(routes::ADMIN_RESOURCE_UNLINK, unlink);
 }
 
 #[derive(Deserialize, Default)]

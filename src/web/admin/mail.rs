@@ -9,10 +9,11 @@ use crate::notify::render_for_admin as render;
 use crate::routes;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
+use crate::web::routing::Router;
 use crate::web::{Layout, page_number, render as render_page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_MAIL.as_str(), web::get().to(list));
+    cfg.get(routes::ADMIN_MAIL, list);
 }
 
 pub struct MailView {

@@ -22,14 +22,12 @@ use actix_web::web;
 use serde::Deserialize;
 
 use crate::routes;
+use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN.as_str(), web::get().to(home::home))
-        .route(
-            routes::ADMIN_REQUESTS.as_str(),
-            web::get().to(home::requests),
-        )
-        .route(routes::ADMIN_LOOKUP.as_str(), web::get().to(lookup::lookup))
+    cfg.get(routes::ADMIN, home::home)
+        .get(routes::ADMIN_REQUESTS, home::requests)
+        .get(routes::ADMIN_LOOKUP, lookup::lookup)
         .configure(users::routes)
         .configure(groups::routes)
         .configure(applications::routes)

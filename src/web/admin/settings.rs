@@ -14,15 +14,13 @@ use crate::service::settings;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_SETTINGS.as_str(), web::get().to(page))
-        .route(routes::ADMIN_SETTINGS.as_str(), web::post().to(save))
-        .route(
-            routes::ADMIN_SETTINGS_ORGANIZATION.as_str(),
-            web::post().to(save_organization),
-        );
+    cfg.get(routes::ADMIN_SETTINGS, page)
+        .post(routes::ADMIN_SETTINGS, save)
+        .post(routes::ADMIN_SETTINGS_ORGANIZATION, save_organization);
 }
 
 #[derive(Template)]

@@ -17,14 +17,15 @@ use crate::store::directory::Holder;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::routing::Router;
 use crate::web::{Layout, form_status, page_number, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_SITES.as_str(), web::get().to(list))
-        .route(routes::ADMIN_SITES.as_str(), web::post().to(create))
-        .route(routes::ADMIN_SITE_NEW.as_str(), web::get().to(new_form))
-        .route(routes::ADMIN_SITE.pattern(), web::get().to(show))
-        .route(routes::ADMIN_SITE.pattern(), web::post().to(update));
+    cfg.get(routes::ADMIN_SITES, list)
+        .post(routes::ADMIN_SITES, create)
+        .get(routes::ADMIN_SITE_NEW, new_form)
+        .get(routes::ADMIN_SITE, show)
+        .post(routes::ADMIN_SITE, update);
 }
 
 const LIST: ListSpec = ListSpec {

@@ -13,12 +13,13 @@ use crate::store::api_tokens::TokenRow;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::routing::Router;
 use crate::web::{Layout, form_status, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_TOKENS.as_str(), web::get().to(page))
-        .route(routes::ADMIN_TOKENS.as_str(), web::post().to(create))
-        .route(routes::ADMIN_TOKEN_REVOKE.pattern(), web::post().to(revoke));
+    cfg.get(routes::ADMIN_TOKENS, page)
+        .post(routes::ADMIN_TOKENS, create)
+        .post(routes::ADMIN_TOKEN_REVOKE, revoke);
 }
 
 #[derive(Deserialize, Default, Clone)]

@@ -17,18 +17,16 @@ use crate::store::users::{IdentityRow, UserSummary};
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::routing::Router;
 use crate::web::{Layout, form_status, page_number, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::ADMIN_USERS.as_str(), web::get().to(list))
-        .route(routes::ADMIN_USERS.as_str(), web::post().to(create))
-        .route(routes::ADMIN_USER_NEW.as_str(), web::get().to(new_form))
-        .route(routes::ADMIN_USER.pattern(), web::get().to(show))
-        .route(routes::ADMIN_USER.pattern(), web::post().to(update))
-        .route(
-            routes::ADMIN_USER_SIGN_OUT.pattern(),
-            web::post().to(sign_out_everywhere),
-        );
+    cfg.get(routes::ADMIN_USERS, list)
+        .post(routes::ADMIN_USERS, create)
+        .get(routes::ADMIN_USER_NEW, new_form)
+        .get(routes::ADMIN_USER, show)
+        .post(routes::ADMIN_USER, update)
+        .post(routes::ADMIN_USER_SIGN_OUT, sign_out_everywhere);
 }
 
 const LIST: ListSpec = ListSpec {

@@ -20,16 +20,17 @@ use crate::store::connected_orgs::SignInProvider;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::session::TypedSession;
+use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::LOGIN.as_str(), web::get().to(login))
-        .route(routes::CALLBACK.as_str(), web::get().to(callback))
-        .route(routes::LOGOUT.as_str(), web::post().to(logout))
-        .route(routes::DEMO_SIGN_IN.as_str(), web::post().to(demo_sign_in))
-        .route(routes::DEMO_GUEST.as_str(), web::post().to(demo_guest))
-        .route(routes::CODE.as_str(), web::get().to(code_page))
-        .route(routes::CODE.as_str(), web::post().to(send_code))
-        .route(routes::CODE_VERIFY.as_str(), web::post().to(verify_code));
+    cfg.get(routes::LOGIN, login)
+        .get(routes::CALLBACK, callback)
+        .post(routes::LOGOUT, logout)
+        .post(routes::DEMO_SIGN_IN, demo_sign_in)
+        .post(routes::DEMO_GUEST, demo_guest)
+        .get(routes::CODE, code_page)
+        .post(routes::CODE, send_code)
+        .post(routes::CODE_VERIFY, verify_code);
 }
 
 /// The prefix of a connected organization's provider name in a sign-in.

@@ -17,23 +17,23 @@ use crate::store::assignments::AssignmentRow;
 use crate::store::requests::CandidateRow;
 use crate::web::error::AppError;
 use crate::web::extract::guard::Requester;
+use crate::web::routing::Router;
 use crate::web::{Data, Layout, page_number, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
-    use web::{get, post};
-    cfg.route(HOME.as_str(), get().to(home))
-        .route(PACKAGE.pattern(), get().to(package::package_page))
-        .route(PACKAGE.pattern(), post().to(package::request))
-        .route(PACKAGE_EXTEND.pattern(), post().to(package::extend))
-        .route(PACKAGE_GIVE_UP.pattern(), post().to(package::give_up))
-        .route(REQUESTS.as_str(), get().to(requests::history))
-        .route(REQUEST.pattern(), get().to(requests::details))
-        .route(REQUEST_CANCEL.pattern(), post().to(requests::cancel))
-        .route(REQUEST_RESUBMIT.pattern(), post().to(requests::resubmit))
-        .route(ACCESS_REVIEWS.as_str(), get().to(reviews::list))
-        .route(ACCESS_REVIEW.pattern(), get().to(reviews::page))
-        .route(ACCESS_REVIEW.pattern(), post().to(reviews::decide));
+    cfg.get(HOME, home)
+        .get(PACKAGE, package::package_page)
+        .post(PACKAGE, package::request)
+        .post(PACKAGE_EXTEND, package::extend)
+        .post(PACKAGE_GIVE_UP, package::give_up)
+        .get(REQUESTS, requests::history)
+        .get(REQUEST, requests::details)
+        .post(REQUEST_CANCEL, requests::cancel)
+        .post(REQUEST_RESUBMIT, requests::resubmit)
+        .get(ACCESS_REVIEWS, reviews::list)
+        .get(ACCESS_REVIEW, reviews::page)
+        .post(ACCESS_REVIEW, reviews::decide);
 }
 
 const PER_PAGE: usize = 20;

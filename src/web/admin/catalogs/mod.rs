@@ -21,58 +21,37 @@ use crate::store::catalogs::{CatalogRow, PackageSummary};
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::routing::Router;
 use crate::web::{Layout, form_status, page_number, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
-    use web::{get, post};
-    cfg.route(ADMIN_CATALOGS.as_str(), get().to(list))
-        .route(ADMIN_CATALOGS.as_str(), post().to(create))
-        .route(ADMIN_CATALOG_NEW.as_str(), get().to(new_form))
-        .route(ADMIN_CATALOG.pattern(), get().to(overview))
-        .route(ADMIN_CATALOG_TAB.pattern(), get().to(tab))
-        .route(
-            ADMIN_CATALOG_RESOURCES.pattern(),
-            post().to(resources::add_resources),
+    cfg.get(ADMIN_CATALOGS, list)
+        .post(ADMIN_CATALOGS, create)
+        .get(ADMIN_CATALOG_NEW, new_form)
+        .get(ADMIN_CATALOG, overview)
+        .get(ADMIN_CATALOG_TAB, tab)
+        .post(ADMIN_CATALOG_RESOURCES, resources::add_resources)
+        .get(ADMIN_CATALOG_RESOURCES_ADD, resources::add_resources_form)
+        .post(
+            ADMIN_CATALOG_RESOURCES_FROM_SYSTEM,
+            resources::add_from_system,
         )
-        .route(
-            ADMIN_CATALOG_RESOURCES_ADD.pattern(),
-            get().to(resources::add_resources_form),
+        .post(ADMIN_CATALOG_RESOURCE_REMOVE, resources::remove_resource)
+        .get(
+            ADMIN_CATALOG_RESOURCE_ATTRIBUTES,
+            resources::attributes_form,
         )
-        .route(
-            ADMIN_CATALOG_RESOURCES_FROM_SYSTEM.pattern(),
-            post().to(resources::add_from_system),
+        .post(
+            ADMIN_CATALOG_RESOURCE_ATTRIBUTES,
+            resources::save_attributes,
         )
-        .route(
-            ADMIN_CATALOG_RESOURCE_REMOVE.pattern(),
-            post().to(resources::remove_resource),
-        )
-        .route(
-            ADMIN_CATALOG_RESOURCE_ATTRIBUTES.pattern(),
-            get().to(resources::attributes_form),
-        )
-        .route(
-            ADMIN_CATALOG_RESOURCE_ATTRIBUTES.pattern(),
-            post().to(resources::save_attributes),
-        )
-        .route(
-            ADMIN_CATALOG_EXTENSIONS.pattern(),
-            post().to(extensions::create),
-        )
-        .route(
-            ADMIN_CATALOG_EXTENSION.pattern(),
-            get().to(extensions::show),
-        )
-        .route(
-            ADMIN_CATALOG_EXTENSION.pattern(),
-            post().to(extensions::update),
-        )
-        .route(
-            ADMIN_CATALOG_EXTENSION_DELETE.pattern(),
-            post().to(extensions::delete),
-        )
-        .route(ADMIN_CATALOG_SETTINGS.pattern(), post().to(update))
-        .route(ADMIN_CATALOG_DELETE.pattern(), post().to(delete));
+        .post(ADMIN_CATALOG_EXTENSIONS, extensions::create)
+        .get(ADMIN_CATALOG_EXTENSION, extensions::show)
+        .post(ADMIN_CATALOG_EXTENSION, extensions::update)
+        .post(ADMIN_CATALOG_EXTENSION_DELETE, extensions::delete)
+        .post(ADMIN_CATALOG_SETTINGS, update)
+        .post(ADMIN_CATALOG_DELETE, delete);
 }
 
 const LIST: ListSpec = ListSpec {

@@ -23,80 +23,38 @@ use crate::store::Page;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::page_number;
+use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
-    use web::{get, post};
     // Paths with a fixed last segment first: the tab pattern would take them.
-    cfg.route(ADMIN_PACKAGES.as_str(), get().to(list))
-        .route(ADMIN_PACKAGE_NEW.as_str(), get().to(wizard::start))
-        .route(ADMIN_PACKAGE_NEW.as_str(), post().to(wizard::step))
-        .route(
-            ADMIN_PACKAGE_ASSIGNMENTS_CSV.pattern(),
-            get().to(assignments::export_csv),
-        )
-        .route(ADMIN_PACKAGE.pattern(), get().to(overview))
-        .route(ADMIN_PACKAGE_TAB.pattern(), get().to(tab))
-        .route(ADMIN_PACKAGE_ROLES.pattern(), post().to(roles::add))
-        .route(
-            ADMIN_PACKAGE_ROLE_REMOVE.pattern(),
-            post().to(roles::remove),
-        )
-        .route(
-            ADMIN_PACKAGE_POLICIES.pattern(),
-            post().to(policies::create),
-        )
-        .route(ADMIN_PACKAGE_POLICY_NEW.pattern(), get().to(policies::new))
-        .route(ADMIN_PACKAGE_POLICY.pattern(), get().to(policies::edit))
-        .route(ADMIN_PACKAGE_POLICY.pattern(), post().to(policies::update))
-        .route(
-            ADMIN_PACKAGE_POLICY_STATE.pattern(),
-            post().to(policies::change_state),
-        )
-        .route(
-            ADMIN_PACKAGE_SETTINGS.pattern(),
-            post().to(settings::update),
-        )
-        .route(ADMIN_PACKAGE_DELETE.pattern(), post().to(settings::delete))
-        .route(ADMIN_PACKAGE_REQUEST.pattern(), get().to(requests::details))
-        .route(ADMIN_PACKAGE_REVIEW.pattern(), get().to(reviews::details))
-        .route(
-            ADMIN_PACKAGE_REVIEW_STOP.pattern(),
-            post().to(reviews::stop),
-        )
-        .route(
-            ADMIN_PACKAGE_REVIEW_APPLY.pattern(),
-            post().to(reviews::apply),
-        )
-        .route(
-            ADMIN_PACKAGE_REVIEW_CSV.pattern(),
-            get().to(reviews::export_csv),
-        )
-        .route(
-            ADMIN_PACKAGE_REQUEST_CANCEL.pattern(),
-            post().to(requests::cancel),
-        )
-        .route(
-            ADMIN_PACKAGE_REQUEST_REPROCESS.pattern(),
-            post().to(requests::reprocess),
-        )
-        .route(
-            ADMIN_CALL_REPROCESS.pattern(),
-            post().to(requests::reprocess_call),
-        )
-        .route(ADMIN_PACKAGE_ASSIGN.pattern(), get().to(assignments::new))
-        .route(
-            ADMIN_PACKAGE_ASSIGN.pattern(),
-            post().to(assignments::assign),
-        )
-        .route(
-            ADMIN_PACKAGE_ASSIGNMENT_REMOVE.pattern(),
-            post().to(assignments::remove),
-        )
-        .route(
-            ADMIN_PACKAGE_ASSIGNMENT_REPROCESS.pattern(),
-            post().to(assignments::reprocess),
-        );
+    cfg.get(ADMIN_PACKAGES, list)
+        .get(ADMIN_PACKAGE_NEW, wizard::start)
+        .post(ADMIN_PACKAGE_NEW, wizard::step)
+        .get(ADMIN_PACKAGE_ASSIGNMENTS_CSV, assignments::export_csv)
+        .get(ADMIN_PACKAGE, overview)
+        .get(ADMIN_PACKAGE_TAB, tab)
+        .post(ADMIN_PACKAGE_ROLES, roles::add)
+        .post(ADMIN_PACKAGE_ROLE_REMOVE, roles::remove)
+        .post(ADMIN_PACKAGE_POLICIES, policies::create)
+        .get(ADMIN_PACKAGE_POLICY_NEW, policies::new)
+        .get(ADMIN_PACKAGE_POLICY, policies::edit)
+        .post(ADMIN_PACKAGE_POLICY, policies::update)
+        .post(ADMIN_PACKAGE_POLICY_STATE, policies::change_state)
+        .post(ADMIN_PACKAGE_SETTINGS, settings::update)
+        .post(ADMIN_PACKAGE_DELETE, settings::delete)
+        .get(ADMIN_PACKAGE_REQUEST, requests::details)
+        .get(ADMIN_PACKAGE_REVIEW, reviews::details)
+        .post(ADMIN_PACKAGE_REVIEW_STOP, reviews::stop)
+        .post(ADMIN_PACKAGE_REVIEW_APPLY, reviews::apply)
+        .get(ADMIN_PACKAGE_REVIEW_CSV, reviews::export_csv)
+        .post(ADMIN_PACKAGE_REQUEST_CANCEL, requests::cancel)
+        .post(ADMIN_PACKAGE_REQUEST_REPROCESS, requests::reprocess)
+        .post(ADMIN_CALL_REPROCESS, requests::reprocess_call)
+        .get(ADMIN_PACKAGE_ASSIGN, assignments::new)
+        .post(ADMIN_PACKAGE_ASSIGN, assignments::assign)
+        .post(ADMIN_PACKAGE_ASSIGNMENT_REMOVE, assignments::remove)
+        .post(ADMIN_PACKAGE_ASSIGNMENT_REPROCESS, assignments::reprocess);
 }
 
 const LIST: ListSpec = ListSpec {
