@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::BATCH;
 use crate::service::ServiceError;
 use crate::service::requests::lifecycle;
-use crate::store::{self, Store, requests};
+use crate::store::{Store, requests};
 
 /// A request nobody decided within its stage's limit expires.
 #[tracing::instrument(skip_all)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::BATCH;
 use crate::service::ServiceError;
 use crate::service::requests::lifecycle;
-use crate::store::{self, Store, requests};
+use crate::store::{Store, requests};
 
 /// An undecided stage past its escalation time goes to its alternate approvers.
 #[tracing::instrument(skip_all)]

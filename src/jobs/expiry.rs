@@ -33,7 +33,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
             )
             .await?;
         }
-        tx.commit().await.map_err(store::map_err)?;
+        tx.commit().await?;
         done += n as usize;
         if (n as i64) < EXPIRATION_BATCH {
             break;

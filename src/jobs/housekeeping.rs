@@ -13,6 +13,6 @@ pub(super) async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, Serv
     let sessions = store::sessions::delete_idle(&mut tx, now - chrono::Duration::hours(12)).await?;
     let codes =
         store::sign_in_codes::forget_before(&mut tx, now - chrono::Duration::days(1)).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok((sessions + codes) as usize)
 }

@@ -24,7 +24,7 @@ macro_rules! batches {
                     progressed += 1;
                 }
             }
-            $tx.commit().await.map_err(store::map_err)?;
+            $tx.commit().await?;
             done += progressed;
             // A batch where nothing moved would come back the same: stop.
             if (n as i64) < BATCH || progressed == 0 {

@@ -64,7 +64,7 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<usize, ServiceErro
             let ops =
                 provisioning::claim(&mut tx, now, now + Duration::seconds(LEASE_SECONDS), BATCH)
                     .await?;
-            tx.commit().await.map_err(store::map_err)?;
+            tx.commit().await?;
             ops
         };
         if claimed.is_empty() {
@@ -229,7 +229,7 @@ async fn save(
     if !mails.is_empty() {
         store::outbox::enqueue(&mut tx, &mails, now).await?;
     }
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -65,7 +65,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                 })
                 .collect();
             store::outbox::enqueue(&mut tx, &mails, now).await?;
-            tx.commit().await.map_err(store::map_err)?;
+            tx.commit().await?;
             sent += mails.len();
             if (ids.len() as i64) < BATCH {
                 break;

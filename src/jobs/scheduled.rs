@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::service::ServiceError;
 use crate::service::requests::lifecycle;
-use crate::store::{self, Store, requests};
+use crate::store::{Store, requests};
 
 /// Scheduled requests whose start has come are delivered, each in its own
 /// transaction: one that cannot be delivered is marked so and the rest go on.
@@ -20,7 +20,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
         };
         match lifecycle::deliver_scheduled(store, &mut tx, &id, now).await {
             Ok(delivered) => {
-                tx.commit().await.map_err(store::map_err)?;
+                tx.commit().await?;
                 done += usize::from(delivered);
             }
             Err(e) => {
@@ -28,7 +28,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                 tracing::warn!(request = %id, error = %e, "scheduled delivery failed");
                 let mut tx = store.begin().await?;
                 requests::fail_scheduled(&mut tx, &id, now).await?;
-                tx.commit().await.map_err(store::map_err)?;
+                tx.commit().await?;
             }
         }
     }

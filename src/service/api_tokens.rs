@@ -133,7 +133,7 @@ pub async fn authenticate(
     if stale {
         let mut tx = store.begin().await?;
         tokens::touch(&mut tx, &row.id, now).await?;
-        tx.commit().await.map_err(crate::store::map_err)?;
+        tx.commit().await?;
     }
     Ok(Ok(row))
 }

@@ -82,7 +82,7 @@ pub async fn remove(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     store.wake_workers();
     Ok(())
 }
@@ -125,7 +125,7 @@ pub async fn reprocess_assignment(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     store.wake_workers();
     Ok(())
 }

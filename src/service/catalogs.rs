@@ -11,7 +11,7 @@ use crate::domain::catalog::{
 use crate::domain::ids::{CatalogId, CatalogResourceId};
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
 use crate::store::directory::{self as dir, ResourceSummary};
-use crate::store::{self, Page, Store, StoreError, audit, catalogs};
+use crate::store::{Page, Store, StoreError, audit, catalogs};
 
 /// An audit event about a catalog (or something it holds).
 pub(super) fn event(
@@ -58,7 +58,7 @@ pub async fn create(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -102,7 +102,7 @@ pub async fn update(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -139,7 +139,7 @@ pub async fn delete(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(c.display_name)
 }
 
@@ -188,7 +188,7 @@ pub async fn add_resources(
         )
         .await?;
     }
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(added.len())
 }
 
@@ -232,7 +232,7 @@ pub async fn remove_resource(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(r.display_name)
 }
 
@@ -282,7 +282,7 @@ pub async fn save_required_attributes(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(())
 }
 

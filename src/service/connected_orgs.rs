@@ -10,7 +10,7 @@ use crate::domain::ids::{ConnectedOrgId, UserId};
 use crate::domain::user::UserType;
 use crate::domain::validation::FieldErrors;
 use crate::store::connected_orgs::{OrgRow, SponsorRow};
-use crate::store::{self, Conn, Page, Store, StoreError, audit, connected_orgs, users};
+use crate::store::{Conn, Page, Store, StoreError, audit, connected_orgs, users};
 
 /// Emails one per line or comma-separated, resolved to users of the right kind.
 async fn resolve_sponsors(
@@ -213,7 +213,7 @@ pub async fn save(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(org_id)
 }
 
@@ -256,7 +256,7 @@ pub async fn delete(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(org.display_name)
 }
 

@@ -449,7 +449,7 @@ pub async fn add_to_catalog(
         );
         audit::record(&mut tx, actor, &event, now).await?;
     }
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(added.len())
 }
 
@@ -516,7 +516,7 @@ pub async fn reconcile(
                 connected_systems::record_reconciliation(&mut tx, &l.id, Err(e.message()), now)
                     .await?;
             }
-            tx.commit().await.map_err(store::map_err)?;
+            tx.commit().await?;
             return Ok(links
                 .into_iter()
                 .map(|l| (l.external_name, Err(e.message().to_string())))
@@ -531,7 +531,7 @@ pub async fn reconcile(
     session.close().await;
     let mut tx = store.begin().await?;
     connected_systems::mark_reconciled(&mut tx, system.as_str(), now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(out)
 }
 
@@ -556,7 +556,7 @@ async fn reconcile_link(
             let mut tx = store.begin().await?;
             connected_systems::record_reconciliation(&mut tx, &link.id, Err(e.message()), now)
                 .await?;
-            tx.commit().await.map_err(store::map_err)?;
+            tx.commit().await?;
             return Ok(Err(e.message().to_string()));
         }
     };
@@ -638,7 +638,7 @@ async fn reconcile_link(
         )
         .await?;
     }
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(Ok(result))
 }
 
@@ -650,7 +650,7 @@ pub async fn due_for_reconciliation(
 ) -> Result<Vec<ConnectedSystemId>, ServiceError> {
     let mut tx = store.begin().await?;
     let due = connected_systems::systems_to_reconcile(&mut tx, before, now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(due)
 }
 

@@ -117,7 +117,7 @@ pub async fn create(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok((id, shown))
 }
 
@@ -174,7 +174,7 @@ pub async fn update(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(shown)
 }
 
@@ -216,7 +216,7 @@ pub async fn delete(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(before.display_name)
 }
 
@@ -285,7 +285,7 @@ pub async fn claim(store: &Store, now: DateTime<Utc>) -> Result<Option<Claimed>,
     loop {
         let mut tx = store.begin().await?;
         let claimed = db::claim(&mut tx, now).await?;
-        tx.commit().await.map_err(store::map_err)?;
+        tx.commit().await?;
         match claimed {
             None => return Ok(None),
             Some(Some(call)) => return Ok(Some(call)),
@@ -305,7 +305,7 @@ pub async fn body_of(store: &Store, call: &Claimed) -> Result<String, ServiceErr
     let facts = found(db::facts(&mut tx, &call.id).await?)?;
     let body = payload(&facts).to_string();
     let fixed = db::fix_payload(&mut tx, &call.id, &body).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(fixed)
 }
 
@@ -360,7 +360,7 @@ pub async fn finish(
         )
         .await?;
     }
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -391,7 +391,7 @@ pub async fn reprocess(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     store.wake_workers();
     Ok(())
 }

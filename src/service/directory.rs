@@ -547,7 +547,7 @@ pub async fn grant_site_role(
         )
         .await?;
     }
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -131,7 +131,7 @@ pub async fn import(
             summary.error = Some(why);
             let mut tx = store.begin().await?;
             imports::record(&mut tx, system, &json!(summary).to_string(), now).await?;
-            tx.commit().await.map_err(store::map_err)?;
+            tx.commit().await?;
             return Ok(summary);
         }
     };
@@ -153,7 +153,7 @@ pub async fn import(
             );
             let mut tx = store.begin().await?;
             imports::record(&mut tx, system, &json!(summary).to_string(), now).await?;
-            tx.commit().await.map_err(store::map_err)?;
+            tx.commit().await?;
             return Ok(summary);
         }
     }
@@ -237,7 +237,7 @@ pub async fn import(
     )
     .await?;
     imports::record(&mut tx, system, &details.to_string(), now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     tracing::info!(
         people_ms = (people_at - read_at).as_millis() as u64,
         managers_ms = (managers_at - people_at).as_millis() as u64,
@@ -505,6 +505,6 @@ pub async fn due(
 ) -> Result<Vec<ConnectedSystemId>, ServiceError> {
     let mut tx = store.begin().await?;
     let due = imports::due(&mut tx, before, now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(due)
 }

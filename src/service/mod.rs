@@ -42,6 +42,13 @@ pub enum ServiceError {
     Store(#[from] StoreError),
 }
 
+/// `?` on a driver result (a commit) classifies its error as the store does.
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        ServiceError::Store(e.into())
+    }
+}
+
 impl From<FieldErrors> for ServiceError {
     fn from(e: FieldErrors) -> Self {
         ServiceError::Invalid(e)
@@ -68,7 +75,7 @@ pub(crate) async fn write<T>(
     let mut tx = store.begin().await?;
     let (out, event) = change(&mut tx).await?;
     store::audit::record(&mut tx, actor, &event, now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     // Any change to who holds what may have queued provisioning.
     store.wake_workers();
     Ok(out)

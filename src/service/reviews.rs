@@ -19,7 +19,7 @@ use crate::domain::review::{
 };
 use crate::domain::user::User;
 use crate::store::reviews::{self as db, Holder, ItemRow, NewReview, ReviewRow};
-use crate::store::{self, Conn, Store, audit, directory, outbox, parse_ts, users};
+use crate::store::{Conn, Store, audit, directory, outbox, parse_ts, users};
 
 fn event(action: &str, review: &ReviewRow, details: serde_json::Value) -> NewAuditEvent {
     NewAuditEvent {
@@ -206,7 +206,7 @@ pub async fn start_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Servi
             continue;
         }
         start_one(&mut tx, &s.policy_id, &s.package_id, &s.settings, now, ends).await?;
-        tx.commit().await.map_err(store::map_err)?;
+        tx.commit().await?;
         started += 1;
     }
     Ok(started)
@@ -354,7 +354,7 @@ pub async fn remind_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Serv
         }
         let row = found(db::get(&mut tx, &id).await?)?;
         sent += tell_reviewers(&mut tx, &row, &row.settings()?, true, now).await?;
-        tx.commit().await.map_err(store::map_err)?;
+        tx.commit().await?;
     }
     Ok(sent)
 }
@@ -376,7 +376,7 @@ pub async fn end_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Service
                 apply_in(&mut tx, &row, &Actor::system(), now).await?;
             }
         }
-        tx.commit().await.map_err(store::map_err)?;
+        tx.commit().await?;
         ended += ids.len();
     }
 }
@@ -455,7 +455,7 @@ pub async fn stop(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -472,7 +472,7 @@ pub async fn apply_now(
     let row = of_package(&mut tx, package, id).await?;
     db::move_state(&mut tx, id, "inProgress", "completed", now).await?;
     apply_in(&mut tx, &row, actor, now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -589,7 +589,7 @@ pub async fn decide(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(done)
 }
 

@@ -35,7 +35,7 @@ pub async fn start(
     let id = new_id();
     let mut tx = store.begin().await?;
     sessions::insert(&mut tx, &id, user, now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -108,7 +108,7 @@ pub async fn end_all(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(n)
 }
 
@@ -199,7 +199,7 @@ async fn fresh(
     if (now - seen).num_seconds() >= TOUCH_EVERY_SECONDS {
         let mut tx = store.begin().await?;
         sessions::touch(&mut tx, id, now).await?;
-        tx.commit().await.map_err(store::map_err)?;
+        tx.commit().await?;
     }
     Ok(true)
 }

@@ -8,7 +8,7 @@ use super::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::lifecycle::GuestLifecycle;
 use crate::domain::tenant::TenantSettings;
-use crate::store::{self, Conn, Store, audit, settings};
+use crate::store::{Conn, Store, audit, settings};
 
 const TENANT: &str = "tenant";
 
@@ -41,7 +41,7 @@ pub async fn save_tenant(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -78,7 +78,7 @@ pub async fn save_guest_lifecycle(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(())
 }
 

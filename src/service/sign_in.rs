@@ -113,7 +113,7 @@ pub async fn sign_in_linked(
                 details: json!({"issuer": claims.issuer, "subject": claims.subject, "matchedBy": format!("{link:?}")}),
             };
             audit::record(&mut tx, &actor, &event, now).await?;
-            tx.commit().await.map_err(store::map_err)?;
+            tx.commit().await?;
             return Ok(user);
         }
     }
@@ -205,7 +205,7 @@ pub async fn sign_in_linked(
                 .ok_or(ServiceError::NotFound)?
         }
     };
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(user)
 }
 
@@ -346,7 +346,7 @@ pub async fn sign_in_connected(
         now,
     )
     .await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(out)
 }
 
@@ -466,7 +466,7 @@ pub async fn send_code(
         }),
     };
     store::outbox::enqueue(&mut tx, &[mail], now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -508,18 +508,18 @@ pub async fn redeem_code(
     let open = store::sign_in_codes::claim_attempt(&mut tx, &address, now).await?;
     store::sign_in_codes::record_guess(&mut tx, &address, client, now).await?;
     let Some(open) = open else {
-        tx.commit().await.map_err(store::map_err)?;
+        tx.commit().await?;
         return Err(wrong());
     };
     if store::sign_in_codes::guesses_since(&mut tx, Some(&address), client, &open.created_at)
         .await?
         > MAX_ATTEMPTS
     {
-        tx.commit().await.map_err(store::map_err)?;
+        tx.commit().await?;
         return Err(wrong());
     }
     if code_hash(&open.id, &code) != open.code_hash {
-        tx.commit().await.map_err(store::map_err)?;
+        tx.commit().await?;
         return Err(wrong());
     }
     if !store::sign_in_codes::use_up(&mut tx, &open.id, now).await? {
@@ -534,7 +534,7 @@ pub async fn redeem_code(
     };
     // The code proves the address, so a guest with it is that person.
     let out = resolve_external(&mut tx, identity, |_| true, now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(out)
 }
 

@@ -70,8 +70,7 @@ pub async fn insert(
     .bind(ts(now))
     .bind(t.expires_at.map(ts))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -81,8 +80,7 @@ pub async fn revoke(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<boo
             .bind(id)
             .bind(ts(now))
             .execute(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -91,7 +89,6 @@ pub async fn touch(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> 
         .bind(id)
         .bind(ts(now))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }

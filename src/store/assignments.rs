@@ -140,8 +140,7 @@ pub async fn set_end(conn: &mut Conn, id: &str, end: Option<DateTime<Utc>>) -> R
     .bind(id)
     .bind(end.map(ts))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -156,8 +155,7 @@ pub async fn set_active_state(conn: &mut Conn, id: &str, state: &str) -> Result<
     .bind(id)
     .bind(state)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, map_err, ts};
+use super::{Conn, Page, Result, ts};
 use crate::domain::audit::{Actor, NewAuditEvent};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -41,8 +41,7 @@ pub async fn record_with_mails(
     let prefix = uuid::Uuid::new_v4().to_string();
     super::outbox::bind_mails(q, mails, &prefix, 0)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -74,8 +73,7 @@ pub async fn record(
 ) -> Result<()> {
     bind(sqlx::query(INSERT), actor, event, now)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -100,8 +98,7 @@ pub async fn list(
         .bind(filter.object_id.clone())
         .bind(filter.actor_id.clone())
         .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     let items = sqlx::query_as::<_, AuditEventRow>(&format!(
         "SELECT id, occurred_at, actor_id, actor_name, action, object_type, object_id, object_name, details \
          FROM audit_events {WHERE} ORDER BY id DESC LIMIT $4 OFFSET $5"
@@ -112,8 +109,7 @@ pub async fn list(
     .bind(per_page)
     .bind(Page::<()>::offset(page, per_page))
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(Page {
         items,
         total,

@@ -34,7 +34,7 @@ pub async fn set_reminded(conn: &mut Conn, ids: &[String], days: i64) -> Result<
     for id in ids {
         q = q.bind(id.clone());
     }
-    q.execute(conn).await.map_err(map_err)?;
+    q.execute(conn).await?;
     Ok(())
 }
 
@@ -58,8 +58,7 @@ pub async fn end_due(conn: &mut Conn, batch: &str, now: DateTime<Utc>, limit: i6
     .bind(batch)
     .bind(limit)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -80,8 +79,7 @@ pub async fn end_one(
     .bind(reason)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -102,8 +100,7 @@ pub async fn end_all_of_user(
     .bind(reason)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -129,15 +126,11 @@ pub async fn collect_batch(conn: &mut Conn, batch: &str) -> Result<()> {
     )
     .bind(batch)
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     // PostgreSQL keeps no statistics of a temporary table unless asked, and
     // planned the statements reading it as if it were empty.
     if super::dialect(conn) == super::Dialect::Postgres {
-        sqlx::query("ANALYZE ended_batch")
-            .execute(conn)
-            .await
-            .map_err(map_err)?;
+        sqlx::query("ANALYZE ended_batch").execute(conn).await?;
     }
     Ok(())
 }
@@ -159,8 +152,7 @@ pub async fn revoke_batch(conn: &mut Conn) -> Result<()> {
         super::grants::still_granted("r.origin_system", "r.origin_id", "s.role_origin_id", "a.target_id")
     ))
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     super::grants::take_back(conn).await?;
     Ok(())
 }
@@ -214,8 +206,7 @@ pub async fn finish_batch(
     .bind(ts(now))
     .bind(reason)
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let Some(action) = audit_action else {
         return Ok(());
     };
@@ -229,7 +220,6 @@ pub async fn finish_batch(
     .bind(reason)
     .bind(action)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }

@@ -70,8 +70,7 @@ pub async fn insert(
     .bind(p.is_externally_visible)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -93,8 +92,7 @@ pub async fn update(
     .bind(p.is_externally_visible)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -105,8 +103,7 @@ pub async fn delete(conn: &mut Conn, id: &CatalogId) -> Result<()> {
     sqlx::query("DELETE FROM catalogs WHERE id = $1")
         .bind(id.as_str())
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -149,16 +146,14 @@ pub async fn resources(conn: &mut Conn, catalog: &CatalogId) -> Result<Vec<Catal
     ))
     .bind(catalog.as_str())
     .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let names = sqlx::query_as::<_, (String, String)>(
         "SELECT x.catalog_resource_id, x.attribute_name FROM resource_attributes x \
          JOIN catalog_resources r ON r.id = x.catalog_resource_id WHERE r.catalog_id = $1 ORDER BY x.position",
     )
     .bind(catalog.as_str())
     .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     for r in rows.iter_mut() {
         r.attributes = names
             .iter()
@@ -181,8 +176,7 @@ pub async fn resource(
     .bind(catalog.as_str())
     .bind(id.as_str())
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let mut rows: Vec<CatalogResourceRow> = row.into_iter().collect();
     fill_roles(conn, &mut rows).await?;
     Ok(rows.pop())
@@ -206,7 +200,7 @@ async fn fill_roles(conn: &mut Conn, rows: &mut [CatalogResourceRow]) -> Result<
         for id in &app_ids {
             q = q.bind(id.clone());
         }
-        app_roles = q.fetch_all(conn).await.map_err(map_err)?;
+        app_roles = q.fetch_all(conn).await?;
     }
     for r in rows.iter_mut() {
         r.roles = match OriginSystem::parse(&r.origin_system) {
@@ -254,8 +248,7 @@ pub async fn add_resource(
     .bind(origin_id)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -280,8 +273,7 @@ pub async fn origin_keys(conn: &mut Conn, catalog: &CatalogId) -> Result<Vec<Str
     )
     .bind(catalog.as_str())
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(s, id)| format!("{s}:{id}"))
@@ -307,8 +299,7 @@ pub async fn remove_resource(conn: &mut Conn, resource: &CatalogResourceId) -> R
     sqlx::query("DELETE FROM catalog_resources WHERE id = $1")
         .bind(resource.as_str())
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -335,8 +326,7 @@ pub async fn required_attributes(
     )
     .bind(resource.as_str())
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     rows.into_iter().map(AttributeRow::decode).collect()
 }
 
@@ -357,8 +347,7 @@ pub async fn attributes_by_package(conn: &mut Conn) -> Result<Vec<(String, Requi
          ORDER BY s.access_package_id, s.catalog_resource_id, ra.position",
     )
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     rows.into_iter()
         .map(|r| Ok((r.access_package_id, r.attribute.decode()?)))
         .collect()
@@ -393,8 +382,7 @@ pub async fn replace_required_attributes(
     sqlx::query("DELETE FROM resource_attributes WHERE catalog_resource_id = $1")
         .bind(resource.as_str())
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     for (position, a) in attributes.iter().enumerate() {
         sqlx::query(
             "INSERT INTO resource_attributes (id, catalog_resource_id, attribute_name, name_lower, answer_format, \
@@ -413,8 +401,7 @@ pub async fn replace_required_attributes(
         .bind(a.keep_value)
         .bind(position as i64)
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     }
     Ok(())
 }
@@ -475,8 +462,7 @@ pub async fn role_options(
             )
             .bind(origin_id)
             .fetch_all(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
             if roles.is_empty() {
                 vec![("defaultAccess".to_string(), DEFAULT_ACCESS_ROLE.to_string())]
             } else {

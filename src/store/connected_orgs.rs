@@ -43,7 +43,7 @@ async fn fill_domains(conn: &mut Conn, rows: &mut [OrgRow]) -> Result<()> {
     for r in rows.iter() {
         q = q.bind(r.id.clone());
     }
-    let domains = q.fetch_all(conn).await.map_err(map_err)?;
+    let domains = q.fetch_all(conn).await?;
     for r in rows.iter_mut() {
         r.domains = domains
             .iter()
@@ -69,8 +69,7 @@ pub async fn get(conn: &mut Conn, id: &ConnectedOrgId) -> Result<Option<OrgRow>>
     let row = sqlx::query_as::<_, OrgRow>(&format!("{ORG_SELECT} WHERE o.id = $1"))
         .bind(id.as_str())
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     let mut rows: Vec<OrgRow> = row.into_iter().collect();
     fill_domains(conn, &mut rows).await?;
     Ok(rows.pop())
@@ -128,8 +127,7 @@ pub async fn save(
         .bind(secret)
         .bind(ts(now))
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     } else {
         // An empty secret on edit keeps the stored one; removing the provider removes it.
         let keep_secret = p.oidc.is_some() && secret.is_none();
@@ -149,8 +147,7 @@ pub async fn save(
         .bind(secret)
         .bind(ts(now))
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -158,8 +155,7 @@ pub async fn save(
     sqlx::query("DELETE FROM connected_organization_domains WHERE connected_organization_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     for d in &p.domains {
         sqlx::query("INSERT INTO connected_organization_domains (connected_organization_id, domain_name) VALUES ($1, $2)")
             .bind(id.as_str())
@@ -174,8 +170,7 @@ pub async fn save(
     sqlx::query("DELETE FROM connected_organization_sponsors WHERE connected_organization_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     for (kind, list) in [("internal", internal), ("external", external)] {
         for u in list {
             sqlx::query(
@@ -186,8 +181,7 @@ pub async fn save(
             .bind(u.as_str())
             .bind(kind)
             .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
         }
     }
     Ok(())
@@ -210,8 +204,7 @@ pub async fn delete(conn: &mut Conn, id: &ConnectedOrgId) -> Result<()> {
     sqlx::query("DELETE FROM connected_organizations WHERE id = $1")
         .bind(id.as_str())
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 

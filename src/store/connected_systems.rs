@@ -100,8 +100,7 @@ pub async fn search(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Resul
 pub async fn all(conn: &mut Conn) -> Result<Vec<SystemRow>> {
     sqlx::query_as::<_, RawSystem>(&format!("{SELECT} ORDER BY s.name_lower"))
         .fetch_all(conn)
-        .await
-        .map_err(map_err)?
+        .await?
         .into_iter()
         .map(SystemRow::try_from)
         .collect()
@@ -111,8 +110,7 @@ pub async fn get(conn: &mut Conn, id: &ConnectedSystemId) -> Result<Option<Syste
     sqlx::query_as::<_, RawSystem>(&format!("{SELECT} WHERE s.id = $1"))
         .bind(id.as_str())
         .fetch_optional(conn)
-        .await
-        .map_err(map_err)?
+        .await?
         .map(SystemRow::try_from)
         .transpose()
 }
@@ -126,8 +124,7 @@ pub async fn credentials(
         sqlx::query_as("SELECT settings, secret FROM connected_systems WHERE id = $1")
             .bind(id)
             .fetch_optional(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     row.map(|(s, secret)| {
         Ok((
             SystemSettings::from_json(&s).map_err(StoreError::Corrupt)?,
@@ -157,8 +154,7 @@ pub async fn insert(
     .bind(p.reconcile.as_str())
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -186,8 +182,7 @@ pub async fn update(
     .bind(ts(now))
     .bind(p.settings.kind().as_str())
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -195,13 +190,11 @@ pub async fn delete(conn: &mut Conn, id: &ConnectedSystemId) -> Result<bool> {
     sqlx::query("DELETE FROM provisioning_operations WHERE system_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     let done = sqlx::query("DELETE FROM connected_systems WHERE id = $1")
         .bind(id.as_str())
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -218,8 +211,7 @@ pub async fn record_test(
         .bind(ok)
         .bind(note)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -238,8 +230,7 @@ pub async fn systems_to_reconcile(
     .bind(ts(before))
     .bind(ts(now))
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(ids
         .into_iter()
         .map(ConnectedSystemId::from_stored)
@@ -251,8 +242,7 @@ pub async fn mark_reconciled(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> R
         .bind(id)
         .bind(ts(now))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -379,8 +369,7 @@ pub async fn insert_link(
     .bind(placeholder)
     .bind(ts(now))
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     sqlx::query(&format!(
         "INSERT INTO provisioning_operations (link_id, system_id, user_id, action, email, display_name, given_name, surname, next_attempt_at, created_at) \
          SELECT $1, $2, u.id, 'add', u.email, u.display_name, u.given_name, u.surname, $3, $3 \
@@ -394,8 +383,7 @@ pub async fn insert_link(
     .bind(origin_id)
     .bind(role)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -416,8 +404,7 @@ pub async fn delete_link(conn: &mut Conn, id: &ResourceLinkId) -> Result<Option<
     sqlx::query("DELETE FROM resource_links WHERE id = $1")
         .bind(id.as_str())
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(Some(row))
 }
 
@@ -444,7 +431,6 @@ pub async fn record_reconciliation(
         .bind(unexpected)
         .bind(error)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }

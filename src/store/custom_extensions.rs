@@ -138,8 +138,7 @@ pub async fn save(
         .bind(secret.map(str::to_string))
         .bind(ts(now))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -158,8 +157,7 @@ pub async fn used_by(conn: &mut Conn, id: &str) -> Result<Vec<(String, String)>>
     ))
     .bind(id)
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(rows.into_iter().map(|(_, p, ap)| (p, ap)).collect())
 }
 
@@ -186,8 +184,7 @@ pub async fn delete(conn: &mut Conn, id: &str) -> Result<bool> {
     )
     .bind(id)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -205,8 +202,7 @@ pub async fn of_policy(conn: &mut Conn, policy: &str) -> Result<Vec<(Stage, Exte
     ))
     .bind(policy)
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let stage = Stage::parse(&r.stage)
@@ -226,8 +222,7 @@ pub async fn set_for_policy(
     sqlx::query("DELETE FROM policy_custom_extensions WHERE policy_id = $1")
         .bind(policy.as_str())
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     for (stage, ext) in stages {
         sqlx::query(
             "INSERT INTO policy_custom_extensions (policy_id, stage, extension_id) VALUES ($1, $2, $3)",
@@ -236,8 +231,7 @@ pub async fn set_for_policy(
         .bind(stage.as_str())
         .bind(ext.clone())
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     }
     Ok(())
 }
@@ -273,8 +267,7 @@ pub async fn queue(conn: &mut Conn, c: &NewCallout, now: DateTime<Utc>) -> Resul
     .bind(c.wait.as_ref().map(|w| w.2))
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -304,7 +297,7 @@ async fn queue_for_assignments(
     for v in values {
         q = q.bind(v.clone());
     }
-    let done = q.execute(conn).await.map_err(map_err)?;
+    let done = q.execute(conn).await?;
     Ok(done.rows_affected())
 }
 
@@ -338,8 +331,7 @@ pub async fn any_due(conn: &mut Conn, now: DateTime<Utc>) -> Result<bool> {
     )
     .bind(ts(now))
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(found.is_some())
 }
 
@@ -374,8 +366,7 @@ pub async fn claim(conn: &mut Conn, now: DateTime<Utc>) -> Result<Option<Option<
     )
     .bind(ts(now))
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let Some((id, timeout)) = candidate else {
         return Ok(None);
     };
@@ -388,8 +379,7 @@ pub async fn claim(conn: &mut Conn, now: DateTime<Utc>) -> Result<Option<Option<
     .bind(ts(now))
     .bind(ts(lease))
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?
+    .await?
     .rows_affected()
         == 1;
     if !won {
@@ -402,8 +392,7 @@ pub async fn claim(conn: &mut Conn, now: DateTime<Utc>) -> Result<Option<Option<
     )
     .bind(&id)
     .fetch_one(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(Some(Some(claimed)))
 }
 
@@ -460,8 +449,7 @@ pub async fn facts(conn: &mut Conn, id: &str) -> Result<Option<CalloutFacts>> {
     )
     .bind(id)
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let Some(r) = row else { return Ok(None) };
     let answers: Vec<Answer> = match &r.answers {
         Some(a) => serde_json::from_str(a)
@@ -509,8 +497,7 @@ pub async fn fix_payload(conn: &mut Conn, id: &str, payload: &str) -> Result<Str
     .bind(id)
     .bind(payload)
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     sqlx::query_scalar("SELECT payload FROM custom_extension_callouts WHERE id = $1")
         .bind(id)
         .fetch_one(conn)
@@ -560,8 +547,7 @@ pub async fn finish(
     .bind(duration_ms)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -577,8 +563,7 @@ pub async fn waiting_for(
     )
     .bind(request)
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(row.and_then(|(id, stage, t)| Some((id, stage, t?))))
 }
 
@@ -600,8 +585,7 @@ pub async fn end_wait(
     .bind(detail.map(str::to_string))
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -644,8 +628,7 @@ pub async fn abandon(
     .bind(ts(now))
     .bind(stage.map(|s| s.as_str()))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -691,7 +674,6 @@ pub async fn retry(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool
     .bind(id)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -110,7 +110,7 @@ pub async fn save(
     if let Some(detail) = detail {
         query = query.bind(detail);
     }
-    let done = query.execute(&mut *conn).await.map_err(map_err)?;
+    let done = query.execute(&mut *conn).await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -180,7 +180,7 @@ async fn name_app_roles(conn: &mut Conn, items: &mut [ResourceSummary]) -> Resul
     for item in items.iter() {
         query = query.bind(item.id.clone());
     }
-    let roles = query.fetch_all(conn).await.map_err(map_err)?;
+    let roles = query.fetch_all(conn).await?;
     for item in items {
         let names: Vec<&str> = roles
             .iter()
@@ -254,8 +254,7 @@ async fn add_by_hand(
     .bind(role)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -273,8 +272,7 @@ pub async fn group_role_by_hand(
     .bind(user.as_str())
     .bind(role.as_str())
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(f.map(|f| f.0))
 }
 
@@ -293,8 +291,7 @@ pub async fn clear_group_role_by_hand(
     .bind(user.as_str())
     .bind(role.as_str())
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -311,8 +308,7 @@ pub async fn remove_group_role(
             .bind(user.as_str())
             .bind(role.as_str())
             .execute(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -380,15 +376,13 @@ async fn sync_app_roles(conn: &mut Conn, app: &ApplicationId, roles: &[String]) 
     )
     .bind(app.as_str())
     .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     for (id, name_lower) in &existing {
         if !roles.iter().any(|r| r.to_lowercase() == *name_lower) {
             sqlx::query("DELETE FROM app_roles WHERE id = $1")
                 .bind(id)
                 .execute(&mut *conn)
-                .await
-                .map_err(map_err)?;
+                .await?;
         }
     }
     for (position, role) in roles.iter().enumerate() {
@@ -403,8 +397,7 @@ async fn sync_app_roles(conn: &mut Conn, app: &ApplicationId, roles: &[String]) 
         .bind(role.to_lowercase())
         .bind(position as i64)
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     }
     Ok(())
 }
@@ -467,8 +460,7 @@ pub async fn add_app_role(
     .bind(user.as_str())
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -527,8 +519,7 @@ pub async fn remove_site_role(
             .bind(user.as_str())
             .bind(role.as_str())
             .execute(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -539,8 +530,7 @@ pub async fn remove_app_role_by_id(conn: &mut Conn, role: &str, user: &UserId) -
             .bind(role)
             .bind(user.as_str())
             .execute(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -116,8 +116,7 @@ async fn run_grants(
             .bind(b)
             .bind(ts(now))
             .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     }
     Ok(())
 }
@@ -204,11 +203,7 @@ pub(crate) async fn take_back(conn: &mut Conn) -> Result<u64> {
          (SELECT origin_id, user_id FROM ended_grants WHERE origin_system = 'AadApplication' \
           AND role = 'defaultAccess')",
     ] {
-        removed += sqlx::query(sql)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
+        removed += sqlx::query(sql).execute(&mut *conn).await?.rows_affected();
     }
     Ok(removed)
 }
@@ -234,8 +229,7 @@ pub async fn take_back_scope(
     .bind(origin_id)
     .bind(role)
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     take_back(conn).await
 }
 

@@ -233,8 +233,7 @@ pub async fn claim_user(
     .bind(dn)
     .bind(employee_number)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -249,8 +248,7 @@ pub async fn set_manager(
         .bind(manager)
         .bind(ts(now))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -281,8 +279,7 @@ pub async fn claim_group(
     .bind(system.as_str())
     .bind(dn)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -291,8 +288,7 @@ pub async fn set_enabled(conn: &mut Conn, system: &ConnectedSystemId, enabled: b
         .bind(system.as_str())
         .bind(enabled)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -305,8 +301,7 @@ pub async fn last_run(
         sqlx::query_as("SELECT imported_at, import_summary FROM connected_systems WHERE id = $1")
             .bind(system.as_str())
             .fetch_optional(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     Ok(row.and_then(|(at, s)| Some((at?, s?))))
 }
 
@@ -321,8 +316,7 @@ pub async fn record(
         .bind(ts(now))
         .bind(summary)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -339,8 +333,7 @@ pub async fn due(
     .bind(ts(before))
     .bind(ts(now))
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(ids
         .into_iter()
         .map(ConnectedSystemId::from_stored)

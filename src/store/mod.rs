@@ -53,7 +53,7 @@ pub enum StoreError {
     #[error("conflict on {0}")]
     Conflict(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is invalid: {0}")]
@@ -61,6 +61,13 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// `?` on a driver result classifies its error (`map_err`).
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        map_err(e)
+    }
+}
 
 /// Classifies driver errors the same way on both backends.
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
@@ -284,22 +291,17 @@ pub async fn forget_value_samples(conn: &mut Conn) -> Result<()> {
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat4'",
     )
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     if exists.is_none() {
         return Ok(());
     }
     let removed = sqlx::query("DELETE FROM sqlite_stat4")
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?
+        .await?
         .rows_affected();
     if removed > 0 {
         // Makes every connection read the statistics again.
-        sqlx::query("ANALYZE sqlite_schema")
-            .execute(conn)
-            .await
-            .map_err(map_err)?;
+        sqlx::query("ANALYZE sqlite_schema").execute(conn).await?;
     }
     Ok(())
 }
@@ -307,10 +309,7 @@ pub async fn forget_value_samples(conn: &mut Conn) -> Result<()> {
 /// Runs statements that bind nothing, in order.
 pub(crate) async fn execute_all(conn: &mut Conn, statements: &[&str]) -> Result<()> {
     for sql in statements {
-        sqlx::query(sql)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+        sqlx::query(sql).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -347,15 +346,13 @@ where
     let total: i64 = sqlx::query_scalar(count_sql)
         .bind(key)
         .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     let items = sqlx::query_as::<_, T>(list_sql)
         .bind(key)
         .bind(per_page)
         .bind(Page::<()>::offset(page, per_page))
         .fetch_all(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(Page {
         items,
         total,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, map_err, ts};
+use super::{Conn, Page, Result, ts};
 use crate::domain::message::{Mail, Message};
 
 #[derive(sqlx::FromRow)]
@@ -107,8 +107,7 @@ pub async fn enqueue(conn: &mut Conn, mails: &[Mail], now: DateTime<Utc>) -> Res
         let q = sqlx::query(&sql).bind(ts(now));
         bind_mails(q, chunk, &prefix, c * PER_STATEMENT)
             .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     }
     Ok(())
 }
@@ -119,16 +118,14 @@ const COLUMNS: &str = "id, kind, to_address, to_name, data, created_at, attempts
 pub async fn list(conn: &mut Conn, page: i64, per_page: i64) -> Result<Page<MailRow>> {
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox")
         .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     let items = sqlx::query_as::<_, Raw>(&format!(
         "SELECT {COLUMNS} FROM mail_outbox ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"
     ))
     .bind(per_page)
     .bind(Page::<()>::offset(page, per_page))
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?
+    .await?
     .into_iter()
     .map(MailRow::from)
     .collect();
@@ -149,8 +146,7 @@ pub async fn due(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<
     .bind(ts(now))
     .bind(limit)
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?
+    .await?
     .into_iter()
     .map(MailRow::from)
     .collect())
@@ -170,8 +166,7 @@ pub async fn claim(
     .bind(seen_next)
     .bind(ts(lease))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -180,8 +175,7 @@ pub async fn mark_sent(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<
         .bind(id)
         .bind(ts(now))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -196,8 +190,7 @@ pub async fn mark_failed(
         .bind(error)
         .bind(ts(retry_at))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -215,8 +208,7 @@ pub async fn mark_abandoned(
     .bind(error)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -229,8 +221,7 @@ pub async fn problems(conn: &mut Conn, limit: i64) -> Result<Vec<MailRow>> {
     ))
     .bind(limit)
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?
+    .await?
     .into_iter()
     .map(MailRow::from)
     .collect())

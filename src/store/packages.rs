@@ -36,8 +36,7 @@ pub async fn insert(
     .bind(ts(now))
     .bind(name.to_lowercase())
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -105,8 +104,7 @@ pub async fn update(
         .bind(ts(now))
         .bind(name.to_lowercase())
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -122,8 +120,7 @@ pub async fn delete(conn: &mut Conn, id: &AccessPackageId) -> Result<()> {
         sqlx::query(sql)
             .bind(id.as_str())
             .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     }
     Ok(())
 }
@@ -239,8 +236,7 @@ pub async fn add_role_scope(
     .bind(role_origin_id)
     .bind(role_display_name)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok((done.rows_affected() == 1).then_some(scope))
 }
 
@@ -251,8 +247,7 @@ pub async fn remove_role_scope(conn: &mut Conn, id: &AccessPackageId, scope: &st
     .bind(id.as_str())
     .bind(scope)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -294,28 +289,24 @@ pub async fn set_incompatible(
     sqlx::query("DELETE FROM access_package_incompatible_packages WHERE access_package_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     sqlx::query("DELETE FROM access_package_incompatible_groups WHERE access_package_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     for p in packages {
         sqlx::query("INSERT INTO access_package_incompatible_packages (access_package_id, incompatible_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(id.as_str())
             .bind(p)
             .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     }
     for g in groups {
         sqlx::query("INSERT INTO access_package_incompatible_groups (access_package_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(id.as_str())
             .bind(g)
             .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     }
     Ok(())
 }

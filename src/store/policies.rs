@@ -276,8 +276,7 @@ async fn write_targets(conn: &mut Conn, policy: &str, targets: &[SubjectSet]) ->
     sqlx::query("DELETE FROM assignment_policy_targets WHERE policy_id = $1")
         .bind(policy)
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     for t in targets {
         let (kind, id) = target_row(t);
         sqlx::query(
@@ -288,8 +287,7 @@ async fn write_targets(conn: &mut Conn, policy: &str, targets: &[SubjectSet]) ->
         .bind(kind)
         .bind(id)
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     }
     Ok(())
 }
@@ -314,8 +312,7 @@ pub async fn insert(
     .bind(settings_json(p).to_string())
     .bind(ts(now))
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     write_targets(conn, id, &p.specific_allowed_targets).await
 }
 
@@ -332,8 +329,7 @@ pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -
     .bind(settings_json(p).to_string())
     .bind(ts(now))
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -382,7 +378,7 @@ pub async fn for_packages(
     for p in packages {
         q = q.bind(p.clone());
     }
-    let rows = q.fetch_all(&mut *conn).await.map_err(map_err)?;
+    let rows = q.fetch_all(&mut *conn).await?;
     let sql = format!(
         "SELECT t.policy_id, t.target_type, t.target_id FROM assignment_policy_targets t \
          JOIN assignment_policies p ON p.id = t.policy_id WHERE p.access_package_id IN ({list}) \
@@ -392,7 +388,7 @@ pub async fn for_packages(
     for p in packages {
         q = q.bind(p.clone());
     }
-    let targets = q.fetch_all(&mut *conn).await.map_err(map_err)?;
+    let targets = q.fetch_all(&mut *conn).await?;
     assemble(rows, targets)
 }
 
@@ -403,14 +399,12 @@ pub async fn all(conn: &mut Conn) -> Result<Vec<(String, String, Policy)>> {
          FROM assignment_policies ORDER BY created_at, display_name, id",
     )
     .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let targets = sqlx::query_as::<_, (String, String, String)>(
         "SELECT policy_id, target_type, target_id FROM assignment_policy_targets ORDER BY target_type, target_id",
     )
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     assemble(rows, targets)
 }
 
@@ -480,8 +474,7 @@ pub async fn set_enabled(
         .bind(enabled)
         .bind(ts(now))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -501,7 +494,6 @@ pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM assignment_policies WHERE id = $1")
         .bind(id)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }

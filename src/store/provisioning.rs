@@ -43,8 +43,7 @@ pub async fn any_due(conn: &mut Conn, now: DateTime<Utc>) -> Result<bool> {
     )
     .bind(ts(now))
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(found.is_some())
 }
 
@@ -66,8 +65,7 @@ pub async fn claim(
     .bind(ts(lease))
     .bind(limit)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     if seqs.is_empty() {
         return Ok(vec![]);
     }
@@ -117,8 +115,7 @@ pub async fn finish(
     .bind(ts(next))
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -141,8 +138,7 @@ pub async fn remember_account(
     .bind(member)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -168,8 +164,7 @@ pub async fn hold_delivery(conn: &mut Conn, assignment: &str) -> Result<bool> {
     ))
     .bind(assignment)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -183,8 +178,7 @@ pub async fn hold_mail(conn: &mut Conn, assignment: &str, mail: &Mail) -> Result
         .bind(assignment)
         .bind(stored)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -208,7 +202,7 @@ pub async fn settle(conn: &mut Conn, users: &[String]) -> Result<Vec<Mail>> {
     for u in users {
         q = q.bind(u.as_str());
     }
-    let held = q.fetch_all(&mut *conn).await.map_err(map_err)?;
+    let held = q.fetch_all(&mut *conn).await?;
     let update = format!(
         "UPDATE access_package_assignments AS a SET state = CASE WHEN {pending} THEN 'delivering' \
          WHEN {failed} THEN 'partiallyDelivered' ELSE 'delivered' END, \
@@ -222,7 +216,7 @@ pub async fn settle(conn: &mut Conn, users: &[String]) -> Result<Vec<Mail>> {
     for u in users {
         q = q.bind(u.as_str());
     }
-    q.execute(conn).await.map_err(map_err)?;
+    q.execute(conn).await?;
     Ok(held.iter().filter_map(|h| held_mail(h)).collect())
 }
 
@@ -252,8 +246,7 @@ pub async fn retry_failed(conn: &mut Conn, assignment: &str, now: DateTime<Utc>)
     .bind(assignment)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?
+    .await?
     .rows_affected();
     Ok(n)
 }
@@ -296,8 +289,7 @@ pub async fn ledger_members(
         )
         .bind(link)
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(map_err)?
+        .await?
     else {
         return Ok(vec![]);
     };
@@ -338,5 +330,5 @@ pub async fn queue_additions(
     for u in users {
         q = q.bind(u.as_str());
     }
-    Ok(q.execute(conn).await.map_err(map_err)?.rows_affected())
+    Ok(q.execute(conn).await?.rows_affected())
 }

@@ -118,8 +118,7 @@ pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> 
     .bind(r.assignment.map(str::to_string))
     .bind(r.approval_bypassed)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -164,8 +163,7 @@ pub async fn open_request_exists(
     .bind(b)
     .bind(package.as_str())
     .fetch_one(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(n > 0)
 }
 
@@ -186,8 +184,7 @@ pub async fn add_stage_approvers(
         .bind(u)
         .bind(escalation)
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     }
     Ok(())
 }
@@ -219,8 +216,7 @@ pub async fn remove_stage_approver(
     .bind(stage)
     .bind(user.as_str())
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -261,8 +257,7 @@ pub async fn record_decision(
     .bind(ts(now))
     .bind(extension)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -359,8 +354,7 @@ pub async fn organization_for_email(
     )
     .bind(domain)
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(row.map(|(id, state)| (id, state == "configured")))
 }
 
@@ -370,8 +364,7 @@ pub async fn set_outcome_reason(conn: &mut Conn, id: &str, reason: &str) -> Resu
         .bind(id)
         .bind(reason)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -381,8 +374,7 @@ pub async fn set_target(conn: &mut Conn, id: &str, user: &UserId) -> Result<()> 
         .bind(id)
         .bind(user.as_str())
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -411,8 +403,7 @@ pub async fn enter_stage(
     .bind(escalate_at.map(ts))
     .bind(ts(deny_at))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -428,8 +419,7 @@ pub async fn set_deadlines(
         .bind(escalate_at.map(ts))
         .bind(deny_at.map(ts))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -462,8 +452,7 @@ pub async fn mark_escalated(conn: &mut Conn, id: &str, stage: i64) -> Result<()>
         .bind(id)
         .bind(stage)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -541,8 +530,7 @@ pub async fn approvers_of(conn: &mut Conn, id: &str) -> Result<Vec<(i64, String,
     )
     .bind(id)
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(s, n, e, f)| (s, n, e, f.0))
@@ -570,8 +558,7 @@ pub async fn fail_scheduled(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Re
     .bind(id)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -590,8 +577,7 @@ pub async fn set_target_for_identity(
     .bind(subject)
     .bind(user.as_str())
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -615,8 +601,7 @@ pub async fn set_assignment(conn: &mut Conn, id: &str, assignment: &str) -> Resu
         .bind(id)
         .bind(assignment)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -640,8 +625,7 @@ pub async fn insert_assignment(
     .bind(ts(now))
     .bind(end.map(ts))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -666,12 +650,10 @@ pub async fn visible_packages(conn: &mut Conn) -> Result<Vec<CandidateRow>> {
     )
     .bind(false)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let names = sqlx::query_as::<_, (String, String)>(&format!("{RESOURCE_NAMES} ORDER BY 1, 2"))
         .fetch_all(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     attach_resources(&mut rows, names);
     Ok(rows)
 }
@@ -702,8 +684,7 @@ pub async fn candidate(conn: &mut Conn, id: &str) -> Result<Option<(CandidateRow
     )
     .bind(id)
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let Some((id, display_name, description, external, state)) = row else {
         return Ok(None);
     };
@@ -731,7 +712,7 @@ async fn fill_resources(conn: &mut Conn, rows: &mut [CandidateRow]) -> Result<()
     for r in rows.iter() {
         q = q.bind(r.id.clone());
     }
-    let names = q.fetch_all(conn).await.map_err(map_err)?;
+    let names = q.fetch_all(conn).await?;
     attach_resources(rows, names);
     Ok(())
 }
@@ -835,8 +816,7 @@ pub async fn is_any_stage_approver(conn: &mut Conn, id: &str, user: &UserId) -> 
     .bind(id)
     .bind(user.as_str())
     .fetch_one(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(n > 0)
 }
 
@@ -903,8 +883,7 @@ pub async fn person_facts(
     .bind(who.identity.map_or("", |(i, _)| i))
     .bind(who.identity.map_or("", |(_, s)| s))
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let mut facts = PersonFacts::default();
     for (kind, a, b, c) in rows {
         match kind.as_str() {
@@ -1037,8 +1016,7 @@ pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
     ))
     .bind(id.as_str())
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
@@ -1146,7 +1124,7 @@ pub async fn insert_request(
             q = q.bind(u.as_str());
         }
     }
-    q.execute(&mut *conn).await.map_err(map_err)?;
+    q.execute(&mut *conn).await?;
     match (approvers, together) {
         (Some((stage, users, escalation)), None) => {
             insert_approvers(conn, &r.id, stage, users, escalation).await
@@ -1192,8 +1170,7 @@ pub async fn move_request(
     .bind(completed)
     .bind(assignment.map(|a| a.as_str().to_string()))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -1223,7 +1200,7 @@ pub async fn insert_approvers(
     for u in users {
         q = q.bind(u.as_str());
     }
-    q.execute(conn).await.map_err(map_err)?;
+    q.execute(conn).await?;
     Ok(())
 }
 
@@ -1255,8 +1232,7 @@ pub async fn holdings(
     .bind(user.as_str())
     .bind(assignment.map_or("", |a| a.as_str()))
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let mut out = PersonHoldings {
         held: vec![],
         groups: vec![],

@@ -18,8 +18,7 @@ pub async fn settings_of(conn: &mut Conn, policy: &str) -> Result<Option<ReviewS
         sqlx::query_scalar("SELECT settings FROM policy_reviews WHERE policy_id = $1")
             .bind(policy)
             .fetch_optional(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     json.as_deref().map(decode).transpose()
 }
 
@@ -34,8 +33,7 @@ pub async fn set_settings(
             sqlx::query("DELETE FROM policy_reviews WHERE policy_id = $1")
                 .bind(policy)
                 .execute(conn)
-                .await
-                .map_err(map_err)?;
+                .await?;
         }
         Some(s) => {
             let json = serde_json::to_string(s)
@@ -47,8 +45,7 @@ pub async fn set_settings(
             .bind(policy)
             .bind(json)
             .execute(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
         }
     }
     Ok(())
@@ -68,8 +65,7 @@ pub async fn scheduled(conn: &mut Conn) -> Result<Vec<Scheduled>> {
          JOIN assignment_policies p ON p.id = r.policy_id",
     )
     .fetch_all(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     rows.into_iter()
         .map(|(policy_id, package_id, json, last_started)| {
             Ok(Scheduled {
@@ -91,8 +87,7 @@ pub async fn claim_start(conn: &mut Conn, policy: &str, day: &str) -> Result<boo
     .bind(policy)
     .bind(day)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -183,8 +178,7 @@ pub async fn insert(conn: &mut Conn, r: &NewReview<'_>, now: DateTime<Utc>) -> R
     .bind(json)
     .bind(ts(now))
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let items: Vec<Vec<Val>> = r
         .items
         .iter()
@@ -356,8 +350,7 @@ pub async fn decide(
     .bind(reason.map(str::to_string))
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -392,8 +385,7 @@ pub async fn move_state(
     .bind(to)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -428,8 +420,7 @@ pub async fn apply(
     .bind(batch)
     .bind(ts(now))
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?
+    .await?
     .rows_affected();
     sqlx::query(
         "UPDATE access_review_items SET outcome = (SELECT CASE \
@@ -440,8 +431,7 @@ pub async fn apply(
     .bind(review)
     .bind(batch)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(ended)
 }
 
@@ -465,8 +455,7 @@ pub async fn claim_reminder(conn: &mut Conn, review: &str, sent: i64, to: i64) -
     .bind(sent)
     .bind(to)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -1,7 +1,7 @@
 //! Many rows in one statement: an import of a hundred thousand people costs
 //! a few hundred round trips instead of hundreds of thousands.
 
-use super::{Conn, Dialect, Result, dialect, map_err};
+use super::{Conn, Dialect, Result, dialect};
 
 /// A value to bind.
 #[derive(Debug, Clone)]
@@ -98,11 +98,7 @@ async fn each_chunk(
                 };
             }
         }
-        done += q
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
+        done += q.execute(&mut *conn).await?.rows_affected();
     }
     Ok(done)
 }
@@ -153,7 +149,7 @@ where
         for k in chunk {
             q = q.bind(k.clone());
         }
-        out.extend(q.fetch_all(&mut *conn).await.map_err(map_err)?);
+        out.extend(q.fetch_all(&mut *conn).await?);
     }
     Ok(out)
 }

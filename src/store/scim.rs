@@ -355,7 +355,7 @@ where
     for b in &w.binds {
         q = q.bind(b);
     }
-    let total = q.fetch_one(&mut *conn).await.map_err(map_err)?;
+    let total = q.fetch_one(&mut *conn).await?;
     if count == 0 {
         return Ok((total, vec![]));
     }
@@ -368,7 +368,7 @@ where
     for b in &w.binds {
         q = q.bind(b);
     }
-    Ok((total, q.fetch_all(conn).await.map_err(map_err)?))
+    Ok((total, q.fetch_all(conn).await?))
 }
 
 /// One page of users matching `w`, oldest first, and how many match.
@@ -419,8 +419,7 @@ pub async fn taken(
     .bind(email.to_lowercase())
     .bind(except.unwrap_or(""))
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(row.map(|(u, e)| {
         if u.unwrap_or(e.clone()) == user_name.to_lowercase() {
             "userName"
@@ -448,8 +447,7 @@ pub async fn set_scim_fields(
     .bind(u.user_name.to_lowercase())
     .bind(u.employee_number.clone())
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -463,8 +461,7 @@ pub async fn mark_deleted(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> R
     .bind(id.as_str())
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -538,8 +535,7 @@ pub async fn set_group_fields(
         .bind(g.external_id.clone())
         .bind(ts(now))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -558,8 +554,7 @@ pub async fn set_members(
     )
     .bind(group.as_str())
     .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let mut new: Vec<(String, String)> = Vec::new();
     for u in wanted.iter().filter(|u| !current.contains(u)) {
         UserId::parse(u).ok_or(StoreError::NotFound)?;
@@ -628,8 +623,7 @@ pub async fn remove_members(conn: &mut Conn, group: &GroupId, users: &[String]) 
         .bind(group.as_str())
         .bind(u)
         .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?
+        .await?
         .0;
         if granted {
             super::directory::clear_group_role_by_hand(conn, group, &id, role).await?;
@@ -650,8 +644,7 @@ pub async fn delete_group(conn: &mut Conn, id: &GroupId) -> Result<bool> {
     )
     .bind(id.as_str())
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -689,8 +682,7 @@ pub async fn origin_of(conn: &mut Conn, id: &UserId) -> Result<Origin> {
     )
     .bind(id.as_str())
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?
+    .await?
     .unwrap_or_default())
 }
 
@@ -714,7 +706,6 @@ pub async fn synced_user_by(
     let id: Option<String> = sqlx::query_scalar(sql)
         .bind(value)
         .fetch_optional(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(id.map(UserId::from_stored))
 }

@@ -19,16 +19,14 @@ pub async fn insert(
     .bind(user.map(|u| u.as_str().to_string()))
     .bind(ts(now))
     .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     if let Some(u) = user {
         // A session starts only at sign-in: this is the person's last one.
         sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
             .bind(u.as_str())
             .bind(ts(now))
             .execute(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     }
     Ok(())
 }
@@ -50,8 +48,7 @@ pub async fn touch(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> 
         .bind(id)
         .bind(ts(now))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -61,8 +58,7 @@ pub async fn set_user(conn: &mut Conn, id: &str, user: &UserId) -> Result<()> {
         .bind(id)
         .bind(user.as_str())
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -70,8 +66,7 @@ pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -80,8 +75,7 @@ pub async fn delete_for_user(conn: &mut Conn, user: &UserId) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user.as_str())
         .execute(conn)
-        .await
-        .map_err(map_err)?
+        .await?
         .rows_affected())
 }
 
@@ -90,7 +84,6 @@ pub async fn delete_idle(conn: &mut Conn, before: DateTime<Utc>) -> Result<u64> 
     Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
         .bind(ts(before))
         .execute(conn)
-        .await
-        .map_err(map_err)?
+        .await?
         .rows_affected())
 }

@@ -20,8 +20,7 @@ pub async fn get_or_insert(conn: &mut Conn, key: &str, value: &str) -> Result<St
         .bind(key)
         .bind(value)
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     get(conn, key).await?.ok_or(super::StoreError::NotFound)
 }
 
@@ -33,8 +32,7 @@ pub async fn put(conn: &mut Conn, key: &str, value: &str) -> Result<()> {
     .bind(key)
     .bind(value)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 

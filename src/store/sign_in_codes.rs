@@ -53,8 +53,7 @@ pub async fn insert(
     .bind(ts(expires))
     .bind(client)
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -72,8 +71,7 @@ pub async fn use_up(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<boo
             .bind(id)
             .bind(ts(now))
             .execute(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -90,8 +88,7 @@ pub async fn claim_attempt(
     )
     .bind(email_lower)
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     let Some(id) = newest else {
         return Ok(None);
     };
@@ -127,8 +124,7 @@ pub async fn record_guess(
     .bind(client)
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -162,8 +158,7 @@ pub async fn forget_before(conn: &mut Conn, before: DateTime<Utc>) -> Result<u64
         n += sqlx::query(sql)
             .bind(ts(before))
             .execute(&mut *conn)
-            .await
-            .map_err(map_err)?
+            .await?
             .rows_affected();
     }
     Ok(n)

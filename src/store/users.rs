@@ -64,8 +64,7 @@ pub async fn get(conn: &mut Conn, id: &UserId) -> Result<Option<User>> {
         sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id.as_str())
             .fetch_optional(conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     row.map(User::try_from).transpose()
 }
 
@@ -75,8 +74,7 @@ pub async fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>>
     ))
     .bind(email.trim().to_lowercase())
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     row.map(User::try_from).transpose()
 }
 
@@ -97,8 +95,7 @@ pub async fn find_by_identity(
     .bind(issuer)
     .bind(subject)
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     row.map(User::try_from).transpose()
 }
 
@@ -139,10 +136,7 @@ pub async fn insert(
          job_title, department, manager_id, custom_attributes, state, created_at, updated_at) \
          VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
     );
-    bind_profile(q, id, p, manager, now)
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
+    bind_profile(q, id, p, manager, now).execute(conn).await?;
     Ok(())
 }
 
@@ -155,8 +149,7 @@ pub async fn mark_governed(conn: &mut Conn, id: &UserId, organization: Option<&s
     .bind(id.as_str())
     .bind(organization.map(str::to_string))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -173,10 +166,7 @@ pub async fn update(
          state = $12, updated_at = $13, name_lower = $14, \
          lifecycle_blocked_at = CASE WHEN state = $12 THEN lifecycle_blocked_at ELSE NULL END WHERE id = $1",
     );
-    let done = bind_profile(q, id, p, manager, now)
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
+    let done = bind_profile(q, id, p, manager, now).execute(conn).await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -196,8 +186,7 @@ pub async fn insert_identity(
         .bind(user.as_str())
         .bind(ts(now))
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -295,8 +284,7 @@ async fn save_attributes(conn: &mut Conn, user: &User, now: DateTime<Utc>) -> Re
     )
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -361,8 +349,7 @@ pub async fn set_lifecycle_block(
     .bind(at.map(ts))
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -428,8 +415,7 @@ pub async fn delete(conn: &mut Conn, id: &UserId) -> Result<()> {
         sqlx::query(sql)
             .bind(id.as_str())
             .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
     }
     Ok(())
 }
@@ -443,8 +429,7 @@ pub async fn lock(conn: &mut Conn, id: &UserId) -> Result<()> {
     sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
         .bind(id.as_str())
         .execute(conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
     Ok(())
 }
 
@@ -530,8 +515,7 @@ pub async fn block(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<(
     .bind(id.as_str())
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -543,8 +527,7 @@ pub async fn lift_lifecycle_block(conn: &mut Conn, id: &UserId, now: DateTime<Ut
     .bind(id.as_str())
     .bind(ts(now))
     .execute(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
@@ -579,7 +562,7 @@ pub async fn by_emails(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>> 
     for e in emails {
         q = q.bind(e.clone());
     }
-    let rows = q.fetch_all(conn).await.map_err(map_err)?;
+    let rows = q.fetch_all(conn).await?;
     rows.into_iter().map(User::try_from).collect()
 }
 
@@ -609,8 +592,7 @@ pub async fn with_session(
     ))
     .bind(session)
     .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
+    .await?;
     row.map(|r| Ok((r.owner, r.seen, User::try_from(r.user)?)))
         .transpose()
 }

@@ -237,7 +237,7 @@ pub async fn assign(
         audit::record(&mut tx, &actor, &event, now).await?;
         done.push((name.clone(), request.state));
     }
-    tx.commit().await.map_err(crate::store::map_err)?;
+    tx.commit().await?;
     store.wake_workers();
     Ok(done)
 }

@@ -184,7 +184,7 @@ pub async fn time_out_waits(store: &Store, now: DateTime<Utc>) -> Result<usize, 
             (Some(id), Some(stage)) => {
                 go_on_or_stop(store, tx, &id, stage, answer, None, true, now).await?
             }
-            _ => tx.commit().await.map_err(store::map_err)?,
+            _ => tx.commit().await?,
         }
         done += 1;
     }
@@ -222,7 +222,7 @@ async fn go_on_or_stop(
         // The wait is over and nothing more happens: an approver extension
         // that does not answer leaves the stage to its own deadline (and its
         // people); a request that moved on stays as it is.
-        tx.commit().await.map_err(store::map_err)?;
+        tx.commit().await?;
         return Ok(());
     }
     if moved_on {

@@ -81,7 +81,7 @@ pub async fn give_up(
         json!({"request": request.id.as_str(), "removed": details}),
     );
     store::audit::record(&mut tx, &actor, &event, now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     store.wake_workers();
     Ok(name)
 }

@@ -17,8 +17,7 @@ use crate::store::custom_extensions::{self, NewCallout};
 use crate::store::requests::{Loaded, Start};
 use crate::store::snapshot::PackageInfo;
 use crate::store::{
-    self, Conn, Store, StoreError, Tx, assignments, audit, grants, outbox, provisioning, requests,
-    users,
+    Conn, Store, StoreError, Tx, assignments, audit, grants, outbox, provisioning, requests, users,
 };
 
 /// A request with its package and policy (from memory), read for one of
@@ -353,7 +352,7 @@ pub(crate) async fn commit(
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
     persist(&mut tx, request, changes, actor, event, now).await?;
-    tx.commit().await.map_err(store::map_err)?;
+    tx.commit().await?;
     Ok(request.state)
 }
 
