@@ -2,6 +2,8 @@
 //! domains, and the guest lifecycle.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::ServiceError;
@@ -25,22 +27,26 @@ pub async fn save_tenant(
     value: &TenantSettings,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    let names = ("Update organization settings", "Organization settings");
+    put(store, actor, TENANT, names, value, now).await
+}
+
+/// Saves the setting `key` (the audit event's action and the settings'
+/// name in `names`), recording what it was before and what it is now.
+async fn put<T: Serialize + DeserializeOwned + Default>(
+    store: &Store,
+    actor: &Actor,
+    key: &'static str,
+    (action, name): (&str, &str),
+    value: &T,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    let before = tenant(&mut tx).await?;
-    settings::put_json(&mut tx, TENANT, value).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Update organization settings".into(),
-            object_type: object_type::SETTINGS,
-            object_id: TENANT.into(),
-            object_name: "Organization settings".into(),
-            details: json!({"before": before, "after": value}),
-        },
-        now,
-    )
-    .await?;
+    let before: T = settings::get_json(&mut tx, key).await?.unwrap_or_default();
+    settings::put_json(&mut tx, key, value).await?;
+    let details = json!({"before": before, "after": value});
+    let event = NewAuditEvent::new(action, object_type::SETTINGS, key, name, details);
+    audit::record(&mut tx, actor, &event, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -62,24 +68,11 @@ pub async fn save_guest_lifecycle(
     value: GuestLifecycle,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    let before = guest_lifecycle(&mut tx).await?;
-    settings::put_json(&mut tx, GUEST_LIFECYCLE, &value).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Update external user lifecycle settings".into(),
-            object_type: object_type::SETTINGS,
-            object_id: GUEST_LIFECYCLE.into(),
-            object_name: "Entitlement management settings".into(),
-            details: json!({"before": before, "after": value}),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let names = (
+        "Update external user lifecycle settings",
+        "Entitlement management settings",
+    );
+    put(store, actor, GUEST_LIFECYCLE, names, &value, now).await
 }
 
 /// The settings page's values in force: the guest lifecycle and the

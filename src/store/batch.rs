@@ -70,11 +70,22 @@ pub async fn end_one(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
+    end_where(conn, batch, ("id", id), reason, now).await
+}
+
+/// Ends the active assignments whose `column` is `value`, marking them with `batch`.
+async fn end_where(
+    conn: &mut Conn,
+    batch: &str,
+    (column, value): (&str, &str),
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
     let done = sqlx::query(&format!(
         "UPDATE access_package_assignments SET state = 'expired', end_reason = $3, ended_at = $4, \
-         end_batch = $2 WHERE id = $1 AND state IN {ACTIVE}"
+         end_batch = $2 WHERE {column} = $1 AND state IN {ACTIVE}"
     ))
-    .bind(id)
+    .bind(value)
     .bind(batch)
     .bind(reason)
     .bind(ts(now))
@@ -91,17 +102,7 @@ pub async fn end_all_of_user(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let done = sqlx::query(&format!(
-        "UPDATE access_package_assignments SET state = 'expired', end_reason = $3, ended_at = $4, \
-         end_batch = $2 WHERE target_id = $1 AND state IN {ACTIVE}"
-    ))
-    .bind(user.as_str())
-    .bind(batch)
-    .bind(reason)
-    .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
+    end_where(conn, batch, ("target_id", user.as_str()), reason, now).await
 }
 
 /// Copies a batch's ended assignments (marked `batch`), with the holder's

@@ -302,13 +302,25 @@ pub async fn remove_group_role(
     user: &UserId,
     role: GroupRole,
 ) -> Result<bool> {
-    let done =
-        sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2 AND role = $3")
-            .bind(group.as_str())
-            .bind(user.as_str())
-            .bind(role.as_str())
-            .execute(conn)
-            .await?;
+    let held = ("group_members", "group_id", group.as_str(), role.as_str());
+    remove_held(conn, held, user).await
+}
+
+/// Removes a holding of a group's or site's role, however held: (members
+/// table, its object column, the object, the role); false when not held.
+async fn remove_held(
+    conn: &mut Conn,
+    (table, column, id, role): (&str, &str, &str, &str),
+    user: &UserId,
+) -> Result<bool> {
+    let done = sqlx::query(&format!(
+        "DELETE FROM {table} WHERE {column} = $1 AND user_id = $2 AND role = $3"
+    ))
+    .bind(id)
+    .bind(user.as_str())
+    .bind(role)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -513,14 +525,8 @@ pub async fn remove_site_role(
     user: &UserId,
     role: SiteRole,
 ) -> Result<bool> {
-    let done =
-        sqlx::query("DELETE FROM site_members WHERE site_id = $1 AND user_id = $2 AND role = $3")
-            .bind(site.as_str())
-            .bind(user.as_str())
-            .bind(role.as_str())
-            .execute(conn)
-            .await?;
-    Ok(done.rows_affected() == 1)
+    let held = ("site_members", "site_id", site.as_str(), role.as_str());
+    remove_held(conn, held, user).await
 }
 
 /// Removes an app role holding by the role's id; false when not held.
