@@ -61,69 +61,21 @@ impl CatalogProfile {
     }
 }
 
-/// Graph `originSystem` of a catalog resource.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OriginSystem {
-    AadGroup,
-    AadApplication,
-    SharePointOnline,
-}
-
-impl OriginSystem {
-    pub const ALL: [OriginSystem; 3] = [
-        OriginSystem::AadGroup,
-        OriginSystem::AadApplication,
-        OriginSystem::SharePointOnline,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OriginSystem::AadGroup => "AadGroup",
-            OriginSystem::AadApplication => "AadApplication",
-            OriginSystem::SharePointOnline => "SharePointOnline",
-        }
-    }
-    pub fn parse(s: &str) -> Option<OriginSystem> {
-        OriginSystem::ALL.into_iter().find(|o| o.as_str() == s)
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            OriginSystem::AadGroup => "Group and Team",
-            OriginSystem::AadApplication => "Application",
-            OriginSystem::SharePointOnline => "SharePoint site",
-        }
+named_values! {
+    /// Graph `originSystem` of a catalog resource.
+    pub enum OriginSystem {
+        AadGroup = ("AadGroup", "Group and Team"),
+        AadApplication = ("AadApplication", "Application"),
+        SharePointOnline = ("SharePointOnline", "SharePoint site"),
     }
 }
 
-/// Graph answer formats of a required attribute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AnswerFormat {
-    ShortText,
-    LongText,
-    MultipleChoice,
-}
-
-impl AnswerFormat {
-    pub const ALL: [AnswerFormat; 3] = [
-        AnswerFormat::ShortText,
-        AnswerFormat::LongText,
-        AnswerFormat::MultipleChoice,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AnswerFormat::ShortText => "shortText",
-            AnswerFormat::LongText => "longText",
-            AnswerFormat::MultipleChoice => "multipleChoice",
-        }
-    }
-    pub fn parse(s: &str) -> Option<AnswerFormat> {
-        AnswerFormat::ALL.into_iter().find(|f| f.as_str() == s)
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            AnswerFormat::ShortText => "Short text",
-            AnswerFormat::LongText => "Long text",
-            AnswerFormat::MultipleChoice => "Multiple choice",
-        }
+named_values! {
+    /// Graph answer formats of a required attribute.
+    pub enum AnswerFormat {
+        ShortText = ("shortText", "Short text"),
+        LongText = ("longText", "Long text"),
+        MultipleChoice = ("multipleChoice", "Multiple choice"),
     }
 }
 

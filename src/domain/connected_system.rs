@@ -39,41 +39,15 @@ impl SystemKind {
     }
 }
 
-/// What reconciliation does with the differences it finds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReconcileMode {
-    /// Shows them and changes nothing (the default).
-    Report,
-    /// Adds the members Gatehouse grants that the target lacks.
-    AddMissing,
-    /// Also removes members Gatehouse did not grant.
-    AddAndRemove,
-}
-
-impl ReconcileMode {
-    pub const ALL: [ReconcileMode; 3] = [
-        ReconcileMode::Report,
-        ReconcileMode::AddMissing,
-        ReconcileMode::AddAndRemove,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReconcileMode::Report => "report",
-            ReconcileMode::AddMissing => "addMissing",
-            ReconcileMode::AddAndRemove => "addAndRemove",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ReconcileMode> {
-        ReconcileMode::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            ReconcileMode::Report => "Report only",
-            ReconcileMode::AddMissing => "Add what is missing",
-            ReconcileMode::AddAndRemove => {
-                "Add what is missing and remove members Gatehouse did not grant"
-            }
-        }
+named_values! {
+    /// What reconciliation does with the differences it finds.
+    pub enum ReconcileMode {
+        /// Shows them and changes nothing (the default).
+        Report = ("report", "Report only"),
+        /// Adds the members Gatehouse grants that the target lacks.
+        AddMissing = ("addMissing", "Add what is missing"),
+        /// Also removes members Gatehouse did not grant.
+        AddAndRemove = ("addAndRemove", "Add what is missing and remove members Gatehouse did not grant"),
     }
 }
 

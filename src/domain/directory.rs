@@ -6,37 +6,13 @@ use super::validation::{FieldErrors, optional_long_text, optional_text, required
 pub const NAME_MAX: usize = 256;
 pub const DESCRIPTION_MAX: usize = 2000;
 
-/// The kind of group. Teams are Microsoft 365 groups with a team; all three
-/// have the roles Member and Owner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GroupType {
-    Security,
-    Microsoft365,
-    Team,
-}
-
-impl GroupType {
-    pub const ALL: [GroupType; 3] = [
-        GroupType::Security,
-        GroupType::Microsoft365,
-        GroupType::Team,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupType::Security => "security",
-            GroupType::Microsoft365 => "microsoft365",
-            GroupType::Team => "team",
-        }
-    }
-    pub fn parse(s: &str) -> Option<GroupType> {
-        GroupType::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            GroupType::Security => "Security group",
-            GroupType::Microsoft365 => "Microsoft 365 group",
-            GroupType::Team => "Team",
-        }
+named_values! {
+    /// The kind of group. Teams are Microsoft 365 groups with a team; all three
+    /// have the roles Member and Owner.
+    pub enum GroupType {
+        Security = ("security", "Security group"),
+        Microsoft365 = ("microsoft365", "Microsoft 365 group"),
+        Team = ("team", "Team"),
     }
 }
 

@@ -1,5 +1,36 @@
 //! Pure types and rules. No SQL, no HTTP.
 
+/// An enum of values that are stored by name and shown to people by label:
+/// one table gives `ALL`, `as_str`, `parse` (of the stored name) and `label`.
+macro_rules! named_values {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = ($value:literal, $label:literal),)+
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: [$name; [$($value),+].len()] = [$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $value,)+
+                }
+            }
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.into_iter().find(|v| v.as_str() == s)
+            }
+            pub fn label(self) -> &'static str {
+                match self {
+                    $($name::$variant => $label,)+
+                }
+            }
+        }
+    };
+}
+
 pub mod api_token;
 pub mod audit;
 pub mod catalog;
