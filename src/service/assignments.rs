@@ -5,35 +5,15 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::ServiceError;
+use super::{ServiceError, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::EndReason;
-use crate::store::{self, Conn, assignments, audit};
+use crate::store::{self, Conn, assignments};
 
-async fn record(
-    conn: &mut Conn,
-    actor: &Actor,
-    action: &str,
-    id: &str,
-    package: &str,
-    details: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    audit::record(
-        conn,
-        actor,
-        &NewAuditEvent {
-            action: action.into(),
-            object_type: object_type::ACCESS_PACKAGE,
-            object_id: id.into(),
-            object_name: package.into(),
-            details,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
+/// The audit event of a change to an assignment of `package` (its name).
+fn event(action: &str, id: &str, package: &str, details: serde_json::Value) -> NewAuditEvent {
+    NewAuditEvent::new(action, object_type::ACCESS_PACKAGE, id, package, details)
 }
 
 /// The assignment, if it belongs to the package.
@@ -48,6 +28,22 @@ async fn assignment_of(
         .ok_or(ServiceError::NotFound)
 }
 
+/// The package's assignment, if it is active; else refused with `not`
+/// followed by its state ("… is already expired.").
+async fn active(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+    id: &str,
+    not: &str,
+) -> Result<assignments::AssignmentRow, ServiceError> {
+    let a = assignment_of(conn, package, id).await?;
+    if !a.is_active() {
+        let state = a.state_text().to_lowercase();
+        return Err(ServiceError::Refused(format!("{not} {state}.")));
+    }
+    Ok(a)
+}
+
 /// Removes an assignment: its roles are taken back where nothing else grants
 /// them, and attribute values not kept are cleared.
 #[tracing::instrument(skip_all)]
@@ -58,33 +54,18 @@ pub async fn remove(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    let a = assignment_of(&mut tx, package, id).await?;
-    if !a.is_active() {
-        return Err(ServiceError::Refused(format!(
-            "This assignment is already {}.",
-            a.state_text().to_lowercase()
-        )));
-    }
-    let Some(details) = super::access::end_assignment(&mut tx, id, EndReason::Removed, now).await?
-    else {
-        return Err(ServiceError::Refused(
-            "The assignment ended meanwhile; reload the page.".into(),
-        ));
-    };
-    record(
-        &mut tx,
-        actor,
-        "Remove access package assignment",
-        id,
-        &a.package_name,
-        details,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    store.wake_workers();
-    Ok(())
+    write(store, actor, now, async |tx| {
+        let a = active(tx, package, id, "This assignment is already").await?;
+        let ended = super::access::end_assignment(tx, id, EndReason::Removed, now).await?;
+        let Some(details) = ended else {
+            return Err(ServiceError::Refused(
+                "The assignment ended meanwhile; reload the page.".into(),
+            ));
+        };
+        let action = "Remove access package assignment";
+        Ok(((), event(action, id, &a.package_name, details)))
+    })
+    .await
 }
 
 /// Grants again the roles of an active assignment (after someone removed one by hand).
@@ -96,36 +77,23 @@ pub async fn reprocess_assignment(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    let a = assignment_of(&mut tx, package, id).await?;
-    if !a.is_active() {
-        return Err(ServiceError::Refused(format!(
-            "Only an active assignment can be reprocessed; this one is {}.",
-            a.state_text().to_lowercase()
-        )));
-    }
-    // Ended meanwhile (expired, removed): nothing brings it back.
-    if !assignments::set_active_state(&mut tx, id, "delivered").await? {
-        return Err(ServiceError::Refused(
-            "The assignment ended meanwhile, so it was not reprocessed.".into(),
-        ));
-    }
-    let user = UserId::from_stored(a.target_id.clone());
-    super::access::grant_roles(&mut tx, package, &user, now).await?;
-    // What failed to reach a connected system is tried again.
-    store::provisioning::retry_failed(&mut tx, id, now).await?;
-    store::provisioning::hold_delivery(&mut tx, id).await?;
-    record(
-        &mut tx,
-        actor,
-        "Reprocess access package assignment",
-        id,
-        &a.package_name,
-        json!({"assignment": id, "user": a.target_email}),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    store.wake_workers();
-    Ok(())
+    write(store, actor, now, async |tx| {
+        let only = "Only an active assignment can be reprocessed; this one is";
+        let a = active(tx, package, id, only).await?;
+        // Ended meanwhile (expired, removed): nothing brings it back.
+        if !assignments::set_active_state(tx, id, "delivered").await? {
+            return Err(ServiceError::Refused(
+                "The assignment ended meanwhile, so it was not reprocessed.".into(),
+            ));
+        }
+        let user = UserId::from_stored(a.target_id.clone());
+        super::access::grant_roles(tx, package, &user, now).await?;
+        // What failed to reach a connected system is tried again.
+        store::provisioning::retry_failed(tx, id, now).await?;
+        store::provisioning::hold_delivery(tx, id).await?;
+        let details = json!({"assignment": id, "user": a.target_email});
+        let action = "Reprocess access package assignment";
+        Ok(((), event(action, id, &a.package_name, details)))
+    })
+    .await
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, found, invalid, read};
+use super::{ServiceError, found, invalid, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::{
     CatalogProfile, OriginSystem, RequiredAttribute, format_localizations,
@@ -45,21 +45,14 @@ pub async fn create(
     p: &CatalogProfile,
     now: DateTime<Utc>,
 ) -> Result<CatalogId, ServiceError> {
-    let mut tx = store.begin().await?;
-    let id = CatalogId::new();
-    catalogs::insert(&mut tx, &id, p, now)
-        .await
-        .map_err(name_taken)?;
-    let details = json!({"description": p.description, "state": p.state.as_str(), "isExternallyVisible": p.is_externally_visible});
-    audit::record(
-        &mut tx,
-        actor,
-        &event("Create catalog", &id, &p.display_name, details),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    write(store, actor, now, async |tx| {
+        let id = CatalogId::new();
+        catalogs::insert(tx, &id, p, now).await.map_err(name_taken)?;
+        let details = json!({"description": p.description, "state": p.state.as_str(), "isExternallyVisible": p.is_externally_visible});
+        let event = event("Create catalog", &id, &p.display_name, details);
+        Ok((id, event))
+    })
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -70,40 +63,30 @@ pub async fn update(
     p: &CatalogProfile,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    let before = catalogs::get(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    catalogs::update(&mut tx, id, p, now)
-        .await
-        .map_err(name_taken)?;
-    let changes = diff(&[
-        (
-            "displayName",
-            json!(before.display_name),
-            json!(p.display_name),
-        ),
-        (
-            "description",
-            json!(before.description),
-            json!(p.description),
-        ),
-        ("state", json!(before.state), json!(p.state.as_str())),
-        (
-            "isExternallyVisible",
-            json!(before.is_externally_visible),
-            json!(p.is_externally_visible),
-        ),
-    ]);
-    audit::record(
-        &mut tx,
-        actor,
-        &event("Update catalog", id, &p.display_name, changes),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    write(store, actor, now, async |tx| {
+        let before = found(catalogs::get(tx, id).await?)?;
+        catalogs::update(tx, id, p, now).await.map_err(name_taken)?;
+        let changes = diff(&[
+            (
+                "displayName",
+                json!(before.display_name),
+                json!(p.display_name),
+            ),
+            (
+                "description",
+                json!(before.description),
+                json!(p.description),
+            ),
+            ("state", json!(before.state), json!(p.state.as_str())),
+            (
+                "isExternallyVisible",
+                json!(before.is_externally_visible),
+                json!(p.is_externally_visible),
+            ),
+        ]);
+        Ok(((), event("Update catalog", id, &p.display_name, changes)))
+    })
+    .await
 }
 
 /// Deletes a catalog that holds no access packages.
@@ -114,33 +97,22 @@ pub async fn delete(
     id: &CatalogId,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let mut tx = store.begin().await?;
-    let c = catalogs::get(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    if c.package_count > 0 {
-        let n = c.package_count;
-        return Err(ServiceError::Refused(format!(
-            "The catalog {} cannot be deleted because it holds {n} access package{}. Delete or move them first.",
-            c.display_name,
-            if n == 1 { "" } else { "s" }
-        )));
-    }
-    catalogs::delete(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        &event(
-            "Delete catalog",
-            id,
-            &c.display_name,
-            json!({"resources": c.resource_count}),
-        ),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(c.display_name)
+    write(store, actor, now, async |tx| {
+        let c = found(catalogs::get(tx, id).await?)?;
+        if c.package_count > 0 {
+            let n = c.package_count;
+            return Err(ServiceError::Refused(format!(
+                "The catalog {} cannot be deleted because it holds {n} access package{}. Delete or move them first.",
+                c.display_name,
+                if n == 1 { "" } else { "s" }
+            )));
+        }
+        catalogs::delete(tx, id).await?;
+        let details = json!({"resources": c.resource_count});
+        let event = event("Delete catalog", id, &c.display_name, details);
+        Ok((c.display_name, event))
+    })
+    .await
 }
 
 /// Adds several directory objects at once; returns how many were new.
@@ -201,39 +173,34 @@ pub async fn remove_resource(
     resource: &CatalogResourceId,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let mut tx = store.begin().await?;
-    let c = catalogs::get(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let r = catalogs::resource(&mut tx, id, resource)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let users = catalogs::packages_using_resource(&mut tx, resource).await?;
-    if !users.is_empty() {
-        return Err(ServiceError::Refused(format!(
-            "{} cannot be removed because the access package{} {} use{} its roles. Remove it from {} first.",
-            r.display_name,
-            if users.len() == 1 { "" } else { "s" },
-            users.join(", "),
-            if users.len() == 1 { "s" } else { "" },
-            if users.len() == 1 {
-                "that package"
-            } else {
-                "those packages"
-            }
-        )));
-    }
-    catalogs::remove_resource(&mut tx, resource).await?;
-    let details = json!({"originSystem": r.origin_system, "originId": r.origin_id, "displayName": r.display_name});
-    audit::record(
-        &mut tx,
-        actor,
-        &event("Remove resource from catalog", id, &c.display_name, details),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(r.display_name)
+    write(store, actor, now, async |tx| {
+        let c = catalogs::get(tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let r = catalogs::resource(tx, id, resource)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let users = catalogs::packages_using_resource(tx, resource).await?;
+        if !users.is_empty() {
+            return Err(ServiceError::Refused(format!(
+                "{} cannot be removed because the access package{} {} use{} its roles. Remove it from {} first.",
+                r.display_name,
+                if users.len() == 1 { "" } else { "s" },
+                users.join(", "),
+                if users.len() == 1 { "s" } else { "" },
+                if users.len() == 1 {
+                    "that package"
+                } else {
+                    "those packages"
+                }
+            )));
+        }
+        catalogs::remove_resource(tx, resource).await?;
+        let details = json!({"originSystem": r.origin_system, "originId": r.origin_id, "displayName": r.display_name});
+        let event = event("Remove resource from catalog", id, &c.display_name, details);
+        Ok((r.display_name, event))
+    })
+    .await
 }
 
 fn describe(attrs: &[RequiredAttribute]) -> serde_json::Value {
@@ -262,28 +229,21 @@ pub async fn save_required_attributes(
     attrs: &[RequiredAttribute],
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    let c = catalogs::get(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let r = catalogs::resource(&mut tx, id, resource)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let before = catalogs::required_attributes(&mut tx, resource).await?;
-    catalogs::replace_required_attributes(&mut tx, resource, attrs).await?;
-    let details = json!({
-        "resource": r.display_name,
-        "changes": diff(&[("requiredAttributes", describe(&before), describe(attrs))]),
-    });
-    audit::record(
-        &mut tx,
-        actor,
-        &event("Update required attributes", id, &c.display_name, details),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    write(store, actor, now, async |tx| {
+        let c = catalogs::get(tx, id).await?.ok_or(ServiceError::NotFound)?;
+        let r = catalogs::resource(tx, id, resource)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let before = catalogs::required_attributes(tx, resource).await?;
+        catalogs::replace_required_attributes(tx, resource, attrs).await?;
+        let details = json!({
+            "resource": r.display_name,
+            "changes": diff(&[("requiredAttributes", describe(&before), describe(attrs))]),
+        });
+        let event = event("Update required attributes", id, &c.display_name, details);
+        Ok(((), event))
+    })
+    .await
 }
 
 /// The catalogs list, searched by name.

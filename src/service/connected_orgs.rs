@@ -3,14 +3,14 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, found, invalid, read};
+use super::{ServiceError, found, invalid, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::connected_org::ConnectedOrgProfile;
 use crate::domain::ids::{ConnectedOrgId, UserId};
 use crate::domain::user::UserType;
 use crate::domain::validation::FieldErrors;
 use crate::store::connected_orgs::{OrgRow, SponsorRow};
-use crate::store::{Conn, Page, Store, StoreError, audit, connected_orgs, users};
+use crate::store::{Conn, Page, Store, StoreError, connected_orgs, users};
 
 /// Emails one per line or comma-separated, resolved to users of the right kind.
 async fn resolve_sponsors(
@@ -94,127 +94,122 @@ pub async fn save(
     sponsors: SponsorInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<ConnectedOrgId, ServiceError> {
-    let mut tx = store.begin().await?;
-    let (mut errors, profile) = match profile {
-        Ok(p) => (FieldErrors::new(), Some(p)),
-        Err(e) => (e, None),
-    };
-    let domains = profile
-        .as_ref()
-        .map(|p| p.domains.clone())
-        .unwrap_or_default();
-    // The organization's own domains belong to its members, never to a partner.
-    let tenant = super::settings::tenant(&mut tx).await?;
-    if let Some(own) = domains.iter().find(|d| tenant.owns_domain(d)) {
-        errors.add(
-            "domains",
-            format!("{own} is one of your organization's own domains (Settings), so it cannot identify a connected organization."),
-        );
-    }
-    let internal = resolve_sponsors(
-        &mut tx,
-        "internal_sponsors",
-        sponsors.internal,
-        UserType::Member,
-        &[],
-        &mut errors,
-    )
-    .await?;
-    let external = resolve_sponsors(
-        &mut tx,
-        "external_sponsors",
-        sponsors.external,
-        UserType::Guest,
-        &domains,
-        &mut errors,
-    )
-    .await?;
-    let before = match id {
-        Some(id) => Some(
-            connected_orgs::get(&mut tx, id)
-                .await?
-                .ok_or(ServiceError::NotFound)?,
-        ),
-        None => None,
-    };
-    // A stored secret stays only with the provider it was issued for: pointing the
-    // issuer or client id elsewhere needs the secret typed again.
-    if let Some(o) = profile.as_ref().and_then(|p| p.oidc.as_ref()) {
-        if o.client_secret.is_none() {
-            match &before {
-                Some(b) if b.has_secret == 1 => {
-                    let moved = b.oidc_issuer.as_deref() != Some(o.issuer.as_str())
-                        || b.oidc_client_id.as_deref() != Some(o.client_id.as_str());
-                    if moved {
-                        errors.add(
-                            "oidc_client_secret",
-                            "The issuer or client id changed: enter the client secret for it.",
-                        );
+    write(store, actor, now, async |tx| {
+        let (mut errors, profile) = match profile {
+            Ok(p) => (FieldErrors::new(), Some(p)),
+            Err(e) => (e, None),
+        };
+        let domains = profile
+            .as_ref()
+            .map(|p| p.domains.clone())
+            .unwrap_or_default();
+        // The organization's own domains belong to its members, never to a partner.
+        let tenant = super::settings::tenant(tx).await?;
+        if let Some(own) = domains.iter().find(|d| tenant.owns_domain(d)) {
+            errors.add(
+                "domains",
+                format!("{own} is one of your organization's own domains (Settings), so it cannot identify a connected organization."),
+            );
+        }
+        let internal = resolve_sponsors(
+            tx,
+            "internal_sponsors",
+            sponsors.internal,
+            UserType::Member,
+            &[],
+            &mut errors,
+        )
+        .await?;
+        let external = resolve_sponsors(
+            tx,
+            "external_sponsors",
+            sponsors.external,
+            UserType::Guest,
+            &domains,
+            &mut errors,
+        )
+        .await?;
+        let before = match id {
+            Some(id) => Some(
+                connected_orgs::get(tx, id)
+                    .await?
+                    .ok_or(ServiceError::NotFound)?,
+            ),
+            None => None,
+        };
+        // A stored secret stays only with the provider it was issued for: pointing the
+        // issuer or client id elsewhere needs the secret typed again.
+        if let Some(o) = profile.as_ref().and_then(|p| p.oidc.as_ref()) {
+            if o.client_secret.is_none() {
+                match &before {
+                    Some(b) if b.has_secret == 1 => {
+                        let moved = b.oidc_issuer.as_deref() != Some(o.issuer.as_str())
+                            || b.oidc_client_id.as_deref() != Some(o.client_id.as_str());
+                        if moved {
+                            errors.add(
+                                "oidc_client_secret",
+                                "The issuer or client id changed: enter the client secret for it.",
+                            );
+                        }
                     }
+                    _ => errors.add("oidc_client_secret", "Enter the client secret."),
                 }
-                _ => errors.add("oidc_client_secret", "Enter the client secret."),
             }
         }
-    }
-    let (Some(profile), true) = (profile, errors.is_empty()) else {
-        return Err(ServiceError::Invalid(errors));
-    };
-    let org_id = id.cloned().unwrap_or_default();
-    connected_orgs::save(
-        &mut tx,
-        &org_id,
-        &profile,
-        &internal,
-        &external,
-        before.is_none(),
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        StoreError::Conflict(c) if c.starts_with("domain:") => invalid(
-            "domains",
-            format!(
-                "The domain {} already belongs to another connected organization.",
-                &c["domain:".len()..]
+        let (Some(profile), true) = (profile, errors.is_empty()) else {
+            return Err(ServiceError::Invalid(errors));
+        };
+        let org_id = id.cloned().unwrap_or_default();
+        connected_orgs::save(
+            tx,
+            &org_id,
+            &profile,
+            &internal,
+            &external,
+            before.is_none(),
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(c) if c.starts_with("domain:") => invalid(
+                "domains",
+                format!(
+                    "The domain {} already belongs to another connected organization.",
+                    &c["domain:".len()..]
+                ),
             ),
-        ),
-        StoreError::Conflict(_) => invalid(
-            "display_name",
-            "Another connected organization already has this name.",
-        ),
-        other => other.into(),
-    })?;
-    let details = json!({
-        "description": profile.description,
-        "state": profile.state.as_str(),
-        "domains": profile.domains,
-        "oidcIssuer": profile.oidc.as_ref().map(|o| o.issuer.clone()),
-        "oidcClientId": profile.oidc.as_ref().map(|o| o.client_id.clone()),
-        "clientSecretChanged": profile.oidc.as_ref().is_some_and(|o| o.client_secret.is_some()),
-        "internalSponsors": internal.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
-        "externalSponsors": external.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
-        "before": before.as_ref().map(|b| json!({"displayName": b.display_name, "state": b.state, "domains": b.domains})),
-    });
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: if before.is_some() {
-                "Update connected organization"
-            } else {
-                "Create connected organization"
-            }
-            .into(),
-            object_type: object_type::CONNECTED_ORGANIZATION,
-            object_id: org_id.to_string(),
-            object_name: profile.display_name.clone(),
-            details,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(org_id)
+            StoreError::Conflict(_) => invalid(
+                "display_name",
+                "Another connected organization already has this name.",
+            ),
+            other => other.into(),
+        })?;
+        let details = json!({
+            "description": profile.description,
+            "state": profile.state.as_str(),
+            "domains": profile.domains,
+            "oidcIssuer": profile.oidc.as_ref().map(|o| o.issuer.clone()),
+            "oidcClientId": profile.oidc.as_ref().map(|o| o.client_id.clone()),
+            "clientSecretChanged": profile.oidc.as_ref().is_some_and(|o| o.client_secret.is_some()),
+            "internalSponsors": internal.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
+            "externalSponsors": external.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
+            "before": before.as_ref().map(|b| json!({"displayName": b.display_name, "state": b.state, "domains": b.domains})),
+        });
+        let event = NewAuditEvent {
+                action: if before.is_some() {
+                    "Update connected organization"
+                } else {
+                    "Create connected organization"
+                }
+                .into(),
+                object_type: object_type::CONNECTED_ORGANIZATION,
+                object_id: org_id.to_string(),
+                object_name: profile.display_name.clone(),
+                details,
+            };
+        Ok((org_id, event))
+    })
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -224,40 +219,30 @@ pub async fn delete(
     id: &ConnectedOrgId,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let mut tx = store.begin().await?;
-    let org = connected_orgs::get(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let policies = connected_orgs::policies_referring(&mut tx, id).await?;
-    if !policies.is_empty() {
-        return Err(ServiceError::Refused(format!(
-            "{} cannot be deleted because {} refer{} to it: {}. Change those policies first.",
-            org.display_name,
-            if policies.len() == 1 {
-                "a policy"
-            } else {
-                "policies"
-            },
-            if policies.len() == 1 { "s" } else { "" },
-            policies.join(", ")
-        )));
-    }
-    connected_orgs::delete(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Delete connected organization".into(),
-            object_type: object_type::CONNECTED_ORGANIZATION,
-            object_id: id.to_string(),
-            object_name: org.display_name.clone(),
-            details: json!({"domains": org.domains, "state": org.state}),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(org.display_name)
+    write(store, actor, now, async |tx| {
+        let org = found(connected_orgs::get(tx, id).await?)?;
+        let policies = connected_orgs::policies_referring(tx, id).await?;
+        if !policies.is_empty() {
+            let one = policies.len() == 1;
+            return Err(ServiceError::Refused(format!(
+                "{} cannot be deleted because {} refer{} to it: {}. Change those policies first.",
+                org.display_name,
+                if one { "a policy" } else { "policies" },
+                if one { "s" } else { "" },
+                policies.join(", ")
+            )));
+        }
+        connected_orgs::delete(tx, id).await?;
+        let event = NewAuditEvent::new(
+            "Delete connected organization",
+            object_type::CONNECTED_ORGANIZATION,
+            id,
+            &org.display_name,
+            json!({"domains": org.domains, "state": org.state}),
+        );
+        Ok((org.display_name, event))
+    })
+    .await
 }
 
 /// An organization's name, by its id.

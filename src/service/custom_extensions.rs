@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::catalogs::event;
-use super::{ServiceError, found, invalid};
+use super::{ServiceError, found, invalid, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::{
     Authentication, ExtensionProfile, Stage, new_signing_secret, payload,
@@ -90,35 +90,30 @@ pub async fn create(
     client_secret: &str,
     now: DateTime<Utc>,
 ) -> Result<(String, Option<String>), ServiceError> {
-    let mut tx = store.begin().await?;
-    let cat = found(catalogs::get(&mut tx, catalog).await?)?;
-    let id = uuid::Uuid::new_v4().to_string();
-    let (secret, shown) = match p.authentication {
-        Authentication::Signature => {
-            let s = new_signing_secret();
-            (s.clone(), Some(s))
-        }
-        Authentication::OAuth { .. } => (client_secret.trim().to_string(), None),
-    };
-    db::save(&mut tx, &id, catalog, p, Some(&secret), true, now)
-        .await
-        .map_err(name_taken)?;
-    let mut details = described(p);
-    details["customExtension"] = json!(id);
-    audit::record(
-        &mut tx,
-        actor,
-        &event(
+    write(store, actor, now, async |tx| {
+        let cat = found(catalogs::get(tx, catalog).await?)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let (secret, shown) = match p.authentication {
+            Authentication::Signature => {
+                let s = new_signing_secret();
+                (s.clone(), Some(s))
+            }
+            Authentication::OAuth { .. } => (client_secret.trim().to_string(), None),
+        };
+        db::save(tx, &id, catalog, p, Some(&secret), true, now)
+            .await
+            .map_err(name_taken)?;
+        let mut details = described(p);
+        details["customExtension"] = json!(id);
+        let event = event(
             "Create custom extension",
             catalog,
             &cat.display_name,
             details,
-        ),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((id, shown))
+        );
+        Ok(((id, shown), event))
+    })
+    .await
 }
 
 /// Saves an extension's settings. A blank client secret keeps the one
@@ -136,46 +131,41 @@ pub async fn update(
     rotate: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, ServiceError> {
-    let mut tx = store.begin().await?;
-    let before = found(db::get(&mut tx, id).await?)?;
-    if before.catalog_id != catalog.as_str() {
-        return Err(ServiceError::NotFound);
-    }
-    let was_signed = matches!(before.authentication(), Authentication::Signature);
-    let (secret, shown) = match p.authentication {
-        Authentication::Signature if rotate || !was_signed => {
-            let s = new_signing_secret();
-            (Some(s.clone()), Some(s))
+    write(store, actor, now, async |tx| {
+        let before = found(db::get(tx, id).await?)?;
+        if before.catalog_id != catalog.as_str() {
+            return Err(ServiceError::NotFound);
         }
-        Authentication::Signature => (None, None),
-        Authentication::OAuth { .. } if !client_secret.trim().is_empty() => {
-            (Some(client_secret.trim().to_string()), None)
-        }
-        Authentication::OAuth { .. } if was_signed => {
-            return Err(invalid("client_secret", "Enter the client secret."));
-        }
-        Authentication::OAuth { .. } => (None, None),
-    };
-    db::save(&mut tx, id, catalog, p, secret.as_deref(), false, now)
-        .await
-        .map_err(name_taken)?;
-    let mut details = described(p);
-    details["customExtension"] = json!(id);
-    details["secretReplaced"] = json!(secret.is_some());
-    audit::record(
-        &mut tx,
-        actor,
-        &event(
+        let was_signed = matches!(before.authentication(), Authentication::Signature);
+        let (secret, shown) = match p.authentication {
+            Authentication::Signature if rotate || !was_signed => {
+                let s = new_signing_secret();
+                (Some(s.clone()), Some(s))
+            }
+            Authentication::Signature => (None, None),
+            Authentication::OAuth { .. } if !client_secret.trim().is_empty() => {
+                (Some(client_secret.trim().to_string()), None)
+            }
+            Authentication::OAuth { .. } if was_signed => {
+                return Err(invalid("client_secret", "Enter the client secret."));
+            }
+            Authentication::OAuth { .. } => (None, None),
+        };
+        db::save(tx, id, catalog, p, secret.as_deref(), false, now)
+            .await
+            .map_err(name_taken)?;
+        let mut details = described(p);
+        details["customExtension"] = json!(id);
+        details["secretReplaced"] = json!(secret.is_some());
+        let event = event(
             "Update custom extension",
             catalog,
             &before.display_name,
             details,
-        ),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(shown)
+        );
+        Ok((shown, event))
+    })
+    .await
 }
 
 /// Deletes an extension, refused while a policy calls it.
@@ -187,37 +177,32 @@ pub async fn delete(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let mut tx = store.begin().await?;
-    let before = found(db::get(&mut tx, id).await?)?;
-    if before.catalog_id != catalog.as_str() {
-        return Err(ServiceError::NotFound);
-    }
-    let used = db::used_by(&mut tx, id).await?;
-    if !used.is_empty() || !db::delete(&mut tx, id).await? {
-        let names: Vec<String> = used
-            .iter()
-            .map(|(package, policy)| format!("{package} › {policy}"))
-            .collect();
-        return Err(ServiceError::Refused(format!(
-            "{} cannot be deleted while a policy calls it: {}. Take it out of those policies first.",
-            before.display_name,
-            names.join(", ")
-        )));
-    }
-    audit::record(
-        &mut tx,
-        actor,
-        &event(
-            "Delete custom extension",
-            catalog,
-            &before.display_name,
-            json!({"customExtension": id, "displayName": before.display_name}),
-        ),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(before.display_name)
+    write(store, actor, now, async |tx| {
+        let before = found(db::get(tx, id).await?)?;
+        if before.catalog_id != catalog.as_str() {
+            return Err(ServiceError::NotFound);
+        }
+        let used = db::used_by(tx, id).await?;
+        if !used.is_empty() || !db::delete(tx, id).await? {
+            let names: Vec<String> = used
+                .iter()
+                .map(|(package, policy)| format!("{package} › {policy}"))
+                .collect();
+            return Err(ServiceError::Refused(format!(
+                "{} cannot be deleted while a policy calls it: {}. Take it out of those policies first.",
+                before.display_name,
+                names.join(", ")
+            )));
+        }
+        let event = event(
+                "Delete custom extension",
+                catalog,
+                &before.display_name,
+                json!({"customExtension": id, "displayName": before.display_name}),
+            );
+        Ok((before.display_name, event))
+    })
+    .await
 }
 
 /// What a policy's Custom extensions step offers and holds: the catalog's
@@ -372,26 +357,20 @@ pub async fn reprocess(
     call: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    if !db::retry(&mut tx, call, now).await? {
-        return Err(ServiceError::Refused(
-            "Only a call that failed can be sent again.".into(),
-        ));
-    }
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
+    write(store, actor, now, async |tx| {
+        if !db::retry(tx, call, now).await? {
+            return Err(ServiceError::Refused(
+                "Only a call that failed can be sent again.".into(),
+            ));
+        }
+        let event = NewAuditEvent {
             action: "Reprocess custom extension call".into(),
             object_type: object_type::ACCESS_PACKAGE,
             object_id: call.to_string(),
             object_name: String::new(),
             details: json!({"call": call}),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    store.wake_workers();
-    Ok(())
+        };
+        Ok(((), event))
+    })
+    .await
 }

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, found};
+use super::{ServiceError, found, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::message::{Mail, Message, Review};
@@ -441,22 +441,17 @@ pub async fn stop(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.begin().await?;
-    let row = of_package(&mut tx, package, id).await?;
-    if !db::move_state(&mut tx, id, "inProgress", "stopped", now).await? {
-        return Err(ServiceError::Refused(
-            "Only a review in progress can be stopped.".into(),
-        ));
-    }
-    audit::record(
-        &mut tx,
-        actor,
-        &event("Stop access review", &row, json!({"review": id})),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    write(store, actor, now, async |tx| {
+        let row = of_package(tx, package, id).await?;
+        if !db::move_state(tx, id, "inProgress", "stopped", now).await? {
+            return Err(ServiceError::Refused(
+                "Only a review in progress can be stopped.".into(),
+            ));
+        }
+        let event = event("Stop access review", &row, json!({"review": id}));
+        Ok(((), event))
+    })
+    .await
 }
 
 /// An administrator applies a review now: one in progress ends at once.

@@ -5,11 +5,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::ServiceError;
+use super::{ServiceError, found, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
 use crate::domain::user::User;
-use crate::store::{self, Store, StoreError, audit, sessions, users};
+use crate::store::{self, Store, StoreError, sessions, users};
 
 /// A session is written back as used at most this often: a write per page
 /// would cost more than the idle limit gains in precision.
@@ -90,26 +90,15 @@ pub async fn end_all(
     user: &UserId,
     now: DateTime<Utc>,
 ) -> Result<u64, ServiceError> {
-    let mut tx = store.begin().await?;
-    let u = users::get(&mut tx, user)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let n = sessions::delete_for_user(&mut tx, user).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        &NewAuditEvent {
-            action: "Sign user out everywhere".into(),
-            object_type: object_type::USER,
-            object_id: user.to_string(),
-            object_name: u.display_name,
-            details: json!({"sessionsEnded": n}),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(n)
+    write(store, actor, now, async |tx| {
+        let u = found(users::get(tx, user).await?)?;
+        let n = sessions::delete_for_user(tx, user).await?;
+        let action = "Sign user out everywhere";
+        let details = json!({"sessionsEnded": n});
+        let event = NewAuditEvent::new(action, object_type::USER, user, u.display_name, details);
+        Ok((n, event))
+    })
+    .await
 }
 
 /// Whom a browser's session belongs to now.
