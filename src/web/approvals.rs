@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -14,6 +14,7 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests as svc;
 use crate::store::requests::{DecidedRow, DecisionRow, RequestListRow, RequestRow};
+use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::CurrentUser;
@@ -35,7 +36,7 @@ struct Inbox {
 }
 
 #[tracing::instrument(skip_all)]
-async fn inbox(state: Data, user: CurrentUser) -> Result<HttpResponse, AppError> {
+async fn inbox(state: Data, user: CurrentUser) -> Reply {
     let inbox = svc::view::approvals_inbox(&state.store, &user.user.id).await?;
     render(&Inbox {
         layout: Layout::for_user(&state, &user, "approvals", "Approvals"),
@@ -61,12 +62,7 @@ struct RequestPage {
     error: Option<String>,
 }
 
-async fn page(
-    state: &Data,
-    user: &CurrentUser,
-    id: &str,
-    error: Option<String>,
-) -> Result<HttpResponse, AppError> {
+async fn page(state: &Data, user: &CurrentUser, id: &str, error: Option<String>) -> Reply {
     let v = svc::view::approval(&state.store, &user.user.id, user.is_admin, id).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -98,11 +94,7 @@ async fn page(
 }
 
 #[tracing::instrument(skip_all)]
-async fn details(
-    state: Data,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+async fn details(state: Data, user: CurrentUser, path: web::Path<String>) -> Reply {
     page(&state, &user, &path, None).await
 }
 
@@ -121,7 +113,7 @@ async fn decide(
     session: Session,
     path: web::Path<String>,
     form: Form<DecisionForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let approve = match form.0.decision.as_str() {
         "approve" => true,
         "deny" => false,

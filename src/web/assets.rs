@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use crate::web::Reply;
 use crate::web::error::AppError;
 
 const FILES: &[(&str, &str, &[u8])] = &[
@@ -22,7 +23,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
-pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn serve(path: web::Path<String>) -> Reply {
     let (_, content_type, body) = FILES
         .iter()
         .find(|(name, _, _)| *name == path.as_str())

@@ -36,6 +36,9 @@ use crate::web::routing::Router;
 
 pub type Data = web::Data<AppState>;
 
+/// What a handler answers: a response, or the error page for what went wrong.
+pub type Reply = Result<HttpResponse, AppError>;
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::HEALTHZ, health::healthz)
         .get(routes::READYZ, health::readyz)
@@ -50,7 +53,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(not_found));
 }
 
-async fn not_found() -> Result<HttpResponse, AppError> {
+async fn not_found() -> Reply {
     Err(AppError::NotFound)
 }
 
@@ -107,7 +110,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 /// Renders a template with a status (422 for a form with errors, and so on).
-pub fn render_status(status: StatusCode, t: &impl Template) -> Result<HttpResponse, AppError> {
+pub fn render_status(status: StatusCode, t: &impl Template) -> Reply {
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(t.render()?))
@@ -122,7 +125,7 @@ pub fn form_status(errors: &FieldErrors) -> StatusCode {
     }
 }
 
-pub fn render(t: &impl Template) -> Result<HttpResponse, AppError> {
+pub fn render(t: &impl Template) -> Reply {
     render_status(StatusCode::OK, t)
 }
 

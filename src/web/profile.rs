@@ -2,12 +2,13 @@
 //! in (the browser's unless you choose one).
 
 use actix_session::Session;
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
 use crate::routes;
 use crate::store::directory::HeldRole;
+use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::Requester;
@@ -34,7 +35,7 @@ struct Profile {
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(state: Data, user: Requester, session: Session) -> Result<HttpResponse, AppError> {
+async fn show(state: Data, user: Requester, session: Session) -> Reply {
     let session = TypedSession(session);
     let (kind, organization) = match user.person.user() {
         Some(u) if u.is_guest() => ("Guest", u.connected_organization_id.clone()),
@@ -69,11 +70,7 @@ pub struct ZoneForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn save(
-    _user: Requester,
-    session: Session,
-    form: Form<ZoneForm>,
-) -> Result<HttpResponse, AppError> {
+async fn save(_user: Requester, session: Session, form: Form<ZoneForm>) -> Reply {
     let session = TypedSession(session);
     let zone = form.0.time_zone.trim().to_string();
     if !zone.is_empty() && zone.parse::<chrono_tz::Tz>().is_err() {

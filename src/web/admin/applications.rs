@@ -1,6 +1,6 @@
 //! Admin › Applications: list, search, create, edit, app roles.
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -14,6 +14,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::directory;
 use crate::store::directory::{AppRoleRow, Holder};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -45,7 +46,7 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = directory::resources(
         cx.store(),
         OriginSystem::AadApplication,
@@ -87,7 +88,7 @@ struct AppPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Reply {
     render(&AppPage {
         layout: cx.layout("New application"),
         app_id: None,
@@ -101,7 +102,7 @@ async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<AppForm>) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<AppForm>) -> Reply {
     let form = form.0;
     let id = ApplicationId::new();
     let parsed = ApplicationProfile::parse(&form.display_name, &form.description, &form.roles);
@@ -137,7 +138,7 @@ async fn app_page(
     form: Option<AppForm>,
     errors: FieldErrors,
     search: LinkSearch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (app, roles, holders) = directory::application(cx.store(), id).await?;
     let panel = LinksPanel::load(cx, "applications", &app.id, search).await?;
     let status = form_status(&errors);
@@ -168,21 +169,13 @@ fn parse_id(raw: &str) -> Result<ApplicationId, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(
-    cx: Console,
-    path: web::Path<String>,
-    search: web::Query<LinkSearch>,
-) -> Result<HttpResponse, AppError> {
+async fn show(cx: Console, path: web::Path<String>, search: web::Query<LinkSearch>) -> Reply {
     let (id, search) = (parse_id(&path)?, search.into_inner());
     app_page(&cx, &id, None, FieldErrors::new(), search).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(
-    cx: Console,
-    path: web::Path<String>,
-    form: Form<AppForm>,
-) -> Result<HttpResponse, AppError> {
+async fn update(cx: Console, path: web::Path<String>, form: Form<AppForm>) -> Reply {
     let id = parse_id(&path)?;
     let form = form.0;
     let parsed = ApplicationProfile::parse(&form.display_name, &form.description, &form.roles);

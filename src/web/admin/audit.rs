@@ -1,6 +1,6 @@
 //! Admin › Audit log: every change, newest first, filtered by object and actor.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -8,8 +8,8 @@ use crate::domain::audit::object_type;
 use crate::routes;
 use crate::store::Page;
 use crate::store::audit::{AuditEventRow, AuditFilter};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::format::{Change, changes};
 use crate::web::routing::Router;
 use crate::web::{Layout, page_number, render};
@@ -59,7 +59,7 @@ fn link(q: &AuditQuery, page: i64) -> String {
 }
 
 #[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<AuditQuery>) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<AuditQuery>) -> Reply {
     let page_no = page_number(q.page);
     let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let filter = AuditFilter {

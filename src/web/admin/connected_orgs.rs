@@ -1,6 +1,6 @@
 //! Admin › Connected organizations.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -12,6 +12,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -46,7 +47,7 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
     render_list(&cx, &LIST, &q, page, |o| {
         let mut sources = o.domains.join(", ");
@@ -108,7 +109,7 @@ struct OrgPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Reply {
     let form = OrgForm {
         state: "configured".into(),
         ..Default::default()
@@ -118,12 +119,7 @@ async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
 
 /// The form for a new organization, as sent back (a typed secret is never
 /// sent back to the browser).
-fn new_page(
-    cx: &Console,
-    mut form: OrgForm,
-    errors: FieldErrors,
-    matches: Matches,
-) -> Result<HttpResponse, AppError> {
+fn new_page(cx: &Console, mut form: OrgForm, errors: FieldErrors, matches: Matches) -> Reply {
     form.oidc_client_secret.clear();
     render_status(
         form_status(&errors),
@@ -148,7 +144,7 @@ async fn org_page(
     form: Option<OrgForm>,
     errors: FieldErrors,
     matches: Matches,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (org, sponsors) = svc::organization(cx.store(), id).await?;
     let form = match form {
         Some(mut f) => {
@@ -192,7 +188,7 @@ async fn org_page(
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(cx: Console, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn show(cx: Console, path: web::Path<String>) -> Reply {
     let id = parse_id(&path)?;
     org_page(&cx, &id, None, FieldErrors::new(), Matches::default()).await
 }
@@ -211,7 +207,7 @@ async fn save(
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Picked<OrgForm>) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Picked<OrgForm>) -> Reply {
     if let Some(search) = form.pressed {
         let matches = Matches::find(cx.store(), search.as_ref()).await?;
         return new_page(&cx, form.form, FieldErrors::new(), matches);
@@ -231,11 +227,7 @@ async fn create(cx: Console, form: Picked<OrgForm>) -> Result<HttpResponse, AppE
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(
-    cx: Console,
-    path: web::Path<String>,
-    form: Picked<OrgForm>,
-) -> Result<HttpResponse, AppError> {
+async fn update(cx: Console, path: web::Path<String>, form: Picked<OrgForm>) -> Reply {
     let id = parse_id(&path)?;
     if let Some(search) = form.pressed {
         let matches = Matches::find(cx.store(), search.as_ref()).await?;
@@ -252,11 +244,7 @@ async fn update(
 }
 
 #[tracing::instrument(skip_all)]
-async fn delete(
-    cx: Console,
-    path: web::Path<String>,
-    _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
     let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (routes::ADMIN_ORGS.as_str(), &routes::ADMIN_ORG.id(&id));

@@ -1,7 +1,7 @@
 //! Admin › Connected systems: LDAP directories and SCIM 2.0 applications
 //! that granted access is provisioned into.
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -19,6 +19,7 @@ use crate::service::ServiceError;
 use crate::service::connected_systems as svc;
 use crate::service::imports::{self, Summary};
 use crate::store::connected_systems::{LinkRow, SystemRow};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -56,7 +57,7 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
     render_list(&cx, &LIST, &q, page, |s| {
         let test = match &s.last_test {
@@ -258,7 +259,7 @@ struct NewQuery {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(cx: Console, q: web::Query<NewQuery>) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console, q: web::Query<NewQuery>) -> Reply {
     let kind = if q.kind == "scim" { "scim" } else { "ldap" };
     render(&SystemPage::new(
         cx.layout("New connected system"),
@@ -278,7 +279,7 @@ async fn system_page(
     id: &ConnectedSystemId,
     form: Option<SystemForm>,
     errors: FieldErrors,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (system, links) = svc::system(cx.store(), id).await?;
     let form = form.unwrap_or_else(|| SystemForm::of(&system));
     let layout = cx.layout(system.display_name.clone());
@@ -288,12 +289,12 @@ async fn system_page(
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(cx: Console, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn show(cx: Console, path: web::Path<String>) -> Reply {
     system_page(&cx, &parse_id(&path)?, None, FieldErrors::new()).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<SystemForm>) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<SystemForm>) -> Reply {
     let form = form.0;
     let profile = SystemProfile::parse(&form.input());
     match svc::save(cx.store(), &cx.actor(), None, profile, cx.now()).await {
@@ -319,11 +320,7 @@ async fn create(cx: Console, form: Form<SystemForm>) -> Result<HttpResponse, App
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(
-    cx: Console,
-    path: web::Path<String>,
-    form: Form<SystemForm>,
-) -> Result<HttpResponse, AppError> {
+async fn update(cx: Console, path: web::Path<String>, form: Form<SystemForm>) -> Reply {
     let id = parse_id(&path)?;
     let form = form.0;
     let profile = SystemProfile::parse(&form.input());
@@ -335,11 +332,7 @@ async fn update(
 }
 
 #[tracing::instrument(skip_all)]
-async fn test(
-    cx: Console,
-    path: web::Path<String>,
-    _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+async fn test(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
     let id = parse_id(&path)?;
     let outcome = svc::test(cx.store(), &cx.actor(), &id, cx.now()).await?;
     if outcome.ok {
@@ -353,11 +346,7 @@ async fn test(
 }
 
 #[tracing::instrument(skip_all)]
-async fn reconcile(
-    cx: Console,
-    path: web::Path<String>,
-    _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+async fn reconcile(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
     let id = parse_id(&path)?;
     let results = svc::reconcile(cx.store(), &cx.actor(), &id, cx.now()).await?;
     let failed = results.iter().filter(|(_, r)| r.is_err()).count();
@@ -386,11 +375,7 @@ async fn reconcile(
 
 /// "Sync now": imports the directory's people and groups at once.
 #[tracing::instrument(skip_all)]
-async fn import_now(
-    cx: Console,
-    path: web::Path<String>,
-    _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+async fn import_now(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
     let id = parse_id(&path)?;
     match imports::import(cx.store(), &cx.actor(), &id, cx.now()).await {
         Ok(s) => match s.error {
@@ -416,11 +401,7 @@ async fn import_now(
 }
 
 #[tracing::instrument(skip_all)]
-async fn delete(
-    cx: Console,
-    path: web::Path<String>,
-    _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
     let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (

@@ -6,13 +6,14 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_session::SessionExt;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use chrono::{DateTime, Utc};
 
 use crate::domain::audit::Actor;
 use crate::domain::validation::FieldErrors;
 use crate::service::ServiceError;
 use crate::store::Store;
+use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::guard::AdminUser;
 use crate::web::extract::session::TypedSession;
@@ -65,7 +66,7 @@ impl Console {
     }
 
     /// Goes to `to`, saying `message` there.
-    pub fn done(&self, message: impl Into<String>, to: &str) -> Result<HttpResponse, AppError> {
+    pub fn done(&self, message: impl Into<String>, to: &str) -> Reply {
         self.session.flash("success", message);
         Ok(redirect(to))
     }
@@ -77,7 +78,7 @@ impl Console {
         result: Result<T, ServiceError>,
         message: impl Into<String>,
         to: &str,
-    ) -> Result<HttpResponse, AppError> {
+    ) -> Reply {
         match result {
             Ok(_) => self.session.flash("success", message),
             Err(ServiceError::Refused(m)) => self.session.flash("error", m),
@@ -114,7 +115,7 @@ impl Console {
         result: Result<String, ServiceError>,
         list: &str,
         object: &str,
-    ) -> Result<HttpResponse, AppError> {
+    ) -> Reply {
         match result {
             Ok(name) => self.done(format!("{what} {name} deleted."), list),
             Err(ServiceError::Refused(m)) => {

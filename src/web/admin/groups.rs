@@ -1,6 +1,6 @@
 //! Admin › Groups: list, search, create, edit, members and owners.
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -14,6 +14,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, directory};
 use crate::store::directory::Holder;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -41,7 +42,7 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = directory::resources(
         cx.store(),
         OriginSystem::AadGroup,
@@ -105,7 +106,7 @@ fn type_choices() -> Vec<(&'static str, &'static str)> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Reply {
     render(&GroupPage {
         layout: cx.layout("New group"),
         group_id: None,
@@ -123,7 +124,7 @@ async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<GroupForm>) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<GroupForm>) -> Reply {
     let form = form.0;
     let id = GroupId::new();
     let parsed = GroupProfile::parse(&form.display_name, &form.description, &form.group_type);
@@ -162,7 +163,7 @@ struct Pending {
     search: LinkSearch,
 }
 
-async fn group_page(cx: &Console, id: &GroupId, p: Pending) -> Result<HttpResponse, AppError> {
+async fn group_page(cx: &Console, id: &GroupId, p: Pending) -> Reply {
     let (g, holders) = directory::group(cx.store(), id).await?;
     let panel = LinksPanel::load(cx, "groups", &g.id, p.search).await?;
     let status = if p.errors.is_empty() && p.role_errors.is_empty() {
@@ -193,11 +194,7 @@ fn parse_id(raw: &str) -> Result<GroupId, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(
-    cx: Console,
-    path: web::Path<String>,
-    search: web::Query<LinkSearch>,
-) -> Result<HttpResponse, AppError> {
+async fn show(cx: Console, path: web::Path<String>, search: web::Query<LinkSearch>) -> Reply {
     let pending = Pending {
         form: None,
         errors: FieldErrors::new(),
@@ -209,11 +206,7 @@ async fn show(
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(
-    cx: Console,
-    path: web::Path<String>,
-    form: Form<GroupForm>,
-) -> Result<HttpResponse, AppError> {
+async fn update(cx: Console, path: web::Path<String>, form: Form<GroupForm>) -> Reply {
     let id = parse_id(&path)?;
     let form = form.0;
     let parsed = GroupProfile::parse(&form.display_name, &form.description, &form.group_type);
@@ -245,11 +238,7 @@ pub struct RoleForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn change_role(
-    cx: Console,
-    path: web::Path<String>,
-    form: Form<RoleForm>,
-) -> Result<HttpResponse, AppError> {
+async fn change_role(cx: Console, path: web::Path<String>, form: Form<RoleForm>) -> Reply {
     let id = parse_id(&path)?;
     let form = form.0;
     let role = GroupRole::parse(&form.role)

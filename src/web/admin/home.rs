@@ -2,7 +2,7 @@
 //! deliveries, requests about to be denied, mail that could not be sent);
 //! and Operations › Requests, every package's requests in one list.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -11,8 +11,8 @@ use crate::service::overview;
 use crate::store::Page;
 use crate::store::outbox::MailRow;
 use crate::store::requests::AnyRequestRow;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::{Layout, page_number, render};
 
 #[derive(Template)]
@@ -26,7 +26,7 @@ struct Home {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn home(cx: Console) -> Result<HttpResponse, AppError> {
+pub(super) async fn home(cx: Console) -> Reply {
     let o = overview::overview(cx.store(), cx.now()).await?;
     let count = |k: &str| o.counts.iter().find(|(n, _)| n == k).map_or(0, |(_, c)| *c);
     let tiles = vec![
@@ -107,10 +107,7 @@ struct Requests {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn requests(
-    cx: Console,
-    q: web::Query<RequestsQuery>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn requests(cx: Console, q: web::Query<RequestsQuery>) -> Reply {
     let filter = (!q.state.is_empty()).then_some(q.state.as_str());
     let list = overview::requests(cx.store(), filter, page_number(q.page), 50).await?;
     let state_q: String = url::form_urlencoded::byte_serialize(q.state.as_bytes()).collect();

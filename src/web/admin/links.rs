@@ -3,7 +3,7 @@
 //! role (`{kind}` is `groups`, `applications` or `sites`). The panel those
 //! pages show is `LinksPanel` with `templates/admin/_links.html`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use serde::Deserialize;
 
 use crate::domain::directory::{DEFAULT_ACCESS_ROLE, SiteRole};
@@ -13,6 +13,7 @@ use crate::service::connected_systems::FoundGroup;
 use crate::service::connected_systems::{self as svc, Origin, ResourceLinks};
 use crate::service::{ServiceError, directory};
 use crate::store::connected_systems::LinkRow;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -214,11 +215,7 @@ impl LinksPanel {
 }
 
 #[tracing::instrument(skip_all)]
-async fn link(
-    cx: Console,
-    path: web::Path<(String, String)>,
-    form: Form<LinkForm>,
-) -> Result<HttpResponse, AppError> {
+async fn link(cx: Console, path: web::Path<(String, String)>, form: Form<LinkForm>) -> Reply {
     let (kind, id) = path.into_inner();
     let form = form.0;
     let r = resource(&cx, &kind, &id).await?;
@@ -263,7 +260,7 @@ async fn unlink(
     cx: Console,
     path: web::Path<(String, String, String)>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (kind, id, lid) = path.into_inner();
     let r = resource(&cx, &kind, &id).await?;
     let lid = ResourceLinkId::parse(&lid).ok_or(AppError::NotFound)?;

@@ -1,14 +1,13 @@
 //! The console's list pages: one searchable, paged table component, so
 //! that each list says only what it lists (its columns and how a row reads).
 
-use actix_web::HttpResponse;
 use askama::Template;
 
 use super::{ListQuery, page_link};
 use crate::routes;
 use crate::store::Page;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::{Layout, render};
 
 /// A column heading; numbers are right-aligned.
@@ -111,7 +110,7 @@ pub fn render_list<T>(
     q: &ListQuery,
     page: Page<T>,
     row: impl FnMut(T) -> Vec<Cell>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let page = page.map(row);
     render(&ListPage {
         layout: cx.layout(spec.title),

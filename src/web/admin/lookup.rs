@@ -9,6 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::service::lookup::{self, Kind, Suggestion};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::{Layout, render};
@@ -21,11 +22,7 @@ pub struct LookupQuery {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn lookup(
-    cx: Console,
-    req: HttpRequest,
-    q: web::Query<LookupQuery>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn lookup(cx: Console, req: HttpRequest, q: web::Query<LookupQuery>) -> Reply {
     let kind = Kind::parse(&q.kind).ok_or_else(|| {
         AppError::BadRequest("Look up a user, group, package or organization.".into())
     })?;

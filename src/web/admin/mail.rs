@@ -1,14 +1,14 @@
 //! Admin › Mail outbox: every message Gatehouse queued, with its link and
 //! whether it was sent. Without SMTP configured, this is where mail is read.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 
 use super::ListQuery;
 use crate::notify::render_for_admin as render;
 use crate::routes;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::routing::Router;
 use crate::web::{Layout, page_number, render as render_page};
 
@@ -40,7 +40,7 @@ struct MailPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page_no = page_number(q.page);
     let page = crate::service::outbox::list(cx.store(), page_no, 25).await?;
     let base = cx.state.config.url_for("");

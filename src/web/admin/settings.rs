@@ -2,7 +2,7 @@
 //! to governed guests when their last assignment ends (the external user
 //! lifecycle).
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -11,6 +11,7 @@ use crate::domain::tenant::TenantSettings;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::settings;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -53,7 +54,7 @@ async fn current(cx: &Console) -> Result<Values, AppError> {
     })
 }
 
-async fn show(cx: &Console, v: Values, errors: FieldErrors) -> Result<HttpResponse, AppError> {
+async fn show(cx: &Console, v: Values, errors: FieldErrors) -> Reply {
     render_status(
         form_status(&errors),
         &SettingsPage {
@@ -69,7 +70,7 @@ async fn show(cx: &Console, v: Values, errors: FieldErrors) -> Result<HttpRespon
 }
 
 #[tracing::instrument(skip_all)]
-async fn page(cx: Console) -> Result<HttpResponse, AppError> {
+async fn page(cx: Console) -> Reply {
     let v = current(&cx).await?;
     show(&cx, v, FieldErrors::new()).await
 }
@@ -83,7 +84,7 @@ pub struct SettingsForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn save(cx: Console, form: Form<SettingsForm>) -> Result<HttpResponse, AppError> {
+async fn save(cx: Console, form: Form<SettingsForm>) -> Reply {
     let form = form.0;
     match GuestLifecycle::parse(&form.action, &form.days) {
         Ok(value) => {
@@ -110,10 +111,7 @@ pub struct OrganizationForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn save_organization(
-    cx: Console,
-    form: Form<OrganizationForm>,
-) -> Result<HttpResponse, AppError> {
+async fn save_organization(cx: Console, form: Form<OrganizationForm>) -> Reply {
     let form = form.0;
     match TenantSettings::parse(&form.domains, &form.time_zone) {
         Ok(value) => {

@@ -1,6 +1,6 @@
 //! Admin › Sites: list, search, create, edit; roles Member, Owner, Visitor.
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -14,6 +14,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::directory;
 use crate::store::directory::Holder;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -45,7 +46,7 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = directory::resources(
         cx.store(),
         OriginSystem::SharePointOnline,
@@ -85,7 +86,7 @@ struct SitePage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Reply {
     render(&SitePage {
         layout: cx.layout("New site"),
         site_id: None,
@@ -98,7 +99,7 @@ async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<SiteForm>) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<SiteForm>) -> Reply {
     let form = form.0;
     let id = SiteId::new();
     let parsed = SiteProfile::parse(&form.display_name, &form.description, &form.url);
@@ -133,7 +134,7 @@ async fn site_page(
     form: Option<SiteForm>,
     errors: FieldErrors,
     search: LinkSearch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (site, holders) = directory::site(cx.store(), id).await?;
     let panel = LinksPanel::load(cx, "sites", &site.id, search).await?;
     let status = form_status(&errors);
@@ -163,21 +164,13 @@ fn parse_id(raw: &str) -> Result<SiteId, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(
-    cx: Console,
-    path: web::Path<String>,
-    search: web::Query<LinkSearch>,
-) -> Result<HttpResponse, AppError> {
+async fn show(cx: Console, path: web::Path<String>, search: web::Query<LinkSearch>) -> Reply {
     let (id, search) = (parse_id(&path)?, search.into_inner());
     site_page(&cx, &id, None, FieldErrors::new(), search).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(
-    cx: Console,
-    path: web::Path<String>,
-    form: Form<SiteForm>,
-) -> Result<HttpResponse, AppError> {
+async fn update(cx: Console, path: web::Path<String>, form: Form<SiteForm>) -> Reply {
     let id = parse_id(&path)?;
     let form = form.0;
     let parsed = SiteProfile::parse(&form.display_name, &form.description, &form.url);

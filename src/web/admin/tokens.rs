@@ -1,7 +1,7 @@
 //! Admin › API tokens: the tokens machines use (SCIM provisioning), made
 //! with a name, a purpose and an expiry, shown once, revoked.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -10,8 +10,8 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, api_tokens as svc};
 use crate::store::api_tokens::TokenRow;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::routing::Router;
 use crate::web::{Layout, form_status, redirect, render_status};
@@ -54,7 +54,7 @@ async fn show(
     form: TokenForm,
     errors: FieldErrors,
     made: Option<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let tokens = svc::list(cx.store()).await?;
     render_status(
         form_status(&errors),
@@ -74,7 +74,7 @@ async fn show(
 }
 
 #[tracing::instrument(skip_all)]
-async fn page(cx: Console) -> Result<HttpResponse, AppError> {
+async fn page(cx: Console) -> Reply {
     let form = TokenForm {
         purpose: Purpose::Scim.as_str().into(),
         ..Default::default()
@@ -83,7 +83,7 @@ async fn page(cx: Console) -> Result<HttpResponse, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<TokenForm>) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<TokenForm>) -> Reply {
     let f = form.0;
     let now = cx.now();
     match NewToken::parse(&f.name, &f.purpose, &f.expires, now) {
@@ -101,11 +101,7 @@ async fn create(cx: Console, form: Form<TokenForm>) -> Result<HttpResponse, AppE
 }
 
 #[tracing::instrument(skip_all)]
-async fn revoke(
-    cx: Console,
-    path: web::Path<String>,
-    _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+async fn revoke(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
     match svc::revoke(cx.store(), &cx.actor(), &path, cx.now()).await {
         Ok(name) => cx.session.flash(
             "success",

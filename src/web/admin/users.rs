@@ -1,6 +1,6 @@
 //! Admin › Users: list, search, create, edit.
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -14,6 +14,7 @@ use crate::service::{ServiceError, directory};
 use crate::store::directory::HeldRole;
 use crate::store::scim::Origin;
 use crate::store::users::{IdentityRow, UserSummary};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -48,7 +49,7 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = directory::users(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
     render_list(&cx, &LIST, &q, page, |u| {
         let guest = u.user_type == UserType::Guest.as_str();
@@ -136,7 +137,7 @@ impl UserFormPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Reply {
     render(&UserFormPage {
         layout: cx.layout("New user"),
         user_id: None,
@@ -155,7 +156,7 @@ async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<UserForm>) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<UserForm>) -> Reply {
     let form = form.0;
     let result = match UserProfile::parse(&form.input()) {
         Ok(profile) => {
@@ -198,7 +199,7 @@ async fn edit_page(
     id: &UserId,
     form: Option<UserForm>,
     errors: FieldErrors,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let view = directory::user(cx.store(), id).await?;
     let user = view.user;
     let status = form_status(&errors);
@@ -233,16 +234,12 @@ fn parse_id(raw: &str) -> Result<UserId, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(cx: Console, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn show(cx: Console, path: web::Path<String>) -> Reply {
     edit_page(&cx, &parse_id(&path)?, None, FieldErrors::new()).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(
-    cx: Console,
-    path: web::Path<String>,
-    form: Form<UserForm>,
-) -> Result<HttpResponse, AppError> {
+async fn update(cx: Console, path: web::Path<String>, form: Form<UserForm>) -> Reply {
     let id = parse_id(&path)?;
     let form = form.0;
     let result = match UserProfile::parse(&form.input()) {
@@ -273,7 +270,7 @@ async fn sign_out_everywhere(
     cx: Console,
     path: web::Path<String>,
     _form: Form<crate::web::extract::csrf::NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path)?;
     let n = crate::service::sessions::end_all(cx.store(), &cx.actor(), &id, cx.now()).await?;
     cx.done(

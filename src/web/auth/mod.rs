@@ -3,7 +3,7 @@
 pub mod oidc;
 
 use actix_session::Session;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -17,6 +17,7 @@ use crate::service::demo::{self, DemoChoice};
 use crate::service::sign_in::SignedIn;
 use crate::service::{ServiceError, sessions, sign_in};
 use crate::store::connected_orgs::SignInProvider;
+use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::session::TypedSession;
@@ -95,11 +96,7 @@ pub struct LoginQuery {
 }
 
 #[tracing::instrument(skip_all)]
-async fn login(
-    state: Data,
-    session: Session,
-    q: web::Query<LoginQuery>,
-) -> Result<HttpResponse, AppError> {
+async fn login(state: Data, session: Session, q: web::Query<LoginQuery>) -> Reply {
     let session = TypedSession(session);
     let next = safe_next(q.next.as_deref());
     if session.user_id().is_some() && q.provider.is_none() {
@@ -171,7 +168,7 @@ async fn login_page(
     })
 }
 
-fn failed(state: &Data, session: &TypedSession, reason: String) -> Result<HttpResponse, AppError> {
+fn failed(state: &Data, session: &TypedSession, reason: String) -> Reply {
     tracing::warn!(reason = ?reason, "sign-in refused");
     render_status(
         actix_web::http::StatusCode::FORBIDDEN,
@@ -191,11 +188,7 @@ pub struct CallbackQuery {
 }
 
 #[tracing::instrument(skip_all)]
-async fn callback(
-    state: Data,
-    session: Session,
-    q: web::Query<CallbackQuery>,
-) -> Result<HttpResponse, AppError> {
+async fn callback(state: Data, session: Session, q: web::Query<CallbackQuery>) -> Reply {
     let session = TypedSession(session);
     // One use only: whatever happens next, this attempt is finished.
     let pending = session.take_pending_sign_in();
@@ -279,7 +272,7 @@ async fn logout(
     state: Data,
     session: Session,
     _form: Form<crate::web::extract::csrf::NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let session = TypedSession(session);
     if let Some(sid) = session.sid() {
         sessions::end(&state.store, &sid).await?;
@@ -296,11 +289,7 @@ pub struct DemoForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn demo_sign_in(
-    state: Data,
-    session: Session,
-    form: Form<DemoForm>,
-) -> Result<HttpResponse, AppError> {
+async fn demo_sign_in(state: Data, session: Session, form: Form<DemoForm>) -> Reply {
     if !state.config.demo {
         return Err(AppError::NotFound);
     }
@@ -328,7 +317,7 @@ async fn finish_external(
     session: &TypedSession,
     outcome: Result<SignedIn, ServiceError>,
     next: &str,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     match outcome {
         Ok(SignedIn::User(user)) => {
             let sid = sessions::start(&state.store, Some(&user.id), state.clock.now()).await?;
@@ -369,11 +358,7 @@ pub struct NextQuery {
 
 /// The page where the code that was sent is entered.
 #[tracing::instrument(skip_all)]
-async fn code_page(
-    state: Data,
-    session: Session,
-    q: web::Query<NextQuery>,
-) -> Result<HttpResponse, AppError> {
+async fn code_page(state: Data, session: Session, q: web::Query<NextQuery>) -> Reply {
     let session = TypedSession(session);
     let next = safe_next(q.next.as_deref());
     let Some(email) = session.code_email().filter(|_| state.config.email_sign_in) else {
@@ -395,7 +380,7 @@ async fn send_code(
     req: HttpRequest,
     session: Session,
     form: Form<EmailForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     if !state.config.email_sign_in {
         return Err(AppError::NotFound);
     }
@@ -437,7 +422,7 @@ async fn verify_code(
     req: HttpRequest,
     session: Session,
     form: Form<CodeForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     if !state.config.email_sign_in {
         return Err(AppError::NotFound);
     }
@@ -472,11 +457,7 @@ async fn verify_code(
 /// Demo mode: become someone who is not in the directory, as a new guest
 /// would after proving their address, without a code.
 #[tracing::instrument(skip_all)]
-async fn demo_guest(
-    state: Data,
-    session: Session,
-    form: Form<EmailForm>,
-) -> Result<HttpResponse, AppError> {
+async fn demo_guest(state: Data, session: Session, form: Form<EmailForm>) -> Reply {
     if !state.config.demo {
         return Err(AppError::NotFound);
     }

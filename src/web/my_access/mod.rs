@@ -6,7 +6,7 @@ mod package;
 mod requests;
 mod reviews;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use crate::service::requests::view::{self, Held};
 use crate::service::requests::{self as svc};
 use crate::store::assignments::AssignmentRow;
 use crate::store::requests::CandidateRow;
-use crate::web::error::AppError;
+use crate::web::Reply;
 use crate::web::extract::guard::Requester;
 use crate::web::routing::Router;
 use crate::web::{Data, Layout, page_number, render};
@@ -65,11 +65,7 @@ pub struct HomeQuery {
 /// The Access packages tab: those one may request (searched), those one
 /// holds, with their dates, and those one held.
 #[tracing::instrument(skip_all)]
-async fn home(
-    state: Data,
-    user: Requester,
-    q: web::Query<HomeQuery>,
-) -> Result<HttpResponse, AppError> {
+async fn home(state: Data, user: Requester, q: web::Query<HomeQuery>) -> Reply {
     let view: &'static str = match q.view.as_str() {
         "active" => "active",
         "expired" => "expired",

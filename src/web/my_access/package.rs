@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_session::Session;
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, http::StatusCode, web};
 use askama::Template;
 
 use crate::domain::ids::AccessPackageId;
@@ -16,6 +16,7 @@ use crate::service::ServiceError;
 use crate::service::requests::view::{self, PackageView};
 use crate::service::requests::{self as svc, Availability, RequestInput};
 use crate::store::requests::CandidateRow;
+use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::Requester;
@@ -149,7 +150,7 @@ async fn show(
     values: HashMap<String, Vec<String>>,
     errors: FieldErrors,
     status: StatusCode,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let PackageView {
         package: info,
         availability,
@@ -314,7 +315,7 @@ pub(super) async fn package_page(
     user: Requester,
     req: HttpRequest,
     path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = AccessPackageId::parse(&path)
         .map(|i| i.to_string())
         .unwrap_or_default();
@@ -339,7 +340,7 @@ pub(super) async fn request(
     session: Session,
     path: web::Path<String>,
     form: Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
     let mut values: HashMap<String, Vec<String>> = HashMap::new();
     // Repeated fields (several chosen answers) become lists.
@@ -444,7 +445,7 @@ pub(super) async fn extend(
     session: Session,
     path: web::Path<String>,
     form: Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
     let Some(holder) = user.person.user().cloned() else {
         return Err(AppError::NotFound);
@@ -507,7 +508,7 @@ pub(super) async fn give_up(
     session: Session,
     path: web::Path<String>,
     _form: Form<crate::web::extract::csrf::NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
     let Some(holder) = user.person.user() else {
         return Err(AppError::NotFound);

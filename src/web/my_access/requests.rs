@@ -2,7 +2,7 @@
 //! cancel while open or to make again once ended.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 
 use crate::domain::request::{Answer, RequestState, RequestType, human};
@@ -11,7 +11,7 @@ use crate::service::ServiceError;
 use crate::service::requests::view;
 use crate::service::requests::{self as svc};
 use crate::store::requests::{DecisionRow, RequestListRow, RequestRow};
-use crate::web::error::AppError;
+use crate::web::Reply;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::Requester;
 use crate::web::extract::session::TypedSession;
@@ -25,7 +25,7 @@ struct History {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn history(state: Data, user: Requester) -> Result<HttpResponse, AppError> {
+pub(super) async fn history(state: Data, user: Requester) -> Reply {
     let list = view::history(&state.store, &user.person).await?;
     render(&History {
         layout: Layout::for_requester(&state, &user, "my_access", "Request history"),
@@ -49,11 +49,7 @@ struct Details {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn details(
-    state: Data,
-    user: Requester,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn details(state: Data, user: Requester, path: web::Path<String>) -> Reply {
     let mine = view::my_request(&state.store, &user.person, &path).await?;
     let r = &mine.request;
     render(&Details {
@@ -80,7 +76,7 @@ pub(super) async fn cancel(
     session: Session,
     path: web::Path<String>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let session = TypedSession(session);
     match svc::cancel(&state.store, &user.person, &path, state.clock.now()).await {
         Ok(()) => session.flash("success", "Request canceled."),
@@ -98,7 +94,7 @@ pub(super) async fn resubmit(
     session: Session,
     path: web::Path<String>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let session = TypedSession(session);
     match svc::resubmit(&state.store, &user.person, &path, state.clock.now()).await {
         Ok(done) => {

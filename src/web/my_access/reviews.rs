@@ -3,7 +3,7 @@
 //! self-review, "Do you still need access?".
 
 use actix_session::Session;
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 
 use crate::domain::review::Verdict;
@@ -11,6 +11,7 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::reviews::{self as svc, ReviewerView};
 use crate::store::reviews::ReviewRow;
+use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::Requester;
@@ -26,7 +27,7 @@ struct Reviews {
 
 /// The reviews waiting for the person signed in.
 #[tracing::instrument(skip_all)]
-pub(super) async fn list(state: Data, user: Requester) -> Result<HttpResponse, AppError> {
+pub(super) async fn list(state: Data, user: Requester) -> Reply {
     let reviews = match user.person.user() {
         Some(u) => svc::waiting_for(&state.store, &u.id).await?,
         None => vec![],
@@ -54,7 +55,7 @@ async fn show(
     id: &str,
     reason: String,
     error: Option<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let me = user.person.user().ok_or(AppError::NotFound)?;
     let view = svc::for_reviewer(&state.store, &me.id, id).await?;
     let status = if error.is_some() {
@@ -77,11 +78,7 @@ async fn show(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn page(
-    state: Data,
-    user: Requester,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn page(state: Data, user: Requester, path: web::Path<String>) -> Reply {
     show(&state, &user, &path, String::new(), None).await
 }
 
@@ -104,7 +101,7 @@ pub(super) async fn decide(
     session: Session,
     path: web::Path<String>,
     form: Form<DecisionForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let me = user.person.user().ok_or(AppError::NotFound)?.clone();
     let f = form.0;
     let (assignments, decision) = match f.row.split_once(':') {

@@ -2,7 +2,7 @@
 //! new one, each one's page (settings, the policies that call it, delete),
 //! and the signing secret shown once when it is made or replaced.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -16,8 +16,8 @@ use crate::routes;
 use crate::service::{ServiceError, catalogs, custom_extensions as svc};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::{Layout, form_status, redirect, render_status};
 
@@ -103,7 +103,7 @@ pub(super) async fn page(
     cx: &Console,
     id: &CatalogId,
     submitted: Option<(ExtensionForm, FieldErrors)>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let catalog = catalogs::catalog(cx.store(), id).await?.catalog;
     let extensions = svc::of_catalog(cx.store(), id).await?;
     let (form, errors) = submitted.unwrap_or_else(|| (ExtensionForm::blank(), FieldErrors::new()));
@@ -142,7 +142,7 @@ async fn one(
     ext: &str,
     submitted: Option<(ExtensionForm, FieldErrors)>,
     secret: Option<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let cat = catalogs::catalog(cx.store(), catalog).await?.catalog;
     let extension = svc::get(cx.store(), catalog, ext).await?;
     let used_by = svc::used_by(cx.store(), &extension.id).await?;
@@ -169,7 +169,7 @@ pub(super) async fn create(
     cx: Console,
     path: web::Path<String>,
     form: Form<ExtensionForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let catalog = parse_id(&path)?;
     let f = form.0;
     let result = match ExtensionProfile::parse(&f.input, false) {
@@ -195,10 +195,7 @@ pub(super) async fn create(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn show(
-    cx: Console,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn show(cx: Console, path: web::Path<(String, String)>) -> Reply {
     let catalog = parse_id(&path.0)?;
     one(&cx, &catalog, &path.1, None, None).await
 }
@@ -208,7 +205,7 @@ pub(super) async fn update(
     cx: Console,
     path: web::Path<(String, String)>,
     form: Form<ExtensionForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let catalog = parse_id(&path.0)?;
     let ext = &path.1;
     let f = form.0;
@@ -248,7 +245,7 @@ pub(super) async fn delete(
     cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let catalog = parse_id(&path.0)?;
     match svc::delete(cx.store(), &cx.actor(), &catalog, &path.1, cx.now()).await {
         Ok(name) => cx.done(

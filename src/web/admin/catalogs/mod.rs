@@ -6,7 +6,7 @@
 mod extensions;
 mod resources;
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -18,6 +18,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -72,7 +73,7 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
     render_list(&cx, &LIST, &q, page, |c| {
         let enabled = c.enabled();
@@ -152,12 +153,12 @@ fn parse_id(raw: &str) -> Result<CatalogId, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn overview(cx: Console, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn overview(cx: Console, path: web::Path<String>) -> Reply {
     show(&cx, &parse_id(&path)?, Tab::Overview).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn tab(cx: Console, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+async fn tab(cx: Console, path: web::Path<(String, String)>) -> Reply {
     let tab = Tab::parse(&path.1).ok_or(AppError::NotFound)?;
     show(&cx, &parse_id(&path.0)?, tab).await
 }
@@ -180,7 +181,7 @@ struct PackagesTab {
 }
 
 /// One handler for every tab: each shows what it lists.
-async fn show(cx: &Console, id: &CatalogId, tab: Tab) -> Result<HttpResponse, AppError> {
+async fn show(cx: &Console, id: &CatalogId, tab: Tab) -> Reply {
     match tab {
         Tab::Resources => return resources::page(cx, id).await,
         Tab::Settings => return settings(cx, id, None).await,
@@ -219,7 +220,7 @@ async fn settings(
     cx: &Console,
     id: &CatalogId,
     submitted: Option<(CatalogForm, FieldErrors)>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let catalog = svc::catalog(cx.store(), id).await?.catalog;
     let (form, errors) =
         submitted.unwrap_or_else(|| (CatalogForm::from_row(&catalog), FieldErrors::new()));
@@ -273,7 +274,7 @@ struct NewCatalog {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
+async fn new_form(cx: Console) -> Reply {
     render(&NewCatalog {
         layout: cx.layout("New catalog"),
         form: CatalogForm {
@@ -286,7 +287,7 @@ async fn new_form(cx: Console) -> Result<HttpResponse, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<CatalogForm>) -> Result<HttpResponse, AppError> {
+async fn create(cx: Console, form: Form<CatalogForm>) -> Reply {
     let form = form.0;
     let parsed = form.profile();
     let saved = cx.save(parsed, async |s, a, p, now| {
@@ -309,11 +310,7 @@ async fn create(cx: Console, form: Form<CatalogForm>) -> Result<HttpResponse, Ap
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(
-    cx: Console,
-    path: web::Path<String>,
-    form: Form<CatalogForm>,
-) -> Result<HttpResponse, AppError> {
+async fn update(cx: Console, path: web::Path<String>, form: Form<CatalogForm>) -> Reply {
     let id = parse_id(&path)?;
     let form = form.0;
     let parsed = form.profile();
@@ -330,11 +327,7 @@ async fn update(
 }
 
 #[tracing::instrument(skip_all)]
-async fn delete(
-    cx: Console,
-    path: web::Path<String>,
-    _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
     let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -20,6 +20,7 @@ use crate::service::{ServiceError, catalogs as svc, connected_systems as systems
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow};
 use crate::store::connected_systems::LinkRow;
 use crate::store::directory::ResourceSummary;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -45,7 +46,7 @@ impl ResourcesTab {
     }
 }
 
-pub(super) async fn page(cx: &Console, id: &CatalogId) -> Result<HttpResponse, AppError> {
+pub(super) async fn page(cx: &Console, id: &CatalogId) -> Reply {
     let view = svc::catalog(cx.store(), id).await?;
     let links = systems::links_in_catalog(cx.store(), id).await?;
     render(&ResourcesTab {
@@ -96,7 +97,7 @@ pub(super) async fn add_resources_form(
     cx: Console,
     path: web::Path<String>,
     q: web::Query<SearchQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path)?;
     const SHOWN: i64 = 50;
     let svc::Candidates {
@@ -148,7 +149,7 @@ pub(super) async fn add_resources(
     cx: Console,
     path: web::Path<String>,
     form: Form<AddForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path)?;
     let mut picks = Vec::new();
     for raw in &form.0.resource {
@@ -195,7 +196,7 @@ pub(super) async fn add_from_system(
     cx: Console,
     path: web::Path<String>,
     form: Form<FromSystemForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path)?;
     let f = form.0;
     let now = cx.now();
@@ -228,7 +229,7 @@ pub(super) async fn remove_resource(
     cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<crate::web::extract::csrf::NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path.0)?;
     let rid = parse_resource(&path.1)?;
     match svc::remove_resource(cx.store(), &cx.actor(), &id, &rid, cx.now()).await {
@@ -346,7 +347,7 @@ async fn attributes_page(
     id: &CatalogId,
     rid: &CatalogResourceId,
     submitted: Option<(Vec<AttributeRowInput>, FieldErrors)>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (catalog, resource, stored) = svc::resource_attributes(cx.store(), id, rid).await?;
     let (inputs, errors) = submitted.unwrap_or_else(|| (inputs_from(&stored), FieldErrors::new()));
     render_status(
@@ -367,10 +368,7 @@ async fn attributes_page(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn attributes_form(
-    cx: Console,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn attributes_form(cx: Console, path: web::Path<(String, String)>) -> Reply {
     attributes_page(&cx, &parse_id(&path.0)?, &parse_resource(&path.1)?, None).await
 }
 
@@ -404,7 +402,7 @@ pub(super) async fn save_attributes(
     cx: Console,
     path: web::Path<(String, String)>,
     form: Form<HashMap<String, String>>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path.0)?;
     let rid = parse_resource(&path.1)?;
     let mut inputs = rows_from_form(&form.0);

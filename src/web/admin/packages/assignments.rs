@@ -20,8 +20,8 @@ use crate::service::assignments as svc;
 use crate::service::requests::{self as requests_svc, NewAssignment, admin_view};
 use crate::store::assignments::AssignmentRow;
 use crate::store::packages::PackageRow;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::{Layout, form_status, render, render_status};
@@ -46,11 +46,7 @@ struct AssignmentsTab {
     rows: Filtered<AssignmentRow>,
 }
 
-pub(super) async fn page(
-    cx: &Console,
-    id: &AccessPackageId,
-    q: &TabQuery,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn page(cx: &Console, id: &AccessPackageId, q: &TabQuery) -> Reply {
     let (package, list) =
         admin_view::assignments_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
     render(&AssignmentsTab {
@@ -80,7 +76,7 @@ pub(super) async fn export_csv(
     cx: Console,
     path: web::Path<String>,
     q: web::Query<TabQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path)?;
     let (package, rows) = admin_view::all_assignments_of(cx.store(), &id, q.filter()).await?;
     let rows = rows.iter().map(|a| {
@@ -132,7 +128,7 @@ pub(super) async fn remove(
     cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (id, aid) = (parse_id(&path.0)?, &path.1);
     let r = svc::remove(cx.store(), &cx.actor(), &id, aid, cx.now()).await;
     cx.done_or_refused(
@@ -147,7 +143,7 @@ pub(super) async fn reprocess(
     cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (id, aid) = (parse_id(&path.0)?, &path.1);
     let r = svc::reprocess_assignment(cx.store(), &cx.actor(), &id, aid, cx.now()).await;
     cx.done_or_refused(
@@ -282,7 +278,7 @@ async fn assign_page(
     values: HashMap<String, Vec<String>>,
     errors: FieldErrors,
     matches: Matches,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let form = admin_view::assign_form(cx.store(), id, &emails(&values)).await?;
     let picked = form
         .policies
@@ -365,11 +361,7 @@ fn people_fields(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn new(
-    cx: Console,
-    path: web::Path<String>,
-    q: web::Query<PolicyQuery>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn new(cx: Console, path: web::Path<String>, q: web::Query<PolicyQuery>) -> Reply {
     let id = parse_id(&path)?;
     assign_page(
         &cx,
@@ -387,7 +379,7 @@ pub(super) async fn assign(
     cx: Console,
     path: web::Path<String>,
     form: Picked<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path)?;
     let mut values: HashMap<String, Vec<String>> = HashMap::new();
     for (k, v) in form.form {

@@ -11,7 +11,7 @@ mod roles;
 mod settings;
 mod wizard;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use serde::Deserialize;
 
 use super::list::{Cell, ListSpec, col, num, render_list};
@@ -20,6 +20,7 @@ use crate::domain::ids::AccessPackageId;
 use crate::routes;
 use crate::service::packages as svc;
 use crate::store::Page;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::page_number;
@@ -75,7 +76,7 @@ const LIST: ListSpec = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
     render_list(&cx, &LIST, &q, page, |p| {
         vec![
@@ -209,31 +210,18 @@ fn parse_id(raw: &str) -> Result<AccessPackageId, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn overview(
-    cx: Console,
-    path: web::Path<String>,
-    q: web::Query<TabQuery>,
-) -> Result<HttpResponse, AppError> {
+async fn overview(cx: Console, path: web::Path<String>, q: web::Query<TabQuery>) -> Reply {
     show(&cx, &parse_id(&path)?, Tab::Overview, &q).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn tab(
-    cx: Console,
-    path: web::Path<(String, String)>,
-    q: web::Query<TabQuery>,
-) -> Result<HttpResponse, AppError> {
+async fn tab(cx: Console, path: web::Path<(String, String)>, q: web::Query<TabQuery>) -> Reply {
     let tab = Tab::parse(&path.1).ok_or(AppError::NotFound)?;
     show(&cx, &parse_id(&path.0)?, tab, &q).await
 }
 
 /// One handler for every tab: each loads what it shows.
-async fn show(
-    cx: &Console,
-    id: &AccessPackageId,
-    tab: Tab,
-    q: &TabQuery,
-) -> Result<HttpResponse, AppError> {
+async fn show(cx: &Console, id: &AccessPackageId, tab: Tab, q: &TabQuery) -> Reply {
     match tab {
         Tab::Overview => settings::overview(cx, id).await,
         Tab::Roles => roles::page(cx, id).await,

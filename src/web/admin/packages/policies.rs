@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -16,6 +16,7 @@ use crate::service::ServiceError;
 use crate::service::packages::{self as svc, AttributeInfo};
 use crate::store::custom_extensions::ExtensionRow;
 use crate::store::packages::PackageRow;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -32,7 +33,7 @@ struct PoliciesTab {
     policies: Vec<(String, String, bool, &'static str)>,
 }
 
-pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Result<HttpResponse, AppError> {
+pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Reply {
     let view = svc::package(cx.store(), id).await?;
     let policies = view
         .policies
@@ -77,7 +78,7 @@ async fn form_page(
     f: Fields,
     errors: FieldErrors,
     matches: Matches,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     // The stored choices show on a form not yet posted.
     let fresh = !f.contains_key("ext_posted");
     let context = svc::policy_form_context(cx.store(), id, policy_id.as_deref()).await?;
@@ -107,7 +108,7 @@ async fn form_page(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn new(cx: Console, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub(super) async fn new(cx: Console, path: web::Path<String>) -> Reply {
     let id = parse_id(&path)?;
     form_page(
         &cx,
@@ -121,10 +122,7 @@ pub(super) async fn new(cx: Console, path: web::Path<String>) -> Result<HttpResp
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn edit(
-    cx: Console,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn edit(cx: Console, path: web::Path<(String, String)>) -> Reply {
     let id = parse_id(&path.0)?;
     let (policy, names) = svc::policy(cx.store(), &id, &path.1).await?;
     let f = policy_form::fields_of(&policy, &names);
@@ -161,7 +159,7 @@ pub(super) async fn create(
     cx: Console,
     path: web::Path<String>,
     form: Picked<HashMap<String, String>>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path)?;
     let (f, add) = fields(form.form);
     if add || form.pressed.is_some() {
@@ -188,7 +186,7 @@ pub(super) async fn update(
     cx: Console,
     path: web::Path<(String, String)>,
     form: Picked<HashMap<String, String>>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path.0)?;
     let (f, add) = fields(form.form);
     if add || form.pressed.is_some() {
@@ -223,7 +221,7 @@ pub(super) async fn change_state(
     cx: Console,
     path: web::Path<(String, String)>,
     form: Form<StateForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path.0)?;
     let (actor, now, pid) = (cx.actor(), cx.now(), &path.1);
     let result = match form.0.action.as_str() {

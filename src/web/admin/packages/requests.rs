@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 
 use super::{Filtered, Tab, TabQuery, parse_id};
@@ -15,8 +15,8 @@ use crate::service::requests::{self as svc, admin_view};
 use crate::store::custom_extensions::CalloutView;
 use crate::store::packages::PackageRow;
 use crate::store::requests::{AdminRequestRow, DecisionRow, RequestRow};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::{Layout, render};
 
@@ -42,11 +42,7 @@ struct RequestsTab {
     rows: Filtered<AdminRequestRow>,
 }
 
-pub(super) async fn page(
-    cx: &Console,
-    id: &AccessPackageId,
-    q: &TabQuery,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn page(cx: &Console, id: &AccessPackageId, q: &TabQuery) -> Reply {
     let (package, list) =
         admin_view::requests_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
     render(&RequestsTab {
@@ -105,10 +101,7 @@ pub(crate) fn call_state_label(s: &str) -> &'static str {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn details(
-    cx: Console,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn details(cx: Console, path: web::Path<(String, String)>) -> Reply {
     let id = parse_id(&path.0)?;
     let d = admin_view::request_details(cx.store(), &id, &path.1).await?;
     let current = d.request.state;
@@ -138,7 +131,7 @@ pub(super) async fn reprocess_call(
     cx: Console,
     path: web::Path<String>,
     form: Form<BackTo>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let r = crate::service::custom_extensions::reprocess(cx.store(), &cx.actor(), &path, cx.now())
         .await;
     // Back to the request it was made for (a path of this site only).
@@ -163,7 +156,7 @@ pub(super) async fn cancel(
     cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (id, rid) = (parse_id(&path.0)?, &path.1);
     let r = svc::cancel_by_admin(cx.store(), &cx.actor(), &id, rid, cx.now()).await;
     cx.done_or_refused(
@@ -178,7 +171,7 @@ pub(super) async fn reprocess(
     cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (id, rid) = (parse_id(&path.0)?, &path.1);
     let r = svc::reprocess(cx.store(), &cx.actor(), &id, rid, cx.now())
         .await

@@ -1,7 +1,7 @@
 //! A package's Access reviews tab: each review with its progress, one
 //! review's holders and decisions, Stop, Apply now, and the decisions as CSV.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 
 use super::assignments::csv_download;
@@ -12,8 +12,8 @@ use crate::service::packages as packages_svc;
 use crate::service::reviews as svc;
 use crate::store::packages::PackageRow;
 use crate::store::reviews::{ItemRow, ReviewRow};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::{Layout, render};
 
@@ -53,7 +53,7 @@ impl ReviewsTab {
     }
 }
 
-pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Result<HttpResponse, AppError> {
+pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Reply {
     let view = packages_svc::package(cx.store(), id).await?;
     let reviews = svc::of_package_list(cx.store(), id).await?;
     render(&ReviewsTab {
@@ -84,10 +84,7 @@ impl ReviewPage {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn details(
-    cx: Console,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn details(cx: Console, path: web::Path<(String, String)>) -> Reply {
     let id = parse_id(&path.0)?;
     let view = packages_svc::package(cx.store(), &id).await?;
     let (review, items) = svc::details(cx.store(), &id, &path.1).await?;
@@ -105,7 +102,7 @@ pub(super) async fn stop(
     cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (id, rid) = (parse_id(&path.0)?, &path.1);
     let r = svc::stop(cx.store(), &cx.actor(), &id, rid, cx.now()).await;
     cx.done_or_refused(
@@ -120,7 +117,7 @@ pub(super) async fn apply(
     cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (id, rid) = (parse_id(&path.0)?, &path.1);
     let r = svc::apply_now(cx.store(), &cx.actor(), &id, rid, cx.now()).await;
     cx.done_or_refused(
@@ -131,10 +128,7 @@ pub(super) async fn apply(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn export_csv(
-    cx: Console,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn export_csv(cx: Console, path: web::Path<(String, String)>) -> Reply {
     let id = parse_id(&path.0)?;
     let (review, items) = svc::details(cx.store(), &id, &path.1).await?;
     let rows = items.iter().map(|i| {

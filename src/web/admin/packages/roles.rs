@@ -1,6 +1,6 @@
 //! A package's resource roles tab: the roles it grants, added and removed.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -10,8 +10,8 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, ResourceRoles, RolePick};
 use crate::store::packages::{PackageRow, RoleScopeRow};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::{Layout, redirect, render};
 
@@ -25,7 +25,7 @@ struct RolesTab {
     resources: Vec<ResourceRoles>,
 }
 
-pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Result<HttpResponse, AppError> {
+pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Reply {
     let view = svc::package(cx.store(), id).await?;
     let catalog = CatalogId::from_stored(view.package.catalog_id.clone());
     let resources = svc::roles_offered(cx.store(), &catalog).await?;
@@ -47,11 +47,7 @@ pub struct RoleForm {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn add(
-    cx: Console,
-    path: web::Path<String>,
-    form: Form<RoleForm>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn add(cx: Console, path: web::Path<String>, form: Form<RoleForm>) -> Reply {
     let id = parse_id(&path)?;
     let (resource, role) = match form.0.resource.split_once('|') {
         Some((r, role)) => (r.to_string(), role.to_string()),
@@ -75,7 +71,7 @@ pub(super) async fn remove(
     cx: Console,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path.0)?;
     svc::remove_role(cx.store(), &cx.actor(), &id, &path.1, cx.now()).await?;
     cx.done(

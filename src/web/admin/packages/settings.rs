@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 
 use super::policy_form::{self, Fields};
@@ -14,8 +14,8 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, PackageSettings};
 use crate::store::packages::{PackageRow, RoleScopeRow};
+use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::{Layout, form_status, render, render_status};
@@ -32,7 +32,7 @@ struct OverviewTab {
     policies: Vec<String>,
 }
 
-pub(super) async fn overview(cx: &Console, id: &AccessPackageId) -> Result<HttpResponse, AppError> {
+pub(super) async fn overview(cx: &Console, id: &AccessPackageId) -> Reply {
     let view = svc::package(cx.store(), id).await?;
     render(&OverviewTab {
         layout: cx.layout(view.package.display_name.clone()),
@@ -70,7 +70,7 @@ pub(super) async fn page(
     id: &AccessPackageId,
     submitted: Option<(Fields, FieldErrors)>,
     matches: Matches,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let view = svc::package(cx.store(), id).await?;
     let package = view.package;
     let (f, errors) = submitted.unwrap_or_else(|| {
@@ -115,7 +115,7 @@ pub(super) async fn update(
     cx: Console,
     path: web::Path<String>,
     form: Picked<HashMap<String, String>>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let id = parse_id(&path)?;
     let f: Fields = form
         .form
@@ -152,11 +152,7 @@ pub(super) async fn update(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn delete(
-    cx: Console,
-    path: web::Path<String>,
-    _form: Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
     let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (

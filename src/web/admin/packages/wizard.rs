@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -19,6 +19,7 @@ use crate::service::ServiceError;
 use crate::service::packages::{self as svc, AttributeInfo, ResourceRoles, RolePick};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
+use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::picker::{Matches, Picked};
@@ -106,10 +107,7 @@ pub struct StartQuery {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn start(
-    cx: Console,
-    q: web::Query<StartQuery>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn start(cx: Console, q: web::Query<StartQuery>) -> Reply {
     let mut f = policy_form::defaults("Initial policy");
     if let Some(c) = q.catalog.as_deref().and_then(CatalogId::parse) {
         f.insert("catalog".into(), c.to_string());
@@ -251,7 +249,7 @@ async fn page(
     f: Fields,
     errors: FieldErrors,
     matches: Matches,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let catalog = catalog_of(&f);
     let chosen: Vec<String> = picks(&f).into_iter().map(|p| p.resource).collect();
     let view = svc::wizard(
@@ -368,10 +366,7 @@ fn take_step(f: &mut Fields, current: &str, posted: &HashMap<String, String>) {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn step(
-    cx: Console,
-    form: Picked<HashMap<String, String>>,
-) -> Result<HttpResponse, AppError> {
+pub(super) async fn step(cx: Console, form: Picked<HashMap<String, String>>) -> Reply {
     let posted = form.form;
     let mut f: Fields = posted
         .get("draft")
@@ -421,7 +416,7 @@ pub(super) async fn step(
     page(&cx, target, f, shown, Matches::default()).await
 }
 
-async fn create(cx: &Console, f: Fields, policy: Policy) -> Result<HttpResponse, AppError> {
+async fn create(cx: &Console, f: Fields, policy: Policy) -> Reply {
     let basics = svc::parse_basics(
         policy_form::get(&f, "name"),
         policy_form::get(&f, "description"),
