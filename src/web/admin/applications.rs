@@ -29,22 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::ADMIN_APPLICATION, update);
 }
 
-const LIST: ListSpec = ListSpec {
-    title: "Applications",
-    sub: "applications",
-    path: routes::ADMIN_APPLICATIONS,
-    new: routes::ADMIN_APPLICATION_NEW,
-    one: "application",
-    many: "applications",
-    placeholder: "Application name",
-    columns: &[
-        col("Name"),
-        col("App roles"),
-        col("Description"),
-        num("Role holders"),
-    ],
-};
-
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = directory::resources(
@@ -64,6 +48,20 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
         ]
     })
 }
+
+const LIST: ListSpec = ListSpec {
+    title: "Applications",
+    path: routes::ADMIN_APPLICATIONS,
+    new: routes::ADMIN_APPLICATION_NEW,
+    one: "application",
+    placeholder: "Application name",
+    columns: &[
+        col("Name"),
+        col("App roles"),
+        col("Description"),
+        num("Role holders"),
+    ],
+};
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]

@@ -29,23 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::ADMIN_ORG_DELETE, delete);
 }
 
-const LIST: ListSpec = ListSpec {
-    title: "Connected organizations",
-    sub: "connected_orgs",
-    path: routes::ADMIN_ORGS,
-    new: routes::ADMIN_ORG_NEW,
-    one: "connected organization",
-    many: "connected organizations",
-    placeholder: "Organization name",
-    columns: &[
-        col("Name"),
-        col("State"),
-        col("Identity sources"),
-        num("Internal sponsors"),
-        num("External sponsors"),
-    ],
-};
-
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
@@ -68,6 +51,21 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
         ]
     })
 }
+
+const LIST: ListSpec = ListSpec {
+    title: "Connected organizations",
+    path: routes::ADMIN_ORGS,
+    new: routes::ADMIN_ORG_NEW,
+    one: "connected organization",
+    placeholder: "Organization name",
+    columns: &[
+        col("Name"),
+        col("State"),
+        col("Identity sources"),
+        num("Internal sponsors"),
+        num("External sponsors"),
+    ],
+};
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]

@@ -38,24 +38,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::ADMIN_SYSTEM_DELETE, delete);
 }
 
-const LIST: ListSpec = ListSpec {
-    title: "Connected systems",
-    sub: "connected_systems",
-    path: routes::ADMIN_SYSTEMS,
-    new: routes::ADMIN_SYSTEM_NEW,
-    one: "connected system",
-    many: "connected systems",
-    placeholder: "System name",
-    columns: &[
-        col("Name"),
-        col("Kind"),
-        num("Linked resources"),
-        num("Waiting"),
-        num("Failed"),
-        col("Last test"),
-    ],
-};
-
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
@@ -75,6 +57,22 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
         ]
     })
 }
+
+const LIST: ListSpec = ListSpec {
+    title: "Connected systems",
+    path: routes::ADMIN_SYSTEMS,
+    new: routes::ADMIN_SYSTEM_NEW,
+    one: "connected system",
+    placeholder: "System name",
+    columns: &[
+        col("Name"),
+        col("Kind"),
+        num("Linked resources"),
+        num("Waiting"),
+        num("Failed"),
+        col("Last test"),
+    ],
+};
 
 /// The form's fields. A checkbox absent from the post is off.
 #[derive(Deserialize, Default, Clone)]

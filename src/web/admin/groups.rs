@@ -30,17 +30,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::ADMIN_GROUP_ROLES, change_role);
 }
 
-const LIST: ListSpec = ListSpec {
-    title: "Groups and teams",
-    sub: "groups",
-    path: routes::ADMIN_GROUPS,
-    new: routes::ADMIN_GROUP_NEW,
-    one: "group",
-    many: "groups",
-    placeholder: "Group name",
-    columns: &[col("Name"), col("Type"), col("Description"), num("Members")],
-};
-
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = directory::resources(
@@ -65,6 +54,15 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
         ]
     })
 }
+
+const LIST: ListSpec = ListSpec {
+    title: "Groups and teams",
+    path: routes::ADMIN_GROUPS,
+    new: routes::ADMIN_GROUP_NEW,
+    one: "group",
+    placeholder: "Group name",
+    columns: &[col("Name"), col("Type"), col("Description"), num("Members")],
+};
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]

@@ -28,12 +28,10 @@ pub const fn num(label: &'static str) -> Column {
 pub struct ListSpec {
     /// The page's heading, and its entry in the console's navigation.
     pub title: &'static str,
-    pub sub: &'static str,
     pub path: routes::Path,
     pub new: routes::Path,
-    /// "site", "sites".
+    /// "site" (the list says "sites").
     pub one: &'static str,
-    pub many: &'static str,
     pub placeholder: &'static str,
     pub columns: &'static [Column],
 }

@@ -29,22 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::ADMIN_SITE, update);
 }
 
-const LIST: ListSpec = ListSpec {
-    title: "Sites",
-    sub: "sites",
-    path: routes::ADMIN_SITES,
-    new: routes::ADMIN_SITE_NEW,
-    one: "site",
-    many: "sites",
-    placeholder: "Site name",
-    columns: &[
-        col("Name"),
-        col("Address"),
-        col("Description"),
-        num("People with a role"),
-    ],
-};
-
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = directory::resources(
@@ -64,6 +48,20 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
         ]
     })
 }
+
+const LIST: ListSpec = ListSpec {
+    title: "Sites",
+    path: routes::ADMIN_SITES,
+    new: routes::ADMIN_SITE_NEW,
+    one: "site",
+    placeholder: "Site name",
+    columns: &[
+        col("Name"),
+        col("Address"),
+        col("Description"),
+        num("People with a role"),
+    ],
+};
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]

@@ -30,24 +30,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::ADMIN_USER_SIGN_OUT, sign_out_everywhere);
 }
 
-const LIST: ListSpec = ListSpec {
-    title: "Users",
-    sub: "users",
-    path: routes::ADMIN_USERS,
-    new: routes::ADMIN_USER_NEW,
-    one: "user",
-    many: "users",
-    placeholder: "Name or email",
-    columns: &[
-        col("Name"),
-        col("Email"),
-        col("Type"),
-        col("Department"),
-        col("Job title"),
-        col("State"),
-    ],
-};
-
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = directory::users(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
@@ -70,6 +52,22 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
         ]
     })
 }
+
+const LIST: ListSpec = ListSpec {
+    title: "Users",
+    path: routes::ADMIN_USERS,
+    new: routes::ADMIN_USER_NEW,
+    one: "user",
+    placeholder: "Name or email",
+    columns: &[
+        col("Name"),
+        col("Email"),
+        col("Type"),
+        col("Department"),
+        col("Job title"),
+        col("State"),
+    ],
+};
 
 /// The user form's fields, as typed.
 #[derive(Deserialize, Default, Clone)]

@@ -55,23 +55,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(ADMIN_CATALOG_DELETE, delete);
 }
 
-const LIST: ListSpec = ListSpec {
-    title: "Catalogs",
-    sub: "catalogs",
-    path: routes::ADMIN_CATALOGS,
-    new: routes::ADMIN_CATALOG_NEW,
-    one: "catalog",
-    many: "catalogs",
-    placeholder: "Catalog name",
-    columns: &[
-        col("Name"),
-        col("State"),
-        col("Enabled for external users"),
-        num("Resources"),
-        num("Access packages"),
-    ],
-};
-
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
@@ -89,6 +72,21 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
         ]
     })
 }
+
+const LIST: ListSpec = ListSpec {
+    title: "Catalogs",
+    path: routes::ADMIN_CATALOGS,
+    new: routes::ADMIN_CATALOG_NEW,
+    one: "catalog",
+    placeholder: "Catalog name",
+    columns: &[
+        col("Name"),
+        col("State"),
+        col("Enabled for external users"),
+        num("Resources"),
+        num("Access packages"),
+    ],
+};
 
 /// A catalog page's tabs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

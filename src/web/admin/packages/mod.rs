@@ -58,23 +58,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(ADMIN_PACKAGE_ASSIGNMENT_REPROCESS, assignments::reprocess);
 }
 
-const LIST: ListSpec = ListSpec {
-    title: "Access packages",
-    sub: "packages",
-    path: routes::ADMIN_PACKAGES,
-    new: routes::ADMIN_PACKAGE_NEW,
-    one: "access package",
-    many: "access packages",
-    placeholder: "Package name",
-    columns: &[
-        col("Name"),
-        col("Catalog"),
-        col("Hidden"),
-        num("Policies"),
-        num("Active assignments"),
-    ],
-};
-
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
     let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
@@ -88,6 +71,21 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
         ]
     })
 }
+
+const LIST: ListSpec = ListSpec {
+    title: "Access packages",
+    path: routes::ADMIN_PACKAGES,
+    new: routes::ADMIN_PACKAGE_NEW,
+    one: "access package",
+    placeholder: "Package name",
+    columns: &[
+        col("Name"),
+        col("Catalog"),
+        col("Hidden"),
+        num("Policies"),
+        num("Active assignments"),
+    ],
+};
 
 /// A package page's tabs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
