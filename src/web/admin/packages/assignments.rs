@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Filtered, Tab, TabQuery, parse_id};
+use super::{Filtered, Item, Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
@@ -124,32 +124,23 @@ pub(super) fn csv_download<'a>(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn remove(
-    cx: Console,
-    path: web::Path<(String, String)>,
-    _form: Form<NoFields>,
-) -> Reply {
-    let (id, aid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::remove(cx.store(), &cx.actor(), &id, aid, cx.now()).await;
+pub(super) async fn remove(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+    let result = svc::remove(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
     cx.done_or_refused(
-        r,
+        result,
         "Assignment removed; its access was taken back.",
-        &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id),
+        &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package),
     )
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn reprocess(
-    cx: Console,
-    path: web::Path<(String, String)>,
-    _form: Form<NoFields>,
-) -> Reply {
-    let (id, aid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::reprocess_assignment(cx.store(), &cx.actor(), &id, aid, cx.now()).await;
+pub(super) async fn reprocess(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+    let result =
+        svc::reprocess_assignment(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
     cx.done_or_refused(
-        r,
+        result,
         "Assignment reprocessed: its roles are granted.",
-        &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id),
+        &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package),
     )
 }
 

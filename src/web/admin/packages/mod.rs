@@ -207,6 +207,27 @@ fn parse_id(raw: &str) -> Result<AccessPackageId, AppError> {
     AccessPackageId::parse(raw).ok_or(AppError::NotFound)
 }
 
+/// A path naming one of a package's requests, assignments or reviews: the
+/// package (a path with anything else is not found) and the item's id.
+pub struct Item {
+    pub package: AccessPackageId,
+    pub id: String,
+}
+
+impl actix_web::FromRequest for Item {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Item, AppError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let at = |n| req.match_info().get(n).unwrap_or_default();
+        let item = parse_id(at("id")).map(|package| Item {
+            package,
+            id: at("rid").to_string(),
+        });
+        std::future::ready(item)
+    }
+}
+
 #[tracing::instrument(skip_all)]
 async fn overview(cx: Console, path: web::Path<String>, q: web::Query<TabQuery>) -> Reply {
     show(&cx, &parse_id(&path)?, Tab::Overview, &q).await

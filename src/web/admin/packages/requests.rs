@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use actix_web::web;
 use askama::Template;
 
-use super::{Filtered, Tab, TabQuery, parse_id};
+use super::{Filtered, Item, Tab, TabQuery, parse_id};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::request::{Answer, Event, human, transition};
@@ -152,33 +152,21 @@ pub struct BackTo {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn cancel(
-    cx: Console,
-    path: web::Path<(String, String)>,
-    _form: Form<NoFields>,
-) -> Reply {
-    let (id, rid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::cancel_by_admin(cx.store(), &cx.actor(), &id, rid, cx.now()).await;
+pub(super) async fn cancel(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+    let result = svc::cancel_by_admin(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
     cx.done_or_refused(
-        r,
+        result,
         "Request canceled.",
-        &routes::ADMIN_PACKAGE_REQUEST.ids(&id, rid),
+        &routes::ADMIN_PACKAGE_REQUEST.ids(&at.package, &at.id),
     )
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn reprocess(
-    cx: Console,
-    path: web::Path<(String, String)>,
-    _form: Form<NoFields>,
-) -> Reply {
-    let (id, rid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::reprocess(cx.store(), &cx.actor(), &id, rid, cx.now())
-        .await
-        .map(|_| ());
+pub(super) async fn reprocess(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+    let result = svc::reprocess(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
     cx.done_or_refused(
-        r,
+        result,
         "Request reprocessed.",
-        &routes::ADMIN_PACKAGE_REQUEST.ids(&id, rid),
+        &routes::ADMIN_PACKAGE_REQUEST.ids(&at.package, &at.id),
     )
 }

@@ -5,7 +5,7 @@ use actix_web::web;
 use askama::Template;
 
 use super::assignments::csv_download;
-use super::{Tab, parse_id};
+use super::{Item, Tab, parse_id};
 use crate::domain::ids::AccessPackageId;
 use crate::routes;
 use crate::service::packages as packages_svc;
@@ -98,32 +98,22 @@ pub(super) async fn details(cx: Console, path: web::Path<(String, String)>) -> R
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn stop(
-    cx: Console,
-    path: web::Path<(String, String)>,
-    _form: Form<NoFields>,
-) -> Reply {
-    let (id, rid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::stop(cx.store(), &cx.actor(), &id, rid, cx.now()).await;
+pub(super) async fn stop(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+    let result = svc::stop(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
     cx.done_or_refused(
-        r,
+        result,
         "The review is stopped; nothing was applied.",
-        &routes::ADMIN_PACKAGE_REVIEW.ids(&id, rid),
+        &routes::ADMIN_PACKAGE_REVIEW.ids(&at.package, &at.id),
     )
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn apply(
-    cx: Console,
-    path: web::Path<(String, String)>,
-    _form: Form<NoFields>,
-) -> Reply {
-    let (id, rid) = (parse_id(&path.0)?, &path.1);
-    let r = svc::apply_now(cx.store(), &cx.actor(), &id, rid, cx.now()).await;
+pub(super) async fn apply(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+    let result = svc::apply_now(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
     cx.done_or_refused(
-        r,
+        result,
         "The review's results are applied.",
-        &routes::ADMIN_PACKAGE_REVIEW.ids(&id, rid),
+        &routes::ADMIN_PACKAGE_REVIEW.ids(&at.package, &at.id),
     )
 }
 
