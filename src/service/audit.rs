@@ -1,6 +1,6 @@
 //! The audit log as administrators read it.
 
-use super::{ServiceError, read};
+use super::{ServiceError, fetch};
 use crate::store::audit::{self, AuditEventRow, AuditFilter};
 use crate::store::{Page, Store};
 
@@ -12,8 +12,8 @@ pub async fn list(
     page: i64,
     per_page: i64,
 ) -> Result<Page<AuditEventRow>, ServiceError> {
-    read(store, async |c| {
-        Ok(audit::list(c, filter, page, per_page).await?)
+    fetch(store, async |c| {
+        audit::list(c, filter, page, per_page).await
     })
     .await
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, found, invalid, read, write};
+use super::{ServiceError, fetch, found, invalid, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::{
     CatalogProfile, OriginSystem, RequiredAttribute, format_localizations,
@@ -254,8 +254,8 @@ pub async fn search(
     page: i64,
     per_page: i64,
 ) -> Result<Page<CatalogRow>, ServiceError> {
-    read(store, async |c| {
-        Ok(catalogs::search(c, q, page, per_page).await?)
+    fetch(store, async |c| {
+        catalogs::search(c, q, page, per_page).await
     })
     .await
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, found, invalid, read, write};
+use super::{ServiceError, fetch, found, invalid, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::connected_org::ConnectedOrgProfile;
 use crate::domain::ids::{ConnectedOrgId, UserId};
@@ -61,8 +61,8 @@ pub async fn search(
     page: i64,
     per_page: i64,
 ) -> Result<Page<OrgRow>, ServiceError> {
-    read(store, async |c| {
-        Ok(connected_orgs::search(c, q, page, per_page).await?)
+    fetch(store, async |c| {
+        connected_orgs::search(c, q, page, per_page).await
     })
     .await
 }

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, found, invalid, read, write};
+use super::{ServiceError, fetch, found, invalid, read, write};
 pub use crate::connectors::FoundGroup;
 use crate::connectors::{OpError, Session};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
@@ -41,8 +41,8 @@ pub async fn search(
     page: i64,
     per_page: i64,
 ) -> Result<Page<SystemRow>, ServiceError> {
-    read(store, async |c| {
-        Ok(connected_systems::search(c, q, page, per_page).await?)
+    fetch(store, async |c| {
+        connected_systems::search(c, q, page, per_page).await
     })
     .await
 }
@@ -226,8 +226,8 @@ pub async fn links_in_catalog(
     store: &Store,
     catalog: &CatalogId,
 ) -> Result<Vec<LinkRow>, ServiceError> {
-    read(store, async |c| {
-        Ok(connected_systems::links_in_catalog(c, catalog.as_str()).await?)
+    fetch(store, async |c| {
+        connected_systems::links_in_catalog(c, catalog.as_str()).await
     })
     .await
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::{ServiceError, found, invalid, read, write};
+use super::{ServiceError, fetch, found, invalid, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{GroupRole, Named, SiteRole};
@@ -165,10 +165,7 @@ pub async fn users(
     page: i64,
     per_page: i64,
 ) -> Result<Page<UserSummary>, ServiceError> {
-    read(store, async |c| {
-        Ok(users::search(c, q, page, per_page).await?)
-    })
-    .await
+    fetch(store, async |c| users::search(c, q, page, per_page).await).await
 }
 
 /// A user's page: who they are, their manager's address, how they sign
@@ -379,8 +376,8 @@ pub async fn resources(
     page: i64,
     per_page: i64,
 ) -> Result<Page<ResourceSummary>, ServiceError> {
-    read(store, async |c| {
-        Ok(dir::search(c, origin, q, page, per_page).await?)
+    fetch(store, async |c| {
+        dir::search(c, origin, q, page, per_page).await
     })
     .await
 }

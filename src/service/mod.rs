@@ -81,6 +81,14 @@ pub(crate) async fn write<T>(
     Ok(out)
 }
 
+/// One store read in a pooled connection (a list page, say).
+pub(crate) async fn fetch<T>(
+    store: &Store,
+    query: impl AsyncFnOnce(&mut Conn) -> store::Result<T>,
+) -> Result<T, ServiceError> {
+    read(store, async |c| Ok(query(c).await?)).await
+}
+
 /// Reads in one pooled connection, for the pages.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn read<T>(

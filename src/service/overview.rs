@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{ServiceError, read};
+use super::{ServiceError, fetch, read};
 use crate::store::outbox::{self, MailRow};
 use crate::store::requests::{self, AnyRequestRow};
 use crate::store::{Page, Store};
@@ -35,8 +35,8 @@ pub async fn requests(
     page: i64,
     per_page: i64,
 ) -> Result<Page<AnyRequestRow>, ServiceError> {
-    read(store, async |c| {
-        Ok(requests::all(c, state, page, per_page).await?)
+    fetch(store, async |c| {
+        requests::all(c, state, page, per_page).await
     })
     .await
 }

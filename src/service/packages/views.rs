@@ -4,6 +4,7 @@ use super::package_row;
 use crate::domain::catalog::OriginSystem;
 use crate::domain::ids::{AccessPackageId, CatalogId, CatalogResourceId};
 use crate::domain::policy::Policy;
+use crate::service::fetch;
 use crate::service::{ServiceError, read};
 use crate::store::catalogs::{self, CatalogRow};
 use crate::store::packages::{self, PackageListRow, PackageRow, RoleScopeRow};
@@ -17,8 +18,8 @@ pub async fn search(
     page: i64,
     per_page: i64,
 ) -> Result<Page<PackageListRow>, ServiceError> {
-    read(store, async |c| {
-        Ok(packages::search(c, q, page, per_page).await?)
+    fetch(store, async |c| {
+        packages::search(c, q, page, per_page).await
     })
     .await
 }
