@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, map_err, ts};
+use super::{Conn, Result, Statement, map_err, ts};
 use crate::domain::api_token::NewToken;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -69,26 +69,22 @@ pub async fn insert(
     .bind(created_by)
     .bind(ts(now))
     .bind(t.expires_at.map(ts))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 pub async fn revoke(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool> {
-    let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .bind(ts(now))
-            .execute(conn)
-            .await?;
-    Ok(done.rows_affected() == 1)
+    sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(ts(now))
+        .changed_one(conn)
+        .await
 }
 
 pub async fn touch(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> {
     sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
         .bind(id)
         .bind(ts(now))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }

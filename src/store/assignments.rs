@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, map_err, ts};
+use super::{Conn, Page, Result, Statement, map_err, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 
 /// States in which an assignment grants access.
@@ -133,15 +133,14 @@ pub async fn active_for(
 /// Sets the end of an assignment that is still active; false when it has
 /// ended meanwhile (an extension never brings it back).
 pub async fn set_end(conn: &mut Conn, id: &str, end: Option<DateTime<Utc>>) -> Result<bool> {
-    let done = sqlx::query(&format!(
+    sqlx::query(&format!(
         "UPDATE access_package_assignments SET end_at = $2, reminded_days = NULL \
          WHERE id = $1 AND state IN {ACTIVE}"
     ))
     .bind(id)
     .bind(end.map(ts))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// Moves an assignment that is still active to `state` (one of the active
@@ -149,14 +148,13 @@ pub async fn set_end(conn: &mut Conn, id: &str, end: Option<DateTime<Utc>>) -> R
 /// On PostgreSQL the update also holds the row until commit, so an
 /// expiration running at the same moment waits and sees the outcome.
 pub async fn set_active_state(conn: &mut Conn, id: &str, state: &str) -> Result<bool> {
-    let done = sqlx::query(&format!(
+    sqlx::query(&format!(
         "UPDATE access_package_assignments SET state = $2 WHERE id = $1 AND state IN {ACTIVE}"
     ))
     .bind(id)
     .bind(state)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// Active assignments ending within `days` that have not had that reminder,

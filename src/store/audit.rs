@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, ts};
+use super::{Conn, Page, Result, Statement, ts};
 use crate::domain::audit::{Actor, NewAuditEvent};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -40,9 +40,8 @@ pub async fn record_with_mails(
     let q = bind(sqlx::query(&sql), actor, event, now);
     let prefix = uuid::Uuid::new_v4().to_string();
     super::outbox::bind_mails(q, mails, &prefix, 0)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 const INSERT: &str = "INSERT INTO audit_events (occurred_at, actor_id, actor_name, action, object_type, \
@@ -72,9 +71,8 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<()> {
     bind(sqlx::query(INSERT), actor, event, now)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 #[derive(Debug, Default, Clone)]

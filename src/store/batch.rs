@@ -6,7 +6,7 @@ use crate::domain::ids::UserId;
 use chrono::{DateTime, Utc};
 
 use super::assignments::{ACTIVE, AssignmentRow, SELECT};
-use super::{Conn, Result, map_err, ts};
+use super::{Conn, Result, Statement, map_err, ts};
 
 use super::placeholders as list;
 
@@ -49,7 +49,7 @@ pub async fn end_due(conn: &mut Conn, batch: &str, now: DateTime<Utc>, limit: i6
         super::Dialect::Sqlite => "rowid",
         super::Dialect::Postgres => "id",
     };
-    let done = sqlx::query(&format!(
+    sqlx::query(&format!(
         "UPDATE access_package_assignments SET state = 'expired', end_reason = 'expired', ended_at = $1, \
          end_batch = $2 WHERE {key} IN (SELECT {key} FROM access_package_assignments \
          WHERE state = 'delivered' AND end_at <= $1 ORDER BY end_at, id LIMIT $3{lock})"
@@ -57,9 +57,8 @@ pub async fn end_due(conn: &mut Conn, batch: &str, now: DateTime<Utc>, limit: i6
     .bind(ts(now))
     .bind(batch)
     .bind(limit)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
+    .changed(conn)
+    .await
 }
 
 /// Ends one assignment if it is still active, marking it with `batch`.
@@ -81,7 +80,7 @@ async fn end_where(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let done = sqlx::query(&format!(
+    sqlx::query(&format!(
         "UPDATE access_package_assignments SET state = 'expired', end_reason = $3, ended_at = $4, \
          end_batch = $2 WHERE {column} = $1 AND state IN {ACTIVE}"
     ))
@@ -89,9 +88,8 @@ async fn end_where(
     .bind(batch)
     .bind(reason)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
+    .changed(conn)
+    .await
 }
 
 /// Ends every active assignment of one person (marked `batch`).
@@ -220,7 +218,6 @@ pub async fn finish_batch(
     .bind(ts(now))
     .bind(reason)
     .bind(action)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }

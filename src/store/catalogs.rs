@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Flag, Page, Result, StoreError, contains_pattern, map_err, ts};
+use super::{Conn, Flag, Page, Result, Statement, StoreError, contains_pattern, map_err, ts};
 use crate::domain::catalog::{
     AnswerFormat, CatalogProfile, Localization, OriginSystem, RequiredAttribute,
 };
@@ -69,9 +69,8 @@ pub async fn insert(
     .bind(p.state.as_str())
     .bind(p.is_externally_visible)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 pub async fn update(
@@ -102,9 +101,8 @@ pub async fn update(
 pub async fn delete(conn: &mut Conn, id: &CatalogId) -> Result<()> {
     sqlx::query("DELETE FROM catalogs WHERE id = $1")
         .bind(id.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// A resource in a catalog, with its name and roles read from the directory.
@@ -238,7 +236,7 @@ pub async fn add_resource(
     origin_id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "INSERT INTO catalog_resources (id, catalog_id, origin_system, origin_id, added_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (catalog_id, origin_system, origin_id) DO NOTHING",
     )
@@ -247,9 +245,8 @@ pub async fn add_resource(
     .bind(origin.as_str())
     .bind(origin_id)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// The display name of a directory object, if it exists.
@@ -298,9 +295,8 @@ pub async fn packages_using_resource(
 pub async fn remove_resource(conn: &mut Conn, resource: &CatalogResourceId) -> Result<()> {
     sqlx::query("DELETE FROM catalog_resources WHERE id = $1")
         .bind(resource.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 #[derive(sqlx::FromRow)]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, StoreError, contains_pattern, map_err, ts};
+use super::{Conn, Page, Result, Statement, StoreError, contains_pattern, map_err, ts};
 use crate::domain::connected_org::ConnectedOrgProfile;
 use crate::domain::ids::{ConnectedOrgId, UserId};
 
@@ -203,9 +203,8 @@ pub async fn policies_referring(conn: &mut Conn, id: &ConnectedOrgId) -> Result<
 pub async fn delete(conn: &mut Conn, id: &ConnectedOrgId) -> Result<()> {
     sqlx::query("DELETE FROM connected_organizations WHERE id = $1")
         .bind(id.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// The id of a connected organization by its exact name (any case).

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Flag, Page, Result, StoreError, contains_pattern, map_err, ts};
+use super::{Conn, Flag, Page, Result, Statement, StoreError, contains_pattern, map_err, ts};
 use crate::config::Secret;
 use crate::domain::connected_system::{ReconcileMode, SystemProfile, SystemSettings};
 use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
@@ -153,9 +153,8 @@ pub async fn insert(
     .bind(secret)
     .bind(p.reconcile.as_str())
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// Saves the profile; the secret only when a new one was typed. A changed
@@ -166,7 +165,7 @@ pub async fn update(
     p: &SystemProfile,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE connected_systems SET display_name = $2, name_lower = $3, \
          last_test_at = CASE WHEN settings = $4 THEN last_test_at END, \
          last_test_ok = CASE WHEN settings = $4 THEN last_test_ok END, \
@@ -181,9 +180,8 @@ pub async fn update(
     .bind(p.secret.as_ref().map(|s| s.expose().clone()))
     .bind(ts(now))
     .bind(p.settings.kind().as_str())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 pub async fn delete(conn: &mut Conn, id: &ConnectedSystemId) -> Result<bool> {
@@ -191,11 +189,10 @@ pub async fn delete(conn: &mut Conn, id: &ConnectedSystemId) -> Result<bool> {
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;
-    let done = sqlx::query("DELETE FROM connected_systems WHERE id = $1")
+    sqlx::query("DELETE FROM connected_systems WHERE id = $1")
         .bind(id.as_str())
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .changed_one(conn)
+        .await
 }
 
 pub async fn record_test(
@@ -210,9 +207,8 @@ pub async fn record_test(
         .bind(ts(now))
         .bind(ok)
         .bind(note)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// Claims the systems whose reconciliation is due (never run, or last run
@@ -241,9 +237,8 @@ pub async fn mark_reconciled(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> R
     sqlx::query("UPDATE connected_systems SET last_reconciled_at = $2 WHERE id = $1")
         .bind(id)
         .bind(ts(now))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// A link from a Gatehouse resource role to a group in a connected system.
@@ -382,9 +377,8 @@ pub async fn insert_link(
     .bind(origin_system)
     .bind(origin_id)
     .bind(role)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// `SELECT user_id` of everyone holding the resource role in the ledger.
@@ -430,7 +424,6 @@ pub async fn record_reconciliation(
         .bind(missing)
         .bind(unexpected)
         .bind(error)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }

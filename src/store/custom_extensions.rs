@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Dialect, Result, StoreError, dialect, map_err, ts};
+use super::{Conn, Dialect, Result, Statement, StoreError, dialect, map_err, ts};
 use crate::domain::custom_extension::{
     Authentication, Behavior, CalloutFacts, ExtensionProfile, Stage,
 };
@@ -178,14 +178,13 @@ pub async fn used_in_catalog(
 
 /// Deletes the extension unless a policy calls it (false then).
 pub async fn delete(conn: &mut Conn, id: &str) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "DELETE FROM custom_extensions WHERE id = $1 \
          AND NOT EXISTS (SELECT 1 FROM policy_custom_extensions x WHERE x.extension_id = $1)",
     )
     .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// The extension each stage of the policy calls.
@@ -266,9 +265,8 @@ pub async fn queue(conn: &mut Conn, c: &NewCallout, now: DateTime<Utc>) -> Resul
     .bind(c.wait.as_ref().map(|w| ts(w.1)))
     .bind(c.wait.as_ref().map(|w| w.2))
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// Queues a call of the extension each assignment's policy calls at
@@ -546,9 +544,8 @@ pub async fn finish(
     .bind(status.map(i64::from))
     .bind(duration_ms)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// The call a request is waiting on: (id, stage, token).
@@ -576,7 +573,7 @@ pub async fn end_wait(
     detail: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE custom_extension_callouts SET state = $2, detail = $3, callback_token = NULL, finished_at = $4 \
          WHERE id = $1 AND callback_token IS NOT NULL AND state IN ('queued', 'waiting', 'failed')",
     )
@@ -584,9 +581,8 @@ pub async fn end_wait(
     .bind(state)
     .bind(detail.map(str::to_string))
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// Calls whose wait ended without an answer, each taken (marked timed out)
@@ -627,9 +623,8 @@ pub async fn abandon(
     .bind(request)
     .bind(ts(now))
     .bind(stage.map(|s| s.as_str()))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// A call as the request's details show it.
@@ -667,13 +662,12 @@ pub async fn of_request(conn: &mut Conn, request: &str) -> Result<Vec<CalloutVie
 
 /// Queues a failed call again (Reprocess); false when it had not failed.
 pub async fn retry(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE custom_extension_callouts SET state = 'queued', next_attempt_at = $2, last_error = NULL \
          WHERE id = $1 AND state = 'failed'",
     )
     .bind(id)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }

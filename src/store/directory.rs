@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, StoreError, contains_pattern, map_err, ts};
+use super::{Conn, Page, Result, Statement, StoreError, contains_pattern, map_err, ts};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{GroupRole, Named, SiteRole};
 use crate::domain::ids::{AppRoleId, ApplicationId, GroupId, SiteId, UserId};
@@ -244,7 +244,7 @@ async fn add_by_hand(
     user: &UserId,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(&format!(
+    sqlx::query(&format!(
         "INSERT INTO {table} ({column}, user_id, role, added_at, outside_assignments) \
          VALUES ($1, $2, $3, $4, TRUE) ON CONFLICT ({column}, user_id, role) \
          DO UPDATE SET outside_assignments = TRUE WHERE {table}.outside_assignments = FALSE"
@@ -253,9 +253,8 @@ async fn add_by_hand(
     .bind(user.as_str())
     .bind(role)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// Whether the user holds the role by hand (outside assignments).
@@ -283,16 +282,15 @@ pub async fn clear_group_role_by_hand(
     user: &UserId,
     role: GroupRole,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE group_members SET outside_assignments = FALSE \
          WHERE group_id = $1 AND user_id = $2 AND role = $3 AND outside_assignments = TRUE",
     )
     .bind(group.as_str())
     .bind(user.as_str())
     .bind(role.as_str())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// Removes the role; returns false when the user did not hold it.
@@ -313,15 +311,14 @@ async fn remove_held(
     (table, column, id, role): (&str, &str, &str, &str),
     user: &UserId,
 ) -> Result<bool> {
-    let done = sqlx::query(&format!(
+    sqlx::query(&format!(
         "DELETE FROM {table} WHERE {column} = $1 AND user_id = $2 AND role = $3"
     ))
     .bind(id)
     .bind(user.as_str())
     .bind(role)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 // ---- applications ----
@@ -461,7 +458,7 @@ pub async fn add_app_role(
     user: &UserId,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "INSERT INTO app_role_assignments (app_role_id, user_id, added_at, outside_assignments) \
          SELECT id, $3, $4, TRUE FROM app_roles WHERE application_id = $1 AND name_lower = $2 \
          ON CONFLICT (app_role_id, user_id) DO UPDATE SET outside_assignments = TRUE \
@@ -471,9 +468,8 @@ pub async fn add_app_role(
     .bind(role_name.to_lowercase())
     .bind(user.as_str())
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// A resource role someone holds, for "My Access".
@@ -531,13 +527,11 @@ pub async fn remove_site_role(
 
 /// Removes an app role holding by the role's id; false when not held.
 pub async fn remove_app_role_by_id(conn: &mut Conn, role: &str, user: &UserId) -> Result<bool> {
-    let done =
-        sqlx::query("DELETE FROM app_role_assignments WHERE app_role_id = $1 AND user_id = $2")
-            .bind(role)
-            .bind(user.as_str())
-            .execute(conn)
-            .await?;
-    Ok(done.rows_affected() == 1)
+    sqlx::query("DELETE FROM app_role_assignments WHERE app_role_id = $1 AND user_id = $2")
+        .bind(role)
+        .bind(user.as_str())
+        .changed_one(conn)
+        .await
 }
 
 /// The ids of the groups with these names (lower case), by name.

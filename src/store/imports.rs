@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::rows::{self, Val};
-use super::{Conn, Result, map_err, ts};
+use super::{Conn, Result, Statement, map_err, ts};
 use crate::domain::directory::GroupProfile;
 use crate::domain::ids::{ConnectedSystemId, GroupId, UserId};
 use crate::domain::user::UserProfile;
@@ -232,9 +232,8 @@ pub async fn claim_user(
     .bind(system.as_str())
     .bind(dn)
     .bind(employee_number)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 pub async fn set_manager(
@@ -247,9 +246,8 @@ pub async fn set_manager(
         .bind(id)
         .bind(manager)
         .bind(ts(now))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// The groups a system imported: (id, DN, name).
@@ -278,18 +276,16 @@ pub async fn claim_group(
     .bind(id.as_str())
     .bind(system.as_str())
     .bind(dn)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 pub async fn set_enabled(conn: &mut Conn, system: &ConnectedSystemId, enabled: bool) -> Result<()> {
     sqlx::query("UPDATE connected_systems SET import_enabled = $2 WHERE id = $1")
         .bind(system.as_str())
         .bind(enabled)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// The last run: when, and its summary (JSON).
@@ -315,9 +311,8 @@ pub async fn record(
         .bind(system.as_str())
         .bind(ts(now))
         .bind(summary)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// Systems whose daily import is due, each claimed by one instance.

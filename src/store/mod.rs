@@ -62,6 +62,31 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Running a statement for what it changes, with the store's errors.
+pub(crate) trait Statement {
+    /// Runs it.
+    async fn exec(self, conn: &mut Conn) -> Result<()>;
+    /// Runs it; how many rows it changed.
+    async fn changed(self, conn: &mut Conn) -> Result<u64>;
+    /// Runs it; whether it changed exactly one row.
+    async fn changed_one(self, conn: &mut Conn) -> Result<bool>;
+}
+
+impl<'q> Statement for sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    async fn exec(self, conn: &mut Conn) -> Result<()> {
+        self.execute(conn).await?;
+        Ok(())
+    }
+
+    async fn changed(self, conn: &mut Conn) -> Result<u64> {
+        Ok(self.execute(conn).await?.rows_affected())
+    }
+
+    async fn changed_one(self, conn: &mut Conn) -> Result<bool> {
+        Ok(self.changed(conn).await? == 1)
+    }
+}
+
 /// `?` on a driver result classifies its error (`map_err`).
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, ts};
+use super::{Conn, Page, Result, Statement, ts};
 use crate::domain::message::{Mail, Message};
 
 #[derive(sqlx::FromRow)]
@@ -159,24 +159,22 @@ pub async fn claim(
     seen_next: &str,
     lease: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE mail_outbox SET next_attempt_at = $3 WHERE id = $1 AND next_attempt_at = $2 AND sent_at IS NULL",
     )
     .bind(id)
     .bind(seen_next)
     .bind(ts(lease))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 pub async fn mark_sent(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> {
     sqlx::query("UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
         .bind(id)
         .bind(ts(now))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 pub async fn mark_failed(
@@ -189,9 +187,8 @@ pub async fn mark_failed(
         .bind(id)
         .bind(error)
         .bind(ts(retry_at))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// Gives a message up: it can never be sent, for the reason given.
@@ -207,9 +204,8 @@ pub async fn mark_abandoned(
     .bind(id)
     .bind(error)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// Messages that could not be sent: given up, or failed and waiting to be

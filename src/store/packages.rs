@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Flag, Result, map_err, ts};
+use super::{Conn, Flag, Result, Statement, map_err, ts};
 use crate::domain::ids::{AccessPackageId, CatalogId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -35,9 +35,8 @@ pub async fn insert(
     .bind(hidden)
     .bind(ts(now))
     .bind(name.to_lowercase())
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 pub async fn get(conn: &mut Conn, id: &AccessPackageId) -> Result<Option<PackageRow>> {
@@ -103,9 +102,8 @@ pub async fn update(
         .bind(hidden)
         .bind(ts(now))
         .bind(name.to_lowercase())
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// Deletes the package with its requests (their approvers and decisions go
@@ -241,14 +239,13 @@ pub async fn add_role_scope(
 }
 
 pub async fn remove_role_scope(conn: &mut Conn, id: &AccessPackageId, scope: &str) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "DELETE FROM access_package_resource_role_scopes WHERE access_package_id = $1 AND id = $2",
     )
     .bind(id.as_str())
     .bind(scope)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// (id, name) rows of `sql` for a package.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::{Conn, Flag, Result, StoreError, map_err, parse_ts, ts};
+use super::{Conn, Flag, Result, Statement, StoreError, map_err, parse_ts, ts};
 use crate::domain::catalog::Localization;
 use crate::domain::ids::{AccessPackageId, ConnectedOrgId, GroupId, UserId};
 use crate::domain::policy::{
@@ -473,9 +473,8 @@ pub async fn set_enabled(
         .bind(id)
         .bind(enabled)
         .bind(ts(now))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// How many requests and assignments were made under the policy, in any state.
@@ -493,7 +492,6 @@ pub async fn uses(conn: &mut Conn, id: &str) -> Result<(i64, i64)> {
 pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM assignment_policies WHERE id = $1")
         .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }

@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, map_err, placeholders, ts};
+use super::{Conn, Result, Statement, map_err, placeholders, ts};
 use crate::domain::message::{Mail, Message};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -114,9 +114,8 @@ pub async fn finish(
     .bind(error)
     .bind(ts(next))
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// Remembers who a person is in a system.
@@ -137,9 +136,8 @@ pub async fn remember_account(
     .bind(key)
     .bind(member)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// Whether an operation of the assignment's package (an addition for its
@@ -157,15 +155,14 @@ fn ops_of_assignment(state: &str) -> String {
 /// After delivery wrote its grants: an assignment whose additions are
 /// still queued is *Delivering*. Returns whether it is.
 pub async fn hold_delivery(conn: &mut Conn, assignment: &str) -> Result<bool> {
-    let done = sqlx::query(&format!(
+    sqlx::query(&format!(
         "UPDATE access_package_assignments AS a SET state = 'delivering' \
          WHERE a.id = $1 AND a.state IN ('delivered', 'partiallyDelivered', 'delivering') AND {}",
         ops_of_assignment("pending")
     ))
     .bind(assignment)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// Keeps "you now have access" in a delivering assignment until its
@@ -177,9 +174,8 @@ pub async fn hold_mail(conn: &mut Conn, assignment: &str, mail: &Mail) -> Result
     sqlx::query("UPDATE access_package_assignments SET delivered_mail = $2 WHERE id = $1")
         .bind(assignment)
         .bind(stored)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// Settles the assignments of `users` that were delivering: *Delivered*

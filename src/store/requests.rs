@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, StoreError, map_err, ts};
+use super::{Conn, Result, Statement, StoreError, map_err, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::{Decider, RequestState};
 
@@ -117,9 +117,8 @@ pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> 
     .bind(r.schedule.map(|(_, e)| ts(e)))
     .bind(r.assignment.map(str::to_string))
     .bind(r.approval_bypassed)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
@@ -215,9 +214,8 @@ pub async fn remove_stage_approver(
     .bind(id)
     .bind(stage)
     .bind(user.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 pub async fn stage_approvers(conn: &mut Conn, id: &str, stage: i64) -> Result<Vec<String>> {
@@ -245,7 +243,7 @@ pub async fn record_decision(
         Decider::Person(u) => (Some(u.to_string()), None),
         Decider::Extension(e) => (None, Some(e.clone())),
     };
-    let done = sqlx::query(
+    sqlx::query(
         "INSERT INTO request_decisions (request_id, stage, review_result, reviewed_by, justification, reviewed_at, \
          reviewed_by_extension) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id, stage) DO NOTHING",
     )
@@ -256,9 +254,8 @@ pub async fn record_decision(
     .bind(justification.map(str::to_string))
     .bind(ts(now))
     .bind(extension)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -363,9 +360,8 @@ pub async fn set_outcome_reason(conn: &mut Conn, id: &str, reason: &str) -> Resu
     sqlx::query("UPDATE assignment_requests SET outcome_reason = $2 WHERE id = $1")
         .bind(id)
         .bind(reason)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// The directory user a request from someone not yet in it was delivered to.
@@ -373,9 +369,8 @@ pub async fn set_target(conn: &mut Conn, id: &str, user: &UserId) -> Result<()> 
     sqlx::query("UPDATE assignment_requests SET target_id = $2 WHERE id = $1")
         .bind(id)
         .bind(user.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// Moves a request into an approval stage with its deadlines, in one statement;
@@ -391,7 +386,7 @@ pub async fn enter_stage(
     deny_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE assignment_requests SET state = $3, current_stage = $4, stage_started_at = $5, \
          escalate_at = $6, deny_at = $7 WHERE id = $1 AND state = $2",
     )
@@ -402,9 +397,8 @@ pub async fn enter_stage(
     .bind(ts(now))
     .bind(escalate_at.map(ts))
     .bind(ts(deny_at))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// When the current stage escalates and when it is denied for want of a decision.
@@ -418,9 +412,8 @@ pub async fn set_deadlines(
         .bind(id)
         .bind(escalate_at.map(ts))
         .bind(deny_at.map(ts))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// Requests waiting for a decision past their stage's limit (`lock`: `Store::skip_locked`).
@@ -451,9 +444,8 @@ pub async fn mark_escalated(conn: &mut Conn, id: &str, stage: i64) -> Result<()>
     sqlx::query("UPDATE assignment_requests SET escalated_stage = $2 WHERE id = $1")
         .bind(id)
         .bind(stage)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// A request as the package's Requests tab lists it.
@@ -557,9 +549,8 @@ pub async fn fail_scheduled(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Re
     )
     .bind(id)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// Links the requests made under a sign-in identity to the account it became.
@@ -576,9 +567,8 @@ pub async fn set_target_for_identity(
     .bind(issuer)
     .bind(subject)
     .bind(user.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// Scheduled requests whose start has come, oldest first.
@@ -600,9 +590,8 @@ pub async fn set_assignment(conn: &mut Conn, id: &str, assignment: &str) -> Resu
     sqlx::query("UPDATE assignment_requests SET assignment_id = $2 WHERE id = $1")
         .bind(id)
         .bind(assignment)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 pub async fn insert_assignment(
@@ -624,9 +613,8 @@ pub async fn insert_assignment(
     .bind(target)
     .bind(ts(now))
     .bind(end.map(ts))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// A package My Access may offer: not hidden, in an enabled catalog.
@@ -1154,7 +1142,7 @@ pub async fn move_request(
             | RequestState::Canceled
             | RequestState::Expired
     );
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE assignment_requests SET state = $4, current_stage = $5, \
          stage_started_at = CASE WHEN $5 <> current_stage THEN $6 ELSE stage_started_at END, \
          completed_at = CASE WHEN $7 THEN $6 ELSE completed_at END, \
@@ -1169,9 +1157,8 @@ pub async fn move_request(
     .bind(ts(now))
     .bind(completed)
     .bind(assignment.map(|a| a.as_str().to_string()))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// The people who may decide a stage, in one statement.

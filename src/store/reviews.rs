@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::assignments::ACTIVE;
 use super::rows::{self, Val};
-use super::{Conn, Result, StoreError, map_err, ts};
+use super::{Conn, Result, Statement, StoreError, map_err, ts};
 use crate::domain::review::{NoResponse, ReviewSettings};
 
 fn decode(json: &str) -> Result<ReviewSettings> {
@@ -80,15 +80,14 @@ pub async fn scheduled(conn: &mut Conn) -> Result<Vec<Scheduled>> {
 
 /// Takes the start of the policy's review of `day`: true for one caller only.
 pub async fn claim_start(conn: &mut Conn, policy: &str, day: &str) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE policy_reviews SET last_started = $2 WHERE policy_id = $1 \
          AND (last_started IS NULL OR last_started < $2)",
     )
     .bind(policy)
     .bind(day)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// Someone holding an assignment under a policy, as a review starts.
@@ -338,7 +337,7 @@ pub async fn decide(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE access_review_items SET decision = $4, decided_by = $3, reason = $5, decided_at = $6 \
          WHERE review_id = $1 AND assignment_id = $2 AND decision IS NULL AND EXISTS \
          (SELECT 1 FROM access_review_reviewers v WHERE v.review_id = $1 AND v.assignment_id = $2 AND v.user_id = $3)",
@@ -349,9 +348,8 @@ pub async fn decide(
     .bind(verdict)
     .bind(reason.map(str::to_string))
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// Reviews whose end has come, each taken by one caller only (completed).
@@ -375,7 +373,7 @@ pub async fn move_state(
     to: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE access_reviews SET state = $3, \
          ended_at = COALESCE(ended_at, $4), applied_at = CASE WHEN $3 = 'applied' THEN $4 ELSE applied_at END \
          WHERE id = $1 AND state = $2",
@@ -384,9 +382,8 @@ pub async fn move_state(
     .bind(from)
     .bind(to)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// The decision each holder gets: the reviewer's, else what the setting
@@ -448,15 +445,14 @@ pub async fn in_progress(conn: &mut Conn) -> Result<Vec<(String, String, String,
 /// Takes the sending of a review's reminders from `sent` to `to`: true for
 /// one caller only.
 pub async fn claim_reminder(conn: &mut Conn, review: &str, sent: i64, to: i64) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE access_reviews SET reminded = $3 WHERE id = $1 AND reminded = $2 AND state = 'inProgress'",
     )
     .bind(review)
     .bind(sent)
     .bind(to)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// The reviewers of a review (only those with holders left to decide, when

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::rows::{self, Val};
-use super::{Conn, Result, StoreError, map_err, ts};
+use super::{Conn, Result, Statement, StoreError, map_err, ts};
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::scim::filter::{AttrPath, Filter, Op, Value};
 use crate::domain::scim::resource::{ScimGroup, ScimUser};
@@ -446,23 +446,21 @@ pub async fn set_scim_fields(
     .bind(u.user_name.clone())
     .bind(u.user_name.to_lowercase())
     .bind(u.employee_number.clone())
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// A user deleted through SCIM: blocked, gone from SCIM, their userName and
 /// external id freed.
 pub async fn mark_deleted(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "UPDATE users SET source = 'scimDeleted', state = 'blocked', user_name = NULL, user_name_lower = NULL, \
          external_id = NULL, updated_at = $2 WHERE id = $1 AND source <> 'scimDeleted'",
     )
     .bind(id.as_str())
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 const GROUP_COLUMNS: &str = "g.id, g.display_name, g.external_id, g.created_at, g.updated_at";
@@ -534,9 +532,8 @@ pub async fn set_group_fields(
         .bind(source)
         .bind(g.external_id.clone())
         .bind(ts(now))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// Makes the group's members (role member) exactly `wanted`: new ones are
@@ -637,15 +634,14 @@ pub async fn remove_members(conn: &mut Conn, group: &GroupId, users: &[String]) 
 /// Deletes a group that no catalog holds and no connected system is linked
 /// to; false (nothing deleted) when something uses it.
 pub async fn delete_group(conn: &mut Conn, id: &GroupId) -> Result<bool> {
-    let done = sqlx::query(
+    sqlx::query(
         "DELETE FROM groups WHERE id = $1 \
          AND NOT EXISTS (SELECT 1 FROM catalog_resources r WHERE r.origin_system = 'AadGroup' AND r.origin_id = $1) \
          AND NOT EXISTS (SELECT 1 FROM resource_links l WHERE l.origin_system = 'AadGroup' AND l.origin_id = $1)",
     )
     .bind(id.as_str())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .changed_one(conn)
+    .await
 }
 
 /// Where a user comes from, for the console: (source, userName, externalId,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, map_err, ts};
+use super::{Conn, Result, Statement, map_err, ts};
 use crate::domain::ids::UserId;
 
 pub async fn insert(
@@ -47,9 +47,8 @@ pub async fn touch(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> 
     sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
         .bind(id)
         .bind(ts(now))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// The session now belongs to the directory user its identity became.
@@ -57,17 +56,15 @@ pub async fn set_user(conn: &mut Conn, id: &str, user: &UserId) -> Result<()> {
     sqlx::query("UPDATE sessions SET user_id = $2 WHERE id = $1")
         .bind(id)
         .bind(user.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// Ends every session of the user; returns how many there were.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Conn, Result, StoreError, map_err};
+use super::{Conn, Result, Statement, StoreError, map_err};
 
 pub async fn get(conn: &mut Conn, key: &str) -> Result<Option<String>> {
     sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
@@ -31,9 +31,8 @@ pub async fn put(conn: &mut Conn, key: &str, value: &str) -> Result<()> {
     )
     .bind(key)
     .bind(value)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// A setting kept as JSON; a value that does not read back as `T` is an

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, map_err, ts};
+use super::{Conn, Result, Statement, map_err, ts};
 
 /// How many codes were sent to the address since `since`.
 pub async fn sent_since(conn: &mut Conn, email_lower: &str, since: DateTime<Utc>) -> Result<i64> {
@@ -52,9 +52,8 @@ pub async fn insert(
     .bind(ts(now))
     .bind(ts(expires))
     .bind(client)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -66,13 +65,11 @@ pub struct OpenCode {
 
 /// Uses the code up; false when it was used meanwhile.
 pub async fn use_up(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool> {
-    let done =
-        sqlx::query("UPDATE sign_in_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
-            .bind(id)
-            .bind(ts(now))
-            .execute(conn)
-            .await?;
-    Ok(done.rows_affected() == 1)
+    sqlx::query("UPDATE sign_in_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+        .bind(id)
+        .bind(ts(now))
+        .changed_one(conn)
+        .await
 }
 
 /// Takes the newest code for the address, if it is unused and unexpired,
@@ -123,9 +120,8 @@ pub async fn record_guess(
     .bind(email_lower)
     .bind(client)
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// Guesses from `client` since `since`: at one address's codes, or (`None`)

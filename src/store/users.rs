@@ -9,7 +9,7 @@ use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
-use super::{Conn, Page, Result, StoreError, contains_pattern, map_err, ts};
+use super::{Conn, Page, Result, Statement, StoreError, contains_pattern, map_err, ts};
 use crate::domain::ids::UserId;
 use crate::domain::user::{User, UserProfile, UserState, UserType};
 
@@ -148,9 +148,8 @@ pub async fn mark_governed(conn: &mut Conn, id: &UserId, organization: Option<&s
     )
     .bind(id.as_str())
     .bind(organization.map(str::to_string))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 pub async fn update(
@@ -185,9 +184,8 @@ pub async fn insert_identity(
         .bind(subject)
         .bind(user.as_str())
         .bind(ts(now))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -283,9 +281,8 @@ async fn save_attributes(conn: &mut Conn, user: &User, now: DateTime<Utc>) -> Re
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
     )
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// Writes attribute values given with a request, overwriting earlier ones:
@@ -348,9 +345,8 @@ pub async fn set_lifecycle_block(
     .bind(id.as_str())
     .bind(at.map(ts))
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// Whether the guest lifecycle blocked the user (rather than an administrator).
@@ -428,9 +424,8 @@ pub async fn delete(conn: &mut Conn, id: &UserId) -> Result<()> {
 pub async fn lock(conn: &mut Conn, id: &UserId) -> Result<()> {
     sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
         .bind(id.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
+        .exec(conn)
+        .await
 }
 
 /// The active people two lists of approvers name (`primary`, then
@@ -514,9 +509,8 @@ pub async fn block(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<(
     )
     .bind(id.as_str())
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 pub async fn lift_lifecycle_block(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<()> {
@@ -526,9 +520,8 @@ pub async fn lift_lifecycle_block(conn: &mut Conn, id: &UserId, now: DateTime<Ut
     )
     .bind(id.as_str())
     .bind(ts(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .exec(conn)
+    .await
 }
 
 /// The ids of the users with these addresses (lower case), by address.
