@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, Statement, map_err, ts};
+use super::{Conn, Result, Rows, Statement, ts};
 use crate::domain::api_token::NewToken;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,17 +25,15 @@ pub async fn all(conn: &mut Conn) -> Result<Vec<TokenRow>> {
     sqlx::query_as::<_, TokenRow>(&format!(
         "SELECT {COLUMNS} FROM api_tokens ORDER BY revoked_at IS NOT NULL, created_at DESC"
     ))
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<TokenRow>> {
     sqlx::query_as::<_, TokenRow>(&format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1"))
         .bind(id)
-        .fetch_optional(conn)
+        .optional(conn)
         .await
-        .map_err(map_err)
 }
 
 pub async fn by_hash(conn: &mut Conn, hash: &str) -> Result<Option<TokenRow>> {
@@ -43,9 +41,8 @@ pub async fn by_hash(conn: &mut Conn, hash: &str) -> Result<Option<TokenRow>> {
         "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"
     ))
     .bind(hash)
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn insert(

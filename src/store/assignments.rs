@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, Statement, map_err, ts};
+use super::{Conn, Page, Result, Rows, Statement, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 
 /// States in which an assignment grants access.
@@ -99,17 +99,15 @@ pub async fn all_for_package(
         state_clause(state)
     ))
     .bind(package.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<AssignmentRow>> {
     sqlx::query_as::<_, AssignmentRow>(&format!("{SELECT} WHERE a.id = $1"))
         .bind(id)
-        .fetch_optional(conn)
+        .optional(conn)
         .await
-        .map_err(map_err)
 }
 
 /// The user's active assignment of the package, if any.
@@ -124,9 +122,8 @@ pub async fn active_for(
     ))
     .bind(user.as_str())
     .bind(package)
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 /// A new end date (an extension): the reminders start over.
@@ -181,9 +178,8 @@ pub async fn due_reminders(
     .bind(limit)
     .bind(after_end)
     .bind(after_id)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Every assignment of a person, newest first (My Access: active and ended).
@@ -192,7 +188,6 @@ pub async fn of_target(conn: &mut Conn, user: &UserId) -> Result<Vec<AssignmentR
         "{SELECT} WHERE a.target_id = $1 ORDER BY a.created_at DESC, a.id LIMIT 500"
     ))
     .bind(user.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }

@@ -6,7 +6,7 @@ use crate::domain::ids::UserId;
 use chrono::{DateTime, Utc};
 
 use super::assignments::{ACTIVE, AssignmentRow, SELECT};
-use super::{Conn, Result, Statement, map_err, ts};
+use super::{Conn, Result, Rows, Statement, map_err, ts};
 
 use super::placeholders as list;
 
@@ -170,9 +170,8 @@ pub async fn batch_attributes_not_kept(conn: &mut Conn) -> Result<Vec<(String, S
            WHERE o.target_id = a.target_id AND o.state IN {ACTIVE} AND ora.name_lower = ra.name_lower)"
     ))
     .bind(false)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Queues "your access has ended" for each assignment of the collected batch

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Flag, Page, Result, Statement, StoreError, contains_pattern, map_err, ts};
+use super::{Conn, Flag, Page, Result, Rows, Statement, StoreError, contains_pattern, ts};
 use crate::domain::catalog::{
     AnswerFormat, CatalogProfile, Localization, OriginSystem, RequiredAttribute,
 };
@@ -47,9 +47,8 @@ pub async fn search(
 pub async fn get(conn: &mut Conn, id: &CatalogId) -> Result<Option<CatalogRow>> {
     sqlx::query_as::<_, CatalogRow>(&format!("{CATALOG_SELECT} WHERE c.id = $1"))
         .bind(id.as_str())
-        .fetch_optional(conn)
+        .optional(conn)
         .await
-        .map_err(map_err)
 }
 
 pub async fn insert(
@@ -258,9 +257,8 @@ pub async fn origin_name(
     let table = origin_table(origin);
     sqlx::query_scalar::<_, String>(&format!("SELECT display_name FROM {table} WHERE id = $1"))
         .bind(origin_id)
-        .fetch_optional(conn)
+        .optional(conn)
         .await
-        .map_err(map_err)
 }
 
 /// Ids (origin system + origin id) of what the catalog already holds.
@@ -287,9 +285,8 @@ pub async fn packages_using_resource(
          JOIN access_packages p ON p.id = s.access_package_id WHERE s.catalog_resource_id = $1 ORDER BY p.display_name",
     )
     .bind(resource.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn remove_resource(conn: &mut Conn, resource: &CatalogResourceId) -> Result<()> {
@@ -416,9 +413,8 @@ pub async fn packages(conn: &mut Conn, catalog: &CatalogId) -> Result<Vec<Packag
         "SELECT id, display_name, description, is_hidden FROM access_packages WHERE catalog_id = $1 ORDER BY lower(display_name)",
     )
     .bind(catalog.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// The id of a group, application or site by its exact name (any case).
@@ -430,9 +426,8 @@ pub async fn origin_by_name(
     let table = origin_table(origin);
     sqlx::query_scalar::<_, String>(&format!("SELECT id FROM {table} WHERE name_lower = $1"))
         .bind(name.to_lowercase())
-        .fetch_optional(conn)
+        .optional(conn)
         .await
-        .map_err(map_err)
 }
 
 /// The roles a directory object offers, as (role origin id, display name):

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, Statement, StoreError, contains_pattern, map_err, ts};
+use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts};
 use crate::domain::connected_org::ConnectedOrgProfile;
 use crate::domain::ids::{ConnectedOrgId, UserId};
 
@@ -89,9 +89,8 @@ pub async fn sponsors(conn: &mut Conn, id: &ConnectedOrgId) -> Result<Vec<Sponso
          JOIN users u ON u.id = s.user_id WHERE s.connected_organization_id = $1 ORDER BY s.sponsor_type, u.name_lower",
     )
     .bind(id.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Inserts or updates the organization and makes its domains and sponsors exactly these.
@@ -195,9 +194,8 @@ pub async fn policies_referring(conn: &mut Conn, id: &ConnectedOrgId) -> Result<
          WHERE t.target_type = 'connectedOrganizationMembers' AND t.target_id = $1 ORDER BY 1",
     )
     .bind(id.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn delete(conn: &mut Conn, id: &ConnectedOrgId) -> Result<()> {
@@ -211,9 +209,8 @@ pub async fn delete(conn: &mut Conn, id: &ConnectedOrgId) -> Result<()> {
 pub async fn id_by_name(conn: &mut Conn, name: &str) -> Result<Option<String>> {
     sqlx::query_scalar::<_, String>("SELECT id FROM connected_organizations WHERE name_lower = $1")
         .bind(name.trim().to_lowercase())
-        .fetch_optional(conn)
+        .optional(conn)
         .await
-        .map_err(map_err)
 }
 
 /// A connected organization's identity provider, with its secret, for sign-in.
@@ -232,17 +229,15 @@ const PROVIDER_SELECT: &str = "SELECT id, display_name, oidc_issuer, oidc_client
 /// The organizations whose people can sign in through their own provider.
 pub async fn sign_in_providers(conn: &mut Conn) -> Result<Vec<SignInProvider>> {
     sqlx::query_as::<_, SignInProvider>(&format!("{PROVIDER_SELECT} ORDER BY name_lower"))
-        .fetch_all(conn)
+        .all(conn)
         .await
-        .map_err(map_err)
 }
 
 pub async fn sign_in_provider(conn: &mut Conn, id: &str) -> Result<Option<SignInProvider>> {
     sqlx::query_as::<_, SignInProvider>(&format!("{PROVIDER_SELECT} AND id = $1"))
         .bind(id)
-        .fetch_optional(conn)
+        .optional(conn)
         .await
-        .map_err(map_err)
 }
 
 /// The ids of the organizations with these names (lower case), by name.

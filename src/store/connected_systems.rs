@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Flag, Page, Result, Statement, StoreError, contains_pattern, map_err, ts};
+use super::{Conn, Flag, Page, Result, Rows, Statement, StoreError, contains_pattern, ts};
 use crate::config::Secret;
 use crate::domain::connected_system::{ReconcileMode, SystemProfile, SystemSettings};
 use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
@@ -284,9 +284,8 @@ pub async fn links_of(
     ))
     .bind(origin_system)
     .bind(origin_id)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// The links of resources held in a catalog, for its resource list.
@@ -296,9 +295,8 @@ pub async fn links_in_catalog(conn: &mut Conn, catalog: &str) -> Result<Vec<Link
          AND r.origin_system = l.origin_system AND r.origin_id = l.origin_id) ORDER BY s.name_lower"
     ))
     .bind(catalog)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn links_of_system(conn: &mut Conn, system: &str) -> Result<Vec<LinkRow>> {
@@ -306,17 +304,15 @@ pub async fn links_of_system(conn: &mut Conn, system: &str) -> Result<Vec<LinkRo
         "{LINK_SELECT} WHERE l.system_id = $1 ORDER BY l.external_name"
     ))
     .bind(system)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn link(conn: &mut Conn, id: &ResourceLinkId) -> Result<Option<LinkRow>> {
     sqlx::query_as::<_, LinkRow>(&format!("{LINK_SELECT} WHERE l.id = $1"))
         .bind(id.as_str())
-        .fetch_optional(conn)
+        .optional(conn)
         .await
-        .map_err(map_err)
 }
 
 /// The Gatehouse group whose membership is linked to this group of the system.
@@ -331,9 +327,8 @@ pub async fn group_linked_to(
     )
     .bind(system.as_str())
     .bind(external_id)
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Links a resource role and queues an addition for each of its current

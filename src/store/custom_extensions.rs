@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Dialect, Result, Statement, StoreError, dialect, map_err, ts};
+use super::{Conn, Dialect, Result, Rows, Statement, StoreError, dialect, ts};
 use crate::domain::custom_extension::{
     Authentication, Behavior, CalloutFacts, ExtensionProfile, Stage,
 };
@@ -64,9 +64,8 @@ pub async fn of_catalog(conn: &mut Conn, catalog: &CatalogId) -> Result<Vec<Exte
         "SELECT {COLUMNS} FROM custom_extensions e WHERE e.catalog_id = $1 ORDER BY e.name_lower"
     ))
     .bind(catalog.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<ExtensionRow>> {
@@ -74,9 +73,8 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<ExtensionRow>> {
         "SELECT {COLUMNS} FROM custom_extensions e WHERE e.id = $1"
     ))
     .bind(id)
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Writes an extension's settings; `secret` replaces the kept one when given.
@@ -171,9 +169,8 @@ pub async fn used_in_catalog(
         "{USED_BY} WHERE e.catalog_id = $1 ORDER BY p.display_name, ap.display_name"
     ))
     .bind(catalog.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Deletes the extension unless a policy calls it (false then).
@@ -498,9 +495,8 @@ pub async fn fix_payload(conn: &mut Conn, id: &str, payload: &str) -> Result<Str
     .await?;
     sqlx::query_scalar("SELECT payload FROM custom_extension_callouts WHERE id = $1")
         .bind(id)
-        .fetch_one(conn)
+        .one(conn)
         .await
-        .map_err(map_err)
 }
 
 /// How a try ended.
@@ -600,9 +596,8 @@ pub async fn take_timed_out(
     )
     .bind(ts(now))
     .bind(limit)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Ends the waits of a request's calls that are answered no more: all of
@@ -655,9 +650,8 @@ pub async fn of_request(conn: &mut Conn, request: &str) -> Result<Vec<CalloutVie
          ORDER BY c.created_at, c.id",
     )
     .bind(request)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Queues a failed call again (Reprocess); false when it had not failed.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, Statement, StoreError, contains_pattern, map_err, ts};
+use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, ts};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{GroupRole, Named, SiteRole};
 use crate::domain::ids::{AppRoleId, ApplicationId, GroupId, SiteId, UserId};
@@ -198,11 +198,7 @@ async fn name_app_roles(conn: &mut Conn, items: &mut [ResourceSummary]) -> Resul
 
 /// The people `sql` finds holding roles on the object `id`.
 async fn holders(conn: &mut Conn, sql: &str, id: &str) -> Result<Vec<Holder>> {
-    sqlx::query_as::<_, Holder>(sql)
-        .bind(id)
-        .fetch_all(conn)
-        .await
-        .map_err(map_err)
+    sqlx::query_as::<_, Holder>(sql).bind(id).all(conn).await
 }
 
 // ---- groups ----
@@ -212,9 +208,8 @@ pub async fn get_group(conn: &mut Conn, id: &GroupId) -> Result<Option<GroupRow>
         "SELECT id, display_name, description, group_type FROM groups WHERE id = $1",
     )
     .bind(id.as_str())
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn group_holders(conn: &mut Conn, id: &GroupId) -> Result<Vec<Holder>> {
@@ -345,9 +340,8 @@ pub async fn get_application(
         "SELECT id, display_name, description FROM applications WHERE id = $1",
     )
     .bind(id.as_str())
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn app_roles(conn: &mut Conn, id: &ApplicationId) -> Result<Vec<AppRoleRow>> {
@@ -356,9 +350,8 @@ pub async fn app_roles(conn: &mut Conn, id: &ApplicationId) -> Result<Vec<AppRol
          AS holders FROM app_roles r WHERE r.application_id = $1 ORDER BY r.position",
     )
     .bind(id.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn application_holders(conn: &mut Conn, id: &ApplicationId) -> Result<Vec<Holder>> {
@@ -372,9 +365,8 @@ pub async fn application_holders(conn: &mut Conn, id: &ApplicationId) -> Result<
          ORDER BY position, name_lower",
     )
     .bind(id.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Makes the app's roles exactly `roles` (by case-insensitive name), keeping the
@@ -426,9 +418,8 @@ pub async fn get_site(conn: &mut Conn, id: &SiteId) -> Result<Option<SiteRow>> {
         "SELECT id, display_name, description, url FROM sites WHERE id = $1",
     )
     .bind(id.as_str())
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn site_holders(conn: &mut Conn, id: &SiteId) -> Result<Vec<Holder>> {
@@ -509,9 +500,8 @@ pub(crate) const HELD_ROLES: &str = "SELECT 'Group' AS resource_type, g.display_
 pub async fn roles_held_by(conn: &mut Conn, user: &UserId) -> Result<Vec<HeldRole>> {
     sqlx::query_as::<_, HeldRole>(&format!("{HELD_ROLES} ORDER BY 1, 2, 3"))
         .bind(user.as_str())
-        .fetch_all(conn)
+        .all(conn)
         .await
-        .map_err(map_err)
 }
 
 /// Removes a site role; false when not held.

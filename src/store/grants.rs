@@ -11,7 +11,7 @@ use crate::domain::catalog::OriginSystem;
 use chrono::{DateTime, Utc};
 
 use super::assignments::ACTIVE;
-use super::{Conn, Result, map_err, ts};
+use super::{Conn, Result, Rows, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 
 /// The people a grant statement gives roles to: `$1` is the package, `$2`
@@ -254,9 +254,8 @@ pub async fn granting_packages(
     .bind(origin_id)
     .bind(role)
     .bind(user.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// For each holder of a resource's roles, the packages that grant it:
@@ -275,7 +274,6 @@ pub async fn reasons_for_resource(
     ))
     .bind(origin_system)
     .bind(origin_id)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::rows::{self, Val};
-use super::{Conn, Result, Statement, map_err, ts};
+use super::{Conn, Result, Rows, Statement, ts};
 use crate::domain::directory::GroupProfile;
 use crate::domain::ids::{ConnectedSystemId, GroupId, UserId};
 use crate::domain::user::UserProfile;
@@ -32,9 +32,8 @@ pub async fn users_of(conn: &mut Conn, system: &ConnectedSystemId) -> Result<Vec
          employee_number, manager_id, state FROM users WHERE source_system = $1",
     )
     .bind(system.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Who holds these (lower-cased) addresses: (address, id, source).
@@ -212,9 +211,8 @@ pub async fn members_of(
          WHERE g.source_system = $1 AND m.role = 'member'",
     )
     .bind(system.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Marks a person as the system's: their entry's DN and employee number.
@@ -259,9 +257,8 @@ pub async fn groups_of(
         "SELECT id, COALESCE(external_id, ''), display_name FROM groups WHERE source_system = $1",
     )
     .bind(system.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn claim_group(

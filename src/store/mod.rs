@@ -87,6 +87,48 @@ impl<'q> Statement for sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> 
     }
 }
 
+/// Reading a query's rows, with the store's errors.
+pub(crate) trait Rows<O> {
+    async fn all(self, conn: &mut Conn) -> Result<Vec<O>>;
+    async fn one(self, conn: &mut Conn) -> Result<O>;
+    async fn optional(self, conn: &mut Conn) -> Result<Option<O>>;
+}
+
+impl<'q, O> Rows<O> for sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments<'q>>
+where
+    O: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    async fn all(self, conn: &mut Conn) -> Result<Vec<O>> {
+        Ok(self.fetch_all(conn).await?)
+    }
+
+    async fn one(self, conn: &mut Conn) -> Result<O> {
+        Ok(self.fetch_one(conn).await?)
+    }
+
+    async fn optional(self, conn: &mut Conn) -> Result<Option<O>> {
+        Ok(self.fetch_optional(conn).await?)
+    }
+}
+
+impl<'q, O> Rows<O> for sqlx::query::QueryScalar<'q, Any, O, sqlx::any::AnyArguments<'q>>
+where
+    O: Send + Unpin,
+    (O,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    async fn all(self, conn: &mut Conn) -> Result<Vec<O>> {
+        Ok(self.fetch_all(conn).await?)
+    }
+
+    async fn one(self, conn: &mut Conn) -> Result<O> {
+        Ok(self.fetch_one(conn).await?)
+    }
+
+    async fn optional(self, conn: &mut Conn) -> Result<Option<O>> {
+        Ok(self.fetch_optional(conn).await?)
+    }
+}
+
 /// `?` on a driver result classifies its error (`map_err`).
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {

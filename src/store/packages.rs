@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Flag, Result, Statement, map_err, ts};
+use super::{Conn, Flag, Result, Rows, Statement, ts};
 use crate::domain::ids::{AccessPackageId, CatalogId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -44,9 +44,8 @@ pub async fn get(conn: &mut Conn, id: &AccessPackageId) -> Result<Option<Package
         "SELECT id, catalog_id, display_name, description, is_hidden FROM access_packages WHERE id = $1",
     )
     .bind(id.as_str())
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 /// A row of the access packages list.
@@ -127,9 +126,8 @@ pub async fn delete(conn: &mut Conn, id: &AccessPackageId) -> Result<()> {
 pub async fn active_assignments(conn: &mut Conn, id: &AccessPackageId) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM access_package_assignments WHERE access_package_id = $1 AND state <> 'expired'")
         .bind(id.as_str())
-        .fetch_one(conn)
+        .one(conn)
         .await
-        .map_err(map_err)
 }
 
 /// Requests still open (waiting for approval, a start, or delivery).
@@ -139,9 +137,8 @@ pub async fn open_requests(conn: &mut Conn, id: &AccessPackageId) -> Result<i64>
          AND state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')",
     )
     .bind(id.as_str())
-    .fetch_one(conn)
+    .one(conn)
     .await
-    .map_err(map_err)
 }
 
 /// One line of a deleted package's history, kept in the audit log.
@@ -169,9 +166,8 @@ pub async fn history(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<Histor
          WHERE a.access_package_id = $1 ORDER BY 6, 2",
     )
     .bind(id.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -209,9 +205,8 @@ pub async fn role_scopes(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<Ro
          WHERE s.access_package_id = $1 ORDER BY r.origin_system, 3",
     )
     .bind(id.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Adds a role scope and returns its id; `None` when the package already has
@@ -252,9 +247,8 @@ pub async fn remove_role_scope(conn: &mut Conn, id: &AccessPackageId, scope: &st
 async fn named(conn: &mut Conn, sql: &str, id: &AccessPackageId) -> Result<Vec<(String, String)>> {
     sqlx::query_as::<_, (String, String)>(sql)
         .bind(id.as_str())
-        .fetch_all(conn)
+        .all(conn)
         .await
-        .map_err(map_err)
 }
 
 /// (id, name) of the packages this one is incompatible with.
@@ -314,9 +308,8 @@ pub async fn ids_by_name(conn: &mut Conn, name: &str) -> Result<Vec<String>> {
         "SELECT id FROM access_packages WHERE name_lower = $1 ORDER BY id",
     )
     .bind(name.trim().to_lowercase())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// A package as the in-memory package list holds it.
@@ -343,9 +336,8 @@ pub async fn all_facts(conn: &mut Conn) -> Result<Vec<PackageFacts>> {
     )
     .bind(true)
     .bind(false)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Every package's resource roles: (package, resource name, origin system, role).
@@ -359,9 +351,8 @@ pub async fn all_roles(conn: &mut Conn) -> Result<Vec<(String, String, String, S
          LEFT JOIN sites si ON r.origin_system = 'SharePointOnline' AND si.id = r.origin_id \
          ORDER BY 1, 2, 4",
     )
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Every separation-of-duties setting: (package, "package" or "group", id, name).
@@ -374,7 +365,6 @@ pub async fn all_incompatibilities(
          UNION ALL SELECT i.access_package_id, 'group', g.id, g.display_name \
          FROM access_package_incompatible_groups i JOIN groups g ON g.id = i.group_id ORDER BY 1, 2, 4",
     )
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }

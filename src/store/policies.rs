@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::{Conn, Flag, Result, Statement, StoreError, map_err, parse_ts, ts};
+use super::{Conn, Flag, Result, Rows, Statement, StoreError, parse_ts, ts};
 use crate::domain::catalog::Localization;
 use crate::domain::ids::{AccessPackageId, ConnectedOrgId, GroupId, UserId};
 use crate::domain::policy::{
@@ -484,9 +484,8 @@ pub async fn uses(conn: &mut Conn, id: &str) -> Result<(i64, i64)> {
          (SELECT COUNT(*) FROM access_package_assignments WHERE policy_id = $1)",
     )
     .bind(id)
-    .fetch_one(conn)
+    .one(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {

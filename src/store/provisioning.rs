@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, Statement, map_err, placeholders, ts};
+use super::{Conn, Result, Rows, Statement, map_err, placeholders, ts};
 use crate::domain::message::{Mail, Message};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -301,9 +301,8 @@ pub async fn ledger_members(
     .bind(origin_system)
     .bind(origin_id)
     .bind(role)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Queues additions for people the ledger grants but the target lacks.

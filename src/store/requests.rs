@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, Statement, StoreError, map_err, ts};
+use super::{Conn, Result, Rows, Statement, StoreError, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::{Decider, RequestState};
 
@@ -129,9 +129,8 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
          escalated_stage, completed_at, deny_at, outcome_reason FROM assignment_requests WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 /// The ids of the requests made by or for the user that are still open
@@ -142,9 +141,8 @@ pub async fn open_of_user(conn: &mut Conn, user: &UserId) -> Result<Vec<String>>
          AND state IN ('submitted', 'pendingApproval', 'scheduled') ORDER BY created_at",
     )
     .bind(user.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Whether the person already has an open request for the package.
@@ -196,9 +194,8 @@ pub async fn awaiting_decision_of(conn: &mut Conn, user: &UserId) -> Result<Vec<
          WHERE a.user_id = $1 AND r.state = 'pendingApproval' ORDER BY r.created_at",
     )
     .bind(user.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Takes the user off the approvers of a request's stage.
@@ -224,9 +221,8 @@ pub async fn stage_approvers(conn: &mut Conn, id: &str, stage: i64) -> Result<Ve
     )
     .bind(id)
     .bind(stage)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Records a decision; `Ok(false)` when the stage was already decided.
@@ -291,9 +287,8 @@ pub async fn decisions(conn: &mut Conn, id: &str) -> Result<Vec<DecisionRow>> {
          WHERE d.request_id = $1 ORDER BY d.stage",
     )
     .bind(id)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Group ids the user is a member of.
@@ -302,9 +297,8 @@ pub async fn group_ids_of(conn: &mut Conn, user: &UserId) -> Result<Vec<String>>
         "SELECT group_id FROM group_members WHERE user_id = $1 AND role = 'member'",
     )
     .bind(user.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Active members of a group (approvers "members of a group").
@@ -314,9 +308,8 @@ pub async fn active_group_members(conn: &mut Conn, group: &str) -> Result<Vec<St
          WHERE m.group_id = $1 AND m.role = 'member' AND u.state = 'active' ORDER BY u.id",
     )
     .bind(group)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Active sponsors of a connected organization of one kind (`internal` | `external`).
@@ -331,9 +324,8 @@ pub async fn active_sponsors(
     )
     .bind(organization)
     .bind(kind)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// The connected organization whose domain matches the email, if any: (id, configured).
@@ -535,9 +527,8 @@ pub async fn delivering_request(conn: &mut Conn, assignment: &str) -> Result<Opt
         "SELECT id FROM assignment_requests WHERE assignment_id = $1 ORDER BY created_at DESC LIMIT 1",
     )
     .bind(assignment)
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 /// A scheduled request whose delivery could not be made: an administrator
@@ -712,9 +703,8 @@ pub async fn held_packages(conn: &mut Conn, user: &UserId) -> Result<Vec<String>
          AND state IN ('delivered', 'partiallyDelivered', 'delivering')",
     )
     .bind(user.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// A request as listed for its requestor or an approver.
@@ -755,9 +745,8 @@ pub async fn for_target(conn: &mut Conn, target: &Target<'_>) -> Result<Vec<Requ
     ))
     .bind(a)
     .bind(b)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Requests waiting for this approver's decision in their current stage.
@@ -767,9 +756,8 @@ pub async fn pending_for(conn: &mut Conn, approver: &UserId) -> Result<Vec<Reque
          WHERE a.user_id = $1 AND r.state = 'pendingApproval' ORDER BY r.created_at, r.id"
     ))
     .bind(approver.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Requests this approver decided, newest first.
@@ -780,9 +768,8 @@ pub async fn decided_by(conn: &mut Conn, approver: &UserId) -> Result<Vec<Decide
          ORDER BY d.reviewed_at DESC LIMIT 200"
     ))
     .bind(approver.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// A request someone decided, with their decision, when and why.
@@ -1291,9 +1278,8 @@ pub async fn needing_attention(
     )
     .bind(ts(soon))
     .bind(limit)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// How many of each: the console's overview, in one statement.
@@ -1311,7 +1297,6 @@ pub async fn counts(conn: &mut Conn) -> Result<Vec<(String, i64)>> {
            WHERE state IN ('delivered', 'partiallyDelivered', 'delivering') \
          UNION ALL SELECT 'pending', COUNT(*) FROM assignment_requests WHERE state = 'pendingApproval'",
     )
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::assignments::ACTIVE;
 use super::rows::{self, Val};
-use super::{Conn, Result, Statement, StoreError, map_err, ts};
+use super::{Conn, Result, Rows, Statement, StoreError, ts};
 use crate::domain::review::{NoResponse, ReviewSettings};
 
 fn decode(json: &str) -> Result<ReviewSettings> {
@@ -109,9 +109,8 @@ pub async fn holders(conn: &mut Conn, policy: &str) -> Result<Vec<Holder>> {
          WHERE a.policy_id = $1 AND a.state IN {ACTIVE} ORDER BY a.id"
     ))
     .bind(policy)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// The active members of these groups.
@@ -250,9 +249,8 @@ const REVIEW: &str = "SELECT r.id, r.policy_id, r.access_package_id, p.display_n
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<ReviewRow>> {
     sqlx::query_as(&format!("{REVIEW} WHERE r.id = $1"))
         .bind(id)
-        .fetch_optional(conn)
+        .optional(conn)
         .await
-        .map_err(map_err)
 }
 
 pub async fn of_package(conn: &mut Conn, package: &str) -> Result<Vec<ReviewRow>> {
@@ -260,9 +258,8 @@ pub async fn of_package(conn: &mut Conn, package: &str) -> Result<Vec<ReviewRow>
         "{REVIEW} WHERE r.access_package_id = $1 ORDER BY r.starts_at DESC, r.id"
     ))
     .bind(package)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// The reviews in progress where `user` has holders to review.
@@ -272,9 +269,8 @@ pub async fn waiting_for(conn: &mut Conn, user: &str) -> Result<Vec<ReviewRow>> 
          (SELECT review_id FROM access_review_reviewers WHERE user_id = $1) ORDER BY r.ends_at, r.id"
     ))
     .bind(user)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// A holder under review, as the pages show them.
@@ -321,9 +317,8 @@ pub async fn items(conn: &mut Conn, review: &str, reviewer: Option<&str>) -> Res
     ))
     .bind(review)
     .bind(reviewer.unwrap_or(""))
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Records a reviewer's decision for a holder: only the first, only by one
@@ -360,9 +355,8 @@ pub async fn take_ended(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<Strin
          AND state = 'inProgress' RETURNING id",
     )
     .bind(ts(now))
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Moves a review from `from` to `to`; false when it was not in `from`.
@@ -437,9 +431,8 @@ pub async fn in_progress(conn: &mut Conn) -> Result<Vec<(String, String, String,
     sqlx::query_as(
         "SELECT id, starts_at, ends_at, reminded FROM access_reviews WHERE state = 'inProgress'",
     )
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Takes the sending of a review's reminders from `sent` to `to`: true for
@@ -473,7 +466,6 @@ pub async fn reviewers(
          JOIN users u ON u.id = v.user_id WHERE v.review_id = $1 {left}"
     ))
     .bind(review)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::rows::{self, Val};
-use super::{Conn, Result, Statement, StoreError, map_err, ts};
+use super::{Conn, Result, Rows, Statement, StoreError, map_err, ts};
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::scim::filter::{AttrPath, Filter, Op, Value};
 use crate::domain::scim::resource::{ScimGroup, ScimUser};
@@ -395,9 +395,8 @@ pub async fn user(conn: &mut Conn, id: &str) -> Result<Option<UserRow>> {
         "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1 AND {VISIBLE_USERS}"
     ))
     .bind(id)
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Whether another user (not `except`) has this userName or address as
@@ -479,9 +478,8 @@ pub async fn group(conn: &mut Conn, id: &str) -> Result<Option<GroupRow>> {
         "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = $1"
     ))
     .bind(id)
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 /// The members of the groups, as (group id, user id, display name), in one query.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, Statement, map_err, ts};
+use super::{Conn, Result, Rows, Statement, ts};
 use crate::domain::ids::UserId;
 
 pub async fn insert(
@@ -38,9 +38,8 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<(Option<String>, St
         "SELECT user_id, last_seen_at FROM sessions WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(conn)
+    .optional(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn touch(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> {

@@ -3,14 +3,13 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Conn, Result, Statement, StoreError, map_err};
+use super::{Conn, Result, Rows, Statement, StoreError};
 
 pub async fn get(conn: &mut Conn, key: &str) -> Result<Option<String>> {
     sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
         .bind(key)
-        .fetch_optional(conn)
+        .optional(conn)
         .await
-        .map_err(map_err)
 }
 
 /// Stores `value` unless the key already has one; returns the value in force.

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, Statement, map_err, ts};
+use super::{Conn, Result, Rows, Statement, map_err, ts};
 
 /// How many codes were sent to the address since `since`.
 pub async fn sent_since(conn: &mut Conn, email_lower: &str, since: DateTime<Utc>) -> Result<i64> {
@@ -11,9 +11,8 @@ pub async fn sent_since(conn: &mut Conn, email_lower: &str, since: DateTime<Utc>
     )
     .bind(email_lower)
     .bind(ts(since))
-    .fetch_one(conn)
+    .one(conn)
     .await
-    .map_err(map_err)
 }
 
 /// How many codes were asked for from the client address since `since`, to any address.
@@ -27,9 +26,8 @@ pub async fn sent_to_client_since(
     )
     .bind(client)
     .bind(ts(since))
-    .fetch_one(conn)
+    .one(conn)
     .await
-    .map_err(map_err)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -139,9 +137,8 @@ pub async fn guesses_since(
     .bind(client)
     .bind(since)
     .bind(email_lower.unwrap_or(""))
-    .fetch_one(conn)
+    .one(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Forgets codes and guesses older than `before`: they count for minutes only.

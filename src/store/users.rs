@@ -9,7 +9,7 @@ use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
-use super::{Conn, Page, Result, Statement, StoreError, contains_pattern, map_err, ts};
+use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts};
 use crate::domain::ids::UserId;
 use crate::domain::user::{User, UserProfile, UserState, UserType};
 
@@ -200,9 +200,8 @@ pub async fn identities(conn: &mut Conn, user: &UserId) -> Result<Vec<IdentityRo
         "SELECT issuer, subject, created_at FROM user_identities WHERE user_id = $1 ORDER BY created_at",
     )
     .bind(user.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// A row of the users list.
@@ -240,16 +239,14 @@ pub async fn direct_reports(conn: &mut Conn, manager: &UserId) -> Result<Vec<Use
          WHERE manager_id = $1 ORDER BY name_lower",
     )
     .bind(manager.as_str())
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(conn)
+        .one(conn)
         .await
-        .map_err(map_err)
 }
 
 /// The built-in attribute a required attribute names, as its column.
@@ -374,9 +371,8 @@ pub async fn guests_without_access(conn: &mut Conn, limit: i64) -> Result<Vec<St
         super::assignments::ACTIVE
     ))
     .bind(limit)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Guests the lifecycle blocked on or before `before`.
@@ -394,9 +390,8 @@ pub async fn guests_blocked_before(
     ))
     .bind(ts(before))
     .bind(limit)
-    .fetch_all(conn)
+    .all(conn)
     .await
-    .map_err(map_err)
 }
 
 /// Deletes a user and what only they held. Their requests stay as history,
