@@ -43,19 +43,6 @@ pub struct ConnectedOrgProfile {
     pub oidc: Option<OidcSource>,
 }
 
-/// Not `Debug`: it holds the typed client secret.
-#[derive(Clone, Default)]
-pub struct ConnectedOrgInput {
-    pub display_name: String,
-    pub description: String,
-    pub state: String,
-    /// One per line or comma-separated.
-    pub domains: String,
-    pub oidc_issuer: String,
-    pub oidc_client_id: String,
-    pub oidc_client_secret: String,
-}
-
 impl ConnectedOrgProfile {
     /// An empty secret field is `None`: on edit it keeps the one stored,
     /// which only the service knows of (it refuses a provider without one).
@@ -148,6 +135,19 @@ impl ConnectedOrgProfile {
             _ => Err(e),
         }
     }
+}
+
+/// Not `Debug`: it holds the typed client secret.
+#[derive(Clone, Default)]
+pub struct ConnectedOrgInput {
+    pub display_name: String,
+    pub description: String,
+    pub state: String,
+    /// One per line or comma-separated.
+    pub domains: String,
+    pub oidc_issuer: String,
+    pub oidc_client_id: String,
+    pub oidc_client_secret: String,
 }
 
 pub fn parse_domains(text: &str) -> Result<Vec<String>, String> {

@@ -90,26 +90,36 @@ impl GroupProfile {
         description: &str,
         group_type: &str,
     ) -> Result<GroupProfile, FieldErrors> {
-        let mut e = FieldErrors::new();
-        let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
-        let description = e.check(
-            "description",
-            optional_long_text(description, "Description", DESCRIPTION_MAX),
-        );
-        let group_type = GroupType::parse(group_type);
-        if group_type.is_none() {
-            e.add("group_type", "Choose a group type.");
-        }
-        match (display_name, description, group_type) {
-            (Some(display_name), Some(description), Some(group_type)) if e.is_empty() => {
-                Ok(GroupProfile {
-                    display_name,
-                    description,
-                    group_type,
-                })
+        let group_type = GroupType::parse(group_type).ok_or_else(|| "Choose a group type.".into());
+        parse_named(name, description, ("group_type", group_type), |n, d, t| {
+            GroupProfile {
+                display_name: n,
+                description: d,
+                group_type: t,
             }
-            _ => Err(e),
-        }
+        })
+    }
+}
+
+/// Checks the name and description every group, application and site has
+/// and `own`, the field of its own (the form's name for it, and it checked);
+/// `make` builds the profile when all three are valid.
+fn parse_named<T, P>(
+    name: &str,
+    description: &str,
+    (field, own): (&str, Result<T, String>),
+    make: impl FnOnce(String, Option<String>, T) -> P,
+) -> Result<P, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
+    let description = e.check(
+        "description",
+        optional_long_text(description, "Description", DESCRIPTION_MAX),
+    );
+    let own = e.check(field, own);
+    match (display_name, description, own) {
+        (Some(n), Some(d), Some(o)) if e.is_empty() => Ok(make(n, d, o)),
+        _ => Err(e),
     }
 }
 
@@ -128,23 +138,16 @@ impl ApplicationProfile {
         description: &str,
         roles: &str,
     ) -> Result<ApplicationProfile, FieldErrors> {
-        let mut e = FieldErrors::new();
-        let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
-        let description = e.check(
-            "description",
-            optional_long_text(description, "Description", DESCRIPTION_MAX),
-        );
-        let roles = e.check("roles", parse_role_lines(roles));
-        match (display_name, description, roles) {
-            (Some(display_name), Some(description), Some(roles)) if e.is_empty() => {
-                Ok(ApplicationProfile {
-                    display_name,
-                    description,
-                    roles,
-                })
-            }
-            _ => Err(e),
-        }
+        parse_named(
+            name,
+            description,
+            ("roles", parse_role_lines(roles)),
+            |n, d, r| ApplicationProfile {
+                display_name: n,
+                description: d,
+                roles: r,
+            },
+        )
     }
 }
 
@@ -171,21 +174,16 @@ pub struct SiteProfile {
 
 impl SiteProfile {
     pub fn parse(name: &str, description: &str, url: &str) -> Result<SiteProfile, FieldErrors> {
-        let mut e = FieldErrors::new();
-        let display_name = e.check("display_name", required_text(name, "Name", NAME_MAX));
-        let description = e.check(
-            "description",
-            optional_long_text(description, "Description", DESCRIPTION_MAX),
-        );
-        let url = e.check("url", parse_site_url(url));
-        match (display_name, description, url) {
-            (Some(display_name), Some(description), Some(url)) if e.is_empty() => Ok(SiteProfile {
-                display_name,
-                description,
+        parse_named(
+            name,
+            description,
+            ("url", parse_site_url(url)),
+            |n, d, url| SiteProfile {
+                display_name: n,
+                description: d,
                 url,
-            }),
-            _ => Err(e),
-        }
+            },
+        )
     }
 }
 

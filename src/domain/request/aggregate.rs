@@ -992,33 +992,13 @@ mod tests {
         assert!(changes.iter().any(
             |c| matches!(c, Change::Mail(m) if matches!(m.message, Message::ApprovalRequest(_)))
         ));
-        // Not one's own, not someone else's stage.
-        assert!(
-            r.decide(
-                &p,
-                &eric,
-                true,
-                None,
-                std::slice::from_ref(&eric),
-                &NextStage::default(),
-                &names,
-                now
-            )
-            .is_err()
-        );
-        assert!(
-            r.decide(
-                &p,
-                &ada,
-                true,
-                None,
-                std::slice::from_ref(&maria),
-                &NextStage::default(),
-                &names,
-                now
-            )
-            .is_err()
-        );
+        // Not one's own, not someone else's stage: (who decides, the stage's approvers).
+        for (who, approvers) in [(&eric, &eric), (&ada, &maria)] {
+            let approvers = std::slice::from_ref(approvers);
+            let next = NextStage::default();
+            let decided = r.decide(&p, who, true, None, approvers, &next, &names, now);
+            assert!(decided.is_err());
+        }
         r.decide(
             &p,
             &maria,

@@ -219,11 +219,11 @@ impl actix_web::FromRequest for Item {
     type Future = std::future::Ready<Result<Item, AppError>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let at = |n| req.match_info().get(n).unwrap_or_default();
-        let item = parse_id(at("id")).map(|package| Item {
-            package,
-            id: at("rid").to_string(),
-        });
+        // By position: the item's parameter is named for what it is.
+        let item = match req.match_info().load::<(String, String)>() {
+            Ok((package, id)) => parse_id(&package).map(|package| Item { package, id }),
+            Err(_) => Err(AppError::NotFound),
+        };
         std::future::ready(item)
     }
 }
