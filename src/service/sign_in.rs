@@ -50,6 +50,32 @@ fn check_verified(
     }
 }
 
+/// Links a sign-in identity (issuer, subject) to the person it proved to
+/// be, recorded as their own act.
+async fn link_identity(
+    conn: &mut crate::store::Conn,
+    user: &User,
+    (issuer, subject): (&str, &str),
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    users::insert_identity(conn, issuer, subject, &user.id, now).await?;
+    let actor = Actor {
+        user_id: Some(user.id.to_string()),
+        display_name: user.display_name.clone(),
+    };
+    let details = json!({"issuer": issuer, "subject": subject});
+    let name = &user.display_name;
+    let event = NewAuditEvent::new(
+        "Link sign-in identity",
+        object_type::USER,
+        &user.id,
+        name,
+        details,
+    );
+    audit::record(conn, &actor, &event, now).await?;
+    Ok(())
+}
+
 /// Returns the user for (issuer, subject), creating it on first sign-in.
 /// The address must be verified (see `check_verified`).
 #[tracing::instrument(skip_all)]
@@ -137,23 +163,7 @@ pub async fn sign_in_linked(
         }
         Some(user) => {
             let user = refuse_blocked(user)?;
-            users::insert_identity(&mut tx, &claims.issuer, &claims.subject, &user.id, now).await?;
-            audit::record(
-                &mut tx,
-                &Actor {
-                    user_id: Some(user.id.to_string()),
-                    display_name: user.display_name.clone(),
-                },
-                &NewAuditEvent {
-                    action: "Link sign-in identity".into(),
-                    object_type: object_type::USER,
-                    object_id: user.id.to_string(),
-                    object_name: user.display_name.clone(),
-                    details: json!({"issuer": claims.issuer, "subject": claims.subject}),
-                },
-                now,
-            )
-            .await?;
+            link_identity(&mut tx, &user, (&claims.issuer, &claims.subject), now).await?;
             user
         }
         None => {
@@ -277,24 +287,7 @@ async fn resolve_external(
         )),
         Some(user) if may_link(&user) => {
             let user = refuse_blocked(user)?;
-            users::insert_identity(conn, &identity.issuer, &identity.subject, &user.id, now)
-                .await?;
-            audit::record(
-                conn,
-                &Actor {
-                    user_id: Some(user.id.to_string()),
-                    display_name: user.display_name.clone(),
-                },
-                &NewAuditEvent {
-                    action: "Link sign-in identity".into(),
-                    object_type: object_type::USER,
-                    object_id: user.id.to_string(),
-                    object_name: user.display_name.clone(),
-                    details: json!({"issuer": identity.issuer, "subject": identity.subject}),
-                },
-                now,
-            )
-            .await?;
+            link_identity(conn, &user, (&identity.issuer, &identity.subject), now).await?;
             Ok(SignedIn::User(user))
         }
         _ => Ok(SignedIn::External(identity)),
