@@ -68,19 +68,16 @@ pub async fn run_once(
             }
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(message = %m.id, error = %e, "mail cannot be sent; given up");
-                outbox::mark_abandoned(&mut tx, &m.id, &e, clock.now()).await?;
+                let then = outbox::AfterFailure::GiveUp(clock.now());
+                outbox::mark_failed(&mut tx, &m.id, &e, then).await?;
             }
             Err(SendError::Temporary(e)) => {
                 // 1, 2, 4 ... minutes, at most an hour apart.
                 let wait = 2i64.pow(m.attempts.clamp(0, 6) as u32).min(60);
                 tracing::warn!(message = %m.id, error = %e, "mail not sent; will retry");
-                outbox::mark_failed(
-                    &mut tx,
-                    &m.id,
-                    &e,
-                    clock.now() + chrono::Duration::minutes(wait),
-                )
-                .await?;
+                let then =
+                    outbox::AfterFailure::RetryAt(clock.now() + chrono::Duration::minutes(wait));
+                outbox::mark_failed(&mut tx, &m.id, &e, then).await?;
             }
         }
         tx.commit().await?;

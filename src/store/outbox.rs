@@ -177,33 +177,25 @@ pub async fn mark_sent(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<
         .await
 }
 
-pub async fn mark_failed(
-    conn: &mut Conn,
-    id: &str,
-    error: &str,
-    retry_at: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query("UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(error)
-        .bind(ts(retry_at))
-        .exec(conn)
-        .await
+/// What becomes of a message that failed: tried again at a time, or given
+/// up (it can never be sent) at a time.
+pub enum AfterFailure {
+    RetryAt(DateTime<Utc>),
+    GiveUp(DateTime<Utc>),
 }
 
-/// Gives a message up: it can never be sent, for the reason given.
-pub async fn mark_abandoned(
-    conn: &mut Conn,
-    id: &str,
-    error: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, abandoned_at = $3 WHERE id = $1",
-    )
+/// Records a failed attempt and the reason, and what comes after it.
+pub async fn mark_failed(conn: &mut Conn, id: &str, error: &str, then: AfterFailure) -> Result<()> {
+    let (column, at) = match then {
+        AfterFailure::RetryAt(at) => ("next_attempt_at", at),
+        AfterFailure::GiveUp(at) => ("abandoned_at", at),
+    };
+    sqlx::query(&format!(
+        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, {column} = $3 WHERE id = $1"
+    ))
     .bind(id)
     .bind(error)
-    .bind(ts(now))
+    .bind(ts(at))
     .exec(conn)
     .await
 }
