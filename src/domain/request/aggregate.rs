@@ -242,6 +242,37 @@ pub fn end_of(policy: &Policy, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 impl Request {
+    /// A holder's own request about their assignment of a package (to
+    /// extend it, to give it up), in its first state.
+    pub fn by_holder(
+        kind: RequestType,
+        state: RequestState,
+        holder: &crate::domain::user::User,
+        (package, policy): (&AccessPackageId, PolicyId),
+        assignment: AssignmentId,
+    ) -> Request {
+        Request {
+            id: RequestId::new(),
+            kind,
+            state,
+            stage: 0,
+            package: package.clone(),
+            policy,
+            requestor: Some(holder.id.clone()),
+            target: Target::User(holder.id.clone()),
+            email: holder.email.clone(),
+            name: holder.display_name.clone(),
+            organization: None,
+            justification: None,
+            answers: vec![],
+            attributes: BTreeMap::new(),
+            schedule: None,
+            assignment: Some(assignment),
+            approval_bypassed: false,
+            identity: None,
+        }
+    }
+
     /// What the messages about this request say of it.
     pub fn facts(&self, names: &Names) -> RequestFacts {
         RequestFacts {

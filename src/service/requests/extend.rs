@@ -8,11 +8,10 @@ use serde_json::json;
 use super::availability::{facts_of, requestor_from};
 use super::{approvers, deliver, save};
 use crate::domain::audit::Actor;
-use crate::domain::ids::{AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId};
+use crate::domain::ids::{AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId};
 use crate::domain::policy::Policy;
 use crate::domain::request::{
-    Answer, Names, Request, RequestState, RequestType, Target, admits, check_answers,
-    extension_refusal,
+    Answer, Names, Request, RequestState, RequestType, admits, check_answers, extension_refusal,
 };
 use crate::domain::user::{Person, User};
 use crate::domain::validation::reason_text;
@@ -135,28 +134,22 @@ pub async fn request_extension(
         .package(&mut tx, &facts.generation, package.as_str())
         .await?
         .ok_or(ServiceError::NotFound)?;
+    let of = (package, PolicyId::from_stored(a.policy_id.clone()));
+    let assignment = AssignmentId::from_stored(a.id.clone());
     let request = Request {
-        id: RequestId::new(),
-        kind: RequestType::UserExtend,
-        state: RequestState::Submitted,
-        stage: 0,
-        package: package.clone(),
-        policy: PolicyId::from_stored(a.policy_id.clone()),
-        requestor: Some(user.id.clone()),
-        target: Target::User(user.id.clone()),
-        email: user.email.clone(),
-        name: user.display_name.clone(),
         organization: facts
             .organization
             .as_ref()
             .map(|(o, _)| ConnectedOrgId::from_stored(o.clone())),
         justification,
         answers,
-        attributes: Default::default(),
-        schedule: None,
-        assignment: Some(AssignmentId::from_stored(a.id.clone())),
-        approval_bypassed: false,
-        identity: None,
+        ..Request::by_holder(
+            RequestType::UserExtend,
+            RequestState::Submitted,
+            user,
+            of,
+            assignment,
+        )
     };
     let names = Names {
         package: info.facts.display_name.clone(),

@@ -2,14 +2,12 @@
 //! them: the assignment ends at once, what only it granted is taken back,
 //! and a "userRemove" request records it in their history.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, RequestId};
-use crate::domain::request::{EndReason, Request, RequestState, RequestType, Target};
+use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId};
+use crate::domain::request::{EndReason, Request, RequestState, RequestType};
 use crate::domain::user::User;
 use crate::service::ServiceError;
 use crate::store::requests::{self, Start};
@@ -48,26 +46,10 @@ pub async fn give_up(
         )));
     };
     // The removal, as its holder's request, delivered at once.
-    let request = Request {
-        id: RequestId::new(),
-        kind: RequestType::UserRemove,
-        state: RequestState::Delivered,
-        stage: 0,
-        package: package.clone(),
-        policy: PolicyId::from_stored(a.policy_id.clone()),
-        requestor: Some(who.id.clone()),
-        target: Target::User(who.id.clone()),
-        email: who.email.clone(),
-        name: who.display_name.clone(),
-        organization: None,
-        justification: None,
-        answers: vec![],
-        attributes: BTreeMap::new(),
-        schedule: None,
-        assignment: Some(AssignmentId::from_stored(a.id.clone())),
-        approval_bypassed: false,
-        identity: None,
-    };
+    let of = (package, PolicyId::from_stored(a.policy_id.clone()));
+    let assignment = AssignmentId::from_stored(a.id.clone());
+    let (kind, state) = (RequestType::UserRemove, RequestState::Delivered);
+    let request = Request::by_holder(kind, state, who, of, assignment);
     requests::insert_request(&mut tx, &request, &Start::default(), None, now).await?;
     let actor = Actor {
         user_id: Some(who.id.to_string()),

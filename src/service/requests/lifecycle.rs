@@ -12,6 +12,17 @@ use crate::domain::request::RequestState;
 use crate::service::ServiceError;
 use crate::store::{Conn, Store, audit};
 
+/// The request with its context, when it is (still) in `state`.
+async fn load_in(
+    store: &Store,
+    conn: &mut Conn,
+    id: &str,
+    state: RequestState,
+) -> Result<Option<save::Context>, ServiceError> {
+    let ctx = save::load(store, conn, &RequestId::from_stored(id.to_string())).await?;
+    Ok((ctx.request.state == state).then_some(ctx))
+}
+
 /// Delivers a scheduled request whose start has come; false when it is no
 /// longer scheduled.
 #[tracing::instrument(skip_all)]
@@ -21,11 +32,9 @@ pub async fn deliver_scheduled(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
-    let id = RequestId::from_stored(id.to_string());
-    let mut ctx = save::load(store, conn, &id).await?;
-    if ctx.request.state != RequestState::Scheduled {
+    let Some(mut ctx) = load_in(store, conn, id, RequestState::Scheduled).await? else {
         return Ok(false);
-    }
+    };
     let calls = super::extensions::calls_of(conn, ctx.request.policy.as_str()).await?;
     let changes = deliver::deliver_in(
         conn,
@@ -50,11 +59,9 @@ pub async fn time_out(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
-    let id = RequestId::from_stored(id.to_string());
-    let mut ctx = save::load(store, conn, &id).await?;
-    if ctx.request.state != RequestState::PendingApproval {
+    let Some(mut ctx) = load_in(store, conn, id, RequestState::PendingApproval).await? else {
         return Ok(false);
-    }
+    };
     let stage = ctx.request.stage;
     let changes = ctx.request.time_out(&ctx.names)?;
     save::apply(conn, &ctx.request, &changes, now).await?;
@@ -62,7 +69,7 @@ pub async fn time_out(
         "Access package assignment request expired without a decision",
         &ctx.request.id,
         &ctx.names.package,
-        json!({"request": id.as_str(), "stage": stage}),
+        json!({"request": ctx.request.id.as_str(), "stage": stage}),
     );
     audit::record(conn, &Actor::system(), &event, now).await?;
     Ok(true)
