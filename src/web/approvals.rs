@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_session::Session;
 use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
@@ -110,7 +109,7 @@ pub struct DecisionForm {
 async fn decide(
     state: Data,
     user: CurrentUser,
-    session: Session,
+    session: TypedSession,
     path: web::Path<String>,
     form: Form<DecisionForm>,
 ) -> Reply {
@@ -130,7 +129,7 @@ async fn decide(
     .await;
     match result {
         Ok(to) => {
-            TypedSession(session).flash(
+            session.flash(
                 "success",
                 format!(
                     "Decision recorded: the request is {}.",
@@ -141,7 +140,7 @@ async fn decide(
         }
         Err(ServiceError::Invalid(e)) => page(&state, &user, &path, Some(e.messages())).await,
         Err(ServiceError::Refused(m)) => {
-            TypedSession(session).flash("error", m);
+            session.flash("error", m);
             Ok(redirect(&routes::APPROVAL.id(path.as_str())))
         }
         Err(e) => Err(e.into()),

@@ -1,7 +1,6 @@
 //! Your profile: who you are signed in as, and the time zone you read times
 //! in (the browser's unless you choose one).
 
-use actix_session::Session;
 use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
@@ -35,8 +34,7 @@ struct Profile {
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(state: Data, user: Requester, session: Session) -> Reply {
-    let session = TypedSession(session);
+async fn show(state: Data, user: Requester, session: TypedSession) -> Reply {
     let (kind, organization) = match user.person.user() {
         Some(u) if u.is_guest() => ("Guest", u.connected_organization_id.clone()),
         Some(_) => ("Member", None),
@@ -70,8 +68,7 @@ pub struct ZoneForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn save(_user: Requester, session: Session, form: Form<ZoneForm>) -> Reply {
-    let session = TypedSession(session);
+async fn save(_user: Requester, session: TypedSession, form: Form<ZoneForm>) -> Reply {
     let zone = form.0.time_zone.trim().to_string();
     if !zone.is_empty() && zone.parse::<chrono_tz::Tz>().is_err() {
         return Err(AppError::BadRequest(

@@ -2,7 +2,6 @@
 
 pub mod oidc;
 
-use actix_session::Session;
 use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
@@ -96,8 +95,7 @@ pub struct LoginQuery {
 }
 
 #[tracing::instrument(skip_all)]
-async fn login(state: Data, session: Session, q: web::Query<LoginQuery>) -> Reply {
-    let session = TypedSession(session);
+async fn login(state: Data, session: TypedSession, q: web::Query<LoginQuery>) -> Reply {
     let next = safe_next(q.next.as_deref());
     if session.user_id().is_some() && q.provider.is_none() {
         return Ok(redirect(&next));
@@ -188,8 +186,7 @@ pub struct CallbackQuery {
 }
 
 #[tracing::instrument(skip_all)]
-async fn callback(state: Data, session: Session, q: web::Query<CallbackQuery>) -> Reply {
-    let session = TypedSession(session);
+async fn callback(state: Data, session: TypedSession, q: web::Query<CallbackQuery>) -> Reply {
     // One use only: whatever happens next, this attempt is finished.
     let pending = session.take_pending_sign_in();
     let Some(pending) = pending else {
@@ -270,10 +267,9 @@ async fn callback(state: Data, session: Session, q: web::Query<CallbackQuery>) -
 #[tracing::instrument(skip_all)]
 async fn logout(
     state: Data,
-    session: Session,
+    session: TypedSession,
     _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Reply {
-    let session = TypedSession(session);
     if let Some(sid) = session.sid() {
         sessions::end(&state.store, &sid).await?;
     }
@@ -289,11 +285,10 @@ pub struct DemoForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn demo_sign_in(state: Data, session: Session, form: Form<DemoForm>) -> Reply {
+async fn demo_sign_in(state: Data, session: TypedSession, form: Form<DemoForm>) -> Reply {
     if !state.config.demo {
         return Err(AppError::NotFound);
     }
-    let session = TypedSession(session);
     let id = UserId::parse(&form.0.user_id)
         .ok_or_else(|| AppError::BadRequest("Choose a demo user.".into()))?;
     let user = demo::demo_user(&state.store, &id)
@@ -358,8 +353,7 @@ pub struct NextQuery {
 
 /// The page where the code that was sent is entered.
 #[tracing::instrument(skip_all)]
-async fn code_page(state: Data, session: Session, q: web::Query<NextQuery>) -> Reply {
-    let session = TypedSession(session);
+async fn code_page(state: Data, session: TypedSession, q: web::Query<NextQuery>) -> Reply {
     let next = safe_next(q.next.as_deref());
     let Some(email) = session.code_email().filter(|_| state.config.email_sign_in) else {
         return Ok(redirect(&crate::web::sign_in_url(&next)));
@@ -374,17 +368,22 @@ async fn code_page(state: Data, session: Session, q: web::Query<NextQuery>) -> R
     })
 }
 
+/// Sign-in with an emailed code is off unless configured: its pages are not found.
+fn codes_allowed(state: &Data) -> Result<(), AppError> {
+    match state.config.email_sign_in {
+        true => Ok(()),
+        false => Err(AppError::NotFound),
+    }
+}
+
 #[tracing::instrument(skip_all)]
 async fn send_code(
     state: Data,
     req: HttpRequest,
-    session: Session,
+    session: TypedSession,
     form: Form<EmailForm>,
 ) -> Reply {
-    if !state.config.email_sign_in {
-        return Err(AppError::NotFound);
-    }
-    let session = TypedSession(session);
+    codes_allowed(&state)?;
     let next = safe_next(Some(&form.0.next));
     let email = form.0.email.trim().to_string();
     let client = crate::web::client_address(&req, state.config.trust_forwarded_for);
@@ -420,13 +419,10 @@ pub struct CodeForm {
 async fn verify_code(
     state: Data,
     req: HttpRequest,
-    session: Session,
+    session: TypedSession,
     form: Form<CodeForm>,
 ) -> Reply {
-    if !state.config.email_sign_in {
-        return Err(AppError::NotFound);
-    }
-    let session = TypedSession(session);
+    codes_allowed(&state)?;
     let next = safe_next(Some(&form.0.next));
     let Some(email) = session.code_email() else {
         return Ok(redirect(&crate::web::sign_in_url(&next)));
@@ -457,11 +453,10 @@ async fn verify_code(
 /// Demo mode: become someone who is not in the directory, as a new guest
 /// would after proving their address, without a code.
 #[tracing::instrument(skip_all)]
-async fn demo_guest(state: Data, session: Session, form: Form<EmailForm>) -> Reply {
+async fn demo_guest(state: Data, session: TypedSession, form: Form<EmailForm>) -> Reply {
     if !state.config.demo {
         return Err(AppError::NotFound);
     }
-    let session = TypedSession(session);
     let email = crate::domain::user::Email::parse(&form.0.email)
         .map_err(|_| AppError::BadRequest("Enter an email address for the new guest.".into()))?;
     if demo::in_directory(&state.store, email.as_str()).await? {

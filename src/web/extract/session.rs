@@ -43,6 +43,16 @@ pub struct Flash {
 
 pub struct TypedSession(pub Session);
 
+impl actix_web::FromRequest for TypedSession {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<TypedSession, actix_web::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_session::SessionExt;
+        std::future::ready(Ok(TypedSession(req.get_session())))
+    }
+}
+
 impl TypedSession {
     pub fn user_id(&self) -> Option<UserId> {
         self.0

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use actix_session::Session;
 use actix_web::{HttpRequest, http::StatusCode, web};
 use askama::Template;
 
@@ -332,23 +331,29 @@ pub(super) async fn package_page(
     .await
 }
 
-#[tracing::instrument(skip_all)]
-pub(super) async fn request(
-    state: Data,
-    user: Requester,
-    req: HttpRequest,
-    session: Session,
-    path: web::Path<String>,
-    form: Form<Vec<(String, String)>>,
-) -> Reply {
-    let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
+/// A request form's fields by name; repeated fields (several chosen
+/// answers) become lists.
+fn answers(form: Form<Vec<(String, String)>>) -> HashMap<String, Vec<String>> {
     let mut values: HashMap<String, Vec<String>> = HashMap::new();
-    // Repeated fields (several chosen answers) become lists.
     for (k, v) in form.0 {
         if k != "csrf_token" {
             values.entry(k).or_default().push(v);
         }
     }
+    values
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn request(
+    state: Data,
+    user: Requester,
+    req: HttpRequest,
+    session: TypedSession,
+    path: web::Path<String>,
+    form: Form<Vec<(String, String)>>,
+) -> Reply {
+    let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
+    let values = answers(form);
     let chosen = values
         .get("policy")
         .and_then(|v| v.first())
@@ -394,7 +399,7 @@ pub(super) async fn request(
                 }
                 _ => "Your request was sent for approval. You can follow it here.",
             };
-            TypedSession(session).flash("success", message);
+            session.flash("success", message);
             return Ok(redirect(routes::REQUESTS.as_str()));
         }
         Err(ServiceError::Invalid(e)) => e,
@@ -405,7 +410,7 @@ pub(super) async fn request(
                 svc::availability(&state.store, &user.person, id.as_str(), state.clock.now())
                     .await?;
             if matches!(now, Availability::Offer(_)) {
-                TypedSession(session).flash("error", m);
+                session.flash("error", m);
                 return Ok(redirect(&routes::PACKAGE.id(&id)));
             }
             let status = StatusCode::CONFLICT;
@@ -442,7 +447,7 @@ pub(super) async fn extend(
     state: Data,
     user: Requester,
     req: HttpRequest,
-    session: Session,
+    session: TypedSession,
     path: web::Path<String>,
     form: Form<Vec<(String, String)>>,
 ) -> Reply {
@@ -450,13 +455,7 @@ pub(super) async fn extend(
     let Some(holder) = user.person.user().cloned() else {
         return Err(AppError::NotFound);
     };
-    let mut values: HashMap<String, Vec<String>> = HashMap::new();
-    for (k, v) in form.0 {
-        if k != "csrf_token" {
-            values.entry(k).or_default().push(v);
-        }
-    }
-    let session = TypedSession(session);
+    let values = answers(form);
     let justification = values.get("justification").and_then(|v| v.first()).cloned();
     match svc::request_extension(
         &state.store,
@@ -505,7 +504,7 @@ pub(super) async fn extend(
 pub(super) async fn give_up(
     state: Data,
     user: Requester,
-    session: Session,
+    session: TypedSession,
     path: web::Path<String>,
     _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Reply {
@@ -513,7 +512,6 @@ pub(super) async fn give_up(
     let Some(holder) = user.person.user() else {
         return Err(AppError::NotFound);
     };
-    let session = TypedSession(session);
     match svc::give_up(&state.store, holder, &id, state.clock.now()).await {
         Ok(name) => session.flash("success", format!("Your access to {name} was removed.")),
         Err(ServiceError::Refused(m)) => session.flash("error", m),

@@ -1,7 +1,6 @@
 //! My Access › Request history: one's requests, each with its details, to
 //! cancel while open or to make again once ended.
 
-use actix_session::Session;
 use actix_web::web;
 use askama::Template;
 
@@ -73,11 +72,10 @@ pub(super) async fn details(state: Data, user: Requester, path: web::Path<String
 pub(super) async fn cancel(
     state: Data,
     user: Requester,
-    session: Session,
+    session: TypedSession,
     path: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Reply {
-    let session = TypedSession(session);
     match svc::cancel(&state.store, &user.person, &path, state.clock.now()).await {
         Ok(()) => session.flash("success", "Request canceled."),
         Err(ServiceError::Refused(m)) => session.flash("error", m),
@@ -91,11 +89,10 @@ pub(super) async fn cancel(
 pub(super) async fn resubmit(
     state: Data,
     user: Requester,
-    session: Session,
+    session: TypedSession,
     path: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Reply {
-    let session = TypedSession(session);
     match svc::resubmit(&state.store, &user.person, &path, state.clock.now()).await {
         Ok(done) => {
             session.flash(

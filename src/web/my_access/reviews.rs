@@ -2,7 +2,6 @@
 //! holders to approve or deny (one at a time or those ticked), or, in a
 //! self-review, "Do you still need access?".
 
-use actix_session::Session;
 use actix_web::web;
 use askama::Template;
 
@@ -98,7 +97,7 @@ pub struct DecisionForm {
 pub(super) async fn decide(
     state: Data,
     user: Requester,
-    session: Session,
+    session: TypedSession,
     path: web::Path<String>,
     form: Form<DecisionForm>,
 ) -> Reply {
@@ -127,7 +126,7 @@ pub(super) async fn decide(
                 1 => "Decision saved.".to_string(),
                 n => format!("{n} decisions saved."),
             };
-            TypedSession(session).flash("success", done);
+            session.flash("success", done);
             Ok(redirect(&routes::ACCESS_REVIEW.id(path.as_str())))
         }
         Err(ServiceError::Invalid(e)) => {
