@@ -180,51 +180,48 @@ async fn service_provider_config(state: Data, req: HttpRequest) -> HttpResponse 
 }
 
 async fn resource_types(state: Data, req: HttpRequest) -> HttpResponse {
-    if let Err(r) = caller(&state, &req).await {
-        return r;
-    }
-    let all = schema::resource_types(&base_url(&state));
-    scim_json(StatusCode::OK, &list(all.len() as i64, 1, all))
+    discovery(&state, &req, schema::resource_types, None).await
 }
 
 async fn resource_type(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
-    if let Err(r) = caller(&state, &req).await {
+    discovery(
+        &state,
+        &req,
+        schema::resource_types,
+        Some(("resource type", &id)),
+    )
+    .await
+}
+
+async fn schemas(state: Data, req: HttpRequest) -> HttpResponse {
+    discovery(&state, &req, schema::schemas, None).await
+}
+
+async fn one_schema(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    discovery(&state, &req, schema::schemas, Some(("schema", &id))).await
+}
+
+/// A discovery endpoint for an authorized caller: all that `of` describes,
+/// or the one (what it is, its id) asked for.
+async fn discovery(
+    state: &Data,
+    req: &HttpRequest,
+    of: fn(&str) -> Vec<serde_json::Value>,
+    one: Option<(&str, &str)>,
+) -> HttpResponse {
+    if let Err(r) = caller(state, req).await {
         return r;
     }
-    match schema::resource_types(&base_url(&state))
-        .into_iter()
-        .find(|t| t["id"].as_str() == Some(id.as_str()))
-    {
+    let all = of(&base_url(state));
+    let Some((what, id)) = one else {
+        return scim_json(StatusCode::OK, &list(all.len() as i64, 1, all));
+    };
+    match all.into_iter().find(|t| t["id"].as_str() == Some(id)) {
         Some(t) => scim_json(StatusCode::OK, &t),
         None => problem(&Problem::new(
             404,
             None,
-            format!("There is no resource type {id}."),
-        )),
-    }
-}
-
-async fn schemas(state: Data, req: HttpRequest) -> HttpResponse {
-    if let Err(r) = caller(&state, &req).await {
-        return r;
-    }
-    let all = schema::schemas(&base_url(&state));
-    scim_json(StatusCode::OK, &list(all.len() as i64, 1, all))
-}
-
-async fn one_schema(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
-    if let Err(r) = caller(&state, &req).await {
-        return r;
-    }
-    match schema::schemas(&base_url(&state))
-        .into_iter()
-        .find(|s| s["id"].as_str() == Some(id.as_str()))
-    {
-        Some(s) => scim_json(StatusCode::OK, &s),
-        None => problem(&Problem::new(
-            404,
-            None,
-            format!("There is no schema {id}."),
+            format!("There is no {what} {id}."),
         )),
     }
 }

@@ -1,7 +1,7 @@
 //! `/Users`, `/Groups` and searches (`/.search`): parse the call, call the
 //! SCIM service, answer with the resource as stored.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
@@ -13,9 +13,9 @@ use crate::store::scim::{GroupRow, UserRow};
 use crate::web::Data;
 
 /// A collection's routes: list and create, search, and one resource's
-/// read, replace, patch and delete; any other method is a 405.
+/// read, replace or patch (one handler) and delete; any other method is a 405.
 macro_rules! collection {
-    ($cfg:expr, $path:literal, $list:ident, $create:ident, $search:ident, $get:ident, $put:ident, $patch:ident, $delete:ident) => {
+    ($cfg:expr, $path:literal, $list:ident, $create:ident, $search:ident, $get:ident, $edit:ident, $delete:ident) => {
         $cfg.service(
             web::resource($path)
                 .route(web::get().to($list))
@@ -30,8 +30,8 @@ macro_rules! collection {
         .service(
             web::resource(concat!($path, "/{id}"))
                 .route(web::get().to($get))
-                .route(web::put().to($put))
-                .route(web::patch().to($patch))
+                .route(web::put().to($edit))
+                .route(web::patch().to($edit))
                 .route(web::delete().to($delete))
                 .default_service(web::to(super::not_allowed)),
         )
@@ -46,8 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         create_user,
         search_users,
         get_user,
-        put_user,
-        patch_user,
+        edit_user,
         delete_user
     );
     collection!(
@@ -57,8 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         create_group,
         search_groups,
         get_group,
-        put_group,
-        patch_group,
+        edit_group,
         delete_group
     );
     cfg.service(
@@ -413,7 +411,8 @@ async fn create_user(state: Data, req: HttpRequest, payload: web::Payload) -> Ht
     }
 }
 
-async fn put_user(
+/// PUT replaces a user; PATCH changes parts of one.
+async fn edit_user(
     state: Data,
     req: HttpRequest,
     id: web::Path<String>,
@@ -421,21 +420,12 @@ async fn put_user(
 ) -> HttpResponse {
     let actor = authorized!(state, req);
     let b = json_body!(payload);
-    match svc::replace_user(&state.store, &actor, &id, &b, state.clock.now()).await {
-        Ok(u) => scim_json(StatusCode::OK, &user_json(&base_url(&state), &u)),
-        Err(e) => failed(e),
-    }
-}
-
-async fn patch_user(
-    state: Data,
-    req: HttpRequest,
-    id: web::Path<String>,
-    payload: web::Payload,
-) -> HttpResponse {
-    let actor = authorized!(state, req);
-    let b = json_body!(payload);
-    match svc::patch_user(&state.store, &actor, &id, &b, state.clock.now()).await {
+    let (store, now) = (&state.store, state.clock.now());
+    let r = match *req.method() {
+        Method::PATCH => svc::patch_user(store, &actor, &id, &b, now).await,
+        _ => svc::replace_user(store, &actor, &id, &b, now).await,
+    };
+    match r {
         Ok(u) => scim_json(StatusCode::OK, &user_json(&base_url(&state), &u)),
         Err(e) => failed(e),
     }
@@ -497,7 +487,8 @@ async fn create_group(state: Data, req: HttpRequest, payload: web::Payload) -> H
     group_answer(&state, r, StatusCode::CREATED)
 }
 
-async fn put_group(
+/// PUT replaces a group; PATCH changes parts of one (its members, often).
+async fn edit_group(
     state: Data,
     req: HttpRequest,
     id: web::Path<String>,
@@ -505,19 +496,11 @@ async fn put_group(
 ) -> HttpResponse {
     let actor = authorized!(state, req);
     let b = json_body!(payload);
-    let r = svc::replace_group(&state.store, &actor, &id, &b, state.clock.now()).await;
-    group_answer(&state, r, StatusCode::OK)
-}
-
-async fn patch_group(
-    state: Data,
-    req: HttpRequest,
-    id: web::Path<String>,
-    payload: web::Payload,
-) -> HttpResponse {
-    let actor = authorized!(state, req);
-    let b = json_body!(payload);
-    let r = svc::patch_group(&state.store, &actor, &id, &b, state.clock.now()).await;
+    let (store, now) = (&state.store, state.clock.now());
+    let r = match *req.method() {
+        Method::PATCH => svc::patch_group(store, &actor, &id, &b, now).await,
+        _ => svc::replace_group(store, &actor, &id, &b, now).await,
+    };
     group_answer(&state, r, StatusCode::OK)
 }
 
