@@ -15,7 +15,7 @@ use crate::web::Data;
 /// A collection's routes: list and create, search, and one resource's
 /// read, replace or patch (one handler) and delete; any other method is a 405.
 macro_rules! collection {
-    ($cfg:expr, $path:literal, $list:ident, $create:ident, $search:ident, $get:ident, $edit:ident, $delete:ident) => {
+    ($cfg:expr, $path:literal, $list:ident, $create:ident, $get:ident, $edit:ident, $delete:ident) => {
         $cfg.service(
             web::resource($path)
                 .route(web::get().to($list))
@@ -24,7 +24,7 @@ macro_rules! collection {
         )
         .service(
             web::resource(concat!($path, "/.search"))
-                .route(web::post().to($search))
+                .route(web::post().to($list))
                 .default_service(web::to(super::not_allowed)),
         )
         .service(
@@ -44,7 +44,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/Users",
         list_users,
         create_user,
-        search_users,
         get_user,
         edit_user,
         delete_user
@@ -54,7 +53,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/Groups",
         list_groups,
         create_group,
-        search_groups,
         get_group,
         edit_group,
         delete_group
@@ -306,37 +304,31 @@ fn answer(page: Result<(i64, i64, Vec<Value>), svc::ScimError>) -> HttpResponse 
     }
 }
 
-async fn list_users(state: Data, req: HttpRequest) -> HttpResponse {
+/// The query of a list (GET, in the query string) or a search (POST to
+/// `.search`, in the body).
+async fn query(req: &HttpRequest, payload: web::Payload) -> Result<Query, HttpResponse> {
+    let q = match *req.method() {
+        Method::GET => Query::from_request(req),
+        _ => Query::from_body(&body(payload).await?),
+    };
+    q.map_err(|p| problem(&p))
+}
+
+/// Lists users (GET) or searches them (POST to `.search`).
+async fn list_users(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     authorized!(state, req);
-    match Query::from_request(&req) {
+    match query(&req, payload).await {
         Ok(q) => answer(users_page(&state, &q).await),
-        Err(p) => problem(&p),
+        Err(r) => r,
     }
 }
 
-async fn search_users(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+/// Lists groups (GET) or searches them (POST to `.search`).
+async fn list_groups(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     authorized!(state, req);
-    let b = json_body!(payload);
-    match Query::from_body(&b) {
-        Ok(q) => answer(users_page(&state, &q).await),
-        Err(p) => problem(&p),
-    }
-}
-
-async fn list_groups(state: Data, req: HttpRequest) -> HttpResponse {
-    authorized!(state, req);
-    match Query::from_request(&req) {
+    match query(&req, payload).await {
         Ok(q) => answer(groups_page(&state, &q).await),
-        Err(p) => problem(&p),
-    }
-}
-
-async fn search_groups(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    authorized!(state, req);
-    let b = json_body!(payload);
-    match Query::from_body(&b) {
-        Ok(q) => answer(groups_page(&state, &q).await),
-        Err(p) => problem(&p),
+        Err(r) => r,
     }
 }
 
