@@ -7,14 +7,16 @@ type Result<T> = std::result::Result<T, sqlx::Error>;
 
 pub use gatehouse::store::rows::Val;
 
-/// Inserts `rows` (each with one value per column) into `table`.
+/// Inserts `rows` (each with one value per column) into `table`; `columns`
+/// as a statement lists them ("id, name").
 pub async fn insert(
     conn: &mut Conn,
     table: &str,
-    columns: &[&str],
+    columns: &str,
     rows: &[Vec<Val>],
 ) -> anyhow::Result<()> {
-    gatehouse::store::rows::insert(conn, table, columns, rows, "").await?;
+    let columns: Vec<&str> = columns.split(',').map(str::trim).collect();
+    gatehouse::store::rows::insert(conn, table, &columns, rows, "").await?;
     Ok(())
 }
 

@@ -165,19 +165,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
         insert(
             &mut tx,
             "users",
-            &[
-                "id",
-                "user_type",
-                "display_name",
-                "name_lower",
-                "email",
-                "email_lower",
-                "department",
-                "manager_id",
-                "lifecycle",
-                "created_at",
-                "updated_at",
-            ],
+            "id, user_type, display_name, name_lower, email, email_lower, department, manager_id, lifecycle, created_at, updated_at",
             &rows,
         )
         .await?;
@@ -273,61 +261,35 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             insert(
                 &mut tx,
                 "groups",
-                &[
-                    "id",
-                    "display_name",
-                    "name_lower",
-                    "group_type",
-                    "created_at",
-                    "updated_at",
-                ],
+                "id, display_name, name_lower, group_type, created_at, updated_at",
                 &groups,
             )
             .await?;
             insert(
                 &mut tx,
                 "applications",
-                &[
-                    "id",
-                    "display_name",
-                    "name_lower",
-                    "created_at",
-                    "updated_at",
-                ],
+                "id, display_name, name_lower, created_at, updated_at",
                 &apps,
             )
             .await?;
             insert(
                 &mut tx,
                 "app_roles",
-                &[
-                    "id",
-                    "application_id",
-                    "display_name",
-                    "name_lower",
-                    "position",
-                ],
+                "id, application_id, display_name, name_lower, position",
                 &roles,
             )
             .await?;
             insert(
                 &mut tx,
                 "sites",
-                &[
-                    "id",
-                    "display_name",
-                    "name_lower",
-                    "url",
-                    "created_at",
-                    "updated_at",
-                ],
+                "id, display_name, name_lower, url, created_at, updated_at",
                 &sites,
             )
             .await?;
             insert(
                 &mut tx,
                 "group_members",
-                &["group_id", "user_id", "role", "added_at"],
+                "group_id, user_id, role, added_at",
                 &members,
             )
             .await?;
@@ -389,23 +351,14 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             insert(
                 &mut tx,
                 "catalogs",
-                &[
-                    "id",
-                    "display_name",
-                    "name_lower",
-                    "description",
-                    "state",
-                    "is_externally_visible",
-                    "created_at",
-                    "updated_at",
-                ],
+                "id, display_name, name_lower, description, state, is_externally_visible, created_at, updated_at",
                 &catalogs,
             )
             .await?;
             insert(
                 &mut tx,
                 "catalog_resources",
-                &["id", "catalog_id", "origin_system", "origin_id", "added_at"],
+                "id, catalog_id, origin_system, origin_id, added_at",
                 &resource_rows,
             )
             .await?;
@@ -555,52 +508,28 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             insert(
                 &mut tx,
                 "access_packages",
-                &[
-                    "id",
-                    "catalog_id",
-                    "display_name",
-                    "name_lower",
-                    "description",
-                    "is_hidden",
-                    "created_at",
-                    "updated_at",
-                ],
+                "id, catalog_id, display_name, name_lower, description, is_hidden, created_at, updated_at",
                 &packages,
             )
             .await?;
             insert(
                 &mut tx,
                 "access_package_resource_role_scopes",
-                &[
-                    "id",
-                    "access_package_id",
-                    "catalog_resource_id",
-                    "role_origin_id",
-                    "role_display_name",
-                ],
+                "id, access_package_id, catalog_resource_id, role_origin_id, role_display_name",
                 &scopes,
             )
             .await?;
             insert(
                 &mut tx,
                 "assignment_policies",
-                &[
-                    "id",
-                    "access_package_id",
-                    "display_name",
-                    "allowed_target_scope",
-                    "enabled",
-                    "settings",
-                    "created_at",
-                    "updated_at",
-                ],
+                "id, access_package_id, display_name, allowed_target_scope, enabled, settings, created_at, updated_at",
                 &policies,
             )
             .await?;
             insert(
                 &mut tx,
                 "assignment_policy_targets",
-                &["policy_id", "target_type", "target_id"],
+                "policy_id, target_type, target_id",
                 &targets,
             )
             .await?;
@@ -619,16 +548,8 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
         .collect();
     let mut assignment_ids = Vec::with_capacity(sizes.assignments);
     let mut chunk = Vec::new();
-    let columns = [
-        "id",
-        "access_package_id",
-        "policy_id",
-        "target_id",
-        "state",
-        "start_at",
-        "end_at",
-        "created_at",
-    ];
+    let columns =
+        "id, access_package_id, policy_id, target_id, state, start_at, end_at, created_at";
     let t = Instant::now();
     let mut tx = store.begin().await?;
     for n in 0..sizes.assignments {
@@ -659,11 +580,11 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             assignment_ids.push((id, k, holder, start));
         }
         if chunk.len() == 20_000 {
-            insert(&mut tx, "access_package_assignments", &columns, &chunk).await?;
+            insert(&mut tx, "access_package_assignments", columns, &chunk).await?;
             chunk.clear();
         }
     }
-    insert(&mut tx, "access_package_assignments", &columns, &chunk).await?;
+    insert(&mut tx, "access_package_assignments", columns, &chunk).await?;
     tx.commit().await?;
     loaded("assignments", sizes.assignments, t);
 
@@ -671,16 +592,8 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
     let t = Instant::now();
     let mut tx = store.begin().await?;
     let (mut reqs, mut decisions) = (Vec::new(), Vec::new());
-    let req_columns = [
-        &REQUEST_COLUMNS[..],
-        &[
-            "assignment_id",
-            "current_stage",
-            "created_at",
-            "completed_at",
-        ],
-    ]
-    .concat();
+    let req_columns =
+        format!("{REQUEST_COLUMNS}, assignment_id, current_stage, created_at, completed_at");
     for (n, (aid, k, holder, start)) in assignment_ids.iter().enumerate() {
         let rid = g.id();
         let approved = k % 4 == 1 || k % 4 == 3;
@@ -711,22 +624,9 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             ]);
         }
         if reqs.len() == 10_000 || n + 1 == assignment_ids.len() {
-            insert(&mut tx, "assignment_requests", &req_columns, &reqs).await?;
-            insert(
-                &mut tx,
-                "request_decisions",
-                &[
-                    "request_id",
-                    "stage",
-                    "review_result",
-                    "reviewed_by",
-                    "reviewed_at",
-                ],
-                &decisions,
-            )
-            .await?;
-            reqs.clear();
-            decisions.clear();
+            let decided = "request_id, stage, review_result, reviewed_by, reviewed_at";
+            flush(&mut tx, "assignment_requests", &req_columns, &mut reqs).await?;
+            flush(&mut tx, "request_decisions", decided, &mut decisions).await?;
         }
     }
     tx.commit().await?;
@@ -745,6 +645,8 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
         .map(|n| pending_targets[n % pending_targets.len()])
         .collect();
     let (mut reqs, mut approvers) = (Vec::new(), Vec::new());
+    let pending_columns =
+        format!("{REQUEST_COLUMNS}, current_stage, stage_started_at, created_at, deny_at");
     let now = ts(base);
     for (n, target) in targets_pending.iter().enumerate() {
         let k = approver_packages[(n / pending_targets.len()) % approver_packages.len()];
@@ -773,26 +675,15 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             false.into(),
         ]);
         if reqs.len() == 10_000 || n + 1 == targets_pending.len() {
-            insert(
-                &mut tx,
-                "assignment_requests",
-                &[
-                    &REQUEST_COLUMNS[..],
-                    &["current_stage", "stage_started_at", "created_at", "deny_at"],
-                ]
-                .concat(),
-                &reqs,
-            )
-            .await?;
-            insert(
+            let approving = "request_id, stage, user_id, is_escalation";
+            flush(&mut tx, "assignment_requests", &pending_columns, &mut reqs).await?;
+            flush(
                 &mut tx,
                 "request_stage_approvers",
-                &["request_id", "stage", "user_id", "is_escalation"],
-                &approvers,
+                approving,
+                &mut approvers,
             )
             .await?;
-            reqs.clear();
-            approvers.clear();
         }
     }
     tx.commit().await?;
@@ -827,17 +718,18 @@ fn loaded(what: &str, rows: usize, t: Instant) {
     );
 }
 
+/// Inserts a chunk of rows and empties it for the next.
+async fn flush(
+    conn: &mut gatehouse::store::Conn,
+    table: &str,
+    columns: &str,
+    rows: &mut Vec<Vec<Val>>,
+) -> anyhow::Result<()> {
+    insert(conn, table, columns, rows).await?;
+    rows.clear();
+    Ok(())
+}
+
 /// The columns every generated request fills first.
-const REQUEST_COLUMNS: [&str; 11] = [
-    "id",
-    "request_type",
-    "state",
-    "access_package_id",
-    "policy_id",
-    "requestor_id",
-    "target_id",
-    "target_email",
-    "target_display_name",
-    "answers",
-    "attributes",
-];
+const REQUEST_COLUMNS: &str = "id, request_type, state, access_package_id, policy_id, \
+    requestor_id, target_id, target_email, target_display_name, answers, attributes";

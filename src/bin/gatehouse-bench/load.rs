@@ -109,6 +109,15 @@ fn peak_memory_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The request pages of these packages (id, name, policy), as a Lua list.
+fn package_paths(packages: &[&(String, String, String)]) -> String {
+    let paths: Vec<String> = packages
+        .iter()
+        .map(|(id, _, _)| format!("/access-packages/{id}"))
+        .collect();
+    lua_list(&paths)
+}
+
 fn lua_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
     format!("{{{}}}", quoted.join(",\n"))
@@ -265,7 +274,7 @@ async fn sessions_for(store: &Store, users: &[String], now: i64) -> anyhow::Resu
     crate::bulk::insert(
         &mut tx,
         "sessions",
-        &["id", "user_id", "created_at", "last_seen_at"],
+        "id, user_id, created_at, last_seen_at",
         &rows,
     )
     .await?;
@@ -369,12 +378,7 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
                 format!(
                     "local cookies = {}\nlocal paths = {}\nrequest = function()\n n = n + 1\n return wrk.format(\"GET\", paths[(n % #paths) + 1], {{[\"Cookie\"] = cookies[(n % #cookies) + 1]}})\nend",
                     lua_list(&requester_cookies),
-                    lua_list(
-                        &open
-                            .iter()
-                            .map(|(id, _, _)| format!("/access-packages/{id}"))
-                            .collect::<Vec<_>>()
-                    )
+                    package_paths(&open)
                 ),
             )?,
         ),
@@ -395,12 +399,7 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
                 format!(
                     "local cookies = {}\nlocal paths = {}\nlocal bodies = {}\nrequest = function()\n n = n + 1\n local u = (n % #cookies) + 1\n local p = (math.floor(n / #cookies) % #paths) + 1\n return wrk.format(\"POST\", paths[p], {{[\"Cookie\"] = cookies[u], [\"Content-Type\"] = \"application/x-www-form-urlencoded\"}}, bodies[p])\nend",
                     lua_list(&requester_cookies),
-                    lua_list(
-                        &with_manager
-                            .iter()
-                            .map(|(id, _, _)| format!("/access-packages/{id}"))
-                            .collect::<Vec<_>>()
-                    ),
+                    package_paths(&with_manager),
                     lua_list(
                         &with_manager
                             .iter()

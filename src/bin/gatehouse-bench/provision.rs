@@ -268,7 +268,7 @@ pub async fn run(o: &Options) -> anyhow::Result<Vec<Row>> {
     insert(
         &mut tx,
         "group_members",
-        &["group_id", "user_id", "role", "added_at"],
+        "group_id, user_id, role, added_at",
         &memberships,
     )
     .await?;
@@ -292,17 +292,7 @@ pub async fn run(o: &Options) -> anyhow::Result<Vec<Row>> {
     insert(
         &mut tx,
         "resource_links",
-        &[
-            "id",
-            "system_id",
-            "origin_system",
-            "origin_id",
-            "role",
-            "external_id",
-            "external_name",
-            "placeholder",
-            "created_at",
-        ],
+        "id, system_id, origin_system, origin_id, role, external_id, external_name, placeholder, created_at",
         &links,
     )
     .await?;
@@ -323,13 +313,7 @@ pub async fn run(o: &Options) -> anyhow::Result<Vec<Row>> {
     insert(
         &mut tx,
         "provisioned_accounts",
-        &[
-            "system_id",
-            "user_id",
-            "external_key",
-            "member_value",
-            "created_at",
-        ],
+        "system_id, user_id, external_key, member_value, created_at",
         &accounts,
     )
     .await?;
@@ -411,7 +395,7 @@ pub async fn run(o: &Options) -> anyhow::Result<Vec<Row>> {
         insert(
             &mut tx,
             "group_members",
-            &["group_id", "user_id", "role", "added_at"],
+            "group_id, user_id, role, added_at",
             &rows_in,
         )
         .await?;

@@ -134,16 +134,7 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
     insert(
         &mut tx,
         "users",
-        &[
-            "id",
-            "user_type",
-            "display_name",
-            "name_lower",
-            "email",
-            "email_lower",
-            "created_at",
-            "updated_at",
-        ],
+        "id, user_type, display_name, name_lower, email, email_lower, created_at, updated_at",
         &people,
     )
     .await?;
@@ -163,14 +154,7 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
     insert(
         &mut tx,
         "access_package_assignments",
-        &[
-            "id",
-            "access_package_id",
-            "policy_id",
-            "target_id",
-            "state",
-            "created_at",
-        ],
+        "id, access_package_id, policy_id, target_id, state, created_at",
         &held,
     )
     .await?;
@@ -189,13 +173,7 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
     insert(
         &mut tx,
         "group_members",
-        &[
-            "group_id",
-            "user_id",
-            "role",
-            "added_at",
-            "outside_assignments",
-        ],
+        "group_id, user_id, role, added_at, outside_assignments",
         &members,
     )
     .await?;
