@@ -1,6 +1,6 @@
 //! Admin › Applications: list, search, create, edit, app roles.
 
-use actix_web::{http::StatusCode, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -19,7 +19,7 @@ use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_number, render, render_status};
+use crate::web::{Layout, form_status, page_number, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN_APPLICATIONS, list)
@@ -85,18 +85,26 @@ struct AppPage {
     panel: Option<LinksPanel>,
 }
 
-#[tracing::instrument(skip_all)]
-async fn new_form(cx: Console) -> Reply {
-    render(&AppPage {
+/// The new application page: empty, or again with what was sent and why it was refused.
+fn new_page(cx: &Console, form: AppForm, errors: FieldErrors) -> Reply {
+    let status = form_status(&errors);
+    let page = AppPage {
         layout: cx.layout("New application"),
         app_id: None,
-        form: AppForm::default(),
-        errors: FieldErrors::new(),
+        form,
+        errors,
         roles: vec![],
         holders: vec![],
         default_role: DEFAULT_ACCESS_ROLE,
         panel: None,
-    })
+    };
+    render_status(status, &page)
+}
+
+#[tracing::instrument(skip_all)]
+async fn new_form(cx: Console) -> Reply {
+    let form = AppForm::default();
+    new_page(&cx, form, FieldErrors::new())
 }
 
 #[tracing::instrument(skip_all)]
@@ -104,29 +112,16 @@ async fn create(cx: Console, form: Form<AppForm>) -> Reply {
     let form = form.0;
     let id = ApplicationId::new();
     let parsed = ApplicationProfile::parse(&form.display_name, &form.description, &form.roles);
-    let saved = cx.save(parsed, async |s, a, p, now| {
-        directory::create(s, a, Named::Application(&id, &p), now)
-            .await
-            .map(|()| id)
+    let create = cx.save(parsed, async |s, a, p, now| {
+        directory::create(s, a, Named::Application(&id, &p), now).await
     });
-    match saved.await? {
-        Ok(id) => cx.done(
-            format!("Application {} created.", form.display_name.trim()),
+    match create.await? {
+        Ok(()) => cx.created(
+            "Application",
+            &form.display_name,
             &routes::ADMIN_APPLICATION.id(&id),
         ),
-        Err(errors) => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &AppPage {
-                layout: cx.layout("New application"),
-                app_id: None,
-                form,
-                errors,
-                roles: vec![],
-                holders: vec![],
-                default_role: DEFAULT_ACCESS_ROLE,
-                panel: None,
-            },
-        ),
+        Err(errors) => new_page(&cx, form, errors),
     }
 }
 

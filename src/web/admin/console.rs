@@ -71,6 +71,11 @@ impl Console {
         Ok(redirect(to))
     }
 
+    /// Goes to the object just made, saying "<What> <name> created.".
+    pub fn created(&self, what: &str, name: &str, to: &str) -> Reply {
+        self.done(format!("{what} {} created.", name.trim()), to)
+    }
+
     /// Goes to `to` with what happened: `message` when it was done, the
     /// reason when the service refused.
     pub fn done_or_refused<T>(

@@ -19,7 +19,7 @@ use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::routing::Router;
-use crate::web::{Layout, page_number, redirect, render, render_status};
+use crate::web::{Layout, form_status, page_number, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN_GROUPS, list)
@@ -103,22 +103,30 @@ fn type_choices() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-#[tracing::instrument(skip_all)]
-async fn new_form(cx: Console) -> Reply {
-    render(&GroupPage {
+/// The new group page: empty, or again with what was sent and why it was refused.
+fn new_page(cx: &Console, form: GroupForm, errors: FieldErrors) -> Reply {
+    let status = form_status(&errors);
+    let page = GroupPage {
         layout: cx.layout("New group"),
         group_id: None,
-        form: GroupForm {
-            group_type: "security".into(),
-            ..Default::default()
-        },
-        errors: FieldErrors::new(),
+        form,
+        errors,
         holders: vec![],
         role_errors: FieldErrors::new(),
         role_email: String::new(),
         types: type_choices(),
         panel: None,
-    })
+    };
+    render_status(status, &page)
+}
+
+#[tracing::instrument(skip_all)]
+async fn new_form(cx: Console) -> Reply {
+    let form = GroupForm {
+        group_type: "security".into(),
+        ..Default::default()
+    };
+    new_page(&cx, form, FieldErrors::new())
 }
 
 #[tracing::instrument(skip_all)]
@@ -126,30 +134,12 @@ async fn create(cx: Console, form: Form<GroupForm>) -> Reply {
     let form = form.0;
     let id = GroupId::new();
     let parsed = GroupProfile::parse(&form.display_name, &form.description, &form.group_type);
-    let saved = cx.save(parsed, async |s, a, p, now| {
-        directory::create(s, a, Named::Group(&id, &p), now)
-            .await
-            .map(|()| id)
+    let create = cx.save(parsed, async |s, a, p, now| {
+        directory::create(s, a, Named::Group(&id, &p), now).await
     });
-    match saved.await? {
-        Ok(id) => cx.done(
-            format!("Group {} created.", form.display_name.trim()),
-            &routes::ADMIN_GROUP.id(&id),
-        ),
-        Err(errors) => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &GroupPage {
-                layout: cx.layout("New group"),
-                group_id: None,
-                form,
-                errors,
-                holders: vec![],
-                role_errors: FieldErrors::new(),
-                role_email: String::new(),
-                types: type_choices(),
-                panel: None,
-            },
-        ),
+    match create.await? {
+        Ok(()) => cx.created("Group", &form.display_name, &routes::ADMIN_GROUP.id(&id)),
+        Err(errors) => new_page(&cx, form, errors),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Admin › Sites: list, search, create, edit; roles Member, Owner, Visitor.
 
-use actix_web::{http::StatusCode, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -19,7 +19,7 @@ use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_number, render, render_status};
+use crate::web::{Layout, form_status, page_number, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN_SITES, list)
@@ -83,17 +83,25 @@ struct SitePage {
     panel: Option<LinksPanel>,
 }
 
-#[tracing::instrument(skip_all)]
-async fn new_form(cx: Console) -> Reply {
-    render(&SitePage {
+/// The new site page: empty, or again with what was sent and why it was refused.
+fn new_page(cx: &Console, form: SiteForm, errors: FieldErrors) -> Reply {
+    let status = form_status(&errors);
+    let page = SitePage {
         layout: cx.layout("New site"),
         site_id: None,
-        form: SiteForm::default(),
-        errors: FieldErrors::new(),
+        form,
+        errors,
         roles: site_roles(),
         holders: vec![],
         panel: None,
-    })
+    };
+    render_status(status, &page)
+}
+
+#[tracing::instrument(skip_all)]
+async fn new_form(cx: Console) -> Reply {
+    let form = SiteForm::default();
+    new_page(&cx, form, FieldErrors::new())
 }
 
 #[tracing::instrument(skip_all)]
@@ -101,28 +109,12 @@ async fn create(cx: Console, form: Form<SiteForm>) -> Reply {
     let form = form.0;
     let id = SiteId::new();
     let parsed = SiteProfile::parse(&form.display_name, &form.description, &form.url);
-    let saved = cx.save(parsed, async |s, a, p, now| {
-        directory::create(s, a, Named::Site(&id, &p), now)
-            .await
-            .map(|()| id)
+    let create = cx.save(parsed, async |s, a, p, now| {
+        directory::create(s, a, Named::Site(&id, &p), now).await
     });
-    match saved.await? {
-        Ok(id) => cx.done(
-            format!("Site {} created.", form.display_name.trim()),
-            &routes::ADMIN_SITE.id(&id),
-        ),
-        Err(errors) => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &SitePage {
-                layout: cx.layout("New site"),
-                site_id: None,
-                form,
-                errors,
-                roles: site_roles(),
-                holders: vec![],
-                panel: None,
-            },
-        ),
+    match create.await? {
+        Ok(()) => cx.created("Site", &form.display_name, &routes::ADMIN_SITE.id(&id)),
+        Err(errors) => new_page(&cx, form, errors),
     }
 }
 

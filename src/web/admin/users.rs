@@ -170,10 +170,7 @@ async fn create(cx: Console, form: Form<UserForm>) -> Reply {
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
-        Ok(id) => cx.done(
-            format!("User {} created.", form.display_name.trim()),
-            &routes::ADMIN_USER.id(&id),
-        ),
+        Ok(id) => cx.created("User", &form.display_name, &routes::ADMIN_USER.id(&id)),
         Err(ServiceError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &UserFormPage {

@@ -292,8 +292,9 @@ async fn create(cx: Console, form: Form<CatalogForm>) -> Reply {
         svc::create(s, a, &p, now).await
     });
     match saved.await? {
-        Ok(id) => cx.done(
-            format!("Catalog {} created.", form.display_name.trim()),
+        Ok(id) => cx.created(
+            "Catalog",
+            &form.display_name,
             &routes::ADMIN_CATALOG.id(&id),
         ),
         Err(errors) => render_status(
