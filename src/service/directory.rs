@@ -11,7 +11,7 @@ use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
 use crate::domain::user::User;
 use crate::domain::user::{UserProfile, format_custom_attributes};
 use crate::store::directory::{
-    AppRoleRow, ApplicationRow, GroupRow, HeldRole, Holder, ResourceSummary, SiteRow, Write,
+    AppRoleRow, ApplicationRow, GroupRow, Held, HeldRole, Holder, ResourceSummary, SiteRow, Write,
 };
 use crate::store::users::{IdentityRow, UserSummary};
 use crate::store::{self, Page, Store, StoreError, audit, directory as dir, users};
@@ -436,9 +436,9 @@ pub async fn change_group_role(
     .await?;
     let mut outcome = None;
     let changed = if add {
-        dir::add_group_role(tx, group, &user.id, role, now).await?
+        dir::add_by_hand(tx, Held::Group(group, role), &user.id, now).await?
     } else if granting.is_empty() {
-        dir::remove_group_role(tx, group, &user.id, role).await?
+        dir::remove_held(tx, Held::Group(group, role), &user.id).await?
     } else {
         let cleared = dir::clear_group_role_by_hand(tx, group, &user.id, role).await?;
         outcome = Some(format!(
@@ -529,7 +529,7 @@ pub async fn grant_site_role(
     let s = dir::get_site(&mut tx, site)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if dir::add_site_role(&mut tx, site, user, role, now).await? {
+    if dir::add_by_hand(&mut tx, Held::Site(site, role), user, now).await? {
         audit::record(
             &mut tx,
             actor,

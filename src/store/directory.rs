@@ -218,27 +218,32 @@ pub async fn group_holders(conn: &mut Conn, id: &GroupId) -> Result<Vec<Holder>>
     holders(conn, sql, id.as_str()).await
 }
 
-/// Adds the role by hand (held outside assignments, so never taken back by
-/// Gatehouse); returns false when the user already held it by hand.
-pub async fn add_group_role(
-    conn: &mut Conn,
-    group: &GroupId,
-    user: &UserId,
-    role: GroupRole,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let held = ("group_members", "group_id", group.as_str(), role.as_str());
-    add_by_hand(conn, held, user, now).await
+/// A role of a group or of a site, as their members tables hold it.
+#[derive(Clone, Copy)]
+pub enum Held<'a> {
+    Group(&'a GroupId, GroupRole),
+    Site(&'a SiteId, SiteRole),
 }
 
-/// Adds a holding of a group's or site's role, held outside assignments:
-/// (members table, its object column, the object, the role).
-async fn add_by_hand(
+impl Held<'_> {
+    /// (members table, its object column, the object, the role).
+    fn row(&self) -> (&'static str, &'static str, &str, &'static str) {
+        match self {
+            Held::Group(g, role) => ("group_members", "group_id", g.as_str(), role.as_str()),
+            Held::Site(s, role) => ("site_members", "site_id", s.as_str(), role.as_str()),
+        }
+    }
+}
+
+/// Adds the role by hand (held outside assignments, so never taken back by
+/// Gatehouse); false when the user already held it by hand.
+pub async fn add_by_hand(
     conn: &mut Conn,
-    (table, column, id, role): (&str, &str, &str, &str),
+    held: Held<'_>,
     user: &UserId,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    let (table, column, id, role) = held.row();
     sqlx::query(&format!(
         "INSERT INTO {table} ({column}, user_id, role, added_at, outside_assignments) \
          VALUES ($1, $2, $3, $4, TRUE) ON CONFLICT ({column}, user_id, role) \
@@ -288,24 +293,9 @@ pub async fn clear_group_role_by_hand(
     .await
 }
 
-/// Removes the role; returns false when the user did not hold it.
-pub async fn remove_group_role(
-    conn: &mut Conn,
-    group: &GroupId,
-    user: &UserId,
-    role: GroupRole,
-) -> Result<bool> {
-    let held = ("group_members", "group_id", group.as_str(), role.as_str());
-    remove_held(conn, held, user).await
-}
-
-/// Removes a holding of a group's or site's role, however held: (members
-/// table, its object column, the object, the role); false when not held.
-async fn remove_held(
-    conn: &mut Conn,
-    (table, column, id, role): (&str, &str, &str, &str),
-    user: &UserId,
-) -> Result<bool> {
+/// Removes the role, however held; false when the user did not hold it.
+pub async fn remove_held(conn: &mut Conn, held: Held<'_>, user: &UserId) -> Result<bool> {
+    let (table, column, id, role) = held.row();
     sqlx::query(&format!(
         "DELETE FROM {table} WHERE {column} = $1 AND user_id = $2 AND role = $3"
     ))
@@ -428,18 +418,6 @@ pub async fn site_holders(conn: &mut Conn, id: &SiteId) -> Result<Vec<Holder>> {
     holders(conn, sql, id.as_str()).await
 }
 
-/// Adds a site role by hand (held outside assignments); false when already held by hand.
-pub async fn add_site_role(
-    conn: &mut Conn,
-    site: &SiteId,
-    user: &UserId,
-    role: SiteRole,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let held = ("site_members", "site_id", site.as_str(), role.as_str());
-    add_by_hand(conn, held, user, now).await
-}
-
 /// Adds an app role holding by hand, by role name; returns false when
 /// already held by hand or no such role.
 pub async fn add_app_role(
@@ -502,17 +480,6 @@ pub async fn roles_held_by(conn: &mut Conn, user: &UserId) -> Result<Vec<HeldRol
         .bind(user.as_str())
         .all(conn)
         .await
-}
-
-/// Removes a site role; false when not held.
-pub async fn remove_site_role(
-    conn: &mut Conn,
-    site: &SiteId,
-    user: &UserId,
-    role: SiteRole,
-) -> Result<bool> {
-    let held = ("site_members", "site_id", site.as_str(), role.as_str());
-    remove_held(conn, held, user).await
 }
 
 /// Removes an app role holding by the role's id; false when not held.

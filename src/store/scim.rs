@@ -2,6 +2,7 @@
 //! their SCIM attributes, SCIM filters turned into SQL, and group membership
 //! set as a provider sends it.
 
+use super::directory::Held;
 use chrono::{DateTime, Utc};
 
 use super::rows::{self, Val};
@@ -622,7 +623,7 @@ pub async fn remove_members(conn: &mut Conn, group: &GroupId, users: &[String]) 
         .0;
         if granted {
             super::directory::clear_group_role_by_hand(conn, group, &id, role).await?;
-        } else if super::directory::remove_group_role(conn, group, &id, role).await? {
+        } else if super::directory::remove_held(conn, Held::Group(group, role), &id).await? {
             removed += 1;
         }
     }

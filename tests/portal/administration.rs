@@ -208,11 +208,12 @@ both!(
         };
         {
             let mut tx = app.store.begin().await.unwrap();
-            gatehouse::store::directory::remove_group_role(
+            let group = gatehouse::domain::ids::GroupId::from_stored(internal.clone());
+            let member = gatehouse::domain::directory::GroupRole::Member;
+            gatehouse::store::directory::remove_held(
                 &mut tx,
-                &gatehouse::domain::ids::GroupId::from_stored(internal.clone()),
+                gatehouse::store::directory::Held::Group(&group, member),
                 &user_id(&app, "eric.employee@gatehouse.demo").await,
-                gatehouse::domain::directory::GroupRole::Member,
             )
             .await
             .unwrap();
