@@ -257,24 +257,6 @@ pub async fn add_by_hand(
     .await
 }
 
-/// Whether the user holds the role by hand (outside assignments).
-pub async fn group_role_by_hand(
-    conn: &mut Conn,
-    group: &GroupId,
-    user: &UserId,
-    role: GroupRole,
-) -> Result<Option<bool>> {
-    let f = sqlx::query_scalar::<_, super::Flag>(
-        "SELECT outside_assignments FROM group_members WHERE group_id = $1 AND user_id = $2 AND role = $3",
-    )
-    .bind(group.as_str())
-    .bind(user.as_str())
-    .bind(role.as_str())
-    .fetch_optional(conn)
-    .await?;
-    Ok(f.map(|f| f.0))
-}
-
 /// Keeps a role that assignments still grant, but no longer as held by hand.
 pub async fn clear_group_role_by_hand(
     conn: &mut Conn,

@@ -129,6 +129,11 @@ where
     }
 }
 
+/// A value as the JSON text a column keeps; `what` names it in the error.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(what: &str, value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
 /// `?` on a driver result classifies its error (`map_err`).
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {

@@ -1041,10 +1041,8 @@ pub async fn insert_request(
             r.state,
             RequestState::PartiallyDelivered | RequestState::DeliveryFailed
         );
-    let answers = serde_json::to_string(&r.answers)
-        .map_err(|e| StoreError::Corrupt(format!("answers: {e}")))?;
-    let attributes = serde_json::to_string(&r.attributes)
-        .map_err(|e| StoreError::Corrupt(format!("attributes: {e}")))?;
+    let answers = super::to_json("answers", &r.answers)?;
+    let attributes = super::to_json("attributes", &r.attributes)?;
     let insert = "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, \
          target_id, target_email, target_display_name, connected_organization_id, justification, answers, \
          attributes, created_at, target_issuer, target_subject, schedule_start, schedule_end, assignment_id, \

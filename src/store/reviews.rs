@@ -36,8 +36,7 @@ pub async fn set_settings(
                 .await?;
         }
         Some(s) => {
-            let json = serde_json::to_string(s)
-                .map_err(|e| StoreError::Corrupt(format!("review settings: {e}")))?;
+            let json = super::to_json("review settings", s)?;
             sqlx::query(
                 "INSERT INTO policy_reviews (policy_id, settings) VALUES ($1, $2) \
                  ON CONFLICT (policy_id) DO UPDATE SET settings = excluded.settings",
@@ -162,8 +161,7 @@ pub struct NewReview<'a> {
 }
 
 pub async fn insert(conn: &mut Conn, r: &NewReview<'_>, now: DateTime<Utc>) -> Result<()> {
-    let json = serde_json::to_string(r.settings)
-        .map_err(|e| StoreError::Corrupt(format!("review settings: {e}")))?;
+    let json = super::to_json("review settings", r.settings)?;
     sqlx::query(
         "INSERT INTO access_reviews (id, policy_id, access_package_id, starts_at, ends_at, settings, state, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'inProgress', $7)",

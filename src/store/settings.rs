@@ -46,7 +46,6 @@ pub async fn get_json<T: DeserializeOwned>(conn: &mut Conn, key: &str) -> Result
 }
 
 pub async fn put_json<T: Serialize>(conn: &mut Conn, key: &str, value: &T) -> Result<()> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| StoreError::Corrupt(format!("setting {key}: {e}")))?;
+    let text = super::to_json(&format!("setting {key}"), value)?;
     put(conn, key, &text).await
 }

@@ -53,20 +53,7 @@ pub async fn decide(
         now,
     )?;
     changes.extend(extensions::approval_call(&ctx.request, &calls, now));
-    if ctx.request.state == RequestState::Approved {
-        changes.extend(
-            extensions::on_approval(
-                &mut tx,
-                &ctx.package,
-                &ctx.policy,
-                &mut ctx.request,
-                &ctx.names,
-                &calls,
-                now,
-            )
-            .await?,
-        );
-    }
+    changes.extend(ctx.on_approval(&mut tx, &calls, now).await?);
     let action = if approve {
         "Approve access package assignment request"
     } else {

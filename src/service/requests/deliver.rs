@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::extensions::Calls;
+use super::save::Context;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::UserId;
@@ -162,4 +163,17 @@ async fn guest_for(
     // Every open request of this identity now belongs to the account.
     requests::set_target_for_identity(conn, issuer, subject, &id).await?;
     Ok(Some(id))
+}
+
+impl Context {
+    /// Delivers the loaded request, with the package and policy it was loaded with.
+    pub(crate) async fn deliver(
+        &mut self,
+        conn: &mut Conn,
+        calls: &Calls,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Change>, ServiceError> {
+        let (info, policy, names) = (&self.package, &self.policy, &self.names);
+        deliver_in(conn, info, policy, &mut self.request, names, calls, now).await
+    }
 }

@@ -66,6 +66,23 @@ pub(crate) fn decides(calls: &Calls, n: u32) -> bool {
     u8::try_from(n).is_ok_and(|n| calls.at(Stage::Approval(n)).is_some())
 }
 
+impl save::Context {
+    /// What the loaded request's approval starts (see `on_approval`);
+    /// nothing while it is not approved.
+    pub(crate) async fn on_approval(
+        &mut self,
+        conn: &mut Conn,
+        calls: &Calls,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Change>, ServiceError> {
+        if self.request.state != RequestState::Approved {
+            return Ok(vec![]);
+        }
+        let (info, policy, names) = (&self.package, &self.policy, &self.names);
+        on_approval(conn, info, policy, &mut self.request, names, calls, now).await
+    }
+}
+
 /// A request has just been approved (or needs no approval): the extension
 /// called at approval is called, and unless the request waits for its
 /// answer, the request is delivered.
@@ -257,20 +274,7 @@ async fn go_on_or_stop(
                 &ctx.names,
                 now,
             )?;
-            if ctx.request.state == RequestState::Approved {
-                changes.extend(
-                    on_approval(
-                        &mut tx,
-                        &ctx.package,
-                        &ctx.policy,
-                        &mut ctx.request,
-                        &ctx.names,
-                        &calls,
-                        now,
-                    )
-                    .await?,
-                );
-            }
+            changes.extend(ctx.on_approval(&mut tx, &calls, now).await?);
             changes.extend(approval_call(&ctx.request, &calls, now));
             (
                 changes,
@@ -296,7 +300,7 @@ async fn go_on_or_stop(
                     &ctx.names,
                     now,
                 );
-                let (mut request, mut changes) = match started {
+                let (request, mut changes) = match started {
                     Ok(s) => s,
                     // Its approval cannot start (nobody can be found to
                     // decide it): the request ends, saying why, rather than
@@ -309,33 +313,11 @@ async fn go_on_or_stop(
                     Err(e) => return Err(e.into()),
                 };
                 changes.extend(approval_call(&request, &calls, now));
-                if request.state == RequestState::Approved {
-                    changes.extend(
-                        on_approval(
-                            &mut tx,
-                            &ctx.package,
-                            &ctx.policy,
-                            &mut request,
-                            &ctx.names,
-                            &calls,
-                            now,
-                        )
-                        .await?,
-                    );
-                }
                 ctx.request = request;
+                changes.extend(ctx.on_approval(&mut tx, &calls, now).await?);
                 changes
             } else {
-                deliver::deliver_in(
-                    &mut tx,
-                    &ctx.package,
-                    &ctx.policy,
-                    &mut ctx.request,
-                    &ctx.names,
-                    &calls,
-                    now,
-                )
-                .await?
+                ctx.deliver(&mut tx, &calls, now).await?
             };
             let mut changes = changes;
             if timed_out {

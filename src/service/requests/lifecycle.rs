@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{approvers, deliver, save};
+use super::{approvers, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
 use crate::domain::policy::ApprovalStage;
@@ -36,16 +36,7 @@ pub async fn deliver_scheduled(
         return Ok(false);
     };
     let calls = super::extensions::calls_of(conn, ctx.request.policy.as_str()).await?;
-    let changes = deliver::deliver_in(
-        conn,
-        &ctx.package,
-        &ctx.policy,
-        &mut ctx.request,
-        &ctx.names,
-        &calls,
-        now,
-    )
-    .await?;
+    let changes = ctx.deliver(conn, &calls, now).await?;
     save::apply(conn, &ctx.request, &changes, now).await?;
     Ok(true)
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{deliver, save};
+use super::save;
 use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, RequestId};
 use crate::domain::request::{Event, RequestState, transition};
@@ -27,16 +27,7 @@ pub async fn reprocess(
     }
     transition(ctx.request.state, Event::Reprocess).map_err(ServiceError::Refused)?;
     let calls = super::extensions::calls_of(&mut tx, ctx.request.policy.as_str()).await?;
-    let changes = deliver::deliver_in(
-        &mut tx,
-        &ctx.package,
-        &ctx.policy,
-        &mut ctx.request,
-        &ctx.names,
-        &calls,
-        now,
-    )
-    .await?;
+    let changes = ctx.deliver(&mut tx, &calls, now).await?;
     let event = save::event(
         "Reprocess access package assignment request",
         &ctx.request.id,
