@@ -1,6 +1,7 @@
 //! The audit log as administrators read it.
 
 use super::{ServiceError, fetch};
+use crate::store::PageAt;
 use crate::store::audit::{self, AuditEventRow, AuditFilter};
 use crate::store::{Page, Store};
 
@@ -9,11 +10,7 @@ use crate::store::{Page, Store};
 pub async fn list(
     store: &Store,
     filter: &AuditFilter,
-    page: i64,
-    per_page: i64,
+    at: PageAt,
 ) -> Result<Page<AuditEventRow>, ServiceError> {
-    fetch(store, async |c| {
-        audit::list(c, filter, page, per_page).await
-    })
-    .await
+    fetch(store, async |c| audit::list(c, filter, at).await).await
 }

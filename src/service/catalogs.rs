@@ -9,6 +9,7 @@ use crate::domain::catalog::{
     CatalogProfile, OriginSystem, RequiredAttribute, format_localizations,
 };
 use crate::domain::ids::{CatalogId, CatalogResourceId};
+use crate::store::PageAt;
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
 use crate::store::directory::{self as dir, ResourceSummary};
 use crate::store::{Page, Store, StoreError, audit, catalogs};
@@ -248,16 +249,8 @@ pub async fn save_required_attributes(
 
 /// The catalogs list, searched by name.
 #[tracing::instrument(skip_all)]
-pub async fn search(
-    store: &Store,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<CatalogRow>, ServiceError> {
-    fetch(store, async |c| {
-        catalogs::search(c, q, page, per_page).await
-    })
-    .await
+pub async fn search(store: &Store, q: &str, at: PageAt) -> Result<Page<CatalogRow>, ServiceError> {
+    fetch(store, async |c| catalogs::search(c, q, at).await).await
 }
 
 /// A catalog with its resources and access packages.
@@ -300,9 +293,10 @@ pub async fn candidates(
     read(store, async |c| {
         Ok(Candidates {
             catalog: found(catalogs::get(c, id).await?)?,
-            groups: dir::search(c, OriginSystem::AadGroup, q, 1, shown).await?,
-            applications: dir::search(c, OriginSystem::AadApplication, q, 1, shown).await?,
-            sites: dir::search(c, OriginSystem::SharePointOnline, q, 1, shown).await?,
+            groups: dir::search(c, OriginSystem::AadGroup, q, PageAt::first(shown)).await?,
+            applications: dir::search(c, OriginSystem::AadApplication, q, PageAt::first(shown))
+                .await?,
+            sites: dir::search(c, OriginSystem::SharePointOnline, q, PageAt::first(shown)).await?,
             existing: catalogs::origin_keys(c, id).await?,
         })
     })

@@ -9,6 +9,7 @@ use crate::domain::connected_org::ConnectedOrgProfile;
 use crate::domain::ids::{ConnectedOrgId, UserId};
 use crate::domain::user::UserType;
 use crate::domain::validation::FieldErrors;
+use crate::store::PageAt;
 use crate::store::connected_orgs::{OrgRow, SponsorRow};
 use crate::store::{Conn, Page, Store, StoreError, connected_orgs, users};
 
@@ -55,16 +56,8 @@ async fn resolve_sponsors(
 
 /// The connected organizations list, searched by name.
 #[tracing::instrument(skip_all)]
-pub async fn search(
-    store: &Store,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<OrgRow>, ServiceError> {
-    fetch(store, async |c| {
-        connected_orgs::search(c, q, page, per_page).await
-    })
-    .await
+pub async fn search(store: &Store, q: &str, at: PageAt) -> Result<Page<OrgRow>, ServiceError> {
+    fetch(store, async |c| connected_orgs::search(c, q, at).await).await
 }
 
 /// An organization and its sponsors.

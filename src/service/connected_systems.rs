@@ -22,6 +22,7 @@ use crate::domain::connected_system::{
 use crate::domain::directory::{GroupProfile, Named};
 use crate::domain::ids::{CatalogId, ConnectedSystemId, GroupId, ResourceLinkId};
 use crate::domain::validation::FieldErrors;
+use crate::store::PageAt;
 use crate::store::connected_systems::{LinkRow, SystemRow};
 use crate::store::{self, Page, Store, StoreError, audit, connected_systems, provisioning};
 
@@ -35,16 +36,8 @@ fn event(action: &str, id: &str, name: &str, details: serde_json::Value) -> NewA
     }
 }
 
-pub async fn search(
-    store: &Store,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<SystemRow>, ServiceError> {
-    fetch(store, async |c| {
-        connected_systems::search(c, q, page, per_page).await
-    })
-    .await
+pub async fn search(store: &Store, q: &str, at: PageAt) -> Result<Page<SystemRow>, ServiceError> {
+    fetch(store, async |c| connected_systems::search(c, q, at).await).await
 }
 
 pub async fn all(store: &Store) -> Result<Vec<SystemRow>, ServiceError> {

@@ -20,7 +20,7 @@ use crate::service::ServiceError;
 use crate::service::catalogs as svc_catalogs;
 use crate::service::connected_orgs::{self as svc_orgs, SponsorInput};
 use crate::service::directory as svc;
-use crate::store::{self, Conn, Store, catalogs, settings, users};
+use crate::store::{self, Conn, PageAt, Store, catalogs, settings, users};
 
 pub const ADMIN_EMAIL: &str = "ada.admin@gatehouse.demo";
 const SEEDED: &str = "demo_seeded";
@@ -141,7 +141,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
 
     let actor = actor();
     let mut conn = store.read().await?;
-    let Some(catalog) = catalogs::search(&mut conn, "Marketing", 1, 10)
+    let Some(catalog) = catalogs::search(&mut conn, "Marketing", PageAt::first(10))
         .await?
         .items
         .into_iter()

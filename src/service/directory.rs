@@ -10,6 +10,7 @@ use crate::domain::directory::{GroupRole, Named, SiteRole};
 use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
 use crate::domain::user::User;
 use crate::domain::user::{UserProfile, format_custom_attributes};
+use crate::store::PageAt;
 use crate::store::directory::{
     AppRoleRow, ApplicationRow, GroupRow, Held, HeldRole, Holder, ResourceSummary, SiteRow, Write,
 };
@@ -159,13 +160,8 @@ pub async fn update_user(
 
 /// The users list, searched by name or email.
 #[tracing::instrument(skip_all)]
-pub async fn users(
-    store: &Store,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<UserSummary>, ServiceError> {
-    fetch(store, async |c| users::search(c, q, page, per_page).await).await
+pub async fn users(store: &Store, q: &str, at: PageAt) -> Result<Page<UserSummary>, ServiceError> {
+    fetch(store, async |c| users::search(c, q, at).await).await
 }
 
 /// A user's page: who they are, their manager's address, how they sign
@@ -373,13 +369,9 @@ pub async fn resources(
     store: &Store,
     origin: OriginSystem,
     q: &str,
-    page: i64,
-    per_page: i64,
+    at: PageAt,
 ) -> Result<Page<ResourceSummary>, ServiceError> {
-    fetch(store, async |c| {
-        dir::search(c, origin, q, page, per_page).await
-    })
-    .await
+    fetch(store, async |c| dir::search(c, origin, q, at).await).await
 }
 
 /// A group and the people who hold its roles.

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{ServiceError, read};
 use crate::domain::catalog::OriginSystem;
-use crate::store::{Store, connected_orgs, directory, packages, users};
+use crate::store::{PageAt, Store, connected_orgs, directory, packages, users};
 
 /// What can be looked up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,13 +51,13 @@ pub async fn suggest(store: &Store, kind: Kind, q: &str) -> Result<Vec<Suggestio
             detail,
         };
         Ok(match kind {
-            Kind::User => users::search(c, q, 1, SHOWN)
+            Kind::User => users::search(c, q, PageAt::first(SHOWN))
                 .await?
                 .items
                 .into_iter()
                 .map(|u| s(u.email.clone(), u.display_name, u.email))
                 .collect(),
-            Kind::Group => directory::search(c, OriginSystem::AadGroup, q, 1, SHOWN)
+            Kind::Group => directory::search(c, OriginSystem::AadGroup, q, PageAt::first(SHOWN))
                 .await?
                 .items
                 .into_iter()
@@ -69,13 +69,13 @@ pub async fn suggest(store: &Store, kind: Kind, q: &str) -> Result<Vec<Suggestio
                     )
                 })
                 .collect(),
-            Kind::Package => packages::search(c, q, 1, SHOWN)
+            Kind::Package => packages::search(c, q, PageAt::first(SHOWN))
                 .await?
                 .items
                 .into_iter()
                 .map(|p| s(p.display_name.clone(), p.display_name, p.catalog_name))
                 .collect(),
-            Kind::Organization => connected_orgs::search(c, q, 1, SHOWN)
+            Kind::Organization => connected_orgs::search(c, q, PageAt::first(SHOWN))
                 .await?
                 .items
                 .into_iter()

@@ -2,11 +2,12 @@
 //! or not.
 
 use super::{ServiceError, read};
+use crate::store::PageAt;
 use crate::store::outbox::{self, MailRow};
 use crate::store::{Page, Store};
 
 /// One page of the outbox, newest first.
 #[tracing::instrument(skip_all)]
-pub async fn list(store: &Store, page: i64, per_page: i64) -> Result<Page<MailRow>, ServiceError> {
-    read(store, async |c| Ok(outbox::list(c, page, per_page).await?)).await
+pub async fn list(store: &Store, at: PageAt) -> Result<Page<MailRow>, ServiceError> {
+    read(store, async |c| Ok(outbox::list(c, at).await?)).await
 }

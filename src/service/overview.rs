@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{ServiceError, fetch, read};
+use crate::store::PageAt;
 use crate::store::outbox::{self, MailRow};
 use crate::store::requests::{self, AnyRequestRow};
 use crate::store::{Page, Store};
@@ -32,11 +33,7 @@ pub async fn overview(store: &Store, now: DateTime<Utc>) -> Result<Overview, Ser
 pub async fn requests(
     store: &Store,
     state: Option<&str>,
-    page: i64,
-    per_page: i64,
+    at: PageAt,
 ) -> Result<Page<AnyRequestRow>, ServiceError> {
-    fetch(store, async |c| {
-        requests::all(c, state, page, per_page).await
-    })
-    .await
+    fetch(store, async |c| requests::all(c, state, at).await).await
 }

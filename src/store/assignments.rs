@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, Result, Rows, Statement, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
+use crate::store::PageAt;
 
 /// States in which an assignment grants access.
 pub const ACTIVE: &str = "('delivered', 'partiallyDelivered', 'delivering')";
@@ -75,8 +76,7 @@ pub async fn for_package(
     conn: &mut Conn,
     package: &AccessPackageId,
     state: Option<&str>,
-    page: i64,
-    per_page: i64,
+    at: PageAt,
 ) -> Result<Page<AssignmentRow>> {
     let filter = state_clause(state);
     let count = format!(
@@ -85,7 +85,7 @@ pub async fn for_package(
     let list = format!(
         "{SELECT} WHERE a.access_package_id = $1{filter} ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3"
     );
-    super::page_of(conn, &count, &list, package.as_str(), page, per_page).await
+    super::page_of(conn, &count, &list, package.as_str(), at).await
 }
 
 /// Every assignment of the package (for the CSV export), in the tab's order.

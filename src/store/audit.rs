@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, Result, Statement, ts};
 use crate::domain::audit::{Actor, NewAuditEvent};
+use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditEventRow {
@@ -86,8 +87,7 @@ pub struct AuditFilter {
 pub async fn list(
     conn: &mut Conn,
     filter: &AuditFilter,
-    page: i64,
-    per_page: i64,
+    at: PageAt,
 ) -> Result<Page<AuditEventRow>> {
     const WHERE: &str = "WHERE ($1 IS NULL OR object_type = $1) AND ($2 IS NULL OR object_id = $2) \
                          AND ($3 IS NULL OR actor_id = $3)";
@@ -104,14 +104,9 @@ pub async fn list(
     .bind(filter.object_type.clone())
     .bind(filter.object_id.clone())
     .bind(filter.actor_id.clone())
-    .bind(per_page)
-    .bind(Page::<()>::offset(page, per_page))
+    .bind(at.size)
+    .bind(at.offset())
     .fetch_all(conn)
     .await?;
-    Ok(Page {
-        items,
-        total,
-        page,
-        per_page,
-    })
+    Ok(Page::of(items, total, at))
 }

@@ -8,6 +8,7 @@ use crate::domain::catalog::{
 };
 use crate::domain::directory::{DEFAULT_ACCESS_ROLE, GroupRole, SiteRole};
 use crate::domain::ids::{CatalogId, CatalogResourceId};
+use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CatalogRow {
@@ -31,17 +32,12 @@ const CATALOG_SELECT: &str = "SELECT c.id, c.display_name, c.description, c.stat
      (SELECT COUNT(*) FROM catalog_resources r WHERE r.catalog_id = c.id) AS resource_count, \
      (SELECT COUNT(*) FROM access_packages p WHERE p.catalog_id = c.id) AS package_count FROM catalogs c";
 
-pub async fn search(
-    conn: &mut Conn,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<CatalogRow>> {
+pub async fn search(conn: &mut Conn, q: &str, at: PageAt) -> Result<Page<CatalogRow>> {
     let count = "SELECT COUNT(*) FROM catalogs WHERE name_lower LIKE $1 ESCAPE '\\'";
     let list = format!(
         "{CATALOG_SELECT} WHERE c.name_lower LIKE $1 ESCAPE '\\' ORDER BY c.name_lower LIMIT $2 OFFSET $3"
     );
-    super::page_of(conn, count, &list, &contains_pattern(q), page, per_page).await
+    super::page_of(conn, count, &list, &contains_pattern(q), at).await
 }
 
 pub async fn get(conn: &mut Conn, id: &CatalogId) -> Result<Option<CatalogRow>> {

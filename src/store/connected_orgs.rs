@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts};
 use crate::domain::connected_org::ConnectedOrgProfile;
 use crate::domain::ids::{ConnectedOrgId, UserId};
+use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgRow {
@@ -54,13 +55,13 @@ async fn fill_domains(conn: &mut Conn, rows: &mut [OrgRow]) -> Result<()> {
     Ok(())
 }
 
-pub async fn search(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<Page<OrgRow>> {
+pub async fn search(conn: &mut Conn, q: &str, at: PageAt) -> Result<Page<OrgRow>> {
     let count = "SELECT COUNT(*) FROM connected_organizations WHERE name_lower LIKE $1 ESCAPE '\\'";
     let list = format!(
         "{ORG_SELECT} WHERE o.name_lower LIKE $1 ESCAPE '\\' ORDER BY o.name_lower LIMIT $2 OFFSET $3"
     );
     let mut found: Page<OrgRow> =
-        super::page_of(conn, count, &list, &contains_pattern(q), page, per_page).await?;
+        super::page_of(conn, count, &list, &contains_pattern(q), at).await?;
     fill_domains(conn, &mut found.items).await?;
     Ok(found)
 }

@@ -6,6 +6,7 @@ use super::{Conn, Flag, Page, Result, Rows, Statement, StoreError, contains_patt
 use crate::config::Secret;
 use crate::domain::connected_system::{ReconcileMode, SystemProfile, SystemSettings};
 use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
+use crate::store::PageAt;
 
 #[derive(sqlx::FromRow)]
 struct RawSystem {
@@ -76,13 +77,12 @@ const SELECT: &str = "SELECT s.id, s.display_name, s.settings, s.reconcile_mode,
       AND o.last_error IS NOT NULL ORDER BY o.seq DESC LIMIT 1) AS last_error \
      FROM connected_systems s";
 
-pub async fn search(conn: &mut Conn, q: &str, page: i64, per_page: i64) -> Result<Page<SystemRow>> {
+pub async fn search(conn: &mut Conn, q: &str, at: PageAt) -> Result<Page<SystemRow>> {
     let count = "SELECT COUNT(*) FROM connected_systems WHERE name_lower LIKE $1 ESCAPE '\\'";
     let list = format!(
         "{SELECT} WHERE s.name_lower LIKE $1 ESCAPE '\\' ORDER BY s.name_lower LIMIT $2 OFFSET $3"
     );
-    let raw: Page<RawSystem> =
-        super::page_of(conn, count, &list, &contains_pattern(q), page, per_page).await?;
+    let raw: Page<RawSystem> = super::page_of(conn, count, &list, &contains_pattern(q), at).await?;
     let items = raw
         .items
         .into_iter()

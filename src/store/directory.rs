@@ -8,6 +8,7 @@ use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, t
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{GroupRole, Named, SiteRole};
 use crate::domain::ids::{AppRoleId, ApplicationId, GroupId, SiteId, UserId};
+use crate::store::PageAt;
 
 /// A row of a resource list (group, application or site).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -125,8 +126,7 @@ pub async fn search(
     conn: &mut Conn,
     origin: OriginSystem,
     q: &str,
-    page: i64,
-    per_page: i64,
+    at: PageAt,
 ) -> Result<Page<ResourceSummary>> {
     // Each counts its holders its own way; an application's role names are
     // read in a second, page-sized query (string aggregation is spelled
@@ -158,8 +158,7 @@ pub async fn search(
              FROM {table} o WHERE o.name_lower LIKE $1 ESCAPE '\\' ORDER BY o.name_lower LIMIT $2 OFFSET $3"
         ),
         &contains_pattern(q),
-        page,
-        per_page,
+        at,
     )
     .await?;
     if origin == OriginSystem::AadApplication && !page.items.is_empty() {

@@ -409,8 +409,7 @@ pub(crate) async fn page_of<T>(
     count_sql: &str,
     list_sql: &str,
     key: &str,
-    page: i64,
-    per_page: i64,
+    at: PageAt,
 ) -> Result<Page<T>>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
@@ -421,16 +420,11 @@ where
         .await?;
     let items = sqlx::query_as::<_, T>(list_sql)
         .bind(key)
-        .bind(per_page)
-        .bind(Page::<()>::offset(page, per_page))
+        .bind(at.size)
+        .bind(at.offset())
         .fetch_all(conn)
         .await?;
-    Ok(Page {
-        items,
-        total,
-        page,
-        per_page,
-    })
+    Ok(Page::of(items, total, at))
 }
 
 /// The rows of `select` (two text columns, a query ending in `IN`) for
@@ -516,6 +510,25 @@ pub fn contains_pattern(q: &str) -> String {
     p
 }
 
+/// Which page of a list to read: its number (from 1) and how many a page holds.
+#[derive(Debug, Clone, Copy)]
+pub struct PageAt {
+    pub number: i64,
+    pub size: i64,
+}
+
+impl PageAt {
+    /// The first `size` rows.
+    pub const fn first(size: i64) -> PageAt {
+        PageAt { number: 1, size }
+    }
+
+    /// How many rows come before this page.
+    pub fn offset(self) -> i64 {
+        (self.number.max(1) - 1) * self.size
+    }
+}
+
 /// One page of a list and the total it was cut from.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -535,8 +548,14 @@ impl<T> Page<T> {
     pub fn has_next(&self) -> bool {
         self.page < self.pages()
     }
-    pub fn offset(page: i64, per_page: i64) -> i64 {
-        (page.max(1) - 1) * per_page
+    /// The page `at` of a list of `total`.
+    pub fn of(items: Vec<T>, total: i64, at: PageAt) -> Page<T> {
+        Page {
+            items,
+            total,
+            page: at.number,
+            per_page: at.size,
+        }
     }
 
     /// The same page with each item made into something else.

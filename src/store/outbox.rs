@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, Result, Statement, ts};
 use crate::domain::message::{Mail, Message};
+use crate::store::PageAt;
 
 #[derive(sqlx::FromRow)]
 struct Raw {
@@ -115,26 +116,21 @@ pub async fn enqueue(conn: &mut Conn, mails: &[Mail], now: DateTime<Utc>) -> Res
 const COLUMNS: &str = "id, kind, to_address, to_name, data, created_at, attempts, next_attempt_at, sent_at, last_error, abandoned_at";
 
 /// Newest first.
-pub async fn list(conn: &mut Conn, page: i64, per_page: i64) -> Result<Page<MailRow>> {
+pub async fn list(conn: &mut Conn, at: PageAt) -> Result<Page<MailRow>> {
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox")
         .fetch_one(&mut *conn)
         .await?;
     let items = sqlx::query_as::<_, Raw>(&format!(
         "SELECT {COLUMNS} FROM mail_outbox ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"
     ))
-    .bind(per_page)
-    .bind(Page::<()>::offset(page, per_page))
+    .bind(at.size)
+    .bind(at.offset())
     .fetch_all(conn)
     .await?
     .into_iter()
     .map(MailRow::from)
     .collect();
-    Ok(Page {
-        items,
-        total,
-        page,
-        per_page,
-    })
+    Ok(Page::of(items, total, at))
 }
 
 /// Messages due for sending.

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Conn, Flag, Result, Rows, Statement, ts};
 use crate::domain::ids::{AccessPackageId, CatalogId};
+use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PackageRow {
@@ -62,27 +63,14 @@ pub struct PackageListRow {
     pub assignment_count: i64,
 }
 
-pub async fn search(
-    conn: &mut Conn,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<super::Page<PackageListRow>> {
+pub async fn search(conn: &mut Conn, q: &str, at: PageAt) -> Result<super::Page<PackageListRow>> {
     let count = "SELECT COUNT(*) FROM access_packages WHERE name_lower LIKE $1 ESCAPE '\\'";
     let list = "SELECT p.id, p.display_name, p.description, p.is_hidden, p.catalog_id, c.display_name AS catalog_name, \
          (SELECT COUNT(*) FROM assignment_policies x WHERE x.access_package_id = p.id) AS policy_count, \
          (SELECT COUNT(*) FROM access_package_assignments a WHERE a.access_package_id = p.id AND a.state <> 'expired') AS assignment_count \
          FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id \
          WHERE p.name_lower LIKE $1 ESCAPE '\\' ORDER BY p.name_lower, p.id LIMIT $2 OFFSET $3";
-    super::page_of(
-        conn,
-        count,
-        list,
-        &super::contains_pattern(q),
-        page,
-        per_page,
-    )
-    .await
+    super::page_of(conn, count, list, &super::contains_pattern(q), at).await
 }
 
 pub async fn update(

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{Conn, Result, Rows, Statement, StoreError, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::{Decider, RequestState};
+use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestRow {
@@ -489,8 +490,7 @@ pub async fn for_package(
     conn: &mut Conn,
     package: &AccessPackageId,
     state: Option<&str>,
-    page: i64,
-    per_page: i64,
+    at: PageAt,
 ) -> Result<super::Page<AdminRequestRow>> {
     let filter = request_state_clause(state);
     let count = format!(
@@ -503,7 +503,7 @@ pub async fn for_package(
          LEFT JOIN users u ON u.id = r.requestor_id WHERE r.access_package_id = $1{filter} \
          ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3"
     );
-    super::page_of(conn, &count, &list, package.as_str(), page, per_page).await
+    super::page_of(conn, &count, &list, package.as_str(), at).await
 }
 
 /// Each stage's approvers of a request: (stage, name, email, escalation).
@@ -1238,8 +1238,7 @@ pub struct AnyRequestRow {
 pub async fn all(
     conn: &mut Conn,
     state: Option<&str>,
-    page: i64,
-    per_page: i64,
+    at: PageAt,
 ) -> Result<super::Page<AnyRequestRow>> {
     let filter = request_state_clause(state);
     // `$1` is bound by the paging helper; the filter is the clause's.
@@ -1253,7 +1252,7 @@ pub async fn all(
          LEFT JOIN users u ON u.id = r.requestor_id WHERE $1 = $1{filter} \
          ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3"
     );
-    super::page_of(conn, &count, &list, "", page, per_page).await
+    super::page_of(conn, &count, &list, "", at).await
 }
 
 /// What needs an administrator's attention: deliveries that failed, and

@@ -12,6 +12,7 @@ use sqlx::query::Query;
 use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts};
 use crate::domain::ids::UserId;
 use crate::domain::user::{User, UserProfile, UserState, UserType};
+use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct UserRow {
@@ -217,19 +218,14 @@ pub struct UserSummary {
 }
 
 /// Searches display name and email; ordered by display name.
-pub async fn search(
-    conn: &mut Conn,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<Page<UserSummary>> {
+pub async fn search(conn: &mut Conn, q: &str, at: PageAt) -> Result<Page<UserSummary>> {
     const WHERE: &str = "WHERE name_lower LIKE $1 ESCAPE '\\' OR email_lower LIKE $1 ESCAPE '\\'";
     let count = format!("SELECT COUNT(*) FROM users {WHERE}");
     let list = format!(
         "SELECT id, display_name, email, user_type, department, job_title, state FROM users {WHERE} \
          ORDER BY name_lower, id LIMIT $2 OFFSET $3"
     );
-    super::page_of(conn, &count, &list, &contains_pattern(q), page, per_page).await
+    super::page_of(conn, &count, &list, &contains_pattern(q), at).await
 }
 
 /// The people who report to `manager`.

@@ -30,6 +30,7 @@ use askama::Template;
 
 use crate::domain::validation::FieldErrors;
 use crate::routes;
+use crate::store::PageAt;
 use crate::web::error::AppError;
 use crate::web::extract::guard::load_current_user;
 use crate::web::routing::Router;
@@ -217,6 +218,14 @@ pub async fn refuse_control_characters(
 /// Page number from a query string, at least 1.
 pub fn page_number(p: Option<i64>) -> i64 {
     p.unwrap_or(1).clamp(1, 1_000_000)
+}
+
+/// The page a `?page=` asks for, `size` to a page.
+pub fn page_at(p: Option<i64>, size: i64) -> PageAt {
+    PageAt {
+        number: page_number(p),
+        size,
+    }
 }
 
 #[cfg(test)]

@@ -199,12 +199,17 @@ both!(
         let internal = {
             let mut c = app.store.read().await.unwrap();
             let group = gatehouse::domain::catalog::OriginSystem::AadGroup;
-            gatehouse::store::directory::search(&mut c, group, "InternalUsers", 1, 5)
-                .await
-                .unwrap()
-                .items
-                .remove(0)
-                .id
+            gatehouse::store::directory::search(
+                &mut c,
+                group,
+                "InternalUsers",
+                gatehouse::store::PageAt::first(5),
+            )
+            .await
+            .unwrap()
+            .items
+            .remove(0)
+            .id
         };
         {
             let mut tx = app.store.begin().await.unwrap();
@@ -288,13 +293,17 @@ async fn removal_clears_attributes_unless_kept_and_new_guests_are_added() {
         // As the catalog's attributes page saves them, with "keep" off for the title.
         let (catalog, resource, mut attrs) = {
             let mut c = app.store.read().await.unwrap();
-            let catalog = gatehouse::store::catalogs::search(&mut c, "Marketing", 1, 10)
-                .await
-                .unwrap()
-                .items
-                .into_iter()
-                .find(|c| c.display_name == "Marketing")
-                .unwrap();
+            let catalog = gatehouse::store::catalogs::search(
+                &mut c,
+                "Marketing",
+                gatehouse::store::PageAt::first(10),
+            )
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|c| c.display_name == "Marketing")
+            .unwrap();
             let catalog = gatehouse::domain::ids::CatalogId::from_stored(catalog.id);
             let resource = gatehouse::store::catalogs::resources(&mut c, &catalog)
                 .await

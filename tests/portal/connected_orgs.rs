@@ -140,7 +140,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     let org_id = location.rsplit('/').next().unwrap().to_string();
     let catalog: String = {
         let mut c = app.store.read().await.unwrap();
-        gatehouse::store::catalogs::search(&mut c, "", 1, 1)
+        gatehouse::store::catalogs::search(&mut c, "", gatehouse::store::PageAt::first(1))
             .await
             .unwrap()
             .items

@@ -635,13 +635,17 @@ both!(
         // Slack's is not editable once set.
         let marketing = {
             let mut c = app.store.read().await.unwrap();
-            let found = gatehouse::store::catalogs::search(&mut c, "Marketing", 1, 10)
-                .await
-                .unwrap()
-                .items
-                .into_iter()
-                .find(|c| c.display_name == "Marketing")
-                .unwrap();
+            let found = gatehouse::store::catalogs::search(
+                &mut c,
+                "Marketing",
+                gatehouse::store::PageAt::first(10),
+            )
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|c| c.display_name == "Marketing")
+            .unwrap();
             CatalogId::from_stored(found.id)
         };
         let resources = {

@@ -137,9 +137,10 @@ both!(
             object_id: Some(nina.id.to_string()),
             ..Default::default()
         };
-        let events = gatehouse::store::audit::list(&mut c, &filter, 1, 10)
-            .await
-            .unwrap();
+        let events =
+            gatehouse::store::audit::list(&mut c, &filter, gatehouse::store::PageAt::first(10))
+                .await
+                .unwrap();
         assert_eq!(events.total, 2);
         assert_eq!(events.items[0].action, "Update user");
         assert!(

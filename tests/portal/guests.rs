@@ -137,9 +137,13 @@ both!(
 
         // Someone from an unknown domain under "all users": a proposed organization.
         let mut c = app.store.read().await.unwrap();
-        let orgs = gatehouse::store::connected_orgs::search(&mut c, "fabrikam", 1, 10)
-            .await
-            .unwrap();
+        let orgs = gatehouse::store::connected_orgs::search(
+            &mut c,
+            "fabrikam",
+            gatehouse::store::PageAt::first(10),
+        )
+        .await
+        .unwrap();
         drop(c);
         assert_eq!(orgs.items.len(), 1);
         assert_eq!(orgs.items[0].state, "proposed");

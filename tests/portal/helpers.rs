@@ -479,7 +479,7 @@ impl TestApp {
             object_type: Some(object_type.into()),
             ..Default::default()
         };
-        gatehouse::store::audit::list(&mut c, &filter, 1, 1)
+        gatehouse::store::audit::list(&mut c, &filter, gatehouse::store::PageAt::first(1))
             .await
             .unwrap()
             .total

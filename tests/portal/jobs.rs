@@ -600,12 +600,16 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
     let catalog = {
         let mut c = first.store.read().await.unwrap();
         gatehouse::domain::ids::CatalogId::from_stored(
-            gatehouse::store::catalogs::search(&mut c, "Marketing", 1, 1)
-                .await
-                .unwrap()
-                .items
-                .remove(0)
-                .id,
+            gatehouse::store::catalogs::search(
+                &mut c,
+                "Marketing",
+                gatehouse::store::PageAt::first(1),
+            )
+            .await
+            .unwrap()
+            .items
+            .remove(0)
+            .id,
         )
     };
     let admin_only = Policy {

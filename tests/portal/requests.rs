@@ -290,7 +290,7 @@ both!(
                 object_type: Some("accessPackage".into()),
                 ..Default::default()
             };
-            gatehouse::store::audit::list(&mut c, &f, 1, 50)
+            gatehouse::store::audit::list(&mut c, &f, gatehouse::store::PageAt::first(50))
                 .await
                 .unwrap()
         };

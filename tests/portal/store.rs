@@ -3,7 +3,7 @@
 use gatehouse::domain::audit::{Actor, NewAuditEvent};
 use gatehouse::domain::ids::UserId;
 use gatehouse::domain::user::{Email, UserProfile, UserState, UserType};
-use gatehouse::store::{Store, StoreError, audit, users};
+use gatehouse::store::{PageAt, Store, StoreError, audit, users};
 
 use crate::both;
 use crate::helpers::*;
@@ -71,10 +71,25 @@ both!(
                 .is_none()
         );
         // LIKE wildcards in a search are literal.
-        assert_eq!(users::search(&mut c, "100%", 1, 10).await.unwrap().total, 1);
-        assert_eq!(users::search(&mut c, "0%_", 1, 10).await.unwrap().total, 0);
         assert_eq!(
-            users::search(&mut c, "ZOË", 1, 10).await.unwrap().total,
+            users::search(&mut c, "100%", PageAt::first(10))
+                .await
+                .unwrap()
+                .total,
+            1
+        );
+        assert_eq!(
+            users::search(&mut c, "0%_", PageAt::first(10))
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+        assert_eq!(
+            users::search(&mut c, "ZOË", PageAt::first(10))
+                .await
+                .unwrap()
+                .total,
             1,
             "case-insensitive beyond ASCII"
         );
@@ -92,7 +107,10 @@ both!(
         tx.commit().await.unwrap();
         let mut c = store.read().await.unwrap();
         assert_eq!(
-            users::search(&mut c, "élodie", 1, 10).await.unwrap().total,
+            users::search(&mut c, "élodie", PageAt::first(10))
+                .await
+                .unwrap()
+                .total,
             1,
             "an accented capital is found in lower case on both backends"
         );
@@ -144,7 +162,7 @@ both!(the_audit_log_is_append_only, |backend| async move {
         let res = sqlx::query(sql).execute(&mut *c).await;
         assert!(res.is_err(), "{sql} must be refused");
     }
-    let page = audit::list(&mut c, &Default::default(), 1, 10)
+    let page = audit::list(&mut c, &Default::default(), PageAt::first(10))
         .await
         .unwrap();
     assert_eq!(page.total, 1);

@@ -6,6 +6,7 @@ use crate::domain::ids::{AccessPackageId, CatalogId, CatalogResourceId};
 use crate::domain::policy::Policy;
 use crate::service::fetch;
 use crate::service::{ServiceError, read};
+use crate::store::PageAt;
 use crate::store::catalogs::{self, CatalogRow};
 use crate::store::packages::{self, PackageListRow, PackageRow, RoleScopeRow};
 use crate::store::{Conn, Page, Store, directory as dir, policies};
@@ -15,13 +16,9 @@ use crate::store::{Conn, Page, Store, directory as dir, policies};
 pub async fn search(
     store: &Store,
     q: &str,
-    page: i64,
-    per_page: i64,
+    at: PageAt,
 ) -> Result<Page<PackageListRow>, ServiceError> {
-    fetch(store, async |c| {
-        packages::search(c, q, page, per_page).await
-    })
-    .await
+    fetch(store, async |c| packages::search(c, q, at).await).await
 }
 
 /// A package as its pages show it.
@@ -94,19 +91,19 @@ pub async fn resource_roles(
         let found = [
             (
                 OriginSystem::AadGroup,
-                dir::search(conn, OriginSystem::AadGroup, "", 1, 100)
+                dir::search(conn, OriginSystem::AadGroup, "", PageAt::first(100))
                     .await?
                     .items,
             ),
             (
                 OriginSystem::AadApplication,
-                dir::search(conn, OriginSystem::AadApplication, "", 1, 100)
+                dir::search(conn, OriginSystem::AadApplication, "", PageAt::first(100))
                     .await?
                     .items,
             ),
             (
                 OriginSystem::SharePointOnline,
-                dir::search(conn, OriginSystem::SharePointOnline, "", 1, 100)
+                dir::search(conn, OriginSystem::SharePointOnline, "", PageAt::first(100))
                     .await?
                     .items,
             ),
@@ -181,7 +178,7 @@ pub async fn wizard(
     chosen: &[String],
 ) -> Result<WizardView, ServiceError> {
     read(store, async |c| {
-        let catalogs_list = catalogs::search(c, "", 1, 500).await?.items;
+        let catalogs_list = catalogs::search(c, "", PageAt::first(500)).await?.items;
         let Some(id) = catalog else {
             return Ok(WizardView {
                 catalogs: catalogs_list,

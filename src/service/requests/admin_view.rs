@@ -9,6 +9,7 @@ use crate::domain::policy::Policy;
 use crate::domain::request::{Answer, Request};
 use crate::domain::user::User;
 use crate::service::{ServiceError, found, read};
+use crate::store::PageAt;
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::packages::{self, PackageRow};
 use crate::store::requests::{self, AdminRequestRow, DecisionRow, RequestRow};
@@ -33,9 +34,9 @@ pub async fn requests_of(
     store: &Store,
     package: &AccessPackageId,
     filter: Option<&str>,
-    (page, per_page): (i64, i64),
+    at: PageAt,
 ) -> Result<(PackageRow, Page<AdminRequestRow>), ServiceError> {
-    let list = async |c: &mut Conn| requests::for_package(c, package, filter, page, per_page).await;
+    let list = async |c: &mut Conn| requests::for_package(c, package, filter, at).await;
     with_package(store, package, list).await
 }
 
@@ -45,10 +46,9 @@ pub async fn assignments_of(
     store: &Store,
     package: &AccessPackageId,
     filter: Option<&str>,
-    (page, per_page): (i64, i64),
+    at: PageAt,
 ) -> Result<(PackageRow, Page<AssignmentRow>), ServiceError> {
-    let list =
-        async |c: &mut Conn| assignments::for_package(c, package, filter, page, per_page).await;
+    let list = async |c: &mut Conn| assignments::for_package(c, package, filter, at).await;
     with_package(store, package, list).await
 }
 

@@ -12,7 +12,7 @@ use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::format::{Change, changes};
 use crate::web::routing::Router;
-use crate::web::{Layout, page_number, render};
+use crate::web::{Layout, page_at, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN_AUDIT, list);
@@ -60,14 +60,13 @@ fn link(q: &AuditQuery, page: i64) -> String {
 
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<AuditQuery>) -> Reply {
-    let page_no = page_number(q.page);
     let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let filter = AuditFilter {
         object_type: some(&q.object_type),
         object_id: some(&q.object_id),
         actor_id: some(&q.actor),
     };
-    let page = crate::service::audit::list(cx.store(), &filter, page_no, 50)
+    let page = crate::service::audit::list(cx.store(), &filter, page_at(q.page, 50))
         .await?
         .map(|e| EventView {
             kind: object_type::label(&e.object_type),
@@ -76,9 +75,9 @@ async fn list(cx: Console, q: web::Query<AuditQuery>) -> Reply {
         });
     render(&AuditPage {
         layout: cx.layout("Audit log"),
+        prev: link(&q, page.page - 1),
+        next: link(&q, page.page + 1),
         page,
-        prev: link(&q, page_no - 1),
-        next: link(&q, page_no + 1),
         object_type: q.object_type.clone(),
         object_id: q.object_id.clone(),
         actor: q.actor.clone(),

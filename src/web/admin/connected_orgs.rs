@@ -18,7 +18,7 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_number, render_status};
+use crate::web::{Layout, form_status, page_at, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN_ORGS, list)
@@ -31,7 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    let page = svc::search(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
     render_list(&cx, &LIST, &q, page, |o| {
         let mut sources = o.domains.join(", ");
         if let Some(issuer) = &o.oidc_issuer {

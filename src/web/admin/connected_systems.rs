@@ -24,7 +24,7 @@ use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_number, redirect, render, render_status};
+use crate::web::{Layout, form_status, page_at, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN_SYSTEMS, list)
@@ -40,7 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    let page = svc::search(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
     render_list(&cx, &LIST, &q, page, |s| {
         let test = match &s.last_test {
             Some((_, true, _)) => Cell::badge("Worked", "ok"),

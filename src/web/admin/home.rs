@@ -13,7 +13,7 @@ use crate::store::outbox::MailRow;
 use crate::store::requests::AnyRequestRow;
 use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::{Layout, page_number, render};
+use crate::web::{Layout, page_at, render};
 
 #[derive(Template)]
 #[template(path = "admin/home.html")]
@@ -109,7 +109,7 @@ struct Requests {
 #[tracing::instrument(skip_all)]
 pub(super) async fn requests(cx: Console, q: web::Query<RequestsQuery>) -> Reply {
     let filter = (!q.state.is_empty()).then_some(q.state.as_str());
-    let list = overview::requests(cx.store(), filter, page_number(q.page), 50).await?;
+    let list = overview::requests(cx.store(), filter, page_at(q.page, 50)).await?;
     let state_q: String = url::form_urlencoded::byte_serialize(q.state.as_bytes()).collect();
     render(&Requests {
         layout: cx.layout("Requests"),

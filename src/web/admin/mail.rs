@@ -10,7 +10,7 @@ use crate::routes;
 use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::routing::Router;
-use crate::web::{Layout, page_number, render as render_page};
+use crate::web::{Layout, page_at, render as render_page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN_MAIL, list);
@@ -41,8 +41,7 @@ struct MailPage {
 
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page_no = page_number(q.page);
-    let page = crate::service::outbox::list(cx.store(), page_no, 25).await?;
+    let page = crate::service::outbox::list(cx.store(), page_at(q.page, 25)).await?;
     let base = cx.state.config.url_for("");
     let messages = page
         .items

@@ -19,7 +19,7 @@ use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_number, render_status};
+use crate::web::{Layout, form_status, page_at, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN_SITES, list)
@@ -35,8 +35,7 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
         cx.store(),
         OriginSystem::SharePointOnline,
         &q.q,
-        page_number(q.page),
-        PER_PAGE,
+        page_at(q.page, PER_PAGE),
     )
     .await?;
     render_list(&cx, &LIST, &q, page, |s| {

@@ -23,7 +23,7 @@ use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_number, render, render_status};
+use crate::web::{Layout, form_status, page_at, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
@@ -57,7 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    let page = svc::search(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
     render_list(&cx, &LIST, &q, page, |c| {
         let enabled = c.enabled();
         vec![

@@ -20,10 +20,11 @@ use crate::domain::ids::AccessPackageId;
 use crate::routes;
 use crate::service::packages as svc;
 use crate::store::Page;
+use crate::store::PageAt;
 use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
-use crate::web::page_number;
+use crate::web::page_at;
 use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -60,7 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = svc::search(cx.store(), &q.q, page_number(q.page), PER_PAGE).await?;
+    let page = svc::search(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
     render_list(&cx, &LIST, &q, page, |p| {
         vec![
             Cell::link(&p.display_name, routes::ADMIN_PACKAGE.id(&p.id)).note(p.description),
@@ -172,9 +173,9 @@ impl TabQuery {
         (!self.state.is_empty()).then_some(self.state.as_str())
     }
 
-    /// Which page of the list this query asks for, `per_page` to a page.
-    fn page(&self, per_page: i64) -> (i64, i64) {
-        (page_number(self.page), per_page)
+    /// Which page of the list this query asks for, `size` to a page.
+    fn page(&self, size: i64) -> PageAt {
+        page_at(self.page, size)
     }
 
     /// A page of a tab's list as the query filtered it.
