@@ -125,23 +125,21 @@ pub(super) fn csv_download<'a>(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn remove(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
-    let result = svc::remove(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
-    cx.done_or_refused(
-        result,
-        "Assignment removed; its access was taken back.",
-        &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package),
-    )
+    let done = "Assignment removed; its access was taken back.";
+    at.act(&cx, svc::remove, done, routes::ADMIN_PACKAGE_ASSIGNMENTS)
+        .await
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn reprocess(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
-    let result =
-        svc::reprocess_assignment(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
-    cx.done_or_refused(
-        result,
-        "Assignment reprocessed: its roles are granted.",
-        &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package),
+    let done = "Assignment reprocessed: its roles are granted.";
+    at.act(
+        &cx,
+        svc::reprocess_assignment,
+        done,
+        routes::ADMIN_PACKAGE_ASSIGNMENTS,
     )
+    .await
 }
 
 /// A question of the chosen policy, as the form shows it.

@@ -12,15 +12,17 @@ mod settings;
 mod wizard;
 
 use actix_web::web;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::list::{Cell, ListSpec, col, num, render_list};
 use super::{ListQuery, PER_PAGE};
+use crate::domain::audit::Actor;
 use crate::domain::ids::AccessPackageId;
 use crate::routes;
+use crate::service::ServiceError;
 use crate::service::packages as svc;
-use crate::store::Page;
-use crate::store::PageAt;
+use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
@@ -226,6 +228,29 @@ impl actix_web::FromRequest for Item {
             Err(_) => Err(AppError::NotFound),
         };
         std::future::ready(item)
+    }
+}
+
+impl Item {
+    /// Runs one of an administrator's actions on this item (cancel a request,
+    /// stop a review, …), then says `done`, or why it was refused, on `back`:
+    /// the item's page or the package's list of them (filled with the package,
+    /// then the item).
+    async fn act<T>(
+        self,
+        cx: &Console,
+        action: impl AsyncFnOnce(
+            &Store,
+            &Actor,
+            &AccessPackageId,
+            &str,
+            DateTime<Utc>,
+        ) -> Result<T, ServiceError>,
+        done: &str,
+        back: routes::Route,
+    ) -> Reply {
+        let result = action(cx.store(), &cx.actor(), &self.package, &self.id, cx.now()).await;
+        cx.done_or_refused(result, done, &back.ids(&self.package, &self.id))
     }
 }
 

@@ -153,20 +153,19 @@ pub struct BackTo {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn cancel(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
-    let result = svc::cancel_by_admin(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
-    cx.done_or_refused(
-        result,
-        "Request canceled.",
-        &routes::ADMIN_PACKAGE_REQUEST.ids(&at.package, &at.id),
+    let done = "Request canceled.";
+    at.act(
+        &cx,
+        svc::cancel_by_admin,
+        done,
+        routes::ADMIN_PACKAGE_REQUEST,
     )
+    .await
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn reprocess(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
-    let result = svc::reprocess(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
-    cx.done_or_refused(
-        result,
-        "Request reprocessed.",
-        &routes::ADMIN_PACKAGE_REQUEST.ids(&at.package, &at.id),
-    )
+    let done = "Request reprocessed.";
+    at.act(&cx, svc::reprocess, done, routes::ADMIN_PACKAGE_REQUEST)
+        .await
 }

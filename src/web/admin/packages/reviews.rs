@@ -99,22 +99,16 @@ pub(super) async fn details(cx: Console, path: web::Path<(String, String)>) -> R
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn stop(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
-    let result = svc::stop(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
-    cx.done_or_refused(
-        result,
-        "The review is stopped; nothing was applied.",
-        &routes::ADMIN_PACKAGE_REVIEW.ids(&at.package, &at.id),
-    )
+    let done = "The review is stopped; nothing was applied.";
+    at.act(&cx, svc::stop, done, routes::ADMIN_PACKAGE_REVIEW)
+        .await
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn apply(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
-    let result = svc::apply_now(cx.store(), &cx.actor(), &at.package, &at.id, cx.now()).await;
-    cx.done_or_refused(
-        result,
-        "The review's results are applied.",
-        &routes::ADMIN_PACKAGE_REVIEW.ids(&at.package, &at.id),
-    )
+    let done = "The review's results are applied.";
+    at.act(&cx, svc::apply_now, done, routes::ADMIN_PACKAGE_REVIEW)
+        .await
 }
 
 #[tracing::instrument(skip_all)]
