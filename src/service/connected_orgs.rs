@@ -242,7 +242,8 @@ pub async fn delete(
 pub async fn name_of(store: &Store, id: &str) -> Result<Option<String>, ServiceError> {
     read(store, async |c| {
         let key = id.to_string();
-        Ok(connected_orgs::names_of(c, std::slice::from_ref(&key))
+        Ok(connected_orgs::NAMES
+            .names(c, std::slice::from_ref(&key))
             .await?
             .into_values()
             .next())

@@ -187,7 +187,8 @@ pub async fn user(store: &Store, id: &UserId) -> Result<UserView, ServiceError> 
             None => String::new(),
         };
         let organization = match &user.connected_organization_id {
-            Some(o) => crate::store::connected_orgs::names_of(c, std::slice::from_ref(o))
+            Some(o) => crate::store::connected_orgs::NAMES
+                .names(c, std::slice::from_ref(o))
                 .await?
                 .into_values()
                 .next(),

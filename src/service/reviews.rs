@@ -48,7 +48,7 @@ pub async fn save_settings(
     let emails: Vec<String> = d.users.iter().chain(&d.fallback_users).cloned().collect();
     let groups: Vec<String> = d.groups.iter().chain(&d.fallback_groups).cloned().collect();
     let found_users = users::ids_by_emails(conn, &emails).await?;
-    let found_groups = directory::group_ids_by_names(conn, &groups).await?;
+    let found_groups = directory::GROUP_NAMES.ids(conn, &groups).await?;
     settings.users = ids_of(
         &d.users,
         &found_users,
@@ -126,7 +126,8 @@ pub async fn settings_for_form(
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    let names = directory::group_names_of(&mut c, &groups)
+    let names = directory::GROUP_NAMES
+        .names(&mut c, &groups)
         .await?
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -1,7 +1,5 @@
 //! Connected organizations, their identity sources and sponsors.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts};
@@ -241,17 +239,8 @@ pub async fn sign_in_provider(conn: &mut Conn, id: &str) -> Result<Option<SignIn
         .await
 }
 
-/// The ids of the organizations with these names (lower case), by name.
-pub async fn ids_by_names(
-    conn: &mut Conn,
-    names: &[String],
-) -> Result<HashMap<String, ConnectedOrgId>> {
-    let sql = "SELECT name_lower, id FROM connected_organizations WHERE name_lower IN";
-    super::map_in(conn, sql, names, |n| n, ConnectedOrgId::from_stored).await
-}
-
-/// The names of these organizations, by id.
-pub async fn names_of(conn: &mut Conn, ids: &[String]) -> Result<HashMap<ConnectedOrgId, String>> {
-    let sql = "SELECT id, display_name FROM connected_organizations WHERE id IN";
-    super::map_in(conn, sql, ids, ConnectedOrgId::from_stored, |n| n).await
-}
+/// Organizations by name and by id.
+pub const NAMES: super::ByName<ConnectedOrgId> = super::ByName {
+    table: "connected_organizations",
+    id: ConnectedOrgId::from_stored,
+};

@@ -1,7 +1,5 @@
 //! Groups, applications with their app roles, and sites, with who holds which role.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, ts};
@@ -472,17 +470,8 @@ pub async fn remove_app_role_by_id(conn: &mut Conn, role: &str, user: &UserId) -
         .await
 }
 
-/// The ids of the groups with these names (lower case), by name.
-pub async fn group_ids_by_names(
-    conn: &mut Conn,
-    names: &[String],
-) -> Result<HashMap<String, GroupId>> {
-    let sql = "SELECT name_lower, id FROM groups WHERE name_lower IN";
-    super::map_in(conn, sql, names, |n| n, GroupId::from_stored).await
-}
-
-/// The names of these groups, by id.
-pub async fn group_names_of(conn: &mut Conn, ids: &[String]) -> Result<HashMap<GroupId, String>> {
-    let sql = "SELECT id, display_name FROM groups WHERE id IN";
-    super::map_in(conn, sql, ids, GroupId::from_stored, |n| n).await
-}
+/// Groups by name and by id.
+pub const GROUP_NAMES: super::ByName<GroupId> = super::ByName {
+    table: "groups",
+    id: GroupId::from_stored,
+};

@@ -32,6 +32,7 @@ pub mod sign_in_codes;
 pub mod snapshot;
 pub mod users;
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -436,10 +437,34 @@ pub(crate) async fn map_in<K: std::hash::Hash + Eq, V>(
     keys: &[String],
     key: impl Fn(String) -> K,
     value: impl Fn(String) -> V,
-) -> Result<std::collections::HashMap<K, V>> {
+) -> Result<HashMap<K, V>> {
     let found: Vec<(String, String)> =
         rows::select_in(conn, &format!("{select} ({{list}})"), keys).await?;
     Ok(found.into_iter().map(|(k, v)| (key(k), value(v))).collect())
+}
+
+/// A table of named rows (groups, connected organizations) looked up by
+/// name or by id, many in one round trip.
+pub struct ByName<I> {
+    pub table: &'static str,
+    pub id: fn(String) -> I,
+}
+
+impl<I: std::hash::Hash + Eq> ByName<I> {
+    /// The ids of the rows with these names (lower case), by name.
+    pub async fn ids(&self, conn: &mut Conn, names: &[String]) -> Result<HashMap<String, I>> {
+        let sql = format!(
+            "SELECT name_lower, id FROM {} WHERE name_lower IN",
+            self.table
+        );
+        map_in(conn, &sql, names, |n| n, self.id).await
+    }
+
+    /// The names of these rows, by id.
+    pub async fn names(&self, conn: &mut Conn, ids: &[String]) -> Result<HashMap<I, String>> {
+        let sql = format!("SELECT id, display_name FROM {} WHERE id IN", self.table);
+        map_in(conn, &sql, ids, self.id, |n| n).await
+    }
 }
 
 /// Ids of rows in `table` whose `column` time has come, in state `state`

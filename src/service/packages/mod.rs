@@ -280,7 +280,7 @@ pub async fn update_settings(
             }
         }
         let keys: Vec<String> = s.incompatible_groups.iter().map(|g| g.to_lowercase()).collect();
-        let groups = directory::group_ids_by_names(tx, &keys).await?;
+        let groups = directory::GROUP_NAMES.ids(tx, &keys).await?;
         let mut incompatible_groups = Vec::new();
         for (name, key) in s.incompatible_groups.iter().zip(&keys) {
             match groups.get(key) {

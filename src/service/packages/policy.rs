@@ -24,8 +24,12 @@ pub async fn resolve(
 ) -> Result<Policy, ServiceError> {
     let found = Found {
         users: users::ids_by_emails(conn, &draft.emails()).await?,
-        groups: directory::group_ids_by_names(conn, &draft.group_names()).await?,
-        organizations: connected_orgs::ids_by_names(conn, &draft.organization_names()).await?,
+        groups: directory::GROUP_NAMES
+            .ids(conn, &draft.group_names())
+            .await?,
+        organizations: connected_orgs::NAMES
+            .ids(conn, &draft.organization_names())
+            .await?,
     };
     draft.complete(&found, now).map_err(ServiceError::Invalid)
 }
@@ -56,8 +60,8 @@ async fn names(conn: &mut Conn, p: &Policy) -> Result<Names, ServiceError> {
     }
     Ok(Names {
         users: users::emails_of(conn, &user_ids).await?,
-        groups: directory::group_names_of(conn, &group_ids).await?,
-        organizations: connected_orgs::names_of(conn, &org_ids).await?,
+        groups: directory::GROUP_NAMES.names(conn, &group_ids).await?,
+        organizations: connected_orgs::NAMES.names(conn, &org_ids).await?,
     })
 }
 

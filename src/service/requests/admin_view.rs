@@ -103,7 +103,8 @@ pub async fn request_details(
             .map(|p| p.display_name)
             .unwrap_or_default();
         let organization = match &request.organization {
-            Some(o) => crate::store::connected_orgs::names_of(c, &[o.to_string()])
+            Some(o) => crate::store::connected_orgs::NAMES
+                .names(c, &[o.to_string()])
                 .await?
                 .into_values()
                 .next(),
