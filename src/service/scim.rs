@@ -16,7 +16,7 @@ use crate::domain::ids::{GroupId, UserId};
 use crate::domain::scim::filter;
 use crate::domain::scim::patch;
 use crate::domain::scim::resource::{ScimGroup, ScimUser};
-use crate::domain::scim::{Problem, paging};
+use crate::domain::scim::{Edit, Problem, paging};
 use crate::domain::user::{UserInput, UserProfile, UserState, UserType, format_custom_attributes};
 use crate::store::scim::{self as db, GroupRow, Resource, UserRow, Where};
 use crate::store::{self, Store, StoreError, audit, users};
@@ -267,27 +267,24 @@ async fn save_user(
     Ok(row)
 }
 
-pub async fn replace_user(
+/// PUT replaces a user; PATCH applies operations to the stored one.
+pub async fn edit_user(
     store: &Store,
     actor: &Actor,
     id: &str,
     body: &Value,
+    how: Edit,
     now: DateTime<Utc>,
 ) -> Result<UserRow> {
-    let u = ScimUser::from_json(body)?;
-    save_user(store, actor, id, u, "Update user (SCIM)", now).await
-}
-
-pub async fn patch_user(
-    store: &Store,
-    actor: &Actor,
-    id: &str,
-    body: &Value,
-    now: DateTime<Utc>,
-) -> Result<UserRow> {
-    let ops = patch::parse(body)?;
-    let mut u = user(store, id).await?.resource();
-    u.apply(&ops)?;
+    let u = match how {
+        Edit::Replace => ScimUser::from_json(body)?,
+        Edit::Patch => {
+            let ops = patch::parse(body)?;
+            let mut u = user(store, id).await?.resource();
+            u.apply(&ops)?;
+            u
+        }
+    };
     save_user(store, actor, id, u, "Update user (SCIM)", now).await
 }
 
@@ -470,36 +467,26 @@ async fn save_group(
     Ok(out)
 }
 
-pub async fn replace_group(
+/// PUT replaces a group; PATCH applies operations (its members, often).
+pub async fn edit_group(
     store: &Store,
     actor: &Actor,
     id: &str,
     body: &Value,
+    how: Edit,
     now: DateTime<Utc>,
 ) -> Result<(GroupRow, Vec<(String, String)>)> {
-    let new = ScimGroup::from_json(body)?;
-    save_group(store, actor, id, |_| Ok(new), now).await
-}
-
-pub async fn patch_group(
-    store: &Store,
-    actor: &Actor,
-    id: &str,
-    body: &Value,
-    now: DateTime<Utc>,
-) -> Result<(GroupRow, Vec<(String, String)>)> {
-    let ops = patch::parse(body)?;
-    save_group(
-        store,
-        actor,
-        id,
-        |mut g| {
-            g.apply(&ops)?;
-            Ok(g)
-        },
-        now,
-    )
-    .await
+    match how {
+        Edit::Replace => {
+            let new = ScimGroup::from_json(body)?;
+            save_group(store, actor, id, |_| Ok(new), now).await
+        }
+        Edit::Patch => {
+            let ops = patch::parse(body)?;
+            let apply = |mut g: ScimGroup| g.apply(&ops).map(|()| g);
+            save_group(store, actor, id, apply, now).await
+        }
+    }
 }
 
 /// Deletes a group nothing in Gatehouse uses (no catalog holds it, no

@@ -20,6 +20,14 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The most resources one list page returns.
 pub const MAX_RESULTS: i64 = 1000;
 
+/// How a PUT or a PATCH changes a resource: the body is the whole new
+/// resource, or operations on the stored one (RFC 7644 §3.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edit {
+    Replace,
+    Patch,
+}
+
 /// What went wrong, as a SCIM error document says it: the status, the
 /// `scimType` where RFC 7644 §3.12 has one, and a detail for people.
 #[derive(Clone, Debug, PartialEq, Eq)]

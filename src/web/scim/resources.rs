@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{base_url, body, caller, failed, list, problem, scim_json};
 use crate::domain::scim::resource::{Meta, ScimGroup};
-use crate::domain::scim::{ENTERPRISE_SCHEMA, Problem};
+use crate::domain::scim::{ENTERPRISE_SCHEMA, Edit, Problem};
 use crate::service::scim as svc;
 use crate::store::scim::{GroupRow, UserRow};
 use crate::web::Data;
@@ -403,6 +403,15 @@ async fn create_user(state: Data, req: HttpRequest, payload: web::Payload) -> Ht
     }
 }
 
+/// What a PUT or a PATCH asks of a resource.
+fn how(req: &HttpRequest) -> Edit {
+    if req.method() == Method::PATCH {
+        Edit::Patch
+    } else {
+        Edit::Replace
+    }
+}
+
 /// PUT replaces a user; PATCH changes parts of one.
 async fn edit_user(
     state: Data,
@@ -412,12 +421,8 @@ async fn edit_user(
 ) -> HttpResponse {
     let actor = authorized!(state, req);
     let b = json_body!(payload);
-    let (store, now) = (&state.store, state.clock.now());
-    let r = match *req.method() {
-        Method::PATCH => svc::patch_user(store, &actor, &id, &b, now).await,
-        _ => svc::replace_user(store, &actor, &id, &b, now).await,
-    };
-    match r {
+    let edit = svc::edit_user(&state.store, &actor, &id, &b, how(&req), state.clock.now());
+    match edit.await {
         Ok(u) => scim_json(StatusCode::OK, &user_json(&base_url(&state), &u)),
         Err(e) => failed(e),
     }
@@ -488,11 +493,7 @@ async fn edit_group(
 ) -> HttpResponse {
     let actor = authorized!(state, req);
     let b = json_body!(payload);
-    let (store, now) = (&state.store, state.clock.now());
-    let r = match *req.method() {
-        Method::PATCH => svc::patch_group(store, &actor, &id, &b, now).await,
-        _ => svc::replace_group(store, &actor, &id, &b, now).await,
-    };
+    let r = svc::edit_group(&state.store, &actor, &id, &b, how(&req), state.clock.now()).await;
     group_answer(&state, r, StatusCode::OK)
 }
 
