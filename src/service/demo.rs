@@ -129,7 +129,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
             domains: vec!["gatehouse.demo".into()],
             ..Default::default()
         };
-        crate::service::settings::save_tenant(store, &actor(), &own, now).await?;
+        crate::service::settings::save_tenant(store, &actor(), own, now).await?;
     }
     Ok(())
 }

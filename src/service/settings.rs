@@ -24,11 +24,11 @@ pub async fn tenant(conn: &mut Conn) -> Result<TenantSettings, ServiceError> {
 pub async fn save_tenant(
     store: &Store,
     actor: &Actor,
-    value: &TenantSettings,
+    value: TenantSettings,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let names = ("Update organization settings", "Organization settings");
-    put(store, actor, TENANT, names, value, now).await
+    put(store, actor, TENANT, names, &value, now).await
 }
 
 /// Saves the setting `key` (the audit event's action and the settings'

@@ -107,8 +107,7 @@ async fn new_form(cx: Console) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<AppForm>) -> Reply {
-    let form = form.0;
+async fn create(cx: Console, Form(form): Form<AppForm>) -> Reply {
     let id = ApplicationId::new();
     let parsed = ApplicationProfile::parse(&form.display_name, &form.description, &form.roles);
     let create = cx.save(parsed, async |s, a, p, now| {
@@ -167,9 +166,8 @@ async fn show(cx: Console, path: web::Path<String>, search: web::Query<LinkSearc
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(cx: Console, path: web::Path<String>, form: Form<AppForm>) -> Reply {
+async fn update(cx: Console, path: web::Path<String>, Form(form): Form<AppForm>) -> Reply {
     let id = parse_id(&path)?;
-    let form = form.0;
     let parsed = ApplicationProfile::parse(&form.display_name, &form.description, &form.roles);
     let saved = cx.save(parsed, async |s, a, p, now| {
         directory::update(s, a, Named::Application(&id, &p), now).await

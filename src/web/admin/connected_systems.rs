@@ -292,8 +292,7 @@ async fn show(cx: Console, path: web::Path<String>) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<SystemForm>) -> Reply {
-    let form = form.0;
+async fn create(cx: Console, Form(form): Form<SystemForm>) -> Reply {
     let profile = SystemProfile::parse(&form.input());
     match svc::save(cx.store(), &cx.actor(), None, profile, cx.now()).await {
         Ok(id) => cx.done(
@@ -318,9 +317,8 @@ async fn create(cx: Console, form: Form<SystemForm>) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(cx: Console, path: web::Path<String>, form: Form<SystemForm>) -> Reply {
+async fn update(cx: Console, path: web::Path<String>, Form(form): Form<SystemForm>) -> Reply {
     let id = parse_id(&path)?;
-    let form = form.0;
     let profile = SystemProfile::parse(&form.input());
     match svc::save(cx.store(), &cx.actor(), Some(&id), profile, cx.now()).await {
         Ok(_) => cx.done("Changes saved.", &routes::ADMIN_SYSTEM.id(&id)),

@@ -129,8 +129,7 @@ async fn new_form(cx: Console) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<GroupForm>) -> Reply {
-    let form = form.0;
+async fn create(cx: Console, Form(form): Form<GroupForm>) -> Reply {
     let id = GroupId::new();
     let parsed = GroupProfile::parse(&form.display_name, &form.description, &form.group_type);
     let create = cx.save(parsed, async |s, a, p, now| {
@@ -193,9 +192,8 @@ async fn show(cx: Console, path: web::Path<String>, search: web::Query<LinkSearc
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(cx: Console, path: web::Path<String>, form: Form<GroupForm>) -> Reply {
+async fn update(cx: Console, path: web::Path<String>, Form(form): Form<GroupForm>) -> Reply {
     let id = parse_id(&path)?;
-    let form = form.0;
     let parsed = GroupProfile::parse(&form.display_name, &form.description, &form.group_type);
     let saved = cx.save(parsed, async |s, a, p, now| {
         directory::update(s, a, Named::Group(&id, &p), now).await
@@ -225,9 +223,8 @@ pub struct RoleForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn change_role(cx: Console, path: web::Path<String>, form: Form<RoleForm>) -> Reply {
+async fn change_role(cx: Console, path: web::Path<String>, Form(form): Form<RoleForm>) -> Reply {
     let id = parse_id(&path)?;
-    let form = form.0;
     let role = GroupRole::parse(&form.role)
         .ok_or_else(|| AppError::BadRequest("Choose member or owner.".into()))?;
     let add = match form.action.as_str() {

@@ -215,9 +215,8 @@ impl LinksPanel {
 }
 
 #[tracing::instrument(skip_all)]
-async fn link(cx: Console, path: web::Path<(String, String)>, form: Form<LinkForm>) -> Reply {
+async fn link(cx: Console, path: web::Path<(String, String)>, Form(form): Form<LinkForm>) -> Reply {
     let (kind, id) = path.into_inner();
-    let form = form.0;
     let r = resource(&cx, &kind, &id).await?;
     let page = r.page.clone();
     let Some(origin) = r.origin(&form.role) else {

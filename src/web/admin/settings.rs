@@ -84,22 +84,14 @@ pub struct SettingsForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn save(cx: Console, form: Form<SettingsForm>) -> Reply {
-    let form = form.0;
-    match GuestLifecycle::parse(&form.action, &form.days) {
-        Ok(value) => {
-            settings::save_guest_lifecycle(cx.store(), &cx.actor(), value, cx.now()).await?;
-            cx.done("Settings saved.", routes::ADMIN_SETTINGS.as_str())
-        }
-        Err(errors) => {
-            let v = Values {
-                action: form.action,
-                days: form.days,
-                ..current(&cx).await?
-            };
-            show(&cx, v, errors).await
-        }
-    }
+async fn save(cx: Console, Form(form): Form<SettingsForm>) -> Reply {
+    let parsed = GuestLifecycle::parse(&form.action, &form.days);
+    let Err(errors) = cx.save(parsed, settings::save_guest_lifecycle).await? else {
+        return cx.done("Settings saved.", routes::ADMIN_SETTINGS.as_str());
+    };
+    let mut v = current(&cx).await?;
+    (v.action, v.days) = (form.action, form.days);
+    show(&cx, v, errors).await
 }
 
 #[derive(Deserialize)]
@@ -111,23 +103,15 @@ pub struct OrganizationForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn save_organization(cx: Console, form: Form<OrganizationForm>) -> Reply {
-    let form = form.0;
-    match TenantSettings::parse(&form.domains, &form.time_zone) {
-        Ok(value) => {
-            settings::save_tenant(cx.store(), &cx.actor(), &value, cx.now()).await?;
-            cx.done(
-                "Organization settings saved.",
-                routes::ADMIN_SETTINGS.as_str(),
-            )
-        }
-        Err(errors) => {
-            let v = Values {
-                domains: form.domains,
-                time_zone: form.time_zone,
-                ..current(&cx).await?
-            };
-            show(&cx, v, errors).await
-        }
-    }
+async fn save_organization(cx: Console, Form(form): Form<OrganizationForm>) -> Reply {
+    let parsed = TenantSettings::parse(&form.domains, &form.time_zone);
+    let Err(errors) = cx.save(parsed, settings::save_tenant).await? else {
+        return cx.done(
+            "Organization settings saved.",
+            routes::ADMIN_SETTINGS.as_str(),
+        );
+    };
+    let mut v = current(&cx).await?;
+    (v.domains, v.time_zone) = (form.domains, form.time_zone);
+    show(&cx, v, errors).await
 }

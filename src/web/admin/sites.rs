@@ -104,8 +104,7 @@ async fn new_form(cx: Console) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<SiteForm>) -> Reply {
-    let form = form.0;
+async fn create(cx: Console, Form(form): Form<SiteForm>) -> Reply {
     let id = SiteId::new();
     let parsed = SiteProfile::parse(&form.display_name, &form.description, &form.url);
     let create = cx.save(parsed, async |s, a, p, now| {
@@ -159,9 +158,8 @@ async fn show(cx: Console, path: web::Path<String>, search: web::Query<LinkSearc
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(cx: Console, path: web::Path<String>, form: Form<SiteForm>) -> Reply {
+async fn update(cx: Console, path: web::Path<String>, Form(form): Form<SiteForm>) -> Reply {
     let id = parse_id(&path)?;
-    let form = form.0;
     let parsed = SiteProfile::parse(&form.display_name, &form.description, &form.url);
     let saved = cx.save(parsed, async |s, a, p, now| {
         directory::update(s, a, Named::Site(&id, &p), now).await

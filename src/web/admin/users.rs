@@ -154,8 +154,7 @@ async fn new_form(cx: Console) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<UserForm>) -> Reply {
-    let form = form.0;
+async fn create(cx: Console, Form(form): Form<UserForm>) -> Reply {
     let result = match UserProfile::parse(&form.input()) {
         Ok(profile) => {
             directory::create_user(
@@ -234,9 +233,8 @@ async fn show(cx: Console, path: web::Path<String>) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(cx: Console, path: web::Path<String>, form: Form<UserForm>) -> Reply {
+async fn update(cx: Console, path: web::Path<String>, Form(form): Form<UserForm>) -> Reply {
     let id = parse_id(&path)?;
-    let form = form.0;
     let result = match UserProfile::parse(&form.input()) {
         Ok(profile) => {
             directory::update_user(

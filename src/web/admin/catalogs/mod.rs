@@ -285,8 +285,7 @@ async fn new_form(cx: Console) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, form: Form<CatalogForm>) -> Reply {
-    let form = form.0;
+async fn create(cx: Console, Form(form): Form<CatalogForm>) -> Reply {
     let parsed = form.profile();
     let saved = cx.save(parsed, async |s, a, p, now| {
         svc::create(s, a, &p, now).await
@@ -309,9 +308,8 @@ async fn create(cx: Console, form: Form<CatalogForm>) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(cx: Console, path: web::Path<String>, form: Form<CatalogForm>) -> Reply {
+async fn update(cx: Console, path: web::Path<String>, Form(form): Form<CatalogForm>) -> Reply {
     let id = parse_id(&path)?;
-    let form = form.0;
     let parsed = form.profile();
     let saved = cx.save(parsed, async |s, a, p, now| {
         svc::update(s, a, &id, &p, now).await
