@@ -8,7 +8,7 @@ use super::{ServiceError, found, read, write};
 use crate::domain::api_token::{self, NewToken, PREFIX, Purpose};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::store::Store;
-use crate::store::api_tokens::{self as tokens, TokenRow};
+use crate::store::api_tokens::{self as tokens, TokenKey, TokenRow};
 
 fn event(action: &str, id: &str, name: &str, details: serde_json::Value) -> NewAuditEvent {
     NewAuditEvent::new(action, object_type::API_TOKEN, id, name, details)
@@ -65,7 +65,7 @@ pub async fn revoke(
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
     write(store, actor, now, async |c| {
-        let t = found(tokens::get(c, id).await?)?;
+        let t = found(tokens::find(c, TokenKey::Id(id)).await?)?;
         if !tokens::revoke(c, id, now).await? {
             return Err(ServiceError::Refused(format!(
                 "{} was already revoked.",
@@ -104,7 +104,7 @@ pub async fn authenticate(
     };
     let row = {
         let mut c = store.read().await?;
-        tokens::by_hash(&mut c, &api_token::hash(token)).await?
+        tokens::find(&mut c, TokenKey::Hash(&api_token::hash(token))).await?
     };
     let Some(row) = row else {
         return Ok(Err(Refusal::Unauthorized("The token is not valid.")));

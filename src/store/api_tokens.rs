@@ -29,20 +29,25 @@ pub async fn all(conn: &mut Conn) -> Result<Vec<TokenRow>> {
     .await
 }
 
-pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<TokenRow>> {
-    sqlx::query_as::<_, TokenRow>(&format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1"))
-        .bind(id)
+/// The token with this id, or with this hash (both unique).
+pub async fn find(conn: &mut Conn, by: TokenKey<'_>) -> Result<Option<TokenRow>> {
+    let (column, value) = match by {
+        TokenKey::Id(id) => ("id", id),
+        TokenKey::Hash(hash) => ("token_hash", hash),
+    };
+    let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE {column} = $1");
+    sqlx::query_as::<_, TokenRow>(&sql)
+        .bind(value)
         .optional(conn)
         .await
 }
 
-pub async fn by_hash(conn: &mut Conn, hash: &str) -> Result<Option<TokenRow>> {
-    sqlx::query_as::<_, TokenRow>(&format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"
-    ))
-    .bind(hash)
-    .optional(conn)
-    .await
+/// How a token is looked up: by id (the console), or by the hash of what a
+/// caller presents.
+#[derive(Clone, Copy)]
+pub enum TokenKey<'a> {
+    Id(&'a str),
+    Hash(&'a str),
 }
 
 pub async fn insert(
