@@ -43,6 +43,22 @@ impl FieldErrors {
             self.add(k, m.clone());
         }
     }
+    /// Keeps the messages of a part checked on its own; what it gave back, or
+    /// the default when it failed.
+    pub fn absorb<T: Default>(&mut self, r: Result<T, FieldErrors>) -> T {
+        r.unwrap_or_else(|e| {
+            self.merge(&e);
+            T::default()
+        })
+    }
+    /// Stops a check that goes on when nothing is wrong so far: the messages
+    /// so far as the error.
+    pub fn stop_if_any(&mut self) -> Result<(), FieldErrors> {
+        match self.is_empty() {
+            true => Ok(()),
+            false => Err(std::mem::take(self)),
+        }
+    }
     /// All messages in one sentence list, for places without a field to point at.
     pub fn messages(&self) -> String {
         self.0.values().cloned().collect::<Vec<_>>().join(" ")

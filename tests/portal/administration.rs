@@ -4,6 +4,7 @@
 use crate::both;
 use crate::helpers::*;
 use gatehouse::domain::ids::UserId;
+use gatehouse::domain::request::PeriodInput;
 use gatehouse::routes;
 
 async fn package_id(app: &TestApp, name: &str) -> String {
@@ -546,9 +547,7 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
         justification: None,
         answers: guest_answers(),
         attributes: guest_attributes("Not", "Emma", "Writer"),
-        start: "",
-        end: "",
-        tz: chrono_tz::UTC,
+        period: PeriodInput::NONE,
     };
     let now = chrono::Utc::now();
     let r = gatehouse::service::requests::submit(

@@ -2,6 +2,7 @@
 
 use crate::both;
 use crate::helpers::*;
+use gatehouse::domain::request::PeriodInput;
 use gatehouse::routes;
 
 async fn admin(backend: Backend) -> (TestApp, Browser) {
@@ -482,9 +483,7 @@ async fn jira_for(
             policy_id: &policy_id,
             users: vec![person.email.clone()],
             new_guest: None,
-            start: "",
-            end: "",
-            tz: chrono_tz::UTC,
+            period: PeriodInput::NONE,
             answers: Default::default(),
             attributes: Default::default(),
             bypass_approval: true,

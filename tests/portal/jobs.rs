@@ -10,6 +10,7 @@ use gatehouse::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Expiration, Policy,
     RequestorSettings,
 };
+use gatehouse::domain::request::PeriodInput;
 use gatehouse::domain::request::RequestState;
 use gatehouse::domain::user::{ExternalIdentity, Person, User};
 use gatehouse::jobs::Report;
@@ -61,9 +62,7 @@ fn input(policy: &str) -> RequestInput<'_> {
         justification: Some("Needed for the launch"),
         answers: Default::default(),
         attributes: Default::default(),
-        start: "",
-        end: "",
-        tz: chrono_tz::UTC,
+        period: PeriodInput::NONE,
     }
 }
 
@@ -659,9 +658,11 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
                     .map(|n| format!("person{n}@gatehouse.demo"))
                     .collect(),
                 new_guest: None,
-                start: &day(0),
-                end: &end,
-                tz: chrono_tz::UTC,
+                period: PeriodInput {
+                    start: &day(0),
+                    end: &end,
+                    tz: chrono_tz::UTC,
+                },
                 answers: Default::default(),
                 attributes: Default::default(),
                 bypass_approval: true,
@@ -937,9 +938,11 @@ both!(
                     policy_id: &policy,
                     users: vec![eric.email.clone()],
                     new_guest: None,
-                    start: &start,
-                    end: &end,
-                    tz: chrono_tz::UTC,
+                    period: PeriodInput {
+                        start: &start,
+                        end: &end,
+                        tz: chrono_tz::UTC,
+                    },
                     answers: guest_answers(),
                     attributes,
                     bypass_approval: true,

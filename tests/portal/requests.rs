@@ -1,6 +1,7 @@
 //! The request engine: submitting, policy choice, approvers, first decision wins.
 
 use gatehouse::domain::ids::AccessPackageId;
+use gatehouse::domain::request::PeriodInput;
 use gatehouse::domain::request::RequestState;
 use gatehouse::domain::user::{Person, User};
 use gatehouse::service::ServiceError;
@@ -323,9 +324,7 @@ fn input<'a>(policy: &'a str, justification: Option<&'a str>) -> RequestInput<'a
         justification,
         answers: Default::default(),
         attributes: Default::default(),
-        start: "",
-        end: "",
-        tz: chrono_tz::UTC,
+        period: PeriodInput::NONE,
     }
 }
 

@@ -73,6 +73,15 @@ pub struct PeriodInput<'a> {
     pub tz: chrono_tz::Tz,
 }
 
+impl PeriodInput<'static> {
+    /// No dates asked for: access from now, for as long as the policy gives.
+    pub const NONE: PeriodInput<'static> = PeriodInput {
+        start: "",
+        end: "",
+        tz: chrono_tz::UTC,
+    };
+}
+
 /// A day, or a moment, as typed in a period field.
 #[derive(Clone, Copy)]
 enum Moment {

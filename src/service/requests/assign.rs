@@ -25,10 +25,8 @@ pub struct NewAssignment<'a> {
     pub users: Vec<String>,
     /// A new guest: email and display name.
     pub new_guest: Option<(&'a str, &'a str)>,
-    pub start: &'a str,
-    pub end: &'a str,
-    /// The administrator's time zone, in which the dates are days.
-    pub tz: chrono_tz::Tz,
+    /// The period, in the administrator's time zone (in which its dates are days).
+    pub period: PeriodInput<'a>,
     /// Answers by question (`q{sequence}` → the values given).
     pub answers: HashMap<String, Vec<String>>,
     /// Required attribute values: `attr_{name}` for everyone,
@@ -77,22 +75,8 @@ pub async fn assign(
     // Administrators choose the period whatever the policy offers requestors.
     let mut lenient = policy.clone();
     lenient.requestor.allow_custom_assignment_schedule = true;
-    let schedule = check_period(
-        &lenient,
-        &PeriodInput {
-            start: input.start,
-            end: input.end,
-            tz: input.tz,
-        },
-        now,
-    )
-    .unwrap_or_else(|e| {
-        errors.merge(&e);
-        None
-    });
-    if !errors.is_empty() {
-        return Err(ServiceError::Invalid(errors));
-    }
+    let schedule = errors.absorb(check_period(&lenient, &input.period, now));
+    errors.stop_if_any()?;
     let mut targets: Vec<User> = Vec::new();
     let mut missing = Vec::new();
     for email in &input.users {

@@ -29,10 +29,8 @@ pub struct RequestInput<'a> {
     /// Values for the attributes the package's resources require (`attr_{name}`).
     pub attributes: HashMap<String, String>,
     /// The period asked for, where the policy allows one, in the
-    /// requestor's time zone `tz`.
-    pub start: &'a str,
-    pub end: &'a str,
-    pub tz: chrono_tz::Tz,
+    /// requestor's time zone.
+    pub period: PeriodInput<'a>,
 }
 
 #[derive(Debug)]
@@ -212,22 +210,8 @@ fn new_request(
     if policy.approval.is_requestor_justification_required && justification.is_none() {
         errors.add("justification", "A business justification is required.");
     }
-    let schedule = check_period(
-        policy,
-        &PeriodInput {
-            start: input.start,
-            end: input.end,
-            tz: input.tz,
-        },
-        now,
-    )
-    .unwrap_or_else(|e| {
-        errors.merge(&e);
-        None
-    });
-    if !errors.is_empty() {
-        return Err(ServiceError::Invalid(errors));
-    }
+    let schedule = errors.absorb(check_period(policy, &input.period, now));
+    errors.into_result()?;
     let (target, identity) = match who {
         Person::User(u) => (Target::User(u.id.clone()), None),
         Person::External(e) => (
@@ -304,9 +288,7 @@ pub async fn resubmit(
             .iter()
             .map(|(k, v)| (format!("attr_{k}"), v.clone()))
             .collect(),
-        start: "",
-        end: "",
-        tz: chrono_tz::UTC,
+        period: PeriodInput::NONE,
     };
     submit(store, who, &earlier.package, &input, now).await
 }

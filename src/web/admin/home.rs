@@ -84,17 +84,6 @@ pub struct RequestsQuery {
     page: Option<i64>,
 }
 
-/// The filters the page offers: (value, label).
-const FILTERS: &[(&str, &str)] = &[
-    ("", "All"),
-    ("open", "Open"),
-    ("delivered", "Delivered"),
-    ("failed", "Failed or partial"),
-    ("denied", "Denied"),
-    ("canceled", "Canceled"),
-    ("expired", "Expired"),
-];
-
 #[derive(Template)]
 #[template(path = "admin/requests.html")]
 struct Requests {
@@ -113,7 +102,7 @@ pub(super) async fn requests(cx: Console, q: web::Query<RequestsQuery>) -> Reply
     let state_q: String = url::form_urlencoded::byte_serialize(q.state.as_bytes()).collect();
     render(&Requests {
         layout: cx.layout("Requests"),
-        filters: FILTERS,
+        filters: super::REQUEST_FILTERS,
         prev: format!("?state={state_q}&page={}", list.page - 1),
         next: format!("?state={state_q}&page={}", list.page + 1),
         filter: q.state.clone(),

@@ -53,6 +53,18 @@ pub struct ListQuery {
 
 pub const PER_PAGE: i64 = 25;
 
+/// How requests can be filtered, on Operations › Requests and on a package's
+/// Requests tab: (value, label).
+pub const REQUEST_FILTERS: &[(&str, &str)] = &[
+    ("", "All"),
+    ("open", "Open"),
+    ("delivered", "Delivered"),
+    ("failed", "Failed or partial"),
+    ("denied", "Denied"),
+    ("canceled", "Canceled"),
+    ("expired", "Expired"),
+];
+
 /// The query string for another page of the same search.
 pub fn page_link(base: &str, q: &str, page: i64) -> String {
     let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();

@@ -8,6 +8,7 @@ use askama::Template;
 
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Policy, QuestionKind};
+use crate::domain::request::{PeriodInput, time_zone};
 use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -383,9 +384,11 @@ pub(super) async fn request(
             .filter(|(k, _)| k.starts_with("attr_"))
             .filter_map(|(k, v)| v.first().map(|x| (k.clone(), x.clone())))
             .collect(),
-        start: &field("start"),
-        end: &field("end"),
-        tz: crate::domain::request::time_zone(&field("tz")),
+        period: PeriodInput {
+            start: &field("start"),
+            end: &field("end"),
+            tz: time_zone(&field("tz")),
+        },
     };
     let errors = match svc::submit(&state.store, &user.person, &id, &input, state.clock.now()).await
     {

@@ -11,7 +11,7 @@ use super::{Filtered, Item, Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
-use crate::domain::request::human;
+use crate::domain::request::{PeriodInput, human, time_zone};
 use crate::domain::user::User;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -406,9 +406,11 @@ pub(super) async fn assign(
         policy_id: &chosen,
         users,
         new_guest: (!guest_email.trim().is_empty()).then_some((&guest_email, &guest_name)),
-        start: &start,
-        end: &end,
-        tz: crate::domain::request::time_zone(&field("tz")),
+        period: PeriodInput {
+            start: &start,
+            end: &end,
+            tz: time_zone(&field("tz")),
+        },
         answers,
         attributes,
         bypass_approval: field("bypass") == "on",

@@ -16,22 +16,12 @@ use crate::store::custom_extensions::CalloutView;
 use crate::store::packages::PackageRow;
 use crate::store::requests::{AdminRequestRow, DecisionRow, RequestRow};
 use crate::web::Reply;
+use crate::web::admin::REQUEST_FILTERS;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::{Layout, render};
 
 const PER_PAGE: i64 = 50;
-
-/// The filters the tab offers: (value, label).
-const FILTERS: &[(&str, &str)] = &[
-    ("", "All"),
-    ("open", "Open"),
-    ("delivered", "Delivered"),
-    ("failed", "Failed or partial"),
-    ("denied", "Denied"),
-    ("canceled", "Canceled"),
-    ("expired", "Expired"),
-];
 
 #[derive(Template)]
 #[template(path = "admin/packages/requests.html")]
@@ -49,7 +39,7 @@ pub(super) async fn page(cx: &Console, id: &AccessPackageId, q: &TabQuery) -> Re
         layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Requests,
-        rows: q.filtered(FILTERS, list),
+        rows: q.filtered(REQUEST_FILTERS, list),
     })
 }
 
