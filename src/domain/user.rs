@@ -191,6 +191,22 @@ pub const BUILT_IN_ATTRIBUTES: &[&str] = &[
 ];
 
 impl UserProfile {
+    /// A new active user known only by name and address (as sign-in and
+    /// guest assignments create them): the name trimmed, at most 256 characters.
+    pub fn named(user_type: UserType, display_name: &str, email: Email) -> UserProfile {
+        UserProfile {
+            user_type,
+            display_name: display_name.trim().chars().take(256).collect(),
+            given_name: None,
+            surname: None,
+            email,
+            job_title: None,
+            department: None,
+            custom_attributes: Default::default(),
+            state: UserState::Active,
+        }
+    }
+
     pub fn parse(input: &UserInput) -> Result<UserProfile, FieldErrors> {
         let mut errors = FieldErrors::new();
         let user_type = UserType::parse(&input.user_type);

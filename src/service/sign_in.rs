@@ -8,7 +8,7 @@ use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
 use crate::domain::message::{Code, Mail, Message};
 use crate::domain::user::{
-    EMAIL_CODE_ISSUER, Email, ExternalIdentity, LinkClaim, User, UserProfile, UserState, UserType,
+    EMAIL_CODE_ISSUER, Email, ExternalIdentity, LinkClaim, User, UserProfile, UserType,
 };
 use crate::store::{self, Store, audit, users};
 
@@ -184,15 +184,9 @@ pub async fn sign_in_linked(
                 .filter(|n| !n.trim().is_empty())
                 .unwrap_or(local);
             let profile = UserProfile {
-                user_type,
-                display_name: display_name.trim().chars().take(256).collect(),
                 given_name: claims.given_name.clone(),
                 surname: claims.family_name.clone(),
-                email,
-                job_title: None,
-                department: None,
-                custom_attributes: Default::default(),
-                state: UserState::Active,
+                ..UserProfile::named(user_type, &display_name, email)
             };
             let id = UserId::new();
             users::insert(&mut tx, &id, &profile, None, now).await?;

@@ -13,7 +13,7 @@ use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, U
 use crate::domain::request::{
     Names, PeriodInput, Request, RequestState, RequestType, Target, check_answers, check_period,
 };
-use crate::domain::user::{Email, Person, User, UserProfile, UserState, UserType};
+use crate::domain::user::{Email, Person, User, UserProfile, UserType};
 use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text};
 use crate::service::{ServiceError, invalid};
 use crate::store::{Conn, Store, audit, users};
@@ -249,33 +249,38 @@ async fn new_guest(
     let organization = crate::store::requests::organization_for_email(conn, email.as_str())
         .await?
         .map(|(o, _)| o);
-    let id = UserId::new();
-    let profile = UserProfile {
-        user_type: UserType::Guest,
-        display_name,
-        given_name: None,
-        surname: None,
-        email,
-        job_title: None,
-        department: None,
-        custom_attributes: Default::default(),
-        state: UserState::Active,
-    };
-    users::insert(conn, &id, &profile, None, now).await?;
-    users::mark_governed(conn, &id, organization.as_deref()).await?;
-    audit::record(
-        conn,
-        &Actor::system(),
-        &NewAuditEvent {
-            action: "Create guest user for access package assignment".into(),
-            object_type: object_type::USER,
-            object_id: id.to_string(),
-            object_name: profile.display_name.clone(),
-            details: json!({"mail": profile.email.as_str(), "package": package,
-                "connectedOrganization": organization}),
-        },
-        now,
-    )
-    .await?;
+    let profile = UserProfile::named(UserType::Guest, &display_name, email);
+    let why = json!({"package": package});
+    let id = create_guest(conn, &profile, None, organization.as_deref(), why, now).await?;
     users::get(conn, &id).await?.ok_or(ServiceError::NotFound)
+}
+
+/// Creates a governed guest for an access package assignment (`why`: the
+/// request or package it is for), signing in as `identity` where known, with
+/// its audit event.
+pub(super) async fn create_guest(
+    conn: &mut Conn,
+    profile: &UserProfile,
+    identity: Option<(&str, &str)>,
+    organization: Option<&str>,
+    mut why: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<UserId, ServiceError> {
+    let id = UserId::new();
+    users::insert(conn, &id, profile, None, now).await?;
+    if let Some((issuer, subject)) = identity {
+        users::insert_identity(conn, issuer, subject, &id, now).await?;
+    }
+    users::mark_governed(conn, &id, organization).await?;
+    why["mail"] = json!(profile.email.as_str());
+    why["connectedOrganization"] = json!(organization);
+    let event = NewAuditEvent {
+        action: "Create guest user for access package assignment".into(),
+        object_type: object_type::USER,
+        object_id: id.to_string(),
+        object_name: profile.display_name.clone(),
+        details: why,
+    };
+    audit::record(conn, &Actor::system(), &event, now).await?;
+    Ok(id)
 }

@@ -4,19 +4,19 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::assign::create_guest;
 use super::extensions::Calls;
 use super::save::Context;
-use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::UserId;
 use crate::domain::policy::Policy;
 use crate::domain::request::{Change, DeliveryFacts, Names, Request, RequestState, Target, admits};
 use crate::domain::user::{
-    DEMO_GUEST_ISSUER, EMAIL_CODE_ISSUER, Email, Person, UserProfile, UserState, UserType,
+    DEMO_GUEST_ISSUER, EMAIL_CODE_ISSUER, Email, Person, UserProfile, UserType,
 };
 use crate::service::ServiceError;
 use crate::store::snapshot::PackageInfo;
-use crate::store::{Conn, audit, requests, users};
+use crate::store::{Conn, requests, users};
 
 /// Delivers `request` in the transaction and returns its changes: scheduled
 /// when its period has not begun; denied with the reason when its access can
@@ -127,36 +127,10 @@ async fn guest_for(
                     (Some(g), Some(s)) => format!("{g} {s}"),
                     _ => r.name.clone(),
                 };
-                let profile = UserProfile {
-                    user_type: UserType::Guest,
-                    display_name: named.trim().chars().take(256).collect(),
-                    given_name: None,
-                    surname: None,
-                    email,
-                    job_title: None,
-                    department: None,
-                    custom_attributes: Default::default(),
-                    state: UserState::Active,
-                };
-                let id = UserId::new();
-                users::insert(conn, &id, &profile, None, now).await?;
-                users::insert_identity(conn, issuer, subject, &id, now).await?;
-                users::mark_governed(conn, &id, organization.as_deref()).await?;
-                audit::record(
-                    conn,
-                    &Actor::system(),
-                    &NewAuditEvent {
-                        action: "Create guest user for access package assignment".into(),
-                        object_type: object_type::USER,
-                        object_id: id.to_string(),
-                        object_name: profile.display_name.clone(),
-                        details: json!({"mail": profile.email.as_str(), "request": r.id.as_str(),
-                            "connectedOrganization": organization}),
-                    },
-                    now,
-                )
-                .await?;
-                id
+                let profile = UserProfile::named(UserType::Guest, &named, email);
+                let why = json!({"request": r.id.as_str()});
+                let identity = Some((issuer, subject));
+                create_guest(conn, &profile, identity, organization.as_deref(), why, now).await?
             }
         },
     };
