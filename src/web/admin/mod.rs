@@ -15,6 +15,7 @@ pub mod mail;
 pub mod packages;
 pub mod settings;
 pub mod sites;
+mod tabs;
 pub mod tokens;
 pub mod users;
 

@@ -20,6 +20,7 @@ use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
+use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::routing::Router;
@@ -88,61 +89,14 @@ const LIST: ListSpec = ListSpec {
     ],
 };
 
-/// A catalog page's tabs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tab {
-    Overview,
-    Resources,
-    Packages,
-    Extensions,
-    Settings,
-}
-
-impl Tab {
-    const ALL: [Tab; 5] = [
-        Tab::Overview,
-        Tab::Resources,
-        Tab::Packages,
-        Tab::Extensions,
-        Tab::Settings,
-    ];
-
-    /// Every tab, in the order shown.
-    pub fn all(&self) -> &'static [Tab] {
-        &Tab::ALL
-    }
-
-    /// Whether this is the tab shown (templates compare references).
-    pub fn is(&self, shown: &Tab) -> bool {
-        self == shown
-    }
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            Tab::Overview => "Overview",
-            Tab::Resources => "Resources",
-            Tab::Packages => "Access packages",
-            Tab::Extensions => "Custom extensions",
-            Tab::Settings => "Settings",
-        }
-    }
-
-    pub fn path(&self, catalog: &str) -> String {
-        let route = match self {
-            Tab::Overview => routes::ADMIN_CATALOG,
-            Tab::Resources => routes::ADMIN_CATALOG_RESOURCES,
-            Tab::Packages => routes::ADMIN_CATALOG_PACKAGES,
-            Tab::Extensions => routes::ADMIN_CATALOG_EXTENSIONS,
-            Tab::Settings => routes::ADMIN_CATALOG_SETTINGS,
-        };
-        route.id(catalog)
-    }
-
-    /// The tab whose page ends in `segment`; the overview has none.
-    fn parse(segment: &str) -> Option<Tab> {
-        Tab::ALL
-            .into_iter()
-            .find(|t| *t != Tab::Overview && t.path("x").rsplit('/').next() == Some(segment))
+tabs! {
+    /// A catalog page's tabs.
+    pub enum Tab {
+        Overview = ("Overview", routes::ADMIN_CATALOG),
+        Resources = ("Resources", routes::ADMIN_CATALOG_RESOURCES),
+        Packages = ("Access packages", routes::ADMIN_CATALOG_PACKAGES),
+        Extensions = ("Custom extensions", routes::ADMIN_CATALOG_EXTENSIONS),
+        Settings = ("Settings", routes::ADMIN_CATALOG_SETTINGS),
     }
 }
 

@@ -25,6 +25,7 @@ use crate::service::packages as svc;
 use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
+use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
 use crate::web::page_at;
 use crate::web::routing::Router;
@@ -90,70 +91,16 @@ const LIST: ListSpec = ListSpec {
     ],
 };
 
-/// A package page's tabs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tab {
-    Overview,
-    Roles,
-    Policies,
-    Requests,
-    Assignments,
-    Reviews,
-    Settings,
-}
-
-impl Tab {
-    const ALL: [Tab; 7] = [
-        Tab::Overview,
-        Tab::Roles,
-        Tab::Policies,
-        Tab::Requests,
-        Tab::Assignments,
-        Tab::Reviews,
-        Tab::Settings,
-    ];
-
-    /// Every tab, in the order shown.
-    pub fn all(&self) -> &'static [Tab] {
-        &Tab::ALL
-    }
-
-    /// Whether this is the tab shown (templates compare references).
-    pub fn is(&self, shown: &Tab) -> bool {
-        self == shown
-    }
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            Tab::Overview => "Overview",
-            Tab::Roles => "Resource roles",
-            Tab::Policies => "Policies",
-            Tab::Requests => "Requests",
-            Tab::Assignments => "Assignments",
-            Tab::Reviews => "Access reviews",
-            Tab::Settings => "Settings",
-        }
-    }
-
-    /// The tab's page for a package.
-    pub fn path(&self, package: &str) -> String {
-        let route = match self {
-            Tab::Overview => routes::ADMIN_PACKAGE,
-            Tab::Roles => routes::ADMIN_PACKAGE_ROLES,
-            Tab::Policies => routes::ADMIN_PACKAGE_POLICIES,
-            Tab::Requests => routes::ADMIN_PACKAGE_REQUESTS,
-            Tab::Assignments => routes::ADMIN_PACKAGE_ASSIGNMENTS,
-            Tab::Reviews => routes::ADMIN_PACKAGE_REVIEWS,
-            Tab::Settings => routes::ADMIN_PACKAGE_SETTINGS,
-        };
-        route.id(package)
-    }
-
-    /// The tab whose page ends in `segment`; the overview has none.
-    fn parse(segment: &str) -> Option<Tab> {
-        Tab::ALL
-            .into_iter()
-            .find(|t| *t != Tab::Overview && t.path("x").rsplit('/').next() == Some(segment))
+tabs! {
+    /// A package page's tabs.
+    pub enum Tab {
+        Overview = ("Overview", routes::ADMIN_PACKAGE),
+        Roles = ("Resource roles", routes::ADMIN_PACKAGE_ROLES),
+        Policies = ("Policies", routes::ADMIN_PACKAGE_POLICIES),
+        Requests = ("Requests", routes::ADMIN_PACKAGE_REQUESTS),
+        Assignments = ("Assignments", routes::ADMIN_PACKAGE_ASSIGNMENTS),
+        Reviews = ("Access reviews", routes::ADMIN_PACKAGE_REVIEWS),
+        Settings = ("Settings", routes::ADMIN_PACKAGE_SETTINGS),
     }
 }
 
