@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::availability::facts_of;
-use super::{approvers, deliver, save, submit};
+use super::{deliver, save, submit};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
 use crate::domain::request::{
@@ -198,15 +198,8 @@ pub async fn assign(
             package: info.facts.display_name.clone(),
             organization: facts.organization_name.clone(),
         };
-        let first = approvers::first(&mut tx, &policy, &request).await?;
-        let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
-        if request.state == RequestState::Approved {
-            let calls = super::extensions::calls_of(&mut tx, request.policy.as_str()).await?;
-            changes.extend(
-                deliver::deliver_in(&mut tx, &info, &policy, &mut request, &names, &calls, now)
-                    .await?,
-            );
-        }
+        let (request, changes) =
+            deliver::start(&mut tx, &info, &policy, request, &names, now).await?;
         save::apply(&mut tx, &request, &changes, now).await?;
         let event = save::event(
             "Administrator directly assigns user to access package",

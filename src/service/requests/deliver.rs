@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::approvers;
 use super::assign::create_guest;
 use super::extensions::Calls;
 use super::save::Context;
@@ -17,6 +18,26 @@ use crate::domain::user::{
 use crate::service::ServiceError;
 use crate::store::snapshot::PackageInfo;
 use crate::store::{Conn, requests, users};
+
+/// Starts a request no custom extension decides on (an extension, an
+/// administrator's assignment): its first approval stage, or its delivery
+/// when it needs no approval.
+pub(super) async fn start(
+    conn: &mut Conn,
+    info: &PackageInfo,
+    policy: &Policy,
+    request: Request,
+    names: &Names,
+    now: DateTime<Utc>,
+) -> Result<(Request, Vec<Change>), ServiceError> {
+    let first = approvers::first(conn, policy, &request).await?;
+    let (mut request, mut changes) = request.start(policy, &first, names, now)?;
+    if request.state == RequestState::Approved {
+        let calls = super::extensions::calls_of(conn, request.policy.as_str()).await?;
+        changes.extend(deliver_in(conn, info, policy, &mut request, names, &calls, now).await?);
+    }
+    Ok((request, changes))
+}
 
 /// Delivers `request` in the transaction and returns its changes: scheduled
 /// when its period has not begun; denied with the reason when its access can

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::availability::{facts_of, requestor_from};
-use super::{approvers, deliver, save};
+use super::{deliver, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId};
 use crate::domain::policy::Policy;
@@ -155,14 +155,7 @@ pub async fn request_extension(
         package: info.facts.display_name.clone(),
         organization: facts.organization_name.clone(),
     };
-    let first = approvers::first(&mut tx, &policy, &request).await?;
-    let (mut request, mut changes) = request.start(&policy, &first, &names, now)?;
-    if request.state == RequestState::Approved {
-        let calls = super::extensions::calls_of(&mut tx, request.policy.as_str()).await?;
-        changes.extend(
-            deliver::deliver_in(&mut tx, &info, &policy, &mut request, &names, &calls, now).await?,
-        );
-    }
+    let (request, changes) = deliver::start(&mut tx, &info, &policy, request, &names, now).await?;
     let event = save::event(
         "User requests to extend access package assignment",
         &request.id,
