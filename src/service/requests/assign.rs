@@ -201,15 +201,12 @@ pub async fn assign(
         let (request, changes) =
             deliver::start(&mut tx, &info, &policy, request, &names, now).await?;
         save::apply(&mut tx, &request, &changes, now).await?;
-        let event = save::event(
+        let event = save::request_event(
             "Administrator directly assigns user to access package",
-            &request.id,
-            &names.package,
-            save::details(
-                &request,
-                json!({"target": target.email, "policy": policy.display_name,
+            &request,
+            &names,
+            json!({"target": target.email, "policy": policy.display_name,
                        "approvalBypassed": input.bypass_approval, "justification": justification}),
-            ),
         );
         audit::record(&mut tx, &actor, &event, now).await?;
         done.push((name.clone(), request.state));

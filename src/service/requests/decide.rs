@@ -59,14 +59,11 @@ pub async fn decide(
     } else {
         "Deny access package assignment request"
     };
-    let event = save::event(
+    let event = save::request_event(
         action,
-        &ctx.request.id,
-        &ctx.names.package,
-        save::details(
-            &ctx.request,
-            json!({"stage": stage, "justification": reason}),
-        ),
+        &ctx.request,
+        &ctx.names,
+        json!({"stage": stage, "justification": reason}),
     );
     let actor = Actor {
         user_id: Some(approver.id.to_string()),

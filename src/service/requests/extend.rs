@@ -156,14 +156,11 @@ pub async fn request_extension(
         organization: facts.organization_name.clone(),
     };
     let (request, changes) = deliver::start(&mut tx, &info, &policy, request, &names, now).await?;
-    let event = save::event(
+    let event = save::request_event(
         "User requests to extend access package assignment",
-        &request.id,
-        &names.package,
-        save::details(
-            &request,
-            json!({"assignment": a.id, "currentEnd": a.end_at}),
-        ),
+        &request,
+        &names,
+        json!({"assignment": a.id, "currentEnd": a.end_at}),
     );
     let actor = Actor {
         user_id: Some(user.id.to_string()),

@@ -348,14 +348,11 @@ async fn go_on_or_stop(
             )
         }
     };
-    let event = save::event(
+    let event = save::request_event(
         action,
-        &ctx.request.id,
-        &ctx.names.package,
-        save::details(
-            &ctx.request,
-            json!({"stage": stage.as_str(), "customExtension": name, "detail": detail, "timedOut": timed_out}),
-        ),
+        &ctx.request,
+        &ctx.names,
+        json!({"stage": stage.as_str(), "customExtension": name, "detail": detail, "timedOut": timed_out}),
     );
     let actor = Actor {
         user_id: None,

@@ -28,11 +28,11 @@ pub async fn reprocess(
     transition(ctx.request.state, Event::Reprocess).map_err(ServiceError::Refused)?;
     let calls = super::extensions::calls_of(&mut tx, ctx.request.policy.as_str()).await?;
     let changes = ctx.deliver(&mut tx, &calls, now).await?;
-    let event = save::event(
+    let event = save::request_event(
         "Reprocess access package assignment request",
-        &ctx.request.id,
-        &ctx.names.package,
-        save::details(&ctx.request, json!({})),
+        &ctx.request,
+        &ctx.names,
+        json!({}),
     );
     save::commit(tx, &ctx.request, &changes, actor, &event, now).await
 }

@@ -340,6 +340,16 @@ pub(crate) fn event(
     }
 }
 
+/// The audit event of an action on `request`: `extra` beside its id and state.
+pub(crate) fn request_event(
+    action: &str,
+    request: &Request,
+    names: &Names,
+    extra: serde_json::Value,
+) -> NewAuditEvent {
+    event(action, &request.id, &names.package, details(request, extra))
+}
+
 /// Saves one use case: the request's changes, then its audit event, and
 /// commits. Returns the state the request is left in.
 #[tracing::instrument(skip_all)]
@@ -372,7 +382,7 @@ pub(crate) async fn persist(
 }
 
 /// What the audit event of a request's change says of it.
-pub(crate) fn details(request: &Request, extra: serde_json::Value) -> serde_json::Value {
+fn details(request: &Request, extra: serde_json::Value) -> serde_json::Value {
     let mut d = json!({"request": request.id.as_str(), "state": request.state.as_str()});
     if let (Some(d), Some(extra)) = (d.as_object_mut(), extra.as_object()) {
         for (k, v) in extra {

@@ -137,14 +137,11 @@ pub async fn submit(
         user_id: user.map(|u| u.to_string()),
         display_name: who.display_name().to_string(),
     };
-    let event = save::event(
+    let event = save::request_event(
         "User requests access package assignment",
-        &request.id,
-        &names.package,
-        save::details(
-            &request,
-            json!({"policy": policy.display_name, "justification": request.justification}),
-        ),
+        &request,
+        &names,
+        json!({"policy": policy.display_name, "justification": request.justification}),
     );
     let state = save::commit(tx, &request, &changes, &actor, &event, now).await?;
     // Delivered without approval: its grants may have queued provisioning.
