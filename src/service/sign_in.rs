@@ -167,22 +167,7 @@ pub async fn sign_in_linked(
             user
         }
         None => {
-            let local = email
-                .as_str()
-                .split('@')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let display_name = claims
-                .name
-                .clone()
-                .or_else(|| match (&claims.given_name, &claims.family_name) {
-                    (Some(g), Some(f)) => Some(format!("{g} {f}")),
-                    (Some(g), None) => Some(g.clone()),
-                    _ => None,
-                })
-                .filter(|n| !n.trim().is_empty())
-                .unwrap_or(local);
+            let display_name = display_name_of(claims, &email);
             let profile = UserProfile {
                 given_name: claims.given_name.clone(),
                 surname: claims.family_name.clone(),
