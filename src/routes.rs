@@ -49,7 +49,8 @@ impl Route {
         self.with(&[&first, &second])
     }
 
-    /// The path with the pattern's parameters filled in order.
+    /// The path with the pattern's parameters filled in order (arguments
+    /// beyond its parameters are left out).
     pub fn with(self, args: &[&dyn fmt::Display]) -> String {
         let mut out = String::with_capacity(self.0.len() + 40);
         let mut args = args.iter();

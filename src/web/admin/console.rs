@@ -1,12 +1,7 @@
-//! What every console handler works with, taken in one extractor: the
-//! application, the administrator and their session. Only administrators get
-//! one; anyone else is refused before the handler runs.
+//! What every console handler works with: the application, the
+//! administrator and their session (`Ctx`), and the outcomes console pages
+//! share (a new object, a saved form, a deletion).
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_session::SessionExt;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use chrono::{DateTime, Utc};
 
 use crate::domain::audit::Actor;
@@ -15,81 +10,27 @@ use crate::service::ServiceError;
 use crate::store::Store;
 use crate::web::Reply;
 use crate::web::error::AppError;
+use crate::web::extract::context::Ctx;
 use crate::web::extract::guard::AdminUser;
-use crate::web::extract::session::TypedSession;
-use crate::web::{AppState, Data, Layout, redirect};
+use crate::web::{Layout, redirect};
 
-pub struct Console {
-    pub state: Data,
-    pub admin: AdminUser,
-    pub session: TypedSession,
-}
+/// The console's handler context: only administrators get one.
+pub type Console = Ctx<AdminUser>;
 
-impl FromRequest for Console {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let admin = AdminUser::from_request(req, payload);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let session = TypedSession(req.get_session());
-        Box::pin(async move {
-            let admin = admin.await?;
-            let state = state
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
-            Ok(Console {
-                state,
-                admin,
-                session,
-            })
-        })
-    }
-}
-
-impl Console {
+impl Ctx<AdminUser> {
     /// The console's page frame, titled.
     pub fn layout(&self, title: impl Into<String>) -> Layout {
-        Layout::for_user(&self.state, &self.admin, "admin", title)
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.state.store
+        Layout::for_user(&self.state, &self.who, "admin", title)
     }
 
     /// The administrator, as the audit log names them.
     pub fn actor(&self) -> Actor {
-        self.admin.actor()
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        self.state.clock.now()
-    }
-
-    /// Goes to `to`, saying `message` there.
-    pub fn done(&self, message: impl Into<String>, to: &str) -> Reply {
-        self.session.flash("success", message);
-        Ok(redirect(to))
+        self.who.actor()
     }
 
     /// Goes to the object just made, saying "<What> <name> created.".
     pub fn created(&self, what: &str, name: &str, to: &str) -> Reply {
         self.done(format!("{what} {} created.", name.trim()), to)
-    }
-
-    /// Goes to `to` with what happened: `message` when it was done, the
-    /// reason when the service refused.
-    pub fn done_or_refused<T>(
-        &self,
-        result: Result<T, ServiceError>,
-        message: impl Into<String>,
-        to: &str,
-    ) -> Reply {
-        match result {
-            Ok(_) => self.session.flash("success", message),
-            Err(ServiceError::Refused(m)) => self.session.flash("error", m),
-            Err(e) => return Err(e.into()),
-        }
-        Ok(redirect(to))
     }
 
     /// Saves a parsed form: `save` runs only when the form parsed. What comes

@@ -61,7 +61,7 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
                     String::new(),
                 ),
             };
-            let tz = cx.admin.tz;
+            let tz = cx.who.tz;
             let status = match (&m.sent_at, &m.last_error) {
                 (Some(at), _) => format!("Sent {}", plain_time(at, tz)),
                 (None, Some(e)) if m.abandoned_at.is_some() => {

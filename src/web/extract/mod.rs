@@ -2,6 +2,7 @@
 //! handlers take to require a signed-in person or an administrator.
 
 pub mod bearer;
+pub mod context;
 pub mod csrf;
 pub mod guard;
 pub mod picker;

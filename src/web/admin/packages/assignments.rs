@@ -416,7 +416,7 @@ pub(super) async fn assign(
         bypass_approval: field("bypass") == "on",
         justification: Some(&justification),
     };
-    match requests_svc::assign(cx.store(), &cx.admin.user, &id, &input, cx.now()).await {
+    match requests_svc::assign(cx.store(), &cx.who.user, &id, &input, cx.now()).await {
         Ok(done) => {
             let said: Vec<String> = done
                 .iter()
