@@ -7,23 +7,33 @@ use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Data, Layout, redirect, render, render_status};
-use crate::domain::request::Answer;
+use super::{Layout, render, render_status};
+use crate::domain::request::{Answer, human};
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests as svc;
 use crate::store::requests::{DecidedRow, DecisionRow, RequestListRow, RequestRow};
 use crate::web::Reply;
 use crate::web::error::AppError;
+use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::CurrentUser;
-use crate::web::extract::session::TypedSession;
 use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::APPROVALS, inbox)
         .get(routes::APPROVAL, details)
         .post(routes::APPROVAL, decide);
+}
+
+/// An approver's handler context: anyone signed in to the directory.
+type Approver = Ctx<CurrentUser>;
+
+impl Ctx<CurrentUser> {
+    /// The approvals page frame, titled.
+    fn layout(&self, title: impl Into<String>) -> Layout {
+        Layout::for_user(&self.state, &self.who, "approvals", title)
+    }
 }
 
 #[derive(Template)]
@@ -35,10 +45,10 @@ struct Inbox {
 }
 
 #[tracing::instrument(skip_all)]
-async fn inbox(state: Data, user: CurrentUser) -> Reply {
-    let inbox = svc::view::approvals_inbox(&state.store, &user.user.id).await?;
+async fn inbox(me: Approver) -> Reply {
+    let inbox = svc::view::approvals_inbox(me.store(), &me.who.user.id).await?;
     render(&Inbox {
-        layout: Layout::for_user(&state, &user, "approvals", "Approvals"),
+        layout: me.layout("Approvals"),
         pending: inbox.pending,
         history: inbox.decided,
     })
@@ -61,8 +71,8 @@ struct RequestPage {
     error: Option<String>,
 }
 
-async fn page(state: &Data, user: &CurrentUser, id: &str, error: Option<String>) -> Reply {
-    let v = svc::view::approval(&state.store, &user.user.id, user.is_admin, id).await?;
+async fn page(me: &Approver, id: &str, error: Option<String>) -> Reply {
+    let v = svc::view::approval(me.store(), &me.who.user.id, me.who.is_admin, id).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -71,18 +81,13 @@ async fn page(state: &Data, user: &CurrentUser, id: &str, error: Option<String>)
     render_status(
         status,
         &RequestPage {
-            layout: Layout::for_user(
-                state,
-                user,
-                "approvals",
-                format!("Request for {}", v.package_name),
-            ),
+            layout: me.layout(format!("Request for {}", v.package_name)),
             answers: v.request.answers.clone(),
             attributes: v.request.attributes.clone(),
             can_decide: v.can_decide,
             justification_required: v.reason_required,
             policy_name: v.policy_name,
-            state_text: crate::domain::request::human(v.request.state),
+            state_text: human(v.request.state),
             package_name: v.package_name,
             organization: v.organization,
             decisions: v.decisions,
@@ -93,8 +98,8 @@ async fn page(state: &Data, user: &CurrentUser, id: &str, error: Option<String>)
 }
 
 #[tracing::instrument(skip_all)]
-async fn details(state: Data, user: CurrentUser, path: web::Path<String>) -> Reply {
-    page(&state, &user, &path, None).await
+async fn details(me: Approver, path: web::Path<String>) -> Reply {
+    page(&me, &path, None).await
 }
 
 #[derive(Deserialize, Default)]
@@ -106,43 +111,20 @@ pub struct DecisionForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn decide(
-    state: Data,
-    user: CurrentUser,
-    session: TypedSession,
-    path: web::Path<String>,
-    form: Form<DecisionForm>,
-) -> Reply {
-    let approve = match form.0.decision.as_str() {
+async fn decide(me: Approver, path: web::Path<String>, Form(form): Form<DecisionForm>) -> Reply {
+    let approve = match form.decision.as_str() {
         "approve" => true,
         "deny" => false,
         _ => return Err(AppError::BadRequest("Choose approve or deny.".into())),
     };
-    let result = svc::decide(
-        &state.store,
-        &user.user,
-        &path,
-        approve,
-        Some(&form.0.justification),
-        state.clock.now(),
-    )
-    .await;
-    match result {
+    let why = Some(form.justification.as_str());
+    match svc::decide(me.store(), &me.who.user, &path, approve, why, me.now()).await {
         Ok(to) => {
-            session.flash(
-                "success",
-                format!(
-                    "Decision recorded: the request is {}.",
-                    crate::domain::request::human(to)
-                ),
-            );
-            Ok(redirect(routes::APPROVALS.as_str()))
+            let done = format!("Decision recorded: the request is {}.", human(to));
+            me.done(done, routes::APPROVALS.as_str())
         }
-        Err(ServiceError::Invalid(e)) => page(&state, &user, &path, Some(e.messages())).await,
-        Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
-            Ok(redirect(&routes::APPROVAL.id(path.as_str())))
-        }
+        Err(ServiceError::Invalid(e)) => page(&me, &path, Some(e.messages())).await,
+        Err(ServiceError::Refused(m)) => me.refused(m, &routes::APPROVAL.id(path.as_str())),
         Err(e) => Err(e.into()),
     }
 }

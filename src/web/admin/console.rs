@@ -8,11 +8,11 @@ use crate::domain::audit::Actor;
 use crate::domain::validation::FieldErrors;
 use crate::service::ServiceError;
 use crate::store::Store;
+use crate::web::Layout;
 use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::guard::AdminUser;
-use crate::web::{Layout, redirect};
 
 /// The console's handler context: only administrators get one.
 pub type Console = Ctx<AdminUser>;
@@ -64,10 +64,7 @@ impl Ctx<AdminUser> {
     ) -> Reply {
         match result {
             Ok(name) => self.done(format!("{what} {name} deleted."), list),
-            Err(ServiceError::Refused(m)) => {
-                self.session.flash("error", m);
-                Ok(redirect(object))
-            }
+            Err(ServiceError::Refused(m)) => self.refused(m, object),
             Err(e) => Err(e.into()),
         }
     }

@@ -63,6 +63,12 @@ impl<W> Ctx<W> {
         Ok(redirect(to))
     }
 
+    /// Goes to `to`, saying there why it was not done.
+    pub fn refused(&self, reason: impl Into<String>, to: &str) -> Reply {
+        self.session.flash("error", reason);
+        Ok(redirect(to))
+    }
+
     /// Goes to `to` with what happened: `message` when it was done, the
     /// reason when the service refused.
     pub fn done_or_refused<T>(
@@ -72,10 +78,9 @@ impl<W> Ctx<W> {
         to: &str,
     ) -> Reply {
         match result {
-            Ok(_) => self.session.flash("success", message),
-            Err(ServiceError::Refused(m)) => self.session.flash("error", m),
-            Err(e) => return Err(e.into()),
+            Ok(_) => self.done(message, to),
+            Err(ServiceError::Refused(m)) => self.refused(m, to),
+            Err(e) => Err(e.into()),
         }
-        Ok(redirect(to))
     }
 }

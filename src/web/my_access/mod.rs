@@ -10,15 +10,32 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::user::Person;
 use crate::routes;
 use crate::service::requests::view::{self, Held};
 use crate::service::requests::{self as svc};
 use crate::store::assignments::AssignmentRow;
 use crate::store::requests::CandidateRow;
 use crate::web::Reply;
+use crate::web::extract::context::Ctx;
 use crate::web::extract::guard::Requester;
 use crate::web::routing::Router;
-use crate::web::{Data, Layout, page_number, render};
+use crate::web::{Layout, page_number, render};
+
+/// A My Access handler's context: anyone signed in, member or guest.
+pub type Portal = Ctx<Requester>;
+
+impl Ctx<Requester> {
+    /// My Access's page frame, titled.
+    pub fn layout(&self, title: impl Into<String>) -> Layout {
+        Layout::for_requester(&self.state, &self.who, "my_access", title)
+    }
+
+    /// Who is asking: a member, or a guest known by their identity.
+    pub fn person(&self) -> &Person {
+        &self.who.person
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
@@ -65,28 +82,28 @@ pub struct HomeQuery {
 /// The Access packages tab: those one may request (searched), those one
 /// holds, with their dates, and those one held.
 #[tracing::instrument(skip_all)]
-async fn home(state: Data, user: Requester, q: web::Query<HomeQuery>) -> Reply {
+async fn home(me: Portal, q: web::Query<HomeQuery>) -> Reply {
     let view: &'static str = match q.view.as_str() {
         "active" => "active",
         "expired" => "expired",
         _ => "available",
     };
-    let (active, ended) = match user.person.user() {
+    let (active, ended) = match me.person().user() {
         Some(u) => {
-            let h = view::holdings(&state.store, &u.id).await?;
+            let h = view::holdings(me.store(), &u.id).await?;
             (h.active, h.ended)
         }
         None => (vec![], vec![]),
     };
     let page = page_number(q.page) as usize;
     let (packages, total) = if view == "available" {
-        let listing = svc::requestable(&state.store, &user.person, &q.q, page, PER_PAGE).await?;
+        let listing = svc::requestable(me.store(), me.person(), &q.q, page, PER_PAGE).await?;
         (listing.packages, listing.total)
     } else {
         (vec![], 0)
     };
     render(&Home {
-        layout: Layout::for_requester(&state, &user, "my_access", "My Access"),
+        layout: me.layout("My Access"),
         view,
         q: q.q.clone(),
         pages: total.div_ceil(PER_PAGE).max(1),

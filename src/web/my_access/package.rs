@@ -8,7 +8,7 @@ use askama::Template;
 
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Policy, QuestionKind};
-use crate::domain::request::{PeriodInput, time_zone};
+use crate::domain::request::{PeriodInput, RequestState, time_zone};
 use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -18,10 +18,9 @@ use crate::service::requests::{self as svc, Availability, RequestInput};
 use crate::store::requests::CandidateRow;
 use crate::web::Reply;
 use crate::web::error::AppError;
-use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::Requester;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, redirect, render, render_status};
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::my_access::Portal;
+use crate::web::{Layout, render, render_status};
 
 /// A question as shown in the browser's language.
 pub struct QuestionView {
@@ -140,31 +139,53 @@ fn language(req: &HttpRequest) -> String {
         .to_string()
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn show(
-    state: &Data,
-    user: &Requester,
-    req: &HttpRequest,
-    id: &str,
+/// What a form sent, shown again with why it was refused (nothing, on a
+/// fresh page).
+struct Sent {
+    /// The policy chosen, where the form is shown for one.
     chosen: Option<String>,
     values: HashMap<String, Vec<String>>,
     errors: FieldErrors,
     status: StatusCode,
-) -> Reply {
+}
+
+impl Sent {
+    fn nothing() -> Sent {
+        Sent::refused(HashMap::new(), FieldErrors::new(), StatusCode::OK)
+    }
+
+    fn refused(
+        values: HashMap<String, Vec<String>>,
+        errors: FieldErrors,
+        status: StatusCode,
+    ) -> Sent {
+        Sent {
+            chosen: None,
+            values,
+            errors,
+            status,
+        }
+    }
+}
+
+async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
+    let Sent {
+        chosen,
+        values,
+        errors,
+        status,
+    } = sent;
     let PackageView {
         package: info,
         availability,
         extension,
-    } = view::package_view(&state.store, &user.person, id, state.clock.now()).await?;
+    } = view::package_view(me.store(), me.person(), id, me.now()).await?;
     // Nothing is said of a package the person may not request, not even its name.
     let package = info
         .as_ref()
         .filter(|_| !matches!(availability, Availability::Unavailable))
         .map(|p| p.row());
-    let layout = Layout::for_requester(
-        state,
-        user,
-        "my_access",
+    let layout = me.layout(
         package
             .as_ref()
             .map(|p| p.display_name.clone())
@@ -269,7 +290,7 @@ async fn show(
         .into_iter()
         .map(|a| {
             let key = format!("attr_{}", a.attribute_name);
-            let current = current_value(&user.person, &a.attribute_name);
+            let current = current_value(me.person(), &a.attribute_name);
             let value = page
                 .values
                 .get(&key)
@@ -310,26 +331,11 @@ async fn show(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn package_page(
-    state: Data,
-    user: Requester,
-    req: HttpRequest,
-    path: web::Path<String>,
-) -> Reply {
+pub(super) async fn package_page(me: Portal, req: HttpRequest, path: web::Path<String>) -> Reply {
     let id = AccessPackageId::parse(&path)
         .map(|i| i.to_string())
         .unwrap_or_default();
-    show(
-        &state,
-        &user,
-        &req,
-        &id,
-        None,
-        HashMap::new(),
-        FieldErrors::new(),
-        StatusCode::OK,
-    )
-    .await
+    show(&me, &req, &id, Sent::nothing()).await
 }
 
 /// A request form's fields by name; repeated fields (several chosen
@@ -346,10 +352,8 @@ fn answers(form: Form<Vec<(String, String)>>) -> HashMap<String, Vec<String>> {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn request(
-    state: Data,
-    user: Requester,
+    me: Portal,
     req: HttpRequest,
-    session: TypedSession,
     path: web::Path<String>,
     form: Form<Vec<(String, String)>>,
 ) -> Reply {
@@ -390,135 +394,83 @@ pub(super) async fn request(
             tz: time_zone(&field("tz")),
         },
     };
-    let errors = match svc::submit(&state.store, &user.person, &id, &input, state.clock.now()).await
-    {
+    let errors = match svc::submit(me.store(), me.person(), &id, &input, me.now()).await {
         Ok(r) => {
             let message = match r.state {
-                crate::domain::request::RequestState::Delivered => {
-                    "Your request was approved and you now have access."
-                }
-                crate::domain::request::RequestState::Scheduled => {
+                RequestState::Delivered => "Your request was approved and you now have access.",
+                RequestState::Scheduled => {
                     "Your request was approved; your access starts on the date you chose."
                 }
                 _ => "Your request was sent for approval. You can follow it here.",
             };
-            session.flash("success", message);
-            return Ok(redirect(routes::REQUESTS.as_str()));
+            return me.done(message, routes::REQUESTS.as_str());
         }
         Err(ServiceError::Invalid(e)) => e,
         Err(ServiceError::Refused(m)) => {
             // The page says why when the package is not on offer to them
             // any more; a refusal it would not show is said above it.
             let (_, now) =
-                svc::availability(&state.store, &user.person, id.as_str(), state.clock.now())
-                    .await?;
+                svc::availability(me.store(), me.person(), id.as_str(), me.now()).await?;
             if matches!(now, Availability::Offer(_)) {
-                session.flash("error", m);
-                return Ok(redirect(&routes::PACKAGE.id(&id)));
+                return me.refused(m, &routes::PACKAGE.id(&id));
             }
-            let status = StatusCode::CONFLICT;
-            return show(
-                &state,
-                &user,
-                &req,
-                id.as_str(),
-                None,
-                values,
-                FieldErrors::new(),
-                status,
-            )
-            .await;
+            let sent = Sent::refused(values, FieldErrors::new(), StatusCode::CONFLICT);
+            return show(&me, &req, id.as_str(), sent).await;
         }
         Err(e) => return Err(e.into()),
     };
-    show(
-        &state,
-        &user,
-        &req,
-        id.as_str(),
-        Some(policy_id),
-        values,
-        errors,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
+    let sent = Sent {
+        chosen: Some(policy_id),
+        ..Sent::refused(values, errors, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    show(&me, &req, id.as_str(), sent).await
 }
 
 /// The holder asks to extend their assignment of the package.
 #[tracing::instrument(skip_all)]
 pub(super) async fn extend(
-    state: Data,
-    user: Requester,
+    me: Portal,
     req: HttpRequest,
-    session: TypedSession,
     path: web::Path<String>,
     form: Form<Vec<(String, String)>>,
 ) -> Reply {
     let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
-    let Some(holder) = user.person.user().cloned() else {
+    let Some(holder) = me.person().user().cloned() else {
         return Err(AppError::NotFound);
     };
     let values = answers(form);
     let justification = values.get("justification").and_then(|v| v.first()).cloned();
-    match svc::request_extension(
-        &state.store,
-        &holder,
-        &id,
-        &values,
-        justification.as_deref(),
-        state.clock.now(),
-    )
-    .await
-    {
+    let why = justification.as_deref();
+    match svc::request_extension(me.store(), &holder, &id, &values, why, me.now()).await {
         Ok(s) => {
-            session.flash(
-                "success",
-                if s == crate::domain::request::RequestState::Delivered {
-                    "Your access was extended."
-                } else {
-                    "Your extension request was sent for approval."
-                },
-            );
-            Ok(redirect(routes::REQUESTS.as_str()))
+            let message = if s == RequestState::Delivered {
+                "Your access was extended."
+            } else {
+                "Your extension request was sent for approval."
+            };
+            me.done(message, routes::REQUESTS.as_str())
         }
         Err(ServiceError::Invalid(errors)) => {
-            show(
-                &state,
-                &user,
-                &req,
-                id.as_str(),
-                None,
-                values,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let sent = Sent::refused(values, errors, StatusCode::UNPROCESSABLE_ENTITY);
+            show(&me, &req, id.as_str(), sent).await
         }
-        Err(ServiceError::Refused(m)) => {
-            session.flash("error", m);
-            Ok(redirect(&routes::PACKAGE.id(&id)))
-        }
+        Err(ServiceError::Refused(m)) => me.refused(m, &routes::PACKAGE.id(&id)),
         Err(e) => Err(e.into()),
     }
 }
 
 /// The holder removes their own access, where the policy lets them.
 #[tracing::instrument(skip_all)]
-pub(super) async fn give_up(
-    state: Data,
-    user: Requester,
-    session: TypedSession,
-    path: web::Path<String>,
-    _form: Form<crate::web::extract::csrf::NoFields>,
-) -> Reply {
+pub(super) async fn give_up(me: Portal, path: web::Path<String>, _: Form<NoFields>) -> Reply {
     let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
-    let Some(holder) = user.person.user() else {
+    let Some(holder) = me.person().user() else {
         return Err(AppError::NotFound);
     };
-    match svc::give_up(&state.store, holder, &id, state.clock.now()).await {
-        Ok(name) => session.flash("success", format!("Your access to {name} was removed.")),
-        Err(ServiceError::Refused(m)) => session.flash("error", m),
-        Err(e) => return Err(e.into()),
+    let result = svc::give_up(me.store(), holder, &id, me.now()).await;
+    let to = format!("{}?view=active", routes::HOME);
+    match result {
+        Ok(name) => me.done(format!("Your access to {name} was removed."), &to),
+        Err(ServiceError::Refused(m)) => me.refused(m, &to),
+        Err(e) => Err(e.into()),
     }
-    Ok(redirect(&format!("{}?view=active", routes::HOME)))
 }

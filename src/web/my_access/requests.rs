@@ -12,9 +12,8 @@ use crate::service::requests::{self as svc};
 use crate::store::requests::{DecisionRow, RequestListRow, RequestRow};
 use crate::web::Reply;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::Requester;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, redirect, render};
+use crate::web::my_access::Portal;
+use crate::web::{Layout, render};
 
 #[derive(Template)]
 #[template(path = "my_access/requests.html")]
@@ -24,10 +23,10 @@ struct History {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn history(state: Data, user: Requester) -> Reply {
-    let list = view::history(&state.store, &user.person).await?;
+pub(super) async fn history(me: Portal) -> Reply {
+    let list = view::history(me.store(), me.person()).await?;
     render(&History {
-        layout: Layout::for_requester(&state, &user, "my_access", "Request history"),
+        layout: me.layout("Request history"),
         requests: list,
     })
 }
@@ -48,11 +47,11 @@ struct Details {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn details(state: Data, user: Requester, path: web::Path<String>) -> Reply {
-    let mine = view::my_request(&state.store, &user.person, &path).await?;
+pub(super) async fn details(me: Portal, path: web::Path<String>) -> Reply {
+    let mine = view::my_request(me.store(), me.person(), &path).await?;
     let r = &mine.request;
     render(&Details {
-        layout: Layout::for_requester(&state, &user, "my_access", mine.package_name.clone()),
+        layout: me.layout(mine.package_name.clone()),
         kind: r.kind.label(),
         state_text: human(r.state),
         can_cancel: matches!(
@@ -69,50 +68,28 @@ pub(super) async fn details(state: Data, user: Requester, path: web::Path<String
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn cancel(
-    state: Data,
-    user: Requester,
-    session: TypedSession,
-    path: web::Path<String>,
-    _form: Form<NoFields>,
-) -> Reply {
-    match svc::cancel(&state.store, &user.person, &path, state.clock.now()).await {
-        Ok(()) => session.flash("success", "Request canceled."),
-        Err(ServiceError::Refused(m)) => session.flash("error", m),
-        Err(e) => return Err(e.into()),
-    }
-    Ok(redirect(routes::REQUESTS.as_str()))
+pub(super) async fn cancel(me: Portal, path: web::Path<String>, _: Form<NoFields>) -> Reply {
+    let result = svc::cancel(me.store(), me.person(), &path, me.now()).await;
+    me.done_or_refused(result, "Request canceled.", routes::REQUESTS.as_str())
 }
 
 /// Makes an ended request again, with the same answers.
 #[tracing::instrument(skip_all)]
-pub(super) async fn resubmit(
-    state: Data,
-    user: Requester,
-    session: TypedSession,
-    path: web::Path<String>,
-    _form: Form<NoFields>,
-) -> Reply {
-    match svc::resubmit(&state.store, &user.person, &path, state.clock.now()).await {
+pub(super) async fn resubmit(me: Portal, path: web::Path<String>, _: Form<NoFields>) -> Reply {
+    match svc::resubmit(me.store(), me.person(), &path, me.now()).await {
         Ok(done) => {
-            session.flash(
-                "success",
-                match done.state {
-                    RequestState::Delivered => "Your request was approved and you now have access.",
-                    _ => "Your request was made again. You can follow it here.",
-                },
-            );
-            Ok(redirect(routes::REQUESTS.as_str()))
+            let message = match done.state {
+                RequestState::Delivered => "Your request was approved and you now have access.",
+                _ => "Your request was made again. You can follow it here.",
+            };
+            me.done(message, routes::REQUESTS.as_str())
         }
         // What changed since (an answer no longer fits, the policy is gone):
         // the request form says it, with the answers to correct.
         Err(ServiceError::Invalid(_)) | Err(ServiceError::Refused(_)) => {
-            let mine = view::my_request(&state.store, &user.person, &path).await?;
-            session.flash(
-                "error",
-                "This request cannot be made again as it was; request the package anew.",
-            );
-            Ok(redirect(&routes::PACKAGE.id(&mine.request.package)))
+            let mine = view::my_request(me.store(), me.person(), &path).await?;
+            let why = "This request cannot be made again as it was; request the package anew.";
+            me.refused(why, &routes::PACKAGE.id(&mine.request.package))
         }
         Err(e) => Err(e.into()),
     }

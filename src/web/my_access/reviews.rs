@@ -13,9 +13,8 @@ use crate::store::reviews::ReviewRow;
 use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::Requester;
-use crate::web::extract::session::TypedSession;
-use crate::web::{Data, Layout, redirect, render, render_status};
+use crate::web::my_access::Portal;
+use crate::web::{Layout, render, render_status};
 
 #[derive(Template)]
 #[template(path = "my_access/reviews.html")]
@@ -26,13 +25,13 @@ struct Reviews {
 
 /// The reviews waiting for the person signed in.
 #[tracing::instrument(skip_all)]
-pub(super) async fn list(state: Data, user: Requester) -> Reply {
-    let reviews = match user.person.user() {
-        Some(u) => svc::waiting_for(&state.store, &u.id).await?,
+pub(super) async fn list(me: Portal) -> Reply {
+    let reviews = match me.person().user() {
+        Some(u) => svc::waiting_for(me.store(), &u.id).await?,
         None => vec![],
     };
     render(&Reviews {
-        layout: Layout::for_requester(&state, &user, "my_access", "Access reviews"),
+        layout: me.layout("Access reviews"),
         reviews,
     })
 }
@@ -48,15 +47,9 @@ struct ReviewPage {
     error: Option<String>,
 }
 
-async fn show(
-    state: &Data,
-    user: &Requester,
-    id: &str,
-    reason: String,
-    error: Option<String>,
-) -> Reply {
-    let me = user.person.user().ok_or(AppError::NotFound)?;
-    let view = svc::for_reviewer(&state.store, &me.id, id).await?;
+async fn show(me: &Portal, id: &str, reason: String, error: Option<String>) -> Reply {
+    let reviewer = me.person().user().ok_or(AppError::NotFound)?;
+    let view = svc::for_reviewer(me.store(), &reviewer.id, id).await?;
     let status = if error.is_some() {
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -66,7 +59,7 @@ async fn show(
     render_status(
         status,
         &ReviewPage {
-            layout: Layout::for_requester(state, user, "my_access", title),
+            layout: me.layout(title),
             self_review: view.settings.reviewers == crate::domain::review::ReviewerKind::SelfReview,
             open: view.review.state == "inProgress",
             view,
@@ -77,8 +70,8 @@ async fn show(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn page(state: Data, user: Requester, path: web::Path<String>) -> Reply {
-    show(&state, &user, &path, String::new(), None).await
+pub(super) async fn page(me: Portal, path: web::Path<String>) -> Reply {
+    show(&me, &path, String::new(), None).await
 }
 
 /// The decision form: `decision` (approve or deny) for the ticked rows
@@ -95,49 +88,41 @@ pub struct DecisionForm {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn decide(
-    state: Data,
-    user: Requester,
-    session: TypedSession,
+    me: Portal,
     path: web::Path<String>,
-    form: Form<DecisionForm>,
+    Form(f): Form<DecisionForm>,
 ) -> Reply {
-    let me = user.person.user().ok_or(AppError::NotFound)?.clone();
-    let f = form.0;
+    let reviewer = me.person().user().ok_or(AppError::NotFound)?.clone();
     let (assignments, decision) = match f.row.split_once(':') {
         Some((a, d)) => (vec![a.to_string()], d.to_string()),
         None => (f.assignments.clone(), f.decision.clone()),
     };
     let Some(verdict) = Verdict::parse(&decision) else {
-        return show(
-            &state,
-            &user,
-            &path,
-            f.reason,
-            Some("Choose approve or deny.".into()),
-        )
-        .await;
+        return show(&me, &path, f.reason, Some("Choose approve or deny.".into())).await;
     };
     let reason = (!f.reason.trim().is_empty()).then_some(f.reason.as_str());
-    let now = state.clock.now();
-    match svc::decide(&state.store, &me, &path, &assignments, verdict, reason, now).await {
+    let now = me.now();
+    match svc::decide(
+        me.store(),
+        &reviewer,
+        &path,
+        &assignments,
+        verdict,
+        reason,
+        now,
+    )
+    .await
+    {
         Ok(n) => {
             let done = match n {
                 0 => "Nothing changed: those were decided already.".to_string(),
                 1 => "Decision saved.".to_string(),
                 n => format!("{n} decisions saved."),
             };
-            session.flash("success", done);
-            Ok(redirect(&routes::ACCESS_REVIEW.id(path.as_str())))
+            me.done(done, &routes::ACCESS_REVIEW.id(path.as_str()))
         }
-        Err(ServiceError::Invalid(e)) => {
-            let m = e
-                .iter()
-                .map(|(_, m)| m.clone())
-                .collect::<Vec<_>>()
-                .join(" ");
-            show(&state, &user, &path, f.reason, Some(m)).await
-        }
-        Err(ServiceError::Refused(m)) => show(&state, &user, &path, f.reason, Some(m)).await,
+        Err(ServiceError::Invalid(e)) => show(&me, &path, f.reason, Some(e.messages())).await,
+        Err(ServiceError::Refused(m)) => show(&me, &path, f.reason, Some(m)).await,
         Err(e) => Err(e.into()),
     }
 }
