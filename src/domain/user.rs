@@ -191,8 +191,9 @@ pub const BUILT_IN_ATTRIBUTES: &[&str] = &[
 ];
 
 impl UserProfile {
-    /// A new active user known only by name and address (as sign-in and
-    /// guest assignments create them): the name trimmed, at most 256 characters.
+    /// A new active user with a name and an address and nothing else yet (a
+    /// guest made for an assignment; sign-in adds the given and family
+    /// names): the name trimmed, at most 256 characters.
     pub fn named(user_type: UserType, display_name: &str, email: Email) -> UserProfile {
         UserProfile {
             user_type,

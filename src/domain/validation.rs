@@ -51,8 +51,8 @@ impl FieldErrors {
             T::default()
         })
     }
-    /// Stops a check that goes on when nothing is wrong so far: the messages
-    /// so far as the error.
+    /// For a check made in steps: an error carrying the messages so far
+    /// (leaving this set empty) when there are any, so that `?` stops there.
     pub fn stop_if_any(&mut self) -> Result<(), FieldErrors> {
         match self.is_empty() {
             true => Ok(()),

@@ -1,9 +1,8 @@
 //! The audit log as administrators read it.
 
 use super::{ServiceError, fetch};
-use crate::store::PageAt;
 use crate::store::audit::{self, AuditEventRow, AuditFilter};
-use crate::store::{Page, Store};
+use crate::store::{Page, PageAt, Store};
 
 /// One page of the events matching `filter`, newest first.
 #[tracing::instrument(skip_all)]

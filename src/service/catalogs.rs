@@ -9,10 +9,9 @@ use crate::domain::catalog::{
     CatalogProfile, OriginSystem, RequiredAttribute, format_localizations,
 };
 use crate::domain::ids::{CatalogId, CatalogResourceId};
-use crate::store::PageAt;
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
 use crate::store::directory::{self as dir, ResourceSummary};
-use crate::store::{Page, Store, StoreError, audit, catalogs};
+use crate::store::{Page, PageAt, Store, StoreError, audit, catalogs};
 
 /// An audit event about a catalog (or something it holds).
 pub(super) fn event(

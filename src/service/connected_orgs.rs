@@ -9,9 +9,8 @@ use crate::domain::connected_org::ConnectedOrgProfile;
 use crate::domain::ids::{ConnectedOrgId, UserId};
 use crate::domain::user::UserType;
 use crate::domain::validation::FieldErrors;
-use crate::store::PageAt;
 use crate::store::connected_orgs::{OrgRow, SponsorRow};
-use crate::store::{Conn, Page, Store, StoreError, connected_orgs, users};
+use crate::store::{Conn, Page, PageAt, Store, StoreError, connected_orgs, users};
 
 /// Emails one per line or comma-separated, resolved to users of the right kind.
 async fn resolve_sponsors(
@@ -242,7 +241,7 @@ pub async fn delete(
 pub async fn name_of(store: &Store, id: &str) -> Result<Option<String>, ServiceError> {
     read(store, async |c| {
         let key = id.to_string();
-        Ok(connected_orgs::NAMES
+        Ok(connected_orgs::ORG_NAMES
             .names(c, std::slice::from_ref(&key))
             .await?
             .into_values()

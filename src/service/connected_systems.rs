@@ -22,9 +22,8 @@ use crate::domain::connected_system::{
 use crate::domain::directory::{GroupProfile, Named};
 use crate::domain::ids::{CatalogId, ConnectedSystemId, GroupId, ResourceLinkId};
 use crate::domain::validation::FieldErrors;
-use crate::store::PageAt;
 use crate::store::connected_systems::{LinkRow, SystemRow};
-use crate::store::{self, Page, Store, StoreError, audit, connected_systems, provisioning};
+use crate::store::{self, Page, PageAt, Store, StoreError, audit, connected_systems, provisioning};
 
 fn event(action: &str, id: &str, name: &str, details: serde_json::Value) -> NewAuditEvent {
     NewAuditEvent {

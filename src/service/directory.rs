@@ -10,12 +10,11 @@ use crate::domain::directory::{GroupRole, Named, SiteRole};
 use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
 use crate::domain::user::User;
 use crate::domain::user::{UserProfile, format_custom_attributes};
-use crate::store::PageAt;
 use crate::store::directory::{
     AppRoleRow, ApplicationRow, GroupRow, Held, HeldRole, Holder, ResourceSummary, SiteRow, Write,
 };
 use crate::store::users::{IdentityRow, UserSummary};
-use crate::store::{self, Page, Store, StoreError, audit, directory as dir, users};
+use crate::store::{self, Page, PageAt, Store, StoreError, audit, directory as dir, users};
 
 fn opt(v: &Option<String>) -> Value {
     v.clone().map(Value::String).unwrap_or(Value::Null)
@@ -187,7 +186,7 @@ pub async fn user(store: &Store, id: &UserId) -> Result<UserView, ServiceError> 
             None => String::new(),
         };
         let organization = match &user.connected_organization_id {
-            Some(o) => crate::store::connected_orgs::NAMES
+            Some(o) => crate::store::connected_orgs::ORG_NAMES
                 .names(c, std::slice::from_ref(o))
                 .await?
                 .into_values()

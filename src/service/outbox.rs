@@ -2,9 +2,8 @@
 //! or not.
 
 use super::{ServiceError, read};
-use crate::store::PageAt;
 use crate::store::outbox::{self, MailRow};
-use crate::store::{Page, Store};
+use crate::store::{Page, PageAt, Store};
 
 /// One page of the outbox, newest first.
 #[tracing::instrument(skip_all)]

@@ -3,10 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{ServiceError, fetch, read};
-use crate::store::PageAt;
 use crate::store::outbox::{self, MailRow};
 use crate::store::requests::{self, AnyRequestRow};
-use crate::store::{Page, Store};
+use crate::store::{Page, PageAt, Store};
 
 pub struct Overview {
     /// (what, how many): users, guests, groups, applications, sites,

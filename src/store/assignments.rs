@@ -3,9 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, Rows, Statement, ts};
+use super::{Conn, Page, PageAt, Result, Rows, Statement, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
-use crate::store::PageAt;
 
 /// States in which an assignment grants access.
 pub const ACTIVE: &str = "('delivered', 'partiallyDelivered', 'delivering')";

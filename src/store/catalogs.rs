@@ -2,13 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Flag, Page, Result, Rows, Statement, StoreError, contains_pattern, ts};
+use super::{Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, ts};
 use crate::domain::catalog::{
     AnswerFormat, CatalogProfile, Localization, OriginSystem, RequiredAttribute,
 };
 use crate::domain::directory::{DEFAULT_ACCESS_ROLE, GroupRole, SiteRole};
 use crate::domain::ids::{CatalogId, CatalogResourceId};
-use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CatalogRow {

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts};
+use super::{
+    Conn, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts,
+};
 use crate::domain::connected_org::ConnectedOrgProfile;
 use crate::domain::ids::{ConnectedOrgId, UserId};
-use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgRow {
@@ -240,7 +241,5 @@ pub async fn sign_in_provider(conn: &mut Conn, id: &str) -> Result<Option<SignIn
 }
 
 /// Organizations by name and by id.
-pub const NAMES: super::ByName<ConnectedOrgId> = super::ByName {
-    table: "connected_organizations",
-    id: ConnectedOrgId::from_stored,
-};
+pub const ORG_NAMES: super::NamedRows<ConnectedOrgId> =
+    super::NamedRows::new("connected_organizations", ConnectedOrgId::from_stored);

@@ -2,11 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, ts};
+use super::{Conn, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, ts};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{GroupRole, Named, SiteRole};
 use crate::domain::ids::{AppRoleId, ApplicationId, GroupId, SiteId, UserId};
-use crate::store::PageAt;
 
 /// A row of a resource list (group, application or site).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -471,7 +470,5 @@ pub async fn remove_app_role_by_id(conn: &mut Conn, role: &str, user: &UserId) -
 }
 
 /// Groups by name and by id.
-pub const GROUP_NAMES: super::ByName<GroupId> = super::ByName {
-    table: "groups",
-    id: GroupId::from_stored,
-};
+pub const GROUP_NAMES: super::NamedRows<GroupId> =
+    super::NamedRows::new("groups", GroupId::from_stored);

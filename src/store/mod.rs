@@ -443,14 +443,18 @@ pub(crate) async fn map_in<K: std::hash::Hash + Eq, V>(
     Ok(found.into_iter().map(|(k, v)| (key(k), value(v))).collect())
 }
 
-/// A table of named rows (groups, connected organizations) looked up by
-/// name or by id, many in one round trip.
-pub struct ByName<I> {
-    pub table: &'static str,
-    pub id: fn(String) -> I,
+/// A table of named rows (groups, connected organizations): ids looked up
+/// by name and names by id, many in one round trip.
+pub struct NamedRows<I> {
+    table: &'static str,
+    id: fn(String) -> I,
 }
 
-impl<I: std::hash::Hash + Eq> ByName<I> {
+impl<I: std::hash::Hash + Eq> NamedRows<I> {
+    pub(crate) const fn new(table: &'static str, id: fn(String) -> I) -> NamedRows<I> {
+        NamedRows { table, id }
+    }
+
     /// The ids of the rows with these names (lower case), by name.
     pub async fn ids(&self, conn: &mut Conn, names: &[String]) -> Result<HashMap<String, I>> {
         let sql = format!(

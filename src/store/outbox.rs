@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, Result, Statement, ts};
+use super::{Conn, Page, PageAt, Result, Statement, ts};
 use crate::domain::message::{Mail, Message};
-use crate::store::PageAt;
 
 #[derive(sqlx::FromRow)]
 struct Raw {

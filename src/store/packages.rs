@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Flag, Result, Rows, Statement, ts};
+use super::{Conn, Flag, PageAt, Result, Rows, Statement, ts};
 use crate::domain::ids::{AccessPackageId, CatalogId};
-use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PackageRow {

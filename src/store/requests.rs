@@ -2,10 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, Rows, Statement, StoreError, ts};
+use super::{Conn, PageAt, Result, Rows, Statement, StoreError, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::{Decider, RequestState};
-use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestRow {

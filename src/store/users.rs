@@ -9,10 +9,11 @@ use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
-use super::{Conn, Page, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts};
+use super::{
+    Conn, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts,
+};
 use crate::domain::ids::UserId;
 use crate::domain::user::{User, UserProfile, UserState, UserType};
-use crate::store::PageAt;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct UserRow {

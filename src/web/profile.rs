@@ -9,9 +9,8 @@ use crate::routes;
 use crate::store::directory::HeldRole;
 use crate::web::Reply;
 use crate::web::error::AppError;
-use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::Requester;
+use crate::web::my_access::Portal;
 use crate::web::routing::Router;
 use crate::web::{Layout, render};
 
@@ -34,7 +33,7 @@ struct Profile {
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(me: Ctx<Requester>) -> Reply {
+async fn show(me: Portal) -> Reply {
     let (kind, organization) = match me.person().user() {
         Some(u) if u.is_guest() => ("Guest", u.connected_organization_id.clone()),
         Some(_) => ("Member", None),
@@ -68,7 +67,7 @@ pub struct ZoneForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn save(me: Ctx<Requester>, Form(form): Form<ZoneForm>) -> Reply {
+async fn save(me: Portal, Form(form): Form<ZoneForm>) -> Reply {
     let zone = form.time_zone.trim().to_string();
     if !zone.is_empty() && zone.parse::<chrono_tz::Tz>().is_err() {
         return Err(AppError::BadRequest(

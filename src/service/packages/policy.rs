@@ -27,7 +27,7 @@ pub async fn resolve(
         groups: directory::GROUP_NAMES
             .ids(conn, &draft.group_names())
             .await?,
-        organizations: connected_orgs::NAMES
+        organizations: connected_orgs::ORG_NAMES
             .ids(conn, &draft.organization_names())
             .await?,
     };
@@ -61,7 +61,7 @@ async fn names(conn: &mut Conn, p: &Policy) -> Result<Names, ServiceError> {
     Ok(Names {
         users: users::emails_of(conn, &user_ids).await?,
         groups: directory::GROUP_NAMES.names(conn, &group_ids).await?,
-        organizations: connected_orgs::NAMES.names(conn, &org_ids).await?,
+        organizations: connected_orgs::ORG_NAMES.names(conn, &org_ids).await?,
     })
 }
 

@@ -6,10 +6,9 @@ use crate::domain::ids::{AccessPackageId, CatalogId, CatalogResourceId};
 use crate::domain::policy::Policy;
 use crate::service::fetch;
 use crate::service::{ServiceError, read};
-use crate::store::PageAt;
 use crate::store::catalogs::{self, CatalogRow};
 use crate::store::packages::{self, PackageListRow, PackageRow, RoleScopeRow};
-use crate::store::{Conn, Page, Store, directory as dir, policies};
+use crate::store::{Conn, Page, PageAt, Store, directory as dir, policies};
 
 /// The access packages list, searched by name.
 #[tracing::instrument(skip_all)]

@@ -9,11 +9,10 @@ use crate::domain::policy::Policy;
 use crate::domain::request::{Answer, Request};
 use crate::domain::user::User;
 use crate::service::{ServiceError, found, read};
-use crate::store::PageAt;
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::packages::{self, PackageRow};
 use crate::store::requests::{self, AdminRequestRow, DecisionRow, RequestRow};
-use crate::store::{Conn, Page, Store, policies, users};
+use crate::store::{Conn, Page, PageAt, Store, policies, users};
 
 /// A package and what `then` reads about it, in one connection.
 async fn with_package<T>(
@@ -103,7 +102,7 @@ pub async fn request_details(
             .map(|p| p.display_name)
             .unwrap_or_default();
         let organization = match &request.organization {
-            Some(o) => crate::store::connected_orgs::NAMES
+            Some(o) => crate::store::connected_orgs::ORG_NAMES
                 .names(c, &[o.to_string()])
                 .await?
                 .into_values()

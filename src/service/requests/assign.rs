@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::availability::facts_of;
 use super::{deliver, save, submit};
-use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
+use crate::domain::audit::Actor;
+use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId};
 use crate::domain::request::{
     Names, PeriodInput, Request, RequestState, RequestType, Target, check_answers, check_period,
 };
@@ -68,10 +68,7 @@ pub async fn assign(
             "Bypassing approval requires a business justification.",
         );
     }
-    let answers = check_answers(&policy.questions, &input.answers).unwrap_or_else(|e| {
-        errors.merge(&e);
-        vec![]
-    });
+    let answers = errors.absorb(check_answers(&policy.questions, &input.answers));
     // Administrators choose the period whatever the policy offers requestors.
     let mut lenient = policy.clone();
     lenient.requestor.allow_custom_assignment_schedule = true;
@@ -143,9 +140,7 @@ pub async fn assign(
         }
         values.push(attributes);
     }
-    if !errors.is_empty() {
-        return Err(ServiceError::Invalid(errors));
-    }
+    errors.stop_if_any()?;
     let actor = Actor {
         user_id: Some(admin.id.to_string()),
         display_name: admin.display_name.clone(),
@@ -206,7 +201,7 @@ pub async fn assign(
             &request,
             &names,
             json!({"target": target.email, "policy": policy.display_name,
-                       "approvalBypassed": input.bypass_approval, "justification": justification}),
+                "approvalBypassed": input.bypass_approval, "justification": justification}),
         );
         audit::record(&mut tx, &actor, &event, now).await?;
         done.push((name.clone(), request.state));
@@ -241,36 +236,6 @@ async fn new_guest(
         .map(|(o, _)| o);
     let profile = UserProfile::named(UserType::Guest, &display_name, email);
     let why = json!({"package": package});
-    let id = create_guest(conn, &profile, None, organization.as_deref(), why, now).await?;
+    let id = deliver::create_guest(conn, &profile, None, organization.as_deref(), why, now).await?;
     users::get(conn, &id).await?.ok_or(ServiceError::NotFound)
-}
-
-/// Creates a governed guest for an access package assignment (`why`: the
-/// request or package it is for), signing in as `identity` where known, with
-/// its audit event.
-pub(super) async fn create_guest(
-    conn: &mut Conn,
-    profile: &UserProfile,
-    identity: Option<(&str, &str)>,
-    organization: Option<&str>,
-    mut why: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<UserId, ServiceError> {
-    let id = UserId::new();
-    users::insert(conn, &id, profile, None, now).await?;
-    if let Some((issuer, subject)) = identity {
-        users::insert_identity(conn, issuer, subject, &id, now).await?;
-    }
-    users::mark_governed(conn, &id, organization).await?;
-    why["mail"] = json!(profile.email.as_str());
-    why["connectedOrganization"] = json!(organization);
-    let event = NewAuditEvent {
-        action: "Create guest user for access package assignment".into(),
-        object_type: object_type::USER,
-        object_id: id.to_string(),
-        object_name: profile.display_name.clone(),
-        details: why,
-    };
-    audit::record(conn, &Actor::system(), &event, now).await?;
-    Ok(id)
 }

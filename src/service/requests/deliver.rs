@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::approvers;
-use super::assign::create_guest;
 use super::extensions::Calls;
 use super::save::Context;
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::UserId;
 use crate::domain::policy::Policy;
@@ -17,10 +17,10 @@ use crate::domain::user::{
 };
 use crate::service::ServiceError;
 use crate::store::snapshot::PackageInfo;
-use crate::store::{Conn, requests, users};
+use crate::store::{Conn, audit, requests, users};
 
-/// Starts a request no custom extension decides on (an extension, an
-/// administrator's assignment): its first approval stage, or its delivery
+/// Starts a request no custom extension decides on (a request to extend an
+/// assignment, an administrator's assignment): its first approval stage, or its delivery
 /// when it needs no approval.
 pub(super) async fn start(
     conn: &mut Conn,
@@ -171,4 +171,34 @@ impl Context {
         let (info, policy, names) = (&self.package, &self.policy, &self.names);
         deliver_in(conn, info, policy, &mut self.request, names, calls, now).await
     }
+}
+
+/// Creates a governed guest for an access package assignment (`why`: the
+/// request or package it is for), signing in as `identity` where known, with
+/// its audit event.
+pub(super) async fn create_guest(
+    conn: &mut Conn,
+    profile: &UserProfile,
+    identity: Option<(&str, &str)>,
+    organization: Option<&str>,
+    mut why: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<UserId, ServiceError> {
+    let id = UserId::new();
+    users::insert(conn, &id, profile, None, now).await?;
+    if let Some((issuer, subject)) = identity {
+        users::insert_identity(conn, issuer, subject, &id, now).await?;
+    }
+    users::mark_governed(conn, &id, organization).await?;
+    why["mail"] = json!(profile.email.as_str());
+    why["connectedOrganization"] = json!(organization);
+    let event = NewAuditEvent {
+        action: "Create guest user for access package assignment".into(),
+        object_type: object_type::USER,
+        object_id: id.to_string(),
+        object_name: profile.display_name.clone(),
+        details: why,
+    };
+    audit::record(conn, &Actor::system(), &event, now).await?;
+    Ok(id)
 }

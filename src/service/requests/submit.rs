@@ -189,10 +189,7 @@ fn new_request(
     now: DateTime<Utc>,
 ) -> Result<Request, ServiceError> {
     let mut errors = FieldErrors::new();
-    let answers = check_answers(&policy.questions, &input.answers).unwrap_or_else(|e| {
-        errors.merge(&e);
-        vec![]
-    });
+    let answers = errors.absorb(check_answers(&policy.questions, &input.answers));
     let attributes = attribute_values(
         info,
         who.user(),
@@ -208,7 +205,7 @@ fn new_request(
         errors.add("justification", "A business justification is required.");
     }
     let schedule = errors.absorb(check_period(policy, &input.period, now));
-    errors.into_result()?;
+    errors.stop_if_any()?;
     let (target, identity) = match who {
         Person::User(u) => (Target::User(u.id.clone()), None),
         Person::External(e) => (

@@ -145,7 +145,7 @@ pub async fn approval(
         let who: Vec<String> = decisions.iter().map(|d| d.reviewed_by.clone()).collect();
         let names = users::names_of(c, &who).await?;
         let organization = match &request.organization {
-            Some(o) => connected_orgs::NAMES
+            Some(o) => connected_orgs::ORG_NAMES
                 .names(c, &[o.to_string()])
                 .await?
                 .remove(o)

@@ -1,7 +1,7 @@
 //! What a page handler works with, taken in one extractor: the application,
-//! who is asking (`W`: an administrator in the console, a member or guest in
-//! My Access) and their session. Whoever `W` refuses is refused before the
-//! handler runs.
+//! who is asking (`W`: an administrator in the console, anyone signed in in My
+//! Access, a directory user on the approval pages) and their session. Whoever
+//! `W` refuses is refused before the handler runs.
 
 use std::future::Future;
 use std::pin::Pin;

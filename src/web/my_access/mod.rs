@@ -31,7 +31,8 @@ impl Ctx<Requester> {
         Layout::for_requester(&self.state, &self.who, "my_access", title)
     }
 
-    /// Who is asking: a member, or a guest known by their identity.
+    /// Who is asking: someone in the directory (member or guest), or someone
+    /// known so far only by the identity they signed in with.
     pub fn person(&self) -> &Person {
         &self.who.person
     }

@@ -151,7 +151,12 @@ struct Sent {
 
 impl Sent {
     fn nothing() -> Sent {
-        Sent::refused(HashMap::new(), FieldErrors::new(), StatusCode::OK)
+        Sent {
+            chosen: None,
+            values: HashMap::new(),
+            errors: FieldErrors::new(),
+            status: StatusCode::OK,
+        }
     }
 
     fn refused(
@@ -160,10 +165,10 @@ impl Sent {
         status: StatusCode,
     ) -> Sent {
         Sent {
-            chosen: None,
             values,
             errors,
             status,
+            ..Sent::nothing()
         }
     }
 }
