@@ -8,6 +8,7 @@ pub mod auth;
 pub mod callback;
 pub mod error;
 pub mod extract;
+pub mod form_values;
 pub mod format;
 pub mod health;
 pub mod layout;

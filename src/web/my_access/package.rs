@@ -1,8 +1,6 @@
 //! My Access › a package: its request form, and for its holder the
 //! extension form and "Remove my access".
 
-use std::collections::HashMap;
-
 use actix_web::{HttpRequest, http::StatusCode, web};
 use askama::Template;
 
@@ -19,6 +17,7 @@ use crate::store::requests::CandidateRow;
 use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::form_values::FormValues;
 use crate::web::my_access::Portal;
 use crate::web::{Layout, render, render_status};
 
@@ -70,21 +69,8 @@ struct PackagePage {
     extension: Option<ExtensionView>,
     /// How long access lasts under the chosen policy, said for people.
     lifetime: String,
-    values: HashMap<String, Vec<String>>,
+    values: FormValues,
     errors: FieldErrors,
-}
-
-impl PackagePage {
-    fn value(&self, k: &str) -> String {
-        self.values
-            .get(k)
-            .and_then(|v| v.first())
-            .cloned()
-            .unwrap_or_default()
-    }
-    fn picked(&self, k: &str, v: &str) -> bool {
-        self.values.get(k).is_some_and(|x| x.iter().any(|s| s == v))
-    }
 }
 
 fn current_value(who: &Person, name: &str) -> String {
@@ -144,7 +130,7 @@ fn language(req: &HttpRequest) -> String {
 struct Sent {
     /// The policy chosen, where the form is shown for one.
     chosen: Option<String>,
-    values: HashMap<String, Vec<String>>,
+    values: FormValues,
     errors: FieldErrors,
     status: StatusCode,
 }
@@ -153,17 +139,13 @@ impl Sent {
     fn nothing() -> Sent {
         Sent {
             chosen: None,
-            values: HashMap::new(),
+            values: FormValues::default(),
             errors: FieldErrors::new(),
             status: StatusCode::OK,
         }
     }
 
-    fn refused(
-        values: HashMap<String, Vec<String>>,
-        errors: FieldErrors,
-        status: StatusCode,
-    ) -> Sent {
+    fn refused(values: FormValues, errors: FieldErrors, status: StatusCode) -> Sent {
         Sent {
             values,
             errors,
@@ -246,7 +228,7 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
                             v.shown = answer.display.clone();
                         }
                         if fresh || locked {
-                            page.values.insert(key, answer.values);
+                            page.values.set(key, answer.values);
                         }
                     }
                 }
@@ -296,12 +278,7 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
         .map(|a| {
             let key = format!("attr_{}", a.attribute_name);
             let current = current_value(me.person(), &a.attribute_name);
-            let value = page
-                .values
-                .get(&key)
-                .and_then(|v| v.first())
-                .cloned()
-                .unwrap_or(current.clone());
+            let value = page.values.sent(&key).unwrap_or(&current).to_string();
             AttributeView {
                 // Not editable: an existing value stays; an empty one may be given once.
                 editable: a.is_editable || current.is_empty(),
@@ -343,18 +320,6 @@ pub(super) async fn package_page(me: Portal, req: HttpRequest, path: web::Path<S
     show(&me, &req, &id, Sent::nothing()).await
 }
 
-/// A request form's fields by name; repeated fields (several chosen
-/// answers) become lists.
-fn answers(form: Form<Vec<(String, String)>>) -> HashMap<String, Vec<String>> {
-    let mut values: HashMap<String, Vec<String>> = HashMap::new();
-    for (k, v) in form.0 {
-        if k != "csrf_token" {
-            values.entry(k).or_default().push(v);
-        }
-    }
-    values
-}
-
 #[tracing::instrument(skip_all)]
 pub(super) async fn request(
     me: Portal,
@@ -363,40 +328,18 @@ pub(super) async fn request(
     form: Form<Vec<(String, String)>>,
 ) -> Reply {
     let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
-    let values = answers(form);
-    let chosen = values
-        .get("policy")
-        .and_then(|v| v.first())
-        .cloned()
-        .unwrap_or_default();
-    let policy_id = chosen;
-    let field = |k: &str| {
-        values
-            .get(k)
-            .and_then(|v| v.first())
-            .cloned()
-            .unwrap_or_default()
-    };
+    let values = FormValues::from_pairs(form.0);
+    let policy_id = values.value("policy");
+    let (start, end) = (values.value("start"), values.value("end"));
     let input = RequestInput {
         policy_id: &policy_id,
-        justification: values
-            .get("justification")
-            .and_then(|v| v.first())
-            .map(String::as_str),
-        answers: values
-            .iter()
-            .filter(|(k, _)| k.starts_with('q'))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        attributes: values
-            .iter()
-            .filter(|(k, _)| k.starts_with("attr_"))
-            .filter_map(|(k, v)| v.first().map(|x| (k.clone(), x.clone())))
-            .collect(),
+        justification: values.sent("justification"),
+        answers: values.answers(),
+        attributes: values.attributes(),
         period: PeriodInput {
-            start: &field("start"),
-            end: &field("end"),
-            tz: time_zone(&field("tz")),
+            start: &start,
+            end: &end,
+            tz: time_zone(&values.value("tz")),
         },
     };
     let errors = match svc::submit(me.store(), me.person(), &id, &input, me.now()).await {
@@ -443,10 +386,10 @@ pub(super) async fn extend(
     let Some(holder) = me.person().user().cloned() else {
         return Err(AppError::NotFound);
     };
-    let values = answers(form);
-    let justification = values.get("justification").and_then(|v| v.first()).cloned();
+    let values = FormValues::from_pairs(form.0);
+    let justification = values.sent("justification").map(str::to_string);
     let why = justification.as_deref();
-    match svc::request_extension(me.store(), &holder, &id, &values, why, me.now()).await {
+    match svc::request_extension(me.store(), &holder, &id, values.all(), why, me.now()).await {
         Ok(s) => {
             let message = if s == RequestState::Delivered {
                 "Your access was extended."

@@ -1,8 +1,6 @@
 //! A package's assignments tab: the assignments by state, exported as CSV,
 //! removed or reprocessed; and new assignments on people's behalf.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -24,6 +22,7 @@ use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
+use crate::web::form_values::FormValues;
 use crate::web::{Layout, form_status, render, render_status};
 
 const PER_PAGE: i64 = 50;
@@ -164,7 +163,7 @@ struct AssignPage {
     attributes: Vec<RequiredAttribute>,
     /// The people chosen so far, each with their own attribute fields.
     people: Vec<PersonAttributes>,
-    values: HashMap<String, Vec<String>>,
+    values: FormValues,
     errors: FieldErrors,
     matches: Matches,
 }
@@ -174,19 +173,6 @@ pub struct PersonAttributes {
     pub name: String,
     /// (field key, value, whether it may be changed), one per required attribute.
     pub fields: Vec<(String, String, bool)>,
-}
-
-impl AssignPage {
-    fn value(&self, k: &str) -> String {
-        self.values
-            .get(k)
-            .and_then(|v| v.first())
-            .cloned()
-            .unwrap_or_default()
-    }
-    fn picked(&self, k: &str, v: &str) -> bool {
-        self.values.get(k).is_some_and(|x| x.iter().any(|s| s == v))
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -246,10 +232,9 @@ fn lifetime(policy: Option<&Policy>) -> String {
 }
 
 /// Users by email address, one per line (or separated by commas).
-fn emails(values: &HashMap<String, Vec<String>>) -> Vec<String> {
+fn emails(values: &FormValues) -> Vec<String> {
     values
-        .get("users")
-        .and_then(|v| v.first())
+        .sent("users")
         .map(|s| {
             s.split([',', '\n', ';'])
                 .map(str::trim)
@@ -264,7 +249,7 @@ async fn assign_page(
     cx: &Console,
     id: &AccessPackageId,
     chosen: &str,
-    values: HashMap<String, Vec<String>>,
+    values: FormValues,
     errors: FieldErrors,
     matches: Matches,
 ) -> Reply {
@@ -309,12 +294,12 @@ async fn assign_page(
 fn people_fields(
     attributes: &[RequiredAttribute],
     users: Vec<User>,
-    values: &HashMap<String, Vec<String>>,
+    values: &FormValues,
 ) -> Vec<PersonAttributes> {
     if attributes.is_empty() {
         return vec![];
     }
-    let field = |k: &str| values.get(k).and_then(|v| v.first()).cloned();
+    let field = |k: &str| values.sent(k).map(str::to_string);
     let mut people: Vec<(String, String, Option<User>)> = users
         .into_iter()
         .map(|u| (u.id.to_string(), u.display_name.clone(), Some(u)))
@@ -356,7 +341,7 @@ pub(super) async fn new(cx: Console, path: web::Path<String>, q: web::Query<Poli
         &cx,
         &id,
         &q.policy,
-        HashMap::new(),
+        FormValues::default(),
         FieldErrors::new(),
         Matches::default(),
     )
@@ -370,35 +355,14 @@ pub(super) async fn assign(
     form: Picked<Vec<(String, String)>>,
 ) -> Reply {
     let id = parse_id(&path)?;
-    let mut values: HashMap<String, Vec<String>> = HashMap::new();
-    for (k, v) in form.form {
-        if k != "csrf_token" {
-            values.entry(k).or_default().push(v);
-        }
-    }
-    let field = |k: &str| {
-        values
-            .get(k)
-            .and_then(|v| v.first())
-            .cloned()
-            .unwrap_or_default()
-    };
+    let values = FormValues::from_pairs(form.form);
+    let field = |k: &str| values.value(k);
     let chosen = field("policy");
     if let Some(search) = form.pressed {
         let matches = Matches::find(cx.store(), search.as_ref()).await?;
         let e = FieldErrors::new();
         return assign_page(&cx, &id, &chosen, values, e, matches).await;
     }
-    let attributes: HashMap<String, String> = values
-        .iter()
-        .filter(|(k, _)| k.starts_with("attr_"))
-        .filter_map(|(k, v)| v.first().map(|v| (k.clone(), v.clone())))
-        .collect();
-    let answers: HashMap<String, Vec<String>> = values
-        .iter()
-        .filter(|(k, _)| k.starts_with('q'))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     let users = emails(&values);
     let (guest_email, guest_name) = (field("guest_email"), field("guest_name"));
     let (start, end, justification) = (field("start"), field("end"), field("justification"));
@@ -411,8 +375,8 @@ pub(super) async fn assign(
             end: &end,
             tz: time_zone(&field("tz")),
         },
-        answers,
-        attributes,
+        answers: values.answers(),
+        attributes: values.attributes(),
         bypass_approval: field("bypass") == "on",
         justification: Some(&justification),
     };

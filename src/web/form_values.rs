@@ -1,0 +1,69 @@
+//! The fields of a form whose names repeat (a request's or an assignment's:
+//! several ticked answers to one question), kept to show the form again.
+
+use std::collections::HashMap;
+
+/// Each field's values, in the order sent.
+#[derive(Debug, Default, Clone)]
+pub struct FormValues(HashMap<String, Vec<String>>);
+
+impl FormValues {
+    /// The fields as posted, the CSRF token left out.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> FormValues {
+        let mut values: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in pairs {
+            if k != "csrf_token" {
+                values.entry(k).or_default().push(v);
+            }
+        }
+        FormValues(values)
+    }
+
+    /// The field's (first) value, or empty when it was not sent.
+    pub fn value(&self, k: &str) -> String {
+        self.sent(k).map(str::to_string).unwrap_or_default()
+    }
+
+    /// The field's (first) value, when it was sent.
+    pub fn sent(&self, k: &str) -> Option<&str> {
+        self.0.get(k).and_then(|v| v.first()).map(String::as_str)
+    }
+
+    /// Whether `v` is among the field's values (a ticked choice).
+    pub fn picked(&self, k: &str, v: &str) -> bool {
+        self.0.get(k).is_some_and(|x| x.iter().any(|s| s == v))
+    }
+
+    /// The answers to a policy's questions (`q{sequence}`), every value of each.
+    pub fn answers(&self) -> HashMap<String, Vec<String>> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k.starts_with('q'))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The required attributes' values (`attr_…`), the first of each.
+    pub fn attributes(&self) -> HashMap<String, String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k.starts_with("attr_"))
+            .filter_map(|(k, v)| v.first().map(|x| (k.clone(), x.clone())))
+            .collect()
+    }
+
+    /// Whether nothing was sent (a fresh form).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Puts in a field's values (an earlier answer shown again).
+    pub fn set(&mut self, k: String, values: Vec<String>) {
+        self.0.insert(k, values);
+    }
+
+    /// Every field, for a service that reads the form as sent.
+    pub fn all(&self) -> &HashMap<String, Vec<String>> {
+        &self.0
+    }
+}
