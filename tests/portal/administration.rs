@@ -7,14 +7,6 @@ use gatehouse::domain::ids::UserId;
 use gatehouse::domain::request::PeriodInput;
 use gatehouse::routes;
 
-async fn package_id(app: &TestApp, name: &str) -> String {
-    let mut c = app.store.read().await.unwrap();
-    gatehouse::store::packages::ids_by_name(&mut c, name)
-        .await
-        .unwrap()
-        .remove(0)
-}
-
 async fn user_id(app: &TestApp, email: &str) -> UserId {
     let mut c = app.store.read().await.unwrap();
     gatehouse::store::users::find_by_email(&mut c, email)
@@ -292,20 +284,9 @@ async fn removal_clears_attributes_unless_kept_and_new_guests_are_added() {
     // Job titles are not kept when the assignment goes; names are.
     {
         // As the catalog's attributes page saves them, with "keep" off for the title.
-        let (catalog, resource, mut attrs) = {
+        let catalog = catalog_id(&app.store, "Marketing").await;
+        let (resource, mut attrs) = {
             let mut c = app.store.read().await.unwrap();
-            let catalog = gatehouse::store::catalogs::search(
-                &mut c,
-                "Marketing",
-                gatehouse::store::PageAt::first(10),
-            )
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .find(|c| c.display_name == "Marketing")
-            .unwrap();
-            let catalog = gatehouse::domain::ids::CatalogId::from_stored(catalog.id);
             let resource = gatehouse::store::catalogs::resources(&mut c, &catalog)
                 .await
                 .unwrap()
@@ -316,7 +297,7 @@ async fn removal_clears_attributes_unless_kept_and_new_guests_are_added() {
             let attrs = gatehouse::store::catalogs::required_attributes(&mut c, &resource)
                 .await
                 .unwrap();
-            (catalog, resource, attrs)
+            (resource, attrs)
         };
         for a in &mut attrs {
             if a.attribute_name == "jobTitle" {

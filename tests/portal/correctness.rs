@@ -633,21 +633,7 @@ both!(
         let (app, admin, clock) = demo(backend).await;
         // Both the team and Slack require a cost center, not kept on removal;
         // Slack's is not editable once set.
-        let marketing = {
-            let mut c = app.store.read().await.unwrap();
-            let found = gatehouse::store::catalogs::search(
-                &mut c,
-                "Marketing",
-                gatehouse::store::PageAt::first(10),
-            )
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .find(|c| c.display_name == "Marketing")
-            .unwrap();
-            CatalogId::from_stored(found.id)
-        };
+        let marketing = catalog_id(&app.store, "Marketing").await;
         let resources = {
             let mut c = app.store.read().await.unwrap();
             gatehouse::store::catalogs::resources(&mut c, &marketing)

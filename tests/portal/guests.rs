@@ -14,14 +14,6 @@ fn unique_email(local: &str, domain: &str) -> String {
     )
 }
 
-async fn package_id(app: &TestApp, name: &str) -> String {
-    let mut c = app.store.read().await.unwrap();
-    gatehouse::store::packages::ids_by_name(&mut c, name)
-        .await
-        .unwrap()
-        .remove(0)
-}
-
 /// Asks for a code on the sign-in page and returns the code the SMTP sink caught.
 async fn ask_code(app: &TestApp, browser: &Browser, email: &str) -> String {
     let login = browser.get(&app.url(routes::LOGIN)).await;

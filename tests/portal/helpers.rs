@@ -393,6 +393,29 @@ pub fn absolute(base: &str, location: &str) -> String {
         .to_string()
 }
 
+/// The id of the access package with this name.
+pub async fn package_id(app: &TestApp, name: &str) -> String {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::packages::ids_by_name(&mut c, name)
+        .await
+        .unwrap()
+        .remove(0)
+}
+
+/// The id of the catalog with exactly this name.
+pub async fn catalog_id(store: &Store, name: &str) -> gatehouse::domain::ids::CatalogId {
+    let mut c = store.read().await.unwrap();
+    let found =
+        gatehouse::store::catalogs::search(&mut c, name, gatehouse::store::PageAt::first(10))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|c| c.display_name == name)
+            .unwrap();
+    gatehouse::domain::ids::CatalogId::from_stored(found.id)
+}
+
 impl TestApp {
     pub fn url(&self, path: impl AsRef<str>) -> String {
         let path = path.as_ref();

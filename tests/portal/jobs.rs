@@ -596,21 +596,7 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
             .unwrap(),
         );
     }
-    let catalog = {
-        let mut c = first.store.read().await.unwrap();
-        gatehouse::domain::ids::CatalogId::from_stored(
-            gatehouse::store::catalogs::search(
-                &mut c,
-                "Marketing",
-                gatehouse::store::PageAt::first(1),
-            )
-            .await
-            .unwrap()
-            .items
-            .remove(0)
-            .id,
-        )
-    };
+    let catalog = catalog_id(&first.store, "Marketing").await;
     let admin_only = Policy {
         display_name: "Administrators assign".into(),
         description: None,

@@ -13,14 +13,6 @@ fn package_link(page: &Page, name: &str) -> String {
     page.body[href..page.body[href..].find('"').unwrap() + href].to_string()
 }
 
-async fn package_id(app: &TestApp, name: &str) -> String {
-    let mut c = app.store.read().await.unwrap();
-    gatehouse::store::packages::ids_by_name(&mut c, name)
-        .await
-        .unwrap()
-        .remove(0)
-}
-
 both!(
     an_employee_requests_and_the_manager_approves,
     |backend| async move {
