@@ -5,60 +5,54 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::links::{LinkSearch, LinksPanel};
-use super::list::{Cell, ListSpec, col, num, render_list};
-use super::{ListQuery, PER_PAGE};
+use super::list::{Cell, ListSpec, Lists, col, num};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{ApplicationProfile, DEFAULT_ACCESS_ROLE, Named};
 use crate::domain::ids::ApplicationId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::directory;
-use crate::store::directory::{AppRoleRow, Holder};
+use crate::store::directory::{AppRoleRow, Holder, ResourceSummary};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_at, render_status};
+use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.get(routes::ADMIN_APPLICATIONS, list)
+    cfg.list(&LIST)
         .post(routes::ADMIN_APPLICATIONS, create)
         .get(routes::ADMIN_APPLICATION_NEW, new_form)
         .get(routes::ADMIN_APPLICATION, show)
         .post(routes::ADMIN_APPLICATION, update);
 }
 
-#[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = directory::resources(
-        cx.store(),
-        OriginSystem::AadApplication,
-        &q.q,
-        page_at(q.page, PER_PAGE),
-    )
-    .await?;
-    render_list(&cx, &LIST, &q, page, |a| {
-        vec![
-            Cell::link(a.display_name, routes::ADMIN_APPLICATION.id(&a.id)),
-            Cell::text(a.detail.unwrap_or_default()),
-            Cell::text(a.description.unwrap_or_default()),
-            Cell::num(a.holders),
-        ]
-    })
-}
-
-const LIST: ListSpec = ListSpec {
+const LIST: ListSpec<ResourceSummary> = ListSpec {
+    search: |store, q, at| {
+        Box::pin(directory::resources(
+            store,
+            OriginSystem::AadApplication,
+            q,
+            at,
+        ))
+    },
     title: "Applications",
     path: routes::ADMIN_APPLICATIONS,
     new: routes::ADMIN_APPLICATION_NEW,
     one: "application",
     placeholder: "Application name",
     columns: &[
-        col("Name"),
-        col("App roles"),
-        col("Description"),
-        num("Role holders"),
+        col("Name", |a| {
+            Cell::link(&a.display_name, routes::ADMIN_APPLICATION.id(&a.id))
+        }),
+        col("App roles", |a| {
+            Cell::text(a.detail.clone().unwrap_or_default())
+        }),
+        col("Description", |a| {
+            Cell::text(a.description.clone().unwrap_or_default())
+        }),
+        num("Role holders", |a| a.holders),
     ],
 };
 

@@ -4,24 +4,24 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, col, num, render_list};
-use super::{ListQuery, PER_PAGE};
+use super::list::{Cell, ListSpec, Lists, col, num};
 use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile};
 use crate::domain::ids::ConnectedOrgId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
+use crate::store::connected_orgs::OrgRow;
 use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_at, render_status};
+use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.get(routes::ADMIN_ORGS, list)
+    cfg.list(&LIST)
         .post(routes::ADMIN_ORGS, create)
         .get(routes::ADMIN_ORG_NEW, new_form)
         .get(routes::ADMIN_ORG, show)
@@ -29,43 +29,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::ADMIN_ORG_DELETE, delete);
 }
 
-#[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = svc::search(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
-    render_list(&cx, &LIST, &q, page, |o| {
-        let mut sources = o.domains.join(", ");
-        if let Some(issuer) = &o.oidc_issuer {
-            let sep = if sources.is_empty() { "" } else { "; " };
-            sources.push_str(&format!("{sep}OpenID Connect: {issuer}"));
-        }
-        let configured = o.state == "configured";
-        vec![
-            Cell::link(o.display_name, routes::ADMIN_ORG.id(&o.id)),
-            Cell::badge(
-                if configured { "Configured" } else { "Proposed" },
-                if configured { "ok" } else { "warn" },
-            ),
-            Cell::text(sources),
-            Cell::num(o.internal_sponsors),
-            Cell::num(o.external_sponsors),
-        ]
-    })
-}
-
-const LIST: ListSpec = ListSpec {
+const LIST: ListSpec<OrgRow> = ListSpec {
+    search: |store, q, at| Box::pin(svc::search(store, q, at)),
     title: "Connected organizations",
     path: routes::ADMIN_ORGS,
     new: routes::ADMIN_ORG_NEW,
     one: "connected organization",
     placeholder: "Organization name",
     columns: &[
-        col("Name"),
-        col("State"),
-        col("Identity sources"),
-        num("Internal sponsors"),
-        num("External sponsors"),
+        col("Name", |o| {
+            Cell::link(&o.display_name, routes::ADMIN_ORG.id(&o.id))
+        }),
+        col("State", |o| match o.state == "configured" {
+            true => Cell::badge("Configured", "ok"),
+            false => Cell::badge("Proposed", "warn"),
+        }),
+        col("Identity sources", |o| Cell::text(identity_sources(o))),
+        num("Internal sponsors", |o| o.internal_sponsors),
+        num("External sponsors", |o| o.external_sponsors),
     ],
 };
+
+/// The domains and the OpenID Connect issuer guests of an organization sign in with.
+fn identity_sources(o: &OrgRow) -> String {
+    let mut sources = o.domains.join(", ");
+    if let Some(issuer) = &o.oidc_issuer {
+        let sep = if sources.is_empty() { "" } else { "; " };
+        sources.push_str(&format!("{sep}OpenID Connect: {issuer}"));
+    }
+    sources
+}
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]

@@ -5,8 +5,7 @@ use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, col, num, render_list};
-use super::{ListQuery, PER_PAGE};
+use super::list::{Cell, ListSpec, Lists, col, num};
 use crate::domain::connected_system::{
     LDAP_MATCH_ATTRIBUTES, LDAP_MEMBER_ATTRIBUTES, ReconcileMode, SCIM_MATCH, SystemInput,
     SystemKind, SystemProfile, SystemSettings,
@@ -24,10 +23,10 @@ use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_at, redirect, render, render_status};
+use crate::web::{Layout, form_status, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.get(routes::ADMIN_SYSTEMS, list)
+    cfg.list(&LIST)
         .post(routes::ADMIN_SYSTEMS, create)
         .get(routes::ADMIN_SYSTEM_NEW, new_form)
         .get(routes::ADMIN_SYSTEM, show)
@@ -38,39 +37,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::ADMIN_SYSTEM_DELETE, delete);
 }
 
-#[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = svc::search(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
-    render_list(&cx, &LIST, &q, page, |s| {
-        let test = match &s.last_test {
-            Some((_, true, _)) => Cell::badge("Worked", "ok"),
-            Some((_, false, note)) => Cell::badge("Failed", "warn").note(Some(note.clone())),
-            None => Cell::text("Not tested"),
-        };
-        vec![
-            Cell::link(s.display_name, routes::ADMIN_SYSTEM.id(&s.id)),
-            Cell::text(s.settings.kind().label()),
-            Cell::num(s.links),
-            Cell::num(s.queued),
-            Cell::num(s.failed),
-            test,
-        ]
-    })
-}
-
-const LIST: ListSpec = ListSpec {
+const LIST: ListSpec<SystemRow> = ListSpec {
+    search: |store, q, at| Box::pin(svc::search(store, q, at)),
     title: "Connected systems",
     path: routes::ADMIN_SYSTEMS,
     new: routes::ADMIN_SYSTEM_NEW,
     one: "connected system",
     placeholder: "System name",
     columns: &[
-        col("Name"),
-        col("Kind"),
-        num("Linked resources"),
-        num("Waiting"),
-        num("Failed"),
-        col("Last test"),
+        col("Name", |s| {
+            Cell::link(&s.display_name, routes::ADMIN_SYSTEM.id(&s.id))
+        }),
+        col("Kind", |s| Cell::text(s.settings.kind().label())),
+        num("Linked resources", |s| s.links),
+        num("Waiting", |s| s.queued),
+        num("Failed", |s| s.failed),
+        col("Last test", |s| match &s.last_test {
+            Some((_, true, _)) => Cell::badge("Worked", "ok"),
+            Some((_, false, note)) => Cell::badge("Failed", "warn").note(Some(note)),
+            None => Cell::text("Not tested"),
+        }),
     ],
 };
 

@@ -5,24 +5,23 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::links::{LinkSearch, LinksPanel};
-use super::list::{Cell, ListSpec, col, num, render_list};
-use super::{ListQuery, PER_PAGE};
+use super::list::{Cell, ListSpec, Lists, col, num};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{GroupProfile, GroupRole, GroupType, Named};
 use crate::domain::ids::GroupId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, directory};
-use crate::store::directory::Holder;
+use crate::store::directory::{Holder, ResourceSummary};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_at, redirect, render_status};
+use crate::web::{Layout, form_status, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.get(routes::ADMIN_GROUPS, list)
+    cfg.list(&LIST)
         .post(routes::ADMIN_GROUPS, create)
         .get(routes::ADMIN_GROUP_NEW, new_form)
         .get(routes::ADMIN_GROUP, show)
@@ -30,37 +29,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::ADMIN_GROUP_ROLES, change_role);
 }
 
-#[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = directory::resources(
-        cx.store(),
-        OriginSystem::AadGroup,
-        &q.q,
-        page_at(q.page, PER_PAGE),
-    )
-    .await?;
-    render_list(&cx, &LIST, &q, page, |g| {
-        let kind = g
-            .detail
-            .as_deref()
-            .and_then(GroupType::parse)
-            .map(|t| t.label());
-        vec![
-            Cell::link(g.display_name, routes::ADMIN_GROUP.id(&g.id)),
-            Cell::text(kind.unwrap_or_default()),
-            Cell::text(g.description.unwrap_or_default()),
-            Cell::num(g.holders),
-        ]
-    })
-}
-
-const LIST: ListSpec = ListSpec {
+const LIST: ListSpec<ResourceSummary> = ListSpec {
+    search: |store, q, at| Box::pin(directory::resources(store, OriginSystem::AadGroup, q, at)),
     title: "Groups and teams",
     path: routes::ADMIN_GROUPS,
     new: routes::ADMIN_GROUP_NEW,
     one: "group",
     placeholder: "Group name",
-    columns: &[col("Name"), col("Type"), col("Description"), num("Members")],
+    columns: &[
+        col("Name", |g| {
+            Cell::link(&g.display_name, routes::ADMIN_GROUP.id(&g.id))
+        }),
+        col("Type", |g| {
+            let kind = g.detail.as_deref().and_then(GroupType::parse);
+            Cell::text(kind.map(|t| t.label()).unwrap_or_default())
+        }),
+        col("Description", |g| {
+            Cell::text(g.description.clone().unwrap_or_default())
+        }),
+        num("Members", |g| g.holders),
+    ],
 };
 
 #[derive(Deserialize, Default, Clone)]

@@ -1,31 +1,69 @@
-//! The console's list pages: one searchable, paged table component, so
-//! that each list says only what it lists (its columns and how a row reads).
+//! The console's list pages: one searchable, paged table served by one
+//! handler, so that each list declares only what it lists: how its items are
+//! found, and its columns (each heading with how its cell reads).
 
+use actix_web::web;
 use askama::Template;
+use futures_util::future::LocalBoxFuture;
 
-use super::{ListQuery, page_link};
+use super::{ListQuery, PER_PAGE, page_link};
 use crate::routes;
-use crate::store::Page;
+use crate::service::ServiceError;
+use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::{Layout, render};
+use crate::web::routing::Router;
+use crate::web::{Layout, page_at, render};
 
-/// A column heading; numbers are right-aligned.
-pub struct Column {
+/// A column: its heading, and how each item's cell in it reads. Heading and
+/// cell are declared together so that a list cannot show one without the other.
+pub struct Column<T> {
     pub label: &'static str,
+    /// Numbers are right-aligned, heading and cells.
     pub num: bool,
+    reads: Reads<T>,
 }
 
-pub const fn col(label: &'static str) -> Column {
-    Column { label, num: false }
+enum Reads<T> {
+    Cell(fn(&T) -> Cell),
+    Num(fn(&T) -> i64),
 }
 
-pub const fn num(label: &'static str) -> Column {
-    Column { label, num: true }
+impl<T> Column<T> {
+    fn cell(&self, item: &T) -> Cell {
+        match self.reads {
+            Reads::Cell(read) => read(item),
+            Reads::Num(read) => Cell::num(read(item)),
+        }
+    }
 }
+
+/// A column of text, links or badges.
+pub const fn col<T>(label: &'static str, cell: fn(&T) -> Cell) -> Column<T> {
+    Column {
+        label,
+        num: false,
+        reads: Reads::Cell(cell),
+    }
+}
+
+/// A column of counts.
+pub const fn num<T>(label: &'static str, count: fn(&T) -> i64) -> Column<T> {
+    Column {
+        label,
+        num: true,
+        reads: Reads::Num(count),
+    }
+}
+
+/// A search service, boxed so that a list's spec can hold it.
+pub type Search<T> =
+    for<'a> fn(&'a Store, &'a str, PageAt) -> LocalBoxFuture<'a, Result<Page<T>, ServiceError>>;
 
 /// What a list page lists.
-pub struct ListSpec {
+pub struct ListSpec<T: 'static> {
+    /// How one page of the items is found: the search text, the page.
+    pub search: Search<T>,
     /// The page's heading, and its entry in the console's navigation.
     pub title: &'static str,
     pub path: routes::Path,
@@ -33,7 +71,7 @@ pub struct ListSpec {
     /// "site" (the list says "sites").
     pub one: &'static str,
     pub placeholder: &'static str,
-    pub columns: &'static [Column],
+    pub columns: &'static [Column<T>],
 }
 
 /// One cell: text, optionally a link, a badge (its style) and a note below.
@@ -70,7 +108,7 @@ impl Cell {
         }
     }
 
-    pub fn num(n: i64) -> Cell {
+    fn num(n: i64) -> Cell {
         Cell {
             num: true,
             ..Cell::text(n.to_string())
@@ -82,9 +120,9 @@ impl Cell {
     }
 
     /// A smaller line under the text (a description).
-    pub fn note(self, note: Option<String>) -> Cell {
+    pub fn note(self, note: Option<&str>) -> Cell {
         Cell {
-            note: note.filter(|n| !n.is_empty()),
+            note: note.filter(|n| !n.is_empty()).map(str::to_owned),
             ..self
         }
     }
@@ -92,24 +130,33 @@ impl Cell {
 
 #[derive(Template)]
 #[template(path = "admin/list.html")]
-struct ListPage {
+struct ListPage<T: 'static> {
     layout: Layout,
-    spec: &'static ListSpec,
+    spec: &'static ListSpec<T>,
     q: String,
     page: Page<Vec<Cell>>,
     prev: String,
     next: String,
 }
 
-/// Renders one page of a list, each item made into its row of cells.
-pub fn render_list<T>(
-    cx: &Console,
-    spec: &'static ListSpec,
-    q: &ListQuery,
-    page: Page<T>,
-    row: impl FnMut(T) -> Vec<Cell>,
-) -> Reply {
-    let page = page.map(row);
+/// `cfg.list(&LIST)`: serves a list page at its path.
+pub trait Lists {
+    fn list<T>(&mut self, spec: &'static ListSpec<T>) -> &mut Self;
+}
+
+impl Lists for web::ServiceConfig {
+    fn list<T>(&mut self, spec: &'static ListSpec<T>) -> &mut Self {
+        self.get(spec.path, move |cx: Console, q: web::Query<ListQuery>| {
+            page(cx, q, spec)
+        })
+    }
+}
+
+/// One page of a list, each item made into its row of cells.
+#[tracing::instrument(skip_all, fields(list = spec.title))]
+async fn page<T>(cx: Console, q: web::Query<ListQuery>, spec: &'static ListSpec<T>) -> Reply {
+    let found = (spec.search)(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
+    let page = found.map(|item| spec.columns.iter().map(|c| c.cell(&item)).collect());
     render(&ListPage {
         layout: cx.layout(spec.title),
         prev: page_link(spec.path.as_str(), &q.q, page.page - 1),

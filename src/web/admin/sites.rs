@@ -5,60 +5,54 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::links::{LinkSearch, LinksPanel};
-use super::list::{Cell, ListSpec, col, num, render_list};
-use super::{ListQuery, PER_PAGE};
+use super::list::{Cell, ListSpec, Lists, col, num};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{Named, SiteProfile, SiteRole};
 use crate::domain::ids::SiteId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::directory;
-use crate::store::directory::Holder;
+use crate::store::directory::{Holder, ResourceSummary};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_at, render_status};
+use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.get(routes::ADMIN_SITES, list)
+    cfg.list(&LIST)
         .post(routes::ADMIN_SITES, create)
         .get(routes::ADMIN_SITE_NEW, new_form)
         .get(routes::ADMIN_SITE, show)
         .post(routes::ADMIN_SITE, update);
 }
 
-#[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = directory::resources(
-        cx.store(),
-        OriginSystem::SharePointOnline,
-        &q.q,
-        page_at(q.page, PER_PAGE),
-    )
-    .await?;
-    render_list(&cx, &LIST, &q, page, |s| {
-        vec![
-            Cell::link(s.display_name, routes::ADMIN_SITE.id(&s.id)),
-            Cell::text(s.detail.unwrap_or_default()),
-            Cell::text(s.description.unwrap_or_default()),
-            Cell::num(s.holders),
-        ]
-    })
-}
-
-const LIST: ListSpec = ListSpec {
+const LIST: ListSpec<ResourceSummary> = ListSpec {
+    search: |store, q, at| {
+        Box::pin(directory::resources(
+            store,
+            OriginSystem::SharePointOnline,
+            q,
+            at,
+        ))
+    },
     title: "Sites",
     path: routes::ADMIN_SITES,
     new: routes::ADMIN_SITE_NEW,
     one: "site",
     placeholder: "Site name",
     columns: &[
-        col("Name"),
-        col("Address"),
-        col("Description"),
-        num("People with a role"),
+        col("Name", |s| {
+            Cell::link(&s.display_name, routes::ADMIN_SITE.id(&s.id))
+        }),
+        col("Address", |s| {
+            Cell::text(s.detail.clone().unwrap_or_default())
+        }),
+        col("Description", |s| {
+            Cell::text(s.description.clone().unwrap_or_default())
+        }),
+        num("People with a role", |s| s.holders),
     ],
 };
 

@@ -4,8 +4,7 @@ use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, col, render_list};
-use super::{ListQuery, PER_PAGE};
+use super::list::{Cell, ListSpec, Lists, col};
 use crate::domain::ids::UserId;
 use crate::domain::user::{UserInput, UserProfile, UserState, UserType, format_custom_attributes};
 use crate::domain::validation::FieldErrors;
@@ -19,10 +18,10 @@ use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_at, render, render_status};
+use crate::web::{Layout, form_status, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.get(routes::ADMIN_USERS, list)
+    cfg.list(&LIST)
         .post(routes::ADMIN_USERS, create)
         .get(routes::ADMIN_USER_NEW, new_form)
         .get(routes::ADMIN_USER, show)
@@ -30,42 +29,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::ADMIN_USER_SIGN_OUT, sign_out_everywhere);
 }
 
-#[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = directory::users(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
-    render_list(&cx, &LIST, &q, page, |u| {
-        let guest = u.user_type == UserType::Guest.as_str();
-        let blocked = u.state == UserState::Blocked.as_str();
-        vec![
-            Cell::link(u.display_name, routes::ADMIN_USER.id(&u.id)),
-            Cell::text(u.email),
-            Cell::badge(
-                if guest { "Guest" } else { "Member" },
-                if guest { "warn" } else { "muted" },
-            ),
-            Cell::text(u.department.unwrap_or_default()),
-            Cell::text(u.job_title.unwrap_or_default()),
-            Cell::badge(
-                if blocked { "Blocked" } else { "Active" },
-                if blocked { "danger" } else { "ok" },
-            ),
-        ]
-    })
-}
-
-const LIST: ListSpec = ListSpec {
+const LIST: ListSpec<UserSummary> = ListSpec {
+    search: |store, q, at| Box::pin(directory::users(store, q, at)),
     title: "Users",
     path: routes::ADMIN_USERS,
     new: routes::ADMIN_USER_NEW,
     one: "user",
     placeholder: "Name or email",
     columns: &[
-        col("Name"),
-        col("Email"),
-        col("Type"),
-        col("Department"),
-        col("Job title"),
-        col("State"),
+        col("Name", |u| {
+            Cell::link(&u.display_name, routes::ADMIN_USER.id(&u.id))
+        }),
+        col("Email", |u| Cell::text(&u.email)),
+        col("Type", |u| match u.user_type == UserType::Guest.as_str() {
+            true => Cell::badge("Guest", "warn"),
+            false => Cell::badge("Member", "muted"),
+        }),
+        col("Department", |u| {
+            Cell::text(u.department.clone().unwrap_or_default())
+        }),
+        col("Job title", |u| {
+            Cell::text(u.job_title.clone().unwrap_or_default())
+        }),
+        col("State", |u| match u.state == UserState::Blocked.as_str() {
+            true => Cell::badge("Blocked", "danger"),
+            false => Cell::badge("Active", "ok"),
+        }),
     ],
 };
 

@@ -10,8 +10,7 @@ use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, col, num, render_list};
-use super::{ListQuery, PER_PAGE};
+use super::list::{Cell, ListSpec, Lists, col, num};
 use crate::domain::catalog::CatalogProfile;
 use crate::domain::ids::CatalogId;
 use crate::domain::validation::FieldErrors;
@@ -24,11 +23,11 @@ use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, page_at, render, render_status};
+use crate::web::{Layout, form_status, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
-    cfg.get(ADMIN_CATALOGS, list)
+    cfg.list(&LIST)
         .post(ADMIN_CATALOGS, create)
         .get(ADMIN_CATALOG_NEW, new_form)
         .get(ADMIN_CATALOG, overview)
@@ -56,36 +55,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(ADMIN_CATALOG_DELETE, delete);
 }
 
-#[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = svc::search(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
-    render_list(&cx, &LIST, &q, page, |c| {
-        let enabled = c.enabled();
-        vec![
-            Cell::link(&c.display_name, routes::ADMIN_CATALOG.id(&c.id)).note(c.description),
-            Cell::badge(
-                if enabled { "Enabled" } else { "Disabled" },
-                if enabled { "ok" } else { "muted" },
-            ),
-            Cell::yes_no(c.is_externally_visible),
-            Cell::num(c.resource_count),
-            Cell::num(c.package_count),
-        ]
-    })
-}
-
-const LIST: ListSpec = ListSpec {
+const LIST: ListSpec<CatalogRow> = ListSpec {
+    search: |store, q, at| Box::pin(svc::search(store, q, at)),
     title: "Catalogs",
     path: routes::ADMIN_CATALOGS,
     new: routes::ADMIN_CATALOG_NEW,
     one: "catalog",
     placeholder: "Catalog name",
     columns: &[
-        col("Name"),
-        col("State"),
-        col("Enabled for external users"),
-        num("Resources"),
-        num("Access packages"),
+        col("Name", |c| {
+            let link = Cell::link(&c.display_name, routes::ADMIN_CATALOG.id(&c.id));
+            link.note(c.description.as_deref())
+        }),
+        col("State", |c| match c.enabled() {
+            true => Cell::badge("Enabled", "ok"),
+            false => Cell::badge("Disabled", "muted"),
+        }),
+        col("Enabled for external users", |c| {
+            Cell::yes_no(c.is_externally_visible)
+        }),
+        num("Resources", |c| c.resource_count),
+        num("Access packages", |c| c.package_count),
     ],
 };
 

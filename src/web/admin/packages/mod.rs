@@ -15,13 +15,13 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, col, num, render_list};
-use super::{ListQuery, PER_PAGE};
+use super::list::{Cell, ListSpec, Lists, col, num};
 use crate::domain::audit::Actor;
 use crate::domain::ids::AccessPackageId;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages as svc;
+use crate::store::packages::PackageListRow;
 use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
@@ -33,7 +33,7 @@ use crate::web::routing::Router;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
     // Paths with a fixed last segment first: the tab pattern would take them.
-    cfg.get(ADMIN_PACKAGES, list)
+    cfg.list(&LIST)
         .get(ADMIN_PACKAGE_NEW, wizard::start)
         .post(ADMIN_PACKAGE_NEW, wizard::step)
         .get(ADMIN_PACKAGE_ASSIGNMENTS_CSV, assignments::export_csv)
@@ -62,32 +62,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(ADMIN_PACKAGE_ASSIGNMENT_REPROCESS, assignments::reprocess);
 }
 
-#[tracing::instrument(skip_all)]
-async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
-    let page = svc::search(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
-    render_list(&cx, &LIST, &q, page, |p| {
-        vec![
-            Cell::link(&p.display_name, routes::ADMIN_PACKAGE.id(&p.id)).note(p.description),
-            Cell::link(p.catalog_name, routes::ADMIN_CATALOG.id(&p.catalog_id)),
-            Cell::yes_no(p.is_hidden),
-            Cell::num(p.policy_count),
-            Cell::num(p.assignment_count),
-        ]
-    })
-}
-
-const LIST: ListSpec = ListSpec {
+const LIST: ListSpec<PackageListRow> = ListSpec {
+    search: |store, q, at| Box::pin(svc::search(store, q, at)),
     title: "Access packages",
     path: routes::ADMIN_PACKAGES,
     new: routes::ADMIN_PACKAGE_NEW,
     one: "access package",
     placeholder: "Package name",
     columns: &[
-        col("Name"),
-        col("Catalog"),
-        col("Hidden"),
-        num("Policies"),
-        num("Active assignments"),
+        col("Name", |p| {
+            let link = Cell::link(&p.display_name, routes::ADMIN_PACKAGE.id(&p.id));
+            link.note(p.description.as_deref())
+        }),
+        col("Catalog", |p| {
+            Cell::link(&p.catalog_name, routes::ADMIN_CATALOG.id(&p.catalog_id))
+        }),
+        col("Hidden", |p| Cell::yes_no(p.is_hidden)),
+        num("Policies", |p| p.policy_count),
+        num("Active assignments", |p| p.assignment_count),
     ],
 };
 
