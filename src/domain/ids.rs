@@ -33,6 +33,14 @@ macro_rules! id_type {
             }
         }
 
+        /// Rows name their ids' types (`#[sqlx(try_from = "String")]`): what
+        /// storage holds was an id when it was written.
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                $name(s)
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)

@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::clock::Clock;
 use crate::connectors::{OpError, Person, Session, backoff};
+use crate::domain::ids::UserId;
 use crate::service::ServiceError;
 use crate::store::provisioning::{self, Operation, Outcome};
 use crate::store::{self, Store, connected_systems};
@@ -214,7 +215,7 @@ async fn save(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    let mut users: Vec<String> = Vec::new();
+    let mut users: Vec<UserId> = Vec::new();
     for (op, r) in ops.iter().zip(results) {
         provisioning::finish(&mut tx, op.seq, &r.outcome, now).await?;
         if let Some((key, member)) = &r.account {

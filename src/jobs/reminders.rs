@@ -29,8 +29,10 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
             };
             store::custom_extensions::queue_for_ids(&mut tx, &ids, stage, now).await?;
             let rows = store::batch::assignments(&mut tx, &ids).await?;
-            let mut packages: Vec<String> =
-                rows.iter().map(|a| a.access_package_id.clone()).collect();
+            let mut packages: Vec<String> = rows
+                .iter()
+                .map(|a| a.access_package_id.to_string())
+                .collect();
             packages.sort();
             packages.dedup();
             let policies: std::collections::HashMap<String, crate::domain::policy::Policy> =
@@ -43,7 +45,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                 .iter()
                 .filter_map(|a| {
                     let end = a.end_at.as_deref().and_then(|e| store::parse_ts(e).ok())?;
-                    let can_extend = policies.get(&a.policy_id).is_some_and(|p| {
+                    let can_extend = policies.get(a.policy_id.as_str()).is_some_and(|p| {
                         p.requestor.enable_targets_to_self_update_access
                             && !matches!(p.expiration, crate::domain::policy::Expiration::AfterDateTime(t) if end >= t)
                     });
@@ -54,7 +56,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                         to_name: a.target_name.clone(),
                         message: Message::AccessExpiring(Expiring {
                             package: a.package_name.clone(),
-                            package_id: a.access_package_id.clone(),
+                            package_id: a.access_package_id.to_string(),
                             requestor: a.target_name.clone(),
                             requestor_email: a.target_email.clone(),
                             ends: end.format("%Y-%m-%d").to_string(),

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{ServiceError, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::ids::AccessPackageId;
 use crate::domain::request::EndReason;
 use crate::store::{self, Conn, assignments};
 
@@ -24,7 +24,7 @@ async fn assignment_of(
 ) -> Result<assignments::AssignmentRow, ServiceError> {
     assignments::get(conn, id)
         .await?
-        .filter(|a| a.access_package_id == package.as_str())
+        .filter(|a| a.access_package_id == *package)
         .ok_or(ServiceError::NotFound)
 }
 
@@ -86,8 +86,7 @@ pub async fn reprocess_assignment(
                 "The assignment ended meanwhile, so it was not reprocessed.".into(),
             ));
         }
-        let user = UserId::from_stored(a.target_id.clone());
-        super::access::grant_roles(tx, package, &user, now).await?;
+        super::access::grant_roles(tx, package, &a.target_id, now).await?;
         // What failed to reach a connected system is tried again.
         store::provisioning::retry_failed(tx, id, now).await?;
         store::provisioning::hold_delivery(tx, id).await?;

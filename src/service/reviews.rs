@@ -25,7 +25,7 @@ fn event(action: &str, review: &ReviewRow, details: serde_json::Value) -> NewAud
     NewAuditEvent {
         action: action.into(),
         object_type: object_type::ACCESS_PACKAGE,
-        object_id: review.access_package_id.clone(),
+        object_id: review.access_package_id.to_string(),
         object_name: review.package_name.clone(),
         details,
     }
@@ -426,7 +426,7 @@ async fn of_package(
     id: &str,
 ) -> Result<ReviewRow, ServiceError> {
     let row = found(db::get(conn, id).await?)?;
-    if row.access_package_id != package.as_str() {
+    if row.access_package_id != *package {
         return Err(ServiceError::NotFound);
     }
     Ok(row)
@@ -541,14 +541,14 @@ pub async fn decide(
     let self_review = settings.reviewers == ReviewerKind::SelfReview;
     let mut done = 0;
     for a in assignments {
-        let Some(item) = items.iter().find(|i| i.assignment_id == *a) else {
+        let Some(item) = items.iter().find(|i| i.assignment_id.as_str() == a) else {
             return Err(ServiceError::Refused(
                 "You do not review this person's access.".into(),
             ));
         };
         may_decide(
             reviewer.id.as_str(),
-            &item.holder_id,
+            item.holder_id.as_str(),
             self_review,
             ends,
             now,

@@ -4,19 +4,23 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, PageAt, Result, Rows, Statement, ts};
-use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
 
 /// States in which an assignment grants access.
 pub const ACTIVE: &str = "('delivered', 'partiallyDelivered', 'delivering')";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AssignmentRow {
-    pub id: String,
-    pub access_package_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: AssignmentId,
+    #[sqlx(try_from = "String")]
+    pub access_package_id: AccessPackageId,
     pub package_name: String,
-    pub policy_id: String,
+    #[sqlx(try_from = "String")]
+    pub policy_id: PolicyId,
     pub policy_name: String,
-    pub target_id: String,
+    #[sqlx(try_from = "String")]
+    pub target_id: UserId,
     pub target_name: String,
     pub target_email: String,
     pub state: String,

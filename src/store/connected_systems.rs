@@ -243,8 +243,10 @@ pub async fn mark_reconciled(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> R
 /// A link from a Gatehouse resource role to a group in a connected system.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LinkRow {
-    pub id: String,
-    pub system_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: ResourceLinkId,
+    #[sqlx(try_from = "String")]
+    pub system_id: ConnectedSystemId,
     pub system_name: String,
     pub origin_system: String,
     pub origin_id: String,
@@ -400,7 +402,7 @@ pub async fn delete_link(conn: &mut Conn, id: &ResourceLinkId) -> Result<Option<
 /// the target and those Gatehouse did not grant, or its error.
 pub async fn record_reconciliation(
     conn: &mut Conn,
-    link: &str,
+    link: &ResourceLinkId,
     found: std::result::Result<(&[String], &[String]), &str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -413,7 +415,7 @@ pub async fn record_reconciliation(
         Err(e) => ("[]".to_string(), "[]".to_string(), Some(e)),
     };
     sqlx::query("UPDATE resource_links SET reconciled_at = $2, missing = $3, unexpected = $4, last_error = $5 WHERE id = $1")
-        .bind(link)
+        .bind(link.as_str())
         .bind(ts(now))
         .bind(missing)
         .bind(unexpected)

@@ -11,14 +11,18 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Result, Rows, Statement, map_err, placeholders, ts};
+use crate::domain::ids::{ConnectedSystemId, ResourceLinkId, UserId};
 use crate::domain::message::{Mail, Message};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Operation {
     pub seq: i64,
-    pub link_id: String,
-    pub system_id: String,
-    pub user_id: String,
+    #[sqlx(try_from = "String")]
+    pub link_id: ResourceLinkId,
+    #[sqlx(try_from = "String")]
+    pub system_id: ConnectedSystemId,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
     pub action: String,
     pub email: String,
     pub display_name: String,
@@ -121,8 +125,8 @@ pub async fn finish(
 /// Remembers who a person is in a system.
 pub async fn remember_account(
     conn: &mut Conn,
-    system: &str,
-    user: &str,
+    system: &ConnectedSystemId,
+    user: &UserId,
     key: &str,
     member: &str,
     now: DateTime<Utc>,
@@ -131,8 +135,8 @@ pub async fn remember_account(
         "INSERT INTO provisioned_accounts (system_id, user_id, external_key, member_value, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (system_id, user_id) DO UPDATE SET external_key = $3, member_value = $4",
     )
-    .bind(system)
-    .bind(user)
+    .bind(system.as_str())
+    .bind(user.as_str())
     .bind(key)
     .bind(member)
     .bind(ts(now))
@@ -181,7 +185,7 @@ pub async fn hold_mail(conn: &mut Conn, assignment: &str, mail: &Mail) -> Result
 /// Settles the assignments of `users` that were delivering: *Delivered*
 /// once none of their additions waits or failed (and their held mail
 /// queued), *Partially delivered* when one failed. Returns the mails to send.
-pub async fn settle(conn: &mut Conn, users: &[String]) -> Result<Vec<Mail>> {
+pub async fn settle(conn: &mut Conn, users: &[UserId]) -> Result<Vec<Mail>> {
     if users.is_empty() {
         return Ok(vec![]);
     }
@@ -277,13 +281,13 @@ pub async fn assignment_errors(
 /// whose addition is still queued are left out: they are on their way.
 pub async fn ledger_members(
     conn: &mut Conn,
-    link: &str,
+    link: &ResourceLinkId,
 ) -> Result<Vec<(String, String, Option<String>)>> {
     let Some((system, origin_system, origin_id, role)) =
         sqlx::query_as::<_, (String, String, String, String)>(
             "SELECT system_id, origin_system, origin_id, role FROM resource_links WHERE id = $1",
         )
-        .bind(link)
+        .bind(link.as_str())
         .fetch_optional(&mut *conn)
         .await?
     else {
@@ -296,7 +300,7 @@ pub async fn ledger_members(
          WHERE o.link_id = $1 AND o.user_id = u.id AND o.state = 'pending')",
         super::connected_systems::holders_sql("$3", "$4", "$5")
     ))
-    .bind(link)
+    .bind(link.as_str())
     .bind(system)
     .bind(origin_system)
     .bind(origin_id)
@@ -308,7 +312,7 @@ pub async fn ledger_members(
 /// Queues additions for people the ledger grants but the target lacks.
 pub async fn queue_additions(
     conn: &mut Conn,
-    link: &str,
+    link: &ResourceLinkId,
     users: &[String],
     now: DateTime<Utc>,
 ) -> Result<u64> {
@@ -321,7 +325,7 @@ pub async fn queue_additions(
          FROM resource_links l JOIN users u ON u.id IN ({}) WHERE l.id = $1",
         placeholders(3, users.len())
     );
-    let mut q = sqlx::query(&sql).bind(link).bind(ts(now));
+    let mut q = sqlx::query(&sql).bind(link.as_str()).bind(ts(now));
     for u in users {
         q = q.bind(u.as_str());
     }

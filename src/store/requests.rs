@@ -8,11 +8,14 @@ use crate::domain::request::{Decider, RequestState};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestRow {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: RequestId,
     pub request_type: String,
     pub state: String,
-    pub access_package_id: String,
-    pub policy_id: String,
+    #[sqlx(try_from = "String")]
+    pub access_package_id: AccessPackageId,
+    #[sqlx(try_from = "String")]
+    pub policy_id: PolicyId,
     pub requestor_id: Option<String>,
     pub target_id: Option<String>,
     pub target_email: String,
@@ -709,7 +712,8 @@ pub async fn held_packages(conn: &mut Conn, user: &UserId) -> Result<Vec<String>
 /// A request as listed for its requestor or an approver.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestListRow {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: RequestId,
     pub package_name: String,
     pub state: String,
     pub target_display_name: String,
@@ -951,12 +955,12 @@ impl RequestRow {
             _ => None,
         };
         Ok(Request {
-            id: RequestId::from_stored(self.id.clone()),
+            id: self.id.clone(),
             kind: RequestType::parse(&self.request_type).ok_or_else(|| corrupt("type"))?,
             state: self.state()?,
             stage: u32::try_from(self.current_stage).map_err(|_| corrupt("stage"))?,
-            package: AccessPackageId::from_stored(self.access_package_id.clone()),
-            policy: PolicyId::from_stored(self.policy_id.clone()),
+            package: self.access_package_id.clone(),
+            policy: self.policy_id.clone(),
             requestor: self.requestor_id.clone().map(UserId::from_stored),
             target,
             email: self.target_email.clone(),

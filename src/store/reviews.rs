@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::assignments::ACTIVE;
 use super::rows::{self, Val};
 use super::{Conn, Result, Rows, Statement, StoreError, ts};
+use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
 use crate::domain::review::{NoResponse, ReviewSettings};
 
 fn decode(json: &str) -> Result<ReviewSettings> {
@@ -215,8 +216,10 @@ pub async fn insert(conn: &mut Conn, r: &NewReview<'_>, now: DateTime<Utc>) -> R
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReviewRow {
     pub id: String,
-    pub policy_id: String,
-    pub access_package_id: String,
+    #[sqlx(try_from = "String")]
+    pub policy_id: PolicyId,
+    #[sqlx(try_from = "String")]
+    pub access_package_id: AccessPackageId,
     pub package_name: String,
     pub policy_name: String,
     pub starts_at: String,
@@ -274,8 +277,10 @@ pub async fn waiting_for(conn: &mut Conn, user: &str) -> Result<Vec<ReviewRow>> 
 /// A holder under review, as the pages show them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemRow {
-    pub assignment_id: String,
-    pub holder_id: String,
+    #[sqlx(try_from = "String")]
+    pub assignment_id: AssignmentId,
+    #[sqlx(try_from = "String")]
+    pub holder_id: UserId,
     pub holder_name: String,
     pub holder_email: String,
     pub since: String,

@@ -334,7 +334,7 @@ both!(applications_and_sites_have_roles, |backend| async move {
         &app.store,
         &gatehouse::domain::audit::Actor::system(),
         &package,
-        &assignment,
+        assignment.as_str(),
         chrono::Utc::now(),
     )
     .await
@@ -401,7 +401,7 @@ async fn jira_for(
     app: &TestApp,
     application: &str,
     email: &str,
-) -> (gatehouse::domain::ids::AccessPackageId, String) {
+) -> (gatehouse::domain::ids::AccessPackageId, gatehouse::domain::ids::AssignmentId) {
     use gatehouse::domain::audit::Actor;
     use gatehouse::domain::catalog::{CatalogProfile, CatalogState, OriginSystem};
     use gatehouse::domain::policy::{AllowedTargetScope, Expiration, Policy};

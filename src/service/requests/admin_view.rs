@@ -94,10 +94,10 @@ pub async fn request_details(
         let row = found(
             requests::get(c, id)
                 .await?
-                .filter(|r| r.access_package_id == package.as_str()),
+                .filter(|r| r.access_package_id == *package),
         )?;
         let request = row.decode()?;
-        let policy_name = policies::get(c, package, &row.policy_id)
+        let policy_name = policies::get(c, package, row.policy_id.as_str())
             .await?
             .map(|p| p.display_name)
             .unwrap_or_default();

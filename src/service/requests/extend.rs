@@ -8,7 +8,7 @@ use serde_json::json;
 use super::availability::{facts_of, requestor_from};
 use super::{deliver, save};
 use crate::domain::audit::Actor;
-use crate::domain::ids::{AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId};
+use crate::domain::ids::{AccessPackageId, AssignmentId, ConnectedOrgId};
 use crate::domain::policy::Policy;
 use crate::domain::request::{
     Answer, Names, Request, RequestState, RequestType, admits, check_answers, extension_refusal,
@@ -41,7 +41,7 @@ pub async fn extension_offer(
     else {
         return Ok(None);
     };
-    let Some(policy) = info.policy(&a.policy_id).cloned() else {
+    let Some(policy) = info.policy(a.policy_id.as_str()).cloned() else {
         return Ok(None);
     };
     let end = a
@@ -62,9 +62,9 @@ pub async fn extension_offer(
 #[tracing::instrument(skip_all)]
 pub async fn earlier_answers(
     conn: &mut Conn,
-    assignment: &str,
+    assignment: &AssignmentId,
 ) -> Result<Vec<Answer>, ServiceError> {
-    let Some(id) = requests::delivering_request(conn, assignment).await? else {
+    let Some(id) = requests::delivering_request(conn, assignment.as_str()).await? else {
         return Ok(vec![]);
     };
     let Some(row) = requests::get(conn, &id).await? else {
@@ -134,8 +134,8 @@ pub async fn request_extension(
         .package(&mut tx, &facts.generation, package.as_str())
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let of = (package, PolicyId::from_stored(a.policy_id.clone()));
-    let assignment = AssignmentId::from_stored(a.id.clone());
+    let of = (package, a.policy_id.clone());
+    let assignment = a.id.clone();
     let request = Request {
         organization: facts
             .organization

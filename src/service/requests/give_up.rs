@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId};
+use crate::domain::ids::AccessPackageId;
 use crate::domain::request::{EndReason, Request, RequestState, RequestType};
 use crate::domain::user::User;
 use crate::service::ServiceError;
@@ -31,7 +31,7 @@ pub async fn give_up(
         return Err(ServiceError::Refused(format!("You do not hold {name}.")));
     };
     let allowed = info
-        .policy(&a.policy_id)
+        .policy(a.policy_id.as_str())
         .is_some_and(|p| p.requestor.enable_targets_to_self_remove_access);
     if !allowed {
         return Err(ServiceError::Refused(format!(
@@ -39,15 +39,16 @@ pub async fn give_up(
         )));
     }
     let Some(details) =
-        crate::service::access::end_assignment(&mut tx, &a.id, EndReason::GivenUp, now).await?
+        crate::service::access::end_assignment(&mut tx, a.id.as_str(), EndReason::GivenUp, now)
+            .await?
     else {
         return Err(ServiceError::Refused(format!(
             "Your access to {name} has already ended."
         )));
     };
     // The removal, as its holder's request, delivered at once.
-    let of = (package, PolicyId::from_stored(a.policy_id.clone()));
-    let assignment = AssignmentId::from_stored(a.id.clone());
+    let of = (package, a.policy_id.clone());
+    let assignment = a.id.clone();
     let (kind, state) = (RequestType::UserRemove, RequestState::Delivered);
     let request = Request::by_holder(kind, state, who, of, assignment);
     requests::insert_request(&mut tx, &request, &Start::default(), None, now).await?;

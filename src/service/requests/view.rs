@@ -130,12 +130,12 @@ pub async fn approval(
             return Err(ServiceError::NotFound);
         }
         let request = row.decode()?;
-        let package = AccessPackageId::from_stored(row.access_package_id.clone());
+        let package = row.access_package_id.clone();
         let package_name = packages::get(c, &package)
             .await?
             .map(|p| p.display_name)
             .unwrap_or_default();
-        let policy = policies::get(c, &package, &row.policy_id).await?;
+        let policy = policies::get(c, &package, row.policy_id.as_str()).await?;
         let current: Vec<UserId> = requests::stage_approvers(c, id, row.current_stage)
             .await?
             .into_iter()
@@ -201,9 +201,9 @@ pub async fn holdings(store: &Store, who: &UserId) -> Result<Holdings, ServiceEr
             if a.is_active() {
                 let info = store
                     .packages()
-                    .package(c, &generation, &a.access_package_id)
+                    .package(c, &generation, a.access_package_id.as_str())
                     .await?;
-                let policy = info.as_ref().and_then(|i| i.policy(&a.policy_id));
+                let policy = info.as_ref().and_then(|i| i.policy(a.policy_id.as_str()));
                 out.active.push(Held {
                     can_extend: policy.is_some_and(|p| {
                         p.enabled && p.requestor.enable_targets_to_self_update_access
@@ -221,7 +221,7 @@ pub async fn holdings(store: &Store, who: &UserId) -> Result<Holdings, ServiceEr
                 out.ended.push(a);
             }
         }
-        let held: Vec<String> = out
+        let held: Vec<AccessPackageId> = out
             .active
             .iter()
             .map(|h| h.assignment.access_package_id.clone())
@@ -260,7 +260,7 @@ pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyReque
         if !own {
             return Err(ServiceError::NotFound);
         }
-        let package = AccessPackageId::from_stored(row.access_package_id.clone());
+        let package = row.access_package_id.clone();
         let package_name = packages::get(c, &package)
             .await?
             .map(|p| p.display_name)

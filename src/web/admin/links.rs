@@ -171,7 +171,7 @@ impl LinksPanel {
         routes::ADMIN_RESOURCE_LINK.with(&[&self.kind, &self.id])
     }
 
-    pub fn unlink_path(&self, link: &str) -> String {
+    pub fn unlink_path(&self, link: &ResourceLinkId) -> String {
         routes::ADMIN_RESOURCE_UNLINK.with(&[&self.kind, &self.id, &link])
     }
 
