@@ -209,11 +209,11 @@ pub async fn delete(
 /// extensions, and the one chosen for each stage.
 pub async fn for_policy(
     store: &Store,
-    catalog: &str,
+    catalog: &CatalogId,
     policy: Option<&str>,
 ) -> Result<(Vec<ExtensionRow>, Vec<(Stage, String)>), ServiceError> {
     let mut c = store.read().await?;
-    let offered = db::of_catalog(&mut c, &CatalogId::from_stored(catalog.to_string())).await?;
+    let offered = db::of_catalog(&mut c, catalog).await?;
     let chosen = match policy {
         Some(p) => db::of_policy(&mut c, p)
             .await?
@@ -229,10 +229,10 @@ pub async fn for_policy(
 /// Errors are keyed `ext_{stage}`.
 pub async fn check_choices(
     conn: &mut store::Conn,
-    catalog: &str,
+    catalog: &CatalogId,
     chosen: &[(Stage, String)],
 ) -> Result<Vec<(Stage, String)>, ServiceError> {
-    let offered = db::of_catalog(conn, &CatalogId::from_stored(catalog.to_string())).await?;
+    let offered = db::of_catalog(conn, catalog).await?;
     let mut e = crate::domain::validation::FieldErrors::new();
     let mut out = Vec::new();
     for (stage, id) in chosen {

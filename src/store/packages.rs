@@ -7,8 +7,10 @@ use crate::domain::ids::{AccessPackageId, CatalogId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PackageRow {
-    pub id: String,
-    pub catalog_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: AccessPackageId,
+    #[sqlx(try_from = "String")]
+    pub catalog_id: CatalogId,
     pub display_name: String,
     pub description: Option<String>,
     #[sqlx(try_from = "Flag")]

@@ -401,7 +401,10 @@ async fn jira_for(
     app: &TestApp,
     application: &str,
     email: &str,
-) -> (gatehouse::domain::ids::AccessPackageId, gatehouse::domain::ids::AssignmentId) {
+) -> (
+    gatehouse::domain::ids::AccessPackageId,
+    gatehouse::domain::ids::AssignmentId,
+) {
     use gatehouse::domain::audit::Actor;
     use gatehouse::domain::catalog::{CatalogProfile, CatalogState, OriginSystem};
     use gatehouse::domain::policy::{AllowedTargetScope, Expiration, Policy};

@@ -136,7 +136,7 @@ pub async fn create(
         }
         let policy_id = uuid::Uuid::new_v4().to_string();
         policies::insert(tx, &policy_id, &id, &policy, now).await?;
-        let calls = policy::save_extensions(tx, catalog.as_str(), &policy_id, chosen).await?;
+        let calls = policy::save_extensions(tx, catalog, &policy_id, chosen).await?;
         let review = policy::save_review(tx, &policy_id, review).await?;
         let details = json!({
             "catalog": c.display_name,
@@ -198,7 +198,7 @@ pub async fn add_role(
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
-        let catalog = CatalogId::from_stored(p.catalog_id.clone());
+        let catalog = p.catalog_id.clone();
         let (resource, role, role_name) = resolve_pick(tx, &catalog, pick, now).await?;
         let Some(scope) = packages::add_role_scope(tx, id, &resource, &role, &role_name).await?
         else {

@@ -91,7 +91,7 @@ pub async fn policy_form_context(
 ) -> Result<PolicyFormContext, ServiceError> {
     let context = read(store, async |c| {
         let package = package_row(c, id).await?;
-        let catalog = CatalogId::from_stored(package.catalog_id.clone());
+        let catalog = package.catalog_id.clone();
         let used: Vec<String> = packages::role_scopes(c, id)
             .await?
             .into_iter()
@@ -139,7 +139,7 @@ pub type ReviewForForm = (
 /// catalog), when the draft chose; returns the choices by stage name.
 pub(super) async fn save_extensions(
     conn: &mut Conn,
-    catalog: &str,
+    catalog: &CatalogId,
     policy: &str,
     chosen: Option<Vec<(Stage, String)>>,
 ) -> Result<Option<serde_json::Value>, ServiceError> {

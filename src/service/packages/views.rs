@@ -36,7 +36,7 @@ pub struct PackageView {
 pub async fn package(store: &Store, id: &AccessPackageId) -> Result<PackageView, ServiceError> {
     read(store, async |c| {
         let package = package_row(c, id).await?;
-        let catalog = CatalogId::from_stored(package.catalog_id.clone());
+        let catalog = package.catalog_id.clone();
         let names = |v: Vec<(String, String)>| v.into_iter().map(|(_, n)| n).collect();
         Ok(PackageView {
             catalog_name: catalogs::get(c, &catalog)

@@ -37,7 +37,7 @@ macro_rules! tabs {
             }
 
             /// The tab's page for an object.
-            pub fn path(&self, id: &str) -> String {
+            pub fn path(&self, id: impl std::fmt::Display) -> String {
                 let route = match self {
                     $name::$overview => $home,
                     $($name::$variant => $route,)+

@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Tab, parse_id};
-use crate::domain::ids::{AccessPackageId, CatalogId};
+use crate::domain::ids::AccessPackageId;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, ResourceRoles, RolePick};
@@ -27,7 +27,7 @@ struct RolesTab {
 
 pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Reply {
     let view = svc::package(cx.store(), id).await?;
-    let catalog = CatalogId::from_stored(view.package.catalog_id.clone());
+    let catalog = view.package.catalog_id.clone();
     let resources = svc::roles_offered(cx.store(), &catalog).await?;
     render(&RolesTab {
         layout: cx.layout(view.package.display_name.clone()),

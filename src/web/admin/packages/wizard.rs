@@ -271,7 +271,7 @@ async fn page(
     };
     let extensions = match (&catalog, step) {
         (Some(c), "requests" | "extensions" | "review") => {
-            crate::service::custom_extensions::for_policy(cx.store(), c.as_str(), None)
+            crate::service::custom_extensions::for_policy(cx.store(), c, None)
                 .await?
                 .0
         }
