@@ -40,9 +40,12 @@ const LIST: ListSpec<OrgRow> = ListSpec {
         col("Name", |o| {
             Cell::link(&o.display_name, routes::ADMIN_ORG.id(&o.id))
         }),
-        col("State", |o| match o.state == "configured" {
-            true => Cell::badge("Configured", "ok"),
-            false => Cell::badge("Proposed", "warn"),
+        col("State", |o| {
+            if o.state == "configured" {
+                Cell::badge("Configured", "ok")
+            } else {
+                Cell::badge("Proposed", "warn")
+            }
         }),
         col("Identity sources", |o| Cell::text(identity_sources(o))),
         num("Internal sponsors", |o| o.internal_sponsors),

@@ -41,9 +41,12 @@ const LIST: ListSpec<UserSummary> = ListSpec {
             Cell::link(&u.display_name, routes::ADMIN_USER.id(&u.id))
         }),
         col("Email", |u| Cell::text(&u.email)),
-        col("Type", |u| match u.user_type == UserType::Guest.as_str() {
-            true => Cell::badge("Guest", "warn"),
-            false => Cell::badge("Member", "muted"),
+        col("Type", |u| {
+            if u.user_type == UserType::Guest.as_str() {
+                Cell::badge("Guest", "warn")
+            } else {
+                Cell::badge("Member", "muted")
+            }
         }),
         col("Department", |u| {
             Cell::text(u.department.clone().unwrap_or_default())
@@ -51,9 +54,12 @@ const LIST: ListSpec<UserSummary> = ListSpec {
         col("Job title", |u| {
             Cell::text(u.job_title.clone().unwrap_or_default())
         }),
-        col("State", |u| match u.state == UserState::Blocked.as_str() {
-            true => Cell::badge("Blocked", "danger"),
-            false => Cell::badge("Active", "ok"),
+        col("State", |u| {
+            if u.state == UserState::Blocked.as_str() {
+                Cell::badge("Blocked", "danger")
+            } else {
+                Cell::badge("Active", "ok")
+            }
         }),
     ],
 };

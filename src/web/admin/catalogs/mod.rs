@@ -67,9 +67,12 @@ const LIST: ListSpec<CatalogRow> = ListSpec {
             let link = Cell::link(&c.display_name, routes::ADMIN_CATALOG.id(&c.id));
             link.note(c.description.as_deref())
         }),
-        col("State", |c| match c.enabled() {
-            true => Cell::badge("Enabled", "ok"),
-            false => Cell::badge("Disabled", "muted"),
+        col("State", |c| {
+            if c.enabled() {
+                Cell::badge("Enabled", "ok")
+            } else {
+                Cell::badge("Disabled", "muted")
+            }
         }),
         col("Enabled for external users", |c| {
             Cell::yes_no(c.is_externally_visible)
