@@ -33,8 +33,9 @@ macro_rules! id_type {
             }
         }
 
-        /// Rows name their ids' types (`#[sqlx(try_from = "String")]`): what
-        /// storage holds was an id when it was written.
+        /// Unchecked, like `from_stored`: only for values read back from
+        /// storage (rows decode their ids through it); text from a request
+        /// goes through `parse`.
         impl From<String> for $name {
             fn from(s: String) -> Self {
                 $name(s)

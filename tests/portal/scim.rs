@@ -261,8 +261,12 @@ both!(
         assert_eq!(scim.count("userName eq \"x\"").await, 0);
         let (s, b) = scim.call(reqwest::Method::POST, "/Users", None).await;
         assert_eq!((s, b["scimType"].as_str()), (400, Some("invalidSyntax")));
+        // Refused before its body is read, so the server closes the
+        // connection: a client of its own keeps it out of the shared pool.
         let big = "x".repeat(1_100_000);
-        let (s, _) = scim.post("/Users", json!({"userName": big})).await;
+        let (s, _) = Scim::new(&app, &token)
+            .post("/Users", json!({"userName": big}))
+            .await;
         assert_eq!(s, 413);
 
         // Filters.

@@ -56,7 +56,8 @@ pub const fn num<T>(label: &'static str, count: fn(&T) -> i64) -> Column<T> {
     }
 }
 
-/// A search service, boxed so that a list's spec can hold it.
+/// A search service: a function whose future is boxed, so that every
+/// list's spec holds one of the same type.
 pub type Search<T> =
     for<'a> fn(&'a Store, &'a str, PageAt) -> LocalBoxFuture<'a, Result<Page<T>, ServiceError>>;
 
@@ -153,7 +154,7 @@ impl Lists for web::ServiceConfig {
 }
 
 /// One page of a list, each item made into its row of cells.
-#[tracing::instrument(skip_all, fields(list = spec.title))]
+#[tracing::instrument(name = "list", skip_all, fields(list = spec.title))]
 async fn page<T>(cx: Console, q: web::Query<ListQuery>, spec: &'static ListSpec<T>) -> Reply {
     let found = (spec.search)(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
     let page = found.map(|item| spec.columns.iter().map(|c| c.cell(&item)).collect());

@@ -36,7 +36,7 @@ macro_rules! tabs {
                 }
             }
 
-            /// The tab's page for an object.
+            /// The tab's page for an object, by its id.
             pub fn path(&self, id: impl std::fmt::Display) -> String {
                 let route = match self {
                     $name::$overview => $home,
