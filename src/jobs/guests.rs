@@ -5,7 +5,6 @@ use serde_json::json;
 
 use super::{BATCH, system_event};
 use crate::domain::audit::object_type;
-use crate::domain::ids::UserId;
 use crate::domain::lifecycle::GuestAction;
 use crate::service::ServiceError;
 use crate::store::{self, Store, users};
@@ -24,10 +23,9 @@ pub(super) async fn block(store: &Store, now: DateTime<Utc>) -> Result<usize, Se
         store,
         |tx, ids| users::guests_without_access(&mut tx, BATCH).await?,
         |id| {
-            let user = UserId::from_stored(id.clone());
-            users::set_lifecycle_block(&mut tx, &user, Some(now), now).await?;
-            store::sessions::delete_for_user(&mut tx, &user).await?;
-            let name = users::get(&mut tx, &user)
+            users::set_lifecycle_block(&mut tx, id, Some(now), now).await?;
+            store::sessions::delete_for_user(&mut tx, id).await?;
+            let name = users::get(&mut tx, id)
                 .await?
                 .map(|u| u.display_name)
                 .unwrap_or_default();
@@ -35,7 +33,7 @@ pub(super) async fn block(store: &Store, now: DateTime<Utc>) -> Result<usize, Se
                 &mut tx,
                 "Block guest user: no access package assignment left",
                 object_type::USER,
-                id,
+                id.as_str(),
                 &name,
                 json!({"action": settings.action.as_str()}),
                 now,
@@ -61,16 +59,15 @@ pub(super) async fn delete(store: &Store, now: DateTime<Utc>) -> Result<usize, S
         store,
         |tx, ids| users::guests_blocked_before(&mut tx, before, BATCH).await?,
         |id| {
-            let user = UserId::from_stored(id.clone());
-            let found = users::get(&mut tx, &user).await?;
+            let found = users::get(&mut tx, id).await?;
             match found {
                 Some(u) => {
-                    users::delete(&mut tx, &user).await?;
+                    users::delete(&mut tx, id).await?;
                     system_event(
                         &mut tx,
                         "Delete guest user: blocked after its last assignment ended",
                         object_type::USER,
-                        id,
+                        id.as_str(),
                         &u.display_name,
                         json!({"mail": u.email, "daysUntilDeletion": settings.days_until_deletion}),
                         now,

@@ -16,7 +16,7 @@ macro_rules! batches {
         let mut done = 0usize;
         loop {
             let mut $tx = $store.begin().await?;
-            let $ids: Vec<String> = $select;
+            let $ids: Vec<_> = $select;
             let n = $ids.len();
             let mut progressed = 0usize;
             for $id in &$ids {

@@ -412,7 +412,11 @@ pub async fn set_deadlines(
 }
 
 /// Requests waiting for a decision past their stage's limit (`lock`: `Store::skip_locked`).
-pub async fn due_denials(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
+pub async fn due_denials(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<RequestId>> {
     let open = "state = 'pendingApproval'";
     super::due_ids(conn, "assignment_requests", open, "deny_at", now, limit).await
 }
@@ -422,7 +426,7 @@ pub async fn due_escalations(
     conn: &mut Conn,
     now: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<String>> {
+) -> Result<Vec<RequestId>> {
     let unescalated = "state = 'pendingApproval' AND escalated_stage < current_stage";
     super::due_ids(
         conn,
@@ -535,12 +539,12 @@ pub async fn delivering_request(conn: &mut Conn, assignment: &str) -> Result<Opt
 
 /// A scheduled request whose delivery could not be made: an administrator
 /// sees it among the failed ones and can reprocess it.
-pub async fn fail_scheduled(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> {
+pub async fn fail_scheduled(conn: &mut Conn, id: &RequestId, now: DateTime<Utc>) -> Result<()> {
     sqlx::query(
         "UPDATE assignment_requests SET state = 'deliveryFailed', completed_at = $2 \
          WHERE id = $1 AND state = 'scheduled'",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(ts(now))
     .exec(conn)
     .await
@@ -565,7 +569,11 @@ pub async fn set_target_for_identity(
 }
 
 /// Scheduled requests whose start has come, oldest first.
-pub async fn due_scheduled(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
+pub async fn due_scheduled(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<RequestId>> {
     let scheduled = "state = 'scheduled'";
     super::due_ids(
         conn,

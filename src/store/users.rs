@@ -356,7 +356,7 @@ pub async fn lifecycle_blocked_at(conn: &mut Conn, id: &UserId) -> Result<Option
 /// Active governed guests with no active assignment and no open request:
 /// their last assignment ended, or the request they were made for was
 /// denied or canceled (`lock`: `Store::skip_locked`).
-pub async fn guests_without_access(conn: &mut Conn, limit: i64) -> Result<Vec<String>> {
+pub async fn guests_without_access(conn: &mut Conn, limit: i64) -> Result<Vec<UserId>> {
     let lock = super::dialect(conn).skip_locked();
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT u.id FROM users u WHERE u.lifecycle = 'governed' AND u.user_type = 'guest' AND u.state = 'active' \
@@ -370,6 +370,7 @@ pub async fn guests_without_access(conn: &mut Conn, limit: i64) -> Result<Vec<St
     .bind(limit)
     .all(conn)
     .await
+    .map(|ids| ids.into_iter().map(UserId::from).collect())
 }
 
 /// Guests the lifecycle blocked on or before `before`.
@@ -377,7 +378,7 @@ pub async fn guests_blocked_before(
     conn: &mut Conn,
     before: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<String>> {
+) -> Result<Vec<UserId>> {
     let lock = super::dialect(conn).skip_locked();
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT id FROM users WHERE lifecycle = 'governed' AND state = 'blocked' \
@@ -389,6 +390,7 @@ pub async fn guests_blocked_before(
     .bind(limit)
     .all(conn)
     .await
+    .map(|ids| ids.into_iter().map(UserId::from).collect())
 }
 
 /// Deletes a user and what only they held. Their requests stay as history,

@@ -532,6 +532,20 @@ pub async fn wait_for_mail(needles: &[&str]) -> String {
     panic!("no mail containing {needles:?} arrived");
 }
 
+/// Reads `url` until it shows `needle` (up to 20 s), for what a worker finishes
+/// independently of what the test waited for before; the last reading is returned.
+pub async fn wait_for_page(b: &Browser, url: &str, needle: &str) -> Page {
+    let mut page = b.get(url).await;
+    for _ in 0..200 {
+        if page.has(needle) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = b.get(url).await;
+    }
+    page
+}
+
 // ---- reading the tenant back, for assertions and for naming what to act on ----
 
 pub async fn user_named(app: &TestApp, email: &str) -> gatehouse::domain::user::User {

@@ -16,10 +16,10 @@ use crate::store::{Conn, Store, audit};
 async fn load_in(
     store: &Store,
     conn: &mut Conn,
-    id: &str,
+    id: &RequestId,
     state: RequestState,
 ) -> Result<Option<save::Context>, ServiceError> {
-    let ctx = save::load(store, conn, &RequestId::from_stored(id.to_string())).await?;
+    let ctx = save::load(store, conn, id).await?;
     Ok((ctx.request.state == state).then_some(ctx))
 }
 
@@ -29,7 +29,7 @@ async fn load_in(
 pub async fn deliver_scheduled(
     store: &Store,
     conn: &mut Conn,
-    id: &str,
+    id: &RequestId,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
     let Some(mut ctx) = load_in(store, conn, id, RequestState::Scheduled).await? else {
@@ -47,7 +47,7 @@ pub async fn deliver_scheduled(
 pub async fn time_out(
     store: &Store,
     conn: &mut Conn,
-    id: &str,
+    id: &RequestId,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
     let Some(mut ctx) = load_in(store, conn, id, RequestState::PendingApproval).await? else {
@@ -73,11 +73,10 @@ pub async fn time_out(
 pub async fn escalate(
     store: &Store,
     conn: &mut Conn,
-    id: &str,
+    id: &RequestId,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
-    let id = RequestId::from_stored(id.to_string());
-    let ctx = save::load(store, conn, &id).await?;
+    let ctx = save::load(store, conn, id).await?;
     let r = &ctx.request;
     let stage: Option<&ApprovalStage> = ctx
         .policy
