@@ -471,29 +471,6 @@ impl<I: std::hash::Hash + Eq> NamedRows<I> {
     }
 }
 
-/// Ids of rows in `table` whose `column` time has come, in state `state`
-/// (and `extra` conditions), oldest first: a job's next batch, rows another
-/// instance holds skipped.
-pub(crate) async fn due_ids<Id: From<String>>(
-    conn: &mut Conn,
-    table: &str,
-    condition: &str,
-    column: &str,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Id>> {
-    let lock = dialect(conn).skip_locked();
-    sqlx::query_scalar::<_, String>(&format!(
-        "SELECT id FROM {table} WHERE {condition} AND {column} <= $1 ORDER BY {column}, id LIMIT $2{lock}"
-    ))
-    .bind(ts(now))
-    .bind(limit)
-    .fetch_all(conn)
-    .await
-    .map(|ids| ids.into_iter().map(Id::from).collect())
-    .map_err(map_err)
-}
-
 pub(crate) fn dialect(conn: &Conn) -> Dialect {
     if conn.backend_name() == "PostgreSQL" {
         Dialect::Postgres

@@ -411,14 +411,34 @@ pub async fn set_deadlines(
         .await
 }
 
+/// Requests in `condition` whose `column` time has come, oldest first: a
+/// job's next batch, rows another instance holds skipped.
+async fn due(
+    conn: &mut Conn,
+    condition: &str,
+    column: &str,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<RequestId>> {
+    let lock = super::dialect(conn).skip_locked();
+    let ids = sqlx::query_scalar::<_, String>(&format!(
+        "SELECT id FROM assignment_requests WHERE {condition} AND {column} <= $1 \
+         ORDER BY {column}, id LIMIT $2{lock}"
+    ))
+    .bind(ts(now))
+    .bind(limit)
+    .all(conn)
+    .await?;
+    Ok(ids.into_iter().map(RequestId::from).collect())
+}
+
 /// Requests waiting for a decision past their stage's limit (`lock`: `Store::skip_locked`).
 pub async fn due_denials(
     conn: &mut Conn,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    let open = "state = 'pendingApproval'";
-    super::due_ids(conn, "assignment_requests", open, "deny_at", now, limit).await
+    due(conn, "state = 'pendingApproval'", "deny_at", now, limit).await
 }
 
 /// Requests whose current stage is due to escalate and has not yet.
@@ -428,15 +448,7 @@ pub async fn due_escalations(
     limit: i64,
 ) -> Result<Vec<RequestId>> {
     let unescalated = "state = 'pendingApproval' AND escalated_stage < current_stage";
-    super::due_ids(
-        conn,
-        "assignment_requests",
-        unescalated,
-        "escalate_at",
-        now,
-        limit,
-    )
-    .await
+    due(conn, unescalated, "escalate_at", now, limit).await
 }
 
 pub async fn mark_escalated(conn: &mut Conn, id: &str, stage: i64) -> Result<()> {
@@ -574,16 +586,7 @@ pub async fn due_scheduled(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    let scheduled = "state = 'scheduled'";
-    super::due_ids(
-        conn,
-        "assignment_requests",
-        scheduled,
-        "schedule_start",
-        now,
-        limit,
-    )
-    .await
+    due(conn, "state = 'scheduled'", "schedule_start", now, limit).await
 }
 
 /// Links the request to the assignment that delivered it.
