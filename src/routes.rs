@@ -49,8 +49,7 @@ impl Route {
         self.with(&[&first, &second])
     }
 
-    /// The path with the pattern's parameters filled in order (arguments
-    /// beyond its parameters are left out).
+    /// The path with the pattern's parameters filled in order.
     pub fn with(self, args: &[&dyn fmt::Display]) -> String {
         let mut out = String::with_capacity(self.0.len() + 40);
         let mut args = args.iter();

@@ -54,10 +54,7 @@ impl FieldErrors {
     /// For a check made in steps: an error carrying the messages so far
     /// (leaving this set empty) when there are any, so that `?` stops there.
     pub fn stop_if_any(&mut self) -> Result<(), FieldErrors> {
-        match self.is_empty() {
-            true => Ok(()),
-            false => Err(std::mem::take(self)),
-        }
+        std::mem::take(self).into_result()
     }
     /// All messages in one sentence list, for places without a field to point at.
     pub fn messages(&self) -> String {

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::domain::request::{PeriodInput, time_zone};
+
 /// Each field's values, in the order sent.
 #[derive(Debug, Default, Clone)]
 pub struct FormValues(HashMap<String, Vec<String>>);
@@ -27,6 +29,15 @@ impl FormValues {
     /// The field's (first) value, when it was sent.
     pub fn sent(&self, k: &str) -> Option<&str> {
         self.0.get(k).and_then(|v| v.first()).map(String::as_str)
+    }
+
+    /// The asked-for period: `start`, `end` and the browser's time zone `tz`.
+    pub fn period(&self) -> PeriodInput<'_> {
+        PeriodInput {
+            start: self.sent("start").unwrap_or_default(),
+            end: self.sent("end").unwrap_or_default(),
+            tz: time_zone(self.sent("tz").unwrap_or_default()),
+        }
     }
 
     /// Whether `v` is among the field's values (a ticked choice).

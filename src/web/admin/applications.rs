@@ -46,12 +46,8 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
         col("Name", |a| {
             Cell::link(&a.display_name, routes::ADMIN_APPLICATION.id(&a.id))
         }),
-        col("App roles", |a| {
-            Cell::text(a.detail.clone().unwrap_or_default())
-        }),
-        col("Description", |a| {
-            Cell::text(a.description.clone().unwrap_or_default())
-        }),
+        col("App roles", |a| Cell::maybe(a.detail.as_deref())),
+        col("Description", |a| Cell::maybe(a.description.as_deref())),
         num("Role holders", |a| a.holders),
     ],
 };

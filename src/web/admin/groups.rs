@@ -42,11 +42,9 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
         }),
         col("Type", |g| {
             let kind = g.detail.as_deref().and_then(GroupType::parse);
-            Cell::text(kind.map(|t| t.label()).unwrap_or_default())
+            Cell::maybe(kind.map(|t| t.label()))
         }),
-        col("Description", |g| {
-            Cell::text(g.description.clone().unwrap_or_default())
-        }),
+        col("Description", |g| Cell::maybe(g.description.as_deref())),
         num("Members", |g| g.holders),
     ],
 };

@@ -19,8 +19,6 @@ use crate::web::{Layout, page_at, render};
 /// cell are declared together so that a list cannot show one without the other.
 pub struct Column<T> {
     pub label: &'static str,
-    /// Numbers are right-aligned, heading and cells.
-    pub num: bool,
     reads: Reads<T>,
 }
 
@@ -30,10 +28,15 @@ enum Reads<T> {
 }
 
 impl<T> Column<T> {
+    /// A column of numbers: right-aligned, heading and cells.
+    pub fn num(&self) -> bool {
+        matches!(self.reads, Reads::Num(_))
+    }
+
     fn cell(&self, item: &T) -> Cell {
         match self.reads {
             Reads::Cell(read) => read(item),
-            Reads::Num(read) => Cell::num(read(item)),
+            Reads::Num(read) => Cell::text(read(item).to_string()),
         }
     }
 }
@@ -42,7 +45,6 @@ impl<T> Column<T> {
 pub const fn col<T>(label: &'static str, cell: fn(&T) -> Cell) -> Column<T> {
     Column {
         label,
-        num: false,
         reads: Reads::Cell(cell),
     }
 }
@@ -51,7 +53,6 @@ pub const fn col<T>(label: &'static str, cell: fn(&T) -> Cell) -> Column<T> {
 pub const fn num<T>(label: &'static str, count: fn(&T) -> i64) -> Column<T> {
     Column {
         label,
-        num: true,
         reads: Reads::Num(count),
     }
 }
@@ -81,7 +82,6 @@ pub struct Cell {
     pub href: Option<String>,
     pub badge: Option<&'static str>,
     pub note: Option<String>,
-    pub num: bool,
 }
 
 impl Cell {
@@ -91,7 +91,6 @@ impl Cell {
             href: None,
             badge: None,
             note: None,
-            num: false,
         }
     }
 
@@ -109,11 +108,9 @@ impl Cell {
         }
     }
 
-    fn num(n: i64) -> Cell {
-        Cell {
-            num: true,
-            ..Cell::text(n.to_string())
-        }
+    /// The text, or an empty cell where there is none.
+    pub fn maybe(text: Option<&str>) -> Cell {
+        Cell::text(text.unwrap_or_default())
     }
 
     pub fn yes_no(b: bool) -> Cell {

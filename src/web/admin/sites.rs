@@ -46,12 +46,8 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
         col("Name", |s| {
             Cell::link(&s.display_name, routes::ADMIN_SITE.id(&s.id))
         }),
-        col("Address", |s| {
-            Cell::text(s.detail.clone().unwrap_or_default())
-        }),
-        col("Description", |s| {
-            Cell::text(s.description.clone().unwrap_or_default())
-        }),
+        col("Address", |s| Cell::maybe(s.detail.as_deref())),
+        col("Description", |s| Cell::maybe(s.description.as_deref())),
         num("People with a role", |s| s.holders),
     ],
 };

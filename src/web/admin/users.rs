@@ -48,12 +48,8 @@ const LIST: ListSpec<UserSummary> = ListSpec {
                 Cell::badge("Member", "muted")
             }
         }),
-        col("Department", |u| {
-            Cell::text(u.department.clone().unwrap_or_default())
-        }),
-        col("Job title", |u| {
-            Cell::text(u.job_title.clone().unwrap_or_default())
-        }),
+        col("Department", |u| Cell::maybe(u.department.as_deref())),
+        col("Job title", |u| Cell::maybe(u.job_title.as_deref())),
         col("State", |u| {
             if u.state == UserState::Blocked.as_str() {
                 Cell::badge("Blocked", "danger")

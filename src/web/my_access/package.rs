@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Policy, QuestionKind};
-use crate::domain::request::{PeriodInput, RequestState, time_zone};
+use crate::domain::request::RequestState;
 use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -330,17 +330,12 @@ pub(super) async fn request(
     let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
     let values = FormValues::from_pairs(form.0);
     let policy_id = values.value("policy");
-    let (start, end) = (values.value("start"), values.value("end"));
     let input = RequestInput {
         policy_id: &policy_id,
         justification: values.sent("justification"),
         answers: values.answers(),
         attributes: values.attributes(),
-        period: PeriodInput {
-            start: &start,
-            end: &end,
-            tz: time_zone(&values.value("tz")),
-        },
+        period: values.period(),
     };
     let errors = match svc::submit(me.store(), me.person(), &id, &input, me.now()).await {
         Ok(r) => {
@@ -387,8 +382,7 @@ pub(super) async fn extend(
         return Err(AppError::NotFound);
     };
     let values = FormValues::from_pairs(form.0);
-    let justification = values.sent("justification").map(str::to_string);
-    let why = justification.as_deref();
+    let why = values.sent("justification");
     match svc::request_extension(me.store(), &holder, &id, values.all(), why, me.now()).await {
         Ok(s) => {
             let message = if s == RequestState::Delivered {

@@ -9,7 +9,7 @@ use super::{Filtered, Item, Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
-use crate::domain::request::{PeriodInput, human, time_zone};
+use crate::domain::request::human;
 use crate::domain::user::User;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -125,20 +125,15 @@ pub(super) fn csv_download<'a>(
 #[tracing::instrument(skip_all)]
 pub(super) async fn remove(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
     let done = "Assignment removed; its access was taken back.";
-    at.act(&cx, svc::remove, done, routes::ADMIN_PACKAGE_ASSIGNMENTS)
-        .await
+    let back = routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package);
+    at.act(&cx, svc::remove, done, &back).await
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn reprocess(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
     let done = "Assignment reprocessed: its roles are granted.";
-    at.act(
-        &cx,
-        svc::reprocess_assignment,
-        done,
-        routes::ADMIN_PACKAGE_ASSIGNMENTS,
-    )
-    .await
+    let back = routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package);
+    at.act(&cx, svc::reprocess_assignment, done, &back).await
 }
 
 /// A question of the chosen policy, as the form shows it.
@@ -365,16 +360,12 @@ pub(super) async fn assign(
     }
     let users = emails(&values);
     let (guest_email, guest_name) = (field("guest_email"), field("guest_name"));
-    let (start, end, justification) = (field("start"), field("end"), field("justification"));
+    let justification = field("justification");
     let input = NewAssignment {
         policy_id: &chosen,
         users,
         new_guest: (!guest_email.trim().is_empty()).then_some((&guest_email, &guest_name)),
-        period: PeriodInput {
-            start: &start,
-            end: &end,
-            tz: time_zone(&field("tz")),
-        },
+        period: values.period(),
         answers: values.answers(),
         attributes: values.attributes(),
         bypass_approval: field("bypass") == "on",

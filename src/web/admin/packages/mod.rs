@@ -172,9 +172,8 @@ impl actix_web::FromRequest for Item {
 
 impl Item {
     /// Runs one of an administrator's actions on this item (cancel a request,
-    /// stop a review, …), then says `done`, or why it was refused, on `back`:
-    /// the item's page or the package's list of them (filled with the package,
-    /// then the item).
+    /// stop a review, …), then says `done`, or why it was refused, on `back`
+    /// (the item's page or the package's list of them).
     async fn act<T>(
         self,
         cx: &Console,
@@ -186,10 +185,10 @@ impl Item {
             DateTime<Utc>,
         ) -> Result<T, ServiceError>,
         done: &str,
-        back: routes::Route,
+        back: &str,
     ) -> Reply {
         let result = action(cx.store(), &cx.actor(), &self.package, &self.id, cx.now()).await;
-        cx.done_or_refused(result, done, &back.ids(&self.package, &self.id))
+        cx.done_or_refused(result, done, back)
     }
 }
 

@@ -144,18 +144,13 @@ pub struct BackTo {
 #[tracing::instrument(skip_all)]
 pub(super) async fn cancel(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
     let done = "Request canceled.";
-    at.act(
-        &cx,
-        svc::cancel_by_admin,
-        done,
-        routes::ADMIN_PACKAGE_REQUEST,
-    )
-    .await
+    let back = routes::ADMIN_PACKAGE_REQUEST.ids(&at.package, &at.id);
+    at.act(&cx, svc::cancel_by_admin, done, &back).await
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn reprocess(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
     let done = "Request reprocessed.";
-    at.act(&cx, svc::reprocess, done, routes::ADMIN_PACKAGE_REQUEST)
-        .await
+    let back = routes::ADMIN_PACKAGE_REQUEST.ids(&at.package, &at.id);
+    at.act(&cx, svc::reprocess, done, &back).await
 }

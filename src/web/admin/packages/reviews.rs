@@ -100,15 +100,15 @@ pub(super) async fn details(cx: Console, path: web::Path<(String, String)>) -> R
 #[tracing::instrument(skip_all)]
 pub(super) async fn stop(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
     let done = "The review is stopped; nothing was applied.";
-    at.act(&cx, svc::stop, done, routes::ADMIN_PACKAGE_REVIEW)
-        .await
+    let back = routes::ADMIN_PACKAGE_REVIEW.ids(&at.package, &at.id);
+    at.act(&cx, svc::stop, done, &back).await
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn apply(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
     let done = "The review's results are applied.";
-    at.act(&cx, svc::apply_now, done, routes::ADMIN_PACKAGE_REVIEW)
-        .await
+    let back = routes::ADMIN_PACKAGE_REVIEW.ids(&at.package, &at.id);
+    at.act(&cx, svc::apply_now, done, &back).await
 }
 
 #[tracing::instrument(skip_all)]
