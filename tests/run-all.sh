@@ -78,10 +78,14 @@ export GATEHOUSE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postg
 log "PostgreSQL on 127.0.0.1:$PG_PORT"
 
 OIDC_PORT=$OIDC_PORT node tests/oidc/provider.mjs >"$WORK/oidc.log" 2>&1 &
-pids+=($!)
+OIDC_PID=$!
+pids+=($OIDC_PID)
 export GATEHOUSE_TEST_OIDC_ISSUER="http://127.0.0.1:$OIDC_PORT"
-for _ in $(seq 1 100); do
-  curl -sf "$GATEHOUSE_TEST_OIDC_ISSUER/.well-known/openid-configuration" >/dev/null && break
+# Each service gets up to a minute: a cold start on a busy two-core machine
+# (node loading its modules right after a build) once took over ten seconds.
+for _ in $(seq 1 600); do
+  curl -sf -m 1 "$GATEHOUSE_TEST_OIDC_ISSUER/.well-known/openid-configuration" >/dev/null && break
+  kill -0 "$OIDC_PID" 2>/dev/null || break
   sleep 0.1
 done
 curl -sf "$GATEHOUSE_TEST_OIDC_ISSUER/.well-known/openid-configuration" >/dev/null \
@@ -102,7 +106,7 @@ MAILDIR="$WORK/maildir"
 rm -rf "$MAILDIR"
 "$WORK/venv/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAILDIR" >"$WORK/smtp.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && break
   sleep 0.1
 done
@@ -128,7 +132,7 @@ pids+=($SCIM_PID)
 scim_up() {
   curl -sf -m 1 -H "Authorization: Bearer $GATEHOUSE_TEST_SCIM_TOKEN" "$GATEHOUSE_TEST_SCIM_URL/ServiceProviderConfig" >/dev/null
 }
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   scim_up && break
   kill -0 "$SCIM_PID" 2>/dev/null || break # it gave up, on a busy port say
   sleep 0.1
@@ -143,7 +147,7 @@ log "SCIM server at $GATEHOUSE_TEST_SCIM_URL"
 HOOKS_PID=$!
 pids+=($HOOKS_PID)
 export GATEHOUSE_TEST_HOOKS_URL="http://127.0.0.1:$HOOKS_PORT"
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   curl -sf -m 1 "$GATEHOUSE_TEST_HOOKS_URL/calls/none" >/dev/null && break
   kill -0 "$HOOKS_PID" 2>/dev/null || break
   sleep 0.1
