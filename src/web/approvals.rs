@@ -22,8 +22,7 @@ use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::APPROVALS, inbox)
-        .get(routes::APPROVAL, details)
-        .post(routes::APPROVAL, decide);
+        .form(routes::APPROVAL, details, decide);
 }
 
 /// An approver's handler context: anyone signed in to the directory.

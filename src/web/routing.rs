@@ -1,5 +1,5 @@
-//! Registering handlers by the paths `routes` names: one line a route,
-//! whether the path has parameters or not.
+//! Registering handlers by the paths `routes` names: one line a route (or a
+//! page and the form it posts), whether the path has parameters or not.
 
 use actix_web::{FromRequest, Handler, Responder, web};
 
@@ -35,6 +35,21 @@ pub trait Router {
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static;
+
+    /// A page with a form that posts back to it: `show` answers GET, `save`
+    /// answers POST, and the path is written once.
+    fn form<P, F, A, G, B>(&mut self, path: P, show: F, save: G) -> &mut Self
+    where
+        P: Pattern + Copy,
+        F: Handler<A>,
+        A: FromRequest + 'static,
+        F::Output: Responder + 'static,
+        G: Handler<B>,
+        B: FromRequest + 'static,
+        G::Output: Responder + 'static,
+    {
+        self.get(path, show).post(path, save)
+    }
 }
 
 impl Router for web::ServiceConfig {

@@ -24,8 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.list(&LIST)
         .post(routes::ADMIN_APPLICATIONS, create)
         .get(routes::ADMIN_APPLICATION_NEW, new_form)
-        .get(routes::ADMIN_APPLICATION, show)
-        .post(routes::ADMIN_APPLICATION, update);
+        .form(routes::ADMIN_APPLICATION, show, update);
 }
 
 const LIST: ListSpec<ResourceSummary> = ListSpec {

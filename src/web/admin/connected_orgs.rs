@@ -24,8 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.list(&LIST)
         .post(routes::ADMIN_ORGS, create)
         .get(routes::ADMIN_ORG_NEW, new_form)
-        .get(routes::ADMIN_ORG, show)
-        .post(routes::ADMIN_ORG, update)
+        .form(routes::ADMIN_ORG, show, update)
         .post(routes::ADMIN_ORG_DELETE, delete);
 }
 

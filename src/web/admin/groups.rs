@@ -24,8 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.list(&LIST)
         .post(routes::ADMIN_GROUPS, create)
         .get(routes::ADMIN_GROUP_NEW, new_form)
-        .get(routes::ADMIN_GROUP, show)
-        .post(routes::ADMIN_GROUP, update)
+        .form(routes::ADMIN_GROUP, show, update)
         .post(routes::ADMIN_GROUP_ROLES, change_role);
 }
 

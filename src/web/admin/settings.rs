@@ -19,8 +19,7 @@ use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.get(routes::ADMIN_SETTINGS, page)
-        .post(routes::ADMIN_SETTINGS, save)
+    cfg.form(routes::ADMIN_SETTINGS, page, save)
         .post(routes::ADMIN_SETTINGS_ORGANIZATION, save_organization);
 }
 

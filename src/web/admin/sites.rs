@@ -24,8 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.list(&LIST)
         .post(routes::ADMIN_SITES, create)
         .get(routes::ADMIN_SITE_NEW, new_form)
-        .get(routes::ADMIN_SITE, show)
-        .post(routes::ADMIN_SITE, update);
+        .form(routes::ADMIN_SITE, show, update);
 }
 
 const LIST: ListSpec<ResourceSummary> = ListSpec {

@@ -17,8 +17,7 @@ use crate::web::routing::Router;
 use crate::web::{Layout, form_status, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.get(routes::ADMIN_TOKENS, page)
-        .post(routes::ADMIN_TOKENS, create)
+    cfg.form(routes::ADMIN_TOKENS, page, create)
         .post(routes::ADMIN_TOKEN_REVOKE, revoke);
 }
 

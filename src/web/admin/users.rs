@@ -24,8 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.list(&LIST)
         .post(routes::ADMIN_USERS, create)
         .get(routes::ADMIN_USER_NEW, new_form)
-        .get(routes::ADMIN_USER, show)
-        .post(routes::ADMIN_USER, update)
+        .form(routes::ADMIN_USER, show, update)
         .post(routes::ADMIN_USER_SIGN_OUT, sign_out_everywhere);
 }
 

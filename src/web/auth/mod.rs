@@ -28,8 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(routes::LOGOUT, logout)
         .post(routes::DEMO_SIGN_IN, demo_sign_in)
         .post(routes::DEMO_GUEST, demo_guest)
-        .get(routes::CODE, code_page)
-        .post(routes::CODE, send_code)
+        .form(routes::CODE, code_page, send_code)
         .post(routes::CODE_VERIFY, verify_code);
 }
 

@@ -41,8 +41,7 @@ impl Ctx<Requester> {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
     cfg.get(HOME, home)
-        .get(PACKAGE, package::package_page)
-        .post(PACKAGE, package::request)
+        .form(PACKAGE, package::package_page, package::request)
         .post(PACKAGE_EXTEND, package::extend)
         .post(PACKAGE_GIVE_UP, package::give_up)
         .get(REQUESTS, requests::history)
@@ -50,8 +49,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(REQUEST_CANCEL, requests::cancel)
         .post(REQUEST_RESUBMIT, requests::resubmit)
         .get(ACCESS_REVIEWS, reviews::list)
-        .get(ACCESS_REVIEW, reviews::page)
-        .post(ACCESS_REVIEW, reviews::decide);
+        .form(ACCESS_REVIEW, reviews::page, reviews::decide);
 }
 
 const PER_PAGE: usize = 20;

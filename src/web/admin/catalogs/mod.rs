@@ -48,8 +48,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             resources::save_attributes,
         )
         .post(ADMIN_CATALOG_EXTENSIONS, extensions::create)
-        .get(ADMIN_CATALOG_EXTENSION, extensions::show)
-        .post(ADMIN_CATALOG_EXTENSION, extensions::update)
+        .form(
+            ADMIN_CATALOG_EXTENSION,
+            extensions::show,
+            extensions::update,
+        )
         .post(ADMIN_CATALOG_EXTENSION_DELETE, extensions::delete)
         .post(ADMIN_CATALOG_SETTINGS, update)
         .post(ADMIN_CATALOG_DELETE, delete);

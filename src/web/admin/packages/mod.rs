@@ -34,8 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
     // Paths with a fixed last segment first: the tab pattern would take them.
     cfg.list(&LIST)
-        .get(ADMIN_PACKAGE_NEW, wizard::start)
-        .post(ADMIN_PACKAGE_NEW, wizard::step)
+        .form(ADMIN_PACKAGE_NEW, wizard::start, wizard::step)
         .get(ADMIN_PACKAGE_ASSIGNMENTS_CSV, assignments::export_csv)
         .get(ADMIN_PACKAGE, overview)
         .get(ADMIN_PACKAGE_TAB, tab)
@@ -43,8 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(ADMIN_PACKAGE_ROLE_REMOVE, roles::remove)
         .post(ADMIN_PACKAGE_POLICIES, policies::create)
         .get(ADMIN_PACKAGE_POLICY_NEW, policies::new)
-        .get(ADMIN_PACKAGE_POLICY, policies::edit)
-        .post(ADMIN_PACKAGE_POLICY, policies::update)
+        .form(ADMIN_PACKAGE_POLICY, policies::edit, policies::update)
         .post(ADMIN_PACKAGE_POLICY_STATE, policies::change_state)
         .post(ADMIN_PACKAGE_SETTINGS, settings::update)
         .post(ADMIN_PACKAGE_DELETE, settings::delete)
@@ -56,8 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(ADMIN_PACKAGE_REQUEST_CANCEL, requests::cancel)
         .post(ADMIN_PACKAGE_REQUEST_REPROCESS, requests::reprocess)
         .post(ADMIN_CALL_REPROCESS, requests::reprocess_call)
-        .get(ADMIN_PACKAGE_ASSIGN, assignments::new)
-        .post(ADMIN_PACKAGE_ASSIGN, assignments::assign)
+        .form(ADMIN_PACKAGE_ASSIGN, assignments::new, assignments::assign)
         .post(ADMIN_PACKAGE_ASSIGNMENT_REMOVE, assignments::remove)
         .post(ADMIN_PACKAGE_ASSIGNMENT_REPROCESS, assignments::reprocess);
 }
