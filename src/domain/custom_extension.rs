@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::validation::{FieldErrors, optional_text, required_text};
+use super::validation::{FieldErrors, is_line_break_or_tab, optional_text, required_text};
 
 /// The stages a policy may call an extension at (Graph
 /// `accessPackageCustomExtensionStage`).
@@ -613,6 +613,14 @@ pub fn read_callback(
     }
     let detail = match data.get("customExtensionStageInstanceDetail") {
         None | Some(Value::Null) => None,
+        Some(Value::String(s))
+            if s.chars()
+                .any(|c| c.is_control() && !is_line_break_or_tab(c)) =>
+        {
+            return Err(
+                "\"data.customExtensionStageInstanceDetail\" contains a control character.".into(),
+            );
+        }
         Some(Value::String(s)) => Some(s.chars().take(1000).collect()),
         Some(_) => return Err("\"data.customExtensionStageInstanceDetail\" must be text.".into()),
     };

@@ -41,16 +41,25 @@ impl From<ServiceError> for ScimError {
     }
 }
 
+/// A change that lost a race to another (two creates of one userName at once
+/// both pass the uniqueness check, and the database keeps one; a member
+/// deleted while being added) is the client's to retry: a 409, as the check
+/// would have said had it come second. Anything else is ours.
 impl From<StoreError> for ScimError {
     fn from(e: StoreError) -> Self {
-        ScimError::Internal(e.into())
+        match e {
+            StoreError::Conflict(_) => ScimError::Problem(Problem::uniqueness(
+                "A concurrent change took one of these unique values (userName, externalId, email, displayName) or removed a member: read the resource again and retry.",
+            )),
+            e => ScimError::Internal(e.into()),
+        }
     }
 }
 
 type Result<T> = std::result::Result<T, ScimError>;
 
 fn commit_err(e: sqlx::Error) -> ScimError {
-    ScimError::Internal(store::map_err(e).into())
+    store::map_err(e).into()
 }
 
 /// A page of resources and how many match.

@@ -361,6 +361,11 @@ const MAX_ATTEMPTS: i64 = 5;
 const MAX_ATTEMPTS_PER_WINDOW: i64 = 10;
 /// Guesses one client may make at all addresses together in a window.
 const MAX_CLIENT_ATTEMPTS_PER_WINDOW: i64 = 30;
+/// Guesses at one code from everyone together, after which it stops working:
+/// without it, a guesser with many addresses (an IPv6 network has billions)
+/// would have no limit. One client alone cannot reach it, so one client
+/// cannot spoil a guest's code; the guest can always ask for a new one.
+const MAX_GUESSES_PER_CODE: i64 = 25;
 /// Code mails one client may ask for, to any addresses, per minute and per hour:
 /// enough for a typo or two, too few to flood mailboxes.
 const CLIENT_CODES_PER_MINUTE: i64 = 5;
@@ -477,7 +482,8 @@ pub async fn redeem_code(
     }
     // Taking the code holds its row, so the counts below see every earlier
     // guess at this address: parallel guesses cannot all pass the limit.
-    let open = store::sign_in_codes::claim_attempt(&mut tx, &address, now).await?;
+    let open =
+        store::sign_in_codes::claim_attempt(&mut tx, &address, MAX_GUESSES_PER_CODE, now).await?;
     store::sign_in_codes::record_guess(&mut tx, &address, client, now).await?;
     let Some(open) = open else {
         tx.commit().await?;

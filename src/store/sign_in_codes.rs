@@ -70,12 +70,14 @@ pub async fn use_up(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<boo
         .await
 }
 
-/// Takes the newest code for the address, if it is unused and unexpired,
-/// counting the guess on it. The update holds the code's row until commit,
-/// so that guesses at one address are counted one after the other.
+/// Takes the newest code for the address, if it is unused, unexpired and
+/// has been guessed at fewer than `max_guesses` times (by anyone), counting
+/// the guess on it. The update holds the code's row until commit, so that
+/// guesses at one address are counted one after the other.
 pub async fn claim_attempt(
     conn: &mut Conn,
     email_lower: &str,
+    max_guesses: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<OpenCode>> {
     let newest = sqlx::query_scalar::<_, String>(
@@ -89,10 +91,12 @@ pub async fn claim_attempt(
     };
     sqlx::query_as::<_, (String, String, String)>(
         "UPDATE sign_in_codes SET attempts = attempts + 1 WHERE id = $1 \
-         AND used_at IS NULL AND expires_at > $2 RETURNING id, code_hash, created_at",
+         AND used_at IS NULL AND expires_at > $2 AND attempts < $3 \
+         RETURNING id, code_hash, created_at",
     )
     .bind(&id)
     .bind(ts(now))
+    .bind(max_guesses)
     .fetch_optional(conn)
     .await
     .map(|r| {

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{http::StatusCode, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Layout, render, render_status};
+use super::{Layout, form_status, render, render_status};
 use crate::domain::request::{Answer, human};
+use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests as svc;
@@ -67,18 +68,15 @@ struct RequestPage {
     can_decide: bool,
     justification_required: bool,
     state_text: &'static str,
-    error: Option<String>,
+    /// The reason as typed, shown again when the decision was refused.
+    justification: String,
+    errors: FieldErrors,
 }
 
-async fn page(me: &Approver, id: &str, error: Option<String>) -> Reply {
+async fn page(me: &Approver, id: &str, justification: String, errors: FieldErrors) -> Reply {
     let v = svc::view::approval(me.store(), &me.who.user.id, me.who.is_admin, id).await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     render_status(
-        status,
+        form_status(&errors),
         &RequestPage {
             layout: me.layout(format!("Request for {}", v.package_name)),
             answers: v.request.answers.clone(),
@@ -91,14 +89,15 @@ async fn page(me: &Approver, id: &str, error: Option<String>) -> Reply {
             organization: v.organization,
             decisions: v.decisions,
             request: v.row,
-            error,
+            justification,
+            errors,
         },
     )
 }
 
 #[tracing::instrument(skip_all)]
 async fn details(me: Approver, path: web::Path<String>) -> Reply {
-    page(&me, &path, None).await
+    page(&me, &path, String::new(), FieldErrors::new()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -122,7 +121,7 @@ async fn decide(me: Approver, path: web::Path<String>, Form(form): Form<Decision
             let done = format!("Decision recorded: the request is {}.", human(to));
             me.done(done, routes::APPROVALS.as_str())
         }
-        Err(ServiceError::Invalid(e)) => page(&me, &path, Some(e.messages())).await,
+        Err(ServiceError::Invalid(errors)) => page(&me, &path, form.justification, errors).await,
         Err(ServiceError::Refused(m)) => me.refused(m, &routes::APPROVAL.id(path.as_str())),
         Err(e) => Err(e.into()),
     }

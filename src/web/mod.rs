@@ -29,6 +29,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::domain::scim::Problem;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::store::PageAt;
@@ -197,20 +198,26 @@ pub async fn error_pages(
     Ok(res.into_response(response).map_into_right_body())
 }
 
-/// Refuses an address whose query string carries a control character (a NUL
-/// byte, say), before any handler reads it: search boxes pass their text to
-/// the database, and PostgreSQL refuses NUL with an error.
+/// Refuses an address whose path or query string carries a control character
+/// (a NUL byte, say), before any handler reads it: ids in paths and search
+/// boxes pass their text to the database, and PostgreSQL refuses NUL with an
+/// error.
 pub async fn refuse_control_characters(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
-    let bad = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .any(|(k, v)| k.chars().chain(v.chars()).any(char::is_control));
+    let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
+    let bad = path.chars().any(char::is_control)
+        || url::form_urlencoded::parse(req.query_string().as_bytes())
+            .any(|(k, v)| k.chars().chain(v.chars()).any(char::is_control));
     if bad {
-        let refused = AppError::BadRequest(
-            "The address contains a control character, which is not allowed. Remove it and try again."
-                .into(),
-        );
+        let message = "The address contains a control character, which is not allowed. Remove it and try again.";
+        // SCIM clients read a SCIM error; people read the error page.
+        if req.path().starts_with(scim::BASE) {
+            let refused = scim::problem(&Problem::invalid_value(message));
+            return Ok(req.into_response(refused).map_into_right_body());
+        }
+        let refused = AppError::BadRequest(message.into());
         return Ok(req.error_response(refused).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())

@@ -248,13 +248,19 @@ both!(groups_have_members_and_owners, |backend| async move {
             &[
                 ("csrf_token", &csrf),
                 ("email", "nobody@example.test"),
-                ("role", "member"),
+                ("role", "owner"),
                 ("action", "add"),
             ],
         )
         .await;
     assert_eq!(unknown.status, 422);
     assert!(unknown.has("No user has the email nobody@example.test."));
+    assert!(
+        unknown.has("value=\"nobody@example.test\"")
+            && unknown.has("<option value=\"owner\" selected>Owner</option>"),
+        "the form comes back as it was sent: {}",
+        unknown.body
+    );
 
     // Eric sees the membership in My Access.
     let eric = Browser::new();

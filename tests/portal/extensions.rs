@@ -427,6 +427,10 @@ both!(
         assert_eq!(call_back(&callback, Some(&token), &wrong_stage).await, 400);
         let elsewhere = callback.replace(&rid, &uuid::Uuid::new_v4().to_string());
         assert_eq!(call_back(&elsewhere, Some(&token), &good).await, 404);
+        // A NUL in the detail is refused, not stored (PostgreSQL cannot), so
+        // the sender learns it must change its answer rather than resend it.
+        let nul = resume_body(&waiting, None, "Checked\u{0}");
+        assert_eq!(call_back(&callback, Some(&token), &nul).await, 400);
         assert_eq!(state_of(&app, &rid).await, "approved");
 
         // The answer: delivered, and Ticketing told of the grant.

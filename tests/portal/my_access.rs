@@ -80,11 +80,9 @@ both!(
         let requests = eric.get(&app.url(routes::REQUESTS)).await;
         assert!(requests.has("Your request was sent for approval."));
         assert!(requests.has("pending approval"));
-        assert!(
-            eric.get(&app.url(&link))
-                .await
-                .has("You already have a request for this access package waiting")
-        );
+        assert!(eric.get(&app.url(&link)).await.has(
+            "You already have a request for this access package waiting; see Request history."
+        ));
 
         // The manager approves from the Approvals tab.
         let maria = Browser::new();
@@ -127,7 +125,28 @@ both!(
             )
             .await;
         assert_eq!(no_reason.status, 422);
-        assert!(no_reason.has("Give a reason for your decision."));
+        assert!(no_reason.has(
+            "aria-invalid=\"true\"></textarea></label>\n  <small class=\"field-error\">Give a reason for your decision.</small>"
+        ), "the error stands beside the reason: {}", no_reason.body);
+        // A refused reason comes back as typed, with why beside it.
+        let long = "Welcome aboard. ".repeat(300);
+        let too_long = maria
+            .post(
+                &app.url(&approval),
+                &[
+                    ("csrf_token", &details.csrf()),
+                    ("decision", "approve"),
+                    ("justification", &long),
+                ],
+            )
+            .await;
+        assert_eq!(too_long.status, 422);
+        assert!(
+            too_long.has(&format!(">{long}</textarea>"))
+                && too_long.has("The reason must be at most 4000 characters."),
+            "{}",
+            too_long.body
+        );
         let approved = maria
             .post(
                 &app.url(&approval),

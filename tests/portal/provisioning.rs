@@ -641,6 +641,14 @@ both!(
             "{}",
             site_page.body
         );
+        let system_page = admin
+            .get(&app.url(routes::ADMIN_SYSTEM.id(&system_id)))
+            .await;
+        assert!(
+            system_page.has("Site</a> (SharePoint Owner)"),
+            "the system's page names the site role as the site's page does: {}",
+            system_page.body
+        );
 
         // Eric's package grants the Marketing Team, linked to the directory.
         let marketing_team = group_id(&app, "Marketing Team").await;

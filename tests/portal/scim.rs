@@ -333,11 +333,17 @@ both!(
                 && none["Resources"].as_array().unwrap().is_empty()
         );
 
-        // Bob is deactivated the way Entra ID does it: blocked at once.
+        // Bob is deactivated the way Entra ID does it: blocked at once, with
+        // the attributes its default mappings send beside (parts of ones
+        // Gatehouse keeps nothing of).
         let (s, b) = scim
             .patch(
                 &format!("/Users/{bob_id}"),
-                patch_op(json!([{"op": "Replace", "path": "active", "value": "False"}])),
+                patch_op(json!([
+                    {"op": "Replace", "path": "phoneNumbers[type eq \"work\"].value", "value": "555"},
+                    {"op": "Add", "path": "addresses[type eq \"work\"].streetAddress", "value": "1 Main St"},
+                    {"op": "Replace", "path": "active", "value": "False"}
+                ])),
             )
             .await;
         assert_eq!((s, b["active"].as_bool()), (200, Some(false)), "{b}");
@@ -354,6 +360,33 @@ both!(
         assert_eq!(
             (s, b["active"].as_bool(), b["name"]["givenName"].as_str()),
             (200, Some(true), Some("Robert")),
+            "{b}"
+        );
+        // A NUL in an id, a filter or a member is a SCIM error, not a server
+        // error (PostgreSQL cannot store or compare it).
+        let (s, b) = scim.get("/Users/a%00b").await;
+        assert_eq!(
+            (s, b["scimType"].as_str()),
+            (400, Some("invalidValue")),
+            "{b}"
+        );
+        let (s, b) = scim
+            .post("/.search", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName eq \"a\u{0}\""}))
+            .await;
+        assert_eq!(
+            (s, b["scimType"].as_str()),
+            (400, Some("invalidFilter")),
+            "{b}"
+        );
+        let (s, b) = scim
+            .post(
+                "/Groups",
+                json!({"displayName": "Nul", "members": [{"value": "\u{0}"}]}),
+            )
+            .await;
+        assert_eq!(
+            (s, b["scimType"].as_str()),
+            (400, Some("invalidValue")),
             "{b}"
         );
         let (s, b) = scim
@@ -396,6 +429,50 @@ both!(
             .map(|m| m["value"].as_str().unwrap())
             .collect();
         assert_eq!(members, vec![bob_id.as_str()]);
+
+        // Eight creates of one userName at once (an IdP's retries racing):
+        // one is created, every other is told the name is taken.
+        let racers: Vec<_> = (0..8)
+            .map(|n| {
+                scim.post(
+                    "/Users",
+                    json!({"userName": "racer", "emails": [{"value": format!("racer{n}@example.com")}], "active": true}),
+                )
+            })
+            .collect();
+        let mut statuses: Vec<u16> = futures_util::future::join_all(racers)
+            .await
+            .into_iter()
+            .map(|(s, b)| {
+                assert!(s == 201 || b["scimType"] == json!("uniqueness"), "{s}: {b}");
+                s
+            })
+            .collect();
+        statuses.sort();
+        assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409]);
+
+        // A search over both types pages over users, then groups, and counts
+        // both whole.
+        let (_, users) = scim.get("/Users?count=0").await;
+        let (_, groups) = scim.get("/Groups?count=0").await;
+        let (u, g) = (
+            users["totalResults"].as_i64().unwrap(),
+            groups["totalResults"].as_i64().unwrap(),
+        );
+        let search = |start: i64, count: i64| {
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                   "startIndex": start, "count": count})
+        };
+        let (s, b) = scim.post("/.search", search(u, 2)).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["totalResults"].as_i64(), Some(u + g), "{b}");
+        let both = b["Resources"].as_array().unwrap();
+        assert!(
+            both.len() == 2 && both[0]["userName"].is_string() && both[1]["userName"].is_null(),
+            "the last user, then the first group: {b}"
+        );
+        let (_, b) = scim.post("/.search", search(u + g, 5)).await;
+        assert_eq!(b["Resources"].as_array().map(Vec::len), Some(1), "{b}");
         let group_page = admin.get(&app.url(routes::ADMIN_GROUP.id(&gid))).await;
         assert!(
             group_page.has("Bob S.") && !group_page.has("Ann Lee"),

@@ -336,6 +336,11 @@ pub fn parse(input: &str) -> Result<Filter, FilterError> {
             "The filter is longer than 4,096 characters.".into(),
         ));
     }
+    if input.chars().any(char::is_control) {
+        return Err(FilterError(
+            "The filter contains a control character.".into(),
+        ));
+    }
     let mut p = Parser {
         tokens: tokens(input)?,
         at: 0,

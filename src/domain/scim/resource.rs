@@ -213,7 +213,12 @@ impl ScimUser {
             "department" => self.department = text(v, "department")?,
             "manager" => self.manager = manager(v)?,
             "manager.value" => self.manager = text(v, "manager.value")?,
-            k if IGNORED.contains(&k) || k.starts_with("urn:") => {}
+            // A part of an attribute Gatehouse keeps nothing of is as good
+            // as the whole: Entra ID's defaults patch `phoneNumbers[type eq
+            // "work"].value` and `addresses[type eq "work"].streetAddress`.
+            k if IGNORED.contains(&k)
+                || IGNORED.contains(&k.split('.').next().unwrap_or(k))
+                || k.starts_with("urn:") => {}
             k if lenient => {
                 let _ = k;
             }
@@ -414,6 +419,12 @@ fn member_ids(v: &Value) -> Result<Vec<String>, Problem> {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| Problem::invalid_value("Each member needs a value: a user's id."))
+                .and_then(|s| match s.chars().any(char::is_control) {
+                    true => Err(Problem::invalid_value(
+                        "A member's value contains a control character.",
+                    )),
+                    false => Ok(s),
+                })
         })
         .collect()
 }

@@ -10,6 +10,7 @@ use crate::domain::connected_system::{
     LDAP_MATCH_ATTRIBUTES, LDAP_MEMBER_ATTRIBUTES, ReconcileMode, SCIM_MATCH, SystemInput,
     SystemKind, SystemProfile, SystemSettings,
 };
+use crate::domain::directory::SiteRole;
 use crate::domain::directory_import::ImportSettings;
 use crate::domain::ids::ConnectedSystemId;
 use crate::domain::validation::FieldErrors;
@@ -206,6 +207,11 @@ impl SystemPage {
     /// A link's drift as people read it.
     fn drift(&self, l: &LinkRow) -> String {
         drift_text(l)
+    }
+
+    /// A site link's role as the site's page names it ("SharePoint Visitor").
+    fn site_role<'a>(&self, role: &'a str) -> &'a str {
+        SiteRole::parse(role).map_or(role, |r| r.label())
     }
 }
 

@@ -66,6 +66,8 @@ struct GroupPage {
     holders: Vec<Holder>,
     role_errors: FieldErrors,
     role_email: String,
+    /// The role the add-a-person form offers first: the one last chosen.
+    role: GroupRole,
     types: Vec<(&'static str, &'static str)>,
     panel: Option<LinksPanel>,
 }
@@ -98,6 +100,7 @@ fn new_page(cx: &Console, form: GroupForm, errors: FieldErrors) -> Reply {
         holders: vec![],
         role_errors: FieldErrors::new(),
         role_email: String::new(),
+        role: GroupRole::Member,
         types: type_choices(),
         panel: None,
     };
@@ -131,6 +134,7 @@ struct Pending {
     errors: FieldErrors,
     role_errors: FieldErrors,
     role_email: String,
+    role: GroupRole,
     search: LinkSearch,
 }
 
@@ -154,6 +158,7 @@ async fn group_page(cx: &Console, id: &GroupId, p: Pending) -> Reply {
         holders,
         role_errors: p.role_errors,
         role_email: p.role_email,
+        role: p.role,
         types: type_choices(),
         panel: Some(panel),
     };
@@ -171,6 +176,7 @@ async fn show(cx: Console, path: web::Path<String>, search: web::Query<LinkSearc
         errors: FieldErrors::new(),
         role_errors: FieldErrors::new(),
         role_email: String::new(),
+        role: GroupRole::Member,
         search: search.into_inner(),
     };
     group_page(&cx, &parse_id(&path)?, pending).await
@@ -191,6 +197,7 @@ async fn update(cx: Console, path: web::Path<String>, Form(form): Form<GroupForm
                 errors,
                 role_errors: FieldErrors::new(),
                 role_email: String::new(),
+                role: GroupRole::Member,
                 search: LinkSearch::default(),
             };
             group_page(&cx, &id, pending).await
@@ -250,6 +257,7 @@ async fn change_role(cx: Console, path: web::Path<String>, Form(form): Form<Role
                 errors: FieldErrors::new(),
                 role_errors,
                 role_email: form.email,
+                role,
                 search: LinkSearch::default(),
             };
             group_page(&cx, &id, pending).await

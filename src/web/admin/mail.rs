@@ -68,8 +68,13 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
                     format!("Given up: this message cannot be sent ({e}).")
                 }
                 (None, Some(e)) => format!(
-                    "Not sent after {} attempt(s): {e}. Next try {}",
+                    "Not sent after {} {}: {e}. Next try {}",
                     m.attempts,
+                    if m.attempts == 1 {
+                        "attempt"
+                    } else {
+                        "attempts"
+                    },
                     plain_time(&m.next_attempt_at, tz)
                 ),
                 (None, None) if cx.state.config.smtp.is_some() => "Waiting to be sent".into(),

@@ -255,7 +255,7 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
         }
         Availability::OpenRequest => {
             page.reason =
-                "You already have a request for this access package waiting; see My requests."
+                "You already have a request for this access package waiting; see Request history."
                     .into();
             return render(&page);
         }

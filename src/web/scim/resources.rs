@@ -341,41 +341,42 @@ async fn search_all(state: Data, req: HttpRequest, payload: web::Payload) -> Htt
         Ok(q) => q,
         Err(p) => return problem(&p),
     };
-    let everything = Query {
+    let (start, count) = crate::domain::scim::paging(q.start_index, q.count);
+    let window = |start: i64, count: i64| Query {
         filter: q.filter.clone(),
-        start_index: Some(1),
-        count: Some(crate::domain::scim::MAX_RESULTS),
+        start_index: Some(start),
+        count: Some(count),
         attributes: q.attributes.clone(),
         excluded: q.excluded.clone(),
     };
-    let mut all = Vec::new();
-    let mut applied = false;
-    for page in [
-        users_page(&state, &everything).await,
-        groups_page(&state, &everything).await,
-    ] {
-        match page {
-            Ok((_, _, items)) => {
-                applied = true;
-                all.extend(items);
-            }
-            // A filter on an attribute one type lacks leaves that type out.
-            Err(svc::ScimError::Problem(p)) if p.scim_type == Some("invalidFilter") => {}
-            Err(e) => return failed(e),
-        }
-    }
-    if !applied {
+    // A filter on an attribute one type lacks leaves that type out.
+    let found = |page| match page {
+        Ok((total, _, items)) => Ok(Some((total, items))),
+        Err(svc::ScimError::Problem(p)) if p.scim_type == Some("invalidFilter") => Ok(None),
+        Err(e) => Err(e),
+    };
+    let users = match found(users_page(&state, &window(start, count)).await) {
+        Ok(u) => u,
+        Err(e) => return failed(e),
+    };
+    let users_apply = users.is_some();
+    let (user_total, mut items) = users.unwrap_or_default();
+    // The groups' part of the window: what the users left of it, from where
+    // the window stands past the last user.
+    let group_start = (start - user_total).max(1);
+    let left = count - items.len() as i64;
+    let groups = match found(groups_page(&state, &window(group_start, left)).await) {
+        Ok(g) => g,
+        Err(e) => return failed(e),
+    };
+    if !users_apply && groups.is_none() {
         return problem(&Problem::invalid_filter(
             "The filter applies to neither users nor groups.",
         ));
     }
-    let (start, count) = crate::domain::scim::paging(q.start_index, q.count);
-    let total = all.len() as i64;
-    let items: Vec<Value> = all
-        .into_iter()
-        .skip((start - 1) as usize)
-        .take(count as usize)
-        .collect();
+    let (group_total, group_items) = groups.unwrap_or_default();
+    items.extend(group_items);
+    let total = user_total + group_total;
     scim_json(StatusCode::OK, &list(total, start, items))
 }
 
