@@ -364,31 +364,17 @@ both!(
         );
         // A NUL in an id, a filter or a member is a SCIM error, not a server
         // error (PostgreSQL cannot store or compare it).
-        let (s, b) = scim.get("/Users/a%00b").await;
-        assert_eq!(
-            (s, b["scimType"].as_str()),
-            (400, Some("invalidValue")),
-            "{b}"
-        );
-        let (s, b) = scim
-            .post("/.search", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName eq \"a\u{0}\""}))
-            .await;
-        assert_eq!(
-            (s, b["scimType"].as_str()),
-            (400, Some("invalidFilter")),
-            "{b}"
-        );
-        let (s, b) = scim
-            .post(
-                "/Groups",
-                json!({"displayName": "Nul", "members": [{"value": "\u{0}"}]}),
-            )
-            .await;
-        assert_eq!(
-            (s, b["scimType"].as_str()),
-            (400, Some("invalidValue")),
-            "{b}"
-        );
+        let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                            "filter": "userName eq \"a\u{0}\""});
+        let members = json!({"displayName": "Nul", "members": [{"value": "\u{0}"}]});
+        for (answer, kind) in [
+            (scim.get("/Users/a%00b").await, "invalidValue"),
+            (scim.post("/.search", search).await, "invalidFilter"),
+            (scim.post("/Groups", members).await, "invalidValue"),
+        ] {
+            let (s, b) = answer;
+            assert_eq!((s, b["scimType"].as_str()), (400, Some(kind)), "{b}");
+        }
         let (s, b) = scim
             .patch(
                 &format!("/Users/{bob_id}"),
