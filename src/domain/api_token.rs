@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::domain::request::local_to_utc;
 use crate::domain::validation::{FieldErrors, required_text};
 
 /// What a token may be used for.
@@ -56,12 +57,14 @@ pub struct NewToken {
 }
 
 impl NewToken {
-    /// `expires`: a day (YYYY-MM-DD, the end of that day in UTC) or empty
-    /// for a token that does not expire; it must be in the future.
+    /// `expires`: a day (YYYY-MM-DD, the end of that day in `tz`, the
+    /// administrator's zone) or empty for a token that does not expire; it
+    /// must be in the future.
     pub fn parse(
         name: &str,
         purpose: &str,
         expires: &str,
+        tz: chrono_tz::Tz,
         now: DateTime<Utc>,
     ) -> Result<NewToken, FieldErrors> {
         let mut e = FieldErrors::new();
@@ -78,7 +81,7 @@ impl NewToken {
                 Ok(d) => {
                     let end = d
                         .and_hms_opt(23, 59, 59)
-                        .map(|t| t.and_utc())
+                        .and_then(|t| local_to_utc(tz, t))
                         .unwrap_or(now);
                     if end <= now {
                         e.add("expires", "The expiry must be in the future.");
@@ -112,13 +115,19 @@ mod tests {
     #[test]
     fn settings_are_checked() {
         let now = "2026-12-01T10:00:00Z".parse().unwrap();
-        let t = NewToken::parse(" Entra ID ", "scim", "2027-01-31", now).unwrap();
+        let t = NewToken::parse(" Entra ID ", "scim", "2027-01-31", chrono_tz::UTC, now).unwrap();
         assert_eq!(t.name, "Entra ID");
         assert_eq!(
             t.expires_at.unwrap().to_rfc3339(),
             "2027-01-31T23:59:59+00:00"
         );
-        let e = NewToken::parse("", "api", "2020-01-01", now).unwrap_err();
+        // The day is the administrator's: it ends earlier in Tokyo.
+        let tokyo = NewToken::parse("x", "scim", "2027-01-31", chrono_tz::Asia::Tokyo, now);
+        assert_eq!(
+            tokyo.unwrap().expires_at.unwrap().to_rfc3339(),
+            "2027-01-31T14:59:59+00:00"
+        );
+        let e = NewToken::parse("", "api", "2020-01-01", chrono_tz::UTC, now).unwrap_err();
         assert!(
             e.get("name").is_some() && e.get("purpose").is_some() && e.get("expires").is_some()
         );

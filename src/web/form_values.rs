@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::domain::request::{PeriodInput, time_zone};
+use chrono_tz::Tz;
+
+use crate::domain::request::PeriodInput;
 
 /// Each field's values, in the order sent.
 #[derive(Debug, Default, Clone)]
@@ -31,13 +33,23 @@ impl FormValues {
         self.0.get(k).and_then(|v| v.first()).map(String::as_str)
     }
 
-    /// The asked-for period: `start`, `end` and the browser's time zone `tz`.
-    pub fn period(&self) -> PeriodInput<'_> {
+    /// The asked-for period: `start`, `end` and the time zone `tz` the form
+    /// was filled in (the page writes the viewer's; the page script, where it
+    /// runs, the browser's if the page had none). A form without a known zone
+    /// is read in `viewer`'s, the zone its page showed.
+    pub fn period(&self, viewer: Tz) -> PeriodInput<'_> {
         PeriodInput {
             start: self.sent("start").unwrap_or_default(),
             end: self.sent("end").unwrap_or_default(),
-            tz: time_zone(self.sent("tz").unwrap_or_default()),
+            tz: self.zone(viewer),
         }
+    }
+
+    /// The zone a period form's dates are in: the one it was sent with, or
+    /// `viewer`'s (the form's `tz` field, shown again).
+    pub fn zone(&self, viewer: Tz) -> Tz {
+        let sent = self.sent("tz").unwrap_or_default().trim();
+        sent.parse().unwrap_or(viewer)
     }
 
     /// Whether `v` is among the field's values (a ticked choice).

@@ -303,10 +303,16 @@ async fn holders_extend_their_access_from_my_access_in_its_last_days() {
         .await;
     let early = browser.get(&link).await;
     assert!(early.has("You already have this access package."));
-    assert!(early.has(&format!(
-        "Your access ends on <strong>{}</strong>",
-        &first_end[..10]
-    )));
+    let ends = chrono::DateTime::parse_from_rfc3339(&first_end).unwrap();
+    assert!(
+        early.has(&format!(
+            "Your access ends on <strong><time datetime=\"{}\"",
+            ends.to_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )),
+        "the end, in the holder's zone: {}",
+        early.body
+    );
     assert!(early.has("You can ask to extend your access in its last 14 days"));
     assert!(!early.has("Request extension"));
 
@@ -840,6 +846,7 @@ async fn an_extension_goes_through_approval_when_the_policy_asks() {
         &answers,
         None,
         clock.now(),
+        chrono_tz::UTC,
     )
     .await
     .unwrap();
@@ -856,6 +863,7 @@ async fn an_extension_goes_through_approval_when_the_policy_asks() {
         &answers,
         None,
         clock.now(),
+        chrono_tz::UTC,
     )
     .await;
     assert!(

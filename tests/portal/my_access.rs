@@ -580,3 +580,87 @@ async fn times_are_shown_in_the_viewers_time_zone() {
         .await;
     assert_eq!(bad.status, 400);
 }
+
+/// A fixed last day is the administrator's day; requestors read it, and type
+/// their period, in their own zone, with or without the page script.
+#[tokio::test]
+async fn a_fixed_last_day_is_read_in_each_persons_time_zone() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let in_zone = async |email: &str, zone: &str| {
+        let b = Browser::new();
+        app.demo_sign_in(&b, email).await;
+        let profile = b.get(&app.url(routes::PROFILE)).await;
+        let chose = b
+            .post(
+                &app.url(routes::PROFILE),
+                &[("csrf_token", profile.csrf().as_str()), ("time_zone", zone)],
+            )
+            .await;
+        assert_eq!(chose.status, 303, "{}", chose.body);
+        b
+    };
+    // An administrator in Tokyo ends a policy on 30 June 2030, their day.
+    let admin = in_zone("ada.admin@gatehouse.demo", "Asia/Tokyo").await;
+    let package = package_id(&app, "Marketing resources for employees").await;
+    let policies = app.url(routes::ADMIN_PACKAGE_POLICIES.id(&package));
+    let form = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(&package)))
+        .await;
+    let created = admin
+        .post(
+            &policies,
+            &[
+                ("csrf_token", form.csrf().as_str()),
+                ("policy_name", "Until June"),
+                ("scope", "allMemberUsers"),
+                ("enabled", "on"),
+                ("enable_requests", "on"),
+                ("custom_schedule", "on"),
+                ("expiration_type", "date"),
+                ("expiration_date", "2030-06-30"),
+                ("q_count", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let list = admin.get(&policies).await;
+    let at = list.body.find(">Until June</a>").unwrap();
+    let start = list.body[..at].rfind("href=\"").unwrap() + 6;
+    let edit = admin.get(&app.url(&list.body[start..at - 1])).await;
+    assert!(
+        edit.has(r#"name="expiration_date" value="2030-06-30""#),
+        "the administrator gets back the day they gave: {}",
+        edit.body
+    );
+
+    // Someone in Paris reads that day's end in Paris time; the period form
+    // carries their zone without the page script.
+    let emma = in_zone("emma.employee@gatehouse.demo", "Europe/Paris").await;
+    let url = app.url(routes::PACKAGE.id(&package));
+    let page = emma.get(&url).await;
+    assert!(
+        page.has(r#"name="tz" value="Europe/Paris""#),
+        "{}",
+        page.body
+    );
+    let policy = list.body[start..at - 1].rsplit('/').next().unwrap();
+    let refused = emma
+        .post(
+            &url,
+            &[
+                ("csrf_token", page.csrf().as_str()),
+                ("policy", policy),
+                ("justification", "Campaign"),
+                ("start", "someday"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.has("access lasts until 30 Jun 2030, 16:59 CEST")
+            && refused.has("Dates are in your time zone, Europe/Paris.")
+            && refused.has(r#"name="tz" value="Europe/Paris""#),
+        "{}",
+        refused.body
+    );
+}

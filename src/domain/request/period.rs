@@ -23,11 +23,13 @@ pub fn extended_end(
 }
 
 /// Why an assignment cannot be extended by its holder now; `None` when it can.
-/// Extension opens in the last 14 days, as the first reminder says.
+/// Extension opens in the last 14 days, as the first reminder says. Times
+/// are said in the holder's zone `tz`.
 pub fn extension_refusal(
     policy: &Policy,
     current_end: Option<chrono::DateTime<chrono::Utc>>,
     now: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
 ) -> Option<String> {
     use crate::domain::policy::Expiration;
     if !policy.requestor.enable_targets_to_self_update_access {
@@ -42,14 +44,14 @@ pub fn extension_refusal(
         if end >= t {
             return Some(format!(
                 "Your access already lasts until {}, the latest date this policy allows.",
-                t.format("%Y-%m-%d")
+                moment_in(t, tz)
             ));
         }
     }
     if end - now > chrono::Duration::days(EXTENSION_WINDOW_DAYS) {
         return Some(format!(
             "You can ask to extend your access in its last {EXTENSION_WINDOW_DAYS} days, from {}.",
-            (end - chrono::Duration::days(EXTENSION_WINDOW_DAYS)).format("%Y-%m-%d")
+            moment_in(end - chrono::Duration::days(EXTENSION_WINDOW_DAYS), tz)
         ));
     }
     None
@@ -112,6 +114,13 @@ impl Moment {
 /// UTC when none or an unknown one was sent.
 pub fn time_zone(name: &str) -> chrono_tz::Tz {
     name.trim().parse().unwrap_or(chrono_tz::UTC)
+}
+
+/// A moment as people in `tz` read it in a sentence: "1 Dec 2026, 23:59 CET".
+pub fn moment_in(t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
+    t.with_timezone(&tz)
+        .format("%-d %b %Y, %H:%M %Z")
+        .to_string()
 }
 
 /// A wall-clock time in `tz` as UTC. A time the clocks skip (a daylight
@@ -256,6 +265,7 @@ pub fn check_period(
 mod tests {
     use super::*;
     use crate::domain::policy::{AllowedTargetScope, Expiration, SubjectSet};
+    use chrono_tz::UTC;
 
     fn policy(scope: AllowedTargetScope, targets: Vec<SubjectSet>) -> Policy {
         Policy::requestable(scope, targets)
@@ -281,22 +291,21 @@ mod tests {
             extended_end(&p, Some(past), now),
             Some(now + chrono::Duration::days(30))
         );
-        assert_eq!(extension_refusal(&p, Some(end), now), None);
+        assert_eq!(extension_refusal(&p, Some(end), now, UTC), None);
         assert!(
-            extension_refusal(&p, Some(now + chrono::Duration::days(40)), now)
+            extension_refusal(&p, Some(now + chrono::Duration::days(40)), now, UTC)
                 .unwrap()
                 .contains("last 14 days")
         );
         let fixed = chrono::Utc.with_ymd_and_hms(2026, 12, 10, 0, 0, 0).unwrap();
         p.expiration = Expiration::AfterDateTime(fixed);
         assert_eq!(extended_end(&p, Some(end), now), Some(fixed));
-        assert!(
-            extension_refusal(&p, Some(fixed), now)
-                .unwrap()
-                .contains("the latest date this policy allows")
+        assert_eq!(
+            extension_refusal(&p, Some(fixed), now, chrono_tz::Asia::Tokyo).unwrap(),
+            "Your access already lasts until 10 Dec 2026, 09:00 JST, the latest date this policy allows."
         );
         p.requestor.enable_targets_to_self_update_access = false;
-        assert!(extension_refusal(&p, Some(end), now).is_some());
+        assert!(extension_refusal(&p, Some(end), now, UTC).is_some());
     }
 
     #[test]

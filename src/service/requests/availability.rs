@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::Policy;
-use crate::domain::request::{Requestor, admits, eligible};
+use crate::domain::request::{Requestor, admits, eligible, moment_in};
 use crate::domain::user::{Person, User};
 use crate::service::ServiceError;
 use crate::store::requests::{CandidateRow, PersonFacts, PersonKey};
@@ -153,8 +154,9 @@ pub struct Offer {
 }
 
 impl Availability {
-    /// Why a request for `package` is refused, in the requestor's words.
-    pub fn refusal(&self, package: &str) -> String {
+    /// Why a request for `package` is refused, in the requestor's words
+    /// (times in their zone `tz`).
+    pub fn refusal(&self, package: &str, tz: Tz) -> String {
         match self {
             Availability::Offer(_) => String::new(),
             Availability::Unavailable => {
@@ -171,7 +173,7 @@ impl Availability {
             }
             Availability::Ended(t) => format!(
                 "{package} could be requested until {}; that date has passed, so it cannot be requested now.",
-                t.format("%Y-%m-%d")
+                moment_in(*t, tz)
             ),
         }
     }

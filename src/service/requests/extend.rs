@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::json;
 
 use super::availability::{facts_of, requestor_from};
@@ -19,8 +20,8 @@ use crate::service::ServiceError;
 use crate::store::{Conn, Store, assignments, requests, users};
 
 /// Whether the holder may ask to extend the assignment now: the assignment
-/// and its policy, with the reason why not if they may not; `None` when
-/// they do not hold the package.
+/// and its policy, with the reason why not if they may not (its times in
+/// the holder's zone `tz`); `None` when they do not hold the package.
 #[tracing::instrument(skip_all)]
 pub async fn extension_offer(
     store: &Store,
@@ -28,6 +29,7 @@ pub async fn extension_offer(
     user: &User,
     package: &str,
     now: DateTime<Utc>,
+    tz: Tz,
 ) -> Result<Option<(assignments::AssignmentRow, Policy, Option<String>)>, ServiceError> {
     let Some(a) = assignments::active_for(conn, &user.id, package).await? else {
         return Ok(None);
@@ -53,7 +55,7 @@ pub async fn extension_offer(
     let refusal = if !policy.enabled || !admits(&policy, &requestor, info.facts.catalog_external) {
         Some("Your access can no longer be extended: you are not among the people this package's policy admits now.".into())
     } else {
-        extension_refusal(&policy, end, now)
+        extension_refusal(&policy, end, now, tz)
     };
     Ok(Some((a, policy, refusal)))
 }
@@ -74,7 +76,8 @@ pub async fn earlier_answers(
 }
 
 /// The holder asks to extend their assignment, answering the policy's
-/// questions again (those not editable keep their earlier answers).
+/// questions again (those not editable keep their earlier answers); why
+/// they may not says its times in their zone `tz`.
 #[tracing::instrument(skip_all)]
 pub async fn request_extension(
     store: &Store,
@@ -83,6 +86,7 @@ pub async fn request_extension(
     given: &HashMap<String, Vec<String>>,
     justification: Option<&str>,
     now: DateTime<Utc>,
+    tz: Tz,
 ) -> Result<RequestState, ServiceError> {
     if user.is_blocked() {
         return Err(ServiceError::Refused(
@@ -92,7 +96,7 @@ pub async fn request_extension(
     let mut tx = store.begin().await?;
     users::lock(&mut tx, &user.id).await?;
     let Some((a, policy, refusal)) =
-        extension_offer(store, &mut tx, user, package.as_str(), now).await?
+        extension_offer(store, &mut tx, user, package.as_str(), now, tz).await?
     else {
         return Err(ServiceError::Refused(
             "You do not hold this access package, so there is nothing to extend.".into(),

@@ -71,7 +71,7 @@ pub async fn submit(
         Availability::Offer(offer) => offer,
         other => {
             return Err(ServiceError::Refused(
-                other.refusal(&info.facts.display_name),
+                other.refusal(&info.facts.display_name, input.period.tz),
             ));
         }
     };

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use super::availability::{Availability, availability};
 use super::extend::{earlier_answers, extension_offer};
@@ -41,12 +42,13 @@ pub async fn package_view(
     who: &Person,
     package: &str,
     now: DateTime<Utc>,
+    tz: Tz,
 ) -> Result<PackageView, ServiceError> {
     let (package_info, verdict) = availability(store, who, package, now).await?;
     let extension = match (&verdict, who.user()) {
         (Availability::AlreadyHeld, Some(u)) => {
             let mut conn = store.read().await?;
-            match extension_offer(store, &mut conn, u, package, now).await? {
+            match extension_offer(store, &mut conn, u, package, now, tz).await? {
                 Some((assignment, policy, refusal)) => Some(Extension {
                     earlier: earlier_answers(&mut conn, &assignment.id).await?,
                     assignment,

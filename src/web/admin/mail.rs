@@ -5,6 +5,7 @@ use actix_web::web;
 use askama::Template;
 
 use super::ListQuery;
+use crate::domain::request::moment_in;
 use crate::notify::render_for_admin as render;
 use crate::routes;
 use crate::web::Reply;
@@ -104,12 +105,6 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
 
 /// A stored time as plain text in the viewer's zone (for a sentence).
 fn plain_time(stored: &str, tz: chrono_tz::Tz) -> String {
-    chrono::DateTime::parse_from_rfc3339(stored).map_or_else(
-        |_| stored.to_string(),
-        |t| {
-            t.with_timezone(&tz)
-                .format("%-d %b %Y, %H:%M %Z")
-                .to_string()
-        },
-    )
+    chrono::DateTime::parse_from_rfc3339(stored)
+        .map_or_else(|_| stored.to_string(), |t| moment_in(t.to_utc(), tz))
 }

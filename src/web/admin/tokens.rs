@@ -85,7 +85,7 @@ async fn page(cx: Console) -> Reply {
 async fn create(cx: Console, form: Form<TokenForm>) -> Reply {
     let f = form.0;
     let now = cx.now();
-    match NewToken::parse(&f.name, &f.purpose, &f.expires, now) {
+    match NewToken::parse(&f.name, &f.purpose, &f.expires, cx.who.tz, now) {
         Ok(t) => {
             let token = svc::create(cx.store(), &cx.actor(), &t, now).await?;
             // Shown in this answer only; never stored in the clear, never in a redirect.

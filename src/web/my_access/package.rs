@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Policy, QuestionKind};
-use crate::domain::request::RequestState;
+use crate::domain::request::{RequestState, moment_in};
 use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -37,8 +37,8 @@ pub struct QuestionView {
 }
 
 pub struct ExtensionView {
-    /// The last day, or empty when access does not expire.
-    pub ends: String,
+    /// When access ends (stored time), if it does.
+    pub ends: Option<String>,
     /// Why the holder cannot extend now, if they cannot.
     pub refusal: Option<String>,
 }
@@ -166,7 +166,7 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
         package: info,
         availability,
         extension,
-    } = view::package_view(me.store(), me.person(), id, me.now()).await?;
+    } = view::package_view(me.store(), me.person(), id, me.now(), me.who.tz).await?;
     // Nothing is said of a package the person may not request, not even its name.
     let package = info
         .as_ref()
@@ -233,13 +233,7 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
                     }
                 }
                 page.extension = Some(ExtensionView {
-                    ends: x
-                        .assignment
-                        .end_at
-                        .as_deref()
-                        .and_then(|e| e.get(..10))
-                        .unwrap_or_default()
-                        .to_string(),
+                    ends: x.assignment.end_at.clone(),
                     refusal: x.refusal,
                 });
             }
@@ -250,7 +244,7 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
             return render(&page);
         }
         ended @ (Availability::Ended(_) | Availability::OwnDomain(_)) => {
-            page.reason = ended.refusal("This access package");
+            page.reason = ended.refusal("This access package", me.who.tz);
             return render(&page);
         }
         Availability::OpenRequest => {
@@ -301,7 +295,7 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
             Expiration::NoExpiration => String::new(),
             Expiration::AfterDays(d) => format!("at most {d} days"),
             Expiration::AfterHours(h) => format!("at most {h} hours"),
-            Expiration::AfterDateTime(t) => format!("until {}", t.format("%Y-%m-%d")),
+            Expiration::AfterDateTime(t) => format!("until {}", moment_in(t, me.who.tz)),
         }
     };
     page.policies = offer
@@ -335,7 +329,7 @@ pub(super) async fn request(
         justification: values.sent("justification"),
         answers: values.answers(),
         attributes: values.attributes(),
-        period: values.period(),
+        period: values.period(me.who.tz),
     };
     let errors = match svc::submit(me.store(), me.person(), &id, &input, me.now()).await {
         Ok(r) => {
@@ -383,7 +377,8 @@ pub(super) async fn extend(
     };
     let values = FormValues::from_pairs(form.0);
     let why = values.sent("justification");
-    match svc::request_extension(me.store(), &holder, &id, values.all(), why, me.now()).await {
+    let (now, tz) = (me.now(), me.who.tz);
+    match svc::request_extension(me.store(), &holder, &id, values.all(), why, now, tz).await {
         Ok(s) => {
             let message = if s == RequestState::Delivered {
                 "Your access was extended."

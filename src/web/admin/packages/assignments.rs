@@ -3,13 +3,14 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::{Filtered, Item, Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
-use crate::domain::request::human;
+use crate::domain::request::{human, moment_in};
 use crate::domain::user::User;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -208,8 +209,8 @@ fn question_fields(policy: Option<&Policy>) -> Vec<QuestionField> {
         .collect()
 }
 
-/// What happens without dates, under a policy.
-fn lifetime(policy: Option<&Policy>) -> String {
+/// What happens without dates, under a policy (its end, if fixed, in `tz`).
+fn lifetime(policy: Option<&Policy>, tz: Tz) -> String {
     match policy.map(|p| &p.expiration) {
         None => String::new(),
         Some(Expiration::NoExpiration) => "Without an end date, access does not expire.".into(),
@@ -221,7 +222,7 @@ fn lifetime(policy: Option<&Policy>) -> String {
         }
         Some(Expiration::AfterDateTime(t)) => format!(
             "Without dates, access starts now and ends on {}.",
-            t.format("%Y-%m-%d")
+            moment_in(*t, tz)
         ),
     }
 }
@@ -265,7 +266,7 @@ async fn assign_page(
             layout: cx.layout(form.package.display_name.clone()),
             tab: Tab::Assignments,
             questions: question_fields(policy),
-            lifetime: lifetime(policy),
+            lifetime: lifetime(policy, cx.who.tz),
             policies: form
                 .policies
                 .iter()
@@ -365,7 +366,7 @@ pub(super) async fn assign(
         policy_id: &chosen,
         users,
         new_guest: (!guest_email.trim().is_empty()).then_some((&guest_email, &guest_name)),
-        period: values.period(),
+        period: values.period(cx.who.tz),
         answers: values.answers(),
         attributes: values.attributes(),
         bypass_approval: field("bypass") == "on",

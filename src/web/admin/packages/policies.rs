@@ -125,7 +125,7 @@ pub(super) async fn new(cx: Console, path: web::Path<String>) -> Reply {
 pub(super) async fn edit(cx: Console, path: web::Path<(String, String)>) -> Reply {
     let id = parse_id(&path.0)?;
     let (policy, names) = svc::policy(cx.store(), &id, &path.1).await?;
-    let f = policy_form::fields_of(&policy, &names);
+    let f = policy_form::fields_of(&policy, &names, cx.who.tz);
     form_page(
         &cx,
         &id,
@@ -166,7 +166,7 @@ pub(super) async fn create(
         let matches = Matches::find(cx.store(), form.pressed.flatten().as_ref()).await?;
         return form_page(&cx, &id, None, f, FieldErrors::new(), matches).await;
     }
-    let draft = policy_form::draft(&f);
+    let draft = policy_form::draft(&f, cx.who.tz);
     let name = draft.policy.display_name.clone();
     match svc::add_policy(cx.store(), &cx.actor(), &id, draft, cx.now()).await {
         Ok(_) => {
@@ -194,7 +194,7 @@ pub(super) async fn update(
         let matches = Matches::find(cx.store(), form.pressed.flatten().as_ref()).await?;
         return form_page(&cx, &id, pid, f, FieldErrors::new(), matches).await;
     }
-    let draft = policy_form::draft(&f);
+    let draft = policy_form::draft(&f, cx.who.tz);
     let now = cx.now();
     match svc::update_policy(cx.store(), &cx.actor(), &id, &path.1, draft, now).await {
         Ok(name) => cx.done(

@@ -12,18 +12,20 @@
 //! `expiration_type` (never|date|days|hours), `expiration_date`, `expiration_days`,
 //! `expiration_hours`.
 
-use crate::domain::custom_extension::Stage;
-use crate::domain::review::{ReviewInput, ReviewSettings};
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
+use chrono_tz::Tz;
 
 use crate::domain::catalog::{format_localizations, parse_localizations};
+use crate::domain::custom_extension::Stage;
 use crate::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Choice, Expiration, MAX_STAGES,
     Policy, Question, QuestionKind, RequestorSettings, SubjectSet,
 };
 use crate::domain::policy_draft::{Name, Names, PolicyDraft, Slot};
+use crate::domain::request::local_to_utc;
+use crate::domain::review::{ReviewInput, ReviewSettings};
 use crate::domain::validation::FieldErrors;
 
 pub type Fields = BTreeMap<String, String>;
@@ -176,7 +178,10 @@ fn number(f: &Fields, k: &str, what: &str, field: &str, e: &mut FieldErrors) -> 
 /// Reads the form into a draft: what the fields say, the names they give
 /// (looked up by the service, which also applies `Policy::validate`), and
 /// the errors of the fields themselves.
-pub fn draft(f: &Fields) -> PolicyDraft {
+///
+/// A fixed last day is the administrator's (`tz`): access ends as that day
+/// ends where they are.
+pub fn draft(f: &Fields, tz: Tz) -> PolicyDraft {
     let mut e = FieldErrors::new();
     let mut names = Vec::new();
     let scope = AllowedTargetScope::parse(get(f, "scope")).unwrap_or_else(|| {
@@ -337,9 +342,13 @@ pub fn draft(f: &Fields) -> PolicyDraft {
                 e.add("expiration", "Give a date before the year 10000.");
                 Expiration::NoExpiration
             }
-            Ok(d) => {
-                Expiration::AfterDateTime(d.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc())
-            }
+            Ok(d) => match d.and_hms_opt(23, 59, 59).and_then(|t| local_to_utc(tz, t)) {
+                Some(end) => Expiration::AfterDateTime(end),
+                None => {
+                    e.add("expiration", "Give a date before the year 10000.");
+                    Expiration::NoExpiration
+                }
+            },
             Err(_) => {
                 e.add("expiration", "Give the date as YYYY-MM-DD.");
                 Expiration::NoExpiration
@@ -473,7 +482,9 @@ pub fn set_extensions(f: &mut Fields, chosen: &[(Stage, String)]) {
 }
 
 /// The form fields that show a stored policy.
-pub fn fields_of(p: &Policy, names: &Names) -> Fields {
+/// The form for a stored policy; a fixed last day as the administrator's
+/// (`tz`) day.
+pub fn fields_of(p: &Policy, names: &Names, tz: Tz) -> Fields {
     let mut f = Fields::new();
     let mut set = |k: &str, v: String| {
         f.insert(k.to_string(), v);
@@ -594,7 +605,8 @@ pub fn fields_of(p: &Policy, names: &Names) -> Fields {
         }
         Expiration::AfterDateTime(t) => {
             f2.insert("expiration_type".into(), "date".into());
-            f2.insert("expiration_date".into(), t.format("%Y-%m-%d").to_string());
+            let day = t.with_timezone(&tz).format("%Y-%m-%d");
+            f2.insert("expiration_date".into(), day.to_string());
         }
         Expiration::AfterDays(d) => {
             f2.insert("expiration_type".into(), "days".into());

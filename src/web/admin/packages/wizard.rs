@@ -326,7 +326,7 @@ async fn validate(cx: &Console, f: &Fields) -> Result<(FieldErrors, Option<Polic
     ) {
         e.merge(&b);
     }
-    let draft = policy_form::draft(f);
+    let draft = policy_form::draft(f, cx.who.tz);
     let (more, policy) =
         svc::check_new(cx.store(), catalog_of(f).as_ref(), draft, cx.now()).await?;
     e.merge(&more);
@@ -424,7 +424,7 @@ async fn create(cx: &Console, f: Fields, policy: Policy) -> Reply {
     .map_err(|_| AppError::BadRequest("The name is missing.".into()))?;
     let catalog = catalog_of(&f).ok_or(AppError::NotFound)?;
     let mut draft = PolicyDraft::from(policy);
-    let posted = policy_form::draft(&f);
+    let posted = policy_form::draft(&f, cx.who.tz);
     draft.extensions = posted.extensions;
     draft.review = posted.review;
     let created = svc::create(
