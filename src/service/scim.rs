@@ -367,8 +367,11 @@ async fn group_in(c: &mut store::Conn, id: &str) -> Result<(GroupRow, Vec<(Strin
 }
 
 async fn check_members(c: &mut store::Conn, g: &ScimGroup) -> Result<()> {
-    let found = db::existing_users(c, &g.members).await?;
-    if let Some(missing) = g.members.iter().find(|m| !found.contains(m)) {
+    let found: std::collections::HashSet<String> = db::existing_users(c, &g.members)
+        .await?
+        .into_iter()
+        .collect();
+    if let Some(missing) = g.members.iter().find(|m| !found.contains(*m)) {
         return Err(
             Problem::invalid_value(format!("No user has the id {missing} (a member).")).into(),
         );

@@ -2,9 +2,11 @@
 //! their SCIM attributes, SCIM filters turned into SQL, and group membership
 //! set as a provider sends it.
 
-use super::directory::Held;
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
+use super::directory::Held;
 use super::rows::{self, Val};
 use super::{Conn, Result, Rows, Statement, StoreError, map_err, ts};
 use crate::domain::ids::{GroupId, UserId};
@@ -240,7 +242,10 @@ impl Where {
                     Op::Co => c.contains(&s),
                     Op::Sw => c.starts_with(&s),
                     Op::Ew => c.ends_with(&s),
-                    _ => c > s.as_str(),
+                    Op::Gt => c > s.as_str(),
+                    Op::Ge => c >= s.as_str(),
+                    Op::Lt => c < s.as_str(),
+                    Op::Le => c <= s.as_str(),
                 };
                 if hit { "1 = 1" } else { "1 = 0" }.into()
             }
@@ -505,18 +510,11 @@ pub async fn members_of(
 
 /// The ids among `ids` that are users SCIM can see.
 pub async fn existing_users(conn: &mut Conn, ids: &[String]) -> Result<Vec<String>> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let sql = format!(
-        "SELECT u.id FROM users u WHERE {VISIBLE_USERS} AND u.id IN ({})",
-        super::placeholders(1, ids.len())
-    );
-    let mut q = sqlx::query_scalar::<_, String>(&sql);
-    for i in ids {
-        q = q.bind(i);
-    }
-    q.fetch_all(conn).await.map_err(map_err)
+    // A chunk at a time: a large group's members are more than one
+    // statement may bind.
+    let sql = format!("SELECT u.id FROM users u WHERE {VISIBLE_USERS} AND u.id IN ({{list}})");
+    let found = rows::select_in::<(String,)>(conn, &sql, ids).await?;
+    Ok(found.into_iter().map(|(id,)| id).collect())
 }
 
 pub async fn set_group_fields(
@@ -545,20 +543,23 @@ pub async fn set_members(
     wanted: &[String],
     now: DateTime<Utc>,
 ) -> Result<(usize, usize)> {
-    let current: Vec<String> = sqlx::query_scalar(
+    let current: HashSet<String> = sqlx::query_scalar(
         "SELECT user_id FROM group_members WHERE group_id = $1 AND role = 'member'",
     )
     .bind(group.as_str())
     .fetch_all(&mut *conn)
-    .await?;
+    .await?
+    .into_iter()
+    .collect();
     let mut new: Vec<(String, String)> = Vec::new();
-    for u in wanted.iter().filter(|u| !current.contains(u)) {
+    for u in wanted.iter().filter(|u| !current.contains(*u)) {
         UserId::parse(u).ok_or(StoreError::NotFound)?;
         new.push((group.as_str().to_string(), u.clone()));
     }
     new.sort();
     new.dedup();
     let added = add_members(conn, &new, now).await? as usize;
+    let wanted: HashSet<&String> = wanted.iter().collect();
     let gone: Vec<String> = current
         .into_iter()
         .filter(|u| !wanted.contains(u))

@@ -1,8 +1,6 @@
 //! Approvals: requests waiting for the signed-in person's decision, and the
 //! approval page an approval email links to.
 
-use std::collections::BTreeMap;
-
 use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
@@ -63,7 +61,7 @@ struct RequestPage {
     policy_name: String,
     organization: String,
     answers: Vec<Answer>,
-    attributes: BTreeMap<String, String>,
+    attributes: Vec<(String, String)>,
     decisions: Vec<(DecisionRow, String)>,
     can_decide: bool,
     justification_required: bool,
@@ -80,7 +78,7 @@ async fn page(me: &Approver, id: &str, justification: String, errors: FieldError
         &RequestPage {
             layout: me.layout(format!("Request for {}", v.package_name)),
             answers: v.request.answers.clone(),
-            attributes: v.request.attributes.clone(),
+            attributes: v.attributes,
             can_decide: v.can_decide,
             justification_required: v.reason_required,
             policy_name: v.policy_name,

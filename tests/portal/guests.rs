@@ -145,6 +145,16 @@ both!(
         let mail = wait_for_mail(&["maria.manager@gatehouse.demo", &email]).await;
         assert!(mail.contains("fabrikam.example"), "{mail}");
         let request = request_id_for(&app, &email).await;
+        // The approver reads each attribute under the question it answers.
+        let maria = Browser::new();
+        app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
+            .await;
+        let details = maria.get(&app.url(routes::APPROVAL.id(&request))).await;
+        assert!(
+            details.has("<dt>Job title</dt><dd>Designer</dd>"),
+            "{}",
+            details.body
+        );
         let decided = approve_as(&app, "maria.manager@gatehouse.demo", &request).await;
         assert_eq!(decided.status, 303, "{}", decided.body);
 

@@ -323,6 +323,26 @@ both!(
         );
         let form = b.get(&app.url(format!("{package}/policies/new"))).await;
         let csrf = form.csrf();
+        // Reviewers are picked without the page script too.
+        let search = b
+            .post(
+                &app.url(format!("{package}/policies")),
+                &[
+                    ("csrf_token", &csrf),
+                    ("policy_name", "Reviewed"),
+                    ("pickq:rv_fallback_users", "maria"),
+                    ("pick", "user:rv_fallback_users"),
+                ],
+            )
+            .await;
+        assert!(
+            form.has(r#"name="pickq:rv_groups""#)
+                && search.has(
+                    r#"name="pickadd:rv_fallback_users:1" value="maria.manager@gatehouse.demo""#
+                ),
+            "{}",
+            search.body
+        );
         let bad = b
             .post(
                 &app.url(format!("{package}/policies")),
@@ -338,6 +358,10 @@ both!(
             .await;
         assert_eq!(bad.status, 422);
         assert!(bad.has("takes no requestor settings"));
+        assert!(
+            bad.has(r#"<div class="steps all">"#) && form.has(r#"<div class="steps">"#),
+            "a refused form shows every step, not only the first"
+        );
         let specific = b
             .post(
                 &app.url(format!("{package}/policies")),

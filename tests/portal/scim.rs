@@ -276,6 +276,16 @@ both!(
                 .await,
             1
         );
+        // Every address is a work address: "work" orders after "v" and before "x".
+        for (filter, found) in [
+            ("lt \"x\"", 1),
+            ("le \"work\"", 1),
+            ("ge \"x\"", 0),
+            ("gt \"v\"", 1),
+        ] {
+            let filter = format!("emails[type {filter}] and userName eq \"bob\"");
+            assert_eq!(scim.count(&filter).await, found, "{filter}");
+        }
         assert_eq!(scim.count("externalId eq \"ann\"").await, 1);
         assert_eq!(
             scim.count("externalId eq \"ANN\"").await,
@@ -364,6 +374,18 @@ both!(
         );
         // A NUL in an id, a filter or a member is a SCIM error, not a server
         // error (PostgreSQL cannot store or compare it).
+        // More members than one statement may bind are checked all the same.
+        let many: Vec<Value> = (0..33_000)
+            .map(|n| json!({"value": n.to_string()}))
+            .collect();
+        let (s, b) = scim
+            .post("/Groups", json!({"displayName": "Crowd", "members": many}))
+            .await;
+        assert_eq!(
+            (s, b["detail"].as_str()),
+            (400, Some("No user has the id 0 (a member).")),
+            "{b}"
+        );
         let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
                             "filter": "userName eq \"a\u{0}\""});
         let members = json!({"displayName": "Nul", "members": [{"value": "\u{0}"}]});

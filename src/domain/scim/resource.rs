@@ -403,8 +403,15 @@ fn member_matches(f: &Filter, id: &str) -> Result<bool, Problem> {
     })
 }
 
-/// The member ids a `members` value lists.
+/// The member ids a `members` value lists, each once, in the order given.
 fn member_ids(v: &Value) -> Result<Vec<String>, Problem> {
+    let mut seen = std::collections::HashSet::new();
+    let mut ids = listed_ids(v)?;
+    ids.retain(|id| seen.insert(id.clone()));
+    Ok(ids)
+}
+
+fn listed_ids(v: &Value) -> Result<Vec<String>, Problem> {
     let list = match v {
         Value::Null => return Ok(vec![]),
         Value::Array(a) => a.clone(),
@@ -443,8 +450,7 @@ impl ScimGroup {
             .map(|v| text(v, "externalId"))
             .transpose()?
             .flatten();
-        let mut members = field(o, "members").map_or(Ok(vec![]), member_ids)?;
-        members.dedup();
+        let members = field(o, "members").map_or(Ok(vec![]), member_ids)?;
         Ok(ScimGroup {
             display_name,
             external_id,
@@ -453,11 +459,9 @@ impl ScimGroup {
     }
 
     fn add_members(&mut self, ids: Vec<String>) {
-        for id in ids {
-            if !self.members.contains(&id) {
-                self.members.push(id);
-            }
-        }
+        let mut held: std::collections::HashSet<String> = self.members.iter().cloned().collect();
+        self.members
+            .extend(ids.into_iter().filter(|id| held.insert(id.clone())));
     }
 
     pub fn apply(&mut self, ops: &[Operation]) -> Result<(), Problem> {
@@ -500,7 +504,8 @@ impl ScimGroup {
                         }
                         // Entra ID lists the members to remove as the value.
                         None if !op.value.is_null() => {
-                            let gone = member_ids(&op.value)?;
+                            let gone: std::collections::HashSet<String> =
+                                member_ids(&op.value)?.into_iter().collect();
                             self.members.retain(|m| !gone.contains(m));
                         }
                         None => self.members.clear(),

@@ -1,7 +1,7 @@
 //! What the administrators' pages about a package's requests and
 //! assignments show, each read in one connection.
 
-use std::collections::BTreeMap;
+use super::availability::labelled_attributes;
 
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::{AccessPackageId, UserId};
@@ -74,7 +74,8 @@ pub struct RequestDetails {
     /// The connected organization the request came from, by name.
     pub organization: Option<String>,
     pub answers: Vec<Answer>,
-    pub attributes: BTreeMap<String, String>,
+    /// The attribute values given: (question, value).
+    pub attributes: Vec<(String, String)>,
     /// (stage, name, email, whether an alternate approver).
     pub approvers: Vec<(i64, String, String, bool)>,
     /// Each decision with the name of who made it.
@@ -135,7 +136,7 @@ pub async fn request_details(
             calls: crate::store::custom_extensions::of_request(c, id).await?,
             organization,
             answers: request.answers.clone(),
-            attributes: request.attributes.clone(),
+            attributes: labelled_attributes(store, c, package, &request.attributes).await?,
             package: p,
             policy_name,
             request,

@@ -2,6 +2,7 @@
 //! packages kept in memory. My Access's list, a package's page and a
 //! submission all start here.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -296,4 +297,28 @@ pub async fn required_attributes(
         .await?
         .map(|p| p.attributes.clone())
         .unwrap_or_default())
+}
+
+/// The values a request gave for its package's required attributes, each
+/// under the question the catalog asks for it now (under its name where no
+/// resource asks for it any more), for the people who read the request.
+pub async fn labelled_attributes(
+    store: &Store,
+    conn: &mut Conn,
+    package: &AccessPackageId,
+    given: &BTreeMap<String, String>,
+) -> Result<Vec<(String, String)>, StoreError> {
+    if given.is_empty() {
+        return Ok(vec![]);
+    }
+    let info = store.packages().current(conn, package.as_str()).await?;
+    let asked = info.as_ref().map_or(&[][..], |p| &p.attributes[..]);
+    Ok(given
+        .iter()
+        .map(|(name, value)| {
+            let question = asked.iter().find(|a| a.attribute_name == *name);
+            let label = question.map_or(name, |a| &a.question_text);
+            (label.clone(), value.clone())
+        })
+        .collect())
 }

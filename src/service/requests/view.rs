@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::availability::{Availability, availability};
+use super::availability::{Availability, availability, labelled_attributes};
 use super::extend::{earlier_answers, extension_offer};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::policy::Policy;
@@ -110,6 +110,8 @@ pub struct ApprovalView {
     pub package_name: String,
     pub policy_name: String,
     pub organization: String,
+    /// The attribute values given: (question, value).
+    pub attributes: Vec<(String, String)>,
     /// Each decision with the name of who made it.
     pub decisions: Vec<(DecisionRow, String)>,
     /// Whether the person viewing may decide it now.
@@ -154,7 +156,9 @@ pub async fn approval(
                 .unwrap_or_default(),
             None => String::new(),
         };
+        let attributes = labelled_attributes(store, c, &package, &request.attributes).await?;
         Ok(ApprovalView {
+            attributes,
             can_decide: request.may_decide(viewer, &current).is_ok(),
             reason_required: policy.as_ref().is_some_and(|p| request.reason_required(p)),
             policy_name: policy.map(|p| p.display_name).unwrap_or_default(),

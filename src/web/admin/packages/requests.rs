@@ -1,8 +1,6 @@
 //! A package's requests tab: the requests by state, each with its details,
 //! and cancel and reprocess.
 
-use std::collections::BTreeMap;
-
 use actix_web::web;
 use askama::Template;
 
@@ -56,7 +54,7 @@ struct RequestPage {
     requestor_name: String,
     organization: Option<String>,
     answers: Vec<Answer>,
-    attributes: BTreeMap<String, String>,
+    attributes: Vec<(String, String)>,
     approvers: Vec<(i64, String, String, bool)>,
     decisions: Vec<(DecisionRow, String)>,
     calls: Vec<CalloutView>,
