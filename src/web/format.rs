@@ -5,6 +5,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
+use crate::domain::catalog::OriginSystem;
+use crate::domain::directory::GroupType;
+use crate::domain::policy::AllowedTargetScope;
+use crate::domain::request::{RequestState, RequestType, human};
+
 /// A stored time (RFC 3339) as HTML: the date and time in `tz`, with its
 /// zone, and the UTC time on hover. Anything else is shown as it is.
 pub fn when(stored: &str, tz: Tz) -> String {
@@ -81,32 +86,85 @@ pub fn changes(details: &str) -> Vec<Change> {
     for (field, value) in map {
         match &value {
             Value::Object(o) if o.contains_key("from") && o.contains_key("to") => {
-                out.push(Change {
-                    from: Some(text(&o["from"])),
-                    to: text(&o["to"]),
-                    field,
-                })
+                out.push(Change::between(&field, &o["from"], &o["to"]))
             }
             // Nested changes ("changes": {...}) are flattened into the list.
             Value::Object(o)
                 if field == "changes" && o.values().all(|v| v.get("from").is_some()) =>
             {
                 for (f, v) in o {
-                    out.push(Change {
-                        field: f.clone(),
-                        from: Some(text(&v["from"])),
-                        to: text(&v["to"]),
-                    });
+                    out.push(Change::between(f, &v["from"], &v["to"]));
                 }
             }
             _ => out.push(Change {
-                field,
                 from: None,
-                to: text(&value),
+                to: value_text(&field, &value),
+                field: field_label(&field),
             }),
         }
     }
     out
+}
+
+impl Change {
+    fn between(field: &str, from: &Value, to: &Value) -> Change {
+        Change {
+            field: field_label(field),
+            from: Some(value_text(field, from)),
+            to: value_text(field, to),
+        }
+    }
+}
+
+/// A detail's key as the pages name it: the form's label where it has one,
+/// else the words of the key ("requestsCancelled": "Requests cancelled").
+fn field_label(key: &str) -> String {
+    let label = match key {
+        "displayName" => "Name",
+        "isExternallyVisible" => "Enabled for external users",
+        "allowedTargetScope" => "Who can request",
+        "isHidden" => "Hidden",
+        "groupType" => "Type",
+        "mail" => "Email",
+        "externalId" => "External ID",
+        "originSystem" => "Kind of resource",
+        "oidcIssuer" => "Identity provider",
+        "oidcClientId" => "Client ID",
+        "reviewSettings" => "Access reviews",
+        "userType" => "User type",
+        _ => return words(key),
+    };
+    label.into()
+}
+
+/// `camelCase` as a phrase: "Camel case".
+fn words(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for (i, c) in key.chars().enumerate() {
+        if i == 0 {
+            out.extend(c.to_uppercase());
+        } else if c.is_ascii_uppercase() {
+            out.push(' ');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A value as the pages show it: for the keys whose values are stored names
+/// of a kind (a scope, a group type, a request state), the kind's label.
+fn value_text(key: &str, v: &Value) -> String {
+    let label = v.as_str().and_then(|s| match key {
+        "allowedTargetScope" => AllowedTargetScope::parse(s).map(|x| x.label()),
+        "groupType" => GroupType::parse(s).map(GroupType::label),
+        "originSystem" => OriginSystem::parse(s).map(OriginSystem::label),
+        "state" | "from" | "to" => RequestState::parse(s).map(human),
+        "requestType" => RequestType::parse(s).map(|x| x.label()),
+        _ => None,
+    });
+    label.map_or_else(|| text(v), str::to_string)
 }
 
 /// A JSON value as text: strings bare, lists joined, nothing as "—".
@@ -156,13 +214,29 @@ mod tests {
     #[test]
     fn changes_read_as_field_old_new() {
         let c = changes(r#"{"displayName": {"from": "A", "to": "B"}, "roles": ["x", "y"]}"#);
-        assert_eq!(c[0].field, "displayName");
+        assert_eq!(c[0].field, "Name");
         assert_eq!((c[0].from.as_deref(), c[0].to.as_str()), (Some("A"), "B"));
         assert_eq!(c[1].to, "x, y");
         let named = changes(r#"{"policy": {"displayName": "Initial policy", "settings": {}}}"#);
         assert_eq!(named[0].to, "Initial policy");
         let nested =
             changes(r#"{"policy": "p1", "changes": {"enabled": {"from": true, "to": false}}}"#);
-        assert!(nested.iter().any(|c| c.field == "enabled" && c.to == "no"));
+        assert!(nested.iter().any(|c| c.field == "Enabled" && c.to == "no"));
+        // Keys read as words, and stored names of a kind as its labels.
+        let scope = changes(
+            r#"{"requestsCancelled": 2, "changes": {"allowedTargetScope": {"from": "allMemberUsers", "to": "specificDirectoryUsers"}}}"#,
+        );
+        // (Keys come in order: "changes" before "requestsCancelled".)
+        assert_eq!(scope[1].field, "Requests cancelled");
+        assert_eq!(scope[0].field, "Who can request");
+        assert_eq!(
+            (scope[0].from.as_deref(), scope[0].to.as_str()),
+            (
+                Some(AllowedTargetScope::AllMemberUsers.label()),
+                AllowedTargetScope::SpecificDirectoryUsers.label()
+            )
+        );
+        let state = changes(r#"{"state": {"from": "pendingApproval", "to": "delivered"}}"#);
+        assert_eq!(state[0].from.as_deref(), Some("pending approval"));
     }
 }

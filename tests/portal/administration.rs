@@ -758,7 +758,7 @@ async fn the_console_home_requests_pickers_audit_and_outbox() {
         .await;
     let audit = admin.get(&app.url(routes::ADMIN_AUDIT)).await;
     assert!(
-        audit.has("<del>Marketing</del> → <ins>Marketing and sales</ins>"),
+        audit.has("<strong>Name</strong>: <del>Marketing</del> → <ins>Marketing and sales</ins>"),
         "{}",
         audit.body
     );
