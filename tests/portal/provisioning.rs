@@ -246,6 +246,32 @@ both!(
         );
 
         let internal = group_id(&app, INTERNAL).await;
+        // A group that is not a DN is refused beside the field, as typed.
+        let group_page = app.url(routes::ADMIN_GROUP.id(&internal));
+        let page = admin.get(&group_page).await;
+        let r = admin
+            .post(
+                &app.url(routes::ADMIN_RESOURCE_LINK.ids("groups", &internal)),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("system", system.rsplit('/').next().unwrap()),
+                    ("typed", "marketing team"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let refused = admin.get(&group_page).await;
+        assert!(
+            refused.has(r#"name="typed" value="marketing team""#)
+                && refused.has("aria-invalid=\"true\"><small class=\"field-error\">")
+                && refused.has("must be attribute=value pairs"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            !admin.get(&group_page).await.has("marketing team"),
+            "shown once"
+        );
         let linked = link_group(&app, &admin, &internal, &system, &group_dn).await;
         assert!(
             linked.has("marketing") && linked.has(&group_dn),

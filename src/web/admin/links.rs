@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::domain::directory::{DEFAULT_ACCESS_ROLE, SiteRole};
 use crate::domain::ids::{ApplicationId, ConnectedSystemId, GroupId, ResourceLinkId, SiteId};
+use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::connected_systems::FoundGroup;
 use crate::service::connected_systems::{self as svc, Origin, ResourceLinks};
@@ -17,6 +18,7 @@ use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::session::RefusedForm;
 use crate::web::redirect;
 use crate::web::routing::Router;
 
@@ -139,6 +141,8 @@ pub struct LinksPanel {
     pub links: ResourceLinks,
     pub search: LinkSearch,
     pub found: Option<Result<Vec<FoundGroup>, String>>,
+    /// The link form as last sent, when it was refused: what was typed and why.
+    pub refused: RefusedForm,
 }
 
 impl LinksPanel {
@@ -156,7 +160,9 @@ impl LinksPanel {
             Some(system) => Some(svc::search_groups(cx.store(), &system, &search.link_q).await?),
             None => None,
         };
+        let action = routes::ADMIN_RESOURCE_LINK.with(&[&r.kind, &r.id]);
         Ok(LinksPanel {
+            refused: cx.session.take_refused(&action).unwrap_or_default(),
             kind: r.kind,
             id: r.id,
             page: r.page,
@@ -165,6 +171,16 @@ impl LinksPanel {
             search,
             found,
         })
+    }
+
+    /// What was typed in a field of the refused link form.
+    pub fn typed(&self, field: &str) -> &str {
+        self.refused.values.get(field).map_or("", String::as_str)
+    }
+
+    /// Why the link form was refused, for the field it concerns.
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.refused.errors.get(field).map(String::as_str)
     }
 
     pub fn link_path(&self) -> String {
@@ -219,10 +235,23 @@ async fn link(cx: Console, path: web::Path<(String, String)>, Form(form): Form<L
     let (kind, id) = path.into_inner();
     let r = resource(&cx, &kind, &id).await?;
     let page = r.page.clone();
-    let Some(origin) = r.origin(&form.role) else {
+    // Refused, the form goes back to its panel as typed, the reason beside
+    // the field it concerns.
+    let refuse = |errors: FieldErrors| {
+        let values = [("typed", &form.typed), ("role", &form.role)];
+        cx.session.keep_refused(&RefusedForm {
+            action: routes::ADMIN_RESOURCE_LINK.with(&[&r.kind, &r.id]),
+            values: values.map(|(k, v)| (k.to_string(), v.clone())).into(),
+            errors: errors.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        });
         cx.session
-            .flash("error", "Not linked: choose one of the roles.");
-        return Ok(redirect(&format!("{page}#links")));
+            .flash("error", "Not linked. Correct the field marked below.");
+        Ok(redirect(&format!("{page}#links")))
+    };
+    let Some(origin) = r.origin(&form.role) else {
+        let mut e = FieldErrors::new();
+        e.add("role", "Choose one of the roles.");
+        return refuse(e);
     };
     let external = if form.typed.trim().is_empty() {
         &form.external
@@ -246,9 +275,7 @@ async fn link(cx: Console, path: web::Path<(String, String)>, Form(form): Form<L
                 origin.name
             ),
         ),
-        Err(ServiceError::Invalid(e)) => cx
-            .session
-            .flash("error", format!("Not linked: {}", e.messages())),
+        Err(ServiceError::Invalid(e)) => return refuse(e),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(&format!("{page}#links")))

@@ -1,5 +1,7 @@
 //! Typed access to the session cookie's contents.
 
+use std::collections::BTreeMap;
+
 use actix_session::Session;
 use base64::Engine;
 use rand::RngCore;
@@ -19,6 +21,7 @@ const CODE_EMAIL: &str = "code_email";
 const TIME_ZONE: &str = "tz";
 /// The server-side session's id (`service::sessions`).
 const SESSION_ID: &str = "sid";
+const REFUSED: &str = "refused";
 
 /// A session ends this long after sign-in, whatever happens: the cookie holds the
 /// whole session, so a copied cookie must not stay valid for ever.
@@ -32,6 +35,16 @@ pub struct PendingSignIn {
     pub nonce: String,
     pub pkce_verifier: String,
     pub next: String,
+}
+
+/// A form refused by a handler that redirects back to the page the form is
+/// on (a panel of a larger page): where it posts, what was typed and why it
+/// was refused, for that page to show beside the fields, once.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RefusedForm {
+    pub action: String,
+    pub values: BTreeMap<String, String>,
+    pub errors: BTreeMap<String, String>,
 }
 
 /// A one-time message shown on the next page.
@@ -170,6 +183,20 @@ impl TypedSession {
                 message: message.into(),
             },
         );
+    }
+
+    pub fn keep_refused(&self, form: &RefusedForm) {
+        let _ = self.0.insert(REFUSED, form);
+    }
+
+    /// The refused form that posts to `action`, once; another page leaves it.
+    pub fn take_refused(&self, action: &str) -> Option<RefusedForm> {
+        let f = self.0.get::<RefusedForm>(REFUSED).ok().flatten()?;
+        if f.action != action {
+            return None;
+        }
+        self.0.remove(REFUSED);
+        Some(f)
     }
 
     pub fn take_flash(&self) -> Option<Flash> {
