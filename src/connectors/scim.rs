@@ -128,11 +128,14 @@ impl ScimSession {
             return Ok(None);
         }
         if !status.is_success() {
-            let detail = json
-                .get("detail")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let error = status_error(what, status, detail);
+            let text = |k: &str| json.get(k).and_then(Value::as_str).unwrap_or_default();
+            // The SCIM error's kind (`noTarget`, `uniqueness`) and its words.
+            let detail = match (text("scimType"), text("detail")) {
+                ("", d) => d.to_string(),
+                (kind, "") => kind.to_string(),
+                (kind, d) => format!("{kind}: {d}"),
+            };
+            let error = status_error(what, status, &detail);
             // Asked to slow down: wait at least as long as the application says.
             return Err(match (status.as_u16(), wait) {
                 (429 | 503, Some(d)) => OpError::Wait(error.message().to_string(), d),
@@ -276,12 +279,13 @@ impl ScimSession {
     }
 
     pub async fn add_member(&mut self, group: &str, member: &str) -> Result<(), OpError> {
-        self.patch(
-            "adding the member",
-            group,
-            json!({"op": "add", "path": "members", "value": [{"value": member}]}),
-        )
-        .await
+        let op = json!({"op": "add", "path": "members", "value": [{"value": member}]});
+        match self.patch("adding the member", group, op).await {
+            // Some applications answer an add of a member already there with
+            // 409 (uniqueness): the member is there, as asked.
+            Err(OpError::Permanent(m)) if m.contains("refused (409)") => Ok(()),
+            r => r,
+        }
     }
 
     pub async fn remove_member(&mut self, group: &str, member: &str) -> Result<(), OpError> {

@@ -14,8 +14,8 @@ use crate::connectors::webhook::{self, Auth, Call};
 use crate::domain::custom_extension::with_callback;
 use crate::service::ServiceError;
 use crate::service::custom_extensions as svc;
-use crate::store::Store;
 use crate::store::custom_extensions::Claimed;
+use crate::store::{Store, StoreError};
 
 /// How often an idle worker looks for due calls; a change on this instance
 /// wakes it at once (`Store::wake_workers`).
@@ -63,7 +63,20 @@ async fn send_one(
     base_url: &str,
     call: &Claimed,
 ) -> Result<(), ServiceError> {
-    let body = svc::body_of(store, call).await?;
+    let body = match svc::body_of(store, call).await {
+        Ok(body) => body,
+        // Its request or assignment is gone, or its facts cannot be read:
+        // failed at once, not claimed again and again.
+        Err(ServiceError::NotFound) => {
+            let why = "The request or assignment the call was for no longer exists.";
+            return svc::give_up(store, call, why.into(), clock.now()).await;
+        }
+        Err(ServiceError::Store(StoreError::Corrupt(what))) => {
+            let why = format!("What the call is about cannot be read: {what}.");
+            return svc::give_up(store, call, why, clock.now()).await;
+        }
+        Err(e) => return Err(e),
+    };
     let body = match (&call.callback_token, &call.request_id) {
         (Some(token), Some(request)) => {
             let path = crate::routes::REQUEST_RESUME.id(request);

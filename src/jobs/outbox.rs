@@ -10,14 +10,15 @@
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::notify::mailer::{Mailer, SendError};
+use crate::notify::mailer::{Mailer, SEND_SECONDS, SendError};
 use crate::notify::render;
 use crate::store::{Store, outbox};
 
-/// How long a claimed message is left to its sender: longer than the SMTP
-/// timeout (20 s), short enough that a message a crashed instance claimed
-/// goes out within a minute.
-const CLAIM_SECONDS: i64 = 40;
+/// How long a claimed message is left to its sender: longer than a send may
+/// take (`SEND_SECONDS`, 30 s), short enough that a message a crashed
+/// instance claimed goes out within about a minute. The claim is taken when
+/// the message's turn comes, not when the pass began.
+const CLAIM_SECONDS: i64 = SEND_SECONDS as i64 + 20;
 
 /// One pass: sends what is due; returns how many were sent.
 #[tracing::instrument(skip_all)]
@@ -27,22 +28,16 @@ pub async fn run_once(
     base: &str,
     clock: &Clock,
 ) -> anyhow::Result<usize> {
-    let now = clock.now();
     let due = {
         let mut conn = store.read().await?;
-        outbox::due(&mut conn, now, 50).await?
+        outbox::due(&mut conn, clock.now(), 50).await?
     };
     let mut sent = 0;
     for m in due {
+        let lease = clock.now() + chrono::Duration::seconds(CLAIM_SECONDS);
         {
             let mut tx = store.begin().await?;
-            let claimed = outbox::claim(
-                &mut tx,
-                &m.id,
-                &m.next_attempt_at,
-                now + chrono::Duration::seconds(CLAIM_SECONDS),
-            )
-            .await?;
+            let claimed = outbox::claim(&mut tx, &m.id, &m.next_attempt_at, lease).await?;
             tx.commit().await?;
             if !claimed {
                 continue;
@@ -63,13 +58,13 @@ pub async fn run_once(
         let mut tx = store.begin().await?;
         match result {
             Ok(()) => {
-                outbox::mark_sent(&mut tx, &m.id, clock.now()).await?;
+                outbox::mark_sent(&mut tx, &m.id, lease, clock.now()).await?;
                 sent += 1;
             }
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(message = %m.id, error = %e, "mail cannot be sent; given up");
                 let then = outbox::AfterFailure::GiveUp(clock.now());
-                outbox::mark_failed(&mut tx, &m.id, &e, then).await?;
+                outbox::mark_failed(&mut tx, &m.id, lease, &e, then).await?;
             }
             Err(SendError::Temporary(e)) => {
                 // 1, 2, 4 ... minutes, at most an hour apart.
@@ -77,7 +72,7 @@ pub async fn run_once(
                 tracing::warn!(message = %m.id, error = %e, "mail not sent; will retry");
                 let then =
                     outbox::AfterFailure::RetryAt(clock.now() + chrono::Duration::minutes(wait));
-                outbox::mark_failed(&mut tx, &m.id, &e, then).await?;
+                outbox::mark_failed(&mut tx, &m.id, lease, &e, then).await?;
             }
         }
         tx.commit().await?;

@@ -94,14 +94,34 @@ impl Mailer {
         .map_err(|e| SendError::Permanent(format!("the message could not be built: {e}")))
     }
 
+    /// Sends the message, within `SEND_SECONDS` in all (lettre's timeout
+    /// covers connecting only; a server that stalls mid-message must not hold
+    /// the message past its claim).
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
-        self.transport.send(message).await.map(|_| ()).map_err(|e| {
-            if e.is_permanent() {
-                SendError::Permanent(e.to_string())
-            } else {
-                SendError::Temporary(e.to_string())
-            }
-        })
+        let limit = std::time::Duration::from_secs(SEND_SECONDS);
+        match tokio::time::timeout(limit, self.transport.send(message)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(classify(&e)),
+            Err(_) => Err(SendError::Temporary(format!(
+                "the SMTP server did not finish within {SEND_SECONDS} seconds"
+            ))),
+        }
+    }
+}
+
+/// The longest one message may take to send.
+pub const SEND_SECONDS: u64 = 30;
+
+/// Whether a refusal is the message's (given up) or the server's or ours (tried
+/// again). A 5xx about signing in (530, 534, 535, 538: an expired relay
+/// password, say) refuses every message alike, so it is tried again: giving up
+/// would throw the whole queue away.
+fn classify(e: &lettre::transport::smtp::Error) -> SendError {
+    let code = e.status().map(|c| c.to_string()).unwrap_or_default();
+    if e.is_permanent() && !code.starts_with("53") {
+        SendError::Permanent(e.to_string())
+    } else {
+        SendError::Temporary(e.to_string())
     }
 }
 

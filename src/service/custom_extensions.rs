@@ -318,6 +318,28 @@ pub async fn finish(
             status,
         ),
     };
+    record(store, call, tried, status, duration_ms, now).await
+}
+
+/// Gives a call up at once, visibly: what it was about is gone or cannot be
+/// read, so no later try could send it.
+pub async fn give_up(
+    store: &Store,
+    call: &Claimed,
+    why: String,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    record(store, call, Tried::Failed(why), None, 0, now).await
+}
+
+async fn record(
+    store: &Store,
+    call: &Claimed,
+    tried: Tried,
+    status: Option<u16>,
+    duration_ms: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
     db::finish(&mut tx, &call.id, &tried, status, duration_ms, now).await?;
     let action = match &tried {

@@ -198,12 +198,12 @@ pub async fn start_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Servi
             continue;
         };
         let key = day.format("%Y-%m-%d").to_string();
-        let (_, ends) = s.settings.period(day, tz);
+        let (starts, ends) = s.settings.period(day, tz);
         if s.last_started.as_deref().is_some_and(|l| l >= key.as_str()) || ends <= now {
             continue;
         }
         let mut tx = store.begin().await?;
-        if !db::claim_start(&mut tx, &s.policy_id, &key).await? {
+        if !db::claim_start(&mut tx, &s.policy_id, &key, starts).await? {
             continue;
         }
         start_one(&mut tx, &s.policy_id, &s.package_id, &s.settings, now, ends).await?;
@@ -299,9 +299,13 @@ async fn tell_reviewers(
     reminder: bool,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
+    // The last day to decide, as the organization's days run (a review ends
+    // at its midnight): in UTC it would be a day late west of Greenwich.
+    let tz = super::settings::tenant(conn).await?.tz();
     let ends = parse_ts(&review.ends_at)
         .map(|t| {
             (t - chrono::Duration::seconds(1))
+                .with_timezone(&tz)
                 .format("%Y-%m-%d")
                 .to_string()
         })

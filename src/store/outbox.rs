@@ -164,12 +164,23 @@ pub async fn claim(
     .await
 }
 
-pub async fn mark_sent(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> {
-    sqlx::query("UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
-        .bind(id)
-        .bind(ts(now))
-        .exec(conn)
-        .await
+/// Records the message sent by the claim that ends at `lease`; a claim that
+/// ran out and was taken by another instance records nothing (that one will).
+pub async fn mark_sent(
+    conn: &mut Conn,
+    id: &str,
+    lease: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL \
+         WHERE id = $1 AND next_attempt_at = $3 AND sent_at IS NULL",
+    )
+    .bind(id)
+    .bind(ts(now))
+    .bind(ts(lease))
+    .exec(conn)
+    .await
 }
 
 /// What becomes of a message that failed: tried again at a time, or given
@@ -179,18 +190,27 @@ pub enum AfterFailure {
     GiveUp(DateTime<Utc>),
 }
 
-/// Records a failed attempt and the reason, and what comes after it.
-pub async fn mark_failed(conn: &mut Conn, id: &str, error: &str, then: AfterFailure) -> Result<()> {
+/// Records a failed attempt by the claim that ends at `lease`, the reason,
+/// and what comes after it (nothing, if the claim was taken meanwhile).
+pub async fn mark_failed(
+    conn: &mut Conn,
+    id: &str,
+    lease: DateTime<Utc>,
+    error: &str,
+    then: AfterFailure,
+) -> Result<()> {
     let (column, at) = match then {
         AfterFailure::RetryAt(at) => ("next_attempt_at", at),
         AfterFailure::GiveUp(at) => ("abandoned_at", at),
     };
     sqlx::query(&format!(
-        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, {column} = $3 WHERE id = $1"
+        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, {column} = $3 \
+         WHERE id = $1 AND next_attempt_at = $4 AND sent_at IS NULL"
     ))
     .bind(id)
     .bind(error)
     .bind(ts(at))
+    .bind(ts(lease))
     .exec(conn)
     .await
 }

@@ -79,13 +79,22 @@ pub async fn scheduled(conn: &mut Conn) -> Result<Vec<Scheduled>> {
 }
 
 /// Takes the start of the policy's review of `day`: true for one caller only.
-pub async fn claim_start(conn: &mut Conn, policy: &str, day: &str) -> Result<bool> {
+pub async fn claim_start(
+    conn: &mut Conn,
+    policy: &str,
+    day: &str,
+    period_starts: DateTime<Utc>,
+) -> Result<bool> {
+    // No review of the policy reaching into this period either: the day
+    // last started is forgotten when reviews are turned off and on again.
     sqlx::query(
         "UPDATE policy_reviews SET last_started = $2 WHERE policy_id = $1 \
-         AND (last_started IS NULL OR last_started < $2)",
+         AND (last_started IS NULL OR last_started < $2) \
+         AND NOT EXISTS (SELECT 1 FROM access_reviews a WHERE a.policy_id = $1 AND a.ends_at > $3)",
     )
     .bind(policy)
     .bind(day)
+    .bind(ts(period_starts))
     .changed_one(conn)
     .await
 }

@@ -47,6 +47,8 @@ async fn package(app: &TestApp, clock: &Clock, name: &str) -> AccessPackageId {
 }
 
 /// Posts the policy's form with these access review fields.
+/// Saves the package's "Everyone" policy with these review settings; with
+/// none, reviews are off.
 async fn set_reviews(
     app: &TestApp,
     admin: &Browser,
@@ -71,8 +73,11 @@ async fn set_reviews(
         ("expiration_type", "never"),
         ("q_count", "0"),
         ("rv_posted", "1"),
-        ("rv_enabled", "on"),
     ];
+    // No settings turn reviews off.
+    if !review.is_empty() {
+        fields.push(("rv_enabled", "on"));
+    }
     fields.extend_from_slice(review);
     admin.post(&app.url(&edit), &fields).await
 }
@@ -307,6 +312,27 @@ both!(
         let emma = signed_in(&app, EMMA).await;
         request(&app, &emma, &package, &[]).await;
         run_jobs(&app, &clock).await;
+        // Reviews turned off and on again start no second review of the week.
+        let reviews = app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package));
+        let started = admin
+            .get(&reviews)
+            .await
+            .body
+            .matches("In progress")
+            .count();
+        assert_eq!(set_reviews(&app, &admin, &package, &[]).await.status, 303);
+        assert_eq!(
+            set_reviews(&app, &admin, &package, &review).await.status,
+            303
+        );
+        run_jobs(&app, &clock).await;
+        let tab = admin.get(&reviews).await;
+        assert_eq!(
+            (started, tab.body.matches("In progress").count()),
+            (1, 1),
+            "{}",
+            tab.body
+        );
         let mine = eric.get(&app.url(routes::ACCESS_REVIEWS)).await;
         let at = mine
             .body
@@ -459,9 +485,26 @@ both!(
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         let package = package(&app, &clock, &name).await;
-        let today = clock.now().format("%Y-%m-%d").to_string();
+        // The organization's days are Chicago's, west of Greenwich.
+        let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+        let zone = admin
+            .post(
+                &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
+                &[
+                    ("csrf_token", &settings.csrf()),
+                    ("domains", "gatehouse.demo"),
+                    ("time_zone", "America/Chicago"),
+                ],
+            )
+            .await;
+        assert_eq!(zone.status, 303, "{}", zone.body);
+        let today = clock
+            .now()
+            .with_timezone(&chrono_tz::America::Chicago)
+            .date_naive();
+        let start = today.format("%Y-%m-%d").to_string();
         let review = [
-            ("rv_start", today.as_str()),
+            ("rv_start", start.as_str()),
             ("rv_recurrence", "annually"),
             ("rv_duration", "14"),
             ("rv_reviewers", "self"),
@@ -474,6 +517,12 @@ both!(
         run_jobs(&app, &clock).await;
         let mail = wait_for_mail(&[&format!("Do you still need {name}?"), ERIC]).await;
         assert!(mail.contains("/access-reviews/"), "{mail}");
+        // Fourteen days from today: the last is the thirteenth after it, in Chicago.
+        let last = (today + Duration::days(13)).format("%Y-%m-%d");
+        assert!(
+            mail.contains(&format!("Answer by {last}")),
+            "the last day to answer, in the organization's time zone: {mail}"
+        );
     }
 );
 
