@@ -82,6 +82,20 @@ async fn set_reviews(
     admin.post(&app.url(&edit), &fields).await
 }
 
+/// Sets the organization's time zone in Settings (its domain unchanged).
+async fn organization_zone(app: &TestApp, admin: &Browser, zone: &str) -> Page {
+    let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+    let form = [
+        ("csrf_token", page.csrf()),
+        ("domains", "gatehouse.demo".into()),
+        ("time_zone", zone.into()),
+    ];
+    let form = form.each_ref().map(|(k, v)| (*k, v.as_str()));
+    admin
+        .post(&app.url(routes::ADMIN_SETTINGS_ORGANIZATION), &form)
+        .await
+}
+
 async fn outbox(app: &TestApp) -> Page {
     signed_in(app, ADA)
         .await
@@ -438,33 +452,14 @@ both!(
     the_organization_time_zone_is_checked_beside_its_field,
     |backend| async move {
         let (app, admin, _clock) = demo(backend).await;
-        let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
-        let bad = admin
-            .post(
-                &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
-                &[
-                    ("csrf_token", &page.csrf()),
-                    ("domains", "gatehouse.demo"),
-                    ("time_zone", "Mars/Olympus"),
-                ],
-            )
-            .await;
+        let bad = organization_zone(&app, &admin, "Mars/Olympus").await;
         assert_eq!(bad.status, 422);
         assert!(
             bad.has("Give a time zone name like Europe/Amsterdam"),
             "{}",
             bad.body
         );
-        let ok = admin
-            .post(
-                &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
-                &[
-                    ("csrf_token", &page.csrf()),
-                    ("domains", "gatehouse.demo"),
-                    ("time_zone", "Europe/Amsterdam"),
-                ],
-            )
-            .await;
+        let ok = organization_zone(&app, &admin, "Europe/Amsterdam").await;
         assert_eq!(ok.status, 303, "{}", ok.body);
         let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
         assert!(page.has(r#"value="Europe/Amsterdam""#), "{}", page.body);
@@ -486,17 +481,7 @@ both!(
         );
         let package = package(&app, &clock, &name).await;
         // The organization's days are Chicago's, west of Greenwich.
-        let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
-        let zone = admin
-            .post(
-                &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
-                &[
-                    ("csrf_token", &settings.csrf()),
-                    ("domains", "gatehouse.demo"),
-                    ("time_zone", "America/Chicago"),
-                ],
-            )
-            .await;
+        let zone = organization_zone(&app, &admin, "America/Chicago").await;
         assert_eq!(zone.status, 303, "{}", zone.body);
         let today = clock
             .now()
