@@ -21,9 +21,14 @@ use crate::store::{self, Store, connected_systems};
 
 /// Operations a batch claims.
 const BATCH: i64 = 200;
-/// How long a claimed batch is left to its instance: longer than a batch
-/// of slow calls, short enough that a crashed instance's work resumes soon.
+/// How long a claimed batch is left to its instance, short enough that a
+/// crashed instance's work resumes soon. An operation is started only while
+/// it can end (`OP_SECONDS`) before the claim runs out; the rest of the batch
+/// waits for the claim to run out and is taken again. So no operation is
+/// ever applied by one instance after another has taken it over.
 const LEASE_SECONDS: i64 = 120;
+/// The longest one operation may take (its target calls together).
+const OP_SECONDS: i64 = 45;
 
 /// How often an idle worker looks for due operations. A change made on this
 /// instance wakes it at once (`Store::wake_workers`); one made on
@@ -60,11 +65,10 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<usize, ServiceErro
     let mut total = 0;
     loop {
         let now = clock.now();
+        let lease = now + Duration::seconds(LEASE_SECONDS);
         let claimed = {
             let mut tx = store.begin().await?;
-            let ops =
-                provisioning::claim(&mut tx, now, now + Duration::seconds(LEASE_SECONDS), BATCH)
-                    .await?;
+            let ops = provisioning::claim(&mut tx, now, lease, BATCH).await?;
             tx.commit().await?;
             ops
         };
@@ -72,10 +76,13 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<usize, ServiceErro
             return Ok(total);
         }
         let n = claimed.len();
-        let results = apply_all(store, &claimed, clock).await?;
-        save(store, &claimed, results, clock.now()).await?;
-        total += n;
-        if (n as i64) < BATCH {
+        let results = apply_all(store, &claimed, clock, lease).await?;
+        let applied = results.iter().flatten().count();
+        save(store, &claimed, results, lease, clock.now()).await?;
+        total += applied;
+        // A short batch was all there was; one cut short by its claim's time
+        // is taken again once the claim runs out.
+        if (n as i64) < BATCH || applied < n {
             return Ok(total);
         }
     }
@@ -88,11 +95,14 @@ struct Applied {
     account: Option<(String, String)>,
 }
 
+/// Applies the batch, system by system; an operation not started (its claim
+/// would run out first) has no result.
 async fn apply_all(
     store: &Store,
     ops: &[Operation],
     clock: &Clock,
-) -> Result<Vec<Applied>, ServiceError> {
+    lease: DateTime<Utc>,
+) -> Result<Vec<Option<Applied>>, ServiceError> {
     let mut by_system: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, op) in ops.iter().enumerate() {
         by_system.entry(op.system_id.as_str()).or_default().push(i);
@@ -124,7 +134,16 @@ async fn apply_all(
         };
         for i in indexes {
             let op = &ops[i];
-            let r = apply(&mut session, op).await;
+            if clock.now() + Duration::seconds(OP_SECONDS) > lease {
+                break;
+            }
+            let limit = std::time::Duration::from_secs(OP_SECONDS as u64);
+            let r = match tokio::time::timeout(limit, apply(&mut session, op)).await {
+                Ok(r) => r,
+                Err(_) => Err(OpError::Temporary(format!(
+                    "the target did not finish within {OP_SECONDS} seconds"
+                ))),
+            };
             results[i] = Some(match r {
                 Ok(account) => Applied {
                     outcome: Outcome::Done,
@@ -138,15 +157,7 @@ async fn apply_all(
         }
         session.close().await;
     }
-    Ok(results
-        .into_iter()
-        .map(|r| {
-            r.unwrap_or(Applied {
-                outcome: Outcome::Done,
-                account: None,
-            })
-        })
-        .collect())
+    Ok(results)
 }
 
 fn failed(op: &Operation, e: OpError, now: DateTime<Utc>) -> Outcome {
@@ -208,16 +219,19 @@ async fn apply(session: &mut Session, op: &Operation) -> Result<Option<(String, 
     Ok(learned)
 }
 
+/// Writes what was applied under the claim that ends at `lease`.
 async fn save(
     store: &Store,
     ops: &[Operation],
-    results: Vec<Applied>,
+    results: Vec<Option<Applied>>,
+    lease: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
     let mut users: Vec<UserId> = Vec::new();
     for (op, r) in ops.iter().zip(results) {
-        provisioning::finish(&mut tx, op.seq, &r.outcome, now).await?;
+        let Some(r) = r else { continue };
+        provisioning::finish(&mut tx, op.seq, lease, &r.outcome, now).await?;
         if let Some((key, member)) = &r.account {
             provisioning::remember_account(&mut tx, &op.system_id, &op.user_id, key, member, now)
                 .await?;

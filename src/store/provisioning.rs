@@ -98,9 +98,12 @@ pub enum Outcome {
     Failed(String),
 }
 
+/// Records how an operation claimed until `lease` ended; nothing when the
+/// claim is no longer this one's (it ran out and another instance took it).
 pub async fn finish(
     conn: &mut Conn,
     seq: i64,
+    lease: DateTime<Utc>,
     outcome: &Outcome,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -111,13 +114,15 @@ pub async fn finish(
     };
     sqlx::query(
         "UPDATE provisioning_operations SET state = $2, last_error = $3, next_attempt_at = $4, attempts = attempts + 1, \
-         done_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5 END WHERE seq = $1",
+         done_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5 END \
+         WHERE seq = $1 AND state = 'pending' AND next_attempt_at = $6",
     )
     .bind(seq)
     .bind(state)
     .bind(error)
     .bind(ts(next))
     .bind(ts(now))
+    .bind(ts(lease))
     .exec(conn)
     .await
 }
