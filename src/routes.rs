@@ -222,6 +222,7 @@ pub const ADMIN_RESOURCE_UNLINK: Route = Route("/admin/{kind}/{id}/links/{lid}/d
 
 pub const ADMIN_AUDIT: Path = Path("/admin/audit");
 pub const ADMIN_MAIL: Path = Path("/admin/mail");
+pub const ADMIN_MAIL_SEND_AGAIN: Route = Route("/admin/mail/{id}/send-again");
 pub const ADMIN_TOKENS: Path = Path("/admin/api-tokens");
 pub const ADMIN_TOKEN_REVOKE: Route = Route("/admin/api-tokens/{id}/revoke");
 pub const ADMIN_SETTINGS: Path = Path("/admin/settings");

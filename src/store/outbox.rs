@@ -164,6 +164,20 @@ pub async fn claim(
     .await
 }
 
+/// Puts a message that was given up back in the queue, due at `now`;
+/// returns its recipient's address, or nothing when no message was given up
+/// under that id.
+pub async fn send_again(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE mail_outbox SET abandoned_at = NULL, next_attempt_at = $2 \
+         WHERE id = $1 AND abandoned_at IS NOT NULL AND sent_at IS NULL RETURNING to_address",
+    )
+    .bind(id)
+    .bind(ts(now))
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Records the message sent by the claim that ends at `lease`; a claim that
 /// ran out and was taken by another instance records nothing (that one will).
 pub async fn mark_sent(

@@ -1877,6 +1877,37 @@ both!(
         let given_up = "Given up: this message cannot be sent";
         let outbox = wait_for_page(&admin, &app.url(routes::ADMIN_MAIL), given_up).await;
         assert!(outbox.has(given_up), "{}", outbox.body);
+        // An administrator can send it again: it takes its turn once more.
+        let bad_id: String = {
+            let mut c = app.store.read().await.unwrap();
+            sqlx::query_scalar("SELECT id FROM mail_outbox WHERE to_address = $1")
+                .bind(&bad)
+                .fetch_one(&mut *c)
+                .await
+                .unwrap()
+        };
+        let again = routes::ADMIN_MAIL_SEND_AGAIN.id(&bad_id);
+        assert!(
+            outbox.has(&format!("action=\"{again}\"")),
+            "{}",
+            outbox.body
+        );
+        let r = admin
+            .post(&app.url(&again), &[("csrf_token", &outbox.csrf())])
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let tried = format!(
+            "SELECT COUNT(*) FROM mail_outbox WHERE id = '{bad_id}' AND attempts = 2 AND abandoned_at IS NOT NULL"
+        );
+        let mut retried = 0;
+        for _ in 0..200 {
+            retried = count(&app, &tried).await;
+            if retried == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(retried, 1, "tried a second time, and given up again");
 
         // A message a crashed instance had claimed goes out within a minute.
         let late = format!("late.{run}@fabrikam.example");

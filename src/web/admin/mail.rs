@@ -10,14 +10,19 @@ use crate::notify::render_for_admin as render;
 use crate::routes;
 use crate::web::Reply;
 use crate::web::admin::console::Console;
+use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::routing::Router;
 use crate::web::{Layout, page_at, render as render_page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.get(routes::ADMIN_MAIL, list);
+    cfg.get(routes::ADMIN_MAIL, list)
+        .post(routes::ADMIN_MAIL_SEND_AGAIN, send_again);
 }
 
 pub struct MailView {
+    pub id: String,
+    /// Given up: it can be sent again.
+    pub given_up: bool,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -82,6 +87,8 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
                 (None, None) => "Kept here: no SMTP server is configured".into(),
             };
             MailView {
+                id: m.id.clone(),
+                given_up: m.abandoned_at.is_some(),
                 to: format!("{} <{}>", m.to_name, m.to_address),
                 subject,
                 text,
@@ -107,4 +114,15 @@ async fn list(cx: Console, q: web::Query<ListQuery>) -> Reply {
 fn plain_time(stored: &str, tz: chrono_tz::Tz) -> String {
     chrono::DateTime::parse_from_rfc3339(stored)
         .map_or_else(|_| stored.to_string(), |t| moment_in(t.to_utc(), tz))
+}
+
+/// Sends a message that was given up once more.
+#[tracing::instrument(skip_all)]
+async fn send_again(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
+    let r = crate::service::outbox::send_again(cx.store(), &cx.actor(), &path, cx.now()).await;
+    cx.done_or_refused(
+        r,
+        "The message is queued to be sent again.",
+        routes::ADMIN_MAIL.as_str(),
+    )
 }
