@@ -36,7 +36,7 @@ pub async fn send_again(
             "Send mail again",
             object_type::SETTINGS,
             id,
-            &format!("Mail to {to}"),
+            format!("Mail to {to}"),
             details,
         );
         Ok(((), event))

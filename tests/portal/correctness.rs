@@ -1861,14 +1861,15 @@ both!(
         }
         let sent = wait_for_mail(&[&good, "12345678"]).await;
         assert!(!sent.contains("\nBcc:"), "{sent}");
-        let id: String = {
+        let id_of = async |to: &str| -> String {
             let mut c = app.store.read().await.unwrap();
             sqlx::query_scalar("SELECT id FROM mail_outbox WHERE to_address = $1")
-                .bind(&good)
+                .bind(to)
                 .fetch_one(&mut *c)
                 .await
                 .unwrap()
         };
+        let id = id_of(&good).await;
         assert!(
             sent.contains(&format!("Message-ID: <{id}@localhost>")),
             "the outbox row names the message: {sent}"
@@ -1878,14 +1879,7 @@ both!(
         let outbox = wait_for_page(&admin, &app.url(routes::ADMIN_MAIL), given_up).await;
         assert!(outbox.has(given_up), "{}", outbox.body);
         // An administrator can send it again: it takes its turn once more.
-        let bad_id: String = {
-            let mut c = app.store.read().await.unwrap();
-            sqlx::query_scalar("SELECT id FROM mail_outbox WHERE to_address = $1")
-                .bind(&bad)
-                .fetch_one(&mut *c)
-                .await
-                .unwrap()
-        };
+        let bad_id = id_of(&bad).await;
         let again = routes::ADMIN_MAIL_SEND_AGAIN.id(&bad_id);
         assert!(
             outbox.has(&format!("action=\"{again}\"")),
