@@ -535,10 +535,8 @@ async fn reconcile_link(
     session: &mut Session,
     now: DateTime<Utc>,
 ) -> Result<Result<Reconciled, String>, ServiceError> {
-    let ledger = {
-        let mut conn = store.read().await?;
-        provisioning::ledger_members(&mut conn, &link.id).await?
-    };
+    // The target first, then the ledger: someone the worker adds meanwhile
+    // is then in the ledger's queue (in flight), never taken for unexpected.
     let in_target = match session
         .members(&link.external_id, link.placeholder.as_deref())
         .await
@@ -552,10 +550,18 @@ async fn reconcile_link(
             return Ok(Err(e.message().to_string()));
         }
     };
+    let (ledger, in_flight) = {
+        let mut conn = store.read().await?;
+        let ledger = provisioning::ledger_members(&mut conn, &link.id).await?;
+        (
+            ledger,
+            provisioning::in_flight_members(&mut conn, &link.id).await?,
+        )
+    };
     let target: HashSet<String> = in_target.iter().map(|m| m.to_lowercase()).collect();
     let mut missing = Vec::new();
     let mut missing_users = Vec::new();
-    let mut expected: HashSet<String> = HashSet::new();
+    let mut expected: HashSet<String> = in_flight.iter().map(|m| m.to_lowercase()).collect();
     for (user, email, member) in &ledger {
         match member {
             Some(m) if target.contains(&m.to_lowercase()) => {

@@ -281,6 +281,21 @@ pub async fn assignment_errors(
     q.fetch_all(conn).await.map_err(map_err)
 }
 
+/// Who the people with an operation still queued for the link are in the
+/// target (where known): on their way in or out, neither missing nor
+/// unexpected.
+pub async fn in_flight_members(conn: &mut Conn, link: &ResourceLinkId) -> Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT a.member_value FROM provisioning_operations o \
+         JOIN provisioned_accounts a ON a.system_id = o.system_id AND a.user_id = o.user_id \
+         WHERE o.link_id = $1 AND o.state = 'pending'",
+    )
+    .bind(link.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)
+}
+
 /// The people who hold a linked resource role in the ledger, with who they
 /// are in the target when known: (user id, email, member value). People
 /// whose addition is still queued are left out: they are on their way.
