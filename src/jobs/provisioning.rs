@@ -229,17 +229,24 @@ async fn save(
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
     let mut users: Vec<UserId> = Vec::new();
-    for (op, r) in ops.iter().zip(results) {
+    let mut done = Vec::new();
+    let mut accounts = Vec::new();
+    for (op, r) in ops.iter().zip(&results) {
         let Some(r) = r else { continue };
-        provisioning::finish(&mut tx, op.seq, lease, &r.outcome, now).await?;
+        // Most end done: those in one statement, the others each with its reason.
+        match &r.outcome {
+            Outcome::Done => done.push(op.seq),
+            other => provisioning::finish(&mut tx, op.seq, lease, other, now).await?,
+        }
         if let Some((key, member)) = &r.account {
-            provisioning::remember_account(&mut tx, &op.system_id, &op.user_id, key, member, now)
-                .await?;
+            accounts.push((&op.system_id, &op.user_id, key.as_str(), member.as_str()));
         }
         if !users.contains(&op.user_id) {
             users.push(op.user_id.clone());
         }
     }
+    provisioning::finish_done(&mut tx, &done, lease, now).await?;
+    provisioning::remember_accounts(&mut tx, &accounts, now).await?;
     let mails = provisioning::settle(&mut tx, &users).await?;
     if !mails.is_empty() {
         store::outbox::enqueue(&mut tx, &mails, now).await?;

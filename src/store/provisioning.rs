@@ -8,8 +8,11 @@
 //! out. Operations on the same person and resource run in the order they
 //! were written: one waits while an earlier one is pending.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
+use super::rows::{self, Val};
 use super::{Conn, Result, Rows, Statement, map_err, placeholders, ts};
 use crate::domain::ids::{ConnectedSystemId, ResourceLinkId, UserId};
 use crate::domain::message::{Mail, Message};
@@ -127,26 +130,70 @@ pub async fn finish(
     .await
 }
 
-/// Remembers who a person is in a system.
-pub async fn remember_account(
+/// Records operations claimed until `lease` as done, a few hundred per
+/// statement; those whose claim was taken over meanwhile are left alone.
+pub async fn finish_done(
     conn: &mut Conn,
-    system: &ConnectedSystemId,
-    user: &UserId,
-    key: &str,
-    member: &str,
+    seqs: &[i64],
+    lease: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO provisioned_accounts (system_id, user_id, external_key, member_value, created_at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (system_id, user_id) DO UPDATE SET external_key = $3, member_value = $4",
+    for chunk in seqs.chunks(500) {
+        let sql = format!(
+            "UPDATE provisioning_operations SET state = 'done', last_error = NULL, \
+             next_attempt_at = $1, attempts = attempts + 1, done_at = $1 \
+             WHERE state = 'pending' AND next_attempt_at = $2 AND seq IN ({})",
+            placeholders(3, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(ts(now)).bind(ts(lease));
+        for seq in chunk {
+            q = q.bind(*seq);
+        }
+        q.execute(&mut *conn).await.map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// Remembers who people are in systems: (system, user, key, member value),
+/// many per statement, the last for a person in a system winning.
+pub async fn remember_accounts(
+    conn: &mut Conn,
+    accounts: &[(&ConnectedSystemId, &UserId, &str, &str)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut latest: HashMap<(&str, &str), (&str, &str)> = HashMap::new();
+    for (system, user, key, member) in accounts {
+        latest.insert((system.as_str(), user.as_str()), (key, member));
+    }
+    let at = ts(now);
+    let rows: Vec<Vec<Val>> = latest
+        .into_iter()
+        .map(|((system, user), (key, member))| {
+            vec![
+                system.into(),
+                user.into(),
+                key.into(),
+                member.into(),
+                at.clone().into(),
+            ]
+        })
+        .collect();
+    rows::insert(
+        conn,
+        "provisioned_accounts",
+        &[
+            "system_id",
+            "user_id",
+            "external_key",
+            "member_value",
+            "created_at",
+        ],
+        &rows,
+        "ON CONFLICT (system_id, user_id) DO UPDATE SET external_key = excluded.external_key, \
+         member_value = excluded.member_value",
     )
-    .bind(system.as_str())
-    .bind(user.as_str())
-    .bind(key)
-    .bind(member)
-    .bind(ts(now))
-    .exec(conn)
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Whether an operation of the assignment's package (an addition for its
