@@ -469,10 +469,8 @@ pub async fn unlink(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |c| {
-        let row = found(connected_systems::delete_link(c, link).await?)?;
-        if row.origin_id != origin.id {
-            return Err(ServiceError::NotFound);
-        }
+        let row = connected_systems::delete_link(c, link, &origin.system, &origin.id).await?;
+        let row = found(row)?;
         let details = json!({"system": row.system_id, "role": row.role, "group": row.external_id, "groupName": row.external_name});
         Ok(((), resource_event("Unlink resource from connected system", origin, details)))
     })

@@ -387,14 +387,28 @@ pub(crate) fn holders_sql(system: &str, id: &str, role: &str) -> String {
     )
 }
 
-pub async fn delete_link(conn: &mut Conn, id: &ResourceLinkId) -> Result<Option<LinkRow>> {
-    let Some(row) = link(&mut *conn, id).await? else {
+/// Deletes the link of the resource (origin system, id) with this id;
+/// nothing when the resource has no such link.
+pub async fn delete_link(
+    conn: &mut Conn,
+    id: &ResourceLinkId,
+    origin_system: &str,
+    origin_id: &str,
+) -> Result<Option<LinkRow>> {
+    let Some(row) = link(&mut *conn, id)
+        .await?
+        .filter(|l| l.origin_system == origin_system && l.origin_id == origin_id)
+    else {
         return Ok(None);
     };
-    sqlx::query("DELETE FROM resource_links WHERE id = $1")
-        .bind(id.as_str())
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM resource_links WHERE id = $1 AND origin_system = $2 AND origin_id = $3",
+    )
+    .bind(id.as_str())
+    .bind(origin_system)
+    .bind(origin_id)
+    .execute(conn)
+    .await?;
     Ok(Some(row))
 }
 

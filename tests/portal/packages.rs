@@ -398,6 +398,16 @@ both!(
             .rfind(&format!("{package}/policies/"))
             .unwrap();
         let policy = page.body[start..at - 1].to_string();
+        // A policy is shown beside its own package only.
+        let other = package_id(&app, "Marketing resources for employees").await;
+        let pid = policy.rsplit('/').next().unwrap();
+        let foreign = b
+            .post(
+                &app.url(routes::ADMIN_PACKAGE_POLICY.ids(&other, pid)),
+                &[("csrf_token", &csrf), ("add", "question")],
+            )
+            .await;
+        assert_eq!(foreign.status, 404, "{}", foreign.body);
         // A date chrono accepts but storage could not sort is refused, not stored.
         let far = b
             .post(

@@ -328,6 +328,28 @@ both!(
                 .await
                 .has("cannot be deleted while 1 resource is linked")
         );
+
+        // Unlinked from the group's page (through another resource's address,
+        // nothing happens); then the system can go.
+        let group_page = app.url(routes::ADMIN_GROUP.id(&internal));
+        let page = admin.get(&group_page).await;
+        let marker = format!("/admin/groups/{internal}/links/");
+        let at = page.body.find(&marker).expect("an Unlink button");
+        let end = at + page.body[at..].find('"').unwrap();
+        let unlink = page.body[at..end].to_string();
+        let sales = group_id(&app, "Marketing Team").await;
+        let elsewhere = unlink.replace(&internal, &sales);
+        let csrf = [("csrf_token", page.csrf())];
+        let csrf = csrf.each_ref().map(|(k, v)| (*k, v.as_str()));
+        assert_eq!(admin.post(&app.url(&elsewhere), &csrf).await.status, 404);
+        assert!(admin.get(&group_page).await.has(&group_dn), "still linked");
+        assert_eq!(admin.post(&app.url(&unlink), &csrf).await.status, 303);
+        assert!(!admin.get(&group_page).await.has(&group_dn), "unlinked");
+        let r = admin
+            .post(&app.url(format!("{system}/delete")), &csrf)
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert_eq!(admin.get(&app.url(&system)).await.status, 404);
         let _ = clock;
     }
 );

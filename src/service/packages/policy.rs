@@ -91,6 +91,10 @@ pub async fn policy_form_context(
 ) -> Result<PolicyFormContext, ServiceError> {
     let context = read(store, async |c| {
         let package = package_row(c, id).await?;
+        // A policy is read beside its own package only.
+        if let Some(p) = policy {
+            found(policies::get(c, id, p).await?)?;
+        }
         let catalog = package.catalog_id.clone();
         let used: Vec<String> = packages::role_scopes(c, id)
             .await?
