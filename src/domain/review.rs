@@ -258,16 +258,21 @@ pub struct ReviewSettings {
 
 impl ReviewSettings {
     /// When a review starting on `day` (in the organization's time zone
-    /// `tz`) begins and ends: from the start of that day, for its days.
+    /// `tz`) begins and ends: from the start of that day to the start of the
+    /// day its days later, as the organization's clocks read them (a change
+    /// to or from summer time between makes its time 23 or 25 hours longer
+    /// or shorter, not its days).
     pub fn period(&self, day: NaiveDate, tz: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-        use chrono::TimeZone;
-        let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-        let start = tz
-            .from_local_datetime(&midnight)
-            .earliest()
-            .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc));
-        (start, start + Duration::days(i64::from(self.duration_days)))
+        let end_day = day + Duration::days(i64::from(self.duration_days));
+        (day_start(day, tz), day_start(end_day, tz))
     }
+}
+
+/// When `day` begins in `tz`: its midnight, or, where the clocks skip
+/// midnight (some zones change to summer time then), the first moment after.
+fn day_start(day: NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    crate::domain::request::local_to_utc(tz, midnight).unwrap_or_else(|| midnight.and_utc())
 }
 
 /// The review settings as the policy form sent them (`rv_*` fields).
@@ -562,6 +567,12 @@ mod tests {
         assert_eq!(end - start, Duration::days(7));
         let (start, _) = s.period(d("2026-12-01"), chrono_tz::UTC);
         assert_eq!(start.to_rfc3339(), "2026-12-01T00:00:00+00:00");
+        // Across the change to winter time the review still ends at midnight.
+        let (_, end) = s.period(d("2026-10-20"), chrono_tz::Europe::Amsterdam);
+        assert_eq!(end.to_rfc3339(), "2026-10-26T23:00:00+00:00");
+        // Santiago skips midnight when it changes to summer time: 01:00 then.
+        let (start, _) = s.period(d("2026-09-06"), chrono_tz::America::Santiago);
+        assert_eq!(start.to_rfc3339(), "2026-09-06T04:00:00+00:00");
     }
 
     #[test]
