@@ -104,6 +104,9 @@ pub struct DecisionForm {
     /// approve | deny
     decision: String,
     justification: String,
+    /// The stage the page showed, so that a decision from an out-of-date
+    /// page is refused rather than taken for the stage after.
+    stage: Option<i64>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -114,7 +117,8 @@ async fn decide(me: Approver, path: web::Path<String>, Form(form): Form<Decision
         _ => return Err(AppError::BadRequest("Choose approve or deny.".into())),
     };
     let why = Some(form.justification.as_str());
-    match svc::decide(me.store(), &me.who.user, &path, approve, why, me.now()).await {
+    let (seen, now) = (form.stage, me.now());
+    match svc::decide_seen(me.store(), &me.who.user, &path, seen, approve, why, now).await {
         Ok(to) => {
             let done = format!("Decision recorded: the request is {}.", human(to));
             me.done(done, routes::APPROVALS.as_str())

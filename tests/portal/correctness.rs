@@ -1989,3 +1989,54 @@ async fn many_pages_at_once_never_starve_the_pool() {
         started.elapsed()
     );
 }
+
+both!(
+    a_decision_from_an_out_of_date_page_is_refused_not_taken_for_the_next_stage,
+    |backend| async move {
+        let (app, _admin, clock) = demo(backend).await;
+        let maria = user_named(&app, "maria.manager@gatehouse.demo").await.id;
+        let both_stages = member_policy(
+            "Maria twice",
+            vec![
+                stage(vec![Approver::SingleUser(maria.clone())], vec![]),
+                stage(vec![Approver::SingleUser(maria.clone())], vec![]),
+            ],
+            Expiration::AfterDays(30),
+        );
+        let package = site_package(&app, &clock, "Two looks", &both_stages).await;
+        let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
+        let sent = request(&app, &eric, &package, &[]).await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let (id, _, _) = request_of(&app, &package, "eric.employee@gatehouse.demo").await;
+
+        // Maria's page shows stage 1; she approves from it, then sends the
+        // same form again (a second tab, a double click, Back then Approve).
+        let approver = signed_in(&app, "maria.manager@gatehouse.demo").await;
+        let url = app.url(routes::APPROVAL.id(&id));
+        let page = approver.get(&url).await;
+        let form = [
+            ("csrf_token", page.csrf()),
+            (
+                "stage",
+                page.input("stage").expect("the stage the page shows"),
+            ),
+            ("decision", "approve".to_string()),
+        ];
+        let form = form.each_ref().map(|(k, v)| (*k, v.as_str()));
+        assert_eq!(approver.post(&url, &form).await.status, 303);
+        let again = approver.post(&url, &form).await;
+        assert_eq!(again.status, 303, "{}", again.body);
+        let (_, state, _) = request_of(&app, &package, "eric.employee@gatehouse.demo").await;
+        assert_eq!(
+            state, "pendingApproval",
+            "stage 2 still waits for a decision"
+        );
+        assert!(
+            approver
+                .get(&url)
+                .await
+                .has("Stage 1 of the request was already decided."),
+            "and Maria is told why"
+        );
+    }
+);

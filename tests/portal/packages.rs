@@ -469,14 +469,16 @@ both!(
                 .await
                 .has("Policy Admins only disabled.")
         );
-        // Delete is refused once the policy has been used: Eric is assigned
-        // under it, directly, by the administrator.
+        // Disabled, the policy assigns nobody, not even by an administrator's
+        // hand; enabled again, it does. Then delete is refused, since the
+        // policy has been used.
         let policy_id = policy.rsplit('/').next().unwrap().to_string();
         let form = b
             .get(&app.url(format!("{package}/assignments/new?policy={policy_id}")))
             .await;
-        let assigned = b
-            .post(
+        assert!(!form.has(&format!("value=\"{policy_id}\"")), "not offered");
+        let assign = async || {
+            b.post(
                 &app.url(format!("{package}/assignments/new")),
                 &[
                     ("csrf_token", &form.csrf()),
@@ -486,8 +488,29 @@ both!(
                     ("justification", "Covers for the admins"),
                 ],
             )
+            .await
+        };
+        let refused = assign().await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(refused.has("Choose an enabled policy of this package."));
+        let enabled = b
+            .post(
+                &app.url(format!("{policy}/state")),
+                &[("csrf_token", &csrf), ("action", "enable")],
+            )
             .await;
+        assert_eq!(enabled.status, 303);
+        // An administrator's direct assignment mails nobody: Eric did not ask.
+        let mailed = "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessDelivered' \
+                      AND to_address = 'eric.employee@gatehouse.demo'";
+        let before = count(&app, mailed).await;
+        let assigned = assign().await;
         assert_eq!(assigned.status, 303, "{}", assigned.body);
+        assert_eq!(
+            count(&app, mailed).await,
+            before,
+            "no \"you now have access\" mail"
+        );
         b.post(
             &app.url(format!("{policy}/state")),
             &[("csrf_token", &csrf), ("action", "delete")],

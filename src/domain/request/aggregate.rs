@@ -299,6 +299,13 @@ impl Request {
         }))
     }
 
+    /// The mail that tells the requestor how their request ended (access
+    /// given, or denied); none for an administrator's direct assignment,
+    /// which nobody asked for.
+    fn outcome_mail(&self, message: Message) -> Option<Change> {
+        (self.kind != RequestType::AdminAdd).then(|| self.to_requestor(message))
+    }
+
     fn outcome(&self, names: &Names, reason: &str) -> Outcome {
         Outcome {
             request: self.facts(names),
@@ -316,7 +323,7 @@ impl Request {
     ) -> Vec<Change> {
         let approval = Approval {
             request: self.facts(names),
-            decide_by: deadline.format("%Y-%m-%d").to_string(),
+            decide_by: deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
         };
         approvers
             .iter()
@@ -526,7 +533,7 @@ impl Request {
             (false, _) => {
                 self.state = transition(from, Event::Denied)?;
                 changes.push(self.moved(from, stage));
-                changes.push(self.to_requestor(Message::RequestDenied(
+                changes.extend(self.outcome_mail(Message::RequestDenied(
                     self.outcome(names, reason.as_deref().unwrap_or_default()),
                 )));
             }
@@ -540,7 +547,8 @@ impl Request {
                 self.state = transition(from, Event::Denied)?;
                 changes.push(self.moved(from, stage));
                 changes.push(Change::OutcomeReason(why.clone()));
-                changes.push(self.to_requestor(Message::RequestDenied(self.outcome(names, &why))));
+                changes
+                    .extend(self.outcome_mail(Message::RequestDenied(self.outcome(names, &why))));
             }
             (true, Some(next)) => {
                 self.state = transition(
@@ -666,7 +674,7 @@ impl Request {
         } else {
             Message::AccessDelivered(self.outcome(names, ""))
         };
-        changes.push(self.to_requestor(message));
+        changes.extend(self.outcome_mail(message));
         Ok(changes)
     }
 
@@ -832,7 +840,7 @@ impl Request {
             Change::OutcomeReason(why.clone()),
         ];
         if !cancel {
-            changes.push(self.to_requestor(Message::RequestDenied(self.outcome(names, &why))));
+            changes.extend(self.outcome_mail(Message::RequestDenied(self.outcome(names, &why))));
         }
         Ok(changes)
     }
@@ -845,11 +853,12 @@ impl Request {
             return Err(Refusal::Refused(reason));
         };
         self.state = to;
-        Ok(vec![
+        let mut changes = vec![
             self.moved(from, self.stage),
             Change::OutcomeReason(reason.clone()),
-            self.to_requestor(Message::RequestDenied(self.outcome(names, &reason))),
-        ])
+        ];
+        changes.extend(self.outcome_mail(Message::RequestDenied(self.outcome(names, &reason))));
+        Ok(changes)
     }
 
     /// A delivery that could not be made (no account can be made for the

@@ -171,7 +171,11 @@ pub async fn assign_form(
         // In the order they were named.
         found_users.sort_by_key(|u| keys.iter().position(|k| *k == u.email.to_lowercase()));
         Ok(AssignForm {
-            policies: policies::for_package(c, package).await?,
+            policies: policies::for_package(c, package)
+                .await?
+                .into_iter()
+                .filter(|(_, p)| p.enabled)
+                .collect(),
             package: p,
             attributes,
             people: found_users,

@@ -54,8 +54,12 @@ pub async fn assign(
         .current(&mut tx, package.as_str())
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let Some(policy) = info.policy(input.policy_id).cloned() else {
-        return Err(invalid("policy", "Choose a policy of this package."));
+    // A disabled policy assigns nobody, an administrator's choice included.
+    let Some(policy) = info.policy(input.policy_id).filter(|p| p.enabled).cloned() else {
+        return Err(invalid(
+            "policy",
+            "Choose an enabled policy of this package.",
+        ));
     };
     let mut errors = FieldErrors::new();
     let justification = reason_text(input.justification, "The justification").unwrap_or_else(|m| {

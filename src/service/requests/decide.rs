@@ -15,11 +15,27 @@ use crate::store::Store;
 /// An approver decides the current stage. The first decision wins; a later
 /// or concurrent one is told the request was already decided. A final
 /// approval delivers in the same transaction.
-#[tracing::instrument(skip_all)]
 pub async fn decide(
     store: &Store,
     approver: &User,
     request_id: &str,
+    approve: bool,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<RequestState, ServiceError> {
+    decide_seen(store, approver, request_id, None, approve, reason, now).await
+}
+
+/// `decide`, for the stage the approver saw (`seen`, from the page they
+/// decided on): a decision made on a page that has since gone out of date
+/// (the stage was decided meanwhile, by them in another tab or by another
+/// approver of both stages) is refused, never taken for the next stage.
+#[tracing::instrument(skip_all)]
+pub async fn decide_seen(
+    store: &Store,
+    approver: &User,
+    request_id: &str,
+    seen: Option<i64>,
     approve: bool,
     reason: Option<&str>,
     now: DateTime<Utc>,
@@ -29,6 +45,11 @@ pub async fn decide(
         .map_err(|m| crate::service::invalid("justification", m))?;
     let mut tx = store.begin().await?;
     let mut ctx = save::load(store, &mut tx, &id).await?;
+    if let Some(stage) = seen.filter(|s| *s != i64::from(ctx.request.stage)) {
+        return Err(ServiceError::Refused(format!(
+            "Stage {stage} of the request was already decided."
+        )));
+    }
     let r = &ctx.request;
     // The next stage's approvers, when an approval moves the request there.
     let next = if approve && r.state == RequestState::PendingApproval {

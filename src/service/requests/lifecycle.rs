@@ -57,7 +57,7 @@ pub async fn time_out(
     let changes = ctx.request.time_out(&ctx.names)?;
     save::apply(conn, &ctx.request, &changes, now).await?;
     let event = save::event(
-        "Access package assignment request expired without a decision",
+        "Access package assignment request timed out (no approver action taken)",
         &ctx.request.id,
         &ctx.names.package,
         json!({"request": ctx.request.id.as_str(), "stage": stage}),

@@ -28,7 +28,7 @@ pub use availability::{
     Availability, Listing, Offer, availability, requestable, requestor_of, required_attributes,
 };
 pub use cancel::{cancel, cancel_by_admin};
-pub use decide::decide;
+pub use decide::{decide, decide_seen};
 pub use extend::{earlier_answers, extension_offer, request_extension};
 pub use extensions::{CallbackRefusal, resume, time_out_waits};
 pub use give_up::give_up;
