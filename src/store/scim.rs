@@ -468,6 +468,33 @@ pub async fn mark_deleted(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> R
     .await
 }
 
+/// What a user deleted through SCIM leaves behind for others: their
+/// memberships held by hand (those packages granted ended with their
+/// assignments) and their place as a manager. Left, every later change to
+/// those groups and reports would name someone SCIM can no longer find.
+pub async fn forget_deleted(conn: &mut Conn, id: &UserId) -> Result<()> {
+    sqlx::query("DELETE FROM group_members WHERE user_id = $1")
+        .bind(id.as_str())
+        .exec(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE users SET manager_id = NULL WHERE manager_id = $1")
+        .bind(id.as_str())
+        .exec(conn)
+        .await
+}
+
+/// The user deleted through SCIM who had this address: someone created
+/// again at the source (a rehire) takes their row back.
+pub async fn deleted_with_email(conn: &mut Conn, email: &str) -> Result<Option<UserId>> {
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE email_lower = $1 AND source = 'scimDeleted'",
+    )
+    .bind(email.to_lowercase())
+    .fetch_optional(conn)
+    .await?;
+    Ok(id.map(UserId::from))
+}
+
 const GROUP_COLUMNS: &str = "g.id, g.display_name, g.external_id, g.created_at, g.updated_at";
 
 pub async fn groups(

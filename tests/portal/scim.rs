@@ -520,7 +520,16 @@ both!(
         assert_eq!(list["totalResults"], 1);
         assert!(list["Resources"][0].get("members").is_none());
 
-        // Deleted at the source: gone from SCIM, blocked in Gatehouse.
+        // Bob manages Ann, then is deleted at the source: gone from SCIM,
+        // blocked in Gatehouse.
+        let manager = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+        let (s, b) = scim
+            .patch(
+                &format!("/Users/{ann_id}"),
+                patch_op(json!([{"op": "replace", "path": manager, "value": bob_id}])),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
         assert_eq!(scim.delete(&format!("/Users/{bob_id}")).await.0, 204);
         let (s, b) = scim.get(&format!("/Users/{bob_id}")).await;
         assert_eq!((s, b["status"].as_str()), (404, Some("404")));
@@ -530,6 +539,38 @@ both!(
             "{}",
             page.body
         );
+        // What he leaves behind names nobody: his group and his report can
+        // still be changed, and someone with his address can be created again.
+        let (s, g) = scim
+            .patch(
+                &format!("/Groups/{gid}"),
+                patch_op(json!([{"op": "Add", "path": "members", "value": [{"value": ann_id}]}])),
+            )
+            .await;
+        assert_eq!(
+            (
+                s,
+                g["members"][0]["value"].as_str(),
+                g["members"].as_array().map(Vec::len)
+            ),
+            (200, Some(ann_id.as_str()), Some(1)),
+            "{g}"
+        );
+        let (s, b) = scim
+            .patch(
+                &format!("/Users/{ann_id}"),
+                patch_op(json!([{"op": "Replace", "path": "active", "value": "False"}])),
+            )
+            .await;
+        assert_eq!((s, b["active"].as_bool()), (200, Some(false)), "{b}");
+        let (s, b) = scim
+            .post(
+                "/Users",
+                json!({"userName": "bob", "emails": [{"value": "bob@example.com"}], "active": true}),
+            )
+            .await;
+        assert_eq!((s, b["userName"].as_str()), (201, Some("bob")), "{b}");
+        assert_eq!(scim.count("userName eq \"bob\"").await, 1);
         assert_eq!(scim.delete(&format!("/Groups/{gid}")).await.0, 204);
         assert_eq!(scim.get(&format!("/Groups/{gid}")).await.0, 404);
 
