@@ -268,6 +268,7 @@ impl ScimUser {
                         }
                         // `urn:…:enterprise:2.0:User:employeeNumber` as a key.
                         let key = match Path::parse(k) {
+                            Ok(p) if is_other_email(&p) => continue,
                             Ok(p) => p.attr.key(),
                             Err(_) => k.to_ascii_lowercase(),
                         };
@@ -295,6 +296,9 @@ impl ScimUser {
                         }
                     }
                 }
+                // Gatehouse keeps one address, the work one: a path to
+                // another (`emails[type eq "home"].value`) leaves it alone.
+                Some(path) if is_other_email(path) => {}
                 Some(path) => {
                     let key = path.attr.key();
                     if op.kind == Kind::Remove {
@@ -401,6 +405,27 @@ fn member_matches(f: &Filter, id: &str) -> Result<bool, Problem> {
             ));
         }
     })
+}
+
+/// A path to an address other than the work one, which is the one
+/// Gatehouse keeps: `emails[type eq "home"].value`.
+fn is_other_email(p: &Path) -> bool {
+    p.attr.name.eq_ignore_ascii_case("emails") && p.filter.as_ref().is_some_and(|f| !names_work(f))
+}
+
+/// Whether a filter on `emails` picks the work address (or the primary one,
+/// which is the same here).
+fn names_work(f: &Filter) -> bool {
+    match f {
+        Filter::Compare(a, Op::Eq, FilterValue::Str(v)) => {
+            a.name.eq_ignore_ascii_case("type") && v.eq_ignore_ascii_case("work")
+        }
+        Filter::Compare(a, Op::Eq, FilterValue::Bool(true)) => {
+            a.name.eq_ignore_ascii_case("primary")
+        }
+        Filter::And(a, b) | Filter::Or(a, b) => names_work(a) || names_work(b),
+        _ => false,
+    }
 }
 
 /// The member ids a `members` value lists, each once, in the order given.
@@ -623,6 +648,15 @@ mod tests {
         assert_eq!(u.department.as_deref(), Some("Sales"));
         assert_eq!(u.email.as_deref(), Some("bob@example.com"));
         assert_eq!(u.manager.as_deref(), Some("9"));
+        // Another address than the work one leaves the work one alone.
+        let home = patch::parse(&json!({"Operations": [
+            {"op": "replace", "path": "emails[type eq \"home\"].value", "value": "bob@home.example"},
+            {"op": "remove", "path": "emails[type eq \"other\"]"},
+            {"op": "replace", "value": {"emails[type eq \"home\"].value": "bob@home.example"}}
+        ]}))
+        .unwrap();
+        u.apply(&home).unwrap();
+        assert_eq!(u.email.as_deref(), Some("bob@example.com"));
         let bad =
             patch::parse(&json!({"Operations": [{"op": "add", "path": "shoeSize", "value": 9}]}))
                 .unwrap();
