@@ -268,7 +268,7 @@ impl ScimUser {
                         }
                         // `urn:…:enterprise:2.0:User:employeeNumber` as a key.
                         let key = match Path::parse(k) {
-                            Ok(p) if is_other_email(&p) => continue,
+                            Ok(p) if is_other_email(&p) || of_other_schema(&p) => continue,
                             Ok(p) => p.attr.key(),
                             Err(_) => k.to_ascii_lowercase(),
                         };
@@ -298,7 +298,7 @@ impl ScimUser {
                 }
                 // Gatehouse keeps one address, the work one: a path to
                 // another (`emails[type eq "home"].value`) leaves it alone.
-                Some(path) if is_other_email(path) => {}
+                Some(path) if is_other_email(path) || of_other_schema(path) => {}
                 Some(path) => {
                     let key = path.attr.key();
                     if op.kind == Kind::Remove {
@@ -404,6 +404,16 @@ fn member_matches(f: &Filter, id: &str) -> Result<bool, Problem> {
                 "Members are matched by value with eq or ne.",
             ));
         }
+    })
+}
+
+/// A path into a schema extension other than the enterprise one (a
+/// provider's own, `urn:…:extension:acme:2.0:User:costCode`): ignored, as
+/// in a body, rather than read as a core attribute of the same name.
+fn of_other_schema(p: &Path) -> bool {
+    p.attr.uri.as_deref().is_some_and(|uri| {
+        let schema = |s: &str| uri.eq_ignore_ascii_case(s);
+        !schema(USER_SCHEMA) && !schema(ENTERPRISE_SCHEMA)
     })
 }
 
@@ -657,6 +667,15 @@ mod tests {
         .unwrap();
         u.apply(&home).unwrap();
         assert_eq!(u.email.as_deref(), Some("bob@example.com"));
+        // A provider's own extension is not the enterprise one.
+        let acme = "urn:ietf:params:scim:schemas:extension:acme:2.0:User";
+        let own = patch::parse(&json!({"Operations": [
+            {"op": "replace", "path": format!("{acme}:department"), "value": "Acme dept"},
+            {"op": "replace", "value": {format!("{acme}:costCode"): "7"}}
+        ]}))
+        .unwrap();
+        u.apply(&own).unwrap();
+        assert_eq!(u.department.as_deref(), Some("Sales"));
         let bad =
             patch::parse(&json!({"Operations": [{"op": "add", "path": "shoeSize", "value": 9}]}))
                 .unwrap();
