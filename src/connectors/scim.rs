@@ -283,7 +283,7 @@ impl ScimSession {
         match self.patch("adding the member", group, op).await {
             // Some applications answer an add of a member already there with
             // 409 (uniqueness): the member is there, as asked.
-            Err(OpError::Permanent(m)) if m.contains("refused (409)") => Ok(()),
+            Err(OpError::Permanent(m)) if m.contains("refused (409): uniqueness") => Ok(()),
             r => r,
         }
     }

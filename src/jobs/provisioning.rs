@@ -109,6 +109,10 @@ async fn apply_all(
     }
     let mut results: Vec<Option<Applied>> = (0..ops.len()).map(|_| None).collect();
     for (system, indexes) in by_system {
+        // No time left under the claim: not even a connection is opened.
+        if clock.now() + Duration::seconds(OP_SECONDS) > lease {
+            break;
+        }
         let credentials = {
             let mut conn = store.read().await?;
             connected_systems::credentials(&mut conn, system).await?

@@ -177,34 +177,20 @@ pub async fn create_user(
     let u = ScimUser::from_json(body)?;
     let p = profile(&u, UserType::Member, &BTreeMap::new())?;
     let mut tx = store.begin().await?;
-    // Someone deleted at the source and created again (a rehire, with the
-    // same address) takes back the row kept for the history: a deleted user
-    // is no one's conflict (RFC 7644 3.6).
-    let revived = db::deleted_with_email(&mut tx, p.email.as_str()).await?;
-    check_unique(&mut tx, &u, &p, revived.as_ref().map(UserId::as_str)).await?;
+    check_unique(&mut tx, &u, &p, None).await?;
     let manager = manager_of(&mut tx, &u).await?;
-    let id = match &revived {
-        Some(id) => {
-            users::update(&mut tx, id, &p, manager.as_ref(), now).await?;
-            id.clone()
-        }
-        None => {
-            let id = UserId::new();
-            users::insert(&mut tx, &id, &p, manager.as_ref(), now)
-                .await
-                .map_err(|e| match e {
-                    StoreError::Conflict(_) => ScimError::Problem(Problem::uniqueness(format!(
-                        "Another user has the address {}.",
-                        p.email.as_str()
-                    ))),
-                    e => e.into(),
-                })?;
-            id
-        }
-    };
+    let id = UserId::new();
+    users::insert(&mut tx, &id, &p, manager.as_ref(), now)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ScimError::Problem(Problem::uniqueness(format!(
+                "Another user has the address {}.",
+                p.email.as_str()
+            ))),
+            e => e.into(),
+        })?;
     db::set_scim_fields(&mut tx, &id, &u, "scim").await?;
-    let details = json!({"source": "scim", "userName": u.user_name, "externalId": u.external_id,
-        "active": u.active, "createdAgain": revived.is_some()});
+    let details = json!({"source": "scim", "userName": u.user_name, "externalId": u.external_id, "active": u.active});
     audit::record(
         &mut tx,
         actor,

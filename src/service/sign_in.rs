@@ -363,8 +363,10 @@ const MAX_ATTEMPTS_PER_WINDOW: i64 = 10;
 const MAX_CLIENT_ATTEMPTS_PER_WINDOW: i64 = 30;
 /// Guesses at one code from everyone together, after which it stops working:
 /// without it, a guesser with many addresses (an IPv6 network has billions)
-/// would have no limit. One client alone cannot reach it, so one client
-/// cannot spoil a guest's code; the guest can always ask for a new one.
+/// would have no limit. One client's own limit stops it first (its refused
+/// guesses are not counted against the code), so one client cannot spoil a
+/// guest's code; several together can, and the guest then asks for a new
+/// one, within the codes an address may be sent in a window.
 const MAX_GUESSES_PER_CODE: i64 = 25;
 /// Code mails one client may ask for, to any addresses, per minute and per hour:
 /// enough for a typo or two, too few to flood mailboxes.
@@ -479,6 +481,17 @@ pub async fn redeem_code(
             >= MAX_CLIENT_ATTEMPTS_PER_WINDOW
     {
         return Err(wrong());
+    }
+    // A client past its guesses at the newest code is refused before the
+    // code counts the guess: its refused guesses spoil nothing for others.
+    if let Some(created) = store::sign_in_codes::newest_created(&mut tx, &address).await? {
+        if store::sign_in_codes::guesses_since(&mut tx, Some(&address), client, &created).await?
+            >= MAX_ATTEMPTS
+        {
+            store::sign_in_codes::record_guess(&mut tx, &address, client, now).await?;
+            tx.commit().await?;
+            return Err(wrong());
+        }
     }
     // Taking the code holds its row, so the counts below see every earlier
     // guess at this address: parallel guesses cannot all pass the limit.

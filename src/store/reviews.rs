@@ -85,12 +85,12 @@ pub async fn claim_start(
     day: &str,
     period_starts: DateTime<Utc>,
 ) -> Result<bool> {
-    // No review of the policy reaching into this period either: the day
+    // Nor a review of the policy started in this period already: the day
     // last started is forgotten when reviews are turned off and on again.
     sqlx::query(
         "UPDATE policy_reviews SET last_started = $2 WHERE policy_id = $1 \
          AND (last_started IS NULL OR last_started < $2) \
-         AND NOT EXISTS (SELECT 1 FROM access_reviews a WHERE a.policy_id = $1 AND a.ends_at > $3)",
+         AND NOT EXISTS (SELECT 1 FROM access_reviews a WHERE a.policy_id = $1 AND a.starts_at >= $3)",
     )
     .bind(policy)
     .bind(day)

@@ -455,12 +455,15 @@ pub async fn set_scim_fields(
     .await
 }
 
-/// A user deleted through SCIM: blocked, gone from SCIM, their userName and
-/// external id freed.
+/// A user deleted through SCIM: blocked, gone from SCIM, their userName,
+/// external id and address freed (the address is still shown, but no
+/// longer theirs: someone created with it later is someone new, who
+/// inherits nothing of theirs).
 pub async fn mark_deleted(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<bool> {
     sqlx::query(
         "UPDATE users SET source = 'scimDeleted', state = 'blocked', user_name = NULL, user_name_lower = NULL, \
-         external_id = NULL, updated_at = $2 WHERE id = $1 AND source <> 'scimDeleted'",
+         external_id = NULL, email_lower = 'deleted:' || id, updated_at = $2 \
+         WHERE id = $1 AND source <> 'scimDeleted'",
     )
     .bind(id.as_str())
     .bind(ts(now))
@@ -468,31 +471,22 @@ pub async fn mark_deleted(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> R
     .await
 }
 
-/// What a user deleted through SCIM leaves behind for others: their
-/// memberships held by hand (those packages granted ended with their
-/// assignments) and their place as a manager. Left, every later change to
-/// those groups and reports would name someone SCIM can no longer find.
+/// What a user deleted through SCIM leaves behind for others: what they
+/// held by hand (what packages granted ended with their assignments) in
+/// groups, sites and applications, and their place as a manager. Left, every
+/// later change to those groups and reports would name someone SCIM can no
+/// longer find, and the targets linked to them would keep them.
 pub async fn forget_deleted(conn: &mut Conn, id: &UserId) -> Result<()> {
-    sqlx::query("DELETE FROM group_members WHERE user_id = $1")
-        .bind(id.as_str())
-        .exec(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE users SET manager_id = NULL WHERE manager_id = $1")
-        .bind(id.as_str())
-        .exec(conn)
-        .await
-}
-
-/// The user deleted through SCIM who had this address: someone created
-/// again at the source (a rehire) takes their row back.
-pub async fn deleted_with_email(conn: &mut Conn, email: &str) -> Result<Option<UserId>> {
-    let id: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE email_lower = $1 AND source = 'scimDeleted'",
-    )
-    .bind(email.to_lowercase())
-    .fetch_optional(conn)
-    .await?;
-    Ok(id.map(UserId::from))
+    for sql in [
+        "DELETE FROM group_members WHERE user_id = $1",
+        "DELETE FROM site_members WHERE user_id = $1",
+        "DELETE FROM app_role_assignments WHERE user_id = $1",
+        "DELETE FROM app_default_access WHERE user_id = $1",
+        "UPDATE users SET manager_id = NULL WHERE manager_id = $1",
+    ] {
+        sqlx::query(sql).bind(id.as_str()).exec(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 const GROUP_COLUMNS: &str = "g.id, g.display_name, g.external_id, g.created_at, g.updated_at";

@@ -70,6 +70,18 @@ pub async fn use_up(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<boo
         .await
 }
 
+/// When the newest code for the address was made, if any was.
+pub async fn newest_created(conn: &mut Conn, email_lower: &str) -> Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT created_at FROM sign_in_codes WHERE email_lower = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(email_lower)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
 /// Takes the newest code for the address, if it is unused, unexpired and
 /// has been guessed at fewer than `max_guesses` times (by anyone), counting
 /// the guess on it. The update holds the code's row until commit, so that

@@ -34,9 +34,10 @@ impl FormValues {
     }
 
     /// The asked-for period: `start`, `end` and the time zone `tz` the form
-    /// was filled in (the page writes the viewer's; the page script, where it
-    /// runs, the browser's if the page had none). A form without a known zone
-    /// is read in `viewer`'s, the zone its page showed.
+    /// was filled in, which the page writes into it: the viewer's (their
+    /// profile's, else their browser's as the page script reported it, else
+    /// UTC, as the form's legend says). A form without a known zone is read
+    /// in `viewer`'s.
     pub fn period(&self, viewer: Tz) -> PeriodInput<'_> {
         PeriodInput {
             start: self.sent("start").unwrap_or_default(),

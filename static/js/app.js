@@ -2,9 +2,11 @@
 (function () {
   "use strict";
 
-  // The browser's time zone: forms that take dates carry it, so that "today"
-  // and an end date are the person's own days, and a cookie tells the server,
-  // which then shows every time in it (UTC until it knows).
+  // The browser's time zone: a cookie tells the server, which then shows
+  // every time in it (UTC until it knows, or in the zone chosen in the
+  // profile) and writes it into forms that take dates, so that "today" and
+  // an end date are the person's own days; a date field the page left
+  // without a zone gets the browser's.
   var tz = "";
   try {
     tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "";

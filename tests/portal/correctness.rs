@@ -1791,6 +1791,12 @@ both!(
         // Someone at yet another address, with the right code, is refused.
         let late = Browser::new();
         ask_code_from(&app, &late, "198.51.100.200", &target).await;
+        let sent = format!("SELECT COUNT(*) FROM sign_in_codes WHERE email_lower = '{target}'");
+        assert_eq!(
+            count(&app, &sent).await,
+            3,
+            "no fourth code: the newest is the one spoiled"
+        );
         let spoiled = guess(&app, &late, &newest).await;
         assert!(
             spoiled.status == 422 && spoiled.has("That code is wrong or no longer works."),

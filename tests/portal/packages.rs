@@ -506,6 +506,12 @@ both!(
         let before = count(&app, mailed).await;
         let assigned = assign().await;
         assert_eq!(assigned.status, 303, "{}", assigned.body);
+        let package_id = package.rsplit('/').next().unwrap();
+        let delivered = format!(
+            "SELECT COUNT(*) FROM assignment_requests WHERE access_package_id = '{package_id}' \
+             AND target_email = 'eric.employee@gatehouse.demo' AND state = 'delivered'"
+        );
+        assert_eq!(count(&app, &delivered).await, 1, "assigned, and delivered");
         assert_eq!(
             count(&app, mailed).await,
             before,

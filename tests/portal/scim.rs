@@ -540,7 +540,7 @@ both!(
             page.body
         );
         // What he leaves behind names nobody: his group and his report can
-        // still be changed, and someone with his address can be created again.
+        // still be changed, and someone new can be created with his address.
         let (s, g) = scim
             .patch(
                 &format!("/Groups/{gid}"),
@@ -570,6 +570,7 @@ both!(
             )
             .await;
         assert_eq!((s, b["userName"].as_str()), (201, Some("bob")), "{b}");
+        assert_ne!(b["id"].as_str(), Some(bob_id.as_str()), "someone new");
         assert_eq!(scim.count("userName eq \"bob\"").await, 1);
         assert_eq!(scim.delete(&format!("/Groups/{gid}")).await.0, 204);
         assert_eq!(scim.get(&format!("/Groups/{gid}")).await.0, 404);

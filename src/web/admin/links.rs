@@ -237,12 +237,15 @@ async fn link(cx: Console, path: web::Path<(String, String)>, Form(form): Form<L
     let page = r.page.clone();
     // Refused, the form goes back to its panel as typed, the reason beside
     // the field it concerns.
+    // (Kept in the session cookie, whose size is limited: a very long value
+    // comes back shortened.)
+    let short = |v: &str| v.chars().take(500).collect::<String>();
     let refuse = |errors: FieldErrors| {
         let values = [("typed", &form.typed), ("role", &form.role)];
         cx.session.keep_refused(&RefusedForm {
             action: routes::ADMIN_RESOURCE_LINK.with(&[&r.kind, &r.id]),
-            values: values.map(|(k, v)| (k.to_string(), v.clone())).into(),
-            errors: errors.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            values: values.map(|(k, v)| (k.to_string(), short(v))).into(),
+            errors: errors.iter().map(|(k, v)| (k.clone(), short(v))).collect(),
         });
         cx.session
             .flash("error", "Not linked. Correct the field marked below.");
