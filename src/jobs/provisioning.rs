@@ -108,9 +108,11 @@ async fn apply_all(
         by_system.entry(op.system_id.as_str()).or_default().push(i);
     }
     let mut results: Vec<Option<Applied>> = (0..ops.len()).map(|_| None).collect();
+    // Whether one more operation can end before the claim runs out.
+    let time_left = || clock.now() + Duration::seconds(OP_SECONDS) <= lease;
     for (system, indexes) in by_system {
         // No time left under the claim: not even a connection is opened.
-        if clock.now() + Duration::seconds(OP_SECONDS) > lease {
+        if !time_left() {
             break;
         }
         let credentials = {
@@ -138,7 +140,7 @@ async fn apply_all(
         };
         for i in indexes {
             let op = &ops[i];
-            if clock.now() + Duration::seconds(OP_SECONDS) > lease {
+            if !time_left() {
                 break;
             }
             let limit = std::time::Duration::from_secs(OP_SECONDS as u64);

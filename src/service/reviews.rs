@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::json;
 
 use super::{ServiceError, found, write};
@@ -206,7 +207,16 @@ pub async fn start_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Servi
         if !db::claim_start(&mut tx, &s.policy_id, &key, starts).await? {
             continue;
         }
-        start_one(&mut tx, &s.policy_id, &s.package_id, &s.settings, now, ends).await?;
+        start_one(
+            &mut tx,
+            &s.policy_id,
+            &s.package_id,
+            &s.settings,
+            ends,
+            tz,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         started += 1;
     }
@@ -218,8 +228,9 @@ async fn start_one(
     policy: &str,
     package: &str,
     settings: &ReviewSettings,
-    now: DateTime<Utc>,
     ends: DateTime<Utc>,
+    tz: Tz,
+    now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let holders = db::holders(conn, policy).await?;
     let mut specific = settings.users.clone();
@@ -274,7 +285,7 @@ async fn start_one(
     };
     db::insert(conn, &review, now).await?;
     let row = found(db::get(conn, &id).await?)?;
-    tell_reviewers(conn, &row, settings, false, now).await?;
+    tell_reviewers(conn, &row, settings, false, tz, now).await?;
     audit::record(
         conn,
         &Actor::system(),
@@ -297,11 +308,11 @@ async fn tell_reviewers(
     review: &ReviewRow,
     settings: &ReviewSettings,
     reminder: bool,
+    tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
-    // The last day to decide, as the organization's days run (a review ends
-    // at its midnight): in UTC it would be a day late west of Greenwich.
-    let tz = super::settings::tenant(conn).await?.tz();
+    // The last day to decide, as the organization's days (`tz`) run (a review
+    // ends at its midnight): in UTC it would be a day late west of Greenwich.
     let ends = parse_ts(&review.ends_at)
         .map(|t| {
             (t - chrono::Duration::seconds(1))
@@ -337,9 +348,10 @@ async fn tell_reviewers(
 /// once. Returns how many mails.
 #[tracing::instrument(skip_all)]
 pub async fn remind_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    let running = {
+    let (running, tz) = {
         let mut c = store.read().await?;
-        db::in_progress(&mut c).await?
+        let tz = super::settings::tenant(&mut c).await?.tz();
+        (db::in_progress(&mut c).await?, tz)
     };
     let mut sent = 0;
     for (id, starts, ends, done) in running {
@@ -358,7 +370,7 @@ pub async fn remind_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Serv
             continue;
         }
         let row = found(db::get(&mut tx, &id).await?)?;
-        sent += tell_reviewers(&mut tx, &row, &row.settings()?, true, now).await?;
+        sent += tell_reviewers(&mut tx, &row, &row.settings()?, true, tz, now).await?;
         tx.commit().await?;
     }
     Ok(sent)

@@ -20,6 +20,6 @@ pub use eligibility::{
 pub use kind::{EndReason, RequestType};
 pub use period::{
     EXTENSION_WINDOW_DAYS, MAX_PERIOD_YEARS, Period, PeriodInput, check_period, extended_end,
-    extension_refusal, local_to_utc, moment_in, time_zone,
+    extension_refusal, local_to_utc, moment_in,
 };
 pub use state::{Event, RequestState, human, transition};

@@ -110,12 +110,6 @@ impl Moment {
     }
 }
 
-/// A time zone the browser reported (an IANA name such as Europe/Paris);
-/// UTC when none or an unknown one was sent.
-pub fn time_zone(name: &str) -> chrono_tz::Tz {
-    name.trim().parse().unwrap_or(chrono_tz::UTC)
-}
-
 /// A moment as people in `tz` read it in a sentence: "1 Dec 2026, 23:59 CET".
 pub fn moment_in(t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
     t.with_timezone(&tz)
