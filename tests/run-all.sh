@@ -46,6 +46,9 @@ mkdir -p "$WORK"
 # Outside the checkout: the postgres user must be able to reach it.
 PGDATA=$(mktemp -d /tmp/gatehouse-pg.XXXXXX)
 LDAP_DIR=$(mktemp -d /tmp/gatehouse-ldap.XXXXXX)
+# The tests' own files (a SQLite database each, browser profiles) go here and
+# leave with the run, so that runs do not fill the disk.
+TESTS_TMP=$(mktemp -d /tmp/gatehouse-tests.XXXXXX)
 LDAP_PID=
 cleanup() {
   for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
@@ -59,7 +62,7 @@ cleanup() {
     for _ in $(seq 1 50); do kill -0 "$LDAP_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$LDAP_PID" 2>/dev/null || true
   fi
-  rm -rf "$LDAP_DIR"
+  rm -rf "$LDAP_DIR" "$TESTS_TMP"
 }
 trap cleanup EXIT
 
@@ -157,6 +160,6 @@ curl -sf -m 1 "$GATEHOUSE_TEST_HOOKS_URL/calls/none" >/dev/null \
 log "Custom extension receiver at $GATEHOUSE_TEST_HOOKS_URL"
 
 # ---- the tests ----
-cargo test --locked "$@" 2>&1 | tee "$WORK/cargo-test.log"
+TMPDIR="$TESTS_TMP" cargo test --locked "$@" 2>&1 | tee "$WORK/cargo-test.log"
 # One closing line over every test binary.
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' "$WORK/cargo-test.log"

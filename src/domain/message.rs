@@ -30,10 +30,14 @@ pub enum MailKind {
     ReviewRequest,
     /// A reminder of an access review not finished.
     ReviewReminder,
+    /// To a stage's other approvers: it was decided, nothing waits for them.
+    StageDecided,
+    /// To a stage's approvers: nobody decided in time, the request expired.
+    ApprovalExpired,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 13] = [
+    pub const ALL: [MailKind; 15] = [
         MailKind::ApprovalRequest,
         MailKind::ApprovalForwarded,
         MailKind::RequestDenied,
@@ -47,6 +51,8 @@ impl MailKind {
         MailKind::RequestContinued,
         MailKind::ReviewRequest,
         MailKind::ReviewReminder,
+        MailKind::StageDecided,
+        MailKind::ApprovalExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +70,8 @@ impl MailKind {
             MailKind::RequestContinued => "requestContinued",
             MailKind::ReviewRequest => "reviewRequest",
             MailKind::ReviewReminder => "reviewReminder",
+            MailKind::StageDecided => "stageDecided",
+            MailKind::ApprovalExpired => "approvalExpired",
         }
     }
 
@@ -97,6 +105,17 @@ pub struct Approval {
     pub request: RequestFacts,
     /// The last day to decide.
     pub decide_by: String,
+}
+
+/// A stage decided, to its other approvers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Decided {
+    #[serde(flatten)]
+    pub request: RequestFacts,
+    pub approved: bool,
+    /// Who decided: an approver's name, or a custom extension's.
+    pub decided_by: String,
 }
 
 /// The outcome of a request, to its requestor.
@@ -171,6 +190,8 @@ pub enum Message {
     RequestContinued(Outcome),
     ReviewRequest(Review),
     ReviewReminder(Review),
+    StageDecided(Decided),
+    ApprovalExpired(Outcome),
 }
 
 impl Message {
@@ -189,6 +210,8 @@ impl Message {
             Message::RequestContinued(_) => MailKind::RequestContinued,
             Message::ReviewRequest(_) => MailKind::ReviewRequest,
             Message::ReviewReminder(_) => MailKind::ReviewReminder,
+            Message::StageDecided(_) => MailKind::StageDecided,
+            Message::ApprovalExpired(_) => MailKind::ApprovalExpired,
         }
     }
 
@@ -201,7 +224,9 @@ impl Message {
             | Message::RequestScheduled(o)
             | Message::RequestExpired(o)
             | Message::AccessExtended(o)
-            | Message::RequestContinued(o) => serde_json::to_value(o),
+            | Message::RequestContinued(o)
+            | Message::ApprovalExpired(o) => serde_json::to_value(o),
+            Message::StageDecided(d) => serde_json::to_value(d),
             Message::AccessEnded(e) => serde_json::to_value(e),
             Message::AccessExpiring(e) => serde_json::to_value(e),
             Message::SignInCode(c) => serde_json::to_value(c),
@@ -231,6 +256,8 @@ impl Message {
             MailKind::RequestContinued => Message::RequestContinued(facts(data)?),
             MailKind::ReviewRequest => Message::ReviewRequest(facts(data)?),
             MailKind::ReviewReminder => Message::ReviewReminder(facts(data)?),
+            MailKind::StageDecided => Message::StageDecided(facts(data)?),
+            MailKind::ApprovalExpired => Message::ApprovalExpired(facts(data)?),
         })
     }
 }

@@ -10,7 +10,7 @@ pub mod mailer;
 
 use askama::Template;
 
-use crate::domain::message::{Approval, Code, Ended, Expiring, Message, Outcome, Review};
+use crate::domain::message::{Approval, Code, Decided, Ended, Expiring, Message, Outcome, Review};
 use crate::routes;
 
 pub struct Rendered {
@@ -157,6 +157,21 @@ pair!(
     "email/review_reminder.html"
 );
 
+pair!(
+    StageDecidedText,
+    StageDecidedHtml,
+    Decided,
+    "email/stage_decided.txt",
+    "email/stage_decided.html"
+);
+pair!(
+    ApprovalExpiredText,
+    ApprovalExpiredHtml,
+    Outcome,
+    "email/approval_expired.txt",
+    "email/approval_expired.html"
+);
+
 /// The text template's first line is the subject; a blank line follows.
 fn split_subject(text: &str) -> Result<(String, String), String> {
     let (subject, body) = text
@@ -175,14 +190,17 @@ fn split_subject(text: &str) -> Result<(String, String), String> {
 /// Renders a message; `base` is the public URL without trailing slash.
 pub fn render(message: &Message, base: &str) -> Result<Rendered, String> {
     let requests = || format!("{base}{}", routes::REQUESTS);
+    let approval = |request: &str| format!("{base}{}", routes::APPROVAL.id(request));
     match message {
         Message::ApprovalRequest(a) => {
-            let link = format!("{base}{}", routes::APPROVAL.id(&a.request.request_id));
-            ApprovalRequestText::both(a, link)
+            ApprovalRequestText::both(a, approval(&a.request.request_id))
         }
         Message::ApprovalForwarded(a) => {
-            let link = format!("{base}{}", routes::APPROVAL.id(&a.request.request_id));
-            ApprovalForwardedText::both(a, link)
+            ApprovalForwardedText::both(a, approval(&a.request.request_id))
+        }
+        Message::StageDecided(d) => StageDecidedText::both(d, approval(&d.request.request_id)),
+        Message::ApprovalExpired(o) => {
+            ApprovalExpiredText::both(o, approval(&o.request.request_id))
         }
         Message::RequestDenied(o) => RequestDeniedText::both(o, requests()),
         Message::AccessDelivered(o) => AccessDeliveredText::both(o, requests()),
@@ -265,7 +283,13 @@ mod tests {
                 ..Default::default()
             }),
             Message::AccessExtended(outcome.clone()),
-            Message::RequestContinued(outcome),
+            Message::RequestContinued(outcome.clone()),
+            Message::StageDecided(Decided {
+                request: facts(),
+                approved: true,
+                decided_by: "Ada".into(),
+            }),
+            Message::ApprovalExpired(outcome),
             Message::ReviewRequest(Review {
                 review_id: "v1".into(),
                 package: "Sales <b>".into(),
@@ -329,6 +353,8 @@ mod tests {
                 "Your access to Sales <b> has ended",
                 "Your access to Sales <b> was extended",
                 "Request goes on: Sales <b>",
+                "Request approved for Maria to Sales <b>",
+                "Request has expired: Maria's request for Sales <b>",
                 "Review who holds Sales <b> by 2026-12-14",
                 "Reminder: do you still need Sales <b>? Answer by 2026-12-14",
                 "Your access to Sales <b> ends in 1 day",

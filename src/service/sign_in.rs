@@ -240,10 +240,14 @@ pub enum SignedIn {
 /// linking a guest found by address; anyone else stays an external identity
 /// until a request delivers them a guest account. Members are sent to the
 /// home provider: a foreign provider never speaks for a member.
+///
+/// Linking a guest by address is sound because the caller has proven the
+/// address: a code was sent to it, or the connected organization whose
+/// provider signed the person in owns the address's domain (checked before
+/// this is called), whatever organization the guest was first recorded under.
 async fn resolve_external(
     conn: &mut crate::store::Conn,
     identity: ExternalIdentity,
-    may_link: impl Fn(&User) -> bool,
     now: DateTime<Utc>,
 ) -> Result<SignedIn, ServiceError> {
     if let Some(user) = users::find_by_identity(conn, &identity.issuer, &identity.subject).await? {
@@ -264,12 +268,12 @@ async fn resolve_external(
             "This address belongs to a member of the organization. Sign in with your organization's account instead."
                 .into(),
         )),
-        Some(user) if may_link(&user) => {
+        Some(user) => {
             let user = refuse_blocked(user)?;
             link_identity(conn, &user, (&identity.issuer, &identity.subject), now).await?;
             Ok(SignedIn::User(user))
         }
-        _ => Ok(SignedIn::External(identity)),
+        None => Ok(SignedIn::External(identity)),
     }
 }
 
@@ -308,16 +312,7 @@ pub async fn sign_in_connected(
         display_name: display_name_of(claims, &email),
         connected_organization: Some(organization.to_string()),
     };
-    let out = resolve_external(
-        &mut tx,
-        identity,
-        |u| {
-            u.connected_organization_id.as_deref() == Some(organization)
-                || domain_org.as_deref() == Some(organization)
-        },
-        now,
-    )
-    .await?;
+    let out = resolve_external(&mut tx, identity, now).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -524,7 +519,7 @@ pub async fn redeem_code(
         connected_organization: None,
     };
     // The code proves the address, so a guest with it is that person.
-    let out = resolve_external(&mut tx, identity, |_| true, now).await?;
+    let out = resolve_external(&mut tx, identity, now).await?;
     tx.commit().await?;
     Ok(out)
 }

@@ -910,13 +910,13 @@ pub const OPEN: &str = "('submitted', 'pendingApproval', 'approved', 'scheduled'
 // ---- the request as the domain knows it ----
 
 use crate::domain::ids::{AssignmentId, ConnectedOrgId, PolicyId, RequestId};
-use crate::domain::request::{Request, RequestType, Target as RequestTarget};
+use crate::domain::request::{Contact, Request, RequestType, Target as RequestTarget};
 
 /// A request read back for one of its operations, with what they need.
 pub struct Loaded {
     pub request: Request,
     /// Who may decide its current stage.
-    pub approvers: Vec<UserId>,
+    pub approvers: Vec<Contact>,
     pub escalated_stage: u32,
     /// When its current stage expires undecided.
     pub deny_at: Option<DateTime<Utc>>,
@@ -937,6 +937,8 @@ struct LoadedRow {
     #[sqlx(flatten)]
     row: RequestRow,
     approver: Option<String>,
+    approver_email: Option<String>,
+    approver_name: Option<String>,
     generation: Option<String>,
     organization_name: Option<String>,
 }
@@ -996,11 +998,13 @@ impl RequestRow {
 /// generation, in one round trip.
 pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
     let rows = sqlx::query_as::<_, LoadedRow>(&format!(
-        "SELECT {REQUEST_COLUMNS}, a.user_id AS approver, \
+        "SELECT {REQUEST_COLUMNS}, a.user_id AS approver, u.email AS approver_email, \
+         u.display_name AS approver_name, \
          (SELECT value FROM settings WHERE key = 'catalog_generation') AS generation, \
          o.display_name AS organization_name \
          FROM assignment_requests r LEFT JOIN request_stage_approvers a \
          ON a.request_id = r.id AND a.stage = r.current_stage \
+         LEFT JOIN users u ON u.id = a.user_id \
          LEFT JOIN connected_organizations o ON o.id = r.connected_organization_id WHERE r.id = $1"
     ))
     .bind(id.as_str())
@@ -1017,7 +1021,13 @@ pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
         organization_name: first.organization_name.clone().unwrap_or_default(),
         approvers: rows
             .iter()
-            .filter_map(|r| r.approver.clone().map(UserId::from_stored))
+            .filter_map(|r| {
+                Some(Contact {
+                    id: UserId::from_stored(r.approver.clone()?),
+                    email: r.approver_email.clone().unwrap_or_default(),
+                    name: r.approver_name.clone().unwrap_or_default(),
+                })
+            })
             .collect(),
     }))
 }

@@ -166,6 +166,42 @@ both!(
             .await
             .unwrap();
         assert_eq!(delivered, RequestState::Delivered);
+        // Maria, still an approver of the stage, hears that it no longer waits
+        // for her; Ada, who decided, does not.
+        let told: String = {
+            let mut c = app.store.read().await.unwrap();
+            sqlx::query_scalar("SELECT data FROM mail_outbox WHERE kind = 'stageDecided' AND to_address = 'maria.manager@gatehouse.demo'")
+                .fetch_one(&mut *c)
+                .await
+                .unwrap()
+        };
+        let told = gatehouse::notify::render(
+            &gatehouse::domain::message::Message::from_stored("stageDecided", &told).unwrap(),
+            "https://gh.example",
+        )
+        .unwrap();
+        assert_eq!(
+            told.subject,
+            "Request approved for Emma Employee to Slack administration"
+        );
+        assert!(
+            told.text
+                .starts_with("Ada Admin approved Emma Employee's request"),
+            "{}",
+            told.text
+        );
+        assert_eq!(
+            told.link,
+            format!("https://gh.example/approvals/{}", for_emma.id)
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'stageDecided'"
+            )
+            .await,
+            1
+        );
 
         // Nobody decides Eric's request: it expires after five days.
         clock.advance(Duration::days(2));
@@ -176,6 +212,12 @@ both!(
         assert_eq!(
             count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'requestExpired' AND to_address = 'eric.employee@gatehouse.demo'").await,
             1
+        );
+        // Both of the stage's approvers, Maria and Ada after the escalation,
+        // are told that it expired undecided.
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalExpired' AND to_address IN ('maria.manager@gatehouse.demo', 'ada.admin@gatehouse.demo')").await,
+            2
         );
         assert!(
             decide(

@@ -13,7 +13,7 @@ use crate::domain::custom_extension::{Behavior, OnTimeout, Stage, new_callback_t
 use crate::domain::ids::{
     AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,
 };
-use crate::domain::message::{Approval, Mail, Message, Outcome, RequestFacts};
+use crate::domain::message::{Approval, Decided, Mail, Message, Outcome, RequestFacts};
 use crate::domain::policy::{ApprovalStage, Expiration, Policy};
 use crate::domain::validation::FieldErrors;
 
@@ -43,6 +43,17 @@ pub struct Contact {
     pub id: UserId,
     pub email: String,
     pub name: String,
+}
+
+impl Contact {
+    /// `message`, to this person.
+    fn tell(&self, message: Message) -> Change {
+        Change::Mail(Box::new(Mail {
+            to_address: self.email.clone(),
+            to_name: self.name.clone(),
+            message,
+        }))
+    }
 }
 
 /// An assignment request (Graph `accessPackageAssignmentRequest`).
@@ -328,15 +339,11 @@ impl Request {
         approvers
             .iter()
             .map(|a| {
-                Change::Mail(Box::new(Mail {
-                    to_address: a.email.clone(),
-                    to_name: a.name.clone(),
-                    message: if forwarded {
-                        Message::ApprovalForwarded(approval.clone())
-                    } else {
-                        Message::ApprovalRequest(approval.clone())
-                    },
-                }))
+                a.tell(if forwarded {
+                    Message::ApprovalForwarded(approval.clone())
+                } else {
+                    Message::ApprovalRequest(approval.clone())
+                })
             })
             .collect()
     }
@@ -416,7 +423,7 @@ impl Request {
     /// nobody decides their own request, only a pending one, and only as
     /// one of the current stage's approvers (`stage_approvers`).
     pub fn may_decide(&self, by: &UserId, stage_approvers: &[UserId]) -> Result<(), String> {
-        if self.requestor.as_ref() == Some(by) || self.target.user() == Some(by) {
+        if self.concerns(by) {
             return Err("Nobody can approve their own request.".into());
         }
         if self.state != RequestState::PendingApproval {
@@ -450,19 +457,25 @@ impl Request {
         by: &UserId,
         approve: bool,
         reason: Option<String>,
-        stage_approvers: &[UserId],
+        stage_approvers: &[Contact],
         next: &NextStage,
         names: &Names,
         now: DateTime<Utc>,
     ) -> Result<Vec<Change>, Refusal> {
-        self.may_decide(by, stage_approvers)
-            .map_err(Refusal::Refused)?;
+        let ids: Vec<UserId> = stage_approvers.iter().map(|a| a.id.clone()).collect();
+        self.may_decide(by, &ids).map_err(Refusal::Refused)?;
         if self.reason_required(policy) && reason.is_none() {
             let mut e = FieldErrors::new();
             e.add("justification", "Give a reason for your decision.");
             return Err(Refusal::Invalid(e));
         }
-        self.decide_as(
+        let decided_by = stage_approvers
+            .iter()
+            .find(|a| &a.id == by)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
+        let told = self.stage_decided(names, approve, &decided_by, stage_approvers, Some(by));
+        let mut changes = self.decide_as(
             policy,
             Decider::Person(by.clone()),
             approve,
@@ -470,20 +483,24 @@ impl Request {
             next,
             names,
             now,
-        )
+        )?;
+        changes.extend(told);
+        Ok(changes)
     }
 
     /// The custom extension that is the current stage's approver decides it
     /// (`stage`: the stage it was asked to decide). The first decision of a
-    /// stage wins, whoever makes it.
+    /// stage wins, whoever makes it; the stage's people, if it has any, are
+    /// told (`stage_approvers`).
     #[allow(clippy::too_many_arguments)]
     pub fn decide_by_extension(
         &mut self,
         policy: &Policy,
-        extension: &str,
+        extension: &Binding,
         stage: u32,
         approve: bool,
         reason: Option<String>,
+        stage_approvers: &[Contact],
         next: &NextStage,
         names: &Names,
         now: DateTime<Utc>,
@@ -493,15 +510,46 @@ impl Request {
                 "Stage {stage} of the request was already decided."
             )));
         }
-        self.decide_as(
+        let told = self.stage_decided(names, approve, &extension.name, stage_approvers, None);
+        let mut changes = self.decide_as(
             policy,
-            Decider::Extension(extension.to_string()),
+            Decider::Extension(extension.extension.clone()),
             approve,
             reason,
             next,
             names,
             now,
-        )
+        )?;
+        changes.extend(told);
+        Ok(changes)
+    }
+
+    /// The messages telling a stage's approvers (but the one who decided it,
+    /// and the person the request is for, who hears of the outcome) that the
+    /// stage no longer waits for them, and how it was decided.
+    fn stage_decided(
+        &self,
+        names: &Names,
+        approved: bool,
+        decided_by: &str,
+        stage_approvers: &[Contact],
+        decider: Option<&UserId>,
+    ) -> Vec<Change> {
+        let decided = Decided {
+            request: self.facts(names),
+            approved,
+            decided_by: decided_by.to_string(),
+        };
+        stage_approvers
+            .iter()
+            .filter(|a| Some(&a.id) != decider && !self.concerns(&a.id))
+            .map(|a| a.tell(Message::StageDecided(decided.clone())))
+            .collect()
+    }
+
+    /// Whether the request is by or for `user`.
+    fn concerns(&self, user: &UserId) -> bool {
+        self.requestor.as_ref() == Some(user) || self.target.user() == Some(user)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -895,14 +943,27 @@ impl Request {
         Ok(vec![self.moved(from, self.stage)])
     }
 
-    /// Nobody decided within the stage's limit: the request expires.
-    pub fn time_out(&mut self, names: &Names) -> Result<Vec<Change>, Refusal> {
+    /// Nobody decided within the stage's limit: the request expires, and its
+    /// requestor and the stage's approvers (`stage_approvers`) are told.
+    pub fn time_out(
+        &mut self,
+        names: &Names,
+        stage_approvers: &[Contact],
+    ) -> Result<Vec<Change>, Refusal> {
         let from = self.state;
         self.state = transition(from, Event::TimedOut)?;
-        Ok(vec![
+        let outcome = self.outcome(names, "");
+        let mut changes = vec![
             self.moved(from, self.stage),
-            self.to_requestor(Message::RequestExpired(self.outcome(names, ""))),
-        ])
+            self.to_requestor(Message::RequestExpired(outcome.clone())),
+        ];
+        changes.extend(
+            stage_approvers
+                .iter()
+                .filter(|a| !self.concerns(&a.id))
+                .map(|a| a.tell(Message::ApprovalExpired(outcome.clone()))),
+        );
+        Ok(changes)
     }
 
     /// An approver of the current stage left (deactivated where people come
@@ -952,6 +1013,7 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::message::MailKind;
     use crate::domain::policy::{
         AllowedTargetScope, ApprovalSettings, Approver, RequestorSettings,
     };
@@ -991,9 +1053,20 @@ mod tests {
     fn contact(id: &UserId) -> Contact {
         Contact {
             id: id.clone(),
-            email: "a@example.test".into(),
-            name: "A".into(),
+            email: format!("{id}@example.test"),
+            name: format!("Approver {id}"),
         }
+    }
+
+    /// Who the changes mail a message of `kind` to.
+    fn mailed(changes: &[Change], kind: MailKind) -> Vec<String> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Mail(m) if m.message.kind() == kind => Some(m.to_address.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     fn request(target: &UserId) -> Request {
@@ -1034,29 +1107,51 @@ mod tests {
         ));
         // Not one's own, not someone else's stage: (who decides, the stage's approvers).
         for (who, approvers) in [(&eric, &eric), (&ada, &maria)] {
-            let approvers = std::slice::from_ref(approvers);
+            let approvers = &[contact(approvers)];
             let next = NextStage::default();
             let decided = r.decide(&p, who, true, None, approvers, &next, &names, now);
             assert!(decided.is_err());
         }
-        r.decide(
-            &p,
-            &maria,
-            true,
-            None,
-            std::slice::from_ref(&maria),
-            &NextStage::people(vec![contact(&ada)]),
-            &names,
-            now,
-        )
-        .unwrap();
+        // Maria decides stage 1, which Zoe and Eric himself could see: Zoe is
+        // told it no longer waits for her; Maria, who decided, and Eric are not.
+        let zoe = UserId::new();
+        let changes = r
+            .decide(
+                &p,
+                &maria,
+                true,
+                None,
+                &[contact(&maria), contact(&zoe), contact(&eric)],
+                &NextStage::people(vec![contact(&ada)]),
+                &names,
+                now,
+            )
+            .unwrap();
         assert_eq!((r.state, r.stage), (RequestState::PendingApproval, 2));
+        assert_eq!(
+            mailed(&changes, MailKind::StageDecided),
+            [contact(&zoe).email]
+        );
+        let told = changes.iter().find_map(|c| match c {
+            Change::Mail(m) => match &m.message {
+                Message::StageDecided(d) => Some(d.clone()),
+                _ => None,
+            },
+            _ => None,
+        });
+        let told = told.unwrap();
+        assert!(told.approved && told.decided_by == contact(&maria).name);
+        assert_eq!(told.request.stage, 1, "the stage decided, not the next");
+        assert_eq!(
+            mailed(&changes, MailKind::ApprovalRequest),
+            [contact(&ada).email]
+        );
         r.decide(
             &p,
             &ada,
             true,
             None,
-            std::slice::from_ref(&ada),
+            &[contact(&ada)],
             &NextStage::default(),
             &names,
             now,
@@ -1068,6 +1163,28 @@ mod tests {
             .unwrap();
         assert_eq!(r.state, RequestState::Delivered);
         assert!(delivered.iter().any(|c| matches!(c, Change::Grant { .. })));
+    }
+
+    #[test]
+    fn a_request_nobody_decides_expires_and_its_approvers_are_told() {
+        let (eric, maria) = (UserId::new(), UserId::new());
+        let p = policy(vec![stage(&maria)]);
+        let names = Names::default();
+        let (mut r, _) = request(&eric)
+            .start(&p, &[contact(&maria)], &names, Utc::now())
+            .unwrap();
+        let changes = r
+            .time_out(&names, &[contact(&maria), contact(&eric)])
+            .unwrap();
+        assert_eq!(r.state, RequestState::Expired);
+        assert_eq!(
+            mailed(&changes, MailKind::ApprovalExpired),
+            [contact(&maria).email]
+        );
+        assert_eq!(
+            mailed(&changes, MailKind::RequestExpired),
+            ["eric@example.test"]
+        );
     }
 
     #[test]
@@ -1085,7 +1202,7 @@ mod tests {
                 &maria,
                 true,
                 None,
-                std::slice::from_ref(&maria),
+                &[contact(&maria)],
                 &NextStage::default(),
                 &names,
                 now,

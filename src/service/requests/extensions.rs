@@ -261,15 +261,18 @@ async fn go_on_or_stop(
                 approvers: next,
                 by_extension: decides(&calls, n + 1),
             };
+            let Some(binding) = calls.at(stage) else {
+                return Err(ServiceError::Refused(format!(
+                    "The policy no longer has {name} decide stage {n}."
+                )));
+            };
             let mut changes = ctx.request.decide_by_extension(
                 &ctx.policy,
-                &calls
-                    .at(stage)
-                    .map(|b| b.extension.clone())
-                    .unwrap_or_default(),
+                binding,
                 n,
                 approve,
                 detail.clone(),
+                &ctx.loaded.approvers,
                 &next,
                 &ctx.names,
                 now,

@@ -42,7 +42,8 @@ pub async fn deliver_scheduled(
 }
 
 /// A request nobody decided within its stage's limit expires, and its
-/// requestor is told; false when it was decided meanwhile.
+/// requestor and the stage's approvers are told; false when it was decided
+/// meanwhile.
 #[tracing::instrument(skip_all)]
 pub async fn time_out(
     store: &Store,
@@ -54,7 +55,7 @@ pub async fn time_out(
         return Ok(false);
     };
     let stage = ctx.request.stage;
-    let changes = ctx.request.time_out(&ctx.names)?;
+    let changes = ctx.request.time_out(&ctx.names, &ctx.loaded.approvers)?;
     save::apply(conn, &ctx.request, &changes, now).await?;
     let event = save::event(
         "Access package assignment request timed out (no approver action taken)",
