@@ -6,6 +6,7 @@ use chrono::Duration;
 use gatehouse::clock::Clock;
 use gatehouse::domain::audit::Actor;
 use gatehouse::domain::ids::{AccessPackageId, UserId};
+use gatehouse::domain::message::Message;
 use gatehouse::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Expiration, Policy,
     RequestorSettings,
@@ -45,6 +46,19 @@ async fn run(app: &TestApp, clock: &Clock) -> Report {
 async fn count(app: &TestApp, sql: &str) -> i64 {
     let mut c = app.store.read().await.unwrap();
     sqlx::query_scalar(sql).fetch_one(&mut *c).await.unwrap()
+}
+
+/// The message of `kind` queued for `to` (one only).
+async fn queued(app: &TestApp, kind: &str, to: &str) -> Message {
+    let mut c = app.store.read().await.unwrap();
+    let data: String =
+        sqlx::query_scalar("SELECT data FROM mail_outbox WHERE kind = $1 AND to_address = $2")
+            .bind(kind)
+            .bind(to)
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+    Message::from_stored(kind, &data).unwrap()
 }
 
 async fn request_state(app: &TestApp, id: &str) -> String {
@@ -168,18 +182,8 @@ both!(
         assert_eq!(delivered, RequestState::Delivered);
         // Maria, still an approver of the stage, hears that it no longer waits
         // for her; Ada, who decided, does not.
-        let told: String = {
-            let mut c = app.store.read().await.unwrap();
-            sqlx::query_scalar("SELECT data FROM mail_outbox WHERE kind = 'stageDecided' AND to_address = 'maria.manager@gatehouse.demo'")
-                .fetch_one(&mut *c)
-                .await
-                .unwrap()
-        };
-        let told = gatehouse::notify::render(
-            &gatehouse::domain::message::Message::from_stored("stageDecided", &told).unwrap(),
-            "https://gh.example",
-        )
-        .unwrap();
+        let told = queued(&app, "stageDecided", "maria.manager@gatehouse.demo").await;
+        let told = gatehouse::notify::render(&told, "https://gh.example").unwrap();
         assert_eq!(
             told.subject,
             "Request approved for Emma Employee to Slack administration"
@@ -244,19 +248,11 @@ both!(
             0,
             "one reminder per window"
         );
-        let reminder: String = {
-            let mut c = app.store.read().await.unwrap();
-            sqlx::query_scalar("SELECT data FROM mail_outbox WHERE kind = 'accessExpiring' AND to_address = 'emma.employee@gatehouse.demo'")
-                .fetch_one(&mut *c)
-                .await
-                .unwrap()
-        };
+        let message = queued(&app, "accessExpiring", "emma.employee@gatehouse.demo").await;
         assert!(
-            reminder.contains("\"days\":14") && reminder.contains("\"can_extend\":true"),
-            "{reminder}"
+            matches!(&message, Message::AccessExpiring(e) if e.days == 14 && e.can_extend),
+            "{message:?}"
         );
-        let message =
-            gatehouse::domain::message::Message::from_stored("accessExpiring", &reminder).unwrap();
         let rendered = gatehouse::notify::render(&message, "https://gh.example").unwrap();
         assert_eq!(
             rendered.link,

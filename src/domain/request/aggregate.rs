@@ -1058,6 +1058,26 @@ mod tests {
         }
     }
 
+    /// `by` approves the current stage, now, without a reason.
+    fn approve(
+        r: &mut Request,
+        p: &Policy,
+        by: &UserId,
+        approvers: &[Contact],
+        next: &NextStage,
+    ) -> Result<Vec<Change>, Refusal> {
+        r.decide(
+            p,
+            by,
+            true,
+            None,
+            approvers,
+            next,
+            &Names::default(),
+            Utc::now(),
+        )
+    }
+
     /// Who the changes mail a message of `kind` to.
     fn mailed(changes: &[Change], kind: MailKind) -> Vec<String> {
         changes
@@ -1109,24 +1129,14 @@ mod tests {
         for (who, approvers) in [(&eric, &eric), (&ada, &maria)] {
             let approvers = &[contact(approvers)];
             let next = NextStage::default();
-            let decided = r.decide(&p, who, true, None, approvers, &next, &names, now);
-            assert!(decided.is_err());
+            assert!(approve(&mut r, &p, who, approvers, &next).is_err());
         }
         // Maria decides stage 1, which Zoe and Eric himself could see: Zoe is
         // told it no longer waits for her; Maria, who decided, and Eric are not.
         let zoe = UserId::new();
-        let changes = r
-            .decide(
-                &p,
-                &maria,
-                true,
-                None,
-                &[contact(&maria), contact(&zoe), contact(&eric)],
-                &NextStage::people(vec![contact(&ada)]),
-                &names,
-                now,
-            )
-            .unwrap();
+        let everyone = [contact(&maria), contact(&zoe), contact(&eric)];
+        let next = NextStage::people(vec![contact(&ada)]);
+        let changes = approve(&mut r, &p, &maria, &everyone, &next).unwrap();
         assert_eq!((r.state, r.stage), (RequestState::PendingApproval, 2));
         assert_eq!(
             mailed(&changes, MailKind::StageDecided),
@@ -1146,17 +1156,7 @@ mod tests {
             mailed(&changes, MailKind::ApprovalRequest),
             [contact(&ada).email]
         );
-        r.decide(
-            &p,
-            &ada,
-            true,
-            None,
-            &[contact(&ada)],
-            &NextStage::default(),
-            &names,
-            now,
-        )
-        .unwrap();
+        approve(&mut r, &p, &ada, &[contact(&ada)], &NextStage::default()).unwrap();
         assert_eq!(r.state, RequestState::Approved);
         let delivered = r
             .deliver(&p, &eric, &DeliveryFacts::default(), &names, now)
@@ -1196,18 +1196,14 @@ mod tests {
         let (mut r, _) = request(&eric)
             .start(&p, &[contact(&maria)], &names, now)
             .unwrap();
-        let changes = r
-            .decide(
-                &p,
-                &maria,
-                true,
-                None,
-                &[contact(&maria)],
-                &NextStage::default(),
-                &names,
-                now,
-            )
-            .unwrap();
+        let changes = approve(
+            &mut r,
+            &p,
+            &maria,
+            &[contact(&maria)],
+            &NextStage::default(),
+        )
+        .unwrap();
         assert_eq!(r.state, RequestState::Denied);
         assert!(matches!(
             changes[0],
