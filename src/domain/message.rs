@@ -34,10 +34,12 @@ pub enum MailKind {
     StageDecided,
     /// To a stage's approvers: nobody decided in time, the request expired.
     ApprovalExpired,
+    /// To a stage's approvers, halfway to its escalation or deadline.
+    ApprovalReminder,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 15] = [
+    pub const ALL: [MailKind; 16] = [
         MailKind::ApprovalRequest,
         MailKind::ApprovalForwarded,
         MailKind::RequestDenied,
@@ -53,6 +55,7 @@ impl MailKind {
         MailKind::ReviewReminder,
         MailKind::StageDecided,
         MailKind::ApprovalExpired,
+        MailKind::ApprovalReminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +75,7 @@ impl MailKind {
             MailKind::ReviewReminder => "reviewReminder",
             MailKind::StageDecided => "stageDecided",
             MailKind::ApprovalExpired => "approvalExpired",
+            MailKind::ApprovalReminder => "approvalReminder",
         }
     }
 
@@ -192,6 +196,7 @@ pub enum Message {
     ReviewReminder(Review),
     StageDecided(Decided),
     ApprovalExpired(Outcome),
+    ApprovalReminder(Approval),
 }
 
 impl Message {
@@ -212,13 +217,16 @@ impl Message {
             Message::ReviewReminder(_) => MailKind::ReviewReminder,
             Message::StageDecided(_) => MailKind::StageDecided,
             Message::ApprovalExpired(_) => MailKind::ApprovalExpired,
+            Message::ApprovalReminder(_) => MailKind::ApprovalReminder,
         }
     }
 
     /// The facts, as the outbox keeps them.
     pub fn data(&self) -> serde_json::Value {
         let value = match self {
-            Message::ApprovalRequest(a) | Message::ApprovalForwarded(a) => serde_json::to_value(a),
+            Message::ApprovalRequest(a)
+            | Message::ApprovalForwarded(a)
+            | Message::ApprovalReminder(a) => serde_json::to_value(a),
             Message::RequestDenied(o)
             | Message::AccessDelivered(o)
             | Message::RequestScheduled(o)
@@ -258,6 +266,7 @@ impl Message {
             MailKind::ReviewReminder => Message::ReviewReminder(facts(data)?),
             MailKind::StageDecided => Message::StageDecided(facts(data)?),
             MailKind::ApprovalExpired => Message::ApprovalExpired(facts(data)?),
+            MailKind::ApprovalReminder => Message::ApprovalReminder(facts(data)?),
         })
     }
 }

@@ -35,6 +35,7 @@ macro_rules! batches {
     }};
 }
 
+pub mod approval_reminders;
 pub mod callouts;
 pub mod denial;
 pub mod escalation;
@@ -66,6 +67,8 @@ const BATCH: i64 = 5000;
 pub struct Report {
     pub delivered: usize,
     pub escalated: usize,
+    /// Requests whose stage's approvers were due a reminder.
+    pub approvals_reminded: usize,
     pub denied: usize,
     pub expired: usize,
     pub reminded: usize,
@@ -92,7 +95,13 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
     };
     let report = Report {
         delivered: count("scheduled deliveries", scheduled::run(store, now).await),
+        // Escalation before reminders: a reminder found after its stage's
+        // escalation is due is dropped, not sent next to the forwarded mail.
         escalated: count("escalation", escalation::run(store, now).await),
+        approvals_reminded: count(
+            "approval reminders",
+            approval_reminders::run(store, now).await,
+        ),
         denied: count("automatic denial", denial::run(store, now).await),
         expired: count("expiration", expiry::run(store, now).await),
         reminded: count("reminders", reminders::run(store, now).await),

@@ -158,6 +158,13 @@ pair!(
 );
 
 pair!(
+    ApprovalReminderText,
+    ApprovalReminderHtml,
+    Approval,
+    "email/approval_reminder.txt",
+    "email/approval_reminder.html"
+);
+pair!(
     StageDecidedText,
     StageDecidedHtml,
     Decided,
@@ -197,6 +204,9 @@ pub fn render(message: &Message, base: &str) -> Result<Rendered, String> {
         }
         Message::ApprovalForwarded(a) => {
             ApprovalForwardedText::both(a, approval(&a.request.request_id))
+        }
+        Message::ApprovalReminder(a) => {
+            ApprovalReminderText::both(a, approval(&a.request.request_id))
         }
         Message::StageDecided(d) => StageDecidedText::both(d, approval(&d.request.request_id)),
         Message::ApprovalExpired(o) => {
@@ -272,7 +282,8 @@ mod tests {
         };
         vec![
             Message::ApprovalRequest(approval.clone()),
-            Message::ApprovalForwarded(approval),
+            Message::ApprovalForwarded(approval.clone()),
+            Message::ApprovalReminder(approval),
             Message::RequestDenied(outcome.clone()),
             Message::AccessDelivered(outcome.clone()),
             Message::RequestScheduled(outcome.clone()),
@@ -346,6 +357,7 @@ mod tests {
             [
                 "Action required: approve or deny Maria's request for Sales <b> by 2026-12-14",
                 "Forwarded: approve or deny Maria's request for Sales <b> by 2026-12-14",
+                "Reminder: approve or deny Maria's request for Sales <b> by 2026-12-14",
                 "Request denied: Sales <b>",
                 "You now have access to Sales <b>",
                 "Request approved: Sales <b>",

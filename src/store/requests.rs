@@ -368,45 +368,39 @@ pub async fn set_target(conn: &mut Conn, id: &str, user: &UserId) -> Result<()> 
         .await
 }
 
-/// Moves a request into an approval stage with its deadlines, in one statement;
-/// false when it was no longer in `from`.
-#[allow(clippy::too_many_arguments)]
-pub async fn enter_stage(
-    conn: &mut Conn,
-    id: &str,
-    from: RequestState,
-    to: RequestState,
-    stage: i64,
-    escalate_at: Option<DateTime<Utc>>,
-    deny_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    sqlx::query(
-        "UPDATE assignment_requests SET state = $3, current_stage = $4, stage_started_at = $5, \
-         escalate_at = $6, deny_at = $7 WHERE id = $1 AND state = $2",
-    )
-    .bind(id)
-    .bind(from.as_str())
-    .bind(to.as_str())
-    .bind(stage)
-    .bind(ts(now))
-    .bind(escalate_at.map(ts))
-    .bind(ts(deny_at))
-    .changed_one(conn)
-    .await
-}
-
-/// When the current stage escalates and when it is denied for want of a decision.
+/// When the current stage's approvers are reminded, when it escalates and
+/// when it is denied for want of a decision.
 pub async fn set_deadlines(
     conn: &mut Conn,
     id: &str,
+    remind_at: Option<DateTime<Utc>>,
     escalate_at: Option<DateTime<Utc>>,
     deny_at: Option<DateTime<Utc>>,
 ) -> Result<()> {
-    sqlx::query("UPDATE assignment_requests SET escalate_at = $2, deny_at = $3 WHERE id = $1")
+    sqlx::query(
+        "UPDATE assignment_requests SET remind_at = $2, escalate_at = $3, deny_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(remind_at.map(ts))
+    .bind(escalate_at.map(ts))
+    .bind(deny_at.map(ts))
+    .exec(conn)
+    .await
+}
+
+/// Requests whose current stage's approvers are due a reminder.
+pub async fn due_approval_reminders(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<RequestId>> {
+    due(conn, "state = 'pendingApproval'", "remind_at", now, limit).await
+}
+
+/// The current stage's approvers were reminded.
+pub async fn mark_reminded(conn: &mut Conn, id: &str) -> Result<()> {
+    sqlx::query("UPDATE assignment_requests SET remind_at = NULL WHERE id = $1")
         .bind(id)
-        .bind(escalate_at.map(ts))
-        .bind(deny_at.map(ts))
         .exec(conn)
         .await
 }
@@ -1038,6 +1032,7 @@ pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
 pub struct Start<'a> {
     pub escalate_at: Option<DateTime<Utc>>,
     pub deny_at: Option<DateTime<Utc>>,
+    pub remind_at: Option<DateTime<Utc>>,
     pub outcome: Option<&'a str>,
 }
 
@@ -1070,9 +1065,10 @@ pub async fn insert_request(
     let insert = "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, \
          target_id, target_email, target_display_name, connected_organization_id, justification, answers, \
          attributes, created_at, target_issuer, target_subject, schedule_start, schedule_end, assignment_id, \
-         approval_bypassed, current_stage, stage_started_at, escalate_at, deny_at, completed_at, outcome_reason) \
+         approval_bypassed, current_stage, stage_started_at, escalate_at, deny_at, completed_at, outcome_reason, \
+         remind_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-         $14, $22, $23, $24, $25)";
+         $14, $22, $23, $24, $25, $26)";
     let together = approvers.filter(|(_, users, _)| {
         !users.is_empty() && users.len() <= 500 && super::dialect(conn) == super::Dialect::Postgres
     });
@@ -1080,10 +1076,10 @@ pub async fn insert_request(
         // The approvers' rows name the request the same statement writes.
         Some((_, users, _)) => format!(
             "WITH r AS ({insert} RETURNING id) INSERT INTO request_stage_approvers \
-             (request_id, stage, is_escalation, user_id) SELECT r.id, $26, $27, v.u FROM r, (VALUES {}) AS v(u) \
+             (request_id, stage, is_escalation, user_id) SELECT r.id, $27, $28, v.u FROM r, (VALUES {}) AS v(u) \
              ON CONFLICT DO NOTHING",
             (0..users.len())
-                .map(|i| format!("(${})", i + 28))
+                .map(|i| format!("(${})", i + 29))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -1114,7 +1110,8 @@ pub async fn insert_request(
         .bind(start.escalate_at.map(ts))
         .bind(start.deny_at.map(ts))
         .bind(done.then(|| ts(now)))
-        .bind(start.outcome.map(str::to_string));
+        .bind(start.outcome.map(str::to_string))
+        .bind(start.remind_at.map(ts));
     if let Some((stage, users, escalation)) = together {
         q = q.bind(i64::from(stage)).bind(escalation);
         for u in users {

@@ -159,9 +159,29 @@ both!(
         .unwrap();
         assert_eq!(for_emma.state, RequestState::PendingApproval);
 
-        // Ada is not an approver before the escalation.
-        clock.advance(Duration::days(1));
+        // A day on, halfway to the escalation, Maria is reminded of each
+        // request, once. Ada is not an approver before the escalation.
+        clock.advance(Duration::days(1) - Duration::minutes(1));
         assert_eq!(run(&app, &clock).await, Report::default());
+        clock.advance(Duration::minutes(1));
+        let reminded = Report {
+            approvals_reminded: 2,
+            ..Report::default()
+        };
+        assert_eq!(run(&app, &clock).await, reminded);
+        assert_eq!(run(&app, &clock).await, Report::default(), "reminded once");
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalReminder' AND to_address = 'maria.manager@gatehouse.demo'").await,
+            2
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalReminder'"
+            )
+            .await,
+            2
+        );
         assert!(
             decide(&app.store, &ada, &for_emma.id, true, None, clock.now())
                 .await

@@ -119,11 +119,15 @@ pub enum Change {
         to: RequestState,
         to_stage: u32,
     },
-    /// A stage's deadlines: when it escalates, and when it expires undecided.
+    /// A stage's deadlines: when its approvers are reminded, when it
+    /// escalates, and when it expires undecided.
     Deadlines {
+        remind_at: Option<DateTime<Utc>>,
         escalate_at: Option<DateTime<Utc>>,
         deny_at: DateTime<Utc>,
     },
+    /// The current stage's approvers were reminded.
+    Reminded,
     /// The people who may decide a stage (`escalation`: its alternates).
     Approvers {
         stage: u32,
@@ -242,6 +246,23 @@ fn decide_by(stage: &ApprovalStage, now: DateTime<Utc>) -> DateTime<Utc> {
     now + Duration::days(i64::from(stage.duration_before_automatic_denial_days))
 }
 
+/// The deadlines of a stage entered at `now`. Its approvers are reminded
+/// halfway to what comes next if they do not decide: the escalation, when
+/// the stage escalates (the alternates then get a mail of their own), else
+/// its end.
+fn deadlines(stage: &ApprovalStage, now: DateTime<Utc>) -> Change {
+    let escalate_at = stage
+        .is_escalation_enabled
+        .then(|| now + Duration::days(i64::from(stage.duration_before_escalation_days)));
+    let deny_at = decide_by(stage, now);
+    let next = escalate_at.unwrap_or(deny_at);
+    Change::Deadlines {
+        remind_at: (next > now).then(|| now + (next - now) / 2),
+        escalate_at,
+        deny_at,
+    }
+}
+
 /// When access granted at `from` ends, from the policy's lifecycle.
 pub fn end_of(policy: &Policy, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
     match policy.expiration {
@@ -325,12 +346,14 @@ impl Request {
         }
     }
 
+    /// An approval mail of one kind (`message`: a request, a forwarded
+    /// one, a reminder) to each of `approvers`.
     fn approval_messages(
         &self,
         names: &Names,
         approvers: &[Contact],
         deadline: DateTime<Utc>,
-        forwarded: bool,
+        message: fn(Approval) -> Message,
     ) -> Vec<Change> {
         let approval = Approval {
             request: self.facts(names),
@@ -338,14 +361,31 @@ impl Request {
         };
         approvers
             .iter()
-            .map(|a| {
-                a.tell(if forwarded {
-                    Message::ApprovalForwarded(approval.clone())
-                } else {
-                    Message::ApprovalRequest(approval.clone())
-                })
-            })
+            .map(|a| a.tell(message(approval.clone())))
             .collect()
+    }
+
+    /// The current stage's approvers have not decided halfway to its next
+    /// step (`deny_at`: its deadline): each is reminded, once. A reminder
+    /// found late, when the stage has already escalated (its alternates
+    /// were just told) or expired, is dropped rather than sent.
+    pub fn remind(
+        &self,
+        names: &Names,
+        approvers: &[Contact],
+        (escalated, deny_at): (bool, DateTime<Utc>),
+        now: DateTime<Utc>,
+    ) -> Vec<Change> {
+        let mut changes = vec![Change::Reminded];
+        if self.state == RequestState::PendingApproval && !escalated && deny_at > now {
+            changes.extend(self.approval_messages(
+                names,
+                approvers,
+                deny_at,
+                Message::ApprovalReminder,
+            ));
+        }
+        changes
     }
 
     /// Whether approval applies to this request under `policy`.
@@ -403,19 +443,19 @@ impl Request {
         let deadline = decide_by(stage, now);
         let mut changes = vec![
             Change::Insert(Box::new(self.clone())),
-            Change::Deadlines {
-                escalate_at: stage.is_escalation_enabled.then(|| {
-                    now + Duration::days(i64::from(stage.duration_before_escalation_days))
-                }),
-                deny_at: deadline,
-            },
+            deadlines(stage, now),
             Change::Approvers {
                 stage: 1,
                 approvers: first_approvers.iter().map(|a| a.id.clone()).collect(),
                 escalation: false,
             },
         ];
-        changes.extend(self.approval_messages(names, first_approvers, deadline, false));
+        changes.extend(self.approval_messages(
+            names,
+            first_approvers,
+            deadline,
+            Message::ApprovalRequest,
+        ));
         Ok((self, changes))
     }
 
@@ -608,18 +648,18 @@ impl Request {
                 self.stage = stage + 1;
                 changes.push(self.moved(from, stage));
                 let deadline = decide_by(next, now);
-                changes.push(Change::Deadlines {
-                    escalate_at: next.is_escalation_enabled.then(|| {
-                        now + Duration::days(i64::from(next.duration_before_escalation_days))
-                    }),
-                    deny_at: deadline,
-                });
+                changes.push(deadlines(next, now));
                 changes.push(Change::Approvers {
                     stage: self.stage,
                     approvers: next_approvers.iter().map(|a| a.id.clone()).collect(),
                     escalation: false,
                 });
-                changes.extend(self.approval_messages(names, next_approvers, deadline, false));
+                changes.extend(self.approval_messages(
+                    names,
+                    next_approvers,
+                    deadline,
+                    Message::ApprovalRequest,
+                ));
             }
             (true, None) => {
                 self.state = transition(
@@ -984,7 +1024,12 @@ impl Request {
             approvers: replacements.iter().map(|a| a.id.clone()).collect(),
             escalation: false,
         }];
-        changes.extend(self.approval_messages(names, replacements, deny_at, false));
+        changes.extend(self.approval_messages(
+            names,
+            replacements,
+            deny_at,
+            Message::ApprovalRequest,
+        ));
         changes
     }
 
@@ -1005,7 +1050,12 @@ impl Request {
             approvers: alternates.iter().map(|a| a.id.clone()).collect(),
             escalation: true,
         });
-        changes.extend(self.approval_messages(names, alternates, deny_at, true));
+        changes.extend(self.approval_messages(
+            names,
+            alternates,
+            deny_at,
+            Message::ApprovalForwarded,
+        ));
         changes
     }
 }
@@ -1163,6 +1213,50 @@ mod tests {
             .unwrap();
         assert_eq!(r.state, RequestState::Delivered);
         assert!(delivered.iter().any(|c| matches!(c, Change::Grant { .. })));
+    }
+
+    #[test]
+    fn approvers_are_reminded_halfway_to_the_next_step_and_not_when_late() {
+        let (eric, maria) = (UserId::new(), UserId::new());
+        let now = Utc::now();
+        let reminder_of = |changes: &[Change]| {
+            changes.iter().find_map(|c| match c {
+                Change::Deadlines { remind_at, .. } => Some(*remind_at),
+                _ => None,
+            })
+        };
+        // 14 days to decide: a reminder after 7; escalating after 4: after 2.
+        let mut escalating = stage(&maria);
+        escalating.is_escalation_enabled = true;
+        escalating.duration_before_escalation_days = 4;
+        for (s, days) in [(stage(&maria), 7), (escalating, 2)] {
+            let (_, changes) = request(&eric)
+                .start(&policy(vec![s]), &[contact(&maria)], &Names::default(), now)
+                .unwrap();
+            assert_eq!(
+                reminder_of(&changes),
+                Some(Some(now + Duration::days(days)))
+            );
+        }
+        let (r, _) = request(&eric)
+            .start(
+                &policy(vec![stage(&maria)]),
+                &[contact(&maria)],
+                &Names::default(),
+                now,
+            )
+            .unwrap();
+        let deny_at = now + Duration::days(14);
+        let names = Names::default();
+        let on_time = r.remind(&names, &[contact(&maria)], (false, deny_at), now);
+        assert_eq!(
+            mailed(&on_time, MailKind::ApprovalReminder),
+            [contact(&maria).email]
+        );
+        for late in [(true, deny_at), (false, now)] {
+            let changes = r.remind(&names, &[contact(&maria)], late, now);
+            assert!(matches!(changes[..], [Change::Reminded]), "{late:?}");
+        }
     }
 
     #[test]

@@ -67,6 +67,27 @@ pub async fn time_out(
     Ok(true)
 }
 
+/// The approvers of a stage still undecided halfway to its next step are
+/// reminded, once; false when the request was decided meanwhile.
+#[tracing::instrument(skip_all)]
+pub async fn remind_approvers(
+    store: &Store,
+    conn: &mut Conn,
+    id: &RequestId,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let Some(ctx) = load_in(store, conn, id, RequestState::PendingApproval).await? else {
+        return Ok(false);
+    };
+    let escalated = ctx.loaded.escalated_stage >= ctx.request.stage;
+    let deny_at = ctx.loaded.deny_at.unwrap_or(now);
+    let changes = ctx
+        .request
+        .remind(&ctx.names, &ctx.loaded.approvers, (escalated, deny_at), now);
+    save::apply(conn, &ctx.request, &changes, now).await?;
+    Ok(true)
+}
+
 /// An undecided stage past its escalation time goes to its alternate
 /// approvers, who are told, with the stage's own deadline. It escalates
 /// once, whoever is found; true when someone was.

@@ -127,9 +127,11 @@ async fn write_changes(
     for c in changes {
         match c {
             Change::Deadlines {
+                remind_at,
                 escalate_at,
                 deny_at,
             } => {
+                start.remind_at = *remind_at;
                 start.escalate_at = *escalate_at;
                 start.deny_at = Some(*deny_at);
             }
@@ -192,12 +194,14 @@ async fn write_changes(
                 }
             }
             Change::Deadlines {
+                remind_at,
                 escalate_at,
                 deny_at,
             } => {
-                requests::set_deadlines(conn, request.id.as_str(), escalate_at, Some(deny_at))
-                    .await?
+                let id = request.id.as_str();
+                requests::set_deadlines(conn, id, remind_at, escalate_at, Some(deny_at)).await?
             }
+            Change::Reminded => requests::mark_reminded(conn, request.id.as_str()).await?,
             Change::OutcomeReason(reason) => {
                 requests::set_outcome_reason(conn, request.id.as_str(), &reason).await?
             }

@@ -1,0 +1,19 @@
+//! Approval reminders: a stage's approvers who have not decided halfway to
+//! its escalation (or its deadline) are reminded once.
+
+use chrono::{DateTime, Utc};
+
+use super::BATCH;
+use crate::service::ServiceError;
+use crate::service::requests::lifecycle;
+use crate::store::{Store, requests};
+
+/// Reminds the approvers of each stage due a reminder.
+#[tracing::instrument(skip_all)]
+pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    batches!(
+        store,
+        |tx, ids| requests::due_approval_reminders(&mut tx, now, BATCH).await?,
+        |id| lifecycle::remind_approvers(store, &mut tx, id, now).await?
+    )
+}
