@@ -37,12 +37,45 @@ pub struct RequestRow {
     pub completed_at: Option<String>,
     pub deny_at: Option<String>,
     pub outcome_reason: Option<String>,
+    /// The settings document of the policy the request was made under.
+    pub policy_settings: Option<String>,
 }
 
 impl RequestRow {
     pub fn state(&self) -> Result<RequestState> {
         RequestState::parse(&self.state)
             .ok_or_else(|| StoreError::Corrupt(format!("request state {}", self.state)))
+    }
+
+    /// `policy` as the request is held to it: its approval and how long
+    /// access lasts as they were when the request was made (requests made
+    /// before those were kept follow the policy as it is).
+    pub fn held_to(&self, policy: Policy) -> Result<Policy> {
+        held_to(self.id.as_str(), self.policy_settings.as_deref(), policy)
+    }
+}
+
+fn held_to(id: &str, settings: Option<&str>, mut policy: Policy) -> Result<Policy> {
+    if let Some(doc) = settings {
+        let corrupt =
+            |e: String| StoreError::Corrupt(format!("request {id}: its policy settings: {e}"));
+        let doc = serde_json::from_str(doc).map_err(|e| corrupt(e.to_string()))?;
+        let (_, approval, _, expiration) =
+            super::policies::settings_from(&doc).map_err(|e| corrupt(e.to_string()))?;
+        policy.approval = approval;
+        policy.expiration = expiration;
+    }
+    Ok(policy)
+}
+
+impl Loaded {
+    /// `RequestRow::held_to`.
+    pub fn held_to(&self, policy: Policy) -> Result<Policy> {
+        held_to(
+            self.request.id.as_str(),
+            self.policy_settings.as_deref(),
+            policy,
+        )
     }
 }
 
@@ -129,7 +162,8 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
         "SELECT id, request_type, state, access_package_id, policy_id, requestor_id, target_id, target_email, \
          target_display_name, connected_organization_id, justification, answers, attributes, current_stage, created_at, \
          target_issuer, target_subject, schedule_start, schedule_end, assignment_id, approval_bypassed, \
-         escalated_stage, completed_at, deny_at, outcome_reason FROM assignment_requests WHERE id = $1",
+         escalated_stage, completed_at, deny_at, outcome_reason, policy_settings FROM assignment_requests \
+         WHERE id = $1",
     )
     .bind(id)
     .optional(conn)
@@ -904,6 +938,7 @@ pub const OPEN: &str = "('submitted', 'pendingApproval', 'approved', 'scheduled'
 // ---- the request as the domain knows it ----
 
 use crate::domain::ids::{AssignmentId, ConnectedOrgId, PolicyId, RequestId};
+use crate::domain::policy::Policy;
 use crate::domain::request::{Contact, Request, RequestType, Target as RequestTarget};
 
 /// A request read back for one of its operations, with what they need.
@@ -918,13 +953,14 @@ pub struct Loaded {
     pub generation: String,
     /// The name of the request's connected organization, if any.
     pub organization_name: String,
+    policy_settings: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.request_type, r.state, r.access_package_id, r.policy_id, r.requestor_id, \
      r.target_id, r.target_email, r.target_display_name, r.connected_organization_id, r.justification, r.answers, \
      r.attributes, r.current_stage, r.created_at, r.target_issuer, r.target_subject, r.schedule_start, \
      r.schedule_end, r.assignment_id, r.approval_bypassed, r.escalated_stage, r.completed_at, r.deny_at, \
-     r.outcome_reason";
+     r.outcome_reason, r.policy_settings";
 
 #[derive(sqlx::FromRow)]
 struct LoadedRow {
@@ -1013,6 +1049,7 @@ pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
         deny_at: parse_time(&first.row.deny_at)?,
         generation: first.generation.clone().unwrap_or_default(),
         organization_name: first.organization_name.clone().unwrap_or_default(),
+        policy_settings: first.row.policy_settings.clone(),
         approvers: rows
             .iter()
             .filter_map(|r| {
@@ -1034,6 +1071,8 @@ pub struct Start<'a> {
     pub deny_at: Option<DateTime<Utc>>,
     pub remind_at: Option<DateTime<Utc>>,
     pub outcome: Option<&'a str>,
+    /// The policy it is made under, kept with it.
+    pub terms: Option<&'a Policy>,
 }
 
 /// Writes a new request in the state it starts in: one statement, so that a
@@ -1066,9 +1105,9 @@ pub async fn insert_request(
          target_id, target_email, target_display_name, connected_organization_id, justification, answers, \
          attributes, created_at, target_issuer, target_subject, schedule_start, schedule_end, assignment_id, \
          approval_bypassed, current_stage, stage_started_at, escalate_at, deny_at, completed_at, outcome_reason, \
-         remind_at) \
+         remind_at, policy_settings) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-         $14, $22, $23, $24, $25, $26)";
+         $14, $22, $23, $24, $25, $26, $27)";
     let together = approvers.filter(|(_, users, _)| {
         !users.is_empty() && users.len() <= 500 && super::dialect(conn) == super::Dialect::Postgres
     });
@@ -1076,10 +1115,10 @@ pub async fn insert_request(
         // The approvers' rows name the request the same statement writes.
         Some((_, users, _)) => format!(
             "WITH r AS ({insert} RETURNING id) INSERT INTO request_stage_approvers \
-             (request_id, stage, is_escalation, user_id) SELECT r.id, $27, $28, v.u FROM r, (VALUES {}) AS v(u) \
+             (request_id, stage, is_escalation, user_id) SELECT r.id, $28, $29, v.u FROM r, (VALUES {}) AS v(u) \
              ON CONFLICT DO NOTHING",
             (0..users.len())
-                .map(|i| format!("(${})", i + 29))
+                .map(|i| format!("(${})", i + 30))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -1111,7 +1150,12 @@ pub async fn insert_request(
         .bind(start.deny_at.map(ts))
         .bind(done.then(|| ts(now)))
         .bind(start.outcome.map(str::to_string))
-        .bind(start.remind_at.map(ts));
+        .bind(start.remind_at.map(ts))
+        .bind(
+            start
+                .terms
+                .map(|p| super::policies::settings_json(p).to_string()),
+        );
     if let Some((stage, users, escalation)) = together {
         q = q.bind(i64::from(stage)).bind(escalation);
         for u in users {

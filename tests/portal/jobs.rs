@@ -83,9 +83,25 @@ fn input(policy: &str) -> RequestInput<'_> {
 /// A policy on "Slack administration": Maria decides within 5 days, Ada
 /// gets undecided requests after 2, and access lasts 20 days.
 async fn escalating_policy(app: &TestApp, clock: &Clock) -> (AccessPackageId, String) {
+    let policy = escalating(app).await;
+    let hidden = package(app, "Slack administration").await;
+    let id = gatehouse::service::packages::add_policy(
+        &app.store,
+        &Actor::system(),
+        &hidden,
+        &policy,
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    (hidden, id)
+}
+
+/// `escalating_policy`'s settings.
+async fn escalating(app: &TestApp) -> Policy {
     let maria = user(app, "maria.manager@gatehouse.demo").await;
     let ada = user(app, "ada.admin@gatehouse.demo").await;
-    let policy = Policy {
+    Policy {
         display_name: "Escalating policy".into(),
         description: None,
         enabled: true,
@@ -114,19 +130,80 @@ async fn escalating_policy(app: &TestApp, clock: &Clock) -> (AccessPackageId, St
         },
         questions: vec![],
         expiration: Expiration::AfterDays(20),
-    };
-    let hidden = package(app, "Slack administration").await;
-    let id = gatehouse::service::packages::add_policy(
-        &app.store,
-        &Actor::system(),
-        &hidden,
-        &policy,
-        clock.now(),
-    )
-    .await
-    .unwrap();
-    (hidden, id)
+    }
 }
+
+both!(
+    a_policy_edit_applies_to_new_requests_only,
+    |backend| async move {
+        let clock = Clock::manual(chrono::Utc::now());
+        let mut opts = Options::new(backend).demo();
+        opts.clock = Some(clock.clone());
+        let app = spawn(opts).await;
+        let (hidden, pid) = escalating_policy(&app, &clock).await;
+        let emma = user(&app, "emma.employee@gatehouse.demo").await;
+        let eric = user(&app, "eric.employee@gatehouse.demo").await;
+        let maria = user(&app, "maria.manager@gatehouse.demo").await;
+        let ada = user(&app, "ada.admin@gatehouse.demo").await;
+        let before = submit(
+            &app.store,
+            &Person::User(emma.clone()),
+            &hidden,
+            &input(&pid),
+            clock.now(),
+        )
+        .await
+        .unwrap();
+
+        // The policy then asks Ada too, in a second stage, and gives 5 days.
+        let mut edited = escalating(&app).await;
+        let first = edited.approval.stages[0].clone();
+        edited.approval.stages.push(ApprovalStage {
+            primary_approvers: vec![Approver::SingleUser(ada.id.clone())],
+            is_escalation_enabled: false,
+            escalation_approvers: vec![],
+            ..first
+        });
+        edited.expiration = Expiration::AfterDays(5);
+        gatehouse::service::packages::update_policy(
+            &app.store,
+            &Actor::system(),
+            &hidden,
+            &pid,
+            &edited,
+            clock.now(),
+        )
+        .await
+        .unwrap();
+        let after = submit(
+            &app.store,
+            &Person::User(eric.clone()),
+            &hidden,
+            &input(&pid),
+            clock.now(),
+        )
+        .await
+        .unwrap();
+        // Whole days from now (stored times keep microseconds, not nanoseconds).
+        let days = |end: String| {
+            let left = gatehouse::store::parse_ts(&end).unwrap() - clock.now();
+            (left + Duration::seconds(1)).num_days()
+        };
+
+        // Emma's request, made before the edit, is held to the policy as it
+        // was: Maria's approval is the last, and access lasts 20 days.
+        let decided = decide(&app.store, &maria, &before.id, true, None, clock.now()).await;
+        assert_eq!(decided.unwrap(), RequestState::Delivered);
+        assert_eq!(days(end_of(&app, &emma.id, &hidden).await), 20);
+
+        // Eric's, made after, waits for Ada at a second stage, and lasts 5 days.
+        let decided = decide(&app.store, &maria, &after.id, true, None, clock.now()).await;
+        assert_eq!(decided.unwrap(), RequestState::PendingApproval);
+        let decided = decide(&app.store, &ada, &after.id, true, None, clock.now()).await;
+        assert_eq!(decided.unwrap(), RequestState::Delivered);
+        assert_eq!(days(end_of(&app, &eric.id, &hidden).await), 5);
+    }
+);
 
 both!(
     escalation_denial_reminders_and_expiry_follow_the_clock,

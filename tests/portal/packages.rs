@@ -398,6 +398,12 @@ both!(
             .rfind(&format!("{package}/policies/"))
             .unwrap();
         let policy = page.body[start..at - 1].to_string();
+        let edit = b.get(&app.url(&policy)).await;
+        assert!(
+            edit.has("Changes apply to requests made from now on"),
+            "{}",
+            edit.body
+        );
         // A policy is shown beside its own package only.
         let other = package_id(&app, "Marketing resources for employees").await;
         let pid = policy.rsplit('/').next().unwrap();

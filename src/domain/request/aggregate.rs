@@ -128,6 +128,10 @@ pub enum Change {
     },
     /// The current stage's approvers were reminded.
     Reminded,
+    /// The policy a new request is made under, kept with it: a later edit
+    /// of the policy (its stages, how long access lasts) applies to new
+    /// requests only.
+    Terms(Box<Policy>),
     /// The people who may decide a stage (`escalation`: its alternates).
     Approvers {
         stage: u32,
@@ -430,7 +434,8 @@ impl Request {
                 },
             )?;
             self.stage = 0;
-            return Ok((self.clone(), vec![Change::Insert(Box::new(self))]));
+            let terms = Change::Terms(Box::new(policy.clone()));
+            return Ok((self.clone(), vec![Change::Insert(Box::new(self)), terms]));
         }
         let stage = &policy.approval.stages[0];
         if first_approvers.is_empty() && !by_extension {
@@ -443,6 +448,7 @@ impl Request {
         let deadline = decide_by(stage, now);
         let mut changes = vec![
             Change::Insert(Box::new(self.clone())),
+            Change::Terms(Box::new(policy.clone())),
             deadlines(stage, now),
             Change::Approvers {
                 stage: 1,
@@ -869,15 +875,25 @@ impl Request {
         }))
     }
 
-    /// A new request waits for the answer of the extension called when it
-    /// is created, before its approval starts.
-    pub fn hold(self, binding: &Binding, now: DateTime<Utc>) -> (Request, Vec<Change>) {
+    /// A new request, made under `policy`, waits for the answer of the
+    /// extension called when it is created, before its approval starts.
+    pub fn hold(
+        self,
+        policy: &Policy,
+        binding: &Binding,
+        now: DateTime<Utc>,
+    ) -> (Request, Vec<Change>) {
         let call = self.call(Stage::RequestCreated, binding, now);
-        (self.clone(), vec![Change::Insert(Box::new(self)), call])
+        let terms = Change::Terms(Box::new(policy.clone()));
+        (
+            self.clone(),
+            vec![Change::Insert(Box::new(self)), terms, call],
+        )
     }
 
     /// The extension a submitted request waited for lets it go on: its
-    /// approval starts now (or it is approved, when it needs none).
+    /// approval starts now (or it is approved, when it needs none), under
+    /// the policy kept with it when it was made.
     pub fn go_on(
         self,
         policy: &Policy,
@@ -898,6 +914,7 @@ impl Request {
         let moved = r.moved(from, from_stage);
         let changes = changes
             .into_iter()
+            .filter(|c| !matches!(c, Change::Terms(_)))
             .map(|c| match c {
                 Change::Insert(_) => moved.clone(),
                 other => other,
@@ -1175,6 +1192,12 @@ mod tests {
         assert!(changes.iter().any(
             |c| matches!(c, Change::Mail(m) if matches!(m.message, Message::ApprovalRequest(_)))
         ));
+        assert!(
+            changes
+                .iter()
+                .any(|c| matches!(c, Change::Terms(kept) if **kept == p)),
+            "the policy is kept with the request"
+        );
         // Not one's own, not someone else's stage: (who decides, the stage's approvers).
         for (who, approvers) in [(&eric, &eric), (&ada, &maria)] {
             let approvers = &[contact(approvers)];

@@ -50,6 +50,7 @@ pub(crate) async fn load(
         .policy(loaded.request.policy.as_str())
         .cloned()
         .ok_or_else(|| ServiceError::Refused("The request's policy no longer exists.".into()))?;
+    let policy = loaded.held_to(policy)?;
     let names = Names {
         package: package.facts.display_name.clone(),
         organization: loaded.organization_name.clone(),
@@ -136,6 +137,7 @@ async fn write_changes(
                 start.deny_at = Some(*deny_at);
             }
             Change::OutcomeReason(r) => outcome = Some(r.clone()),
+            Change::Terms(policy) => start.terms = Some(policy.as_ref()),
             _ => {}
         }
     }
@@ -168,8 +170,13 @@ async fn write_changes(
                 }
             }
             // A new request is written in its last state.
-            Change::Move { .. } | Change::Deadlines { .. } | Change::OutcomeReason(_)
+            Change::Move { .. }
+            | Change::Deadlines { .. }
+            | Change::OutcomeReason(_)
+            | Change::Terms(_)
                 if inserting => {}
+            // Kept when the request is written, never changed after.
+            Change::Terms(_) => {}
             Change::Move {
                 from,
                 from_stage,

@@ -106,7 +106,7 @@ pub async fn submit(
     let created = calls.at(Stage::RequestCreated);
     let (request, changes) = match created {
         // Approval starts once the extension has answered.
-        Some(b) if b.waits_at(Stage::RequestCreated) => request.hold(b, now),
+        Some(b) if b.waits_at(Stage::RequestCreated) => request.hold(&policy, b, now),
         _ => {
             let first = approvers::first(&mut tx, &policy, &request).await?;
             let by_extension = extensions::decides(&calls, 1);

@@ -139,7 +139,10 @@ pub async fn approval(
             .await?
             .map(|p| p.display_name)
             .unwrap_or_default();
-        let policy = policies::get(c, &package, row.policy_id.as_str()).await?;
+        let policy = match policies::get(c, &package, row.policy_id.as_str()).await? {
+            Some(p) => Some(row.held_to(p)?),
+            None => None,
+        };
         let current: Vec<UserId> = requests::stage_approvers(c, id, row.current_stage)
             .await?
             .into_iter()
