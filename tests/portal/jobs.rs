@@ -16,7 +16,7 @@ use gatehouse::domain::request::RequestState;
 use gatehouse::domain::user::{ExternalIdentity, Person, User};
 use gatehouse::jobs::Report;
 use gatehouse::routes;
-use gatehouse::service::requests::{RequestInput, decide, submit};
+use gatehouse::service::requests::{RequestInput, Submitted, decide, submit};
 
 use crate::both;
 use crate::helpers::*;
@@ -97,6 +97,45 @@ async fn escalating_policy(app: &TestApp, clock: &Clock) -> (AccessPackageId, St
     (hidden, id)
 }
 
+/// A demo app on a manual clock with `escalating_policy`.
+struct Slack {
+    app: TestApp,
+    clock: Clock,
+    hidden: AccessPackageId,
+    pid: String,
+}
+
+impl Slack {
+    async fn new(backend: Backend) -> Slack {
+        let clock = Clock::manual(chrono::Utc::now());
+        let mut opts = Options::new(backend).demo();
+        opts.clock = Some(clock.clone());
+        let app = spawn(opts).await;
+        let (hidden, pid) = escalating_policy(&app, &clock).await;
+        Slack {
+            app,
+            clock,
+            hidden,
+            pid,
+        }
+    }
+
+    /// `who` asks for Slack administration, now.
+    async fn ask(&self, who: &User) -> Submitted {
+        let person = Person::User(who.clone());
+        let at = self.clock.now();
+        submit(
+            &self.app.store,
+            &person,
+            &self.hidden,
+            &input(&self.pid),
+            at,
+        )
+        .await
+        .unwrap()
+    }
+}
+
 /// `escalating_policy`'s settings.
 async fn escalating(app: &TestApp) -> Policy {
     let maria = user(app, "maria.manager@gatehouse.demo").await;
@@ -136,27 +175,16 @@ async fn escalating(app: &TestApp) -> Policy {
 both!(
     a_policy_edit_applies_to_new_requests_only,
     |backend| async move {
-        let clock = Clock::manual(chrono::Utc::now());
-        let mut opts = Options::new(backend).demo();
-        opts.clock = Some(clock.clone());
-        let app = spawn(opts).await;
-        let (hidden, pid) = escalating_policy(&app, &clock).await;
-        let emma = user(&app, "emma.employee@gatehouse.demo").await;
-        let eric = user(&app, "eric.employee@gatehouse.demo").await;
-        let maria = user(&app, "maria.manager@gatehouse.demo").await;
-        let ada = user(&app, "ada.admin@gatehouse.demo").await;
-        let before = submit(
-            &app.store,
-            &Person::User(emma.clone()),
-            &hidden,
-            &input(&pid),
-            clock.now(),
-        )
-        .await
-        .unwrap();
+        let slack = Slack::new(backend).await;
+        let (app, clock, hidden, pid) = (&slack.app, &slack.clock, &slack.hidden, &slack.pid);
+        let emma = user(app, "emma.employee@gatehouse.demo").await;
+        let eric = user(app, "eric.employee@gatehouse.demo").await;
+        let maria = user(app, "maria.manager@gatehouse.demo").await;
+        let ada = user(app, "ada.admin@gatehouse.demo").await;
+        let before = slack.ask(&emma).await;
 
         // The policy then asks Ada too, in a second stage, and gives 5 days.
-        let mut edited = escalating(&app).await;
+        let mut edited = escalating(app).await;
         let first = edited.approval.stages[0].clone();
         edited.approval.stages.push(ApprovalStage {
             primary_approvers: vec![Approver::SingleUser(ada.id.clone())],
@@ -168,22 +196,14 @@ both!(
         gatehouse::service::packages::update_policy(
             &app.store,
             &Actor::system(),
-            &hidden,
-            &pid,
+            hidden,
+            pid,
             &edited,
             clock.now(),
         )
         .await
         .unwrap();
-        let after = submit(
-            &app.store,
-            &Person::User(eric.clone()),
-            &hidden,
-            &input(&pid),
-            clock.now(),
-        )
-        .await
-        .unwrap();
+        let after = slack.ask(&eric).await;
         // Whole days from now (stored times keep microseconds, not nanoseconds).
         let days = |end: String| {
             let left = gatehouse::store::parse_ts(&end).unwrap() - clock.now();
@@ -194,66 +214,47 @@ both!(
         // was: Maria's approval is the last, and access lasts 20 days.
         let decided = decide(&app.store, &maria, &before.id, true, None, clock.now()).await;
         assert_eq!(decided.unwrap(), RequestState::Delivered);
-        assert_eq!(days(end_of(&app, &emma.id, &hidden).await), 20);
+        assert_eq!(days(end_of(app, &emma.id, hidden).await), 20);
 
         // Eric's, made after, waits for Ada at a second stage, and lasts 5 days.
         let decided = decide(&app.store, &maria, &after.id, true, None, clock.now()).await;
         assert_eq!(decided.unwrap(), RequestState::PendingApproval);
         let decided = decide(&app.store, &ada, &after.id, true, None, clock.now()).await;
         assert_eq!(decided.unwrap(), RequestState::Delivered);
-        assert_eq!(days(end_of(&app, &eric.id, &hidden).await), 5);
+        assert_eq!(days(end_of(app, &eric.id, hidden).await), 5);
     }
 );
 
 both!(
     escalation_denial_reminders_and_expiry_follow_the_clock,
     |backend| async move {
-        let clock = Clock::manual(chrono::Utc::now());
-        let mut opts = Options::new(backend).demo();
-        opts.clock = Some(clock.clone());
-        let app = spawn(opts).await;
-        let (hidden, pid) = escalating_policy(&app, &clock).await;
-        let emma = user(&app, "emma.employee@gatehouse.demo").await;
-        let eric = user(&app, "eric.employee@gatehouse.demo").await;
-        let ada = user(&app, "ada.admin@gatehouse.demo").await;
-        let for_emma = submit(
-            &app.store,
-            &Person::User(emma.clone()),
-            &hidden,
-            &input(&pid),
-            clock.now(),
-        )
-        .await
-        .unwrap();
-        let for_eric = submit(
-            &app.store,
-            &Person::User(eric.clone()),
-            &hidden,
-            &input(&pid),
-            clock.now(),
-        )
-        .await
-        .unwrap();
+        let slack = Slack::new(backend).await;
+        let (app, clock, hidden) = (&slack.app, &slack.clock, &slack.hidden);
+        let emma = user(app, "emma.employee@gatehouse.demo").await;
+        let eric = user(app, "eric.employee@gatehouse.demo").await;
+        let ada = user(app, "ada.admin@gatehouse.demo").await;
+        let for_emma = slack.ask(&emma).await;
+        let for_eric = slack.ask(&eric).await;
         assert_eq!(for_emma.state, RequestState::PendingApproval);
 
         // A day on, halfway to the escalation, Maria is reminded of each
         // request, once. Ada is not an approver before the escalation.
         clock.advance(Duration::days(1) - Duration::minutes(1));
-        assert_eq!(run(&app, &clock).await, Report::default());
+        assert_eq!(run(app, clock).await, Report::default());
         clock.advance(Duration::minutes(1));
         let reminded = Report {
             approvals_reminded: 2,
             ..Report::default()
         };
-        assert_eq!(run(&app, &clock).await, reminded);
-        assert_eq!(run(&app, &clock).await, Report::default(), "reminded once");
+        assert_eq!(run(app, clock).await, reminded);
+        assert_eq!(run(app, clock).await, Report::default(), "reminded once");
         assert_eq!(
-            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalReminder' AND to_address = 'maria.manager@gatehouse.demo'").await,
+            count(app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalReminder' AND to_address = 'maria.manager@gatehouse.demo'").await,
             2
         );
         assert_eq!(
             count(
-                &app,
+                app,
                 "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalReminder'"
             )
             .await,
@@ -267,10 +268,10 @@ both!(
 
         // Two days on, both requests go to Ada, with a forwarded mail.
         clock.advance(Duration::days(1) + Duration::hours(1));
-        assert_eq!(run(&app, &clock).await.escalated, 2);
-        assert_eq!(run(&app, &clock).await.escalated, 0, "escalated once only");
+        assert_eq!(run(app, clock).await.escalated, 2);
+        assert_eq!(run(app, clock).await.escalated, 0, "escalated once only");
         assert_eq!(
-            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalForwarded' AND to_address = 'ada.admin@gatehouse.demo'").await,
+            count(app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalForwarded' AND to_address = 'ada.admin@gatehouse.demo'").await,
             2
         );
         let delivered = decide(&app.store, &ada, &for_emma.id, true, None, clock.now())
@@ -279,7 +280,7 @@ both!(
         assert_eq!(delivered, RequestState::Delivered);
         // Maria, still an approver of the stage, hears that it no longer waits
         // for her; Ada, who decided, does not.
-        let told = queued(&app, "stageDecided", "maria.manager@gatehouse.demo").await;
+        let told = queued(app, "stageDecided", "maria.manager@gatehouse.demo").await;
         let told = gatehouse::notify::render(&told, "https://gh.example").unwrap();
         assert_eq!(
             told.subject,
@@ -297,7 +298,7 @@ both!(
         );
         assert_eq!(
             count(
-                &app,
+                app,
                 "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'stageDecided'"
             )
             .await,
@@ -306,24 +307,24 @@ both!(
 
         // Nobody decides Eric's request: it expires after five days.
         clock.advance(Duration::days(2));
-        assert_eq!(run(&app, &clock).await.denied, 0);
+        assert_eq!(run(app, clock).await.denied, 0);
         clock.advance(Duration::days(1));
-        assert_eq!(run(&app, &clock).await.denied, 1);
-        assert_eq!(request_state(&app, &for_eric.id).await, "expired");
+        assert_eq!(run(app, clock).await.denied, 1);
+        assert_eq!(request_state(app, &for_eric.id).await, "expired");
         assert_eq!(
-            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'requestExpired' AND to_address = 'eric.employee@gatehouse.demo'").await,
+            count(app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'requestExpired' AND to_address = 'eric.employee@gatehouse.demo'").await,
             1
         );
         // Both of the stage's approvers, Maria and Ada after the escalation,
         // are told that it expired undecided.
         assert_eq!(
-            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalExpired' AND to_address IN ('maria.manager@gatehouse.demo', 'ada.admin@gatehouse.demo')").await,
+            count(app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalExpired' AND to_address IN ('maria.manager@gatehouse.demo', 'ada.admin@gatehouse.demo')").await,
             2
         );
         assert!(
             decide(
                 &app.store,
-                &user(&app, "maria.manager@gatehouse.demo").await,
+                &user(app, "maria.manager@gatehouse.demo").await,
                 &for_eric.id,
                 true,
                 None,
@@ -337,15 +338,11 @@ both!(
         // Emma's access lasts 20 days from delivery (day 2): reminders at
         // 14 days and 1 day before, then it ends.
         clock.advance(Duration::days(3) - Duration::hours(1)); // day 8: 14 days and an hour left
-        assert_eq!(run(&app, &clock).await.reminded, 0);
+        assert_eq!(run(app, clock).await.reminded, 0);
         clock.advance(Duration::hours(1));
-        assert_eq!(run(&app, &clock).await.reminded, 1);
-        assert_eq!(
-            run(&app, &clock).await.reminded,
-            0,
-            "one reminder per window"
-        );
-        let message = queued(&app, "accessExpiring", "emma.employee@gatehouse.demo").await;
+        assert_eq!(run(app, clock).await.reminded, 1);
+        assert_eq!(run(app, clock).await.reminded, 0, "one reminder per window");
+        let message = queued(app, "accessExpiring", "emma.employee@gatehouse.demo").await;
         assert!(
             matches!(&message, Message::AccessExpiring(e) if e.days == 14 && e.can_extend),
             "{message:?}"
@@ -357,7 +354,7 @@ both!(
         );
         assert!(rendered.subject.contains("ends in 14 days"));
         clock.advance(Duration::days(13));
-        assert_eq!(run(&app, &clock).await.reminded, 1, "the one-day reminder");
+        assert_eq!(run(app, clock).await.reminded, 1, "the one-day reminder");
         assert!(
             gatehouse::store::directory::roles_held_by(
                 &mut app.store.read().await.unwrap(),
@@ -369,7 +366,7 @@ both!(
             .any(|h| h.role == "Owner")
         );
         clock.advance(Duration::days(1));
-        let r = run(&app, &clock).await;
+        let r = run(app, clock).await;
         assert_eq!(r.expired, 1);
         assert!(
             !gatehouse::store::directory::roles_held_by(
@@ -382,13 +379,13 @@ both!(
             .any(|h| h.role == "Owner"),
             "the Slack Owner role is taken back"
         );
-        assert_eq!(run(&app, &clock).await.expired, 0, "expired once only");
+        assert_eq!(run(app, clock).await.expired, 0, "expired once only");
         assert_eq!(
-            count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessEnded' AND to_address = 'emma.employee@gatehouse.demo'").await,
+            count(app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessEnded' AND to_address = 'emma.employee@gatehouse.demo'").await,
             1
         );
         assert_eq!(
-            count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'Access package assignment expired'").await,
+            count(app, "SELECT COUNT(*) FROM audit_events WHERE action = 'Access package assignment expired'").await,
             1
         );
     }
