@@ -29,6 +29,11 @@ const BATCH: i64 = 200;
 const LEASE_SECONDS: i64 = 120;
 /// The longest one operation may take (its target calls together).
 const OP_SECONDS: i64 = 45;
+/// How many times an operation is tried before a target that keeps
+/// failing for passing reasons (down, overloaded, asking to wait) fails it:
+/// with the backoff, about a day. The assignment then shows the failure,
+/// and reprocessing it tries again.
+const MAX_ATTEMPTS: i64 = 30;
 
 /// How often an idle worker looks for due operations. A change made on this
 /// instance wakes it at once (`Store::wake_workers`); one made on
@@ -168,6 +173,10 @@ async fn apply_all(
 
 fn failed(op: &Operation, e: OpError, now: DateTime<Utc>) -> Outcome {
     match e {
+        OpError::Temporary(m) | OpError::Wait(m, _) if op.attempts + 1 >= MAX_ATTEMPTS => {
+            tracing::warn!(operation = op.seq, error = %m, "provisioning gave up");
+            Outcome::Failed(format!("{m} (gave up after {MAX_ATTEMPTS} attempts)"))
+        }
         OpError::Temporary(m) => {
             tracing::warn!(operation = op.seq, error = %m, "provisioning will retry");
             Outcome::Retry(m, now + backoff(op.attempts))
@@ -263,6 +272,47 @@ async fn save(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
+
+    fn operation(attempts: i64) -> Operation {
+        Operation {
+            seq: 1,
+            link_id: ResourceLinkId::new(),
+            system_id: ConnectedSystemId::new(),
+            user_id: UserId::new(),
+            action: "add".into(),
+            email: "eric@example.test".into(),
+            display_name: "Eric".into(),
+            given_name: None,
+            surname: None,
+            attempts,
+            external_id: String::new(),
+            placeholder: None,
+            member: None,
+        }
+    }
+
+    #[test]
+    fn passing_errors_are_retried_for_a_day_then_fail() {
+        let now = Utc::now();
+        let down = || OpError::Temporary("connection refused".into());
+        let wait = || OpError::Wait("busy".into(), std::time::Duration::from_secs(60));
+        for e in [down(), wait()] {
+            let outcome = failed(&operation(MAX_ATTEMPTS - 2), e, now);
+            assert!(matches!(outcome, Outcome::Retry(_, at) if at > now), "{outcome:?}");
+        }
+        for e in [down(), wait()] {
+            let outcome = failed(&operation(MAX_ATTEMPTS - 1), e, now);
+            assert!(
+                matches!(&outcome, Outcome::Failed(m) if m.contains("gave up after 30 attempts")),
+                "{outcome:?}"
+            );
+        }
+        let tried: i64 = (0..MAX_ATTEMPTS - 1).map(|n| backoff(n).num_seconds()).sum();
+        assert!((20 * 3600..30 * 3600).contains(&tried), "about a day: {tried} s");
+    }
+
     #[test]
     fn backoff_doubles_up_to_an_hour() {
         assert_eq!(super::backoff(0).num_seconds(), 10);
