@@ -13,6 +13,7 @@ OIDC_PORT=${GATEHOUSE_TEST_OIDC_PORT:-59090}
 LDAP_PORT=${GATEHOUSE_TEST_LDAP_PORT:-53389}
 SCIM_PORT=${GATEHOUSE_TEST_SCIM_PORT:-58081}
 HOOKS_PORT=${GATEHOUSE_TEST_HOOKS_PORT:-58082}
+RELAY_PORT=${GATEHOUSE_TEST_RELAY_PORT:-52526}
 
 log() { echo "run-all: $*" >&2; }
 
@@ -115,6 +116,20 @@ for _ in $(seq 1 600); do
 done
 export GATEHOUSE_TEST_SMTP_URL="smtp+insecure://127.0.0.1:$SMTP_PORT" GATEHOUSE_TEST_MAILDIR="$MAILDIR"
 log "SMTP sink on 127.0.0.1:$SMTP_PORT writing to $MAILDIR"
+
+# An SMTP relay that asks for a password (tests/smtp_relay.py, aiosmtpd with
+# AUTH required), writing what it accepts into the same Maildir.
+RELAY_PASSWORD="relay-$(date +%s)"
+"$WORK/venv/bin/python" tests/smtp_relay.py "$RELAY_PORT" "$MAILDIR" "$RELAY_PASSWORD" >"$WORK/relay.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 600); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$RELAY_PORT") 2>/dev/null && break
+  sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$RELAY_PORT") 2>/dev/null \
+  || { log "the SMTP relay did not start:"; cat "$WORK/relay.log" >&2; exit 1; }
+export GATEHOUSE_TEST_RELAY_ADDRESS="127.0.0.1:$RELAY_PORT" GATEHOUSE_TEST_RELAY_PASSWORD="$RELAY_PASSWORD"
+log "SMTP relay with sign-in on 127.0.0.1:$RELAY_PORT"
 
 # An OpenLDAP server of our own (tests/slapd.sh), with the memberof and refint
 # overlays; each test makes its own ou=<unique> subtree under the base.

@@ -300,7 +300,10 @@ mod tests {
         let wait = || OpError::Wait("busy".into(), std::time::Duration::from_secs(60));
         for e in [down(), wait()] {
             let outcome = failed(&operation(MAX_ATTEMPTS - 2), e, now);
-            assert!(matches!(outcome, Outcome::Retry(_, at) if at > now), "{outcome:?}");
+            assert!(
+                matches!(outcome, Outcome::Retry(_, at) if at > now),
+                "{outcome:?}"
+            );
         }
         for e in [down(), wait()] {
             let outcome = failed(&operation(MAX_ATTEMPTS - 1), e, now);
@@ -309,8 +312,13 @@ mod tests {
                 "{outcome:?}"
             );
         }
-        let tried: i64 = (0..MAX_ATTEMPTS - 1).map(|n| backoff(n).num_seconds()).sum();
-        assert!((20 * 3600..30 * 3600).contains(&tried), "about a day: {tried} s");
+        let tried: i64 = (0..MAX_ATTEMPTS - 1)
+            .map(|n| backoff(n).num_seconds())
+            .sum();
+        assert!(
+            (20 * 3600..30 * 3600).contains(&tried),
+            "about a day: {tried} s"
+        );
     }
 
     #[test]

@@ -138,3 +138,75 @@ async fn without_smtp_the_mail_stays_in_the_outbox_with_its_link() {
         403
     );
 }
+
+/// Emma asks for Slack administration through the page, with `marker` as her
+/// reason; Maria, its approver, is mailed.
+async fn ask_for_slack(app: &TestApp, marker: &str) {
+    let emma = Browser::new();
+    app.demo_sign_in(&emma, "emma.employee@gatehouse.demo")
+        .await;
+    let mut c = app.store.read().await.unwrap();
+    let package = gatehouse::store::packages::ids_by_name(&mut c, "Slack administration")
+        .await
+        .unwrap()
+        .remove(0);
+    drop(c);
+    let form = emma.get(&app.url(routes::PACKAGE.id(&package))).await;
+    let sent = emma
+        .post(
+            &app.url(routes::PACKAGE.id(&package)),
+            &[
+                ("csrf_token", &form.csrf()),
+                ("policy", &form.input("policy").unwrap()),
+                ("justification", marker),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+}
+
+/// A relay that asks for a password (tests/smtp_relay.py): with the right
+/// one, mail goes through it; with one the relay no longer takes (535), every
+/// message would be refused alike, so the mail waits with the reason and is
+/// tried again, never given up.
+#[tokio::test]
+async fn mail_signs_in_to_its_relay_and_waits_while_the_password_is_refused() {
+    let relay = required_env("GATEHOUSE_TEST_RELAY_ADDRESS");
+    let password = required_env("GATEHOUSE_TEST_RELAY_PASSWORD");
+    let marker = format!("Relay drill {}", uuid::Uuid::new_v4().simple());
+
+    let mut opts = Options::new(Backend::Sqlite).demo();
+    opts.smtp_url = Some(format!("smtp+insecure://gatehouse:{password}@{relay}"));
+    let app = spawn(opts).await;
+    ask_for_slack(&app, &marker).await;
+    let mail = wait_for_mail(&[&marker]).await;
+    assert!(mail.contains("maria.manager@gatehouse.demo"), "{mail}");
+
+    let mut opts = Options::new(Backend::Sqlite).demo();
+    opts.smtp_url = Some(format!("smtp+insecure://gatehouse:outdated@{relay}"));
+    let app = spawn(opts).await;
+    ask_for_slack(&app, "Refused relay").await;
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let outbox = wait_for_page(
+        &admin,
+        &app.url(routes::ADMIN_MAIL),
+        "Not sent after 1 attempt",
+    )
+    .await;
+    assert!(outbox.has("Not sent after 1 attempt"), "{}", outbox.body);
+    assert!(
+        outbox.has("535"),
+        "the relay's refusal is shown: {}",
+        outbox.body
+    );
+    assert!(!outbox.has("Given up"), "{}", outbox.body);
+    let mut c = app.store.read().await.unwrap();
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL AND attempts = 1",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    assert_eq!(waiting, 1, "the mail waits to be tried again");
+}
