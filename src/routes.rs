@@ -202,6 +202,8 @@ pub const ADMIN_PACKAGE_ASSIGNMENT_REMOVE: Route =
     Route("/admin/access-packages/{id}/assignments/{aid}/remove");
 pub const ADMIN_PACKAGE_ASSIGNMENT_REPROCESS: Route =
     Route("/admin/access-packages/{id}/assignments/{aid}/reprocess");
+pub const ADMIN_PACKAGE_ASSIGNMENT_GOVERN: Route =
+    Route("/admin/access-packages/{id}/assignments/{aid}/govern");
 
 pub const ADMIN_ORGS: Path = Path("/admin/connected-organizations");
 pub const ADMIN_ORG_NEW: Path = Path("/admin/connected-organizations/new");

@@ -29,10 +29,11 @@ const BATCH: i64 = 200;
 const LEASE_SECONDS: i64 = 120;
 /// The longest one operation may take (its target calls together).
 const OP_SECONDS: i64 = 45;
-/// How many times an operation is tried before a target that keeps
-/// failing for passing reasons (down, overloaded, asking to wait) fails it:
-/// with the backoff, about a day. The assignment then shows the failure,
-/// and reprocessing it tries again.
+/// How many times an addition is tried before a target that keeps failing
+/// for passing reasons (down, overloaded, asking to wait) fails it: with the
+/// backoff, about a day. The assignment then shows the failure, and
+/// reprocessing it tries again. A removal is tried until it works: access
+/// taken back must leave the target, and nothing else would try it again.
 const MAX_ATTEMPTS: i64 = 30;
 
 /// How often an idle worker looks for due operations. A change made on this
@@ -173,7 +174,9 @@ async fn apply_all(
 
 fn failed(op: &Operation, e: OpError, now: DateTime<Utc>) -> Outcome {
     match e {
-        OpError::Temporary(m) | OpError::Wait(m, _) if op.attempts + 1 >= MAX_ATTEMPTS => {
+        OpError::Temporary(m) | OpError::Wait(m, _)
+            if op.action == "add" && op.attempts + 1 >= MAX_ATTEMPTS =>
+        {
             tracing::warn!(operation = op.seq, error = %m, "provisioning gave up");
             Outcome::Failed(format!("{m} (gave up after {MAX_ATTEMPTS} attempts)"))
         }
@@ -294,7 +297,7 @@ mod tests {
     }
 
     #[test]
-    fn passing_errors_are_retried_for_a_day_then_fail() {
+    fn passing_errors_retry_an_addition_for_a_day_and_a_removal_until_it_works() {
         let now = Utc::now();
         let down = || OpError::Temporary("connection refused".into());
         let wait = || OpError::Wait("busy".into(), std::time::Duration::from_secs(60));
@@ -312,6 +315,13 @@ mod tests {
                 "{outcome:?}"
             );
         }
+        // A removal is tried until it works.
+        let removal = Operation {
+            action: "remove".into(),
+            ..operation(MAX_ATTEMPTS + 10)
+        };
+        let outcome = failed(&removal, down(), now);
+        assert!(matches!(outcome, Outcome::Retry(..)), "{outcome:?}");
         let tried: i64 = (0..MAX_ATTEMPTS - 1)
             .map(|n| backoff(n).num_seconds())
             .sum();

@@ -68,6 +68,43 @@ pub async fn remove(
     .await
 }
 
+/// Marks the guest holding an active assignment as governed ("Mark guest as
+/// governed"): the guest lifecycle then blocks and deletes the account when
+/// their last assignment ends, as it does for guests Gatehouse created.
+#[tracing::instrument(skip_all)]
+pub async fn govern_guest(
+    store: &store::Store,
+    actor: &Actor,
+    package: &AccessPackageId,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    write(store, actor, now, async |tx| {
+        let a = active(
+            tx,
+            package,
+            id,
+            "Only a guest with active access can be marked; this assignment is",
+        )
+        .await?;
+        if !store::users::govern_guest(tx, &a.target_id, now).await? {
+            return Err(ServiceError::Refused(format!(
+                "{} is not a guest that Gatehouse leaves alone: a member, or governed already.",
+                a.target_name
+            )));
+        }
+        let event = NewAuditEvent::new(
+            "Mark guest as governed",
+            object_type::USER,
+            a.target_id.as_str(),
+            &a.target_name,
+            json!({"accessPackage": package.as_str(), "assignment": id}),
+        );
+        Ok(((), event))
+    })
+    .await
+}
+
 /// Grants again the roles of an active assignment (after someone removed one by hand).
 #[tracing::instrument(skip_all)]
 pub async fn reprocess_assignment(

@@ -29,6 +29,10 @@ pub struct AssignmentRow {
     pub ended_at: Option<String>,
     pub end_reason: Option<String>,
     pub created_at: String,
+    /// Whether the holder is a guest whose account Gatehouse does not
+    /// govern (the guest lifecycle leaves it alone).
+    #[sqlx(try_from = "super::Flag")]
+    pub ungoverned_guest: bool,
 }
 
 impl AssignmentRow {
@@ -56,7 +60,8 @@ impl AssignmentRow {
 
 pub(crate) const SELECT: &str = "SELECT a.id, a.access_package_id, p.display_name AS package_name, a.policy_id, \
      ap.display_name AS policy_name, a.target_id, u.display_name AS target_name, u.email AS target_email, \
-     a.state, a.start_at, a.end_at, a.ended_at, a.end_reason, a.created_at \
+     a.state, a.start_at, a.end_at, a.ended_at, a.end_reason, a.created_at, \
+     (u.user_type = 'guest' AND u.lifecycle = 'notGoverned') AS ungoverned_guest \
      FROM access_package_assignments a JOIN access_packages p ON p.id = a.access_package_id \
      JOIN assignment_policies ap ON ap.id = a.policy_id JOIN users u ON u.id = a.target_id";
 

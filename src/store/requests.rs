@@ -79,30 +79,6 @@ impl Loaded {
     }
 }
 
-/// A request as it is first written.
-pub struct NewRequest<'a> {
-    pub id: &'a str,
-    pub request_type: &'a str,
-    pub package: &'a AccessPackageId,
-    pub policy_id: &'a str,
-    pub requestor: Option<&'a UserId>,
-    pub target: Option<&'a UserId>,
-    pub target_email: &'a str,
-    pub target_display_name: &'a str,
-    pub connected_organization: Option<&'a str>,
-    pub justification: Option<&'a str>,
-    pub answers: &'a str,
-    pub attributes: &'a str,
-    /// The sign-in identity of a target not yet in the directory.
-    pub target_identity: Option<(&'a str, &'a str)>,
-    /// The period the requestor asked for.
-    pub schedule: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    /// The assignment an extension is for.
-    pub assignment: Option<&'a str>,
-    /// An administrator assigned without the policy's approval.
-    pub approval_bypassed: bool,
-}
-
 /// Whose requests: a directory user's, or those of someone not yet in it.
 pub enum Target<'a> {
     User(&'a UserId),
@@ -125,36 +101,6 @@ impl Target<'_> {
             ),
         }
     }
-}
-
-pub async fn insert(conn: &mut Conn, r: &NewRequest<'_>, now: DateTime<Utc>) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, target_id, \
-         target_email, target_display_name, connected_organization_id, justification, answers, created_at, attributes, \
-         target_issuer, target_subject, schedule_start, schedule_end, assignment_id, approval_bypassed) \
-         VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-    )
-    .bind(r.id)
-    .bind(r.request_type)
-    .bind(r.package.as_str())
-    .bind(r.policy_id)
-    .bind(r.requestor.map(|u| u.as_str().to_string()))
-    .bind(r.target.map(|u| u.as_str().to_string()))
-    .bind(r.target_email)
-    .bind(r.target_display_name)
-    .bind(r.connected_organization.map(str::to_string))
-    .bind(r.justification.map(str::to_string))
-    .bind(r.answers)
-    .bind(ts(now))
-    .bind(r.attributes)
-    .bind(r.target_identity.map(|(i, _)| i.to_string()))
-    .bind(r.target_identity.map(|(_, s)| s.to_string()))
-    .bind(r.schedule.map(|(s, _)| ts(s)))
-    .bind(r.schedule.map(|(_, e)| ts(e)))
-    .bind(r.assignment.map(str::to_string))
-    .bind(r.approval_bypassed)
-    .exec(conn)
-    .await
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
@@ -944,7 +890,7 @@ use crate::domain::request::{Contact, Request, RequestType, Target as RequestTar
 /// A request read back for one of its operations, with what they need.
 pub struct Loaded {
     pub request: Request,
-    /// Who may decide its current stage.
+    /// Who may decide its current stage (active people only).
     pub approvers: Vec<Contact>,
     pub escalated_stage: u32,
     /// When its current stage expires undecided.
@@ -1034,7 +980,7 @@ pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
          o.display_name AS organization_name \
          FROM assignment_requests r LEFT JOIN request_stage_approvers a \
          ON a.request_id = r.id AND a.stage = r.current_stage \
-         LEFT JOIN users u ON u.id = a.user_id \
+         LEFT JOIN users u ON u.id = a.user_id AND u.state = 'active' \
          LEFT JOIN connected_organizations o ON o.id = r.connected_organization_id WHERE r.id = $1"
     ))
     .bind(id.as_str())
@@ -1052,10 +998,12 @@ pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
         policy_settings: first.row.policy_settings.clone(),
         approvers: rows
             .iter()
+            // A blocked approver (the guest lifecycle blocks sponsors too)
+            // neither decides nor is mailed.
             .filter_map(|r| {
                 Some(Contact {
                     id: UserId::from_stored(r.approver.clone()?),
-                    email: r.approver_email.clone().unwrap_or_default(),
+                    email: r.approver_email.clone()?,
                     name: r.approver_name.clone().unwrap_or_default(),
                 })
             })

@@ -154,6 +154,20 @@ pub async fn mark_governed(conn: &mut Conn, id: &UserId, organization: Option<&s
     .await
 }
 
+/// Puts a guest that Gatehouse did not create under the guest lifecycle,
+/// leaving their organization as it is; false when the user is not such a
+/// guest (a member, or governed already).
+pub async fn govern_guest(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<bool> {
+    sqlx::query(
+        "UPDATE users SET lifecycle = 'governed', updated_at = $2 \
+         WHERE id = $1 AND user_type = 'guest' AND lifecycle = 'notGoverned'",
+    )
+    .bind(id.as_str())
+    .bind(ts(now))
+    .changed_one(conn)
+    .await
+}
+
 pub async fn update(
     conn: &mut Conn,
     id: &UserId,

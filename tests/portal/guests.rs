@@ -560,3 +560,69 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
         "access ends after the chosen last day: {end}"
     );
 }
+
+both!(
+    a_guest_marked_as_governed_follows_the_guest_lifecycle,
+    |backend| async move {
+        use crate::correctness::{assign_directly, demo, remove_assignment};
+        let (app, admin, clock) = demo(backend).await;
+        let guests = package_named(&app, "Marketing resources for guests").await;
+        let policy = policy_named(
+            &app,
+            &guests,
+            "Policy for regular guest and new guest users",
+        )
+        .await;
+        // Gary, a guest the demo put in the directory, is not governed:
+        // Gatehouse did not create his account.
+        let gary = "gary.guest@contoso.com";
+        let attrs = [
+            ("q1", "Autumn fair"),
+            ("q2", "Maria Manager"),
+            ("q3", "short"),
+            ("attr_givenName", "Gary"),
+            ("attr_surname", "Guest"),
+            ("attr_jobTitle", "Planner"),
+        ];
+        let r = assign_directly(&app, &admin, &guests, &policy, &[gary], &attrs).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let tab_url = app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&guests));
+        let tab = admin.get(&tab_url).await;
+        assert!(tab.has("Guest, not governed"), "{}", tab.body);
+        let action = form_action(&tab, gary, "/govern");
+        let done = admin
+            .post(&app.url(&action), &[("csrf_token", &tab.csrf())])
+            .await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        let tab = admin.get(&tab_url).await;
+        assert!(tab.has("Guest marked as governed"), "{}", tab.body);
+        assert!(!tab.has("Guest, not governed") && !tab.has("/govern\""));
+        // The same button again, from a page gone stale, changes nothing.
+        let again = admin
+            .post(&app.url(&action), &[("csrf_token", &tab.csrf())])
+            .await;
+        assert_eq!(again.status, 303, "{}", again.body);
+        let tab = admin.get(&tab_url).await;
+        assert!(
+            tab.has("not a guest that Gatehouse leaves alone"),
+            "{}",
+            tab.body
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'Mark guest as governed'"
+            )
+            .await,
+            1
+        );
+
+        // His last assignment ends: the guest lifecycle now blocks him.
+        remove_assignment(&app, &admin, &guests, gary).await;
+        assert_eq!(run_jobs(&app, &clock).await.blocked, 1);
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM users WHERE email = 'gary.guest@contoso.com' AND state = 'blocked'").await,
+            1
+        );
+    }
+);

@@ -400,7 +400,7 @@ both!(
         let policy = page.body[start..at - 1].to_string();
         let edit = b.get(&app.url(&policy)).await;
         assert!(
-            edit.has("Changes apply to requests made from now on"),
+            edit.has("Changes to approval and lifecycle apply to requests made from now on"),
             "{}",
             edit.body
         );

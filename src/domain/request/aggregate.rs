@@ -520,7 +520,7 @@ impl Request {
             .find(|a| &a.id == by)
             .map(|a| a.name.clone())
             .unwrap_or_default();
-        let told = self.stage_decided(names, approve, &decided_by, stage_approvers, Some(by));
+        let told = self.stage_decided(names, approve, &decided_by, stage_approvers, Some(by), next);
         let mut changes = self.decide_as(
             policy,
             Decider::Person(by.clone()),
@@ -556,7 +556,7 @@ impl Request {
                 "Stage {stage} of the request was already decided."
             )));
         }
-        let told = self.stage_decided(names, approve, &extension.name, stage_approvers, None);
+        let told = self.stage_decided(names, approve, &extension.name, stage_approvers, None, next);
         let mut changes = self.decide_as(
             policy,
             Decider::Extension(extension.extension.clone()),
@@ -570,9 +570,10 @@ impl Request {
         Ok(changes)
     }
 
-    /// The messages telling a stage's approvers (but the one who decided it,
-    /// and the person the request is for, who hears of the outcome) that the
-    /// stage no longer waits for them, and how it was decided.
+    /// The messages telling a stage's approvers that the stage no longer
+    /// waits for them, and how it was decided: all but the one who decided
+    /// it, the person the request is for (who hears of the outcome), and,
+    /// after an approval, the next stage's approvers (asked to decide next).
     fn stage_decided(
         &self,
         names: &Names,
@@ -580,15 +581,17 @@ impl Request {
         decided_by: &str,
         stage_approvers: &[Contact],
         decider: Option<&UserId>,
+        next: &NextStage,
     ) -> Vec<Change> {
         let decided = Decided {
             request: self.facts(names),
             approved,
             decided_by: decided_by.to_string(),
         };
+        let asked_next = |a: &Contact| approved && next.approvers.iter().any(|n| n.id == a.id);
         stage_approvers
             .iter()
-            .filter(|a| Some(&a.id) != decider && !self.concerns(&a.id))
+            .filter(|a| Some(&a.id) != decider && !self.concerns(&a.id) && !asked_next(a))
             .map(|a| a.tell(Message::StageDecided(decided.clone())))
             .collect()
     }
@@ -1206,8 +1209,15 @@ mod tests {
         }
         // Maria decides stage 1, which Zoe and Eric himself could see: Zoe is
         // told it no longer waits for her; Maria, who decided, and Eric are not.
+        // Ada, an approver of both stages, is asked to decide the next one
+        // instead of being told this one no longer waits for her.
         let zoe = UserId::new();
-        let everyone = [contact(&maria), contact(&zoe), contact(&eric)];
+        let everyone = [
+            contact(&maria),
+            contact(&zoe),
+            contact(&eric),
+            contact(&ada),
+        ];
         let next = NextStage::people(vec![contact(&ada)]);
         let changes = approve(&mut r, &p, &maria, &everyone, &next).unwrap();
         assert_eq!((r.state, r.stage), (RequestState::PendingApproval, 2));

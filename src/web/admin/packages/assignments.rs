@@ -137,6 +137,13 @@ pub(super) async fn reprocess(cx: Console, at: Item, _: Form<NoFields>) -> Reply
     at.act(&cx, svc::reprocess_assignment, done, &back).await
 }
 
+#[tracing::instrument(skip_all)]
+pub(super) async fn govern(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+    let done = "Guest marked as governed: when their last assignment ends, the guest lifecycle settings apply to their account.";
+    let back = routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package);
+    at.act(&cx, svc::govern_guest, done, &back).await
+}
+
 /// A question of the chosen policy, as the form shows it.
 pub struct QuestionField {
     pub key: String,

@@ -56,7 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(ADMIN_CALL_REPROCESS, requests::reprocess_call)
         .form(ADMIN_PACKAGE_ASSIGN, assignments::new, assignments::assign)
         .post(ADMIN_PACKAGE_ASSIGNMENT_REMOVE, assignments::remove)
-        .post(ADMIN_PACKAGE_ASSIGNMENT_REPROCESS, assignments::reprocess);
+        .post(ADMIN_PACKAGE_ASSIGNMENT_REPROCESS, assignments::reprocess)
+        .post(ADMIN_PACKAGE_ASSIGNMENT_GOVERN, assignments::govern);
 }
 
 const LIST: ListSpec<PackageListRow> = ListSpec {
