@@ -335,13 +335,7 @@ both!(
         let (app, admin, _clock) = demo(backend).await;
         let employees = package_named(&app, "Marketing resources for employees").await;
         let initial = policy_named(&app, &employees, "Initial policy").await;
-        let guests = package_named(&app, "Marketing resources for guests").await;
-        let guest_policy = policy_named(
-            &app,
-            &guests,
-            "Policy for regular guest and new guest users",
-        )
-        .await;
+        let (guests, guest_policy) = guests_package(&app).await;
         let eric = "eric.employee@gatehouse.demo";
         let r = assign_directly(&app, &admin, &employees, &initial, &[eric], &[]).await;
         assert_eq!(r.status, 303, "{}", r.body);
@@ -1333,13 +1327,7 @@ both!(
     a_guest_made_for_a_denied_request_is_blocked_then_deleted,
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;
-        let guests = package_named(&app, "Marketing resources for guests").await;
-        let policy = policy_named(
-            &app,
-            &guests,
-            "Policy for regular guest and new guest users",
-        )
-        .await;
+        let (guests, policy) = guests_package(&app).await;
         let r = assign_directly(
             &app,
             &admin,
@@ -1817,13 +1805,7 @@ both!(
         let admin = Browser::new();
         app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
         // A name with a line break is refused where it is typed.
-        let guests = package_named(&app, "Marketing resources for guests").await;
-        let policy = policy_named(
-            &app,
-            &guests,
-            "Policy for regular guest and new guest users",
-        )
-        .await;
+        let (guests, policy) = guests_package(&app).await;
         let run = uuid::Uuid::new_v4().simple().to_string();
         let eve_mail = format!("eve.{run}@fabrikam.example");
         let eve = assign_directly(

@@ -566,13 +566,7 @@ both!(
     |backend| async move {
         use crate::correctness::{assign_directly, demo, remove_assignment};
         let (app, admin, clock) = demo(backend).await;
-        let guests = package_named(&app, "Marketing resources for guests").await;
-        let policy = policy_named(
-            &app,
-            &guests,
-            "Policy for regular guest and new guest users",
-        )
-        .await;
+        let (guests, policy) = guests_package(&app).await;
         // Gary, a guest the demo put in the directory, is not governed:
         // Gatehouse did not create his account.
         let gary = "gary.guest@contoso.com";

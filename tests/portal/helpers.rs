@@ -635,6 +635,14 @@ pub async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&mut *c).await.unwrap()
 }
 
+/// The demo's "Marketing resources for guests" package and the id of its
+/// policy for guests.
+pub async fn guests_package(app: &TestApp) -> (gatehouse::domain::ids::AccessPackageId, String) {
+    let guests = package_named(app, "Marketing resources for guests").await;
+    let policy = policy_named(app, &guests, "Policy for regular guest and new guest users").await;
+    (guests, policy)
+}
+
 /// Answers to the demo guests' policy's questions, as a form sends them.
 pub fn guest_answers() -> HashMap<String, Vec<String>> {
     [

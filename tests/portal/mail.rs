@@ -104,26 +104,7 @@ async fn the_approver_follows_the_email_link_and_the_requestor_hears_back() {
 #[tokio::test]
 async fn without_smtp_the_mail_stays_in_the_outbox_with_its_link() {
     let app = spawn(Options::new(Backend::Sqlite).demo()).await;
-    let emma = Browser::new();
-    app.demo_sign_in(&emma, "emma.employee@gatehouse.demo")
-        .await;
-    let mut c = app.store.read().await.unwrap();
-    let package = gatehouse::store::packages::ids_by_name(&mut c, "Slack administration")
-        .await
-        .unwrap()
-        .remove(0);
-    drop(c);
-    let form = emma.get(&app.url(routes::PACKAGE.id(&package))).await;
-    let policy = form.input("policy").unwrap();
-    emma.post(
-        &app.url(routes::PACKAGE.id(&package)),
-        &[
-            ("csrf_token", &form.csrf()),
-            ("policy", &policy),
-            ("justification", "x"),
-        ],
-    )
-    .await;
+    ask_for_slack(&app, "x").await;
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
     let outbox = admin.get(&app.url(routes::ADMIN_MAIL)).await;
