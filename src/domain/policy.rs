@@ -236,6 +236,10 @@ pub struct Policy {
     pub approval: ApprovalSettings,
     pub questions: Vec<Question>,
     pub expiration: Expiration,
+    /// Whether the people who get access are mailed about it (access given
+    /// or scheduled, extended, ending soon, ended). Graph's
+    /// `notificationSettings.isAssignmentNotificationDisabled`, inverted.
+    pub assignment_notifications: bool,
 }
 
 pub const MAX_STAGES: usize = 3;
@@ -581,6 +585,7 @@ impl Policy {
             approval: ApprovalSettings::default(),
             questions: vec![],
             expiration: Expiration::NoExpiration,
+            assignment_notifications: true,
         }
     }
 }
@@ -621,6 +626,7 @@ mod tests {
             },
             questions: vec![],
             expiration: Expiration::AfterDays(180),
+            assignment_notifications: true,
         }
     }
 

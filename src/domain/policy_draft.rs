@@ -265,6 +265,7 @@ mod tests {
             },
             questions: vec![],
             expiration: Expiration::AfterDays(365),
+            assignment_notifications: true,
         });
         d.named = vec![
             (Slot::Target, Name::User("Ada@Example.com".into())),

@@ -44,8 +44,13 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
             let mails: Vec<Mail> = rows
                 .iter()
                 .filter_map(|a| {
+                    let policy = policies.get(a.policy_id.as_str());
+                    // A policy that sends no mails about assignments sends no reminder.
+                    if policy.is_some_and(|p| !p.assignment_notifications) {
+                        return None;
+                    }
                     let end = a.end_at.as_deref().and_then(|e| store::parse_ts(e).ok())?;
-                    let can_extend = policies.get(a.policy_id.as_str()).is_some_and(|p| {
+                    let can_extend = policy.is_some_and(|p| {
                         p.requestor.enable_targets_to_self_update_access
                             && !matches!(p.expiration, crate::domain::policy::Expiration::AfterDateTime(t) if end >= t)
                     });

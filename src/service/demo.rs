@@ -262,6 +262,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
             ),
         ],
         expiration: Expiration::AfterDays(180),
+        assignment_notifications: true,
     };
     let pick = |r: &(String, String), role: &str| RolePick {
         resource: r.0.clone(),
@@ -318,6 +319,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         },
         questions: vec![],
         expiration: Expiration::AfterDays(365),
+        assignment_notifications: true,
         // Employees may ask for a specific period, such as a campaign's weeks.
         requestor: RequestorSettings {
             allow_custom_assignment_schedule: true,

@@ -112,16 +112,19 @@ pub async fn collect_batch(conn: &mut Conn, batch: &str) -> Result<()> {
         conn,
         &[
             "CREATE TEMP TABLE IF NOT EXISTS ended_batch (id TEXT NOT NULL, target_id TEXT NOT NULL, \
-             access_package_id TEXT NOT NULL, email TEXT, display_name TEXT, package_name TEXT)",
+             access_package_id TEXT NOT NULL, email TEXT, display_name TEXT, package_name TEXT, \
+             notify BOOLEAN NOT NULL)",
             "DELETE FROM ended_batch",
         ],
     )
     .await?;
     sqlx::query(
-        "INSERT INTO ended_batch (id, target_id, access_package_id, email, display_name, package_name) \
-         SELECT a.id, a.target_id, a.access_package_id, u.email, u.display_name, p.display_name \
+        "INSERT INTO ended_batch (id, target_id, access_package_id, email, display_name, package_name, notify) \
+         SELECT a.id, a.target_id, a.access_package_id, u.email, u.display_name, p.display_name, \
+         ap.assignment_notifications \
          FROM access_package_assignments a JOIN users u ON u.id = a.target_id \
-         JOIN access_packages p ON p.id = a.access_package_id WHERE a.end_batch = $1",
+         JOIN access_packages p ON p.id = a.access_package_id \
+         JOIN assignment_policies ap ON ap.id = a.policy_id WHERE a.end_batch = $1",
     )
     .bind(batch)
     .execute(&mut *conn)
@@ -198,7 +201,7 @@ pub async fn finish_batch(
         "INSERT INTO mail_outbox (id, kind, to_address, to_name, data, created_at, next_attempt_at) \
          SELECT $1 || '.' || a.id, 'accessEnded', a.email, a.display_name, \
          {object}('package', a.package_name, 'requestor', a.display_name, 'requestor_email', a.email, \
-                  'reason', $3){text}, $2, $2 {from}"
+                  'reason', $3){text}, $2, $2 {from} WHERE a.notify"
     ))
     .bind(batch)
     .bind(ts(now))

@@ -301,7 +301,8 @@ pub async fn insert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO assignment_policies (id, access_package_id, display_name, description, allowed_target_scope, \
-         enabled, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+         enabled, settings, created_at, updated_at, assignment_notifications) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
     )
     .bind(id)
     .bind(package.as_str())
@@ -311,6 +312,7 @@ pub async fn insert(
     .bind(p.enabled)
     .bind(settings_json(p).to_string())
     .bind(ts(now))
+    .bind(p.assignment_notifications)
     .execute(&mut *conn)
     .await?;
     write_targets(conn, id, &p.specific_allowed_targets).await
@@ -319,7 +321,7 @@ pub async fn insert(
 pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -> Result<()> {
     let done = sqlx::query(
         "UPDATE assignment_policies SET display_name = $2, description = $3, allowed_target_scope = $4, enabled = $5, \
-         settings = $6, updated_at = $7 WHERE id = $1",
+         settings = $6, updated_at = $7, assignment_notifications = $8 WHERE id = $1",
     )
     .bind(id)
     .bind(&p.display_name)
@@ -328,6 +330,7 @@ pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -
     .bind(p.enabled)
     .bind(settings_json(p).to_string())
     .bind(ts(now))
+    .bind(p.assignment_notifications)
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
@@ -346,6 +349,8 @@ struct PolicyRow {
     #[sqlx(try_from = "Flag")]
     enabled: bool,
     settings: String,
+    #[sqlx(try_from = "Flag")]
+    assignment_notifications: bool,
 }
 
 /// The policies of a package, oldest first, with their ids.
@@ -371,7 +376,8 @@ pub async fn for_packages(
     let placeholders: Vec<String> = (1..=packages.len()).map(|i| format!("${i}")).collect();
     let list = placeholders.join(", ");
     let sql = format!(
-        "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings \
+        "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings, \
+         assignment_notifications \
          FROM assignment_policies WHERE access_package_id IN ({list}) ORDER BY created_at, display_name, id"
     );
     let mut q = sqlx::query_as::<_, PolicyRow>(&sql);
@@ -395,7 +401,8 @@ pub async fn for_packages(
 /// Every policy of every package: (package id, policy id, policy), oldest first.
 pub async fn all(conn: &mut Conn) -> Result<Vec<(String, String, Policy)>> {
     let rows = sqlx::query_as::<_, PolicyRow>(
-        "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings \
+        "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings, \
+         assignment_notifications \
          FROM assignment_policies ORDER BY created_at, display_name, id",
     )
     .fetch_all(&mut *conn)
@@ -448,6 +455,7 @@ fn assemble(
                 approval,
                 questions,
                 expiration,
+                assignment_notifications: r.assignment_notifications,
             };
             Ok((r.access_package_id, r.id, policy))
         })

@@ -132,6 +132,7 @@ fn field_label(key: &str) -> String {
         "oidcClientId" => "Client ID",
         "reviewSettings" => "Access reviews",
         "userType" => "User type",
+        "assignmentNotifications" => "Mails about assignments",
         _ => return words(key),
     };
     label.into()

@@ -33,6 +33,7 @@ async fn make_package(
         approval: Default::default(),
         questions: vec![],
         expiration: Expiration::NoExpiration,
+        assignment_notifications: true,
     };
     let roles: Vec<gatehouse::service::packages::RolePick> = resource
         .map(|r| gatehouse::service::packages::RolePick {

@@ -162,6 +162,7 @@ both!(connected_organizations_are_managed, |backend| async move {
         approval: Default::default(),
         questions: vec![],
         expiration: gatehouse::domain::policy::Expiration::NoExpiration,
+        assignment_notifications: true,
     };
     let package = gatehouse::service::packages::create(
         &app.store,

@@ -70,6 +70,7 @@ pub(crate) fn member_policy(
         },
         questions: vec![],
         expiration,
+        assignment_notifications: true,
     }
 }
 

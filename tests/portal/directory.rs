@@ -438,6 +438,7 @@ async fn jira_for(
         approval: Default::default(),
         questions: vec![],
         expiration: Expiration::NoExpiration,
+        assignment_notifications: true,
     };
     let role = {
         let mut c = app.store.read().await.unwrap();

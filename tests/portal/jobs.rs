@@ -169,6 +169,7 @@ async fn escalating(app: &TestApp) -> Policy {
         },
         questions: vec![],
         expiration: Expiration::AfterDays(20),
+        assignment_notifications: true,
     }
 }
 
@@ -745,6 +746,7 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
         approval: ApprovalSettings::default(),
         questions: vec![],
         expiration: Expiration::AfterDays(30),
+        assignment_notifications: true,
     };
     let day = |d: i64| (start + Duration::days(d)).format("%Y-%m-%d").to_string();
     for k in 0..30 {

@@ -693,3 +693,113 @@ async fn package_pages_are_for_admins_only() {
         403
     );
 }
+
+/// Posts the policy form of `package` (a path) to `to`, for members, with no
+/// approval and access for 30 days; `mails_off` sets "Send no mails about
+/// assignments".
+async fn member_policy(
+    app: &TestApp,
+    b: &Browser,
+    package: &str,
+    to: &str,
+    mails_off: bool,
+) -> Page {
+    let form = b.get(&app.url(format!("{package}/policies/new"))).await;
+    let mut fields = vec![
+        ("csrf_token", form.csrf()),
+        ("policy_name", "Self-service".to_string()),
+        ("scope", "allMemberUsers".into()),
+        ("enabled", "on".into()),
+        ("enable_requests", "on".into()),
+        ("expiration_type", "days".into()),
+        ("expiration_days", "30".into()),
+        ("q_count", "0".into()),
+    ];
+    if mails_off {
+        fields.push(("notifications_off", "on".into()));
+    }
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(&app.url(to), &borrowed).await
+}
+
+/// `email` asks for `package` under `policy` from My Access; no approval.
+async fn ask_under(app: &TestApp, email: &str, package: &AccessPackageId, policy: &str) {
+    let who = Browser::new();
+    app.demo_sign_in(&who, email).await;
+    let form = who.get(&app.url(routes::PACKAGE.id(package))).await;
+    let sent = who
+        .post(
+            &app.url(routes::PACKAGE.id(package)),
+            &[
+                ("csrf_token", &form.csrf()),
+                ("policy", policy),
+                ("justification", "Campaign"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+}
+
+both!(
+    a_policy_can_send_no_mails_about_assignments,
+    |backend| async move {
+        let (app, b) = admin(backend).await;
+        let slack = package_named(&app, "Slack administration").await;
+        let package = routes::ADMIN_PACKAGE.id(&slack);
+        let made = member_policy(&app, &b, &package, &format!("{package}/policies"), true).await;
+        assert_eq!(made.status, 303, "{}", made.body);
+        let policy = policy_named(&app, &slack, "Self-service").await;
+        let edit_url = app.url(routes::ADMIN_PACKAGE_POLICY.ids(&slack, &policy));
+        let edit = b.get(&edit_url).await;
+        assert!(
+            edit.has(r#"name="notifications_off" value="on" aria-describedby="notifications_off-hint" checked"#),
+            "the switch is kept: {}",
+            edit.body
+        );
+        let delivered = |to: &str| {
+            format!(
+                "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessDelivered' AND to_address = '{to}'"
+            )
+        };
+
+        // Eric gets access under it and is not mailed.
+        ask_under(&app, "eric.employee@gatehouse.demo", &slack, &policy).await;
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM access_package_assignments a JOIN users u ON u.id = a.target_id WHERE u.email = 'eric.employee@gatehouse.demo' AND a.state = 'delivered'").await,
+            1
+        );
+        assert_eq!(
+            count(&app, &delivered("eric.employee@gatehouse.demo")).await,
+            0
+        );
+        let ended = |to: &str| {
+            format!(
+                "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessEnded' AND to_address = '{to}'"
+            )
+        };
+        crate::correctness::remove_assignment(&app, &b, &slack, "eric.employee@gatehouse.demo")
+            .await;
+        assert_eq!(count(&app, &ended("eric.employee@gatehouse.demo")).await, 0);
+
+        // Mails back on: Emma, who gets access next, is mailed; the change is audited.
+        let saved = member_policy(
+            &app,
+            &b,
+            &package,
+            &routes::ADMIN_PACKAGE_POLICY.ids(&slack, &policy),
+            false,
+        )
+        .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        ask_under(&app, "emma.employee@gatehouse.demo", &slack, &policy).await;
+        assert_eq!(
+            count(&app, &delivered("emma.employee@gatehouse.demo")).await,
+            1
+        );
+        crate::correctness::remove_assignment(&app, &b, &slack, "emma.employee@gatehouse.demo")
+            .await;
+        assert_eq!(count(&app, &ended("emma.employee@gatehouse.demo")).await, 1);
+        let audit = b.get(&app.url(routes::ADMIN_AUDIT)).await;
+        assert!(audit.has("Mails about assignments"), "{}", audit.body);
+    }
+);

@@ -376,6 +376,7 @@ both!(
             },
             questions: vec![],
             expiration: Expiration::NoExpiration,
+            assignment_notifications: true,
         };
         policy.validate(now).unwrap();
         let actor = gatehouse::domain::audit::Actor::system();

@@ -299,6 +299,7 @@ both!(
                 },
             ],
             expiration: Expiration::AfterDays(180),
+            assignment_notifications: true,
         };
         policy.validate(now).expect("the policy is valid");
         policies::insert(

@@ -467,6 +467,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             approval: approval(stages),
             questions: vec![],
             expiration: Expiration::AfterDays(365),
+            assignment_notifications: true,
         };
         let second = Policy {
             display_name: "Partners".into(),
@@ -474,6 +475,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             specific_allowed_targets: vec![],
             approval: approval(vec![stage(vec![Approver::SingleUser(approver.clone())])]),
             expiration: Expiration::AfterDays(90),
+            assignment_notifications: true,
             ..first.clone()
         };
         for (pi, p) in [first, second].iter().enumerate() {

@@ -781,6 +781,7 @@ async fn latency(
         },
         questions: vec![],
         expiration: Expiration::NoExpiration,
+        assignment_notifications: true,
     };
     let package = packages::create(
         store,

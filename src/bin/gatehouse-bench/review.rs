@@ -77,6 +77,7 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
         approval: Default::default(),
         questions: vec![],
         expiration: Expiration::NoExpiration,
+        assignment_notifications: true,
     };
     let package = packages::create(
         &store,

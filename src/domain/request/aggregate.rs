@@ -342,6 +342,14 @@ impl Request {
         (self.kind != RequestType::AdminAdd).then(|| self.to_requestor(message))
     }
 
+    /// A mail about the access given (delivered, scheduled, extended), to
+    /// the person it is for, unless the policy sends none
+    /// (`assignment_notifications`) or nobody asked for it (`outcome_mail`).
+    fn assignment_mail(&self, policy: &Policy, message: Message) -> Option<Change> {
+        self.outcome_mail(message)
+            .filter(|_| policy.assignment_notifications)
+    }
+
     fn outcome(&self, names: &Names, reason: &str) -> Outcome {
         Outcome {
             request: self.facts(names),
@@ -707,7 +715,7 @@ impl Request {
         names: &Names,
         now: DateTime<Utc>,
     ) -> Result<Vec<Change>, Refusal> {
-        if let Some(changes) = self.schedule(names, now)? {
+        if let Some(changes) = self.schedule(policy, names, now)? {
             return Ok(changes);
         }
         let from = self.state;
@@ -771,7 +779,7 @@ impl Request {
         } else {
             Message::AccessDelivered(self.outcome(names, ""))
         };
-        changes.extend(self.outcome_mail(message));
+        changes.extend(self.assignment_mail(policy, message));
         Ok(changes)
     }
 
@@ -779,6 +787,7 @@ impl Request {
     /// the changes that schedule it, or `None` when it is due now.
     pub fn schedule(
         &mut self,
+        policy: &Policy,
         names: &Names,
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<Change>>, Refusal> {
@@ -787,10 +796,11 @@ impl Request {
             return Ok(None);
         }
         self.state = transition(from, Event::Schedule)?;
-        Ok(Some(vec![
-            self.moved(from, self.stage),
-            self.to_requestor(Message::RequestScheduled(self.outcome(names, ""))),
-        ]))
+        let mut changes = vec![self.moved(from, self.stage)];
+        changes.extend(
+            self.assignment_mail(policy, Message::RequestScheduled(self.outcome(names, ""))),
+        );
+        Ok(Some(changes))
     }
 
     /// Why the request's access can no longer be given whoever it is for:
@@ -1117,6 +1127,7 @@ mod tests {
             },
             questions: vec![],
             expiration: Expiration::AfterDays(30),
+            assignment_notifications: true,
         }
     }
 
@@ -1246,6 +1257,41 @@ mod tests {
             .unwrap();
         assert_eq!(r.state, RequestState::Delivered);
         assert!(delivered.iter().any(|c| matches!(c, Change::Grant { .. })));
+        assert_eq!(
+            mailed(&delivered, MailKind::AccessDelivered),
+            ["eric@example.test"]
+        );
+    }
+
+    #[test]
+    fn a_policy_that_sends_no_assignment_mails_delivers_without_one() {
+        let (eric, maria) = (UserId::new(), UserId::new());
+        let mut p = policy(vec![stage(&maria)]);
+        p.assignment_notifications = false;
+        let names = Names::default();
+        let now = Utc::now();
+        let (mut r, _) = request(&eric)
+            .start(&p, &[contact(&maria)], &names, now)
+            .unwrap();
+        approve(
+            &mut r,
+            &p,
+            &maria,
+            &[contact(&maria)],
+            &NextStage::default(),
+        )
+        .unwrap();
+        let delivered = r
+            .deliver(&p, &eric, &DeliveryFacts::default(), &names, now)
+            .unwrap();
+        assert_eq!(r.state, RequestState::Delivered);
+        assert!(!delivered.iter().any(|c| matches!(c, Change::Mail(_))));
+        // A schedule for later is not mailed either.
+        let mut later = request(&eric);
+        later.state = RequestState::Approved;
+        later.schedule = Some((now + Duration::days(3), now + Duration::days(9)));
+        let scheduled = later.schedule(&p, &names, now).unwrap().unwrap();
+        assert!(!scheduled.iter().any(|c| matches!(c, Change::Mail(_))));
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub(crate) async fn deliver_in(
     calls: &Calls,
     now: DateTime<Utc>,
 ) -> Result<Vec<Change>, ServiceError> {
-    if let Some(changes) = request.schedule(names, now)? {
+    if let Some(changes) = request.schedule(policy, names, now)? {
         return Ok(changes);
     }
     // Checked before a guest account is made for it.

@@ -7,7 +7,7 @@
 //! `approval_update_required`, `requestor_justification`, `stage_count`, and per
 //! stage `s{n}_manager|internal|external|users|groups|fallback_users|fallback_groups|
 //! justification|days|escalation|escalation_days|alt_users|alt_groups`;
-//! `enable_requests`, `allow_extension`, `custom_schedule`; `q_count` and per
+//! `enable_requests`, `allow_extension`, `custom_schedule`, `notifications_off`; `q_count` and per
 //! question `q{i}_text|kind|regex|choices|multi|required|editable|order|localizations|remove`;
 //! `expiration_type` (never|date|days|hours), `expiration_date`, `expiration_days`,
 //! `expiration_hours`.
@@ -395,6 +395,8 @@ pub fn draft(f: &Fields, tz: Tz) -> PolicyDraft {
         },
         questions,
         expiration,
+        // Off only when asked: a form without the switch mails as before.
+        assignment_notifications: !on(f, "notifications_off"),
     };
     let review = f.contains_key("rv_posted").then(|| {
         review_input(f).parse().unwrap_or_else(|errors| {
@@ -640,6 +642,7 @@ pub fn fields_of(p: &Policy, names: &Names, tz: Tz) -> Fields {
             p.requestor.allow_custom_assignment_schedule,
             "custom_schedule",
         ),
+        (!p.assignment_notifications, "notifications_off"),
     ] {
         if flag {
             f2.insert(key.into(), "on".into());

@@ -54,7 +54,10 @@ pub(super) fn step_of(key: &str) -> &'static str {
         || key.starts_with("rv_")
         || matches!(
             key,
-            "allow_extension" | "approval_update_required" | "custom_schedule"
+            "allow_extension"
+                | "approval_update_required"
+                | "custom_schedule"
+                | "notifications_off"
         )
     {
         "lifecycle"
