@@ -226,6 +226,46 @@ both!(
     }
 );
 
+both!(a_blocked_approver_is_not_reminded, |backend| async move {
+    let slack = Slack::new(backend).await;
+    let (app, clock) = (&slack.app, &slack.clock);
+    let emma = user(app, "emma.employee@gatehouse.demo").await;
+    slack.ask(&emma).await;
+    // An administrator blocks Maria, the stage's approver, on her page.
+    let maria = user(app, "maria.manager@gatehouse.demo").await;
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let page_url = app.url(routes::ADMIN_USER.id(&maria.id));
+    let page = admin.get(&page_url).await;
+    let blocked = admin
+        .post(
+            &page_url,
+            &[
+                ("csrf_token", &page.csrf()),
+                ("user_type", "member"),
+                ("display_name", "Maria Manager"),
+                ("email", "maria.manager@gatehouse.demo"),
+                ("job_title", "Marketing manager"),
+                ("department", "Marketing"),
+                ("manager_email", ""),
+                ("state", "blocked"),
+            ],
+        )
+        .await;
+    assert_eq!(blocked.status, 303, "{}", blocked.body);
+    clock.advance(Duration::days(1));
+    assert_eq!(run(app, clock).await.approvals_reminded, 1);
+    assert_eq!(
+        count(
+            app,
+            "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalReminder'"
+        )
+        .await,
+        0,
+        "nobody blocked is mailed"
+    );
+});
+
 both!(
     escalation_denial_reminders_and_expiry_follow_the_clock,
     |backend| async move {
