@@ -186,7 +186,6 @@ pub const ADMIN_PACKAGE_REQUEST_CANCEL: Route =
     Route("/admin/access-packages/{id}/requests/{rid}/cancel");
 pub const ADMIN_PACKAGE_REQUEST_REPROCESS: Route =
     Route("/admin/access-packages/{id}/requests/{rid}/reprocess");
-pub const ADMIN_PACKAGE_ASSIGNMENTS: Route = Route("/admin/access-packages/{id}/assignments");
 pub const ADMIN_PACKAGE_REVIEWS: Route = Route("/admin/access-packages/{id}/access-reviews");
 pub const ADMIN_PACKAGE_REVIEW: Route = Route("/admin/access-packages/{id}/access-reviews/{rid}");
 pub const ADMIN_PACKAGE_REVIEW_STOP: Route =
@@ -195,6 +194,9 @@ pub const ADMIN_PACKAGE_REVIEW_APPLY: Route =
     Route("/admin/access-packages/{id}/access-reviews/{rid}/apply");
 pub const ADMIN_PACKAGE_REVIEW_CSV: Route =
     Route("/admin/access-packages/{id}/access-reviews/{rid}/decisions.csv");
+/// A package's assignments: the list (a tab), its download, a new one, and
+/// what an administrator does to one.
+pub const ADMIN_PACKAGE_ASSIGNMENTS: Route = Route("/admin/access-packages/{id}/assignments");
 pub const ADMIN_PACKAGE_ASSIGNMENTS_CSV: Route =
     Route("/admin/access-packages/{id}/assignments.csv");
 pub const ADMIN_PACKAGE_ASSIGN: Route = Route("/admin/access-packages/{id}/assignments/new");
@@ -202,6 +204,8 @@ pub const ADMIN_PACKAGE_ASSIGNMENT_REMOVE: Route =
     Route("/admin/access-packages/{id}/assignments/{aid}/remove");
 pub const ADMIN_PACKAGE_ASSIGNMENT_REPROCESS: Route =
     Route("/admin/access-packages/{id}/assignments/{aid}/reprocess");
+/// "Mark guest as governed": the holder, a guest Gatehouse did not create,
+/// comes under the guest lifecycle.
 pub const ADMIN_PACKAGE_ASSIGNMENT_GOVERN: Route =
     Route("/admin/access-packages/{id}/assignments/{aid}/govern");
 
