@@ -25,6 +25,17 @@ pub(super) async fn block(store: &Store, now: DateTime<Utc>) -> Result<usize, Se
         |id| {
             users::set_lifecycle_block(&mut tx, id, Some(now), now).await?;
             store::sessions::delete_for_user(&mut tx, id).await?;
+            // An external sponsor may be an approver: what waits on them
+            // goes to someone who can still sign in.
+            crate::service::requests::leavers::hand_over_approvals(
+                store,
+                &mut tx,
+                &crate::domain::audit::Actor::system(),
+                id,
+                "Hand over approval (approver blocked by the guest lifecycle)",
+                now,
+            )
+            .await?;
             let name = users::get(&mut tx, id)
                 .await?
                 .map(|u| u.display_name)

@@ -137,6 +137,11 @@ pub fn settings_json(p: &Policy) -> Value {
             v
         }).collect::<Vec<_>>(),
         "expiration": expiration,
+        // Read back from its own column (`assignment_notifications`); here so
+        // that the document says all a policy does, as Graph's does.
+        "notificationSettings": {
+            "isAssignmentNotificationDisabled": !p.assignment_notifications,
+        },
     })
 }
 

@@ -1,6 +1,8 @@
 //! What people read: times in their own time zone (UTC on hover), and
 //! changes as "field: old → new" instead of stored JSON.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
@@ -86,14 +88,14 @@ pub fn changes(details: &str) -> Vec<Change> {
     for (field, value) in map {
         match &value {
             Value::Object(o) if o.contains_key("from") && o.contains_key("to") => {
-                out.push(Change::between(&field, &o["from"], &o["to"]))
+                out.extend(Change::between(&field, &o["from"], &o["to"]))
             }
             // Nested changes ("changes": {...}) are flattened into the list.
             Value::Object(o)
                 if field == "changes" && o.values().all(|v| v.get("from").is_some()) =>
             {
                 for (f, v) in o {
-                    out.push(Change::between(f, &v["from"], &v["to"]));
+                    out.extend(Change::between(f, &v["from"], &v["to"]));
                 }
             }
             _ => out.push(Change {
@@ -107,12 +109,30 @@ pub fn changes(details: &str) -> Vec<Change> {
 }
 
 impl Change {
-    fn between(field: &str, from: &Value, to: &Value) -> Change {
-        Change {
+    /// What became of `field`. Two documents (a policy's settings) read as
+    /// the lines that differ, each named by its path ("Settings › Expiration
+    /// › Duration: P30D → P90D"), instead of as two unreadable wholes.
+    fn between(field: &str, from: &Value, to: &Value) -> Vec<Change> {
+        if let (Value::Object(_), Value::Object(_)) = (from, to) {
+            let (mut before, mut after) = (BTreeMap::new(), BTreeMap::new());
+            leaves(&field_label(field), from, &mut before);
+            leaves(&field_label(field), to, &mut after);
+            let paths: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+            return paths
+                .into_iter()
+                .filter(|p| before.get(*p) != after.get(*p))
+                .map(|p| Change {
+                    field: p.clone(),
+                    from: Some(text(before.get(p).unwrap_or(&Value::Null))),
+                    to: text(after.get(p).unwrap_or(&Value::Null)),
+                })
+                .collect();
+        }
+        vec![Change {
             field: field_label(field),
             from: Some(value_text(field, from)),
             to: value_text(field, to),
-        }
+        }]
     }
 }
 
@@ -132,7 +152,6 @@ fn field_label(key: &str) -> String {
         "oidcClientId" => "Client ID",
         "reviewSettings" => "Access reviews",
         "userType" => "User type",
-        "assignmentNotifications" => "Mails about assignments",
         _ => return words(key),
     };
     label.into()
@@ -152,6 +171,21 @@ fn words(key: &str) -> String {
         }
     }
     out
+}
+
+/// The leaves of a document by their path of labels from `path`; lists are
+/// leaves, read whole.
+fn leaves(path: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                leaves(&format!("{path} › {}", words(k)), x, out);
+            }
+        }
+        other => {
+            out.insert(path.to_string(), other.clone());
+        }
+    }
 }
 
 /// A value as the pages show it: for the keys whose values are stored names
@@ -239,5 +273,29 @@ mod tests {
         );
         let state = changes(r#"{"state": {"from": "pendingApproval", "to": "delivered"}}"#);
         assert_eq!(state[0].from.as_deref(), Some("pending approval"));
+        // Two settings documents read as the lines that differ.
+        let settings = changes(
+            r#"{"changes": {"settings": {"from": {"expiration": {"type": "afterDuration", "duration": "P30D"}, "notificationSettings": {"isAssignmentNotificationDisabled": false}}, "to": {"expiration": {"type": "afterDuration", "duration": "P90D"}, "notificationSettings": {"isAssignmentNotificationDisabled": true}}}}}"#,
+        );
+        let lines: Vec<(String, Option<String>, String)> = settings
+            .into_iter()
+            .map(|c| (c.field, c.from, c.to))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (
+                    "Settings › Expiration › Duration".to_string(),
+                    Some("P30D".to_string()),
+                    "P90D".to_string()
+                ),
+                (
+                    "Settings › Notification settings › Is assignment notification disabled"
+                        .to_string(),
+                    Some("no".to_string()),
+                    "yes".to_string()
+                ),
+            ]
+        );
     }
 }

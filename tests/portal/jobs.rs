@@ -594,6 +594,76 @@ async fn onboard(app: &TestApp, clock: &Clock, who: &ExternalIdentity) -> User {
 }
 
 #[tokio::test]
+async fn a_guest_the_lifecycle_blocks_hands_over_what_waits_on_them() {
+    let clock = Clock::manual(chrono::Utc::now());
+    let mut opts = Options::new(Backend::Sqlite).demo();
+    opts.clock = Some(clock.clone());
+    let app = spawn(opts).await;
+    let gia = onboard(&app, &clock, &guest(2)).await;
+    // Gia, a governed guest, decides Slack administration requests; Ada
+    // when nobody else can.
+    let ada = user(&app, "ada.admin@gatehouse.demo").await;
+    let mut policy = escalating(&app).await;
+    let first = &mut policy.approval.stages[0];
+    first.primary_approvers = vec![Approver::SingleUser(gia.id.clone())];
+    first.fallback_primary_approvers = vec![Approver::SingleUser(ada.id.clone())];
+    first.is_escalation_enabled = false;
+    first.escalation_approvers = vec![];
+    let slack = package(&app, "Slack administration").await;
+    let pid = gatehouse::service::packages::add_policy(
+        &app.store,
+        &Actor::system(),
+        &slack,
+        &policy,
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    let emma = user(&app, "emma.employee@gatehouse.demo").await;
+    let asked = submit(
+        &app.store,
+        &Person::User(emma),
+        &slack,
+        &input(&pid),
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(asked.state, RequestState::PendingApproval);
+
+    // Gia's access is removed; the guest lifecycle blocks her, and Emma's
+    // request goes to Ada, who is asked and decides it.
+    let guests = package(&app, "Marketing resources for guests").await;
+    let held = {
+        let mut c = app.store.read().await.unwrap();
+        gatehouse::store::assignments::active_for(&mut c, &gia.id, guests.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    gatehouse::service::assignments::remove(
+        &app.store,
+        &Actor::system(),
+        &guests,
+        held.id.as_str(),
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(run(&app, &clock).await.blocked, 1);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalRequest' AND to_address = 'ada.admin@gatehouse.demo'").await,
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'Hand over approval (approver blocked by the guest lifecycle)'").await,
+        1
+    );
+    let decided = decide(&app.store, &ada, &asked.id, true, None, clock.now()).await;
+    assert_eq!(decided.unwrap(), RequestState::Delivered);
+}
+
+#[tokio::test]
 async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     let clock = Clock::manual(chrono::Utc::now());
     let mut opts = Options::new(Backend::Sqlite).demo();

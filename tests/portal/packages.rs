@@ -800,6 +800,10 @@ both!(
             .await;
         assert_eq!(count(&app, &ended("emma.employee@gatehouse.demo")).await, 1);
         let audit = b.get(&app.url(routes::ADMIN_AUDIT)).await;
-        assert!(audit.has("Mails about assignments"), "{}", audit.body);
+        assert!(
+            audit.has("Settings › Notification settings › Is assignment notification disabled"),
+            "the policy's settings in the audit log say it: {}",
+            audit.body
+        );
     }
 );

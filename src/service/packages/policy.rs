@@ -228,11 +228,6 @@ pub async fn update_policy(
                 ("displayName", json!(before.display_name), json!(policy.display_name)),
                 ("allowedTargetScope", json!(before.allowed_target_scope.as_str()), json!(policy.allowed_target_scope.as_str())),
                 ("enabled", json!(before.enabled), json!(policy.enabled)),
-                (
-                    "assignmentNotifications",
-                    json!(before.assignment_notifications),
-                    json!(policy.assignment_notifications),
-                ),
                 ("settings", store::policies::settings_json(&before), store::policies::settings_json(&policy)),
             ]),
         });

@@ -3,7 +3,8 @@
 //! cancelled, their assignments end with the reason "removed from the
 //! directory" (taking back what only those granted), and the approvals
 //! waiting on them go to the stage's other approvers, or its fallback
-//! approvers when none is left.
+//! approvers when none is left. The guest lifecycle hands over the
+//! approvals of a guest it blocks the same way (`hand_over_approvals`).
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -52,39 +53,15 @@ pub async fn leave(
         save::persist(tx, &ctx.request, &changes, actor, &event, now).await?;
         left.requests += 1;
     }
-    for id in store::requests::awaiting_decision_of(tx, user).await? {
-        let Some(id) = RequestId::parse(&id) else {
-            continue;
-        };
-        let ctx = save::load(store, tx, &id).await?;
-        let stage_no = i64::from(ctx.request.stage);
-        store::requests::remove_stage_approver(tx, id.as_str(), stage_no, user).await?;
-        if !store::requests::stage_approvers(tx, id.as_str(), stage_no)
-            .await?
-            .is_empty()
-        {
-            // Someone else can still decide it.
-            left.handed_over += 1;
-            continue;
-        }
-        let Some(stage) = (ctx.request.stage as usize)
-            .checked_sub(1)
-            .and_then(|i| ctx.policy.approval.stages.get(i))
-        else {
-            continue;
-        };
-        let replacements = approvers::resolve(tx, stage, &ctx.request).await?;
-        let deny_at = ctx.loaded.deny_at.unwrap_or(now);
-        let changes = ctx.request.hand_over(&replacements, deny_at, &ctx.names);
-        let event = save::event(
-            "Hand over approval (approver removed from the directory)",
-            &ctx.request.id,
-            &ctx.names.package,
-            json!({"stage": stage_no, "approvers": replacements.iter().map(|c| c.email.clone()).collect::<Vec<_>>()}),
-        );
-        save::persist(tx, &ctx.request, &changes, actor, &event, now).await?;
-        left.handed_over += 1;
-    }
+    left.handed_over = hand_over_approvals(
+        store,
+        tx,
+        actor,
+        user,
+        "Hand over approval (approver removed from the directory)",
+        now,
+    )
+    .await?;
     let batch = uuid::Uuid::new_v4().to_string();
     let reason = EndReason::RemovedFromDirectory;
     left.assignments =
@@ -100,4 +77,49 @@ pub async fn leave(
         .await?;
     }
     Ok(left)
+}
+
+/// The approvals waiting on `user`, who was just blocked, go to the stage's
+/// other approvers, or its fallback approvers when no active one is left
+/// (who are asked by mail), each recorded as `action`; returns how many.
+pub async fn hand_over_approvals(
+    store: &Store,
+    tx: &mut Tx,
+    actor: &Actor,
+    user: &UserId,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let mut handed_over = 0;
+    for id in store::requests::awaiting_decision_of(tx, user).await? {
+        let Some(id) = RequestId::parse(&id) else {
+            continue;
+        };
+        let ctx = save::load(store, tx, &id).await?;
+        let stage_no = i64::from(ctx.request.stage);
+        store::requests::remove_stage_approver(tx, id.as_str(), stage_no, user).await?;
+        // The stage's active approvers, the blocked one no longer among them.
+        if ctx.loaded.approvers.iter().any(|a| a.id != *user) {
+            handed_over += 1;
+            continue;
+        }
+        let Some(stage) = (ctx.request.stage as usize)
+            .checked_sub(1)
+            .and_then(|i| ctx.policy.approval.stages.get(i))
+        else {
+            continue;
+        };
+        let replacements = approvers::resolve(tx, stage, &ctx.request).await?;
+        let deny_at = ctx.loaded.deny_at.unwrap_or(now);
+        let changes = ctx.request.hand_over(&replacements, deny_at, &ctx.names);
+        let event = save::event(
+            action,
+            &ctx.request.id,
+            &ctx.names.package,
+            json!({"stage": stage_no, "approvers": replacements.iter().map(|c| c.email.clone()).collect::<Vec<_>>()}),
+        );
+        save::persist(tx, &ctx.request, &changes, actor, &event, now).await?;
+        handed_over += 1;
+    }
+    Ok(handed_over)
 }

@@ -234,6 +234,12 @@ fn review(
         _ => format!("After {} days", get("expiration_days")),
     };
     r.push(("Expiration".into(), expiration));
+    if policy_form::on(f, "notifications_off") {
+        r.push((
+            "Mails about assignments".into(),
+            "None: holders are not mailed about their access".into(),
+        ));
+    }
     for stage in crate::domain::custom_extension::Stage::every() {
         let id = policy_form::get(f, &format!("ext_{}", stage.as_str()));
         if let Some(e) = extensions.iter().find(|e| e.id == id) {
