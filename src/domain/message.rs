@@ -99,6 +99,8 @@ pub struct RequestFacts {
     pub stage: i64,
     /// The first day of access, for a request for a period.
     pub starts: String,
+    /// The last day of that period.
+    pub period_ends: String,
 }
 
 /// An approval request (or one forwarded on escalation), to one approver.

@@ -376,6 +376,27 @@ mod tests {
     }
 
     #[test]
+    fn an_approval_mail_gives_the_period_asked_for() {
+        let mut request = facts();
+        request.starts = "2027-01-04".into();
+        request.period_ends = "2027-02-26".into();
+        let approval = Message::ApprovalRequest(Approval {
+            request,
+            decide_by: "2026-12-14 09:00 UTC".into(),
+        });
+        let r = render(&approval, "").unwrap();
+        assert!(
+            r.text
+                .contains("Requested period: 2027-01-04 to 2027-02-26"),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains("2027-01-04 to 2027-02-26"), "{}", r.html);
+        let plain = render(&every_kind()[0], "").unwrap();
+        assert!(!plain.text.contains("Requested period"), "{}", plain.text);
+    }
+
+    #[test]
     fn an_administrator_never_sees_a_code() {
         let code = Message::SignInCode(Code {
             code: "12345678".into(),

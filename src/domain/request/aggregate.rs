@@ -319,9 +319,15 @@ impl Request {
             organization: names.organization.clone(),
             justification: self.justification.clone().unwrap_or_default(),
             stage: i64::from(self.stage),
+            // With the time: a day alone, read in UTC, can be the day before
+            // the one asked for somewhere east of it.
             starts: self
                 .schedule
-                .map(|(s, _)| s.format("%Y-%m-%d").to_string())
+                .map(|(s, _)| s.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default(),
+            period_ends: self
+                .schedule
+                .map(|(_, e)| e.format("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or_default(),
         }
     }
