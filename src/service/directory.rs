@@ -175,11 +175,25 @@ pub struct UserView {
     pub identities: Vec<IdentityRow>,
     pub reports: Vec<UserSummary>,
     pub held: Vec<HeldRole>,
+    pub packages: PackagesOfUser,
 }
+
+/// Entra's "Access packages for a user" report: what the person was
+/// assigned (newest first, ended ones too) and what they may request now.
+#[derive(Default)]
+pub struct PackagesOfUser {
+    pub assigned: Vec<crate::store::assignments::AssignmentRow>,
+    pub can_request: Vec<crate::store::requests::CandidateRow>,
+    /// Packages the listing of what they may request (or hold) left out.
+    pub more: usize,
+}
+
+/// How many requestable packages the report lists.
+const CAN_REQUEST_LISTED: usize = 50;
 
 #[tracing::instrument(skip_all)]
 pub async fn user(store: &Store, id: &UserId) -> Result<UserView, ServiceError> {
-    read(store, async |c| {
+    let mut view = read(store, async |c| {
         let user = found(users::get(c, id).await?)?;
         let manager_email = match &user.manager_id {
             Some(m) => users::get(c, m).await?.map(|m| m.email).unwrap_or_default(),
@@ -200,10 +214,26 @@ pub async fn user(store: &Store, id: &UserId) -> Result<UserView, ServiceError> 
             identities: users::identities(c, id).await?,
             reports: users::direct_reports(c, id).await?,
             held: dir::roles_held_by(c, id).await?,
+            packages: PackagesOfUser {
+                assigned: crate::store::assignments::of_target(c, id).await?,
+                ..PackagesOfUser::default()
+            },
             user,
         })
     })
-    .await
+    .await?;
+    // What they may request, as My Access would list it for them.
+    let who = crate::domain::user::Person::User(view.user.clone());
+    let listing =
+        super::requests::availability::requestable(store, &who, "", 1, CAN_REQUEST_LISTED).await?;
+    view.packages.more = listing.total.saturating_sub(listing.packages.len());
+    view.packages.can_request = listing
+        .packages
+        .into_iter()
+        .filter(|(_, held)| !held)
+        .map(|(p, _)| p)
+        .collect();
+    Ok(view)
 }
 
 fn name_taken(what: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {

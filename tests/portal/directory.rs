@@ -530,3 +530,65 @@ both!(
         assert!(page.has("last sign-in never"), "{}", page.body);
     }
 );
+
+/// The part of a user's page under "Access packages".
+fn packages_section(page: &Page) -> String {
+    let at = page
+        .body
+        .find("<h2>Access packages</h2>")
+        .expect("the report");
+    let end = page.body[at..].find("</section>").unwrap();
+    page.body[at..at + end].to_string()
+}
+
+both!(
+    a_users_page_reports_their_access_packages,
+    |backend| async move {
+        let (app, admin, _clock) = crate::correctness::demo(backend).await;
+        let eric = user_named(&app, "eric.employee@gatehouse.demo").await;
+        let url = app.url(routes::ADMIN_USER.id(&eric.id));
+        let can_request = |section: &str| {
+            let at = section.find("<h3>Can request</h3>").unwrap();
+            section[at..].to_string()
+        };
+        let before = packages_section(&admin.get(&url).await);
+        assert!(
+            can_request(&before).contains("Marketing resources for employees"),
+            "{before}"
+        );
+        assert!(!can_request(&before).contains("Marketing resources for guests"));
+        // Gary, a guest of Contoso, may ask for what guests may.
+        let gary = user_named(&app, "gary.guest@contoso.com").await;
+        let his = packages_section(&admin.get(&app.url(routes::ADMIN_USER.id(&gary.id))).await);
+        assert!(
+            can_request(&his).contains("Marketing resources for guests"),
+            "{his}"
+        );
+
+        let employees = package_named(&app, "Marketing resources for employees").await;
+        let policy = policy_named(&app, &employees, "Initial policy").await;
+        let eric_mail = "eric.employee@gatehouse.demo";
+        let r = crate::correctness::assign_directly(
+            &app,
+            &admin,
+            &employees,
+            &policy,
+            &[eric_mail],
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let after = packages_section(&admin.get(&url).await);
+        let assigned = &after[..after.find("<h3>Can request</h3>").unwrap()];
+        assert!(
+            assigned.contains("Marketing resources for employees")
+                && assigned.contains("Initial policy")
+                && assigned.contains("Delivered"),
+            "{after}"
+        );
+        assert!(
+            !can_request(&after).contains("Marketing resources for employees"),
+            "held, so not offered: {after}"
+        );
+    }
+);

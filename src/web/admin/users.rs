@@ -9,6 +9,7 @@ use crate::domain::ids::UserId;
 use crate::domain::user::{UserInput, UserProfile, UserState, UserType, format_custom_attributes};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
+use crate::service::directory::PackagesOfUser;
 use crate::service::{ServiceError, directory};
 use crate::store::directory::HeldRole;
 use crate::store::scim::Origin;
@@ -102,6 +103,7 @@ struct UserFormPage {
     identities: Vec<IdentityRow>,
     reports: Vec<UserSummary>,
     held: Vec<HeldRole>,
+    packages: PackagesOfUser,
     organization: Option<String>,
     /// Where the person comes from; synced people are changed at the source.
     origin: Origin,
@@ -138,6 +140,7 @@ async fn new_form(cx: Console) -> Reply {
         identities: vec![],
         reports: vec![],
         held: vec![],
+        packages: PackagesOfUser::default(),
         organization: None,
         origin: Origin::default(),
     })
@@ -170,6 +173,7 @@ async fn create(cx: Console, Form(form): Form<UserForm>) -> Reply {
                 identities: vec![],
                 reports: vec![],
                 held: vec![],
+                packages: PackagesOfUser::default(),
                 organization: None,
                 origin: Origin::default(),
             },
@@ -207,6 +211,7 @@ async fn edit_page(
         identities: view.identities,
         reports: view.reports,
         held: view.held,
+        packages: view.packages,
         organization: view.organization,
         origin: view.origin,
     };
