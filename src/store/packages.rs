@@ -260,6 +260,57 @@ pub async fn incompatible_groups(
     named(conn, sql, id).await
 }
 
+/// (id, name) of the packages that name this one incompatible: Entra's
+/// "Incompatible With" view, the other side of a one-way rule.
+pub async fn excluded_by(conn: &mut Conn, id: &AccessPackageId) -> Result<Vec<(String, String)>> {
+    let sql = "SELECT p.id, p.display_name FROM access_package_incompatible_packages i \
+         JOIN access_packages p ON p.id = i.access_package_id WHERE i.incompatible_id = $1 ORDER BY p.name_lower";
+    named(conn, sql, id).await
+}
+
+/// Someone who holds the package and what it excludes: an incompatible
+/// package they hold too, or an incompatible group they are a member of.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdditionalAccess {
+    pub display_name: String,
+    pub email: String,
+    /// "package" or "group".
+    pub kind: String,
+    pub other: String,
+}
+
+/// Entra's "additional access" report: holders of the package who also hold
+/// what it excludes (the rule came after their access, or an administrator
+/// added them to the group); at most `limit`, by name.
+pub async fn additional_access(
+    conn: &mut Conn,
+    id: &AccessPackageId,
+    limit: i64,
+) -> Result<Vec<AdditionalAccess>> {
+    use super::assignments::ACTIVE;
+    sqlx::query_as::<_, AdditionalAccess>(&format!(
+        "SELECT x.display_name, x.email, x.kind, x.other FROM (\
+         SELECT u.display_name, u.email, u.name_lower, 'package' AS kind, o.display_name AS other \
+         FROM access_package_assignments a JOIN users u ON u.id = a.target_id \
+         JOIN access_package_incompatible_packages i ON i.access_package_id = a.access_package_id \
+         JOIN access_package_assignments b ON b.target_id = a.target_id AND b.access_package_id = i.incompatible_id \
+         AND b.state IN {ACTIVE} JOIN access_packages o ON o.id = b.access_package_id \
+         WHERE a.access_package_id = $1 AND a.state IN {ACTIVE} \
+         UNION \
+         SELECT u.display_name, u.email, u.name_lower, 'group' AS kind, g.display_name AS other \
+         FROM access_package_assignments a JOIN users u ON u.id = a.target_id \
+         JOIN access_package_incompatible_groups i ON i.access_package_id = a.access_package_id \
+         JOIN group_members m ON m.group_id = i.group_id AND m.user_id = a.target_id AND m.role = 'member' \
+         JOIN groups g ON g.id = i.group_id \
+         WHERE a.access_package_id = $1 AND a.state IN {ACTIVE}) x \
+         ORDER BY x.name_lower, x.email, x.other LIMIT $2"
+    ))
+    .bind(id.as_str())
+    .bind(limit)
+    .all(conn)
+    .await
+}
+
 pub async fn set_incompatible(
     conn: &mut Conn,
     id: &AccessPackageId,

@@ -822,3 +822,65 @@ async fn a_picker_without_the_script_searches_and_picks() {
         after.body
     );
 }
+
+both!(
+    a_packages_settings_report_who_already_holds_what_it_excludes,
+    |backend| async move {
+        let app = spawn(Options::new(backend).demo()).await;
+        let admin = Browser::new();
+        app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+        let hidden = package_id(&app, "Slack administration").await;
+        let employees = package_id(&app, "Marketing resources for employees").await;
+        // Emma holds both before anyone says they exclude each other.
+        for package in [&employees, &hidden] {
+            let given = assign(
+                &app,
+                &admin,
+                package,
+                &[
+                    ("users", "emma.employee@gatehouse.demo"),
+                    ("bypass", "on"),
+                    ("justification", "Onboarding"),
+                ],
+            )
+            .await;
+            assert_eq!(given.status, 303, "{}", given.body);
+        }
+        let slack_settings = app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&hidden));
+        let before = admin.get(&slack_settings).await;
+        assert!(before.has("Nobody who holds this package holds what it excludes."));
+        let saved = admin
+            .post(
+                &slack_settings,
+                &[
+                    ("csrf_token", &before.csrf()),
+                    ("name", "Slack administration"),
+                    ("hidden", "on"),
+                    ("incompatible_packages", "Marketing resources for employees"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+
+        // Slack's tab lists Emma; the other package's names the rule, one way.
+        let after = admin.get(&slack_settings).await;
+        let report = &after.body[after.body.find("<h4>Additional access</h4>").unwrap()..];
+        assert!(
+            report.contains("emma.employee@gatehouse.demo")
+                && report.contains("The access package Marketing resources for employees"),
+            "{report}"
+        );
+        let other = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&employees)))
+            .await;
+        let reverse = &other.body[other
+            .body
+            .find("<h4>Incompatible with this package</h4>")
+            .unwrap()..];
+        assert!(
+            reverse.contains("<li>Slack administration</li>"),
+            "{reverse}"
+        );
+        assert!(other.has("Nobody who holds this package holds what it excludes."));
+    }
+);

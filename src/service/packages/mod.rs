@@ -10,7 +10,8 @@ pub use policy::{
     set_policy_enabled, update_policy,
 };
 pub use views::{
-    AttributeInfo, PackageView, ResourceRoles, WizardView, package, roles_offered, search, wizard,
+    AttributeInfo, PackageView, ResourceRoles, Separation, WizardView, package,
+    package_with_separation, roles_offered, search, wizard,
 };
 
 use chrono::{DateTime, Utc};

@@ -34,21 +34,54 @@ pub struct PackageView {
 
 #[tracing::instrument(skip_all)]
 pub async fn package(store: &Store, id: &AccessPackageId) -> Result<PackageView, ServiceError> {
+    read(store, async |c| package_in(c, id).await).await
+}
+
+async fn package_in(c: &mut Conn, id: &AccessPackageId) -> Result<PackageView, ServiceError> {
+    let package = package_row(c, id).await?;
+    let catalog = package.catalog_id.clone();
+    Ok(PackageView {
+        catalog_name: catalogs::get(c, &catalog)
+            .await?
+            .map(|c| c.display_name)
+            .unwrap_or_default(),
+        scopes: packages::role_scopes(c, id).await?,
+        policies: policies::for_package(c, id).await?,
+        incompatible_packages: names(packages::incompatible_packages(c, id).await?),
+        incompatible_groups: names(packages::incompatible_groups(c, id).await?),
+        package,
+    })
+}
+
+/// The names of (id, name) pairs.
+fn names(v: Vec<(String, String)>) -> Vec<String> {
+    v.into_iter().map(|(_, n)| n).collect()
+}
+
+/// Separation of duties as the settings tab reports it.
+pub struct Separation {
+    /// The packages that name this one incompatible.
+    pub excluded_by: Vec<String>,
+    /// Holders who also hold what the package excludes.
+    pub additional_access: Vec<crate::store::packages::AdditionalAccess>,
+}
+
+/// How many holders with additional access the tab lists.
+const ADDITIONAL_ACCESS_LISTED: i64 = 200;
+
+/// The package with its separation-of-duties reports, in one connection.
+#[tracing::instrument(skip_all)]
+pub async fn package_with_separation(
+    store: &Store,
+    id: &AccessPackageId,
+) -> Result<(PackageView, Separation), ServiceError> {
     read(store, async |c| {
-        let package = package_row(c, id).await?;
-        let catalog = package.catalog_id.clone();
-        let names = |v: Vec<(String, String)>| v.into_iter().map(|(_, n)| n).collect();
-        Ok(PackageView {
-            catalog_name: catalogs::get(c, &catalog)
-                .await?
-                .map(|c| c.display_name)
-                .unwrap_or_default(),
-            scopes: packages::role_scopes(c, id).await?,
-            policies: policies::for_package(c, id).await?,
-            incompatible_packages: names(packages::incompatible_packages(c, id).await?),
-            incompatible_groups: names(packages::incompatible_groups(c, id).await?),
-            package,
-        })
+        let view = package_in(c, id).await?;
+        let separation = Separation {
+            excluded_by: names(packages::excluded_by(c, id).await?),
+            additional_access: packages::additional_access(c, id, ADDITIONAL_ACCESS_LISTED).await?,
+        };
+        Ok((view, separation))
     })
     .await
 }

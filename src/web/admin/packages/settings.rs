@@ -12,7 +12,7 @@ use crate::domain::ids::AccessPackageId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
-use crate::service::packages::{self as svc, PackageSettings};
+use crate::service::packages::{self as svc, PackageSettings, Separation};
 use crate::store::packages::{PackageRow, RoleScopeRow};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
@@ -56,6 +56,7 @@ struct SettingsTab {
     tab: Tab,
     incompatible_packages: String,
     incompatible_groups: String,
+    separation: Separation,
     errors: FieldErrors,
     f: Fields,
     matches: Matches,
@@ -71,7 +72,7 @@ pub(super) async fn page(
     submitted: Option<(Fields, FieldErrors)>,
     matches: Matches,
 ) -> Reply {
-    let view = svc::package(cx.store(), id).await?;
+    let (view, separation) = svc::package_with_separation(cx.store(), id).await?;
     let package = view.package;
     let (f, errors) = submitted.unwrap_or_else(|| {
         let mut f = Fields::new();
@@ -93,6 +94,7 @@ pub(super) async fn page(
             tab: Tab::Settings,
             incompatible_packages: view.incompatible_packages.join("\n"),
             incompatible_groups: view.incompatible_groups.join("\n"),
+            separation,
             errors,
             f,
             matches,
