@@ -97,9 +97,9 @@ pub struct RequestFacts {
     pub organization: String,
     pub justification: String,
     pub stage: i64,
-    /// The first day of access, for a request for a period.
+    /// When access starts, for a request for a period ("2027-01-04 00:00 UTC").
     pub starts: String,
-    /// The last day of that period.
+    /// When that period ends: the moment after its last day.
     pub period_ends: String,
 }
 

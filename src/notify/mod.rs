@@ -387,11 +387,15 @@ mod tests {
         let r = render(&approval, "").unwrap();
         assert!(
             r.text
-                .contains("Requested period: 2027-01-04 to 2027-02-26"),
+                .contains("Requested period: from 2027-01-04 until 2027-02-26"),
             "{}",
             r.text
         );
-        assert!(r.html.contains("2027-01-04 to 2027-02-26"), "{}", r.html);
+        assert!(
+            r.html.contains("from 2027-01-04 until 2027-02-26"),
+            "{}",
+            r.html
+        );
         let plain = render(&every_kind()[0], "").unwrap();
         assert!(!plain.text.contains("Requested period"), "{}", plain.text);
     }

@@ -265,3 +265,43 @@ both!(the_audit_log_filters_and_pages, |backend| async move {
         .await;
     assert!(users.has("Create user") && !users.has("Create catalog"));
 });
+
+#[tokio::test]
+async fn console_lists_download_as_csv() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let list = admin.get(&app.url(routes::ADMIN_ORGS)).await;
+    assert!(list.has("Download CSV"), "{}", list.body);
+    let csv = admin
+        .get(&app.url(format!("{}.csv", routes::ADMIN_ORGS)))
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let mut lines = csv.body.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Name,State,Identity sources,Internal sponsors,External sponsors")
+    );
+    assert_eq!(lines.next(), Some("Contoso,Configured,contoso.com,1,1"));
+
+    // A search is downloaded as it was made: the users named Employee.
+    let users = admin
+        .get(&app.url(format!("{}.csv?q=employee", routes::ADMIN_USERS)))
+        .await;
+    let rows: Vec<&str> = users.body.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{}", users.body);
+    assert!(
+        rows.iter().all(|r| r.contains("Employee")),
+        "{}",
+        users.body
+    );
+
+    // Nobody but an administrator gets it.
+    let eric = Browser::new();
+    app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
+        .await;
+    let refused = eric
+        .get(&app.url(format!("{}.csv", routes::ADMIN_USERS)))
+        .await;
+    assert_eq!(refused.status, 403);
+}

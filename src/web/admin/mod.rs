@@ -6,6 +6,7 @@ pub mod catalogs;
 pub mod connected_orgs;
 pub mod connected_systems;
 pub mod console;
+pub mod csv;
 pub mod groups;
 pub mod home;
 pub mod links;

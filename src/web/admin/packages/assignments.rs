@@ -1,7 +1,7 @@
 //! A package's assignments tab: the assignments by state, exported as CSV,
 //! removed or reprocessed; and new assignments on people's behalf.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -21,6 +21,7 @@ use crate::store::assignments::AssignmentRow;
 use crate::store::packages::PackageRow;
 use crate::web::Reply;
 use crate::web::admin::console::Console;
+use crate::web::admin::csv::csv_download;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::form_values::FormValues;
@@ -57,20 +58,6 @@ pub(super) async fn page(cx: &Console, id: &AccessPackageId, q: &TabQuery) -> Re
     })
 }
 
-/// A CSV field: quoted when needed, and never read as a formula by a spreadsheet.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 #[tracing::instrument(skip_all)]
 pub(super) async fn export_csv(
     cx: Console,
@@ -95,32 +82,6 @@ pub(super) async fn export_csv(
         "User,Email,Policy,State,Start (UTC),End (UTC),Ended (UTC)",
         rows,
     ))
-}
-
-/// A CSV download named after `name` (made safe for a file name): the
-/// header line, then each row's fields through `csv_field`.
-pub(super) fn csv_download<'a>(
-    name: &str,
-    header: &str,
-    rows: impl IntoIterator<Item = Vec<&'a str>>,
-) -> HttpResponse {
-    let mut out = format!("{header}\r\n");
-    for row in rows {
-        let line: Vec<String> = row.into_iter().map(csv_field).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    }
-    let file: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{file}.csv\""),
-        ))
-        .body(out)
 }
 
 #[tracing::instrument(skip_all)]

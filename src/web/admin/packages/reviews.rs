@@ -4,7 +4,6 @@
 use actix_web::web;
 use askama::Template;
 
-use super::assignments::csv_download;
 use super::{Item, Tab, parse_id};
 use crate::domain::ids::AccessPackageId;
 use crate::routes;
@@ -14,6 +13,7 @@ use crate::store::packages::PackageRow;
 use crate::store::reviews::{ItemRow, ReviewRow};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
+use crate::web::admin::csv::csv_download;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::{Layout, render};
 
