@@ -111,6 +111,9 @@ pub struct Approval {
     pub request: RequestFacts,
     /// The last day to decide.
     pub decide_by: String,
+    /// How long access lasts once given ("365 days from when it is given");
+    /// empty for a request for a period.
+    pub access_lasts: String,
 }
 
 /// A stage decided, to its other approvers.
@@ -294,6 +297,7 @@ mod tests {
                 ..Default::default()
             },
             decide_by: "2026-12-14".into(),
+            access_lasts: "30 days from when it is given".into(),
         });
         let back = Message::from_stored(m.kind().as_str(), &m.data().to_string()).unwrap();
         assert_eq!(back, m);

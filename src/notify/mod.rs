@@ -279,6 +279,7 @@ mod tests {
         let approval = Approval {
             request: facts(),
             decide_by: "2026-12-14".into(),
+            access_lasts: "365 days from when it is given".into(),
         };
         vec![
             Message::ApprovalRequest(approval.clone()),
@@ -383,6 +384,7 @@ mod tests {
         let approval = Message::ApprovalRequest(Approval {
             request,
             decide_by: "2026-12-14 09:00 UTC".into(),
+            access_lasts: String::new(),
         });
         let r = render(&approval, "").unwrap();
         assert!(
@@ -396,8 +398,16 @@ mod tests {
             "{}",
             r.html
         );
+        assert!(!r.text.contains("Access lasts"), "{}", r.text);
         let plain = render(&every_kind()[0], "").unwrap();
         assert!(!plain.text.contains("Requested period"), "{}", plain.text);
+        assert!(
+            plain
+                .text
+                .contains("Access lasts: 365 days from when it is given"),
+            "{}",
+            plain.text
+        );
     }
 
     #[test]

@@ -364,11 +364,32 @@ impl Request {
         }
     }
 
+    /// How long access lasts once given, as an approver reads it; empty for
+    /// a request for a period, which says its own end.
+    fn access_lasts(&self, policy: &Policy) -> String {
+        if self.schedule.is_some() {
+            return String::new();
+        }
+        let plural = |n: u32, one: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {one}s")
+            }
+        };
+        match policy.expiration {
+            Expiration::NoExpiration => "until it is removed (no end)".into(),
+            Expiration::AfterDateTime(t) => format!("until {}", t.format("%Y-%m-%d %H:%M UTC")),
+            Expiration::AfterDays(d) => format!("{} from when it is given", plural(d, "day")),
+            Expiration::AfterHours(h) => format!("{} from when it is given", plural(h, "hour")),
+        }
+    }
+
     /// An approval mail of one kind (`message`: a request, a forwarded
     /// one, a reminder) to each of `approvers`.
     fn approval_messages(
         &self,
-        names: &Names,
+        (policy, names): (&Policy, &Names),
         approvers: &[Contact],
         deadline: DateTime<Utc>,
         message: fn(Approval) -> Message,
@@ -376,6 +397,7 @@ impl Request {
         let approval = Approval {
             request: self.facts(names),
             decide_by: deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
+            access_lasts: self.access_lasts(policy),
         };
         approvers
             .iter()
@@ -389,7 +411,7 @@ impl Request {
     /// were just told) or expired, is dropped rather than sent.
     pub fn remind(
         &self,
-        names: &Names,
+        (policy, names): (&Policy, &Names),
         approvers: &[Contact],
         (escalated, deny_at): (bool, DateTime<Utc>),
         now: DateTime<Utc>,
@@ -397,7 +419,7 @@ impl Request {
         let mut changes = vec![Change::Reminded];
         if self.state == RequestState::PendingApproval && !escalated && deny_at > now {
             changes.extend(self.approval_messages(
-                names,
+                (policy, names),
                 approvers,
                 deny_at,
                 Message::ApprovalReminder,
@@ -471,7 +493,7 @@ impl Request {
             },
         ];
         changes.extend(self.approval_messages(
-            names,
+            (policy, names),
             first_approvers,
             deadline,
             Message::ApprovalRequest,
@@ -678,7 +700,7 @@ impl Request {
                     escalation: false,
                 });
                 changes.extend(self.approval_messages(
-                    names,
+                    (policy, names),
                     next_approvers,
                     deadline,
                     Message::ApprovalRequest,
@@ -1050,7 +1072,7 @@ impl Request {
         &self,
         replacements: &[Contact],
         deny_at: DateTime<Utc>,
-        names: &Names,
+        (policy, names): (&Policy, &Names),
     ) -> Vec<Change> {
         if replacements.is_empty() {
             return vec![];
@@ -1061,7 +1083,7 @@ impl Request {
             escalation: false,
         }];
         changes.extend(self.approval_messages(
-            names,
+            (policy, names),
             replacements,
             deny_at,
             Message::ApprovalRequest,
@@ -1075,7 +1097,7 @@ impl Request {
         &self,
         alternates: &[Contact],
         deny_at: DateTime<Utc>,
-        names: &Names,
+        (policy, names): (&Policy, &Names),
     ) -> Vec<Change> {
         let mut changes = vec![Change::Escalated { stage: self.stage }];
         if alternates.is_empty() {
@@ -1087,7 +1109,7 @@ impl Request {
             escalation: true,
         });
         changes.extend(self.approval_messages(
-            names,
+            (policy, names),
             alternates,
             deny_at,
             Message::ApprovalForwarded,
@@ -1209,9 +1231,9 @@ mod tests {
             .start(&p, &[contact(&maria)], &names, now)
             .unwrap();
         assert_eq!((r.state, r.stage), (RequestState::PendingApproval, 1));
-        assert!(changes.iter().any(
-            |c| matches!(c, Change::Mail(m) if matches!(m.message, Message::ApprovalRequest(_)))
-        ));
+        assert!(changes.iter().any(|c| matches!(c, Change::Mail(m)
+            if matches!(&m.message, Message::ApprovalRequest(a)
+                if a.access_lasts == "30 days from when it is given"))));
         assert!(
             changes
                 .iter()
@@ -1333,13 +1355,14 @@ mod tests {
             .unwrap();
         let deny_at = now + Duration::days(14);
         let names = Names::default();
-        let on_time = r.remind(&names, &[contact(&maria)], (false, deny_at), now);
+        let p = policy(vec![stage(&maria)]);
+        let on_time = r.remind((&p, &names), &[contact(&maria)], (false, deny_at), now);
         assert_eq!(
             mailed(&on_time, MailKind::ApprovalReminder),
             [contact(&maria).email]
         );
         for late in [(true, deny_at), (false, now)] {
-            let changes = r.remind(&names, &[contact(&maria)], late, now);
+            let changes = r.remind((&p, &names), &[contact(&maria)], late, now);
             assert!(matches!(changes[..], [Change::Reminded]), "{late:?}");
         }
     }

@@ -111,7 +111,9 @@ pub async fn hand_over_approvals(
         };
         let replacements = approvers::resolve(tx, stage, &ctx.request).await?;
         let deny_at = ctx.loaded.deny_at.unwrap_or(now);
-        let changes = ctx.request.hand_over(&replacements, deny_at, &ctx.names);
+        let changes = ctx
+            .request
+            .hand_over(&replacements, deny_at, (&ctx.policy, &ctx.names));
         let event = save::event(
             action,
             &ctx.request.id,

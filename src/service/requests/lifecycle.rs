@@ -81,9 +81,12 @@ pub async fn remind_approvers(
     };
     let escalated = ctx.loaded.escalated_stage >= ctx.request.stage;
     let deny_at = ctx.loaded.deny_at.unwrap_or(now);
-    let changes = ctx
-        .request
-        .remind(&ctx.names, &ctx.loaded.approvers, (escalated, deny_at), now);
+    let changes = ctx.request.remind(
+        (&ctx.policy, &ctx.names),
+        &ctx.loaded.approvers,
+        (escalated, deny_at),
+        now,
+    );
     save::apply(conn, &ctx.request, &changes, now).await?;
     Ok(true)
 }
@@ -120,7 +123,7 @@ pub async fn escalate(
         _ => vec![],
     };
     let deny_at = ctx.loaded.deny_at.unwrap_or(now);
-    let changes = r.escalate(&alternates, deny_at, &ctx.names);
+    let changes = r.escalate(&alternates, deny_at, (&ctx.policy, &ctx.names));
     save::apply(conn, r, &changes, now).await?;
     if alternates.is_empty() {
         return Ok(false);
