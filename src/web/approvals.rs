@@ -65,6 +65,7 @@ struct RequestPage {
     decisions: Vec<(DecisionRow, String)>,
     can_decide: bool,
     justification_required: bool,
+    access_lasts: String,
     state_text: &'static str,
     /// The reason as typed, shown again when the decision was refused.
     justification: String,
@@ -81,6 +82,7 @@ async fn page(me: &Approver, id: &str, justification: String, errors: FieldError
             attributes: v.attributes,
             can_decide: v.can_decide,
             justification_required: v.reason_required,
+            access_lasts: v.access_lasts,
             policy_name: v.policy_name,
             state_text: human(v.request.state),
             package_name: v.package_name,

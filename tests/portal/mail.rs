@@ -74,6 +74,13 @@ async fn the_approver_follows_the_email_link_and_the_requestor_hears_back() {
     assert!(link.ends_with(&landing), "back on the request: {landing}");
     let details = maria.get(&app.url(&landing)).await;
     assert!(details.has("Launch party"));
+    // What the mail said, the page says too: the deadline and how long access lasts.
+    assert!(mail.contains("Access lasts: "), "{mail}");
+    assert!(
+        details.has("<dt>Decide by</dt>") && details.has("<dt>Access lasts</dt>"),
+        "{}",
+        details.body
+    );
     let done = maria
         .post(
             &app.url(&landing),

@@ -366,7 +366,7 @@ impl Request {
 
     /// How long access lasts once given, as an approver reads it; empty for
     /// a request for a period, which says its own end.
-    fn access_lasts(&self, policy: &Policy) -> String {
+    pub fn access_lasts(&self, policy: &Policy) -> String {
         if self.schedule.is_some() {
             return String::new();
         }

@@ -117,6 +117,8 @@ pub struct ApprovalView {
     /// Whether the person viewing may decide it now.
     pub can_decide: bool,
     pub reason_required: bool,
+    /// How long access lasts once given ("365 days from when it is given").
+    pub access_lasts: String,
 }
 
 /// The request for one of its approvers (of any stage) or an
@@ -164,6 +166,10 @@ pub async fn approval(
             attributes,
             can_decide: request.may_decide(viewer, &current).is_ok(),
             reason_required: policy.as_ref().is_some_and(|p| request.reason_required(p)),
+            access_lasts: policy
+                .as_ref()
+                .map(|p| request.access_lasts(p))
+                .unwrap_or_default(),
             policy_name: policy.map(|p| p.display_name).unwrap_or_default(),
             decisions: decisions
                 .into_iter()
