@@ -101,9 +101,21 @@ pub async fn update_user(
         users::update(tx, id, profile, manager.as_ref(), now)
             .await
             .map_err(email_taken)?;
-        // Blocking signs the user out of every browser at once.
+        // Blocking signs the user out of every browser at once, and what
+        // waits on their decision goes to someone who can still sign in.
         if profile.state == crate::domain::user::UserState::Blocked {
             store::sessions::delete_for_user(tx, id).await?;
+            if !before.is_blocked() {
+                super::requests::leavers::hand_over_approvals(
+                    store,
+                    tx,
+                    actor,
+                    id,
+                    "Hand over approval (approver blocked by an administrator)",
+                    now,
+                )
+                .await?;
+            }
         }
         let changes = diff(&[
             (

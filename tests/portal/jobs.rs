@@ -226,45 +226,82 @@ both!(
     }
 );
 
-both!(a_blocked_approver_is_not_reminded, |backend| async move {
-    let slack = Slack::new(backend).await;
-    let (app, clock) = (&slack.app, &slack.clock);
-    let emma = user(app, "emma.employee@gatehouse.demo").await;
-    slack.ask(&emma).await;
-    // An administrator blocks Maria, the stage's approver, on her page.
-    let maria = user(app, "maria.manager@gatehouse.demo").await;
-    let admin = Browser::new();
-    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let page_url = app.url(routes::ADMIN_USER.id(&maria.id));
-    let page = admin.get(&page_url).await;
-    let blocked = admin
-        .post(
-            &page_url,
-            &[
-                ("csrf_token", &page.csrf()),
-                ("user_type", "member"),
-                ("display_name", "Maria Manager"),
-                ("email", "maria.manager@gatehouse.demo"),
-                ("job_title", "Marketing manager"),
-                ("department", "Marketing"),
-                ("manager_email", ""),
-                ("state", "blocked"),
-            ],
+both!(
+    a_blocked_approver_hands_over_and_is_not_reminded,
+    |backend| async move {
+        let slack = Slack::new(backend).await;
+        let (app, clock) = (&slack.app, &slack.clock);
+        // A policy Maria decides, with Ada as its fallback approver.
+        let ada = user(app, "ada.admin@gatehouse.demo").await;
+        let mut policy = escalating(app).await;
+        policy.display_name = "Maria, else Ada".into();
+        let first = &mut policy.approval.stages[0];
+        first.fallback_primary_approvers = vec![Approver::SingleUser(ada.id.clone())];
+        first.is_escalation_enabled = false;
+        first.escalation_approvers = vec![];
+        let pid = gatehouse::service::packages::add_policy(
+            &app.store,
+            &Actor::system(),
+            &slack.hidden,
+            &policy,
+            clock.now(),
         )
-        .await;
-    assert_eq!(blocked.status, 303, "{}", blocked.body);
-    clock.advance(Duration::days(1));
-    assert_eq!(run(app, clock).await.approvals_reminded, 1);
-    assert_eq!(
-        count(
-            app,
-            "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalReminder'"
+        .await
+        .unwrap();
+        let emma = user(app, "emma.employee@gatehouse.demo").await;
+        let person = Person::User(emma);
+        submit(
+            &app.store,
+            &person,
+            &slack.hidden,
+            &input(&pid),
+            clock.now(),
         )
-        .await,
-        0,
-        "nobody blocked is mailed"
-    );
-});
+        .await
+        .unwrap();
+        // An administrator blocks Maria on her page: Ada is asked instead.
+        let maria = user(app, "maria.manager@gatehouse.demo").await;
+        let admin = Browser::new();
+        app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+        let page_url = app.url(routes::ADMIN_USER.id(&maria.id));
+        let page = admin.get(&page_url).await;
+        let blocked = admin
+            .post(
+                &page_url,
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("user_type", "member"),
+                    ("display_name", "Maria Manager"),
+                    ("email", "maria.manager@gatehouse.demo"),
+                    ("job_title", "Marketing manager"),
+                    ("department", "Marketing"),
+                    ("manager_email", ""),
+                    ("state", "blocked"),
+                ],
+            )
+            .await;
+        assert_eq!(blocked.status, 303, "{}", blocked.body);
+        let asked = "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalRequest' AND to_address = 'ada.admin@gatehouse.demo'";
+        assert_eq!(count(app, asked).await, 1);
+        assert_eq!(
+            count(app, "SELECT COUNT(*) FROM audit_events WHERE action = 'Hand over approval (approver blocked by an administrator)'").await,
+            1
+        );
+        // Halfway to the deadline, Ada is reminded; Maria, blocked, is not.
+        clock.advance(Duration::days(3));
+        assert_eq!(run(app, clock).await.approvals_reminded, 1);
+        let reminded = |to: &str| {
+            format!(
+                "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalReminder' AND to_address = '{to}'"
+            )
+        };
+        assert_eq!(count(app, &reminded("ada.admin@gatehouse.demo")).await, 1);
+        assert_eq!(
+            count(app, &reminded("maria.manager@gatehouse.demo")).await,
+            0
+        );
+    }
+);
 
 both!(
     escalation_denial_reminders_and_expiry_follow_the_clock,

@@ -1167,6 +1167,15 @@ mod tests {
         }
     }
 
+    /// Eric's request under `p`, waiting for Maria at its first stage.
+    fn pending(p: &Policy, eric: &UserId, maria: &UserId) -> Request {
+        let names = Names::default();
+        let (r, _) = request(eric)
+            .start(p, &[contact(maria)], &names, Utc::now())
+            .unwrap();
+        r
+    }
+
     /// `by` approves the current stage, now, without a reason.
     fn approve(
         r: &mut Request,
@@ -1298,9 +1307,7 @@ mod tests {
         p.assignment_notifications = false;
         let names = Names::default();
         let now = Utc::now();
-        let (mut r, _) = request(&eric)
-            .start(&p, &[contact(&maria)], &names, now)
-            .unwrap();
+        let mut r = pending(&p, &eric, &maria);
         approve(
             &mut r,
             &p,
@@ -1372,9 +1379,7 @@ mod tests {
         let (eric, maria) = (UserId::new(), UserId::new());
         let p = policy(vec![stage(&maria)]);
         let names = Names::default();
-        let (mut r, _) = request(&eric)
-            .start(&p, &[contact(&maria)], &names, Utc::now())
-            .unwrap();
+        let mut r = pending(&p, &eric, &maria);
         let changes = r
             .time_out(&names, &[contact(&maria), contact(&eric)])
             .unwrap();
@@ -1393,11 +1398,7 @@ mod tests {
     fn a_next_stage_without_approvers_ends_the_request_with_the_reason() {
         let (eric, maria) = (UserId::new(), UserId::new());
         let p = policy(vec![stage(&maria), stage(&eric)]);
-        let now = Utc::now();
-        let names = Names::default();
-        let (mut r, _) = request(&eric)
-            .start(&p, &[contact(&maria)], &names, now)
-            .unwrap();
+        let mut r = pending(&p, &eric, &maria);
         let changes = approve(
             &mut r,
             &p,

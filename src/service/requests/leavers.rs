@@ -14,7 +14,7 @@ use crate::domain::audit::Actor;
 use crate::domain::ids::{RequestId, UserId};
 use crate::domain::request::EndReason;
 use crate::service::ServiceError;
-use crate::store::{self, Store, Tx};
+use crate::store::{self, Conn, Store, Tx};
 
 /// What leaving ended: requests cancelled, assignments ended.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +84,7 @@ pub async fn leave(
 /// (who are asked by mail), each recorded as `action`; returns how many.
 pub async fn hand_over_approvals(
     store: &Store,
-    tx: &mut Tx,
+    tx: &mut Conn,
     actor: &Actor,
     user: &UserId,
     action: &str,

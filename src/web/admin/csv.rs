@@ -21,10 +21,11 @@ fn csv_field(s: &str) -> String {
 /// header line, then each row's fields through `csv_field`.
 pub fn csv_download<'a>(
     name: &str,
-    header: &str,
+    header: &[&str],
     rows: impl IntoIterator<Item = Vec<&'a str>>,
 ) -> HttpResponse {
-    let mut out = format!("{header}\r\n");
+    let header: Vec<String> = header.iter().map(|h| csv_field(h)).collect();
+    let mut out = format!("{}\r\n", header.join(","));
     for row in rows {
         let line: Vec<String> = row.into_iter().map(csv_field).collect();
         out.push_str(&line.join(","));

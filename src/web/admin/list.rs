@@ -182,7 +182,7 @@ async fn download<T>(cx: Console, q: web::Query<ListQuery>, spec: &'static ListS
     let header: Vec<&str> = spec.columns.iter().map(|c| c.label).collect();
     Ok(csv_download(
         spec.title,
-        &header.join(","),
+        &header,
         rows.iter().map(|r| r.iter().map(String::as_str).collect()),
     ))
 }

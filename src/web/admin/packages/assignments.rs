@@ -79,7 +79,15 @@ pub(super) async fn export_csv(
     });
     Ok(csv_download(
         &format!("{}-assignments", package.display_name),
-        "User,Email,Policy,State,Start (UTC),End (UTC),Ended (UTC)",
+        &[
+            "User",
+            "Email",
+            "Policy",
+            "State",
+            "Start (UTC)",
+            "End (UTC)",
+            "Ended (UTC)",
+        ],
         rows,
     ))
 }

@@ -130,7 +130,16 @@ pub(super) async fn export_csv(cx: Console, path: web::Path<(String, String)>) -
     let day = review.starts_at.get(..10).unwrap_or("review");
     Ok(csv_download(
         &format!("access-review-{day}"),
-        "User,Email,Recommendation,Decision,Reviewed by,Reason,Reviewed (UTC),Result",
+        &[
+            "User",
+            "Email",
+            "Recommendation",
+            "Decision",
+            "Reviewed by",
+            "Reason",
+            "Reviewed (UTC)",
+            "Result",
+        ],
         rows,
     ))
 }
