@@ -92,6 +92,12 @@ async fn the_approver_follows_the_email_link_and_the_requestor_hears_back() {
         )
         .await;
     assert_eq!(done.status, 303);
+    let after = maria.get(&app.url(&landing)).await;
+    assert!(
+        after.has("This request no longer waits for a decision: it is delivered."),
+        "{}",
+        after.body
+    );
 
     let delivered = wait_for_mail(&[
         "eric.employee@gatehouse.demo",
