@@ -36,10 +36,12 @@ pub enum MailKind {
     ApprovalExpired,
     /// To a stage's approvers, halfway to its escalation or deadline.
     ApprovalReminder,
+    /// To a stage's approvers: the request was canceled while it waited.
+    ApprovalCanceled,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 16] = [
+    pub const ALL: [MailKind; 17] = [
         MailKind::ApprovalRequest,
         MailKind::ApprovalForwarded,
         MailKind::RequestDenied,
@@ -56,6 +58,7 @@ impl MailKind {
         MailKind::StageDecided,
         MailKind::ApprovalExpired,
         MailKind::ApprovalReminder,
+        MailKind::ApprovalCanceled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +79,7 @@ impl MailKind {
             MailKind::StageDecided => "stageDecided",
             MailKind::ApprovalExpired => "approvalExpired",
             MailKind::ApprovalReminder => "approvalReminder",
+            MailKind::ApprovalCanceled => "approvalCanceled",
         }
     }
 
@@ -202,6 +206,7 @@ pub enum Message {
     StageDecided(Decided),
     ApprovalExpired(Outcome),
     ApprovalReminder(Approval),
+    ApprovalCanceled(Outcome),
 }
 
 impl Message {
@@ -223,6 +228,7 @@ impl Message {
             Message::StageDecided(_) => MailKind::StageDecided,
             Message::ApprovalExpired(_) => MailKind::ApprovalExpired,
             Message::ApprovalReminder(_) => MailKind::ApprovalReminder,
+            Message::ApprovalCanceled(_) => MailKind::ApprovalCanceled,
         }
     }
 
@@ -238,7 +244,8 @@ impl Message {
             | Message::RequestExpired(o)
             | Message::AccessExtended(o)
             | Message::RequestContinued(o)
-            | Message::ApprovalExpired(o) => serde_json::to_value(o),
+            | Message::ApprovalExpired(o)
+            | Message::ApprovalCanceled(o) => serde_json::to_value(o),
             Message::StageDecided(d) => serde_json::to_value(d),
             Message::AccessEnded(e) => serde_json::to_value(e),
             Message::AccessExpiring(e) => serde_json::to_value(e),
@@ -272,6 +279,7 @@ impl Message {
             MailKind::StageDecided => Message::StageDecided(facts(data)?),
             MailKind::ApprovalExpired => Message::ApprovalExpired(facts(data)?),
             MailKind::ApprovalReminder => Message::ApprovalReminder(facts(data)?),
+            MailKind::ApprovalCanceled => Message::ApprovalCanceled(facts(data)?),
         })
     }
 }

@@ -165,6 +165,13 @@ pair!(
     "email/approval_reminder.html"
 );
 pair!(
+    ApprovalCanceledText,
+    ApprovalCanceledHtml,
+    Outcome,
+    "email/approval_canceled.txt",
+    "email/approval_canceled.html"
+);
+pair!(
     StageDecidedText,
     StageDecidedHtml,
     Decided,
@@ -209,6 +216,9 @@ pub fn render(message: &Message, base: &str) -> Result<Rendered, String> {
             ApprovalReminderText::both(a, approval(&a.request.request_id))
         }
         Message::StageDecided(d) => StageDecidedText::both(d, approval(&d.request.request_id)),
+        Message::ApprovalCanceled(o) => {
+            ApprovalCanceledText::both(o, approval(&o.request.request_id))
+        }
         Message::ApprovalExpired(o) => {
             ApprovalExpiredText::both(o, approval(&o.request.request_id))
         }
@@ -301,7 +311,8 @@ mod tests {
                 approved: true,
                 decided_by: "Ada".into(),
             }),
-            Message::ApprovalExpired(outcome),
+            Message::ApprovalExpired(outcome.clone()),
+            Message::ApprovalCanceled(outcome),
             Message::ReviewRequest(Review {
                 review_id: "v1".into(),
                 package: "Sales <b>".into(),
@@ -368,6 +379,7 @@ mod tests {
                 "Request goes on: Sales <b>",
                 "Request approved for Maria to Sales <b>",
                 "Request has expired: Maria's request for Sales <b>",
+                "Request canceled: Maria's request for Sales <b>",
                 "Review who holds Sales <b> by 2026-12-14",
                 "Reminder: do you still need Sales <b>? Answer by 2026-12-14",
                 "Your access to Sales <b> ends in 1 day",

@@ -284,6 +284,20 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
     assert_eq!(res.status, 303);
     let after = emma.get(&app.url(routes::REQUESTS)).await;
     assert!(after.has("Request canceled.") && after.has("canceled"));
+    // The approver asked to decide it hears that it no longer waits.
+    let asked: Vec<String> = {
+        let mut c = app.store.read().await.unwrap();
+        sqlx::query_scalar("SELECT to_address FROM mail_outbox WHERE kind = 'approvalRequest'")
+            .fetch_all(&mut *c)
+            .await
+            .unwrap()
+    };
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let told = format!(
+        "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalCanceled' AND to_address = '{}'",
+        asked[0]
+    );
+    assert_eq!(count(&app, &told).await, 1);
     // Without a token nothing is requested.
     let no_token = emma
         .post(

@@ -1020,7 +1020,11 @@ impl Request {
     }
 
     /// The requestor withdraws a request still waiting (for approval or its start).
-    pub fn cancel_by_requestor(&mut self) -> Result<Vec<Change>, Refusal> {
+    pub fn cancel_by_requestor(
+        &mut self,
+        names: &Names,
+        stage_approvers: &[Contact],
+    ) -> Result<Vec<Change>, Refusal> {
         if !matches!(
             self.state,
             RequestState::Submitted | RequestState::PendingApproval | RequestState::Scheduled
@@ -1031,14 +1035,29 @@ impl Request {
                     .into(),
             ));
         }
-        self.cancel()
+        self.cancel(names, stage_approvers)
     }
 
-    /// An administrator cancels a request not delivered.
-    pub fn cancel(&mut self) -> Result<Vec<Change>, Refusal> {
+    /// An administrator cancels a request not delivered. The approvers of a
+    /// stage it was waiting at (`stage_approvers`) are told it no longer does.
+    pub fn cancel(
+        &mut self,
+        names: &Names,
+        stage_approvers: &[Contact],
+    ) -> Result<Vec<Change>, Refusal> {
         let from = self.state;
         self.state = transition(from, Event::Canceled)?;
-        Ok(vec![self.moved(from, self.stage)])
+        let mut changes = vec![self.moved(from, self.stage)];
+        if from == RequestState::PendingApproval {
+            let outcome = self.outcome(names, "");
+            changes.extend(
+                stage_approvers
+                    .iter()
+                    .filter(|a| !self.concerns(&a.id))
+                    .map(|a| a.tell(Message::ApprovalCanceled(outcome.clone()))),
+            );
+        }
+        Ok(changes)
     }
 
     /// Nobody decided within the stage's limit: the request expires, and its
@@ -1372,6 +1391,22 @@ mod tests {
             let changes = r.remind((&p, &names), &[contact(&maria)], late, now);
             assert!(matches!(changes[..], [Change::Reminded]), "{late:?}");
         }
+    }
+
+    #[test]
+    fn a_canceled_request_tells_the_approvers_it_waited_for() {
+        let (eric, maria) = (UserId::new(), UserId::new());
+        let p = policy(vec![stage(&maria)]);
+        let names = Names::default();
+        let mut r = pending(&p, &eric, &maria);
+        let changes = r
+            .cancel_by_requestor(&names, &[contact(&maria), contact(&eric)])
+            .unwrap();
+        assert_eq!(r.state, RequestState::Canceled);
+        assert_eq!(
+            mailed(&changes, MailKind::ApprovalCanceled),
+            [contact(&maria).email]
+        );
     }
 
     #[test]

@@ -36,7 +36,9 @@ pub async fn cancel(
     if !mine {
         return Err(ServiceError::NotFound);
     }
-    let changes = ctx.request.cancel_by_requestor()?;
+    let changes = ctx
+        .request
+        .cancel_by_requestor(&ctx.names, &ctx.loaded.approvers)?;
     let event = save::event(
         "Cancel access package assignment request",
         &ctx.request.id,
@@ -67,7 +69,7 @@ pub async fn cancel_by_admin(
         return Err(ServiceError::NotFound);
     }
     let from = ctx.request.state;
-    let changes = ctx.request.cancel()?;
+    let changes = ctx.request.cancel(&ctx.names, &ctx.loaded.approvers)?;
     let event = save::event(
         "Administrator cancels access package assignment request",
         &ctx.request.id,

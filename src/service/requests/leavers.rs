@@ -3,8 +3,9 @@
 //! cancelled, their assignments end with the reason "removed from the
 //! directory" (taking back what only those granted), and the approvals
 //! waiting on them go to the stage's other approvers, or its fallback
-//! approvers when none is left. The guest lifecycle hands over the
-//! approvals of a guest it blocks the same way (`hand_over_approvals`).
+//! approvers when none is left. The guest lifecycle and an administrator's
+//! block hand over the approvals of whom they block the same way
+//! (`hand_over_approvals`).
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -43,7 +44,7 @@ pub async fn leave(
             continue;
         };
         let mut ctx = save::load(store, tx, &id).await?;
-        let changes = ctx.request.cancel()?;
+        let changes = ctx.request.cancel(&ctx.names, &ctx.loaded.approvers)?;
         let event = save::event(
             "Cancel access package assignment request",
             &ctx.request.id,
