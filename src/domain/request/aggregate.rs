@@ -1049,15 +1049,20 @@ impl Request {
         self.state = transition(from, Event::Canceled)?;
         let mut changes = vec![self.moved(from, self.stage)];
         if from == RequestState::PendingApproval {
-            let outcome = self.outcome(names, "");
-            changes.extend(
-                stage_approvers
-                    .iter()
-                    .filter(|a| !self.concerns(&a.id))
-                    .map(|a| a.tell(Message::ApprovalCanceled(outcome.clone()))),
-            );
+            let canceled = Message::ApprovalCanceled(self.outcome(names, ""));
+            changes.extend(self.tell_approvers(stage_approvers, &canceled));
         }
         Ok(changes)
+    }
+
+    /// `message` to each of a stage's approvers but the person the request
+    /// is by or for, who hears of it otherwise.
+    fn tell_approvers(&self, approvers: &[Contact], message: &Message) -> Vec<Change> {
+        approvers
+            .iter()
+            .filter(|a| !self.concerns(&a.id))
+            .map(|a| a.tell(message.clone()))
+            .collect()
     }
 
     /// Nobody decided within the stage's limit: the request expires, and its
@@ -1074,12 +1079,7 @@ impl Request {
             self.moved(from, self.stage),
             self.to_requestor(Message::RequestExpired(outcome.clone())),
         ];
-        changes.extend(
-            stage_approvers
-                .iter()
-                .filter(|a| !self.concerns(&a.id))
-                .map(|a| a.tell(Message::ApprovalExpired(outcome.clone()))),
-        );
+        changes.extend(self.tell_approvers(stage_approvers, &Message::ApprovalExpired(outcome)));
         Ok(changes)
     }
 
@@ -1394,23 +1394,7 @@ mod tests {
     }
 
     #[test]
-    fn a_canceled_request_tells_the_approvers_it_waited_for() {
-        let (eric, maria) = (UserId::new(), UserId::new());
-        let p = policy(vec![stage(&maria)]);
-        let names = Names::default();
-        let mut r = pending(&p, &eric, &maria);
-        let changes = r
-            .cancel_by_requestor(&names, &[contact(&maria), contact(&eric)])
-            .unwrap();
-        assert_eq!(r.state, RequestState::Canceled);
-        assert_eq!(
-            mailed(&changes, MailKind::ApprovalCanceled),
-            [contact(&maria).email]
-        );
-    }
-
-    #[test]
-    fn a_request_nobody_decides_expires_and_its_approvers_are_told() {
+    fn a_request_that_expires_or_is_canceled_while_waiting_tells_its_approvers() {
         let (eric, maria) = (UserId::new(), UserId::new());
         let p = policy(vec![stage(&maria)]);
         let names = Names::default();
@@ -1427,6 +1411,13 @@ mod tests {
             mailed(&changes, MailKind::RequestExpired),
             ["eric@example.test"]
         );
+        // Canceled while it waited, it tells them too.
+        let mut r = pending(&p, &eric, &maria);
+        let approvers = [contact(&maria), contact(&eric)];
+        let canceled = r.cancel_by_requestor(&names, &approvers).unwrap();
+        assert_eq!(r.state, RequestState::Canceled);
+        let told = mailed(&canceled, MailKind::ApprovalCanceled);
+        assert_eq!(told, [contact(&maria).email]);
     }
 
     #[test]
