@@ -625,11 +625,10 @@ impl Request {
             decided_by: decided_by.to_string(),
         };
         let asked_next = |a: &Contact| approved && next.approvers.iter().any(|n| n.id == a.id);
-        stage_approvers
+        let others = stage_approvers
             .iter()
-            .filter(|a| Some(&a.id) != decider && !self.concerns(&a.id) && !asked_next(a))
-            .map(|a| a.tell(Message::StageDecided(decided.clone())))
-            .collect()
+            .filter(|a| Some(&a.id) != decider && !asked_next(a));
+        self.tell_approvers(others, &Message::StageDecided(decided))
     }
 
     /// Whether the request is by or for `user`.
@@ -1057,9 +1056,13 @@ impl Request {
 
     /// `message` to each of a stage's approvers but the person the request
     /// is by or for, who hears of it otherwise.
-    fn tell_approvers(&self, approvers: &[Contact], message: &Message) -> Vec<Change> {
+    fn tell_approvers<'a>(
+        &self,
+        approvers: impl IntoIterator<Item = &'a Contact>,
+        message: &Message,
+    ) -> Vec<Change> {
         approvers
-            .iter()
+            .into_iter()
             .filter(|a| !self.concerns(&a.id))
             .map(|a| a.tell(message.clone()))
             .collect()
