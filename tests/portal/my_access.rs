@@ -647,6 +647,41 @@ async fn a_fixed_last_day_is_read_in_each_persons_time_zone() {
         edit.body
     );
 
+    // Later in Los Angeles, where 30 June is still the day access ends,
+    // she saves the policy again unchanged: it keeps ending as 30 June ends
+    // in Tokyo, not a day later when it ends in Los Angeles.
+    let edit_path = &list.body[start..at - 1];
+    let admin = in_zone("ada.admin@gatehouse.demo", "America/Los_Angeles").await;
+    let edit = admin.get(&app.url(edit_path)).await;
+    assert!(
+        edit.has(r#"name="expiration_date" value="2030-06-30""#),
+        "{}",
+        edit.body
+    );
+    let kept = edit
+        .input("expiration_kept")
+        .expect("the stored last moment");
+    let fields = |day: &'static str| {
+        [
+            ("policy_name", "Until June"),
+            ("scope", "allMemberUsers"),
+            ("enabled", "on"),
+            ("enable_requests", "on"),
+            ("custom_schedule", "on"),
+            ("expiration_type", "date"),
+            ("expiration_date", day),
+            ("q_count", "0"),
+        ]
+    };
+    let mut same = vec![
+        ("csrf_token", edit.csrf()),
+        ("expiration_kept", kept.clone()),
+    ];
+    same.extend(fields("2030-06-30").map(|(k, v)| (k, v.to_string())));
+    let same: Vec<(&str, &str)> = same.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = admin.post(&app.url(edit_path), &same).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+
     // Someone in Paris reads that day's end in Paris time; the period form
     // carries their zone without the page script.
     let emma = in_zone("emma.employee@gatehouse.demo", "Europe/Paris").await;
@@ -674,6 +709,34 @@ async fn a_fixed_last_day_is_read_in_each_persons_time_zone() {
         refused.has("access lasts until 30 Jun 2030, 16:59 CEST")
             && refused.has("Dates are in your time zone, Europe/Paris.")
             && refused.has(r#"name="tz" value="Europe/Paris""#),
+        "{}",
+        refused.body
+    );
+
+    // A day she changes is her day: 31 July ends as it ends in Los Angeles.
+    let edit = admin.get(&app.url(edit_path)).await;
+    let mut moved = vec![
+        ("csrf_token", edit.csrf()),
+        ("expiration_kept", edit.input("expiration_kept").unwrap()),
+    ];
+    moved.extend(fields("2030-07-31").map(|(k, v)| (k, v.to_string())));
+    let moved: Vec<(&str, &str)> = moved.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = admin.post(&app.url(edit_path), &moved).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = emma.get(&url).await;
+    let refused = emma
+        .post(
+            &url,
+            &[
+                ("csrf_token", page.csrf().as_str()),
+                ("policy", policy),
+                ("justification", "Campaign"),
+                ("start", "someday"),
+            ],
+        )
+        .await;
+    assert!(
+        refused.has("access lasts until 1 Aug 2030, 08:59 CEST"),
         "{}",
         refused.body
     );

@@ -10,11 +10,11 @@
 //! `enable_requests`, `allow_extension`, `custom_schedule`, `notifications_off`; `q_count` and per
 //! question `q{i}_text|kind|regex|choices|multi|required|editable|order|localizations|remove`;
 //! `expiration_type` (never|date|days|hours), `expiration_date`, `expiration_days`,
-//! `expiration_hours`.
+//! `expiration_hours`; `expiration_kept`, the stored last moment the date shows.
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::catalog::{format_localizations, parse_localizations};
@@ -335,6 +335,9 @@ pub fn draft(f: &Fields, tz: Tz) -> PolicyDraft {
         });
     }
 
+    let kept = DateTime::parse_from_rfc3339(get(f, "expiration_kept"))
+        .ok()
+        .map(|t| t.with_timezone(&Utc));
     let expiration = match get(f, "expiration_type") {
         "never" => Expiration::NoExpiration,
         "date" => match NaiveDate::parse_from_str(get(f, "expiration_date").trim(), "%Y-%m-%d") {
@@ -342,7 +345,13 @@ pub fn draft(f: &Fields, tz: Tz) -> PolicyDraft {
                 e.add("expiration", "Give a date before the year 10000.");
                 Expiration::NoExpiration
             }
-            Ok(d) => match d.and_hms_opt(23, 59, 59).and_then(|t| local_to_utc(tz, t)) {
+            // The stored moment while the day is still the one it falls on
+            // here: an administrator in another zone who saves the policy
+            // again keeps the last moment the first one chose.
+            Ok(d) => match kept
+                .filter(|t| t.with_timezone(&tz).date_naive() == d)
+                .or_else(|| d.and_hms_opt(23, 59, 59).and_then(|t| local_to_utc(tz, t)))
+            {
                 Some(end) => Expiration::AfterDateTime(end),
                 None => {
                     e.add("expiration", "Give a date before the year 10000.");
@@ -609,6 +618,7 @@ pub fn fields_of(p: &Policy, names: &Names, tz: Tz) -> Fields {
             f2.insert("expiration_type".into(), "date".into());
             let day = t.with_timezone(&tz).format("%Y-%m-%d");
             f2.insert("expiration_date".into(), day.to_string());
+            f2.insert("expiration_kept".into(), t.to_rfc3339());
         }
         Expiration::AfterDays(d) => {
             f2.insert("expiration_type".into(), "days".into());
