@@ -63,14 +63,14 @@ impl GuestLifecycle {
             e.add("action", "Choose what happens to the guest.");
         }
         let days = match days.trim().parse::<u32>() {
-            Ok(d) if (1..=MAX_DAYS_UNTIL_DELETION).contains(&d) => Some(d),
+            Ok(d) if d <= MAX_DAYS_UNTIL_DELETION => Some(d),
             _ if action != Some(GuestAction::BlockSignInAndDelete) && days.trim().is_empty() => {
                 Some(30)
             }
             _ => {
                 e.add(
                     "days",
-                    format!("Enter a number of days from 1 to {MAX_DAYS_UNTIL_DELETION}."),
+                    format!("Enter a number of days from 0 to {MAX_DAYS_UNTIL_DELETION}."),
                 );
                 None
             }
@@ -99,7 +99,15 @@ mod tests {
             })
         );
         assert!(GuestLifecycle::parse("blockSignIn", "").is_ok());
-        assert!(GuestLifecycle::parse("blockSignInAndDelete", "0").is_err());
+        assert_eq!(
+            GuestLifecycle::parse("blockSignInAndDelete", "0")
+                .ok()
+                .map(|g| g.days_until_deletion),
+            Some(0),
+            "0 deletes at once"
+        );
+        assert!(GuestLifecycle::parse("blockSignInAndDelete", "-1").is_err());
+        assert!(GuestLifecycle::parse("blockSignInAndDelete", "366").is_err());
         assert!(GuestLifecycle::parse("blockSignInAndDelete", "many").is_err());
         assert!(GuestLifecycle::parse("explode", "3").is_err());
         let stored = serde_json::to_string(&GuestLifecycle::default()).unwrap();

@@ -49,7 +49,7 @@ impl Recurrence {
             Recurrence::Weekly => "Weekly",
             Recurrence::Monthly => "Monthly",
             Recurrence::Quarterly => "Quarterly",
-            Recurrence::SemiAnnually => "Semi-annually",
+            Recurrence::SemiAnnually => "Bi-annually",
             Recurrence::Annually => "Annually",
         }
     }

@@ -329,6 +329,7 @@ mod tests {
                 package: "Sales <b>".into(),
                 package_id: "p1".into(),
                 days: 1,
+                ends: "2026-12-14".into(),
                 can_extend: true,
                 ..Default::default()
             }),
@@ -373,8 +374,8 @@ mod tests {
                 "Request denied: Sales <b>",
                 "You now have access to Sales <b>",
                 "Request approved: Sales <b>",
-                "Request expired: Sales <b>",
-                "Your access to Sales <b> has ended",
+                "Your request for Sales <b> has expired",
+                "Access has ended for Sales <b>",
                 "Your access to Sales <b> was extended",
                 "Request goes on: Sales <b>",
                 "Request approved for Maria to Sales <b>",
@@ -382,10 +383,24 @@ mod tests {
                 "Request canceled: Maria's request for Sales <b>",
                 "Review who holds Sales <b> by 2026-12-14",
                 "Reminder: do you still need Sales <b>? Answer by 2026-12-14",
-                "Your access to Sales <b> ends in 1 day",
+                "Extend access for Sales <b> by 2026-12-14",
                 "Your Gatehouse sign-in code",
             ]
         );
+    }
+
+    #[test]
+    fn an_ending_that_cannot_be_extended_is_not_offered_as_one() {
+        let ending = Message::AccessExpiring(Expiring {
+            package: "Sales".into(),
+            days: 14,
+            ends: "2026-12-14".into(),
+            can_extend: false,
+            ..Default::default()
+        });
+        let r = render(&ending, "").unwrap();
+        assert_eq!(r.subject, "Your access to Sales ends in 14 days");
+        assert!(!r.text.contains("Extend it here"), "{}", r.text);
     }
 
     #[test]

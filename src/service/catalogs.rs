@@ -102,7 +102,7 @@ pub async fn delete(
         if c.package_count > 0 {
             let n = c.package_count;
             return Err(ServiceError::Refused(format!(
-                "The catalog {} cannot be deleted because it holds {n} access package{}. Delete or move them first.",
+                "The catalog {} cannot be deleted because it holds {n} access package{}. Delete them first.",
                 c.display_name,
                 if n == 1 { "" } else { "s" }
             )));

@@ -548,7 +548,7 @@ both!(
         let eric = user_named(&app, "eric.employee@gatehouse.demo").await;
         let url = app.url(routes::ADMIN_USER.id(&eric.id));
         let can_request = |section: &str| {
-            let at = section.find("<h3>Offered in My Access</h3>").unwrap();
+            let at = section.find("<h3>Can request</h3>").unwrap();
             section[at..].to_string()
         };
         let before = packages_section(&admin.get(&url).await);
@@ -579,7 +579,7 @@ both!(
         .await;
         assert_eq!(r.status, 303, "{}", r.body);
         let after = packages_section(&admin.get(&url).await);
-        let assigned = &after[..after.find("<h3>Offered in My Access</h3>").unwrap()];
+        let assigned = &after[..after.find("<h3>Can request</h3>").unwrap()];
         assert!(
             assigned.contains("Marketing resources for employees")
                 && assigned.contains("Initial policy")

@@ -430,7 +430,12 @@ both!(
             rendered.link,
             format!("https://gh.example/access-packages/{hidden}")
         );
-        assert!(rendered.subject.contains("ends in 14 days"));
+        assert!(
+            rendered.subject.starts_with("Extend access for ")
+                && rendered.text.contains("in 14 days"),
+            "{}",
+            rendered.subject
+        );
         clock.advance(Duration::days(13));
         assert_eq!(run(app, clock).await.reminded, 1, "the one-day reminder");
         assert!(
@@ -796,12 +801,40 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
             &[
                 ("csrf_token", &page.csrf()),
                 ("action", "blockSignInAndDelete"),
-                ("days", "0"),
+                ("days", "366"),
             ],
         )
         .await;
     assert_eq!(bad.status, 422);
-    assert!(bad.has("Enter a number of days from 1 to 365."));
+    assert!(bad.has("Enter a number of days from 0 to 365."));
+    // No days: a guest whose last access ends is removed at once.
+    let saved = admin
+        .post(
+            &app.url(routes::ADMIN_SETTINGS),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("action", "blockSignInAndDelete"),
+                ("days", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let at_once = guest(4);
+    onboard(&app, &clock, &at_once).await;
+    clock.advance(Duration::days(181));
+    let r = run(&app, &clock).await;
+    assert_eq!((r.blocked, r.deleted), (1, 1));
+    let mut c = app.store.read().await.unwrap();
+    let gone = gatehouse::store::users::find_by_email(&mut c, &at_once.email)
+        .await
+        .unwrap();
+    assert!(gone.is_none(), "{gone:?}");
+    drop(c);
+
+    // Half a year on, the administrator signs in again.
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
     let saved = admin
         .post(
             &app.url(routes::ADMIN_SETTINGS),
@@ -813,6 +846,8 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
         )
         .await;
     assert_eq!(saved.status, 303);
+    let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+    assert!(page.has("value=\"blockSignIn\" checked"), "{}", page.body);
     let second = guest(2);
     onboard(&app, &clock, &second).await;
     clock.advance(Duration::days(181));
