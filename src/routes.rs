@@ -227,6 +227,7 @@ pub const ADMIN_RESOURCE_LINK: Route = Route("/admin/{kind}/{id}/links");
 pub const ADMIN_RESOURCE_UNLINK: Route = Route("/admin/{kind}/{id}/links/{lid}/delete");
 
 pub const ADMIN_AUDIT: Path = Path("/admin/audit");
+pub const ADMIN_AUDIT_CSV: Path = Path("/admin/audit.csv");
 pub const ADMIN_MAIL: Path = Path("/admin/mail");
 pub const ADMIN_MAIL_SEND_AGAIN: Route = Route("/admin/mail/{id}/send-again");
 pub const ADMIN_TOKENS: Path = Path("/admin/api-tokens");

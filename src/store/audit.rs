@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, PageAt, Result, Statement, ts};
-use crate::domain::audit::{Actor, NewAuditEvent};
+use crate::domain::audit::{Actor, NewAuditEvent, Search};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditEventRow {
@@ -80,6 +80,7 @@ pub struct AuditFilter {
     pub object_type: Option<String>,
     pub object_id: Option<String>,
     pub actor_id: Option<String>,
+    pub search: Search,
 }
 
 /// Newest first.
@@ -88,21 +89,34 @@ pub async fn list(
     filter: &AuditFilter,
     at: PageAt,
 ) -> Result<Page<AuditEventRow>> {
+    // Activities are English sentences, so SQLite's ASCII-only lower()
+    // folds them as well as PostgreSQL's.
     const WHERE: &str = "WHERE ($1 IS NULL OR object_type = $1) AND ($2 IS NULL OR object_id = $2) \
-                         AND ($3 IS NULL OR actor_id = $3)";
+                         AND ($3 IS NULL OR actor_id = $3) \
+                         AND ($4 IS NULL OR lower(action) LIKE $4 ESCAPE '\\') \
+                         AND ($5 IS NULL OR occurred_at >= $5) AND ($6 IS NULL OR occurred_at < $6)";
+    let search = &filter.search;
+    let words = search.activity.as_deref().map(super::contains_pattern);
+    let (from, before) = (search.from.map(ts), search.before.map(ts));
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_events {WHERE}"))
         .bind(filter.object_type.clone())
         .bind(filter.object_id.clone())
         .bind(filter.actor_id.clone())
+        .bind(words.clone())
+        .bind(from.clone())
+        .bind(before.clone())
         .fetch_one(&mut *conn)
         .await?;
     let items = sqlx::query_as::<_, AuditEventRow>(&format!(
         "SELECT id, occurred_at, actor_id, actor_name, action, object_type, object_id, object_name, details \
-         FROM audit_events {WHERE} ORDER BY id DESC LIMIT $4 OFFSET $5"
+         FROM audit_events {WHERE} ORDER BY id DESC LIMIT $7 OFFSET $8"
     ))
     .bind(filter.object_type.clone())
     .bind(filter.object_id.clone())
     .bind(filter.actor_id.clone())
+    .bind(words)
+    .bind(from)
+    .bind(before)
     .bind(at.size)
     .bind(at.offset())
     .fetch_all(conn)

@@ -884,3 +884,104 @@ both!(
         assert!(other.has("Nobody who holds this package holds what it excludes."));
     }
 );
+
+// The audit log finds events by words of their activity and by the
+// reader's days, and downloads what it finds as CSV.
+both!(
+    the_audit_log_is_searched_by_activity_and_days_and_downloaded,
+    |backend| async move {
+        let clock = gatehouse::clock::Clock::manual("2026-06-15T12:00:00Z".parse().unwrap());
+        let mut opts = Options::new(backend).demo();
+        opts.clock = Some(clock.clone());
+        let app = spawn(opts).await;
+        let create = async |name: &str| {
+            let admin = Browser::new();
+            app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+            let csrf = admin.get(&app.url(routes::ADMIN_CATALOGS)).await.csrf();
+            let made = admin
+                .post(
+                    &app.url(routes::ADMIN_CATALOGS),
+                    &[("csrf_token", csrf.as_str()), ("display_name", name)],
+                )
+                .await;
+            assert_eq!(made.status, 303, "{}", made.body);
+            admin
+        };
+        // One catalog on 15 June, another on 16 June (UTC, Ada's zone).
+        create("=SUM(1,2) books").await;
+        clock.advance(chrono::Duration::hours(13));
+        let admin = create("Second shelf").await;
+        let search = async |q: &str| {
+            admin
+                .get(&app.url(format!("{}?{q}", routes::ADMIN_AUDIT)))
+                .await
+        };
+
+        let both = search("activity=CREATE+catalog").await;
+        assert!(
+            both.has("=SUM(1,2) books") && both.has("Second shelf"),
+            "{}",
+            both.body
+        );
+        assert!(
+            both.has("3 events"),
+            "the demo's Marketing too: {}",
+            both.body
+        );
+        let second_day = search("activity=create+catalog&from=2026-06-16&to=2026-06-16").await;
+        assert!(
+            second_day.has("Second shelf") && !second_day.has("=SUM(1,2) books"),
+            "{}",
+            second_day.body
+        );
+        let first_day = search("activity=create+catalog&to=2026-06-15").await;
+        assert!(
+            first_day.has("=SUM(1,2) books") && !first_day.has("Second shelf"),
+            "{}",
+            first_day.body
+        );
+        let none = search("activity=no+such+activity").await;
+        assert!(none.has("No events match."), "{}", none.body);
+        let later = search("from=2026-06-17").await;
+        assert!(later.has("No events match."), "{}", later.body);
+
+        let bad = search("activity=catalog&from=15%2F06%2F2026").await;
+        assert_eq!(bad.status, 422);
+        assert!(
+            bad.has(
+                r#"<small class="field-error" id="from-error">Give the day as YYYY-MM-DD.</small>"#
+            ) && bad.has(r#"value="15/06/2026""#),
+            "{}",
+            bad.body
+        );
+        let backwards = search("from=2026-06-16&to=2026-06-15").await;
+        assert_eq!(backwards.status, 422);
+        assert!(backwards.has("The last day comes before the first."));
+
+        // The download holds what the filter finds, a formula kept as text.
+        let csv = admin
+            .get(&app.url(format!(
+                "{}?activity=create+catalog&from=2026-06-15&to=2026-06-15",
+                routes::ADMIN_AUDIT_CSV
+            )))
+            .await;
+        assert_eq!(csv.status, 200);
+        assert!(
+            csv.body.starts_with(
+                "Time (UTC),Actor,Actor id,Activity,Object type,Object id,Object,Details\r\n"
+            ) && csv.body.contains(",Create catalog,Catalog,")
+                && csv.body.contains(r#""'=SUM(1,2) books""#)
+                && !csv.body.contains("Second shelf"),
+            "{}",
+            csv.body
+        );
+        let link = search("activity=create+catalog&from=2026-06-15").await;
+        assert!(
+        link.has(
+            "/admin/audit.csv?object_type=&#38;object_id=&#38;actor=&#38;activity=create+catalog&#38;from=2026-06-15&#38;to=&#38;page=1"
+        ),
+        "{}",
+        link.body
+    );
+    }
+);

@@ -426,6 +426,7 @@ async fn catalog_pages_are_for_admins_only() {
         "/admin/catalogs/new",
         "/admin/connected-organizations",
         "/admin/audit",
+        "/admin/audit.csv",
     ] {
         assert_eq!(b.get(&app.url(path)).await.status, 403, "{path}");
     }
