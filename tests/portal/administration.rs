@@ -29,7 +29,12 @@ async fn holdings(app: &TestApp, email: &str) -> Vec<String> {
 }
 
 /// Fills the new-assignment form as an administrator and returns the answer.
-async fn assign(app: &TestApp, admin: &Browser, package: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn assign(
+    app: &TestApp,
+    admin: &Browser,
+    package: &str,
+    fields: &[(&str, &str)],
+) -> Page {
     let url = app.url(routes::ADMIN_PACKAGE_ASSIGN.id(package));
     let mut form = admin.get(&url).await;
     // The guests' package has two policies: its form starts on the one chosen here.
@@ -49,7 +54,7 @@ async fn assign(app: &TestApp, admin: &Browser, package: &str, fields: &[(&str, 
     admin.post(&url, &all).await
 }
 
-const GUEST_ANSWERS: &[(&str, &str)] = &[
+pub(crate) const GUEST_ANSWERS: &[(&str, &str)] = &[
     ("q1", "Autumn fair"),
     ("q2", "Maria Manager"),
     ("q3", "short"),
@@ -510,7 +515,11 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
     let saved = admin
         .post(
             &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
-            &[("csrf_token", &settings.csrf()), ("domains", "")],
+            &[
+                ("csrf_token", &settings.csrf()),
+                ("domains", ""),
+                ("collaboration", "anyDomain"),
+            ],
         )
         .await;
     assert_eq!(saved.status, 303);

@@ -442,7 +442,11 @@ async fn own_domains(app: &TestApp, admin: &Browser, domains: &str) {
     let saved = admin
         .post(
             &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
-            &[("csrf_token", &settings.csrf()), ("domains", domains)],
+            &[
+                ("csrf_token", &settings.csrf()),
+                ("domains", domains),
+                ("collaboration", "anyDomain"),
+            ],
         )
         .await;
     assert_eq!(saved.status, 303, "{}", saved.body);

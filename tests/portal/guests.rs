@@ -620,3 +620,131 @@ both!(
         );
     }
 );
+
+/// Entra's collaboration restrictions win over every policy: nobody from a
+/// domain they keep out becomes a guest, whether by request, by an approval
+/// given after the restriction, or by an administrator's assignment.
+#[tokio::test]
+async fn collaboration_restrictions_keep_new_guests_from_listed_domains_out() {
+    let mut opts = Options::new(Backend::Sqlite).demo();
+    opts.smtp = true;
+    let app = spawn(opts).await;
+    let package = package_id(&app, "Marketing resources for guests").await;
+    let link = app.url(routes::PACKAGE.id(&package));
+    let sign_in = async |email: &str| {
+        let b = Browser::new();
+        let code = ask_code(&app, &b, email).await;
+        let signed_in = enter_code(&app, &b, &code).await;
+        assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+        b
+    };
+    let ask = async |b: &Browser| {
+        let form = b.get(&link).await;
+        let policy = form.input("policy").unwrap_or_default();
+        let mut fields = vec![
+            ("csrf_token", form.csrf()),
+            ("policy", policy),
+            ("q1", "Spring launch".to_string()),
+            ("q2", "Maria Manager".to_string()),
+            ("q3", "quarter".to_string()),
+            ("attr_givenName", "Rae".to_string()),
+            ("attr_surname", "Rival".to_string()),
+            ("attr_jobTitle", "Designer".to_string()),
+        ];
+        fields.retain(|(_, v)| !v.is_empty());
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        b.post(&link, &fields).await
+    };
+    // Rae from rival.example asks while any domain may.
+    let early = unique_email("rae", "rival.example");
+    let rae = sign_in(&early).await;
+    let sent = ask(&rae).await;
+    assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
+
+    // The administrator keeps rival.example out; a restriction needs a list.
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+    assert!(
+        settings.has(r#"value="anyDomain" checked"#),
+        "{}",
+        settings.body
+    );
+    let save = async |collaboration: &str, listed: &str| {
+        admin
+            .post(
+                &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
+                &[
+                    ("csrf_token", settings.csrf().as_str()),
+                    ("domains", "gatehouse.demo"),
+                    ("collaboration", collaboration),
+                    ("collaboration_domains", listed),
+                ],
+            )
+            .await
+    };
+    let bad = save("allowOnlyDomains", "").await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.has(r#"<small class="field-error" id="collaboration_domains-error">List at least one domain.</small>"#),
+        "{}",
+        bad.body
+    );
+    let unchanged = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+    assert!(unchanged.has(r#"value="anyDomain" checked"#));
+    let saved = save("denyDomains", "Rival.example").await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let shown = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+    assert!(
+        shown.has(r#"value="denyDomains" checked"#) && shown.has(">rival.example</textarea>"),
+        "{}",
+        shown.body
+    );
+
+    // Lou, from a subdomain of it, is told why and cannot ask.
+    let late = unique_email("lou", "eu.rival.example");
+    let lou = sign_in(&late).await;
+    let page = lou.get(&link).await;
+    let why = "This organization does not admit guests from eu.rival.example.";
+    assert!(page.has(why), "{}", page.body);
+    let refused = ask(&lou).await;
+    assert_ne!(refused.location.as_deref(), Some("/requests"));
+    let made = format!("SELECT COUNT(*) FROM assignment_requests WHERE target_email = '{late}'");
+    assert_eq!(count(&app, &made).await, 0, "no request was made");
+
+    // Rae's request, approved now, is denied with the reason: no guest.
+    let request = request_id_for(&app, &early).await;
+    let decided = approve_as(&app, "maria.manager@gatehouse.demo", &request).await;
+    assert_eq!(decided.status, 303, "{}", decided.body);
+    wait_for_mail(&[
+        &early,
+        "Request denied",
+        "does not admit guests from rival.example",
+    ])
+    .await;
+    let users = app.user_count().await;
+
+    // Nor can an administrator add one as a new guest.
+    let assigned = crate::administration::assign(
+        &app,
+        &admin,
+        &package,
+        &[
+            &[
+                ("guest_email", "olga@sales.rival.example"),
+                ("guest_name", "Olga Rival"),
+            ][..],
+            crate::administration::GUEST_ANSWERS,
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(assigned.status, 422);
+    assert!(
+        assigned
+            .has("Guests from sales.rival.example are kept out by the collaboration restrictions"),
+        "{}",
+        assigned.body
+    );
+    assert_eq!(app.user_count().await, users, "nobody was added");
+}

@@ -89,6 +89,7 @@ async fn organization_zone(app: &TestApp, admin: &Browser, zone: &str) -> Page {
         ("csrf_token", page.csrf()),
         ("domains", "gatehouse.demo".into()),
         ("time_zone", zone.into()),
+        ("collaboration", "anyDomain".into()),
     ];
     let form = form.each_ref().map(|(k, v)| (*k, v.as_str()));
     admin

@@ -233,6 +233,13 @@ async fn new_guest(
     if let Some(u) = users::find_by_email(conn, email.as_str()).await? {
         return Ok(u);
     }
+    let tenant = crate::service::settings::tenant(conn).await?;
+    if let Some(domain) = tenant.refuses_guest(email.as_str()) {
+        let message = format!(
+            "Guests from {domain} are kept out by the collaboration restrictions (Settings)."
+        );
+        return Err(invalid("guest_email", message));
+    }
     let display_name = required_text(display_name, "The guest's name", MAX_NAME)
         .map_err(|m| invalid("guest_name", m))?;
     let organization = crate::store::requests::organization_for_email(conn, email.as_str())

@@ -12,6 +12,7 @@ use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::Policy;
 use crate::domain::request::{Requestor, admits, eligible, moment_in};
+use crate::domain::tenant::refused_domain;
 use crate::domain::user::{Person, User};
 use crate::service::ServiceError;
 use crate::store::requests::{CandidateRow, PersonFacts, PersonKey};
@@ -144,6 +145,9 @@ pub enum Availability {
     /// Someone outside the directory whose address is at one of the
     /// organization's own domains.
     OwnDomain(String),
+    /// Someone outside the directory from a domain the collaboration
+    /// restrictions keep out (the domain).
+    DomainRefused(String),
 }
 
 /// The policies a person may request a package under, with what was read
@@ -172,6 +176,7 @@ impl Availability {
             Availability::OwnDomain(email) => {
                 own_domain_refusal(email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default())
             }
+            Availability::DomainRefused(domain) => refused_domain(domain),
             Availability::Ended(t) => format!(
                 "{package} could be requested until {}; that date has passed, so it cannot be requested now.",
                 moment_in(*t, tz)
@@ -211,16 +216,22 @@ pub(crate) async fn availability_in(
         return Ok((None, Availability::Unavailable));
     };
     // Someone outside the directory with an address at the organization's own
-    // domains is one of its people, who sign in with its account.
+    // domains is one of its people, who sign in with its account; someone
+    // from a domain the collaboration restrictions keep out never becomes a
+    // guest, whatever the policies say (told only to whom a policy is for).
+    let mut refused = None;
     if let Person::External(e) = who {
-        if crate::service::settings::tenant(conn)
-            .await?
-            .owns_address(&e.email)
-        {
+        let tenant = crate::service::settings::tenant(conn).await?;
+        if tenant.owns_address(&e.email) {
             return Ok((Some(info), Availability::OwnDomain(e.email.clone())));
         }
+        refused = tenant.refuses_guest(&e.email).map(str::to_string);
     }
-    let verdict = judge(&info, who, facts, now);
+    let verdict = match (judge(&info, who, facts, now), refused) {
+        (Availability::Unavailable, _) => Availability::Unavailable,
+        (_, Some(domain)) => Availability::DomainRefused(domain),
+        (verdict, None) => verdict,
+    };
     Ok((Some(info), verdict))
 }
 

@@ -12,6 +12,7 @@ use crate::domain::custom_extension::Stage;
 use crate::domain::ids::UserId;
 use crate::domain::policy::Policy;
 use crate::domain::request::{Change, DeliveryFacts, Names, Request, RequestState, Target, admits};
+use crate::domain::tenant::refused_domain;
 use crate::domain::user::{
     DEMO_GUEST_ISSUER, EMAIL_CODE_ISSUER, Email, Person, UserProfile, UserType,
 };
@@ -67,6 +68,13 @@ pub(crate) async fn deliver_in(
     let target = match request.target.clone() {
         Target::User(u) => u,
         Target::External { issuer, subject } => {
+            // The collaboration restrictions may have changed since the
+            // request was made; they win over the policy.
+            let tenant = crate::service::settings::tenant(conn).await?;
+            if let Some(domain) = tenant.refuses_guest(&request.email) {
+                let reason = refused_domain(domain);
+                return Ok(request.refuse(reason, names)?);
+            }
             match guest_for(conn, request, &issuer, &subject, now).await? {
                 Some(u) => {
                     request.target = Target::User(u.clone());

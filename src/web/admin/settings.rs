@@ -1,4 +1,5 @@
-//! Admin › Settings: the organization's own mail domains and time zone, and what happens
+//! Admin › Settings: the organization's own mail domains, the domains guests
+//! may come from and its time zone, and what happens
 //! to governed guests when their last assignment ends (the external user
 //! lifecycle).
 
@@ -7,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::lifecycle::{GuestLifecycle, MAX_DAYS_UNTIL_DELETION};
-use crate::domain::tenant::TenantSettings;
+use crate::domain::tenant::{TenantInput, TenantSettings};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::settings;
@@ -32,6 +33,8 @@ struct SettingsPage {
     max_days: u32,
     domains: String,
     time_zone: String,
+    collaboration: String,
+    collaboration_domains: String,
     errors: FieldErrors,
 }
 
@@ -41,6 +44,8 @@ struct Values {
     days: String,
     domains: String,
     time_zone: String,
+    collaboration: String,
+    collaboration_domains: String,
 }
 
 async fn current(cx: &Console) -> Result<Values, AppError> {
@@ -50,6 +55,8 @@ async fn current(cx: &Console) -> Result<Values, AppError> {
         days: guests.days_until_deletion.to_string(),
         domains: tenant.domains.join("\n"),
         time_zone: tenant.time_zone,
+        collaboration: tenant.collaboration.as_str().into(),
+        collaboration_domains: tenant.collaboration_domains.join("\n"),
     })
 }
 
@@ -63,6 +70,8 @@ async fn show(cx: &Console, v: Values, errors: FieldErrors) -> Reply {
             max_days: MAX_DAYS_UNTIL_DELETION,
             domains: v.domains,
             time_zone: v.time_zone,
+            collaboration: v.collaboration,
+            collaboration_domains: v.collaboration_domains,
             errors,
         },
     )
@@ -99,11 +108,20 @@ pub struct OrganizationForm {
     domains: String,
     #[serde(default)]
     time_zone: String,
+    #[serde(default)]
+    collaboration: String,
+    #[serde(default)]
+    collaboration_domains: String,
 }
 
 #[tracing::instrument(skip_all)]
 async fn save_organization(cx: Console, Form(form): Form<OrganizationForm>) -> Reply {
-    let parsed = TenantSettings::parse(&form.domains, &form.time_zone);
+    let parsed = TenantSettings::parse(TenantInput {
+        domains: &form.domains,
+        time_zone: &form.time_zone,
+        collaboration: &form.collaboration,
+        collaboration_domains: &form.collaboration_domains,
+    });
     let Err(errors) = cx.save(parsed, settings::save_tenant).await? else {
         return cx.done(
             "Organization settings saved.",
@@ -112,5 +130,6 @@ async fn save_organization(cx: Console, Form(form): Form<OrganizationForm>) -> R
     };
     let mut v = current(&cx).await?;
     (v.domains, v.time_zone) = (form.domains, form.time_zone);
+    (v.collaboration, v.collaboration_domains) = (form.collaboration, form.collaboration_domains);
     show(&cx, v, errors).await
 }

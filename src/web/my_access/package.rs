@@ -243,7 +243,9 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
             page.reason = conflict;
             return render(&page);
         }
-        ended @ (Availability::Ended(_) | Availability::OwnDomain(_)) => {
+        ended @ (Availability::Ended(_)
+        | Availability::OwnDomain(_)
+        | Availability::DomainRefused(_)) => {
             page.reason = ended.refusal("This access package", me.who.tz);
             return render(&page);
         }
