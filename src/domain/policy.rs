@@ -132,6 +132,9 @@ pub enum Approver {
     SingleUser(UserId),
     GroupMembers(GroupId),
     RequestorManager,
+    /// The requestor's manager's manager (Graph's `requestorManager` with
+    /// `managerLevel` 2): an alternate approver only, with a fallback.
+    SecondLevelManager,
     InternalSponsors,
     ExternalSponsors,
 }
@@ -141,7 +144,7 @@ impl Approver {
         match self {
             Approver::SingleUser(_) => "singleUser",
             Approver::GroupMembers(_) => "groupMembers",
-            Approver::RequestorManager => "requestorManager",
+            Approver::RequestorManager | Approver::SecondLevelManager => "requestorManager",
             Approver::InternalSponsors => "internalSponsors",
             Approver::ExternalSponsors => "externalSponsors",
         }
@@ -149,7 +152,10 @@ impl Approver {
     fn is_relative(&self) -> bool {
         matches!(
             self,
-            Approver::RequestorManager | Approver::InternalSponsors | Approver::ExternalSponsors
+            Approver::RequestorManager
+                | Approver::SecondLevelManager
+                | Approver::InternalSponsors
+                | Approver::ExternalSponsors
         )
     }
 }
@@ -372,6 +378,10 @@ impl Policy {
                             &key("primary"),
                             "The requestor's manager can approve only for users in your directory.",
                         ),
+                        Approver::SecondLevelManager if !scope.is_for_directory_users() => e.add(
+                            &key("escalation"),
+                            "The second level manager can approve only for users in your directory.",
+                        ),
                         Approver::InternalSponsors | Approver::ExternalSponsors
                             if !scope.is_for_external_users() =>
                         {
@@ -391,6 +401,26 @@ impl Policy {
                     e.add(
                         &key("fallback"),
                         "Fallback approvers must be specific users or groups.",
+                    );
+                }
+                if s.primary_approvers
+                    .iter()
+                    .chain(&s.fallback_primary_approvers)
+                    .any(|a| *a == Approver::SecondLevelManager)
+                {
+                    e.add(
+                        &key("primary"),
+                        "The second level manager can be an alternate approver only.",
+                    );
+                }
+                // As in Entra: the manager's manager may be missing too.
+                if s.escalation_approvers
+                    .contains(&Approver::SecondLevelManager)
+                    && s.fallback_escalation_approvers.is_empty()
+                {
+                    e.add(
+                        &key("escalation_fallback"),
+                        "The second level manager can be missing: add fallback alternate approvers.",
                     );
                 }
                 if s.primary_approvers.iter().any(Approver::is_relative) {
@@ -701,6 +731,45 @@ mod tests {
         assert!(
             errors(&p).is_empty(),
             "a named approver stands in: {:?}",
+            errors(&p)
+        );
+    }
+
+    #[test]
+    fn the_second_level_manager_is_an_alternate_with_a_fallback_for_members_only() {
+        let ada = Approver::SingleUser(UserId::new());
+        let mut p = policy(AllowedTargetScope::AllMemberUsers);
+        p.approval.stages = vec![ApprovalStage {
+            is_escalation_enabled: true,
+            duration_before_escalation_days: 2,
+            escalation_approvers: vec![Approver::SecondLevelManager],
+            ..stage(vec![ada.clone()])
+        }];
+        assert!(
+            errors(&p)
+                .iter()
+                .any(|e| e.starts_with("stage1.escalation_fallback")),
+            "{:?}",
+            errors(&p)
+        );
+        p.approval.stages[0].fallback_escalation_approvers = vec![ada.clone()];
+        assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+        let mut external = p.clone();
+        external.allowed_target_scope = AllowedTargetScope::AllExternalUsers;
+        assert!(
+            errors(&external)
+                .iter()
+                .any(|e| e.contains("second level manager can approve only")),
+            "{:?}",
+            errors(&external)
+        );
+        p.approval.stages[0].primary_approvers = vec![Approver::SecondLevelManager];
+        p.approval.stages[0].fallback_primary_approvers = vec![ada];
+        assert!(
+            errors(&p)
+                .iter()
+                .any(|e| e.contains("an alternate approver only")),
+            "{:?}",
             errors(&p)
         );
     }

@@ -20,6 +20,8 @@ pub enum Slot {
     Primary(usize),
     Fallback(usize),
     Escalation(usize),
+    /// Who stands in for missing alternate approvers.
+    EscalationFallback(usize),
 }
 
 impl Slot {
@@ -30,6 +32,7 @@ impl Slot {
             Slot::Primary(n) => format!("stage{}.primary", n + 1),
             Slot::Fallback(n) => format!("stage{}.fallback", n + 1),
             Slot::Escalation(n) => format!("stage{}.escalation", n + 1),
+            Slot::EscalationFallback(n) => format!("stage{}.escalation_fallback", n + 1),
         }
     }
 }
@@ -221,6 +224,9 @@ fn place(policy: &mut Policy, slot: Slot, subject: Subject) {
         Slot::Primary(n) => stages.get_mut(n).map(|s| &mut s.primary_approvers),
         Slot::Fallback(n) => stages.get_mut(n).map(|s| &mut s.fallback_primary_approvers),
         Slot::Escalation(n) => stages.get_mut(n).map(|s| &mut s.escalation_approvers),
+        Slot::EscalationFallback(n) => stages
+            .get_mut(n)
+            .map(|s| &mut s.fallback_escalation_approvers),
         Slot::Target => None,
     };
     if let Some(list) = list.filter(|l| !l.contains(&approver)) {

@@ -24,6 +24,9 @@ fn approver_json(a: &Approver) -> Value {
         Approver::RequestorManager => {
             json!({"@odata.type": "#microsoft.graph.requestorManager", "managerLevel": 1})
         }
+        Approver::SecondLevelManager => {
+            json!({"@odata.type": "#microsoft.graph.requestorManager", "managerLevel": 2})
+        }
         Approver::InternalSponsors => json!({"@odata.type": "#microsoft.graph.internalSponsors"}),
         Approver::ExternalSponsors => json!({"@odata.type": "#microsoft.graph.externalSponsors"}),
     }
@@ -48,7 +51,13 @@ fn approver_from(v: &Value) -> Result<Approver> {
             "#microsoft.graph.groupMembers" => {
                 Approver::GroupMembers(GroupId::from_stored(id("groupId")))
             }
-            "#microsoft.graph.requestorManager" => Approver::RequestorManager,
+            "#microsoft.graph.requestorManager" => {
+                match v.get("managerLevel").and_then(Value::as_i64) {
+                    None | Some(1) => Approver::RequestorManager,
+                    Some(2) => Approver::SecondLevelManager,
+                    Some(n) => return Err(StoreError::Corrupt(format!("manager level {n}"))),
+                }
+            }
             "#microsoft.graph.internalSponsors" => Approver::InternalSponsors,
             "#microsoft.graph.externalSponsors" => Approver::ExternalSponsors,
             other => return Err(StoreError::Corrupt(format!("approver type {other}"))),

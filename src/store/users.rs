@@ -475,6 +475,14 @@ pub async fn approver_contacts(
                     ),
                     None => continue,
                 },
+                Approver::SecondLevelManager => match target {
+                    Some(t) => format!(
+                        "{select} FROM users t JOIN users m ON m.id = t.manager_id \
+                         JOIN users u ON u.id = m.manager_id WHERE t.id = {}",
+                        bind(t.as_str(), &mut binds)
+                    ),
+                    None => continue,
+                },
                 Approver::InternalSponsors | Approver::ExternalSponsors => match organization {
                     Some(o) => {
                         let kind = if matches!(a, Approver::InternalSponsors) {

@@ -1294,3 +1294,119 @@ both!(
         );
     }
 );
+
+both!(
+    a_stage_forwards_to_the_second_level_manager_else_its_fallback,
+    |backend| async move {
+        let slack = Slack::new(backend).await;
+        let (app, clock, hidden) = (&slack.app, &slack.clock, &slack.hidden);
+        let admin = Browser::new();
+        app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+        // Maria, Emma's manager, reports to Ada (set on Maria's page).
+        let maria = user(app, "maria.manager@gatehouse.demo").await;
+        let url = app.url(routes::ADMIN_USER.id(&maria.id));
+        let page = admin.get(&url).await;
+        let field = |k: &str| page.input(k).unwrap_or_default();
+        let kept = [
+            "display_name",
+            "given_name",
+            "surname",
+            "email",
+            "job_title",
+            "department",
+        ]
+        .map(|k| (k, field(k)));
+        let mut form: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let csrf = page.csrf();
+        form.extend([
+            ("csrf_token", csrf.as_str()),
+            ("user_type", "member"),
+            ("state", "active"),
+            ("manager_email", "ada.admin@gatehouse.demo"),
+        ]);
+        let saved = admin.post(&url, &form).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+
+        // A policy: the requestor's manager decides within 5 days; after 2
+        // it goes to the second level manager as well, else to Eric.
+        let new = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(hidden)))
+            .await;
+        let csrf = new.csrf();
+        let policy_form = |fallback: &'static str| {
+            vec![
+                ("csrf_token", csrf.as_str()),
+                ("policy_name", "Managers"),
+                ("scope", "allMemberUsers"),
+                ("enabled", "on"),
+                ("enable_requests", "on"),
+                ("approval_required", "on"),
+                ("stage_count", "1"),
+                ("s1_manager", "on"),
+                ("s1_fallback_users", "ada.admin@gatehouse.demo"),
+                ("s1_days", "5"),
+                ("s1_escalation", "on"),
+                ("s1_escalation_days", "2"),
+                ("s1_alt_manager", "on"),
+                ("s1_alt_fallback_users", fallback),
+                ("expiration_type", "days"),
+                ("expiration_days", "20"),
+                ("q_count", "0"),
+            ]
+        };
+        let policies = app.url(routes::ADMIN_PACKAGE_POLICIES.id(hidden));
+        let refused = admin.post(&policies, &policy_form("")).await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused
+                .has("The second level manager can be missing: add fallback alternate approvers."),
+            "{}",
+            refused.body
+        );
+        let created = admin
+            .post(&policies, &policy_form("eric.employee@gatehouse.demo"))
+            .await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        let pid = policy_named(app, hidden, "Managers").await;
+        let edit = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICY.ids(hidden, &pid)))
+            .await;
+        assert!(
+            edit.has(r#"name="s1_alt_manager" value="on" checked"#)
+                && edit.has(">eric.employee@gatehouse.demo</textarea>"),
+            "{}",
+            edit.body
+        );
+
+        // Emma asks: Maria is asked; two days on, Ada, Maria's manager, too,
+        // and Ada decides.
+        let ask = async |who: &User| {
+            let person = Person::User(who.clone());
+            submit(&app.store, &person, hidden, &input(&pid), clock.now())
+                .await
+                .unwrap()
+        };
+        let emma = user(app, "emma.employee@gatehouse.demo").await;
+        let emmas = ask(&emma).await;
+        clock.advance(Duration::days(2) + Duration::minutes(1));
+        assert_eq!(run(app, clock).await.escalated, 1);
+        let forwarded = queued(app, "approvalForwarded", "ada.admin@gatehouse.demo").await;
+        assert!(
+            matches!(forwarded, Message::ApprovalForwarded(_)),
+            "{forwarded:?}"
+        );
+        let ada = user(app, "ada.admin@gatehouse.demo").await;
+        let decided = decide(&app.store, &ada, &emmas.id, true, None, clock.now()).await;
+        assert_eq!(decided.unwrap(), RequestState::Delivered);
+
+        // Maria asks: Ada, her manager, is asked; Ada has no manager, so
+        // two days on it goes to Eric, the fallback.
+        let marias = ask(&maria).await;
+        clock.advance(Duration::days(2) + Duration::minutes(1));
+        assert_eq!(run(app, clock).await.escalated, 1);
+        queued(app, "approvalForwarded", "eric.employee@gatehouse.demo").await;
+        let eric = user(app, "eric.employee@gatehouse.demo").await;
+        let decided = decide(&app.store, &eric, &marias.id, true, None, clock.now()).await;
+        assert_eq!(decided.unwrap(), RequestState::Delivered);
+    }
+);

@@ -242,7 +242,7 @@ both!(
             is_escalation_enabled: true,
             duration_before_escalation_days: 3,
             escalation_approvers: vec![Approver::SingleUser(approver.clone())],
-            fallback_escalation_approvers: vec![],
+            fallback_escalation_approvers: vec![Approver::GroupMembers(GroupId::new())],
         };
         let policy = Policy {
             display_name: "Policy for regular guest and new guest users".into(),

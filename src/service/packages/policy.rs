@@ -49,6 +49,7 @@ async fn names(conn: &mut Conn, p: &Policy) -> Result<Names, ServiceError> {
             &s.primary_approvers,
             &s.fallback_primary_approvers,
             &s.escalation_approvers,
+            &s.fallback_escalation_approvers,
         ];
         for a in lists.into_iter().flatten() {
             match a {

@@ -6,7 +6,8 @@
 //! `target_users`, `target_groups`, `target_orgs`; `approval_required`,
 //! `approval_update_required`, `requestor_justification`, `stage_count`, and per
 //! stage `s{n}_manager|internal|external|users|groups|fallback_users|fallback_groups|
-//! justification|days|escalation|escalation_days|alt_users|alt_groups`;
+//! justification|days|escalation|escalation_days|alt_manager|alt_users|alt_groups|
+//! alt_fallback_users|alt_fallback_groups`;
 //! `enable_requests`, `allow_extension`, `custom_schedule`, `notifications_off`; `q_count` and per
 //! question `q{i}_text|kind|regex|choices|multi|required|editable|order|localizations|remove`;
 //! `expiration_type` (never|date|days|hours), `expiration_date`, `expiration_days`,
@@ -242,12 +243,23 @@ pub fn draft(f: &Fields, tz: Tz) -> PolicyDraft {
                 &mut names,
             );
             let escalation = on(f, &k("escalation"));
+            let mut alternates = Vec::new();
             if escalation {
+                if on(f, &k("alt_manager")) {
+                    alternates.push(Approver::SecondLevelManager);
+                }
                 named(
                     f,
                     Slot::Escalation(stage),
                     &k("alt_users"),
                     &k("alt_groups"),
+                    &mut names,
+                );
+                named(
+                    f,
+                    Slot::EscalationFallback(stage),
+                    &k("alt_fallback_users"),
+                    &k("alt_fallback_groups"),
                     &mut names,
                 );
             }
@@ -274,7 +286,7 @@ pub fn draft(f: &Fields, tz: Tz) -> PolicyDraft {
                 } else {
                     0
                 },
-                escalation_approvers: vec![],
+                escalation_approvers: alternates,
                 fallback_escalation_approvers: vec![],
             });
         }
@@ -533,6 +545,11 @@ pub fn fields_of(p: &Policy, names: &Names, tz: Tz) -> Fields {
                 k("fallback_groups"),
             ),
             (&s.escalation_approvers, k("alt_users"), k("alt_groups")),
+            (
+                &s.fallback_escalation_approvers,
+                k("alt_fallback_users"),
+                k("alt_fallback_groups"),
+            ),
         ] {
             let (mut us, mut gs) = (Vec::new(), Vec::new());
             for ap in list {
@@ -541,6 +558,9 @@ pub fn fields_of(p: &Policy, names: &Names, tz: Tz) -> Fields {
                     Approver::GroupMembers(g) => gs.extend(names.groups.get(g).cloned()),
                     Approver::RequestorManager => {
                         f2.insert(k("manager"), "on".into());
+                    }
+                    Approver::SecondLevelManager => {
+                        f2.insert(k("alt_manager"), "on".into());
                     }
                     Approver::InternalSponsors => {
                         f2.insert(k("internal"), "on".into());

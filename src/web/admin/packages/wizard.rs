@@ -169,6 +169,32 @@ fn approvers(f: &Fields, n: usize) -> String {
     if !fallback.is_empty() {
         text.push_str(&format!("; fallback: {}", fallback.join(", ")));
     }
+    if policy_form::on(f, &k("escalation")) {
+        let mut alternates = Vec::new();
+        if policy_form::on(f, &k("alt_manager")) {
+            alternates.push("the second level manager".to_string());
+        }
+        alternates.extend(listed("alt_users", ""));
+        alternates.extend(listed("alt_groups", "members of "));
+        alternates.extend(
+            [
+                listed("alt_fallback_users", ""),
+                listed("alt_fallback_groups", "members of "),
+            ]
+            .concat()
+            .into_iter()
+            .map(|s| format!("{s} (fallback)")),
+        );
+        text.push_str(&format!(
+            "; forwarded after {} days to {}",
+            policy_form::get(f, &k("escalation_days")).trim(),
+            if alternates.is_empty() {
+                "nobody yet".to_string()
+            } else {
+                alternates.join(", ")
+            }
+        ));
+    }
     text
 }
 
