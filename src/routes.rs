@@ -197,6 +197,8 @@ pub const ADMIN_PACKAGE_REVIEW_CSV: Route =
 /// A package's assignments: the list (a tab), its download, a new one, and
 /// what an administrator does to one.
 pub const ADMIN_PACKAGE_ASSIGNMENTS: Route = Route("/admin/access-packages/{id}/assignments");
+pub const ADMIN_PACKAGE_ADDITIONAL_ACCESS_CSV: Route =
+    Route("/admin/access-packages/{id}/additional-access.csv");
 pub const ADMIN_PACKAGE_ASSIGNMENTS_CSV: Route =
     Route("/admin/access-packages/{id}/assignments.csv");
 pub const ADMIN_PACKAGE_ASSIGN: Route = Route("/admin/access-packages/{id}/assignments/new");

@@ -879,6 +879,22 @@ both!(
                 && report.contains("The access package Marketing resources for employees"),
             "{report}"
         );
+        // The report downloads whole.
+        let csv_path = routes::ADMIN_PACKAGE_ADDITIONAL_ACCESS_CSV.id(&hidden);
+        assert!(
+            report.contains(&format!(r#"href="{csv_path}" download"#)),
+            "{report}"
+        );
+        let csv = admin.get(&app.url(&csv_path)).await;
+        assert_eq!(csv.status, 200);
+        assert!(
+            csv.body.starts_with("User,Email,Also holds,Name\r\n")
+                && csv.body.contains(
+                    "emma.employee@gatehouse.demo,Access package,Marketing resources for employees\r\n"
+                ),
+            "{}",
+            csv.body
+        );
         let other = admin
             .get(&app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&employees)))
             .await;

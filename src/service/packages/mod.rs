@@ -10,8 +10,8 @@ pub use policy::{
     set_policy_enabled, update_policy,
 };
 pub use views::{
-    AttributeInfo, PackageView, ResourceRoles, Separation, WizardView, package,
-    package_with_separation, roles_offered, search, wizard,
+    ADDITIONAL_ACCESS_LISTED, AttributeInfo, PackageView, ResourceRoles, Separation, WizardView,
+    additional_access, package, package_with_separation, roles_offered, search, wizard,
 };
 
 use chrono::{DateTime, Utc};

@@ -67,7 +67,10 @@ pub struct Separation {
 }
 
 /// How many holders with additional access the tab lists.
-const ADDITIONAL_ACCESS_LISTED: i64 = 200;
+pub const ADDITIONAL_ACCESS_LISTED: i64 = 200;
+
+/// The most rows the additional-access download holds.
+const ADDITIONAL_ACCESS_ROWS: i64 = 100_000;
 
 /// The package with its separation-of-duties reports, in one connection.
 #[tracing::instrument(skip_all)]
@@ -82,6 +85,20 @@ pub async fn package_with_separation(
             additional_access: packages::additional_access(c, id, ADDITIONAL_ACCESS_LISTED).await?,
         };
         Ok((view, separation))
+    })
+    .await
+}
+
+/// The package and every holder with additional access, for the download.
+#[tracing::instrument(skip_all)]
+pub async fn additional_access(
+    store: &Store,
+    id: &AccessPackageId,
+) -> Result<(PackageRow, Vec<crate::store::packages::AdditionalAccess>), ServiceError> {
+    read(store, async |c| {
+        let package = package_row(c, id).await?;
+        let all = packages::additional_access(c, id, ADDITIONAL_ACCESS_ROWS).await?;
+        Ok((package, all))
     })
     .await
 }

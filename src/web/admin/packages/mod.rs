@@ -36,6 +36,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.list(&LIST)
         .form(ADMIN_PACKAGE_NEW, wizard::start, wizard::step)
         .get(ADMIN_PACKAGE_ASSIGNMENTS_CSV, assignments::export_csv)
+        .get(
+            ADMIN_PACKAGE_ADDITIONAL_ACCESS_CSV,
+            settings::additional_access_csv,
+        )
         .get(ADMIN_PACKAGE, overview)
         .get(ADMIN_PACKAGE_TAB, tab)
         .post(ADMIN_PACKAGE_ROLES, roles::add)

@@ -16,6 +16,7 @@ use crate::service::packages::{self as svc, PackageSettings, Separation};
 use crate::store::packages::{PackageRow, RoleScopeRow};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
+use crate::web::admin::csv::csv_download;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::{Layout, form_status, render, render_status};
@@ -162,4 +163,25 @@ pub(super) async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoF
         &routes::ADMIN_PACKAGE_SETTINGS.id(&id),
     );
     cx.deleted("Access package", result, list, object)
+}
+
+/// Entra's "additional access" report as CSV: every holder who also holds
+/// what the package excludes.
+#[tracing::instrument(skip_all)]
+pub(super) async fn additional_access_csv(cx: Console, path: web::Path<String>) -> Reply {
+    let id = parse_id(&path)?;
+    let (package, rows) = svc::additional_access(cx.store(), &id).await?;
+    let rows = rows.iter().map(|x| {
+        let kind = if x.kind == "group" {
+            "Group membership"
+        } else {
+            "Access package"
+        };
+        vec![x.display_name.as_str(), &x.email, kind, &x.other]
+    });
+    Ok(csv_download(
+        &format!("{}-additional-access", package.display_name),
+        &["User", "Email", "Also holds", "Name"],
+        rows,
+    ))
 }
