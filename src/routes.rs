@@ -111,6 +111,7 @@ pub const PROFILE: Path = Path("/me");
 // Approvals.
 pub const APPROVALS: Path = Path("/approvals");
 pub const APPROVAL: Route = Route("/approvals/{id}");
+pub const APPROVAL_REVOKE: Route = Route("/approvals/{id}/revoke");
 
 // Admin console.
 pub const ADMIN: Path = Path("/admin");

@@ -48,6 +48,8 @@ impl AssignmentRow {
             ("expired", Some("removed")) => "Removed",
             ("expired", Some("givenUp")) => "Given up",
             ("expired", Some("removedFromDirectory")) => "Removed from the directory",
+            ("expired", Some("accessReview")) => "Removed by an access review",
+            ("expired", Some("revoked")) => "Revoked by an approver",
             ("expired", _) => "Expired",
             ("delivered", _) => "Delivered",
             ("partiallyDelivered", _) => "Partially delivered",
@@ -73,7 +75,7 @@ fn state_clause(state: Option<&str>) -> &'static str {
             " AND a.state = 'expired' AND COALESCE(a.end_reason, 'expired') = 'expired'"
         }
         Some("removed") => {
-            " AND a.state = 'expired' AND a.end_reason IN ('removed', 'removedFromDirectory')"
+            " AND a.state = 'expired' AND a.end_reason IN ('removed', 'removedFromDirectory', 'givenUp', 'accessReview', 'revoked')"
         }
         Some("failed") => " AND a.state = 'deliveryFailed'",
         _ => "",

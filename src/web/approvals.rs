@@ -15,13 +15,14 @@ use crate::store::requests::{DecidedRow, DecisionRow, RequestListRow, RequestRow
 use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
-use crate::web::extract::csrf::Form;
+use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::guard::CurrentUser;
 use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::APPROVALS, inbox)
-        .form(routes::APPROVAL, details, decide);
+        .form(routes::APPROVAL, details, decide)
+        .post(routes::APPROVAL_REVOKE, revoke);
 }
 
 /// An approver's handler context: anyone signed in to the directory.
@@ -64,6 +65,7 @@ struct RequestPage {
     attributes: Vec<(String, String)>,
     decisions: Vec<(DecisionRow, String)>,
     can_decide: bool,
+    can_revoke: bool,
     justification_required: bool,
     access_lasts: String,
     state_text: &'static str,
@@ -81,6 +83,7 @@ async fn page(me: &Approver, id: &str, justification: String, errors: FieldError
             answers: v.request.answers.clone(),
             attributes: v.attributes,
             can_decide: v.can_decide,
+            can_revoke: v.can_revoke,
             justification_required: v.reason_required,
             access_lasts: v.access_lasts,
             policy_name: v.policy_name,
@@ -126,6 +129,19 @@ async fn decide(me: Approver, path: web::Path<String>, Form(form): Form<Decision
             me.done(done, routes::APPROVALS.as_str())
         }
         Err(ServiceError::Invalid(errors)) => page(&me, &path, form.justification, errors).await,
+        Err(ServiceError::Refused(m)) => me.refused(m, &routes::APPROVAL.id(path.as_str())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The approver takes back their approval: the access it gave ends.
+#[tracing::instrument(skip_all)]
+async fn revoke(me: Approver, path: web::Path<String>, _: Form<NoFields>) -> Reply {
+    match svc::revoke(me.store(), &me.who.user, &path, me.now()).await {
+        Ok(holder) => me.done(
+            format!("Approval revoked: {holder} no longer has the access it gave."),
+            routes::APPROVALS.as_str(),
+        ),
         Err(ServiceError::Refused(m)) => me.refused(m, &routes::APPROVAL.id(path.as_str())),
         Err(e) => Err(e.into()),
     }

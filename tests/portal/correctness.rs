@@ -2033,3 +2033,95 @@ both!(
         );
     }
 );
+
+both!(
+    an_approver_revokes_an_approval_given_in_error,
+    |backend| async move {
+        let (app, admin, _clock) = demo(backend).await;
+        let emma_email = "emma.employee@gatehouse.demo";
+        let emma = signed_in(&app, emma_email).await;
+        let employees = package_named(&app, "Marketing resources for employees").await;
+        let before = held_by(&app, emma_email).await;
+        let asked = request(&app, &emma, &employees, &[("justification", "Campaign")]).await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+        let id = request_id_for(&app, emma_email).await;
+        let approved = approve_as(&app, "maria.manager@gatehouse.demo", &id).await;
+        assert_eq!(approved.status, 303, "{}", approved.body);
+        assert_ne!(held_by(&app, emma_email).await, before, "access was given");
+
+        // Only Maria, who approved it, is offered to revoke it.
+        let page_url = app.url(routes::APPROVAL.id(&id));
+        let revoke_url = app.url(routes::APPROVAL_REVOKE.id(&id));
+        let seen_by_admin = admin.get(&page_url).await;
+        assert_eq!(seen_by_admin.status, 200);
+        assert!(!seen_by_admin.has("Revoke your approval"));
+        let refused = admin
+            .post(&revoke_url, &[("csrf_token", &seen_by_admin.csrf())])
+            .await;
+        assert_eq!(
+            refused.status, 404,
+            "an administrator who did not approve it"
+        );
+        let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
+        let csrf = eric.get(&app.url(routes::HOME)).await.csrf();
+        let refused = eric.post(&revoke_url, &[("csrf_token", &csrf)]).await;
+        assert_eq!(refused.status, 404, "someone who is no approver");
+        assert_ne!(held_by(&app, emma_email).await, before, "nothing changed");
+
+        let maria = signed_in(&app, "maria.manager@gatehouse.demo").await;
+        let page = maria.get(&page_url).await;
+        assert!(page.has("Revoke your approval"), "{}", page.body);
+        let no_token = maria.post(&revoke_url, &[]).await;
+        assert_eq!(no_token.status, 403, "CSRF is checked");
+        let revoked = maria
+            .post(&revoke_url, &[("csrf_token", &page.csrf())])
+            .await;
+        assert_eq!(revoked.status, 303, "{}", revoked.body);
+        let inbox = maria.get(&app.url(routes::APPROVALS)).await;
+        assert!(
+            inbox.has(
+                "Approval revoked: emma.employee@gatehouse.demo no longer has the access it gave."
+            ),
+            "{}",
+            inbox.body
+        );
+        assert_eq!(
+            held_by(&app, emma_email).await,
+            before,
+            "the access is gone"
+        );
+        let told = format!(
+            "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'accessEnded' AND to_address = '{emma_email}'"
+        );
+        assert_eq!(count(&app, &told).await, 1, "Emma is told");
+
+        // Once is all: the page no longer offers it, and a second try says why.
+        let page = maria.get(&page_url).await;
+        assert!(!page.has("Revoke your approval"));
+        let again = maria
+            .post(&revoke_url, &[("csrf_token", &page.csrf())])
+            .await;
+        assert_eq!(again.status, 303);
+        let said = maria.get(&page_url).await;
+        assert!(
+            said.has("The access this request gave has already ended."),
+            "{}",
+            said.body
+        );
+        let removed = admin
+            .get(&app.url(format!(
+                "{}?state=removed",
+                routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&employees)
+            )))
+            .await;
+        assert!(removed.has("Revoked by an approver"), "{}", removed.body);
+        let audit = admin
+            .get(&app.url(format!("{}?activity=revokes", routes::ADMIN_AUDIT)))
+            .await;
+        assert!(
+            audit.has("Approver revokes access package assignment request"),
+            "{}",
+            audit.body
+        );
+    }
+);

@@ -519,6 +519,31 @@ impl Request {
         Ok(())
     }
 
+    /// Whether `by` may take back their approval of this request, ending
+    /// the access it gave (Entra's "Revoke", Approvals › History): they
+    /// approved one of its stages (`approved_by`), it was delivered, and
+    /// what it gave is still held (`access_held`).
+    pub fn may_revoke(
+        &self,
+        by: &UserId,
+        approved_by: &[UserId],
+        access_held: bool,
+    ) -> Result<(), String> {
+        if !approved_by.contains(by) {
+            return Err("Only an approver who approved this request can revoke it.".into());
+        }
+        if self.state != RequestState::Delivered {
+            return Err(format!(
+                "Only a request whose access was given can be revoked; this one is {}.",
+                super::human(self.state)
+            ));
+        }
+        if !access_held {
+            return Err("The access this request gave has already ended.".into());
+        }
+        Ok(())
+    }
+
     /// Whether the current stage's approvers must give a reason.
     pub fn reason_required(&self, policy: &Policy) -> bool {
         policy
@@ -1250,6 +1275,31 @@ mod tests {
             approval_bypassed: false,
             identity: None,
         }
+    }
+
+    #[test]
+    fn only_an_approver_of_a_delivered_request_revokes_what_is_still_held() {
+        let (eric, maria, ada) = (UserId::new(), UserId::new(), UserId::new());
+        let mut r = request(&eric);
+        r.state = RequestState::Delivered;
+        let approved = [maria.clone()];
+        assert_eq!(r.may_revoke(&maria, &approved, true), Ok(()));
+        assert!(
+            r.may_revoke(&ada, &approved, true)
+                .unwrap_err()
+                .contains("Only an approver")
+        );
+        assert!(
+            r.may_revoke(&maria, &approved, false)
+                .unwrap_err()
+                .contains("already ended")
+        );
+        r.state = RequestState::PendingApproval;
+        assert!(
+            r.may_revoke(&maria, &approved, true)
+                .unwrap_err()
+                .contains("was given")
+        );
     }
 
     #[test]

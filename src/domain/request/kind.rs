@@ -74,6 +74,8 @@ pub enum EndReason {
     /// An access review denied it (or its reviewers did not respond and the
     /// review's setting removes access then).
     AccessReview,
+    /// An approver took back the approval that gave it.
+    Revoked,
 }
 
 impl EndReason {
@@ -84,6 +86,7 @@ impl EndReason {
             EndReason::GivenUp => "givenUp",
             EndReason::RemovedFromDirectory => "removedFromDirectory",
             EndReason::AccessReview => "accessReview",
+            EndReason::Revoked => "revoked",
         }
     }
 
@@ -94,6 +97,7 @@ impl EndReason {
             EndReason::GivenUp,
             EndReason::RemovedFromDirectory,
             EndReason::AccessReview,
+            EndReason::Revoked,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -107,6 +111,7 @@ impl EndReason {
             EndReason::GivenUp => "Given up",
             EndReason::RemovedFromDirectory => "Removed from the directory",
             EndReason::AccessReview => "Removed by an access review",
+            EndReason::Revoked => "Revoked by an approver",
         }
     }
 }
@@ -121,6 +126,7 @@ mod tests {
             assert_eq!(RequestType::parse(t.as_str()), Some(t));
         }
         assert_eq!(EndReason::parse("removed"), Some(EndReason::Removed));
+        assert_eq!(EndReason::parse("revoked"), Some(EndReason::Revoked));
         assert_eq!(RequestType::parse("userFoo"), None);
     }
 }

@@ -19,6 +19,7 @@ pub mod give_up;
 pub mod leavers;
 pub mod lifecycle;
 pub mod reprocess;
+pub mod revoke;
 pub mod submit;
 pub mod view;
 
@@ -33,4 +34,5 @@ pub use extend::{earlier_answers, extension_offer, request_extension};
 pub use extensions::{CallbackRefusal, resume, time_out_waits};
 pub use give_up::give_up;
 pub use reprocess::reprocess;
+pub use revoke::revoke;
 pub use submit::{RequestInput, Submitted, resubmit, submit};

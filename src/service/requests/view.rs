@@ -116,6 +116,9 @@ pub struct ApprovalView {
     pub decisions: Vec<(DecisionRow, String)>,
     /// Whether the person viewing may decide it now.
     pub can_decide: bool,
+    /// Whether the person viewing may take back their approval, ending
+    /// the access it gave.
+    pub can_revoke: bool,
     pub reason_required: bool,
     /// How long access lasts once given ("365 days from when it is given").
     pub access_lasts: String,
@@ -162,8 +165,10 @@ pub async fn approval(
             None => String::new(),
         };
         let attributes = labelled_attributes(store, c, &package, &request.attributes).await?;
+        let can_revoke = super::revoke::may_revoke(c, viewer, &row, &decisions).await?;
         Ok(ApprovalView {
             attributes,
+            can_revoke,
             can_decide: request.may_decide(viewer, &current).is_ok(),
             reason_required: policy.as_ref().is_some_and(|p| request.reason_required(p)),
             access_lasts: policy

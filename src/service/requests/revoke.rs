@@ -1,0 +1,94 @@
+//! An approver takes back an approval that gave access (Entra's "Revoke",
+//! Approvals › History): the assignment the request made ends as "revoked
+//! by an approver", what only it granted is taken back, and its holder is
+//! told.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::ids::UserId;
+use crate::domain::request::EndReason;
+use crate::domain::user::User;
+use crate::service::{ServiceError, found, write};
+use crate::store::requests::DecisionRow;
+use crate::store::{Conn, assignments, requests};
+
+/// The people who approved a stage of the request, of its `decisions`.
+fn approved_by(decisions: &[DecisionRow]) -> Vec<UserId> {
+    decisions
+        .iter()
+        .filter(|d| d.review_result == "Approved" && !d.reviewed_by.is_empty())
+        .map(|d| UserId::from_stored(d.reviewed_by.clone()))
+        .collect()
+}
+
+/// Whether `approver` may revoke the request (`row`, with its
+/// `decisions`) now, for its approval page.
+pub(crate) async fn may_revoke(
+    conn: &mut Conn,
+    approver: &UserId,
+    row: &requests::RequestRow,
+    decisions: &[DecisionRow],
+) -> Result<bool, ServiceError> {
+    let request = row.decode()?;
+    let approved = approved_by(decisions);
+    if !approved.contains(approver) {
+        return Ok(false);
+    }
+    let held = held(conn, row).await?;
+    Ok(request.may_revoke(approver, &approved, held).is_ok())
+}
+
+/// Whether the assignment the request made is still active.
+async fn held(conn: &mut Conn, row: &requests::RequestRow) -> Result<bool, ServiceError> {
+    Ok(match &row.assignment_id {
+        Some(a) => assignments::get(conn, a)
+            .await?
+            .is_some_and(|a| a.is_active()),
+        None => false,
+    })
+}
+
+/// `approver` revokes their approval of request `id`; returns whose access
+/// ended. `NotFound` for anyone who did not approve it, who learns nothing.
+#[tracing::instrument(skip_all)]
+pub async fn revoke(
+    store: &crate::store::Store,
+    approver: &User,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let actor = Actor {
+        user_id: Some(approver.id.to_string()),
+        display_name: approver.display_name.clone(),
+    };
+    write(store, &actor, now, async |tx| {
+        let row = found(requests::get(tx, id).await?)?;
+        let approved = approved_by(&requests::decisions(tx, id).await?);
+        if !approved.contains(&approver.id) {
+            return Err(ServiceError::NotFound);
+        }
+        let request = row.decode()?;
+        let held = held(tx, &row).await?;
+        request
+            .may_revoke(&approver.id, &approved, held)
+            .map_err(ServiceError::Refused)?;
+        let assignment = row.assignment_id.clone().unwrap_or_default();
+        let ended =
+            crate::service::access::end_assignment(tx, &assignment, EndReason::Revoked, now)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::Refused("The access this request gave has already ended.".into())
+                })?;
+        let event = NewAuditEvent::new(
+            "Approver revokes access package assignment request",
+            object_type::ACCESS_PACKAGE,
+            id,
+            request.package.as_str(),
+            json!({"request": id, "removed": ended}),
+        );
+        Ok((request.email.clone(), event))
+    })
+    .await
+}
