@@ -19,11 +19,15 @@ pub(super) async fn block(store: &Store, now: DateTime<Utc>) -> Result<usize, Se
     if settings.action == GuestAction::None {
         return Ok(0);
     }
+    // Fixed now: a later change of the settings applies to guests blocked
+    // from then on.
+    let delete_at = (settings.action == GuestAction::BlockSignInAndDelete)
+        .then(|| now + chrono::Duration::days(i64::from(settings.days_until_deletion)));
     batches!(
         store,
         |tx, ids| users::guests_without_access(&mut tx, BATCH).await?,
         |id| {
-            users::set_lifecycle_block(&mut tx, id, Some(now), now).await?;
+            users::set_lifecycle_block(&mut tx, id, delete_at, now).await?;
             store::sessions::delete_for_user(&mut tx, id).await?;
             // An external sponsor may be an approver: what waits on them
             // goes to someone who can still sign in.
@@ -55,20 +59,13 @@ pub(super) async fn block(store: &Store, now: DateTime<Utc>) -> Result<usize, Se
     )
 }
 
-/// Guests the lifecycle blocked are deleted once their days are up.
+/// Guests the lifecycle blocked are deleted once the days they were given
+/// when blocked are up.
 #[tracing::instrument(skip_all)]
 pub(super) async fn delete(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    let settings = {
-        let mut conn = store.read().await?;
-        crate::service::settings::guest_lifecycle(&mut conn).await?
-    };
-    if settings.action != GuestAction::BlockSignInAndDelete {
-        return Ok(0);
-    }
-    let before = now - chrono::Duration::days(i64::from(settings.days_until_deletion));
     batches!(
         store,
-        |tx, ids| users::guests_blocked_before(&mut tx, before, BATCH).await?,
+        |tx, ids| users::guests_due_for_removal(&mut tx, now, BATCH).await?,
         |id| {
             let found = users::get(&mut tx, id).await?;
             match found {
@@ -80,7 +77,7 @@ pub(super) async fn delete(store: &Store, now: DateTime<Utc>) -> Result<usize, S
                         object_type::USER,
                         id.as_str(),
                         &u.display_name,
-                        json!({"mail": u.email, "daysUntilDeletion": settings.days_until_deletion}),
+                        json!({"mail": u.email}),
                         now,
                     )
                     .await?;

@@ -179,7 +179,8 @@ pub async fn update(
         "UPDATE users SET user_type = $2, display_name = $3, given_name = $4, surname = $5, email = $6, \
          email_lower = $7, job_title = $8, department = $9, manager_id = $10, custom_attributes = $11, \
          state = $12, updated_at = $13, name_lower = $14, \
-         lifecycle_blocked_at = CASE WHEN state = $12 THEN lifecycle_blocked_at ELSE NULL END WHERE id = $1",
+         lifecycle_blocked_at = CASE WHEN state = $12 THEN lifecycle_blocked_at ELSE NULL END, \
+         lifecycle_delete_at = CASE WHEN state = $12 THEN lifecycle_delete_at ELSE NULL END WHERE id = $1",
     );
     let done = bind_profile(q, id, p, manager, now).execute(conn).await?;
     if done.rows_affected() == 0 {
@@ -339,32 +340,23 @@ pub async fn clear_attributes(
     save_attributes(conn, &u, now).await
 }
 
-/// Blocks (or, with `None`, unblocks) a user for the guest lifecycle.
+/// Blocks a user for the guest lifecycle, to be removed at `delete_at`
+/// (`None`: kept).
 pub async fn set_lifecycle_block(
     conn: &mut Conn,
     id: &UserId,
-    at: Option<DateTime<Utc>>,
+    delete_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE users SET state = CASE WHEN $2 IS NULL THEN 'active' ELSE 'blocked' END, \
-         lifecycle_blocked_at = $2, updated_at = $3 WHERE id = $1",
+        "UPDATE users SET state = 'blocked', lifecycle_blocked_at = $2, lifecycle_delete_at = $3, \
+         updated_at = $2 WHERE id = $1",
     )
     .bind(id.as_str())
-    .bind(at.map(ts))
     .bind(ts(now))
+    .bind(delete_at.map(ts))
     .exec(conn)
     .await
-}
-
-/// Whether the guest lifecycle blocked the user (rather than an administrator).
-pub async fn lifecycle_blocked_at(conn: &mut Conn, id: &UserId) -> Result<Option<String>> {
-    sqlx::query_scalar::<_, Option<String>>("SELECT lifecycle_blocked_at FROM users WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map(Option::flatten)
-        .map_err(map_err)
 }
 
 /// Active governed guests with no active assignment and no open request:
@@ -387,20 +379,20 @@ pub async fn guests_without_access(conn: &mut Conn, limit: i64) -> Result<Vec<Us
     .map(|ids| ids.into_iter().map(UserId::from).collect())
 }
 
-/// Guests the lifecycle blocked on or before `before`.
-pub async fn guests_blocked_before(
+/// Guests the lifecycle blocked whose removal is due by `now`.
+pub async fn guests_due_for_removal(
     conn: &mut Conn,
-    before: DateTime<Utc>,
+    now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<UserId>> {
     let lock = super::dialect(conn).skip_locked();
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT id FROM users WHERE lifecycle = 'governed' AND state = 'blocked' \
-         AND lifecycle_blocked_at <= $1 \
+         AND lifecycle_delete_at <= $1 \
          AND NOT EXISTS (SELECT 1 FROM request_decisions d WHERE d.reviewed_by = users.id) \
-         ORDER BY lifecycle_blocked_at, id LIMIT $2{lock}"
+         ORDER BY lifecycle_delete_at, id LIMIT $2{lock}"
     ))
-    .bind(ts(before))
+    .bind(ts(now))
     .bind(limit)
     .all(conn)
     .await
@@ -531,8 +523,8 @@ pub async fn block(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<(
 
 pub async fn lift_lifecycle_block(conn: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<()> {
     sqlx::query(
-        "UPDATE users SET state = 'active', lifecycle_blocked_at = NULL, updated_at = $2 \
-         WHERE id = $1 AND lifecycle_blocked_at IS NOT NULL",
+        "UPDATE users SET state = 'active', lifecycle_blocked_at = NULL, lifecycle_delete_at = NULL, \
+         updated_at = $2 WHERE id = $1 AND lifecycle_blocked_at IS NOT NULL",
     )
     .bind(id.as_str())
     .bind(ts(now))

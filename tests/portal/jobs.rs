@@ -855,6 +855,25 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     clock.advance(Duration::days(60));
     assert_eq!(run(&app, &clock).await.deleted, 0, "block only: kept");
     assert!(user(&app, &second.email).await.is_blocked());
+    // A change of the settings applies to guests blocked from then on: the
+    // guest blocked to be kept is kept, even with removal at once now.
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+    assert!(page.has("Changes apply to guests blocked from then on"));
+    let saved = admin
+        .post(
+            &app.url(routes::ADMIN_SETTINGS),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("action", "blockSignInAndDelete"),
+                ("days", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    assert_eq!(run(&app, &clock).await.deleted, 0, "kept as blocked before");
+    assert!(user(&app, &second.email).await.is_blocked());
 
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
