@@ -188,6 +188,8 @@ pub struct UserView {
     pub reports: Vec<UserSummary>,
     pub held: Vec<HeldRole>,
     pub packages: PackagesOfUser,
+    /// When the guest lifecycle blocked them and removes them, if it did.
+    pub lifecycle_block: Option<users::LifecycleBlock>,
 }
 
 /// Entra's "Access packages for a user" report: what the person was
@@ -226,6 +228,7 @@ pub async fn user(store: &Store, id: &UserId) -> Result<UserView, ServiceError> 
             identities: users::identities(c, id).await?,
             reports: users::direct_reports(c, id).await?,
             held: dir::roles_held_by(c, id).await?,
+            lifecycle_block: users::lifecycle_block(c, id).await?,
             packages: PackagesOfUser {
                 assigned: crate::store::assignments::of_target(c, id).await?,
                 ..PackagesOfUser::default()

@@ -340,6 +340,26 @@ pub async fn clear_attributes(
     save_attributes(conn, &u, now).await
 }
 
+/// When the guest lifecycle blocked someone, and when it removes them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LifecycleBlock {
+    pub blocked_at: String,
+    /// `None`: they are kept.
+    pub delete_at: Option<String>,
+}
+
+/// The guest lifecycle's block of the user, if it blocked them.
+pub async fn lifecycle_block(conn: &mut Conn, id: &UserId) -> Result<Option<LifecycleBlock>> {
+    sqlx::query_as::<_, LifecycleBlock>(
+        "SELECT lifecycle_blocked_at AS blocked_at, lifecycle_delete_at AS delete_at FROM users \
+         WHERE id = $1 AND state = 'blocked' AND lifecycle_blocked_at IS NOT NULL",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
 /// Blocks a user for the guest lifecycle, to be removed at `delete_at`
 /// (`None`: kept).
 pub async fn set_lifecycle_block(

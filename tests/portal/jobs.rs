@@ -724,6 +724,24 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     assert_eq!((r.expired, r.blocked, r.deleted), (1, 1, 0));
     let gia = user(&app, &first.email).await;
     assert!(gia.is_blocked());
+    // Her page says so, and when she goes: 30 days on (the default).
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let page = admin.get(&app.url(routes::ADMIN_USER.id(&gia.id))).await;
+    let removal = (clock.now() + Duration::days(30)).format("%Y-%m-%d %H:%M UTC");
+    assert!(
+        page.has("Guest lifecycle: governed.")
+            && page.has("Blocked by the guest lifecycle on")
+            && page.has(&format!(
+                r#"to be removed from the directory on <time datetime="{}"#,
+                (clock.now() + Duration::days(30)).format("%Y-%m-%dT%H:%M")
+            ))
+            && page.has(&removal.to_string()),
+        "{}",
+        page.body
+    );
+    let page = admin.get(&app.url(routes::ADMIN_USER.id(&gary.id))).await;
+    assert!(page.has("Guest lifecycle: not governed."), "{}", page.body);
     let claims = gatehouse::service::sign_in::VerifiedClaims {
         issuer: first.issuer.clone(),
         subject: first.subject.clone(),
@@ -854,11 +872,16 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     assert_eq!(run(&app, &clock).await.blocked, 1);
     clock.advance(Duration::days(60));
     assert_eq!(run(&app, &clock).await.deleted, 0, "block only: kept");
-    assert!(user(&app, &second.email).await.is_blocked());
-    // A change of the settings applies to guests blocked from then on: the
-    // guest blocked to be kept is kept, even with removal at once now.
+    let second_user = user(&app, &second.email).await;
+    assert!(second_user.is_blocked());
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let page = admin
+        .get(&app.url(routes::ADMIN_USER.id(&second_user.id)))
+        .await;
+    assert!(page.has("kept in the directory."), "{}", page.body);
+    // A change of the settings applies to guests blocked from then on: the
+    // guest blocked to be kept is kept, even with removal at once now.
     let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
     assert!(page.has("Changes apply to guests blocked from then on"));
     let saved = admin

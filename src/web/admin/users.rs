@@ -13,7 +13,7 @@ use crate::service::directory::PackagesOfUser;
 use crate::service::{ServiceError, directory};
 use crate::store::directory::HeldRole;
 use crate::store::scim::Origin;
-use crate::store::users::{IdentityRow, UserSummary};
+use crate::store::users::{IdentityRow, LifecycleBlock, UserSummary};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
@@ -107,6 +107,9 @@ struct UserFormPage {
     organization: Option<String>,
     /// Where the person comes from; synced people are changed at the source.
     origin: Origin,
+    /// For a guest: whether the guest lifecycle governs them.
+    governed: Option<bool>,
+    lifecycle_block: Option<LifecycleBlock>,
 }
 
 impl UserFormPage {
@@ -143,6 +146,8 @@ async fn new_form(cx: Console) -> Reply {
         packages: PackagesOfUser::default(),
         organization: None,
         origin: Origin::default(),
+        governed: None,
+        lifecycle_block: None,
     })
 }
 
@@ -176,6 +181,8 @@ async fn create(cx: Console, Form(form): Form<UserForm>) -> Reply {
                 packages: PackagesOfUser::default(),
                 organization: None,
                 origin: Origin::default(),
+                governed: None,
+                lifecycle_block: None,
             },
         ),
         Err(e) => Err(e.into()),
@@ -214,6 +221,8 @@ async fn edit_page(
         packages: view.packages,
         organization: view.organization,
         origin: view.origin,
+        governed: user.is_guest().then_some(user.governed),
+        lifecycle_block: view.lifecycle_block,
     };
     render_status(status, &page)
 }
