@@ -142,7 +142,11 @@ impl Search {
         Ok(Search {
             activity: Some(activity.to_string()).filter(|a| !a.is_empty()),
             from: first.and_then(start),
-            before: last.and_then(|d| d.succ_opt()).and_then(start),
+            // The last day of year 9999 has no day after that time can hold.
+            before: last
+                .and_then(|d| d.succ_opt())
+                .filter(|d| d.year() <= 9999)
+                .and_then(start),
         })
     }
 }
@@ -188,6 +192,8 @@ mod tests {
             Some("The last day comes before the first.")
         );
         assert!(Search::parse(&"x".repeat(201), "", "", tokyo).is_err());
+        let end = Search::parse("", "", "9999-12-31", chrono_tz::UTC).unwrap();
+        assert_eq!(end.before, None, "to the end of time");
     }
 
     #[test]

@@ -78,10 +78,14 @@ impl TenantSettings {
                 "Choose to which domains guests may belong.",
             );
         }
-        let listed = e.check(
-            "collaboration_domains",
-            parse_domains(input.collaboration_domains),
-        );
+        // A list that means nothing is neither checked nor kept.
+        let listed = match collaboration {
+            Some(Collaboration::AnyDomain) => Some(Vec::new()),
+            _ => e.check(
+                "collaboration_domains",
+                parse_domains(input.collaboration_domains),
+            ),
+        };
         match (collaboration, &listed) {
             (Some(Collaboration::DenyDomains | Collaboration::AllowOnlyDomains), Some(l))
                 if l.is_empty() =>
@@ -111,11 +115,7 @@ impl TenantSettings {
                     domains,
                     time_zone: time_zone.to_string(),
                     collaboration,
-                    // A list that means nothing is not kept.
-                    collaboration_domains: match collaboration {
-                        Collaboration::AnyDomain => Vec::new(),
-                        _ => listed.unwrap_or_default(),
-                    },
+                    collaboration_domains: listed.unwrap_or_default(),
                 })
             }
             _ => Err(e),
@@ -144,7 +144,12 @@ impl TenantSettings {
     /// restrictions keep it from becoming a guest; `None` when it may.
     pub fn refuses_guest<'a>(&self, email: &'a str) -> Option<&'a str> {
         let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or(email);
-        let lower = domain.to_lowercase();
+        // The listed domains are ASCII: a name in other letters is compared
+        // in its ASCII (IDNA) form, so that it cannot slip past the list.
+        let lower = match url::Host::parse(domain) {
+            Ok(url::Host::Domain(ascii)) => ascii,
+            _ => domain.to_lowercase(),
+        };
         let listed = self.collaboration_domains.iter().any(|d| {
             lower == *d
                 || lower
@@ -217,6 +222,11 @@ mod tests {
         );
         assert_eq!(deny.refuses_guest("pat@notrival.example"), None);
         assert_eq!(deny.refuses_guest("pat@contoso.com"), None);
+        let idn = with("denyDomains", "xn--bcher-kva.example").unwrap();
+        assert_eq!(
+            idn.refuses_guest("pat@Bücher.example"),
+            Some("Bücher.example")
+        );
         let only = with("allowOnlyDomains", "contoso.com").unwrap();
         assert_eq!(only.refuses_guest("pat@sales.contoso.com"), None);
         assert_eq!(only.refuses_guest("pat@fabrikam.com"), Some("fabrikam.com"));
@@ -237,6 +247,10 @@ mod tests {
                 .unwrap()
                 .collaboration_domains
                 .is_empty()
+        );
+        assert!(
+            with("anyDomain", "not a domain").is_ok(),
+            "an unused list is not checked"
         );
         let old: TenantSettings = serde_json::from_str(r#"{"domains":[],"timeZone":""}"#).unwrap();
         assert_eq!(old.collaboration, Collaboration::AnyDomain);

@@ -56,6 +56,9 @@ pub async fn remove(
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
         let a = active(tx, package, id, "This assignment is already").await?;
+        // Held like every change to what the person holds, so that a
+        // delivery at the same moment never loses a role this takes back.
+        store::users::lock(tx, &a.target_id).await?;
         let ended = super::access::end_assignment(tx, id, EndReason::Removed, now).await?;
         let Some(details) = ended else {
             return Err(ServiceError::Refused(

@@ -96,7 +96,7 @@ pub async fn list(
                          AND ($4 IS NULL OR lower(action) LIKE $4 ESCAPE '\\') \
                          AND ($5 IS NULL OR occurred_at >= $5) AND ($6 IS NULL OR occurred_at < $6)";
     let search = &filter.search;
-    let words = search.activity.as_deref().map(super::contains_pattern);
+    let words = search.activity.as_deref().map(super::words_pattern);
     let (from, before) = (search.from.map(ts), search.before.map(ts));
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_events {WHERE}"))
         .bind(filter.object_type.clone())

@@ -505,15 +505,26 @@ pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
 
 /// A `LIKE` pattern matching `q` anywhere, with `\` as the escape character.
 pub fn contains_pattern(q: &str) -> String {
-    let mut p = String::with_capacity(q.len() + 2);
-    p.push('%');
-    for c in q.trim().to_lowercase().chars() {
+    format!("%{}%", like_escaped(q.trim()))
+}
+
+/// A `LIKE` pattern matching the words of `q` in their order, anything
+/// between and around them ("approve request" finds "Approve access package
+/// assignment request"), with `\` as the escape character.
+pub fn words_pattern(q: &str) -> String {
+    let words: Vec<String> = q.split_whitespace().map(like_escaped).collect();
+    format!("%{}%", words.join("%"))
+}
+
+/// `q` in lower case, its `LIKE` wildcards and escape character escaped.
+fn like_escaped(q: &str) -> String {
+    let mut p = String::with_capacity(q.len());
+    for c in q.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }
         p.push(c);
     }
-    p.push('%');
     p
 }
 
@@ -603,5 +614,18 @@ impl<'r> sqlx::Decode<'r, Any> for Flag {
 impl From<Flag> for bool {
     fn from(f: Flag) -> bool {
         f.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_escape_wildcards_and_keep_the_words_in_order() {
+        assert_eq!(super::contains_pattern(" 50%_Off "), "%50\\%\\_off%");
+        assert_eq!(
+            super::words_pattern("Approve  request"),
+            "%approve%request%"
+        );
+        assert_eq!(super::words_pattern("100%"), "%100\\%%");
     }
 }

@@ -2116,10 +2116,11 @@ both!(
             .await;
         assert!(removed.has("Revoked by an approver"), "{}", removed.body);
         let audit = admin
-            .get(&app.url(format!("{}?activity=revokes", routes::ADMIN_AUDIT)))
+            .get(&app.url(format!("{}?activity=revokes+request", routes::ADMIN_AUDIT)))
             .await;
         assert!(
-            audit.has("Approver revokes access package assignment request"),
+            audit.has("Approver revokes access package assignment request")
+                && audit.has(">Marketing resources for employees</a>"),
             "{}",
             audit.body
         );

@@ -521,8 +521,9 @@ impl Request {
 
     /// Whether `by` may take back their approval of this request, ending
     /// the access it gave (Entra's "Revoke", Approvals › History): they
-    /// approved one of its stages (`approved_by`), it was delivered, and
-    /// what it gave is still held (`access_held`).
+    /// approved one of its stages (`approved_by`), it asked for access (an
+    /// extension's approval would end time someone else approved), its
+    /// access was given, and what it gave is still held (`access_held`).
     pub fn may_revoke(
         &self,
         by: &UserId,
@@ -532,7 +533,17 @@ impl Request {
         if !approved_by.contains(by) {
             return Err("Only an approver who approved this request can revoke it.".into());
         }
-        if self.state != RequestState::Delivered {
+        if !matches!(self.kind, RequestType::UserAdd | RequestType::AdminAdd) {
+            return Err(
+                "Only a request for access can be revoked; an approved extension stays.".into(),
+            );
+        }
+        let given = [
+            RequestState::Delivered,
+            RequestState::PartiallyDelivered,
+            RequestState::Delivering,
+        ];
+        if !given.contains(&self.state) {
             return Err(format!(
                 "Only a request whose access was given can be revoked; this one is {}.",
                 super::human(self.state)
@@ -1299,6 +1310,14 @@ mod tests {
             r.may_revoke(&maria, &approved, true)
                 .unwrap_err()
                 .contains("was given")
+        );
+        r.state = RequestState::PartiallyDelivered;
+        assert_eq!(r.may_revoke(&maria, &approved, true), Ok(()));
+        r.kind = RequestType::UserExtend;
+        assert!(
+            r.may_revoke(&maria, &approved, true)
+                .unwrap_err()
+                .contains("extension")
         );
     }
 

@@ -68,19 +68,13 @@ pub(crate) async fn deliver_in(
     let target = match request.target.clone() {
         Target::User(u) => u,
         Target::External { issuer, subject } => {
-            // The collaboration restrictions may have changed since the
-            // request was made; they win over the policy.
-            let tenant = crate::service::settings::tenant(conn).await?;
-            if let Some(domain) = tenant.refuses_guest(&request.email) {
-                let reason = refused_domain(domain);
-                return Ok(request.refuse(reason, names)?);
-            }
             match guest_for(conn, request, &issuer, &subject, now).await? {
-                Some(u) => {
+                Guest::Account(u) => {
                     request.target = Target::User(u.clone());
                     u
                 }
-                None => return Ok(request.fail_delivery()?),
+                Guest::Member => return Ok(request.fail_delivery()?),
+                Guest::Refused(reason) => return Ok(request.refuse(reason, names)?),
             }
         }
     };
@@ -117,18 +111,27 @@ pub(crate) async fn deliver_in(
     Ok(changes)
 }
 
+/// Whose account a request from someone not in the directory is delivered to.
+enum Guest {
+    Account(UserId),
+    /// The address belongs to a member (or a guest another identity holds),
+    /// whom a foreign identity never becomes.
+    Member,
+    /// No new guest may be made: the collaboration restrictions, which
+    /// may have changed since the request was made, keep the domain out.
+    Refused(String),
+}
+
 /// The guest account for a request from someone not in the directory: the
 /// one their sign-in identity already has, a guest with their address
 /// (linked), or a new governed guest of their connected organization.
-/// `None` when the address belongs to a member, whom a foreign identity
-/// never becomes.
 async fn guest_for(
     conn: &mut Conn,
     r: &Request,
     issuer: &str,
     subject: &str,
     now: DateTime<Utc>,
-) -> Result<Option<UserId>, ServiceError> {
+) -> Result<Guest, ServiceError> {
     let organization = r.organization.as_ref().map(|o| o.to_string());
     // Only an identity that proved the address itself (an emailed code) may
     // take over a guest account found by address; an organization's provider
@@ -136,9 +139,9 @@ async fn guest_for(
     let proven_address = issuer == EMAIL_CODE_ISSUER || issuer == DEMO_GUEST_ISSUER;
     let id = match users::find_by_identity(conn, issuer, subject).await? {
         Some(u) if u.is_guest() => u.id,
-        Some(_) => return Ok(None),
+        Some(_) => return Ok(Guest::Member),
         None => match users::find_by_email(conn, &r.email).await? {
-            Some(u) if !u.is_guest() => return Ok(None),
+            Some(u) if !u.is_guest() => return Ok(Guest::Member),
             Some(u)
                 if proven_address
                     || (u.connected_organization_id.is_some()
@@ -147,8 +150,12 @@ async fn guest_for(
                 users::insert_identity(conn, issuer, subject, &u.id, now).await?;
                 u.id
             }
-            Some(_) => return Ok(None),
+            Some(_) => return Ok(Guest::Member),
             None => {
+                let tenant = crate::service::settings::tenant(conn).await?;
+                if let Some(domain) = tenant.refuses_guest(&r.email) {
+                    return Ok(Guest::Refused(refused_domain(domain)));
+                }
                 let email = Email::parse(&r.email).map_err(|_| {
                     ServiceError::Refused("The request's email address is not valid.".into())
                 })?;
@@ -165,7 +172,7 @@ async fn guest_for(
     };
     // Every open request of this identity now belongs to the account.
     requests::set_target_for_identity(conn, issuer, subject, &id).await?;
-    Ok(Some(id))
+    Ok(Guest::Account(id))
 }
 
 impl Context {

@@ -70,6 +70,11 @@ pub async fn revoke(
             return Err(ServiceError::NotFound);
         }
         let request = row.decode()?;
+        // Held like every change to what the person holds, so that a
+        // delivery at the same moment never loses a role this takes back.
+        if let Some(target) = request.target.user() {
+            crate::store::users::lock(tx, target).await?;
+        }
         let held = held(tx, &row).await?;
         request
             .may_revoke(&approver.id, &approved, held)
@@ -81,11 +86,12 @@ pub async fn revoke(
                 .ok_or_else(|| {
                     ServiceError::Refused("The access this request gave has already ended.".into())
                 })?;
+        let package = ended["package"].as_str().unwrap_or_default().to_string();
         let event = NewAuditEvent::new(
             "Approver revokes access package assignment request",
             object_type::ACCESS_PACKAGE,
             id,
-            request.package.as_str(),
+            package,
             json!({"request": id, "removed": ended}),
         );
         Ok((request.email.clone(), event))
