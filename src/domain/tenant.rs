@@ -22,6 +22,9 @@ pub struct TenantSettings {
     /// The domains `collaboration` denies or allows; each covers its
     /// subdomains.
     pub collaboration_domains: Vec<String>,
+    /// Whether requestors see who is asked to decide their pending requests
+    /// (Entra's "show approver details", off by default).
+    pub show_approvers: bool,
 }
 
 /// Entra's collaboration restrictions: to which domains invitations may go.
@@ -63,6 +66,7 @@ pub struct TenantInput<'a> {
     pub time_zone: &'a str,
     pub collaboration: &'a str,
     pub collaboration_domains: &'a str,
+    pub show_approvers: bool,
 }
 
 impl TenantSettings {
@@ -116,6 +120,7 @@ impl TenantSettings {
                     time_zone: time_zone.to_string(),
                     collaboration,
                     collaboration_domains: listed.unwrap_or_default(),
+                    show_approvers: input.show_approvers,
                 })
             }
             _ => Err(e),
@@ -182,6 +187,7 @@ mod tests {
             time_zone,
             collaboration: "anyDomain",
             collaboration_domains: "",
+            show_approvers: false,
         }
     }
 

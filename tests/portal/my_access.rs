@@ -741,3 +741,63 @@ async fn a_fixed_last_day_is_read_in_each_persons_time_zone() {
         refused.body
     );
 }
+
+/// Where the organization shows them, requestors see who is asked to decide
+/// their pending request; by default they do not.
+#[tokio::test]
+async fn requestors_see_their_approvers_where_the_organization_shows_them() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let emma = Browser::new();
+    app.demo_sign_in(&emma, "emma.employee@gatehouse.demo")
+        .await;
+    let employees = package_named(&app, "Marketing resources for employees").await;
+    let asked =
+        crate::correctness::request(&app, &emma, &employees, &[("justification", "Campaign")])
+            .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let id = request_id_for(&app, "emma.employee@gatehouse.demo").await;
+    let mine = app.url(routes::REQUEST.id(&id));
+    let page = emma.get(&mine).await;
+    assert!(
+        page.has("pending approval") || page.has("Pending approval"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.has("Asked to decide"),
+        "hidden by default: {}",
+        page.body
+    );
+
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+    assert!(
+        !settings.has(
+            r#"name="show_approvers" value="on" aria-describedby="show_approvers-hint" checked"#
+        )
+    );
+    let saved = admin
+        .post(
+            &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
+            &[
+                ("csrf_token", settings.csrf().as_str()),
+                ("domains", "gatehouse.demo"),
+                ("collaboration", "anyDomain"),
+                ("show_approvers", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = emma.get(&mine).await;
+    assert!(
+        page.has("<dt>Asked to decide</dt><dd>Maria Manager</dd>"),
+        "{}",
+        page.body
+    );
+
+    // Once decided, nobody is asked any more.
+    let approved = approve_as(&app, "maria.manager@gatehouse.demo", &id).await;
+    assert_eq!(approved.status, 303);
+    assert!(!emma.get(&mine).await.has("Asked to decide"));
+}

@@ -261,6 +261,9 @@ pub struct MyRequest {
     pub decisions: Vec<DecisionRow>,
     /// The custom extension the request waits for, by name.
     pub waiting_for: Option<String>,
+    /// Who is asked to decide its current stage, by name, where the
+    /// organization shows requestors their approvers.
+    pub approvers: Vec<String>,
 }
 
 /// `NotFound` for a request that is not the person's own.
@@ -294,7 +297,19 @@ pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyReque
                     && matches!(call.state.as_str(), "queued" | "waiting" | "failed")
             })
             .map(|call| call.extension);
+        let mut approvers = Vec::new();
+        if request.state == crate::domain::request::RequestState::PendingApproval
+            && crate::service::settings::tenant(c).await?.show_approvers
+        {
+            let ids = requests::stage_approvers(c, id, row.current_stage).await?;
+            let names = users::names_of(c, &ids).await?;
+            approvers = ids
+                .into_iter()
+                .filter_map(|i| names.get(&UserId::from_stored(i)).cloned())
+                .collect();
+        }
         Ok(MyRequest {
+            approvers,
             waiting_for,
             decisions: requests::decisions(c, id).await?,
             package_name,

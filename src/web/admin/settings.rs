@@ -35,6 +35,7 @@ struct SettingsPage {
     time_zone: String,
     collaboration: String,
     collaboration_domains: String,
+    show_approvers: bool,
     errors: FieldErrors,
 }
 
@@ -46,6 +47,7 @@ struct Values {
     time_zone: String,
     collaboration: String,
     collaboration_domains: String,
+    show_approvers: bool,
 }
 
 async fn current(cx: &Console) -> Result<Values, AppError> {
@@ -57,6 +59,7 @@ async fn current(cx: &Console) -> Result<Values, AppError> {
         time_zone: tenant.time_zone,
         collaboration: tenant.collaboration.as_str().into(),
         collaboration_domains: tenant.collaboration_domains.join("\n"),
+        show_approvers: tenant.show_approvers,
     })
 }
 
@@ -72,6 +75,7 @@ async fn show(cx: &Console, v: Values, errors: FieldErrors) -> Reply {
             time_zone: v.time_zone,
             collaboration: v.collaboration,
             collaboration_domains: v.collaboration_domains,
+            show_approvers: v.show_approvers,
             errors,
         },
     )
@@ -112,6 +116,9 @@ pub struct OrganizationForm {
     collaboration: String,
     #[serde(default)]
     collaboration_domains: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    show_approvers: Option<String>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -121,6 +128,7 @@ async fn save_organization(cx: Console, Form(form): Form<OrganizationForm>) -> R
         time_zone: &form.time_zone,
         collaboration: &form.collaboration,
         collaboration_domains: &form.collaboration_domains,
+        show_approvers: form.show_approvers.is_some(),
     });
     let Err(errors) = cx.save(parsed, settings::save_tenant).await? else {
         return cx.done(
@@ -131,5 +139,6 @@ async fn save_organization(cx: Console, Form(form): Form<OrganizationForm>) -> R
     let mut v = current(&cx).await?;
     (v.domains, v.time_zone) = (form.domains, form.time_zone);
     (v.collaboration, v.collaboration_domains) = (form.collaboration, form.collaboration_domains);
+    v.show_approvers = form.show_approvers.is_some();
     show(&cx, v, errors).await
 }

@@ -42,6 +42,7 @@ struct Details {
     answers: Vec<Answer>,
     decisions: Vec<DecisionRow>,
     waiting_for: Option<String>,
+    approvers: Vec<String>,
     can_cancel: bool,
     can_resubmit: bool,
 }
@@ -63,6 +64,7 @@ pub(super) async fn details(me: Portal, path: web::Path<String>) -> Reply {
         package_name: mine.package_name,
         decisions: mine.decisions,
         waiting_for: mine.waiting_for,
+        approvers: mine.approvers,
         request: mine.row,
     })
 }
