@@ -6,9 +6,12 @@ ALTER TABLE users ADD COLUMN lifecycle_delete_at TEXT;
 
 -- Guests blocked before: the settings in force now (by default, removal
 -- after 30 days).
-UPDATE users SET lifecycle_delete_at = strftime('%Y-%m-%dT%H:%M:%fZ', lifecycle_blocked_at,
+-- The fraction of a second and the Z are kept as they were (six digits, as
+-- every stored time), so that text order stays time order.
+UPDATE users SET lifecycle_delete_at = strftime('%Y-%m-%dT%H:%M:%S', lifecycle_blocked_at,
         '+' || COALESCE((SELECT json_extract(value, '$.daysUntilDeletion') FROM settings
                          WHERE key = 'guest_lifecycle'), 30) || ' days')
+    || substr(lifecycle_blocked_at, 20)
 WHERE lifecycle_blocked_at IS NOT NULL AND state = 'blocked'
   AND COALESCE((SELECT json_extract(value, '$.action') FROM settings WHERE key = 'guest_lifecycle'),
                'blockSignInAndDelete') = 'blockSignInAndDelete';

@@ -142,7 +142,8 @@ impl Search {
         Ok(Search {
             activity: Some(activity.to_string()).filter(|a| !a.is_empty()),
             from: first.and_then(start),
-            // The last day of year 9999 has no day after that time can hold.
+            // After the last day of year 9999 there is no end: stored times
+            // have four-digit years.
             before: last
                 .and_then(|d| d.succ_opt())
                 .filter(|d| d.year() <= 9999)

@@ -1,6 +1,7 @@
 //! What happens to a governed guest when their last assignment ends: the
 //! "external user lifecycle" settings of entitlement management.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::validation::FieldErrors;
@@ -55,6 +56,15 @@ impl Default for GuestLifecycle {
 }
 
 impl GuestLifecycle {
+    /// When a guest blocked at `blocked_at` under these settings is removed
+    /// from the directory; `None` when they are kept. Fixed at the block, so
+    /// that a later change of the settings applies to guests blocked from
+    /// then on (as in Entra).
+    pub fn removal_at(&self, blocked_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (self.action == GuestAction::BlockSignInAndDelete)
+            .then(|| blocked_at + chrono::Duration::days(i64::from(self.days_until_deletion)))
+    }
+
     /// Reads the settings form (`action`, `days`).
     pub fn parse(action: &str, days: &str) -> Result<GuestLifecycle, FieldErrors> {
         let mut e = FieldErrors::new();
@@ -88,6 +98,24 @@ impl GuestLifecycle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_removal_is_fixed_when_a_guest_is_blocked() {
+        let at = Utc::now();
+        let after = |action, days| {
+            GuestLifecycle {
+                action,
+                days_until_deletion: days,
+            }
+            .removal_at(at)
+        };
+        assert_eq!(after(GuestAction::BlockSignInAndDelete, 0), Some(at));
+        assert_eq!(
+            after(GuestAction::BlockSignInAndDelete, 30),
+            Some(at + chrono::Duration::days(30))
+        );
+        assert_eq!(after(GuestAction::BlockSignIn, 30), None);
+    }
 
     #[test]
     fn the_settings_form_is_checked() {

@@ -140,15 +140,6 @@ pub enum Approver {
 }
 
 impl Approver {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Approver::SingleUser(_) => "singleUser",
-            Approver::GroupMembers(_) => "groupMembers",
-            Approver::RequestorManager | Approver::SecondLevelManager => "requestorManager",
-            Approver::InternalSponsors => "internalSponsors",
-            Approver::ExternalSponsors => "externalSponsors",
-        }
-    }
     fn is_relative(&self) -> bool {
         matches!(
             self,

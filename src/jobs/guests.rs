@@ -19,10 +19,7 @@ pub(super) async fn block(store: &Store, now: DateTime<Utc>) -> Result<usize, Se
     if settings.action == GuestAction::None {
         return Ok(0);
     }
-    // Fixed now: a later change of the settings applies to guests blocked
-    // from then on.
-    let delete_at = (settings.action == GuestAction::BlockSignInAndDelete)
-        .then(|| now + chrono::Duration::days(i64::from(settings.days_until_deletion)));
+    let delete_at = settings.removal_at(now);
     batches!(
         store,
         |tx, ids| users::guests_without_access(&mut tx, BATCH).await?,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, PageAt, Result, Rows, Statement, ts};
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
+use crate::domain::request::EndReason;
 
 /// States in which an assignment grants access.
 pub const ACTIVE: &str = "('delivered', 'partiallyDelivered', 'delivering')";
@@ -45,12 +46,9 @@ impl AssignmentRow {
     /// The state as an administrator reads it.
     pub fn state_text(&self) -> &'static str {
         match (self.state.as_str(), self.end_reason.as_deref()) {
-            ("expired", Some("removed")) => "Removed",
-            ("expired", Some("givenUp")) => "Given up",
-            ("expired", Some("removedFromDirectory")) => "Removed from the directory",
-            ("expired", Some("accessReview")) => "Removed by an access review",
-            ("expired", Some("revoked")) => "Revoked by an approver",
-            ("expired", _) => "Expired",
+            ("expired", reason) => reason
+                .and_then(EndReason::parse)
+                .map_or("Expired", EndReason::label),
             ("delivered", _) => "Delivered",
             ("partiallyDelivered", _) => "Partially delivered",
             ("delivering", _) => "Delivering",
@@ -68,18 +66,26 @@ pub(crate) const SELECT: &str = "SELECT a.id, a.access_package_id, p.display_nam
      JOIN assignment_policies ap ON ap.id = a.policy_id JOIN users u ON u.id = a.target_id";
 
 /// The filter by state the Assignments tab offers.
-fn state_clause(state: Option<&str>) -> &'static str {
-    match state {
+fn state_clause(state: Option<&str>) -> String {
+    if state == Some("removed") {
+        let reasons: Vec<String> = EndReason::REMOVALS
+            .iter()
+            .map(|r| format!("'{}'", r.as_str()))
+            .collect();
+        return format!(
+            " AND a.state = 'expired' AND a.end_reason IN ({})",
+            reasons.join(", ")
+        );
+    }
+    let clause = match state {
         Some("active") => " AND a.state IN ('delivered', 'partiallyDelivered', 'delivering')",
         Some("expired") => {
             " AND a.state = 'expired' AND COALESCE(a.end_reason, 'expired') = 'expired'"
         }
-        Some("removed") => {
-            " AND a.state = 'expired' AND a.end_reason IN ('removed', 'removedFromDirectory', 'givenUp', 'accessReview', 'revoked')"
-        }
         Some("failed") => " AND a.state = 'deliveryFailed'",
         _ => "",
-    }
+    };
+    clause.to_string()
 }
 
 pub async fn for_package(

@@ -250,6 +250,13 @@ pub struct DecisionRow {
 }
 
 impl DecisionRow {
+    /// Who approved the stage, when a person approved it (not an extension,
+    /// not a denial).
+    pub fn approver(&self) -> Option<UserId> {
+        (self.review_result == "Approved" && !self.reviewed_by.is_empty())
+            .then(|| UserId::from_stored(self.reviewed_by.clone()))
+    }
+
     /// Who decided, for pages: the extension's name, or the person's in `names`.
     pub fn decider(&self, names: &std::collections::HashMap<UserId, String>) -> String {
         match &self.extension_name {

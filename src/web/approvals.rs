@@ -15,7 +15,7 @@ use crate::store::requests::{DecidedRow, DecisionRow, RequestListRow, RequestRow
 use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
-use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::CurrentUser;
 use crate::web::routing::Router;
 
@@ -134,15 +134,27 @@ async fn decide(me: Approver, path: web::Path<String>, Form(form): Form<Decision
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RevokeForm {
+    /// The box "I approved this request in error", ticked.
+    confirm: Option<String>,
+}
+
 /// The approver takes back their approval: the access it gave ends.
 #[tracing::instrument(skip_all)]
-async fn revoke(me: Approver, path: web::Path<String>, _: Form<NoFields>) -> Reply {
+async fn revoke(me: Approver, path: web::Path<String>, Form(form): Form<RevokeForm>) -> Reply {
+    let back = routes::APPROVAL.id(path.as_str());
+    if form.confirm.is_none() {
+        let why = "Nothing was revoked: tick “I approved this request in error” to confirm.";
+        return me.refused(why, &back);
+    }
     match svc::revoke(me.store(), &me.who.user, &path, me.now()).await {
         Ok(holder) => me.done(
             format!("Approval revoked: {holder} no longer has the access it gave."),
             routes::APPROVALS.as_str(),
         ),
-        Err(ServiceError::Refused(m)) => me.refused(m, &routes::APPROVAL.id(path.as_str())),
+        Err(ServiceError::Refused(m)) => me.refused(m, &back),
         Err(e) => Err(e.into()),
     }
 }

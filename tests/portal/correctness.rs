@@ -2056,7 +2056,10 @@ both!(
         assert_eq!(seen_by_admin.status, 200);
         assert!(!seen_by_admin.has("Revoke your approval"));
         let refused = admin
-            .post(&revoke_url, &[("csrf_token", &seen_by_admin.csrf())])
+            .post(
+                &revoke_url,
+                &[("csrf_token", &seen_by_admin.csrf()), ("confirm", "on")],
+            )
             .await;
         assert_eq!(
             refused.status, 404,
@@ -2064,7 +2067,9 @@ both!(
         );
         let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
         let csrf = eric.get(&app.url(routes::HOME)).await.csrf();
-        let refused = eric.post(&revoke_url, &[("csrf_token", &csrf)]).await;
+        let refused = eric
+            .post(&revoke_url, &[("csrf_token", &csrf), ("confirm", "on")])
+            .await;
         assert_eq!(refused.status, 404, "someone who is no approver");
         assert_ne!(held_by(&app, emma_email).await, before, "nothing changed");
 
@@ -2073,8 +2078,23 @@ both!(
         assert!(page.has("Revoke your approval"), "{}", page.body);
         let no_token = maria.post(&revoke_url, &[]).await;
         assert_eq!(no_token.status, 403, "CSRF is checked");
-        let revoked = maria
+        // Unconfirmed, nothing is revoked.
+        let unconfirmed = maria
             .post(&revoke_url, &[("csrf_token", &page.csrf())])
+            .await;
+        assert_eq!(unconfirmed.status, 303);
+        let said = maria.get(&page_url).await;
+        assert!(
+            said.has("Nothing was revoked: tick “I approved this request in error” to confirm."),
+            "{}",
+            said.body
+        );
+        assert_ne!(held_by(&app, emma_email).await, before, "nothing changed");
+        let revoked = maria
+            .post(
+                &revoke_url,
+                &[("csrf_token", &page.csrf()), ("confirm", "on")],
+            )
             .await;
         assert_eq!(revoked.status, 303, "{}", revoked.body);
         let inbox = maria.get(&app.url(routes::APPROVALS)).await;
@@ -2099,7 +2119,10 @@ both!(
         let page = maria.get(&page_url).await;
         assert!(!page.has("Revoke your approval"));
         let again = maria
-            .post(&revoke_url, &[("csrf_token", &page.csrf())])
+            .post(
+                &revoke_url,
+                &[("csrf_token", &page.csrf()), ("confirm", "on")],
+            )
             .await;
         assert_eq!(again.status, 303);
         let said = maria.get(&page_url).await;

@@ -79,6 +79,16 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// The ways access is taken away before its end date (all but expiry):
+    /// what the Assignments tab's "Removed" filter shows.
+    pub const REMOVALS: [EndReason; 5] = [
+        EndReason::Removed,
+        EndReason::GivenUp,
+        EndReason::RemovedFromDirectory,
+        EndReason::AccessReview,
+        EndReason::Revoked,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EndReason::Expired => "expired",
@@ -91,16 +101,9 @@ impl EndReason {
     }
 
     pub fn parse(s: &str) -> Option<EndReason> {
-        [
-            EndReason::Expired,
-            EndReason::Removed,
-            EndReason::GivenUp,
-            EndReason::RemovedFromDirectory,
-            EndReason::AccessReview,
-            EndReason::Revoked,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+        std::iter::once(EndReason::Expired)
+            .chain(EndReason::REMOVALS)
+            .find(|r| r.as_str() == s)
     }
 
     /// As people read it, for an assignment that ended this way.

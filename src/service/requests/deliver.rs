@@ -73,7 +73,7 @@ pub(crate) async fn deliver_in(
                     request.target = Target::User(u.clone());
                     u
                 }
-                Guest::Member => return Ok(request.fail_delivery()?),
+                Guest::NotTheirs => return Ok(request.fail_delivery()?),
                 Guest::Refused(reason) => return Ok(request.refuse(reason, names)?),
             }
         }
@@ -114,9 +114,9 @@ pub(crate) async fn deliver_in(
 /// Whose account a request from someone not in the directory is delivered to.
 enum Guest {
     Account(UserId),
-    /// The address belongs to a member (or a guest another identity holds),
-    /// whom a foreign identity never becomes.
-    Member,
+    /// The address belongs to a member, whom a foreign identity never
+    /// becomes, or to a guest this sign-in may not take over.
+    NotTheirs,
     /// No new guest may be made: the collaboration restrictions, which
     /// may have changed since the request was made, keep the domain out.
     Refused(String),
@@ -139,9 +139,9 @@ async fn guest_for(
     let proven_address = issuer == EMAIL_CODE_ISSUER || issuer == DEMO_GUEST_ISSUER;
     let id = match users::find_by_identity(conn, issuer, subject).await? {
         Some(u) if u.is_guest() => u.id,
-        Some(_) => return Ok(Guest::Member),
+        Some(_) => return Ok(Guest::NotTheirs),
         None => match users::find_by_email(conn, &r.email).await? {
-            Some(u) if !u.is_guest() => return Ok(Guest::Member),
+            Some(u) if !u.is_guest() => return Ok(Guest::NotTheirs),
             Some(u)
                 if proven_address
                     || (u.connected_organization_id.is_some()
@@ -150,7 +150,7 @@ async fn guest_for(
                 users::insert_identity(conn, issuer, subject, &u.id, now).await?;
                 u.id
             }
-            Some(_) => return Ok(Guest::Member),
+            Some(_) => return Ok(Guest::NotTheirs),
             None => {
                 let tenant = crate::service::settings::tenant(conn).await?;
                 if let Some(domain) = tenant.refuses_guest(&r.email) {

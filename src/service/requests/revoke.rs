@@ -16,11 +16,7 @@ use crate::store::{Conn, assignments, requests};
 
 /// The people who approved a stage of the request, of its `decisions`.
 fn approved_by(decisions: &[DecisionRow]) -> Vec<UserId> {
-    decisions
-        .iter()
-        .filter(|d| d.review_result == "Approved" && !d.reviewed_by.is_empty())
-        .map(|d| UserId::from_stored(d.reviewed_by.clone()))
-        .collect()
+    decisions.iter().filter_map(DecisionRow::approver).collect()
 }
 
 /// Whether `approver` may revoke the request (`row`, with its
@@ -34,7 +30,7 @@ pub(crate) async fn may_revoke(
     let request = row.decode()?;
     let approved = approved_by(decisions);
     if !approved.contains(approver) {
-        return Ok(false);
+        return Ok(false); // Nothing else to read.
     }
     let held = held(conn, row).await?;
     Ok(request.may_revoke(approver, &approved, held).is_ok())
@@ -66,9 +62,6 @@ pub async fn revoke(
     write(store, &actor, now, async |tx| {
         let row = found(requests::get(tx, id).await?)?;
         let approved = approved_by(&requests::decisions(tx, id).await?);
-        if !approved.contains(&approver.id) {
-            return Err(ServiceError::NotFound);
-        }
         let request = row.decode()?;
         // Held like every change to what the person holds, so that a
         // delivery at the same moment never loses a role this takes back.
@@ -78,7 +71,7 @@ pub async fn revoke(
         let held = held(tx, &row).await?;
         request
             .may_revoke(&approver.id, &approved, held)
-            .map_err(ServiceError::Refused)?;
+            .map_err(|why| why.map_or(ServiceError::NotFound, ServiceError::Refused))?;
         let assignment = row.assignment_id.clone().unwrap_or_default();
         let ended =
             crate::service::access::end_assignment(tx, &assignment, EndReason::Revoked, now)
