@@ -167,6 +167,10 @@ pub struct ApprovalStage {
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ApprovalSettings {
+    /// Whether requestors see who is asked to decide their pending request
+    /// (Entra's "show approver details": Yes, No, or `None` for the
+    /// organization's setting).
+    pub show_approvers: Option<bool>,
     pub is_approval_required_for_add: bool,
     pub is_approval_required_for_update: bool,
     pub is_requestor_justification_required: bool,
@@ -641,6 +645,7 @@ mod tests {
                 ..Default::default()
             },
             approval: ApprovalSettings {
+                show_approvers: None,
                 is_approval_required_for_add: true,
                 stages: vec![stage(vec![Approver::SingleUser(UserId::new())])],
                 ..Default::default()

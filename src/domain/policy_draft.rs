@@ -255,6 +255,7 @@ mod tests {
                 allow_custom_assignment_schedule: false,
             },
             approval: ApprovalSettings {
+                show_approvers: None,
                 is_approval_required_for_add: true,
                 is_approval_required_for_update: false,
                 is_requestor_justification_required: false,

@@ -219,6 +219,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         specific_allowed_targets: vec![],
         requestor: requests.clone(),
         approval: ApprovalSettings {
+            show_approvers: None,
             is_approval_required_for_add: true,
             is_approval_required_for_update: true,
             is_requestor_justification_required: false,
@@ -308,6 +309,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         description: Some("All employees; the requestor's manager approves.".into()),
         allowed_target_scope: AllowedTargetScope::AllMemberUsers,
         approval: ApprovalSettings {
+            show_approvers: None,
             is_approval_required_for_add: true,
             is_approval_required_for_update: false,
             is_requestor_justification_required: true,
@@ -364,6 +366,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         &Policy {
             display_name: "Initial policy".into(),
             approval: ApprovalSettings {
+                show_approvers: None,
                 stages: vec![stage(vec![Approver::SingleUser(maria.clone())])],
                 ..employees_policy.approval.clone()
             },

@@ -108,6 +108,7 @@ pub fn settings_json(p: &Policy) -> Value {
             "isApprovalRequiredForAdd": a.is_approval_required_for_add,
             "isApprovalRequiredForUpdate": a.is_approval_required_for_update,
             "isRequestorJustificationRequired": a.is_requestor_justification_required,
+            "showApproverDetails": a.show_approvers,
             "stages": a.stages.iter().map(|s| json!({
                 "durationBeforeAutomaticDenial": format!("P{}D", s.duration_before_automatic_denial_days),
                 "isApproverJustificationRequired": s.is_approver_justification_required,
@@ -206,6 +207,7 @@ pub fn settings_from(
         });
     }
     let approval = ApprovalSettings {
+        show_approvers: a.get("showApproverDetails").and_then(Value::as_bool),
         is_approval_required_for_add: flag(a, "isApprovalRequiredForAdd"),
         is_approval_required_for_update: flag(a, "isApprovalRequiredForUpdate"),
         is_requestor_justification_required: flag(a, "isRequestorJustificationRequired"),

@@ -63,6 +63,7 @@ pub(crate) fn member_policy(
             allow_custom_assignment_schedule: true,
         },
         approval: ApprovalSettings {
+            show_approvers: None,
             is_approval_required_for_add: !stages.is_empty(),
             is_approval_required_for_update: !stages.is_empty(),
             is_requestor_justification_required: false,

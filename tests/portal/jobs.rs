@@ -153,6 +153,7 @@ async fn escalating(app: &TestApp) -> Policy {
             allow_custom_assignment_schedule: false,
         },
         approval: ApprovalSettings {
+            show_approvers: None,
             is_approval_required_for_add: true,
             is_approval_required_for_update: true,
             is_requestor_justification_required: false,

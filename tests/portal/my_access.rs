@@ -800,4 +800,62 @@ async fn requestors_see_their_approvers_where_the_organization_shows_them() {
     let approved = approve_as(&app, "maria.manager@gatehouse.demo", &id).await;
     assert_eq!(approved.status, 303);
     assert!(!emma.get(&mine).await.has("Asked to decide"));
+
+    // A policy may say otherwise: "No" hides them where the organization
+    // shows them.
+    let new = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(&employees)))
+        .await;
+    let created = admin
+        .post(
+            &app.url(routes::ADMIN_PACKAGE_POLICIES.id(&employees)),
+            &[
+                ("csrf_token", new.csrf().as_str()),
+                ("policy_name", "Approvers kept private"),
+                ("scope", "allMemberUsers"),
+                ("enabled", "on"),
+                ("enable_requests", "on"),
+                ("approval_required", "on"),
+                ("show_approvers", "no"),
+                ("stage_count", "1"),
+                ("s1_users", "maria.manager@gatehouse.demo"),
+                ("s1_days", "14"),
+                ("expiration_type", "never"),
+                ("q_count", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let private = policy_named(&app, &employees, "Approvers kept private").await;
+    let edit = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICY.ids(&employees, &private)))
+        .await;
+    assert!(
+        edit.has(r#"<option value="no" selected>No</option>"#),
+        "{}",
+        edit.body
+    );
+    let eric = Browser::new();
+    app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
+        .await;
+    let form = eric.get(&app.url(routes::PACKAGE.id(&employees))).await;
+    let sent = eric
+        .post(
+            &app.url(routes::PACKAGE.id(&employees)),
+            &[
+                ("csrf_token", form.csrf().as_str()),
+                ("policy", private.as_str()),
+                ("justification", "Campaign"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let erics = request_id_for(&app, "eric.employee@gatehouse.demo").await;
+    let page = eric.get(&app.url(routes::REQUEST.id(&erics))).await;
+    assert!(
+        page.has("Pending approval") || page.has("pending approval"),
+        "{}",
+        page.body
+    );
+    assert!(!page.has("Asked to decide"), "{}", page.body);
 }

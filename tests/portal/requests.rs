@@ -364,6 +364,7 @@ both!(
                 ..Default::default()
             },
             approval: ApprovalSettings {
+                show_approvers: None,
                 is_approval_required_for_add: true,
                 stages: vec![
                     stage(

@@ -259,6 +259,7 @@ both!(
                 allow_custom_assignment_schedule: true,
             },
             approval: ApprovalSettings {
+                show_approvers: Some(false),
                 is_approval_required_for_add: true,
                 is_approval_required_for_update: true,
                 is_requestor_justification_required: false,

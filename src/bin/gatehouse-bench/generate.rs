@@ -426,6 +426,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             fallback_escalation_approvers: vec![],
         };
         let approval = |stages: Vec<ApprovalStage>| ApprovalSettings {
+            show_approvers: None,
             is_approval_required_for_add: !stages.is_empty(),
             is_approval_required_for_update: false,
             is_requestor_justification_required: false,

@@ -1209,6 +1209,7 @@ mod tests {
             specific_allowed_targets: vec![],
             requestor: RequestorSettings::default(),
             approval: ApprovalSettings {
+                show_approvers: None,
                 is_approval_required_for_add: !stages.is_empty(),
                 is_approval_required_for_update: false,
                 is_requestor_justification_required: false,

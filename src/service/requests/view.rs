@@ -252,6 +252,23 @@ pub async fn holdings(store: &Store, who: &UserId) -> Result<Holdings, ServiceEr
     .await
 }
 
+/// Whether the request's policy (as the request keeps it) shows requestors
+/// their approvers, else whether the organization does.
+async fn shows_approvers(
+    c: &mut crate::store::Conn,
+    row: &RequestRow,
+) -> Result<bool, ServiceError> {
+    let policy = policies::get(c, &row.access_package_id, row.policy_id.as_str()).await?;
+    let own = match policy {
+        Some(p) => row.held_to(p)?.approval.show_approvers,
+        None => None,
+    };
+    Ok(match own {
+        Some(shown) => shown,
+        None => crate::service::settings::tenant(c).await?.show_approvers,
+    })
+}
+
 /// One of someone's own requests, with its answers and the decisions made.
 pub struct MyRequest {
     pub row: RequestRow,
@@ -299,7 +316,7 @@ pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyReque
             .map(|call| call.extension);
         let mut approvers = Vec::new();
         if request.state == crate::domain::request::RequestState::PendingApproval
-            && crate::service::settings::tenant(c).await?.show_approvers
+            && shows_approvers(c, &row).await?
         {
             let ids = requests::stage_approvers(c, id, row.current_stage).await?;
             let names = users::names_of(c, &ids).await?;

@@ -8,6 +8,7 @@
 //! stage `s{n}_manager|internal|external|users|groups|fallback_users|fallback_groups|
 //! justification|days|escalation|escalation_days|alt_manager|alt_users|alt_groups|
 //! alt_fallback_users|alt_fallback_groups`;
+//! `show_approvers` (default|yes|no);
 //! `enable_requests`, `allow_extension`, `custom_schedule`, `notifications_off`; `q_count` and per
 //! question `q{i}_text|kind|regex|choices|multi|required|editable|order|localizations|remove`;
 //! `expiration_type` (never|date|days|hours), `expiration_date`, `expiration_days`,
@@ -409,6 +410,11 @@ pub fn draft(f: &Fields, tz: Tz) -> PolicyDraft {
             allow_custom_assignment_schedule: on(f, "custom_schedule"),
         },
         approval: ApprovalSettings {
+            show_approvers: match get(f, "show_approvers") {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
             is_approval_required_for_add: approval_required,
             is_approval_required_for_update: on(f, "approval_update_required"),
             is_requestor_justification_required: on(f, "requestor_justification"),
@@ -518,6 +524,12 @@ pub fn fields_of(p: &Policy, names: &Names, tz: Tz) -> Fields {
         p.description.clone().unwrap_or_default(),
     );
     set("scope", p.allowed_target_scope.as_str().into());
+    let shown = match p.approval.show_approvers {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "default",
+    };
+    set("show_approvers", shown.into());
     let (mut tu, mut tg, mut to) = (Vec::new(), Vec::new(), Vec::new());
     for t in &p.specific_allowed_targets {
         match t {

@@ -249,6 +249,12 @@ fn review(
         for n in 1..=stages {
             r.push((format!("Stage {n} approvers"), approvers(f, n)));
         }
+        let shown = match get("show_approvers").as_str() {
+            "yes" => "Yes",
+            "no" => "No",
+            _ => "As the organization's settings say",
+        };
+        r.push(("Approver details shown to requestors".into(), shown.into()));
     } else {
         r.push(("Approval".into(), "Not required".into()));
     }
