@@ -261,7 +261,7 @@ both!(
         let tab = admin
             .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&employees)))
             .await;
-        assert!(tab.has("This assignment is already removed."));
+        assert!(tab.has("This assignment is already removed by an administrator."));
         // The ended assignment told Eric, and the audit log has every step.
         let mut c = app.store.read().await.unwrap();
         let ended: i64 = sqlx::query_scalar(
