@@ -23,7 +23,8 @@ pub struct TenantSettings {
     /// subdomains.
     pub collaboration_domains: Vec<String>,
     /// Whether requestors see who is asked to decide their pending requests
-    /// (Entra's "show approver details", off by default).
+    /// (Entra's "show approver details", off by default): the default, for
+    /// policies that say neither Yes nor No.
     pub show_approvers: bool,
 }
 

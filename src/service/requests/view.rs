@@ -261,6 +261,7 @@ async fn shows_approvers(
     let policy = policies::get(c, &row.access_package_id, row.policy_id.as_str()).await?;
     let own = match policy {
         Some(p) => row.held_to(p)?.approval.show_approvers,
+        // Defensive: a policy with requests is never deleted.
         None => None,
     };
     Ok(match own {
@@ -278,8 +279,9 @@ pub struct MyRequest {
     pub decisions: Vec<DecisionRow>,
     /// The custom extension the request waits for, by name.
     pub waiting_for: Option<String>,
-    /// Who is asked to decide its current stage, by name, where the
-    /// organization shows requestors their approvers.
+    /// Who is asked to decide its current stage, by name (in name order),
+    /// where its policy shows requestors their approvers, or says nothing
+    /// and the organization does.
     pub approvers: Vec<String>,
 }
 
@@ -324,6 +326,7 @@ pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyReque
                 .into_iter()
                 .filter_map(|i| names.get(&UserId::from_stored(i)).cloned())
                 .collect();
+            approvers.sort_by_key(|n| n.to_lowercase());
         }
         Ok(MyRequest {
             approvers,
