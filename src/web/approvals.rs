@@ -145,11 +145,8 @@ pub struct RevokeForm {
 #[tracing::instrument(skip_all)]
 async fn revoke(me: Approver, path: web::Path<String>, Form(form): Form<RevokeForm>) -> Reply {
     let back = routes::APPROVAL.id(path.as_str());
-    if form.confirm.is_none() {
-        let why = "Nothing was revoked: tick “I approved this request in error” to confirm.";
-        return me.refused(why, &back);
-    }
-    match svc::revoke(me.store(), &me.who.user, &path, me.now()).await {
+    let confirmed = form.confirm.is_some();
+    match svc::revoke(me.store(), &me.who.user, &path, confirmed, me.now()).await {
         Ok(holder) => me.done(
             format!("Approval revoked: {holder} no longer has the access it gave."),
             routes::APPROVALS.as_str(),

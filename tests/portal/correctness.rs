@@ -2072,6 +2072,11 @@ both!(
             .post(&revoke_url, &[("csrf_token", &csrf), ("confirm", "on")])
             .await;
         assert_eq!(refused.status, 404, "someone who is no approver");
+        let unconfirmed = eric.post(&revoke_url, &[("csrf_token", &csrf)]).await;
+        assert_eq!(
+            unconfirmed.status, 404,
+            "unconfirmed, they are told nothing either"
+        );
         assert_ne!(held_by(&app, emma_email).await, before, "nothing changed");
 
         let maria = signed_in(&app, "maria.manager@gatehouse.demo").await;

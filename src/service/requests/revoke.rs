@@ -46,13 +46,15 @@ async fn held(conn: &mut Conn, row: &requests::RequestRow) -> Result<bool, Servi
     })
 }
 
-/// `approver` revokes their approval of request `id`; returns whose access
-/// ended. `NotFound` for anyone who did not approve it, who learns nothing.
+/// `approver` revokes their approval of request `id`, having `confirmed`
+/// it (it cannot be undone); returns whose access ended. `NotFound` for
+/// anyone who did not approve it, who learns nothing.
 #[tracing::instrument(skip_all)]
 pub async fn revoke(
     store: &crate::store::Store,
     approver: &User,
     id: &str,
+    confirmed: bool,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
     let actor = Actor {
@@ -72,6 +74,11 @@ pub async fn revoke(
         request
             .may_revoke(&approver.id, &approved, held)
             .map_err(|why| why.map_or(ServiceError::NotFound, ServiceError::Refused))?;
+        if !confirmed {
+            return Err(ServiceError::Refused(
+                "Nothing was revoked: tick “I approved this request in error” to confirm.".into(),
+            ));
+        }
         let assignment = row.assignment_id.clone().unwrap_or_default();
         let ended =
             crate::service::access::end_assignment(tx, &assignment, EndReason::Revoked, now)
