@@ -660,6 +660,14 @@ async fn collaboration_restrictions_keep_new_guests_from_listed_domains_out() {
     let rae = sign_in(&early).await;
     let sent = ask(&rae).await;
     assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
+    // Gus, from there too, asks and is approved: a guest in the directory.
+    let gus_email = unique_email("gus", "rival.example");
+    let gus = sign_in(&gus_email).await;
+    let sent = ask(&gus).await;
+    assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
+    let gus_request = request_id_for(&app, &gus_email).await;
+    let approved = approve_as(&app, "maria.manager@gatehouse.demo", &gus_request).await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
 
     // The administrator keeps rival.example out; a restriction needs a list.
     let admin = Browser::new();
@@ -699,6 +707,15 @@ async fn collaboration_restrictions_keep_new_guests_from_listed_domains_out() {
         shown.has(r#"value="denyDomains" checked"#) && shown.has(">rival.example</textarea>"),
         "{}",
         shown.body
+    );
+
+    // Gus, a guest already, keeps his access and is treated as one of the
+    // directory's people, not as someone from outside.
+    let page = gus.get(&link).await;
+    assert!(
+        page.has("You already have this access package.") && !page.has("does not admit guests"),
+        "{}",
+        page.body
     );
 
     // Lou, from a subdomain of it, is told why and cannot ask.
