@@ -706,6 +706,20 @@ async fn a_guest_the_lifecycle_blocks_hands_over_what_waits_on_them() {
     assert_eq!(decided.unwrap(), RequestState::Delivered);
 }
 
+/// Ada, signed in afresh, saves the guest lifecycle settings; the answer.
+async fn save_lifecycle(app: &TestApp, action: &str, days: &str) -> Page {
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+    let form = [
+        ("csrf_token", page.csrf()),
+        ("action", action.to_string()),
+        ("days", days.to_string()),
+    ];
+    let form = form.each_ref().map(|(k, v)| (*k, v.as_str()));
+    admin.post(&app.url(routes::ADMIN_SETTINGS), &form).await
+}
+
 #[tokio::test]
 async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     let clock = Clock::manual(chrono::Utc::now());
@@ -814,29 +828,11 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
     let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
     assert!(page.has("value=\"blockSignInAndDelete\" checked"));
-    let bad = admin
-        .post(
-            &app.url(routes::ADMIN_SETTINGS),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "blockSignInAndDelete"),
-                ("days", "366"),
-            ],
-        )
-        .await;
+    let bad = save_lifecycle(&app, "blockSignInAndDelete", "366").await;
     assert_eq!(bad.status, 422);
     assert!(bad.has("Enter a number of days from 0 to 365."));
     // No days: a guest whose last access ends is removed at once.
-    let saved = admin
-        .post(
-            &app.url(routes::ADMIN_SETTINGS),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "blockSignInAndDelete"),
-                ("days", "0"),
-            ],
-        )
-        .await;
+    let saved = save_lifecycle(&app, "blockSignInAndDelete", "0").await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let at_once = guest(4);
     onboard(&app, &clock, &at_once).await;
@@ -853,17 +849,7 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     // Half a year on, the administrator signs in again.
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
-    let saved = admin
-        .post(
-            &app.url(routes::ADMIN_SETTINGS),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "blockSignIn"),
-                ("days", "30"),
-            ],
-        )
-        .await;
+    let saved = save_lifecycle(&app, "blockSignIn", "30").await;
     assert_eq!(saved.status, 303);
     let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
     assert!(page.has("value=\"blockSignIn\" checked"), "{}", page.body);
@@ -885,33 +871,12 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     // guest blocked to be kept is kept, even with removal at once now.
     let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
     assert!(page.has("Changes apply to guests blocked from then on"));
-    let saved = admin
-        .post(
-            &app.url(routes::ADMIN_SETTINGS),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "blockSignInAndDelete"),
-                ("days", "0"),
-            ],
-        )
-        .await;
+    let saved = save_lifecycle(&app, "blockSignInAndDelete", "0").await;
     assert_eq!(saved.status, 303);
     assert_eq!(run(&app, &clock).await.deleted, 0, "kept as blocked before");
     assert!(user(&app, &second.email).await.is_blocked());
 
-    let admin = Browser::new();
-    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let page = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
-    admin
-        .post(
-            &app.url(routes::ADMIN_SETTINGS),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "none"),
-                ("days", ""),
-            ],
-        )
-        .await;
+    save_lifecycle(&app, "none", "").await;
     let third = guest(3);
     onboard(&app, &clock, &third).await;
     clock.advance(Duration::days(181));
