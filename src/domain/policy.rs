@@ -186,6 +186,10 @@ pub struct RequestorSettings {
     pub enable_targets_to_self_remove_access: bool,
     /// "Users can request specific timeline".
     pub allow_custom_assignment_schedule: bool,
+    /// Managers may request for their direct reports (Entra's on-behalf-of
+    /// requests, `onBehalfRequestors` being the requestor's manager), with
+    /// new requests on, for users in the directory only.
+    pub enable_on_behalf_requestors_to_add_access: bool,
 }
 
 /// Graph `expirationPattern`.
@@ -310,6 +314,15 @@ impl Policy {
             }
         }
 
+        if self.requestor.enable_on_behalf_requestors_to_add_access
+            && !scope.is_for_directory_users()
+        {
+            e.add(
+                "on_behalf",
+                "Managers can request only for users in your directory: choose who can request among them, \
+                 or turn this off.",
+            );
+        }
         if scope == AllowedTargetScope::NotSpecified {
             let r = &self.requestor;
             if r.enable_targets_to_self_add_access

@@ -202,6 +202,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         enable_targets_to_self_update_access: true,
         enable_targets_to_self_remove_access: true,
         allow_custom_assignment_schedule: false,
+        enable_on_behalf_requestors_to_add_access: false,
     };
     let question = |sequence: u32, text: &str, kind: QuestionKind| Question {
         sequence,
@@ -325,6 +326,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         // Employees may ask for a specific period, such as a campaign's weeks.
         requestor: RequestorSettings {
             allow_custom_assignment_schedule: true,
+            enable_on_behalf_requestors_to_add_access: false,
             ..requests.clone()
         },
         ..guests_policy.clone()

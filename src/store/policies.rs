@@ -103,6 +103,13 @@ pub fn settings_json(p: &Policy) -> Value {
             "enableTargetsToSelfUpdateAccess": r.enable_targets_to_self_update_access,
             "enableTargetsToSelfRemoveAccess": r.enable_targets_to_self_remove_access,
             "allowCustomAssignmentSchedule": r.allow_custom_assignment_schedule,
+            "enableOnBehalfRequestorsToAddAccess": r.enable_on_behalf_requestors_to_add_access,
+            // Managers are the only on-behalf requestors there are.
+            "onBehalfRequestors": if r.enable_on_behalf_requestors_to_add_access {
+                json!([{"@odata.type": "#microsoft.graph.requestorManager", "managerLevel": 1}])
+            } else {
+                json!([])
+            },
         },
         "requestApprovalSettings": {
             "isApprovalRequiredForAdd": a.is_approval_required_for_add,
@@ -186,6 +193,7 @@ pub fn settings_from(
         enable_targets_to_self_update_access: flag(r, "enableTargetsToSelfUpdateAccess"),
         enable_targets_to_self_remove_access: flag(r, "enableTargetsToSelfRemoveAccess"),
         allow_custom_assignment_schedule: flag(r, "allowCustomAssignmentSchedule"),
+        enable_on_behalf_requestors_to_add_access: flag(r, "enableOnBehalfRequestorsToAddAccess"),
     };
     let a = &v["requestApprovalSettings"];
     let mut stages = Vec::new();

@@ -116,11 +116,13 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
     .await
 }
 
-/// The ids of the requests made by or for the user that are still open
-/// (waiting for approval, or scheduled).
+/// The ids of the requests for the user, or made by them for someone else
+/// other than as their manager, that are still open (waiting for approval,
+/// or scheduled): what a manager asked for a report stays the report's.
 pub async fn open_of_user(conn: &mut Conn, user: &UserId) -> Result<Vec<String>> {
     sqlx::query_scalar(
-        "SELECT id FROM assignment_requests WHERE (target_id = $1 OR requestor_id = $1) \
+        "SELECT id FROM assignment_requests \
+         WHERE (target_id = $1 OR (requestor_id = $1 AND request_type <> 'userAdd')) \
          AND state IN ('submitted', 'pendingApproval', 'scheduled') ORDER BY created_at",
     )
     .bind(user.as_str())
@@ -708,6 +710,7 @@ pub struct RequestListRow {
     pub id: RequestId,
     pub package_name: String,
     pub state: String,
+    pub target_id: Option<String>,
     pub target_display_name: String,
     pub target_email: String,
     pub justification: Option<String>,
@@ -729,7 +732,7 @@ impl RequestListRow {
     }
 }
 
-const LIST_SELECT: &str = "SELECT r.id, p.display_name AS package_name, r.state, r.target_display_name, r.target_email, \
+const LIST_SELECT: &str = "SELECT r.id, p.display_name AS package_name, r.state, r.target_id, r.target_display_name, r.target_email, \
      r.justification, r.current_stage, r.created_at, r.schedule_start, r.schedule_end, r.outcome_reason \
      FROM assignment_requests r JOIN access_packages p ON p.id = r.access_package_id";
 
@@ -740,6 +743,19 @@ pub async fn for_target(conn: &mut Conn, target: &Target<'_>) -> Result<Vec<Requ
     ))
     .bind(a)
     .bind(b)
+    .all(conn)
+    .await
+}
+
+/// The user's requests and those they made for their direct reports,
+/// newest first.
+pub async fn of_user(conn: &mut Conn, user: &UserId) -> Result<Vec<RequestListRow>> {
+    sqlx::query_as::<_, RequestListRow>(&format!(
+        "{LIST_SELECT} WHERE r.target_id = $1 \
+         OR (r.requestor_id = $1 AND r.request_type = 'userAdd' AND r.target_id IS NOT NULL) \
+         ORDER BY r.created_at DESC, r.id LIMIT 200"
+    ))
+    .bind(user.as_str())
     .all(conn)
     .await
 }

@@ -95,19 +95,38 @@ struct Entry {
     classes: u16,
     /// Its open policies naming users, groups or organizations.
     specific: Vec<Policy>,
+    /// What a manager may ask for their direct reports: the classes whose
+    /// strictest admitting policies include one that lets managers ask, and
+    /// the specific policies that do (a specific policy naming someone is
+    /// the strictest tier, so it alone decides for them).
+    behalf_classes: u16,
+    behalf_specific: Vec<Policy>,
 }
 
 impl Entry {
     /// `named`: whether one of its specific policies names the requestor,
     /// their group or organization; none can admit them otherwise.
-    fn admits(&self, requestor: &Requestor, class: u8, named: impl Fn() -> bool) -> bool {
-        self.classes & (1 << class) != 0
-            || (!self.specific.is_empty()
+    /// `by_manager`: only the policies that let a manager ask count.
+    fn admits(
+        &self,
+        requestor: &Requestor,
+        class: u8,
+        named: impl Fn() -> bool,
+        by_manager: bool,
+    ) -> bool {
+        let external = self.row.catalog_external;
+        let named_in = |specific: &[Policy]| {
+            !specific.is_empty()
                 && named()
-                && self
-                    .specific
-                    .iter()
-                    .any(|p| admits(p, requestor, self.row.catalog_external)))
+                && specific.iter().any(|p| admits(p, requestor, external))
+        };
+        if !by_manager {
+            return self.classes & (1 << class) != 0 || named_in(&self.specific);
+        }
+        if named_in(&self.specific) {
+            return named_in(&self.behalf_specific);
+        }
+        self.behalf_classes & (1 << class) != 0
     }
 }
 
@@ -182,6 +201,21 @@ impl Snapshot {
     }
 }
 
+/// The classes for which the strictest tier of the policies admitting them
+/// (`(classes, tier, lets managers ask)`) has one that lets managers ask.
+fn strictest_let_managers_ask(general: &[(u16, Option<u8>, bool)]) -> u16 {
+    let mut mask = 0;
+    for class in 0..16 {
+        let bit = 1u16 << class;
+        let admitting = || general.iter().filter(|(m, _, _)| m & bit != 0);
+        let best = admitting().filter_map(|(_, t, _)| *t).min();
+        if admitting().any(|(_, t, behalf)| *behalf && *t == best) {
+            mask |= bit;
+        }
+    }
+    mask
+}
+
 fn named_index(entries: &[Entry]) -> HashMap<String, Vec<u32>> {
     let mut index: HashMap<String, Vec<u32>> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
@@ -248,19 +282,34 @@ impl Cache {
                 )
                 .to_lowercase();
                 let mut classes = 0;
-                let mut specific = Vec::new();
+                let (mut specific, mut behalf_specific) = (Vec::new(), Vec::new());
+                // (classes admitted, tier, lets managers ask) of each policy
+                // naming nobody in particular.
+                let mut general = Vec::new();
                 for (_, p) in &info.policies {
                     if !(p.enabled && p.requestor.enable_targets_to_self_add_access) {
                         continue;
                     }
+                    let behalf = p.requestor.enable_on_behalf_requestors_to_add_access;
                     match admitted_classes(p, row.catalog_external) {
-                        Some(mask) => classes |= mask,
-                        None => specific.push(p.clone()),
+                        Some(mask) => {
+                            classes |= mask;
+                            general.push((mask, p.allowed_target_scope.tier(), behalf));
+                        }
+                        None => {
+                            specific.push(p.clone());
+                            if behalf {
+                                behalf_specific.push(p.clone());
+                            }
+                        }
                     }
                 }
+                let behalf_classes = strictest_let_managers_ask(&general);
                 Entry {
                     classes,
                     specific,
+                    behalf_classes,
+                    behalf_specific,
                     search,
                     row,
                 }
@@ -324,6 +373,7 @@ impl Cache {
         q: &str,
         page: usize,
         per_page: usize,
+        by_manager: bool,
     ) -> Result<(Vec<(CandidateRow, bool)>, usize), StoreError> {
         let snapshot = self.snapshot(conn, generation).await?;
         let q = q.trim().to_lowercase();
@@ -346,7 +396,10 @@ impl Cache {
         let matching = searched
             .map(|i| (i, &snapshot.entries[i as usize]))
             .filter(|(i, e)| {
-                e.admits(requestor, class, || named.contains(i)) || held.contains(e.row.id.as_str())
+                // A manager is shown what they can ask for; a person, what they
+                // hold as well.
+                e.admits(requestor, class, || named.contains(i), by_manager)
+                    || (!by_manager && held.contains(e.row.id.as_str()))
             })
             .map(|(_, e)| e);
         let mut total = 0;

@@ -68,6 +68,8 @@ struct RequestPage {
     can_revoke: bool,
     justification_required: bool,
     access_lasts: String,
+    /// The manager who asked for the person, by name, where one did.
+    asked_by: Option<String>,
     state_text: &'static str,
     /// The reason as typed, shown again when the decision was refused.
     justification: String,
@@ -86,6 +88,7 @@ async fn page(me: &Approver, id: &str, justification: String, errors: FieldError
             can_revoke: v.can_revoke,
             justification_required: v.reason_required,
             access_lasts: v.access_lasts,
+            asked_by: v.asked_by,
             policy_name: v.policy_name,
             state_text: human(v.request.state),
             package_name: v.package_name,

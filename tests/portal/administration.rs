@@ -578,29 +578,8 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
     let details = admin.get(&details_url).await;
     assert!(details.has("Reprocess") && details.has("Cancel request"));
     // The administrator gives Emma another address; reprocessing now makes the guest.
-    {
-        let emma_id = user_id(&app, "emma.employee@gatehouse.demo").await;
-        let form = admin.get(&app.url(routes::ADMIN_USER.id(&emma_id))).await;
-        let saved = admin
-            .post(
-                &app.url(routes::ADMIN_USER.id(&emma_id)),
-                &[
-                    ("csrf_token", &form.csrf()),
-                    ("user_type", "member"),
-                    ("display_name", "Emma Employee"),
-                    ("given_name", "Emma"),
-                    ("surname", "Employee"),
-                    ("email", "emma@gatehouse.demo"),
-                    ("job_title", "Content writer"),
-                    ("department", "Marketing"),
-                    ("manager_email", "maria.manager@gatehouse.demo"),
-                    ("custom_attributes", ""),
-                    ("state", "active"),
-                ],
-            )
-            .await;
-        assert_eq!(saved.status, 303, "{}", saved.body);
-    }
+    let saved = save_emma(&app, &admin, "member", "emma@gatehouse.demo").await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
     let done = admin
         .post(
             &format!("{details_url}/reprocess"),

@@ -61,6 +61,7 @@ pub(crate) fn member_policy(
             enable_targets_to_self_update_access: true,
             enable_targets_to_self_remove_access: true,
             allow_custom_assignment_schedule: true,
+            enable_on_behalf_requestors_to_add_access: false,
         },
         approval: ApprovalSettings {
             show_approvers: None,

@@ -695,3 +695,28 @@ pub async fn approve_as(app: &TestApp, approver: &str, request: &str) -> Page {
     )
     .await
 }
+
+/// The administrator saves Emma's user page with `user_type` and `email`,
+/// the rest as the demo has it.
+pub async fn save_emma(app: &TestApp, admin: &Browser, user_type: &str, email: &str) -> Page {
+    let id = user_named(app, "emma.employee@gatehouse.demo").await.id;
+    let form = admin.get(&app.url(routes::ADMIN_USER.id(&id))).await;
+    admin
+        .post(
+            &app.url(routes::ADMIN_USER.id(&id)),
+            &[
+                ("csrf_token", &form.csrf()),
+                ("user_type", user_type),
+                ("display_name", "Emma Employee"),
+                ("given_name", "Emma"),
+                ("surname", "Employee"),
+                ("email", email),
+                ("job_title", "Content writer"),
+                ("department", "Marketing"),
+                ("manager_email", "maria.manager@gatehouse.demo"),
+                ("custom_attributes", ""),
+                ("state", "active"),
+            ],
+        )
+        .await
+}

@@ -151,6 +151,7 @@ async fn escalating(app: &TestApp) -> Policy {
             enable_targets_to_self_update_access: true,
             enable_targets_to_self_remove_access: true,
             allow_custom_assignment_schedule: false,
+            enable_on_behalf_requestors_to_add_access: false,
         },
         approval: ApprovalSettings {
             show_approvers: None,

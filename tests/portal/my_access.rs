@@ -859,3 +859,395 @@ async fn requestors_see_their_approvers_where_the_organization_shows_them() {
     );
     assert!(!page.has("Asked to decide"), "{}", page.body);
 }
+
+/// A manager asks for access for someone who reports to them, under a
+/// policy that lets managers ask: the request is the report's, the manager
+/// follows it, and since nobody approves a request they made, the manager
+/// stage falls to the fallback approver.
+#[tokio::test]
+async fn managers_request_access_for_their_direct_reports() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let employees = package_named(&app, "Marketing resources for employees").await;
+    let eric = user_named(&app, "eric.employee@gatehouse.demo").await.id;
+    // A member the policy admits, who does not report to Maria.
+    let ada = user_named(&app, "ada.admin@gatehouse.demo").await.id;
+
+    // Only a policy for users in the directory can let managers ask.
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let new = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(&employees)))
+        .await;
+    assert!(new.has("Managers can request for their direct reports"));
+    let refused = add_managers_policy(&app, &admin, employees.as_str(), "allExternalUsers").await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .has(r#"id="on_behalf-error">Managers can request only for users in your directory"#),
+        "{}",
+        refused.body
+    );
+    let created = add_managers_policy(&app, &admin, employees.as_str(), "allMemberUsers").await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let managers = policy_named(&app, &employees, "Managers ask").await;
+    let edit = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICY.ids(&employees, &managers)))
+        .await;
+    assert!(
+        edit.has(r#"name="on_behalf" value="on" aria-describedby="on_behalf-hint" checked"#),
+        "{}",
+        edit.body
+    );
+    let initial = policy_named(&app, &employees, "Initial policy").await;
+
+    // Maria manages Eric and Emma: My Access offers to ask for them, and
+    // lists for Eric what a manager may ask for him.
+    let maria = Browser::new();
+    app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
+        .await;
+    let home = maria.get(&app.url(routes::HOME)).await;
+    assert!(home.has("Request for"), "{}", home.body);
+    assert!(home.has(&format!(r#"<option value="{eric}">Eric Employee</option>"#)));
+    let for_eric = maria
+        .get(&app.url(format!("{}?for={eric}", routes::HOME)))
+        .await;
+    assert_eq!(for_eric.status, 200);
+    assert!(
+        for_eric.has("1 access package you can request for Eric Employee"),
+        "{}",
+        for_eric.body
+    );
+    let page_url = app.url(format!("{}?for={eric}", routes::PACKAGE.id(&employees)));
+    assert!(for_eric.has(&format!("{}?for={eric}", routes::PACKAGE.id(&employees))));
+    let form = maria.get(&page_url).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.has("You are requesting this for <strong>Eric Employee</strong>"));
+    // Only the policy that lets managers ask is offered.
+    assert!(form.has(&format!(r#"name="policy" value="{managers}""#)));
+    assert!(!form.has(&initial.to_string()), "{}", form.body);
+
+    // Nobody else can be asked for: not someone who reports to someone
+    // else, and not by someone who manages nobody.
+    let other = maria
+        .get(&app.url(format!("{}?for={ada}", routes::PACKAGE.id(&employees))))
+        .await;
+    assert_eq!(other.status, 404);
+    let listed = maria
+        .get(&app.url(format!("{}?for={ada}", routes::HOME)))
+        .await;
+    assert_eq!(listed.status, 404);
+    let smuggled = maria
+        .post(
+            &app.url(routes::PACKAGE.id(&employees)),
+            &[
+                ("csrf_token", form.csrf().as_str()),
+                ("for", ada.as_str()),
+                ("policy", managers.as_str()),
+                ("justification", "Slipped in"),
+            ],
+        )
+        .await;
+    assert_eq!(smuggled.status, 404);
+    // Nor under a policy that does not let managers ask.
+    let wrong_policy = maria
+        .post(
+            &app.url(routes::PACKAGE.id(&employees)),
+            &[
+                ("csrf_token", form.csrf().as_str()),
+                ("for", eric.as_str()),
+                ("policy", initial.as_str()),
+                ("justification", "Campaign"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong_policy.status, 422, "{}", wrong_policy.body);
+    assert!(wrong_policy.has("Choose one of the policies offered to you."));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM assignment_requests WHERE requestor_id IS NOT NULL \
+             AND target_id <> requestor_id"
+        )
+        .await,
+        0
+    );
+    let eric_b = Browser::new();
+    app.demo_sign_in(&eric_b, "eric.employee@gatehouse.demo")
+        .await;
+    let not_his = eric_b
+        .get(&app.url(format!(
+            "{}?for={}",
+            routes::HOME,
+            user_named(&app, "emma.employee@gatehouse.demo").await.id
+        )))
+        .await;
+    assert_eq!(not_his.status, 404);
+    assert!(!eric_b.get(&app.url(routes::HOME)).await.has("Request for"));
+
+    // Maria asks for herself as before, and for Eric.
+    let own = maria.get(&app.url(routes::PACKAGE.id(&employees))).await;
+    assert!(!own.has("You are requesting this for"));
+    let mine = maria
+        .post(
+            &app.url(routes::PACKAGE.id(&employees)),
+            &[
+                ("csrf_token", own.csrf().as_str()),
+                ("policy", initial.as_str()),
+                ("justification", "Campaign lead"),
+            ],
+        )
+        .await;
+    assert_eq!(mine.status, 303, "{}", mine.body);
+    let sent = maria
+        .post(
+            &app.url(routes::PACKAGE.id(&employees)),
+            &[
+                ("csrf_token", form.csrf().as_str()),
+                ("for", eric.as_str()),
+                ("policy", managers.as_str()),
+                ("justification", "Joins the spring campaign"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let id = request_id_for(&app, "eric.employee@gatehouse.demo").await;
+    let history = maria.get(&app.url(routes::REQUESTS)).await;
+    assert!(
+        history.has("<small>For Eric Employee</small>"),
+        "{}",
+        history.body
+    );
+    assert_eq!(
+        history
+            .body
+            .matches("Marketing resources for employees</a>")
+            .count(),
+        2,
+        "her own request and Eric's: {}",
+        history.body
+    );
+    let hers = maria.get(&app.url(routes::REQUEST.id(&id))).await;
+    assert!(
+        hers.has("<dt>For</dt><dd>Eric Employee, who reports to you</dd>"),
+        "{}",
+        hers.body
+    );
+    let his = eric_b.get(&app.url(routes::REQUEST.id(&id))).await;
+    assert!(
+        his.has("<dt>Requested by</dt><dd>Maria Manager, your manager, for you</dd>"),
+        "{}",
+        his.body
+    );
+
+    // Maria cannot approve what she asked for: Ada, the fallback, decides.
+    let hers = maria.get(&app.url(routes::APPROVAL.id(&id))).await;
+    assert_eq!(hers.status, 404);
+    let ada = admin.get(&app.url(routes::APPROVAL.id(&id))).await;
+    assert!(
+        ada.has("<dt>Requested by</dt><dd>Maria Manager, their manager, on their behalf</dd>"),
+        "{}",
+        ada.body
+    );
+    let approved = approve_as(&app, "ada.admin@gatehouse.demo", &id).await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert!(has(
+        &held_by(&app, "eric.employee@gatehouse.demo").await,
+        "Group Marketing Team member"
+    ));
+
+    // Asked again, Maria is told Eric has it now.
+    let again = maria.get(&page_url).await;
+    assert!(
+        again.has("Eric Employee already has Marketing resources for employees."),
+        "{}",
+        again.body
+    );
+
+    // What she asked for Emma she can cancel, and make again: for Emma.
+    let emma = user_named(&app, "emma.employee@gatehouse.demo").await.id;
+    let sent = ask_for(&app, &maria, employees.as_str(), emma.as_str(), &managers).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let first = request_id_for(&app, "emma.employee@gatehouse.demo").await;
+    let canceled = maria
+        .post(
+            &app.url(routes::REQUEST_CANCEL.id(&first)),
+            &[("csrf_token", form.csrf().as_str())],
+        )
+        .await;
+    assert_eq!(canceled.status, 303, "{}", canceled.body);
+    let resent = maria
+        .post(
+            &app.url(routes::REQUEST_RESUBMIT.id(&first)),
+            &[("csrf_token", form.csrf().as_str())],
+        )
+        .await;
+    assert_eq!(resent.status, 303, "{}", resent.body);
+    let second = request_id_for(&app, "emma.employee@gatehouse.demo").await;
+    assert_ne!(first, second);
+    let page = maria.get(&app.url(routes::REQUEST.id(&second))).await;
+    assert!(
+        page.has("<dt>For</dt><dd>Emma Employee, who reports to you</dd>"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM assignment_requests r JOIN users u ON u.id = r.target_id \
+             WHERE u.email = 'maria.manager@gatehouse.demo'"
+        )
+        .await,
+        1,
+        "only what Maria asked for herself"
+    );
+
+    // The strictest policy that admits someone decides for their manager
+    // too: once a policy names Emma, and it does not let managers ask,
+    // Maria can no longer ask for her (Emma's request Maria made is open).
+    let for_emma = format!("{}?for={emma}", routes::HOME);
+    assert!(
+        maria
+            .get(&app.url(&for_emma))
+            .await
+            .has("1 access package you can")
+    );
+    let new = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(&employees)))
+        .await;
+    let named = admin
+        .post(
+            &app.url(routes::ADMIN_PACKAGE_POLICIES.id(&employees)),
+            &[
+                ("csrf_token", new.csrf().as_str()),
+                ("policy_name", "Emma by name"),
+                ("scope", "specificDirectoryUsers"),
+                ("target_users", "emma.employee@gatehouse.demo"),
+                ("enabled", "on"),
+                ("enable_requests", "on"),
+                ("stage_count", "1"),
+                ("s1_days", "14"),
+                ("expiration_type", "never"),
+                ("q_count", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(named.status, 303, "{}", named.body);
+    let listed = maria.get(&app.url(&for_emma)).await;
+    assert!(
+        listed.has("No access package lets managers request for Emma Employee."),
+        "{}",
+        listed.body
+    );
+    // Nothing is said of her request either: the package is not hers to ask.
+    let page_for_emma = app.url(format!("{}?for={emma}", routes::PACKAGE.id(&employees)));
+    let page = maria.get(&page_for_emma).await;
+    assert_eq!(page.status, 404, "{}", page.body);
+    assert!(!page.has("open request"), "{}", page.body);
+    // What she asked before stays hers to cancel.
+    let canceled = maria
+        .post(
+            &app.url(routes::REQUEST_CANCEL.id(&second)),
+            &[("csrf_token", form.csrf().as_str())],
+        )
+        .await;
+    assert_eq!(canceled.status, 303);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM assignment_requests WHERE id = '{second}' AND state = 'canceled'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(maria.get(&page_for_emma).await.status, 404);
+}
+
+/// Ada adds to `package` a policy "Managers ask" for `scope` that lets
+/// managers ask, its manager stage falling back to her.
+async fn add_managers_policy(app: &TestApp, admin: &Browser, package: &str, scope: &str) -> Page {
+    let new = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(package)))
+        .await;
+    admin
+        .post(
+            &app.url(routes::ADMIN_PACKAGE_POLICIES.id(package)),
+            &[
+                ("csrf_token", new.csrf().as_str()),
+                ("policy_name", "Managers ask"),
+                ("scope", scope),
+                ("enabled", "on"),
+                ("enable_requests", "on"),
+                ("on_behalf", "on"),
+                ("approval_required", "on"),
+                ("stage_count", "1"),
+                ("s1_manager", "on"),
+                ("s1_fallback_users", "ada.admin@gatehouse.demo"),
+                ("s1_days", "14"),
+                ("expiration_type", "never"),
+                ("q_count", "0"),
+            ],
+        )
+        .await
+}
+
+/// The manager signed in on `manager` asks for `package` for `report`
+/// under `policy`, without a justification.
+async fn ask_for(
+    app: &TestApp,
+    manager: &Browser,
+    package: &str,
+    report: &str,
+    policy: &str,
+) -> Page {
+    let form = manager
+        .get(&app.url(format!("{}?for={report}", routes::PACKAGE.id(package))))
+        .await;
+    manager
+        .post(
+            &app.url(routes::PACKAGE.id(package)),
+            &[
+                ("csrf_token", form.csrf().as_str()),
+                ("for", report),
+                ("policy", policy),
+            ],
+        )
+        .await
+}
+
+/// Someone whose manager asked for them, and who has left the policy's
+/// scope by the time it is approved, is not given the access: the request
+/// is denied, and the manager reads why.
+#[tokio::test]
+async fn a_report_who_left_the_scope_before_approval_is_not_given_access() {
+    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let employees = package_named(&app, "Marketing resources for employees").await;
+    let emma = user_named(&app, "emma.employee@gatehouse.demo").await.id;
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let created = add_managers_policy(&app, &admin, employees.as_str(), "allMemberUsers").await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let managers = policy_named(&app, &employees, "Managers ask").await;
+    let maria = Browser::new();
+    app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
+        .await;
+    let sent = ask_for(&app, &maria, employees.as_str(), emma.as_str(), &managers).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let id = request_id_for(&app, "emma.employee@gatehouse.demo").await;
+
+    // Emma becomes a guest: "all members" no longer admits her.
+    let saved = save_emma(&app, &admin, "guest", "emma.employee@gatehouse.demo").await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+
+    let approved = approve_as(&app, "ada.admin@gatehouse.demo", &id).await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    let page = maria.get(&app.url(routes::REQUEST.id(&id))).await;
+    assert!(
+        page.has("The person this request is for is no longer among the people this package"),
+        "{}",
+        page.body
+    );
+    assert!(!has(
+        &held_by(&app, "emma.employee@gatehouse.demo").await,
+        "Group Marketing Team member"
+    ));
+}

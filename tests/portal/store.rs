@@ -257,6 +257,7 @@ both!(
                 enable_targets_to_self_update_access: true,
                 enable_targets_to_self_remove_access: false,
                 allow_custom_assignment_schedule: true,
+                enable_on_behalf_requestors_to_add_access: false,
             },
             approval: ApprovalSettings {
                 show_approvers: Some(false),

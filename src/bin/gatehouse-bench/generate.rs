@@ -437,6 +437,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             enable_targets_to_self_update_access: true,
             enable_targets_to_self_remove_access: true,
             allow_custom_assignment_schedule: false,
+            enable_on_behalf_requestors_to_add_access: false,
         };
         let (scope, targets_of, stages) = match k % 4 {
             0 => (AllowedTargetScope::AllMemberUsers, vec![], vec![]),

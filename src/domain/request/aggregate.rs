@@ -670,6 +670,15 @@ impl Request {
         self.tell_approvers(others, &Message::StageDecided(decided))
     }
 
+    /// The manager who asked for someone who reports to them, when the
+    /// request is such: a request for access made by someone other than
+    /// the person it is for (an administrator's is an `adminAdd`).
+    pub fn asked_by_manager(&self) -> Option<&UserId> {
+        self.requestor
+            .as_ref()
+            .filter(|r| self.kind == RequestType::UserAdd && self.target.user() != Some(*r))
+    }
+
     /// Whether the request is by or for `user`.
     fn concerns(&self, user: &UserId) -> bool {
         self.requestor.as_ref() == Some(user) || self.target.user() == Some(user)

@@ -106,18 +106,39 @@ pub async fn requestable(
     per_page: usize,
 ) -> Result<Listing, StoreError> {
     let mut conn = store.read().await?;
-    let facts = facts_of(&mut conn, who, true).await?;
+    requestable_as(
+        &mut conn,
+        store,
+        who,
+        (q, page, per_page),
+        Asker::Themselves,
+    )
+    .await
+}
+
+/// `requestable` on `conn`, for the person as `asker` asks for them (a
+/// manager is shown only what they may ask for).
+pub(crate) async fn requestable_as(
+    conn: &mut Conn,
+    store: &Store,
+    who: &Person,
+    (q, page, per_page): (&str, usize, usize),
+    asker: Asker,
+) -> Result<Listing, StoreError> {
+    // What the person holds is listed for them, not for their manager.
+    let facts = facts_of(conn, who, asker == Asker::Themselves).await?;
     let requestor = requestor_from(who, &facts);
     let (packages, total) = store
         .packages()
         .page(
-            &mut conn,
+            conn,
             &facts.generation,
             &requestor,
             &facts.held_packages,
             q,
             page,
             per_page,
+            asker == Asker::Manager,
         )
         .await?;
     Ok(Listing {
@@ -183,6 +204,24 @@ impl Availability {
             ),
         }
     }
+
+    /// Why a manager's request for `name` is refused, in the manager's words.
+    pub fn refusal_about(&self, package: &str, name: &str, tz: Tz) -> String {
+        match self {
+            Availability::Unavailable => {
+                format!("No policy of {package} lets managers request it for {name}.")
+            }
+            Availability::AlreadyHeld => format!("{name} already has {package}."),
+            Availability::OpenRequest => {
+                format!("{name} already has an open request for {package}.")
+            }
+            // What they hold is theirs to know.
+            Availability::Incompatible(_) => {
+                format!("{name} holds access that is incompatible with {package}.")
+            }
+            other => other.refusal(package, tz),
+        }
+    }
 }
 
 /// A package as a request sees it (from memory), and whether the person may
@@ -207,6 +246,26 @@ pub(crate) async fn availability_in(
     package: &str,
     now: DateTime<Utc>,
 ) -> Result<(Option<Arc<PackageInfo>>, Availability), ServiceError> {
+    availability_as(store, conn, who, package, now, Asker::Themselves).await
+}
+
+/// Who asks for the person: they themselves, or their manager, who may
+/// use only the policies that let managers request for their reports.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Asker {
+    Themselves,
+    Manager,
+}
+
+/// `availability_in` for the person `who`, as `asker` asks for them.
+pub(crate) async fn availability_as(
+    store: &Store,
+    conn: &mut Conn,
+    who: &Person,
+    package: &str,
+    now: DateTime<Utc>,
+    asker: Asker,
+) -> Result<(Option<Arc<PackageInfo>>, Availability), ServiceError> {
     let facts = facts_of(conn, who, false).await?;
     let Some(info) = store
         .packages()
@@ -227,7 +286,7 @@ pub(crate) async fn availability_in(
         }
         refused = tenant.refuses_guest(&e.email).map(str::to_string);
     }
-    let verdict = match (judge(&info, who, facts, now), refused) {
+    let verdict = match (judge(&info, who, facts, now, asker), refused) {
         (Availability::Unavailable, _) => Availability::Unavailable,
         (_, Some(domain)) => Availability::DomainRefused(domain),
         (verdict, None) => verdict,
@@ -236,15 +295,35 @@ pub(crate) async fn availability_in(
 }
 
 /// Whether the person (with these facts) may request the package now.
-fn judge(info: &PackageInfo, who: &Person, facts: PersonFacts, now: DateTime<Utc>) -> Availability {
+fn judge(
+    info: &PackageInfo,
+    who: &Person,
+    facts: PersonFacts,
+    now: DateTime<Utc>,
+    asker: Asker,
+) -> Availability {
     let requestor = requestor_from(who, &facts);
     let external = info.facts.catalog_external;
-    // Scope is judged with requests on, so that "turned off" is said only to people in scope.
-    if !info
+    // A manager sees the package only through the policies that let them ask.
+    let counts = |p: &Policy| asker == Asker::Themselves || lets_managers_ask(p);
+    let all: Vec<(String, Policy)> = info
         .policies
         .iter()
-        .any(|(_, p)| admits(p, &requestor, external))
+        .map(|(id, p)| (id.to_string(), p.clone()))
+        .collect();
+    // Scope is judged with requests on, so that "turned off" is said only to people in scope.
+    if !all
+        .iter()
+        .any(|(_, p)| counts(p) && admits(p, &requestor, external))
     {
+        return Availability::Unavailable;
+    }
+    // The strictest tier that admits the person wins whoever asks (judged
+    // over every policy, ended or not, as My Access's list does); a manager
+    // may ask only where it has a policy that lets managers ask, and is
+    // told nothing more of the person otherwise.
+    let strictest = eligible(&all, &requestor, external);
+    if asker == Asker::Manager && !strictest.iter().any(|(_, p)| counts(p)) {
         return Availability::Unavailable;
     }
     if facts.held_packages.contains(&info.facts.id) {
@@ -256,11 +335,6 @@ fn judge(info: &PackageInfo, who: &Person, facts: PersonFacts, now: DateTime<Utc
     if let Some(conflict) = info.conflict(&facts.held_packages, &facts.group_ids) {
         return Availability::Incompatible(conflict);
     }
-    let all: Vec<(String, Policy)> = info
-        .policies
-        .iter()
-        .map(|(id, p)| (id.to_string(), p.clone()))
-        .collect();
     // A policy whose fixed last day has passed offers nothing any more.
     let live: Vec<(String, Policy)> = all
         .iter()
@@ -269,14 +343,16 @@ fn judge(info: &PackageInfo, who: &Person, facts: PersonFacts, now: DateTime<Utc
         .collect();
     let policies: Vec<(String, Policy)> = eligible(&live, &requestor, external)
         .into_iter()
+        .filter(|(_, p)| counts(p))
         .cloned()
         .collect();
     if !info.facts.catalog_published {
         return Availability::RequestsOff;
     }
     if policies.is_empty() {
-        return match eligible(&all, &requestor, external)
+        return match strictest
             .into_iter()
+            .filter(|(_, p)| counts(p))
             .filter_map(|(_, p)| p.ended(now))
             .max()
         {
@@ -289,6 +365,11 @@ fn judge(info: &PackageInfo, who: &Person, facts: PersonFacts, now: DateTime<Utc
         requestor,
         facts,
     }))
+}
+
+/// Whether the policy lets managers ask for their direct reports.
+fn lets_managers_ask(p: &Policy) -> bool {
+    p.requestor.enable_on_behalf_requestors_to_add_access
 }
 
 /// The attributes a package's resources require from the requestor, each

@@ -79,13 +79,21 @@ pub(crate) async fn deliver_in(
         }
     };
     users::lock(conn, &target).await?;
-    // Someone who asked for themselves must still be someone the policy is
-    // for: they may have left a group its scope names, or moved, since.
-    if request.requestor.as_ref() == Some(&target) {
+    // Someone who asked for themselves, or whose manager asked for them,
+    // must still be someone the policy is for: they may have left a group
+    // its scope names, or moved, since. (The mail telling them goes to them.)
+    let by_manager = request.asked_by_manager().is_some();
+    if request.requestor.as_ref() == Some(&target) || by_manager {
         if let Some(user) = users::get(conn, &target).await? {
             let requestor = super::availability::requestor_of(conn, &Person::User(user)).await?;
             if !admits(policy, &requestor, info.facts.catalog_external) {
-                let reason = "You are no longer among the people this package's policy is for (you may have left a group it names).".to_string();
+                // Read by the person and by the manager who asked for them.
+                let reason = if by_manager {
+                    "The person this request is for is no longer among the people this package's policy is for (they may have left a group it names)."
+                } else {
+                    "You are no longer among the people this package's policy is for (you may have left a group it names)."
+                }
+                .to_string();
                 return Ok(request.refuse(reason, names)?);
             }
         }

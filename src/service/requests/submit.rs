@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::availability::{Availability, Offer, availability_in};
+use super::availability::{Asker, Availability, Offer, availability_as, availability_in};
 use super::{approvers, extensions, save};
 use crate::domain::audit::Actor;
 use crate::domain::custom_extension::Stage;
-use crate::domain::ids::{AccessPackageId, PolicyId, RequestId};
+use crate::domain::ids::{AccessPackageId, PolicyId, RequestId, UserId};
 use crate::domain::policy::{AllowedTargetScope, Policy};
 use crate::domain::request::{
     Names, PeriodInput, Request, RequestState, RequestType, Target, check_answers, check_period,
@@ -37,6 +37,8 @@ pub struct RequestInput<'a> {
 pub struct Submitted {
     pub id: String,
     pub state: RequestState,
+    /// Made by a manager for someone who reports to them.
+    pub for_someone_else: bool,
 }
 
 /// Someone asks for a package under one of the policies that admit them.
@@ -58,10 +60,9 @@ pub async fn submit(
             "Your account is blocked; you cannot request access.".into(),
         ));
     }
-    let user = who.user().map(|u| &u.id);
     let mut tx = store.begin().await?;
-    if let Some(u) = user {
-        users::lock(&mut tx, u).await?;
+    if let Some(u) = who.user() {
+        users::lock(&mut tx, &u.id).await?;
     }
     let (info, verdict) = availability_in(store, &mut tx, who, package.as_str(), now).await?;
     let Some(info) = info else {
@@ -75,6 +76,68 @@ pub async fn submit(
             ));
         }
     };
+    let submitted = file(tx, who, None, &info, *offer, input, now).await?;
+    // Delivered without approval: its grants may have queued provisioning.
+    store.wake_workers();
+    Ok(submitted)
+}
+
+/// A manager asks for a package for `report`, who reports to them, under
+/// one of the policies that let managers ask and that admit the report.
+/// As `submit`, with the report's row held first; the request is the
+/// report's, made by the manager, who therefore cannot approve it.
+#[tracing::instrument(skip_all)]
+pub async fn submit_for(
+    store: &Store,
+    manager: &User,
+    report: &UserId,
+    package: &AccessPackageId,
+    input: &RequestInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<Submitted, ServiceError> {
+    if manager.is_blocked() {
+        return Err(ServiceError::Refused(
+            "Your account is blocked; you cannot request access.".into(),
+        ));
+    }
+    let mut tx = store.begin().await?;
+    users::lock(&mut tx, report).await?;
+    let report = super::on_behalf::report_of(&mut tx, &manager.id, report).await?;
+    let name = report.display_name.clone();
+    let who = Person::User(report);
+    let (info, verdict) =
+        availability_as(store, &mut tx, &who, package.as_str(), now, Asker::Manager).await?;
+    let Some(info) = info else {
+        return Err(ServiceError::NotFound);
+    };
+    let offer = match verdict {
+        Availability::Offer(offer) => offer,
+        // Nothing is said of a package the manager may not ask for.
+        Availability::Unavailable => return Err(ServiceError::NotFound),
+        other => {
+            return Err(ServiceError::Refused(other.refusal_about(
+                &info.facts.display_name,
+                &name,
+                input.period.tz,
+            )));
+        }
+    };
+    let submitted = file(tx, &who, Some(manager), &info, *offer, input, now).await?;
+    store.wake_workers();
+    Ok(submitted)
+}
+
+/// Writes the request `who` may make (made by `manager` for them, where
+/// a manager asks) under the policy the form chose among `offer`'s.
+async fn file(
+    mut tx: crate::store::Tx,
+    who: &Person,
+    manager: Option<&User>,
+    info: &PackageInfo,
+    offer: Offer,
+    input: &RequestInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<Submitted, ServiceError> {
     let Some(policy) = offer
         .policies
         .iter()
@@ -86,7 +149,10 @@ pub async fn submit(
             "Choose one of the policies offered to you.",
         ));
     };
-    let mut request = new_request(who, &info, &policy, input, &offer, now)?;
+    let mut request = new_request(who, info, &policy, input, &offer, now)?;
+    if let Some(m) = manager {
+        request.requestor = Some(m.id.clone());
+    }
     let mut names = Names {
         package: info.facts.display_name.clone(),
         organization: offer.facts.organization_name.clone(),
@@ -120,7 +186,7 @@ pub async fn submit(
                 changes.extend(
                     extensions::on_approval(
                         &mut tx,
-                        &info,
+                        info,
                         &policy,
                         &mut request,
                         &names,
@@ -133,22 +199,32 @@ pub async fn submit(
             (request, changes)
         }
     };
-    let actor = Actor {
-        user_id: user.map(|u| u.to_string()),
-        display_name: who.display_name().to_string(),
+    let actor = match manager {
+        Some(m) => Actor {
+            user_id: Some(m.id.to_string()),
+            display_name: m.display_name.clone(),
+        },
+        None => Actor {
+            user_id: who.user().map(|u| u.id.to_string()),
+            display_name: who.display_name().to_string(),
+        },
     };
+    let mut details =
+        json!({"policy": policy.display_name, "justification": request.justification});
+    if manager.is_some() {
+        details["onBehalfOf"] = json!(who.display_name());
+    }
     let event = save::request_event(
         "User requests access package assignment",
         &request,
         &names,
-        json!({"policy": policy.display_name, "justification": request.justification}),
+        details,
     );
     let state = save::commit(tx, &request, &changes, &actor, &event, now).await?;
-    // Delivered without approval: its grants may have queued provisioning.
-    store.wake_workers();
     Ok(Submitted {
         id: request.id.to_string(),
         state,
+        for_someone_else: manager.is_some(),
     })
 }
 
@@ -284,5 +360,25 @@ pub async fn resubmit(
             .collect(),
         period: PeriodInput::NONE,
     };
-    submit(store, who, &earlier.package, &input, now).await
+    // A manager's request for one of their reports is asked again for them.
+    match (who.user(), earlier.target.user()) {
+        (Some(manager), Some(report)) if manager.id != *report => submit_for(
+            store,
+            manager,
+            report,
+            &earlier.package,
+            &input,
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            ServiceError::NotFound => ServiceError::Refused(format!(
+                "You cannot ask for this for {} any more: they may no longer report to you, \
+                         or no policy lets you ask for them.",
+                earlier.name
+            )),
+            e => e,
+        }),
+        _ => submit(store, who, &earlier.package, &input, now).await,
+    }
 }

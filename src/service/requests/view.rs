@@ -78,11 +78,15 @@ fn target_of(who: &Person) -> Target<'_> {
     }
 }
 
-/// The person's requests, newest first.
+/// The person's requests, and those they made for their direct reports,
+/// newest first.
 #[tracing::instrument(skip_all)]
 pub async fn history(store: &Store, who: &Person) -> Result<Vec<RequestListRow>, ServiceError> {
     let mut conn = store.read().await?;
-    Ok(requests::for_target(&mut conn, &target_of(who)).await?)
+    Ok(match who {
+        Person::User(u) => requests::of_user(&mut conn, &u.id).await?,
+        Person::External(_) => requests::for_target(&mut conn, &target_of(who)).await?,
+    })
 }
 
 /// An approver's requests: those waiting for their decision, and those
@@ -122,6 +126,8 @@ pub struct ApprovalView {
     pub reason_required: bool,
     /// How long access lasts once given ("365 days from when it is given").
     pub access_lasts: String,
+    /// The manager who asked for the person, by name, where one did.
+    pub asked_by: Option<String>,
 }
 
 /// The request for one of its approvers (of any stage) or an
@@ -154,8 +160,12 @@ pub async fn approval(
             .map(UserId::from_stored)
             .collect();
         let decisions = requests::decisions(c, id).await?;
-        let who: Vec<String> = decisions.iter().map(|d| d.reviewed_by.clone()).collect();
+        let mut who: Vec<String> = decisions.iter().map(|d| d.reviewed_by.clone()).collect();
+        who.extend(request.asked_by_manager().map(|m| m.to_string()));
         let names = users::names_of(c, &who).await?;
+        let asked_by = request
+            .asked_by_manager()
+            .and_then(|m| names.get(m).cloned());
         let organization = match &request.organization {
             Some(o) => connected_orgs::ORG_NAMES
                 .names(c, &[o.to_string()])
@@ -176,6 +186,7 @@ pub async fn approval(
                 .map(|p| request.access_lasts(p))
                 .unwrap_or_default(),
             policy_name: policy.map(|p| p.display_name).unwrap_or_default(),
+            asked_by,
             decisions: decisions
                 .into_iter()
                 .map(|d| {
@@ -283,6 +294,8 @@ pub struct MyRequest {
     /// where its policy shows requestors their approvers, or says nothing
     /// and the organization does.
     pub approvers: Vec<String>,
+    /// The manager who asked for the person, by name, where one did.
+    pub asked_by: Option<String>,
 }
 
 /// `NotFound` for a request that is not the person's own.
@@ -328,7 +341,12 @@ pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyReque
                 .collect();
             approvers.sort_by_key(|n| n.to_lowercase());
         }
+        let asked_by = match request.asked_by_manager() {
+            Some(m) => users::names_of(c, &[m.to_string()]).await?.remove(m),
+            None => None,
+        };
         Ok(MyRequest {
+            asked_by,
             approvers,
             waiting_for,
             decisions: requests::decisions(c, id).await?,

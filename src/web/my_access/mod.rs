@@ -10,13 +10,16 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::ids::UserId;
 use crate::domain::user::Person;
 use crate::routes;
+use crate::service::requests::on_behalf;
 use crate::service::requests::view::{self, Held};
-use crate::service::requests::{self as svc};
 use crate::store::assignments::AssignmentRow;
 use crate::store::requests::CandidateRow;
+use crate::store::users::UserSummary;
 use crate::web::Reply;
+use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::guard::Requester;
 use crate::web::routing::Router;
@@ -67,6 +70,21 @@ struct Home {
     pages: usize,
     active: Vec<Held>,
     ended: Vec<AssignmentRow>,
+    /// The people who report to the person, whom they may ask for.
+    reports: Vec<UserSummary>,
+    /// The one of them the list is for (id, name); the person themselves
+    /// when `None`.
+    behalf: Option<(String, String)>,
+}
+
+impl Home {
+    /// The query that keeps the list for whom it is, on links.
+    fn for_query(&self) -> String {
+        self.behalf
+            .as_ref()
+            .map(|(id, _)| format!("&for={id}"))
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -76,6 +94,9 @@ pub struct HomeQuery {
     page: Option<i64>,
     #[serde(default)]
     view: String,
+    /// A direct report to ask for, by id.
+    #[serde(default, rename = "for")]
+    for_report: String,
 }
 
 /// The Access packages tab: those one may request (searched), those one
@@ -95,13 +116,21 @@ async fn home(me: Portal, q: web::Query<HomeQuery>) -> Reply {
         None => (vec![], vec![]),
     };
     let page = page_number(q.page) as usize;
-    let (packages, total) = if view == "available" {
-        let listing = svc::requestable(me.store(), me.person(), &q.q, page, PER_PAGE).await?;
-        (listing.packages, listing.total)
+    let (packages, total, reports, behalf) = if view == "available" {
+        let report = match q.for_report.as_str() {
+            "" => None,
+            id => Some(UserId::parse(id).ok_or(AppError::NotFound)?),
+        };
+        let paging = (q.q.as_str(), page, PER_PAGE);
+        let tab = on_behalf::available(me.store(), me.person(), report.as_ref(), paging).await?;
+        let behalf = tab.report.map(|r| (r.id.to_string(), r.display_name));
+        (tab.listing.packages, tab.listing.total, tab.reports, behalf)
     } else {
-        (vec![], 0)
+        (vec![], 0, vec![], None)
     };
     render(&Home {
+        reports,
+        behalf,
         layout: me.layout("My Access"),
         view,
         q: q.q.clone(),

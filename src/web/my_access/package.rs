@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, http::StatusCode, web};
 use askama::Template;
 
-use crate::domain::ids::AccessPackageId;
+use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::policy::{Policy, QuestionKind};
 use crate::domain::request::{RequestState, moment_in};
 use crate::domain::user::Person;
@@ -12,7 +12,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests::view::{self, PackageView};
-use crate::service::requests::{self as svc, Availability, RequestInput};
+use crate::service::requests::{self as svc, Availability, RequestInput, on_behalf};
 use crate::store::requests::CandidateRow;
 use crate::web::Reply;
 use crate::web::error::AppError;
@@ -71,6 +71,9 @@ struct PackagePage {
     lifetime: String,
     values: FormValues,
     errors: FieldErrors,
+    /// The direct report a manager asks for (id, name); the person
+    /// themselves when `None`.
+    behalf: Option<(String, String)>,
 }
 
 fn current_value(who: &Person, name: &str) -> String {
@@ -155,18 +158,40 @@ impl Sent {
     }
 }
 
-async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
+/// The package page, for the person or (`behalf`) for one of their
+/// direct reports.
+async fn show(
+    me: &Portal,
+    req: &HttpRequest,
+    id: &str,
+    behalf: Option<&UserId>,
+    sent: Sent,
+) -> Reply {
     let Sent {
         chosen,
         values,
         errors,
         status,
     } = sent;
+    let (report, package_view) = match (behalf, me.person().user()) {
+        (Some(report), Some(manager)) => {
+            let (report, v) =
+                on_behalf::package_view_for(me.store(), &manager.id, report, id, me.now()).await?;
+            (Some(report), v)
+        }
+        (Some(_), None) => return Err(AppError::NotFound),
+        (None, _) => {
+            let v = view::package_view(me.store(), me.person(), id, me.now(), me.who.tz).await?;
+            (None, v)
+        }
+    };
+    // Whom the form is for: the person, or the report asked for.
+    let subject = report.as_ref().unwrap_or(me.person());
     let PackageView {
         package: info,
         availability,
         extension,
-    } = view::package_view(me.store(), me.person(), id, me.now(), me.who.tz).await?;
+    } = package_view;
     // Nothing is said of a package the person may not request, not even its name.
     let package = info
         .as_ref()
@@ -193,7 +218,20 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
         lifetime: String::new(),
         values,
         errors,
+        behalf: report.as_ref().map(|r| {
+            (
+                r.user().map(|u| u.id.to_string()).unwrap_or_default(),
+                r.display_name().to_string(),
+            )
+        }),
     };
+    // A manager is told, in their words, why they cannot ask for their report.
+    if let (Some(r), Some(p)) = (&report, &page.package) {
+        if !matches!(availability, Availability::Offer(_)) {
+            page.reason = availability.refusal_about(&p.display_name, r.display_name(), me.who.tz);
+            return render_status(status, &page);
+        }
+    }
     let offer = match availability {
         Availability::Offer(o) => o.policies,
         Availability::Unavailable => {
@@ -273,7 +311,7 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
         .into_iter()
         .map(|a| {
             let key = format!("attr_{}", a.attribute_name);
-            let current = current_value(me.person(), &a.attribute_name);
+            let current = current_value(subject, &a.attribute_name);
             let value = page.values.sent(&key).unwrap_or(&current).to_string();
             AttributeView {
                 // Not editable: an existing value stays; an empty one may be given once.
@@ -309,11 +347,32 @@ async fn show(me: &Portal, req: &HttpRequest, id: &str, sent: Sent) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn package_page(me: Portal, req: HttpRequest, path: web::Path<String>) -> Reply {
+pub(super) async fn package_page(
+    me: Portal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<ForQuery>,
+) -> Reply {
     let id = AccessPackageId::parse(&path)
         .map(|i| i.to_string())
         .unwrap_or_default();
-    show(&me, &req, &id, Sent::nothing()).await
+    let behalf = behalf_of(&q)?;
+    show(&me, &req, &id, behalf.as_ref(), Sent::nothing()).await
+}
+
+/// Whom a package page is for: `for` names a direct report.
+#[derive(serde::Deserialize)]
+pub(super) struct ForQuery {
+    #[serde(default, rename = "for")]
+    report: String,
+}
+
+/// The report `for` names, if any; a malformed one is found nowhere.
+fn behalf_of(q: &ForQuery) -> Result<Option<UserId>, AppError> {
+    match q.report.as_str() {
+        "" => Ok(None),
+        id => UserId::parse(id).map(Some).ok_or(AppError::NotFound),
+    }
 }
 
 #[tracing::instrument(skip_all)]
@@ -333,7 +392,20 @@ pub(super) async fn request(
         attributes: values.attributes(),
         period: values.period(me.who.tz),
     };
-    let errors = match svc::submit(me.store(), me.person(), &id, &input, me.now()).await {
+    let behalf = behalf_of(&ForQuery {
+        report: values.value("for"),
+    })?;
+    let submitted = match (&behalf, me.person().user()) {
+        (Some(report), Some(manager)) => {
+            svc::submit_for(me.store(), manager, report, &id, &input, me.now()).await
+        }
+        (Some(_), None) => return Err(AppError::NotFound),
+        (None, _) => svc::submit(me.store(), me.person(), &id, &input, me.now()).await,
+    };
+    let errors = match submitted {
+        Ok(r) if r.for_someone_else => {
+            return me.done(for_someone_else(r.state), routes::REQUESTS.as_str());
+        }
         Ok(r) => {
             let message = match r.state {
                 RequestState::Delivered => "Your request was approved and you now have access.",
@@ -345,6 +417,28 @@ pub(super) async fn request(
             return me.done(message, routes::REQUESTS.as_str());
         }
         Err(ServiceError::Invalid(e)) => e,
+        Err(ServiceError::Refused(m)) if behalf.is_some() => {
+            // As below: the page says why when the package is not on offer
+            // for the report any more; a refusal it would not show is said
+            // above it.
+            let (report, manager) = (behalf.as_ref(), me.person().user());
+            if let (Some(report), Some(manager)) = (report, manager) {
+                let (_, now) = on_behalf::package_view_for(
+                    me.store(),
+                    &manager.id,
+                    report,
+                    id.as_str(),
+                    me.now(),
+                )
+                .await?;
+                if matches!(now.availability, Availability::Offer(_)) {
+                    let to = format!("{}?for={report}", routes::PACKAGE.id(&id));
+                    return me.refused(m, &to);
+                }
+            }
+            let sent = Sent::refused(values, FieldErrors::new(), StatusCode::CONFLICT);
+            return show(&me, &req, id.as_str(), behalf.as_ref(), sent).await;
+        }
         Err(ServiceError::Refused(m)) => {
             // The page says why when the package is not on offer to them
             // any more; a refusal it would not show is said above it.
@@ -354,7 +448,7 @@ pub(super) async fn request(
                 return me.refused(m, &routes::PACKAGE.id(&id));
             }
             let sent = Sent::refused(values, FieldErrors::new(), StatusCode::CONFLICT);
-            return show(&me, &req, id.as_str(), sent).await;
+            return show(&me, &req, id.as_str(), None, sent).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -362,7 +456,18 @@ pub(super) async fn request(
         chosen: Some(policy_id),
         ..Sent::refused(values, errors, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    show(&me, &req, id.as_str(), sent).await
+    show(&me, &req, id.as_str(), behalf.as_ref(), sent).await
+}
+
+/// What a manager is told once their request for a report is made.
+pub(super) fn for_someone_else(state: RequestState) -> &'static str {
+    match state {
+        RequestState::Delivered => "Your request was approved: the access was given.",
+        RequestState::Scheduled => {
+            "Your request was approved; the access starts on the date you chose."
+        }
+        _ => "Your request was sent for approval. You can follow it here.",
+    }
 }
 
 /// The holder asks to extend their assignment of the package.
@@ -391,7 +496,7 @@ pub(super) async fn extend(
         }
         Err(ServiceError::Invalid(errors)) => {
             let sent = Sent::refused(values, errors, StatusCode::UNPROCESSABLE_ENTITY);
-            show(&me, &req, id.as_str(), sent).await
+            show(&me, &req, id.as_str(), None, sent).await
         }
         Err(ServiceError::Refused(m)) => me.refused(m, &routes::PACKAGE.id(&id)),
         Err(e) => Err(e.into()),

@@ -20,6 +20,8 @@ use crate::web::{Layout, render};
 struct History {
     layout: Layout,
     requests: Vec<RequestListRow>,
+    /// The person's id, to mark the requests they made for someone else.
+    me: Option<String>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -28,6 +30,7 @@ pub(super) async fn history(me: Portal) -> Reply {
     render(&History {
         layout: me.layout("Request history"),
         requests: list,
+        me: me.person().user().map(|u| u.id.to_string()),
     })
 }
 
@@ -45,13 +48,22 @@ struct Details {
     approvers: Vec<String>,
     can_cancel: bool,
     can_resubmit: bool,
+    /// The person the request is for, by name, when it is not the reader
+    /// (a manager reading what they asked for a report).
+    for_other: Option<String>,
+    /// The manager who asked, by name, when it is not the reader.
+    asked_by: Option<String>,
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn details(me: Portal, path: web::Path<String>) -> Reply {
     let mine = view::my_request(me.store(), me.person(), &path).await?;
     let r = &mine.request;
+    let reader = me.person().user().map(|u| &u.id);
+    let mine_for_other = r.asked_by_manager().is_some() && r.asked_by_manager() == reader;
     render(&Details {
+        for_other: mine_for_other.then(|| mine.row.target_display_name.clone()),
+        asked_by: mine.asked_by.filter(|_| !mine_for_other),
         layout: me.layout(mine.package_name.clone()),
         kind: r.kind.label(),
         state_text: human(r.state),
@@ -79,6 +91,10 @@ pub(super) async fn cancel(me: Portal, path: web::Path<String>, _: Form<NoFields
 #[tracing::instrument(skip_all)]
 pub(super) async fn resubmit(me: Portal, path: web::Path<String>, _: Form<NoFields>) -> Reply {
     match svc::resubmit(me.store(), me.person(), &path, me.now()).await {
+        Ok(done) if done.for_someone_else => me.done(
+            super::package::for_someone_else(done.state),
+            routes::REQUESTS.as_str(),
+        ),
         Ok(done) => {
             let message = match done.state {
                 RequestState::Delivered => "Your request was approved and you now have access.",
@@ -88,10 +104,22 @@ pub(super) async fn resubmit(me: Portal, path: web::Path<String>, _: Form<NoFiel
         }
         // What changed since (an answer no longer fits, the policy is gone):
         // the request form says it, with the answers to correct.
-        Err(ServiceError::Invalid(_)) | Err(ServiceError::Refused(_)) => {
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Refused(_))) => {
             let mine = view::my_request(me.store(), me.person(), &path).await?;
             let why = "This request cannot be made again as it was; request the package anew.";
-            me.refused(why, &routes::PACKAGE.id(&mine.request.package))
+            let theirs = mine.request.target.user();
+            match (theirs, me.person().user()) {
+                // A manager's request for a report: why it was refused is said
+                // on the request's page; answers to correct, on the form for them.
+                (Some(report), Some(u)) if u.id != *report => match e {
+                    ServiceError::Refused(m) => me.refused(m, &routes::REQUEST.id(&path)),
+                    _ => {
+                        let to = routes::PACKAGE.id(&mine.request.package);
+                        me.refused(why, &format!("{to}?for={report}"))
+                    }
+                },
+                _ => me.refused(why, &routes::PACKAGE.id(&mine.request.package)),
+            }
         }
         Err(e) => Err(e.into()),
     }

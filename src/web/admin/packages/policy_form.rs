@@ -9,7 +9,7 @@
 //! justification|days|escalation|escalation_days|alt_manager|alt_users|alt_groups|
 //! alt_fallback_users|alt_fallback_groups`;
 //! `show_approvers` (default|yes|no);
-//! `enable_requests`, `allow_extension`, `custom_schedule`, `notifications_off`; `q_count` and per
+//! `enable_requests`, `on_behalf`, `allow_extension`, `custom_schedule`, `notifications_off`; `q_count` and per
 //! question `q{i}_text|kind|regex|choices|multi|required|editable|order|localizations|remove`;
 //! `expiration_type` (never|date|days|hours), `expiration_date`, `expiration_days`,
 //! `expiration_hours`; `expiration_kept`, the stored last moment the date shows.
@@ -408,6 +408,7 @@ pub fn draft(f: &Fields, tz: Tz) -> PolicyDraft {
             enable_targets_to_self_update_access: on(f, "allow_extension"),
             enable_targets_to_self_remove_access: on(f, "enable_requests"),
             allow_custom_assignment_schedule: on(f, "custom_schedule"),
+            enable_on_behalf_requestors_to_add_access: on(f, "on_behalf"),
         },
         approval: ApprovalSettings {
             show_approvers: match get(f, "show_approvers") {
@@ -683,6 +684,10 @@ pub fn fields_of(p: &Policy, names: &Names, tz: Tz) -> Fields {
         (
             p.requestor.allow_custom_assignment_schedule,
             "custom_schedule",
+        ),
+        (
+            p.requestor.enable_on_behalf_requestors_to_add_access,
+            "on_behalf",
         ),
         (!p.assignment_notifications, "notifications_off"),
     ] {

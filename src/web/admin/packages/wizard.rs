@@ -258,6 +258,12 @@ fn review(
     } else {
         r.push(("Approval".into(), "Not required".into()));
     }
+    if policy_form::on(f, "on_behalf") {
+        r.push((
+            "Managers can request for their direct reports".into(),
+            "Yes".into(),
+        ));
+    }
     r.push(("Questions".into(), get("q_count")));
     let expiration = match get("expiration_type").as_str() {
         "never" => "Never".to_string(),
