@@ -823,6 +823,9 @@ pub struct PersonFacts {
     pub open_requests: Vec<String>,
     /// The roles they hold (when asked for).
     pub roles: Vec<super::directory::HeldRole>,
+    /// (id, name) of the people who report to them and are not blocked,
+    /// by name: whom they may ask for (asked for with the roles).
+    pub reports: Vec<(String, String)>,
 }
 
 /// Whose facts: a directory user, or someone not yet in it (by sign-in
@@ -840,9 +843,12 @@ pub async fn person_facts(
     who: &PersonKey<'_>,
     with_roles: bool,
 ) -> Result<PersonFacts> {
+    // My Access's home: what they hold, and whom they may ask for.
     let roles = if with_roles {
         format!(
-            " UNION ALL SELECT 'r', resource_type, resource_name, role FROM ({}) held",
+            " UNION ALL SELECT 'r', resource_type, resource_name, role FROM ({}) held \
+             UNION ALL SELECT 'm', id, display_name, '' FROM users \
+               WHERE manager_id = $1 AND state <> 'blocked'",
             super::directory::HELD_ROLES
         )
     } else {
@@ -881,6 +887,7 @@ pub async fn person_facts(
                 facts.organization_name = c;
             }
             "q" => facts.open_requests.push(a),
+            "m" => facts.reports.push((a, b)),
             _ => facts.roles.push(super::directory::HeldRole {
                 resource_type: a,
                 resource_name: b,
@@ -890,6 +897,9 @@ pub async fn person_facts(
     }
     facts.held_packages.sort();
     facts.held_packages.dedup();
+    facts
+        .reports
+        .sort_by_key(|(id, name)| (name.to_lowercase(), id.clone()));
     facts.roles.sort_by(|x, y| {
         (&x.resource_type, &x.resource_name, &x.role).cmp(&(
             &y.resource_type,

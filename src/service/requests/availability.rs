@@ -92,6 +92,8 @@ pub struct Listing {
     pub total: usize,
     /// The roles they hold now.
     pub roles: Vec<crate::store::directory::HeldRole>,
+    /// (id, name) of the people who report to them, whom they may ask for.
+    pub reports: Vec<(String, String)>,
 }
 
 /// One page of the packages My Access lists for this person (those they may
@@ -145,6 +147,7 @@ pub(crate) async fn requestable_as(
         packages,
         total,
         roles: facts.roles,
+        reports: facts.reports,
     })
 }
 

@@ -10,7 +10,7 @@ use super::view::PackageView;
 use crate::domain::ids::UserId;
 use crate::domain::user::{Person, User};
 use crate::service::{ServiceError, read};
-use crate::store::users::{self, UserSummary};
+use crate::store::users;
 use crate::store::{Conn, Store};
 
 /// `report`, when they report to `manager` and may be asked for (not
@@ -28,15 +28,17 @@ pub(crate) async fn report_of(
 
 /// What My Access's Available tab lists: the packages the person may
 /// request, or (`report`) those they may ask for for one of their direct
-/// reports; and the direct reports they may ask for.
+/// reports; and (id, name) of the direct reports they may ask for.
 pub struct Available {
     pub listing: Listing,
-    pub reports: Vec<UserSummary>,
+    pub reports: Vec<(String, String)>,
     /// The report the listing is for, if it is for one.
     pub report: Option<User>,
 }
 
 /// The Available tab for `who` (see `Available`): one page matching `q`.
+/// For the person themselves, one statement (their facts name their
+/// reports).
 #[tracing::instrument(skip_all)]
 pub async fn available(
     store: &Store,
@@ -44,29 +46,31 @@ pub async fn available(
     report: Option<&UserId>,
     paging: (&str, usize, usize),
 ) -> Result<Available, ServiceError> {
-    read(store, async |c| {
-        let reports = match who.user() {
-            Some(u) => users::reports_to_ask_for(c, &u.id).await?,
-            None => vec![],
-        };
-        let (listing, report) = match (report, who.user()) {
-            (Some(report), Some(manager)) => {
-                let report = report_of(c, &manager.id, report).await?;
-                let them = Person::User(report.clone());
-                let listing = requestable_as(c, store, &them, paging, Asker::Manager).await?;
-                (listing, Some(report))
-            }
-            (Some(_), None) => return Err(ServiceError::NotFound),
-            (None, _) => (
-                requestable_as(c, store, who, paging, Asker::Themselves).await?,
-                None,
-            ),
-        };
-        Ok(Available {
-            listing,
-            reports,
-            report,
-        })
+    read(store, async |c| match (report, who.user()) {
+        (Some(report), Some(manager)) => {
+            let report = report_of(c, &manager.id, report).await?;
+            let them = Person::User(report.clone());
+            let listing = requestable_as(c, store, &them, paging, Asker::Manager).await?;
+            let reports = users::reports_to_ask_for(c, &manager.id)
+                .await?
+                .into_iter()
+                .map(|r| (r.id, r.display_name))
+                .collect();
+            Ok(Available {
+                listing,
+                reports,
+                report: Some(report),
+            })
+        }
+        (Some(_), None) => Err(ServiceError::NotFound),
+        (None, _) => {
+            let mut listing = requestable_as(c, store, who, paging, Asker::Themselves).await?;
+            Ok(Available {
+                reports: std::mem::take(&mut listing.reports),
+                listing,
+                report: None,
+            })
+        }
     })
     .await
 }

@@ -17,7 +17,6 @@ use crate::service::requests::on_behalf;
 use crate::service::requests::view::{self, Held};
 use crate::store::assignments::AssignmentRow;
 use crate::store::requests::CandidateRow;
-use crate::store::users::UserSummary;
 use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
@@ -70,8 +69,9 @@ struct Home {
     pages: usize,
     active: Vec<Held>,
     ended: Vec<AssignmentRow>,
-    /// The people who report to the person, whom they may ask for.
-    reports: Vec<UserSummary>,
+    /// (id, name) of the people who report to the person, whom they may
+    /// ask for.
+    reports: Vec<(String, String)>,
     /// The one of them the list is for (id, name); the person themselves
     /// when `None`.
     behalf: Option<(String, String)>,
