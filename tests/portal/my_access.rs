@@ -1164,7 +1164,12 @@ async fn managers_request_access_for_their_direct_reports() {
 
 /// Ada adds to `package` a policy "Managers ask" for `scope` that lets
 /// managers ask, its manager stage falling back to her.
-async fn add_managers_policy(app: &TestApp, admin: &Browser, package: &str, scope: &str) -> Page {
+pub(crate) async fn add_managers_policy(
+    app: &TestApp,
+    admin: &Browser,
+    package: &str,
+    scope: &str,
+) -> Page {
     let new = admin
         .get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(package)))
         .await;
@@ -1192,7 +1197,7 @@ async fn add_managers_policy(app: &TestApp, admin: &Browser, package: &str, scop
 
 /// The manager signed in on `manager` asks for `package` for `report`
 /// under `policy`, without a justification.
-async fn ask_for(
+pub(crate) async fn ask_for(
     app: &TestApp,
     manager: &Browser,
     package: &str,

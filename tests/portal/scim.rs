@@ -953,3 +953,46 @@ both!(
         );
     }
 );
+
+/// What a manager asked for someone who reports to them stays theirs when
+/// the manager leaves: the request waits on, for its approvers.
+#[tokio::test]
+async fn a_request_a_manager_made_outlives_the_manager() {
+    use crate::my_access::{add_managers_policy, ask_for};
+    let (app, admin, _clock) = demo(Backend::Sqlite).await;
+    let employees = package_named(&app, "Marketing resources for employees").await;
+    let made = add_managers_policy(&app, &admin, employees.as_str(), "allMemberUsers").await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let managers = policy_named(&app, &employees, "Managers ask").await;
+    let maria = Browser::new();
+    app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
+        .await;
+    let eric = user_named(&app, "eric.employee@gatehouse.demo").await.id;
+    let sent = ask_for(&app, &maria, employees.as_str(), eric.as_str(), &managers).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let open = "SELECT COUNT(*) FROM assignment_requests \
+                WHERE target_email = 'eric.employee@gatehouse.demo' AND state = 'pendingApproval'";
+    assert_eq!(count(&app, open).await, 1);
+
+    // The identity provider deactivates Maria.
+    let token = make_token(&app, &admin, "Entra ID").await;
+    let scim = Scim::new(&app, &token);
+    let maria_id = user_named(&app, "maria.manager@gatehouse.demo").await.id;
+    let (s, b) = scim
+        .patch(
+            &format!("/Users/{maria_id}"),
+            patch_op(json!([{"op": "replace", "path": "active", "value": false}])),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM users WHERE email = 'maria.manager@gatehouse.demo' AND state = 'blocked'"
+        )
+        .await,
+        1,
+        "Maria has left"
+    );
+    assert_eq!(count(&app, open).await, 1, "Eric's request still waits");
+}
