@@ -99,6 +99,8 @@ pub struct RequestFacts {
     pub requestor_email: String,
     /// Their connected organization's name, if any.
     pub organization: String,
+    /// The manager who asked for them, by name, where one did.
+    pub asked_by: String,
     pub justification: String,
     pub stage: i64,
     /// When access starts, for a request for a period ("2027-01-04 00:00 UTC").

@@ -932,6 +932,8 @@ pub struct Loaded {
     pub generation: String,
     /// The name of the request's connected organization, if any.
     pub organization_name: String,
+    /// The manager who asked for the person, by name, where one did.
+    pub asked_by_name: String,
     policy_settings: Option<String>,
 }
 
@@ -950,6 +952,7 @@ struct LoadedRow {
     approver_name: Option<String>,
     generation: Option<String>,
     organization_name: Option<String>,
+    asked_by_name: Option<String>,
 }
 
 fn parse_time(s: &Option<String>) -> Result<Option<DateTime<Utc>>> {
@@ -1010,11 +1013,13 @@ pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
         "SELECT {REQUEST_COLUMNS}, a.user_id AS approver, u.email AS approver_email, \
          u.display_name AS approver_name, \
          (SELECT value FROM settings WHERE key = 'catalog_generation') AS generation, \
-         o.display_name AS organization_name \
+         o.display_name AS organization_name, m.display_name AS asked_by_name \
          FROM assignment_requests r LEFT JOIN request_stage_approvers a \
          ON a.request_id = r.id AND a.stage = r.current_stage \
          LEFT JOIN users u ON u.id = a.user_id AND u.state = 'active' \
-         LEFT JOIN connected_organizations o ON o.id = r.connected_organization_id WHERE r.id = $1"
+         LEFT JOIN connected_organizations o ON o.id = r.connected_organization_id \
+         LEFT JOIN users m ON m.id = r.requestor_id AND r.request_type = 'userAdd' \
+         AND r.requestor_id <> r.target_id WHERE r.id = $1"
     ))
     .bind(id.as_str())
     .fetch_all(conn)
@@ -1028,6 +1033,7 @@ pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
         deny_at: parse_time(&first.row.deny_at)?,
         generation: first.generation.clone().unwrap_or_default(),
         organization_name: first.organization_name.clone().unwrap_or_default(),
+        asked_by_name: first.asked_by_name.clone().unwrap_or_default(),
         policy_settings: first.row.policy_settings.clone(),
         approvers: rows
             .iter()

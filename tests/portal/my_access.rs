@@ -866,7 +866,9 @@ async fn requestors_see_their_approvers_where_the_organization_shows_them() {
 /// stage falls to the fallback approver.
 #[tokio::test]
 async fn managers_request_access_for_their_direct_reports() {
-    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
+    let mut opts = Options::new(Backend::Sqlite).demo();
+    opts.smtp = true;
+    let app = spawn(opts).await;
     let employees = package_named(&app, "Marketing resources for employees").await;
     let eric = user_named(&app, "eric.employee@gatehouse.demo").await.id;
     // A member the policy admits, who does not report to Maria.
@@ -1039,6 +1041,12 @@ async fn managers_request_access_for_their_direct_reports() {
         his.body
     );
 
+    // Her approval mail says who asked.
+    wait_for_mail(&[
+        id.as_str(),
+        "Requested by: Maria Manager, their manager, on their behalf",
+    ])
+    .await;
     // Maria cannot approve what she asked for: Ada, the fallback, decides.
     let hers = maria.get(&app.url(routes::APPROVAL.id(&id))).await;
     assert_eq!(hers.status, 404);

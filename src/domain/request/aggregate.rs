@@ -90,6 +90,8 @@ pub struct Request {
 pub struct Names {
     pub package: String,
     pub organization: String,
+    /// The manager who asked for the person, where one did.
+    pub asked_by: String,
 }
 
 /// Why an operation does not apply: a message beside fields, or one for the
@@ -317,6 +319,7 @@ impl Request {
             requestor: self.name.clone(),
             requestor_email: self.email.clone(),
             organization: names.organization.clone(),
+            asked_by: names.asked_by.clone(),
             justification: self.justification.clone().unwrap_or_default(),
             stage: i64::from(self.stage),
             // With the time: a day alone, read in UTC, can be the day before

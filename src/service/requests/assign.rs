@@ -196,6 +196,7 @@ pub async fn assign(
         let names = Names {
             package: info.facts.display_name.clone(),
             organization: facts.organization_name.clone(),
+            asked_by: String::new(),
         };
         let (request, changes) =
             deliver::start(&mut tx, &info, &policy, request, &names, now).await?;

@@ -158,6 +158,7 @@ pub async fn request_extension(
     let names = Names {
         package: info.facts.display_name.clone(),
         organization: facts.organization_name.clone(),
+        asked_by: String::new(),
     };
     let (request, changes) = deliver::start(&mut tx, &info, &policy, request, &names, now).await?;
     let event = save::request_event(

@@ -54,6 +54,7 @@ pub(crate) async fn load(
     let names = Names {
         package: package.facts.display_name.clone(),
         organization: loaded.organization_name.clone(),
+        asked_by: loaded.asked_by_name.clone(),
     };
     Ok(Context {
         request: loaded.request.clone(),

@@ -156,6 +156,7 @@ async fn file(
     let mut names = Names {
         package: info.facts.display_name.clone(),
         organization: offer.facts.organization_name.clone(),
+        asked_by: manager.map(|m| m.display_name.clone()).unwrap_or_default(),
     };
     // Someone from an unknown domain asking under "all users" proposes an
     // organization for it.
