@@ -325,8 +325,11 @@ fn judge(
     // over every policy, ended or not, as My Access's list does); a manager
     // may ask only where it has a policy that lets managers ask, and is
     // told nothing more of the person otherwise.
-    let strictest = eligible(&all, &requestor, external);
-    if asker == Asker::Manager && !strictest.iter().any(|(_, p)| counts(p)) {
+    if asker == Asker::Manager
+        && !eligible(&all, &requestor, external)
+            .iter()
+            .any(|(_, p)| counts(p))
+    {
         return Availability::Unavailable;
     }
     if facts.held_packages.contains(&info.facts.id) {
@@ -353,7 +356,7 @@ fn judge(
         return Availability::RequestsOff;
     }
     if policies.is_empty() {
-        return match strictest
+        return match eligible(&all, &requestor, external)
             .into_iter()
             .filter(|(_, p)| counts(p))
             .filter_map(|(_, p)| p.ended(now))

@@ -28,8 +28,9 @@ pub struct Left {
 
 /// Blocks the person and signs them out everywhere, cancels their open
 /// requests (for them, or made by them other than as a manager: what they
-/// asked for their reports stays their reports'), hands over approvals waiting on them and
-/// ends their active assignments, in the caller's transaction.
+/// asked for their reports stays their reports'), hands over approvals
+/// waiting on them and ends their active assignments, in the caller's
+/// transaction.
 pub async fn leave(
     store: &Store,
     tx: &mut Tx,
