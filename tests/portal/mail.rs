@@ -204,3 +204,44 @@ async fn mail_signs_in_to_its_relay_and_waits_while_the_password_is_refused() {
     .unwrap();
     assert_eq!(waiting, 1, "the mail waits to be tried again");
 }
+
+/// An SMTP server that greets and then never answers cannot hold a message
+/// (nor the worker): once the send time limit (30 s) has passed, the message
+/// waits with the reason, to be tried again later.
+#[tokio::test]
+async fn a_stalled_smtp_server_does_not_hold_the_mail() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = socket.write_all(b"220 stalled.test ESMTP\r\n").await;
+                let mut buf = [0u8; 1024];
+                while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    let mut opts = Options::new(Backend::Sqlite).demo();
+    opts.smtp_url = Some(format!("smtp+insecure://{address}"));
+    let app = spawn(opts).await;
+    ask_for_slack(&app, "Stalled server").await;
+    let waiting = "SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL \
+                   AND attempts = 1 AND last_error LIKE '%did not finish within 30 seconds%'";
+    let started = std::time::Instant::now();
+    let mut found = 0;
+    while found == 0 && started.elapsed() < std::time::Duration::from_secs(90) {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        found = count(&app, waiting).await;
+    }
+    assert_eq!(found, 1, "the message waits, with why");
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let outbox = admin.get(&app.url(routes::ADMIN_MAIL)).await;
+    assert!(outbox.has("Not sent after 1 attempt"), "{}", outbox.body);
+    assert!(
+        outbox.has("the SMTP server did not finish within 30 seconds"),
+        "{}",
+        outbox.body
+    );
+}
