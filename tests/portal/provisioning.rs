@@ -187,6 +187,22 @@ async fn provision(app: &TestApp, clock: &Clock) -> usize {
         .unwrap()
 }
 
+/// A subtree of its own with an LDAP system whose marketing group the demo's
+/// internal users group is linked to, and Eric assigned the employees'
+/// package (not yet provisioned): (subtree, group DN, system page).
+async fn eric_assigned_through_ldap(app: &TestApp, admin: &Browser) -> (String, String, String) {
+    let ou = ldap_tree().await;
+    let group_dn = format!("cn=marketing,ou=groups,{ou}");
+    let system = create_system(app, admin, &borrowed(&ldap_fields(&ou))).await;
+    let internal = group_id(app, INTERNAL).await;
+    link_group(app, admin, &internal, &system, &group_dn).await;
+    let employees = package_named(app, EMPLOYEES).await;
+    let policy = policy_named(app, &employees, "Initial policy").await;
+    let r = assign_directly(app, admin, &employees, &policy, &[ERIC], &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    (ou, group_dn, system)
+}
+
 async fn assignments_tab(app: &TestApp, admin: &Browser) -> Page {
     let employees = package_named(app, EMPLOYEES).await;
     admin
@@ -355,17 +371,66 @@ both!(
 );
 
 both!(
+    an_operation_another_instance_claimed_waits_for_its_claim,
+    |backend| async move {
+        use gatehouse::store::provisioning::{self as ops, Outcome};
+        let (app, admin, clock) = demo(backend).await;
+        let (ou, group_dn, _) = eric_assigned_through_ldap(&app, &admin).await;
+
+        // Another instance claims Eric's operation, then stops (a crash).
+        let lease = clock.now() + Duration::seconds(120);
+        let mut tx = app.store.begin().await.unwrap();
+        let theirs = ops::claim(&mut tx, clock.now(), lease, 200).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(theirs.len(), 1);
+        // This instance leaves it alone while the claim holds.
+        assert_eq!(provision(&app, &clock).await, 0);
+        assert_eq!(
+            ldap_members(&group_dn).await,
+            vec![format!("cn=nobody,{ou}")]
+        );
+        assert!(assignments_tab(&app, &admin).await.has("Delivering"));
+        // Once it has run out, the operation is applied here.
+        clock.advance(Duration::seconds(121));
+        assert_eq!(provision(&app, &clock).await, 1);
+        assert_eq!(
+            ldap_members(&group_dn).await,
+            vec![format!("uid=eric,ou=people,{ou}")]
+        );
+        // The crashed instance, come back, cannot write over what was done.
+        let mut tx = app.store.begin().await.unwrap();
+        ops::finish(
+            &mut tx,
+            theirs[0].seq,
+            lease,
+            &Outcome::Failed("a late answer".into()),
+            clock.now(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            count(
+                &app,
+                &format!(
+                    "SELECT COUNT(*) FROM provisioning_operations WHERE seq = {} AND state = 'done'",
+                    theirs[0].seq
+                )
+            )
+            .await,
+            1
+        );
+        let tab = assignments_tab(&app, &admin).await;
+        assert!(!tab.has("a late answer"), "{}", tab.body);
+        assert!(tab.has("Delivered"), "{}", tab.body);
+    }
+);
+
+both!(
     drift_is_found_and_repaired_when_chosen,
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;
-        let ou = ldap_tree().await;
-        let group_dn = format!("cn=marketing,ou=groups,{ou}");
-        let system = create_system(&app, &admin, &borrowed(&ldap_fields(&ou))).await;
-        let internal = group_id(&app, INTERNAL).await;
-        link_group(&app, &admin, &internal, &system, &group_dn).await;
-        let employees = package_named(&app, EMPLOYEES).await;
-        let policy = policy_named(&app, &employees, "Initial policy").await;
-        assign_directly(&app, &admin, &employees, &policy, &[ERIC], &[]).await;
+        let (ou, group_dn, system) = eric_assigned_through_ldap(&app, &admin).await;
         provision(&app, &clock).await;
 
         // Someone edits the directory by hand: Eric out, an intruder in.
