@@ -821,11 +821,14 @@ pub struct PersonFacts {
     pub organization_name: String,
     /// The packages they have an open request for.
     pub open_requests: Vec<String>,
-    /// The roles they hold (when asked for).
-    pub roles: Vec<super::directory::HeldRole>,
     /// (id, name) of the people who report to them and are not blocked,
-    /// by name: whom they may ask for (asked for with the roles).
+    /// by name: whom they may ask for (when asked for).
     pub reports: Vec<(String, String)>,
+}
+
+/// Direct reports as a manager picks among them: by name, then id.
+pub fn sort_reports(reports: &mut [(String, String)]) {
+    reports.sort_by_key(|(id, name)| (name.to_lowercase(), id.clone()));
 }
 
 /// Whose facts: a directory user, or someone not yet in it (by sign-in
@@ -841,18 +844,14 @@ pub struct PersonKey<'a> {
 pub async fn person_facts(
     conn: &mut Conn,
     who: &PersonKey<'_>,
-    with_roles: bool,
+    with_reports: bool,
 ) -> Result<PersonFacts> {
-    // My Access's home: what they hold, and whom they may ask for.
-    let roles = if with_roles {
-        format!(
-            " UNION ALL SELECT 'r', resource_type, resource_name, role FROM ({}) held \
-             UNION ALL SELECT 'm', id, display_name, '' FROM users \
-               WHERE manager_id = $1 AND state <> 'blocked'",
-            super::directory::HELD_ROLES
-        )
+    // My Access's home: whom they may ask for.
+    let reports = if with_reports {
+        " UNION ALL SELECT 'm', id, display_name, '' FROM users \
+          WHERE manager_id = $1 AND state <> 'blocked'"
     } else {
-        String::new()
+        ""
     };
     let rows = sqlx::query_as::<_, (String, String, String, String)>(&format!(
         "SELECT 'v', value, '', '' FROM settings WHERE key = 'catalog_generation' \
@@ -867,7 +866,7 @@ pub async fn person_facts(
            WHERE target_id = $1 AND state IN {OPEN} \
          UNION ALL SELECT 'q', access_package_id, '', '' FROM assignment_requests \
            WHERE $1 = '' AND target_id IS NULL AND target_issuer = $4 AND target_subject = $5 \
-           AND state IN {OPEN}{roles}"
+           AND state IN {OPEN}{reports}"
     ))
     .bind(who.user.map_or("", |u| u.as_str()))
     .bind(who.organization.unwrap_or(""))
@@ -888,25 +887,12 @@ pub async fn person_facts(
             }
             "q" => facts.open_requests.push(a),
             "m" => facts.reports.push((a, b)),
-            _ => facts.roles.push(super::directory::HeldRole {
-                resource_type: a,
-                resource_name: b,
-                role: c,
-            }),
+            _ => {}
         }
     }
     facts.held_packages.sort();
     facts.held_packages.dedup();
-    facts
-        .reports
-        .sort_by_key(|(id, name)| (name.to_lowercase(), id.clone()));
-    facts.roles.sort_by(|x, y| {
-        (&x.resource_type, &x.resource_name, &x.role).cmp(&(
-            &y.resource_type,
-            &y.resource_name,
-            &y.role,
-        ))
-    });
+    sort_reports(&mut facts.reports);
     Ok(facts)
 }
 

@@ -390,14 +390,15 @@ both!(
             vec![format!("cn=nobody,{ou}")]
         );
         assert!(assignments_tab(&app, &admin).await.has("Delivering"));
-        // Once it has run out, the operation is applied here.
+        // Once it has run out, another instance takes the operation over
+        // and is at work on it when the first comes back with a late
+        // answer: that answer changes nothing.
         clock.advance(Duration::seconds(121));
-        assert_eq!(provision(&app, &clock).await, 1);
-        assert_eq!(
-            ldap_members(&group_dn).await,
-            vec![format!("uid=eric,ou=people,{ou}")]
-        );
-        // The crashed instance, come back, cannot write over what was done.
+        let lease2 = clock.now() + Duration::seconds(120);
+        let mut tx = app.store.begin().await.unwrap();
+        let second = ops::claim(&mut tx, clock.now(), lease2, 200).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(second.len(), 1);
         let mut tx = app.store.begin().await.unwrap();
         ops::finish(
             &mut tx,
@@ -409,20 +410,27 @@ both!(
         .await
         .unwrap();
         tx.commit().await.unwrap();
+        let untouched = format!(
+            "SELECT COUNT(*) FROM provisioning_operations WHERE seq = {} AND state = 'pending' \
+             AND last_error IS NULL AND attempts = 0",
+            theirs[0].seq
+        );
+        assert_eq!(count(&app, &untouched).await, 1);
+        // The second stops too; once its claim has run out, this instance
+        // applies the operation.
+        clock.advance(Duration::seconds(121));
+        assert_eq!(provision(&app, &clock).await, 1);
         assert_eq!(
-            count(
-                &app,
-                &format!(
-                    "SELECT COUNT(*) FROM provisioning_operations WHERE seq = {} AND state = 'done'",
-                    theirs[0].seq
-                )
-            )
-            .await,
-            1
+            ldap_members(&group_dn).await,
+            vec![format!("uid=eric,ou=people,{ou}")]
         );
         let tab = assignments_tab(&app, &admin).await;
         assert!(!tab.has("a late answer"), "{}", tab.body);
-        assert!(tab.has("Delivered"), "{}", tab.body);
+        assert!(
+            tab.has("Delivered") && !tab.has("Delivering"),
+            "{}",
+            tab.body
+        );
     }
 );
 

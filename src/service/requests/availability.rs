@@ -48,14 +48,14 @@ fn key_of(who: &Person) -> PersonKey<'_> {
 }
 
 /// The person's facts (groups, holdings, organization, open requests, and
-/// with `roles` what they hold), in one statement.
+/// with `reports` whom they may ask for), in one statement.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn facts_of(
     conn: &mut Conn,
     who: &Person,
-    roles: bool,
+    reports: bool,
 ) -> Result<PersonFacts, StoreError> {
-    requests::person_facts(conn, &key_of(who), roles).await
+    requests::person_facts(conn, &key_of(who), reports).await
 }
 
 /// What policy choice knows of a person, from their facts.
@@ -90,8 +90,6 @@ pub struct Listing {
     pub packages: Vec<(CandidateRow, bool)>,
     /// How many match in all.
     pub total: usize,
-    /// The roles they hold now.
-    pub roles: Vec<crate::store::directory::HeldRole>,
     /// (id, name) of the people who report to them, whom they may ask for.
     pub reports: Vec<(String, String)>,
 }
@@ -127,7 +125,7 @@ pub(crate) async fn requestable_as(
     (q, page, per_page): (&str, usize, usize),
     asker: Asker,
 ) -> Result<Listing, StoreError> {
-    // What the person holds is listed for them, not for their manager.
+    // Whom the person may ask for is listed for them, not for their manager.
     let facts = facts_of(conn, who, asker == Asker::Themselves).await?;
     let requestor = requestor_from(who, &facts);
     let (packages, total) = store
@@ -146,7 +144,6 @@ pub(crate) async fn requestable_as(
     Ok(Listing {
         packages,
         total,
-        roles: facts.roles,
         reports: facts.reports,
     })
 }
