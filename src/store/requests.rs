@@ -1005,7 +1005,7 @@ pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
          LEFT JOIN users u ON u.id = a.user_id AND u.state = 'active' \
          LEFT JOIN connected_organizations o ON o.id = r.connected_organization_id \
          LEFT JOIN users m ON m.id = r.requestor_id AND r.request_type = 'userAdd' \
-         AND r.requestor_id <> r.target_id WHERE r.id = $1"
+         AND r.requestor_id <> COALESCE(r.target_id, '') WHERE r.id = $1"
     ))
     .bind(id.as_str())
     .fetch_all(conn)

@@ -255,12 +255,14 @@ pub async fn direct_reports(conn: &mut Conn, manager: &UserId) -> Result<Vec<Use
     .await
 }
 
-/// The people who report to `manager` and are not blocked: those a manager
-/// may ask for.
-pub async fn reports_to_ask_for(conn: &mut Conn, manager: &UserId) -> Result<Vec<UserSummary>> {
-    sqlx::query_as::<_, UserSummary>(
-        "SELECT id, display_name, email, user_type, department, job_title, state FROM users \
-         WHERE manager_id = $1 AND state <> 'blocked' ORDER BY name_lower",
+/// (id, name) of the people who report to `manager` and are not blocked:
+/// those a manager may ask for (`requests::sort_reports` orders them).
+pub async fn reports_to_ask_for(
+    conn: &mut Conn,
+    manager: &UserId,
+) -> Result<Vec<(String, String)>> {
+    sqlx::query_as::<_, (String, String)>(
+        "SELECT id, display_name FROM users WHERE manager_id = $1 AND state <> 'blocked'",
     )
     .bind(manager.as_str())
     .all(conn)

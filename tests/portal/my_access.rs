@@ -938,30 +938,11 @@ async fn managers_request_access_for_their_direct_reports() {
         .get(&app.url(format!("{}?for={ada}", routes::HOME)))
         .await;
     assert_eq!(listed.status, 404);
-    let smuggled = maria
-        .post(
-            &app.url(routes::PACKAGE.id(&employees)),
-            &[
-                ("csrf_token", form.csrf().as_str()),
-                ("for", ada.as_str()),
-                ("policy", managers.as_str()),
-                ("justification", "Slipped in"),
-            ],
-        )
-        .await;
+    let (package, policy) = (employees.as_str(), managers.as_str());
+    let smuggled = ask_for(&app, &maria, package, ada.as_str(), policy, "Slipped in").await;
     assert_eq!(smuggled.status, 404);
     // Nor under a policy that does not let managers ask.
-    let wrong_policy = maria
-        .post(
-            &app.url(routes::PACKAGE.id(&employees)),
-            &[
-                ("csrf_token", form.csrf().as_str()),
-                ("for", eric.as_str()),
-                ("policy", initial.as_str()),
-                ("justification", "Campaign"),
-            ],
-        )
-        .await;
+    let wrong_policy = ask_for(&app, &maria, package, eric.as_str(), &initial, "Campaign").await;
     assert_eq!(wrong_policy.status, 422, "{}", wrong_policy.body);
     assert!(wrong_policy.has("Choose one of the policies offered to you."));
     assert_eq!(
@@ -1000,17 +981,8 @@ async fn managers_request_access_for_their_direct_reports() {
         )
         .await;
     assert_eq!(mine.status, 303, "{}", mine.body);
-    let sent = maria
-        .post(
-            &app.url(routes::PACKAGE.id(&employees)),
-            &[
-                ("csrf_token", form.csrf().as_str()),
-                ("for", eric.as_str()),
-                ("policy", managers.as_str()),
-                ("justification", "Joins the spring campaign"),
-            ],
-        )
-        .await;
+    let why = "Joins the spring campaign";
+    let sent = ask_for(&app, &maria, package, eric.as_str(), policy, why).await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     let id = request_id_for(&app, "eric.employee@gatehouse.demo").await;
     let history = maria.get(&app.url(routes::REQUESTS)).await;
@@ -1073,7 +1045,7 @@ async fn managers_request_access_for_their_direct_reports() {
 
     // What she asked for Emma she can cancel, and make again: for Emma.
     let emma = user_named(&app, "emma.employee@gatehouse.demo").await.id;
-    let sent = ask_for(&app, &maria, employees.as_str(), emma.as_str(), &managers).await;
+    let sent = ask_for(&app, &maria, package, emma.as_str(), policy, "").await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     let first = request_id_for(&app, "emma.employee@gatehouse.demo").await;
     let canceled = maria
@@ -1204,24 +1176,24 @@ pub(crate) async fn add_managers_policy(
 }
 
 /// The manager signed in on `manager` asks for `package` for `report`
-/// under `policy`, without a justification.
+/// under `policy`, with `justification` (none when empty).
 pub(crate) async fn ask_for(
     app: &TestApp,
     manager: &Browser,
     package: &str,
     report: &str,
     policy: &str,
+    justification: &str,
 ) -> Page {
-    let form = manager
-        .get(&app.url(format!("{}?for={report}", routes::PACKAGE.id(package))))
-        .await;
+    let home = manager.get(&app.url(routes::HOME)).await;
     manager
         .post(
             &app.url(routes::PACKAGE.id(package)),
             &[
-                ("csrf_token", form.csrf().as_str()),
+                ("csrf_token", home.csrf().as_str()),
                 ("for", report),
                 ("policy", policy),
+                ("justification", justification),
             ],
         )
         .await
@@ -1243,7 +1215,15 @@ async fn a_report_who_left_the_scope_before_approval_is_not_given_access() {
     let maria = Browser::new();
     app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
         .await;
-    let sent = ask_for(&app, &maria, employees.as_str(), emma.as_str(), &managers).await;
+    let sent = ask_for(
+        &app,
+        &maria,
+        employees.as_str(),
+        emma.as_str(),
+        &managers,
+        "",
+    )
+    .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     let id = request_id_for(&app, "emma.employee@gatehouse.demo").await;
 

@@ -968,7 +968,15 @@ async fn a_request_a_manager_made_outlives_the_manager() {
     app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
         .await;
     let eric = user_named(&app, "eric.employee@gatehouse.demo").await.id;
-    let sent = ask_for(&app, &maria, employees.as_str(), eric.as_str(), &managers).await;
+    let sent = ask_for(
+        &app,
+        &maria,
+        employees.as_str(),
+        eric.as_str(),
+        &managers,
+        "",
+    )
+    .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     let open = "SELECT COUNT(*) FROM assignment_requests \
                 WHERE target_email = 'eric.employee@gatehouse.demo' AND state = 'pendingApproval'";

@@ -51,11 +51,7 @@ pub async fn available(
             let report = report_of(c, &manager.id, report).await?;
             let them = Person::User(report.clone());
             let listing = requestable_as(c, store, &them, paging, Asker::Manager).await?;
-            let mut reports: Vec<(String, String)> = users::reports_to_ask_for(c, &manager.id)
-                .await?
-                .into_iter()
-                .map(|r| (r.id, r.display_name))
-                .collect();
+            let mut reports = users::reports_to_ask_for(c, &manager.id).await?;
             crate::store::requests::sort_reports(&mut reports);
             Ok(Available {
                 listing,
