@@ -155,6 +155,9 @@ pub const ADMIN_CATALOG_RESOURCE_ATTRIBUTES: Route =
 pub const ADMIN_CATALOG_PACKAGES: Route = Route("/admin/catalogs/{id}/access-packages");
 pub const ADMIN_CATALOG_SETTINGS: Route = Route("/admin/catalogs/{id}/settings");
 pub const ADMIN_CATALOG_DELETE: Route = Route("/admin/catalogs/{id}/delete");
+/// Who holds which role in the catalog (delegation); posting adds one.
+pub const ADMIN_CATALOG_ROLES: Route = Route("/admin/catalogs/{id}/roles");
+pub const ADMIN_CATALOG_ROLE_REMOVE: Route = Route("/admin/catalogs/{id}/roles/{rid}/remove");
 pub const ADMIN_CATALOG_EXTENSIONS: Route = Route("/admin/catalogs/{id}/custom-extensions");
 pub const ADMIN_CATALOG_EXTENSION: Route = Route("/admin/catalogs/{id}/custom-extensions/{ext}");
 pub const ADMIN_CATALOG_EXTENSION_DELETE: Route =

@@ -34,6 +34,7 @@ macro_rules! named_values {
 pub mod api_token;
 pub mod audit;
 pub mod catalog;
+pub mod catalog_role;
 pub mod connected_org;
 pub mod connected_system;
 pub mod custom_extension;

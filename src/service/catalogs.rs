@@ -8,6 +8,7 @@ use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::{
     CatalogProfile, OriginSystem, RequiredAttribute, format_localizations,
 };
+use crate::domain::catalog_role::CatalogScope;
 use crate::domain::ids::{CatalogId, CatalogResourceId};
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
 use crate::store::directory::{self as dir, ResourceSummary};
@@ -248,8 +249,13 @@ pub async fn save_required_attributes(
 
 /// The catalogs list, searched by name.
 #[tracing::instrument(skip_all)]
-pub async fn search(store: &Store, q: &str, at: PageAt) -> Result<Page<CatalogRow>, ServiceError> {
-    fetch(store, async |c| catalogs::search(c, q, at).await).await
+pub async fn search(
+    store: &Store,
+    scope: &CatalogScope,
+    q: &str,
+    at: PageAt,
+) -> Result<Page<CatalogRow>, ServiceError> {
+    fetch(store, async |c| catalogs::search(c, scope, q, at).await).await
 }
 
 /// A catalog with its resources and access packages.

@@ -9,6 +9,7 @@ use crate::domain::audit::Actor;
 use crate::domain::catalog::{
     AnswerFormat, CatalogProfile, CatalogState, Localization, OriginSystem, RequiredAttribute,
 };
+use crate::domain::catalog_role::CatalogScope;
 use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile};
 use crate::domain::directory::{
     ApplicationProfile, GroupProfile, GroupRole, GroupType, Named, SiteProfile, SiteRole,
@@ -141,12 +142,16 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
 
     let actor = actor();
     let mut conn = store.read().await?;
-    let Some(catalog) = catalogs::search(&mut conn, "Marketing", PageAt::first(10))
-        .await?
-        .items
-        .into_iter()
-        .find(|c| c.display_name == "Marketing")
-    else {
+    let Some(catalog) = catalogs::search(
+        &mut conn,
+        &CatalogScope::All,
+        "Marketing",
+        PageAt::first(10),
+    )
+    .await?
+    .items
+    .into_iter()
+    .find(|c| c.display_name == "Marketing") else {
         return Ok(());
     };
     let catalog_id = crate::domain::ids::CatalogId::from_stored(catalog.id.clone());

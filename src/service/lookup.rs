@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{ServiceError, read};
 use crate::domain::catalog::OriginSystem;
+use crate::domain::catalog_role::CatalogScope;
 use crate::store::{PageAt, Store, connected_orgs, directory, packages, users};
 
 /// What can be looked up.
@@ -69,7 +70,7 @@ pub async fn suggest(store: &Store, kind: Kind, q: &str) -> Result<Vec<Suggestio
                     )
                 })
                 .collect(),
-            Kind::Package => packages::search(c, q, PageAt::first(SHOWN))
+            Kind::Package => packages::search(c, &CatalogScope::All, q, PageAt::first(SHOWN))
                 .await?
                 .items
                 .into_iter()

@@ -4,6 +4,7 @@ pub mod access;
 pub mod api_tokens;
 pub mod assignments;
 pub mod audit;
+pub mod catalog_roles;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod connected_systems;

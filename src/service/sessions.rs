@@ -105,7 +105,12 @@ pub async fn end_all(
 pub enum Identified {
     /// A user who may go on; `promoted` when their session began before
     /// they were in the directory and is theirs from now on.
-    User { user: Box<User>, promoted: bool },
+    /// `delegated` when they hold a role in some catalog.
+    User {
+        user: Box<User>,
+        promoted: bool,
+        delegated: bool,
+    },
     /// The session no longer holds (signed out elsewhere, idle too long,
     /// blocked or deleted): the browser must sign in again.
     Ended,
@@ -155,7 +160,13 @@ pub async fn identify(
     } else {
         session
     };
-    let Some((owner, seen, user)) = session else {
+    let Some(users::SessionUser {
+        owner,
+        seen,
+        user,
+        delegated,
+    }) = session
+    else {
         return Ok(Identified::Ended);
     };
     if owner.as_deref() != Some(uid.as_str()) || !fresh(store, id, &seen, idle, now).await? {
@@ -169,6 +180,7 @@ pub async fn identify(
     Ok(Identified::User {
         user: Box::new(user),
         promoted,
+        delegated,
     })
 }
 

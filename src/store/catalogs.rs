@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
+use super::catalog_roles::scope_filter;
 use super::{Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, ts};
 use crate::domain::catalog::{
     AnswerFormat, CatalogProfile, Localization, OriginSystem, RequiredAttribute,
 };
+use crate::domain::catalog_role::CatalogScope;
 use crate::domain::directory::{DEFAULT_ACCESS_ROLE, GroupRole, SiteRole};
 use crate::domain::ids::{CatalogId, CatalogResourceId};
 
@@ -31,12 +33,19 @@ const CATALOG_SELECT: &str = "SELECT c.id, c.display_name, c.description, c.stat
      (SELECT COUNT(*) FROM catalog_resources r WHERE r.catalog_id = c.id) AS resource_count, \
      (SELECT COUNT(*) FROM access_packages p WHERE p.catalog_id = c.id) AS package_count FROM catalogs c";
 
-pub async fn search(conn: &mut Conn, q: &str, at: PageAt) -> Result<Page<CatalogRow>> {
-    let count = "SELECT COUNT(*) FROM catalogs WHERE name_lower LIKE $1 ESCAPE '\\'";
+pub async fn search(
+    conn: &mut Conn,
+    scope: &CatalogScope,
+    q: &str,
+    at: PageAt,
+) -> Result<Page<CatalogRow>> {
+    let (held_by, count_held, list_held) = scope_filter(scope, "id", "c.id");
+    let count =
+        format!("SELECT COUNT(*) FROM catalogs WHERE name_lower LIKE $1 ESCAPE '\\'{count_held}");
     let list = format!(
-        "{CATALOG_SELECT} WHERE c.name_lower LIKE $1 ESCAPE '\\' ORDER BY c.name_lower LIMIT $2 OFFSET $3"
+        "{CATALOG_SELECT} WHERE c.name_lower LIKE $1 ESCAPE '\\'{list_held} ORDER BY c.name_lower LIMIT $2 OFFSET $3"
     );
-    super::page_of(conn, count, &list, &contains_pattern(q), at).await
+    super::page_of_held(conn, &count, &list, &contains_pattern(q), held_by, at).await
 }
 
 pub async fn get(conn: &mut Conn, id: &CatalogId) -> Result<Option<CatalogRow>> {

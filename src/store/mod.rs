@@ -11,6 +11,7 @@ pub mod api_tokens;
 pub mod assignments;
 pub mod audit;
 pub mod batch;
+pub mod catalog_roles;
 pub mod catalogs;
 pub mod connected_orgs;
 pub mod connected_systems;
@@ -423,6 +424,38 @@ where
         .bind(key)
         .bind(at.size)
         .bind(at.offset())
+        .fetch_all(conn)
+        .await?;
+    Ok(Page::of(items, total, at))
+}
+
+/// `page_of` for a list some viewers see only part of: `held_by`, when
+/// given, is bound as `$2` in the count and `$4` in the list (see
+/// `catalog_roles::held_by_condition`).
+pub(crate) async fn page_of_held<T>(
+    conn: &mut Conn,
+    count_sql: &str,
+    list_sql: &str,
+    key: &str,
+    held_by: Option<&str>,
+    at: PageAt,
+) -> Result<Page<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let Some(user) = held_by else {
+        return page_of(conn, count_sql, list_sql, key, at).await;
+    };
+    let total: i64 = sqlx::query_scalar(count_sql)
+        .bind(key)
+        .bind(user)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = sqlx::query_as::<_, T>(list_sql)
+        .bind(key)
+        .bind(at.size)
+        .bind(at.offset())
+        .bind(user)
         .fetch_all(conn)
         .await?;
     Ok(Page::of(items, total, at))

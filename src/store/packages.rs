@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::catalog_roles::scope_filter;
 use super::{Conn, Flag, PageAt, Result, Rows, Statement, ts};
+use crate::domain::catalog_role::CatalogScope;
 use crate::domain::ids::{AccessPackageId, CatalogId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -64,14 +66,32 @@ pub struct PackageListRow {
     pub assignment_count: i64,
 }
 
-pub async fn search(conn: &mut Conn, q: &str, at: PageAt) -> Result<super::Page<PackageListRow>> {
-    let count = "SELECT COUNT(*) FROM access_packages WHERE name_lower LIKE $1 ESCAPE '\\'";
-    let list = "SELECT p.id, p.display_name, p.description, p.is_hidden, p.catalog_id, c.display_name AS catalog_name, \
+pub async fn search(
+    conn: &mut Conn,
+    scope: &CatalogScope,
+    q: &str,
+    at: PageAt,
+) -> Result<super::Page<PackageListRow>> {
+    let (held_by, count_held, list_held) = scope_filter(scope, "catalog_id", "p.catalog_id");
+    let count = format!(
+        "SELECT COUNT(*) FROM access_packages WHERE name_lower LIKE $1 ESCAPE '\\'{count_held}"
+    );
+    let list = format!(
+        "SELECT p.id, p.display_name, p.description, p.is_hidden, p.catalog_id, c.display_name AS catalog_name, \
          (SELECT COUNT(*) FROM assignment_policies x WHERE x.access_package_id = p.id) AS policy_count, \
          (SELECT COUNT(*) FROM access_package_assignments a WHERE a.access_package_id = p.id AND a.state <> 'expired') AS assignment_count \
          FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id \
-         WHERE p.name_lower LIKE $1 ESCAPE '\\' ORDER BY p.name_lower, p.id LIMIT $2 OFFSET $3";
-    super::page_of(conn, count, list, &super::contains_pattern(q), at).await
+         WHERE p.name_lower LIKE $1 ESCAPE '\\'{list_held} ORDER BY p.name_lower, p.id LIMIT $2 OFFSET $3"
+    );
+    super::page_of_held(
+        conn,
+        &count,
+        &list,
+        &super::contains_pattern(q),
+        held_by,
+        at,
+    )
+    .await
 }
 
 pub async fn update(

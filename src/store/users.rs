@@ -10,7 +10,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
 use super::{
-    Conn, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts,
+    Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts,
 };
 use crate::domain::ids::UserId;
 use crate::domain::user::{User, UserProfile, UserState, UserType};
@@ -605,29 +605,48 @@ pub async fn by_emails(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>> 
 struct SessionUserRow {
     owner: Option<String>,
     seen: String,
+    #[sqlx(try_from = "Flag")]
+    delegated: bool,
     #[sqlx(flatten)]
     user: UserRow,
+}
+
+/// A session and its user, as every signed-in page reads them.
+pub struct SessionUser {
+    /// Whose session it is.
+    pub owner: Option<String>,
+    /// When it was last used.
+    pub seen: String,
+    pub user: User,
+    /// Whether the user holds a role in some catalog, which opens the
+    /// console to them for those catalogs.
+    pub delegated: bool,
 }
 
 /// A session (its owner and when it was last used) with its user, in one
 /// statement: what every signed-in page checks first. `None` when the
 /// session, or its user, is gone.
-pub async fn with_session(
-    conn: &mut Conn,
-    session: &str,
-) -> Result<Option<(Option<String>, String, User)>> {
+pub async fn with_session(conn: &mut Conn, session: &str) -> Result<Option<SessionUser>> {
     let columns: Vec<String> = USER_COLUMNS
         .split(',')
         .map(|c| format!("u.{}", c.trim()))
         .collect();
     let row = sqlx::query_as::<_, SessionUserRow>(&format!(
-        "SELECT s.user_id AS owner, s.last_seen_at AS seen, {} FROM sessions s \
-         JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+        "SELECT s.user_id AS owner, s.last_seen_at AS seen, \
+         EXISTS (SELECT 1 FROM catalog_role_assignments r WHERE r.user_id = u.id) AS delegated, {} \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
         columns.join(", ")
     ))
     .bind(session)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| Ok((r.owner, r.seen, User::try_from(r.user)?)))
-        .transpose()
+    row.map(|r| {
+        Ok(SessionUser {
+            owner: r.owner,
+            seen: r.seen,
+            delegated: r.delegated,
+            user: User::try_from(r.user)?,
+        })
+    })
+    .transpose()
 }

@@ -6,13 +6,19 @@ use chrono_tz::Tz;
 use super::AppState;
 use super::extract::session::Flash;
 use super::format;
+use crate::domain::catalog_role::CatalogRights;
+use crate::routes;
 
 /// The parts of the page frame every page shares.
 pub struct Layout {
     pub title: String,
     pub section: &'static str,
     pub user_name: Option<String>,
-    pub is_admin: bool,
+    /// Where the header's Console link leads, for those the console is
+    /// open to: the overview for administrators, the catalogs for delegates.
+    pub console: Option<crate::routes::Path>,
+    /// What the viewer may do on a console page (nothing elsewhere).
+    pub may: CatalogRights,
     pub csrf: String,
     pub demo: bool,
     pub flash: Option<Flash>,
@@ -33,7 +39,8 @@ impl Layout {
             title: title.into(),
             section,
             user_name: Some(user.user.display_name.clone()),
-            is_admin: user.is_admin,
+            console: console_link(user.is_admin, user.delegated),
+            may: CatalogRights::default(),
             csrf: user.csrf.clone(),
             demo: state.config.demo,
             flash: user.flash.clone(),
@@ -52,7 +59,8 @@ impl Layout {
             title: title.into(),
             section,
             user_name: Some(who.person.display_name().to_string()),
-            is_admin: who.is_admin,
+            console: console_link(who.is_admin, who.delegated),
+            may: CatalogRights::default(),
             csrf: who.csrf.clone(),
             demo: state.config.demo,
             flash: who.flash.clone(),
@@ -66,7 +74,8 @@ impl Layout {
             title: title.into(),
             section: "",
             user_name: None,
-            is_admin: false,
+            console: None,
+            may: CatalogRights::default(),
             csrf,
             demo: state.config.demo,
             flash: None,
@@ -91,5 +100,15 @@ impl Layout {
 
     pub fn day_opt(&self, stored: &Option<String>) -> String {
         stored.as_deref().map_or(String::new(), |s| self.day(s))
+    }
+}
+
+fn console_link(is_admin: bool, delegated: bool) -> Option<routes::Path> {
+    if is_admin {
+        Some(routes::ADMIN)
+    } else if delegated {
+        Some(routes::ADMIN_CATALOGS)
+    } else {
+        None
     }
 }

@@ -140,12 +140,17 @@ both!(connected_organizations_are_managed, |backend| async move {
     let org_id = location.rsplit('/').next().unwrap().to_string();
     let catalog: String = {
         let mut c = app.store.read().await.unwrap();
-        gatehouse::store::catalogs::search(&mut c, "", gatehouse::store::PageAt::first(1))
-            .await
-            .unwrap()
-            .items
-            .remove(0)
-            .id
+        gatehouse::store::catalogs::search(
+            &mut c,
+            &gatehouse::domain::catalog_role::CatalogScope::All,
+            "",
+            gatehouse::store::PageAt::first(1),
+        )
+        .await
+        .unwrap()
+        .items
+        .remove(0)
+        .id
     };
     let policy = gatehouse::domain::policy::Policy {
         display_name: "Fabrikam policy".into(),

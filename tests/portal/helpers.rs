@@ -405,14 +405,18 @@ pub async fn package_id(app: &TestApp, name: &str) -> String {
 /// The id of the catalog with exactly this name.
 pub async fn catalog_id(store: &Store, name: &str) -> gatehouse::domain::ids::CatalogId {
     let mut c = store.read().await.unwrap();
-    let found =
-        gatehouse::store::catalogs::search(&mut c, name, gatehouse::store::PageAt::first(10))
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .find(|c| c.display_name == name)
-            .unwrap();
+    let found = gatehouse::store::catalogs::search(
+        &mut c,
+        &gatehouse::domain::catalog_role::CatalogScope::All,
+        name,
+        gatehouse::store::PageAt::first(10),
+    )
+    .await
+    .unwrap()
+    .items
+    .into_iter()
+    .find(|c| c.display_name == name)
+    .unwrap();
     gatehouse::domain::ids::CatalogId::from_stored(found.id)
 }
 

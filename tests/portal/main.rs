@@ -13,6 +13,7 @@ mod catalogs;
 mod cli;
 mod connected_orgs;
 mod correctness;
+mod delegation;
 mod directory;
 mod extensions;
 mod guests;

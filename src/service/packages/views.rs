@@ -2,22 +2,24 @@
 
 use super::package_row;
 use crate::domain::catalog::OriginSystem;
+use crate::domain::catalog_role::{CatalogRight, CatalogScope};
 use crate::domain::ids::{AccessPackageId, CatalogId, CatalogResourceId};
 use crate::domain::policy::Policy;
 use crate::service::fetch;
 use crate::service::{ServiceError, read};
 use crate::store::catalogs::{self, CatalogRow};
 use crate::store::packages::{self, PackageListRow, PackageRow, RoleScopeRow};
-use crate::store::{Conn, Page, PageAt, Store, directory as dir, policies};
+use crate::store::{Conn, Page, PageAt, Store, catalog_roles, directory as dir, policies};
 
 /// The access packages list, searched by name.
 #[tracing::instrument(skip_all)]
 pub async fn search(
     store: &Store,
+    scope: &CatalogScope,
     q: &str,
     at: PageAt,
 ) -> Result<Page<PackageListRow>, ServiceError> {
-    fetch(store, async |c| packages::search(c, q, at).await).await
+    fetch(store, async |c| packages::search(c, scope, q, at).await).await
 }
 
 /// A package as its pages show it.
@@ -217,17 +219,33 @@ pub struct WizardView {
     pub attributes: Vec<AttributeInfo>,
 }
 
+/// `scope`: whose catalogs to offer (a delegate is offered those where
+/// they manage access packages, and only the catalog's own resources);
 /// `directory`: offer directory resources outside the catalog too;
 /// `chosen`: the resources picked so far.
 #[tracing::instrument(skip_all)]
 pub async fn wizard(
     store: &Store,
+    scope: &CatalogScope,
     catalog: Option<&CatalogId>,
     directory: bool,
     chosen: &[String],
 ) -> Result<WizardView, ServiceError> {
     read(store, async |c| {
-        let catalogs_list = catalogs::search(c, "", PageAt::first(500)).await?.items;
+        let mut catalogs_list = catalogs::search(c, scope, "", PageAt::first(500))
+            .await?
+            .items;
+        let mut directory = directory;
+        if let CatalogScope::HeldBy(user) = scope {
+            let held = catalog_roles::of_user(c, user).await?;
+            let manages = |id: &str| {
+                held.iter()
+                    .any(|(c, r)| c.as_str() == id && r.grants(CatalogRight::ManagePackages))
+            };
+            catalogs_list.retain(|row| manages(&row.id));
+            directory = false;
+        }
+        let catalog = catalog.filter(|id| catalogs_list.iter().any(|row| row.id == id.as_str()));
         let Some(id) = catalog else {
             return Ok(WizardView {
                 catalogs: catalogs_list,

@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::links::{LinkSearch, LinksPanel};
-use super::list::{Cell, ListSpec, Lists, col, num};
+use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{ApplicationProfile, DEFAULT_ACCESS_ROLE, Named};
 use crate::domain::ids::ApplicationId;
@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const LIST: ListSpec<ResourceSummary> = ListSpec {
-    search: |store, q, at| {
+    search: |store, _, q, at| {
         Box::pin(directory::resources(
             store,
             OriginSystem::AadApplication,
@@ -49,6 +49,7 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
         col("Description", |a| Cell::maybe(a.description.as_deref())),
         num("Role holders", |a| a.holders),
     ],
+    delegates: ForDelegates::No,
 };
 
 #[derive(Deserialize, Default, Clone)]

@@ -4,7 +4,7 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, Lists, col, num};
+use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
 use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile};
 use crate::domain::ids::ConnectedOrgId;
 use crate::domain::validation::FieldErrors;
@@ -29,7 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const LIST: ListSpec<OrgRow> = ListSpec {
-    search: |store, q, at| Box::pin(svc::search(store, q, at)),
+    search: |store, _, q, at| Box::pin(svc::search(store, q, at)),
     title: "Connected organizations",
     path: routes::ADMIN_ORGS,
     new: routes::ADMIN_ORG_NEW,
@@ -50,6 +50,7 @@ const LIST: ListSpec<OrgRow> = ListSpec {
         num("Internal sponsors", |o| o.internal_sponsors),
         num("External sponsors", |o| o.external_sponsors),
     ],
+    delegates: ForDelegates::No,
 };
 
 /// The domains and the OpenID Connect issuer guests of an organization sign in with.

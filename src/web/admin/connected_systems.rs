@@ -5,7 +5,7 @@ use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, Lists, col, num};
+use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
 use crate::domain::connected_system::{
     LDAP_MATCH_ATTRIBUTES, LDAP_MEMBER_ATTRIBUTES, ReconcileMode, SCIM_MATCH, SystemInput,
     SystemKind, SystemProfile, SystemSettings,
@@ -38,7 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const LIST: ListSpec<SystemRow> = ListSpec {
-    search: |store, q, at| Box::pin(svc::search(store, q, at)),
+    search: |store, _, q, at| Box::pin(svc::search(store, q, at)),
     title: "Connected systems",
     path: routes::ADMIN_SYSTEMS,
     new: routes::ADMIN_SYSTEM_NEW,
@@ -58,6 +58,7 @@ const LIST: ListSpec<SystemRow> = ListSpec {
             None => Cell::text("Not tested"),
         }),
     ],
+    delegates: ForDelegates::No,
 };
 
 /// The form's fields. A checkbox absent from the post is off.

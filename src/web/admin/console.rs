@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::audit::Actor;
+use crate::domain::catalog_role::CatalogRights;
 use crate::domain::validation::FieldErrors;
 use crate::service::ServiceError;
 use crate::store::Store;
@@ -12,15 +13,63 @@ use crate::web::Layout;
 use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
-use crate::web::extract::guard::AdminUser;
+use crate::web::extract::guard::{
+    AdminUser, CatalogPage, ConsoleUser, CurrentUser, InCatalog, PackagePage,
+};
 
-/// The console's handler context: only administrators get one.
+/// The console's handler context for tenant-wide pages: only
+/// administrators get one.
 pub type Console = Ctx<AdminUser>;
 
-impl Ctx<AdminUser> {
-    /// The console's page frame, titled.
+/// For the console's pages that delegates use too (the catalog and package
+/// lists, the package wizard, look-ups): each shows a delegate only their
+/// catalogs.
+pub type Delegated = Ctx<ConsoleUser>;
+
+/// For a catalog's pages: whoever may do `R` in that catalog.
+pub type CatalogConsole<R> = Ctx<InCatalog<CatalogPage, R>>;
+
+/// For an access package's pages: whoever may do `R` in its catalog.
+pub type PackageConsole<R> = Ctx<InCatalog<PackagePage, R>>;
+
+/// Whoever a console handler serves, and what they may do on its page.
+pub trait ConsoleWho: std::ops::Deref<Target = CurrentUser> {
+    fn rights(&self) -> CatalogRights;
+}
+
+impl ConsoleWho for AdminUser {
+    fn rights(&self) -> CatalogRights {
+        CatalogRights::administrator()
+    }
+}
+
+impl ConsoleWho for ConsoleUser {
+    /// Outside any one catalog a delegate may only look (lists show their
+    /// catalogs; each catalog's pages say what they may do there).
+    fn rights(&self) -> CatalogRights {
+        if self.is_admin {
+            CatalogRights::administrator()
+        } else {
+            CatalogRights {
+                read: true,
+                ..CatalogRights::default()
+            }
+        }
+    }
+}
+
+impl<P, R> ConsoleWho for InCatalog<P, R> {
+    fn rights(&self) -> CatalogRights {
+        self.rights
+    }
+}
+
+impl<W: ConsoleWho> Ctx<W> {
+    /// The console's page frame, titled, offering what the viewer may do.
     pub fn layout(&self, title: impl Into<String>) -> Layout {
-        Layout::for_user(&self.state, &self.who, "admin", title)
+        let mut layout = Layout::for_user(&self.state, &self.who, "admin", title);
+        layout.may = self.who.rights();
+        layout
     }
 
     /// The administrator, as the audit log names them.

@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::links::{LinkSearch, LinksPanel};
-use super::list::{Cell, ListSpec, Lists, col, num};
+use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{GroupProfile, GroupRole, GroupType, Named};
 use crate::domain::ids::GroupId;
@@ -29,7 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const LIST: ListSpec<ResourceSummary> = ListSpec {
-    search: |store, q, at| Box::pin(directory::resources(store, OriginSystem::AadGroup, q, at)),
+    search: |store, _, q, at| Box::pin(directory::resources(store, OriginSystem::AadGroup, q, at)),
     title: "Groups and teams",
     path: routes::ADMIN_GROUPS,
     new: routes::ADMIN_GROUP_NEW,
@@ -46,6 +46,7 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
         col("Description", |g| Cell::maybe(g.description.as_deref())),
         num("Members", |g| g.holders),
     ],
+    delegates: ForDelegates::No,
 };
 
 #[derive(Deserialize, Default, Clone)]

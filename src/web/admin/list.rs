@@ -7,12 +7,14 @@ use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
 use super::{ListQuery, PER_PAGE, page_link};
+use crate::domain::catalog_role::CatalogScope;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::Delegated;
 use crate::web::admin::csv::csv_download;
+use crate::web::error::AppError;
 use crate::web::routing::Router;
 use crate::web::{Layout, page_at, render};
 
@@ -60,8 +62,25 @@ pub const fn num<T>(label: &'static str, count: fn(&T) -> i64) -> Column<T> {
 
 /// A search service: a function whose future is boxed, so that every
 /// list's spec holds one of the same type.
-pub type Search<T> =
-    for<'a> fn(&'a Store, &'a str, PageAt) -> LocalBoxFuture<'a, Result<Page<T>, ServiceError>>;
+/// Finds a page of items: those in the catalogs `scope` covers, where that
+/// applies, matching the search text.
+pub type Search<T> = for<'a> fn(
+    &'a Store,
+    &'a CatalogScope,
+    &'a str,
+    PageAt,
+) -> LocalBoxFuture<'a, Result<Page<T>, ServiceError>>;
+
+/// Whether catalog delegates use a list (seeing their catalogs' items only).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ForDelegates {
+    /// Administrators only.
+    No,
+    /// Delegates see it but do not make new items from it.
+    Read,
+    /// Delegates see it and follow its "New" button.
+    ReadAndNew,
+}
 
 /// What a list page lists.
 pub struct ListSpec<T: 'static> {
@@ -75,6 +94,7 @@ pub struct ListSpec<T: 'static> {
     pub one: &'static str,
     pub placeholder: &'static str,
     pub columns: &'static [Column<T>],
+    pub delegates: ForDelegates,
 }
 
 /// One cell: text, optionally a link, a badge (its style) and a note below.
@@ -138,6 +158,8 @@ struct ListPage<T: 'static> {
     next: String,
     /// The search's every item as CSV.
     csv: String,
+    /// Whether the viewer may make new items from here.
+    offers_new: bool,
 }
 
 /// The most rows a list's CSV holds.
@@ -154,12 +176,23 @@ impl Lists for web::ServiceConfig {
     fn list<T>(&mut self, spec: &'static ListSpec<T>) -> &mut Self {
         self.route(
             &csv_path(spec.path),
-            web::get().to(move |cx: Console, q: web::Query<ListQuery>| download(cx, q, spec)),
+            web::get().to(move |cx: Delegated, q: web::Query<ListQuery>| download(cx, q, spec)),
         );
-        self.get(spec.path, move |cx: Console, q: web::Query<ListQuery>| {
+        self.get(spec.path, move |cx: Delegated, q: web::Query<ListQuery>| {
             page(cx, q, spec)
         })
     }
+}
+
+/// Whose items the list shows the viewer; administrator-only lists refuse
+/// delegates.
+fn scope_of<T>(cx: &Delegated, spec: &ListSpec<T>) -> Result<CatalogScope, AppError> {
+    if !cx.who.is_admin && spec.delegates == ForDelegates::No {
+        return Err(AppError::Forbidden(
+            "This part of the console is for Gatehouse administrators.".into(),
+        ));
+    }
+    Ok(cx.who.scope())
 }
 
 fn csv_path(path: routes::Path) -> String {
@@ -168,12 +201,13 @@ fn csv_path(path: routes::Path) -> String {
 
 /// Every item the search finds, one row each, under the list's headings.
 #[tracing::instrument(name = "list_csv", skip_all, fields(list = spec.title))]
-async fn download<T>(cx: Console, q: web::Query<ListQuery>, spec: &'static ListSpec<T>) -> Reply {
+async fn download<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static ListSpec<T>) -> Reply {
+    let scope = scope_of(&cx, spec)?;
     let all = PageAt {
         number: 1,
         size: CSV_ROWS,
     };
-    let found = (spec.search)(cx.store(), &q.q, all).await?;
+    let found = (spec.search)(cx.store(), &scope, &q.q, all).await?;
     let rows: Vec<Vec<String>> = found
         .items
         .iter()
@@ -189,14 +223,16 @@ async fn download<T>(cx: Console, q: web::Query<ListQuery>, spec: &'static ListS
 
 /// One page of a list, each item made into its row of cells.
 #[tracing::instrument(name = "list", skip_all, fields(list = spec.title))]
-async fn page<T>(cx: Console, q: web::Query<ListQuery>, spec: &'static ListSpec<T>) -> Reply {
-    let found = (spec.search)(cx.store(), &q.q, page_at(q.page, PER_PAGE)).await?;
+async fn page<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static ListSpec<T>) -> Reply {
+    let scope = scope_of(&cx, spec)?;
+    let found = (spec.search)(cx.store(), &scope, &q.q, page_at(q.page, PER_PAGE)).await?;
     let page = found.map(|item| spec.columns.iter().map(|c| c.cell(&item)).collect());
     render(&ListPage {
         layout: cx.layout(spec.title),
         prev: page_link(spec.path.as_str(), &q.q, page.page - 1),
         next: page_link(spec.path.as_str(), &q.q, page.page + 1),
         csv: page_link(&csv_path(spec.path), &q.q, 1),
+        offers_new: cx.who.is_admin || spec.delegates == ForDelegates::ReadAndNew,
         q: q.q.clone(),
         spec,
         page,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::service::lookup::{self, Kind, Suggestion};
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::Delegated;
 use crate::web::error::AppError;
 use crate::web::{Layout, render};
 
@@ -22,7 +22,7 @@ pub struct LookupQuery {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn lookup(cx: Console, req: HttpRequest, q: web::Query<LookupQuery>) -> Reply {
+pub(super) async fn lookup(cx: Delegated, req: HttpRequest, q: web::Query<LookupQuery>) -> Reply {
     let kind = Kind::parse(&q.kind).ok_or_else(|| {
         AppError::BadRequest("Look up a user, group, package or organization.".into())
     })?;

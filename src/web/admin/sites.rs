@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::links::{LinkSearch, LinksPanel};
-use super::list::{Cell, ListSpec, Lists, col, num};
+use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{Named, SiteProfile, SiteRole};
 use crate::domain::ids::SiteId;
@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const LIST: ListSpec<ResourceSummary> = ListSpec {
-    search: |store, q, at| {
+    search: |store, _, q, at| {
         Box::pin(directory::resources(
             store,
             OriginSystem::SharePointOnline,
@@ -49,6 +49,7 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
         col("Description", |s| Cell::maybe(s.description.as_deref())),
         num("People with a role", |s| s.holders),
     ],
+    delegates: ForDelegates::No,
 };
 
 #[derive(Deserialize, Default, Clone)]

@@ -4,7 +4,7 @@ use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, Lists, col};
+use super::list::{Cell, ForDelegates, ListSpec, Lists, col};
 use crate::domain::ids::UserId;
 use crate::domain::user::{UserInput, UserProfile, UserState, UserType, format_custom_attributes};
 use crate::domain::validation::FieldErrors;
@@ -30,7 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const LIST: ListSpec<UserSummary> = ListSpec {
-    search: |store, q, at| Box::pin(directory::users(store, q, at)),
+    search: |store, _, q, at| Box::pin(directory::users(store, q, at)),
     title: "Users",
     path: routes::ADMIN_USERS,
     new: routes::ADMIN_USER_NEW,
@@ -58,6 +58,7 @@ const LIST: ListSpec<UserSummary> = ListSpec {
             }
         }),
     ],
+    delegates: ForDelegates::No,
 };
 
 /// The user form's fields, as typed.

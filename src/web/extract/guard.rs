@@ -9,8 +9,13 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::Method, web};
 use super::session::{Flash, TypedSession};
 use chrono_tz::Tz;
 
+use std::marker::PhantomData;
+
 use crate::domain::audit::Actor;
+use crate::domain::catalog_role::{CatalogRight, CatalogRights, CatalogScope, Within};
+use crate::domain::ids::{AccessPackageId, CatalogId};
 use crate::domain::user::{Person, User};
+use crate::service::catalog_roles;
 use crate::service::sessions;
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -19,6 +24,9 @@ use crate::web::error::AppError;
 pub struct CurrentUser {
     pub user: User,
     pub is_admin: bool,
+    /// Holds a role in some catalog, so the console is open to them for
+    /// those catalogs.
+    pub delegated: bool,
     pub csrf: String,
     pub flash: Option<Flash>,
     /// Where times are shown for them.
@@ -73,7 +81,11 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
         .map(|e| (e.issuer.as_str(), e.subject.as_str()));
     let idle = state.config.session_idle;
     match sessions::identify(&state.store, &sid, session.user_id(), identity, idle, now).await? {
-        sessions::Identified::User { user, promoted } => {
+        sessions::Identified::User {
+            user,
+            promoted,
+            delegated,
+        } => {
             if promoted {
                 session.promote(&user.id);
             }
@@ -81,6 +93,7 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
                 csrf: session.csrf_token(),
                 flash: session.take_flash(),
                 is_admin: state.is_admin(&user),
+                delegated,
                 tz: viewer_time_zone(req, &session),
                 user: *user,
             }))
@@ -131,6 +144,7 @@ impl FromRequest for CurrentUser {
 pub struct Requester {
     pub person: Person,
     pub is_admin: bool,
+    pub delegated: bool,
     pub csrf: String,
     pub flash: Option<Flash>,
     pub tz: Tz,
@@ -156,6 +170,7 @@ impl FromRequest for Requester {
                 return Ok(Requester {
                     person: Person::User(u.user),
                     is_admin: u.is_admin,
+                    delegated: u.delegated,
                     csrf: u.csrf,
                     flash: u.flash,
                     tz: u.tz,
@@ -180,6 +195,7 @@ impl FromRequest for Requester {
                 Some(ext) => Ok(Requester {
                     person: Person::External(ext),
                     is_admin: false,
+                    delegated: false,
                     csrf: session.csrf_token(),
                     flash: session.take_flash(),
                     tz: viewer_time_zone(&req, &session),
@@ -218,6 +234,176 @@ impl FromRequest for AdminUser {
                         .into(),
                 ))
             }
+        })
+    }
+}
+
+/// Someone the console is open to: an administrator, or a person who holds
+/// a role in some catalog (and sees only those catalogs). Others get 403.
+pub struct ConsoleUser(pub CurrentUser);
+
+impl std::ops::Deref for ConsoleUser {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
+impl ConsoleUser {
+    /// Which catalogs their lists show.
+    pub fn scope(&self) -> CatalogScope {
+        if self.is_admin {
+            CatalogScope::All
+        } else {
+            CatalogScope::HeldBy(self.user.id.clone())
+        }
+    }
+}
+
+fn console_closed() -> AppError {
+    AppError::Forbidden(
+        "The admin console is for Gatehouse administrators and catalog delegates. Ask an administrator if you need access."
+            .into(),
+    )
+}
+
+impl FromRequest for ConsoleUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let current = CurrentUser::from_request(req, payload);
+        Box::pin(async move {
+            let current = current.await?;
+            if current.is_admin || current.delegated {
+                Ok(ConsoleUser(current))
+            } else {
+                Err(console_closed())
+            }
+        })
+    }
+}
+
+/// What the `{id}` in a console path names: a catalog, or an access package
+/// (whose catalog then decides).
+pub trait PageOf {
+    fn within(id: &str) -> Option<OwnedWithin>;
+}
+
+/// An owned `Within`, parsed from a path.
+pub enum OwnedWithin {
+    Catalog(CatalogId),
+    Package(AccessPackageId),
+}
+
+impl OwnedWithin {
+    fn borrow(&self) -> Within<'_> {
+        match self {
+            OwnedWithin::Catalog(c) => Within::Catalog(c),
+            OwnedWithin::Package(p) => Within::PackageOf(p),
+        }
+    }
+}
+
+/// `/admin/catalogs/{id}/…`
+pub struct CatalogPage;
+/// `/admin/access-packages/{id}/…`
+pub struct PackagePage;
+
+impl PageOf for CatalogPage {
+    fn within(id: &str) -> Option<OwnedWithin> {
+        CatalogId::parse(id).map(OwnedWithin::Catalog)
+    }
+}
+
+impl PageOf for PackagePage {
+    fn within(id: &str) -> Option<OwnedWithin> {
+        AccessPackageId::parse(id).map(OwnedWithin::Package)
+    }
+}
+
+/// The right a handler needs in its page's catalog.
+pub trait Needs {
+    const RIGHT: CatalogRight;
+}
+
+/// To see.
+pub struct Read;
+/// To change the catalog itself.
+pub struct ManageCatalog;
+/// To change access packages and their policies.
+pub struct ManagePackages;
+/// To assign and remove access, cancel and reprocess requests.
+pub struct Assign;
+
+impl Needs for Read {
+    const RIGHT: CatalogRight = CatalogRight::Read;
+}
+impl Needs for ManageCatalog {
+    const RIGHT: CatalogRight = CatalogRight::ManageCatalog;
+}
+impl Needs for ManagePackages {
+    const RIGHT: CatalogRight = CatalogRight::ManagePackages;
+}
+impl Needs for Assign {
+    const RIGHT: CatalogRight = CatalogRight::Assign;
+}
+
+/// Someone who may do `R` in the catalog of the page (`P`): an
+/// administrator, or a person whose roles in that catalog grant it. Anyone
+/// else is refused before the handler runs: 403, saying why.
+pub struct InCatalog<P, R> {
+    pub current: CurrentUser,
+    /// Everything they may do there, so that pages offer only that.
+    pub rights: CatalogRights,
+    _page: PhantomData<(P, R)>,
+}
+
+impl<P, R> std::ops::Deref for InCatalog<P, R> {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.current
+    }
+}
+
+impl<P: PageOf + 'static, R: Needs + 'static> FromRequest for InCatalog<P, R> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let current = CurrentUser::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let current = current.await?;
+            let rights = if current.is_admin {
+                CatalogRights::administrator()
+            } else if !current.delegated {
+                return Err(console_closed());
+            } else {
+                let raw = req.match_info().get("id").unwrap_or_default();
+                let within = P::within(raw).ok_or(AppError::NotFound)?;
+                let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("application state missing"))
+                })?;
+                catalog_roles::rights(&state.store, &current.user.id, within.borrow()).await?
+            };
+            if !rights.read {
+                return Err(AppError::Forbidden(
+                    "You hold no role in this catalog. Ask one of its owners or an administrator."
+                        .into(),
+                ));
+            }
+            if !rights.allows(R::RIGHT) {
+                return Err(AppError::Forbidden(
+                    "Your role in this catalog does not let you do this. Ask one of its owners or an administrator."
+                        .into(),
+                ));
+            }
+            Ok(InCatalog {
+                current,
+                rights,
+                _page: PhantomData,
+            })
         })
     }
 }

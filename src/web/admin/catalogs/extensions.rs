@@ -17,8 +17,10 @@ use crate::service::{ServiceError, catalogs, custom_extensions as svc};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
+use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::Read;
 use crate::web::{Layout, form_status, redirect, render_status};
 
 /// The extension form as the browser sends it: the settings, and whether
@@ -100,7 +102,7 @@ struct ExtensionsTab {
 }
 
 pub(super) async fn page(
-    cx: &Console,
+    cx: &Ctx<impl ConsoleWho>,
     id: &CatalogId,
     submitted: Option<(ExtensionForm, FieldErrors)>,
 ) -> Reply {
@@ -137,7 +139,7 @@ struct ExtensionPage {
 }
 
 async fn one(
-    cx: &Console,
+    cx: &Ctx<impl ConsoleWho>,
     catalog: &CatalogId,
     ext: &str,
     submitted: Option<(ExtensionForm, FieldErrors)>,
@@ -195,7 +197,7 @@ pub(super) async fn create(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn show(cx: Console, path: web::Path<(String, String)>) -> Reply {
+pub(super) async fn show(cx: CatalogConsole<Read>, path: web::Path<(String, String)>) -> Reply {
     let catalog = parse_id(&path.0)?;
     one(&cx, &catalog, &path.1, None, None).await
 }

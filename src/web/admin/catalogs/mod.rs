@@ -5,12 +5,13 @@
 
 mod extensions;
 mod resources;
+mod roles;
 
 use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, Lists, col, num};
+use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
 use crate::domain::catalog::CatalogProfile;
 use crate::domain::ids::CatalogId;
 use crate::domain::validation::FieldErrors;
@@ -18,10 +19,12 @@ use crate::routes;
 use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
+use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::{ManageCatalog, Read};
 use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render, render_status};
 
@@ -54,12 +57,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             extensions::update,
         )
         .post(ADMIN_CATALOG_EXTENSION_DELETE, extensions::delete)
+        .post(ADMIN_CATALOG_ROLES, roles::add)
+        .post(ADMIN_CATALOG_ROLE_REMOVE, roles::remove)
         .post(ADMIN_CATALOG_SETTINGS, update)
         .post(ADMIN_CATALOG_DELETE, delete);
 }
 
 const LIST: ListSpec<CatalogRow> = ListSpec {
-    search: |store, q, at| Box::pin(svc::search(store, q, at)),
+    search: |store, scope, q, at| Box::pin(svc::search(store, scope, q, at)),
     title: "Catalogs",
     path: routes::ADMIN_CATALOGS,
     new: routes::ADMIN_CATALOG_NEW,
@@ -83,6 +88,7 @@ const LIST: ListSpec<CatalogRow> = ListSpec {
         num("Resources", |c| c.resource_count),
         num("Access packages", |c| c.package_count),
     ],
+    delegates: ForDelegates::Read,
 };
 
 tabs! {
@@ -92,6 +98,7 @@ tabs! {
         Resources = ("Resources", routes::ADMIN_CATALOG_RESOURCES),
         Packages = ("Access packages", routes::ADMIN_CATALOG_PACKAGES),
         Extensions = ("Custom extensions", routes::ADMIN_CATALOG_EXTENSIONS),
+        Roles = ("Roles and administrators", routes::ADMIN_CATALOG_ROLES),
         Settings = ("Settings", routes::ADMIN_CATALOG_SETTINGS),
     }
 }
@@ -101,12 +108,12 @@ fn parse_id(raw: &str) -> Result<CatalogId, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn overview(cx: Console, path: web::Path<String>) -> Reply {
+async fn overview(cx: CatalogConsole<Read>, path: web::Path<String>) -> Reply {
     show(&cx, &parse_id(&path)?, Tab::Overview).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn tab(cx: Console, path: web::Path<(String, String)>) -> Reply {
+async fn tab(cx: CatalogConsole<Read>, path: web::Path<(String, String)>) -> Reply {
     let tab = Tab::parse(&path.1).ok_or(AppError::NotFound)?;
     show(&cx, &parse_id(&path.0)?, tab).await
 }
@@ -129,11 +136,12 @@ struct PackagesTab {
 }
 
 /// One handler for every tab: each shows what it lists.
-async fn show(cx: &Console, id: &CatalogId, tab: Tab) -> Reply {
+async fn show(cx: &Ctx<impl ConsoleWho>, id: &CatalogId, tab: Tab) -> Reply {
     match tab {
         Tab::Resources => return resources::page(cx, id).await,
         Tab::Settings => return settings(cx, id, None).await,
         Tab::Extensions => return extensions::page(cx, id, None).await,
+        Tab::Roles => return roles::page(cx, id, None).await,
         Tab::Overview | Tab::Packages => {}
     }
     let view = svc::catalog(cx.store(), id).await?;
@@ -165,7 +173,7 @@ struct SettingsTab {
 
 /// The settings tab; `submitted`: the form sent and what was wrong with it.
 async fn settings(
-    cx: &Console,
+    cx: &Ctx<impl ConsoleWho>,
     id: &CatalogId,
     submitted: Option<(CatalogForm, FieldErrors)>,
 ) -> Reply {
@@ -258,7 +266,11 @@ async fn create(cx: Console, Form(form): Form<CatalogForm>) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(cx: Console, path: web::Path<String>, Form(form): Form<CatalogForm>) -> Reply {
+async fn update(
+    cx: CatalogConsole<ManageCatalog>,
+    path: web::Path<String>,
+    Form(form): Form<CatalogForm>,
+) -> Reply {
     let id = parse_id(&path)?;
     let parsed = form.profile();
     let saved = cx.save(parsed, async |s, a, p, now| {
@@ -274,7 +286,11 @@ async fn update(cx: Console, path: web::Path<String>, Form(form): Form<CatalogFo
 }
 
 #[tracing::instrument(skip_all)]
-async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
+async fn delete(
+    cx: CatalogConsole<ManageCatalog>,
+    path: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Reply {
     let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (

@@ -21,9 +21,11 @@ use crate::store::catalogs::{CatalogResourceRow, CatalogRow};
 use crate::store::connected_systems::LinkRow;
 use crate::store::directory::ResourceSummary;
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
 use crate::web::error::AppError;
+use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::ManageCatalog;
 use crate::web::{Layout, form_status, redirect, render, render_status};
 
 #[derive(Template)]
@@ -46,7 +48,7 @@ impl ResourcesTab {
     }
 }
 
-pub(super) async fn page(cx: &Console, id: &CatalogId) -> Reply {
+pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &CatalogId) -> Reply {
     let view = svc::catalog(cx.store(), id).await?;
     let links = systems::links_in_catalog(cx.store(), id).await?;
     render(&ResourcesTab {
@@ -226,7 +228,7 @@ fn parse_resource(raw: &str) -> Result<CatalogResourceId, AppError> {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn remove_resource(
-    cx: Console,
+    cx: CatalogConsole<ManageCatalog>,
     path: web::Path<(String, String)>,
     _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Reply {
@@ -343,7 +345,7 @@ fn inputs_from(attrs: &[RequiredAttribute]) -> Vec<AttributeRowInput> {
 }
 
 async fn attributes_page(
-    cx: &Console,
+    cx: &Ctx<impl ConsoleWho>,
     id: &CatalogId,
     rid: &CatalogResourceId,
     submitted: Option<(Vec<AttributeRowInput>, FieldErrors)>,
@@ -368,7 +370,10 @@ async fn attributes_page(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn attributes_form(cx: Console, path: web::Path<(String, String)>) -> Reply {
+pub(super) async fn attributes_form(
+    cx: CatalogConsole<ManageCatalog>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     attributes_page(&cx, &parse_id(&path.0)?, &parse_resource(&path.1)?, None).await
 }
 
@@ -399,7 +404,7 @@ fn rows_from_form(form: &HashMap<String, String>) -> Vec<AttributeRowInput> {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn save_attributes(
-    cx: Console,
+    cx: CatalogConsole<ManageCatalog>,
     path: web::Path<(String, String)>,
     form: Form<HashMap<String, String>>,
 ) -> Reply {

@@ -20,9 +20,11 @@ use crate::service::requests::{self as requests_svc, NewAssignment, admin_view};
 use crate::store::assignments::AssignmentRow;
 use crate::store::packages::PackageRow;
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
+use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::{Assign, Read};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::form_values::FormValues;
 use crate::web::{Layout, form_status, render, render_status};
@@ -47,7 +49,7 @@ struct AssignmentsTab {
     rows: Filtered<AssignmentRow>,
 }
 
-pub(super) async fn page(cx: &Console, id: &AccessPackageId, q: &TabQuery) -> Reply {
+pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &TabQuery) -> Reply {
     let (package, list) =
         admin_view::assignments_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
     render(&AssignmentsTab {
@@ -60,7 +62,7 @@ pub(super) async fn page(cx: &Console, id: &AccessPackageId, q: &TabQuery) -> Re
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn export_csv(
-    cx: Console,
+    cx: PackageConsole<Read>,
     path: web::Path<String>,
     q: web::Query<TabQuery>,
 ) -> Reply {
@@ -93,21 +95,21 @@ pub(super) async fn export_csv(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn remove(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+pub(super) async fn remove(cx: PackageConsole<Assign>, at: Item, _: Form<NoFields>) -> Reply {
     let done = "Assignment removed; its access was taken back.";
     let back = routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package);
     at.act(&cx, svc::remove, done, &back).await
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn reprocess(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+pub(super) async fn reprocess(cx: PackageConsole<Assign>, at: Item, _: Form<NoFields>) -> Reply {
     let done = "Assignment reprocessed: its roles are granted.";
     let back = routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package);
     at.act(&cx, svc::reprocess_assignment, done, &back).await
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn govern(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+pub(super) async fn govern(cx: PackageConsole<Assign>, at: Item, _: Form<NoFields>) -> Reply {
     let done = "Guest marked as governed: when their last assignment ends, the guest lifecycle settings apply to their account.";
     let back = routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package);
     at.act(&cx, svc::govern_guest, done, &back).await
@@ -218,7 +220,7 @@ fn emails(values: &FormValues) -> Vec<String> {
 }
 
 async fn assign_page(
-    cx: &Console,
+    cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
     chosen: &str,
     values: FormValues,
@@ -307,7 +309,11 @@ fn people_fields(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn new(cx: Console, path: web::Path<String>, q: web::Query<PolicyQuery>) -> Reply {
+pub(super) async fn new(
+    cx: PackageConsole<Assign>,
+    path: web::Path<String>,
+    q: web::Query<PolicyQuery>,
+) -> Reply {
     let id = parse_id(&path)?;
     assign_page(
         &cx,
@@ -322,7 +328,7 @@ pub(super) async fn new(cx: Console, path: web::Path<String>, q: web::Query<Poli
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn assign(
-    cx: Console,
+    cx: PackageConsole<Assign>,
     path: web::Path<String>,
     form: Picked<Vec<(String, String)>>,
 ) -> Reply {

@@ -15,7 +15,7 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::list::{Cell, ListSpec, Lists, col, num};
+use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
 use crate::domain::audit::Actor;
 use crate::domain::ids::AccessPackageId;
 use crate::routes;
@@ -24,9 +24,11 @@ use crate::service::packages as svc;
 use crate::store::packages::PackageListRow;
 use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
+use crate::web::extract::context::Ctx;
+use crate::web::extract::guard::Read;
 use crate::web::page_at;
 use crate::web::routing::Router;
 
@@ -65,7 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const LIST: ListSpec<PackageListRow> = ListSpec {
-    search: |store, q, at| Box::pin(svc::search(store, q, at)),
+    search: |store, scope, q, at| Box::pin(svc::search(store, scope, q, at)),
     title: "Access packages",
     path: routes::ADMIN_PACKAGES,
     new: routes::ADMIN_PACKAGE_NEW,
@@ -83,6 +85,7 @@ const LIST: ListSpec<PackageListRow> = ListSpec {
         num("Policies", |p| p.policy_count),
         num("Active assignments", |p| p.assignment_count),
     ],
+    delegates: ForDelegates::ReadAndNew,
 };
 
 tabs! {
@@ -178,7 +181,7 @@ impl Item {
     /// (the item's page or the package's list of them).
     async fn act<T>(
         self,
-        cx: &Console,
+        cx: &Ctx<impl ConsoleWho>,
         action: impl AsyncFnOnce(
             &Store,
             &Actor,
@@ -195,18 +198,26 @@ impl Item {
 }
 
 #[tracing::instrument(skip_all)]
-async fn overview(cx: Console, path: web::Path<String>, q: web::Query<TabQuery>) -> Reply {
+async fn overview(
+    cx: PackageConsole<Read>,
+    path: web::Path<String>,
+    q: web::Query<TabQuery>,
+) -> Reply {
     show(&cx, &parse_id(&path)?, Tab::Overview, &q).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn tab(cx: Console, path: web::Path<(String, String)>, q: web::Query<TabQuery>) -> Reply {
+async fn tab(
+    cx: PackageConsole<Read>,
+    path: web::Path<(String, String)>,
+    q: web::Query<TabQuery>,
+) -> Reply {
     let tab = Tab::parse(&path.1).ok_or(AppError::NotFound)?;
     show(&cx, &parse_id(&path.0)?, tab, &q).await
 }
 
 /// One handler for every tab: each loads what it shows.
-async fn show(cx: &Console, id: &AccessPackageId, tab: Tab, q: &TabQuery) -> Reply {
+async fn show(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, tab: Tab, q: &TabQuery) -> Reply {
     match tab {
         Tab::Overview => settings::overview(cx, id).await,
         Tab::Roles => roles::page(cx, id).await,

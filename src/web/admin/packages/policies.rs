@@ -17,9 +17,11 @@ use crate::service::packages::{self as svc, AttributeInfo};
 use crate::store::custom_extensions::ExtensionRow;
 use crate::store::packages::PackageRow;
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::error::AppError;
+use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
+use crate::web::extract::guard::ManagePackages;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::{Layout, form_status, redirect, render, render_status};
 
@@ -33,7 +35,7 @@ struct PoliciesTab {
     policies: Vec<(String, String, bool, &'static str)>,
 }
 
-pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Reply {
+pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Reply {
     let view = svc::package(cx.store(), id).await?;
     let policies = view
         .policies
@@ -72,7 +74,7 @@ struct PolicyPage {
 form_accessors!(PolicyPage);
 
 async fn form_page(
-    cx: &Console,
+    cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
     policy_id: Option<String>,
     f: Fields,
@@ -108,7 +110,7 @@ async fn form_page(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn new(cx: Console, path: web::Path<String>) -> Reply {
+pub(super) async fn new(cx: PackageConsole<ManagePackages>, path: web::Path<String>) -> Reply {
     let id = parse_id(&path)?;
     form_page(
         &cx,
@@ -122,7 +124,10 @@ pub(super) async fn new(cx: Console, path: web::Path<String>) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn edit(cx: Console, path: web::Path<(String, String)>) -> Reply {
+pub(super) async fn edit(
+    cx: PackageConsole<ManagePackages>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let id = parse_id(&path.0)?;
     let (policy, names) = svc::policy(cx.store(), &id, &path.1).await?;
     let f = policy_form::fields_of(&policy, &names, cx.who.tz);
@@ -156,7 +161,7 @@ fn fields(posted: HashMap<String, String>) -> (Fields, bool) {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn create(
-    cx: Console,
+    cx: PackageConsole<ManagePackages>,
     path: web::Path<String>,
     form: Picked<HashMap<String, String>>,
 ) -> Reply {
@@ -183,7 +188,7 @@ pub(super) async fn create(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn update(
-    cx: Console,
+    cx: PackageConsole<ManagePackages>,
     path: web::Path<(String, String)>,
     form: Picked<HashMap<String, String>>,
 ) -> Reply {
@@ -218,7 +223,7 @@ pub struct StateForm {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn change_state(
-    cx: Console,
+    cx: PackageConsole<ManagePackages>,
     path: web::Path<(String, String)>,
     form: Form<StateForm>,
 ) -> Reply {

@@ -15,8 +15,10 @@ use crate::store::packages::PackageRow;
 use crate::store::requests::{AdminRequestRow, DecisionRow, RequestRow};
 use crate::web::Reply;
 use crate::web::admin::REQUEST_FILTERS;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
+use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::{Assign, Read};
 use crate::web::{Layout, render};
 
 const PER_PAGE: i64 = 50;
@@ -30,7 +32,7 @@ struct RequestsTab {
     rows: Filtered<AdminRequestRow>,
 }
 
-pub(super) async fn page(cx: &Console, id: &AccessPackageId, q: &TabQuery) -> Reply {
+pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &TabQuery) -> Reply {
     let (package, list) =
         admin_view::requests_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
     render(&RequestsTab {
@@ -89,7 +91,7 @@ pub(crate) fn call_state_label(s: &str) -> &'static str {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn details(cx: Console, path: web::Path<(String, String)>) -> Reply {
+pub(super) async fn details(cx: PackageConsole<Read>, path: web::Path<(String, String)>) -> Reply {
     let id = parse_id(&path.0)?;
     let d = admin_view::request_details(cx.store(), &id, &path.1).await?;
     let current = d.request.state;
@@ -140,14 +142,14 @@ pub struct BackTo {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn cancel(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+pub(super) async fn cancel(cx: PackageConsole<Assign>, at: Item, _: Form<NoFields>) -> Reply {
     let done = "Request canceled.";
     let back = routes::ADMIN_PACKAGE_REQUEST.ids(&at.package, &at.id);
     at.act(&cx, svc::cancel_by_admin, done, &back).await
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn reprocess(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+pub(super) async fn reprocess(cx: PackageConsole<Assign>, at: Item, _: Form<NoFields>) -> Reply {
     let done = "Request reprocessed.";
     let back = routes::ADMIN_PACKAGE_REQUEST.ids(&at.package, &at.id);
     at.act(&cx, svc::reprocess, done, &back).await

@@ -12,9 +12,11 @@ use crate::service::reviews as svc;
 use crate::store::packages::PackageRow;
 use crate::store::reviews::{ItemRow, ReviewRow};
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
+use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::{ManagePackages, Read};
 use crate::web::{Layout, render};
 
 /// A review's state as people read it.
@@ -53,7 +55,7 @@ impl ReviewsTab {
     }
 }
 
-pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Reply {
+pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Reply {
     let view = packages_svc::package(cx.store(), id).await?;
     let reviews = svc::of_package_list(cx.store(), id).await?;
     render(&ReviewsTab {
@@ -84,7 +86,7 @@ impl ReviewPage {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn details(cx: Console, path: web::Path<(String, String)>) -> Reply {
+pub(super) async fn details(cx: PackageConsole<Read>, path: web::Path<(String, String)>) -> Reply {
     let id = parse_id(&path.0)?;
     let view = packages_svc::package(cx.store(), &id).await?;
     let (review, items) = svc::details(cx.store(), &id, &path.1).await?;
@@ -98,21 +100,28 @@ pub(super) async fn details(cx: Console, path: web::Path<(String, String)>) -> R
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn stop(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+pub(super) async fn stop(cx: PackageConsole<ManagePackages>, at: Item, _: Form<NoFields>) -> Reply {
     let done = "The review is stopped; nothing was applied.";
     let back = routes::ADMIN_PACKAGE_REVIEW.ids(&at.package, &at.id);
     at.act(&cx, svc::stop, done, &back).await
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn apply(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
+pub(super) async fn apply(
+    cx: PackageConsole<ManagePackages>,
+    at: Item,
+    _: Form<NoFields>,
+) -> Reply {
     let done = "The review's results are applied.";
     let back = routes::ADMIN_PACKAGE_REVIEW.ids(&at.package, &at.id);
     at.act(&cx, svc::apply_now, done, &back).await
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn export_csv(cx: Console, path: web::Path<(String, String)>) -> Reply {
+pub(super) async fn export_csv(
+    cx: PackageConsole<Read>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let id = parse_id(&path.0)?;
     let (review, items) = svc::details(cx.store(), &id, &path.1).await?;
     let rows = items.iter().map(|i| {

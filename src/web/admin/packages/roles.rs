@@ -11,8 +11,10 @@ use crate::service::ServiceError;
 use crate::service::packages::{self as svc, ResourceRoles, RolePick};
 use crate::store::packages::{PackageRow, RoleScopeRow};
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::{ConsoleWho, PackageConsole};
+use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::ManagePackages;
 use crate::web::{Layout, redirect, render};
 
 #[derive(Template)]
@@ -25,7 +27,7 @@ struct RolesTab {
     resources: Vec<ResourceRoles>,
 }
 
-pub(super) async fn page(cx: &Console, id: &AccessPackageId) -> Reply {
+pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Reply {
     let view = svc::package(cx.store(), id).await?;
     let catalog = view.package.catalog_id.clone();
     let resources = svc::roles_offered(cx.store(), &catalog).await?;
@@ -47,7 +49,11 @@ pub struct RoleForm {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn add(cx: Console, path: web::Path<String>, form: Form<RoleForm>) -> Reply {
+pub(super) async fn add(
+    cx: PackageConsole<ManagePackages>,
+    path: web::Path<String>,
+    form: Form<RoleForm>,
+) -> Reply {
     let id = parse_id(&path)?;
     let (resource, role) = match form.0.resource.split_once('|') {
         Some((r, role)) => (r.to_string(), role.to_string()),
@@ -68,7 +74,7 @@ pub(super) async fn add(cx: Console, path: web::Path<String>, form: Form<RoleFor
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn remove(
-    cx: Console,
+    cx: PackageConsole<ManagePackages>,
     path: web::Path<(String, String)>,
     _form: Form<NoFields>,
 ) -> Reply {

@@ -15,9 +15,11 @@ use crate::service::ServiceError;
 use crate::service::packages::{self as svc, PackageSettings, Separation};
 use crate::store::packages::{PackageRow, RoleScopeRow};
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
+use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::{ManagePackages, Read};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::{Layout, form_status, render, render_status};
 
@@ -33,7 +35,7 @@ struct OverviewTab {
     policies: Vec<String>,
 }
 
-pub(super) async fn overview(cx: &Console, id: &AccessPackageId) -> Reply {
+pub(super) async fn overview(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Reply {
     let view = svc::package(cx.store(), id).await?;
     render(&OverviewTab {
         layout: cx.layout(view.package.display_name.clone()),
@@ -68,7 +70,7 @@ form_accessors!(SettingsTab);
 /// The settings tab; `submitted`: the fields sent and what was wrong with
 /// them; `matches`: what a picker's search found.
 pub(super) async fn page(
-    cx: &Console,
+    cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
     submitted: Option<(Fields, FieldErrors)>,
     matches: Matches,
@@ -115,7 +117,7 @@ fn names(f: &Fields, k: &str) -> Vec<String> {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn update(
-    cx: Console,
+    cx: PackageConsole<ManagePackages>,
     path: web::Path<String>,
     form: Picked<HashMap<String, String>>,
 ) -> Reply {
@@ -155,7 +157,11 @@ pub(super) async fn update(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
+pub(super) async fn delete(
+    cx: PackageConsole<ManagePackages>,
+    path: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Reply {
     let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
@@ -168,7 +174,10 @@ pub(super) async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoF
 /// Entra's "additional access" report as CSV: every holder who also holds
 /// what the package excludes.
 #[tracing::instrument(skip_all)]
-pub(super) async fn additional_access_csv(cx: Console, path: web::Path<String>) -> Reply {
+pub(super) async fn additional_access_csv(
+    cx: PackageConsole<Read>,
+    path: web::Path<String>,
+) -> Reply {
     let id = parse_id(&path)?;
     let (package, rows) = svc::additional_access(cx.store(), &id).await?;
     let rows = rows.iter().map(|x| {

@@ -10,17 +10,19 @@ use serde::Deserialize;
 
 use super::form_accessors;
 use super::policy_form::{self, Fields};
+use crate::domain::catalog_role::Within;
 use crate::domain::ids::CatalogId;
 use crate::domain::policy::{AllowedTargetScope, Policy};
 use crate::domain::policy_draft::PolicyDraft;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
+use crate::service::catalog_roles;
 use crate::service::packages::{self as svc, AttributeInfo, ResourceRoles, RolePick};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
 use crate::web::Reply;
-use crate::web::admin::console::Console;
+use crate::web::admin::console::Delegated;
 use crate::web::error::AppError;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::{Layout, form_status, render_status};
@@ -110,7 +112,7 @@ pub struct StartQuery {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn start(cx: Console, q: web::Query<StartQuery>) -> Reply {
+pub(super) async fn start(cx: Delegated, q: web::Query<StartQuery>) -> Reply {
     let mut f = policy_form::defaults("Initial policy");
     if let Some(c) = q.catalog.as_deref().and_then(CatalogId::parse) {
         f.insert("catalog".into(), c.to_string());
@@ -291,7 +293,7 @@ fn review(
 }
 
 async fn page(
-    cx: &Console,
+    cx: &Delegated,
     step: &'static str,
     f: Fields,
     errors: FieldErrors,
@@ -301,6 +303,7 @@ async fn page(
     let chosen: Vec<String> = picks(&f).into_iter().map(|p| p.resource).collect();
     let view = svc::wizard(
         cx.store(),
+        &cx.who.scope(),
         catalog.as_ref(),
         policy_form::on(&f, "show_all"),
         &chosen,
@@ -365,7 +368,7 @@ fn errors_for(all: &FieldErrors, step: &str) -> FieldErrors {
 }
 
 /// Every error the draft has so far, and the policy when it has none.
-async fn validate(cx: &Console, f: &Fields) -> Result<(FieldErrors, Option<Policy>), AppError> {
+async fn validate(cx: &Delegated, f: &Fields) -> Result<(FieldErrors, Option<Policy>), AppError> {
     let mut e = FieldErrors::new();
     if let Err(b) = svc::parse_basics(
         policy_form::get(f, "name"),
@@ -413,7 +416,7 @@ fn take_step(f: &mut Fields, current: &str, posted: &HashMap<String, String>) {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn step(cx: Console, form: Picked<HashMap<String, String>>) -> Reply {
+pub(super) async fn step(cx: Delegated, form: Picked<HashMap<String, String>>) -> Reply {
     let posted = form.form;
     let mut f: Fields = posted
         .get("draft")
@@ -463,13 +466,25 @@ pub(super) async fn step(cx: Console, form: Picked<HashMap<String, String>>) -> 
     page(&cx, target, f, shown, Matches::default()).await
 }
 
-async fn create(cx: &Console, f: Fields, policy: Policy) -> Reply {
+async fn create(cx: &Delegated, f: Fields, policy: Policy) -> Reply {
     let basics = svc::parse_basics(
         policy_form::get(&f, "name"),
         policy_form::get(&f, "description"),
     )
     .map_err(|_| AppError::BadRequest("The name is missing.".into()))?;
     let catalog = catalog_of(&f).ok_or(AppError::NotFound)?;
+    if !cx.who.is_admin {
+        // A delegate makes packages only in a catalog where they manage
+        // them, from the catalog's own resources.
+        let may =
+            catalog_roles::rights(cx.store(), &cx.who.user.id, Within::Catalog(&catalog)).await?;
+        if !may.manage_packages || picks(&f).iter().any(|p| p.resource.contains(':')) {
+            return Err(AppError::Forbidden(
+                "Your roles let you make access packages only in catalogs where you manage them, from their own resources."
+                    .into(),
+            ));
+        }
+    }
     let mut draft = PolicyDraft::from(policy);
     let posted = policy_form::draft(&f, cx.who.tz);
     draft.extensions = posted.extensions;

@@ -1,0 +1,184 @@
+//! Delegation: giving and taking roles in a catalog, and what a person may
+//! do in the catalog a console page belongs to.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{ServiceError, fetch, found, invalid, read, write};
+use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::catalog_role::{CatalogRights, CatalogRole, Within};
+use crate::domain::ids::{CatalogId, UserId};
+use crate::store::Store;
+use crate::store::catalog_roles::{self as roles, RoleHolderRow};
+use crate::store::catalogs::{self, CatalogRow};
+use crate::store::users;
+
+/// What a person who is not an administrator may do in a catalog, or in
+/// the catalog of an access package. Nothing, when they hold no role there
+/// or the catalog does not exist.
+pub async fn rights(
+    store: &Store,
+    user: &UserId,
+    within: Within<'_>,
+) -> Result<CatalogRights, ServiceError> {
+    let held = fetch(store, async |c| roles::held(c, user, within).await).await?;
+    Ok(CatalogRights::of(&held))
+}
+
+/// The catalogs a person holds a role in, with what those roles allow.
+pub async fn catalogs_of(
+    store: &Store,
+    user: &UserId,
+) -> Result<Vec<(CatalogId, CatalogRights)>, ServiceError> {
+    let held = fetch(store, async |c| roles::of_user(c, user).await).await?;
+    let mut by_catalog: Vec<(CatalogId, Vec<CatalogRole>)> = Vec::new();
+    for (catalog, role) in held {
+        match by_catalog.iter_mut().find(|(c, _)| *c == catalog) {
+            Some((_, r)) => r.push(role),
+            None => by_catalog.push((catalog, vec![role])),
+        }
+    }
+    Ok(by_catalog
+        .into_iter()
+        .map(|(c, r)| (c, CatalogRights::of(&r)))
+        .collect())
+}
+
+/// A catalog with its role holders.
+pub async fn of_catalog(
+    store: &Store,
+    catalog: &CatalogId,
+) -> Result<(CatalogRow, Vec<RoleHolderRow>), ServiceError> {
+    read(store, async |c| {
+        let found_catalog = found(catalogs::get(c, catalog).await?)?;
+        Ok((found_catalog, roles::of_catalog(c, catalog).await?))
+    })
+    .await
+}
+
+/// Gives the person with `email` a role in the catalog. Only members of the
+/// directory who can sign in hold roles: guests are kept out of the console
+/// as they are kept from administering it.
+pub async fn add(
+    store: &Store,
+    actor: &Actor,
+    catalog: &CatalogId,
+    email: &str,
+    role: CatalogRole,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err(invalid("email", "Enter the email address of the person."));
+    }
+    write(store, actor, now, async |c| {
+        let cat = found(catalogs::get(c, catalog).await?)?;
+        let Some(user) = users::find_by_email(c, email).await? else {
+            return Err(invalid(
+                "email",
+                format!("Nobody in the directory has the email address {email}."),
+            ));
+        };
+        if user.is_guest() {
+            return Err(invalid(
+                "email",
+                format!(
+                    "{} is a guest; only members of the directory can hold catalog roles.",
+                    user.display_name
+                ),
+            ));
+        }
+        if user.is_blocked() {
+            return Err(invalid(
+                "email",
+                format!("{} is blocked from signing in.", user.display_name),
+            ));
+        }
+        if !roles::insert(c, catalog, &user.id, role, now).await? {
+            return Err(invalid(
+                "email",
+                format!(
+                    "{} is already {} of this catalog.",
+                    user.display_name,
+                    article(role)
+                ),
+            ));
+        }
+        let message = format!(
+            "{} is now {} of {}.",
+            user.display_name,
+            article(role),
+            cat.display_name
+        );
+        let details = json!({ "user": user.email, "role": role.as_str() });
+        Ok((
+            message,
+            event(
+                "Add catalog role assignment",
+                catalog,
+                &cat.display_name,
+                details,
+            ),
+        ))
+    })
+    .await
+}
+
+/// Takes a role assignment back; says whose it was.
+pub async fn remove(
+    store: &Store,
+    actor: &Actor,
+    catalog: &CatalogId,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    write(store, actor, now, async |c| {
+        let cat = found(catalogs::get(c, catalog).await?)?;
+        let Some(gone) = roles::delete(c, catalog, id).await? else {
+            return Err(ServiceError::Refused(
+                "That role assignment was already removed.".into(),
+            ));
+        };
+        let role = CatalogRole::parse(&gone.role).map_or_else(|| gone.role.clone(), article);
+        let message = format!(
+            "{} is no longer {role} of {}.",
+            gone.display_name, cat.display_name
+        );
+        let details = json!({ "user": gone.email, "role": gone.role });
+        Ok((
+            message,
+            event(
+                "Remove catalog role assignment",
+                catalog,
+                &cat.display_name,
+                details,
+            ),
+        ))
+    })
+    .await
+}
+
+/// "a catalog owner", "an access package manager".
+fn article(role: CatalogRole) -> String {
+    let label = role.label().to_lowercase();
+    if label.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {label}")
+    } else {
+        format!("a {label}")
+    }
+}
+
+fn event(
+    action: &str,
+    catalog: &CatalogId,
+    name: &str,
+    details: serde_json::Value,
+) -> NewAuditEvent {
+    NewAuditEvent::new(
+        action,
+        object_type::CATALOG,
+        catalog.as_str(),
+        name,
+        details,
+    )
+}

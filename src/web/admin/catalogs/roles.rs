@@ -1,0 +1,107 @@
+//! A catalog's "Roles and administrators" tab: who holds which catalog
+//! role (owner, reader, access package manager, access package assignment
+//! manager). Everyone with a role sees it; owners and administrators change it.
+
+use actix_web::web;
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Tab, parse_id};
+use crate::domain::catalog_role::CatalogRole;
+use crate::domain::ids::CatalogId;
+use crate::domain::validation::FieldErrors;
+use crate::routes;
+use crate::service::ServiceError;
+use crate::service::catalog_roles as svc;
+use crate::store::catalog_roles::RoleHolderRow;
+use crate::store::catalogs::CatalogRow;
+use crate::web::admin::console::{CatalogConsole, ConsoleWho};
+use crate::web::error::AppError;
+use crate::web::extract::context::Ctx;
+use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::guard::ManageCatalog;
+use crate::web::{Layout, Reply, form_status, render_status};
+
+#[derive(Template)]
+#[template(path = "admin/catalogs/roles.html")]
+struct RolesTab {
+    layout: Layout,
+    catalog: CatalogRow,
+    tab: Tab,
+    holders: Vec<RoleHolderRow>,
+    roles: [CatalogRole; 4],
+    form: RoleForm,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct RoleForm {
+    email: String,
+    role: String,
+}
+
+/// The tab; `submitted`: the form sent and what was wrong with it.
+pub(super) async fn page(
+    cx: &Ctx<impl ConsoleWho>,
+    id: &CatalogId,
+    submitted: Option<(RoleForm, FieldErrors)>,
+) -> Reply {
+    let (catalog, holders) = svc::of_catalog(cx.store(), id).await?;
+    let (form, errors) = submitted.unwrap_or_default();
+    render_status(
+        form_status(&errors),
+        &RolesTab {
+            layout: cx.layout(catalog.display_name.clone()),
+            catalog,
+            tab: Tab::Roles,
+            holders,
+            roles: CatalogRole::ALL,
+            form,
+            errors,
+        },
+    )
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn add(
+    cx: CatalogConsole<ManageCatalog>,
+    path: web::Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Reply {
+    let id = parse_id(&path)?;
+    let Some(role) = CatalogRole::parse(&form.role) else {
+        let mut errors = FieldErrors::new();
+        errors.add("role", "Choose one of the catalog roles.");
+        return page(&cx, &id, Some((form, errors))).await;
+    };
+    match svc::add(cx.store(), &cx.actor(), &id, &form.email, role, cx.now()).await {
+        Ok(message) => cx.done(message, &routes::ADMIN_CATALOG_ROLES.id(&id)),
+        Err(ServiceError::Invalid(errors)) => page(&cx, &id, Some((form, errors))).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn remove(
+    cx: CatalogConsole<ManageCatalog>,
+    path: web::Path<(String, String)>,
+    _form: Form<NoFields>,
+) -> Reply {
+    let id = parse_id(&path.0)?;
+    let assignment = uuid::Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
+    let to = routes::ADMIN_CATALOG_ROLES.id(&id);
+    match svc::remove(
+        cx.store(),
+        &cx.actor(),
+        &id,
+        &assignment.to_string(),
+        cx.now(),
+    )
+    .await
+    {
+        Ok(message) => cx.done(message, &to),
+        Err(ServiceError::Refused(m)) => cx.refused(m, &to),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,417 @@
+//! Delegation: catalog roles open the console to people who are not
+//! administrators, for their catalogs only, and each role lets them do only
+//! what Entra's catalog roles let them do.
+
+use gatehouse::routes;
+
+use crate::administration::assign;
+use crate::both;
+use crate::helpers::*;
+
+const ADA: &str = "ada.admin@gatehouse.demo";
+const MARIA: &str = "maria.manager@gatehouse.demo";
+const ERIC: &str = "eric.employee@gatehouse.demo";
+const EMMA: &str = "emma.employee@gatehouse.demo";
+
+/// Gives `email` `role` in `catalog` through its Roles tab; the answer.
+async fn give_role(app: &TestApp, by: &Browser, catalog: &str, email: &str, role: &str) -> Page {
+    let url = app.url(routes::ADMIN_CATALOG_ROLES.id(catalog));
+    let csrf = by.get(&url).await.csrf();
+    by.post(
+        &url,
+        &[("csrf_token", &csrf), ("email", email), ("role", role)],
+    )
+    .await
+}
+
+async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    let b = Browser::new();
+    app.demo_sign_in(&b, email).await;
+    b
+}
+
+/// The demo tenant plus an empty "Finance" catalog the administrator made.
+async fn two_catalogs(backend: Backend) -> (TestApp, Browser, String, String) {
+    let app = spawn(Options::new(backend).demo()).await;
+    let admin = signed_in(&app, ADA).await;
+    let csrf = admin.get(&app.url(routes::ADMIN_CATALOGS)).await.csrf();
+    let made = admin
+        .post(
+            &app.url(routes::ADMIN_CATALOGS),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Finance"),
+                ("description", "Budgets and invoices"),
+                ("enabled", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let finance = catalog_id(&app.store, "Finance").await.to_string();
+    let marketing = catalog_id(&app.store, "Marketing").await.to_string();
+    (app, admin, finance, marketing)
+}
+
+both!(
+    a_catalog_owner_manages_their_catalog_and_sees_no_other,
+    |backend| async move {
+        let (app, admin, finance, marketing) = two_catalogs(backend).await;
+        let maria = signed_in(&app, MARIA).await;
+        // Without a role, the console stays closed and is not offered.
+        assert_eq!(
+            maria.get(&app.url(routes::ADMIN_CATALOGS)).await.status,
+            403
+        );
+        assert!(!maria.get(&app.url(routes::HOME)).await.has(">Console</a>"));
+
+        // Wrong input is answered beside the field and adds nobody.
+        let unknown = give_role(
+            &app,
+            &admin,
+            &finance,
+            "nobody@gatehouse.demo",
+            "catalogOwner",
+        )
+        .await;
+        assert_eq!(unknown.status, 422);
+        assert!(
+            unknown.has("Nobody in the directory has the email address nobody@gatehouse.demo.")
+        );
+        assert!(unknown.has(r#"id="email-error""#));
+        let guest = give_role(
+            &app,
+            &admin,
+            &finance,
+            "gary.guest@contoso.com",
+            "catalogOwner",
+        )
+        .await;
+        assert_eq!(guest.status, 422);
+        assert!(guest.has("only members of the directory can hold catalog roles"));
+        let role = give_role(&app, &admin, &finance, MARIA, "superUser").await;
+        assert_eq!(role.status, 422);
+        assert!(role.has("Choose one of the catalog roles."));
+        assert!(role.has("Nobody holds a role in this catalog"));
+
+        let added = give_role(&app, &admin, &finance, MARIA, "catalogOwner").await;
+        assert_eq!(added.status, 303, "{}", added.body);
+        let tab = admin
+            .get(&app.url(routes::ADMIN_CATALOG_ROLES.id(&finance)))
+            .await;
+        assert!(tab.has("Maria Manager is now a catalog owner of Finance."));
+        assert!(tab.has("<td data-label=\"Role\">Catalog owner</td>"));
+        let again = give_role(&app, &admin, &finance, MARIA, "catalogOwner").await;
+        assert_eq!(again.status, 422);
+        assert!(again.has("Maria Manager is already a catalog owner of this catalog."));
+
+        // Maria's console: her catalog, and nothing of the tenant's.
+        let home = maria.get(&app.url(routes::HOME)).await;
+        assert!(home.has(&format!(
+            r#"<a href="{}">Console</a>"#,
+            routes::ADMIN_CATALOGS
+        )));
+        let list = maria.get(&app.url(routes::ADMIN_CATALOGS)).await;
+        assert_eq!(list.status, 200);
+        assert!(list.has(">Finance</a>") && !list.has(">Marketing</a>"));
+        assert!(
+            !list.has("New catalog"),
+            "only administrators make catalogs"
+        );
+        assert!(!list.has(">Users</a>"), "the directory is not in her menu");
+        let packages = maria.get(&app.url(routes::ADMIN_PACKAGES)).await;
+        assert!(!packages.has("Marketing resources for employees"));
+        let csv = maria
+            .get(&app.url(format!("{}.csv", routes::ADMIN_PACKAGES)))
+            .await;
+        assert!(!csv.body.contains("Marketing resources"));
+        for closed in [
+            app.url(routes::ADMIN_CATALOG.id(&marketing)),
+            app.url(routes::ADMIN_CATALOG_ROLES.id(&marketing)),
+            app.url(routes::ADMIN),
+            app.url(routes::ADMIN_USERS),
+            app.url(routes::ADMIN_CATALOG_NEW),
+            app.url(routes::ADMIN_AUDIT),
+            app.url(routes::ADMIN_SETTINGS),
+        ] {
+            assert_eq!(maria.get(&closed).await.status, 403, "{closed}");
+        }
+        let foreign = maria
+            .post(
+                &app.url(routes::ADMIN_CATALOG_SETTINGS.id(&marketing)),
+                &[("csrf_token", &list.csrf()), ("display_name", "Mine now")],
+            )
+            .await;
+        assert_eq!(foreign.status, 403);
+        assert!(foreign.has("You hold no role in this catalog."));
+
+        // In her own catalog she changes the settings and gives roles.
+        let renamed = maria
+            .post(
+                &app.url(routes::ADMIN_CATALOG_SETTINGS.id(&finance)),
+                &[
+                    ("csrf_token", &list.csrf()),
+                    ("display_name", "Finance and accounting"),
+                    ("enabled", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(renamed.status, 303, "{}", renamed.body);
+        assert_eq!(
+            give_role(&app, &maria, &finance, ERIC, "catalogReader")
+                .await
+                .status,
+            303
+        );
+        let eric = signed_in(&app, ERIC).await;
+        let seen = eric
+            .get(&app.url(routes::ADMIN_CATALOG_SETTINGS.id(&finance)))
+            .await;
+        assert!(seen.has("Finance and accounting"));
+        assert!(
+            seen.has("disabled") && !seen.has(">Save</button>"),
+            "a reader only looks"
+        );
+        assert_eq!(
+            give_role(&app, &eric, &finance, EMMA, "catalogOwner")
+                .await
+                .status,
+            403,
+            "a reader gives no roles"
+        );
+
+        // Taking the role back closes the console to her again.
+        let tab = admin
+            .get(&app.url(routes::ADMIN_CATALOG_ROLES.id(&finance)))
+            .await;
+        let at = tab
+            .body
+            .find("Remove Maria Manager as Catalog owner")
+            .unwrap();
+        let start = tab.body[..at].rfind("action=\"").unwrap() + 8;
+        let end = tab.body[start..].find('"').unwrap() + start;
+        let removed = admin
+            .post(
+                &app.url(&tab.body[start..end]),
+                &[("csrf_token", &tab.csrf())],
+            )
+            .await;
+        assert_eq!(removed.status, 303);
+        assert!(
+            admin
+                .get(&app.url(routes::ADMIN_CATALOG_ROLES.id(&finance)))
+                .await
+                .has("Maria Manager is no longer a catalog owner of Finance and accounting.")
+        );
+        assert_eq!(
+            maria.get(&app.url(routes::ADMIN_CATALOGS)).await.status,
+            403
+        );
+        let audit = admin.get(&app.url(routes::ADMIN_AUDIT)).await;
+        assert!(audit.has("Add catalog role assignment"));
+        assert!(audit.has("Remove catalog role assignment"));
+    }
+);
+
+both!(
+    each_catalog_role_does_only_what_it_grants,
+    |backend| async move {
+        let (app, admin, _finance, marketing) = two_catalogs(backend).await;
+        let package = package_id(&app, "Marketing resources for employees").await;
+        for (who, role) in [
+            (ERIC, "catalogReader"),
+            (EMMA, "accessPackageAssignmentManager"),
+        ] {
+            assert_eq!(
+                give_role(&app, &admin, &marketing, who, role).await.status,
+                303
+            );
+        }
+        let eric = signed_in(&app, ERIC).await;
+        let emma = signed_in(&app, EMMA).await;
+
+        // A reader sees the package and its assignments, and may change nothing.
+        let overview = eric.get(&app.url(routes::ADMIN_PACKAGE.id(&package))).await;
+        assert_eq!(overview.status, 200);
+        let tab = eric
+            .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&package)))
+            .await;
+        assert_eq!(tab.status, 200);
+        assert!(!tab.has("New assignment"));
+        let policies = eric
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&package)))
+            .await;
+        assert!(policies.has("Initial policy") && !policies.has("+ Add policy"));
+        assert_eq!(
+            eric.get(&app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&package)))
+                .await
+                .status,
+            403
+        );
+        let changed = eric
+            .post(
+                &app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&package)),
+                &[("csrf_token", &tab.csrf()), ("name", "Renamed by a reader")],
+            )
+            .await;
+        assert_eq!(changed.status, 403);
+        assert!(changed.has("Your role in this catalog does not let you do this."));
+
+        // An assignment manager assigns, and changes no package.
+        let done = assign(
+            &app,
+            &emma,
+            &package,
+            &[
+                ("users", MARIA),
+                ("bypass", "on"),
+                ("justification", "Covering the launch"),
+            ],
+        )
+        .await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        let held = held_by(&app, MARIA).await;
+        assert!(
+            held.iter().any(|h| h.contains("Marketing Team")),
+            "{held:?}"
+        );
+        let tab = emma
+            .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&package)))
+            .await;
+        assert!(tab.has("New assignment") && tab.has("Maria Manager"));
+        assert_eq!(
+            emma.get(&app.url(routes::ADMIN_PACKAGE_POLICY_NEW.id(&package)))
+                .await
+                .status,
+            403
+        );
+        let renamed = emma
+            .post(
+                &app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&package)),
+                &[("csrf_token", &tab.csrf()), ("name", "Renamed")],
+            )
+            .await;
+        assert_eq!(renamed.status, 403);
+        assert!(
+            !emma
+                .get(&app.url(routes::ADMIN_CATALOG_PACKAGES.id(&marketing)))
+                .await
+                .has("+ New access package")
+        );
+    }
+);
+
+/// The wizard's Requests step: all members may ask, without approval.
+const NO_APPROVAL: &[(&str, &str)] = &[
+    ("policy_name", "Initial policy"),
+    ("enabled", "on"),
+    ("scope", "allMemberUsers"),
+    ("stage_count", "1"),
+    ("enable_requests", "on"),
+];
+
+/// Posts one step of the package wizard, carrying the page's draft.
+async fn wizard_step(
+    app: &TestApp,
+    b: &Browser,
+    page: &Page,
+    go: &str,
+    fields: &[(&str, &str)],
+) -> Page {
+    let draft = page.input("draft").expect("the wizard carries its draft");
+    let step = page.input("step").expect("the wizard names its step");
+    let csrf = page.csrf();
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("draft", &draft),
+        ("step", &step),
+        ("go", go),
+    ];
+    form.extend_from_slice(fields);
+    b.post(&app.url(routes::ADMIN_PACKAGE_NEW), &form).await
+}
+
+#[tokio::test]
+async fn an_access_package_manager_makes_packages_in_their_catalog_only() {
+    let (app, admin, finance, marketing) = two_catalogs(Backend::Sqlite).await;
+    assert_eq!(
+        give_role(&app, &admin, &marketing, MARIA, "accessPackageManager")
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        give_role(&app, &admin, &finance, MARIA, "catalogReader")
+            .await
+            .status,
+        303
+    );
+    let maria = signed_in(&app, MARIA).await;
+
+    // The wizard offers the catalog she manages packages in, and only its
+    // own resources.
+    let basics = maria.get(&app.url(routes::ADMIN_PACKAGE_NEW)).await;
+    assert_eq!(basics.status, 200, "{}", basics.body);
+    assert!(basics.has(">Marketing</option>") && !basics.has(">Finance</option>"));
+    let roles = wizard_step(
+        &app,
+        &maria,
+        &basics,
+        "next",
+        &[
+            ("catalog", &marketing),
+            ("name", "Launch crew"),
+            ("description", ""),
+        ],
+    )
+    .await;
+    assert_eq!(roles.status, 200, "{}", roles.body);
+    assert!(roles.has("Marketing Team") && !roles.has("name=\"show_all\""));
+    let group = {
+        let at = roles
+            .body
+            .find("aria-label=\"Role for Marketing Team\"")
+            .unwrap();
+        let start = roles.body[..at].rfind("name=\"").unwrap() + 6;
+        let end = roles.body[start..].find('"').unwrap() + start;
+        roles.body[start..end].to_string()
+    };
+    let requests = wizard_step(&app, &maria, &roles, "requests", &[(&group, "member")]).await;
+    let review = wizard_step(&app, &maria, &requests, "review", NO_APPROVAL).await;
+    let created = wizard_step(&app, &maria, &review, "create", &[]).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let made = package_id(&app, "Launch crew").await;
+    assert_eq!(
+        created.location.as_deref(),
+        Some(routes::ADMIN_PACKAGE.id(&made).as_str())
+    );
+    // She manages it from there on.
+    let tab = maria
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&made)))
+        .await;
+    assert!(tab.has("+ Add policy"));
+
+    // A draft pointed at a catalog she only reads is refused at creation.
+    let forged = wizard_step(
+        &app,
+        &maria,
+        &basics,
+        "next",
+        &[
+            ("catalog", &finance),
+            ("name", "Side door"),
+            ("description", ""),
+        ],
+    )
+    .await;
+    let requests = wizard_step(&app, &maria, &forged, "requests", &[]).await;
+    let review = wizard_step(&app, &maria, &requests, "review", NO_APPROVAL).await;
+    let refused = wizard_step(&app, &maria, &review, "create", &[]).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let mut c = app.store.read().await.unwrap();
+    assert!(
+        gatehouse::store::packages::ids_by_name(&mut c, "Side door")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
