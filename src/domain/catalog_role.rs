@@ -61,7 +61,7 @@ impl CatalogRole {
     pub fn summary(self) -> &'static str {
         match self {
             CatalogRole::Owner => {
-                "Everything in the catalog: its settings, required attributes, roles, access packages and assignments. Administrators add its resources."
+                "Everything in the catalog: its settings, the groups and sites they own as resources, required attributes, roles, access packages and assignments."
             }
             CatalogRole::Reader => "Sees the catalog, its packages, requests and assignments.",
             CatalogRole::AccessPackageManager => {

@@ -25,23 +25,12 @@ pub async fn rights(
     Ok(CatalogRights::of(&held))
 }
 
-/// The catalogs a person holds a role in, with what those roles allow.
-pub async fn catalogs_of(
-    store: &Store,
-    user: &UserId,
-) -> Result<Vec<(CatalogId, CatalogRights)>, ServiceError> {
+/// What a person may do in at least one catalog: whether the console
+/// should offer them a new package, or look-ups for the forms that need them.
+pub async fn anywhere(store: &Store, user: &UserId) -> Result<CatalogRights, ServiceError> {
     let held = fetch(store, async |c| roles::of_user(c, user).await).await?;
-    let mut by_catalog: Vec<(CatalogId, Vec<CatalogRole>)> = Vec::new();
-    for (catalog, role) in held {
-        match by_catalog.iter_mut().find(|(c, _)| *c == catalog) {
-            Some((_, r)) => r.push(role),
-            None => by_catalog.push((catalog, vec![role])),
-        }
-    }
-    Ok(by_catalog
-        .into_iter()
-        .map(|(c, r)| (c, CatalogRights::of(&r)))
-        .collect())
+    let roles: Vec<CatalogRole> = held.into_iter().map(|(_, r)| r).collect();
+    Ok(CatalogRights::of(&roles))
 }
 
 /// A catalog with its role holders.

@@ -9,7 +9,7 @@ use crate::domain::catalog::{
     CatalogProfile, OriginSystem, RequiredAttribute, format_localizations,
 };
 use crate::domain::catalog_role::CatalogScope;
-use crate::domain::ids::{CatalogId, CatalogResourceId};
+use crate::domain::ids::{CatalogId, CatalogResourceId, UserId};
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
 use crate::store::directory::{self as dir, ResourceSummary};
 use crate::store::{Page, PageAt, Store, StoreError, audit, catalogs};
@@ -118,10 +118,13 @@ pub async fn delete(
 
 /// Adds several directory objects at once; returns how many were new.
 #[tracing::instrument(skip_all)]
+/// Adds directory resources to a catalog; a catalog owner (`owner`) adds
+/// only groups and sites they own, as in Entra.
 pub async fn add_resources(
     store: &Store,
     actor: &Actor,
     id: &CatalogId,
+    owner: Option<&UserId>,
     picks: &[(OriginSystem, String)],
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
@@ -143,6 +146,13 @@ pub async fn add_resources(
                     "One of the selected resources no longer exists. Search again.".into(),
                 )
             })?;
+        if let Some(owner) = owner
+            && !dir::owns(&mut tx, *origin, origin_id, owner).await?
+        {
+            return Err(ServiceError::Refused(format!(
+                "You do not own {name}: catalog owners add only the groups and sites they own. Ask an administrator to add it."
+            )));
+        }
         if catalogs::add_resource(&mut tx, id, *origin, origin_id, now).await? {
             added.push(json!({"originSystem": origin.as_str(), "originId": origin_id, "displayName": name}));
         }
@@ -289,19 +299,23 @@ pub struct Candidates {
 }
 
 #[tracing::instrument(skip_all)]
+/// What can be added to a catalog: by an administrator, any directory
+/// resource; by a catalog owner (`owner`), the groups and sites they own.
 pub async fn candidates(
     store: &Store,
     id: &CatalogId,
+    owner: Option<&UserId>,
     q: &str,
     shown: i64,
 ) -> Result<Candidates, ServiceError> {
     read(store, async |c| {
+        let first = PageAt::first(shown);
         Ok(Candidates {
             catalog: found(catalogs::get(c, id).await?)?,
-            groups: dir::search(c, OriginSystem::AadGroup, q, PageAt::first(shown)).await?,
-            applications: dir::search(c, OriginSystem::AadApplication, q, PageAt::first(shown))
+            groups: dir::search_owned(c, OriginSystem::AadGroup, owner, q, first).await?,
+            applications: dir::search_owned(c, OriginSystem::AadApplication, owner, q, first)
                 .await?,
-            sites: dir::search(c, OriginSystem::SharePointOnline, q, PageAt::first(shown)).await?,
+            sites: dir::search_owned(c, OriginSystem::SharePointOnline, owner, q, first).await?,
             existing: catalogs::origin_keys(c, id).await?,
         })
     })

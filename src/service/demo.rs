@@ -432,7 +432,7 @@ async fn seed_catalog(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
             }
         }
     }
-    svc_catalogs::add_resources(store, &actor, &catalog, &picks, now).await?;
+    svc_catalogs::add_resources(store, &actor, &catalog, None, &picks, now).await?;
     let guest_group = {
         let mut conn = store.read().await?;
         let group_id = catalogs::origin_by_name(

@@ -125,6 +125,35 @@ pub async fn search(
     q: &str,
     at: PageAt,
 ) -> Result<Page<ResourceSummary>> {
+    search_owned(conn, origin, None, q, at).await
+}
+
+/// `search`, kept to the groups and sites `owner` owns when given (what a
+/// catalog owner may add to their catalog). Applications have no owners
+/// here, so none is anyone's.
+pub async fn search_owned(
+    conn: &mut Conn,
+    origin: OriginSystem,
+    owner: Option<&UserId>,
+    q: &str,
+    at: PageAt,
+) -> Result<Page<ResourceSummary>> {
+    let owned = |n: usize| match origin {
+        OriginSystem::AadGroup => format!(
+            " AND id IN (SELECT group_id FROM group_members WHERE role = 'owner' AND user_id = ${n})"
+        ),
+        OriginSystem::SharePointOnline => format!(
+            " AND id IN (SELECT site_id FROM site_members WHERE role = 'owner' AND user_id = ${n})"
+        ),
+        OriginSystem::AadApplication => String::new(),
+    };
+    if owner.is_some() && origin == OriginSystem::AadApplication {
+        return Ok(Page::of(vec![], 0, at));
+    }
+    let (count_owned, list_owned) = match owner {
+        Some(_) => (owned(2), owned(4).replace(" id IN", " o.id IN")),
+        None => (String::new(), String::new()),
+    };
     // Each counts its holders its own way; an application's role names are
     // read in a second, page-sized query (string aggregation is spelled
     // differently on the two backends).
@@ -147,14 +176,15 @@ pub async fn search(
             "(SELECT COUNT(*) FROM site_members m WHERE m.site_id = o.id)",
         ),
     };
-    let mut page = super::page_of(
+    let mut page = super::page_of_held(
         conn,
-        &format!("SELECT COUNT(*) FROM {table} WHERE name_lower LIKE $1 ESCAPE '\\'"),
+        &format!("SELECT COUNT(*) FROM {table} WHERE name_lower LIKE $1 ESCAPE '\\'{count_owned}"),
         &format!(
             "SELECT o.id, o.display_name, o.description, {detail} AS detail, {holders} AS holders \
-             FROM {table} o WHERE o.name_lower LIKE $1 ESCAPE '\\' ORDER BY o.name_lower LIMIT $2 OFFSET $3"
+             FROM {table} o WHERE o.name_lower LIKE $1 ESCAPE '\\'{list_owned} ORDER BY o.name_lower LIMIT $2 OFFSET $3"
         ),
         &contains_pattern(q),
+        owner.map(UserId::as_str),
         at,
     )
     .await?;
@@ -162,6 +192,25 @@ pub async fn search(
         name_app_roles(conn, &mut page.items).await?;
     }
     Ok(page)
+}
+
+/// Whether `user` owns the group or site (applications have no owners).
+pub async fn owns(conn: &mut Conn, origin: OriginSystem, id: &str, user: &UserId) -> Result<bool> {
+    let sql = match origin {
+        OriginSystem::AadGroup => {
+            "SELECT COUNT(*) FROM group_members WHERE group_id = $1 AND user_id = $2 AND role = 'owner'"
+        }
+        OriginSystem::SharePointOnline => {
+            "SELECT COUNT(*) FROM site_members WHERE site_id = $1 AND user_id = $2 AND role = 'owner'"
+        }
+        OriginSystem::AadApplication => return Ok(false),
+    };
+    let n: i64 = sqlx::query_scalar(sql)
+        .bind(id)
+        .bind(user.as_str())
+        .fetch_one(conn)
+        .await?;
+    Ok(n > 0)
 }
 
 /// Sets each application's detail to its role names, in order.

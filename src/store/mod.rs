@@ -429,9 +429,10 @@ where
     Ok(Page::of(items, total, at))
 }
 
-/// `page_of` for a list some viewers see only part of: `held_by`, when
-/// given, is bound as `$2` in the count and `$4` in the list (see
-/// `catalog_roles::held_by_condition`).
+/// `page_of` for a list some viewers see only part of: `held_by` (the
+/// viewer's id), when given, is bound as `$2` in the count and `$4` in the
+/// list, where the caller's conditions use it (see
+/// `catalog_roles::scope_filter`).
 pub(crate) async fn page_of_held<T>(
     conn: &mut Conn,
     count_sql: &str,

@@ -108,9 +108,16 @@ pub(crate) async fn catalog(
         picks.push((*origin, found));
     }
     if !picks.is_empty() {
-        gatehouse::service::catalogs::add_resources(&app.store, &actor, &id, &picks, clock.now())
-            .await
-            .unwrap();
+        gatehouse::service::catalogs::add_resources(
+            &app.store,
+            &actor,
+            &id,
+            None,
+            &picks,
+            clock.now(),
+        )
+        .await
+        .unwrap();
     }
     id
 }

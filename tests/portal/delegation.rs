@@ -124,8 +124,11 @@ both!(
             .get(&app.url(format!("{}.csv", routes::ADMIN_PACKAGES)))
             .await;
         assert!(!csv.body.contains("Marketing resources"));
+        let theirs = package_id(&app, "Marketing resources for employees").await;
         for closed in [
             app.url(routes::ADMIN_CATALOG.id(&marketing)),
+            app.url(routes::ADMIN_PACKAGE.id(&theirs)),
+            app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&theirs)),
             app.url(routes::ADMIN_CATALOG_ROLES.id(&marketing)),
             app.url(routes::ADMIN),
             app.url(routes::ADMIN_USERS),
@@ -162,6 +165,68 @@ both!(
                 .status,
             303
         );
+
+        // She adds to it the groups she owns, and no other. (The demo
+        // makes her owner of every group; she gives one up.)
+        let team = group_id(&app, "Marketing Team").await;
+        let other = group_id(&app, "SG-Marketing-Department-GuestUsers").await;
+        let given_up = admin
+            .post(
+                &app.url(routes::ADMIN_GROUP_ROLES.id(&other)),
+                &[
+                    ("csrf_token", &tab.csrf()),
+                    ("action", "remove"),
+                    ("email", MARIA),
+                    ("role", "owner"),
+                ],
+            )
+            .await;
+        assert_eq!(given_up.status, 303, "{}", given_up.body);
+        let offered = maria
+            .get(&app.url(routes::ADMIN_CATALOG_RESOURCES_ADD.id(&finance)))
+            .await;
+        assert_eq!(offered.status, 200);
+        assert!(offered.has(&format!("AadGroup:{team}")));
+        assert!(!offered.has(&format!("AadGroup:{other}")));
+        assert!(
+            !offered.has("From a connected system")
+                && !offered.has("<legend>Applications</legend>")
+        );
+        let add = app.url(routes::ADMIN_CATALOG_RESOURCES.id(&finance));
+        let csrf = offered.csrf();
+        let not_hers = maria
+            .post(
+                &add,
+                &[
+                    ("csrf_token", &csrf),
+                    ("resource", &format!("AadGroup:{other}")),
+                ],
+            )
+            .await;
+        assert_eq!(not_hers.status, 303);
+        let said = maria
+            .get(&app.url(routes::ADMIN_CATALOG_RESOURCES_ADD.id(&finance)))
+            .await;
+        assert!(
+            said.has("You do not own SG-Marketing-Department-GuestUsers"),
+            "{}",
+            said.body
+        );
+        let hers = maria
+            .post(
+                &add,
+                &[
+                    ("csrf_token", &csrf),
+                    ("resource", &format!("AadGroup:{team}")),
+                ],
+            )
+            .await;
+        assert_eq!(hers.status, 303);
+        let resources = maria
+            .get(&app.url(routes::ADMIN_CATALOG_RESOURCES.id(&finance)))
+            .await;
+        assert!(resources.has("1 resource added.") && resources.has("Marketing Team"));
+        assert!(!resources.has("SG-Marketing-Department-GuestUsers"));
         let eric = signed_in(&app, ERIC).await;
         let seen = eric
             .get(&app.url(routes::ADMIN_CATALOG_SETTINGS.id(&finance)))
@@ -232,6 +297,20 @@ both!(
         // A reader sees the package and its assignments, and may change nothing.
         let overview = eric.get(&app.url(routes::ADMIN_PACKAGE.id(&package))).await;
         assert_eq!(overview.status, 200);
+        let list = eric.get(&app.url(routes::ADMIN_PACKAGES)).await;
+        assert_eq!(list.status, 200);
+        assert!(list.has("Marketing resources for employees"));
+        assert!(
+            !list.has("New access package"),
+            "a reader makes no packages"
+        );
+        let lookup = format!("{}?kind=user&q=maria", routes::ADMIN_LOOKUP);
+        assert_eq!(eric.get(&app.url(&lookup)).await.status, 403);
+        assert!(
+            emma.get(&app.url(&lookup))
+                .await
+                .has("maria.manager@gatehouse.demo")
+        );
         let tab = eric
             .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&package)))
             .await;
@@ -389,6 +468,46 @@ async fn an_access_package_manager_makes_packages_in_their_catalog_only() {
         .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&made)))
         .await;
     assert!(tab.has("+ Add policy"));
+    let list = maria.get(&app.url(routes::ADMIN_PACKAGES)).await;
+    assert_eq!(list.status, 200);
+    assert!(list.has("Launch crew") && list.has("New access package"));
+
+    // Roles come from the catalog: a group outside it cannot be slipped in
+    // through the package's Resource roles tab.
+    let csrf = admin.get(&app.url(routes::ADMIN_GROUPS)).await.csrf();
+    let payroll = admin
+        .post(
+            &app.url(routes::ADMIN_GROUPS),
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Payroll"),
+                ("description", "Sees salaries"),
+                ("group_type", "security"),
+            ],
+        )
+        .await;
+    assert_eq!(payroll.status, 303);
+    let payroll = group_id(&app, "Payroll").await;
+    let roles_url = app.url(routes::ADMIN_PACKAGE_ROLES.id(&made));
+    let slipped = maria
+        .post(
+            &roles_url,
+            &[
+                ("csrf_token", &tab.csrf()),
+                ("resource", &format!("AadGroup:{payroll}|member")),
+            ],
+        )
+        .await;
+    assert_eq!(slipped.status, 303);
+    let after = maria.get(&roles_url).await;
+    assert!(
+        after.has("Choose a role of a resource in the package"),
+        "{}",
+        after.body
+    );
+    // Neither granted by the package nor added to the catalog (whose
+    // resources the tab offers).
+    assert!(!after.has("Payroll"));
 
     // A draft pointed at a catalog she only reads is refused at creation.
     let forged = wizard_step(

@@ -724,3 +724,16 @@ pub async fn save_emma(app: &TestApp, admin: &Browser, user_type: &str, email: &
         )
         .await
 }
+
+/// The id of the directory group with exactly this name.
+pub async fn group_id(app: &TestApp, name: &str) -> String {
+    let mut c = app.store.read().await.unwrap();
+    gatehouse::store::catalogs::origin_by_name(
+        &mut c,
+        gatehouse::domain::catalog::OriginSystem::AadGroup,
+        name,
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}

@@ -149,14 +149,6 @@ fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a 
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-async fn group_id(app: &TestApp, name: &str) -> String {
-    let mut c = app.store.read().await.unwrap();
-    gatehouse::store::catalogs::origin_by_name(&mut c, OriginSystem::AadGroup, name)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 /// Links the demo group to the target's group by typing its id (a DN, or a SCIM id).
 async fn link_group(
     app: &TestApp,

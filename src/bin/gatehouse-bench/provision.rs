@@ -734,6 +734,7 @@ async fn latency(
         store,
         actor,
         &catalog,
+        None,
         &[(OriginSystem::AadGroup, group.to_string())],
         Utc::now(),
     )

@@ -53,6 +53,7 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
         &store,
         &actor,
         &catalog,
+        None,
         &[(OriginSystem::AadGroup, group.to_string())],
         now,
     )

@@ -197,6 +197,14 @@ pub async fn add_role(
     pick: &RolePick,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    if pick.resource.contains(':') {
+        // Only the wizard adds directory resources to a catalog on the way
+        // (for administrators); here a role comes from the catalog.
+        return Err(invalid(
+            "roles",
+            "Choose a role of a resource in the package's catalog.",
+        ));
+    }
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let catalog = p.catalog_id.clone();

@@ -236,6 +236,7 @@ pub async fn wizard(
             .await?
             .items;
         let mut directory = directory;
+        let mut catalog = catalog;
         if let CatalogScope::HeldBy(user) = scope {
             let held = catalog_roles::of_user(c, user).await?;
             let manages = |id: &str| {
@@ -243,9 +244,9 @@ pub async fn wizard(
                     .any(|(c, r)| c.as_str() == id && r.grants(CatalogRight::ManagePackages))
             };
             catalogs_list.retain(|row| manages(&row.id));
+            catalog = catalog.filter(|id| manages(id.as_str()));
             directory = false;
         }
-        let catalog = catalog.filter(|id| catalogs_list.iter().any(|row| row.id == id.as_str()));
         let Some(id) = catalog else {
             return Ok(WizardView {
                 catalogs: catalogs_list,

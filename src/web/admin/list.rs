@@ -10,6 +10,7 @@ use super::{ListQuery, PER_PAGE, page_link};
 use crate::domain::catalog_role::CatalogScope;
 use crate::routes;
 use crate::service::ServiceError;
+use crate::service::catalog_roles;
 use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
 use crate::web::admin::console::Delegated;
@@ -78,7 +79,8 @@ pub enum ForDelegates {
     No,
     /// Delegates see it but do not make new items from it.
     Read,
-    /// Delegates see it and follow its "New" button.
+    /// Delegates see it, and those who manage access packages in some
+    /// catalog follow its "New" button.
     ReadAndNew,
 }
 
@@ -225,6 +227,15 @@ async fn download<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static Lis
 #[tracing::instrument(name = "list", skip_all, fields(list = spec.title))]
 async fn page<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static ListSpec<T>) -> Reply {
     let scope = scope_of(&cx, spec)?;
+    let offers_new = match (cx.who.delegate_id(), spec.delegates) {
+        (None, _) => true,
+        (Some(user), ForDelegates::ReadAndNew) => {
+            catalog_roles::anywhere(cx.store(), user)
+                .await?
+                .manage_packages
+        }
+        (Some(_), _) => false,
+    };
     let found = (spec.search)(cx.store(), &scope, &q.q, page_at(q.page, PER_PAGE)).await?;
     let page = found.map(|item| spec.columns.iter().map(|c| c.cell(&item)).collect());
     render(&ListPage {
@@ -232,7 +243,7 @@ async fn page<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static ListSpe
         prev: page_link(spec.path.as_str(), &q.q, page.page - 1),
         next: page_link(spec.path.as_str(), &q.q, page.page + 1),
         csv: page_link(&csv_path(spec.path), &q.q, 1),
-        offers_new: cx.who.is_admin || spec.delegates == ForDelegates::ReadAndNew,
+        offers_new,
         q: q.q.clone(),
         spec,
         page,

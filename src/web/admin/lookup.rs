@@ -1,13 +1,17 @@
 //! The pickers' suggestions: JSON for the page script, or the same search
 //! as a page listing the values to type. (Without the script, each picker
 //! field has its own search-and-pick form: `web::extract::picker`.)
-//! Administrators only, like every console page; what is typed in a field is
-//! checked on save either way.
+//! For administrators, and for delegates whose roles let them fill those
+//! forms somewhere (package managers, assignment managers, owners): the
+//! people, groups, organizations and packages they may name there (a
+//! package may be incompatible with one in another catalog). What is typed
+//! in a field is checked on save either way.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::service::catalog_roles;
 use crate::service::lookup::{self, Kind, Suggestion};
 use crate::web::Reply;
 use crate::web::admin::console::Delegated;
@@ -26,6 +30,14 @@ pub(super) async fn lookup(cx: Delegated, req: HttpRequest, q: web::Query<Lookup
     let kind = Kind::parse(&q.kind).ok_or_else(|| {
         AppError::BadRequest("Look up a user, group, package or organization.".into())
     })?;
+    if let Some(user) = cx.who.delegate_id() {
+        let may = catalog_roles::anywhere(cx.store(), user).await?;
+        if !(may.manage_packages || may.assign) {
+            return Err(AppError::Forbidden(
+                "Look-ups are for those who fill in policies and assignments.".into(),
+            ));
+        }
+    }
     let found = lookup::suggest(cx.store(), kind, &q.q).await?;
     let json = req
         .headers()

@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 
 use crate::domain::audit::Actor;
 use crate::domain::catalog_role::{CatalogRight, CatalogRights, CatalogScope, Within};
-use crate::domain::ids::{AccessPackageId, CatalogId};
+use crate::domain::ids::{AccessPackageId, CatalogId, UserId};
 use crate::domain::user::{Person, User};
 use crate::service::catalog_roles;
 use crate::service::sessions;
@@ -34,6 +34,12 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// Their id when they act as a catalog delegate, not an administrator:
+    /// what services narrow their choices by.
+    pub fn delegate_id(&self) -> Option<&UserId> {
+        (!self.is_admin).then_some(&self.user.id)
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             user_id: Some(self.user.id.to_string()),
@@ -93,7 +99,9 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
                 csrf: session.csrf_token(),
                 flash: session.take_flash(),
                 is_admin: state.is_admin(&user),
-                delegated,
+                // Roles are given to members only; one who has since become
+                // a guest keeps none of them.
+                delegated: delegated && !user.is_guest(),
                 tz: viewer_time_zone(req, &session),
                 user: *user,
             }))

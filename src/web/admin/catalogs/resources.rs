@@ -96,7 +96,7 @@ pub struct SearchQuery {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn add_resources_form(
-    cx: Console,
+    cx: CatalogConsole<ManageCatalog>,
     path: web::Path<String>,
     q: web::Query<SearchQuery>,
 ) -> Reply {
@@ -108,21 +108,27 @@ pub(super) async fn add_resources_form(
         applications,
         sites,
         existing,
-    } = svc::candidates(cx.store(), &id, &q.q, SHOWN).await?;
+    } = svc::candidates(cx.store(), &id, cx.who.delegate_id(), &q.q, SHOWN).await?;
     let more = [groups.total, applications.total, sites.total]
         .iter()
         .map(|t| (t - SHOWN).max(0))
         .sum();
     let search = q.0.clone();
-    let found = match ConnectedSystemId::parse(&search.system) {
+    // Connected systems are the tenant's: only administrators add from them.
+    let admin = cx.who.is_admin;
+    let found = match ConnectedSystemId::parse(&search.system).filter(|_| admin) {
         Some(system) => Some(systems::search_groups(cx.store(), &system, &search.sq).await?),
         None => None,
     };
-    let systems = systems::all(cx.store())
-        .await?
-        .into_iter()
-        .map(|s| (s.id.to_string(), s.display_name))
-        .collect();
+    let systems = if admin {
+        systems::all(cx.store())
+            .await?
+            .into_iter()
+            .map(|s| (s.id.to_string(), s.display_name))
+            .collect()
+    } else {
+        vec![]
+    };
     let page = AddResources {
         systems,
         search,
@@ -148,7 +154,7 @@ pub struct AddForm {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn add_resources(
-    cx: Console,
+    cx: CatalogConsole<ManageCatalog>,
     path: web::Path<String>,
     form: Form<AddForm>,
 ) -> Reply {
@@ -168,7 +174,8 @@ pub(super) async fn add_resources(
             })?;
         picks.push((origin, origin_id));
     }
-    match svc::add_resources(cx.store(), &cx.actor(), &id, &picks, cx.now()).await {
+    let owner = cx.who.delegate_id();
+    match svc::add_resources(cx.store(), &cx.actor(), &id, owner, &picks, cx.now()).await {
         Ok(n) => cx.done(
             match n {
                 0 => "The catalog already held the selected resources.".to_string(),

@@ -20,7 +20,7 @@ use crate::service::requests::{self as requests_svc, NewAssignment, admin_view};
 use crate::store::assignments::AssignmentRow;
 use crate::store::packages::PackageRow;
 use crate::web::Reply;
-use crate::web::admin::console::{ConsoleWho, PackageConsole};
+use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -109,7 +109,7 @@ pub(super) async fn reprocess(cx: PackageConsole<Assign>, at: Item, _: Form<NoFi
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn govern(cx: PackageConsole<Assign>, at: Item, _: Form<NoFields>) -> Reply {
+pub(super) async fn govern(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
     let done = "Guest marked as governed: when their last assignment ends, the guest lifecycle settings apply to their account.";
     let back = routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package);
     at.act(&cx, svc::govern_guest, done, &back).await

@@ -319,7 +319,12 @@ async fn page(
     } else {
         vec![]
     };
-    let extensions = match (&catalog, step) {
+    // The catalog the viewer may use, as the view offers it (not as posted).
+    let offered = view
+        .catalog
+        .as_ref()
+        .map(|c| CatalogId::from_stored(c.id.clone()));
+    let extensions = match (&offered, step) {
         (Some(c), "requests" | "extensions" | "review") => {
             crate::service::custom_extensions::for_policy(cx.store(), c, None)
                 .await?
