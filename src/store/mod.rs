@@ -416,17 +416,7 @@ pub(crate) async fn page_of<T>(
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
-    let total: i64 = sqlx::query_scalar(count_sql)
-        .bind(key)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as::<_, T>(list_sql)
-        .bind(key)
-        .bind(at.size)
-        .bind(at.offset())
-        .fetch_all(conn)
-        .await?;
-    Ok(Page::of(items, total, at))
+    page_of_held(conn, count_sql, list_sql, key, None, at).await
 }
 
 /// `page_of` for a list some viewers see only part of: `held_by` (the
@@ -444,21 +434,17 @@ pub(crate) async fn page_of_held<T>(
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
-    let Some(user) = held_by else {
-        return page_of(conn, count_sql, list_sql, key, at).await;
-    };
-    let total: i64 = sqlx::query_scalar(count_sql)
-        .bind(key)
-        .bind(user)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as::<_, T>(list_sql)
+    let mut count = sqlx::query_scalar(count_sql).bind(key);
+    let mut list = sqlx::query_as::<_, T>(list_sql)
         .bind(key)
         .bind(at.size)
-        .bind(at.offset())
-        .bind(user)
-        .fetch_all(conn)
-        .await?;
+        .bind(at.offset());
+    if let Some(user) = held_by {
+        count = count.bind(user);
+        list = list.bind(user);
+    }
+    let total: i64 = count.fetch_one(&mut *conn).await?;
+    let items = list.fetch_all(conn).await?;
     Ok(Page::of(items, total, at))
 }
 

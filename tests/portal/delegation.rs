@@ -194,15 +194,13 @@ both!(
         );
         let add = app.url(routes::ADMIN_CATALOG_RESOURCES.id(&finance));
         let csrf = offered.csrf();
-        let not_hers = maria
-            .post(
-                &add,
-                &[
-                    ("csrf_token", &csrf),
-                    ("resource", &format!("AadGroup:{other}")),
-                ],
-            )
-            .await;
+        let add_group = async |group: &str| {
+            let resource = format!("AadGroup:{group}");
+            maria
+                .post(&add, &[("csrf_token", &csrf), ("resource", &resource)])
+                .await
+        };
+        let not_hers = add_group(&other).await;
         assert_eq!(not_hers.status, 303);
         let said = maria
             .get(&app.url(routes::ADMIN_CATALOG_RESOURCES_ADD.id(&finance)))
@@ -212,15 +210,7 @@ both!(
             "{}",
             said.body
         );
-        let hers = maria
-            .post(
-                &add,
-                &[
-                    ("csrf_token", &csrf),
-                    ("resource", &format!("AadGroup:{team}")),
-                ],
-            )
-            .await;
+        let hers = add_group(&team).await;
         assert_eq!(hers.status, 303);
         let resources = maria
             .get(&app.url(routes::ADMIN_CATALOG_RESOURCES.id(&finance)))

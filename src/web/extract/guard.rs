@@ -231,19 +231,36 @@ impl FromRequest for AdminUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let current = CurrentUser::from_request(req, payload);
-        Box::pin(async move {
-            let current = current.await?;
-            if current.is_admin {
-                Ok(AdminUser(current))
-            } else {
-                Err(AppError::Forbidden(
-                    "The admin console is for Gatehouse administrators. Ask an administrator if you need access."
-                        .into(),
-                ))
-            }
-        })
+        admit(req, payload, |c| c.is_admin, AdminUser)
     }
+}
+
+/// The signed-in user as `wrap` makes them, when `admits` lets them in;
+/// anyone else gets 403 saying who the page is for.
+fn admit<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    admits: fn(&CurrentUser) -> bool,
+    wrap: fn(CurrentUser) -> T,
+) -> Pin<Box<dyn Future<Output = Result<T, AppError>>>> {
+    let current = CurrentUser::from_request(req, payload);
+    Box::pin(async move {
+        let current = current.await?;
+        if admits(&current) {
+            Ok(wrap(current))
+        } else {
+            Err(console_closed(&current))
+        }
+    })
+}
+
+/// Why someone may not open a console page.
+fn console_closed(current: &CurrentUser) -> AppError {
+    AppError::Forbidden(if current.delegated {
+        "This part of the console is for Gatehouse administrators; your catalog roles open your catalogs only.".into()
+    } else {
+        "The admin console is for Gatehouse administrators and catalog delegates. Ask an administrator if you need access.".into()
+    })
 }
 
 /// Someone the console is open to: an administrator, or a person who holds
@@ -268,27 +285,12 @@ impl ConsoleUser {
     }
 }
 
-fn console_closed() -> AppError {
-    AppError::Forbidden(
-        "The admin console is for Gatehouse administrators and catalog delegates. Ask an administrator if you need access."
-            .into(),
-    )
-}
-
 impl FromRequest for ConsoleUser {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let current = CurrentUser::from_request(req, payload);
-        Box::pin(async move {
-            let current = current.await?;
-            if current.is_admin || current.delegated {
-                Ok(ConsoleUser(current))
-            } else {
-                Err(console_closed())
-            }
-        })
+        admit(req, payload, |c| c.is_admin || c.delegated, ConsoleUser)
     }
 }
 
@@ -386,7 +388,7 @@ impl<P: PageOf + 'static, R: Needs + 'static> FromRequest for InCatalog<P, R> {
             let rights = if current.is_admin {
                 CatalogRights::administrator()
             } else if !current.delegated {
-                return Err(console_closed());
+                return Err(console_closed(&current));
             } else {
                 let raw = req.match_info().get("id").unwrap_or_default();
                 let within = P::within(raw).ok_or(AppError::NotFound)?;
