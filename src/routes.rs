@@ -240,6 +240,10 @@ pub const ADMIN_TOKENS: Path = Path("/admin/api-tokens");
 pub const ADMIN_TOKEN_REVOKE: Route = Route("/admin/api-tokens/{id}/revoke");
 pub const ADMIN_SETTINGS: Path = Path("/admin/settings");
 pub const ADMIN_SETTINGS_ORGANIZATION: Path = Path("/admin/settings/organization");
+/// Who may create catalogs without being an administrator (Entra's "Catalog creator").
+pub const ADMIN_SETTINGS_CATALOG_CREATORS: Path = Path("/admin/settings/catalog-creators");
+pub const ADMIN_SETTINGS_CATALOG_CREATOR_REMOVE: Route =
+    Route("/admin/settings/catalog-creators/{id}/remove");
 
 #[cfg(test)]
 mod tests {

@@ -11,3 +11,10 @@ CREATE TABLE catalog_role_assignments (
 );
 -- Every console page a delegate opens looks up their roles by person.
 CREATE INDEX catalog_role_assignments_user ON catalog_role_assignments (user_id, catalog_id);
+
+-- Entra's tenant-wide "Catalog creator" role: people who are not
+-- administrators and may create catalogs (becoming their first owner).
+CREATE TABLE catalog_creators (
+    user_id     TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    created_at  TEXT NOT NULL
+);

@@ -8,10 +8,12 @@ use super::{ServiceError, fetch, found, invalid, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::catalog_role::{CatalogRights, CatalogRole, Within};
 use crate::domain::ids::{CatalogId, UserId};
+use crate::domain::user::User;
 use crate::store::Store;
+use crate::store::catalog_roles::CreatorRow;
 use crate::store::catalog_roles::{self as roles, RoleHolderRow};
 use crate::store::catalogs::{self, CatalogRow};
-use crate::store::users;
+use crate::store::{Conn, users};
 
 /// What a person who is not an administrator may do in a catalog, or in
 /// the catalog of an access package. Nothing, when they hold no role there
@@ -25,12 +27,123 @@ pub async fn rights(
     Ok(CatalogRights::of(&held))
 }
 
-/// What a person may do in at least one catalog: whether the console
-/// should offer them a new package, or look-ups for the forms that need them.
-pub async fn anywhere(store: &Store, user: &UserId) -> Result<CatalogRights, ServiceError> {
-    let held = fetch(store, async |c| roles::of_user(c, user).await).await?;
+/// What a delegate may do beyond any one catalog.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reach {
+    /// What their roles allow in at least one catalog.
+    pub rights: CatalogRights,
+    /// Whether they may create catalogs.
+    pub creates_catalogs: bool,
+}
+
+/// What a person may do in at least one catalog, and whether they create
+/// catalogs: whether the console offers them a new package or catalog, or
+/// look-ups for the forms that need them.
+pub async fn anywhere(store: &Store, user: &UserId) -> Result<Reach, ServiceError> {
+    let (held, creates_catalogs) = read(store, async |c| {
+        Ok((
+            roles::of_user(c, user).await?,
+            roles::is_creator(c, user).await?,
+        ))
+    })
+    .await?;
     let roles: Vec<CatalogRole> = held.into_iter().map(|(_, r)| r).collect();
-    Ok(CatalogRights::of(&roles))
+    Ok(Reach {
+        rights: CatalogRights::of(&roles),
+        creates_catalogs,
+    })
+}
+
+/// The catalog creators.
+pub async fn creators(store: &Store) -> Result<Vec<CreatorRow>, ServiceError> {
+    fetch(store, roles::creators).await
+}
+
+/// Lets the member with `email` create catalogs (field `creator_email`).
+pub async fn add_creator(
+    store: &Store,
+    actor: &Actor,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    const FIELD: &str = "creator_email";
+    write(store, actor, now, async |c| {
+        let user = delegate_named(c, FIELD, email).await?;
+        if !roles::add_creator(c, &user.id, now).await? {
+            return Err(invalid(
+                FIELD,
+                format!("{} is already a catalog creator.", user.display_name),
+            ));
+        }
+        let message = format!("{} may now create catalogs.", user.display_name);
+        let event = NewAuditEvent::new(
+            "Add catalog creator",
+            object_type::USER,
+            user.id.as_str(),
+            &user.display_name,
+            json!({ "email": user.email }),
+        );
+        Ok((message, event))
+    })
+    .await
+}
+
+/// Takes the catalog creator role back; the catalogs they made stay theirs.
+pub async fn remove_creator(
+    store: &Store,
+    actor: &Actor,
+    user: &UserId,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    write(store, actor, now, async |c| {
+        let Some(gone) = roles::remove_creator(c, user).await? else {
+            return Err(ServiceError::Refused(
+                "That person was no longer a catalog creator.".into(),
+            ));
+        };
+        let message = format!("{} may no longer create catalogs.", gone.display_name);
+        let event = NewAuditEvent::new(
+            "Remove catalog creator",
+            object_type::USER,
+            user.as_str(),
+            &gone.display_name,
+            json!({ "email": gone.email }),
+        );
+        Ok((message, event))
+    })
+    .await
+}
+
+/// The member of the directory with `email`, who can sign in: who may hold
+/// delegated roles. Guests are kept out of the console as they are kept
+/// from administering it. What is wrong goes beside `field`.
+async fn delegate_named(c: &mut Conn, field: &str, email: &str) -> Result<User, ServiceError> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err(invalid(field, "Enter the email address of the person."));
+    }
+    let Some(user) = users::find_by_email(c, email).await? else {
+        return Err(invalid(
+            field,
+            format!("Nobody in the directory has the email address {email}."),
+        ));
+    };
+    if user.is_guest() {
+        return Err(invalid(
+            field,
+            format!(
+                "{} is a guest; only members of the directory can hold delegated roles.",
+                user.display_name
+            ),
+        ));
+    }
+    if user.is_blocked() {
+        return Err(invalid(
+            field,
+            format!("{} is blocked from signing in.", user.display_name),
+        ));
+    }
+    Ok(user)
 }
 
 /// A catalog with its role holders.
@@ -45,9 +158,7 @@ pub async fn of_catalog(
     .await
 }
 
-/// Gives the person with `email` a role in the catalog. Only members of the
-/// directory who can sign in hold roles: guests are kept out of the console
-/// as they are kept from administering it.
+/// Gives the member with `email` a role in the catalog (field `email`).
 pub async fn add(
     store: &Store,
     actor: &Actor,
@@ -56,33 +167,9 @@ pub async fn add(
     role: CatalogRole,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let email = email.trim();
-    if email.is_empty() {
-        return Err(invalid("email", "Enter the email address of the person."));
-    }
     write(store, actor, now, async |c| {
         let cat = found(catalogs::get(c, catalog).await?)?;
-        let Some(user) = users::find_by_email(c, email).await? else {
-            return Err(invalid(
-                "email",
-                format!("Nobody in the directory has the email address {email}."),
-            ));
-        };
-        if user.is_guest() {
-            return Err(invalid(
-                "email",
-                format!(
-                    "{} is a guest; only members of the directory can hold catalog roles.",
-                    user.display_name
-                ),
-            ));
-        }
-        if user.is_blocked() {
-            return Err(invalid(
-                "email",
-                format!("{} is blocked from signing in.", user.display_name),
-            ));
-        }
+        let user = delegate_named(c, "email", email).await?;
         if !roles::insert(c, catalog, &user.id, role, now).await? {
             return Err(invalid(
                 "email",

@@ -8,11 +8,11 @@ use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::{
     CatalogProfile, OriginSystem, RequiredAttribute, format_localizations,
 };
-use crate::domain::catalog_role::CatalogScope;
+use crate::domain::catalog_role::{CatalogRole, CatalogScope};
 use crate::domain::ids::{CatalogId, CatalogResourceId, UserId};
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
 use crate::store::directory::{self as dir, ResourceSummary};
-use crate::store::{Page, PageAt, Store, StoreError, audit, catalogs};
+use crate::store::{Page, PageAt, Store, StoreError, audit, catalog_roles, catalogs};
 
 /// An audit event about a catalog (or something it holds).
 pub(super) fn event(
@@ -40,15 +40,21 @@ fn name_taken(e: StoreError) -> ServiceError {
 }
 
 #[tracing::instrument(skip_all)]
+/// Creates a catalog; a catalog creator who is not an administrator
+/// (`owner`) becomes its first owner, in the same transaction.
 pub async fn create(
     store: &Store,
     actor: &Actor,
     p: &CatalogProfile,
+    owner: Option<&UserId>,
     now: DateTime<Utc>,
 ) -> Result<CatalogId, ServiceError> {
     write(store, actor, now, async |tx| {
         let id = CatalogId::new();
         catalogs::insert(tx, &id, p, now).await.map_err(name_taken)?;
+        if let Some(owner) = owner {
+            catalog_roles::insert(tx, &id, owner, CatalogRole::Owner, now).await?;
+        }
         let details = json!({"description": p.description, "state": p.state.as_str(), "isExternallyVisible": p.is_externally_visible});
         let event = event("Create catalog", &id, &p.display_name, details);
         Ok((id, event))

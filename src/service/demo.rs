@@ -410,6 +410,7 @@ async fn seed_catalog(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
             state: CatalogState::Published,
             is_externally_visible: true,
         },
+        None,
         now,
     )
     .await?;

@@ -1,6 +1,7 @@
 //! Instance-wide settings kept in the database: the organization's own mail
 //! domains, and the guest lifecycle.
 
+use crate::store::catalog_roles::{self, CreatorRow};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -75,12 +76,18 @@ pub async fn save_guest_lifecycle(
     put(store, actor, GUEST_LIFECYCLE, names, &value, now).await
 }
 
-/// The settings page's values in force: the guest lifecycle and the
-/// organization's own domains.
+/// The settings page's values in force: the guest lifecycle, the
+/// organization's own domains, and who may create catalogs.
 #[tracing::instrument(skip_all)]
-pub async fn current(store: &Store) -> Result<(GuestLifecycle, TenantSettings), ServiceError> {
+pub async fn current(
+    store: &Store,
+) -> Result<(GuestLifecycle, TenantSettings, Vec<CreatorRow>), ServiceError> {
     super::read(store, async |c| {
-        Ok((guest_lifecycle(c).await?, tenant(c).await?))
+        Ok((
+            guest_lifecycle(c).await?,
+            tenant(c).await?,
+            catalog_roles::creators(c).await?,
+        ))
     })
     .await
 }

@@ -109,6 +109,61 @@ pub async fn held(conn: &mut Conn, user: &UserId, within: Within<'_>) -> Result<
         .collect())
 }
 
+/// A person who may create catalogs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CreatorRow {
+    pub user_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub created_at: String,
+}
+
+const CREATOR_SELECT: &str = "SELECT k.user_id, u.display_name, u.email, k.created_at \
+     FROM catalog_creators k JOIN users u ON u.id = k.user_id";
+
+/// The catalog creators, by name.
+pub async fn creators(conn: &mut Conn) -> Result<Vec<CreatorRow>> {
+    sqlx::query_as::<_, CreatorRow>(&format!("{CREATOR_SELECT} ORDER BY u.display_name, u.id"))
+        .all(conn)
+        .await
+}
+
+/// Makes someone a catalog creator; false when they were one.
+pub async fn add_creator(conn: &mut Conn, user: &UserId, now: DateTime<Utc>) -> Result<bool> {
+    sqlx::query(
+        "INSERT INTO catalog_creators (user_id, created_at) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(user.as_str())
+    .bind(ts(now))
+    .changed_one(conn)
+    .await
+}
+
+/// Takes the role back; who had it, if anyone.
+pub async fn remove_creator(conn: &mut Conn, user: &UserId) -> Result<Option<CreatorRow>> {
+    let found = sqlx::query_as::<_, CreatorRow>(&format!("{CREATOR_SELECT} WHERE k.user_id = $1"))
+        .bind(user.as_str())
+        .optional(&mut *conn)
+        .await?;
+    if found.is_some() {
+        sqlx::query("DELETE FROM catalog_creators WHERE user_id = $1")
+            .bind(user.as_str())
+            .exec(conn)
+            .await?;
+    }
+    Ok(found)
+}
+
+/// Whether someone may create catalogs.
+pub async fn is_creator(conn: &mut Conn, user: &UserId) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM catalog_creators WHERE user_id = $1")
+        .bind(user.as_str())
+        .fetch_one(conn)
+        .await?;
+    Ok(n > 0)
+}
+
 /// Every (catalog, role) a person holds.
 pub async fn of_user(conn: &mut Conn, user: &UserId) -> Result<Vec<(CatalogId, CatalogRole)>> {
     let rows: Vec<(String, String)> =

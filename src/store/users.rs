@@ -618,8 +618,8 @@ pub struct SessionUser {
     /// When it was last used.
     pub seen: String,
     pub user: User,
-    /// Whether the user holds a role in some catalog, which opens the
-    /// console to them for those catalogs.
+    /// Whether the user holds a role in some catalog, or may create
+    /// catalogs, which opens the console to them for their catalogs.
     pub delegated: bool,
 }
 
@@ -633,7 +633,8 @@ pub async fn with_session(conn: &mut Conn, session: &str) -> Result<Option<Sessi
         .collect();
     let row = sqlx::query_as::<_, SessionUserRow>(&format!(
         "SELECT s.user_id AS owner, s.last_seen_at AS seen, \
-         EXISTS (SELECT 1 FROM catalog_role_assignments r WHERE r.user_id = u.id) AS delegated, {} \
+         (EXISTS (SELECT 1 FROM catalog_role_assignments r WHERE r.user_id = u.id) \
+          OR EXISTS (SELECT 1 FROM catalog_creators k WHERE k.user_id = u.id)) AS delegated, {} \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
         columns.join(", ")
     ))

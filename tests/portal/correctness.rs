@@ -94,6 +94,7 @@ pub(crate) async fn catalog(
             state: CatalogState::Published,
             is_externally_visible: external,
         },
+        None,
         clock.now(),
     )
     .await

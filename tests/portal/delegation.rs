@@ -87,7 +87,7 @@ both!(
         )
         .await;
         assert_eq!(guest.status, 422);
-        assert!(guest.has("only members of the directory can hold catalog roles"));
+        assert!(guest.has("only members of the directory can hold delegated roles"));
         let role = give_role(&app, &admin, &finance, MARIA, "superUser").await;
         assert_eq!(role.status, 422);
         assert!(role.has("Choose one of the catalog roles."));
@@ -524,3 +524,95 @@ async fn an_access_package_manager_makes_packages_in_their_catalog_only() {
             .is_empty()
     );
 }
+
+both!(
+    a_catalog_creator_makes_catalogs_and_owns_them,
+    |backend| async move {
+        let app = spawn(Options::new(backend).demo()).await;
+        let admin = signed_in(&app, ADA).await;
+        let emma = signed_in(&app, EMMA).await;
+        assert_eq!(
+            emma.get(&app.url(routes::ADMIN_CATALOG_NEW)).await.status,
+            403
+        );
+
+        let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+        assert!(settings.has("Nobody but administrators creates catalogs."));
+        let add = app.url(routes::ADMIN_SETTINGS_CATALOG_CREATORS);
+        let csrf = settings.csrf();
+        let unknown = admin
+            .post(
+                &add,
+                &[
+                    ("csrf_token", &csrf),
+                    ("creator_email", "nobody@gatehouse.demo"),
+                ],
+            )
+            .await;
+        assert_eq!(unknown.status, 422);
+        assert!(unknown.has(r#"id="creator_email-error""#));
+        assert!(
+            unknown.has("Nobody in the directory has the email address nobody@gatehouse.demo.")
+        );
+        let added = admin
+            .post(&add, &[("csrf_token", &csrf), ("creator_email", EMMA)])
+            .await;
+        assert_eq!(added.status, 303, "{}", added.body);
+        let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+        assert!(settings.has("Emma Employee may now create catalogs."));
+
+        // Emma's console: no catalog yet, and the button to make one.
+        let home = emma.get(&app.url(routes::HOME)).await;
+        assert!(home.has(&format!(
+            r#"<a href="{}">Console</a>"#,
+            routes::ADMIN_CATALOGS
+        )));
+        let list = emma.get(&app.url(routes::ADMIN_CATALOGS)).await;
+        assert!(list.has("New catalog") && !list.has(">Marketing</a>"));
+        let made = emma
+            .post(
+                &app.url(routes::ADMIN_CATALOGS),
+                &[
+                    ("csrf_token", &list.csrf()),
+                    ("display_name", "Events"),
+                    ("enabled", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, 303, "{}", made.body);
+        let events = catalog_id(&app.store, "Events").await.to_string();
+        let roles = emma
+            .get(&app.url(routes::ADMIN_CATALOG_ROLES.id(&events)))
+            .await;
+        assert_eq!(roles.status, 200);
+        assert!(
+            roles.has("Emma Employee") && roles.has("<td data-label=\"Role\">Catalog owner</td>")
+        );
+
+        // Taken back: she keeps what she made, and makes no more.
+        let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+        let remove = app
+            .url(routes::ADMIN_SETTINGS_CATALOG_CREATOR_REMOVE.id(user_named(&app, EMMA).await.id));
+        let removed = admin
+            .post(&remove, &[("csrf_token", &settings.csrf())])
+            .await;
+        assert_eq!(removed.status, 303);
+        assert!(
+            admin
+                .get(&app.url(routes::ADMIN_SETTINGS))
+                .await
+                .has("Emma Employee may no longer create catalogs.")
+        );
+        let list = emma.get(&app.url(routes::ADMIN_CATALOGS)).await;
+        assert!(list.has(">Events</a>") && !list.has("New catalog"));
+        let again = emma
+            .post(
+                &app.url(routes::ADMIN_CATALOGS),
+                &[("csrf_token", &list.csrf()), ("display_name", "More")],
+            )
+            .await;
+        assert_eq!(again.status, 403);
+        let audit = admin.get(&app.url(routes::ADMIN_AUDIT)).await;
+        assert!(audit.has("Add catalog creator") && audit.has("Remove catalog creator"));
+    }
+);

@@ -424,6 +424,7 @@ async fn jira_for(
             state: CatalogState::Published,
             is_externally_visible: false,
         },
+        None,
         now,
     )
     .await

@@ -726,6 +726,7 @@ async fn latency(
             state: CatalogState::Published,
             is_externally_visible: false,
         },
+        None,
         Utc::now(),
     )
     .await

@@ -45,6 +45,7 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
             state: CatalogState::Published,
             is_externally_visible: false,
         },
+        None,
         now,
     )
     .await

@@ -10,7 +10,7 @@ use super::{ListQuery, PER_PAGE, page_link};
 use crate::domain::catalog_role::CatalogScope;
 use crate::routes;
 use crate::service::ServiceError;
-use crate::service::catalog_roles;
+use crate::service::catalog_roles::{self, Reach};
 use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
 use crate::web::admin::console::Delegated;
@@ -73,15 +73,14 @@ pub type Search<T> = for<'a> fn(
 ) -> LocalBoxFuture<'a, Result<Page<T>, ServiceError>>;
 
 /// Whether catalog delegates use a list (seeing their catalogs' items only).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub enum ForDelegates {
     /// Administrators only.
     No,
-    /// Delegates see it but do not make new items from it.
-    Read,
-    /// Delegates see it, and those who manage access packages in some
-    /// catalog follow its "New" button.
-    ReadAndNew,
+    /// Delegates see it, and follow its "New" button when their reach
+    /// beyond one catalog allows (managing packages somewhere, creating
+    /// catalogs).
+    ReadAndNew(fn(&Reach) -> bool),
 }
 
 /// What a list page lists.
@@ -189,7 +188,7 @@ impl Lists for web::ServiceConfig {
 /// Whose items the list shows the viewer; administrator-only lists refuse
 /// delegates.
 fn scope_of<T>(cx: &Delegated, spec: &ListSpec<T>) -> Result<CatalogScope, AppError> {
-    if !cx.who.is_admin && spec.delegates == ForDelegates::No {
+    if !cx.who.is_admin && matches!(spec.delegates, ForDelegates::No) {
         return Err(AppError::Forbidden(
             "This part of the console is for Gatehouse administrators.".into(),
         ));
@@ -229,10 +228,8 @@ async fn page<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static ListSpe
     let scope = scope_of(&cx, spec)?;
     let offers_new = match (cx.who.delegate_id(), spec.delegates) {
         (None, _) => true,
-        (Some(user), ForDelegates::ReadAndNew) => {
-            catalog_roles::anywhere(cx.store(), user)
-                .await?
-                .manage_packages
+        (Some(user), ForDelegates::ReadAndNew(may)) => {
+            may(&catalog_roles::anywhere(cx.store(), user).await?)
         }
         (Some(_), _) => false,
     };

@@ -32,7 +32,7 @@ pub(super) async fn lookup(cx: Delegated, req: HttpRequest, q: web::Query<Lookup
     })?;
     if let Some(user) = cx.who.delegate_id() {
         let may = catalog_roles::anywhere(cx.store(), user).await?;
-        if !(may.manage_packages || may.assign) {
+        if !(may.rights.manage_packages || may.rights.assign) {
             return Err(AppError::Forbidden(
                 "Look-ups are for those who fill in policies and assignments.".into(),
             ));

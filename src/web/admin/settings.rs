@@ -7,11 +7,13 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::ids::UserId;
 use crate::domain::lifecycle::{GuestLifecycle, MAX_DAYS_UNTIL_DELETION};
 use crate::domain::tenant::{TenantInput, TenantSettings};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::settings;
+use crate::service::{ServiceError, catalog_roles, settings};
+use crate::store::catalog_roles::CreatorRow;
 use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
@@ -21,7 +23,12 @@ use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.form(routes::ADMIN_SETTINGS, page, save)
-        .post(routes::ADMIN_SETTINGS_ORGANIZATION, save_organization);
+        .post(routes::ADMIN_SETTINGS_ORGANIZATION, save_organization)
+        .post(routes::ADMIN_SETTINGS_CATALOG_CREATORS, add_creator)
+        .post(
+            routes::ADMIN_SETTINGS_CATALOG_CREATOR_REMOVE,
+            remove_creator,
+        );
 }
 
 #[derive(Template)]
@@ -36,6 +43,8 @@ struct SettingsPage {
     collaboration: String,
     collaboration_domains: String,
     show_approvers: bool,
+    creators: Vec<CreatorRow>,
+    creator_email: String,
     errors: FieldErrors,
 }
 
@@ -48,10 +57,12 @@ struct Values {
     collaboration: String,
     collaboration_domains: String,
     show_approvers: bool,
+    creators: Vec<CreatorRow>,
+    creator_email: String,
 }
 
 async fn current(cx: &Console) -> Result<Values, AppError> {
-    let (guests, tenant) = settings::current(cx.store()).await?;
+    let (guests, tenant, creators) = settings::current(cx.store()).await?;
     Ok(Values {
         action: guests.action.as_str().into(),
         days: guests.days_until_deletion.to_string(),
@@ -60,6 +71,8 @@ async fn current(cx: &Console) -> Result<Values, AppError> {
         collaboration: tenant.collaboration.as_str().into(),
         collaboration_domains: tenant.collaboration_domains.join("\n"),
         show_approvers: tenant.show_approvers,
+        creators,
+        creator_email: String::new(),
     })
 }
 
@@ -76,6 +89,8 @@ async fn show(cx: &Console, v: Values, errors: FieldErrors) -> Reply {
             collaboration: v.collaboration,
             collaboration_domains: v.collaboration_domains,
             show_approvers: v.show_approvers,
+            creators: v.creators,
+            creator_email: v.creator_email,
             errors,
         },
     )
@@ -141,4 +156,44 @@ async fn save_organization(cx: Console, Form(form): Form<OrganizationForm>) -> R
     (v.collaboration, v.collaboration_domains) = (form.collaboration, form.collaboration_domains);
     v.show_approvers = form.show_approvers.is_some();
     show(&cx, v, errors).await
+}
+
+#[derive(Deserialize)]
+pub struct CreatorForm {
+    #[serde(default)]
+    creator_email: String,
+}
+
+#[tracing::instrument(skip_all)]
+async fn add_creator(cx: Console, Form(form): Form<CreatorForm>) -> Reply {
+    let added =
+        catalog_roles::add_creator(cx.store(), &cx.actor(), &form.creator_email, cx.now()).await;
+    match added {
+        Ok(message) => cx.done(
+            message,
+            &format!("{}#catalog-creators", routes::ADMIN_SETTINGS),
+        ),
+        Err(ServiceError::Invalid(errors)) => {
+            let mut v = current(&cx).await?;
+            v.creator_email = form.creator_email;
+            show(&cx, v, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn remove_creator(
+    cx: Console,
+    path: web::Path<String>,
+    _form: Form<crate::web::extract::csrf::NoFields>,
+) -> Reply {
+    let user = UserId::parse(&path).ok_or(AppError::NotFound)?;
+    let result = catalog_roles::remove_creator(cx.store(), &cx.actor(), &user, cx.now()).await;
+    let to = format!("{}#catalog-creators", routes::ADMIN_SETTINGS);
+    match result {
+        Ok(message) => cx.done(message, &to),
+        Err(ServiceError::Refused(m)) => cx.refused(m, &to),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -16,10 +16,11 @@ use crate::domain::catalog::CatalogProfile;
 use crate::domain::ids::CatalogId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
+use crate::service::catalog_roles;
 use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
 use crate::web::Reply;
-use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
+use crate::web::admin::console::{CatalogConsole, ConsoleWho, Delegated};
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
@@ -88,7 +89,7 @@ const LIST: ListSpec<CatalogRow> = ListSpec {
         num("Resources", |c| c.resource_count),
         num("Access packages", |c| c.package_count),
     ],
-    delegates: ForDelegates::Read,
+    delegates: ForDelegates::ReadAndNew(|reach| reach.creates_catalogs),
 };
 
 tabs! {
@@ -229,8 +230,24 @@ struct NewCatalog {
     errors: FieldErrors,
 }
 
+/// Administrators and catalog creators make catalogs; others get 403.
+async fn may_create(cx: &Delegated) -> Result<(), AppError> {
+    if let Some(user) = cx.who.delegate_id()
+        && !catalog_roles::anywhere(cx.store(), user)
+            .await?
+            .creates_catalogs
+    {
+        return Err(AppError::Forbidden(
+            "Administrators and catalog creators make catalogs. Ask an administrator if you need one."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 #[tracing::instrument(skip_all)]
-async fn new_form(cx: Console) -> Reply {
+async fn new_form(cx: Delegated) -> Reply {
+    may_create(&cx).await?;
     render(&NewCatalog {
         layout: cx.layout("New catalog"),
         form: CatalogForm {
@@ -243,10 +260,13 @@ async fn new_form(cx: Console) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Console, Form(form): Form<CatalogForm>) -> Reply {
+async fn create(cx: Delegated, Form(form): Form<CatalogForm>) -> Reply {
+    may_create(&cx).await?;
     let parsed = form.profile();
+    // A catalog creator becomes the new catalog's first owner.
+    let owner = cx.who.delegate_id();
     let saved = cx.save(parsed, async |s, a, p, now| {
-        svc::create(s, a, &p, now).await
+        svc::create(s, a, &p, owner, now).await
     });
     match saved.await? {
         Ok(id) => cx.created(

@@ -85,7 +85,7 @@ const LIST: ListSpec<PackageListRow> = ListSpec {
         num("Policies", |p| p.policy_count),
         num("Active assignments", |p| p.assignment_count),
     ],
-    delegates: ForDelegates::ReadAndNew,
+    delegates: ForDelegates::ReadAndNew(|reach| reach.rights.manage_packages),
 };
 
 tabs! {
