@@ -1,4 +1,8 @@
-//! The admin console. Every handler takes `AdminUser`, so only administrators reach it.
+//! The admin console. Every handler takes one of the console contexts of
+//! `console`: tenant-wide pages only administrators reach (`Console`); a
+//! catalog's and a package's pages whoever holds the right in that catalog
+//! (`CatalogConsole`, `PackageConsole`); the lists and the wizard
+//! delegates share, each showing them their catalogs (`Delegated`).
 
 pub mod applications;
 pub mod audit;
