@@ -129,6 +129,25 @@ impl CatalogRights {
     }
 }
 
+/// What someone may do beyond any one catalog: what their roles allow in at
+/// least one, and whether they create catalogs. Decides which of the
+/// console's shared pages (the package wizard, New catalog, look-ups) they
+/// reach.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub rights: CatalogRights,
+    pub creates_catalogs: bool,
+}
+
+impl Reach {
+    pub fn administrator() -> Reach {
+        Reach {
+            rights: CatalogRights::administrator(),
+            creates_catalogs: true,
+        }
+    }
+}
+
 /// Whose catalogs a console list shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CatalogScope {

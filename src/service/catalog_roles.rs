@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{ServiceError, fetch, found, invalid, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::catalog_role::{CatalogRights, CatalogRole, Within};
+use crate::domain::catalog_role::{CatalogRights, CatalogRole, Reach, Within};
 use crate::domain::ids::{CatalogId, UserId};
 use crate::domain::user::User;
 use crate::store::Store;
@@ -25,15 +25,6 @@ pub async fn rights(
 ) -> Result<CatalogRights, ServiceError> {
     let held = fetch(store, async |c| roles::held(c, user, within).await).await?;
     Ok(CatalogRights::of(&held))
-}
-
-/// What a delegate may do beyond any one catalog.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Reach {
-    /// What their roles allow in at least one catalog.
-    pub rights: CatalogRights,
-    /// Whether they may create catalogs.
-    pub creates_catalogs: bool,
 }
 
 /// What a person may do in at least one catalog, and whether they create

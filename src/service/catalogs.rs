@@ -51,11 +51,20 @@ pub async fn create(
 ) -> Result<CatalogId, ServiceError> {
     write(store, actor, now, async |tx| {
         let id = CatalogId::new();
-        catalogs::insert(tx, &id, p, now).await.map_err(name_taken)?;
+        catalogs::insert(tx, &id, p, now)
+            .await
+            .map_err(name_taken)?;
         if let Some(owner) = owner {
             catalog_roles::insert(tx, &id, owner, CatalogRole::Owner, now).await?;
         }
-        let details = json!({"description": p.description, "state": p.state.as_str(), "isExternallyVisible": p.is_externally_visible});
+        // The creator's first role is recorded with the catalog (the
+        // actor is the creator).
+        let details = json!({
+            "description": p.description,
+            "state": p.state.as_str(),
+            "isExternallyVisible": p.is_externally_visible,
+            "firstOwner": owner.map(|_| actor.display_name.as_str()),
+        });
         let event = event("Create catalog", &id, &p.display_name, details);
         Ok((id, event))
     })
@@ -122,15 +131,15 @@ pub async fn delete(
     .await
 }
 
-/// Adds several directory objects at once; returns how many were new.
-#[tracing::instrument(skip_all)]
-/// Adds directory resources to a catalog; a catalog owner (`owner`) adds
+/// Adds several directory objects to a catalog at once; returns how many
+/// were new. A catalog owner who is not an administrator (`owned_by`) adds
 /// only groups and sites they own, as in Entra.
+#[tracing::instrument(skip_all)]
 pub async fn add_resources(
     store: &Store,
     actor: &Actor,
     id: &CatalogId,
-    owner: Option<&UserId>,
+    owned_by: Option<&UserId>,
     picks: &[(OriginSystem, String)],
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
@@ -152,7 +161,7 @@ pub async fn add_resources(
                     "One of the selected resources no longer exists. Search again.".into(),
                 )
             })?;
-        if let Some(owner) = owner
+        if let Some(owner) = owned_by
             && !dir::owns(&mut tx, *origin, origin_id, owner).await?
         {
             return Err(ServiceError::Refused(format!(
@@ -306,11 +315,11 @@ pub struct Candidates {
 
 #[tracing::instrument(skip_all)]
 /// What can be added to a catalog: by an administrator, any directory
-/// resource; by a catalog owner (`owner`), the groups and sites they own.
+/// resource; by a catalog owner (`owned_by`), the groups and sites they own.
 pub async fn candidates(
     store: &Store,
     id: &CatalogId,
-    owner: Option<&UserId>,
+    owned_by: Option<&UserId>,
     q: &str,
     shown: i64,
 ) -> Result<Candidates, ServiceError> {
@@ -318,10 +327,10 @@ pub async fn candidates(
         let first = PageAt::first(shown);
         Ok(Candidates {
             catalog: found(catalogs::get(c, id).await?)?,
-            groups: dir::search_owned(c, OriginSystem::AadGroup, owner, q, first).await?,
-            applications: dir::search_owned(c, OriginSystem::AadApplication, owner, q, first)
+            groups: dir::search_owned(c, OriginSystem::AadGroup, owned_by, q, first).await?,
+            applications: dir::search_owned(c, OriginSystem::AadApplication, owned_by, q, first)
                 .await?,
-            sites: dir::search_owned(c, OriginSystem::SharePointOnline, owner, q, first).await?,
+            sites: dir::search_owned(c, OriginSystem::SharePointOnline, owned_by, q, first).await?,
             existing: catalogs::origin_keys(c, id).await?,
         })
     })

@@ -105,7 +105,7 @@ pub async fn end_all(
 pub enum Identified {
     /// A user who may go on; `promoted` when their session began before
     /// they were in the directory and is theirs from now on.
-    /// `delegated` when they hold a role in some catalog.
+    /// `delegated` when they hold a role in some catalog or create catalogs.
     User {
         user: Box<User>,
         promoted: bool,

@@ -138,20 +138,21 @@ pub async fn search_owned(
     q: &str,
     at: PageAt,
 ) -> Result<Page<ResourceSummary>> {
-    let owned = |n: usize| match origin {
-        OriginSystem::AadGroup => format!(
-            " AND id IN (SELECT group_id FROM group_members WHERE role = 'owner' AND user_id = ${n})"
-        ),
-        OriginSystem::SharePointOnline => format!(
-            " AND id IN (SELECT site_id FROM site_members WHERE role = 'owner' AND user_id = ${n})"
-        ),
-        OriginSystem::AadApplication => String::new(),
-    };
     if owner.is_some() && origin == OriginSystem::AadApplication {
         return Ok(Page::of(vec![], 0, at));
     }
+    let owned = |column: &str, n: usize| match origin {
+        OriginSystem::AadGroup => format!(
+            " AND {column} IN (SELECT group_id FROM group_members WHERE role = 'owner' AND user_id = ${n})"
+        ),
+        OriginSystem::SharePointOnline => format!(
+            " AND {column} IN (SELECT site_id FROM site_members WHERE role = 'owner' AND user_id = ${n})"
+        ),
+        // Answered above: nobody owns an application.
+        OriginSystem::AadApplication => String::new(),
+    };
     let (count_owned, list_owned) = match owner {
-        Some(_) => (owned(2), owned(4).replace(" id IN", " o.id IN")),
+        Some(_) => (owned("id", 2), owned("o.id", 4)),
         None => (String::new(), String::new()),
     };
     // Each counts its holders its own way; an application's role names are

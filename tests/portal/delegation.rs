@@ -113,9 +113,10 @@ both!(
         let list = maria.get(&app.url(routes::ADMIN_CATALOGS)).await;
         assert_eq!(list.status, 200);
         assert!(list.has(">Finance</a>") && !list.has(">Marketing</a>"));
+        assert!(list.has("1 catalog<"), "the count covers her catalogs only");
         assert!(
             !list.has("New catalog"),
-            "only administrators make catalogs"
+            "only administrators and catalog creators make catalogs"
         );
         assert!(!list.has(">Users</a>"), "the directory is not in her menu");
         let packages = maria.get(&app.url(routes::ADMIN_PACKAGES)).await;
@@ -165,6 +166,21 @@ both!(
                 .status,
             303
         );
+
+        // Custom extensions' endpoints and connected systems stay with
+        // administrators, even in her catalog.
+        for admins_only in [
+            routes::ADMIN_CATALOG_EXTENSIONS.id(&finance),
+            routes::ADMIN_CATALOG_RESOURCES_FROM_SYSTEM.id(&finance),
+        ] {
+            let refused = maria
+                .post(
+                    &app.url(&admins_only),
+                    &[("csrf_token", &list.csrf()), ("display_name", "Ticketing")],
+                )
+                .await;
+            assert_eq!(refused.status, 403, "{admins_only}");
+        }
 
         // She adds to it the groups she owns, and no other. (The demo
         // makes her owner of every group; she gives one up.)
@@ -310,6 +326,19 @@ both!(
             .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&package)))
             .await;
         assert!(policies.has("Initial policy") && !policies.has("+ Add policy"));
+        let policy = {
+            let at = policies.body.find(">Initial policy</a>").unwrap();
+            let start = policies.body[..at].rfind("href=\"").unwrap() + 6;
+            policies.body[start..at - 1].to_string()
+        };
+        let policy = eric.get(&app.url(&policy)).await;
+        assert_eq!(policy.status, 200);
+        assert!(policy.has("Policy Initial policy") && policy.has("disabled"));
+        assert!(!policy.has(">Save</button>"));
+        assert_eq!(
+            eric.get(&app.url(routes::ADMIN_PACKAGE_NEW)).await.status,
+            403
+        );
         assert_eq!(
             eric.get(&app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&package)))
                 .await
@@ -366,6 +395,17 @@ both!(
                 .await
                 .has("+ New access package")
         );
+
+        // Become a guest, she keeps her role on record but not its reach.
+        let now_guest = save_emma(&app, &admin, "guest", EMMA).await;
+        assert_eq!(now_guest.status, 303, "{}", now_guest.body);
+        assert_eq!(
+            emma.get(&app.url(routes::ADMIN_PACKAGE.id(&package)))
+                .await
+                .status,
+            403
+        );
+        assert!(!emma.get(&app.url(routes::HOME)).await.has(">Console</a>"));
     }
 );
 
@@ -399,131 +439,154 @@ async fn wizard_step(
     b.post(&app.url(routes::ADMIN_PACKAGE_NEW), &form).await
 }
 
-#[tokio::test]
-async fn an_access_package_manager_makes_packages_in_their_catalog_only() {
-    let (app, admin, finance, marketing) = two_catalogs(Backend::Sqlite).await;
-    assert_eq!(
-        give_role(&app, &admin, &marketing, MARIA, "accessPackageManager")
-            .await
-            .status,
-        303
-    );
-    assert_eq!(
-        give_role(&app, &admin, &finance, MARIA, "catalogReader")
-            .await
-            .status,
-        303
-    );
-    let maria = signed_in(&app, MARIA).await;
+both!(
+    an_access_package_manager_makes_packages_in_their_catalog_only,
+    |backend| async move {
+        let (app, admin, finance, marketing) = two_catalogs(backend).await;
+        assert_eq!(
+            give_role(&app, &admin, &marketing, MARIA, "accessPackageManager")
+                .await
+                .status,
+            303
+        );
+        assert_eq!(
+            give_role(&app, &admin, &finance, MARIA, "catalogReader")
+                .await
+                .status,
+            303
+        );
+        let maria = signed_in(&app, MARIA).await;
 
-    // The wizard offers the catalog she manages packages in, and only its
-    // own resources.
-    let basics = maria.get(&app.url(routes::ADMIN_PACKAGE_NEW)).await;
-    assert_eq!(basics.status, 200, "{}", basics.body);
-    assert!(basics.has(">Marketing</option>") && !basics.has(">Finance</option>"));
-    let roles = wizard_step(
-        &app,
-        &maria,
-        &basics,
-        "next",
-        &[
-            ("catalog", &marketing),
-            ("name", "Launch crew"),
-            ("description", ""),
-        ],
-    )
-    .await;
-    assert_eq!(roles.status, 200, "{}", roles.body);
-    assert!(roles.has("Marketing Team") && !roles.has("name=\"show_all\""));
-    let group = {
-        let at = roles
-            .body
-            .find("aria-label=\"Role for Marketing Team\"")
-            .unwrap();
-        let start = roles.body[..at].rfind("name=\"").unwrap() + 6;
-        let end = roles.body[start..].find('"').unwrap() + start;
-        roles.body[start..end].to_string()
-    };
-    let requests = wizard_step(&app, &maria, &roles, "requests", &[(&group, "member")]).await;
-    let review = wizard_step(&app, &maria, &requests, "review", NO_APPROVAL).await;
-    let created = wizard_step(&app, &maria, &review, "create", &[]).await;
-    assert_eq!(created.status, 303, "{}", created.body);
-    let made = package_id(&app, "Launch crew").await;
-    assert_eq!(
-        created.location.as_deref(),
-        Some(routes::ADMIN_PACKAGE.id(&made).as_str())
-    );
-    // She manages it from there on.
-    let tab = maria
-        .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&made)))
-        .await;
-    assert!(tab.has("+ Add policy"));
-    let list = maria.get(&app.url(routes::ADMIN_PACKAGES)).await;
-    assert_eq!(list.status, 200);
-    assert!(list.has("Launch crew") && list.has("New access package"));
-
-    // Roles come from the catalog: a group outside it cannot be slipped in
-    // through the package's Resource roles tab.
-    let csrf = admin.get(&app.url(routes::ADMIN_GROUPS)).await.csrf();
-    let payroll = admin
-        .post(
-            &app.url(routes::ADMIN_GROUPS),
+        // The wizard offers the catalog she manages packages in, and only its
+        // own resources.
+        let basics = maria.get(&app.url(routes::ADMIN_PACKAGE_NEW)).await;
+        assert_eq!(basics.status, 200, "{}", basics.body);
+        assert!(basics.has(">Marketing</option>") && !basics.has(">Finance</option>"));
+        let roles = wizard_step(
+            &app,
+            &maria,
+            &basics,
+            "next",
             &[
-                ("csrf_token", &csrf),
-                ("display_name", "Payroll"),
-                ("description", "Sees salaries"),
-                ("group_type", "security"),
+                ("catalog", &marketing),
+                ("name", "Launch crew"),
+                ("description", ""),
             ],
         )
         .await;
-    assert_eq!(payroll.status, 303);
-    let payroll = group_id(&app, "Payroll").await;
-    let roles_url = app.url(routes::ADMIN_PACKAGE_ROLES.id(&made));
-    let slipped = maria
-        .post(
-            &roles_url,
+        assert_eq!(roles.status, 200, "{}", roles.body);
+        assert!(roles.has("Marketing Team") && !roles.has("name=\"show_all\""));
+        let group = {
+            let at = roles
+                .body
+                .find("aria-label=\"Role for Marketing Team\"")
+                .unwrap();
+            let start = roles.body[..at].rfind("name=\"").unwrap() + 6;
+            let end = roles.body[start..].find('"').unwrap() + start;
+            roles.body[start..end].to_string()
+        };
+        let requests = wizard_step(&app, &maria, &roles, "requests", &[(&group, "member")]).await;
+        let review = wizard_step(&app, &maria, &requests, "review", NO_APPROVAL).await;
+        let created = wizard_step(&app, &maria, &review, "create", &[]).await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        let made = package_id(&app, "Launch crew").await;
+        assert_eq!(
+            created.location.as_deref(),
+            Some(routes::ADMIN_PACKAGE.id(&made).as_str())
+        );
+        // She manages it from there on.
+        let tab = maria
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&made)))
+            .await;
+        assert!(tab.has("+ Add policy"));
+        let list = maria.get(&app.url(routes::ADMIN_PACKAGES)).await;
+        assert_eq!(list.status, 200);
+        assert!(list.has("Launch crew") && list.has("New access package"));
+        // Packages, not the catalog itself.
+        assert_eq!(
+            give_role(&app, &maria, &marketing, ERIC, "catalogOwner")
+                .await
+                .status,
+            403
+        );
+        assert_eq!(
+            maria
+                .get(&app.url(routes::ADMIN_CATALOG_RESOURCES_ADD.id(&marketing)))
+                .await
+                .status,
+            403
+        );
+        let settings = maria
+            .post(
+                &app.url(routes::ADMIN_CATALOG_SETTINGS.id(&marketing)),
+                &[("csrf_token", &list.csrf()), ("display_name", "Mine")],
+            )
+            .await;
+        assert_eq!(settings.status, 403);
+
+        // Roles come from the catalog: a group outside it cannot be slipped in
+        // through the package's Resource roles tab.
+        let csrf = admin.get(&app.url(routes::ADMIN_GROUPS)).await.csrf();
+        let payroll = admin
+            .post(
+                &app.url(routes::ADMIN_GROUPS),
+                &[
+                    ("csrf_token", &csrf),
+                    ("display_name", "Payroll"),
+                    ("description", "Sees salaries"),
+                    ("group_type", "security"),
+                ],
+            )
+            .await;
+        assert_eq!(payroll.status, 303);
+        let payroll = group_id(&app, "Payroll").await;
+        let roles_url = app.url(routes::ADMIN_PACKAGE_ROLES.id(&made));
+        let slipped = maria
+            .post(
+                &roles_url,
+                &[
+                    ("csrf_token", &tab.csrf()),
+                    ("resource", &format!("AadGroup:{payroll}|member")),
+                ],
+            )
+            .await;
+        assert_eq!(slipped.status, 303);
+        let after = maria.get(&roles_url).await;
+        assert!(
+            after.has("Choose a role of a resource in the package"),
+            "{}",
+            after.body
+        );
+        // Neither granted by the package nor added to the catalog (whose
+        // resources the tab offers).
+        assert!(!after.has("Payroll"));
+
+        // A draft pointed at a catalog she only reads is refused at creation.
+        let forged = wizard_step(
+            &app,
+            &maria,
+            &basics,
+            "next",
             &[
-                ("csrf_token", &tab.csrf()),
-                ("resource", &format!("AadGroup:{payroll}|member")),
+                ("catalog", &finance),
+                ("name", "Side door"),
+                ("description", ""),
             ],
         )
         .await;
-    assert_eq!(slipped.status, 303);
-    let after = maria.get(&roles_url).await;
-    assert!(
-        after.has("Choose a role of a resource in the package"),
-        "{}",
-        after.body
-    );
-    // Neither granted by the package nor added to the catalog (whose
-    // resources the tab offers).
-    assert!(!after.has("Payroll"));
-
-    // A draft pointed at a catalog she only reads is refused at creation.
-    let forged = wizard_step(
-        &app,
-        &maria,
-        &basics,
-        "next",
-        &[
-            ("catalog", &finance),
-            ("name", "Side door"),
-            ("description", ""),
-        ],
-    )
-    .await;
-    let requests = wizard_step(&app, &maria, &forged, "requests", &[]).await;
-    let review = wizard_step(&app, &maria, &requests, "review", NO_APPROVAL).await;
-    let refused = wizard_step(&app, &maria, &review, "create", &[]).await;
-    assert_eq!(refused.status, 403, "{}", refused.body);
-    let mut c = app.store.read().await.unwrap();
-    assert!(
-        gatehouse::store::packages::ids_by_name(&mut c, "Side door")
-            .await
-            .unwrap()
-            .is_empty()
-    );
-}
+        let requests = wizard_step(&app, &maria, &forged, "requests", &[]).await;
+        let review = wizard_step(&app, &maria, &requests, "review", NO_APPROVAL).await;
+        let refused = wizard_step(&app, &maria, &review, "create", &[]).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        let mut c = app.store.read().await.unwrap();
+        assert!(
+            gatehouse::store::packages::ids_by_name(&mut c, "Side door")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+);
 
 both!(
     a_catalog_creator_makes_catalogs_and_owns_them,

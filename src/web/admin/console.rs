@@ -1,6 +1,7 @@
-//! What every console handler works with: the application, the
-//! administrator and their session (`Ctx`), and the outcomes console pages
-//! share (a new object, a saved form, a deletion).
+//! What every console handler works with: the application, who is asking
+//! (an administrator, or a catalog delegate) and their session (`Ctx`), what
+//! they may do on the page, and the outcomes console pages share (a new
+//! object, a saved form, a deletion).
 
 use chrono::{DateTime, Utc};
 
@@ -14,7 +15,7 @@ use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::guard::{
-    AdminUser, CatalogPage, ConsoleUser, CurrentUser, InCatalog, PackagePage,
+    AdminUser, Anywhere, CatalogPage, ConsoleUser, CurrentUser, InCatalog, PackagePage,
 };
 
 /// The console's handler context for tenant-wide pages: only
@@ -25,6 +26,10 @@ pub type Console = Ctx<AdminUser>;
 /// lists, the package wizard, look-ups): each shows a delegate only their
 /// catalogs.
 pub type Delegated = Ctx<ConsoleUser>;
+
+/// For the console's shared pages whoever's reach beyond one catalog
+/// admits (`N`): the package wizard, New catalog, look-ups.
+pub type Reaching<N> = Ctx<Anywhere<N>>;
 
 /// For a catalog's pages: whoever may do `R` in that catalog.
 pub type CatalogConsole<R> = Ctx<InCatalog<CatalogPage, R>>;
@@ -43,18 +48,28 @@ impl ConsoleWho for AdminUser {
     }
 }
 
-impl ConsoleWho for ConsoleUser {
-    /// Outside any one catalog a delegate may only look (lists show their
-    /// catalogs; each catalog's pages say what they may do there).
-    fn rights(&self) -> CatalogRights {
-        if self.is_admin {
-            CatalogRights::administrator()
-        } else {
-            CatalogRights {
-                read: true,
-                ..CatalogRights::default()
-            }
+/// Outside any one catalog a delegate may only look (lists show their
+/// catalogs; each catalog's pages say what they may do there).
+fn outside_catalogs(who: &CurrentUser) -> CatalogRights {
+    if who.is_admin {
+        CatalogRights::administrator()
+    } else {
+        CatalogRights {
+            read: true,
+            ..CatalogRights::default()
         }
+    }
+}
+
+impl ConsoleWho for ConsoleUser {
+    fn rights(&self) -> CatalogRights {
+        outside_catalogs(self)
+    }
+}
+
+impl<N> ConsoleWho for Anywhere<N> {
+    fn rights(&self) -> CatalogRights {
+        outside_catalogs(self)
     }
 }
 
@@ -72,7 +87,7 @@ impl<W: ConsoleWho> Ctx<W> {
         layout
     }
 
-    /// The administrator, as the audit log names them.
+    /// Who is asking, as the audit log names them.
     pub fn actor(&self) -> Actor {
         self.who.actor()
     }

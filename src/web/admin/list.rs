@@ -8,14 +8,16 @@ use futures_util::future::LocalBoxFuture;
 
 use super::{ListQuery, PER_PAGE, page_link};
 use crate::domain::catalog_role::CatalogScope;
+use crate::domain::catalog_role::Reach;
 use crate::routes;
 use crate::service::ServiceError;
-use crate::service::catalog_roles::{self, Reach};
+use crate::service::catalog_roles;
 use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
 use crate::web::admin::console::Delegated;
 use crate::web::admin::csv::csv_download;
 use crate::web::error::AppError;
+use crate::web::extract::guard::console_closed;
 use crate::web::routing::Router;
 use crate::web::{Layout, page_at, render};
 
@@ -61,10 +63,9 @@ pub const fn num<T>(label: &'static str, count: fn(&T) -> i64) -> Column<T> {
     }
 }
 
-/// A search service: a function whose future is boxed, so that every
-/// list's spec holds one of the same type.
-/// Finds a page of items: those in the catalogs `scope` covers, where that
-/// applies, matching the search text.
+/// A search service: finds a page of items matching the search text (in the
+/// catalogs `scope` covers, where that applies). Its future is boxed, so
+/// that every list's spec holds one of the same type.
 pub type Search<T> = for<'a> fn(
     &'a Store,
     &'a CatalogScope,
@@ -189,9 +190,7 @@ impl Lists for web::ServiceConfig {
 /// delegates.
 fn scope_of<T>(cx: &Delegated, spec: &ListSpec<T>) -> Result<CatalogScope, AppError> {
     if !cx.who.is_admin && matches!(spec.delegates, ForDelegates::No) {
-        return Err(AppError::Forbidden(
-            "This part of the console is for Gatehouse administrators.".into(),
-        ));
+        return Err(console_closed(&cx.who));
     }
     Ok(cx.who.scope())
 }

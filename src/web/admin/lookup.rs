@@ -11,11 +11,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::service::catalog_roles;
 use crate::service::lookup::{self, Kind, Suggestion};
 use crate::web::Reply;
-use crate::web::admin::console::Delegated;
+use crate::web::admin::console::Reaching;
 use crate::web::error::AppError;
+use crate::web::extract::guard::FillsForms;
 use crate::web::{Layout, render};
 
 #[derive(Deserialize, Default)]
@@ -26,17 +26,19 @@ pub struct LookupQuery {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn lookup(cx: Delegated, req: HttpRequest, q: web::Query<LookupQuery>) -> Reply {
+pub(super) async fn lookup(
+    cx: Reaching<FillsForms>,
+    req: HttpRequest,
+    q: web::Query<LookupQuery>,
+) -> Reply {
     let kind = Kind::parse(&q.kind).ok_or_else(|| {
         AppError::BadRequest("Look up a user, group, package or organization.".into())
     })?;
-    if let Some(user) = cx.who.delegate_id() {
-        let may = catalog_roles::anywhere(cx.store(), user).await?;
-        if !(may.rights.manage_packages || may.rights.assign) {
-            return Err(AppError::Forbidden(
-                "Look-ups are for those who fill in policies and assignments.".into(),
-            ));
-        }
+    if kind == Kind::Package && !cx.who.reach.rights.manage_packages {
+        // Packages are named only in a package's settings (incompatible ones).
+        return Err(AppError::Forbidden(
+            "Access packages are looked up by those who manage them.".into(),
+        ));
     }
     let found = lookup::suggest(cx.store(), kind, &q.q).await?;
     let json = req

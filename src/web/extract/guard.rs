@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use std::marker::PhantomData;
 
 use crate::domain::audit::Actor;
-use crate::domain::catalog_role::{CatalogRight, CatalogRights, CatalogScope, Within};
+use crate::domain::catalog_role::{CatalogRight, CatalogRights, CatalogScope, Reach, Within};
 use crate::domain::ids::{AccessPackageId, CatalogId, UserId};
 use crate::domain::user::{Person, User};
 use crate::service::catalog_roles;
@@ -24,8 +24,8 @@ use crate::web::error::AppError;
 pub struct CurrentUser {
     pub user: User,
     pub is_admin: bool,
-    /// Holds a role in some catalog, so the console is open to them for
-    /// those catalogs.
+    /// Holds a role in some catalog or creates catalogs, so the console is
+    /// open to them for their catalogs.
     pub delegated: bool,
     pub csrf: String,
     pub flash: Option<Flash>,
@@ -255,7 +255,7 @@ fn admit<T: 'static>(
 }
 
 /// Why someone may not open a console page.
-fn console_closed(current: &CurrentUser) -> AppError {
+pub(crate) fn console_closed(current: &CurrentUser) -> AppError {
     AppError::Forbidden(if current.delegated {
         "This part of the console is for Gatehouse administrators; your catalog roles open your catalogs only.".into()
     } else {
@@ -277,11 +277,7 @@ impl std::ops::Deref for ConsoleUser {
 impl ConsoleUser {
     /// Which catalogs their lists show.
     pub fn scope(&self) -> CatalogScope {
-        if self.is_admin {
-            CatalogScope::All
-        } else {
-            CatalogScope::HeldBy(self.user.id.clone())
-        }
+        scope_of(&self.0)
     }
 }
 
@@ -291,6 +287,100 @@ impl FromRequest for ConsoleUser {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         admit(req, payload, |c| c.is_admin || c.delegated, ConsoleUser)
+    }
+}
+
+/// Which of the console's shared pages someone reaches, by their `Reach`.
+pub trait Reaches {
+    fn admits(reach: &Reach) -> bool;
+}
+
+/// The package wizard: those who manage access packages somewhere.
+pub struct MakesPackages;
+/// New catalog: catalog creators.
+pub struct MakesCatalogs;
+/// Look-ups for the policy and assignment forms: those who fill them in.
+pub struct FillsForms;
+
+impl Reaches for MakesPackages {
+    fn admits(reach: &Reach) -> bool {
+        reach.rights.manage_packages
+    }
+}
+impl Reaches for MakesCatalogs {
+    fn admits(reach: &Reach) -> bool {
+        reach.creates_catalogs
+    }
+}
+impl Reaches for FillsForms {
+    fn admits(reach: &Reach) -> bool {
+        reach.rights.manage_packages || reach.rights.assign
+    }
+}
+
+/// Someone whose reach beyond any one catalog admits them to a shared
+/// console page (`N`): an administrator, or a delegate whose roles or
+/// creator status do. Others get 403.
+pub struct Anywhere<N> {
+    pub current: CurrentUser,
+    pub reach: Reach,
+    _needs: PhantomData<N>,
+}
+
+impl<N> std::ops::Deref for Anywhere<N> {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.current
+    }
+}
+
+impl<N> Anywhere<N> {
+    /// Which catalogs their lists and choices cover.
+    pub fn scope(&self) -> CatalogScope {
+        scope_of(&self.current)
+    }
+}
+
+impl<N: Reaches + 'static> FromRequest for Anywhere<N> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let current = CurrentUser::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let current = current.await?;
+            let reach = if current.is_admin {
+                Reach::administrator()
+            } else if !current.delegated {
+                return Err(console_closed(&current));
+            } else {
+                let state = state.ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("application state missing"))
+                })?;
+                catalog_roles::anywhere(&state.store, &current.user.id).await?
+            };
+            if !N::admits(&reach) {
+                return Err(AppError::Forbidden(
+                    "Your catalog roles do not reach this page. Ask a catalog owner or an administrator."
+                        .into(),
+                ));
+            }
+            Ok(Anywhere {
+                current,
+                reach,
+                _needs: PhantomData,
+            })
+        })
+    }
+}
+
+/// The catalogs a console user's lists and choices cover.
+fn scope_of(current: &CurrentUser) -> CatalogScope {
+    if current.is_admin {
+        CatalogScope::All
+    } else {
+        CatalogScope::HeldBy(current.user.id.clone())
     }
 }
 

@@ -1,7 +1,8 @@
 //! Admin › Catalogs: the list, new catalogs, and a catalog's pages, one
-//! tab each (overview, resources, access packages, custom extensions,
-//! settings) on a shared layout; resources and their required attributes in
-//! `resources`, custom extensions in `extensions`.
+//! tab each (overview, resources, access packages, custom extensions, roles
+//! and administrators, settings) on a shared layout; resources and their
+//! required attributes in `resources`, custom extensions in `extensions`,
+//! catalog roles in `roles`.
 
 mod extensions;
 mod resources;
@@ -16,16 +17,16 @@ use crate::domain::catalog::CatalogProfile;
 use crate::domain::ids::CatalogId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::catalog_roles;
+
 use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
 use crate::web::Reply;
-use crate::web::admin::console::{CatalogConsole, ConsoleWho, Delegated};
+use crate::web::admin::console::{CatalogConsole, ConsoleWho, Reaching};
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::{ManageCatalog, Read};
+use crate::web::extract::guard::{MakesCatalogs, ManageCatalog, Read};
 use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render, render_status};
 
@@ -230,24 +231,8 @@ struct NewCatalog {
     errors: FieldErrors,
 }
 
-/// Administrators and catalog creators make catalogs; others get 403.
-async fn may_create(cx: &Delegated) -> Result<(), AppError> {
-    if let Some(user) = cx.who.delegate_id()
-        && !catalog_roles::anywhere(cx.store(), user)
-            .await?
-            .creates_catalogs
-    {
-        return Err(AppError::Forbidden(
-            "Administrators and catalog creators make catalogs. Ask an administrator if you need one."
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
 #[tracing::instrument(skip_all)]
-async fn new_form(cx: Delegated) -> Reply {
-    may_create(&cx).await?;
+async fn new_form(cx: Reaching<MakesCatalogs>) -> Reply {
     render(&NewCatalog {
         layout: cx.layout("New catalog"),
         form: CatalogForm {
@@ -260,8 +245,7 @@ async fn new_form(cx: Delegated) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(cx: Delegated, Form(form): Form<CatalogForm>) -> Reply {
-    may_create(&cx).await?;
+async fn create(cx: Reaching<MakesCatalogs>, Form(form): Form<CatalogForm>) -> Reply {
     let parsed = form.profile();
     // A catalog creator becomes the new catalog's first owner.
     let owner = cx.who.delegate_id();

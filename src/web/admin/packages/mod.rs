@@ -176,7 +176,7 @@ impl actix_web::FromRequest for Item {
 }
 
 impl Item {
-    /// Runs one of an administrator's actions on this item (cancel a request,
+    /// Runs one of the console's actions on this item (cancel a request,
     /// stop a review, …), then says `done`, or why it was refused, on `back`
     /// (the item's page or the package's list of them).
     async fn act<T>(

@@ -21,7 +21,7 @@ use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::ManagePackages;
+use crate::web::extract::guard::{ManagePackages, Read};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::{Layout, form_status, redirect, render, render_status};
 
@@ -124,10 +124,7 @@ pub(super) async fn new(cx: PackageConsole<ManagePackages>, path: web::Path<Stri
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn edit(
-    cx: PackageConsole<ManagePackages>,
-    path: web::Path<(String, String)>,
-) -> Reply {
+pub(super) async fn edit(cx: PackageConsole<Read>, path: web::Path<(String, String)>) -> Reply {
     let id = parse_id(&path.0)?;
     let (policy, names) = svc::policy(cx.store(), &id, &path.1).await?;
     let f = policy_form::fields_of(&policy, &names, cx.who.tz);

@@ -22,7 +22,12 @@ use crate::service::packages::{self as svc, AttributeInfo, ResourceRoles, RolePi
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
 use crate::web::Reply;
-use crate::web::admin::console::Delegated;
+use crate::web::admin::console::Reaching;
+use crate::web::extract::guard::MakesPackages;
+
+/// Whoever may make packages: administrators, and those who manage
+/// access packages in some catalog.
+type Wizarding = Reaching<MakesPackages>;
 use crate::web::error::AppError;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::{Layout, form_status, render_status};
@@ -112,7 +117,7 @@ pub struct StartQuery {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn start(cx: Delegated, q: web::Query<StartQuery>) -> Reply {
+pub(super) async fn start(cx: Wizarding, q: web::Query<StartQuery>) -> Reply {
     let mut f = policy_form::defaults("Initial policy");
     if let Some(c) = q.catalog.as_deref().and_then(CatalogId::parse) {
         f.insert("catalog".into(), c.to_string());
@@ -293,7 +298,7 @@ fn review(
 }
 
 async fn page(
-    cx: &Delegated,
+    cx: &Wizarding,
     step: &'static str,
     f: Fields,
     errors: FieldErrors,
@@ -373,7 +378,7 @@ fn errors_for(all: &FieldErrors, step: &str) -> FieldErrors {
 }
 
 /// Every error the draft has so far, and the policy when it has none.
-async fn validate(cx: &Delegated, f: &Fields) -> Result<(FieldErrors, Option<Policy>), AppError> {
+async fn validate(cx: &Wizarding, f: &Fields) -> Result<(FieldErrors, Option<Policy>), AppError> {
     let mut e = FieldErrors::new();
     if let Err(b) = svc::parse_basics(
         policy_form::get(f, "name"),
@@ -421,7 +426,7 @@ fn take_step(f: &mut Fields, current: &str, posted: &HashMap<String, String>) {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn step(cx: Delegated, form: Picked<HashMap<String, String>>) -> Reply {
+pub(super) async fn step(cx: Wizarding, form: Picked<HashMap<String, String>>) -> Reply {
     let posted = form.form;
     let mut f: Fields = posted
         .get("draft")
@@ -471,7 +476,7 @@ pub(super) async fn step(cx: Delegated, form: Picked<HashMap<String, String>>) -
     page(&cx, target, f, shown, Matches::default()).await
 }
 
-async fn create(cx: &Delegated, f: Fields, policy: Policy) -> Reply {
+async fn create(cx: &Wizarding, f: Fields, policy: Policy) -> Reply {
     let basics = svc::parse_basics(
         policy_form::get(&f, "name"),
         policy_form::get(&f, "description"),
