@@ -24,6 +24,15 @@ async fn give_role(app: &TestApp, by: &Browser, catalog: &str, email: &str, role
     .await
 }
 
+/// Posts a new name for a package on its Settings tab; the answer.
+async fn rename(app: &TestApp, b: &Browser, package: &str, csrf: &str) -> Page {
+    b.post(
+        &app.url(routes::ADMIN_PACKAGE_SETTINGS.id(package)),
+        &[("csrf_token", csrf), ("name", "Renamed by a delegate")],
+    )
+    .await
+}
+
 async fn signed_in(app: &TestApp, email: &str) -> Browser {
     let b = Browser::new();
     app.demo_sign_in(&b, email).await;
@@ -345,12 +354,7 @@ both!(
                 .status,
             403
         );
-        let changed = eric
-            .post(
-                &app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&package)),
-                &[("csrf_token", &tab.csrf()), ("name", "Renamed by a reader")],
-            )
-            .await;
+        let changed = rename(&app, &eric, &package, &tab.csrf()).await;
         assert_eq!(changed.status, 403);
         assert!(changed.has("Your role in this catalog does not let you do this."));
 
@@ -382,12 +386,7 @@ both!(
                 .status,
             403
         );
-        let renamed = emma
-            .post(
-                &app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&package)),
-                &[("csrf_token", &tab.csrf()), ("name", "Renamed")],
-            )
-            .await;
+        let renamed = rename(&app, &emma, &package, &tab.csrf()).await;
         assert_eq!(renamed.status, 403);
         assert!(
             !emma

@@ -13,10 +13,11 @@ use crate::store::Store;
 use crate::web::Layout;
 use crate::web::Reply;
 use crate::web::error::AppError;
-use crate::web::extract::context::Ctx;
-use crate::web::extract::guard::{
-    AdminUser, Anywhere, CatalogPage, ConsoleUser, CurrentUser, InCatalog, PackagePage,
+use crate::web::extract::console_access::{
+    AdminUser, Anywhere, CatalogPage, ConsoleUser, InCatalog, PackagePage,
 };
+use crate::web::extract::context::Ctx;
+use crate::web::extract::guard::CurrentUser;
 
 /// The console's handler context for tenant-wide pages: only
 /// administrators get one.

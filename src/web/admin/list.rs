@@ -17,7 +17,7 @@ use crate::web::Reply;
 use crate::web::admin::console::Delegated;
 use crate::web::admin::csv::csv_download;
 use crate::web::error::AppError;
-use crate::web::extract::guard::console_closed;
+use crate::web::extract::console_access::console_closed;
 use crate::web::routing::Router;
 use crate::web::{Layout, page_at, render};
 

@@ -15,7 +15,7 @@ use crate::service::lookup::{self, Kind, Suggestion};
 use crate::web::Reply;
 use crate::web::admin::console::Reaching;
 use crate::web::error::AppError;
-use crate::web::extract::guard::FillsForms;
+use crate::web::extract::console_access::FillsForms;
 use crate::web::{Layout, render};
 
 #[derive(Deserialize, Default)]

@@ -1,7 +1,9 @@
 //! Who is asking: the session's contents, CSRF-checked forms, and the guards
-//! handlers take to require a signed-in person or an administrator.
+//! handlers take to require a signed-in person (`guard`), or an
+//! administrator or catalog delegate (`console_access`).
 
 pub mod bearer;
+pub mod console_access;
 pub mod context;
 pub mod csrf;
 pub mod guard;

@@ -24,9 +24,9 @@ use crate::web::Reply;
 use crate::web::admin::console::{CatalogConsole, ConsoleWho, Reaching};
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
+use crate::web::extract::console_access::{MakesCatalogs, ManageCatalog, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::{MakesCatalogs, ManageCatalog, Read};
 use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render, render_status};
 

@@ -23,9 +23,9 @@ use crate::store::directory::ResourceSummary;
 use crate::web::Reply;
 use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
 use crate::web::error::AppError;
+use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::ManageCatalog;
 use crate::web::{Layout, form_status, redirect, render, render_status};
 
 #[derive(Template)]

@@ -17,9 +17,9 @@ use crate::store::catalog_roles::RoleHolderRow;
 use crate::store::catalogs::CatalogRow;
 use crate::web::admin::console::{CatalogConsole, ConsoleWho};
 use crate::web::error::AppError;
+use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::ManageCatalog;
 use crate::web::{Layout, Reply, form_status, render_status};
 
 #[derive(Template)]

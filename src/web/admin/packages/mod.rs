@@ -27,8 +27,8 @@ use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
+use crate::web::extract::console_access::Read;
 use crate::web::extract::context::Ctx;
-use crate::web::extract::guard::Read;
 use crate::web::page_at;
 use crate::web::routing::Router;
 

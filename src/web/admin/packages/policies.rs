@@ -19,9 +19,9 @@ use crate::store::packages::PackageRow;
 use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::error::AppError;
+use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::guard::{ManagePackages, Read};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::{Layout, form_status, redirect, render, render_status};
 

@@ -16,9 +16,9 @@ use crate::store::requests::{AdminRequestRow, DecisionRow, RequestRow};
 use crate::web::Reply;
 use crate::web::admin::REQUEST_FILTERS;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
+use crate::web::extract::console_access::{Assign, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::{Assign, Read};
 use crate::web::{Layout, render};
 
 const PER_PAGE: i64 = 50;

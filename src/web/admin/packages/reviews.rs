@@ -14,9 +14,9 @@ use crate::store::reviews::{ItemRow, ReviewRow};
 use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
+use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::{ManagePackages, Read};
 use crate::web::{Layout, render};
 
 /// A review's state as people read it.

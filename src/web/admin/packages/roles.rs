@@ -12,9 +12,9 @@ use crate::service::packages::{self as svc, ResourceRoles, RolePick};
 use crate::store::packages::{PackageRow, RoleScopeRow};
 use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
+use crate::web::extract::console_access::ManagePackages;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::ManagePackages;
 use crate::web::{Layout, redirect, render};
 
 #[derive(Template)]

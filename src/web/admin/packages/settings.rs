@@ -17,9 +17,9 @@ use crate::store::packages::{PackageRow, RoleScopeRow};
 use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
+use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::guard::{ManagePackages, Read};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::{Layout, form_status, render, render_status};
 

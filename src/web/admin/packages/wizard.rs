@@ -23,7 +23,7 @@ use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
 use crate::web::Reply;
 use crate::web::admin::console::Reaching;
-use crate::web::extract::guard::MakesPackages;
+use crate::web::extract::console_access::MakesPackages;
 
 /// Whoever may make packages: administrators, and those who manage
 /// access packages in some catalog.
