@@ -190,6 +190,10 @@ pub struct UserView {
     pub packages: PackagesOfUser,
     /// When the guest lifecycle blocked them and removes them, if it did.
     pub lifecycle_block: Option<users::LifecycleBlock>,
+    /// The catalog roles they hold (delegation).
+    pub catalog_roles: Vec<crate::store::catalog_roles::HeldCatalogRole>,
+    /// Whether they may create catalogs.
+    pub creates_catalogs: bool,
 }
 
 /// Entra's "Access packages for a user" report: what the person was
@@ -229,6 +233,8 @@ pub async fn user(store: &Store, id: &UserId) -> Result<UserView, ServiceError> 
             reports: users::direct_reports(c, id).await?,
             held: dir::roles_held_by(c, id).await?,
             lifecycle_block: users::lifecycle_block(c, id).await?,
+            catalog_roles: crate::store::catalog_roles::held_by(c, id).await?,
+            creates_catalogs: crate::store::catalog_roles::is_creator(c, id).await?,
             packages: PackagesOfUser {
                 assigned: crate::store::assignments::of_target(c, id).await?,
                 ..PackagesOfUser::default()

@@ -17,12 +17,16 @@ pub struct RoleHolderRow {
 }
 
 impl RoleHolderRow {
-    /// The role's label; a value this version does not know reads as stored.
     pub fn role_label(&self) -> &str {
-        match CatalogRole::parse(&self.role) {
-            Some(role) => role.label(),
-            None => &self.role,
-        }
+        label_of(&self.role)
+    }
+}
+
+/// A stored role's label; a value this version does not know reads as stored.
+fn label_of(role: &str) -> &str {
+    match CatalogRole::parse(role) {
+        Some(known) => known.label(),
+        None => role,
     }
 }
 
@@ -162,6 +166,32 @@ pub async fn is_creator(conn: &mut Conn, user: &UserId) -> Result<bool> {
         .fetch_one(conn)
         .await?;
     Ok(n > 0)
+}
+
+/// A role someone holds, with its catalog's name (a user's page).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HeldCatalogRole {
+    pub catalog_id: String,
+    pub catalog_name: String,
+    pub role: String,
+}
+
+impl HeldCatalogRole {
+    pub fn role_label(&self) -> &str {
+        label_of(&self.role)
+    }
+}
+
+/// The roles a person holds, by catalog name.
+pub async fn held_by(conn: &mut Conn, user: &UserId) -> Result<Vec<HeldCatalogRole>> {
+    sqlx::query_as::<_, HeldCatalogRole>(
+        "SELECT r.catalog_id, c.display_name AS catalog_name, r.role \
+         FROM catalog_role_assignments r JOIN catalogs c ON c.id = r.catalog_id \
+         WHERE r.user_id = $1 ORDER BY c.name_lower, r.role",
+    )
+    .bind(user.as_str())
+    .all(conn)
+    .await
 }
 
 /// Every (catalog, role) a person holds.

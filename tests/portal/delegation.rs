@@ -109,6 +109,14 @@ both!(
             .await;
         assert!(tab.has("Maria Manager is now a catalog owner of Finance."));
         assert!(tab.has("<td data-label=\"Role\">Catalog owner</td>"));
+        let maria_page = admin
+            .get(&app.url(routes::ADMIN_USER.id(user_named(&app, MARIA).await.id)))
+            .await;
+        assert!(
+            maria_page.has("Catalog owner of <a href="),
+            "her user page lists her role"
+        );
+        assert!(maria_page.has(">Finance</a></li>"));
         let again = give_role(&app, &admin, &finance, MARIA, "catalogOwner").await;
         assert_eq!(again.status, 422);
         assert!(again.has("Maria Manager is already a catalog owner of this catalog."));
@@ -622,6 +630,10 @@ both!(
         assert_eq!(added.status, 303, "{}", added.body);
         let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
         assert!(settings.has("Emma Employee may now create catalogs."));
+        let emma_page = admin
+            .get(&app.url(routes::ADMIN_USER.id(user_named(&app, EMMA).await.id)))
+            .await;
+        assert!(emma_page.has("Catalog creator: may create catalogs"));
 
         // Emma's console: no catalog yet, and the button to make one.
         let home = emma.get(&app.url(routes::HOME)).await;

@@ -11,6 +11,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::directory::PackagesOfUser;
 use crate::service::{ServiceError, directory};
+use crate::store::catalog_roles::HeldCatalogRole;
 use crate::store::directory::HeldRole;
 use crate::store::scim::Origin;
 use crate::store::users::{IdentityRow, LifecycleBlock, UserSummary};
@@ -111,6 +112,8 @@ struct UserFormPage {
     /// For a guest: whether the guest lifecycle governs them.
     governed: Option<bool>,
     lifecycle_block: Option<LifecycleBlock>,
+    catalog_roles: Vec<HeldCatalogRole>,
+    creates_catalogs: bool,
 }
 
 impl UserFormPage {
@@ -149,6 +152,8 @@ async fn new_form(cx: Console) -> Reply {
         origin: Origin::default(),
         governed: None,
         lifecycle_block: None,
+        catalog_roles: vec![],
+        creates_catalogs: false,
     })
 }
 
@@ -184,6 +189,8 @@ async fn create(cx: Console, Form(form): Form<UserForm>) -> Reply {
                 origin: Origin::default(),
                 governed: None,
                 lifecycle_block: None,
+                catalog_roles: vec![],
+                creates_catalogs: false,
             },
         ),
         Err(e) => Err(e.into()),
@@ -224,6 +231,8 @@ async fn edit_page(
         origin: view.origin,
         governed: user.is_guest().then_some(user.governed),
         lifecycle_block: view.lifecycle_block,
+        catalog_roles: view.catalog_roles,
+        creates_catalogs: view.creates_catalogs,
     };
     render_status(status, &page)
 }
