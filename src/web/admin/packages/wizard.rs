@@ -23,14 +23,14 @@ use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
 use crate::web::Reply;
 use crate::web::admin::console::Reaching;
+use crate::web::error::AppError;
 use crate::web::extract::console_access::MakesPackages;
+use crate::web::extract::picker::{Matches, Picked};
+use crate::web::{Layout, form_status, render_status};
 
 /// Whoever may make packages: administrators, and those who manage
 /// access packages in some catalog.
 type Wizarding = Reaching<MakesPackages>;
-use crate::web::error::AppError;
-use crate::web::extract::picker::{Matches, Picked};
-use crate::web::{Layout, form_status, render_status};
 
 const STEPS: [(&str, &str); 7] = [
     ("basics", "Basics"),
