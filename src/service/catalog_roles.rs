@@ -1,5 +1,6 @@
-//! Delegation: giving and taking roles in a catalog, and what a person may
-//! do in the catalog a console page belongs to.
+//! Delegation: giving and taking roles in a catalog and the catalog creator
+//! role, what a person may do in the catalog a console page belongs to, and
+//! what they reach beyond any one catalog.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -10,7 +11,6 @@ use crate::domain::catalog_role::{CatalogRights, CatalogRole, Reach, Within};
 use crate::domain::ids::{CatalogId, UserId};
 use crate::domain::user::User;
 use crate::store::Store;
-use crate::store::catalog_roles::CreatorRow;
 use crate::store::catalog_roles::{self as roles, RoleHolderRow};
 use crate::store::catalogs::{self, CatalogRow};
 use crate::store::{Conn, users};
@@ -43,11 +43,6 @@ pub async fn anywhere(store: &Store, user: &UserId) -> Result<Reach, ServiceErro
         rights: CatalogRights::of(&roles),
         creates_catalogs,
     })
-}
-
-/// The catalog creators.
-pub async fn creators(store: &Store) -> Result<Vec<CreatorRow>, ServiceError> {
-    fetch(store, roles::creators).await
 }
 
 /// Lets the member with `email` create catalogs (field `creator_email`).

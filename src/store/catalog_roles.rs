@@ -1,4 +1,5 @@
-//! Who holds which role in which catalog (delegation).
+//! Delegation: who holds which role in which catalog, and who creates
+//! catalogs.
 
 use chrono::{DateTime, Utc};
 

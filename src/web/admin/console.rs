@@ -23,9 +23,8 @@ use crate::web::extract::guard::CurrentUser;
 /// administrators get one.
 pub type Console = Ctx<AdminUser>;
 
-/// For the console's pages that delegates use too (the catalog and package
-/// lists, the package wizard, look-ups): each shows a delegate only their
-/// catalogs.
+/// For the catalog and package lists, which delegates use too: each shows
+/// a delegate only their catalogs.
 pub type Delegated = Ctx<ConsoleUser>;
 
 /// For the console's shared pages whoever's reach beyond one catalog

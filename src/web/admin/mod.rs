@@ -1,8 +1,10 @@
 //! The admin console. Every handler takes one of the console contexts of
 //! `console`: tenant-wide pages only administrators reach (`Console`); a
 //! catalog's and a package's pages whoever holds the right in that catalog
-//! (`CatalogConsole`, `PackageConsole`); the lists and the wizard
-//! delegates share, each showing them their catalogs (`Delegated`).
+//! (`CatalogConsole`, `PackageConsole`); the lists delegates share, each
+//! showing them their catalogs (`Delegated`); the package wizard, New
+//! catalog and look-ups, for whoever's reach beyond one catalog admits
+//! (`Reaching`).
 
 pub mod applications;
 pub mod audit;

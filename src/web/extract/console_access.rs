@@ -1,7 +1,8 @@
 //! Who may use which console page: administrators everywhere; catalog
-//! delegates on their catalogs' pages (by their roles there) and on the
-//! shared pages their reach admits (lists, the package wizard, New catalog,
-//! look-ups).
+//! delegates (who hold catalog roles or create catalogs) on the lists, which
+//! show them their catalogs, on their catalogs' pages (by their roles
+//! there), and on the shared pages their reach admits (the package wizard,
+//! New catalog, look-ups).
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -57,14 +58,15 @@ fn admit<T: 'static>(
 /// Why someone may not open a console page.
 pub(crate) fn console_closed(current: &CurrentUser) -> AppError {
     AppError::Forbidden(if current.delegated {
-        "This part of the console is for Gatehouse administrators; your catalog roles open your catalogs only.".into()
+        "This part of the console is for Gatehouse administrators; your delegated roles open your catalogs only.".into()
     } else {
         "The admin console is for Gatehouse administrators and catalog delegates. Ask an administrator if you need access.".into()
     })
 }
 
 /// Someone the console is open to: an administrator, or a person who holds
-/// a role in some catalog (and sees only those catalogs). Others get 403.
+/// a role in some catalog or creates catalogs (and sees only their
+/// catalogs). Others get 403.
 pub struct ConsoleUser(pub CurrentUser);
 
 impl std::ops::Deref for ConsoleUser {
@@ -93,6 +95,8 @@ impl FromRequest for ConsoleUser {
 /// Which of the console's shared pages someone reaches, by their `Reach`.
 pub trait Reaches {
     fn admits(reach: &Reach) -> bool;
+    /// What a delegate it does not admit is told.
+    const REFUSAL: &'static str;
 }
 
 /// The package wizard: those who manage access packages somewhere.
@@ -106,16 +110,20 @@ impl Reaches for MakesPackages {
     fn admits(reach: &Reach) -> bool {
         reach.rights.manage_packages
     }
+    const REFUSAL: &'static str = "Access package managers and catalog owners make access packages. Ask a catalog owner or an administrator.";
 }
 impl Reaches for MakesCatalogs {
     fn admits(reach: &Reach) -> bool {
         reach.creates_catalogs
     }
+    const REFUSAL: &'static str =
+        "Administrators and catalog creators make catalogs. Ask an administrator if you need one.";
 }
 impl Reaches for FillsForms {
     fn admits(reach: &Reach) -> bool {
         reach.rights.manage_packages || reach.rights.assign
     }
+    const REFUSAL: &'static str = "Look-ups are for those who fill in policies and assignments.";
 }
 
 /// Someone whose reach beyond any one catalog admits them to a shared
@@ -161,10 +169,7 @@ impl<N: Reaches + 'static> FromRequest for Anywhere<N> {
                 catalog_roles::anywhere(&state.store, &current.user.id).await?
             };
             if !N::admits(&reach) {
-                return Err(AppError::Forbidden(
-                    "Your catalog roles do not reach this page. Ask a catalog owner or an administrator."
-                        .into(),
-                ));
+                return Err(AppError::Forbidden(N::REFUSAL.into()));
             }
             Ok(Anywhere {
                 current,

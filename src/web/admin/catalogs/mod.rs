@@ -24,7 +24,7 @@ use crate::web::Reply;
 use crate::web::admin::console::{CatalogConsole, ConsoleWho, Reaching};
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
-use crate::web::extract::console_access::{MakesCatalogs, ManageCatalog, Read};
+use crate::web::extract::console_access::{MakesCatalogs, ManageCatalog, Reaches, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::routing::Router;
@@ -90,7 +90,7 @@ const LIST: ListSpec<CatalogRow> = ListSpec {
         num("Resources", |c| c.resource_count),
         num("Access packages", |c| c.package_count),
     ],
-    delegates: ForDelegates::ReadAndNew(|reach| reach.creates_catalogs),
+    delegates: ForDelegates::ReadAndNew(MakesCatalogs::admits),
 };
 
 tabs! {

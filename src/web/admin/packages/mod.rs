@@ -27,7 +27,7 @@ use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
-use crate::web::extract::console_access::Read;
+use crate::web::extract::console_access::{MakesPackages, Reaches, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::page_at;
 use crate::web::routing::Router;
@@ -85,7 +85,7 @@ const LIST: ListSpec<PackageListRow> = ListSpec {
         num("Policies", |p| p.policy_count),
         num("Active assignments", |p| p.assignment_count),
     ],
-    delegates: ForDelegates::ReadAndNew(|reach| reach.rights.manage_packages),
+    delegates: ForDelegates::ReadAndNew(MakesPackages::admits),
 };
 
 tabs! {
