@@ -180,6 +180,10 @@ pub const ADMIN_PACKAGE_ROLE_REMOVE: Route =
 pub const ADMIN_PACKAGE_POLICIES: Route = Route("/admin/access-packages/{id}/policies");
 pub const ADMIN_PACKAGE_POLICY_NEW: Route = Route("/admin/access-packages/{id}/policies/new");
 pub const ADMIN_PACKAGE_POLICY: Route = Route("/admin/access-packages/{id}/policies/{pid}");
+pub const ADMIN_PACKAGE_AUTOMATIC_NEW: Route =
+    Route("/admin/access-packages/{id}/policies/new-automatic");
+pub const ADMIN_PACKAGE_AUTOMATIC: Route =
+    Route("/admin/access-packages/{id}/policies/{pid}/automatic");
 pub const ADMIN_PACKAGE_POLICY_STATE: Route =
     Route("/admin/access-packages/{id}/policies/{pid}/state");
 pub const ADMIN_PACKAGE_SETTINGS: Route = Route("/admin/access-packages/{id}/settings");

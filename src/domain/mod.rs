@@ -42,6 +42,7 @@ pub mod directory;
 pub mod directory_import;
 pub mod ids;
 pub mod lifecycle;
+pub mod membership_rule;
 pub mod message;
 pub mod policy;
 pub mod policy_draft;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::catalog::{Localization, parse_localizations};
 use super::ids::{ConnectedOrgId, GroupId, UserId};
+use super::membership_rule::MembershipRule;
 use super::validation::{FieldErrors, optional_long_text, required_text};
 
 /// Graph `allowedTargetScope`.
@@ -245,6 +246,85 @@ pub struct Policy {
     /// or scheduled, extended, ending soon, ended). Graph's
     /// `notificationSettings.isAssignmentNotificationDisabled`, inverted.
     pub assignment_notifications: bool,
+    /// Set on an automatic assignment policy (Entra's auto-assignment
+    /// policy): people matching its rule are assigned, not requestors.
+    pub automatic: Option<AutomaticAssignment>,
+}
+
+/// Graph `automaticRequestSettings`, with the rule of the policy's
+/// `attributeRuleMembers` target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutomaticAssignment {
+    pub rule: MembershipRule,
+    /// `requestAccessForAllowedTargets`: assign people when they come to
+    /// match the rule.
+    pub assign: bool,
+    /// `removeAccessWhenTargetLeavesAllowedTargets`.
+    pub remove_when_out_of_scope: bool,
+    /// `gracePeriodBeforeAccessRemoval`, in days: how long someone who no
+    /// longer matches keeps access (matching again in time keeps it).
+    pub grace_period_days: u32,
+}
+
+/// The longest grace period before access is removed.
+pub const MAX_GRACE_DAYS: u32 = 90;
+
+/// What the automatic assignment policy form sends.
+pub struct AutomaticInput<'a> {
+    pub display_name: &'a str,
+    pub description: &'a str,
+    pub rule: &'a str,
+    pub assign: bool,
+    pub remove_when_out_of_scope: bool,
+    pub grace_period_days: &'a str,
+}
+
+impl AutomaticInput<'_> {
+    /// The policy the form describes (`enabled` as it is to be), or the
+    /// errors by field.
+    pub fn policy(&self, enabled: bool, now: DateTime<Utc>) -> Result<Policy, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let rule = e.check("rule", MembershipRule::parse(self.rule));
+        let grace = self.grace_period_days.trim();
+        let grace_period_days = match grace.parse::<u32>() {
+            Ok(d) => d,
+            Err(_) if grace.is_empty() => 0,
+            Err(_) => {
+                e.add(
+                    "grace_days",
+                    format!("Enter a whole number of days from 0 to {MAX_GRACE_DAYS}."),
+                );
+                0
+            }
+        };
+        let Some(rule) = rule else {
+            // The name is checked too, so that both errors show at once.
+            e.check(
+                "display_name",
+                required_text(self.display_name, "Name", 256),
+            );
+            return Err(e);
+        };
+        let p = self.with(rule, grace_period_days, enabled);
+        if let Err(more) = p.validate(now) {
+            e.merge(&more);
+        }
+        e.into_result().map(|()| p)
+    }
+
+    fn with(&self, rule: MembershipRule, grace_period_days: u32, enabled: bool) -> Policy {
+        Policy::automatic(
+            self.display_name,
+            Some(self.description),
+            enabled,
+            AutomaticAssignment {
+                rule,
+                assign: self.assign,
+                remove_when_out_of_scope: self.remove_when_out_of_scope,
+                grace_period_days,
+            },
+        )
+    }
 }
 
 pub const MAX_STAGES: usize = 3;
@@ -266,6 +346,41 @@ impl Policy {
         }
     }
 
+    /// An automatic assignment policy: it assigns whom its rule matches,
+    /// for as long as they match; nobody requests under it, nobody
+    /// approves, and its assignments do not expire.
+    pub fn automatic(
+        display_name: &str,
+        description: Option<&str>,
+        enabled: bool,
+        automatic: AutomaticAssignment,
+    ) -> Policy {
+        Policy {
+            display_name: display_name.trim().to_string(),
+            description: description
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
+            enabled,
+            allowed_target_scope: AllowedTargetScope::SpecificDirectoryUsers,
+            specific_allowed_targets: vec![],
+            requestor: RequestorSettings::default(),
+            approval: ApprovalSettings::default(),
+            questions: vec![],
+            expiration: Expiration::NoExpiration,
+            assignment_notifications: true,
+            automatic: Some(automatic),
+        }
+    }
+
+    /// Who the policy is for, as the policies tab says it.
+    pub fn audience(&self) -> &'static str {
+        match self.automatic {
+            Some(_) => "Automatic: people matching a rule",
+            None => self.allowed_target_scope.label(),
+        }
+    }
+
     /// Checks the rules a stored policy must satisfy. Errors are keyed by the
     /// form field they belong to (`stage{n}.primary`, `question{n}.text`, ...).
     pub fn validate(&self, now: DateTime<Utc>) -> Result<(), FieldErrors> {
@@ -279,6 +394,27 @@ impl Policy {
                 "policy_description",
                 optional_long_text(d, "Description", 2000),
             );
+        }
+        if let Some(auto) = &self.automatic {
+            if auto.grace_period_days > MAX_GRACE_DAYS {
+                e.add(
+                    "grace_days",
+                    format!("The grace period is 0 to {MAX_GRACE_DAYS} days."),
+                );
+            }
+            let fixed = Policy::automatic(
+                &self.display_name,
+                self.description.as_deref(),
+                self.enabled,
+                auto.clone(),
+            );
+            if *self != fixed {
+                e.add(
+                    "rule",
+                    "An automatic assignment policy takes a rule only: no requestors, approval, questions or expiration.",
+                );
+            }
+            return e.into_result();
         }
         let scope = self.allowed_target_scope;
         let specific = matches!(
@@ -624,6 +760,7 @@ impl Policy {
             questions: vec![],
             expiration: Expiration::NoExpiration,
             assignment_notifications: true,
+            automatic: None,
         }
     }
 }
@@ -632,6 +769,52 @@ impl Policy {
 mod tests {
     use super::*;
     use chrono::Duration;
+
+    fn automatic_form<'a>(rule: &'a str, grace: &'a str) -> AutomaticInput<'a> {
+        AutomaticInput {
+            display_name: " Sales staff ",
+            description: "",
+            rule,
+            assign: true,
+            remove_when_out_of_scope: true,
+            grace_period_days: grace,
+        }
+    }
+
+    #[test]
+    fn an_automatic_policy_takes_a_rule_and_nothing_requestors_use() {
+        let now = Utc::now();
+        let p = automatic_form(r#"user.department -eq "Sales""#, "7")
+            .policy(true, now)
+            .unwrap();
+        assert_eq!(p.display_name, "Sales staff");
+        assert_eq!(p.description, None);
+        assert_eq!(p.automatic.as_ref().unwrap().grace_period_days, 7);
+        assert_eq!(p.audience(), "Automatic: people matching a rule");
+        // Nobody requests under it: stored with requestor settings, it is refused.
+        let mut requestable = p.clone();
+        requestable.requestor.enable_targets_to_self_add_access = true;
+        assert!(requestable.validate(now).unwrap_err().get("rule").is_some());
+
+        let e = automatic_form("user.department", "x")
+            .policy(true, now)
+            .unwrap_err();
+        assert!(e.get("rule").unwrap().contains("Expected an operator"));
+        assert!(e.get("grace_days").unwrap().contains("whole number"));
+        let e = automatic_form(r#"user.department -eq "Sales""#, "91")
+            .policy(true, now)
+            .unwrap_err();
+        assert!(e.get("grace_days").unwrap().contains("0 to 90"));
+        assert_eq!(
+            automatic_form(r#"user.department -eq "Sales""#, "")
+                .policy(false, now)
+                .unwrap()
+                .automatic
+                .unwrap()
+                .grace_period_days,
+            0
+        );
+    }
 
     fn stage(approvers: Vec<Approver>) -> ApprovalStage {
         ApprovalStage {
@@ -666,6 +849,7 @@ mod tests {
             questions: vec![],
             expiration: Expiration::AfterDays(180),
             assignment_notifications: true,
+            automatic: None,
         }
     }
 

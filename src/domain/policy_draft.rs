@@ -274,6 +274,7 @@ mod tests {
             questions: vec![],
             expiration: Expiration::AfterDays(365),
             assignment_notifications: true,
+            automatic: None,
         });
         d.named = vec![
             (Slot::Target, Name::User("Ada@Example.com".into())),

@@ -1,7 +1,7 @@
 //! Background jobs, started once with the server by `spawn_all`: the outbox
-//! sender, and the lifecycle jobs (scheduled deliveries, escalation,
-//! automatic denial, expiration, reminders, the guest lifecycle,
-//! access reviews and housekeeping), one file each.
+//! sender, and the lifecycle jobs (automatic assignment, scheduled
+//! deliveries, escalation, automatic denial, expiration, reminders, the
+//! guest lifecycle, access reviews and housekeeping), one file each.
 //!
 //! Each job takes what is due in batches, each batch one transaction. The
 //! store chooses a batch's rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL,
@@ -36,6 +36,7 @@ macro_rules! batches {
 }
 
 pub mod approval_reminders;
+pub mod automatic;
 pub mod callouts;
 pub mod denial;
 pub mod escalation;
@@ -74,6 +75,9 @@ pub struct Report {
     pub reminded: usize,
     pub blocked: usize,
     pub deleted: usize,
+    /// Assignments automatic assignment policies gave and took back.
+    pub auto_assigned: usize,
+    pub auto_removed: usize,
 }
 
 /// Runs every lifecycle job once at the clock's time, in an order where one
@@ -93,7 +97,15 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
             0
         }
     };
+    // Rules first: whom they now assign or remove is seen by the jobs
+    // after them (an assignment taken back leaves a guest without access).
+    let applied = automatic::run(store, now).await.unwrap_or_else(|e| {
+        count("automatic assignment", Err(e));
+        Default::default()
+    });
     let report = Report {
+        auto_assigned: applied.assigned,
+        auto_removed: applied.removed,
         delivered: count("scheduled deliveries", scheduled::run(store, now).await),
         // Escalation before reminders: a reminder found after its stage's
         // escalation is due is dropped, not sent next to the forwarded mail.

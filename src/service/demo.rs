@@ -270,6 +270,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         ],
         expiration: Expiration::AfterDays(180),
         assignment_notifications: true,
+        automatic: None,
     };
     let pick = |r: &(String, String), role: &str| RolePick {
         resource: r.0.clone(),
@@ -328,6 +329,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
         questions: vec![],
         expiration: Expiration::AfterDays(365),
         assignment_notifications: true,
+        automatic: None,
         // Employees may ask for a specific period, such as a campaign's weeks.
         requestor: RequestorSettings {
             allow_custom_assignment_schedule: true,

@@ -142,6 +142,61 @@ pub async fn active_for(
     .await
 }
 
+/// The active assignments an automatic policy gave: (assignment id,
+/// holder, since when the holder no longer matches its rule).
+pub async fn active_of_policy(
+    conn: &mut Conn,
+    policy: &str,
+) -> Result<Vec<(String, UserId, Option<String>)>> {
+    let rows = sqlx::query_as::<_, (String, String, Option<String>)>(&format!(
+        "SELECT id, target_id, out_of_scope_since FROM access_package_assignments \
+         WHERE policy_id = $1 AND state IN {ACTIVE} ORDER BY created_at, id"
+    ))
+    .bind(policy)
+    .all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, user, since)| (id, UserId::from_stored(user), since))
+        .collect())
+}
+
+/// Records when the holder of an active automatic assignment stopped
+/// matching its rule, or (`None`) that they match again.
+pub async fn set_out_of_scope(
+    conn: &mut Conn,
+    id: &str,
+    since: Option<DateTime<Utc>>,
+) -> Result<bool> {
+    sqlx::query(&format!(
+        "UPDATE access_package_assignments SET out_of_scope_since = $2 \
+         WHERE id = $1 AND state IN {ACTIVE}"
+    ))
+    .bind(id)
+    .bind(since.map(ts))
+    .changed_one(conn)
+    .await
+}
+
+/// The people who hold the package, or have an open request for it: those
+/// an automatic policy does not assign again.
+pub async fn holders_or_requesting(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+) -> Result<std::collections::HashSet<UserId>> {
+    let rows = sqlx::query_scalar::<_, String>(&format!(
+        "SELECT target_id FROM access_package_assignments \
+         WHERE access_package_id = $1 AND state IN {ACTIVE} \
+         UNION SELECT target_id FROM assignment_requests \
+         WHERE access_package_id = $1 AND target_id IS NOT NULL AND state IN {}",
+        super::requests::OPEN
+    ))
+    .bind(package.as_str())
+    .all(conn)
+    .await?;
+    Ok(rows.into_iter().map(UserId::from_stored).collect())
+}
+
 /// A new end date (an extension): the reminders start over.
 /// Sets the end of an assignment that is still active; false when it has
 /// ended meanwhile (an extension never brings it back).

@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 use super::{Conn, Flag, Result, Rows, Statement, StoreError, parse_ts, ts};
 use crate::domain::catalog::Localization;
 use crate::domain::ids::{AccessPackageId, ConnectedOrgId, GroupId, UserId};
+use crate::domain::membership_rule::MembershipRule;
 use crate::domain::policy::{
-    AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Choice, Expiration, Policy,
-    Question, QuestionKind, RequestorSettings, SubjectSet,
+    AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, AutomaticAssignment, Choice,
+    Expiration, Policy, Question, QuestionKind, RequestorSettings, SubjectSet,
 };
 
 fn approver_json(a: &Approver) -> Value {
@@ -97,7 +98,7 @@ pub fn settings_json(p: &Policy) -> Value {
             json!({"type": "afterDuration", "duration": format!("PT{h}H")})
         }
     };
-    json!({
+    let mut doc = json!({
         "requestorSettings": {
             "enableTargetsToSelfAddAccess": r.enable_targets_to_self_add_access,
             "enableTargetsToSelfUpdateAccess": r.enable_targets_to_self_update_access,
@@ -159,7 +160,40 @@ pub fn settings_json(p: &Policy) -> Value {
         "notificationSettings": {
             "isAssignmentNotificationDisabled": !p.assignment_notifications,
         },
-    })
+    });
+    if let Some(a) = &p.automatic {
+        doc["automaticRequestSettings"] = json!({
+            "requestAccessForAllowedTargets": a.assign,
+            "removeAccessWhenTargetLeavesAllowedTargets": a.remove_when_out_of_scope,
+            "gracePeriodBeforeAccessRemoval": format!("P{}D", a.grace_period_days),
+        });
+        // The rule, as Graph gives it: the policy's one allowed target (the
+        // other kinds of target live in `assignment_policy_targets`).
+        doc["specificAllowedTargets"] = json!([{
+            "@odata.type": "#microsoft.graph.attributeRuleMembers",
+            "membershipRule": a.rule.as_str(),
+        }]);
+    }
+    doc
+}
+
+/// The automatic assignment settings of a settings document, if it has
+/// them; a rule that no longer reads is a corrupt row.
+fn automatic_from(v: &Value) -> Result<Option<AutomaticAssignment>> {
+    let Some(a) = v.get("automaticRequestSettings").filter(|a| a.is_object()) else {
+        return Ok(None);
+    };
+    let text = v["specificAllowedTargets"][0]["membershipRule"]
+        .as_str()
+        .ok_or_else(|| StoreError::Corrupt("automatic policy without a rule".into()))?;
+    let rule = MembershipRule::parse(text)
+        .map_err(|e| StoreError::Corrupt(format!("membership rule: {e}")))?;
+    Ok(Some(AutomaticAssignment {
+        rule,
+        assign: flag(a, "requestAccessForAllowedTargets"),
+        remove_when_out_of_scope: flag(a, "removeAccessWhenTargetLeavesAllowedTargets"),
+        grace_period_days: days(a, "gracePeriodBeforeAccessRemoval"),
+    }))
 }
 
 /// `P{n}D` / `PT{n}H` to a number of days / hours.
@@ -325,8 +359,8 @@ pub async fn insert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO assignment_policies (id, access_package_id, display_name, description, allowed_target_scope, \
-         enabled, settings, created_at, updated_at, assignment_notifications) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+         enabled, settings, created_at, updated_at, assignment_notifications, automatic) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
     )
     .bind(id)
     .bind(package.as_str())
@@ -337,6 +371,7 @@ pub async fn insert(
     .bind(settings_json(p).to_string())
     .bind(ts(now))
     .bind(p.assignment_notifications)
+    .bind(p.automatic.is_some())
     .execute(&mut *conn)
     .await?;
     write_targets(conn, id, &p.specific_allowed_targets).await
@@ -345,7 +380,7 @@ pub async fn insert(
 pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -> Result<()> {
     let done = sqlx::query(
         "UPDATE assignment_policies SET display_name = $2, description = $3, allowed_target_scope = $4, enabled = $5, \
-         settings = $6, updated_at = $7, assignment_notifications = $8 WHERE id = $1",
+         settings = $6, updated_at = $7, assignment_notifications = $8, automatic = $9 WHERE id = $1",
     )
     .bind(id)
     .bind(&p.display_name)
@@ -355,6 +390,7 @@ pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -
     .bind(settings_json(p).to_string())
     .bind(ts(now))
     .bind(p.assignment_notifications)
+    .bind(p.automatic.is_some())
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
@@ -480,10 +516,28 @@ fn assemble(
                 questions,
                 expiration,
                 assignment_notifications: r.assignment_notifications,
+                automatic: automatic_from(&settings)?,
             };
             Ok((r.access_package_id, r.id, policy))
         })
         .collect()
+}
+
+/// The enabled automatic assignment policies: (package id, policy id,
+/// policy). On PostgreSQL each is locked for the caller's transaction and
+/// those another instance holds are skipped, so one instance applies a rule
+/// at a time.
+pub async fn automatic(conn: &mut Conn) -> Result<Vec<(String, String, Policy)>> {
+    let lock = super::dialect(conn).skip_locked();
+    let rows = sqlx::query_as::<_, PolicyRow>(&format!(
+        "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings, \
+         assignment_notifications \
+         FROM assignment_policies WHERE automatic = TRUE AND enabled = TRUE ORDER BY created_at, id{lock}"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    // Automatic policies have no target rows: their rule is their target.
+    assemble(rows, vec![])
 }
 
 /// One policy with the package it belongs to.

@@ -584,6 +584,17 @@ pub async fn names_of(conn: &mut Conn, ids: &[String]) -> Result<HashMap<UserId,
     super::map_in(conn, sql, ids, UserId::from_stored, |n| n).await
 }
 
+/// Everyone not blocked, members and guests: whom automatic assignment
+/// policies' rules are evaluated against.
+pub async fn active_all(conn: &mut Conn) -> Result<Vec<User>> {
+    let rows = sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE state = 'active' ORDER BY id"
+    ))
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(User::try_from).collect()
+}
+
 /// The users with these addresses (lower case), in one statement.
 pub async fn by_emails(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>> {
     if emails.is_empty() {

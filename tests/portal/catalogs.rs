@@ -34,6 +34,7 @@ async fn make_package(
         questions: vec![],
         expiration: Expiration::NoExpiration,
         assignment_notifications: true,
+        automatic: None,
     };
     let roles: Vec<gatehouse::service::packages::RolePick> = resource
         .map(|r| gatehouse::service::packages::RolePick {

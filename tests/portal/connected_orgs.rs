@@ -168,6 +168,7 @@ both!(connected_organizations_are_managed, |backend| async move {
         questions: vec![],
         expiration: gatehouse::domain::policy::Expiration::NoExpiration,
         assignment_notifications: true,
+        automatic: None,
     };
     let package = gatehouse::service::packages::create(
         &app.store,

@@ -73,6 +73,7 @@ pub(crate) fn member_policy(
         questions: vec![],
         expiration,
         assignment_notifications: true,
+        automatic: None,
     }
 }
 

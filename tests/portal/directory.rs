@@ -440,6 +440,7 @@ async fn jira_for(
         questions: vec![],
         expiration: Expiration::NoExpiration,
         assignment_notifications: true,
+        automatic: None,
     };
     let role = {
         let mut c = app.store.read().await.unwrap();

@@ -172,6 +172,7 @@ async fn escalating(app: &TestApp) -> Policy {
         questions: vec![],
         expiration: Expiration::AfterDays(20),
         assignment_notifications: true,
+        automatic: None,
     }
 }
 
@@ -938,6 +939,7 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
         questions: vec![],
         expiration: Expiration::AfterDays(30),
         assignment_notifications: true,
+        automatic: None,
     };
     let day = |d: i64| (start + Duration::days(d)).format("%Y-%m-%d").to_string();
     for k in 0..30 {

@@ -8,6 +8,7 @@ mod helpers;
 
 mod administration;
 mod auth;
+mod automatic;
 mod browser;
 mod catalogs;
 mod cli;

@@ -378,6 +378,7 @@ both!(
             questions: vec![],
             expiration: Expiration::NoExpiration,
             assignment_notifications: true,
+            automatic: None,
         };
         policy.validate(now).unwrap();
         let actor = gatehouse::domain::audit::Actor::system();

@@ -302,6 +302,7 @@ both!(
             ],
             expiration: Expiration::AfterDays(180),
             assignment_notifications: true,
+            automatic: None,
         };
         policy.validate(now).expect("the policy is valid");
         policies::insert(

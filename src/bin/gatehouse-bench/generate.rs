@@ -470,6 +470,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             questions: vec![],
             expiration: Expiration::AfterDays(365),
             assignment_notifications: true,
+            automatic: None,
         };
         let second = Policy {
             display_name: "Partners".into(),
@@ -478,6 +479,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             approval: approval(vec![stage(vec![Approver::SingleUser(approver.clone())])]),
             expiration: Expiration::AfterDays(90),
             assignment_notifications: true,
+            automatic: None,
             ..first.clone()
         };
         for (pi, p) in [first, second].iter().enumerate() {

@@ -786,6 +786,7 @@ async fn latency(
         questions: vec![],
         expiration: Expiration::NoExpiration,
         assignment_notifications: true,
+        automatic: None,
     };
     let package = packages::create(
         store,

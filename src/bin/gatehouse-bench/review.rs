@@ -80,6 +80,7 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
         questions: vec![],
         expiration: Expiration::NoExpiration,
         assignment_notifications: true,
+        automatic: None,
     };
     let package = packages::create(
         &store,

@@ -1230,6 +1230,7 @@ mod tests {
             questions: vec![],
             expiration: Expiration::AfterDays(30),
             assignment_notifications: true,
+            automatic: None,
         }
     }
 

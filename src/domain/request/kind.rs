@@ -76,17 +76,21 @@ pub enum EndReason {
     AccessReview,
     /// An approver took back the approval that gave it.
     Revoked,
+    /// Its holder no longer matches the rule of the automatic assignment
+    /// policy that gave it (after the policy's grace period).
+    OutOfScope,
 }
 
 impl EndReason {
     /// The ways access is taken away before its end date (all but expiry):
     /// what the Assignments tab's "Removed" filter shows.
-    pub const REMOVALS: [EndReason; 5] = [
+    pub const REMOVALS: [EndReason; 6] = [
         EndReason::Removed,
         EndReason::GivenUp,
         EndReason::RemovedFromDirectory,
         EndReason::AccessReview,
         EndReason::Revoked,
+        EndReason::OutOfScope,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +101,7 @@ impl EndReason {
             EndReason::RemovedFromDirectory => "removedFromDirectory",
             EndReason::AccessReview => "accessReview",
             EndReason::Revoked => "revoked",
+            EndReason::OutOfScope => "outOfScope",
         }
     }
 
@@ -115,6 +120,7 @@ impl EndReason {
             EndReason::RemovedFromDirectory => "Removed from the directory",
             EndReason::AccessReview => "Removed by an access review",
             EndReason::Revoked => "Revoked by an approver",
+            EndReason::OutOfScope => "No longer matches the automatic assignment rule",
         }
     }
 }

@@ -2,9 +2,14 @@
 //! separation-of-duties settings (policies in `policies`), and what the
 //! package pages show.
 
+mod automatic;
 mod policy;
 mod views;
 
+pub use automatic::{
+    MATCHES_LISTED, Matching, add_automatic_policy, automatic_policy, matching,
+    update_automatic_policy,
+};
 pub use policy::{
     PolicyFormContext, add_policy, delete_policy, policy, policy_form_context, resolve,
     set_policy_enabled, update_policy,

@@ -215,6 +215,10 @@ pub async fn update_policy(
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let before = found(policies::get(tx, id, policy_id).await?)?;
+        // An automatic policy is changed on its own form only.
+        if before.automatic.is_some() {
+            return Err(ServiceError::NotFound);
+        }
         let chosen = draft.extensions.clone();
         let review = draft.review.clone();
         let policy = resolve(tx, draft, now).await?;

@@ -174,7 +174,8 @@ pub async fn assign_form(
             policies: policies::for_package(c, package)
                 .await?
                 .into_iter()
-                .filter(|(_, p)| p.enabled)
+                // An automatic policy assigns by its rule only.
+                .filter(|(_, p)| p.enabled && p.automatic.is_none())
                 .collect(),
             package: p,
             attributes,

@@ -55,7 +55,11 @@ pub async fn assign(
         .await?
         .ok_or(ServiceError::NotFound)?;
     // A disabled policy assigns nobody, an administrator's choice included.
-    let Some(policy) = info.policy(input.policy_id).filter(|p| p.enabled).cloned() else {
+    let Some(policy) = info
+        .policy(input.policy_id)
+        .filter(|p| p.enabled && p.automatic.is_none())
+        .cloned()
+    else {
         return Err(invalid(
             "policy",
             "Choose an enabled policy of this package.",

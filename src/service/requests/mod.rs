@@ -11,6 +11,7 @@ mod propose;
 mod save;
 
 pub mod assign;
+pub mod automatic;
 pub mod availability;
 pub mod cancel;
 pub mod decide;

@@ -3,6 +3,7 @@
 //! assignments, settings) on a shared layout.
 
 mod assignments;
+mod automatic;
 mod policies;
 mod policy_form;
 mod requests;
@@ -48,6 +49,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(ADMIN_PACKAGE_ROLE_REMOVE, roles::remove)
         .post(ADMIN_PACKAGE_POLICIES, policies::create)
         .get(ADMIN_PACKAGE_POLICY_NEW, policies::new)
+        .form(
+            ADMIN_PACKAGE_AUTOMATIC_NEW,
+            automatic::new,
+            automatic::create,
+        )
+        .form(ADMIN_PACKAGE_AUTOMATIC, automatic::edit, automatic::update)
         .form(ADMIN_PACKAGE_POLICY, policies::edit, policies::update)
         .post(ADMIN_PACKAGE_POLICY_STATE, policies::change_state)
         .post(ADMIN_PACKAGE_SETTINGS, settings::update)

@@ -31,8 +31,10 @@ struct PoliciesTab {
     layout: Layout,
     package: PackageRow,
     tab: Tab,
-    /// (id, name, enabled, who can request).
-    policies: Vec<(String, String, bool, &'static str)>,
+    /// (id, name, enabled, who can request, whether automatic).
+    policies: Vec<(String, String, bool, &'static str, bool)>,
+    /// Whether the package has its automatic assignment policy (one at most).
+    has_automatic: bool,
 }
 
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Reply {
@@ -41,18 +43,21 @@ pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Rep
         .policies
         .into_iter()
         .map(|(pid, p)| {
+            let automatic = p.automatic.is_some();
             (
                 pid,
-                p.display_name,
+                p.display_name.clone(),
                 p.enabled,
-                p.allowed_target_scope.label(),
+                p.audience(),
+                automatic,
             )
         })
-        .collect();
+        .collect::<Vec<_>>();
     render(&PoliciesTab {
         layout: cx.layout(view.package.display_name.clone()),
         package: view.package,
         tab: Tab::Policies,
+        has_automatic: policies.iter().any(|p| p.4),
         policies,
     })
 }
@@ -127,6 +132,9 @@ pub(super) async fn new(cx: PackageConsole<ManagePackages>, path: web::Path<Stri
 pub(super) async fn edit(cx: PackageConsole<Read>, path: web::Path<(String, String)>) -> Reply {
     let id = parse_id(&path.0)?;
     let (policy, names) = svc::policy(cx.store(), &id, &path.1).await?;
+    if policy.automatic.is_some() {
+        return Ok(redirect(&routes::ADMIN_PACKAGE_AUTOMATIC.ids(&id, &path.1)));
+    }
     let f = policy_form::fields_of(&policy, &names, cx.who.tz);
     form_page(
         &cx,
@@ -226,6 +234,18 @@ pub(super) async fn change_state(
 ) -> Reply {
     let id = parse_id(&path.0)?;
     let (actor, now, pid) = (cx.actor(), cx.now(), &path.1);
+    // Automatic policies are administrators' alone, as in Entra.
+    if !cx.who.rights().admin
+        && svc::policy(cx.store(), &id, pid)
+            .await?
+            .0
+            .automatic
+            .is_some()
+    {
+        return Err(AppError::Forbidden(
+            "Only administrators change automatic assignment policies.".into(),
+        ));
+    }
     let result = match form.0.action.as_str() {
         "enable" => svc::set_policy_enabled(cx.store(), &actor, &id, pid, true, now)
             .await

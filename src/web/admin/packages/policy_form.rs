@@ -425,6 +425,7 @@ pub fn draft(f: &Fields, tz: Tz) -> PolicyDraft {
         expiration,
         // Off only when asked: a form without the switch mails as before.
         assignment_notifications: !on(f, "notifications_off"),
+        automatic: None,
     };
     let review = f.contains_key("rv_posted").then(|| {
         review_input(f).parse().unwrap_or_else(|errors| {

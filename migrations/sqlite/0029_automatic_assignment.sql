@@ -1,0 +1,7 @@
+-- Automatic assignment policies: a policy whose rule (in its settings)
+-- assigns the people who match it. The flag lets the job find them without
+-- reading every policy; `out_of_scope_since` is when the holder of an
+-- automatic assignment stopped matching, from which its grace period runs.
+ALTER TABLE assignment_policies ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX assignment_policies_automatic ON assignment_policies (automatic, enabled);
+ALTER TABLE access_package_assignments ADD COLUMN out_of_scope_since TEXT;

@@ -1,0 +1,137 @@
+//! A package's automatic assignment policy (Entra's auto-assignment
+//! policy): at most one per package, made and changed by administrators,
+//! with a look at whom its rule matches before it is saved.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{event, package_row};
+use crate::domain::audit::{Actor, diff};
+use crate::domain::ids::AccessPackageId;
+use crate::domain::membership_rule::MembershipRule;
+use crate::domain::policy::{AutomaticInput, Policy};
+use crate::service::{ServiceError, found, invalid, read, write};
+use crate::store::packages::PackageRow;
+use crate::store::{self, policies, users};
+
+/// How many of the people a rule matches are named on the form.
+pub const MATCHES_LISTED: usize = 20;
+
+/// Whom a rule matches now, among the people not blocked.
+#[derive(Debug, Default)]
+pub struct Matching {
+    pub count: usize,
+    /// (name, email) of the first `MATCHES_LISTED`, by name.
+    pub first: Vec<(String, String)>,
+}
+
+/// The package, and its automatic policy `policy_id` when one is given
+/// (`NotFound` for any other policy).
+#[tracing::instrument(skip_all)]
+pub async fn automatic_policy(
+    store: &store::Store,
+    package: &AccessPackageId,
+    policy_id: Option<&str>,
+) -> Result<(PackageRow, Option<Policy>), ServiceError> {
+    read(store, async |c| {
+        let row = package_row(c, package).await?;
+        let policy = match policy_id {
+            Some(id) => {
+                let p = found(policies::get(c, package, id).await?)?;
+                if p.automatic.is_none() {
+                    return Err(ServiceError::NotFound);
+                }
+                Some(p)
+            }
+            None => None,
+        };
+        Ok((row, policy))
+    })
+    .await
+}
+
+/// The people `rule` matches now.
+#[tracing::instrument(skip_all)]
+pub async fn matching(
+    store: &store::Store,
+    rule: &MembershipRule,
+) -> Result<Matching, ServiceError> {
+    let people = read(store, async |c| Ok(users::active_all(c).await?)).await?;
+    let mut hits: Vec<(String, String)> = people
+        .into_iter()
+        .filter(|u| rule.matches(u))
+        .map(|u| (u.display_name, u.email))
+        .collect();
+    hits.sort_by_key(|(name, _)| name.to_lowercase());
+    let count = hits.len();
+    hits.truncate(MATCHES_LISTED);
+    Ok(Matching { count, first: hits })
+}
+
+/// Adds the package's automatic assignment policy, enabled; returns its name.
+#[tracing::instrument(skip_all)]
+pub async fn add_automatic_policy(
+    store: &store::Store,
+    actor: &Actor,
+    package: &AccessPackageId,
+    input: &AutomaticInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let policy = input.policy(true, now).map_err(ServiceError::Invalid)?;
+    write(store, actor, now, async |tx| {
+        let p = package_row(tx, package).await?;
+        let existing = policies::for_package(tx, package).await?;
+        if existing.iter().any(|(_, e)| e.automatic.is_some()) {
+            return Err(invalid(
+                "rule",
+                "This package already has an automatic assignment policy, and a package has one at most: change that one instead.",
+            ));
+        }
+        let policy_id = uuid::Uuid::new_v4().to_string();
+        policies::insert(tx, &policy_id, package, &policy, now).await?;
+        let details = json!({"policy": policy_id, "displayName": policy.display_name,
+            "settings": policies::settings_json(&policy)});
+        let event = event("Create automatic assignment policy", package, &p.display_name, details);
+        Ok((policy.display_name, event))
+    })
+    .await
+}
+
+/// Saves new settings of the package's automatic policy `policy_id`, which
+/// stays enabled or disabled as it was; returns its name.
+#[tracing::instrument(skip_all)]
+pub async fn update_automatic_policy(
+    store: &store::Store,
+    actor: &Actor,
+    package: &AccessPackageId,
+    policy_id: &str,
+    input: &AutomaticInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    write(store, actor, now, async |tx| {
+        let p = package_row(tx, package).await?;
+        let before = found(policies::get(tx, package, policy_id).await?)?;
+        if before.automatic.is_none() {
+            return Err(ServiceError::NotFound);
+        }
+        let policy = input
+            .policy(before.enabled, now)
+            .map_err(ServiceError::Invalid)?;
+        policies::update(tx, policy_id, &policy, now).await?;
+        let details = json!({
+            "policy": policy_id,
+            "changes": diff(&[
+                ("displayName", json!(before.display_name), json!(policy.display_name)),
+                ("settings", policies::settings_json(&before), policies::settings_json(&policy)),
+            ]),
+        });
+        let event = event(
+            "Update automatic assignment policy",
+            package,
+            &p.display_name,
+            details,
+        );
+        Ok((policy.display_name, event))
+    })
+    .await
+}

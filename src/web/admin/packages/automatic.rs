@@ -1,0 +1,204 @@
+//! A package's automatic assignment policy form: a rule in Entra's dynamic
+//! membership syntax, whether people are assigned and removed by it, and
+//! the grace period; "Check rule" lists whom the rule matches now without
+//! saving. Administrators make and change it; delegates may read it.
+
+use actix_web::web;
+use askama::Template;
+use serde::Deserialize;
+
+use super::parse_id;
+use crate::domain::ids::AccessPackageId;
+use crate::domain::membership_rule::{MembershipRule, PROPERTIES};
+use crate::domain::policy::{AutomaticInput, Policy};
+use crate::domain::validation::FieldErrors;
+use crate::routes;
+use crate::service::ServiceError;
+use crate::service::packages::{self as svc, Matching};
+use crate::store::packages::PackageRow;
+use crate::web::Reply;
+use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
+use crate::web::extract::console_access::Read;
+use crate::web::extract::context::Ctx;
+use crate::web::extract::csrf::Form;
+use crate::web::{Layout, form_status, render_status};
+
+/// The form as posted (or as a stored policy fills it); a box not ticked
+/// is not sent.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AutomaticForm {
+    display_name: String,
+    description: String,
+    rule: String,
+    assign: Option<String>,
+    remove: Option<String>,
+    grace_days: String,
+    /// Pressed "Check rule": show whom the rule matches, save nothing.
+    preview: Option<String>,
+}
+
+fn ticked(on: bool) -> Option<String> {
+    on.then(|| "on".to_string())
+}
+
+impl AutomaticForm {
+    /// A new policy: assign and remove, with a week's grace.
+    fn fresh() -> AutomaticForm {
+        AutomaticForm {
+            assign: ticked(true),
+            remove: ticked(true),
+            grace_days: "7".into(),
+            ..AutomaticForm::default()
+        }
+    }
+
+    fn of(p: &Policy) -> AutomaticForm {
+        let mut f = AutomaticForm {
+            display_name: p.display_name.clone(),
+            description: p.description.clone().unwrap_or_default(),
+            ..AutomaticForm::default()
+        };
+        if let Some(a) = &p.automatic {
+            f.rule = a.rule.as_str().to_string();
+            f.assign = ticked(a.assign);
+            f.remove = ticked(a.remove_when_out_of_scope);
+            f.grace_days = a.grace_period_days.to_string();
+        }
+        f
+    }
+
+    fn input(&self) -> AutomaticInput<'_> {
+        AutomaticInput {
+            display_name: &self.display_name,
+            description: &self.description,
+            rule: &self.rule,
+            assign: self.assign.is_some(),
+            remove_when_out_of_scope: self.remove.is_some(),
+            grace_period_days: &self.grace_days,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/packages/automatic.html")]
+struct AutomaticPage {
+    layout: Layout,
+    package: PackageRow,
+    policy_id: Option<String>,
+    f: AutomaticForm,
+    errors: FieldErrors,
+    /// Whom the rule matches now, when it was checked (or is stored).
+    matching: Option<Matching>,
+    properties: &'static [&'static str],
+}
+
+async fn page(
+    cx: &Ctx<impl ConsoleWho>,
+    package: PackageRow,
+    policy_id: Option<String>,
+    f: AutomaticForm,
+    errors: FieldErrors,
+) -> Reply {
+    let matching = match MembershipRule::parse(&f.rule) {
+        Ok(rule) if errors.get("rule").is_none() => Some(svc::matching(cx.store(), &rule).await?),
+        _ => None,
+    };
+    let title = format!("Automatic assignment policy of {}", package.display_name);
+    render_status(
+        form_status(&errors),
+        &AutomaticPage {
+            layout: cx.layout(title),
+            package,
+            policy_id,
+            f,
+            errors,
+            matching,
+            properties: &PROPERTIES,
+        },
+    )
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn new(cx: Console, path: web::Path<String>) -> Reply {
+    let id = parse_id(&path)?;
+    let (package, _) = svc::automatic_policy(cx.store(), &id, None).await?;
+    page(
+        &cx,
+        package,
+        None,
+        AutomaticForm::fresh(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn edit(cx: PackageConsole<Read>, path: web::Path<(String, String)>) -> Reply {
+    let id = parse_id(&path.0)?;
+    let (package, policy) = svc::automatic_policy(cx.store(), &id, Some(&path.1)).await?;
+    let f = policy.as_ref().map(AutomaticForm::of).unwrap_or_default();
+    page(&cx, package, Some(path.1.clone()), f, FieldErrors::new()).await
+}
+
+/// "Check rule": the rule's error beside it, or whom it matches.
+async fn checked(
+    cx: &Console,
+    id: &AccessPackageId,
+    policy_id: Option<String>,
+    f: AutomaticForm,
+) -> Reply {
+    let (package, _) = svc::automatic_policy(cx.store(), id, policy_id.as_deref()).await?;
+    let mut errors = FieldErrors::new();
+    errors.check("rule", MembershipRule::parse(&f.rule));
+    page(cx, package, policy_id, f, errors).await
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn create(
+    cx: Console,
+    path: web::Path<String>,
+    form: Form<AutomaticForm>,
+) -> Reply {
+    let id = parse_id(&path)?;
+    let f = form.0;
+    if f.preview.is_some() {
+        return checked(&cx, &id, None, f).await;
+    }
+    match svc::add_automatic_policy(cx.store(), &cx.actor(), &id, &f.input(), cx.now()).await {
+        Ok(name) => cx.done(
+            format!("Automatic assignment policy {name} created: people matching its rule are assigned within minutes."),
+            &routes::ADMIN_PACKAGE_POLICIES.id(&id),
+        ),
+        Err(ServiceError::Invalid(errors)) => {
+            let (package, _) = svc::automatic_policy(cx.store(), &id, None).await?;
+            page(&cx, package, None, f, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn update(
+    cx: Console,
+    path: web::Path<(String, String)>,
+    form: Form<AutomaticForm>,
+) -> Reply {
+    let id = parse_id(&path.0)?;
+    let (pid, f) = (path.1.clone(), form.0);
+    if f.preview.is_some() {
+        return checked(&cx, &id, Some(pid), f).await;
+    }
+    let input = f.input();
+    match svc::update_automatic_policy(cx.store(), &cx.actor(), &id, &pid, &input, cx.now()).await {
+        Ok(name) => cx.done(
+            format!("Automatic assignment policy {name} saved."),
+            &routes::ADMIN_PACKAGE_POLICIES.id(&id),
+        ),
+        Err(ServiceError::Invalid(errors)) => {
+            let (package, _) = svc::automatic_policy(cx.store(), &id, Some(&pid)).await?;
+            page(&cx, package, Some(pid), f, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
