@@ -104,7 +104,12 @@ impl Property {
             Property::Mail => Some(user.email.clone()),
             Property::UserType => Some(if user.is_guest() { "Guest" } else { "Member" }.into()),
             Property::AccountEnabled => Some((!user.is_blocked()).to_string()),
-            Property::Extension(name) => user.custom_attributes.get(name).cloned(),
+            // Property names ignore case, custom ones too.
+            Property::Extension(name) => user
+                .custom_attributes
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone()),
         };
         v.filter(|s| !s.is_empty()).map(|s| s.to_lowercase())
     }
@@ -125,11 +130,13 @@ named_values! {
 }
 
 impl Op {
-    /// Operators are read without regard to case, as Entra reads them.
+    /// Operators are read without regard to case and with or without their
+    /// hyphen, as Entra reads them.
     fn read(word: &str) -> Option<Op> {
+        let bare = word.strip_prefix('-').unwrap_or(word);
         Op::ALL
             .into_iter()
-            .find(|o| o.as_str().eq_ignore_ascii_case(word))
+            .find(|o| o.as_str()[1..].eq_ignore_ascii_case(bare))
     }
 
     fn holds(self, value: Option<&str>, against: &[Option<String>]) -> bool {
@@ -384,7 +391,9 @@ impl Parser {
             Op::StartsWith | Op::NotStartsWith | Op::Contains | Op::NotContains
         ) && values.iter().any(Option::is_none)
         {
-            return Err(format!("Compare {name} with a quoted value, not null."));
+            return Err(format!(
+                "Compare {name} with a quoted value that is not empty, not null."
+            ));
         }
         if property == Property::AccountEnabled
             && values.iter().flatten().any(|v| v != "true" && v != "false")
@@ -400,6 +409,8 @@ impl Parser {
 
     fn value(&mut self, name: &str) -> Result<Option<String>, String> {
         match self.next() {
+            // An empty value is no value, as an empty attribute is.
+            Some(Token::Quoted(q)) if q.is_empty() => Ok(None),
             Some(Token::Quoted(q)) => Ok(Some(q.to_lowercase())),
             Some(Token::Word(w)) if w.eq_ignore_ascii_case("null") => Ok(None),
             Some(Token::Word(w))
@@ -485,6 +496,10 @@ mod tests {
         assert!(rule(r#"user.department -in ["Sales", "Marketing"]"#).matches(&eric));
         assert!(!rule(r#"user.department -notIn ["Sales","Marketing"]"#).matches(&eric));
         assert!(rule(r#"user.extension_costCenter -eq "cc-42""#).matches(&eric));
+        assert!(rule(r#"user.Extension_COSTCENTER eq "cc-42""#).matches(&eric));
+        assert!(rule(r#"user.department -eq """#).matches(&nobody));
+        assert!(!rule(r#"user.department -ne """#).matches(&nobody));
+        assert!(rule(r#"user.department NotIn ["Sales"]"#).matches(&eric));
         assert!(rule(r#"user.mail -eq "ERIC@example.com""#).matches(&eric));
     }
 

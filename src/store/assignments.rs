@@ -178,6 +178,18 @@ pub async fn set_out_of_scope(
     .await
 }
 
+/// Forgets when the holders of a policy's assignments stopped matching its
+/// rule: a policy enabled again counts grace periods from now.
+pub async fn clear_out_of_scope(conn: &mut Conn, policy: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE access_package_assignments SET out_of_scope_since = NULL \
+         WHERE policy_id = $1 AND out_of_scope_since IS NOT NULL",
+    )
+    .bind(policy)
+    .exec(conn)
+    .await
+}
+
 /// The people who hold the package, or have an open request for it: those
 /// an automatic policy does not assign again.
 pub async fn holders_or_requesting(

@@ -523,21 +523,33 @@ fn assemble(
         .collect()
 }
 
-/// The enabled automatic assignment policies: (package id, policy id,
-/// policy). On PostgreSQL each is locked for the caller's transaction and
-/// those another instance holds are skipped, so one instance applies a rule
-/// at a time.
-pub async fn automatic(conn: &mut Conn) -> Result<Vec<(String, String, Policy)>> {
+/// The ids of the enabled automatic assignment policies, oldest first.
+pub async fn automatic_ids(conn: &mut Conn) -> Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT id FROM assignment_policies WHERE automatic = TRUE AND enabled = TRUE \
+         ORDER BY created_at, id",
+    )
+    .all(conn)
+    .await
+}
+
+/// The automatic policy `id` with its package id, if it is still enabled.
+/// On PostgreSQL it is held for the caller's transaction, and `None` when
+/// another instance holds it: one instance applies a rule at a time.
+pub async fn lock_automatic(conn: &mut Conn, id: &str) -> Result<Option<(String, Policy)>> {
     let lock = super::dialect(conn).skip_locked();
     let rows = sqlx::query_as::<_, PolicyRow>(&format!(
         "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings, \
          assignment_notifications \
-         FROM assignment_policies WHERE automatic = TRUE AND enabled = TRUE ORDER BY created_at, id{lock}"
+         FROM assignment_policies WHERE id = $1 AND automatic = TRUE AND enabled = TRUE{lock}"
     ))
+    .bind(id)
     .fetch_all(&mut *conn)
     .await?;
     // Automatic policies have no target rows: their rule is their target.
-    assemble(rows, vec![])
+    Ok(assemble(rows, vec![])?
+        .pop()
+        .map(|(package, _, policy)| (package, policy)))
 }
 
 /// One policy with the package it belongs to.

@@ -304,6 +304,8 @@ both!(
         let page = maria.get(&edit).await;
         assert_eq!(page.status, 200);
         assert!(page.has("<fieldset class=\"plain\" disabled>") && !page.has("Check rule"));
+        // Whom the rule matches is directory data, for administrators.
+        assert!(!page.has("match this rule now") && !page.has("Eric Employee"));
         let new = app.url(routes::ADMIN_PACKAGE_AUTOMATIC_NEW.id(&package));
         assert_eq!(maria.get(&new).await.status, 403);
         let csrf = page.csrf();
@@ -325,10 +327,86 @@ both!(
                 &[("csrf_token", csrf.as_str()), ("action", "disable")],
             )
             .await;
-        assert_eq!(disabled.status, 403);
+        assert_eq!(disabled.status, 303);
+        let refused = maria
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&package)))
+            .await;
+        assert!(refused.has("Only administrators change automatic assignment policies."));
         let after = admin
             .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&package)))
             .await;
         assert!(after.has("Marketing staff") && after.has(">Enabled<"));
+    }
+);
+
+both!(
+    people_without_a_required_value_wait_and_removal_can_be_off,
+    |backend| async move {
+        let (app, admin, clock) = crate::correctness::demo(backend).await;
+        // The guests' package grants a group that requires a job title,
+        // which Gary, a guest, has not given.
+        let package = package_named(&app, "Marketing resources for guests").await;
+        let made = post_policy(
+            &admin,
+            &app.url(routes::ADMIN_PACKAGE_AUTOMATIC_NEW.id(&package)),
+            &[
+                ("display_name", "All guests"),
+                ("rule", r#"user.userType eq "guest""#),
+                ("assign", "on"),
+                ("grace_days", "0"),
+            ],
+        )
+        .await;
+        assert_eq!(made.status, 303, "{}", made.body);
+        assert_eq!(run_jobs(&app, &clock).await.auto_assigned, 0);
+
+        let gary = user_named(&app, "gary.guest@contoso.com").await;
+        let url = app.url(routes::ADMIN_USER.id(&gary.id));
+        let csrf = admin.get(&url).await.csrf();
+        let saved = admin
+            .post(
+                &url,
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("user_type", "guest"),
+                    ("display_name", "Gary Guest"),
+                    ("given_name", "Gary"),
+                    ("surname", "Guest"),
+                    ("email", "gary.guest@contoso.com"),
+                    ("job_title", "Consultant"),
+                    ("state", "active"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        assert_eq!(run_jobs(&app, &clock).await.auto_assigned, 1);
+
+        // Removal off: Gary keeps access when the rule no longer takes him.
+        let policy = policy_named(&app, &package, "All guests").await;
+        let edit = app.url(routes::ADMIN_PACKAGE_AUTOMATIC.ids(&package, &policy));
+        let changed = post_policy(
+            &admin,
+            &edit,
+            &[
+                ("display_name", "All guests"),
+                (
+                    "rule",
+                    r#"user.userType -eq "Member" -and user.department -eq "Nowhere""#,
+                ),
+                ("assign", "on"),
+                ("grace_days", "0"),
+            ],
+        )
+        .await;
+        assert_eq!(changed.status, 303, "{}", changed.body);
+        let report = run_jobs(&app, &clock).await;
+        assert_eq!((report.auto_assigned, report.auto_removed), (0, 0));
+        let holders = admin
+            .get(&app.url(format!(
+                "{}?state=active",
+                routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&package)
+            )))
+            .await;
+        assert!(holders.has("gary.guest@contoso.com"), "{}", holders.body);
     }
 );

@@ -12,7 +12,9 @@ use crate::domain::membership_rule::MembershipRule;
 use crate::domain::policy::{AutomaticInput, Policy};
 use crate::service::{ServiceError, found, invalid, read, write};
 use crate::store::packages::PackageRow;
-use crate::store::{self, policies, users};
+use crate::store::{self, StoreError, policies, users};
+
+const ONE_PER_PACKAGE: &str = "This package already has an automatic assignment policy, and a package has one at most: change that one instead.";
 
 /// How many of the people a rule matches are named on the form.
 pub const MATCHES_LISTED: usize = 20;
@@ -82,16 +84,22 @@ pub async fn add_automatic_policy(
         let p = package_row(tx, package).await?;
         let existing = policies::for_package(tx, package).await?;
         if existing.iter().any(|(_, e)| e.automatic.is_some()) {
-            return Err(invalid(
-                "rule",
-                "This package already has an automatic assignment policy, and a package has one at most: change that one instead.",
-            ));
+            return Err(invalid("rule", ONE_PER_PACKAGE));
         }
         let policy_id = uuid::Uuid::new_v4().to_string();
-        policies::insert(tx, &policy_id, package, &policy, now).await?;
+        // Another administrator's policy saved since the check above.
+        match policies::insert(tx, &policy_id, package, &policy, now).await {
+            Err(StoreError::Conflict(_)) => return Err(invalid("rule", ONE_PER_PACKAGE)),
+            other => other?,
+        }
         let details = json!({"policy": policy_id, "displayName": policy.display_name,
             "settings": policies::settings_json(&policy)});
-        let event = event("Create automatic assignment policy", package, &p.display_name, details);
+        let event = event(
+            "Create automatic assignment policy",
+            package,
+            &p.display_name,
+            details,
+        );
         Ok((policy.display_name, event))
     })
     .await

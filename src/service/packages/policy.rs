@@ -242,6 +242,19 @@ pub async fn update_policy(
     .await
 }
 
+/// Automatic assignment policies are administrators' alone, as in Entra;
+/// catalog delegates manage the others.
+fn may_change(policy: &Policy, administrator: bool) -> Result<(), ServiceError> {
+    match policy.automatic.is_some() && !administrator {
+        true => Err(ServiceError::Refused(
+            "Only administrators change automatic assignment policies.".into(),
+        )),
+        false => Ok(()),
+    }
+}
+
+/// Enables or disables a policy (an `administrator` may change an
+/// automatic one); returns its name.
 #[tracing::instrument(skip_all)]
 pub async fn set_policy_enabled(
     store: &Store,
@@ -249,12 +262,18 @@ pub async fn set_policy_enabled(
     id: &AccessPackageId,
     policy_id: &str,
     enabled: bool,
+    administrator: bool,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let policy = found(policies::get(tx, id, policy_id).await?)?;
+        may_change(&policy, administrator)?;
         policies::set_enabled(tx, policy_id, enabled, now).await?;
+        if enabled && policy.automatic.is_some() {
+            // Grace periods run from now, not from before it was disabled.
+            store::assignments::clear_out_of_scope(tx, policy_id).await?;
+        }
         let action = if enabled {
             "Enable policy"
         } else {
@@ -269,17 +288,21 @@ pub async fn set_policy_enabled(
     .await
 }
 
+/// Deletes a policy nothing was made under (an `administrator` may delete
+/// an automatic one); returns its name.
 #[tracing::instrument(skip_all)]
 pub async fn delete_policy(
     store: &Store,
     actor: &Actor,
     id: &AccessPackageId,
     policy_id: &str,
+    administrator: bool,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let policy = found(policies::get(tx, id, policy_id).await?)?;
+        may_change(&policy, administrator)?;
         let (requests, assignments) = policies::uses(tx, policy_id).await?;
         if requests + assignments > 0 {
             return Err(ServiceError::Refused(format!(

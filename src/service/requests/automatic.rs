@@ -4,19 +4,26 @@
 //! lose it once the policy's grace period has passed, unless they match
 //! again first.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::availability::facts_of;
-use super::{deliver, save};
+use super::{deliver, save, submit};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId};
+use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
 use crate::domain::policy::{AutomaticAssignment, Policy};
 use crate::domain::request::{EndReason, Names, Request, RequestState, RequestType, Target};
 use crate::domain::user::{Person, User};
-use crate::service::ServiceError;
+use crate::domain::validation::FieldErrors;
+use crate::service::{ServiceError, read};
 use crate::store::snapshot::PackageInfo;
 use crate::store::{self, Conn, Store, Tx, audit, parse_ts, users};
+
+/// Assignments given or ended per transaction: a broad new rule is applied
+/// in several, so that none holds its rows for long.
+const CHANGES_PER_TRANSACTION: usize = 500;
 
 /// What one run of the rules did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -26,40 +33,87 @@ pub struct Applied {
 }
 
 /// Applies every enabled automatic policy's rule to the directory as it is
-/// at `now`, in one transaction.
+/// at `now`, each policy on its own: one that fails is logged and the others
+/// still run, and the first error is returned after all ran.
 #[tracing::instrument(skip_all)]
 pub async fn apply_rules(store: &Store, now: DateTime<Utc>) -> Result<Applied, ServiceError> {
-    let mut tx = store.begin().await?;
-    let policies = store::policies::automatic(&mut tx).await?;
+    let (ids, people) = read(store, async |c| {
+        let ids = store::policies::automatic_ids(c).await?;
+        // Read once for all policies: rules are evaluated here, not in SQL.
+        let people = match ids.is_empty() {
+            true => vec![],
+            false => users::active_all(c).await?,
+        };
+        Ok((ids, people))
+    })
+    .await?;
     let mut applied = Applied::default();
-    if policies.is_empty() {
-        return Ok(applied);
+    let mut first_error = None;
+    for id in ids {
+        match apply_policy(store, &id, &people, now).await {
+            Ok(a) => {
+                applied.assigned += a.assigned;
+                applied.removed += a.removed;
+            }
+            Err(e) => {
+                tracing::error!(policy = %id, error = %e, "automatic assignment policy failed");
+                first_error.get_or_insert(e);
+            }
+        }
     }
-    // Read once for all policies: the rules are evaluated here, not in SQL.
-    let people = users::active_all(&mut tx).await?;
-    for (package, policy_id, policy) in policies {
+    if applied.assigned + applied.removed > 0 {
+        store.wake_workers();
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(applied),
+    }
+}
+
+/// Applies one policy, in transactions of at most
+/// `CHANGES_PER_TRANSACTION` changes, each holding the policy so that
+/// another instance skips it meanwhile.
+async fn apply_policy(
+    store: &Store,
+    id: &str,
+    people: &[User],
+    now: DateTime<Utc>,
+) -> Result<Applied, ServiceError> {
+    let mut applied = Applied::default();
+    loop {
+        let mut tx = store.begin().await?;
+        // Disabled or deleted meanwhile, or being applied by another instance.
+        let Some((package, policy)) = store::policies::lock_automatic(&mut tx, id).await? else {
+            break;
+        };
         let Some(auto) = policy.automatic.clone() else {
-            continue;
+            break;
         };
         let package = AccessPackageId::from_stored(package);
         let Some(info) = store.packages().current(&mut tx, package.as_str()).await? else {
-            continue;
+            break;
         };
         let in_scope: Vec<&User> = people.iter().filter(|u| auto.rule.matches(u)).collect();
-        applied.removed += remove_out_of_scope(&mut tx, &policy_id, &auto, &in_scope, now).await?;
-        if auto.assign {
-            let policy = Rule {
-                package: &package,
-                info: &info,
-                id: &policy_id,
-                policy: &policy,
-            };
-            applied.assigned += assign_in_scope(&mut tx, &policy, &in_scope, now).await?;
+        let mut budget = CHANGES_PER_TRANSACTION;
+        let removed = remove_out_of_scope(&mut tx, id, &auto, &in_scope, now, &mut budget).await?;
+        let assigned = match auto.assign {
+            true => {
+                let rule = Rule {
+                    package: &package,
+                    info: &info,
+                    id,
+                    policy: &policy,
+                };
+                assign_in_scope(&mut tx, &rule, &in_scope, now, &mut budget).await?
+            }
+            false => 0,
+        };
+        tx.commit().await?;
+        applied.assigned += assigned;
+        applied.removed += removed;
+        if budget > 0 {
+            break;
         }
-    }
-    tx.commit().await?;
-    if applied.assigned + applied.removed > 0 {
-        store.wake_workers();
     }
     Ok(applied)
 }
@@ -72,32 +126,37 @@ struct Rule<'a> {
     policy: &'a Policy,
 }
 
-/// Marks the holders who stopped matching, clears the mark of those who
-/// match again, and ends (as "no longer matches the rule") the assignments
-/// whose grace period has passed; returns how many ended.
+/// Marks the holders who stopped matching (with removal on), clears the
+/// mark of those who match again or whom the policy no longer removes, and
+/// ends (as "no longer matches the rule") the assignments whose grace
+/// period has passed, within `budget`; returns how many ended.
 async fn remove_out_of_scope(
     tx: &mut Tx,
     policy: &str,
     auto: &AutomaticAssignment,
     in_scope: &[&User],
     now: DateTime<Utc>,
+    budget: &mut usize,
 ) -> Result<usize, ServiceError> {
+    let matching: HashSet<&UserId> = in_scope.iter().map(|u| &u.id).collect();
     let grace = Duration::days(i64::from(auto.grace_period_days));
     let mut removed = 0;
     for (assignment, holder, since) in store::assignments::active_of_policy(tx, policy).await? {
-        if in_scope.iter().any(|u| u.id == holder) {
+        if matching.contains(&holder) || !auto.remove_when_out_of_scope {
             if since.is_some() {
                 store::assignments::set_out_of_scope(tx, &assignment, None).await?;
             }
             continue;
         }
-        if !auto.remove_when_out_of_scope {
+        let since = since.map(|s| parse_ts(&s)).transpose()?;
+        if since.unwrap_or(now) + grace > now {
+            if since.is_none() {
+                store::assignments::set_out_of_scope(tx, &assignment, Some(now)).await?;
+            }
             continue;
         }
-        let since = since.map(|s| parse_ts(&s)).transpose()?.unwrap_or(now);
-        if since + grace > now {
-            store::assignments::set_out_of_scope(tx, &assignment, Some(since)).await?;
-            continue;
+        if *budget == 0 {
+            break;
         }
         users::lock(tx, &holder).await?;
         let reason = EndReason::OutOfScope;
@@ -114,29 +173,49 @@ async fn remove_out_of_scope(
             );
             audit::record(tx, &Actor::system(), &event, now).await?;
             removed += 1;
+            *budget -= 1;
         }
     }
     Ok(removed)
 }
 
 /// Assigns the package to the people in scope who neither hold it nor have
-/// asked for it, each through a `systemAdd` request delivered at once;
-/// someone it would put in conflict with what they hold (separation of
-/// duties) is left out. Returns how many were assigned.
+/// asked for it, each through a `systemAdd` request delivered at once,
+/// within `budget`. Someone without a value the package's resources
+/// require, or whom it would put in conflict with what they hold
+/// (separation of duties), is left out. Returns how many were assigned.
 async fn assign_in_scope(
     tx: &mut Tx,
     rule: &Rule<'_>,
     in_scope: &[&User],
     now: DateTime<Utc>,
+    budget: &mut usize,
 ) -> Result<usize, ServiceError> {
     let taken = store::assignments::holders_or_requesting(tx, rule.package).await?;
     let mut assigned = 0;
     for user in in_scope.iter().filter(|u| !taken.contains(&u.id)) {
+        if *budget == 0 {
+            break;
+        }
+        // Their own values only: nobody answers for them.
+        let mut missing = FieldErrors::new();
+        let attributes = submit::attribute_values(
+            rule.info,
+            Some(user),
+            &HashMap::new(),
+            str::to_string,
+            &mut missing,
+        );
+        if !missing.is_empty() {
+            tracing::info!(user = %user.id, "automatic assignment left out: a required attribute has no value");
+            continue;
+        }
         // Held, then checked again: a request delivered at this moment
         // for the same person is seen, never doubled.
         users::lock(tx, &user.id).await?;
-        if assign_one(tx, rule, user, now).await? {
+        if assign_one(tx, rule, user, attributes, now).await? {
             assigned += 1;
+            *budget -= 1;
         }
     }
     Ok(assigned)
@@ -146,6 +225,7 @@ async fn assign_one(
     conn: &mut Conn,
     rule: &Rule<'_>,
     user: &User,
+    attributes: std::collections::BTreeMap<String, String>,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
     let info = rule.info;
@@ -175,7 +255,7 @@ async fn assign_one(
             .map(|(o, _)| ConnectedOrgId::from_stored(o.clone())),
         justification: None,
         answers: vec![],
-        attributes: Default::default(),
+        attributes,
         schedule: None,
         assignment: None,
         approval_bypassed: false,

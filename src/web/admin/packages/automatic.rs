@@ -100,8 +100,11 @@ async fn page(
     f: AutomaticForm,
     errors: FieldErrors,
 ) -> Reply {
+    // Whom it matches is directory data: administrators' only.
     let matching = match MembershipRule::parse(&f.rule) {
-        Ok(rule) if errors.get("rule").is_none() => Some(svc::matching(cx.store(), &rule).await?),
+        Ok(rule) if errors.get("rule").is_none() && cx.who.rights().admin => {
+            Some(svc::matching(cx.store(), &rule).await?)
+        }
         _ => None,
     };
     let title = format!("Automatic assignment policy of {}", package.display_name);

@@ -234,26 +234,15 @@ pub(super) async fn change_state(
 ) -> Reply {
     let id = parse_id(&path.0)?;
     let (actor, now, pid) = (cx.actor(), cx.now(), &path.1);
-    // Automatic policies are administrators' alone, as in Entra.
-    if !cx.who.rights().admin
-        && svc::policy(cx.store(), &id, pid)
-            .await?
-            .0
-            .automatic
-            .is_some()
-    {
-        return Err(AppError::Forbidden(
-            "Only administrators change automatic assignment policies.".into(),
-        ));
-    }
+    let admin = cx.who.rights().admin;
     let result = match form.0.action.as_str() {
-        "enable" => svc::set_policy_enabled(cx.store(), &actor, &id, pid, true, now)
+        "enable" => svc::set_policy_enabled(cx.store(), &actor, &id, pid, true, admin, now)
             .await
             .map(|n| format!("Policy {n} enabled.")),
-        "disable" => svc::set_policy_enabled(cx.store(), &actor, &id, pid, false, now)
+        "disable" => svc::set_policy_enabled(cx.store(), &actor, &id, pid, false, admin, now)
             .await
             .map(|n| format!("Policy {n} disabled.")),
-        "delete" => svc::delete_policy(cx.store(), &actor, &id, pid, now)
+        "delete" => svc::delete_policy(cx.store(), &actor, &id, pid, admin, now)
             .await
             .map(|n| format!("Policy {n} deleted.")),
         _ => {
