@@ -105,11 +105,14 @@ pub async fn end_all(
 pub enum Identified {
     /// A user who may go on; `promoted` when their session began before
     /// they were in the directory and is theirs from now on.
-    /// `delegated` when they hold a role in some catalog or create catalogs.
+    /// `delegated` when they hold a role in some catalog or create catalogs;
+    /// `organization_time_zone` for pages whose viewer gives no zone.
     User {
         user: Box<User>,
         promoted: bool,
         delegated: bool,
+        /// The organization's time zone, empty for none.
+        organization_time_zone: String,
     },
     /// The session no longer holds (signed out elsewhere, idle too long,
     /// blocked or deleted): the browser must sign in again.
@@ -165,6 +168,7 @@ pub async fn identify(
         seen,
         user,
         delegated,
+        organization_time_zone,
     }) = session
     else {
         return Ok(Identified::Ended);
@@ -181,6 +185,7 @@ pub async fn identify(
         user: Box::new(user),
         promoted,
         delegated,
+        organization_time_zone,
     })
 }
 

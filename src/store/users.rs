@@ -13,6 +13,7 @@ use super::{
     Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts,
 };
 use crate::domain::ids::UserId;
+use crate::domain::tenant::TenantSettings;
 use crate::domain::user::{User, UserProfile, UserState, UserType};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -616,6 +617,8 @@ pub async fn by_emails(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>> 
 struct SessionUserRow {
     owner: Option<String>,
     seen: String,
+    /// The organization's settings document.
+    tenant: Option<String>,
     #[sqlx(try_from = "Flag")]
     delegated: bool,
     #[sqlx(flatten)]
@@ -632,6 +635,9 @@ pub struct SessionUser {
     /// Whether the user holds a role in some catalog, or may create
     /// catalogs, which opens the console to them for their catalogs.
     pub delegated: bool,
+    /// The organization's time zone (Settings), empty for none: pages use it
+    /// for whom neither a profile choice nor the browser gives a zone.
+    pub organization_time_zone: String,
 }
 
 /// A session (its owner and when it was last used) with its user, in one
@@ -644,6 +650,7 @@ pub async fn with_session(conn: &mut Conn, session: &str) -> Result<Option<Sessi
         .collect();
     let row = sqlx::query_as::<_, SessionUserRow>(&format!(
         "SELECT s.user_id AS owner, s.last_seen_at AS seen, \
+         (SELECT value FROM settings WHERE key = 'tenant') AS tenant, \
          (EXISTS (SELECT 1 FROM catalog_role_assignments r WHERE r.user_id = u.id) \
           OR EXISTS (SELECT 1 FROM catalog_creators k WHERE k.user_id = u.id)) AS delegated, {} \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
@@ -653,10 +660,16 @@ pub async fn with_session(conn: &mut Conn, session: &str) -> Result<Option<Sessi
     .fetch_optional(conn)
     .await?;
     row.map(|r| {
+        let tenant: TenantSettings = match r.tenant {
+            Some(t) => serde_json::from_str(&t)
+                .map_err(|e| StoreError::Corrupt(format!("tenant settings: {e}")))?,
+            None => TenantSettings::default(),
+        };
         Ok(SessionUser {
             owner: r.owner,
             seen: r.seen,
             delegated: r.delegated,
+            organization_time_zone: tenant.time_zone,
             user: User::try_from(r.user)?,
         })
     })

@@ -542,8 +542,9 @@ async fn my_access_shows_held_access_and_lets_people_give_it_up_and_ask_again() 
     );
 }
 
-/// Times read in the viewer's zone: the browser's (the page script's cookie)
-/// or the one chosen in the profile, with UTC on hover.
+/// Times read in the viewer's zone: the one chosen in the profile, the
+/// browser's (the page script's cookie) or the organization's, with UTC on
+/// hover.
 #[tokio::test]
 async fn times_are_shown_in_the_viewers_time_zone() {
     let app = spawn(Options::new(Backend::Sqlite).demo()).await;
@@ -553,6 +554,29 @@ async fn times_are_shown_in_the_viewers_time_zone() {
     let profile = eric.get(&app.url(routes::PROFILE)).await;
     assert!(
         profile.has("Times are shown in <strong>UTC</strong>"),
+        "{}",
+        profile.body
+    );
+    // Once the organization has a time zone, it is the one for whom neither
+    // a choice nor the browser (without the page script) gives one.
+    let admin = Browser::new();
+    app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+    let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
+    let saved = admin
+        .post(
+            &app.url(routes::ADMIN_SETTINGS_ORGANIZATION),
+            &[
+                ("csrf_token", settings.csrf().as_str()),
+                ("domains", "gatehouse.demo"),
+                ("time_zone", "Pacific/Auckland"),
+                ("collaboration", "anyDomain"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let profile = eric.get(&app.url(routes::PROFILE)).await;
+    assert!(
+        profile.has("Times are shown in <strong>Pacific/Auckland</strong>"),
         "{}",
         profile.body
     );

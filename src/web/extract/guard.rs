@@ -45,10 +45,15 @@ impl CurrentUser {
 }
 
 /// The time zone someone chose in their profile, else the one their
-/// browser reports (the `tz` cookie the page script sets), else UTC.
-pub fn viewer_time_zone(req: &HttpRequest, session: &TypedSession) -> Tz {
+/// browser reports (the `tz` cookie the page script sets), else
+/// `organization`'s (Settings; a first page, or a browser without the
+/// script), else UTC.
+pub fn viewer_time_zone(req: &HttpRequest, session: &TypedSession, organization: &str) -> Tz {
     let cookie = req.cookie("tz").map(|c| c.value().to_string());
-    let name = session.time_zone().or(cookie).unwrap_or_default();
+    let name = session
+        .time_zone()
+        .or(cookie)
+        .unwrap_or_else(|| organization.to_string());
     crate::web::format::time_zone(&name)
 }
 
@@ -87,6 +92,7 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
             user,
             promoted,
             delegated,
+            organization_time_zone,
         } => {
             if promoted {
                 session.promote(&user.id);
@@ -98,7 +104,7 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
                 // Roles are given to members only; one who has since become
                 // a guest keeps none of them.
                 delegated: delegated && !user.is_guest(),
-                tz: viewer_time_zone(req, &session),
+                tz: viewer_time_zone(req, &session, &organization_time_zone),
                 user: *user,
             }))
         }
@@ -202,7 +208,9 @@ impl FromRequest for Requester {
                     delegated: false,
                     csrf: session.csrf_token(),
                     flash: session.take_flash(),
-                    tz: viewer_time_zone(&req, &session),
+                    // Not in the directory: no session row brought the
+                    // organization's zone, and a first page is read in UTC.
+                    tz: viewer_time_zone(&req, &session, ""),
                 }),
                 None => Err(AppError::SignInRequired {
                     next: return_path(&req),
