@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::connected_org::parse_domains;
 use super::validation::FieldErrors;
 
+/// The name `TenantSettings::time_zone` is stored under, for whoever reads
+/// only the zone from the stored document.
+pub const TENANT_TIME_ZONE: &str = "timeZone";
+
 /// The tenant's own settings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -199,6 +203,16 @@ mod tests {
         assert!(!t.owns_address("nina@evil-gatehouse.demo"));
         assert!(!t.owns_address("nina@contoso.com"));
         assert!(TenantSettings::parse(form("not a domain", "")).is_err());
+    }
+
+    #[test]
+    fn the_time_zone_is_stored_under_its_constant_name() {
+        let t = TenantSettings {
+            time_zone: "Europe/Amsterdam".into(),
+            ..TenantSettings::default()
+        };
+        let v = serde_json::to_value(&t).unwrap();
+        assert_eq!(v[TENANT_TIME_ZONE], "Europe/Amsterdam");
     }
 
     #[test]

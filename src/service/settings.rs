@@ -13,7 +13,7 @@ use crate::domain::lifecycle::GuestLifecycle;
 use crate::domain::tenant::TenantSettings;
 use crate::store::{Conn, Store, audit, settings};
 
-const TENANT: &str = "tenant";
+use crate::store::settings::TENANT;
 
 /// The tenant settings in force (none configured: no own domains).
 #[tracing::instrument(skip_all)]

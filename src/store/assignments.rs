@@ -161,21 +161,50 @@ pub async fn active_of_policy(
         .collect())
 }
 
-/// Records when the holder of an active automatic assignment stopped
-/// matching its rule, or (`None`) that they match again.
+/// Records when the holders of these active automatic assignments stopped
+/// matching their rule, or (`None`) that they match again: 500 at a time.
 pub async fn set_out_of_scope(
     conn: &mut Conn,
-    id: &str,
+    ids: &[String],
     since: Option<DateTime<Utc>>,
-) -> Result<bool> {
-    sqlx::query(&format!(
-        "UPDATE access_package_assignments SET out_of_scope_since = $2 \
-         WHERE id = $1 AND state IN {ACTIVE}"
-    ))
-    .bind(id)
-    .bind(since.map(ts))
-    .changed_one(conn)
-    .await
+) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "UPDATE access_package_assignments SET out_of_scope_since = $1 \
+             WHERE id IN ({}) AND state IN {ACTIVE}",
+            super::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(since.map(ts));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        q.exec(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// What these people hold that separation of duties looks at: (user,
+/// package held) and (user, group they are a member of), in two queries.
+pub async fn holdings_of(
+    conn: &mut Conn,
+    users: &[String],
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>)> {
+    let packages = super::rows::select_in(
+        conn,
+        &format!(
+            "SELECT target_id, access_package_id FROM access_package_assignments \
+             WHERE state IN {ACTIVE} AND target_id IN ({{list}})"
+        ),
+        users,
+    )
+    .await?;
+    let groups = super::rows::select_in(
+        conn,
+        "SELECT user_id, group_id FROM group_members WHERE role = 'member' AND user_id IN ({list})",
+        users,
+    )
+    .await?;
+    Ok((packages, groups))
 }
 
 /// Forgets when the holders of a policy's assignments stopped matching its

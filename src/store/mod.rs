@@ -311,6 +311,12 @@ impl Store {
         self.write.begin().await.map_err(map_err)
     }
 
+    /// A savepoint in `tx`: committed, its work stays with `tx`; dropped
+    /// (after an error), only its own work is undone and `tx` goes on.
+    pub async fn savepoint(tx: &mut Tx) -> Result<Transaction<'_, Any>> {
+        sqlx::Acquire::begin(tx).await.map_err(map_err)
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         match self.read.acquire().await {

@@ -5,6 +5,9 @@ use serde::de::DeserializeOwned;
 
 use super::{Conn, Result, Rows, Statement, StoreError};
 
+/// The key of the organization's settings document (`TenantSettings`).
+pub const TENANT: &str = "tenant";
+
 pub async fn get(conn: &mut Conn, key: &str) -> Result<Option<String>> {
     sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
         .bind(key)

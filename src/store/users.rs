@@ -13,7 +13,7 @@ use super::{
     Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts,
 };
 use crate::domain::ids::UserId;
-use crate::domain::tenant::TenantSettings;
+use crate::domain::tenant::TENANT_TIME_ZONE;
 use crate::domain::user::{User, UserProfile, UserState, UserType};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -650,26 +650,29 @@ pub async fn with_session(conn: &mut Conn, session: &str) -> Result<Option<Sessi
         .collect();
     let row = sqlx::query_as::<_, SessionUserRow>(&format!(
         "SELECT s.user_id AS owner, s.last_seen_at AS seen, \
-         (SELECT value FROM settings WHERE key = 'tenant') AS tenant, \
+         (SELECT value FROM settings WHERE key = '{}') AS tenant, \
          (EXISTS (SELECT 1 FROM catalog_role_assignments r WHERE r.user_id = u.id) \
           OR EXISTS (SELECT 1 FROM catalog_creators k WHERE k.user_id = u.id)) AS delegated, {} \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+        super::settings::TENANT,
         columns.join(", ")
     ))
     .bind(session)
     .fetch_optional(conn)
     .await?;
     row.map(|r| {
-        let tenant: TenantSettings = match r.tenant {
-            Some(t) => serde_json::from_str(&t)
-                .map_err(|e| StoreError::Corrupt(format!("tenant settings: {e}")))?,
-            None => TenantSettings::default(),
-        };
+        // Only the zone is read: a settings document this build cannot
+        // read in full must not close every page (Settings included).
+        let organization_time_zone = r
+            .tenant
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v[TENANT_TIME_ZONE].as_str().map(str::to_string))
+            .unwrap_or_default();
         Ok(SessionUser {
             owner: r.owner,
             seen: r.seen,
             delegated: r.delegated,
-            organization_time_zone: tenant.time_zone,
+            organization_time_zone,
             user: User::try_from(r.user)?,
         })
     })

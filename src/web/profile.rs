@@ -76,7 +76,7 @@ async fn save(me: Portal, Form(form): Form<ZoneForm>) -> Reply {
     }
     me.session.set_time_zone(&zone);
     let done = if zone.is_empty() {
-        "Times are shown in your browser's time zone.".to_string()
+        "Times are shown in your browser's time zone, or the organization's when your browser does not say.".to_string()
     } else {
         format!("Times are shown in {zone}.")
     };

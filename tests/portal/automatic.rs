@@ -408,5 +408,48 @@ both!(
             )))
             .await;
         assert!(holders.has("gary.guest@contoso.com"), "{}", holders.body);
+
+        // Separation of duties: the employees' package excludes the guests'
+        // package Gary holds, so its rule assigns everyone it matches but him.
+        let employees = package_named(&app, PACKAGE).await;
+        let settings = app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&employees));
+        let csrf = admin.get(&settings).await.csrf();
+        let excluded = admin
+            .post(
+                &settings,
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("name", PACKAGE),
+                    ("incompatible_packages", "Marketing resources for guests"),
+                ],
+            )
+            .await;
+        assert_eq!(excluded.status, 303, "{}", excluded.body);
+        let made = post_policy(
+            &admin,
+            &app.url(routes::ADMIN_PACKAGE_AUTOMATIC_NEW.id(&employees)),
+            &[
+                ("display_name", "Marketing and guests"),
+                (
+                    "rule",
+                    r#"user.department -eq "Marketing" -or user.userType -eq "Guest""#,
+                ),
+                ("assign", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(made.status, 303, "{}", made.body);
+        assert_eq!(
+            run_jobs(&app, &clock).await.auto_assigned,
+            3,
+            "Maria, Eric, Emma"
+        );
+        let holders = admin
+            .get(&app.url(format!(
+                "{}?state=active",
+                routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&employees)
+            )))
+            .await;
+        assert!(holders.has(EMMA) && !holders.has("gary.guest@contoso.com"));
     }
 );

@@ -16,6 +16,13 @@ use crate::store::{self, StoreError, policies, users};
 
 const ONE_PER_PACKAGE: &str = "This package already has an automatic assignment policy, and a package has one at most: change that one instead.";
 
+/// Whether a broken rule is the one-per-package index (named on PostgreSQL,
+/// described by its column on SQLite), not another constraint.
+fn one_per_package(constraint: &str) -> bool {
+    constraint.contains("assignment_policies_one_automatic")
+        || (constraint.starts_with("UNIQUE") && constraint.contains("access_package_id"))
+}
+
 /// How many of the people a rule matches are named on the form.
 pub const MATCHES_LISTED: usize = 20;
 
@@ -89,7 +96,9 @@ pub async fn add_automatic_policy(
         let policy_id = uuid::Uuid::new_v4().to_string();
         // Another administrator's policy saved since the check above.
         match policies::insert(tx, &policy_id, package, &policy, now).await {
-            Err(StoreError::Conflict(_)) => return Err(invalid("rule", ONE_PER_PACKAGE)),
+            Err(StoreError::Conflict(c)) if one_per_package(&c) => {
+                return Err(invalid("rule", ONE_PER_PACKAGE));
+            }
             other => other?,
         }
         let details = json!({"policy": policy_id, "displayName": policy.display_name,

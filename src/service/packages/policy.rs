@@ -270,7 +270,7 @@ pub async fn set_policy_enabled(
         let policy = found(policies::get(tx, id, policy_id).await?)?;
         may_change(&policy, administrator)?;
         policies::set_enabled(tx, policy_id, enabled, now).await?;
-        if enabled && policy.automatic.is_some() {
+        if enabled && !policy.enabled && policy.automatic.is_some() {
             // Grace periods run from now, not from before it was disabled.
             store::assignments::clear_out_of_scope(tx, policy_id).await?;
         }

@@ -4,7 +4,7 @@
 //! lose it once the policy's grace period has passed, unless they match
 //! again first.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -30,11 +30,13 @@ const CHANGES_PER_TRANSACTION: usize = 500;
 pub struct Applied {
     pub assigned: usize,
     pub removed: usize,
+    /// Policies whose run failed (each logged).
+    pub failed: usize,
 }
 
 /// Applies every enabled automatic policy's rule to the directory as it is
-/// at `now`, each policy on its own: one that fails is logged and the others
-/// still run, and the first error is returned after all ran.
+/// at `now`, each policy on its own: one that fails is logged and counted,
+/// and the others still run.
 #[tracing::instrument(skip_all)]
 pub async fn apply_rules(store: &Store, now: DateTime<Utc>) -> Result<Applied, ServiceError> {
     let (ids, people) = read(store, async |c| {
@@ -48,26 +50,23 @@ pub async fn apply_rules(store: &Store, now: DateTime<Utc>) -> Result<Applied, S
     })
     .await?;
     let mut applied = Applied::default();
-    let mut first_error = None;
     for id in ids {
         match apply_policy(store, &id, &people, now).await {
             Ok(a) => {
                 applied.assigned += a.assigned;
                 applied.removed += a.removed;
             }
+            // The others still run; what this one did before failing stays.
             Err(e) => {
+                applied.failed += 1;
                 tracing::error!(policy = %id, error = %e, "automatic assignment policy failed");
-                first_error.get_or_insert(e);
             }
         }
     }
     if applied.assigned + applied.removed > 0 {
         store.wake_workers();
     }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(applied),
-    }
+    Ok(applied)
 }
 
 /// Applies one policy, in transactions of at most
@@ -127,9 +126,10 @@ struct Rule<'a> {
 }
 
 /// Marks the holders who stopped matching (with removal on), clears the
-/// mark of those who match again or whom the policy no longer removes, and
-/// ends (as "no longer matches the rule") the assignments whose grace
-/// period has passed, within `budget`; returns how many ended.
+/// mark of those who match again or whom the policy no longer removes
+/// (both in bulk), and ends (as "no longer matches the rule") the
+/// assignments whose grace period has passed, within `budget`; returns how
+/// many ended.
 async fn remove_out_of_scope(
     tx: &mut Tx,
     policy: &str,
@@ -140,21 +140,25 @@ async fn remove_out_of_scope(
 ) -> Result<usize, ServiceError> {
     let matching: HashSet<&UserId> = in_scope.iter().map(|u| &u.id).collect();
     let grace = Duration::days(i64::from(auto.grace_period_days));
-    let mut removed = 0;
+    let (mut clear, mut mark, mut due) = (vec![], vec![], vec![]);
     for (assignment, holder, since) in store::assignments::active_of_policy(tx, policy).await? {
         if matching.contains(&holder) || !auto.remove_when_out_of_scope {
             if since.is_some() {
-                store::assignments::set_out_of_scope(tx, &assignment, None).await?;
+                clear.push(assignment);
             }
             continue;
         }
         let since = since.map(|s| parse_ts(&s)).transpose()?;
-        if since.unwrap_or(now) + grace > now {
-            if since.is_none() {
-                store::assignments::set_out_of_scope(tx, &assignment, Some(now)).await?;
-            }
-            continue;
+        match since.unwrap_or(now) + grace > now {
+            true if since.is_none() => mark.push(assignment),
+            true => {}
+            false => due.push((assignment, holder)),
         }
+    }
+    store::assignments::set_out_of_scope(tx, &clear, None).await?;
+    store::assignments::set_out_of_scope(tx, &mark, Some(now)).await?;
+    let mut removed = 0;
+    for (assignment, holder) in due {
         if *budget == 0 {
             break;
         }
@@ -183,7 +187,9 @@ async fn remove_out_of_scope(
 /// asked for it, each through a `systemAdd` request delivered at once,
 /// within `budget`. Someone without a value the package's resources
 /// require, or whom it would put in conflict with what they hold
-/// (separation of duties), is left out. Returns how many were assigned.
+/// (separation of duties), is left out, found without a statement per
+/// person; one whose assignment fails is logged and left out, the others
+/// still assigned. Returns how many were assigned.
 async fn assign_in_scope(
     tx: &mut Tx,
     rule: &Rule<'_>,
@@ -192,11 +198,8 @@ async fn assign_in_scope(
     budget: &mut usize,
 ) -> Result<usize, ServiceError> {
     let taken = store::assignments::holders_or_requesting(tx, rule.package).await?;
-    let mut assigned = 0;
+    let mut candidates: Vec<(&User, BTreeMap<String, String>)> = Vec::new();
     for user in in_scope.iter().filter(|u| !taken.contains(&u.id)) {
-        if *budget == 0 {
-            break;
-        }
         // Their own values only: nobody answers for them.
         let mut missing = FieldErrors::new();
         let attributes = submit::attribute_values(
@@ -206,26 +209,72 @@ async fn assign_in_scope(
             str::to_string,
             &mut missing,
         );
-        if !missing.is_empty() {
-            tracing::info!(user = %user.id, "automatic assignment left out: a required attribute has no value");
+        match missing.is_empty() {
+            true => candidates.push((user, attributes)),
+            false => {
+                tracing::debug!(user = %user.id, "automatic assignment left out: a required attribute has no value")
+            }
+        }
+    }
+    let conflicting = in_conflict(tx, rule.info, &candidates).await?;
+    let mut assigned = 0;
+    for (user, attributes) in candidates {
+        if *budget == 0 {
+            break;
+        }
+        if conflicting.contains(&user.id) {
             continue;
         }
         // Held, then checked again: a request delivered at this moment
         // for the same person is seen, never doubled.
-        users::lock(tx, &user.id).await?;
-        if assign_one(tx, rule, user, attributes, now).await? {
-            assigned += 1;
-            *budget -= 1;
+        let mut one = Store::savepoint(tx).await?;
+        users::lock(&mut one, &user.id).await?;
+        match assign_one(&mut one, rule, user, attributes, now).await {
+            Ok(true) => {
+                one.commit().await?;
+                assigned += 1;
+                *budget -= 1;
+            }
+            Ok(false) => one.commit().await?,
+            // Rolled back to before this person (a savepoint).
+            Err(e) => tracing::warn!(user = %user.id, error = %e, "automatic assignment failed"),
         }
     }
     Ok(assigned)
+}
+
+/// The candidates the package would put in conflict with what they hold
+/// (separation of duties), from their holdings read in bulk; nobody when
+/// the package excludes nothing.
+async fn in_conflict(
+    conn: &mut Conn,
+    info: &PackageInfo,
+    candidates: &[(&User, BTreeMap<String, String>)],
+) -> Result<HashSet<UserId>, ServiceError> {
+    if info.incompatible_packages.is_empty() && info.incompatible_groups.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let ids: Vec<String> = candidates.iter().map(|(u, _)| u.id.to_string()).collect();
+    let (packages, groups) = store::assignments::holdings_of(conn, &ids).await?;
+    let mut held: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
+    for (user, package) in packages {
+        held.entry(user).or_default().0.push(package);
+    }
+    for (user, group) in groups {
+        held.entry(user).or_default().1.push(group);
+    }
+    Ok(held
+        .into_iter()
+        .filter(|(_, (packages, groups))| info.conflict(packages, groups).is_some())
+        .map(|(user, _)| UserId::from_stored(user))
+        .collect())
 }
 
 async fn assign_one(
     conn: &mut Conn,
     rule: &Rule<'_>,
     user: &User,
-    attributes: std::collections::BTreeMap<String, String>,
+    attributes: BTreeMap<String, String>,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
     let info = rule.info;
