@@ -245,12 +245,12 @@ pub async fn update_policy(
 /// Automatic assignment policies are administrators' alone, as in Entra;
 /// catalog delegates manage the others.
 fn may_change(policy: &Policy, administrator: bool) -> Result<(), ServiceError> {
-    match policy.automatic.is_some() && !administrator {
-        true => Err(ServiceError::Refused(
+    if policy.automatic.is_some() && !administrator {
+        return Err(ServiceError::Refused(
             "Only administrators change automatic assignment policies.".into(),
-        )),
-        false => Ok(()),
+        ));
     }
+    Ok(())
 }
 
 /// Enables or disables a policy (an `administrator` may change an

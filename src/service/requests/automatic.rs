@@ -42,9 +42,10 @@ pub async fn apply_rules(store: &Store, now: DateTime<Utc>) -> Result<Applied, S
     let (ids, people) = read(store, async |c| {
         let ids = store::policies::automatic_ids(c).await?;
         // Read once for all policies: rules are evaluated here, not in SQL.
-        let people = match ids.is_empty() {
-            true => vec![],
-            false => users::active_all(c).await?,
+        let people = if ids.is_empty() {
+            vec![]
+        } else {
+            users::active_all(c).await?
         };
         Ok((ids, people))
     })
@@ -95,18 +96,16 @@ async fn apply_policy(
         let in_scope: Vec<&User> = people.iter().filter(|u| auto.rule.matches(u)).collect();
         let mut budget = CHANGES_PER_TRANSACTION;
         let removed = remove_out_of_scope(&mut tx, id, &auto, &in_scope, now, &mut budget).await?;
-        let assigned = match auto.assign {
-            true => {
-                let rule = Rule {
-                    package: &package,
-                    info: &info,
-                    id,
-                    policy: &policy,
-                };
-                assign_in_scope(&mut tx, &rule, &in_scope, now, &mut budget).await?
-            }
-            false => 0,
-        };
+        let mut assigned = 0;
+        if auto.assign {
+            let rule = Rule {
+                package: &package,
+                info: &info,
+                id,
+                policy: &policy,
+            };
+            assigned = assign_in_scope(&mut tx, &rule, &in_scope, now, &mut budget).await?;
+        }
         tx.commit().await?;
         applied.assigned += assigned;
         applied.removed += removed;
@@ -149,10 +148,10 @@ async fn remove_out_of_scope(
             continue;
         }
         let since = since.map(|s| parse_ts(&s)).transpose()?;
-        match since.unwrap_or(now) + grace > now {
-            true if since.is_none() => mark.push(assignment),
-            true => {}
-            false => due.push((assignment, holder)),
+        if since.unwrap_or(now) + grace <= now {
+            due.push((assignment, holder));
+        } else if since.is_none() {
+            mark.push(assignment);
         }
     }
     store::assignments::set_out_of_scope(tx, &clear, None).await?;
@@ -209,11 +208,10 @@ async fn assign_in_scope(
             str::to_string,
             &mut missing,
         );
-        match missing.is_empty() {
-            true => candidates.push((user, attributes)),
-            false => {
-                tracing::debug!(user = %user.id, "automatic assignment left out: a required attribute has no value")
-            }
+        if missing.is_empty() {
+            candidates.push((user, attributes));
+        } else {
+            tracing::debug!(user = %user.id, "automatic assignment left out: a required attribute has no value");
         }
     }
     let conflicting = in_conflict(tx, rule.info, &candidates).await?;
