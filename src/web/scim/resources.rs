@@ -466,16 +466,21 @@ async fn get_group(state: Data, req: HttpRequest, id: web::Path<String>) -> Http
         Err(p) => return problem(&p),
     };
     match svc::group(&state.store, &id).await {
-        Ok((g, members)) => {
-            let json = group_json(
-                &base_url(&state),
-                &g,
-                members.into_iter().map(|(u, _)| u).collect(),
-            );
-            scim_json(StatusCode::OK, &project(json, &q.attributes, &q.excluded))
-        }
+        Ok((g, members)) => projected_group(&state, &g, members, &q),
         Err(e) => failed(e),
     }
+}
+
+/// A group as the query's `attributes` and `excludedAttributes` ask.
+fn projected_group(
+    state: &Data,
+    g: &GroupRow,
+    members: Vec<(String, String)>,
+    q: &Query,
+) -> HttpResponse {
+    let members = members.into_iter().map(|(u, _)| u).collect();
+    let json = group_json(&base_url(state), g, members);
+    scim_json(StatusCode::OK, &project(json, &q.attributes, &q.excluded))
 }
 
 async fn create_group(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
@@ -485,7 +490,10 @@ async fn create_group(state: Data, req: HttpRequest, payload: web::Payload) -> H
     group_answer(&state, r, StatusCode::CREATED)
 }
 
-/// PUT replaces a group; PATCH changes parts of one (its members, often).
+/// PUT replaces a group and answers with it; PATCH changes parts of one
+/// (its members, often) and answers 204, as Entra's and Okta's guides
+/// expect: a group of thousands is not sent back for each member added.
+/// A PATCH naming `attributes` gets those back (RFC 7644 §3.5.2).
 async fn edit_group(
     state: Data,
     req: HttpRequest,
@@ -493,9 +501,18 @@ async fn edit_group(
     payload: web::Payload,
 ) -> HttpResponse {
     let actor = authorized!(state, req);
+    let q = match Query::from_request(&req) {
+        Ok(q) => q,
+        Err(p) => return problem(&p),
+    };
     let b = json_body!(payload);
-    let r = svc::edit_group(&state.store, &actor, &id, &b, how(&req), state.clock.now()).await;
-    group_answer(&state, r, StatusCode::OK)
+    let edit = how(&req);
+    let r = svc::edit_group(&state.store, &actor, &id, &b, edit, state.clock.now()).await;
+    match (edit, r) {
+        (Edit::Patch, Ok(_)) if q.attributes.is_empty() => HttpResponse::NoContent().finish(),
+        (Edit::Patch, Ok((g, members))) => projected_group(&state, &g, members, &q),
+        (_, r) => group_answer(&state, r, StatusCode::OK),
+    }
 }
 
 async fn delete_group(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
