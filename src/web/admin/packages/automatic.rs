@@ -170,7 +170,7 @@ pub(super) async fn create(
     }
     match svc::add_automatic_policy(cx.store(), &cx.actor(), &id, &f.input(), cx.now()).await {
         Ok(name) => cx.done(
-            format!("Automatic assignment policy {name} created: people matching its rule are assigned within minutes."),
+            format!("Automatic assignment policy {name} created: the people its rule matches are assigned when the lifecycle jobs next run."),
             &routes::ADMIN_PACKAGE_POLICIES.id(&id),
         ),
         Err(ServiceError::Invalid(errors)) => {
