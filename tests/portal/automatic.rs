@@ -250,6 +250,38 @@ both!(
         );
         let holders = admin.get(&format!("{assignments}?state=active")).await;
         assert!(holders.has("eric.employee@gatehouse.demo") && holders.has(EMMA));
+
+        // Used, it cannot be deleted; disabled, its rule does nothing.
+        let state = app.url(routes::ADMIN_PACKAGE_POLICY_STATE.ids(&package, &policy));
+        let csrf = admin.get(&edit).await.csrf();
+        let delete = [("csrf_token", csrf.as_str()), ("action", "delete")];
+        assert_eq!(admin.post(&state, &delete).await.status, 303);
+        let tab = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&package)))
+            .await;
+        assert!(
+            tab.has("Disable it instead, so that its rule assigns and removes nobody any more.")
+        );
+        let disable = [("csrf_token", csrf.as_str()), ("action", "disable")];
+        assert_eq!(admin.post(&state, &disable).await.status, 303);
+        // A rule that now takes Maria too assigns nobody while disabled,
+        // and her once enabled again.
+        let saved = post_policy(
+            &admin,
+            &edit,
+            &[
+                ("display_name", "Content and sales"),
+                ("rule", r#"user.department -eq "Marketing""#),
+                ("assign", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        assert_eq!(run_jobs(&app, &clock).await.auto_assigned, 0, "disabled");
+        let csrf = admin.get(&edit).await.csrf();
+        let enable = [("csrf_token", csrf.as_str()), ("action", "enable")];
+        assert_eq!(admin.post(&state, &enable).await.status, 303);
+        assert_eq!(run_jobs(&app, &clock).await.auto_assigned, 1, "Maria");
     }
 );
 

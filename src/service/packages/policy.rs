@@ -306,7 +306,7 @@ pub async fn delete_policy(
         let (requests, assignments) = policies::uses(tx, policy_id).await?;
         if requests + assignments > 0 {
             return Err(ServiceError::Refused(format!(
-                "The policy {} cannot be deleted: {} made under it. Disable it instead, so that nobody can request under it any more.",
+                "The policy {} cannot be deleted: {} made under it. Disable it instead, so that {}.",
                 policy.display_name,
                 match (requests, assignments) {
                     (r, 0) => plural(r, "request was", "requests were"),
@@ -316,6 +316,10 @@ pub async fn delete_policy(
                         plural(r, "request", "requests"),
                         plural(a, "assignment were", "assignments were")
                     ),
+                },
+                match policy.automatic {
+                    Some(_) => "its rule assigns and removes nobody any more",
+                    None => "nobody can request under it any more",
                 }
             )));
         }
