@@ -28,30 +28,31 @@ async fn ada(app: &TestApp) -> Browser {
     b
 }
 
-/// Moves Emma to `department` through her user page, as an administrator does.
-async fn move_emma(app: &TestApp, department: &str) {
+/// Saves `email`'s user page with `fields`, as an administrator does.
+async fn edit_user(app: &TestApp, email: &str, fields: &[(&str, &str)]) {
     let admin = ada(app).await;
-    let emma = user_named(app, EMMA).await;
-    let url = app.url(routes::ADMIN_USER.id(&emma.id));
+    let url = app.url(routes::ADMIN_USER.id(user_named(app, email).await.id));
     let csrf = admin.get(&url).await.csrf();
-    let saved = admin
-        .post(
-            &url,
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("user_type", "member"),
-                ("display_name", "Emma Employee"),
-                ("given_name", "Emma"),
-                ("surname", "Employee"),
-                ("email", EMMA),
-                ("job_title", "Content writer"),
-                ("department", department),
-                ("manager_email", "maria.manager@gatehouse.demo"),
-                ("state", "active"),
-            ],
-        )
-        .await;
+    let mut form = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let saved = admin.post(&url, &form).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
+}
+
+/// Moves Emma to `department` through her user page.
+async fn move_emma(app: &TestApp, department: &str) {
+    let fields = [
+        ("user_type", "member"),
+        ("display_name", "Emma Employee"),
+        ("given_name", "Emma"),
+        ("surname", "Employee"),
+        ("email", EMMA),
+        ("job_title", "Content writer"),
+        ("department", department),
+        ("manager_email", "maria.manager@gatehouse.demo"),
+        ("state", "active"),
+    ];
+    edit_user(app, EMMA, &fields).await;
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -392,25 +393,16 @@ both!(
         assert_eq!(made.status, 303, "{}", made.body);
         assert_eq!(run_jobs(&app, &clock).await.auto_assigned, 0);
 
-        let gary = user_named(&app, "gary.guest@contoso.com").await;
-        let url = app.url(routes::ADMIN_USER.id(&gary.id));
-        let csrf = admin.get(&url).await.csrf();
-        let saved = admin
-            .post(
-                &url,
-                &[
-                    ("csrf_token", csrf.as_str()),
-                    ("user_type", "guest"),
-                    ("display_name", "Gary Guest"),
-                    ("given_name", "Gary"),
-                    ("surname", "Guest"),
-                    ("email", "gary.guest@contoso.com"),
-                    ("job_title", "Consultant"),
-                    ("state", "active"),
-                ],
-            )
-            .await;
-        assert_eq!(saved.status, 303, "{}", saved.body);
+        let gary = [
+            ("user_type", "guest"),
+            ("display_name", "Gary Guest"),
+            ("given_name", "Gary"),
+            ("surname", "Guest"),
+            ("email", "gary.guest@contoso.com"),
+            ("job_title", "Consultant"),
+            ("state", "active"),
+        ];
+        edit_user(&app, "gary.guest@contoso.com", &gary).await;
         assert_eq!(run_jobs(&app, &clock).await.auto_assigned, 1);
 
         // Removal off: Gary keeps access when the rule no longer takes him.
