@@ -47,15 +47,37 @@ fn fail(what: &str, e: LdapError) -> OpError {
             OpError::Temporary(format!("{what}: TLS failed: {source}"))
         }
         LdapError::LdapResult { result } => rc_error(what, result.rc, &result.text),
-        e => OpError::Temporary(format!("{what}: {e}")),
+        e => OpError::Temporary(format!("{what}: {}", super::remote_text(&e.to_string()))),
     }
+}
+
+/// An entry of a search's answer, read. ldap3 panics on an entry it cannot
+/// read (a DN or an attribute name that is not UTF-8), which would stop the
+/// worker that asked, so such an entry is left out and logged. NULs are
+/// dropped from what is kept (see `without_nul`).
+fn entry(raw: ldap3::ResultEntry) -> Option<SearchEntry> {
+    let read =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| SearchEntry::construct(raw)));
+    let Ok(mut e) = read else {
+        tracing::warn!("an LDAP entry that could not be read was left out");
+        return None;
+    };
+    e.dn = super::without_nul(&e.dn).into_owned();
+    for values in e.attrs.values_mut() {
+        for v in values.iter_mut() {
+            if let std::borrow::Cow::Owned(clean) = super::without_nul(v) {
+                *v = clean;
+            }
+        }
+    }
+    Some(e)
 }
 
 fn rc_error(what: &str, rc: u32, text: &str) -> OpError {
     let text = if text.is_empty() {
         String::new()
     } else {
-        format!(": {text}")
+        format!(": {}", super::remote_text(text))
     };
     match rc {
         INVALID_CREDENTIALS => OpError::Temporary(format!(
@@ -143,14 +165,29 @@ impl LdapSession {
         if res.rc != 0 && res.rc != 4 {
             return Err(rc_error(&format!("search under {base}"), res.rc, &res.text));
         }
-        Ok(entries.into_iter().map(SearchEntry::construct).collect())
+        Ok(entries.into_iter().filter_map(entry).collect())
     }
 
     /// The value the match attribute has for this person.
-    fn match_value<'p>(&self, p: &'p Person) -> &'p str {
-        match self.settings.match_attribute.as_str() {
-            "uid" => local_part(&p.email),
-            _ => &p.email,
+    /// The filter that finds this person. A guest is found by their whole
+    /// address: matched by a uid from its local part, alice@partner.example
+    /// would be taken for the employee alice.
+    fn match_filter(&self, p: &Person) -> String {
+        let (attribute, value) = match self.settings.match_attribute.as_str() {
+            _ if p.guest => ("mail", p.email.as_str()),
+            "uid" => ("uid", local_part(&p.email)),
+            other => (other, p.email.as_str()),
+        };
+        format!("({attribute}={})", ldap_escape(value))
+    }
+
+    /// The uid an entry made for this person gets: a guest's whole address,
+    /// which no employee's uid (a local part) can be.
+    fn new_uid(p: &Person) -> &str {
+        if p.guest {
+            &p.email
+        } else {
+            local_part(&p.email)
         }
     }
 
@@ -174,18 +211,13 @@ impl LdapSession {
         p: &Person,
         create: bool,
     ) -> Result<Option<Account>, OpError> {
-        let value = self.match_value(p).to_string();
-        let filter = format!(
-            "({}={})",
-            self.settings.match_attribute,
-            ldap_escape(value.as_str())
-        );
+        let filter = self.match_filter(p);
         let base = self.settings.users_base.clone();
         let found = self
             .search(&base, Scope::Subtree, &filter, vec!["uid"])
             .await?;
         if let Some(e) = found.first() {
-            return Ok(Some(self.account(e, local_part(&p.email))));
+            return Ok(Some(self.account(e, Self::new_uid(p))));
         }
         // Created entries may live outside the users' base.
         if let Some(guests) = self.settings.guests_base.clone() {
@@ -194,7 +226,7 @@ impl LdapSession {
                     .search(&guests, Scope::Subtree, &filter, vec!["uid"])
                     .await?;
                 if let Some(e) = found.first() {
-                    return Ok(Some(self.account(e, local_part(&p.email))));
+                    return Ok(Some(self.account(e, Self::new_uid(p))));
                 }
             }
             if create {
@@ -205,7 +237,7 @@ impl LdapSession {
     }
 
     async fn create_person(&mut self, p: &Person, base: &str) -> Result<Account, OpError> {
-        let uid = local_part(&p.email).to_string();
+        let uid = Self::new_uid(p).to_string();
         let rdn_value = match self.settings.guest_rdn.as_str() {
             "uid" => uid.clone(),
             "mail" => p.email.clone(),
@@ -417,7 +449,7 @@ impl LdapSession {
             .await
             .map_err(|e| fail("reading the directory failed", e))?
         {
-            let e = SearchEntry::construct(e);
+            let Some(e) = entry(e) else { continue };
             let attrs = e
                 .attrs
                 .into_iter()

@@ -61,6 +61,48 @@ pub fn retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<st
     Some(std::time::Duration::from_secs(secs.min(3600)))
 }
 
+/// Words a remote system wrote, fit to keep and show: its control
+/// characters (a NUL, which PostgreSQL refuses in text and would roll back the
+/// batch that records it, or line breaks) become spaces, and at most 500
+/// characters are kept.
+pub fn remote_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(500)
+        .collect()
+}
+
+/// Drops the NULs from a remote value's strings: no text column takes one,
+/// and no name or id Gatehouse sends back holds one.
+pub fn without_nul(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        s.replace('\0', "").into()
+    } else {
+        s.into()
+    }
+}
+
+/// The most of a target's answer Gatehouse reads: a larger one is refused
+/// rather than held in memory.
+pub const MAX_ANSWER: usize = 16 << 20;
+
+/// A response's body up to `limit` bytes, and whether that was all of it.
+pub async fn body_at_most(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = limit - out.len();
+        if chunk.len() > room {
+            out.extend_from_slice(&chunk[..room]);
+            return Ok((out, false));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok((out, true))
+}
+
 impl std::fmt::Display for OpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.message())
@@ -74,6 +116,9 @@ pub struct Person {
     pub display_name: String,
     pub given_name: Option<String>,
     pub surname: Option<String>,
+    /// A guest: their address's local part says nothing of who they are in
+    /// the target, where an employee may have it as their uid.
+    pub guest: bool,
 }
 
 /// Who a person is in a target: `key` names their entry (a DN or a SCIM

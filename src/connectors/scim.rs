@@ -122,19 +122,31 @@ impl ScimSession {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| super::retry_after(v, chrono::Utc::now()));
-        let text = resp.text().await.map_err(|e| transport(what, e))?;
-        let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let body = super::body_at_most(resp, super::MAX_ANSWER)
+            .await
+            .map_err(|e| transport(what, e))?;
+        let body = match body {
+            (bytes, true) => bytes,
+            (_, false) => {
+                return Err(OpError::Permanent(format!(
+                    "{what}: the answer is larger than {} MiB",
+                    super::MAX_ANSWER >> 20
+                )));
+            }
+        };
+        let mut json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        scrub(&mut json);
         if status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
         if !status.is_success() {
             let text = |k: &str| json.get(k).and_then(Value::as_str).unwrap_or_default();
             // The SCIM error's kind (`noTarget`, `uniqueness`) and its words.
-            let detail = match (text("scimType"), text("detail")) {
+            let detail = super::remote_text(&match (text("scimType"), text("detail")) {
                 ("", d) => d.to_string(),
                 (kind, "") => kind.to_string(),
                 (kind, d) => format!("{kind}: {d}"),
-            };
+            });
             let error = status_error(what, status, &detail);
             // Asked to slow down: wait at least as long as the application says.
             return Err(match (status.as_u16(), wait) {
@@ -357,6 +369,20 @@ impl ScimSession {
             count(groups),
             count(users)
         ))
+    }
+}
+
+/// Drops the NULs from every string of an answer (see `without_nul`).
+fn scrub(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(clean) = super::without_nul(s) {
+                *s = clean;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(scrub),
+        Value::Object(fields) => fields.values_mut().for_each(scrub),
+        _ => {}
     }
 }
 

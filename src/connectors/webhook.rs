@@ -123,7 +123,10 @@ async fn fetch_token(
     }
     let token = request.request_async(http).await.map_err(|e| match e {
         oauth2::RequestTokenError::ServerResponse(r) => {
-            format!("the token endpoint refused: {}", r.error())
+            format!(
+                "the token endpoint refused: {}",
+                super::remote_text(r.error().as_ref())
+            )
         }
         oauth2::RequestTokenError::Request(_) => "the token endpoint could not be reached".into(),
         _ => "the token endpoint's answer could not be read".into(),
@@ -187,10 +190,11 @@ async fn try_send(call: &Call<'_>, now_unix: i64) -> Sent {
     }
     // A little of what it said, for the administrator (never echoed secrets:
     // the body is the receiver's own).
-    let said: String = response
-        .text()
+    // Only the start is read: a receiver may answer with any amount.
+    let (start, _) = super::body_at_most(response, 4096)
         .await
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let said: String = String::from_utf8_lossy(&start)
         .chars()
         .filter(|c| !c.is_control())
         .take(200)

@@ -77,8 +77,8 @@ impl NewToken {
         let expires_at = if expires.is_empty() {
             None
         } else {
-            match chrono::NaiveDate::parse_from_str(expires, "%Y-%m-%d") {
-                Ok(d) => {
+            match crate::domain::validation::calendar_day(expires) {
+                Some(d) => {
                     let end = d
                         .and_hms_opt(23, 59, 59)
                         .and_then(|t| local_to_utc(tz, t))
@@ -88,7 +88,7 @@ impl NewToken {
                     }
                     Some(end)
                 }
-                Err(_) => {
+                None => {
                     e.add(
                         "expires",
                         "Enter a date such as 2027-06-30, or leave it empty.",
@@ -131,6 +131,16 @@ mod tests {
         assert!(
             e.get("name").is_some() && e.get("purpose").is_some() && e.get("expires").is_some()
         );
+        // A year chrono reads but no calendar arithmetic survives: an error
+        // beside the field, west of Greenwich too.
+        let far = NewToken::parse(
+            "x",
+            "scim",
+            "+262142-12-31",
+            chrono_tz::America::New_York,
+            now,
+        );
+        assert!(far.unwrap_err().get("expires").is_some());
         assert_eq!(hash("x").len(), 64);
         assert_eq!(hint("ghs_abcdefgh"), "ghs_abcd");
     }

@@ -119,9 +119,7 @@ impl Search {
             if text.is_empty() {
                 return None;
             }
-            let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .filter(|d| (1..=9999).contains(&d.year()));
+            let parsed = crate::domain::validation::calendar_day(text);
             if parsed.is_none() {
                 e.add(field, "Give the day as YYYY-MM-DD.");
             }

@@ -321,7 +321,7 @@ impl ReviewInput {
             return Ok(None);
         }
         let mut e = FieldErrors::new();
-        let start = NaiveDate::parse_from_str(self.start.trim(), "%Y-%m-%d").ok();
+        let start = crate::domain::validation::calendar_day(&self.start);
         if start.is_none() {
             e.add("rv_start", "Give the day the first review starts.");
         }

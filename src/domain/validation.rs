@@ -125,6 +125,24 @@ pub fn is_line_break_or_tab(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\t')
 }
 
+/// A day typed as `YYYY-MM-DD`, in the years 1 to 9999. chrono alone also
+/// reads `+262142-12-31`, a day so far out that adding to it overflows.
+pub fn calendar_day(text: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    let text = text.trim();
+    // Four digits, a dash: no sign, no longer year.
+    if !text
+        .as_bytes()
+        .get(..5)
+        .is_some_and(|y| y[..4].iter().all(u8::is_ascii_digit) && y[4] == b'-')
+    {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1..=9999).contains(&d.year()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +155,24 @@ mod tests {
             "Name is required."
         );
         assert!(required_text("abcdef", "Name", 5).is_err());
+    }
+
+    #[test]
+    fn a_calendar_day_has_a_four_digit_year() {
+        assert_eq!(
+            calendar_day(" 2027-01-31 "),
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 31)
+        );
+        for bad in [
+            "+262142-12-31",
+            "262142-12-31",
+            "0000-01-01",
+            "27-01-31",
+            "2027-02-30",
+            "",
+            "2027",
+        ] {
+            assert_eq!(calendar_day(bad), None, "{bad}");
+        }
     }
 }

@@ -168,21 +168,58 @@ pub fn spawn_all(
         );
     }
     if !every.is_zero() {
-        tokio::spawn(provisioning::work(store.clone(), clock.clone()));
-        tokio::spawn(callouts::work(store.clone(), clock.clone(), base_url));
-        let (store, clock) = (store.clone(), clock.clone());
-        tokio::spawn(async move {
-            loop {
-                match run_once(&store, &clock).await {
-                    Ok(r) if r != Report::default() => {
-                        tracing::info!(report = ?r, "lifecycle jobs")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %format!("{e:#}"), "lifecycle jobs"),
-                }
-                tokio::time::sleep(every).await;
-            }
+        let (s, c) = (store.clone(), clock.clone());
+        supervise("provisioning", move || {
+            provisioning::work(s.clone(), c.clone())
         });
+        let (s, c) = (store.clone(), clock.clone());
+        supervise("custom extension calls", move || {
+            callouts::work(s.clone(), c.clone(), base_url.clone())
+        });
+        let (store, clock) = (store.clone(), clock.clone());
+        supervise("lifecycle jobs", move || {
+            lifecycle(store.clone(), clock.clone(), every)
+        });
+    }
+}
+
+/// Runs a worker for good: one stopped by a panic (a bug, or a remote answer
+/// a library cannot read) is logged and started again after a pause, rather
+/// than leaving its work undone until the process restarts. What it had
+/// claimed is taken again when the claim runs out.
+fn supervise<F, Fut>(name: &'static str, start: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        loop {
+            match tokio::spawn(start()).await {
+                Err(e) if e.is_panic() => {
+                    tracing::error!(
+                        worker = name,
+                        "the worker stopped by a panic; it starts again in 10 s"
+                    );
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                }
+                // Ended, or cancelled as the runtime shuts down.
+                _ => return,
+            }
+        }
+    });
+}
+
+/// The lifecycle jobs, every `every`.
+async fn lifecycle(store: Store, clock: Clock, every: Duration) {
+    loop {
+        match run_once(&store, &clock).await {
+            Ok(r) if r != Report::default() => {
+                tracing::info!(report = ?r, "lifecycle jobs")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "lifecycle jobs"),
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

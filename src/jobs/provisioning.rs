@@ -204,6 +204,7 @@ async fn apply(session: &mut Session, op: &Operation) -> Result<Option<(String, 
         display_name: op.display_name.clone(),
         given_name: op.given_name.clone(),
         surname: op.surname.clone(),
+        guest: op.guest(),
     };
     let placeholder = op.placeholder.as_deref();
     let add = op.action == "add";
@@ -293,6 +294,7 @@ mod tests {
             external_id: String::new(),
             placeholder: None,
             member: None,
+            user_type: None,
         }
     }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::BATCH;
 use crate::domain::custom_extension::Stage;
 use crate::domain::message::{Expiring, Mail, Message};
+use crate::domain::request::moment_in;
 use crate::service::ServiceError;
 use crate::store::{self, Store, assignments, policies};
 
@@ -13,6 +14,11 @@ use crate::store::{self, Store, assignments, policies};
 /// an assignment found late gets only the nearer reminder. Set-based.
 #[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    // The end is told in the organization's time zone, which the mail names.
+    let tz = {
+        let mut c = store.read().await?;
+        crate::service::settings::tenant(&mut c).await?.tz()
+    };
     let mut sent = 0;
     for days in [1i64, 14] {
         let mut after: Option<(String, String)> = None;
@@ -64,7 +70,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                             package_id: a.access_package_id.to_string(),
                             requestor: a.target_name.clone(),
                             requestor_email: a.target_email.clone(),
-                            ends: end.format("%Y-%m-%d").to_string(),
+                            ends: moment_in(end, tz),
                             days: days_left.max(1),
                             can_extend,
                         }),

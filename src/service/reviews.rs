@@ -14,7 +14,7 @@ use super::{ServiceError, found, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::message::{Mail, Message, Review};
-use crate::domain::request::EndReason;
+use crate::domain::request::{EndReason, moment_in};
 use crate::domain::review::{
     ReviewDraft, ReviewSettings, ReviewerKind, Verdict, may_decide, recommendation, reminders,
 };
@@ -311,15 +311,11 @@ async fn tell_reviewers(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
-    // The last day to decide, as the organization's days (`tz`) run (a review
-    // ends at its midnight): in UTC it would be a day late west of Greenwich.
+    // The last minute to decide, in the organization's zone (`tz`), named: a
+    // review ends at its midnight, so in UTC it would be a day late west of
+    // Greenwich.
     let ends = parse_ts(&review.ends_at)
-        .map(|t| {
-            (t - chrono::Duration::seconds(1))
-                .with_timezone(&tz)
-                .format("%Y-%m-%d")
-                .to_string()
-        })
+        .map(|t| moment_in(t - chrono::Duration::minutes(1), tz))
         .unwrap_or_default();
     let facts = Review {
         review_id: review.id.clone(),

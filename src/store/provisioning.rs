@@ -36,6 +36,15 @@ pub struct Operation {
     pub placeholder: Option<String>,
     /// Who the person is in the target, when already known.
     pub member: Option<String>,
+    /// The person's kind (`Member`, `Guest`); none once they are deleted.
+    pub user_type: Option<String>,
+}
+
+impl Operation {
+    /// Whether the person is a guest, from another organization.
+    pub fn guest(&self) -> bool {
+        self.user_type.as_deref() == Some(crate::domain::user::UserType::Guest.as_str())
+    }
 }
 
 const DUE: &str = "o.state = 'pending' AND o.next_attempt_at <= $1 AND NOT EXISTS (\
@@ -78,8 +87,10 @@ pub async fn claim(
     }
     let sql = format!(
         "SELECT o.seq, o.link_id, o.system_id, o.user_id, o.action, o.email, o.display_name, o.given_name, o.surname, \
-         o.attempts, l.external_id, l.placeholder, a.member_value AS member \
+         o.attempts, l.external_id, l.placeholder, a.member_value AS member, \
+         u.user_type \
          FROM provisioning_operations o JOIN resource_links l ON l.id = o.link_id \
+         LEFT JOIN users u ON u.id = o.user_id \
          LEFT JOIN provisioned_accounts a ON a.system_id = o.system_id AND a.user_id = o.user_id \
          WHERE o.seq IN ({}) ORDER BY o.seq",
         placeholders(1, seqs.len())

@@ -77,7 +77,8 @@ struct RequestPage {
 }
 
 async fn page(me: &Approver, id: &str, justification: String, errors: FieldErrors) -> Reply {
-    let v = svc::view::approval(me.store(), &me.who.user.id, me.who.is_admin, id).await?;
+    let v =
+        svc::view::approval(me.store(), &me.who.user.id, me.who.is_admin, id, me.who.tz).await?;
     render_status(
         form_status(&errors),
         &RequestPage {

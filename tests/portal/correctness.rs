@@ -1589,6 +1589,25 @@ both!(
             assert_eq!(page.status, 400, "{path}: {}", page.body);
             assert!(page.has("contains a control character"), "{path}");
         }
+        // A NUL hidden from the form check by the wizard draft's JSON escape
+        // never reaches a query (PostgreSQL would refuse it with a 500).
+        let wizard = admin.get(&app.url(routes::ADMIN_PACKAGE_NEW)).await;
+        let draft = r#"{"approval_required":"on","stage_count":"1","s1_approver":"users","s1_users":"maria.manager\u0000@gatehouse.demo","scope":"specificDirectoryUsers","target_users":"eric\u0000@gatehouse.demo"}"#;
+        for step in ["basics", "requests", "review"] {
+            let hidden = admin
+                .post(
+                    &app.url(routes::ADMIN_PACKAGE_NEW),
+                    &[
+                        ("csrf_token", &wizard.csrf()),
+                        ("draft", draft),
+                        ("step", step),
+                        ("go", "back"),
+                    ],
+                )
+                .await;
+            assert_eq!(hidden.status, 200, "{step}: {}", hidden.body);
+            assert!(!hidden.has(r"\u0000"), "{step}: the value was dropped");
+        }
         let justification_too_long = "x".repeat(4001);
         let long = request(
             &app,

@@ -379,6 +379,22 @@ both!(
         )
         .await;
         assert_eq!(done.status, 303, "{}", done.body);
+        // The form's search button finds only the people it asks for,
+        // whatever kind the button's value names: packages are looked up
+        // only by those who manage them.
+        let searched = assign(
+            &app,
+            &emma,
+            &package,
+            &[("pick", "package:users"), ("pickq:users", "guests")],
+        )
+        .await;
+        assert_eq!(searched.status, 200, "{}", searched.body);
+        assert!(
+            !searched.has("Marketing resources for guests"),
+            "{}",
+            searched.body
+        );
         let held = held_by(&app, MARIA).await;
         assert!(
             held.iter().any(|h| h.contains("Marketing Team")),

@@ -6,6 +6,7 @@
 use chrono::Duration;
 use gatehouse::clock::Clock;
 use gatehouse::domain::catalog::OriginSystem;
+use gatehouse::domain::ids::AccessPackageId;
 use gatehouse::routes;
 use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
 
@@ -143,6 +144,26 @@ fn ldap_fields(ou: &str) -> Vec<(&'static str, String)> {
         ("ldap_guest_rdn", "cn".into()),
         ("ldap_placeholder", format!("cn=nobody,{ou}")),
     ]
+}
+
+/// Adds a person through Admin › Users (`person`: the form's fields) and
+/// assigns them the package under `policy`.
+async fn add_and_assign(
+    app: &TestApp,
+    admin: &Browser,
+    person: &[(&str, &str)],
+    package: &AccessPackageId,
+    policy: &str,
+) {
+    let form = admin.get(&app.url(routes::ADMIN_USER_NEW)).await;
+    let csrf = form.csrf();
+    let mut fields = vec![("csrf_token", csrf.as_str())];
+    fields.extend_from_slice(person);
+    let r = admin.post(&app.url(routes::ADMIN_USERS), &fields).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let email = person.iter().find(|(k, _)| *k == "email").unwrap().1;
+    let r = assign_directly(app, admin, package, policy, &[email], &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
 }
 
 fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
@@ -838,32 +859,15 @@ both!(
         fields.push(("reconcile", "report".into()));
         let r = admin.post(&app.url(&system), &borrowed(&fields)).await;
         assert_eq!(r.status, 303, "{}", r.body);
-        let users = admin.get(&app.url(routes::ADMIN_USER_NEW)).await;
         let odd = "cn=x,ou=admins *)(uid=*";
-        let r = admin
-            .post(
-                &app.url(routes::ADMIN_USERS),
-                &[
-                    ("csrf_token", &users.csrf()),
-                    ("user_type", "member"),
-                    ("display_name", odd),
-                    ("given_name", "Ines"),
-                    ("surname", "*)(uid=*"),
-                    ("email", "ines.odd@gatehouse.demo"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, 303, "{}", r.body);
-        let r = assign_directly(
-            &app,
-            &admin,
-            &employees,
-            &initial,
-            &["ines.odd@gatehouse.demo"],
-            &[],
-        )
-        .await;
-        assert_eq!(r.status, 303, "{}", r.body);
+        let ines = [
+            ("user_type", "member"),
+            ("display_name", odd),
+            ("given_name", "Ines"),
+            ("surname", "*)(uid=*"),
+            ("email", "ines.odd@gatehouse.demo"),
+        ];
+        add_and_assign(&app, &admin, &ines, &employees, &initial).await;
         provision(&app, &clock).await;
         let mut l = ldap().await;
         let (entries, _) = l
@@ -898,6 +902,49 @@ both!(
             10,
             "the subtree, its 3 units, the placeholder, Eric, 3 groups and the one new entry"
         );
+
+        // Matched by uid, a guest whose address has an employee's local part
+        // (eric@partner.example beside uid=eric) is never taken for the
+        // employee: they get an entry of their own, found by their address.
+        let page = admin.get(&app.url(&system)).await;
+        let mut fields = ldap_fields(&ou);
+        fields.retain(|(k, _)| *k != "secret" && *k != "ldap_match_attribute");
+        fields.push(("ldap_match_attribute", "uid".into()));
+        fields.push(("ldap_guests_base", format!("ou=guests,{ou}")));
+        fields.push(("csrf_token", page.csrf()));
+        fields.push(("reconcile", "report".into()));
+        let r = admin.post(&app.url(&system), &borrowed(&fields)).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let partner = [
+            ("user_type", "guest"),
+            ("display_name", "Eric Partner"),
+            ("given_name", "Eric"),
+            ("surname", "Partner"),
+            ("email", "eric@partner.example"),
+        ];
+        add_and_assign(&app, &admin, &partner, &employees, &initial).await;
+        provision(&app, &clock).await;
+        let members = ldap_members(&marketing_dn).await;
+        assert!(
+            !members.contains(&format!("uid=eric,ou=people,{ou}")),
+            "the employee Eric was not given the guest's access: {members:?}"
+        );
+        let (guest, _) = l
+            .search(
+                &format!("ou=guests,{ou}"),
+                Scope::OneLevel,
+                "(mail=eric@partner.example)",
+                vec!["uid"],
+            )
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        assert_eq!(guest.len(), 1, "an entry made for the guest");
+        let guest = SearchEntry::construct(guest.into_iter().next().unwrap());
+        assert_eq!(guest.attrs["uid"], vec!["eric@partner.example".to_string()]);
+        assert_eq!(members.len(), 2, "{members:?}");
+        assert!(members.contains(&guest.dn), "{members:?}");
     }
 );
 

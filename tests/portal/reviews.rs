@@ -184,7 +184,15 @@ both!(
             )
             .await;
         assert_eq!(no_reason.status, 422);
-        assert!(no_reason.has("Give a reason to approve access."));
+        // Beside the reason, not in a banner.
+        assert!(
+            no_reason.has(
+                r#"<small class="field-error" id="reason-error">Give a reason to approve access.</small>"#
+            ),
+            "{}",
+            no_reason.body
+        );
+        assert!(!no_reason.has(r#"role="alert""#), "{}", no_reason.body);
         let ok = maria
             .post(
                 &app.url(&review_url),
@@ -504,7 +512,16 @@ both!(
         let mail = wait_for_mail(&[&format!("Do you still need {name}?"), ERIC]).await;
         assert!(mail.contains("/access-reviews/"), "{mail}");
         // Fourteen days from today: the last is the thirteenth after it, in Chicago.
-        let last = (today + Duration::days(13)).format("%Y-%m-%d");
+        // Named with Chicago's abbreviation (CST or CDT, as the day falls).
+        let last = (today + Duration::days(14))
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(chrono_tz::America::Chicago).earliest())
+            .map(|t| {
+                (t - Duration::minutes(1))
+                    .format("%-d %b %Y, %H:%M %Z")
+                    .to_string()
+            })
+            .unwrap();
         assert!(
             mail.contains(&format!("Answer by {last}")),
             "the last day to answer, in the organization's time zone: {mail}"
@@ -635,7 +652,11 @@ both!(
             )
             .await;
         assert_eq!(none.status, 422, "nothing ticked");
-        assert!(none.has("Choose whose access you decide."), "{}", none.body);
+        assert!(
+            none.has(r#"<p class="field-error" id="assignments-error">Choose whose access you decide.</p>"#),
+            "{}",
+            none.body
+        );
         let denied = b
             .post(
                 &app.url(&url),

@@ -367,9 +367,9 @@ impl Request {
         }
     }
 
-    /// How long access lasts once given, as an approver reads it; empty for
-    /// a request for a period, which says its own end.
-    pub fn access_lasts(&self, policy: &Policy) -> String {
+    /// How long access lasts once given, as an approver in `tz` reads it;
+    /// empty for a request for a period, which says its own end.
+    pub fn access_lasts(&self, policy: &Policy, tz: chrono_tz::Tz) -> String {
         if self.schedule.is_some() {
             return String::new();
         }
@@ -382,7 +382,7 @@ impl Request {
         };
         match policy.expiration {
             Expiration::NoExpiration => "until it is removed (no end)".into(),
-            Expiration::AfterDateTime(t) => format!("until {}", t.format("%Y-%m-%d %H:%M UTC")),
+            Expiration::AfterDateTime(t) => format!("until {}", super::period::moment_in(t, tz)),
             Expiration::AfterDays(d) => format!("{} from when it is given", plural(d, "day")),
             Expiration::AfterHours(h) => format!("{} from when it is given", plural(h, "hour")),
         }
@@ -400,7 +400,8 @@ impl Request {
         let approval = Approval {
             request: self.facts(names),
             decide_by: deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
-            access_lasts: self.access_lasts(policy),
+            // Approval mail states its times in UTC, as its deadline.
+            access_lasts: self.access_lasts(policy, chrono_tz::UTC),
         };
         approvers
             .iter()
@@ -849,8 +850,9 @@ impl Request {
         changes.push(self.moved(from, stage));
         let message = if self.kind.is_extension() {
             Message::AccessExtended(Outcome {
+                // In UTC, named, as the approval mails' times.
                 ends: ends
-                    .map(|e| e.format("%Y-%m-%d").to_string())
+                    .map(|e| super::period::moment_in(e, chrono_tz::UTC))
                     .unwrap_or_default(),
                 ..self.outcome(names, "")
             })

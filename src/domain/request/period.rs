@@ -93,9 +93,11 @@ enum Moment {
 
 impl Moment {
     fn parse(v: &str) -> Option<Moment> {
-        use chrono::{NaiveDate, NaiveDateTime};
-        if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-            return Some(Moment::Day(d));
+        use chrono::NaiveDateTime;
+        // Whatever follows, the day comes first, with a four-digit year.
+        let day = crate::domain::validation::calendar_day(v.get(..10)?)?;
+        if v.len() == 10 {
+            return Some(Moment::Day(day));
         }
         ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
             .iter()
@@ -127,8 +129,8 @@ pub fn local_to_utc(
     tz.from_local_datetime(&t)
         .earliest()
         .or_else(|| {
-            tz.from_local_datetime(&(t + chrono::Duration::hours(1)))
-                .earliest()
+            let later = t.checked_add_signed(chrono::Duration::hours(1))?;
+            tz.from_local_datetime(&later).earliest()
         })
         .map(|x| x.with_timezone(&chrono::Utc))
 }

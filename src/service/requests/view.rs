@@ -138,6 +138,7 @@ pub async fn approval(
     viewer: &UserId,
     is_admin: bool,
     id: &str,
+    tz: chrono_tz::Tz,
 ) -> Result<ApprovalView, ServiceError> {
     read(store, async |c| {
         let row = found(requests::get(c, id).await?)?;
@@ -183,7 +184,7 @@ pub async fn approval(
             reason_required: policy.as_ref().is_some_and(|p| request.reason_required(p)),
             access_lasts: policy
                 .as_ref()
-                .map(|p| request.access_lasts(p))
+                .map(|p| request.access_lasts(p, tz))
                 .unwrap_or_default(),
             policy_name: policy.map(|p| p.display_name).unwrap_or_default(),
             asked_by,

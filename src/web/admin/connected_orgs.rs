@@ -11,6 +11,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
+use crate::service::lookup::Kind;
 use crate::store::connected_orgs::OrgRow;
 use crate::web::Reply;
 use crate::web::admin::console::Console;
@@ -203,7 +204,7 @@ async fn save(
 #[tracing::instrument(skip_all)]
 async fn create(cx: Console, form: Picked<OrgForm>) -> Reply {
     if let Some(search) = form.pressed {
-        let matches = Matches::find(cx.store(), search.as_ref()).await?;
+        let matches = Matches::find(cx.store(), search.as_ref(), &[Kind::User]).await?;
         return new_page(&cx, form.form, FieldErrors::new(), matches);
     }
     let form = form.form;
@@ -224,7 +225,7 @@ async fn create(cx: Console, form: Picked<OrgForm>) -> Reply {
 async fn update(cx: Console, path: web::Path<String>, form: Picked<OrgForm>) -> Reply {
     let id = parse_id(&path)?;
     if let Some(search) = form.pressed {
-        let matches = Matches::find(cx.store(), search.as_ref()).await?;
+        let matches = Matches::find(cx.store(), search.as_ref(), &[Kind::User]).await?;
         return org_page(&cx, &id, Some(form.form), FieldErrors::new(), matches).await;
     }
     let form = form.form;

@@ -177,9 +177,17 @@ impl Oidc {
         // A name with a line break or another control character would end up
         // in mail headers and pages: such a claim is dropped, not trusted.
         let printable = |v: Option<String>| v.filter(|t| !t.chars().any(char::is_control));
+        // The subject is the account's key: one that cannot be stored (a NUL)
+        // or shown is refused, as a token that does not verify.
+        let subject = claims.subject().as_str();
+        if subject.chars().any(char::is_control) {
+            return Err(SignInError::Verification(
+                "the subject claim contains a control character".into(),
+            ));
+        }
         Ok(VerifiedClaims {
             issuer: claims.issuer().as_str().to_string(),
-            subject: claims.subject().as_str().to_string(),
+            subject: subject.to_string(),
             preferred_username: printable(
                 claims.preferred_username().map(|u| u.as_str().to_string()),
             ),

@@ -147,9 +147,16 @@ impl Matches {
         !self.field.is_empty() && self.field == field
     }
 
-    /// Runs the search the button asked for (none: no matches shown).
-    pub async fn find(store: &Store, search: Option<&PickSearch>) -> Result<Self, ServiceError> {
-        let Some(s) = search else {
+    /// Runs the search the button asked for (none: no matches shown), if
+    /// it is of a kind the form `offers`: the button's value comes from the
+    /// browser, and another kind (packages, on a form for people) could
+    /// name what its user may not look up.
+    pub async fn find(
+        store: &Store,
+        search: Option<&PickSearch>,
+        offers: &[Kind],
+    ) -> Result<Self, ServiceError> {
+        let Some(s) = search.filter(|s| offers.contains(&s.kind)) else {
             return Ok(Matches::default());
         };
         let found = lookup::suggest(store, s.kind, &s.query).await?;

@@ -6,6 +6,7 @@ use actix_web::web;
 use askama::Template;
 
 use crate::domain::review::Verdict;
+use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::reviews::{self as svc, ReviewerView};
@@ -44,13 +45,22 @@ struct ReviewPage {
     self_review: bool,
     open: bool,
     reason: String,
+    /// A refusal with no field to point at.
     error: Option<String>,
+    /// Messages shown beside their field (the reason).
+    errors: FieldErrors,
 }
 
-async fn show(me: &Portal, id: &str, reason: String, error: Option<String>) -> Reply {
+async fn show(
+    me: &Portal,
+    id: &str,
+    reason: String,
+    error: Option<String>,
+    errors: FieldErrors,
+) -> Reply {
     let reviewer = me.person().user().ok_or(AppError::NotFound)?;
     let view = svc::for_reviewer(me.store(), &reviewer.id, id).await?;
-    let status = if error.is_some() {
+    let status = if error.is_some() || !errors.is_empty() {
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
         actix_web::http::StatusCode::OK
@@ -65,13 +75,14 @@ async fn show(me: &Portal, id: &str, reason: String, error: Option<String>) -> R
             view,
             reason,
             error,
+            errors,
         },
     )
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn page(me: Portal, path: web::Path<String>) -> Reply {
-    show(&me, &path, String::new(), None).await
+    show(&me, &path, String::new(), None, FieldErrors::new()).await
 }
 
 /// The decision form: `decision` (approve or deny) for the ticked rows
@@ -98,7 +109,14 @@ pub(super) async fn decide(
         None => (f.assignments.clone(), f.decision.clone()),
     };
     let Some(verdict) = Verdict::parse(&decision) else {
-        return show(&me, &path, f.reason, Some("Choose approve or deny.".into())).await;
+        return show(
+            &me,
+            &path,
+            f.reason,
+            Some("Choose approve or deny.".into()),
+            FieldErrors::new(),
+        )
+        .await;
     };
     let reason = (!f.reason.trim().is_empty()).then_some(f.reason.as_str());
     let now = me.now();
@@ -121,8 +139,10 @@ pub(super) async fn decide(
             };
             me.done(done, &routes::ACCESS_REVIEW.id(path.as_str()))
         }
-        Err(ServiceError::Invalid(e)) => show(&me, &path, f.reason, Some(e.messages())).await,
-        Err(ServiceError::Refused(m)) => show(&me, &path, f.reason, Some(m)).await,
+        Err(ServiceError::Invalid(e)) => show(&me, &path, f.reason, None, e).await,
+        Err(ServiceError::Refused(m)) => {
+            show(&me, &path, f.reason, Some(m), FieldErrors::new()).await
+        }
         Err(e) => Err(e.into()),
     }
 }

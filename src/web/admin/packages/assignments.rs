@@ -16,6 +16,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::assignments as svc;
+use crate::service::lookup::Kind;
 use crate::service::requests::{self as requests_svc, NewAssignment, admin_view};
 use crate::store::assignments::AssignmentRow;
 use crate::store::packages::PackageRow;
@@ -337,7 +338,7 @@ pub(super) async fn assign(
     let field = |k: &str| values.value(k);
     let chosen = field("policy");
     if let Some(search) = form.pressed {
-        let matches = Matches::find(cx.store(), search.as_ref()).await?;
+        let matches = Matches::find(cx.store(), search.as_ref(), &[Kind::User]).await?;
         let e = FieldErrors::new();
         return assign_page(&cx, &id, &chosen, values, e, matches).await;
     }

@@ -173,7 +173,12 @@ pub(super) async fn create(
     let id = parse_id(&path)?;
     let (f, add) = fields(form.form);
     if add || form.pressed.is_some() {
-        let matches = Matches::find(cx.store(), form.pressed.flatten().as_ref()).await?;
+        let matches = Matches::find(
+            cx.store(),
+            form.pressed.flatten().as_ref(),
+            policy_form::POLICY_PICKS,
+        )
+        .await?;
         return form_page(&cx, &id, None, f, FieldErrors::new(), matches).await;
     }
     let draft = policy_form::draft(&f, cx.who.tz);
@@ -201,7 +206,12 @@ pub(super) async fn update(
     let (f, add) = fields(form.form);
     if add || form.pressed.is_some() {
         let pid = Some(path.1.clone());
-        let matches = Matches::find(cx.store(), form.pressed.flatten().as_ref()).await?;
+        let matches = Matches::find(
+            cx.store(),
+            form.pressed.flatten().as_ref(),
+            policy_form::POLICY_PICKS,
+        )
+        .await?;
         return form_page(&cx, &id, pid, f, FieldErrors::new(), matches).await;
     }
     let draft = policy_form::draft(&f, cx.who.tz);

@@ -32,6 +32,13 @@ use crate::domain::validation::FieldErrors;
 
 pub type Fields = BTreeMap<String, String>;
 
+/// What a policy form's pickers search: people, groups, organizations.
+pub const POLICY_PICKS: &[crate::service::lookup::Kind] = &[
+    crate::service::lookup::Kind::User,
+    crate::service::lookup::Kind::Group,
+    crate::service::lookup::Kind::Organization,
+];
+
 pub fn get<'a>(f: &'a Fields, k: &str) -> &'a str {
     f.get(k).map(|s| s.as_str()).unwrap_or("")
 }

@@ -12,6 +12,7 @@ use crate::domain::ids::AccessPackageId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
+use crate::service::lookup::Kind;
 use crate::service::packages::{self as svc, PackageSettings, Separation};
 use crate::store::packages::{PackageRow, RoleScopeRow};
 use crate::web::Reply;
@@ -128,7 +129,8 @@ pub(super) async fn update(
         .filter(|(k, _)| k != "csrf_token")
         .collect();
     if let Some(search) = form.pressed {
-        let matches = Matches::find(cx.store(), search.as_ref()).await?;
+        let matches =
+            Matches::find(cx.store(), search.as_ref(), &[Kind::Package, Kind::Group]).await?;
         return page(&cx, &id, Some((f, FieldErrors::new())), matches).await;
     }
     let basics = svc::parse_basics(

@@ -432,6 +432,13 @@ pub(super) async fn step(cx: Wizarding, form: Picked<HashMap<String, String>>) -
         .get("draft")
         .and_then(|d| serde_json::from_str(d).ok())
         .unwrap_or_default();
+    // The draft is the wizard's own, sent back; its JSON escapes hide from
+    // the form check the control characters (a NUL) that it refuses, so a
+    // value holding one is dropped here, as if it had not been given.
+    f.retain(|_, v| {
+        !v.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    });
     let current = posted
         .get("step")
         .and_then(|s| step_named(s))
@@ -445,7 +452,7 @@ pub(super) async fn step(cx: Wizarding, form: Picked<HashMap<String, String>>) -
         return page(&cx, current, f, FieldErrors::new(), Matches::default()).await;
     }
     if let Some(search) = form.pressed {
-        let matches = Matches::find(cx.store(), search.as_ref()).await?;
+        let matches = Matches::find(cx.store(), search.as_ref(), policy_form::POLICY_PICKS).await?;
         return page(&cx, current, f, FieldErrors::new(), matches).await;
     }
     let go = posted.get("go").map(String::as_str).unwrap_or("next");
