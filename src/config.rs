@@ -170,7 +170,7 @@ fn err(setting: &str, message: impl Into<String>) -> ConfigError {
 }
 
 /// The TOML file's shape. Keys are the environment names without the prefix, lower-cased.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     bind: Option<String>,

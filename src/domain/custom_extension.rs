@@ -237,7 +237,7 @@ pub struct ExtensionProfile {
 }
 
 /// The settings as a form sent them.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct ExtensionInput {
     pub display_name: String,

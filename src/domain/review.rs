@@ -193,6 +193,13 @@ impl Verdict {
             Verdict::Deny => "Deny",
         }
     }
+    /// As a decision taken reads: "Approved", "Denied".
+    pub fn done_label(self) -> &'static str {
+        match self {
+            Verdict::Approve => "Approved",
+            Verdict::Deny => "Denied",
+        }
+    }
 }
 
 /// Who reviews each holder.

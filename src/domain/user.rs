@@ -492,4 +492,13 @@ impl LinkClaim {
             _ => return None,
         })
     }
+    /// What matched, as the audit log says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            LinkClaim::Email => "verified email address",
+            LinkClaim::Sub => "subject (sub) and external id",
+            LinkClaim::Oid => "object id (oid) and external id",
+            LinkClaim::PreferredUsername => "preferred_username and user name",
+        }
+    }
 }

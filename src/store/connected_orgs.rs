@@ -214,7 +214,7 @@ pub async fn id_by_name(conn: &mut Conn, name: &str) -> Result<Option<String>> {
 }
 
 /// A connected organization's identity provider, with its secret, for sign-in.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct SignInProvider {
     pub id: String,
     pub display_name: String,

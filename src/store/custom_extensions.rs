@@ -331,7 +331,7 @@ pub async fn any_due(conn: &mut Conn, now: DateTime<Utc>) -> Result<bool> {
 }
 
 /// A claimed call with what sending it needs.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: String,
     pub stage: String,

@@ -207,12 +207,49 @@ fn text(v: &Value) -> String {
     match v {
         Value::Null => "—".into(),
         Value::String(s) if s.is_empty() => "—".into(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => stored_text(s),
         Value::Bool(true) => "yes".into(),
         Value::Bool(false) => "no".into(),
         Value::Array(items) if items.is_empty() => "—".into(),
         Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
         Value::Object(o) => object_text(o),
+        other => other.to_string(),
+    }
+}
+
+/// A stored string as people read it: Graph's durations (`P30D`, `PT8H`)
+/// as days or hours, times as UTC minutes, Graph's expiration kinds by the
+/// names the policy form gives them; anything else as it is.
+fn stored_text(s: &str) -> String {
+    let count = |digits: &str, unit: &str| {
+        digits.parse::<u64>().ok().map(|n| {
+            if n == 1 {
+                format!("1 {unit}")
+            } else {
+                format!("{n} {unit}s")
+            }
+        })
+    };
+    let duration = if let Some(h) = s.strip_prefix("PT").and_then(|r| r.strip_suffix('H')) {
+        count(h, "hour")
+    } else {
+        s.strip_prefix('P')
+            .and_then(|r| r.strip_suffix('D'))
+            .and_then(|d| count(d, "day"))
+    };
+    if let Some(d) = duration {
+        return d;
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return t
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string();
+    }
+    match s {
+        "afterDuration" => "after a number of days or hours".into(),
+        "afterDateTime" => "on a date".into(),
+        "noExpiration" => "never".into(),
         other => other.to_string(),
     }
 }
@@ -226,8 +263,8 @@ fn object_text(o: &serde_json::Map<String, Value>) -> String {
         }
     }
     o.iter()
-        .filter(|(_, v)| !v.is_object() && !v.is_array())
-        .map(|(k, v)| format!("{k}: {}", text(v)))
+        .filter(|(k, v)| !v.is_object() && !v.is_array() && !k.starts_with('@'))
+        .map(|(k, v)| format!("{}: {}", words(k), text(v)))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -286,8 +323,8 @@ mod tests {
             [
                 (
                     "Settings › Expiration › Duration".to_string(),
-                    Some("P30D".to_string()),
-                    "P90D".to_string()
+                    Some("30 days".to_string()),
+                    "90 days".to_string()
                 ),
                 (
                     "Settings › Notification settings › Is assignment notification disabled"

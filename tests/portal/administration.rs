@@ -768,6 +768,34 @@ async fn a_picker_without_the_script_searches_and_picks() {
     let url = app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&package));
     let settings = admin.get(&url).await;
     assert!(settings.has("name=\"pickq:incompatible_groups\""));
+    // Enter in a field saves, as the main button does, not the first search.
+    assert_eq!(
+        settings
+            .default_button(&routes::ADMIN_PACKAGE_SETTINGS.id(&package))
+            .as_deref(),
+        Some("Save")
+    );
+    let forms = [
+        (
+            admin
+                .get(&app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&package)))
+                .await,
+            routes::ADMIN_PACKAGE_ASSIGN.id(&package),
+            "Add",
+        ),
+        (
+            admin.get(&app.url(routes::ADMIN_ORG_NEW)).await,
+            routes::ADMIN_ORGS.to_string(),
+            "Create",
+        ),
+    ];
+    for (page, action, main) in forms {
+        assert_eq!(
+            page.default_button(&action).as_deref(),
+            Some(main),
+            "{action}"
+        );
+    }
     let csrf = settings.csrf();
     // The settings form as a browser without the script sends it.
     let send = async |name: &str, query: &str, extra: (&str, &str)| {

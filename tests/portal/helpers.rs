@@ -236,6 +236,17 @@ impl Page {
     pub fn has(&self, text: &str) -> bool {
         self.body.contains(text)
     }
+    /// The words on the first submit button of the form that posts to
+    /// `action`: the one a browser presses on Enter in any of its fields.
+    pub fn default_button(&self, action: &str) -> Option<String> {
+        let form = self.body.find(&format!("action=\"{action}\""))?;
+        let rest = &self.body[form..];
+        let rest = &rest[..rest.find("</form>")?];
+        let button = rest.find("type=\"submit\"")?;
+        let start = rest[button..].find('>')? + button + 1;
+        let end = rest[start..].find("</button>")? + start;
+        Some(rest[start..end].to_string())
+    }
 }
 
 pub fn html_unescape(s: &str) -> String {

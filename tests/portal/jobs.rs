@@ -435,6 +435,7 @@ both!(
         );
         assert!(
             rendered.subject.starts_with("Extend access for ")
+                && rendered.subject.ends_with(" UTC")
                 && rendered.text.contains("in 14 days"),
             "{}",
             rendered.subject

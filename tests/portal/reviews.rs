@@ -294,6 +294,12 @@ both!(
             .get(&app.url(format!("{details_url}/decisions.csv")))
             .await;
         assert!(csv.has("Works on the launch"), "{}", csv.body);
+        // Decisions read as on the page, not as stored.
+        assert!(
+            csv.has(",Approved,") && !csv.has(",approve,"),
+            "{}",
+            csv.body
+        );
 
         // After the end, decisions are refused.
         let maria = signed_in(&app, MARIA).await;

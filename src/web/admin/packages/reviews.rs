@@ -6,6 +6,7 @@ use askama::Template;
 
 use super::{Item, Tab, parse_id};
 use crate::domain::ids::AccessPackageId;
+use crate::domain::review::Verdict;
 use crate::routes;
 use crate::service::packages as packages_svc;
 use crate::service::reviews as svc;
@@ -128,8 +129,11 @@ pub(super) async fn export_csv(
         vec![
             i.holder_name.as_str(),
             &i.holder_email,
-            &i.recommendation,
-            i.decision.as_deref().unwrap_or(""),
+            Verdict::parse(&i.recommendation).map_or("", Verdict::label),
+            i.decision
+                .as_deref()
+                .and_then(Verdict::parse)
+                .map_or("", Verdict::done_label),
             i.decided_by_name.as_deref().unwrap_or(""),
             i.reason.as_deref().unwrap_or(""),
             i.decided_at.as_deref().unwrap_or(""),
