@@ -16,11 +16,7 @@ use crate::web::extract::bearer::bearer;
 const MAX_BODY: usize = 64 * 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(routes::REQUEST_RESUME.pattern())
-            .app_data(web::PayloadConfig::new(MAX_BODY))
-            .route(web::post().to(resume)),
-    );
+    cfg.service(web::resource(routes::REQUEST_RESUME.pattern()).route(web::post().to(resume)));
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
@@ -32,9 +28,30 @@ async fn resume(
     state: Data,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    mut payload: web::Payload,
 ) -> HttpResponse {
-    let Ok(body) = serde_json::from_slice::<serde_json::Value>(&body) else {
+    use futures_util::StreamExt;
+    // Read up to the limit and no further, so a larger body gets this
+    // endpoint's JSON error rather than the framework's plain text.
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "The body could not be read.",
+            );
+        };
+        if bytes.len() + chunk.len() > MAX_BODY {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "The body is larger than 64 KiB.",
+            );
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
         return error(
             StatusCode::BAD_REQUEST,
             "BadRequest",

@@ -431,6 +431,18 @@ both!(
         // the sender learns it must change its answer rather than resend it.
         let nul = resume_body(&waiting, None, "Checked\u{0}");
         assert_eq!(call_back(&callback, Some(&token), &nul).await, 400);
+        // A body over 64 KiB gets the endpoint's JSON error, unread.
+        let huge = resume_body(&waiting, None, &"x".repeat(70 * 1024));
+        let big = reqwest::Client::new()
+            .post(&callback)
+            .bearer_auth(&token)
+            .json(&huge)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(big.status().as_u16(), 413);
+        let said: Value = big.json().await.unwrap();
+        assert_eq!(said["error"]["code"], json!("RequestEntityTooLarge"));
         assert_eq!(state_of(&app, &rid).await, "approved");
 
         // The answer: delivered, and Ticketing told of the grant.
