@@ -7,7 +7,7 @@
 # 10,000 linked groups, the worker's throughput, approve-and-provision
 # latency). Installs wrk, PostgreSQL and slapd from Debian's packages if missing.
 #
-#   bash tests/bench.sh                 # the full run (about 25 minutes)
+#   bash tests/bench.sh                 # the full run (about 30 minutes)
 #   GATEHOUSE_BENCH_SCALE=0.1 GATEHOUSE_BENCH_SECONDS=3 bash tests/bench.sh   # a quick look
 #   GATEHOUSE_BENCH_ONLY=provision bash tests/bench.sh   # provisioning only
 #   GATEHOUSE_BENCH_ONLY=import bash tests/bench.sh      # the LDAP import only
@@ -19,7 +19,7 @@ WORK=$ROOT/target/bench
 SCALE=${GATEHOUSE_BENCH_SCALE:-1}
 SECS=${GATEHOUSE_BENCH_SECONDS:-10}
 PG_PORT=${GATEHOUSE_BENCH_PG_PORT:-55434}
-# "provision" runs only the provisioning part (about 5 minutes).
+# "provision" runs only the provisioning part (about 12 minutes).
 ONLY=${GATEHOUSE_BENCH_ONLY:-all}
 log() { printf '[bench] %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -28,6 +28,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # system one that dpkg may configure and start.
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapwhoami >/dev/null 2>&1 || need+=(ldap-utils)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   as_root apt-get update -qq
