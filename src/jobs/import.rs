@@ -15,11 +15,21 @@ pub const EVERY: Duration = Duration::hours(24);
 #[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let due = imports::due(store, now - EVERY, now).await?;
+    // Each claimed system is tried, whatever happened to the one before:
+    // a skipped one would wait for its next day.
+    let mut first_error = None;
     for system in &due {
-        let s = imports::import(store, &Actor::system(), system, now).await?;
-        if let Some(e) = s.error {
-            tracing::warn!(system = %system, error = %e, "the directory could not be read");
+        match imports::import(store, &Actor::system(), system, now).await {
+            Ok(s) => {
+                if let Some(e) = s.error {
+                    tracing::warn!(system = %system, error = %e, "the directory could not be read");
+                }
+            }
+            Err(e) => {
+                tracing::error!(system = %system, error = %e, "the import failed");
+                first_error.get_or_insert(e);
+            }
         }
     }
-    Ok(due.len())
+    first_error.map_or(Ok(due.len()), Err)
 }

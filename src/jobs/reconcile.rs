@@ -15,13 +15,23 @@ pub const EVERY: Duration = Duration::hours(24);
 #[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let due = connected_systems::due_for_reconciliation(store, now - EVERY, now).await?;
+    // Each claimed system is tried, whatever happened to the one before:
+    // a skipped one would wait for its next day.
+    let mut first_error = None;
     for system in &due {
-        let results = connected_systems::reconcile(store, &Actor::system(), system, now).await?;
-        for (group, r) in results {
-            if let Err(e) = r {
-                tracing::warn!(system = %system, group = %group, error = %e, "reconciliation failed");
+        match connected_systems::reconcile(store, &Actor::system(), system, now).await {
+            Ok(results) => {
+                for (group, r) in results {
+                    if let Err(e) = r {
+                        tracing::warn!(system = %system, group = %group, error = %e, "reconciliation failed");
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(system = %system, error = %e, "reconciliation failed");
+                first_error.get_or_insert(e);
             }
         }
     }
-    Ok(due.len())
+    first_error.map_or(Ok(due.len()), Err)
 }

@@ -210,15 +210,19 @@ async fn save_user(
     store: &Store,
     actor: &Actor,
     id: &str,
-    u: ScimUser,
+    change: impl FnOnce(ScimUser) -> std::result::Result<ScimUser, Problem>,
     action: &str,
     now: DateTime<Utc>,
 ) -> Result<UserRow> {
+    let uid = UserId::parse(id).ok_or_else(|| Problem::not_found("user", id))?;
     let mut tx = store.begin().await?;
+    // Locked before it is read: a PATCH applies to the user as the change
+    // before it left them (a deactivation stays), never to an older copy.
+    users::lock(&mut tx, &uid).await?;
     let before = db::user(&mut tx, id)
         .await?
         .ok_or_else(|| Problem::not_found("user", id))?;
-    let uid = UserId::parse(id).ok_or_else(|| Problem::not_found("user", id))?;
+    let u = change(before.resource())?;
     let existing = users::get(&mut tx, &uid)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -285,16 +289,18 @@ pub async fn edit_user(
     how: Edit,
     now: DateTime<Utc>,
 ) -> Result<UserRow> {
-    let u = match how {
-        Edit::Replace => ScimUser::from_json(body)?,
+    let action = "Update user (SCIM)";
+    match how {
+        Edit::Replace => {
+            let new = ScimUser::from_json(body)?;
+            save_user(store, actor, id, |_| Ok(new), action, now).await
+        }
         Edit::Patch => {
             let ops = patch::parse(body)?;
-            let mut u = user(store, id).await?.resource();
-            u.apply(&ops)?;
-            u
+            let apply = |mut u: ScimUser| u.apply(&ops).map(|()| u);
+            save_user(store, actor, id, apply, action, now).await
         }
-    };
-    save_user(store, actor, id, u, "Update user (SCIM)", now).await
+    }
 }
 
 /// Deleted at the source: blocked, signed out, and gone from SCIM.
@@ -439,6 +445,9 @@ async fn save_group(
 ) -> Result<(GroupRow, Vec<(String, String)>)> {
     let gid = GroupId::parse(id).ok_or_else(|| Problem::not_found("group", id))?;
     let mut tx = store.begin().await?;
+    // Locked before it is read: a PATCH applies to the members as the one
+    // before it left them, never to a copy another PATCH is changing.
+    store::directory::lock_group(&mut tx, &gid).await?;
     let (row, members) = group_in(&mut tx, id).await?;
     let before = ScimGroup {
         display_name: row.display_name.clone(),

@@ -89,37 +89,49 @@ pub async fn list(
     filter: &AuditFilter,
     at: PageAt,
 ) -> Result<Page<AuditEventRow>> {
+    // Only the filters given are in the statement: a `$n IS NULL OR …`
+    // for each would keep the planner from the indexes on the object, the
+    // actor and the time.
+    let search = &filter.search;
+    let mut clauses: Vec<&str> = vec![];
+    let mut values: Vec<String> = vec![];
+    let mut add = |clause: &'static str, value: Option<String>| {
+        if let Some(v) = value {
+            clauses.push(clause);
+            values.push(v);
+        }
+    };
+    add("object_type = ?", filter.object_type.clone());
+    add("object_id = ?", filter.object_id.clone());
+    add("actor_id = ?", filter.actor_id.clone());
     // Activities are English sentences, so SQLite's ASCII-only lower()
     // folds them as well as PostgreSQL's.
-    const WHERE: &str = "WHERE ($1 IS NULL OR object_type = $1) AND ($2 IS NULL OR object_id = $2) \
-                         AND ($3 IS NULL OR actor_id = $3) \
-                         AND ($4 IS NULL OR lower(action) LIKE $4 ESCAPE '\\') \
-                         AND ($5 IS NULL OR occurred_at >= $5) AND ($6 IS NULL OR occurred_at < $6)";
-    let search = &filter.search;
-    let words = search.activity.as_deref().map(super::words_pattern);
-    let (from, before) = (search.from.map(ts), search.before.map(ts));
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_events {WHERE}"))
-        .bind(filter.object_type.clone())
-        .bind(filter.object_id.clone())
-        .bind(filter.actor_id.clone())
-        .bind(words.clone())
-        .bind(from.clone())
-        .bind(before.clone())
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as::<_, AuditEventRow>(&format!(
+    add(
+        "lower(action) LIKE ? ESCAPE '\\'",
+        search.activity.as_deref().map(super::words_pattern),
+    );
+    add("occurred_at >= ?", search.from.map(ts));
+    add("occurred_at < ?", search.before.map(ts));
+    let mut condition = String::new();
+    for (n, clause) in clauses.iter().enumerate() {
+        condition.push_str(if n == 0 { "WHERE " } else { " AND " });
+        condition.push_str(&clause.replace('?', &format!("${}", n + 1)));
+    }
+    let count_sql = format!("SELECT COUNT(*) FROM audit_events {condition}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+    for v in &values {
+        count = count.bind(v.clone());
+    }
+    let total = count.fetch_one(&mut *conn).await?;
+    let (limit, offset) = (values.len() + 1, values.len() + 2);
+    let list_sql = format!(
         "SELECT id, occurred_at, actor_id, actor_name, action, object_type, object_id, object_name, details \
-         FROM audit_events {WHERE} ORDER BY id DESC LIMIT $7 OFFSET $8"
-    ))
-    .bind(filter.object_type.clone())
-    .bind(filter.object_id.clone())
-    .bind(filter.actor_id.clone())
-    .bind(words)
-    .bind(from)
-    .bind(before)
-    .bind(at.size)
-    .bind(at.offset())
-    .fetch_all(conn)
-    .await?;
+         FROM audit_events {condition} ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}"
+    );
+    let mut list = sqlx::query_as::<_, AuditEventRow>(&list_sql);
+    for v in values {
+        list = list.bind(v);
+    }
+    let items = list.bind(at.size).bind(at.offset()).fetch_all(conn).await?;
     Ok(Page::of(items, total, at))
 }

@@ -258,6 +258,15 @@ pub async fn get_group(conn: &mut Conn, id: &GroupId) -> Result<Option<GroupRow>
     .await
 }
 
+/// Holds the group's row until the transaction ends, so that two changes
+/// to its members (two SCIM PATCHes) read and write one after the other.
+pub async fn lock_group(conn: &mut Conn, id: &GroupId) -> Result<()> {
+    sqlx::query("UPDATE groups SET updated_at = updated_at WHERE id = $1")
+        .bind(id.as_str())
+        .exec(conn)
+        .await
+}
+
 pub async fn group_holders(conn: &mut Conn, id: &GroupId) -> Result<Vec<Holder>> {
     let sql = "SELECT u.id AS user_id, u.display_name, u.email, m.role FROM group_members m \
          JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY m.role DESC, u.name_lower";

@@ -372,6 +372,17 @@ pub async fn take_ended(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<Strin
 }
 
 /// Moves a review from `from` to `to`; false when it was not in `from`.
+/// Holds an open review's row until the transaction ends: false when it is
+/// not open (any more). Decisions take it first, and ending or applying the
+/// review changes the row first, so a decision is either in before the
+/// review ends (and counted by it) or refused.
+pub async fn hold_open(conn: &mut Conn, review: &str) -> Result<bool> {
+    sqlx::query("UPDATE access_reviews SET state = state WHERE id = $1 AND state = 'inProgress'")
+        .bind(review)
+        .changed_one(conn)
+        .await
+}
+
 pub async fn move_state(
     conn: &mut Conn,
     review: &str,
