@@ -1015,3 +1015,117 @@ async fn a_request_a_manager_made_outlives_the_manager() {
     );
     assert_eq!(count(&app, open).await, 1, "Eric's request still waits");
 }
+
+/// Sends two PATCHes to `path` at once, queued in this order behind a row
+/// lock the test holds (`lock`: a `SELECT … FOR UPDATE`) and then released,
+/// on PostgreSQL; their answers.
+async fn queued_patches(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    lock: &str,
+    bodies: [Value; 2],
+) -> Vec<(u16, Value)> {
+    // Waiting for a lock, in this test's own database.
+    let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND wait_event_type = 'Lock'";
+    let mut hold = app.store.begin().await.unwrap();
+    sqlx::query(lock).execute(&mut *hold).await.unwrap();
+    let mut sent = vec![];
+    for (n, body) in bodies.into_iter().enumerate() {
+        let (scim, path) = (Scim::new(app, token), path.to_string());
+        sent.push(tokio::spawn(async move {
+            scim.patch(&path, patch_op(body)).await
+        }));
+        let mut tries = 0;
+        while count(app, waiting).await != n as i64 + 1 {
+            tries += 1;
+            assert!(tries < 200, "PATCH {n} never waited for the lock");
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+    hold.commit().await.unwrap();
+    let mut answers = vec![];
+    for s in sent {
+        answers.push(s.await.unwrap());
+    }
+    answers
+}
+
+/// Two PATCHes of one user at once (on PostgreSQL): the deactivation and an ordinary
+/// change. The second applies to the user as the first left them: she stays
+/// deactivated (read before the lock, she was made active again).
+#[tokio::test]
+async fn two_patches_at_once_apply_one_after_the_other() {
+    let (app, admin, _clock) = demo(Backend::Postgres).await;
+    let token = make_token(&app, &admin, "Okta").await;
+    let scim = Scim::new(&app, &token);
+    let (s, nia) = scim
+        .post(
+            "/Users",
+            json!({"userName": "nia@example.com", "name": {"givenName": "Nia", "familyName": "Race"}, "emails": [{"value": "nia@example.com"}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{nia}");
+    let path = format!("/Users/{}", nia["id"].as_str().unwrap());
+    let answers = queued_patches(
+        &app,
+        &token,
+        &path,
+        "SELECT id FROM users WHERE email = 'nia@example.com' FOR UPDATE",
+        [
+            json!([{"op": "replace", "path": "active", "value": false}]),
+            json!([{"op": "replace", "path": "title", "value": "Analyst"}]),
+        ],
+    )
+    .await;
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+    let (s, now) = scim.get(&path).await;
+    assert_eq!(s, 200, "{now}");
+    assert_eq!(now["active"], json!(false), "the deactivation stays: {now}");
+    assert_eq!(
+        now["title"],
+        json!("Analyst"),
+        "and the other change is kept: {now}"
+    );
+
+    // Two member additions at once: both members are in the group.
+    let mut ids = vec![];
+    for who in ["ann", "bob"] {
+        let (s, u) = scim
+            .post("/Users", json!({"userName": format!("{who}@example.com")}))
+            .await;
+        assert_eq!(s, 201, "{u}");
+        ids.push(u["id"].as_str().unwrap().to_string());
+    }
+    let (s, group) = scim
+        .post(
+            "/Groups",
+            json!({"displayName": "Racing team", "members": []}),
+        )
+        .await;
+    assert_eq!(s, 201, "{group}");
+    let gid = group["id"].as_str().unwrap().to_string();
+    let add = |id: &str| json!([{"op": "add", "path": "members", "value": [{"value": id}]}]);
+    let answers = queued_patches(
+        &app,
+        &token,
+        &format!("/Groups/{gid}"),
+        &format!("SELECT id FROM groups WHERE id = '{gid}' FOR UPDATE"),
+        [add(&ids[0]), add(&ids[1])],
+    )
+    .await;
+    assert!(answers.iter().all(|(s, _)| *s == 204), "{answers:?}");
+    let (s, group) = scim.get(&format!("/Groups/{gid}")).await;
+    assert_eq!(s, 200, "{group}");
+    let mut members: Vec<&str> = group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    members.sort();
+    let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+    expected.sort();
+    assert_eq!(members, expected, "neither addition is lost: {group}");
+}
