@@ -644,6 +644,20 @@ pub async fn run_jobs(app: &TestApp, clock: &Clock) -> gatehouse::jobs::Report {
     gatehouse::jobs::run_once(&app.store, clock).await.unwrap()
 }
 
+/// Waits until `n` statements of this test's PostgreSQL database wait for
+/// a lock (one the test holds, to put racing calls in a known order).
+pub async fn until_lock_waiters(app: &TestApp, n: i64) {
+    let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND wait_event_type = 'Lock'";
+    for _ in 0..200 {
+        if count(app, waiting).await == n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{n} statements never waited for the lock");
+}
+
 /// One number from the database, for assertions.
 pub async fn count(app: &TestApp, sql: &str) -> i64 {
     let mut c = app.store.read().await.unwrap();

@@ -153,8 +153,7 @@ both!(
         let maria = signed_in(&app, MARIA).await;
         let mine = maria.get(&app.url(routes::ACCESS_REVIEWS)).await;
         assert!(mine.has("Reviewed tools"), "{}", mine.body);
-        let at = mine.body.find("/access-reviews/").unwrap();
-        let review_url = mine.body[at..at + "/access-reviews/".len() + 36].to_string();
+        let review_url = review_link(&mine);
         let page = maria.get(&app.url(&review_url)).await;
         assert!(
             page.has("Who keeps access to Reviewed tools?"),
@@ -275,9 +274,7 @@ both!(
             .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
             .await;
         assert!(tab.has("Applied"), "{}", tab.body);
-        let at = tab.body.find("/access-reviews/").unwrap();
-        let start = tab.body[..at].rfind("href=\"").unwrap() + 6;
-        let details_url = html_unescape(&tab.body[start..at + "/access-reviews/".len() + 36]);
+        let details_url = details_link(&tab);
         let details = admin.get(&app.url(&details_url)).await;
         assert!(
             details.has("Access removed") && details.has("Access kept"),
@@ -326,14 +323,8 @@ both!(
         let (app, admin, clock) = demo(backend).await;
         let package = package(&app, &clock, "Self reviewed").await;
         let today = clock.now().format("%Y-%m-%d").to_string();
-        let review = [
-            ("rv_start", today.as_str()),
-            ("rv_recurrence", "weekly"),
-            ("rv_duration", "5"),
-            ("rv_reviewers", "self"),
-            ("rv_no_response", "keepAccess"),
-            ("rv_recommendations", "on"),
-        ];
+        let mut review = weekly_self_review(&today).to_vec();
+        review.push(("rv_recommendations", "on"));
         let saved = set_reviews(&app, &admin, &package, &review).await;
         assert_eq!(saved.status, 303, "{}", saved.body);
         let eric = signed_in(&app, ERIC).await;
@@ -363,20 +354,14 @@ both!(
             tab.body
         );
         let mine = eric.get(&app.url(routes::ACCESS_REVIEWS)).await;
-        let at = mine
-            .body
-            .find("/access-reviews/")
-            .expect("a review for Eric");
-        let review_url = mine.body[at..at + "/access-reviews/".len() + 36].to_string();
+        let review_url = review_link(&mine);
         let page = eric.get(&app.url(&review_url)).await;
         assert!(
             page.has("Do you still need access to Self reviewed?"),
             "{}",
             page.body
         );
-        let at = page.body.find(":deny\"").unwrap();
-        let start = page.body[..at].rfind("value=\"").unwrap() + 7;
-        let row = page.body[start..at + 5].to_string();
+        let row = deny_row(&page);
         let r = eric
             .post(
                 &app.url(&review_url),
@@ -394,9 +379,7 @@ both!(
         let tab = admin
             .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
             .await;
-        let at = tab.body.find("/access-reviews/").unwrap();
-        let start = tab.body[..at].rfind("href=\"").unwrap() + 6;
-        let details_url = html_unescape(&tab.body[start..at + "/access-reviews/".len() + 36]);
+        let details_url = details_link(&tab);
         let details = admin.get(&app.url(&details_url)).await;
         assert!(details.has("1 of 2 decided"), "{}", details.body);
         let applied = admin
@@ -438,9 +421,7 @@ both!(
             .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
             .await;
         assert!(tab.has("In progress"), "{}", tab.body);
-        let at = tab.body.find("/access-reviews/").unwrap();
-        let start = tab.body[..at].rfind("href=\"").unwrap() + 6;
-        let next_url = html_unescape(&tab.body[start..at + "/access-reviews/".len() + 36]);
+        let next_url = details_link(&tab);
         let next = admin.get(&app.url(&next_url)).await;
         assert!(
             next.has("0 of 1 decided"),
@@ -630,9 +611,7 @@ both!(
         let page_of = async |email: &str| {
             let b = signed_in(&app, email).await;
             let mine = b.get(&app.url(routes::ACCESS_REVIEWS)).await;
-            let at = mine.body.find("/access-reviews/").expect("a review");
-            let url = mine.body[at..at + "/access-reviews/".len() + 36].to_string();
-            b.get(&app.url(&url)).await
+            b.get(&app.url(review_link(&mine))).await
         };
         let maria = page_of(MARIA).await;
         assert!(
@@ -746,3 +725,98 @@ both!(
         );
     }
 );
+
+/// A reviewer's decision and an administrator's "Apply now" at once, on
+/// PostgreSQL, queued in that order behind a lock the test holds on the
+/// review: the decision is in before the review ends, and the review applies
+/// it (it was recorded after the apply, which then kept the access).
+#[tokio::test]
+async fn a_decision_sent_as_the_review_is_applied_is_applied() {
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let package = package(&app, &clock, "Raced review").await;
+    let today = clock.now().format("%Y-%m-%d").to_string();
+    let saved = set_reviews(&app, &admin, &package, &weekly_self_review(&today)).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let eric = signed_in(&app, ERIC).await;
+    request(&app, &eric, &package, &[]).await;
+    run_jobs(&app, &clock).await;
+    let mine = eric.get(&app.url(routes::ACCESS_REVIEWS)).await;
+    let review_url = review_link(&mine);
+    let page = eric.get(&app.url(&review_url)).await;
+    let row = deny_row(&page);
+    let tab = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
+        .await;
+    let details_url = details_link(&tab);
+    let details = admin.get(&app.url(&details_url)).await;
+
+    let mut hold = app.store.begin().await.unwrap();
+    sqlx::query("SELECT id FROM access_reviews WHERE state = 'inProgress' FOR UPDATE")
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    let (csrf, admin_csrf) = (page.csrf(), details.csrf());
+    let decide = async {
+        eric.post(
+            &app.url(&review_url),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("row", row.as_str()),
+                ("reason", "Project over"),
+            ],
+        )
+        .await
+    };
+    let apply = async {
+        until_lock_waiters(&app, 1).await;
+        admin
+            .post(
+                &app.url(format!("{details_url}/apply")),
+                &[("csrf_token", admin_csrf.as_str())],
+            )
+            .await
+    };
+    let release = async {
+        until_lock_waiters(&app, 2).await;
+        hold.commit().await.unwrap();
+    };
+    let (decided, applied, ()) = tokio::join!(decide, apply, release);
+    assert_eq!(decided.status, 303, "{}", decided.body);
+    assert_eq!(applied.status, 303, "{}", applied.body);
+    assert!(
+        !has(&held_by(&app, ERIC).await, "Group Marketing Team member"),
+        "Eric's answer removed his access"
+    );
+}
+
+/// The first review a My Access page links to.
+fn review_link(page: &Page) -> String {
+    let at = page.body.find("/access-reviews/").expect("a review");
+    page.body[at..at + "/access-reviews/".len() + 36].to_string()
+}
+
+/// The details page of the first review on a package's Access reviews tab.
+fn details_link(tab: &Page) -> String {
+    let at = tab.body.find("/access-reviews/").expect("a review");
+    let start = tab.body[..at].rfind("href=\"").unwrap() + 6;
+    html_unescape(&tab.body[start..at + "/access-reviews/".len() + 36])
+}
+
+/// The value of a self-review's "No, remove it" button.
+fn deny_row(page: &Page) -> String {
+    let at = page.body.find(":deny\"").expect("a decision to make");
+    let start = page.body[..at].rfind("value=\"").unwrap() + 7;
+    page.body[start..at + 5].to_string()
+}
+
+/// Review settings: a weekly self-review of 5 days from `today`, keeping
+/// access when nobody answers.
+fn weekly_self_review(today: &str) -> [(&'static str, &str); 5] {
+    [
+        ("rv_start", today),
+        ("rv_recurrence", "weekly"),
+        ("rv_duration", "5"),
+        ("rv_reviewers", "self"),
+        ("rv_no_response", "keepAccess"),
+    ]
+}

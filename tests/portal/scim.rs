@@ -1026,9 +1026,6 @@ async fn queued_patches(
     lock: &str,
     bodies: [Value; 2],
 ) -> Vec<(u16, Value)> {
-    // Waiting for a lock, in this test's own database.
-    let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
-                   AND wait_event_type = 'Lock'";
     let mut hold = app.store.begin().await.unwrap();
     sqlx::query(lock).execute(&mut *hold).await.unwrap();
     let mut sent = vec![];
@@ -1037,12 +1034,7 @@ async fn queued_patches(
         sent.push(tokio::spawn(async move {
             scim.patch(&path, patch_op(body)).await
         }));
-        let mut tries = 0;
-        while count(app, waiting).await != n as i64 + 1 {
-            tries += 1;
-            assert!(tries < 200, "PATCH {n} never waited for the lock");
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
+        until_lock_waiters(app, n as i64 + 1).await;
     }
     hold.commit().await.unwrap();
     let mut answers = vec![];
