@@ -1,4 +1,5 @@
-//! Log output on stderr, filtered by `RUST_LOG` (default `info`): lines for
+//! Log output on stderr, filtered by `RUST_LOG` (default
+//! `info,sqlx=warn,actix_server=warn`): lines for
 //! people, or one JSON object a line with `GATEHOUSE_LOG_FORMAT=json`, for
 //! log collectors. Every line a request causes carries its request id (the
 //! `request` span, see `web::trace`).

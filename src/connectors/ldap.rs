@@ -168,7 +168,6 @@ impl LdapSession {
         Ok(entries.into_iter().filter_map(entry).collect())
     }
 
-    /// The value the match attribute has for this person.
     /// The filter that finds this person. A guest is found by their whole
     /// address: matched by a uid from its local part, alice@partner.example
     /// would be taken for the employee alice.

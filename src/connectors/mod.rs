@@ -84,7 +84,7 @@ pub fn without_nul(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// The most of a target's answer Gatehouse reads: a larger one is refused
 /// rather than held in memory.
-pub const MAX_ANSWER: usize = 16 << 20;
+pub const MAX_ANSWER: usize = 64 << 20;
 
 /// A response's body up to `limit` bytes, and whether that was all of it.
 pub async fn body_at_most(

@@ -492,7 +492,16 @@ impl LinkClaim {
             _ => return None,
         })
     }
-    /// What matched, as the audit log says it.
+    /// The name `parse` reads, as the audit log stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkClaim::Email => "email",
+            LinkClaim::Sub => "sub",
+            LinkClaim::Oid => "oid",
+            LinkClaim::PreferredUsername => "preferred_username",
+        }
+    }
+    /// What matched, as the audit log shows it.
     pub fn label(self) -> &'static str {
         match self {
             LinkClaim::Email => "verified email address",

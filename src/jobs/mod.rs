@@ -196,8 +196,15 @@ where
         loop {
             match tokio::spawn(start()).await {
                 Err(e) if e.is_panic() => {
+                    let panic = e.into_panic();
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
                     tracing::error!(
                         worker = name,
+                        panic = %what,
                         "the worker stopped by a panic; it starts again in 10 s"
                     );
                     tokio::time::sleep(Duration::from_secs(10)).await;

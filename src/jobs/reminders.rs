@@ -14,11 +14,6 @@ use crate::store::{self, Store, assignments, policies};
 /// an assignment found late gets only the nearer reminder. Set-based.
 #[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    // The end is told in the organization's time zone, which the mail names.
-    let tz = {
-        let mut c = store.read().await?;
-        crate::service::settings::tenant(&mut c).await?.tz()
-    };
     let mut sent = 0;
     for days in [1i64, 14] {
         let mut after: Option<(String, String)> = None;
@@ -70,7 +65,8 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                             package_id: a.access_package_id.to_string(),
                             requestor: a.target_name.clone(),
                             requestor_email: a.target_email.clone(),
-                            ends: moment_in(end, tz),
+                            // In UTC, named, as every mail's times.
+                            ends: moment_in(end, chrono_tz::UTC),
                             days: days_left.max(1),
                             can_extend,
                         }),

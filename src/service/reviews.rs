@@ -532,8 +532,8 @@ pub async fn decide(
     let reason = crate::domain::validation::reason_text(reason, "The reason")
         .map_err(|m| super::invalid("reason", m))?;
     let mut tx = store.begin().await?;
-    let open = db::hold_open(&mut tx, id).await?;
     let review = found(db::get(&mut tx, id).await?)?;
+    let open = db::hold_open(&mut tx, id).await?;
     let settings = review.settings()?;
     if !open {
         return Err(ServiceError::Refused(

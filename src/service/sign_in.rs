@@ -136,7 +136,7 @@ pub async fn sign_in_linked(
                 object_type: object_type::USER,
                 object_id: user.id.to_string(),
                 object_name: user.display_name.clone(),
-                details: json!({"issuer": claims.issuer, "subject": claims.subject, "matchedBy": link.label()}),
+                details: json!({"issuer": claims.issuer, "subject": claims.subject, "matchedBy": link.as_str()}),
             };
             audit::record(&mut tx, &actor, &event, now).await?;
             tx.commit().await?;

@@ -36,14 +36,16 @@ pub struct Operation {
     pub placeholder: Option<String>,
     /// Who the person is in the target, when already known.
     pub member: Option<String>,
-    /// The person's kind (`Member`, `Guest`); none once they are deleted.
+    /// The person's kind (`member`, `guest`); none once they are deleted.
     pub user_type: Option<String>,
 }
 
 impl Operation {
-    /// Whether the person is a guest, from another organization.
+    /// Whether the person is to be found as a guest (by their whole
+    /// address): anyone not known to be a member, a deleted guest included,
+    /// so that nobody is ever taken for an employee by a local part.
     pub fn guest(&self) -> bool {
-        self.user_type.as_deref() == Some(crate::domain::user::UserType::Guest.as_str())
+        self.user_type.as_deref() != Some(crate::domain::user::UserType::Member.as_str())
     }
 }
 

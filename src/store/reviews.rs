@@ -371,7 +371,6 @@ pub async fn take_ended(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<Strin
     .await
 }
 
-/// Moves a review from `from` to `to`; false when it was not in `from`.
 /// Holds an open review's row until the transaction ends: false when it is
 /// not open (any more). Decisions take it first, and ending or applying the
 /// review changes the row first, so a decision is either in before the
@@ -383,6 +382,7 @@ pub async fn hold_open(conn: &mut Conn, review: &str) -> Result<bool> {
         .await
 }
 
+/// Moves a review from `from` to `to`; false when it was not in `from`.
 pub async fn move_state(
     conn: &mut Conn,
     review: &str,

@@ -11,6 +11,7 @@ use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::GroupType;
 use crate::domain::policy::AllowedTargetScope;
 use crate::domain::request::{RequestState, RequestType, human};
+use crate::domain::user::LinkClaim;
 
 /// A stored time (RFC 3339) as HTML: the date and time in `tz`, with its
 /// zone, and the UTC time on hover. Anything else is shown as it is.
@@ -197,6 +198,7 @@ fn value_text(key: &str, v: &Value) -> String {
         "originSystem" => OriginSystem::parse(s).map(OriginSystem::label),
         "state" | "from" | "to" => RequestState::parse(s).map(human),
         "requestType" => RequestType::parse(s).map(|x| x.label()),
+        "matchedBy" => LinkClaim::parse(s).map(LinkClaim::label),
         _ => None,
     });
     label.map_or_else(|| text(v), str::to_string)

@@ -776,12 +776,13 @@ async fn a_picker_without_the_script_searches_and_picks() {
         Some("Save")
     );
     let forms = [
+        // Never Add: an Enter meant for a search must not assign anyone.
         (
             admin
                 .get(&app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&package)))
                 .await,
             routes::ADMIN_PACKAGE_ASSIGN.id(&package),
-            "Add",
+            "Search people",
         ),
         (
             admin.get(&app.url(routes::ADMIN_ORG_NEW)).await,

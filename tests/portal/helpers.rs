@@ -649,7 +649,8 @@ pub async fn run_jobs(app: &TestApp, clock: &Clock) -> gatehouse::jobs::Report {
 pub async fn until_lock_waiters(app: &TestApp, n: i64) {
     let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
                    AND wait_event_type = 'Lock'";
-    for _ in 0..200 {
+    // Up to 30 s: a loaded machine may take a while to start the calls.
+    for _ in 0..1200 {
         if count(app, waiting).await == n {
             return;
         }

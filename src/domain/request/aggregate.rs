@@ -399,7 +399,7 @@ impl Request {
     ) -> Vec<Change> {
         let approval = Approval {
             request: self.facts(names),
-            decide_by: deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
+            decide_by: super::period::moment_in(deadline, chrono_tz::UTC),
             // Approval mail states its times in UTC, as its deadline.
             access_lasts: self.access_lasts(policy, chrono_tz::UTC),
         };

@@ -93,12 +93,14 @@ enum Moment {
 
 impl Moment {
     fn parse(v: &str) -> Option<Moment> {
+        use crate::domain::validation::calendar_day;
         use chrono::NaiveDateTime;
-        // Whatever follows, the day comes first, with a four-digit year.
-        let day = crate::domain::validation::calendar_day(v.get(..10)?)?;
-        if v.len() == 10 {
+        if let Some(day) = calendar_day(v) {
             return Some(Moment::Day(day));
         }
+        // A moment's day, before its time, has a four-digit year too.
+        let (day, _) = v.split_once(['T', ' '])?;
+        calendar_day(day)?;
         ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
             .iter()
             .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
