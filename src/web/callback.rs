@@ -11,6 +11,7 @@ use crate::routes;
 use crate::service::requests::{CallbackRefusal, resume as resume_request};
 use crate::web::Data;
 use crate::web::extract::bearer::bearer;
+use crate::web::extract::body::{self, BodyError};
 
 /// A callback body is small; anything larger is refused before reading it.
 const MAX_BODY: usize = 64 * 1024;
@@ -28,29 +29,25 @@ async fn resume(
     state: Data,
     req: HttpRequest,
     path: web::Path<String>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> HttpResponse {
-    use futures_util::StreamExt;
-    // Read up to the limit and no further, so a larger body gets this
-    // endpoint's JSON error rather than the framework's plain text.
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
+    let bytes = match body::at_most(payload, MAX_BODY).await {
+        Ok(b) => b,
+        Err(BodyError::Unreadable) => {
             return error(
                 StatusCode::BAD_REQUEST,
                 "BadRequest",
                 "The body could not be read.",
             );
-        };
-        if bytes.len() + chunk.len() > MAX_BODY {
+        }
+        Err(BodyError::TooLarge) => {
             return error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "RequestEntityTooLarge",
                 "The body is larger than 64 KiB.",
             );
         }
-        bytes.extend_from_slice(&chunk);
-    }
+    };
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
         return error(
             StatusCode::BAD_REQUEST,

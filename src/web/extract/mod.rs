@@ -3,6 +3,7 @@
 //! administrator or catalog delegate (`console_access`).
 
 pub mod bearer;
+pub mod body;
 pub mod console_access;
 pub mod context;
 pub mod csrf;

@@ -8,7 +8,6 @@ mod resources;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::domain::api_token::Purpose;
@@ -17,6 +16,7 @@ use crate::domain::scim::{ERROR_SCHEMA, LIST_SCHEMA, MAX_BODY_BYTES, Problem, sc
 use crate::service::api_tokens::{self, Refusal};
 use crate::service::scim::ScimError;
 use crate::web::Data;
+use crate::web::extract::body::BodyError;
 
 pub const BASE: &str = "/scim/v2";
 
@@ -130,23 +130,21 @@ pub(crate) async fn caller(state: &Data, req: &HttpRequest) -> Result<Actor, Htt
 }
 
 /// A JSON body of at most `MAX_BODY_BYTES` (413 beyond, read no further).
-pub(crate) async fn body(mut payload: web::Payload) -> Result<Value, HttpResponse> {
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            problem(&Problem::invalid_syntax(
-                "The request body could not be read.",
-            ))
+pub(crate) async fn body(payload: web::Payload) -> Result<Value, HttpResponse> {
+    let bytes = crate::web::extract::body::at_most(payload, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            problem(&match e {
+                BodyError::Unreadable => {
+                    Problem::invalid_syntax("The request body could not be read.")
+                }
+                BodyError::TooLarge => Problem::new(
+                    413,
+                    None,
+                    format!("The body is larger than {MAX_BODY_BYTES} bytes."),
+                ),
+            })
         })?;
-        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(problem(&Problem::new(
-                413,
-                None,
-                format!("The body is larger than {MAX_BODY_BYTES} bytes."),
-            )));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
     serde_json::from_slice(&bytes).map_err(|e| {
         problem(&Problem::invalid_syntax(format!(
             "The body is not JSON: {e}."
