@@ -467,6 +467,8 @@ pub async fn change_group_role(
     let user = users::find_by_email(tx, email)
         .await?
         .ok_or_else(|| invalid("email", format!("No user has the email {email}.")))?;
+    // Held so that a package delivered to them at this moment is seen below.
+    users::lock(tx, &user.id).await?;
     // Access packages may grant the role too: removing it by hand then only
     // ends the hand-made part, and the packages' grant stays.
     let granting = store::grants::granting_packages(

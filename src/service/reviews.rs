@@ -406,6 +406,7 @@ async fn apply_in(
             "This review was already applied or stopped.".into(),
         ));
     }
+    db::lock_holders(conn, &review.id).await?;
     let settings = review.settings()?;
     let batch = uuid::Uuid::new_v4().to_string();
     let removed = db::apply(conn, &review.id, settings.no_response, &batch, now).await?;

@@ -41,18 +41,28 @@ pub async fn set_reminded(conn: &mut Conn, ids: &[String], days: i64) -> Result<
 /// Ends up to `limit` assignments whose end has come, marking them with
 /// `batch`. Returns how many.
 pub async fn end_due(conn: &mut Conn, batch: &str, now: DateTime<Utc>, limit: i64) -> Result<u64> {
-    let dialect = super::dialect(conn);
-    let lock = dialect.skip_locked();
-    // SQLite finds each row by the rowid its index entry carries, instead of
-    // one more lookup in the primary key's index per row.
-    let key = match dialect {
-        super::Dialect::Sqlite => "rowid",
-        super::Dialect::Postgres => "id",
+    let due = match super::dialect(conn) {
+        // SQLite finds each row by the rowid its index entry carries, instead
+        // of one more lookup in the primary key's index per row.
+        super::Dialect::Sqlite => {
+            "rowid IN (SELECT rowid FROM access_package_assignments \
+             WHERE state = 'delivered' AND end_at <= $1 ORDER BY end_at, id LIMIT $3)"
+        }
+        // The holders are held too, as every change to what a person holds
+        // holds them (`users::lock`): a delivery granting the same role at
+        // this moment must not lose it to this batch, which cannot see that
+        // delivery's assignment. Rows another instance or such a change
+        // holds are skipped, not waited for, and taken by a later run.
+        super::Dialect::Postgres => {
+            "id IN (SELECT a.id FROM access_package_assignments a \
+             JOIN users u ON u.id = a.target_id WHERE a.state = 'delivered' AND a.end_at <= $1 \
+             ORDER BY a.end_at, a.id LIMIT $3 \
+             FOR UPDATE OF a SKIP LOCKED FOR NO KEY UPDATE OF u SKIP LOCKED)"
+        }
     };
     sqlx::query(&format!(
         "UPDATE access_package_assignments SET state = 'expired', end_reason = 'expired', ended_at = $1, \
-         end_batch = $2 WHERE {key} IN (SELECT {key} FROM access_package_assignments \
-         WHERE state = 'delivered' AND end_at <= $1 ORDER BY end_at, id LIMIT $3{lock})"
+         end_batch = $2 WHERE {due}"
     ))
     .bind(ts(now))
     .bind(batch)

@@ -449,6 +449,19 @@ pub async fn apply(
     Ok(ended)
 }
 
+/// Holds the people whose access the review decided (`users::lock_all`),
+/// before it is applied: a delivery granting one of them the same role at
+/// that moment then comes before or after, and is seen.
+pub async fn lock_holders(conn: &mut Conn, review: &str) -> Result<()> {
+    super::users::lock_all(
+        conn,
+        "SELECT a.target_id FROM access_review_items i \
+         JOIN access_package_assignments a ON a.id = i.assignment_id WHERE i.review_id = $1",
+        review,
+    )
+    .await
+}
+
 /// Reviews in progress, for their reminders: (id, starts, ends, sent).
 pub async fn in_progress(conn: &mut Conn) -> Result<Vec<(String, String, String, i64)>> {
     sqlx::query_as(

@@ -12,7 +12,7 @@ use sqlx::query::Query;
 use super::{
     Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts,
 };
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::tenant::TENANT_TIME_ZONE;
 use crate::domain::user::{User, UserProfile, UserState, UserType};
 
@@ -461,6 +461,35 @@ pub async fn lock(conn: &mut Conn, id: &UserId) -> Result<()> {
         .bind(id.as_str())
         .exec(conn)
         .await
+}
+
+/// Holds the rows of the people `people` selects (SQL giving user ids, with
+/// `$1` bound to `key`) as `lock` holds one, in the order of their ids: a
+/// change that ends or grants many people's access at once then never
+/// races a delivery to one of them, and two such changes never wait on each
+/// other in a circle. On SQLite every write transaction already runs alone.
+pub(crate) async fn lock_all(conn: &mut Conn, people: &str, key: &str) -> Result<()> {
+    if super::dialect(conn) == super::Dialect::Sqlite {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "SELECT COUNT(*) FROM (SELECT id FROM users WHERE id IN ({people}) \
+         ORDER BY id FOR NO KEY UPDATE) held"
+    ))
+    .bind(key)
+    .exec(conn)
+    .await
+}
+
+/// Holds the people who hold the package (as `lock_all`), before a change
+/// to the roles it grants.
+pub async fn lock_holders(conn: &mut Conn, package: &AccessPackageId) -> Result<()> {
+    let people = format!(
+        "SELECT target_id FROM access_package_assignments WHERE access_package_id = $1 \
+         AND state IN {}",
+        super::assignments::ACTIVE
+    );
+    lock_all(conn, &people, package.as_str()).await
 }
 
 /// The active people two lists of approvers name (`primary`, then

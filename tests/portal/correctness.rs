@@ -489,7 +489,7 @@ pub(crate) async fn request(
     who.post(&url, &borrowed).await
 }
 
-async fn signed_in(app: &TestApp, email: &str) -> Browser {
+pub(crate) async fn signed_in(app: &TestApp, email: &str) -> Browser {
     let b = Browser::new();
     app.demo_sign_in(&b, email).await;
     b
@@ -738,7 +738,7 @@ async fn inbox(app: &TestApp, who: &Browser) -> String {
 }
 
 /// The person's newest request for the package, as (id, state, outcome reason).
-async fn request_of(
+pub(crate) async fn request_of(
     app: &TestApp,
     package: &AccessPackageId,
     email: &str,
@@ -756,7 +756,12 @@ async fn request_of(
 }
 
 /// Approves (or denies) a request from the approval page, as the approver would.
-async fn decide(app: &TestApp, approver: &Browser, request: &str, decision: &str) -> Page {
+pub(crate) async fn decide(
+    app: &TestApp,
+    approver: &Browser,
+    request: &str,
+    decision: &str,
+) -> Page {
     let url = app.url(routes::APPROVAL.id(request));
     let page = approver.get(&url).await;
     approver
@@ -1082,7 +1087,10 @@ async fn site_package(
     package_with(app, clock, &sites, name, &[("Marketing", "owner")], policy).await
 }
 
-fn maria_approves(maria: &gatehouse::domain::ids::UserId, expiration: Expiration) -> Policy {
+pub(crate) fn maria_approves(
+    maria: &gatehouse::domain::ids::UserId,
+    expiration: Expiration,
+) -> Policy {
     member_policy(
         "Maria approves",
         vec![stage(vec![Approver::SingleUser(maria.clone())], vec![])],

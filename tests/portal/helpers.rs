@@ -647,11 +647,17 @@ pub async fn run_jobs(app: &TestApp, clock: &Clock) -> gatehouse::jobs::Report {
 /// Waits until `n` statements of this test's PostgreSQL database wait for
 /// a lock (one the test holds, to put racing calls in a known order).
 pub async fn until_lock_waiters(app: &TestApp, n: i64) {
+    until_lock_waiters_or(app, n, &std::sync::atomic::AtomicBool::new(false)).await
+}
+
+/// As `until_lock_waiters`, or until `done` is set: for a call that may
+/// return without waiting for the lock.
+pub async fn until_lock_waiters_or(app: &TestApp, n: i64, done: &std::sync::atomic::AtomicBool) {
     let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
                    AND wait_event_type = 'Lock'";
     // Up to 30 s: a loaded machine may take a while to start the calls.
     for _ in 0..1200 {
-        if count(app, waiting).await == n {
+        if done.load(std::sync::atomic::Ordering::SeqCst) || count(app, waiting).await == n {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;

@@ -24,6 +24,7 @@ mod mail;
 mod my_access;
 mod packages;
 mod provisioning;
+mod races;
 mod requests;
 mod reviews;
 mod scim;

@@ -12,6 +12,7 @@ use gatehouse::routes;
 use crate::both;
 use crate::correctness::{catalog, demo, member_policy, package_with, request};
 use crate::helpers::*;
+use crate::races::{SeatApproval, TEAM, hold_audit_log, team_seat};
 
 const ERIC: &str = "eric.employee@gatehouse.demo";
 const EMMA: &str = "emma.employee@gatehouse.demo";
@@ -787,6 +788,67 @@ async fn a_decision_sent_as_the_review_is_applied_is_applied() {
         !has(&held_by(&app, ERIC).await, "Group Marketing Team member"),
         "Eric's answer removed his access"
     );
+}
+
+/// An administrator applies a review in which Eric gave up the team, as
+/// Maria's approval delivers him a seat that grants it too, on PostgreSQL,
+/// queued behind a lock the test holds on the audit log: the reviewed
+/// access ends, and Eric stays in the team through the seat.
+#[tokio::test]
+async fn a_review_applied_as_another_package_is_delivered_keeps_what_that_grants() {
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let package = package(&app, &clock, "Reviewed team").await;
+    let today = clock.now().format("%Y-%m-%d").to_string();
+    let saved = set_reviews(&app, &admin, &package, &weekly_self_review(&today)).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let eric = signed_in(&app, ERIC).await;
+    request(&app, &eric, &package, &[]).await;
+    let seat = team_seat(&app, &clock).await;
+    run_jobs(&app, &clock).await;
+    let mine = eric.get(&app.url(routes::ACCESS_REVIEWS)).await;
+    let review_url = review_link(&mine);
+    let page = eric.get(&app.url(&review_url)).await;
+    let row = deny_row(&page);
+    let form = [
+        ("csrf_token", page.csrf()),
+        ("row", row),
+        ("reason", "Project over".into()),
+    ];
+    let decided = eric
+        .post(
+            &app.url(&review_url),
+            &form.each_ref().map(|(k, v)| (*k, v.as_str())),
+        )
+        .await;
+    assert_eq!(decided.status, 303, "{}", decided.body);
+    let tab = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
+        .await;
+    let details_url = details_link(&tab);
+    let csrf = admin.get(&app.url(&details_url)).await.csrf();
+
+    let approval = SeatApproval::open(&app, &seat).await;
+    let hold = hold_audit_log(&app).await;
+    let approve = approval.approve();
+    let apply = async {
+        until_lock_waiters(&app, 1).await;
+        let url = app.url(format!("{details_url}/apply"));
+        admin.post(&url, &[("csrf_token", csrf.as_str())]).await
+    };
+    let release = async {
+        until_lock_waiters(&app, 2).await;
+        hold.commit().await.unwrap();
+    };
+    let (approved, applied, ()) = tokio::join!(approve, apply, release);
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert_eq!(applied.status, 303, "{}", applied.body);
+    let left = format!(
+        "SELECT COUNT(*) FROM access_package_assignments WHERE access_package_id = '{package}' \
+         AND state <> 'expired'"
+    );
+    assert_eq!(count(&app, &left).await, 0, "the review removed it");
+    let held = held_by(&app, ERIC).await;
+    assert!(has(&held, TEAM), "the seat grants it: {held:?}");
 }
 
 /// The first review a My Access page links to.

@@ -1,0 +1,270 @@
+//! Two changes to what one person holds at the same moment, on PostgreSQL:
+//! a delivery and an expiry, a delivery and a role taken out of a package,
+//! an expiry and a role added to one. Each is put in a known order by a lock
+//! the test holds on the audit log, which each change writes last: the
+//! first waits there, with its roles granted or taken back, while the
+//! second runs. Neither may undo the other.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::Duration;
+use gatehouse::clock::Clock;
+use gatehouse::domain::catalog::OriginSystem;
+use gatehouse::domain::ids::AccessPackageId;
+use gatehouse::domain::policy::Expiration;
+use gatehouse::routes;
+
+use crate::correctness::{
+    catalog, demo, maria_approves, member_policy, package_with, request, request_of, signed_in,
+};
+use crate::helpers::*;
+
+const ERIC: &str = "eric.employee@gatehouse.demo";
+const MARIA: &str = "maria.manager@gatehouse.demo";
+const ADA: &str = "ada.admin@gatehouse.demo";
+pub(crate) const TEAM: &str = "Group Marketing Team member";
+const TEAM_ROLE: (&str, &str) = ("Marketing Team", "member");
+
+/// Two packages granting the Marketing Team: "Day pass", for a day to any
+/// member without approval, which Eric holds, and "Team seat" (`team_seat`),
+/// for which he waits for Maria's approval.
+async fn day_pass_and_seat(app: &TestApp, clock: &Clock) -> (AccessPackageId, AccessPackageId) {
+    let cat = catalog(
+        app,
+        clock,
+        "Raced",
+        false,
+        &[
+            (OriginSystem::AadGroup, "Marketing Team"),
+            (
+                OriginSystem::AadGroup,
+                "SG-Marketing-Department-InternalUsers",
+            ),
+        ],
+    )
+    .await;
+    let day = member_policy("Anyone", vec![], Expiration::AfterDays(1));
+    let pass = package_with(app, clock, &cat, "Day pass", &[TEAM_ROLE], &day).await;
+    let eric = signed_in(app, ERIC).await;
+    let asked = request(app, &eric, &pass, &[]).await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    assert!(has(&held_by(app, ERIC).await, TEAM));
+    (pass, team_seat(app, clock).await)
+}
+
+/// "Team seat": the Marketing Team, approved by Maria, in a catalog of its
+/// own. Eric asks for it.
+pub(crate) async fn team_seat(app: &TestApp, clock: &Clock) -> AccessPackageId {
+    let team = [(OriginSystem::AadGroup, "Marketing Team")];
+    let cat = catalog(app, clock, "Seats", false, &team).await;
+    let maria = user_named(app, MARIA).await.id;
+    let approved = maria_approves(&maria, Expiration::NoExpiration);
+    let seat = package_with(app, clock, &cat, "Team seat", &[TEAM_ROLE], &approved).await;
+    let eric = signed_in(app, ERIC).await;
+    let asked = request(app, &eric, &seat, &[]).await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    seat
+}
+
+/// Holds the audit log, so that every change that writes to it waits there.
+pub(crate) async fn hold_audit_log(app: &TestApp) -> gatehouse::store::Tx {
+    let mut hold = app.store.begin().await.unwrap();
+    sqlx::query("LOCK TABLE audit_events IN SHARE MODE")
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    hold
+}
+
+/// Maria, signed in on her approval of Eric's seat, ready to approve it.
+pub(crate) struct SeatApproval {
+    maria: Browser,
+    url: String,
+    csrf: String,
+}
+
+impl SeatApproval {
+    pub(crate) async fn open(app: &TestApp, seat: &AccessPackageId) -> Self {
+        let maria = signed_in(app, MARIA).await;
+        let (pending, state, _) = request_of(app, seat, ERIC).await;
+        assert_eq!(state, "pendingApproval");
+        let url = app.url(routes::APPROVAL.id(&pending));
+        let csrf = maria.get(&url).await.csrf();
+        Self { maria, url, csrf }
+    }
+
+    /// Approves: the seat is delivered, and waits for the audit log if it is held.
+    pub(crate) async fn approve(&self) -> Page {
+        let form = [
+            ("csrf_token", self.csrf.as_str()),
+            ("decision", "approve"),
+            ("justification", "Checked"),
+        ];
+        self.maria.post(&self.url, &form).await
+    }
+}
+
+/// The day pass ends while Maria's approval delivers the seat, which holds
+/// Eric: the expiry leaves his day pass for its next run instead of taking
+/// the team back under the delivery, which grants it too.
+#[tokio::test]
+async fn an_expiry_never_takes_back_what_a_delivery_grants_at_that_moment() {
+    let (app, _admin, clock) = demo(Backend::Postgres).await;
+    let (pass, seat) = day_pass_and_seat(&app, &clock).await;
+    clock.advance(Duration::days(2));
+    let approval = SeatApproval::open(&app, &seat).await;
+    let hold = hold_audit_log(&app).await;
+    let expired = AtomicBool::new(false);
+    let approve = approval.approve();
+    let expire = async {
+        until_lock_waiters(&app, 1).await;
+        let n = gatehouse::jobs::expiry::run(&app.store, clock.now())
+            .await
+            .unwrap();
+        expired.store(true, Ordering::SeqCst);
+        n
+    };
+    // The expiry returns at once when it leaves Eric alone; had it ended his
+    // day pass, it would wait for the audit log too, the team taken back.
+    let release = async {
+        until_lock_waiters_or(&app, 2, &expired).await;
+        hold.commit().await.unwrap();
+    };
+    let (approved, _, ()) = tokio::join!(approve, expire, release);
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert_eq!(request_of(&app, &seat, ERIC).await.1, "delivered");
+    assert!(has(&held_by(&app, ERIC).await, TEAM), "the seat grants it");
+
+    // The next run ends the day pass; the seat keeps the team.
+    run_jobs(&app, &clock).await;
+    let held = held_by(&app, ERIC).await;
+    assert!(has(&held, TEAM), "{held:?}");
+    let left = format!(
+        "SELECT COUNT(*) FROM access_package_assignments WHERE access_package_id = '{pass}' \
+         AND state <> 'expired'"
+    );
+    assert_eq!(count(&app, &left).await, 0, "the day pass ended");
+}
+
+/// An administrator takes the team out of the day pass while Maria's
+/// approval delivers Eric's seat: Eric keeps the team, which the seat grants.
+#[tokio::test]
+async fn a_role_taken_out_of_a_package_stays_with_whom_another_delivers_it() {
+    let (app, _admin, clock) = demo(Backend::Postgres).await;
+    let (pass, seat) = day_pass_and_seat(&app, &clock).await;
+    let admin = signed_in(&app, ADA).await;
+    let roles = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass)))
+        .await;
+    let remove = app.url(form_action(&roles, "<td>Marketing Team</td>", "/remove"));
+    let csrf = roles.csrf();
+    let approval = SeatApproval::open(&app, &seat).await;
+    let hold = hold_audit_log(&app).await;
+    let approve = approval.approve();
+    let take_out = async {
+        until_lock_waiters(&app, 1).await;
+        admin.post(&remove, &[("csrf_token", csrf.as_str())]).await
+    };
+    let release = async {
+        until_lock_waiters(&app, 2).await;
+        hold.commit().await.unwrap();
+    };
+    let (approved, removed, ()) = tokio::join!(approve, take_out, release);
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let roles = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass)))
+        .await;
+    assert!(
+        !roles.has("<td>Marketing Team</td>"),
+        "the role was taken out"
+    );
+    let held = held_by(&app, ERIC).await;
+    assert!(has(&held, TEAM), "the seat grants it: {held:?}");
+}
+
+/// An administrator adds a role to the day pass as Eric's expires: the
+/// role never reaches him, since he no longer holds the package.
+#[tokio::test]
+async fn a_role_added_to_a_package_as_it_expires_is_not_left_behind() {
+    let (app, _admin, clock) = demo(Backend::Postgres).await;
+    let (pass, _) = day_pass_and_seat(&app, &clock).await;
+    clock.advance(Duration::days(2));
+    let admin = signed_in(&app, ADA).await;
+    let roles = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass)))
+        .await;
+    let internal = option_value(&roles, "SG-Marketing-Department-InternalUsers: Member");
+    let csrf = roles.csrf();
+    let hold = hold_audit_log(&app).await;
+    let expire = async {
+        gatehouse::jobs::expiry::run(&app.store, clock.now())
+            .await
+            .unwrap()
+    };
+    let add = async {
+        until_lock_waiters(&app, 1).await;
+        let form = [
+            ("csrf_token", csrf.as_str()),
+            ("resource", internal.as_str()),
+        ];
+        let url = app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass));
+        admin.post(&url, &form).await
+    };
+    let release = async {
+        until_lock_waiters(&app, 2).await;
+        hold.commit().await.unwrap();
+    };
+    let (expired, added, ()) = tokio::join!(expire, add, release);
+    assert_eq!(expired, 1);
+    assert_eq!(added.status, 303, "{}", added.body);
+    let roles = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass)))
+        .await;
+    assert!(roles.has("<td>SG-Marketing-Department-InternalUsers</td>"));
+    let held = held_by(&app, ERIC).await;
+    assert!(
+        !has(&held, "Group SG-Marketing-Department-InternalUsers member"),
+        "{held:?}"
+    );
+}
+
+/// An administrator takes Eric out of the Marketing Team, where he was put
+/// by hand, while Maria's approval delivers his seat: he stays, now through
+/// the seat.
+#[tokio::test]
+async fn a_member_taken_out_by_hand_stays_when_a_package_grants_it_at_that_moment() {
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let seat = team_seat(&app, &clock).await;
+    let group = group_id(&app, "Marketing Team").await;
+    let roles = app.url(routes::ADMIN_GROUP_ROLES.id(&group));
+    let page = admin.get(&app.url(routes::ADMIN_GROUP.id(&group))).await;
+    let csrf = page.csrf();
+    let by_hand = |action| {
+        [
+            ("csrf_token", csrf.as_str()),
+            ("email", ERIC),
+            ("role", "member"),
+            ("action", action),
+        ]
+    };
+    let added = admin.post(&roles, &by_hand("add")).await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    assert!(has(&held_by(&app, ERIC).await, TEAM));
+    let approval = SeatApproval::open(&app, &seat).await;
+    let hold = hold_audit_log(&app).await;
+    let approve = approval.approve();
+    let take_out = async {
+        until_lock_waiters(&app, 1).await;
+        admin.post(&roles, &by_hand("remove")).await
+    };
+    let release = async {
+        until_lock_waiters(&app, 2).await;
+        hold.commit().await.unwrap();
+    };
+    let (approved, removed, ()) = tokio::join!(approve, take_out, release);
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let held = held_by(&app, ERIC).await;
+    assert!(has(&held, TEAM), "the seat grants it: {held:?}");
+}
