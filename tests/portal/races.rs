@@ -66,14 +66,34 @@ pub(crate) async fn team_seat(app: &TestApp, clock: &Clock) -> AccessPackageId {
     seat
 }
 
-/// Holds the audit log, so that every change that writes to it waits there.
-pub(crate) async fn hold_audit_log(app: &TestApp) -> gatehouse::store::Tx {
+/// Runs `first`, then `second` once `first` waits for the audit log, which
+/// the test holds meanwhile: every change writes it last, so `first` waits
+/// there with its roles granted or taken back. Lets the log go once `second`
+/// waits too (for it, or for something `first` holds), or has returned
+/// without waiting.
+pub(crate) async fn in_turn<A, B>(
+    app: &TestApp,
+    first: impl Future<Output = A>,
+    second: impl Future<Output = B>,
+) -> (A, B) {
     let mut hold = app.store.begin().await.unwrap();
     sqlx::query("LOCK TABLE audit_events IN SHARE MODE")
         .execute(&mut *hold)
         .await
         .unwrap();
-    hold
+    let returned = AtomicBool::new(false);
+    let second = async {
+        until_lock_waiters(app, 1).await;
+        let out = second.await;
+        returned.store(true, Ordering::SeqCst);
+        out
+    };
+    let release = async {
+        until_lock_waiters_or(app, 2, &returned).await;
+        hold.commit().await.unwrap();
+    };
+    let (a, b, ()) = tokio::join!(first, second, release);
+    (a, b)
 }
 
 /// Maria, signed in on her approval of Eric's seat, ready to approve it.
@@ -113,24 +133,11 @@ async fn an_expiry_never_takes_back_what_a_delivery_grants_at_that_moment() {
     let (pass, seat) = day_pass_and_seat(&app, &clock).await;
     clock.advance(Duration::days(2));
     let approval = SeatApproval::open(&app, &seat).await;
-    let hold = hold_audit_log(&app).await;
-    let expired = AtomicBool::new(false);
-    let approve = approval.approve();
-    let expire = async {
-        until_lock_waiters(&app, 1).await;
-        let n = gatehouse::jobs::expiry::run(&app.store, clock.now())
-            .await
-            .unwrap();
-        expired.store(true, Ordering::SeqCst);
-        n
-    };
     // The expiry returns at once when it leaves Eric alone; had it ended his
     // day pass, it would wait for the audit log too, the team taken back.
-    let release = async {
-        until_lock_waiters_or(&app, 2, &expired).await;
-        hold.commit().await.unwrap();
-    };
-    let (approved, _, ()) = tokio::join!(approve, expire, release);
+    let expire = gatehouse::jobs::expiry::run(&app.store, clock.now());
+    let (approved, expired) = in_turn(&app, approval.approve(), expire).await;
+    expired.unwrap();
     assert_eq!(approved.status, 303, "{}", approved.body);
     assert_eq!(request_of(&app, &seat, ERIC).await.1, "delivered");
     assert!(has(&held_by(&app, ERIC).await, TEAM), "the seat grants it");
@@ -159,17 +166,8 @@ async fn a_role_taken_out_of_a_package_stays_with_whom_another_delivers_it() {
     let remove = app.url(form_action(&roles, "<td>Marketing Team</td>", "/remove"));
     let csrf = roles.csrf();
     let approval = SeatApproval::open(&app, &seat).await;
-    let hold = hold_audit_log(&app).await;
-    let approve = approval.approve();
-    let take_out = async {
-        until_lock_waiters(&app, 1).await;
-        admin.post(&remove, &[("csrf_token", csrf.as_str())]).await
-    };
-    let release = async {
-        until_lock_waiters(&app, 2).await;
-        hold.commit().await.unwrap();
-    };
-    let (approved, removed, ()) = tokio::join!(approve, take_out, release);
+    let form = [("csrf_token", csrf.as_str())];
+    let (approved, removed) = in_turn(&app, approval.approve(), admin.post(&remove, &form)).await;
     assert_eq!(approved.status, 303, "{}", approved.body);
     assert_eq!(removed.status, 303, "{}", removed.body);
     let roles = admin
@@ -196,27 +194,14 @@ async fn a_role_added_to_a_package_as_it_expires_is_not_left_behind() {
         .await;
     let internal = option_value(&roles, "SG-Marketing-Department-InternalUsers: Member");
     let csrf = roles.csrf();
-    let hold = hold_audit_log(&app).await;
-    let expire = async {
-        gatehouse::jobs::expiry::run(&app.store, clock.now())
-            .await
-            .unwrap()
-    };
-    let add = async {
-        until_lock_waiters(&app, 1).await;
-        let form = [
-            ("csrf_token", csrf.as_str()),
-            ("resource", internal.as_str()),
-        ];
-        let url = app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass));
-        admin.post(&url, &form).await
-    };
-    let release = async {
-        until_lock_waiters(&app, 2).await;
-        hold.commit().await.unwrap();
-    };
-    let (expired, added, ()) = tokio::join!(expire, add, release);
-    assert_eq!(expired, 1);
+    let expire = gatehouse::jobs::expiry::run(&app.store, clock.now());
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("resource", internal.as_str()),
+    ];
+    let url = app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass));
+    let (expired, added) = in_turn(&app, expire, admin.post(&url, &form)).await;
+    assert_eq!(expired.unwrap(), 1);
     assert_eq!(added.status, 303, "{}", added.body);
     let roles = admin
         .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass)))
@@ -252,17 +237,8 @@ async fn a_member_taken_out_by_hand_stays_when_a_package_grants_it_at_that_momen
     assert_eq!(added.status, 303, "{}", added.body);
     assert!(has(&held_by(&app, ERIC).await, TEAM));
     let approval = SeatApproval::open(&app, &seat).await;
-    let hold = hold_audit_log(&app).await;
-    let approve = approval.approve();
-    let take_out = async {
-        until_lock_waiters(&app, 1).await;
-        admin.post(&roles, &by_hand("remove")).await
-    };
-    let release = async {
-        until_lock_waiters(&app, 2).await;
-        hold.commit().await.unwrap();
-    };
-    let (approved, removed, ()) = tokio::join!(approve, take_out, release);
+    let remove = by_hand("remove");
+    let (approved, removed) = in_turn(&app, approval.approve(), admin.post(&roles, &remove)).await;
     assert_eq!(approved.status, 303, "{}", approved.body);
     assert_eq!(removed.status, 303, "{}", removed.body);
     let held = held_by(&app, ERIC).await;

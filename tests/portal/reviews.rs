@@ -12,7 +12,7 @@ use gatehouse::routes;
 use crate::both;
 use crate::correctness::{catalog, demo, member_policy, package_with, request};
 use crate::helpers::*;
-use crate::races::{SeatApproval, TEAM, hold_audit_log, team_seat};
+use crate::races::{SeatApproval, TEAM, in_turn, team_seat};
 
 const ERIC: &str = "eric.employee@gatehouse.demo";
 const EMMA: &str = "emma.employee@gatehouse.demo";
@@ -828,18 +828,9 @@ async fn a_review_applied_as_another_package_is_delivered_keeps_what_that_grants
     let csrf = admin.get(&app.url(&details_url)).await.csrf();
 
     let approval = SeatApproval::open(&app, &seat).await;
-    let hold = hold_audit_log(&app).await;
-    let approve = approval.approve();
-    let apply = async {
-        until_lock_waiters(&app, 1).await;
-        let url = app.url(format!("{details_url}/apply"));
-        admin.post(&url, &[("csrf_token", csrf.as_str())]).await
-    };
-    let release = async {
-        until_lock_waiters(&app, 2).await;
-        hold.commit().await.unwrap();
-    };
-    let (approved, applied, ()) = tokio::join!(approve, apply, release);
+    let url = app.url(format!("{details_url}/apply"));
+    let form = [("csrf_token", csrf.as_str())];
+    let (approved, applied) = in_turn(&app, approval.approve(), admin.post(&url, &form)).await;
     assert_eq!(approved.status, 303, "{}", approved.body);
     assert_eq!(applied.status, 303, "{}", applied.body);
     let left = format!(
