@@ -377,10 +377,7 @@ both!(
 
         // Applied now by an administrator: Eric's answer removes his access,
         // Emma's silence keeps hers.
-        let tab = admin
-            .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
-            .await;
-        let details_url = details_link(&tab);
+        let details_url = first_details(&app, &admin, &package).await;
         let details = admin.get(&app.url(&details_url)).await;
         assert!(details.has("1 of 2 decided"), "{}", details.body);
         let applied = admin
@@ -734,21 +731,10 @@ both!(
 #[tokio::test]
 async fn a_decision_sent_as_the_review_is_applied_is_applied() {
     let (app, admin, clock) = demo(Backend::Postgres).await;
-    let package = package(&app, &clock, "Raced review").await;
-    let today = clock.now().format("%Y-%m-%d").to_string();
-    let saved = set_reviews(&app, &admin, &package, &weekly_self_review(&today)).await;
-    assert_eq!(saved.status, 303, "{}", saved.body);
-    let eric = signed_in(&app, ERIC).await;
-    request(&app, &eric, &package, &[]).await;
-    run_jobs(&app, &clock).await;
-    let mine = eric.get(&app.url(routes::ACCESS_REVIEWS)).await;
-    let review_url = review_link(&mine);
+    let (package, eric, review_url) = self_reviewed(&app, &admin, &clock, "Raced review").await;
     let page = eric.get(&app.url(&review_url)).await;
     let row = deny_row(&page);
-    let tab = admin
-        .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
-        .await;
-    let details_url = details_link(&tab);
+    let details_url = first_details(&app, &admin, &package).await;
     let details = admin.get(&app.url(&details_url)).await;
 
     let mut hold = app.store.begin().await.unwrap();
@@ -797,16 +783,8 @@ async fn a_decision_sent_as_the_review_is_applied_is_applied() {
 #[tokio::test]
 async fn a_review_applied_as_another_package_is_delivered_keeps_what_that_grants() {
     let (app, admin, clock) = demo(Backend::Postgres).await;
-    let package = package(&app, &clock, "Reviewed team").await;
-    let today = clock.now().format("%Y-%m-%d").to_string();
-    let saved = set_reviews(&app, &admin, &package, &weekly_self_review(&today)).await;
-    assert_eq!(saved.status, 303, "{}", saved.body);
-    let eric = signed_in(&app, ERIC).await;
-    request(&app, &eric, &package, &[]).await;
+    let (package, eric, review_url) = self_reviewed(&app, &admin, &clock, "Reviewed team").await;
     let seat = team_seat(&app, &clock).await;
-    run_jobs(&app, &clock).await;
-    let mine = eric.get(&app.url(routes::ACCESS_REVIEWS)).await;
-    let review_url = review_link(&mine);
     let page = eric.get(&app.url(&review_url)).await;
     let row = deny_row(&page);
     let form = [
@@ -821,10 +799,7 @@ async fn a_review_applied_as_another_package_is_delivered_keeps_what_that_grants
         )
         .await;
     assert_eq!(decided.status, 303, "{}", decided.body);
-    let tab = admin
-        .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(&package)))
-        .await;
-    let details_url = details_link(&tab);
+    let details_url = first_details(&app, &admin, &package).await;
     let csrf = admin.get(&app.url(&details_url)).await.csrf();
 
     let approval = SeatApproval::open(&app, &seat).await;
@@ -842,6 +817,26 @@ async fn a_review_applied_as_another_package_is_delivered_keeps_what_that_grants
     assert!(has(&held, TEAM), "the seat grants it: {held:?}");
 }
 
+/// A package (`package`) with a weekly self-review from today, which Eric
+/// holds and now reviews: Eric, and the address of his review.
+async fn self_reviewed(
+    app: &TestApp,
+    admin: &Browser,
+    clock: &Clock,
+    name: &str,
+) -> (AccessPackageId, Browser, String) {
+    let package = package(app, clock, name).await;
+    let today = clock.now().format("%Y-%m-%d").to_string();
+    let saved = set_reviews(app, admin, &package, &weekly_self_review(&today)).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let eric = signed_in(app, ERIC).await;
+    request(app, &eric, &package, &[]).await;
+    run_jobs(app, clock).await;
+    let mine = eric.get(&app.url(routes::ACCESS_REVIEWS)).await;
+    let review_url = review_link(&mine);
+    (package, eric, review_url)
+}
+
 /// The first review a My Access page links to.
 fn review_link(page: &Page) -> String {
     let at = page.body.find("/access-reviews/").expect("a review");
@@ -853,6 +848,14 @@ fn details_link(tab: &Page) -> String {
     let at = tab.body.find("/access-reviews/").expect("a review");
     let start = tab.body[..at].rfind("href=\"").unwrap() + 6;
     html_unescape(&tab.body[start..at + "/access-reviews/".len() + 36])
+}
+
+/// The details page of the first review on the package's Access reviews tab.
+async fn first_details(app: &TestApp, admin: &Browser, package: &AccessPackageId) -> String {
+    let tab = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_REVIEWS.id(package)))
+        .await;
+    details_link(&tab)
 }
 
 /// The value of a self-review's "No, remove it" button.
