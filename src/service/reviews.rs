@@ -383,6 +383,8 @@ pub async fn end_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Service
         if ids.is_empty() {
             return Ok(ended);
         }
+        // All of them at once, in one order (see `apply_in`).
+        db::lock_holders(&mut tx, &ids).await?;
         for id in &ids {
             let row = found(db::get(&mut tx, id).await?)?;
             if row.settings()?.apply_automatically {
@@ -406,7 +408,7 @@ async fn apply_in(
             "This review was already applied or stopped.".into(),
         ));
     }
-    db::lock_holders(conn, &review.id).await?;
+    db::lock_holders(conn, std::slice::from_ref(&review.id)).await?;
     let settings = review.settings()?;
     let batch = uuid::Uuid::new_v4().to_string();
     let removed = db::apply(conn, &review.id, settings.no_response, &batch, now).await?;

@@ -52,7 +52,10 @@ pub async fn end_due(conn: &mut Conn, batch: &str, now: DateTime<Utc>, limit: i6
         // holds them (`users::lock`): a delivery granting the same role at
         // this moment must not lose it to this batch, which cannot see that
         // delivery's assignment. Rows another instance or such a change
-        // holds are skipped, not waited for, and taken by a later run.
+        // holds are skipped, not waited for, and taken by a later run; so
+        // this never waits in a circle. (An assignment whose holder was
+        // skipped may stay held until the batch commits: whoever wants it
+        // waits for one batch.)
         super::Dialect::Postgres => {
             "id IN (SELECT a.id FROM access_package_assignments a \
              JOIN users u ON u.id = a.target_id WHERE a.state = 'delivered' AND a.end_at <= $1 \

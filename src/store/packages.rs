@@ -242,6 +242,22 @@ pub async fn add_role_scope(
     Ok((done.rows_affected() == 1).then_some(scope))
 }
 
+/// Holds the package's row until the transaction ends, after its holders
+/// (`users::lock_holders`), before a change to the roles it grants. Every
+/// new request or assignment of the package shares the row through its
+/// foreign key: a delivery to someone who did not hold it yet then either
+/// committed before, and its holder is seen, or waits, and then grants the
+/// roles as changed. On SQLite every write transaction already runs alone.
+pub async fn lock(conn: &mut Conn, id: &AccessPackageId) -> Result<()> {
+    if super::dialect(conn) == super::Dialect::Sqlite {
+        return Ok(());
+    }
+    sqlx::query("SELECT id FROM access_packages WHERE id = $1 FOR UPDATE")
+        .bind(id.as_str())
+        .exec(conn)
+        .await
+}
+
 pub async fn remove_role_scope(conn: &mut Conn, id: &AccessPackageId, scope: &str) -> Result<bool> {
     sqlx::query(
         "DELETE FROM access_package_resource_role_scopes WHERE access_package_id = $1 AND id = $2",

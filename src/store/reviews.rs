@@ -449,17 +449,17 @@ pub async fn apply(
     Ok(ended)
 }
 
-/// Holds the people whose access the review decided (`users::lock_all`),
-/// before it is applied: a delivery granting one of them the same role at
-/// that moment then comes before or after, and is seen.
-pub async fn lock_holders(conn: &mut Conn, review: &str) -> Result<()> {
-    super::users::lock_all(
-        conn,
+/// Holds every person the reviews list (`users::lock_all`), before they
+/// are applied: a delivery granting one of them a role the review takes
+/// back then comes wholly before or after, and is seen.
+pub async fn lock_holders(conn: &mut Conn, reviews: &[String]) -> Result<()> {
+    let keys: Vec<&str> = reviews.iter().map(String::as_str).collect();
+    let people = format!(
         "SELECT a.target_id FROM access_review_items i \
-         JOIN access_package_assignments a ON a.id = i.assignment_id WHERE i.review_id = $1",
-        review,
-    )
-    .await
+         JOIN access_package_assignments a ON a.id = i.assignment_id WHERE i.review_id IN ({})",
+        super::placeholders(1, keys.len())
+    );
+    super::users::lock_all(conn, &people, &keys).await
 }
 
 /// Reviews in progress, for their reminders: (id, starts, ends, sent).

@@ -463,22 +463,33 @@ pub async fn lock(conn: &mut Conn, id: &UserId) -> Result<()> {
         .await
 }
 
-/// Holds the rows of the people `people` selects (SQL giving user ids, with
-/// `$1` bound to `key`) as `lock` holds one, in the order of their ids: a
-/// change that ends or grants many people's access at once then never
-/// races a delivery to one of them, and two such changes never wait on each
-/// other in a circle. On SQLite every write transaction already runs alone.
-pub(crate) async fn lock_all(conn: &mut Conn, people: &str, key: &str) -> Result<()> {
-    if super::dialect(conn) == super::Dialect::Sqlite {
+/// Holds the rows of the people `people` selects (SQL giving user ids,
+/// `keys` bound to `$1`, `$2`, ...) as `lock` holds one, all in the order
+/// of their ids, before anything else is changed: a change that ends or
+/// grants many people's access at once then never races a delivery to one
+/// of them, and changes that hold several people each take them in the same
+/// order, so they never wait on each other in a circle. On SQLite every
+/// write transaction already runs alone.
+pub(crate) async fn lock_all(conn: &mut Conn, people: &str, keys: &[&str]) -> Result<()> {
+    if super::dialect(conn) == super::Dialect::Sqlite || keys.is_empty() {
         return Ok(());
     }
-    sqlx::query(&format!(
+    let sql = format!(
         "SELECT COUNT(*) FROM (SELECT id FROM users WHERE id IN ({people}) \
          ORDER BY id FOR NO KEY UPDATE) held"
-    ))
-    .bind(key)
-    .exec(conn)
-    .await
+    );
+    let mut q = sqlx::query(&sql);
+    for key in keys {
+        q = q.bind(*key);
+    }
+    q.exec(conn).await
+}
+
+/// Holds these people (as `lock_all`).
+pub async fn lock_each(conn: &mut Conn, ids: &[&UserId]) -> Result<()> {
+    let keys: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+    let people = super::placeholders(1, keys.len());
+    lock_all(conn, &people, &keys).await
 }
 
 /// Holds the people who hold the package (as `lock_all`), before a change
@@ -489,7 +500,7 @@ pub async fn lock_holders(conn: &mut Conn, package: &AccessPackageId) -> Result<
          AND state IN {}",
         super::assignments::ACTIVE
     );
-    lock_all(conn, &people, package.as_str()).await
+    lock_all(conn, &people, &[package.as_str()]).await
 }
 
 /// The active people two lists of approvers name (`primary`, then

@@ -1,9 +1,10 @@
-//! Two changes to what one person holds at the same moment, on PostgreSQL:
-//! a delivery and an expiry, a delivery and a role taken out of a package,
-//! an expiry and a role added to one. Each is put in a known order by a lock
-//! the test holds on the audit log, which each change writes last: the
-//! first waits there, with its roles granted or taken back, while the
-//! second runs. Neither may undo the other.
+//! Two changes to what one person holds at the same moment, on PostgreSQL.
+//! A delivery against an expiry, against a role taken out of a package (of
+//! another package, or of the one delivered), against a role added to it,
+//! and against a membership taken away by hand; an expiry against a role
+//! added. Each pair is put in a known order by a lock the test holds on the
+//! audit log, which each change writes last (`in_turn`). Neither side may
+//! undo the other.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -156,7 +157,7 @@ async fn an_expiry_never_takes_back_what_a_delivery_grants_at_that_moment() {
 /// An administrator takes the team out of the day pass while Maria's
 /// approval delivers Eric's seat: Eric keeps the team, which the seat grants.
 #[tokio::test]
-async fn a_role_taken_out_of_a_package_stays_with_whom_another_delivers_it() {
+async fn a_role_taken_out_of_one_package_stays_where_another_delivers_it() {
     let (app, _admin, clock) = demo(Backend::Postgres).await;
     let (pass, seat) = day_pass_and_seat(&app, &clock).await;
     let admin = signed_in(&app, ADA).await;
@@ -243,4 +244,46 @@ async fn a_member_taken_out_by_hand_stays_when_a_package_grants_it_at_that_momen
     assert_eq!(removed.status, 303, "{}", removed.body);
     let held = held_by(&app, ERIC).await;
     assert!(has(&held, TEAM), "the seat grants it: {held:?}");
+}
+
+/// An administrator adds a role to the seat while Maria's approval delivers
+/// it to Eric, its first holder: the role reaches him too.
+#[tokio::test]
+async fn a_role_added_to_a_package_as_it_is_delivered_reaches_the_new_holder() {
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let seat = team_seat(&app, &clock).await;
+    let roles = app.url(routes::ADMIN_PACKAGE_ROLES.id(&seat));
+    let page = admin.get(&roles).await;
+    let owner = option_value(&page, "Marketing Team: Owner");
+    let form = [("csrf_token", page.csrf()), ("resource", owner)];
+    let form = form.each_ref().map(|(k, v)| (*k, v.as_str()));
+    let approval = SeatApproval::open(&app, &seat).await;
+    let (approved, added) = in_turn(&app, approval.approve(), admin.post(&roles, &form)).await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert_eq!(added.status, 303, "{}", added.body);
+    let held = held_by(&app, ERIC).await;
+    assert!(has(&held, TEAM), "{held:?}");
+    assert!(has(&held, "Group Marketing Team owner"), "{held:?}");
+}
+
+/// An administrator takes the team out of the seat while Maria's approval
+/// delivers it to Eric, its first holder: the seat no longer grants it, and
+/// Eric is not left in the team.
+#[tokio::test]
+async fn a_role_taken_out_of_a_package_as_it_is_delivered_is_not_left_behind() {
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let seat = team_seat(&app, &clock).await;
+    let page = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&seat)))
+        .await;
+    let remove = app.url(form_action(&page, "<td>Marketing Team</td>", "/remove"));
+    let form = [("csrf_token", page.csrf())];
+    let form = form.each_ref().map(|(k, v)| (*k, v.as_str()));
+    let approval = SeatApproval::open(&app, &seat).await;
+    let (approved, removed) = in_turn(&app, approval.approve(), admin.post(&remove, &form)).await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert_eq!(request_of(&app, &seat, ERIC).await.1, "delivered");
+    let held = held_by(&app, ERIC).await;
+    assert!(!has(&held, TEAM), "{held:?}");
 }

@@ -212,9 +212,11 @@ pub async fn add_role(
     }
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
-        // Held so that none of them ends or gains access meanwhile: an
-        // expiry this cannot see yet would leave the new role behind.
+        // Held so that no holder's access ends meanwhile (an expiry this
+        // cannot see would leave the new role behind), and no new holder's
+        // delivery misses the role.
         store::users::lock_holders(tx, id).await?;
+        packages::lock(tx, id).await?;
         let catalog = p.catalog_id.clone();
         let (resource, role, role_name) = resolve_pick(tx, &catalog, pick, now).await?;
         let Some(scope) = packages::add_role_scope(tx, id, &resource, &role, &role_name).await?
@@ -244,9 +246,11 @@ pub async fn remove_role(
         let p = package_row(tx, id).await?;
         let scopes = packages::role_scopes(tx, id).await?;
         let s = found(scopes.into_iter().find(|s| s.id == scope))?;
-        // Held so that a delivery of another package granting one of them
-        // the same role, which this cannot see yet, is not undone.
+        // Held so that a delivery of another package granting a holder the
+        // same role, which this cannot see yet, is not undone, and a new
+        // holder's delivery does not grant the role after it is taken back.
         store::users::lock_holders(tx, id).await?;
+        packages::lock(tx, id).await?;
         packages::remove_role_scope(tx, id, scope).await?;
         // Holders who hold the role through nothing else lose it now.
         let taken_back =

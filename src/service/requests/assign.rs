@@ -9,7 +9,7 @@ use serde_json::json;
 use super::availability::facts_of;
 use super::{deliver, save, submit};
 use crate::domain::audit::Actor;
-use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId};
+use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
 use crate::domain::request::{
     Names, PeriodInput, Request, RequestState, RequestType, Target, check_answers, check_period,
 };
@@ -153,6 +153,10 @@ pub async fn assign(
         user_id: Some(admin.id.to_string()),
         display_name: admin.display_name.clone(),
     };
+    // All held at once, in the order of their ids, as every change holding
+    // several people takes them.
+    let ids: Vec<&UserId> = targets.iter().map(|t| &t.id).collect();
+    users::lock_each(&mut tx, &ids).await?;
     let mut done = Vec::new();
     for (target, attributes) in targets.iter().zip(values) {
         users::lock(&mut tx, &target.id).await?;

@@ -156,6 +156,9 @@ async fn remove_out_of_scope(
     }
     store::assignments::set_out_of_scope(tx, &clear, None).await?;
     store::assignments::set_out_of_scope(tx, &mark, Some(now)).await?;
+    // Each person is held before their access ends, in the order of their
+    // ids, as every change holding several people takes them.
+    due.sort_by(|a, b| a.1.cmp(&b.1));
     let mut removed = 0;
     for (assignment, holder) in due {
         if *budget == 0 {
@@ -215,6 +218,9 @@ async fn assign_in_scope(
         }
     }
     let conflicting = in_conflict(tx, rule.info, &candidates).await?;
+    // Held one by one below, in the order of their ids, as every change
+    // holding several people takes them.
+    candidates.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     let mut assigned = 0;
     for (user, attributes) in candidates {
         if *budget == 0 {
