@@ -246,8 +246,18 @@ async fn save(
     lease: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    let mut users: Vec<&UserId> = Vec::new();
+    for (op, _) in ops.iter().zip(&results).filter(|(_, r)| r.is_some()) {
+        if !users.contains(&&op.user_id) {
+            users.push(&op.user_id);
+        }
+    }
     let mut tx = store.begin().await?;
-    let mut users: Vec<UserId> = Vec::new();
+    // Held first, as every change to what they hold: two instances that
+    // finish the last two additions of one assignment then settle it one
+    // after the other, the second seeing the first's, instead of each
+    // seeing the other's still waiting and leaving it Delivering.
+    store::users::lock_each(&mut tx, &users).await?;
     let mut done = Vec::new();
     let mut accounts = Vec::new();
     for (op, r) in ops.iter().zip(&results) {
@@ -259,9 +269,6 @@ async fn save(
         }
         if let Some((key, member)) = &r.account {
             accounts.push((&op.system_id, &op.user_id, key.as_str(), member.as_str()));
-        }
-        if !users.contains(&op.user_id) {
-            users.push(op.user_id.clone());
         }
     }
     provisioning::finish_done(&mut tx, &done, lease, now).await?;

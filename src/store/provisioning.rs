@@ -250,7 +250,7 @@ pub async fn hold_mail(conn: &mut Conn, assignment: &str, mail: &Mail) -> Result
 /// Settles the assignments of `users` that were delivering: *Delivered*
 /// once none of their additions waits or failed (and their held mail
 /// queued), *Partially delivered* when one failed. Returns the mails to send.
-pub async fn settle(conn: &mut Conn, users: &[UserId]) -> Result<Vec<Mail>> {
+pub async fn settle(conn: &mut Conn, users: &[&UserId]) -> Result<Vec<Mail>> {
     if users.is_empty() {
         return Ok(vec![]);
     }

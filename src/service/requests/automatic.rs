@@ -154,11 +154,13 @@ async fn remove_out_of_scope(
             mark.push(assignment);
         }
     }
+    // The people whose access ends are held before any assignment row is
+    // changed, all at once in the order of their ids, as every change
+    // holding several people takes them.
+    let holders: Vec<&UserId> = due.iter().map(|(_, holder)| holder).collect();
+    users::lock_each(tx, &holders).await?;
     store::assignments::set_out_of_scope(tx, &clear, None).await?;
     store::assignments::set_out_of_scope(tx, &mark, Some(now)).await?;
-    // Each person is held before their access ends, in the order of their
-    // ids, as every change holding several people takes them.
-    due.sort_by(|a, b| a.1.cmp(&b.1));
     let mut removed = 0;
     for (assignment, holder) in due {
         if *budget == 0 {
