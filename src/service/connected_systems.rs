@@ -20,7 +20,7 @@ use crate::domain::connected_system::{
     ReconcileMode, SystemProfile, SystemSettings, TestOutcome, dn,
 };
 use crate::domain::directory::{GroupProfile, Named};
-use crate::domain::ids::{CatalogId, ConnectedSystemId, GroupId, ResourceLinkId};
+use crate::domain::ids::{CatalogId, ConnectedSystemId, GroupId, ResourceLinkId, UserId};
 use crate::domain::validation::FieldErrors;
 use crate::store::connected_systems::{LinkRow, SystemRow};
 use crate::store::{self, Page, PageAt, Store, StoreError, audit, connected_systems, provisioning};
@@ -603,6 +603,14 @@ async fn reconcile_link(
     }
     let mut tx = store.begin().await?;
     if system.reconcile != ReconcileMode::Report {
+        // Held as every change to what they hold holds them: an end of
+        // their access at this moment is then seen, not undone.
+        let ids: Vec<UserId> = missing_users
+            .iter()
+            .cloned()
+            .map(UserId::from_stored)
+            .collect();
+        store::users::lock_each(&mut tx, &ids.iter().collect::<Vec<_>>()).await?;
         result.queued =
             provisioning::queue_additions(&mut tx, &link.id, &missing_users, now).await?;
     }

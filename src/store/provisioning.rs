@@ -389,7 +389,10 @@ pub async fn ledger_members(
     .await
 }
 
-/// Queues additions for people the ledger grants but the target lacks.
+/// Queues additions for people the ledger grants but the target lacks,
+/// of those the ledger still grants, with nothing queued for them: the
+/// ledger was read before the target answered, and their access may have
+/// ended since (the caller holds them first, so such an end is seen).
 pub async fn queue_additions(
     conn: &mut Conn,
     link: &ResourceLinkId,
@@ -402,8 +405,11 @@ pub async fn queue_additions(
     let sql = format!(
         "INSERT INTO provisioning_operations (link_id, system_id, user_id, action, email, display_name, given_name, surname, next_attempt_at, created_at) \
          SELECT l.id, l.system_id, u.id, 'add', u.email, u.display_name, u.given_name, u.surname, $2, $2 \
-         FROM resource_links l JOIN users u ON u.id IN ({}) WHERE l.id = $1",
-        placeholders(3, users.len())
+         FROM resource_links l JOIN users u ON u.id IN ({}) WHERE l.id = $1 \
+         AND u.id IN ({}) AND NOT EXISTS (SELECT 1 FROM provisioning_operations o \
+         WHERE o.link_id = l.id AND o.user_id = u.id AND o.state = 'pending')",
+        placeholders(3, users.len()),
+        super::connected_systems::holders_sql("l.origin_system", "l.origin_id", "l.role")
     );
     let mut q = sqlx::query(&sql).bind(link.as_str()).bind(ts(now));
     for u in users {

@@ -532,6 +532,66 @@ both!(
     }
 );
 
+/// An administrator removes Eric's assignment while a reconciliation finds
+/// him missing from the directory group, on PostgreSQL: the removal is
+/// first, and waits for the audit log the test holds, having taken him out
+/// of the ledger; the reconciliation read the ledger before that. It does
+/// not put him back.
+#[tokio::test]
+async fn a_reconciliation_never_puts_back_whom_a_removal_takes_out_at_that_moment() {
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let (ou, group_dn, system) = eric_assigned_through_ldap(&app, &admin).await;
+    let page = admin.get(&app.url(&system)).await;
+    let mut fields = ldap_fields(&ou);
+    fields.retain(|(k, _)| *k != "secret");
+    fields.push(("csrf_token", page.csrf()));
+    fields.push(("reconcile", "addMissing".into()));
+    let r = admin.post(&app.url(&system), &borrowed(&fields)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    provision(&app, &clock).await;
+    let eric_dn = format!("uid=eric,ou=people,{ou}");
+    assert_eq!(ldap_members(&group_dn).await, vec![eric_dn.clone()]);
+    // Someone takes Eric out of the group by hand (leaving the placeholder,
+    // since a group needs a member): he is missing.
+    let one = |dn: String| [dn].into_iter().collect();
+    let changes = vec![
+        ldap3::Mod::Add("member".into(), one(format!("cn=nobody,{ou}"))),
+        ldap3::Mod::Delete("member".into(), one(eric_dn.clone())),
+    ];
+    let mut l = ldap().await;
+    l.modify(&group_dn, changes)
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+
+    let employees = package_named(&app, EMPLOYEES).await;
+    let tab = admin
+        .get(&app.url(format!(
+            "{}?state=active",
+            routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&employees)
+        )))
+        .await;
+    let remove = app.url(form_action(&tab, ERIC, "/remove"));
+    let reconcile = app.url(format!("{system}/reconcile"));
+    let csrf = [("csrf_token", tab.csrf())];
+    let form = csrf.each_ref().map(|(k, v)| (*k, v.as_str()));
+    let (removed, reconciled) = crate::races::in_turn(
+        &app,
+        admin.post(&remove, &form),
+        admin.post(&reconcile, &form),
+    )
+    .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert_eq!(reconciled.status, 303, "{}", reconciled.body);
+    // Until nothing is left: an operation waits for the one before it.
+    while provision(&app, &clock).await > 0 {}
+    assert!(
+        !ldap_members(&group_dn).await.contains(&eric_dn),
+        "put back after his access ended"
+    );
+}
+
 /// A SCIM Group of its own in the test server; returns its id.
 async fn scim_group(name: &str) -> String {
     let r = reqwest::Client::new()
