@@ -170,6 +170,26 @@ fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a 
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
+/// Saves the LDAP system of subtree `ou` on its page, its secret kept, with
+/// `extra` fields and reconciliation set to `reconcile`.
+async fn save_ldap_system(
+    app: &TestApp,
+    admin: &Browser,
+    system: &str,
+    ou: &str,
+    extra: &[(&'static str, String)],
+    reconcile: &str,
+) {
+    let page = admin.get(&app.url(system)).await;
+    let mut fields = ldap_fields(ou);
+    fields.retain(|(k, _)| *k != "secret");
+    fields.extend_from_slice(extra);
+    fields.push(("csrf_token", page.csrf()));
+    fields.push(("reconcile", reconcile.into()));
+    let r = admin.post(&app.url(system), &borrowed(&fields)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+}
+
 /// Links the demo group to the target's group by typing its id (a DN, or a SCIM id).
 async fn link_group(
     app: &TestApp,
@@ -499,12 +519,7 @@ both!(
         assert_eq!(ldap_members(&group_dn).await, vec![intruder.clone()]);
 
         // Add and remove: the directory is put in line, and it is audited.
-        let mut fields = ldap_fields(&ou);
-        fields.retain(|(k, _)| *k != "secret");
-        fields.push(("csrf_token", page.csrf()));
-        fields.push(("reconcile", "addAndRemove".into()));
-        let r = admin.post(&app.url(&system), &borrowed(&fields)).await;
-        assert_eq!(r.status, 303, "{}", r.body);
+        save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
         let page = admin.get(&app.url(&system)).await;
         admin
             .post(
@@ -541,13 +556,7 @@ both!(
 async fn a_reconciliation_never_puts_back_whom_a_removal_takes_out_at_that_moment() {
     let (app, admin, clock) = demo(Backend::Postgres).await;
     let (ou, group_dn, system) = eric_assigned_through_ldap(&app, &admin).await;
-    let page = admin.get(&app.url(&system)).await;
-    let mut fields = ldap_fields(&ou);
-    fields.retain(|(k, _)| *k != "secret");
-    fields.push(("csrf_token", page.csrf()));
-    fields.push(("reconcile", "addMissing".into()));
-    let r = admin.post(&app.url(&system), &borrowed(&fields)).await;
-    assert_eq!(r.status, 303, "{}", r.body);
+    save_ldap_system(&app, &admin, &system, &ou, &[], "addMissing").await;
     provision(&app, &clock).await;
     let eric_dn = format!("uid=eric,ou=people,{ou}");
     assert_eq!(ldap_members(&group_dn).await, vec![eric_dn.clone()]);
@@ -911,14 +920,8 @@ both!(
         let admin = Browser::new();
         app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
         // The directory is now set to create entries for people it lacks.
-        let page = admin.get(&app.url(&system)).await;
-        let mut fields = ldap_fields(&ou);
-        fields.retain(|(k, _)| *k != "secret");
-        fields.push(("ldap_guests_base", format!("ou=guests,{ou}")));
-        fields.push(("csrf_token", page.csrf()));
-        fields.push(("reconcile", "report".into()));
-        let r = admin.post(&app.url(&system), &borrowed(&fields)).await;
-        assert_eq!(r.status, 303, "{}", r.body);
+        let guests = [("ldap_guests_base", format!("ou=guests,{ou}"))];
+        save_ldap_system(&app, &admin, &system, &ou, &guests, "report").await;
         let odd = "cn=x,ou=admins *)(uid=*";
         let ines = [
             ("user_type", "member"),
@@ -1268,15 +1271,11 @@ both!(
         ));
 
         // A filter that finds nobody changes nothing, and says why.
-        let page = admin.get(&app.url(&system)).await;
-        let mut fields = ldap_fields(&ou);
-        fields.retain(|(k, _)| *k != "secret");
-        fields.push(("ldap_import", "on".into()));
-        fields.push(("ldap_import_users_filter", "(uid=nobody-at-all)".into()));
-        fields.push(("csrf_token", page.csrf()));
-        fields.push(("reconcile", "report".into()));
-        let r = admin.post(&app.url(&system), &borrowed(&fields)).await;
-        assert_eq!(r.status, 303, "{}", r.body);
+        let nobody = [
+            ("ldap_import", "on".into()),
+            ("ldap_import_users_filter", "(uid=nobody-at-all)".into()),
+        ];
+        save_ldap_system(&app, &admin, &system, &ou, &nobody, "report").await;
         let page = sync().await;
         assert!(page.has("the people filter found nobody"), "{}", page.body);
         assert!(!user_named(&app, "ann@corp.test").await.is_blocked());
