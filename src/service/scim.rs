@@ -332,11 +332,14 @@ pub async fn delete_user(store: &Store, actor: &Actor, id: &str, now: DateTime<U
 
 // ---- groups ----
 
+/// A page of groups and, with `with_members`, their members as (group id,
+/// user id, display name).
 pub async fn list_groups(
     store: &Store,
     filter: Option<&str>,
     start_index: Option<i64>,
     count: Option<i64>,
+    with_members: bool,
 ) -> Result<(Listed<GroupRow>, Vec<(String, String, String)>)> {
     let f = parsed_filter(filter)?;
     let w = Where::new(Resource::Groups, f.as_ref()).map_err(Problem::invalid_filter)?;
@@ -344,7 +347,11 @@ pub async fn list_groups(
     let mut c = store.read().await?;
     let (total, items) = db::groups(&mut c, &w, start, count).await?;
     let ids: Vec<String> = items.iter().map(|g| g.id.clone()).collect();
-    let members = db::members_of(&mut c, &ids).await?;
+    let members = if with_members {
+        db::members_of(&mut c, &ids).await?
+    } else {
+        vec![]
+    };
     Ok((
         Listed {
             total,
@@ -355,10 +362,20 @@ pub async fn list_groups(
     ))
 }
 
-/// A group and its members as (user id, display name).
-pub async fn group(store: &Store, id: &str) -> Result<(GroupRow, Vec<(String, String)>)> {
+/// A group and, with `with_members`, its members as (user id, display name).
+pub async fn group(
+    store: &Store,
+    id: &str,
+    with_members: bool,
+) -> Result<(GroupRow, Vec<(String, String)>)> {
     let mut c = store.read().await?;
-    group_in(&mut c, id).await
+    if with_members {
+        return group_in(&mut c, id).await;
+    }
+    let g = db::group(&mut c, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("group", id))?;
+    Ok((g, vec![]))
 }
 
 async fn group_in(c: &mut store::Conn, id: &str) -> Result<(GroupRow, Vec<(String, String)>)> {

@@ -529,6 +529,34 @@ both!(
             .await;
         assert_eq!(list["totalResults"], 1);
         assert!(list["Resources"][0].get("members").is_none());
+        // Members are shown unless excluded or left out of the attributes asked for.
+        let (_, list) = scim
+            .get(&format!(
+                "/Groups?filter={}",
+                urlencode(&format!("members eq \"{bob_id}\""))
+            ))
+            .await;
+        assert_eq!(
+            list["Resources"][0]["members"][0]["value"], bob_id,
+            "{list}"
+        );
+        let (_, list) = scim.get("/Groups?attributes=displayName").await;
+        let groups = list["Resources"].as_array().unwrap();
+        assert!(
+            groups
+                .iter()
+                .all(|g| g["displayName"].is_string() && g.get("members").is_none()),
+            "{list}"
+        );
+        let (_, one) = scim.get(&format!("/Groups/{gid}")).await;
+        assert_eq!(one["members"][0]["value"], bob_id, "{one}");
+        let (_, one) = scim
+            .get(&format!("/Groups/{gid}?excludedAttributes=members"))
+            .await;
+        assert!(
+            one["displayName"].is_string() && one.get("members").is_none(),
+            "{one}"
+        );
 
         // Bob manages Ann, then is deleted at the source: gone from SCIM,
         // blocked in Gatehouse.

@@ -1,6 +1,8 @@
 //! `/Users`, `/Groups` and searches (`/.search`): parse the call, call the
 //! SCIM service, answer with the resource as stored.
 
+use std::collections::HashMap;
+
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
@@ -72,6 +74,22 @@ struct Query {
     count: Option<i64>,
     attributes: Vec<String>,
     excluded: Vec<String>,
+}
+
+impl Query {
+    /// Whether the answer shows groups' members: not when they are
+    /// excluded, nor when attributes are named without them. Entra ID asks
+    /// for groups with `excludedAttributes=members`; a large group's members
+    /// read only to be dropped cost a row each.
+    fn shows_members(&self) -> bool {
+        let members = |list: &[String]| {
+            list.iter().any(|a| {
+                let a = a.to_ascii_lowercase();
+                a == "members" || a.starts_with("members.")
+            })
+        };
+        !members(&self.excluded) && (self.attributes.is_empty() || members(&self.attributes))
+    }
 }
 
 fn names(raw: &str) -> Vec<String> {
@@ -279,18 +297,24 @@ async fn users_page(state: &Data, q: &Query) -> Result<(i64, i64, Vec<Value>), s
 }
 
 async fn groups_page(state: &Data, q: &Query) -> Result<(i64, i64, Vec<Value>), svc::ScimError> {
-    let (listed, members) =
-        svc::list_groups(&state.store, q.filter.as_deref(), q.start_index, q.count).await?;
+    let (listed, members) = svc::list_groups(
+        &state.store,
+        q.filter.as_deref(),
+        q.start_index,
+        q.count,
+        q.shows_members(),
+    )
+    .await?;
+    let mut of_group: HashMap<String, Vec<String>> = HashMap::new();
+    for (group, user, _) in members {
+        of_group.entry(group).or_default().push(user);
+    }
     let base = base_url(state);
     let items = listed
         .items
         .iter()
         .map(|g| {
-            let m = members
-                .iter()
-                .filter(|(gid, _, _)| *gid == g.id)
-                .map(|(_, u, _)| u.clone())
-                .collect();
+            let m = of_group.remove(&g.id).unwrap_or_default();
             project(group_json(&base, g, m), &q.attributes, &q.excluded)
         })
         .collect();
@@ -465,7 +489,7 @@ async fn get_group(state: Data, req: HttpRequest, id: web::Path<String>) -> Http
         Ok(q) => q,
         Err(p) => return problem(&p),
     };
-    match svc::group(&state.store, &id).await {
+    match svc::group(&state.store, &id, q.shows_members()).await {
         Ok((g, members)) => projected_group(&state, &g, members, &q),
         Err(e) => failed(e),
     }
