@@ -92,6 +92,12 @@ async fn run_grants(
         OriginSystem::AadApplication,
     ];
     let statements = grant_statements(&who);
+    // PostgreSQL grants every kind, in one statement whatever their number:
+    // `kinds` was read before the delivery waited for a change to the
+    // package's roles (`packages::lock`), which may have added a kind. On
+    // SQLite nothing changes meanwhile, and each kind left out saves a
+    // statement.
+    let kinds = kinds.filter(|_| super::dialect(conn) == super::Dialect::Sqlite);
     let wanted: Vec<&str> = statements
         .iter()
         .zip(kind_of)

@@ -247,11 +247,19 @@ pub async fn add_role_scope(
 /// new request or assignment of the package shares the row through its
 /// foreign key: a delivery to someone who did not hold it yet then either
 /// committed before, and its holder is seen, or waits, and then grants the
-/// roles as changed. On SQLite every write transaction already runs alone.
+/// roles as changed (`grants::grant_package`). The catalog generation, which
+/// the change bumps (migration 0008's triggers), is taken first, as a change
+/// to another package's settings takes it before sharing this row.
+/// On SQLite every write transaction already runs alone.
 pub async fn lock(conn: &mut Conn, id: &AccessPackageId) -> Result<()> {
     if super::dialect(conn) == super::Dialect::Sqlite {
         return Ok(());
     }
+    super::execute_all(
+        conn,
+        &["UPDATE settings SET value = value WHERE key = 'catalog_generation'"],
+    )
+    .await?;
     sqlx::query("SELECT id FROM access_packages WHERE id = $1 FOR UPDATE")
         .bind(id.as_str())
         .exec(conn)

@@ -392,7 +392,8 @@ pub async fn ledger_members(
 /// Queues additions for people the ledger grants but the target lacks,
 /// of those the ledger still grants, with nothing queued for them: the
 /// ledger was read before the target answered, and their access may have
-/// ended since (the caller holds them first, so such an end is seen).
+/// ended since (the caller holds them first, so such an end is seen). A
+/// thousand people per statement.
 pub async fn queue_additions(
     conn: &mut Conn,
     link: &ResourceLinkId,
@@ -402,18 +403,36 @@ pub async fn queue_additions(
     if users.is_empty() {
         return Ok(0);
     }
-    let sql = format!(
-        "INSERT INTO provisioning_operations (link_id, system_id, user_id, action, email, display_name, given_name, surname, next_attempt_at, created_at) \
-         SELECT l.id, l.system_id, u.id, 'add', u.email, u.display_name, u.given_name, u.surname, $2, $2 \
-         FROM resource_links l JOIN users u ON u.id IN ({}) WHERE l.id = $1 \
-         AND u.id IN ({}) AND NOT EXISTS (SELECT 1 FROM provisioning_operations o \
-         WHERE o.link_id = l.id AND o.user_id = u.id AND o.state = 'pending')",
-        placeholders(3, users.len()),
-        super::connected_systems::holders_sql("l.origin_system", "l.origin_id", "l.role")
-    );
-    let mut q = sqlx::query(&sql).bind(link.as_str()).bind(ts(now));
-    for u in users {
-        q = q.bind(u.as_str());
+    let Some((origin_system, origin_id, role)) = sqlx::query_as::<_, (String, String, String)>(
+        "SELECT origin_system, origin_id, role FROM resource_links WHERE id = $1",
+    )
+    .bind(link.as_str())
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(0);
+    };
+    let mut queued = 0;
+    for chunk in users.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO provisioning_operations (link_id, system_id, user_id, action, email, display_name, given_name, surname, next_attempt_at, created_at) \
+             SELECT l.id, l.system_id, u.id, 'add', u.email, u.display_name, u.given_name, u.surname, $2, $2 \
+             FROM resource_links l JOIN users u ON u.id IN ({}) WHERE l.id = $1 \
+             AND u.id IN ({}) AND NOT EXISTS (SELECT 1 FROM provisioning_operations o \
+             WHERE o.link_id = l.id AND o.user_id = u.id AND o.state = 'pending')",
+            placeholders(6, chunk.len()),
+            super::connected_systems::holders_sql("$3", "$4", "$5")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(link.as_str())
+            .bind(ts(now))
+            .bind(&origin_system)
+            .bind(&origin_id)
+            .bind(&role);
+        for u in chunk {
+            q = q.bind(u.as_str());
+        }
+        queued += q.execute(&mut *conn).await?.rows_affected();
     }
-    Ok(q.execute(conn).await?.rows_affected())
+    Ok(queued)
 }

@@ -465,7 +465,7 @@ pub async fn lock(conn: &mut Conn, id: &UserId) -> Result<()> {
 
 /// Holds the rows of the people `people` selects (SQL giving user ids,
 /// `keys` bound to `$1`, `$2`, ...) as `lock` holds one, all in the order
-/// of their ids, before anything else is changed: a change that ends or
+/// of their ids, before what they hold is changed: a change that ends or
 /// grants many people's access at once then never races a delivery to one
 /// of them, and changes that hold several people each take them in the same
 /// order, so they never wait on each other in a circle. On SQLite every
@@ -485,11 +485,17 @@ pub(crate) async fn lock_all(conn: &mut Conn, people: &str, keys: &[&str]) -> Re
     q.exec(conn).await
 }
 
-/// Holds these people (as `lock_all`).
+/// Holds these people (as `lock_all`), a thousand at a time (a statement
+/// binds only so many), each thousand after the one before in the order of
+/// their ids.
 pub async fn lock_each(conn: &mut Conn, ids: &[&UserId]) -> Result<()> {
-    let keys: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
-    let people = super::placeholders(1, keys.len());
-    lock_all(conn, &people, &keys).await
+    let mut keys: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for chunk in keys.chunks(1000) {
+        lock_all(conn, &super::placeholders(1, chunk.len()), chunk).await?;
+    }
+    Ok(())
 }
 
 /// Holds the people who hold the package (as `lock_all`), before a change

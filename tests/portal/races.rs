@@ -54,10 +54,13 @@ async fn day_pass_and_seat(app: &TestApp, clock: &Clock) -> (AccessPackageId, Ac
 }
 
 /// "Team seat": the Marketing Team, approved by Maria, in a catalog of its
-/// own. Eric asks for it.
+/// own that also holds the Slack application. Eric asks for it.
 pub(crate) async fn team_seat(app: &TestApp, clock: &Clock) -> AccessPackageId {
-    let team = [(OriginSystem::AadGroup, "Marketing Team")];
-    let cat = catalog(app, clock, "Seats", false, &team).await;
+    let objects = [
+        (OriginSystem::AadGroup, "Marketing Team"),
+        (OriginSystem::AadApplication, "Slack"),
+    ];
+    let cat = catalog(app, clock, "Seats", false, &objects).await;
     let maria = user_named(app, MARIA).await.id;
     let approved = maria_approves(&maria, Expiration::NoExpiration);
     let seat = package_with(app, clock, &cat, "Team seat", &[TEAM_ROLE], &approved).await;
@@ -246,24 +249,38 @@ async fn a_member_taken_out_by_hand_stays_when_a_package_grants_it_at_that_momen
     assert!(has(&held, TEAM), "the seat grants it: {held:?}");
 }
 
-/// An administrator adds a role to the seat while Maria's approval delivers
-/// it to Eric, its first holder: the role reaches him too.
+/// An administrator adds an application role to the seat as Maria's
+/// approval delivers it to Eric, its first holder, in either order: the
+/// role reaches him, though the seat granted no application role when the
+/// delivery began.
 #[tokio::test]
 async fn a_role_added_to_a_package_as_it_is_delivered_reaches_the_new_holder() {
-    let (app, admin, clock) = demo(Backend::Postgres).await;
-    let seat = team_seat(&app, &clock).await;
-    let roles = app.url(routes::ADMIN_PACKAGE_ROLES.id(&seat));
-    let page = admin.get(&roles).await;
-    let owner = option_value(&page, "Marketing Team: Owner");
-    let form = [("csrf_token", page.csrf()), ("resource", owner)];
-    let form = form.each_ref().map(|(k, v)| (*k, v.as_str()));
-    let approval = SeatApproval::open(&app, &seat).await;
-    let (approved, added) = in_turn(&app, approval.approve(), admin.post(&roles, &form)).await;
-    assert_eq!(approved.status, 303, "{}", approved.body);
-    assert_eq!(added.status, 303, "{}", added.body);
-    let held = held_by(&app, ERIC).await;
-    assert!(has(&held, TEAM), "{held:?}");
-    assert!(has(&held, "Group Marketing Team owner"), "{held:?}");
+    for delivery_first in [true, false] {
+        let (app, admin, clock) = demo(Backend::Postgres).await;
+        let seat = team_seat(&app, &clock).await;
+        let roles = app.url(routes::ADMIN_PACKAGE_ROLES.id(&seat));
+        let page = admin.get(&roles).await;
+        let user = option_value(&page, "Slack: User");
+        let form = [("csrf_token", page.csrf()), ("resource", user)];
+        let form = form.each_ref().map(|(k, v)| (*k, v.as_str()));
+        let approval = SeatApproval::open(&app, &seat).await;
+        let (approved, added) = if delivery_first {
+            in_turn(&app, approval.approve(), admin.post(&roles, &form)).await
+        } else {
+            let (added, approved) =
+                in_turn(&app, admin.post(&roles, &form), approval.approve()).await;
+            (approved, added)
+        };
+        assert_eq!(approved.status, 303, "{}", approved.body);
+        assert_eq!(added.status, 303, "{}", added.body);
+        let held = held_by(&app, ERIC).await;
+        assert!(has(&held, TEAM), "{held:?}");
+        let slack = "Application Slack User";
+        assert!(
+            has(&held, slack),
+            "delivery first: {delivery_first}: {held:?}"
+        );
+    }
 }
 
 /// An administrator takes the team out of the seat while Maria's approval

@@ -159,7 +159,6 @@ pub async fn assign(
     users::lock_each(&mut tx, &ids).await?;
     let mut done = Vec::new();
     for (target, attributes) in targets.iter().zip(values) {
-        users::lock(&mut tx, &target.id).await?;
         let facts = facts_of(&mut tx, &Person::User(target.clone()), false).await?;
         let name = &target.display_name;
         if facts.held_packages.contains(&info.facts.id) {

@@ -97,7 +97,9 @@ async fn apply_policy(
         let mut budget = CHANGES_PER_TRANSACTION;
         let removed = remove_out_of_scope(&mut tx, id, &auto, &in_scope, now, &mut budget).await?;
         let mut assigned = 0;
-        if auto.assign {
+        // A transaction holds people in one order of their ids: one that
+        // ended someone's access leaves the assignments to the next.
+        if auto.assign && removed == 0 {
             let rule = Rule {
                 package: &package,
                 info: &info,
@@ -109,7 +111,7 @@ async fn apply_policy(
         tx.commit().await?;
         applied.assigned += assigned;
         applied.removed += removed;
-        if budget > 0 {
+        if budget > 0 && !(auto.assign && removed > 0) {
             break;
         }
     }
@@ -157,16 +159,16 @@ async fn remove_out_of_scope(
     // The people whose access ends are held before any assignment row is
     // changed, all at once in the order of their ids, as every change
     // holding several people takes them.
+    due.truncate(*budget);
     let holders: Vec<&UserId> = due.iter().map(|(_, holder)| holder).collect();
     users::lock_each(tx, &holders).await?;
     store::assignments::set_out_of_scope(tx, &clear, None).await?;
     store::assignments::set_out_of_scope(tx, &mark, Some(now)).await?;
     let mut removed = 0;
-    for (assignment, holder) in due {
+    for (assignment, _) in due {
         if *budget == 0 {
             break;
         }
-        users::lock(tx, &holder).await?;
         let reason = EndReason::OutOfScope;
         if let Some(details) =
             crate::service::access::end_assignment(tx, &assignment, reason, now).await?
