@@ -457,20 +457,32 @@ async fn save_group(
     store: &Store,
     actor: &Actor,
     id: &str,
-    change: impl FnOnce(ScimGroup) -> std::result::Result<ScimGroup, Problem>,
+    change: impl Fn(ScimGroup) -> std::result::Result<ScimGroup, Problem>,
     now: DateTime<Utc>,
 ) -> Result<(GroupRow, Vec<(String, String)>)> {
     let gid = GroupId::parse(id).ok_or_else(|| Problem::not_found("group", id))?;
     let mut tx = store.begin().await?;
+    // The people the change takes out are held first, as every change to
+    // what people hold holds them, and before the group (whose lock bumps
+    // the catalog generation, which a role change takes after its holders):
+    // a package granting one of them the membership at this moment is then
+    // seen, and the membership kept.
+    let before = scim_group(group_in(&mut tx, id).await?);
+    if let Ok(after) = change(before.clone()) {
+        let staying: std::collections::HashSet<&String> = after.members.iter().collect();
+        let leaving: Vec<UserId> = before
+            .members
+            .iter()
+            .filter(|m| !staying.contains(m))
+            .cloned()
+            .map(UserId::from_stored)
+            .collect();
+        store::users::lock_each(&mut tx, &leaving.iter().collect::<Vec<_>>()).await?;
+    }
     // Locked before it is read: a PATCH applies to the members as the one
     // before it left them, never to a copy another PATCH is changing.
     store::directory::lock_group(&mut tx, &gid).await?;
-    let (row, members) = group_in(&mut tx, id).await?;
-    let before = ScimGroup {
-        display_name: row.display_name.clone(),
-        external_id: row.external_id.clone(),
-        members: members.iter().map(|(u, _)| u.clone()).collect(),
-    };
+    let before = scim_group(group_in(&mut tx, id).await?);
     let g = change(before)?;
     check_members(&mut tx, &g).await?;
     let existing = store::directory::get_group(&mut tx, &gid)
@@ -506,6 +518,15 @@ async fn save_group(
     Ok(out)
 }
 
+/// A group as stored, as SCIM changes it.
+fn scim_group((row, members): (GroupRow, Vec<(String, String)>)) -> ScimGroup {
+    ScimGroup {
+        display_name: row.display_name,
+        external_id: row.external_id,
+        members: members.into_iter().map(|(u, _)| u).collect(),
+    }
+}
+
 /// PUT replaces a group; PATCH applies operations (its members, often).
 pub async fn edit_group(
     store: &Store,
@@ -518,7 +539,7 @@ pub async fn edit_group(
     match how {
         Edit::Replace => {
             let new = ScimGroup::from_json(body)?;
-            save_group(store, actor, id, |_| Ok(new), now).await
+            save_group(store, actor, id, |_| Ok(new.clone()), now).await
         }
         Edit::Patch => {
             let ops = patch::parse(body)?;

@@ -243,24 +243,20 @@ pub async fn add_role_scope(
 }
 
 /// Holds the package's row until the transaction ends, after its holders
-/// (`users::lock_holders`), before a change to the roles it grants. Every
-/// new request or assignment of the package shares the row through its
-/// foreign key: a delivery to someone who did not hold it yet then either
-/// committed before, and its holder is seen, or waits, and then grants the
-/// roles as changed (`grants::grant_package`). The catalog generation, which
-/// the change bumps (migration 0008's triggers), is taken first, as a change
-/// to another package's settings takes it before sharing this row.
+/// (`users::lock_holders`), before a change to the roles it grants. A new
+/// assignment of the package shares the row as it is made
+/// (`requests::insert_assignment`): a delivery to someone who did not hold
+/// it yet then either committed before, and its holder is seen, or waits,
+/// and then grants the roles as changed (`grants::grant_package`). Not
+/// `FOR UPDATE`: the foreign keys of other rows naming the package (another
+/// package's separation of duties, say) key-share it after their statement
+/// took the catalog generation, which this change takes after the row.
 /// On SQLite every write transaction already runs alone.
 pub async fn lock(conn: &mut Conn, id: &AccessPackageId) -> Result<()> {
     if super::dialect(conn) == super::Dialect::Sqlite {
         return Ok(());
     }
-    super::execute_all(
-        conn,
-        &["UPDATE settings SET value = value WHERE key = 'catalog_generation'"],
-    )
-    .await?;
-    sqlx::query("SELECT id FROM access_packages WHERE id = $1 FOR UPDATE")
+    sqlx::query("SELECT id FROM access_packages WHERE id = $1 FOR NO KEY UPDATE")
         .bind(id.as_str())
         .exec(conn)
         .await

@@ -590,18 +590,31 @@ pub async fn insert_assignment(
     end: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
+    // On PostgreSQL the package's row is shared while the assignment is
+    // made: a change to the package's roles (`packages::lock`) then comes
+    // wholly before or after this delivery.
+    let source = match super::dialect(conn) {
+        super::Dialect::Sqlite => "VALUES ($1, $2, $3, $4, 'delivered', $5, $6, $5)",
+        super::Dialect::Postgres => {
+            "SELECT $1, p.id, $3, $4, 'delivered', $5, $6, $5 FROM access_packages p \
+             WHERE p.id = $2 FOR SHARE OF p"
+        }
+    };
+    sqlx::query(&format!(
         "INSERT INTO access_package_assignments (id, access_package_id, policy_id, target_id, state, start_at, end_at, \
-         created_at) VALUES ($1, $2, $3, $4, 'delivered', $5, $6, $5)",
-    )
+         created_at) {source}"
+    ))
     .bind(id)
     .bind(package)
     .bind(policy)
     .bind(target)
     .bind(ts(now))
     .bind(end.map(ts))
-    .exec(conn)
-    .await
+    .changed_one(conn)
+    .await?
+    // Only PostgreSQL's form can insert nothing, when the package is gone.
+    .then_some(())
+    .ok_or(super::StoreError::NotFound)
 }
 
 /// A package My Access may offer: not hidden, in an enabled catalog.

@@ -1149,3 +1149,32 @@ async fn two_patches_at_once_apply_one_after_the_other() {
     expected.sort();
     assert_eq!(members, expected, "neither addition is lost: {group}");
 }
+
+/// The identity provider takes Eric out of the Marketing Team, where it put
+/// him, while Maria's approval delivers his seat, which grants the team, on
+/// PostgreSQL (the delivery first, waiting for the audit log the test
+/// holds): he stays, through the seat.
+#[tokio::test]
+async fn a_member_the_provider_takes_out_stays_when_a_package_grants_it_at_that_moment() {
+    use crate::races::{SeatApproval, TEAM, in_turn, team_seat};
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let scim = Scim::new(&app, &make_token(&app, &admin, "Raced").await);
+    let seat = team_seat(&app, &clock).await;
+    let group = format!("/Groups/{}", group_id(&app, "Marketing Team").await);
+    let eric = user_named(&app, "eric.employee@gatehouse.demo").await.id;
+    let add = json!([{"op": "add", "path": "members", "value": [{"value": eric}]}]);
+    let (s, b) = scim.patch(&group, patch_op(add)).await;
+    assert_eq!(s, 204, "{b}");
+    assert!(has(
+        &held_by(&app, "eric.employee@gatehouse.demo").await,
+        TEAM
+    ));
+    let approval = SeatApproval::open(&app, &seat).await;
+    let remove = json!([{"op": "remove", "path": format!("members[value eq \"{eric}\"]")}]);
+    let take_out = scim.patch(&group, patch_op(remove));
+    let (approved, (s, b)) = in_turn(&app, approval.approve(), take_out).await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert_eq!(s, 204, "{b}");
+    let held = held_by(&app, "eric.employee@gatehouse.demo").await;
+    assert!(has(&held, TEAM), "the seat grants it: {held:?}");
+}

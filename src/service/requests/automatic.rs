@@ -95,11 +95,12 @@ async fn apply_policy(
         };
         let in_scope: Vec<&User> = people.iter().filter(|u| auto.rule.matches(u)).collect();
         let mut budget = CHANGES_PER_TRANSACTION;
-        let removed = remove_out_of_scope(&mut tx, id, &auto, &in_scope, now, &mut budget).await?;
+        let (removed, held) =
+            remove_out_of_scope(&mut tx, id, &auto, &in_scope, now, &mut budget).await?;
         let mut assigned = 0;
         // A transaction holds people in one order of their ids: one that
-        // ended someone's access leaves the assignments to the next.
-        if auto.assign && removed == 0 {
+        // held those whose access ends leaves the assignments to the next.
+        if auto.assign && !held {
             let rule = Rule {
                 package: &package,
                 info: &info,
@@ -111,7 +112,9 @@ async fn apply_policy(
         tx.commit().await?;
         applied.assigned += assigned;
         applied.removed += removed;
-        if budget > 0 && !(auto.assign && removed > 0) {
+        // Each pass that held someone ended their assignments (or found them
+        // ended), so the next finds fewer to end.
+        if budget > 0 && !held {
             break;
         }
     }
@@ -130,7 +133,7 @@ struct Rule<'a> {
 /// mark of those who match again or whom the policy no longer removes
 /// (both in bulk), and ends (as "no longer matches the rule") the
 /// assignments whose grace period has passed, within `budget`; returns how
-/// many ended.
+/// many ended, and whether it held anyone (whose access was to end).
 async fn remove_out_of_scope(
     tx: &mut Tx,
     policy: &str,
@@ -138,7 +141,7 @@ async fn remove_out_of_scope(
     in_scope: &[&User],
     now: DateTime<Utc>,
     budget: &mut usize,
-) -> Result<usize, ServiceError> {
+) -> Result<(usize, bool), ServiceError> {
     let matching: HashSet<&UserId> = in_scope.iter().map(|u| &u.id).collect();
     let grace = Duration::days(i64::from(auto.grace_period_days));
     let (mut clear, mut mark, mut due) = (vec![], vec![], vec![]);
@@ -162,6 +165,7 @@ async fn remove_out_of_scope(
     due.truncate(*budget);
     let holders: Vec<&UserId> = due.iter().map(|(_, holder)| holder).collect();
     users::lock_each(tx, &holders).await?;
+    let held = !holders.is_empty();
     store::assignments::set_out_of_scope(tx, &clear, None).await?;
     store::assignments::set_out_of_scope(tx, &mark, Some(now)).await?;
     let mut removed = 0;
@@ -186,7 +190,7 @@ async fn remove_out_of_scope(
             *budget -= 1;
         }
     }
-    Ok(removed)
+    Ok((removed, held))
 }
 
 /// Assigns the package to the people in scope who neither hold it nor have
