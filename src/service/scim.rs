@@ -458,6 +458,7 @@ async fn save_group(
     actor: &Actor,
     id: &str,
     change: impl Fn(ScimGroup) -> std::result::Result<ScimGroup, Problem>,
+    may_take_out: bool,
     now: DateTime<Utc>,
 ) -> Result<(GroupRow, Vec<(String, String)>)> {
     let gid = GroupId::parse(id).ok_or_else(|| Problem::not_found("group", id))?;
@@ -466,18 +467,11 @@ async fn save_group(
     // what people hold holds them, and before the group (whose lock bumps
     // the catalog generation, which a role change takes after its holders):
     // a package granting one of them the membership at this moment is then
-    // seen, and the membership kept.
-    let before = scim_group(group_in(&mut tx, id).await?);
-    if let Ok(after) = change(before.clone()) {
-        let staying: std::collections::HashSet<&String> = after.members.iter().collect();
-        let leaving: Vec<UserId> = before
-            .members
-            .iter()
-            .filter(|m| !staying.contains(m))
-            .cloned()
-            .map(UserId::from_stored)
-            .collect();
-        store::users::lock_each(&mut tx, &leaving.iter().collect::<Vec<_>>()).await?;
+    // seen, and the membership kept. A change that only adds (most PATCHes
+    // from Entra ID) takes nobody out, and the group is not read for it.
+    if may_take_out {
+        let before = scim_group(group_in(&mut tx, id).await?);
+        hold_leaving(&mut tx, &before, change(before.clone())).await?;
     }
     // Locked before it is read: a PATCH applies to the members as the one
     // before it left them, never to a copy another PATCH is changing.
@@ -518,6 +512,28 @@ async fn save_group(
     Ok(out)
 }
 
+/// Holds the members `before` has and the changed group (if the change
+/// applies) has not.
+async fn hold_leaving(
+    tx: &mut store::Conn,
+    before: &ScimGroup,
+    after: std::result::Result<ScimGroup, Problem>,
+) -> Result<()> {
+    let Ok(after) = after else {
+        return Ok(());
+    };
+    let staying: std::collections::HashSet<&String> = after.members.iter().collect();
+    let leaving: Vec<UserId> = before
+        .members
+        .iter()
+        .filter(|m| !staying.contains(m))
+        .cloned()
+        .map(UserId::from_stored)
+        .collect();
+    store::users::lock_each(tx, &leaving.iter().collect::<Vec<_>>()).await?;
+    Ok(())
+}
+
 /// A group as stored, as SCIM changes it.
 fn scim_group((row, members): (GroupRow, Vec<(String, String)>)) -> ScimGroup {
     ScimGroup {
@@ -539,12 +555,13 @@ pub async fn edit_group(
     match how {
         Edit::Replace => {
             let new = ScimGroup::from_json(body)?;
-            save_group(store, actor, id, |_| Ok(new.clone()), now).await
+            save_group(store, actor, id, |_| Ok(new.clone()), true, now).await
         }
         Edit::Patch => {
             let ops = patch::parse(body)?;
             let apply = |mut g: ScimGroup| g.apply(&ops).map(|()| g);
-            save_group(store, actor, id, apply, now).await
+            let may_take_out = ops.iter().any(|op| op.kind != patch::Kind::Add);
+            save_group(store, actor, id, apply, may_take_out, now).await
         }
     }
 }
