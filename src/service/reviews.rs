@@ -383,7 +383,7 @@ pub async fn end_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Service
         if ids.is_empty() {
             return Ok(ended);
         }
-        // All of them at once, in one order (see `apply_in`).
+        // All of them at once, in one order, before any is applied.
         db::lock_holders(&mut tx, &ids).await?;
         for id in &ids {
             let row = found(db::get(&mut tx, id).await?)?;
@@ -396,7 +396,9 @@ pub async fn end_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Service
     }
 }
 
-/// Applies a completed review in the caller's transaction.
+/// Applies a completed review in the caller's transaction, which holds the
+/// people it lists already (`db::lock_holders`): a delivery granting one of
+/// them a role the review takes back then comes wholly before or after.
 async fn apply_in(
     conn: &mut Conn,
     review: &ReviewRow,
@@ -408,7 +410,6 @@ async fn apply_in(
             "This review was already applied or stopped.".into(),
         ));
     }
-    db::lock_holders(conn, std::slice::from_ref(&review.id)).await?;
     let settings = review.settings()?;
     let batch = uuid::Uuid::new_v4().to_string();
     let removed = db::apply(conn, &review.id, settings.no_response, &batch, now).await?;
@@ -482,6 +483,7 @@ pub async fn apply_now(
     let mut tx = store.begin().await?;
     let row = of_package(&mut tx, package, id).await?;
     db::move_state(&mut tx, id, "inProgress", "completed", now).await?;
+    db::lock_holders(&mut tx, std::slice::from_ref(&row.id)).await?;
     apply_in(&mut tx, &row, actor, now).await?;
     tx.commit().await?;
     Ok(())

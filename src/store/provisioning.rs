@@ -356,6 +356,32 @@ pub async fn in_flight_members(conn: &mut Conn, link: &ResourceLinkId) -> Result
     .map_err(map_err)
 }
 
+/// The linked resource role of `link`: (system, origin system, origin id,
+/// role).
+async fn link_role(
+    conn: &mut Conn,
+    link: &ResourceLinkId,
+) -> Result<Option<(String, String, String, String)>> {
+    sqlx::query_as::<_, (String, String, String, String)>(
+        "SELECT system_id, origin_system, origin_id, role FROM resource_links WHERE id = $1",
+    )
+    .bind(link.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Whether the user `{user}` holds the link's resource role in the ledger
+/// (`$3`, `$4`, `$5`: its origin system, id and role) with no operation
+/// queued for the link (`$1`).
+fn granted_and_unqueued(user: &str) -> String {
+    format!(
+        "{user} IN ({}) AND NOT EXISTS (SELECT 1 FROM provisioning_operations o \
+         WHERE o.link_id = $1 AND o.user_id = {user} AND o.state = 'pending')",
+        super::connected_systems::holders_sql("$3", "$4", "$5")
+    )
+}
+
 /// The people who hold a linked resource role in the ledger, with who they
 /// are in the target when known: (user id, email, member value). People
 /// whose addition is still queued are left out: they are on their way.
@@ -363,22 +389,13 @@ pub async fn ledger_members(
     conn: &mut Conn,
     link: &ResourceLinkId,
 ) -> Result<Vec<(String, String, Option<String>)>> {
-    let Some((system, origin_system, origin_id, role)) =
-        sqlx::query_as::<_, (String, String, String, String)>(
-            "SELECT system_id, origin_system, origin_id, role FROM resource_links WHERE id = $1",
-        )
-        .bind(link.as_str())
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
+    let Some((system, origin_system, origin_id, role)) = link_role(conn, link).await? else {
         return Ok(vec![]);
     };
     sqlx::query_as::<_, (String, String, Option<String>)>(&format!(
         "SELECT u.id, u.email, a.member_value FROM users u \
-         LEFT JOIN provisioned_accounts a ON a.system_id = $2 AND a.user_id = u.id \
-         WHERE u.id IN ({}) AND NOT EXISTS (SELECT 1 FROM provisioning_operations o \
-         WHERE o.link_id = $1 AND o.user_id = u.id AND o.state = 'pending')",
-        super::connected_systems::holders_sql("$3", "$4", "$5")
+         LEFT JOIN provisioned_accounts a ON a.system_id = $2 AND a.user_id = u.id WHERE {}",
+        granted_and_unqueued("u.id")
     ))
     .bind(link.as_str())
     .bind(system)
@@ -403,13 +420,7 @@ pub async fn queue_additions(
     if users.is_empty() {
         return Ok(0);
     }
-    let Some((origin_system, origin_id, role)) = sqlx::query_as::<_, (String, String, String)>(
-        "SELECT origin_system, origin_id, role FROM resource_links WHERE id = $1",
-    )
-    .bind(link.as_str())
-    .fetch_optional(&mut *conn)
-    .await?
-    else {
+    let Some((_, origin_system, origin_id, role)) = link_role(conn, link).await? else {
         return Ok(0);
     };
     let mut queued = 0;
@@ -417,11 +428,9 @@ pub async fn queue_additions(
         let sql = format!(
             "INSERT INTO provisioning_operations (link_id, system_id, user_id, action, email, display_name, given_name, surname, next_attempt_at, created_at) \
              SELECT l.id, l.system_id, u.id, 'add', u.email, u.display_name, u.given_name, u.surname, $2, $2 \
-             FROM resource_links l JOIN users u ON u.id IN ({}) WHERE l.id = $1 \
-             AND u.id IN ({}) AND NOT EXISTS (SELECT 1 FROM provisioning_operations o \
-             WHERE o.link_id = l.id AND o.user_id = u.id AND o.state = 'pending')",
+             FROM resource_links l JOIN users u ON u.id IN ({}) WHERE l.id = $1 AND {}",
             placeholders(6, chunk.len()),
-            super::connected_systems::holders_sql("$3", "$4", "$5")
+            granted_and_unqueued("u.id")
         );
         let mut q = sqlx::query(&sql)
             .bind(link.as_str())
