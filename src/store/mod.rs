@@ -54,6 +54,12 @@ pub enum StoreError {
     /// A uniqueness or reference rule was broken; the constraint's name says which.
     #[error("conflict on {0}")]
     Conflict(String),
+    /// Another transaction held what this one needed, and this one was
+    /// given up: PostgreSQL broke a deadlock or a serialization conflict by
+    /// aborting it, or SQLite stayed locked past its busy timeout. Nothing
+    /// it did was kept, and the same change may simply be tried again.
+    #[error("given up for another transaction: {0}")]
+    Busy(sqlx::Error),
     #[error("database error: {0}")]
     Database(sqlx::Error),
     #[error("migration failed: {0}")]
@@ -143,11 +149,28 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// Whether the statement gave way to another transaction: PostgreSQL's
+/// `deadlock_detected`, `serialization_failure` and `lock_not_available`;
+/// SQLite's `SQLITE_BUSY` and `SQLITE_LOCKED`, with any of their extended
+/// codes (whose low byte is the primary code).
+fn gave_way(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = db.code() else {
+        return false;
+    };
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        return code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+    }
+    matches!(code.as_ref(), "40P01" | "40001" | "55P03")
+}
+
 /// Classifies driver errors the same way on both backends.
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() || db.is_foreign_key_violation() {
             return StoreError::Conflict(db.constraint().unwrap_or(db.message()).to_string());
+        }
+        if gave_way(db.as_ref()) {
+            return StoreError::Busy(e);
         }
     }
     if let sqlx::Error::RowNotFound = e {
@@ -653,5 +676,41 @@ mod tests {
             "%approve%request%"
         );
         assert_eq!(super::words_pattern("100%"), "%100\\%%");
+    }
+
+    /// A write refused because another connection holds the database is
+    /// told apart from other failures: the person is asked to try again.
+    #[tokio::test]
+    async fn a_write_that_finds_the_database_held_gives_way() {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let file = std::env::temp_dir().join(format!("gatehouse-busy-{}.db", std::process::id()));
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let mut holder = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let mut other = sqlx::AnyConnection::connect(&url).await.unwrap();
+        async fn run(c: &mut sqlx::AnyConnection, sql: &str) -> Result<(), super::StoreError> {
+            sqlx::query(sql)
+                .execute(c)
+                .await
+                .map(drop)
+                .map_err(super::map_err)
+        }
+        run(&mut other, "PRAGMA busy_timeout = 0").await.unwrap();
+        run(&mut holder, "CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        run(&mut holder, "BEGIN IMMEDIATE").await.unwrap();
+        let refused = run(&mut other, "INSERT INTO t VALUES (1)").await;
+        assert!(
+            matches!(refused, Err(super::StoreError::Busy(_))),
+            "{refused:?}"
+        );
+        let missing = run(&mut holder, "INSERT INTO nowhere VALUES (1)").await;
+        assert!(
+            matches!(missing, Err(super::StoreError::Database(_))),
+            "{missing:?}"
+        );
+        drop((holder, other));
+        let _ = std::fs::remove_file(&file);
     }
 }

@@ -74,10 +74,22 @@ impl From<StoreError> for AppError {
                         .into(),
                 )
             }
+            // Another change held the same people or objects, and the
+            // database gave this one up rather than wait in a circle with it.
+            StoreError::Busy(e) => {
+                tracing::warn!(error = %e, "change given up for another at the same moment");
+                AppError::Unavailable(BUSY.into())
+            }
             other => AppError::Internal(anyhow::Error::new(other)),
         }
     }
 }
+
+/// What a person reads when their change gave way to another.
+pub const BUSY: &str = "Another change to the same people or objects was being saved at that moment, so nothing was changed. Try again.";
+
+/// How many seconds a 503 asks the caller to wait before trying again.
+pub const RETRY_AFTER_SECONDS: &str = "1";
 
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
@@ -120,8 +132,11 @@ impl ResponseError for AppError {
             tracing::error!(error = format!("{e:#}"), "request failed");
         }
         let (title, message) = self.public_text();
-        HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
+        let mut res = HttpResponse::build(self.status_code());
+        if let AppError::Unavailable(_) = self {
+            res.insert_header(("Retry-After", RETRY_AFTER_SECONDS));
+        }
+        res.content_type("text/plain; charset=utf-8")
             .body(format!("{title}: {message}"))
     }
 }

@@ -192,9 +192,12 @@ pub async fn error_pages(
         None => None,
     };
     let body = page.unwrap_or_else(|| format!("{heading}: {message}"));
-    let response = HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body);
+    let mut response = HttpResponse::build(status);
+    // The plain answer's `Retry-After` (a 503 asks to try again shortly).
+    if let Some(after) = res.headers().get(actix_web::http::header::RETRY_AFTER) {
+        response.insert_header((actix_web::http::header::RETRY_AFTER, after.clone()));
+    }
+    let response = response.content_type("text/html; charset=utf-8").body(body);
     Ok(res.into_response(response).map_into_right_body())
 }
 

@@ -209,6 +209,8 @@ pub struct Page {
     pub body: String,
     /// The `Cache-Control` header, if any.
     pub cache_control: Option<String>,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
 }
 
 impl Page {
@@ -220,6 +222,7 @@ impl Page {
             set_cookies: vec![],
             body: html.to_string(),
             cache_control: None,
+            retry_after: None,
         }
     }
 
@@ -330,10 +333,12 @@ impl Browser {
                 }
             }
         }
-        let cache_control = res
-            .headers()
-            .get("cache-control")
-            .map(|v| v.to_str().unwrap().to_string());
+        let header = |name: &str| {
+            let value = res.headers().get(name);
+            value.map(|v| v.to_str().unwrap().to_string())
+        };
+        let cache_control = header("cache-control");
+        let retry_after = header("retry-after");
         let body = res.text().await.unwrap();
         Page {
             status,
@@ -341,6 +346,7 @@ impl Browser {
             set_cookies,
             body,
             cache_control,
+            retry_after,
         }
     }
 

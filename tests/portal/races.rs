@@ -16,7 +16,8 @@ use gatehouse::domain::policy::Expiration;
 use gatehouse::routes;
 
 use crate::correctness::{
-    catalog, demo, maria_approves, member_policy, package_with, request, request_of, signed_in,
+    assign_directly, catalog, demo, maria_approves, member_policy, package_with, request,
+    request_of, signed_in,
 };
 use crate::helpers::*;
 
@@ -303,4 +304,84 @@ async fn a_role_taken_out_of_a_package_as_it_is_delivered_is_not_left_behind() {
     assert_eq!(request_of(&app, &seat, ERIC).await.1, "delivered");
     let held = held_by(&app, ERIC).await;
     assert!(!has(&held, TEAM), "{held:?}");
+}
+
+/// An administrator assigns a package to Eric and Emma while another change
+/// holds them in the other order, so each waits for the other. PostgreSQL
+/// gives the assignment up to end the circle: the administrator reads that
+/// nothing was changed and may try again (a 503 asking to retry, not the
+/// error page of a fault), nobody was assigned, and trying again assigns both.
+#[tokio::test]
+async fn a_change_given_up_for_another_says_so_and_changes_nothing() {
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let objects = [(OriginSystem::AadGroup, "Marketing Team")];
+    let cat = catalog(&app, &clock, "Contended", false, &objects).await;
+    let open = member_policy("Anyone", vec![], Expiration::NoExpiration);
+    let pass = package_with(&app, &clock, &cat, "Open pass", &[TEAM_ROLE], &open).await;
+    let policy = policy_named(&app, &pass, "Anyone").await;
+    let emma = "emma.employee@gatehouse.demo";
+    let people = [ERIC, emma];
+    let assign = assign_directly(&app, &admin, &pass, &policy, &people, &[]);
+    let given_up = in_circle(&app, &people, assign).await;
+    assert_eq!(given_up.status, 503, "{}", given_up.body);
+    assert!(
+        given_up.has("so nothing was changed. Try again."),
+        "{}",
+        given_up.body
+    );
+    assert_eq!(given_up.retry_after.as_deref(), Some("1"));
+    let tab = app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&pass));
+    let assigned = admin.get(&tab).await;
+    assert!(
+        !assigned.has("Eric Employee") && !assigned.has("Emma"),
+        "{}",
+        assigned.body
+    );
+    let again = assign_directly(&app, &admin, &pass, &policy, &people, &[]).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    let assigned = admin.get(&tab).await;
+    assert!(
+        assigned.has("Eric Employee") && assigned.has("Emma"),
+        "{}",
+        assigned.body
+    );
+}
+
+/// Runs `change`, which holds these people in the order of their ids, while
+/// another transaction holds them in the other order: it holds the last
+/// before `change` starts and asks for the first once `change` waits. It
+/// waits longer before looking for a circle, so PostgreSQL finds the circle
+/// from `change`'s side and gives `change` up.
+pub(crate) async fn in_circle<T>(
+    app: &TestApp,
+    emails: &[&str],
+    change: impl Future<Output = T>,
+) -> T {
+    let mut ids = Vec::new();
+    for email in emails {
+        ids.push(user_named(app, email).await.id.to_string());
+    }
+    ids.sort();
+    let hold = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE";
+    let mut other = app.store.begin().await.unwrap();
+    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let last = ids.last().unwrap();
+    sqlx::query(hold)
+        .bind(last)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let circle = async {
+        until_lock_waiters(app, 1).await;
+        sqlx::query(hold)
+            .bind(&ids[0])
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        other.rollback().await.unwrap();
+    };
+    tokio::join!(change, circle).0
 }

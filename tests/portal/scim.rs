@@ -1178,3 +1178,43 @@ async fn a_member_the_provider_takes_out_stays_when_a_package_grants_it_at_that_
     let held = held_by(&app, "eric.employee@gatehouse.demo").await;
     assert!(has(&held, TEAM), "the seat grants it: {held:?}");
 }
+
+/// The provider takes Eric and Emma out of a group while another change
+/// holds them in the other order, on PostgreSQL, which gives the call up to
+/// end the circle: the provider is asked to try again (503, as Entra ID and
+/// Okta retry), the group keeps both, and the retry takes them out.
+#[tokio::test]
+async fn a_call_given_up_for_another_change_asks_to_retry_and_changes_nothing() {
+    let (app, admin, _clock) = demo(Backend::Postgres).await;
+    let scim = Scim::new(&app, &make_token(&app, &admin, "Contended").await);
+    let people = [
+        "eric.employee@gatehouse.demo",
+        "emma.employee@gatehouse.demo",
+    ];
+    let mut members = vec![];
+    for email in people {
+        members.push(json!({"value": user_named(&app, email).await.id.to_string()}));
+    }
+    let (s, group) = scim
+        .post(
+            "/Groups",
+            json!({"displayName": "Contended", "members": members}),
+        )
+        .await;
+    assert_eq!(s, 201, "{group}");
+    let path = format!("/Groups/{}", group["id"].as_str().unwrap());
+    let remove = patch_op(json!([{"op": "remove", "path": "members"}]));
+    let take_out = scim.patch(&path, remove.clone());
+    let (s, b) = crate::races::in_circle(&app, &people, take_out).await;
+    assert_eq!(s, 503, "{b}");
+    let error = "urn:ietf:params:scim:api:messages:2.0:Error";
+    assert_eq!(b["schemas"][0], error, "{b}");
+    assert!(b["detail"].as_str().unwrap().contains("Try again"), "{b}");
+    let (_, kept) = scim.get(&path).await;
+    assert_eq!(kept["members"].as_array().map(Vec::len), Some(2), "{kept}");
+    let (s, b) = scim.patch(&path, remove).await;
+    assert_eq!(s, 204, "{b}");
+    let (_, emptied) = scim.get(&path).await;
+    let left = emptied["members"].as_array().map_or(0, Vec::len);
+    assert_eq!(left, 0, "{emptied}");
+}

@@ -15,7 +15,9 @@ use crate::domain::audit::Actor;
 use crate::domain::scim::{ERROR_SCHEMA, LIST_SCHEMA, MAX_BODY_BYTES, Problem, schema};
 use crate::service::api_tokens::{self, Refusal};
 use crate::service::scim::ScimError;
+use crate::store::StoreError;
 use crate::web::Data;
+use crate::web::error::RETRY_AFTER_SECONDS;
 use crate::web::extract::body::BodyError;
 
 pub const BASE: &str = "/scim/v2";
@@ -90,6 +92,21 @@ pub(crate) fn failed(e: ScimError) -> HttpResponse {
         ScimError::Problem(p) => problem(&p),
         ScimError::Internal(crate::service::ServiceError::NotFound) => {
             problem(&Problem::new(404, None, "Not found."))
+        }
+        // Another change held the same people or group; a provider tries a
+        // 503 again (Entra ID and Okta both do), so nothing is lost.
+        ScimError::Internal(crate::service::ServiceError::Store(StoreError::Busy(e))) => {
+            tracing::warn!(error = %e, "SCIM call given up for another change at the same moment");
+            let mut res = problem(&Problem::new(
+                503,
+                None,
+                "Another change to the same people or groups was being saved at that moment, so nothing was changed. Try again.",
+            ));
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+            res
         }
         ScimError::Internal(e) => {
             tracing::error!(error = %format!("{e:#}"), "SCIM call failed");
