@@ -157,7 +157,6 @@ pub async fn import(
             return Ok(summary);
         }
     }
-    let read_at = std::time::Instant::now();
     let present: HashSet<String> = people.iter().map(|(dn, _)| dn.to_lowercase()).collect();
     // Each person's DN by uid, for groups that name members by uid.
     let by_uid: HashMap<String, String> = people
@@ -177,15 +176,16 @@ pub async fn import(
         }
     }
 
+    let started = std::time::Instant::now();
     let mut tx = store.begin().await?;
     let existing: HashMap<String, ImportedUser> = imports::users_of(&mut tx, system)
         .await?
         .into_iter()
         .filter_map(|u| Some((u.external_id.clone()?, u)))
         .collect();
-    let ids = people_in(&mut tx, system, &mapped, &existing, &mut summary, now).await?;
-    let people_at = std::time::Instant::now();
-    // Managers, by DN, once everyone is in.
+    let people_plan = plan_people(&mut tx, &mapped, &existing, &mut summary).await?;
+    let ids = &people_plan.ids;
+    // Managers, by DN, among everyone imported (new people included).
     let mut managers = Vec::new();
     for p in &mapped {
         let Some(id) = ids.get(&p.dn) else { continue };
@@ -194,28 +194,57 @@ pub async fn import(
             .as_ref()
             .and_then(|m| ids.get(m))
             .filter(|m| *m != id);
-        let had = existing.get(&p.dn).and_then(|u| u.manager_id.as_ref());
+        let had = existing
+            .get(&p.dn)
+            .and_then(|u| u.manager_id.as_ref())
+            .or_else(|| people_plan.managers_before.get(id));
         if want != had && (want.is_some() || had.is_some()) {
             managers.push((id.clone(), want.cloned()));
         }
     }
-    imports::set_managers(&mut tx, &managers, now).await?;
-    let managers_at = std::time::Instant::now();
     // Gone from the directory: leavers.
-    for (dn, u) in &existing {
-        if present.contains(dn) || u.state != "active" {
-            continue;
-        }
-        let id = UserId::from_stored(u.id.clone());
-        super::requests::leavers::leave(store, &mut tx, actor, &id, now).await?;
-        summary.people.removed += 1;
-    }
+    let leavers: Vec<UserId> = existing
+        .iter()
+        .filter(|(dn, u)| !present.contains(*dn) && u.state == "active")
+        .map(|(_, u)| UserId::from_stored(u.id.clone()))
+        .collect();
     let finder = Members {
         attribute: &member_attr,
-        ids: &ids,
+        ids,
         by_uid: &by_uid,
     };
-    groups_in(&mut tx, system, &groups, &finder, &mut summary, now).await?;
+    let groups_plan = plan_groups(&mut tx, system, &groups, &finder, &mut summary).await?;
+    // Everyone already in Gatehouse whose row or memberships the run
+    // changes is held first, all in the order of their ids, as every change
+    // to what people hold takes them: a package delivered to one of them at
+    // this moment then keeps the membership it grants, and the run never
+    // waits in a circle with another change. Those new to Gatehouse are
+    // seen by nobody else yet.
+    let fresh: HashSet<&str> = people_plan.fresh.iter().map(|p| p.id.as_str()).collect();
+    let changed: Vec<UserId> = people_plan
+        .kept
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .chain(managers.iter().map(|(id, _)| id.clone()))
+        .chain(groups_plan.people())
+        .filter(|id| !fresh.contains(id.as_str()))
+        .map(UserId::from_stored)
+        .chain(leavers.iter().cloned())
+        .collect();
+    users::lock_each(&mut tx, &changed.iter().collect::<Vec<_>>()).await?;
+    let held_at = std::time::Instant::now();
+    for (id, p) in &people_plan.kept {
+        keep(&mut tx, system, id, p, now).await?;
+    }
+    imports::insert_people(&mut tx, system, &people_plan.fresh, now).await?;
+    let people_at = std::time::Instant::now();
+    imports::set_managers(&mut tx, &managers, now).await?;
+    let managers_at = std::time::Instant::now();
+    for id in &leavers {
+        super::requests::leavers::leave(store, &mut tx, actor, id, now).await?;
+        summary.people.removed += 1;
+    }
+    apply_groups(&mut tx, system, groups_plan, &mut summary, now).await?;
     let groups_at = std::time::Instant::now();
 
     let details = json!(summary);
@@ -239,7 +268,8 @@ pub async fn import(
     imports::record(&mut tx, system, &details.to_string(), now).await?;
     tx.commit().await?;
     tracing::info!(
-        people_ms = (people_at - read_at).as_millis() as u64,
+        planned_ms = (held_at - started).as_millis() as u64,
+        people_ms = (people_at - held_at).as_millis() as u64,
         managers_ms = (managers_at - people_at).as_millis() as u64,
         groups_ms = (groups_at - managers_at).as_millis() as u64,
         commit_ms = groups_at.elapsed().as_millis() as u64,
@@ -265,17 +295,26 @@ async fn keep(
     Ok(())
 }
 
-/// Makes Gatehouse's people match the directory's: changed ones updated one
-/// by one, new ones inserted together. Returns every imported person's id by
-/// DN.
-async fn people_in(
+/// What a run changes about people, worked out before anything is written.
+struct PeoplePlan<'a> {
+    /// Every imported person's id, by DN.
+    ids: HashMap<String, String>,
+    /// People in Gatehouse whose entry changed, or whom the directory takes over.
+    kept: Vec<(UserId, &'a ImportedPerson)>,
+    /// The managers of those taken over, by id: the directory's replace them.
+    managers_before: HashMap<String, String>,
+    /// People new to Gatehouse.
+    fresh: Vec<NewPerson>,
+}
+
+/// How Gatehouse's people come to match the directory's: who is updated
+/// (one by one) and who is inserted (together).
+async fn plan_people<'a>(
     tx: &mut store::Tx,
-    system: &ConnectedSystemId,
-    mapped: &[ImportedPerson],
+    mapped: &'a [ImportedPerson],
     existing: &HashMap<String, ImportedUser>,
     summary: &mut Summary,
-    now: DateTime<Utc>,
-) -> Result<HashMap<String, String>, ServiceError> {
+) -> Result<PeoplePlan<'a>, ServiceError> {
     // Who holds each address someone would take (a new person, or a changed
     // address), read at once rather than person by person.
     let wanted: Vec<String> = mapped
@@ -287,15 +326,17 @@ async fn people_in(
         })
         .map(|p| p.email.normalized())
         .collect();
-    let holders: HashMap<String, (String, String)> = imports::holders(tx, &wanted)
+    let holders: HashMap<String, (String, String, Option<String>)> = imports::holders(tx, &wanted)
         .await?
         .into_iter()
-        .map(|(email, id, source)| (email, (id, source)))
+        .map(|(email, id, source, manager)| (email, (id, source, manager)))
         .collect();
     let ours: HashSet<&str> = existing.values().map(|u| u.id.as_str()).collect();
     let mut taken: HashSet<String> = HashSet::new();
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut fresh = Vec::new();
+    let mut kept = Vec::new();
+    let mut managers_before = HashMap::new();
     for p in mapped {
         let email = p.email.normalized();
         let holder = holders.get(&email);
@@ -305,7 +346,7 @@ async fn people_in(
                 summary.people.unchanged += 1;
                 continue;
             }
-            let clash = holder.is_some_and(|(id, _)| *id != u.id) || !taken.insert(email);
+            let clash = holder.is_some_and(|(id, ..)| *id != u.id) || !taken.insert(email);
             if clash {
                 summary.skipped.push((
                     p.dn.clone(),
@@ -313,8 +354,7 @@ async fn people_in(
                 ));
                 continue;
             }
-            let id = UserId::from_stored(u.id.clone());
-            keep(tx, system, &id, p, now).await?;
+            kept.push((UserId::from_stored(u.id.clone()), p));
             summary.people.updated += 1;
             continue;
         }
@@ -326,19 +366,21 @@ async fn people_in(
             continue;
         }
         match holder {
-            Some((id, _)) if ours.contains(id.as_str()) => summary.skipped.push((
+            Some((id, ..)) if ours.contains(id.as_str()) => summary.skipped.push((
                 p.dn.clone(),
                 format!("not imported: another entry has the address {}", p.email),
             )),
-            Some((_, source)) if source != "local" => summary.skipped.push((
+            Some((_, source, _)) if source != "local" => summary.skipped.push((
                 p.dn.clone(),
                 format!("not imported: {} is a person another source keeps", p.email),
             )),
-            Some((id, _)) => {
+            Some((id, _, manager)) => {
                 // Made in Gatehouse (or at first sign-in): the directory keeps them from now on.
-                let id = UserId::from_stored(id.clone());
-                keep(tx, system, &id, p, now).await?;
-                ids.insert(p.dn.clone(), id.to_string());
+                ids.insert(p.dn.clone(), id.clone());
+                kept.push((UserId::from_stored(id.clone()), p));
+                if let Some(m) = manager {
+                    managers_before.insert(id.clone(), m.clone());
+                }
                 summary.people.updated += 1;
             }
             None => {
@@ -354,21 +396,46 @@ async fn people_in(
             }
         }
     }
-    imports::insert_people(tx, system, &fresh, now).await?;
-    Ok(ids)
+    Ok(PeoplePlan {
+        ids,
+        kept,
+        managers_before,
+        fresh,
+    })
 }
 
-/// Makes the system's groups and their members (DN member values) match the
-/// directory's: new groups inserted together, memberships added together,
-/// the few removals one by one (a package may still grant them).
-async fn groups_in(
+/// What a run changes about the system's groups, worked out before anything
+/// is written.
+struct GroupsPlan {
+    /// Groups new to Gatehouse: (id, profile, DN).
+    fresh: Vec<(GroupId, GroupProfile, String)>,
+    /// Memberships to add: (group id, user id).
+    additions: Vec<(String, String)>,
+    /// Each group already imported: its id, how many join it, and who leaves it.
+    known: Vec<(GroupId, usize, Vec<String>)>,
+    /// Groups gone from the directory, with their members.
+    vanished: Vec<(GroupId, Vec<String>)>,
+}
+
+impl GroupsPlan {
+    /// Everyone whose memberships change.
+    fn people(&self) -> impl Iterator<Item = String> + '_ {
+        let joining = self.additions.iter().map(|(_, u)| u);
+        let leaving = self.known.iter().flat_map(|(_, _, gone)| gone);
+        let emptied = self.vanished.iter().flat_map(|(_, members)| members);
+        joining.chain(leaving).chain(emptied).cloned()
+    }
+}
+
+/// How the system's groups and their members (DN member values) come to
+/// match the directory's.
+async fn plan_groups(
     tx: &mut store::Tx,
     system: &ConnectedSystemId,
     groups: &Entries,
     finder: &Members<'_>,
     summary: &mut Summary,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
+) -> Result<GroupsPlan, ServiceError> {
     let known: HashMap<String, String> = imports::groups_of(tx, system)
         .await?
         .into_iter()
@@ -389,6 +456,7 @@ async fn groups_in(
         .collect();
     let mut fresh = Vec::new();
     let mut additions: Vec<(String, String)> = Vec::new();
+    let mut changed = Vec::new();
     let mut seen = HashSet::new();
     for (dn, attrs) in groups {
         let dn = dn.to_lowercase();
@@ -433,26 +501,50 @@ async fn groups_in(
         let new: Vec<&String> = members.iter().filter(|u| !had.contains(*u)).collect();
         let gone: Vec<String> = had.into_iter().filter(|u| !members.contains(u)).collect();
         additions.extend(new.iter().map(|u| (gid.clone(), (*u).clone())));
-        let removed =
-            store::scim::remove_members(tx, &GroupId::from_stored(gid.clone()), &gone).await?;
-        if !new.is_empty() || removed > 0 {
+        changed.push((GroupId::from_stored(gid), new.len(), gone));
+    }
+    // Gone from the directory: nobody holds it through the directory any
+    // more. (No group found at all leaves the groups as they are.)
+    let mut vanished = Vec::new();
+    if !groups.is_empty() {
+        for (dn, id) in known {
+            if !seen.contains(&dn) {
+                let members = current.remove(&id).unwrap_or_default();
+                vanished.push((GroupId::from_stored(id), members.into_iter().collect()));
+            }
+        }
+    }
+    Ok(GroupsPlan {
+        fresh,
+        additions,
+        known: changed,
+        vanished,
+    })
+}
+
+/// Makes the groups match the directory's as planned: new groups inserted
+/// together, memberships added together, the few removals one by one (a
+/// package may still grant them).
+async fn apply_groups(
+    tx: &mut store::Tx,
+    system: &ConnectedSystemId,
+    plan: GroupsPlan,
+    summary: &mut Summary,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    for (gid, joining, gone) in &plan.known {
+        let removed = store::scim::remove_members(tx, gid, gone).await?;
+        if *joining > 0 || removed > 0 {
             summary.groups.updated += 1;
         } else {
             summary.groups.unchanged += 1;
         }
     }
-    imports::insert_groups(tx, system, &fresh, now).await?;
-    store::scim::add_members(tx, &additions, now).await?;
-    // Gone from the directory: nobody holds it through the directory any
-    // more. (No group found at all leaves the groups as they are.)
-    if !groups.is_empty() {
-        for (dn, id) in &known {
-            if !seen.contains(dn) {
-                let gid = GroupId::from_stored(id.clone());
-                store::scim::set_members(tx, &gid, &[], now).await?;
-                summary.groups.removed += 1;
-            }
-        }
+    imports::insert_groups(tx, system, &plan.fresh, now).await?;
+    store::scim::add_members(tx, &plan.additions, now).await?;
+    for (gid, _) in &plan.vanished {
+        store::scim::set_members(tx, gid, &[], now).await?;
+        summary.groups.removed += 1;
     }
     Ok(())
 }

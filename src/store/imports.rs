@@ -36,11 +36,14 @@ pub async fn users_of(conn: &mut Conn, system: &ConnectedSystemId) -> Result<Vec
     .await
 }
 
-/// Who holds these (lower-cased) addresses: (address, id, source).
-pub async fn holders(conn: &mut Conn, emails: &[String]) -> Result<Vec<(String, String, String)>> {
+/// Who holds these (lower-cased) addresses: (address, id, source, manager).
+pub async fn holders(
+    conn: &mut Conn,
+    emails: &[String],
+) -> Result<Vec<(String, String, String, Option<String>)>> {
     rows::select_in(
         conn,
-        "SELECT email_lower, id, source FROM users WHERE email_lower IN ({list})",
+        "SELECT email_lower, id, source, manager_id FROM users WHERE email_lower IN ({list})",
         emails,
     )
     .await

@@ -1223,6 +1223,10 @@ both!(
             "Group buyers member"
         ));
         let eric = user_named(&app, ERIC).await;
+        assert_eq!(
+            eric.manager_id, None,
+            "taken over, at once as the directory has him: with no manager"
+        );
         let eric_page = admin.get(&app.url(routes::ADMIN_USER.id(&eric.id))).await;
         assert!(
             eric_page.has("Directory (LDAP import)"),
@@ -1350,3 +1354,64 @@ both!(
         ));
     }
 );
+
+/// Eric leaves the directory's "buyers" group while Maria's approval
+/// delivers his "Buyers seat", which grants it, on PostgreSQL: the delivery
+/// is first and waits for the audit log the test holds; the import read
+/// him among the group's members before that, so it would take him out.
+/// It holds him first and waits: he stays in the group, through the seat.
+#[tokio::test]
+async fn an_import_never_takes_out_whom_a_delivery_grants_the_group_at_that_moment() {
+    use crate::correctness::{catalog, maria_approves, package_with, request, signed_in};
+    use crate::races::{SeatApproval, in_turn};
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let ou = ldap_tree().await;
+    let set = |v: &[String]| v.iter().cloned().collect::<std::collections::HashSet<_>>();
+    let eric_dn = format!("uid=eric,ou=people,{ou}");
+    let group_dn = format!("cn=buyers,ou=groups,{ou}");
+    let mut l = ldap().await;
+    let group: Vec<Attribute> = vec![
+        ("objectClass".into(), set(&["groupOfNames".into()])),
+        ("cn".into(), set(&["buyers".into()])),
+        ("member".into(), set(std::slice::from_ref(&eric_dn))),
+    ];
+    l.add(&group_dn, group).await.unwrap().success().unwrap();
+    let mut fields = ldap_fields(&ou);
+    fields.push(("ldap_import", "on".into()));
+    let system = create_system(&app, &admin, &borrowed(&fields)).await;
+    let import = app.url(format!("{system}/import"));
+    let page = admin.get(&app.url(&system)).await;
+    let csrf = [("csrf_token", page.csrf())];
+    let form = csrf.each_ref().map(|(k, v)| (*k, v.as_str()));
+    let r = admin.post(&import, &form).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let buyer = "Group buyers member";
+    assert!(has(&held_by(&app, ERIC).await, buyer));
+
+    let objects = [(OriginSystem::AadGroup, "buyers")];
+    let cat = catalog(&app, &clock, "Buying", false, &objects).await;
+    let maria = user_named(&app, "maria.manager@gatehouse.demo").await.id;
+    let approved = maria_approves(&maria, gatehouse::domain::policy::Expiration::NoExpiration);
+    let roles = [("buyers", "member")];
+    let seat = package_with(&app, &clock, &cat, "Buyers seat", &roles, &approved).await;
+    let asked = request(&app, &signed_in(&app, ERIC).await, &seat, &[]).await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    // Eric leaves the group in the directory (the placeholder joins it, as a
+    // group needs a member).
+    let changes = vec![
+        ldap3::Mod::Add("member".into(), set(&[format!("cn=nobody,{ou}")])),
+        ldap3::Mod::Delete("member".into(), set(&[eric_dn])),
+    ];
+    l.modify(&group_dn, changes)
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+
+    let approval = SeatApproval::open(&app, &seat).await;
+    let (delivered, imported) = in_turn(&app, approval.approve(), admin.post(&import, &form)).await;
+    assert_eq!(delivered.status, 303, "{}", delivered.body);
+    assert_eq!(imported.status, 303, "{}", imported.body);
+    let held = held_by(&app, ERIC).await;
+    assert!(has(&held, buyer), "the seat grants it: {held:?}");
+}
