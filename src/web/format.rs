@@ -36,6 +36,19 @@ fn tag(stored: &str, tz: Tz, format: &str) -> String {
     )
 }
 
+/// A reason kept with a request as HTML: its words escaped, each moment it
+/// names as `when` shows one (see `domain::request::reason`).
+pub fn reason(kept: &str, tz: Tz) -> String {
+    use crate::domain::request::reason::{Piece, pieces};
+    pieces(kept)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Text(words) => escape(words),
+            Piece::Moment(t) => when(&t.to_rfc3339_opts(SecondsFormat::Secs, true), tz),
+        })
+        .collect()
+}
+
 fn parse(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s.trim())
         .ok()

@@ -93,6 +93,12 @@ impl Layout {
         stored.as_deref().map_or(String::new(), |s| self.when(s))
     }
 
+    /// A reason kept with a request, its moments in the viewer's zone
+    /// (see `format::reason`).
+    pub fn reason(&self, kept: &str) -> String {
+        format::reason(kept, self.tz)
+    }
+
     /// A stored time's date, in the viewer's zone.
     pub fn day(&self, stored: &str) -> String {
         format::day(stored, self.tz)

@@ -1340,6 +1340,20 @@ both!(
                 .unwrap_or_default()
                 .contains("after the end of the period")
         );
+        // Eric, in Paris, reads the period's end in his own zone.
+        let eric = signed_in(&app, eric_mail).await;
+        let profile = eric.get(&app.url(routes::PROFILE)).await;
+        let csrf = profile.csrf();
+        let paris = [("csrf_token", csrf.as_str()), ("time_zone", "Europe/Paris")];
+        let chose = eric.post(&app.url(routes::PROFILE), &paris).await;
+        assert_eq!(chose.status, 303, "{}", chose.body);
+        for page in [routes::REQUEST.id(&id), routes::REQUESTS.to_string()] {
+            let page = eric.get(&app.url(page)).await;
+            let at = page.body.find("the period it asked for (<time datetime=");
+            let reason = &page.body[at.expect(&page.body)..];
+            let moment = &reason[..reason.find("</time>)").unwrap()];
+            assert!(moment.ends_with(" CET"), "{moment}");
+        }
         assert_eq!(
             count(&app, &format!("SELECT COUNT(*) FROM access_package_assignments WHERE access_package_id = '{later}'")).await,
             0

@@ -362,7 +362,8 @@ impl Request {
     fn outcome(&self, names: &Names, reason: &str) -> Outcome {
         Outcome {
             request: self.facts(names),
-            reason: reason.to_string(),
+            // In UTC, named, as every mail's times.
+            reason: super::reason::written_in(reason, chrono_tz::UTC),
             ends: String::new(),
         }
     }
@@ -890,7 +891,7 @@ impl Request {
         if let Some((_, end)) = self.schedule.filter(|(_, e)| *e <= now) {
             return Some(format!(
                 "The request was approved after the end of the period it asked for ({}), so no access was given. Request it again for a new period.",
-                end.format("%Y-%m-%d %H:%M UTC")
+                super::reason::marked(end)
             ));
         }
         policy
@@ -899,7 +900,7 @@ impl Request {
             .map(|t| {
                 format!(
                     "The policy gave access until {}, which had passed when the request was approved, so no access was given.",
-                    t.format("%Y-%m-%d %H:%M UTC")
+                    super::reason::marked(t)
                 )
             })
     }
@@ -1048,7 +1049,9 @@ impl Request {
     pub fn refuse(&mut self, reason: String, names: &Names) -> Result<Vec<Change>, Refusal> {
         let from = self.state;
         let Ok(to) = transition(from, Event::DeliveryRefused) else {
-            return Err(Refusal::Refused(reason));
+            // Said at once, to whoever asked, in UTC as mail says it.
+            let said = super::reason::written_in(&reason, chrono_tz::UTC);
+            return Err(Refusal::Refused(said));
         };
         self.state = to;
         let mut changes = vec![

@@ -7,6 +7,7 @@ pub mod answers;
 pub mod eligibility;
 pub mod kind;
 pub mod period;
+pub mod reason;
 pub mod state;
 
 pub use aggregate::{
