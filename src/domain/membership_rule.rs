@@ -6,7 +6,8 @@
 //! (department, jobTitle, displayName, givenName, surname, mail, userType,
 //! accountEnabled, and custom attributes as `user.extension_<name>`); the
 //! comparisons `-eq`, `-ne`, `-startsWith`, `-notStartsWith`, `-contains`,
-//! `-notContains`, `-in` and `-notIn`; `-and`, `-or`, `-not` and
+//! `-notContains`, `-in`, `-notIn`, `-match` and `-notMatch` (a regular
+//! expression found anywhere in the value); `-and`, `-or`, `-not` and
 //! parentheses. As in Entra, values compare without regard to case, and
 //! `null` stands for an attribute with no value.
 
@@ -43,6 +44,49 @@ enum Expr {
         /// Lower-cased values; `None` is `null`.
         values: Vec<Option<String>>,
     },
+    /// `-match` (or, `negated`, `-notMatch`): the pattern is found in the
+    /// value; no value matches nothing.
+    Match {
+        property: Property,
+        pattern: Pattern,
+        negated: bool,
+    },
+}
+
+/// A regular expression as a rule gives it, compiled to ignore case.
+#[derive(Clone, Debug)]
+struct Pattern(regex::Regex);
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl Pattern {
+    /// How large a compiled pattern may grow: ample for any rule, and a
+    /// bound on what one pasted pattern may cost each evaluation.
+    const SIZE_LIMIT: usize = 1 << 20;
+
+    fn parse(text: &str, name: &str) -> Result<Pattern, String> {
+        regex::RegexBuilder::new(text)
+            .case_insensitive(true)
+            .size_limit(Self::SIZE_LIMIT)
+            .build()
+            .map(Pattern)
+            .map_err(|e| {
+                let why = match e {
+                    regex::Error::CompiledTooBig(_) => "it is too large".to_string(),
+                    // The last line names the fault ("error: unclosed group").
+                    other => {
+                        let text = other.to_string();
+                        let last = text.lines().last().unwrap_or_default();
+                        last.trim_start_matches("error: ").to_string()
+                    }
+                };
+                format!("The pattern for {name} is not a regular expression we can use: {why}.")
+            })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +170,8 @@ named_values! {
         NotContains = ("-notContains", "does not contain"),
         In = ("-in", "is one of"),
         NotIn = ("-notIn", "is none of"),
+        Match = ("-match", "matches the pattern"),
+        NotMatch = ("-notMatch", "does not match the pattern"),
     }
 }
 
@@ -154,6 +200,8 @@ impl Op {
             Op::NotContains => !text(|v, x| v.contains(x)),
             Op::In => against.iter().any(|x| x.as_deref() == value),
             Op::NotIn => !against.iter().any(|x| x.as_deref() == value),
+            // Read as `Expr::Match`, never compared here.
+            Op::Match | Op::NotMatch => false,
         }
     }
 }
@@ -169,6 +217,16 @@ impl Expr {
                 op,
                 values,
             } => op.holds(property.value_of(user).as_deref(), values),
+            Expr::Match {
+                property,
+                pattern,
+                negated,
+            } => {
+                let found = property
+                    .value_of(user)
+                    .is_some_and(|v| pattern.0.is_match(&v));
+                found != *negated
+            }
         }
     }
 }
@@ -381,6 +439,23 @@ impl Parser {
             })?,
             _ => return Err(format!("Expected an operator such as -eq after {name}.")),
         };
+        if matches!(op, Op::Match | Op::NotMatch) {
+            // As given: lower-casing a pattern would change what it means
+            // (`\D` is not `\d`); it is compiled to ignore case instead.
+            let pattern = match self.next() {
+                Some(Token::Quoted(q)) if !q.is_empty() => Pattern::parse(&q, &name)?,
+                _ => {
+                    return Err(format!(
+                        "Compare {name} with a pattern in double quotes, like {name} -match \"^Sales\"."
+                    ));
+                }
+            };
+            return Ok(Expr::Match {
+                property,
+                pattern,
+                negated: op == Op::NotMatch,
+            });
+        }
         let values = if matches!(op, Op::In | Op::NotIn) {
             self.list(&name)?
         } else {
@@ -504,6 +579,24 @@ mod tests {
     }
 
     #[test]
+    fn patterns_are_found_anywhere_in_the_value_without_regard_to_case() {
+        let eric = person(Some("Marketing"), "Marketing specialist", UserType::Member);
+        let nobody = person(None, "Intern", UserType::Member);
+        assert!(rule(r#"user.jobTitle -match "SPECIALIST$""#).matches(&eric));
+        assert!(rule(r#"user.department -match "^mark(et)+ing$""#).matches(&eric));
+        assert!(!rule(r#"user.department -match "^Sales""#).matches(&eric));
+        assert!(rule(r#"user.department -notMatch "^Sales""#).matches(&eric));
+        // `\D` keeps its meaning (not a digit): the pattern is not lower-cased.
+        assert!(rule(r#"user.extension_costCenter -match "^\D+-\d+$""#).matches(&eric));
+        assert!(!rule(r#"user.department -match ".""#).matches(&nobody));
+        assert!(rule(r#"user.department -notMatch ".""#).matches(&nobody));
+        assert_eq!(
+            rule(r#"user.department -match "a+""#),
+            rule(r#"user.department -match "a+""#)
+        );
+    }
+
+    #[test]
     fn and_binds_tighter_than_or_and_not_and_parentheses_work() {
         let eric = person(Some("Marketing"), "Marketing specialist", UserType::Member);
         let gary = person(None, "Consultant", UserType::Guest);
@@ -556,10 +649,18 @@ mod tests {
             ("user.accountEnabled -eq \"yes\"", "true or false"),
             ("user.department -eq \"x\" -and", "The rule ends where"),
             ("user.extension_ -eq \"x\"", "Unknown property"),
+            (
+                "user.department -match \"(sales\"",
+                "not a regular expression we can use: unclosed group.",
+            ),
+            ("user.department -match null", "a pattern in double quotes"),
+            ("user.department -match \"\"", "a pattern in double quotes"),
+            ("user.department -match \"x{1000}{1000}\"", "too large"),
         ];
         for (text, expected) in cases {
             let e = MembershipRule::parse(text).unwrap_err();
             assert!(e.contains(expected), "{text}: {e}");
+            assert!(!e.contains("error:"), "{text}: {e}");
         }
         let deep = format!(
             "{}user.department -eq \"x\"{}",

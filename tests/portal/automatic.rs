@@ -125,6 +125,35 @@ both!(
         assert!(!checked.has("Maria Manager"));
         assert!(!admin.get(&tab).await.has("Marketing staff"));
 
+        // Patterns too: found anywhere, without regard to case; one that is
+        // not a regular expression is answered beside the rule.
+        let pattern = |rule: &'static str| {
+            let fields = [
+                ("display_name", "Writers and specialists"),
+                ("rule", rule),
+                ("preview", "1"),
+            ];
+            let admin = &admin;
+            let new = &new;
+            async move { post_policy(admin, new, &fields).await }
+        };
+        let checked = pattern(r#"user.jobTitle -match "(WRITER|specialist)$""#).await;
+        assert!(
+            checked.has("2 people match this rule now"),
+            "{}",
+            checked.body
+        );
+        assert!(checked.has("Eric Employee") && checked.has("Emma Employee"));
+        let checked = pattern(r#"user.jobTitle -notMatch "^marketing""#).await;
+        assert!(checked.has("Emma Employee") && !checked.has("Eric Employee"));
+        let broken = pattern(r#"user.jobTitle -match "(writer""#).await;
+        assert_eq!(broken.status, 422);
+        assert!(
+            broken.has(r#"id="rule-error""#) && broken.has("unclosed group"),
+            "{}",
+            broken.body
+        );
+
         let made = post_policy(
             &admin,
             &new,
