@@ -219,7 +219,9 @@ pub async fn import(
     // to what people hold takes them: a package delivered to one of them at
     // this moment then keeps the membership it grants, and the run never
     // waits in a circle with another change. Those new to Gatehouse are
-    // seen by nobody else yet.
+    // seen by nobody else yet. (What was read before they were held may
+    // have changed meanwhile, a membership removed by hand, say: the next
+    // run puts it right.)
     let fresh: HashSet<&str> = people_plan.fresh.iter().map(|p| p.id.as_str()).collect();
     let changed: Vec<UserId> = people_plan
         .kept
@@ -411,9 +413,11 @@ struct GroupsPlan {
     fresh: Vec<(GroupId, GroupProfile, String)>,
     /// Memberships to add: (group id, user id).
     additions: Vec<(String, String)>,
-    /// Each group already imported: its id, how many join it, and who leaves it.
+    /// Each group already imported: its id, how many join it, and who leaves
+    /// it. (Those only a package makes members are neither: the directory
+    /// listing one of them makes them a member by the directory too.)
     known: Vec<(GroupId, usize, Vec<String>)>,
-    /// Groups gone from the directory, with their members.
+    /// Groups gone from the directory, with the members it held.
     vanished: Vec<(GroupId, Vec<String>)>,
 }
 
@@ -542,8 +546,10 @@ async fn apply_groups(
     }
     imports::insert_groups(tx, system, &plan.fresh, now).await?;
     store::scim::add_members(tx, &plan.additions, now).await?;
-    for (gid, _) in &plan.vanished {
-        store::scim::set_members(tx, gid, &[], now).await?;
+    // Only those held when the run was planned: anyone added since was not
+    // held first, and leaves on the next run.
+    for (gid, members) in &plan.vanished {
+        store::scim::remove_members(tx, gid, members).await?;
         summary.groups.removed += 1;
     }
     Ok(())

@@ -204,14 +204,16 @@ pub async fn insert_groups(
     Ok(())
 }
 
-/// The members (role member) of every group the system imported: (group, user).
+/// The members (role member) of every group the system imported, as the
+/// directory (or someone by hand) holds them, not those only a package
+/// grants: (group, user).
 pub async fn members_of(
     conn: &mut Conn,
     system: &ConnectedSystemId,
 ) -> Result<Vec<(String, String)>> {
     sqlx::query_as(
         "SELECT m.group_id, m.user_id FROM group_members m JOIN groups g ON g.id = m.group_id \
-         WHERE g.source_system = $1 AND m.role = 'member'",
+         WHERE g.source_system = $1 AND m.role = 'member' AND m.outside_assignments = TRUE",
     )
     .bind(system.as_str())
     .all(conn)

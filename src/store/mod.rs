@@ -56,8 +56,9 @@ pub enum StoreError {
     Conflict(String),
     /// Another transaction held what this one needed, and this one was
     /// given up: PostgreSQL broke a deadlock or a serialization conflict by
-    /// aborting it, or SQLite stayed locked past its busy timeout. Nothing
-    /// it did was kept, and the same change may simply be tried again.
+    /// aborting it, SQLite stayed locked past its busy timeout, or no pooled
+    /// connection came free in time. Nothing it did was kept, and the same
+    /// change may simply be tried again.
     #[error("given up for another transaction: {0}")]
     Busy(sqlx::Error),
     #[error("database error: {0}")]
@@ -175,6 +176,11 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     }
     if let sqlx::Error::RowNotFound = e {
         return StoreError::NotFound;
+    }
+    // Every connection stayed busy past the pool's wait: as a lock that
+    // stayed held, nothing was done and it may be tried again.
+    if let sqlx::Error::PoolTimedOut = e {
+        return StoreError::Busy(e);
     }
     StoreError::Database(e)
 }

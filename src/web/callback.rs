@@ -8,8 +8,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::routes;
+use crate::service::ServiceError;
 use crate::service::requests::{CallbackRefusal, resume as resume_request};
+use crate::store::StoreError;
 use crate::web::Data;
+use crate::web::error::RETRY_AFTER_SECONDS;
 use crate::web::extract::bearer::bearer;
 use crate::web::extract::body::{self, BodyError};
 
@@ -75,12 +78,22 @@ async fn resume(
         ),
         Err(CallbackRefusal::Invalid(m)) => error(StatusCode::BAD_REQUEST, "BadRequest", &m),
         Err(CallbackRefusal::Failed(e)) => {
-            tracing::error!(error = %e, "custom extension callback");
-            error(
+            // Given up for another change at that moment: nothing is wrong.
+            if let ServiceError::Store(StoreError::Busy(_)) = e {
+                tracing::warn!(error = %e, "custom extension callback given up for another change");
+            } else {
+                tracing::error!(error = %e, "custom extension callback");
+            }
+            let mut res = error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ServiceUnavailable",
                 "The answer could not be recorded; send it again.",
-            )
+            );
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+            res
         }
     }
 }

@@ -7,6 +7,7 @@ use chrono::Duration;
 use gatehouse::clock::Clock;
 use gatehouse::domain::catalog::OriginSystem;
 use gatehouse::domain::ids::AccessPackageId;
+use gatehouse::domain::policy::Expiration;
 use gatehouse::routes;
 use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
 
@@ -1355,6 +1356,61 @@ both!(
     }
 );
 
+/// A subtree (`ldap_tree`) with a "buyers" group listing Eric, or only the
+/// placeholder, imported from by a connected system: (subtree, group DN,
+/// system's console path).
+async fn buyers_imported(app: &TestApp, admin: &Browser, eric: bool) -> (String, String, String) {
+    let ou = ldap_tree().await;
+    let group_dn = format!("cn=buyers,ou=groups,{ou}");
+    let member = if eric {
+        "uid=eric,ou=people"
+    } else {
+        "cn=nobody"
+    };
+    let values = [format!("{member},{ou}")].into();
+    let group: Vec<Attribute> = vec![
+        ("objectClass".into(), ["groupOfNames".to_string()].into()),
+        ("cn".into(), ["buyers".to_string()].into()),
+        ("member".into(), values),
+    ];
+    ldap()
+        .await
+        .add(&group_dn, group)
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    let mut fields = ldap_fields(&ou);
+    fields.push(("ldap_import", "on".into()));
+    let system = create_system(app, admin, &borrowed(&fields)).await;
+    import_now(app, admin, &system).await;
+    (ou, group_dn, system)
+}
+
+/// Presses "Sync now" on the system's page.
+async fn import_now(app: &TestApp, admin: &Browser, system: &str) {
+    let page = admin.get(&app.url(system)).await;
+    let import = app.url(format!("{system}/import"));
+    let r = admin.post(&import, &[("csrf_token", &page.csrf())]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+}
+
+/// Adds (`add`) or takes out a member of a directory group.
+async fn change_member(group_dn: &str, member: &str, add: bool) {
+    let one = [member.to_string()].into();
+    let change = if add {
+        ldap3::Mod::Add("member".into(), one)
+    } else {
+        ldap3::Mod::Delete("member".into(), one)
+    };
+    let mut l = ldap().await;
+    l.modify(group_dn, vec![change])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+}
+
 /// Eric leaves the directory's "buyers" group while Maria's approval
 /// delivers his "Buyers seat", which grants it, on PostgreSQL: the delivery
 /// is first and waits for the audit log the test holds; the import read
@@ -1365,53 +1421,62 @@ async fn an_import_never_takes_out_whom_a_delivery_grants_the_group_at_that_mome
     use crate::correctness::{catalog, maria_approves, package_with, request, signed_in};
     use crate::races::{SeatApproval, in_turn};
     let (app, admin, clock) = demo(Backend::Postgres).await;
-    let ou = ldap_tree().await;
-    let set = |v: &[String]| v.iter().cloned().collect::<std::collections::HashSet<_>>();
-    let eric_dn = format!("uid=eric,ou=people,{ou}");
-    let group_dn = format!("cn=buyers,ou=groups,{ou}");
-    let mut l = ldap().await;
-    let group: Vec<Attribute> = vec![
-        ("objectClass".into(), set(&["groupOfNames".into()])),
-        ("cn".into(), set(&["buyers".into()])),
-        ("member".into(), set(std::slice::from_ref(&eric_dn))),
-    ];
-    l.add(&group_dn, group).await.unwrap().success().unwrap();
-    let mut fields = ldap_fields(&ou);
-    fields.push(("ldap_import", "on".into()));
-    let system = create_system(&app, &admin, &borrowed(&fields)).await;
-    let import = app.url(format!("{system}/import"));
-    let page = admin.get(&app.url(&system)).await;
-    let csrf = [("csrf_token", page.csrf())];
-    let form = csrf.each_ref().map(|(k, v)| (*k, v.as_str()));
-    let r = admin.post(&import, &form).await;
-    assert_eq!(r.status, 303, "{}", r.body);
+    let (ou, group_dn, system) = buyers_imported(&app, &admin, true).await;
     let buyer = "Group buyers member";
     assert!(has(&held_by(&app, ERIC).await, buyer));
 
     let objects = [(OriginSystem::AadGroup, "buyers")];
     let cat = catalog(&app, &clock, "Buying", false, &objects).await;
     let maria = user_named(&app, "maria.manager@gatehouse.demo").await.id;
-    let approved = maria_approves(&maria, gatehouse::domain::policy::Expiration::NoExpiration);
+    let approved = maria_approves(&maria, Expiration::NoExpiration);
     let roles = [("buyers", "member")];
     let seat = package_with(&app, &clock, &cat, "Buyers seat", &roles, &approved).await;
     let asked = request(&app, &signed_in(&app, ERIC).await, &seat, &[]).await;
     assert_eq!(asked.status, 303, "{}", asked.body);
     // Eric leaves the group in the directory (the placeholder joins it, as a
     // group needs a member).
-    let changes = vec![
-        ldap3::Mod::Add("member".into(), set(&[format!("cn=nobody,{ou}")])),
-        ldap3::Mod::Delete("member".into(), set(&[eric_dn])),
-    ];
-    l.modify(&group_dn, changes)
-        .await
-        .unwrap()
-        .success()
-        .unwrap();
+    change_member(&group_dn, &format!("cn=nobody,{ou}"), true).await;
+    change_member(&group_dn, &format!("uid=eric,ou=people,{ou}"), false).await;
 
     let approval = SeatApproval::open(&app, &seat).await;
-    let (delivered, imported) = in_turn(&app, approval.approve(), admin.post(&import, &form)).await;
+    let (delivered, ()) =
+        in_turn(&app, approval.approve(), import_now(&app, &admin, &system)).await;
     assert_eq!(delivered.status, 303, "{}", delivered.body);
-    assert_eq!(imported.status, 303, "{}", imported.body);
     let held = held_by(&app, ERIC).await;
     assert!(has(&held, buyer), "the seat grants it: {held:?}");
 }
+
+both!(
+    a_membership_the_directory_lists_outlives_the_package_that_granted_it_first,
+    |backend| async move {
+        use crate::correctness::{catalog, member_policy, package_with};
+        let (app, admin, clock) = demo(backend).await;
+        let (ou, group_dn, system) = buyers_imported(&app, &admin, false).await;
+        let objects = [(OriginSystem::AadGroup, "buyers")];
+        let cat = catalog(&app, &clock, "Buying", false, &objects).await;
+        let open = member_policy("Anyone", vec![], Expiration::NoExpiration);
+        let roles = [("buyers", "member")];
+        let pass = package_with(&app, &clock, &cat, "Buyers pass", &roles, &open).await;
+        let policy = policy_named(&app, &pass, "Anyone").await;
+        let r = assign_directly(&app, &admin, &pass, &policy, &[ERIC], &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let buyer = "Group buyers member";
+        assert!(has(&held_by(&app, ERIC).await, buyer));
+
+        // The directory lists him too, from the next run on: the membership
+        // is the directory's as well, and stays when the pass ends.
+        let eric_dn = format!("uid=eric,ou=people,{ou}");
+        change_member(&group_dn, &eric_dn, true).await;
+        import_now(&app, &admin, &system).await;
+        remove_assignment(&app, &admin, &pass, ERIC).await;
+        assert!(
+            has(&held_by(&app, ERIC).await, buyer),
+            "the directory lists him"
+        );
+
+        // Taken out of the directory's group, he leaves it on the next run.
+        change_member(&group_dn, &eric_dn, false).await;
+        import_now(&app, &admin, &system).await;
+        assert!(!has(&held_by(&app, ERIC).await, buyer));
+    }
+);

@@ -362,8 +362,7 @@ impl Request {
     fn outcome(&self, names: &Names, reason: &str) -> Outcome {
         Outcome {
             request: self.facts(names),
-            // In UTC, named, as every mail's times.
-            reason: super::reason::written_in(reason, chrono_tz::UTC),
+            reason: reason.to_string(),
             ends: String::new(),
         }
     }
@@ -1047,18 +1046,16 @@ impl Request {
     /// An approved request whose access can no longer be given ends denied,
     /// with the reason, and the requestor is told; a reprocess is refused.
     pub fn refuse(&mut self, reason: String, names: &Names) -> Result<Vec<Change>, Refusal> {
+        // Kept with its moments marked; said at once, and mailed, with them
+        // in UTC, as every mail's times.
+        let said = super::reason::written_in(&reason, chrono_tz::UTC);
         let from = self.state;
         let Ok(to) = transition(from, Event::DeliveryRefused) else {
-            // Said at once, to whoever asked, in UTC as mail says it.
-            let said = super::reason::written_in(&reason, chrono_tz::UTC);
             return Err(Refusal::Refused(said));
         };
         self.state = to;
-        let mut changes = vec![
-            self.moved(from, self.stage),
-            Change::OutcomeReason(reason.clone()),
-        ];
-        changes.extend(self.outcome_mail(Message::RequestDenied(self.outcome(names, &reason))));
+        let mut changes = vec![self.moved(from, self.stage), Change::OutcomeReason(reason)];
+        changes.extend(self.outcome_mail(Message::RequestDenied(self.outcome(names, &said))));
         Ok(changes)
     }
 

@@ -16,6 +16,13 @@ pub fn marked(t: DateTime<Utc>) -> String {
     )
 }
 
+/// Words from elsewhere (a remote system's detail) to keep in a reason:
+/// anything in them that reads as a mark is broken, so they never show a
+/// moment of their own.
+pub fn words(text: &str) -> String {
+    text.replace(OPEN, "[[ at ")
+}
+
 /// A part of a kept reason: its words, or a moment it names.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Piece<'a> {
@@ -83,6 +90,8 @@ mod tests {
         for plain in ["Denied [[at soon]] by Maria [[at ", "No approver", ""] {
             assert_eq!(written_in(plain, chrono_tz::UTC), plain);
         }
+        let spoof = words(&format!("Denied: {}", marked(t)));
+        assert_eq!(pieces(&spoof), vec![Piece::Text(&spoof)]);
         assert_eq!(
             pieces(&format!("[[at x]]{}", marked(t))),
             vec![Piece::Text("[[at x]]"), Piece::Moment(t)]

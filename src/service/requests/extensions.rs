@@ -11,7 +11,7 @@ use crate::domain::audit::Actor;
 use crate::domain::custom_extension::{Answer, OnTimeout, Stage, read_callback, same_secret};
 use crate::domain::ids::RequestId;
 use crate::domain::policy::Policy;
-use crate::domain::request::{Binding, Change, Names, NextStage, Request, RequestState};
+use crate::domain::request::{Binding, Change, Names, NextStage, Request, RequestState, reason};
 use crate::service::ServiceError;
 use crate::store::snapshot::PackageInfo;
 use crate::store::{self, Conn, Store, custom_extensions};
@@ -334,6 +334,8 @@ async fn go_on_or_stop(
         }
         (Answer::Deny | Answer::Cancel, _) => {
             let cancel = answer == Answer::Cancel;
+            // The extension's own words stay words (`reason::words`).
+            let detail = detail.as_deref().map(reason::words);
             let why = match (&detail, cancel, timed_out) {
                 (_, _, true) => format!("{name} did not answer in time."),
                 (Some(d), true, _) => format!("Canceled by {name}: {d}"),
