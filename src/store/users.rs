@@ -642,6 +642,31 @@ pub async fn active_all(conn: &mut Conn) -> Result<Vec<User>> {
     rows.into_iter().map(User::try_from).collect()
 }
 
+/// The active members (role member) of these groups, each once, in the
+/// order of their ids; at most `limit`.
+pub async fn active_members_of(
+    conn: &mut Conn,
+    groups: &[String],
+    limit: i64,
+) -> Result<Vec<User>> {
+    if groups.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE state = 'active' AND id IN \
+         (SELECT user_id FROM group_members WHERE role = 'member' AND group_id IN ({})) \
+         ORDER BY id LIMIT ${}",
+        super::placeholders(1, groups.len()),
+        groups.len() + 1
+    );
+    let mut q = sqlx::query_as::<_, UserRow>(&sql);
+    for g in groups {
+        q = q.bind(g.clone());
+    }
+    let rows = q.bind(limit).fetch_all(conn).await?;
+    rows.into_iter().map(User::try_from).collect()
+}
+
 /// The users with these addresses (lower case), in one statement.
 pub async fn by_emails(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>> {
     if emails.is_empty() {

@@ -1018,3 +1018,90 @@ both!(
     );
     }
 );
+
+/// Posts a form of the console as the administrator; the answer.
+async fn console_post(app: &TestApp, admin: &Browser, path: &str, fields: &[(&str, &str)]) -> Page {
+    let csrf = admin.get(&app.url(routes::ADMIN)).await.csrf();
+    let mut all = vec![("csrf_token", csrf.as_str())];
+    all.extend_from_slice(fields);
+    admin.post(&app.url(path), &all).await
+}
+
+both!(
+    a_package_is_assigned_to_the_members_of_a_group,
+    |backend| async move {
+        use crate::correctness::{assign_directly, demo, open_package};
+        let (app, admin, clock) = demo(backend).await;
+        let made = console_post(
+            &app,
+            &admin,
+            routes::ADMIN_GROUPS.as_str(),
+            &[("display_name", "Launch crew"), ("group_type", "security")],
+        )
+        .await;
+        assert_eq!(made.status, 303, "{}", made.body);
+        let crew = made.location.unwrap();
+        let crew_members = ["eric.employee", "emma.employee", "maria.manager"];
+        for who in crew_members {
+            let email = format!("{who}@gatehouse.demo");
+            let role = [
+                ("email", email.as_str()),
+                ("role", "member"),
+                ("action", "add"),
+            ];
+            let added = console_post(&app, &admin, &format!("{crew}/roles"), &role).await;
+            assert_eq!(added.status, 303, "{}", added.body);
+        }
+        let (kit, policy) =
+            open_package(&app, &clock, "Launch", "Marketing Team", "Launch kit").await;
+        let emma = "emma.employee@gatehouse.demo";
+        let r = assign_directly(&app, &admin, &kit, &policy, &[emma], &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+
+        // The group is found with the picker; a name that is no group is
+        // answered beside the field, and nobody is assigned.
+        let url = app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&kit));
+        let form = admin.get(&url).await;
+        let search = [
+            ("csrf_token", form.csrf()),
+            ("policy", policy.clone()),
+            ("pickq:groups", "launch".to_string()),
+            ("pick", "group:groups".to_string()),
+        ];
+        let search = search.each_ref().map(|(k, v)| (*k, v.as_str()));
+        let found = admin.post(&url, &search).await;
+        assert!(found.has("Launch crew"), "{}", found.body);
+        let group = |name: &'static str| [("groups", name)];
+        let wrong = assign_directly(&app, &admin, &kit, &policy, &[], &group("Launch")).await;
+        assert_eq!(wrong.status, 422, "{}", wrong.body);
+        assert!(
+            wrong.has(r#"id="groups-error">No group is named Launch."#),
+            "{}",
+            wrong.body
+        );
+        let tab = app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&kit));
+        assert!(!admin.get(&tab).await.has("Eric Employee"));
+
+        // Everyone in it is assigned but Emma, who has the package already.
+        let crew = group("Launch crew");
+        let done = assign_directly(&app, &admin, &kit, &policy, &[], &crew).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        let page = admin.get(&tab).await;
+        let left_out = "Left out 1 of the groups&#39; members who already had this package";
+        for said in ["Eric Employee", "Maria Manager", left_out] {
+            assert!(page.has(said), "{said}: {}", page.body);
+        }
+        let team = "Group Marketing Team member";
+        assert!(
+            holdings(&app, "maria.manager@gatehouse.demo")
+                .await
+                .iter()
+                .any(|h| h == team)
+        );
+
+        // Once everyone has it, the group assigns nobody, and says so.
+        let again = assign_directly(&app, &admin, &kit, &policy, &[], &crew).await;
+        assert_eq!(again.status, 422, "{}", again.body);
+        assert!(again.has("Everyone in these groups already has this access package"));
+    }
+);

@@ -168,6 +168,24 @@ pub(crate) async fn package_with(
     .unwrap()
 }
 
+/// A package in a catalog of its own, `catalog` (holding only the group),
+/// granting membership of the group to any member for good, without
+/// approval, through its policy "Anyone": (package, policy id).
+pub(crate) async fn open_package(
+    app: &TestApp,
+    clock: &Clock,
+    catalog_name: &str,
+    group: &str,
+    name: &str,
+) -> (AccessPackageId, String) {
+    let objects = [(OriginSystem::AadGroup, group)];
+    let cat = catalog(app, clock, catalog_name, false, &objects).await;
+    let open = member_policy("Anyone", vec![], Expiration::NoExpiration);
+    let package = package_with(app, clock, &cat, name, &[(group, "member")], &open).await;
+    let policy = policy_named(app, &package, "Anyone").await;
+    (package, policy)
+}
+
 /// Assigns the package to people directly, as an administrator would on the
 /// New assignment page, bypassing approval unless `approval` is set.
 pub(crate) async fn assign_directly(

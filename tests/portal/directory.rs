@@ -494,6 +494,7 @@ async fn jira_for(
         &gatehouse::service::requests::NewAssignment {
             policy_id: &policy_id,
             users: vec![person.email.clone()],
+            groups: vec![],
             new_guest: None,
             period: PeriodInput::NONE,
             answers: Default::default(),

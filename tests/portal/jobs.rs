@@ -977,6 +977,7 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
                 users: (0..60)
                     .map(|n| format!("person{n}@gatehouse.demo"))
                     .collect(),
+                groups: vec![],
                 new_guest: None,
                 period: PeriodInput {
                     start: &day(0),
@@ -1259,6 +1260,7 @@ both!(
                 &gatehouse::service::requests::NewAssignment {
                     policy_id: &policy,
                     users: vec![eric.email.clone()],
+                    groups: vec![],
                     new_guest: None,
                     period: PeriodInput {
                         start: &start,

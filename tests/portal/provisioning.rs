@@ -1449,15 +1449,10 @@ async fn an_import_never_takes_out_whom_a_delivery_grants_the_group_at_that_mome
 both!(
     a_membership_the_directory_lists_outlives_the_package_that_granted_it_first,
     |backend| async move {
-        use crate::correctness::{catalog, member_policy, package_with};
+        use crate::correctness::open_package;
         let (app, admin, clock) = demo(backend).await;
         let (ou, group_dn, system) = buyers_imported(&app, &admin, false).await;
-        let objects = [(OriginSystem::AadGroup, "buyers")];
-        let cat = catalog(&app, &clock, "Buying", false, &objects).await;
-        let open = member_policy("Anyone", vec![], Expiration::NoExpiration);
-        let roles = [("buyers", "member")];
-        let pass = package_with(&app, &clock, &cat, "Buyers pass", &roles, &open).await;
-        let policy = policy_named(&app, &pass, "Anyone").await;
+        let (pass, policy) = open_package(&app, &clock, "Buying", "buyers", "Buyers pass").await;
         let r = assign_directly(&app, &admin, &pass, &policy, &[ERIC], &[]).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let buyer = "Group buyers member";

@@ -314,11 +314,8 @@ async fn a_role_taken_out_of_a_package_as_it_is_delivered_is_not_left_behind() {
 #[tokio::test]
 async fn a_change_given_up_for_another_says_so_and_changes_nothing() {
     let (app, admin, clock) = demo(Backend::Postgres).await;
-    let objects = [(OriginSystem::AadGroup, "Marketing Team")];
-    let cat = catalog(&app, &clock, "Contended", false, &objects).await;
-    let open = member_policy("Anyone", vec![], Expiration::NoExpiration);
-    let pass = package_with(&app, &clock, &cat, "Open pass", &[TEAM_ROLE], &open).await;
-    let policy = policy_named(&app, &pass, "Anyone").await;
+    let (pass, policy) =
+        crate::correctness::open_package(&app, &clock, "Contended", TEAM_ROLE.0, "Open pass").await;
     let emma = "emma.employee@gatehouse.demo";
     let people = [ERIC, emma];
     let assign = assign_directly(&app, &admin, &pass, &policy, &people, &[]);

@@ -839,6 +839,7 @@ async fn latency(
             let input = requests::NewAssignment {
                 policy_id: &policy_id,
                 users: vec![format!("u{i}@bench.test")],
+                groups: vec![],
                 new_guest: None,
                 period: gatehouse::domain::request::PeriodInput::NONE,
                 answers: Default::default(),

@@ -1,7 +1,7 @@
 //! An administrator assigns a package to people on their behalf: through the
 //! policy's approval, or around it with a recorded justification.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -9,6 +9,7 @@ use serde_json::json;
 use super::availability::facts_of;
 use super::{deliver, save, submit};
 use crate::domain::audit::Actor;
+use crate::domain::catalog::OriginSystem;
 use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
 use crate::domain::request::{
     Names, PeriodInput, Request, RequestState, RequestType, Target, check_answers, check_period,
@@ -16,13 +17,17 @@ use crate::domain::request::{
 use crate::domain::user::{Email, Person, User, UserProfile, UserType};
 use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text};
 use crate::service::{ServiceError, invalid};
-use crate::store::{Conn, Store, audit, users};
+use crate::store::{Conn, Store, audit, catalogs, users};
 
 /// What an administrator gives for a direct assignment, as the form sent it.
 pub struct NewAssignment<'a> {
     pub policy_id: &'a str,
     /// The people, by mail address.
     pub users: Vec<String>,
+    /// Groups, by name, whose active members are assigned too; those who
+    /// already have the package, have asked for it, or hold what it is
+    /// incompatible with are left out (and counted) rather than refusing all.
+    pub groups: Vec<String>,
     /// A new guest: email and display name.
     pub new_guest: Option<(&'a str, &'a str)>,
     /// The period, in the administrator's time zone (in which its dates are days).
@@ -38,8 +43,23 @@ pub struct NewAssignment<'a> {
     pub justification: Option<&'a str>,
 }
 
-/// Assigns the package to users (and perhaps a new guest) on their behalf.
-/// All of them or none: one refusal changes nothing.
+/// How many people one direct assignment may name, groups' members included.
+pub const MAX_ASSIGNED_AT_ONCE: usize = 1000;
+
+/// What a direct assignment did.
+#[derive(Debug, Default)]
+pub struct Assigned {
+    /// Each person assigned, and where their request stands.
+    pub done: Vec<(String, RequestState)>,
+    /// Members of the groups who already had the package or had asked for it.
+    pub already: usize,
+    /// Members of the groups left out for holding what it is incompatible with.
+    pub incompatible: usize,
+}
+
+/// Assigns the package to users, members of groups (and perhaps a new guest)
+/// on their behalf. All the people named or none: one refusal changes
+/// nothing; a group's member it does not apply to is left out instead.
 #[tracing::instrument(skip_all)]
 pub async fn assign(
     store: &Store,
@@ -47,7 +67,7 @@ pub async fn assign(
     package: &AccessPackageId,
     input: &NewAssignment<'_>,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, RequestState)>, ServiceError> {
+) -> Result<Assigned, ServiceError> {
     let mut tx = store.begin().await?;
     let info = store
         .packages()
@@ -108,10 +128,28 @@ pub async fn assign(
             targets.push(guest);
         }
     }
+    let from_groups = group_members(&mut tx, &input.groups, &mut targets).await?;
     if targets.is_empty() {
+        return Err(if input.groups.is_empty() {
+            invalid(
+                "users",
+                "Choose at least one user or group, or add a new guest.",
+            )
+        } else {
+            invalid("groups", "These groups have no active members.")
+        });
+    }
+    if targets.len() > MAX_ASSIGNED_AT_ONCE {
+        let field = if from_groups.is_empty() {
+            "users"
+        } else {
+            "groups"
+        };
         return Err(invalid(
-            "users",
-            "Choose at least one user, or add a new guest.",
+            field,
+            format!(
+                "At most {MAX_ASSIGNED_AT_ONCE} people can be assigned at once, groups' members included."
+            ),
         ));
     }
     // Each person's own attribute values, written to them on delivery.
@@ -157,21 +195,32 @@ pub async fn assign(
     // several people takes them.
     let ids: Vec<&UserId> = targets.iter().map(|t| &t.id).collect();
     users::lock_each(&mut tx, &ids).await?;
-    let mut done = Vec::new();
+    let mut assigned = Assigned::default();
     for (target, attributes) in targets.iter().zip(values) {
         let facts = facts_of(&mut tx, &Person::User(target.clone()), false).await?;
         let name = &target.display_name;
-        if facts.held_packages.contains(&info.facts.id) {
+        let member = from_groups.contains(&target.id);
+        let has = facts.held_packages.contains(&info.facts.id);
+        let asked = facts.open_requests.contains(&info.facts.id);
+        if member && (has || asked) {
+            assigned.already += 1;
+            continue;
+        }
+        if has {
             return Err(ServiceError::Refused(format!(
                 "{name} already has this access package."
             )));
         }
-        if facts.open_requests.contains(&info.facts.id) {
+        if asked {
             return Err(ServiceError::Refused(format!(
                 "{name} already has an open request for this access package."
             )));
         }
         if let Some(conflict) = info.conflict(&facts.held_packages, &facts.group_ids) {
+            if member {
+                assigned.incompatible += 1;
+                continue;
+            }
             return Err(ServiceError::Refused(format!(
                 "{name}: {}",
                 conflict.replacen("You hold", "holds", 1)
@@ -216,11 +265,51 @@ pub async fn assign(
                 "approvalBypassed": input.bypass_approval, "justification": justification}),
         );
         audit::record(&mut tx, &actor, &event, now).await?;
-        done.push((name.clone(), request.state));
+        assigned.done.push((name.clone(), request.state));
+    }
+    if assigned.done.is_empty() {
+        return Err(invalid(
+            "groups",
+            "Everyone in these groups already has this access package, has asked for it, or holds what it is incompatible with.",
+        ));
     }
     tx.commit().await?;
     store.wake_workers();
-    Ok(done)
+    Ok(assigned)
+}
+
+/// Adds the active members of the groups named to `targets` (each person
+/// once, up to one more than may be assigned at once); returns those the
+/// groups added. An unknown name is an error beside the field.
+async fn group_members(
+    conn: &mut Conn,
+    names: &[String],
+    targets: &mut Vec<User>,
+) -> Result<HashSet<UserId>, ServiceError> {
+    let mut ids = Vec::new();
+    let mut unknown = Vec::new();
+    for name in names {
+        match catalogs::origin_by_name(conn, OriginSystem::AadGroup, name).await? {
+            Some(id) => ids.push(id),
+            None => unknown.push(name.as_str()),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(invalid(
+            "groups",
+            format!("No group is named {}.", unknown.join(", ")),
+        ));
+    }
+    let limit = (MAX_ASSIGNED_AT_ONCE + 1) as i64;
+    let mut named: HashSet<UserId> = targets.iter().map(|t| t.id.clone()).collect();
+    let mut added = HashSet::new();
+    for member in users::active_members_of(conn, &ids, limit).await? {
+        if named.insert(member.id.clone()) {
+            added.insert(member.id.clone());
+            targets.push(member);
+        }
+    }
+    Ok(added)
 }
 
 /// The guest an administrator adds with an assignment, or the user who

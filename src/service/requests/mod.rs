@@ -25,7 +25,7 @@ pub mod revoke;
 pub mod submit;
 pub mod view;
 
-pub use assign::{NewAssignment, assign};
+pub use assign::{Assigned, MAX_ASSIGNED_AT_ONCE, NewAssignment, assign};
 pub(crate) use availability::own_domain_refusal;
 pub use availability::{
     Availability, Listing, Offer, availability, requestable, requestor_of, required_attributes,

@@ -10,14 +10,14 @@ use super::{Filtered, Item, Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
-use crate::domain::request::{human, moment_in};
+use crate::domain::request::{RequestState, human, moment_in};
 use crate::domain::user::User;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::assignments as svc;
 use crate::service::lookup::Kind;
-use crate::service::requests::{self as requests_svc, NewAssignment, admin_view};
+use crate::service::requests::{self as requests_svc, Assigned, NewAssignment, admin_view};
 use crate::store::assignments::AssignmentRow;
 use crate::store::packages::PackageRow;
 use crate::web::Reply;
@@ -220,6 +220,57 @@ fn emails(values: &FormValues) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The groups named, one per line (a name may hold a comma).
+fn group_names(values: &FormValues) -> Vec<String> {
+    let names = values.sent("groups").unwrap_or_default().lines();
+    names
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// What the administrator reads once people are assigned: each person and
+/// where their request stands, or for many, how many stand where; and the
+/// groups' members left out.
+fn assigned_text(assigned: &Assigned) -> String {
+    let mut text = if assigned.done.len() <= 10 {
+        let said: Vec<String> = assigned
+            .done
+            .iter()
+            .map(|(name, s)| format!("{name} ({})", human(*s)))
+            .collect();
+        format!("Assignment requested for {}.", said.join(", "))
+    } else {
+        let mut by_state: Vec<(RequestState, usize)> = Vec::new();
+        for (_, s) in &assigned.done {
+            match by_state.iter_mut().find(|(k, _)| k == s) {
+                Some((_, n)) => *n += 1,
+                None => by_state.push((*s, 1)),
+            }
+        }
+        let said: Vec<String> = by_state
+            .iter()
+            .map(|(s, n)| format!("{n} {}", human(*s).to_lowercase()))
+            .collect();
+        let n = assigned.done.len();
+        format!("Assignment requested for {n} people: {}.", said.join(", "))
+    };
+    if assigned.already > 0 {
+        let n = assigned.already;
+        text.push_str(&format!(
+            " Left out {n} of the groups' members who already had this package or had asked for it."
+        ));
+    }
+    if assigned.incompatible > 0 {
+        let n = assigned.incompatible;
+        text.push_str(&format!(
+            " Left out {n} who hold access this package is incompatible with."
+        ));
+    }
+    text
+}
+
 async fn assign_page(
     cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
@@ -338,7 +389,8 @@ pub(super) async fn assign(
     let field = |k: &str| values.value(k);
     let chosen = field("policy");
     if let Some(search) = form.pressed {
-        let matches = Matches::find(cx.store(), search.as_ref(), &[Kind::User]).await?;
+        let kinds = [Kind::User, Kind::Group];
+        let matches = Matches::find(cx.store(), search.as_ref(), &kinds).await?;
         let e = FieldErrors::new();
         return assign_page(&cx, &id, &chosen, values, e, matches).await;
     }
@@ -348,6 +400,7 @@ pub(super) async fn assign(
     let input = NewAssignment {
         policy_id: &chosen,
         users,
+        groups: group_names(&values),
         new_guest: (!guest_email.trim().is_empty()).then_some((&guest_email, &guest_name)),
         period: values.period(cx.who.tz),
         answers: values.answers(),
@@ -356,16 +409,10 @@ pub(super) async fn assign(
         justification: Some(&justification),
     };
     match requests_svc::assign(cx.store(), &cx.who.user, &id, &input, cx.now()).await {
-        Ok(done) => {
-            let said: Vec<String> = done
-                .iter()
-                .map(|(name, s)| format!("{name} ({})", human(*s)))
-                .collect();
-            cx.done(
-                format!("Assignment requested for {}.", said.join(", ")),
-                &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id),
-            )
-        }
+        Ok(assigned) => cx.done(
+            assigned_text(&assigned),
+            &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id),
+        ),
         Err(ServiceError::Invalid(e)) => {
             let none = Matches::default();
             assign_page(&cx, &id, &chosen, values, e, none).await
