@@ -19,6 +19,8 @@ use super::user::User;
 pub const MAX_RULE: usize = 3072;
 /// How deep parentheses and `-not` may nest (a bound on recursion).
 const MAX_DEPTH: usize = 32;
+/// How many `-match` and `-notMatch` one rule may hold.
+const MAX_PATTERNS: usize = 16;
 
 /// A parsed rule, with the text it was read from.
 #[derive(Clone, PartialEq)]
@@ -64,9 +66,9 @@ impl PartialEq for Pattern {
 }
 
 impl Pattern {
-    /// How large a compiled pattern may grow: ample for any rule, and a
-    /// bound on what one pasted pattern may cost each evaluation.
-    const SIZE_LIMIT: usize = 1 << 20;
+    /// How large a compiled pattern may grow: ample for any rule, and with
+    /// `MAX_PATTERNS` a bound on what a rule's patterns may hold in memory.
+    const SIZE_LIMIT: usize = 1 << 18;
 
     fn parse(text: &str, name: &str) -> Result<Pattern, String> {
         regex::RegexBuilder::new(text)
@@ -139,6 +141,11 @@ impl Property {
 
     /// The person's value, lower-cased; `None` when they have none.
     fn value_of(&self, user: &User) -> Option<String> {
+        self.raw_value_of(user).map(|s| s.to_lowercase())
+    }
+
+    /// The person's value as kept (a pattern ignores case itself).
+    fn raw_value_of(&self, user: &User) -> Option<String> {
         let v = match self {
             Property::Department => user.department.clone(),
             Property::JobTitle => user.job_title.clone(),
@@ -155,7 +162,7 @@ impl Property {
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.clone()),
         };
-        v.filter(|s| !s.is_empty()).map(|s| s.to_lowercase())
+        v.filter(|s| !s.is_empty())
     }
 }
 
@@ -223,7 +230,7 @@ impl Expr {
                 negated,
             } => {
                 let found = property
-                    .value_of(user)
+                    .raw_value_of(user)
                     .is_some_and(|v| pattern.0.is_match(&v));
                 found != *negated
             }
@@ -242,7 +249,11 @@ impl MembershipRule {
             return Err(format!("A rule has at most {MAX_RULE} characters."));
         }
         let tokens = tokenize(text)?;
-        let mut p = Parser { tokens, at: 0 };
+        let mut p = Parser {
+            tokens,
+            at: 0,
+            patterns: 0,
+        };
         let expr = p.or(0)?;
         if let Some(t) = p.peek() {
             return Err(format!(
@@ -349,6 +360,8 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// How many patterns the rule has given so far.
+    patterns: usize,
 }
 
 fn is_keyword(t: Option<&Token>, words: &[&str]) -> bool {
@@ -442,6 +455,10 @@ impl Parser {
         if matches!(op, Op::Match | Op::NotMatch) {
             // As given: lower-casing a pattern would change what it means
             // (`\D` is not `\d`); it is compiled to ignore case instead.
+            self.patterns += 1;
+            if self.patterns > MAX_PATTERNS {
+                return Err(format!("A rule has at most {MAX_PATTERNS} patterns."));
+            }
             let pattern = match self.next() {
                 Some(Token::Quoted(q)) if !q.is_empty() => Pattern::parse(&q, &name)?,
                 _ => {
@@ -656,6 +673,10 @@ mod tests {
             ("user.department -match null", "a pattern in double quotes"),
             ("user.department -match \"\"", "a pattern in double quotes"),
             ("user.department -match \"x{1000}{1000}\"", "too large"),
+            (
+                "user.department -match \"(?<=a)b\"",
+                "not a regular expression we can use: look-around",
+            ),
         ];
         for (text, expected) in cases {
             let e = MembershipRule::parse(text).unwrap_err();
@@ -671,6 +692,12 @@ mod tests {
             MembershipRule::parse(&deep)
                 .unwrap_err()
                 .contains("nests too deeply")
+        );
+        let many = vec![r#"user.department -match "a""#; MAX_PATTERNS + 1].join(" -or ");
+        assert!(
+            MembershipRule::parse(&many)
+                .unwrap_err()
+                .contains("at most 16 patterns")
         );
         let long = format!("user.department -eq \"{}\"", "x".repeat(MAX_RULE));
         assert!(

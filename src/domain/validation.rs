@@ -143,8 +143,35 @@ pub fn calendar_day(text: &str) -> Option<chrono::NaiveDate> {
         .filter(|d| (1..=9999).contains(&d.year()))
 }
 
+/// A count as people read it in English: 1,000, 25,000.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (25_000, "25,000"),
+            (1_234_567, "1,234,567"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(super::thousands(n), text);
+        }
+    }
+
     use super::*;
 
     #[test]

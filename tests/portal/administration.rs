@@ -1082,8 +1082,48 @@ both!(
         let tab = app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&kit));
         assert!(!admin.get(&tab).await.has("Eric Employee"));
 
-        // Everyone in it is assigned but Emma, who has the package already.
+        // The team asks for a cost center: one the members lack is asked for
+        // everyone, beside the shared field.
+        let launch = catalog_id(&app.store, "Launch").await;
+        let team = {
+            let mut c = app.store.read().await.unwrap();
+            let all = gatehouse::store::catalogs::resources(&mut c, &launch)
+                .await
+                .unwrap();
+            all.into_iter()
+                .find(|r| r.display_name == "Marketing Team")
+                .unwrap()
+        };
+        gatehouse::service::catalogs::save_required_attributes(
+            &app.store,
+            &gatehouse::domain::audit::Actor::system(),
+            &launch,
+            &gatehouse::domain::ids::CatalogResourceId::from_stored(team.id),
+            &[gatehouse::domain::catalog::RequiredAttribute {
+                attribute_name: "costCenter".into(),
+                answer_format: gatehouse::domain::catalog::AnswerFormat::ShortText,
+                question_text: "Cost center".into(),
+                localizations: vec![],
+                choices: vec![],
+                is_editable: true,
+                keep_value: false,
+            }],
+            clock.now(),
+        )
+        .await
+        .unwrap();
         let crew = group("Launch crew");
+        let lacking = assign_directly(&app, &admin, &kit, &policy, &[], &crew).await;
+        assert_eq!(lacking.status, 422, "{}", lacking.body);
+        let asked = "(a member of the groups) needs a value";
+        assert!(
+            lacking.has(asked) && lacking.has(r#"id="attr_costCenter""#),
+            "{}",
+            lacking.body
+        );
+
+        // Everyone in it is assigned but Emma, who has the package already.
+        let crew = [("groups", "Launch crew"), ("attr_costCenter", "CC-7")];
         let done = assign_directly(&app, &admin, &kit, &policy, &[], &crew).await;
         assert_eq!(done.status, 303, "{}", done.body);
         let page = admin.get(&tab).await;

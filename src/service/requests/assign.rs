@@ -15,7 +15,7 @@ use crate::domain::request::{
     Names, PeriodInput, Request, RequestState, RequestType, Target, check_answers, check_period,
 };
 use crate::domain::user::{Email, Person, User, UserProfile, UserType};
-use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text};
+use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text, thousands};
 use crate::service::{ServiceError, invalid};
 use crate::store::{Conn, Store, audit, catalogs, users};
 
@@ -43,8 +43,12 @@ pub struct NewAssignment<'a> {
     pub justification: Option<&'a str>,
 }
 
-/// How many people one direct assignment may name, groups' members included.
+/// How many people one direct assignment may name, groups' members included
+/// (left out or not).
 pub const MAX_ASSIGNED_AT_ONCE: usize = 1000;
+
+/// How many groups one direct assignment may name.
+const MAX_GROUPS_NAMED: usize = 50;
 
 /// What a direct assignment did.
 #[derive(Debug, Default)]
@@ -148,7 +152,8 @@ pub async fn assign(
         return Err(invalid(
             field,
             format!(
-                "At most {MAX_ASSIGNED_AT_ONCE} people can be assigned at once, groups' members included."
+                "At most {} people can be assigned at once, groups' members included.",
+                thousands(MAX_ASSIGNED_AT_ONCE)
             ),
         ));
     }
@@ -181,8 +186,17 @@ pub async fn assign(
             |name| format!("attr_{name}.{suffix}"),
             &mut person_errors,
         );
+        // A group's member has no field of their own on the page: what
+        // they lack is asked for everyone, beside the shared field.
+        let member = from_groups.contains(&target.id);
         for (field, message) in person_errors.iter() {
-            errors.add(field, format!("{}: {message}", target.display_name));
+            match field.strip_suffix(&format!(".{suffix}")) {
+                Some(shared) if member => errors.add(
+                    shared,
+                    format!("{} (a member of the groups) needs a value: {message} Give one here for everyone.", target.display_name),
+                ),
+                _ => errors.add(field, format!("{}: {message}", target.display_name)),
+            }
         }
         values.push(attributes);
     }
@@ -286,6 +300,12 @@ async fn group_members(
     names: &[String],
     targets: &mut Vec<User>,
 ) -> Result<HashSet<UserId>, ServiceError> {
+    if names.len() > MAX_GROUPS_NAMED {
+        return Err(invalid(
+            "groups",
+            format!("Name at most {MAX_GROUPS_NAMED} groups at once."),
+        ));
+    }
     let mut ids = Vec::new();
     let mut unknown = Vec::new();
     for name in names {
