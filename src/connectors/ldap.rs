@@ -13,9 +13,10 @@ use ldap3::{
     Ldap, LdapConnAsync, LdapConnSettings, Mod, Scope, SearchEntry, dn_escape, ldap_escape,
 };
 
-use super::{Account, FoundGroup, OpError, Person, TIMEOUT, count};
+use super::{Account, FoundGroup, OpError, Person, TIMEOUT};
 use crate::config::Secret;
 use crate::domain::connected_system::LdapSettings;
+use crate::domain::validation::thousands;
 
 /// The object classes a group entry may have.
 const GROUP_FILTER: &str = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))";
@@ -507,7 +508,7 @@ impl LdapSession {
         Ok(format!(
             "bound as {}; {} groups under {base}",
             self.settings.bind_dn,
-            count(n)
+            thousands(n)
         ))
     }
 }

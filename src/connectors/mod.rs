@@ -261,28 +261,8 @@ impl Session {
     }
 }
 
-/// Formats a count with thousands separators: 1,204.
-pub fn count(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn counts_have_separators() {
-        assert_eq!(super::count(1204), "1,204");
-        assert_eq!(super::count(12), "12");
-        assert_eq!(super::count(1_000_000), "1,000,000");
-    }
-
     #[test]
     fn retry_after_in_seconds_or_as_a_date() {
         use super::retry_after;

@@ -10,9 +10,10 @@ use std::error::Error as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{Account, FoundGroup, OpError, Person, TIMEOUT, count};
+use super::{Account, FoundGroup, OpError, Person, TIMEOUT};
 use crate::config::Secret;
 use crate::domain::connected_system::ScimSettings;
+use crate::domain::validation::thousands;
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -366,8 +367,8 @@ impl ScimSession {
         Ok(format!(
             "connected to {}; {} groups, {} users",
             self.settings.base_url,
-            count(groups),
-            count(users)
+            thousands(groups),
+            thousands(users)
         ))
     }
 }
