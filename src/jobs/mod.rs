@@ -92,7 +92,11 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
     let mut count = |name: &str, r: Result<usize, ServiceError>| match r {
         Ok(n) => n,
         Err(e) => {
-            tracing::error!(job = name, error = %e, "lifecycle job failed");
+            if e.gave_way() {
+                tracing::warn!(job = name, error = %e, "lifecycle job gave way to another change; it runs again next time");
+            } else {
+                tracing::error!(job = name, error = %e, "lifecycle job failed");
+            }
             first_error.get_or_insert(e);
             0
         }
@@ -224,6 +228,9 @@ async fn lifecycle(store: Store, clock: Clock, every: Duration) {
                 tracing::info!(report = ?r, "lifecycle jobs")
             }
             Ok(_) => {}
+            // Each job said how it ended (`run_once`): one that gave way
+            // to another change was only a warning.
+            Err(e) if e.gave_way() => {}
             Err(e) => tracing::error!(error = %format!("{e:#}"), "lifecycle jobs"),
         }
         tokio::time::sleep(every).await;

@@ -43,6 +43,14 @@ pub enum ServiceError {
     Store(#[from] StoreError),
 }
 
+impl ServiceError {
+    /// Whether the database gave this change up for another at the same
+    /// moment (`StoreError::Busy`): nothing is wrong, and it may be tried again.
+    pub fn gave_way(&self) -> bool {
+        matches!(self, ServiceError::Store(StoreError::Busy(_)))
+    }
+}
+
 /// `?` on a driver result (a commit) classifies its error as the store does.
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
