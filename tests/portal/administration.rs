@@ -81,7 +81,11 @@ both!(
         )
         .await;
         assert_eq!(refused.status, 422);
-        assert!(refused.has("Bypassing approval requires a business justification."));
+        assert!(refused.has(
+            r#"<small class="field-error" id="justification-error">Bypassing approval requires a business justification."#
+        ));
+        // The field names its error, for those who hear the page.
+        assert!(refused.has(r#"aria-describedby="justification-hint justification-error""#));
         let unknown = assign(
             &app,
             &admin,

@@ -126,8 +126,13 @@ both!(
             .await;
         assert_eq!(no_reason.status, 422);
         assert!(no_reason.has(
-            "aria-invalid=\"true\"></textarea></label>\n  <small class=\"field-error\">Give a reason for your decision.</small>"
+            "aria-invalid=\"true\"></textarea></label>\n  <small class=\"field-error\" id=\"justification-error\">Give a reason for your decision.</small>"
         ), "the error stands beside the reason: {}", no_reason.body);
+        assert!(
+            no_reason.has(r#"aria-describedby="justification-hint justification-error""#),
+            "and the field names it: {}",
+            no_reason.body
+        );
         // A refused reason comes back as typed, with why beside it.
         let long = "Welcome aboard. ".repeat(300);
         let too_long = maria
