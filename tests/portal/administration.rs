@@ -339,7 +339,9 @@ async fn removal_clears_attributes_unless_kept_and_new_guests_are_added() {
     .await;
     assert_eq!(bad.status, 422);
     assert!(
-        bad.has("email address, like name@example.com."),
+        bad.has("email address, like name@example.com.")
+            && bad.has(r#"aria-describedby="guest_email-error""#)
+            && bad.has(r#"id="guest_email-error""#),
         "{}",
         bad.body
     );

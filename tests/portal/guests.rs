@@ -324,6 +324,9 @@ async fn codes_are_short_lived_limited_and_reveal_no_accounts() {
         .await;
     assert_eq!(bad.status, 422);
     assert!(bad.has("Enter your email address"));
+    // The address field names its error, for those who hear the page.
+    assert!(bad.has(r#"aria-invalid="true" aria-describedby="email-error""#));
+    assert!(bad.has(r#"<small class="field-error" id="email-error">Enter your email address"#));
     assert!(
         bad.has("Ada Admin") && bad.has("Send me a code"),
         "the whole sign-in page comes back, not only the code form"
