@@ -8,9 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::routes;
-use crate::service::ServiceError;
 use crate::service::requests::{CallbackRefusal, resume as resume_request};
-use crate::store::StoreError;
 use crate::web::Data;
 use crate::web::error::RETRY_AFTER_SECONDS;
 use crate::web::extract::bearer::bearer;
@@ -79,7 +77,7 @@ async fn resume(
         Err(CallbackRefusal::Invalid(m)) => error(StatusCode::BAD_REQUEST, "BadRequest", &m),
         Err(CallbackRefusal::Failed(e)) => {
             // Given up for another change at that moment: nothing is wrong.
-            if let ServiceError::Store(StoreError::Busy(_)) = e {
+            if e.gave_way() {
                 tracing::warn!(error = %e, "custom extension callback given up for another change");
             } else {
                 tracing::error!(error = %e, "custom extension callback");

@@ -35,15 +35,16 @@ pub enum Piece<'a> {
 pub fn pieces(reason: &str) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
     let mut rest = reason;
-    let mut words = 0;
-    while let Some(at) = rest[words..].find(OPEN).map(|at| words + at) {
+    // Where to look for the next mark: past any that held no moment.
+    let mut from = 0;
+    while let Some(at) = rest[from..].find(OPEN).map(|at| from + at) {
         let after = &rest[at + OPEN.len()..];
         let moment = after.find(CLOSE).and_then(|end| {
             let t = DateTime::parse_from_rfc3339(&after[..end]).ok()?;
             Some((t.with_timezone(&Utc), end))
         });
         let Some((t, end)) = moment else {
-            words = at + OPEN.len();
+            from = at + OPEN.len();
             continue;
         };
         if at > 0 {
@@ -51,7 +52,7 @@ pub fn pieces(reason: &str) -> Vec<Piece<'_>> {
         }
         out.push(Piece::Moment(t));
         rest = &after[end + CLOSE.len()..];
-        words = 0;
+        from = 0;
     }
     if !rest.is_empty() {
         out.push(Piece::Text(rest));

@@ -9,7 +9,6 @@ use serde_json::json;
 use super::availability::facts_of;
 use super::{deliver, save, submit};
 use crate::domain::audit::Actor;
-use crate::domain::catalog::OriginSystem;
 use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
 use crate::domain::request::{
     Names, PeriodInput, Request, RequestState, RequestType, Target, check_answers, check_period,
@@ -17,7 +16,7 @@ use crate::domain::request::{
 use crate::domain::user::{Email, Person, User, UserProfile, UserType};
 use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text, thousands};
 use crate::service::{ServiceError, invalid};
-use crate::store::{Conn, Store, audit, catalogs, users};
+use crate::store::{self, Conn, Store, audit, users};
 
 /// What an administrator gives for a direct assignment, as the form sent it.
 pub struct NewAssignment<'a> {
@@ -306,20 +305,22 @@ async fn group_members(
             format!("Name at most {MAX_GROUPS_NAMED} groups at once."),
         ));
     }
-    let mut ids = Vec::new();
-    let mut unknown = Vec::new();
-    for name in names {
-        match catalogs::origin_by_name(conn, OriginSystem::AadGroup, name).await? {
-            Some(id) => ids.push(id),
-            None => unknown.push(name.as_str()),
-        }
-    }
+    // All found in one statement, by name in any case.
+    let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let found = store::directory::GROUP_NAMES.ids(conn, &lower).await?;
+    let unknown: Vec<&str> = names
+        .iter()
+        .zip(&lower)
+        .filter(|(_, l)| !found.contains_key(*l))
+        .map(|(n, _)| n.as_str())
+        .collect();
     if !unknown.is_empty() {
         return Err(invalid(
             "groups",
             format!("No group is named {}.", unknown.join(", ")),
         ));
     }
+    let ids: Vec<String> = found.values().map(|id| id.to_string()).collect();
     let limit = (MAX_ASSIGNED_AT_ONCE + 1) as i64;
     let mut named: HashSet<UserId> = targets.iter().map(|t| t.id.clone()).collect();
     let mut added = HashSet::new();

@@ -15,7 +15,6 @@ use crate::domain::audit::Actor;
 use crate::domain::scim::{ERROR_SCHEMA, LIST_SCHEMA, MAX_BODY_BYTES, Problem, schema};
 use crate::service::api_tokens::{self, Refusal};
 use crate::service::scim::ScimError;
-use crate::store::StoreError;
 use crate::web::Data;
 use crate::web::error::RETRY_AFTER_SECONDS;
 use crate::web::extract::body::BodyError;
@@ -95,7 +94,7 @@ pub(crate) fn failed(e: ScimError) -> HttpResponse {
         }
         // Another change held the same people or group; a provider tries a
         // 503 again (Entra ID and Okta both do), so nothing is lost.
-        ScimError::Internal(crate::service::ServiceError::Store(StoreError::Busy(e))) => {
+        ScimError::Internal(e) if e.gave_way() => {
             tracing::warn!(error = %e, "SCIM call given up for another change at the same moment");
             let mut res = problem(&Problem::new(
                 503,
