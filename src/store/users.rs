@@ -669,18 +669,17 @@ pub async fn active_members_of(
 
 /// The users with these addresses (lower case), in one statement.
 pub async fn by_emails(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>> {
-    if emails.is_empty() {
-        return Ok(vec![]);
-    }
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE email_lower IN ({})",
-        super::placeholders(1, emails.len())
-    );
-    let mut q = sqlx::query_as::<_, UserRow>(&sql);
-    for e in emails {
-        q = q.bind(e.clone());
-    }
-    let rows = q.fetch_all(conn).await?;
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_lower IN ({{list}})");
+    let rows: Vec<UserRow> = super::rows::select_in(conn, &sql, emails).await?;
+    rows.into_iter().map(User::try_from).collect()
+}
+
+/// These users as they are now (those still in the directory), a thousand
+/// to a statement.
+pub async fn by_ids(conn: &mut Conn, ids: &[&UserId]) -> Result<Vec<User>> {
+    let keys: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id IN ({{list}})");
+    let rows: Vec<UserRow> = super::rows::select_in(conn, &sql, &keys).await?;
     rows.into_iter().map(User::try_from).collect()
 }
 

@@ -1033,31 +1033,31 @@ async fn console_post(app: &TestApp, admin: &Browser, path: &str, fields: &[(&st
     admin.post(&app.url(path), &all).await
 }
 
+/// Makes the security group "Launch crew" in the console, with Eric, Emma
+/// and Maria as its members.
+pub(crate) async fn launch_crew(app: &TestApp, admin: &Browser) {
+    let group = [("display_name", "Launch crew"), ("group_type", "security")];
+    let made = console_post(app, admin, routes::ADMIN_GROUPS.as_str(), &group).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let crew = made.location.unwrap();
+    for who in ["eric.employee", "emma.employee", "maria.manager"] {
+        let email = format!("{who}@gatehouse.demo");
+        let role = [
+            ("email", email.as_str()),
+            ("role", "member"),
+            ("action", "add"),
+        ];
+        let added = console_post(app, admin, &format!("{crew}/roles"), &role).await;
+        assert_eq!(added.status, 303, "{}", added.body);
+    }
+}
+
 both!(
     a_package_is_assigned_to_the_members_of_a_group,
     |backend| async move {
         use crate::correctness::{assign_directly, demo, open_package};
         let (app, admin, clock) = demo(backend).await;
-        let made = console_post(
-            &app,
-            &admin,
-            routes::ADMIN_GROUPS.as_str(),
-            &[("display_name", "Launch crew"), ("group_type", "security")],
-        )
-        .await;
-        assert_eq!(made.status, 303, "{}", made.body);
-        let crew = made.location.unwrap();
-        let crew_members = ["eric.employee", "emma.employee", "maria.manager"];
-        for who in crew_members {
-            let email = format!("{who}@gatehouse.demo");
-            let role = [
-                ("email", email.as_str()),
-                ("role", "member"),
-                ("action", "add"),
-            ];
-            let added = console_post(&app, &admin, &format!("{crew}/roles"), &role).await;
-            assert_eq!(added.status, 303, "{}", added.body);
-        }
+        launch_crew(&app, &admin).await;
         let (kit, policy) =
             open_package(&app, &clock, "Launch", "Marketing Team", "Launch kit").await;
         let emma = "emma.employee@gatehouse.demo";

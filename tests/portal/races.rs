@@ -311,6 +311,51 @@ async fn a_role_taken_out_of_a_package_as_it_is_delivered_is_not_left_behind() {
 /// gives the assignment up to end the circle: the administrator reads that
 /// nothing was changed and may try again (a 503 asking to retry, not the
 /// error page of a fault), nobody was assigned, and trying again assigns both.
+/// An administrator blocks Emma while another assigns a package to the
+/// Launch crew, her group (the block first, waiting for the audit log the
+/// test holds): the assignment, which found her active, waits for her and
+/// leaves her out, as it leaves out a member blocked before it began.
+#[tokio::test]
+async fn a_member_blocked_while_the_group_is_assigned_is_left_out() {
+    use crate::administration::launch_crew;
+    use crate::correctness::open_package;
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    launch_crew(&app, &admin).await;
+    let (kit, policy) = open_package(&app, &clock, "Launch", "Marketing Team", "Launch kit").await;
+    let emma = user_named(&app, "emma.employee@gatehouse.demo").await;
+    let page = app.url(routes::ADMIN_USER.id(&emma.id));
+    let csrf = admin.get(&page).await.csrf();
+    let blocked = [
+        ("csrf_token", csrf.as_str()),
+        ("user_type", "member"),
+        ("display_name", emma.display_name.as_str()),
+        ("email", emma.email.as_str()),
+        ("job_title", emma.job_title.as_deref().unwrap_or_default()),
+        ("department", emma.department.as_deref().unwrap_or_default()),
+        ("manager_email", ""),
+        ("state", "blocked"),
+    ];
+    let block = admin.post(&page, &blocked);
+    let other = signed_in(&app, ADA).await;
+    let crew = [("groups", "Launch crew")];
+    let assign = assign_directly(&app, &other, &kit, &policy, &[], &crew);
+    let (block, assigned) = in_turn(&app, block, assign).await;
+    assert_eq!(block.status, 303, "{}", block.body);
+    assert_eq!(assigned.status, 303, "{}", assigned.body);
+    let tab = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&kit)))
+        .await;
+    for assigned in ["Eric Employee", "Maria Manager"] {
+        assert!(tab.has(assigned), "{assigned}: {}", tab.body);
+    }
+    assert!(!tab.has("Emma Employee"), "blocked, left out: {}", tab.body);
+    assert!(
+        user_named(&app, "emma.employee@gatehouse.demo")
+            .await
+            .is_blocked()
+    );
+}
+
 #[tokio::test]
 async fn a_change_given_up_for_another_says_so_and_changes_nothing() {
     let (app, admin, clock) = demo(Backend::Postgres).await;

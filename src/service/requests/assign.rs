@@ -105,24 +105,7 @@ pub async fn assign(
     lenient.requestor.allow_custom_assignment_schedule = true;
     let schedule = errors.absorb(check_period(&lenient, &input.period, now));
     errors.stop_if_any()?;
-    let mut targets: Vec<User> = Vec::new();
-    let mut missing = Vec::new();
-    for email in &input.users {
-        match users::find_by_email(&mut tx, email).await? {
-            Some(u) if !targets.iter().any(|t| t.id == u.id) => targets.push(u),
-            Some(_) => {}
-            None => missing.push(email.as_str()),
-        }
-    }
-    if !missing.is_empty() {
-        return Err(invalid(
-            "users",
-            format!(
-                "Not in the directory: {}. Add them as a new guest instead.",
-                missing.join(", ")
-            ),
-        ));
-    }
+    let mut targets = listed(&mut tx, &input.users).await?;
     let mut guest_id = None;
     if let Some((email, display_name)) = input.new_guest {
         let guest = new_guest(&mut tx, email, display_name, &info.facts.display_name, now).await?;
@@ -155,6 +138,12 @@ pub async fn assign(
                 thousands(MAX_ASSIGNED_AT_ONCE)
             ),
         ));
+    }
+    // Held before what follows reads them, so that who they are now (not
+    // blocked meanwhile, their attributes) is what the assignment sees.
+    let targets = hold(&mut tx, targets, &from_groups).await?;
+    if targets.is_empty() {
+        return Err(invalid("groups", "These groups have no active members."));
     }
     // Each person's own attribute values, written to them on delivery.
     let mut values = Vec::new();
@@ -204,10 +193,6 @@ pub async fn assign(
         user_id: Some(admin.id.to_string()),
         display_name: admin.display_name.clone(),
     };
-    // All held at once, in the order of their ids, as every change holding
-    // several people takes them.
-    let ids: Vec<&UserId> = targets.iter().map(|t| &t.id).collect();
-    users::lock_each(&mut tx, &ids).await?;
     let mut assigned = Assigned::default();
     for (target, attributes) in targets.iter().zip(values) {
         let facts = facts_of(&mut tx, &Person::User(target.clone()), false).await?;
@@ -291,6 +276,92 @@ pub async fn assign(
     Ok(assigned)
 }
 
+/// The people listed by address, each once; an address nobody in the
+/// directory has is an error beside the field.
+async fn listed(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>, ServiceError> {
+    if emails.len() > MAX_ASSIGNED_AT_ONCE {
+        return Err(invalid(
+            "users",
+            format!(
+                "At most {} people can be assigned at once.",
+                thousands(MAX_ASSIGNED_AT_ONCE)
+            ),
+        ));
+    }
+    let mut keys: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
+    let found: HashMap<String, User> = users::by_emails(conn, &keys)
+        .await?
+        .into_iter()
+        .map(|u| (u.email.to_lowercase(), u))
+        .collect();
+    let missing = unfound(emails, &keys, &found);
+    if !missing.is_empty() {
+        return Err(not_in_directory(&missing));
+    }
+    // In the order they were listed, as the confirmation names them.
+    let mut people: Vec<User> = Vec::with_capacity(found.len());
+    for key in keys.drain(..) {
+        let u = &found[&key];
+        if !people.iter().any(|p| p.id == u.id) {
+            people.push(u.clone());
+        }
+    }
+    Ok(people)
+}
+
+/// The names given (as given) whose keys were not found.
+fn unfound<'a, V>(
+    given: &'a [String],
+    keys: &[String],
+    found: &HashMap<String, V>,
+) -> Vec<&'a str> {
+    given
+        .iter()
+        .zip(keys)
+        .filter(|(_, key)| !found.contains_key(*key))
+        .map(|(g, _)| g.as_str())
+        .collect()
+}
+
+fn not_in_directory(emails: &[&str]) -> ServiceError {
+    invalid(
+        "users",
+        format!(
+            "Not in the directory: {}. Add them as a new guest instead.",
+            emails.join(", ")
+        ),
+    )
+}
+
+/// Holds everyone to be assigned, all at once in the order of their ids (as
+/// every change holding several people takes them), and reads them again as
+/// they are now: a group's member blocked meanwhile is left out, as one
+/// blocked before would have been; a listed person deleted meanwhile is an
+/// error beside the field.
+async fn hold(
+    conn: &mut Conn,
+    targets: Vec<User>,
+    from_groups: &HashSet<UserId>,
+) -> Result<Vec<User>, ServiceError> {
+    let ids: Vec<&UserId> = targets.iter().map(|t| &t.id).collect();
+    users::lock_each(conn, &ids).await?;
+    let mut now: HashMap<UserId, User> = users::by_ids(conn, &ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.clone(), u))
+        .collect();
+    let mut held = Vec::with_capacity(targets.len());
+    for before in targets {
+        match now.remove(&before.id) {
+            Some(u) if from_groups.contains(&u.id) && u.is_blocked() => {}
+            Some(u) => held.push(u),
+            None if from_groups.contains(&before.id) => {}
+            None => return Err(not_in_directory(&[&before.email])),
+        }
+    }
+    Ok(held)
+}
+
 /// Adds the active members of the groups named to `targets` (each person
 /// once, up to one more than may be assigned at once); returns those the
 /// groups added. An unknown name is an error beside the field.
@@ -308,12 +379,7 @@ async fn group_members(
     // All found in one statement, by name in any case.
     let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
     let found = store::directory::GROUP_NAMES.ids(conn, &lower).await?;
-    let unknown: Vec<&str> = names
-        .iter()
-        .zip(&lower)
-        .filter(|(_, l)| !found.contains_key(*l))
-        .map(|(n, _)| n.as_str())
-        .collect();
+    let unknown = unfound(names, &lower, &found);
     if !unknown.is_empty() {
         return Err(invalid(
             "groups",
