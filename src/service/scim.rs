@@ -307,6 +307,7 @@ pub async fn edit_user(
 pub async fn delete_user(store: &Store, actor: &Actor, id: &str, now: DateTime<Utc>) -> Result<()> {
     let uid = UserId::parse(id).ok_or_else(|| Problem::not_found("user", id))?;
     let mut tx = store.begin().await?;
+    users::lock_with_reports(&mut tx, &uid).await?;
     let before = db::user(&mut tx, id)
         .await?
         .ok_or_else(|| Problem::not_found("user", id))?;

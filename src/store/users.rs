@@ -498,6 +498,14 @@ pub async fn lock_each(conn: &mut Conn, ids: &[&UserId]) -> Result<()> {
     Ok(())
 }
 
+/// Holds a person and the people who report to them (as `lock_all`), before
+/// the person leaves the directory: the reports' rows change too (their
+/// manager is cleared), so all are taken in the order of their ids.
+pub async fn lock_with_reports(conn: &mut Conn, id: &UserId) -> Result<()> {
+    let people = "SELECT id FROM users WHERE id = $1 OR manager_id = $1";
+    lock_all(conn, people, &[id.as_str()]).await
+}
+
 /// Holds the people who hold the package (as `lock_all`), before a change
 /// to the roles it grants.
 pub async fn lock_holders(conn: &mut Conn, package: &AccessPackageId) -> Result<()> {

@@ -1179,6 +1179,66 @@ async fn a_member_the_provider_takes_out_stays_when_a_package_grants_it_at_that_
     assert!(has(&held, TEAM), "the seat grants it: {held:?}");
 }
 
+/// The provider deletes a manager while another change holds her report and
+/// then her, in the order of their ids as every change holding several
+/// people takes them, on PostgreSQL: the deletion waits for the report
+/// before it holds the manager, so neither waits on the other in a circle
+/// and the deletion is done (it was given up, 503, while it held the
+/// manager first).
+#[tokio::test]
+async fn deleting_a_manager_waits_for_her_reports_in_the_order_others_take_them() {
+    let (app, admin, _clock) = demo(Backend::Postgres).await;
+    let scim = Scim::new(&app, &make_token(&app, &admin, "Leavers").await);
+    let mut ids = vec![];
+    for who in ["lena", "omar"] {
+        let (s, u) = scim
+            .post("/Users", json!({"userName": format!("{who}@example.com")}))
+            .await;
+        assert_eq!(s, 201, "{u}");
+        ids.push(u["id"].as_str().unwrap().to_string());
+    }
+    ids.sort();
+    let (report, manager) = (ids[0].clone(), ids[1].clone());
+    let path = format!("{ENTERPRISE}:manager");
+    let set = patch_op(json!([{"op": "replace", "path": path, "value": manager}]));
+    let (s, b) = scim.patch(&format!("/Users/{report}"), set).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b[ENTERPRISE]["manager"]["value"], manager.as_str(), "{b}");
+
+    let hold = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE";
+    let mut other = app.store.begin().await.unwrap();
+    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    sqlx::query(hold)
+        .bind(&report)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let deleting = {
+        let (scim, path) = (Scim::new(&app, &scim.token), format!("/Users/{manager}"));
+        tokio::spawn(async move { scim.delete(&path).await })
+    };
+    until_lock_waiters(&app, 1).await;
+    sqlx::query(hold)
+        .bind(&manager)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    other.commit().await.unwrap();
+    let (s, b) = deleting.await.unwrap();
+    assert_eq!(s, 204, "{b}");
+    let (s, gone) = scim.get(&format!("/Users/{manager}")).await;
+    assert_eq!(s, 404, "{gone}");
+    let (s, left) = scim.get(&format!("/Users/{report}")).await;
+    assert_eq!(s, 200, "{left}");
+    assert!(
+        left[ENTERPRISE]["manager"].is_null(),
+        "no manager left: {left}"
+    );
+}
+
 /// The provider takes Eric and Emma out of a group while another change
 /// holds them in the other order, on PostgreSQL, which gives the call up to
 /// end the circle: the provider is asked to try again (503, as Entra ID and
