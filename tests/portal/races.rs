@@ -390,10 +390,8 @@ async fn a_change_given_up_for_another_says_so_and_changes_nothing() {
 }
 
 /// Runs `change`, which holds these people in the order of their ids, while
-/// another transaction holds them in the other order: it holds the last
-/// before `change` starts and asks for the first once `change` waits. It
-/// waits longer before looking for a circle, so PostgreSQL finds the circle
-/// from `change`'s side and gives `change` up.
+/// another transaction holds them in the other order (`held_in_turn`), so
+/// that PostgreSQL gives `change` up.
 pub(crate) async fn in_circle<T>(
     app: &TestApp,
     emails: &[&str],
@@ -404,26 +402,39 @@ pub(crate) async fn in_circle<T>(
         ids.push(user_named(app, email).await.id.to_string());
     }
     ids.sort();
+    let turn = [ids.last().unwrap().as_str(), ids[0].as_str()];
+    held_in_turn(app, turn, change).await
+}
+
+/// Runs `change` while another transaction holds the user `ids[0]` before
+/// `change` starts and asks for `ids[1]` once `change` waits, then lets both
+/// go. That transaction waits longer before looking for a circle, so that
+/// PostgreSQL finds one, if `change` made it, from `change`'s side and gives
+/// `change` up.
+pub(crate) async fn held_in_turn<T>(
+    app: &TestApp,
+    ids: [&str; 2],
+    change: impl Future<Output = T>,
+) -> T {
     let hold = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE";
     let mut other = app.store.begin().await.unwrap();
     sqlx::query("SET LOCAL deadlock_timeout = '60s'")
         .execute(&mut *other)
         .await
         .unwrap();
-    let last = ids.last().unwrap();
     sqlx::query(hold)
-        .bind(last)
+        .bind(ids[0])
         .execute(&mut *other)
         .await
         .unwrap();
-    let circle = async {
+    let turn = async {
         until_lock_waiters(app, 1).await;
         sqlx::query(hold)
-            .bind(&ids[0])
+            .bind(ids[1])
             .execute(&mut *other)
             .await
             .unwrap();
         other.rollback().await.unwrap();
     };
-    tokio::join!(change, circle).0
+    tokio::join!(change, turn).0
 }

@@ -1205,31 +1205,11 @@ async fn deleting_a_manager_waits_for_her_reports_in_the_order_others_take_them(
     assert_eq!(s, 200, "{b}");
     assert_eq!(b[ENTERPRISE]["manager"]["value"], manager.as_str(), "{b}");
 
-    let hold = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE";
-    let mut other = app.store.begin().await.unwrap();
-    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
-        .execute(&mut *other)
-        .await
-        .unwrap();
-    sqlx::query(hold)
-        .bind(&report)
-        .execute(&mut *other)
-        .await
-        .unwrap();
-    let deleting = {
-        let (scim, path) = (Scim::new(&app, &scim.token), format!("/Users/{manager}"));
-        tokio::spawn(async move { scim.delete(&path).await })
-    };
-    until_lock_waiters(&app, 1).await;
-    sqlx::query(hold)
-        .bind(&manager)
-        .execute(&mut *other)
-        .await
-        .unwrap();
-    other.commit().await.unwrap();
-    let (s, b) = deleting.await.unwrap();
+    let gone = format!("/Users/{manager}");
+    let delete = scim.delete(&gone);
+    let (s, b) = crate::races::held_in_turn(&app, [&report, &manager], delete).await;
     assert_eq!(s, 204, "{b}");
-    let (s, gone) = scim.get(&format!("/Users/{manager}")).await;
+    let (s, gone) = scim.get(&gone).await;
     assert_eq!(s, 404, "{gone}");
     let (s, left) = scim.get(&format!("/Users/{report}")).await;
     assert_eq!(s, 200, "{left}");
