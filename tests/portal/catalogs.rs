@@ -371,7 +371,14 @@ both!(
             )
             .await;
         assert_eq!(bad.status, 422);
-        assert!(bad.has("The question text is required."));
+        assert!(bad.has(
+            r#"<div id="attribute_0-errors"><small class="field-error">The question text is required."#
+        ));
+        assert!(
+            bad.has(r#"name="question_text_0" value="" aria-invalid="true" aria-describedby="attribute_0-errors">"#),
+            "the row's field names its errors: {}",
+            bad.body
+        );
         assert!(bad.has("A multiple-choice attribute needs at least one choice"));
         assert!(bad.has("Department is required twice."), "{}", bad.body);
         assert!(

@@ -134,7 +134,12 @@ both!(
         )
         .await;
         assert_eq!(refused.status, 422);
-        assert!(refused.has("Stage 1 needs at least one approver."));
+        assert!(
+            refused.has(r#"id="stage1-primary-error">Stage 1 needs at least one approver."#)
+                && refused.has(r#"<fieldset aria-describedby="stage1-primary-error">"#),
+            "the stage's approvers name the error: {}",
+            refused.body
+        );
         // The requestor's manager is only for users in the directory.
         let manager = step(
             &app,
@@ -451,7 +456,12 @@ both!(
             )
             .await;
         assert_eq!(q.status, 422);
-        assert!(q.has("The regular expression is not valid"));
+        assert!(q.has(r#"id="question2-regex-error">The regular expression is not valid"#));
+        assert!(
+            q.has(r#"value="[a-" aria-invalid="true" aria-describedby="question2-regex-error">"#),
+            "the pattern's field names its error: {}",
+            q.body
+        );
         assert!(
             q.has(r#"name="q1_text" value="Bad pattern""#),
             "the bad row moved up, with its error"

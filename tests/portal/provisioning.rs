@@ -313,7 +313,9 @@ both!(
         let refused = admin.get(&group_page).await;
         assert!(
             refused.has(r#"name="typed" value="marketing team""#)
-                && refused.has("aria-invalid=\"true\"><small class=\"field-error\">")
+                && refused.has(
+                    r#"aria-describedby="typed-hint typed-error" aria-invalid="true"><small class="field-error" id="typed-error">"#
+                )
                 && refused.has("must be attribute=value pairs"),
             "{}",
             refused.body
