@@ -903,6 +903,14 @@ async fn managers_request_access_for_their_direct_reports() {
     // A member the policy admits, who does not report to Maria.
     let ada = user_named(&app, "ada.admin@gatehouse.demo").await.id;
 
+    // No policy lets managers ask yet: Maria's package page offers no choice.
+    let maria = Browser::new();
+    app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
+        .await;
+    let before = maria.get(&app.url(routes::PACKAGE.id(&employees))).await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    assert!(!before.has(r#"<select id="for""#), "{}", before.body);
+
     // Only a policy for users in the directory can let managers ask.
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
@@ -933,9 +941,6 @@ async fn managers_request_access_for_their_direct_reports() {
 
     // Maria manages Eric and Emma: My Access offers to ask for them, and
     // lists for Eric what a manager may ask for him.
-    let maria = Browser::new();
-    app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
-        .await;
     let home = maria.get(&app.url(routes::HOME)).await;
     assert!(home.has("Request for"), "{}", home.body);
     assert!(home.has(&format!(r#"<option value="{eric}">Eric Employee</option>"#)));
@@ -953,6 +958,14 @@ async fn managers_request_access_for_their_direct_reports() {
     let form = maria.get(&page_url).await;
     assert_eq!(form.status, 200, "{}", form.body);
     assert!(form.has("You are requesting this for <strong>Eric Employee</strong>"));
+    // The package page offers the same choice, Eric chosen.
+    assert!(
+        form.has(&format!(
+            r#"<option value="{eric}" selected>Eric Employee</option>"#
+        )),
+        "{}",
+        form.body
+    );
     // Only the policy that lets managers ask is offered.
     assert!(form.has(&format!(r#"name="policy" value="{managers}""#)));
     assert!(!form.has(&initial.to_string()), "{}", form.body);
@@ -995,10 +1008,23 @@ async fn managers_request_access_for_their_direct_reports() {
         .await;
     assert_eq!(not_his.status, 404);
     assert!(!eric_b.get(&app.url(routes::HOME)).await.has("Request for"));
+    let his_page = eric_b.get(&app.url(routes::PACKAGE.id(&employees))).await;
+    assert!(!his_page.has(r#"<select id="for""#), "{}", his_page.body);
 
     // Maria asks for herself as before, and for Eric.
     let own = maria.get(&app.url(routes::PACKAGE.id(&employees))).await;
     assert!(!own.has("You are requesting this for"));
+    assert!(
+        own.has(r#"<select id="for" name="for"><option value="">Myself</option>"#)
+            && own.has(&format!(r#"<option value="{eric}">Eric Employee</option>"#)),
+        "{}",
+        own.body
+    );
+    // Choosing "Myself" there (an empty `for`) is her own page.
+    let myself = format!("{}?for=", routes::PACKAGE.id(&employees));
+    let myself = maria.get(&app.url(myself)).await;
+    assert_eq!(myself.status, 200, "{}", myself.body);
+    assert!(!myself.has("You are requesting this for"));
     let mine = maria
         .post(
             &app.url(routes::PACKAGE.id(&employees)),

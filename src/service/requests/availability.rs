@@ -371,7 +371,7 @@ fn judge(
 }
 
 /// Whether the policy lets managers ask for their direct reports.
-fn lets_managers_ask(p: &Policy) -> bool {
+pub(super) fn lets_managers_ask(p: &Policy) -> bool {
     p.requestor.enable_on_behalf_requestors_to_add_access
 }
 

@@ -86,12 +86,17 @@ pub async fn package_view_for(
         let who = Person::User(report_of(c, manager, report).await?);
         let (package, availability) =
             availability_as(store, c, &who, package, now, Asker::Manager).await?;
+        let reports = match &package {
+            Some(info) => super::view::reports_for(c, info, manager).await?,
+            None => vec![],
+        };
         Ok((
             who,
             PackageView {
                 package,
                 availability,
                 extension: None,
+                reports,
             },
         ))
     })

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::availability::{Availability, availability, labelled_attributes};
+use super::availability::{Availability, availability, labelled_attributes, lets_managers_ask};
 use super::extend::{earlier_answers, extension_offer};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::policy::Policy;
@@ -16,7 +16,7 @@ use crate::service::{ServiceError, found, read};
 use crate::store::assignments::AssignmentRow;
 use crate::store::requests::{self, DecidedRow, DecisionRow, RequestListRow, RequestRow, Target};
 use crate::store::snapshot::PackageInfo;
-use crate::store::{Store, connected_orgs, packages, policies, users};
+use crate::store::{Conn, Store, connected_orgs, packages, policies, users};
 
 /// A package as one person sees it on its page.
 pub struct PackageView {
@@ -24,6 +24,9 @@ pub struct PackageView {
     pub availability: Availability,
     /// For a package the person holds: what extending it would take.
     pub extension: Option<Extension>,
+    /// (id, name) of the direct reports the viewer may ask for this package
+    /// for, by name; empty where no policy lets managers ask.
+    pub reports: Vec<(String, String)>,
 }
 
 /// An assignment its holder may (or may not yet) extend.
@@ -60,11 +63,32 @@ pub async fn package_view(
         }
         _ => None,
     };
+    let reports = match (&package_info, who.user()) {
+        (Some(info), Some(u)) => reports_for(&mut *store.read().await?, info, &u.id).await?,
+        _ => vec![],
+    };
     Ok(PackageView {
         package: package_info,
         availability: verdict,
         extension,
+        reports,
     })
+}
+
+/// (id, name) of the manager's direct reports they may ask for the
+/// package for, by name; none (and no statement) where no policy of the
+/// package lets managers ask.
+pub(super) async fn reports_for(
+    conn: &mut Conn,
+    info: &PackageInfo,
+    manager: &UserId,
+) -> Result<Vec<(String, String)>, ServiceError> {
+    if !info.policies.iter().any(|(_, p)| lets_managers_ask(p)) {
+        return Ok(vec![]);
+    }
+    let mut reports = users::reports_to_ask_for(conn, manager).await?;
+    crate::store::requests::sort_reports(&mut reports);
+    Ok(reports)
 }
 
 /// Whose requests, in the store's terms.

@@ -74,6 +74,9 @@ struct PackagePage {
     /// The direct report a manager asks for (id, name); the person
     /// themselves when `None`.
     behalf: Option<(String, String)>,
+    /// (id, name) of the direct reports the viewer may ask for this
+    /// package for: "Request for" offers them, and themselves.
+    reports: Vec<(String, String)>,
 }
 
 fn current_value(who: &Person, name: &str) -> String {
@@ -191,6 +194,7 @@ async fn show(
         package: info,
         availability,
         extension,
+        reports,
     } = package_view;
     // Nothing is said of a package the person may not request, not even its name.
     let package = info
@@ -218,6 +222,7 @@ async fn show(
         lifetime: String::new(),
         values,
         errors,
+        reports,
         behalf: report.as_ref().map(|r| {
             (
                 r.user().map(|u| u.id.to_string()).unwrap_or_default(),
