@@ -157,7 +157,10 @@ pub fn parse_domains(text: &str) -> Result<Vec<String>, String> {
         if d.is_empty() {
             continue;
         }
+        // DNS's limits: 253 characters, 63 a label.
         let valid = d.contains('.')
+            && d.len() <= 253
+            && d.split('.').all(|l| l.len() <= 63)
             && !d.starts_with('.')
             && !d.ends_with('.')
             && d.split('.')

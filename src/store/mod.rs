@@ -548,8 +548,14 @@ impl Dialect {
 }
 
 /// Times are stored as fixed-width UTC text so that text order is time order.
+/// A moment after 9999 ends in UTC (the last day of 9999 ending west of
+/// UTC) is stored as that end: a five-digit year would neither sort nor read
+/// back as a time, and nothing can tell the two apart anyway.
 pub fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+    /// 9999-12-31T23:59:59Z.
+    const LAST_SECOND: i64 = 253_402_300_799;
+    let last = DateTime::from_timestamp(LAST_SECOND, 999_999_000).unwrap_or(t);
+    t.min(last).to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
@@ -682,6 +688,19 @@ mod tests {
             "%approve%request%"
         );
         assert_eq!(super::words_pattern("100%"), "%100\\%%");
+    }
+
+    /// The last day of 9999 ends in 10000 west of UTC: it is stored as the
+    /// last moment there is, which reads back and sorts as a time.
+    #[test]
+    fn a_moment_after_9999_is_stored_as_its_last() {
+        // 10000-01-01T07:59:59Z: 31 December 9999 ending in Los Angeles.
+        let after = chrono::DateTime::from_timestamp(253_402_300_799 + 8 * 3600, 0).unwrap();
+        let stored = super::ts(after);
+        assert_eq!(stored, "9999-12-31T23:59:59.999999Z");
+        assert!(super::parse_ts(&stored).is_ok());
+        let ordinary = chrono::DateTime::from_timestamp(1_796_274_000, 0).unwrap();
+        assert_eq!(super::ts(ordinary), "2026-12-03T05:00:00.000000Z");
     }
 
     /// A write refused because another connection holds the database is

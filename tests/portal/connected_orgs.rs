@@ -37,6 +37,27 @@ both!(connected_organizations_are_managed, |backend| async move {
         .await;
     assert_eq!(taken.status, 422);
     assert!(taken.has("The domain contoso.com already belongs to another connected organization."));
+    // Longer than DNS allows (a label of 64 characters; 3,000 in all):
+    // refused beside the field.
+    for long in ["a".repeat(64) + ".com", "a.".repeat(1500) + "com"] {
+        let refused = b
+            .post(
+                &app.url(routes::ADMIN_ORGS),
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("display_name", "Long"),
+                    ("state", "configured"),
+                    ("domains", long.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(
+            refused.has(r#"id="domains-error">"#) && refused.has("is not a domain name"),
+            "{}",
+            refused.body
+        );
+    }
     let wrong_sponsor = b
         .post(
             &app.url(routes::ADMIN_ORGS),

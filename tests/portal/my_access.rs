@@ -769,6 +769,23 @@ async fn a_fixed_last_day_is_read_in_each_persons_time_zone() {
         "{}",
         refused.body
     );
+
+    // The last day there is, 31 December 9999, ends in 10000 in UTC, seen
+    // from Los Angeles: the policy keeps that day and the package opens.
+    let edit = admin.get(&app.url(edit_path)).await;
+    let mut last = vec![("csrf_token", edit.csrf())];
+    last.extend(fields("9999-12-31").map(|(k, v)| (k, v.to_string())));
+    let last: Vec<(&str, &str)> = last.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = admin.post(&app.url(edit_path), &last).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let edit = admin.get(&app.url(edit_path)).await;
+    assert!(
+        edit.has(r#"name="expiration_date" value="9999-12-31""#),
+        "{}",
+        edit.body
+    );
+    let page = emma.get(&url).await;
+    assert_eq!(page.status, 200, "{}", page.body);
 }
 
 /// Where the organization shows them, requestors see who is asked to decide

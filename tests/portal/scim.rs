@@ -259,6 +259,17 @@ both!(
         let (s, b) = scim.post("/Users", json!({"userName": "x", "emails": [{"value": "x@example.com"}], ENTERPRISE: {"manager": "nobody"}})).await;
         assert_eq!(s, 400, "{b}");
         assert_eq!(scim.count("userName eq \"x\"").await, 0);
+        // Too long to index, in bytes though not in characters (1,000 of
+        // these are 3,000 bytes): refused, not a server error.
+        let wide = "名".repeat(1000);
+        let body = json!({"userName": wide, "emails": [{"value": "wide@example.com"}]});
+        let (s, b) = scim.post("/Users", body).await;
+        assert_eq!(
+            (s, b["scimType"].as_str()),
+            (400, Some("invalidValue")),
+            "{b}"
+        );
+        assert!(b["detail"].as_str().unwrap().contains("1,024 bytes"), "{b}");
         let (s, b) = scim.call(reqwest::Method::POST, "/Users", None).await;
         assert_eq!((s, b["scimType"].as_str()), (400, Some("invalidSyntax")));
         // Refused before its body is read, so the server closes the

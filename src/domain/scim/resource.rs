@@ -84,9 +84,11 @@ fn text(v: &Value, name: &str) -> Result<Option<String>, Problem> {
                     "{name} contains a control character."
                 )));
             }
-            if s.chars().count() > 1024 {
+            // Bytes, not characters: an indexed value (userName,
+            // externalId) must fit PostgreSQL's index entries (2,704 bytes).
+            if s.len() > 1024 {
                 return Err(Problem::invalid_value(format!(
-                    "{name} is longer than 1,024 characters."
+                    "{name} is longer than 1,024 bytes (UTF-8)."
                 )));
             }
             Ok(Some(s.trim().to_string()))

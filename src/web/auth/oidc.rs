@@ -16,6 +16,9 @@ use tokio::sync::RwLock;
 
 /// Providers rotate their signing keys; an hour-old copy is fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
+/// The longest name or address claim kept, in characters: a display name
+/// holds 256.
+const MAX_CLAIM: usize = 256;
 
 use crate::config::OidcProvider;
 use crate::service::sign_in::VerifiedClaims;
@@ -175,14 +178,19 @@ impl Oidc {
                 .map(|v| v.as_str().to_string())
         };
         // A name with a line break or another control character would end up
-        // in mail headers and pages: such a claim is dropped, not trusted.
-        let printable = |v: Option<String>| v.filter(|t| !t.chars().any(char::is_control));
-        // The subject is the account's key: one that cannot be stored (a NUL)
-        // or shown is refused, as a token that does not verify.
+        // in mail headers and pages, and one longer than any name or address
+        // could not be kept: such a claim is dropped, not trusted.
+        let printable = |v: Option<String>| {
+            v.filter(|t| !t.chars().any(char::is_control) && t.chars().count() <= MAX_CLAIM)
+        };
+        // The subject is the account's key: one that cannot be stored (a NUL,
+        // more than the 255 ASCII characters OpenID Connect allows) or shown
+        // is refused, as a token that does not verify.
         let subject = claims.subject().as_str();
-        if subject.chars().any(char::is_control) {
+        if subject.chars().any(char::is_control) || subject.len() > 255 {
             return Err(SignInError::Verification(
-                "the subject claim contains a control character".into(),
+                "the subject claim contains a control character or is longer than 255 characters"
+                    .into(),
             ));
         }
         Ok(VerifiedClaims {
