@@ -1151,3 +1151,37 @@ both!(
         assert!(again.has("Everyone in these groups already has this access package"));
     }
 );
+
+/// An administrator's direct assignment is not theirs in My Access: they
+/// can neither read nor cancel it there. They follow it in the console,
+/// which checks their role each time.
+#[tokio::test]
+async fn a_direct_assignment_is_not_its_assigners_in_my_access() {
+    use crate::correctness::{assign_directly, demo, request_of};
+    let (app, admin, clock) = demo(Backend::Sqlite).await;
+    let employees = package_named(&app, "Marketing resources for employees").await;
+    let initial = policy_named(&app, &employees, "Initial policy").await;
+    let eric = "eric.employee@gatehouse.demo";
+    // Starting in a week, so that it waits, as Eric could cancel it.
+    let start = (clock.now() + chrono::Duration::days(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    let end = (clock.now() + chrono::Duration::days(37))
+        .format("%Y-%m-%d")
+        .to_string();
+    let later = [("start", start.as_str()), ("end", end.as_str())];
+    let r = assign_directly(&app, &admin, &employees, &initial, &[eric], &later).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let (rid, state, _) = request_of(&app, &employees, eric).await;
+    assert_eq!(state, "scheduled");
+    let shown = admin.get(&app.url(routes::REQUEST.id(&rid))).await;
+    assert_eq!(shown.status, 404, "{}", shown.body);
+    let csrf = admin.get(&app.url(routes::HOME)).await.csrf();
+    let cancel = app.url(routes::REQUEST_CANCEL.id(&rid));
+    let canceled = admin.post(&cancel, &[("csrf_token", csrf.as_str())]).await;
+    assert_eq!(canceled.status, 404, "{}", canceled.body);
+    let (_, state, _) = request_of(&app, &employees, eric).await;
+    assert_eq!(state, "scheduled", "still waiting for its start");
+    let history = admin.get(&app.url(routes::REQUESTS)).await;
+    assert!(!history.has(&rid), "{}", history.body);
+}

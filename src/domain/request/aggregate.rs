@@ -683,6 +683,13 @@ impl Request {
             .filter(|r| self.kind == RequestType::UserAdd && self.target.user() != Some(*r))
     }
 
+    /// Whether the request is `user`'s in My Access: for them, or asked by
+    /// them for one of their reports. An administrator's direct assignment
+    /// is not its assigner's: that is the console's, and ends with their role.
+    pub fn is_theirs(&self, user: &UserId) -> bool {
+        self.target.user() == Some(user) || self.asked_by_manager() == Some(user)
+    }
+
     /// Whether the request is by or for `user`.
     fn concerns(&self, user: &UserId) -> bool {
         self.requestor.as_ref() == Some(user) || self.target.user() == Some(user)

@@ -24,7 +24,7 @@ pub async fn cancel(
     let mut ctx = save::load(store, &mut tx, &id).await?;
     let r = &ctx.request;
     let mine = match who {
-        Person::User(u) => r.target.user() == Some(&u.id) || r.requestor.as_ref() == Some(&u.id),
+        Person::User(u) => r.is_theirs(&u.id),
         Person::External(e) => {
             r.target
                 == Target::External {

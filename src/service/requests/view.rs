@@ -328,15 +328,12 @@ pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyReque
     read(store, async |c| {
         let row = found(requests::get(c, id).await?)?;
         let request = row.decode()?;
-        let own = match (who, &request.target) {
-            (Person::User(u), crate::domain::request::Target::User(t)) => u.id == *t,
-            (Person::External(e), _) => {
+        let own = match who {
+            Person::User(u) => request.is_theirs(&u.id),
+            Person::External(e) => {
                 request.identity.as_ref() == Some(&(e.issuer.clone(), e.subject.clone()))
             }
-            _ => false,
-        } || who
-            .user()
-            .is_some_and(|u| request.requestor.as_ref() == Some(&u.id));
+        };
         if !own {
             return Err(ServiceError::NotFound);
         }
