@@ -23,8 +23,9 @@ const CLAIMS = ['sub', 'email', 'email_verified', 'name', 'given_name', 'family_
 const CALLBACK_RE = /^http:\/\/127\.0\.0\.1:\d{1,5}\/auth\/callback$/;
 
 // Logins starting with `unverified` say nothing of whether the address is
-// verified; logins starting with `linebreak` carry a name with a line break
-// (as a hostile or broken provider might).
+// verified; logins starting with `linebreak` carry a name with a line break,
+// and `longname` an over-long name (as a hostile or broken provider might).
+// The login is the subject.
 function claimsFor(id) {
   const email = id.includes('@') ? id : `${id}@example.test`;
   const local = id.includes('@') ? id.slice(0, id.indexOf('@')) : id;
@@ -42,6 +43,10 @@ function claimsFor(id) {
   }
   if (local.startsWith('linebreak')) {
     claims.name = `${givenName}\nBcc: victim@example.test`;
+  }
+  // Longer than any name a person has (3,000 bytes).
+  if (local.startsWith('longname')) {
+    claims.name = '名'.repeat(1000);
   }
   return claims;
 }

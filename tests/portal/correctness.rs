@@ -1440,6 +1440,19 @@ both!(
         assert_eq!(b.get(&callback).await.status, 303);
         let lou = user_named(&app, "linebreak-lou@example.test").await;
         assert!(!lou.display_name.contains('\n'), "{:?}", lou.display_name);
+        // So is one longer than any name (3,000 bytes), which could not be
+        // kept; a subject longer than OpenID Connect allows is refused.
+        let b = Browser::new();
+        let callback = app.oidc_until_callback(&b, "longname-lea", "/").await;
+        assert_eq!(b.get(&callback).await.status, 303);
+        let lea = user_named(&app, "longname-lea@example.test").await;
+        assert!(!lea.display_name.contains('名'), "{:?}", lea.display_name);
+        let b = Browser::new();
+        let long = format!("sam-{}", "x".repeat(300));
+        let callback = app.oidc_until_callback(&b, &long, "/").await;
+        let refused = b.get(&callback).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert_eq!(app.user_count().await, 2);
 
         // A provider that never sends the claim can be accepted, on purpose.
         let lenient = spawn(
