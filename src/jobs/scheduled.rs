@@ -7,7 +7,9 @@ use crate::service::requests::lifecycle;
 use crate::store::{Store, requests};
 
 /// Scheduled requests whose start has come are delivered, each in its own
-/// transaction: one that cannot be delivered is marked so and the rest go on.
+/// transaction: one that cannot be delivered is marked so and the rest go
+/// on; one that gave way to another change at that moment waits for the
+/// next run.
 #[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let mut done = 0;
@@ -23,11 +25,15 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                 tx.commit().await?;
                 done += usize::from(delivered);
             }
+            Err(e) if e.gave_way() => {
+                drop(tx);
+                tracing::warn!(request = %id, error = %e, "scheduled delivery gave way to another change; the next run tries again");
+            }
             Err(e) => {
                 drop(tx);
                 tracing::warn!(request = %id, error = %e, "scheduled delivery failed");
                 let mut tx = store.begin().await?;
-                requests::fail_scheduled(&mut tx, &id, now).await?;
+                lifecycle::fail_scheduled(&mut tx, &id, &e.to_string(), now).await?;
                 tx.commit().await?;
             }
         }

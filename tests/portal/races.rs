@@ -356,6 +356,64 @@ async fn a_member_blocked_while_the_group_is_assigned_is_left_out() {
     );
 }
 
+/// A scheduled delivery that another change holds Eric against (PostgreSQL
+/// ends their circle by giving the delivery up) waits for the next run
+/// instead of failing for good; delivered, it is in the audit log.
+#[tokio::test]
+async fn a_scheduled_delivery_given_up_for_another_change_is_tried_again() {
+    use crate::correctness::request_of;
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let employees = package_named(&app, "Marketing resources for employees").await;
+    let initial = policy_named(&app, &employees, "Initial policy").await;
+    let day = |n| {
+        (clock.now() + Duration::days(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (start, end) = (day(7), day(37));
+    let period = [("start", start.as_str()), ("end", end.as_str())];
+    let r = assign_directly(&app, &admin, &employees, &initial, &[ERIC], &period).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let (rid, state, _) = request_of(&app, &employees, ERIC).await;
+    assert_eq!(state, "scheduled");
+    clock.advance(Duration::days(8));
+
+    let eric = user_named(&app, ERIC).await.id.to_string();
+    let mut other = app.store.begin().await.unwrap();
+    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(&eric)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let deliveries = gatehouse::jobs::scheduled::run(&app.store, clock.now());
+    let circle = async {
+        until_lock_waiters(&app, 1).await;
+        sqlx::query("SELECT 1 FROM assignment_requests WHERE id = $1 FOR UPDATE")
+            .bind(&rid)
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        other.rollback().await.unwrap();
+    };
+    let (delivered, ()) = tokio::join!(deliveries, circle);
+    assert_eq!(delivered.unwrap(), 0);
+    let (_, state, _) = request_of(&app, &employees, ERIC).await;
+    assert_eq!(state, "scheduled", "left for the next run");
+
+    let delivered = gatehouse::jobs::scheduled::run(&app.store, clock.now()).await;
+    assert_eq!(delivered.unwrap(), 1);
+    let (_, state, _) = request_of(&app, &employees, ERIC).await;
+    assert_eq!(state, "delivered");
+    let fulfilled = format!(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'Fulfill access package assignment request' AND object_id = '{rid}'"
+    );
+    assert_eq!(count(&app, &fulfilled).await, 1);
+}
+
 #[tokio::test]
 async fn a_change_given_up_for_another_says_so_and_changes_nothing() {
     let (app, admin, clock) = demo(Backend::Postgres).await;

@@ -10,7 +10,7 @@ use crate::domain::ids::RequestId;
 use crate::domain::policy::ApprovalStage;
 use crate::domain::request::RequestState;
 use crate::service::ServiceError;
-use crate::store::{Conn, Store, audit};
+use crate::store::{Conn, Store, audit, requests};
 
 /// The request with its context, when it is (still) in `state`.
 async fn load_in(
@@ -38,7 +38,37 @@ pub async fn deliver_scheduled(
     let calls = super::extensions::calls_of(conn, ctx.request.policy.as_str()).await?;
     let changes = ctx.deliver(conn, &calls, now).await?;
     save::apply(conn, &ctx.request, &changes, now).await?;
+    let event = save::request_event(
+        "Fulfill access package assignment request",
+        &ctx.request,
+        &ctx.names,
+        json!({"scheduled": true}),
+    );
+    audit::record(conn, &Actor::system(), &event, now).await?;
     Ok(true)
+}
+
+/// A scheduled request whose delivery failed for a reason of its own (not
+/// another change it gave way to, which the next run tries again) is marked
+/// undelivered, for an administrator to reprocess, and the log says why.
+#[tracing::instrument(skip_all)]
+pub async fn fail_scheduled(
+    conn: &mut Conn,
+    id: &RequestId,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if !requests::fail_scheduled(conn, id, now).await? {
+        return Ok(());
+    }
+    let event = save::event(
+        "Access package assignment request delivery failed",
+        id,
+        &requests::package_name_of(conn, id).await?,
+        json!({"request": id.as_str(), "error": why}),
+    );
+    audit::record(conn, &Actor::system(), &event, now).await?;
+    Ok(())
 }
 
 /// A request nobody decided within its stage's limit expires, and its
