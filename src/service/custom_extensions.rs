@@ -341,7 +341,21 @@ async fn record(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    db::finish(&mut tx, &call.id, &tried, status, duration_ms, now).await?;
+    // Another caller took it when this one's claim ran out: its try is
+    // the one the log tells.
+    let finished = db::finish(
+        &mut tx,
+        &call.id,
+        &call.lease,
+        &tried,
+        status,
+        duration_ms,
+        now,
+    )
+    .await?;
+    if finished == db::Finished::NotOurs {
+        return Ok(());
+    }
     let action = match &tried {
         Tried::Sent { .. } => Some("Custom extension called"),
         Tried::Failed(_) => Some("Custom extension call failed"),

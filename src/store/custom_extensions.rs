@@ -346,6 +346,19 @@ pub struct Claimed {
     pub client_id: Option<String>,
     pub scope: Option<String>,
     pub timeout_seconds: i64,
+    /// Until when this caller holds it (stored time): what it writes of the
+    /// try counts only while the claim is still its own.
+    pub lease: String,
+}
+
+impl Claimed {
+    /// Whether a send starting at `now` ends (a token, then the call, each
+    /// within the timeout) before the claim runs out; one that could not is
+    /// left for a later claim rather than sent twice.
+    pub fn ends_in_time(&self, now: DateTime<Utc>) -> bool {
+        let send = chrono::Duration::seconds(2 * self.timeout_seconds.clamp(1, 120));
+        super::parse_ts(&self.lease).is_ok_and(|lease| now + send < lease)
+    }
 }
 
 /// Claims the oldest due call, by one caller only (the update takes the row
@@ -382,7 +395,8 @@ pub async fn claim(conn: &mut Conn, now: DateTime<Utc>) -> Result<Option<Option<
     }
     let claimed = sqlx::query_as::<_, Claimed>(
         "SELECT c.id, c.stage, c.request_id, c.payload, c.callback_token, c.attempts, e.endpoint_url, \
-         e.authentication, e.secret, e.token_url, e.client_id, e.scope, e.timeout_seconds \
+         e.authentication, e.secret, e.token_url, e.client_id, e.scope, e.timeout_seconds, \
+         c.next_attempt_at AS lease \
          FROM custom_extension_callouts c JOIN custom_extensions e ON e.id = c.extension_id WHERE c.id = $1",
     )
     .bind(&id)
@@ -510,28 +524,40 @@ pub enum Tried {
     Failed(String),
 }
 
-/// Writes how a try ended: only while the call is still queued (an answer
-/// that came back during the call has already moved it on).
+/// Whether a try's end was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    Written,
+    /// An answer that came back during the call already moved it on.
+    Answered,
+    /// This caller's claim ran out and another took the call: its try
+    /// counts instead.
+    NotOurs,
+}
+
+/// Writes how a try ended: only while the call is still queued and still
+/// held by this caller's claim (`lease`).
 pub async fn finish(
     conn: &mut Conn,
     id: &str,
+    lease: &str,
     tried: &Tried,
     status: Option<u16>,
     duration_ms: i64,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Finished> {
     let (state, error, next) = match tried {
         Tried::Sent { waits: true } => ("waiting", None, now),
         Tried::Sent { waits: false } => ("sent", None, now),
         Tried::Retry(e, at) => ("queued", Some(e.as_str()), *at),
         Tried::Failed(e) => ("failed", Some(e.as_str()), now),
     };
-    sqlx::query(
+    let written = sqlx::query(
         "UPDATE custom_extension_callouts SET state = $2, last_error = $3, next_attempt_at = $4, \
          attempts = attempts + 1, last_status = $5, duration_ms = $6, \
          sent_at = CASE WHEN $2 IN ('waiting', 'sent') THEN $7 ELSE sent_at END, \
          finished_at = CASE WHEN $2 IN ('sent', 'failed') THEN $7 ELSE finished_at END \
-         WHERE id = $1 AND state = 'queued'",
+         WHERE id = $1 AND state = 'queued' AND next_attempt_at = $8",
     )
     .bind(id)
     .bind(state)
@@ -540,8 +566,26 @@ pub async fn finish(
     .bind(status.map(i64::from))
     .bind(duration_ms)
     .bind(ts(now))
-    .exec(conn)
-    .await
+    .bind(lease)
+    .changed_one(&mut *conn)
+    .await?;
+    if written {
+        return Ok(Finished::Written);
+    }
+    // An answer leaves the claim's time as it was; another caller's claim,
+    // or its end, does not.
+    let answered: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM custom_extension_callouts WHERE id = $1 AND state <> 'queued' AND next_attempt_at = $2",
+    )
+    .bind(id)
+    .bind(lease)
+    .optional(conn)
+    .await?;
+    Ok(if answered.is_some() {
+        Finished::Answered
+    } else {
+        Finished::NotOurs
+    })
 }
 
 /// The call a request is waiting on: (id, stage, token).

@@ -787,6 +787,63 @@ async fn calls_by_state(store: &gatehouse::store::Store) -> (i64, i64) {
 }
 
 both!(
+    a_claim_that_ran_out_writes_nothing_over_the_next,
+    |backend| async move {
+        use gatehouse::service::custom_extensions as calls;
+        let (app, admin, clock) = demo(backend).await;
+        let cat = catalog(&app, &clock, "Claims catalog", false, &[])
+            .await
+            .to_string();
+        // A timeout of 1 s: a claim lasts 12 s.
+        let (_hook, ext, _secret) = signed_extension(&app, &admin, &cat, "Hook", "1", None).await;
+        let granted = [("assignmentRequestGranted", ext.as_str())];
+        let package = package(&app, &admin, &clock, &cat, false, &granted).await;
+        let eric = signed_in(&app, ERIC).await;
+        request(&app, &eric, &package, &[]).await;
+        let rid = request_id_for(&app, ERIC).await;
+        assert_eq!(state_of(&app, &rid).await, "delivered");
+
+        // One instance claims the call and stalls past its claim; another
+        // claims it then.
+        let first = calls::claim(&app.store, clock.now())
+            .await
+            .unwrap()
+            .unwrap();
+        clock.advance(Duration::minutes(1));
+        let second = calls::claim(&app.store, clock.now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.id, second.id);
+        // The first's failure writes nothing: the second's claim still
+        // holds when a retry of the first's would have been due (10 s).
+        let down = Err((Some(503), "down".to_string()));
+        calls::finish(&app.store, &first, down, 5, clock.now())
+            .await
+            .unwrap();
+        clock.advance(Duration::seconds(10));
+        let third = calls::claim(&app.store, clock.now()).await.unwrap();
+        assert!(
+            third.is_none(),
+            "claimed a third time while the second sends"
+        );
+        // The second's answer is the one the log tells, once.
+        calls::finish(&app.store, &second, Ok(202), 5, clock.now())
+            .await
+            .unwrap();
+        calls::finish(&app.store, &first, Ok(202), 5, clock.now())
+            .await
+            .unwrap();
+        let called = "SELECT COUNT(*) FROM audit_events WHERE action = 'Custom extension called'";
+        assert_eq!(count(&app, called).await, 1);
+        let page = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&package, &rid)))
+            .await;
+        assert!(page.has("Sent") && !page.has("down"), "{}", page.body);
+    }
+);
+
+both!(
     gatehouse_killed_with_calls_queued_makes_every_call_after_a_restart,
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;
