@@ -32,6 +32,15 @@ impl GuestAction {
         .into_iter()
         .find(|a| a.as_str() == s)
     }
+
+    /// As the settings form names it, shortly.
+    pub fn label(self) -> &'static str {
+        match self {
+            GuestAction::None => "Do nothing",
+            GuestAction::BlockSignIn => "Block sign-in",
+            GuestAction::BlockSignInAndDelete => "Block sign-in, then remove from the directory",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -232,6 +232,13 @@ impl ReviewerKind {
         .into_iter()
         .find(|k| k.as_str() == s)
     }
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewerKind::SelfReview => "Self-review",
+            ReviewerKind::Manager => "The holder's manager",
+            ReviewerKind::Specific => "Specific reviewers",
+        }
+    }
 }
 
 /// A policy's access review settings (ids resolved).

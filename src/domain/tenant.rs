@@ -62,6 +62,15 @@ impl Collaboration {
             Collaboration::AllowOnlyDomains => "allowOnlyDomains",
         }
     }
+
+    /// As the settings form names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Collaboration::AnyDomain => "Any domain",
+            Collaboration::DenyDomains => "Any domain except those listed",
+            Collaboration::AllowOnlyDomains => "Only the domains listed",
+        }
+    }
 }
 
 /// What the settings form sends.

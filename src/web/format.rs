@@ -7,10 +7,17 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
+use crate::domain::api_token::Purpose;
 use crate::domain::catalog::OriginSystem;
+use crate::domain::catalog_role::CatalogRole;
+use crate::domain::connected_system::{ReconcileMode, SystemKind};
+use crate::domain::custom_extension::Stage;
 use crate::domain::directory::GroupType;
+use crate::domain::lifecycle::GuestAction;
 use crate::domain::policy::AllowedTargetScope;
-use crate::domain::request::{RequestState, RequestType, human};
+use crate::domain::request::{EndReason, RequestState, RequestType, human};
+use crate::domain::review::{NoResponse, Recurrence, ReviewerKind};
+use crate::domain::tenant::Collaboration;
 use crate::domain::user::LinkClaim;
 
 /// A stored time (RFC 3339) as HTML: the date and time in `tz`, with its
@@ -85,8 +92,9 @@ pub struct Change {
 }
 
 /// An audit event's details as lines people read: `{"field": {"from": a,
-/// "to": b}}` becomes "field: a → b", anything else "field: value".
-pub fn changes(details: &str) -> Vec<Change> {
+/// "to": b}}` becomes "field: a → b", anything else "field: value"; times
+/// in `tz`, stored names of a kind by their labels.
+pub fn changes(details: &str, tz: Tz) -> Vec<Change> {
     let Ok(Value::Object(map)) = serde_json::from_str::<Value>(details) else {
         return if details.trim().is_empty() || details == "null" {
             vec![]
@@ -98,23 +106,27 @@ pub fn changes(details: &str) -> Vec<Change> {
             }]
         };
     };
+    // A settings document saved whole: the lines that changed.
+    if let (2, Some(before), Some(after)) = (map.len(), map.get("before"), map.get("after")) {
+        return Change::between("", before, after, tz);
+    }
     let mut out = Vec::new();
     for (field, value) in map {
         match &value {
             Value::Object(o) if o.contains_key("from") && o.contains_key("to") => {
-                out.extend(Change::between(&field, &o["from"], &o["to"]))
+                out.extend(Change::between(&field, &o["from"], &o["to"], tz))
             }
             // Nested changes ("changes": {...}) are flattened into the list.
             Value::Object(o)
                 if field == "changes" && o.values().all(|v| v.get("from").is_some()) =>
             {
                 for (f, v) in o {
-                    out.extend(Change::between(f, &v["from"], &v["to"]));
+                    out.extend(Change::between(f, &v["from"], &v["to"], tz));
                 }
             }
             _ => out.push(Change {
                 from: None,
-                to: value_text(&field, &value),
+                to: value_text(&field, &value, tz),
                 field: field_label(&field),
             }),
         }
@@ -126,26 +138,35 @@ impl Change {
     /// What became of `field`. Two documents (a policy's settings) read as
     /// the lines that differ, each named by its path ("Settings › Expiration
     /// › Duration: P30D → P90D"), instead of as two unreadable wholes.
-    fn between(field: &str, from: &Value, to: &Value) -> Vec<Change> {
+    fn between(field: &str, from: &Value, to: &Value, tz: Tz) -> Vec<Change> {
         if let (Value::Object(_), Value::Object(_)) = (from, to) {
+            let root = if field.is_empty() {
+                String::new()
+            } else {
+                field_label(field)
+            };
             let (mut before, mut after) = (BTreeMap::new(), BTreeMap::new());
-            leaves(&field_label(field), from, &mut before);
-            leaves(&field_label(field), to, &mut after);
+            leaves(&root, field, from, &mut before);
+            leaves(&root, field, to, &mut after);
             let paths: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+            let read = |leaf: Option<&(String, Value)>| match leaf {
+                Some((key, v)) => value_text(key, v, tz),
+                None => text(&Value::Null, tz),
+            };
             return paths
                 .into_iter()
                 .filter(|p| before.get(*p) != after.get(*p))
                 .map(|p| Change {
                     field: p.clone(),
-                    from: Some(text(before.get(p).unwrap_or(&Value::Null))),
-                    to: text(after.get(p).unwrap_or(&Value::Null)),
+                    from: Some(read(before.get(p))),
+                    to: read(after.get(p)),
                 })
                 .collect();
         }
         vec![Change {
             field: field_label(field),
-            from: Some(value_text(field, from)),
-            to: value_text(field, to),
+            from: Some(value_text(field, from, tz)),
+            to: value_text(field, to, tz),
         }]
     }
 }
@@ -187,24 +208,30 @@ fn words(key: &str) -> String {
     out
 }
 
-/// The leaves of a document by their path of labels from `path`; lists are
-/// leaves, read whole.
-fn leaves(path: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
+/// The leaves of a document by their path of labels from `path`, each with
+/// its own key (which says how its value reads); lists are leaves, read
+/// whole.
+fn leaves(path: &str, key: &str, v: &Value, out: &mut BTreeMap<String, (String, Value)>) {
     match v {
         Value::Object(o) => {
             for (k, x) in o {
-                leaves(&format!("{path} › {}", words(k)), x, out);
+                let below = if path.is_empty() {
+                    words(k)
+                } else {
+                    format!("{path} › {}", words(k))
+                };
+                leaves(&below, k, x, out);
             }
         }
         other => {
-            out.insert(path.to_string(), other.clone());
+            out.insert(path.to_string(), (key.to_string(), other.clone()));
         }
     }
 }
 
 /// A value as the pages show it: for the keys whose values are stored names
 /// of a kind (a scope, a group type, a request state), the kind's label.
-fn value_text(key: &str, v: &Value) -> String {
+fn value_text(key: &str, v: &Value, tz: Tz) -> String {
     let label = v.as_str().and_then(|s| match key {
         "allowedTargetScope" => AllowedTargetScope::parse(s).map(|x| x.label()),
         "groupType" => GroupType::parse(s).map(GroupType::label),
@@ -212,30 +239,48 @@ fn value_text(key: &str, v: &Value) -> String {
         "state" | "from" | "to" => RequestState::parse(s).map(human),
         "requestType" => RequestType::parse(s).map(|x| x.label()),
         "matchedBy" => LinkClaim::parse(s).map(LinkClaim::label),
+        "noResponse" | "ifNoResponse" => NoResponse::parse(s).map(NoResponse::label),
+        "recurrence" => Recurrence::parse(s).map(Recurrence::label),
+        // Kept as its serialized name ("selfReview"), not the form's.
+        "reviewers" => serde_json::from_value::<ReviewerKind>(v.clone())
+            .ok()
+            .map(ReviewerKind::label),
+        "stage" => Stage::parse(s).map(Stage::label),
+        "role" => CatalogRole::parse(s).map(CatalogRole::label),
+        "reason" => EndReason::parse(s).map(EndReason::label),
+        "kind" => SystemKind::parse(s).map(SystemKind::label),
+        "reconcile" => ReconcileMode::parse(s).map(ReconcileMode::label),
+        "purpose" => Purpose::parse(s).map(Purpose::label),
+        "collaboration" => Collaboration::parse(s).map(Collaboration::label),
+        "action" => GuestAction::parse(s).map(GuestAction::label),
         _ => None,
     });
-    label.map_or_else(|| text(v), str::to_string)
+    label.map_or_else(|| text(v, tz), str::to_string)
 }
 
 /// A JSON value as text: strings bare, lists joined, nothing as "—".
-fn text(v: &Value) -> String {
+fn text(v: &Value, tz: Tz) -> String {
     match v {
         Value::Null => "—".into(),
         Value::String(s) if s.is_empty() => "—".into(),
-        Value::String(s) => stored_text(s),
+        Value::String(s) => stored_text(s, tz),
         Value::Bool(true) => "yes".into(),
         Value::Bool(false) => "no".into(),
         Value::Array(items) if items.is_empty() => "—".into(),
-        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
-        Value::Object(o) => object_text(o),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| text(i, tz))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(o) => object_text(o, tz),
         other => other.to_string(),
     }
 }
 
 /// A stored string as people read it: Graph's durations (`P30D`, `PT8H`)
-/// as days or hours, times as UTC minutes, Graph's expiration kinds by the
-/// names the policy form gives them; anything else as it is.
-fn stored_text(s: &str) -> String {
+/// as days or hours, times in `tz` to the minute, Graph's expiration kinds
+/// by the names the policy form gives them; anything else as it is.
+fn stored_text(s: &str, tz: Tz) -> String {
     let count = |digits: &str, unit: &str| {
         digits.parse::<u64>().ok().map(|n| {
             if n == 1 {
@@ -255,11 +300,8 @@ fn stored_text(s: &str) -> String {
     if let Some(d) = duration {
         return d;
     }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return t
-            .with_timezone(&chrono::Utc)
-            .format("%Y-%m-%d %H:%M UTC")
-            .to_string();
+    if let Some(t) = parse(s) {
+        return crate::domain::request::moment_in(t, tz);
     }
     match s {
         "afterDuration" => "after a number of days or hours".into(),
@@ -271,7 +313,7 @@ fn stored_text(s: &str) -> String {
 
 /// An object in a change (a policy, a question, a role) by the name a person
 /// knows it by; only an object without one is spelled out, one level deep.
-fn object_text(o: &serde_json::Map<String, Value>) -> String {
+fn object_text(o: &serde_json::Map<String, Value>, tz: Tz) -> String {
     for key in ["displayName", "text", "role", "name"] {
         if let Some(Value::String(s)) = o.get(key) {
             return s.clone();
@@ -279,7 +321,7 @@ fn object_text(o: &serde_json::Map<String, Value>) -> String {
     }
     o.iter()
         .filter(|(k, v)| !v.is_object() && !v.is_array() && !k.starts_with('@'))
-        .map(|(k, v)| format!("{}: {}", words(k), text(v)))
+        .map(|(k, v)| format!("{}: {}", words(k), value_text(k, v, tz)))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -298,20 +340,31 @@ mod tests {
         assert!(day("2026-12-01T23:30:00Z", paris).contains(">2 Dec 2026<"));
     }
 
+    use chrono_tz::UTC;
+
     #[test]
     fn changes_read_as_field_old_new() {
-        let c = changes(r#"{"displayName": {"from": "A", "to": "B"}, "roles": ["x", "y"]}"#);
+        let c = changes(
+            r#"{"displayName": {"from": "A", "to": "B"}, "roles": ["x", "y"]}"#,
+            UTC,
+        );
         assert_eq!(c[0].field, "Name");
         assert_eq!((c[0].from.as_deref(), c[0].to.as_str()), (Some("A"), "B"));
         assert_eq!(c[1].to, "x, y");
-        let named = changes(r#"{"policy": {"displayName": "Initial policy", "settings": {}}}"#);
+        let named = changes(
+            r#"{"policy": {"displayName": "Initial policy", "settings": {}}}"#,
+            UTC,
+        );
         assert_eq!(named[0].to, "Initial policy");
-        let nested =
-            changes(r#"{"policy": "p1", "changes": {"enabled": {"from": true, "to": false}}}"#);
+        let nested = changes(
+            r#"{"policy": "p1", "changes": {"enabled": {"from": true, "to": false}}}"#,
+            UTC,
+        );
         assert!(nested.iter().any(|c| c.field == "Enabled" && c.to == "no"));
         // Keys read as words, and stored names of a kind as its labels.
         let scope = changes(
             r#"{"requestsCancelled": 2, "changes": {"allowedTargetScope": {"from": "allMemberUsers", "to": "specificDirectoryUsers"}}}"#,
+            UTC,
         );
         // (Keys come in order: "changes" before "requestsCancelled".)
         assert_eq!(scope[1].field, "Requests cancelled");
@@ -323,11 +376,15 @@ mod tests {
                 AllowedTargetScope::SpecificDirectoryUsers.label()
             )
         );
-        let state = changes(r#"{"state": {"from": "pendingApproval", "to": "delivered"}}"#);
+        let state = changes(
+            r#"{"state": {"from": "pendingApproval", "to": "delivered"}}"#,
+            UTC,
+        );
         assert_eq!(state[0].from.as_deref(), Some("pending approval"));
         // Two settings documents read as the lines that differ.
         let settings = changes(
             r#"{"changes": {"settings": {"from": {"expiration": {"type": "afterDuration", "duration": "P30D"}, "notificationSettings": {"isAssignmentNotificationDisabled": false}}, "to": {"expiration": {"type": "afterDuration", "duration": "P90D"}, "notificationSettings": {"isAssignmentNotificationDisabled": true}}}}}"#,
+            UTC,
         );
         let lines: Vec<(String, Option<String>, String)> = settings
             .into_iter()
@@ -349,5 +406,55 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// Stored names of a kind read as their labels, and times in the
+    /// reader's zone, wherever they stand: a document saved whole as its
+    /// lines that changed, an object's fields.
+    #[test]
+    fn changes_name_kinds_and_times_as_people_read_them() {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let settings = changes(
+            r#"{"before": {"collaboration": "anyDomain", "timeZone": ""}, "after": {"collaboration": "allowOnlyDomains", "timeZone": ""}}"#,
+            paris,
+        );
+        assert_eq!(settings.len(), 1, "only what changed");
+        assert_eq!(settings[0].field, "Collaboration");
+        assert_eq!(
+            (settings[0].from.as_deref(), settings[0].to.as_str()),
+            (Some("Any domain"), "Only the domains listed")
+        );
+        let token = changes(
+            r#"{"purpose": "scim", "expires": "2027-01-31T22:59:59Z"}"#,
+            paris,
+        );
+        assert_eq!(token[0].to, "31 Jan 2027, 23:59 CET");
+        assert_eq!(token[1].to, Purpose::Scim.label());
+        let review = changes(
+            r#"{"reviewSettings": {"recurrence": "semiAnnually", "reviewers": "selfReview", "noResponse": "keepAccess"}}"#,
+            UTC,
+        );
+        assert!(
+            review[0].to.contains("Recurrence: Semi-annually")
+                || review[0].to.contains(Recurrence::SemiAnnually.label()),
+            "{}",
+            review[0].to
+        );
+        assert!(
+            review[0].to.contains("Reviewers: Self-review"),
+            "{}",
+            review[0].to
+        );
+        assert!(
+            review[0].to.contains(NoResponse::NoChange.label()),
+            "{}",
+            review[0].to
+        );
+        let role = changes(
+            r#"{"role": "catalogOwner", "reason": "removedFromDirectory"}"#,
+            UTC,
+        );
+        assert_eq!(role[0].to, "Removed from the directory");
+        assert_eq!(role[1].to, "Catalog owner");
     }
 }

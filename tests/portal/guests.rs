@@ -711,6 +711,15 @@ async fn collaboration_restrictions_keep_new_guests_from_listed_domains_out() {
         "{}",
         shown.body
     );
+    // The audit log says what changed, as the form names it.
+    let audit = admin
+        .get(&app.url(format!("{}?object_type=settings", routes::ADMIN_AUDIT)))
+        .await;
+    assert!(
+        audit.has("<strong>Collaboration</strong>: <del>Any domain</del> → <ins>Any domain except those listed</ins>"),
+        "{}",
+        audit.body
+    );
 
     // Gus, a guest already, keeps his access and is treated as one of the
     // directory's people, not as someone from outside.

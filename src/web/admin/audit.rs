@@ -96,12 +96,13 @@ fn filter(q: &AuditQuery, tz: Tz) -> (AuditFilter, FieldErrors) {
 #[tracing::instrument(skip_all)]
 async fn list(cx: Console, q: web::Query<AuditQuery>) -> Reply {
     let layout = cx.layout("Audit log");
-    let (filter, errors) = filter(&q, layout.tz);
+    let tz = layout.tz;
+    let (filter, errors) = filter(&q, tz);
     let page = crate::service::audit::list(cx.store(), &filter, page_at(q.page, 50))
         .await?
         .map(|e| EventView {
             kind: object_type::label(&e.object_type),
-            changes: changes(&e.details),
+            changes: changes(&e.details, tz),
             event: e,
         });
     let status = if errors.is_empty() {
