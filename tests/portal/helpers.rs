@@ -127,6 +127,36 @@ pub struct TestApp {
     pub store: Store,
     pub database: DatabaseUrl,
     pub handle: actix_web::dev::ServerHandle,
+    /// The PostgreSQL database this app made, dropped with it.
+    owned_postgres: Option<String>,
+}
+
+impl Drop for TestApp {
+    /// The server's workers, which share the app's pool, outlive the test's
+    /// runtime, and with them its connections: the database the app made is
+    /// dropped with it, ending them, so that tests leave no connections
+    /// behind (PostgreSQL serves only so many) and no databases.
+    fn drop(&mut self) {
+        let Some(name) = self.owned_postgres.take() else {
+            return;
+        };
+        let admin_url = required_env("GATEHOUSE_TEST_POSTGRES_URL");
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+                    .await
+                    .ok()?;
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                sqlx::Executor::execute(&mut conn, drop.as_str()).await.ok()
+            })
+        });
+        // Best effort: a database left behind goes with the server at the end.
+        let _ = dropped.join();
+    }
 }
 
 pub async fn spawn(opts: Options) -> TestApp {
@@ -134,6 +164,13 @@ pub async fn spawn(opts: Options) -> TestApp {
         Some(d) => d,
         None => fresh_database(opts.backend).await,
     };
+    let owned_postgres = (opts.database.is_none() && opts.backend == Backend::Postgres)
+        .then(|| {
+            url::Url::parse(database.expose())
+                .ok()
+                .map(|u| u.path().trim_start_matches('/').to_string())
+        })
+        .flatten();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut env = HashMap::new();
@@ -190,6 +227,7 @@ pub async fn spawn(opts: Options) -> TestApp {
         store,
         database,
         handle,
+        owned_postgres,
     }
 }
 
