@@ -16,10 +16,12 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
     let mut seen = std::collections::HashSet::new();
     loop {
         let mut tx = store.begin().await?;
-        let ids = requests::due_scheduled(&mut tx, now, 1).await?;
-        let Some(id) = ids.into_iter().next().filter(|id| seen.insert(id.clone())) else {
+        // Past the ones tried in this run (one that gave way is still due).
+        let ids = requests::due_scheduled(&mut tx, now, seen.len() as i64 + 1).await?;
+        let Some(id) = ids.into_iter().find(|id| !seen.contains(id)) else {
             break;
         };
+        seen.insert(id.clone());
         match lifecycle::deliver_scheduled(store, &mut tx, &id, now).await {
             Ok(delivered) => {
                 tx.commit().await?;

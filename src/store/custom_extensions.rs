@@ -709,3 +709,40 @@ pub async fn retry(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool
     .changed_one(conn)
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Claimed;
+
+    /// A send starts only if it ends (a token, then the call, each within
+    /// the timeout) before the claim runs out.
+    #[test]
+    fn a_send_starts_only_if_it_ends_within_the_claim() {
+        let claimed_at = chrono::DateTime::from_timestamp(1_796_274_000, 0).unwrap();
+        // A timeout of 5 s: a claim of 2 x 5 + 10 s.
+        let call = Claimed {
+            id: "c1".into(),
+            stage: "assignmentRequestGranted".into(),
+            request_id: None,
+            payload: None,
+            callback_token: None,
+            attempts: 0,
+            endpoint_url: "https://example.com/hook".into(),
+            authentication: "signature".into(),
+            secret: String::new(),
+            token_url: None,
+            client_id: None,
+            scope: None,
+            timeout_seconds: 5,
+            lease: super::ts(claimed_at + chrono::Duration::seconds(20)),
+        };
+        assert!(call.ends_in_time(claimed_at));
+        assert!(call.ends_in_time(claimed_at + chrono::Duration::seconds(9)));
+        assert!(!call.ends_in_time(claimed_at + chrono::Duration::seconds(10)));
+        let unreadable = Claimed {
+            lease: "soon".into(),
+            ..call
+        };
+        assert!(!unreadable.ends_in_time(claimed_at));
+    }
+}

@@ -247,7 +247,8 @@ fn value_text(key: &str, v: &Value, tz: Tz) -> String {
             .map(ReviewerKind::label),
         "stage" => Stage::parse(s).map(Stage::label),
         "role" => CatalogRole::parse(s).map(CatalogRole::label),
-        "reason" => EndReason::parse(s).map(EndReason::label),
+        // Not "reason": people's own words go by that name.
+        "endReason" => EndReason::parse(s).map(EndReason::label),
         "kind" => SystemKind::parse(s).map(SystemKind::label),
         "reconcile" => ReconcileMode::parse(s).map(ReconcileMode::label),
         "purpose" => Purpose::parse(s).map(Purpose::label),
@@ -451,10 +452,11 @@ mod tests {
             review[0].to
         );
         let role = changes(
-            r#"{"role": "catalogOwner", "reason": "removedFromDirectory"}"#,
+            r#"{"role": "catalogOwner", "endReason": "removedFromDirectory", "reason": "expired"}"#,
             UTC,
         );
         assert_eq!(role[0].to, "Removed from the directory");
-        assert_eq!(role[1].to, "Catalog owner");
+        assert_eq!(role[1].to, "expired", "a reviewer's own words stay theirs");
+        assert_eq!(role[2].to, "Catalog owner");
     }
 }

@@ -25,7 +25,7 @@ const CALLBACK_RE = /^http:\/\/127\.0\.0\.1:\d{1,5}\/auth\/callback$/;
 // Logins starting with `unverified` say nothing of whether the address is
 // verified; logins starting with `linebreak` carry a name with a line break,
 // and `longname` an over-long name (as a hostile or broken provider might).
-// The login is the subject.
+// The login is the subject (`longsubject…` logins keep a short address).
 function claimsFor(id) {
   const email = id.includes('@') ? id : `${id}@example.test`;
   const local = id.includes('@') ? id.slice(0, id.indexOf('@')) : id;
@@ -47,6 +47,11 @@ function claimsFor(id) {
   // Longer than any name a person has (3,000 bytes).
   if (local.startsWith('longname')) {
     claims.name = '名'.repeat(1000);
+  }
+  // A login (the subject) too long for an address keeps a short one, so
+  // that only the subject is out of bounds.
+  if (local.startsWith('longsubject')) {
+    claims.email = 'longsubject@example.test';
   }
   return claims;
 }

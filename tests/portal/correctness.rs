@@ -1448,10 +1448,15 @@ both!(
         let lea = user_named(&app, "longname-lea@example.test").await;
         assert!(!lea.display_name.contains('名'), "{:?}", lea.display_name);
         let b = Browser::new();
-        let long = format!("sam-{}", "x".repeat(300));
+        let long = format!("longsubject-{}", "x".repeat(300));
         let callback = app.oidc_until_callback(&b, &long, "/").await;
         let refused = b.get(&callback).await;
         assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(
+            refused.has("longer than 255 characters"),
+            "{}",
+            refused.body
+        );
         assert_eq!(app.user_count().await, 2);
 
         // A provider that never sends the claim can be accepted, on purpose.

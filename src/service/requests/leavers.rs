@@ -51,7 +51,7 @@ pub async fn leave(
             "Cancel access package assignment request",
             &ctx.request.id,
             &ctx.names.package,
-            json!({"reason": "removedFromDirectory", "target": ctx.request.email}),
+            json!({"endReason": EndReason::RemovedFromDirectory.as_str(), "target": ctx.request.email}),
         );
         save::persist(tx, &ctx.request, &changes, actor, &event, now).await?;
         left.requests += 1;
