@@ -548,12 +548,13 @@ async fn reconcile_link(
             return Ok(Err(e.message().to_string()));
         }
     };
-    let (ledger, in_flight) = {
+    let (ledger, in_flight, unknown_in_flight) = {
         let mut conn = store.read().await?;
         let ledger = provisioning::ledger_members(&mut conn, &link.id).await?;
         (
             ledger,
             provisioning::in_flight_members(&mut conn, &link.id).await?,
+            provisioning::unknown_in_flight(&mut conn, &link.id).await?,
         )
     };
     let target: HashSet<String> = in_target.iter().map(|m| m.to_lowercase()).collect();
@@ -588,7 +589,12 @@ async fn reconcile_link(
         ..Default::default()
     };
     let mut removed = Vec::new();
-    if system.reconcile == ReconcileMode::AddAndRemove {
+    // Someone the worker is adding at this moment, under a member value not
+    // yet recorded, could be any of the unexpected: removals wait for a run
+    // with no such addition in flight (the differences are still shown).
+    if system.reconcile == ReconcileMode::AddAndRemove && unknown_in_flight {
+        tracing::info!(link = %link.id, "reconciliation leaves removals for later: additions are in flight");
+    } else if system.reconcile == ReconcileMode::AddAndRemove {
         for m in &result.unexpected {
             match session
                 .remove_member(&link.external_id, m, link.placeholder.as_deref())

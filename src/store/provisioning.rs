@@ -356,6 +356,22 @@ pub async fn in_flight_members(conn: &mut Conn, link: &ResourceLinkId) -> Result
     .map_err(map_err)
 }
 
+/// Whether an operation waits on `link` for someone the system has not
+/// named to Gatehouse yet (no account recorded): the worker may have added
+/// them already, under a member value nobody here knows.
+pub async fn unknown_in_flight(conn: &mut Conn, link: &ResourceLinkId) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM provisioning_operations o WHERE o.link_id = $1 AND o.state = 'pending' \
+         AND NOT EXISTS (SELECT 1 FROM provisioned_accounts a \
+           WHERE a.system_id = o.system_id AND a.user_id = o.user_id) LIMIT 1",
+    )
+    .bind(link.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(found.is_some())
+}
+
 /// The linked resource role of `link`: (system, origin system, origin id,
 /// role).
 async fn link_role(

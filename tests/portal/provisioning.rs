@@ -471,6 +471,41 @@ both!(
 );
 
 both!(
+    a_reconciliation_leaves_whom_the_worker_is_adding,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let (ou, group_dn, system) = eric_assigned_through_ldap(&app, &admin).await;
+        save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
+        // The worker has added Eric to the group and not yet recorded it (as
+        // between its change and its save): his operation still waits.
+        let eric_dn = format!("uid=eric,ou=people,{ou}");
+        let added = [eric_dn.clone()].into_iter().collect();
+        let mut l = ldap().await;
+        l.modify(
+            &group_dn,
+            vec![ldap3::Mod::Add("member".to_string(), added)],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        let page = admin.get(&app.url(&system)).await;
+        let reconcile = app.url(format!("{system}/reconcile"));
+        let r = admin
+            .post(&reconcile, &[("csrf_token", &page.csrf())])
+            .await;
+        assert_eq!(r.status, 303);
+        // Not taken for someone Gatehouse did not grant: he stays, and the
+        // worker's save finds him there.
+        assert!(ldap_members(&group_dn).await.contains(&eric_dn));
+        provision(&app, &clock).await;
+        assert!(ldap_members(&group_dn).await.contains(&eric_dn));
+        let tab = assignments_tab(&app, &admin).await;
+        assert!(tab.has("Delivered"), "{}", tab.body);
+    }
+);
+
+both!(
     drift_is_found_and_repaired_when_chosen,
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;
