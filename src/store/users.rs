@@ -675,19 +675,22 @@ pub async fn active_members_of(
     rows.into_iter().map(User::try_from).collect()
 }
 
-/// The users with these addresses (lower case), in one statement.
+/// The users with these addresses (lower case), a thousand to a statement.
 pub async fn by_emails(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_lower IN ({{list}})");
-    let rows: Vec<UserRow> = super::rows::select_in(conn, &sql, emails).await?;
-    rows.into_iter().map(User::try_from).collect()
+    users_where_in(conn, "email_lower", emails).await
 }
 
 /// These users as they are now (those still in the directory), a thousand
 /// to a statement.
 pub async fn by_ids(conn: &mut Conn, ids: &[&UserId]) -> Result<Vec<User>> {
     let keys: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id IN ({{list}})");
-    let rows: Vec<UserRow> = super::rows::select_in(conn, &sql, &keys).await?;
+    users_where_in(conn, "id", &keys).await
+}
+
+/// The users whose `column` is one of `keys`.
+async fn users_where_in(conn: &mut Conn, column: &str, keys: &[String]) -> Result<Vec<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} IN ({{list}})");
+    let rows: Vec<UserRow> = super::rows::select_in(conn, &sql, keys).await?;
     rows.into_iter().map(User::try_from).collect()
 }
 

@@ -140,11 +140,8 @@ impl Change {
     /// › Duration: P30D → P90D"), instead of as two unreadable wholes.
     fn between(field: &str, from: &Value, to: &Value, tz: Tz) -> Vec<Change> {
         if let (Value::Object(_), Value::Object(_)) = (from, to) {
-            let root = if field.is_empty() {
-                String::new()
-            } else {
-                field_label(field)
-            };
+            // A document saved whole ("") has no root: its lines start at its keys.
+            let root = field_label(field);
             let (mut before, mut after) = (BTreeMap::new(), BTreeMap::new());
             leaves(&root, field, from, &mut before);
             leaves(&root, field, to, &mut after);

@@ -288,7 +288,7 @@ async fn listed(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>, Service
             ),
         ));
     }
-    let mut keys: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
+    let keys: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
     let found: HashMap<String, User> = users::by_emails(conn, &keys)
         .await?
         .into_iter()
@@ -300,8 +300,8 @@ async fn listed(conn: &mut Conn, emails: &[String]) -> Result<Vec<User>, Service
     }
     // In the order they were listed, as the confirmation names them.
     let mut people: Vec<User> = Vec::with_capacity(found.len());
-    for key in keys.drain(..) {
-        let u = &found[&key];
+    for key in &keys {
+        let u = &found[key];
         if !people.iter().any(|p| p.id == u.id) {
             people.push(u.clone());
         }
@@ -345,14 +345,14 @@ async fn hold(
 ) -> Result<Vec<User>, ServiceError> {
     let ids: Vec<&UserId> = targets.iter().map(|t| &t.id).collect();
     users::lock_each(conn, &ids).await?;
-    let mut now: HashMap<UserId, User> = users::by_ids(conn, &ids)
+    let mut current: HashMap<UserId, User> = users::by_ids(conn, &ids)
         .await?
         .into_iter()
         .map(|u| (u.id.clone(), u))
         .collect();
     let mut held = Vec::with_capacity(targets.len());
     for before in targets {
-        match now.remove(&before.id) {
+        match current.remove(&before.id) {
             Some(u) if from_groups.contains(&u.id) && u.is_blocked() => {}
             Some(u) => held.push(u),
             None if from_groups.contains(&before.id) => {}

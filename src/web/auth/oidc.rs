@@ -16,11 +16,9 @@ use tokio::sync::RwLock;
 
 /// Providers rotate their signing keys; an hour-old copy is fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
-/// The longest name or address claim kept, in characters: a display name
-/// holds 256.
-const MAX_CLAIM: usize = 256;
 
 use crate::config::OidcProvider;
+use crate::domain::validation::MAX_NAME;
 use crate::service::sign_in::VerifiedClaims;
 use crate::web::extract::session::PendingSignIn;
 
@@ -181,7 +179,7 @@ impl Oidc {
         // in mail headers and pages, and one longer than any name or address
         // could not be kept: such a claim is dropped, not trusted.
         let printable = |v: Option<String>| {
-            v.filter(|t| !t.chars().any(char::is_control) && t.chars().count() <= MAX_CLAIM)
+            v.filter(|t| !t.chars().any(char::is_control) && t.chars().count() <= MAX_NAME)
         };
         // The subject is the account's key: one that cannot be stored (a NUL,
         // more than the 255 ASCII characters OpenID Connect allows) or shown
