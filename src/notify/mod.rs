@@ -8,9 +8,7 @@
 
 pub mod mailer;
 
-use askama::Template;
-
-use crate::domain::message::{Approval, Code, Decided, Ended, Expiring, Message, Outcome, Review};
+use crate::domain::message::{Code, Message};
 use crate::routes;
 
 pub struct Rendered {
@@ -20,32 +18,38 @@ pub struct Rendered {
     pub link: String,
 }
 
-/// One kind's template pair: the text (subject first) and the HTML, over
-/// the same facts.
-macro_rules! pair {
-    ($text:ident, $html:ident, $facts:ty, $txt_path:literal, $html_path:literal) => {
-        #[derive(Template)]
-        #[template(path = $txt_path)]
-        struct $text<'a> {
-            f: &'a $facts,
-            link: &'a str,
-        }
+/// Each kind's template pair, in a module named for the kind: the text
+/// (subject first) and the HTML, over the same facts. A module per kind
+/// gives each pair its own `Text` and `Html` without pasting names.
+macro_rules! pairs {
+    ($($kind:ident: $facts:ident = $txt_path:literal, $html_path:literal;)*) => {$(
+        mod $kind {
+            use askama::Template;
 
-        #[derive(Template)]
-        #[template(path = $html_path)]
-        struct $html<'a> {
-            f: &'a $facts,
-            link: &'a str,
-            subject: &'a str,
-        }
+            use super::{Rendered, split_subject};
+            use crate::domain::message::$facts;
 
-        impl<'a> $text<'a> {
-            fn both(f: &'a $facts, link: String) -> Result<Rendered, String> {
-                let text = $text { f, link: &link }
+            #[derive(Template)]
+            #[template(path = $txt_path)]
+            struct Text<'a> {
+                f: &'a $facts,
+                link: &'a str,
+            }
+
+            #[derive(Template)]
+            #[template(path = $html_path)]
+            struct Html<'a> {
+                f: &'a $facts,
+                link: &'a str,
+                subject: &'a str,
+            }
+
+            pub(super) fn both(f: &$facts, link: String) -> Result<Rendered, String> {
+                let text = Text { f, link: &link }
                     .render()
                     .map_err(|e| e.to_string())?;
                 let (subject, body) = split_subject(&text)?;
-                let html = $html {
+                let html = Html {
                     f,
                     link: &link,
                     subject: &subject,
@@ -60,131 +64,35 @@ macro_rules! pair {
                 })
             }
         }
-    };
+    )*};
 }
 
-pair!(
-    ApprovalRequestText,
-    ApprovalRequestHtml,
-    Approval,
-    "email/approval_request.txt",
-    "email/approval_request.html"
-);
-pair!(
-    ApprovalForwardedText,
-    ApprovalForwardedHtml,
-    Approval,
-    "email/approval_forwarded.txt",
-    "email/approval_forwarded.html"
-);
-pair!(
-    RequestDeniedText,
-    RequestDeniedHtml,
-    Outcome,
-    "email/request_denied.txt",
-    "email/request_denied.html"
-);
-pair!(
-    AccessDeliveredText,
-    AccessDeliveredHtml,
-    Outcome,
-    "email/access_delivered.txt",
-    "email/access_delivered.html"
-);
-pair!(
-    RequestScheduledText,
-    RequestScheduledHtml,
-    Outcome,
-    "email/request_scheduled.txt",
-    "email/request_scheduled.html"
-);
-pair!(
-    RequestExpiredText,
-    RequestExpiredHtml,
-    Outcome,
-    "email/request_expired.txt",
-    "email/request_expired.html"
-);
-pair!(
-    AccessEndedText,
-    AccessEndedHtml,
-    Ended,
-    "email/access_ended.txt",
-    "email/access_ended.html"
-);
-pair!(
-    AccessExtendedText,
-    AccessExtendedHtml,
-    Outcome,
-    "email/access_extended.txt",
-    "email/access_extended.html"
-);
-pair!(
-    AccessExpiringText,
-    AccessExpiringHtml,
-    Expiring,
-    "email/access_expiring.txt",
-    "email/access_expiring.html"
-);
-pair!(
-    SignInCodeText,
-    SignInCodeHtml,
-    Code,
-    "email/sign_in_code.txt",
-    "email/sign_in_code.html"
-);
+pairs! {
+    // To approvers; the link opens the approval page.
+    approval_request: Approval = "email/approval_request.txt", "email/approval_request.html";
+    approval_forwarded: Approval = "email/approval_forwarded.txt", "email/approval_forwarded.html";
+    approval_reminder: Approval = "email/approval_reminder.txt", "email/approval_reminder.html";
+    stage_decided: Decided = "email/stage_decided.txt", "email/stage_decided.html";
+    approval_canceled: Outcome = "email/approval_canceled.txt", "email/approval_canceled.html";
+    approval_expired: Outcome = "email/approval_expired.txt", "email/approval_expired.html";
 
-pair!(
-    RequestContinuedText,
-    RequestContinuedHtml,
-    Outcome,
-    "email/request_continued.txt",
-    "email/request_continued.html"
-);
+    // To requestors and the people access is for; the link opens My Access.
+    request_denied: Outcome = "email/request_denied.txt", "email/request_denied.html";
+    access_delivered: Outcome = "email/access_delivered.txt", "email/access_delivered.html";
+    request_scheduled: Outcome = "email/request_scheduled.txt", "email/request_scheduled.html";
+    request_expired: Outcome = "email/request_expired.txt", "email/request_expired.html";
+    request_continued: Outcome = "email/request_continued.txt", "email/request_continued.html";
+    access_extended: Outcome = "email/access_extended.txt", "email/access_extended.html";
+    access_expiring: Expiring = "email/access_expiring.txt", "email/access_expiring.html";
+    access_ended: Ended = "email/access_ended.txt", "email/access_ended.html";
 
-pair!(
-    ReviewRequestText,
-    ReviewRequestHtml,
-    Review,
-    "email/review_request.txt",
-    "email/review_request.html"
-);
-pair!(
-    ReviewReminderText,
-    ReviewReminderHtml,
-    Review,
-    "email/review_reminder.txt",
-    "email/review_reminder.html"
-);
+    // To reviewers; the link opens the review.
+    review_request: Review = "email/review_request.txt", "email/review_request.html";
+    review_reminder: Review = "email/review_reminder.txt", "email/review_reminder.html";
 
-pair!(
-    ApprovalReminderText,
-    ApprovalReminderHtml,
-    Approval,
-    "email/approval_reminder.txt",
-    "email/approval_reminder.html"
-);
-pair!(
-    ApprovalCanceledText,
-    ApprovalCanceledHtml,
-    Outcome,
-    "email/approval_canceled.txt",
-    "email/approval_canceled.html"
-);
-pair!(
-    StageDecidedText,
-    StageDecidedHtml,
-    Decided,
-    "email/stage_decided.txt",
-    "email/stage_decided.html"
-);
-pair!(
-    ApprovalExpiredText,
-    ApprovalExpiredHtml,
-    Outcome,
-    "email/approval_expired.txt",
-    "email/approval_expired.html"
-);
+    // To someone signing in with a code by mail.
+    sign_in_code: Code = "email/sign_in_code.txt", "email/sign_in_code.html";
+}
 
 /// The text template's first line is the subject; a blank line follows.
 fn split_subject(text: &str) -> Result<(String, String), String> {
@@ -206,43 +114,35 @@ pub fn render(message: &Message, base: &str) -> Result<Rendered, String> {
     let requests = || format!("{base}{}", routes::REQUESTS);
     let approval = |request: &str| format!("{base}{}", routes::APPROVAL.id(request));
     match message {
-        Message::ApprovalRequest(a) => {
-            ApprovalRequestText::both(a, approval(&a.request.request_id))
-        }
+        Message::ApprovalRequest(a) => approval_request::both(a, approval(&a.request.request_id)),
         Message::ApprovalForwarded(a) => {
-            ApprovalForwardedText::both(a, approval(&a.request.request_id))
+            approval_forwarded::both(a, approval(&a.request.request_id))
         }
-        Message::ApprovalReminder(a) => {
-            ApprovalReminderText::both(a, approval(&a.request.request_id))
-        }
-        Message::StageDecided(d) => StageDecidedText::both(d, approval(&d.request.request_id)),
-        Message::ApprovalCanceled(o) => {
-            ApprovalCanceledText::both(o, approval(&o.request.request_id))
-        }
-        Message::ApprovalExpired(o) => {
-            ApprovalExpiredText::both(o, approval(&o.request.request_id))
-        }
-        Message::RequestDenied(o) => RequestDeniedText::both(o, requests()),
-        Message::AccessDelivered(o) => AccessDeliveredText::both(o, requests()),
-        Message::RequestScheduled(o) => RequestScheduledText::both(o, requests()),
-        Message::RequestExpired(o) => RequestExpiredText::both(o, requests()),
-        Message::AccessEnded(e) => AccessEndedText::both(e, requests()),
-        Message::AccessExtended(o) => AccessExtendedText::both(o, requests()),
+        Message::ApprovalReminder(a) => approval_reminder::both(a, approval(&a.request.request_id)),
+        Message::StageDecided(d) => stage_decided::both(d, approval(&d.request.request_id)),
+        Message::ApprovalCanceled(o) => approval_canceled::both(o, approval(&o.request.request_id)),
+        Message::ApprovalExpired(o) => approval_expired::both(o, approval(&o.request.request_id)),
+        Message::RequestDenied(o) => request_denied::both(o, requests()),
+        Message::AccessDelivered(o) => access_delivered::both(o, requests()),
+        Message::RequestScheduled(o) => request_scheduled::both(o, requests()),
+        Message::RequestExpired(o) => request_expired::both(o, requests()),
+        Message::AccessEnded(e) => access_ended::both(e, requests()),
+        Message::AccessExtended(o) => access_extended::both(o, requests()),
         Message::AccessExpiring(e) => {
             let link = if e.can_extend {
                 format!("{base}{}", routes::PACKAGE.id(&e.package_id))
             } else {
                 requests()
             };
-            AccessExpiringText::both(e, link)
+            access_expiring::both(e, link)
         }
-        Message::SignInCode(c) => SignInCodeText::both(c, format!("{base}{}", routes::CODE)),
-        Message::RequestContinued(o) => RequestContinuedText::both(o, requests()),
-        Message::ReviewRequest(r) => ReviewRequestText::both(
+        Message::SignInCode(c) => sign_in_code::both(c, format!("{base}{}", routes::CODE)),
+        Message::RequestContinued(o) => request_continued::both(o, requests()),
+        Message::ReviewRequest(r) => review_request::both(
             r,
             format!("{base}{}", routes::ACCESS_REVIEW.id(&r.review_id)),
         ),
-        Message::ReviewReminder(r) => ReviewReminderText::both(
+        Message::ReviewReminder(r) => review_reminder::both(
             r,
             format!("{base}{}", routes::ACCESS_REVIEW.id(&r.review_id)),
         ),
