@@ -734,16 +734,19 @@ pub struct RequestListRow {
     #[sqlx(try_from = "String")]
     pub id: RequestId,
     pub package_name: String,
+    // Where it stands: its state, the approval stage it waits at, and why
+    // it ended where it did.
     pub state: String,
+    pub current_stage: i64,
+    pub outcome_reason: Option<String>,
+    // Whom it is for, and what they asked.
     pub target_id: Option<String>,
     pub target_display_name: String,
     pub target_email: String,
     pub justification: Option<String>,
-    pub current_stage: i64,
     pub created_at: String,
     pub schedule_start: Option<String>,
     pub schedule_end: Option<String>,
-    pub outcome_reason: Option<String>,
 }
 
 impl RequestListRow {

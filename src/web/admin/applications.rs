@@ -17,14 +17,10 @@ use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.list(&LIST)
-        .post(routes::ADMIN_APPLICATIONS, create)
-        .get(routes::ADMIN_APPLICATION_NEW, new_form)
-        .form(routes::ADMIN_APPLICATION, show, update);
+    cfg.editable(&LIST, create, new_form, show, update);
 }
 
 const LIST: ListSpec<ResourceSummary> = ListSpec {
@@ -39,12 +35,10 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
     title: "Applications",
     path: routes::ADMIN_APPLICATIONS,
     new: routes::ADMIN_APPLICATION_NEW,
+    item: routes::ADMIN_APPLICATION,
     one: "application",
     placeholder: "Application name",
     columns: &[
-        col("Name", |a| {
-            Cell::link(&a.display_name, routes::ADMIN_APPLICATION.id(&a.id))
-        }),
         col("App roles", |a| Cell::maybe(a.detail.as_deref())),
         col("Description", |a| Cell::maybe(a.description.as_deref())),
         num("Role holders", |a| a.holders),

@@ -22,10 +22,7 @@ use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.list(&LIST)
-        .post(routes::ADMIN_ORGS, create)
-        .get(routes::ADMIN_ORG_NEW, new_form)
-        .form(routes::ADMIN_ORG, show, update)
+    cfg.editable(&LIST, create, new_form, show, update)
         .post(routes::ADMIN_ORG_DELETE, delete);
 }
 
@@ -34,12 +31,10 @@ const LIST: ListSpec<OrgRow> = ListSpec {
     title: "Connected organizations",
     path: routes::ADMIN_ORGS,
     new: routes::ADMIN_ORG_NEW,
+    item: routes::ADMIN_ORG,
     one: "connected organization",
     placeholder: "Organization name",
     columns: &[
-        col("Name", |o| {
-            Cell::link(&o.display_name, routes::ADMIN_ORG.id(&o.id))
-        }),
         col("State", |o| {
             if o.state == "configured" {
                 Cell::badge("Configured", "ok")

@@ -27,10 +27,7 @@ use crate::web::routing::Router;
 use crate::web::{Layout, form_status, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.list(&LIST)
-        .post(routes::ADMIN_SYSTEMS, create)
-        .get(routes::ADMIN_SYSTEM_NEW, new_form)
-        .form(routes::ADMIN_SYSTEM, show, update)
+    cfg.editable(&LIST, create, new_form, show, update)
         .post(routes::ADMIN_SYSTEM_TEST, test)
         .post(routes::ADMIN_SYSTEM_RECONCILE, reconcile)
         .post(routes::ADMIN_SYSTEM_IMPORT, import_now)
@@ -42,12 +39,10 @@ const LIST: ListSpec<SystemRow> = ListSpec {
     title: "Connected systems",
     path: routes::ADMIN_SYSTEMS,
     new: routes::ADMIN_SYSTEM_NEW,
+    item: routes::ADMIN_SYSTEM,
     one: "connected system",
     placeholder: "System name",
     columns: &[
-        col("Name", |s| {
-            Cell::link(&s.display_name, routes::ADMIN_SYSTEM.id(&s.id))
-        }),
         col("Kind", |s| Cell::text(s.settings.kind().label())),
         num("Linked resources", |s| s.links),
         num("Waiting", |s| s.queued),

@@ -21,10 +21,7 @@ use crate::web::routing::Router;
 use crate::web::{Layout, form_status, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.list(&LIST)
-        .post(routes::ADMIN_GROUPS, create)
-        .get(routes::ADMIN_GROUP_NEW, new_form)
-        .form(routes::ADMIN_GROUP, show, update)
+    cfg.editable(&LIST, create, new_form, show, update)
         .post(routes::ADMIN_GROUP_ROLES, change_role);
 }
 
@@ -33,12 +30,10 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
     title: "Groups and teams",
     path: routes::ADMIN_GROUPS,
     new: routes::ADMIN_GROUP_NEW,
+    item: routes::ADMIN_GROUP,
     one: "group",
     placeholder: "Group name",
     columns: &[
-        col("Name", |g| {
-            Cell::link(&g.display_name, routes::ADMIN_GROUP.id(&g.id))
-        }),
         col("Type", |g| {
             let kind = g.detail.as_deref().and_then(GroupType::parse);
             Cell::maybe(kind.map(|t| t.label()))

@@ -2,7 +2,7 @@
 //! handler, so that each list declares only what it lists: how its items are
 //! found, and its columns (each heading with how its cell reads).
 
-use actix_web::web;
+use actix_web::{FromRequest, Handler, Responder, web};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
@@ -12,6 +12,12 @@ use crate::domain::catalog_role::Reach;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::catalog_roles;
+use crate::store::catalogs::CatalogRow;
+use crate::store::connected_orgs::OrgRow;
+use crate::store::connected_systems::SystemRow;
+use crate::store::directory::ResourceSummary;
+use crate::store::packages::PackageListRow;
+use crate::store::users::UserSummary;
 use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
 use crate::web::admin::console::Delegated;
@@ -84,6 +90,47 @@ pub enum ForDelegates {
     ReadAndNew(fn(&Reach) -> bool),
 }
 
+/// What every list's first column shows: the item's name, linking to its
+/// page, with its description below where the list has no column for it.
+pub trait Listed {
+    fn id(&self) -> String;
+    fn name(&self) -> &str;
+    fn note(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// `Listed` for rows with an `id` and a `display_name`; `described` ones
+/// show their `description` under the name.
+macro_rules! listed {
+    ($($row:ty),* $(; described $($described:ty),*)?) => {
+        $(impl Listed for $row {
+            fn id(&self) -> String {
+                self.id.to_string()
+            }
+            fn name(&self) -> &str {
+                &self.display_name
+            }
+        })*
+        $($(impl Listed for $described {
+            fn id(&self) -> String {
+                self.id.to_string()
+            }
+            fn name(&self) -> &str {
+                &self.display_name
+            }
+            fn note(&self) -> Option<&str> {
+                self.description.as_deref()
+            }
+        })*)?
+    };
+}
+
+listed!(ResourceSummary, UserSummary, OrgRow, SystemRow; described CatalogRow, PackageListRow);
+
+/// The first column's heading.
+const NAME: &str = "Name";
+
 /// What a list page lists.
 pub struct ListSpec<T: 'static> {
     /// How one page of the items is found: the search text, the page.
@@ -92,11 +139,29 @@ pub struct ListSpec<T: 'static> {
     pub title: &'static str,
     pub path: routes::Path,
     pub new: routes::Path,
+    /// One item's page, which its name links to.
+    pub item: routes::Route,
     /// "site" (the list says "sites").
     pub one: &'static str,
     pub placeholder: &'static str,
+    /// The columns after the name.
     pub columns: &'static [Column<T>],
     pub delegates: ForDelegates,
+}
+
+impl<T: Listed> ListSpec<T> {
+    /// An item's row: its name, then a cell for each column.
+    fn row(&self, item: &T) -> Vec<Cell> {
+        let name = Cell::link(item.name(), self.item.id(item.id())).note(item.note());
+        let cells = self.columns.iter().map(|c| c.cell(item));
+        std::iter::once(name).chain(cells).collect()
+    }
+
+    /// The headings, the name's first, each with whether it heads numbers.
+    fn headings(&self) -> Vec<(&'static str, bool)> {
+        let columns = self.columns.iter().map(|c| (c.label, c.num()));
+        std::iter::once((NAME, false)).chain(columns).collect()
+    }
 }
 
 /// One cell: text, optionally a link, a badge (its style) and a note below.
@@ -155,6 +220,7 @@ struct ListPage<T: 'static> {
     layout: Layout,
     spec: &'static ListSpec<T>,
     q: String,
+    headings: Vec<(&'static str, bool)>,
     page: Page<Vec<Cell>>,
     prev: String,
     next: String,
@@ -171,11 +237,45 @@ const CSV_ROWS: i64 = 100_000;
 /// CSV at the path with `.csv` (Entra's lists export, the connected
 /// organizations' among them).
 pub trait Lists {
-    fn list<T>(&mut self, spec: &'static ListSpec<T>) -> &mut Self;
+    fn list<T: Listed>(&mut self, spec: &'static ListSpec<T>) -> &mut Self;
+
+    /// A list whose items are made and edited here, each path written once
+    /// in its spec: the list, `create` posted to it, `new_form` at its `new`
+    /// path, and each item's page (`show`) with the form posted back to it
+    /// (`update`).
+    fn editable<T, C, Ca, N, Na, S, Sa, U, Ua>(
+        &mut self,
+        spec: &'static ListSpec<T>,
+        create: C,
+        new_form: N,
+        show: S,
+        update: U,
+    ) -> &mut Self
+    where
+        Self: Router,
+        T: Listed,
+        C: Handler<Ca>,
+        Ca: FromRequest + 'static,
+        C::Output: Responder + 'static,
+        N: Handler<Na>,
+        Na: FromRequest + 'static,
+        N::Output: Responder + 'static,
+        S: Handler<Sa>,
+        Sa: FromRequest + 'static,
+        S::Output: Responder + 'static,
+        U: Handler<Ua>,
+        Ua: FromRequest + 'static,
+        U::Output: Responder + 'static,
+    {
+        self.list(spec)
+            .post(spec.path, create)
+            .get(spec.new, new_form)
+            .form(spec.item, show, update)
+    }
 }
 
 impl Lists for web::ServiceConfig {
-    fn list<T>(&mut self, spec: &'static ListSpec<T>) -> &mut Self {
+    fn list<T: Listed>(&mut self, spec: &'static ListSpec<T>) -> &mut Self {
         self.route(
             &csv_path(spec.path),
             web::get().to(move |cx: Delegated, q: web::Query<ListQuery>| download(cx, q, spec)),
@@ -201,7 +301,11 @@ fn csv_path(path: routes::Path) -> String {
 
 /// Every item the search finds, one row each, under the list's headings.
 #[tracing::instrument(name = "list_csv", skip_all, fields(list = spec.title))]
-async fn download<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static ListSpec<T>) -> Reply {
+async fn download<T: Listed>(
+    cx: Delegated,
+    q: web::Query<ListQuery>,
+    spec: &'static ListSpec<T>,
+) -> Reply {
     let scope = scope_of(&cx, spec)?;
     let all = PageAt {
         number: 1,
@@ -211,9 +315,9 @@ async fn download<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static Lis
     let rows: Vec<Vec<String>> = found
         .items
         .iter()
-        .map(|item| spec.columns.iter().map(|c| c.cell(item).text).collect())
+        .map(|item| spec.row(item).into_iter().map(|c| c.text).collect())
         .collect();
-    let header: Vec<&str> = spec.columns.iter().map(|c| c.label).collect();
+    let header: Vec<&str> = spec.headings().into_iter().map(|(h, _)| h).collect();
     Ok(csv_download(
         spec.title,
         &header,
@@ -223,7 +327,11 @@ async fn download<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static Lis
 
 /// One page of a list, each item made into its row of cells.
 #[tracing::instrument(name = "list", skip_all, fields(list = spec.title))]
-async fn page<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static ListSpec<T>) -> Reply {
+async fn page<T: Listed>(
+    cx: Delegated,
+    q: web::Query<ListQuery>,
+    spec: &'static ListSpec<T>,
+) -> Reply {
     let scope = scope_of(&cx, spec)?;
     let offers_new = match (cx.who.delegate_id(), spec.delegates) {
         (None, _) => true,
@@ -233,13 +341,14 @@ async fn page<T>(cx: Delegated, q: web::Query<ListQuery>, spec: &'static ListSpe
         (Some(_), _) => false,
     };
     let found = (spec.search)(cx.store(), &scope, &q.q, page_at(q.page, PER_PAGE)).await?;
-    let page = found.map(|item| spec.columns.iter().map(|c| c.cell(&item)).collect());
+    let page = found.map(|item| spec.row(&item));
     render(&ListPage {
         layout: cx.layout(spec.title),
         prev: page_link(spec.path.as_str(), &q.q, page.page - 1),
         next: page_link(spec.path.as_str(), &q.q, page.page + 1),
         csv: page_link(&csv_path(spec.path), &q.q, 1),
         offers_new,
+        headings: spec.headings(),
         q: q.q.clone(),
         spec,
         page,

@@ -32,23 +32,30 @@ use serde::Deserialize;
 use crate::routes;
 use crate::web::routing::Router;
 
+/// The console's sections, each registering its own pages.
+const SECTIONS: [fn(&mut web::ServiceConfig); 13] = [
+    users::routes,
+    groups::routes,
+    applications::routes,
+    sites::routes,
+    catalogs::routes,
+    packages::routes,
+    connected_orgs::routes,
+    connected_systems::routes,
+    links::routes,
+    tokens::routes,
+    audit::routes,
+    mail::routes,
+    settings::routes,
+];
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN, home::home)
         .get(routes::ADMIN_REQUESTS, home::requests)
-        .get(routes::ADMIN_LOOKUP, lookup::lookup)
-        .configure(users::routes)
-        .configure(groups::routes)
-        .configure(applications::routes)
-        .configure(sites::routes)
-        .configure(catalogs::routes)
-        .configure(packages::routes)
-        .configure(connected_orgs::routes)
-        .configure(connected_systems::routes)
-        .configure(links::routes)
-        .configure(tokens::routes)
-        .configure(audit::routes)
-        .configure(mail::routes)
-        .configure(settings::routes);
+        .get(routes::ADMIN_LOOKUP, lookup::lookup);
+    for section in SECTIONS {
+        cfg.configure(section);
+    }
 }
 
 /// `?q=..&page=..` on list pages.

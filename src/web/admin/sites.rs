@@ -17,14 +17,10 @@ use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.list(&LIST)
-        .post(routes::ADMIN_SITES, create)
-        .get(routes::ADMIN_SITE_NEW, new_form)
-        .form(routes::ADMIN_SITE, show, update);
+    cfg.editable(&LIST, create, new_form, show, update);
 }
 
 const LIST: ListSpec<ResourceSummary> = ListSpec {
@@ -39,12 +35,10 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
     title: "Sites",
     path: routes::ADMIN_SITES,
     new: routes::ADMIN_SITE_NEW,
+    item: routes::ADMIN_SITE,
     one: "site",
     placeholder: "Site name",
     columns: &[
-        col("Name", |s| {
-            Cell::link(&s.display_name, routes::ADMIN_SITE.id(&s.id))
-        }),
         col("Address", |s| Cell::maybe(s.detail.as_deref())),
         col("Description", |s| Cell::maybe(s.description.as_deref())),
         num("People with a role", |s| s.holders),

@@ -23,10 +23,7 @@ use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.list(&LIST)
-        .post(routes::ADMIN_USERS, create)
-        .get(routes::ADMIN_USER_NEW, new_form)
-        .form(routes::ADMIN_USER, show, update)
+    cfg.editable(&LIST, create, new_form, show, update)
         .post(routes::ADMIN_USER_SIGN_OUT, sign_out_everywhere);
 }
 
@@ -35,12 +32,10 @@ const LIST: ListSpec<UserSummary> = ListSpec {
     title: "Users",
     path: routes::ADMIN_USERS,
     new: routes::ADMIN_USER_NEW,
+    item: routes::ADMIN_USER,
     one: "user",
     placeholder: "Name or email",
     columns: &[
-        col("Name", |u| {
-            Cell::link(&u.display_name, routes::ADMIN_USER.id(&u.id))
-        }),
         col("Email", |u| Cell::text(&u.email)),
         col("Type", |u| {
             if u.user_type == UserType::Guest.as_str() {

@@ -70,13 +70,10 @@ const LIST: ListSpec<CatalogRow> = ListSpec {
     title: "Catalogs",
     path: routes::ADMIN_CATALOGS,
     new: routes::ADMIN_CATALOG_NEW,
+    item: routes::ADMIN_CATALOG,
     one: "catalog",
     placeholder: "Catalog name",
     columns: &[
-        col("Name", |c| {
-            let link = Cell::link(&c.display_name, routes::ADMIN_CATALOG.id(&c.id));
-            link.note(c.description.as_deref())
-        }),
         col("State", |c| {
             if c.enabled() {
                 Cell::badge("Enabled", "ok")

@@ -78,13 +78,10 @@ const LIST: ListSpec<PackageListRow> = ListSpec {
     title: "Access packages",
     path: routes::ADMIN_PACKAGES,
     new: routes::ADMIN_PACKAGE_NEW,
+    item: routes::ADMIN_PACKAGE,
     one: "access package",
     placeholder: "Package name",
     columns: &[
-        col("Name", |p| {
-            let link = Cell::link(&p.display_name, routes::ADMIN_PACKAGE.id(&p.id));
-            link.note(p.description.as_deref())
-        }),
         col("Catalog", |p| {
             Cell::link(&p.catalog_name, routes::ADMIN_CATALOG.id(&p.catalog_id))
         }),
