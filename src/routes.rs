@@ -67,6 +67,26 @@ impl Route {
     }
 }
 
+/// A collection the console lists, makes and edits: the list (posting to it
+/// makes one), the new-item form, and one item's page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Collection {
+    pub list: Path,
+    pub new: Path,
+    pub item: Route,
+}
+
+/// A collection's three paths from its list's path, written once.
+macro_rules! collection {
+    ($list:literal) => {
+        Collection {
+            list: Path($list),
+            new: Path(concat!($list, "/new")),
+            item: Route(concat!($list, "/{id}")),
+        }
+    };
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters, so
 /// that a parameter stays one path segment.
 fn encode_segment(s: &str, out: &mut String) {
@@ -120,27 +140,17 @@ pub const ADMIN_LOOKUP: Path = Path("/admin/lookup");
 /// Every package's requests, for operations.
 pub const ADMIN_REQUESTS: Path = Path("/admin/requests");
 
-pub const ADMIN_USERS: Path = Path("/admin/users");
-pub const ADMIN_USER_NEW: Path = Path("/admin/users/new");
-pub const ADMIN_USER: Route = Route("/admin/users/{id}");
+pub const ADMIN_USERS: Collection = collection!("/admin/users");
 pub const ADMIN_USER_SIGN_OUT: Route = Route("/admin/users/{id}/sign-out");
 
-pub const ADMIN_GROUPS: Path = Path("/admin/groups");
-pub const ADMIN_GROUP_NEW: Path = Path("/admin/groups/new");
-pub const ADMIN_GROUP: Route = Route("/admin/groups/{id}");
+pub const ADMIN_GROUPS: Collection = collection!("/admin/groups");
 pub const ADMIN_GROUP_ROLES: Route = Route("/admin/groups/{id}/roles");
 
-pub const ADMIN_APPLICATIONS: Path = Path("/admin/applications");
-pub const ADMIN_APPLICATION_NEW: Path = Path("/admin/applications/new");
-pub const ADMIN_APPLICATION: Route = Route("/admin/applications/{id}");
+pub const ADMIN_APPLICATIONS: Collection = collection!("/admin/applications");
 
-pub const ADMIN_SITES: Path = Path("/admin/sites");
-pub const ADMIN_SITE_NEW: Path = Path("/admin/sites/new");
-pub const ADMIN_SITE: Route = Route("/admin/sites/{id}");
+pub const ADMIN_SITES: Collection = collection!("/admin/sites");
 
-pub const ADMIN_CATALOGS: Path = Path("/admin/catalogs");
-pub const ADMIN_CATALOG_NEW: Path = Path("/admin/catalogs/new");
-pub const ADMIN_CATALOG: Route = Route("/admin/catalogs/{id}");
+pub const ADMIN_CATALOGS: Collection = collection!("/admin/catalogs");
 /// A catalog's tab (its resources, access packages or settings).
 pub const ADMIN_CATALOG_TAB: Route = Route("/admin/catalogs/{id}/{tab}");
 pub const ADMIN_CATALOG_RESOURCES: Route = Route("/admin/catalogs/{id}/resources");
@@ -169,9 +179,7 @@ pub const ADMIN_CALL_REPROCESS: Route = Route("/admin/custom-extension-calls/{id
 pub const REQUEST_RESUME: Route =
     Route("/v1.0/identityGovernance/entitlementManagement/assignmentRequests/{id}/resume");
 
-pub const ADMIN_PACKAGES: Path = Path("/admin/access-packages");
-pub const ADMIN_PACKAGE_NEW: Path = Path("/admin/access-packages/new");
-pub const ADMIN_PACKAGE: Route = Route("/admin/access-packages/{id}");
+pub const ADMIN_PACKAGES: Collection = collection!("/admin/access-packages");
 /// A package's tab (its roles, policies, requests, assignments or settings).
 pub const ADMIN_PACKAGE_TAB: Route = Route("/admin/access-packages/{id}/{tab}");
 pub const ADMIN_PACKAGE_ROLES: Route = Route("/admin/access-packages/{id}/resource-roles");
@@ -219,14 +227,10 @@ pub const ADMIN_PACKAGE_ASSIGNMENT_REPROCESS: Route =
 pub const ADMIN_PACKAGE_ASSIGNMENT_GOVERN: Route =
     Route("/admin/access-packages/{id}/assignments/{aid}/govern");
 
-pub const ADMIN_ORGS: Path = Path("/admin/connected-organizations");
-pub const ADMIN_ORG_NEW: Path = Path("/admin/connected-organizations/new");
-pub const ADMIN_ORG: Route = Route("/admin/connected-organizations/{id}");
+pub const ADMIN_ORGS: Collection = collection!("/admin/connected-organizations");
 pub const ADMIN_ORG_DELETE: Route = Route("/admin/connected-organizations/{id}/delete");
 
-pub const ADMIN_SYSTEMS: Path = Path("/admin/connected-systems");
-pub const ADMIN_SYSTEM_NEW: Path = Path("/admin/connected-systems/new");
-pub const ADMIN_SYSTEM: Route = Route("/admin/connected-systems/{id}");
+pub const ADMIN_SYSTEMS: Collection = collection!("/admin/connected-systems");
 pub const ADMIN_SYSTEM_TEST: Route = Route("/admin/connected-systems/{id}/test");
 pub const ADMIN_SYSTEM_RECONCILE: Route = Route("/admin/connected-systems/{id}/reconcile");
 pub const ADMIN_SYSTEM_IMPORT: Route = Route("/admin/connected-systems/{id}/import");
@@ -255,7 +259,9 @@ mod tests {
 
     #[test]
     fn parameters_fill_the_pattern_in_order_and_stay_one_segment() {
-        assert_eq!(ADMIN_USER.id("u1"), "/admin/users/u1");
+        assert_eq!(ADMIN_USERS.item.id("u1"), "/admin/users/u1");
+        assert_eq!(ADMIN_USERS.new.as_str(), "/admin/users/new");
+        assert_eq!(ADMIN_USERS.list.as_str(), "/admin/users");
         assert_eq!(
             ADMIN_PACKAGE_POLICY.ids("p 1", "a/b"),
             "/admin/access-packages/p%201/policies/a%2Fb"

@@ -167,7 +167,9 @@ pub fn render_for_admin(message: &Message, base: &str) -> Result<Rendered, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::message::{MailKind, RequestFacts};
+    use crate::domain::message::{
+        Approval, Decided, Ended, Expiring, MailKind, Outcome, RequestFacts, Review,
+    };
 
     fn facts() -> RequestFacts {
         RequestFacts {

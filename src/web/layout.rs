@@ -113,7 +113,7 @@ fn console_link(is_admin: bool, delegated: bool) -> Option<routes::Path> {
     if is_admin {
         Some(routes::ADMIN)
     } else if delegated {
-        Some(routes::ADMIN_CATALOGS)
+        Some(routes::ADMIN_CATALOGS.list)
     } else {
         None
     }

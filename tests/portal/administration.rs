@@ -791,8 +791,8 @@ async fn a_picker_without_the_script_searches_and_picks() {
             "Search people",
         ),
         (
-            admin.get(&app.url(routes::ADMIN_ORG_NEW)).await,
-            routes::ADMIN_ORGS.to_string(),
+            admin.get(&app.url(routes::ADMIN_ORGS.new)).await,
+            routes::ADMIN_ORGS.list.to_string(),
             "Create",
         ),
     ];
@@ -936,10 +936,13 @@ both!(
         let create = async |name: &str| {
             let admin = Browser::new();
             app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-            let csrf = admin.get(&app.url(routes::ADMIN_CATALOGS)).await.csrf();
+            let csrf = admin
+                .get(&app.url(routes::ADMIN_CATALOGS.list))
+                .await
+                .csrf();
             let made = admin
                 .post(
-                    &app.url(routes::ADMIN_CATALOGS),
+                    &app.url(routes::ADMIN_CATALOGS.list),
                     &[("csrf_token", csrf.as_str()), ("display_name", name)],
                 )
                 .await;
@@ -1037,7 +1040,7 @@ async fn console_post(app: &TestApp, admin: &Browser, path: &str, fields: &[(&st
 /// and Maria as its members.
 pub(crate) async fn launch_crew(app: &TestApp, admin: &Browser) {
     let group = [("display_name", "Launch crew"), ("group_type", "security")];
-    let made = console_post(app, admin, routes::ADMIN_GROUPS.as_str(), &group).await;
+    let made = console_post(app, admin, routes::ADMIN_GROUPS.list.as_str(), &group).await;
     assert_eq!(made.status, 303, "{}", made.body);
     let crew = made.location.unwrap();
     for who in ["eric.employee", "emma.employee", "maria.manager"] {

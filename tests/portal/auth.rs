@@ -19,7 +19,7 @@ both!(
 
         // Signed out: sent to sign in, with the way back.
         let page = b
-            .get(&app.url(format!("{}?q=x", routes::ADMIN_USERS)))
+            .get(&app.url(format!("{}?q=x", routes::ADMIN_USERS.list)))
             .await;
         assert_eq!(page.status, 303);
         assert_eq!(
@@ -63,7 +63,7 @@ both!(
         assert_eq!(found.map(|u| u.id), Some(user.id.clone()));
         drop(c);
         let admin = b
-            .get(&app.url(format!("{}?q=x", routes::ADMIN_USERS)))
+            .get(&app.url(format!("{}?q=x", routes::ADMIN_USERS.list)))
             .await;
         assert_eq!(admin.status, 200);
         assert!(admin.has("Alice Example"));
@@ -119,7 +119,7 @@ async fn non_admins_get_403_on_the_admin_console() {
     }
     let post = b
         .post(
-            &app.url(routes::ADMIN_USERS),
+            &app.url(routes::ADMIN_USERS.list),
             &[
                 ("csrf_token", &home.csrf()),
                 ("user_type", "member"),
@@ -240,13 +240,13 @@ both!(
             ("display_name", "Mallory"),
             ("email", "mallory@evil.test"),
         ];
-        let page = b.post(&app.url(routes::ADMIN_USERS), &fields).await;
+        let page = b.post(&app.url(routes::ADMIN_USERS.list), &fields).await;
         assert_eq!(page.status, 403);
         assert!(page.has("Form expired"));
         let mut with_wrong = fields.to_vec();
         with_wrong.push(("csrf_token", "forged"));
         assert_eq!(
-            b.post(&app.url(routes::ADMIN_USERS), &with_wrong)
+            b.post(&app.url(routes::ADMIN_USERS.list), &with_wrong)
                 .await
                 .status,
             403
@@ -278,7 +278,7 @@ async fn demo_mode_offers_the_demo_users_and_shows_a_banner() {
         assert!(login.has(email), "{email} offered");
     }
     app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
-    let groups = b.get(&app.url(routes::ADMIN_GROUPS)).await;
+    let groups = b.get(&app.url(routes::ADMIN_GROUPS.list)).await;
     assert!(groups.has("demo-banner"));
     for name in [
         "Marketing Team",
@@ -287,9 +287,13 @@ async fn demo_mode_offers_the_demo_users_and_shows_a_banner() {
     ] {
         assert!(groups.has(name), "{name}");
     }
-    let apps = b.get(&app.url(routes::ADMIN_APPLICATIONS)).await;
+    let apps = b.get(&app.url(routes::ADMIN_APPLICATIONS.list)).await;
     assert!(apps.has("Owner, User, msiam_access"));
-    assert!(b.get(&app.url(routes::ADMIN_SITES)).await.has("Marketing"));
+    assert!(
+        b.get(&app.url(routes::ADMIN_SITES.list))
+            .await
+            .has("Marketing")
+    );
 
     // The approver manages the two employees.
     let mut c = app.store.read().await.unwrap();
@@ -405,7 +409,7 @@ async fn a_sign_in_link_cannot_send_people_elsewhere() {
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
     let bad_query = admin
-        .get(&app.url(format!("{}?page=abc", routes::ADMIN_USERS)))
+        .get(&app.url(format!("{}?page=abc", routes::ADMIN_USERS.list)))
         .await;
     assert_eq!(bad_query.status, 400);
     assert!(bad_query.has("The address is not valid"));

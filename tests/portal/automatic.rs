@@ -31,7 +31,7 @@ async fn ada(app: &TestApp) -> Browser {
 /// Saves `email`'s user page with `fields`, as an administrator does.
 async fn edit_user(app: &TestApp, email: &str, fields: &[(&str, &str)]) {
     let admin = ada(app).await;
-    let url = app.url(routes::ADMIN_USER.id(user_named(app, email).await.id));
+    let url = app.url(routes::ADMIN_USERS.item.id(user_named(app, email).await.id));
     let csrf = admin.get(&url).await.csrf();
     let mut form = vec![("csrf_token", csrf.as_str())];
     form.extend_from_slice(fields);

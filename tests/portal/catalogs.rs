@@ -10,7 +10,7 @@ async fn admin(backend: Backend) -> (TestApp, Browser, String) {
     let app = spawn(Options::new(backend).demo()).await;
     let b = Browser::new();
     app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
-    let csrf = b.get(&app.url(routes::ADMIN_CATALOGS)).await.csrf();
+    let csrf = b.get(&app.url(routes::ADMIN_CATALOGS.list)).await.csrf();
     (app, b, csrf)
 }
 
@@ -74,13 +74,13 @@ both!(
     |backend| async move {
         let (app, b, csrf) = admin(backend).await;
         // The demo catalog, with its counts.
-        let list = b.get(&app.url(routes::ADMIN_CATALOGS)).await;
+        let list = b.get(&app.url(routes::ADMIN_CATALOGS.list)).await;
         assert!(list.has("Marketing"));
         assert!(list.has(r#"class="num">5</td>"#), "five resources");
 
         let bad = b
             .post(
-                &app.url(routes::ADMIN_CATALOGS),
+                &app.url(routes::ADMIN_CATALOGS.list),
                 &[("csrf_token", &csrf), ("display_name", "")],
             )
             .await;
@@ -88,7 +88,7 @@ both!(
         assert!(bad.has("Name is required."));
         let dup = b
             .post(
-                &app.url(routes::ADMIN_CATALOGS),
+                &app.url(routes::ADMIN_CATALOGS.list),
                 &[("csrf_token", &csrf), ("display_name", "MARKETING")],
             )
             .await;
@@ -97,7 +97,7 @@ both!(
 
         let created = b
             .post(
-                &app.url(routes::ADMIN_CATALOGS),
+                &app.url(routes::ADMIN_CATALOGS.list),
                 &[
                     ("csrf_token", &csrf),
                     ("display_name", "Finance"),
@@ -115,7 +115,7 @@ both!(
             assert!(overview.has(&format!(">{tab}</a>")), "{tab} tab");
         }
         let search = b
-            .get(&app.url(format!("{}?q=fin", routes::ADMIN_CATALOGS)))
+            .get(&app.url(format!("{}?q=fin", routes::ADMIN_CATALOGS.list)))
             .await;
         assert!(search.has("Finance") && !search.has(">Marketing</a>"));
         assert!(search.has("Disabled") || search.has("Enabled"));
@@ -178,7 +178,7 @@ both!(
             .await;
         assert_eq!(deleted.location.as_deref(), Some("/admin/catalogs"));
         assert!(
-            b.get(&app.url(routes::ADMIN_CATALOGS))
+            b.get(&app.url(routes::ADMIN_CATALOGS.list))
                 .await
                 .has("Catalog Finance deleted.")
         );
@@ -197,7 +197,7 @@ both!(
         let (app, b, csrf) = admin(backend).await;
         let created = b
             .post(
-                &app.url(routes::ADMIN_CATALOGS),
+                &app.url(routes::ADMIN_CATALOGS.list),
                 &[
                     ("csrf_token", &csrf),
                     ("display_name", "Sales"),
@@ -323,7 +323,7 @@ both!(
     required_attributes_are_saved_shown_and_validated,
     |backend| async move {
         let (app, b, csrf) = admin(backend).await;
-        let list = b.get(&app.url(routes::ADMIN_CATALOGS)).await;
+        let list = b.get(&app.url(routes::ADMIN_CATALOGS.list)).await;
         let at = list.body.find(">Marketing</a>").unwrap();
         let start = list.body[..at].rfind("/admin/catalogs/").unwrap();
         let catalog = list.body[start..at - 1].to_string();
@@ -441,7 +441,7 @@ async fn catalog_pages_are_for_admins_only() {
     let csrf = b.get(&app.url(routes::HOME)).await.csrf();
     let res = b
         .post(
-            &app.url(routes::ADMIN_CATALOGS),
+            &app.url(routes::ADMIN_CATALOGS.list),
             &[("csrf_token", &csrf), ("display_name", "Sneaky")],
         )
         .await;
@@ -450,7 +450,7 @@ async fn catalog_pages_are_for_admins_only() {
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
     assert!(
         !admin
-            .get(&app.url(routes::ADMIN_CATALOGS))
+            .get(&app.url(routes::ADMIN_CATALOGS.list))
             .await
             .has("Sneaky")
     );
@@ -458,7 +458,7 @@ async fn catalog_pages_are_for_admins_only() {
     assert_eq!(
         admin
             .post(
-                &app.url(routes::ADMIN_CATALOGS),
+                &app.url(routes::ADMIN_CATALOGS.list),
                 &[("display_name", "NoToken")]
             )
             .await
@@ -467,7 +467,7 @@ async fn catalog_pages_are_for_admins_only() {
     );
     assert!(
         !admin
-            .get(&app.url(routes::ADMIN_CATALOGS))
+            .get(&app.url(routes::ADMIN_CATALOGS.list))
             .await
             .has("NoToken")
     );

@@ -8,13 +8,13 @@ both!(connected_organizations_are_managed, |backend| async move {
     let app = spawn(Options::new(backend).demo()).await;
     let b = Browser::new();
     app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
-    let list = b.get(&app.url(routes::ADMIN_ORGS)).await;
+    let list = b.get(&app.url(routes::ADMIN_ORGS.list)).await;
     assert!(list.has("Contoso") && list.has("contoso.com") && list.has("Configured"));
     let csrf = list.csrf();
 
     let empty = b
         .post(
-            &app.url(routes::ADMIN_ORGS),
+            &app.url(routes::ADMIN_ORGS.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Fabrikam"),
@@ -26,7 +26,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     assert!(empty.has("Give at least one identity source"));
     let taken = b
         .post(
-            &app.url(routes::ADMIN_ORGS),
+            &app.url(routes::ADMIN_ORGS.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Fabrikam"),
@@ -42,7 +42,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     for long in ["a".repeat(64) + ".com", "a.".repeat(1500) + "com"] {
         let refused = b
             .post(
-                &app.url(routes::ADMIN_ORGS),
+                &app.url(routes::ADMIN_ORGS.list),
                 &[
                     ("csrf_token", csrf.as_str()),
                     ("display_name", "Long"),
@@ -60,7 +60,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     }
     let wrong_sponsor = b
         .post(
-            &app.url(routes::ADMIN_ORGS),
+            &app.url(routes::ADMIN_ORGS.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Fabrikam"),
@@ -81,7 +81,7 @@ both!(connected_organizations_are_managed, |backend| async move {
 
     let created = b
         .post(
-            &app.url(routes::ADMIN_ORGS),
+            &app.url(routes::ADMIN_ORGS.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Fabrikam"),
@@ -232,7 +232,7 @@ both!(connected_organizations_are_managed, |backend| async move {
         Some("/admin/connected-organizations")
     );
     assert!(
-        !b.get(&app.url(routes::ADMIN_ORGS))
+        !b.get(&app.url(routes::ADMIN_ORGS.list))
             .await
             .has("fabrikam.com")
     );
@@ -242,11 +242,11 @@ both!(the_audit_log_filters_and_pages, |backend| async move {
     let app = spawn(Options::new(backend).demo()).await;
     let b = Browser::new();
     app.demo_sign_in(&b, "ada.admin@gatehouse.demo").await;
-    let csrf = b.get(&app.url(routes::ADMIN_CATALOGS)).await.csrf();
+    let csrf = b.get(&app.url(routes::ADMIN_CATALOGS.list)).await.csrf();
     for i in 0..55 {
         let res = b
             .post(
-                &app.url(routes::ADMIN_CATALOGS),
+                &app.url(routes::ADMIN_CATALOGS.list),
                 &[
                     ("csrf_token", &csrf),
                     ("display_name", &format!("Catalog {i:02}")),
@@ -298,10 +298,10 @@ async fn console_lists_download_as_csv() {
     let app = spawn(Options::new(Backend::Sqlite).demo()).await;
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let list = admin.get(&app.url(routes::ADMIN_ORGS)).await;
+    let list = admin.get(&app.url(routes::ADMIN_ORGS.list)).await;
     assert!(list.has("Download CSV"), "{}", list.body);
     let csv = admin
-        .get(&app.url(format!("{}.csv", routes::ADMIN_ORGS)))
+        .get(&app.url(format!("{}.csv", routes::ADMIN_ORGS.list)))
         .await;
     assert_eq!(csv.status, 200, "{}", csv.body);
     let mut lines = csv.body.lines();
@@ -313,7 +313,7 @@ async fn console_lists_download_as_csv() {
 
     // A search is downloaded as it was made: the users named Employee.
     let users = admin
-        .get(&app.url(format!("{}.csv?q=employee", routes::ADMIN_USERS)))
+        .get(&app.url(format!("{}.csv?q=employee", routes::ADMIN_USERS.list)))
         .await;
     let rows: Vec<&str> = users.body.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "{}", users.body);
@@ -328,7 +328,7 @@ async fn console_lists_download_as_csv() {
     app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
         .await;
     let refused = eric
-        .get(&app.url(format!("{}.csv", routes::ADMIN_USERS)))
+        .get(&app.url(format!("{}.csv", routes::ADMIN_USERS.list)))
         .await;
     assert_eq!(refused.status, 403);
 }

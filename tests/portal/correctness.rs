@@ -302,7 +302,7 @@ both!(
 
         // A member added by hand stays when a package that also granted it ends.
         let groups = admin
-            .get(&app.url(format!("{}?q=Marketing+Team", routes::ADMIN_GROUPS)))
+            .get(&app.url(format!("{}?q=Marketing+Team", routes::ADMIN_GROUPS.list)))
             .await;
         let at = groups.body.find(">Marketing Team</a>").unwrap();
         let start = groups.body[..at].rfind("/admin/groups/").unwrap();
@@ -415,10 +415,10 @@ both!(
     default_access_is_granted_and_taken_back,
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;
-        let page = admin.get(&app.url(routes::ADMIN_APPLICATION_NEW)).await;
+        let page = admin.get(&app.url(routes::ADMIN_APPLICATIONS.new)).await;
         let created = admin
             .post(
-                &app.url(routes::ADMIN_APPLICATIONS),
+                &app.url(routes::ADMIN_APPLICATIONS.list),
                 &[
                     ("csrf_token", &page.csrf()),
                     ("display_name", "Wiki"),
@@ -637,10 +637,10 @@ both!(
         );
         assert_eq!(organizations(&app).await, before, "nothing was proposed");
         // And a partner cannot be given the organization's own domain.
-        let form = admin.get(&app.url(routes::ADMIN_ORG_NEW)).await;
+        let form = admin.get(&app.url(routes::ADMIN_ORGS.new)).await;
         let claimed = admin
             .post(
-                &app.url(routes::ADMIN_ORGS),
+                &app.url(routes::ADMIN_ORGS.list),
                 &[
                     ("csrf_token", &form.csrf()),
                     ("display_name", "Another lookalike"),
@@ -1189,7 +1189,7 @@ both!(ended_access_is_never_brought_back, |backend| async move {
     let reprocess = form_action(&tab, emma_mail, "/reprocess");
     clock.advance(chrono::Duration::days(21));
     let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
-    let csrf = admin.get(&app.url(routes::ADMIN_USERS)).await.csrf();
+    let csrf = admin.get(&app.url(routes::ADMIN_USERS.list)).await.csrf();
     let (url, form) = (app.url(&reprocess), [("csrf_token", csrf.as_str())]);
     let (jobs, again) = tokio::join!(run_jobs(&app, &clock), admin.post(&url, &form));
     assert_eq!(again.status, 303);
@@ -1622,10 +1622,10 @@ both!(
             "nothing was changed"
         );
         // A line break in a single-line name is said beside the field.
-        let form = admin.get(&app.url(routes::ADMIN_CATALOG_NEW)).await;
+        let form = admin.get(&app.url(routes::ADMIN_CATALOGS.new)).await;
         let bad = admin
             .post(
-                &app.url(routes::ADMIN_CATALOGS),
+                &app.url(routes::ADMIN_CATALOGS.list),
                 &[
                     ("csrf_token", &form.csrf()),
                     ("display_name", "Two\nlines"),
@@ -1638,7 +1638,7 @@ both!(
         assert!(bad.has("cannot contain control characters"));
         // Search boxes too.
         let search = admin
-            .get(&app.url(format!("{}?q=%00", routes::ADMIN_USERS)))
+            .get(&app.url(format!("{}?q=%00", routes::ADMIN_USERS.list)))
             .await;
         assert_eq!(search.status, 400);
         // And ids in paths, which reach the database too.
@@ -1649,12 +1649,12 @@ both!(
         }
         // A NUL hidden from the form check by the wizard draft's JSON escape
         // never reaches a query (PostgreSQL would refuse it with a 500).
-        let wizard = admin.get(&app.url(routes::ADMIN_PACKAGE_NEW)).await;
+        let wizard = admin.get(&app.url(routes::ADMIN_PACKAGES.new)).await;
         let draft = r#"{"approval_required":"on","stage_count":"1","s1_approver":"users","s1_users":"maria.manager\u0000@gatehouse.demo","scope":"specificDirectoryUsers","target_users":"eric\u0000@gatehouse.demo"}"#;
         for step in ["basics", "requests", "review"] {
             let hidden = admin
                 .post(
-                    &app.url(routes::ADMIN_PACKAGE_NEW),
+                    &app.url(routes::ADMIN_PACKAGES.new),
                     &[
                         ("csrf_token", &wizard.csrf()),
                         ("draft", draft),
@@ -1702,7 +1702,7 @@ both!(sessions_end_when_people_sign_out, |backend| async move {
     let emma = signed_in(&app, "emma.employee@gatehouse.demo").await;
     assert_eq!(emma.get(&app.url(routes::HOME)).await.status, 200);
     let id = user_named(&app, "emma.employee@gatehouse.demo").await.id;
-    let page = admin.get(&app.url(routes::ADMIN_USER.id(&id))).await;
+    let page = admin.get(&app.url(routes::ADMIN_USERS.item.id(&id))).await;
     let done = admin
         .post(
             &app.url(routes::ADMIN_USER_SIGN_OUT.id(&id)),
@@ -1712,7 +1712,7 @@ both!(sessions_end_when_people_sign_out, |backend| async move {
     assert_eq!(done.status, 303);
     assert!(
         admin
-            .get(&app.url(routes::ADMIN_USER.id(&id)))
+            .get(&app.url(routes::ADMIN_USERS.item.id(&id)))
             .await
             .has("signed out of 1 browser")
     );

@@ -43,10 +43,13 @@ async fn signed_in(app: &TestApp, email: &str) -> Browser {
 async fn two_catalogs(backend: Backend) -> (TestApp, Browser, String, String) {
     let app = spawn(Options::new(backend).demo()).await;
     let admin = signed_in(&app, ADA).await;
-    let csrf = admin.get(&app.url(routes::ADMIN_CATALOGS)).await.csrf();
+    let csrf = admin
+        .get(&app.url(routes::ADMIN_CATALOGS.list))
+        .await
+        .csrf();
     let made = admin
         .post(
-            &app.url(routes::ADMIN_CATALOGS),
+            &app.url(routes::ADMIN_CATALOGS.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Finance"),
@@ -68,7 +71,10 @@ both!(
         let maria = signed_in(&app, MARIA).await;
         // Without a role, the console stays closed and is not offered.
         assert_eq!(
-            maria.get(&app.url(routes::ADMIN_CATALOGS)).await.status,
+            maria
+                .get(&app.url(routes::ADMIN_CATALOGS.list))
+                .await
+                .status,
             403
         );
         assert!(!maria.get(&app.url(routes::HOME)).await.has(">Console</a>"));
@@ -110,7 +116,13 @@ both!(
         assert!(tab.has("Maria Manager is now a catalog owner of Finance."));
         assert!(tab.has("<td data-label=\"Role\">Catalog owner</td>"));
         let maria_page = admin
-            .get(&app.url(routes::ADMIN_USER.id(user_named(&app, MARIA).await.id)))
+            .get(
+                &app.url(
+                    routes::ADMIN_USERS
+                        .item
+                        .id(user_named(&app, MARIA).await.id),
+                ),
+            )
             .await;
         assert!(
             maria_page.has("Catalog owner of <a href="),
@@ -125,9 +137,9 @@ both!(
         let home = maria.get(&app.url(routes::HOME)).await;
         assert!(home.has(&format!(
             r#"<a href="{}">Console</a>"#,
-            routes::ADMIN_CATALOGS
+            routes::ADMIN_CATALOGS.list
         )));
-        let list = maria.get(&app.url(routes::ADMIN_CATALOGS)).await;
+        let list = maria.get(&app.url(routes::ADMIN_CATALOGS.list)).await;
         assert_eq!(list.status, 200);
         assert!(list.has(">Finance</a>") && !list.has(">Marketing</a>"));
         assert!(list.has("1 catalog<"), "the count covers her catalogs only");
@@ -136,21 +148,21 @@ both!(
             "only administrators and catalog creators make catalogs"
         );
         assert!(!list.has(">Users</a>"), "the directory is not in her menu");
-        let packages = maria.get(&app.url(routes::ADMIN_PACKAGES)).await;
+        let packages = maria.get(&app.url(routes::ADMIN_PACKAGES.list)).await;
         assert!(!packages.has("Marketing resources for employees"));
         let csv = maria
-            .get(&app.url(format!("{}.csv", routes::ADMIN_PACKAGES)))
+            .get(&app.url(format!("{}.csv", routes::ADMIN_PACKAGES.list)))
             .await;
         assert!(!csv.body.contains("Marketing resources"));
         let theirs = package_id(&app, "Marketing resources for employees").await;
         for closed in [
-            app.url(routes::ADMIN_CATALOG.id(&marketing)),
-            app.url(routes::ADMIN_PACKAGE.id(&theirs)),
+            app.url(routes::ADMIN_CATALOGS.item.id(&marketing)),
+            app.url(routes::ADMIN_PACKAGES.item.id(&theirs)),
             app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&theirs)),
             app.url(routes::ADMIN_CATALOG_ROLES.id(&marketing)),
             app.url(routes::ADMIN),
-            app.url(routes::ADMIN_USERS),
-            app.url(routes::ADMIN_CATALOG_NEW),
+            app.url(routes::ADMIN_USERS.list),
+            app.url(routes::ADMIN_CATALOGS.new),
             app.url(routes::ADMIN_AUDIT),
             app.url(routes::ADMIN_SETTINGS),
         ] {
@@ -291,7 +303,10 @@ both!(
                 .has("Maria Manager is no longer a catalog owner of Finance and accounting.")
         );
         assert_eq!(
-            maria.get(&app.url(routes::ADMIN_CATALOGS)).await.status,
+            maria
+                .get(&app.url(routes::ADMIN_CATALOGS.list))
+                .await
+                .status,
             403
         );
         let audit = admin.get(&app.url(routes::ADMIN_AUDIT)).await;
@@ -318,9 +333,11 @@ both!(
         let emma = signed_in(&app, EMMA).await;
 
         // A reader sees the package and its assignments, and may change nothing.
-        let overview = eric.get(&app.url(routes::ADMIN_PACKAGE.id(&package))).await;
+        let overview = eric
+            .get(&app.url(routes::ADMIN_PACKAGES.item.id(&package)))
+            .await;
         assert_eq!(overview.status, 200);
-        let list = eric.get(&app.url(routes::ADMIN_PACKAGES)).await;
+        let list = eric.get(&app.url(routes::ADMIN_PACKAGES.list)).await;
         assert_eq!(list.status, 200);
         assert!(list.has("Marketing resources for employees"));
         assert!(
@@ -353,7 +370,7 @@ both!(
         assert!(policy.has("Policy Initial policy") && policy.has("disabled"));
         assert!(!policy.has(">Save</button>"));
         assert_eq!(
-            eric.get(&app.url(routes::ADMIN_PACKAGE_NEW)).await.status,
+            eric.get(&app.url(routes::ADMIN_PACKAGES.new)).await.status,
             403
         );
         assert_eq!(
@@ -423,7 +440,7 @@ both!(
         let now_guest = save_emma(&app, &admin, "guest", EMMA).await;
         assert_eq!(now_guest.status, 303, "{}", now_guest.body);
         assert_eq!(
-            emma.get(&app.url(routes::ADMIN_PACKAGE.id(&package)))
+            emma.get(&app.url(routes::ADMIN_PACKAGES.item.id(&package)))
                 .await
                 .status,
             403
@@ -459,7 +476,7 @@ async fn wizard_step(
         ("go", go),
     ];
     form.extend_from_slice(fields);
-    b.post(&app.url(routes::ADMIN_PACKAGE_NEW), &form).await
+    b.post(&app.url(routes::ADMIN_PACKAGES.new), &form).await
 }
 
 both!(
@@ -482,7 +499,7 @@ both!(
 
         // The wizard offers the catalog she manages packages in, and only its
         // own resources.
-        let basics = maria.get(&app.url(routes::ADMIN_PACKAGE_NEW)).await;
+        let basics = maria.get(&app.url(routes::ADMIN_PACKAGES.new)).await;
         assert_eq!(basics.status, 200, "{}", basics.body);
         assert!(basics.has(">Marketing</option>") && !basics.has(">Finance</option>"));
         let roles = wizard_step(
@@ -515,14 +532,14 @@ both!(
         let made = package_id(&app, "Launch crew").await;
         assert_eq!(
             created.location.as_deref(),
-            Some(routes::ADMIN_PACKAGE.id(&made).as_str())
+            Some(routes::ADMIN_PACKAGES.item.id(&made).as_str())
         );
         // She manages it from there on.
         let tab = maria
             .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&made)))
             .await;
         assert!(tab.has("+ Add policy"));
-        let list = maria.get(&app.url(routes::ADMIN_PACKAGES)).await;
+        let list = maria.get(&app.url(routes::ADMIN_PACKAGES.list)).await;
         assert_eq!(list.status, 200);
         assert!(list.has("Launch crew") && list.has("New access package"));
         // Packages, not the catalog itself.
@@ -549,10 +566,10 @@ both!(
 
         // Roles come from the catalog: a group outside it cannot be slipped in
         // through the package's Resource roles tab.
-        let csrf = admin.get(&app.url(routes::ADMIN_GROUPS)).await.csrf();
+        let csrf = admin.get(&app.url(routes::ADMIN_GROUPS.list)).await.csrf();
         let payroll = admin
             .post(
-                &app.url(routes::ADMIN_GROUPS),
+                &app.url(routes::ADMIN_GROUPS.list),
                 &[
                     ("csrf_token", &csrf),
                     ("display_name", "Payroll"),
@@ -618,7 +635,7 @@ both!(
         let admin = signed_in(&app, ADA).await;
         let emma = signed_in(&app, EMMA).await;
         assert_eq!(
-            emma.get(&app.url(routes::ADMIN_CATALOG_NEW)).await.status,
+            emma.get(&app.url(routes::ADMIN_CATALOGS.new)).await.status,
             403
         );
 
@@ -647,7 +664,7 @@ both!(
         let settings = admin.get(&app.url(routes::ADMIN_SETTINGS)).await;
         assert!(settings.has("Emma Employee may now create catalogs."));
         let emma_page = admin
-            .get(&app.url(routes::ADMIN_USER.id(user_named(&app, EMMA).await.id)))
+            .get(&app.url(routes::ADMIN_USERS.item.id(user_named(&app, EMMA).await.id)))
             .await;
         assert!(emma_page.has("Catalog creator: may create catalogs"));
 
@@ -655,13 +672,13 @@ both!(
         let home = emma.get(&app.url(routes::HOME)).await;
         assert!(home.has(&format!(
             r#"<a href="{}">Console</a>"#,
-            routes::ADMIN_CATALOGS
+            routes::ADMIN_CATALOGS.list
         )));
-        let list = emma.get(&app.url(routes::ADMIN_CATALOGS)).await;
+        let list = emma.get(&app.url(routes::ADMIN_CATALOGS.list)).await;
         assert!(list.has("New catalog") && !list.has(">Marketing</a>"));
         let made = emma
             .post(
-                &app.url(routes::ADMIN_CATALOGS),
+                &app.url(routes::ADMIN_CATALOGS.list),
                 &[
                     ("csrf_token", &list.csrf()),
                     ("display_name", "Events"),
@@ -693,11 +710,11 @@ both!(
                 .await
                 .has("Emma Employee may no longer create catalogs.")
         );
-        let list = emma.get(&app.url(routes::ADMIN_CATALOGS)).await;
+        let list = emma.get(&app.url(routes::ADMIN_CATALOGS.list)).await;
         assert!(list.has(">Events</a>") && !list.has("New catalog"));
         let again = emma
             .post(
-                &app.url(routes::ADMIN_CATALOGS),
+                &app.url(routes::ADMIN_CATALOGS.list),
                 &[("csrf_token", &list.csrf()), ("display_name", "More")],
             )
             .await;

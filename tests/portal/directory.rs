@@ -16,7 +16,7 @@ both!(
     users_are_created_edited_and_validated,
     |backend| async move {
         let (app, b) = admin(backend).await;
-        let form = b.get(&app.url(routes::ADMIN_USER_NEW)).await;
+        let form = b.get(&app.url(routes::ADMIN_USERS.new)).await;
         assert_eq!(form.status, 200);
         for label in [
             "<label for=\"display_name\"",
@@ -32,7 +32,7 @@ both!(
         // Bad input: messages beside the fields, nothing saved.
         let bad = b
             .post(
-                &app.url(routes::ADMIN_USERS),
+                &app.url(routes::ADMIN_USERS.list),
                 &[
                     ("csrf_token", &csrf),
                     ("user_type", "member"),
@@ -49,7 +49,7 @@ both!(
         assert!(bad.has(r#"value="not-an-email""#), "what was typed is kept");
         let unknown_manager = b
             .post(
-                &app.url(routes::ADMIN_USERS),
+                &app.url(routes::ADMIN_USERS.list),
                 &[
                     ("csrf_token", &csrf),
                     ("user_type", "member"),
@@ -63,7 +63,7 @@ both!(
         assert!(unknown_manager.has("No user has the email ghost@example.test."));
         let taken = b
             .post(
-                &app.url(routes::ADMIN_USERS),
+                &app.url(routes::ADMIN_USERS.list),
                 &[
                     ("csrf_token", &csrf),
                     ("user_type", "member"),
@@ -79,7 +79,7 @@ both!(
         // A good one, with a manager and custom attributes.
         let created = b
             .post(
-                &app.url(routes::ADMIN_USERS),
+                &app.url(routes::ADMIN_USERS.list),
                 &[
                     ("csrf_token", &csrf),
                     ("user_type", "member"),
@@ -121,7 +121,7 @@ both!(
             .await;
         assert_eq!(edited.status, 303);
         let list = b
-            .get(&app.url(format!("{}?q=nina", routes::ADMIN_USERS)))
+            .get(&app.url(format!("{}?q=nina", routes::ADMIN_USERS.list)))
             .await;
         assert!(list.has("Lead designer"));
         assert!(list.has("Blocked"));
@@ -158,10 +158,10 @@ both!(
 
 both!(groups_have_members_and_owners, |backend| async move {
     let (app, b) = admin(backend).await;
-    let csrf = b.get(&app.url(routes::ADMIN_GROUP_NEW)).await.csrf();
+    let csrf = b.get(&app.url(routes::ADMIN_GROUPS.new)).await.csrf();
     let dup = b
         .post(
-            &app.url(routes::ADMIN_GROUPS),
+            &app.url(routes::ADMIN_GROUPS.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "marketing team"),
@@ -173,7 +173,7 @@ both!(groups_have_members_and_owners, |backend| async move {
     assert!(dup.has("Another group already has this name."));
     let bad_type = b
         .post(
-            &app.url(routes::ADMIN_GROUPS),
+            &app.url(routes::ADMIN_GROUPS.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Sales"),
@@ -186,7 +186,7 @@ both!(groups_have_members_and_owners, |backend| async move {
 
     let created = b
         .post(
-            &app.url(routes::ADMIN_GROUPS),
+            &app.url(routes::ADMIN_GROUPS.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Sales"),
@@ -285,17 +285,17 @@ both!(groups_have_members_and_owners, |backend| async move {
     assert_eq!(remove.status, 303);
     assert!(!eric.get(&app.url(routes::HOME)).await.has("Sales"));
     let list = b
-        .get(&app.url(format!("{}?q=sal", routes::ADMIN_GROUPS)))
+        .get(&app.url(format!("{}?q=sal", routes::ADMIN_GROUPS.list)))
         .await;
     assert!(list.has("Sales people"));
 });
 
 both!(applications_and_sites_have_roles, |backend| async move {
     let (app, b) = admin(backend).await;
-    let csrf = b.get(&app.url(routes::ADMIN_APPLICATION_NEW)).await.csrf();
+    let csrf = b.get(&app.url(routes::ADMIN_APPLICATIONS.new)).await.csrf();
     let dup_roles = b
         .post(
-            &app.url(routes::ADMIN_APPLICATIONS),
+            &app.url(routes::ADMIN_APPLICATIONS.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Jira"),
@@ -307,7 +307,7 @@ both!(applications_and_sites_have_roles, |backend| async move {
     assert!(dup_roles.has("The role `admin` is listed twice."));
     let created = b
         .post(
-            &app.url(routes::ADMIN_APPLICATIONS),
+            &app.url(routes::ADMIN_APPLICATIONS.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Jira"),
@@ -364,7 +364,7 @@ both!(applications_and_sites_have_roles, |backend| async move {
 
     let bad_site = b
         .post(
-            &app.url(routes::ADMIN_SITES),
+            &app.url(routes::ADMIN_SITES.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Sales"),
@@ -376,7 +376,7 @@ both!(applications_and_sites_have_roles, |backend| async move {
     assert!(bad_site.has("Site address must be an https:// address."));
     let site = b
         .post(
-            &app.url(routes::ADMIN_SITES),
+            &app.url(routes::ADMIN_SITES.list),
             &[
                 ("csrf_token", &csrf),
                 ("display_name", "Sales <Team>"),
@@ -523,13 +523,19 @@ both!(
         let (app, admin, _clock) = crate::correctness::demo(backend).await;
         let eric = user_named(&app, "eric.employee@gatehouse.demo").await;
         let emma = user_named(&app, "emma.employee@gatehouse.demo").await;
-        let page = admin.get(&app.url(routes::ADMIN_USER.id(&eric.id))).await;
+        let page = admin
+            .get(&app.url(routes::ADMIN_USERS.item.id(&eric.id)))
+            .await;
         assert!(page.has("last sign-in never"), "{}", page.body);
         app.demo_sign_in(&Browser::new(), "eric.employee@gatehouse.demo")
             .await;
-        let page = admin.get(&app.url(routes::ADMIN_USER.id(&eric.id))).await;
+        let page = admin
+            .get(&app.url(routes::ADMIN_USERS.item.id(&eric.id)))
+            .await;
         assert!(page.has("last sign-in <time"), "{}", page.body);
-        let page = admin.get(&app.url(routes::ADMIN_USER.id(&emma.id))).await;
+        let page = admin
+            .get(&app.url(routes::ADMIN_USERS.item.id(&emma.id)))
+            .await;
         assert!(page.has("last sign-in never"), "{}", page.body);
     }
 );
@@ -549,7 +555,7 @@ both!(
     |backend| async move {
         let (app, admin, _clock) = crate::correctness::demo(backend).await;
         let eric = user_named(&app, "eric.employee@gatehouse.demo").await;
-        let url = app.url(routes::ADMIN_USER.id(&eric.id));
+        let url = app.url(routes::ADMIN_USERS.item.id(&eric.id));
         let can_request = |section: &str| {
             let at = section.find("<h3>Can request</h3>").unwrap();
             section[at..].to_string()
@@ -562,7 +568,11 @@ both!(
         assert!(!can_request(&before).contains("Marketing resources for guests"));
         // Gary, a guest of Contoso, may ask for what guests may.
         let gary = user_named(&app, "gary.guest@contoso.com").await;
-        let his = packages_section(&admin.get(&app.url(routes::ADMIN_USER.id(&gary.id))).await);
+        let his = packages_section(
+            &admin
+                .get(&app.url(routes::ADMIN_USERS.item.id(&gary.id)))
+                .await,
+        );
         assert!(
             can_request(&his).contains("Marketing resources for guests"),
             "{his}"

@@ -348,7 +348,7 @@ async fn a_contoso_user_signs_in_with_contosos_provider_and_gets_access_without_
         };
         let admin = Browser::new();
         app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-        let url = app.url(routes::ADMIN_ORG.id(&contoso));
+        let url = app.url(routes::ADMIN_ORGS.item.id(&contoso));
         let page = admin.get(&url).await;
         let saved = admin
             .post(

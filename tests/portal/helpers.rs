@@ -780,10 +780,10 @@ pub async fn approve_as(app: &TestApp, approver: &str, request: &str) -> Page {
 /// the rest as the demo has it.
 pub async fn save_emma(app: &TestApp, admin: &Browser, user_type: &str, email: &str) -> Page {
     let id = user_named(app, "emma.employee@gatehouse.demo").await.id;
-    let form = admin.get(&app.url(routes::ADMIN_USER.id(&id))).await;
+    let form = admin.get(&app.url(routes::ADMIN_USERS.item.id(&id))).await;
     admin
         .post(
-            &app.url(routes::ADMIN_USER.id(&id)),
+            &app.url(routes::ADMIN_USERS.item.id(&id)),
             &[
                 ("csrf_token", &form.csrf()),
                 ("user_type", user_type),

@@ -266,7 +266,7 @@ both!(
         let maria = user(app, "maria.manager@gatehouse.demo").await;
         let admin = Browser::new();
         app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-        let page_url = app.url(routes::ADMIN_USER.id(&maria.id));
+        let page_url = app.url(routes::ADMIN_USERS.item.id(&maria.id));
         let page = admin.get(&page_url).await;
         let blocked = admin
             .post(
@@ -745,7 +745,9 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     // Her page says so, and when she goes: 30 days on (the default).
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
-    let page = admin.get(&app.url(routes::ADMIN_USER.id(&gia.id))).await;
+    let page = admin
+        .get(&app.url(routes::ADMIN_USERS.item.id(&gia.id)))
+        .await;
     let removal = (clock.now() + Duration::days(30)).format("%Y-%m-%d %H:%M UTC");
     assert!(
         page.has("Guest lifecycle: governed.")
@@ -758,7 +760,9 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
         "{}",
         page.body
     );
-    let page = admin.get(&app.url(routes::ADMIN_USER.id(&gary.id))).await;
+    let page = admin
+        .get(&app.url(routes::ADMIN_USERS.item.id(&gary.id)))
+        .await;
     assert!(page.has("Guest lifecycle: not governed."), "{}", page.body);
     let claims = gatehouse::service::sign_in::VerifiedClaims {
         issuer: first.issuer.clone(),
@@ -867,7 +871,7 @@ async fn the_guest_lifecycle_blocks_then_deletes_governed_guests() {
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
     let page = admin
-        .get(&app.url(routes::ADMIN_USER.id(&second_user.id)))
+        .get(&app.url(routes::ADMIN_USERS.item.id(&second_user.id)))
         .await;
     assert!(page.has("kept in the directory."), "{}", page.body);
     // A change of the settings applies to guests blocked from then on: the
@@ -1318,7 +1322,7 @@ both!(
         app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
         // Maria, Emma's manager, reports to Ada (set on Maria's page).
         let maria = user(app, "maria.manager@gatehouse.demo").await;
-        let url = app.url(routes::ADMIN_USER.id(&maria.id));
+        let url = app.url(routes::ADMIN_USERS.item.id(&maria.id));
         let page = admin.get(&url).await;
         let field = |k: &str| page.input(k).unwrap_or_default();
         let kept = [

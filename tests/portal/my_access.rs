@@ -336,7 +336,7 @@ async fn incompatible_access_is_refused_with_the_reason() {
     assert_eq!(saved.status, 303);
     // Emma joins the Marketing Team, then cannot ask for Slack administration.
     let group = admin
-        .get(&app.url(format!("{}?q=marketing%20team", routes::ADMIN_GROUPS)))
+        .get(&app.url(format!("{}?q=marketing%20team", routes::ADMIN_GROUPS.list)))
         .await;
     let at = group.body.find(">Marketing Team</a>").unwrap();
     let start = group.body[..at].rfind("/admin/groups/").unwrap();

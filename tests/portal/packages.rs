@@ -26,7 +26,7 @@ async fn step(app: &TestApp, b: &Browser, page: &Page, go: &str, fields: &[(&str
         ("go", go),
     ];
     form.extend_from_slice(fields);
-    b.post(&app.url(routes::ADMIN_PACKAGE_NEW), &form).await
+    b.post(&app.url(routes::ADMIN_PACKAGES.new), &form).await
 }
 
 fn select_value(page: &Page, select_label: &str, option_text: &str) -> String {
@@ -55,14 +55,14 @@ both!(
     the_wizard_creates_a_package_with_its_first_policy,
     |backend| async move {
         let (app, b) = admin(backend).await;
-        let catalogs = b.get(&app.url(routes::ADMIN_CATALOGS)).await;
+        let catalogs = b.get(&app.url(routes::ADMIN_CATALOGS.list)).await;
         let at = catalogs.body.find(">Marketing</a>").unwrap();
         let start =
             catalogs.body[..at].rfind("/admin/catalogs/").unwrap() + "/admin/catalogs/".len();
         let catalog = catalogs.body[start..at - 1].to_string();
 
         let basics = b
-            .get(&app.url(format!("{}?catalog={catalog}", routes::ADMIN_PACKAGE_NEW)))
+            .get(&app.url(format!("{}?catalog={catalog}", routes::ADMIN_PACKAGES.new)))
             .await;
         assert_eq!(basics.status, 200);
         for s in [
@@ -312,7 +312,7 @@ both!(
     policies_are_added_edited_toggled_and_deleted,
     |backend| async move {
         let (app, b) = admin(backend).await;
-        let list = b.get(&app.url(routes::ADMIN_PACKAGES)).await;
+        let list = b.get(&app.url(routes::ADMIN_PACKAGES.list)).await;
         let at = list
             .body
             .find(">Marketing resources for guests</a>")
@@ -602,7 +602,7 @@ both!(
 
 both!(package_settings_and_resource_roles, |backend| async move {
     let (app, b) = admin(backend).await;
-    let list = b.get(&app.url(routes::ADMIN_PACKAGES)).await;
+    let list = b.get(&app.url(routes::ADMIN_PACKAGES.list)).await;
     let at = list
         .body
         .find(">Marketing resources for employees</a>")
@@ -690,12 +690,18 @@ async fn package_pages_are_for_admins_only() {
     let app = spawn(Options::new(Backend::Sqlite).demo()).await;
     let b = Browser::new();
     app.demo_sign_in(&b, "maria.manager@gatehouse.demo").await;
-    assert_eq!(b.get(&app.url(routes::ADMIN_PACKAGES)).await.status, 403);
-    assert_eq!(b.get(&app.url(routes::ADMIN_PACKAGE_NEW)).await.status, 403);
+    assert_eq!(
+        b.get(&app.url(routes::ADMIN_PACKAGES.list)).await.status,
+        403
+    );
+    assert_eq!(
+        b.get(&app.url(routes::ADMIN_PACKAGES.new)).await.status,
+        403
+    );
     let csrf = b.get(&app.url(routes::HOME)).await.csrf();
     assert_eq!(
         b.post(
-            &app.url(routes::ADMIN_PACKAGE_NEW),
+            &app.url(routes::ADMIN_PACKAGES.new),
             &[("csrf_token", &csrf), ("go", "create")]
         )
         .await
@@ -755,7 +761,7 @@ both!(
     |backend| async move {
         let (app, b) = admin(backend).await;
         let slack = package_named(&app, "Slack administration").await;
-        let package = routes::ADMIN_PACKAGE.id(&slack);
+        let package = routes::ADMIN_PACKAGES.item.id(&slack);
         let made = member_policy(&app, &b, &package, &format!("{package}/policies"), true).await;
         assert_eq!(made.status, 303, "{}", made.body);
         let policy = policy_named(&app, &slack, "Self-service").await;

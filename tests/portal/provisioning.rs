@@ -119,13 +119,15 @@ async fn ldap_members(group: &str) -> Vec<String> {
 
 /// Creates a connected system through the console; returns its page's path.
 async fn create_system(app: &TestApp, admin: &Browser, fields: &[(&str, &str)]) -> String {
-    let form = admin.get(&app.url(routes::ADMIN_SYSTEM_NEW.as_str())).await;
+    let form = admin
+        .get(&app.url(routes::ADMIN_SYSTEMS.new.as_str()))
+        .await;
     assert_eq!(form.status, 200, "{}", form.body);
     let csrf = form.csrf();
     let mut all = vec![("csrf_token", csrf.as_str()), ("reconcile", "report")];
     all.extend_from_slice(fields);
     let r = admin
-        .post(&app.url(routes::ADMIN_SYSTEMS.as_str()), &all)
+        .post(&app.url(routes::ADMIN_SYSTEMS.list.as_str()), &all)
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     r.location.clone().unwrap()
@@ -156,11 +158,13 @@ async fn add_and_assign(
     package: &AccessPackageId,
     policy: &str,
 ) {
-    let form = admin.get(&app.url(routes::ADMIN_USER_NEW)).await;
+    let form = admin.get(&app.url(routes::ADMIN_USERS.new)).await;
     let csrf = form.csrf();
     let mut fields = vec![("csrf_token", csrf.as_str())];
     fields.extend_from_slice(person);
-    let r = admin.post(&app.url(routes::ADMIN_USERS), &fields).await;
+    let r = admin
+        .post(&app.url(routes::ADMIN_USERS.list), &fields)
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let email = person.iter().find(|(k, _)| *k == "email").unwrap().1;
     let r = assign_directly(app, admin, package, policy, &[email], &[]).await;
@@ -199,7 +203,9 @@ async fn link_group(
     system_page: &str,
     external: &str,
 ) -> Page {
-    let page = admin.get(&app.url(routes::ADMIN_GROUP.id(group))).await;
+    let page = admin
+        .get(&app.url(routes::ADMIN_GROUPS.item.id(group)))
+        .await;
     let system = system_page.rsplit('/').next().unwrap().to_string();
     let r = admin
         .post(
@@ -212,7 +218,9 @@ async fn link_group(
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    admin.get(&app.url(routes::ADMIN_GROUP.id(group))).await
+    admin
+        .get(&app.url(routes::ADMIN_GROUPS.item.id(group)))
+        .await
 }
 
 async fn provision(app: &TestApp, clock: &Clock) -> usize {
@@ -252,7 +260,9 @@ both!(
         let group_dn = format!("cn=marketing,ou=groups,{ou}");
 
         // Bad input changes nothing and is explained beside the field.
-        let form = admin.get(&app.url(routes::ADMIN_SYSTEM_NEW.as_str())).await;
+        let form = admin
+            .get(&app.url(routes::ADMIN_SYSTEMS.new.as_str()))
+            .await;
         let mut bad = ldap_fields(&ou);
         bad.retain(|(k, _)| *k != "ldap_url" && *k != "ldap_groups_base");
         bad.push(("ldap_url", "http://ldap.example.com".into()));
@@ -260,7 +270,10 @@ both!(
         bad.push(("csrf_token", form.csrf()));
         bad.push(("reconcile", "report".into()));
         let r = admin
-            .post(&app.url(routes::ADMIN_SYSTEMS.as_str()), &borrowed(&bad))
+            .post(
+                &app.url(routes::ADMIN_SYSTEMS.list.as_str()),
+                &borrowed(&bad),
+            )
             .await;
         assert_eq!(r.status, 422);
         assert!(
@@ -297,7 +310,7 @@ both!(
 
         let internal = group_id(&app, INTERNAL).await;
         // A group that is not a DN is refused beside the field, as typed.
-        let group_page = app.url(routes::ADMIN_GROUP.id(&internal));
+        let group_page = app.url(routes::ADMIN_GROUPS.item.id(&internal));
         let page = admin.get(&group_page).await;
         let r = admin
             .post(
@@ -383,7 +396,7 @@ both!(
 
         // Unlinked from the group's page (through another resource's address,
         // nothing happens); then the system can go.
-        let group_page = app.url(routes::ADMIN_GROUP.id(&internal));
+        let group_page = app.url(routes::ADMIN_GROUPS.item.id(&internal));
         let page = admin.get(&group_page).await;
         let marker = format!("/admin/groups/{internal}/links/");
         let at = page.body.find(&marker).expect("an Unlink button");
@@ -847,7 +860,9 @@ both!(
             tab.body
         );
         let team = group_id(&app, "team").await;
-        let team_page = admin.get(&app.url(routes::ADMIN_GROUP.id(&team))).await;
+        let team_page = admin
+            .get(&app.url(routes::ADMIN_GROUPS.item.id(&team)))
+            .await;
         assert!(team_page.has(&team_dn), "{}", team_page.body);
 
         // A site role linked to a directory group, from the site's page.
@@ -862,7 +877,9 @@ both!(
             .unwrap()
             .unwrap()
         };
-        let site_page = admin.get(&app.url(routes::ADMIN_SITE.id(&site))).await;
+        let site_page = admin
+            .get(&app.url(routes::ADMIN_SITES.item.id(&site)))
+            .await;
         let r = admin
             .post(
                 &app.url(routes::ADMIN_RESOURCE_LINK.ids("sites", &site)),
@@ -875,7 +892,9 @@ both!(
             )
             .await;
         assert_eq!(r.status, 303, "{}", r.body);
-        let site_page = admin.get(&app.url(routes::ADMIN_SITE.id(&site))).await;
+        let site_page = admin
+            .get(&app.url(routes::ADMIN_SITES.item.id(&site)))
+            .await;
         assert!(
             site_page.has("<td data-label=\"Role\">SharePoint Owner</td>")
                 && site_page.has(&owners_dn),
@@ -883,7 +902,7 @@ both!(
             site_page.body
         );
         let system_page = admin
-            .get(&app.url(routes::ADMIN_SYSTEM.id(&system_id)))
+            .get(&app.url(routes::ADMIN_SYSTEMS.item.id(&system_id)))
             .await;
         assert!(
             system_page.has("Site</a> (SharePoint Owner)"),
@@ -1196,14 +1215,19 @@ both!(
         }
 
         // A directory set to import; a bad filter is refused beside its field.
-        let form = admin.get(&app.url(routes::ADMIN_SYSTEM_NEW.as_str())).await;
+        let form = admin
+            .get(&app.url(routes::ADMIN_SYSTEMS.new.as_str()))
+            .await;
         let mut bad = ldap_fields(&ou);
         bad.push(("ldap_import", "on".into()));
         bad.push(("ldap_import_users_filter", "objectClass=person".into()));
         bad.push(("csrf_token", form.csrf()));
         bad.push(("reconcile", "report".into()));
         let r = admin
-            .post(&app.url(routes::ADMIN_SYSTEMS.as_str()), &borrowed(&bad))
+            .post(
+                &app.url(routes::ADMIN_SYSTEMS.list.as_str()),
+                &borrowed(&bad),
+            )
             .await;
         assert_eq!(r.status, 422);
         assert!(r.has("must be an LDAP filter in parentheses"), "{}", r.body);
@@ -1265,7 +1289,9 @@ both!(
             eric.manager_id, None,
             "taken over, at once as the directory has him: with no manager"
         );
-        let eric_page = admin.get(&app.url(routes::ADMIN_USER.id(&eric.id))).await;
+        let eric_page = admin
+            .get(&app.url(routes::ADMIN_USERS.item.id(&eric.id)))
+            .await;
         assert!(
             eric_page.has("Directory (LDAP import)"),
             "{}",

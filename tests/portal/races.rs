@@ -228,7 +228,9 @@ async fn a_member_taken_out_by_hand_stays_when_a_package_grants_it_at_that_momen
     let seat = team_seat(&app, &clock).await;
     let group = group_id(&app, "Marketing Team").await;
     let roles = app.url(routes::ADMIN_GROUP_ROLES.id(&group));
-    let page = admin.get(&app.url(routes::ADMIN_GROUP.id(&group))).await;
+    let page = admin
+        .get(&app.url(routes::ADMIN_GROUPS.item.id(&group)))
+        .await;
     let csrf = page.csrf();
     let by_hand = |action| {
         [
@@ -318,7 +320,7 @@ async fn a_member_blocked_while_the_group_is_assigned_is_left_out() {
     launch_crew(&app, &admin).await;
     let (kit, policy) = open_package(&app, &clock, "Launch", "Marketing Team", "Launch kit").await;
     let emma = user_named(&app, "emma.employee@gatehouse.demo").await;
-    let page = app.url(routes::ADMIN_USER.id(&emma.id));
+    let page = app.url(routes::ADMIN_USERS.item.id(&emma.id));
     let csrf = admin.get(&page).await.csrf();
     let blocked = [
         ("csrf_token", csrf.as_str()),

@@ -167,12 +167,14 @@ both!(
         );
         assert_eq!(ann[ENTERPRISE]["department"], "Purchasing");
         let users = admin
-            .get(&app.url(format!("{}?q=ann", routes::ADMIN_USERS)))
+            .get(&app.url(format!("{}?q=ann", routes::ADMIN_USERS.list)))
             .await;
         assert!(users.has("Ann Lee"), "{}", users.body);
         // On the console she shows where she comes from, and what the
         // provider keeps cannot be changed there; her custom attributes can.
-        let ann_page = admin.get(&app.url(routes::ADMIN_USER.id(&ann_id))).await;
+        let ann_page = admin
+            .get(&app.url(routes::ADMIN_USERS.item.id(&ann_id)))
+            .await;
         assert!(
             ann_page.has("Identity provider (SCIM)")
                 && ann_page.has("external id <code>ann</code>"),
@@ -197,14 +199,14 @@ both!(
         let mut form = vec![("csrf_token", csrf.as_str())];
         form.extend(edit("Annie", ""));
         let refused = admin
-            .post(&app.url(routes::ADMIN_USER.id(&ann_id)), &form)
+            .post(&app.url(routes::ADMIN_USERS.item.id(&ann_id)), &form)
             .await;
         assert_eq!(refused.status, 422, "{}", refused.body);
         assert!(refused.has("Kept where this person comes from (the identity provider or directory): change it there."));
         let mut form = vec![("csrf_token", csrf.as_str())];
         form.extend(edit("Ann Lee", "costCenter=4711"));
         let saved = admin
-            .post(&app.url(routes::ADMIN_USER.id(&ann_id)), &form)
+            .post(&app.url(routes::ADMIN_USERS.item.id(&ann_id)), &form)
             .await;
         assert_eq!(saved.status, 303, "{}", saved.body);
 
@@ -368,7 +370,9 @@ both!(
             )
             .await;
         assert_eq!((s, b["active"].as_bool()), (200, Some(false)), "{b}");
-        let page = admin.get(&app.url(routes::ADMIN_USER.id(&bob_id))).await;
+        let page = admin
+            .get(&app.url(routes::ADMIN_USERS.item.id(&bob_id)))
+            .await;
         assert!(
             page.has("<dt>Sign-in state</dt><dd>Blocked</dd>"),
             "{}",
@@ -502,7 +506,9 @@ both!(
         );
         let (_, b) = scim.post("/.search", search(u + g, 5)).await;
         assert_eq!(b["Resources"].as_array().map(Vec::len), Some(1), "{b}");
-        let group_page = admin.get(&app.url(routes::ADMIN_GROUP.id(&gid))).await;
+        let group_page = admin
+            .get(&app.url(routes::ADMIN_GROUPS.item.id(&gid)))
+            .await;
         assert!(
             group_page.has("Bob S.") && !group_page.has("Ann Lee"),
             "{}",
@@ -582,7 +588,9 @@ both!(
         assert_eq!(scim.delete(&format!("/Users/{bob_id}")).await.0, 204);
         let (s, b) = scim.get(&format!("/Users/{bob_id}")).await;
         assert_eq!((s, b["status"].as_str()), (404, Some("404")));
-        let page = admin.get(&app.url(routes::ADMIN_USER.id(&bob_id))).await;
+        let page = admin
+            .get(&app.url(routes::ADMIN_USERS.item.id(&bob_id)))
+            .await;
         assert!(
             page.has("<dt>Sign-in state</dt><dd>Blocked</dd>"),
             "{}",
@@ -704,7 +712,7 @@ async fn real_scim_tools_work_against_gatehouse() {
     });
     assert!(ok && out.contains(&id), "{out}{err}");
     let group_page = admin
-        .get(&app.url(format!("{}?q=Legal", routes::ADMIN_GROUPS)))
+        .get(&app.url(format!("{}?q=Legal", routes::ADMIN_GROUPS.list)))
         .await;
     assert!(group_page.has("Legal"), "{}", group_page.body);
     let (ok, out, err) = tokio::task::block_in_place(|| run(&["delete", "user", &id]));
@@ -821,10 +829,12 @@ both!(
         // Lea becomes Eric's manager; Eric asks for the employees' package, whose
         // first stage is the requestor's manager (fallback: Ada).
         let eric = user_named(&app, "eric.employee@gatehouse.demo").await;
-        let page = admin.get(&app.url(routes::ADMIN_USER.id(&eric.id))).await;
+        let page = admin
+            .get(&app.url(routes::ADMIN_USERS.item.id(&eric.id)))
+            .await;
         let r = admin
             .post(
-                &app.url(routes::ADMIN_USER.id(&eric.id)),
+                &app.url(routes::ADMIN_USERS.item.id(&eric.id)),
                 &[
                     ("csrf_token", &page.csrf()),
                     ("user_type", "member"),

@@ -33,9 +33,7 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
         ))
     },
     title: "Applications",
-    path: routes::ADMIN_APPLICATIONS,
-    new: routes::ADMIN_APPLICATION_NEW,
-    item: routes::ADMIN_APPLICATION,
+    paths: routes::ADMIN_APPLICATIONS,
     one: "application",
     placeholder: "Application name",
     columns: &[
@@ -101,7 +99,7 @@ async fn create(cx: Console, Form(form): Form<AppForm>) -> Reply {
         Ok(()) => cx.created(
             "Application",
             &form.display_name,
-            &routes::ADMIN_APPLICATION.id(&id),
+            &routes::ADMIN_APPLICATIONS.item.id(&id),
         ),
         Err(errors) => new_page(&cx, form, errors),
     }
@@ -157,7 +155,7 @@ async fn update(cx: Console, path: web::Path<String>, Form(form): Form<AppForm>)
         directory::update(s, a, Named::Application(&id, &p), now).await
     });
     match saved.await? {
-        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_APPLICATION.id(&id)),
+        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_APPLICATIONS.item.id(&id)),
         Err(errors) => app_page(&cx, &id, Some(form), errors, LinkSearch::default()).await,
     }
 }

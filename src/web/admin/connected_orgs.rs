@@ -29,9 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 const LIST: ListSpec<OrgRow> = ListSpec {
     search: |store, _, q, at| Box::pin(svc::search(store, q, at)),
     title: "Connected organizations",
-    path: routes::ADMIN_ORGS,
-    new: routes::ADMIN_ORG_NEW,
-    item: routes::ADMIN_ORG,
+    paths: routes::ADMIN_ORGS,
     one: "connected organization",
     placeholder: "Organization name",
     columns: &[
@@ -209,7 +207,7 @@ async fn create(cx: Console, form: Picked<OrgForm>) -> Reply {
                 "Connected organization {} created.",
                 form.display_name.trim()
             ),
-            &routes::ADMIN_ORG.id(&id),
+            &routes::ADMIN_ORGS.item.id(&id),
         ),
         Err(ServiceError::Invalid(errors)) => new_page(&cx, form, errors, Matches::default()),
         Err(e) => Err(e.into()),
@@ -225,7 +223,7 @@ async fn update(cx: Console, path: web::Path<String>, form: Picked<OrgForm>) -> 
     }
     let form = form.form;
     match save(&cx, Some(&id), &form).await {
-        Ok(_) => cx.done("Changes saved.", &routes::ADMIN_ORG.id(&id)),
+        Ok(_) => cx.done("Changes saved.", &routes::ADMIN_ORGS.item.id(&id)),
         Err(ServiceError::Invalid(errors)) => {
             org_page(&cx, &id, Some(form), errors, Matches::default()).await
         }
@@ -237,6 +235,9 @@ async fn update(cx: Console, path: web::Path<String>, form: Picked<OrgForm>) -> 
 async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
     let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
-    let (list, object) = (routes::ADMIN_ORGS.as_str(), &routes::ADMIN_ORG.id(&id));
+    let (list, object) = (
+        routes::ADMIN_ORGS.list.as_str(),
+        &routes::ADMIN_ORGS.item.id(&id),
+    );
     cx.deleted("Connected organization", result, list, object)
 }

@@ -37,9 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 const LIST: ListSpec<SystemRow> = ListSpec {
     search: |store, _, q, at| Box::pin(svc::search(store, q, at)),
     title: "Connected systems",
-    path: routes::ADMIN_SYSTEMS,
-    new: routes::ADMIN_SYSTEM_NEW,
-    item: routes::ADMIN_SYSTEM,
+    paths: routes::ADMIN_SYSTEMS,
     one: "connected system",
     placeholder: "System name",
     columns: &[
@@ -287,7 +285,7 @@ async fn create(cx: Console, Form(form): Form<SystemForm>) -> Reply {
                 "Connected system {} created. Test the connection before linking resources.",
                 form.display_name.trim()
             ),
-            &routes::ADMIN_SYSTEM.id(&id),
+            &routes::ADMIN_SYSTEMS.item.id(&id),
         ),
         Err(ServiceError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -308,7 +306,7 @@ async fn update(cx: Console, path: web::Path<String>, Form(form): Form<SystemFor
     let id = parse_id(&path)?;
     let profile = SystemProfile::parse(&form.input());
     match svc::save(cx.store(), &cx.actor(), Some(&id), profile, cx.now()).await {
-        Ok(_) => cx.done("Changes saved.", &routes::ADMIN_SYSTEM.id(&id)),
+        Ok(_) => cx.done("Changes saved.", &routes::ADMIN_SYSTEMS.item.id(&id)),
         Err(ServiceError::Invalid(errors)) => system_page(&cx, &id, Some(form), errors).await,
         Err(e) => Err(e.into()),
     }
@@ -325,7 +323,7 @@ async fn test(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Re
         cx.session
             .flash("error", format!("Connection failed: {}", outcome.note));
     }
-    Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
+    Ok(redirect(&routes::ADMIN_SYSTEMS.item.id(&id)))
 }
 
 #[tracing::instrument(skip_all)]
@@ -353,7 +351,7 @@ async fn reconcile(cx: Console, path: web::Path<String>, _form: Form<NoFields>) 
     );
     cx.session
         .flash(if failed > 0 { "error" } else { "success" }, text);
-    Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
+    Ok(redirect(&routes::ADMIN_SYSTEMS.item.id(&id)))
 }
 
 /// "Sync now": imports the directory's people and groups at once.
@@ -380,7 +378,7 @@ async fn import_now(cx: Console, path: web::Path<String>, _form: Form<NoFields>)
         Err(ServiceError::Refused(m)) => cx.session.flash("error", m),
         Err(e) => return Err(e.into()),
     }
-    Ok(redirect(&routes::ADMIN_SYSTEM.id(&id)))
+    Ok(redirect(&routes::ADMIN_SYSTEMS.item.id(&id)))
 }
 
 #[tracing::instrument(skip_all)]
@@ -388,8 +386,8 @@ async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> 
     let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
-        routes::ADMIN_SYSTEMS.as_str(),
-        &routes::ADMIN_SYSTEM.id(&id),
+        routes::ADMIN_SYSTEMS.list.as_str(),
+        &routes::ADMIN_SYSTEMS.item.id(&id),
     );
     cx.deleted("Connected system", result, list, object)
 }

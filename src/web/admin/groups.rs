@@ -28,9 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 const LIST: ListSpec<ResourceSummary> = ListSpec {
     search: |store, _, q, at| Box::pin(directory::resources(store, OriginSystem::AadGroup, q, at)),
     title: "Groups and teams",
-    path: routes::ADMIN_GROUPS,
-    new: routes::ADMIN_GROUP_NEW,
-    item: routes::ADMIN_GROUP,
+    paths: routes::ADMIN_GROUPS,
     one: "group",
     placeholder: "Group name",
     columns: &[
@@ -120,7 +118,11 @@ async fn create(cx: Console, Form(form): Form<GroupForm>) -> Reply {
         directory::create(s, a, Named::Group(&id, &p), now).await
     });
     match create.await? {
-        Ok(()) => cx.created("Group", &form.display_name, &routes::ADMIN_GROUP.id(&id)),
+        Ok(()) => cx.created(
+            "Group",
+            &form.display_name,
+            &routes::ADMIN_GROUPS.item.id(&id),
+        ),
         Err(errors) => new_page(&cx, form, errors),
     }
 }
@@ -186,7 +188,7 @@ async fn update(cx: Console, path: web::Path<String>, Form(form): Form<GroupForm
         directory::update(s, a, Named::Group(&id, &p), now).await
     });
     match saved.await? {
-        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_GROUP.id(&id)),
+        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_GROUPS.item.id(&id)),
         Err(errors) => {
             let pending = Pending {
                 form: Some(form),
@@ -231,7 +233,7 @@ async fn change_role(cx: Console, path: web::Path<String>, Form(form): Form<Role
     )
     .await;
     match result {
-        Ok(Some(kept)) => cx.done(kept, &routes::ADMIN_GROUP.id(&id)),
+        Ok(Some(kept)) => cx.done(kept, &routes::ADMIN_GROUPS.item.id(&id)),
         Ok(None) => {
             let verb = if add { "added as" } else { "removed as" };
             cx.done(
@@ -240,12 +242,12 @@ async fn change_role(cx: Console, path: web::Path<String>, Form(form): Form<Role
                     form.email.trim(),
                     role.label().to_lowercase()
                 ),
-                &routes::ADMIN_GROUP.id(&id),
+                &routes::ADMIN_GROUPS.item.id(&id),
             )
         }
         Err(ServiceError::Refused(message)) => {
             cx.session.flash("error", message);
-            Ok(redirect(&routes::ADMIN_GROUP.id(&id)))
+            Ok(redirect(&routes::ADMIN_GROUPS.item.id(&id)))
         }
         Err(ServiceError::Invalid(role_errors)) => {
             let pending = Pending {

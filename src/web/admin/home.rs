@@ -29,45 +29,35 @@ struct Home {
 pub(super) async fn home(cx: Console) -> Reply {
     let o = overview::overview(cx.store(), cx.now()).await?;
     let count = |k: &str| o.counts.iter().find(|(n, _)| n == k).map_or(0, |(_, c)| *c);
+    // Each tile: its label, its count, and the page it opens.
+    let tile = |label, key, link: &dyn std::fmt::Display| (label, count(key), link.to_string());
     let tiles = vec![
-        (
-            "Catalogs",
-            count("catalogs"),
-            routes::ADMIN_CATALOGS.to_string(),
-        ),
-        (
-            "Access packages",
-            count("packages"),
-            routes::ADMIN_PACKAGES.to_string(),
-        ),
-        (
+        tile("Catalogs", "catalogs", &routes::ADMIN_CATALOGS.list),
+        tile("Access packages", "packages", &routes::ADMIN_PACKAGES.list),
+        tile(
             "Active assignments",
-            count("assignments"),
-            routes::ADMIN_PACKAGES.to_string(),
+            "assignments",
+            &routes::ADMIN_PACKAGES.list,
         ),
-        (
+        tile(
             "Waiting for approval",
-            count("pending"),
-            format!("{}?state=open", routes::ADMIN_REQUESTS),
+            "pending",
+            &format!("{}?state=open", routes::ADMIN_REQUESTS),
         ),
-        (
+        tile(
             "Connected organizations",
-            count("organizations"),
-            routes::ADMIN_ORGS.to_string(),
+            "organizations",
+            &routes::ADMIN_ORGS.list,
         ),
-        ("Members", count("users"), routes::ADMIN_USERS.to_string()),
-        ("Guests", count("guests"), routes::ADMIN_USERS.to_string()),
-        (
-            "Groups and teams",
-            count("groups"),
-            routes::ADMIN_GROUPS.to_string(),
-        ),
-        (
+        tile("Members", "users", &routes::ADMIN_USERS.list),
+        tile("Guests", "guests", &routes::ADMIN_USERS.list),
+        tile("Groups and teams", "groups", &routes::ADMIN_GROUPS.list),
+        tile(
             "Applications",
-            count("applications"),
-            routes::ADMIN_APPLICATIONS.to_string(),
+            "applications",
+            &routes::ADMIN_APPLICATIONS.list,
         ),
-        ("Sites", count("sites"), routes::ADMIN_SITES.to_string()),
+        tile("Sites", "sites", &routes::ADMIN_SITES.list),
     ];
     render(&Home {
         layout: cx.layout("Console"),

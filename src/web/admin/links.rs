@@ -68,7 +68,7 @@ async fn resource(cx: &Console, kind: &str, id: &str) -> Result<Resource, AppErr
             Ok(Resource {
                 kind: "groups",
                 system: "AadGroup",
-                page: routes::ADMIN_GROUP.id(&g.id),
+                page: routes::ADMIN_GROUPS.item.id(&g.id),
                 id: g.id,
                 name: g.display_name,
                 roles: vec![("member".into(), "Member".into())],
@@ -85,7 +85,7 @@ async fn resource(cx: &Console, kind: &str, id: &str) -> Result<Resource, AppErr
             Ok(Resource {
                 kind: "applications",
                 system: "AadApplication",
-                page: routes::ADMIN_APPLICATION.id(&a.id),
+                page: routes::ADMIN_APPLICATIONS.item.id(&a.id),
                 id: a.id,
                 name: a.display_name,
                 roles,
@@ -97,7 +97,7 @@ async fn resource(cx: &Console, kind: &str, id: &str) -> Result<Resource, AppErr
             Ok(Resource {
                 kind: "sites",
                 system: "SharePointOnline",
-                page: routes::ADMIN_SITE.id(&site.id),
+                page: routes::ADMIN_SITES.item.id(&site.id),
                 id: site.id,
                 name: site.display_name,
                 roles: SiteRole::ALL

@@ -137,10 +137,9 @@ pub struct ListSpec<T: 'static> {
     pub search: Search<T>,
     /// The page's heading, and its entry in the console's navigation.
     pub title: &'static str,
-    pub path: routes::Path,
-    pub new: routes::Path,
-    /// One item's page, which its name links to.
-    pub item: routes::Route,
+    /// Its list's path, its new item's, and one item's, which its name
+    /// links to.
+    pub paths: routes::Collection,
     /// "site" (the list says "sites").
     pub one: &'static str,
     pub placeholder: &'static str,
@@ -152,7 +151,7 @@ pub struct ListSpec<T: 'static> {
 impl<T: Listed> ListSpec<T> {
     /// An item's row: its name, then a cell for each column.
     fn row(&self, item: &T) -> Vec<Cell> {
-        let name = Cell::link(item.name(), self.item.id(item.id())).note(item.note());
+        let name = Cell::link(item.name(), self.paths.item.id(item.id())).note(item.note());
         let cells = self.columns.iter().map(|c| c.cell(item));
         std::iter::once(name).chain(cells).collect()
     }
@@ -268,21 +267,22 @@ pub trait Lists {
         U::Output: Responder + 'static,
     {
         self.list(spec)
-            .post(spec.path, create)
-            .get(spec.new, new_form)
-            .form(spec.item, show, update)
+            .post(spec.paths.list, create)
+            .get(spec.paths.new, new_form)
+            .form(spec.paths.item, show, update)
     }
 }
 
 impl Lists for web::ServiceConfig {
     fn list<T: Listed>(&mut self, spec: &'static ListSpec<T>) -> &mut Self {
         self.route(
-            &csv_path(spec.path),
+            &csv_path(spec.paths.list),
             web::get().to(move |cx: Delegated, q: web::Query<ListQuery>| download(cx, q, spec)),
         );
-        self.get(spec.path, move |cx: Delegated, q: web::Query<ListQuery>| {
-            page(cx, q, spec)
-        })
+        self.get(
+            spec.paths.list,
+            move |cx: Delegated, q: web::Query<ListQuery>| page(cx, q, spec),
+        )
     }
 }
 
@@ -344,9 +344,9 @@ async fn page<T: Listed>(
     let page = found.map(|item| spec.row(&item));
     render(&ListPage {
         layout: cx.layout(spec.title),
-        prev: page_link(spec.path.as_str(), &q.q, page.page - 1),
-        next: page_link(spec.path.as_str(), &q.q, page.page + 1),
-        csv: page_link(&csv_path(spec.path), &q.q, 1),
+        prev: page_link(spec.paths.list.as_str(), &q.q, page.page - 1),
+        next: page_link(spec.paths.list.as_str(), &q.q, page.page + 1),
+        csv: page_link(&csv_path(spec.paths.list), &q.q, 1),
         offers_new,
         headings: spec.headings(),
         q: q.q.clone(),

@@ -33,9 +33,7 @@ const LIST: ListSpec<ResourceSummary> = ListSpec {
         ))
     },
     title: "Sites",
-    path: routes::ADMIN_SITES,
-    new: routes::ADMIN_SITE_NEW,
-    item: routes::ADMIN_SITE,
+    paths: routes::ADMIN_SITES,
     one: "site",
     placeholder: "Site name",
     columns: &[
@@ -95,7 +93,11 @@ async fn create(cx: Console, Form(form): Form<SiteForm>) -> Reply {
         directory::create(s, a, Named::Site(&id, &p), now).await
     });
     match create.await? {
-        Ok(()) => cx.created("Site", &form.display_name, &routes::ADMIN_SITE.id(&id)),
+        Ok(()) => cx.created(
+            "Site",
+            &form.display_name,
+            &routes::ADMIN_SITES.item.id(&id),
+        ),
         Err(errors) => new_page(&cx, form, errors),
     }
 }
@@ -149,7 +151,7 @@ async fn update(cx: Console, path: web::Path<String>, Form(form): Form<SiteForm>
         directory::update(s, a, Named::Site(&id, &p), now).await
     });
     match saved.await? {
-        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_SITE.id(&id)),
+        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_SITES.item.id(&id)),
         Err(errors) => site_page(&cx, &id, Some(form), errors, LinkSearch::default()).await,
     }
 }

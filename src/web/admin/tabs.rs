@@ -6,8 +6,8 @@
 /// segment names.
 macro_rules! tabs {
     ($(#[$meta:meta])* $vis:vis enum $name:ident {
-        $overview:ident = ($first:literal, $home:path),
-        $($variant:ident = ($label:literal, $route:path),)+
+        $overview:ident = ($first:literal, $home:expr),
+        $($variant:ident = ($label:literal, $route:expr),)+
     }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]

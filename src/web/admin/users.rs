@@ -30,9 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 const LIST: ListSpec<UserSummary> = ListSpec {
     search: |store, _, q, at| Box::pin(directory::users(store, q, at)),
     title: "Users",
-    path: routes::ADMIN_USERS,
-    new: routes::ADMIN_USER_NEW,
-    item: routes::ADMIN_USER,
+    paths: routes::ADMIN_USERS,
     one: "user",
     placeholder: "Name or email",
     columns: &[
@@ -168,7 +166,11 @@ async fn create(cx: Console, Form(form): Form<UserForm>) -> Reply {
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
-        Ok(id) => cx.created("User", &form.display_name, &routes::ADMIN_USER.id(&id)),
+        Ok(id) => cx.created(
+            "User",
+            &form.display_name,
+            &routes::ADMIN_USERS.item.id(&id),
+        ),
         Err(ServiceError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &UserFormPage {
@@ -259,7 +261,7 @@ async fn update(cx: Console, path: web::Path<String>, Form(form): Form<UserForm>
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
-        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_USER.id(&id)),
+        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_USERS.item.id(&id)),
         Err(ServiceError::Invalid(errors)) => edit_page(&cx, &id, Some(form), errors).await,
         Err(e) => Err(e.into()),
     }
@@ -281,6 +283,6 @@ async fn sign_out_everywhere(
             1 => "The user was signed out of 1 browser.".to_string(),
             n => format!("The user was signed out of {n} browsers."),
         },
-        &routes::ADMIN_USER.id(&id),
+        &routes::ADMIN_USERS.item.id(&id),
     )
 }

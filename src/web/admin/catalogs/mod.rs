@@ -33,9 +33,9 @@ use crate::web::{Layout, form_status, render, render_status};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
     cfg.list(&LIST)
-        .post(ADMIN_CATALOGS, create)
-        .get(ADMIN_CATALOG_NEW, new_form)
-        .get(ADMIN_CATALOG, overview)
+        .post(ADMIN_CATALOGS.list, create)
+        .get(ADMIN_CATALOGS.new, new_form)
+        .get(ADMIN_CATALOGS.item, overview)
         .get(ADMIN_CATALOG_TAB, tab)
         .post(ADMIN_CATALOG_RESOURCES, resources::add_resources)
         .get(ADMIN_CATALOG_RESOURCES_ADD, resources::add_resources_form)
@@ -65,12 +65,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(ADMIN_CATALOG_DELETE, delete);
 }
 
+tabs! {
+    /// A catalog page's tabs.
+    pub enum Tab {
+        Overview = ("Overview", routes::ADMIN_CATALOGS.item),
+        Resources = ("Resources", routes::ADMIN_CATALOG_RESOURCES),
+        Packages = ("Access packages", routes::ADMIN_CATALOG_PACKAGES),
+        Extensions = ("Custom extensions", routes::ADMIN_CATALOG_EXTENSIONS),
+        Roles = ("Roles and administrators", routes::ADMIN_CATALOG_ROLES),
+        Settings = ("Settings", routes::ADMIN_CATALOG_SETTINGS),
+    }
+}
+
 const LIST: ListSpec<CatalogRow> = ListSpec {
     search: |store, scope, q, at| Box::pin(svc::search(store, scope, q, at)),
     title: "Catalogs",
-    path: routes::ADMIN_CATALOGS,
-    new: routes::ADMIN_CATALOG_NEW,
-    item: routes::ADMIN_CATALOG,
+    paths: routes::ADMIN_CATALOGS,
     one: "catalog",
     placeholder: "Catalog name",
     columns: &[
@@ -89,18 +99,6 @@ const LIST: ListSpec<CatalogRow> = ListSpec {
     ],
     delegates: ForDelegates::ReadAndNew(MakesCatalogs::admits),
 };
-
-tabs! {
-    /// A catalog page's tabs.
-    pub enum Tab {
-        Overview = ("Overview", routes::ADMIN_CATALOG),
-        Resources = ("Resources", routes::ADMIN_CATALOG_RESOURCES),
-        Packages = ("Access packages", routes::ADMIN_CATALOG_PACKAGES),
-        Extensions = ("Custom extensions", routes::ADMIN_CATALOG_EXTENSIONS),
-        Roles = ("Roles and administrators", routes::ADMIN_CATALOG_ROLES),
-        Settings = ("Settings", routes::ADMIN_CATALOG_SETTINGS),
-    }
-}
 
 fn parse_id(raw: &str) -> Result<CatalogId, AppError> {
     CatalogId::parse(raw).ok_or(AppError::NotFound)
@@ -253,7 +251,7 @@ async fn create(cx: Reaching<MakesCatalogs>, Form(form): Form<CatalogForm>) -> R
         Ok(id) => cx.created(
             "Catalog",
             &form.display_name,
-            &routes::ADMIN_CATALOG.id(&id),
+            &routes::ADMIN_CATALOGS.item.id(&id),
         ),
         Err(errors) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -295,7 +293,7 @@ async fn delete(
     let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
-        routes::ADMIN_CATALOGS.as_str(),
+        routes::ADMIN_CATALOGS.list.as_str(),
         &routes::ADMIN_CATALOG_SETTINGS.id(&id),
     );
     cx.deleted("Catalog", result, list, object)

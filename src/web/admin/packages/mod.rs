@@ -37,13 +37,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
     // Paths with a fixed last segment first: the tab pattern would take them.
     cfg.list(&LIST)
-        .form(ADMIN_PACKAGE_NEW, wizard::start, wizard::step)
+        .form(ADMIN_PACKAGES.new, wizard::start, wizard::step)
         .get(ADMIN_PACKAGE_ASSIGNMENTS_CSV, assignments::export_csv)
         .get(
             ADMIN_PACKAGE_ADDITIONAL_ACCESS_CSV,
             settings::additional_access_csv,
         )
-        .get(ADMIN_PACKAGE, overview)
+        .get(ADMIN_PACKAGES.item, overview)
         .get(ADMIN_PACKAGE_TAB, tab)
         .post(ADMIN_PACKAGE_ROLES, roles::add)
         .post(ADMIN_PACKAGE_ROLE_REMOVE, roles::remove)
@@ -76,14 +76,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 const LIST: ListSpec<PackageListRow> = ListSpec {
     search: |store, scope, q, at| Box::pin(svc::search(store, scope, q, at)),
     title: "Access packages",
-    path: routes::ADMIN_PACKAGES,
-    new: routes::ADMIN_PACKAGE_NEW,
-    item: routes::ADMIN_PACKAGE,
+    paths: routes::ADMIN_PACKAGES,
     one: "access package",
     placeholder: "Package name",
     columns: &[
         col("Catalog", |p| {
-            Cell::link(&p.catalog_name, routes::ADMIN_CATALOG.id(&p.catalog_id))
+            Cell::link(
+                &p.catalog_name,
+                routes::ADMIN_CATALOGS.item.id(&p.catalog_id),
+            )
         }),
         col("Hidden", |p| Cell::yes_no(p.is_hidden)),
         num("Policies", |p| p.policy_count),
@@ -95,7 +96,7 @@ const LIST: ListSpec<PackageListRow> = ListSpec {
 tabs! {
     /// A package page's tabs.
     pub enum Tab {
-        Overview = ("Overview", routes::ADMIN_PACKAGE),
+        Overview = ("Overview", routes::ADMIN_PACKAGES.item),
         Roles = ("Resource roles", routes::ADMIN_PACKAGE_ROLES),
         Policies = ("Policies", routes::ADMIN_PACKAGE_POLICIES),
         Requests = ("Requests", routes::ADMIN_PACKAGE_REQUESTS),

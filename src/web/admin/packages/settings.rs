@@ -167,7 +167,7 @@ pub(super) async fn delete(
     let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
-        routes::ADMIN_PACKAGES.as_str(),
+        routes::ADMIN_PACKAGES.list.as_str(),
         &routes::ADMIN_PACKAGE_SETTINGS.id(&id),
     );
     cx.deleted("Access package", result, list, object)

@@ -520,7 +520,7 @@ async fn create(cx: &Wizarding, f: Fields, policy: Policy) -> Reply {
     match created {
         Ok(id) => cx.done(
             format!("Access package {} created.", basics.name),
-            &routes::ADMIN_PACKAGE.id(&id),
+            &routes::ADMIN_PACKAGES.item.id(&id),
         ),
         Err(ServiceError::Invalid(e)) => page(cx, "review", f, e, Matches::default()).await,
         Err(e) => Err(e.into()),
