@@ -76,14 +76,44 @@ pub struct Collection {
     pub item: Route,
 }
 
-/// A collection's three paths from its list's path, written once.
-macro_rules! collection {
-    ($list:literal) => {
-        Collection {
-            list: Path($list),
-            new: Path(concat!($list, "/new")),
-            item: Route(concat!($list, "/{id}")),
-        }
+/// Declares the paths as a tree, each segment written once: `path NAME =
+/// "/segment";` (or `route`, where the path has parameters), `collection
+/// NAME = "/list";` for a list with its new-item form and item pages, and a
+/// bare `"/segment" { … }` for a prefix with no page of its own. A
+/// declaration's `{ … }` holds the paths below it.
+macro_rules! paths {
+    (@in [$($pre:literal)*]) => {};
+    (@in [$($pre:literal)*] $seg:literal { $($inner:tt)* } $($rest:tt)*) => {
+        paths!(@in [$($pre)* $seg] $($inner)*);
+        paths!(@in [$($pre)*] $($rest)*);
+    };
+    (@in [$($pre:literal)*]
+        $(#[$m:meta])* $kind:ident $name:ident = $seg:literal; $($rest:tt)*) => {
+        paths!(@one $kind $(#[$m])* $name [$($pre)* $seg]);
+        paths!(@in [$($pre)*] $($rest)*);
+    };
+    (@in [$($pre:literal)*]
+        $(#[$m:meta])* $kind:ident $name:ident = $seg:literal { $($inner:tt)* }
+        $($rest:tt)*) => {
+        paths!(@one $kind $(#[$m])* $name [$($pre)* $seg]);
+        paths!(@in [$($pre)* $seg] $($inner)*);
+        paths!(@in [$($pre)*] $($rest)*);
+    };
+    (@one path $(#[$m:meta])* $name:ident [$($p:literal)*]) => {
+        $(#[$m])* pub const $name: Path = Path(concat!($($p),*));
+    };
+    (@one route $(#[$m:meta])* $name:ident [$($p:literal)*]) => {
+        $(#[$m])* pub const $name: Route = Route(concat!($($p),*));
+    };
+    (@one collection $(#[$m:meta])* $name:ident [$($p:literal)*]) => {
+        $(#[$m])* pub const $name: Collection = Collection {
+            list: Path(concat!($($p),*)),
+            new: Path(concat!($($p,)* "/new")),
+            item: Route(concat!($($p,)* "/{id}")),
+        };
+    };
+    ($($tree:tt)*) => {
+        paths!(@in [] $($tree)*);
     };
 }
 
@@ -99,159 +129,183 @@ fn encode_segment(s: &str, out: &mut String) {
     }
 }
 
-// Probes and assets.
-pub const HEALTHZ: Path = Path("/healthz");
-pub const READYZ: Path = Path("/readyz");
-pub const STATIC: Route = Route("/static/{path:.*}");
+paths! {
+    // Probes and assets.
+    path HEALTHZ = "/healthz";
+    path READYZ = "/readyz";
+    route STATIC = "/static/{path:.*}";
 
-// Sign-in.
-pub const LOGIN: Path = Path("/auth/login");
-pub const CALLBACK: Path = Path("/auth/callback");
-pub const LOGOUT: Path = Path("/auth/logout");
-pub const DEMO_SIGN_IN: Path = Path("/auth/demo");
-pub const DEMO_GUEST: Path = Path("/auth/demo-guest");
-pub const CODE: Path = Path("/auth/code");
-pub const CODE_VERIFY: Path = Path("/auth/code/verify");
+    // Sign-in.
+    "/auth" {
+        path LOGIN = "/login";
+        path CALLBACK = "/callback";
+        path LOGOUT = "/logout";
+        path DEMO_SIGN_IN = "/demo";
+        path DEMO_GUEST = "/demo-guest";
+        path CODE = "/code" {
+            path CODE_VERIFY = "/verify";
+        }
+    }
 
-// My Access.
-pub const HOME: Path = Path("/");
-pub const PACKAGE: Route = Route("/access-packages/{id}");
-pub const PACKAGE_EXTEND: Route = Route("/access-packages/{id}/extend");
-/// The holder removes their own access.
-pub const PACKAGE_GIVE_UP: Route = Route("/access-packages/{id}/remove");
-pub const REQUESTS: Path = Path("/requests");
-pub const REQUEST: Route = Route("/requests/{id}");
-pub const REQUEST_CANCEL: Route = Route("/requests/{id}/cancel");
-pub const REQUEST_RESUBMIT: Route = Route("/requests/{id}/resubmit");
-pub const ACCESS_REVIEWS: Path = Path("/access-reviews");
-pub const ACCESS_REVIEW: Route = Route("/access-reviews/{id}");
-/// Who is signed in, and the time zone they read times in.
-pub const PROFILE: Path = Path("/me");
+    // My Access.
+    path HOME = "/";
+    route PACKAGE = "/access-packages/{id}" {
+        route PACKAGE_EXTEND = "/extend";
+        /// The holder removes their own access.
+        route PACKAGE_GIVE_UP = "/remove";
+    }
+    path REQUESTS = "/requests" {
+        route REQUEST = "/{id}" {
+            route REQUEST_CANCEL = "/cancel";
+            route REQUEST_RESUBMIT = "/resubmit";
+        }
+    }
+    path ACCESS_REVIEWS = "/access-reviews" {
+        route ACCESS_REVIEW = "/{id}";
+    }
+    /// Who is signed in, and the time zone they read times in.
+    path PROFILE = "/me";
 
-// Approvals.
-pub const APPROVALS: Path = Path("/approvals");
-pub const APPROVAL: Route = Route("/approvals/{id}");
-pub const APPROVAL_REVOKE: Route = Route("/approvals/{id}/revoke");
+    // Approvals.
+    path APPROVALS = "/approvals" {
+        route APPROVAL = "/{id}" {
+            route APPROVAL_REVOKE = "/revoke";
+        }
+    }
 
-// Admin console.
-pub const ADMIN: Path = Path("/admin");
-/// Suggestions for the pickers (JSON): people, groups, packages, organizations.
-pub const ADMIN_LOOKUP: Path = Path("/admin/lookup");
-/// Every package's requests, for operations.
-pub const ADMIN_REQUESTS: Path = Path("/admin/requests");
+    /// Where a custom extension answers a call a request waits for (Graph's
+    /// `assignmentRequests/{id}/resume`).
+    route REQUEST_RESUME =
+        "/v1.0/identityGovernance/entitlementManagement/assignmentRequests/{id}/resume";
 
-pub const ADMIN_USERS: Collection = collection!("/admin/users");
-pub const ADMIN_USER_SIGN_OUT: Route = Route("/admin/users/{id}/sign-out");
+    // Admin console.
+    path ADMIN = "/admin" {
+        /// Suggestions for the pickers (JSON): people, groups, packages, organizations.
+        path ADMIN_LOOKUP = "/lookup";
+        /// Every package's requests, for operations.
+        path ADMIN_REQUESTS = "/requests";
 
-pub const ADMIN_GROUPS: Collection = collection!("/admin/groups");
-pub const ADMIN_GROUP_ROLES: Route = Route("/admin/groups/{id}/roles");
+        collection ADMIN_USERS = "/users" {
+            route ADMIN_USER_SIGN_OUT = "/{id}/sign-out";
+        }
+        collection ADMIN_GROUPS = "/groups" {
+            route ADMIN_GROUP_ROLES = "/{id}/roles";
+        }
+        collection ADMIN_APPLICATIONS = "/applications";
+        collection ADMIN_SITES = "/sites";
+        /// Links a resource's role to a group of a connected system; `{kind}`
+        /// is groups, applications or sites.
+        route ADMIN_RESOURCE_LINK = "/{kind}/{id}/links" {
+            route ADMIN_RESOURCE_UNLINK = "/{lid}/delete";
+        }
 
-pub const ADMIN_APPLICATIONS: Collection = collection!("/admin/applications");
+        collection ADMIN_CATALOGS = "/catalogs" {
+            "/{id}" {
+                /// A catalog's tab (its resources, access packages or settings).
+                route ADMIN_CATALOG_TAB = "/{tab}";
+                route ADMIN_CATALOG_RESOURCES = "/resources" {
+                    route ADMIN_CATALOG_RESOURCES_ADD = "/add";
+                    /// Groups of a connected system added to the catalog (each linked).
+                    route ADMIN_CATALOG_RESOURCES_FROM_SYSTEM = "/from-system";
+                    "/{rid}" {
+                        route ADMIN_CATALOG_RESOURCE_REMOVE = "/remove";
+                        route ADMIN_CATALOG_RESOURCE_ATTRIBUTES = "/attributes";
+                    }
+                }
+                route ADMIN_CATALOG_PACKAGES = "/access-packages";
+                route ADMIN_CATALOG_SETTINGS = "/settings";
+                route ADMIN_CATALOG_DELETE = "/delete";
+                /// Who holds which role in the catalog (delegation); posting adds one.
+                route ADMIN_CATALOG_ROLES = "/roles" {
+                    route ADMIN_CATALOG_ROLE_REMOVE = "/{rid}/remove";
+                }
+                route ADMIN_CATALOG_EXTENSIONS = "/custom-extensions" {
+                    route ADMIN_CATALOG_EXTENSION = "/{ext}" {
+                        route ADMIN_CATALOG_EXTENSION_DELETE = "/delete";
+                    }
+                }
+            }
+        }
+        /// An administrator sends a failed custom extension call again.
+        route ADMIN_CALL_REPROCESS = "/custom-extension-calls/{id}/reprocess";
 
-pub const ADMIN_SITES: Collection = collection!("/admin/sites");
+        collection ADMIN_PACKAGES = "/access-packages" {
+            "/{id}" {
+                /// A package's tab (its roles, policies, requests, assignments or settings).
+                route ADMIN_PACKAGE_TAB = "/{tab}";
+                route ADMIN_PACKAGE_ROLES = "/resource-roles" {
+                    route ADMIN_PACKAGE_ROLE_REMOVE = "/{sid}/remove";
+                }
+                route ADMIN_PACKAGE_POLICIES = "/policies" {
+                    route ADMIN_PACKAGE_POLICY_NEW = "/new";
+                    route ADMIN_PACKAGE_AUTOMATIC_NEW = "/new-automatic";
+                    route ADMIN_PACKAGE_POLICY = "/{pid}" {
+                        route ADMIN_PACKAGE_AUTOMATIC = "/automatic";
+                        route ADMIN_PACKAGE_POLICY_STATE = "/state";
+                    }
+                }
+                route ADMIN_PACKAGE_SETTINGS = "/settings";
+                route ADMIN_PACKAGE_DELETE = "/delete";
+                route ADMIN_PACKAGE_REQUESTS = "/requests" {
+                    route ADMIN_PACKAGE_REQUEST = "/{rid}" {
+                        route ADMIN_PACKAGE_REQUEST_CANCEL = "/cancel";
+                        route ADMIN_PACKAGE_REQUEST_REPROCESS = "/reprocess";
+                    }
+                }
+                route ADMIN_PACKAGE_REVIEWS = "/access-reviews" {
+                    route ADMIN_PACKAGE_REVIEW = "/{rid}" {
+                        route ADMIN_PACKAGE_REVIEW_STOP = "/stop";
+                        route ADMIN_PACKAGE_REVIEW_APPLY = "/apply";
+                        route ADMIN_PACKAGE_REVIEW_CSV = "/decisions.csv";
+                    }
+                }
+                /// A package's assignments: the list (a tab), its download, a new
+                /// one, and what an administrator does to one.
+                route ADMIN_PACKAGE_ASSIGNMENTS = "/assignments" {
+                    route ADMIN_PACKAGE_ASSIGN = "/new";
+                    "/{aid}" {
+                        route ADMIN_PACKAGE_ASSIGNMENT_REMOVE = "/remove";
+                        route ADMIN_PACKAGE_ASSIGNMENT_REPROCESS = "/reprocess";
+                        /// "Mark guest as governed": the holder, a guest Gatehouse did
+                        /// not create, comes under the guest lifecycle.
+                        route ADMIN_PACKAGE_ASSIGNMENT_GOVERN = "/govern";
+                    }
+                }
+                route ADMIN_PACKAGE_ASSIGNMENTS_CSV = "/assignments.csv";
+                route ADMIN_PACKAGE_ADDITIONAL_ACCESS_CSV = "/additional-access.csv";
+            }
+        }
 
-pub const ADMIN_CATALOGS: Collection = collection!("/admin/catalogs");
-/// A catalog's tab (its resources, access packages or settings).
-pub const ADMIN_CATALOG_TAB: Route = Route("/admin/catalogs/{id}/{tab}");
-pub const ADMIN_CATALOG_RESOURCES: Route = Route("/admin/catalogs/{id}/resources");
-pub const ADMIN_CATALOG_RESOURCES_ADD: Route = Route("/admin/catalogs/{id}/resources/add");
-/// Groups of a connected system added to the catalog (each linked).
-pub const ADMIN_CATALOG_RESOURCES_FROM_SYSTEM: Route =
-    Route("/admin/catalogs/{id}/resources/from-system");
-pub const ADMIN_CATALOG_RESOURCE_REMOVE: Route =
-    Route("/admin/catalogs/{id}/resources/{rid}/remove");
-pub const ADMIN_CATALOG_RESOURCE_ATTRIBUTES: Route =
-    Route("/admin/catalogs/{id}/resources/{rid}/attributes");
-pub const ADMIN_CATALOG_PACKAGES: Route = Route("/admin/catalogs/{id}/access-packages");
-pub const ADMIN_CATALOG_SETTINGS: Route = Route("/admin/catalogs/{id}/settings");
-pub const ADMIN_CATALOG_DELETE: Route = Route("/admin/catalogs/{id}/delete");
-/// Who holds which role in the catalog (delegation); posting adds one.
-pub const ADMIN_CATALOG_ROLES: Route = Route("/admin/catalogs/{id}/roles");
-pub const ADMIN_CATALOG_ROLE_REMOVE: Route = Route("/admin/catalogs/{id}/roles/{rid}/remove");
-pub const ADMIN_CATALOG_EXTENSIONS: Route = Route("/admin/catalogs/{id}/custom-extensions");
-pub const ADMIN_CATALOG_EXTENSION: Route = Route("/admin/catalogs/{id}/custom-extensions/{ext}");
-pub const ADMIN_CATALOG_EXTENSION_DELETE: Route =
-    Route("/admin/catalogs/{id}/custom-extensions/{ext}/delete");
-/// An administrator sends a failed custom extension call again.
-pub const ADMIN_CALL_REPROCESS: Route = Route("/admin/custom-extension-calls/{id}/reprocess");
-/// Where a custom extension answers a call a request waits for (Graph's
-/// `assignmentRequests/{id}/resume`).
-pub const REQUEST_RESUME: Route =
-    Route("/v1.0/identityGovernance/entitlementManagement/assignmentRequests/{id}/resume");
+        collection ADMIN_ORGS = "/connected-organizations" {
+            route ADMIN_ORG_DELETE = "/{id}/delete";
+        }
+        collection ADMIN_SYSTEMS = "/connected-systems" {
+            "/{id}" {
+                route ADMIN_SYSTEM_TEST = "/test";
+                route ADMIN_SYSTEM_RECONCILE = "/reconcile";
+                route ADMIN_SYSTEM_IMPORT = "/import";
+                route ADMIN_SYSTEM_DELETE = "/delete";
+            }
+        }
 
-pub const ADMIN_PACKAGES: Collection = collection!("/admin/access-packages");
-/// A package's tab (its roles, policies, requests, assignments or settings).
-pub const ADMIN_PACKAGE_TAB: Route = Route("/admin/access-packages/{id}/{tab}");
-pub const ADMIN_PACKAGE_ROLES: Route = Route("/admin/access-packages/{id}/resource-roles");
-pub const ADMIN_PACKAGE_ROLE_REMOVE: Route =
-    Route("/admin/access-packages/{id}/resource-roles/{sid}/remove");
-pub const ADMIN_PACKAGE_POLICIES: Route = Route("/admin/access-packages/{id}/policies");
-pub const ADMIN_PACKAGE_POLICY_NEW: Route = Route("/admin/access-packages/{id}/policies/new");
-pub const ADMIN_PACKAGE_POLICY: Route = Route("/admin/access-packages/{id}/policies/{pid}");
-pub const ADMIN_PACKAGE_AUTOMATIC_NEW: Route =
-    Route("/admin/access-packages/{id}/policies/new-automatic");
-pub const ADMIN_PACKAGE_AUTOMATIC: Route =
-    Route("/admin/access-packages/{id}/policies/{pid}/automatic");
-pub const ADMIN_PACKAGE_POLICY_STATE: Route =
-    Route("/admin/access-packages/{id}/policies/{pid}/state");
-pub const ADMIN_PACKAGE_SETTINGS: Route = Route("/admin/access-packages/{id}/settings");
-pub const ADMIN_PACKAGE_DELETE: Route = Route("/admin/access-packages/{id}/delete");
-pub const ADMIN_PACKAGE_REQUESTS: Route = Route("/admin/access-packages/{id}/requests");
-pub const ADMIN_PACKAGE_REQUEST: Route = Route("/admin/access-packages/{id}/requests/{rid}");
-pub const ADMIN_PACKAGE_REQUEST_CANCEL: Route =
-    Route("/admin/access-packages/{id}/requests/{rid}/cancel");
-pub const ADMIN_PACKAGE_REQUEST_REPROCESS: Route =
-    Route("/admin/access-packages/{id}/requests/{rid}/reprocess");
-pub const ADMIN_PACKAGE_REVIEWS: Route = Route("/admin/access-packages/{id}/access-reviews");
-pub const ADMIN_PACKAGE_REVIEW: Route = Route("/admin/access-packages/{id}/access-reviews/{rid}");
-pub const ADMIN_PACKAGE_REVIEW_STOP: Route =
-    Route("/admin/access-packages/{id}/access-reviews/{rid}/stop");
-pub const ADMIN_PACKAGE_REVIEW_APPLY: Route =
-    Route("/admin/access-packages/{id}/access-reviews/{rid}/apply");
-pub const ADMIN_PACKAGE_REVIEW_CSV: Route =
-    Route("/admin/access-packages/{id}/access-reviews/{rid}/decisions.csv");
-/// A package's assignments: the list (a tab), its download, a new one, and
-/// what an administrator does to one.
-pub const ADMIN_PACKAGE_ASSIGNMENTS: Route = Route("/admin/access-packages/{id}/assignments");
-pub const ADMIN_PACKAGE_ADDITIONAL_ACCESS_CSV: Route =
-    Route("/admin/access-packages/{id}/additional-access.csv");
-pub const ADMIN_PACKAGE_ASSIGNMENTS_CSV: Route =
-    Route("/admin/access-packages/{id}/assignments.csv");
-pub const ADMIN_PACKAGE_ASSIGN: Route = Route("/admin/access-packages/{id}/assignments/new");
-pub const ADMIN_PACKAGE_ASSIGNMENT_REMOVE: Route =
-    Route("/admin/access-packages/{id}/assignments/{aid}/remove");
-pub const ADMIN_PACKAGE_ASSIGNMENT_REPROCESS: Route =
-    Route("/admin/access-packages/{id}/assignments/{aid}/reprocess");
-/// "Mark guest as governed": the holder, a guest Gatehouse did not create,
-/// comes under the guest lifecycle.
-pub const ADMIN_PACKAGE_ASSIGNMENT_GOVERN: Route =
-    Route("/admin/access-packages/{id}/assignments/{aid}/govern");
-
-pub const ADMIN_ORGS: Collection = collection!("/admin/connected-organizations");
-pub const ADMIN_ORG_DELETE: Route = Route("/admin/connected-organizations/{id}/delete");
-
-pub const ADMIN_SYSTEMS: Collection = collection!("/admin/connected-systems");
-pub const ADMIN_SYSTEM_TEST: Route = Route("/admin/connected-systems/{id}/test");
-pub const ADMIN_SYSTEM_RECONCILE: Route = Route("/admin/connected-systems/{id}/reconcile");
-pub const ADMIN_SYSTEM_IMPORT: Route = Route("/admin/connected-systems/{id}/import");
-pub const ADMIN_SYSTEM_DELETE: Route = Route("/admin/connected-systems/{id}/delete");
-/// Links a resource's role to a group of a connected system; `{kind}` is
-/// groups, applications or sites.
-pub const ADMIN_RESOURCE_LINK: Route = Route("/admin/{kind}/{id}/links");
-pub const ADMIN_RESOURCE_UNLINK: Route = Route("/admin/{kind}/{id}/links/{lid}/delete");
-
-pub const ADMIN_AUDIT: Path = Path("/admin/audit");
-pub const ADMIN_AUDIT_CSV: Path = Path("/admin/audit.csv");
-pub const ADMIN_MAIL: Path = Path("/admin/mail");
-pub const ADMIN_MAIL_SEND_AGAIN: Route = Route("/admin/mail/{id}/send-again");
-pub const ADMIN_TOKENS: Path = Path("/admin/api-tokens");
-pub const ADMIN_TOKEN_REVOKE: Route = Route("/admin/api-tokens/{id}/revoke");
-pub const ADMIN_SETTINGS: Path = Path("/admin/settings");
-pub const ADMIN_SETTINGS_ORGANIZATION: Path = Path("/admin/settings/organization");
-/// Who may create catalogs without being an administrator (Entra's "Catalog creator").
-pub const ADMIN_SETTINGS_CATALOG_CREATORS: Path = Path("/admin/settings/catalog-creators");
-pub const ADMIN_SETTINGS_CATALOG_CREATOR_REMOVE: Route =
-    Route("/admin/settings/catalog-creators/{id}/remove");
+        path ADMIN_AUDIT = "/audit";
+        path ADMIN_AUDIT_CSV = "/audit.csv";
+        path ADMIN_MAIL = "/mail" {
+            route ADMIN_MAIL_SEND_AGAIN = "/{id}/send-again";
+        }
+        path ADMIN_TOKENS = "/api-tokens" {
+            route ADMIN_TOKEN_REVOKE = "/{id}/revoke";
+        }
+        path ADMIN_SETTINGS = "/settings" {
+            path ADMIN_SETTINGS_ORGANIZATION = "/organization";
+            /// Who may create catalogs without being an administrator (Entra's
+            /// "Catalog creator").
+            path ADMIN_SETTINGS_CATALOG_CREATORS = "/catalog-creators" {
+                route ADMIN_SETTINGS_CATALOG_CREATOR_REMOVE = "/{id}/remove";
+            }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
