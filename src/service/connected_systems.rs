@@ -484,8 +484,11 @@ pub struct Reconciled {
     pub missing: Vec<String>,
     /// Member values in the target that Gatehouse did not grant.
     pub unexpected: Vec<String>,
+    /// Additions queued for the worker.
     pub queued: u64,
-    pub removed: usize,
+    /// Removals queued for the worker (members of the unexpected whose
+    /// removal did not wait already).
+    pub removals: u64,
 }
 
 /// Compares each linked group of the system (or one link) with the ledger,
@@ -588,24 +591,12 @@ async fn reconcile_link(
         unexpected,
         ..Default::default()
     };
-    let mut removed = Vec::new();
     // Someone the worker is adding at this moment, under a member value not
     // yet recorded, could be any of the unexpected: removals wait for a run
     // with no such addition in flight (the differences are still shown).
+    let removes = system.reconcile == ReconcileMode::AddAndRemove && !unknown_in_flight;
     if system.reconcile == ReconcileMode::AddAndRemove && unknown_in_flight {
         tracing::info!(link = %link.id, "reconciliation leaves removals for later: additions are in flight");
-    } else if system.reconcile == ReconcileMode::AddAndRemove {
-        for m in &result.unexpected {
-            match session
-                .remove_member(&link.external_id, m, link.placeholder.as_deref())
-                .await
-            {
-                Ok(()) => removed.push(m.clone()),
-                Err(e) => {
-                    tracing::warn!(link = %link.id, error = %e, "reconciliation could not remove a member")
-                }
-            }
-        }
     }
     let mut tx = store.begin().await?;
     if system.reconcile != ReconcileMode::Report {
@@ -620,13 +611,16 @@ async fn reconcile_link(
         result.queued =
             provisioning::queue_additions(&mut tx, &link.id, &missing_users, now).await?;
     }
-    result.removed = removed.len();
-    let still_unexpected: Vec<String> = result
-        .unexpected
-        .iter()
-        .filter(|m| !removed.contains(m))
-        .cloned()
-        .collect();
+    // Removals are queued with this run's record and audit, and the worker
+    // applies them (retried until they work); queued, they are on their
+    // way out rather than unexpected.
+    let mut still_unexpected = result.unexpected.clone();
+    if removes {
+        result.removals =
+            provisioning::queue_removals(&mut tx, &link.id, &system.id, &result.unexpected, now)
+                .await?;
+        still_unexpected.clear();
+    }
     connected_systems::record_reconciliation(
         &mut tx,
         &link.id,
@@ -634,7 +628,7 @@ async fn reconcile_link(
         now,
     )
     .await?;
-    if result.queued > 0 || !removed.is_empty() {
+    if result.queued > 0 || result.removals > 0 {
         audit::record(
             &mut tx,
             actor,
@@ -642,7 +636,7 @@ async fn reconcile_link(
                 "Reconcile connected system",
                 system.id.as_str(),
                 &system.display_name,
-                json!({"group": link.external_name, "added": result.queued, "addedMembers": result.missing, "removedMembers": removed}),
+                json!({"group": link.external_name, "added": result.queued, "addedMembers": result.missing, "removals": result.removals, "membersToRemove": if removes { &result.unexpected[..] } else { &[] }}),
             ),
             now,
         )

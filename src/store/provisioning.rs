@@ -74,6 +74,7 @@ pub async fn claim(
     lease: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Operation>> {
+    recheck_removals(conn, now).await?;
     let seqs: Vec<i64> = sqlx::query_scalar(&format!(
         "UPDATE provisioning_operations SET next_attempt_at = $2 WHERE seq IN (\
          SELECT o.seq FROM provisioning_operations o WHERE {DUE} ORDER BY o.seq LIMIT $3) \
@@ -89,7 +90,7 @@ pub async fn claim(
     }
     let sql = format!(
         "SELECT o.seq, o.link_id, o.system_id, o.user_id, o.action, o.email, o.display_name, o.given_name, o.surname, \
-         o.attempts, l.external_id, l.placeholder, a.member_value AS member, \
+         o.attempts, l.external_id, l.placeholder, COALESCE(o.member_value, a.member_value) AS member, \
          u.user_type \
          FROM provisioning_operations o JOIN resource_links l ON l.id = o.link_id \
          LEFT JOIN users u ON u.id = o.user_id \
@@ -102,6 +103,111 @@ pub async fn claim(
         q = q.bind(*s);
     }
     q.fetch_all(conn).await.map_err(map_err)
+}
+
+/// How long a reconciliation's removal waits while someone is being added
+/// to its group under a member value the target has not named yet.
+const REMOVAL_WAITS_SECONDS: i64 = 60;
+
+/// Before a claim, the reconciliation's removals that are due are looked at
+/// again, since the target was read: one whose member Gatehouse now grants
+/// (someone holding the link's role, or with an operation waiting on it,
+/// known in the target by that value) is superseded; one on a group where
+/// someone not yet named by the target is being added waits a minute, since
+/// the member could be them.
+async fn recheck_removals(conn: &mut Conn, now: DateTime<Utc>) -> Result<()> {
+    const DUE_REMOVAL: &str =
+        "o.member_value IS NOT NULL AND o.state = 'pending' AND o.next_attempt_at <= $1";
+    sqlx::query(&format!(
+        "UPDATE provisioning_operations AS o SET state = 'superseded', done_at = $1 \
+         WHERE {DUE_REMOVAL} AND EXISTS (SELECT 1 FROM provisioned_accounts a \
+           JOIN resource_links l ON l.id = o.link_id \
+           WHERE a.system_id = o.system_id AND lower(a.member_value) = lower(o.member_value) \
+           AND (a.user_id IN ({}) OR EXISTS (SELECT 1 FROM provisioning_operations p \
+             WHERE p.link_id = o.link_id AND p.user_id = a.user_id AND p.state = 'pending')))",
+        super::connected_systems::holders_sql("l.origin_system", "l.origin_id", "l.role")
+    ))
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(&format!(
+        "UPDATE provisioning_operations AS o SET next_attempt_at = $2 \
+         WHERE {DUE_REMOVAL} AND EXISTS (SELECT 1 FROM provisioning_operations p \
+           WHERE p.link_id = o.link_id AND p.state = 'pending' AND p.action = 'add' \
+           AND NOT EXISTS (SELECT 1 FROM provisioned_accounts a \
+             WHERE a.system_id = p.system_id AND a.user_id = p.user_id))"
+    ))
+    .bind(ts(now))
+    .bind(ts(now + chrono::Duration::seconds(REMOVAL_WAITS_SECONDS)))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The key a reconciliation's removal of `member` is queued under, in the
+/// place of a person's id.
+fn removal_key(member: &str) -> String {
+    format!("reconcile:{}", member.to_lowercase())
+}
+
+/// Queues the removal of members of the link's group that Gatehouse did
+/// not grant (`members`, their values in the target), for the worker to
+/// apply as it applies every operation; a member whose removal waits
+/// already is not queued twice. Returns how many were queued.
+pub async fn queue_removals(
+    conn: &mut Conn,
+    link: &ResourceLinkId,
+    system: &ConnectedSystemId,
+    members: &[String],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    if members.is_empty() {
+        return Ok(0);
+    }
+    let waiting: Vec<String> = sqlx::query_scalar(
+        "SELECT user_id FROM provisioning_operations \
+         WHERE link_id = $1 AND state = 'pending' AND member_value IS NOT NULL",
+    )
+    .bind(link.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut keys: std::collections::HashSet<String> = waiting.into_iter().collect();
+    let at = ts(now);
+    let rows: Vec<Vec<Val>> = members
+        .iter()
+        .filter(|m| keys.insert(removal_key(m)))
+        .map(|m| {
+            vec![
+                link.as_str().into(),
+                system.as_str().into(),
+                removal_key(m).into(),
+                "remove".into(),
+                "".into(),
+                m.as_str().into(),
+                at.clone().into(),
+                at.clone().into(),
+                m.as_str().into(),
+            ]
+        })
+        .collect();
+    rows::insert(
+        conn,
+        "provisioning_operations",
+        &[
+            "link_id",
+            "system_id",
+            "user_id",
+            "action",
+            "email",
+            "display_name",
+            "next_attempt_at",
+            "created_at",
+            "member_value",
+        ],
+        &rows,
+        "",
+    )
+    .await
 }
 
 /// How an applied operation ended.
@@ -342,13 +448,14 @@ pub async fn assignment_errors(
 }
 
 /// Who the people with an operation still queued for the link are in the
-/// target (where known): on their way in or out, neither missing nor
-/// unexpected.
+/// target (where known), and the members whose removal the reconciliation
+/// queued: on their way in or out, neither missing nor unexpected.
 pub async fn in_flight_members(conn: &mut Conn, link: &ResourceLinkId) -> Result<Vec<String>> {
     sqlx::query_scalar(
-        "SELECT a.member_value FROM provisioning_operations o \
-         JOIN provisioned_accounts a ON a.system_id = o.system_id AND a.user_id = o.user_id \
-         WHERE o.link_id = $1 AND o.state = 'pending'",
+        "SELECT COALESCE(o.member_value, a.member_value) FROM provisioning_operations o \
+         LEFT JOIN provisioned_accounts a ON a.system_id = o.system_id AND a.user_id = o.user_id \
+         WHERE o.link_id = $1 AND o.state = 'pending' \
+         AND COALESCE(o.member_value, a.member_value) IS NOT NULL",
     )
     .bind(link.as_str())
     .fetch_all(conn)
@@ -362,7 +469,7 @@ pub async fn in_flight_members(conn: &mut Conn, link: &ResourceLinkId) -> Result
 pub async fn unknown_in_flight(conn: &mut Conn, link: &ResourceLinkId) -> Result<bool> {
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM provisioning_operations o WHERE o.link_id = $1 AND o.state = 'pending' \
-         AND NOT EXISTS (SELECT 1 FROM provisioned_accounts a \
+         AND o.member_value IS NULL AND NOT EXISTS (SELECT 1 FROM provisioned_accounts a \
            WHERE a.system_id = o.system_id AND a.user_id = o.user_id) LIMIT 1",
     )
     .bind(link.as_str())

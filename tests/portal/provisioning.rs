@@ -18,6 +18,7 @@ use crate::helpers::*;
 const EMPLOYEES: &str = "Marketing resources for employees";
 const INTERNAL: &str = "SG-Marketing-Department-InternalUsers";
 const ERIC: &str = "eric.employee@gatehouse.demo";
+const EMMA: &str = "emma.employee@gatehouse.demo";
 
 /// An attribute and its values, as `ldap3` adds them.
 type Attribute = (String, std::collections::HashSet<String>);
@@ -569,7 +570,8 @@ both!(
         );
         assert_eq!(ldap_members(&group_dn).await, vec![intruder.clone()]);
 
-        // Add and remove: the directory is put in line, and it is audited.
+        // Add and remove: both are queued for the worker with the audit
+        // entry, and the worker puts the directory in line.
         save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
         let page = admin.get(&app.url(&system)).await;
         admin
@@ -578,22 +580,84 @@ both!(
                 &[("csrf_token", &page.csrf())],
             )
             .await;
-        assert_eq!(
-            ldap_members(&group_dn).await,
-            Vec::<String>::new()
-                .into_iter()
-                .chain([format!("cn=nobody,{ou}")])
-                .collect::<Vec<_>>()
+        assert_eq!(ldap_members(&group_dn).await, vec![intruder.clone()]);
+        let page = admin.get(&app.url(&system)).await;
+        assert!(
+            page.has("<dt>Operations waiting</dt><dd>2</dd>"),
+            "{}",
+            page.body
         );
+        let audit = admin
+            .get(&app.url(format!("{}?q=Reconcile", routes::ADMIN_AUDIT)))
+            .await;
+        assert!(audit.has("Members to remove"), "{}", audit.body);
+        assert!(audit.has(&intruder), "{}", audit.body);
         provision(&app, &clock).await;
         assert_eq!(ldap_members(&group_dn).await, vec![eric_dn]);
+        let page = admin.get(&app.url(&system)).await;
         assert!(
-            count(
-                &app,
-                "SELECT COUNT(*) FROM audit_events WHERE action = 'Reconcile connected system'"
+            page.has("<dt>Operations waiting</dt><dd>0</dd>"),
+            "{}",
+            page.body
+        );
+    }
+);
+
+both!(
+    a_queued_removal_leaves_whom_gatehouse_grants_by_the_time_it_runs,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let (ou, group_dn, system) = eric_assigned_through_ldap(&app, &admin).await;
+        provision(&app, &clock).await;
+        save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
+        // Emma is in the directory, and someone puts her in the group by
+        // hand before Gatehouse grants it to her.
+        let emma_dn = format!("uid=emma,ou=people,{ou}");
+        let set = |v: &str| [v.to_string()].into_iter().collect();
+        let mut l = ldap().await;
+        let emma: Vec<Attribute> = vec![
+            ("objectClass".into(), set("inetOrgPerson")),
+            ("cn".into(), set("Emma Employee")),
+            ("sn".into(), set("Employee")),
+            ("uid".into(), set("emma")),
+            ("mail".into(), set(EMMA)),
+        ];
+        l.add(&emma_dn, emma).await.unwrap().success().unwrap();
+        l.modify(
+            &group_dn,
+            vec![ldap3::Mod::Add("member".into(), set(&emma_dn))],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        let page = admin.get(&app.url(&system)).await;
+        let r = admin
+            .post(
+                &app.url(format!("{system}/reconcile")),
+                &[("csrf_token", &page.csrf())],
             )
-            .await
-                >= 1
+            .await;
+        assert_eq!(r.status, 303);
+        // Her removal is queued; then she is granted the group, and the
+        // worker adds her (the removal waiting while she is not yet known
+        // in the directory).
+        let employees = package_named(&app, EMPLOYEES).await;
+        let policy = policy_named(&app, &employees, "Initial policy").await;
+        let r = assign_directly(&app, &admin, &employees, &policy, &[EMMA], &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        provision(&app, &clock).await;
+        assert!(ldap_members(&group_dn).await.contains(&emma_dn));
+        // When the removal's turn comes, Gatehouse grants her the group: it
+        // is dropped, and she stays.
+        clock.advance(Duration::minutes(2));
+        provision(&app, &clock).await;
+        assert!(ldap_members(&group_dn).await.contains(&emma_dn));
+        let page = admin.get(&app.url(&system)).await;
+        assert!(
+            page.has("<dt>Operations waiting</dt><dd>0</dd>"),
+            "{}",
+            page.body
         );
     }
 );
