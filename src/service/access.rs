@@ -38,9 +38,7 @@ pub async fn finish_ended(
     for (user, name) in store::batch::batch_attributes_not_kept(conn).await? {
         clear.entry(user).or_default().push(name);
     }
-    for (user, names) in clear {
-        users::clear_attributes(conn, &UserId::from_stored(user), &names, now).await?;
-    }
+    users::clear_attributes(conn, &clear, now).await?;
     store::batch::finish_batch(conn, batch, reason.as_str(), audit_action, now).await
 }
 

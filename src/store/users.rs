@@ -333,26 +333,55 @@ pub async fn write_attributes(
     save_attributes(conn, &u, now).await
 }
 
-/// Clears attribute values (built-in columns, or custom attributes) that a
-/// removed assignment had required. A user always keeps a display name.
+/// Clears the attribute values people no longer keep (built-in columns or
+/// custom attributes; a display name is always kept): the names to clear
+/// by person. Everyone is read in one statement and written back many per
+/// statement, however many an expiry ends at once.
 pub async fn clear_attributes(
     conn: &mut Conn,
-    user: &UserId,
-    names: &[String],
+    clear: &BTreeMap<String, Vec<String>>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let Some(mut u) = get(conn, user).await? else {
+    if clear.is_empty() {
         return Ok(());
-    };
-    for name in names.iter().filter(|n| *n != "displayName") {
-        match built_in(&mut u, name) {
-            Some(column) => *column = None,
-            None => {
-                u.custom_attributes.remove(name);
+    }
+    let keys: Vec<String> = clear.keys().cloned().collect();
+    let at = ts(now);
+    let mut rows = Vec::with_capacity(keys.len());
+    for mut u in users_where_in(conn, "id", &keys).await? {
+        let Some(names) = clear.get(u.id.as_str()) else {
+            continue;
+        };
+        for name in names.iter().filter(|n| *n != "displayName") {
+            match built_in(&mut u, name) {
+                Some(column) => *column = None,
+                None => {
+                    u.custom_attributes.remove(name);
+                }
             }
         }
+        let custom = serde_json::to_string(&u.custom_attributes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        rows.push(vec![
+            u.id.as_str().into(),
+            u.given_name.into(),
+            u.surname.into(),
+            u.job_title.into(),
+            u.department.into(),
+            custom.into(),
+            at.clone().into(),
+        ]);
     }
-    save_attributes(conn, &u, now).await
+    super::rows::update_from(
+        conn,
+        "UPDATE users SET given_name = v.column2, surname = v.column3, job_title = v.column4, \
+         department = v.column5, custom_attributes = v.column6, updated_at = v.column7 \
+         FROM (VALUES {values}) AS v WHERE users.id = v.column1",
+        7,
+        &rows,
+    )
+    .await?;
+    Ok(())
 }
 
 /// When the guest lifecycle blocked someone, and when it removes them.
