@@ -105,6 +105,30 @@ async fn end_where(
     .await
 }
 
+/// Ends those of the listed assignments that are still active, marking them
+/// with `batch`. Returns how many.
+pub async fn end_listed(
+    conn: &mut Conn,
+    batch: &str,
+    ids: &[String],
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE access_package_assignments SET state = 'expired', end_reason = $2, ended_at = $3, \
+         end_batch = $1 WHERE id IN ({}) AND state IN {ACTIVE}",
+        list(4, ids.len())
+    );
+    let mut q = sqlx::query(&sql).bind(batch).bind(reason).bind(ts(now));
+    for id in ids {
+        q = q.bind(id.as_str());
+    }
+    q.changed(conn).await
+}
+
 /// Ends every active assignment of one person (marked `batch`).
 pub async fn end_all_of_user(
     conn: &mut Conn,

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::availability::facts_of;
 use super::{deliver, save, submit};
-use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
 use crate::domain::policy::{AutomaticAssignment, Policy};
 use crate::domain::request::{EndReason, Names, Request, RequestState, RequestType, Target};
@@ -168,28 +168,24 @@ async fn remove_out_of_scope(
     let held = !holders.is_empty();
     store::assignments::set_out_of_scope(tx, &clear, None).await?;
     store::assignments::set_out_of_scope(tx, &mark, Some(now)).await?;
-    let mut removed = 0;
-    for (assignment, _) in due {
-        if *budget == 0 {
-            break;
-        }
-        let reason = EndReason::OutOfScope;
-        if let Some(details) =
-            crate::service::access::end_assignment(tx, &assignment, reason, now).await?
-        {
-            let package = details["package"].as_str().unwrap_or_default().to_string();
-            let event = NewAuditEvent::new(
-                "Remove access package assignment (no longer matches the automatic assignment rule)",
-                object_type::ACCESS_PACKAGE,
-                &assignment,
-                package,
-                details,
-            );
-            audit::record(tx, &Actor::system(), &event, now).await?;
-            removed += 1;
-            *budget -= 1;
-        }
+    // Ended together, as an expiry ends its batch: roles taken back, values
+    // not kept cleared, holders told and each ending audited, in a handful
+    // of statements.
+    let ids: Vec<String> = due.into_iter().map(|(assignment, _)| assignment).collect();
+    let batch = uuid::Uuid::new_v4().to_string();
+    let reason = EndReason::OutOfScope;
+    let removed = store::batch::end_listed(tx, &batch, &ids, reason.as_str(), now).await? as usize;
+    if removed > 0 {
+        crate::service::access::finish_ended(
+            tx,
+            &batch,
+            reason,
+            Some("Remove access package assignment (no longer matches the automatic assignment rule)"),
+            now,
+        )
+        .await?;
     }
+    *budget -= removed;
     Ok((removed, held))
 }
 
