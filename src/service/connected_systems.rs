@@ -488,7 +488,7 @@ pub struct Reconciled {
     pub queued: u64,
     /// Removals queued for the worker (members of the unexpected whose
     /// removal did not wait already).
-    pub removals: u64,
+    pub removals: usize,
 }
 
 /// Compares each linked group of the system (or one link) with the ledger,
@@ -612,15 +612,17 @@ async fn reconcile_link(
             provisioning::queue_additions(&mut tx, &link.id, &missing_users, now).await?;
     }
     // Removals are queued with this run's record and audit, and the worker
-    // applies them (retried until they work); queued, they are on their
+    // applies them as it applies every removal; queued, they are on their
     // way out rather than unexpected.
     let mut still_unexpected = result.unexpected.clone();
+    let mut to_remove = Vec::new();
     if removes {
-        result.removals =
+        to_remove =
             provisioning::queue_removals(&mut tx, &link.id, &system.id, &result.unexpected, now)
                 .await?;
         still_unexpected.clear();
     }
+    result.removals = to_remove.len();
     connected_systems::record_reconciliation(
         &mut tx,
         &link.id,
@@ -636,7 +638,7 @@ async fn reconcile_link(
                 "Reconcile connected system",
                 system.id.as_str(),
                 &system.display_name,
-                json!({"group": link.external_name, "added": result.queued, "addedMembers": result.missing, "removals": result.removals, "membersToRemove": if removes { &result.unexpected[..] } else { &[] }}),
+                json!({"group": link.external_name, "added": result.queued, "addedMembers": result.missing, "membersToRemove": to_remove}),
             ),
             now,
         )

@@ -110,9 +110,10 @@ pub async fn claim(
 const REMOVAL_WAITS_SECONDS: i64 = 60;
 
 /// Before a claim, the reconciliation's removals that are due are looked at
-/// again, since the target was read: one whose member Gatehouse now grants
-/// (someone holding the link's role, or with an operation waiting on it,
-/// known in the target by that value) is superseded; one on a group where
+/// again, since the target was read: one whose system is no longer set to
+/// remove, or whose member Gatehouse now grants (someone holding the link's
+/// role, or with an operation waiting on it, known in the target by that
+/// value), is superseded; one on a group where
 /// someone not yet named by the target is being added waits a minute, since
 /// the member could be them.
 async fn recheck_removals(conn: &mut Conn, now: DateTime<Utc>) -> Result<()> {
@@ -120,11 +121,13 @@ async fn recheck_removals(conn: &mut Conn, now: DateTime<Utc>) -> Result<()> {
         "o.member_value IS NOT NULL AND o.state = 'pending' AND o.next_attempt_at <= $1";
     sqlx::query(&format!(
         "UPDATE provisioning_operations AS o SET state = 'superseded', done_at = $1 \
-         WHERE {DUE_REMOVAL} AND EXISTS (SELECT 1 FROM provisioned_accounts a \
+         WHERE {DUE_REMOVAL} AND (NOT EXISTS (SELECT 1 FROM connected_systems s \
+           WHERE s.id = o.system_id AND s.reconcile_mode = 'addAndRemove') \
+         OR EXISTS (SELECT 1 FROM provisioned_accounts a \
            JOIN resource_links l ON l.id = o.link_id \
            WHERE a.system_id = o.system_id AND lower(a.member_value) = lower(o.member_value) \
            AND (a.user_id IN ({}) OR EXISTS (SELECT 1 FROM provisioning_operations p \
-             WHERE p.link_id = o.link_id AND p.user_id = a.user_id AND p.state = 'pending')))",
+             WHERE p.link_id = o.link_id AND p.user_id = a.user_id AND p.state = 'pending'))))",
         super::connected_systems::holders_sql("l.origin_system", "l.origin_id", "l.role")
     ))
     .bind(ts(now))
@@ -153,16 +156,26 @@ fn removal_key(member: &str) -> String {
 /// Queues the removal of members of the link's group that Gatehouse did
 /// not grant (`members`, their values in the target), for the worker to
 /// apply as it applies every operation; a member whose removal waits
-/// already is not queued twice. Returns how many were queued.
+/// already is not queued twice (nor by two runs at once: a unique index).
+/// The link's earlier removals that failed are superseded: this run found
+/// afresh what is unexpected. Returns the members queued.
 pub async fn queue_removals(
     conn: &mut Conn,
     link: &ResourceLinkId,
     system: &ConnectedSystemId,
     members: &[String],
     now: DateTime<Utc>,
-) -> Result<u64> {
+) -> Result<Vec<String>> {
+    sqlx::query(
+        "UPDATE provisioning_operations SET state = 'superseded', done_at = $2 \
+         WHERE link_id = $1 AND state = 'failed' AND member_value IS NOT NULL",
+    )
+    .bind(link.as_str())
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
     if members.is_empty() {
-        return Ok(0);
+        return Ok(vec![]);
     }
     let waiting: Vec<String> = sqlx::query_scalar(
         "SELECT user_id FROM provisioning_operations \
@@ -172,10 +185,14 @@ pub async fn queue_removals(
     .fetch_all(&mut *conn)
     .await?;
     let mut keys: std::collections::HashSet<String> = waiting.into_iter().collect();
-    let at = ts(now);
-    let rows: Vec<Vec<Val>> = members
+    let queued: Vec<String> = members
         .iter()
         .filter(|m| keys.insert(removal_key(m)))
+        .cloned()
+        .collect();
+    let at = ts(now);
+    let rows: Vec<Vec<Val>> = queued
+        .iter()
         .map(|m| {
             vec![
                 link.as_str().into(),
@@ -205,9 +222,10 @@ pub async fn queue_removals(
             "member_value",
         ],
         &rows,
-        "",
+        "ON CONFLICT DO NOTHING",
     )
-    .await
+    .await?;
+    Ok(queued)
 }
 
 /// How an applied operation ended.
