@@ -125,21 +125,53 @@ impl RequiredAttribute {
         if v.is_empty() {
             return Err("This attribute is required.".into());
         }
-        if v.chars().count() > MAX_ATTRIBUTE_VALUE {
-            return Err(format!("At most {MAX_ATTRIBUTE_VALUE} characters."));
+        // Long text keeps its lines (a browser sends them as CR LF).
+        let long = self.is_long();
+        let v = if long {
+            v.replace("\r\n", "\n")
+        } else {
+            v.to_string()
+        };
+        let max = if long {
+            MAX_LONG_ATTRIBUTE_VALUE
+        } else {
+            MAX_ATTRIBUTE_VALUE
+        };
+        if v.chars().count() > max {
+            return Err(format!("At most {max} characters."));
         }
-        if v.chars().any(char::is_control) {
+        if long && v.chars().any(|c| c.is_control() && c != '\n') {
+            return Err("Control characters are not allowed here.".into());
+        }
+        if !long && v.chars().any(char::is_control) {
             return Err("Line breaks and control characters are not allowed here.".into());
         }
-        if !self.choices.is_empty() && !self.choices.iter().any(|c| c == v) {
+        if !self.choices.is_empty() && !self.choices.iter().any(|c| *c == v) {
             return Err("Choose one of the values offered.".into());
         }
-        Ok(v.to_string())
+        Ok(v)
+    }
+
+    /// Whether the value is answered as long text: several lines, in a
+    /// larger box.
+    pub fn is_long(&self) -> bool {
+        self.answer_format == AnswerFormat::LongText
+    }
+
+    /// The most characters its value may have.
+    pub fn max_len(&self) -> usize {
+        if self.is_long() {
+            MAX_LONG_ATTRIBUTE_VALUE
+        } else {
+            MAX_ATTRIBUTE_VALUE
+        }
     }
 }
 
-/// The longest attribute value accepted.
+/// The longest attribute value accepted (short text and choices).
 pub const MAX_ATTRIBUTE_VALUE: usize = 256;
+/// The longest long-text attribute value accepted.
+pub const MAX_LONG_ATTRIBUTE_VALUE: usize = 1_000;
 
 /// One row of the "Require attributes" form, as typed.
 #[derive(Clone, Debug, Default)]
@@ -364,6 +396,36 @@ mod tests {
         assert_eq!(
             e.get("row0.attribute_name"),
             Some("mail cannot be collected from requestors.")
+        );
+    }
+
+    #[test]
+    fn long_text_keeps_its_lines_and_short_text_does_not() {
+        let attribute = |format| RequiredAttribute {
+            attribute_name: "costCenter".into(),
+            answer_format: format,
+            question_text: "Cost center".into(),
+            localizations: vec![],
+            choices: vec![],
+            is_editable: true,
+            keep_value: false,
+        };
+        let long = attribute(AnswerFormat::LongText);
+        assert_eq!(
+            long.value_for("", Some("Two\r\nlines")).as_deref(),
+            Ok("Two\nlines")
+        );
+        assert!(long.value_for("", Some(&"x".repeat(1_000))).is_ok());
+        assert_eq!(
+            long.value_for("", Some(&"x".repeat(1_001))),
+            Err("At most 1000 characters.".into())
+        );
+        assert!(long.value_for("", Some("bell\u{7}")).is_err());
+        let short = attribute(AnswerFormat::ShortText);
+        assert!(short.value_for("", Some("Two\r\nlines")).is_err());
+        assert_eq!(
+            short.value_for("", Some(&"x".repeat(257))),
+            Err("At most 256 characters.".into())
         );
     }
 

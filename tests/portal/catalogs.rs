@@ -402,7 +402,7 @@ both!(
                     ("localizations_0", "de: Welche Abteilung?"),
                     ("keep_value_0", "on"),
                     ("attribute_name_1", "costCenter"),
-                    ("answer_format_1", "shortText"),
+                    ("answer_format_1", "longText"),
                     ("question_text_1", "Cost center"),
                     ("is_editable_1", "on"),
                 ],
@@ -421,6 +421,53 @@ both!(
             .get(&app.url(format!("{}?object_type=catalog", routes::ADMIN_AUDIT)))
             .await;
         assert!(audit.has("Update required attributes"));
+
+        // A guest asked for them: a choice is not made for her, and long
+        // text is a box of several lines that keeps them.
+        let gary = Browser::new();
+        app.demo_sign_in(&gary, "gary.guest@contoso.com").await;
+        let package = package_id(&app, "Marketing resources for guests").await;
+        let link = app.url(routes::PACKAGE.id(&package));
+        let form = gary.get(&link).await;
+        assert!(
+            form.has(r#"<option value="" selected>Choose…</option><option>Sales</option>"#),
+            "{}",
+            form.body
+        );
+        assert!(
+            form.has(r#"<textarea id="attr_costCenter" name="attr_costCenter" rows="4" maxlength="1000" required>"#),
+            "{}",
+            form.body
+        );
+        let policy = form.input("policy").unwrap();
+        let fields = |department: &'static str| {
+            vec![
+                ("csrf_token", form.csrf()),
+                ("policy", policy.clone()),
+                ("q1", "Spring launch".to_string()),
+                ("q2", "Maria Manager".to_string()),
+                ("q3", "quarter".to_string()),
+                ("attr_department", department.to_string()),
+                ("attr_costCenter", "CC-7\r\nNorth wing".to_string()),
+            ]
+        };
+        let unchosen = fields("");
+        let unchosen: Vec<(&str, &str)> = unchosen.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = gary.post(&link, &unchosen).await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.has(r#"<small class="field-error" id="attr_department-error">This attribute is required."#),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.has("CC-7\r\nNorth wing</textarea>")
+                || refused.has("CC-7\nNorth wing</textarea>")
+        );
+        let chosen = fields("Sales");
+        let chosen: Vec<(&str, &str)> = chosen.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let sent = gary.post(&link, &chosen).await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
     }
 );
 

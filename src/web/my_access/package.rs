@@ -49,6 +49,9 @@ pub struct AttributeView {
     pub value: String,
     pub editable: bool,
     pub choices: Vec<String>,
+    /// Answered as long text: several lines.
+    pub long: bool,
+    pub max: usize,
 }
 
 #[derive(Template)]
@@ -322,6 +325,8 @@ async fn show(
                 // Not editable: an existing value stays; an empty one may be given once.
                 editable: a.is_editable || current.is_empty(),
                 question: Policy::localized(&a.question_text, &a.localizations, &lang).to_string(),
+                long: a.is_long(),
+                max: a.max_len(),
                 choices: a.choices,
                 value,
                 key,
