@@ -146,7 +146,7 @@ impl RequiredAttribute {
         if !long && v.chars().any(char::is_control) {
             return Err("Line breaks and control characters are not allowed here.".into());
         }
-        if !self.choices.is_empty() && !self.choices.iter().any(|c| *c == v) {
+        if !self.choices.is_empty() && !self.choices.contains(&v) {
             return Err("Choose one of the values offered.".into());
         }
         Ok(v)
