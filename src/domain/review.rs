@@ -235,7 +235,7 @@ impl ReviewerKind {
     pub fn label(self) -> &'static str {
         match self {
             ReviewerKind::SelfReview => "Self-review",
-            ReviewerKind::Manager => "The holder's manager",
+            ReviewerKind::Manager => "Manager",
             ReviewerKind::Specific => "Specific reviewers",
         }
     }

@@ -47,7 +47,22 @@ async fn package(app: &TestApp, clock: &Clock, name: &str) -> AccessPackageId {
     .await
 }
 
-/// Posts the policy's form with these access review fields.
+/// The package's "Everyone" policy's page: its path, and the form.
+async fn everyone_policy(
+    app: &TestApp,
+    admin: &Browser,
+    package: &AccessPackageId,
+) -> (String, Page) {
+    let policies = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(package)))
+        .await;
+    let at = policies.body.find(">Everyone</a>").expect("the policy");
+    let start = policies.body[..at].rfind("href=\"").unwrap() + 6;
+    let edit = html_unescape(&policies.body[start..at - 1]);
+    let form = admin.get(&app.url(&edit)).await;
+    (edit, form)
+}
+
 /// Saves the package's "Everyone" policy with these review settings; with
 /// none, reviews are off.
 async fn set_reviews(
@@ -56,13 +71,7 @@ async fn set_reviews(
     package: &AccessPackageId,
     review: &[(&str, &str)],
 ) -> Page {
-    let policies = admin
-        .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(package)))
-        .await;
-    let at = policies.body.find(">Everyone</a>").expect("the policy");
-    let start = policies.body[..at].rfind("href=\"").unwrap() + 6;
-    let edit = html_unescape(&policies.body[start..at - 1]);
-    let form = admin.get(&app.url(&edit)).await;
+    let (edit, form) = everyone_policy(app, admin, package).await;
     assert!(form.has("Require access reviews"), "{}", form.body);
     let csrf = form.csrf();
     let mut fields = vec![
@@ -110,6 +119,14 @@ both!(
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;
         let package = package(&app, &clock, "Reviewed tools").await;
+        // Reviews not yet on: the first would start today, as Entra's does.
+        let (_, form) = everyone_policy(&app, &admin, &package).await;
+        let today = clock.now().format("%Y-%m-%d").to_string();
+        assert!(
+            form.has(&format!(r#"name="rv_start" value="{today}""#)),
+            "{}",
+            form.body
+        );
         let day = (clock.now() + Duration::days(40))
             .format("%Y-%m-%d")
             .to_string();

@@ -92,6 +92,11 @@ impl<W: ConsoleWho> Ctx<W> {
         self.who.actor()
     }
 
+    /// Today in the viewer's time zone (a form's first day).
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now().with_timezone(&self.who.tz).date_naive()
+    }
+
     /// Goes to the object just made, saying "<What> <name> created.".
     pub fn created(&self, what: &str, name: &str, to: &str) -> Reply {
         self.done(format!("{what} {} created.", name.trim()), to)

@@ -48,7 +48,9 @@ pub fn on(f: &Fields, k: &str) -> bool {
 }
 
 /// The fields of a new policy: the walkthrough's defaults.
-pub fn defaults(name: &str) -> Fields {
+/// A new policy's fields; `today` is the day in the viewer's time zone,
+/// which a first access review starts on unless changed.
+pub fn defaults(name: &str, today: NaiveDate) -> Fields {
     let mut f = Fields::new();
     for (k, v) in [
         ("policy_name", name),
@@ -66,12 +68,15 @@ pub fn defaults(name: &str) -> Fields {
     ] {
         f.insert(k.into(), v.into());
     }
-    review_defaults(&mut f);
+    review_defaults(&mut f, today);
     f
 }
 
-/// The access review fields a policy without reviews starts from.
-pub fn review_defaults(f: &mut Fields) {
+/// The access review fields a policy without reviews starts from: the
+/// first review today (`today`, in the viewer's time zone), as Entra's.
+pub fn review_defaults(f: &mut Fields, today: NaiveDate) {
+    f.entry("rv_start".to_string())
+        .or_insert_with(|| today.format("%Y-%m-%d").to_string());
     for (k, v) in [
         ("rv_recurrence", "quarterly"),
         ("rv_duration", "14"),
