@@ -241,6 +241,7 @@ both!(
                 ("expiration_type", "days"),
                 ("expiration_days", "180"),
                 ("allow_extension", "on"),
+                ("approval_update_required", "on"),
             ],
         )
         .await;
@@ -256,6 +257,17 @@ both!(
             review.has("SG-Marketing-Department-GuestUsers (Member)") && review.has("Slack (User)")
         );
         assert!(review.has("After 180 days"));
+        // Everything chosen is there to check before creating.
+        for row in [
+            "<dt>Questions</dt><dd>Which project?</dd>",
+            "<dt>Stage 1 decision</dt><dd>Within 14 days; approvers give a justification</dd>",
+            "<dt>Enable new requests</dt><dd>Yes</dd>",
+            "<dt>Allow users to extend access</dt><dd>Yes</dd>",
+            "<dt>Require approval to grant extension</dt><dd>Yes</dd>",
+            "<dt>Access reviews</dt><dd>Not required</dd>",
+        ] {
+            assert!(review.has(row), "{row}: {}", review.body);
+        }
         let created = step(&app, &b, &review, "create", &[]).await;
         assert_eq!(created.status, 303, "{}", created.body);
         let location = created.location.unwrap();

@@ -205,6 +205,35 @@ fn approvers(f: &Fields, n: usize) -> String {
     text
 }
 
+/// The access reviews as the review step sums them up.
+fn access_reviews(f: &Fields) -> String {
+    use crate::domain::review::{NoResponse, Recurrence, ReviewerKind};
+    if !policy_form::on(f, "rv_enabled") {
+        return "Not required".into();
+    }
+    let get = |k| policy_form::get(f, k);
+    let every = Recurrence::parse(get("rv_recurrence")).map_or("", |r| r.label());
+    let reviewers = match ReviewerKind::parse(get("rv_reviewers")) {
+        Some(ReviewerKind::Specific) => {
+            let named: Vec<&str> = [get("rv_users"), get("rv_groups")]
+                .into_iter()
+                .flat_map(str::lines)
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            format!("Specific reviewers ({})", named.join(", "))
+        }
+        Some(kind) => kind.label().to_string(),
+        None => String::new(),
+    };
+    let unanswered = NoResponse::parse(get("rv_no_response")).map_or("", |r| r.label());
+    format!(
+        "{every} from {}, {} days each; reviewed by {reviewers}; if reviewers don't respond: {unanswered}",
+        get("rv_start"),
+        get("rv_duration"),
+    )
+}
+
 /// What the review step lists.
 fn review(
     f: &Fields,
@@ -212,7 +241,7 @@ fn review(
     resources: &[ResourceRoles],
     extensions: &[ExtensionRow],
 ) -> Vec<(String, String)> {
-    let get = |k| policy_form::get(f, k).to_string();
+    let get = |k: &str| policy_form::get(f, k).to_string();
     let mut r = vec![
         (
             "Catalog".to_string(),
@@ -245,16 +274,50 @@ fn review(
             .unwrap_or_default();
         r.push(("Resource role".into(), role));
     }
+    let yes_no = |k: &str| if policy_form::on(f, k) { "Yes" } else { "No" }.to_string();
+    let lines = |k: &str| -> String {
+        let listed: Vec<&str> = policy_form::get(f, k)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        listed.join(", ")
+    };
     let scope = AllowedTargetScope::parse(policy_form::get(f, "scope")).map(|s| s.label());
     r.push(("Policy".into(), get("policy_name")));
     r.push((
         "Who can request".into(),
         scope.unwrap_or_default().to_string(),
     ));
+    for (key, label) in [
+        ("target_users", "Specific users"),
+        ("target_groups", "Members of groups"),
+        ("target_orgs", "Connected organizations"),
+    ] {
+        if !lines(key).is_empty() {
+            r.push((label.into(), lines(key)));
+        }
+    }
+    r.push(("Enable new requests".into(), yes_no("enable_requests")));
+    r.push(("Policy enabled".into(), yes_no("enabled")));
+    r.push((
+        "Require requestor justification".into(),
+        yes_no("requestor_justification"),
+    ));
     if policy_form::on(f, "approval_required") {
         let stages: usize = get("stage_count").parse().unwrap_or(1).clamp(1, 3);
         for n in 1..=stages {
             r.push((format!("Stage {n} approvers"), approvers(f, n)));
+            let days = get(&format!("s{n}_days"));
+            let justification = if policy_form::on(f, &format!("s{n}_justification")) {
+                "approvers give a justification"
+            } else {
+                "no justification asked"
+            };
+            r.push((
+                format!("Stage {n} decision"),
+                format!("Within {days} days; {justification}"),
+            ));
         }
         let shown = match get("show_approvers").as_str() {
             "yes" => "Yes",
@@ -271,7 +334,19 @@ fn review(
             "Yes".into(),
         ));
     }
-    r.push(("Questions".into(), get("q_count")));
+    let count: usize = get("q_count").parse().unwrap_or(0);
+    let questions: Vec<String> = (0..count)
+        .map(|i| get(&format!("q{i}_text")))
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    r.push((
+        "Questions".into(),
+        if questions.is_empty() {
+            "None".into()
+        } else {
+            questions.join("; ")
+        },
+    ));
     let expiration = match get("expiration_type").as_str() {
         "never" => "Never".to_string(),
         "date" => format!("On {}", get("expiration_date")),
@@ -279,6 +354,21 @@ fn review(
         _ => format!("After {} days", get("expiration_days")),
     };
     r.push(("Expiration".into(), expiration));
+    r.push((
+        "Requestors can choose a specific period".into(),
+        yes_no("custom_schedule"),
+    ));
+    r.push((
+        "Allow users to extend access".into(),
+        yes_no("allow_extension"),
+    ));
+    if policy_form::on(f, "allow_extension") {
+        r.push((
+            "Require approval to grant extension".into(),
+            yes_no("approval_update_required"),
+        ));
+    }
+    r.push(("Access reviews".into(), access_reviews(f)));
     if policy_form::on(f, "notifications_off") {
         r.push((
             "Mails about assignments".into(),
@@ -524,5 +614,34 @@ async fn create(cx: &Wizarding, f: Fields, policy: Policy) -> Reply {
         ),
         Err(ServiceError::Invalid(e)) => page(cx, "review", f, e, Matches::default()).await,
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_reviews_are_summed_up_for_the_review_step() {
+        let mut f: Fields = [
+            ("rv_start", "2027-01-04"),
+            ("rv_recurrence", "quarterly"),
+            ("rv_duration", "14"),
+            ("rv_reviewers", "specific"),
+            ("rv_users", "maria@example.test\n\nada@example.test"),
+            ("rv_no_response", "removeAccess"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(access_reviews(&f), "Not required");
+        f.insert("rv_enabled".into(), "on".into());
+        assert_eq!(
+            access_reviews(&f),
+            "Quarterly from 2027-01-04, 14 days each; reviewed by Specific reviewers \
+             (maria@example.test, ada@example.test); if reviewers don't respond: Remove access"
+        );
+        f.insert("rv_reviewers".into(), "manager".into());
+        assert!(access_reviews(&f).contains("reviewed by Manager;"));
     }
 }
