@@ -37,18 +37,33 @@ pub(crate) async fn assign(
 ) -> Page {
     let url = app.url(routes::ADMIN_PACKAGE_ASSIGN.id(package));
     let mut form = admin.get(&url).await;
-    // The guests' package has two policies: its form starts on the one chosen here.
-    if let Some(at) = form
-        .body
-        .find(">Policy for regular guest and new guest users</a>")
-    {
-        let start = form.body[..at].rfind("?policy=").unwrap();
-        let link = form.body[start..at - 1].to_string();
-        form = admin.get(&format!("{url}{link}")).await;
-    }
+    // The guests' package has two policies: the form is shown again for the
+    // one chosen here, keeping what was typed.
+    let guests = ">Policy for regular guest and new guest users</option>";
+    let policy = match form.body.find(guests) {
+        Some(at) => {
+            let start = form.body[..at].rfind("value=\"").unwrap() + 7;
+            let id = form.body[start..].split('"').next().unwrap().to_string();
+            let csrf = form.csrf();
+            let switch = [
+                ("csrf_token", csrf.as_str()),
+                ("policy", id.as_str()),
+                ("switch", "policy"),
+                ("justification", "Typed first"),
+            ];
+            form = admin.post(&url, &switch).await;
+            assert!(
+                form.has(&format!(r#"<option value="{id}" selected>"#))
+                    && form.has(">Typed first</textarea>"),
+                "{}",
+                form.body
+            );
+            id
+        }
+        None => form.input("policy").unwrap(),
+    };
     assert_eq!(form.status, 200, "{}", form.body);
     let csrf = form.csrf();
-    let policy = form.input("policy").unwrap();
     let mut all = vec![("csrf_token", csrf.as_str()), ("policy", policy.as_str())];
     all.extend_from_slice(fields);
     admin.post(&url, &all).await

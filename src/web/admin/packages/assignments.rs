@@ -394,6 +394,11 @@ pub(super) async fn assign(
         let e = FieldErrors::new();
         return assign_page(&cx, &id, &chosen, values, e, matches).await;
     }
+    // "Use this policy": the form again, with that policy's questions.
+    if field("switch") == "policy" {
+        let (e, none) = (FieldErrors::new(), Matches::default());
+        return assign_page(&cx, &id, &chosen, values, e, none).await;
+    }
     let users = emails(&values);
     let (guest_email, guest_name) = (field("guest_email"), field("guest_name"));
     let justification = field("justification");
