@@ -122,7 +122,10 @@ try {
   await ada.waitForSelector('#policy_name');
   await check(ada, 'policy-editor');
 
+  // The policy opens on its Basics, as Entra's does.
+  expect(await ada.isVisible('#policy_name'), 'a new policy starts with its name');
   // A picker, with the keyboard: type, pick the suggestion, see the chip.
+  await ada.click('a[href="#step-requests"]');
   await ada.check('input[value="specificDirectoryUsers"]');
   const search = ada.locator('#target_users-search');
   await search.fill('maria');
@@ -141,7 +144,7 @@ try {
   const plain = await signedIn('Ada Admin', { javaScriptEnabled: false });
   await plain.goto(ada.url());
   await plain.goto(`${ada.url().split('#')[0]}`);
-  expect(await plain.isVisible('#step-requests'), 'the policy editor works without JavaScript');
+  expect(await plain.isVisible('#step-basics'), 'the policy editor works without JavaScript');
   const before = await plain.locator('.question-row').count();
   await plain.click('a[href="#step-requestor"]');
   await plain.click('button:has-text("+ Add question")');

@@ -142,6 +142,11 @@ pub struct Matches {
 }
 
 impl Matches {
+    /// Whether a search was made (the form came back to show its matches).
+    pub fn searched(&self) -> bool {
+        !self.field.is_empty()
+    }
+
     /// Whether these are the matches for `field` (the template asks per field).
     pub fn of(&self, field: &str) -> bool {
         !self.field.is_empty() && self.field == field
