@@ -100,6 +100,25 @@ both!(
         .await;
         assert_eq!(roles.status, 200, "{}", roles.body);
         assert!(roles.has("Resource roles") && roles.has("SG-Marketing-Department-GuestUsers"));
+        // Under the headings Entra's step uses, groups before applications.
+        let groups = roles
+            .body
+            .find("<h3>Groups and Teams</h3>")
+            .expect("groups");
+        let apps = roles
+            .body
+            .find("<h3>Applications</h3>")
+            .expect("applications");
+        let guests = roles
+            .body
+            .find("SG-Marketing-Department-GuestUsers")
+            .unwrap();
+        let slack = roles.body.find("Role for Slack").unwrap();
+        assert!(
+            groups < guests && guests < apps && apps < slack,
+            "{}",
+            roles.body
+        );
         let guest_group = name_of_select(
             &roles,
             "aria-label=\"Role for SG-Marketing-Department-GuestUsers\"",

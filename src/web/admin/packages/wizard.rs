@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::form_accessors;
 use super::policy_form::{self, Fields};
+use crate::domain::catalog::OriginSystem;
 use crate::domain::catalog_role::Within;
 use crate::domain::ids::CatalogId;
 use crate::domain::policy::{AllowedTargetScope, Policy};
@@ -108,6 +109,27 @@ impl Wizard {
     /// The role picked so far for a resource.
     fn chosen(&self, key: &str) -> &str {
         policy_form::get(&self.f, &format!("role_{key}"))
+    }
+
+    /// The resources under the headings Entra's step shows them under
+    /// (groups and teams, applications, SharePoint sites), each kind that
+    /// has some.
+    fn sections(&self) -> Vec<(&'static str, Vec<&ResourceRoles>)> {
+        [
+            (OriginSystem::AadGroup, "Groups and Teams"),
+            (OriginSystem::AadApplication, "Applications"),
+            (OriginSystem::SharePointOnline, "SharePoint sites"),
+        ]
+        .into_iter()
+        .map(|(kind, heading)| {
+            let of_kind = self
+                .resources
+                .iter()
+                .filter(|r| r.type_label == kind.label());
+            (heading, of_kind.collect::<Vec<_>>())
+        })
+        .filter(|(_, rs)| !rs.is_empty())
+        .collect()
     }
 }
 
