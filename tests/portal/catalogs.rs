@@ -519,3 +519,74 @@ async fn catalog_pages_are_for_admins_only() {
             .has("NoToken")
     );
 }
+
+both!(
+    a_catalog_closed_to_external_users_or_disabled_stops_its_requests,
+    |backend| async move {
+        let (app, b, csrf) = admin(backend).await;
+        let marketing = catalog_id(&app.store, "Marketing").await;
+        let settings = app.url(routes::ADMIN_CATALOG_SETTINGS.id(&marketing));
+        let employees = package_id(&app, "Marketing resources for employees").await;
+        let guests = package_id(&app, "Marketing resources for guests").await;
+        let eric = Browser::new();
+        app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
+            .await;
+        let gary = Browser::new();
+        app.demo_sign_in(&gary, "gary.guest@contoso.com").await;
+        assert!(
+            gary.get(&app.url(routes::HOME))
+                .await
+                .has("Marketing resources for guests")
+        );
+
+        // Closed to external users: Gary no longer finds or requests the
+        // guests' package; Eric still requests his.
+        let save = |enabled: bool| {
+            let mut form = vec![
+                ("csrf_token", csrf.clone()),
+                ("display_name", "Marketing".to_string()),
+            ];
+            if enabled {
+                form.push(("enabled", "on".into()));
+            }
+            form
+        };
+        let form = save(true);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(b.post(&settings, &form).await.status, 303);
+        assert!(
+            !gary
+                .get(&app.url(routes::HOME))
+                .await
+                .has("Marketing resources for guests")
+        );
+        let page = gary.get(&app.url(routes::PACKAGE.id(&guests))).await;
+        assert!(
+            page.has("This access package does not exist, or you are not among the people who can request it."),
+            "{}",
+            page.body
+        );
+        assert!(
+            eric.get(&app.url(routes::HOME))
+                .await
+                .has("Marketing resources for employees")
+        );
+
+        // Disabled: nobody requests from it, and Eric is told why.
+        let form = save(false);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(b.post(&settings, &form).await.status, 303);
+        assert!(
+            !eric
+                .get(&app.url(routes::HOME))
+                .await
+                .has("Marketing resources for employees")
+        );
+        let page = eric.get(&app.url(routes::PACKAGE.id(&employees))).await;
+        assert!(
+            page.has("New requests for this access package are turned off at the moment."),
+            "{}",
+            page.body
+        );
+    }
+);
