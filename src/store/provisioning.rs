@@ -147,6 +147,19 @@ async fn recheck_removals(conn: &mut Conn, now: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
+/// The columns of a reconciliation's removal, as `queue_removals` writes them.
+const REMOVAL_COLUMNS: &[&str] = &[
+    "link_id",
+    "system_id",
+    "user_id",
+    "action",
+    "email",
+    "display_name",
+    "next_attempt_at",
+    "created_at",
+    "member_value",
+];
+
 /// The key a reconciliation's removal of `member` is queued under, in the
 /// place of a person's id.
 fn removal_key(member: &str) -> String {
@@ -210,17 +223,7 @@ pub async fn queue_removals(
     rows::insert(
         conn,
         "provisioning_operations",
-        &[
-            "link_id",
-            "system_id",
-            "user_id",
-            "action",
-            "email",
-            "display_name",
-            "next_attempt_at",
-            "created_at",
-            "member_value",
-        ],
+        REMOVAL_COLUMNS,
         &rows,
         "ON CONFLICT DO NOTHING",
     )

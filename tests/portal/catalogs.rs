@@ -439,21 +439,14 @@ both!(
             "{}",
             form.body
         );
-        let policy = form.input("policy").unwrap();
-        let fields = |department: &'static str| {
-            vec![
-                ("csrf_token", form.csrf()),
-                ("policy", policy.clone()),
-                ("q1", "Spring launch".to_string()),
-                ("q2", "Maria Manager".to_string()),
-                ("q3", "quarter".to_string()),
-                ("attr_department", department.to_string()),
-                ("attr_costCenter", "CC-7\r\nNorth wing".to_string()),
-            ]
+        let fields = |department: &str| {
+            let attributes = [
+                ("attr_department", department),
+                ("attr_costCenter", "CC-7\r\nNorth wing"),
+            ];
+            guest_request(&form, &attributes)
         };
-        let unchosen = fields("");
-        let unchosen: Vec<(&str, &str)> = unchosen.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let refused = gary.post(&link, &unchosen).await;
+        let refused = gary.post(&link, &pairs(&fields(""))).await;
         assert_eq!(refused.status, 422);
         assert!(
             refused.has(r#"<small class="field-error" id="attr_department-error">This attribute is required."#),
@@ -464,9 +457,7 @@ both!(
             refused.has("CC-7\r\nNorth wing</textarea>")
                 || refused.has("CC-7\nNorth wing</textarea>")
         );
-        let chosen = fields("Sales");
-        let chosen: Vec<(&str, &str)> = chosen.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let sent = gary.post(&link, &chosen).await;
+        let sent = gary.post(&link, &pairs(&fields("Sales"))).await;
         assert_eq!(sent.status, 303, "{}", sent.body);
     }
 );
@@ -541,19 +532,14 @@ both!(
 
         // Closed to external users: Gary no longer finds or requests the
         // guests' package; Eric still requests his.
-        let save = |enabled: bool| {
-            let mut form = vec![
-                ("csrf_token", csrf.clone()),
-                ("display_name", "Marketing".to_string()),
-            ];
+        let save = async |enabled: bool| {
+            let mut form = vec![("csrf_token", csrf.as_str()), ("display_name", "Marketing")];
             if enabled {
-                form.push(("enabled", "on".into()));
+                form.push(("enabled", "on"));
             }
-            form
+            assert_eq!(b.post(&settings, &form).await.status, 303);
         };
-        let form = save(true);
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_eq!(b.post(&settings, &form).await.status, 303);
+        save(true).await;
         assert!(
             !gary
                 .get(&app.url(routes::HOME))
@@ -573,9 +559,7 @@ both!(
         );
 
         // Disabled: nobody requests from it, and Eric is told why.
-        let form = save(false);
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_eq!(b.post(&settings, &form).await.status, 303);
+        save(false).await;
         assert!(
             !eric
                 .get(&app.url(routes::HOME))

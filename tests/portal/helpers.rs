@@ -290,6 +290,32 @@ impl Page {
     }
 }
 
+/// The guests' package's request form as a guest fills it: its token and
+/// policy, the three questions answered, and these attribute values.
+pub fn guest_request(form: &Page, attributes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut fields = vec![
+        ("csrf_token".to_string(), form.csrf()),
+        ("policy".to_string(), form.input("policy").unwrap()),
+        ("q1".into(), "Spring launch".into()),
+        ("q2".into(), "Maria Manager".into()),
+        ("q3".into(), "quarter".into()),
+    ];
+    fields.extend(
+        attributes
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    fields
+}
+
+/// Owned form fields as a post takes them.
+pub fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
 pub fn html_unescape(s: &str) -> String {
     s.replace("&#x2f;", "/")
         .replace("&#x27;", "'")

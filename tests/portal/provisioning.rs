@@ -246,6 +246,26 @@ async fn eric_assigned_through_ldap(app: &TestApp, admin: &Browser) -> (String, 
     (ou, group_dn, system)
 }
 
+/// Presses "Reconcile now" on the system's page; asserts it went through.
+async fn reconcile_now(app: &TestApp, admin: &Browser, system: &str) {
+    let page = admin.get(&app.url(system)).await;
+    let r = admin
+        .post(
+            &app.url(format!("{system}/reconcile")),
+            &[("csrf_token", &page.csrf())],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+}
+
+/// How many operations wait for the system, as its page says.
+async fn waiting(app: &TestApp, admin: &Browser, system: &str) -> String {
+    let page = admin.get(&app.url(system)).await;
+    let label = "<dt>Operations waiting</dt><dd>";
+    let at = page.body.find(label).expect("the count") + label.len();
+    page.body[at..].split('<').next().unwrap().to_string()
+}
+
 async fn assignments_tab(app: &TestApp, admin: &Browser) -> Page {
     let employees = package_named(app, EMPLOYEES).await;
     admin
@@ -503,12 +523,7 @@ both!(
         .unwrap()
         .success()
         .unwrap();
-        let page = admin.get(&app.url(&system)).await;
-        let reconcile = app.url(format!("{system}/reconcile"));
-        let r = admin
-            .post(&reconcile, &[("csrf_token", &page.csrf())])
-            .await;
-        assert_eq!(r.status, 303);
+        reconcile_now(&app, &admin, &system).await;
         // Not taken for someone Gatehouse did not grant: he stays, and the
         // worker's save finds him there.
         assert!(ldap_members(&group_dn).await.contains(&eric_dn));
@@ -548,14 +563,7 @@ both!(
         .unwrap();
 
         // Report only: the drift is shown, nothing changes.
-        let page = admin.get(&app.url(&system)).await;
-        let r = admin
-            .post(
-                &app.url(format!("{system}/reconcile")),
-                &[("csrf_token", &page.csrf())],
-            )
-            .await;
-        assert_eq!(r.status, 303);
+        reconcile_now(&app, &admin, &system).await;
         let page = admin.get(&app.url(&system)).await;
         assert!(page.has("1 differ from Gatehouse"), "{}", page.body);
         assert!(
@@ -573,20 +581,9 @@ both!(
         // Add and remove: both are queued for the worker with the audit
         // entry, and the worker puts the directory in line.
         save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
-        let page = admin.get(&app.url(&system)).await;
-        admin
-            .post(
-                &app.url(format!("{system}/reconcile")),
-                &[("csrf_token", &page.csrf())],
-            )
-            .await;
+        reconcile_now(&app, &admin, &system).await;
         assert_eq!(ldap_members(&group_dn).await, vec![intruder.clone()]);
-        let page = admin.get(&app.url(&system)).await;
-        assert!(
-            page.has("<dt>Operations waiting</dt><dd>2</dd>"),
-            "{}",
-            page.body
-        );
+        assert_eq!(waiting(&app, &admin, &system).await, "2");
         let audit = admin
             .get(&app.url(format!("{}?q=Reconcile", routes::ADMIN_AUDIT)))
             .await;
@@ -594,12 +591,7 @@ both!(
         assert!(audit.has(&intruder), "{}", audit.body);
         provision(&app, &clock).await;
         assert_eq!(ldap_members(&group_dn).await, vec![eric_dn]);
-        let page = admin.get(&app.url(&system)).await;
-        assert!(
-            page.has("<dt>Operations waiting</dt><dd>0</dd>"),
-            "{}",
-            page.body
-        );
+        assert_eq!(waiting(&app, &admin, &system).await, "0");
     }
 );
 
@@ -631,14 +623,7 @@ both!(
         .unwrap()
         .success()
         .unwrap();
-        let page = admin.get(&app.url(&system)).await;
-        let r = admin
-            .post(
-                &app.url(format!("{system}/reconcile")),
-                &[("csrf_token", &page.csrf())],
-            )
-            .await;
-        assert_eq!(r.status, 303);
+        reconcile_now(&app, &admin, &system).await;
         // Her removal is queued; then she is granted the group, and the
         // worker adds her (the removal waiting while she is not yet known
         // in the directory).
@@ -653,12 +638,7 @@ both!(
         clock.advance(Duration::minutes(2));
         provision(&app, &clock).await;
         assert!(ldap_members(&group_dn).await.contains(&emma_dn));
-        let page = admin.get(&app.url(&system)).await;
-        assert!(
-            page.has("<dt>Operations waiting</dt><dd>0</dd>"),
-            "{}",
-            page.body
-        );
+        assert_eq!(waiting(&app, &admin, &system).await, "0");
     }
 );
 
