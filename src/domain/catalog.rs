@@ -140,7 +140,7 @@ impl RequiredAttribute {
         if v.chars().count() > max {
             return Err(format!("At most {max} characters."));
         }
-        if long && v.chars().any(|c| c.is_control() && c != '\n') {
+        if long && v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
             return Err("Control characters are not allowed here.".into());
         }
         if !long && v.chars().any(char::is_control) {
@@ -154,8 +154,13 @@ impl RequiredAttribute {
 
     /// Whether the value is answered as long text: several lines, in a
     /// larger box.
+    /// Built-in attributes (names, job title, department) stay one line
+    /// whatever the format: the directory and mail headers read them so.
     pub fn is_long(&self) -> bool {
         self.answer_format == AnswerFormat::LongText
+            && !BUILT_IN_REQUIRABLE
+                .iter()
+                .any(|b| b.eq_ignore_ascii_case(&self.attribute_name))
     }
 
     /// The most characters its value may have.
@@ -421,6 +426,12 @@ mod tests {
             Err("At most 1000 characters.".into())
         );
         assert!(long.value_for("", Some("bell\u{7}")).is_err());
+        // A built-in attribute stays one line, whatever its format.
+        let title = RequiredAttribute {
+            attribute_name: "jobTitle".into(),
+            ..long.clone()
+        };
+        assert!(title.value_for("", Some("Two\r\nlines")).is_err());
         let short = attribute(AnswerFormat::ShortText);
         assert!(short.value_for("", Some("Two\r\nlines")).is_err());
         assert_eq!(

@@ -314,7 +314,7 @@ pub fn parse_custom_attributes(text: &str) -> Result<BTreeMap<String, String>, S
             ));
         }
         if out
-            .insert(name.to_string(), value.trim().to_string())
+            .insert(name.to_string(), unescape_value(value.trim()))
             .is_some()
         {
             return Err(format!("Line {}: `{name}` is given twice.", n + 1));
@@ -338,9 +338,35 @@ pub fn validate_attribute_name(name: &str) -> Result<(), String> {
 pub fn format_custom_attributes(attrs: &BTreeMap<String, String>) -> String {
     attrs
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|(k, v)| format!("{k}={}", escape_value(v)))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A value on its one line: a line break (a long-text answer's) is written
+/// `\n`, and a backslash `\\`, so that every value reads back as it was.
+fn escape_value(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+/// The value a line holds, its `\n` a line break and `\\` a backslash.
+fn unescape_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some('n')) => {
+                out.push('\n');
+                chars.next();
+            }
+            ('\\', Some('\\')) => {
+                out.push('\\');
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -365,6 +391,15 @@ mod tests {
         assert_eq!(a.get("costCenter").unwrap(), "42");
         assert_eq!(a.get("badge").unwrap(), "B-7");
         assert!(parse_custom_attributes("nonsense").is_err());
+        // A long-text value's lines, and backslashes, read back as they were.
+        let lines: BTreeMap<String, String> = [
+            ("site".to_string(), "CC-7\nNorth wing".to_string()),
+            ("share".to_string(), r"\\srv\new".to_string()),
+        ]
+        .into();
+        let written = format_custom_attributes(&lines);
+        assert_eq!(written.lines().count(), 2, "{written}");
+        assert_eq!(parse_custom_attributes(&written).unwrap(), lines);
         assert!(parse_custom_attributes("jobTitle=x").is_err());
         assert!(parse_custom_attributes("a=1\na=2").is_err());
         assert!(parse_custom_attributes("1a=1").is_err());

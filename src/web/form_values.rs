@@ -62,9 +62,16 @@ impl FormValues {
     pub fn answers(&self) -> HashMap<String, Vec<String>> {
         self.0
             .iter()
-            .filter(|(k, _)| k.starts_with('q'))
+            .filter(|(k, _)| is_answer(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
+    }
+
+    /// The same fields without the answers to questions (`q…`): another
+    /// policy asks its own questions under the same names.
+    pub fn without_answers(mut self) -> FormValues {
+        self.0.retain(|k, _| !is_answer(k));
+        self
     }
 
     /// The required attributes' values (`attr_…`), the first of each.
@@ -90,4 +97,10 @@ impl FormValues {
     pub fn all(&self) -> &HashMap<String, Vec<String>> {
         &self.0
     }
+}
+
+/// Whether a field is an answer to a question: `q` and its number.
+fn is_answer(k: &str) -> bool {
+    k.strip_prefix('q')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -45,11 +45,15 @@ pub(crate) async fn assign(
             let start = form.body[..at].rfind("value=\"").unwrap() + 7;
             let id = form.body[start..].split('"').next().unwrap().to_string();
             let csrf = form.csrf();
+            // Coming from another policy, an answer typed for its question
+            // is not carried over to this one's; the rest is kept.
             let switch = [
                 ("csrf_token", csrf.as_str()),
                 ("policy", id.as_str()),
+                ("shown_policy", "another"),
                 ("switch", "policy"),
                 ("justification", "Typed first"),
+                ("q1", "Typed answer"),
             ];
             form = admin.post(&url, &switch).await;
             assert!(
@@ -58,6 +62,7 @@ pub(crate) async fn assign(
                 "{}",
                 form.body
             );
+            assert!(!form.has("Typed answer"), "{}", form.body);
             id
         }
         None => form.input("policy").unwrap(),
@@ -786,6 +791,7 @@ async fn a_picker_without_the_script_searches_and_picks() {
     let admin = Browser::new();
     app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
     let package = package_id(&app, "Slack administration").await;
+    let guests = package_id(&app, "Marketing resources for guests").await;
     let url = app.url(routes::ADMIN_PACKAGE_SETTINGS.id(&package));
     let settings = admin.get(&url).await;
     assert!(settings.has("name=\"pickq:incompatible_groups\""));
@@ -797,12 +803,20 @@ async fn a_picker_without_the_script_searches_and_picks() {
         Some("Save")
     );
     let forms = [
-        // Never Add: an Enter meant for a search must not assign anyone.
+        // Never Add: an Enter meant for a search must not assign anyone,
+        // nor switch the policy where there are several.
         (
             admin
                 .get(&app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&package)))
                 .await,
             routes::ADMIN_PACKAGE_ASSIGN.id(&package),
+            "Search people",
+        ),
+        (
+            admin
+                .get(&app.url(routes::ADMIN_PACKAGE_ASSIGN.id(&guests)))
+                .await,
+            routes::ADMIN_PACKAGE_ASSIGN.id(&guests),
             "Search people",
         ),
         (

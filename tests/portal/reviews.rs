@@ -119,14 +119,6 @@ both!(
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;
         let package = package(&app, &clock, "Reviewed tools").await;
-        // Reviews not yet on: the first would start today, as Entra's does.
-        let (_, form) = everyone_policy(&app, &admin, &package).await;
-        let today = clock.now().format("%Y-%m-%d").to_string();
-        assert!(
-            form.has(&format!(r#"name="rv_start" value="{today}""#)),
-            "{}",
-            form.body
-        );
         let day = (clock.now() + Duration::days(40))
             .format("%Y-%m-%d")
             .to_string();
@@ -892,4 +884,68 @@ fn weekly_self_review(today: &str) -> [(&'static str, &str); 5] {
         ("rv_reviewers", "self"),
         ("rv_no_response", "keepAccess"),
     ]
+}
+
+/// A policy without reviews offers a first review starting today: the
+/// organization's today, whose days reviews count, even for an
+/// administrator who reads times in another zone.
+#[tokio::test]
+async fn a_first_review_starts_on_the_organizations_today() {
+    use chrono::Timelike;
+    let (app, admin, clock) = demo(Backend::Sqlite).await;
+    let package = package(&app, &clock, "Reviewed tools").await;
+    // A zone whose date is not UTC's at this moment.
+    let now = clock.now();
+    let zone = if now.hour() >= 10 {
+        "Pacific/Kiritimati"
+    } else {
+        "Pacific/Pago_Pago"
+    };
+    assert_eq!(organization_zone(&app, &admin, zone).await.status, 303);
+    let profile = admin.get(&app.url(routes::PROFILE)).await;
+    let utc = [
+        ("csrf_token", profile.csrf()),
+        ("time_zone", "UTC".to_string()),
+    ];
+    let utc = utc.each_ref().map(|(k, v)| (*k, v.as_str()));
+    assert_eq!(
+        admin.post(&app.url(routes::PROFILE), &utc).await.status,
+        303
+    );
+    let tz: chrono_tz::Tz = zone.parse().unwrap();
+    let today = now.with_timezone(&tz).format("%Y-%m-%d").to_string();
+    assert_ne!(today, now.format("%Y-%m-%d").to_string());
+    let (_, form) = everyone_policy(&app, &admin, &package).await;
+    assert!(
+        form.has(&format!(r#"name="rv_start" value="{today}""#)),
+        "{}",
+        form.body
+    );
+}
+
+/// A policy refused for its name marks its Basics tab, where the name is,
+/// and not Requests.
+#[tokio::test]
+async fn a_policy_refused_for_its_name_marks_its_basics() {
+    let (app, admin, clock) = demo(Backend::Sqlite).await;
+    let package = package(&app, &clock, "Named tools").await;
+    let (edit, form) = everyone_policy(&app, &admin, &package).await;
+    let fields = [
+        ("csrf_token", form.csrf()),
+        ("policy_name", String::new()),
+        ("scope", "allMemberUsers".into()),
+        ("enabled", "on".into()),
+        ("enable_requests", "on".into()),
+        ("expiration_type", "never".into()),
+        ("q_count", "0".into()),
+    ];
+    let fields = fields.each_ref().map(|(k, v)| (*k, v.as_str()));
+    let refused = admin.post(&app.url(&edit), &fields).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.has(r##"href="#step-basics" class="has-errors""##),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.has(r##"href="#step-requests" class="has-errors""##));
 }

@@ -92,9 +92,12 @@ impl<W: ConsoleWho> Ctx<W> {
         self.who.actor()
     }
 
-    /// Today in the viewer's time zone (a form's first day).
-    pub fn today(&self) -> chrono::NaiveDate {
-        self.now().with_timezone(&self.who.tz).date_naive()
+    /// Today in the organization's time zone, whose days schedules count
+    /// (a first access review's default day).
+    pub fn organization_today(&self) -> chrono::NaiveDate {
+        self.now()
+            .with_timezone(&self.who.organization_tz)
+            .date_naive()
     }
 
     /// Goes to the object just made, saying "<What> <name> created.".

@@ -27,6 +27,9 @@ pub struct CurrentUser {
     pub flash: Option<Flash>,
     /// Where times are shown for them.
     pub tz: Tz,
+    /// The organization's time zone (Settings; else UTC), whose days
+    /// schedules such as access reviews count.
+    pub organization_tz: Tz,
 }
 
 impl CurrentUser {
@@ -105,6 +108,7 @@ pub async fn load_current_user(req: &HttpRequest) -> Result<Option<CurrentUser>,
                 // a guest keeps none of them.
                 delegated: delegated && !user.is_guest(),
                 tz: viewer_time_zone(req, &session, &organization_time_zone),
+                organization_tz: crate::web::format::time_zone(&organization_time_zone),
                 user: *user,
             }))
         }

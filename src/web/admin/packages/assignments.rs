@@ -394,10 +394,16 @@ pub(super) async fn assign(
         let e = FieldErrors::new();
         return assign_page(&cx, &id, &chosen, values, e, matches).await;
     }
-    // "Use this policy": the form again, with that policy's questions.
+    // "Use this policy": the form again, with that policy's questions,
+    // none of them answered with what was typed for another's.
     if field("switch") == "policy" {
+        let kept = if field("shown_policy") == chosen {
+            values
+        } else {
+            values.without_answers()
+        };
         let (e, none) = (FieldErrors::new(), Matches::default());
-        return assign_page(&cx, &id, &chosen, values, e, none).await;
+        return assign_page(&cx, &id, &chosen, kept, e, none).await;
     }
     let users = emails(&values);
     let (guest_email, guest_name) = (field("guest_email"), field("guest_name"));

@@ -266,6 +266,19 @@ macro_rules! form_accessors {
                     .iter()
                     .any(|(k, _)| super::wizard::step_of(k) == step)
             }
+            /// As `step_has_errors`, on the policy page, whose Basics tab
+            /// holds the name and description the wizard asks in Requests.
+            fn policy_step_has_errors(&self, step: &str) -> bool {
+                self.errors.iter().any(|(k, _)| {
+                    let basics = matches!(k.as_str(), "display_name" | "policy_description");
+                    let of = if basics {
+                        "basics"
+                    } else {
+                        super::wizard::step_of(k)
+                    };
+                    of == step
+                })
+            }
             fn choice_lines(&self, i: &usize) -> Vec<String> {
                 super::policy_form::choice_lines(&self.f, *i)
             }

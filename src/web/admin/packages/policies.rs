@@ -96,7 +96,7 @@ async fn form_page(
         if let Some((settings, emails, groups)) = &context.review {
             policy_form::set_review(&mut f, settings, emails, groups);
         }
-        policy_form::review_defaults(&mut f, cx.today());
+        policy_form::review_defaults(&mut f, cx.organization_today());
     }
     let title = format!("Policy of {}", package.display_name);
     render_status(
@@ -121,7 +121,7 @@ pub(super) async fn new(cx: PackageConsole<ManagePackages>, path: web::Path<Stri
         &cx,
         &id,
         None,
-        policy_form::defaults("", cx.today()),
+        policy_form::defaults("", cx.organization_today()),
         FieldErrors::new(),
         Matches::default(),
     )

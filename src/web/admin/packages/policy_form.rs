@@ -48,8 +48,8 @@ pub fn on(f: &Fields, k: &str) -> bool {
 }
 
 /// The fields of a new policy: the walkthrough's defaults.
-/// A new policy's fields; `today` is the day in the viewer's time zone,
-/// which a first access review starts on unless changed.
+/// A new policy's fields; `today` is the day in the organization's time
+/// zone, which a first access review starts on unless changed.
 pub fn defaults(name: &str, today: NaiveDate) -> Fields {
     let mut f = Fields::new();
     for (k, v) in [
@@ -73,7 +73,8 @@ pub fn defaults(name: &str, today: NaiveDate) -> Fields {
 }
 
 /// The access review fields a policy without reviews starts from: the
-/// first review today (`today`, in the viewer's time zone), as Entra's.
+/// first review today (`today`, in the organization's time zone, whose
+/// days reviews count), as Entra's.
 pub fn review_defaults(f: &mut Fields, today: NaiveDate) {
     f.entry("rv_start".to_string())
         .or_insert_with(|| today.format("%Y-%m-%d").to_string());

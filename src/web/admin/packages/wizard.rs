@@ -140,7 +140,7 @@ pub struct StartQuery {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn start(cx: Wizarding, q: web::Query<StartQuery>) -> Reply {
-    let mut f = policy_form::defaults("Initial policy", cx.today());
+    let mut f = policy_form::defaults("Initial policy", cx.organization_today());
     if let Some(c) = q.catalog.as_deref().and_then(CatalogId::parse) {
         f.insert("catalog".into(), c.to_string());
     }
