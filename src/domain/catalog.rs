@@ -153,9 +153,9 @@ impl RequiredAttribute {
     }
 
     /// Whether the value is answered as long text: several lines, in a
-    /// larger box.
-    /// Built-in attributes (names, job title, department) stay one line
-    /// whatever the format: the directory and mail headers read them so.
+    /// larger box. Built-in attributes (names, job title, department) stay
+    /// one line whatever the format: the directory and mail headers read
+    /// them so.
     pub fn is_long(&self) -> bool {
         self.answer_format == AnswerFormat::LongText
             && !BUILT_IN_REQUIRABLE

@@ -614,14 +614,14 @@ async fn reconcile_link(
     // Removals are queued with this run's record and audit, and the worker
     // applies them as it applies every removal; queued, they are on their
     // way out rather than unexpected.
-    let mut still_unexpected = result.unexpected.clone();
-    let mut to_remove = Vec::new();
-    if removes {
-        to_remove =
+    let (to_remove, still_unexpected) = if removes {
+        let queued =
             provisioning::queue_removals(&mut tx, &link.id, &system.id, &result.unexpected, now)
                 .await?;
-        still_unexpected.clear();
-    }
+        (queued, vec![])
+    } else {
+        (vec![], result.unexpected.clone())
+    };
     result.removals = to_remove.len();
     connected_systems::record_reconciliation(
         &mut tx,

@@ -113,9 +113,10 @@ const REMOVAL_WAITS_SECONDS: i64 = 60;
 /// again, since the target was read: one whose system is no longer set to
 /// remove, or whose member Gatehouse now grants (someone holding the link's
 /// role, or with an operation waiting on it, known in the target by that
-/// value), is superseded; one on a group where
-/// someone not yet named by the target is being added waits a minute, since
-/// the member could be them.
+/// value), is superseded; one on a group where someone not yet named by the
+/// target is being added waits a minute, since the member could be them.
+/// (The check is made at the claim: a grant made between it and the
+/// removal, seconds later, is put back by the next reconciliation.)
 async fn recheck_removals(conn: &mut Conn, now: DateTime<Utc>) -> Result<()> {
     const DUE_REMOVAL: &str =
         "o.member_value IS NOT NULL AND o.state = 'pending' AND o.next_attempt_at <= $1";
