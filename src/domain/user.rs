@@ -313,10 +313,8 @@ pub fn parse_custom_attributes(text: &str) -> Result<BTreeMap<String, String>, S
                 n + 1
             ));
         }
-        if out
-            .insert(name.to_string(), unescape_value(value.trim()))
-            .is_some()
-        {
+        let value = unescape_value(value.trim()).map_err(|m| format!("Line {}: {m}", n + 1))?;
+        if out.insert(name.to_string(), value).is_some() {
             return Err(format!("Line {}: `{name}` is given twice.", n + 1));
         }
     }
@@ -349,24 +347,34 @@ fn escape_value(v: &str) -> String {
     v.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
-/// The value a line holds, its `\n` a line break and `\\` a backslash.
-fn unescape_value(v: &str) -> String {
+/// The longest custom attribute value (SCIM's longest text).
+const MAX_CUSTOM_VALUE: usize = 1_024;
+
+/// The value a line holds, its `\n` a line break and `\\` a backslash;
+/// any other backslash is refused rather than read as something else, as
+/// are control characters but line breaks and tabs.
+fn unescape_value(v: &str) -> Result<String, String> {
     let mut out = String::with_capacity(v.len());
     let mut chars = v.chars();
     while let Some(c) = chars.next() {
-        match (c, chars.clone().next()) {
-            ('\\', Some('n')) => {
-                out.push('\n');
-                chars.next();
+        match c {
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('\\') => out.push('\\'),
+                _ => return Err("write a backslash as \\\\ (and a line break as \\n).".into()),
+            },
+            c if c.is_control() && c != '\t' => {
+                return Err("control characters are not allowed in a value.".into());
             }
-            ('\\', Some('\\')) => {
-                out.push('\\');
-                chars.next();
-            }
-            _ => out.push(c),
+            c => out.push(c),
         }
     }
-    out
+    if out.chars().count() > MAX_CUSTOM_VALUE {
+        return Err(format!(
+            "a value has at most {MAX_CUSTOM_VALUE} characters."
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -400,6 +408,9 @@ mod tests {
         let written = format_custom_attributes(&lines);
         assert_eq!(written.lines().count(), 2, "{written}");
         assert_eq!(parse_custom_attributes(&written).unwrap(), lines);
+        // A lone backslash is refused, not read as something else.
+        assert!(parse_custom_attributes(r"path=C:\temp").is_err());
+        assert!(parse_custom_attributes(&format!("long={}", "x".repeat(1_025))).is_err());
         assert!(parse_custom_attributes("jobTitle=x").is_err());
         assert!(parse_custom_attributes("a=1\na=2").is_err());
         assert!(parse_custom_attributes("1a=1").is_err());

@@ -518,7 +518,15 @@ pub async fn reconcile(
     };
     let mut out = Vec::new();
     for l in &links {
-        let r = reconcile_link(store, actor, &s, l, &mut session, now).await?;
+        // One link's failure (its transaction rolled back) leaves the
+        // others to be reconciled.
+        let r = match reconcile_link(store, actor, &s, l, &mut session, now).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(link = %l.id, error = %e, "reconciliation of a link failed");
+                Err("the link could not be reconciled; the log says why".to_string())
+            }
+        };
         out.push((l.external_name.clone(), r));
     }
     session.close().await;

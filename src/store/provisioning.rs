@@ -162,9 +162,14 @@ const REMOVAL_COLUMNS: &[&str] = &[
 ];
 
 /// The key a reconciliation's removal of `member` is queued under, in the
-/// place of a person's id.
+/// place of a person's id: a digest of the value in lower case, so that a
+/// value of any length fits the column's indexes (the value itself is kept
+/// in `member_value`, which none indexes).
 fn removal_key(member: &str) -> String {
-    format!("reconcile:{}", member.to_lowercase())
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(member.to_lowercase().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("reconcile:{hex}")
 }
 
 /// Queues the removal of members of the link's group that Gatehouse did

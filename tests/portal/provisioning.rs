@@ -1582,3 +1582,33 @@ both!(
         assert!(!has(&held_by(&app, ERIC).await, buyer));
     }
 );
+
+/// A member Gatehouse did not grant, under a value longer than an index
+/// entry may be (a DN of 3,200 random characters), is queued for removal and removed
+/// like any other, on PostgreSQL, whose indexes have that limit.
+#[tokio::test]
+async fn a_member_with_a_very_long_value_is_removed_like_any_other() {
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let (ou, group_dn, system) = eric_assigned_through_ldap(&app, &admin).await;
+    provision(&app, &clock).await;
+    save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
+    // Random, so that no compression brings it under the limit.
+    let random: String = (0..100)
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect();
+    let long = format!("cn={random},{ou}");
+    let mut l = ldap().await;
+    let value = [long.clone()].into_iter().collect();
+    l.modify(&group_dn, vec![ldap3::Mod::Add("member".into(), value)])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    reconcile_now(&app, &admin, &system).await;
+    assert_eq!(waiting(&app, &admin, &system).await, "1");
+    provision(&app, &clock).await;
+    assert_eq!(
+        ldap_members(&group_dn).await,
+        vec![format!("uid=eric,ou=people,{ou}")]
+    );
+}
