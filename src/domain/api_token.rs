@@ -3,7 +3,6 @@
 //! SHA-256 is kept, so a stolen database does not give the tokens away.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 
 use crate::domain::request::local_to_utc;
 use crate::domain::validation::{FieldErrors, required_text};
@@ -39,8 +38,7 @@ pub const PREFIX: &str = "ghs_";
 
 /// The stored form of a token.
 pub fn hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::digest::sha256_hex(token)
 }
 
 /// The first characters, shown on the console to tell tokens apart.

@@ -38,6 +38,7 @@ pub mod catalog_role;
 pub mod connected_org;
 pub mod connected_system;
 pub mod custom_extension;
+pub mod digest;
 pub mod directory;
 pub mod directory_import;
 pub mod ids;

@@ -369,9 +369,7 @@ const CLIENT_CODES_PER_MINUTE: i64 = 5;
 const CLIENT_CODES_PER_HOUR: i64 = 30;
 
 fn code_hash(id: &str, code: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{id}:{code}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::digest::sha256_hex(&format!("{id}:{code}"))
 }
 
 /// Sends a one-time sign-in code to the address. Whether anyone with the

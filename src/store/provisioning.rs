@@ -166,10 +166,8 @@ const REMOVAL_COLUMNS: &[&str] = &[
 /// value of any length fits the column's indexes (the value itself is kept
 /// in `member_value`, which none indexes).
 fn removal_key(member: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(member.to_lowercase().as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("reconcile:{hex}")
+    let digest = crate::domain::digest::sha256_hex(&member.to_lowercase());
+    format!("reconcile:{digest}")
 }
 
 /// Queues the removal of members of the link's group that Gatehouse did

@@ -539,19 +539,22 @@ both!(
             }
             assert_eq!(b.post(&settings, &form).await.status, 303);
         };
+        // Someone no longer offered the package: not on their home page,
+        // and its link says why.
+        let shut_out = async |who: &Browser, name: &str, package: &str, says: &str| {
+            assert!(!who.get(&app.url(routes::HOME)).await.has(name));
+            let page = who.get(&app.url(routes::PACKAGE.id(package))).await;
+            assert!(page.has(says), "{}", page.body);
+        };
         save(true).await;
-        assert!(
-            !gary
-                .get(&app.url(routes::HOME))
-                .await
-                .has("Marketing resources for guests")
-        );
-        let page = gary.get(&app.url(routes::PACKAGE.id(&guests))).await;
-        assert!(
-            page.has("This access package does not exist, or you are not among the people who can request it."),
-            "{}",
-            page.body
-        );
+        let not_for_her = "This access package does not exist, or you are not among the people who can request it.";
+        shut_out(
+            &gary,
+            "Marketing resources for guests",
+            &guests,
+            not_for_her,
+        )
+        .await;
         assert!(
             eric.get(&app.url(routes::HOME))
                 .await
@@ -560,17 +563,7 @@ both!(
 
         // Disabled: nobody requests from it, and Eric is told why.
         save(false).await;
-        assert!(
-            !eric
-                .get(&app.url(routes::HOME))
-                .await
-                .has("Marketing resources for employees")
-        );
-        let page = eric.get(&app.url(routes::PACKAGE.id(&employees))).await;
-        assert!(
-            page.has("New requests for this access package are turned off at the moment."),
-            "{}",
-            page.body
-        );
+        let off = "New requests for this access package are turned off at the moment.";
+        shut_out(&eric, "Marketing resources for employees", &employees, off).await;
     }
 );
