@@ -1,5 +1,8 @@
 //! Groups, applications and sites: the built-in resources people get access to.
 
+use uuid::Uuid;
+
+use super::catalog::OriginSystem;
 use super::ids::{ApplicationId, GroupId, SiteId};
 use super::validation::{FieldErrors, optional_long_text, optional_text, required_text};
 
@@ -221,6 +224,32 @@ mod tests {
     }
 
     #[test]
+    fn a_resource_is_parsed_as_its_kind() {
+        let upper = "6F9619FF-8B86-D011-B42D-00C04FC964FF";
+        let r = ResourceRef::parse(OriginSystem::SharePointOnline, upper).unwrap();
+        assert_eq!(r.id, upper.to_lowercase(), "ids are canonical");
+        assert!(ResourceRef::parse(OriginSystem::AadGroup, "../groups").is_none());
+        // The same field means a group's type, an application's roles, a
+        // site's address; each kind's errors name its own field.
+        let group = ResourceRef::new(OriginSystem::AadGroup);
+        let e = Entered::parse(&group, "G", "", "https://x.test")
+            .err()
+            .unwrap();
+        assert!(e.get("group_type").is_some());
+        let site = ResourceRef::new(OriginSystem::SharePointOnline);
+        let e = Entered::parse(&site, "S", "", "security").err().unwrap();
+        assert!(e.get("url").is_some());
+        let apps = ResourceRef::new(OriginSystem::AadApplication);
+        match Entered::parse(&apps, "A", "", "Owner\nUser").unwrap() {
+            Entered::Application(id, p) => {
+                assert_eq!(id.as_str(), apps.id);
+                assert_eq!(p.roles, vec!["Owner", "User"]);
+            }
+            _ => panic!("an application's form makes an application"),
+        }
+    }
+
+    #[test]
     fn group_type_must_be_known() {
         assert!(
             GroupProfile::parse("G", "", "distribution")
@@ -238,4 +267,71 @@ pub enum Named<'a> {
     Group(&'a GroupId, &'a GroupProfile),
     Application(&'a ApplicationId, &'a ApplicationProfile),
     Site(&'a SiteId, &'a SiteProfile),
+}
+
+/// Which group, application or site: its kind, named as a catalog names a
+/// resource's origin, and its id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceRef {
+    pub origin: OriginSystem,
+    pub id: String,
+}
+
+impl ResourceRef {
+    /// A new one of the kind `origin` names.
+    pub fn new(origin: OriginSystem) -> Self {
+        let id = Uuid::new_v4().to_string();
+        ResourceRef { origin, id }
+    }
+
+    /// Parses an id from a URL or form; only canonical UUIDs are ids.
+    pub fn parse(origin: OriginSystem, raw: &str) -> Option<Self> {
+        let id = Uuid::parse_str(raw.trim()).ok()?.to_string();
+        Some(ResourceRef { origin, id })
+    }
+}
+
+/// A group, an application or a site with its profile as entered, and the
+/// id it is saved under.
+pub enum Entered {
+    Group(GroupId, GroupProfile),
+    Application(ApplicationId, ApplicationProfile),
+    Site(SiteId, SiteProfile),
+}
+
+impl Entered {
+    /// Reads what was entered for `r`: the name and description all three
+    /// kinds have, and `own`, the field of its kind: a group's type, an
+    /// application's roles (one per line), a site's address.
+    pub fn parse(
+        r: &ResourceRef,
+        name: &str,
+        description: &str,
+        own: &str,
+    ) -> Result<Self, FieldErrors> {
+        let id = r.id.clone();
+        Ok(match r.origin {
+            OriginSystem::AadGroup => {
+                let p = GroupProfile::parse(name, description, own)?;
+                Entered::Group(GroupId::from_stored(id), p)
+            }
+            OriginSystem::AadApplication => {
+                let p = ApplicationProfile::parse(name, description, own)?;
+                Entered::Application(ApplicationId::from_stored(id), p)
+            }
+            OriginSystem::SharePointOnline => {
+                let p = SiteProfile::parse(name, description, own)?;
+                Entered::Site(SiteId::from_stored(id), p)
+            }
+        })
+    }
+
+    /// What saving it writes.
+    pub fn named(&self) -> Named<'_> {
+        match self {
+            Entered::Group(id, p) => Named::Group(id, p),
+            Entered::Application(id, p) => Named::Application(id, p),
+            Entered::Site(id, p) => Named::Site(id, p),
+        }
+    }
 }

@@ -6,13 +6,11 @@ use serde_json::{Value, json};
 use super::{ServiceError, fetch, found, invalid, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::OriginSystem;
-use crate::domain::directory::{GroupRole, Named, SiteRole};
+use crate::domain::directory::{GroupRole, Named, ResourceRef, SiteRole};
 use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
 use crate::domain::user::User;
 use crate::domain::user::{UserProfile, format_custom_attributes};
-use crate::store::directory::{
-    AppRoleRow, ApplicationRow, GroupRow, Held, HeldRole, Holder, ResourceSummary, SiteRow, Write,
-};
+use crate::store::directory::{AppRoleRow, Held, HeldRole, Holder, ResourceSummary, Write};
 use crate::store::users::{IdentityRow, UserSummary};
 use crate::store::{self, Page, PageAt, Store, StoreError, audit, directory as dir, users};
 
@@ -425,11 +423,68 @@ pub async fn resources(
     fetch(store, async |c| dir::search(c, origin, q, at).await).await
 }
 
-/// A group and the people who hold its roles.
+/// A group, application or site, what only its kind has, and who holds its
+/// roles.
+pub struct ResourceView {
+    pub display_name: String,
+    pub description: Option<String>,
+    pub detail: Detail,
+    pub holders: Vec<Holder>,
+}
+
+/// What a resource has that only its kind has.
+pub enum Detail {
+    Group {
+        group_type: String,
+    },
+    /// Its roles, each with how many hold it.
+    Application {
+        roles: Vec<AppRoleRow>,
+    },
+    Site {
+        url: String,
+    },
+}
+
+/// The group, application or site `r` names.
 #[tracing::instrument(skip_all)]
-pub async fn group(store: &Store, id: &GroupId) -> Result<(GroupRow, Vec<Holder>), ServiceError> {
-    let get = async |c: &mut store::Conn| dir::get_group(c, id).await;
-    with_holders(store, get, async |c| dir::group_holders(c, id).await).await
+pub async fn resource(store: &Store, r: &ResourceRef) -> Result<ResourceView, ServiceError> {
+    let id = r.id.clone();
+    match r.origin {
+        OriginSystem::AadGroup => {
+            let id = GroupId::from_stored(id);
+            let get = async |c: &mut store::Conn| dir::get_group(c, &id).await;
+            let (g, holders) =
+                with_holders(store, get, async |c| dir::group_holders(c, &id).await).await?;
+            let detail = Detail::Group {
+                group_type: g.group_type,
+            };
+            Ok(view(g.display_name, g.description, detail, holders))
+        }
+        OriginSystem::AadApplication => application(store, &ApplicationId::from_stored(id)).await,
+        OriginSystem::SharePointOnline => {
+            let id = SiteId::from_stored(id);
+            let get = async |c: &mut store::Conn| dir::get_site(c, &id).await;
+            let (site, holders) =
+                with_holders(store, get, async |c| dir::site_holders(c, &id).await).await?;
+            let detail = Detail::Site { url: site.url };
+            Ok(view(site.display_name, site.description, detail, holders))
+        }
+    }
+}
+
+fn view(
+    display_name: String,
+    description: Option<String>,
+    detail: Detail,
+    holders: Vec<Holder>,
+) -> ResourceView {
+    ResourceView {
+        display_name,
+        description,
+        detail,
+        holders,
+    }
 }
 
 /// An object (`get`) and the people who hold its roles, read together.
@@ -537,27 +592,15 @@ fn role_article(role: GroupRole) -> &'static str {
 }
 
 /// An application, its roles and the people who hold them.
-#[tracing::instrument(skip_all)]
-pub async fn application(
-    store: &Store,
-    id: &ApplicationId,
-) -> Result<(ApplicationRow, Vec<AppRoleRow>, Vec<Holder>), ServiceError> {
+async fn application(store: &Store, id: &ApplicationId) -> Result<ResourceView, ServiceError> {
     read(store, async |c| {
         let app = found(dir::get_application(c, id).await?)?;
-        Ok((
-            app,
-            dir::app_roles(c, id).await?,
-            dir::application_holders(c, id).await?,
-        ))
+        let roles = dir::app_roles(c, id).await?;
+        let holders = dir::application_holders(c, id).await?;
+        let detail = Detail::Application { roles };
+        Ok(view(app.display_name, app.description, detail, holders))
     })
     .await
-}
-
-/// A site and the people who hold its roles.
-#[tracing::instrument(skip_all)]
-pub async fn site(store: &Store, id: &SiteId) -> Result<(SiteRow, Vec<Holder>), ServiceError> {
-    let get = async |c: &mut store::Conn| dir::get_site(c, id).await;
-    with_holders(store, get, async |c| dir::site_holders(c, id).await).await
 }
 
 /// Grants a site role (used by the demo seed; delivery of access packages comes later).

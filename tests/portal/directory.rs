@@ -290,6 +290,97 @@ both!(groups_have_members_and_owners, |backend| async move {
     assert!(list.has("Sales people"));
 });
 
+// Groups, applications and sites share one set of pages; each kind's list
+// and form keep what is its own, and one kind's id is no other kind's page.
+both!(
+    each_kind_of_resource_keeps_its_own_list_and_form,
+    |backend| async move {
+        let (app, b) = admin(backend).await;
+        let kinds = [
+            (
+                routes::ADMIN_GROUPS,
+                "Groups and teams",
+                "placeholder=\"Group name\"",
+                [
+                    "<th>Type</th>",
+                    "<th class=\"num\">Members</th>",
+                    "data-label=\"Type\">Security group</td>",
+                ],
+                "group_type",
+                "Create group",
+            ),
+            (
+                routes::ADMIN_APPLICATIONS,
+                "Applications",
+                "placeholder=\"Application name\"",
+                [
+                    "<th>App roles</th>",
+                    "<th class=\"num\">Role holders</th>",
+                    "data-label=\"App roles\">Owner, User, msiam_access</td>",
+                ],
+                "roles",
+                "Create application",
+            ),
+            (
+                routes::ADMIN_SITES,
+                "Sites",
+                "placeholder=\"Site name\"",
+                [
+                    "<th>Address</th>",
+                    "<th class=\"num\">People with a role</th>",
+                    "data-label=\"Address\">https://contoso.sharepoint.com/sites/Marketing</td>",
+                ],
+                "url",
+                "Create site",
+            ),
+        ];
+        let mut first_ids = vec![];
+        for (paths, title, placeholder, cells, own, button) in kinds {
+            let list = b.get(&app.url(paths.list)).await;
+            assert_eq!(list.status, 200);
+            assert!(
+                list.has(&format!("<h1>{title}</h1>")),
+                "{title}: {}",
+                list.body
+            );
+            assert!(list.has(placeholder), "{title}");
+            for cell in cells {
+                assert!(list.has(cell), "{title} shows {cell}: {}", list.body);
+            }
+            let prefix = format!("href=\"{}/", paths.list);
+            let at = list.body.find(&prefix).expect("an item links to its page") + prefix.len();
+            first_ids.push(list.body[at..at + 36].to_string());
+
+            let form = b.get(&app.url(paths.new)).await;
+            assert_eq!(form.status, 200);
+            assert!(form.has(button), "{title}");
+            for field in ["group_type", "roles", "url"] {
+                assert_eq!(
+                    form.has(&format!("name=\"{field}\"")),
+                    field == own,
+                    "{title}'s form has {field} only if it is its own"
+                );
+            }
+        }
+        // A group's id under applications, an application's under sites, a
+        // site's under groups: none is found.
+        let paths = [
+            routes::ADMIN_APPLICATIONS,
+            routes::ADMIN_SITES,
+            routes::ADMIN_GROUPS,
+        ];
+        for (id, paths) in first_ids.iter().zip(paths) {
+            assert_eq!(b.get(&app.url(paths.item.id(id))).await.status, 404, "{id}");
+        }
+        assert_eq!(
+            b.get(&app.url(routes::ADMIN_GROUPS.item.id("not-an-id")))
+                .await
+                .status,
+            404
+        );
+    }
+);
+
 both!(applications_and_sites_have_roles, |backend| async move {
     let (app, b) = admin(backend).await;
     let csrf = b.get(&app.url(routes::ADMIN_APPLICATIONS.new)).await.csrf();

@@ -6,16 +6,19 @@
 use actix_web::web;
 use serde::Deserialize;
 
+use crate::domain::directory::ResourceRef;
 use crate::domain::directory::{DEFAULT_ACCESS_ROLE, SiteRole};
-use crate::domain::ids::{ApplicationId, ConnectedSystemId, GroupId, ResourceLinkId, SiteId};
+use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
+use crate::service::ServiceError;
 use crate::service::connected_systems::FoundGroup;
 use crate::service::connected_systems::{self as svc, Origin, ResourceLinks};
-use crate::service::{ServiceError, directory};
+use crate::service::directory::{self, Detail, ResourceView};
 use crate::store::connected_systems::LinkRow;
 use crate::web::Reply;
 use crate::web::admin::console::Console;
+use crate::web::admin::resource_kinds::Kind;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::session::RefusedForm;
@@ -60,57 +63,40 @@ struct Resource {
 }
 
 /// The resource a path names.
-async fn resource(cx: &Console, kind: &str, id: &str) -> Result<Resource, AppError> {
-    match kind {
-        "groups" => {
-            let gid = GroupId::parse(id).ok_or(AppError::NotFound)?;
-            let (g, _) = directory::group(cx.store(), &gid).await?;
-            Ok(Resource {
-                kind: "groups",
-                system: "AadGroup",
-                page: routes::ADMIN_GROUPS.item.id(&g.id),
-                id: g.id,
-                name: g.display_name,
-                roles: vec![("member".into(), "Member".into())],
-            })
-        }
-        "applications" => {
-            let aid = ApplicationId::parse(id).ok_or(AppError::NotFound)?;
-            let (a, roles, _) = directory::application(cx.store(), &aid).await?;
-            let roles = if roles.is_empty() {
-                vec![("defaultAccess".into(), DEFAULT_ACCESS_ROLE.into())]
-            } else {
-                roles.into_iter().map(|r| (r.id, r.display_name)).collect()
-            };
-            Ok(Resource {
-                kind: "applications",
-                system: "AadApplication",
-                page: routes::ADMIN_APPLICATIONS.item.id(&a.id),
-                id: a.id,
-                name: a.display_name,
-                roles,
-            })
-        }
-        "sites" => {
-            let sid = SiteId::parse(id).ok_or(AppError::NotFound)?;
-            let (site, _) = directory::site(cx.store(), &sid).await?;
-            Ok(Resource {
-                kind: "sites",
-                system: "SharePointOnline",
-                page: routes::ADMIN_SITES.item.id(&site.id),
-                id: site.id,
-                name: site.display_name,
-                roles: SiteRole::ALL
-                    .iter()
-                    .map(|r| (r.as_str().to_string(), r.label().to_string()))
-                    .collect(),
-            })
-        }
-        _ => Err(AppError::NotFound),
-    }
+async fn resource(cx: &Console, segment: &str, id: &str) -> Result<Resource, AppError> {
+    let kind = Kind::at(segment).ok_or(AppError::NotFound)?;
+    let r = kind.parse_id(id).ok_or(AppError::NotFound)?;
+    let view = directory::resource(cx.store(), &r).await?;
+    Ok(Resource::of(kind, &r, &view))
 }
 
 impl Resource {
+    /// `view`, the resource `r` of `kind`, as linking sees it.
+    fn of(kind: &Kind, r: &ResourceRef, view: &ResourceView) -> Resource {
+        let roles = match &view.detail {
+            Detail::Group { .. } => vec![("member".into(), "Member".into())],
+            Detail::Application { roles } if roles.is_empty() => {
+                vec![("defaultAccess".into(), DEFAULT_ACCESS_ROLE.into())]
+            }
+            Detail::Application { roles } => roles
+                .iter()
+                .map(|r| (r.id.clone(), r.display_name.clone()))
+                .collect(),
+            Detail::Site { .. } => SiteRole::ALL
+                .iter()
+                .map(|r| (r.as_str().to_string(), r.label().to_string()))
+                .collect(),
+        };
+        Resource {
+            kind: kind.segment,
+            system: kind.origin.as_str(),
+            id: r.id.clone(),
+            name: view.display_name.clone(),
+            page: kind.paths.item.id(&r.id),
+            roles,
+        }
+    }
+
     /// The origin of one of its roles; `None` when it has no such role.
     fn origin(&self, role: &str) -> Option<Origin> {
         let (value, label) = match role {
@@ -146,15 +132,16 @@ pub struct LinksPanel {
 }
 
 impl LinksPanel {
-    /// The panel of the resource at `/admin/{kind}/{id}`, with the groups
-    /// the search asks for.
+    /// The panel of `view`, the resource `r` of `kind`, with the groups the
+    /// search asks for.
     pub async fn load(
         cx: &Console,
-        kind: &str,
-        id: &str,
+        kind: &Kind,
+        r: &ResourceRef,
+        view: &ResourceView,
         search: LinkSearch,
     ) -> Result<Self, AppError> {
-        let r = resource(cx, kind, id).await?;
+        let r = Resource::of(kind, r, view);
         let links = svc::resource_links(cx.store(), r.system, &r.id).await?;
         let found = match ConnectedSystemId::parse(&search.link_system) {
             Some(system) => Some(svc::search_groups(cx.store(), &system, &search.link_q).await?),

@@ -6,7 +6,6 @@
 //! catalog and look-ups, for whoever's reach beyond one catalog admits
 //! (`Reaching`).
 
-pub mod applications;
 pub mod audit;
 pub mod catalogs;
 pub mod connected_orgs;
@@ -20,8 +19,9 @@ pub mod list;
 pub mod lookup;
 pub mod mail;
 pub mod packages;
+mod resource_kinds;
+mod resources;
 pub mod settings;
-pub mod sites;
 mod tabs;
 pub mod tokens;
 pub mod users;
@@ -33,11 +33,10 @@ use crate::routes;
 use crate::web::routing::Router;
 
 /// The console's sections, each registering its own pages.
-const SECTIONS: [fn(&mut web::ServiceConfig); 13] = [
+const SECTIONS: [fn(&mut web::ServiceConfig); 12] = [
     users::routes,
+    resources::routes,
     groups::routes,
-    applications::routes,
-    sites::routes,
     catalogs::routes,
     packages::routes,
     connected_orgs::routes,

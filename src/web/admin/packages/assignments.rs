@@ -6,7 +6,7 @@ use askama::Template;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::{Filtered, Item, Tab, TabQuery, parse_id};
+use super::{Item, Listing, Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
@@ -18,7 +18,6 @@ use crate::service::ServiceError;
 use crate::service::assignments as svc;
 use crate::service::lookup::Kind;
 use crate::service::requests::{self as requests_svc, Assigned, NewAssignment, admin_view};
-use crate::store::assignments::AssignmentRow;
 use crate::store::packages::PackageRow;
 use crate::web::Reply;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
@@ -41,19 +40,10 @@ const FILTERS: &[(&str, &str)] = &[
     ("failed", "Undelivered"),
 ];
 
-#[derive(Template)]
-#[template(path = "admin/packages/assignments.html")]
-struct AssignmentsTab {
-    layout: Layout,
-    package: PackageRow,
-    tab: Tab,
-    rows: Filtered<AssignmentRow>,
-}
-
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &TabQuery) -> Reply {
     let (package, list) =
         admin_view::assignments_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
-    render(&AssignmentsTab {
+    render(&Listing::Assignments {
         layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Assignments,

@@ -13,6 +13,7 @@ mod settings;
 mod wizard;
 
 use actix_web::web;
+use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -22,7 +23,9 @@ use crate::domain::ids::AccessPackageId;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages as svc;
-use crate::store::packages::PackageListRow;
+use crate::store::assignments::AssignmentRow;
+use crate::store::packages::{PackageListRow, PackageRow};
+use crate::store::requests::AdminRequestRow;
 use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
@@ -30,8 +33,8 @@ use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::{MakesPackages, Reaches, Read};
 use crate::web::extract::context::Ctx;
-use crate::web::page_at;
 use crate::web::routing::Router;
+use crate::web::{Layout, page_at};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
@@ -153,6 +156,26 @@ pub struct Filtered<T> {
     pub list: Page<T>,
     pub prev: String,
     pub next: String,
+}
+
+/// The tabs that list a package's rows a page at a time: its requests and
+/// its assignments.
+#[derive(Template)]
+enum Listing {
+    #[template(path = "admin/packages/requests.html")]
+    Requests {
+        layout: Layout,
+        package: PackageRow,
+        tab: Tab,
+        rows: Filtered<AdminRequestRow>,
+    },
+    #[template(path = "admin/packages/assignments.html")]
+    Assignments {
+        layout: Layout,
+        package: PackageRow,
+        tab: Tab,
+        rows: Filtered<AssignmentRow>,
+    },
 }
 
 fn parse_id(raw: &str) -> Result<AccessPackageId, AppError> {

@@ -4,7 +4,7 @@
 use actix_web::web;
 use askama::Template;
 
-use super::{Filtered, Item, Tab, TabQuery, parse_id};
+use super::{Item, Listing, Tab, TabQuery, parse_id};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::request::{Answer, Event, human, transition};
@@ -12,7 +12,7 @@ use crate::routes;
 use crate::service::requests::{self as svc, admin_view};
 use crate::store::custom_extensions::CalloutView;
 use crate::store::packages::PackageRow;
-use crate::store::requests::{AdminRequestRow, DecisionRow, RequestRow};
+use crate::store::requests::{DecisionRow, RequestRow};
 use crate::web::Reply;
 use crate::web::admin::REQUEST_FILTERS;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
@@ -23,19 +23,10 @@ use crate::web::{Layout, render};
 
 const PER_PAGE: i64 = 50;
 
-#[derive(Template)]
-#[template(path = "admin/packages/requests.html")]
-struct RequestsTab {
-    layout: Layout,
-    package: PackageRow,
-    tab: Tab,
-    rows: Filtered<AdminRequestRow>,
-}
-
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &TabQuery) -> Reply {
     let (package, list) =
         admin_view::requests_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
-    render(&RequestsTab {
+    render(&Listing::Requests {
         layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Requests,
