@@ -7,8 +7,7 @@ use super::{Conn, Page, PageAt, Result, Rows, Statement, ts};
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
 use crate::domain::request::EndReason;
 
-/// States in which an assignment grants access.
-pub const ACTIVE: &str = "('delivered', 'partiallyDelivered', 'delivering')";
+use super::states::ACTIVE;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AssignmentRow {
@@ -230,7 +229,7 @@ pub async fn holders_or_requesting(
          WHERE access_package_id = $1 AND state IN {ACTIVE} \
          UNION SELECT target_id FROM assignment_requests \
          WHERE access_package_id = $1 AND target_id IS NOT NULL AND state IN {}",
-        super::requests::OPEN
+        super::states::OPEN
     ))
     .bind(package.as_str())
     .all(conn)

@@ -5,7 +5,8 @@ use crate::domain::custom_extension::Stage;
 use crate::domain::ids::UserId;
 use chrono::{DateTime, Utc};
 
-use super::assignments::{ACTIVE, AssignmentRow, SELECT};
+use super::assignments::{AssignmentRow, SELECT};
+use super::states::ACTIVE;
 use super::{Conn, Result, Rows, Statement, map_err, ts};
 
 use super::placeholders as list;

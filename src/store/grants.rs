@@ -10,7 +10,7 @@
 use crate::domain::catalog::OriginSystem;
 use chrono::{DateTime, Utc};
 
-use super::assignments::ACTIVE;
+use super::states::ACTIVE;
 use super::{Conn, Result, Rows, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 

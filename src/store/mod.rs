@@ -31,6 +31,7 @@ pub mod sessions;
 pub mod settings;
 pub mod sign_in_codes;
 pub mod snapshot;
+pub mod states;
 pub mod users;
 
 use std::collections::HashMap;

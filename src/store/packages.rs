@@ -327,7 +327,7 @@ pub async fn additional_access(
     id: &AccessPackageId,
     limit: i64,
 ) -> Result<Vec<AdditionalAccess>> {
-    use super::assignments::ACTIVE;
+    use super::states::ACTIVE;
     sqlx::query_as::<_, AdditionalAccess>(&format!(
         "SELECT x.display_name, x.email, x.kind, x.other FROM (\
          SELECT u.display_name, u.email, u.name_lower, 'package' AS kind, o.display_name AS other \

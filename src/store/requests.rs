@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::states::OPEN;
 use super::{Conn, PageAt, Result, Rows, Statement, StoreError, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::{Decider, RequestState};
@@ -924,10 +925,6 @@ pub async fn person_facts(
     Ok(facts)
 }
 
-/// The states of a request still open: a second one for the same package
-/// is refused meanwhile.
-pub const OPEN: &str = "('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')";
-
 // ---- the request as the domain knows it ----
 
 use crate::domain::ids::{AssignmentId, ConnectedOrgId, PolicyId, RequestId};
@@ -1265,7 +1262,7 @@ pub async fn holdings(
          UNION ALL SELECT 'a', CASE WHEN state IN {active} THEN 'active' ELSE 'ended' END, end_at \
            FROM access_package_assignments WHERE id = $2 \
          UNION ALL SELECT 'l', '', NULL FROM users WHERE id = $1 AND lifecycle_blocked_at IS NOT NULL",
-        active = super::assignments::ACTIVE
+        active = super::states::ACTIVE
     ))
     .bind(user.as_str())
     .bind(assignment.map_or("", |a| a.as_str()))

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::assignments::ACTIVE;
 use super::rows::{self, Val};
+use super::states::ACTIVE;
 use super::{Conn, Result, Rows, Statement, StoreError, ts};
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
 use crate::domain::review::{NoResponse, ReviewSettings};

@@ -435,7 +435,7 @@ pub async fn guests_without_access(conn: &mut Conn, limit: i64) -> Result<Vec<Us
          AND NOT EXISTS (SELECT 1 FROM assignment_requests r WHERE r.target_id = u.id \
              AND r.state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')) \
          ORDER BY u.id LIMIT $1{lock}",
-        super::assignments::ACTIVE
+        super::states::ACTIVE
     ))
     .bind(limit)
     .all(conn)
@@ -541,7 +541,7 @@ pub async fn lock_holders(conn: &mut Conn, package: &AccessPackageId) -> Result<
     let people = format!(
         "SELECT target_id FROM access_package_assignments WHERE access_package_id = $1 \
          AND state IN {}",
-        super::assignments::ACTIVE
+        super::states::ACTIVE
     );
     lock_all(conn, &people, &[package.as_str()]).await
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::approvers;
-use super::extensions::Calls;
+use super::calls::Calls;
 use super::save::Context;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::Stage;
@@ -34,7 +34,7 @@ pub(super) async fn start(
     let first = approvers::first(conn, policy, &request).await?;
     let (mut request, mut changes) = request.start(policy, &first, names, now)?;
     if request.state == RequestState::Approved {
-        let calls = super::extensions::calls_of(conn, request.policy.as_str()).await?;
+        let calls = super::calls::calls_of(conn, request.policy.as_str()).await?;
         changes.extend(deliver_in(conn, info, policy, &mut request, names, &calls, now).await?);
     }
     Ok((request, changes))

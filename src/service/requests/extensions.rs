@@ -6,46 +6,16 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::calls::{Calls, calls_of};
 use super::{approvers, deliver, save};
 use crate::domain::audit::Actor;
 use crate::domain::custom_extension::{Answer, OnTimeout, Stage, read_callback, same_secret};
 use crate::domain::ids::RequestId;
 use crate::domain::policy::Policy;
-use crate::domain::request::{Binding, Change, Names, NextStage, Request, RequestState, reason};
+use crate::domain::request::{Change, Names, NextStage, Request, RequestState, reason};
 use crate::service::ServiceError;
 use crate::store::snapshot::PackageInfo;
 use crate::store::{self, Conn, Store, custom_extensions};
-
-/// The extensions a policy calls, by stage.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Calls(Vec<(Stage, Binding)>);
-
-impl Calls {
-    pub(crate) fn at(&self, stage: Stage) -> Option<&Binding> {
-        self.0.iter().find(|(s, _)| *s == stage).map(|(_, b)| b)
-    }
-}
-
-/// Reads what the policy calls (one statement).
-pub(crate) async fn calls_of(conn: &mut Conn, policy: &str) -> Result<Calls, ServiceError> {
-    Ok(Calls(
-        custom_extensions::of_policy(conn, policy)
-            .await?
-            .into_iter()
-            .map(|(stage, e)| {
-                let behavior = e.behavior();
-                (
-                    stage,
-                    Binding {
-                        extension: e.id,
-                        name: e.display_name,
-                        behavior,
-                    },
-                )
-            })
-            .collect(),
-    ))
-}
 
 /// The call of the extension that decides the stage the request is now in,
 /// if one does.

@@ -5,6 +5,7 @@
 
 pub mod admin_view;
 mod approvers;
+mod calls;
 mod deliver;
 pub mod extensions;
 mod propose;

@@ -169,7 +169,7 @@ async fn file(
         request.organization = Some(org);
         names.organization = name;
     }
-    let calls = extensions::calls_of(&mut tx, input.policy_id).await?;
+    let calls = super::calls::calls_of(&mut tx, input.policy_id).await?;
     let created = calls.at(Stage::RequestCreated);
     let (request, changes) = match created {
         // Approval starts once the extension has answered.
