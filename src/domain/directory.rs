@@ -242,7 +242,7 @@ mod tests {
         let apps = ResourceRef::new(OriginSystem::AadApplication);
         match Entered::parse(&apps, "A", "", "Owner\nUser").unwrap() {
             Entered::Application(id, p) => {
-                assert_eq!(id.as_str(), apps.id);
+                assert_eq!(id.as_str(), apps.id());
                 assert_eq!(p.roles, vec!["Owner", "User"]);
             }
             _ => panic!("an application's form makes an application"),
@@ -270,11 +270,12 @@ pub enum Named<'a> {
 }
 
 /// Which group, application or site: its kind, named as a catalog names a
-/// resource's origin, and its id.
+/// resource's origin, and its id. Made only by `new` and `parse`, so its id
+/// is always a canonical UUID.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceRef {
-    pub origin: OriginSystem,
-    pub id: String,
+    origin: OriginSystem,
+    id: String,
 }
 
 impl ResourceRef {
@@ -288,6 +289,14 @@ impl ResourceRef {
     pub fn parse(origin: OriginSystem, raw: &str) -> Option<Self> {
         let id = Uuid::parse_str(raw.trim()).ok()?.to_string();
         Some(ResourceRef { origin, id })
+    }
+
+    pub fn origin(&self) -> OriginSystem {
+        self.origin
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
     }
 }
 
@@ -309,6 +318,7 @@ impl Entered {
         description: &str,
         own: &str,
     ) -> Result<Self, FieldErrors> {
+        // From `new` or `parse`: a canonical UUID, as stored ids are.
         let id = r.id.clone();
         Ok(match r.origin {
             OriginSystem::AadGroup => {

@@ -449,8 +449,9 @@ pub enum Detail {
 /// The group, application or site `r` names.
 #[tracing::instrument(skip_all)]
 pub async fn resource(store: &Store, r: &ResourceRef) -> Result<ResourceView, ServiceError> {
-    let id = r.id.clone();
-    match r.origin {
+    // From `ResourceRef::new` or `parse`: a canonical UUID, as stored ids are.
+    let id = r.id().to_string();
+    match r.origin() {
         OriginSystem::AadGroup => {
             let id = GroupId::from_stored(id);
             let get = async |c: &mut store::Conn| dir::get_group(c, &id).await;

@@ -347,9 +347,14 @@ both!(
             for cell in cells {
                 assert!(list.has(cell), "{title} shows {cell}: {}", list.body);
             }
-            let prefix = format!("href=\"{}/", paths.list);
-            let at = list.body.find(&prefix).expect("an item links to its page") + prefix.len();
-            first_ids.push(list.body[at..at + 36].to_string());
+            // The first row's name links to its page (after "New …", which
+            // is no item).
+            let row = format!("data-label=\"Name\"><a href=\"{}/", paths.list);
+            let at = list.body.find(&row).expect("a row links to its page") + row.len();
+            let id = &list.body[at..at + 36];
+            let page = b.get(&app.url(paths.item.id(id))).await;
+            assert_eq!(page.status, 200, "{title}: {id}");
+            first_ids.push(id.to_string());
 
             let form = b.get(&app.url(paths.new)).await;
             assert_eq!(form.status, 200);
@@ -363,7 +368,7 @@ both!(
             }
         }
         // A group's id under applications, an application's under sites, a
-        // site's under groups: none is found.
+        // site's under groups: none is found, though each is under its own.
         let paths = [
             routes::ADMIN_APPLICATIONS,
             routes::ADMIN_SITES,

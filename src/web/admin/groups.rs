@@ -6,7 +6,7 @@ use actix_web::web;
 use serde::Deserialize;
 
 use super::links::LinkSearch;
-use super::resource_kinds::{Groups, Of};
+use super::resource_kinds::{Groups, OfKind};
 use super::resources::{self, Adding};
 use crate::domain::directory::GroupRole;
 use crate::domain::ids::GroupId;
@@ -37,7 +37,7 @@ pub struct RoleForm {
 async fn change_role(cx: Console, path: web::Path<String>, Form(form): Form<RoleForm>) -> Reply {
     let kind = &Groups::KIND;
     let r = resources::parse_id(kind, &path)?;
-    let id = GroupId::from_stored(r.id.clone());
+    let id = GroupId::parse(r.id()).ok_or(AppError::NotFound)?;
     let role = GroupRole::parse(&form.role)
         .ok_or_else(|| AppError::BadRequest("Choose member or owner.".into()))?;
     let add = match form.action.as_str() {

@@ -90,9 +90,9 @@ impl Resource {
         Resource {
             kind: kind.segment,
             system: kind.origin.as_str(),
-            id: r.id.clone(),
+            id: r.id().to_string(),
             name: view.display_name.clone(),
-            page: kind.paths.item.id(&r.id),
+            page: kind.paths.item.id(r.id()),
             roles,
         }
     }

@@ -135,7 +135,7 @@ const NAME: &str = "Name";
 pub struct ListSpec<T: 'static> {
     /// How one page of the items is found: the search text, the page.
     pub search: Search<T>,
-    /// The page's heading, and its entry in the console's navigation.
+    /// The page's heading and title.
     pub title: &'static str,
     /// Its list's path, its new item's, and one item's, which its name
     /// links to.

@@ -11,7 +11,7 @@ pub struct Kind {
     pub origin: OriginSystem,
     /// "group": in headings, buttons and messages.
     pub noun: &'static str,
-    /// The list's heading, and its entry in the console's navigation.
+    /// The list page's heading and title.
     pub title: &'static str,
     /// The list's search box's placeholder.
     pub placeholder: &'static str,
@@ -19,13 +19,14 @@ pub struct Kind {
     /// address) and for how many people hold its roles.
     pub columns: [&'static str; 2],
     pub paths: Collection,
-    /// Its segment in `/admin/{segment}/{id}`, by which links know it.
+    /// Its segment in `/admin/{segment}/{id}` (the last of `paths.list`),
+    /// by which the links panel's routes know it.
     pub segment: &'static str,
 }
 
 /// A kind chosen at compile time, so that one generic handler serves each
 /// kind's routes.
-pub trait Of: 'static {
+pub trait OfKind: 'static {
     const KIND: Kind;
 }
 
@@ -36,7 +37,7 @@ macro_rules! kinds {
         $(
             pub struct $marker;
 
-            impl Of for $marker {
+            impl OfKind for $marker {
                 const KIND: Kind = Kind {
                     origin: OriginSystem::$origin,
                     noun: $noun,
@@ -49,7 +50,7 @@ macro_rules! kinds {
             }
         )+
 
-        const ALL: &[Kind] = &[$(<$marker as Of>::KIND),+];
+        const ALL: &[Kind] = &[$(<$marker as OfKind>::KIND),+];
     };
 }
 
@@ -68,5 +69,20 @@ impl Kind {
     /// One of this kind, by the id in a URL; `None` when it is no id.
     pub fn parse_id(&self, raw: &str) -> Option<ResourceRef> {
         ResourceRef::parse(self.origin, raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_is_at_its_own_segment() {
+        for kind in ALL {
+            let list = kind.paths.list.as_str();
+            assert_eq!(list, format!("/admin/{}", kind.segment), "{}", kind.noun);
+            assert_eq!(Kind::at(kind.segment).map(|k| k.noun), Some(kind.noun));
+        }
+        assert!(Kind::at("users").is_none());
     }
 }

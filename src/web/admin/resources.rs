@@ -1,7 +1,10 @@
 //! Admin › Groups and teams, Applications and Sites: the list, new and edit
-//! pages the three kinds of directory resource share. What sets each kind
-//! apart is a row of `resource_kinds` and the field of its own on the form;
-//! a group's members form is `groups`.
+//! pages the three kinds of directory resource share. Each kind's words,
+//! paths and origin are a row of `resource_kinds`; what only one kind has
+//! (a group's type, an application's roles, a site's address and roles) is
+//! matched on its origin here, in `domain::directory::Entered` and in
+//! `service::directory::resource`, and has its section of the template. A
+//! group's members form is `groups`.
 
 use std::marker::PhantomData;
 
@@ -12,7 +15,7 @@ use serde::Deserialize;
 
 use super::links::{LinkSearch, LinksPanel};
 use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
-use super::resource_kinds::{Applications, Groups, Kind, Of, Sites};
+use super::resource_kinds::{Applications, Groups, Kind, OfKind, Sites};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::catalog_role::CatalogScope;
 use crate::domain::directory::{
@@ -35,9 +38,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     kind_routes::<Sites>(cfg);
 }
 
-fn kind_routes<K: Of>(cfg: &mut web::ServiceConfig) {
+fn kind_routes<K: OfKind>(cfg: &mut web::ServiceConfig) {
     cfg.editable(
-        &Listing::<K>::SPEC,
+        &KindList::<K>::SPEC,
         create::<K>,
         new_form::<K>,
         show::<K>,
@@ -46,9 +49,9 @@ fn kind_routes<K: Of>(cfg: &mut web::ServiceConfig) {
 }
 
 /// A kind's list: the same columns for every kind but for their headings.
-struct Listing<K>(PhantomData<K>);
+struct KindList<K>(PhantomData<K>);
 
-impl<K: Of> Listing<K> {
+impl<K: OfKind> KindList<K> {
     const SPEC: ListSpec<ResourceSummary> = ListSpec {
         search: search::<K>,
         title: K::KIND.title,
@@ -66,7 +69,7 @@ impl<K: Of> Listing<K> {
     };
 }
 
-fn search<'a, K: Of>(
+fn search<'a, K: OfKind>(
     store: &'a Store,
     _: &'a CatalogScope,
     q: &'a str,
@@ -129,7 +132,7 @@ impl ResourceForm {
 
     /// What was entered for `r`.
     fn parse(&self, r: &ResourceRef) -> Result<Entered, FieldErrors> {
-        let own = match r.origin {
+        let own = match r.origin() {
             OriginSystem::AadGroup => &self.group_type,
             OriginSystem::AadApplication => &self.roles,
             OriginSystem::SharePointOnline => &self.url,
@@ -248,7 +251,7 @@ pub async fn item_page(
     Ok(ResourcePage {
         layout: cx.layout(view.display_name.clone()),
         kind,
-        id: Some(r.id.clone()),
+        id: Some(r.id().to_string()),
         form: sent.unwrap_or_else(|| ResourceForm::saved(&view)),
         errors,
         detail: view.detail,
@@ -264,12 +267,12 @@ pub fn parse_id(kind: &Kind, raw: &str) -> Result<ResourceRef, AppError> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn new_form<K: Of>(cx: Console) -> Reply {
+async fn new_form<K: OfKind>(cx: Console) -> Reply {
     new_page(&cx, &K::KIND, ResourceForm::blank(), FieldErrors::new())
 }
 
 #[tracing::instrument(skip_all)]
-async fn create<K: Of>(cx: Console, Form(form): Form<ResourceForm>) -> Reply {
+async fn create<K: OfKind>(cx: Console, Form(form): Form<ResourceForm>) -> Reply {
     let kind = &K::KIND;
     let r = ResourceRef::new(kind.origin);
     let create = cx.save(form.parse(&r), async |s, a, e, now| {
@@ -278,14 +281,14 @@ async fn create<K: Of>(cx: Console, Form(form): Form<ResourceForm>) -> Reply {
     match create.await? {
         Ok(()) => {
             let what = capitalized(kind.noun);
-            cx.created(&what, &form.display_name, &kind.paths.item.id(&r.id))
+            cx.created(&what, &form.display_name, &kind.paths.item.id(r.id()))
         }
         Err(errors) => new_page(&cx, kind, form, errors),
     }
 }
 
 #[tracing::instrument(skip_all)]
-async fn show<K: Of>(
+async fn show<K: OfKind>(
     cx: Console,
     path: web::Path<String>,
     search: web::Query<LinkSearch>,
@@ -297,7 +300,7 @@ async fn show<K: Of>(
 }
 
 #[tracing::instrument(skip_all)]
-async fn update<K: Of>(
+async fn update<K: OfKind>(
     cx: Console,
     path: web::Path<String>,
     Form(form): Form<ResourceForm>,
@@ -308,7 +311,7 @@ async fn update<K: Of>(
         directory::update(s, a, e.named(), now).await
     });
     match saved.await? {
-        Ok(()) => cx.done("Changes saved.", &kind.paths.item.id(&r.id)),
+        Ok(()) => cx.done("Changes saved.", &kind.paths.item.id(r.id())),
         Err(errors) => {
             let page = item_page(&cx, kind, &r, Some(form), errors, LinkSearch::default());
             page.await?.reply()

@@ -6,7 +6,7 @@ use askama::Template;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::{Item, Listing, Tab, TabQuery, parse_id};
+use super::{Item, ListTab, Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
@@ -43,7 +43,7 @@ const FILTERS: &[(&str, &str)] = &[
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &TabQuery) -> Reply {
     let (package, list) =
         admin_view::assignments_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
-    render(&Listing::Assignments {
+    render(&ListTab::Assignments {
         layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Assignments,

@@ -161,7 +161,7 @@ pub struct Filtered<T> {
 /// The tabs that list a package's rows a page at a time: its requests and
 /// its assignments.
 #[derive(Template)]
-enum Listing {
+enum ListTab {
     #[template(path = "admin/packages/requests.html")]
     Requests {
         layout: Layout,

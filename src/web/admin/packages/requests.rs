@@ -4,7 +4,7 @@
 use actix_web::web;
 use askama::Template;
 
-use super::{Item, Listing, Tab, TabQuery, parse_id};
+use super::{Item, ListTab, Tab, TabQuery, parse_id};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::request::{Answer, Event, human, transition};
@@ -26,7 +26,7 @@ const PER_PAGE: i64 = 50;
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &TabQuery) -> Reply {
     let (package, list) =
         admin_view::requests_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
-    render(&Listing::Requests {
+    render(&ListTab::Requests {
         layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Requests,
