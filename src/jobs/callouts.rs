@@ -23,6 +23,7 @@ pub const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(250)
 
 /// Sends due calls whenever there are some, until the process ends.
 /// `base_url`: this instance's public address, for callback URLs.
+#[tracing::instrument(skip_all)]
 pub async fn work(store: Store, clock: Clock, base_url: String) {
     loop {
         let due = match store.read().await {

@@ -42,6 +42,7 @@ const MAX_ATTEMPTS: i64 = 30;
 pub const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Applies due operations whenever there are some, until the process ends.
+#[tracing::instrument(skip_all)]
 pub async fn work(store: Store, clock: Clock) {
     loop {
         let due = match store.read().await {

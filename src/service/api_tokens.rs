@@ -23,11 +23,13 @@ fn random_part() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(store: &Store) -> Result<Vec<TokenRow>, ServiceError> {
     read(store, async |c| Ok(tokens::all(c).await?)).await
 }
 
 /// Makes a token; returns it, the only time it is seen.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     store: &Store,
     actor: &Actor,
@@ -58,6 +60,7 @@ pub async fn create(
     Ok(token)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn revoke(
     store: &Store,
     actor: &Actor,
@@ -91,6 +94,7 @@ pub enum Refusal {
 
 /// Checks a bearer token for `purpose`; records its use (at most once a
 /// minute, so that busy clients do not write on every call).
+#[tracing::instrument(skip_all)]
 pub async fn authenticate(
     store: &Store,
     bearer: Option<&str>,

@@ -18,6 +18,7 @@ use crate::store::{Conn, users};
 /// What a person who is not an administrator may do in a catalog, or in
 /// the catalog of an access package. Nothing, when they hold no role there
 /// or the catalog does not exist.
+#[tracing::instrument(skip_all)]
 pub async fn rights(
     store: &Store,
     user: &UserId,
@@ -30,6 +31,7 @@ pub async fn rights(
 /// What a person may do in at least one catalog, and whether they create
 /// catalogs: whether the console offers them a new package or catalog, or
 /// look-ups for the forms that need them.
+#[tracing::instrument(skip_all)]
 pub async fn anywhere(store: &Store, user: &UserId) -> Result<Reach, ServiceError> {
     let (held, creates_catalogs) = read(store, async |c| {
         Ok((
@@ -46,6 +48,7 @@ pub async fn anywhere(store: &Store, user: &UserId) -> Result<Reach, ServiceErro
 }
 
 /// Lets the member with `email` create catalogs (field `creator_email`).
+#[tracing::instrument(skip_all)]
 pub async fn add_creator(
     store: &Store,
     actor: &Actor,
@@ -75,6 +78,7 @@ pub async fn add_creator(
 }
 
 /// Takes the catalog creator role back; the catalogs they made stay theirs.
+#[tracing::instrument(skip_all)]
 pub async fn remove_creator(
     store: &Store,
     actor: &Actor,
@@ -133,6 +137,7 @@ async fn delegate_named(c: &mut Conn, field: &str, email: &str) -> Result<User, 
 }
 
 /// A catalog with its role holders.
+#[tracing::instrument(skip_all)]
 pub async fn of_catalog(
     store: &Store,
     catalog: &CatalogId,
@@ -145,6 +150,7 @@ pub async fn of_catalog(
 }
 
 /// Gives the member with `email` a role in the catalog (field `email`).
+#[tracing::instrument(skip_all)]
 pub async fn add(
     store: &Store,
     actor: &Actor,
@@ -187,6 +193,7 @@ pub async fn add(
 }
 
 /// Takes a role assignment back; says whose it was.
+#[tracing::instrument(skip_all)]
 pub async fn remove(
     store: &Store,
     actor: &Actor,

@@ -238,6 +238,7 @@ pub async fn delete(
 }
 
 /// An organization's name, by its id.
+#[tracing::instrument(skip_all)]
 pub async fn name_of(store: &Store, id: &str) -> Result<Option<String>, ServiceError> {
     read(store, async |c| {
         let key = id.to_string();

@@ -35,15 +35,18 @@ fn event(action: &str, id: &str, name: &str, details: serde_json::Value) -> NewA
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn search(store: &Store, q: &str, at: PageAt) -> Result<Page<SystemRow>, ServiceError> {
     fetch(store, async |c| connected_systems::search(c, q, at).await).await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn all(store: &Store) -> Result<Vec<SystemRow>, ServiceError> {
     read(store, async |c| Ok(connected_systems::all(c).await?)).await
 }
 
 /// A system and the resources linked to it.
+#[tracing::instrument(skip_all)]
 pub async fn system(
     store: &Store,
     id: &ConnectedSystemId,
@@ -58,6 +61,7 @@ pub async fn system(
 
 /// Creates (`id` none) or updates a system. A new one needs its secret; an
 /// edit without one keeps the stored secret.
+#[tracing::instrument(skip_all)]
 pub async fn save(
     store: &Store,
     actor: &Actor,
@@ -114,6 +118,7 @@ pub async fn save(
 }
 
 /// Deletes a system nothing is linked to; returns its name.
+#[tracing::instrument(skip_all)]
 pub async fn delete(
     store: &Store,
     actor: &Actor,
@@ -154,6 +159,7 @@ async fn open(store: &Store, id: &str) -> Result<Result<Session, OpError>, Servi
 
 /// "Test connection": connects, binds or authenticates, and says what it
 /// found or exactly what failed; the answer is kept for the page.
+#[tracing::instrument(skip_all)]
 pub async fn test(
     store: &Store,
     actor: &Actor,
@@ -195,6 +201,7 @@ pub async fn test(
 
 /// Groups of the system whose name contains `text`; the error is the
 /// target's, in words.
+#[tracing::instrument(skip_all)]
 pub async fn search_groups(
     store: &Store,
     id: &ConnectedSystemId,
@@ -214,6 +221,7 @@ pub async fn search_groups(
 }
 
 /// The links of the resources a catalog holds, for its resource list.
+#[tracing::instrument(skip_all)]
 pub async fn links_in_catalog(
     store: &Store,
     catalog: &CatalogId,
@@ -237,6 +245,7 @@ pub struct Origin {
 /// Links a resource role to a group of a connected system (a DN, or a SCIM
 /// Group id), checked in the target; its current holders are queued for
 /// addition. Errors go beside `external` (or `system`).
+#[tracing::instrument(skip_all)]
 pub async fn link(
     store: &Store,
     actor: &Actor,
@@ -319,6 +328,7 @@ pub async fn link(
 /// group is already linked to it, that group; and the catalog holds it.
 /// Refused as a whole, with the reason, when a group is gone, the system
 /// cannot be reached, or a different Gatehouse group already has the name.
+#[tracing::instrument(skip_all)]
 pub async fn add_to_catalog(
     store: &Store,
     actor: &Actor,
@@ -461,6 +471,7 @@ fn resource_event(action: &str, origin: &Origin, details: serde_json::Value) -> 
 }
 
 /// Removes a link (nothing changes in the target); its waiting operations go with it.
+#[tracing::instrument(skip_all)]
 pub async fn unlink(
     store: &Store,
     actor: &Actor,
@@ -491,15 +502,19 @@ pub struct Reconciled {
     pub removals: usize,
 }
 
+/// Each link's name, with what reconciling it found or why it failed.
+pub type LinkResults = Vec<(String, Result<Reconciled, String>)>;
+
 /// Compares each linked group of the system (or one link) with the ledger,
 /// records what differs, and repairs it as the system is set to. Returns
 /// the links' results; a link whose target fails records its error.
+#[tracing::instrument(skip_all)]
 pub async fn reconcile(
     store: &Store,
     actor: &Actor,
     system: &ConnectedSystemId,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, Result<Reconciled, String>)>, ServiceError> {
+) -> Result<LinkResults, ServiceError> {
     let (s, links) = self::system(store, system).await?;
     let mut session = match open(store, system.as_str()).await? {
         Ok(session) => session,
@@ -657,6 +672,7 @@ async fn reconcile_link(
 }
 
 /// Systems whose reconciliation is due, each claimed by one instance.
+#[tracing::instrument(skip_all)]
 pub async fn due_for_reconciliation(
     store: &Store,
     before: DateTime<Utc>,
@@ -677,6 +693,7 @@ pub struct ResourceLinks {
     pub reasons: Vec<(String, String, String)>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn resource_links(
     store: &Store,
     origin_system: &str,

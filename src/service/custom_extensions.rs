@@ -38,11 +38,12 @@ fn described(p: &ExtensionProfile) -> serde_json::Value {
     })
 }
 
+/// Extensions, each with the policies that call it as (id, name).
+pub type ExtensionUses = Vec<(ExtensionRow, Vec<(String, String)>)>;
+
 /// The catalog's extensions, each with the policies that call it.
-pub async fn of_catalog(
-    store: &Store,
-    catalog: &CatalogId,
-) -> Result<Vec<(ExtensionRow, Vec<(String, String)>)>, ServiceError> {
+#[tracing::instrument(skip_all)]
+pub async fn of_catalog(store: &Store, catalog: &CatalogId) -> Result<ExtensionUses, ServiceError> {
     let mut c = store.read().await?;
     let used = db::used_in_catalog(&mut c, catalog).await?;
     Ok(db::of_catalog(&mut c, catalog)
@@ -60,12 +61,14 @@ pub async fn of_catalog(
 }
 
 /// The policies that call an extension: (package, policy) names.
+#[tracing::instrument(skip_all)]
 pub async fn used_by(store: &Store, id: &str) -> Result<Vec<(String, String)>, ServiceError> {
     let mut c = store.read().await?;
     Ok(db::used_by(&mut c, id).await?)
 }
 
 /// One extension of the catalog.
+#[tracing::instrument(skip_all)]
 pub async fn get(
     store: &Store,
     catalog: &CatalogId,
@@ -205,13 +208,18 @@ pub async fn delete(
     .await
 }
 
+/// The extensions a policy may call, and the one it calls at each stage (by
+/// extension id).
+pub type PolicyExtensions = (Vec<ExtensionRow>, Vec<(Stage, String)>);
+
 /// What a policy's Custom extensions step offers and holds: the catalog's
 /// extensions, and the one chosen for each stage.
+#[tracing::instrument(skip_all)]
 pub async fn for_policy(
     store: &Store,
     catalog: &CatalogId,
     policy: Option<&str>,
-) -> Result<(Vec<ExtensionRow>, Vec<(Stage, String)>), ServiceError> {
+) -> Result<PolicyExtensions, ServiceError> {
     let mut c = store.read().await?;
     let offered = db::of_catalog(&mut c, catalog).await?;
     let chosen = match policy {
@@ -227,6 +235,7 @@ pub async fn for_policy(
 
 /// Checks a policy's choices: each an extension of the package's catalog.
 /// Errors are keyed `ext_{stage}`.
+#[tracing::instrument(skip_all)]
 pub async fn check_choices(
     conn: &mut store::Conn,
     catalog: &CatalogId,
@@ -253,6 +262,7 @@ pub async fn check_choices(
 }
 
 /// Makes the policy call these extensions, in the caller's transaction.
+#[tracing::instrument(skip_all)]
 pub async fn save_for_policy(
     conn: &mut store::Conn,
     policy: &PolicyId,
@@ -266,6 +276,7 @@ pub async fn save_for_policy(
 
 /// Claims the oldest due call (by one instance only); `None` when none is
 /// due.
+#[tracing::instrument(skip_all)]
 pub async fn claim(store: &Store, now: DateTime<Utc>) -> Result<Option<Claimed>, ServiceError> {
     loop {
         let mut tx = store.begin().await?;
@@ -282,6 +293,7 @@ pub async fn claim(store: &Store, now: DateTime<Utc>) -> Result<Option<Claimed>,
 
 /// The body of a call: fixed at its first try from what the request or
 /// assignment says, the same on every later try.
+#[tracing::instrument(skip_all)]
 pub async fn body_of(store: &Store, call: &Claimed) -> Result<String, ServiceError> {
     if let Some(p) = &call.payload {
         return Ok(p.clone());
@@ -299,6 +311,7 @@ pub const MAX_ATTEMPTS: i64 = 6;
 
 /// Writes how a try ended, with an audit event when the call is done or
 /// given up.
+#[tracing::instrument(skip_all)]
 pub async fn finish(
     store: &Store,
     call: &Claimed,
@@ -323,6 +336,7 @@ pub async fn finish(
 
 /// Gives a call up at once, visibly: what it was about is gone or cannot be
 /// read, so no later try could send it.
+#[tracing::instrument(skip_all)]
 pub async fn give_up(
     store: &Store,
     call: &Claimed,

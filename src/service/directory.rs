@@ -639,6 +639,7 @@ pub async fn grant_site_role(
 
 /// The groups, application roles and site roles a user holds now, however
 /// they came to hold them.
+#[tracing::instrument(skip_all)]
 pub async fn held_by(store: &Store, id: &UserId) -> Result<Vec<HeldRole>, ServiceError> {
     read(store, async |c| Ok(dir::roles_held_by(c, id).await?)).await
 }

@@ -114,6 +114,7 @@ fn profile(
 }
 
 /// Imports now; returns what the run did (also kept for the page).
+#[tracing::instrument(skip_all)]
 pub async fn import(
     store: &Store,
     actor: &Actor,
@@ -585,6 +586,7 @@ fn group_name(dn: &str, attrs: &HashMap<String, Vec<String>>) -> String {
 }
 
 /// The last run of a system's import: when, and what it did.
+#[tracing::instrument(skip_all)]
 pub async fn last_run(
     store: &Store,
     system: &ConnectedSystemId,
@@ -596,6 +598,7 @@ pub async fn last_run(
 }
 
 /// Systems whose daily import is due, each claimed by one instance.
+#[tracing::instrument(skip_all)]
 pub async fn due(
     store: &Store,
     before: DateTime<Utc>,

@@ -40,6 +40,7 @@ pub struct Suggestion {
 
 const SHOWN: i64 = 8;
 
+#[tracing::instrument(skip_all)]
 pub async fn suggest(store: &Store, kind: Kind, q: &str) -> Result<Vec<Suggestion>, ServiceError> {
     let q = q.trim();
     if q.chars().count() < 2 {

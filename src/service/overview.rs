@@ -17,6 +17,7 @@ pub struct Overview {
     pub mail: Vec<MailRow>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn overview(store: &Store, now: DateTime<Utc>) -> Result<Overview, ServiceError> {
     read(store, async |c| {
         Ok(Overview {
@@ -29,6 +30,7 @@ pub async fn overview(store: &Store, now: DateTime<Utc>) -> Result<Overview, Ser
 }
 
 /// One page of every package's requests, `state` a group of states.
+#[tracing::instrument(skip_all)]
 pub async fn requests(
     store: &Store,
     state: Option<&str>,

@@ -35,6 +35,7 @@ fn event(action: &str, review: &ReviewRow, details: serde_json::Value) -> NewAud
 /// Resolves a policy form's review settings (names to ids) and saves them
 /// with the policy, in the caller's transaction; `None` turns reviews off.
 /// Names not found are `Invalid`, beside their fields.
+#[tracing::instrument(skip_all)]
 pub async fn save_settings(
     conn: &mut Conn,
     policy: &str,
@@ -103,19 +104,21 @@ fn ids_of<T: std::fmt::Display>(
         .collect()
 }
 
+/// Review settings with the addresses of the people and the names of the
+/// groups they name, each by id.
+pub type SettingsNamed = (
+    ReviewSettings,
+    HashMap<String, String>,
+    HashMap<String, String>,
+);
+
 /// A policy's review settings with the names of the people and groups they
 /// name, for its form: (settings, addresses by id, group names by id).
+#[tracing::instrument(skip_all)]
 pub async fn settings_for_form(
     store: &Store,
     policy: &str,
-) -> Result<
-    Option<(
-        ReviewSettings,
-        HashMap<String, String>,
-        HashMap<String, String>,
-    )>,
-    ServiceError,
-> {
+) -> Result<Option<SettingsNamed>, ServiceError> {
     let mut c = store.read().await?;
     let Some(s) = db::settings_of(&mut c, policy).await? else {
         return Ok(None);
@@ -497,12 +500,14 @@ pub struct ReviewerView {
 }
 
 /// The reviews waiting for someone.
+#[tracing::instrument(skip_all)]
 pub async fn waiting_for(store: &Store, user: &UserId) -> Result<Vec<ReviewRow>, ServiceError> {
     let mut c = store.read().await?;
     Ok(db::waiting_for(&mut c, user.as_str()).await?)
 }
 
 /// A review for one of its reviewers: the holders they review.
+#[tracing::instrument(skip_all)]
 pub async fn for_reviewer(
     store: &Store,
     user: &UserId,
@@ -608,6 +613,7 @@ pub async fn decide(
 }
 
 /// A package's reviews, for its Access reviews tab.
+#[tracing::instrument(skip_all)]
 pub async fn of_package_list(
     store: &Store,
     package: &AccessPackageId,
@@ -617,6 +623,7 @@ pub async fn of_package_list(
 }
 
 /// One review of a package with every holder and decision.
+#[tracing::instrument(skip_all)]
 pub async fn details(
     store: &Store,
     package: &AccessPackageId,

@@ -78,6 +78,7 @@ fn parsed_filter(raw: Option<&str>) -> Result<Option<filter::Filter>> {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list_users(
     store: &Store,
     filter: Option<&str>,
@@ -96,6 +97,7 @@ pub async fn list_users(
     })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn user(store: &Store, id: &str) -> Result<UserRow> {
     let mut c = store.read().await?;
     db::user(&mut c, id)
@@ -168,6 +170,7 @@ async fn check_unique(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_user(
     store: &Store,
     actor: &Actor,
@@ -281,6 +284,7 @@ async fn save_user(
 }
 
 /// PUT replaces a user; PATCH applies operations to the stored one.
+#[tracing::instrument(skip_all)]
 pub async fn edit_user(
     store: &Store,
     actor: &Actor,
@@ -304,6 +308,7 @@ pub async fn edit_user(
 }
 
 /// Deleted at the source: blocked, signed out, and gone from SCIM.
+#[tracing::instrument(skip_all)]
 pub async fn delete_user(store: &Store, actor: &Actor, id: &str, now: DateTime<Utc>) -> Result<()> {
     let uid = UserId::parse(id).ok_or_else(|| Problem::not_found("user", id))?;
     let mut tx = store.begin().await?;
@@ -333,15 +338,19 @@ pub async fn delete_user(store: &Store, actor: &Actor, id: &str, now: DateTime<U
 
 // ---- groups ----
 
+/// A page of groups, and their members as (group id, user id, display name).
+pub type GroupsPage = (Listed<GroupRow>, Vec<(String, String, String)>);
+
 /// A page of groups and, with `with_members`, their members as (group id,
 /// user id, display name).
+#[tracing::instrument(skip_all)]
 pub async fn list_groups(
     store: &Store,
     filter: Option<&str>,
     start_index: Option<i64>,
     count: Option<i64>,
     with_members: bool,
-) -> Result<(Listed<GroupRow>, Vec<(String, String, String)>)> {
+) -> Result<GroupsPage> {
     let f = parsed_filter(filter)?;
     let w = Where::new(Resource::Groups, f.as_ref()).map_err(Problem::invalid_filter)?;
     let (start, count) = paging(start_index, count);
@@ -364,6 +373,7 @@ pub async fn list_groups(
 }
 
 /// A group and, with `with_members`, its members as (user id, display name).
+#[tracing::instrument(skip_all)]
 pub async fn group(
     store: &Store,
     id: &str,
@@ -417,6 +427,7 @@ fn group_event(action: &str, id: &GroupId, name: &str, details: Value) -> NewAud
     NewAuditEvent::new(action, object_type::GROUP, id, name, details)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_group(
     store: &Store,
     actor: &Actor,
@@ -545,6 +556,7 @@ fn scim_group((row, members): (GroupRow, Vec<(String, String)>)) -> ScimGroup {
 }
 
 /// PUT replaces a group; PATCH applies operations (its members, often).
+#[tracing::instrument(skip_all)]
 pub async fn edit_group(
     store: &Store,
     actor: &Actor,
@@ -569,6 +581,7 @@ pub async fn edit_group(
 
 /// Deletes a group nothing in Gatehouse uses (no catalog holds it, no
 /// connected system is linked to it); its members lose it.
+#[tracing::instrument(skip_all)]
 pub async fn delete_group(
     store: &Store,
     actor: &Actor,

@@ -23,6 +23,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
+#[tracing::instrument(skip_all)]
 pub async fn serve(path: web::Path<String>) -> Reply {
     let (_, content_type, body) = FILES
         .iter()

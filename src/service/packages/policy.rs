@@ -142,6 +142,7 @@ pub type ReviewForForm = (
 
 /// Makes the policy call the chosen extensions (each of the package's
 /// catalog), when the draft chose; returns the choices by stage name.
+#[tracing::instrument(skip_all)]
 pub(super) async fn save_extensions(
     conn: &mut Conn,
     catalog: &CatalogId,
@@ -164,6 +165,7 @@ pub(super) async fn save_extensions(
 
 /// Saves the policy's access review settings, when the draft says; returns
 /// them as the audit log keeps them.
+#[tracing::instrument(skip_all)]
 pub(super) async fn save_review(
     conn: &mut Conn,
     policy: &str,

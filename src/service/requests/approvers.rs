@@ -58,6 +58,7 @@ pub(crate) async fn resolve(
 }
 
 /// The first stage's approvers, when the request needs approval.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn first(
     conn: &mut Conn,
     policy: &Policy,
@@ -70,6 +71,7 @@ pub(crate) async fn first(
 }
 
 /// The approvers of the stage after stage `n` (1-based), when there is one.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn after(
     conn: &mut Conn,
     policy: &Policy,

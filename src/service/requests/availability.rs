@@ -118,6 +118,7 @@ pub async fn requestable(
 
 /// `requestable` on `conn`, for the person as `asker` asks for them (a
 /// manager is shown only what they may ask for).
+#[tracing::instrument(skip_all)]
 pub(crate) async fn requestable_as(
     conn: &mut Conn,
     store: &Store,
@@ -239,6 +240,7 @@ pub async fn availability(
 
 /// `availability`, read on `conn` (in a writer's transaction, after the
 /// person's row is held, it cannot race).
+#[tracing::instrument(skip_all)]
 pub(crate) async fn availability_in(
     store: &Store,
     conn: &mut Conn,
@@ -258,6 +260,7 @@ pub(crate) enum Asker {
 }
 
 /// `availability_in` for the person `who`, as `asker` asks for them.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn availability_as(
     store: &Store,
     conn: &mut Conn,
@@ -397,6 +400,7 @@ pub async fn required_attributes(
 /// The values a request gave for its package's required attributes, each
 /// under the question the catalog asks for it now (under its name where no
 /// resource asks for it any more), for the people who read the request.
+#[tracing::instrument(skip_all)]
 pub async fn labelled_attributes(
     store: &Store,
     conn: &mut Conn,

@@ -18,6 +18,7 @@ impl Calls {
 }
 
 /// Reads what the policy calls (one statement).
+#[tracing::instrument(skip_all)]
 pub(crate) async fn calls_of(conn: &mut Conn, policy: &str) -> Result<Calls, ServiceError> {
     Ok(Calls(
         custom_extensions::of_policy(conn, policy)

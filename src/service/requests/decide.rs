@@ -15,6 +15,7 @@ use crate::store::Store;
 /// An approver decides the current stage. The first decision wins; a later
 /// or concurrent one is told the request was already decided. A final
 /// approval delivers in the same transaction.
+#[tracing::instrument(skip_all)]
 pub async fn decide(
     store: &Store,
     approver: &User,

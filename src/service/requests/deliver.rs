@@ -23,6 +23,7 @@ use crate::store::{Conn, audit, requests, users};
 /// Starts a request no custom extension decides on (a request to extend an
 /// assignment, an administrator's assignment): its first approval stage, or its delivery
 /// when it needs no approval.
+#[tracing::instrument(skip_all)]
 pub(super) async fn start(
     conn: &mut Conn,
     info: &PackageInfo,
@@ -199,6 +200,7 @@ impl Context {
 /// Creates a governed guest for an access package assignment (`why`: the
 /// request or package it is for), signing in as `identity` where known, with
 /// its audit event.
+#[tracing::instrument(skip_all)]
 pub(super) async fn create_guest(
     conn: &mut Conn,
     profile: &UserProfile,

@@ -56,6 +56,7 @@ impl save::Context {
 /// A request has just been approved (or needs no approval): the extension
 /// called at approval is called, and unless the request waits for its
 /// answer, the request is delivered.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn on_approval(
     conn: &mut Conn,
     info: &PackageInfo,

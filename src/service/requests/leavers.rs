@@ -31,6 +31,7 @@ pub struct Left {
 /// asked for their reports stays their reports'), hands over approvals
 /// waiting on them and ends their active assignments, in the caller's
 /// transaction.
+#[tracing::instrument(skip_all)]
 pub async fn leave(
     store: &Store,
     tx: &mut Tx,
@@ -85,6 +86,7 @@ pub async fn leave(
 /// The approvals waiting on `user`, who was just blocked, go to the stage's
 /// other approvers, or its fallback approvers when no active one is left
 /// (who are asked by mail), each recorded as `action`; returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn hand_over_approvals(
     store: &Store,
     tx: &mut Conn,

@@ -15,6 +15,7 @@ use crate::store::{Conn, Store};
 
 /// `report`, when they report to `manager` and may be asked for (not
 /// blocked); `NotFound` otherwise, so that nobody learns of other people.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn report_of(
     conn: &mut Conn,
     manager: &UserId,

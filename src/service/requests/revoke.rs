@@ -21,6 +21,7 @@ fn approved_by(decisions: &[DecisionRow]) -> Vec<UserId> {
 
 /// Whether `approver` may revoke the request (`row`, with its
 /// `decisions`) now, for its approval page.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn may_revoke(
     conn: &mut Conn,
     approver: &UserId,

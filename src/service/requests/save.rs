@@ -380,6 +380,7 @@ pub(crate) async fn commit(
 
 /// Writes one use case's changes and audit event into a transaction the
 /// caller commits (with other changes of the same use case).
+#[tracing::instrument(skip_all)]
 pub(crate) async fn persist(
     tx: &mut Conn,
     request: &Request,

@@ -78,6 +78,7 @@ pub async fn package_view(
 /// (id, name) of the manager's direct reports they may ask for the
 /// package for, by name; none (and no statement) where no policy of the
 /// package lets managers ask.
+#[tracing::instrument(skip_all)]
 pub(super) async fn reports_for(
     conn: &mut Conn,
     info: &PackageInfo,
@@ -243,6 +244,7 @@ pub struct Holdings {
     pub ended: Vec<AssignmentRow>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn holdings(store: &Store, who: &UserId) -> Result<Holdings, ServiceError> {
     read(store, async |c| {
         let all = crate::store::assignments::of_target(c, who).await?;
@@ -324,6 +326,7 @@ pub struct MyRequest {
 }
 
 /// `NotFound` for a request that is not the person's own.
+#[tracing::instrument(skip_all)]
 pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyRequest, ServiceError> {
     read(store, async |c| {
         let row = found(requests::get(c, id).await?)?;

@@ -183,6 +183,7 @@ pub(crate) fn list(total: i64, start: i64, items: Vec<Value>) -> Value {
     })
 }
 
+#[tracing::instrument(skip_all)]
 async fn service_provider_config(state: Data, req: HttpRequest) -> HttpResponse {
     if let Err(r) = caller(&state, &req).await {
         return r;
@@ -193,10 +194,12 @@ async fn service_provider_config(state: Data, req: HttpRequest) -> HttpResponse 
     )
 }
 
+#[tracing::instrument(skip_all)]
 async fn resource_types(state: Data, req: HttpRequest) -> HttpResponse {
     discovery(&state, &req, schema::resource_types, None).await
 }
 
+#[tracing::instrument(skip_all)]
 async fn resource_type(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     discovery(
         &state,
@@ -207,10 +210,12 @@ async fn resource_type(state: Data, req: HttpRequest, id: web::Path<String>) -> 
     .await
 }
 
+#[tracing::instrument(skip_all)]
 async fn schemas(state: Data, req: HttpRequest) -> HttpResponse {
     discovery(&state, &req, schema::schemas, None).await
 }
 
+#[tracing::instrument(skip_all)]
 async fn one_schema(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     discovery(&state, &req, schema::schemas, Some(("schema", &id))).await
 }

@@ -339,6 +339,7 @@ async fn query(req: &HttpRequest, payload: web::Payload) -> Result<Query, HttpRe
 }
 
 /// Lists users (GET) or searches them (POST to `.search`).
+#[tracing::instrument(skip_all)]
 async fn list_users(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     authorized!(state, req);
     match query(&req, payload).await {
@@ -348,6 +349,7 @@ async fn list_users(state: Data, req: HttpRequest, payload: web::Payload) -> Htt
 }
 
 /// Lists groups (GET) or searches them (POST to `.search`).
+#[tracing::instrument(skip_all)]
 async fn list_groups(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     authorized!(state, req);
     match query(&req, payload).await {
@@ -358,6 +360,7 @@ async fn list_groups(state: Data, req: HttpRequest, payload: web::Payload) -> Ht
 
 /// A search over users and groups at once: each type the filter can apply
 /// to, users first; paging over the two lists one after the other.
+#[tracing::instrument(skip_all)]
 async fn search_all(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     authorized!(state, req);
     let b = json_body!(payload);
@@ -404,6 +407,7 @@ async fn search_all(state: Data, req: HttpRequest, payload: web::Payload) -> Htt
     scim_json(StatusCode::OK, &list(total, start, items))
 }
 
+#[tracing::instrument(skip_all)]
 async fn get_user(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     authorized!(state, req);
     let q = match Query::from_request(&req) {
@@ -419,6 +423,7 @@ async fn get_user(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpR
     }
 }
 
+#[tracing::instrument(skip_all)]
 async fn create_user(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     let actor = authorized!(state, req);
     let b = json_body!(payload);
@@ -438,6 +443,7 @@ fn how(req: &HttpRequest) -> Edit {
 }
 
 /// PUT replaces a user; PATCH changes parts of one.
+#[tracing::instrument(skip_all)]
 async fn edit_user(
     state: Data,
     req: HttpRequest,
@@ -453,6 +459,7 @@ async fn edit_user(
     }
 }
 
+#[tracing::instrument(skip_all)]
 async fn delete_user(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     let actor = authorized!(state, req);
     match svc::delete_user(&state.store, &actor, &id, state.clock.now()).await {
@@ -483,6 +490,7 @@ fn group_answer(
     }
 }
 
+#[tracing::instrument(skip_all)]
 async fn get_group(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     authorized!(state, req);
     let q = match Query::from_request(&req) {
@@ -507,6 +515,7 @@ fn projected_group(
     scim_json(StatusCode::OK, &project(json, &q.attributes, &q.excluded))
 }
 
+#[tracing::instrument(skip_all)]
 async fn create_group(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     let actor = authorized!(state, req);
     let b = json_body!(payload);
@@ -518,6 +527,7 @@ async fn create_group(state: Data, req: HttpRequest, payload: web::Payload) -> H
 /// (its members, often) and answers 204, as Entra's and Okta's guides
 /// expect: a group of thousands is not sent back for each member added.
 /// A PATCH naming `attributes` gets those back (RFC 7644 §3.5.2).
+#[tracing::instrument(skip_all)]
 async fn edit_group(
     state: Data,
     req: HttpRequest,
@@ -539,6 +549,7 @@ async fn edit_group(
     }
 }
 
+#[tracing::instrument(skip_all)]
 async fn delete_group(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     let actor = authorized!(state, req);
     match svc::delete_group(&state.store, &actor, &id, state.clock.now()).await {
