@@ -12,24 +12,7 @@ use base64::Engine;
 use serde::Deserialize;
 use url::Url;
 
-/// A value that must never reach a log line.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret<T>(T);
-
-impl<T> Secret<T> {
-    pub fn new(value: T) -> Self {
-        Secret(value)
-    }
-    pub fn expose(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> fmt::Debug for Secret<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+pub use crate::domain::secret::Secret;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseKind {

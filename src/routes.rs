@@ -15,6 +15,11 @@ impl Path {
     pub const fn as_str(self) -> &'static str {
         self.0
     }
+
+    /// The part below `scope`, for a router scoped there.
+    pub fn below(self, scope: Path) -> &'static str {
+        self.0.strip_prefix(scope.0).unwrap_or(self.0)
+    }
 }
 
 impl fmt::Display for Path {
@@ -37,6 +42,11 @@ impl Route {
     /// The pattern the router matches, `{id}` parts and all.
     pub const fn pattern(self) -> &'static str {
         self.0
+    }
+
+    /// The pattern below `scope`, for a router scoped there.
+    pub fn below(self, scope: Path) -> &'static str {
+        self.0.strip_prefix(scope.0).unwrap_or(self.0)
     }
 
     /// The path for one parameter.
@@ -134,6 +144,31 @@ paths! {
     path HEALTHZ = "/healthz";
     path READYZ = "/readyz";
     route STATIC = "/static/{path:.*}";
+    "/static" {
+        path APP_CSS = "/css/app.css";
+        path APP_JS = "/js/app.js";
+        path PICO_CSS = "/vendor/pico/pico.min.css";
+    }
+
+    // The SCIM 2.0 service (RFC 7644 §3.2), its endpoints served in a scope.
+    path SCIM = "/scim/v2" {
+        path SCIM_SERVICE_PROVIDER_CONFIG = "/ServiceProviderConfig";
+        path SCIM_RESOURCE_TYPES = "/ResourceTypes" {
+            route SCIM_RESOURCE_TYPE = "/{id}";
+        }
+        path SCIM_SCHEMAS = "/Schemas" {
+            route SCIM_SCHEMA = "/{id}";
+        }
+        path SCIM_USERS = "/Users" {
+            path SCIM_USERS_SEARCH = "/.search";
+            route SCIM_USER = "/{id}";
+        }
+        path SCIM_GROUPS = "/Groups" {
+            path SCIM_GROUPS_SEARCH = "/.search";
+            route SCIM_GROUP = "/{id}";
+        }
+        path SCIM_SEARCH = "/.search";
+    }
 
     // Sign-in.
     "/auth" {
@@ -304,6 +339,19 @@ paths! {
                 route ADMIN_SETTINGS_CATALOG_CREATOR_REMOVE = "/{id}/remove";
             }
         }
+    }
+}
+
+/// The sign-in page URL that returns to `next` afterwards.
+pub fn sign_in_url(next: &str) -> String {
+    if next == "/" || next.is_empty() {
+        LOGIN.to_string()
+    } else {
+        format!(
+            "{}?next={}",
+            LOGIN,
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! Connected organizations: other organizations whose people may request access.
 
+use super::secret::Secret;
 use super::validation::{FieldErrors, optional_long_text, optional_text, required_text};
-use crate::config::Secret;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectedOrgState {

@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::secret::Secret;
 use super::validation::{FieldErrors, optional_text, required_text};
-use crate::config::Secret;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::request::EndReason;
+
 /// The kinds of message, as the outbox stores them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MailKind {
@@ -146,14 +148,16 @@ pub struct Outcome {
 }
 
 /// Access that ended, to its holder.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ended {
+    #[serde(default)]
     pub package: String,
+    #[serde(default)]
     pub requestor: String,
+    #[serde(default)]
     pub requestor_email: String,
-    /// `expired` or `removed` (`EndReason`).
-    pub reason: String,
+    /// Why it ended; facts without one are corrupt.
+    pub reason: EndReason,
 }
 
 /// A reminder that access ends soon.
@@ -319,6 +323,15 @@ mod tests {
             r#"{"package":"P","requestor":"R","requestor_email":"r@x","reason":"expired"}"#,
         )
         .unwrap();
-        assert!(matches!(ended, Message::AccessEnded(e) if e.reason == "expired"));
+        assert!(matches!(ended, Message::AccessEnded(e) if e.reason == EndReason::Expired));
+        // Each end reason reads back as itself; facts with none, or an
+        // unknown one, are corrupt rather than read as some default.
+        for r in std::iter::once(EndReason::Expired).chain(EndReason::REMOVALS) {
+            let data = format!(r#"{{"package":"P","reason":"{}"}}"#, r.as_str());
+            let back = Message::from_stored("accessEnded", &data).unwrap();
+            assert!(matches!(back, Message::AccessEnded(e) if e.reason == r));
+        }
+        assert!(Message::from_stored("accessEnded", r#"{"package":"P"}"#).is_err());
+        assert!(Message::from_stored("accessEnded", r#"{"reason":"vanished"}"#).is_err());
     }
 }

@@ -50,6 +50,7 @@ pub mod policy_draft;
 pub mod request;
 pub mod review;
 pub mod scim;
+pub mod secret;
 pub mod tenant;
 pub mod user;
 pub mod validation;

@@ -170,6 +170,7 @@ mod tests {
     use crate::domain::message::{
         Approval, Decided, Ended, Expiring, MailKind, Outcome, RequestFacts, Review,
     };
+    use crate::domain::request::EndReason;
 
     fn facts() -> RequestFacts {
         RequestFacts {
@@ -203,8 +204,9 @@ mod tests {
             Message::RequestExpired(outcome.clone()),
             Message::AccessEnded(Ended {
                 package: "Sales <b>".into(),
-                reason: "removed".into(),
-                ..Default::default()
+                requestor: String::new(),
+                requestor_email: String::new(),
+                reason: EndReason::Removed,
             }),
             Message::AccessExtended(outcome.clone()),
             Message::RequestContinued(outcome.clone()),

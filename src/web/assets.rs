@@ -1,33 +1,34 @@
 //! Static files, compiled into the binary so it runs from any directory.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 
+use crate::routes::{self, APP_CSS, APP_JS, PICO_CSS};
 use crate::web::Reply;
 use crate::web::error::AppError;
 
-const FILES: &[(&str, &str, &[u8])] = &[
+const FILES: &[(routes::Path, &str, &[u8])] = &[
     (
-        "css/app.css",
+        APP_CSS,
         "text/css; charset=utf-8",
         include_bytes!("../../static/css/app.css"),
     ),
     (
-        "js/app.js",
+        APP_JS,
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/js/app.js"),
     ),
     (
-        "vendor/pico/pico.min.css",
+        PICO_CSS,
         "text/css; charset=utf-8",
         include_bytes!("../../static/vendor/pico/pico.min.css"),
     ),
 ];
 
 #[tracing::instrument(skip_all)]
-pub async fn serve(path: web::Path<String>) -> Reply {
+pub async fn serve(req: HttpRequest) -> Reply {
     let (_, content_type, body) = FILES
         .iter()
-        .find(|(name, _, _)| *name == path.as_str())
+        .find(|(file, _, _)| file.as_str() == req.path())
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type(*content_type)

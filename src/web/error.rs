@@ -125,7 +125,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         if let AppError::SignInRequired { next } = self {
             return HttpResponse::SeeOther()
-                .insert_header(("Location", crate::web::sign_in_url(next)))
+                .insert_header(("Location", crate::routes::sign_in_url(next)))
                 .finish();
         }
         if let AppError::Internal(e) = self {

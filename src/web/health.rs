@@ -4,8 +4,10 @@ use actix_web::HttpResponse;
 use serde_json::json;
 
 use super::Data;
+use crate::service::health;
 
 /// The process is up.
+#[tracing::instrument(skip_all)]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
@@ -13,7 +15,7 @@ pub async fn healthz() -> HttpResponse {
 /// The process can serve: its database answers.
 #[tracing::instrument(skip_all)]
 pub async fn readyz(state: Data) -> HttpResponse {
-    if state.store.ping().await {
+    if health::database_answers(&state.store).await {
         HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))
     } else {
         HttpResponse::ServiceUnavailable()

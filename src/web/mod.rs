@@ -81,19 +81,6 @@ pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
         .unwrap_or_default()
 }
 
-/// The sign-in page URL that returns to `next` afterwards.
-pub fn sign_in_url(next: &str) -> String {
-    if next == "/" || next.is_empty() {
-        routes::LOGIN.to_string()
-    } else {
-        format!(
-            "{}?next={}",
-            routes::LOGIN,
-            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        )
-    }
-}
-
 /// Accepts only a path on this site: visible ASCII without backslashes, since
 /// browsers drop tabs and newlines and read `\` as `/`, which would turn
 /// `/<TAB>/evil.example` into `//evil.example`. Capped so that the session

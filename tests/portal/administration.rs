@@ -600,7 +600,7 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
         )))
         .await;
     assert!(failed.has("undelivered") && failed.has("Not Emma"));
-    let details_url = app.url(format!("/admin/access-packages/{guests}/requests/{}", r.id));
+    let details_url = app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&guests, &r.id));
     let details = admin.get(&details_url).await;
     assert!(details.has("Reprocess") && details.has("Cancel request"));
     // The administrator gives Emma another address; reprocessing now makes the guest.

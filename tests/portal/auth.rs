@@ -108,10 +108,10 @@ async fn non_admins_get_403_on_the_admin_console() {
         "no Admin link for non-admins"
     );
     for path in [
-        "/admin",
-        "/admin/users",
-        "/admin/groups/new",
-        "/admin/sites",
+        routes::ADMIN,
+        routes::ADMIN_USERS.list,
+        routes::ADMIN_GROUPS.new,
+        routes::ADMIN_SITES.list,
     ] {
         let page = b.get(&app.url(path)).await;
         assert_eq!(page.status, 403, "{path}");

@@ -62,7 +62,7 @@ async fn make_package(
 
 fn id_from(location: &str) -> String {
     location
-        .trim_start_matches("/admin/catalogs/")
+        .trim_start_matches(&format!("{}/", routes::ADMIN_CATALOGS.list))
         .split('/')
         .next()
         .unwrap()
@@ -176,7 +176,10 @@ both!(
                 &[("csrf_token", &csrf)],
             )
             .await;
-        assert_eq!(deleted.location.as_deref(), Some("/admin/catalogs"));
+        assert_eq!(
+            deleted.location.as_deref(),
+            Some(routes::ADMIN_CATALOGS.list.as_str())
+        );
         assert!(
             b.get(&app.url(routes::ADMIN_CATALOGS.list))
                 .await
@@ -325,7 +328,9 @@ both!(
         let (app, b, csrf) = admin(backend).await;
         let list = b.get(&app.url(routes::ADMIN_CATALOGS.list)).await;
         let at = list.body.find(">Marketing</a>").unwrap();
-        let start = list.body[..at].rfind("/admin/catalogs/").unwrap();
+        let start = list.body[..at]
+            .rfind(&format!("{}/", routes::ADMIN_CATALOGS.list))
+            .unwrap();
         let catalog = list.body[start..at - 1].to_string();
         let resources = b.get(&app.url(format!("{catalog}/resources"))).await;
         assert!(
@@ -468,11 +473,11 @@ async fn catalog_pages_are_for_admins_only() {
     let b = Browser::new();
     app.demo_sign_in(&b, "eric.employee@gatehouse.demo").await;
     for path in [
-        "/admin/catalogs",
-        "/admin/catalogs/new",
-        "/admin/connected-organizations",
-        "/admin/audit",
-        "/admin/audit.csv",
+        routes::ADMIN_CATALOGS.list,
+        routes::ADMIN_CATALOGS.new,
+        routes::ADMIN_ORGS.list,
+        routes::ADMIN_AUDIT,
+        routes::ADMIN_AUDIT_CSV,
     ] {
         assert_eq!(b.get(&app.url(path)).await.status, 403, "{path}");
     }

@@ -229,7 +229,7 @@ both!(connected_organizations_are_managed, |backend| async move {
         .await;
     assert_eq!(
         deleted.location.as_deref(),
-        Some("/admin/connected-organizations")
+        Some(routes::ADMIN_ORGS.list.as_str())
     );
     assert!(
         !b.get(&app.url(routes::ADMIN_ORGS.list))

@@ -305,7 +305,9 @@ both!(
             .get(&app.url(format!("{}?q=Marketing+Team", routes::ADMIN_GROUPS.list)))
             .await;
         let at = groups.body.find(">Marketing Team</a>").unwrap();
-        let start = groups.body[..at].rfind("/admin/groups/").unwrap();
+        let start = groups.body[..at]
+            .rfind(&format!("{}/", routes::ADMIN_GROUPS.list))
+            .unwrap();
         let group = groups.body[start..at - 1].to_string();
         let page = admin.get(&app.url(&group)).await;
         let added = admin

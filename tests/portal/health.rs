@@ -39,7 +39,7 @@ async fn unknown_pages_get_a_404_page_inside_the_layout() {
 async fn static_files_are_served_from_the_binary() {
     let app = spawn(Options::new(Backend::Sqlite)).await;
     let b = Browser::new();
-    let css = b.get(&app.url("/static/css/app.css")).await;
+    let css = b.get(&app.url(routes::APP_CSS)).await;
     assert_eq!(css.status, 200);
     assert!(css.has(".demo-banner"));
     assert_eq!(b.get(&app.url("/static/../Cargo.toml")).await.status, 404);

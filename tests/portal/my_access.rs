@@ -339,7 +339,9 @@ async fn incompatible_access_is_refused_with_the_reason() {
         .get(&app.url(format!("{}?q=marketing%20team", routes::ADMIN_GROUPS.list)))
         .await;
     let at = group.body.find(">Marketing Team</a>").unwrap();
-    let start = group.body[..at].rfind("/admin/groups/").unwrap();
+    let start = group.body[..at]
+        .rfind(&format!("{}/", routes::ADMIN_GROUPS.list))
+        .unwrap();
     let group_url = group.body[start..at - 1].to_string();
     admin
         .post(

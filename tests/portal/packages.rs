@@ -57,8 +57,8 @@ both!(
         let (app, b) = admin(backend).await;
         let catalogs = b.get(&app.url(routes::ADMIN_CATALOGS.list)).await;
         let at = catalogs.body.find(">Marketing</a>").unwrap();
-        let start =
-            catalogs.body[..at].rfind("/admin/catalogs/").unwrap() + "/admin/catalogs/".len();
+        let prefix = format!("{}/", routes::ADMIN_CATALOGS.list);
+        let start = catalogs.body[..at].rfind(&prefix).unwrap() + prefix.len();
         let catalog = catalogs.body[start..at - 1].to_string();
 
         let basics = b
@@ -348,7 +348,9 @@ both!(
             .body
             .find(">Marketing resources for guests</a>")
             .expect("demo package");
-        let start = list.body[..at].rfind("/admin/access-packages/").unwrap();
+        let start = list.body[..at]
+            .rfind(&format!("{}/", routes::ADMIN_PACKAGES.list))
+            .unwrap();
         let package = list.body[start..at - 1].to_string();
         let policies = b.get(&app.url(format!("{package}/policies"))).await;
         assert!(policies.has("Policy for regular guest and new guest users"));
@@ -638,7 +640,9 @@ both!(package_settings_and_resource_roles, |backend| async move {
         .body
         .find(">Marketing resources for employees</a>")
         .expect("demo package");
-    let start = list.body[..at].rfind("/admin/access-packages/").unwrap();
+    let start = list.body[..at]
+        .rfind(&format!("{}/", routes::ADMIN_PACKAGES.list))
+        .unwrap();
     let package = list.body[start..at - 1].to_string();
     let settings = b.get(&app.url(format!("{package}/settings"))).await;
     let csrf = settings.csrf();

@@ -44,7 +44,7 @@ struct Scim {
 impl Scim {
     fn new(app: &TestApp, token: &str) -> Scim {
         Scim {
-            base: app.url("/scim/v2"),
+            base: app.url(routes::SCIM),
             token: token.to_string(),
             // Idle connections are dropped before the server's keep-alive
             // (5 s) closes them under a request.
@@ -660,7 +660,7 @@ async fn real_scim_tools_work_against_gatehouse() {
     let (app, admin, _clock) = demo(Backend::Sqlite).await;
     let token = make_token(&app, &admin, "scim2-cli").await;
     let cli = required_env("GATEHOUSE_TEST_SCIM_CLI");
-    let base = app.url("/scim/v2");
+    let base = app.url(routes::SCIM);
     let run = |args: &[&str]| {
         let out = std::process::Command::new(&cli)
             .env("SCIM_CLI_URL", &base)

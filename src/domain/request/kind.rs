@@ -59,8 +59,10 @@ impl RequestType {
     }
 }
 
-/// Why an assignment ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why an assignment ended. In messages' facts it is its Graph name
+/// (`as_str`), which serde's camelCase names are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum EndReason {
     /// Its end date came.
     Expired,

@@ -64,7 +64,7 @@ pub(super) async fn lookup(
 }
 
 #[derive(Template)]
-#[template(path = "admin/find.html")]
+#[template(path = "admin/lookup.html")]
 struct Find {
     layout: Layout,
     kind: String,

@@ -30,7 +30,7 @@ pub struct TokenForm {
 }
 
 #[derive(Template)]
-#[template(path = "admin/api_tokens.html")]
+#[template(path = "admin/tokens.html")]
 struct TokensPage {
     layout: Layout,
     tokens: Vec<TokenRow>,

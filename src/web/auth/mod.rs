@@ -355,7 +355,7 @@ pub struct NextQuery {
 async fn code_page(state: Data, session: TypedSession, q: web::Query<NextQuery>) -> Reply {
     let next = safe_next(q.next.as_deref());
     let Some(email) = session.code_email().filter(|_| state.config.email_sign_in) else {
-        return Ok(redirect(&crate::web::sign_in_url(&next)));
+        return Ok(redirect(&crate::routes::sign_in_url(&next)));
     };
     let mut layout = Layout::anonymous(&state, session.csrf_token(), "Enter your code");
     layout.flash = session.take_flash();
@@ -424,7 +424,7 @@ async fn verify_code(
     codes_allowed(&state)?;
     let next = safe_next(Some(&form.0.next));
     let Some(email) = session.code_email() else {
-        return Ok(redirect(&crate::web::sign_in_url(&next)));
+        return Ok(redirect(&crate::routes::sign_in_url(&next)));
     };
     let client = crate::web::client_address(&req, state.config.trust_forwarded_for);
     match sign_in::redeem_code(

@@ -13,8 +13,8 @@ use crate::domain::audit::Actor;
 use crate::domain::ids::UserId;
 use crate::domain::user::{Person, User};
 use crate::service::sessions;
-use crate::web::AppState;
 use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// The signed-in, active user. Anyone else is sent to sign in and brought back.
 pub struct CurrentUser {

@@ -13,39 +13,50 @@ use serde_json::{Value, json};
 use crate::domain::api_token::Purpose;
 use crate::domain::audit::Actor;
 use crate::domain::scim::{ERROR_SCHEMA, LIST_SCHEMA, MAX_BODY_BYTES, Problem, schema};
+use crate::routes;
 use crate::service::api_tokens::{self, Refusal};
 use crate::service::scim::ScimError;
 use crate::web::Data;
 use crate::web::error::RETRY_AFTER_SECONDS;
 use crate::web::extract::body::BodyError;
 
-pub const BASE: &str = "/scim/v2";
+pub const BASE: &str = routes::SCIM.as_str();
+
+/// A path of `routes` as the SCIM scope registers it.
+pub(crate) fn scoped(path: &'static str) -> &'static str {
+    path.strip_prefix(BASE).unwrap_or(path)
+}
+
+/// A resource's URL, from the service's base URL and its path.
+pub(crate) fn location(base: &str, path: &str) -> String {
+    format!("{base}{}", path.strip_prefix(BASE).unwrap_or(path))
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(BASE)
             .service(
-                web::resource("/ServiceProviderConfig")
+                web::resource(scoped(routes::SCIM_SERVICE_PROVIDER_CONFIG.as_str()))
                     .route(web::get().to(service_provider_config))
                     .default_service(web::to(not_allowed)),
             )
             .service(
-                web::resource("/ResourceTypes")
+                web::resource(scoped(routes::SCIM_RESOURCE_TYPES.as_str()))
                     .route(web::get().to(resource_types))
                     .default_service(web::to(not_allowed)),
             )
             .service(
-                web::resource("/ResourceTypes/{id}")
+                web::resource(scoped(routes::SCIM_RESOURCE_TYPE.pattern()))
                     .route(web::get().to(resource_type))
                     .default_service(web::to(not_allowed)),
             )
             .service(
-                web::resource("/Schemas")
+                web::resource(scoped(routes::SCIM_SCHEMAS.as_str()))
                     .route(web::get().to(schemas))
                     .default_service(web::to(not_allowed)),
             )
             .service(
-                web::resource("/Schemas/{id}")
+                web::resource(scoped(routes::SCIM_SCHEMA.pattern()))
                     .route(web::get().to(one_schema))
                     .default_service(web::to(not_allowed)),
             )

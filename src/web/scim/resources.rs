@@ -7,9 +7,10 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
-use super::{base_url, body, caller, failed, list, problem, scim_json};
+use super::{base_url, body, caller, failed, list, location, problem, scim_json, scoped};
 use crate::domain::scim::resource::{Meta, ScimGroup};
 use crate::domain::scim::{ENTERPRISE_SCHEMA, Edit, Problem};
+use crate::routes;
 use crate::service::scim as svc;
 use crate::store::scim::{GroupRow, UserRow};
 use crate::web::Data;
@@ -17,20 +18,20 @@ use crate::web::Data;
 /// A collection's routes: list and create, search, and one resource's
 /// read, replace or patch (one handler) and delete; any other method is a 405.
 macro_rules! collection {
-    ($cfg:expr, $path:literal, $list:ident, $create:ident, $get:ident, $edit:ident, $delete:ident) => {
+    ($cfg:expr, $list:expr, $search:expr, $item:expr, $all:ident, $create:ident, $get:ident, $edit:ident, $delete:ident) => {
         $cfg.service(
-            web::resource($path)
-                .route(web::get().to($list))
+            web::resource(scoped($list.as_str()))
+                .route(web::get().to($all))
                 .route(web::post().to($create))
                 .default_service(web::to(super::not_allowed)),
         )
         .service(
-            web::resource(concat!($path, "/.search"))
-                .route(web::post().to($list))
+            web::resource(scoped($search.as_str()))
+                .route(web::post().to($all))
                 .default_service(web::to(super::not_allowed)),
         )
         .service(
-            web::resource(concat!($path, "/{id}"))
+            web::resource(scoped($item.pattern()))
                 .route(web::get().to($get))
                 .route(web::put().to($edit))
                 .route(web::patch().to($edit))
@@ -43,7 +44,9 @@ macro_rules! collection {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     collection!(
         cfg,
-        "/Users",
+        routes::SCIM_USERS,
+        routes::SCIM_USERS_SEARCH,
+        routes::SCIM_USER,
         list_users,
         create_user,
         get_user,
@@ -52,7 +55,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
     collection!(
         cfg,
-        "/Groups",
+        routes::SCIM_GROUPS,
+        routes::SCIM_GROUPS_SEARCH,
+        routes::SCIM_GROUP,
         list_groups,
         create_group,
         get_group,
@@ -60,7 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         delete_group
     );
     cfg.service(
-        web::resource("/.search")
+        web::resource(scoped(routes::SCIM_SEARCH.as_str()))
             .route(web::post().to(search_all))
             .default_service(web::to(super::not_allowed)),
     );
@@ -232,7 +237,7 @@ fn user_json(base: &str, u: &UserRow) -> Value {
     let meta = Meta {
         created: u.created_at.clone(),
         last_modified: u.updated_at.clone(),
-        location: format!("{base}/Users/{}", u.id),
+        location: location(base, &routes::SCIM_USER.id(&u.id)),
         base: base.to_string(),
     };
     u.resource().to_json(&u.id, &meta)
@@ -242,7 +247,7 @@ fn group_json(base: &str, g: &GroupRow, members: Vec<String>) -> Value {
     let meta = Meta {
         created: g.created_at.clone(),
         last_modified: g.updated_at.clone(),
-        location: format!("{base}/Groups/{}", g.id),
+        location: location(base, &routes::SCIM_GROUP.id(&g.id)),
         base: base.to_string(),
     };
     ScimGroup {

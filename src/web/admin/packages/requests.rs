@@ -117,7 +117,7 @@ pub(super) async fn reprocess_call(
         .await;
     // Back to the request it was made for (a path of this site only).
     let back = form.0.back;
-    let back = if back.starts_with("/admin/") && !back.starts_with("//") {
+    let back = if back.starts_with(&format!("{}/", routes::ADMIN)) && !back.starts_with("//") {
         &back
     } else {
         routes::ADMIN.as_str()
