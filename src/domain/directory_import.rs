@@ -267,6 +267,26 @@ pub fn person(
     })
 }
 
+/// How many things a run created, changed, left as they were, and found gone.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// What a run found and did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The run could not read the directory: why.
+    pub error: Option<String>,
+    pub people: Counts,
+    pub groups: Counts,
+    /// Entries not imported: (DN, why).
+    pub skipped: Vec<(String, String)>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

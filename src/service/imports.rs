@@ -9,7 +9,6 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{ServiceError, found};
@@ -23,31 +22,7 @@ use crate::domain::user::{UserProfile, UserState, UserType};
 use crate::store::imports::{self, ImportedUser, NewPerson};
 use crate::store::{self, Store, audit, connected_systems, users};
 
-/// How many things a run created, changed, left as they were, and found gone.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub removed: usize,
-}
-
-/// What a run found and did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
-    /// The run could not read the directory: why.
-    pub error: Option<String>,
-    pub people: Counts,
-    pub groups: Counts,
-    /// Entries not imported: (DN, why).
-    pub skipped: Vec<(String, String)>,
-}
-
-impl Summary {
-    pub fn parse(json: &str) -> Summary {
-        serde_json::from_str(json).unwrap_or_default()
-    }
-}
+pub use crate::domain::directory_import::{Counts, Summary};
 
 type Entries = Vec<(String, HashMap<String, Vec<String>>)>;
 
@@ -131,7 +106,7 @@ pub async fn import(
         Err(why) => {
             summary.error = Some(why);
             let mut tx = store.begin().await?;
-            imports::record(&mut tx, system, &json!(summary).to_string(), now).await?;
+            imports::record(&mut tx, system, &summary, now).await?;
             tx.commit().await?;
             return Ok(summary);
         }
@@ -153,7 +128,7 @@ pub async fn import(
                     .into(),
             );
             let mut tx = store.begin().await?;
-            imports::record(&mut tx, system, &json!(summary).to_string(), now).await?;
+            imports::record(&mut tx, system, &summary, now).await?;
             tx.commit().await?;
             return Ok(summary);
         }
@@ -268,7 +243,7 @@ pub async fn import(
         now,
     )
     .await?;
-    imports::record(&mut tx, system, &details.to_string(), now).await?;
+    imports::record(&mut tx, system, &summary, now).await?;
     tx.commit().await?;
     tracing::info!(
         planned_ms = (held_at - started).as_millis() as u64,
@@ -592,9 +567,7 @@ pub async fn last_run(
     system: &ConnectedSystemId,
 ) -> Result<Option<(String, Summary)>, ServiceError> {
     let mut c = store.read().await?;
-    Ok(imports::last_run(&mut c, system)
-        .await?
-        .map(|(at, s)| (at, Summary::parse(&s))))
+    Ok(imports::last_run(&mut c, system).await?)
 }
 
 /// Systems whose daily import is due, each claimed by one instance.

@@ -240,6 +240,19 @@ pub async fn mark_reconciled(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> R
         .await
 }
 
+/// Member values as a link's JSON list column holds them; a list that no
+/// longer reads is a corrupt row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Members(pub Vec<String>);
+
+impl TryFrom<String> for Members {
+    type Error = serde_json::Error;
+
+    fn try_from(json: String) -> std::result::Result<Self, Self::Error> {
+        serde_json::from_str(&json).map(Members)
+    }
+}
+
 /// A link from a Gatehouse resource role to a group in a connected system.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LinkRow {
@@ -256,9 +269,12 @@ pub struct LinkRow {
     pub placeholder: Option<String>,
     pub reconciled_at: Option<String>,
     pub last_error: Option<String>,
-    /// JSON lists of what reconciliation found.
-    pub missing: String,
-    pub unexpected: String,
+    /// What reconciliation found: member values missing from the target,
+    /// and those Gatehouse did not grant.
+    #[sqlx(try_from = "String")]
+    pub missing: Members,
+    #[sqlx(try_from = "String")]
+    pub unexpected: Members,
     /// Operations waiting, and given up.
     pub queued: i64,
     pub failed: i64,
@@ -436,4 +452,16 @@ pub async fn record_reconciliation(
         .bind(error)
         .exec(conn)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_links_member_list_reads_back_and_a_corrupt_one_is_an_error() {
+        let m = Members::try_from(r#"["uid=a,dc=x","b"]"#.to_string()).unwrap();
+        assert_eq!(m.0, vec!["uid=a,dc=x", "b"]);
+        assert!(Members::try_from("uid=a".to_string()).is_err());
+    }
 }

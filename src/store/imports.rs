@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 
 use super::rows::{self, Val};
-use super::{Conn, Result, Rows, Statement, ts};
+use super::{Conn, Result, Rows, Statement, StoreError, ts};
 use crate::domain::directory::GroupProfile;
+use crate::domain::directory_import::Summary;
 use crate::domain::ids::{ConnectedSystemId, GroupId, UserId};
 use crate::domain::user::UserProfile;
 
@@ -291,24 +292,33 @@ pub async fn set_enabled(conn: &mut Conn, system: &ConnectedSystemId, enabled: b
 }
 
 /// The last run: when, and its summary (JSON).
+/// When the system's last import ran, and what it found and did; a summary
+/// that no longer reads is a corrupt row.
 pub async fn last_run(
     conn: &mut Conn,
     system: &ConnectedSystemId,
-) -> Result<Option<(String, String)>> {
+) -> Result<Option<(String, Summary)>> {
     let row: Option<(Option<String>, Option<String>)> =
         sqlx::query_as("SELECT imported_at, import_summary FROM connected_systems WHERE id = $1")
             .bind(system.as_str())
             .fetch_optional(conn)
             .await?;
-    Ok(row.and_then(|(at, s)| Some((at?, s?))))
+    let Some((Some(at), Some(json))) = row else {
+        return Ok(None);
+    };
+    let summary = serde_json::from_str(&json)
+        .map_err(|e| StoreError::Corrupt(format!("import summary: {e}")))?;
+    Ok(Some((at, summary)))
 }
 
 pub async fn record(
     conn: &mut Conn,
     system: &ConnectedSystemId,
-    summary: &str,
+    summary: &Summary,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let summary = serde_json::to_string(summary)
+        .map_err(|e| StoreError::Corrupt(format!("import summary: {e}")))?;
     sqlx::query("UPDATE connected_systems SET imported_at = $2, import_summary = $3 WHERE id = $1")
         .bind(system.as_str())
         .bind(ts(now))

@@ -38,7 +38,7 @@ fn approver_from(v: &Value) -> Result<Approver> {
         v.get(k)
             .and_then(Value::as_str)
             .map(str::to_string)
-            .unwrap_or_default()
+            .ok_or_else(|| StoreError::Corrupt(format!("approver without {k}")))
     };
     Ok(
         match v
@@ -47,10 +47,10 @@ fn approver_from(v: &Value) -> Result<Approver> {
             .unwrap_or_default()
         {
             "#microsoft.graph.singleUser" => {
-                Approver::SingleUser(UserId::from_stored(id("userId")))
+                Approver::SingleUser(UserId::from_stored(id("userId")?))
             }
             "#microsoft.graph.groupMembers" => {
-                Approver::GroupMembers(GroupId::from_stored(id("groupId")))
+                Approver::GroupMembers(GroupId::from_stored(id("groupId")?))
             }
             "#microsoft.graph.requestorManager" => {
                 match v.get("managerLevel").and_then(Value::as_i64) {
@@ -80,10 +80,13 @@ fn localizations_json(l: &[Localization]) -> Value {
     serde_json::to_value(l).unwrap_or(Value::Array(vec![]))
 }
 
-fn localizations_from(v: Option<&Value>) -> Vec<Localization> {
-    v.cloned()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default()
+/// A text's translations; none when the document has none.
+fn localizations_from(v: Option<&Value>) -> Result<Vec<Localization>> {
+    match v {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| StoreError::Corrupt(format!("localizations: {e}"))),
+    }
 }
 
 /// The settings document of a policy, in Graph's shape.
@@ -192,7 +195,7 @@ fn automatic_from(v: &Value) -> Result<Option<AutomaticAssignment>> {
         rule,
         assign: flag(a, "requestAccessForAllowedTargets"),
         remove_when_out_of_scope: flag(a, "removeAccessWhenTargetLeavesAllowedTargets"),
-        grace_period_days: days(a, "gracePeriodBeforeAccessRemoval"),
+        grace_period_days: days(a, "gracePeriodBeforeAccessRemoval")?,
     }))
 }
 
@@ -205,11 +208,23 @@ fn flag(v: &Value, k: &str) -> bool {
     v.get(k).and_then(Value::as_bool).unwrap_or(false)
 }
 
-fn days(v: &Value, k: &str) -> u32 {
+/// A text field the document must have.
+fn text_of(v: &Value, k: &str) -> Result<String> {
     v.get(k)
         .and_then(Value::as_str)
-        .and_then(|d| duration_number(d, "P", 'D'))
-        .unwrap_or(0)
+        .map(str::to_string)
+        .ok_or_else(|| StoreError::Corrupt(format!("without {k}")))
+}
+
+/// A number of days written `P{n}D`; none written is 0.
+fn days(v: &Value, k: &str) -> Result<u32> {
+    match v.get(k) {
+        None | Some(Value::Null) => Ok(0),
+        Some(d) => d
+            .as_str()
+            .and_then(|d| duration_number(d, "P", 'D'))
+            .ok_or_else(|| StoreError::Corrupt(format!("{k}: {d}"))),
+    }
 }
 
 /// Reads a settings document back; the inverse of `settings_json`.
@@ -238,10 +253,10 @@ pub fn settings_from(
         .flatten()
     {
         stages.push(ApprovalStage {
-            duration_before_automatic_denial_days: days(s, "durationBeforeAutomaticDenial"),
+            duration_before_automatic_denial_days: days(s, "durationBeforeAutomaticDenial")?,
             is_approver_justification_required: flag(s, "isApproverJustificationRequired"),
             is_escalation_enabled: flag(s, "isEscalationEnabled"),
-            duration_before_escalation_days: days(s, "durationBeforeEscalation"),
+            duration_before_escalation_days: days(s, "durationBeforeEscalation")?,
             primary_approvers: approvers_from(s.get("primaryApprovers"))?,
             fallback_primary_approvers: approvers_from(s.get("fallbackPrimaryApprovers"))?,
             escalation_approvers: approvers_from(s.get("escalationApprovers"))?,
@@ -275,26 +290,29 @@ pub fn settings_from(
                         .and_then(Value::as_array)
                         .into_iter()
                         .flatten()
-                        .map(|c| Choice {
-                            actual_value: c["actualValue"].as_str().unwrap_or_default().to_string(),
-                            text: c["text"].as_str().unwrap_or_default().to_string(),
-                            localizations: localizations_from(c.get("localizations")),
+                        .map(|c| {
+                            Ok(Choice {
+                                actual_value: text_of(c, "actualValue")?,
+                                text: text_of(c, "text")?,
+                                localizations: localizations_from(c.get("localizations"))?,
+                            })
                         })
-                        .collect(),
+                        .collect::<Result<_>>()?,
                 }
             }
-            _ => QuestionKind::Text {
+            "#microsoft.graph.accessPackageTextInputQuestion" => QuestionKind::Text {
                 is_single_line: flag(q, "isSingleLineQuestion"),
                 regex_pattern: q
                     .get("regexPattern")
                     .and_then(Value::as_str)
                     .map(str::to_string),
             },
+            other => return Err(StoreError::Corrupt(format!("question type {other}"))),
         };
         questions.push(Question {
             sequence: q.get("sequence").and_then(Value::as_u64).unwrap_or(0) as u32,
-            text: q["text"].as_str().unwrap_or_default().to_string(),
-            localizations: localizations_from(q.get("localizations")),
+            text: text_of(q, "text")?,
+            localizations: localizations_from(q.get("localizations"))?,
             is_required: flag(q, "isRequired"),
             is_answer_editable: flag(q, "isAnswerEditable"),
             kind,
@@ -317,7 +335,8 @@ pub fn settings_from(
                 _ => return Err(StoreError::Corrupt(format!("expiration duration {d}"))),
             }
         }
-        _ => Expiration::NoExpiration,
+        "noExpiration" => Expiration::NoExpiration,
+        other => return Err(StoreError::Corrupt(format!("expiration type {other}"))),
     };
     Ok((requestor, approval, questions, expiration))
 }
@@ -591,4 +610,76 @@ pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
         .bind(id)
         .exec(conn)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A settings document as `settings_json` writes one: a stage with one
+    /// approver, a multiple-choice question, expiry after 30 days.
+    fn document() -> Value {
+        json!({
+            "requestorSettings": {"acceptRequests": true},
+            "requestApprovalSettings": {"stages": [{
+                "durationBeforeAutomaticDenial": "P14D",
+                "durationBeforeEscalation": "P7D",
+                "primaryApprovers": [
+                    {"@odata.type": "#microsoft.graph.singleUser", "userId": "u1"}
+                ],
+            }]},
+            "questions": [{
+                "@odata.type": "#microsoft.graph.accessPackageMultipleChoiceQuestion",
+                "sequence": 1,
+                "text": "Which team?",
+                "localizations": [{"languageCode": "fr", "text": "Quelle équipe ?"}],
+                "choices": [{"actualValue": "a", "text": "A", "localizations": []}],
+            }],
+            "expiration": {"type": "afterDuration", "duration": "P30D"},
+        })
+    }
+
+    #[test]
+    fn a_document_reads_back_and_a_corrupt_one_is_an_error() {
+        let (_, approval, questions, expiration) = settings_from(&document()).unwrap();
+        assert_eq!(approval.stages[0].duration_before_automatic_denial_days, 14);
+        assert_eq!(questions[0].localizations[0].text, "Quelle équipe ?");
+        assert_eq!(expiration, Expiration::AfterDays(30));
+        // Each of these once read as a default (no approver id, an empty
+        // text, no translations, a text question, no expiry, 0 days).
+        type Spoil = fn(&mut Value);
+        let corrupt: [(&str, Spoil); 7] = [
+            ("approver id", |d| {
+                d["requestApprovalSettings"]["stages"][0]["primaryApprovers"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("userId");
+            }),
+            ("question text", |d| d["questions"][0]["text"] = Value::Null),
+            ("choice value", |d| {
+                d["questions"][0]["choices"][0]["actualValue"] = json!(3)
+            }),
+            ("translations", |d| {
+                d["questions"][0]["localizations"] = json!("fr")
+            }),
+            ("question type", |d| {
+                d["questions"][0]["@odata.type"] = json!("#x.rating")
+            }),
+            ("expiration type", |d| {
+                d["expiration"]["type"] = json!("whenever")
+            }),
+            ("days", |d| {
+                d["requestApprovalSettings"]["stages"][0]["durationBeforeEscalation"] =
+                    json!("a week")
+            }),
+        ];
+        for (what, spoil) in corrupt {
+            let mut d = document();
+            spoil(&mut d);
+            assert!(
+                matches!(settings_from(&d), Err(StoreError::Corrupt(_))),
+                "{what}"
+            );
+        }
+    }
 }

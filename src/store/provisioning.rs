@@ -413,17 +413,20 @@ pub async fn settle(conn: &mut Conn, users: &[&UserId]) -> Result<Vec<Mail>> {
         q = q.bind(u.as_str());
     }
     q.execute(conn).await?;
-    Ok(held.iter().filter_map(|h| held_mail(h)).collect())
+    held.iter().map(|h| held_mail(h)).collect()
 }
 
-fn held_mail(stored: &str) -> Option<Mail> {
-    let v: serde_json::Value = serde_json::from_str(stored).ok()?;
-    let message =
-        Message::from_stored(v.get("kind")?.as_str()?, &v.get("data")?.to_string()).ok()?;
-    Some(Mail {
-        to_address: v.get("to_address")?.as_str()?.to_string(),
-        to_name: v.get("to_name")?.as_str()?.to_string(),
-        message,
+/// A mail held until provisioning finished, as stored; one that no longer
+/// reads is a corrupt row, not a mail silently dropped.
+fn held_mail(stored: &str) -> Result<Mail> {
+    let corrupt = || super::StoreError::Corrupt("held mail".into());
+    let v: serde_json::Value = serde_json::from_str(stored).map_err(|_| corrupt())?;
+    let text = |k: &str| v.get(k).and_then(|t| t.as_str()).ok_or_else(corrupt);
+    let data = v.get("data").ok_or_else(corrupt)?.to_string();
+    Ok(Mail {
+        message: Message::from_stored(text("kind")?, &data).map_err(|_| corrupt())?,
+        to_address: text("to_address")?.to_string(),
+        to_name: text("to_name")?.to_string(),
     })
 }
 
@@ -592,4 +595,26 @@ pub async fn queue_additions(
         queued += q.execute(&mut *conn).await?.rows_affected();
     }
     Ok(queued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_mail_reads_back_and_a_corrupt_one_is_an_error() {
+        let held = r#"{"kind":"accessDelivered","data":{},"to_address":"a@x.test","to_name":"A"}"#;
+        let mail = held_mail(held).unwrap();
+        assert_eq!(
+            (mail.to_address.as_str(), mail.to_name.as_str()),
+            ("a@x.test", "A")
+        );
+        for corrupt in [
+            r#"{"kind":"accessDelivered","data":{},"to_address":"a@x.test"}"#,
+            r#"{"kind":"nonsense","data":{},"to_address":"a@x.test","to_name":"A"}"#,
+            "not json",
+        ] {
+            assert!(held_mail(corrupt).is_err(), "{corrupt}");
+        }
+    }
 }

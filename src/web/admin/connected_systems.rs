@@ -211,8 +211,7 @@ impl SystemPage {
 
 /// What reconciliation last found for a link, in words.
 pub fn drift_text(l: &LinkRow) -> String {
-    let list = |json: &str| serde_json::from_str::<Vec<String>>(json).unwrap_or_default();
-    let (missing, unexpected) = (list(&l.missing), list(&l.unexpected));
+    let (missing, unexpected) = (&l.missing.0, &l.unexpected.0);
     match (&l.reconciled_at, &l.last_error) {
         (None, _) => "Not reconciled yet".into(),
         (Some(_), Some(e)) => format!("Could not be compared: {e}"),
