@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::BATCH;
 use crate::service::ServiceError;
-use crate::service::requests::lifecycle;
+use crate::service::requests::remind;
 use crate::store::{Store, requests};
 
 /// Reminds the approvers of each stage due a reminder.
@@ -14,6 +14,6 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
     batches!(
         store,
         |tx, ids| requests::due_approval_reminders(&mut tx, now, BATCH).await?,
-        |id| lifecycle::remind_approvers(store, &mut tx, id, now).await?
+        |id| remind::remind_approvers(store, &mut tx, id, now).await?
     )
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::BATCH;
 use crate::service::ServiceError;
-use crate::service::requests::lifecycle;
+use crate::service::requests::time_out;
 use crate::store::{Store, requests};
 
 /// A request nobody decided within its stage's limit expires.
@@ -13,6 +13,6 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
     batches!(
         store,
         |tx, ids| requests::due_denials(&mut tx, now, BATCH).await?,
-        |id| lifecycle::time_out(store, &mut tx, id, now).await?
+        |id| time_out::time_out(store, &mut tx, id, now).await?
     )
 }

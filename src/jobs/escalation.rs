@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::BATCH;
 use crate::service::ServiceError;
-use crate::service::requests::lifecycle;
+use crate::service::requests::escalate;
 use crate::store::{Store, requests};
 
 /// An undecided stage past its escalation time goes to its alternate approvers.
@@ -13,6 +13,6 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
     batches!(
         store,
         |tx, ids| requests::due_escalations(&mut tx, now, BATCH).await?,
-        |id| lifecycle::escalate(store, &mut tx, id, now).await?
+        |id| escalate::escalate(store, &mut tx, id, now).await?
     )
 }

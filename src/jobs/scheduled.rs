@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::service::ServiceError;
-use crate::service::requests::lifecycle;
+use crate::service::requests::scheduled;
 use crate::store::{Store, requests};
 
 /// Scheduled requests whose start has come are delivered, each in its own
@@ -22,7 +22,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
             break;
         };
         seen.insert(id.clone());
-        match lifecycle::deliver_scheduled(store, &mut tx, &id, now).await {
+        match scheduled::deliver_scheduled(store, &mut tx, &id, now).await {
             Ok(delivered) => {
                 tx.commit().await?;
                 done += usize::from(delivered);
@@ -35,7 +35,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                 drop(tx);
                 tracing::warn!(request = %id, error = %e, "scheduled delivery failed");
                 let mut tx = store.begin().await?;
-                lifecycle::fail_scheduled(&mut tx, &id, &e.to_string(), now).await?;
+                scheduled::fail_scheduled(&mut tx, &id, &e.to_string(), now).await?;
                 tx.commit().await?;
             }
         }

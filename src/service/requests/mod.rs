@@ -16,14 +16,17 @@ pub mod automatic;
 pub mod availability;
 pub mod cancel;
 pub mod decide;
+pub mod escalate;
 pub mod extend;
 pub mod give_up;
 pub mod leavers;
-pub mod lifecycle;
 pub mod on_behalf;
+pub mod remind;
 pub mod reprocess;
 pub mod revoke;
+pub mod scheduled;
 pub mod submit;
+pub mod time_out;
 pub mod view;
 
 pub use assign::{Assigned, MAX_ASSIGNED_AT_ONCE, NewAssignment, assign};

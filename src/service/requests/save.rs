@@ -404,3 +404,14 @@ fn details(request: &Request, extra: serde_json::Value) -> serde_json::Value {
     }
     d
 }
+
+/// The request with its context, when it is (still) in `state`.
+pub(super) async fn load_in(
+    store: &Store,
+    conn: &mut Conn,
+    id: &RequestId,
+    state: RequestState,
+) -> Result<Option<Context>, ServiceError> {
+    let ctx = load(store, conn, id).await?;
+    Ok((ctx.request.state == state).then_some(ctx))
+}

@@ -1,0 +1,60 @@
+//! An undecided stage past its escalation time goes to its alternate
+//! approvers. Run by the escalation job inside its batch transaction.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{approvers, save};
+use crate::domain::audit::Actor;
+use crate::domain::ids::RequestId;
+use crate::domain::policy::ApprovalStage;
+use crate::domain::request::RequestState;
+use crate::service::ServiceError;
+use crate::store::{Conn, Store, audit};
+
+/// An undecided stage past its escalation time goes to its alternate
+/// approvers, who are told, with the stage's own deadline. It escalates
+/// once, whoever is found; true when someone was.
+#[tracing::instrument(skip_all)]
+pub async fn escalate(
+    store: &Store,
+    conn: &mut Conn,
+    id: &RequestId,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let ctx = save::load(store, conn, id).await?;
+    let r = &ctx.request;
+    let stage: Option<&ApprovalStage> = ctx
+        .policy
+        .approval
+        .stages
+        .get((r.stage.max(1) - 1) as usize)
+        .filter(|s| s.is_escalation_enabled);
+    let alternates = match stage {
+        Some(s) if r.state == RequestState::PendingApproval => {
+            approvers::resolve_alternates(
+                conn,
+                s,
+                r.target.user(),
+                r.requestor.as_ref(),
+                r.organization.as_ref().map(|o| o.as_str()),
+            )
+            .await?
+        }
+        _ => vec![],
+    };
+    let deny_at = ctx.loaded.deny_at.unwrap_or(now);
+    let changes = r.escalate(&alternates, deny_at, (&ctx.policy, &ctx.names));
+    save::apply(conn, r, &changes, now).await?;
+    if alternates.is_empty() {
+        return Ok(false);
+    }
+    let event = save::event(
+        "Escalate access package assignment request",
+        &r.id,
+        &ctx.names.package,
+        json!({"request": id.as_str(), "stage": r.stage, "approvers": alternates.len()}),
+    );
+    audit::record(conn, &Actor::system(), &event, now).await?;
+    Ok(true)
+}

@@ -1,0 +1,36 @@
+//! A stage still undecided halfway to its next step: its approvers are
+//! reminded, once. Run by the approval-reminder job inside its batch
+//! transaction.
+
+use chrono::{DateTime, Utc};
+
+use super::save;
+use super::save::load_in;
+use crate::domain::ids::RequestId;
+use crate::domain::request::RequestState;
+use crate::service::ServiceError;
+use crate::store::{Conn, Store};
+
+/// The approvers of a stage still undecided halfway to its next step are
+/// reminded, once; false when the request was decided meanwhile.
+#[tracing::instrument(skip_all)]
+pub async fn remind_approvers(
+    store: &Store,
+    conn: &mut Conn,
+    id: &RequestId,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let Some(ctx) = load_in(store, conn, id, RequestState::PendingApproval).await? else {
+        return Ok(false);
+    };
+    let escalated = ctx.loaded.escalated_stage >= ctx.request.stage;
+    let deny_at = ctx.loaded.deny_at.unwrap_or(now);
+    let changes = ctx.request.remind(
+        (&ctx.policy, &ctx.names),
+        &ctx.loaded.approvers,
+        (escalated, deny_at),
+        now,
+    );
+    save::apply(conn, &ctx.request, &changes, now).await?;
+    Ok(true)
+}

@@ -1,0 +1,39 @@
+//! A request nobody decided within its stage's limit: it expires. Run by
+//! the automatic-denial job inside its batch transaction.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::save;
+use super::save::load_in;
+use crate::domain::audit::Actor;
+use crate::domain::ids::RequestId;
+use crate::domain::request::RequestState;
+use crate::service::ServiceError;
+use crate::store::{Conn, Store, audit};
+
+/// A request nobody decided within its stage's limit expires, and its
+/// requestor and the stage's approvers are told; false when it was decided
+/// meanwhile.
+#[tracing::instrument(skip_all)]
+pub async fn time_out(
+    store: &Store,
+    conn: &mut Conn,
+    id: &RequestId,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let Some(mut ctx) = load_in(store, conn, id, RequestState::PendingApproval).await? else {
+        return Ok(false);
+    };
+    let stage = ctx.request.stage;
+    let changes = ctx.request.time_out(&ctx.names, &ctx.loaded.approvers)?;
+    save::apply(conn, &ctx.request, &changes, now).await?;
+    let event = save::event(
+        "Access package assignment request timed out (no approver action taken)",
+        &ctx.request.id,
+        &ctx.names.package,
+        json!({"request": ctx.request.id.as_str(), "stage": stage}),
+    );
+    audit::record(conn, &Actor::system(), &event, now).await?;
+    Ok(true)
+}
