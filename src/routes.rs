@@ -153,20 +153,10 @@ paths! {
     // The SCIM 2.0 service (RFC 7644 §3.2), its endpoints served in a scope.
     path SCIM = "/scim/v2" {
         path SCIM_SERVICE_PROVIDER_CONFIG = "/ServiceProviderConfig";
-        path SCIM_RESOURCE_TYPES = "/ResourceTypes" {
-            route SCIM_RESOURCE_TYPE = "/{id}";
-        }
-        path SCIM_SCHEMAS = "/Schemas" {
-            route SCIM_SCHEMA = "/{id}";
-        }
-        path SCIM_USERS = "/Users" {
-            path SCIM_USERS_SEARCH = "/.search";
-            route SCIM_USER = "/{id}";
-        }
-        path SCIM_GROUPS = "/Groups" {
-            path SCIM_GROUPS_SEARCH = "/.search";
-            route SCIM_GROUP = "/{id}";
-        }
+        path SCIM_RESOURCE_TYPES = "/ResourceTypes" { route SCIM_RESOURCE_TYPE = "/{id}"; }
+        path SCIM_SCHEMAS = "/Schemas" { route SCIM_SCHEMA = "/{id}"; }
+        path SCIM_USERS = "/Users" { path SCIM_USERS_SEARCH = "/.search"; route SCIM_USER = "/{id}"; }
+        path SCIM_GROUPS = "/Groups" { path SCIM_GROUPS_SEARCH = "/.search"; route SCIM_GROUP = "/{id}"; }
         path SCIM_SEARCH = "/.search";
     }
 
@@ -373,5 +363,16 @@ mod tests {
             "/admin/access-packages/x/assignments.csv"
         );
         assert_eq!(HOME.to_string(), "/");
+        // Paths remote systems and browsers already hold.
+        assert_eq!(SCIM_USER.id("x"), "/scim/v2/Users/x");
+        assert_eq!(SCIM_USERS_SEARCH.as_str(), "/scim/v2/Users/.search");
+        assert_eq!(SCIM_GROUP.pattern().as_bytes(), b"/scim/v2/Groups/{id}");
+        assert_eq!(SCIM_SEARCH.below(SCIM), "/.search");
+        assert_eq!(
+            SCIM_SERVICE_PROVIDER_CONFIG.below(SCIM),
+            "/ServiceProviderConfig"
+        );
+        assert_eq!(APP_CSS.as_str(), "/static/css/app.css");
+        assert_eq!(PICO_CSS.as_str(), "/static/vendor/pico/pico.min.css");
     }
 }

@@ -14,8 +14,8 @@ use ldap3::{
 };
 
 use super::{Account, FoundGroup, OpError, Person, TIMEOUT};
-use crate::config::Secret;
 use crate::domain::connected_system::LdapSettings;
+use crate::domain::secret::Secret;
 use crate::domain::validation::thousands;
 
 /// The object classes a group entry may have.

@@ -13,8 +13,8 @@ pub mod webhook;
 
 use std::time::Duration;
 
-use crate::config::Secret;
 use crate::domain::connected_system::SystemSettings;
+use crate::domain::secret::Secret;
 
 /// How long one call to a target may take.
 pub const TIMEOUT: Duration = Duration::from_secs(15);

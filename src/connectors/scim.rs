@@ -11,8 +11,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::{Account, FoundGroup, OpError, Person, TIMEOUT};
-use crate::config::Secret;
 use crate::domain::connected_system::ScimSettings;
+use crate::domain::secret::Secret;
 use crate::domain::validation::thousands;
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use oauth2::basic::BasicClient;
 use oauth2::{ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
 
-use crate::config::Secret;
 use crate::domain::custom_extension::signature;
+use crate::domain::secret::Secret;
 
 /// How Gatehouse proves itself to the endpoint.
 pub enum Auth<'a> {

@@ -9,9 +9,9 @@
 //! is a repeat.
 
 use crate::clock::Clock;
-use crate::config::Secret;
 use crate::connectors::webhook::{self, Auth, Call};
 use crate::domain::custom_extension::with_callback;
+use crate::domain::secret::Secret;
 use crate::service::ServiceError;
 use crate::service::custom_extensions as svc;
 use crate::store::custom_extensions::Claimed;

@@ -150,7 +150,7 @@ pub async fn of_catalog(
 }
 
 /// Gives the member with `email` a role in the catalog (field `email`).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(catalog = %catalog, role = role.as_str()))]
 pub async fn add(
     store: &Store,
     actor: &Actor,
@@ -193,7 +193,7 @@ pub async fn add(
 }
 
 /// Takes a role assignment back; says whose it was.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(catalog = %catalog, assignment = id))]
 pub async fn remove(
     store: &Store,
     actor: &Actor,

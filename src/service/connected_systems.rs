@@ -118,7 +118,7 @@ pub async fn save(
 }
 
 /// Deletes a system nothing is linked to; returns its name.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(system = %id))]
 pub async fn delete(
     store: &Store,
     actor: &Actor,

@@ -29,7 +29,7 @@ type Entries = Vec<(String, HashMap<String, Vec<String>>)>;
 /// Reads the system's people and groups.
 async fn read(
     settings: &SystemSettings,
-    secret: &crate::config::Secret<String>,
+    secret: &crate::domain::secret::Secret<String>,
 ) -> Result<(Entries, Entries, String), String> {
     let SystemSettings::Ldap(l) = settings else {
         return Err("only LDAP directories are imported from".into());

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, ts};
-use crate::config::Secret;
 use crate::domain::connected_system::{ReconcileMode, SystemProfile, SystemSettings};
 use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
+use crate::domain::secret::Secret;
 
 #[derive(sqlx::FromRow)]
 struct RawSystem {

@@ -291,7 +291,6 @@ pub async fn set_enabled(conn: &mut Conn, system: &ConnectedSystemId, enabled: b
         .await
 }
 
-/// The last run: when, and its summary (JSON).
 /// When the system's last import ran, and what it found and did; a summary
 /// that no longer reads is a corrupt row.
 pub async fn last_run(

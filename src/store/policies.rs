@@ -507,7 +507,8 @@ fn assemble(
         .map(|r| {
             let settings: Value = serde_json::from_str(&r.settings)
                 .map_err(|e| StoreError::Corrupt(format!("policy settings: {e}")))?;
-            let (requestor, approval, questions, expiration) = settings_from(&settings)?;
+            let (requestor, approval, questions, expiration) = settings_from(&settings)
+                .map_err(|e| StoreError::Corrupt(format!("policy {}: {e}", r.id)))?;
             let specific_allowed_targets = by_policy
                 .remove(&r.id)
                 .unwrap_or_default()

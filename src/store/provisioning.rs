@@ -387,14 +387,14 @@ pub async fn settle(conn: &mut Conn, users: &[&UserId]) -> Result<Vec<Mail>> {
     }
     // Read the held mails before the update clears them.
     let read = format!(
-        "SELECT a.delivered_mail FROM access_package_assignments a WHERE a.target_id IN ({list}) \
+        "SELECT a.id, a.delivered_mail FROM access_package_assignments a WHERE a.target_id IN ({list}) \
          AND a.state IN ('delivering', 'partiallyDelivered') AND a.delivered_mail IS NOT NULL \
          AND NOT {pending} AND NOT {failed}",
         pending = ops_of_assignment("pending"),
         failed = ops_of_assignment("failed"),
         list = placeholders(1, users.len()),
     );
-    let mut q = sqlx::query_scalar::<_, String>(&read);
+    let mut q = sqlx::query_as::<_, (String, String)>(&read);
     for u in users {
         q = q.bind(u.as_str());
     }
@@ -413,13 +413,22 @@ pub async fn settle(conn: &mut Conn, users: &[&UserId]) -> Result<Vec<Mail>> {
         q = q.bind(u.as_str());
     }
     q.execute(conn).await?;
-    held.iter().map(|h| held_mail(h)).collect()
+    // A held mail that no longer reads is reported and not sent: failing
+    // here would roll back, and so repeat, the whole batch of operations.
+    let mut mails = Vec::with_capacity(held.len());
+    for (assignment, stored) in &held {
+        match held_mail(stored) {
+            Ok(mail) => mails.push(mail),
+            Err(e) => tracing::error!(assignment, error = %e, "a held mail is not sent"),
+        }
+    }
+    Ok(mails)
 }
 
 /// A mail held until provisioning finished, as stored; one that no longer
 /// reads is a corrupt row, not a mail silently dropped.
 fn held_mail(stored: &str) -> Result<Mail> {
-    let corrupt = || super::StoreError::Corrupt("held mail".into());
+    let corrupt = || super::StoreError::Corrupt("held mail does not read".into());
     let v: serde_json::Value = serde_json::from_str(stored).map_err(|_| corrupt())?;
     let text = |k: &str| v.get(k).and_then(|t| t.as_str()).ok_or_else(corrupt);
     let data = v.get("data").ok_or_else(corrupt)?.to_string();

@@ -292,7 +292,7 @@ pub async fn set_policy_enabled(
 
 /// Deletes a policy nothing was made under (an `administrator` may delete
 /// an automatic one); returns its name.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(package = %id, policy = policy_id))]
 pub async fn delete_policy(
     store: &Store,
     actor: &Actor,

@@ -43,7 +43,7 @@ fn org_provider(p: SignInProvider) -> Option<OidcProvider> {
         display_name: p.display_name,
         issuer: p.oidc_issuer,
         client_id: p.oidc_client_id,
-        client_secret: crate::config::Secret::new(p.oidc_client_secret?),
+        client_secret: crate::domain::secret::Secret::new(p.oidc_client_secret?),
     })
 }
 

@@ -22,11 +22,6 @@ use crate::web::extract::body::BodyError;
 
 pub const BASE: &str = routes::SCIM.as_str();
 
-/// A path of `routes` as the SCIM scope registers it.
-pub(crate) fn scoped(path: &'static str) -> &'static str {
-    path.strip_prefix(BASE).unwrap_or(path)
-}
-
 /// A resource's URL, from the service's base URL and its path.
 pub(crate) fn location(base: &str, path: &str) -> String {
     format!("{base}{}", path.strip_prefix(BASE).unwrap_or(path))
@@ -36,27 +31,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(BASE)
             .service(
-                web::resource(scoped(routes::SCIM_SERVICE_PROVIDER_CONFIG.as_str()))
+                web::resource(routes::SCIM_SERVICE_PROVIDER_CONFIG.below(routes::SCIM))
                     .route(web::get().to(service_provider_config))
                     .default_service(web::to(not_allowed)),
             )
             .service(
-                web::resource(scoped(routes::SCIM_RESOURCE_TYPES.as_str()))
+                web::resource(routes::SCIM_RESOURCE_TYPES.below(routes::SCIM))
                     .route(web::get().to(resource_types))
                     .default_service(web::to(not_allowed)),
             )
             .service(
-                web::resource(scoped(routes::SCIM_RESOURCE_TYPE.pattern()))
+                web::resource(routes::SCIM_RESOURCE_TYPE.below(routes::SCIM))
                     .route(web::get().to(resource_type))
                     .default_service(web::to(not_allowed)),
             )
             .service(
-                web::resource(scoped(routes::SCIM_SCHEMAS.as_str()))
+                web::resource(routes::SCIM_SCHEMAS.below(routes::SCIM))
                     .route(web::get().to(schemas))
                     .default_service(web::to(not_allowed)),
             )
             .service(
-                web::resource(scoped(routes::SCIM_SCHEMA.pattern()))
+                web::resource(routes::SCIM_SCHEMA.below(routes::SCIM))
                     .route(web::get().to(one_schema))
                     .default_service(web::to(not_allowed)),
             )

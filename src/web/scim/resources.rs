@@ -7,7 +7,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
-use super::{base_url, body, caller, failed, list, location, problem, scim_json, scoped};
+use super::{base_url, body, caller, failed, list, location, problem, scim_json};
 use crate::domain::scim::resource::{Meta, ScimGroup};
 use crate::domain::scim::{ENTERPRISE_SCHEMA, Edit, Problem};
 use crate::routes;
@@ -20,18 +20,18 @@ use crate::web::Data;
 macro_rules! collection {
     ($cfg:expr, $list:expr, $search:expr, $item:expr, $all:ident, $create:ident, $get:ident, $edit:ident, $delete:ident) => {
         $cfg.service(
-            web::resource(scoped($list.as_str()))
+            web::resource($list.below(routes::SCIM))
                 .route(web::get().to($all))
                 .route(web::post().to($create))
                 .default_service(web::to(super::not_allowed)),
         )
         .service(
-            web::resource(scoped($search.as_str()))
+            web::resource($search.below(routes::SCIM))
                 .route(web::post().to($all))
                 .default_service(web::to(super::not_allowed)),
         )
         .service(
-            web::resource(scoped($item.pattern()))
+            web::resource($item.below(routes::SCIM))
                 .route(web::get().to($get))
                 .route(web::put().to($edit))
                 .route(web::patch().to($edit))
@@ -65,7 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         delete_group
     );
     cfg.service(
-        web::resource(scoped(routes::SCIM_SEARCH.as_str()))
+        web::resource(routes::SCIM_SEARCH.below(routes::SCIM))
             .route(web::post().to(search_all))
             .default_service(web::to(super::not_allowed)),
     );
