@@ -34,12 +34,7 @@ fn approver_json(a: &Approver) -> Value {
 }
 
 fn approver_from(v: &Value) -> Result<Approver> {
-    let id = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| StoreError::Corrupt(format!("approver without {k}")))
-    };
+    let id = |k: &str| text_of(v, k);
     Ok(
         match v
             .get("@odata.type")
