@@ -12,6 +12,7 @@
 #   GATEHOUSE_BENCH_ONLY=provision bash tests/bench.sh   # provisioning only
 #   GATEHOUSE_BENCH_ONLY=import bash tests/bench.sh      # the LDAP import only
 #   GATEHOUSE_BENCH_ONLY=review bash tests/bench.sh      # an access review of 10,000 holders only
+#   GATEHOUSE_BENCH_ONLY=load bash tests/bench.sh        # the tenant and the wrk scenarios only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -67,12 +68,14 @@ trap cleanup EXIT
   echo
 } | tee "$WORK/results.md"
 
-if [ "$ONLY" = all ]; then
+if [ "$ONLY" = all ] || [ "$ONLY" = load ]; then
   log "SQLite: generating"
   rm -f "$WORK"/bench.db*
   "$BENCH" generate --database-url "sqlite://$WORK/bench.db" --scale "$SCALE" | tee -a "$WORK/results.md"
   log "SQLite: load"
   "$BENCH" load --database-url "sqlite://$WORK/bench.db" --seconds "$SECS" --label SQLite | tee -a "$WORK/results.md"
+fi
+if [ "$ONLY" = all ]; then
   log "SQLite: batch jobs"
   "$BENCH" batch --database-url "sqlite://$WORK/bench.db" | tee -a "$WORK/results.md"
 fi
@@ -85,11 +88,17 @@ run_pg "$PGBIN/initdb" -D "$PGDATA/data" -U postgres --auth=trust -E UTF8 --loca
 run_pg "$PGBIN/pg_ctl" -D "$PGDATA/data" -l "$PGDATA/server.log" -w \
   -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDATA/sock -c shared_buffers=512MB -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top" start >/dev/null
 PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
-if [ "$ONLY" = all ]; then
+if [ "$ONLY" = all ] || [ "$ONLY" = load ]; then
   log "PostgreSQL: generating"
   "$BENCH" generate --database-url "$PG_URL" --scale "$SCALE" | tee -a "$WORK/results.md"
   log "PostgreSQL: load"
   "$BENCH" load --database-url "$PG_URL" --seconds "$SECS" --label PostgreSQL | tee -a "$WORK/results.md"
+fi
+if [ "$ONLY" = load ]; then
+  log "results in $WORK/results.md"
+  exit 0
+fi
+if [ "$ONLY" = all ]; then
   log "PostgreSQL: batch jobs"
   "$BENCH" batch --database-url "$PG_URL" | tee -a "$WORK/results.md"
 fi

@@ -5,20 +5,15 @@ use super::validation::{FieldErrors, optional_long_text, required_text};
 
 pub const NAME_MAX: usize = 256;
 
-/// Graph `accessPackageCatalog.state`: "Enabled" in the portal is `published`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CatalogState {
-    Published,
-    Unpublished,
+named_values! {
+    /// Graph `accessPackageCatalog.state`: "Enabled" in the portal is `published`.
+    pub enum CatalogState {
+        Published = ("published", "Enabled"),
+        Unpublished = ("unpublished", "Disabled"),
+    }
 }
 
 impl CatalogState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CatalogState::Published => "published",
-            CatalogState::Unpublished => "unpublished",
-        }
-    }
     pub fn from_enabled(enabled: bool) -> CatalogState {
         if enabled {
             CatalogState::Published

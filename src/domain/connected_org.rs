@@ -3,25 +3,13 @@
 use super::secret::Secret;
 use super::validation::{FieldErrors, optional_long_text, optional_text, required_text};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnectedOrgState {
-    Configured,
-    Proposed,
-}
-
-impl ConnectedOrgState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectedOrgState::Configured => "configured",
-            ConnectedOrgState::Proposed => "proposed",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ConnectedOrgState> {
-        match s {
-            "configured" => Some(ConnectedOrgState::Configured),
-            "proposed" => Some(ConnectedOrgState::Proposed),
-            _ => None,
-        }
+named_values! {
+    /// Graph `connectedOrganization.state`: only configured ones count as
+    /// "all configured connected organizations".
+    pub enum ConnectedOrgState {
+        Configured = ("configured", "Configured"),
+        /// Proposed when someone from an unknown domain asked for access.
+        Proposed = ("proposed", "Proposed"),
     }
 }
 

@@ -10,32 +10,13 @@ use serde::{Deserialize, Serialize};
 use super::secret::Secret;
 use super::validation::{FieldErrors, optional_text, required_text};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SystemKind {
-    Ldap,
-    Scim,
-}
-
-impl SystemKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SystemKind::Ldap => "ldap",
-            SystemKind::Scim => "scim",
-        }
-    }
-    pub fn parse(s: &str) -> Option<SystemKind> {
-        match s {
-            "ldap" => Some(SystemKind::Ldap),
-            "scim" => Some(SystemKind::Scim),
-            _ => None,
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            SystemKind::Ldap => "LDAP directory",
-            SystemKind::Scim => "SCIM 2.0 application",
-        }
+named_values! {
+    /// What kind of system it is, and so which connector reaches it.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum SystemKind {
+        Ldap = ("ldap", "LDAP directory"),
+        Scim = ("scim", "SCIM 2.0 application"),
     }
 }
 

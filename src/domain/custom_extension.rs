@@ -577,6 +577,52 @@ pub enum Answer {
     Approve,
 }
 
+impl Answer {
+    /// The state a call answered this way ends in.
+    pub fn ends_call(self) -> CallState {
+        match self {
+            Answer::Continue => CallState::Resumed,
+            Answer::Approve => CallState::Approved,
+            Answer::Deny => CallState::Denied,
+            Answer::Cancel => CallState::Canceled,
+        }
+    }
+}
+
+named_values! {
+    /// Where one call of a custom extension stands.
+    pub enum CallState {
+        /// To be sent (again, after a failed attempt, at its next attempt).
+        Queued = ("queued", "Queued"),
+        /// Sent; nothing waits for an answer.
+        Sent = ("sent", "Sent"),
+        Waiting = ("waiting", "Waiting for the answer"),
+        Resumed = ("resumed", "Answered: continue"),
+        Approved = ("approved", "Answered: approve"),
+        Denied = ("denied", "Answered: deny"),
+        Canceled = ("canceled", "Answered: cancel"),
+        TimedOut = ("timedOut", "No answer in time"),
+        /// Every attempt failed; an administrator may send it again.
+        Failed = ("failed", "Failed"),
+        /// The request went on without it (decided, canceled, ended).
+        Abandoned = ("abandoned", "Not needed any more"),
+    }
+}
+
+impl CallState {
+    /// Not sent or not answered yet: a call that waits still holds its
+    /// request until its wait ends.
+    pub fn is_pending(self) -> bool {
+        matches!(self, CallState::Queued | CallState::Waiting)
+    }
+
+    /// Holds back the request that waits on it: pending, or failed (until an
+    /// administrator sends it again or its wait ends).
+    pub fn holds_request(self) -> bool {
+        self.is_pending() || self == CallState::Failed
+    }
+}
+
 /// A callback's body, checked against the call it answers: its `type` and
 /// `data.stage` name the call's stage, `data.customExtensionStageInstanceId`
 /// the call. Returns what it asks for and the detail it gives.

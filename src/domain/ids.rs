@@ -4,6 +4,14 @@ use std::fmt;
 
 use uuid::Uuid;
 
+/// What every id type can do: be read from the text of a URL or form.
+pub trait Id: Sized {
+    /// `None` unless `s` is a UUID (any spelling `uuid` reads: hyphenated
+    /// or not, either case, surrounding spaces aside), kept canonical:
+    /// hyphenated and lowercase, as ids are stored.
+    fn parse(s: &str) -> Option<Self>;
+}
+
 macro_rules! id_type {
     ($name:ident) => {
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -24,6 +32,12 @@ macro_rules! id_type {
             }
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl Id for $name {
+            fn parse(s: &str) -> Option<Self> {
+                $name::parse(s)
             }
         }
 
@@ -64,3 +78,4 @@ id_type!(PolicyId);
 id_type!(AssignmentId);
 id_type!(ConnectedSystemId);
 id_type!(ResourceLinkId);
+id_type!(ReviewId);

@@ -28,10 +28,38 @@ macro_rules! named_values {
                 }
             }
         }
+
+        /// For rows: a stored name no value has is an error, never a default.
+        impl TryFrom<String> for $name {
+            type Error = $crate::domain::UnknownValue;
+
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $name::parse(&s).ok_or($crate::domain::UnknownValue {
+                    of: stringify!($name),
+                    value: s,
+                })
+            }
+        }
     };
 }
 
+/// Stored text that no value of an enum is named (a corrupt row).
+#[derive(Debug)]
+pub struct UnknownValue {
+    pub of: &'static str,
+    pub value: String,
+}
+
+impl std::fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no {} is named {:?}", self.of, self.value)
+    }
+}
+
+impl std::error::Error for UnknownValue {}
+
 pub mod api_token;
+pub mod assignment;
 pub mod audit;
 pub mod catalog;
 pub mod catalog_role;

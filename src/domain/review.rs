@@ -166,6 +166,31 @@ impl NoResponse {
     }
 }
 
+named_values! {
+    /// Where a review stands (Graph `accessReviewInstance.status`).
+    pub enum ReviewState {
+        /// Open to its reviewers until it ends.
+        InProgress = ("inProgress", "In progress"),
+        /// Ended; its decisions wait to be applied.
+        Completed = ("completed", "Ended, not applied yet"),
+        Applied = ("applied", "Applied"),
+        /// Ended by an administrator; nothing is applied.
+        Stopped = ("stopped", "Stopped"),
+    }
+}
+
+impl ReviewState {
+    /// Only a review in progress can be stopped.
+    pub fn may_stop(self) -> bool {
+        self == ReviewState::InProgress
+    }
+
+    /// A review in progress (ending it now) or ended can be applied, once.
+    pub fn may_apply(self) -> bool {
+        matches!(self, ReviewState::InProgress | ReviewState::Completed)
+    }
+}
+
 /// A reviewer's decision, or a recommendation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {

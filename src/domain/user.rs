@@ -57,55 +57,20 @@ impl fmt::Display for Email {
     }
 }
 
-/// Graph `userType`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UserType {
-    Member,
-    Guest,
-}
-
-impl UserType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserType::Member => "member",
-            UserType::Guest => "guest",
-        }
-    }
-    pub fn parse(s: &str) -> Option<UserType> {
-        match s {
-            "member" => Some(UserType::Member),
-            "guest" => Some(UserType::Guest),
-            _ => None,
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            UserType::Member => "Member",
-            UserType::Guest => "Guest",
-        }
+named_values! {
+    /// Graph `userType`.
+    pub enum UserType {
+        Member = ("member", "Member"),
+        Guest = ("guest", "Guest"),
     }
 }
 
-/// Whether the user may sign in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UserState {
-    Active,
-    Blocked,
-}
-
-impl UserState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserState::Active => "active",
-            UserState::Blocked => "blocked",
-        }
-    }
-    pub fn parse(s: &str) -> Option<UserState> {
-        match s {
-            "active" => Some(UserState::Active),
-            "blocked" => Some(UserState::Blocked),
-            _ => None,
-        }
+named_values! {
+    /// Whether the user may sign in.
+    pub enum UserState {
+        Active = ("active", "Active"),
+        /// Cannot sign in or request access.
+        Blocked = ("blocked", "Blocked"),
     }
 }
 

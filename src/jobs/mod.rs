@@ -1,7 +1,8 @@
 //! Background jobs, started once with the server by `spawn_all`: the outbox
 //! sender, and the lifecycle jobs (automatic assignment, scheduled
 //! deliveries, escalation, automatic denial, expiration, reminders, the
-//! guest lifecycle, access reviews and housekeeping), one file each.
+//! guest lifecycle, custom extension waits, access reviews and
+//! housekeeping), one file each.
 //!
 //! Each job takes what is due in batches, each batch one transaction. The
 //! store chooses a batch's rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL,
@@ -41,6 +42,7 @@ pub mod callouts;
 pub mod denial;
 pub mod escalation;
 pub mod expiry;
+pub mod extension_waits;
 pub mod guests;
 pub mod housekeeping;
 pub mod import;
@@ -48,6 +50,7 @@ pub mod outbox;
 pub mod provisioning;
 pub mod reconcile;
 pub mod reminders;
+pub mod reviews;
 pub mod scheduled;
 
 use std::time::Duration;
@@ -126,22 +129,13 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
     };
     count(
         "custom extension waits",
-        crate::service::requests::time_out_waits(store, now).await,
+        extension_waits::run(store, now).await,
     );
     // Access reviews: the ended ones first (a review ending and the next
     // starting on the same day see the holders the first one leaves).
-    count(
-        "access reviews ending",
-        crate::service::reviews::end_due(store, now).await,
-    );
-    count(
-        "access reviews starting",
-        crate::service::reviews::start_due(store, now).await,
-    );
-    count(
-        "access review reminders",
-        crate::service::reviews::remind_due(store, now).await,
-    );
+    count("access reviews ending", reviews::end(store, now).await);
+    count("access reviews starting", reviews::start(store, now).await);
+    count("access review reminders", reviews::remind(store, now).await);
     count("housekeeping", housekeeping::run(store, now).await);
     count("reconciliation", reconcile::run(store, now).await);
     count("directory import", import::run(store, now).await);

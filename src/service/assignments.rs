@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{ServiceError, write};
+use crate::domain::assignment::AssignmentState;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::AccessPackageId;
+use crate::domain::ids::{AccessPackageId, AssignmentId};
 use crate::domain::request::EndReason;
 use crate::store::{self, Conn, assignments};
 
@@ -51,22 +52,22 @@ pub async fn remove(
     store: &store::Store,
     actor: &Actor,
     package: &AccessPackageId,
-    id: &str,
+    id: &AssignmentId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
-        let a = active(tx, package, id, "This assignment is already").await?;
+        let a = active(tx, package, id.as_str(), "This assignment is already").await?;
         // Held like every change to what the person holds, so that a
         // delivery at the same moment never loses a role this takes back.
         store::users::lock(tx, &a.target_id).await?;
-        let ended = super::access::end_assignment(tx, id, EndReason::Removed, now).await?;
+        let ended = super::access::end_assignment(tx, id.as_str(), EndReason::Removed, now).await?;
         let Some(details) = ended else {
             return Err(ServiceError::Refused(
                 "The assignment ended meanwhile; reload the page.".into(),
             ));
         };
         let action = "Remove access package assignment";
-        Ok(((), event(action, id, &a.package_name, details)))
+        Ok(((), event(action, id.as_str(), &a.package_name, details)))
     })
     .await
 }
@@ -79,14 +80,14 @@ pub async fn govern_guest(
     store: &store::Store,
     actor: &Actor,
     package: &AccessPackageId,
-    id: &str,
+    id: &AssignmentId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
         let a = active(
             tx,
             package,
-            id,
+            id.as_str(),
             "Only a guest with active access can be marked; this assignment is",
         )
         .await?;
@@ -114,25 +115,25 @@ pub async fn reprocess_assignment(
     store: &store::Store,
     actor: &Actor,
     package: &AccessPackageId,
-    id: &str,
+    id: &AssignmentId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
         let only = "Only an active assignment can be reprocessed; this one is";
-        let a = active(tx, package, id, only).await?;
+        let a = active(tx, package, id.as_str(), only).await?;
         // Ended meanwhile (expired, removed): nothing brings it back.
-        if !assignments::set_active_state(tx, id, "delivered").await? {
+        if !assignments::set_active_state(tx, id.as_str(), AssignmentState::Delivered).await? {
             return Err(ServiceError::Refused(
                 "The assignment ended meanwhile, so it was not reprocessed.".into(),
             ));
         }
         super::access::grant_roles(tx, package, &a.target_id, now).await?;
         // What failed to reach a connected system is tried again.
-        store::provisioning::retry_failed(tx, id, now).await?;
-        store::provisioning::hold_delivery(tx, id).await?;
+        store::provisioning::retry_failed(tx, id.as_str(), now).await?;
+        store::provisioning::hold_delivery(tx, id.as_str()).await?;
         let details = json!({"assignment": id, "user": a.target_email});
         let action = "Reprocess access package assignment";
-        Ok(((), event(action, id, &a.package_name, details)))
+        Ok(((), event(action, id.as_str(), &a.package_name, details)))
     })
     .await
 }

@@ -93,7 +93,11 @@ pub async fn update(
                 json!(before.description),
                 json!(p.description),
             ),
-            ("state", json!(before.state), json!(p.state.as_str())),
+            (
+                "state",
+                json!(before.state.as_str()),
+                json!(p.state.as_str()),
+            ),
             (
                 "isExternallyVisible",
                 json!(before.is_externally_visible),

@@ -185,7 +185,7 @@ pub async fn save(
             "clientSecretChanged": profile.oidc.as_ref().is_some_and(|o| o.client_secret.is_some()),
             "internalSponsors": internal.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
             "externalSponsors": external.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
-            "before": before.as_ref().map(|b| json!({"displayName": b.display_name, "state": b.state, "domains": b.domains})),
+            "before": before.as_ref().map(|b| json!({"displayName": b.display_name, "state": b.state.as_str(), "domains": b.domains})),
         });
         let event = NewAuditEvent {
                 action: if before.is_some() {
@@ -230,7 +230,7 @@ pub async fn delete(
             object_type::CONNECTED_ORGANIZATION,
             id,
             &org.display_name,
-            json!({"domains": org.domains, "state": org.state}),
+            json!({"domains": org.domains, "state": org.state.as_str()}),
         );
         Ok((org.display_name, event))
     })

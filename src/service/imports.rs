@@ -60,7 +60,7 @@ async fn read(
 }
 
 fn unchanged(u: &ImportedUser, p: &ImportedPerson) -> bool {
-    u.state == "active"
+    u.state == UserState::Active
         && u.email.eq_ignore_ascii_case(p.email.as_str())
         && u.display_name == p.display_name
         && u.given_name == p.given_name
@@ -181,7 +181,7 @@ pub async fn import(
     // Gone from the directory: leavers.
     let leavers: Vec<UserId> = existing
         .iter()
-        .filter(|(dn, u)| !present.contains(*dn) && u.state == "active")
+        .filter(|(dn, u)| !present.contains(*dn) && u.state == UserState::Active)
         .map(|(_, u)| UserId::from_stored(u.id.clone()))
         .collect();
     let finder = Members {

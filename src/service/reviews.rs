@@ -12,11 +12,12 @@ use serde_json::json;
 
 use super::{ServiceError, found, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::ids::{AccessPackageId, ReviewId, UserId};
 use crate::domain::message::{Mail, Message, Review};
 use crate::domain::request::{EndReason, moment_in};
 use crate::domain::review::{
-    ReviewDraft, ReviewSettings, ReviewerKind, Verdict, may_decide, recommendation, reminders,
+    ReviewDraft, ReviewSettings, ReviewState, ReviewerKind, Verdict, may_decide, recommendation,
+    reminders,
 };
 use crate::domain::user::User;
 use crate::store::reviews::{self as db, Holder, ItemRow, NewReview, ReviewRow};
@@ -182,21 +183,26 @@ impl Reviewers {
     }
 }
 
-/// Starts the reviews whose day has come, each once whatever the number of
-/// instances running this. Returns how many started.
+/// A review due to start: its policy's, on `day` (the claim's key), from
+/// `starts` to `ends`.
+pub struct DueStart {
+    scheduled: db::Scheduled,
+    day: String,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+    tz: Tz,
+}
+
+/// The reviews whose day has come and that have not started for it (as far
+/// as can be seen before claiming each), by the organization's days.
 #[tracing::instrument(skip_all)]
-pub async fn start_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    let scheduled = {
-        let mut c = store.read().await?;
-        db::scheduled(&mut c).await?
-    };
-    let tz = {
-        let mut c = store.read().await?;
-        super::settings::tenant(&mut c).await?.tz()
-    };
+pub async fn due_starts(store: &Store, now: DateTime<Utc>) -> Result<Vec<DueStart>, ServiceError> {
+    let mut c = store.read().await?;
+    let scheduled = db::scheduled(&mut c).await?;
+    let tz = super::settings::tenant(&mut c).await?.tz();
     // Days are the organization's.
     let today = now.with_timezone(&tz).date_naive();
-    let mut started = 0;
+    let mut due = Vec::new();
     for s in scheduled {
         let Some(day) = s.settings.recurrence.latest_start(s.settings.start, today) else {
             continue;
@@ -206,24 +212,40 @@ pub async fn start_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Servi
         if s.last_started.as_deref().is_some_and(|l| l >= key.as_str()) || ends <= now {
             continue;
         }
-        let mut tx = store.begin().await?;
-        if !db::claim_start(&mut tx, &s.policy_id, &key, starts).await? {
-            continue;
-        }
-        start_one(
-            &mut tx,
-            &s.policy_id,
-            &s.package_id,
-            &s.settings,
+        due.push(DueStart {
+            scheduled: s,
+            day: key,
+            starts,
             ends,
             tz,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        started += 1;
+        });
     }
-    Ok(started)
+    Ok(due)
+}
+
+/// Starts a due review in `tx`, once whatever the number of instances: false
+/// when another took it first.
+#[tracing::instrument(skip_all)]
+pub async fn start(
+    tx: &mut Conn,
+    due: &DueStart,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let s = &due.scheduled;
+    if !db::claim_start(tx, &s.policy_id, &due.day, due.starts).await? {
+        return Ok(false);
+    }
+    start_one(
+        tx,
+        &s.policy_id,
+        &s.package_id,
+        &s.settings,
+        due.ends,
+        due.tz,
+        now,
+    )
+    .await?;
+    Ok(true)
 }
 
 async fn start_one(
@@ -343,17 +365,27 @@ async fn tell_reviewers(
     Ok(mails.len())
 }
 
-/// Sends the reminders due: at half time and the day before the end, each
-/// once. Returns how many mails.
+/// A review in progress whose reviewers are due a reminder.
+pub struct DueReminder {
+    id: String,
+    /// Reminders sent so far, and due by now.
+    sent: i64,
+    due: i64,
+    tz: Tz,
+}
+
+/// The reviews in progress whose reviewers are due a reminder: at half
+/// time and the day before the end, each once.
 #[tracing::instrument(skip_all)]
-pub async fn remind_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    let (running, tz) = {
-        let mut c = store.read().await?;
-        let tz = super::settings::tenant(&mut c).await?.tz();
-        (db::in_progress(&mut c).await?, tz)
-    };
-    let mut sent = 0;
-    for (id, starts, ends, done) in running {
+pub async fn due_reminders(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<DueReminder>, ServiceError> {
+    let mut c = store.read().await?;
+    let tz = super::settings::tenant(&mut c).await?.tz();
+    let running = db::in_progress(&mut c).await?;
+    let mut out = Vec::new();
+    for (id, starts, ends, sent) in running {
         let (Ok(starts), Ok(ends)) = (parse_ts(&starts), parse_ts(&ends)) else {
             continue;
         };
@@ -361,42 +393,45 @@ pub async fn remind_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Serv
             .iter()
             .filter(|t| **t <= now)
             .count() as i64;
-        if due <= done {
-            continue;
+        if due > sent {
+            out.push(DueReminder { id, sent, due, tz });
         }
-        let mut tx = store.begin().await?;
-        if !db::claim_reminder(&mut tx, &id, done, due).await? {
-            continue;
-        }
-        let row = found(db::get(&mut tx, &id).await?)?;
-        sent += tell_reviewers(&mut tx, &row, &row.settings()?, true, tz, now).await?;
-        tx.commit().await?;
     }
-    Ok(sent)
+    Ok(out)
 }
 
-/// Ends the reviews whose end has come, applying those set to apply
-/// automatically. Returns how many ended.
+/// Reminds a review's reviewers in `tx`, once whatever the number of
+/// instances. Returns how many mails (none when another instance did).
 #[tracing::instrument(skip_all)]
-pub async fn end_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    let mut ended = 0;
-    loop {
-        let mut tx = store.begin().await?;
-        let ids = db::take_ended(&mut tx, now).await?;
-        if ids.is_empty() {
-            return Ok(ended);
-        }
-        // All of them at once, in one order, before any is applied.
-        db::lock_holders(&mut tx, &ids).await?;
-        for id in &ids {
-            let row = found(db::get(&mut tx, id).await?)?;
-            if row.settings()?.apply_automatically {
-                apply_in(&mut tx, &row, &Actor::system(), now).await?;
-            }
-        }
-        tx.commit().await?;
-        ended += ids.len();
+pub async fn remind(
+    tx: &mut Conn,
+    due: &DueReminder,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    if !db::claim_reminder(tx, &due.id, due.sent, due.due).await? {
+        return Ok(0);
     }
+    let row = found(db::get(tx, &due.id).await?)?;
+    tell_reviewers(tx, &row, &row.settings()?, true, due.tz, now).await
+}
+
+/// Ends, in `tx`, a batch of reviews whose end has come, applying those set
+/// to apply automatically. Returns how many ended (0: none was left).
+#[tracing::instrument(skip_all)]
+pub async fn end_ended(tx: &mut Conn, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let ids = db::take_ended(tx, now).await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    // All of them at once, in one order, before any is applied.
+    db::lock_holders(tx, &ids).await?;
+    for id in &ids {
+        let row = found(db::get(tx, id).await?)?;
+        if row.settings()?.apply_automatically {
+            apply_in(tx, &row, &Actor::system(), now).await?;
+        }
+    }
+    Ok(ids.len())
 }
 
 /// Applies a completed review in the caller's transaction, which holds the
@@ -408,7 +443,15 @@ async fn apply_in(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    if !db::move_state(conn, &review.id, "completed", "applied", now).await? {
+    if !db::move_state(
+        conn,
+        &review.id,
+        ReviewState::Completed,
+        ReviewState::Applied,
+        now,
+    )
+    .await?
+    {
         return Err(ServiceError::Refused(
             "This review was already applied or stopped.".into(),
         ));
@@ -458,12 +501,20 @@ pub async fn stop(
     store: &Store,
     actor: &Actor,
     package: &AccessPackageId,
-    id: &str,
+    id: &ReviewId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
-        let row = of_package(tx, package, id).await?;
-        if !db::move_state(tx, id, "inProgress", "stopped", now).await? {
+        let row = of_package(tx, package, id.as_str()).await?;
+        if !db::move_state(
+            tx,
+            id.as_str(),
+            ReviewState::InProgress,
+            ReviewState::Stopped,
+            now,
+        )
+        .await?
+        {
             return Err(ServiceError::Refused(
                 "Only a review in progress can be stopped.".into(),
             ));
@@ -480,12 +531,19 @@ pub async fn apply_now(
     store: &Store,
     actor: &Actor,
     package: &AccessPackageId,
-    id: &str,
+    id: &ReviewId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    let row = of_package(&mut tx, package, id).await?;
-    db::move_state(&mut tx, id, "inProgress", "completed", now).await?;
+    let row = of_package(&mut tx, package, id.as_str()).await?;
+    db::move_state(
+        &mut tx,
+        id.as_str(),
+        ReviewState::InProgress,
+        ReviewState::Completed,
+        now,
+    )
+    .await?;
     db::lock_holders(&mut tx, std::slice::from_ref(&row.id)).await?;
     apply_in(&mut tx, &row, actor, now).await?;
     tx.commit().await?;
@@ -511,11 +569,11 @@ pub async fn waiting_for(store: &Store, user: &UserId) -> Result<Vec<ReviewRow>,
 pub async fn for_reviewer(
     store: &Store,
     user: &UserId,
-    id: &str,
+    id: &ReviewId,
 ) -> Result<ReviewerView, ServiceError> {
     let mut c = store.read().await?;
-    let review = found(db::get(&mut c, id).await?)?;
-    let items = db::items(&mut c, id, Some(user.as_str())).await?;
+    let review = found(db::get(&mut c, id.as_str()).await?)?;
+    let items = db::items(&mut c, id.as_str(), Some(user.as_str())).await?;
     if items.is_empty() {
         return Err(ServiceError::NotFound);
     }
@@ -533,7 +591,7 @@ pub async fn for_reviewer(
 pub async fn decide(
     store: &Store,
     reviewer: &User,
-    id: &str,
+    id: &ReviewId,
     assignments: &[String],
     verdict: Verdict,
     reason: Option<&str>,
@@ -542,8 +600,8 @@ pub async fn decide(
     let reason = crate::domain::validation::reason_text(reason, "The reason")
         .map_err(|m| super::invalid("reason", m))?;
     let mut tx = store.begin().await?;
-    let review = found(db::get(&mut tx, id).await?)?;
-    let open = db::hold_open(&mut tx, id).await?;
+    let review = found(db::get(&mut tx, id.as_str()).await?)?;
+    let open = db::hold_open(&mut tx, id.as_str()).await?;
     let settings = review.settings()?;
     if !open {
         return Err(ServiceError::Refused(
@@ -560,7 +618,7 @@ pub async fn decide(
         return Err(super::invalid("reason", "Give a reason to approve access."));
     }
     let ends = parse_ts(&review.ends_at).map_err(ServiceError::Store)?;
-    let items = db::items(&mut tx, id, Some(reviewer.id.as_str())).await?;
+    let items = db::items(&mut tx, id.as_str(), Some(reviewer.id.as_str())).await?;
     let self_review = settings.reviewers == ReviewerKind::SelfReview;
     let mut done = 0;
     for a in assignments {
@@ -582,7 +640,7 @@ pub async fn decide(
         }
         if db::decide(
             &mut tx,
-            id,
+            id.as_str(),
             a,
             reviewer.id.as_str(),
             verdict.as_str(),
@@ -627,11 +685,11 @@ pub async fn of_package_list(
 pub async fn details(
     store: &Store,
     package: &AccessPackageId,
-    id: &str,
+    id: &ReviewId,
 ) -> Result<(ReviewRow, Vec<ItemRow>), ServiceError> {
     let mut c = store.read().await?;
-    let row = of_package(&mut c, package, id).await?;
-    let items = db::items(&mut c, id, None).await?;
+    let row = of_package(&mut c, package, id.as_str()).await?;
+    let items = db::items(&mut c, id.as_str(), None).await?;
     Ok((row, items))
 }
 

@@ -237,7 +237,7 @@ async fn save_user(
     }
     users::update(&mut tx, &uid, &p, manager.as_ref(), now).await?;
     db::set_scim_fields(&mut tx, &uid, &u, "scim").await?;
-    let left = before.state == "active" && p.state == UserState::Blocked;
+    let left = before.state == UserState::Active && p.state == UserState::Blocked;
     let mut gone = None;
     if left {
         // Deactivated at the source: signed out everywhere at once, their

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, PageAt, Result, Rows, Statement, ts};
+use crate::domain::assignment::AssignmentState;
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
 use crate::domain::request::EndReason;
 
@@ -23,7 +24,8 @@ pub struct AssignmentRow {
     pub target_id: UserId,
     pub target_name: String,
     pub target_email: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: AssignmentState,
     pub start_at: Option<String>,
     pub end_at: Option<String>,
     pub ended_at: Option<String>,
@@ -37,23 +39,12 @@ pub struct AssignmentRow {
 
 impl AssignmentRow {
     pub fn is_active(&self) -> bool {
-        matches!(
-            self.state.as_str(),
-            "delivered" | "partiallyDelivered" | "delivering"
-        )
+        self.state.is_active()
     }
     /// The state as an administrator reads it.
     pub fn state_text(&self) -> &'static str {
-        match (self.state.as_str(), self.end_reason.as_deref()) {
-            ("expired", reason) => reason
-                .and_then(EndReason::parse)
-                .map_or("Expired", EndReason::label),
-            ("delivered", _) => "Delivered",
-            ("partiallyDelivered", _) => "Partially delivered",
-            ("delivering", _) => "Delivering",
-            ("deliveryFailed", _) => "Undelivered",
-            _ => "Unknown",
-        }
+        let reason = self.end_reason.as_deref().and_then(EndReason::parse);
+        self.state.label_ended(reason)
     }
 }
 
@@ -77,7 +68,7 @@ fn state_clause(state: Option<&str>) -> String {
         );
     }
     let clause = match state {
-        Some("active") => " AND a.state IN ('delivered', 'partiallyDelivered', 'delivering')",
+        Some("active") => return format!(" AND a.state IN {ACTIVE}"),
         Some("expired") => {
             " AND a.state = 'expired' AND COALESCE(a.end_reason, 'expired') = 'expired'"
         }
@@ -255,12 +246,12 @@ pub async fn set_end(conn: &mut Conn, id: &str, end: Option<DateTime<Utc>>) -> R
 /// states); false when it has ended meanwhile, which nothing brings back.
 /// On PostgreSQL the update also holds the row until commit, so an
 /// expiration running at the same moment waits and sees the outcome.
-pub async fn set_active_state(conn: &mut Conn, id: &str, state: &str) -> Result<bool> {
+pub async fn set_active_state(conn: &mut Conn, id: &str, state: AssignmentState) -> Result<bool> {
     sqlx::query(&format!(
         "UPDATE access_package_assignments SET state = $2 WHERE id = $1 AND state IN {ACTIVE}"
     ))
     .bind(id)
-    .bind(state)
+    .bind(state.as_str())
     .changed_one(conn)
     .await
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::catalog_roles::scope_filter;
 use super::{Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, ts};
 use crate::domain::catalog::{
-    AnswerFormat, CatalogProfile, Localization, OriginSystem, RequiredAttribute,
+    AnswerFormat, CatalogProfile, CatalogState, Localization, OriginSystem, RequiredAttribute,
 };
 use crate::domain::catalog_role::CatalogScope;
 use crate::domain::directory::{DEFAULT_ACCESS_ROLE, GroupRole, SiteRole};
@@ -16,7 +16,8 @@ pub struct CatalogRow {
     pub id: String,
     pub display_name: String,
     pub description: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: CatalogState,
     #[sqlx(try_from = "Flag")]
     pub is_externally_visible: bool,
     pub resource_count: i64,
@@ -25,7 +26,7 @@ pub struct CatalogRow {
 
 impl CatalogRow {
     pub fn enabled(&self) -> bool {
-        self.state == "published"
+        self.state == CatalogState::Published
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{
     Conn, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts,
 };
-use crate::domain::connected_org::ConnectedOrgProfile;
+use crate::domain::connected_org::{ConnectedOrgProfile, ConnectedOrgState};
 use crate::domain::ids::{ConnectedOrgId, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -13,7 +13,8 @@ pub struct OrgRow {
     pub id: String,
     pub display_name: String,
     pub description: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: ConnectedOrgState,
     pub oidc_issuer: Option<String>,
     pub oidc_client_id: Option<String>,
     pub has_secret: i64,

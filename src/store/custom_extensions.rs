@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Conn, Dialect, Result, Rows, Statement, StoreError, dialect, ts};
 use crate::domain::custom_extension::{
-    Authentication, Behavior, CalloutFacts, ExtensionProfile, Stage,
+    Authentication, Behavior, CallState, CalloutFacts, ExtensionProfile, Stage,
 };
 use crate::domain::ids::{CatalogId, PolicyId};
 use crate::domain::request::Answer;
@@ -547,10 +547,10 @@ pub async fn finish(
     now: DateTime<Utc>,
 ) -> Result<Finished> {
     let (state, error, next) = match tried {
-        Tried::Sent { waits: true } => ("waiting", None, now),
-        Tried::Sent { waits: false } => ("sent", None, now),
-        Tried::Retry(e, at) => ("queued", Some(e.as_str()), *at),
-        Tried::Failed(e) => ("failed", Some(e.as_str()), now),
+        Tried::Sent { waits: true } => (CallState::Waiting, None, now),
+        Tried::Sent { waits: false } => (CallState::Sent, None, now),
+        Tried::Retry(e, at) => (CallState::Queued, Some(e.as_str()), *at),
+        Tried::Failed(e) => (CallState::Failed, Some(e.as_str()), now),
     };
     let written = sqlx::query(
         "UPDATE custom_extension_callouts SET state = $2, last_error = $3, next_attempt_at = $4, \
@@ -560,7 +560,7 @@ pub async fn finish(
          WHERE id = $1 AND state = 'queued' AND next_attempt_at = $8",
     )
     .bind(id)
-    .bind(state)
+    .bind(state.as_str())
     .bind(error)
     .bind(ts(next))
     .bind(status.map(i64::from))
@@ -609,7 +609,7 @@ pub async fn waiting_for(
 pub async fn end_wait(
     conn: &mut Conn,
     id: &str,
-    state: &str,
+    state: CallState,
     detail: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
@@ -618,7 +618,7 @@ pub async fn end_wait(
          WHERE id = $1 AND callback_token IS NOT NULL AND state IN ('queued', 'waiting', 'failed')",
     )
     .bind(id)
-    .bind(state)
+    .bind(state.as_str())
     .bind(detail.map(str::to_string))
     .bind(ts(now))
     .changed_one(conn)
@@ -672,7 +672,8 @@ pub struct CalloutView {
     pub id: String,
     pub extension: String,
     pub stage: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: CallState,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub last_status: Option<i64>,

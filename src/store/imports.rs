@@ -9,7 +9,7 @@ use super::{Conn, Result, Rows, Statement, StoreError, ts};
 use crate::domain::directory::GroupProfile;
 use crate::domain::directory_import::Summary;
 use crate::domain::ids::{ConnectedSystemId, GroupId, UserId};
-use crate::domain::user::UserProfile;
+use crate::domain::user::{UserProfile, UserState};
 
 /// A person a system imported, as the import compares them.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -24,7 +24,8 @@ pub struct ImportedUser {
     pub department: Option<String>,
     pub employee_number: Option<String>,
     pub manager_id: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: UserState,
 }
 
 pub async fn users_of(conn: &mut Conn, system: &ConnectedSystemId) -> Result<Vec<ImportedUser>> {

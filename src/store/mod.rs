@@ -178,6 +178,10 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::RowNotFound = e {
         return StoreError::NotFound;
     }
+    // A stored value its type does not read (a state no enum names).
+    if let sqlx::Error::ColumnDecode { index, source } = &e {
+        return StoreError::Corrupt(format!("column {index}: {source}"));
+    }
     // Every connection stayed busy past the pool's wait: as a lock that
     // stayed held, nothing was done and it may be tried again.
     if let sqlx::Error::PoolTimedOut = e {

@@ -357,7 +357,8 @@ fn ops_of_assignment(state: &str) -> String {
 pub async fn hold_delivery(conn: &mut Conn, assignment: &str) -> Result<bool> {
     sqlx::query(&format!(
         "UPDATE access_package_assignments AS a SET state = 'delivering' \
-         WHERE a.id = $1 AND a.state IN ('delivered', 'partiallyDelivered', 'delivering') AND {}",
+         WHERE a.id = $1 AND a.state IN {} AND {}",
+        super::states::ACTIVE,
         ops_of_assignment("pending")
     ))
     .bind(assignment)

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::states::OPEN;
+use super::states::{ACTIVE, OPEN};
 use super::{Conn, PageAt, Result, Rows, Statement, StoreError, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::{Decider, RequestState};
@@ -12,7 +12,8 @@ pub struct RequestRow {
     #[sqlx(try_from = "String")]
     pub id: RequestId,
     pub request_type: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: RequestState,
     #[sqlx(try_from = "String")]
     pub access_package_id: AccessPackageId,
     #[sqlx(try_from = "String")]
@@ -43,11 +44,6 @@ pub struct RequestRow {
 }
 
 impl RequestRow {
-    pub fn state(&self) -> Result<RequestState> {
-        RequestState::parse(&self.state)
-            .ok_or_else(|| StoreError::Corrupt(format!("request state {}", self.state)))
-    }
-
     /// `policy` as the request is held to it: its approval and how long
     /// access lasts as they were when the request was made (requests made
     /// before those were kept follow the policy as it is).
@@ -448,7 +444,8 @@ pub async fn mark_escalated(conn: &mut Conn, id: &str, stage: i64) -> Result<()>
 pub struct AdminRequestRow {
     pub id: String,
     pub request_type: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: RequestState,
     pub policy_name: String,
     pub target_display_name: String,
     pub target_email: String,
@@ -467,9 +464,7 @@ impl AdminRequestRow {
     }
 
     pub fn state_text(&self) -> &'static str {
-        RequestState::parse(&self.state)
-            .map(crate::domain::request::human)
-            .unwrap_or("unknown")
+        crate::domain::request::human(self.state)
     }
 }
 
@@ -720,10 +715,10 @@ async fn fill_resources(conn: &mut Conn, rows: &mut [CandidateRow]) -> Result<()
 
 /// Packages the user holds now.
 pub async fn held_packages(conn: &mut Conn, user: &UserId) -> Result<Vec<String>> {
-    sqlx::query_scalar::<_, String>(
+    sqlx::query_scalar::<_, String>(&format!(
         "SELECT DISTINCT access_package_id FROM access_package_assignments WHERE target_id = $1 \
-         AND state IN ('delivered', 'partiallyDelivered', 'delivering')",
-    )
+         AND state IN {ACTIVE}"
+    ))
     .bind(user.as_str())
     .all(conn)
     .await
@@ -737,7 +732,8 @@ pub struct RequestListRow {
     pub package_name: String,
     // Where it stands: its state, the approval stage it waits at, and why
     // it ended where it did.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: RequestState,
     pub current_stage: i64,
     pub outcome_reason: Option<String>,
     // Whom it is for, and what they asked.
@@ -752,12 +748,10 @@ pub struct RequestListRow {
 
 impl RequestListRow {
     pub fn state_text(&self) -> &'static str {
-        RequestState::parse(&self.state)
-            .map(crate::domain::request::human)
-            .unwrap_or("unknown")
+        crate::domain::request::human(self.state)
     }
     pub fn can_cancel(&self) -> bool {
-        matches!(self.state.as_str(), "submitted" | "pendingApproval")
+        self.state.is_waiting()
     }
 }
 
@@ -886,7 +880,7 @@ pub async fn person_facts(
         "SELECT 'v', value, '', '' FROM settings WHERE key = 'catalog_generation' \
          UNION ALL SELECT 'g', group_id, '', '' FROM group_members WHERE user_id = $1 AND role = 'member' \
          UNION ALL SELECT 'p', access_package_id, '', '' FROM access_package_assignments \
-           WHERE target_id = $1 AND state IN ('delivered', 'partiallyDelivered', 'delivering') \
+           WHERE target_id = $1 AND state IN {ACTIVE} \
          UNION ALL SELECT 'o', id, state, display_name FROM connected_organizations WHERE id = $2 \
          UNION ALL SELECT 'o', o.id, o.state, o.display_name FROM connected_organization_domains d \
            JOIN connected_organizations o ON o.id = d.connected_organization_id \
@@ -993,7 +987,7 @@ impl RequestRow {
         Ok(Request {
             id: self.id.clone(),
             kind: RequestType::parse(&self.request_type).ok_or_else(|| corrupt("type"))?,
-            state: self.state()?,
+            state: self.state,
             stage: u32::try_from(self.current_stage).map_err(|_| corrupt("stage"))?,
             package: self.access_package_id.clone(),
             policy: self.policy_id.clone(),
@@ -1262,7 +1256,7 @@ pub async fn holdings(
          UNION ALL SELECT 'a', CASE WHEN state IN {active} THEN 'active' ELSE 'ended' END, end_at \
            FROM access_package_assignments WHERE id = $2 \
          UNION ALL SELECT 'l', '', NULL FROM users WHERE id = $1 AND lifecycle_blocked_at IS NOT NULL",
-        active = super::states::ACTIVE
+        active = ACTIVE
     ))
     .bind(user.as_str())
     .bind(assignment.map_or("", |a| a.as_str()))
@@ -1344,7 +1338,7 @@ pub async fn needing_attention(
 
 /// How many of each: the console's overview, in one statement.
 pub async fn counts(conn: &mut Conn) -> Result<Vec<(String, i64)>> {
-    sqlx::query_as::<_, (String, i64)>(
+    sqlx::query_as::<_, (String, i64)>(&format!(
         "SELECT 'users', COUNT(*) FROM users WHERE user_type = 'member' \
          UNION ALL SELECT 'guests', COUNT(*) FROM users WHERE user_type = 'guest' \
          UNION ALL SELECT 'groups', COUNT(*) FROM groups \
@@ -1354,9 +1348,9 @@ pub async fn counts(conn: &mut Conn) -> Result<Vec<(String, i64)>> {
          UNION ALL SELECT 'packages', COUNT(*) FROM access_packages \
          UNION ALL SELECT 'organizations', COUNT(*) FROM connected_organizations \
          UNION ALL SELECT 'assignments', COUNT(*) FROM access_package_assignments \
-           WHERE state IN ('delivered', 'partiallyDelivered', 'delivering') \
-         UNION ALL SELECT 'pending', COUNT(*) FROM assignment_requests WHERE state = 'pendingApproval'",
-    )
+           WHERE state IN {ACTIVE} \
+         UNION ALL SELECT 'pending', COUNT(*) FROM assignment_requests WHERE state = 'pendingApproval'"
+    ))
     .all(conn)
     .await
 }

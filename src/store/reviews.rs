@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use super::rows::{self, Val};
 use super::states::ACTIVE;
 use super::{Conn, Result, Rows, Statement, StoreError, ts};
+use crate::domain::assignment::AssignmentState;
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
-use crate::domain::review::{NoResponse, ReviewSettings};
+use crate::domain::review::{NoResponse, ReviewSettings, ReviewState};
 
 fn decode(json: &str) -> Result<ReviewSettings> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("review settings: {e}")))
@@ -234,7 +235,8 @@ pub struct ReviewRow {
     pub starts_at: String,
     pub ends_at: String,
     pub settings: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: ReviewState,
     pub reminded: i64,
     pub ended_at: Option<String>,
     pub applied_at: Option<String>,
@@ -300,13 +302,14 @@ pub struct ItemRow {
     pub reason: Option<String>,
     pub decided_at: Option<String>,
     pub outcome: Option<String>,
-    pub assignment_state: String,
+    #[sqlx(try_from = "String")]
+    pub assignment_state: AssignmentState,
 }
 
 impl ItemRow {
     /// Whether the assignment ended meanwhile (it needs no decision).
     pub fn ended(&self) -> bool {
-        self.assignment_state == "expired"
+        self.assignment_state == AssignmentState::Expired
     }
 }
 
@@ -386,8 +389,8 @@ pub async fn hold_open(conn: &mut Conn, review: &str) -> Result<bool> {
 pub async fn move_state(
     conn: &mut Conn,
     review: &str,
-    from: &str,
-    to: &str,
+    from: ReviewState,
+    to: ReviewState,
     now: DateTime<Utc>,
 ) -> Result<bool> {
     sqlx::query(
@@ -396,8 +399,8 @@ pub async fn move_state(
          WHERE id = $1 AND state = $2",
     )
     .bind(review)
-    .bind(from)
-    .bind(to)
+    .bind(from.as_str())
+    .bind(to.as_str())
     .bind(ts(now))
     .changed_one(conn)
     .await

@@ -12,6 +12,7 @@ use super::{Conn, Result, Rows, Statement, StoreError, map_err, ts};
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::scim::filter::{AttrPath, Filter, Op, Value};
 use crate::domain::scim::resource::{ScimGroup, ScimUser};
+use crate::domain::user::UserState;
 
 /// A user as SCIM shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,7 +28,8 @@ pub struct UserRow {
     pub department: Option<String>,
     pub employee_number: Option<String>,
     pub manager_id: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: UserState,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -42,7 +44,7 @@ impl UserRow {
             family_name: self.surname.clone(),
             title: self.job_title.clone(),
             email: Some(self.email.clone()),
-            active: self.state == "active",
+            active: self.state == UserState::Active,
             employee_number: self.employee_number.clone(),
             department: self.department.clone(),
             manager: self.manager_id.clone(),

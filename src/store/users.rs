@@ -231,7 +231,8 @@ pub struct UserSummary {
     pub user_type: String,
     pub department: Option<String>,
     pub job_title: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: UserState,
 }
 
 /// Searches display name and email; ordered by display name.

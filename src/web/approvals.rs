@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Layout, form_status, render, render_status};
+use crate::domain::ids::RequestId;
 use crate::domain::request::{Answer, human};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -17,6 +18,7 @@ use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::CurrentUser;
+use crate::web::extract::path_id::PathId;
 use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -76,7 +78,7 @@ struct RequestPage {
     errors: FieldErrors,
 }
 
-async fn page(me: &Approver, id: &str, justification: String, errors: FieldErrors) -> Reply {
+async fn page(me: &Approver, id: &RequestId, justification: String, errors: FieldErrors) -> Reply {
     let v =
         svc::view::approval(me.store(), &me.who.user.id, me.who.is_admin, id, me.who.tz).await?;
     render_status(
@@ -103,8 +105,8 @@ async fn page(me: &Approver, id: &str, justification: String, errors: FieldError
 }
 
 #[tracing::instrument(skip_all)]
-async fn details(me: Approver, path: web::Path<String>) -> Reply {
-    page(&me, &path, String::new(), FieldErrors::new()).await
+async fn details(me: Approver, PathId(id): PathId<RequestId>) -> Reply {
+    page(&me, &id, String::new(), FieldErrors::new()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -119,7 +121,11 @@ pub struct DecisionForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn decide(me: Approver, path: web::Path<String>, Form(form): Form<DecisionForm>) -> Reply {
+async fn decide(
+    me: Approver,
+    PathId(id): PathId<RequestId>,
+    Form(form): Form<DecisionForm>,
+) -> Reply {
     let approve = match form.decision.as_str() {
         "approve" => true,
         "deny" => false,
@@ -127,13 +133,13 @@ async fn decide(me: Approver, path: web::Path<String>, Form(form): Form<Decision
     };
     let why = Some(form.justification.as_str());
     let (seen, now) = (form.stage, me.now());
-    match svc::decide_seen(me.store(), &me.who.user, &path, seen, approve, why, now).await {
+    match svc::decide_seen(me.store(), &me.who.user, &id, seen, approve, why, now).await {
         Ok(to) => {
             let done = format!("Decision recorded: the request is {}.", human(to));
             me.done(done, routes::APPROVALS.as_str())
         }
-        Err(ServiceError::Invalid(errors)) => page(&me, &path, form.justification, errors).await,
-        Err(ServiceError::Refused(m)) => me.refused(m, &routes::APPROVAL.id(path.as_str())),
+        Err(ServiceError::Invalid(errors)) => page(&me, &id, form.justification, errors).await,
+        Err(ServiceError::Refused(m)) => me.refused(m, &routes::APPROVAL.id(&id)),
         Err(e) => Err(e.into()),
     }
 }
@@ -147,10 +153,14 @@ pub struct RevokeForm {
 
 /// The approver takes back their approval: the access it gave ends.
 #[tracing::instrument(skip_all)]
-async fn revoke(me: Approver, path: web::Path<String>, Form(form): Form<RevokeForm>) -> Reply {
-    let back = routes::APPROVAL.id(path.as_str());
+async fn revoke(
+    me: Approver,
+    PathId(id): PathId<RequestId>,
+    Form(form): Form<RevokeForm>,
+) -> Reply {
+    let back = routes::APPROVAL.id(&id);
     let confirmed = form.confirm.is_some();
-    match svc::revoke(me.store(), &me.who.user, &path, confirmed, me.now()).await {
+    match svc::revoke(me.store(), &me.who.user, &id, confirmed, me.now()).await {
         Ok(holder) => me.done(
             format!("Approval revoked: {holder} no longer has the access it gave."),
             routes::APPROVALS.as_str(),

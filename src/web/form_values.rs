@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono_tz::Tz;
 
-use crate::domain::request::PeriodInput;
+use crate::domain::request::{PeriodInput, attribute_field};
 
 /// Each field's values, in the order sent.
 #[derive(Debug, Default, Clone)]
@@ -78,7 +78,7 @@ impl FormValues {
     pub fn attributes(&self) -> HashMap<String, String> {
         self.0
             .iter()
-            .filter(|(k, _)| k.starts_with("attr_"))
+            .filter(|(k, _)| k.starts_with(&attribute_field("")))
             .filter_map(|(k, v)| v.first().map(|x| (k.clone(), x.clone())))
             .collect()
     }
@@ -92,14 +92,10 @@ impl FormValues {
     pub fn set(&mut self, k: String, values: Vec<String>) {
         self.0.insert(k, values);
     }
-
-    /// Every field, for a service that reads the form as sent.
-    pub fn all(&self) -> &HashMap<String, Vec<String>> {
-        &self.0
-    }
 }
 
-/// Whether a field is an answer to a question: `q` and its number.
+/// Whether a field is an answer to a question: `q` and its number (the
+/// domain's `answer_field`).
 fn is_answer(k: &str) -> bool {
     k.strip_prefix('q')
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))

@@ -559,7 +559,7 @@ async fn a_failed_delivery_is_reprocessed_once_its_cause_is_fixed() {
         connected_organization: None,
     };
     let input = gatehouse::service::requests::RequestInput {
-        policy_id: &policy,
+        policy: gatehouse::domain::ids::PolicyId::parse(&policy),
         justification: None,
         answers: guest_answers(),
         attributes: guest_attributes("Not", "Emma", "Writer"),

@@ -2,6 +2,7 @@
 
 use crate::both;
 use crate::helpers::*;
+use gatehouse::domain::ids::AssignmentId;
 use gatehouse::domain::request::PeriodInput;
 use gatehouse::routes;
 
@@ -436,7 +437,7 @@ both!(applications_and_sites_have_roles, |backend| async move {
         &app.store,
         &gatehouse::domain::audit::Actor::system(),
         &package,
-        assignment.as_str(),
+        &AssignmentId::parse(assignment.as_str()).expect("an id"),
         chrono::Utc::now(),
     )
     .await

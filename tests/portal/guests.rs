@@ -129,7 +129,7 @@ both!(
         .unwrap();
         drop(c);
         assert_eq!(orgs.items.len(), 1);
-        assert_eq!(orgs.items[0].state, "proposed");
+        assert_eq!(orgs.items[0].state.as_str(), "proposed");
         assert_eq!(orgs.items[0].domains, vec!["fabrikam.example".to_string()]);
 
         // The approver's mail names the requestor and their organization.

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use gatehouse::clock::Clock;
 use gatehouse::domain::audit::Actor;
-use gatehouse::domain::ids::{AccessPackageId, UserId};
+use gatehouse::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
 use gatehouse::domain::message::Message;
 use gatehouse::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Expiration, Policy,
@@ -68,11 +68,13 @@ async fn request_state(app: &TestApp, id: &str) -> String {
         .unwrap()
         .unwrap()
         .state
+        .as_str()
+        .to_string()
 }
 
 fn input(policy: &str) -> RequestInput<'_> {
     RequestInput {
-        policy_id: policy,
+        policy: PolicyId::parse(policy),
         justification: Some("Needed for the launch"),
         answers: Default::default(),
         attributes: Default::default(),
@@ -391,7 +393,7 @@ both!(
         assert_eq!(run(app, clock).await.denied, 0);
         clock.advance(Duration::days(1));
         assert_eq!(run(app, clock).await.denied, 1);
-        assert_eq!(request_state(app, &for_eric.id).await, "expired");
+        assert_eq!(request_state(app, for_eric.id.as_str()).await, "expired");
         assert_eq!(
             count(app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'requestExpired' AND to_address = 'eric.employee@gatehouse.demo'").await,
             1
@@ -691,7 +693,7 @@ async fn a_guest_the_lifecycle_blocks_hands_over_what_waits_on_them() {
         &app.store,
         &Actor::system(),
         &guests,
-        held.id.as_str(),
+        &AssignmentId::parse(held.id.as_str()).expect("an id"),
         clock.now(),
     )
     .await
@@ -1210,9 +1212,16 @@ async fn an_extension_goes_through_approval_when_the_policy_asks() {
             .unwrap()
     };
     assert_eq!(
-        decide(&app.store, &maria, &extension, true, None, clock.now())
-            .await
-            .unwrap(),
+        decide(
+            &app.store,
+            &maria,
+            &extension.into(),
+            true,
+            None,
+            clock.now()
+        )
+        .await
+        .unwrap(),
         RequestState::Delivered
     );
     let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();

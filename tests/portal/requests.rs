@@ -1,6 +1,6 @@
 //! The request engine: submitting, policy choice, approvers, first decision wins.
 
-use gatehouse::domain::ids::AccessPackageId;
+use gatehouse::domain::ids::{AccessPackageId, PolicyId};
 use gatehouse::domain::request::PeriodInput;
 use gatehouse::domain::request::RequestState;
 use gatehouse::domain::user::{Person, User};
@@ -85,7 +85,7 @@ both!(requests_are_submitted_and_decided, |backend| async move {
     .unwrap();
     assert_eq!(r.state, RequestState::PendingApproval);
     let mut c = app.store.read().await.unwrap();
-    let approvers = gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
+    let approvers = gatehouse::store::requests::stage_approvers(&mut c, r.id.as_str(), 1)
         .await
         .unwrap();
     assert_eq!(
@@ -142,15 +142,15 @@ both!(requests_are_submitted_and_decided, |backend| async move {
     let loser = if a.is_ok() { b } else { a };
     assert!(refused(loser).contains("already"));
     let mut c = app.store.read().await.unwrap();
-    let decisions = gatehouse::store::requests::decisions(&mut c, &r.id)
+    let decisions = gatehouse::store::requests::decisions(&mut c, r.id.as_str())
         .await
         .unwrap();
     assert_eq!(decisions.len(), 1);
-    let row = gatehouse::store::requests::get(&mut c, &r.id)
+    let row = gatehouse::store::requests::get(&mut c, r.id.as_str())
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.state().unwrap(), RequestState::Delivered);
+    assert_eq!(row.state, RequestState::Delivered);
     {
         // Delivered in the same transaction: the groups, the app role and the site role.
         let held = gatehouse::store::directory::roles_held_by(&mut c, &eric.id)
@@ -320,7 +320,7 @@ fn policy<'a>(list: &'a [(String, String)], name: &str) -> &'a str {
 
 fn input<'a>(policy: &'a str, justification: Option<&'a str>) -> RequestInput<'a> {
     RequestInput {
-        policy_id: policy,
+        policy: PolicyId::parse(policy),
         justification,
         answers: Default::default(),
         attributes: Default::default(),
@@ -416,7 +416,7 @@ both!(
         .unwrap();
         let mut c = app.store.read().await.unwrap();
         assert_eq!(
-            gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
+            gatehouse::store::requests::stage_approvers(&mut c, r.id.as_str(), 1)
                 .await
                 .unwrap(),
             vec![maria.id.to_string()]
@@ -456,7 +456,7 @@ both!(
         .unwrap();
         let mut c = app.store.read().await.unwrap();
         assert_eq!(
-            gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
+            gatehouse::store::requests::stage_approvers(&mut c, r.id.as_str(), 1)
                 .await
                 .unwrap(),
             vec![ada.id.to_string()]

@@ -701,8 +701,8 @@ both!(
         request(&app, &eric, &package, &[]).await;
         let now = clock.now();
         let (a, b) = tokio::join!(
-            gatehouse::service::reviews::start_due(&app.store, now),
-            gatehouse::service::reviews::start_due(&app.store, now)
+            gatehouse::jobs::reviews::start(&app.store, now),
+            gatehouse::jobs::reviews::start(&app.store, now)
         );
         assert_eq!(a.unwrap() + b.unwrap(), 1, "one review started");
         assert_eq!(count(&app, "SELECT COUNT(*) FROM access_reviews").await, 1);
@@ -717,8 +717,8 @@ both!(
         );
         let later = now + Duration::days(4);
         let (a, b) = tokio::join!(
-            gatehouse::service::reviews::end_due(&app.store, later),
-            gatehouse::service::reviews::end_due(&app.store, later)
+            gatehouse::jobs::reviews::end(&app.store, later),
+            gatehouse::jobs::reviews::end(&app.store, later)
         );
         assert_eq!(a.unwrap() + b.unwrap(), 1, "ended once");
         assert_eq!(

@@ -21,7 +21,7 @@ use gatehouse::domain::audit::Actor;
 use gatehouse::domain::catalog::{CatalogProfile, CatalogState, OriginSystem};
 use gatehouse::domain::connected_system::{SystemInput, SystemProfile};
 use gatehouse::domain::directory::{GroupProfile, Named};
-use gatehouse::domain::ids::{ConnectedSystemId, GroupId, UserId};
+use gatehouse::domain::ids::{ConnectedSystemId, GroupId, RequestId, UserId};
 use gatehouse::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Expiration, Policy,
     RequestorSettings,
@@ -891,9 +891,16 @@ async fn latency(
                         .parse()?;
                     let filter = format!("(member={})", ldap_escape(person_dn(&ou, i)));
                     let t = Instant::now();
-                    requests::decide(&store, &approver, &request, true, None, Utc::now())
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                    requests::decide(
+                        &store,
+                        &approver,
+                        &RequestId::from_stored(request),
+                        true,
+                        None,
+                        Utc::now(),
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
                     loop {
                         let (found, _) = l
                             .search(&group_dn, Scope::Base, &filter, vec!["1.1"])

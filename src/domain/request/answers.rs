@@ -12,7 +12,12 @@ pub struct Answer {
     pub display: String,
 }
 
-/// Checks the answers (`q{sequence}` → values) against the questions; errors are
+/// The field that answers question `sequence`; its errors are keyed so.
+pub fn answer_field(sequence: u32) -> String {
+    format!("q{sequence}")
+}
+
+/// Checks the answers (`answer_field` → values) against the questions; errors are
 /// keyed `q{sequence}` so they can be shown beside the question.
 pub fn check_answers(
     questions: &[crate::domain::policy::Question],
@@ -22,7 +27,7 @@ pub fn check_answers(
     let mut e = crate::domain::validation::FieldErrors::new();
     let mut out = Vec::new();
     for q in questions {
-        let key = format!("q{}", q.sequence);
+        let key = answer_field(q.sequence);
         let values: Vec<String> = given
             .get(&key)
             .map(|v| {

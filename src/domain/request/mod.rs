@@ -9,12 +9,13 @@ pub mod kind;
 pub mod period;
 pub mod reason;
 pub mod state;
+pub mod submission;
 
 pub use aggregate::{
     Binding, Callout, Change, Contact, Decider, DeliveryFacts, Names, NextStage, Refusal, Request,
     Target, end_of,
 };
-pub use answers::{Answer, check_answers};
+pub use answers::{Answer, answer_field, check_answers};
 pub use eligibility::{
     Requestor, admits, admitted_classes, eligible, is_external, requestor_class,
 };
@@ -24,3 +25,4 @@ pub use period::{
     extension_refusal, local_to_utc, moment_in,
 };
 pub use state::{Event, RequestState, human, transition};
+pub use submission::{Extension, Submission, attribute_field, attribute_values};

@@ -53,6 +53,15 @@ impl RequestState {
         RequestState::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
+    /// Waiting for its requestor's change of mind: only these can be canceled
+    /// by them.
+    pub fn is_waiting(self) -> bool {
+        matches!(
+            self,
+            RequestState::Submitted | RequestState::PendingApproval
+        )
+    }
+
     /// Still open: a second request for the same package is refused meanwhile.
     pub fn is_open(self) -> bool {
         matches!(
@@ -63,6 +72,18 @@ impl RequestState {
                 | RequestState::Scheduled
                 | RequestState::Delivering
         )
+    }
+}
+
+/// For rows: a stored state no value is named is an error, never a default.
+impl TryFrom<String> for RequestState {
+    type Error = crate::domain::UnknownValue;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        RequestState::parse(&s).ok_or(crate::domain::UnknownValue {
+            of: "RequestState",
+            value: s,
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 use super::availability::labelled_attributes;
 
 use crate::domain::catalog::RequiredAttribute;
-use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::ids::{AccessPackageId, RequestId, UserId};
 use crate::domain::policy::Policy;
 use crate::domain::request::{Answer, Request};
 use crate::domain::user::User;
@@ -88,12 +88,12 @@ pub struct RequestDetails {
 pub async fn request_details(
     store: &Store,
     package: &AccessPackageId,
-    id: &str,
+    id: &RequestId,
 ) -> Result<RequestDetails, ServiceError> {
     read(store, async |c| {
         let p = found(packages::get(c, package).await?)?;
         let row = found(
-            requests::get(c, id)
+            requests::get(c, id.as_str())
                 .await?
                 .filter(|r| r.access_package_id == *package),
         )?;
@@ -110,7 +110,7 @@ pub async fn request_details(
                 .next(),
             None => None,
         };
-        let decisions = requests::decisions(c, id).await?;
+        let decisions = requests::decisions(c, id.as_str()).await?;
         let mut who: Vec<String> = decisions.iter().map(|d| d.reviewed_by.clone()).collect();
         who.extend(row.requestor_id.clone());
         let names = users::names_of(c, &who).await?;
@@ -132,8 +132,8 @@ pub async fn request_details(
                     (d, n)
                 })
                 .collect(),
-            approvers: requests::approvers_of(c, id).await?,
-            calls: crate::store::custom_extensions::of_request(c, id).await?,
+            approvers: requests::approvers_of(c, id.as_str()).await?,
+            calls: crate::store::custom_extensions::of_request(c, id.as_str()).await?,
             organization,
             answers: request.answers.clone(),
             attributes: labelled_attributes(store, c, package, &request.attributes).await?,

@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::availability::facts_of;
-use super::{deliver, save, submit};
+use super::{deliver, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
 use crate::domain::request::{
-    Names, PeriodInput, Request, RequestState, RequestType, Target, check_answers, check_period,
+    Names, PeriodInput, Request, RequestState, RequestType, Target, attribute_field,
+    attribute_values, check_answers, check_period,
 };
 use crate::domain::user::{Email, Person, User, UserProfile, UserType};
 use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text, thousands};
@@ -155,7 +156,7 @@ pub async fn assign(
         };
         let mut mine = HashMap::new();
         for a in &info.attributes {
-            let shared = format!("attr_{}", a.attribute_name);
+            let shared = attribute_field(&a.attribute_name);
             let own = format!("{shared}.{suffix}");
             let given = input
                 .attributes
@@ -167,11 +168,11 @@ pub async fn assign(
             }
         }
         let mut person_errors = FieldErrors::new();
-        let attributes = submit::attribute_values(
-            &info,
+        let attributes = attribute_values(
+            &info.attributes,
             Some(target),
             &mine,
-            |name| format!("attr_{name}.{suffix}"),
+            |name| format!("{}.{suffix}", attribute_field(name)),
             &mut person_errors,
         );
         // A group's member has no field of their own on the page: what

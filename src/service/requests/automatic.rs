@@ -10,11 +10,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::availability::facts_of;
-use super::{deliver, save, submit};
+use super::{deliver, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
 use crate::domain::policy::{AutomaticAssignment, Policy};
-use crate::domain::request::{EndReason, Names, Request, RequestState, RequestType, Target};
+use crate::domain::request::{
+    EndReason, Names, Request, RequestState, RequestType, Target, attribute_values,
+};
 use crate::domain::user::{Person, User};
 use crate::domain::validation::FieldErrors;
 use crate::service::{ServiceError, read};
@@ -208,8 +210,8 @@ async fn assign_in_scope(
     for user in in_scope.iter().filter(|u| !taken.contains(&u.id)) {
         // Their own values only: nobody answers for them.
         let mut missing = FieldErrors::new();
-        let attributes = submit::attribute_values(
-            rule.info,
+        let attributes = attribute_values(
+            &rule.info.attributes,
             Some(user),
             &HashMap::new(),
             str::to_string,

@@ -16,12 +16,11 @@ use crate::store::Store;
 pub async fn cancel(
     store: &Store,
     who: &Person,
-    request_id: &str,
+    id: &RequestId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let id = RequestId::parse(request_id).ok_or(ServiceError::NotFound)?;
     let mut tx = store.begin().await?;
-    let mut ctx = save::load(store, &mut tx, &id).await?;
+    let mut ctx = save::load(store, &mut tx, id).await?;
     let r = &ctx.request;
     let mine = match who {
         Person::User(u) => r.is_theirs(&u.id),
@@ -59,12 +58,11 @@ pub async fn cancel_by_admin(
     store: &Store,
     actor: &Actor,
     package: &AccessPackageId,
-    request_id: &str,
+    id: &RequestId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let id = RequestId::parse(request_id).ok_or(ServiceError::NotFound)?;
     let mut tx = store.begin().await?;
-    let mut ctx = save::load(store, &mut tx, &id).await?;
+    let mut ctx = save::load(store, &mut tx, id).await?;
     if ctx.request.package != *package {
         return Err(ServiceError::NotFound);
     }

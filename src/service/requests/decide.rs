@@ -19,12 +19,12 @@ use crate::store::Store;
 pub async fn decide(
     store: &Store,
     approver: &User,
-    request_id: &str,
+    id: &RequestId,
     approve: bool,
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
-    decide_seen(store, approver, request_id, None, approve, reason, now).await
+    decide_seen(store, approver, id, None, approve, reason, now).await
 }
 
 /// `decide`, for the stage the approver saw (`seen`, from the page they
@@ -35,17 +35,16 @@ pub async fn decide(
 pub async fn decide_seen(
     store: &Store,
     approver: &User,
-    request_id: &str,
+    id: &RequestId,
     seen: Option<i64>,
     approve: bool,
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
-    let id = RequestId::parse(request_id).ok_or(ServiceError::NotFound)?;
     let reason = reason_text(reason, "The reason")
         .map_err(|m| crate::service::invalid("justification", m))?;
     let mut tx = store.begin().await?;
-    let mut ctx = save::load(store, &mut tx, &id).await?;
+    let mut ctx = save::load(store, &mut tx, id).await?;
     if let Some(stage) = seen.filter(|s| *s != i64::from(ctx.request.stage)) {
         return Err(ServiceError::Refused(format!(
             "Stage {stage} of the request was already decided."

@@ -12,10 +12,9 @@ use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, AssignmentId, ConnectedOrgId};
 use crate::domain::policy::Policy;
 use crate::domain::request::{
-    Answer, Names, Request, RequestState, RequestType, admits, check_answers, extension_refusal,
+    Answer, Extension, Names, Request, RequestState, admits, extension_refusal,
 };
 use crate::domain::user::{Person, User};
-use crate::domain::validation::reason_text;
 use crate::service::ServiceError;
 use crate::store::{Conn, Store, assignments, requests, users};
 
@@ -112,49 +111,26 @@ pub async fn request_extension(
             "You already have a request for this access package waiting.".into(),
         ));
     }
-    // A question whose answer is not editable keeps the earlier answer,
-    // whatever the form sent.
-    let mut given = given.clone();
-    for answer in earlier_answers(&mut tx, &a.id).await? {
-        let locked = policy
-            .questions
-            .iter()
-            .any(|q| q.sequence == answer.sequence && !q.is_answer_editable);
-        if locked {
-            given.insert(format!("q{}", answer.sequence), answer.values);
-        }
-    }
-    let answers = check_answers(&policy.questions, &given).map_err(ServiceError::Invalid)?;
-    let justification = reason_text(justification, "The justification")
-        .map_err(|m| crate::service::invalid("justification", m))?;
-    if policy.approval.is_requestor_justification_required && justification.is_none() {
-        return Err(crate::service::invalid(
-            "justification",
-            "A business justification is required.",
-        ));
-    }
     let info = store
         .packages()
         .package(&mut tx, &facts.generation, package.as_str())
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let of = (package, a.policy_id.clone());
-    let assignment = a.id.clone();
-    let request = Request {
+    let earlier = earlier_answers(&mut tx, &a.id).await?;
+    let extension = Extension {
+        holder: user,
+        package,
+        policy: (&a.policy_id, &policy),
+        assignment: &a.id,
         organization: facts
             .organization
             .as_ref()
             .map(|(o, _)| ConnectedOrgId::from_stored(o.clone())),
+        earlier: &earlier,
+        answers: given,
         justification,
-        answers,
-        ..Request::by_holder(
-            RequestType::UserExtend,
-            RequestState::Submitted,
-            user,
-            of,
-            assignment,
-        )
     };
+    let request = Request::extend(&extension).map_err(ServiceError::Invalid)?;
     let names = Names {
         package: info.facts.display_name.clone(),
         organization: facts.organization_name.clone(),

@@ -135,12 +135,7 @@ pub async fn resume(
     }
     let stage = Stage::parse(&stage).ok_or(CallbackRefusal::NotWaiting)?;
     let (answer, detail) = read_callback(body, stage, &call).map_err(CallbackRefusal::Invalid)?;
-    let state = match answer {
-        Answer::Continue => "resumed",
-        Answer::Approve => "approved",
-        Answer::Deny => "denied",
-        Answer::Cancel => "canceled",
-    };
+    let state = answer.ends_call();
     if !custom_extensions::end_wait(&mut tx, &call, state, detail.as_deref(), now).await? {
         return Err(CallbackRefusal::NotWaiting);
     }
@@ -151,30 +146,25 @@ pub async fn resume(
     }
 }
 
-/// Waits that ended without an answer: each request goes on or is denied as
-/// its extension says, and its requestor is told. Returns how many.
+/// A call's wait that ran out, as the store took it (marked timed out):
+/// its request goes on or stops, as its extension says, and its requestor
+/// is told; `tx` (which took it) is committed.
 #[tracing::instrument(skip_all)]
-pub async fn time_out_waits(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    let mut done = 0;
-    loop {
-        let mut tx = store.begin().await?;
-        let Some((request, on_timeout, stage)) = custom_extensions::take_timed_out(&mut tx, now, 1)
-            .await?
-            .pop()
-        else {
-            return Ok(done);
-        };
-        let answer = match OnTimeout::parse(&on_timeout) {
-            Some(OnTimeout::Deny) => Answer::Deny,
-            _ => Answer::Continue,
-        };
-        match (RequestId::parse(&request), Stage::parse(&stage)) {
-            (Some(id), Some(stage)) => {
-                go_on_or_stop(store, tx, &id, stage, answer, None, true, now).await?
-            }
-            _ => tx.commit().await?,
+pub async fn time_out_wait(
+    store: &Store,
+    tx: store::Tx,
+    (request, on_timeout, stage): (String, String, String),
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let answer = match OnTimeout::parse(&on_timeout) {
+        Some(OnTimeout::Deny) => Answer::Deny,
+        _ => Answer::Continue,
+    };
+    match (RequestId::parse(&request), Stage::parse(&stage)) {
+        (Some(id), Some(stage)) => {
+            go_on_or_stop(store, tx, &id, stage, answer, None, true, now).await
         }
-        done += 1;
+        _ => Ok(tx.commit().await?),
     }
 }
 

@@ -37,7 +37,7 @@ pub use availability::{
 pub use cancel::{cancel, cancel_by_admin};
 pub use decide::{decide, decide_seen};
 pub use extend::{earlier_answers, extension_offer, request_extension};
-pub use extensions::{CallbackRefusal, resume, time_out_waits};
+pub use extensions::{CallbackRefusal, resume, time_out_wait};
 pub use give_up::give_up;
 pub use reprocess::reprocess;
 pub use revoke::revoke;

@@ -16,12 +16,11 @@ pub async fn reprocess(
     store: &Store,
     actor: &Actor,
     package: &AccessPackageId,
-    request_id: &str,
+    id: &RequestId,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
-    let id = RequestId::parse(request_id).ok_or(ServiceError::NotFound)?;
     let mut tx = store.begin().await?;
-    let mut ctx = save::load(store, &mut tx, &id).await?;
+    let mut ctx = save::load(store, &mut tx, id).await?;
     if ctx.request.package != *package {
         return Err(ServiceError::NotFound);
     }

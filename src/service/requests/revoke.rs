@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{RequestId, UserId};
 use crate::domain::request::EndReason;
 use crate::domain::user::User;
 use crate::service::{ServiceError, found, write};
@@ -54,7 +54,7 @@ async fn held(conn: &mut Conn, row: &requests::RequestRow) -> Result<bool, Servi
 pub async fn revoke(
     store: &crate::store::Store,
     approver: &User,
-    id: &str,
+    id: &RequestId,
     confirmed: bool,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
@@ -63,8 +63,8 @@ pub async fn revoke(
         display_name: approver.display_name.clone(),
     };
     write(store, &actor, now, async |tx| {
-        let row = found(requests::get(tx, id).await?)?;
-        let approved = approved_by(&requests::decisions(tx, id).await?);
+        let row = found(requests::get(tx, id.as_str()).await?)?;
+        let approved = approved_by(&requests::decisions(tx, id.as_str()).await?);
         let request = row.decode()?;
         // Held like every change to what the person holds, so that a
         // delivery at the same moment never loses a role this takes back.

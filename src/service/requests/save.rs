@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use crate::domain::assignment::AssignmentState;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::RequestId;
@@ -268,7 +269,9 @@ async fn write_changes(
                 .await?
             }
             Change::Redeliver(a) => {
-                if !assignments::set_active_state(conn, a.as_str(), "delivered").await? {
+                if !assignments::set_active_state(conn, a.as_str(), AssignmentState::Delivered)
+                    .await?
+                {
                     return Err(ServiceError::Refused(
                         "The assignment this request made has ended meanwhile; request the package again instead."
                             .into(),

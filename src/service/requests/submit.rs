@@ -1,6 +1,6 @@
 //! Someone asks for a package under one of the policies that admit them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -9,20 +9,21 @@ use super::availability::{Asker, Availability, Offer, availability_as, availabil
 use super::{approvers, extensions, save};
 use crate::domain::audit::Actor;
 use crate::domain::custom_extension::Stage;
-use crate::domain::ids::{AccessPackageId, PolicyId, RequestId, UserId};
-use crate::domain::policy::{AllowedTargetScope, Policy};
+use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
+use crate::domain::policy::AllowedTargetScope;
 use crate::domain::request::{
-    Names, PeriodInput, Request, RequestState, RequestType, Target, check_answers, check_period,
+    Names, PeriodInput, Request, RequestState, RequestType, Submission, answer_field,
+    attribute_field,
 };
 use crate::domain::user::{Person, User};
-use crate::domain::validation::{FieldErrors, reason_text};
 use crate::service::ServiceError;
 use crate::store::snapshot::PackageInfo;
 use crate::store::{Store, users};
 
 /// What the requestor gives with a request, as the form sent it.
 pub struct RequestInput<'a> {
-    pub policy_id: &'a str,
+    /// The policy chosen; `None` when the form named none, or no policy.
+    pub policy: Option<PolicyId>,
     pub justification: Option<&'a str>,
     /// Answers by question (`q{sequence}` → the values given).
     pub answers: HashMap<String, Vec<String>>,
@@ -35,7 +36,7 @@ pub struct RequestInput<'a> {
 
 #[derive(Debug)]
 pub struct Submitted {
-    pub id: String,
+    pub id: RequestId,
     pub state: RequestState,
     /// Made by a manager for someone who reports to them.
     pub for_someone_else: bool,
@@ -138,18 +139,35 @@ async fn file(
     input: &RequestInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<Submitted, ServiceError> {
-    let Some(policy) = offer
+    let chosen = input.policy.as_ref();
+    let Some((policy_id, policy)) = offer
         .policies
         .iter()
-        .find(|(id, _)| id == input.policy_id)
-        .map(|(_, p)| p.clone())
+        .find(|(id, _)| chosen.is_some_and(|c| c.as_str() == id))
+        .map(|(id, p)| (PolicyId::from_stored(id.clone()), p.clone()))
     else {
         return Err(super::super::invalid(
             "policy",
             "Choose one of the policies offered to you.",
         ));
     };
-    let mut request = new_request(who, info, &policy, input, &offer, now)?;
+    let package = AccessPackageId::from_stored(info.facts.id.clone());
+    let submission = Submission {
+        who,
+        package: &package,
+        policy: (&policy_id, &policy),
+        required: &info.attributes,
+        organization: offer
+            .requestor
+            .connected_organization
+            .clone()
+            .map(ConnectedOrgId::from_stored),
+        answers: &input.answers,
+        attributes: &input.attributes,
+        justification: input.justification,
+        period: &input.period,
+    };
+    let mut request = Request::submit(&submission, now).map_err(ServiceError::Invalid)?;
     if let Some(m) = manager {
         request.requestor = Some(m.id.clone());
     }
@@ -169,7 +187,7 @@ async fn file(
         request.organization = Some(org);
         names.organization = name;
     }
-    let calls = super::calls::calls_of(&mut tx, input.policy_id).await?;
+    let calls = super::calls::calls_of(&mut tx, policy_id.as_str()).await?;
     let created = calls.at(Stage::RequestCreated);
     let (request, changes) = match created {
         // Approval starts once the extension has answered.
@@ -223,106 +241,9 @@ async fn file(
     );
     let state = save::commit(tx, &request, &changes, &actor, &event, now).await?;
     Ok(Submitted {
-        id: request.id.to_string(),
+        id: request.id,
         state,
         for_someone_else: manager.is_some(),
-    })
-}
-
-/// The attribute values the request writes to the person when delivered:
-/// each given where editable (or where the person has none yet), else the
-/// person's own; errors keyed by field.
-pub(crate) fn attribute_values(
-    info: &PackageInfo,
-    who: Option<&User>,
-    given: &HashMap<String, String>,
-    key: impl Fn(&str) -> String,
-    errors: &mut FieldErrors,
-) -> BTreeMap<String, String> {
-    let mut values = BTreeMap::new();
-    for a in &info.attributes {
-        let field = key(&a.attribute_name);
-        let current = who
-            .map(|u| u.attribute(&a.attribute_name))
-            .unwrap_or_default();
-        match a.value_for(&current, given.get(&field).map(String::as_str)) {
-            Ok(v) => {
-                values.insert(a.attribute_name.clone(), v);
-            }
-            Err(m) => errors.add(&field, m),
-        }
-    }
-    values
-}
-
-/// The request as the form describes it, checked: answers, attributes,
-/// justification and period, every error beside its field.
-fn new_request(
-    who: &Person,
-    info: &PackageInfo,
-    policy: &Policy,
-    input: &RequestInput<'_>,
-    offer: &Offer,
-    now: DateTime<Utc>,
-) -> Result<Request, ServiceError> {
-    let mut errors = FieldErrors::new();
-    let answers = errors.absorb(check_answers(&policy.questions, &input.answers));
-    let attributes = attribute_values(
-        info,
-        who.user(),
-        &input.attributes,
-        |name| format!("attr_{name}"),
-        &mut errors,
-    );
-    let justification = reason_text(input.justification, "The justification").unwrap_or_else(|m| {
-        errors.add("justification", m);
-        None
-    });
-    if policy.approval.is_requestor_justification_required && justification.is_none() {
-        errors.add("justification", "A business justification is required.");
-    }
-    let schedule = errors.absorb(check_period(policy, &input.period, now));
-    errors.stop_if_any()?;
-    let (target, identity) = match who {
-        Person::User(u) => (Target::User(u.id.clone()), None),
-        Person::External(e) => (
-            Target::External {
-                issuer: e.issuer.clone(),
-                subject: e.subject.clone(),
-            },
-            Some((e.issuer.clone(), e.subject.clone())),
-        ),
-    };
-    Ok(Request {
-        id: RequestId::new(),
-        kind: RequestType::UserAdd,
-        state: RequestState::Submitted,
-        stage: 0,
-        package: AccessPackageId::from_stored(info.facts.id.clone()),
-        policy: PolicyId::from_stored(input.policy_id.to_string()),
-        requestor: who.user().map(|u| u.id.clone()),
-        target,
-        email: who.email().to_string(),
-        // Someone not in the directory is named as they gave their name
-        // (given name and surname), once they have.
-        name: match (who, attributes.get("givenName"), attributes.get("surname")) {
-            (Person::External(_), Some(g), Some(f)) if !g.trim().is_empty() => {
-                format!("{} {}", g.trim(), f.trim()).trim().to_string()
-            }
-            _ => who.display_name().to_string(),
-        },
-        organization: offer
-            .requestor
-            .connected_organization
-            .clone()
-            .map(crate::domain::ids::ConnectedOrgId::from_stored),
-        justification,
-        answers,
-        attributes,
-        schedule,
-        assignment: None,
-        approval_bypassed: false,
-        identity,
     })
 }
 
@@ -333,7 +254,7 @@ fn new_request(
 pub async fn resubmit(
     store: &Store,
     who: &Person,
-    id: &str,
+    id: &RequestId,
     now: DateTime<Utc>,
 ) -> Result<Submitted, ServiceError> {
     let mine = super::view::my_request(store, who, id).await?;
@@ -347,17 +268,17 @@ pub async fn resubmit(
         ));
     }
     let input = RequestInput {
-        policy_id: earlier.policy.as_str(),
+        policy: Some(earlier.policy.clone()),
         justification: earlier.justification.as_deref(),
         answers: earlier
             .answers
             .iter()
-            .map(|a| (format!("q{}", a.sequence), a.values.clone()))
+            .map(|a| (answer_field(a.sequence), a.values.clone()))
             .collect(),
         attributes: earlier
             .attributes
             .iter()
-            .map(|(k, v)| (format!("attr_{k}"), v.clone()))
+            .map(|(k, v)| (attribute_field(k), v.clone()))
             .collect(),
         period: PeriodInput::NONE,
     };

@@ -8,7 +8,8 @@ use chrono_tz::Tz;
 
 use super::availability::{Availability, availability, labelled_attributes, lets_managers_ask};
 use super::extend::{earlier_answers, extension_offer};
-use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::assignment::AssignmentState;
+use crate::domain::ids::{AccessPackageId, RequestId, UserId};
 use crate::domain::policy::Policy;
 use crate::domain::request::{Answer, Request};
 use crate::domain::user::Person;
@@ -162,12 +163,12 @@ pub async fn approval(
     store: &Store,
     viewer: &UserId,
     is_admin: bool,
-    id: &str,
+    id: &RequestId,
     tz: chrono_tz::Tz,
 ) -> Result<ApprovalView, ServiceError> {
     read(store, async |c| {
-        let row = found(requests::get(c, id).await?)?;
-        if !is_admin && !requests::is_any_stage_approver(c, id, viewer).await? {
+        let row = found(requests::get(c, id.as_str()).await?)?;
+        if !is_admin && !requests::is_any_stage_approver(c, id.as_str(), viewer).await? {
             return Err(ServiceError::NotFound);
         }
         let request = row.decode()?;
@@ -180,12 +181,12 @@ pub async fn approval(
             Some(p) => Some(row.held_to(p)?),
             None => None,
         };
-        let current: Vec<UserId> = requests::stage_approvers(c, id, row.current_stage)
+        let current: Vec<UserId> = requests::stage_approvers(c, id.as_str(), row.current_stage)
             .await?
             .into_iter()
             .map(UserId::from_stored)
             .collect();
-        let decisions = requests::decisions(c, id).await?;
+        let decisions = requests::decisions(c, id.as_str()).await?;
         let mut who: Vec<String> = decisions.iter().map(|d| d.reviewed_by.clone()).collect();
         who.extend(request.asked_by_manager().map(|m| m.to_string()));
         let names = users::names_of(c, &who).await?;
@@ -270,7 +271,7 @@ pub async fn holdings(store: &Store, who: &UserId) -> Result<Holdings, ServiceEr
                         .is_some_and(|p| p.requestor.enable_targets_to_self_remove_access),
                     assignment: a,
                 });
-            } else if a.state == "expired"
+            } else if a.state == AssignmentState::Expired
                 && !out
                     .ended
                     .iter()
@@ -327,9 +328,13 @@ pub struct MyRequest {
 
 /// `NotFound` for a request that is not the person's own.
 #[tracing::instrument(skip_all)]
-pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyRequest, ServiceError> {
+pub async fn my_request(
+    store: &Store,
+    who: &Person,
+    id: &RequestId,
+) -> Result<MyRequest, ServiceError> {
     read(store, async |c| {
-        let row = found(requests::get(c, id).await?)?;
+        let row = found(requests::get(c, id.as_str()).await?)?;
         let request = row.decode()?;
         let own = match who {
             Person::User(u) => request.is_theirs(&u.id),
@@ -345,20 +350,17 @@ pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyReque
             .await?
             .map(|p| p.display_name)
             .unwrap_or_default();
-        let waiting_for = crate::store::custom_extensions::of_request(c, id)
+        let waiting_for = crate::store::custom_extensions::of_request(c, id.as_str())
             .await?
             .into_iter()
             .rev()
-            .find(|call| {
-                call.wait_until.is_some()
-                    && matches!(call.state.as_str(), "queued" | "waiting" | "failed")
-            })
+            .find(|call| call.wait_until.is_some() && call.state.holds_request())
             .map(|call| call.extension);
         let mut approvers = Vec::new();
         if request.state == crate::domain::request::RequestState::PendingApproval
             && shows_approvers(c, &row).await?
         {
-            let ids = requests::stage_approvers(c, id, row.current_stage).await?;
+            let ids = requests::stage_approvers(c, id.as_str(), row.current_stage).await?;
             let names = users::names_of(c, &ids).await?;
             approvers = ids
                 .into_iter()
@@ -374,7 +376,7 @@ pub async fn my_request(store: &Store, who: &Person, id: &str) -> Result<MyReque
             asked_by,
             approvers,
             waiting_for,
-            decisions: requests::decisions(c, id).await?,
+            decisions: requests::decisions(c, id.as_str()).await?,
             package_name,
             request,
             row,

@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
-use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile};
+use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile, ConnectedOrgState};
 use crate::domain::ids::ConnectedOrgId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -15,8 +15,8 @@ use crate::service::lookup::Kind;
 use crate::store::connected_orgs::OrgRow;
 use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::parse_id;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render_status};
@@ -34,11 +34,11 @@ const LIST: ListSpec<OrgRow> = ListSpec {
     placeholder: "Organization name",
     columns: &[
         col("State", |o| {
-            if o.state == "configured" {
-                Cell::badge("Configured", "ok")
-            } else {
-                Cell::badge("Proposed", "warn")
-            }
+            let tone = match o.state {
+                ConnectedOrgState::Configured => "ok",
+                ConnectedOrgState::Proposed => "warn",
+            };
+            Cell::badge(o.state.label(), tone)
         }),
         col("Identity sources", |o| Cell::text(identity_sources(o))),
         num("Internal sponsors", |o| o.internal_sponsors),
@@ -122,10 +122,6 @@ fn new_page(cx: &Console, mut form: OrgForm, errors: FieldErrors, matches: Match
     )
 }
 
-fn parse_id(raw: &str) -> Result<ConnectedOrgId, AppError> {
-    ConnectedOrgId::parse(raw).ok_or(AppError::NotFound)
-}
-
 async fn org_page(
     cx: &Console,
     id: &ConnectedOrgId,
@@ -152,7 +148,7 @@ async fn org_page(
             OrgForm {
                 display_name: org.display_name.clone(),
                 description: org.description.clone().unwrap_or_default(),
-                state: org.state.clone(),
+                state: org.state.as_str().into(),
                 domains: org.domains.join("\n"),
                 oidc_issuer: org.oidc_issuer.clone().unwrap_or_default(),
                 oidc_client_id: org.oidc_client_id.clone().unwrap_or_default(),

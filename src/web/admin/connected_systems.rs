@@ -21,8 +21,8 @@ use crate::service::imports::{self, Summary};
 use crate::store::connected_systems::{LinkRow, SystemRow};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::parse_id;
 use crate::web::routing::Router;
 use crate::web::{Layout, form_status, redirect, render, render_status};
 
@@ -250,10 +250,6 @@ async fn new_form(cx: Console, q: web::Query<NewQuery>) -> Reply {
         SystemForm::defaults(kind),
         FieldErrors::new(),
     ))
-}
-
-fn parse_id(raw: &str) -> Result<ConnectedSystemId, AppError> {
-    ConnectedSystemId::parse(raw).ok_or(AppError::NotFound)
 }
 
 async fn system_page(

@@ -17,8 +17,8 @@ use crate::store::scim::Origin;
 use crate::store::users::{IdentityRow, LifecycleBlock, UserSummary};
 use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::extract::path_id::parse_id;
 use crate::web::routing::Router;
 use crate::web::{Layout, form_status, render, render_status};
 
@@ -45,11 +45,11 @@ const LIST: ListSpec<UserSummary> = ListSpec {
         col("Department", |u| Cell::maybe(u.department.as_deref())),
         col("Job title", |u| Cell::maybe(u.job_title.as_deref())),
         col("State", |u| {
-            if u.state == UserState::Blocked.as_str() {
-                Cell::badge("Blocked", "danger")
-            } else {
-                Cell::badge("Active", "ok")
-            }
+            let tone = match u.state {
+                UserState::Blocked => "danger",
+                UserState::Active => "ok",
+            };
+            Cell::badge(u.state.label(), tone)
         }),
     ],
     delegates: ForDelegates::No,
@@ -232,10 +232,6 @@ async fn edit_page(
         creates_catalogs: view.creates_catalogs,
     };
     render_status(status, &page)
-}
-
-fn parse_id(raw: &str) -> Result<UserId, AppError> {
-    UserId::parse(raw).ok_or(AppError::NotFound)
 }
 
 #[tracing::instrument(skip_all)]

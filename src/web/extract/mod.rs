@@ -8,5 +8,6 @@ pub mod console_access;
 pub mod context;
 pub mod csrf;
 pub mod guard;
+pub mod path_id;
 pub mod picker;
 pub mod session;

@@ -4,9 +4,9 @@
 use actix_web::{HttpRequest, http::StatusCode, web};
 use askama::Template;
 
-use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::ids::{AccessPackageId, PolicyId, UserId};
 use crate::domain::policy::{Policy, QuestionKind};
-use crate::domain::request::{RequestState, moment_in};
+use crate::domain::request::{RequestState, answer_field, attribute_field, moment_in};
 use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -113,7 +113,7 @@ fn question_views(policy: &Policy, lang: &str) -> Vec<QuestionView> {
                 QuestionKind::Text { is_single_line, .. } => (vec![], false, !is_single_line),
             };
             QuestionView {
-                key: format!("q{}", q.sequence),
+                key: answer_field(q.sequence),
                 text: Policy::localized(&q.text, &q.localizations, lang).to_string(),
                 required: q.is_required,
                 long,
@@ -263,7 +263,7 @@ async fn show(
                     // new ones; those not editable stay as they were.
                     let fresh = page.values.is_empty();
                     for answer in x.earlier {
-                        let key = format!("q{}", answer.sequence);
+                        let key = answer_field(answer.sequence);
                         let locked = x
                             .policy
                             .questions
@@ -318,7 +318,7 @@ async fn show(
         .unwrap_or_default()
         .into_iter()
         .map(|a| {
-            let key = format!("attr_{}", a.attribute_name);
+            let key = attribute_field(&a.attribute_name);
             let current = current_value(subject, &a.attribute_name);
             let value = page.values.sent(&key).unwrap_or(&current).to_string();
             AttributeView {
@@ -394,9 +394,9 @@ pub(super) async fn request(
 ) -> Reply {
     let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
     let values = FormValues::from_pairs(form.0);
-    let policy_id = values.value("policy");
+    let chosen = values.value("policy");
     let input = RequestInput {
-        policy_id: &policy_id,
+        policy: PolicyId::parse(&chosen),
         justification: values.sent("justification"),
         answers: values.answers(),
         attributes: values.attributes(),
@@ -463,7 +463,7 @@ pub(super) async fn request(
         Err(e) => return Err(e.into()),
     };
     let sent = Sent {
-        chosen: Some(policy_id),
+        chosen: Some(chosen),
         ..Sent::refused(values, errors, StatusCode::UNPROCESSABLE_ENTITY)
     };
     show(&me, &req, id.as_str(), behalf.as_ref(), sent).await
@@ -493,9 +493,9 @@ pub(super) async fn extend(
         return Err(AppError::NotFound);
     };
     let values = FormValues::from_pairs(form.0);
-    let why = values.sent("justification");
+    let (answers, why) = (values.answers(), values.sent("justification"));
     let (now, tz) = (me.now(), me.who.tz);
-    match svc::request_extension(me.store(), &holder, &id, values.all(), why, now, tz).await {
+    match svc::request_extension(me.store(), &holder, &id, &answers, why, now, tz).await {
         Ok(s) => {
             let message = if s == RequestState::Delivered {
                 "Your access was extended."

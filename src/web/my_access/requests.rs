@@ -1,9 +1,9 @@
 //! My Access › Request history: one's requests, each with its details, to
 //! cancel while open or to make again once ended.
 
-use actix_web::web;
 use askama::Template;
 
+use crate::domain::ids::RequestId;
 use crate::domain::request::{Answer, RequestState, RequestType, human};
 use crate::routes;
 use crate::service::ServiceError;
@@ -12,6 +12,7 @@ use crate::service::requests::{self as svc};
 use crate::store::requests::{DecisionRow, RequestListRow, RequestRow};
 use crate::web::Reply;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::PathId;
 use crate::web::my_access::Portal;
 use crate::web::{Layout, render};
 
@@ -56,8 +57,8 @@ struct Details {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn details(me: Portal, path: web::Path<String>) -> Reply {
-    let mine = view::my_request(me.store(), me.person(), &path).await?;
+pub(super) async fn details(me: Portal, PathId(id): PathId<RequestId>) -> Reply {
+    let mine = view::my_request(me.store(), me.person(), &id).await?;
     let r = &mine.request;
     let reader = me.person().user().map(|u| &u.id);
     let mine_for_other = r.asked_by_manager().is_some() && r.asked_by_manager() == reader;
@@ -67,10 +68,7 @@ pub(super) async fn details(me: Portal, path: web::Path<String>) -> Reply {
         layout: me.layout(mine.package_name.clone()),
         kind: r.kind.label(),
         state_text: human(r.state),
-        can_cancel: matches!(
-            r.state,
-            RequestState::Submitted | RequestState::PendingApproval
-        ),
+        can_cancel: r.state.is_waiting(),
         can_resubmit: !r.state.is_open() && r.kind == RequestType::UserAdd,
         answers: r.answers.clone(),
         package_name: mine.package_name,
@@ -82,15 +80,19 @@ pub(super) async fn details(me: Portal, path: web::Path<String>) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn cancel(me: Portal, path: web::Path<String>, _: Form<NoFields>) -> Reply {
-    let result = svc::cancel(me.store(), me.person(), &path, me.now()).await;
+pub(super) async fn cancel(me: Portal, PathId(id): PathId<RequestId>, _: Form<NoFields>) -> Reply {
+    let result = svc::cancel(me.store(), me.person(), &id, me.now()).await;
     me.done_or_refused(result, "Request canceled.", routes::REQUESTS.as_str())
 }
 
 /// Makes an ended request again, with the same answers.
 #[tracing::instrument(skip_all)]
-pub(super) async fn resubmit(me: Portal, path: web::Path<String>, _: Form<NoFields>) -> Reply {
-    match svc::resubmit(me.store(), me.person(), &path, me.now()).await {
+pub(super) async fn resubmit(
+    me: Portal,
+    PathId(id): PathId<RequestId>,
+    _: Form<NoFields>,
+) -> Reply {
+    match svc::resubmit(me.store(), me.person(), &id, me.now()).await {
         Ok(done) if done.for_someone_else => me.done(
             super::package::for_someone_else(done.state),
             routes::REQUESTS.as_str(),
@@ -105,14 +107,14 @@ pub(super) async fn resubmit(me: Portal, path: web::Path<String>, _: Form<NoFiel
         // What changed since (an answer no longer fits, the policy is gone):
         // the request form says it, with the answers to correct.
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Refused(_))) => {
-            let mine = view::my_request(me.store(), me.person(), &path).await?;
+            let mine = view::my_request(me.store(), me.person(), &id).await?;
             let why = "This request cannot be made again as it was; request the package anew.";
             let theirs = mine.request.target.user();
             match (theirs, me.person().user()) {
                 // A manager's request for a report: why it was refused is said
                 // on the request's page; answers to correct, on the form for them.
                 (Some(report), Some(u)) if u.id != *report => match e {
-                    ServiceError::Refused(m) => me.refused(m, &routes::REQUEST.id(&path)),
+                    ServiceError::Refused(m) => me.refused(m, &routes::REQUEST.id(&id)),
                     _ => {
                         let to = routes::PACKAGE.id(&mine.request.package);
                         me.refused(why, &format!("{to}?for={report}"))

@@ -2,10 +2,10 @@
 //! holders to approve or deny (one at a time or those ticked), or, in a
 //! self-review, "Do you still need access?".
 
-use actix_web::web;
 use askama::Template;
 
-use crate::domain::review::Verdict;
+use crate::domain::ids::ReviewId;
+use crate::domain::review::{ReviewState, Verdict};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
@@ -14,6 +14,7 @@ use crate::store::reviews::ReviewRow;
 use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::extract::path_id::PathId;
 use crate::web::my_access::Portal;
 use crate::web::{Layout, render, render_status};
 
@@ -53,7 +54,7 @@ struct ReviewPage {
 
 async fn show(
     me: &Portal,
-    id: &str,
+    id: &ReviewId,
     reason: String,
     error: Option<String>,
     errors: FieldErrors,
@@ -71,7 +72,7 @@ async fn show(
         &ReviewPage {
             layout: me.layout(title),
             self_review: view.settings.reviewers == crate::domain::review::ReviewerKind::SelfReview,
-            open: view.review.state == "inProgress",
+            open: view.review.state == ReviewState::InProgress,
             view,
             reason,
             error,
@@ -81,8 +82,8 @@ async fn show(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn page(me: Portal, path: web::Path<String>) -> Reply {
-    show(&me, &path, String::new(), None, FieldErrors::new()).await
+pub(super) async fn page(me: Portal, PathId(id): PathId<ReviewId>) -> Reply {
+    show(&me, &id, String::new(), None, FieldErrors::new()).await
 }
 
 /// The decision form: `decision` (approve or deny) for the ticked rows
@@ -100,7 +101,7 @@ pub struct DecisionForm {
 #[tracing::instrument(skip_all)]
 pub(super) async fn decide(
     me: Portal,
-    path: web::Path<String>,
+    PathId(id): PathId<ReviewId>,
     Form(f): Form<DecisionForm>,
 ) -> Reply {
     let reviewer = me.person().user().ok_or(AppError::NotFound)?.clone();
@@ -111,7 +112,7 @@ pub(super) async fn decide(
     let Some(verdict) = Verdict::parse(&decision) else {
         return show(
             &me,
-            &path,
+            &id,
             f.reason,
             Some("Choose approve or deny.".into()),
             FieldErrors::new(),
@@ -123,7 +124,7 @@ pub(super) async fn decide(
     match svc::decide(
         me.store(),
         &reviewer,
-        &path,
+        &id,
         &assignments,
         verdict,
         reason,
@@ -137,11 +138,11 @@ pub(super) async fn decide(
                 1 => "Decision saved.".to_string(),
                 n => format!("{n} decisions saved."),
             };
-            me.done(done, &routes::ACCESS_REVIEW.id(path.as_str()))
+            me.done(done, &routes::ACCESS_REVIEW.id(&id))
         }
-        Err(ServiceError::Invalid(e)) => show(&me, &path, f.reason, None, e).await,
+        Err(ServiceError::Invalid(e)) => show(&me, &id, f.reason, None, e).await,
         Err(ServiceError::Refused(m)) => {
-            show(&me, &path, f.reason, Some(m), FieldErrors::new()).await
+            show(&me, &id, f.reason, Some(m), FieldErrors::new()).await
         }
         Err(e) => Err(e.into()),
     }

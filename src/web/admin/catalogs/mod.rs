@@ -17,6 +17,7 @@ use crate::domain::catalog::CatalogProfile;
 use crate::domain::ids::CatalogId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
+use crate::web::extract::path_id::parse_id;
 
 use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
@@ -85,11 +86,8 @@ const LIST: ListSpec<CatalogRow> = ListSpec {
     placeholder: "Catalog name",
     columns: &[
         col("State", |c| {
-            if c.enabled() {
-                Cell::badge("Enabled", "ok")
-            } else {
-                Cell::badge("Disabled", "muted")
-            }
+            let tone = if c.enabled() { "ok" } else { "muted" };
+            Cell::badge(c.state.label(), tone)
         }),
         col("Enabled for external users", |c| {
             Cell::yes_no(c.is_externally_visible)
@@ -99,10 +97,6 @@ const LIST: ListSpec<CatalogRow> = ListSpec {
     ],
     delegates: ForDelegates::ReadAndNew(MakesCatalogs::admits),
 };
-
-fn parse_id(raw: &str) -> Result<CatalogId, AppError> {
-    CatalogId::parse(raw).ok_or(AppError::NotFound)
-}
 
 #[tracing::instrument(skip_all)]
 async fn overview(cx: CatalogConsole<Read>, path: web::Path<String>) -> Reply {

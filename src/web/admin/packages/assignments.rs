@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::{Item, ListTab, Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
-use crate::domain::ids::AccessPackageId;
+use crate::domain::ids::{AccessPackageId, AssignmentId};
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
-use crate::domain::request::{RequestState, human, moment_in};
+use crate::domain::request::{RequestState, answer_field, attribute_field, human, moment_in};
 use crate::domain::user::User;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -28,6 +28,12 @@ use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::form_values::FormValues;
 use crate::web::{Layout, form_status, render, render_status};
+
+/// One of a package's assignments, by the path that names it.
+type AssignmentAt = Item<AssignmentId>;
+
+/// Where an assignment's actions come back to: the package's list of them.
+const BACK: routes::Route = routes::ADMIN_PACKAGE_ASSIGNMENTS;
 
 const PER_PAGE: i64 = 50;
 
@@ -85,26 +91,13 @@ pub(super) async fn export_csv(
     ))
 }
 
-#[tracing::instrument(skip_all)]
-pub(super) async fn remove(cx: PackageConsole<Assign>, at: Item, _: Form<NoFields>) -> Reply {
-    let done = "Assignment removed; its access was taken back.";
-    let back = routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package);
-    at.act(&cx, svc::remove, done, &back).await
-}
-
-#[tracing::instrument(skip_all)]
-pub(super) async fn reprocess(cx: PackageConsole<Assign>, at: Item, _: Form<NoFields>) -> Reply {
-    let done = "Assignment reprocessed: its roles are granted.";
-    let back = routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package);
-    at.act(&cx, svc::reprocess_assignment, done, &back).await
-}
-
-#[tracing::instrument(skip_all)]
-pub(super) async fn govern(cx: Console, at: Item, _: Form<NoFields>) -> Reply {
-    let done = "Guest marked as governed: when their last assignment ends, the guest lifecycle settings apply to their account.";
-    let back = routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&at.package);
-    at.act(&cx, svc::govern_guest, done, &back).await
-}
+item_action!(remove(PackageConsole<Assign>, AssignmentAt) => svc::remove,
+    "Assignment removed; its access was taken back.", BACK);
+item_action!(reprocess(PackageConsole<Assign>, AssignmentAt) => svc::reprocess_assignment,
+    "Assignment reprocessed: its roles are granted.", BACK);
+item_action!(govern(Console, AssignmentAt) => svc::govern_guest,
+    "Guest marked as governed: when their last assignment ends, the guest lifecycle settings apply to their account.",
+    BACK);
 
 /// A question of the chosen policy, as the form shows it.
 pub struct QuestionField {
@@ -168,7 +161,7 @@ fn question_fields(policy: Option<&Policy>) -> Vec<QuestionField> {
                 QuestionKind::Text { .. } => (vec![], false),
             };
             QuestionField {
-                key: format!("q{}", q.sequence),
+                key: answer_field(q.sequence),
                 text: q.text.clone(),
                 required: q.is_required,
                 choices,
@@ -332,7 +325,7 @@ fn people_fields(
             fields: attributes
                 .iter()
                 .map(|a| {
-                    let key = format!("attr_{}.{suffix}", a.attribute_name);
+                    let key = format!("{}.{suffix}", attribute_field(&a.attribute_name));
                     let current = user
                         .as_ref()
                         .map(|u| u.attribute(&a.attribute_name))

@@ -2,6 +2,18 @@
 //! pages, one tab each (overview, resource roles, policies, requests,
 //! assignments, settings) on a shared layout.
 
+/// A console action on one of a package's items (POST, CSRF-checked):
+/// `$service` runs on the item its path names, by someone `$who` admits,
+/// and `$done`, or why it was refused, is said on `$back` (`Item::act`).
+macro_rules! item_action {
+    ($name:ident($who:ty, $item:ty) => $service:path, $done:expr, $back:expr) => {
+        #[tracing::instrument(skip_all)]
+        pub(super) async fn $name(cx: $who, at: $item, _: Form<NoFields>) -> Reply {
+            at.act(&cx, $service, $done, $back).await
+        }
+    };
+}
+
 mod assignments;
 mod automatic;
 mod policies;
@@ -19,7 +31,7 @@ use serde::Deserialize;
 
 use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
 use crate::domain::audit::Actor;
-use crate::domain::ids::AccessPackageId;
+use crate::domain::ids::{AccessPackageId, Id};
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages as svc;
@@ -33,6 +45,7 @@ use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::{MakesPackages, Reaches, Read};
 use crate::web::extract::context::Ctx;
+use crate::web::extract::path_id::parse_id;
 use crate::web::routing::Router;
 use crate::web::{Layout, page_at};
 
@@ -178,35 +191,37 @@ enum ListTab {
     },
 }
 
-fn parse_id(raw: &str) -> Result<AccessPackageId, AppError> {
-    AccessPackageId::parse(raw).ok_or(AppError::NotFound)
-}
-
 /// A path naming one of a package's requests, assignments or reviews: the
-/// package (a path with anything else is not found) and the item's id.
-pub struct Item {
+/// package and the item's id (a path with anything else is not found).
+pub struct Item<I> {
     pub package: AccessPackageId,
-    pub id: String,
+    pub id: I,
 }
 
-impl actix_web::FromRequest for Item {
+impl<I: Id> actix_web::FromRequest for Item<I> {
     type Error = AppError;
-    type Future = std::future::Ready<Result<Item, AppError>>;
+    type Future = std::future::Ready<Result<Item<I>, AppError>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         // By position: the item's parameter is named for what it is.
         let item = match req.match_info().load::<(String, String)>() {
-            Ok((package, id)) => parse_id(&package).map(|package| Item { package, id }),
+            Ok((package, id)) => parse_id(&package).and_then(|package| {
+                Ok(Item {
+                    package,
+                    id: parse_id(&id)?,
+                })
+            }),
             Err(_) => Err(AppError::NotFound),
         };
         std::future::ready(item)
     }
 }
 
-impl Item {
+impl<I: std::fmt::Display> Item<I> {
     /// Runs one of the console's actions on this item (cancel a request,
-    /// stop a review, …), then says `done`, or why it was refused, on `back`
-    /// (the item's page or the package's list of them).
+    /// stop a review, …), then says `done`, or why it was refused, on `back`:
+    /// the item's page, or the package's list of them (a route of the
+    /// package alone, which takes the package and leaves the item out).
     async fn act<T>(
         self,
         cx: &Ctx<impl ConsoleWho>,
@@ -214,14 +229,15 @@ impl Item {
             &Store,
             &Actor,
             &AccessPackageId,
-            &str,
+            &I,
             DateTime<Utc>,
         ) -> Result<T, ServiceError>,
         done: &str,
-        back: &str,
+        back: routes::Route,
     ) -> Reply {
+        let back = back.ids(&self.package, &self.id);
         let result = action(cx.store(), &cx.actor(), &self.package, &self.id, cx.now()).await;
-        cx.done_or_refused(result, done, back)
+        cx.done_or_refused(result, done, &back)
     }
 }
 

@@ -4,9 +4,9 @@
 use actix_web::web;
 use askama::Template;
 
-use super::{Item, ListTab, Tab, TabQuery, parse_id};
+use super::{Item, ListTab, Tab, TabQuery};
 use crate::domain::custom_extension::Stage;
-use crate::domain::ids::AccessPackageId;
+use crate::domain::ids::{AccessPackageId, RequestId};
 use crate::domain::request::{Answer, Event, human, transition};
 use crate::routes;
 use crate::service::requests::{self as svc, admin_view};
@@ -20,6 +20,12 @@ use crate::web::extract::console_access::{Assign, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::{Layout, render};
+
+/// One of a package's requests, by the path that names it.
+type RequestAt = Item<RequestId>;
+
+/// A request's page, where its actions come back to.
+const PAGE: routes::Route = routes::ADMIN_PACKAGE_REQUEST;
 
 const PER_PAGE: i64 = 50;
 
@@ -59,32 +65,11 @@ impl RequestPage {
     fn stage_label(&self, s: &str) -> &'static str {
         Stage::parse(s).map_or("", Stage::label)
     }
-    fn call_state(&self, s: &str) -> &'static str {
-        call_state_label(s)
-    }
-}
-
-/// A call's state as people read it.
-pub(crate) fn call_state_label(s: &str) -> &'static str {
-    match s {
-        "queued" => "Queued",
-        "sent" => "Sent",
-        "waiting" => "Waiting for the answer",
-        "resumed" => "Answered: continue",
-        "approved" => "Answered: approve",
-        "denied" => "Answered: deny",
-        "canceled" => "Answered: cancel",
-        "timedOut" => "No answer in time",
-        "failed" => "Failed",
-        "abandoned" => "Not needed any more",
-        _ => "Unknown",
-    }
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn details(cx: PackageConsole<Read>, path: web::Path<(String, String)>) -> Reply {
-    let id = parse_id(&path.0)?;
-    let d = admin_view::request_details(cx.store(), &id, &path.1).await?;
+pub(super) async fn details(cx: PackageConsole<Read>, at: RequestAt) -> Reply {
+    let d = admin_view::request_details(cx.store(), &at.package, &at.id).await?;
     let current = d.request.state;
     render(&RequestPage {
         layout: cx.layout(d.package.display_name.clone()),
@@ -132,16 +117,7 @@ pub struct BackTo {
     back: String,
 }
 
-#[tracing::instrument(skip_all)]
-pub(super) async fn cancel(cx: PackageConsole<Assign>, at: Item, _: Form<NoFields>) -> Reply {
-    let done = "Request canceled.";
-    let back = routes::ADMIN_PACKAGE_REQUEST.ids(&at.package, &at.id);
-    at.act(&cx, svc::cancel_by_admin, done, &back).await
-}
-
-#[tracing::instrument(skip_all)]
-pub(super) async fn reprocess(cx: PackageConsole<Assign>, at: Item, _: Form<NoFields>) -> Reply {
-    let done = "Request reprocessed.";
-    let back = routes::ADMIN_PACKAGE_REQUEST.ids(&at.package, &at.id);
-    at.act(&cx, svc::reprocess, done, &back).await
-}
+item_action!(cancel(PackageConsole<Assign>, RequestAt) => svc::cancel_by_admin,
+    "Request canceled.", PAGE);
+item_action!(reprocess(PackageConsole<Assign>, RequestAt) => svc::reprocess,
+    "Request reprocessed.", PAGE);

@@ -1,11 +1,10 @@
 //! A package's Access reviews tab: each review with its progress, one
 //! review's holders and decisions, Stop, Apply now, and the decisions as CSV.
 
-use actix_web::web;
 use askama::Template;
 
-use super::{Item, Tab, parse_id};
-use crate::domain::ids::AccessPackageId;
+use super::{Item, Tab};
+use crate::domain::ids::{AccessPackageId, ReviewId};
 use crate::domain::review::Verdict;
 use crate::routes;
 use crate::service::packages as packages_svc;
@@ -20,16 +19,11 @@ use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::{Layout, render};
 
-/// A review's state as people read it.
-pub(crate) fn state_label(s: &str) -> &'static str {
-    match s {
-        "inProgress" => "In progress",
-        "completed" => "Ended, not applied yet",
-        "applied" => "Applied",
-        "stopped" => "Stopped",
-        _ => "Unknown",
-    }
-}
+/// One of a package's reviews, by the path that names it.
+type ReviewAt = Item<ReviewId>;
+
+/// A review's page, where its actions come back to.
+const PAGE: routes::Route = routes::ADMIN_PACKAGE_REVIEW;
 
 /// What applying did to a holder, as people read it.
 pub(crate) fn outcome_label(s: &str) -> &'static str {
@@ -48,12 +42,6 @@ struct ReviewsTab {
     package: PackageRow,
     tab: Tab,
     reviews: Vec<ReviewRow>,
-}
-
-impl ReviewsTab {
-    fn state(&self, s: &str) -> &'static str {
-        state_label(s)
-    }
 }
 
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Reply {
@@ -78,19 +66,15 @@ struct ReviewPage {
 }
 
 impl ReviewPage {
-    fn state(&self, s: &str) -> &'static str {
-        state_label(s)
-    }
     fn outcome(&self, s: &str) -> &'static str {
         outcome_label(s)
     }
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn details(cx: PackageConsole<Read>, path: web::Path<(String, String)>) -> Reply {
-    let id = parse_id(&path.0)?;
-    let view = packages_svc::package(cx.store(), &id).await?;
-    let (review, items) = svc::details(cx.store(), &id, &path.1).await?;
+pub(super) async fn details(cx: PackageConsole<Read>, at: ReviewAt) -> Reply {
+    let view = packages_svc::package(cx.store(), &at.package).await?;
+    let (review, items) = svc::details(cx.store(), &at.package, &at.id).await?;
     render(&ReviewPage {
         layout: cx.layout(view.package.display_name.clone()),
         package: view.package,
@@ -100,31 +84,14 @@ pub(super) async fn details(cx: PackageConsole<Read>, path: web::Path<(String, S
     })
 }
 
-#[tracing::instrument(skip_all)]
-pub(super) async fn stop(cx: PackageConsole<ManagePackages>, at: Item, _: Form<NoFields>) -> Reply {
-    let done = "The review is stopped; nothing was applied.";
-    let back = routes::ADMIN_PACKAGE_REVIEW.ids(&at.package, &at.id);
-    at.act(&cx, svc::stop, done, &back).await
-}
+item_action!(stop(PackageConsole<ManagePackages>, ReviewAt) => svc::stop,
+    "The review is stopped; nothing was applied.", PAGE);
+item_action!(apply(PackageConsole<ManagePackages>, ReviewAt) => svc::apply_now,
+    "The review's results are applied.", PAGE);
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn apply(
-    cx: PackageConsole<ManagePackages>,
-    at: Item,
-    _: Form<NoFields>,
-) -> Reply {
-    let done = "The review's results are applied.";
-    let back = routes::ADMIN_PACKAGE_REVIEW.ids(&at.package, &at.id);
-    at.act(&cx, svc::apply_now, done, &back).await
-}
-
-#[tracing::instrument(skip_all)]
-pub(super) async fn export_csv(
-    cx: PackageConsole<Read>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let id = parse_id(&path.0)?;
-    let (review, items) = svc::details(cx.store(), &id, &path.1).await?;
+pub(super) async fn export_csv(cx: PackageConsole<Read>, at: ReviewAt) -> Reply {
+    let (review, items) = svc::details(cx.store(), &at.package, &at.id).await?;
     let rows = items.iter().map(|i| {
         vec![
             i.holder_name.as_str(),
