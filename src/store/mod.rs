@@ -178,10 +178,6 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::RowNotFound = e {
         return StoreError::NotFound;
     }
-    // A stored value its type does not read (a state no enum names).
-    if let sqlx::Error::ColumnDecode { index, source } = &e {
-        return StoreError::Corrupt(format!("column {index}: {source}"));
-    }
     // Every connection stayed busy past the pool's wait: as a lock that
     // stayed held, nothing was done and it may be tried again.
     if let sqlx::Error::PoolTimedOut = e {
@@ -742,5 +738,32 @@ mod tests {
         );
         drop((holder, other));
         let _ = std::fs::remove_file(&file);
+    }
+
+    /// A stored state no enum names fails the read, never a default.
+    #[tokio::test]
+    async fn a_state_no_enum_names_fails_the_read() {
+        use crate::domain::assignment::AssignmentState;
+        use sqlx::Connection;
+        #[derive(Debug, sqlx::FromRow)]
+        struct Row {
+            #[sqlx(try_from = "String")]
+            state: AssignmentState,
+        }
+        sqlx::any::install_default_drivers();
+        let mut c = sqlx::AnyConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let mut read = async |sql: &str| {
+            sqlx::query_as::<_, Row>(sql)
+                .fetch_one(&mut c)
+                .await
+                .map(|r| r.state)
+                .map_err(super::map_err)
+        };
+        let known = read("SELECT 'partiallyDelivered' AS state").await;
+        assert_eq!(known.unwrap(), AssignmentState::PartiallyDelivered);
+        let unknown = read("SELECT 'granted' AS state").await;
+        assert!(unknown.is_err(), "{unknown:?}");
     }
 }

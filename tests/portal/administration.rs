@@ -166,6 +166,8 @@ both!(
             )
             .await;
         assert_eq!(cancel.status, 303);
+        let back = cancel.location.as_deref().map(|l| app.url(l));
+        assert_eq!(back, Some(details_url.clone()), "back on the request");
         assert!(
             admin
                 .get(&details_url)

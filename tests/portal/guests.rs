@@ -582,6 +582,8 @@ both!(
             .post(&app.url(&action), &[("csrf_token", &tab.csrf())])
             .await;
         assert_eq!(done.status, 303, "{}", done.body);
+        let back = done.location.as_deref().map(|l| app.url(l));
+        assert_eq!(back, Some(tab_url.clone()), "back on the assignments");
         let tab = admin.get(&tab_url).await;
         assert!(tab.has("Guest marked as governed"), "{}", tab.body);
         assert!(!tab.has("Guest, not governed") && !tab.has("/govern\""));

@@ -396,6 +396,8 @@ both!(
             )
             .await;
         assert_eq!(applied.status, 303);
+        let back = applied.location.as_deref();
+        assert_eq!(back, Some(details_url.as_str()), "back on the review");
         assert!(!has(
             &held_by(&app, ERIC).await,
             "Group Marketing Team member"
@@ -442,6 +444,8 @@ both!(
             )
             .await;
         assert_eq!(stopped.status, 303);
+        let back = stopped.location.as_deref();
+        assert_eq!(back, Some(next_url.as_str()), "back on the review");
         clock.advance(Duration::days(6));
         run_jobs(&app, &clock).await;
         assert!(has(
