@@ -1201,7 +1201,7 @@ impl Request {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::message::MailKind;
     use crate::domain::policy::{
@@ -1221,7 +1221,9 @@ mod tests {
         }
     }
 
-    fn policy(stages: Vec<ApprovalStage>) -> Policy {
+    /// A policy for member users with these approval stages (none: no
+    /// approval), access for 30 days, and no questions.
+    pub(in crate::domain::request) fn policy(stages: Vec<ApprovalStage>) -> Policy {
         Policy {
             display_name: "P".into(),
             description: None,

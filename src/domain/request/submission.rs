@@ -192,9 +192,7 @@ mod tests {
     use super::*;
     use crate::domain::catalog::AnswerFormat;
     use crate::domain::ids::UserId;
-    use crate::domain::policy::{
-        AllowedTargetScope, ApprovalSettings, Expiration, Question, QuestionKind, RequestorSettings,
-    };
+    use crate::domain::policy::{Question, QuestionKind};
     use crate::domain::user::{UserState, UserType};
 
     fn question(sequence: u32, editable: bool) -> Question {
@@ -214,25 +212,10 @@ mod tests {
     /// A policy asking two questions (the second's answer not editable)
     /// and requiring a justification.
     fn policy() -> Policy {
-        Policy {
-            display_name: "P".into(),
-            description: None,
-            enabled: true,
-            allowed_target_scope: AllowedTargetScope::AllMemberUsers,
-            specific_allowed_targets: vec![],
-            requestor: RequestorSettings::default(),
-            approval: ApprovalSettings {
-                show_approvers: None,
-                is_approval_required_for_add: false,
-                is_approval_required_for_update: false,
-                is_requestor_justification_required: true,
-                stages: vec![],
-            },
-            questions: vec![question(1, true), question(2, false)],
-            expiration: Expiration::AfterDays(30),
-            assignment_notifications: true,
-            automatic: None,
-        }
+        let mut p = super::super::aggregate::tests::policy(vec![]);
+        p.questions = vec![question(1, true), question(2, false)];
+        p.approval.is_requestor_justification_required = true;
+        p
     }
 
     fn cost_center() -> RequiredAttribute {
