@@ -203,9 +203,8 @@ async fn fresh(
         return Ok(false);
     }
     if (now - seen).num_seconds() >= TOUCH_EVERY_SECONDS {
-        let mut tx = store.begin().await?;
-        sessions::touch(&mut tx, id, now).await?;
-        tx.commit().await?;
+        let mut conn = store.write_one().await?;
+        sessions::touch(&mut conn, id, now).await?;
     }
     Ok(true)
 }

@@ -186,15 +186,31 @@ pub async fn delete(conn: &mut Conn, id: &str) -> Result<bool> {
 
 /// The extension each stage of the policy calls.
 pub async fn of_policy(conn: &mut Conn, policy: &str) -> Result<Vec<(Stage, ExtensionRow)>> {
+    let bound = bound(conn, Some(policy)).await?;
+    Ok(bound.into_iter().map(|(_, s, e)| (s, e)).collect())
+}
+
+/// Every policy's extensions: (policy, stage, extension), by stage within
+/// each policy.
+pub async fn all_bound(conn: &mut Conn) -> Result<Vec<(String, Stage, ExtensionRow)>> {
+    bound(conn, None).await
+}
+
+async fn bound(
+    conn: &mut Conn,
+    policy: Option<&str>,
+) -> Result<Vec<(String, Stage, ExtensionRow)>> {
     #[derive(sqlx::FromRow)]
     struct Bound {
+        policy_id: String,
         stage: String,
         #[sqlx(flatten)]
         extension: ExtensionRow,
     }
     let rows: Vec<Bound> = sqlx::query_as(&format!(
-        "SELECT x.stage, {COLUMNS} FROM policy_custom_extensions x \
-         JOIN custom_extensions e ON e.id = x.extension_id WHERE x.policy_id = $1"
+        "SELECT x.policy_id, x.stage, {COLUMNS} FROM policy_custom_extensions x \
+         JOIN custom_extensions e ON e.id = x.extension_id \
+         WHERE $1 IS NULL OR x.policy_id = $1"
     ))
     .bind(policy)
     .fetch_all(conn)
@@ -203,9 +219,9 @@ pub async fn of_policy(conn: &mut Conn, policy: &str) -> Result<Vec<(Stage, Exte
     for r in rows {
         let stage = Stage::parse(&r.stage)
             .ok_or_else(|| StoreError::Corrupt(format!("stage {}", r.stage)))?;
-        out.push((stage, r.extension));
+        out.push((r.policy_id, stage, r.extension));
     }
-    out.sort_by_key(|(s, _)| Stage::every().position(|x| x == *s));
+    out.sort_by_key(|(p, s, _)| (p.clone(), Stage::every().position(|x| x == *s)));
     Ok(out)
 }
 

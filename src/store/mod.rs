@@ -336,6 +336,13 @@ impl Store {
         self.read.acquire().await.map_err(map_err)
     }
 
+    /// A writing connection outside a transaction, for a change that is
+    /// one statement (its own transaction, without `BEGIN` and `COMMIT`
+    /// round trips).
+    pub async fn write_one(&self) -> Result<PoolConnection<Any>> {
+        self.write.acquire().await.map_err(map_err)
+    }
+
     /// A write transaction; commit it or it rolls back when dropped.
     pub async fn begin(&self) -> Result<Tx> {
         self.write.begin().await.map_err(map_err)

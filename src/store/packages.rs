@@ -420,11 +420,14 @@ pub async fn all_facts(conn: &mut Conn) -> Result<Vec<PackageFacts>> {
     .await
 }
 
-/// Every package's resource roles: (package, resource name, origin system, role).
-pub async fn all_roles(conn: &mut Conn) -> Result<Vec<(String, String, String, String)>> {
-    sqlx::query_as::<_, (String, String, String, String)>(
+/// Every package's resource roles: (package, resource name, origin system,
+/// role, whether the role is linked to a connected system).
+pub async fn all_roles(conn: &mut Conn) -> Result<Vec<(String, String, String, String, bool)>> {
+    let rows = sqlx::query_as::<_, (String, String, String, String, String)>(
         "SELECT s.access_package_id, COALESCE(g.display_name, a.display_name, si.display_name, ''), \
-         r.origin_system, s.role_origin_id \
+         r.origin_system, s.role_origin_id, \
+         CASE WHEN EXISTS (SELECT 1 FROM resource_links l WHERE l.origin_system = r.origin_system \
+           AND l.origin_id = r.origin_id AND l.role = s.role_origin_id) THEN 'linked' ELSE '' END \
          FROM access_package_resource_role_scopes s JOIN catalog_resources r ON r.id = s.catalog_resource_id \
          LEFT JOIN groups g ON r.origin_system = 'AadGroup' AND g.id = r.origin_id \
          LEFT JOIN applications a ON r.origin_system = 'AadApplication' AND a.id = r.origin_id \
@@ -432,7 +435,11 @@ pub async fn all_roles(conn: &mut Conn) -> Result<Vec<(String, String, String, S
          ORDER BY 1, 2, 4",
     )
     .all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(p, name, system, role, linked)| (p, name, system, role, !linked.is_empty()))
+        .collect())
 }
 
 /// Every separation-of-duties setting: (package, "package" or "group", id, name).

@@ -847,6 +847,12 @@ pub struct PersonFacts {
     /// (id, name) of the people who report to them and are not blocked,
     /// by name: whom they may ask for (when asked for).
     pub reports: Vec<(String, String)>,
+    /// How many active assignments they have (one per package but for a
+    /// moment of change).
+    pub active_assignments: usize,
+    /// The packages of their expired assignments, each once (when asked
+    /// for, as `reports`).
+    pub expired_packages: Vec<String>,
 }
 
 /// Direct reports as a manager picks among them: by name, then id.
@@ -864,15 +870,26 @@ pub struct PersonKey<'a> {
     pub domain: &'a str,
 }
 
-pub async fn person_facts(
-    conn: &mut Conn,
-    who: &PersonKey<'_>,
-    with_reports: bool,
-) -> Result<PersonFacts> {
-    // My Access's home: whom they may ask for.
-    let reports = if with_reports {
+impl<'a> PersonKey<'a> {
+    /// A directory user known by id alone (no organization).
+    pub fn of_user(id: &'a UserId) -> Self {
+        PersonKey {
+            user: Some(id),
+            identity: None,
+            organization: None,
+            domain: "",
+        }
+    }
+}
+
+pub async fn person_facts(conn: &mut Conn, who: &PersonKey<'_>, home: bool) -> Result<PersonFacts> {
+    // My Access's home: whom they may ask for, and what they held (for the
+    // Expired tab's count).
+    let reports = if home {
         " UNION ALL SELECT 'm', id, display_name, '' FROM users \
-          WHERE manager_id = $1 AND state <> 'blocked'"
+          WHERE manager_id = $1 AND state <> 'blocked' \
+          UNION ALL SELECT DISTINCT 'x', access_package_id, '', '' FROM access_package_assignments \
+          WHERE target_id = $1 AND state = 'expired'"
     } else {
         ""
     };
@@ -910,9 +927,11 @@ pub async fn person_facts(
             }
             "q" => facts.open_requests.push(a),
             "m" => facts.reports.push((a, b)),
+            "x" => facts.expired_packages.push(a),
             _ => {}
         }
     }
+    facts.active_assignments = facts.held_packages.len();
     facts.held_packages.sort();
     facts.held_packages.dedup();
     sort_reports(&mut facts.reports);
@@ -958,6 +977,7 @@ struct LoadedRow {
     generation: Option<String>,
     organization_name: Option<String>,
     asked_by_name: Option<String>,
+    calls_waiting: i64,
 }
 
 fn parse_time(s: &Option<String>) -> Result<Option<DateTime<Utc>>> {
@@ -1007,18 +1027,22 @@ impl RequestRow {
             assignment: self.assignment_id.clone().map(AssignmentId::from_stored),
             approval_bypassed: self.approval_bypassed,
             identity: self.target_issuer.clone().zip(self.target_subject.clone()),
+            // Not known from the row alone (`load` tells).
+            calls_waiting: true,
         })
     }
 }
 
-/// A request with its current stage's approvers and the catalog
-/// generation, in one round trip.
+/// A request with its current stage's approvers, the catalog generation
+/// and whether a call of it waits for an answer, in one round trip.
 pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
     let rows = sqlx::query_as::<_, LoadedRow>(&format!(
         "SELECT {REQUEST_COLUMNS}, a.user_id AS approver, u.email AS approver_email, \
          u.display_name AS approver_name, \
          (SELECT value FROM settings WHERE key = 'catalog_generation') AS generation, \
-         o.display_name AS organization_name, m.display_name AS asked_by_name \
+         o.display_name AS organization_name, m.display_name AS asked_by_name, \
+         (SELECT COUNT(*) FROM custom_extension_callouts c \
+          WHERE c.request_id = r.id AND c.callback_token IS NOT NULL) AS calls_waiting \
          FROM assignment_requests r LEFT JOIN request_stage_approvers a \
          ON a.request_id = r.id AND a.stage = r.current_stage \
          LEFT JOIN users u ON u.id = a.user_id AND u.state = 'active' \
@@ -1032,8 +1056,10 @@ pub async fn load(conn: &mut Conn, id: &RequestId) -> Result<Option<Loaded>> {
     let Some(first) = rows.first() else {
         return Ok(None);
     };
+    let mut request = first.row.decode()?;
+    request.calls_waiting = first.calls_waiting > 0;
     Ok(Some(Loaded {
-        request: first.row.decode()?,
+        request,
         escalated_stage: u32::try_from(first.row.escalated_stage).unwrap_or(0),
         deny_at: parse_time(&first.row.deny_at)?,
         generation: first.generation.clone().unwrap_or_default(),
@@ -1234,19 +1260,22 @@ pub async fn insert_approvers(
 }
 
 /// What delivery checks about a person, in one round trip: the packages
-/// they hold, their groups, and whether `assignment` (if any) is still
-/// active, with its end.
+/// they hold, their groups and connected organization, and whether
+/// `assignment` (if any) is still active, with its end.
 pub struct PersonHoldings {
     pub held: Vec<String>,
     pub groups: Vec<String>,
+    /// (id, configured) of their connected organization, as in `PersonFacts`.
+    pub organization: Option<(String, bool)>,
     pub assignment: Option<(bool, Option<DateTime<Utc>>)>,
     /// Blocked by the guest lifecycle (for having no access).
     pub lifecycle_blocked: bool,
 }
 
+/// `who` is a directory user (their key as for `person_facts`).
 pub async fn holdings(
     conn: &mut Conn,
-    user: &UserId,
+    who: &PersonKey<'_>,
     assignment: Option<&AssignmentId>,
 ) -> Result<PersonHoldings> {
     let rows = sqlx::query_as::<_, (String, String, Option<String>)>(&format!(
@@ -1255,16 +1284,23 @@ pub async fn holdings(
          UNION ALL SELECT 'g', group_id, NULL FROM group_members WHERE user_id = $1 AND role = 'member' \
          UNION ALL SELECT 'a', CASE WHEN state IN {active} THEN 'active' ELSE 'ended' END, end_at \
            FROM access_package_assignments WHERE id = $2 \
-         UNION ALL SELECT 'l', '', NULL FROM users WHERE id = $1 AND lifecycle_blocked_at IS NOT NULL",
+         UNION ALL SELECT 'l', '', NULL FROM users WHERE id = $1 AND lifecycle_blocked_at IS NOT NULL \
+         UNION ALL SELECT 'o', id, state FROM connected_organizations WHERE id = $3 \
+         UNION ALL SELECT 'o', o.id, o.state FROM connected_organization_domains d \
+           JOIN connected_organizations o ON o.id = d.connected_organization_id \
+           WHERE $3 = '' AND d.domain_name = $4",
         active = ACTIVE
     ))
-    .bind(user.as_str())
+    .bind(who.user.map_or("", |u| u.as_str()))
     .bind(assignment.map_or("", |a| a.as_str()))
+    .bind(who.organization.unwrap_or(""))
+    .bind(who.domain.to_lowercase())
     .fetch_all(conn)
     .await?;
     let mut out = PersonHoldings {
         held: vec![],
         groups: vec![],
+        organization: None,
         assignment: None,
         lifecycle_blocked: false,
     };
@@ -1273,6 +1309,10 @@ pub async fn holdings(
             "p" => out.held.push(value),
             "g" => out.groups.push(value),
             "l" => out.lifecycle_blocked = true,
+            "o" => {
+                let configured = end.as_deref() == Some("configured");
+                out.organization = Some((value, configured));
+            }
             _ => out.assignment = Some((value == "active", parse_time(&end)?)),
         }
     }

@@ -21,11 +21,12 @@ use tokio::sync::{Mutex, RwLock};
 
 use super::packages::PackageFacts;
 use super::requests::CandidateRow;
-use super::{Conn, StoreError, catalogs, packages, policies};
+use super::{Conn, StoreError, catalogs, custom_extensions, packages, policies};
 use crate::domain::catalog::{OriginSystem, RequiredAttribute};
+use crate::domain::custom_extension::Stage;
 use crate::domain::ids::PolicyId;
 use crate::domain::policy::Policy;
-use crate::domain::request::{Requestor, admits, admitted_classes, requestor_class};
+use crate::domain::request::{Binding, Requestor, admits, admitted_classes, requestor_class};
 
 /// One package, as requests are checked against it.
 #[derive(Debug)]
@@ -35,6 +36,8 @@ pub struct PackageInfo {
     pub resources: Vec<String>,
     /// The kinds of resource it grants roles of, each once.
     pub kinds: Vec<OriginSystem>,
+    /// Whether one of its roles is linked to a connected system.
+    pub provisioned: bool,
     /// Its policies, oldest first.
     pub policies: Vec<(PolicyId, Policy)>,
     /// (id, name) of the packages and groups it is incompatible with.
@@ -42,6 +45,9 @@ pub struct PackageInfo {
     pub incompatible_groups: Vec<(String, String)>,
     /// The attributes its resources require, each name once.
     pub attributes: Vec<RequiredAttribute>,
+    /// The custom extension each of its policies calls at each stage, by
+    /// policy and stage.
+    pub calls: Vec<(PolicyId, Stage, Binding)>,
 }
 
 impl PackageInfo {
@@ -50,6 +56,14 @@ impl PackageInfo {
             .iter()
             .find(|(p, _)| p.as_str() == id)
             .map(|(_, p)| p)
+    }
+
+    /// The extensions the policy calls, by stage.
+    pub fn calls_of(&self, policy: &str) -> impl Iterator<Item = (Stage, &Binding)> {
+        self.calls
+            .iter()
+            .filter(move |(p, _, _)| p.as_str() == policy)
+            .map(|(_, s, b)| (*s, b))
     }
 
     /// What My Access shows of it.
@@ -416,7 +430,8 @@ impl Cache {
 }
 
 /// Reads every package with its resources, policies, separation of duties
-/// and required attributes: five queries, whatever the number of packages.
+/// required attributes and extensions (and which roles are linked to
+/// connected systems): six queries, whatever the number of packages.
 async fn build(conn: &mut Conn) -> Result<Vec<PackageInfo>, StoreError> {
     let mut infos: Vec<PackageInfo> = packages::all_facts(conn)
         .await?
@@ -425,10 +440,12 @@ async fn build(conn: &mut Conn) -> Result<Vec<PackageInfo>, StoreError> {
             facts,
             resources: vec![],
             kinds: vec![],
+            provisioned: false,
             policies: vec![],
             incompatible_packages: vec![],
             incompatible_groups: vec![],
             attributes: vec![],
+            calls: vec![],
         })
         .collect();
     let index: HashMap<String, usize> = infos
@@ -437,8 +454,9 @@ async fn build(conn: &mut Conn) -> Result<Vec<PackageInfo>, StoreError> {
         .map(|(i, p)| (p.facts.id.clone(), i))
         .collect();
     let at = |id: &str| index.get(id).copied();
-    for (package, name, system, _) in packages::all_roles(conn).await? {
+    for (package, name, system, _, linked) in packages::all_roles(conn).await? {
         if let Some(i) = at(&package) {
+            infos[i].provisioned |= linked;
             if !infos[i].resources.contains(&name) {
                 infos[i].resources.push(name);
             }
@@ -453,6 +471,26 @@ async fn build(conn: &mut Conn) -> Result<Vec<PackageInfo>, StoreError> {
         if let Some(i) = at(&package) {
             infos[i].policies.push((PolicyId::from_stored(id), policy));
         }
+    }
+    // A policy's package, to file its extensions under.
+    let package_of: HashMap<&str, usize> = infos
+        .iter()
+        .enumerate()
+        .flat_map(|(i, info)| info.policies.iter().map(move |(p, _)| (p.as_str(), i)))
+        .collect();
+    let mut calls: Vec<(usize, PolicyId, Stage, Binding)> = vec![];
+    for (policy, stage, e) in custom_extensions::all_bound(conn).await? {
+        if let Some(&i) = package_of.get(policy.as_str()) {
+            let binding = Binding {
+                behavior: e.behavior(),
+                extension: e.id,
+                name: e.display_name,
+            };
+            calls.push((i, PolicyId::from_stored(policy), stage, binding));
+        }
+    }
+    for (i, policy, stage, binding) in calls {
+        infos[i].calls.push((policy, stage, binding));
     }
     for (package, kind, id, name) in packages::all_incompatibilities(conn).await? {
         if let Some(i) = at(&package) {

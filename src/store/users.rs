@@ -493,6 +493,17 @@ pub async fn lock(conn: &mut Conn, id: &UserId) -> Result<()> {
         .await
 }
 
+/// `lock`, returning the person as the lock found them.
+pub async fn lock_get(conn: &mut Conn, id: &UserId) -> Result<Option<User>> {
+    let row = sqlx::query_as::<_, UserRow>(&format!(
+        "UPDATE users SET updated_at = updated_at WHERE id = $1 RETURNING {USER_COLUMNS}"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(User::try_from).transpose()
+}
+
 /// Holds the rows of the people `people` selects (SQL giving user ids,
 /// `keys` bound to `$1`, `$2`, ...) as `lock` holds one, all in the order
 /// of their ids, before what they hold is changed: a change that ends or

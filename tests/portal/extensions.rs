@@ -1199,5 +1199,44 @@ both!(
             409,
             "the first decision wins"
         );
+
+        // A stage both a person and the extension may decide: the person
+        // decides first, and the extension's answer comes too late.
+        let both = self::package(
+            &app,
+            &admin,
+            &clock,
+            &cat,
+            true,
+            &[("assignmentRequestApprovalStage1", &ext)],
+        )
+        .await;
+        // After Eric's earlier request, so that his newest is this one.
+        clock.advance(Duration::minutes(1));
+        let eric = signed_in(&app, ERIC).await;
+        request(&app, &eric, &both, &[]).await;
+        let rid = request_id_for(&app, ERIC).await;
+        assert_eq!(send_calls(&app, &clock).await, 1);
+        let call = body(judge.calls().await.last().unwrap());
+        assert_eq!(call["data"]["accessPackageAssignmentRequestId"], json!(rid));
+        approve_as(&app, MARIA, &rid).await;
+        assert_eq!(state_of(&app, &rid).await, "delivered");
+        // The call is called off, as the request's page shows.
+        let details = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&both, &rid)))
+            .await;
+        assert!(
+            details.has(r#"<td data-label="Status">Not needed any more"#),
+            "{}",
+            details.body
+        );
+        let token = call["data"]["callbackToken"].as_str().unwrap();
+        let url = call["data"]["callbackUrl"].as_str().unwrap();
+        assert_eq!(
+            call_back(url, Some(token), &resume_body(&call, Some("denied"), "")).await,
+            409,
+            "the stage was decided"
+        );
+        assert_eq!(state_of(&app, &rid).await, "delivered");
     }
 );

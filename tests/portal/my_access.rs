@@ -446,108 +446,160 @@ async fn the_list_follows_administrators_changes_on_every_instance() {
 /// My Access in tabs: what one holds with its dates, giving it up where the
 /// policy allows, what one held with "Request again", the request history
 /// with each request's page, and making an ended request again.
-#[tokio::test]
-async fn my_access_shows_held_access_and_lets_people_give_it_up_and_ask_again() {
-    let app = spawn(Options::new(Backend::Sqlite).demo()).await;
-    let eric = Browser::new();
-    app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
-        .await;
-    let package = package_id(&app, "Marketing resources for employees").await;
-    let page = eric.get(&app.url(routes::PACKAGE.id(&package))).await;
-    let asked = eric
-        .post(
-            &app.url(routes::PACKAGE.id(&package)),
-            &[
-                ("csrf_token", page.csrf().as_str()),
-                ("policy", page.input("policy").unwrap().as_str()),
-                ("justification", "The spring campaign"),
-            ],
-        )
-        .await;
-    assert_eq!(asked.status, 303, "{}", asked.body);
-    let first = request_id_for(&app, "eric.employee@gatehouse.demo").await;
-    approve_as(&app, "maria.manager@gatehouse.demo", &first).await;
+both!(
+    my_access_shows_held_access_and_lets_people_give_it_up_and_ask_again,
+    |backend| async move {
+        let app = spawn(Options::new(backend).demo()).await;
+        let eric = Browser::new();
+        app.demo_sign_in(&eric, "eric.employee@gatehouse.demo")
+            .await;
+        let package = package_id(&app, "Marketing resources for employees").await;
+        let page = eric.get(&app.url(routes::PACKAGE.id(&package))).await;
+        let asked = eric
+            .post(
+                &app.url(routes::PACKAGE.id(&package)),
+                &[
+                    ("csrf_token", page.csrf().as_str()),
+                    ("policy", page.input("policy").unwrap().as_str()),
+                    ("justification", "The spring campaign"),
+                ],
+            )
+            .await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+        let first = request_id_for(&app, "eric.employee@gatehouse.demo").await;
+        approve_as(&app, "maria.manager@gatehouse.demo", &first).await;
 
-    // Active: the package, from when and until when, and how to give it up.
-    let active = eric
-        .get(&app.url(format!("{}?view=active", routes::HOME)))
-        .await;
-    assert!(
-        active.has("Marketing resources for employees"),
-        "{}",
-        active.body
-    );
-    assert!(active.has("<time datetime=") && active.has("Remove my access"));
-    assert!(has(
-        &held_by(&app, "eric.employee@gatehouse.demo").await,
-        "Site Marketing member"
-    ));
+        // Active: the package, from when and until when, and how to give it up.
+        let active = eric
+            .get(&app.url(format!("{}?view=active", routes::HOME)))
+            .await;
+        assert!(
+            active.has("Marketing resources for employees"),
+            "{}",
+            active.body
+        );
+        assert!(active.has("<time datetime=") && active.has("Remove my access"));
+        // The tabs count what they list, whichever tab is shown.
+        let home = eric.get(&app.url(routes::HOME)).await;
+        for page in [&active, &home] {
+            assert!(
+                page.has(">Active (1)<") && page.has(">Expired<"),
+                "{}",
+                page.body
+            );
+        }
+        assert!(has(
+            &held_by(&app, "eric.employee@gatehouse.demo").await,
+            "Site Marketing member"
+        ));
 
-    // Giving it up ends the access at once and takes the roles back.
-    let removed = eric
-        .post(
-            &app.url(routes::PACKAGE_GIVE_UP.id(&package)),
-            &[("csrf_token", active.csrf().as_str())],
-        )
-        .await;
-    assert_eq!(removed.status, 303);
-    let after = eric
-        .get(&app.url(format!("{}?view=active", routes::HOME)))
-        .await;
-    assert!(after.has("was removed"), "{}", after.body);
-    assert!(!has(
-        &held_by(&app, "eric.employee@gatehouse.demo").await,
-        "Site Marketing member"
-    ));
-    let expired = eric
-        .get(&app.url(format!("{}?view=expired", routes::HOME)))
-        .await;
-    assert!(
-        expired.has("Given up") && expired.has("Request again"),
-        "{}",
-        expired.body
-    );
+        // Giving it up ends the access at once and takes the roles back.
+        let removed = eric
+            .post(
+                &app.url(routes::PACKAGE_GIVE_UP.id(&package)),
+                &[("csrf_token", active.csrf().as_str())],
+            )
+            .await;
+        assert_eq!(removed.status, 303);
+        let after = eric
+            .get(&app.url(format!("{}?view=active", routes::HOME)))
+            .await;
+        assert!(after.has("was removed"), "{}", after.body);
+        assert!(!has(
+            &held_by(&app, "eric.employee@gatehouse.demo").await,
+            "Site Marketing member"
+        ));
+        let expired = eric
+            .get(&app.url(format!("{}?view=expired", routes::HOME)))
+            .await;
+        assert!(
+            expired.has("Given up") && expired.has("Request again"),
+            "{}",
+            expired.body
+        );
+        let home = eric.get(&app.url(routes::HOME)).await;
+        for page in [&expired, &home] {
+            assert!(
+                page.has(">Active<") && page.has(">Expired (1)<"),
+                "{}",
+                page.body
+            );
+        }
 
-    // The history: the request, delivered, and the removal, with their pages.
-    let history = eric.get(&app.url(routes::REQUESTS)).await;
-    assert!(
-        history.has("Delivered") || history.has("delivered"),
-        "{}",
-        history.body
-    );
-    let details = eric.get(&app.url(routes::REQUEST.id(&first))).await;
-    assert!(
-        details.has("The spring campaign") && details.has("Approved"),
-        "{}",
-        details.body
-    );
-    assert!(details.has("Request again with these answers"));
-    // Someone else's request is nobody else's business.
-    let maria = Browser::new();
-    app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
-        .await;
-    assert_eq!(
-        maria.get(&app.url(routes::REQUEST.id(&first))).await.status,
-        404
-    );
+        // The history: the request, delivered, and the removal, with their pages.
+        let history = eric.get(&app.url(routes::REQUESTS)).await;
+        assert!(
+            history.has("Delivered") || history.has("delivered"),
+            "{}",
+            history.body
+        );
+        let details = eric.get(&app.url(routes::REQUEST.id(&first))).await;
+        assert!(
+            details.has("The spring campaign") && details.has("Approved"),
+            "{}",
+            details.body
+        );
+        assert!(details.has("Request again with these answers"));
+        // Someone else's request is nobody else's business.
+        let maria = Browser::new();
+        app.demo_sign_in(&maria, "maria.manager@gatehouse.demo")
+            .await;
+        assert_eq!(
+            maria.get(&app.url(routes::REQUEST.id(&first))).await.status,
+            404
+        );
 
-    // Asking again makes a new request with the same answers.
-    let again = eric
-        .post(
-            &app.url(routes::REQUEST_RESUBMIT.id(&first)),
-            &[("csrf_token", details.csrf().as_str())],
-        )
-        .await;
-    assert_eq!(again.status, 303, "{}", again.body);
-    let newest = request_id_for(&app, "eric.employee@gatehouse.demo").await;
-    assert_ne!(newest, first);
-    let made = eric.get(&app.url(routes::REQUEST.id(&newest))).await;
-    assert!(
-        made.has("The spring campaign") && made.has("pending approval"),
-        "{}",
-        made.body
-    );
-}
+        // Asking again makes a new request with the same answers.
+        let again = eric
+            .post(
+                &app.url(routes::REQUEST_RESUBMIT.id(&first)),
+                &[("csrf_token", details.csrf().as_str())],
+            )
+            .await;
+        assert_eq!(again.status, 303, "{}", again.body);
+        let newest = request_id_for(&app, "eric.employee@gatehouse.demo").await;
+        assert_ne!(newest, first);
+        let made = eric.get(&app.url(routes::REQUEST.id(&newest))).await;
+        assert!(
+            made.has("The spring campaign") && made.has("pending approval"),
+            "{}",
+            made.body
+        );
+        // Held again, it is counted as active and no longer as expired.
+        approve_as(&app, "maria.manager@gatehouse.demo", &newest).await;
+        let home = eric.get(&app.url(routes::HOME)).await;
+        assert!(
+            home.has(">Active (1)<") && home.has(">Expired<"),
+            "{}",
+            home.body
+        );
+        // Given up twice, the package is listed, and counted, once.
+        let removed = eric
+            .post(
+                &app.url(routes::PACKAGE_GIVE_UP.id(&package)),
+                &[("csrf_token", home.csrf().as_str())],
+            )
+            .await;
+        assert_eq!(removed.status, 303);
+        let expired = eric
+            .get(&app.url(format!("{}?view=expired", routes::HOME)))
+            .await;
+        assert_eq!(
+            expired.body.matches("Request again</a>").count(),
+            1,
+            "{}",
+            expired.body
+        );
+        let home = eric.get(&app.url(routes::HOME)).await;
+        for page in [&expired, &home] {
+            assert!(
+                page.has(">Active<") && page.has(">Expired (1)<"),
+                "{}",
+                page.body
+            );
+        }
+    }
+);
 
 /// Times read in the viewer's zone: the one chosen in the profile, the
 /// browser's (the page script's cookie) or the organization's, with UTC on
@@ -1108,6 +1160,30 @@ async fn managers_request_access_for_their_direct_reports() {
         &held_by(&app, "eric.employee@gatehouse.demo").await,
         "Group Marketing Team member"
     ));
+
+    // Her tabs count her own access, also while she asks for Eric (who
+    // holds the package now).
+    let tabs = |page: &Page| {
+        let at = page.body.find(r#"<nav class="subnav""#).unwrap();
+        page.body[at..].split("</nav>").next().unwrap().to_string()
+    };
+    let his_home = eric_b.get(&app.url(routes::HOME)).await;
+    assert!(
+        tabs(&his_home).contains(">Active (1)<"),
+        "{}",
+        his_home.body
+    );
+    let own_home = maria.get(&app.url(routes::HOME)).await;
+    let for_eric = maria
+        .get(&app.url(format!("{}?for={eric}", routes::HOME)))
+        .await;
+    assert!(
+        for_eric.has("you can request for Eric Employee"),
+        "{}",
+        for_eric.body
+    );
+    assert_eq!(tabs(&for_eric), tabs(&own_home));
+    assert_ne!(tabs(&for_eric), tabs(&his_home));
 
     // Asked again, Maria is told Eric has it now.
     let again = maria.get(&page_url).await;

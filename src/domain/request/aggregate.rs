@@ -83,6 +83,10 @@ pub struct Request {
     /// The sign-in identity (issuer, subject) of someone not in the
     /// directory when they asked, kept once they are.
     pub identity: Option<(String, String)>,
+    /// Whether a call of it may wait for an extension's answer: what
+    /// ending it, or a person deciding a stage, has to call off. False only
+    /// when known (a new request, or one loaded with its calls).
+    pub calls_waiting: bool,
 }
 
 /// Names the messages about a request use, read with it.
@@ -168,10 +172,13 @@ pub enum Change {
         end: Option<DateTime<Utc>>,
     },
     /// The package's resource roles, granted to the target: `kinds`, the
-    /// kinds of resource it has roles of (only those are written).
+    /// kinds of resource it has roles of (only those are written);
+    /// `provisioned`, whether one of them is linked to a connected system
+    /// (the assignment is then delivered once that system has it).
     Grant {
         target: UserId,
         kinds: Vec<OriginSystem>,
+        provisioned: bool,
     },
     /// The request's attribute values, written to the target.
     WriteAttributes {
@@ -246,6 +253,8 @@ pub struct DeliveryFacts {
     pub assignment: Option<(bool, Option<DateTime<Utc>>)>,
     /// The kinds of resource the package grants roles of.
     pub kinds: Vec<OriginSystem>,
+    /// Whether a role of the package is linked to a connected system.
+    pub provisioned: bool,
 }
 
 fn decide_by(stage: &ApprovalStage, now: DateTime<Utc>) -> DateTime<Utc> {
@@ -308,6 +317,7 @@ impl Request {
             assignment: Some(assignment),
             approval_bypassed: false,
             identity: None,
+            calls_waiting: false,
         }
     }
 
@@ -845,6 +855,7 @@ impl Request {
             changes.push(Change::Grant {
                 target: target.clone(),
                 kinds: facts.kinds.clone(),
+                provisioned: facts.provisioned,
             });
             if !self.attributes.is_empty() {
                 changes.push(Change::WriteAttributes {
@@ -1313,6 +1324,7 @@ pub(super) mod tests {
             assignment: None,
             approval_bypassed: false,
             identity: None,
+            calls_waiting: false,
         }
     }
 

@@ -110,6 +110,7 @@ impl Request {
             assignment: None,
             approval_bypassed: false,
             identity,
+            calls_waiting: false,
         })
     }
 

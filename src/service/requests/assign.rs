@@ -247,6 +247,7 @@ pub async fn assign(
             assignment: None,
             approval_bypassed: input.bypass_approval,
             identity: None,
+            calls_waiting: false,
         };
         let names = Names {
             package: info.facts.display_name.clone(),

@@ -319,6 +319,7 @@ async fn assign_one(
         assignment: None,
         approval_bypassed: false,
         identity: None,
+        calls_waiting: false,
     };
     let names = Names {
         package: info.facts.display_name.clone(),

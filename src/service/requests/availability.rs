@@ -21,7 +21,7 @@ use crate::store::{Conn, Store, StoreError, requests};
 
 /// What the person is, as a key for their facts. A member's address says
 /// nothing of an organization; a guest's does.
-fn key_of(who: &Person) -> PersonKey<'_> {
+pub(crate) fn key_of(who: &Person) -> PersonKey<'_> {
     fn domain(email: &str) -> &str {
         email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
     }
@@ -60,12 +60,22 @@ pub(crate) async fn facts_of(
 
 /// What policy choice knows of a person, from their facts.
 pub(crate) fn requestor_from(who: &Person, facts: &PersonFacts) -> Requestor {
+    requestor_with(who, &facts.group_ids, facts.organization.as_ref())
+}
+
+/// What policy choice knows of a person with these groups and connected
+/// organization (id, configured).
+pub(crate) fn requestor_with(
+    who: &Person,
+    groups: &[String],
+    organization: Option<&(String, bool)>,
+) -> Requestor {
     Requestor {
         user_id: who.user().map(|u| u.id.to_string()),
         is_guest: who.user().is_none_or(User::is_guest),
-        group_ids: facts.group_ids.clone(),
-        connected_organization: facts.organization.as_ref().map(|(id, _)| id.clone()),
-        organization_configured: facts.organization.as_ref().is_some_and(|(_, c)| *c),
+        group_ids: groups.to_vec(),
+        connected_organization: organization.map(|(id, _)| id.clone()),
+        organization_configured: organization.is_some_and(|(_, c)| *c),
     }
 }
 
@@ -92,6 +102,29 @@ pub struct Listing {
     pub total: usize,
     /// (id, name) of the people who report to them, whom they may ask for.
     pub reports: Vec<(String, String)>,
+    /// The person's Active and Expired tabs, counted.
+    pub tabs: Tabs,
+}
+
+/// How many entries My Access's Active and Expired tabs list: assignments
+/// held, and packages whose access expired (and is not held again). (The
+/// tabs themselves list from the 500 newest assignments, which nobody
+/// outgrows in practice.)
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tabs {
+    pub active: usize,
+    pub expired: usize,
+}
+
+impl Tabs {
+    fn of(facts: &PersonFacts) -> Self {
+        let held = &facts.held_packages;
+        let expired = facts.expired_packages.iter();
+        Tabs {
+            active: facts.active_assignments,
+            expired: expired.filter(|p| held.binary_search(p).is_err()).count(),
+        }
+    }
 }
 
 /// One page of the packages My Access lists for this person (those they may
@@ -145,6 +178,7 @@ pub(crate) async fn requestable_as(
     Ok(Listing {
         packages,
         total,
+        tabs: Tabs::of(&facts),
         reports: facts.reports,
     })
 }

@@ -1,11 +1,10 @@
-//! Which custom extension a policy calls at each stage of a request: read
+//! Which custom extension a policy calls at each stage of a request: used
 //! by every use case that may start a call (submit, decide, deliver, the
 //! lifecycle jobs), below both delivery and the extensions' own rules.
 
 use crate::domain::custom_extension::Stage;
 use crate::domain::request::Binding;
-use crate::service::ServiceError;
-use crate::store::{Conn, custom_extensions};
+use crate::store::snapshot::PackageInfo;
 
 /// The extensions a policy calls, by stage.
 #[derive(Clone, Debug, Default)]
@@ -17,24 +16,8 @@ impl Calls {
     }
 }
 
-/// Reads what the policy calls (one statement).
-#[tracing::instrument(skip_all)]
-pub(crate) async fn calls_of(conn: &mut Conn, policy: &str) -> Result<Calls, ServiceError> {
-    Ok(Calls(
-        custom_extensions::of_policy(conn, policy)
-            .await?
-            .into_iter()
-            .map(|(stage, e)| {
-                let behavior = e.behavior();
-                (
-                    stage,
-                    Binding {
-                        extension: e.id,
-                        name: e.display_name,
-                        behavior,
-                    },
-                )
-            })
-            .collect(),
-    ))
+/// What the policy calls, from the package as the request's transaction
+/// read it (kept in memory with the package).
+pub(crate) fn calls_of(info: &PackageInfo, policy: &str) -> Calls {
+    Calls(info.calls_of(policy).map(|(s, b)| (s, b.clone())).collect())
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::approvers;
+use super::availability::requestor_with;
 use super::calls::Calls;
 use super::save::Context;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
@@ -17,6 +18,7 @@ use crate::domain::user::{
     DEMO_GUEST_ISSUER, EMAIL_CODE_ISSUER, Email, Person, UserProfile, UserType,
 };
 use crate::service::ServiceError;
+use crate::store::requests::PersonKey;
 use crate::store::snapshot::PackageInfo;
 use crate::store::{Conn, audit, requests, users};
 
@@ -35,7 +37,7 @@ pub(super) async fn start(
     let first = approvers::first(conn, policy, &request).await?;
     let (mut request, mut changes) = request.start(policy, &first, names, now)?;
     if request.state == RequestState::Approved {
-        let calls = super::calls::calls_of(conn, request.policy.as_str()).await?;
+        let calls = super::calls::calls_of(info, request.policy.as_str());
         changes.extend(deliver_in(conn, info, policy, &mut request, names, &calls, now).await?);
     }
     Ok((request, changes))
@@ -79,33 +81,38 @@ pub(crate) async fn deliver_in(
             }
         }
     };
-    users::lock(conn, &target).await?;
+    let person = users::lock_get(conn, &target).await?.map(Person::User);
+    let key = match &person {
+        Some(p) => super::availability::key_of(p),
+        None => PersonKey::of_user(&target),
+    };
+    let h = requests::holdings(conn, &key, request.assignment.as_ref()).await?;
     // Someone who asked for themselves, or whose manager asked for them,
     // must still be someone the policy is for: they may have left a group
     // its scope names, or moved, since. (The mail telling them goes to them.)
     let by_manager = request.asked_by_manager().is_some();
-    if request.requestor.as_ref() == Some(&target) || by_manager {
-        if let Some(user) = users::get(conn, &target).await? {
-            let requestor = super::availability::requestor_of(conn, &Person::User(user)).await?;
-            if !admits(policy, &requestor, info.facts.catalog_external) {
-                // Read by the person and by the manager who asked for them.
-                let reason = if by_manager {
-                    "The person this request is for is no longer among the people this package's policy is for (they may have left a group it names)."
-                } else {
-                    "You are no longer among the people this package's policy is for (you may have left a group it names)."
-                }
-                .to_string();
-                return Ok(request.refuse(reason, names)?);
+    if let Some(person) =
+        person.filter(|_| request.requestor.as_ref() == Some(&target) || by_manager)
+    {
+        let requestor = requestor_with(&person, &h.groups, h.organization.as_ref());
+        if !admits(policy, &requestor, info.facts.catalog_external) {
+            // Read by the person and by the manager who asked for them.
+            let reason = if by_manager {
+                "The person this request is for is no longer among the people this package's policy is for (they may have left a group it names)."
+            } else {
+                "You are no longer among the people this package's policy is for (you may have left a group it names)."
             }
+            .to_string();
+            return Ok(request.refuse(reason, names)?);
         }
     }
-    let h = requests::holdings(conn, &target, request.assignment.as_ref()).await?;
     let blocked = h.lifecycle_blocked;
     let facts = DeliveryFacts {
         conflict: info.conflict(&h.held, &h.groups),
         held: h.held,
         assignment: h.assignment,
         kinds: info.kinds.clone(),
+        provisioned: info.provisioned,
     };
     let mut changes = request.deliver(policy, &target, &facts, names, now)?;
     if request.state == RequestState::Delivered {

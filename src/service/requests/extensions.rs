@@ -182,7 +182,7 @@ async fn go_on_or_stop(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut ctx = save::load(store, &mut tx, id).await?;
-    let calls = calls_of(&mut tx, ctx.request.policy.as_str()).await?;
+    let calls = calls_of(&ctx.package, ctx.request.policy.as_str());
     let name = calls
         .at(stage)
         .map(|b| b.name.clone())

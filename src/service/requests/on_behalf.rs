@@ -54,8 +54,12 @@ pub async fn available(
             let listing = requestable_as(c, store, &them, paging, Asker::Manager).await?;
             let mut reports = users::reports_to_ask_for(c, &manager.id).await?;
             crate::store::requests::sort_reports(&mut reports);
+            // The tabs stay the manager's own.
+            let tabs = super::view::holdings_in(c, store, &manager.id)
+                .await?
+                .tabs();
             Ok(Available {
-                listing,
+                listing: Listing { tabs, ..listing },
                 reports,
                 report: Some(report),
             })

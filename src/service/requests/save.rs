@@ -125,6 +125,12 @@ async fn write_changes(
     now: DateTime<Utc>,
 ) -> Result<Vec<Mail>, ServiceError> {
     let inserting = changes.iter().any(|c| matches!(c, Change::Insert(_)));
+    // Only a call with a callback can be called off: one the request had
+    // when loaded, or one these changes make.
+    let calls_waiting = request.calls_waiting
+        || changes
+            .iter()
+            .any(|c| matches!(c, Change::Callout(c) if c.wait.is_some()));
     let mut start = Start::default();
     let mut outcome = None;
     for c in changes {
@@ -246,7 +252,8 @@ async fn write_changes(
                     ));
                 }
                 // An extension asked to decide the stage too waits no more.
-                if let (Decider::Person(_), Ok(n)) = (&by, u8::try_from(stage)) {
+                if let (Decider::Person(_), Ok(n), true) = (&by, u8::try_from(stage), calls_waiting)
+                {
                     custom_extensions::abandon(
                         conn,
                         request.id.as_str(),
@@ -285,11 +292,17 @@ async fn write_changes(
                     ));
                 }
             }
-            Change::Grant { target, kinds } => {
+            Change::Grant {
+                target,
+                kinds,
+                provisioned,
+            } => {
                 grants::grant_package(conn, &request.package, &target, &kinds, now).await?;
                 // Roles linked to connected systems are delivered once
-                // the provisioning worker has applied them.
-                if let Some(a) = &request.assignment {
+                // the provisioning worker has applied them. (A link made
+                // since the package was read finds the assignment
+                // delivered, as it finds every other holder's.)
+                if let (Some(a), true) = (&request.assignment, provisioned) {
                     delivering = provisioning::hold_delivery(conn, a.as_str()).await?;
                 }
             }
@@ -332,7 +345,7 @@ async fn write_changes(
             }
         }
     }
-    if !inserting && !request.state.is_open() {
+    if !inserting && !request.state.is_open() && calls_waiting {
         // A request that ended waits for no extension any more.
         custom_extensions::abandon(conn, request.id.as_str(), None, now).await?;
     }

@@ -25,7 +25,7 @@ pub async fn deliver_scheduled(
     let Some(mut ctx) = load_in(store, conn, id, RequestState::Scheduled).await? else {
         return Ok(false);
     };
-    let calls = super::calls::calls_of(conn, ctx.request.policy.as_str()).await?;
+    let calls = super::calls::calls_of(&ctx.package, ctx.request.policy.as_str());
     let changes = ctx.deliver(conn, &calls, now).await?;
     save::apply(conn, &ctx.request, &changes, now).await?;
     let event = save::request_event(

@@ -187,7 +187,7 @@ async fn file(
         request.organization = Some(org);
         names.organization = name;
     }
-    let calls = super::calls::calls_of(&mut tx, policy_id.as_str()).await?;
+    let calls = super::calls::calls_of(info, policy_id.as_str());
     let created = calls.at(Stage::RequestCreated);
     let (request, changes) = match created {
         // Approval starts once the extension has answered.

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::domain::ids::UserId;
 use crate::domain::user::Person;
 use crate::routes;
+use crate::service::requests::availability::Tabs;
 use crate::service::requests::on_behalf;
 use crate::service::requests::view::{self, Held};
 use crate::store::assignments::AssignmentRow;
@@ -67,6 +68,9 @@ struct Home {
     total: usize,
     page: usize,
     pages: usize,
+    /// The Active and Expired tabs' counts, whichever tab is shown.
+    tabs: Tabs,
+    /// The Active tab's assignments and the Expired tab's, when shown.
     active: Vec<Held>,
     ended: Vec<AssignmentRow>,
     /// (id, name) of the people who report to the person, whom they may
@@ -108,37 +112,38 @@ async fn home(me: Portal, q: web::Query<HomeQuery>) -> Reply {
         "expired" => "expired",
         _ => "available",
     };
-    let (active, ended) = match me.person().user() {
-        Some(u) => {
-            let h = view::holdings(me.store(), &u.id).await?;
-            (h.active, h.ended)
-        }
-        None => (vec![], vec![]),
-    };
     let page = page_number(q.page) as usize;
-    let (packages, total, reports, behalf) = if view == "available" {
+    let mut home = Home {
+        layout: me.layout("My Access"),
+        view,
+        q: q.q.clone(),
+        packages: vec![],
+        total: 0,
+        page,
+        pages: 1,
+        tabs: Tabs::default(),
+        active: vec![],
+        ended: vec![],
+        reports: vec![],
+        behalf: None,
+    };
+    if view == "available" {
         let report = match q.for_report.as_str() {
             "" => None,
             id => Some(UserId::parse(id).ok_or(AppError::NotFound)?),
         };
         let paging = (q.q.as_str(), page, PER_PAGE);
         let tab = on_behalf::available(me.store(), me.person(), report.as_ref(), paging).await?;
-        let behalf = tab.report.map(|r| (r.id.to_string(), r.display_name));
-        (tab.listing.packages, tab.listing.total, tab.reports, behalf)
-    } else {
-        (vec![], 0, vec![], None)
-    };
-    render(&Home {
-        reports,
-        behalf,
-        layout: me.layout("My Access"),
-        view,
-        q: q.q.clone(),
-        pages: total.div_ceil(PER_PAGE).max(1),
-        packages,
-        total,
-        page,
-        active,
-        ended,
-    })
+        home.behalf = tab.report.map(|r| (r.id.to_string(), r.display_name));
+        home.pages = tab.listing.total.div_ceil(PER_PAGE).max(1);
+        home.total = tab.listing.total;
+        home.packages = tab.listing.packages;
+        home.tabs = tab.listing.tabs;
+        home.reports = tab.reports;
+    } else if let Some(u) = me.person().user() {
+        let h = view::holdings(me.store(), &u.id).await?;
+        home.tabs = h.tabs();
+        (home.active, home.ended) = (h.active, h.ended);
+    }
+    render(&home)
 }
