@@ -343,12 +343,12 @@ async fn tell_reviewers(
         .map(|t| moment_in(t - chrono::Duration::minutes(1), tz))
         .unwrap_or_default();
     let facts = Review {
-        review_id: review.id.clone(),
+        review_id: review.id.to_string(),
         package: review.package_name.clone(),
         ends,
         self_review: settings.reviewers == ReviewerKind::SelfReview,
     };
-    let mails: Vec<Mail> = db::reviewers(conn, &review.id, reminder)
+    let mails: Vec<Mail> = db::reviewers(conn, review.id.as_str(), reminder)
         .await?
         .into_iter()
         .map(|(_, email, name)| Mail {
@@ -445,7 +445,7 @@ async fn apply_in(
 ) -> Result<(), ServiceError> {
     if !db::move_state(
         conn,
-        &review.id,
+        review.id.as_str(),
         ReviewState::Completed,
         ReviewState::Applied,
         now,
@@ -458,7 +458,7 @@ async fn apply_in(
     }
     let settings = review.settings()?;
     let batch = uuid::Uuid::new_v4().to_string();
-    let removed = db::apply(conn, &review.id, settings.no_response, &batch, now).await?;
+    let removed = db::apply(conn, review.id.as_str(), settings.no_response, &batch, now).await?;
     crate::service::access::finish_ended(
         conn,
         &batch,
@@ -544,7 +544,7 @@ pub async fn apply_now(
         now,
     )
     .await?;
-    db::lock_holders(&mut tx, std::slice::from_ref(&row.id)).await?;
+    db::lock_holders(&mut tx, &[row.id.to_string()]).await?;
     apply_in(&mut tx, &row, actor, now).await?;
     tx.commit().await?;
     Ok(())

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::states::{ACTIVE, OPEN};
 use super::{Conn, PageAt, Result, Rows, Statement, StoreError, ts};
+use crate::domain::catalog::CatalogState;
+use crate::domain::connected_org::ConnectedOrgState;
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::request::{Decider, RequestState};
 
@@ -333,7 +335,7 @@ pub async fn organization_for_email(
     .bind(domain)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(id, state)| (id, state == "configured")))
+    Ok(row.map(|(id, state)| (id, is_configured(&state))))
 }
 
 /// Says why a request ended as it did, where no approver's reason says it.
@@ -464,7 +466,7 @@ impl AdminRequestRow {
     }
 
     pub fn state_text(&self) -> &'static str {
-        crate::domain::request::human(self.state)
+        self.state.label()
     }
 }
 
@@ -692,7 +694,9 @@ pub async fn candidate(conn: &mut Conn, id: &str) -> Result<Option<(CandidateRow
         resources: vec![],
     }];
     fill_resources(conn, &mut rows).await?;
-    Ok(rows.pop().map(|r| (r, state == "published")))
+    Ok(rows
+        .pop()
+        .map(|r| (r, state == CatalogState::Published.as_str())))
 }
 
 async fn fill_resources(conn: &mut Conn, rows: &mut [CandidateRow]) -> Result<()> {
@@ -748,7 +752,7 @@ pub struct RequestListRow {
 
 impl RequestListRow {
     pub fn state_text(&self) -> &'static str {
-        crate::domain::request::human(self.state)
+        self.state.label()
     }
     pub fn can_cancel(&self) -> bool {
         self.state.is_waiting()
@@ -855,6 +859,12 @@ pub struct PersonFacts {
     pub expired_packages: Vec<String>,
 }
 
+/// Whether a connected organization's stored state is *configured* (its
+/// people may ask for what policies for configured organizations offer).
+fn is_configured(state: &str) -> bool {
+    state == ConnectedOrgState::Configured.as_str()
+}
+
 /// Direct reports as a manager picks among them: by name, then id.
 pub fn sort_reports(reports: &mut [(String, String)]) {
     reports.sort_by_key(|(id, name)| (name.to_lowercase(), id.clone()));
@@ -922,7 +932,7 @@ pub async fn person_facts(conn: &mut Conn, who: &PersonKey<'_>, home: bool) -> R
             "g" => facts.group_ids.push(a),
             "p" => facts.held_packages.push(a),
             "o" => {
-                facts.organization = Some((a, b == "configured"));
+                facts.organization = Some((a, is_configured(&b)));
                 facts.organization_name = c;
             }
             "q" => facts.open_requests.push(a),
@@ -1310,7 +1320,7 @@ pub async fn holdings(
             "g" => out.groups.push(value),
             "l" => out.lifecycle_blocked = true,
             "o" => {
-                let configured = end.as_deref() == Some("configured");
+                let configured = end.as_deref().is_some_and(is_configured);
                 out.organization = Some((value, configured));
             }
             _ => out.assignment = Some((value == "active", parse_time(&end)?)),

@@ -8,7 +8,7 @@ use super::rows::{self, Val};
 use super::states::ACTIVE;
 use super::{Conn, Result, Rows, Statement, StoreError, ts};
 use crate::domain::assignment::AssignmentState;
-use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
+use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, ReviewId, UserId};
 use crate::domain::review::{NoResponse, ReviewSettings, ReviewState};
 
 fn decode(json: &str) -> Result<ReviewSettings> {
@@ -225,7 +225,8 @@ pub async fn insert(conn: &mut Conn, r: &NewReview<'_>, now: DateTime<Utc>) -> R
 /// A review, with its package, policy and progress.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReviewRow {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: ReviewId,
     #[sqlx(try_from = "String")]
     pub policy_id: PolicyId,
     #[sqlx(try_from = "String")]

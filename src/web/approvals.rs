@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{Layout, form_status, render, render_status};
 use crate::domain::ids::RequestId;
-use crate::domain::request::{Answer, human};
+use crate::domain::request::Answer;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
@@ -93,7 +93,7 @@ async fn page(me: &Approver, id: &RequestId, justification: String, errors: Fiel
             access_lasts: v.access_lasts,
             asked_by: v.asked_by,
             policy_name: v.policy_name,
-            state_text: human(v.request.state),
+            state_text: v.request.state.label(),
             package_name: v.package_name,
             organization: v.organization,
             decisions: v.decisions,
@@ -135,7 +135,7 @@ async fn decide(
     let (seen, now) = (form.stage, me.now());
     match svc::decide_seen(me.store(), &me.who.user, &id, seen, approve, why, now).await {
         Ok(to) => {
-            let done = format!("Decision recorded: the request is {}.", human(to));
+            let done = format!("Decision recorded: the request is {}.", to.label());
             me.done(done, routes::APPROVALS.as_str())
         }
         Err(ServiceError::Invalid(errors)) => page(&me, &id, form.justification, errors).await,

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use crate::domain::ids::RequestId;
 use crate::routes;
 use crate::service::requests::{CallbackRefusal, resume as resume_request};
 use crate::web::Data;
@@ -56,14 +57,20 @@ async fn resume(
             "The body must be a JSON object.",
         );
     };
-    let token = bearer(&req);
-    match resume_request(&state.store, &path, token, &body, state.clock.now()).await {
-        Ok(()) => HttpResponse::NoContent().finish(),
-        Err(CallbackRefusal::NotFound) => error(
+    let not_found = || {
+        error(
             StatusCode::NOT_FOUND,
             "ResourceNotFound",
             "There is no such request.",
-        ),
+        )
+    };
+    let Some(id) = RequestId::parse(&path) else {
+        return not_found();
+    };
+    let token = bearer(&req);
+    match resume_request(&state.store, &id, token, &body, state.clock.now()).await {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(CallbackRefusal::NotFound) => not_found(),
         Err(CallbackRefusal::Unauthorized) => error(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",

@@ -15,7 +15,7 @@ use crate::domain::custom_extension::Stage;
 use crate::domain::directory::GroupType;
 use crate::domain::lifecycle::GuestAction;
 use crate::domain::policy::AllowedTargetScope;
-use crate::domain::request::{EndReason, RequestState, RequestType, human};
+use crate::domain::request::{EndReason, RequestState, RequestType};
 use crate::domain::review::{NoResponse, Recurrence, ReviewerKind};
 use crate::domain::tenant::Collaboration;
 use crate::domain::user::LinkClaim;
@@ -233,7 +233,7 @@ fn value_text(key: &str, v: &Value, tz: Tz) -> String {
         "allowedTargetScope" => AllowedTargetScope::parse(s).map(|x| x.label()),
         "groupType" => GroupType::parse(s).map(GroupType::label),
         "originSystem" => OriginSystem::parse(s).map(OriginSystem::label),
-        "state" | "from" | "to" => RequestState::parse(s).map(human),
+        "state" | "from" | "to" => RequestState::parse(s).map(RequestState::label),
         "requestType" => RequestType::parse(s).map(|x| x.label()),
         "matchedBy" => LinkClaim::parse(s).map(LinkClaim::label),
         "noResponse" | "ifNoResponse" => NoResponse::parse(s).map(NoResponse::label),

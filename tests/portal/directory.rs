@@ -589,7 +589,7 @@ async fn jira_for(
         &admin,
         &package,
         &gatehouse::service::requests::NewAssignment {
-            policy_id: &policy_id,
+            policy: gatehouse::domain::ids::PolicyId::parse(&policy_id),
             users: vec![person.email.clone()],
             groups: vec![],
             new_guest: None,

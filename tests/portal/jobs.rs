@@ -979,7 +979,7 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
             &ada,
             &package,
             &gatehouse::service::requests::NewAssignment {
-                policy_id: &policy,
+                policy: gatehouse::domain::ids::PolicyId::parse(&policy),
                 users: (0..60)
                     .map(|n| format!("person{n}@gatehouse.demo"))
                     .collect(),
@@ -1271,7 +1271,7 @@ both!(
                 &ada,
                 &p,
                 &gatehouse::service::requests::NewAssignment {
-                    policy_id: &policy,
+                    policy: gatehouse::domain::ids::PolicyId::parse(&policy),
                     users: vec![eric.email.clone()],
                     groups: vec![],
                     new_guest: None,

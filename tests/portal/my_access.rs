@@ -443,9 +443,9 @@ async fn the_list_follows_administrators_changes_on_every_instance() {
     }
 }
 
-/// My Access in tabs: what one holds with its dates, giving it up where the
-/// policy allows, what one held with "Request again", the request history
-/// with each request's page, and making an ended request again.
+// My Access in tabs: what one holds with its dates, giving it up where the
+// policy allows, what one held with "Request again", the request history
+// with each request's page, and making an ended request again.
 both!(
     my_access_shows_held_access_and_lets_people_give_it_up_and_ask_again,
     |backend| async move {

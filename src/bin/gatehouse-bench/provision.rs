@@ -837,7 +837,7 @@ async fn latency(
         let mut pending = Vec::with_capacity(n);
         for i in next..next + n {
             let input = requests::NewAssignment {
-                policy_id: &policy_id,
+                policy: gatehouse::domain::ids::PolicyId::parse(&policy_id),
                 users: vec![format!("u{i}@bench.test")],
                 groups: vec![],
                 new_guest: None,

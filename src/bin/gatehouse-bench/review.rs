@@ -13,7 +13,7 @@ use chrono::Utc;
 use gatehouse::domain::audit::Actor;
 use gatehouse::domain::catalog::{CatalogProfile, CatalogState, OriginSystem};
 use gatehouse::domain::directory::{GroupProfile, Named};
-use gatehouse::domain::ids::{GroupId, ReviewId};
+use gatehouse::domain::ids::GroupId;
 use gatehouse::domain::policy::{AllowedTargetScope, Expiration, Policy};
 use gatehouse::domain::review::{NoResponse, Recurrence, ReviewSettings, ReviewerKind};
 use gatehouse::service::{catalogs, directory, packages, reviews};
@@ -230,15 +230,9 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
         review.total
     );
     let t = Instant::now();
-    reviews::apply_now(
-        &store,
-        &actor,
-        &package,
-        &ReviewId::from_stored(review.id.clone()),
-        now,
-    )
-    .await
-    .map_err(e)?;
+    reviews::apply_now(&store, &actor, &package, &review.id, now)
+        .await
+        .map_err(e)?;
     out.push(Timing {
         job: "access review: apply (all removed)",
         count: holders,

@@ -561,7 +561,7 @@ impl Request {
         if !given.contains(&self.state) {
             return Err(Some(format!(
                 "Only a request whose access was given can be revoked; this one is {}.",
-                super::human(self.state)
+                self.state.label()
             )));
         }
         if !access_held {
@@ -1017,7 +1017,7 @@ impl Request {
         if from != RequestState::Submitted {
             return Err(Refusal::Refused(format!(
                 "The request is {}, not waiting to start.",
-                super::human(from)
+                from.label()
             )));
         }
         let (r, changes) =

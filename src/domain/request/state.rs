@@ -5,16 +5,27 @@
 /// Graph `accessPackageAssignmentRequest.state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestState {
+    /// Made; approval has not begun (it may wait for an extension).
     Submitted,
+    /// Waiting for the current stage's approvers.
     PendingApproval,
+    /// Approved; delivery follows (it may wait for an extension).
     Approved,
+    /// Approved for a period that has not begun.
     Scheduled,
+    /// Granted, with roles still on their way to a connected system.
     Delivering,
     Delivered,
+    /// Granted, but a connected system did not take every role.
     PartiallyDelivered,
+    /// Not granted; an administrator may deliver it again.
     DeliveryFailed,
+    /// By an approver or an extension, or because what it asks for can no
+    /// longer be given.
     Denied,
+    /// By its requestor, an administrator or an extension.
     Canceled,
+    /// No approver decided its stage in time.
     Expired,
 }
 
@@ -43,6 +54,24 @@ impl RequestState {
             RequestState::Delivered => "delivered",
             RequestState::PartiallyDelivered => "partiallyDelivered",
             RequestState::DeliveryFailed => "deliveryFailed",
+            RequestState::Denied => "denied",
+            RequestState::Canceled => "canceled",
+            RequestState::Expired => "expired",
+        }
+    }
+
+    /// The state as a sentence reads it ("the request is pending
+    /// approval").
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestState::Submitted => "submitted",
+            RequestState::PendingApproval => "pending approval",
+            RequestState::Approved => "approved",
+            RequestState::Scheduled => "scheduled",
+            RequestState::Delivering => "being delivered",
+            RequestState::Delivered => "delivered",
+            RequestState::PartiallyDelivered => "partially delivered",
+            RequestState::DeliveryFailed => "undelivered",
             RequestState::Denied => "denied",
             RequestState::Canceled => "canceled",
             RequestState::Expired => "expired",
@@ -163,36 +192,19 @@ fn refusal(from: RequestState, event: Event) -> String {
     use RequestState as S;
     match (from, event) {
         (S::Denied | S::Canceled | S::Expired, _) => {
-            format!("The request is already {}.", human(from))
+            format!("The request is already {}.", from.label())
         }
         (_, Event::StageApproved { .. } | Event::Denied) => {
-            format!("The request was already decided: it is {}.", human(from))
+            format!("The request was already decided: it is {}.", from.label())
         }
         (_, Event::Canceled) => format!(
             "A request that is {} can no longer be canceled.",
-            human(from)
+            from.label()
         ),
         (_, Event::Reprocess) => {
             "Only requests whose delivery failed or was partial can be reprocessed.".into()
         }
-        _ => format!("This does not apply to a request that is {}.", human(from)),
-    }
-}
-
-/// The state as people read it.
-pub fn human(s: RequestState) -> &'static str {
-    match s {
-        RequestState::Submitted => "submitted",
-        RequestState::PendingApproval => "pending approval",
-        RequestState::Approved => "approved",
-        RequestState::Scheduled => "scheduled",
-        RequestState::Delivering => "being delivered",
-        RequestState::Delivered => "delivered",
-        RequestState::PartiallyDelivered => "partially delivered",
-        RequestState::DeliveryFailed => "undelivered",
-        RequestState::Denied => "denied",
-        RequestState::Canceled => "canceled",
-        RequestState::Expired => "expired",
+        _ => format!("This does not apply to a request that is {}.", from.label()),
     }
 }
 

@@ -6,10 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::{Answer, PeriodInput, Request, RequestState, RequestType, Target};
+use super::{Answer, PeriodInput, Refusal, Request, RequestState, RequestType, Target};
 use super::{answer_field, check_answers, check_period};
 use crate::domain::catalog::RequiredAttribute;
-use crate::domain::ids::{AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId};
+use crate::domain::ids::{
+    AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,
+};
 use crate::domain::policy::Policy;
 use crate::domain::user::{Person, User};
 use crate::domain::validation::{FieldErrors, reason_text};
@@ -50,7 +52,77 @@ pub struct Extension<'a> {
     pub justification: Option<&'a str>,
 }
 
+/// Access given to a directory user without their asking: by an
+/// administrator (`by`), or by an automatic assignment policy (`by` none).
+/// What it carries was checked by whoever gives it.
+pub struct DirectAssignment<'a> {
+    pub by: Option<&'a UserId>,
+    pub target: &'a User,
+    pub package: &'a AccessPackageId,
+    pub policy: &'a PolicyId,
+    pub organization: Option<ConnectedOrgId>,
+    pub justification: Option<String>,
+    pub answers: Vec<Answer>,
+    pub attributes: BTreeMap<String, String>,
+    pub schedule: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub approval_bypassed: bool,
+}
+
 impl Request {
+    /// The request of a direct assignment, in its first state: an
+    /// administrator's ("adminAdd") or an automatic assignment policy's
+    /// ("systemAdd").
+    pub fn assign(a: DirectAssignment<'_>) -> Request {
+        Request {
+            id: RequestId::new(),
+            kind: match a.by {
+                Some(_) => RequestType::AdminAdd,
+                None => RequestType::SystemAdd,
+            },
+            state: RequestState::Submitted,
+            stage: 0,
+            package: a.package.clone(),
+            policy: a.policy.clone(),
+            requestor: a.by.cloned(),
+            target: Target::User(a.target.id.clone()),
+            email: a.target.email.clone(),
+            name: a.target.display_name.clone(),
+            organization: a.organization,
+            justification: a.justification,
+            answers: a.answers,
+            attributes: a.attributes,
+            schedule: a.schedule,
+            assignment: None,
+            approval_bypassed: a.approval_bypassed,
+            identity: None,
+            calls_waiting: false,
+        }
+    }
+
+    /// A holder's removal of their own access to `package` (id, name): the
+    /// request that records it, delivered at once. Refused unless the
+    /// assignment's policy, as it is now (`policy`, none once deleted),
+    /// lets holders remove their access.
+    pub fn give_up(
+        holder: &User,
+        (package, name): (&AccessPackageId, &str),
+        (policy_id, policy): (&PolicyId, Option<&Policy>),
+        assignment: &AssignmentId,
+    ) -> Result<Request, Refusal> {
+        if !policy.is_some_and(|p| p.requestor.enable_targets_to_self_remove_access) {
+            return Err(Refusal::Refused(format!(
+                "Your access to {name} cannot be removed by you; ask an administrator."
+            )));
+        }
+        Ok(Request::by_holder(
+            RequestType::UserRemove,
+            RequestState::Delivered,
+            holder,
+            (package, policy_id.clone()),
+            assignment.clone(),
+        ))
+    }
+
     /// A new request for access, in its first state: the answers fit the
     /// policy's questions, every attribute the package requires has a value
     /// (the person's own where they may not change it), the justification
@@ -192,7 +264,6 @@ pub fn attribute_values(
 mod tests {
     use super::*;
     use crate::domain::catalog::AnswerFormat;
-    use crate::domain::ids::UserId;
     use crate::domain::policy::{Question, QuestionKind};
     use crate::domain::user::{UserState, UserType};
 
@@ -387,6 +458,60 @@ mod tests {
             fields,
             ["justification", "q1"],
             "the locked answer needs none"
+        );
+    }
+
+    #[test]
+    fn a_holder_gives_up_only_where_the_policy_lets_them() {
+        let (holder, package, id) = (eric(), AccessPackageId::new(), PolicyId::new());
+        let assignment = AssignmentId::new();
+        let mut p = policy();
+        p.requestor.enable_targets_to_self_remove_access = false;
+        let of = (&package, "Marketing");
+        for refused in [None, Some(&p)] {
+            let e = Request::give_up(&holder, of, (&id, refused), &assignment).unwrap_err();
+            assert!(
+                matches!(&e, Refusal::Refused(m) if m == "Your access to Marketing cannot be removed by you; ask an administrator."),
+                "{e:?}"
+            );
+        }
+        p.requestor.enable_targets_to_self_remove_access = true;
+        let r = Request::give_up(&holder, of, (&id, Some(&p)), &assignment).unwrap();
+        assert_eq!(
+            (r.kind, r.state, r.assignment.as_ref()),
+            (
+                RequestType::UserRemove,
+                RequestState::Delivered,
+                Some(&assignment)
+            )
+        );
+        assert_eq!(r.requestor.as_ref(), Some(&holder.id));
+    }
+
+    #[test]
+    fn a_direct_assignment_is_the_administrators_or_the_systems() {
+        let (target, admin) = (eric(), UserId::new());
+        let (package, id) = (AccessPackageId::new(), PolicyId::new());
+        let given = |by| DirectAssignment {
+            by,
+            target: &target,
+            package: &package,
+            policy: &id,
+            organization: None,
+            justification: None,
+            answers: vec![],
+            attributes: BTreeMap::new(),
+            schedule: None,
+            approval_bypassed: false,
+        };
+        let by_admin = Request::assign(given(Some(&admin)));
+        assert_eq!(by_admin.kind, RequestType::AdminAdd);
+        assert_eq!(by_admin.requestor.as_ref(), Some(&admin));
+        assert_eq!(by_admin.target.user(), Some(&target.id));
+        let automatic = Request::assign(given(None));
+        assert_eq!(
+            (automatic.kind, automatic.requestor),
+            (RequestType::SystemAdd, None)
         );
     }
 }

@@ -9,10 +9,10 @@ use serde_json::json;
 use super::availability::facts_of;
 use super::{deliver, save};
 use crate::domain::audit::Actor;
-use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
+use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, UserId};
 use crate::domain::request::{
-    Names, PeriodInput, Request, RequestState, RequestType, Target, attribute_field,
-    attribute_values, check_answers, check_period,
+    DirectAssignment, Names, PeriodInput, Request, RequestState, attribute_field, attribute_values,
+    check_answers, check_period,
 };
 use crate::domain::user::{Email, Person, User, UserProfile, UserType};
 use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text, thousands};
@@ -21,7 +21,8 @@ use crate::store::{self, Conn, Store, audit, users};
 
 /// What an administrator gives for a direct assignment, as the form sent it.
 pub struct NewAssignment<'a> {
-    pub policy_id: &'a str,
+    /// The policy chosen; `None` when what was sent names none.
+    pub policy: Option<PolicyId>,
     /// The people, by mail address.
     pub users: Vec<String>,
     /// Groups, by name, whose active members are assigned too; those who
@@ -79,10 +80,13 @@ pub async fn assign(
         .await?
         .ok_or(ServiceError::NotFound)?;
     // A disabled policy assigns nobody, an administrator's choice included.
-    let Some(policy) = info
-        .policy(input.policy_id)
-        .filter(|p| p.enabled && p.automatic.is_none())
-        .cloned()
+    let chosen = input
+        .policy
+        .as_ref()
+        .and_then(|id| Some((id, info.policy(id.as_str())?)));
+    let Some((policy_id, policy)) = chosen
+        .filter(|(_, p)| p.enabled && p.automatic.is_none())
+        .map(|(id, p)| (id, p.clone()))
     else {
         return Err(invalid(
             "policy",
@@ -225,17 +229,11 @@ pub async fn assign(
                 conflict.replacen("You hold", "holds", 1)
             )));
         }
-        let request = Request {
-            id: RequestId::new(),
-            kind: RequestType::AdminAdd,
-            state: RequestState::Submitted,
-            stage: 0,
-            package: package.clone(),
-            policy: PolicyId::from_stored(input.policy_id.to_string()),
-            requestor: Some(admin.id.clone()),
-            target: Target::User(target.id.clone()),
-            email: target.email.clone(),
-            name: name.clone(),
+        let request = Request::assign(DirectAssignment {
+            by: Some(&admin.id),
+            target,
+            package,
+            policy: policy_id,
             organization: facts
                 .organization
                 .as_ref()
@@ -244,11 +242,8 @@ pub async fn assign(
             answers: answers.clone(),
             attributes,
             schedule,
-            assignment: None,
             approval_bypassed: input.bypass_approval,
-            identity: None,
-            calls_waiting: false,
-        };
+        });
         let names = Names {
             package: info.facts.display_name.clone(),
             organization: facts.organization_name.clone(),

@@ -12,11 +12,9 @@ use serde_json::json;
 use super::availability::facts_of;
 use super::{deliver, save};
 use crate::domain::audit::Actor;
-use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, RequestId, UserId};
+use crate::domain::ids::{AccessPackageId, ConnectedOrgId, PolicyId, UserId};
 use crate::domain::policy::{AutomaticAssignment, Policy};
-use crate::domain::request::{
-    EndReason, Names, Request, RequestState, RequestType, Target, attribute_values,
-};
+use crate::domain::request::{DirectAssignment, EndReason, Names, Request, attribute_values};
 use crate::domain::user::{Person, User};
 use crate::domain::validation::FieldErrors;
 use crate::service::{ServiceError, read};
@@ -297,17 +295,11 @@ async fn assign_one(
         tracing::info!(user = %user.id, %conflict, "automatic assignment left out: separation of duties");
         return Ok(false);
     }
-    let request = Request {
-        id: RequestId::new(),
-        kind: RequestType::SystemAdd,
-        state: RequestState::Submitted,
-        stage: 0,
-        package: rule.package.clone(),
-        policy: PolicyId::from_stored(rule.id.to_string()),
-        requestor: None,
-        target: Target::User(user.id.clone()),
-        email: user.email.clone(),
-        name: user.display_name.clone(),
+    let request = Request::assign(DirectAssignment {
+        by: None,
+        target: user,
+        package: rule.package,
+        policy: &PolicyId::from_stored(rule.id.to_string()),
         organization: facts
             .organization
             .as_ref()
@@ -316,11 +308,8 @@ async fn assign_one(
         answers: vec![],
         attributes,
         schedule: None,
-        assignment: None,
         approval_bypassed: false,
-        identity: None,
-        calls_waiting: false,
-    };
+    });
     let names = Names {
         package: info.facts.display_name.clone(),
         organization: facts.organization_name.clone(),

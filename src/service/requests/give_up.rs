@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::AccessPackageId;
-use crate::domain::request::{EndReason, Request, RequestState, RequestType};
+use crate::domain::request::{EndReason, Request};
 use crate::domain::user::User;
 use crate::service::ServiceError;
 use crate::store::requests::{self, Start};
@@ -30,14 +30,9 @@ pub async fn give_up(
     let Some(a) = assignments::active_for(&mut tx, &who.id, package.as_str()).await? else {
         return Err(ServiceError::Refused(format!("You do not hold {name}.")));
     };
-    let allowed = info
-        .policy(a.policy_id.as_str())
-        .is_some_and(|p| p.requestor.enable_targets_to_self_remove_access);
-    if !allowed {
-        return Err(ServiceError::Refused(format!(
-            "Your access to {name} cannot be removed by you; ask an administrator."
-        )));
-    }
+    // The removal, as its holder's request, delivered at once.
+    let policy = (&a.policy_id, info.policy(a.policy_id.as_str()));
+    let request = Request::give_up(who, (package, &name), policy, &a.id)?;
     let Some(details) =
         crate::service::access::end_assignment(&mut tx, a.id.as_str(), EndReason::GivenUp, now)
             .await?
@@ -46,11 +41,6 @@ pub async fn give_up(
             "Your access to {name} has already ended."
         )));
     };
-    // The removal, as its holder's request, delivered at once.
-    let of = (package, a.policy_id.clone());
-    let assignment = a.id.clone();
-    let (kind, state) = (RequestType::UserRemove, RequestState::Delivered);
-    let request = Request::by_holder(kind, state, who, of, assignment);
     requests::insert_request(&mut tx, &request, &Start::default(), None, now).await?;
     let actor = Actor {
         user_id: Some(who.id.to_string()),

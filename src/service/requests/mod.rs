@@ -7,7 +7,7 @@ pub mod admin_view;
 mod approvers;
 mod calls;
 mod deliver;
-pub mod extensions;
+mod extensions;
 mod propose;
 mod save;
 
@@ -23,6 +23,7 @@ pub mod leavers;
 pub mod on_behalf;
 pub mod remind;
 pub mod reprocess;
+pub mod resume;
 pub mod revoke;
 pub mod scheduled;
 pub mod submit;
@@ -37,8 +38,8 @@ pub use availability::{
 pub use cancel::{cancel, cancel_by_admin};
 pub use decide::{decide, decide_seen};
 pub use extend::{earlier_answers, extension_offer, request_extension};
-pub use extensions::{CallbackRefusal, resume, time_out_wait};
 pub use give_up::give_up;
 pub use reprocess::reprocess;
+pub use resume::{CallbackRefusal, resume, time_out_wait};
 pub use revoke::revoke;
 pub use submit::{RequestInput, Submitted, resubmit, submit, submit_for};

@@ -4,7 +4,7 @@
 use askama::Template;
 
 use crate::domain::ids::RequestId;
-use crate::domain::request::{Answer, RequestState, RequestType, human};
+use crate::domain::request::{Answer, RequestState, RequestType};
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests::view;
@@ -67,7 +67,7 @@ pub(super) async fn details(me: Portal, PathId(id): PathId<RequestId>) -> Reply 
         asked_by: mine.asked_by.filter(|_| !mine_for_other),
         layout: me.layout(mine.package_name.clone()),
         kind: r.kind.label(),
-        state_text: human(r.state),
+        state_text: r.state.label(),
         can_cancel: r.state.is_waiting(),
         can_resubmit: !r.state.is_open() && r.kind == RequestType::UserAdd,
         answers: r.answers.clone(),

@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::{Item, ListTab, Tab, TabQuery, parse_id};
 use crate::domain::catalog::RequiredAttribute;
-use crate::domain::ids::{AccessPackageId, AssignmentId};
+use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId};
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
-use crate::domain::request::{RequestState, answer_field, attribute_field, human, moment_in};
+use crate::domain::request::{RequestState, answer_field, attribute_field, moment_in};
 use crate::domain::user::User;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -221,7 +221,7 @@ fn assigned_text(assigned: &Assigned) -> String {
         let said: Vec<String> = assigned
             .done
             .iter()
-            .map(|(name, s)| format!("{name} ({})", human(*s)))
+            .map(|(name, s)| format!("{name} ({})", s.label()))
             .collect();
         format!("Assignment requested for {}.", said.join(", "))
     } else {
@@ -234,7 +234,7 @@ fn assigned_text(assigned: &Assigned) -> String {
         }
         let said: Vec<String> = by_state
             .iter()
-            .map(|(s, n)| format!("{n} {}", human(*s).to_lowercase()))
+            .map(|(s, n)| format!("{n} {}", s.label().to_lowercase()))
             .collect();
         let n = assigned.done.len();
         format!("Assignment requested for {n} people: {}.", said.join(", "))
@@ -392,7 +392,7 @@ pub(super) async fn assign(
     let (guest_email, guest_name) = (field("guest_email"), field("guest_name"));
     let justification = field("justification");
     let input = NewAssignment {
-        policy_id: &chosen,
+        policy: PolicyId::parse(&chosen),
         users,
         groups: group_names(&values),
         new_guest: (!guest_email.trim().is_empty()).then_some((&guest_email, &guest_name)),

@@ -7,7 +7,7 @@ use askama::Template;
 use super::{Item, ListTab, Tab, TabQuery};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, RequestId};
-use crate::domain::request::{Answer, Event, human, transition};
+use crate::domain::request::{Answer, Event, transition};
 use crate::routes;
 use crate::service::requests::{self as svc, admin_view};
 use crate::store::custom_extensions::CalloutView;
@@ -75,7 +75,7 @@ pub(super) async fn details(cx: PackageConsole<Read>, at: RequestAt) -> Reply {
         layout: cx.layout(d.package.display_name.clone()),
         package: d.package,
         tab: Tab::Requests,
-        state_text: human(current),
+        state_text: current.label(),
         kind: d.request.kind.label(),
         can_cancel: transition(current, Event::Canceled).is_ok(),
         can_reprocess: transition(current, Event::Reprocess).is_ok(),
