@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::service::ServiceError;
-use crate::store::{self, Store};
+use crate::service::access::expire_due;
+use crate::store::Store;
 
 /// Assignments ended per transaction. Each dirties pages all over the big
 /// assignments table and its indexes, and a commit writes each page once
@@ -12,28 +13,13 @@ use crate::store::{self, Store};
 /// of 10,000 (and batches of 1,000 cost 10% more per row than 5,000).
 const EXPIRATION_BATCH: i64 = 10_000;
 
-/// Assignments whose end has come expire: roles taken back (unless another
-/// active assignment grants them), attribute values not kept cleared, holders
-/// told, each audited. A batch per transaction, in a handful of statements.
-/// Returns how many.
+/// Assignments whose end has come expire (`service::access::expire_due`),
+/// a batch per transaction. Returns how many.
 #[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let mut done = 0;
     loop {
-        let mut tx = store.begin().await?;
-        let batch = uuid::Uuid::new_v4().to_string();
-        let n = store::batch::end_due(&mut tx, &batch, now, EXPIRATION_BATCH).await?;
-        if n > 0 {
-            crate::service::access::finish_ended(
-                &mut tx,
-                &batch,
-                crate::domain::request::EndReason::Expired,
-                Some("Access package assignment expired"),
-                now,
-            )
-            .await?;
-        }
-        tx.commit().await?;
+        let n = expire_due(store, EXPIRATION_BATCH, now).await?;
         done += n as usize;
         if (n as i64) < EXPIRATION_BATCH {
             break;

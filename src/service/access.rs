@@ -1,5 +1,6 @@
 //! Granting and taking back the resource roles of an access package, and
-//! ending assignments, shared by delivery, removal and expiration.
+//! ending assignments, shared by delivery, removal and expiration (whose
+//! batches are here too).
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -18,6 +19,27 @@ pub async fn grant_roles(
 ) -> Result<(), StoreError> {
     use crate::domain::catalog::OriginSystem;
     store::grants::grant_package(conn, package, user, &OriginSystem::ALL, now).await
+}
+
+/// Ends up to `limit` assignments whose end has come, as one batch in one
+/// transaction: roles taken back (unless another active assignment grants
+/// them), attribute values not kept cleared, holders told, each audited.
+/// Returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn expire_due(
+    store: &store::Store,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut tx = store.begin().await?;
+    let batch = uuid::Uuid::new_v4().to_string();
+    let n = store::batch::end_due(&mut tx, &batch, now, limit).await?;
+    if n > 0 {
+        let audit = Some("Access package assignment expired");
+        finish_ended(&mut tx, &batch, EndReason::Expired, audit, now).await?;
+    }
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// Finishes a batch of assignments just ended (marked `batch`): takes back

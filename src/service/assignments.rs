@@ -1,14 +1,20 @@
 //! Administrators' work on a package's assignments: remove one (taking back
 //! what only it granted), or reprocess one (granting its roles again). Each
-//! function is one transaction with its audit event.
+//! function is one transaction with its audit event. And the reminders
+//! holders get before their assignments end.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use std::collections::HashMap;
+
 use super::{ServiceError, write};
-use crate::domain::assignment::AssignmentState;
+use crate::domain::assignment::{AssignmentState, Ending};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, AssignmentId};
+use crate::domain::message::Mail;
+use crate::domain::policy::Policy;
 use crate::domain::request::EndReason;
 use crate::store::{self, Conn, assignments};
 
@@ -122,7 +128,7 @@ pub async fn reprocess_assignment(
         let only = "Only an active assignment can be reprocessed; this one is";
         let a = active(tx, package, id.as_str(), only).await?;
         // Ended meanwhile (expired, removed): nothing brings it back.
-        if !assignments::set_active_state(tx, id.as_str(), AssignmentState::Delivered).await? {
+        if !assignments::set_active_state(tx, id, AssignmentState::Delivered).await? {
             return Err(ServiceError::Refused(
                 "The assignment ended meanwhile, so it was not reprocessed.".into(),
             ));
@@ -130,10 +136,79 @@ pub async fn reprocess_assignment(
         super::access::grant_roles(tx, package, &a.target_id, now).await?;
         // What failed to reach a connected system is tried again.
         store::provisioning::retry_failed(tx, id.as_str(), now).await?;
-        store::provisioning::hold_delivery(tx, id.as_str()).await?;
+        store::provisioning::hold_delivery(tx, id).await?;
         let details = json!({"assignment": id, "user": a.target_email});
         let action = "Reprocess access package assignment";
         Ok(((), event(action, id.as_str(), &a.package_name, details)))
     })
     .await
+}
+
+/// One batch of expiry reminders, as `remind_ending` sent it.
+pub struct Reminded {
+    /// How many assignments it took (fewer than asked: the last batch).
+    pub taken: usize,
+    /// How many mails it queued.
+    pub mails: usize,
+    /// Where the next batch starts: (end, id) of the last one taken.
+    pub after: Option<(String, String)>,
+}
+
+/// Reminds the holders of up to `limit` assignments ending within `days`
+/// (after `after`, in end order) that were not reminded for that window,
+/// and calls the extension each policy calls then: one transaction. A
+/// policy that sends no mails about assignments sends no reminder; where it
+/// lets holders extend, the reminder links to it.
+#[tracing::instrument(skip_all)]
+pub async fn remind_ending(
+    store: &store::Store,
+    days: i64,
+    after: Option<&(String, String)>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<Reminded, ServiceError> {
+    let mut tx = store.begin().await?;
+    let due = assignments::due_reminders(&mut tx, now, days, after, limit).await?;
+    let next = due.last().map(|(id, end)| (end.clone(), id.clone()));
+    let ids: Vec<String> = due.into_iter().map(|(id, _)| id).collect();
+    store::batch::set_reminded(&mut tx, &ids, days).await?;
+    let stage = if days == 1 {
+        Stage::OneDayBeforeExpiration
+    } else {
+        Stage::FourteenDaysBeforeExpiration
+    };
+    store::custom_extensions::queue_for_ids(&mut tx, &ids, stage, now).await?;
+    let rows = store::batch::assignments(&mut tx, &ids).await?;
+    let mut packages: Vec<String> = rows
+        .iter()
+        .map(|a| a.access_package_id.to_string())
+        .collect();
+    packages.sort();
+    packages.dedup();
+    let policies: HashMap<String, Policy> = store::policies::for_packages(&mut tx, &packages)
+        .await?
+        .into_iter()
+        .map(|(_, id, p)| (id, p))
+        .collect();
+    let mut mails: Vec<Mail> = Vec::with_capacity(rows.len());
+    for a in &rows {
+        let Some(end) = a.end_at.as_deref() else {
+            continue;
+        };
+        let ending = Ending {
+            package_id: a.access_package_id.as_str(),
+            package: &a.package_name,
+            holder: &a.target_name,
+            holder_email: &a.target_email,
+            end: store::parse_ts(end)?,
+        };
+        mails.extend(ending.reminder(policies.get(a.policy_id.as_str()), now));
+    }
+    store::outbox::enqueue(&mut tx, &mails, now).await?;
+    tx.commit().await?;
+    Ok(Reminded {
+        taken: ids.len(),
+        mails: mails.len(),
+        after: next,
+    })
 }

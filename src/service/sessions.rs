@@ -219,3 +219,16 @@ pub async fn holds(
 ) -> Result<bool, ServiceError> {
     Ok(check(store, id, None, idle, now).await?)
 }
+
+/// Forgets what only counts for a while, in one transaction: sessions
+/// unused past the longest idle limit a setting allows, and sign-in codes
+/// and guesses older than a day. Returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn forget_stale(store: &Store, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let mut tx = store.begin().await?;
+    let sessions = sessions::delete_idle(&mut tx, now - chrono::Duration::hours(12)).await?;
+    let codes =
+        store::sign_in_codes::forget_before(&mut tx, now - chrono::Duration::days(1)).await?;
+    tx.commit().await?;
+    Ok(sessions + codes)
+}

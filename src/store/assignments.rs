@@ -231,12 +231,16 @@ pub async fn holders_or_requesting(
 /// A new end date (an extension): the reminders start over.
 /// Sets the end of an assignment that is still active; false when it has
 /// ended meanwhile (an extension never brings it back).
-pub async fn set_end(conn: &mut Conn, id: &str, end: Option<DateTime<Utc>>) -> Result<bool> {
+pub async fn set_end(
+    conn: &mut Conn,
+    id: &AssignmentId,
+    end: Option<DateTime<Utc>>,
+) -> Result<bool> {
     sqlx::query(&format!(
         "UPDATE access_package_assignments SET end_at = $2, reminded_days = NULL \
          WHERE id = $1 AND state IN {ACTIVE}"
     ))
-    .bind(id)
+    .bind(id.as_str())
     .bind(end.map(ts))
     .changed_one(conn)
     .await
@@ -246,11 +250,15 @@ pub async fn set_end(conn: &mut Conn, id: &str, end: Option<DateTime<Utc>>) -> R
 /// states); false when it has ended meanwhile, which nothing brings back.
 /// On PostgreSQL the update also holds the row until commit, so an
 /// expiration running at the same moment waits and sees the outcome.
-pub async fn set_active_state(conn: &mut Conn, id: &str, state: AssignmentState) -> Result<bool> {
+pub async fn set_active_state(
+    conn: &mut Conn,
+    id: &AssignmentId,
+    state: AssignmentState,
+) -> Result<bool> {
     sqlx::query(&format!(
         "UPDATE access_package_assignments SET state = $2 WHERE id = $1 AND state IN {ACTIVE}"
     ))
-    .bind(id)
+    .bind(id.as_str())
     .bind(state.as_str())
     .changed_one(conn)
     .await

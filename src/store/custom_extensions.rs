@@ -8,7 +8,7 @@ use super::{Conn, Dialect, Result, Rows, Statement, StoreError, dialect, ts};
 use crate::domain::custom_extension::{
     Authentication, Behavior, CallState, CalloutFacts, ExtensionProfile, Stage,
 };
-use crate::domain::ids::{CatalogId, PolicyId};
+use crate::domain::ids::{CatalogId, PolicyId, RequestId};
 use crate::domain::request::Answer;
 
 const COLUMNS: &str = "e.id, e.catalog_id, e.display_name, e.description, e.endpoint_url, \
@@ -666,7 +666,7 @@ pub async fn take_timed_out(
 /// extension was asked to).
 pub async fn abandon(
     conn: &mut Conn,
-    request: &str,
+    request: &RequestId,
     stage: Option<Stage>,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -675,7 +675,7 @@ pub async fn abandon(
          callback_token = NULL, finished_at = $2 WHERE request_id = $1 AND callback_token IS NOT NULL \
          AND ($3 IS NULL OR stage = $3)",
     )
-    .bind(request)
+    .bind(request.as_str())
     .bind(ts(now))
     .bind(stage.map(|s| s.as_str()))
     .exec(conn)

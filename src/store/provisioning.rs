@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use super::rows::{self, Val};
 use super::{Conn, Result, Rows, Statement, map_err, placeholders, ts};
-use crate::domain::ids::{ConnectedSystemId, ResourceLinkId, UserId};
+use crate::domain::ids::{AssignmentId, ConnectedSystemId, ResourceLinkId, UserId};
 use crate::domain::message::{Mail, Message};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -354,26 +354,26 @@ fn ops_of_assignment(state: &str) -> String {
 
 /// After delivery wrote its grants: an assignment whose additions are
 /// still queued is *Delivering*. Returns whether it is.
-pub async fn hold_delivery(conn: &mut Conn, assignment: &str) -> Result<bool> {
+pub async fn hold_delivery(conn: &mut Conn, assignment: &AssignmentId) -> Result<bool> {
     sqlx::query(&format!(
         "UPDATE access_package_assignments AS a SET state = 'delivering' \
          WHERE a.id = $1 AND a.state IN {} AND {}",
         super::states::ACTIVE,
         ops_of_assignment("pending")
     ))
-    .bind(assignment)
+    .bind(assignment.as_str())
     .changed_one(conn)
     .await
 }
 
 /// Keeps "you now have access" in a delivering assignment until its
 /// additions are done (`settle` sends it).
-pub async fn hold_mail(conn: &mut Conn, assignment: &str, mail: &Mail) -> Result<()> {
+pub async fn hold_mail(conn: &mut Conn, assignment: &AssignmentId, mail: &Mail) -> Result<()> {
     let stored = serde_json::json!({"to_address": mail.to_address, "to_name": mail.to_name,
         "kind": mail.message.kind().as_str(), "data": mail.message.data()})
     .to_string();
     sqlx::query("UPDATE access_package_assignments SET delivered_mail = $2 WHERE id = $1")
-        .bind(assignment)
+        .bind(assignment.as_str())
         .bind(stored)
         .exec(conn)
         .await

@@ -212,7 +212,7 @@ pub async fn stage_approvers(conn: &mut Conn, id: &str, stage: i64) -> Result<Ve
 /// Records a decision; `Ok(false)` when the stage was already decided.
 pub async fn record_decision(
     conn: &mut Conn,
-    id: &str,
+    id: &RequestId,
     stage: i64,
     approved: bool,
     by: &Decider,
@@ -227,7 +227,7 @@ pub async fn record_decision(
         "INSERT INTO request_decisions (request_id, stage, review_result, reviewed_by, justification, reviewed_at, \
          reviewed_by_extension) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id, stage) DO NOTHING",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(stage)
     .bind(if approved { "Approved" } else { "Denied" })
     .bind(person)
@@ -339,9 +339,9 @@ pub async fn organization_for_email(
 }
 
 /// Says why a request ended as it did, where no approver's reason says it.
-pub async fn set_outcome_reason(conn: &mut Conn, id: &str, reason: &str) -> Result<()> {
+pub async fn set_outcome_reason(conn: &mut Conn, id: &RequestId, reason: &str) -> Result<()> {
     sqlx::query("UPDATE assignment_requests SET outcome_reason = $2 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(reason)
         .exec(conn)
         .await
@@ -360,7 +360,7 @@ pub async fn set_target(conn: &mut Conn, id: &str, user: &UserId) -> Result<()> 
 /// when it is denied for want of a decision.
 pub async fn set_deadlines(
     conn: &mut Conn,
-    id: &str,
+    id: &RequestId,
     remind_at: Option<DateTime<Utc>>,
     escalate_at: Option<DateTime<Utc>>,
     deny_at: Option<DateTime<Utc>>,
@@ -368,7 +368,7 @@ pub async fn set_deadlines(
     sqlx::query(
         "UPDATE assignment_requests SET remind_at = $2, escalate_at = $3, deny_at = $4 WHERE id = $1",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(remind_at.map(ts))
     .bind(escalate_at.map(ts))
     .bind(deny_at.map(ts))
@@ -386,9 +386,9 @@ pub async fn due_approval_reminders(
 }
 
 /// The current stage's approvers were reminded.
-pub async fn mark_reminded(conn: &mut Conn, id: &str) -> Result<()> {
+pub async fn mark_reminded(conn: &mut Conn, id: &RequestId) -> Result<()> {
     sqlx::query("UPDATE assignment_requests SET remind_at = NULL WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .exec(conn)
         .await
 }
@@ -433,9 +433,9 @@ pub async fn due_escalations(
     due(conn, unescalated, "escalate_at", now, limit).await
 }
 
-pub async fn mark_escalated(conn: &mut Conn, id: &str, stage: i64) -> Result<()> {
+pub async fn mark_escalated(conn: &mut Conn, id: &RequestId, stage: i64) -> Result<()> {
     sqlx::query("UPDATE assignment_requests SET escalated_stage = $2 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(stage)
         .exec(conn)
         .await
@@ -466,7 +466,7 @@ impl AdminRequestRow {
     }
 
     pub fn state_text(&self) -> &'static str {
-        self.state.label()
+        self.state.phrase()
     }
 }
 
@@ -593,10 +593,10 @@ pub async fn set_assignment(conn: &mut Conn, id: &str, assignment: &str) -> Resu
 
 pub async fn insert_assignment(
     conn: &mut Conn,
-    id: &str,
-    package: &str,
-    policy: &str,
-    target: &str,
+    id: &AssignmentId,
+    package: &AccessPackageId,
+    policy: &PolicyId,
+    target: &UserId,
     end: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -614,10 +614,10 @@ pub async fn insert_assignment(
         "INSERT INTO access_package_assignments (id, access_package_id, policy_id, target_id, state, start_at, end_at, \
          created_at) {source}"
     ))
-    .bind(id)
-    .bind(package)
-    .bind(policy)
-    .bind(target)
+    .bind(id.as_str())
+    .bind(package.as_str())
+    .bind(policy.as_str())
+    .bind(target.as_str())
     .bind(ts(now))
     .bind(end.map(ts))
     .changed_one(conn)
@@ -752,7 +752,7 @@ pub struct RequestListRow {
 
 impl RequestListRow {
     pub fn state_text(&self) -> &'static str {
-        self.state.label()
+        self.state.phrase()
     }
     pub fn can_cancel(&self) -> bool {
         self.state.is_waiting()

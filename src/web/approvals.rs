@@ -93,7 +93,7 @@ async fn page(me: &Approver, id: &RequestId, justification: String, errors: Fiel
             access_lasts: v.access_lasts,
             asked_by: v.asked_by,
             policy_name: v.policy_name,
-            state_text: v.request.state.label(),
+            state_text: v.request.state.phrase(),
             package_name: v.package_name,
             organization: v.organization,
             decisions: v.decisions,
@@ -135,7 +135,7 @@ async fn decide(
     let (seen, now) = (form.stage, me.now());
     match svc::decide_seen(me.store(), &me.who.user, &id, seen, approve, why, now).await {
         Ok(to) => {
-            let done = format!("Decision recorded: the request is {}.", to.label());
+            let done = format!("Decision recorded: the request is {}.", to.phrase());
             me.done(done, routes::APPROVALS.as_str())
         }
         Err(ServiceError::Invalid(errors)) => page(&me, &id, form.justification, errors).await,

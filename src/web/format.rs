@@ -233,7 +233,7 @@ fn value_text(key: &str, v: &Value, tz: Tz) -> String {
         "allowedTargetScope" => AllowedTargetScope::parse(s).map(|x| x.label()),
         "groupType" => GroupType::parse(s).map(GroupType::label),
         "originSystem" => OriginSystem::parse(s).map(OriginSystem::label),
-        "state" | "from" | "to" => RequestState::parse(s).map(RequestState::label),
+        "state" | "from" | "to" => RequestState::parse(s).map(RequestState::phrase),
         "requestType" => RequestType::parse(s).map(|x| x.label()),
         "matchedBy" => LinkClaim::parse(s).map(LinkClaim::label),
         "noResponse" | "ifNoResponse" => NoResponse::parse(s).map(NoResponse::label),

@@ -561,7 +561,7 @@ impl Request {
         if !given.contains(&self.state) {
             return Err(Some(format!(
                 "Only a request whose access was given can be revoked; this one is {}.",
-                self.state.label()
+                self.state.phrase()
             )));
         }
         if !access_held {
@@ -1017,7 +1017,7 @@ impl Request {
         if from != RequestState::Submitted {
             return Err(Refusal::Refused(format!(
                 "The request is {}, not waiting to start.",
-                from.label()
+                from.phrase()
             )));
         }
         let (r, changes) =
@@ -1212,7 +1212,7 @@ impl Request {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::message::MailKind;
     use crate::domain::policy::{
@@ -1234,7 +1234,7 @@ pub(super) mod tests {
 
     /// A policy for member users with these approval stages (none: no
     /// approval), access for 30 days, and no questions.
-    pub(in crate::domain::request) fn policy(stages: Vec<ApprovalStage>) -> Policy {
+    pub(crate) fn policy(stages: Vec<ApprovalStage>) -> Policy {
         Policy {
             display_name: "P".into(),
             description: None,

@@ -20,10 +20,11 @@ pub enum RequestState {
     PartiallyDelivered,
     /// Not granted; an administrator may deliver it again.
     DeliveryFailed,
-    /// By an approver or an extension, or because what it asks for can no
-    /// longer be given.
+    /// By an approver or an extension, or because no approver can be found
+    /// for its stage, or what it asks for can no longer be given.
     Denied,
-    /// By its requestor, an administrator or an extension.
+    /// By its requestor, an administrator or an extension, or because its
+    /// person left the directory.
     Canceled,
     /// No approver decided its stage in time.
     Expired,
@@ -60,9 +61,9 @@ impl RequestState {
         }
     }
 
-    /// The state as a sentence reads it ("the request is pending
-    /// approval").
-    pub fn label(self) -> &'static str {
+    /// The state as a sentence reads it, in lower case ("the request is
+    /// pending approval"); not a label, which other enums capitalize.
+    pub fn phrase(self) -> &'static str {
         match self {
             RequestState::Submitted => "submitted",
             RequestState::PendingApproval => "pending approval",
@@ -192,19 +193,22 @@ fn refusal(from: RequestState, event: Event) -> String {
     use RequestState as S;
     match (from, event) {
         (S::Denied | S::Canceled | S::Expired, _) => {
-            format!("The request is already {}.", from.label())
+            format!("The request is already {}.", from.phrase())
         }
         (_, Event::StageApproved { .. } | Event::Denied) => {
-            format!("The request was already decided: it is {}.", from.label())
+            format!("The request was already decided: it is {}.", from.phrase())
         }
         (_, Event::Canceled) => format!(
             "A request that is {} can no longer be canceled.",
-            from.label()
+            from.phrase()
         ),
         (_, Event::Reprocess) => {
             "Only requests whose delivery failed or was partial can be reprocessed.".into()
         }
-        _ => format!("This does not apply to a request that is {}.", from.label()),
+        _ => format!(
+            "This does not apply to a request that is {}.",
+            from.phrase()
+        ),
     }
 }
 

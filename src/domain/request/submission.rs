@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::{Answer, PeriodInput, Refusal, Request, RequestState, RequestType, Target};
+use super::{Answer, Change, PeriodInput, Refusal, Request, RequestState, RequestType, Target};
 use super::{answer_field, check_answers, check_period};
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::{
@@ -100,27 +100,28 @@ impl Request {
     }
 
     /// A holder's removal of their own access to `package` (id, name): the
-    /// request that records it, delivered at once. Refused unless the
-    /// assignment's policy, as it is now (`policy`, none once deleted),
-    /// lets holders remove their access.
+    /// request that records it, delivered at once, and its change (written
+    /// once). Refused unless the assignment's policy, as it is now
+    /// (`policy`, none once deleted), lets holders remove their access.
     pub fn give_up(
         holder: &User,
         (package, name): (&AccessPackageId, &str),
         (policy_id, policy): (&PolicyId, Option<&Policy>),
         assignment: &AssignmentId,
-    ) -> Result<Request, Refusal> {
+    ) -> Result<(Request, Vec<Change>), Refusal> {
         if !policy.is_some_and(|p| p.requestor.enable_targets_to_self_remove_access) {
             return Err(Refusal::Refused(format!(
                 "Your access to {name} cannot be removed by you; ask an administrator."
             )));
         }
-        Ok(Request::by_holder(
+        let request = Request::by_holder(
             RequestType::UserRemove,
             RequestState::Delivered,
             holder,
             (package, policy_id.clone()),
             assignment.clone(),
-        ))
+        );
+        Ok((request.clone(), vec![Change::Insert(Box::new(request))]))
     }
 
     /// A new request for access, in its first state: the answers fit the
@@ -476,7 +477,8 @@ mod tests {
             );
         }
         p.requestor.enable_targets_to_self_remove_access = true;
-        let r = Request::give_up(&holder, of, (&id, Some(&p)), &assignment).unwrap();
+        let (r, changes) = Request::give_up(&holder, of, (&id, Some(&p)), &assignment).unwrap();
+        assert!(matches!(&changes[..], [Change::Insert(i)] if i.id == r.id));
         assert_eq!(
             (r.kind, r.state, r.assignment.as_ref()),
             (

@@ -17,7 +17,7 @@ use crate::domain::request::{
 use crate::domain::user::{Email, Person, User, UserProfile, UserType};
 use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text, thousands};
 use crate::service::{ServiceError, invalid};
-use crate::store::{self, Conn, Store, audit, users};
+use crate::store::{self, Conn, Store, users};
 
 /// What an administrator gives for a direct assignment, as the form sent it.
 pub struct NewAssignment<'a> {
@@ -251,7 +251,6 @@ pub async fn assign(
         };
         let (request, changes) =
             deliver::start(&mut tx, &info, &policy, request, &names, now).await?;
-        save::apply(&mut tx, &request, &changes, now).await?;
         let event = save::request_event(
             "Administrator directly assigns user to access package",
             &request,
@@ -259,7 +258,7 @@ pub async fn assign(
             json!({"target": target.email, "policy": policy.display_name,
                 "approvalBypassed": input.bypass_approval, "justification": justification}),
         );
-        audit::record(&mut tx, &actor, &event, now).await?;
+        save::persist(&mut tx, &request, &changes, &actor, &event, now).await?;
         assigned.done.push((name.clone(), request.state));
     }
     if assigned.done.is_empty() {

@@ -19,7 +19,7 @@ use crate::domain::user::{Person, User};
 use crate::domain::validation::FieldErrors;
 use crate::service::{ServiceError, read};
 use crate::store::snapshot::PackageInfo;
-use crate::store::{self, Conn, Store, Tx, audit, parse_ts, users};
+use crate::store::{self, Conn, Store, Tx, parse_ts, users};
 
 /// Assignments given or ended per transaction: a broad new rule is applied
 /// in several, so that none holds its rows for long.
@@ -316,13 +316,12 @@ async fn assign_one(
         asked_by: String::new(),
     };
     let (request, changes) = deliver::start(conn, info, rule.policy, request, &names, now).await?;
-    save::apply(conn, &request, &changes, now).await?;
     let event = save::request_event(
         "Create access package assignment (automatic assignment policy)",
         &request,
         &names,
         json!({"target": user.email, "policy": rule.policy.display_name}),
     );
-    audit::record(conn, &Actor::system(), &event, now).await?;
+    save::persist(conn, &request, &changes, &Actor::system(), &event, now).await?;
     Ok(true)
 }

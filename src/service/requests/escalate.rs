@@ -10,7 +10,7 @@ use crate::domain::ids::RequestId;
 use crate::domain::policy::ApprovalStage;
 use crate::domain::request::RequestState;
 use crate::service::ServiceError;
-use crate::store::{Conn, Store, audit};
+use crate::store::{Conn, Store};
 
 /// An undecided stage past its escalation time goes to its alternate
 /// approvers, who are told, with the stage's own deadline. It escalates
@@ -45,8 +45,9 @@ pub async fn escalate(
     };
     let deny_at = ctx.loaded.deny_at.unwrap_or(now);
     let changes = r.escalate(&alternates, deny_at, (&ctx.policy, &ctx.names));
-    save::apply(conn, r, &changes, now).await?;
     if alternates.is_empty() {
+        // Nobody to escalate to: only marked, so that it is not tried again.
+        save::apply(conn, r, &changes, now).await?;
         return Ok(false);
     }
     let event = save::event(
@@ -55,6 +56,6 @@ pub async fn escalate(
         &ctx.names.package,
         json!({"request": id.as_str(), "stage": r.stage, "approvers": alternates.len()}),
     );
-    audit::record(conn, &Actor::system(), &event, now).await?;
+    save::persist(conn, r, &changes, &Actor::system(), &event, now).await?;
     Ok(true)
 }

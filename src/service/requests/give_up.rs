@@ -5,13 +5,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::save;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::AccessPackageId;
 use crate::domain::request::{EndReason, Request};
 use crate::domain::user::User;
 use crate::service::ServiceError;
-use crate::store::requests::{self, Start};
-use crate::store::{self, Store, assignments, users};
+use crate::store::{Store, assignments, users};
 
 /// Ends `who`'s access to the package; returns the package's name.
 #[tracing::instrument(skip_all)]
@@ -32,7 +32,7 @@ pub async fn give_up(
     };
     // The removal, as its holder's request, delivered at once.
     let policy = (&a.policy_id, info.policy(a.policy_id.as_str()));
-    let request = Request::give_up(who, (package, &name), policy, &a.id)?;
+    let (request, changes) = Request::give_up(who, (package, &name), policy, &a.id)?;
     let Some(details) =
         crate::service::access::end_assignment(&mut tx, a.id.as_str(), EndReason::GivenUp, now)
             .await?
@@ -41,7 +41,6 @@ pub async fn give_up(
             "Your access to {name} has already ended."
         )));
     };
-    requests::insert_request(&mut tx, &request, &Start::default(), None, now).await?;
     let actor = Actor {
         user_id: Some(who.id.to_string()),
         display_name: who.display_name.clone(),
@@ -53,8 +52,7 @@ pub async fn give_up(
         &name,
         json!({"request": request.id.as_str(), "removed": details}),
     );
-    store::audit::record(&mut tx, &actor, &event, now).await?;
-    tx.commit().await?;
+    save::commit(tx, &request, &changes, &actor, &event, now).await?;
     store.wake_workers();
     Ok(name)
 }

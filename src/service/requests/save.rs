@@ -213,12 +213,12 @@ async fn write_changes(
                 escalate_at,
                 deny_at,
             } => {
-                let id = request.id.as_str();
+                let id = &request.id;
                 requests::set_deadlines(conn, id, remind_at, escalate_at, Some(deny_at)).await?
             }
-            Change::Reminded => requests::mark_reminded(conn, request.id.as_str()).await?,
+            Change::Reminded => requests::mark_reminded(conn, &request.id).await?,
             Change::OutcomeReason(reason) => {
-                requests::set_outcome_reason(conn, request.id.as_str(), &reason).await?
+                requests::set_outcome_reason(conn, &request.id, &reason).await?
             }
             Change::Approvers {
                 stage,
@@ -228,7 +228,7 @@ async fn write_changes(
                 requests::insert_approvers(conn, &request.id, stage, &approvers, escalation).await?
             }
             Change::Escalated { stage } => {
-                requests::mark_escalated(conn, request.id.as_str(), i64::from(stage)).await?
+                requests::mark_escalated(conn, &request.id, i64::from(stage)).await?
             }
             Change::Decision {
                 stage,
@@ -238,7 +238,7 @@ async fn write_changes(
             } => {
                 if !requests::record_decision(
                     conn,
-                    request.id.as_str(),
+                    &request.id,
                     i64::from(stage),
                     approved,
                     &by,
@@ -254,31 +254,24 @@ async fn write_changes(
                 // An extension asked to decide the stage too waits no more.
                 if let (Decider::Person(_), Ok(n), true) = (&by, u8::try_from(stage), calls_waiting)
                 {
-                    custom_extensions::abandon(
-                        conn,
-                        request.id.as_str(),
-                        Some(Stage::Approval(n)),
-                        now,
-                    )
-                    .await?;
+                    custom_extensions::abandon(conn, &request.id, Some(Stage::Approval(n)), now)
+                        .await?;
                 }
             }
             Change::NewAssignment { id, target, end } => {
                 requests::insert_assignment(
                     conn,
-                    id.as_str(),
-                    request.package.as_str(),
-                    request.policy.as_str(),
-                    target.as_str(),
+                    &id,
+                    &request.package,
+                    &request.policy,
+                    &target,
                     end,
                     now,
                 )
                 .await?
             }
             Change::Redeliver(a) => {
-                if !assignments::set_active_state(conn, a.as_str(), AssignmentState::Delivered)
-                    .await?
-                {
+                if !assignments::set_active_state(conn, &a, AssignmentState::Delivered).await? {
                     return Err(ServiceError::Refused(
                         "The assignment this request made has ended meanwhile; request the package again instead."
                             .into(),
@@ -286,7 +279,7 @@ async fn write_changes(
                 }
             }
             Change::Extend { assignment, end } => {
-                if !assignments::set_end(conn, assignment.as_str(), end).await? {
+                if !assignments::set_end(conn, &assignment, end).await? {
                     return Err(ServiceError::Refused(
                         "The access this request would extend ended meanwhile.".into(),
                     ));
@@ -303,7 +296,7 @@ async fn write_changes(
                 // since the package was read finds the assignment
                 // delivered, as it finds every other holder's.)
                 if let (Some(a), true) = (&request.assignment, provisioned) {
-                    delivering = provisioning::hold_delivery(conn, a.as_str()).await?;
+                    delivering = provisioning::hold_delivery(conn, a).await?;
                 }
             }
             Change::WriteAttributes { target } => {
@@ -334,7 +327,7 @@ async fn write_changes(
             Change::Mail(m) => {
                 let held = match &request.assignment {
                     Some(a) if delivering && matches!(m.message, Message::AccessDelivered(_)) => {
-                        provisioning::hold_mail(conn, a.as_str(), &m).await?;
+                        provisioning::hold_mail(conn, a, &m).await?;
                         true
                     }
                     _ => false,
@@ -347,7 +340,7 @@ async fn write_changes(
     }
     if !inserting && !request.state.is_open() && calls_waiting {
         // A request that ended waits for no extension any more.
-        custom_extensions::abandon(conn, request.id.as_str(), None, now).await?;
+        custom_extensions::abandon(conn, &request.id, None, now).await?;
     }
     Ok(mails)
 }

@@ -27,14 +27,13 @@ pub async fn deliver_scheduled(
     };
     let calls = super::calls::calls_of(&ctx.package, ctx.request.policy.as_str());
     let changes = ctx.deliver(conn, &calls, now).await?;
-    save::apply(conn, &ctx.request, &changes, now).await?;
     let event = save::request_event(
         "Fulfill access package assignment request",
         &ctx.request,
         &ctx.names,
         json!({"scheduled": true}),
     );
-    audit::record(conn, &Actor::system(), &event, now).await?;
+    save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
     Ok(true)
 }
 

@@ -10,7 +10,7 @@ use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
 use crate::domain::request::RequestState;
 use crate::service::ServiceError;
-use crate::store::{Conn, Store, audit};
+use crate::store::{Conn, Store};
 
 /// A request nobody decided within its stage's limit expires, and its
 /// requestor and the stage's approvers are told; false when it was decided
@@ -27,13 +27,12 @@ pub async fn time_out(
     };
     let stage = ctx.request.stage;
     let changes = ctx.request.time_out(&ctx.names, &ctx.loaded.approvers)?;
-    save::apply(conn, &ctx.request, &changes, now).await?;
     let event = save::event(
         "Access package assignment request timed out (no approver action taken)",
         &ctx.request.id,
         &ctx.names.package,
         json!({"request": ctx.request.id.as_str(), "stage": stage}),
     );
-    audit::record(conn, &Actor::system(), &event, now).await?;
+    save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
     Ok(true)
 }

@@ -67,7 +67,7 @@ pub(super) async fn details(me: Portal, PathId(id): PathId<RequestId>) -> Reply 
         asked_by: mine.asked_by.filter(|_| !mine_for_other),
         layout: me.layout(mine.package_name.clone()),
         kind: r.kind.label(),
-        state_text: r.state.label(),
+        state_text: r.state.phrase(),
         can_cancel: r.state.is_waiting(),
         can_resubmit: !r.state.is_open() && r.kind == RequestType::UserAdd,
         answers: r.answers.clone(),

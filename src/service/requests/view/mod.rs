@@ -1,4 +1,4 @@
-//! What the pages about requests show, read for them, one file per page:
+//! What the pages about requests show, read for them, one file per area:
 //! a package as one person sees it, what they hold, their own requests,
 //! and the approvers' pages.
 

@@ -221,7 +221,7 @@ fn assigned_text(assigned: &Assigned) -> String {
         let said: Vec<String> = assigned
             .done
             .iter()
-            .map(|(name, s)| format!("{name} ({})", s.label()))
+            .map(|(name, s)| format!("{name} ({})", s.phrase()))
             .collect();
         format!("Assignment requested for {}.", said.join(", "))
     } else {
@@ -234,7 +234,7 @@ fn assigned_text(assigned: &Assigned) -> String {
         }
         let said: Vec<String> = by_state
             .iter()
-            .map(|(s, n)| format!("{n} {}", s.label().to_lowercase()))
+            .map(|(s, n)| format!("{n} {}", s.phrase().to_lowercase()))
             .collect();
         let n = assigned.done.len();
         format!("Assignment requested for {n} people: {}.", said.join(", "))

@@ -75,7 +75,7 @@ pub(super) async fn details(cx: PackageConsole<Read>, at: RequestAt) -> Reply {
         layout: cx.layout(d.package.display_name.clone()),
         package: d.package,
         tab: Tab::Requests,
-        state_text: current.label(),
+        state_text: current.phrase(),
         kind: d.request.kind.label(),
         can_cancel: transition(current, Event::Canceled).is_ok(),
         can_reprocess: transition(current, Event::Reprocess).is_ok(),
