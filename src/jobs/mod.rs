@@ -55,13 +55,10 @@ pub mod scheduled;
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
 use crate::clock::Clock;
-use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::notify::mailer::Mailer;
 use crate::service::ServiceError;
-use crate::store::{Conn, Store, audit};
+use crate::store::Store;
 
 /// Rows per transaction.
 const BATCH: i64 = 5000;
@@ -229,30 +226,4 @@ async fn lifecycle(store: Store, clock: Clock, every: Duration) {
         }
         tokio::time::sleep(every).await;
     }
-}
-
-#[tracing::instrument(skip_all)]
-pub(crate) async fn system_event(
-    conn: &mut Conn,
-    action: &str,
-    object_type: &'static str,
-    id: &str,
-    name: &str,
-    details: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    audit::record(
-        conn,
-        &Actor::system(),
-        &NewAuditEvent {
-            action: action.into(),
-            object_type,
-            object_id: id.into(),
-            object_name: name.into(),
-            details,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
 }

@@ -192,15 +192,22 @@ pub async fn remind_ending(
         .collect();
     let mut mails: Vec<Mail> = Vec::with_capacity(rows.len());
     for a in &rows {
-        let Some(end) = a.end_at.as_deref() else {
-            continue;
+        let end = match a.end_at.as_deref().map(store::parse_ts) {
+            None => continue,
+            Some(Ok(end)) => end,
+            // Said loudly, and passed over: failing the batch would hold
+            // back every other holder's reminder on each run.
+            Some(Err(e)) => {
+                tracing::error!(assignment = %a.id, error = %e, "an end that does not read: no reminder");
+                continue;
+            }
         };
         let ending = Ending {
             package_id: a.access_package_id.as_str(),
             package: &a.package_name,
             holder: &a.target_name,
             holder_email: &a.target_email,
-            end: store::parse_ts(end)?,
+            end,
         };
         mails.extend(ending.reminder(policies.get(a.policy_id.as_str()), now));
     }

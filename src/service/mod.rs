@@ -11,6 +11,7 @@ pub mod connected_systems;
 pub mod custom_extensions;
 pub mod demo;
 pub mod directory;
+pub mod guest_lifecycle;
 pub mod health;
 pub mod imports;
 pub mod lookup;

@@ -234,7 +234,7 @@ fn assigned_text(assigned: &Assigned) -> String {
         }
         let said: Vec<String> = by_state
             .iter()
-            .map(|(s, n)| format!("{n} {}", s.phrase().to_lowercase()))
+            .map(|(s, n)| format!("{n} {}", s.phrase()))
             .collect();
         let n = assigned.done.len();
         format!("Assignment requested for {n} people: {}.", said.join(", "))
