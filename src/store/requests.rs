@@ -13,7 +13,8 @@ use crate::domain::request::{Decider, RequestState};
 pub struct RequestRow {
     #[sqlx(try_from = "String")]
     pub id: RequestId,
-    pub request_type: String,
+    #[sqlx(try_from = "String")]
+    pub request_type: RequestType,
     #[sqlx(try_from = "String")]
     pub state: RequestState,
     #[sqlx(try_from = "String")]
@@ -445,7 +446,8 @@ pub async fn mark_escalated(conn: &mut Conn, id: &RequestId, stage: i64) -> Resu
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AdminRequestRow {
     pub id: String,
-    pub request_type: String,
+    #[sqlx(try_from = "String")]
+    pub request_type: RequestType,
     #[sqlx(try_from = "String")]
     pub state: RequestState,
     pub policy_name: String,
@@ -461,8 +463,7 @@ pub struct AdminRequestRow {
 impl AdminRequestRow {
     /// The request type as people read it.
     pub fn type_text(&self) -> &'static str {
-        crate::domain::request::RequestType::parse(&self.request_type)
-            .map_or("Unknown", |t| t.label())
+        self.request_type.label()
     }
 
     pub fn state_text(&self) -> &'static str {
@@ -1016,7 +1017,7 @@ impl RequestRow {
         };
         Ok(Request {
             id: self.id.clone(),
-            kind: RequestType::parse(&self.request_type).ok_or_else(|| corrupt("type"))?,
+            kind: self.request_type,
             state: self.state,
             stage: u32::try_from(self.current_stage).map_err(|_| corrupt("stage"))?,
             package: self.access_package_id.clone(),

@@ -59,6 +59,18 @@ impl RequestType {
     }
 }
 
+/// For rows: a stored type no value is named is an error, never a default.
+impl TryFrom<String> for RequestType {
+    type Error = crate::domain::UnknownValue;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        RequestType::parse(&s).ok_or(crate::domain::UnknownValue {
+            of: "RequestType",
+            value: s,
+        })
+    }
+}
+
 /// Why an assignment ended. In messages' facts it is its Graph name
 /// (`as_str`), which serde's camelCase names are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -139,5 +151,15 @@ mod tests {
         assert_eq!(EndReason::parse("removed"), Some(EndReason::Removed));
         assert_eq!(EndReason::parse("revoked"), Some(EndReason::Revoked));
         assert_eq!(RequestType::parse("userFoo"), None);
+    }
+
+    #[test]
+    fn a_stored_type_no_value_has_is_refused() {
+        assert_eq!(
+            RequestType::try_from("adminAdd".to_string()).ok(),
+            Some(RequestType::AdminAdd)
+        );
+        let err = RequestType::try_from("userFoo".to_string()).unwrap_err();
+        assert_eq!(err.to_string(), "no RequestType is named \"userFoo\"");
     }
 }
