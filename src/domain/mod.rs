@@ -1,5 +1,22 @@
 //! Pure types and rules. No SQL, no HTTP.
 
+/// `TryFrom<String>` for an enum with `parse`, for rows: a stored name no
+/// value has is an error, never a default.
+macro_rules! stored_by_name {
+    ($name:ident) => {
+        impl TryFrom<String> for $name {
+            type Error = $crate::domain::UnknownValue;
+
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $name::parse(&s).ok_or($crate::domain::UnknownValue {
+                    of: stringify!($name),
+                    value: s,
+                })
+            }
+        }
+    };
+}
+
 /// An enum of values that are stored by name and shown to people by label:
 /// one table gives `ALL`, `as_str`, `parse` (of the stored name) and `label`.
 macro_rules! named_values {
@@ -29,17 +46,7 @@ macro_rules! named_values {
             }
         }
 
-        /// For rows: a stored name no value has is an error, never a default.
-        impl TryFrom<String> for $name {
-            type Error = $crate::domain::UnknownValue;
-
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                $name::parse(&s).ok_or($crate::domain::UnknownValue {
-                    of: stringify!($name),
-                    value: s,
-                })
-            }
-        }
+        stored_by_name!($name);
     };
 }
 

@@ -219,8 +219,7 @@ pub async fn holders_or_requesting(
         "SELECT target_id FROM access_package_assignments \
          WHERE access_package_id = $1 AND state IN {ACTIVE} \
          UNION SELECT target_id FROM assignment_requests \
-         WHERE access_package_id = $1 AND target_id IS NOT NULL AND state IN {}",
-        super::states::OPEN
+         WHERE access_package_id = $1 AND target_id IS NOT NULL AND phase = 'open'"
     ))
     .bind(package.as_str())
     .all(conn)

@@ -143,7 +143,7 @@ pub async fn active_assignments(conn: &mut Conn, id: &AccessPackageId) -> Result
 pub async fn open_requests(conn: &mut Conn, id: &AccessPackageId) -> Result<i64> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM assignment_requests WHERE access_package_id = $1 \
-         AND state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')",
+         AND phase = 'open'",
     )
     .bind(id.as_str())
     .one(conn)

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::states::{ACTIVE, OPEN};
+use super::states::ACTIVE;
 use super::{Conn, PageAt, Result, Rows, Statement, StoreError, ts};
 use crate::domain::catalog::CatalogState;
 use crate::domain::connected_org::ConnectedOrgState;
@@ -139,7 +139,7 @@ pub async fn open_request_exists(
     let (clause, a, b) = target.clause();
     let n: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM assignment_requests r WHERE {clause} AND r.access_package_id = $3 \
-         AND r.state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')"
+         AND r.phase = 'open'"
     ))
     .bind(a)
     .bind(b)
@@ -383,7 +383,14 @@ pub async fn due_approval_reminders(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    due(conn, "state = 'pendingApproval'", "remind_at", now, limit).await
+    due(
+        conn,
+        "phase = 'open' AND state = 'pendingApproval'",
+        "remind_at",
+        now,
+        limit,
+    )
+    .await
 }
 
 /// The current stage's approvers were reminded.
@@ -421,7 +428,14 @@ pub async fn due_denials(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    due(conn, "state = 'pendingApproval'", "deny_at", now, limit).await
+    due(
+        conn,
+        "phase = 'open' AND state = 'pendingApproval'",
+        "deny_at",
+        now,
+        limit,
+    )
+    .await
 }
 
 /// Requests whose current stage is due to escalate and has not yet.
@@ -430,7 +444,8 @@ pub async fn due_escalations(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    let unescalated = "state = 'pendingApproval' AND escalated_stage < current_stage";
+    let unescalated =
+        "phase = 'open' AND state = 'pendingApproval' AND escalated_stage < current_stage";
     due(conn, unescalated, "escalate_at", now, limit).await
 }
 
@@ -474,11 +489,9 @@ impl AdminRequestRow {
 /// The filter by state the Requests tab offers.
 fn request_state_clause(state: Option<&str>) -> &'static str {
     match state {
-        Some("open") => {
-            " AND r.state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')"
-        }
+        Some("open") => " AND r.phase = 'open'",
         Some("delivered") => " AND r.state IN ('delivered', 'partiallyDelivered')",
-        Some("failed") => " AND r.state IN ('deliveryFailed', 'partiallyDelivered')",
+        Some("failed") => " AND r.phase = 'failed'",
         Some("denied") => " AND r.state = 'denied'",
         Some("canceled") => " AND r.state = 'canceled'",
         Some("expired") => " AND r.state = 'expired'",
@@ -914,10 +927,10 @@ pub async fn person_facts(conn: &mut Conn, who: &PersonKey<'_>, home: bool) -> R
            JOIN connected_organizations o ON o.id = d.connected_organization_id \
            WHERE $2 = '' AND d.domain_name = $3 \
          UNION ALL SELECT 'q', access_package_id, '', '' FROM assignment_requests \
-           WHERE target_id = $1 AND state IN {OPEN} \
+           WHERE target_id = $1 AND phase = 'open' \
          UNION ALL SELECT 'q', access_package_id, '', '' FROM assignment_requests \
            WHERE $1 = '' AND target_id IS NULL AND target_issuer = $4 AND target_subject = $5 \
-           AND state IN {OPEN}{reports}"
+           AND phase = 'open'{reports}"
     ))
     .bind(who.user.map_or("", |u| u.as_str()))
     .bind(who.organization.unwrap_or(""))
@@ -1377,8 +1390,8 @@ pub async fn needing_attention(
          FROM assignment_requests r JOIN assignment_policies ap ON ap.id = r.policy_id \
          JOIN access_packages p ON p.id = r.access_package_id \
          LEFT JOIN users u ON u.id = r.requestor_id \
-         WHERE r.state IN ('deliveryFailed', 'partiallyDelivered') \
-            OR (r.state = 'pendingApproval' AND r.deny_at <= $1) \
+         WHERE r.phase = 'failed' \
+            OR (r.phase = 'open' AND r.state = 'pendingApproval' AND r.deny_at <= $1) \
          ORDER BY r.created_at DESC, r.id LIMIT $2",
     )
     .bind(ts(soon))
@@ -1400,7 +1413,8 @@ pub async fn counts(conn: &mut Conn) -> Result<Vec<(String, i64)>> {
          UNION ALL SELECT 'organizations', COUNT(*) FROM connected_organizations \
          UNION ALL SELECT 'assignments', COUNT(*) FROM access_package_assignments \
            WHERE state IN {ACTIVE} \
-         UNION ALL SELECT 'pending', COUNT(*) FROM assignment_requests WHERE state = 'pendingApproval'"
+         UNION ALL SELECT 'pending', COUNT(*) FROM assignment_requests \
+           WHERE phase = 'open' AND state = 'pendingApproval'"
     ))
     .all(conn)
     .await

@@ -6,8 +6,16 @@
 pub const ACTIVE: &str = "('delivering', 'delivered', 'partiallyDelivered')";
 
 /// The states of a request still open: a second one for the same package
-/// is refused meanwhile.
-pub const OPEN: &str = "('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')";
+/// is refused meanwhile. Queries select them by `phase = 'open'`, the
+/// column migration 0033 derives from this list (so that indexes need not
+/// name the state); the test below holds the two together.
+#[cfg(test)]
+const OPEN: &str = "('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')";
+
+/// The states of a request whose delivery failed in whole or part:
+/// `phase = 'failed'`.
+#[cfg(test)]
+const FAILED: &str = "('deliveryFailed', 'partiallyDelivered')";
 
 #[cfg(test)]
 mod tests {
@@ -48,5 +56,28 @@ mod tests {
             RequestState::as_str,
         );
         assert_eq!(names(OPEN), open);
+    }
+
+    /// The phase column says what the domain does, on both backends.
+    #[test]
+    fn the_request_phase_is_the_domains_openness() {
+        let failed = picked(
+            &RequestState::ALL,
+            |s| {
+                matches!(
+                    s,
+                    RequestState::DeliveryFailed | RequestState::PartiallyDelivered
+                )
+            },
+            RequestState::as_str,
+        );
+        assert_eq!(names(FAILED), failed);
+        for migration in [
+            include_str!("../../migrations/postgres/0033_request_phase.sql"),
+            include_str!("../../migrations/sqlite/0033_request_phase.sql"),
+        ] {
+            assert!(migration.contains(&format!("WHEN state IN {OPEN} THEN 'open'")));
+            assert!(migration.contains(&format!("WHEN state IN {FAILED} THEN 'failed'")));
+        }
     }
 }

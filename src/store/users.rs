@@ -434,7 +434,7 @@ pub async fn guests_without_access(conn: &mut Conn, limit: i64) -> Result<Vec<Us
          AND NOT EXISTS (SELECT 1 FROM access_package_assignments a WHERE a.target_id = u.id \
              AND a.state IN {}) \
          AND NOT EXISTS (SELECT 1 FROM assignment_requests r WHERE r.target_id = u.id \
-             AND r.state IN ('submitted', 'pendingApproval', 'approved', 'scheduled', 'delivering')) \
+             AND r.phase = 'open') \
          ORDER BY u.id LIMIT $1{lock}",
         super::states::ACTIVE
     ))

@@ -59,17 +59,7 @@ impl RequestType {
     }
 }
 
-/// For rows: a stored type no value is named is an error, never a default.
-impl TryFrom<String> for RequestType {
-    type Error = crate::domain::UnknownValue;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        RequestType::parse(&s).ok_or(crate::domain::UnknownValue {
-            of: "RequestType",
-            value: s,
-        })
-    }
-}
+stored_by_name!(RequestType);
 
 /// Why an assignment ended. In messages' facts it is its Graph name
 /// (`as_str`), which serde's camelCase names are.

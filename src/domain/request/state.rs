@@ -105,17 +105,7 @@ impl RequestState {
     }
 }
 
-/// For rows: a stored state no value is named is an error, never a default.
-impl TryFrom<String> for RequestState {
-    type Error = crate::domain::UnknownValue;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        RequestState::parse(&s).ok_or(crate::domain::UnknownValue {
-            of: "RequestState",
-            value: s,
-        })
-    }
-}
+stored_by_name!(RequestState);
 
 /// What can happen to a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
