@@ -108,7 +108,8 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
         "SELECT id, request_type, state, access_package_id, policy_id, requestor_id, target_id, target_email, \
          target_display_name, connected_organization_id, justification, answers, attributes, current_stage, created_at, \
          target_issuer, target_subject, schedule_start, schedule_end, assignment_id, approval_bypassed, \
-         escalated_stage, completed_at, deny_at, outcome_reason, policy_settings FROM assignment_requests \
+         escalated_stage, completed_at, outcome_reason, policy_settings, \
+         (SELECT t.deny_at FROM request_timers t WHERE t.request_id = r.id) AS deny_at FROM assignment_requests r \
          WHERE id = $1",
     )
     .bind(id)
@@ -367,7 +368,9 @@ pub async fn set_deadlines(
     deny_at: Option<DateTime<Utc>>,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE assignment_requests SET remind_at = $2, escalate_at = $3, deny_at = $4 WHERE id = $1",
+        "INSERT INTO request_timers (request_id, remind_at, escalate_at, deny_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (request_id) DO UPDATE SET remind_at = excluded.remind_at, \
+         escalate_at = excluded.escalate_at, deny_at = excluded.deny_at",
     )
     .bind(id.as_str())
     .bind(remind_at.map(ts))
@@ -385,8 +388,8 @@ pub async fn due_approval_reminders(
 ) -> Result<Vec<RequestId>> {
     due(
         conn,
-        "phase = 'open' AND state = 'pendingApproval'",
-        "remind_at",
+        "r.state = 'pendingApproval'",
+        "t.remind_at",
         now,
         limit,
     )
@@ -395,14 +398,15 @@ pub async fn due_approval_reminders(
 
 /// The current stage's approvers were reminded.
 pub async fn mark_reminded(conn: &mut Conn, id: &RequestId) -> Result<()> {
-    sqlx::query("UPDATE assignment_requests SET remind_at = NULL WHERE id = $1")
+    sqlx::query("UPDATE request_timers SET remind_at = NULL WHERE request_id = $1")
         .bind(id.as_str())
         .exec(conn)
         .await
 }
 
-/// Requests in `condition` whose `column` time has come, oldest first: a
-/// job's next batch, rows another instance holds skipped.
+/// Requests (`r`) in `condition` whose time in `column` has come, oldest
+/// first: a job's next batch, rows another instance holds skipped. A column
+/// of `t` is a timer, which only requests waiting for approval have.
 async fn due(
     conn: &mut Conn,
     condition: &str,
@@ -411,9 +415,13 @@ async fn due(
     limit: i64,
 ) -> Result<Vec<RequestId>> {
     let lock = super::dialect(conn).skip_locked();
+    let from = match column.starts_with("t.") {
+        true => "request_timers t JOIN assignment_requests r ON r.id = t.request_id",
+        false => "assignment_requests r",
+    };
     let ids = sqlx::query_scalar::<_, String>(&format!(
-        "SELECT id FROM assignment_requests WHERE {condition} AND {column} <= $1 \
-         ORDER BY {column}, id LIMIT $2{lock}"
+        "SELECT r.id FROM {from} WHERE {condition} AND {column} <= $1 \
+         ORDER BY {column}, r.id LIMIT $2{lock}"
     ))
     .bind(ts(now))
     .bind(limit)
@@ -428,14 +436,7 @@ pub async fn due_denials(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    due(
-        conn,
-        "phase = 'open' AND state = 'pendingApproval'",
-        "deny_at",
-        now,
-        limit,
-    )
-    .await
+    due(conn, "r.state = 'pendingApproval'", "t.deny_at", now, limit).await
 }
 
 /// Requests whose current stage is due to escalate and has not yet.
@@ -444,9 +445,8 @@ pub async fn due_escalations(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    let unescalated =
-        "phase = 'open' AND state = 'pendingApproval' AND escalated_stage < current_stage";
-    due(conn, unescalated, "escalate_at", now, limit).await
+    let unescalated = "r.state = 'pendingApproval' AND r.escalated_stage < r.current_stage";
+    due(conn, unescalated, "t.escalate_at", now, limit).await
 }
 
 pub async fn mark_escalated(conn: &mut Conn, id: &RequestId, stage: i64) -> Result<()> {
@@ -593,7 +593,14 @@ pub async fn due_scheduled(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    due(conn, "state = 'scheduled'", "schedule_start", now, limit).await
+    due(
+        conn,
+        "r.phase = 'open' AND r.state = 'scheduled'",
+        "r.schedule_start",
+        now,
+        limit,
+    )
+    .await
 }
 
 /// Links the request to the assignment that delivered it.
@@ -988,8 +995,9 @@ pub struct Loaded {
 const REQUEST_COLUMNS: &str = "r.id, r.request_type, r.state, r.access_package_id, r.policy_id, r.requestor_id, \
      r.target_id, r.target_email, r.target_display_name, r.connected_organization_id, r.justification, r.answers, \
      r.attributes, r.current_stage, r.created_at, r.target_issuer, r.target_subject, r.schedule_start, \
-     r.schedule_end, r.assignment_id, r.approval_bypassed, r.escalated_stage, r.completed_at, r.deny_at, \
-     r.outcome_reason, r.policy_settings";
+     r.schedule_end, r.assignment_id, r.approval_bypassed, r.escalated_stage, r.completed_at, \
+     r.outcome_reason, r.policy_settings, \
+     (SELECT t.deny_at FROM request_timers t WHERE t.request_id = r.id) AS deny_at";
 
 #[derive(sqlx::FromRow)]
 struct LoadedRow {
@@ -1117,11 +1125,11 @@ pub struct Start<'a> {
     pub terms: Option<&'a Policy>,
 }
 
-/// Writes a new request in the state it starts in: one statement, so that a
-/// submission is never written twice (first `submitted`, then its stage).
-/// A twin open request for the same person and package is a conflict.
-/// Writes a new request, and with `approvers` (stage, users, escalation)
-/// that stage's approvers: on PostgreSQL in the same statement.
+/// Writes a new request in the state it starts in, so that a submission is
+/// never written twice (first `submitted`, then its stage), with its timers
+/// if it waits for approval and with `approvers` (stage, users, escalation)
+/// that stage's approvers: on PostgreSQL in one statement. A twin open
+/// request for the same person and package is a conflict.
 pub async fn insert_request(
     conn: &mut Conn,
     r: &Request,
@@ -1146,17 +1154,22 @@ pub async fn insert_request(
     let insert = "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, \
          target_id, target_email, target_display_name, connected_organization_id, justification, answers, \
          attributes, created_at, target_issuer, target_subject, schedule_start, schedule_end, assignment_id, \
-         approval_bypassed, current_stage, stage_started_at, escalate_at, deny_at, completed_at, outcome_reason, \
-         remind_at, policy_settings) \
+         approval_bypassed, current_stage, stage_started_at, completed_at, outcome_reason, policy_settings) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-         $14, $22, $23, $24, $25, $26, $27)";
-    let together = approvers.filter(|(_, users, _)| {
-        !users.is_empty() && users.len() <= 500 && super::dialect(conn) == super::Dialect::Postgres
-    });
+         $14, $22, $23, $24)";
+    let pg = super::dialect(conn) == super::Dialect::Postgres;
+    // Timers are kept while a request waits for approval only.
+    let deny_at = start
+        .deny_at
+        .filter(|_| r.state == RequestState::PendingApproval);
+    let together = approvers.filter(|(_, users, _)| !users.is_empty() && users.len() <= 500 && pg);
+    // The timers' and approvers' rows name the request the same statement
+    // writes.
+    let timers = "INSERT INTO request_timers (request_id, remind_at, escalate_at, deny_at) \
+         SELECT r.id, $25, $26, $27 FROM r WHERE $27 IS NOT NULL";
     let sql = match together {
-        // The approvers' rows name the request the same statement writes.
         Some((_, users, _)) => format!(
-            "WITH r AS ({insert} RETURNING id) INSERT INTO request_stage_approvers \
+            "WITH r AS ({insert} RETURNING id), t AS ({timers}) INSERT INTO request_stage_approvers \
              (request_id, stage, is_escalation, user_id) SELECT r.id, $28, $29, v.u FROM r, (VALUES {}) AS v(u) \
              ON CONFLICT DO NOTHING",
             (0..users.len())
@@ -1164,6 +1177,7 @@ pub async fn insert_request(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        None if pg => format!("WITH r AS ({insert} RETURNING id) {timers}"),
         None => insert.to_string(),
     };
     let mut q = sqlx::query(&sql)
@@ -1188,16 +1202,19 @@ pub async fn insert_request(
         .bind(r.assignment.as_ref().map(|a| a.as_str().to_string()))
         .bind(r.approval_bypassed)
         .bind(i64::from(r.stage))
-        .bind(start.escalate_at.map(ts))
-        .bind(start.deny_at.map(ts))
         .bind(done.then(|| ts(now)))
         .bind(start.outcome.map(str::to_string))
-        .bind(start.remind_at.map(ts))
         .bind(
             start
                 .terms
                 .map(|p| super::policies::settings_json(p).to_string()),
         );
+    if pg {
+        q = q
+            .bind(start.remind_at.map(ts))
+            .bind(start.escalate_at.map(ts))
+            .bind(deny_at.map(ts));
+    }
     if let Some((stage, users, escalation)) = together {
         q = q.bind(i64::from(stage)).bind(escalation);
         for u in users {
@@ -1205,6 +1222,16 @@ pub async fn insert_request(
         }
     }
     q.execute(&mut *conn).await?;
+    if let (false, Some(deny_at)) = (pg, deny_at) {
+        set_deadlines(
+            conn,
+            &r.id,
+            start.remind_at,
+            start.escalate_at,
+            Some(deny_at),
+        )
+        .await?;
+    }
     match (approvers, together) {
         (Some((stage, users, escalation)), None) => {
             insert_approvers(conn, &r.id, stage, users, escalation).await
@@ -1215,7 +1242,9 @@ pub async fn insert_request(
 
 /// Moves the request from `from` at `from_stage` to `to` at `to_stage`,
 /// recording the assignment it made, if any; false when it was no longer in
-/// that state, so that a concurrent change is never overwritten.
+/// that state, so that a concurrent change is never overwritten. A request
+/// that stops waiting for approval loses its timers: on PostgreSQL in the
+/// same statement.
 #[allow(clippy::too_many_arguments)]
 pub async fn move_request(
     conn: &mut Conn,
@@ -1234,23 +1263,42 @@ pub async fn move_request(
             | RequestState::Canceled
             | RequestState::Expired
     );
-    sqlx::query(
-        "UPDATE assignment_requests SET state = $4, current_stage = $5, \
+    let update = "UPDATE assignment_requests SET state = $4, current_stage = $5, \
          stage_started_at = CASE WHEN $5 <> current_stage THEN $6 ELSE stage_started_at END, \
          completed_at = CASE WHEN $7 THEN $6 ELSE completed_at END, \
          assignment_id = COALESCE($8, assignment_id) \
-         WHERE id = $1 AND state = $2 AND current_stage = $3",
-    )
-    .bind(id.as_str())
-    .bind(from.as_str())
-    .bind(i64::from(from_stage))
-    .bind(to.as_str())
-    .bind(i64::from(to_stage))
-    .bind(ts(now))
-    .bind(completed)
-    .bind(assignment.map(|a| a.as_str().to_string()))
-    .changed_one(conn)
-    .await
+         WHERE id = $1 AND state = $2 AND current_stage = $3";
+    let stops_waiting =
+        from == RequestState::PendingApproval && to != RequestState::PendingApproval;
+    let pg = super::dialect(conn) == super::Dialect::Postgres;
+    let sql = match stops_waiting && pg {
+        true => format!(
+            "WITH moved AS ({update} RETURNING id), gone AS (DELETE FROM request_timers \
+             WHERE request_id IN (SELECT id FROM moved)) SELECT COUNT(*) FROM moved"
+        ),
+        false => update.to_string(),
+    };
+    let q = sqlx::query(&sql)
+        .bind(id.as_str())
+        .bind(from.as_str())
+        .bind(i64::from(from_stage))
+        .bind(to.as_str())
+        .bind(i64::from(to_stage))
+        .bind(ts(now))
+        .bind(completed)
+        .bind(assignment.map(|a| a.as_str().to_string()));
+    if stops_waiting && pg {
+        let moved: i64 = sqlx::Row::try_get(&q.fetch_one(&mut *conn).await?, 0)?;
+        return Ok(moved == 1);
+    }
+    let moved = q.changed_one(conn).await?;
+    if moved && stops_waiting {
+        sqlx::query("DELETE FROM request_timers WHERE request_id = $1")
+            .bind(id.as_str())
+            .exec(conn)
+            .await?;
+    }
+    Ok(moved)
 }
 
 /// The people who may decide a stage, in one statement.
@@ -1390,8 +1438,9 @@ pub async fn needing_attention(
          FROM assignment_requests r JOIN assignment_policies ap ON ap.id = r.policy_id \
          JOIN access_packages p ON p.id = r.access_package_id \
          LEFT JOIN users u ON u.id = r.requestor_id \
-         WHERE r.phase = 'failed' \
-            OR (r.phase = 'open' AND r.state = 'pendingApproval' AND r.deny_at <= $1) \
+         WHERE r.id IN (SELECT id FROM assignment_requests WHERE phase = 'failed' \
+           UNION SELECT request_id FROM request_timers WHERE deny_at <= $1) \
+         AND (r.phase = 'failed' OR r.state = 'pendingApproval') \
          ORDER BY r.created_at DESC, r.id LIMIT $2",
     )
     .bind(ts(soon))

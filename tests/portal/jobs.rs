@@ -232,6 +232,52 @@ both!(
 );
 
 both!(
+    needs_attention_lists_a_request_near_its_deadline_until_it_is_decided,
+    |backend| async move {
+        let slack = Slack::new(backend).await;
+        let (app, clock) = (&slack.app, &slack.clock);
+        let emma = user(app, "emma.employee@gatehouse.demo").await;
+        let eric = user(app, "eric.employee@gatehouse.demo").await;
+        let maria = user(app, "maria.manager@gatehouse.demo").await;
+        let approved = slack.ask(&emma).await;
+        let undecided = slack.ask(&eric).await;
+        let home = || async {
+            let admin = Browser::new();
+            app.demo_sign_in(&admin, "ada.admin@gatehouse.demo").await;
+            admin.get(&app.url(routes::ADMIN)).await
+        };
+        // Made today, neither needs attention yet.
+        let page = home().await;
+        assert!(!page.has("Emma Employee") && !page.has("Eric Employee"));
+
+        // A day before Maria's 5 days run out, both do.
+        clock.advance(Duration::days(4));
+        let page = home().await;
+        assert!(
+            page.has("Emma Employee")
+                && page.has("Eric Employee")
+                && page.has("Expires within two days without a decision"),
+            "{}",
+            page.body
+        );
+
+        // Maria approves Emma's: delivered, it needs nobody any more.
+        let decided = decide(&app.store, &maria, &approved.id, true, None, clock.now()).await;
+        assert_eq!(decided.unwrap(), RequestState::Delivered);
+        let page = home().await;
+        assert!(!page.has("Emma Employee") && page.has("Eric Employee"));
+
+        // At the deadline the jobs expire Eric's only, and it leaves the list.
+        clock.advance(Duration::days(1) + Duration::minutes(1));
+        assert_eq!(run(app, clock).await.denied, 1);
+        assert_eq!(request_state(app, approved.id.as_str()).await, "delivered");
+        assert_eq!(request_state(app, undecided.id.as_str()).await, "expired");
+        let page = home().await;
+        assert!(!page.has("Emma Employee") && !page.has("Eric Employee"));
+    }
+);
+
+both!(
     a_blocked_approver_hands_over_and_is_not_reminded,
     |backend| async move {
         let slack = Slack::new(backend).await;

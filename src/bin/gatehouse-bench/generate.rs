@@ -650,9 +650,8 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
     let targets_pending: Vec<usize> = (0..sizes.pending)
         .map(|n| pending_targets[n % pending_targets.len()])
         .collect();
-    let (mut reqs, mut approvers) = (Vec::new(), Vec::new());
-    let pending_columns =
-        format!("{REQUEST_COLUMNS}, current_stage, stage_started_at, created_at, deny_at");
+    let (mut reqs, mut approvers, mut timers) = (Vec::new(), Vec::new(), Vec::new());
+    let pending_columns = format!("{REQUEST_COLUMNS}, current_stage, stage_started_at, created_at");
     let now = ts(base);
     for (n, target) in targets_pending.iter().enumerate() {
         let k = approver_packages[(n / pending_targets.len()) % approver_packages.len()];
@@ -672,6 +671,9 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             1i64.into(),
             now.as_str().into(),
             now.as_str().into(),
+        ]);
+        timers.push(vec![
+            rid.as_str().into(),
             ts(base + Duration::days(14)).into(),
         ]);
         approvers.push(vec![
@@ -683,6 +685,13 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
         if reqs.len() == 10_000 || n + 1 == targets_pending.len() {
             let approving = "request_id, stage, user_id, is_escalation";
             flush(&mut tx, "assignment_requests", &pending_columns, &mut reqs).await?;
+            flush(
+                &mut tx,
+                "request_timers",
+                "request_id, deny_at",
+                &mut timers,
+            )
+            .await?;
             flush(
                 &mut tx,
                 "request_stage_approvers",

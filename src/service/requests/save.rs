@@ -208,6 +208,9 @@ async fn write_changes(
                     ));
                 }
             }
+            // Timers are kept while the request waits for approval only: a
+            // stage these same changes end (no approver found, say) has none.
+            Change::Deadlines { .. } if request.state != RequestState::PendingApproval => {}
             Change::Deadlines {
                 remind_at,
                 escalate_at,
