@@ -1,3 +1,7 @@
+-- Room on each page for a row's next version, which a HOT update needs; set
+-- first, so that adding the stored column rewrites the table with it.
+ALTER TABLE assignment_requests SET (fillfactor = 85);
+
 -- Where a request stands, coarsely, derived from its state: 'open' (a second
 -- request for the same package is refused meanwhile: RequestState::is_open),
 -- 'failed' (delivery failed in whole or part: an administrator's attention)
@@ -36,6 +40,3 @@ CREATE INDEX assignment_requests_escalate ON assignment_requests (escalate_at) W
 CREATE INDEX assignment_requests_remind ON assignment_requests (remind_at) WHERE phase = 'open';
 CREATE INDEX assignment_requests_open ON assignment_requests (created_at) WHERE phase = 'open';
 CREATE INDEX assignment_requests_failed ON assignment_requests (created_at) WHERE phase = 'failed';
-
--- Room on each page for a row's next version, which a HOT update needs.
-ALTER TABLE assignment_requests SET (fillfactor = 85);

@@ -27,3 +27,5 @@ ALTER TABLE assignment_requests DROP COLUMN deny_at;
 -- The scheduled deliveries' job: a start is written with the request and
 -- does not change, so this index does not stand in the way either.
 CREATE INDEX assignment_requests_scheduled ON assignment_requests (schedule_start) WHERE phase = 'open';
+-- A package's open requests (whom its automatic policy leaves alone).
+CREATE INDEX assignment_requests_package_open ON assignment_requests (access_package_id) WHERE phase = 'open';

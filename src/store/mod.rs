@@ -553,6 +553,14 @@ impl Dialect {
             Dialect::Sqlite => "",
         }
     }
+
+    /// `skip_locked` for the rows of one table of a join (`alias`) only.
+    pub(crate) fn skip_locked_of(self, alias: &str) -> String {
+        match self {
+            Dialect::Postgres => format!(" FOR UPDATE OF {alias} SKIP LOCKED"),
+            Dialect::Sqlite => String::new(),
+        }
+    }
 }
 
 /// Times are stored as fixed-width UTC text so that text order is time order.

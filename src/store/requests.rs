@@ -365,7 +365,7 @@ pub async fn set_deadlines(
     id: &RequestId,
     remind_at: Option<DateTime<Utc>>,
     escalate_at: Option<DateTime<Utc>>,
-    deny_at: Option<DateTime<Utc>>,
+    deny_at: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO request_timers (request_id, remind_at, escalate_at, deny_at) VALUES ($1, $2, $3, $4) \
@@ -375,7 +375,7 @@ pub async fn set_deadlines(
     .bind(id.as_str())
     .bind(remind_at.map(ts))
     .bind(escalate_at.map(ts))
-    .bind(deny_at.map(ts))
+    .bind(ts(deny_at))
     .exec(conn)
     .await
 }
@@ -386,14 +386,8 @@ pub async fn due_approval_reminders(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    due(
-        conn,
-        "r.state = 'pendingApproval'",
-        "t.remind_at",
-        now,
-        limit,
-    )
-    .await
+    let waiting = "r.state = 'pendingApproval'";
+    due(conn, waiting, "t.remind_at", now, limit).await
 }
 
 /// The current stage's approvers were reminded.
@@ -406,7 +400,8 @@ pub async fn mark_reminded(conn: &mut Conn, id: &RequestId) -> Result<()> {
 
 /// Requests (`r`) in `condition` whose time in `column` has come, oldest
 /// first: a job's next batch, rows another instance holds skipped. A column
-/// of `t` is a timer, which only requests waiting for approval have.
+/// of `t` is a timer, which only requests waiting for approval have. Only
+/// the request is locked: deciding one locks it, then removes its timers.
 async fn due(
     conn: &mut Conn,
     condition: &str,
@@ -414,7 +409,7 @@ async fn due(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    let lock = super::dialect(conn).skip_locked();
+    let lock = super::dialect(conn).skip_locked_of("r");
     let from = match column.starts_with("t.") {
         true => "request_timers t JOIN assignment_requests r ON r.id = t.request_id",
         false => "assignment_requests r",
@@ -436,7 +431,8 @@ pub async fn due_denials(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    due(conn, "r.state = 'pendingApproval'", "t.deny_at", now, limit).await
+    let waiting = "r.state = 'pendingApproval'";
+    due(conn, waiting, "t.deny_at", now, limit).await
 }
 
 /// Requests whose current stage is due to escalate and has not yet.
@@ -593,14 +589,8 @@ pub async fn due_scheduled(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    due(
-        conn,
-        "r.phase = 'open' AND r.state = 'scheduled'",
-        "r.schedule_start",
-        now,
-        limit,
-    )
-    .await
+    let scheduled = "r.phase = 'open' AND r.state = 'scheduled'";
+    due(conn, scheduled, "r.schedule_start", now, limit).await
 }
 
 /// Links the request to the assignment that delivered it.
@@ -1223,14 +1213,7 @@ pub async fn insert_request(
     }
     q.execute(&mut *conn).await?;
     if let (false, Some(deny_at)) = (pg, deny_at) {
-        set_deadlines(
-            conn,
-            &r.id,
-            start.remind_at,
-            start.escalate_at,
-            Some(deny_at),
-        )
-        .await?;
+        set_deadlines(conn, &r.id, start.remind_at, start.escalate_at, deny_at).await?;
     }
     match (approvers, together) {
         (Some((stage, users, escalation)), None) => {

@@ -217,7 +217,7 @@ async fn write_changes(
                 deny_at,
             } => {
                 let id = &request.id;
-                requests::set_deadlines(conn, id, remind_at, escalate_at, Some(deny_at)).await?
+                requests::set_deadlines(conn, id, remind_at, escalate_at, deny_at).await?
             }
             Change::Reminded => requests::mark_reminded(conn, &request.id).await?,
             Change::OutcomeReason(reason) => {
