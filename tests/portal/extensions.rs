@@ -34,7 +34,7 @@ impl Receiver {
         format!("{}/hooks/{}", self.base, self.name)
     }
     async fn configure(&self, conf: Value) {
-        let r = reqwest::Client::new()
+        let r = receiver_client()
             .put(format!("{}/config/{}", self.base, self.name))
             .json(&conf)
             .send()
@@ -43,13 +43,24 @@ impl Receiver {
         assert!(r.status().is_success());
     }
     async fn calls(&self) -> Vec<Value> {
-        reqwest::get(format!("{}/calls/{}", self.base, self.name))
+        receiver_client()
+            .get(format!("{}/calls/{}", self.base, self.name))
+            .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap()
     }
+}
+
+/// A client for the receiver whose calls end within 30 seconds, answered or
+/// not: a stuck call fails its test rather than holding up the run.
+fn receiver_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 /// A port nothing listens on.
@@ -743,47 +754,92 @@ both!(
     }
 );
 
-/// Serves the database in a process of its own, with its workers running.
-fn serve(database: &str) -> (std::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GATEHOUSE_BIND", format!("127.0.0.1:{port}"))
-        .env("GATEHOUSE_PUBLIC_URL", &base)
-        .env("GATEHOUSE_DATABASE_URL", database)
-        .env("GATEHOUSE_JOBS_INTERVAL_SECONDS", "1")
-        .current_dir(std::env::temp_dir())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    (child, base)
+/// A Gatehouse serving the database in a process of its own, with its
+/// workers running; killed when dropped, so a failing test leaves none behind.
+struct Served(std::process::Child);
+
+impl Served {
+    fn start(database: &str) -> Served {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("GATEHOUSE_BIND", format!("127.0.0.1:{port}"))
+            .env("GATEHOUSE_PUBLIC_URL", &base)
+            .env("GATEHOUSE_DATABASE_URL", database)
+            .env("GATEHOUSE_JOBS_INTERVAL_SECONDS", "1")
+            .current_dir(std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Served(child)
+    }
+
+    /// Killed at once, as by a crash (SIGKILL).
+    fn kill(mut self) {
+        self.end();
+    }
+
+    fn end(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
-/// How many calls are in each state, and how many are claimed now.
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// How many calls are in each state, and how many are claimed now. Bounded:
+/// a read that cannot finish fails the test rather than holding up the run.
 async fn calls_by_state(store: &gatehouse::store::Store) -> (i64, i64) {
-    let now = gatehouse::store::ts(chrono::Utc::now());
-    let mut c = store.read().await.unwrap();
-    let sent: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM custom_extension_callouts WHERE state = 'sent'")
-            .fetch_one(&mut *c)
-            .await
-            .unwrap();
-    let claimed: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM custom_extension_callouts WHERE state = 'queued' AND next_attempt_at > $1",
-    )
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await
-    .unwrap();
-    (sent, claimed)
+    let read = async {
+        let now = gatehouse::store::ts(chrono::Utc::now());
+        let mut c = store.read().await.unwrap();
+        let sent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM custom_extension_callouts WHERE state = 'sent'",
+        )
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        let claimed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM custom_extension_callouts WHERE state = 'queued' AND next_attempt_at > $1",
+        )
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        (sent, claimed)
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), read)
+        .await
+        .expect("reading the calls' states ends within 30 seconds")
+}
+
+/// Reads the calls' states until `done` holds of them, for up to `limit`;
+/// whether it came to hold.
+async fn wait_for_calls(
+    store: &gatehouse::store::Store,
+    limit: std::time::Duration,
+    done: impl Fn((i64, i64)) -> bool,
+) -> bool {
+    let until = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < until {
+        if done(calls_by_state(store).await) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
 }
 
 both!(
@@ -868,8 +924,11 @@ both!(
         .await;
         let eric = signed_in(&app, ERIC).await;
         request(&app, &eric, &package, &[]).await;
-        // The instance that queued the calls stops before sending them.
-        app.handle.stop(true).await;
+        // The instance that queued the calls stops before sending them (at
+        // once: it has nothing in flight).
+        tokio::time::timeout(std::time::Duration::from_secs(60), app.handle.stop(false))
+            .await
+            .expect("the in-process server stops within a minute");
         // Read with a pool of the test's own: the stopped server's workers
         // took their connections down with them.
         let store = gatehouse::store::Store::connect(&app.database)
@@ -878,34 +937,23 @@ both!(
         assert_eq!(calls_by_state(&store).await, (0, 0));
 
         // Started again, it takes the first call and is killed while sending it.
-        let (mut first, _) = serve(app.database.expose());
-        let mut claimed = false;
-        for _ in 0..200 {
-            if calls_by_state(&store).await.1 > 0 {
-                claimed = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        assert!(claimed, "the restarted instance took a call");
+        let first = Served::start(app.database.expose());
+        let minute = std::time::Duration::from_secs(60);
+        let claimed = wait_for_calls(&store, minute, |(_, claimed)| claimed > 0).await;
+        assert!(
+            claimed,
+            "the restarted instance took a call within a minute"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        first.kill().unwrap();
-        first.wait().unwrap();
+        first.kill();
         hook.configure(json!({"secret": secret})).await;
 
-        // Once more: every call is made, the interrupted one again.
-        let (mut second, _) = serve(app.database.expose());
-        let mut done = false;
-        for _ in 0..600 {
-            if calls_by_state(&store).await.0 == 2 {
-                done = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        second.kill().unwrap();
-        second.wait().unwrap();
-        assert!(done, "both calls made after the restart");
+        // Once more: every call is made, the interrupted one again once its
+        // claim runs out (twice the 5-second timeout and a little).
+        let second = Served::start(app.database.expose());
+        let done = wait_for_calls(&store, 2 * minute, |(sent, _)| sent == 2).await;
+        second.kill();
+        assert!(done, "both calls made within two minutes of the restart");
         let calls = hook.calls().await;
         assert!(calls.iter().all(|c| c["verified"] == json!(true)));
         let mut ids: Vec<String> = calls

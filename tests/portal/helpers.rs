@@ -25,14 +25,22 @@ macro_rules! both {
             use super::*;
             #[tokio::test]
             async fn sqlite() {
-                ($body)($crate::helpers::Backend::Sqlite).await
+                $crate::helpers::bounded(($body)($crate::helpers::Backend::Sqlite)).await
             }
             #[tokio::test]
             async fn postgres() {
-                ($body)($crate::helpers::Backend::Postgres).await
+                $crate::helpers::bounded(($body)($crate::helpers::Backend::Postgres)).await
             }
         }
     };
+}
+
+/// Runs a test for at most ten minutes (the longest takes about one): a test
+/// stuck on something that never answers fails, and the run goes on.
+pub async fn bounded<F: std::future::Future<Output = ()>>(test: F) {
+    tokio::time::timeout(std::time::Duration::from_secs(600), test)
+        .await
+        .expect("the test ends within ten minutes")
 }
 
 pub fn required_env(name: &str) -> String {
@@ -341,6 +349,9 @@ impl Browser {
                 // Shorter than the server's keep-alive (5 s): a connection
                 // the server is closing is never reused.
                 .pool_idle_timeout(std::time::Duration::from_secs(2))
+                // A page that never comes fails its test, rather than
+                // holding up the whole run until CI gives up on it.
+                .timeout(std::time::Duration::from_secs(120))
                 .build()
                 .unwrap(),
             cookies: Mutex::new(HashMap::new()),
