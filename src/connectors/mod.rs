@@ -14,6 +14,7 @@ pub mod webhook;
 use std::time::Duration;
 
 use crate::domain::connected_system::SystemSettings;
+use crate::domain::provisioning::Failure;
 use crate::domain::secret::Secret;
 
 /// How long one call to a target may take.
@@ -40,10 +41,18 @@ impl OpError {
     }
 }
 
-/// The wait before the next try of an operation or call that failed:
-/// 10 s, 20 s, 40 s ... at most an hour.
-pub fn backoff(attempts: i64) -> chrono::Duration {
-    chrono::Duration::seconds((10i64 << attempts.clamp(0, 9)).min(3600))
+/// What the domain's retry rule reads of a target's refusal.
+impl From<OpError> for Failure {
+    fn from(e: OpError) -> Failure {
+        match e {
+            OpError::Temporary(reason) => Failure::Passing { reason, wait: None },
+            OpError::Wait(reason, wait) => Failure::Passing {
+                reason,
+                wait: Some(wait),
+            },
+            OpError::Permanent(reason) => Failure::Lasting(reason),
+        }
+    }
 }
 
 /// How long a `Retry-After` value (RFC 9110 §10.2.3) asks to wait: seconds,

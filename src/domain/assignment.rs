@@ -22,6 +22,18 @@ named_values! {
     }
 }
 
+named_values! {
+    /// The groups of states a package's Assignments tab filters by.
+    pub enum AssignmentFilter {
+        Active = ("active", "Active"),
+        /// Ended at their end date.
+        Expired = ("expired", "Expired"),
+        /// Ended by someone or something before their end date.
+        Removed = ("removed", "Removed"),
+        Failed = ("failed", "Undelivered"),
+    }
+}
+
 impl AssignmentState {
     /// Grants access (`store::states::ACTIVE` is this list in SQL; a test
     /// there keeps the two alike).

@@ -13,10 +13,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::clock::Clock;
-use crate::connectors::{OpError, Person, Session, backoff};
+use crate::connectors::{OpError, Person, Session};
 use crate::domain::ids::UserId;
+use crate::domain::provisioning::{OpAction, Outcome};
 use crate::service::ServiceError;
-use crate::store::provisioning::{self, Operation, Outcome};
+use crate::store::provisioning::{self, Operation};
 use crate::store::{self, Store, connected_systems};
 
 /// Operations a batch claims.
@@ -29,12 +30,6 @@ const BATCH: i64 = 200;
 const LEASE_SECONDS: i64 = 120;
 /// The longest one operation may take (its target calls together).
 const OP_SECONDS: i64 = 45;
-/// How many times an addition is tried before a target that keeps failing
-/// for passing reasons (down, overloaded, asking to wait) fails it: with the
-/// backoff, about a day. The assignment then shows the failure, and
-/// reprocessing it tries again. A removal is tried until it works: access
-/// taken back must leave the target, and nothing else would try it again.
-const MAX_ATTEMPTS: i64 = 30;
 
 /// How often an idle worker looks for due operations. A change made on this
 /// instance wakes it at once (`Store::wake_workers`); one made on
@@ -173,28 +168,17 @@ async fn apply_all(
     Ok(results)
 }
 
+/// What becomes of `op`, which failed with `e` (the domain's rule), logged.
 fn failed(op: &Operation, e: OpError, now: DateTime<Utc>) -> Outcome {
-    match e {
-        OpError::Temporary(m) | OpError::Wait(m, _)
-            if op.action == "add" && op.attempts + 1 >= MAX_ATTEMPTS =>
-        {
-            tracing::warn!(operation = op.seq, error = %m, "provisioning gave up");
-            Outcome::Failed(format!("{m} (gave up after {MAX_ATTEMPTS} attempts)"))
+    let outcome = op.action.after_failure(op.attempts, e.into(), now);
+    match &outcome {
+        Outcome::Retry(m, at) => {
+            tracing::warn!(operation = op.seq, error = %m, retry_at = %at, "provisioning will retry")
         }
-        OpError::Temporary(m) => {
-            tracing::warn!(operation = op.seq, error = %m, "provisioning will retry");
-            Outcome::Retry(m, now + backoff(op.attempts))
-        }
-        OpError::Wait(m, d) => {
-            tracing::warn!(operation = op.seq, error = %m, wait = ?d, "provisioning asked to wait");
-            let asked = Duration::from_std(d).unwrap_or_else(|_| Duration::hours(1));
-            Outcome::Retry(m, now + asked.max(backoff(op.attempts)))
-        }
-        OpError::Permanent(m) => {
-            tracing::warn!(operation = op.seq, error = %m, "provisioning failed");
-            Outcome::Failed(m)
-        }
+        Outcome::Failed(m) => tracing::warn!(operation = op.seq, error = %m, "provisioning failed"),
+        Outcome::Done => {}
     }
+    outcome
 }
 
 /// Applies one operation; returns who the person is in the target when it
@@ -208,7 +192,7 @@ async fn apply(session: &mut Session, op: &Operation) -> Result<Option<(String, 
         guest: op.guest(),
     };
     let placeholder = op.placeholder.as_deref();
-    let add = op.action == "add";
+    let add = op.action == OpAction::Add;
     let (member, learned) = match &op.member {
         Some(m) => (m.clone(), None),
         None if op.email.is_empty() => {
@@ -280,71 +264,4 @@ async fn save(
     }
     tx.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
-
-    fn operation(attempts: i64) -> Operation {
-        Operation {
-            seq: 1,
-            link_id: ResourceLinkId::new(),
-            system_id: ConnectedSystemId::new(),
-            user_id: UserId::new(),
-            action: "add".into(),
-            email: "eric@example.test".into(),
-            display_name: "Eric".into(),
-            given_name: None,
-            surname: None,
-            attempts,
-            external_id: String::new(),
-            placeholder: None,
-            member: None,
-            user_type: None,
-        }
-    }
-
-    #[test]
-    fn passing_errors_retry_an_addition_for_a_day_and_a_removal_until_it_works() {
-        let now = Utc::now();
-        let down = || OpError::Temporary("connection refused".into());
-        let wait = || OpError::Wait("busy".into(), std::time::Duration::from_secs(60));
-        for e in [down(), wait()] {
-            let outcome = failed(&operation(MAX_ATTEMPTS - 2), e, now);
-            assert!(
-                matches!(outcome, Outcome::Retry(_, at) if at > now),
-                "{outcome:?}"
-            );
-        }
-        for e in [down(), wait()] {
-            let outcome = failed(&operation(MAX_ATTEMPTS - 1), e, now);
-            assert!(
-                matches!(&outcome, Outcome::Failed(m) if m.contains("gave up after 30 attempts")),
-                "{outcome:?}"
-            );
-        }
-        // A removal is tried until it works.
-        let removal = Operation {
-            action: "remove".into(),
-            ..operation(MAX_ATTEMPTS + 10)
-        };
-        let outcome = failed(&removal, down(), now);
-        assert!(matches!(outcome, Outcome::Retry(..)), "{outcome:?}");
-        let tried: i64 = (0..MAX_ATTEMPTS - 1)
-            .map(|n| backoff(n).num_seconds())
-            .sum();
-        assert!(
-            (20 * 3600..30 * 3600).contains(&tried),
-            "about a day: {tried} s"
-        );
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        assert_eq!(super::backoff(0).num_seconds(), 10);
-        assert_eq!(super::backoff(3).num_seconds(), 80);
-        assert_eq!(super::backoff(40).num_seconds(), 3600);
-    }
 }

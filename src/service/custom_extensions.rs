@@ -327,7 +327,7 @@ pub async fn finish(
             status,
         ),
         Err((status, why)) => (
-            Tried::Retry(why, now + crate::connectors::backoff(call.attempts)),
+            Tried::Retry(why, now + crate::domain::retry::backoff(call.attempts)),
             status,
         ),
     };

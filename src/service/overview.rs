@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{ServiceError, fetch, read};
+use crate::domain::request::RequestFilter;
 use crate::store::outbox::{self, MailRow};
 use crate::store::requests::{self, AnyRequestRow};
 use crate::store::{Page, PageAt, Store};
@@ -33,7 +34,7 @@ pub async fn overview(store: &Store, now: DateTime<Utc>) -> Result<Overview, Ser
 #[tracing::instrument(skip_all)]
 pub async fn requests(
     store: &Store,
-    state: Option<&str>,
+    state: Option<RequestFilter>,
     at: PageAt,
 ) -> Result<Page<AnyRequestRow>, ServiceError> {
     fetch(store, async |c| requests::all(c, state, at).await).await

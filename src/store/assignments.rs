@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Page, PageAt, Result, Rows, Statement, ts};
-use crate::domain::assignment::AssignmentState;
+use crate::domain::assignment::{AssignmentFilter, AssignmentState};
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
 use crate::domain::request::EndReason;
 
@@ -56,32 +56,31 @@ pub(crate) const SELECT: &str = "SELECT a.id, a.access_package_id, p.display_nam
      JOIN assignment_policies ap ON ap.id = a.policy_id JOIN users u ON u.id = a.target_id";
 
 /// The filter by state the Assignments tab offers.
-fn state_clause(state: Option<&str>) -> String {
-    if state == Some("removed") {
-        let reasons: Vec<String> = EndReason::REMOVALS
-            .iter()
-            .map(|r| format!("'{}'", r.as_str()))
-            .collect();
-        return format!(
-            " AND a.state = 'expired' AND a.end_reason IN ({})",
-            reasons.join(", ")
-        );
-    }
-    let clause = match state {
-        Some("active") => return format!(" AND a.state IN {ACTIVE}"),
-        Some("expired") => {
-            " AND a.state = 'expired' AND COALESCE(a.end_reason, 'expired') = 'expired'"
+fn state_clause(state: Option<AssignmentFilter>) -> String {
+    match state {
+        Some(AssignmentFilter::Active) => format!(" AND a.state IN {ACTIVE}"),
+        Some(AssignmentFilter::Expired) => {
+            " AND a.state = 'expired' AND COALESCE(a.end_reason, 'expired') = 'expired'".into()
         }
-        Some("failed") => " AND a.state = 'deliveryFailed'",
-        _ => "",
-    };
-    clause.to_string()
+        Some(AssignmentFilter::Removed) => {
+            let reasons: Vec<String> = EndReason::REMOVALS
+                .iter()
+                .map(|r| format!("'{}'", r.as_str()))
+                .collect();
+            format!(
+                " AND a.state = 'expired' AND a.end_reason IN ({})",
+                reasons.join(", ")
+            )
+        }
+        Some(AssignmentFilter::Failed) => " AND a.state = 'deliveryFailed'".into(),
+        None => String::new(),
+    }
 }
 
 pub async fn for_package(
     conn: &mut Conn,
     package: &AccessPackageId,
-    state: Option<&str>,
+    state: Option<AssignmentFilter>,
     at: PageAt,
 ) -> Result<Page<AssignmentRow>> {
     let filter = state_clause(state);
@@ -98,7 +97,7 @@ pub async fn for_package(
 pub async fn all_for_package(
     conn: &mut Conn,
     package: &AccessPackageId,
-    state: Option<&str>,
+    state: Option<AssignmentFilter>,
 ) -> Result<Vec<AssignmentRow>> {
     sqlx::query_as::<_, AssignmentRow>(&format!(
         "{SELECT} WHERE a.access_package_id = $1{} ORDER BY u.name_lower, a.created_at DESC, a.id",

@@ -16,6 +16,7 @@ use super::rows::{self, Val};
 use super::{Conn, Result, Rows, Statement, map_err, placeholders, ts};
 use crate::domain::ids::{AssignmentId, ConnectedSystemId, ResourceLinkId, UserId};
 use crate::domain::message::{Mail, Message};
+use crate::domain::provisioning::{OpAction, Outcome};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Operation {
@@ -26,7 +27,8 @@ pub struct Operation {
     pub system_id: ConnectedSystemId,
     #[sqlx(try_from = "String")]
     pub user_id: UserId,
-    pub action: String,
+    #[sqlx(try_from = "String")]
+    pub action: OpAction,
     pub email: String,
     pub display_name: String,
     pub given_name: Option<String>,
@@ -233,16 +235,6 @@ pub async fn queue_removals(
     )
     .await?;
     Ok(queued)
-}
-
-/// How an applied operation ended.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    Done,
-    /// Try again at the time given.
-    Retry(String, DateTime<Utc>),
-    /// Given up until someone reprocesses it.
-    Failed(String),
 }
 
 /// Records how an operation claimed until `lease` ended; nothing when the

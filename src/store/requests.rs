@@ -4,10 +4,14 @@ use chrono::{DateTime, Utc};
 
 use super::states::ACTIVE;
 use super::{Conn, PageAt, Result, Rows, Statement, StoreError, ts};
-use crate::domain::catalog::CatalogState;
 use crate::domain::connected_org::ConnectedOrgState;
-use crate::domain::ids::{AccessPackageId, UserId};
-use crate::domain::request::{Decider, RequestState};
+use crate::domain::ids::{
+    AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,
+};
+use crate::domain::policy::Policy;
+use crate::domain::request::{
+    Contact, Decider, Request, RequestFilter, RequestState, RequestType, Target as RequestTarget,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestRow {
@@ -103,7 +107,7 @@ impl Target<'_> {
     }
 }
 
-pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
+pub async fn get(conn: &mut Conn, id: &RequestId) -> Result<Option<RequestRow>> {
     sqlx::query_as::<_, RequestRow>(
         "SELECT id, request_type, state, access_package_id, policy_id, requestor_id, target_id, target_email, \
          target_display_name, connected_organization_id, justification, answers, attributes, current_stage, created_at, \
@@ -112,7 +116,7 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<RequestRow>> {
          (SELECT t.deny_at FROM request_timers t WHERE t.request_id = r.id) AS deny_at FROM assignment_requests r \
          WHERE id = $1",
     )
-    .bind(id)
+    .bind(id.as_str())
     .optional(conn)
     .await
 }
@@ -150,28 +154,6 @@ pub async fn open_request_exists(
     Ok(n > 0)
 }
 
-pub async fn add_stage_approvers(
-    conn: &mut Conn,
-    id: &str,
-    stage: i64,
-    users: &[String],
-    escalation: bool,
-) -> Result<()> {
-    for u in users {
-        sqlx::query(
-            "INSERT INTO request_stage_approvers (request_id, stage, user_id, is_escalation) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(stage)
-        .bind(u)
-        .bind(escalation)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
 /// The requests waiting for a decision of the user at their current stage.
 pub async fn awaiting_decision_of(conn: &mut Conn, user: &UserId) -> Result<Vec<String>> {
     sqlx::query_scalar(
@@ -187,25 +169,25 @@ pub async fn awaiting_decision_of(conn: &mut Conn, user: &UserId) -> Result<Vec<
 /// Takes the user off the approvers of a request's stage.
 pub async fn remove_stage_approver(
     conn: &mut Conn,
-    id: &str,
+    id: &RequestId,
     stage: i64,
     user: &UserId,
 ) -> Result<()> {
     sqlx::query(
         "DELETE FROM request_stage_approvers WHERE request_id = $1 AND stage = $2 AND user_id = $3",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(stage)
     .bind(user.as_str())
     .exec(conn)
     .await
 }
 
-pub async fn stage_approvers(conn: &mut Conn, id: &str, stage: i64) -> Result<Vec<String>> {
+pub async fn stage_approvers(conn: &mut Conn, id: &RequestId, stage: i64) -> Result<Vec<String>> {
     sqlx::query_scalar::<_, String>(
         "SELECT user_id FROM request_stage_approvers WHERE request_id = $1 AND stage = $2 ORDER BY user_id",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(stage)
     .all(conn)
     .await
@@ -272,14 +254,14 @@ impl DecisionRow {
     }
 }
 
-pub async fn decisions(conn: &mut Conn, id: &str) -> Result<Vec<DecisionRow>> {
+pub async fn decisions(conn: &mut Conn, id: &RequestId) -> Result<Vec<DecisionRow>> {
     sqlx::query_as::<_, DecisionRow>(
         "SELECT d.stage, d.review_result, COALESCE(d.reviewed_by, '') AS reviewed_by, \
          e.display_name AS extension_name, d.justification, d.reviewed_at FROM request_decisions d \
          LEFT JOIN custom_extensions e ON e.id = d.reviewed_by_extension \
          WHERE d.request_id = $1 ORDER BY d.stage",
     )
-    .bind(id)
+    .bind(id.as_str())
     .all(conn)
     .await
 }
@@ -345,15 +327,6 @@ pub async fn set_outcome_reason(conn: &mut Conn, id: &RequestId, reason: &str) -
     sqlx::query("UPDATE assignment_requests SET outcome_reason = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(reason)
-        .exec(conn)
-        .await
-}
-
-/// The directory user a request from someone not yet in it was delivered to.
-pub async fn set_target(conn: &mut Conn, id: &str, user: &UserId) -> Result<()> {
-    sqlx::query("UPDATE assignment_requests SET target_id = $2 WHERE id = $1")
-        .bind(id)
-        .bind(user.as_str())
         .exec(conn)
         .await
 }
@@ -483,22 +456,22 @@ impl AdminRequestRow {
 }
 
 /// The filter by state the Requests tab offers.
-fn request_state_clause(state: Option<&str>) -> &'static str {
+fn request_state_clause(state: Option<RequestFilter>) -> &'static str {
     match state {
-        Some("open") => " AND r.phase = 'open'",
-        Some("delivered") => " AND r.state IN ('delivered', 'partiallyDelivered')",
-        Some("failed") => " AND r.phase = 'failed'",
-        Some("denied") => " AND r.state = 'denied'",
-        Some("canceled") => " AND r.state = 'canceled'",
-        Some("expired") => " AND r.state = 'expired'",
-        _ => "",
+        Some(RequestFilter::Open) => " AND r.phase = 'open'",
+        Some(RequestFilter::Delivered) => " AND r.state IN ('delivered', 'partiallyDelivered')",
+        Some(RequestFilter::Failed) => " AND r.phase = 'failed'",
+        Some(RequestFilter::Denied) => " AND r.state = 'denied'",
+        Some(RequestFilter::Canceled) => " AND r.state = 'canceled'",
+        Some(RequestFilter::Expired) => " AND r.state = 'expired'",
+        None => "",
     }
 }
 
 pub async fn for_package(
     conn: &mut Conn,
     package: &AccessPackageId,
-    state: Option<&str>,
+    state: Option<RequestFilter>,
     at: PageAt,
 ) -> Result<super::Page<AdminRequestRow>> {
     let filter = request_state_clause(state);
@@ -516,12 +489,15 @@ pub async fn for_package(
 }
 
 /// Each stage's approvers of a request: (stage, name, email, escalation).
-pub async fn approvers_of(conn: &mut Conn, id: &str) -> Result<Vec<(i64, String, String, bool)>> {
+pub async fn approvers_of(
+    conn: &mut Conn,
+    id: &RequestId,
+) -> Result<Vec<(i64, String, String, bool)>> {
     let rows = sqlx::query_as::<_, (i64, String, String, super::Flag)>(
         "SELECT a.stage, u.display_name, u.email, a.is_escalation FROM request_stage_approvers a \
          JOIN users u ON u.id = a.user_id WHERE a.request_id = $1 ORDER BY a.stage, a.is_escalation, u.name_lower",
     )
-    .bind(id)
+    .bind(id.as_str())
     .fetch_all(conn)
     .await?;
     Ok(rows
@@ -531,13 +507,17 @@ pub async fn approvers_of(conn: &mut Conn, id: &str) -> Result<Vec<(i64, String,
 }
 
 /// The newest request that delivered an assignment (its answers prefill an extension).
-pub async fn delivering_request(conn: &mut Conn, assignment: &str) -> Result<Option<String>> {
-    sqlx::query_scalar::<_, String>(
+pub async fn delivering_request(
+    conn: &mut Conn,
+    assignment: &AssignmentId,
+) -> Result<Option<RequestId>> {
+    let id = sqlx::query_scalar::<_, String>(
         "SELECT id FROM assignment_requests WHERE assignment_id = $1 ORDER BY created_at DESC LIMIT 1",
     )
-    .bind(assignment)
+    .bind(assignment.as_str())
     .optional(conn)
-    .await
+    .await?;
+    Ok(id.map(RequestId::from))
 }
 
 /// A scheduled request whose delivery could not be made: an administrator
@@ -591,15 +571,6 @@ pub async fn due_scheduled(
 ) -> Result<Vec<RequestId>> {
     let scheduled = "r.phase = 'open' AND r.state = 'scheduled'";
     due(conn, scheduled, "r.schedule_start", now, limit).await
-}
-
-/// Links the request to the assignment that delivered it.
-pub async fn set_assignment(conn: &mut Conn, id: &str, assignment: &str) -> Result<()> {
-    sqlx::query("UPDATE assignment_requests SET assignment_id = $2 WHERE id = $1")
-        .bind(id)
-        .bind(assignment)
-        .exec(conn)
-        .await
 }
 
 pub async fn insert_assignment(
@@ -683,49 +654,6 @@ fn attach_resources(rows: &mut [CandidateRow], names: Vec<(String, String)>) {
     for r in rows.iter_mut() {
         r.resources = by_package.remove(&r.id).unwrap_or_default();
     }
-}
-
-/// One package by id, hidden or not, if its catalog exists.
-pub async fn candidate(conn: &mut Conn, id: &str) -> Result<Option<(CandidateRow, bool)>> {
-    let row = sqlx::query_as::<_, (String, String, Option<String>, super::Flag, String)>(
-        "SELECT p.id, p.display_name, p.description, c.is_externally_visible, c.state FROM access_packages p \
-         JOIN catalogs c ON c.id = p.catalog_id WHERE p.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((id, display_name, description, external, state)) = row else {
-        return Ok(None);
-    };
-    let mut rows = vec![CandidateRow {
-        id,
-        display_name,
-        description,
-        catalog_external: external.0,
-        resources: vec![],
-    }];
-    fill_resources(conn, &mut rows).await?;
-    Ok(rows
-        .pop()
-        .map(|r| (r, state == CatalogState::Published.as_str())))
-}
-
-async fn fill_resources(conn: &mut Conn, rows: &mut [CandidateRow]) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let placeholders: Vec<String> = (1..=rows.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "{RESOURCE_NAMES} WHERE s.access_package_id IN ({}) ORDER BY 1, 2",
-        placeholders.join(", ")
-    );
-    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-    for r in rows.iter() {
-        q = q.bind(r.id.clone());
-    }
-    let names = q.fetch_all(conn).await?;
-    attach_resources(rows, names);
-    Ok(())
 }
 
 /// Packages the user holds now.
@@ -833,11 +761,11 @@ pub struct DecidedRow {
 }
 
 /// Whether the user was made an approver of any stage of the request.
-pub async fn is_any_stage_approver(conn: &mut Conn, id: &str, user: &UserId) -> Result<bool> {
+pub async fn is_any_stage_approver(conn: &mut Conn, id: &RequestId, user: &UserId) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM request_stage_approvers WHERE request_id = $1 AND user_id = $2",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(user.as_str())
     .fetch_one(conn)
     .await?;
@@ -960,10 +888,6 @@ pub async fn person_facts(conn: &mut Conn, who: &PersonKey<'_>, home: bool) -> R
 }
 
 // ---- the request as the domain knows it ----
-
-use crate::domain::ids::{AssignmentId, ConnectedOrgId, PolicyId, RequestId};
-use crate::domain::policy::Policy;
-use crate::domain::request::{Contact, Request, RequestType, Target as RequestTarget};
 
 /// A request read back for one of its operations, with what they need.
 pub struct Loaded {
@@ -1389,7 +1313,7 @@ pub struct AnyRequestRow {
 /// states as the Requests tab filters them.
 pub async fn all(
     conn: &mut Conn,
-    state: Option<&str>,
+    state: Option<RequestFilter>,
     at: PageAt,
 ) -> Result<super::Page<AnyRequestRow>> {
     let filter = request_state_clause(state);

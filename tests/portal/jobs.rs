@@ -5,7 +5,7 @@
 use chrono::Duration;
 use gatehouse::clock::Clock;
 use gatehouse::domain::audit::Actor;
-use gatehouse::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
+use gatehouse::domain::ids::{AccessPackageId, AssignmentId, PolicyId, RequestId, UserId};
 use gatehouse::domain::message::Message;
 use gatehouse::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Expiration, Policy,
@@ -63,7 +63,7 @@ async fn queued(app: &TestApp, kind: &str, to: &str) -> Message {
 
 async fn request_state(app: &TestApp, id: &str) -> String {
     let mut c = app.store.read().await.unwrap();
-    gatehouse::store::requests::get(&mut c, id)
+    gatehouse::store::requests::get(&mut c, &RequestId::from(id.to_string()))
         .await
         .unwrap()
         .unwrap()

@@ -443,7 +443,8 @@ both!(
 both!(
     an_operation_another_instance_claimed_waits_for_its_claim,
     |backend| async move {
-        use gatehouse::store::provisioning::{self as ops, Outcome};
+        use gatehouse::domain::provisioning::Outcome;
+        use gatehouse::store::provisioning as ops;
         let (app, admin, clock) = demo(backend).await;
         let (ou, group_dn, _) = eric_assigned_through_ldap(&app, &admin).await;
 

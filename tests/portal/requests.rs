@@ -85,7 +85,7 @@ both!(requests_are_submitted_and_decided, |backend| async move {
     .unwrap();
     assert_eq!(r.state, RequestState::PendingApproval);
     let mut c = app.store.read().await.unwrap();
-    let approvers = gatehouse::store::requests::stage_approvers(&mut c, r.id.as_str(), 1)
+    let approvers = gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
         .await
         .unwrap();
     assert_eq!(
@@ -142,11 +142,11 @@ both!(requests_are_submitted_and_decided, |backend| async move {
     let loser = if a.is_ok() { b } else { a };
     assert!(refused(loser).contains("already"));
     let mut c = app.store.read().await.unwrap();
-    let decisions = gatehouse::store::requests::decisions(&mut c, r.id.as_str())
+    let decisions = gatehouse::store::requests::decisions(&mut c, &r.id)
         .await
         .unwrap();
     assert_eq!(decisions.len(), 1);
-    let row = gatehouse::store::requests::get(&mut c, r.id.as_str())
+    let row = gatehouse::store::requests::get(&mut c, &r.id)
         .await
         .unwrap()
         .unwrap();
@@ -416,7 +416,7 @@ both!(
         .unwrap();
         let mut c = app.store.read().await.unwrap();
         assert_eq!(
-            gatehouse::store::requests::stage_approvers(&mut c, r.id.as_str(), 1)
+            gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
                 .await
                 .unwrap(),
             vec![maria.id.to_string()]
@@ -456,7 +456,7 @@ both!(
         .unwrap();
         let mut c = app.store.read().await.unwrap();
         assert_eq!(
-            gatehouse::store::requests::stage_approvers(&mut c, r.id.as_str(), 1)
+            gatehouse::store::requests::stage_approvers(&mut c, &r.id, 1)
                 .await
                 .unwrap(),
             vec![ada.id.to_string()]

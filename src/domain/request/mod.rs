@@ -24,5 +24,5 @@ pub use period::{
     EXTENSION_WINDOW_DAYS, MAX_PERIOD_YEARS, Period, PeriodInput, check_period, extended_end,
     extension_refusal, local_to_utc, moment_in,
 };
-pub use state::{Event, RequestState, transition};
+pub use state::{Event, RequestFilter, RequestState, transition};
 pub use submission::{DirectAssignment, Extension, Submission, attribute_field, attribute_values};

@@ -107,6 +107,21 @@ impl RequestState {
 
 stored_by_name!(RequestState);
 
+named_values! {
+    /// The groups of states the console's request lists filter by.
+    pub enum RequestFilter {
+        /// `RequestState::is_open`.
+        Open = ("open", "Open"),
+        /// Delivered, or partially.
+        Delivered = ("delivered", "Delivered"),
+        /// Undelivered, or partially.
+        Failed = ("failed", "Failed or partial"),
+        Denied = ("denied", "Denied"),
+        Canceled = ("canceled", "Canceled"),
+        Expired = ("expired", "Expired"),
+    }
+}
+
 /// What can happen to a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {

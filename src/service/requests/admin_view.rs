@@ -3,10 +3,11 @@
 
 use super::availability::labelled_attributes;
 
+use crate::domain::assignment::AssignmentFilter;
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::{AccessPackageId, RequestId, UserId};
 use crate::domain::policy::Policy;
-use crate::domain::request::{Answer, Request};
+use crate::domain::request::{Answer, Request, RequestFilter};
 use crate::domain::user::User;
 use crate::service::{ServiceError, found, read};
 use crate::store::assignments::{self, AssignmentRow};
@@ -32,7 +33,7 @@ async fn with_package<T>(
 pub async fn requests_of(
     store: &Store,
     package: &AccessPackageId,
-    filter: Option<&str>,
+    filter: Option<RequestFilter>,
     at: PageAt,
 ) -> Result<(PackageRow, Page<AdminRequestRow>), ServiceError> {
     let list = async |c: &mut Conn| requests::for_package(c, package, filter, at).await;
@@ -44,7 +45,7 @@ pub async fn requests_of(
 pub async fn assignments_of(
     store: &Store,
     package: &AccessPackageId,
-    filter: Option<&str>,
+    filter: Option<AssignmentFilter>,
     at: PageAt,
 ) -> Result<(PackageRow, Page<AssignmentRow>), ServiceError> {
     let list = async |c: &mut Conn| assignments::for_package(c, package, filter, at).await;
@@ -56,7 +57,7 @@ pub async fn assignments_of(
 pub async fn all_assignments_of(
     store: &Store,
     package: &AccessPackageId,
-    filter: Option<&str>,
+    filter: Option<AssignmentFilter>,
 ) -> Result<(PackageRow, Vec<AssignmentRow>), ServiceError> {
     let all = async |c: &mut Conn| assignments::all_for_package(c, package, filter).await;
     with_package(store, package, all).await
@@ -93,7 +94,7 @@ pub async fn request_details(
     read(store, async |c| {
         let p = found(packages::get(c, package).await?)?;
         let row = found(
-            requests::get(c, id.as_str())
+            requests::get(c, id)
                 .await?
                 .filter(|r| r.access_package_id == *package),
         )?;
@@ -110,7 +111,7 @@ pub async fn request_details(
                 .next(),
             None => None,
         };
-        let decisions = requests::decisions(c, id.as_str()).await?;
+        let decisions = requests::decisions(c, id).await?;
         let mut who: Vec<String> = decisions.iter().map(|d| d.reviewed_by.clone()).collect();
         who.extend(row.requestor_id.clone());
         let names = users::names_of(c, &who).await?;
@@ -132,7 +133,7 @@ pub async fn request_details(
                     (d, n)
                 })
                 .collect(),
-            approvers: requests::approvers_of(c, id.as_str()).await?,
+            approvers: requests::approvers_of(c, id).await?,
             calls: crate::store::custom_extensions::of_request(c, id.as_str()).await?,
             organization,
             answers: request.answers.clone(),

@@ -65,7 +65,7 @@ pub async fn earlier_answers(
     conn: &mut Conn,
     assignment: &AssignmentId,
 ) -> Result<Vec<Answer>, ServiceError> {
-    let Some(id) = requests::delivering_request(conn, assignment.as_str()).await? else {
+    let Some(id) = requests::delivering_request(conn, assignment).await? else {
         return Ok(vec![]);
     };
     let Some(row) = requests::get(conn, &id).await? else {

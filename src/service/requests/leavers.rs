@@ -102,7 +102,7 @@ pub async fn hand_over_approvals(
         };
         let ctx = save::load(store, tx, &id).await?;
         let stage_no = i64::from(ctx.request.stage);
-        store::requests::remove_stage_approver(tx, id.as_str(), stage_no, user).await?;
+        store::requests::remove_stage_approver(tx, &id, stage_no, user).await?;
         // The stage's active approvers, the blocked one no longer among them.
         if ctx.loaded.approvers.iter().any(|a| a.id != *user) {
             handed_over += 1;

@@ -63,8 +63,8 @@ pub async fn revoke(
         display_name: approver.display_name.clone(),
     };
     write(store, &actor, now, async |tx| {
-        let row = found(requests::get(tx, id.as_str()).await?)?;
-        let approved = approved_by(&requests::decisions(tx, id.as_str()).await?);
+        let row = found(requests::get(tx, id).await?)?;
+        let approved = approved_by(&requests::decisions(tx, id).await?);
         let request = row.decode()?;
         // Held like every change to what the person holds, so that a
         // delivery at the same moment never loses a role this takes back.

@@ -6,6 +6,7 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::request::RequestFilter;
 use crate::routes;
 use crate::service::overview;
 use crate::store::Page;
@@ -78,7 +79,7 @@ pub struct RequestsQuery {
 #[template(path = "admin/requests.html")]
 struct Requests {
     layout: Layout,
-    filters: &'static [(&'static str, &'static str)],
+    filters: super::Filters,
     filter: String,
     list: Page<AnyRequestRow>,
     prev: String,
@@ -87,12 +88,12 @@ struct Requests {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn requests(cx: Console, q: web::Query<RequestsQuery>) -> Reply {
-    let filter = (!q.state.is_empty()).then_some(q.state.as_str());
+    let filter = RequestFilter::parse(&q.state);
     let list = overview::requests(cx.store(), filter, page_at(q.page, 50)).await?;
     let state_q: String = url::form_urlencoded::byte_serialize(q.state.as_bytes()).collect();
     render(&Requests {
         layout: cx.layout("Requests"),
-        filters: super::REQUEST_FILTERS,
+        filters: super::request_filters(),
         prev: format!("?state={state_q}&page={}", list.page - 1),
         next: format!("?state={state_q}&page={}", list.page + 1),
         filter: q.state.clone(),

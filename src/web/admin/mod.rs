@@ -29,6 +29,7 @@ pub mod users;
 use actix_web::web;
 use serde::Deserialize;
 
+use crate::domain::request::RequestFilter;
 use crate::routes;
 use crate::web::routing::Router;
 
@@ -69,15 +70,26 @@ pub const PER_PAGE: i64 = 25;
 
 /// How requests can be filtered, on Operations › Requests and on a package's
 /// Requests tab: (value, label).
-pub const REQUEST_FILTERS: &[(&str, &str)] = &[
-    ("", "All"),
-    ("open", "Open"),
-    ("delivered", "Delivered"),
-    ("failed", "Failed or partial"),
-    ("denied", "Denied"),
-    ("canceled", "Canceled"),
-    ("expired", "Expired"),
-];
+pub fn request_filters() -> Filters {
+    filters(
+        &RequestFilter::ALL,
+        RequestFilter::as_str,
+        RequestFilter::label,
+    )
+}
+
+/// A list's filters as (value, label), "All" (no filter) first.
+pub type Filters = Vec<(&'static str, &'static str)>;
+
+/// `Filters` of an enum's values.
+pub fn filters<T: Copy>(
+    all: &[T],
+    value: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Filters {
+    let each = all.iter().map(|v| (value(*v), label(*v)));
+    std::iter::once(("", "All")).chain(each).collect()
+}
 
 /// The query string for another page of the same search.
 pub fn page_link(base: &str, q: &str, page: i64) -> String {

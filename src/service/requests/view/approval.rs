@@ -59,8 +59,8 @@ pub async fn approval(
     tz: chrono_tz::Tz,
 ) -> Result<ApprovalView, ServiceError> {
     read(store, async |c| {
-        let row = found(requests::get(c, id.as_str()).await?)?;
-        if !is_admin && !requests::is_any_stage_approver(c, id.as_str(), viewer).await? {
+        let row = found(requests::get(c, id).await?)?;
+        if !is_admin && !requests::is_any_stage_approver(c, id, viewer).await? {
             return Err(ServiceError::NotFound);
         }
         let request = row.decode()?;
@@ -73,12 +73,12 @@ pub async fn approval(
             Some(p) => Some(row.held_to(p)?),
             None => None,
         };
-        let current: Vec<UserId> = requests::stage_approvers(c, id.as_str(), row.current_stage)
+        let current: Vec<UserId> = requests::stage_approvers(c, id, row.current_stage)
             .await?
             .into_iter()
             .map(UserId::from_stored)
             .collect();
-        let decisions = requests::decisions(c, id.as_str()).await?;
+        let decisions = requests::decisions(c, id).await?;
         let mut who: Vec<String> = decisions.iter().map(|d| d.reviewed_by.clone()).collect();
         who.extend(request.asked_by_manager().map(|m| m.to_string()));
         let names = users::names_of(c, &who).await?;

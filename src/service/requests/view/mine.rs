@@ -73,7 +73,7 @@ pub async fn my_request(
     id: &RequestId,
 ) -> Result<MyRequest, ServiceError> {
     read(store, async |c| {
-        let row = found(requests::get(c, id.as_str()).await?)?;
+        let row = found(requests::get(c, id).await?)?;
         let request = row.decode()?;
         let own = match who {
             Person::User(u) => request.is_theirs(&u.id),
@@ -99,7 +99,7 @@ pub async fn my_request(
         if request.state == crate::domain::request::RequestState::PendingApproval
             && shows_approvers(c, &row).await?
         {
-            let ids = requests::stage_approvers(c, id.as_str(), row.current_stage).await?;
+            let ids = requests::stage_approvers(c, id, row.current_stage).await?;
             let names = users::names_of(c, &ids).await?;
             approvers = ids
                 .into_iter()
@@ -115,7 +115,7 @@ pub async fn my_request(
             asked_by,
             approvers,
             waiting_for,
-            decisions: requests::decisions(c, id.as_str()).await?,
+            decisions: requests::decisions(c, id).await?,
             package_name,
             request,
             row,

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::{Item, ListTab, Tab, TabQuery, parse_id};
+use crate::domain::assignment::AssignmentFilter;
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId};
 use crate::domain::policy::{Expiration, Policy, QuestionKind};
@@ -22,6 +23,7 @@ use crate::store::packages::PackageRow;
 use crate::web::Reply;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
+use crate::web::admin::{self, Filters};
 use crate::web::extract::console_access::{Assign, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -38,22 +40,27 @@ const BACK: routes::Route = routes::ADMIN_PACKAGE_ASSIGNMENTS;
 const PER_PAGE: i64 = 50;
 
 /// The filters the tab offers: (value, label).
-const FILTERS: &[(&str, &str)] = &[
-    ("", "All"),
-    ("active", "Active"),
-    ("expired", "Expired"),
-    ("removed", "Removed"),
-    ("failed", "Undelivered"),
-];
+fn filters() -> Filters {
+    admin::filters(
+        &AssignmentFilter::ALL,
+        AssignmentFilter::as_str,
+        AssignmentFilter::label,
+    )
+}
 
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &TabQuery) -> Reply {
-    let (package, list) =
-        admin_view::assignments_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
+    let (package, list) = admin_view::assignments_of(
+        cx.store(),
+        id,
+        q.filter(AssignmentFilter::parse),
+        q.page(PER_PAGE),
+    )
+    .await?;
     render(&ListTab::Assignments {
         layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Assignments,
-        rows: q.filtered(FILTERS, list),
+        rows: q.filtered(filters(), list),
     })
 }
 
@@ -64,7 +71,8 @@ pub(super) async fn export_csv(
     q: web::Query<TabQuery>,
 ) -> Reply {
     let id = parse_id(&path)?;
-    let (package, rows) = admin_view::all_assignments_of(cx.store(), &id, q.filter()).await?;
+    let (package, rows) =
+        admin_view::all_assignments_of(cx.store(), &id, q.filter(AssignmentFilter::parse)).await?;
     let rows = rows.iter().map(|a| {
         vec![
             a.target_name.as_str(),

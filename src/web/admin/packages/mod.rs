@@ -40,6 +40,7 @@ use crate::store::packages::{PackageListRow, PackageRow};
 use crate::store::requests::AdminRequestRow;
 use crate::store::{Page, PageAt, Store};
 use crate::web::Reply;
+use crate::web::admin::Filters;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
@@ -136,8 +137,10 @@ impl TabQuery {
         format!("?state={state}&page={page}")
     }
 
-    fn filter(&self) -> Option<&str> {
-        (!self.state.is_empty()).then_some(self.state.as_str())
+    /// The filter the query names, parsed by `parse`; none (all rows) for
+    /// one it does not name.
+    fn filter<T>(&self, parse: fn(&str) -> Option<T>) -> Option<T> {
+        parse(&self.state)
     }
 
     /// Which page of the list this query asks for, `size` to a page.
@@ -146,11 +149,7 @@ impl TabQuery {
     }
 
     /// A page of a tab's list as the query filtered it.
-    fn filtered<T>(
-        &self,
-        filters: &'static [(&'static str, &'static str)],
-        list: Page<T>,
-    ) -> Filtered<T> {
+    fn filtered<T>(&self, filters: Filters, list: Page<T>) -> Filtered<T> {
         Filtered {
             filters,
             filter: self.state.clone(),
@@ -164,7 +163,7 @@ impl TabQuery {
 /// One page of a tab's list filtered by state, with the filters it offers
 /// as (value, label) and links to the pages either side.
 pub struct Filtered<T> {
-    pub filters: &'static [(&'static str, &'static str)],
+    pub filters: Filters,
     pub filter: String,
     pub list: Page<T>,
     pub prev: String,

@@ -7,6 +7,7 @@ use askama::Template;
 use super::{Item, ListTab, Tab, TabQuery};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, RequestId};
+use crate::domain::request::RequestFilter;
 use crate::domain::request::{Answer, Event, transition};
 use crate::routes;
 use crate::service::requests::{self as svc, admin_view};
@@ -14,8 +15,8 @@ use crate::store::custom_extensions::CalloutView;
 use crate::store::packages::PackageRow;
 use crate::store::requests::{DecisionRow, RequestRow};
 use crate::web::Reply;
-use crate::web::admin::REQUEST_FILTERS;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
+use crate::web::admin::request_filters;
 use crate::web::extract::console_access::{Assign, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -30,13 +31,18 @@ const PAGE: routes::Route = routes::ADMIN_PACKAGE_REQUEST;
 const PER_PAGE: i64 = 50;
 
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &TabQuery) -> Reply {
-    let (package, list) =
-        admin_view::requests_of(cx.store(), id, q.filter(), q.page(PER_PAGE)).await?;
+    let (package, list) = admin_view::requests_of(
+        cx.store(),
+        id,
+        q.filter(RequestFilter::parse),
+        q.page(PER_PAGE),
+    )
+    .await?;
     render(&ListTab::Requests {
         layout: cx.layout(package.display_name.clone()),
         package,
         tab: Tab::Requests,
-        rows: q.filtered(REQUEST_FILTERS, list),
+        rows: q.filtered(request_filters(), list),
     })
 }
 
