@@ -273,6 +273,30 @@ impl Session {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_refusal_is_a_passing_or_lasting_failure() {
+        use super::{Failure, OpError};
+        let wait = std::time::Duration::from_secs(60);
+        assert_eq!(
+            Failure::from(OpError::Wait("busy".into(), wait)),
+            Failure::Passing {
+                reason: "busy".into(),
+                wait: Some(wait)
+            }
+        );
+        assert_eq!(
+            Failure::from(OpError::Temporary("down".into())),
+            Failure::Passing {
+                reason: "down".into(),
+                wait: None
+            }
+        );
+        assert_eq!(
+            Failure::from(OpError::Permanent("no such group".into())),
+            Failure::Lasting("no such group".into())
+        );
+    }
+
+    #[test]
     fn retry_after_in_seconds_or_as_a_date() {
         use super::retry_after;
         let now = "2026-12-01T10:00:00Z".parse().unwrap();

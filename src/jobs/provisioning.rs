@@ -170,12 +170,21 @@ async fn apply_all(
 
 /// What becomes of `op`, which failed with `e` (the domain's rule), logged.
 fn failed(op: &Operation, e: OpError, now: DateTime<Utc>) -> Outcome {
+    let asked = match &e {
+        OpError::Wait(_, d) => Some(*d),
+        _ => None,
+    };
+    let passing = !matches!(e, OpError::Permanent(_));
     let outcome = op.action.after_failure(op.attempts, e.into(), now);
     match &outcome {
         Outcome::Retry(m, at) => {
-            tracing::warn!(operation = op.seq, error = %m, retry_at = %at, "provisioning will retry")
+            tracing::warn!(operation = op.seq, error = %m, wait = ?asked, retry_at = %at, "provisioning will retry")
+        }
+        Outcome::Failed(m) if passing => {
+            tracing::warn!(operation = op.seq, error = %m, "provisioning gave up")
         }
         Outcome::Failed(m) => tracing::warn!(operation = op.seq, error = %m, "provisioning failed"),
+        // A failure never ends as done.
         Outcome::Done => {}
     }
     outcome

@@ -63,7 +63,7 @@ async fn queued(app: &TestApp, kind: &str, to: &str) -> Message {
 
 async fn request_state(app: &TestApp, id: &str) -> String {
     let mut c = app.store.read().await.unwrap();
-    gatehouse::store::requests::get(&mut c, &RequestId::from(id.to_string()))
+    gatehouse::store::requests::get(&mut c, &RequestId::parse(id).unwrap())
         .await
         .unwrap()
         .unwrap()

@@ -78,10 +78,10 @@ pub fn request_filters() -> Filters {
     )
 }
 
-/// A list's filters as (value, label), "All" (no filter) first.
+/// A list's filters as (value, label).
 pub type Filters = Vec<(&'static str, &'static str)>;
 
-/// `Filters` of an enum's values.
+/// `Filters` of an enum's values, "All" (no filter) first.
 pub fn filters<T: Copy>(
     all: &[T],
     value: fn(T) -> &'static str,
