@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod packages;
 pub mod policies;
 pub mod provisioning;
+pub mod request_timers;
 pub mod requests;
 pub mod reviews;
 pub mod rows;

@@ -331,28 +331,6 @@ pub async fn set_outcome_reason(conn: &mut Conn, id: &RequestId, reason: &str) -
         .await
 }
 
-/// When the current stage's approvers are reminded, when it escalates and
-/// when it is denied for want of a decision.
-pub async fn set_deadlines(
-    conn: &mut Conn,
-    id: &RequestId,
-    remind_at: Option<DateTime<Utc>>,
-    escalate_at: Option<DateTime<Utc>>,
-    deny_at: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO request_timers (request_id, remind_at, escalate_at, deny_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (request_id) DO UPDATE SET remind_at = excluded.remind_at, \
-         escalate_at = excluded.escalate_at, deny_at = excluded.deny_at",
-    )
-    .bind(id.as_str())
-    .bind(remind_at.map(ts))
-    .bind(escalate_at.map(ts))
-    .bind(ts(deny_at))
-    .exec(conn)
-    .await
-}
-
 /// Requests whose current stage's approvers are due a reminder.
 pub async fn due_approval_reminders(
     conn: &mut Conn,
@@ -361,14 +339,6 @@ pub async fn due_approval_reminders(
 ) -> Result<Vec<RequestId>> {
     let waiting = "r.state = 'pendingApproval'";
     due(conn, waiting, "t.remind_at", now, limit).await
-}
-
-/// The current stage's approvers were reminded.
-pub async fn mark_reminded(conn: &mut Conn, id: &RequestId) -> Result<()> {
-    sqlx::query("UPDATE request_timers SET remind_at = NULL WHERE request_id = $1")
-        .bind(id.as_str())
-        .exec(conn)
-        .await
 }
 
 /// Requests (`r`) in `condition` whose time in `column` has come, oldest
@@ -1058,11 +1028,7 @@ pub async fn insert_request(
         }
         _ => (None, None),
     };
-    let done = !r.state.is_open()
-        && !matches!(
-            r.state,
-            RequestState::PartiallyDelivered | RequestState::DeliveryFailed
-        );
+    let done = r.state.is_completed();
     let answers = super::to_json("answers", &r.answers)?;
     let attributes = super::to_json("attributes", &r.attributes)?;
     let insert = "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, \
@@ -1079,8 +1045,7 @@ pub async fn insert_request(
     let together = approvers.filter(|(_, users, _)| !users.is_empty() && users.len() <= 500 && pg);
     // The timers' and approvers' rows name the request the same statement
     // writes.
-    let timers = "INSERT INTO request_timers (request_id, remind_at, escalate_at, deny_at) \
-         SELECT r.id, $25, $26, $27 FROM r WHERE $27 IS NOT NULL";
+    let timers = super::request_timers::insert_for_written(25);
     let sql = match together {
         Some((_, users, _)) => format!(
             "WITH r AS ({insert} RETURNING id), t AS ({timers}) INSERT INTO request_stage_approvers \
@@ -1137,7 +1102,14 @@ pub async fn insert_request(
     }
     q.execute(&mut *conn).await?;
     if let (false, Some(deny_at)) = (pg, deny_at) {
-        set_deadlines(conn, &r.id, start.remind_at, start.escalate_at, deny_at).await?;
+        super::request_timers::set_deadlines(
+            conn,
+            &r.id,
+            start.remind_at,
+            start.escalate_at,
+            deny_at,
+        )
+        .await?;
     }
     match (approvers, together) {
         (Some((stage, users, escalation)), None) => {
@@ -1163,13 +1135,7 @@ pub async fn move_request(
     assignment: Option<&AssignmentId>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let completed = matches!(
-        to,
-        RequestState::Delivered
-            | RequestState::Denied
-            | RequestState::Canceled
-            | RequestState::Expired
-    );
+    let completed = to.is_completed();
     let update = "UPDATE assignment_requests SET state = $4, current_stage = $5, \
          stage_started_at = CASE WHEN $5 <> current_stage THEN $6 ELSE stage_started_at END, \
          completed_at = CASE WHEN $7 THEN $6 ELSE completed_at END, \
@@ -1179,10 +1145,7 @@ pub async fn move_request(
         from == RequestState::PendingApproval && to != RequestState::PendingApproval;
     let pg = super::dialect(conn) == super::Dialect::Postgres;
     let sql = match stops_waiting && pg {
-        true => format!(
-            "WITH moved AS ({update} RETURNING id), gone AS (DELETE FROM request_timers \
-             WHERE request_id IN (SELECT id FROM moved)) SELECT COUNT(*) FROM moved"
-        ),
+        true => super::request_timers::removed_with(update),
         false => update.to_string(),
     };
     let q = sqlx::query(&sql)
@@ -1200,10 +1163,7 @@ pub async fn move_request(
     }
     let moved = q.changed_one(conn).await?;
     if moved && stops_waiting {
-        sqlx::query("DELETE FROM request_timers WHERE request_id = $1")
-            .bind(id.as_str())
-            .exec(conn)
-            .await?;
+        super::request_timers::remove(conn, id).await?;
     }
     Ok(moved)
 }

@@ -63,12 +63,7 @@ mod tests {
     fn the_request_phase_is_the_domains_openness() {
         let failed = picked(
             &RequestState::ALL,
-            |s| {
-                matches!(
-                    s,
-                    RequestState::DeliveryFailed | RequestState::PartiallyDelivered
-                )
-            },
+            RequestState::is_failed,
             RequestState::as_str,
         );
         assert_eq!(names(FAILED), failed);

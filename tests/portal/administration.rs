@@ -149,6 +149,17 @@ both!(
                 .has("Eric Employee"),
             "a delivered request is not open"
         );
+        // A state the tab does not know filters nothing, and "All" is the
+        // tab shown: the unknown value is not carried on.
+        let unknown = admin
+            .get(&app.url(format!(
+                "{}?state=bogus",
+                routes::ADMIN_PACKAGE_REQUESTS.id(&employees)
+            )))
+            .await;
+        assert!(unknown.has("Eric Employee"));
+        assert!(unknown.has(r#"<a href="?state=" aria-current="true">All</a>"#));
+        assert!(!unknown.has("bogus"), "{}", unknown.body);
         let at = tab.body.find("/requests/").unwrap();
         let rid: String = tab.body[at + 10..].chars().take(36).collect();
         let details_url = app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&employees, &rid));

@@ -250,6 +250,22 @@ async fn statements(store: &Store, reset: bool) -> Option<i64> {
     .ok()
 }
 
+/// Updates of request rows so far, and how many of them PostgreSQL made in
+/// place (HOT: no index touched); `None` on SQLite. A busy server process
+/// reports its counts within a second, an idle one within ten, so this
+/// waits for them first.
+async fn request_row_updates(store: &Store) -> Option<(i64, i64)> {
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let mut c = store.read().await.ok()?;
+    sqlx::query_as::<_, (i64, i64)>(
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables \
+         WHERE relname = 'assignment_requests'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .ok()
+}
+
 /// A session row for each bench user, as signing in makes, so that the
 /// forged cookies name live sessions. Returns the session ids, in order.
 async fn sessions_for(store: &Store, users: &[String], now: i64) -> anyhow::Result<Vec<String>> {
@@ -471,6 +487,12 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
                     crate::bulk::count_requests(&mut c, "delivered").await?,
                 )
             };
+            let writes = scenario.starts_with("Submit") || scenario.starts_with("Approve");
+            let updates_before = if writes {
+                request_row_updates(&store).await
+            } else {
+                None
+            };
             statements(&store, true).await;
             let (rps, p50, p99, errors, requests) = run_wrk(script, &base, clients, o.seconds)?;
             let ran = statements(&store, false).await;
@@ -484,11 +506,21 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
                     crate::bulk::count_requests(&mut c, "delivered").await?,
                 )
             };
-            let note = match *scenario {
+            let mut note = match *scenario {
                 "Submit a request" => format!("{} requests made", after.0 - before.0),
                 "Approve and deliver" => format!("{} delivered", after.1 - before.1),
                 _ => String::new(),
             };
+            if let Some((upd0, hot0)) = updates_before
+                && let Some((upd1, hot1)) = request_row_updates(&store).await
+            {
+                let (updates, hot) = (upd1 - upd0, hot1 - hot0);
+                note.push_str(&format!("; {updates} request-row updates"));
+                if updates > 0 {
+                    let share = 100.0 * hot as f64 / updates as f64;
+                    note.push_str(&format!(", {share:.0}% in place (HOT)"));
+                }
+            }
             if scenario.starts_with("/healthz") {
                 baseline.insert(clients, rps);
             }

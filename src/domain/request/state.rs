@@ -103,6 +103,21 @@ impl RequestState {
                 | RequestState::Delivering
         )
     }
+
+    /// Delivery did not give everything: an administrator may deliver it
+    /// again.
+    pub fn is_failed(self) -> bool {
+        matches!(
+            self,
+            RequestState::DeliveryFailed | RequestState::PartiallyDelivered
+        )
+    }
+
+    /// Over for good: neither open nor failed (which an administrator may
+    /// deliver again).
+    pub fn is_completed(self) -> bool {
+        !self.is_open() && !self.is_failed()
+    }
 }
 
 stored_by_name!(RequestState);
@@ -114,7 +129,7 @@ named_values! {
         Open = ("open", "Open"),
         /// Delivered, or partially.
         Delivered = ("delivered", "Delivered"),
-        /// Undelivered, or partially.
+        /// `RequestState::is_failed`: undelivered, or partially.
         Failed = ("failed", "Failed or partial"),
         Denied = ("denied", "Denied"),
         Canceled = ("canceled", "Canceled"),

@@ -18,7 +18,8 @@ use crate::store::custom_extensions::{self, NewCallout};
 use crate::store::requests::{Loaded, Start};
 use crate::store::snapshot::PackageInfo;
 use crate::store::{
-    Conn, Store, StoreError, Tx, assignments, audit, grants, outbox, provisioning, requests, users,
+    Conn, Store, StoreError, Tx, assignments, audit, grants, outbox, provisioning, request_timers,
+    requests, users,
 };
 
 /// A request with its package and policy (from memory), read for one of
@@ -217,9 +218,9 @@ async fn write_changes(
                 deny_at,
             } => {
                 let id = &request.id;
-                requests::set_deadlines(conn, id, remind_at, escalate_at, deny_at).await?
+                request_timers::set_deadlines(conn, id, remind_at, escalate_at, deny_at).await?
             }
-            Change::Reminded => requests::mark_reminded(conn, &request.id).await?,
+            Change::Reminded => request_timers::mark_reminded(conn, &request.id).await?,
             Change::OutcomeReason(reason) => {
                 requests::set_outcome_reason(conn, &request.id, &reason).await?
             }

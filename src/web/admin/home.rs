@@ -90,13 +90,14 @@ struct Requests {
 pub(super) async fn requests(cx: Console, q: web::Query<RequestsQuery>) -> Reply {
     let filter = RequestFilter::parse(&q.state);
     let list = overview::requests(cx.store(), filter, page_at(q.page, 50)).await?;
-    let state_q: String = url::form_urlencoded::byte_serialize(q.state.as_bytes()).collect();
+    // An unknown state filtered nothing: the tabs and links do not carry it.
+    let shown = filter.map_or("", RequestFilter::as_str);
     render(&Requests {
         layout: cx.layout("Requests"),
         filters: super::request_filters(),
-        prev: format!("?state={state_q}&page={}", list.page - 1),
-        next: format!("?state={state_q}&page={}", list.page + 1),
-        filter: q.state.clone(),
+        prev: format!("?state={shown}&page={}", list.page - 1),
+        next: format!("?state={shown}&page={}", list.page + 1),
+        filter: shown.to_string(),
         list,
     })
 }

@@ -132,8 +132,8 @@ pub struct TabQuery {
 }
 
 impl TabQuery {
-    fn link(&self, page: i64) -> String {
-        let state: String = url::form_urlencoded::byte_serialize(self.state.as_bytes()).collect();
+    fn link(state: &str, page: i64) -> String {
+        let state: String = url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
         format!("?state={state}&page={page}")
     }
 
@@ -149,12 +149,18 @@ impl TabQuery {
     }
 
     /// A page of a tab's list as the query filtered it.
+    /// A state the tab does not offer filtered nothing, so neither the
+    /// tabs nor the page links carry it on.
     fn filtered<T>(&self, filters: Filters, list: Page<T>) -> Filtered<T> {
+        let shown = filters
+            .iter()
+            .find(|(value, _)| *value == self.state)
+            .map_or("", |(value, _)| *value);
         Filtered {
             filters,
-            filter: self.state.clone(),
-            prev: self.link(list.page - 1),
-            next: self.link(list.page + 1),
+            filter: shown.to_string(),
+            prev: Self::link(shown, list.page - 1),
+            next: Self::link(shown, list.page + 1),
             list,
         }
     }
