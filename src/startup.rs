@@ -16,7 +16,7 @@ use rand::RngCore;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, SESSION_KEY_LEN};
 use crate::store::{Store, settings};
-use crate::web::auth::oidc::Oidc;
+use crate::web::oidc::Oidc;
 use crate::web::{self, AppState};
 
 pub struct Application {

@@ -4,9 +4,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::end_reason::EndReason;
 use super::message::{Expiring, Mail, Message};
 use super::policy::{Expiration, Policy};
-use super::request::{EndReason, moment_in};
+use super::request::moment_in;
 
 named_values! {
     /// Graph `accessPackageAssignment.state`.

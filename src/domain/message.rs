@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::request::EndReason;
+use super::end_reason::EndReason;
 
 /// The kinds of message, as the outbox stores them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

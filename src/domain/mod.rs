@@ -76,6 +76,7 @@ pub mod custom_extension;
 pub mod digest;
 pub mod directory;
 pub mod directory_import;
+pub mod end_reason;
 pub mod ids;
 pub mod lifecycle;
 pub mod membership_rule;

@@ -188,8 +188,8 @@ fn automatic_from(v: &Value) -> Result<Option<AutomaticAssignment>> {
         .map_err(|e| StoreError::Corrupt(format!("membership rule: {e}")))?;
     Ok(Some(AutomaticAssignment {
         rule,
-        assign: flag(a, "requestAccessForAllowedTargets"),
-        remove_when_out_of_scope: flag(a, "removeAccessWhenTargetLeavesAllowedTargets"),
+        assign: flag(a, "requestAccessForAllowedTargets")?,
+        remove_when_out_of_scope: flag(a, "removeAccessWhenTargetLeavesAllowedTargets")?,
         grace_period_days: days(a, "gracePeriodBeforeAccessRemoval")?,
     }))
 }
@@ -199,8 +199,30 @@ fn duration_number(s: &str, prefix: &str, suffix: char) -> Option<u32> {
     s.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
 }
 
-fn flag(v: &Value, k: &str) -> bool {
-    v.get(k).and_then(Value::as_bool).unwrap_or(false)
+/// A setting every document has had since policies were first stored: one
+/// missing or not true/false is a corrupt row, never a silent `false` (a
+/// damaged row must not read as "no approval required").
+fn flag(v: &Value, k: &str) -> Result<bool> {
+    v.get(k)
+        .and_then(Value::as_bool)
+        .ok_or_else(|| StoreError::Corrupt(format!("{k} is not true or false")))
+}
+
+/// A setting added after policies were first stored: a document written
+/// before it has none, which reads as off; one that is there must be
+/// true or false.
+fn flag_added_later(v: &Value, k: &str) -> Result<bool> {
+    match v.get(k) {
+        None => Ok(false),
+        Some(_) => flag(v, k),
+    }
+}
+
+/// A list the document must have (it may be empty).
+fn list<'a>(v: &'a Value, k: &str) -> Result<&'a Vec<Value>> {
+    v.get(k)
+        .and_then(Value::as_array)
+        .ok_or_else(|| StoreError::Corrupt(format!("{k} is not a list")))
 }
 
 /// A text field the document must have.
@@ -233,24 +255,22 @@ pub fn settings_from(
 )> {
     let r = &v["requestorSettings"];
     let requestor = RequestorSettings {
-        enable_targets_to_self_add_access: flag(r, "enableTargetsToSelfAddAccess"),
-        enable_targets_to_self_update_access: flag(r, "enableTargetsToSelfUpdateAccess"),
-        enable_targets_to_self_remove_access: flag(r, "enableTargetsToSelfRemoveAccess"),
-        allow_custom_assignment_schedule: flag(r, "allowCustomAssignmentSchedule"),
-        enable_on_behalf_requestors_to_add_access: flag(r, "enableOnBehalfRequestorsToAddAccess"),
+        enable_targets_to_self_add_access: flag(r, "enableTargetsToSelfAddAccess")?,
+        enable_targets_to_self_update_access: flag(r, "enableTargetsToSelfUpdateAccess")?,
+        enable_targets_to_self_remove_access: flag(r, "enableTargetsToSelfRemoveAccess")?,
+        allow_custom_assignment_schedule: flag(r, "allowCustomAssignmentSchedule")?,
+        enable_on_behalf_requestors_to_add_access: flag_added_later(
+            r,
+            "enableOnBehalfRequestorsToAddAccess",
+        )?,
     };
     let a = &v["requestApprovalSettings"];
     let mut stages = Vec::new();
-    for s in a
-        .get("stages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for s in list(a, "stages")? {
         stages.push(ApprovalStage {
             duration_before_automatic_denial_days: days(s, "durationBeforeAutomaticDenial")?,
-            is_approver_justification_required: flag(s, "isApproverJustificationRequired"),
-            is_escalation_enabled: flag(s, "isEscalationEnabled"),
+            is_approver_justification_required: flag(s, "isApproverJustificationRequired")?,
+            is_escalation_enabled: flag(s, "isEscalationEnabled")?,
             duration_before_escalation_days: days(s, "durationBeforeEscalation")?,
             primary_approvers: approvers_from(s.get("primaryApprovers"))?,
             fallback_primary_approvers: approvers_from(s.get("fallbackPrimaryApprovers"))?,
@@ -260,18 +280,13 @@ pub fn settings_from(
     }
     let approval = ApprovalSettings {
         show_approvers: a.get("showApproverDetails").and_then(Value::as_bool),
-        is_approval_required_for_add: flag(a, "isApprovalRequiredForAdd"),
-        is_approval_required_for_update: flag(a, "isApprovalRequiredForUpdate"),
-        is_requestor_justification_required: flag(a, "isRequestorJustificationRequired"),
+        is_approval_required_for_add: flag(a, "isApprovalRequiredForAdd")?,
+        is_approval_required_for_update: flag(a, "isApprovalRequiredForUpdate")?,
+        is_requestor_justification_required: flag(a, "isRequestorJustificationRequired")?,
         stages,
     };
     let mut questions = Vec::new();
-    for q in v
-        .get("questions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for q in list(v, "questions")? {
         let kind = match q
             .get("@odata.type")
             .and_then(Value::as_str)
@@ -279,12 +294,9 @@ pub fn settings_from(
         {
             "#microsoft.graph.accessPackageMultipleChoiceQuestion" => {
                 QuestionKind::MultipleChoice {
-                    is_multiple_selection_allowed: flag(q, "isMultipleSelectionAllowed"),
-                    choices: q
-                        .get("choices")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
+                    is_multiple_selection_allowed: flag(q, "isMultipleSelectionAllowed")?,
+                    choices: list(q, "choices")?
+                        .iter()
                         .map(|c| {
                             Ok(Choice {
                                 actual_value: text_of(c, "actualValue")?,
@@ -296,7 +308,7 @@ pub fn settings_from(
                 }
             }
             "#microsoft.graph.accessPackageTextInputQuestion" => QuestionKind::Text {
-                is_single_line: flag(q, "isSingleLineQuestion"),
+                is_single_line: flag(q, "isSingleLineQuestion")?,
                 regex_pattern: q
                     .get("regexPattern")
                     .and_then(Value::as_str)
@@ -305,25 +317,24 @@ pub fn settings_from(
             other => return Err(StoreError::Corrupt(format!("question type {other}"))),
         };
         questions.push(Question {
-            sequence: q.get("sequence").and_then(Value::as_u64).unwrap_or(0) as u32,
+            sequence: q
+                .get("sequence")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| StoreError::Corrupt("question without a sequence".into()))?,
             text: text_of(q, "text")?,
             localizations: localizations_from(q.get("localizations"))?,
-            is_required: flag(q, "isRequired"),
-            is_answer_editable: flag(q, "isAnswerEditable"),
+            is_required: flag(q, "isRequired")?,
+            is_answer_editable: flag(q, "isAnswerEditable")?,
             kind,
         });
     }
     let e = &v["expiration"];
-    let expiration = match e
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("noExpiration")
-    {
-        "afterDateTime" => {
-            Expiration::AfterDateTime(parse_ts(e["endDateTime"].as_str().unwrap_or_default())?)
-        }
+    let expiration = match text_of(e, "type")?.as_str() {
+        "afterDateTime" => Expiration::AfterDateTime(parse_ts(&text_of(e, "endDateTime")?)?),
         "afterDuration" => {
-            let d = e["duration"].as_str().unwrap_or_default();
+            let d = text_of(e, "duration")?;
+            let d = d.as_str();
             match (duration_number(d, "P", 'D'), duration_number(d, "PT", 'H')) {
                 (Some(n), _) => Expiration::AfterDays(n),
                 (_, Some(n)) => Expiration::AfterHours(n),
@@ -616,19 +627,35 @@ mod tests {
     /// approver, a multiple-choice question, expiry after 30 days.
     fn document() -> Value {
         json!({
-            "requestorSettings": {"acceptRequests": true},
-            "requestApprovalSettings": {"stages": [{
-                "durationBeforeAutomaticDenial": "P14D",
-                "durationBeforeEscalation": "P7D",
-                "primaryApprovers": [
-                    {"@odata.type": "#microsoft.graph.singleUser", "userId": "u1"}
-                ],
-            }]},
+            "requestorSettings": {
+                "enableTargetsToSelfAddAccess": true,
+                "enableTargetsToSelfUpdateAccess": false,
+                "enableTargetsToSelfRemoveAccess": true,
+                "allowCustomAssignmentSchedule": false,
+                "enableOnBehalfRequestorsToAddAccess": false,
+            },
+            "requestApprovalSettings": {
+                "isApprovalRequiredForAdd": true,
+                "isApprovalRequiredForUpdate": true,
+                "isRequestorJustificationRequired": false,
+                "stages": [{
+                    "durationBeforeAutomaticDenial": "P14D",
+                    "isApproverJustificationRequired": false,
+                    "isEscalationEnabled": false,
+                    "durationBeforeEscalation": "P7D",
+                    "primaryApprovers": [
+                        {"@odata.type": "#microsoft.graph.singleUser", "userId": "u1"}
+                    ],
+                }],
+            },
             "questions": [{
                 "@odata.type": "#microsoft.graph.accessPackageMultipleChoiceQuestion",
                 "sequence": 1,
                 "text": "Which team?",
                 "localizations": [{"languageCode": "fr", "text": "Quelle équipe ?"}],
+                "isRequired": true,
+                "isAnswerEditable": false,
+                "isMultipleSelectionAllowed": false,
                 "choices": [{"actualValue": "a", "text": "A", "localizations": []}],
             }],
             "expiration": {"type": "afterDuration", "duration": "P30D"},
@@ -637,14 +664,40 @@ mod tests {
 
     #[test]
     fn a_document_reads_back_and_a_corrupt_one_is_an_error() {
-        let (_, approval, questions, expiration) = settings_from(&document()).unwrap();
+        let (requestor, approval, questions, expiration) = settings_from(&document()).unwrap();
+        assert!(approval.is_approval_required_for_add);
         assert_eq!(approval.stages[0].duration_before_automatic_denial_days, 14);
+        // A document written before on-behalf requests existed reads as
+        // not allowing them.
+        let mut older = document();
+        older["requestorSettings"]
+            .as_object_mut()
+            .unwrap()
+            .remove("enableOnBehalfRequestorsToAddAccess");
+        let (before, ..) = settings_from(&older).unwrap();
+        assert!(!before.enable_on_behalf_requestors_to_add_access);
+        assert!(requestor.enable_targets_to_self_add_access);
         assert_eq!(questions[0].localizations[0].text, "Quelle équipe ?");
         assert_eq!(expiration, Expiration::AfterDays(30));
         // Each of these once read as a default (no approver id, an empty
         // text, no translations, a text question, no expiry, 0 days).
         type Spoil = fn(&mut Value);
-        let corrupt: [(&str, Spoil); 7] = [
+        let corrupt: [(&str, Spoil); 12] = [
+            // A missing approval flag once read as "no approval required".
+            ("approval required", |d| {
+                d["requestApprovalSettings"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("isApprovalRequiredForAdd");
+            }),
+            ("self-add flag", |d| {
+                d["requestorSettings"]["enableTargetsToSelfAddAccess"] = json!("yes")
+            }),
+            ("stages", |d| {
+                d["requestApprovalSettings"]["stages"] = json!({})
+            }),
+            ("sequence", |d| d["questions"][0]["sequence"] = json!(-1)),
+            ("no expiration", |d| d["expiration"] = json!({})),
             ("approver id", |d| {
                 d["requestApprovalSettings"]["stages"][0]["primaryApprovers"][0]
                     .as_object_mut()

@@ -5,7 +5,6 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Layout, form_status, render, render_status};
 use crate::domain::ids::RequestId;
 use crate::domain::request::Answer;
 use crate::domain::validation::FieldErrors;
@@ -13,12 +12,13 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::requests as svc;
 use crate::store::requests::{DecidedRow, DecisionRow, RequestListRow, RequestRow};
-use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::guard::CurrentUser;
 use crate::web::extract::path_id::PathId;
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, render, render_status};
 use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -3,8 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::routes::{self, APP_CSS, APP_JS, PICO_CSS};
-use crate::web::Reply;
 use crate::web::error::AppError;
+use crate::web::respond::Reply;
 
 const FILES: &[(routes::Path, &str, &[u8])] = &[
     (

@@ -10,10 +10,10 @@ use serde_json::json;
 use crate::domain::ids::RequestId;
 use crate::routes;
 use crate::service::requests::{CallbackRefusal, resume as resume_request};
-use crate::web::Data;
 use crate::web::error::RETRY_AFTER_SECONDS;
 use crate::web::extract::bearer::bearer;
 use crate::web::extract::body::{self, BodyError};
+use crate::web::respond::Data;
 
 /// A callback body is small; anything larger is refused before reading it.
 const MAX_BODY: usize = 64 * 1024;

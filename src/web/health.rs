@@ -3,8 +3,8 @@
 use actix_web::HttpResponse;
 use serde_json::json;
 
-use super::Data;
 use crate::service::health;
+use crate::web::respond::Data;
 
 /// The process is up.
 #[tracing::instrument(skip_all)]

@@ -3,11 +3,11 @@
 
 use chrono_tz::Tz;
 
-use super::AppState;
 use super::extract::session::Flash;
 use super::format;
 use crate::domain::catalog_role::CatalogRights;
 use crate::routes;
+use crate::web::state::AppState;
 
 /// The parts of the page frame every page shares.
 pub struct Layout {

@@ -7,12 +7,12 @@ use serde::Deserialize;
 
 use crate::routes;
 use crate::store::directory::HeldRole;
-use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::layout::Layout;
 use crate::web::my_access::Portal;
+use crate::web::respond::{Reply, render};
 use crate::web::routing::Router;
-use crate::web::{Layout, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::PROFILE, show).post(routes::PROFILE, save);

@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::user::User;
 use crate::store::Store;
-use crate::web::auth::oidc::Oidc;
+use crate::web::oidc::Oidc;
 
 /// What every handler can reach.
 pub struct AppState {

@@ -11,6 +11,7 @@ pub mod reason;
 pub mod state;
 pub mod submission;
 
+pub use super::end_reason::EndReason;
 pub use aggregate::{
     Binding, Callout, Change, Contact, Decider, DeliveryFacts, Names, NextStage, Refusal, Request,
     Target, end_of,
@@ -19,7 +20,7 @@ pub use answers::{Answer, answer_field, check_answers};
 pub use eligibility::{
     Requestor, admits, admitted_classes, eligible, is_external, requestor_class,
 };
-pub use kind::{EndReason, RequestType};
+pub use kind::RequestType;
 pub use period::{
     EXTENSION_WINDOW_DAYS, MAX_PERIOD_YEARS, Period, PeriodInput, check_period, extended_end,
     extension_refusal, local_to_utc, moment_in,

@@ -14,12 +14,12 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::store::audit::{AuditEventRow, AuditFilter};
 use crate::store::{Page, PageAt};
-use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::admin::csv::csv_download;
 use crate::web::format::{Change, changes};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, page_at, render_status};
 use crate::web::routing::Router;
-use crate::web::{Layout, page_at, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN_AUDIT, list);

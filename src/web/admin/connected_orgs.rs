@@ -13,13 +13,13 @@ use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
 use crate::service::lookup::Kind;
 use crate::store::connected_orgs::OrgRow;
-use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::path_id::parse_id;
 use crate::web::extract::picker::{Matches, Picked};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, render_status};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.editable(&LIST, create, new_form, show, update)

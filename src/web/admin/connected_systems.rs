@@ -19,12 +19,12 @@ use crate::service::ServiceError;
 use crate::service::connected_systems as svc;
 use crate::service::imports::{self, Summary};
 use crate::store::connected_systems::{LinkRow, SystemRow};
-use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::path_id::parse_id;
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, redirect, render, render_status};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, redirect, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.editable(&LIST, create, new_form, show, update)

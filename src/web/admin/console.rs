@@ -10,14 +10,14 @@ use crate::domain::catalog_role::CatalogRights;
 use crate::domain::validation::FieldErrors;
 use crate::service::ServiceError;
 use crate::store::Store;
-use crate::web::Layout;
-use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::{
     AdminUser, Anywhere, CatalogPage, ConsoleUser, InCatalog, PackagePage,
 };
 use crate::web::extract::context::Ctx;
 use crate::web::extract::guard::CurrentUser;
+use crate::web::layout::Layout;
+use crate::web::respond::Reply;
 
 /// The console's handler context for tenant-wide pages: only
 /// administrators get one.

@@ -13,11 +13,10 @@ use crate::domain::ids::GroupId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, directory};
-use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::redirect;
+use crate::web::respond::{Reply, redirect};
 use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

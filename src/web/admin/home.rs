@@ -12,9 +12,9 @@ use crate::service::overview;
 use crate::store::Page;
 use crate::store::outbox::MailRow;
 use crate::store::requests::AnyRequestRow;
-use crate::web::Reply;
 use crate::web::admin::console::Console;
-use crate::web::{Layout, page_at, render};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, page_at, render};
 
 #[derive(Template)]
 #[template(path = "admin/home.html")]

@@ -16,13 +16,12 @@ use crate::service::connected_systems::FoundGroup;
 use crate::service::connected_systems::{self as svc, Origin, ResourceLinks};
 use crate::service::directory::{self, Detail, ResourceView};
 use crate::store::connected_systems::LinkRow;
-use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::admin::resource_kinds::Kind;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::session::RefusedForm;
-use crate::web::redirect;
+use crate::web::respond::{Reply, redirect};
 use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -19,13 +19,13 @@ use crate::store::directory::ResourceSummary;
 use crate::store::packages::PackageListRow;
 use crate::store::users::UserSummary;
 use crate::store::{Page, PageAt, Store};
-use crate::web::Reply;
 use crate::web::admin::console::Delegated;
 use crate::web::admin::csv::csv_download;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::console_closed;
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, page_at, render};
 use crate::web::routing::Router;
-use crate::web::{Layout, page_at, render};
 
 /// A column: its heading, and how each item's cell in it reads. Heading and
 /// cell are declared together so that a list cannot show one without the other.

@@ -12,11 +12,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::service::lookup::{self, Kind, Suggestion};
-use crate::web::Reply;
 use crate::web::admin::console::Reaching;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::FillsForms;
-use crate::web::{Layout, render};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, render};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

@@ -8,11 +8,11 @@ use super::ListQuery;
 use crate::domain::request::moment_in;
 use crate::notify::render_for_admin as render;
 use crate::routes;
-use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, page_at, render as render_page};
 use crate::web::routing::Router;
-use crate::web::{Layout, page_at, render as render_page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN_MAIL, list)

@@ -29,7 +29,8 @@ use crate::store::{Page, PageAt, Store};
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
-use crate::web::{Layout, Reply, render_status};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, render_status};
 
 /// Registers each kind's list, new and item pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {

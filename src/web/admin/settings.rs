@@ -14,12 +14,12 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, catalog_roles, settings};
 use crate::store::catalog_roles::CreatorRow;
-use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, render_status};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.form(routes::ADMIN_SETTINGS, page, save)

@@ -10,11 +10,11 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, api_tokens as svc};
 use crate::store::api_tokens::TokenRow;
-use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, redirect, render_status};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, redirect, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.form(routes::ADMIN_TOKENS, page, create)

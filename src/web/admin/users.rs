@@ -15,12 +15,12 @@ use crate::store::catalog_roles::HeldCatalogRole;
 use crate::store::directory::HeldRole;
 use crate::store::scim::Origin;
 use crate::store::users::{IdentityRow, LifecycleBlock, UserSummary};
-use crate::web::Reply;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::path_id::parse_id;
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, render, render_status};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.editable(&LIST, create, new_form, show, update)

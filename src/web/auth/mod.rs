@@ -1,12 +1,9 @@
 //! Sign-in and sign-out pages: OpenID Connect, and the demo-user picker in demo mode.
 
-pub mod oidc;
-
 use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Data, Layout, redirect, render, render_status, safe_next};
 use crate::config::OidcProvider;
 use crate::domain::ids::UserId;
 use crate::domain::user::UserType;
@@ -16,10 +13,11 @@ use crate::service::demo::{self, DemoChoice};
 use crate::service::sign_in::SignedIn;
 use crate::service::{ServiceError, sessions, sign_in};
 use crate::store::connected_orgs::SignInProvider;
-use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::session::TypedSession;
+use crate::web::layout::Layout;
+use crate::web::respond::{Data, Reply, redirect, render, render_status, safe_next};
 use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -385,7 +383,7 @@ async fn send_code(
     codes_allowed(&state)?;
     let next = safe_next(Some(&form.0.next));
     let email = form.0.email.trim().to_string();
-    let client = crate::web::client_address(&req, state.config.trust_forwarded_for);
+    let client = crate::web::respond::client_address(&req, state.config.trust_forwarded_for);
     match sign_in::send_code(&state.store, &email, &client, state.clock.now()).await {
         Ok(()) => {}
         Err(ServiceError::Invalid(errors)) => {
@@ -426,7 +424,7 @@ async fn verify_code(
     let Some(email) = session.code_email() else {
         return Ok(redirect(&crate::routes::sign_in_url(&next)));
     };
-    let client = crate::web::client_address(&req, state.config.trust_forwarded_for);
+    let client = crate::web::respond::client_address(&req, state.config.trust_forwarded_for);
     match sign_in::redeem_code(
         &state.store,
         &email,

@@ -14,8 +14,8 @@ use super::guard::CurrentUser;
 use crate::domain::catalog_role::{CatalogRight, CatalogRights, CatalogScope, Reach, Within};
 use crate::domain::ids::{AccessPackageId, CatalogId};
 use crate::service::catalog_roles;
-use crate::web::AppState;
 use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// A signed-in administrator; others get 403.
 pub struct AdminUser(pub CurrentUser);

@@ -12,10 +12,10 @@ use chrono::{DateTime, Utc};
 
 use crate::service::ServiceError;
 use crate::store::Store;
-use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::session::TypedSession;
-use crate::web::{AppState, Data, redirect};
+use crate::web::respond::{Data, Reply, redirect};
+use crate::web::state::AppState;
 
 pub struct Ctx<W> {
     pub state: Data,

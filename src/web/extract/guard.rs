@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use crate::domain::audit::Actor;
 use crate::domain::ids::UserId;
 use crate::domain::user::{Person, User};
+use crate::routes;
 use crate::service::sessions;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
@@ -66,9 +67,9 @@ fn return_path(req: &HttpRequest) -> String {
         req.uri()
             .path_and_query()
             .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into())
+            .unwrap_or_else(|| routes::HOME.to_string())
     } else {
-        "/".into()
+        routes::HOME.to_string()
     }
 }
 

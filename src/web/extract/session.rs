@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::UserId;
 use crate::domain::user::ExternalIdentity;
+use crate::web::oidc::PendingSignIn;
 
 const USER_ID: &str = "uid";
 const CSRF: &str = "csrf";
@@ -26,16 +27,6 @@ const REFUSED: &str = "refused";
 /// A session ends this long after sign-in, whatever happens: the cookie holds the
 /// whole session, so a copied cookie must not stay valid for ever.
 pub const MAX_SESSION_AGE: chrono::Duration = chrono::Duration::hours(12);
-
-/// A sign-in started here and not yet finished: what the callback must match.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PendingSignIn {
-    pub provider: String,
-    pub state: String,
-    pub nonce: String,
-    pub pkce_verifier: String,
-    pub next: String,
-}
 
 /// A form refused by a handler that redirects back to the page the form is
 /// on (a panel of a larger page): where it posts, what was typed and why it

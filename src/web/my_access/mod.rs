@@ -18,12 +18,12 @@ use crate::service::requests::on_behalf;
 use crate::service::requests::view::{self, Held};
 use crate::store::assignments::AssignmentRow;
 use crate::store::requests::CandidateRow;
-use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::guard::Requester;
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, page_number, render};
 use crate::web::routing::Router;
-use crate::web::{Layout, page_number, render};
 
 /// A My Access handler's context: anyone signed in, member or guest.
 pub type Portal = Ctx<Requester>;

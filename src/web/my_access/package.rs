@@ -14,12 +14,12 @@ use crate::service::ServiceError;
 use crate::service::requests::view::{self, PackageView};
 use crate::service::requests::{self as svc, Availability, RequestInput, on_behalf};
 use crate::store::requests::CandidateRow;
-use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::form_values::FormValues;
+use crate::web::layout::Layout;
 use crate::web::my_access::Portal;
-use crate::web::{Layout, render, render_status};
+use crate::web::respond::{Reply, render, render_status};
 
 /// A question as shown in the browser's language.
 pub struct QuestionView {

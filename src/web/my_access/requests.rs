@@ -10,11 +10,11 @@ use crate::service::ServiceError;
 use crate::service::requests::view;
 use crate::service::requests::{self as svc};
 use crate::store::requests::{DecisionRow, RequestListRow, RequestRow};
-use crate::web::Reply;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::path_id::PathId;
+use crate::web::layout::Layout;
 use crate::web::my_access::Portal;
-use crate::web::{Layout, render};
+use crate::web::respond::{Reply, render};
 
 #[derive(Template)]
 #[template(path = "my_access/requests.html")]

@@ -11,12 +11,12 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::reviews::{self as svc, ReviewerView};
 use crate::store::reviews::ReviewRow;
-use crate::web::Reply;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::path_id::PathId;
+use crate::web::layout::Layout;
 use crate::web::my_access::Portal;
-use crate::web::{Layout, render, render_status};
+use crate::web::respond::{Reply, render, render_status};
 
 #[derive(Template)]
 #[template(path = "my_access/reviews.html")]

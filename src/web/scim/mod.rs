@@ -16,9 +16,9 @@ use crate::domain::scim::{ERROR_SCHEMA, LIST_SCHEMA, MAX_BODY_BYTES, Problem, sc
 use crate::routes;
 use crate::service::api_tokens::{self, Refusal};
 use crate::service::scim::ScimError;
-use crate::web::Data;
 use crate::web::error::RETRY_AFTER_SECONDS;
 use crate::web::extract::body::BodyError;
+use crate::web::respond::Data;
 
 pub const BASE: &str = routes::SCIM.as_str();
 
@@ -124,6 +124,7 @@ pub(crate) fn failed(e: ScimError) -> HttpResponse {
     }
 }
 
+#[tracing::instrument(skip_all)]
 async fn not_allowed() -> HttpResponse {
     problem(&Problem::new(
         405,
@@ -132,6 +133,7 @@ async fn not_allowed() -> HttpResponse {
     ))
 }
 
+#[tracing::instrument(skip_all)]
 async fn unknown() -> HttpResponse {
     problem(&Problem::new(404, None, "There is no such SCIM endpoint."))
 }

@@ -13,7 +13,7 @@ use crate::domain::scim::{ENTERPRISE_SCHEMA, Edit, Problem};
 use crate::routes;
 use crate::service::scim as svc;
 use crate::store::scim::{GroupRow, UserRow};
-use crate::web::Data;
+use crate::web::respond::Data;
 
 /// A collection's routes: list and create, search, and one resource's
 /// read, replace or patch (one handler) and delete; any other method is a 405.

@@ -16,12 +16,12 @@ use crate::routes;
 use crate::service::{ServiceError, catalogs, custom_extensions as svc};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
-use crate::web::Reply;
 use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
 use crate::web::extract::console_access::Read;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::{Layout, form_status, redirect, render_status};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, redirect, render_status};
 
 /// The extension form as the browser sends it: the settings, and whether
 /// to replace the signing secret.

@@ -21,15 +21,15 @@ use crate::web::extract::path_id::parse_id;
 
 use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
-use crate::web::Reply;
 use crate::web::admin::console::{CatalogConsole, ConsoleWho, Reaching};
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::{MakesCatalogs, ManageCatalog, Reaches, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, render, render_status};
 use crate::web::routing::Router;
-use crate::web::{Layout, form_status, render, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;

@@ -20,13 +20,13 @@ use crate::service::{ServiceError, catalogs as svc, connected_systems as systems
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow};
 use crate::store::connected_systems::LinkRow;
 use crate::store::directory::ResourceSummary;
-use crate::web::Reply;
 use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
 use crate::web::error::AppError;
 use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::{Layout, form_status, redirect, render, render_status};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, redirect, render, render_status};
 
 #[derive(Template)]
 #[template(path = "admin/catalogs/resources.html")]

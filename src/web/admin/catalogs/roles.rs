@@ -20,7 +20,8 @@ use crate::web::error::AppError;
 use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::{Layout, Reply, form_status, render_status};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, render_status};
 
 #[derive(Template)]
 #[template(path = "admin/catalogs/roles.html")]

@@ -20,7 +20,6 @@ use crate::service::assignments as svc;
 use crate::service::lookup::Kind;
 use crate::service::requests::{self as requests_svc, Assigned, NewAssignment, admin_view};
 use crate::store::packages::PackageRow;
-use crate::web::Reply;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
 use crate::web::admin::{self, Filters};
@@ -29,7 +28,8 @@ use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::form_values::FormValues;
-use crate::web::{Layout, form_status, render, render_status};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, render, render_status};
 
 /// One of a package's assignments, by the path that names it.
 type AssignmentAt = Item<AssignmentId>;

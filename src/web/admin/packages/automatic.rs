@@ -16,12 +16,12 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, Matching};
 use crate::store::packages::PackageRow;
-use crate::web::Reply;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::extract::console_access::Read;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::{Layout, form_status, render_status};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, render_status};
 
 /// The form as posted (or as a stored policy fills it); a box not ticked
 /// is not sent.

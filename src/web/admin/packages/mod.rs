@@ -39,7 +39,6 @@ use crate::store::assignments::AssignmentRow;
 use crate::store::packages::{PackageListRow, PackageRow};
 use crate::store::requests::AdminRequestRow;
 use crate::store::{Page, PageAt, Store};
-use crate::web::Reply;
 use crate::web::admin::Filters;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::tabs::tabs;
@@ -47,8 +46,9 @@ use crate::web::error::AppError;
 use crate::web::extract::console_access::{MakesPackages, Reaches, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::path_id::parse_id;
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, page_at};
 use crate::web::routing::Router;
-use crate::web::{Layout, page_at};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;

@@ -16,14 +16,14 @@ use crate::service::ServiceError;
 use crate::service::packages::{self as svc, AttributeInfo};
 use crate::store::custom_extensions::ExtensionRow;
 use crate::store::packages::PackageRow;
-use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::error::AppError;
 use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::picker::{Matches, Picked};
-use crate::web::{Layout, form_status, redirect, render, render_status};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, redirect, render, render_status};
 
 #[derive(Template)]
 #[template(path = "admin/packages/policies.html")]

@@ -14,13 +14,13 @@ use crate::service::requests::{self as svc, admin_view};
 use crate::store::custom_extensions::CalloutView;
 use crate::store::packages::PackageRow;
 use crate::store::requests::{DecisionRow, RequestRow};
-use crate::web::Reply;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::admin::request_filters;
 use crate::web::extract::console_access::{Assign, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::{Layout, render};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, render};
 
 /// One of a package's requests, by the path that names it.
 type RequestAt = Item<RequestId>;

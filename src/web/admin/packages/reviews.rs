@@ -11,13 +11,13 @@ use crate::service::packages as packages_svc;
 use crate::service::reviews as svc;
 use crate::store::packages::PackageRow;
 use crate::store::reviews::{ItemRow, ReviewRow};
-use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
 use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::{Layout, render};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, render};
 
 /// One of a package's reviews, by the path that names it.
 type ReviewAt = Item<ReviewId>;

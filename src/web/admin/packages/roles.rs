@@ -10,12 +10,12 @@ use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, ResourceRoles, RolePick};
 use crate::store::packages::{PackageRow, RoleScopeRow};
-use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::extract::console_access::ManagePackages;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::{Layout, redirect, render};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, redirect, render};
 
 #[derive(Template)]
 #[template(path = "admin/packages/roles.html")]

@@ -15,14 +15,14 @@ use crate::service::ServiceError;
 use crate::service::lookup::Kind;
 use crate::service::packages::{self as svc, PackageSettings, Separation};
 use crate::store::packages::{PackageRow, RoleScopeRow};
-use crate::web::Reply;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
 use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::picker::{Matches, Picked};
-use crate::web::{Layout, form_status, render, render_status};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, render, render_status};
 
 #[derive(Template)]
 #[template(path = "admin/packages/overview.html")]

@@ -22,12 +22,12 @@ use crate::service::catalog_roles;
 use crate::service::packages::{self as svc, AttributeInfo, ResourceRoles, RolePick};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
-use crate::web::Reply;
 use crate::web::admin::console::Reaching;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::MakesPackages;
 use crate::web::extract::picker::{Matches, Picked};
-use crate::web::{Layout, form_status, render_status};
+use crate::web::layout::Layout;
+use crate::web::respond::{Reply, form_status, render_status};
 
 /// Whoever may make packages: administrators, and those who manage
 /// access packages in some catalog.

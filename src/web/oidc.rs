@@ -12,6 +12,7 @@ use openidconnect::{
 };
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
 /// Providers rotate their signing keys; an hour-old copy is fetched again.
@@ -20,7 +21,16 @@ const METADATA_TTL: Duration = Duration::from_secs(3600);
 use crate::config::OidcProvider;
 use crate::domain::validation::MAX_NAME;
 use crate::service::sign_in::VerifiedClaims;
-use crate::web::extract::session::PendingSignIn;
+
+/// A sign-in started here and not yet finished: what the callback must match.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub provider: String,
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub next: String,
+}
 
 /// Why a sign-in could not finish. The text is shown to the person.
 #[derive(Debug, thiserror::Error)]
