@@ -32,6 +32,17 @@ named_values! {
     }
 }
 
+named_values! {
+    /// A run of a system's daily work that an administrator asked for now:
+    /// a job runs it, since it reads the whole target.
+    pub enum SystemRun {
+        /// "Reconcile now": linked groups compared with what Gatehouse grants.
+        Reconcile = ("reconcile", "Reconciliation"),
+        /// "Sync now": people and groups imported from an LDAP directory.
+        Import = ("import", "Import"),
+    }
+}
+
 /// The attribute that finds a person's entry in an LDAP directory.
 pub const LDAP_MATCH_ATTRIBUTES: [&str; 3] = ["mail", "uid", "userPrincipalName"];
 /// The attribute that lists a group's members.

@@ -52,6 +52,7 @@ pub mod reconcile;
 pub mod reminders;
 pub mod reviews;
 pub mod scheduled;
+pub mod system_runs;
 
 use std::time::Duration;
 
@@ -144,7 +145,7 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
 
 /// Starts the background jobs this instance runs: the outbox sender when
 /// mail can leave (`mailer`), and the lifecycle jobs every `every` unless
-/// it is zero, with the provisioning and custom extension workers
+/// it is zero, with the provisioning, custom extension and system-run workers
 /// (`base_url`: this instance's public address, for callbacks).
 pub fn spawn_all(
     store: &Store,
@@ -170,6 +171,10 @@ pub fn spawn_all(
         let (s, c) = (store.clone(), clock.clone());
         supervise("custom extension calls", move || {
             callouts::work(s.clone(), c.clone(), base_url.clone())
+        });
+        let (s, c) = (store.clone(), clock.clone());
+        supervise("runs asked for on connected systems", move || {
+            system_runs::work(s.clone(), c.clone())
         });
         let (store, clock) = (store.clone(), clock.clone());
         supervise("lifecycle jobs", move || {

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::audit::Actor;
+use crate::domain::ids::ConnectedSystemId;
 use crate::service::{ServiceError, connected_systems};
 use crate::store::Store;
 
@@ -15,10 +16,19 @@ pub const EVERY: Duration = Duration::hours(24);
 #[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let due = connected_systems::due_for_reconciliation(store, now - EVERY, now).await?;
-    // Each claimed system is tried, whatever happened to the one before:
-    // a skipped one would wait for its next day.
+    each(store, &due, now).await
+}
+
+/// Reconciles each of `systems` (claimed), logging what failed, whatever
+/// happened to the one before: a skipped one would wait for its next turn.
+/// Returns how many there were, or the first error after all were tried.
+pub(super) async fn each(
+    store: &Store,
+    systems: &[ConnectedSystemId],
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
     let mut first_error = None;
-    for system in &due {
+    for system in systems {
         match connected_systems::reconcile(store, &Actor::system(), system, now).await {
             Ok(results) => {
                 for (group, r) in results {
@@ -33,5 +43,5 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
             }
         }
     }
-    first_error.map_or(Ok(due.len()), Err)
+    first_error.map_or(Ok(systems.len()), Err)
 }

@@ -17,7 +17,7 @@ use crate::connectors::{OpError, Session};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::connected_system::{
-    ReconcileMode, SystemProfile, SystemSettings, TestOutcome, dn,
+    ReconcileMode, SystemProfile, SystemRun, SystemSettings, TestOutcome, dn,
 };
 use crate::domain::directory::{GroupProfile, Named};
 use crate::domain::ids::{CatalogId, ConnectedSystemId, GroupId, ResourceLinkId, UserId};
@@ -197,6 +197,52 @@ pub async fn test(
     })
     .await?;
     Ok(outcome)
+}
+
+/// "Reconcile now" and "Sync now": asks the jobs for the run, which reads
+/// the whole target (a minute for a large directory) and so does not run
+/// inside the administrator's request; the system's page shows what it
+/// found once it is done.
+#[tracing::instrument(skip_all)]
+pub async fn request_run(
+    store: &Store,
+    actor: &Actor,
+    id: &ConnectedSystemId,
+    run: SystemRun,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    write(store, actor, now, async |c| {
+        let s = found(connected_systems::get(c, id).await?)?;
+        if !connected_systems::request_run(c, id, run, now).await? {
+            return Err(ServiceError::Refused(
+                "Nothing was imported: the import is turned off for this system. Turn it on below and save first."
+                    .into(),
+            ));
+        }
+        let action = match run {
+            SystemRun::Reconcile => "Request reconciliation of connected system",
+            SystemRun::Import => "Request import from connected system",
+        };
+        let details = json!({"run": run.as_str()});
+        Ok(((), event(action, id.as_str(), &s.display_name, details)))
+    })
+    .await?;
+    store.wake_system_runs();
+    Ok(())
+}
+
+/// The systems whose `run` was asked for, each taken by this instance
+/// alone (the job's claim).
+#[tracing::instrument(skip_all)]
+pub async fn take_requested(
+    store: &Store,
+    run: SystemRun,
+    now: DateTime<Utc>,
+) -> Result<Vec<ConnectedSystemId>, ServiceError> {
+    let mut tx = store.begin().await?;
+    let ids = connected_systems::take_requested(&mut tx, run, now).await?;
+    tx.commit().await?;
+    Ok(ids)
 }
 
 /// Groups of the system whose name contains `text`; the error is the

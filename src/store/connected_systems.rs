@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, ts};
-use crate::domain::connected_system::{ReconcileMode, SystemProfile, SystemSettings};
+use crate::domain::connected_system::{ReconcileMode, SystemProfile, SystemRun, SystemSettings};
 use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
 use crate::domain::secret::Secret;
 
@@ -19,6 +19,8 @@ struct RawSystem {
     has_test: i64,
     last_test_note: Option<String>,
     last_reconciled_at: Option<String>,
+    reconcile_requested_at: Option<String>,
+    import_requested_at: Option<String>,
     links: i64,
     queued: i64,
     failed: i64,
@@ -35,6 +37,10 @@ pub struct SystemRow {
     /// When "Test connection" last ran, whether it worked, what it said.
     pub last_test: Option<(String, bool, String)>,
     pub last_reconciled_at: Option<String>,
+    /// When "Reconcile now" and "Sync now" were pressed, while their runs
+    /// wait for a job.
+    pub reconcile_requested_at: Option<String>,
+    pub import_requested_at: Option<String>,
     pub links: i64,
     /// Operations waiting (queue depth), and given up.
     pub queued: i64,
@@ -58,6 +64,8 @@ impl TryFrom<RawSystem> for SystemRow {
             },
             display_name: r.display_name,
             last_reconciled_at: r.last_reconciled_at,
+            reconcile_requested_at: r.reconcile_requested_at,
+            import_requested_at: r.import_requested_at,
             links: r.links,
             queued: r.queued,
             failed: r.failed,
@@ -68,7 +76,7 @@ impl TryFrom<RawSystem> for SystemRow {
 
 const SELECT: &str = "SELECT s.id, s.display_name, s.settings, s.reconcile_mode, s.last_test_at, \
      COALESCE(s.last_test_ok, FALSE) AS last_test_ok, CASE WHEN s.last_test_ok IS NULL THEN 0 ELSE 1 END AS has_test, \
-     s.last_test_note, s.last_reconciled_at, \
+     s.last_test_note, s.last_reconciled_at, s.reconcile_requested_at, s.import_requested_at, \
      (SELECT COUNT(*) FROM resource_links l WHERE l.system_id = s.id) AS links, \
      (SELECT COUNT(*) FROM provisioning_operations o WHERE o.system_id = s.id AND o.state = 'pending') AS queued, \
      (SELECT COUNT(*) FROM provisioning_operations o WHERE o.system_id = s.id AND o.state = 'failed') AS failed, \
@@ -223,6 +231,65 @@ pub async fn systems_to_reconcile(
          AND EXISTS (SELECT 1 FROM resource_links l WHERE l.system_id = connected_systems.id) RETURNING id",
     )
     .bind(ts(before))
+    .bind(ts(now))
+    .fetch_all(conn)
+    .await?;
+    Ok(ids
+        .into_iter()
+        .map(ConnectedSystemId::from_stored)
+        .collect())
+}
+
+/// The columns of a run asked for: when it was asked, and when it last
+/// began.
+fn run_columns(run: SystemRun) -> (&'static str, &'static str) {
+    match run {
+        SystemRun::Reconcile => ("reconcile_requested_at", "last_reconciled_at"),
+        SystemRun::Import => ("import_requested_at", "imported_at"),
+    }
+}
+
+/// An import runs only where it is turned on.
+fn only_importing(run: SystemRun) -> &'static str {
+    match run {
+        SystemRun::Import => " AND import_enabled = TRUE",
+        SystemRun::Reconcile => "",
+    }
+}
+
+/// Asks the jobs for `run` of the system now; an earlier ask that still
+/// waits keeps its time. False when there is no such system, or, for an
+/// import, when it does not import.
+pub async fn request_run(
+    conn: &mut Conn,
+    id: &ConnectedSystemId,
+    run: SystemRun,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let (asked, _) = run_columns(run);
+    let imports = only_importing(run);
+    sqlx::query(&format!(
+        "UPDATE connected_systems SET {asked} = COALESCE({asked}, $2) WHERE id = $1{imports}"
+    ))
+    .bind(id.as_str())
+    .bind(ts(now))
+    .changed_one(conn)
+    .await
+}
+
+/// Takes the systems whose `run` was asked for: each is taken by one
+/// instance, which marks it begun, as the daily claim does.
+pub async fn take_requested(
+    conn: &mut Conn,
+    run: SystemRun,
+    now: DateTime<Utc>,
+) -> Result<Vec<ConnectedSystemId>> {
+    let (asked, began) = run_columns(run);
+    // An import turned off since it was asked for is not run.
+    let imports = only_importing(run);
+    let ids: Vec<String> = sqlx::query_scalar(&format!(
+        "UPDATE connected_systems SET {asked} = NULL, {began} = $1 WHERE {asked} IS NOT NULL{imports} RETURNING id"
+    ))
     .bind(ts(now))
     .fetch_all(conn)
     .await?;

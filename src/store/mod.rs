@@ -200,6 +200,8 @@ pub struct Store {
     provisioning: std::sync::Arc<tokio::sync::Notify>,
     /// Likewise for the custom extension calls' worker.
     callouts: std::sync::Arc<tokio::sync::Notify>,
+    /// Likewise for the runs administrators ask for ("Reconcile now").
+    system_runs: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -264,6 +266,7 @@ impl Store {
                     packages: Default::default(),
                     provisioning: Default::default(),
                     callouts: Default::default(),
+                    system_runs: Default::default(),
                 }
             }
             DatabaseKind::Postgres => {
@@ -286,6 +289,7 @@ impl Store {
                     packages: Default::default(),
                     provisioning: Default::default(),
                     callouts: Default::default(),
+                    system_runs: Default::default(),
                 }
             }
         };
@@ -299,6 +303,16 @@ impl Store {
     pub fn wake_workers(&self) {
         self.provisioning.notify_one();
         self.callouts.notify_one();
+    }
+
+    /// Wakes this instance's worker for the runs administrators ask for.
+    pub fn wake_system_runs(&self) {
+        self.system_runs.notify_one();
+    }
+
+    /// Waits until `wake_system_runs` is called (or was, since the last wait).
+    pub async fn system_runs_woken(&self) {
+        self.system_runs.notified().await;
     }
 
     /// Waits until `wake_workers` is called (or was, since the last wait).

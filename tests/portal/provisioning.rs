@@ -246,8 +246,9 @@ async fn eric_assigned_through_ldap(app: &TestApp, admin: &Browser) -> (String, 
     (ou, group_dn, system)
 }
 
-/// Presses "Reconcile now" on the system's page; asserts it went through.
-async fn reconcile_now(app: &TestApp, admin: &Browser, system: &str) {
+/// Presses "Reconcile now" on the system's page and asserts it was asked
+/// for; the job that runs it is `run_asked`.
+async fn ask_to_reconcile(app: &TestApp, admin: &Browser, system: &str) {
     let page = admin.get(&app.url(system)).await;
     let r = admin
         .post(
@@ -256,6 +257,20 @@ async fn reconcile_now(app: &TestApp, admin: &Browser, system: &str) {
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
+}
+
+/// Runs what administrators asked for ("Reconcile now", "Sync now"), as
+/// the server's worker does; returns how many runs there were.
+async fn run_asked(app: &TestApp, clock: &Clock) -> usize {
+    gatehouse::jobs::system_runs::run_once(&app.store, clock.now())
+        .await
+        .unwrap()
+}
+
+/// Presses "Reconcile now" and runs it.
+async fn reconcile_now(app: &TestApp, admin: &Browser, system: &str, clock: &Clock) {
+    ask_to_reconcile(app, admin, system).await;
+    assert_eq!(run_asked(app, clock).await, 1);
 }
 
 /// How many operations wait for the system, as its page says.
@@ -524,7 +539,7 @@ both!(
         .unwrap()
         .success()
         .unwrap();
-        reconcile_now(&app, &admin, &system).await;
+        reconcile_now(&app, &admin, &system, &clock).await;
         // Not taken for someone Gatehouse did not grant: he stays, and the
         // worker's save finds him there.
         assert!(ldap_members(&group_dn).await.contains(&eric_dn));
@@ -563,10 +578,40 @@ both!(
         .success()
         .unwrap();
 
-        // Report only: the drift is shown, nothing changes.
-        reconcile_now(&app, &admin, &system).await;
+        // "Reconcile now" asks for a run in the background: the page says
+        // so, and shows nothing of it until the job has run.
+        ask_to_reconcile(&app, &admin, &system).await;
         let page = admin.get(&app.url(&system)).await;
-        assert!(page.has("1 differ from Gatehouse"), "{}", page.body);
+        assert!(page.has("Reconciliation has started."), "{}", page.body);
+        assert!(page.has("Reconciliation asked for"), "{}", page.body);
+        assert!(!page.has("differ from Gatehouse"), "{}", page.body);
+        // Report only: the drift is shown, nothing changes.
+        assert_eq!(run_asked(&app, &clock).await, 1);
+        assert_eq!(run_asked(&app, &clock).await, 0, "run once");
+        let page = admin.get(&app.url(&system)).await;
+        assert!(!page.has("Reconciliation asked for"), "{}", page.body);
+        assert!(
+            page.has("1 linked group: 1 differ from Gatehouse"),
+            "{}",
+            page.body
+        );
+        // This directory does not import: "Sync now" is not offered, and
+        // asking all the same is refused, with nothing asked of the jobs.
+        assert!(!page.has(">Sync now</button>"));
+        let refused = admin
+            .post(
+                &app.url(format!("{system}/import")),
+                &[("csrf_token", &page.csrf())],
+            )
+            .await;
+        assert_eq!(refused.status, 303, "{}", refused.body);
+        let page = admin.get(&app.url(&system)).await;
+        assert!(
+            page.has("Nothing was imported: the import is turned off for this system."),
+            "{}",
+            page.body
+        );
+        assert_eq!(run_asked(&app, &clock).await, 0);
         assert!(
             page.has(&format!("missing from the target: {eric_dn}")),
             "{}",
@@ -582,7 +627,7 @@ both!(
         // Add and remove: both are queued for the worker with the audit
         // entry, and the worker puts the directory in line.
         save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
-        reconcile_now(&app, &admin, &system).await;
+        reconcile_now(&app, &admin, &system, &clock).await;
         assert_eq!(ldap_members(&group_dn).await, vec![intruder.clone()]);
         assert_eq!(waiting(&app, &admin, &system).await, "2");
         let audit = admin
@@ -624,7 +669,7 @@ both!(
         .unwrap()
         .success()
         .unwrap();
-        reconcile_now(&app, &admin, &system).await;
+        reconcile_now(&app, &admin, &system, &clock).await;
         // Her removal is queued; then she is granted the group, and the
         // worker adds her (the removal waiting while she is not yet known
         // in the directory).
@@ -1202,7 +1247,7 @@ both!(
 both!(
     a_directory_import_brings_people_managers_and_groups,
     |backend| async move {
-        let (app, admin, _clock) = demo(backend).await;
+        let (app, admin, clock) = demo(backend).await;
         let ou = ldap_tree().await;
         let set = |v: &[&str]| {
             v.iter()
@@ -1289,6 +1334,7 @@ both!(
                 )
                 .await;
             assert_eq!(r.status, 303, "{}", r.body);
+            assert_eq!(run_asked(&app, &clock).await, 1);
             admin.get(&app.url(&system)).await
         };
         let page = sync().await;
@@ -1398,7 +1444,7 @@ both!(
 both!(
     a_posix_group_brings_its_members_by_uid,
     |backend| async move {
-        let (app, admin, _clock) = demo(backend).await;
+        let (app, admin, clock) = demo(backend).await;
         let ou = ldap_tree().await;
         let set = |v: &[&str]| {
             v.iter()
@@ -1445,14 +1491,7 @@ both!(
             "(objectClass=posixGroup)".into(),
         ));
         let system = create_system(&app, &admin, &borrowed(&fields)).await;
-        let page = admin.get(&app.url(&system)).await;
-        let r = admin
-            .post(
-                &app.url(format!("{system}/import")),
-                &[("csrf_token", &page.csrf())],
-            )
-            .await;
-        assert_eq!(r.status, 303, "{}", r.body);
+        import_now(&app, &admin, &system, &clock).await;
         assert!(has(
             &held_by(&app, "pat@posix.test").await,
             "Group engineers member"
@@ -1467,7 +1506,12 @@ both!(
 /// A subtree (`ldap_tree`) with a "buyers" group listing Eric, or only the
 /// placeholder, imported from by a connected system: (subtree, group DN,
 /// system's console path).
-async fn buyers_imported(app: &TestApp, admin: &Browser, eric: bool) -> (String, String, String) {
+async fn buyers_imported(
+    app: &TestApp,
+    admin: &Browser,
+    clock: &Clock,
+    eric: bool,
+) -> (String, String, String) {
     let ou = ldap_tree().await;
     let group_dn = format!("cn=buyers,ou=groups,{ou}");
     let member = if eric {
@@ -1491,16 +1535,17 @@ async fn buyers_imported(app: &TestApp, admin: &Browser, eric: bool) -> (String,
     let mut fields = ldap_fields(&ou);
     fields.push(("ldap_import", "on".into()));
     let system = create_system(app, admin, &borrowed(&fields)).await;
-    import_now(app, admin, &system).await;
+    import_now(app, admin, &system, clock).await;
     (ou, group_dn, system)
 }
 
-/// Presses "Sync now" on the system's page.
-async fn import_now(app: &TestApp, admin: &Browser, system: &str) {
+/// Presses "Sync now" on the system's page and runs the import.
+async fn import_now(app: &TestApp, admin: &Browser, system: &str, clock: &Clock) {
     let page = admin.get(&app.url(system)).await;
     let import = app.url(format!("{system}/import"));
     let r = admin.post(&import, &[("csrf_token", &page.csrf())]).await;
     assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(run_asked(app, clock).await, 1);
 }
 
 /// Adds (`add`) or takes out a member of a directory group.
@@ -1529,7 +1574,7 @@ async fn an_import_never_takes_out_whom_a_delivery_grants_the_group_at_that_mome
     use crate::correctness::{catalog, maria_approves, package_with, request, signed_in};
     use crate::races::{SeatApproval, in_turn};
     let (app, admin, clock) = demo(Backend::Postgres).await;
-    let (ou, group_dn, system) = buyers_imported(&app, &admin, true).await;
+    let (ou, group_dn, system) = buyers_imported(&app, &admin, &clock, true).await;
     let buyer = "Group buyers member";
     assert!(has(&held_by(&app, ERIC).await, buyer));
 
@@ -1547,8 +1592,12 @@ async fn an_import_never_takes_out_whom_a_delivery_grants_the_group_at_that_mome
     change_member(&group_dn, &format!("uid=eric,ou=people,{ou}"), false).await;
 
     let approval = SeatApproval::open(&app, &seat).await;
-    let (delivered, ()) =
-        in_turn(&app, approval.approve(), import_now(&app, &admin, &system)).await;
+    let (delivered, ()) = in_turn(
+        &app,
+        approval.approve(),
+        import_now(&app, &admin, &system, &clock),
+    )
+    .await;
     assert_eq!(delivered.status, 303, "{}", delivered.body);
     let held = held_by(&app, ERIC).await;
     assert!(has(&held, buyer), "the seat grants it: {held:?}");
@@ -1559,7 +1608,7 @@ both!(
     |backend| async move {
         use crate::correctness::open_package;
         let (app, admin, clock) = demo(backend).await;
-        let (ou, group_dn, system) = buyers_imported(&app, &admin, false).await;
+        let (ou, group_dn, system) = buyers_imported(&app, &admin, &clock, false).await;
         let (pass, policy) = open_package(&app, &clock, "Buying", "buyers", "Buyers pass").await;
         let r = assign_directly(&app, &admin, &pass, &policy, &[ERIC], &[]).await;
         assert_eq!(r.status, 303, "{}", r.body);
@@ -1570,7 +1619,7 @@ both!(
         // is the directory's as well, and stays when the pass ends.
         let eric_dn = format!("uid=eric,ou=people,{ou}");
         change_member(&group_dn, &eric_dn, true).await;
-        import_now(&app, &admin, &system).await;
+        import_now(&app, &admin, &system, &clock).await;
         remove_assignment(&app, &admin, &pass, ERIC).await;
         assert!(
             has(&held_by(&app, ERIC).await, buyer),
@@ -1579,7 +1628,7 @@ both!(
 
         // Taken out of the directory's group, he leaves it on the next run.
         change_member(&group_dn, &eric_dn, false).await;
-        import_now(&app, &admin, &system).await;
+        import_now(&app, &admin, &system, &clock).await;
         assert!(!has(&held_by(&app, ERIC).await, buyer));
     }
 );
@@ -1605,7 +1654,7 @@ async fn a_member_with_a_very_long_value_is_removed_like_any_other() {
         .unwrap()
         .success()
         .unwrap();
-    reconcile_now(&app, &admin, &system).await;
+    reconcile_now(&app, &admin, &system, &clock).await;
     assert_eq!(waiting(&app, &admin, &system).await, "1");
     provision(&app, &clock).await;
     assert_eq!(

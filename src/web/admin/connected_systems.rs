@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
 use crate::domain::connected_system::{
     LDAP_MATCH_ATTRIBUTES, LDAP_MEMBER_ATTRIBUTES, ReconcileMode, SCIM_MATCH, SystemInput,
-    SystemKind, SystemProfile, SystemSettings,
+    SystemKind, SystemProfile, SystemRun, SystemSettings,
 };
 use crate::domain::directory::SiteRole;
 use crate::domain::directory_import::ImportSettings;
@@ -203,6 +203,29 @@ impl SystemPage {
         drift_text(l)
     }
 
+    /// What the last reconciliation found over the links, in words; empty
+    /// before any link was compared.
+    fn reconciliation(&self) -> String {
+        let (mut compared, mut differ, mut failed) = (0, 0, 0);
+        for l in self.links.iter().filter(|l| l.reconciled_at.is_some()) {
+            compared += 1;
+            if l.last_error.is_some() {
+                failed += 1;
+            } else if !l.missing.0.is_empty() || !l.unexpected.0.is_empty() {
+                differ += 1;
+            }
+        }
+        if compared == 0 {
+            return String::new();
+        }
+        let plural = if compared == 1 { "" } else { "s" };
+        let mut text = format!("{compared} linked group{plural}: {differ} differ from Gatehouse");
+        if failed > 0 {
+            text.push_str(&format!(", {failed} could not be read"));
+        }
+        text
+    }
+
     /// A site link's role as the site's page names it ("SharePoint Visitor").
     fn site_role<'a>(&self, role: &'a str) -> &'a str {
         SiteRole::parse(role).map_or(role, |r| r.label())
@@ -321,59 +344,33 @@ async fn test(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Re
     Ok(redirect(&routes::ADMIN_SYSTEMS.item.id(&id)))
 }
 
-#[tracing::instrument(skip_all)]
-async fn reconcile(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
+/// "Reconcile now" and "Sync now": a job runs them (they read the whole
+/// target); the page says what they found once they are done.
+async fn ask_for(cx: Console, path: web::Path<String>, run: SystemRun) -> Reply {
     let id = parse_id(&path)?;
-    let results = svc::reconcile(cx.store(), &cx.actor(), &id, cx.now()).await?;
-    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
-    let drifted = results
-        .iter()
-        .filter(|(_, r)| {
-            r.as_ref()
-                .is_ok_and(|r| !r.missing.is_empty() || !r.unexpected.is_empty())
-        })
-        .count();
-    let text = format!(
-        "Reconciled {} linked group{}: {} differ from Gatehouse{}.",
-        results.len(),
-        if results.len() == 1 { "" } else { "s" },
-        drifted,
-        if failed > 0 {
-            format!(", {failed} could not be read")
-        } else {
-            String::new()
-        }
-    );
-    cx.session
-        .flash(if failed > 0 { "error" } else { "success" }, text);
-    Ok(redirect(&routes::ADMIN_SYSTEMS.item.id(&id)))
-}
-
-/// "Sync now": imports the directory's people and groups at once.
-#[tracing::instrument(skip_all)]
-async fn import_now(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
-    let id = parse_id(&path)?;
-    match imports::import(cx.store(), &cx.actor(), &id, cx.now()).await {
-        Ok(s) => match s.error {
-            Some(e) => cx.session.flash("error", format!("The directory could not be read: {e}")),
-            None => cx.session.flash(
-                "success",
-                format!(
-                    "Imported: {} people created, {} changed, {} unchanged, {} gone; {} groups created, {} changed; {} entries not imported.",
-                    s.people.created,
-                    s.people.updated,
-                    s.people.unchanged,
-                    s.people.removed,
-                    s.groups.created,
-                    s.groups.updated,
-                    s.skipped.len()
-                ),
+    match svc::request_run(cx.store(), &cx.actor(), &id, run, cx.now()).await {
+        Ok(()) => cx.session.flash(
+            "success",
+            format!(
+                "{} has started. Reload this page in a moment to see what it found.",
+                run.label()
             ),
-        },
+        ),
         Err(ServiceError::Refused(m)) => cx.session.flash("error", m),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(&routes::ADMIN_SYSTEMS.item.id(&id)))
+}
+
+#[tracing::instrument(skip_all)]
+async fn reconcile(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
+    ask_for(cx, path, SystemRun::Reconcile).await
+}
+
+/// "Sync now": imports the directory's people and groups.
+#[tracing::instrument(skip_all)]
+async fn import_now(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
+    ask_for(cx, path, SystemRun::Import).await
 }
 
 #[tracing::instrument(skip_all)]

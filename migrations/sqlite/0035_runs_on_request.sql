@@ -1,0 +1,5 @@
+-- "Reconcile now" and "Sync now" ask the jobs to run at once, rather than
+-- running inside the administrator's request (a large directory takes a
+-- minute): when each was asked for, none while nobody waits for one.
+ALTER TABLE connected_systems ADD COLUMN reconcile_requested_at TEXT;
+ALTER TABLE connected_systems ADD COLUMN import_requested_at TEXT;
