@@ -42,7 +42,7 @@ fn main() -> ExitCode {
     let config = match Config::load(cli.config.as_deref(), &env, demo) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            gatehouse::telemetry::fatal(&e.to_string());
             return ExitCode::from(2);
         }
     };
@@ -53,7 +53,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            gatehouse::telemetry::fatal(&format!("cannot start the runtime: {e}"));
             return ExitCode::from(1);
         }
     };
@@ -72,7 +72,7 @@ fn main() -> ExitCode {
         match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e:#}");
+                gatehouse::telemetry::fatal(&format!("{e:#}"));
                 match e.downcast_ref::<gatehouse::config::ConfigError>() {
                     Some(_) => ExitCode::from(2),
                     None => ExitCode::from(1),

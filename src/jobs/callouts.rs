@@ -58,6 +58,7 @@ pub async fn run_once(store: &Store, clock: &Clock, base_url: &str) -> Result<us
     Ok(total)
 }
 
+#[tracing::instrument(skip_all)]
 async fn send_one(
     store: &Store,
     clock: &Clock,

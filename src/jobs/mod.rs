@@ -217,6 +217,7 @@ where
 }
 
 /// The lifecycle jobs, every `every`.
+#[tracing::instrument(skip_all)]
 async fn lifecycle(store: Store, clock: Clock, every: Duration) {
     loop {
         match run_once(&store, &clock).await {

@@ -99,6 +99,7 @@ struct Applied {
 
 /// Applies the batch, system by system; an operation not started (its claim
 /// would run out first) has no result.
+#[tracing::instrument(skip_all)]
 async fn apply_all(
     store: &Store,
     ops: &[Operation],
@@ -192,6 +193,7 @@ fn failed(op: &Operation, e: OpError, now: DateTime<Utc>) -> Outcome {
 
 /// Applies one operation; returns who the person is in the target when it
 /// was looked up.
+#[tracing::instrument(skip_all)]
 async fn apply(session: &mut Session, op: &Operation) -> Result<Option<(String, String)>, OpError> {
     let person = Person {
         email: op.email.clone(),
@@ -233,6 +235,7 @@ async fn apply(session: &mut Session, op: &Operation) -> Result<Option<(String, 
 }
 
 /// Writes what was applied under the claim that ends at `lease`.
+#[tracing::instrument(skip_all)]
 async fn save(
     store: &Store,
     ops: &[Operation],

@@ -64,15 +64,22 @@ pub async fn finish_ended(
     store::batch::finish_batch(conn, batch, reason.as_str(), audit_action, now).await
 }
 
+/// An assignment `end_assignment` ended.
+pub struct Ended {
+    pub package_name: String,
+    /// The facts for the caller's audit event.
+    pub details: serde_json::Value,
+}
+
 /// Ends one active assignment as `finish_ended` does; `None` when it had
-/// already ended. Returns the facts for the caller's audit event.
+/// already ended.
 #[tracing::instrument(skip_all)]
 pub async fn end_assignment(
     conn: &mut Conn,
     id: &str,
     reason: EndReason,
     now: DateTime<Utc>,
-) -> Result<Option<serde_json::Value>, StoreError> {
+) -> Result<Option<Ended>, StoreError> {
     let Some(a) = store::assignments::get(conn, id).await? else {
         return Ok(None);
     };
@@ -81,10 +88,13 @@ pub async fn end_assignment(
         return Ok(None);
     }
     finish_ended(conn, &batch, reason, None, now).await?;
-    Ok(Some(json!({
-        "assignment": id,
-        "user": a.target_email,
-        "package": a.package_name,
-        "reason": reason.as_str(),
-    })))
+    Ok(Some(Ended {
+        details: json!({
+            "assignment": id,
+            "user": a.target_email,
+            "package": a.package_name,
+            "reason": reason.as_str(),
+        }),
+        package_name: a.package_name,
+    }))
 }

@@ -67,7 +67,7 @@ pub async fn remove(
         // delivery at the same moment never loses a role this takes back.
         store::users::lock(tx, &a.target_id).await?;
         let ended = super::access::end_assignment(tx, id.as_str(), EndReason::Removed, now).await?;
-        let Some(details) = ended else {
+        let Some(super::access::Ended { details, .. }) = ended else {
             return Err(ServiceError::Refused(
                 "The assignment ended meanwhile; reload the page.".into(),
             ));

@@ -56,6 +56,28 @@ fn a_bad_setting_stops_start_up_with_one_line_and_exit_code_2() {
     }
 }
 
+/// With JSON logs, why start-up stopped is one JSON line like the others,
+/// and it is written even when `RUST_LOG` filters every other line out.
+#[test]
+fn a_bad_setting_is_one_json_line_when_logs_are_json() {
+    let out = gatehouse()
+        .env("GATEHOUSE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "off")
+        .env("GATEHOUSE_BIND", "localhost")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    let line: serde_json::Value = serde_json::from_str(err.trim()).expect("a JSON line");
+    assert_eq!(line["level"], "ERROR", "{err}");
+    let message = line["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("GATEHOUSE_BIND: `localhost` is not an address and port"),
+        "{err}"
+    );
+}
+
 #[test]
 fn demo_on_a_public_address_exits_with_code_2() {
     let out = gatehouse()

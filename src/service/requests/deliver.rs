@@ -193,6 +193,7 @@ async fn guest_for(
 
 impl Context {
     /// Delivers the loaded request, with the package and policy it was loaded with.
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn deliver(
         &mut self,
         conn: &mut Conn,

@@ -36,6 +36,7 @@ pub(crate) fn decides(calls: &Calls, n: u32) -> bool {
 impl save::Context {
     /// What the loaded request's approval starts (see `on_approval`);
     /// nothing while it is not approved.
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn on_approval(
         &mut self,
         conn: &mut Conn,

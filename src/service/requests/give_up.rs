@@ -33,7 +33,7 @@ pub async fn give_up(
     // The removal, as its holder's request, delivered at once.
     let policy = (&a.policy_id, info.policy(a.policy_id.as_str()));
     let (request, changes) = Request::give_up(who, (package, &name), policy, &a.id)?;
-    let Some(details) =
+    let Some(crate::service::access::Ended { details, .. }) =
         crate::service::access::end_assignment(&mut tx, a.id.as_str(), EndReason::GivenUp, now)
             .await?
     else {

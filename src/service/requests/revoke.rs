@@ -80,20 +80,19 @@ pub async fn revoke(
                 "Nothing was revoked: tick “I approved this request in error” to confirm.".into(),
             ));
         }
-        let assignment = row.assignment_id.clone().unwrap_or_default();
+        let gone =
+            || ServiceError::Refused("The access this request gave has already ended.".into());
+        let assignment = row.assignment_id.clone().ok_or_else(gone)?;
         let ended =
             crate::service::access::end_assignment(tx, &assignment, EndReason::Revoked, now)
                 .await?
-                .ok_or_else(|| {
-                    ServiceError::Refused("The access this request gave has already ended.".into())
-                })?;
-        let package = ended["package"].as_str().unwrap_or_default().to_string();
+                .ok_or_else(gone)?;
         let event = NewAuditEvent::new(
             "Approver revokes access package assignment request",
             object_type::ACCESS_PACKAGE,
             id,
-            package,
-            json!({"request": id, "removed": ended}),
+            ended.package_name,
+            json!({"request": id, "removed": ended.details}),
         );
         Ok((request.email.clone(), event))
     })

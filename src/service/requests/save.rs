@@ -419,6 +419,7 @@ fn details(request: &Request, extra: serde_json::Value) -> serde_json::Value {
 }
 
 /// The request with its context, when it is (still) in `state`.
+#[tracing::instrument(skip_all)]
 pub(super) async fn load_in(
     store: &Store,
     conn: &mut Conn,
