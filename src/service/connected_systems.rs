@@ -22,7 +22,7 @@ use crate::domain::connected_system::{
 use crate::domain::directory::{GroupProfile, Named};
 use crate::domain::ids::{CatalogId, ConnectedSystemId, GroupId, ResourceLinkId, UserId};
 use crate::domain::validation::FieldErrors;
-use crate::store::connected_systems::{LinkRow, SystemRow};
+use crate::store::connected_systems::{LinkRow, SystemRow, TakenRun};
 use crate::store::{self, Page, PageAt, Store, StoreError, audit, connected_systems, provisioning};
 
 fn event(action: &str, id: &str, name: &str, details: serde_json::Value) -> NewAuditEvent {
@@ -214,6 +214,7 @@ pub async fn request_run(
     write(store, actor, now, async |c| {
         let s = found(connected_systems::get(c, id).await?)?;
         if !connected_systems::request_run(c, id, run, now).await? {
+            // Only an import is ever refused: a system is always reconciled.
             return Err(ServiceError::Refused(
                 "Nothing was imported: the import is turned off for this system. Turn it on below and save first."
                     .into(),
@@ -231,18 +232,32 @@ pub async fn request_run(
     Ok(())
 }
 
-/// The systems whose `run` was asked for, each taken by this instance
-/// alone (the job's claim).
+/// The runs of `run` asked for, each taken by this instance alone until
+/// `until` (the job's claim; another instance takes it again after that).
 #[tracing::instrument(skip_all)]
 pub async fn take_requested(
     store: &Store,
     run: SystemRun,
     now: DateTime<Utc>,
-) -> Result<Vec<ConnectedSystemId>, ServiceError> {
+    until: DateTime<Utc>,
+) -> Result<Vec<TakenRun>, ServiceError> {
     let mut tx = store.begin().await?;
-    let ids = connected_systems::take_requested(&mut tx, run, now).await?;
+    let taken = connected_systems::take_requested(&mut tx, run, now, until).await?;
     tx.commit().await?;
-    Ok(ids)
+    Ok(taken)
+}
+
+/// A taken run is over, whatever came of it.
+#[tracing::instrument(skip_all)]
+pub async fn finish_requested(
+    store: &Store,
+    run: SystemRun,
+    taken: &TakenRun,
+) -> Result<(), ServiceError> {
+    let mut tx = store.begin().await?;
+    connected_systems::finish_requested(&mut tx, run, taken).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Groups of the system whose name contains `text`; the error is the
@@ -585,7 +600,13 @@ pub async fn reconcile(
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(link = %l.id, error = %e, "reconciliation of a link failed");
-                Err("the link could not be reconciled; the log says why".to_string())
+                // Its own change rolled back: the link's page says it failed
+                // rather than showing what an earlier run found.
+                let why = "the link could not be reconciled; the log says why";
+                let mut tx = store.begin().await?;
+                connected_systems::record_reconciliation(&mut tx, &l.id, Err(why), now).await?;
+                tx.commit().await?;
+                Err(why.to_string())
             }
         };
         out.push((l.external_name.clone(), r));

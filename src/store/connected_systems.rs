@@ -240,36 +240,33 @@ pub async fn systems_to_reconcile(
         .collect())
 }
 
-/// The columns of a run asked for: when it was asked, and when it last
-/// began.
+/// The columns of a run asked for: when it was asked, and until when the
+/// instance that took it holds it.
 fn run_columns(run: SystemRun) -> (&'static str, &'static str) {
     match run {
-        SystemRun::Reconcile => ("reconcile_requested_at", "last_reconciled_at"),
-        SystemRun::Import => ("import_requested_at", "imported_at"),
+        SystemRun::Reconcile => ("reconcile_requested_at", "reconcile_taken_until"),
+        SystemRun::Import => ("import_requested_at", "import_taken_until"),
     }
 }
 
-/// An import runs only where it is turned on.
-fn only_importing(run: SystemRun) -> &'static str {
-    match run {
-        SystemRun::Import => " AND import_enabled = TRUE",
-        SystemRun::Reconcile => "",
-    }
-}
-
-/// Asks the jobs for `run` of the system now; an earlier ask that still
-/// waits keeps its time. False when there is no such system, or, for an
-/// import, when it does not import.
+/// Asks the jobs for `run` of the system now. An ask that waits keeps its
+/// time; one made while a run is under way is stamped now, so that the run
+/// does not answer it and another follows. False when there is no such
+/// system, or, for an import, when it does not import.
 pub async fn request_run(
     conn: &mut Conn,
     id: &ConnectedSystemId,
     run: SystemRun,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let (asked, _) = run_columns(run);
-    let imports = only_importing(run);
+    let (asked, taken) = run_columns(run);
+    let imports = match run {
+        SystemRun::Import => " AND import_enabled = TRUE",
+        SystemRun::Reconcile => "",
+    };
     sqlx::query(&format!(
-        "UPDATE connected_systems SET {asked} = COALESCE({asked}, $2) WHERE id = $1{imports}"
+        "UPDATE connected_systems SET {asked} = CASE WHEN {taken} IS NULL THEN COALESCE({asked}, $2) \
+         ELSE $2 END WHERE id = $1{imports}"
     ))
     .bind(id.as_str())
     .bind(ts(now))
@@ -277,26 +274,58 @@ pub async fn request_run(
     .await
 }
 
-/// Takes the systems whose `run` was asked for: each is taken by one
-/// instance, which marks it begun, as the daily claim does.
+/// A run asked for, as `take_requested` took it.
+pub struct TakenRun {
+    pub system: ConnectedSystemId,
+    /// When it was asked for: `finish_requested` answers that ask only.
+    pub asked_at: String,
+    /// Whether the system imports (an import turned off since it was asked
+    /// for is not run).
+    pub imports: bool,
+}
+
+/// Takes the runs of `run` asked for and not held by another instance (or
+/// held past `now`), holding each until `until`.
 pub async fn take_requested(
     conn: &mut Conn,
     run: SystemRun,
     now: DateTime<Utc>,
-) -> Result<Vec<ConnectedSystemId>> {
-    let (asked, began) = run_columns(run);
-    // An import turned off since it was asked for is not run.
-    let imports = only_importing(run);
-    let ids: Vec<String> = sqlx::query_scalar(&format!(
-        "UPDATE connected_systems SET {asked} = NULL, {began} = $1 WHERE {asked} IS NOT NULL{imports} RETURNING id"
+    until: DateTime<Utc>,
+) -> Result<Vec<TakenRun>> {
+    let (asked, taken) = run_columns(run);
+    // The flag as a number: SQLite's driver names the column's type Bool,
+    // which the Any driver cannot read from a RETURNING clause.
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "UPDATE connected_systems SET {taken} = $2 WHERE {asked} IS NOT NULL \
+         AND ({taken} IS NULL OR {taken} < $1) \
+         RETURNING id, {asked}, CASE WHEN import_enabled = TRUE THEN 1 ELSE 0 END"
     ))
     .bind(ts(now))
+    .bind(ts(until))
     .fetch_all(conn)
     .await?;
-    Ok(ids
+    Ok(rows
         .into_iter()
-        .map(ConnectedSystemId::from_stored)
+        .map(|(id, asked_at, imports)| TakenRun {
+            system: ConnectedSystemId::from_stored(id),
+            asked_at,
+            imports: imports == 1,
+        })
         .collect())
+}
+
+/// The taken run is over (done, failed, or not to be run): the ask it
+/// answered is gone, and one made meanwhile waits for the next run.
+pub async fn finish_requested(conn: &mut Conn, run: SystemRun, taken: &TakenRun) -> Result<()> {
+    let (asked, held) = run_columns(run);
+    sqlx::query(&format!(
+        "UPDATE connected_systems SET {held} = NULL, \
+         {asked} = CASE WHEN {asked} = $2 THEN NULL ELSE {asked} END WHERE id = $1"
+    ))
+    .bind(taken.system.as_str())
+    .bind(&taken.asked_at)
+    .exec(conn)
+    .await
 }
 
 pub async fn mark_reconciled(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<()> {

@@ -255,6 +255,9 @@ async fn statements(store: &Store, reset: bool) -> Option<i64> {
 /// reports its counts within a second, an idle one within ten, so this
 /// waits for them first.
 async fn request_row_updates(store: &Store) -> Option<(i64, i64)> {
+    if *store.kind() != gatehouse::config::DatabaseKind::Postgres {
+        return None;
+    }
     tokio::time::sleep(Duration::from_secs(11)).await;
     let mut c = store.read().await.ok()?;
     sqlx::query_as::<_, (i64, i64)>(

@@ -352,7 +352,7 @@ async fn ask_for(cx: Console, path: web::Path<String>, run: SystemRun) -> Reply 
         Ok(()) => cx.session.flash(
             "success",
             format!(
-                "{} has started. Reload this page in a moment to see what it found.",
+                "{} will run in the background in a moment. Reload this page to see what it found.",
                 run.label()
             ),
         ),
