@@ -11,6 +11,8 @@ credentials), for extensions that authenticate that way.
                             bearer token), recorded, answered as configured
   PUT  /config/<name>       {"secret": "whsec_...", "status": 202,
                              "delay": 0.0, "body": "...", "bearer": "..."}
+  GET  /arrived/<name>      how many calls for <name> have arrived, counted
+                            before any delay (a call is recorded after it)
   GET  /calls/<name>        the calls recorded for <name>, oldest first:
                             {"id", "timestamp", "verified", "error", "body",
                              "authorization"}
@@ -33,6 +35,7 @@ LOCK = threading.Lock()
 CONFIG = {}
 CALLS = {}
 TOKENS = {}
+ARRIVED = {}
 TOKEN = "oauth-token-1"
 
 
@@ -60,6 +63,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         name = self.path.rsplit("/", 1)[-1]
+        if self.path.startswith("/arrived/"):
+            with LOCK:
+                arrived = ARRIVED.get(name, 0)
+            return self._send(200, json.dumps(arrived).encode())
         if self.path.startswith("/tokens/"):
             with LOCK:
                 given = TOKENS.get(name, 0)
@@ -75,6 +82,7 @@ class Handler(BaseHTTPRequestHandler):
         name = self.path.rsplit("/", 1)[-1]
         with LOCK:
             conf = dict(CONFIG.get(name, {}))
+            ARRIVED[name] = ARRIVED.get(name, 0) + 1
         headers = {k.lower(): v for k, v in self.headers.items()}
         verified, error = False, None
         if conf.get("bearer"):

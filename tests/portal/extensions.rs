@@ -42,6 +42,18 @@ impl Receiver {
             .unwrap();
         assert!(r.status().is_success());
     }
+    /// How many calls have reached the receiver, counted on arrival (a
+    /// call is among `calls` only once its answer's delay is over).
+    async fn arrived(&self) -> i64 {
+        receiver_client()
+            .get(format!("{}/arrived/{}", self.base, self.name))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
     async fn calls(&self) -> Vec<Value> {
         receiver_client()
             .get(format!("{}/calls/{}", self.base, self.name))
@@ -944,7 +956,16 @@ both!(
             claimed,
             "the restarted instance took a call within a minute"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // Killed once the call is with the receiver (a fixed pause lost the
+        // race on a busy machine: the call had not left yet).
+        let deadline = std::time::Instant::now() + minute;
+        while hook.arrived().await == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the claimed call reached the receiver within a minute"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         first.kill();
         hook.configure(json!({"secret": secret})).await;
 
