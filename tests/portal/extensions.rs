@@ -42,11 +42,10 @@ impl Receiver {
             .unwrap();
         assert!(r.status().is_success());
     }
-    /// How many calls have reached the receiver, counted on arrival (a
-    /// call is among `calls` only once its answer's delay is over).
-    async fn arrived(&self) -> i64 {
+    /// What the receiver says at `/{what}/{name}` for this endpoint.
+    async fn read<T: serde::de::DeserializeOwned>(&self, what: &str) -> T {
         receiver_client()
-            .get(format!("{}/arrived/{}", self.base, self.name))
+            .get(format!("{}/{what}/{}", self.base, self.name))
             .send()
             .await
             .unwrap()
@@ -54,15 +53,13 @@ impl Receiver {
             .await
             .unwrap()
     }
+    /// How many calls have reached the receiver, counted on arrival (a
+    /// call is among `calls` only once its answer's delay is over).
+    async fn arrived(&self) -> i64 {
+        self.read("arrived").await
+    }
     async fn calls(&self) -> Vec<Value> {
-        receiver_client()
-            .get(format!("{}/calls/{}", self.base, self.name))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.read("calls").await
     }
 }
 
