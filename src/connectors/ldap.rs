@@ -13,7 +13,8 @@ use ldap3::{
     Ldap, LdapConnAsync, LdapConnSettings, Mod, Scope, SearchEntry, dn_escape, ldap_escape,
 };
 
-use super::{Account, FoundGroup, OpError, Person, TIMEOUT};
+use super::entries::{Account, FoundGroup, Person};
+use super::remote::{OpError, TIMEOUT};
 use crate::domain::connected_system::LdapSettings;
 use crate::domain::secret::Secret;
 use crate::domain::validation::thousands;
@@ -48,7 +49,10 @@ fn fail(what: &str, e: LdapError) -> OpError {
             OpError::Temporary(format!("{what}: TLS failed: {source}"))
         }
         LdapError::LdapResult { result } => rc_error(what, result.rc, &result.text),
-        e => OpError::Temporary(format!("{what}: {}", super::remote_text(&e.to_string()))),
+        e => OpError::Temporary(format!(
+            "{what}: {}",
+            super::remote::remote_text(&e.to_string())
+        )),
     }
 }
 
@@ -63,10 +67,10 @@ fn entry(raw: ldap3::ResultEntry) -> Option<SearchEntry> {
         tracing::warn!("an LDAP entry that could not be read was left out");
         return None;
     };
-    e.dn = super::without_nul(&e.dn).into_owned();
+    e.dn = super::remote::without_nul(&e.dn).into_owned();
     for values in e.attrs.values_mut() {
         for v in values.iter_mut() {
-            if let std::borrow::Cow::Owned(clean) = super::without_nul(v) {
+            if let std::borrow::Cow::Owned(clean) = super::remote::without_nul(v) {
                 *v = clean;
             }
         }
@@ -78,7 +82,7 @@ fn rc_error(what: &str, rc: u32, text: &str) -> OpError {
     let text = if text.is_empty() {
         String::new()
     } else {
-        format!(": {}", super::remote_text(text))
+        format!(": {}", super::remote::remote_text(text))
     };
     match rc {
         INVALID_CREDENTIALS => OpError::Temporary(format!(

@@ -10,7 +10,8 @@ use std::error::Error as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{Account, FoundGroup, OpError, Person, TIMEOUT};
+use super::entries::{Account, FoundGroup, Person};
+use super::remote::{OpError, TIMEOUT};
 use crate::domain::connected_system::ScimSettings;
 use crate::domain::secret::Secret;
 use crate::domain::validation::thousands;
@@ -83,8 +84,8 @@ fn status_error(what: &str, status: StatusCode, detail: &str) -> OpError {
 impl ScimSession {
     pub fn open(s: &ScimSettings, secret: &Secret<String>) -> Result<ScimSession, OpError> {
         let http = reqwest::Client::builder()
-            .timeout(super::TIMEOUT)
-            .connect_timeout(super::TIMEOUT)
+            .timeout(super::remote::TIMEOUT)
+            .connect_timeout(super::remote::TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| OpError::Temporary(format!("cannot start an HTTP client: {e}")))?;
@@ -122,8 +123,8 @@ impl ScimSession {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| super::retry_after(v, chrono::Utc::now()));
-        let body = super::body_at_most(resp, super::MAX_ANSWER)
+            .and_then(|v| super::remote::retry_after(v, chrono::Utc::now()));
+        let body = super::remote::body_at_most(resp, super::remote::MAX_ANSWER)
             .await
             .map_err(|e| transport(what, e))?;
         let body = match body {
@@ -131,7 +132,7 @@ impl ScimSession {
             (_, false) => {
                 return Err(OpError::Permanent(format!(
                     "{what}: the answer is larger than {} MiB",
-                    super::MAX_ANSWER >> 20
+                    super::remote::MAX_ANSWER >> 20
                 )));
             }
         };
@@ -143,7 +144,7 @@ impl ScimSession {
         if !status.is_success() {
             let text = |k: &str| json.get(k).and_then(Value::as_str).unwrap_or_default();
             // The SCIM error's kind (`noTarget`, `uniqueness`) and its words.
-            let detail = super::remote_text(&match (text("scimType"), text("detail")) {
+            let detail = super::remote::remote_text(&match (text("scimType"), text("detail")) {
                 ("", d) => d.to_string(),
                 (kind, "") => kind.to_string(),
                 (kind, d) => format!("{kind}: {d}"),
@@ -377,7 +378,7 @@ impl ScimSession {
 fn scrub(v: &mut Value) {
     match v {
         Value::String(s) => {
-            if let std::borrow::Cow::Owned(clean) = super::without_nul(s) {
+            if let std::borrow::Cow::Owned(clean) = super::remote::without_nul(s) {
                 *s = clean;
             }
         }

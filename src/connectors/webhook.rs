@@ -125,7 +125,7 @@ async fn fetch_token(
         oauth2::RequestTokenError::ServerResponse(r) => {
             format!(
                 "the token endpoint refused: {}",
-                super::remote_text(r.error().as_ref())
+                super::remote::remote_text(r.error().as_ref())
             )
         }
         oauth2::RequestTokenError::Request(_) => "the token endpoint could not be reached".into(),
@@ -191,7 +191,7 @@ async fn try_send(call: &Call<'_>, now_unix: i64) -> Sent {
     // A little of what it said, for the administrator (never echoed secrets:
     // the body is the receiver's own).
     // Only the start is read: a receiver may answer with any amount.
-    let (start, _) = super::body_at_most(response, 4096)
+    let (start, _) = super::remote::body_at_most(response, 4096)
         .await
         .unwrap_or_default();
     let said: String = String::from_utf8_lossy(&start)

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::BATCH;
+use super::batch::{BATCH, batches};
 use crate::service::ServiceError;
 use crate::service::requests::remind;
 use crate::store::{Store, requests};

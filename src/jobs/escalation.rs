@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::BATCH;
+use super::batch::{BATCH, batches};
 use crate::service::ServiceError;
 use crate::service::requests::escalate;
 use crate::store::{Store, requests};

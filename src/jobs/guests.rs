@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::BATCH;
+use super::batch::{BATCH, batches};
 use crate::domain::lifecycle::GuestAction;
 use crate::service::{ServiceError, guest_lifecycle};
 use crate::store::{Store, users};

@@ -10,34 +10,9 @@
 //! row leaves the "due" condition in the same transaction, so it is never
 //! done twice.
 
-// Defined before the jobs' modules, which use it (macros are textually scoped).
-/// Runs `step` over batches of due ids until fewer than a batch remain.
-macro_rules! batches {
-    ($store:expr, |$tx:ident, $ids:ident| $select:expr, |$id:ident| $step:expr) => {{
-        let mut done = 0usize;
-        loop {
-            let mut $tx = $store.begin().await?;
-            let $ids: Vec<_> = $select;
-            let n = $ids.len();
-            let mut progressed = 0usize;
-            for $id in &$ids {
-                if $step {
-                    progressed += 1;
-                }
-            }
-            $tx.commit().await?;
-            done += progressed;
-            // A batch where nothing moved would come back the same: stop.
-            if (n as i64) < BATCH || progressed == 0 {
-                break;
-            }
-        }
-        Ok::<usize, ServiceError>(done)
-    }};
-}
-
 pub mod approval_reminders;
 pub mod automatic;
+mod batch;
 pub mod callouts;
 pub mod denial;
 pub mod escalation;
@@ -60,9 +35,6 @@ use crate::clock::Clock;
 use crate::notify::mailer::Mailer;
 use crate::service::ServiceError;
 use crate::store::Store;
-
-/// Rows per transaction.
-const BATCH: i64 = 5000;
 
 /// What one run of the lifecycle jobs did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

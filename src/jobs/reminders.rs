@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::BATCH;
+use super::batch::BATCH;
 use crate::service::ServiceError;
 use crate::service::assignments::remind_ending;
 use crate::store::Store;

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, Rows, Statement, ts};
+use super::columns::ts;
+use super::error::Result;
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::api_token::NewToken;
 
 #[derive(Debug, Clone, sqlx::FromRow)]

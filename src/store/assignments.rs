@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, PageAt, Result, Rows, Statement, ts};
+use super::columns::ts;
+use super::error::Result;
+use super::page::{Page, PageAt};
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::assignment::{AssignmentFilter, AssignmentState};
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
 use crate::domain::request::EndReason;
@@ -33,7 +36,7 @@ pub struct AssignmentRow {
     pub created_at: String,
     /// Whether the holder is a guest whose account Gatehouse does not
     /// govern (the guest lifecycle leaves it alone).
-    #[sqlx(try_from = "super::Flag")]
+    #[sqlx(try_from = "super::columns::Flag")]
     pub ungoverned_guest: bool,
 }
 
@@ -90,7 +93,7 @@ pub async fn for_package(
     let list = format!(
         "{SELECT} WHERE a.access_package_id = $1{filter} ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3"
     );
-    super::page_of(conn, &count, &list, package.as_str(), at).await
+    super::page::page_of(conn, &count, &list, package.as_str(), at).await
 }
 
 /// Every assignment of the package (for the CSV export), in the tab's order.
@@ -161,7 +164,7 @@ pub async fn set_out_of_scope(
         let sql = format!(
             "UPDATE access_package_assignments SET out_of_scope_since = $1 \
              WHERE id IN ({}) AND state IN {ACTIVE}",
-            super::placeholders(2, chunk.len())
+            super::sql::placeholders(2, chunk.len())
         );
         let mut q = sqlx::query(&sql).bind(since.map(ts));
         for id in chunk {
@@ -272,7 +275,7 @@ pub async fn due_reminders(
     after: Option<&(String, String)>,
     limit: i64,
 ) -> Result<Vec<(String, String)>> {
-    let lock = super::dialect(conn).skip_locked();
+    let lock = super::sql::dialect(conn).skip_locked();
     let (after_end, after_id) = after.map_or(("", ""), |(e, i)| (e.as_str(), i.as_str()));
     sqlx::query_as::<_, (String, String)>(&format!(
         "SELECT id, end_at FROM access_package_assignments WHERE state = 'delivered' AND end_at > $1 \

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, PageAt, Result, Statement, ts};
+use super::columns::ts;
+use super::error::Result;
+use super::page::{Page, PageAt};
+use super::sql::{Conn, Statement};
 use crate::domain::audit::{Actor, NewAuditEvent, Search};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,8 +30,9 @@ pub async fn record_with_mails(
     mails: &[crate::domain::message::Mail],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let one_statement =
-        !mails.is_empty() && mails.len() <= 100 && super::dialect(conn) == super::Dialect::Postgres;
+    let one_statement = !mails.is_empty()
+        && mails.len() <= 100
+        && super::sql::dialect(conn) == super::sql::Dialect::Postgres;
     if !one_statement {
         super::outbox::enqueue(conn, mails, now).await?;
         return record(conn, actor, event, now).await;
@@ -108,7 +112,10 @@ pub async fn list(
     // folds them as well as PostgreSQL's.
     add(
         "lower(action) LIKE ? ESCAPE '\\'",
-        search.activity.as_deref().map(super::words_pattern),
+        search
+            .activity
+            .as_deref()
+            .map(super::columns::words_pattern),
     );
     add("occurred_at >= ?", search.from.map(ts));
     add("occurred_at < ?", search.before.map(ts));

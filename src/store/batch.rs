@@ -6,10 +6,12 @@ use crate::domain::ids::UserId;
 use chrono::{DateTime, Utc};
 
 use super::assignments::{AssignmentRow, SELECT};
+use super::columns::ts;
+use super::error::{Result, map_err};
+use super::sql::{Conn, Rows, Statement};
 use super::states::ACTIVE;
-use super::{Conn, Result, Rows, Statement, map_err, ts};
 
-use super::placeholders as list;
+use super::sql::placeholders as list;
 
 pub async fn assignments(conn: &mut Conn, ids: &[String]) -> Result<Vec<AssignmentRow>> {
     if ids.is_empty() {
@@ -42,10 +44,10 @@ pub async fn set_reminded(conn: &mut Conn, ids: &[String], days: i64) -> Result<
 /// Ends up to `limit` assignments whose end has come, marking them with
 /// `batch`. Returns how many.
 pub async fn end_due(conn: &mut Conn, batch: &str, now: DateTime<Utc>, limit: i64) -> Result<u64> {
-    let due = match super::dialect(conn) {
+    let due = match super::sql::dialect(conn) {
         // SQLite finds each row by the rowid its index entry carries, instead
         // of one more lookup in the primary key's index per row.
-        super::Dialect::Sqlite => {
+        super::sql::Dialect::Sqlite => {
             "rowid IN (SELECT rowid FROM access_package_assignments \
              WHERE state = 'delivered' AND end_at <= $1 ORDER BY end_at, id LIMIT $3)"
         }
@@ -57,7 +59,7 @@ pub async fn end_due(conn: &mut Conn, batch: &str, now: DateTime<Utc>, limit: i6
         // this never waits in a circle. (An assignment whose holder was
         // skipped may stay held until the batch commits: whoever wants it
         // waits for one batch.)
-        super::Dialect::Postgres => {
+        super::sql::Dialect::Postgres => {
             "id IN (SELECT a.id FROM access_package_assignments a \
              JOIN users u ON u.id = a.target_id WHERE a.state = 'delivered' AND a.end_at <= $1 \
              ORDER BY a.end_at, a.id LIMIT $3 \
@@ -146,7 +148,7 @@ pub async fn end_all_of_user(
 /// statements finishing the batch read: each of them finding the batch's rows
 /// again, all over the assignments table, cost a pass of random reads.
 pub async fn collect_batch(conn: &mut Conn, batch: &str) -> Result<()> {
-    super::execute_all(
+    super::sql::execute_all(
         conn,
         &[
             "CREATE TEMP TABLE IF NOT EXISTS ended_batch (id TEXT NOT NULL, target_id TEXT NOT NULL, \
@@ -169,7 +171,7 @@ pub async fn collect_batch(conn: &mut Conn, batch: &str) -> Result<()> {
     .await?;
     // PostgreSQL keeps no statistics of a temporary table unless asked, and
     // planned the statements reading it as if it were empty.
-    if super::dialect(conn) == super::Dialect::Postgres {
+    if super::sql::dialect(conn) == super::sql::Dialect::Postgres {
         sqlx::query("ANALYZE ended_batch").execute(conn).await?;
     }
     Ok(())
@@ -228,9 +230,9 @@ pub async fn finish_batch(
     audit_action: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let (object, text) = match super::dialect(conn) {
-        super::Dialect::Sqlite => ("json_object", ""),
-        super::Dialect::Postgres => ("json_build_object", "::text"),
+    let (object, text) = match super::sql::dialect(conn) {
+        super::sql::Dialect::Sqlite => ("json_object", ""),
+        super::sql::Dialect::Postgres => ("json_build_object", "::text"),
     };
     let from = "FROM ended_batch a";
     // The extensions the assignments' policies call when access is removed.

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, Rows, Statement, ts};
+use super::columns::ts;
+use super::error::Result;
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::catalog_role::{CatalogRole, CatalogScope, Within};
 use crate::domain::ids::{CatalogId, UserId};
 

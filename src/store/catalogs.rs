@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use super::catalog_roles::scope_filter;
-use super::{Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, ts};
+use super::columns::{Flag, contains_pattern, ts};
+use super::error::{Result, StoreError};
+use super::page::{Page, PageAt};
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::catalog::{
     AnswerFormat, CatalogProfile, CatalogState, Localization, OriginSystem, RequiredAttribute,
 };
@@ -46,7 +49,7 @@ pub async fn search(
     let list = format!(
         "{CATALOG_SELECT} WHERE c.name_lower LIKE $1 ESCAPE '\\'{list_held} ORDER BY c.name_lower LIMIT $2 OFFSET $3"
     );
-    super::page_of_held(conn, &count, &list, &contains_pattern(q), held_by, at).await
+    super::page::page_of_held(conn, &count, &list, &contains_pattern(q), held_by, at).await
 }
 
 pub async fn get(conn: &mut Conn, id: &CatalogId) -> Result<Option<CatalogRow>> {

@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{
-    Conn, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts,
-};
+use super::columns::{contains_pattern, ts};
+use super::error::{Result, StoreError, map_err};
+use super::page::{Page, PageAt};
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::connected_org::{ConnectedOrgProfile, ConnectedOrgState};
 use crate::domain::ids::{ConnectedOrgId, UserId};
 
@@ -61,7 +62,7 @@ pub async fn search(conn: &mut Conn, q: &str, at: PageAt) -> Result<Page<OrgRow>
         "{ORG_SELECT} WHERE o.name_lower LIKE $1 ESCAPE '\\' ORDER BY o.name_lower LIMIT $2 OFFSET $3"
     );
     let mut found: Page<OrgRow> =
-        super::page_of(conn, count, &list, &contains_pattern(q), at).await?;
+        super::page::page_of(conn, count, &list, &contains_pattern(q), at).await?;
     fill_domains(conn, &mut found.items).await?;
     Ok(found)
 }
@@ -242,5 +243,5 @@ pub async fn sign_in_provider(conn: &mut Conn, id: &str) -> Result<Option<SignIn
 }
 
 /// Organizations by name and by id.
-pub const ORG_NAMES: super::NamedRows<ConnectedOrgId> =
-    super::NamedRows::new("connected_organizations", ConnectedOrgId::from_stored);
+pub const ORG_NAMES: super::rows::NamedRows<ConnectedOrgId> =
+    super::rows::NamedRows::new("connected_organizations", ConnectedOrgId::from_stored);

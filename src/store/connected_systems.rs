@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, ts};
+use super::columns::{Flag, contains_pattern, ts};
+use super::error::{Result, StoreError};
+use super::page::{Page, PageAt};
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::connected_system::{ReconcileMode, SystemProfile, SystemRun, SystemSettings};
 use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
 use crate::domain::secret::Secret;
@@ -89,7 +92,8 @@ pub async fn search(conn: &mut Conn, q: &str, at: PageAt) -> Result<Page<SystemR
     let list = format!(
         "{SELECT} WHERE s.name_lower LIKE $1 ESCAPE '\\' ORDER BY s.name_lower LIMIT $2 OFFSET $3"
     );
-    let raw: Page<RawSystem> = super::page_of(conn, count, &list, &contains_pattern(q), at).await?;
+    let raw: Page<RawSystem> =
+        super::page::page_of(conn, count, &list, &contains_pattern(q), at).await?;
     let items = raw
         .items
         .into_iter()

@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Dialect, Result, Rows, Statement, StoreError, dialect, ts};
+use super::columns::ts;
+use super::error::{Result, StoreError};
+use super::sql::{Conn, Dialect, Rows, Statement, dialect};
 use crate::domain::custom_extension::{
     Authentication, Behavior, CallState, CalloutFacts, ExtensionProfile, Stage,
 };
@@ -332,7 +334,7 @@ pub async fn queue_for_ids(
     if ids.is_empty() {
         return Ok(0);
     }
-    let filter = format!("a.id IN ({})", super::placeholders(3, ids.len()));
+    let filter = format!("a.id IN ({})", super::sql::placeholders(3, ids.len()));
     queue_for_assignments(conn, &filter, ids, stage, now).await
 }
 
@@ -373,7 +375,7 @@ impl Claimed {
     /// left for a later claim rather than sent twice.
     pub fn ends_in_time(&self, now: DateTime<Utc>) -> bool {
         let send = chrono::Duration::seconds(2 * self.timeout_seconds.clamp(1, 120));
-        super::parse_ts(&self.lease).is_ok_and(|lease| now + send < lease)
+        super::columns::parse_ts(&self.lease).is_ok_and(|lease| now + send < lease)
     }
 }
 

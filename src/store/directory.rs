@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, ts};
+use super::columns::{contains_pattern, ts};
+use super::error::{Result, StoreError};
+use super::page::{Page, PageAt};
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{GroupRole, Named, SiteRole};
 use crate::domain::ids::{AppRoleId, ApplicationId, GroupId, SiteId, UserId};
@@ -177,7 +180,7 @@ pub async fn search_owned(
             "(SELECT COUNT(*) FROM site_members m WHERE m.site_id = o.id)",
         ),
     };
-    let mut page = super::page_of_held(
+    let mut page = super::page::page_of_held(
         conn,
         &format!("SELECT COUNT(*) FROM {table} WHERE name_lower LIKE $1 ESCAPE '\\'{count_owned}"),
         &format!(
@@ -529,5 +532,5 @@ pub async fn remove_app_role_by_id(conn: &mut Conn, role: &str, user: &UserId) -
 }
 
 /// Groups by name and by id.
-pub const GROUP_NAMES: super::NamedRows<GroupId> =
-    super::NamedRows::new("groups", GroupId::from_stored);
+pub const GROUP_NAMES: super::rows::NamedRows<GroupId> =
+    super::rows::NamedRows::new("groups", GroupId::from_stored);

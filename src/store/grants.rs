@@ -10,8 +10,10 @@
 use crate::domain::catalog::OriginSystem;
 use chrono::{DateTime, Utc};
 
+use super::columns::ts;
+use super::error::Result;
+use super::sql::{Conn, Rows};
 use super::states::ACTIVE;
-use super::{Conn, Result, Rows, ts};
 use crate::domain::ids::{AccessPackageId, UserId};
 
 /// The people a grant statement gives roles to: `$1` is the package, `$2`
@@ -97,7 +99,7 @@ async fn run_grants(
     // package's roles (`packages::lock`), which may have added a kind. On
     // SQLite nothing changes meanwhile, and each kind left out saves a
     // statement.
-    let kinds = kinds.filter(|_| super::dialect(conn) == super::Dialect::Sqlite);
+    let kinds = kinds.filter(|_| super::sql::dialect(conn) == super::sql::Dialect::Sqlite);
     let wanted: Vec<&str> = statements
         .iter()
         .zip(kind_of)
@@ -105,8 +107,8 @@ async fn run_grants(
         .map(|(sql, _)| sql.as_str())
         .collect();
     // PostgreSQL takes them as one statement, each a part of it.
-    let sqls: Vec<String> = match (super::dialect(conn), wanted.split_last()) {
-        (super::Dialect::Postgres, Some((last, rest))) if !rest.is_empty() => {
+    let sqls: Vec<String> = match (super::sql::dialect(conn), wanted.split_last()) {
+        (super::sql::Dialect::Postgres, Some((last, rest))) if !rest.is_empty() => {
             let parts: Vec<String> = rest
                 .iter()
                 .enumerate()
@@ -181,7 +183,7 @@ pub(crate) fn still_granted(system: &str, id: &str, role: &str, user: &str) -> S
 /// Empties the working table of grants to take back (`ended_grants`),
 /// creating it on first use in this connection.
 pub(crate) async fn begin_take_back(conn: &mut Conn) -> Result<()> {
-    super::execute_all(
+    super::sql::execute_all(
         conn,
         &[
             "CREATE TEMP TABLE IF NOT EXISTS ended_grants (origin_system TEXT NOT NULL, \

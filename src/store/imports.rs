@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::columns::ts;
+use super::error::{Result, StoreError};
 use super::rows::{self, Val};
-use super::{Conn, Result, Rows, Statement, StoreError, ts};
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::directory::GroupProfile;
 use crate::domain::directory_import::Summary;
 use crate::domain::ids::{ConnectedSystemId, GroupId, UserId};

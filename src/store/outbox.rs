@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Page, PageAt, Result, Statement, ts};
+use super::columns::ts;
+use super::error::Result;
+use super::page::{Page, PageAt};
+use super::sql::{Conn, Statement};
 use crate::domain::message::{Mail, Message};
 
 #[derive(sqlx::FromRow)]

@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use super::catalog_roles::scope_filter;
-use super::{Conn, Flag, PageAt, Result, Rows, Statement, ts};
+use super::columns::{Flag, ts};
+use super::error::Result;
+use super::page::PageAt;
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::catalog_role::CatalogScope;
 use crate::domain::ids::{AccessPackageId, CatalogId};
 
@@ -71,7 +74,7 @@ pub async fn search(
     scope: &CatalogScope,
     q: &str,
     at: PageAt,
-) -> Result<super::Page<PackageListRow>> {
+) -> Result<super::page::Page<PackageListRow>> {
     let (held_by, count_held, list_held) = scope_filter(scope, "catalog_id", "p.catalog_id");
     let count = format!(
         "SELECT COUNT(*) FROM access_packages WHERE name_lower LIKE $1 ESCAPE '\\'{count_held}"
@@ -83,11 +86,11 @@ pub async fn search(
          FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id \
          WHERE p.name_lower LIKE $1 ESCAPE '\\'{list_held} ORDER BY p.name_lower, p.id LIMIT $2 OFFSET $3"
     );
-    super::page_of_held(
+    super::page::page_of_held(
         conn,
         &count,
         &list,
-        &super::contains_pattern(q),
+        &super::columns::contains_pattern(q),
         held_by,
         at,
     )
@@ -253,7 +256,7 @@ pub async fn add_role_scope(
 /// took the catalog generation, which this change takes after the row.
 /// On SQLite every write transaction already runs alone.
 pub async fn lock(conn: &mut Conn, id: &AccessPackageId) -> Result<()> {
-    if super::dialect(conn) == super::Dialect::Sqlite {
+    if super::sql::dialect(conn) == super::sql::Dialect::Sqlite {
         return Ok(());
     }
     sqlx::query("SELECT id FROM access_packages WHERE id = $1 FOR NO KEY UPDATE")

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::{Conn, Flag, Result, Rows, Statement, StoreError, parse_ts, ts};
+use super::columns::{Flag, parse_ts, ts};
+use super::error::{Result, StoreError};
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::catalog::Localization;
 use crate::domain::ids::{AccessPackageId, ConnectedOrgId, GroupId, UserId};
 use crate::domain::membership_rule::MembershipRule;
@@ -563,7 +565,7 @@ pub async fn automatic_ids(conn: &mut Conn) -> Result<Vec<String>> {
 /// On PostgreSQL it is held for the caller's transaction, and `None` when
 /// another instance holds it: one instance applies a rule at a time.
 pub async fn lock_automatic(conn: &mut Conn, id: &str) -> Result<Option<(String, Policy)>> {
-    let lock = super::dialect(conn).skip_locked();
+    let lock = super::sql::dialect(conn).skip_locked();
     let rows = sqlx::query_as::<_, PolicyRow>(&format!(
         "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings, \
          assignment_notifications \

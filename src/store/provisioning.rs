@@ -12,8 +12,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::columns::ts;
+use super::error::{Result, map_err};
 use super::rows::{self, Val};
-use super::{Conn, Result, Rows, Statement, map_err, placeholders, ts};
+use super::sql::{Conn, Rows, Statement, placeholders};
 use crate::domain::ids::{AssignmentId, ConnectedSystemId, ResourceLinkId, UserId};
 use crate::domain::message::{Mail, Message};
 use crate::domain::provisioning::{OpAction, Outcome};

@@ -10,7 +10,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, Statement, ts};
+use super::columns::ts;
+use super::error::Result;
+use super::sql::{Conn, Statement};
 use crate::domain::ids::RequestId;
 
 /// Sets the timers of the request's current stage.

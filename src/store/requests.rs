@@ -2,8 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::columns::ts;
+use super::error::{Result, StoreError};
+use super::page::PageAt;
+use super::sql::{Conn, Rows, Statement};
 use super::states::ACTIVE;
-use super::{Conn, PageAt, Result, Rows, Statement, StoreError, ts};
 use crate::domain::connected_org::ConnectedOrgState;
 use crate::domain::ids::{
     AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,
@@ -40,7 +43,7 @@ pub struct RequestRow {
     pub schedule_start: Option<String>,
     pub schedule_end: Option<String>,
     pub assignment_id: Option<String>,
-    #[sqlx(try_from = "super::Flag")]
+    #[sqlx(try_from = "super::columns::Flag")]
     pub approval_bypassed: bool,
     pub escalated_stage: i64,
     pub completed_at: Option<String>,
@@ -352,7 +355,7 @@ async fn due(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RequestId>> {
-    let lock = super::dialect(conn).skip_locked_of("r");
+    let lock = super::sql::dialect(conn).skip_locked_of("r");
     let from = match column.starts_with("t.") {
         true => "request_timers t JOIN assignment_requests r ON r.id = t.request_id",
         false => "assignment_requests r",
@@ -410,7 +413,7 @@ pub struct AdminRequestRow {
     pub requestor_name: Option<String>,
     pub created_at: String,
     pub completed_at: Option<String>,
-    #[sqlx(try_from = "super::Flag")]
+    #[sqlx(try_from = "super::columns::Flag")]
     pub approval_bypassed: bool,
 }
 
@@ -443,7 +446,7 @@ pub async fn for_package(
     package: &AccessPackageId,
     state: Option<RequestFilter>,
     at: PageAt,
-) -> Result<super::Page<AdminRequestRow>> {
+) -> Result<super::page::Page<AdminRequestRow>> {
     let filter = request_state_clause(state);
     let count = format!(
         "SELECT COUNT(*) FROM assignment_requests r WHERE r.access_package_id = $1{filter}"
@@ -455,7 +458,7 @@ pub async fn for_package(
          LEFT JOIN users u ON u.id = r.requestor_id WHERE r.access_package_id = $1{filter} \
          ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3"
     );
-    super::page_of(conn, &count, &list, package.as_str(), at).await
+    super::page::page_of(conn, &count, &list, package.as_str(), at).await
 }
 
 /// Each stage's approvers of a request: (stage, name, email, escalation).
@@ -463,7 +466,7 @@ pub async fn approvers_of(
     conn: &mut Conn,
     id: &RequestId,
 ) -> Result<Vec<(i64, String, String, bool)>> {
-    let rows = sqlx::query_as::<_, (i64, String, String, super::Flag)>(
+    let rows = sqlx::query_as::<_, (i64, String, String, super::columns::Flag)>(
         "SELECT a.stage, u.display_name, u.email, a.is_escalation FROM request_stage_approvers a \
          JOIN users u ON u.id = a.user_id WHERE a.request_id = $1 ORDER BY a.stage, a.is_escalation, u.name_lower",
     )
@@ -555,9 +558,9 @@ pub async fn insert_assignment(
     // On PostgreSQL the package's row is shared while the assignment is
     // made: a change to the package's roles (`packages::lock`) then comes
     // wholly before or after this delivery.
-    let source = match super::dialect(conn) {
-        super::Dialect::Sqlite => "VALUES ($1, $2, $3, $4, 'delivered', $5, $6, $5)",
-        super::Dialect::Postgres => {
+    let source = match super::sql::dialect(conn) {
+        super::sql::Dialect::Sqlite => "VALUES ($1, $2, $3, $4, 'delivered', $5, $6, $5)",
+        super::sql::Dialect::Postgres => {
             "SELECT $1, p.id, $3, $4, 'delivered', $5, $6, $5 FROM access_packages p \
              WHERE p.id = $2 FOR SHARE OF p"
         }
@@ -576,7 +579,7 @@ pub async fn insert_assignment(
     .await?
     // Only PostgreSQL's form can insert nothing, when the package is gone.
     .then_some(())
-    .ok_or(super::StoreError::NotFound)
+    .ok_or(super::error::StoreError::NotFound)
 }
 
 /// A package My Access may offer: not hidden, in an enabled catalog.
@@ -585,7 +588,7 @@ pub struct CandidateRow {
     pub id: String,
     pub display_name: String,
     pub description: Option<String>,
-    #[sqlx(try_from = "super::Flag")]
+    #[sqlx(try_from = "super::columns::Flag")]
     pub catalog_external: bool,
     #[sqlx(skip)]
     pub resources: Vec<String>,
@@ -897,7 +900,7 @@ struct LoadedRow {
 }
 
 fn parse_time(s: &Option<String>) -> Result<Option<DateTime<Utc>>> {
-    s.as_deref().map(super::parse_ts).transpose()
+    s.as_deref().map(super::columns::parse_ts).transpose()
 }
 
 impl RequestRow {
@@ -1029,15 +1032,15 @@ pub async fn insert_request(
         _ => (None, None),
     };
     let done = r.state.is_completed();
-    let answers = super::to_json("answers", &r.answers)?;
-    let attributes = super::to_json("attributes", &r.attributes)?;
+    let answers = super::columns::to_json("answers", &r.answers)?;
+    let attributes = super::columns::to_json("attributes", &r.attributes)?;
     let insert = "INSERT INTO assignment_requests (id, request_type, state, access_package_id, policy_id, requestor_id, \
          target_id, target_email, target_display_name, connected_organization_id, justification, answers, \
          attributes, created_at, target_issuer, target_subject, schedule_start, schedule_end, assignment_id, \
          approval_bypassed, current_stage, stage_started_at, completed_at, outcome_reason, policy_settings) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
          $14, $22, $23, $24)";
-    let pg = super::dialect(conn) == super::Dialect::Postgres;
+    let pg = super::sql::dialect(conn) == super::sql::Dialect::Postgres;
     // Timers are kept while a request waits for approval only.
     let deny_at = start
         .deny_at
@@ -1143,7 +1146,7 @@ pub async fn move_request(
          WHERE id = $1 AND state = $2 AND current_stage = $3";
     let stops_waiting =
         from == RequestState::PendingApproval && to != RequestState::PendingApproval;
-    let pg = super::dialect(conn) == super::Dialect::Postgres;
+    let pg = super::sql::dialect(conn) == super::sql::Dialect::Postgres;
     let sql = match stops_waiting && pg {
         true => super::request_timers::removed_with(update),
         false => update.to_string(),
@@ -1275,7 +1278,7 @@ pub async fn all(
     conn: &mut Conn,
     state: Option<RequestFilter>,
     at: PageAt,
-) -> Result<super::Page<AnyRequestRow>> {
+) -> Result<super::page::Page<AnyRequestRow>> {
     let filter = request_state_clause(state);
     // `$1` is bound by the paging helper; the filter is the clause's.
     let count = format!("SELECT COUNT(*) FROM assignment_requests r WHERE $1 = $1{filter}");
@@ -1288,7 +1291,7 @@ pub async fn all(
          LEFT JOIN users u ON u.id = r.requestor_id WHERE $1 = $1{filter} \
          ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3"
     );
-    super::page_of(conn, &count, &list, "", at).await
+    super::page::page_of(conn, &count, &list, "", at).await
 }
 
 /// What needs an administrator's attention: deliveries that failed, and

@@ -4,9 +4,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::columns::ts;
+use super::error::{Result, StoreError};
 use super::rows::{self, Val};
+use super::sql::{Conn, Rows, Statement};
 use super::states::ACTIVE;
-use super::{Conn, Result, Rows, Statement, StoreError, ts};
 use crate::domain::assignment::AssignmentState;
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, ReviewId, UserId};
 use crate::domain::review::{NoResponse, ReviewSettings, ReviewState};
@@ -38,7 +40,7 @@ pub async fn set_settings(
                 .await?;
         }
         Some(s) => {
-            let json = super::to_json("review settings", s)?;
+            let json = super::columns::to_json("review settings", s)?;
             sqlx::query(
                 "INSERT INTO policy_reviews (policy_id, settings) VALUES ($1, $2) \
                  ON CONFLICT (policy_id) DO UPDATE SET settings = excluded.settings",
@@ -172,7 +174,7 @@ pub struct NewReview<'a> {
 }
 
 pub async fn insert(conn: &mut Conn, r: &NewReview<'_>, now: DateTime<Utc>) -> Result<()> {
-    let json = super::to_json("review settings", r.settings)?;
+    let json = super::columns::to_json("review settings", r.settings)?;
     sqlx::query(
         "INSERT INTO access_reviews (id, policy_id, access_package_id, starts_at, ends_at, settings, state, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'inProgress', $7)",
@@ -461,7 +463,7 @@ pub async fn lock_holders(conn: &mut Conn, reviews: &[String]) -> Result<()> {
     let people = format!(
         "SELECT a.target_id FROM access_review_items i \
          JOIN access_package_assignments a ON a.id = i.assignment_id WHERE i.review_id IN ({})",
-        super::placeholders(1, keys.len())
+        super::sql::placeholders(1, keys.len())
     );
     super::users::lock_all(conn, &people, &keys).await
 }

@@ -1,7 +1,11 @@
 //! Many rows in one statement: an import of a hundred thousand people costs
-//! a few hundred round trips instead of hundreds of thousands.
+//! a few hundred round trips instead of hundreds of thousands; many names or
+//! ids looked up in one.
 
-use super::{Conn, Dialect, Result, dialect};
+use std::collections::HashMap;
+
+use super::error::Result;
+use super::sql::{Conn, Dialect, dialect};
 
 /// A value to bind.
 #[derive(Debug, Clone)]
@@ -152,6 +156,49 @@ where
         out.extend(q.fetch_all(&mut *conn).await?);
     }
     Ok(out)
+}
+
+/// The rows of `select` (two text columns, a query ending in `IN`) for
+/// `keys`, as a map: many names or ids looked up in one round trip (500 a
+/// statement).
+pub(crate) async fn map_in<K: std::hash::Hash + Eq, V>(
+    conn: &mut Conn,
+    select: &str,
+    keys: &[String],
+    key: impl Fn(String) -> K,
+    value: impl Fn(String) -> V,
+) -> Result<HashMap<K, V>> {
+    let found: Vec<(String, String)> =
+        select_in(conn, &format!("{select} ({{list}})"), keys).await?;
+    Ok(found.into_iter().map(|(k, v)| (key(k), value(v))).collect())
+}
+
+/// A table of named rows (groups, connected organizations): ids looked up
+/// by name and names by id, many in one round trip.
+pub struct NamedRows<I> {
+    table: &'static str,
+    id: fn(String) -> I,
+}
+
+impl<I: std::hash::Hash + Eq> NamedRows<I> {
+    pub(crate) const fn new(table: &'static str, id: fn(String) -> I) -> NamedRows<I> {
+        NamedRows { table, id }
+    }
+
+    /// The ids of the rows with these names (lower case), by name.
+    pub async fn ids(&self, conn: &mut Conn, names: &[String]) -> Result<HashMap<String, I>> {
+        let sql = format!(
+            "SELECT name_lower, id FROM {} WHERE name_lower IN",
+            self.table
+        );
+        map_in(conn, &sql, names, |n| n, self.id).await
+    }
+
+    /// The names of these rows, by id.
+    pub async fn names(&self, conn: &mut Conn, ids: &[String]) -> Result<HashMap<I, String>> {
+        let sql = format!("SELECT id, display_name FROM {} WHERE id IN", self.table);
+        map_in(conn, &sql, ids, self.id, |n| n).await
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use super::columns::ts;
 use super::directory::Held;
+use super::error::{Result, StoreError, map_err};
 use super::rows::{self, Val};
-use super::{Conn, Result, Rows, Statement, StoreError, map_err, ts};
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::scim::filter::{AttrPath, Filter, Op, Value};
 use crate::domain::scim::resource::{ScimGroup, ScimUser};
@@ -522,7 +524,7 @@ pub async fn members_of(
     let sql = format!(
         "SELECT m.group_id, u.id, u.display_name FROM group_members m JOIN users u ON u.id = m.user_id \
          WHERE m.role = 'member' AND m.group_id IN ({}) ORDER BY u.name_lower",
-        super::placeholders(1, groups.len())
+        super::sql::placeholders(1, groups.len())
     );
     let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
     for g in groups {
@@ -636,7 +638,7 @@ pub async fn remove_members(conn: &mut Conn, group: &GroupId, users: &[String]) 
     let mut removed = 0;
     for u in users {
         let Some(id) = UserId::parse(u) else { continue };
-        let granted: bool = sqlx::query_scalar::<_, super::Flag>(&format!(
+        let granted: bool = sqlx::query_scalar::<_, super::columns::Flag>(&format!(
             "SELECT {}",
             super::grants::still_granted("'AadGroup'", "$1", "'member'", "$2")
         ))

@@ -3,7 +3,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Conn, Result, Rows, Statement, StoreError};
+use super::error::{Result, StoreError};
+use super::sql::{Conn, Rows, Statement};
 
 /// The key of the organization's settings document (`TenantSettings`).
 pub const TENANT: &str = "tenant";
@@ -23,7 +24,9 @@ pub async fn get_or_insert(conn: &mut Conn, key: &str, value: &str) -> Result<St
         .bind(value)
         .execute(&mut *conn)
         .await?;
-    get(conn, key).await?.ok_or(super::StoreError::NotFound)
+    get(conn, key)
+        .await?
+        .ok_or(super::error::StoreError::NotFound)
 }
 
 pub async fn put(conn: &mut Conn, key: &str, value: &str) -> Result<()> {
@@ -49,6 +52,6 @@ pub async fn get_json<T: DeserializeOwned>(conn: &mut Conn, key: &str) -> Result
 }
 
 pub async fn put_json<T: Serialize>(conn: &mut Conn, key: &str, value: &T) -> Result<()> {
-    let text = super::to_json(&format!("setting {key}"), value)?;
+    let text = super::columns::to_json(&format!("setting {key}"), value)?;
     put(conn, key, &text).await
 }

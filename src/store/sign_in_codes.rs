@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, Rows, Statement, map_err, ts};
+use super::columns::ts;
+use super::error::{Result, map_err};
+use super::sql::{Conn, Rows, Statement};
 
 /// How many codes were sent to the address since `since`.
 pub async fn sent_since(conn: &mut Conn, email_lower: &str, since: DateTime<Utc>) -> Result<i64> {

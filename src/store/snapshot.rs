@@ -19,9 +19,11 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, RwLock};
 
+use super::error::StoreError;
 use super::packages::PackageFacts;
 use super::requests::CandidateRow;
-use super::{Conn, StoreError, catalogs, custom_extensions, packages, policies};
+use super::sql::Conn;
+use super::{catalogs, custom_extensions, packages, policies};
 use crate::domain::catalog::{OriginSystem, RequiredAttribute};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::PolicyId;

@@ -9,9 +9,10 @@ use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
-use super::{
-    Conn, Flag, Page, PageAt, Result, Rows, Statement, StoreError, contains_pattern, map_err, ts,
-};
+use super::columns::{Flag, contains_pattern, ts};
+use super::error::{Result, StoreError, map_err};
+use super::page::{Page, PageAt};
+use super::sql::{Conn, Rows, Statement};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::tenant::TENANT_TIME_ZONE;
 use crate::domain::user::{User, UserProfile, UserState, UserType};
@@ -243,7 +244,7 @@ pub async fn search(conn: &mut Conn, q: &str, at: PageAt) -> Result<Page<UserSum
         "SELECT id, display_name, email, user_type, department, job_title, state FROM users {WHERE} \
          ORDER BY name_lower, id LIMIT $2 OFFSET $3"
     );
-    super::page_of(conn, &count, &list, &contains_pattern(q), at).await
+    super::page::page_of(conn, &count, &list, &contains_pattern(q), at).await
 }
 
 /// The people who report to `manager`.
@@ -428,7 +429,7 @@ pub async fn set_lifecycle_block(
 /// their last assignment ended, or the request they were made for was
 /// denied or canceled (`lock`: `Store::skip_locked`).
 pub async fn guests_without_access(conn: &mut Conn, limit: i64) -> Result<Vec<UserId>> {
-    let lock = super::dialect(conn).skip_locked();
+    let lock = super::sql::dialect(conn).skip_locked();
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT u.id FROM users u WHERE u.lifecycle = 'governed' AND u.user_type = 'guest' AND u.state = 'active' \
          AND NOT EXISTS (SELECT 1 FROM access_package_assignments a WHERE a.target_id = u.id \
@@ -450,7 +451,7 @@ pub async fn guests_due_for_removal(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<UserId>> {
-    let lock = super::dialect(conn).skip_locked();
+    let lock = super::sql::dialect(conn).skip_locked();
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT id FROM users WHERE lifecycle = 'governed' AND state = 'blocked' \
          AND lifecycle_delete_at <= $1 \
@@ -512,7 +513,7 @@ pub async fn lock_get(conn: &mut Conn, id: &UserId) -> Result<Option<User>> {
 /// order, so they never wait on each other in a circle. On SQLite every
 /// write transaction already runs alone.
 pub(crate) async fn lock_all(conn: &mut Conn, people: &str, keys: &[&str]) -> Result<()> {
-    if super::dialect(conn) == super::Dialect::Sqlite || keys.is_empty() {
+    if super::sql::dialect(conn) == super::sql::Dialect::Sqlite || keys.is_empty() {
         return Ok(());
     }
     let sql = format!(
@@ -534,7 +535,7 @@ pub async fn lock_each(conn: &mut Conn, ids: &[&UserId]) -> Result<()> {
     keys.sort_unstable();
     keys.dedup();
     for chunk in keys.chunks(1000) {
-        lock_all(conn, &super::placeholders(1, chunk.len()), chunk).await?;
+        lock_all(conn, &super::sql::placeholders(1, chunk.len()), chunk).await?;
     }
     Ok(())
 }
@@ -665,19 +666,19 @@ pub async fn lift_lifecycle_block(conn: &mut Conn, id: &UserId, now: DateTime<Ut
 /// The ids of the users with these addresses (lower case), by address.
 pub async fn ids_by_emails(conn: &mut Conn, emails: &[String]) -> Result<HashMap<String, UserId>> {
     let sql = "SELECT email_lower, id FROM users WHERE email_lower IN";
-    super::map_in(conn, sql, emails, |e| e, UserId::from_stored).await
+    super::rows::map_in(conn, sql, emails, |e| e, UserId::from_stored).await
 }
 
 /// The addresses of these users, by id.
 pub async fn emails_of(conn: &mut Conn, ids: &[String]) -> Result<HashMap<UserId, String>> {
     let sql = "SELECT id, email FROM users WHERE id IN";
-    super::map_in(conn, sql, ids, UserId::from_stored, |e| e).await
+    super::rows::map_in(conn, sql, ids, UserId::from_stored, |e| e).await
 }
 
 /// The display names of these users, by id.
 pub async fn names_of(conn: &mut Conn, ids: &[String]) -> Result<HashMap<UserId, String>> {
     let sql = "SELECT id, display_name FROM users WHERE id IN";
-    super::map_in(conn, sql, ids, UserId::from_stored, |n| n).await
+    super::rows::map_in(conn, sql, ids, UserId::from_stored, |n| n).await
 }
 
 /// Everyone not blocked, members and guests: whom automatic assignment
@@ -705,7 +706,7 @@ pub async fn active_members_of(
         "SELECT {USER_COLUMNS} FROM users WHERE state = 'active' AND id IN \
          (SELECT user_id FROM group_members WHERE role = 'member' AND group_id IN ({})) \
          ORDER BY id LIMIT ${}",
-        super::placeholders(1, groups.len()),
+        super::sql::placeholders(1, groups.len()),
         groups.len() + 1
     );
     let mut q = sqlx::query_as::<_, UserRow>(&sql);

@@ -10,7 +10,7 @@ use crate::store::directory::HeldRole;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::layout::Layout;
-use crate::web::my_access::Portal;
+use crate::web::my_access::portal::Portal;
 use crate::web::respond::{Reply, render};
 use crate::web::routing::Router;
 

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Answer, Event, Period, RequestState, RequestType, extended_end, transition};
+use super::answers::Answer;
+use super::kind::RequestType;
+use super::period::{Period, extended_end};
+use super::state::{Event, RequestState, transition};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::custom_extension::{Behavior, OnTimeout, Stage, new_callback_token};
 use crate::domain::ids::{

@@ -66,7 +66,7 @@ pub fn written_in(reason: &str, tz: chrono_tz::Tz) -> String {
         .into_iter()
         .map(|p| match p {
             Piece::Text(s) => s.to_string(),
-            Piece::Moment(t) => super::moment_in(t, tz),
+            Piece::Moment(t) => super::period::moment_in(t, tz),
         })
         .collect()
 }

@@ -6,8 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::{Answer, Change, PeriodInput, Refusal, Request, RequestState, RequestType, Target};
-use super::{answer_field, check_answers, check_period};
+use super::aggregate::{Change, Refusal, Request, Target};
+use super::answers::{Answer, answer_field, check_answers};
+use super::kind::RequestType;
+use super::period::{PeriodInput, check_period};
+use super::state::RequestState;
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::{
     AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{event, package_row};
+use super::record::{event, package_row};
 use crate::domain::audit::{Actor, diff};
 use crate::domain::ids::AccessPackageId;
 use crate::domain::membership_rule::MembershipRule;

@@ -4,6 +4,7 @@
 
 mod automatic;
 mod policy;
+mod record;
 mod views;
 
 pub use automatic::{
@@ -22,8 +23,9 @@ pub use views::{
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use self::record::{event, package_row, plural};
 use super::{ServiceError, found, invalid, write};
-use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::audit::Actor;
 use crate::domain::catalog::OriginSystem;
 use crate::domain::ids::{AccessPackageId, CatalogId};
 use crate::domain::policy_draft::PolicyDraft;
@@ -37,15 +39,6 @@ use crate::store::{self, Conn, Store, catalogs, directory, packages, policies};
 pub struct RolePick {
     pub resource: String,
     pub role: String,
-}
-
-fn event(
-    action: &str,
-    id: &AccessPackageId,
-    name: &str,
-    details: serde_json::Value,
-) -> NewAuditEvent {
-    NewAuditEvent::new(action, object_type::ACCESS_PACKAGE, id, name, details)
 }
 
 pub struct Basics {
@@ -187,13 +180,6 @@ pub async fn check_new(
     .await
 }
 
-async fn package_row(
-    conn: &mut Conn,
-    id: &AccessPackageId,
-) -> Result<packages::PackageRow, ServiceError> {
-    found(packages::get(conn, id).await?)
-}
-
 #[tracing::instrument(skip_all)]
 pub async fn add_role(
     store: &Store,
@@ -260,15 +246,6 @@ pub async fn remove_role(
         Ok(((), event("Remove resource role", id, &p.display_name, details)))
     })
     .await
-}
-
-/// "1 request was" / "3 requests were".
-pub(super) fn plural(n: i64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
 }
 
 /// Name, description, hidden, and separation of duties: the packages and

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{event, package_row, plural};
+use super::record::{event, package_row, plural};
 use crate::domain::audit::{Actor, diff};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, CatalogId};
@@ -124,7 +124,7 @@ pub async fn policy_form_context(
 /// What the policy form shows beside the policy.
 pub struct PolicyFormContext {
     pub package: PackageRow,
-    pub attributes: Vec<super::AttributeInfo>,
+    pub attributes: Vec<super::views::AttributeInfo>,
     /// The catalog's custom extensions.
     pub extensions: Vec<crate::store::custom_extensions::ExtensionRow>,
     /// The one the policy calls at each stage.

@@ -1,6 +1,6 @@
 //! What the package pages show, each read in one connection.
 
-use super::package_row;
+use super::record::package_row;
 use crate::domain::catalog::OriginSystem;
 use crate::domain::catalog_role::{CatalogRight, CatalogScope};
 use crate::domain::ids::{AccessPackageId, CatalogId, CatalogResourceId};

@@ -79,7 +79,7 @@ pub struct RequestsQuery {
 #[template(path = "admin/requests.html")]
 struct Requests {
     layout: Layout,
-    filters: super::Filters,
+    filters: super::query::Filters,
     filter: String,
     list: Page<AnyRequestRow>,
     prev: String,
@@ -94,7 +94,7 @@ pub(super) async fn requests(cx: Console, q: web::Query<RequestsQuery>) -> Reply
     let shown = filter.map_or("", RequestFilter::as_str);
     render(&Requests {
         layout: cx.layout("Requests"),
-        filters: super::request_filters(),
+        filters: super::query::request_filters(),
         prev: format!("?state={shown}&page={}", list.page - 1),
         next: format!("?state={shown}&page={}", list.page + 1),
         filter: shown.to_string(),

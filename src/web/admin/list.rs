@@ -6,7 +6,7 @@ use actix_web::{FromRequest, Handler, Responder, web};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
-use super::{ListQuery, PER_PAGE, page_link};
+use super::query::{ListQuery, PER_PAGE, page_link};
 use crate::domain::catalog_role::CatalogScope;
 use crate::domain::catalog_role::Reach;
 use crate::routes;

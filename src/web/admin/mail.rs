@@ -4,7 +4,7 @@
 use actix_web::web;
 use askama::Template;
 
-use super::ListQuery;
+use super::query::ListQuery;
 use crate::domain::request::moment_in;
 use crate::notify::render_for_admin as render;
 use crate::routes;

@@ -46,7 +46,7 @@ macro_rules! tabs {
             }
 
             /// The tab whose page ends in `segment`; the overview has none.
-            fn parse(segment: &str) -> Option<$name> {
+            pub fn parse(segment: &str) -> Option<$name> {
                 let named = |t: &$name| t.path("x").rsplit('/').next() == Some(segment);
                 $name::ALL
                     .iter()

@@ -3,6 +3,7 @@
 //! (`web::approvals`); and their access reviews.
 
 mod package;
+pub mod portal;
 mod requests;
 mod reviews;
 
@@ -10,8 +11,8 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use self::portal::Portal;
 use crate::domain::ids::UserId;
-use crate::domain::user::Person;
 use crate::routes;
 use crate::service::requests::availability::Tabs;
 use crate::service::requests::on_behalf;
@@ -19,27 +20,9 @@ use crate::service::requests::view::{self, Held};
 use crate::store::assignments::AssignmentRow;
 use crate::store::requests::CandidateRow;
 use crate::web::error::AppError;
-use crate::web::extract::context::Ctx;
-use crate::web::extract::guard::Requester;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, page_number, render};
 use crate::web::routing::Router;
-
-/// A My Access handler's context: anyone signed in, member or guest.
-pub type Portal = Ctx<Requester>;
-
-impl Ctx<Requester> {
-    /// My Access's page frame, titled.
-    pub fn layout(&self, title: impl Into<String>) -> Layout {
-        Layout::for_requester(&self.state, &self.who, "my_access", title)
-    }
-
-    /// Who is asking: someone in the directory (member or guest), or someone
-    /// known so far only by the identity they signed in with.
-    pub fn person(&self) -> &Person {
-        &self.who.person
-    }
-}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;

@@ -18,7 +18,7 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::form_values::FormValues;
 use crate::web::layout::Layout;
-use crate::web::my_access::Portal;
+use crate::web::my_access::portal::Portal;
 use crate::web::respond::{Reply, render, render_status};
 
 /// A question as shown in the browser's language.

@@ -13,7 +13,7 @@ use crate::store::requests::{DecisionRow, RequestListRow, RequestRow};
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::path_id::PathId;
 use crate::web::layout::Layout;
-use crate::web::my_access::Portal;
+use crate::web::my_access::portal::Portal;
 use crate::web::respond::{Reply, render};
 
 #[derive(Template)]

@@ -15,7 +15,7 @@ use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::path_id::PathId;
 use crate::web::layout::Layout;
-use crate::web::my_access::Portal;
+use crate::web::my_access::portal::Portal;
 use crate::web::respond::{Reply, render, render_status};
 
 #[derive(Template)]

@@ -3,29 +3,20 @@
 //! provisioning. Every answer, errors included, is a SCIM document
 //! (`application/scim+json`); nothing here renders a page.
 
+mod answer;
+mod discovery;
 mod resources;
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::ContentType;
-use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use actix_web::web;
 
-use crate::domain::api_token::Purpose;
-use crate::domain::audit::Actor;
-use crate::domain::scim::{ERROR_SCHEMA, LIST_SCHEMA, MAX_BODY_BYTES, Problem, schema};
+use self::answer::{not_allowed, unknown};
+use self::discovery::{
+    one_schema, resource_type, resource_types, schemas, service_provider_config,
+};
 use crate::routes;
-use crate::service::api_tokens::{self, Refusal};
-use crate::service::scim::ScimError;
-use crate::web::error::RETRY_AFTER_SECONDS;
-use crate::web::extract::body::BodyError;
-use crate::web::respond::Data;
 
-pub const BASE: &str = routes::SCIM.as_str();
-
-/// A resource's URL, from the service's base URL and its path.
-pub(crate) fn location(base: &str, path: &str) -> String {
-    format!("{base}{}", path.strip_prefix(BASE).unwrap_or(path))
-}
+pub use self::answer::BASE;
+pub(crate) use self::answer::problem;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -58,197 +49,4 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(resources::routes)
             .default_service(web::to(unknown)),
     );
-}
-
-/// A SCIM document.
-pub(crate) fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(ContentType(
-            "application/scim+json".parse().expect("a media type"),
-        ))
-        .body(body.to_string())
-}
-
-/// A SCIM error document (RFC 7644 §3.12).
-pub(crate) fn problem(p: &Problem) -> HttpResponse {
-    let mut body = json!({
-        "schemas": [ERROR_SCHEMA],
-        "status": p.status.to_string(),
-        "detail": p.detail,
-    });
-    if let Some(t) = p.scim_type {
-        body["scimType"] = json!(t);
-    }
-    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut res = scim_json(status, &body);
-    if p.status == 401 {
-        res.headers_mut().insert(
-            actix_web::http::header::WWW_AUTHENTICATE,
-            actix_web::http::header::HeaderValue::from_static("Bearer realm=\"gatehouse-scim\""),
-        );
-    }
-    res
-}
-
-/// The answer to a failed call: the provider's error as such, Gatehouse's
-/// own as a 500 (logged, its details kept out of the answer).
-pub(crate) fn failed(e: ScimError) -> HttpResponse {
-    match e {
-        ScimError::Problem(p) => problem(&p),
-        ScimError::Internal(crate::service::ServiceError::NotFound) => {
-            problem(&Problem::new(404, None, "Not found."))
-        }
-        // Another change held the same people or group; a provider tries a
-        // 503 again (Entra ID and Okta both do), so nothing is lost.
-        ScimError::Internal(e) if e.gave_way() => {
-            tracing::warn!(error = %e, "SCIM call given up for another change at the same moment");
-            let mut res = problem(&Problem::new(
-                503,
-                None,
-                "Another change to the same people or groups was being saved at that moment, so nothing was changed. Try again.",
-            ));
-            res.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
-            );
-            res
-        }
-        ScimError::Internal(e) => {
-            tracing::error!(error = %format!("{e:#}"), "SCIM call failed");
-            problem(&Problem::new(
-                500,
-                None,
-                "Gatehouse could not complete the call; it was logged.",
-            ))
-        }
-    }
-}
-
-#[tracing::instrument(skip_all)]
-async fn not_allowed() -> HttpResponse {
-    problem(&Problem::new(
-        405,
-        None,
-        "This endpoint does not take that method.",
-    ))
-}
-
-#[tracing::instrument(skip_all)]
-async fn unknown() -> HttpResponse {
-    problem(&Problem::new(404, None, "There is no such SCIM endpoint."))
-}
-
-/// The caller, once its bearer token is accepted: the audit log names the
-/// token ("SCIM: Entra ID").
-pub(crate) async fn caller(state: &Data, req: &HttpRequest) -> Result<Actor, HttpResponse> {
-    let bearer = crate::web::extract::bearer::bearer(req);
-    match api_tokens::authenticate(&state.store, bearer, Purpose::Scim, state.clock.now()).await {
-        Ok(Ok(token)) => Ok(Actor {
-            user_id: None,
-            display_name: format!("SCIM: {}", token.name),
-        }),
-        Ok(Err(Refusal::Unauthorized(m))) => Err(problem(&Problem::new(401, None, m))),
-        Ok(Err(Refusal::Forbidden(m))) => Err(problem(&Problem::new(403, None, m))),
-        Err(e) => Err(failed(ScimError::Internal(e))),
-    }
-}
-
-/// A JSON body of at most `MAX_BODY_BYTES` (413 beyond, read no further).
-pub(crate) async fn body(payload: web::Payload) -> Result<Value, HttpResponse> {
-    let bytes = crate::web::extract::body::at_most(payload, MAX_BODY_BYTES)
-        .await
-        .map_err(|e| {
-            problem(&match e {
-                BodyError::Unreadable => {
-                    Problem::invalid_syntax("The request body could not be read.")
-                }
-                BodyError::TooLarge => Problem::new(
-                    413,
-                    None,
-                    format!("The body is larger than {MAX_BODY_BYTES} bytes."),
-                ),
-            })
-        })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        problem(&Problem::invalid_syntax(format!(
-            "The body is not JSON: {e}."
-        )))
-    })
-}
-
-/// The URL of the SCIM endpoints, for `meta.location` and references.
-pub(crate) fn base_url(state: &Data) -> String {
-    state.config.url_for(BASE)
-}
-
-pub(crate) fn list(total: i64, start: i64, items: Vec<Value>) -> Value {
-    json!({
-        "schemas": [LIST_SCHEMA],
-        "totalResults": total,
-        "startIndex": start,
-        "itemsPerPage": items.len(),
-        "Resources": items,
-    })
-}
-
-#[tracing::instrument(skip_all)]
-async fn service_provider_config(state: Data, req: HttpRequest) -> HttpResponse {
-    if let Err(r) = caller(&state, &req).await {
-        return r;
-    }
-    scim_json(
-        StatusCode::OK,
-        &schema::service_provider_config(&base_url(&state)),
-    )
-}
-
-#[tracing::instrument(skip_all)]
-async fn resource_types(state: Data, req: HttpRequest) -> HttpResponse {
-    discovery(&state, &req, schema::resource_types, None).await
-}
-
-#[tracing::instrument(skip_all)]
-async fn resource_type(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
-    discovery(
-        &state,
-        &req,
-        schema::resource_types,
-        Some(("resource type", &id)),
-    )
-    .await
-}
-
-#[tracing::instrument(skip_all)]
-async fn schemas(state: Data, req: HttpRequest) -> HttpResponse {
-    discovery(&state, &req, schema::schemas, None).await
-}
-
-#[tracing::instrument(skip_all)]
-async fn one_schema(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
-    discovery(&state, &req, schema::schemas, Some(("schema", &id))).await
-}
-
-/// A discovery endpoint for an authorized caller: all that `of` describes,
-/// or the one (what it is, its id) asked for.
-async fn discovery(
-    state: &Data,
-    req: &HttpRequest,
-    of: fn(&str) -> Vec<serde_json::Value>,
-    one: Option<(&str, &str)>,
-) -> HttpResponse {
-    if let Err(r) = caller(state, req).await {
-        return r;
-    }
-    let all = of(&base_url(state));
-    let Some((what, id)) = one else {
-        return scim_json(StatusCode::OK, &list(all.len() as i64, 1, all));
-    };
-    match all.into_iter().find(|t| t["id"].as_str() == Some(id)) {
-        Some(t) => scim_json(StatusCode::OK, &t),
-        None => problem(&Problem::new(
-            404,
-            None,
-            format!("There is no {what} {id}."),
-        )),
-    }
 }

@@ -7,7 +7,9 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
-use super::{base_url, body, caller, failed, list, location, problem, scim_json};
+use super::answer::{
+    base_url, body, caller, failed, list, location, not_allowed, problem, scim_json,
+};
 use crate::domain::scim::resource::{Meta, ScimGroup};
 use crate::domain::scim::{ENTERPRISE_SCHEMA, Edit, Problem};
 use crate::routes;
@@ -23,12 +25,12 @@ macro_rules! collection {
             web::resource($list.below(routes::SCIM))
                 .route(web::get().to($all))
                 .route(web::post().to($create))
-                .default_service(web::to(super::not_allowed)),
+                .default_service(web::to(not_allowed)),
         )
         .service(
             web::resource($search.below(routes::SCIM))
                 .route(web::post().to($all))
-                .default_service(web::to(super::not_allowed)),
+                .default_service(web::to(not_allowed)),
         )
         .service(
             web::resource($item.below(routes::SCIM))
@@ -36,7 +38,7 @@ macro_rules! collection {
                 .route(web::put().to($edit))
                 .route(web::patch().to($edit))
                 .route(web::delete().to($delete))
-                .default_service(web::to(super::not_allowed)),
+                .default_service(web::to(not_allowed)),
         )
     };
 }
@@ -67,7 +69,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource(routes::SCIM_SEARCH.below(routes::SCIM))
             .route(web::post().to(search_all))
-            .default_service(web::to(super::not_allowed)),
+            .default_service(web::to(not_allowed)),
     );
 }
 

@@ -6,7 +6,7 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Tab, parse_id};
+use super::tab::Tab;
 use crate::domain::custom_extension::{
     Authentication, Behavior, ExtensionInput, ExtensionProfile, MAX_WAIT_MINUTES,
 };
@@ -20,6 +20,7 @@ use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
 use crate::web::extract::console_access::Read;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::parse_id;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render_status};
 

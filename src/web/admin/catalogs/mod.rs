@@ -7,11 +7,13 @@
 mod extensions;
 mod resources;
 mod roles;
+mod tab;
 
 use actix_web::{http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
+use self::tab::Tab;
 use super::list::{Cell, ForDelegates, ListSpec, Lists, col, num};
 use crate::domain::catalog::CatalogProfile;
 use crate::domain::ids::CatalogId;
@@ -22,7 +24,6 @@ use crate::web::extract::path_id::parse_id;
 use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
 use crate::web::admin::console::{CatalogConsole, ConsoleWho, Reaching};
-use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::{MakesCatalogs, ManageCatalog, Reaches, Read};
 use crate::web::extract::context::Ctx;
@@ -64,18 +65,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post(ADMIN_CATALOG_ROLE_REMOVE, roles::remove)
         .post(ADMIN_CATALOG_SETTINGS, update)
         .post(ADMIN_CATALOG_DELETE, delete);
-}
-
-tabs! {
-    /// A catalog page's tabs.
-    pub enum Tab {
-        Overview = ("Overview", routes::ADMIN_CATALOGS.item),
-        Resources = ("Resources", routes::ADMIN_CATALOG_RESOURCES),
-        Packages = ("Access packages", routes::ADMIN_CATALOG_PACKAGES),
-        Extensions = ("Custom extensions", routes::ADMIN_CATALOG_EXTENSIONS),
-        Roles = ("Roles and administrators", routes::ADMIN_CATALOG_ROLES),
-        Settings = ("Settings", routes::ADMIN_CATALOG_SETTINGS),
-    }
 }
 
 const LIST: ListSpec<CatalogRow> = ListSpec {

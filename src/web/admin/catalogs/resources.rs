@@ -7,7 +7,7 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Tab, parse_id};
+use super::tab::Tab;
 use crate::domain::catalog::{
     AnswerFormat, AttributeRowInput, BUILT_IN_REQUIRABLE, OriginSystem, RequiredAttribute,
     format_localizations, parse_required_attributes,
@@ -25,6 +25,7 @@ use crate::web::error::AppError;
 use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
+use crate::web::extract::path_id::parse_id;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render, render_status};
 

@@ -6,7 +6,7 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Tab, parse_id};
+use super::tab::Tab;
 use crate::domain::catalog_role::CatalogRole;
 use crate::domain::ids::CatalogId;
 use crate::domain::validation::FieldErrors;
@@ -20,6 +20,7 @@ use crate::web::error::AppError;
 use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::parse_id;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render_status};
 

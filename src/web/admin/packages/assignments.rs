@@ -6,7 +6,7 @@ use askama::Template;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::{Item, ListTab, Tab, TabQuery, parse_id};
+use super::tab::{Item, ListTab, Tab, TabQuery, item_action};
 use crate::domain::assignment::AssignmentFilter;
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId};
@@ -22,10 +22,11 @@ use crate::service::requests::{self as requests_svc, Assigned, NewAssignment, ad
 use crate::store::packages::PackageRow;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
-use crate::web::admin::{self, Filters};
+use crate::web::admin::query::{self, Filters};
 use crate::web::extract::console_access::{Assign, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::parse_id;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::form_values::FormValues;
 use crate::web::layout::Layout;
@@ -41,7 +42,7 @@ const PER_PAGE: i64 = 50;
 
 /// The filters the tab offers: (value, label).
 fn filters() -> Filters {
-    admin::filters(
+    query::filters(
         &AssignmentFilter::ALL,
         AssignmentFilter::as_str,
         AssignmentFilter::label,

@@ -7,7 +7,6 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::parse_id;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::membership_rule::{MembershipRule, PROPERTIES};
 use crate::domain::policy::{AutomaticInput, Policy};
@@ -20,6 +19,7 @@ use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::extract::console_access::Read;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
+use crate::web::extract::path_id::parse_id;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render_status};
 

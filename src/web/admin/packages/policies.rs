@@ -7,8 +7,8 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::policy_form::{self, Fields};
-use super::{Tab, form_accessors, parse_id};
+use super::policy_form::{self, Fields, form_accessors};
+use super::tab::Tab;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -21,6 +21,7 @@ use crate::web::error::AppError;
 use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
+use crate::web::extract::path_id::parse_id;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render, render_status};

@@ -754,6 +754,71 @@ fn format_choice(c: &Choice) -> String {
     line
 }
 
+/// Gives a page struct the accessors its policy-form templates use.
+macro_rules! form_accessors {
+    ($t:ty) => {
+        // Each page uses the accessors its templates need.
+        #[allow(dead_code)]
+        impl $t {
+            fn v(&self, k: &str) -> &str {
+                super::policy_form::get(&self.f, k)
+            }
+            fn on(&self, k: &str) -> bool {
+                super::policy_form::on(&self.f, k)
+            }
+            fn err(&self, k: &str) -> Option<&str> {
+                self.errors.get(k)
+            }
+            fn has_err(&self, k: &str) -> bool {
+                self.errors.get(k).is_some()
+            }
+            /// The filled rows (compacted by the handler) and one blank row.
+            fn question_rows(&self) -> Vec<usize> {
+                let n: usize = self.v("q_count").parse().unwrap_or(0);
+                (0..=n.min(50)).collect()
+            }
+            fn step_label(&self, k: &str) -> &'static str {
+                super::steps::step_label(k)
+            }
+            /// Whether a step of the form has errors (its tab is marked).
+            fn step_has_errors(&self, step: &str) -> bool {
+                self.errors
+                    .iter()
+                    .any(|(k, _)| super::steps::step_of(k) == step)
+            }
+            /// As `step_has_errors`, on the policy page, whose Basics tab
+            /// holds the name and description the wizard asks in Requests.
+            fn policy_step_has_errors(&self, step: &str) -> bool {
+                self.errors.iter().any(|(k, _)| {
+                    let basics = matches!(k.as_str(), "display_name" | "policy_description");
+                    let of = if basics {
+                        "basics"
+                    } else {
+                        super::steps::step_of(k)
+                    };
+                    of == step
+                })
+            }
+            fn choice_lines(&self, i: &usize) -> Vec<String> {
+                super::policy_form::choice_lines(&self.f, *i)
+            }
+            fn qk(&self, i: &usize, k: &str) -> String {
+                format!("q{i}_{k}")
+            }
+            fn sk(&self, n: &usize, k: &str) -> String {
+                format!("s{n}_{k}")
+            }
+            fn stage_err(&self, n: &usize, k: &str) -> Option<&str> {
+                self.errors.get(&format!("stage{n}.{k}"))
+            }
+            fn q_err(&self, n: &usize, k: &str) -> Option<&str> {
+                self.errors.get(&format!("question{n}.{k}"))
+            }
+        }
+    };
+}
+pub(crate) use form_accessors;
+
 #[cfg(test)]
 mod choice_tests {
     use super::*;

@@ -4,7 +4,7 @@
 use actix_web::web;
 use askama::Template;
 
-use super::{Item, ListTab, Tab, TabQuery};
+use super::tab::{Item, ListTab, Tab, TabQuery, item_action};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, RequestId};
 use crate::domain::request::RequestFilter;
@@ -15,7 +15,7 @@ use crate::store::custom_extensions::CalloutView;
 use crate::store::packages::PackageRow;
 use crate::store::requests::{DecisionRow, RequestRow};
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
-use crate::web::admin::request_filters;
+use crate::web::admin::query::request_filters;
 use crate::web::extract::console_access::{Assign, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};

@@ -3,7 +3,7 @@
 
 use askama::Template;
 
-use super::{Item, Tab};
+use super::tab::{Item, Tab, item_action};
 use crate::domain::ids::{AccessPackageId, ReviewId};
 use crate::domain::review::Verdict;
 use crate::routes;

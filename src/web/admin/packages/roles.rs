@@ -4,7 +4,7 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Tab, parse_id};
+use super::tab::Tab;
 use crate::domain::ids::AccessPackageId;
 use crate::routes;
 use crate::service::ServiceError;
@@ -14,6 +14,7 @@ use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::extract::console_access::ManagePackages;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::parse_id;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, redirect, render};
 

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use actix_web::web;
 use askama::Template;
 
-use super::policy_form::{self, Fields};
-use super::{Tab, form_accessors, parse_id};
+use super::policy_form::{self, Fields, form_accessors};
+use super::tab::Tab;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -20,6 +20,7 @@ use crate::web::admin::csv::csv_download;
 use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::parse_id;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render, render_status};

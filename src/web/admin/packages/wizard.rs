@@ -8,8 +8,8 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::form_accessors;
-use super::policy_form::{self, Fields};
+use super::policy_form::{self, Fields, form_accessors};
+use super::steps::{STEPS, step_of};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::catalog_role::Within;
 use crate::domain::ids::CatalogId;
@@ -32,57 +32,6 @@ use crate::web::respond::{Reply, form_status, render_status};
 /// Whoever may make packages: administrators, and those who manage
 /// access packages in some catalog.
 type Wizarding = Reaching<MakesPackages>;
-
-const STEPS: [(&str, &str); 7] = [
-    ("basics", "Basics"),
-    ("roles", "Resource roles"),
-    ("requests", "Requests"),
-    ("requestor", "Requestor information"),
-    ("lifecycle", "Lifecycle"),
-    ("extensions", "Custom extension"),
-    ("review", "Review + create"),
-];
-
-/// Which wizard step a form field (or an error key) belongs to.
-pub(super) fn step_of(key: &str) -> &'static str {
-    if matches!(key, "name" | "description" | "catalog" | "hidden") {
-        "basics"
-    } else if key.starts_with("role_") || key == "show_all" || key == "roles" {
-        "roles"
-    } else if key.starts_with("q_")
-        || key.starts_with('q') && key[1..].starts_with(|c: char| c.is_ascii_digit())
-        || key.starts_with("question")
-    {
-        "requestor"
-    } else if key.starts_with("ext_assignmentRequestApprovalStage") {
-        "requests"
-    } else if key.starts_with("ext_") {
-        "extensions"
-    } else if key.starts_with("expiration")
-        || key.starts_with("rv_")
-        || matches!(
-            key,
-            "allow_extension"
-                | "approval_update_required"
-                | "custom_schedule"
-                | "notifications_off"
-        )
-    {
-        "lifecycle"
-    } else {
-        "requests"
-    }
-}
-
-/// The name of the step a field belongs to, for the review's error list.
-pub(super) fn step_label(key: &str) -> &'static str {
-    let step = step_of(key);
-    STEPS
-        .iter()
-        .find(|(s, _)| *s == step)
-        .map(|(_, l)| *l)
-        .unwrap_or("")
-}
 
 #[derive(Template)]
 #[template(path = "admin/packages/wizard.html")]
