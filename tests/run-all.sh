@@ -19,6 +19,9 @@ log() { echo "run-all: $*" >&2; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# ---- the module graph: no import cycle, no import up the layers ----
+python3 tests/import_graph.py
+
 # ---- install what is missing (Debian packages, npm packages) ----
 need=()
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Checks the module graph of `src`: no import cycle (a parent module and its
+own files included) and no import from a lower layer to a higher one.
+
+Every path a module names (`crate::a::b`, `super::x`, `self::x`, a child's
+`x::y`, and the names inside `use ...::{...}`) is resolved to the longest
+module it names; an edge runs from the module to that one. Test modules
+(from `#[cfg(test)]` on) are left out: a test may look at its parent.
+
+Layers, low to high: domain; the support modules (config, clock, routes,
+telemetry); store, connectors and notify; service; jobs and web (which do
+not import each other); startup; main. Exits 1, listing what it found, when
+a cycle or an upward import is there.
+"""
+
+import os
+import re
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+
+LAYER = {
+    "domain": 0,
+    "config": 1, "clock": 1, "routes": 1, "telemetry": 1,
+    "store": 2, "connectors": 2, "notify": 2,
+    "service": 3,
+    "jobs": 4, "web": 4,
+    "startup": 5,
+}
+
+
+def modules():
+    found = {}
+    for here, _, files in os.walk(ROOT):
+        for name in files:
+            if not name.endswith(".rs"):
+                continue
+            rel = os.path.relpath(os.path.join(here, name), ROOT)[:-3].split(os.sep)
+            if rel[0] == "bin":
+                continue
+            if rel[-1] in ("mod", "lib", "main"):
+                rel = rel[:-1]
+            found[tuple(rel)] = os.path.join(here, name)
+    return found
+
+
+def source(path):
+    text = open(path, encoding="utf-8").read()
+    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
+    text = re.sub(r"//[^\n]*", "", text)
+    text = re.sub(r"pub\(in [^)]*\)", "", text)
+    cut = text.find("#[cfg(test)]")
+    return text if cut < 0 else text[:cut]
+
+
+def resolve(mods, me, path):
+    """The module a path names from `me`, or None for one outside the crate."""
+    children = {m[-1] for m in mods if len(m) == len(me) + 1 and m[: len(me)] == me}
+    head, rest = path[0], path[1:]
+    if head == "crate":
+        base = ()
+    elif head == "self":
+        base = me
+    elif head == "super":
+        base = me
+        while path and path[0] == "super":
+            base, path = base[:-1], path[1:]
+        rest = path
+    elif head in children:
+        base, rest = me, path
+    else:
+        return None
+    full = base + tuple(rest)
+    for k in range(len(full), -1, -1):
+        if full[:k] in mods:
+            return full[:k]
+    return None
+
+
+def edges(mods):
+    out = {m: set() for m in mods}
+    for me, path in mods.items():
+        text = source(path)
+        for m in re.finditer(r"\b([A-Za-z_]\w*(?:::[A-Za-z_]\w*)+)", text):
+            to = resolve(mods, me, m.group(1).split("::"))
+            if to is not None and to != me:
+                out[me].add(to)
+        for m in re.finditer(r"\buse\s+(\w+(?:::\w+)*)::\{([^;]*)\};", text):
+            head = m.group(1).split("::")
+            inner = m.group(2)
+            while re.search(r"\{[^{}]*\}", inner):
+                inner = re.sub(r"\{[^{}]*\}", "", inner)
+            for part in inner.split(","):
+                part = part.strip().split(" as ")[0].strip()
+                if not part:
+                    continue
+                tail = [] if part == "self" else part.split("::")
+                to = resolve(mods, me, head + tail)
+                if to is not None and to != me:
+                    out[me].add(to)
+    return out
+
+
+def cycles(graph):
+    sys.setrecursionlimit(100000)
+    index, low, stack, on, found = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(comp)
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return found
+
+
+def main():
+    mods = modules()
+    graph = edges(mods)
+    name = lambda m: "::".join(m) or "crate"
+    problems = []
+    for comp in cycles(graph):
+        members = set(comp)
+        problems.append("cycle: " + ", ".join(sorted(name(m) for m in comp)))
+        for a in sorted(comp):
+            for b in sorted(graph[a] & members):
+                problems.append(f"    {name(a)} -> {name(b)}")
+    for a, targets in sorted(graph.items()):
+        for b in sorted(targets):
+            if not a or not b or a[0] == b[0]:
+                continue
+            la, lb = LAYER.get(a[0]), LAYER.get(b[0])
+            if la is None or lb is None:
+                problems.append(f"no layer for: {name(a)} -> {name(b)}")
+            elif lb > la or (lb == la and la == 4):
+                problems.append(f"upward import: {name(a)} -> {name(b)}")
+    if problems:
+        print("\n".join(problems))
+        sys.exit(1)
+    print(f"import graph: {len(mods)} modules, no cycle, no upward import")
+
+
+if __name__ == "__main__":
+    main()
