@@ -7,22 +7,28 @@ use chrono_tz::Tz;
 
 use crate::domain::request::{PeriodInput, attribute_field};
 
-/// Each field's values, in the order sent.
-#[derive(Debug, Default, Clone)]
+/// Each field's values, in the order sent. A handler takes it as its typed
+/// form (`Form<FormValues>`): the fields a policy's questions name are known
+/// only once the policy is, so they are read by name (`answers`,
+/// `attributes`, `period`).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(from = "Vec<(String, String)>")]
 pub struct FormValues(HashMap<String, Vec<String>>);
 
-impl FormValues {
-    /// The fields as posted, the CSRF token left out.
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> FormValues {
+/// The fields as posted, the CSRF token left out.
+impl From<Vec<(String, String)>> for FormValues {
+    fn from(pairs: Vec<(String, String)>) -> FormValues {
         let mut values: HashMap<String, Vec<String>> = HashMap::new();
         for (k, v) in pairs {
-            if k != "csrf_token" {
+            if k != crate::web::extract::csrf::FIELD {
                 values.entry(k).or_default().push(v);
             }
         }
         FormValues(values)
     }
+}
 
+impl FormValues {
     /// The field's (first) value, or empty when it was not sent.
     pub fn value(&self, k: &str) -> String {
         self.sent(k).map(str::to_string).unwrap_or_default()

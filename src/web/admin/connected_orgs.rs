@@ -15,7 +15,7 @@ use crate::service::lookup::Kind;
 use crate::store::connected_orgs::OrgRow;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::PathId;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render_status};
@@ -172,8 +172,7 @@ async fn org_page(
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(cx: Console, path: web::Path<String>) -> Reply {
-    let id = parse_id(&path)?;
+async fn show(cx: Console, PathId(id): PathId<ConnectedOrgId>) -> Reply {
     org_page(&cx, &id, None, FieldErrors::new(), Matches::default()).await
 }
 
@@ -211,8 +210,7 @@ async fn create(cx: Console, form: Picked<OrgForm>) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(cx: Console, path: web::Path<String>, form: Picked<OrgForm>) -> Reply {
-    let id = parse_id(&path)?;
+async fn update(cx: Console, PathId(id): PathId<ConnectedOrgId>, form: Picked<OrgForm>) -> Reply {
     if let Some(search) = form.pressed {
         let matches = Matches::find(cx.store(), search.as_ref(), &[Kind::User]).await?;
         return org_page(&cx, &id, Some(form.form), FieldErrors::new(), matches).await;
@@ -228,8 +226,7 @@ async fn update(cx: Console, path: web::Path<String>, form: Picked<OrgForm>) -> 
 }
 
 #[tracing::instrument(skip_all)]
-async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
-    let id = parse_id(&path)?;
+async fn delete(cx: Console, PathId(id): PathId<ConnectedOrgId>, _form: Form<NoFields>) -> Reply {
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
         routes::ADMIN_ORGS.list.as_str(),

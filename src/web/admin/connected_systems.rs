@@ -21,7 +21,7 @@ use crate::service::imports::{self, Summary};
 use crate::store::connected_systems::{LinkRow, SystemRow};
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::PathId;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render, render_status};
 use crate::web::routing::Router;
@@ -290,8 +290,8 @@ async fn system_page(
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(cx: Console, path: web::Path<String>) -> Reply {
-    system_page(&cx, &parse_id(&path)?, None, FieldErrors::new()).await
+async fn show(cx: Console, PathId(id): PathId<ConnectedSystemId>) -> Reply {
+    system_page(&cx, &id, None, FieldErrors::new()).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -320,8 +320,11 @@ async fn create(cx: Console, Form(form): Form<SystemForm>) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(cx: Console, path: web::Path<String>, Form(form): Form<SystemForm>) -> Reply {
-    let id = parse_id(&path)?;
+async fn update(
+    cx: Console,
+    PathId(id): PathId<ConnectedSystemId>,
+    Form(form): Form<SystemForm>,
+) -> Reply {
     let profile = SystemProfile::parse(&form.input());
     match svc::save(cx.store(), &cx.actor(), Some(&id), profile, cx.now()).await {
         Ok(_) => cx.done("Changes saved.", &routes::ADMIN_SYSTEMS.item.id(&id)),
@@ -331,8 +334,7 @@ async fn update(cx: Console, path: web::Path<String>, Form(form): Form<SystemFor
 }
 
 #[tracing::instrument(skip_all)]
-async fn test(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
-    let id = parse_id(&path)?;
+async fn test(cx: Console, PathId(id): PathId<ConnectedSystemId>, _form: Form<NoFields>) -> Reply {
     let outcome = svc::test(cx.store(), &cx.actor(), &id, cx.now()).await?;
     if outcome.ok {
         cx.session
@@ -346,8 +348,7 @@ async fn test(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Re
 
 /// "Reconcile now" and "Sync now": a job runs them (they read the whole
 /// target); the page says what they found once they are done.
-async fn ask_for(cx: Console, path: web::Path<String>, run: SystemRun) -> Reply {
-    let id = parse_id(&path)?;
+async fn ask_for(cx: Console, PathId(id): PathId<ConnectedSystemId>, run: SystemRun) -> Reply {
     match svc::request_run(cx.store(), &cx.actor(), &id, run, cx.now()).await {
         Ok(()) => cx.session.flash(
             "success",
@@ -363,19 +364,22 @@ async fn ask_for(cx: Console, path: web::Path<String>, run: SystemRun) -> Reply 
 }
 
 #[tracing::instrument(skip_all)]
-async fn reconcile(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
-    ask_for(cx, path, SystemRun::Reconcile).await
+async fn reconcile(cx: Console, id: PathId<ConnectedSystemId>, _form: Form<NoFields>) -> Reply {
+    ask_for(cx, id, SystemRun::Reconcile).await
 }
 
 /// "Sync now": imports the directory's people and groups.
 #[tracing::instrument(skip_all)]
-async fn import_now(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
-    ask_for(cx, path, SystemRun::Import).await
+async fn import_now(cx: Console, id: PathId<ConnectedSystemId>, _form: Form<NoFields>) -> Reply {
+    ask_for(cx, id, SystemRun::Import).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn delete(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
-    let id = parse_id(&path)?;
+async fn delete(
+    cx: Console,
+    PathId(id): PathId<ConnectedSystemId>,
+    _form: Form<NoFields>,
+) -> Reply {
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
         routes::ADMIN_SYSTEMS.list.as_str(),

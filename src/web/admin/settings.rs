@@ -17,6 +17,7 @@ use crate::store::catalog_roles::CreatorRow;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::extract::path_id::PathId;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render_status};
 use crate::web::routing::Router;
@@ -185,10 +186,9 @@ async fn add_creator(cx: Console, Form(form): Form<CreatorForm>) -> Reply {
 #[tracing::instrument(skip_all)]
 async fn remove_creator(
     cx: Console,
-    path: web::Path<String>,
+    PathId(user): PathId<UserId>,
     _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Reply {
-    let user = UserId::parse(&path).ok_or(AppError::NotFound)?;
     let result = catalog_roles::remove_creator(cx.store(), &cx.actor(), &user, cx.now()).await;
     let to = format!("{}#catalog-creators", routes::ADMIN_SETTINGS);
     match result {

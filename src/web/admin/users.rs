@@ -17,7 +17,7 @@ use crate::store::scim::Origin;
 use crate::store::users::{IdentityRow, LifecycleBlock, UserSummary};
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::PathId;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render, render_status};
 use crate::web::routing::Router;
@@ -235,13 +235,12 @@ async fn edit_page(
 }
 
 #[tracing::instrument(skip_all)]
-async fn show(cx: Console, path: web::Path<String>) -> Reply {
-    edit_page(&cx, &parse_id(&path)?, None, FieldErrors::new()).await
+async fn show(cx: Console, PathId(id): PathId<UserId>) -> Reply {
+    edit_page(&cx, &id, None, FieldErrors::new()).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn update(cx: Console, path: web::Path<String>, Form(form): Form<UserForm>) -> Reply {
-    let id = parse_id(&path)?;
+async fn update(cx: Console, PathId(id): PathId<UserId>, Form(form): Form<UserForm>) -> Reply {
     let result = match UserProfile::parse(&form.input()) {
         Ok(profile) => {
             directory::update_user(
@@ -268,10 +267,9 @@ async fn update(cx: Console, path: web::Path<String>, Form(form): Form<UserForm>
 #[tracing::instrument(skip_all)]
 async fn sign_out_everywhere(
     cx: Console,
-    path: web::Path<String>,
+    PathId(id): PathId<UserId>,
     _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let n = crate::service::sessions::end_all(cx.store(), &cx.actor(), &id, cx.now()).await?;
     cx.done(
         match n {

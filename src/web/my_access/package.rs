@@ -16,6 +16,7 @@ use crate::service::requests::{self as svc, Availability, RequestInput, on_behal
 use crate::store::requests::CandidateRow;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::PathId;
 use crate::web::form_values::FormValues;
 use crate::web::layout::Layout;
 use crate::web::my_access::portal::Portal;
@@ -389,11 +390,9 @@ fn behalf_of(q: &ForQuery) -> Result<Option<UserId>, AppError> {
 pub(super) async fn request(
     me: Portal,
     req: HttpRequest,
-    path: web::Path<String>,
-    form: Form<Vec<(String, String)>>,
+    PathId(id): PathId<AccessPackageId>,
+    Form(values): Form<FormValues>,
 ) -> Reply {
-    let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
-    let values = FormValues::from_pairs(form.0);
     let chosen = values.value("policy");
     let input = RequestInput {
         policy: PolicyId::parse(&chosen),
@@ -485,14 +484,12 @@ pub(super) fn for_someone_else(state: RequestState) -> &'static str {
 pub(super) async fn extend(
     me: Portal,
     req: HttpRequest,
-    path: web::Path<String>,
-    form: Form<Vec<(String, String)>>,
+    PathId(id): PathId<AccessPackageId>,
+    Form(values): Form<FormValues>,
 ) -> Reply {
-    let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
     let Some(holder) = me.person().user().cloned() else {
         return Err(AppError::NotFound);
     };
-    let values = FormValues::from_pairs(form.0);
     let (answers, why) = (values.answers(), values.sent("justification"));
     let (now, tz) = (me.now(), me.who.tz);
     match svc::request_extension(me.store(), &holder, &id, &answers, why, now, tz).await {
@@ -515,8 +512,11 @@ pub(super) async fn extend(
 
 /// The holder removes their own access, where the policy lets them.
 #[tracing::instrument(skip_all)]
-pub(super) async fn give_up(me: Portal, path: web::Path<String>, _: Form<NoFields>) -> Reply {
-    let id = AccessPackageId::parse(&path).ok_or(AppError::NotFound)?;
+pub(super) async fn give_up(
+    me: Portal,
+    PathId(id): PathId<AccessPackageId>,
+    _: Form<NoFields>,
+) -> Reply {
     let Some(holder) = me.person().user() else {
         return Err(AppError::NotFound);
     };

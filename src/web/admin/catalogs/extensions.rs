@@ -20,7 +20,7 @@ use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
 use crate::web::extract::console_access::Read;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::{PathId, parse_id};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render_status};
 
@@ -170,10 +170,9 @@ async fn one(
 #[tracing::instrument(skip_all)]
 pub(super) async fn create(
     cx: Console,
-    path: web::Path<String>,
+    PathId(catalog): PathId<CatalogId>,
     form: Form<ExtensionForm>,
 ) -> Reply {
-    let catalog = parse_id(&path)?;
     let f = form.0;
     let result = match ExtensionProfile::parse(&f.input, false) {
         Ok(p) => {

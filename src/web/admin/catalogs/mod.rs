@@ -19,7 +19,7 @@ use crate::domain::catalog::CatalogProfile;
 use crate::domain::ids::CatalogId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::{PathId, parse_id};
 
 use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
@@ -88,8 +88,8 @@ const LIST: ListSpec<CatalogRow> = ListSpec {
 };
 
 #[tracing::instrument(skip_all)]
-async fn overview(cx: CatalogConsole<Read>, path: web::Path<String>) -> Reply {
-    show(&cx, &parse_id(&path)?, Tab::Overview).await
+async fn overview(cx: CatalogConsole<Read>, PathId(id): PathId<CatalogId>) -> Reply {
+    show(&cx, &id, Tab::Overview).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -250,10 +250,9 @@ async fn create(cx: Reaching<MakesCatalogs>, Form(form): Form<CatalogForm>) -> R
 #[tracing::instrument(skip_all)]
 async fn update(
     cx: CatalogConsole<ManageCatalog>,
-    path: web::Path<String>,
+    PathId(id): PathId<CatalogId>,
     Form(form): Form<CatalogForm>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let parsed = form.profile();
     let saved = cx.save(parsed, async |s, a, p, now| {
         svc::update(s, a, &id, &p, now).await
@@ -270,10 +269,9 @@ async fn update(
 #[tracing::instrument(skip_all)]
 async fn delete(
     cx: CatalogConsole<ManageCatalog>,
-    path: web::Path<String>,
+    PathId(id): PathId<CatalogId>,
     _form: Form<NoFields>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
         routes::ADMIN_CATALOGS.list.as_str(),

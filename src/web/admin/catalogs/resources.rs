@@ -25,7 +25,7 @@ use crate::web::error::AppError;
 use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::{PathId, parse_id};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render, render_status};
 
@@ -98,10 +98,9 @@ pub struct SearchQuery {
 #[tracing::instrument(skip_all)]
 pub(super) async fn add_resources_form(
     cx: CatalogConsole<ManageCatalog>,
-    path: web::Path<String>,
+    PathId(id): PathId<CatalogId>,
     q: web::Query<SearchQuery>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     const SHOWN: i64 = 50;
     let svc::Candidates {
         catalog,
@@ -156,10 +155,9 @@ pub struct AddForm {
 #[tracing::instrument(skip_all)]
 pub(super) async fn add_resources(
     cx: CatalogConsole<ManageCatalog>,
-    path: web::Path<String>,
+    PathId(id): PathId<CatalogId>,
     form: Form<AddForm>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let mut picks = Vec::new();
     for raw in &form.0.resource {
         let (origin, origin_id) = raw
@@ -204,10 +202,9 @@ pub struct FromSystemForm {
 #[tracing::instrument(skip_all)]
 pub(super) async fn add_from_system(
     cx: Console,
-    path: web::Path<String>,
+    PathId(id): PathId<CatalogId>,
     form: Form<FromSystemForm>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let f = form.0;
     let now = cx.now();
     match systems::add_to_catalog(cx.store(), &cx.actor(), &id, &f.system, &f.external, now).await {
@@ -385,41 +382,57 @@ pub(super) async fn attributes_form(
     attributes_page(&cx, &parse_id(&path.0)?, &parse_resource(&path.1)?, None).await
 }
 
-/// Reads `field_{i}` rows; a row with `remove_{i}` ticked is dropped.
-fn rows_from_form(form: &HashMap<String, String>) -> Vec<AttributeRowInput> {
-    let count: usize = form
-        .get("row_count")
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-        .min(50);
-    (0..count)
-        .filter(|i| !form.contains_key(&format!("remove_{i}")))
-        .map(|i| {
-            let get = |f: &str| form.get(&format!("{f}_{i}")).cloned().unwrap_or_default();
-            AttributeRowInput {
-                attribute_name: get("attribute_name"),
-                answer_format: get("answer_format"),
-                question_text: get("question_text"),
-                localizations: get("localizations"),
-                choices: get("choices"),
-                is_editable: form.contains_key(&format!("is_editable_{i}")),
-                keep_value: form.contains_key(&format!("keep_value_{i}")),
-            }
-        })
-        .filter(|r| !r.is_blank())
-        .collect()
+/// The required-attributes form as posted: its `field_{i}` rows (a row with
+/// `remove_{i}` ticked, or left blank, dropped), and whether "+ Add
+/// attribute" was pressed (without the page script: the form comes back with
+/// one more blank row, nothing saved).
+#[derive(Deserialize)]
+#[serde(from = "HashMap<String, String>")]
+pub(super) struct AttributesForm {
+    rows: Vec<AttributeRowInput>,
+    add: bool,
+}
+
+impl From<HashMap<String, String>> for AttributesForm {
+    fn from(form: HashMap<String, String>) -> AttributesForm {
+        let count: usize = form
+            .get("row_count")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0)
+            .min(50);
+        let rows = (0..count)
+            .filter(|i| !form.contains_key(&format!("remove_{i}")))
+            .map(|i| {
+                let get = |f: &str| form.get(&format!("{f}_{i}")).cloned().unwrap_or_default();
+                AttributeRowInput {
+                    attribute_name: get("attribute_name"),
+                    answer_format: get("answer_format"),
+                    question_text: get("question_text"),
+                    localizations: get("localizations"),
+                    choices: get("choices"),
+                    is_editable: form.contains_key(&format!("is_editable_{i}")),
+                    keep_value: form.contains_key(&format!("keep_value_{i}")),
+                }
+            })
+            .filter(|r| !r.is_blank())
+            .collect();
+        AttributesForm {
+            rows,
+            add: form.contains_key("add"),
+        }
+    }
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn save_attributes(
     cx: CatalogConsole<ManageCatalog>,
     path: web::Path<(String, String)>,
-    form: Form<HashMap<String, String>>,
+    Form(form): Form<AttributesForm>,
 ) -> Reply {
     let id = parse_id(&path.0)?;
     let rid = parse_resource(&path.1)?;
-    let mut inputs = rows_from_form(&form.0);
-    if form.0.contains_key("add") {
+    let mut inputs = form.rows;
+    if form.add {
         // "+ Add attribute" without the page script: one more blank row, nothing saved.
         inputs
             .retain(|r| !r.attribute_name.trim().is_empty() || !r.question_text.trim().is_empty());

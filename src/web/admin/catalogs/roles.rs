@@ -20,7 +20,7 @@ use crate::web::error::AppError;
 use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::{PathId, parse_id};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render_status};
 
@@ -68,10 +68,9 @@ pub(super) async fn page(
 #[tracing::instrument(skip_all)]
 pub(super) async fn add(
     cx: CatalogConsole<ManageCatalog>,
-    path: web::Path<String>,
+    PathId(id): PathId<CatalogId>,
     Form(form): Form<RoleForm>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let Some(role) = CatalogRole::parse(&form.role) else {
         let mut errors = FieldErrors::new();
         errors.add("role", "Choose one of the catalog roles.");

@@ -26,7 +26,7 @@ use crate::web::admin::query::{self, Filters};
 use crate::web::extract::console_access::{Assign, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::PathId;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::form_values::FormValues;
 use crate::web::layout::Layout;
@@ -68,10 +68,9 @@ pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &Ta
 #[tracing::instrument(skip_all)]
 pub(super) async fn export_csv(
     cx: PackageConsole<Read>,
-    path: web::Path<String>,
+    PathId(id): PathId<AccessPackageId>,
     q: web::Query<TabQuery>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let (package, rows) =
         admin_view::all_assignments_of(cx.store(), &id, q.filter(AssignmentFilter::parse)).await?;
     let rows = rows.iter().map(|a| {
@@ -355,10 +354,9 @@ fn people_fields(
 #[tracing::instrument(skip_all)]
 pub(super) async fn new(
     cx: PackageConsole<Assign>,
-    path: web::Path<String>,
+    PathId(id): PathId<AccessPackageId>,
     q: web::Query<PolicyQuery>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     assign_page(
         &cx,
         &id,
@@ -373,11 +371,10 @@ pub(super) async fn new(
 #[tracing::instrument(skip_all)]
 pub(super) async fn assign(
     cx: PackageConsole<Assign>,
-    path: web::Path<String>,
-    form: Picked<Vec<(String, String)>>,
+    PathId(id): PathId<AccessPackageId>,
+    form: Picked<FormValues>,
 ) -> Reply {
-    let id = parse_id(&path)?;
-    let values = FormValues::from_pairs(form.form);
+    let values = form.form;
     let field = |k: &str| values.value(k);
     let chosen = field("policy");
     if let Some(search) = form.pressed {

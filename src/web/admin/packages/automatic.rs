@@ -19,7 +19,7 @@ use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::extract::console_access::Read;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::{PathId, parse_id};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render_status};
 
@@ -123,8 +123,7 @@ async fn page(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn new(cx: Console, path: web::Path<String>) -> Reply {
-    let id = parse_id(&path)?;
+pub(super) async fn new(cx: Console, PathId(id): PathId<AccessPackageId>) -> Reply {
     let (package, _) = svc::automatic_policy(cx.store(), &id, None).await?;
     page(
         &cx,
@@ -160,10 +159,9 @@ async fn checked(
 #[tracing::instrument(skip_all)]
 pub(super) async fn create(
     cx: Console,
-    path: web::Path<String>,
+    PathId(id): PathId<AccessPackageId>,
     form: Form<AutomaticForm>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let f = form.0;
     if f.preview.is_some() {
         return checked(&cx, &id, None, f).await;

@@ -26,7 +26,7 @@ use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::error::AppError;
 use crate::web::extract::console_access::{MakesPackages, Reaches, Read};
 use crate::web::extract::context::Ctx;
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::{PathId, parse_id};
 use crate::web::respond::Reply;
 use crate::web::routing::Router;
 
@@ -93,10 +93,10 @@ const LIST: ListSpec<PackageListRow> = ListSpec {
 #[tracing::instrument(skip_all)]
 async fn overview(
     cx: PackageConsole<Read>,
-    path: web::Path<String>,
+    PathId(id): PathId<AccessPackageId>,
     q: web::Query<TabQuery>,
 ) -> Reply {
-    show(&cx, &parse_id(&path)?, Tab::Overview, &q).await
+    show(&cx, &id, Tab::Overview, &q).await
 }
 
 #[tracing::instrument(skip_all)]

@@ -1,13 +1,11 @@
 //! A package's policies tab, and the policy form: add, edit, enable,
 //! disable, delete.
 
-use std::collections::HashMap;
-
 use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::policy_form::{self, Fields, form_accessors};
+use super::policy_form::{self, Fields, PostedPolicy, form_accessors};
 use super::tab::Tab;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::validation::FieldErrors;
@@ -17,11 +15,10 @@ use crate::service::packages::{self as svc, AttributeInfo};
 use crate::store::custom_extensions::ExtensionRow;
 use crate::store::packages::PackageRow;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
-use crate::web::error::AppError;
 use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::{PathId, parse_id};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render, render_status};
@@ -116,8 +113,10 @@ async fn form_page(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn new(cx: PackageConsole<ManagePackages>, path: web::Path<String>) -> Reply {
-    let id = parse_id(&path)?;
+pub(super) async fn new(
+    cx: PackageConsole<ManagePackages>,
+    PathId(id): PathId<AccessPackageId>,
+) -> Reply {
     form_page(
         &cx,
         &id,
@@ -148,31 +147,13 @@ pub(super) async fn edit(cx: PackageConsole<Read>, path: web::Path<(String, Stri
     .await
 }
 
-/// The posted fields, question rows renumbered, and whether "+ Add
-/// question" or "+ Add choice" was pressed (without the page script: the form
-/// comes back with one more blank row, nothing saved).
-fn fields(posted: HashMap<String, String>) -> (Fields, bool) {
-    let add = posted.contains_key("add");
-    let question = posted.get("add").is_some_and(|v| v == "question");
-    let mut f: Fields = posted
-        .into_iter()
-        .filter(|(k, _)| k != "csrf_token" && k != "add")
-        .collect();
-    policy_form::compact_questions(&mut f);
-    if question {
-        policy_form::add_question_row(&mut f);
-    }
-    (f, add)
-}
-
 #[tracing::instrument(skip_all)]
 pub(super) async fn create(
     cx: PackageConsole<ManagePackages>,
-    path: web::Path<String>,
-    form: Picked<HashMap<String, String>>,
+    PathId(id): PathId<AccessPackageId>,
+    form: Picked<PostedPolicy>,
 ) -> Reply {
-    let id = parse_id(&path)?;
-    let (f, add) = fields(form.form);
+    let PostedPolicy { fields: f, add } = form.form;
     if add || form.pressed.is_some() {
         let matches = Matches::find(
             cx.store(),
@@ -201,10 +182,10 @@ pub(super) async fn create(
 pub(super) async fn update(
     cx: PackageConsole<ManagePackages>,
     path: web::Path<(String, String)>,
-    form: Picked<HashMap<String, String>>,
+    form: Picked<PostedPolicy>,
 ) -> Reply {
     let id = parse_id(&path.0)?;
-    let (f, add) = fields(form.form);
+    let PostedPolicy { fields: f, add } = form.form;
     if add || form.pressed.is_some() {
         let pid = Some(path.1.clone());
         let matches = Matches::find(
@@ -230,11 +211,18 @@ pub(super) async fn update(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct StateForm {
-    /// enable | disable | delete
-    action: String,
+/// What the policy list's buttons do to a policy.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum PolicyAction {
+    Enable,
+    Disable,
+    Delete,
+}
+
+#[derive(Deserialize)]
+pub(super) struct StateForm {
+    action: PolicyAction,
 }
 
 #[tracing::instrument(skip_all)]
@@ -246,21 +234,20 @@ pub(super) async fn change_state(
     let id = parse_id(&path.0)?;
     let (actor, now, pid) = (cx.actor(), cx.now(), &path.1);
     let admin = cx.who.rights().admin;
-    let result = match form.0.action.as_str() {
-        "enable" => svc::set_policy_enabled(cx.store(), &actor, &id, pid, true, admin, now)
-            .await
-            .map(|n| format!("Policy {n} enabled.")),
-        "disable" => svc::set_policy_enabled(cx.store(), &actor, &id, pid, false, admin, now)
-            .await
-            .map(|n| format!("Policy {n} disabled.")),
-        "delete" => svc::delete_policy(cx.store(), &actor, &id, pid, admin, now)
+    let result = match form.0.action {
+        PolicyAction::Enable => {
+            svc::set_policy_enabled(cx.store(), &actor, &id, pid, true, admin, now)
+                .await
+                .map(|n| format!("Policy {n} enabled."))
+        }
+        PolicyAction::Disable => {
+            svc::set_policy_enabled(cx.store(), &actor, &id, pid, false, admin, now)
+                .await
+                .map(|n| format!("Policy {n} disabled."))
+        }
+        PolicyAction::Delete => svc::delete_policy(cx.store(), &actor, &id, pid, admin, now)
             .await
             .map(|n| format!("Policy {n} deleted.")),
-        _ => {
-            return Err(AppError::BadRequest(
-                "Choose enable, disable or delete.".into(),
-            ));
-        }
     };
     match result {
         Ok(m) => cx.session.flash("success", m),

@@ -14,7 +14,7 @@
 //! `expiration_type` (never|date|days|hours), `expiration_date`, `expiration_days`,
 //! `expiration_hours`; `expiration_kept`, the stored last moment the date shows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -752,6 +752,33 @@ fn format_choice(c: &Choice) -> String {
         line.push_str(&format!(" | {}: {}", l.language_code, l.text));
     }
     line
+}
+
+/// A policy form as posted on the policy page: the fields, the CSRF token
+/// left out and the question rows renumbered, and whether "+ Add question" or
+/// "+ Add choice" was pressed (without the page script: the form comes back
+/// with one more blank row, nothing saved).
+#[derive(serde::Deserialize)]
+#[serde(from = "HashMap<String, String>")]
+pub struct PostedPolicy {
+    pub fields: Fields,
+    pub add: bool,
+}
+
+impl From<HashMap<String, String>> for PostedPolicy {
+    fn from(posted: HashMap<String, String>) -> PostedPolicy {
+        let add = posted.contains_key("add");
+        let question = posted.get("add").is_some_and(|v| v == "question");
+        let mut fields: Fields = posted
+            .into_iter()
+            .filter(|(k, _)| k != crate::web::extract::csrf::FIELD && k != "add")
+            .collect();
+        compact_questions(&mut fields);
+        if question {
+            add_question_row(&mut fields);
+        }
+        PostedPolicy { fields, add }
+    }
 }
 
 /// Gives a page struct the accessors its policy-form templates use.

@@ -14,7 +14,7 @@ use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::extract::console_access::ManagePackages;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::{PathId, parse_id};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, redirect, render};
 
@@ -52,10 +52,9 @@ pub struct RoleForm {
 #[tracing::instrument(skip_all)]
 pub(super) async fn add(
     cx: PackageConsole<ManagePackages>,
-    path: web::Path<String>,
+    PathId(id): PathId<AccessPackageId>,
     form: Form<RoleForm>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let (resource, role) = match form.0.resource.split_once('|') {
         Some((r, role)) => (r.to_string(), role.to_string()),
         None => (form.0.resource.clone(), form.0.role.clone()),

@@ -1,12 +1,10 @@
 //! A package's overview and settings tabs: name, description, hidden,
 //! separation of duties, and deletion.
 
-use std::collections::HashMap;
-
-use actix_web::web;
 use askama::Template;
+use serde::Deserialize;
 
-use super::policy_form::{self, Fields, form_accessors};
+use super::policy_form::{Fields, form_accessors};
 use super::tab::Tab;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::validation::FieldErrors;
@@ -20,7 +18,7 @@ use crate::web::admin::csv::csv_download;
 use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::PathId;
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render, render_status};
@@ -107,10 +105,54 @@ pub(super) async fn page(
     )
 }
 
+/// The settings tab's form.
+#[derive(Deserialize)]
+pub(super) struct SettingsForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// A checkbox: present when ticked.
+    hidden: Option<String>,
+    /// Names, one per line.
+    #[serde(default)]
+    incompatible_packages: String,
+    #[serde(default)]
+    incompatible_groups: String,
+}
+
+impl SettingsForm {
+    /// The settings it asks for, or what is wrong beside each field.
+    fn settings(&self) -> Result<PackageSettings, FieldErrors> {
+        Ok(PackageSettings {
+            basics: svc::parse_basics(&self.name, &self.description)?,
+            hidden: self.hidden.is_some(),
+            incompatible_packages: lines(&self.incompatible_packages),
+            incompatible_groups: lines(&self.incompatible_groups),
+        })
+    }
+
+    /// The form as sent, to show again.
+    fn fields(self) -> Fields {
+        let mut f = Fields::from([
+            ("name".to_string(), self.name),
+            ("description".to_string(), self.description),
+            (
+                "incompatible_packages".to_string(),
+                self.incompatible_packages,
+            ),
+            ("incompatible_groups".to_string(), self.incompatible_groups),
+        ]);
+        if let Some(on) = self.hidden {
+            f.insert("hidden".into(), on);
+        }
+        f
+    }
+}
+
 /// The names a field lists, one per line.
-fn names(f: &Fields, k: &str) -> Vec<String> {
-    policy_form::get(f, k)
-        .lines()
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
@@ -120,39 +162,23 @@ fn names(f: &Fields, k: &str) -> Vec<String> {
 #[tracing::instrument(skip_all)]
 pub(super) async fn update(
     cx: PackageConsole<ManagePackages>,
-    path: web::Path<String>,
-    form: Picked<HashMap<String, String>>,
+    PathId(id): PathId<AccessPackageId>,
+    form: Picked<SettingsForm>,
 ) -> Reply {
-    let id = parse_id(&path)?;
-    let f: Fields = form
-        .form
-        .into_iter()
-        .filter(|(k, _)| k != "csrf_token")
-        .collect();
     if let Some(search) = form.pressed {
         let matches =
             Matches::find(cx.store(), search.as_ref(), &[Kind::Package, Kind::Group]).await?;
+        let f = form.form.fields();
         return page(&cx, &id, Some((f, FieldErrors::new())), matches).await;
     }
-    let basics = svc::parse_basics(
-        policy_form::get(&f, "name"),
-        policy_form::get(&f, "description"),
-    );
-    let result = match basics {
-        Ok(basics) => {
-            let s = PackageSettings {
-                basics,
-                hidden: policy_form::on(&f, "hidden"),
-                incompatible_packages: names(&f, "incompatible_packages"),
-                incompatible_groups: names(&f, "incompatible_groups"),
-            };
-            svc::update_settings(cx.store(), &cx.actor(), &id, &s, cx.now()).await
-        }
+    let result = match form.form.settings() {
+        Ok(s) => svc::update_settings(cx.store(), &cx.actor(), &id, &s, cx.now()).await,
         Err(e) => Err(ServiceError::Invalid(e)),
     };
     match result {
         Ok(()) => cx.done("Settings saved.", &routes::ADMIN_PACKAGE_SETTINGS.id(&id)),
         Err(ServiceError::Invalid(errors)) => {
+            let f = form.form.fields();
             page(&cx, &id, Some((f, errors)), Matches::default()).await
         }
         Err(e) => Err(e.into()),
@@ -162,10 +188,9 @@ pub(super) async fn update(
 #[tracing::instrument(skip_all)]
 pub(super) async fn delete(
     cx: PackageConsole<ManagePackages>,
-    path: web::Path<String>,
+    PathId(id): PathId<AccessPackageId>,
     _form: Form<NoFields>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let result = svc::delete(cx.store(), &cx.actor(), &id, cx.now()).await;
     let (list, object) = (
         routes::ADMIN_PACKAGES.list.as_str(),
@@ -179,9 +204,8 @@ pub(super) async fn delete(
 #[tracing::instrument(skip_all)]
 pub(super) async fn additional_access_csv(
     cx: PackageConsole<Read>,
-    path: web::Path<String>,
+    PathId(id): PathId<AccessPackageId>,
 ) -> Reply {
-    let id = parse_id(&path)?;
     let (package, rows) = svc::additional_access(cx.store(), &id).await?;
     let rows = rows.iter().map(|x| {
         let kind = if x.kind == "group" {

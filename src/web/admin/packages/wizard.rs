@@ -486,27 +486,81 @@ fn take_step(f: &mut Fields, current: &str, posted: &HashMap<String, String>) {
     policy_form::compact_questions(f);
 }
 
+/// Where a step's button goes: back, on (once the step has no errors),
+/// create (once the whole draft has none), or to a step by its tab.
+enum Go {
+    Back,
+    Next,
+    Create,
+    To(&'static str),
+}
+
+/// A wizard step as posted: the draft so far (the wizard's own JSON, sent
+/// back) with the step's fields put in, the step it was on, and the button
+/// pressed ("+ Add question", or where to go).
+pub(super) struct WizardStep {
+    fields: Fields,
+    current: &'static str,
+    add: Option<String>,
+    go: Go,
+}
+
+// By hand: the derive's `try_from` would ask the borrowed step name to
+// outlive the form.
+impl<'de> Deserialize<'de> for WizardStep {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<WizardStep, D::Error> {
+        let posted = HashMap::<String, String>::deserialize(d)?;
+        WizardStep::try_from(posted).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<HashMap<String, String>> for WizardStep {
+    type Error = &'static str;
+
+    fn try_from(posted: HashMap<String, String>) -> Result<WizardStep, &'static str> {
+        let mut fields: Fields = match posted.get("draft").map(String::as_str) {
+            None | Some("") => Fields::new(),
+            Some(draft) => serde_json::from_str(draft).map_err(
+                |_| "the wizard's draft is not one it wrote; start again from New access package",
+            )?,
+        };
+        // The draft's JSON escapes hide from the form check the control
+        // characters (a NUL) that it refuses, so a value holding one is
+        // dropped here, as if it had not been given.
+        fields.retain(|_, v| {
+            !v.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        });
+        let current = posted
+            .get("step")
+            .and_then(|s| step_named(s))
+            .unwrap_or("basics");
+        // The step's own fields replace what the draft had (unticked boxes included).
+        take_step(&mut fields, current, &posted);
+        let go = match posted.get("go").map(String::as_str).unwrap_or("next") {
+            "back" => Go::Back,
+            "next" => Go::Next,
+            "create" => Go::Create,
+            other => Go::To(step_named(other).unwrap_or(current)),
+        };
+        Ok(WizardStep {
+            fields,
+            current,
+            add: posted.get("add").cloned(),
+            go,
+        })
+    }
+}
+
 #[tracing::instrument(skip_all)]
-pub(super) async fn step(cx: Wizarding, form: Picked<HashMap<String, String>>) -> Reply {
-    let posted = form.form;
-    let mut f: Fields = posted
-        .get("draft")
-        .and_then(|d| serde_json::from_str(d).ok())
-        .unwrap_or_default();
-    // The draft is the wizard's own, sent back; its JSON escapes hide from
-    // the form check the control characters (a NUL) that it refuses, so a
-    // value holding one is dropped here, as if it had not been given.
-    f.retain(|_, v| {
-        !v.chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    });
-    let current = posted
-        .get("step")
-        .and_then(|s| step_named(s))
-        .unwrap_or("basics");
-    // The step's own fields replace what the draft had (unticked boxes included).
-    take_step(&mut f, current, &posted);
-    if let Some(add) = posted.get("add") {
+pub(super) async fn step(cx: Wizarding, form: Picked<WizardStep>) -> Reply {
+    let WizardStep {
+        fields: mut f,
+        current,
+        add,
+        go,
+    } = form.form;
+    if let Some(add) = add {
         if add == "question" {
             policy_form::add_question_row(&mut f);
         }
@@ -516,25 +570,24 @@ pub(super) async fn step(cx: Wizarding, form: Picked<HashMap<String, String>>) -
         let matches = Matches::find(cx.store(), search.as_ref(), policy_form::POLICY_PICKS).await?;
         return page(&cx, current, f, FieldErrors::new(), matches).await;
     }
-    let go = posted.get("go").map(String::as_str).unwrap_or("next");
     let index = STEPS.iter().position(|(s, _)| *s == current).unwrap_or(0);
     let (errors, policy) = validate(&cx, &f).await?;
     let target = match go {
-        "back" => STEPS[index.saturating_sub(1)].0,
-        "next" => {
+        Go::Back => STEPS[index.saturating_sub(1)].0,
+        Go::Next => {
             let mine = errors_for(&errors, current);
             if !mine.is_empty() {
                 return page(&cx, current, f, mine, Matches::default()).await;
             }
             STEPS[(index + 1).min(STEPS.len() - 1)].0
         }
-        "create" => {
+        Go::Create => {
             let (Some(policy), true) = (policy, errors.is_empty()) else {
                 return page(&cx, "review", f, errors, Matches::default()).await;
             };
             return create(&cx, f, policy).await;
         }
-        other => step_named(other).unwrap_or(current),
+        Go::To(step) => step,
     };
     let shown = if target == "review" {
         errors
