@@ -35,8 +35,14 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
                 drop(tx);
                 tracing::warn!(request = %id, error = %e, "scheduled delivery failed");
                 let mut tx = store.begin().await?;
-                scheduled::fail_scheduled(&mut tx, &id, &e.to_string(), now).await?;
-                tx.commit().await?;
+                match scheduled::fail_scheduled(store, &mut tx, &id, &e.to_string(), now).await {
+                    Ok(()) => tx.commit().await?,
+                    // One that cannot even be read stays scheduled (and
+                    // logged each run); the others still go on.
+                    Err(e) => {
+                        tracing::error!(request = %id, error = %e, "a scheduled request that could not be delivered could not be marked undelivered either")
+                    }
+                }
             }
         }
     }

@@ -377,6 +377,11 @@ both!(
         };
         assert_eq!(run(app, clock).await, reminded);
         assert_eq!(run(app, clock).await, Report::default(), "reminded once");
+        // The audit log says so, once for each request.
+        assert_eq!(
+            count(app, "SELECT COUNT(*) FROM audit_events WHERE action = 'Remind approvers of access package assignment request'").await,
+            2
+        );
         assert_eq!(
             count(app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'approvalReminder' AND to_address = 'maria.manager@gatehouse.demo'").await,
             2

@@ -858,3 +858,50 @@ both!(
         );
     }
 );
+
+/// A wizard step whose draft the wizard did not write, and a policy button
+/// naming no action it offers, are refused with a message; nothing changes.
+#[tokio::test]
+async fn forms_the_console_did_not_write_are_refused() {
+    let (app, b) = admin(Backend::Sqlite).await;
+    let page = b.get(&app.url(routes::ADMIN_PACKAGES.new)).await;
+    let csrf = page.csrf();
+    let forged = [
+        ("csrf_token", csrf.as_str()),
+        ("draft", "{not the wizard's"),
+        ("step", "basics"),
+        ("go", "next"),
+        ("name", "Forged package"),
+    ];
+    let refused = b.post(&app.url(routes::ADMIN_PACKAGES.new), &forged).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("start again from New access package"),
+        "{}",
+        refused.body
+    );
+
+    let (guests, policy) = guests_package(&app).await;
+    let state = app.url(routes::ADMIN_PACKAGE_POLICY_STATE.ids(&guests, &policy));
+    let refused = b
+        .post(
+            &state,
+            &[("csrf_token", csrf.as_str()), ("action", "archive")],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("enable"), "{}", refused.body);
+    let policies = b
+        .get(&app.url(routes::ADMIN_PACKAGE_POLICIES.id(&guests)))
+        .await;
+    assert!(
+        policies
+            .body
+            .contains("Policy for regular guest and new guest users"),
+        "the policy is still there"
+    );
+    assert!(
+        policies.body.contains(">Disable</button>"),
+        "and still enabled"
+    );
+}

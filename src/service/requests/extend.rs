@@ -1,6 +1,7 @@
 //! The holder asks to extend their assignment.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -16,7 +17,10 @@ use crate::domain::request::{
 };
 use crate::domain::user::{Person, User};
 use crate::service::ServiceError;
-use crate::store::{Conn, Store, assignments, requests, users};
+use crate::store::assignments::{self, AssignmentRow};
+use crate::store::requests::{self, PersonFacts};
+use crate::store::snapshot::PackageInfo;
+use crate::store::{Conn, Store, users};
 
 /// Whether the holder may ask to extend the assignment now: the assignment
 /// and its policy, with the reason why not if they may not (its times in
@@ -29,8 +33,31 @@ pub async fn extension_offer(
     package: &str,
     now: DateTime<Utc>,
     tz: Tz,
-) -> Result<Option<(assignments::AssignmentRow, Policy, Option<String>)>, ServiceError> {
-    let Some(a) = assignments::active_for(conn, &user.id, package).await? else {
+) -> Result<Option<(AssignmentRow, Policy, Option<String>)>, ServiceError> {
+    let offer = offer(store, conn, user, package, now, tz).await?;
+    Ok(offer.map(|o| (o.assignment, o.policy, o.refusal)))
+}
+
+/// An extension as offered, with what was read to know it (the holder's
+/// facts, the package), which the request for it uses in turn.
+struct Offer {
+    assignment: AssignmentRow,
+    policy: Policy,
+    /// Why the holder may not extend it now, if they may not.
+    refusal: Option<String>,
+    facts: PersonFacts,
+    info: Arc<PackageInfo>,
+}
+
+async fn offer(
+    store: &Store,
+    conn: &mut Conn,
+    user: &User,
+    package: &str,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Option<Offer>, ServiceError> {
+    let Some(assignment) = assignments::active_for(conn, &user.id, package).await? else {
         return Ok(None);
     };
     let who = Person::User(user.clone());
@@ -42,10 +69,10 @@ pub async fn extension_offer(
     else {
         return Ok(None);
     };
-    let Some(policy) = info.policy(a.policy_id.as_str()).cloned() else {
+    let Some(policy) = info.policy(assignment.policy_id.as_str()).cloned() else {
         return Ok(None);
     };
-    let end = a
+    let end = assignment
         .end_at
         .as_deref()
         .and_then(|e| crate::store::parse_ts(e).ok());
@@ -56,7 +83,13 @@ pub async fn extension_offer(
     } else {
         extension_refusal(&policy, end, now, tz)
     };
-    Ok(Some((a, policy, refusal)))
+    Ok(Some(Offer {
+        assignment,
+        policy,
+        refusal,
+        facts,
+        info,
+    }))
 }
 
 /// The answers given with the request that delivered the assignment.
@@ -94,28 +127,26 @@ pub async fn request_extension(
     }
     let mut tx = store.begin().await?;
     users::lock(&mut tx, &user.id).await?;
-    let Some((a, policy, refusal)) =
-        extension_offer(store, &mut tx, user, package.as_str(), now, tz).await?
-    else {
+    let Some(offer) = offer(store, &mut tx, user, package.as_str(), now, tz).await? else {
         return Err(ServiceError::Refused(
             "You do not hold this access package, so there is nothing to extend.".into(),
         ));
     };
+    let Offer {
+        assignment: a,
+        policy,
+        refusal,
+        facts,
+        info,
+    } = offer;
     if let Some(reason) = refusal {
         return Err(ServiceError::Refused(reason));
     }
-    let who = Person::User(user.clone());
-    let facts = facts_of(&mut tx, &who, false).await?;
     if facts.open_requests.contains(&package.to_string()) {
         return Err(ServiceError::Refused(
             "You already have a request for this access package waiting.".into(),
         ));
     }
-    let info = store
-        .packages()
-        .package(&mut tx, &facts.generation, package.as_str())
-        .await?
-        .ok_or(ServiceError::NotFound)?;
     let earlier = earlier_answers(&mut tx, &a.id).await?;
     let extension = Extension {
         holder: user,

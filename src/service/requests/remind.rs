@@ -1,13 +1,15 @@
 //! A stage still undecided halfway to its next step: its approvers are
-//! reminded, once. Run by the approval-reminder job inside its batch
-//! transaction.
+//! reminded, once, and the audit log says so (with the mails). Run by the
+//! approval-reminder job inside its batch transaction.
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 
 use super::save;
 use super::save::load_in;
+use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
-use crate::domain::request::RequestState;
+use crate::domain::request::{Change, RequestState};
 use crate::service::ServiceError;
 use crate::store::{Conn, Store};
 
@@ -31,6 +33,22 @@ pub async fn remind_approvers(
         (escalated, deny_at),
         now,
     );
-    save::apply(conn, &ctx.request, &changes, now).await?;
+    let reminded = changes
+        .iter()
+        .filter(|c| matches!(c, Change::Mail(_)))
+        .count();
+    if reminded == 0 {
+        // Found late (escalated or expired meanwhile): only marked, so that
+        // it is not tried again.
+        save::apply(conn, &ctx.request, &changes, now).await?;
+        return Ok(true);
+    }
+    let event = save::request_event(
+        "Remind approvers of access package assignment request",
+        &ctx.request,
+        &ctx.names,
+        json!({"stage": ctx.request.stage, "approvers": reminded}),
+    );
+    save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
     Ok(true)
 }

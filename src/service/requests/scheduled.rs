@@ -11,7 +11,7 @@ use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
 use crate::domain::request::RequestState;
 use crate::service::ServiceError;
-use crate::store::{Conn, Store, audit, requests};
+use crate::store::{Conn, Store};
 
 /// Delivers a scheduled request whose start has come; false when it is no
 /// longer scheduled.
@@ -42,20 +42,22 @@ pub async fn deliver_scheduled(
 /// undelivered, for an administrator to reprocess, and the log says why.
 #[tracing::instrument(skip_all)]
 pub async fn fail_scheduled(
+    store: &Store,
     conn: &mut Conn,
     id: &RequestId,
     why: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    if !requests::fail_scheduled(conn, id, now).await? {
+    let Some(mut ctx) = load_in(store, conn, id, RequestState::Scheduled).await? else {
         return Ok(());
-    }
-    let event = save::event(
+    };
+    let changes = ctx.request.fail_delivery()?;
+    let event = save::request_event(
         "Access package assignment request delivery failed",
-        id,
-        &requests::package_name_of(conn, id).await?,
-        json!({"request": id.as_str(), "error": why}),
+        &ctx.request,
+        &ctx.names,
+        json!({"error": why}),
     );
-    audit::record(conn, &Actor::system(), &event, now).await?;
+    save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
     Ok(())
 }
