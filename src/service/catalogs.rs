@@ -4,13 +4,15 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{ServiceError, fetch, found, invalid, read, write};
+use crate::connectors::FoundGroup;
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::{
     CatalogProfile, OriginSystem, RequiredAttribute, format_localizations,
 };
 use crate::domain::catalog_role::{CatalogRole, CatalogScope};
-use crate::domain::ids::{CatalogId, CatalogResourceId, UserId};
+use crate::domain::ids::{CatalogId, CatalogResourceId, ConnectedSystemId, UserId};
 use crate::store::catalogs::{CatalogResourceRow, CatalogRow, PackageSummary};
+use crate::store::connected_systems::SystemRow;
 use crate::store::directory::{self as dir, ResourceSummary};
 use crate::store::{Page, PageAt, Store, StoreError, audit, catalog_roles, catalogs};
 
@@ -315,6 +317,50 @@ pub struct Candidates {
     pub applications: Page<ResourceSummary>,
     pub sites: Page<ResourceSummary>,
     pub existing: Vec<String>,
+}
+
+/// The Add resources page: the catalog's candidates from the directory
+/// and, for administrators, the connected systems and the groups found in
+/// the one searched.
+pub struct AddResources {
+    pub candidates: Candidates,
+    pub systems: Vec<SystemRow>,
+    /// The groups found, or why the system could not be searched.
+    pub found: Option<Result<Vec<FoundGroup>, String>>,
+}
+
+/// What the Add resources page offers. Connected systems are the tenant's:
+/// only an administrator (`admin`) sees them, and `search` (a system and the
+/// text) is read from that system now, as the administrator waits for it.
+#[tracing::instrument(skip_all)]
+pub async fn resources_offered(
+    store: &Store,
+    id: &CatalogId,
+    owned_by: Option<&UserId>,
+    (q, shown): (&str, i64),
+    admin: bool,
+    search: Option<(&ConnectedSystemId, &str)>,
+) -> Result<AddResources, ServiceError> {
+    let candidates = candidates(store, id, owned_by, q, shown).await?;
+    if !admin {
+        return Ok(AddResources {
+            candidates,
+            systems: vec![],
+            found: None,
+        });
+    }
+    let found = match search {
+        Some((system, text)) => {
+            Some(super::connected_systems::search_groups(store, system, text).await?)
+        }
+        None => None,
+    };
+    let systems = super::connected_systems::all(store).await?;
+    Ok(AddResources {
+        candidates,
+        systems,
+        found,
+    })
 }
 
 #[tracing::instrument(skip_all)]

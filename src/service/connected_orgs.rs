@@ -236,17 +236,3 @@ pub async fn delete(
     })
     .await
 }
-
-/// An organization's name, by its id.
-#[tracing::instrument(skip_all)]
-pub async fn name_of(store: &Store, id: &str) -> Result<Option<String>, ServiceError> {
-    read(store, async |c| {
-        let key = id.to_string();
-        Ok(connected_orgs::ORG_NAMES
-            .names(c, std::slice::from_ref(&key))
-            .await?
-            .into_values()
-            .next())
-    })
-    .await
-}

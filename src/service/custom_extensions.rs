@@ -10,7 +10,7 @@ use super::catalogs::event;
 use super::{ServiceError, found, invalid, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::{
-    Authentication, ExtensionProfile, Stage, new_signing_secret, payload,
+    Authentication, ExtensionInput, ExtensionProfile, Stage, new_signing_secret, payload,
 };
 use crate::domain::ids::{CatalogId, PolicyId};
 use crate::store::custom_extensions::{self as db, Claimed, ExtensionRow, Tried};
@@ -119,18 +119,17 @@ pub async fn create(
     .await
 }
 
-/// Saves an extension's settings. A blank client secret keeps the one
-/// kept; `new_signing_secret` replaces the signing secret and returns the
-/// new one (shown this once), as does a change to signing.
+/// Saves an extension's settings as the form gave them (what is wrong is
+/// said beside each field). A blank client secret keeps the one kept;
+/// `rotate` replaces the signing secret and returns the new one (shown this
+/// once), as does a change to signing.
 #[tracing::instrument(skip_all)]
-#[allow(clippy::too_many_arguments)]
 pub async fn update(
     store: &Store,
     actor: &Actor,
     catalog: &CatalogId,
     id: &str,
-    p: &ExtensionProfile,
-    client_secret: &str,
+    input: &ExtensionInput,
     rotate: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, ServiceError> {
@@ -139,6 +138,10 @@ pub async fn update(
         if before.catalog_id != catalog.as_str() {
             return Err(ServiceError::NotFound);
         }
+        // An OAuth extension keeps the client secret it has when none is typed.
+        let had_secret = matches!(before.authentication(), Authentication::OAuth { .. });
+        let p = &ExtensionProfile::parse(input, had_secret).map_err(ServiceError::Invalid)?;
+        let client_secret = input.client_secret.as_str();
         let was_signed = matches!(before.authentication(), Authentication::Signature);
         let (secret, shown) = match p.authentication {
             Authentication::Signature if rotate || !was_signed => {

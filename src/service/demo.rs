@@ -16,11 +16,14 @@ use crate::domain::directory::{
 };
 use crate::domain::ids::CatalogResourceId;
 use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
-use crate::domain::user::{Email, User, UserProfile, UserState, UserType};
+use crate::domain::user::{
+    DEMO_GUEST_ISSUER, Email, ExternalIdentity, User, UserProfile, UserState, UserType,
+};
 use crate::service::ServiceError;
 use crate::service::catalogs as svc_catalogs;
 use crate::service::connected_orgs::{self as svc_orgs, SponsorInput};
 use crate::service::directory as svc;
+use crate::service::sign_in::Started;
 use crate::store::{self, Conn, PageAt, Store, catalogs, settings, users};
 
 pub const ADMIN_EMAIL: &str = "ada.admin@gatehouse.demo";
@@ -654,19 +657,60 @@ pub async fn sign_in_choices(store: &Store) -> Result<Vec<DemoChoice>, ServiceEr
     Ok(out)
 }
 
-/// A demo user by id: `None` for a user who is not one of them,
-/// `NotFound` for an id nobody has.
+/// Signs in as a demo user, chosen by id, and starts their session: `None`
+/// for a user who is not one of them, `NotFound` for an id nobody has.
 #[tracing::instrument(skip_all)]
-pub async fn demo_user(store: &Store, id: &UserId) -> Result<Option<User>, ServiceError> {
-    let mut conn = store.read().await?;
-    let user = super::found(users::get(&mut conn, id).await?)?;
-    let demo = demo_user_ids(&mut conn).await?;
-    Ok(demo.iter().any(|d| d == id.as_str()).then_some(user))
+pub async fn sign_in_as(
+    store: &Store,
+    id: &UserId,
+    now: DateTime<Utc>,
+) -> Result<Option<Started<User>>, ServiceError> {
+    let user = {
+        let mut conn = store.read().await?;
+        let user = super::found(users::get(&mut conn, id).await?)?;
+        let demo = demo_user_ids(&mut conn).await?;
+        if !demo.iter().any(|d| d == id.as_str()) {
+            return Ok(None);
+        }
+        user
+    };
+    if user.is_blocked() {
+        return Err(ServiceError::Refused(
+            "This demo user is blocked from signing in.".into(),
+        ));
+    }
+    let session = super::sessions::start(store, Some(id), now).await?;
+    Ok(Some(Started { who: user, session }))
 }
 
-/// Whether someone in the directory has this address (a demo guest must be new).
+/// Signs in as a new guest would after proving their address, without a
+/// code, and starts the session; refused for an address someone in the
+/// directory has (a demo guest must be new).
 #[tracing::instrument(skip_all)]
-pub async fn in_directory(store: &Store, email: &str) -> Result<bool, ServiceError> {
-    let mut conn = store.read().await?;
-    Ok(users::find_by_email(&mut conn, email).await?.is_some())
+pub async fn sign_in_new_guest(
+    store: &Store,
+    email: &Email,
+    now: DateTime<Utc>,
+) -> Result<Started<ExternalIdentity>, ServiceError> {
+    {
+        let mut conn = store.read().await?;
+        if users::find_by_email(&mut conn, email.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Refused(format!(
+                "{email} is already in the directory: choose that user from the list instead."
+            )));
+        }
+    }
+    let local = email.as_str().split('@').next().unwrap_or_default();
+    let who = ExternalIdentity {
+        issuer: DEMO_GUEST_ISSUER.into(),
+        subject: email.normalized(),
+        email: email.as_str().to_string(),
+        display_name: local.to_string(),
+        connected_organization: None,
+    };
+    let session = super::sessions::start(store, None, now).await?;
+    Ok(Started { who, session })
 }

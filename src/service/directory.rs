@@ -637,9 +637,35 @@ pub async fn grant_site_role(
     Ok(())
 }
 
-/// The groups, application roles and site roles a user holds now, however
-/// they came to hold them.
+/// What someone's profile shows beside who they are: a guest's connected
+/// organization, and the groups, application roles and site roles they hold
+/// now, however they came to hold them.
+pub struct ProfileFacts {
+    pub organization: Option<String>,
+    pub held: Vec<HeldRole>,
+}
+
+/// Someone's profile facts (none before they are in the directory), read on
+/// one connection.
 #[tracing::instrument(skip_all)]
-pub async fn held_by(store: &Store, id: &UserId) -> Result<Vec<HeldRole>, ServiceError> {
-    read(store, async |c| Ok(dir::roles_held_by(c, id).await?)).await
+pub async fn profile(store: &Store, user: Option<&User>) -> Result<ProfileFacts, ServiceError> {
+    let Some(user) = user else {
+        return Ok(ProfileFacts {
+            organization: None,
+            held: vec![],
+        });
+    };
+    read(store, async |c| {
+        let organization = match &user.connected_organization_id {
+            Some(id) if user.is_guest() => store::connected_orgs::ORG_NAMES
+                .names(c, &[id.to_string()])
+                .await?
+                .into_values()
+                .next(),
+            _ => None,
+        };
+        let held = dir::roles_held_by(c, &user.id).await?;
+        Ok(ProfileFacts { organization, held })
+    })
+    .await
 }

@@ -20,6 +20,7 @@ use crate::domain::review::{
     reminders,
 };
 use crate::domain::user::User;
+use crate::store::packages::{self, PackageRow};
 use crate::store::reviews::{self as db, Holder, ItemRow, NewReview, ReviewRow};
 use crate::store::{Conn, Store, audit, directory, outbox, parse_ts, users};
 
@@ -670,27 +671,42 @@ pub async fn decide(
     Ok(done)
 }
 
-/// A package's reviews, for its Access reviews tab.
+/// A package with its reviews, for its Access reviews tab, read on one
+/// connection.
 #[tracing::instrument(skip_all)]
 pub async fn of_package_list(
     store: &Store,
     package: &AccessPackageId,
-) -> Result<Vec<ReviewRow>, ServiceError> {
+) -> Result<(PackageRow, Vec<ReviewRow>), ServiceError> {
     let mut c = store.read().await?;
-    Ok(db::of_package(&mut c, package.as_str()).await?)
+    let row = found(packages::get(&mut c, package).await?)?;
+    let reviews = db::of_package(&mut c, package.as_str()).await?;
+    Ok((row, reviews))
 }
 
-/// One review of a package with every holder and decision.
+/// A review's page: its package, the review, and each holder's item.
+pub struct ReviewDetails {
+    pub package: PackageRow,
+    pub review: ReviewRow,
+    pub items: Vec<ItemRow>,
+}
+
+/// A package's review with its items, read on one connection.
 #[tracing::instrument(skip_all)]
 pub async fn details(
     store: &Store,
     package: &AccessPackageId,
     id: &ReviewId,
-) -> Result<(ReviewRow, Vec<ItemRow>), ServiceError> {
+) -> Result<ReviewDetails, ServiceError> {
     let mut c = store.read().await?;
-    let row = of_package(&mut c, package, id.as_str()).await?;
+    let package = found(packages::get(&mut c, package).await?)?;
+    let review = of_package(&mut c, &package.id, id.as_str()).await?;
     let items = db::items(&mut c, id.as_str(), None).await?;
-    Ok((row, items))
+    Ok(ReviewDetails {
+        package,
+        review,
+        items,
+    })
 }
 
 #[cfg(test)]

@@ -198,8 +198,26 @@ pub async fn sign_in_linked(
     Ok(user)
 }
 
+/// Someone signed in, and the server-side session started for them: its id
+/// goes in the cookie, and signing out ends it.
+pub struct Started<T> {
+    pub who: T,
+    pub session: String,
+}
+
+async fn start<T>(
+    store: &Store,
+    who: T,
+    user: Option<&UserId>,
+    now: DateTime<Utc>,
+) -> Result<Started<T>, ServiceError> {
+    let session = super::sessions::start(store, user, now).await?;
+    Ok(Started { who, session })
+}
+
 /// Runs `sign_in`, turning a race with a simultaneous first sign-in of the same
-/// person (a unique-key conflict) into a clear message instead of an error page.
+/// person (a unique-key conflict) into a clear message instead of an error
+/// page, and starts the user's session.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in_once(
     store: &Store,
@@ -208,13 +226,28 @@ pub async fn sign_in_once(
     require_verified: bool,
     link: LinkClaim,
     now: DateTime<Utc>,
-) -> Result<User, ServiceError> {
-    match sign_in_linked(store, claims, user_type, require_verified, link, now).await {
+) -> Result<Started<User>, ServiceError> {
+    let user = match sign_in_linked(store, claims, user_type, require_verified, link, now).await {
         Err(ServiceError::Store(crate::store::StoreError::Conflict(_))) => Err(ServiceError::Refused(
             "Another sign-in for this account was completing at the same moment. Sign in again.".into(),
         )),
         other => other,
-    }
+    }?;
+    let id = user.id.clone();
+    start(store, user, Some(&id), now).await
+}
+
+/// Starts the session of someone signed in from outside the home provider.
+async fn start_signed_in(
+    store: &Store,
+    who: SignedIn,
+    now: DateTime<Utc>,
+) -> Result<Started<SignedIn>, ServiceError> {
+    let user = match &who {
+        SignedIn::User(u) => Some(u.id.clone()),
+        SignedIn::External(_) => None,
+    };
+    start(store, who, user.as_ref(), now).await
 }
 
 fn refuse_blocked(user: User) -> Result<User, ServiceError> {
@@ -277,9 +310,21 @@ async fn resolve_external(
     }
 }
 
-/// Sign-in through a connected organization's own OpenID Connect provider.
+/// Sign-in through a connected organization's own OpenID Connect provider,
+/// with the session started.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in_connected(
+    store: &Store,
+    claims: &VerifiedClaims,
+    organization: &str,
+    require_verified: bool,
+    now: DateTime<Utc>,
+) -> Result<Started<SignedIn>, ServiceError> {
+    let who = connected_identity(store, claims, organization, require_verified, now).await?;
+    start_signed_in(store, who, now).await
+}
+
+async fn connected_identity(
     store: &Store,
     claims: &VerifiedClaims,
     organization: &str,
@@ -444,9 +489,20 @@ pub async fn send_code(
 
 /// Signs in with the newest code sent to the address: once, before it
 /// expires, within `MAX_ATTEMPTS` guesses of this client (`client`: the
-/// address the request came from).
+/// address the request came from); the session is started.
 #[tracing::instrument(skip_all)]
 pub async fn redeem_code(
+    store: &Store,
+    email: &str,
+    code: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<Started<SignedIn>, ServiceError> {
+    let who = redeem(store, email, code, client, now).await?;
+    start_signed_in(store, who, now).await
+}
+
+async fn redeem(
     store: &Store,
     email: &str,
     code: &str,

@@ -34,28 +34,21 @@ struct Profile {
 
 #[tracing::instrument(skip_all)]
 async fn show(me: Portal) -> Reply {
-    let (kind, organization) = match me.person().user() {
-        Some(u) if u.is_guest() => ("Guest", u.connected_organization_id.clone()),
-        Some(_) => ("Member", None),
-        None => ("Not in the directory yet", None),
+    let kind = match me.person().user() {
+        Some(u) if u.is_guest() => "Guest",
+        Some(_) => "Member",
+        None => "Not in the directory yet",
     };
-    let organization = match organization {
-        Some(id) => crate::service::connected_orgs::name_of(me.store(), &id).await?,
-        None => None,
-    };
-    let held = match me.person().user() {
-        Some(u) => crate::service::directory::held_by(me.store(), &u.id).await?,
-        None => vec![],
-    };
+    let facts = crate::service::directory::profile(me.store(), me.person().user()).await?;
     render(&Profile {
         layout: Layout::for_requester(&me.state, &me.who, "", "Your profile"),
         name: me.person().display_name().to_string(),
         email: me.person().email().to_string(),
         kind,
-        organization,
+        organization: facts.organization,
         zones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
         chosen: me.session.time_zone().unwrap_or_default(),
-        held,
+        held: facts.held,
     })
 }
 

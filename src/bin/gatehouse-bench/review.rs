@@ -221,6 +221,7 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
     let review = reviews::of_package_list(&store, &package)
         .await
         .map_err(e)?
+        .1
         .into_iter()
         .next()
         .ok_or_else(|| anyhow::anyhow!("no review"))?;

@@ -10,7 +10,7 @@ use crate::domain::user::UserType;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::demo::{self, DemoChoice};
-use crate::service::sign_in::SignedIn;
+use crate::service::sign_in::{SignedIn, Started};
 use crate::service::{ServiceError, sessions, sign_in};
 use crate::store::connected_orgs::SignInProvider;
 use crate::web::error::AppError;
@@ -249,8 +249,10 @@ async fn callback(state: Data, session: TypedSession, q: web::Query<CallbackQuer
     )
     .await
     {
-        Ok(user) => {
-            let sid = sessions::start(&state.store, Some(&user.id), state.clock.now()).await?;
+        Ok(Started {
+            who: user,
+            session: sid,
+        }) => {
             session.sign_in(&user.id, &sid, state.clock.now());
             tracing::info!(user = %user.id, "signed in");
             Ok(redirect(&pending.next))
@@ -288,18 +290,17 @@ async fn demo_sign_in(state: Data, session: TypedSession, form: Form<DemoForm>) 
     }
     let id = UserId::parse(&form.0.user_id)
         .ok_or_else(|| AppError::BadRequest("Choose a demo user.".into()))?;
-    let user = demo::demo_user(&state.store, &id)
-        .await?
-        .ok_or_else(|| AppError::Forbidden("Only the demo users can be chosen here.".into()))?;
-    if user.is_blocked() {
-        return failed(
-            &state,
-            &session,
-            "This demo user is blocked from signing in.".into(),
-        );
-    }
-    let sid = sessions::start(&state.store, Some(&user.id), state.clock.now()).await?;
-    session.sign_in(&user.id, &sid, state.clock.now());
+    let started = match demo::sign_in_as(&state.store, &id, state.clock.now()).await {
+        Ok(Some(started)) => started,
+        Ok(None) => {
+            return Err(AppError::Forbidden(
+                "Only the demo users can be chosen here.".into(),
+            ));
+        }
+        Err(ServiceError::Refused(reason)) => return failed(&state, &session, reason),
+        Err(e) => return Err(e.into()),
+    };
+    session.sign_in(&started.who.id, &started.session, state.clock.now());
     Ok(redirect(&safe_next(Some(&form.0.next))))
 }
 
@@ -307,18 +308,22 @@ async fn demo_sign_in(state: Data, session: TypedSession, form: Form<DemoForm>) 
 async fn finish_external(
     state: &Data,
     session: &TypedSession,
-    outcome: Result<SignedIn, ServiceError>,
+    outcome: Result<Started<SignedIn>, ServiceError>,
     next: &str,
 ) -> Reply {
     match outcome {
-        Ok(SignedIn::User(user)) => {
-            let sid = sessions::start(&state.store, Some(&user.id), state.clock.now()).await?;
+        Ok(Started {
+            who: SignedIn::User(user),
+            session: sid,
+        }) => {
             session.sign_in(&user.id, &sid, state.clock.now());
             tracing::info!(user = %user.id, "signed in");
             Ok(redirect(next))
         }
-        Ok(SignedIn::External(who)) => {
-            let sid = sessions::start(&state.store, None, state.clock.now()).await?;
+        Ok(Started {
+            who: SignedIn::External(who),
+            session: sid,
+        }) => {
             session.sign_in_external(&who, &sid, state.clock.now());
             tracing::info!(issuer = %who.issuer, "signed in from outside the directory");
             Ok(redirect(next))
@@ -456,26 +461,12 @@ async fn demo_guest(state: Data, session: TypedSession, form: Form<EmailForm>) -
     }
     let email = crate::domain::user::Email::parse(&form.0.email)
         .map_err(|_| AppError::BadRequest("Enter an email address for the new guest.".into()))?;
-    if demo::in_directory(&state.store, email.as_str()).await? {
-        return failed(
-            &state,
-            &session,
-            format!("{email} is already in the directory: choose that user from the list instead."),
-        );
-    }
-    let local = email.as_str().split('@').next().unwrap_or_default();
-    let sid = sessions::start(&state.store, None, state.clock.now()).await?;
-    session.sign_in_external(
-        &crate::domain::user::ExternalIdentity {
-            issuer: crate::domain::user::DEMO_GUEST_ISSUER.into(),
-            subject: email.normalized(),
-            email: email.as_str().to_string(),
-            display_name: local.to_string(),
-            connected_organization: None,
-        },
-        &sid,
-        state.clock.now(),
-    );
+    let started = match demo::sign_in_new_guest(&state.store, &email, state.clock.now()).await {
+        Ok(started) => started,
+        Err(ServiceError::Refused(reason)) => return failed(&state, &session, reason),
+        Err(e) => return Err(e.into()),
+    };
+    session.sign_in_external(&started.who, &started.session, state.clock.now());
     Ok(redirect(&safe_next(Some(&form.0.next))))
 }
 

@@ -211,24 +211,18 @@ pub(super) async fn update(
     let catalog = parse_id(&path.0)?;
     let ext = &path.1;
     let f = form.0;
-    let before = svc::get(cx.store(), &catalog, ext).await?;
-    let had_secret = matches!(before.authentication(), Authentication::OAuth { .. });
-    let result = match ExtensionProfile::parse(&f.input, had_secret) {
-        Ok(p) => {
-            svc::update(
-                cx.store(),
-                &cx.actor(),
-                &catalog,
-                ext,
-                &p,
-                &f.input.client_secret,
-                f.rotate.is_some(),
-                cx.now(),
-            )
-            .await
-        }
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
+    let now = cx.now();
+    let rotate = f.rotate.is_some();
+    let result = svc::update(
+        cx.store(),
+        &cx.actor(),
+        &catalog,
+        ext,
+        &f.input,
+        rotate,
+        now,
+    )
+    .await;
     match result {
         Ok(Some(secret)) => one(&cx, &catalog, ext, None, Some(secret)).await,
         Ok(None) => cx.done(

@@ -102,33 +102,34 @@ pub(super) async fn add_resources_form(
     q: web::Query<SearchQuery>,
 ) -> Reply {
     const SHOWN: i64 = 50;
+    let search = q.0.clone();
+    let system = ConnectedSystemId::parse(&search.system);
+    let offered = svc::resources_offered(
+        cx.store(),
+        &id,
+        cx.who.delegate_id(),
+        (&q.q, SHOWN),
+        cx.who.is_admin,
+        system.as_ref().map(|s| (s, search.sq.as_str())),
+    )
+    .await?;
     let svc::Candidates {
         catalog,
         groups,
         applications,
         sites,
         existing,
-    } = svc::candidates(cx.store(), &id, cx.who.delegate_id(), &q.q, SHOWN).await?;
+    } = offered.candidates;
     let more = [groups.total, applications.total, sites.total]
         .iter()
         .map(|t| (t - SHOWN).max(0))
         .sum();
-    let search = q.0.clone();
-    // Connected systems are the tenant's: only administrators add from them.
-    let admin = cx.who.is_admin;
-    let found = match ConnectedSystemId::parse(&search.system).filter(|_| admin) {
-        Some(system) => Some(systems::search_groups(cx.store(), &system, &search.sq).await?),
-        None => None,
-    };
-    let systems = if admin {
-        systems::all(cx.store())
-            .await?
-            .into_iter()
-            .map(|s| (s.id.to_string(), s.display_name))
-            .collect()
-    } else {
-        vec![]
-    };
+    let systems = offered
+        .systems
+        .into_iter()
+        .map(|s| (s.id.to_string(), s.display_name))
+        .collect();
+    let found = offered.found;
     let page = AddResources {
         systems,
         search,

@@ -7,7 +7,6 @@ use super::tab::{Item, Tab, item_action};
 use crate::domain::ids::{AccessPackageId, ReviewId};
 use crate::domain::review::Verdict;
 use crate::routes;
-use crate::service::packages as packages_svc;
 use crate::service::reviews as svc;
 use crate::store::packages::PackageRow;
 use crate::store::reviews::{ItemRow, ReviewRow};
@@ -45,11 +44,10 @@ struct ReviewsTab {
 }
 
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Reply {
-    let view = packages_svc::package(cx.store(), id).await?;
-    let reviews = svc::of_package_list(cx.store(), id).await?;
+    let (package, reviews) = svc::of_package_list(cx.store(), id).await?;
     render(&ReviewsTab {
-        layout: cx.layout(view.package.display_name.clone()),
-        package: view.package,
+        layout: cx.layout(package.display_name.clone()),
+        package,
         tab: Tab::Reviews,
         reviews,
     })
@@ -73,14 +71,13 @@ impl ReviewPage {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn details(cx: PackageConsole<Read>, at: ReviewAt) -> Reply {
-    let view = packages_svc::package(cx.store(), &at.package).await?;
-    let (review, items) = svc::details(cx.store(), &at.package, &at.id).await?;
+    let d = svc::details(cx.store(), &at.package, &at.id).await?;
     render(&ReviewPage {
-        layout: cx.layout(view.package.display_name.clone()),
-        package: view.package,
+        layout: cx.layout(d.package.display_name.clone()),
+        package: d.package,
         tab: Tab::Reviews,
-        review,
-        items,
+        review: d.review,
+        items: d.items,
     })
 }
 
@@ -91,7 +88,8 @@ item_action!(apply(PackageConsole<ManagePackages>, ReviewAt) => svc::apply_now,
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn export_csv(cx: PackageConsole<Read>, at: ReviewAt) -> Reply {
-    let (review, items) = svc::details(cx.store(), &at.package, &at.id).await?;
+    let svc::ReviewDetails { review, items, .. } =
+        svc::details(cx.store(), &at.package, &at.id).await?;
     let rows = items.iter().map(|i| {
         vec![
             i.holder_name.as_str(),
