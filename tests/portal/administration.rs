@@ -160,8 +160,9 @@ both!(
         assert!(unknown.has("Eric Employee"));
         assert!(unknown.has(r#"<a href="?state=" aria-current="true">All</a>"#));
         assert!(!unknown.has("bogus"), "{}", unknown.body);
-        let at = tab.body.find("/requests/").unwrap();
-        let rid: String = tab.body[at + 10..].chars().take(36).collect();
+        let prefix = format!("{}/", routes::REQUESTS);
+        let at = tab.body.find(&prefix).unwrap();
+        let rid: String = tab.body[at + prefix.len()..].chars().take(36).collect();
         let details_url = app.url(routes::ADMIN_PACKAGE_REQUEST.ids(&employees, &rid));
         let details = admin.get(&details_url).await;
         assert!(details.has("Launch week, approved by phone"));

@@ -28,13 +28,12 @@ both!(
         );
 
         let before_cookie = b.snapshot().get("gatehouse_session").cloned();
-        let callback = app
-            .oidc_until_callback(&b, "alice", "/admin/users?q=x")
-            .await;
+        let wanted = format!("{}?q=x", routes::ADMIN_USERS.list);
+        let callback = app.oidc_until_callback(&b, "alice", &wanted).await;
         assert!(callback.contains("state="));
         let done = b.get(&callback).await;
         assert_eq!(done.status, 303, "callback refused: {}", done.body);
-        assert_eq!(done.location.as_deref(), Some("/admin/users?q=x"));
+        assert_eq!(done.location.as_deref(), Some(wanted.as_str()));
         let cookie = session_cookie(&done).expect("a session cookie is set");
         assert!(cookie.contains("HttpOnly"));
         assert!(cookie.contains("SameSite=Lax"));
@@ -104,7 +103,7 @@ async fn non_admins_get_403_on_the_admin_console() {
     assert_eq!(home.status, 200);
     assert!(home.has("Bob Example"));
     assert!(
-        !home.has(r#"href="/admin""#),
+        !home.has(&format!(r#"href="{}""#, routes::ADMIN)),
         "no Admin link for non-admins"
     );
     for path in [

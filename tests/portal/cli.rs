@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use gatehouse::routes;
+
 use crate::helpers::*;
 
 fn gatehouse() -> Command {
@@ -206,7 +208,8 @@ async fn serve_answers_and_stops_cleanly() {
     assert!(
         of_login
             .iter()
-            .any(|l| l["path"] == "/auth/login" || l["span"]["path"] == "/auth/login")
+            .any(|l| l["path"] == routes::LOGIN.as_str()
+                || l["span"]["path"] == routes::LOGIN.as_str())
             && of_login.iter().any(|l| l["status"] == 200),
         "the sign-in page's log line carries the id sent back ({request_id}): {logged}"
     );

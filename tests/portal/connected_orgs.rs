@@ -279,7 +279,8 @@ both!(the_audit_log_filters_and_pages, |backend| async move {
     assert!(page2.has("Page 2 of 2"));
     assert!(page2.has("Create catalog"));
     // By actor: Ada's id is linked from her events.
-    let at = catalogs.body.find("/admin/audit?actor=").unwrap() + "/admin/audit?actor=".len();
+    let by_actor = format!("{}?actor=", routes::ADMIN_AUDIT);
+    let at = catalogs.body.find(&by_actor).unwrap() + by_actor.len();
     let ada = &catalogs.body[at..at + 36];
     let by_ada = b
         .get(&app.url(format!("{}?actor={ada}", routes::ADMIN_AUDIT)))

@@ -1729,7 +1729,10 @@ both!(sessions_end_when_people_sign_out, |backend| async move {
 
     // Approval and console pages are never kept by the browser.
     let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
-    for path in ["/approvals", "/admin/users"] {
+    for path in [
+        routes::APPROVALS.as_str(),
+        routes::ADMIN_USERS.list.as_str(),
+    ] {
         let page = admin.get(&app.url(path)).await;
         assert_eq!(page.cache_control.as_deref(), Some("no-store"), "{path}");
     }

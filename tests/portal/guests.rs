@@ -114,7 +114,12 @@ both!(
         assert_eq!(refused.status, 422);
         assert!(refused.has("This attribute is required."));
         let sent = guest.post(&link, &pairs(&fields("Nina"))).await;
-        assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
+        assert_eq!(
+            sent.location.as_deref(),
+            Some(routes::REQUESTS.as_str()),
+            "{}",
+            sent.body
+        );
         let mine = guest.get(&app.url(routes::REQUESTS)).await;
         assert!(mine.has("pending approval"));
 
@@ -402,7 +407,12 @@ async fn a_contoso_user_signs_in_with_contosos_provider_and_gets_access_without_
             ],
         )
         .await;
-    assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
+    assert_eq!(
+        sent.location.as_deref(),
+        Some(routes::REQUESTS.as_str()),
+        "{}",
+        sent.body
+    );
     let mine = browser.get(&app.url(routes::REQUESTS)).await;
     assert!(mine.has("you now have access"), "{}", mine.body);
     let mut c = app.store.read().await.unwrap();
@@ -494,7 +504,12 @@ async fn an_employee_asks_for_a_specific_period_and_access_starts_on_its_first_d
     assert!(later.has("Choose an end within 10 years."));
 
     let sent = post(day(10), day(30)).await;
-    assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
+    assert_eq!(
+        sent.location.as_deref(),
+        Some(routes::REQUESTS.as_str()),
+        "{}",
+        sent.body
+    );
     let request = request_id_for(&app, "eric.employee@gatehouse.demo").await;
     approve_as(&app, "maria.manager@gatehouse.demo", &request).await;
     let mine = eric.get(&app.url(routes::REQUESTS)).await;
@@ -655,12 +670,22 @@ async fn collaboration_restrictions_keep_new_guests_from_listed_domains_out() {
     let early = unique_email("rae", "rival.example");
     let rae = sign_in(&early).await;
     let sent = ask(&rae).await;
-    assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
+    assert_eq!(
+        sent.location.as_deref(),
+        Some(routes::REQUESTS.as_str()),
+        "{}",
+        sent.body
+    );
     // Gus, from there too, asks and is approved: a guest in the directory.
     let gus_email = unique_email("gus", "rival.example");
     let gus = sign_in(&gus_email).await;
     let sent = ask(&gus).await;
-    assert_eq!(sent.location.as_deref(), Some("/requests"), "{}", sent.body);
+    assert_eq!(
+        sent.location.as_deref(),
+        Some(routes::REQUESTS.as_str()),
+        "{}",
+        sent.body
+    );
     let gus_request = request_id_for(&app, &gus_email).await;
     let approved = approve_as(&app, "maria.manager@gatehouse.demo", &gus_request).await;
     assert_eq!(approved.status, 303, "{}", approved.body);
@@ -730,7 +755,7 @@ async fn collaboration_restrictions_keep_new_guests_from_listed_domains_out() {
     let why = "This organization does not admit guests from eu.rival.example.";
     assert!(page.has(why), "{}", page.body);
     let refused = ask(&lou).await;
-    assert_ne!(refused.location.as_deref(), Some("/requests"));
+    assert_ne!(refused.location.as_deref(), Some(routes::REQUESTS.as_str()));
     let made = format!("SELECT COUNT(*) FROM assignment_requests WHERE target_email = '{late}'");
     assert_eq!(count(&app, &made).await, 0, "no request was made");
 

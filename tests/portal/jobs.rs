@@ -609,7 +609,12 @@ async fn holders_extend_their_access_from_my_access_in_its_last_days() {
             ],
         )
         .await;
-    assert_eq!(done.location.as_deref(), Some("/requests"), "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some(routes::REQUESTS.as_str()),
+        "{}",
+        done.body
+    );
     let requests = browser.get(&app.url(routes::REQUESTS)).await;
     assert!(requests.has("Your access was extended."));
     let new_end = end_of(&app, &eric.id, &employees).await;

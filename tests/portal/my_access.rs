@@ -9,7 +9,11 @@ fn package_link(page: &Page, name: &str) -> String {
         .body
         .find(&format!("<h3>{name}</h3>"))
         .unwrap_or_else(|| panic!("{name} listed"));
-    let href = page.body[at..].find("href=\"/access-packages/").unwrap() + at + 6;
+    let href = page.body[at..]
+        .find(&format!("href=\"{}", routes::PACKAGE.id("")))
+        .unwrap()
+        + at
+        + 6;
     page.body[href..page.body[href..].find('"').unwrap() + href].to_string()
 }
 
@@ -76,7 +80,7 @@ both!(
                 ],
             )
             .await;
-        assert_eq!(sent.location.as_deref(), Some("/requests"));
+        assert_eq!(sent.location.as_deref(), Some(routes::REQUESTS.as_str()));
         let requests = eric.get(&app.url(routes::REQUESTS)).await;
         assert!(requests.has("Your request was sent for approval."));
         assert!(requests.has("pending approval"));
@@ -90,7 +94,11 @@ both!(
             .await;
         let inbox = maria.get(&app.url(routes::APPROVALS)).await;
         assert!(inbox.has("Eric Employee") && inbox.has("Marketing resources for employees"));
-        let at = inbox.body.find("href=\"/approvals/").unwrap() + 6;
+        let at = inbox
+            .body
+            .find(&format!("href=\"{}/", routes::APPROVALS))
+            .unwrap()
+            + 6;
         let approval = inbox.body[at..inbox.body[at..].find('"').unwrap() + at].to_string();
         let details = maria.get(&app.url(&approval)).await;
         assert!(details.has("Spring campaign"));
@@ -162,7 +170,10 @@ both!(
                 ],
             )
             .await;
-        assert_eq!(approved.location.as_deref(), Some("/approvals"));
+        assert_eq!(
+            approved.location.as_deref(),
+            Some(routes::APPROVALS.as_str())
+        );
         let inbox = maria.get(&app.url(routes::APPROVALS)).await;
         assert!(inbox.has("Decision recorded: the request is delivered."));
         assert!(inbox.has("No requests are waiting for your decision."));
@@ -247,7 +258,7 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
             ],
         )
         .await;
-    assert_eq!(done.location.as_deref(), Some("/requests"));
+    assert_eq!(done.location.as_deref(), Some(routes::REQUESTS.as_str()));
     assert!(
         gary.get(&app.url(routes::REQUESTS))
             .await
@@ -281,7 +292,9 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
     .await;
     let requests = emma.get(&app.url(routes::REQUESTS)).await;
     let at = requests.body.find("/cancel").unwrap();
-    let start = requests.body[..at].rfind("/requests/").unwrap();
+    let start = requests.body[..at]
+        .rfind(&format!("{}/", routes::REQUESTS))
+        .unwrap();
     let cancel = requests.body[start..at + 7].to_string();
     let res = emma
         .post(&app.url(&cancel), &[("csrf_token", &requests.csrf())])

@@ -434,7 +434,7 @@ both!(
         // nothing happens); then the system can go.
         let group_page = app.url(routes::ADMIN_GROUPS.item.id(&internal));
         let page = admin.get(&group_page).await;
-        let marker = format!("/admin/groups/{internal}/links/");
+        let marker = format!("{}/", routes::ADMIN_RESOURCE_LINK.ids("groups", &internal));
         let at = page.body.find(&marker).expect("an Unlink button");
         let end = at + page.body[at..].find('"').unwrap();
         let unlink = page.body[at..end].to_string();

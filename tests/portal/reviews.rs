@@ -508,7 +508,10 @@ both!(
         request(&app, &eric, &package, &[]).await;
         run_jobs(&app, &clock).await;
         let mail = wait_for_mail(&[&format!("Do you still need {name}?"), ERIC]).await;
-        assert!(mail.contains("/access-reviews/"), "{mail}");
+        assert!(
+            mail.contains(&format!("{}/", routes::ACCESS_REVIEWS)),
+            "{mail}"
+        );
         // Fourteen days from today: the last is the thirteenth after it, in Chicago.
         // Named with Chicago's abbreviation (CST or CDT, as the day falls).
         let last = (today + Duration::days(14))
@@ -637,8 +640,9 @@ both!(
             .expect("a row to tick")
             + 16;
         let row = maria.body[at..at + 36].to_string();
-        let at = maria.body.find("action=\"/access-reviews/").unwrap() + 8;
-        let url = maria.body[at..at + "/access-reviews/".len() + 36].to_string();
+        let prefix = format!("{}/", routes::ACCESS_REVIEWS);
+        let at = maria.body.find(&format!("action=\"{prefix}")).unwrap() + 8;
+        let url = maria.body[at..at + prefix.len() + 36].to_string();
         let b = signed_in(&app, MARIA).await;
         let page = b.get(&app.url(&url)).await;
         let none = b
@@ -852,13 +856,17 @@ async fn self_reviewed(
 
 /// The first review a My Access page links to.
 fn review_link(page: &Page) -> String {
-    let at = page.body.find("/access-reviews/").expect("a review");
-    page.body[at..at + "/access-reviews/".len() + 36].to_string()
+    let prefix = format!("{}/", routes::ACCESS_REVIEWS);
+    let at = page.body.find(&prefix).expect("a review");
+    page.body[at..at + prefix.len() + 36].to_string()
 }
 
 /// The details page of the first review on a package's Access reviews tab.
 fn details_link(tab: &Page) -> String {
-    let at = tab.body.find("/access-reviews/").expect("a review");
+    let at = tab
+        .body
+        .find(&format!("{}/", routes::ACCESS_REVIEWS))
+        .expect("a review");
     let start = tab.body[..at].rfind("href=\"").unwrap() + 6;
     html_unescape(&tab.body[start..at + "/access-reviews/".len() + 36])
 }

@@ -11,6 +11,7 @@ use actix_web::cookie::{Cookie, CookieJar, Key};
 use rand::RngCore;
 
 use super::generate::{ADMIN_EMAIL, APPROVER_EMAIL, REQUESTERS, WORDS, pending_id};
+use gatehouse::routes;
 use gatehouse::store::Store;
 
 pub struct Options {
@@ -113,7 +114,7 @@ fn peak_memory_mb(pid: u32) -> f64 {
 fn package_paths(packages: &[&(String, String, String)]) -> String {
     let paths: Vec<String> = packages
         .iter()
-        .map(|(id, _, _)| format!("/access-packages/{id}"))
+        .map(|(id, _, _)| routes::PACKAGE.id(id))
         .collect();
     lua_list(&paths)
 }
@@ -406,8 +407,9 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
             write(
                 "assignments.lua",
                 format!(
-                    "local c = {:?}\nrequest = function() return wrk.format(\"GET\", \"/admin/access-packages/{big}/assignments\", {{[\"Cookie\"] = c}}) end",
-                    cookie(admin)
+                    "local c = {:?}\nrequest = function() return wrk.format(\"GET\", \"{}\", {{[\"Cookie\"] = c}}) end",
+                    cookie(admin),
+                    routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&big)
                 ),
             )?,
         ),
@@ -427,7 +429,7 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
                             ))
                             .collect::<Vec<_>>()
                     )
-                ) + &expect_location("/requests"),
+                ) + &expect_location(routes::REQUESTS.as_str()),
             )?,
         ),
         (
@@ -435,10 +437,11 @@ pub async fn run(o: &Options) -> anyhow::Result<(Vec<Row>, f64)> {
             write(
                 "approve.lua",
                 format!(
-                    "local c = {:?}\nfunction init(args) n = BASE + tid * STRIDE end\nrequest = function()\n n = n + 1\n return wrk.format(\"POST\", string.format(\"/approvals/{}\", n), {{[\"Cookie\"] = c, [\"Content-Type\"] = \"application/x-www-form-urlencoded\"}}, \"csrf_token={csrf}&decision=approve&justification=ok\")\nend",
+                    "local c = {:?}\nfunction init(args) n = BASE + tid * STRIDE end\nrequest = function()\n n = n + 1\n return wrk.format(\"POST\", string.format(\"{}/{}\", n), {{[\"Cookie\"] = c, [\"Content-Type\"] = \"application/x-www-form-urlencoded\"}}, \"csrf_token={csrf}&decision=approve&justification=ok\")\nend",
                     cookie(approver),
+                    routes::APPROVALS,
                     pending_id(0).trim_end_matches('0').to_string() + "%012d"
-                ) + &expect_location("/approvals"),
+                ) + &expect_location(routes::APPROVALS.as_str()),
             )?,
         ),
     ];
