@@ -18,7 +18,36 @@ pub struct AuditEventRow {
     pub object_type: String,
     pub object_id: String,
     pub object_name: String,
-    pub details: String,
+    #[sqlx(try_from = "String")]
+    pub details: Details,
+}
+
+/// An event's details, the JSON document it was recorded with: read as such,
+/// or the row fails to read (a corrupt row is an error, never shown as text).
+#[derive(Debug, Clone)]
+pub struct Details {
+    text: String,
+    value: serde_json::Value,
+}
+
+impl Details {
+    pub fn value(&self) -> &serde_json::Value {
+        &self.value
+    }
+
+    /// The document as stored (the CSV export's column).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl TryFrom<String> for Details {
+    type Error = serde_json::Error;
+
+    fn try_from(text: String) -> Result<Details, serde_json::Error> {
+        let value = serde_json::from_str(&text)?;
+        Ok(Details { text, value })
+    }
 }
 
 /// Records the event and queues the mails it goes with: one statement on
@@ -141,4 +170,19 @@ pub async fn list(
     }
     let items = list.bind(at.size).bind(at.offset()).fetch_all(conn).await?;
     Ok(Page::of(items, total, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Details;
+
+    /// Details that are no JSON document fail the read; they are never
+    /// shown as text.
+    #[test]
+    fn details_read_as_a_document_or_not_at_all() {
+        let d = Details::try_from(r#"{"role": "catalogOwner"}"#.to_string()).unwrap();
+        assert_eq!(d.value()["role"], "catalogOwner");
+        assert_eq!(d.as_str(), r#"{"role": "catalogOwner"}"#);
+        assert!(Details::try_from("{not json".to_string()).is_err());
+    }
 }

@@ -94,17 +94,17 @@ pub struct Change {
 /// An audit event's details as lines people read: `{"field": {"from": a,
 /// "to": b}}` becomes "field: a → b", anything else "field: value"; times
 /// in `tz`, stored names of a kind by their labels.
-pub fn changes(details: &str, tz: Tz) -> Vec<Change> {
-    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(details) else {
-        return if details.trim().is_empty() || details == "null" {
-            vec![]
-        } else {
-            vec![Change {
+pub fn changes(details: &Value, tz: Tz) -> Vec<Change> {
+    let map = match details {
+        Value::Object(map) => map,
+        Value::Null => return vec![],
+        other => {
+            return vec![Change {
                 field: String::new(),
                 from: None,
-                to: details.to_string(),
-            }]
-        };
+                to: value_text("", other, tz),
+            }];
+        }
     };
     // A settings document saved whole: the lines that changed.
     if let (2, Some(before), Some(after)) = (map.len(), map.get("before"), map.get("after")) {
@@ -112,9 +112,9 @@ pub fn changes(details: &str, tz: Tz) -> Vec<Change> {
     }
     let mut out = Vec::new();
     for (field, value) in map {
-        match &value {
+        match value {
             Value::Object(o) if o.contains_key("from") && o.contains_key("to") => {
-                out.extend(Change::between(&field, &o["from"], &o["to"], tz))
+                out.extend(Change::between(field, &o["from"], &o["to"], tz))
             }
             // Nested changes ("changes": {...}) are flattened into the list.
             Value::Object(o)
@@ -126,8 +126,8 @@ pub fn changes(details: &str, tz: Tz) -> Vec<Change> {
             }
             _ => out.push(Change {
                 from: None,
-                to: value_text(&field, &value, tz),
-                field: field_label(&field),
+                to: value_text(field, value, tz),
+                field: field_label(field),
             }),
         }
     }
@@ -340,28 +340,36 @@ mod tests {
 
     use chrono_tz::UTC;
 
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
+
     #[test]
     fn changes_read_as_field_old_new() {
+        assert!(changes(&Value::Null, UTC).is_empty());
+        assert_eq!(changes(&json(r#""all""#), UTC)[0].to, "all");
         let c = changes(
-            r#"{"displayName": {"from": "A", "to": "B"}, "roles": ["x", "y"]}"#,
+            &json(r#"{"displayName": {"from": "A", "to": "B"}, "roles": ["x", "y"]}"#),
             UTC,
         );
         assert_eq!(c[0].field, "Name");
         assert_eq!((c[0].from.as_deref(), c[0].to.as_str()), (Some("A"), "B"));
         assert_eq!(c[1].to, "x, y");
         let named = changes(
-            r#"{"policy": {"displayName": "Initial policy", "settings": {}}}"#,
+            &json(r#"{"policy": {"displayName": "Initial policy", "settings": {}}}"#),
             UTC,
         );
         assert_eq!(named[0].to, "Initial policy");
         let nested = changes(
-            r#"{"policy": "p1", "changes": {"enabled": {"from": true, "to": false}}}"#,
+            &json(r#"{"policy": "p1", "changes": {"enabled": {"from": true, "to": false}}}"#),
             UTC,
         );
         assert!(nested.iter().any(|c| c.field == "Enabled" && c.to == "no"));
         // Keys read as words, and stored names of a kind as its labels.
         let scope = changes(
-            r#"{"requestsCancelled": 2, "changes": {"allowedTargetScope": {"from": "allMemberUsers", "to": "specificDirectoryUsers"}}}"#,
+            &json(
+                r#"{"requestsCancelled": 2, "changes": {"allowedTargetScope": {"from": "allMemberUsers", "to": "specificDirectoryUsers"}}}"#,
+            ),
             UTC,
         );
         // (Keys come in order: "changes" before "requestsCancelled".)
@@ -375,13 +383,15 @@ mod tests {
             )
         );
         let state = changes(
-            r#"{"state": {"from": "pendingApproval", "to": "delivered"}}"#,
+            &json(r#"{"state": {"from": "pendingApproval", "to": "delivered"}}"#),
             UTC,
         );
         assert_eq!(state[0].from.as_deref(), Some("pending approval"));
         // Two settings documents read as the lines that differ.
         let settings = changes(
-            r#"{"changes": {"settings": {"from": {"expiration": {"type": "afterDuration", "duration": "P30D"}, "notificationSettings": {"isAssignmentNotificationDisabled": false}}, "to": {"expiration": {"type": "afterDuration", "duration": "P90D"}, "notificationSettings": {"isAssignmentNotificationDisabled": true}}}}}"#,
+            &json(
+                r#"{"changes": {"settings": {"from": {"expiration": {"type": "afterDuration", "duration": "P30D"}, "notificationSettings": {"isAssignmentNotificationDisabled": false}}, "to": {"expiration": {"type": "afterDuration", "duration": "P90D"}, "notificationSettings": {"isAssignmentNotificationDisabled": true}}}}}"#,
+            ),
             UTC,
         );
         let lines: Vec<(String, Option<String>, String)> = settings
@@ -413,7 +423,9 @@ mod tests {
     fn changes_name_kinds_and_times_as_people_read_them() {
         let paris: Tz = "Europe/Paris".parse().unwrap();
         let settings = changes(
-            r#"{"before": {"collaboration": "anyDomain", "timeZone": ""}, "after": {"collaboration": "allowOnlyDomains", "timeZone": ""}}"#,
+            &json(
+                r#"{"before": {"collaboration": "anyDomain", "timeZone": ""}, "after": {"collaboration": "allowOnlyDomains", "timeZone": ""}}"#,
+            ),
             paris,
         );
         assert_eq!(settings.len(), 1, "only what changed");
@@ -423,13 +435,15 @@ mod tests {
             (Some("Any domain"), "Only the domains listed")
         );
         let token = changes(
-            r#"{"purpose": "scim", "expires": "2027-01-31T22:59:59Z"}"#,
+            &json(r#"{"purpose": "scim", "expires": "2027-01-31T22:59:59Z"}"#),
             paris,
         );
         assert_eq!(token[0].to, "31 Jan 2027, 23:59 CET");
         assert_eq!(token[1].to, Purpose::Scim.label());
         let review = changes(
-            r#"{"reviewSettings": {"recurrence": "semiAnnually", "reviewers": "selfReview", "noResponse": "keepAccess"}}"#,
+            &json(
+                r#"{"reviewSettings": {"recurrence": "semiAnnually", "reviewers": "selfReview", "noResponse": "keepAccess"}}"#,
+            ),
             UTC,
         );
         assert!(
@@ -449,7 +463,9 @@ mod tests {
             review[0].to
         );
         let role = changes(
-            r#"{"role": "catalogOwner", "endReason": "removedFromDirectory", "reason": "expired"}"#,
+            &json(
+                r#"{"role": "catalogOwner", "endReason": "removedFromDirectory", "reason": "expired"}"#,
+            ),
             UTC,
         );
         assert_eq!(role[0].to, "Removed from the directory");

@@ -145,12 +145,11 @@ both!(
                 .unwrap();
         assert_eq!(events.total, 2);
         assert_eq!(events.items[0].action, "Update user");
-        assert!(
-            events.items[0]
-                .details
-                .contains(r#""jobTitle":{"from":"Designer","to":"Lead designer"}"#),
+        assert_eq!(
+            events.items[0].details.value()["jobTitle"],
+            serde_json::json!({"from": "Designer", "to": "Lead designer"}),
             "{}",
-            events.items[0].details
+            events.items[0].details.as_str()
         );
         assert_eq!(events.items[0].actor_name, "Ada Admin");
         assert_eq!(events.items[1].action, "Create user");

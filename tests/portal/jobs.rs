@@ -203,7 +203,7 @@ both!(
             &app.store,
             &Actor::system(),
             hidden,
-            pid,
+            &gatehouse::domain::ids::PolicyId::from_stored(pid.clone()),
             &edited,
             clock.now(),
         )

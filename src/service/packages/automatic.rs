@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::record::{event, package_row};
 use crate::domain::audit::{Actor, diff};
-use crate::domain::ids::AccessPackageId;
+use crate::domain::ids::{AccessPackageId, PolicyId};
 use crate::domain::membership_rule::MembershipRule;
 use crate::domain::policy::{AutomaticInput, Policy};
 use crate::service::{ServiceError, found, invalid, read, write};
@@ -40,8 +40,9 @@ pub struct Matching {
 pub async fn automatic_policy(
     store: &store::Store,
     package: &AccessPackageId,
-    policy_id: Option<&str>,
+    policy_id: Option<&PolicyId>,
 ) -> Result<(PackageRow, Option<Policy>), ServiceError> {
+    let policy_id = policy_id.map(PolicyId::as_str);
     read(store, async |c| {
         let row = package_row(c, package).await?;
         let policy = match policy_id {
@@ -121,10 +122,11 @@ pub async fn update_automatic_policy(
     store: &store::Store,
     actor: &Actor,
     package: &AccessPackageId,
-    policy_id: &str,
+    policy_id: &PolicyId,
     input: &AutomaticInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
+    let policy_id = policy_id.as_str();
     write(store, actor, now, async |tx| {
         let p = package_row(tx, package).await?;
         let before = found(policies::get(tx, package, policy_id).await?)?;

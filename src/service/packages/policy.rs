@@ -7,7 +7,7 @@ use serde_json::json;
 use super::record::{event, package_row, plural};
 use crate::domain::audit::{Actor, diff};
 use crate::domain::custom_extension::Stage;
-use crate::domain::ids::{AccessPackageId, CatalogId};
+use crate::domain::ids::{AccessPackageId, CatalogId, PolicyId};
 use crate::domain::policy::{Approver, Policy, SubjectSet};
 use crate::domain::policy_draft::{Found, Names, PolicyDraft};
 use crate::service::{ServiceError, found, read, write};
@@ -71,8 +71,9 @@ async fn names(conn: &mut Conn, p: &Policy) -> Result<Names, ServiceError> {
 pub async fn policy(
     store: &Store,
     id: &AccessPackageId,
-    policy_id: &str,
+    policy_id: &PolicyId,
 ) -> Result<(Policy, Names), ServiceError> {
+    let policy_id = policy_id.as_str();
     read(store, async |c| {
         let p = found(policies::get(c, id, policy_id).await?)?;
         let names = names(c, &p).await?;
@@ -88,8 +89,9 @@ pub async fn policy(
 pub async fn policy_form_context(
     store: &Store,
     id: &AccessPackageId,
-    policy: Option<&str>,
+    policy: Option<&PolicyId>,
 ) -> Result<PolicyFormContext, ServiceError> {
+    let policy = policy.map(PolicyId::as_str);
     let context = read(store, async |c| {
         let package = package_row(c, id).await?;
         // A policy is read beside its own package only.
@@ -209,10 +211,11 @@ pub async fn update_policy(
     store: &Store,
     actor: &Actor,
     id: &AccessPackageId,
-    policy_id: &str,
+    policy_id: &PolicyId,
     draft: impl Into<PolicyDraft>,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
+    let policy_id = policy_id.as_str();
     let draft = draft.into();
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
@@ -262,11 +265,12 @@ pub async fn set_policy_enabled(
     store: &Store,
     actor: &Actor,
     id: &AccessPackageId,
-    policy_id: &str,
+    policy_id: &PolicyId,
     enabled: bool,
     administrator: bool,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
+    let policy_id = policy_id.as_str();
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let policy = found(policies::get(tx, id, policy_id).await?)?;
@@ -292,15 +296,16 @@ pub async fn set_policy_enabled(
 
 /// Deletes a policy nothing was made under (an `administrator` may delete
 /// an automatic one); returns its name.
-#[tracing::instrument(skip_all, fields(package = %id, policy = policy_id))]
+#[tracing::instrument(skip_all, fields(package = %id, policy = %policy_id))]
 pub async fn delete_policy(
     store: &Store,
     actor: &Actor,
     id: &AccessPackageId,
-    policy_id: &str,
+    policy_id: &PolicyId,
     administrator: bool,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
+    let policy_id = policy_id.as_str();
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let policy = found(policies::get(tx, id, policy_id).await?)?;

@@ -102,7 +102,7 @@ async fn list(cx: Console, q: web::Query<AuditQuery>) -> Reply {
         .await?
         .map(|e| EventView {
             kind: object_type::label(&e.object_type),
-            changes: changes(&e.details, tz),
+            changes: changes(e.details.value(), tz),
             event: e,
         });
     let status = if errors.is_empty() {

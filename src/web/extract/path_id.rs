@@ -25,3 +25,21 @@ impl<T: Id> actix_web::FromRequest for PathId<T> {
         std::future::ready(id)
     }
 }
+
+/// The two ids a path with two parameters names, by position (a catalog and
+/// one of its resources, a package and one of its policies); a path whose
+/// ids are no ids is not found.
+pub struct PathIds<A, B>(pub A, pub B);
+
+impl<A: Id, B: Id> actix_web::FromRequest for PathIds<A, B> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<PathIds<A, B>, AppError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let ids = match req.match_info().load::<(String, String)>() {
+            Ok((a, b)) => parse_id(&a).and_then(|a| Ok(PathIds(a, parse_id(&b)?))),
+            Err(_) => Err(AppError::NotFound),
+        };
+        std::future::ready(ids)
+    }
+}

@@ -25,7 +25,7 @@ use crate::web::error::AppError;
 use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::path_id::{PathId, parse_id};
+use crate::web::extract::path_id::{PathId, PathIds};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render, render_status};
 
@@ -228,18 +228,12 @@ pub(super) async fn add_from_system(
     }
 }
 
-fn parse_resource(raw: &str) -> Result<CatalogResourceId, AppError> {
-    CatalogResourceId::parse(raw).ok_or(AppError::NotFound)
-}
-
 #[tracing::instrument(skip_all)]
 pub(super) async fn remove_resource(
     cx: CatalogConsole<ManageCatalog>,
-    path: web::Path<(String, String)>,
+    PathIds(id, rid): PathIds<CatalogId, CatalogResourceId>,
     _form: Form<crate::web::extract::csrf::NoFields>,
 ) -> Reply {
-    let id = parse_id(&path.0)?;
-    let rid = parse_resource(&path.1)?;
     match svc::remove_resource(cx.store(), &cx.actor(), &id, &rid, cx.now()).await {
         Ok(name) => cx
             .session
@@ -378,9 +372,9 @@ async fn attributes_page(
 #[tracing::instrument(skip_all)]
 pub(super) async fn attributes_form(
     cx: CatalogConsole<ManageCatalog>,
-    path: web::Path<(String, String)>,
+    PathIds(id, rid): PathIds<CatalogId, CatalogResourceId>,
 ) -> Reply {
-    attributes_page(&cx, &parse_id(&path.0)?, &parse_resource(&path.1)?, None).await
+    attributes_page(&cx, &id, &rid, None).await
 }
 
 /// The required-attributes form as posted: its `field_{i}` rows (a row with
@@ -427,11 +421,9 @@ impl From<HashMap<String, String>> for AttributesForm {
 #[tracing::instrument(skip_all)]
 pub(super) async fn save_attributes(
     cx: CatalogConsole<ManageCatalog>,
-    path: web::Path<(String, String)>,
+    PathIds(id, rid): PathIds<CatalogId, CatalogResourceId>,
     Form(form): Form<AttributesForm>,
 ) -> Reply {
-    let id = parse_id(&path.0)?;
-    let rid = parse_resource(&path.1)?;
     let mut inputs = form.rows;
     if form.add {
         // "+ Add attribute" without the page script: one more blank row, nothing saved.

@@ -3,11 +3,10 @@
 //! the grace period; "Check rule" lists whom the rule matches now without
 //! saving. Administrators make and change it; delegates may read it.
 
-use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::ids::AccessPackageId;
+use crate::domain::ids::{AccessPackageId, PolicyId};
 use crate::domain::membership_rule::{MembershipRule, PROPERTIES};
 use crate::domain::policy::{AutomaticInput, Policy};
 use crate::domain::validation::FieldErrors;
@@ -19,7 +18,7 @@ use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::extract::console_access::Read;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::path_id::{PathId, parse_id};
+use crate::web::extract::path_id::{PathId, PathIds};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render_status};
 
@@ -85,7 +84,7 @@ impl AutomaticForm {
 struct AutomaticPage {
     layout: Layout,
     package: PackageRow,
-    policy_id: Option<String>,
+    policy_id: Option<PolicyId>,
     f: AutomaticForm,
     errors: FieldErrors,
     /// Whom the rule matches now, when it was checked (or is stored).
@@ -96,7 +95,7 @@ struct AutomaticPage {
 async fn page(
     cx: &Ctx<impl ConsoleWho>,
     package: PackageRow,
-    policy_id: Option<String>,
+    policy_id: Option<PolicyId>,
     f: AutomaticForm,
     errors: FieldErrors,
 ) -> Reply {
@@ -136,21 +135,23 @@ pub(super) async fn new(cx: Console, PathId(id): PathId<AccessPackageId>) -> Rep
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn edit(cx: PackageConsole<Read>, path: web::Path<(String, String)>) -> Reply {
-    let id = parse_id(&path.0)?;
-    let (package, policy) = svc::automatic_policy(cx.store(), &id, Some(&path.1)).await?;
+pub(super) async fn edit(
+    cx: PackageConsole<Read>,
+    PathIds(id, policy_id): PathIds<AccessPackageId, PolicyId>,
+) -> Reply {
+    let (package, policy) = svc::automatic_policy(cx.store(), &id, Some(&policy_id)).await?;
     let f = policy.as_ref().map(AutomaticForm::of).unwrap_or_default();
-    page(&cx, package, Some(path.1.clone()), f, FieldErrors::new()).await
+    page(&cx, package, Some(policy_id), f, FieldErrors::new()).await
 }
 
 /// "Check rule": the rule's error beside it, or whom it matches.
 async fn checked(
     cx: &Console,
     id: &AccessPackageId,
-    policy_id: Option<String>,
+    policy_id: Option<PolicyId>,
     f: AutomaticForm,
 ) -> Reply {
-    let (package, _) = svc::automatic_policy(cx.store(), id, policy_id.as_deref()).await?;
+    let (package, _) = svc::automatic_policy(cx.store(), id, policy_id.as_ref()).await?;
     let mut errors = FieldErrors::new();
     errors.check("rule", MembershipRule::parse(&f.rule));
     page(cx, package, policy_id, f, errors).await
@@ -182,11 +183,10 @@ pub(super) async fn create(
 #[tracing::instrument(skip_all)]
 pub(super) async fn update(
     cx: Console,
-    path: web::Path<(String, String)>,
+    PathIds(id, policy_id): PathIds<AccessPackageId, PolicyId>,
     form: Form<AutomaticForm>,
 ) -> Reply {
-    let id = parse_id(&path.0)?;
-    let (pid, f) = (path.1.clone(), form.0);
+    let (pid, f) = (policy_id, form.0);
     if f.preview.is_some() {
         return checked(&cx, &id, Some(pid), f).await;
     }

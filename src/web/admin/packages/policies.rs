@@ -1,13 +1,12 @@
 //! A package's policies tab, and the policy form: add, edit, enable,
 //! disable, delete.
 
-use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
 use super::policy_form::{self, Fields, PostedPolicy, form_accessors};
 use super::tab::Tab;
-use crate::domain::ids::AccessPackageId;
+use crate::domain::ids::{AccessPackageId, PolicyId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
@@ -18,7 +17,7 @@ use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
-use crate::web::extract::path_id::{PathId, parse_id};
+use crate::web::extract::path_id::{PathId, PathIds};
 use crate::web::extract::picker::{Matches, Picked};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render, render_status};
@@ -65,7 +64,7 @@ pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Rep
 struct PolicyPage {
     layout: Layout,
     package: PackageRow,
-    policy_id: Option<String>,
+    policy_id: Option<PolicyId>,
     f: Fields,
     errors: FieldErrors,
     attributes: Vec<AttributeInfo>,
@@ -79,14 +78,14 @@ form_accessors!(PolicyPage);
 async fn form_page(
     cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
-    policy_id: Option<String>,
+    policy_id: Option<PolicyId>,
     f: Fields,
     errors: FieldErrors,
     matches: Matches,
 ) -> Reply {
     // The stored choices show on a form not yet posted.
     let fresh = !f.contains_key("ext_posted");
-    let context = svc::policy_form_context(cx.store(), id, policy_id.as_deref()).await?;
+    let context = svc::policy_form_context(cx.store(), id, policy_id.as_ref()).await?;
     let (package, attributes) = (context.package, context.attributes);
     let mut f = f;
     if fresh {
@@ -129,17 +128,21 @@ pub(super) async fn new(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn edit(cx: PackageConsole<Read>, path: web::Path<(String, String)>) -> Reply {
-    let id = parse_id(&path.0)?;
-    let (policy, names) = svc::policy(cx.store(), &id, &path.1).await?;
+pub(super) async fn edit(
+    cx: PackageConsole<Read>,
+    PathIds(id, policy_id): PathIds<AccessPackageId, PolicyId>,
+) -> Reply {
+    let (policy, names) = svc::policy(cx.store(), &id, &policy_id).await?;
     if policy.automatic.is_some() {
-        return Ok(redirect(&routes::ADMIN_PACKAGE_AUTOMATIC.ids(&id, &path.1)));
+        return Ok(redirect(
+            &routes::ADMIN_PACKAGE_AUTOMATIC.ids(&id, &policy_id),
+        ));
     }
     let f = policy_form::fields_of(&policy, &names, cx.who.tz);
     form_page(
         &cx,
         &id,
-        Some(path.1.clone()),
+        Some(policy_id),
         f,
         FieldErrors::new(),
         Matches::default(),
@@ -181,13 +184,12 @@ pub(super) async fn create(
 #[tracing::instrument(skip_all)]
 pub(super) async fn update(
     cx: PackageConsole<ManagePackages>,
-    path: web::Path<(String, String)>,
+    PathIds(id, policy_id): PathIds<AccessPackageId, PolicyId>,
     form: Picked<PostedPolicy>,
 ) -> Reply {
-    let id = parse_id(&path.0)?;
     let PostedPolicy { fields: f, add } = form.form;
     if add || form.pressed.is_some() {
-        let pid = Some(path.1.clone());
+        let pid = Some(policy_id);
         let matches = Matches::find(
             cx.store(),
             form.pressed.flatten().as_ref(),
@@ -198,13 +200,13 @@ pub(super) async fn update(
     }
     let draft = policy_form::draft(&f, cx.who.tz);
     let now = cx.now();
-    match svc::update_policy(cx.store(), &cx.actor(), &id, &path.1, draft, now).await {
+    match svc::update_policy(cx.store(), &cx.actor(), &id, &policy_id, draft, now).await {
         Ok(name) => cx.done(
             format!("Policy {name} saved."),
             &routes::ADMIN_PACKAGE_POLICIES.id(&id),
         ),
         Err(ServiceError::Invalid(errors)) => {
-            let pid = Some(path.1.clone());
+            let pid = Some(policy_id);
             form_page(&cx, &id, pid, f, errors, Matches::default()).await
         }
         Err(e) => Err(e.into()),
@@ -228,11 +230,10 @@ pub(super) struct StateForm {
 #[tracing::instrument(skip_all)]
 pub(super) async fn change_state(
     cx: PackageConsole<ManagePackages>,
-    path: web::Path<(String, String)>,
+    PathIds(id, policy_id): PathIds<AccessPackageId, PolicyId>,
     form: Form<StateForm>,
 ) -> Reply {
-    let id = parse_id(&path.0)?;
-    let (actor, now, pid) = (cx.actor(), cx.now(), &path.1);
+    let (actor, now, pid) = (cx.actor(), cx.now(), &policy_id);
     let admin = cx.who.rights().admin;
     let result = match form.0.action {
         PolicyAction::Enable => {

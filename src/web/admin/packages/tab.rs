@@ -2,6 +2,7 @@
 //! share: their query string, a filtered page of rows, and the path naming
 //! one of those rows.
 
+use actix_web::FromRequest;
 use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -19,7 +20,7 @@ use crate::web::admin::query::Filters;
 use crate::web::admin::tabs::tabs;
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
-use crate::web::extract::path_id::parse_id;
+use crate::web::extract::path_id::PathIds;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, page_at};
 
@@ -116,22 +117,17 @@ pub struct Item<I> {
     pub id: I,
 }
 
-impl<I: Id> actix_web::FromRequest for Item<I> {
+impl<I: Id> FromRequest for Item<I> {
     type Error = AppError;
     type Future = std::future::Ready<Result<Item<I>, AppError>>;
 
-    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        pl: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
         // By position: the item's parameter is named for what it is.
-        let item = match req.match_info().load::<(String, String)>() {
-            Ok((package, id)) => parse_id(&package).and_then(|package| {
-                Ok(Item {
-                    package,
-                    id: parse_id(&id)?,
-                })
-            }),
-            Err(_) => Err(AppError::NotFound),
-        };
-        std::future::ready(item)
+        let ids = PathIds::<AccessPackageId, I>::from_request(req, pl).into_inner();
+        std::future::ready(ids.map(|PathIds(package, id)| Item { package, id }))
     }
 }
 
