@@ -14,11 +14,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::clock::Clock;
 use crate::connectors::{OpError, Person, Session};
-use crate::domain::ids::UserId;
 use crate::domain::provisioning::{OpAction, Outcome};
 use crate::service::ServiceError;
-use crate::store::provisioning::{self, Operation};
-use crate::store::{self, Store, connected_systems};
+use crate::service::provisioning::{self, Applied};
+use crate::store::Store;
+use crate::store::provisioning::Operation;
 
 /// Operations a batch claims.
 const BATCH: i64 = 200;
@@ -40,11 +40,7 @@ pub const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(250)
 #[tracing::instrument(skip_all)]
 pub async fn work(store: Store, clock: Clock) {
     loop {
-        let due = match store.read().await {
-            Ok(mut conn) => provisioning::any_due(&mut conn, clock.now()).await,
-            Err(e) => Err(e),
-        };
-        match due {
+        match provisioning::any_due(&store, clock.now()).await {
             Ok(true) => {
                 if let Err(e) = run_once(&store, &clock).await {
                     tracing::error!(error = %format!("{e:#}"), "provisioning");
@@ -68,19 +64,14 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<usize, ServiceErro
     loop {
         let now = clock.now();
         let lease = now + Duration::seconds(LEASE_SECONDS);
-        let claimed = {
-            let mut tx = store.begin().await?;
-            let ops = provisioning::claim(&mut tx, now, lease, BATCH).await?;
-            tx.commit().await?;
-            ops
-        };
+        let claimed = provisioning::claim(store, now, lease, BATCH).await?;
         if claimed.is_empty() {
             return Ok(total);
         }
         let n = claimed.len();
         let results = apply_all(store, &claimed, clock, lease).await?;
         let applied = results.iter().flatten().count();
-        save(store, &claimed, results, lease, clock.now()).await?;
+        provisioning::save(store, &claimed, results, lease, clock.now()).await?;
         total += applied;
         // A short batch was all there was; one cut short by its claim's time
         // is taken again once the claim runs out.
@@ -88,13 +79,6 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<usize, ServiceErro
             return Ok(total);
         }
     }
-}
-
-/// What applying one operation found: its outcome, and who the person is
-/// in the target when that was learned.
-struct Applied {
-    outcome: Outcome,
-    account: Option<(String, String)>,
 }
 
 /// Applies the batch, system by system; an operation not started (its claim
@@ -118,10 +102,7 @@ async fn apply_all(
         if !time_left() {
             break;
         }
-        let credentials = {
-            let mut conn = store.read().await?;
-            connected_systems::credentials(&mut conn, system).await?
-        };
+        let credentials = provisioning::credentials(store, system).await?;
         let session = match &credentials {
             Some((settings, secret)) => Session::open(settings, secret).await,
             None => Err(OpError::Permanent(
@@ -232,48 +213,4 @@ async fn apply(session: &mut Session, op: &Operation) -> Result<Option<(String, 
             .await?;
     }
     Ok(learned)
-}
-
-/// Writes what was applied under the claim that ends at `lease`.
-#[tracing::instrument(skip_all)]
-async fn save(
-    store: &Store,
-    ops: &[Operation],
-    results: Vec<Option<Applied>>,
-    lease: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    let mut users: Vec<&UserId> = Vec::new();
-    for (op, _) in ops.iter().zip(&results).filter(|(_, r)| r.is_some()) {
-        if !users.contains(&&op.user_id) {
-            users.push(&op.user_id);
-        }
-    }
-    let mut tx = store.begin().await?;
-    // Held first, as every change to what they hold: two instances that
-    // finish the last two additions of one assignment then settle it one
-    // after the other, the second seeing the first's, instead of each
-    // seeing the other's still waiting and leaving it Delivering.
-    store::users::lock_each(&mut tx, &users).await?;
-    let mut done = Vec::new();
-    let mut accounts = Vec::new();
-    for (op, r) in ops.iter().zip(&results) {
-        let Some(r) = r else { continue };
-        // Most end done: those in one statement, the others each with its reason.
-        match &r.outcome {
-            Outcome::Done => done.push(op.seq),
-            other => provisioning::finish(&mut tx, op.seq, lease, other, now).await?,
-        }
-        if let Some((key, member)) = &r.account {
-            accounts.push((&op.system_id, &op.user_id, key.as_str(), member.as_str()));
-        }
-    }
-    provisioning::finish_done(&mut tx, &done, lease, now).await?;
-    provisioning::remember_accounts(&mut tx, &accounts, now).await?;
-    let mails = provisioning::settle(&mut tx, &users).await?;
-    if !mails.is_empty() {
-        store::outbox::enqueue(&mut tx, &mails, now).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }

@@ -18,6 +18,7 @@ pub mod lookup;
 pub mod outbox;
 pub mod overview;
 pub mod packages;
+pub mod provisioning;
 pub mod requests;
 pub mod reviews;
 pub mod scim;
