@@ -26,11 +26,7 @@ pub const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(250)
 #[tracing::instrument(skip_all)]
 pub async fn work(store: Store, clock: Clock, base_url: String) {
     loop {
-        let due = match store.read().await {
-            Ok(mut conn) => crate::store::custom_extensions::any_due(&mut conn, clock.now()).await,
-            Err(e) => Err(e),
-        };
-        match due {
+        match svc::any_due(&store, clock.now()).await {
             Ok(true) => {
                 if let Err(e) = run_once(&store, &clock, &base_url).await {
                     tracing::error!(error = %format!("{e:#}"), "custom extension calls");

@@ -12,7 +12,8 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::notify::mailer::{Mailer, SEND_SECONDS, SendError};
 use crate::notify::render;
-use crate::store::{Store, outbox};
+use crate::service::outbox::{self, Attempt};
+use crate::store::Store;
 
 /// How long a claimed message is left to its sender: longer than a send may
 /// take (`SEND_SECONDS`, 30 s), short enough that a message a crashed
@@ -28,20 +29,12 @@ pub async fn run_once(
     base: &str,
     clock: &Clock,
 ) -> anyhow::Result<usize> {
-    let due = {
-        let mut conn = store.read().await?;
-        outbox::due(&mut conn, clock.now(), 50).await?
-    };
+    let due = outbox::due(store, clock.now(), 50).await?;
     let mut sent = 0;
     for m in due {
         let lease = clock.now() + chrono::Duration::seconds(CLAIM_SECONDS);
-        {
-            let mut tx = store.begin().await?;
-            let claimed = outbox::claim(&mut tx, &m.id, &m.next_attempt_at, lease).await?;
-            tx.commit().await?;
-            if !claimed {
-                continue;
-            }
+        if !outbox::claim(store, &m, lease).await? {
+            continue;
         }
         let result = match m
             .message
@@ -55,27 +48,21 @@ pub async fn run_once(
             },
             Err(e) => Err(SendError::Permanent(format!("cannot render: {e}"))),
         };
-        let mut tx = store.begin().await?;
-        match result {
+        let attempt = match result {
             Ok(()) => {
-                outbox::mark_sent(&mut tx, &m.id, lease, clock.now()).await?;
                 sent += 1;
+                Attempt::Sent
             }
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(message = %m.id, error = %e, "mail cannot be sent; given up");
-                let then = outbox::AfterFailure::GiveUp(clock.now());
-                outbox::mark_failed(&mut tx, &m.id, lease, &e, then).await?;
+                Attempt::Refused(e)
             }
             Err(SendError::Temporary(e)) => {
-                // 1, 2, 4 ... minutes, at most an hour apart.
-                let wait = 2i64.pow(m.attempts.clamp(0, 6) as u32).min(60);
                 tracing::warn!(message = %m.id, error = %e, "mail not sent; will retry");
-                let then =
-                    outbox::AfterFailure::RetryAt(clock.now() + chrono::Duration::minutes(wait));
-                outbox::mark_failed(&mut tx, &m.id, lease, &e, then).await?;
+                Attempt::Failed(e)
             }
-        }
-        tx.commit().await?;
+        };
+        outbox::record(store, &m, lease, attempt, clock.now()).await?;
     }
     Ok(sent)
 }

@@ -43,3 +43,63 @@ pub async fn send_again(
     })
     .await
 }
+
+/// The mail due at `now`, `limit` at most, for the sender's pass.
+pub async fn due(
+    store: &Store,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<MailRow>, ServiceError> {
+    read(store, async |c| Ok(outbox::due(c, now, limit).await?)).await
+}
+
+/// Claims a due message for this instance until `lease`, once its turn
+/// comes; false when another instance claimed or sent it meanwhile.
+#[tracing::instrument(skip_all)]
+pub async fn claim(
+    store: &Store,
+    mail: &MailRow,
+    lease: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let mut tx = store.begin().await?;
+    let claimed = outbox::claim(&mut tx, &mail.id, &mail.next_attempt_at, lease).await?;
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// How a claimed message's attempt ended.
+pub enum Attempt {
+    Sent,
+    /// Never to be sent (why): given up.
+    Refused(String),
+    /// Not sent this time (why): tried again later, a little later each time.
+    Failed(String),
+}
+
+/// Records how the attempt under the claim that ends at `lease` went
+/// (nothing, should the claim have been taken meanwhile): sent, given up,
+/// or tried again after 1, 2, 4 … minutes, at most an hour apart.
+#[tracing::instrument(skip_all)]
+pub async fn record(
+    store: &Store,
+    mail: &MailRow,
+    lease: DateTime<Utc>,
+    attempt: Attempt,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut tx = store.begin().await?;
+    match attempt {
+        Attempt::Sent => outbox::mark_sent(&mut tx, &mail.id, lease, now).await?,
+        Attempt::Refused(why) => {
+            let then = outbox::AfterFailure::GiveUp(now);
+            outbox::mark_failed(&mut tx, &mail.id, lease, &why, then).await?
+        }
+        Attempt::Failed(why) => {
+            let wait = 2i64.pow(mail.attempts.clamp(0, 6) as u32).min(60);
+            let then = outbox::AfterFailure::RetryAt(now + chrono::Duration::minutes(wait));
+            outbox::mark_failed(&mut tx, &mail.id, lease, &why, then).await?
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
