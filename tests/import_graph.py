@@ -46,6 +46,9 @@ def modules():
 
 def source(path):
     text = open(path, encoding="utf-8").read()
+    # A type named in an attribute's string (`try_from = "super::Flag"`) is
+    # an import like any other; other strings are text.
+    text = re.sub(r'try_from\s*=\s*"([^"]*)"', r"try_from = \1", text)
     text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
     text = re.sub(r"//[^\n]*", "", text)
     text = re.sub(r"pub\(in [^)]*\)", "", text)
@@ -81,6 +84,16 @@ def edges(mods):
     out = {m: set() for m in mods}
     for me, path in mods.items():
         text = source(path)
+        # Declaring a file makes it part of its parent: a file that imports
+        # its parent closes a cycle.
+        for m in re.finditer(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", text, re.M):
+            child = me + (m.group(1),)
+            if child in mods:
+                out[me].add(child)
+        for m in re.finditer(r"\b([A-Za-z_]\w*(?:::[A-Za-z_]\w*)*)::\*", text):
+            to = resolve(mods, me, m.group(1).split("::"))
+            if to is not None and to != me:
+                out[me].add(to)
         for m in re.finditer(r"\b([A-Za-z_]\w*(?:::[A-Za-z_]\w*)+)", text):
             to = resolve(mods, me, m.group(1).split("::"))
             if to is not None and to != me:

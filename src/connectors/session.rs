@@ -26,8 +26,6 @@ impl Session {
         }
     }
 
-    /// Finds the person; creates them where the system allows it and
-    /// `create` asks for it. `None`: not there (and not created).
     /// The entries of an LDAP directory under `base` matching `filter`
     /// (for importing people and groups); SCIM applications have none.
     pub async fn entries(
@@ -44,6 +42,8 @@ impl Session {
         }
     }
 
+    /// Finds the person; creates them where the system allows it and
+    /// `create` asks for it. `None`: not there (and not created).
     pub async fn find_person(
         &mut self,
         p: &Person,

@@ -3,17 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::batch::{BATCH, batches};
 use crate::service::ServiceError;
 use crate::service::requests::remind;
-use crate::store::{Store, requests};
+use crate::store::Store;
 
 /// Reminds the approvers of each stage due a reminder.
 #[tracing::instrument(skip_all)]
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    batches!(
-        store,
-        |tx, ids| requests::due_approval_reminders(&mut tx, now, BATCH).await?,
-        |id| remind::remind_approvers(store, &mut tx, id, now).await?
-    )
+    remind::remind_due(store, now).await
 }

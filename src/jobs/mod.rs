@@ -12,7 +12,6 @@
 
 pub mod approval_reminders;
 pub mod automatic;
-mod batch;
 pub mod callouts;
 pub mod denial;
 pub mod escalation;

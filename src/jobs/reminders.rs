@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::batch::BATCH;
 use crate::service::ServiceError;
 use crate::service::assignments::remind_ending;
+use crate::service::batch::BATCH;
 use crate::store::Store;
 
 /// Reminders 14 days and 1 day before an assignment ends, in batches of one

@@ -5,7 +5,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::Rendered;
+use super::rendering::Rendered;
 use crate::config::{SmtpSecurity, SmtpSettings};
 
 pub struct Mailer {

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::{ServiceError, found, read, write};
+use super::error::{ServiceError, found};
+use super::transaction::{read, write};
 use crate::domain::api_token::{self, NewToken, PREFIX, Purpose};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::store::Store;

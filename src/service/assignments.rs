@@ -8,7 +8,8 @@ use serde_json::json;
 
 use std::collections::HashMap;
 
-use super::{ServiceError, write};
+use super::error::ServiceError;
+use super::transaction::write;
 use crate::domain::assignment::{AssignmentState, Ending};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::Stage;

@@ -1,6 +1,7 @@
 //! The audit log as administrators read it.
 
-use super::{ServiceError, fetch};
+use super::error::ServiceError;
+use super::transaction::fetch;
 use crate::store::audit::{self, AuditEventRow, AuditFilter};
 use crate::store::{Page, PageAt, Store};
 

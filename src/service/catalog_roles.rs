@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, fetch, found, invalid, read, write};
+use super::error::{ServiceError, found, invalid};
+use super::transaction::{fetch, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::catalog_role::{CatalogRights, CatalogRole, Reach, Within};
 use crate::domain::ids::{CatalogId, UserId};

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, fetch, found, invalid, read, write};
+use super::error::{ServiceError, found, invalid};
+use super::transaction::{fetch, read, write};
 use crate::connectors::FoundGroup;
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::{

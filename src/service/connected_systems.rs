@@ -11,7 +11,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, fetch, found, invalid, read, write};
+use super::error::{ServiceError, found, invalid};
+use super::transaction::{fetch, read, write};
 pub use crate::connectors::FoundGroup;
 use crate::connectors::{OpError, Session};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};

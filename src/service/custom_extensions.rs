@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::catalogs::event;
-use super::{ServiceError, found, invalid, write};
+use super::error::{ServiceError, found, invalid};
+use super::transaction::write;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::{
     Authentication, ExtensionInput, ExtensionProfile, Stage, new_signing_secret, payload,

@@ -19,10 +19,10 @@ use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
 use crate::domain::user::{
     DEMO_GUEST_ISSUER, Email, ExternalIdentity, User, UserProfile, UserState, UserType,
 };
-use crate::service::ServiceError;
 use crate::service::catalogs as svc_catalogs;
 use crate::service::connected_orgs::{self as svc_orgs, SponsorInput};
 use crate::service::directory as svc;
+use crate::service::error::ServiceError;
 use crate::service::sign_in::Started;
 use crate::store::{self, Conn, PageAt, Store, catalogs, settings, users};
 
@@ -667,7 +667,7 @@ pub async fn sign_in_as(
 ) -> Result<Option<Started<User>>, ServiceError> {
     let user = {
         let mut conn = store.read().await?;
-        let user = super::found(users::get(&mut conn, id).await?)?;
+        let user = super::error::found(users::get(&mut conn, id).await?)?;
         let demo = demo_user_ids(&mut conn).await?;
         if !demo.iter().any(|d| d == id.as_str()) {
             return Ok(None);

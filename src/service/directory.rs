@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::{ServiceError, fetch, found, invalid, read, write};
+use super::error::{ServiceError, found, invalid};
+use super::transaction::{fetch, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::directory::{GroupRole, Named, ResourceRef, SiteRole};

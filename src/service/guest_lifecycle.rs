@@ -6,10 +6,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::ServiceError;
+use super::error::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
 use crate::domain::lifecycle::GuestAction;
+use crate::service::batch::{BATCH, batches};
 use crate::store::{self, Conn, Store, audit, users};
 
 /// Blocks the guest `id` until `delete_at`, as the lifecycle's `action`
@@ -68,4 +69,39 @@ pub async fn delete(tx: &mut Conn, id: &UserId, now: DateTime<Utc>) -> Result<bo
     );
     audit::record(tx, &Actor::system(), &event, now).await?;
     Ok(true)
+}
+
+/// Governed guests whose last assignment ended are blocked from signing in,
+/// as the tenant's guest lifecycle says, in batches of one transaction
+/// each; returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn block_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let settings = {
+        let mut conn = store.read().await?;
+        crate::service::settings::guest_lifecycle(&mut conn).await?
+    };
+    if settings.action == GuestAction::None {
+        return Ok(0);
+    }
+    let delete_at = settings.removal_at(now);
+    batches!(
+        store,
+        |tx, ids| users::guests_without_access(&mut tx, BATCH).await?,
+        |id| {
+            block(store, &mut tx, id, settings.action, delete_at, now).await?;
+            true
+        }
+    )
+}
+
+/// Guests the lifecycle blocked are deleted once the days they were given
+/// when blocked are up, in batches of one transaction each; returns how
+/// many.
+#[tracing::instrument(skip_all)]
+pub async fn delete_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    batches!(
+        store,
+        |tx, ids| users::guests_due_for_removal(&mut tx, now, BATCH).await?,
+        |id| delete(&mut tx, id, now).await?
+    )
 }

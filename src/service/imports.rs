@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, found};
+use super::error::{ServiceError, found};
 use crate::connectors::Session;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::connected_system::SystemSettings;

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::{ServiceError, read};
+use super::error::ServiceError;
+use super::transaction::read;
 use crate::domain::catalog::OriginSystem;
 use crate::domain::catalog_role::CatalogScope;
 use crate::store::{PageAt, Store, connected_orgs, directory, packages, users};

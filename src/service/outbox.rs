@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, read, write};
+use super::error::ServiceError;
+use super::transaction::{read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::store::outbox::{self, MailRow};
 use crate::store::{Page, PageAt, Store};

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{ServiceError, fetch, read};
+use super::error::ServiceError;
+use super::transaction::{fetch, read};
 use crate::domain::request::RequestFilter;
 use crate::store::outbox::{self, MailRow};
 use crate::store::requests::{self, AnyRequestRow};

@@ -11,7 +11,7 @@ use crate::domain::connected_system::SystemSettings;
 use crate::domain::ids::UserId;
 use crate::domain::provisioning::Outcome;
 use crate::domain::secret::Secret;
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::provisioning::{self, Operation};
 use crate::store::{self, Store, connected_systems};
 

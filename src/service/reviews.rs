@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
-use super::{ServiceError, found, write};
+use super::error::{ServiceError, found};
+use super::transaction::write;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::{AccessPackageId, ReviewId, UserId};
 use crate::domain::message::{Mail, Message, Review};
@@ -599,7 +600,7 @@ pub async fn decide(
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
     let reason = crate::domain::validation::reason_text(reason, "The reason")
-        .map_err(|m| super::invalid("reason", m))?;
+        .map_err(|m| super::error::invalid("reason", m))?;
     let mut tx = store.begin().await?;
     let review = found(db::get(&mut tx, id.as_str()).await?)?;
     let open = db::hold_open(&mut tx, id.as_str()).await?;
@@ -610,13 +611,16 @@ pub async fn decide(
         ));
     }
     if assignments.is_empty() {
-        return Err(super::invalid(
+        return Err(super::error::invalid(
             "assignments",
             "Choose whose access you decide.",
         ));
     }
     if verdict == Verdict::Approve && settings.justification_required && reason.is_none() {
-        return Err(super::invalid("reason", "Give a reason to approve access."));
+        return Err(super::error::invalid(
+            "reason",
+            "Give a reason to approve access.",
+        ));
     }
     let ends = parse_ts(&review.ends_at).map_err(ServiceError::Store)?;
     let items = db::items(&mut tx, id.as_str(), Some(reviewer.id.as_str())).await?;
@@ -707,6 +711,49 @@ pub async fn details(
         review,
         items,
     })
+}
+
+/// Ends the reviews whose end has come (applied where set to), a batch per
+/// transaction; returns how many ended.
+#[tracing::instrument(skip_all)]
+pub async fn end_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut ended = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        let n = end_ended(&mut tx, now).await?;
+        tx.commit().await?;
+        if n == 0 {
+            return Ok(ended);
+        }
+        ended += n;
+    }
+}
+
+/// Starts the reviews whose day has come, each in a transaction of its own;
+/// returns how many started.
+#[tracing::instrument(skip_all)]
+pub async fn start_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut started = 0;
+    for due in due_starts(store, now).await? {
+        let mut tx = store.begin().await?;
+        let took = start(&mut tx, &due, now).await?;
+        tx.commit().await?;
+        started += usize::from(took);
+    }
+    Ok(started)
+}
+
+/// Reminds reviewers at half time and the day before the end, each review
+/// in a transaction of its own; returns how many mails.
+#[tracing::instrument(skip_all)]
+pub async fn remind_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut sent = 0;
+    for due in due_reminders(store, now).await? {
+        let mut tx = store.begin().await?;
+        sent += remind(&mut tx, &due, now).await?;
+        tx.commit().await?;
+    }
+    Ok(sent)
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{ServiceError, found, write};
+use super::error::{ServiceError, found};
+use super::transaction::write;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
 use crate::domain::user::User;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::ServiceError;
+use super::error::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::lifecycle::GuestLifecycle;
 use crate::domain::tenant::TenantSettings;
@@ -82,7 +82,7 @@ pub async fn save_guest_lifecycle(
 pub async fn current(
     store: &Store,
 ) -> Result<(GuestLifecycle, TenantSettings, Vec<CreatorRow>), ServiceError> {
-    super::read(store, async |c| {
+    super::transaction::read(store, async |c| {
         Ok((
             guest_lifecycle(c).await?,
             tenant(c).await?,

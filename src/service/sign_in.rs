@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::ServiceError;
+use super::error::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
 use crate::domain::message::{Code, Mail, Message};
@@ -429,8 +429,9 @@ pub async fn send_code(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     use rand::Rng;
-    let email = Email::parse(email)
-        .map_err(|_| super::invalid("email", "Enter your email address, like name@example.com."))?;
+    let email = Email::parse(email).map_err(|_| {
+        super::error::invalid("email", "Enter your email address, like name@example.com.")
+    })?;
     let mut tx = store.begin().await?;
     // The organization's own people sign in with its provider: a code never
     // makes an outsider of an address at its own domains.
@@ -438,7 +439,7 @@ pub async fn send_code(
         .await?
         .owns_domain(&email.domain())
     {
-        return Err(super::invalid(
+        return Err(super::error::invalid(
             "email",
             super::requests::own_domain_refusal(&email.domain()),
         ));

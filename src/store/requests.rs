@@ -493,6 +493,31 @@ pub async fn delivering_request(
     Ok(id.map(RequestId::from))
 }
 
+/// A scheduled request the service cannot read (a damaged row): marked
+/// undelivered by its state alone, guarded by it, so that an administrator
+/// sees it among the failed ones instead of its start being tried forever.
+pub async fn fail_unreadable(conn: &mut Conn, id: &RequestId) -> Result<bool> {
+    sqlx::query(
+        "UPDATE assignment_requests SET state = 'deliveryFailed' \
+         WHERE id = $1 AND state = 'scheduled'",
+    )
+    .bind(id.as_str())
+    .changed_one(conn)
+    .await
+}
+
+/// The name of the package a request is for ("" once it is gone).
+pub async fn package_name_of(conn: &mut Conn, id: &RequestId) -> Result<String> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT p.display_name FROM assignment_requests r \
+         JOIN access_packages p ON p.id = r.access_package_id WHERE r.id = $1",
+    )
+    .bind(id.as_str())
+    .optional(conn)
+    .await
+    .map(Option::unwrap_or_default)
+}
+
 /// Links the requests made under a sign-in identity to the account it became.
 pub async fn set_target_for_identity(
     conn: &mut Conn,

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::filter::{self, AttrPath, Filter};
-use super::{PATCH_SCHEMA, Problem};
+use super::protocol::{PATCH_SCHEMA, Problem};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

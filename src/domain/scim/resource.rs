@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::filter::{Filter, Op, Value as FilterValue};
 use super::patch::{Kind, Operation, Path};
-use super::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, Problem, USER_SCHEMA};
+use super::protocol::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, Problem, USER_SCHEMA};
 
 /// The attributes of a user Gatehouse keeps.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
+use super::protocol::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
 
 const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -156,7 +156,7 @@ pub fn service_provider_config(base: &str) -> Value {
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-        "filter": {"supported": true, "maxResults": super::MAX_RESULTS},
+        "filter": {"supported": true, "maxResults": super::protocol::MAX_RESULTS},
         "changePassword": {"supported": false},
         "sort": {"supported": false},
         "etag": {"supported": false},

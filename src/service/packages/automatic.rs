@@ -10,7 +10,8 @@ use crate::domain::audit::{Actor, diff};
 use crate::domain::ids::{AccessPackageId, PolicyId};
 use crate::domain::membership_rule::MembershipRule;
 use crate::domain::policy::{AutomaticInput, Policy};
-use crate::service::{ServiceError, found, invalid, read, write};
+use crate::service::error::{ServiceError, found, invalid};
+use crate::service::transaction::{read, write};
 use crate::store::packages::PackageRow;
 use crate::store::{self, StoreError, policies, users};
 

@@ -24,7 +24,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use self::record::{event, package_row, plural};
-use super::{ServiceError, found, invalid, write};
+use super::error::{ServiceError, found, invalid};
+use super::transaction::write;
 use crate::domain::audit::Actor;
 use crate::domain::catalog::OriginSystem;
 use crate::domain::ids::{AccessPackageId, CatalogId};
@@ -161,7 +162,7 @@ pub async fn check_new(
     draft: PolicyDraft,
     now: DateTime<Utc>,
 ) -> Result<(FieldErrors, Option<crate::domain::policy::Policy>), ServiceError> {
-    super::read(store, async |c| {
+    super::transaction::read(store, async |c| {
         let mut errors = FieldErrors::new();
         match catalog {
             Some(id) if catalogs::get(c, id).await?.is_some() => {}

@@ -10,7 +10,8 @@ use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, CatalogId, PolicyId};
 use crate::domain::policy::{Approver, Policy, SubjectSet};
 use crate::domain::policy_draft::{Found, Names, PolicyDraft};
-use crate::service::{ServiceError, found, read, write};
+use crate::service::error::{ServiceError, found};
+use crate::service::transaction::{read, write};
 use crate::store::packages::PackageRow;
 use crate::store::{self, Conn, Store, connected_orgs, directory, packages, policies, users};
 

@@ -3,7 +3,7 @@
 
 use crate::domain::audit::{NewAuditEvent, object_type};
 use crate::domain::ids::AccessPackageId;
-use crate::service::{ServiceError, found};
+use crate::service::error::{ServiceError, found};
 use crate::store::{Conn, packages};
 
 pub(super) fn event(

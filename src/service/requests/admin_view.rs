@@ -9,7 +9,8 @@ use crate::domain::ids::{AccessPackageId, RequestId, UserId};
 use crate::domain::policy::Policy;
 use crate::domain::request::{Answer, Request, RequestFilter};
 use crate::domain::user::User;
-use crate::service::{ServiceError, found, read};
+use crate::service::error::{ServiceError, found};
+use crate::service::transaction::read;
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::packages::{self, PackageRow};
 use crate::store::requests::{self, AdminRequestRow, DecisionRow, RequestRow};
@@ -164,7 +165,7 @@ pub async fn assign_form(
     package: &AccessPackageId,
     emails: &[String],
 ) -> Result<AssignForm, ServiceError> {
-    let attributes = super::required_attributes(store, package).await?;
+    let attributes = super::availability::required_attributes(store, package).await?;
     read(store, async |c| {
         let p = found(packages::get(c, package).await?)?;
         let keys: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();

@@ -16,7 +16,7 @@ use crate::domain::request::{
 };
 use crate::domain::user::{Email, Person, User, UserProfile, UserType};
 use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text, thousands};
-use crate::service::{ServiceError, invalid};
+use crate::service::error::{ServiceError, invalid};
 use crate::store::{self, Conn, Store, users};
 
 /// What an administrator gives for a direct assignment, as the form sent it.

@@ -17,7 +17,8 @@ use crate::domain::policy::{AutomaticAssignment, Policy};
 use crate::domain::request::{DirectAssignment, EndReason, Names, Request, attribute_values};
 use crate::domain::user::{Person, User};
 use crate::domain::validation::FieldErrors;
-use crate::service::{ServiceError, read};
+use crate::service::error::ServiceError;
+use crate::service::transaction::read;
 use crate::store::snapshot::PackageInfo;
 use crate::store::{self, Conn, Store, Tx, parse_ts, users};
 

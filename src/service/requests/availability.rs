@@ -14,7 +14,7 @@ use crate::domain::policy::Policy;
 use crate::domain::request::{Requestor, admits, eligible, moment_in};
 use crate::domain::tenant::refused_domain;
 use crate::domain::user::{Person, User};
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::requests::{CandidateRow, PersonFacts, PersonKey};
 use crate::store::snapshot::PackageInfo;
 use crate::store::{Conn, Store, StoreError, requests};

@@ -8,7 +8,7 @@ use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, RequestId};
 use crate::domain::request::Target;
 use crate::domain::user::Person;
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::Store;
 
 /// The requestor withdraws a request that is still waiting.

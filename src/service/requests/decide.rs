@@ -9,7 +9,7 @@ use crate::domain::ids::RequestId;
 use crate::domain::request::{NextStage, RequestState};
 use crate::domain::user::User;
 use crate::domain::validation::reason_text;
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::Store;
 
 /// An approver decides the current stage. The first decision wins; a later
@@ -42,7 +42,7 @@ pub async fn decide_seen(
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
     let reason = reason_text(reason, "The reason")
-        .map_err(|m| crate::service::invalid("justification", m))?;
+        .map_err(|m| crate::service::error::invalid("justification", m))?;
     let mut tx = store.begin().await?;
     let mut ctx = save::load(store, &mut tx, id).await?;
     if let Some(stage) = seen.filter(|s| *s != i64::from(ctx.request.stage)) {

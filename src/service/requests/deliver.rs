@@ -17,7 +17,7 @@ use crate::domain::tenant::refused_domain;
 use crate::domain::user::{
     DEMO_GUEST_ISSUER, EMAIL_CODE_ISSUER, Email, Person, UserProfile, UserType,
 };
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::requests::PersonKey;
 use crate::store::snapshot::PackageInfo;
 use crate::store::{Conn, audit, requests, users};

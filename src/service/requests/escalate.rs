@@ -9,8 +9,9 @@ use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
 use crate::domain::policy::ApprovalStage;
 use crate::domain::request::RequestState;
-use crate::service::ServiceError;
-use crate::store::{Conn, Store};
+use crate::service::batch::{BATCH, batches};
+use crate::service::error::ServiceError;
+use crate::store::{Conn, Store, requests};
 
 /// An undecided stage past its escalation time goes to its alternate
 /// approvers, who are told, with the stage's own deadline. It escalates
@@ -58,4 +59,16 @@ pub async fn escalate(
     );
     save::persist(conn, r, &changes, &Actor::system(), &event, now).await?;
     Ok(true)
+}
+
+/// Every undecided stage past its escalation time goes to its alternate
+/// approvers, in batches of one transaction each; returns how many found
+/// someone.
+#[tracing::instrument(skip_all)]
+pub async fn escalate_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    batches!(
+        store,
+        |tx, ids| requests::due_escalations(&mut tx, now, BATCH).await?,
+        |id| escalate(store, &mut tx, id, now).await?
+    )
 }

@@ -16,7 +16,7 @@ use crate::domain::request::{
     Answer, Extension, Names, Request, RequestState, admits, extension_refusal,
 };
 use crate::domain::user::{Person, User};
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::requests::{self, PersonFacts};
 use crate::store::snapshot::PackageInfo;

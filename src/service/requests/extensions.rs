@@ -10,7 +10,7 @@ use super::{deliver, save};
 use crate::domain::custom_extension::Stage;
 use crate::domain::policy::Policy;
 use crate::domain::request::{Change, Names, Request, RequestState};
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::Conn;
 use crate::store::snapshot::PackageInfo;
 

@@ -10,7 +10,7 @@ use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::AccessPackageId;
 use crate::domain::request::{EndReason, Request};
 use crate::domain::user::User;
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::{Store, assignments, users};
 
 /// Ends `who`'s access to the package; returns the package's name.

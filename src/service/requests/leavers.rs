@@ -14,7 +14,7 @@ use super::{approvers, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::{RequestId, UserId};
 use crate::domain::request::EndReason;
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::{self, Conn, Store, Tx};
 
 /// What leaving ended: requests cancelled, assignments ended.

@@ -9,7 +9,8 @@ use super::availability::{Asker, Listing, availability_as, requestable_as};
 use super::view::PackageView;
 use crate::domain::ids::UserId;
 use crate::domain::user::{Person, User};
-use crate::service::{ServiceError, read};
+use crate::service::error::ServiceError;
+use crate::service::transaction::read;
 use crate::store::users;
 use crate::store::{Conn, Store};
 

@@ -7,7 +7,7 @@ use super::availability::own_domain_refusal;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::connected_org::{ConnectedOrgProfile, ConnectedOrgState};
 use crate::domain::ids::ConnectedOrgId;
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::{self, Conn, audit};
 
 /// A connected organization in the `proposed` state for the address's

@@ -10,8 +10,9 @@ use super::save::load_in;
 use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
 use crate::domain::request::{Change, RequestState};
-use crate::service::ServiceError;
-use crate::store::{Conn, Store};
+use crate::service::batch::{BATCH, batches};
+use crate::service::error::ServiceError;
+use crate::store::{Conn, Store, requests};
 
 /// The approvers of a stage still undecided halfway to its next step are
 /// reminded, once; false when the request was decided meanwhile.
@@ -51,4 +52,15 @@ pub async fn remind_approvers(
     );
     save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
     Ok(true)
+}
+
+/// Reminds the approvers of each stage due a reminder, in batches of one
+/// transaction each; returns how many stages.
+#[tracing::instrument(skip_all)]
+pub async fn remind_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    batches!(
+        store,
+        |tx, ids| requests::due_approval_reminders(&mut tx, now, BATCH).await?,
+        |id| remind_approvers(store, &mut tx, id, now).await?
+    )
 }

@@ -7,7 +7,7 @@ use super::save;
 use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, RequestId};
 use crate::domain::request::{Event, RequestState, transition};
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::Store;
 
 /// Delivers again a request whose delivery failed or was partial.

@@ -12,7 +12,7 @@ use crate::domain::audit::Actor;
 use crate::domain::custom_extension::{Answer, OnTimeout, Stage, read_callback, same_secret};
 use crate::domain::ids::RequestId;
 use crate::domain::request::{NextStage, RequestState, reason};
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::{self, Store, custom_extensions};
 
 /// Why a callback is refused: each is answered with its own status.
@@ -264,4 +264,22 @@ async fn go_on_or_stop(
     save::commit(tx, &ctx.request, &changes, &actor, &event, now).await?;
     store.wake_workers();
     Ok(())
+}
+
+/// Ends every wait that ran out, one transaction each (taking a wait marks
+/// it, so no two instances end the same); returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn time_out_waits(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut done = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        let Some(wait) = custom_extensions::take_timed_out(&mut tx, now, 1)
+            .await?
+            .pop()
+        else {
+            return Ok(done);
+        };
+        time_out_wait(store, tx, wait, now).await?;
+        done += 1;
+    }
 }

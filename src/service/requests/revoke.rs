@@ -10,7 +10,8 @@ use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::{RequestId, UserId};
 use crate::domain::request::EndReason;
 use crate::domain::user::User;
-use crate::service::{ServiceError, found, write};
+use crate::service::error::{ServiceError, found};
+use crate::service::transaction::write;
 use crate::store::requests::DecisionRow;
 use crate::store::{Conn, assignments, requests};
 

@@ -13,7 +13,7 @@ use crate::domain::ids::RequestId;
 use crate::domain::message::{Mail, Message};
 use crate::domain::policy::Policy;
 use crate::domain::request::{Change, Decider, Names, Refusal, Request, RequestState};
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::custom_extensions::{self, NewCallout};
 use crate::store::requests::{Loaded, Start};
 use crate::store::snapshot::PackageInfo;

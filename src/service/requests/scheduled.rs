@@ -10,8 +10,8 @@ use super::save::load_in;
 use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
 use crate::domain::request::RequestState;
-use crate::service::ServiceError;
-use crate::store::{Conn, Store};
+use crate::service::error::ServiceError;
+use crate::store::{Conn, Store, audit, requests};
 
 /// Delivers a scheduled request whose start has come; false when it is no
 /// longer scheduled.
@@ -48,8 +48,11 @@ pub async fn fail_scheduled(
     why: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let Some(mut ctx) = load_in(store, conn, id, RequestState::Scheduled).await? else {
-        return Ok(());
+    let mut ctx = match load_in(store, conn, id, RequestState::Scheduled).await {
+        Ok(Some(ctx)) => ctx,
+        Ok(None) => return Ok(()),
+        Err(e) if !e.gave_way() => return fail_unreadable(conn, id, why, &e, now).await,
+        Err(e) => return Err(e),
     };
     let changes = ctx.request.fail_delivery()?;
     let event = save::request_event(
@@ -60,4 +63,72 @@ pub async fn fail_scheduled(
     );
     save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
     Ok(())
+}
+
+/// A scheduled request the aggregate cannot read is still marked
+/// undelivered (by its state alone), with the reason it could not be read,
+/// so that it does not wait unseen.
+async fn fail_unreadable(
+    conn: &mut Conn,
+    id: &RequestId,
+    why: &str,
+    unreadable: &ServiceError,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if !requests::fail_unreadable(conn, id).await? {
+        return Ok(());
+    }
+    let event = save::event(
+        "Access package assignment request delivery failed",
+        id,
+        &requests::package_name_of(conn, id).await?,
+        json!({"request": id.as_str(), "error": why, "unreadable": unreadable.to_string()}),
+    );
+    audit::record(conn, &Actor::system(), &event, now).await?;
+    Ok(())
+}
+
+/// Scheduled requests whose start has come are delivered, each in its own
+/// transaction: one that cannot be delivered is marked so and the rest go
+/// on; one that gave way to another change at that moment waits for the
+/// next run. Returns how many were delivered.
+#[tracing::instrument(skip_all)]
+pub async fn deliver_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut done = 0;
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let mut tx = store.begin().await?;
+        // Past the ones tried in this run (one that gave way is still due).
+        let ids = requests::due_scheduled(&mut tx, now, seen.len() as i64 + 1).await?;
+        let Some(id) = ids.into_iter().find(|id| !seen.contains(id)) else {
+            break;
+        };
+        seen.insert(id.clone());
+        match deliver_scheduled(store, &mut tx, &id, now).await {
+            Ok(delivered) => {
+                tx.commit().await?;
+                done += usize::from(delivered);
+            }
+            Err(e) if e.gave_way() => {
+                drop(tx);
+                tracing::warn!(request = %id, error = %e, "scheduled delivery gave way to another change; the next run tries again");
+            }
+            Err(e) => {
+                drop(tx);
+                tracing::warn!(request = %id, error = %e, "scheduled delivery failed");
+                let mut tx = store.begin().await?;
+                match fail_scheduled(store, &mut tx, &id, &e.to_string(), now).await {
+                    Ok(()) => tx.commit().await?,
+                    // Given way to another change: the next run tries again.
+                    Err(e) if e.gave_way() => {
+                        tracing::warn!(request = %id, error = %e, "marking a scheduled request undelivered gave way to another change; the next run tries again")
+                    }
+                    Err(e) => {
+                        tracing::error!(request = %id, error = %e, "a scheduled request that could not be delivered could not be marked undelivered either")
+                    }
+                }
+            }
+        }
+    }
+    Ok(done)
 }

@@ -16,7 +16,7 @@ use crate::domain::request::{
     attribute_field,
 };
 use crate::domain::user::{Person, User};
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::store::snapshot::PackageInfo;
 use crate::store::{Store, users};
 
@@ -146,7 +146,7 @@ async fn file(
         .find(|(id, _)| chosen.is_some_and(|c| c.as_str() == id))
         .map(|(id, p)| (PolicyId::from_stored(id.clone()), p.clone()))
     else {
-        return Err(super::super::invalid(
+        return Err(crate::service::error::invalid(
             "policy",
             "Choose one of the policies offered to you.",
         ));

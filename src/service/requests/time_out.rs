@@ -9,8 +9,9 @@ use super::save::load_in;
 use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
 use crate::domain::request::RequestState;
-use crate::service::ServiceError;
-use crate::store::{Conn, Store};
+use crate::service::batch::{BATCH, batches};
+use crate::service::error::ServiceError;
+use crate::store::{Conn, Store, requests};
 
 /// A request nobody decided within its stage's limit expires, and its
 /// requestor and the stage's approvers are told; false when it was decided
@@ -35,4 +36,15 @@ pub async fn time_out(
     );
     save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
     Ok(true)
+}
+
+/// Every request nobody decided within its stage's limit expires, in
+/// batches of one transaction each; returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn time_out_due(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    batches!(
+        store,
+        |tx, ids| requests::due_denials(&mut tx, now, BATCH).await?,
+        |id| time_out(store, &mut tx, id, now).await?
+    )
 }

@@ -1,6 +1,7 @@
-//! How every SCIM answer is made: documents and error documents (RFC 7644
-//! §3.12), the caller its bearer token names, a body read within its limit,
-//! and the URLs the answers give.
+//! What every SCIM call goes through: the caller's bearer token checked
+//! (who the audit log names), a body read within its limit, and the answer
+//! made: documents and error documents (RFC 7644 §3.12), with the URLs they
+//! give.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;

@@ -2,8 +2,9 @@
 
 use crate::domain::ids::{RequestId, UserId};
 use crate::domain::request::Request;
+use crate::service::error::{ServiceError, found};
 use crate::service::requests::availability::labelled_attributes;
-use crate::service::{ServiceError, found, read};
+use crate::service::transaction::read;
 use crate::store::requests::{self, DecidedRow, DecisionRow, RequestListRow, RequestRow};
 use crate::store::{Store, connected_orgs, packages, policies, users};
 

@@ -2,8 +2,9 @@
 
 use crate::domain::assignment::AssignmentState;
 use crate::domain::ids::{AccessPackageId, UserId};
+use crate::service::error::ServiceError;
 use crate::service::requests::availability::Tabs;
-use crate::service::{ServiceError, read};
+use crate::service::transaction::read;
 use crate::store::assignments::AssignmentRow;
 use crate::store::{Conn, Store};
 

@@ -4,7 +4,8 @@
 use crate::domain::ids::{RequestId, UserId};
 use crate::domain::request::Request;
 use crate::domain::user::Person;
-use crate::service::{ServiceError, found, read};
+use crate::service::error::{ServiceError, found};
+use crate::service::transaction::read;
 use crate::store::requests::{self, DecisionRow, RequestListRow, RequestRow, Target};
 use crate::store::{Store, packages, policies, users};
 

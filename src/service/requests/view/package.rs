@@ -10,7 +10,7 @@ use crate::domain::ids::UserId;
 use crate::domain::policy::Policy;
 use crate::domain::request::Answer;
 use crate::domain::user::Person;
-use crate::service::ServiceError;
+use crate::service::error::ServiceError;
 use crate::service::requests::availability::{Availability, availability, lets_managers_ask};
 use crate::service::requests::extend::{earlier_answers, extension_offer};
 use crate::store::assignments::AssignmentRow;

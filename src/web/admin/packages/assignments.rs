@@ -6,7 +6,8 @@ use askama::Template;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::tab::{Item, ListTab, Tab, TabQuery, item_action};
+use super::item::{Item, item_action};
+use super::tab::{ListTab, Tab, TabQuery};
 use crate::domain::assignment::AssignmentFilter;
 use crate::domain::catalog::RequiredAttribute;
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId};

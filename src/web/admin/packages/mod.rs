@@ -4,6 +4,7 @@
 
 mod assignments;
 mod automatic;
+mod item;
 mod policies;
 mod policy_form;
 mod requests;

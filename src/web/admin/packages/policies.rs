@@ -14,6 +14,7 @@ use crate::service::packages::{self as svc, AttributeInfo};
 use crate::store::custom_extensions::ExtensionRow;
 use crate::store::packages::PackageRow;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
+use crate::web::error::AppError;
 use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
@@ -220,6 +221,9 @@ pub(super) enum PolicyAction {
     Enable,
     Disable,
     Delete,
+    /// Anything else: refused with a message.
+    #[serde(other)]
+    Unknown,
 }
 
 #[derive(Deserialize)]
@@ -249,6 +253,11 @@ pub(super) async fn change_state(
         PolicyAction::Delete => svc::delete_policy(cx.store(), &actor, &id, pid, admin, now)
             .await
             .map(|n| format!("Policy {n} deleted.")),
+        PolicyAction::Unknown => {
+            return Err(AppError::BadRequest(
+                "Choose enable, disable or delete.".into(),
+            ));
+        }
     };
     match result {
         Ok(m) => cx.session.flash("success", m),

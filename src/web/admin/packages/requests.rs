@@ -4,7 +4,8 @@
 use actix_web::web;
 use askama::Template;
 
-use super::tab::{Item, ListTab, Tab, TabQuery, item_action};
+use super::item::{Item, item_action};
+use super::tab::{ListTab, Tab, TabQuery};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, RequestId};
 use crate::domain::request::RequestFilter;

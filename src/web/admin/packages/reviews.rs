@@ -3,7 +3,8 @@
 
 use askama::Template;
 
-use super::tab::{Item, Tab, item_action};
+use super::item::{Item, item_action};
+use super::tab::Tab;
 use crate::domain::ids::{AccessPackageId, ReviewId};
 use crate::domain::review::Verdict;
 use crate::routes;

@@ -505,8 +505,8 @@ pub(super) struct WizardStep {
     go: Go,
 }
 
-// By hand: the derive's `try_from` would ask the borrowed step name to
-// outlive the form.
+// By hand: derived with `try_from`, it did not compile here (the derive
+// still bounds the input's lifetime by the `&'static str` step name).
 impl<'de> Deserialize<'de> for WizardStep {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<WizardStep, D::Error> {
         let posted = HashMap::<String, String>::deserialize(d)?;

@@ -1,8 +1,8 @@
-//! How the lifecycle jobs take what is due: a batch at a time, each batch one
-//! transaction.
+//! How the use cases the lifecycle jobs run take what is due: a batch at a
+//! time, each batch one transaction.
 
 /// Rows per transaction.
-pub(super) const BATCH: i64 = 5000;
+pub const BATCH: i64 = 5000;
 
 /// Runs `step` over batches of due ids until fewer than a batch remain.
 macro_rules! batches {
@@ -21,11 +21,11 @@ macro_rules! batches {
             $tx.commit().await?;
             done += progressed;
             // A batch where nothing moved would come back the same: stop.
-            if (n as i64) < $crate::jobs::batch::BATCH || progressed == 0 {
+            if (n as i64) < $crate::service::batch::BATCH || progressed == 0 {
                 break;
             }
         }
-        Ok::<usize, $crate::service::ServiceError>(done)
+        Ok::<usize, $crate::service::error::ServiceError>(done)
     }};
 }
-pub(super) use batches;
+pub(crate) use batches;
