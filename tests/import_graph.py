@@ -4,8 +4,8 @@ own files included) and no import from a lower layer to a higher one.
 
 Every path a module names (`crate::a::b`, `super::x`, `self::x`, a child's
 `x::y`, and the names inside `use ...::{...}`) is resolved to the longest
-module it names; an edge runs from the module to that one. Test modules
-(from `#[cfg(test)]` on) are left out: a test may look at its parent.
+module it names; an edge runs from the module to that one. Items under
+`#[cfg(test)]` are left out: a test may look at its parent.
 
 Layers, low to high: domain; the support modules (config, clock, routes,
 telemetry); store, connectors and notify; service; jobs and web (which do
@@ -52,8 +52,28 @@ def source(path):
     text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
     text = re.sub(r"//[^\n]*", "", text)
     text = re.sub(r"pub\(in [^)]*\)", "", text)
-    cut = text.find("#[cfg(test)]")
-    return text if cut < 0 else text[:cut]
+    text = re.sub(r"'[{}]'", "''", text)
+    return without_tests(text)
+
+
+def without_tests(text):
+    """The text without its `#[cfg(test)]` items (a test may look at its
+    parent), the code around them kept."""
+    while True:
+        at = text.find("#[cfg(test)]")
+        if at < 0:
+            return text
+        brace, semi = text.find("{", at), text.find(";", at)
+        if brace < 0 or 0 <= semi < brace:
+            end = semi + 1 if semi >= 0 else len(text)
+        else:
+            depth, end = 0, len(text)
+            for i in range(brace, len(text)):
+                depth += {"{": 1, "}": -1}.get(text[i], 0)
+                if depth == 0:
+                    end = i + 1
+                    break
+        text = text[:at] + text[end:]
 
 
 def resolve(mods, me, path):

@@ -2,6 +2,8 @@
 //! `accessPackageAssignment.state`): which of them grant access, and how an
 //! administrator reads them; and the reminder its holder gets before it ends.
 
+use crate::domain::named::named_values;
+
 use chrono::{DateTime, Utc};
 
 use super::end_reason::EndReason;

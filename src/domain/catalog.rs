@@ -1,5 +1,7 @@
 //! Catalogs, the resources they hold, and the attributes those resources require.
 
+use crate::domain::named::named_values;
+
 use super::user::{BUILT_IN_ATTRIBUTES, validate_attribute_name};
 use super::validation::{FieldErrors, optional_long_text, required_text};
 

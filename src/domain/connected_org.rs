@@ -1,5 +1,7 @@
 //! Connected organizations: other organizations whose people may request access.
 
+use crate::domain::named::named_values;
+
 use super::secret::Secret;
 use super::validation::{FieldErrors, optional_long_text, optional_text, required_text};
 

@@ -5,6 +5,8 @@
 //! or bearer token) travels apart from them so that it is never shown again
 //! and never logged.
 
+use crate::domain::named::named_values;
+
 use serde::{Deserialize, Serialize};
 
 use super::secret::Secret;

@@ -7,6 +7,8 @@
 //! Nothing here sends anything: the store queues each call in the
 //! transaction of the change that causes it, and a worker sends it.
 
+use crate::domain::named::named_values;
+
 use std::net::IpAddr;
 
 use base64::Engine;

@@ -1,5 +1,7 @@
 //! Groups, applications and sites: the built-in resources people get access to.
 
+use crate::domain::named::named_values;
+
 use uuid::Uuid;
 
 use super::catalog::OriginSystem;

@@ -11,6 +11,8 @@
 //! parentheses. As in Entra, values compare without regard to case, and
 //! `null` stands for an attribute with no value.
 
+use crate::domain::named::named_values;
+
 use std::fmt;
 
 use super::user::User;

@@ -2,6 +2,8 @@
 //! out of a linked group), and what becomes of one that fails: an addition
 //! is tried for about a day, a removal until it works.
 
+use crate::domain::named::named_values;
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::retry::backoff;

@@ -5,6 +5,8 @@
 //! The rules only: the store keeps the settings, instances and decisions,
 //! and the jobs start, remind and apply them.
 
+use crate::domain::named::named_values;
+
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,7 @@
 //! Users of the directory: members and guests.
 
+use crate::domain::named::named_values;
+
 use std::collections::BTreeMap;
 use std::fmt;
 

@@ -4,8 +4,8 @@
 //! guest lifecycle, custom extension waits, access reviews and
 //! housekeeping), one file each.
 //!
-//! Each job takes what is due in batches, each batch one transaction. The
-//! store chooses a batch's rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+//! Each job calls the service that takes what is due, in batches of one
+//! transaction each (`service::batch`); a job holds no SQL. The store chooses a batch's rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL,
 //! so several instances on one database never work on the same row, and each
 //! row leaves the "due" condition in the same transaction, so it is never
 //! done twice.

@@ -1,4 +1,7 @@
-//! Use cases. Each public function is one transaction that also writes its audit event.
+//! Use cases. A change is one transaction that also writes its audit event
+//! (`transaction::write`); what the jobs and workers run on what is due
+//! (`*_due`, the workers' claims and saves) takes it in batches or items of
+//! one transaction each.
 
 pub mod access;
 pub mod api_tokens;
@@ -12,7 +15,7 @@ pub mod connected_systems;
 pub mod custom_extensions;
 pub mod demo;
 pub mod directory;
-mod error;
+pub(crate) mod error;
 pub mod guest_lifecycle;
 pub mod health;
 pub mod imports;

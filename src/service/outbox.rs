@@ -1,5 +1,6 @@
-//! The mail outbox as administrators read it: every message queued, sent
-//! or not.
+//! The mail outbox: as administrators read it (every message queued, sent or
+//! not, and sending one again), and as the sender works through it (what is
+//! due, a claim, and how an attempt went).
 
 use chrono::{DateTime, Utc};
 use serde_json::json;

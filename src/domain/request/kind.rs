@@ -1,6 +1,8 @@
 //! What a request asks for, and why an assignment ended: Graph's
 //! `accessPackageRequestType`, and the end reasons Gatehouse records.
 
+use crate::domain::named::stored_by_name;
+
 /// Graph `accessPackageRequestType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestType {

@@ -2,6 +2,8 @@
 //! (Graph `accessPackageAssignmentRequest.state`). Each transition is decided
 //! here and refused with a reason when it does not apply.
 
+use crate::domain::named::{named_values, stored_by_name};
+
 /// Graph `accessPackageAssignmentRequest.state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestState {

@@ -1,6 +1,7 @@
 //! A scheduled request whose start has come: delivered then, or marked
-//! undelivered when its delivery fails for a reason of its own. Run by the
-//! scheduled-delivery job inside its batch transaction.
+//! undelivered when its delivery fails for a reason of its own. The
+//! scheduled-delivery job runs `deliver_due`, each request in a transaction
+//! of its own.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -11,7 +12,7 @@ use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
 use crate::domain::request::RequestState;
 use crate::service::error::ServiceError;
-use crate::store::{Conn, Store, audit, requests};
+use crate::store::{Conn, Store, StoreError, audit, requests};
 
 /// Delivers a scheduled request whose start has come; false when it is no
 /// longer scheduled.
@@ -51,7 +52,11 @@ pub async fn fail_scheduled(
     let mut ctx = match load_in(store, conn, id, RequestState::Scheduled).await {
         Ok(Some(ctx)) => ctx,
         Ok(None) => return Ok(()),
-        Err(e) if !e.gave_way() => return fail_unreadable(conn, id, why, &e, now).await,
+        // Read but not understood (a damaged row): marked all the same. A
+        // database error is not that; the next run tries again.
+        Err(e @ ServiceError::Store(StoreError::Corrupt(_))) => {
+            return fail_unreadable(conn, id, why, &e, now).await;
+        }
         Err(e) => return Err(e),
     };
     let changes = ctx.request.fail_delivery()?;
