@@ -367,7 +367,7 @@ pub async fn resources_offered(
 #[tracing::instrument(skip_all)]
 /// What can be added to a catalog: by an administrator, any directory
 /// resource; by a catalog owner (`owned_by`), the groups and sites they own.
-pub async fn candidates(
+async fn candidates(
     store: &Store,
     id: &CatalogId,
     owned_by: Option<&UserId>,

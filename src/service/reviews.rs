@@ -198,7 +198,7 @@ pub struct DueStart {
 /// The reviews whose day has come and that have not started for it (as far
 /// as can be seen before claiming each), by the organization's days.
 #[tracing::instrument(skip_all)]
-pub async fn due_starts(store: &Store, now: DateTime<Utc>) -> Result<Vec<DueStart>, ServiceError> {
+async fn due_starts(store: &Store, now: DateTime<Utc>) -> Result<Vec<DueStart>, ServiceError> {
     let mut c = store.read().await?;
     let scheduled = db::scheduled(&mut c).await?;
     let tz = super::settings::tenant(&mut c).await?.tz();
@@ -228,11 +228,7 @@ pub async fn due_starts(store: &Store, now: DateTime<Utc>) -> Result<Vec<DueStar
 /// Starts a due review in `tx`, once whatever the number of instances: false
 /// when another took it first.
 #[tracing::instrument(skip_all)]
-pub async fn start(
-    tx: &mut Conn,
-    due: &DueStart,
-    now: DateTime<Utc>,
-) -> Result<bool, ServiceError> {
+async fn start(tx: &mut Conn, due: &DueStart, now: DateTime<Utc>) -> Result<bool, ServiceError> {
     let s = &due.scheduled;
     if !db::claim_start(tx, &s.policy_id, &due.day, due.starts).await? {
         return Ok(false);
@@ -379,7 +375,7 @@ pub struct DueReminder {
 /// The reviews in progress whose reviewers are due a reminder: at half
 /// time and the day before the end, each once.
 #[tracing::instrument(skip_all)]
-pub async fn due_reminders(
+async fn due_reminders(
     store: &Store,
     now: DateTime<Utc>,
 ) -> Result<Vec<DueReminder>, ServiceError> {
@@ -405,7 +401,7 @@ pub async fn due_reminders(
 /// Reminds a review's reviewers in `tx`, once whatever the number of
 /// instances. Returns how many mails (none when another instance did).
 #[tracing::instrument(skip_all)]
-pub async fn remind(
+async fn remind(
     tx: &mut Conn,
     due: &DueReminder,
     now: DateTime<Utc>,
@@ -420,7 +416,7 @@ pub async fn remind(
 /// Ends, in `tx`, a batch of reviews whose end has come, applying those set
 /// to apply automatically. Returns how many ended (0: none was left).
 #[tracing::instrument(skip_all)]
-pub async fn end_ended(tx: &mut Conn, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+async fn end_ended(tx: &mut Conn, now: DateTime<Utc>) -> Result<usize, ServiceError> {
     let ids = db::take_ended(tx, now).await?;
     if ids.is_empty() {
         return Ok(0);

@@ -1,5 +1,6 @@
 //! An undecided stage past its escalation time goes to its alternate
-//! approvers. Run by the escalation job inside its batch transaction.
+//! approvers. Run by the escalation job (`escalate_due`), in batches of one
+//! transaction each.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -17,7 +18,7 @@ use crate::store::{Conn, Store, requests};
 /// approvers, who are told, with the stage's own deadline. It escalates
 /// once, whoever is found; true when someone was.
 #[tracing::instrument(skip_all)]
-pub async fn escalate(
+async fn escalate(
     store: &Store,
     conn: &mut Conn,
     id: &RequestId,

@@ -22,34 +22,23 @@ use crate::store::requests::{self, PersonFacts};
 use crate::store::snapshot::PackageInfo;
 use crate::store::{Conn, Store, users};
 
+/// An extension as offered, with what was read to know it (the holder's
+/// facts, the package), which the request for it uses in turn.
+pub struct Offer {
+    pub assignment: AssignmentRow,
+    pub policy: Policy,
+    /// Why the holder may not extend it now (its times in their zone), if
+    /// they may not.
+    pub refusal: Option<String>,
+    pub facts: PersonFacts,
+    pub info: Arc<PackageInfo>,
+}
+
 /// Whether the holder may ask to extend the assignment now: the assignment
 /// and its policy, with the reason why not if they may not (its times in
 /// the holder's zone `tz`); `None` when they do not hold the package.
 #[tracing::instrument(skip_all)]
 pub async fn extension_offer(
-    store: &Store,
-    conn: &mut Conn,
-    user: &User,
-    package: &str,
-    now: DateTime<Utc>,
-    tz: Tz,
-) -> Result<Option<(AssignmentRow, Policy, Option<String>)>, ServiceError> {
-    let offer = offer(store, conn, user, package, now, tz).await?;
-    Ok(offer.map(|o| (o.assignment, o.policy, o.refusal)))
-}
-
-/// An extension as offered, with what was read to know it (the holder's
-/// facts, the package), which the request for it uses in turn.
-struct Offer {
-    assignment: AssignmentRow,
-    policy: Policy,
-    /// Why the holder may not extend it now, if they may not.
-    refusal: Option<String>,
-    facts: PersonFacts,
-    info: Arc<PackageInfo>,
-}
-
-async fn offer(
     store: &Store,
     conn: &mut Conn,
     user: &User,
@@ -127,7 +116,8 @@ pub async fn request_extension(
     }
     let mut tx = store.begin().await?;
     users::lock(&mut tx, &user.id).await?;
-    let Some(offer) = offer(store, &mut tx, user, package.as_str(), now, tz).await? else {
+    let Some(offer) = extension_offer(store, &mut tx, user, package.as_str(), now, tz).await?
+    else {
         return Err(ServiceError::Refused(
             "You do not hold this access package, so there is nothing to extend.".into(),
         ));

@@ -40,6 +40,6 @@ pub use decide::{decide, decide_seen};
 pub use extend::{earlier_answers, extension_offer, request_extension};
 pub use give_up::give_up;
 pub use reprocess::reprocess;
-pub use resume::{CallbackRefusal, resume, time_out_wait};
+pub use resume::{CallbackRefusal, resume};
 pub use revoke::revoke;
 pub use submit::{RequestInput, Submitted, resubmit, submit, submit_for};

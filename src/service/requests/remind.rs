@@ -1,6 +1,6 @@
 //! A stage still undecided halfway to its next step: its approvers are
 //! reminded, once, and the audit log says so (with the mails). Run by the
-//! approval-reminder job inside its batch transaction.
+//! approval-reminder job (`remind_due`), in batches of one transaction each.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -17,7 +17,7 @@ use crate::store::{Conn, Store, requests};
 /// The approvers of a stage still undecided halfway to its next step are
 /// reminded, once; false when the request was decided meanwhile.
 #[tracing::instrument(skip_all)]
-pub async fn remind_approvers(
+async fn remind_approvers(
     store: &Store,
     conn: &mut Conn,
     id: &RequestId,

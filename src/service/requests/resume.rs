@@ -87,7 +87,7 @@ pub async fn resume(
 /// its request goes on or stops, as its extension says, and its requestor
 /// is told; `tx` (which took it) is committed.
 #[tracing::instrument(skip_all)]
-pub async fn time_out_wait(
+async fn time_out_wait(
     store: &Store,
     tx: store::Tx,
     (request, on_timeout, stage): (String, String, String),

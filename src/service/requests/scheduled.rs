@@ -17,7 +17,7 @@ use crate::store::{Conn, Store, StoreError, audit, requests};
 /// Delivers a scheduled request whose start has come; false when it is no
 /// longer scheduled.
 #[tracing::instrument(skip_all)]
-pub async fn deliver_scheduled(
+async fn deliver_scheduled(
     store: &Store,
     conn: &mut Conn,
     id: &RequestId,
@@ -42,7 +42,7 @@ pub async fn deliver_scheduled(
 /// another change it gave way to, which the next run tries again) is marked
 /// undelivered, for an administrator to reprocess, and the log says why.
 #[tracing::instrument(skip_all)]
-pub async fn fail_scheduled(
+async fn fail_scheduled(
     store: &Store,
     conn: &mut Conn,
     id: &RequestId,

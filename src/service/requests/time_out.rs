@@ -1,5 +1,6 @@
 //! A request nobody decided within its stage's limit: it expires. Run by
-//! the automatic-denial job inside its batch transaction.
+//! the automatic-denial job (`time_out_due`), in batches of one transaction
+//! each.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -17,7 +18,7 @@ use crate::store::{Conn, Store, requests};
 /// requestor and the stage's approvers are told; false when it was decided
 /// meanwhile.
 #[tracing::instrument(skip_all)]
-pub async fn time_out(
+async fn time_out(
     store: &Store,
     conn: &mut Conn,
     id: &RequestId,

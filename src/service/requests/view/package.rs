@@ -51,11 +51,11 @@ pub async fn package_view(
         (Availability::AlreadyHeld, Some(u)) => {
             let mut conn = store.read().await?;
             match extension_offer(store, &mut conn, u, package, now, tz).await? {
-                Some((assignment, policy, refusal)) => Some(Extension {
-                    earlier: earlier_answers(&mut conn, &assignment.id).await?,
-                    assignment,
-                    policy,
-                    refusal,
+                Some(offer) => Some(Extension {
+                    earlier: earlier_answers(&mut conn, &offer.assignment.id).await?,
+                    assignment: offer.assignment,
+                    policy: offer.policy,
+                    refusal: offer.refusal,
                 }),
                 None => None,
             }
