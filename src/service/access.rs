@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::domain::ids::{AccessPackageId, UserId};
+use crate::domain::ids::{AccessPackageId, AssignmentId, UserId};
 use crate::domain::request::EndReason;
+use crate::store::assignments::AssignmentRow;
 use crate::store::{self, Conn, StoreError, users};
 
 /// Grants each resource role of the package, once: roles already held stay.
@@ -76,25 +77,45 @@ pub struct Ended {
 #[tracing::instrument(skip_all)]
 pub async fn end_assignment(
     conn: &mut Conn,
-    id: &str,
+    id: &AssignmentId,
     reason: EndReason,
     now: DateTime<Utc>,
 ) -> Result<Option<Ended>, StoreError> {
     let Some(a) = store::assignments::get(conn, id).await? else {
         return Ok(None);
     };
-    let batch = uuid::Uuid::new_v4().to_string();
-    if store::batch::end_one(conn, &batch, id, reason.as_str(), now).await? == 0 {
+    if !end_one(conn, id, reason, now).await? {
         return Ok(None);
     }
-    finish_ended(conn, &batch, reason, None, now).await?;
     Ok(Some(Ended {
-        details: json!({
-            "assignment": id,
-            "user": a.target_email,
-            "package": a.package_name,
-            "reason": reason.as_str(),
-        }),
+        details: ended_details(&a, reason),
         package_name: a.package_name,
     }))
+}
+
+/// Ends one active assignment as `finish_ended` does; `false` when it had
+/// already ended.
+#[tracing::instrument(skip_all)]
+pub async fn end_one(
+    conn: &mut Conn,
+    id: &AssignmentId,
+    reason: EndReason,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let batch = uuid::Uuid::new_v4().to_string();
+    if store::batch::end_one(conn, &batch, id.as_str(), reason.as_str(), now).await? == 0 {
+        return Ok(false);
+    }
+    finish_ended(conn, &batch, reason, None, now).await?;
+    Ok(true)
+}
+
+/// What the audit event of an assignment ended for `reason` says of it.
+pub fn ended_details(a: &AssignmentRow, reason: EndReason) -> serde_json::Value {
+    json!({
+        "assignment": a.id,
+        "user": a.target_email,
+        "package": a.package_name,
+        "reason": reason.as_str(),
+    })
 }

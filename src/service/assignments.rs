@@ -28,7 +28,7 @@ fn event(action: &str, id: &str, package: &str, details: serde_json::Value) -> N
 async fn assignment_of(
     conn: &mut Conn,
     package: &AccessPackageId,
-    id: &str,
+    id: &AssignmentId,
 ) -> Result<assignments::AssignmentRow, ServiceError> {
     assignments::get(conn, id)
         .await?
@@ -41,7 +41,7 @@ async fn assignment_of(
 async fn active(
     conn: &mut Conn,
     package: &AccessPackageId,
-    id: &str,
+    id: &AssignmentId,
     not: &str,
 ) -> Result<assignments::AssignmentRow, ServiceError> {
     let a = assignment_of(conn, package, id).await?;
@@ -63,11 +63,11 @@ pub async fn remove(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
-        let a = active(tx, package, id.as_str(), "This assignment is already").await?;
+        let a = active(tx, package, id, "This assignment is already").await?;
         // Held like every change to what the person holds, so that a
         // delivery at the same moment never loses a role this takes back.
         store::users::lock(tx, &a.target_id).await?;
-        let ended = super::access::end_assignment(tx, id.as_str(), EndReason::Removed, now).await?;
+        let ended = super::access::end_assignment(tx, id, EndReason::Removed, now).await?;
         let Some(super::access::Ended { details, .. }) = ended else {
             return Err(ServiceError::Refused(
                 "The assignment ended meanwhile; reload the page.".into(),
@@ -94,7 +94,7 @@ pub async fn govern_guest(
         let a = active(
             tx,
             package,
-            id.as_str(),
+            id,
             "Only a guest with active access can be marked; this assignment is",
         )
         .await?;
@@ -127,7 +127,7 @@ pub async fn reprocess_assignment(
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
         let only = "Only an active assignment can be reprocessed; this one is";
-        let a = active(tx, package, id.as_str(), only).await?;
+        let a = active(tx, package, id, only).await?;
         // Ended meanwhile (expired, removed): nothing brings it back.
         if !assignments::set_active_state(tx, id, AssignmentState::Delivered).await? {
             return Err(ServiceError::Refused(

@@ -222,7 +222,7 @@ pub type PolicyExtensions = (Vec<ExtensionRow>, Vec<(Stage, String)>);
 pub async fn for_policy(
     store: &Store,
     catalog: &CatalogId,
-    policy: Option<&str>,
+    policy: Option<&PolicyId>,
 ) -> Result<PolicyExtensions, ServiceError> {
     let mut c = store.read().await?;
     let offered = db::of_catalog(&mut c, catalog).await?;

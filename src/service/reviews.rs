@@ -13,7 +13,7 @@ use serde_json::json;
 use super::error::{ServiceError, found};
 use super::transaction::write;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::{AccessPackageId, ReviewId, UserId};
+use crate::domain::ids::{AccessPackageId, PolicyId, ReviewId, UserId};
 use crate::domain::message::{Mail, Message, Review};
 use crate::domain::request::{EndReason, moment_in};
 use crate::domain::review::{
@@ -41,7 +41,7 @@ fn event(action: &str, review: &ReviewRow, details: serde_json::Value) -> NewAud
 #[tracing::instrument(skip_all)]
 pub async fn save_settings(
     conn: &mut Conn,
-    policy: &str,
+    policy: &PolicyId,
     draft: Option<ReviewDraft>,
 ) -> Result<Option<ReviewSettings>, ServiceError> {
     let Some(d) = draft else {
@@ -120,7 +120,7 @@ pub type SettingsNamed = (
 #[tracing::instrument(skip_all)]
 pub async fn settings_for_form(
     store: &Store,
-    policy: &str,
+    policy: &PolicyId,
 ) -> Result<Option<SettingsNamed>, ServiceError> {
     let mut c = store.read().await?;
     let Some(s) = db::settings_of(&mut c, policy).await? else {

@@ -111,9 +111,9 @@ pub async fn all_for_package(
     .await
 }
 
-pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<AssignmentRow>> {
+pub async fn get(conn: &mut Conn, id: &AssignmentId) -> Result<Option<AssignmentRow>> {
     sqlx::query_as::<_, AssignmentRow>(&format!("{SELECT} WHERE a.id = $1"))
-        .bind(id)
+        .bind(id.as_str())
         .optional(conn)
         .await
 }
@@ -122,14 +122,14 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<AssignmentRow>> {
 pub async fn active_for(
     conn: &mut Conn,
     user: &UserId,
-    package: &str,
+    package: &AccessPackageId,
 ) -> Result<Option<AssignmentRow>> {
     sqlx::query_as::<_, AssignmentRow>(&format!(
         "{SELECT} WHERE a.target_id = $1 AND a.access_package_id = $2 AND a.state IN {ACTIVE} \
          ORDER BY a.created_at DESC LIMIT 1"
     ))
     .bind(user.as_str())
-    .bind(package)
+    .bind(package.as_str())
     .optional(conn)
     .await
 }
@@ -138,13 +138,13 @@ pub async fn active_for(
 /// holder, since when the holder no longer matches its rule).
 pub async fn active_of_policy(
     conn: &mut Conn,
-    policy: &str,
+    policy: &PolicyId,
 ) -> Result<Vec<(String, UserId, Option<String>)>> {
     let rows = sqlx::query_as::<_, (String, String, Option<String>)>(&format!(
         "SELECT id, target_id, out_of_scope_since FROM access_package_assignments \
          WHERE policy_id = $1 AND state IN {ACTIVE} ORDER BY created_at, id"
     ))
-    .bind(policy)
+    .bind(policy.as_str())
     .all(conn)
     .await?;
     Ok(rows
@@ -201,12 +201,12 @@ pub async fn holdings_of(
 
 /// Forgets when the holders of a policy's assignments stopped matching its
 /// rule: a policy enabled again counts grace periods from now.
-pub async fn clear_out_of_scope(conn: &mut Conn, policy: &str) -> Result<()> {
+pub async fn clear_out_of_scope(conn: &mut Conn, policy: &PolicyId) -> Result<()> {
     sqlx::query(
         "UPDATE access_package_assignments SET out_of_scope_since = NULL \
          WHERE policy_id = $1 AND out_of_scope_since IS NOT NULL",
     )
-    .bind(policy)
+    .bind(policy.as_str())
     .exec(conn)
     .await
 }

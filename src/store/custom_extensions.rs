@@ -187,8 +187,8 @@ pub async fn delete(conn: &mut Conn, id: &str) -> Result<bool> {
 }
 
 /// The extension each stage of the policy calls.
-pub async fn of_policy(conn: &mut Conn, policy: &str) -> Result<Vec<(Stage, ExtensionRow)>> {
-    let bound = bound(conn, Some(policy)).await?;
+pub async fn of_policy(conn: &mut Conn, policy: &PolicyId) -> Result<Vec<(Stage, ExtensionRow)>> {
+    let bound = bound(conn, Some(policy.as_str())).await?;
     Ok(bound.into_iter().map(|(_, s, e)| (s, e)).collect())
 }
 

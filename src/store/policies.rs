@@ -9,7 +9,7 @@ use super::columns::{Flag, parse_ts, ts};
 use super::error::{Result, StoreError};
 use super::sql::{Conn, Rows, Statement};
 use crate::domain::catalog::Localization;
-use crate::domain::ids::{AccessPackageId, ConnectedOrgId, GroupId, UserId};
+use crate::domain::ids::{AccessPackageId, ConnectedOrgId, GroupId, PolicyId, UserId};
 use crate::domain::membership_rule::MembershipRule;
 use crate::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, AutomaticAssignment, Choice,
@@ -379,7 +379,7 @@ async fn write_targets(conn: &mut Conn, policy: &str, targets: &[SubjectSet]) ->
 
 pub async fn insert(
     conn: &mut Conn,
-    id: &str,
+    id: &PolicyId,
     package: &AccessPackageId,
     p: &Policy,
     now: DateTime<Utc>,
@@ -389,7 +389,7 @@ pub async fn insert(
          enabled, settings, created_at, updated_at, assignment_notifications, automatic) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(package.as_str())
     .bind(&p.display_name)
     .bind(p.description.clone())
@@ -401,15 +401,15 @@ pub async fn insert(
     .bind(p.automatic.is_some())
     .execute(&mut *conn)
     .await?;
-    write_targets(conn, id, &p.specific_allowed_targets).await
+    write_targets(conn, id.as_str(), &p.specific_allowed_targets).await
 }
 
-pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -> Result<()> {
+pub async fn update(conn: &mut Conn, id: &PolicyId, p: &Policy, now: DateTime<Utc>) -> Result<()> {
     let done = sqlx::query(
         "UPDATE assignment_policies SET display_name = $2, description = $3, allowed_target_scope = $4, enabled = $5, \
          settings = $6, updated_at = $7, assignment_notifications = $8, automatic = $9 WHERE id = $1",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(&p.display_name)
     .bind(p.description.clone())
     .bind(p.allowed_target_scope.as_str())
@@ -423,7 +423,7 @@ pub async fn update(conn: &mut Conn, id: &str, p: &Policy, now: DateTime<Utc>) -
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    write_targets(conn, id, &p.specific_allowed_targets).await
+    write_targets(conn, id.as_str(), &p.specific_allowed_targets).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -552,26 +552,27 @@ fn assemble(
 }
 
 /// The ids of the enabled automatic assignment policies, oldest first.
-pub async fn automatic_ids(conn: &mut Conn) -> Result<Vec<String>> {
-    sqlx::query_scalar(
+pub async fn automatic_ids(conn: &mut Conn) -> Result<Vec<PolicyId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM assignment_policies WHERE automatic = TRUE AND enabled = TRUE \
          ORDER BY created_at, id",
     )
     .all(conn)
-    .await
+    .await?;
+    Ok(ids.into_iter().map(PolicyId::from_stored).collect())
 }
 
 /// The automatic policy `id` with its package id, if it is still enabled.
 /// On PostgreSQL it is held for the caller's transaction, and `None` when
 /// another instance holds it: one instance applies a rule at a time.
-pub async fn lock_automatic(conn: &mut Conn, id: &str) -> Result<Option<(String, Policy)>> {
+pub async fn lock_automatic(conn: &mut Conn, id: &PolicyId) -> Result<Option<(String, Policy)>> {
     let lock = super::sql::dialect(conn).skip_locked();
     let rows = sqlx::query_as::<_, PolicyRow>(&format!(
         "SELECT id, access_package_id, display_name, description, allowed_target_scope, enabled, settings, \
          assignment_notifications \
          FROM assignment_policies WHERE id = $1 AND automatic = TRUE AND enabled = TRUE{lock}"
     ))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_all(&mut *conn)
     .await?;
     // Automatic policies have no target rows: their rule is their target.
@@ -581,22 +582,26 @@ pub async fn lock_automatic(conn: &mut Conn, id: &str) -> Result<Option<(String,
 }
 
 /// One policy with the package it belongs to.
-pub async fn get(conn: &mut Conn, package: &AccessPackageId, id: &str) -> Result<Option<Policy>> {
+pub async fn get(
+    conn: &mut Conn,
+    package: &AccessPackageId,
+    id: &PolicyId,
+) -> Result<Option<Policy>> {
     Ok(for_package(conn, package)
         .await?
         .into_iter()
-        .find(|(p, _)| p == id)
+        .find(|(p, _)| p == id.as_str())
         .map(|(_, p)| p))
 }
 
 pub async fn set_enabled(
     conn: &mut Conn,
-    id: &str,
+    id: &PolicyId,
     enabled: bool,
     now: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query("UPDATE assignment_policies SET enabled = $2, updated_at = $3 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(enabled)
         .bind(ts(now))
         .exec(conn)
@@ -604,19 +609,19 @@ pub async fn set_enabled(
 }
 
 /// How many requests and assignments were made under the policy, in any state.
-pub async fn uses(conn: &mut Conn, id: &str) -> Result<(i64, i64)> {
+pub async fn uses(conn: &mut Conn, id: &PolicyId) -> Result<(i64, i64)> {
     sqlx::query_as::<_, (i64, i64)>(
         "SELECT (SELECT COUNT(*) FROM assignment_requests WHERE policy_id = $1), \
          (SELECT COUNT(*) FROM access_package_assignments WHERE policy_id = $1)",
     )
-    .bind(id)
+    .bind(id.as_str())
     .one(conn)
     .await
 }
 
-pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
+pub async fn delete(conn: &mut Conn, id: &PolicyId) -> Result<()> {
     sqlx::query("DELETE FROM assignment_policies WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .exec(conn)
         .await
 }

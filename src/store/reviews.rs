@@ -17,10 +17,10 @@ fn decode(json: &str) -> Result<ReviewSettings> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("review settings: {e}")))
 }
 
-pub async fn settings_of(conn: &mut Conn, policy: &str) -> Result<Option<ReviewSettings>> {
+pub async fn settings_of(conn: &mut Conn, policy: &PolicyId) -> Result<Option<ReviewSettings>> {
     let json: Option<String> =
         sqlx::query_scalar("SELECT settings FROM policy_reviews WHERE policy_id = $1")
-            .bind(policy)
+            .bind(policy.as_str())
             .fetch_optional(conn)
             .await?;
     json.as_deref().map(decode).transpose()
@@ -29,13 +29,13 @@ pub async fn settings_of(conn: &mut Conn, policy: &str) -> Result<Option<ReviewS
 /// Turns a policy's reviews on (with these settings) or off (`None`).
 pub async fn set_settings(
     conn: &mut Conn,
-    policy: &str,
+    policy: &PolicyId,
     settings: Option<&ReviewSettings>,
 ) -> Result<()> {
     match settings {
         None => {
             sqlx::query("DELETE FROM policy_reviews WHERE policy_id = $1")
-                .bind(policy)
+                .bind(policy.as_str())
                 .execute(conn)
                 .await?;
         }
@@ -45,7 +45,7 @@ pub async fn set_settings(
                 "INSERT INTO policy_reviews (policy_id, settings) VALUES ($1, $2) \
                  ON CONFLICT (policy_id) DO UPDATE SET settings = excluded.settings",
             )
-            .bind(policy)
+            .bind(policy.as_str())
             .bind(json)
             .execute(conn)
             .await?;

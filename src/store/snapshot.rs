@@ -26,7 +26,7 @@ use super::sql::Conn;
 use super::{catalogs, custom_extensions, packages, policies};
 use crate::domain::catalog::{OriginSystem, RequiredAttribute};
 use crate::domain::custom_extension::Stage;
-use crate::domain::ids::PolicyId;
+use crate::domain::ids::{AccessPackageId, PolicyId};
 use crate::domain::policy::Policy;
 use crate::domain::request::{Binding, Requestor, admits, admitted_classes, requestor_class};
 
@@ -53,18 +53,15 @@ pub struct PackageInfo {
 }
 
 impl PackageInfo {
-    pub fn policy(&self, id: &str) -> Option<&Policy> {
-        self.policies
-            .iter()
-            .find(|(p, _)| p.as_str() == id)
-            .map(|(_, p)| p)
+    pub fn policy(&self, id: &PolicyId) -> Option<&Policy> {
+        self.policies.iter().find(|(p, _)| p == id).map(|(_, p)| p)
     }
 
     /// The extensions the policy calls, by stage.
-    pub fn calls_of(&self, policy: &str) -> impl Iterator<Item = (Stage, &Binding)> {
+    pub fn calls_of(&self, policy: &PolicyId) -> impl Iterator<Item = (Stage, &Binding)> {
         self.calls
             .iter()
-            .filter(move |(p, _, _)| p.as_str() == policy)
+            .filter(move |(p, _, _)| p == policy)
             .map(|(_, s, b)| (*s, b))
     }
 
@@ -353,13 +350,13 @@ impl Cache {
         &self,
         conn: &mut Conn,
         generation: &str,
-        id: &str,
+        id: &AccessPackageId,
     ) -> Result<Option<Arc<PackageInfo>>, StoreError> {
         Ok(self
             .snapshot(conn, generation)
             .await?
             .packages
-            .get(id)
+            .get(id.as_str())
             .cloned())
     }
 
@@ -368,7 +365,7 @@ impl Cache {
     pub async fn current(
         &self,
         conn: &mut Conn,
-        id: &str,
+        id: &AccessPackageId,
     ) -> Result<Option<Arc<PackageInfo>>, StoreError> {
         let generation = super::settings::get(conn, "catalog_generation")
             .await?

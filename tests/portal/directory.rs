@@ -604,7 +604,7 @@ async fn jira_for(
     .unwrap();
     let assignment = {
         let mut c = app.store.read().await.unwrap();
-        gatehouse::store::assignments::active_for(&mut c, &person.id, package.as_str())
+        gatehouse::store::assignments::active_for(&mut c, &person.id, &package)
             .await
             .unwrap()
             .unwrap()

@@ -96,7 +96,7 @@ async fn escalating_policy(app: &TestApp, clock: &Clock) -> (AccessPackageId, St
     )
     .await
     .unwrap();
-    (hidden, id)
+    (hidden, id.to_string())
 }
 
 /// A demo app on a manual clock with `escalating_policy`.
@@ -305,7 +305,7 @@ both!(
             &app.store,
             &person,
             &slack.hidden,
-            &input(&pid),
+            &input(pid.as_str()),
             clock.now(),
         )
         .await
@@ -641,7 +641,7 @@ async fn holders_extend_their_access_from_my_access_in_its_last_days() {
 
 async fn end_of(app: &TestApp, user: &UserId, package: &AccessPackageId) -> String {
     let mut c = app.store.read().await.unwrap();
-    gatehouse::store::assignments::active_for(&mut c, user, package.as_str())
+    gatehouse::store::assignments::active_for(&mut c, user, package)
         .await
         .unwrap()
         .unwrap()
@@ -728,7 +728,7 @@ async fn a_guest_the_lifecycle_blocks_hands_over_what_waits_on_them() {
         &app.store,
         &Person::User(emma),
         &slack,
-        &input(&pid),
+        &input(pid.as_str()),
         clock.now(),
     )
     .await
@@ -740,7 +740,7 @@ async fn a_guest_the_lifecycle_blocks_hands_over_what_waits_on_them() {
     let guests = package(&app, "Marketing resources for guests").await;
     let held = {
         let mut c = app.store.read().await.unwrap();
-        gatehouse::store::assignments::active_for(&mut c, &gia.id, guests.as_str())
+        gatehouse::store::assignments::active_for(&mut c, &gia.id, &guests)
             .await
             .unwrap()
             .unwrap()

@@ -393,7 +393,7 @@ both!(
                     &Person::User(eric.clone()),
                     &hidden,
                     &input(
-                        policy_id_other(&app, &hidden, &pid).await.as_str(),
+                        policy_id_other(&app, &hidden, pid.as_str()).await.as_str(),
                         Some("x")
                     ),
                     now
@@ -409,7 +409,7 @@ both!(
             &app.store,
             &Person::User(eric.clone()),
             &hidden,
-            &input(&pid, None),
+            &input(pid.as_str(), None),
             now,
         )
         .await
@@ -449,7 +449,7 @@ both!(
             &app.store,
             &Person::User(gary.clone()),
             &hidden,
-            &input(&pid, None),
+            &input(pid.as_str(), None),
             now,
         )
         .await

@@ -1,7 +1,7 @@
 //! Storage on both backends.
 
 use gatehouse::domain::audit::{Actor, NewAuditEvent};
-use gatehouse::domain::ids::UserId;
+use gatehouse::domain::ids::{PolicyId, UserId};
 use gatehouse::domain::user::{Email, UserProfile, UserState, UserType};
 use gatehouse::store::{PageAt, Store, StoreError, audit, users};
 
@@ -307,7 +307,7 @@ both!(
         policy.validate(now).expect("the policy is valid");
         policies::insert(
             &mut tx,
-            "11111111-1111-4111-8111-111111111111",
+            &PolicyId::parse("11111111-1111-4111-8111-111111111111").unwrap(),
             &package,
             &policy,
             now,
@@ -337,7 +337,7 @@ both!(
         let mut tx = store.begin().await.unwrap();
         policies::update(
             &mut tx,
-            "11111111-1111-4111-8111-111111111111",
+            &PolicyId::parse("11111111-1111-4111-8111-111111111111").unwrap(),
             &changed,
             now,
         )

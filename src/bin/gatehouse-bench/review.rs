@@ -13,7 +13,7 @@ use chrono::Utc;
 use gatehouse::domain::audit::Actor;
 use gatehouse::domain::catalog::{CatalogProfile, CatalogState, OriginSystem};
 use gatehouse::domain::directory::{GroupProfile, Named};
-use gatehouse::domain::ids::GroupId;
+use gatehouse::domain::ids::{GroupId, PolicyId};
 use gatehouse::domain::policy::{AllowedTargetScope, Expiration, Policy};
 use gatehouse::domain::review::{NoResponse, Recurrence, ReviewSettings, ReviewerKind};
 use gatehouse::service::{catalogs, directory, packages, reviews};
@@ -196,7 +196,12 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
         show_recommendations: true,
         apply_automatically: true,
     };
-    gatehouse::store::reviews::set_settings(&mut tx, &policy_id, Some(&settings)).await?;
+    gatehouse::store::reviews::set_settings(
+        &mut tx,
+        &PolicyId::from_stored(policy_id.clone()),
+        Some(&settings),
+    )
+    .await?;
     tx.commit().await?;
     println!(
         "  review setup: {holders} holders in {:.1} s",

@@ -13,6 +13,7 @@ use super::period::{Period, extended_end};
 use super::state::{Event, RequestState, transition};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::custom_extension::{Behavior, OnTimeout, Stage, new_callback_token};
+use crate::domain::end_reason::EndReason;
 use crate::domain::ids::{
     AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,
 };
@@ -115,6 +116,9 @@ impl From<String> for Refusal {
     }
 }
 
+/// Why nothing can be revoked once the access a request gave has ended.
+const ACCESS_ENDED: &str = "The access this request gave has already ended.";
+
 /// A change to persist. The service applies them in order; a guarded change
 /// that no longer holds (the request moved meanwhile) refuses the whole.
 #[derive(Clone, Debug)]
@@ -169,6 +173,12 @@ pub enum Change {
     /// A reprocess delivers again through the assignment it made, if that
     /// is still active.
     Redeliver(AssignmentId),
+    /// An active assignment ends (`reason`): what only it granted is taken
+    /// back, and its holder is told.
+    EndAssignment {
+        assignment: AssignmentId,
+        reason: EndReason,
+    },
     /// An extension moves the end of an active assignment.
     Extend {
         assignment: AssignmentId,
@@ -568,11 +578,33 @@ impl Request {
             )));
         }
         if !access_held {
-            return Err(Some(
-                "The access this request gave has already ended.".into(),
-            ));
+            return Err(Some(ACCESS_ENDED.into()));
         }
         Ok(())
+    }
+
+    /// `by` takes back their approval, having `confirmed` it (it cannot be
+    /// undone), when `may_revoke` lets them: the assignment the request
+    /// made ends as revoked by an approver. The request itself stays as it
+    /// was decided.
+    pub fn revoke(
+        &self,
+        by: &UserId,
+        approved_by: &[UserId],
+        access_held: bool,
+        confirmed: bool,
+    ) -> Result<Vec<Change>, Option<String>> {
+        self.may_revoke(by, approved_by, access_held)?;
+        if !confirmed {
+            return Err(Some(
+                "Nothing was revoked: tick “I approved this request in error” to confirm.".into(),
+            ));
+        }
+        let assignment = self.assignment.clone().ok_or(Some(ACCESS_ENDED.into()))?;
+        Ok(vec![Change::EndAssignment {
+            assignment,
+            reason: EndReason::Revoked,
+        }])
     }
 
     /// Whether the current stage's approvers must give a reason.
@@ -1356,6 +1388,40 @@ pub(crate) mod tests {
         assert_eq!(r.may_revoke(&maria, &approved, true), Ok(()));
         r.kind = RequestType::UserExtend;
         assert!(why(&r, &maria, true).contains("extension"));
+    }
+
+    #[test]
+    fn revoking_ends_the_assignment_once_confirmed() {
+        let (eric, maria) = (UserId::new(), UserId::new());
+        let mut r = request(&eric);
+        r.state = RequestState::Delivered;
+        let assignment = AssignmentId::new();
+        r.assignment = Some(assignment.clone());
+        let approved = [maria.clone()];
+        let unconfirmed = r.revoke(&maria, &approved, true, false).unwrap_err();
+        assert!(unconfirmed.unwrap_or_default().contains("to confirm"));
+        assert_eq!(
+            r.revoke(&eric, &approved, true, true).unwrap_err(),
+            None,
+            "someone who did not approve it is told nothing"
+        );
+        match r.revoke(&maria, &approved, true, true).unwrap().as_slice() {
+            [
+                Change::EndAssignment {
+                    assignment: a,
+                    reason,
+                },
+            ] => {
+                assert_eq!(a, &assignment);
+                assert_eq!(*reason, EndReason::Revoked);
+            }
+            other => panic!("expected the assignment to end, got {other:?}"),
+        }
+        assert_eq!(
+            r.state,
+            RequestState::Delivered,
+            "the request stays decided"
+        );
     }
 
     #[test]

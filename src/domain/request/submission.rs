@@ -12,6 +12,7 @@ use super::kind::RequestType;
 use super::period::{PeriodInput, check_period};
 use super::state::RequestState;
 use crate::domain::catalog::RequiredAttribute;
+use crate::domain::end_reason::EndReason;
 use crate::domain::ids::{
     AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,
 };
@@ -124,7 +125,14 @@ impl Request {
             (package, policy_id.clone()),
             assignment.clone(),
         );
-        Ok((request.clone(), vec![Change::Insert(Box::new(request))]))
+        let end = Change::EndAssignment {
+            assignment: assignment.clone(),
+            reason: EndReason::GivenUp,
+        };
+        Ok((
+            request.clone(),
+            vec![Change::Insert(Box::new(request)), end],
+        ))
     }
 
     /// A new request for access, in its first state: the answers fit the
@@ -481,7 +489,11 @@ mod tests {
         }
         p.requestor.enable_targets_to_self_remove_access = true;
         let (r, changes) = Request::give_up(&holder, of, (&id, Some(&p)), &assignment).unwrap();
-        assert!(matches!(&changes[..], [Change::Insert(i)] if i.id == r.id));
+        assert!(
+            matches!(&changes[..], [Change::Insert(i), Change::EndAssignment { assignment: a, reason: EndReason::GivenUp }]
+                if i.id == r.id && *a == assignment),
+            "the removal is written and the assignment ends: {changes:?}"
+        );
         assert_eq!(
             (r.kind, r.state, r.assignment.as_ref()),
             (

@@ -43,7 +43,6 @@ pub async fn automatic_policy(
     package: &AccessPackageId,
     policy_id: Option<&PolicyId>,
 ) -> Result<(PackageRow, Option<Policy>), ServiceError> {
-    let policy_id = policy_id.map(PolicyId::as_str);
     read(store, async |c| {
         let row = package_row(c, package).await?;
         let policy = match policy_id {
@@ -95,7 +94,7 @@ pub async fn add_automatic_policy(
         if existing.iter().any(|(_, e)| e.automatic.is_some()) {
             return Err(invalid("rule", ONE_PER_PACKAGE));
         }
-        let policy_id = uuid::Uuid::new_v4().to_string();
+        let policy_id = PolicyId::new();
         // Another administrator's policy saved since the check above.
         match policies::insert(tx, &policy_id, package, &policy, now).await {
             Err(StoreError::Conflict(c)) if one_per_package(&c) => {
@@ -127,7 +126,6 @@ pub async fn update_automatic_policy(
     input: &AutomaticInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let policy_id = policy_id.as_str();
     write(store, actor, now, async |tx| {
         let p = package_row(tx, package).await?;
         let before = found(policies::get(tx, package, policy_id).await?)?;

@@ -28,7 +28,7 @@ use super::error::{ServiceError, found, invalid};
 use super::transaction::write;
 use crate::domain::audit::Actor;
 use crate::domain::catalog::OriginSystem;
-use crate::domain::ids::{AccessPackageId, CatalogId};
+use crate::domain::ids::{AccessPackageId, CatalogId, PolicyId};
 use crate::domain::policy_draft::PolicyDraft;
 use crate::domain::validation::{FieldErrors, optional_long_text, required_text};
 use crate::store::{self, Conn, Store, catalogs, directory, packages, policies};
@@ -134,7 +134,7 @@ pub async fn create(
             packages::add_role_scope(tx, &id, &resource, &role, &role_name).await?;
             granted.push(json!({"resource": resource, "role": role_name}));
         }
-        let policy_id = uuid::Uuid::new_v4().to_string();
+        let policy_id = PolicyId::new();
         policies::insert(tx, &policy_id, &id, &policy, now).await?;
         let calls = policy::save_extensions(tx, catalog, &policy_id, chosen).await?;
         let review = policy::save_review(tx, &policy_id, review).await?;

@@ -74,7 +74,6 @@ pub async fn policy(
     id: &AccessPackageId,
     policy_id: &PolicyId,
 ) -> Result<(Policy, Names), ServiceError> {
-    let policy_id = policy_id.as_str();
     read(store, async |c| {
         let p = found(policies::get(c, id, policy_id).await?)?;
         let names = names(c, &p).await?;
@@ -92,7 +91,6 @@ pub async fn policy_form_context(
     id: &AccessPackageId,
     policy: Option<&PolicyId>,
 ) -> Result<PolicyFormContext, ServiceError> {
-    let policy = policy.map(PolicyId::as_str);
     let context = read(store, async |c| {
         let package = package_row(c, id).await?;
         // A policy is read beside its own package only.
@@ -149,15 +147,14 @@ pub type ReviewForForm = (
 pub(super) async fn save_extensions(
     conn: &mut Conn,
     catalog: &CatalogId,
-    policy: &str,
+    policy: &PolicyId,
     chosen: Option<Vec<(Stage, String)>>,
 ) -> Result<Option<serde_json::Value>, ServiceError> {
     let Some(chosen) = chosen else {
         return Ok(None);
     };
     let chosen = crate::service::custom_extensions::check_choices(conn, catalog, &chosen).await?;
-    let id = crate::domain::ids::PolicyId::from_stored(policy.to_string());
-    crate::service::custom_extensions::save_for_policy(conn, &id, &chosen).await?;
+    crate::service::custom_extensions::save_for_policy(conn, policy, &chosen).await?;
     Ok(Some(json!(
         chosen
             .iter()
@@ -171,7 +168,7 @@ pub(super) async fn save_extensions(
 #[tracing::instrument(skip_all)]
 pub(super) async fn save_review(
     conn: &mut Conn,
-    policy: &str,
+    policy: &PolicyId,
     review: Option<Option<crate::domain::review::ReviewDraft>>,
 ) -> Result<Option<serde_json::Value>, ServiceError> {
     let Some(review) = review else {
@@ -188,14 +185,14 @@ pub async fn add_policy(
     id: &AccessPackageId,
     draft: impl Into<PolicyDraft>,
     now: DateTime<Utc>,
-) -> Result<String, ServiceError> {
+) -> Result<PolicyId, ServiceError> {
     let draft = draft.into();
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let chosen = draft.extensions.clone();
         let review = draft.review.clone();
         let policy = resolve(tx, draft, now).await?;
-        let policy_id = uuid::Uuid::new_v4().to_string();
+        let policy_id = PolicyId::new();
         policies::insert(tx, &policy_id, id, &policy, now).await?;
         let calls = save_extensions(tx, &p.catalog_id, &policy_id, chosen).await?;
         let review = save_review(tx, &policy_id, review).await?;
@@ -216,7 +213,6 @@ pub async fn update_policy(
     draft: impl Into<PolicyDraft>,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let policy_id = policy_id.as_str();
     let draft = draft.into();
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
@@ -271,7 +267,6 @@ pub async fn set_policy_enabled(
     administrator: bool,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let policy_id = policy_id.as_str();
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let policy = found(policies::get(tx, id, policy_id).await?)?;
@@ -306,7 +301,6 @@ pub async fn delete_policy(
     administrator: bool,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let policy_id = policy_id.as_str();
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let policy = found(policies::get(tx, id, policy_id).await?)?;

@@ -100,7 +100,7 @@ pub async fn request_details(
                 .filter(|r| r.access_package_id == *package),
         )?;
         let request = row.decode()?;
-        let policy_name = policies::get(c, package, row.policy_id.as_str())
+        let policy_name = policies::get(c, package, &row.policy_id)
             .await?
             .map(|p| p.display_name)
             .unwrap_or_default();

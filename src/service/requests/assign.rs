@@ -76,14 +76,14 @@ pub async fn assign(
     let mut tx = store.begin().await?;
     let info = store
         .packages()
-        .current(&mut tx, package.as_str())
+        .current(&mut tx, package)
         .await?
         .ok_or(ServiceError::NotFound)?;
     // A disabled policy assigns nobody, an administrator's choice included.
     let chosen = input
         .policy
         .as_ref()
-        .and_then(|id| Some((id, info.policy(id.as_str())?)));
+        .and_then(|id| Some((id, info.policy(id)?)));
     let Some((policy_id, policy)) = chosen
         .filter(|(_, p)| p.enabled && p.automatic.is_none())
         .map(|(id, p)| (id, p.clone()))

@@ -76,7 +76,7 @@ pub async fn apply_rules(store: &Store, now: DateTime<Utc>) -> Result<Applied, S
 /// another instance skips it meanwhile.
 async fn apply_policy(
     store: &Store,
-    id: &str,
+    id: &PolicyId,
     people: &[User],
     now: DateTime<Utc>,
 ) -> Result<Applied, ServiceError> {
@@ -91,7 +91,7 @@ async fn apply_policy(
             break;
         };
         let package = AccessPackageId::from_stored(package);
-        let Some(info) = store.packages().current(&mut tx, package.as_str()).await? else {
+        let Some(info) = store.packages().current(&mut tx, &package).await? else {
             break;
         };
         let in_scope: Vec<&User> = people.iter().filter(|u| auto.rule.matches(u)).collect();
@@ -126,7 +126,7 @@ async fn apply_policy(
 struct Rule<'a> {
     package: &'a AccessPackageId,
     info: &'a PackageInfo,
-    id: &'a str,
+    id: &'a PolicyId,
     policy: &'a Policy,
 }
 
@@ -137,7 +137,7 @@ struct Rule<'a> {
 /// many ended, and whether it held anyone (whose access was to end).
 async fn remove_out_of_scope(
     tx: &mut Tx,
-    policy: &str,
+    policy: &PolicyId,
     auto: &AutomaticAssignment,
     in_scope: &[&User],
     now: DateTime<Utc>,
@@ -300,7 +300,7 @@ async fn assign_one(
         by: None,
         target: user,
         package: rule.package,
-        policy: &PolicyId::from_stored(rule.id.to_string()),
+        policy: rule.id,
         organization: facts
             .organization
             .as_ref()

@@ -265,7 +265,7 @@ impl Availability {
 pub async fn availability(
     store: &Store,
     who: &Person,
-    package: &str,
+    package: &AccessPackageId,
     now: DateTime<Utc>,
 ) -> Result<(Option<Arc<PackageInfo>>, Availability), ServiceError> {
     let mut conn = store.read().await?;
@@ -279,7 +279,7 @@ pub(crate) async fn availability_in(
     store: &Store,
     conn: &mut Conn,
     who: &Person,
-    package: &str,
+    package: &AccessPackageId,
     now: DateTime<Utc>,
 ) -> Result<(Option<Arc<PackageInfo>>, Availability), ServiceError> {
     availability_as(store, conn, who, package, now, Asker::Themselves).await
@@ -299,7 +299,7 @@ pub(crate) async fn availability_as(
     store: &Store,
     conn: &mut Conn,
     who: &Person,
-    package: &str,
+    package: &AccessPackageId,
     now: DateTime<Utc>,
     asker: Asker,
 ) -> Result<(Option<Arc<PackageInfo>>, Availability), ServiceError> {
@@ -425,7 +425,7 @@ pub async fn required_attributes(
         .unwrap_or_default();
     Ok(store
         .packages()
-        .package(&mut conn, &generation, package.as_str())
+        .package(&mut conn, &generation, package)
         .await?
         .map(|p| p.attributes.clone())
         .unwrap_or_default())
@@ -444,7 +444,7 @@ pub async fn labelled_attributes(
     if given.is_empty() {
         return Ok(vec![]);
     }
-    let info = store.packages().current(conn, package.as_str()).await?;
+    let info = store.packages().current(conn, package).await?;
     let asked = info.as_ref().map_or(&[][..], |p| &p.attributes[..]);
     Ok(given
         .iter()

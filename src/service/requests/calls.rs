@@ -3,6 +3,7 @@
 //! lifecycle jobs), below both delivery and the extensions' own rules.
 
 use crate::domain::custom_extension::Stage;
+use crate::domain::ids::PolicyId;
 use crate::domain::request::Binding;
 use crate::store::snapshot::PackageInfo;
 
@@ -18,6 +19,6 @@ impl Calls {
 
 /// What the policy calls, from the package as the request's transaction
 /// read it (kept in memory with the package).
-pub(crate) fn calls_of(info: &PackageInfo, policy: &str) -> Calls {
+pub(crate) fn calls_of(info: &PackageInfo, policy: &PolicyId) -> Calls {
     Calls(info.calls_of(policy).map(|(s, b)| (s, b.clone())).collect())
 }

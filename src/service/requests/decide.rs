@@ -58,7 +58,7 @@ pub async fn decide_seen(
         vec![]
     };
     let stage = ctx.request.stage;
-    let calls = super::calls::calls_of(&ctx.package, ctx.request.policy.as_str());
+    let calls = super::calls::calls_of(&ctx.package, &ctx.request.policy);
     let next = NextStage {
         approvers: next,
         by_extension: extensions::decides(&calls, stage + 1),

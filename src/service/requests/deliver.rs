@@ -37,7 +37,7 @@ pub(super) async fn start(
     let first = approvers::first(conn, policy, &request).await?;
     let (mut request, mut changes) = request.start(policy, &first, names, now)?;
     if request.state == RequestState::Approved {
-        let calls = super::calls::calls_of(info, request.policy.as_str());
+        let calls = super::calls::calls_of(info, &request.policy);
         changes.extend(deliver_in(conn, info, policy, &mut request, names, &calls, now).await?);
     }
     Ok((request, changes))

@@ -42,7 +42,7 @@ pub async fn extension_offer(
     store: &Store,
     conn: &mut Conn,
     user: &User,
-    package: &str,
+    package: &AccessPackageId,
     now: DateTime<Utc>,
     tz: Tz,
 ) -> Result<Option<Offer>, ServiceError> {
@@ -58,7 +58,7 @@ pub async fn extension_offer(
     else {
         return Ok(None);
     };
-    let Some(policy) = info.policy(assignment.policy_id.as_str()).cloned() else {
+    let Some(policy) = info.policy(&assignment.policy_id).cloned() else {
         return Ok(None);
     };
     let end = assignment
@@ -116,8 +116,7 @@ pub async fn request_extension(
     }
     let mut tx = store.begin().await?;
     users::lock(&mut tx, &user.id).await?;
-    let Some(offer) = extension_offer(store, &mut tx, user, package.as_str(), now, tz).await?
-    else {
+    let Some(offer) = extension_offer(store, &mut tx, user, package, now, tz).await? else {
         return Err(ServiceError::Refused(
             "You do not hold this access package, so there is nothing to extend.".into(),
         ));

@@ -23,24 +23,17 @@ pub async fn give_up(
 ) -> Result<String, ServiceError> {
     let mut tx = store.begin().await?;
     users::lock(&mut tx, &who.id).await?;
-    let Some(info) = store.packages().current(&mut tx, package.as_str()).await? else {
+    let Some(info) = store.packages().current(&mut tx, package).await? else {
         return Err(ServiceError::NotFound);
     };
     let name = info.facts.display_name.clone();
-    let Some(a) = assignments::active_for(&mut tx, &who.id, package.as_str()).await? else {
+    let Some(a) = assignments::active_for(&mut tx, &who.id, package).await? else {
         return Err(ServiceError::Refused(format!("You do not hold {name}.")));
     };
     // The removal, as its holder's request, delivered at once.
-    let policy = (&a.policy_id, info.policy(a.policy_id.as_str()));
+    let policy = (&a.policy_id, info.policy(&a.policy_id));
     let (request, changes) = Request::give_up(who, (package, &name), policy, &a.id)?;
-    let Some(crate::service::access::Ended { details, .. }) =
-        crate::service::access::end_assignment(&mut tx, a.id.as_str(), EndReason::GivenUp, now)
-            .await?
-    else {
-        return Err(ServiceError::Refused(format!(
-            "Your access to {name} has already ended."
-        )));
-    };
+    let details = crate::service::access::ended_details(&a, EndReason::GivenUp);
     let actor = Actor {
         user_id: Some(who.id.to_string()),
         display_name: who.display_name.clone(),

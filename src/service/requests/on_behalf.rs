@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::availability::{Asker, Listing, availability_as, requestable_as};
 use super::view::PackageView;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::user::{Person, User};
 use crate::service::error::ServiceError;
 use crate::service::transaction::read;
@@ -85,7 +85,7 @@ pub async fn package_view_for(
     store: &Store,
     manager: &UserId,
     report: &UserId,
-    package: &str,
+    package: &AccessPackageId,
     now: DateTime<Utc>,
 ) -> Result<(Person, PackageView), ServiceError> {
     read(store, async |c| {

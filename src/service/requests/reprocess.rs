@@ -25,7 +25,7 @@ pub async fn reprocess(
         return Err(ServiceError::NotFound);
     }
     transition(ctx.request.state, Event::Reprocess).map_err(ServiceError::Refused)?;
-    let calls = super::calls::calls_of(&ctx.package, ctx.request.policy.as_str());
+    let calls = super::calls::calls_of(&ctx.package, &ctx.request.policy);
     let changes = ctx.deliver(&mut tx, &calls, now).await?;
     let event = save::request_event(
         "Reprocess access package assignment request",

@@ -119,7 +119,7 @@ async fn go_on_or_stop(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut ctx = save::load(store, &mut tx, id).await?;
-    let calls = calls_of(&ctx.package, ctx.request.policy.as_str());
+    let calls = calls_of(&ctx.package, &ctx.request.policy);
     let name = calls
         .at(stage)
         .map(|b| b.name.clone())

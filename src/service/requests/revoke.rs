@@ -6,12 +6,14 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use super::save::{self, event};
+use crate::domain::audit::Actor;
 use crate::domain::ids::{RequestId, UserId};
-use crate::domain::request::EndReason;
+use crate::domain::request::{EndReason, Request};
 use crate::domain::user::User;
+use crate::service::access::ended_details;
 use crate::service::error::{ServiceError, found};
-use crate::service::transaction::write;
+use crate::store::assignments::AssignmentRow;
 use crate::store::requests::DecisionRow;
 use crate::store::{Conn, assignments, requests};
 
@@ -34,17 +36,15 @@ pub(crate) async fn may_revoke(
     if !approved.contains(approver) {
         return Ok(false); // Nothing else to read.
     }
-    let held = held(conn, row).await?;
+    let held = held(conn, &request).await?.is_some();
     Ok(request.may_revoke(approver, &approved, held).is_ok())
 }
 
-/// Whether the assignment the request made is still active.
-async fn held(conn: &mut Conn, row: &requests::RequestRow) -> Result<bool, ServiceError> {
-    Ok(match &row.assignment_id {
-        Some(a) => assignments::get(conn, a)
-            .await?
-            .is_some_and(|a| a.is_active()),
-        None => false,
+/// The assignment the request made, if it is still active.
+async fn held(conn: &mut Conn, request: &Request) -> Result<Option<AssignmentRow>, ServiceError> {
+    Ok(match &request.assignment {
+        Some(a) => assignments::get(conn, a).await?.filter(|a| a.is_active()),
+        None => None,
     })
 }
 
@@ -63,39 +63,27 @@ pub async fn revoke(
         user_id: Some(approver.id.to_string()),
         display_name: approver.display_name.clone(),
     };
-    write(store, &actor, now, async |tx| {
-        let row = found(requests::get(tx, id).await?)?;
-        let approved = approved_by(&requests::decisions(tx, id).await?);
-        let request = row.decode()?;
-        // Held like every change to what the person holds, so that a
-        // delivery at the same moment never loses a role this takes back.
-        if let Some(target) = request.target.user() {
-            crate::store::users::lock(tx, target).await?;
-        }
-        let held = held(tx, &row).await?;
-        request
-            .may_revoke(&approver.id, &approved, held)
-            .map_err(|why| why.map_or(ServiceError::NotFound, ServiceError::Refused))?;
-        if !confirmed {
-            return Err(ServiceError::Refused(
-                "Nothing was revoked: tick “I approved this request in error” to confirm.".into(),
-            ));
-        }
-        let gone =
-            || ServiceError::Refused("The access this request gave has already ended.".into());
-        let assignment = row.assignment_id.clone().ok_or_else(gone)?;
-        let ended =
-            crate::service::access::end_assignment(tx, &assignment, EndReason::Revoked, now)
-                .await?
-                .ok_or_else(gone)?;
-        let event = NewAuditEvent::new(
-            "Approver revokes access package assignment request",
-            object_type::ACCESS_PACKAGE,
-            id,
-            ended.package_name,
-            json!({"request": id, "removed": ended.details}),
-        );
-        Ok((request.email.clone(), event))
-    })
-    .await
+    let mut tx = store.begin().await?;
+    let request = found(requests::get(&mut tx, id).await?)?.decode()?;
+    let approved = approved_by(&requests::decisions(&mut tx, id).await?);
+    // Held like every change to what the person holds, so that a
+    // delivery at the same moment never loses a role this takes back.
+    if let Some(target) = request.target.user() {
+        crate::store::users::lock(&mut tx, target).await?;
+    }
+    let held = held(&mut tx, &request).await?;
+    let changes = request
+        .revoke(&approver.id, &approved, held.is_some(), confirmed)
+        .map_err(|why| why.map_or(ServiceError::NotFound, ServiceError::Refused))?;
+    // `revoke` refuses unless the assignment is held.
+    let a = held.ok_or(ServiceError::NotFound)?;
+    let event = event(
+        "Approver revokes access package assignment request",
+        id,
+        &a.package_name,
+        json!({"request": id, "removed": ended_details(&a, EndReason::Revoked)}),
+    );
+    save::commit(tx, &request, &changes, &actor, &event, now).await?;
+    store.wake_workers();
+    Ok(request.email)
 }

@@ -45,11 +45,11 @@ pub(crate) async fn load(
         .ok_or(ServiceError::NotFound)?;
     let package = store
         .packages()
-        .package(conn, &loaded.generation, loaded.request.package.as_str())
+        .package(conn, &loaded.generation, &loaded.request.package)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let policy = package
-        .policy(loaded.request.policy.as_str())
+        .policy(&loaded.request.policy)
         .cloned()
         .ok_or_else(|| ServiceError::Refused("The request's policy no longer exists.".into()))?;
     let policy = loaded.held_to(policy)?;
@@ -279,6 +279,13 @@ async fn write_changes(
                     return Err(ServiceError::Refused(
                         "The assignment this request made has ended meanwhile; request the package again instead."
                             .into(),
+                    ));
+                }
+            }
+            Change::EndAssignment { assignment, reason } => {
+                if !crate::service::access::end_one(conn, &assignment, reason, now).await? {
+                    return Err(ServiceError::Refused(
+                        "The access this request would end has already ended.".into(),
                     ));
                 }
             }

@@ -26,7 +26,7 @@ async fn deliver_scheduled(
     let Some(mut ctx) = load_in(store, conn, id, RequestState::Scheduled).await? else {
         return Ok(false);
     };
-    let calls = super::calls::calls_of(&ctx.package, ctx.request.policy.as_str());
+    let calls = super::calls::calls_of(&ctx.package, &ctx.request.policy);
     let changes = ctx.deliver(conn, &calls, now).await?;
     let event = save::request_event(
         "Fulfill access package assignment request",

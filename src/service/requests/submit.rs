@@ -65,7 +65,7 @@ pub async fn submit(
     if let Some(u) = who.user() {
         users::lock(&mut tx, &u.id).await?;
     }
-    let (info, verdict) = availability_in(store, &mut tx, who, package.as_str(), now).await?;
+    let (info, verdict) = availability_in(store, &mut tx, who, package, now).await?;
     let Some(info) = info else {
         return Err(ServiceError::NotFound);
     };
@@ -107,7 +107,7 @@ pub async fn submit_for(
     let name = report.display_name.clone();
     let who = Person::User(report);
     let (info, verdict) =
-        availability_as(store, &mut tx, &who, package.as_str(), now, Asker::Manager).await?;
+        availability_as(store, &mut tx, &who, package, now, Asker::Manager).await?;
     let Some(info) = info else {
         return Err(ServiceError::NotFound);
     };
@@ -187,7 +187,7 @@ async fn file(
         request.organization = Some(org);
         names.organization = name;
     }
-    let calls = super::calls::calls_of(info, policy_id.as_str());
+    let calls = super::calls::calls_of(info, &policy_id);
     let created = calls.at(Stage::RequestCreated);
     let (request, changes) = match created {
         // Approval starts once the extension has answered.

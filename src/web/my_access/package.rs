@@ -170,7 +170,7 @@ impl Sent {
 async fn show(
     me: &Portal,
     req: &HttpRequest,
-    id: &str,
+    id: Option<&AccessPackageId>,
     behalf: Option<&UserId>,
     sent: Sent,
 ) -> Reply {
@@ -180,14 +180,16 @@ async fn show(
         errors,
         status,
     } = sent;
-    let (report, package_view) = match (behalf, me.person().user()) {
-        (Some(report), Some(manager)) => {
+    let (report, package_view) = match (id, behalf, me.person().user()) {
+        // An id that is not one names no package: the page of one not on offer.
+        (None, _, _) => (None, PackageView::nowhere()),
+        (Some(id), Some(report), Some(manager)) => {
             let (report, v) =
                 on_behalf::package_view_for(me.store(), &manager.id, report, id, me.now()).await?;
             (Some(report), v)
         }
-        (Some(_), None) => return Err(AppError::NotFound),
-        (None, _) => {
+        (Some(_), Some(_), None) => return Err(AppError::NotFound),
+        (Some(id), None, _) => {
             let v = view::package_view(me.store(), me.person(), id, me.now(), me.who.tz).await?;
             (None, v)
         }
@@ -364,11 +366,9 @@ pub(super) async fn package_page(
     path: web::Path<String>,
     q: web::Query<ForQuery>,
 ) -> Reply {
-    let id = AccessPackageId::parse(&path)
-        .map(|i| i.to_string())
-        .unwrap_or_default();
+    let id = AccessPackageId::parse(&path);
     let behalf = behalf_of(&q)?;
-    show(&me, &req, &id, behalf.as_ref(), Sent::nothing()).await
+    show(&me, &req, id.as_ref(), behalf.as_ref(), Sent::nothing()).await
 }
 
 /// Whom a package page is for: `for` names a direct report.
@@ -432,32 +432,26 @@ pub(super) async fn request(
             // above it.
             let (report, manager) = (behalf.as_ref(), me.person().user());
             if let (Some(report), Some(manager)) = (report, manager) {
-                let (_, now) = on_behalf::package_view_for(
-                    me.store(),
-                    &manager.id,
-                    report,
-                    id.as_str(),
-                    me.now(),
-                )
-                .await?;
+                let (_, now) =
+                    on_behalf::package_view_for(me.store(), &manager.id, report, &id, me.now())
+                        .await?;
                 if matches!(now.availability, Availability::Offer(_)) {
                     let to = format!("{}?for={report}", routes::PACKAGE.id(&id));
                     return me.refused(m, &to);
                 }
             }
             let sent = Sent::refused(values, FieldErrors::new(), StatusCode::CONFLICT);
-            return show(&me, &req, id.as_str(), behalf.as_ref(), sent).await;
+            return show(&me, &req, Some(&id), behalf.as_ref(), sent).await;
         }
         Err(ServiceError::Refused(m)) => {
             // The page says why when the package is not on offer to them
             // any more; a refusal it would not show is said above it.
-            let (_, now) =
-                svc::availability(me.store(), me.person(), id.as_str(), me.now()).await?;
+            let (_, now) = svc::availability(me.store(), me.person(), &id, me.now()).await?;
             if matches!(now, Availability::Offer(_)) {
                 return me.refused(m, &routes::PACKAGE.id(&id));
             }
             let sent = Sent::refused(values, FieldErrors::new(), StatusCode::CONFLICT);
-            return show(&me, &req, id.as_str(), None, sent).await;
+            return show(&me, &req, Some(&id), None, sent).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -465,7 +459,7 @@ pub(super) async fn request(
         chosen: Some(chosen),
         ..Sent::refused(values, errors, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    show(&me, &req, id.as_str(), behalf.as_ref(), sent).await
+    show(&me, &req, Some(&id), behalf.as_ref(), sent).await
 }
 
 /// What a manager is told once their request for a report is made.
@@ -503,7 +497,7 @@ pub(super) async fn extend(
         }
         Err(ServiceError::Invalid(errors)) => {
             let sent = Sent::refused(values, errors, StatusCode::UNPROCESSABLE_ENTITY);
-            show(&me, &req, id.as_str(), None, sent).await
+            show(&me, &req, Some(&id), None, sent).await
         }
         Err(ServiceError::Refused(m)) => me.refused(m, &routes::PACKAGE.id(&id)),
         Err(e) => Err(e.into()),

@@ -70,7 +70,7 @@ pub async fn approval(
             .await?
             .map(|p| p.display_name)
             .unwrap_or_default();
-        let policy = match policies::get(c, &package, row.policy_id.as_str()).await? {
+        let policy = match policies::get(c, &package, &row.policy_id).await? {
             Some(p) => Some(row.held_to(p)?),
             None => None,
         };

@@ -56,9 +56,9 @@ pub(in crate::service::requests) async fn holdings_in(
         if a.is_active() {
             let info = store
                 .packages()
-                .package(c, &generation, a.access_package_id.as_str())
+                .package(c, &generation, &a.access_package_id)
                 .await?;
-            let policy = info.as_ref().and_then(|i| i.policy(a.policy_id.as_str()));
+            let policy = info.as_ref().and_then(|i| i.policy(&a.policy_id));
             out.active.push(Held {
                 can_extend: policy
                     .is_some_and(|p| p.enabled && p.requestor.enable_targets_to_self_update_access),

@@ -37,7 +37,7 @@ async fn shows_approvers(
     c: &mut crate::store::Conn,
     row: &RequestRow,
 ) -> Result<bool, ServiceError> {
-    let policy = policies::get(c, &row.access_package_id, row.policy_id.as_str()).await?;
+    let policy = policies::get(c, &row.access_package_id, &row.policy_id).await?;
     let own = match policy {
         Some(p) => row.held_to(p)?.approval.show_approvers,
         // Defensive: a policy with requests is never deleted.

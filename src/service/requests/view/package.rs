@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::policy::Policy;
 use crate::domain::request::Answer;
 use crate::domain::user::Person;
@@ -28,6 +28,18 @@ pub struct PackageView {
     pub reports: Vec<(String, String)>,
 }
 
+impl PackageView {
+    /// The page of a package nobody can find: an id that is not one.
+    pub fn nowhere() -> PackageView {
+        PackageView {
+            package: None,
+            availability: Availability::Unavailable,
+            extension: None,
+            reports: vec![],
+        }
+    }
+}
+
 /// An assignment its holder may (or may not yet) extend.
 pub struct Extension {
     pub assignment: AssignmentRow,
@@ -42,7 +54,7 @@ pub struct Extension {
 pub async fn package_view(
     store: &Store,
     who: &Person,
-    package: &str,
+    package: &AccessPackageId,
     now: DateTime<Utc>,
     tz: Tz,
 ) -> Result<PackageView, ServiceError> {
