@@ -79,3 +79,65 @@ id_type!(AssignmentId);
 id_type!(ConnectedSystemId);
 id_type!(ResourceLinkId);
 id_type!(ReviewId);
+id_type!(CustomExtensionId);
+id_type!(ApiTokenId);
+id_type!(CatalogRoleAssignmentId);
+id_type!(RoleScopeId);
+id_type!(CalloutId);
+
+/// A queued mail's id: the UUID of the change that queued it, a dot, and
+/// its place among that change's mails (six digits) or the id of the
+/// assignment it is about (a UUID).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MailId(String);
+
+impl MailId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Id for MailId {
+    fn parse(s: &str) -> Option<MailId> {
+        let (change, which) = s.trim().split_once('.')?;
+        let change = Uuid::parse_str(change).ok()?;
+        let which = if which.len() == 6 && which.bytes().all(|b| b.is_ascii_digit()) {
+            which.to_string()
+        } else {
+            Uuid::parse_str(which).ok()?.to_string()
+        };
+        Some(MailId(format!("{change}.{which}")))
+    }
+}
+
+impl fmt::Display for MailId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mail_id_is_a_change_and_its_place_or_assignment() {
+        let change = "6F1C2A9E-0B4D-4E8A-9C3F-2D5E7A1B3C4D";
+        let placed = MailId::parse(&format!("{change}.000042")).unwrap();
+        assert_eq!(
+            placed.as_str(),
+            "6f1c2a9e-0b4d-4e8a-9c3f-2d5e7a1b3c4d.000042"
+        );
+        let about = format!("{change}.{}", AssignmentId::new());
+        assert!(MailId::parse(&about).is_some());
+        for bad in [
+            "",
+            change,
+            "x.000001",
+            &format!("{change}.42"),
+            &format!("{change}.00004a"),
+        ] {
+            assert!(MailId::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -8,10 +8,11 @@ use super::error::{ServiceError, found};
 use super::transaction::{read, write};
 use crate::domain::api_token::{self, NewToken, PREFIX, Purpose};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::ids::ApiTokenId;
 use crate::store::Store;
 use crate::store::api_tokens::{self as tokens, TokenKey, TokenRow};
 
-fn event(action: &str, id: &str, name: &str, details: serde_json::Value) -> NewAuditEvent {
+fn event(action: &str, id: &ApiTokenId, name: &str, details: serde_json::Value) -> NewAuditEvent {
     NewAuditEvent::new(action, object_type::API_TOKEN, id, name, details)
 }
 
@@ -38,7 +39,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
     let token = format!("{PREFIX}{}", random_part());
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = ApiTokenId::new();
     let by = actor.display_name.clone();
     write(store, actor, now, async |c| {
         tokens::insert(
@@ -65,7 +66,7 @@ pub async fn create(
 pub async fn revoke(
     store: &Store,
     actor: &Actor,
-    id: &str,
+    id: &ApiTokenId,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
     write(store, actor, now, async |c| {

@@ -9,7 +9,7 @@ use super::error::{ServiceError, found, invalid};
 use super::transaction::{fetch, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::catalog_role::{CatalogRights, CatalogRole, Reach, Within};
-use crate::domain::ids::{CatalogId, UserId};
+use crate::domain::ids::{CatalogId, CatalogRoleAssignmentId, UserId};
 use crate::domain::user::User;
 use crate::store::Store;
 use crate::store::catalog_roles::{self as roles, RoleHolderRow};
@@ -194,12 +194,12 @@ pub async fn add(
 }
 
 /// Takes a role assignment back; says whose it was.
-#[tracing::instrument(skip_all, fields(catalog = %catalog, assignment = id))]
+#[tracing::instrument(skip_all, fields(catalog = %catalog, assignment = %id))]
 pub async fn remove(
     store: &Store,
     actor: &Actor,
     catalog: &CatalogId,
-    id: &str,
+    id: &CatalogRoleAssignmentId,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
     write(store, actor, now, async |c| {

@@ -8,12 +8,13 @@ use serde_json::json;
 
 use super::catalogs::event;
 use super::error::{ServiceError, found, invalid};
-use super::transaction::write;
+use super::transaction::{read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::{
     Authentication, ExtensionInput, ExtensionProfile, Stage, new_signing_secret, payload,
 };
-use crate::domain::ids::{CatalogId, PolicyId};
+use crate::domain::ids::{CalloutId, CatalogId, CustomExtensionId, PolicyId};
+use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::{self as db, Claimed, ExtensionRow, Tried};
 use crate::store::{self, Store, StoreError, audit, catalogs};
 
@@ -61,26 +62,33 @@ pub async fn of_catalog(store: &Store, catalog: &CatalogId) -> Result<ExtensionU
         .collect())
 }
 
-/// The policies that call an extension: (package, policy) names.
-#[tracing::instrument(skip_all)]
-pub async fn used_by(store: &Store, id: &str) -> Result<Vec<(String, String)>, ServiceError> {
-    let mut c = store.read().await?;
-    Ok(db::used_by(&mut c, id).await?)
+/// One extension of a catalog, as its page shows it.
+pub struct ExtensionDetails {
+    pub catalog: CatalogRow,
+    pub extension: ExtensionRow,
+    /// The policies that call it: (package, policy) names.
+    pub used_by: Vec<(String, String)>,
 }
 
-/// One extension of the catalog.
+/// One extension of the catalog, with the policies that call it.
 #[tracing::instrument(skip_all)]
-pub async fn get(
+pub async fn details(
     store: &Store,
     catalog: &CatalogId,
-    id: &str,
-) -> Result<ExtensionRow, ServiceError> {
-    let mut c = store.read().await?;
-    let e = found(db::get(&mut c, id).await?)?;
-    if e.catalog_id != catalog.as_str() {
-        return Err(ServiceError::NotFound);
-    }
-    Ok(e)
+    id: &CustomExtensionId,
+) -> Result<ExtensionDetails, ServiceError> {
+    read(store, async |c| {
+        let extension = found(db::get(c, id).await?)?;
+        if extension.catalog_id != catalog.as_str() {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(ExtensionDetails {
+            catalog: found(catalogs::get(c, catalog).await?)?,
+            used_by: db::used_by(c, id).await?,
+            extension,
+        })
+    })
+    .await
 }
 
 /// Creates an extension; returns its id and, when it signs its calls, its
@@ -93,10 +101,10 @@ pub async fn create(
     p: &ExtensionProfile,
     client_secret: &str,
     now: DateTime<Utc>,
-) -> Result<(String, Option<String>), ServiceError> {
+) -> Result<(CustomExtensionId, Option<String>), ServiceError> {
     write(store, actor, now, async |tx| {
         let cat = found(catalogs::get(tx, catalog).await?)?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = CustomExtensionId::new();
         let (secret, shown) = match p.authentication {
             Authentication::Signature => {
                 let s = new_signing_secret();
@@ -129,7 +137,7 @@ pub async fn update(
     store: &Store,
     actor: &Actor,
     catalog: &CatalogId,
-    id: &str,
+    id: &CustomExtensionId,
     input: &ExtensionInput,
     rotate: bool,
     now: DateTime<Utc>,
@@ -181,7 +189,7 @@ pub async fn delete(
     store: &Store,
     actor: &Actor,
     catalog: &CatalogId,
-    id: &str,
+    id: &CustomExtensionId,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
     write(store, actor, now, async |tx| {
@@ -414,7 +422,7 @@ async fn record(
 pub async fn reprocess(
     store: &Store,
     actor: &Actor,
-    call: &str,
+    call: &CalloutId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::error::ServiceError;
 use super::transaction::{read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::ids::MailId;
 use crate::store::outbox::{self, MailRow};
 use crate::store::{Page, PageAt, Store};
 
@@ -24,7 +25,7 @@ pub async fn list(store: &Store, at: PageAt) -> Result<Page<MailRow>, ServiceErr
 pub async fn send_again(
     store: &Store,
     actor: &Actor,
-    id: &str,
+    id: &MailId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
@@ -33,7 +34,7 @@ pub async fn send_again(
                 "Only a message that was given up can be sent again.".into(),
             ));
         };
-        let details = json!({"message": id, "to": to});
+        let details = json!({"message": id.as_str(), "to": to});
         let event = NewAuditEvent::new(
             "Send mail again",
             object_type::SETTINGS,

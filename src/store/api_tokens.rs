@@ -6,6 +6,7 @@ use super::columns::ts;
 use super::error::Result;
 use super::sql::{Conn, Rows, Statement};
 use crate::domain::api_token::NewToken;
+use crate::domain::ids::ApiTokenId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
@@ -34,7 +35,7 @@ pub async fn all(conn: &mut Conn) -> Result<Vec<TokenRow>> {
 /// The token with this id, or with this hash (both unique).
 pub async fn find(conn: &mut Conn, by: TokenKey<'_>) -> Result<Option<TokenRow>> {
     let (column, value) = match by {
-        TokenKey::Id(id) => ("id", id),
+        TokenKey::Id(id) => ("id", id.as_str()),
         TokenKey::Hash(hash) => ("token_hash", hash),
     };
     let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE {column} = $1");
@@ -48,13 +49,13 @@ pub async fn find(conn: &mut Conn, by: TokenKey<'_>) -> Result<Option<TokenRow>>
 /// caller presents.
 #[derive(Clone, Copy)]
 pub enum TokenKey<'a> {
-    Id(&'a str),
+    Id(&'a ApiTokenId),
     Hash(&'a str),
 }
 
 pub async fn insert(
     conn: &mut Conn,
-    id: &str,
+    id: &ApiTokenId,
     t: &NewToken,
     hash: &str,
     hint: &str,
@@ -65,7 +66,7 @@ pub async fn insert(
         "INSERT INTO api_tokens (id, name, purpose, token_hash, hint, created_by, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(&t.name)
     .bind(t.purpose.as_str())
     .bind(hash)
@@ -77,9 +78,9 @@ pub async fn insert(
     .await
 }
 
-pub async fn revoke(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool> {
+pub async fn revoke(conn: &mut Conn, id: &ApiTokenId, now: DateTime<Utc>) -> Result<bool> {
     sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id)
+        .bind(id.as_str())
         .bind(ts(now))
         .changed_one(conn)
         .await

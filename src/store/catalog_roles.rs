@@ -7,7 +7,7 @@ use super::columns::ts;
 use super::error::Result;
 use super::sql::{Conn, Rows, Statement};
 use crate::domain::catalog_role::{CatalogRole, CatalogScope, Within};
-use crate::domain::ids::{CatalogId, UserId};
+use crate::domain::ids::{CatalogId, CatalogRoleAssignmentId, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RoleHolderRow {
@@ -57,7 +57,7 @@ pub async fn insert(
         "INSERT INTO catalog_role_assignments (id, catalog_id, user_id, role, created_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (catalog_id, user_id, role) DO NOTHING",
     )
-    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(CatalogRoleAssignmentId::new().as_str())
     .bind(catalog.as_str())
     .bind(user.as_str())
     .bind(role.as_str())
@@ -70,20 +70,20 @@ pub async fn insert(
 pub async fn delete(
     conn: &mut Conn,
     catalog: &CatalogId,
-    id: &str,
+    id: &CatalogRoleAssignmentId,
 ) -> Result<Option<RoleHolderRow>> {
     let found = sqlx::query_as::<_, RoleHolderRow>(
         "SELECT r.id, r.user_id, u.display_name, u.email, r.role, r.created_at \
          FROM catalog_role_assignments r JOIN users u ON u.id = r.user_id \
          WHERE r.id = $1 AND r.catalog_id = $2",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(catalog.as_str())
     .optional(&mut *conn)
     .await?;
     if found.is_some() {
         sqlx::query("DELETE FROM catalog_role_assignments WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .exec(conn)
             .await?;
     }

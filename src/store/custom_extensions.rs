@@ -10,7 +10,7 @@ use super::sql::{Conn, Dialect, Rows, Statement, dialect};
 use crate::domain::custom_extension::{
     Authentication, Behavior, CallState, CalloutFacts, ExtensionProfile, Stage,
 };
-use crate::domain::ids::{CatalogId, PolicyId, RequestId};
+use crate::domain::ids::{CalloutId, CatalogId, CustomExtensionId, PolicyId, RequestId};
 use crate::domain::request::Answer;
 
 const COLUMNS: &str = "e.id, e.catalog_id, e.display_name, e.description, e.endpoint_url, \
@@ -70,11 +70,11 @@ pub async fn of_catalog(conn: &mut Conn, catalog: &CatalogId) -> Result<Vec<Exte
     .await
 }
 
-pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<ExtensionRow>> {
+pub async fn get(conn: &mut Conn, id: &CustomExtensionId) -> Result<Option<ExtensionRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM custom_extensions e WHERE e.id = $1"
     ))
-    .bind(id)
+    .bind(id.as_str())
     .optional(conn)
     .await
 }
@@ -83,7 +83,7 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<ExtensionRow>> {
 #[allow(clippy::too_many_arguments)]
 pub async fn save(
     conn: &mut Conn,
-    id: &str,
+    id: &CustomExtensionId,
     catalog: &CatalogId,
     p: &ExtensionProfile,
     secret: Option<&str>,
@@ -121,7 +121,7 @@ pub async fn save(
          WHERE id = $1 AND catalog_id = $2"
     };
     let done = sqlx::query(sql)
-        .bind(id)
+        .bind(id.as_str())
         .bind(catalog.as_str())
         .bind(p.display_name.clone())
         .bind(p.display_name.to_lowercase())
@@ -151,11 +151,11 @@ const USED_BY: &str = "SELECT x.extension_id, p.display_name, ap.display_name \
     JOIN access_packages p ON p.id = ap.access_package_id";
 
 /// The policies that call the extension: (package, policy) names.
-pub async fn used_by(conn: &mut Conn, id: &str) -> Result<Vec<(String, String)>> {
+pub async fn used_by(conn: &mut Conn, id: &CustomExtensionId) -> Result<Vec<(String, String)>> {
     let rows: Vec<(String, String, String)> = sqlx::query_as(&format!(
         "{USED_BY} WHERE x.extension_id = $1 ORDER BY p.display_name, ap.display_name"
     ))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(|(_, p, ap)| (p, ap)).collect())
@@ -176,12 +176,12 @@ pub async fn used_in_catalog(
 }
 
 /// Deletes the extension unless a policy calls it (false then).
-pub async fn delete(conn: &mut Conn, id: &str) -> Result<bool> {
+pub async fn delete(conn: &mut Conn, id: &CustomExtensionId) -> Result<bool> {
     sqlx::query(
         "DELETE FROM custom_extensions WHERE id = $1 \
          AND NOT EXISTS (SELECT 1 FROM policy_custom_extensions x WHERE x.extension_id = $1)",
     )
-    .bind(id)
+    .bind(id.as_str())
     .changed_one(conn)
     .await
 }
@@ -718,12 +718,12 @@ pub async fn of_request(conn: &mut Conn, request: &str) -> Result<Vec<CalloutVie
 }
 
 /// Queues a failed call again (Reprocess); false when it had not failed.
-pub async fn retry(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool> {
+pub async fn retry(conn: &mut Conn, id: &CalloutId, now: DateTime<Utc>) -> Result<bool> {
     sqlx::query(
         "UPDATE custom_extension_callouts SET state = 'queued', next_attempt_at = $2, last_error = NULL \
          WHERE id = $1 AND state = 'failed'",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(ts(now))
     .changed_one(conn)
     .await

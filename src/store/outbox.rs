@@ -6,6 +6,7 @@ use super::columns::ts;
 use super::error::Result;
 use super::page::{Page, PageAt};
 use super::sql::{Conn, Statement};
+use crate::domain::ids::MailId;
 use crate::domain::message::{Mail, Message};
 
 #[derive(sqlx::FromRow)]
@@ -170,12 +171,16 @@ pub async fn claim(
 /// Puts a message that was given up back in the queue, due at `now`;
 /// returns its recipient's address, or nothing when no message was given up
 /// under that id.
-pub async fn send_again(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+pub async fn send_again(
+    conn: &mut Conn,
+    id: &MailId,
+    now: DateTime<Utc>,
+) -> Result<Option<String>> {
     Ok(sqlx::query_scalar(
         "UPDATE mail_outbox SET abandoned_at = NULL, next_attempt_at = $2 \
          WHERE id = $1 AND abandoned_at IS NOT NULL AND sent_at IS NULL RETURNING to_address",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(ts(now))
     .fetch_optional(conn)
     .await?)

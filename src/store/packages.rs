@@ -8,7 +8,7 @@ use super::error::Result;
 use super::page::PageAt;
 use super::sql::{Conn, Rows, Statement};
 use crate::domain::catalog_role::CatalogScope;
-use crate::domain::ids::{AccessPackageId, CatalogId};
+use crate::domain::ids::{AccessPackageId, CatalogId, RoleScopeId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PackageRow {
@@ -230,7 +230,7 @@ pub async fn add_role_scope(
     role_origin_id: &str,
     role_display_name: &str,
 ) -> Result<Option<String>> {
-    let scope = uuid::Uuid::new_v4().to_string();
+    let scope = RoleScopeId::new().to_string();
     let done = sqlx::query(
         "INSERT INTO access_package_resource_role_scopes (id, access_package_id, catalog_resource_id, role_origin_id, \
          role_display_name) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -265,12 +265,16 @@ pub async fn lock(conn: &mut Conn, id: &AccessPackageId) -> Result<()> {
         .await
 }
 
-pub async fn remove_role_scope(conn: &mut Conn, id: &AccessPackageId, scope: &str) -> Result<bool> {
+pub async fn remove_role_scope(
+    conn: &mut Conn,
+    id: &AccessPackageId,
+    scope: &RoleScopeId,
+) -> Result<bool> {
     sqlx::query(
         "DELETE FROM access_package_resource_role_scopes WHERE access_package_id = $1 AND id = $2",
     )
     .bind(id.as_str())
-    .bind(scope)
+    .bind(scope.as_str())
     .changed_one(conn)
     .await
 }

@@ -28,7 +28,7 @@ use super::error::{ServiceError, found, invalid};
 use super::transaction::write;
 use crate::domain::audit::Actor;
 use crate::domain::catalog::OriginSystem;
-use crate::domain::ids::{AccessPackageId, CatalogId, PolicyId};
+use crate::domain::ids::{AccessPackageId, CatalogId, PolicyId, RoleScopeId};
 use crate::domain::policy_draft::PolicyDraft;
 use crate::domain::validation::{FieldErrors, optional_long_text, required_text};
 use crate::store::{self, Conn, Store, catalogs, directory, packages, policies};
@@ -226,13 +226,13 @@ pub async fn remove_role(
     store: &Store,
     actor: &Actor,
     id: &AccessPackageId,
-    scope: &str,
+    scope: &RoleScopeId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let scopes = packages::role_scopes(tx, id).await?;
-        let s = found(scopes.into_iter().find(|s| s.id == scope))?;
+        let s = found(scopes.into_iter().find(|s| s.id == scope.as_str()))?;
         // Held so that a delivery of another package granting a holder the
         // same role, which this cannot see yet, is not undone, and a new
         // holder's delivery does not grant the role after it is taken back.

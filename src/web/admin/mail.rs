@@ -5,11 +5,13 @@ use actix_web::web;
 use askama::Template;
 
 use super::query::ListQuery;
+use crate::domain::ids::MailId;
 use crate::domain::request::moment_in;
 use crate::notify::render_for_admin as render;
 use crate::routes;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::PathId;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, page_at, render as render_page};
 use crate::web::routing::Router;
@@ -118,8 +120,8 @@ fn plain_time(stored: &str, tz: chrono_tz::Tz) -> String {
 
 /// Sends a message that was given up once more.
 #[tracing::instrument(skip_all)]
-async fn send_again(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
-    let r = crate::service::outbox::send_again(cx.store(), &cx.actor(), &path, cx.now()).await;
+async fn send_again(cx: Console, PathId(id): PathId<MailId>, _form: Form<NoFields>) -> Reply {
+    let r = crate::service::outbox::send_again(cx.store(), &cx.actor(), &id, cx.now()).await;
     cx.done_or_refused(
         r,
         "The message is queued to be sent again.",

@@ -54,6 +54,13 @@ macro_rules! tabs {
                     .find(|t| *t != $name::$overview && named(t))
             }
         }
+
+        /// A tab's path names it by its last segment.
+        impl crate::web::extract::path_id::Segment for $name {
+            fn parse_segment(raw: &str) -> Option<$name> {
+                $name::parse(raw)
+            }
+        }
     };
 }
 

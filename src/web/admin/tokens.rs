@@ -6,12 +6,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::api_token::{NewToken, Purpose};
+use crate::domain::ids::ApiTokenId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, api_tokens as svc};
 use crate::store::api_tokens::TokenRow;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::PathId;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render_status};
 use crate::web::routing::Router;
@@ -100,8 +102,8 @@ async fn create(cx: Console, form: Form<TokenForm>) -> Reply {
 }
 
 #[tracing::instrument(skip_all)]
-async fn revoke(cx: Console, path: web::Path<String>, _form: Form<NoFields>) -> Reply {
-    match svc::revoke(cx.store(), &cx.actor(), &path, cx.now()).await {
+async fn revoke(cx: Console, PathId(id): PathId<ApiTokenId>, _form: Form<NoFields>) -> Reply {
+    match svc::revoke(cx.store(), &cx.actor(), &id, cx.now()).await {
         Ok(name) => cx.session.flash(
             "success",
             format!("{name} is revoked; calls with it are refused from now on."),

@@ -4,6 +4,18 @@
 use crate::domain::ids::Id;
 use crate::web::error::AppError;
 
+/// What a path segment names: an id, or one of a page's tabs.
+pub trait Segment: Sized {
+    /// `None` unless `raw` names one.
+    fn parse_segment(raw: &str) -> Option<Self>;
+}
+
+impl<T: Id> Segment for T {
+    fn parse_segment(raw: &str) -> Option<T> {
+        T::parse(raw)
+    }
+}
+
 /// The id `raw` (a path segment), or not found.
 pub fn parse_id<T: Id>(raw: &str) -> Result<T, AppError> {
     T::parse(raw).ok_or(AppError::NotFound)
@@ -26,18 +38,22 @@ impl<T: Id> actix_web::FromRequest for PathId<T> {
     }
 }
 
-/// The two ids a path with two parameters names, by position (a catalog and
-/// one of its resources, a package and one of its policies); a path whose
-/// ids are no ids is not found.
+/// The two segments a path with two parameters names, by position (a
+/// catalog and one of its resources, a package and one of its policies or
+/// tabs); a path whose segments name nothing is not found.
 pub struct PathIds<A, B>(pub A, pub B);
 
-impl<A: Id, B: Id> actix_web::FromRequest for PathIds<A, B> {
+impl<A: Segment, B: Segment> actix_web::FromRequest for PathIds<A, B> {
     type Error = AppError;
     type Future = std::future::Ready<Result<PathIds<A, B>, AppError>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let segment = |raw: &str| A::parse_segment(raw).ok_or(AppError::NotFound);
         let ids = match req.match_info().load::<(String, String)>() {
-            Ok((a, b)) => parse_id(&a).and_then(|a| Ok(PathIds(a, parse_id(&b)?))),
+            Ok((a, b)) => segment(&a).and_then(|a| {
+                let b = B::parse_segment(&b).ok_or(AppError::NotFound)?;
+                Ok(PathIds(a, b))
+            }),
             Err(_) => Err(AppError::NotFound),
         };
         std::future::ready(ids)

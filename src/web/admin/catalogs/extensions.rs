@@ -2,7 +2,6 @@
 //! new one, each one's page (settings, the policies that call it, delete),
 //! and the signing secret shown once when it is made or replaced.
 
-use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -10,7 +9,7 @@ use super::tab::Tab;
 use crate::domain::custom_extension::{
     Authentication, Behavior, ExtensionInput, ExtensionProfile, MAX_WAIT_MINUTES,
 };
-use crate::domain::ids::CatalogId;
+use crate::domain::ids::{CatalogId, CustomExtensionId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::{ServiceError, catalogs, custom_extensions as svc};
@@ -20,7 +19,7 @@ use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
 use crate::web::extract::console_access::Read;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::path_id::{PathId, parse_id};
+use crate::web::extract::path_id::{PathId, PathIds};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render_status};
 
@@ -142,13 +141,15 @@ struct ExtensionPage {
 async fn one(
     cx: &Ctx<impl ConsoleWho>,
     catalog: &CatalogId,
-    ext: &str,
+    ext: &CustomExtensionId,
     submitted: Option<(ExtensionForm, FieldErrors)>,
     secret: Option<String>,
 ) -> Reply {
-    let cat = catalogs::catalog(cx.store(), catalog).await?.catalog;
-    let extension = svc::get(cx.store(), catalog, ext).await?;
-    let used_by = svc::used_by(cx.store(), &extension.id).await?;
+    let svc::ExtensionDetails {
+        catalog: cat,
+        extension,
+        used_by,
+    } = svc::details(cx.store(), catalog, ext).await?;
     let (form, errors) =
         submitted.unwrap_or_else(|| (ExtensionForm::from_row(&extension), FieldErrors::new()));
     render_status(
@@ -197,19 +198,19 @@ pub(super) async fn create(
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn show(cx: CatalogConsole<Read>, path: web::Path<(String, String)>) -> Reply {
-    let catalog = parse_id(&path.0)?;
-    one(&cx, &catalog, &path.1, None, None).await
+pub(super) async fn show(
+    cx: CatalogConsole<Read>,
+    PathIds(catalog, ext): PathIds<CatalogId, CustomExtensionId>,
+) -> Reply {
+    one(&cx, &catalog, &ext, None, None).await
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn update(
     cx: Console,
-    path: web::Path<(String, String)>,
+    PathIds(catalog, ext): PathIds<CatalogId, CustomExtensionId>,
     form: Form<ExtensionForm>,
 ) -> Reply {
-    let catalog = parse_id(&path.0)?;
-    let ext = &path.1;
     let f = form.0;
     let now = cx.now();
     let rotate = f.rotate.is_some();
@@ -217,20 +218,20 @@ pub(super) async fn update(
         cx.store(),
         &cx.actor(),
         &catalog,
-        ext,
+        &ext,
         &f.input,
         rotate,
         now,
     )
     .await;
     match result {
-        Ok(Some(secret)) => one(&cx, &catalog, ext, None, Some(secret)).await,
+        Ok(Some(secret)) => one(&cx, &catalog, &ext, None, Some(secret)).await,
         Ok(None) => cx.done(
             "Custom extension saved.",
-            &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, ext),
+            &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, &ext),
         ),
         Err(ServiceError::Invalid(errors)) => {
-            one(&cx, &catalog, ext, Some((f, errors)), None).await
+            one(&cx, &catalog, &ext, Some((f, errors)), None).await
         }
         Err(e) => Err(e.into()),
     }
@@ -239,11 +240,10 @@ pub(super) async fn update(
 #[tracing::instrument(skip_all)]
 pub(super) async fn delete(
     cx: Console,
-    path: web::Path<(String, String)>,
+    PathIds(catalog, ext): PathIds<CatalogId, CustomExtensionId>,
     _form: Form<NoFields>,
 ) -> Reply {
-    let catalog = parse_id(&path.0)?;
-    match svc::delete(cx.store(), &cx.actor(), &catalog, &path.1, cx.now()).await {
+    match svc::delete(cx.store(), &cx.actor(), &catalog, &ext, cx.now()).await {
         Ok(name) => cx.done(
             format!("{name} is deleted."),
             &routes::ADMIN_CATALOG_EXTENSIONS.id(&catalog),
@@ -251,7 +251,7 @@ pub(super) async fn delete(
         Err(ServiceError::Refused(m)) => {
             cx.session.flash("error", m);
             Ok(redirect(
-                &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, &path.1),
+                &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, &ext),
             ))
         }
         Err(e) => Err(e.into()),

@@ -19,12 +19,11 @@ use crate::domain::catalog::CatalogProfile;
 use crate::domain::ids::CatalogId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::web::extract::path_id::{PathId, parse_id};
+use crate::web::extract::path_id::{PathId, PathIds};
 
 use crate::service::catalogs as svc;
 use crate::store::catalogs::{CatalogRow, PackageSummary};
 use crate::web::admin::console::{CatalogConsole, ConsoleWho, Reaching};
-use crate::web::error::AppError;
 use crate::web::extract::console_access::{MakesCatalogs, ManageCatalog, Reaches, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -93,9 +92,8 @@ async fn overview(cx: CatalogConsole<Read>, PathId(id): PathId<CatalogId>) -> Re
 }
 
 #[tracing::instrument(skip_all)]
-async fn tab(cx: CatalogConsole<Read>, path: web::Path<(String, String)>) -> Reply {
-    let tab = Tab::parse(&path.1).ok_or(AppError::NotFound)?;
-    show(&cx, &parse_id(&path.0)?, tab).await
+async fn tab(cx: CatalogConsole<Read>, PathIds(id, tab): PathIds<CatalogId, Tab>) -> Reply {
+    show(&cx, &id, tab).await
 }
 
 #[derive(Template)]

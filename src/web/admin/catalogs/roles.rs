@@ -2,13 +2,12 @@
 //! role (owner, reader, access package manager, access package assignment
 //! manager). Everyone with a role sees it; owners and administrators change it.
 
-use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
 use super::tab::Tab;
 use crate::domain::catalog_role::CatalogRole;
-use crate::domain::ids::CatalogId;
+use crate::domain::ids::{CatalogId, CatalogRoleAssignmentId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
@@ -16,11 +15,10 @@ use crate::service::catalog_roles as svc;
 use crate::store::catalog_roles::RoleHolderRow;
 use crate::store::catalogs::CatalogRow;
 use crate::web::admin::console::{CatalogConsole, ConsoleWho};
-use crate::web::error::AppError;
 use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::path_id::{PathId, parse_id};
+use crate::web::extract::path_id::{PathId, PathIds};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render_status};
 
@@ -86,21 +84,11 @@ pub(super) async fn add(
 #[tracing::instrument(skip_all)]
 pub(super) async fn remove(
     cx: CatalogConsole<ManageCatalog>,
-    path: web::Path<(String, String)>,
+    PathIds(id, assignment): PathIds<CatalogId, CatalogRoleAssignmentId>,
     _form: Form<NoFields>,
 ) -> Reply {
-    let id = parse_id(&path.0)?;
-    let assignment = uuid::Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
     let to = routes::ADMIN_CATALOG_ROLES.id(&id);
-    match svc::remove(
-        cx.store(),
-        &cx.actor(),
-        &id,
-        &assignment.to_string(),
-        cx.now(),
-    )
-    .await
-    {
+    match svc::remove(cx.store(), &cx.actor(), &id, &assignment, cx.now()).await {
         Ok(message) => cx.done(message, &to),
         Err(ServiceError::Refused(m)) => cx.refused(m, &to),
         Err(e) => Err(e.into()),

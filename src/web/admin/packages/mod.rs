@@ -24,10 +24,9 @@ use crate::routes;
 use crate::service::packages as svc;
 use crate::store::packages::PackageListRow;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
-use crate::web::error::AppError;
 use crate::web::extract::console_access::{MakesPackages, Reaches, Read};
 use crate::web::extract::context::Ctx;
-use crate::web::extract::path_id::{PathId, parse_id};
+use crate::web::extract::path_id::{PathId, PathIds};
 use crate::web::respond::Reply;
 use crate::web::routing::Router;
 
@@ -103,11 +102,10 @@ async fn overview(
 #[tracing::instrument(skip_all)]
 async fn tab(
     cx: PackageConsole<Read>,
-    path: web::Path<(String, String)>,
+    PathIds(id, tab): PathIds<AccessPackageId, Tab>,
     q: web::Query<TabQuery>,
 ) -> Reply {
-    let tab = Tab::parse(&path.1).ok_or(AppError::NotFound)?;
-    show(&cx, &parse_id(&path.0)?, tab, &q).await
+    show(&cx, &id, tab, &q).await
 }
 
 /// One handler for every tab: each loads what it shows.

@@ -1,13 +1,12 @@
 //! A package's requests tab: the requests by state, each with its details,
 //! and cancel and reprocess.
 
-use actix_web::web;
 use askama::Template;
 
 use super::item::{Item, item_action};
 use super::tab::{ListTab, Tab, TabQuery};
 use crate::domain::custom_extension::Stage;
-use crate::domain::ids::{AccessPackageId, RequestId};
+use crate::domain::ids::{AccessPackageId, CalloutId, RequestId};
 use crate::domain::request::RequestFilter;
 use crate::domain::request::{Answer, Event, transition};
 use crate::routes;
@@ -20,6 +19,7 @@ use crate::web::admin::query::request_filters;
 use crate::web::extract::console_access::{Assign, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::path_id::PathId;
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, render};
 
@@ -102,10 +102,10 @@ pub(super) async fn details(cx: PackageConsole<Read>, at: RequestAt) -> Reply {
 #[tracing::instrument(skip_all)]
 pub(super) async fn reprocess_call(
     cx: Console,
-    path: web::Path<String>,
+    PathId(call): PathId<CalloutId>,
     form: Form<BackTo>,
 ) -> Reply {
-    let r = crate::service::custom_extensions::reprocess(cx.store(), &cx.actor(), &path, cx.now())
+    let r = crate::service::custom_extensions::reprocess(cx.store(), &cx.actor(), &call, cx.now())
         .await;
     // Back to the request it was made for (a path of this site only).
     let back = form.0.back;

@@ -1,11 +1,10 @@
 //! A package's resource roles tab: the roles it grants, added and removed.
 
-use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
 use super::tab::Tab;
-use crate::domain::ids::AccessPackageId;
+use crate::domain::ids::{AccessPackageId, RoleScopeId};
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::packages::{self as svc, ResourceRoles, RolePick};
@@ -14,7 +13,7 @@ use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::extract::console_access::ManagePackages;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
-use crate::web::extract::path_id::{PathId, parse_id};
+use crate::web::extract::path_id::{PathId, PathIds};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, redirect, render};
 
@@ -75,11 +74,10 @@ pub(super) async fn add(
 #[tracing::instrument(skip_all)]
 pub(super) async fn remove(
     cx: PackageConsole<ManagePackages>,
-    path: web::Path<(String, String)>,
+    PathIds(id, scope): PathIds<AccessPackageId, RoleScopeId>,
     _form: Form<NoFields>,
 ) -> Reply {
-    let id = parse_id(&path.0)?;
-    svc::remove_role(cx.store(), &cx.actor(), &id, &path.1, cx.now()).await?;
+    svc::remove_role(cx.store(), &cx.actor(), &id, &scope, cx.now()).await?;
     cx.done(
         "Resource role removed: holders who had it through nothing else lost it.",
         &routes::ADMIN_PACKAGE_ROLES.id(&id),
