@@ -1,6 +1,6 @@
 //! Errors a request can end with, and how each one looks to the person.
 //!
-//! Handlers return `AppError`; the `error_pages` middleware in `web` renders the
+//! Handlers return `AppError`; the `error_pages` middleware in `web::error_page` renders the
 //! page inside the layout (it knows who is signed in), so no internal message
 //! ever reaches the browser.
 
@@ -121,7 +121,7 @@ impl ResponseError for AppError {
         }
     }
 
-    /// A plain fallback; `web::error_pages` replaces the body with the full page.
+    /// A plain fallback; `web::error_page::error_pages` replaces the body with the full page.
     fn error_response(&self) -> HttpResponse {
         if let AppError::SignInRequired { next } = self {
             return HttpResponse::SeeOther()

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod auth;
 pub mod callback;
 pub mod error;
+pub mod error_page;
 pub mod extract;
 pub mod form_values;
 pub mod format;
@@ -23,6 +24,7 @@ pub mod scim;
 pub mod state;
 pub mod trace;
 
+pub use error_page::error_pages;
 pub use layout::Layout;
 pub use respond::{
     Data, Reply, client_address, form_status, page_at, page_number, redirect, render,
@@ -33,13 +35,11 @@ pub use state::AppState;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
+use actix_web::web;
 
 use crate::domain::scim::Problem;
 use crate::routes;
 use crate::web::error::AppError;
-use crate::web::extract::guard::load_current_user;
 use crate::web::routing::Router;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -59,69 +59,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[tracing::instrument(skip_all)]
 async fn not_found() -> Reply {
     Err(AppError::NotFound)
-}
-
-#[derive(Template)]
-#[template(path = "errors/error.html")]
-struct ErrorPage {
-    layout: Layout,
-    code: u16,
-    heading: &'static str,
-    message: String,
-    signed_in: bool,
-}
-
-/// Renders every `AppError` as a full page inside the layout, with the signed-in user.
-pub async fn error_pages(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
-    let res = next.call(req).await?;
-    let Some(app_error) = res
-        .response()
-        .error()
-        .and_then(|e| e.as_error::<AppError>())
-    else {
-        return Ok(res.map_into_left_body());
-    };
-    if matches!(app_error, AppError::SignInRequired { .. }) {
-        return Ok(res.map_into_left_body());
-    }
-    let status = res.status();
-    let (heading, message) = app_error.public_text();
-    let request: HttpRequest = res.request().clone();
-    let page = match request.app_data::<Data>() {
-        Some(state) => {
-            let current = load_current_user(&request).await.ok().flatten();
-            let layout = match &current {
-                Some(u) => Layout::for_user(state, u, "", heading),
-                None => {
-                    use actix_session::SessionExt;
-                    let csrf = crate::web::extract::session::TypedSession(request.get_session())
-                        .csrf_token();
-                    Layout::anonymous(state, csrf, heading)
-                }
-            };
-            ErrorPage {
-                layout,
-                code: status.as_u16(),
-                heading,
-                message: message.clone(),
-                signed_in: current.is_some(),
-            }
-            .render()
-            .ok()
-        }
-        None => None,
-    };
-    let body = page.unwrap_or_else(|| format!("{heading}: {message}"));
-    let mut response = HttpResponse::build(status);
-    // The plain answer's `Retry-After` (a 503 asks to try again shortly).
-    if let Some(after) = res.headers().get(actix_web::http::header::RETRY_AFTER) {
-        response.insert_header((actix_web::http::header::RETRY_AFTER, after.clone()));
-    }
-    let response = response.content_type("text/html; charset=utf-8").body(body);
-    Ok(res.into_response(response).map_into_right_body())
 }
 
 /// Refuses an address whose path or query string carries a control character

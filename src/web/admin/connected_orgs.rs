@@ -86,7 +86,7 @@ impl OrgForm {
 }
 
 #[derive(Template)]
-#[template(path = "admin/connected_org_form.html")]
+#[template(path = "admin/connected_orgs.html")]
 struct OrgPage {
     layout: Layout,
     org_id: Option<String>,

@@ -155,7 +155,7 @@ impl SystemForm {
 }
 
 #[derive(Template)]
-#[template(path = "admin/connected_system.html")]
+#[template(path = "admin/connected_systems.html")]
 struct SystemPage {
     layout: Layout,
     system: Option<SystemRow>,

@@ -1,20 +1,15 @@
 //! The console's home: how many of each, and what needs attention (failed
-//! deliveries, requests about to be denied, mail that could not be sent);
-//! and Operations › Requests, every package's requests in one list.
+//! deliveries, requests about to be denied, mail that could not be sent).
 
-use actix_web::web;
 use askama::Template;
-use serde::Deserialize;
 
-use crate::domain::request::RequestFilter;
 use crate::routes;
 use crate::service::overview;
-use crate::store::Page;
 use crate::store::outbox::MailRow;
 use crate::store::requests::AnyRequestRow;
 use crate::web::admin::console::Console;
 use crate::web::layout::Layout;
-use crate::web::respond::{Reply, page_at, render};
+use crate::web::respond::{Reply, render};
 
 #[derive(Template)]
 #[template(path = "admin/home.html")]
@@ -65,39 +60,5 @@ pub(super) async fn home(cx: Console) -> Reply {
         tiles,
         requests: o.requests,
         mail: o.mail,
-    })
-}
-
-#[derive(Deserialize, Default)]
-pub struct RequestsQuery {
-    #[serde(default)]
-    state: String,
-    page: Option<i64>,
-}
-
-#[derive(Template)]
-#[template(path = "admin/requests.html")]
-struct Requests {
-    layout: Layout,
-    filters: super::query::Filters,
-    filter: String,
-    list: Page<AnyRequestRow>,
-    prev: String,
-    next: String,
-}
-
-#[tracing::instrument(skip_all)]
-pub(super) async fn requests(cx: Console, q: web::Query<RequestsQuery>) -> Reply {
-    let filter = RequestFilter::parse(&q.state);
-    let list = overview::requests(cx.store(), filter, page_at(q.page, 50)).await?;
-    // An unknown state filtered nothing: the tabs and links do not carry it.
-    let shown = filter.map_or("", RequestFilter::as_str);
-    render(&Requests {
-        layout: cx.layout("Requests"),
-        filters: super::query::request_filters(),
-        prev: format!("?state={shown}&page={}", list.page - 1),
-        next: format!("?state={shown}&page={}", list.page + 1),
-        filter: shown.to_string(),
-        list,
     })
 }

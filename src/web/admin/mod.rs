@@ -20,6 +20,7 @@ pub mod lookup;
 pub mod mail;
 pub mod packages;
 pub mod query;
+pub mod requests;
 mod resource_kinds;
 mod resources;
 pub mod settings;
@@ -50,7 +51,7 @@ const SECTIONS: [fn(&mut web::ServiceConfig); 12] = [
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.get(routes::ADMIN, home::home)
-        .get(routes::ADMIN_REQUESTS, home::requests)
+        .get(routes::ADMIN_REQUESTS, requests::page)
         .get(routes::ADMIN_LOOKUP, lookup::lookup);
     for section in SECTIONS {
         cfg.configure(section);

@@ -88,7 +88,7 @@ impl UserForm {
 }
 
 #[derive(Template)]
-#[template(path = "admin/user_form.html")]
+#[template(path = "admin/users.html")]
 struct UserFormPage {
     layout: Layout,
     /// None when creating.
