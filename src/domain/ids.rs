@@ -1,4 +1,5 @@
-//! Object identifiers: UUIDs, as Graph uses, kept as their canonical text.
+//! Object identifiers: UUIDs, as Graph uses, kept as their canonical text
+//! (and queued mail's, which are made of them).
 
 use std::fmt;
 
@@ -6,9 +7,9 @@ use uuid::Uuid;
 
 /// What every id type can do: be read from the text of a URL or form.
 pub trait Id: Sized {
-    /// `None` unless `s` is a UUID (any spelling `uuid` reads: hyphenated
-    /// or not, either case, surrounding spaces aside), kept canonical:
-    /// hyphenated and lowercase, as ids are stored.
+    /// `None` unless `s` is an id of the type, kept as ids are stored. For
+    /// the UUID ids: any spelling `uuid` reads (hyphenated or not, either
+    /// case, surrounding spaces aside), kept hyphenated and lowercase.
     fn parse(s: &str) -> Option<Self>;
 }
 
@@ -85,9 +86,12 @@ id_type!(CatalogRoleAssignmentId);
 id_type!(RoleScopeId);
 id_type!(CalloutId);
 
-/// A queued mail's id: the UUID of the change that queued it, a dot, and
-/// its place among that change's mails (six digits) or the id of the
-/// assignment it is about (a UUID).
+/// A queued mail's id, as the outbox wrote it: the UUID of the change that
+/// queued it, a dot, and its place among that change's mails (digits) or
+/// the id of the assignment it is about; or, for mail queued by earlier
+/// versions, one UUID (hyphenated, or 32 hex digits). Matched as stored, so
+/// it is read as written, in lowercase: one or two parts, each hex digits
+/// and hyphens.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MailId(String);
 
@@ -99,14 +103,12 @@ impl MailId {
 
 impl Id for MailId {
     fn parse(s: &str) -> Option<MailId> {
-        let (change, which) = s.trim().split_once('.')?;
-        let change = Uuid::parse_str(change).ok()?;
-        let which = if which.len() == 6 && which.bytes().all(|b| b.is_ascii_digit()) {
-            which.to_string()
-        } else {
-            Uuid::parse_str(which).ok()?.to_string()
+        let s = s.trim().to_ascii_lowercase();
+        let part = |p: &str| {
+            (1..=36).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
         };
-        Some(MailId(format!("{change}.{which}")))
+        let parts: Vec<&str> = s.split('.').collect();
+        ((1..=2).contains(&parts.len()) && parts.iter().all(|p| part(p))).then_some(MailId(s))
     }
 }
 
@@ -121,7 +123,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_mail_id_is_a_change_and_its_place_or_assignment() {
+    fn a_mail_id_is_read_as_the_outbox_wrote_it() {
         let change = "6F1C2A9E-0B4D-4E8A-9C3F-2D5E7A1B3C4D";
         let placed = MailId::parse(&format!("{change}.000042")).unwrap();
         assert_eq!(
@@ -129,13 +131,25 @@ mod tests {
             "6f1c2a9e-0b4d-4e8a-9c3f-2d5e7a1b3c4d.000042"
         );
         let about = format!("{change}.{}", AssignmentId::new());
-        assert!(MailId::parse(&about).is_some());
+        assert_eq!(
+            MailId::parse(&about).unwrap().as_str(),
+            about.to_lowercase()
+        );
+        // A millionth mail of one change, and mail of earlier versions.
+        for kept in [
+            &format!("{change}.1000000"),
+            change,
+            "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        ] {
+            assert!(MailId::parse(kept).is_some(), "{kept}");
+        }
         for bad in [
             "",
-            change,
             "x.000001",
-            &format!("{change}.42"),
-            &format!("{change}.00004a"),
+            "a.b.c",
+            &format!("{change}."),
+            "' OR 1=1",
+            "../x",
         ] {
             assert!(MailId::parse(bad).is_none(), "{bad}");
         }

@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::clock::Clock;
 use crate::connectors::{OpError, Person, Session};
+use crate::domain::ids::ConnectedSystemId;
 use crate::domain::provisioning::{OpAction, Outcome};
 use crate::service::ServiceError;
 use crate::service::provisioning::{self, Applied};
@@ -90,9 +91,9 @@ async fn apply_all(
     clock: &Clock,
     lease: DateTime<Utc>,
 ) -> Result<Vec<Option<Applied>>, ServiceError> {
-    let mut by_system: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_system: HashMap<&ConnectedSystemId, Vec<usize>> = HashMap::new();
     for (i, op) in ops.iter().enumerate() {
-        by_system.entry(op.system_id.as_str()).or_default().push(i);
+        by_system.entry(&op.system_id).or_default().push(i);
     }
     let mut results: Vec<Option<Applied>> = (0..ops.len()).map(|_| None).collect();
     // Whether one more operation can end before the claim runs out.

@@ -150,7 +150,10 @@ pub async fn delete(
     .await
 }
 
-async fn open(store: &Store, id: &str) -> Result<Result<Session, OpError>, ServiceError> {
+async fn open(
+    store: &Store,
+    id: &ConnectedSystemId,
+) -> Result<Result<Session, OpError>, ServiceError> {
     let (settings, secret) = {
         let mut conn = store.read().await?;
         found(connected_systems::credentials(&mut conn, id).await?)?
@@ -167,7 +170,7 @@ pub async fn test(
     id: &ConnectedSystemId,
     now: DateTime<Utc>,
 ) -> Result<TestOutcome, ServiceError> {
-    let result = match open(store, id.as_str()).await? {
+    let result = match open(store, id).await? {
         Ok(mut s) => {
             let r = s.describe().await;
             s.close().await;
@@ -269,7 +272,7 @@ pub async fn search_groups(
     id: &ConnectedSystemId,
     text: &str,
 ) -> Result<Result<Vec<FoundGroup>, String>, ServiceError> {
-    Ok(match open(store, id.as_str()).await? {
+    Ok(match open(store, id).await? {
         Ok(mut s) => {
             let r = s
                 .search_groups(text, 25)
@@ -320,7 +323,7 @@ pub async fn link(
         .ok_or_else(|| invalid("system", "Choose a connected system."))?;
     let (settings, secret) = {
         let mut conn = store.read().await?;
-        connected_systems::credentials(&mut conn, system.as_str())
+        connected_systems::credentials(&mut conn, &system)
             .await?
             .ok_or_else(|| invalid("system", "Choose a connected system."))?
     };
@@ -407,7 +410,7 @@ pub async fn add_to_catalog(
         .ok_or_else(|| refused("Choose a connected system.".into()))?;
     let (settings, secret) = {
         let mut conn = store.read().await?;
-        found(connected_systems::credentials(&mut conn, system.as_str()).await?)?
+        found(connected_systems::credentials(&mut conn, &system).await?)?
     };
     let mut session = Session::open(&settings, &secret).await.map_err(|e| {
         refused(format!(
@@ -578,7 +581,7 @@ pub async fn reconcile(
     now: DateTime<Utc>,
 ) -> Result<LinkResults, ServiceError> {
     let (s, links) = self::system(store, system).await?;
-    let mut session = match open(store, system.as_str()).await? {
+    let mut session = match open(store, system).await? {
         Ok(session) => session,
         Err(e) => {
             let mut tx = store.begin().await?;

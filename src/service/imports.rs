@@ -98,7 +98,7 @@ pub async fn import(
 ) -> Result<Summary, ServiceError> {
     let (settings, secret) = {
         let mut c = store.read().await?;
-        found(connected_systems::credentials(&mut c, system.as_str()).await?)?
+        found(connected_systems::credentials(&mut c, system).await?)?
     };
     let mut summary = Summary::default();
     let (people, groups, member_attr) = match read(&settings, &secret).await {

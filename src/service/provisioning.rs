@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::connected_system::SystemSettings;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ConnectedSystemId, UserId};
 use crate::domain::provisioning::Outcome;
 use crate::domain::secret::Secret;
 use crate::service::error::ServiceError;
@@ -46,7 +46,7 @@ pub async fn claim(
 /// A connected system's settings and secret; `None` once it is deleted.
 pub async fn credentials(
     store: &Store,
-    system: &str,
+    system: &ConnectedSystemId,
 ) -> Result<Option<(SystemSettings, Secret<String>)>, ServiceError> {
     let mut conn = store.read().await?;
     Ok(connected_systems::credentials(&mut conn, system).await?)

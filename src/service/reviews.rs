@@ -248,8 +248,8 @@ async fn start(tx: &mut Conn, due: &DueStart, now: DateTime<Utc>) -> Result<bool
 
 async fn start_one(
     conn: &mut Conn,
-    policy: &str,
-    package: &str,
+    policy: &PolicyId,
+    package: &AccessPackageId,
     settings: &ReviewSettings,
     ends: DateTime<Utc>,
     tz: Tz,
@@ -284,7 +284,7 @@ async fn start_one(
         sponsors,
         active,
     };
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = ReviewId::new();
     let mut items = Vec::with_capacity(holders.len());
     let mut pairs = Vec::new();
     for h in &holders {
@@ -365,7 +365,7 @@ async fn tell_reviewers(
 
 /// A review in progress whose reviewers are due a reminder.
 pub struct DueReminder {
-    id: String,
+    id: ReviewId,
     /// Reminders sent so far, and due by now.
     sent: i64,
     due: i64,
@@ -392,6 +392,7 @@ async fn due_reminders(
             .filter(|t| **t <= now)
             .count() as i64;
         if due > sent {
+            let id = ReviewId::from_stored(id);
             out.push(DueReminder { id, sent, due, tz });
         }
     }
@@ -483,7 +484,7 @@ async fn apply_in(
 async fn of_package(
     conn: &mut Conn,
     package: &AccessPackageId,
-    id: &str,
+    id: &ReviewId,
 ) -> Result<ReviewRow, ServiceError> {
     let row = found(db::get(conn, id).await?)?;
     if row.access_package_id != *package {
@@ -503,7 +504,7 @@ pub async fn stop(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     write(store, actor, now, async |tx| {
-        let row = of_package(tx, package, id.as_str()).await?;
+        let row = of_package(tx, package, id).await?;
         if !db::move_state(
             tx,
             id.as_str(),
@@ -533,7 +534,7 @@ pub async fn apply_now(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let mut tx = store.begin().await?;
-    let row = of_package(&mut tx, package, id.as_str()).await?;
+    let row = of_package(&mut tx, package, id).await?;
     db::move_state(
         &mut tx,
         id.as_str(),
@@ -542,7 +543,7 @@ pub async fn apply_now(
         now,
     )
     .await?;
-    db::lock_holders(&mut tx, &[row.id.to_string()]).await?;
+    db::lock_holders(&mut tx, std::slice::from_ref(&row.id)).await?;
     apply_in(&mut tx, &row, actor, now).await?;
     tx.commit().await?;
     Ok(())
@@ -570,7 +571,7 @@ pub async fn for_reviewer(
     id: &ReviewId,
 ) -> Result<ReviewerView, ServiceError> {
     let mut c = store.read().await?;
-    let review = found(db::get(&mut c, id.as_str()).await?)?;
+    let review = found(db::get(&mut c, id).await?)?;
     let items = db::items(&mut c, id.as_str(), Some(user.as_str())).await?;
     if items.is_empty() {
         return Err(ServiceError::NotFound);
@@ -598,7 +599,7 @@ pub async fn decide(
     let reason = crate::domain::validation::reason_text(reason, "The reason")
         .map_err(|m| super::error::invalid("reason", m))?;
     let mut tx = store.begin().await?;
-    let review = found(db::get(&mut tx, id.as_str()).await?)?;
+    let review = found(db::get(&mut tx, id).await?)?;
     let open = db::hold_open(&mut tx, id.as_str()).await?;
     let settings = review.settings()?;
     if !open {
@@ -680,7 +681,7 @@ pub async fn of_package_list(
 ) -> Result<(PackageRow, Vec<ReviewRow>), ServiceError> {
     let mut c = store.read().await?;
     let row = found(packages::get(&mut c, package).await?)?;
-    let reviews = db::of_package(&mut c, package.as_str()).await?;
+    let reviews = db::of_package(&mut c, package).await?;
     Ok((row, reviews))
 }
 
@@ -700,7 +701,7 @@ pub async fn details(
 ) -> Result<ReviewDetails, ServiceError> {
     let mut c = store.read().await?;
     let package = found(packages::get(&mut c, package).await?)?;
-    let review = of_package(&mut c, &package.id, id.as_str()).await?;
+    let review = of_package(&mut c, &package.id, id).await?;
     let items = db::items(&mut c, id.as_str(), None).await?;
     Ok(ReviewDetails {
         package,

@@ -129,11 +129,11 @@ pub async fn get(conn: &mut Conn, id: &ConnectedSystemId) -> Result<Option<Syste
 /// The system's settings and secret, to connect with.
 pub async fn credentials(
     conn: &mut Conn,
-    id: &str,
+    id: &ConnectedSystemId,
 ) -> Result<Option<(SystemSettings, Secret<String>)>> {
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT settings, secret FROM connected_systems WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(conn)
             .await?;
     row.map(|(s, secret)| {

@@ -384,42 +384,40 @@ pub async fn insert(
     p: &Policy,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO assignment_policies (id, access_package_id, display_name, description, allowed_target_scope, \
          enabled, settings, created_at, updated_at, assignment_notifications, automatic) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
     )
     .bind(id.as_str())
-    .bind(package.as_str())
-    .bind(&p.display_name)
-    .bind(p.description.clone())
-    .bind(p.allowed_target_scope.as_str())
-    .bind(p.enabled)
-    .bind(settings_json(p).to_string())
-    .bind(ts(now))
-    .bind(p.assignment_notifications)
-    .bind(p.automatic.is_some())
-    .execute(&mut *conn)
-    .await?;
+    .bind(package.as_str());
+    bind_settings(insert, p, now).execute(&mut *conn).await?;
     write_targets(conn, id.as_str(), &p.specific_allowed_targets).await
 }
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds what a policy row holds after its keys, in the order `insert` and
+/// `update` both name them: its name, description, scope, whether it is
+/// enabled, its settings, when it changed, notifications, automatic.
+fn bind_settings<'q>(q: Query<'q>, p: &'q Policy, now: DateTime<Utc>) -> Query<'q> {
+    q.bind(&p.display_name)
+        .bind(p.description.clone())
+        .bind(p.allowed_target_scope.as_str())
+        .bind(p.enabled)
+        .bind(settings_json(p).to_string())
+        .bind(ts(now))
+        .bind(p.assignment_notifications)
+        .bind(p.automatic.is_some())
+}
+
 pub async fn update(conn: &mut Conn, id: &PolicyId, p: &Policy, now: DateTime<Utc>) -> Result<()> {
-    let done = sqlx::query(
+    let update = sqlx::query(
         "UPDATE assignment_policies SET display_name = $2, description = $3, allowed_target_scope = $4, enabled = $5, \
          settings = $6, updated_at = $7, assignment_notifications = $8, automatic = $9 WHERE id = $1",
     )
-    .bind(id.as_str())
-    .bind(&p.display_name)
-    .bind(p.description.clone())
-    .bind(p.allowed_target_scope.as_str())
-    .bind(p.enabled)
-    .bind(settings_json(p).to_string())
-    .bind(ts(now))
-    .bind(p.assignment_notifications)
-    .bind(p.automatic.is_some())
-    .execute(&mut *conn)
-    .await?;
+    .bind(id.as_str());
+    let done = bind_settings(update, p, now).execute(&mut *conn).await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }

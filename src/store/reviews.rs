@@ -56,8 +56,8 @@ pub async fn set_settings(
 
 /// A policy whose reviews are on.
 pub struct Scheduled {
-    pub policy_id: String,
-    pub package_id: String,
+    pub policy_id: PolicyId,
+    pub package_id: AccessPackageId,
     pub settings: ReviewSettings,
     pub last_started: Option<String>,
 }
@@ -72,8 +72,8 @@ pub async fn scheduled(conn: &mut Conn) -> Result<Vec<Scheduled>> {
     rows.into_iter()
         .map(|(policy_id, package_id, json, last_started)| {
             Ok(Scheduled {
-                policy_id,
-                package_id,
+                policy_id: PolicyId::from_stored(policy_id),
+                package_id: AccessPackageId::from_stored(package_id),
                 settings: decode(&json)?,
                 last_started,
             })
@@ -84,7 +84,7 @@ pub async fn scheduled(conn: &mut Conn) -> Result<Vec<Scheduled>> {
 /// Takes the start of the policy's review of `day`: true for one caller only.
 pub async fn claim_start(
     conn: &mut Conn,
-    policy: &str,
+    policy: &PolicyId,
     day: &str,
     period_starts: DateTime<Utc>,
 ) -> Result<bool> {
@@ -95,7 +95,7 @@ pub async fn claim_start(
          AND (last_started IS NULL OR last_started < $2) \
          AND NOT EXISTS (SELECT 1 FROM access_reviews a WHERE a.policy_id = $1 AND a.starts_at >= $3)",
     )
-    .bind(policy)
+    .bind(policy.as_str())
     .bind(day)
     .bind(ts(period_starts))
     .changed_one(conn)
@@ -113,14 +113,14 @@ pub struct Holder {
     pub last_sign_in_at: Option<String>,
 }
 
-pub async fn holders(conn: &mut Conn, policy: &str) -> Result<Vec<Holder>> {
+pub async fn holders(conn: &mut Conn, policy: &PolicyId) -> Result<Vec<Holder>> {
     sqlx::query_as(&format!(
         "SELECT a.id AS assignment_id, a.target_id AS user_id, u.user_type, u.manager_id, \
          u.connected_organization_id AS organization, u.last_sign_in_at \
          FROM access_package_assignments a JOIN users u ON u.id = a.target_id \
          WHERE a.policy_id = $1 AND a.state IN {ACTIVE} ORDER BY a.id"
     ))
-    .bind(policy)
+    .bind(policy.as_str())
     .all(conn)
     .await
 }
@@ -161,9 +161,9 @@ pub async fn active_of(conn: &mut Conn, users: &[String]) -> Result<Vec<String>>
 
 /// A review being started, with its holders and their reviewers.
 pub struct NewReview<'a> {
-    pub id: &'a str,
-    pub policy_id: &'a str,
-    pub package_id: &'a str,
+    pub id: &'a ReviewId,
+    pub policy_id: &'a PolicyId,
+    pub package_id: &'a AccessPackageId,
     pub starts: DateTime<Utc>,
     pub ends: DateTime<Utc>,
     pub settings: &'a ReviewSettings,
@@ -179,9 +179,9 @@ pub async fn insert(conn: &mut Conn, r: &NewReview<'_>, now: DateTime<Utc>) -> R
         "INSERT INTO access_reviews (id, policy_id, access_package_id, starts_at, ends_at, settings, state, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'inProgress', $7)",
     )
-    .bind(r.id)
-    .bind(r.policy_id)
-    .bind(r.package_id)
+    .bind(r.id.as_str())
+    .bind(r.policy_id.as_str())
+    .bind(r.package_id.as_str())
     .bind(ts(r.starts))
     .bind(ts(r.ends))
     .bind(json)
@@ -193,7 +193,7 @@ pub async fn insert(conn: &mut Conn, r: &NewReview<'_>, now: DateTime<Utc>) -> R
         .iter()
         .map(|(a, h, rec)| {
             vec![
-                r.id.into(),
+                r.id.as_str().into(),
                 a.clone().into(),
                 h.clone().into(),
                 (*rec).into(),
@@ -211,7 +211,7 @@ pub async fn insert(conn: &mut Conn, r: &NewReview<'_>, now: DateTime<Utc>) -> R
     let reviewers: Vec<Vec<Val>> = r
         .reviewers
         .iter()
-        .map(|(a, u)| vec![r.id.into(), a.clone().into(), u.clone().into()])
+        .map(|(a, u)| vec![r.id.as_str().into(), a.clone().into(), u.clone().into()])
         .collect();
     rows::insert(
         conn,
@@ -261,18 +261,18 @@ const REVIEW: &str = "SELECT r.id, r.policy_id, r.access_package_id, p.display_n
     FROM access_reviews r JOIN access_packages p ON p.id = r.access_package_id \
     JOIN assignment_policies ap ON ap.id = r.policy_id";
 
-pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<ReviewRow>> {
+pub async fn get(conn: &mut Conn, id: &ReviewId) -> Result<Option<ReviewRow>> {
     sqlx::query_as(&format!("{REVIEW} WHERE r.id = $1"))
-        .bind(id)
+        .bind(id.as_str())
         .optional(conn)
         .await
 }
 
-pub async fn of_package(conn: &mut Conn, package: &str) -> Result<Vec<ReviewRow>> {
+pub async fn of_package(conn: &mut Conn, package: &AccessPackageId) -> Result<Vec<ReviewRow>> {
     sqlx::query_as(&format!(
         "{REVIEW} WHERE r.access_package_id = $1 ORDER BY r.starts_at DESC, r.id"
     ))
-    .bind(package)
+    .bind(package.as_str())
     .all(conn)
     .await
 }
@@ -366,15 +366,16 @@ pub async fn decide(
 }
 
 /// Reviews whose end has come, each taken by one caller only (completed).
-pub async fn take_ended(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<String>> {
-    sqlx::query_scalar(
+pub async fn take_ended(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<ReviewId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
         "UPDATE access_reviews SET state = 'completed', ended_at = $1 WHERE id IN \
          (SELECT id FROM access_reviews WHERE state = 'inProgress' AND ends_at <= $1 ORDER BY ends_at LIMIT 20) \
          AND state = 'inProgress' RETURNING id",
     )
     .bind(ts(now))
     .all(conn)
-    .await
+    .await?;
+    Ok(ids.into_iter().map(ReviewId::from_stored).collect())
 }
 
 /// Holds an open review's row until the transaction ends: false when it is
@@ -458,8 +459,8 @@ pub async fn apply(
 /// Holds every person the reviews list (`users::lock_all`), before they
 /// are applied: a delivery granting one of them a role the review takes
 /// back then comes wholly before or after, and is seen.
-pub async fn lock_holders(conn: &mut Conn, reviews: &[String]) -> Result<()> {
-    let keys: Vec<&str> = reviews.iter().map(String::as_str).collect();
+pub async fn lock_holders(conn: &mut Conn, reviews: &[ReviewId]) -> Result<()> {
+    let keys: Vec<&str> = reviews.iter().map(ReviewId::as_str).collect();
     let people = format!(
         "SELECT a.target_id FROM access_review_items i \
          JOIN access_package_assignments a ON a.id = i.assignment_id WHERE i.review_id IN ({})",
@@ -479,11 +480,16 @@ pub async fn in_progress(conn: &mut Conn) -> Result<Vec<(String, String, String,
 
 /// Takes the sending of a review's reminders from `sent` to `to`: true for
 /// one caller only.
-pub async fn claim_reminder(conn: &mut Conn, review: &str, sent: i64, to: i64) -> Result<bool> {
+pub async fn claim_reminder(
+    conn: &mut Conn,
+    review: &ReviewId,
+    sent: i64,
+    to: i64,
+) -> Result<bool> {
     sqlx::query(
         "UPDATE access_reviews SET reminded = $3 WHERE id = $1 AND reminded = $2 AND state = 'inProgress'",
     )
-    .bind(review)
+    .bind(review.as_str())
     .bind(sent)
     .bind(to)
     .changed_one(conn)

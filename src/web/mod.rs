@@ -1,4 +1,4 @@
-//! HTTP: routes, the page layout, and error pages. Handlers stay thin: parse
+//! HTTP: routes, the middleware and what handlers share. Handlers stay thin: parse
 //! input, call one service, render or redirect. Handler modules import what
 //! they share from the leaves (`respond`, `state`, `layout`, `error`,
 //! `extract`), never from this module, which routes to them: no cycle.

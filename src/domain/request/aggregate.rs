@@ -600,7 +600,10 @@ impl Request {
                 "Nothing was revoked: tick “I approved this request in error” to confirm.".into(),
             ));
         }
-        let assignment = self.assignment.clone().ok_or(Some(ACCESS_ENDED.into()))?;
+        let assignment = self
+            .assignment
+            .clone()
+            .ok_or_else(|| Some(ACCESS_ENDED.into()))?;
         Ok(vec![Change::EndAssignment {
             assignment,
             reason: EndReason::Revoked,

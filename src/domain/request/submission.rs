@@ -104,8 +104,8 @@ impl Request {
     }
 
     /// A holder's removal of their own access to `package` (id, name): the
-    /// request that records it, delivered at once, and its change (written
-    /// once). Refused unless the assignment's policy, as it is now
+    /// request that records it, delivered at once, and its changes: the
+    /// request written once, and the assignment ended. Refused unless the assignment's policy, as it is now
     /// (`policy`, none once deleted), lets holders remove their access.
     pub fn give_up(
         holder: &User,

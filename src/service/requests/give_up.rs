@@ -45,7 +45,15 @@ pub async fn give_up(
         &name,
         json!({"request": request.id.as_str(), "removed": details}),
     );
-    save::commit(tx, &request, &changes, &actor, &event, now).await?;
+    match save::commit(tx, &request, &changes, &actor, &event, now).await {
+        // Only the ending can give way: the assignment ended meanwhile.
+        Err(ServiceError::Refused(_)) => {
+            return Err(ServiceError::Refused(format!(
+                "Your access to {name} has already ended."
+            )));
+        }
+        other => other?,
+    };
     store.wake_workers();
     Ok(name)
 }

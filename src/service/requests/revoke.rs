@@ -64,7 +64,10 @@ pub async fn revoke(
         display_name: approver.display_name.clone(),
     };
     let mut tx = store.begin().await?;
-    let request = found(requests::get(&mut tx, id).await?)?.decode()?;
+    let mut request = found(requests::get(&mut tx, id).await?)?.decode()?;
+    // Revoking leaves the request as it was decided: it has no call of its
+    // own to call off.
+    request.calls_waiting = false;
     let approved = approved_by(&requests::decisions(&mut tx, id).await?);
     // Held like every change to what the person holds, so that a
     // delivery at the same moment never loses a role this takes back.

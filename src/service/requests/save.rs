@@ -285,7 +285,7 @@ async fn write_changes(
             Change::EndAssignment { assignment, reason } => {
                 if !crate::service::access::end_one(conn, &assignment, reason, now).await? {
                     return Err(ServiceError::Refused(
-                        "The access this request would end has already ended.".into(),
+                        "The access this request gave has already ended.".into(),
                     ));
                 }
             }
