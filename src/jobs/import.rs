@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::per_system::Tally;
 use crate::domain::audit::Actor;
 use crate::domain::ids::ConnectedSystemId;
 use crate::service::{ServiceError, imports};
@@ -19,27 +20,22 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
     each(store, &due, now).await
 }
 
-/// Imports from each of `systems` (claimed), logging what failed, whatever
-/// happened to the one before: a skipped one would wait for its next turn.
-/// Returns how many there were, or the first error after all were tried.
+/// Imports from each of `systems` (claimed), each whatever happened to
+/// the one before; the first error once all were tried.
 pub(super) async fn each(
     store: &Store,
     systems: &[ConnectedSystemId],
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
-    let mut first_error = None;
+    let mut tally = Tally::default();
     for system in systems {
-        match imports::import(store, &Actor::system(), system, now).await {
-            Ok(s) => {
-                if let Some(e) = s.error {
-                    tracing::warn!(system = %system, error = %e, "the directory could not be read");
-                }
+        let done = imports::import(store, &Actor::system(), system, now).await;
+        let done = done.map(|s| {
+            if let Some(e) = s.error {
+                tracing::warn!(system = %system, error = %e, "the directory could not be read");
             }
-            Err(e) => {
-                tracing::error!(system = %system, error = %e, "the import failed");
-                first_error.get_or_insert(e);
-            }
-        }
+        });
+        tally.record(system, "the import", done);
     }
-    first_error.map_or(Ok(systems.len()), Err)
+    tally.finish()
 }

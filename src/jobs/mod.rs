@@ -21,6 +21,7 @@ pub mod guests;
 pub mod housekeeping;
 pub mod import;
 pub mod outbox;
+mod per_system;
 pub mod provisioning;
 pub mod reconcile;
 pub mod reminders;

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::per_system::Tally;
 use crate::domain::audit::Actor;
 use crate::domain::ids::ConnectedSystemId;
 use crate::service::{ServiceError, connected_systems};
@@ -19,29 +20,24 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, ServiceErro
     each(store, &due, now).await
 }
 
-/// Reconciles each of `systems` (claimed), logging what failed, whatever
-/// happened to the one before: a skipped one would wait for its next turn.
-/// Returns how many there were, or the first error after all were tried.
+/// Reconciles each of `systems` (claimed), each whatever happened to the
+/// one before; the first error once all were tried.
 pub(super) async fn each(
     store: &Store,
     systems: &[ConnectedSystemId],
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
-    let mut first_error = None;
+    let mut tally = Tally::default();
     for system in systems {
-        match connected_systems::reconcile(store, &Actor::system(), system, now).await {
-            Ok(results) => {
-                for (group, r) in results {
-                    if let Err(e) = r {
-                        tracing::warn!(system = %system, group = %group, error = %e, "reconciliation failed");
-                    }
+        let done = connected_systems::reconcile(store, &Actor::system(), system, now).await;
+        let done = done.map(|results| {
+            for (group, r) in results {
+                if let Err(e) = r {
+                    tracing::warn!(system = %system, group = %group, error = %e, "reconciliation failed");
                 }
             }
-            Err(e) => {
-                tracing::error!(system = %system, error = %e, "reconciliation failed");
-                first_error.get_or_insert(e);
-            }
-        }
+        });
+        tally.record(system, "reconciliation", done);
     }
-    first_error.map_or(Ok(systems.len()), Err)
+    tally.finish()
 }

@@ -98,11 +98,11 @@ pub async fn list_users(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn user(store: &Store, id: &str) -> Result<UserRow> {
+pub async fn user(store: &Store, id: &UserId) -> Result<UserRow> {
     let mut c = store.read().await?;
-    db::user(&mut c, id)
+    db::user(&mut c, id.as_str())
         .await?
-        .ok_or_else(|| Problem::not_found("user", id).into())
+        .ok_or_else(|| Problem::not_found("user", id.as_str()).into())
 }
 
 /// The profile Gatehouse keeps for a SCIM user; the address is the primary
@@ -212,37 +212,34 @@ pub async fn create_user(
 async fn save_user(
     store: &Store,
     actor: &Actor,
-    id: &str,
+    id: &UserId,
     change: impl FnOnce(ScimUser) -> std::result::Result<ScimUser, Problem>,
     action: &str,
     now: DateTime<Utc>,
 ) -> Result<UserRow> {
-    let uid = UserId::parse(id).ok_or_else(|| Problem::not_found("user", id))?;
     let mut tx = store.begin().await?;
     // Locked before it is read: a PATCH applies to the user as the change
     // before it left them (a deactivation stays), never to an older copy.
-    users::lock(&mut tx, &uid).await?;
-    let before = db::user(&mut tx, id)
+    users::lock(&mut tx, id).await?;
+    let before = db::user(&mut tx, id.as_str())
         .await?
-        .ok_or_else(|| Problem::not_found("user", id))?;
+        .ok_or_else(|| Problem::not_found("user", id.as_str()))?;
     let u = change(before.resource())?;
-    let existing = users::get(&mut tx, &uid)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let existing = users::get(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
     let p = profile(&u, existing.user_type, &existing.custom_attributes)?;
-    check_unique(&mut tx, &u, &p, Some(id)).await?;
+    check_unique(&mut tx, &u, &p, Some(id.as_str())).await?;
     let manager = manager_of(&mut tx, &u).await?;
-    if manager.as_ref().is_some_and(|m| m.as_str() == id) {
+    if manager.as_ref().is_some_and(|m| m == id) {
         return Err(Problem::invalid_value("A user cannot be their own manager.").into());
     }
-    users::update(&mut tx, &uid, &p, manager.as_ref(), now).await?;
-    db::set_scim_fields(&mut tx, &uid, &u, "scim").await?;
+    users::update(&mut tx, id, &p, manager.as_ref(), now).await?;
+    db::set_scim_fields(&mut tx, id, &u, "scim").await?;
     let left = before.state == UserState::Active && p.state == UserState::Blocked;
     let mut gone = None;
     if left {
         // Deactivated at the source: signed out everywhere at once, their
         // open requests cancelled and their access taken back.
-        gone = Some(super::requests::leavers::leave(store, &mut tx, actor, &uid, now).await?);
+        gone = Some(super::requests::leavers::leave(store, &mut tx, actor, id, now).await?);
     }
     let old = before.resource();
     let mut changed = serde_json::Map::new();
@@ -271,11 +268,13 @@ async fn save_user(
     audit::record(
         &mut tx,
         actor,
-        &user_event(action, &uid, &p.display_name, Value::Object(changed)),
+        &user_event(action, id, &p.display_name, Value::Object(changed)),
         now,
     )
     .await?;
-    let row = db::user(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+    let row = db::user(&mut tx, id.as_str())
+        .await?
+        .ok_or(StoreError::NotFound)?;
     tx.commit().await.map_err(commit_err)?;
     if left {
         store.wake_workers();
@@ -288,7 +287,7 @@ async fn save_user(
 pub async fn edit_user(
     store: &Store,
     actor: &Actor,
-    id: &str,
+    id: &UserId,
     body: &Value,
     how: Edit,
     now: DateTime<Utc>,
@@ -309,16 +308,20 @@ pub async fn edit_user(
 
 /// Deleted at the source: blocked, signed out, and gone from SCIM.
 #[tracing::instrument(skip_all)]
-pub async fn delete_user(store: &Store, actor: &Actor, id: &str, now: DateTime<Utc>) -> Result<()> {
-    let uid = UserId::parse(id).ok_or_else(|| Problem::not_found("user", id))?;
+pub async fn delete_user(
+    store: &Store,
+    actor: &Actor,
+    id: &UserId,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let mut tx = store.begin().await?;
-    users::lock_with_reports(&mut tx, &uid).await?;
-    let before = db::user(&mut tx, id)
+    users::lock_with_reports(&mut tx, id).await?;
+    let before = db::user(&mut tx, id.as_str())
         .await?
-        .ok_or_else(|| Problem::not_found("user", id))?;
-    db::mark_deleted(&mut tx, &uid, now).await?;
-    let g = super::requests::leavers::leave(store, &mut tx, actor, &uid, now).await?;
-    db::forget_deleted(&mut tx, &uid).await?;
+        .ok_or_else(|| Problem::not_found("user", id.as_str()))?;
+    db::mark_deleted(&mut tx, id, now).await?;
+    let g = super::requests::leavers::leave(store, &mut tx, actor, id, now).await?;
+    db::forget_deleted(&mut tx, id).await?;
     let details = json!({
         "userName": before.user_name.unwrap_or(before.email),
         "requestsCancelled": g.requests,
@@ -328,7 +331,7 @@ pub async fn delete_user(store: &Store, actor: &Actor, id: &str, now: DateTime<U
     audit::record(
         &mut tx,
         actor,
-        &user_event("Delete user (SCIM)", &uid, &before.display_name, details),
+        &user_event("Delete user (SCIM)", id, &before.display_name, details),
         now,
     )
     .await?;
@@ -376,23 +379,23 @@ pub async fn list_groups(
 #[tracing::instrument(skip_all)]
 pub async fn group(
     store: &Store,
-    id: &str,
+    id: &GroupId,
     with_members: bool,
 ) -> Result<(GroupRow, Vec<(String, String)>)> {
     let mut c = store.read().await?;
     if with_members {
         return group_in(&mut c, id).await;
     }
-    let g = db::group(&mut c, id)
+    let g = db::group(&mut c, id.as_str())
         .await?
-        .ok_or_else(|| Problem::not_found("group", id))?;
+        .ok_or_else(|| Problem::not_found("group", id.as_str()))?;
     Ok((g, vec![]))
 }
 
-async fn group_in(c: &mut store::Conn, id: &str) -> Result<(GroupRow, Vec<(String, String)>)> {
-    let g = db::group(c, id)
+async fn group_in(c: &mut store::Conn, id: &GroupId) -> Result<(GroupRow, Vec<(String, String)>)> {
+    let g = db::group(c, id.as_str())
         .await?
-        .ok_or_else(|| Problem::not_found("group", id))?;
+        .ok_or_else(|| Problem::not_found("group", id.as_str()))?;
     let members = db::members_of(c, std::slice::from_ref(&g.id))
         .await?
         .into_iter()
@@ -459,7 +462,7 @@ pub async fn create_group(
         now,
     )
     .await?;
-    let out = group_in(&mut tx, id.as_str()).await?;
+    let out = group_in(&mut tx, &id).await?;
     tx.commit().await.map_err(commit_err)?;
     store.wake_workers();
     Ok(out)
@@ -468,12 +471,11 @@ pub async fn create_group(
 async fn save_group(
     store: &Store,
     actor: &Actor,
-    id: &str,
+    id: &GroupId,
     change: impl Fn(ScimGroup) -> std::result::Result<ScimGroup, Problem>,
     may_take_out: bool,
     now: DateTime<Utc>,
 ) -> Result<(GroupRow, Vec<(String, String)>)> {
-    let gid = GroupId::parse(id).ok_or_else(|| Problem::not_found("group", id))?;
     let mut tx = store.begin().await?;
     // The people the change takes out are held first, as every change to
     // what people hold holds them, and before the group (whose lock bumps
@@ -487,11 +489,11 @@ async fn save_group(
     }
     // Locked before it is read: a PATCH applies to the members as the one
     // before it left them, never to a copy another PATCH is changing.
-    store::directory::lock_group(&mut tx, &gid).await?;
+    store::directory::lock_group(&mut tx, id).await?;
     let before = scim_group(group_in(&mut tx, id).await?);
     let g = change(before)?;
     check_members(&mut tx, &g).await?;
-    let existing = store::directory::get_group(&mut tx, &gid)
+    let existing = store::directory::get_group(&mut tx, id)
         .await?
         .ok_or(StoreError::NotFound)?;
     let p = GroupProfile::parse(
@@ -503,18 +505,18 @@ async fn save_group(
     store::directory::save(
         &mut tx,
         store::directory::Write::Update,
-        Named::Group(&gid, &p),
+        Named::Group(id, &p),
         now,
     )
     .await
     .map_err(name_conflict(&g.display_name))?;
-    db::set_group_fields(&mut tx, &gid, &g, "scim", now).await?;
-    let (added, removed) = db::set_members(&mut tx, &gid, &g.members, now).await?;
+    db::set_group_fields(&mut tx, id, &g, "scim", now).await?;
+    let (added, removed) = db::set_members(&mut tx, id, &g.members, now).await?;
     let details = json!({"displayName": g.display_name, "externalId": g.external_id, "membersAdded": added, "membersRemoved": removed});
     audit::record(
         &mut tx,
         actor,
-        &group_event("Update group (SCIM)", &gid, &p.display_name, details),
+        &group_event("Update group (SCIM)", id, &p.display_name, details),
         now,
     )
     .await?;
@@ -560,7 +562,7 @@ fn scim_group((row, members): (GroupRow, Vec<(String, String)>)) -> ScimGroup {
 pub async fn edit_group(
     store: &Store,
     actor: &Actor,
-    id: &str,
+    id: &GroupId,
     body: &Value,
     how: Edit,
     now: DateTime<Utc>,
@@ -585,13 +587,12 @@ pub async fn edit_group(
 pub async fn delete_group(
     store: &Store,
     actor: &Actor,
-    id: &str,
+    id: &GroupId,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let gid = GroupId::parse(id).ok_or_else(|| Problem::not_found("group", id))?;
     let mut tx = store.begin().await?;
     let (row, _) = group_in(&mut tx, id).await?;
-    if !db::delete_group(&mut tx, &gid).await? {
+    if !db::delete_group(&mut tx, id).await? {
         return Err(Problem::new(
             409,
             None,
@@ -605,7 +606,7 @@ pub async fn delete_group(
     audit::record(
         &mut tx,
         actor,
-        &group_event("Delete group (SCIM)", &gid, &row.display_name, json!({})),
+        &group_event("Delete group (SCIM)", id, &row.display_name, json!({})),
         now,
     )
     .await?;

@@ -140,6 +140,16 @@ both!(
         assert_eq!(scim.get("/ResourceTypes/Nope").await.0, 404);
         assert_eq!(scim.post("/ServiceProviderConfig", json!({})).await.0, 405);
         assert_eq!(scim.get("/Nowhere").await.0, 404);
+        // A path whose id is no id names nothing, told in SCIM's words.
+        for path in ["/Users/not-an-id", "/Groups/not-an-id"] {
+            let (s, b) = scim.get(path).await;
+            assert_eq!((s, b["status"].as_str()), (404, Some("404")), "{path}: {b}");
+            let detail = b["detail"].as_str().unwrap_or_default();
+            assert!(detail.ends_with("has the id not-an-id."), "{b}");
+            assert_eq!(scim.delete(path).await.0, 404, "{path}");
+            let rename = json!([{"op": "replace", "path": "displayName", "value": "X"}]);
+            assert_eq!(scim.patch(path, patch_op(rename)).await.0, 404, "{path}");
+        }
 
         // A user as Entra ID creates one.
         let (s, ann) = scim

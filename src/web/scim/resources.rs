@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::answer::{
     base_url, body, caller, failed, list, location, not_allowed, problem, scim_json,
 };
+use crate::domain::ids::{GroupId, UserId};
 use crate::domain::scim::resource::{Meta, ScimGroup};
 use crate::domain::scim::{ENTERPRISE_SCHEMA, Edit, Problem};
 use crate::routes;
@@ -283,6 +284,17 @@ macro_rules! authorized {
     };
 }
 
+/// The id a path names: a path whose id is no id names nothing, so the
+/// client is told it is not found, as for an id that names nothing stored.
+macro_rules! path_id {
+    ($ty:ty, $what:literal, $raw:expr) => {
+        match <$ty>::parse(&$raw) {
+            Some(id) => id,
+            None => return problem(&Problem::not_found($what, &$raw)),
+        }
+    };
+}
+
 macro_rules! json_body {
     ($payload:expr) => {
         match body($payload).await {
@@ -417,6 +429,7 @@ async fn search_all(state: Data, req: HttpRequest, payload: web::Payload) -> Htt
 #[tracing::instrument(skip_all)]
 async fn get_user(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     authorized!(state, req);
+    let id = path_id!(UserId, "user", id);
     let q = match Query::from_request(&req) {
         Ok(q) => q,
         Err(p) => return problem(&p),
@@ -458,6 +471,7 @@ async fn edit_user(
     payload: web::Payload,
 ) -> HttpResponse {
     let actor = authorized!(state, req);
+    let id = path_id!(UserId, "user", id);
     let b = json_body!(payload);
     let edit = svc::edit_user(&state.store, &actor, &id, &b, how(&req), state.clock.now());
     match edit.await {
@@ -469,6 +483,7 @@ async fn edit_user(
 #[tracing::instrument(skip_all)]
 async fn delete_user(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     let actor = authorized!(state, req);
+    let id = path_id!(UserId, "user", id);
     match svc::delete_user(&state.store, &actor, &id, state.clock.now()).await {
         Ok(()) => HttpResponse::NoContent().finish(),
         Err(e) => failed(e),
@@ -500,6 +515,7 @@ fn group_answer(
 #[tracing::instrument(skip_all)]
 async fn get_group(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     authorized!(state, req);
+    let id = path_id!(GroupId, "group", id);
     let q = match Query::from_request(&req) {
         Ok(q) => q,
         Err(p) => return problem(&p),
@@ -542,6 +558,7 @@ async fn edit_group(
     payload: web::Payload,
 ) -> HttpResponse {
     let actor = authorized!(state, req);
+    let id = path_id!(GroupId, "group", id);
     let q = match Query::from_request(&req) {
         Ok(q) => q,
         Err(p) => return problem(&p),
@@ -559,6 +576,7 @@ async fn edit_group(
 #[tracing::instrument(skip_all)]
 async fn delete_group(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     let actor = authorized!(state, req);
+    let id = path_id!(GroupId, "group", id);
     match svc::delete_group(&state.store, &actor, &id, state.clock.now()).await {
         Ok(()) => HttpResponse::NoContent().finish(),
         Err(e) => failed(e),
