@@ -30,14 +30,15 @@ pub async fn list(store: &Store) -> Result<Vec<TokenRow>, ServiceError> {
     read(store, async |c| Ok(tokens::all(c).await?)).await
 }
 
-/// Makes a token; returns it, the only time it is seen.
+/// Makes a token; returns it, the only time it is seen, with every token
+/// as the page lists them now.
 #[tracing::instrument(skip_all)]
 pub async fn create(
     store: &Store,
     actor: &Actor,
     t: &NewToken,
     now: DateTime<Utc>,
-) -> Result<String, ServiceError> {
+) -> Result<(String, Vec<TokenRow>), ServiceError> {
     let token = format!("{PREFIX}{}", random_part());
     let id = ApiTokenId::new();
     let by = actor.display_name.clone();
@@ -56,10 +57,11 @@ pub async fn create(
             "purpose": t.purpose.as_str(),
             "expires": t.expires_at.map(|e| e.to_rfc3339()),
         });
-        Ok(((), event("Create API token", &id, &t.name, details)))
+        let listed = tokens::all(c).await?;
+        Ok((listed, event("Create API token", &id, &t.name, details)))
     })
-    .await?;
-    Ok(token)
+    .await
+    .map(|listed| (token, listed))
 }
 
 #[tracing::instrument(skip_all)]

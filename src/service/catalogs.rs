@@ -297,6 +297,26 @@ pub struct CatalogView {
     pub packages: Vec<PackageSummary>,
 }
 
+/// A catalog's Resources tab: the catalog, its resources, and their links
+/// to connected systems.
+pub struct ResourcesView {
+    pub catalog: CatalogRow,
+    pub resources: Vec<CatalogResourceRow>,
+    pub links: Vec<crate::store::connected_systems::LinkRow>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn resources_tab(store: &Store, id: &CatalogId) -> Result<ResourcesView, ServiceError> {
+    read(store, async |c| {
+        Ok(ResourcesView {
+            catalog: found(catalogs::get(c, id).await?)?,
+            resources: catalogs::resources(c, id).await?,
+            links: crate::store::connected_systems::links_in_catalog(c, id.as_str()).await?,
+        })
+    })
+    .await
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn catalog(store: &Store, id: &CatalogId) -> Result<CatalogView, ServiceError> {
     read(store, async |c| {

@@ -46,18 +46,37 @@ pub async fn all(store: &Store) -> Result<Vec<SystemRow>, ServiceError> {
     read(store, async |c| Ok(connected_systems::all(c).await?)).await
 }
 
-/// A system and the resources linked to it.
+/// A system as its page shows it.
+pub struct SystemView {
+    pub system: SystemRow,
+    /// The resources linked to it.
+    pub links: Vec<LinkRow>,
+    /// Its last import: when, and what it did.
+    pub import: Option<(String, crate::domain::directory_import::Summary)>,
+}
+
+/// A system, the resources linked to it and its last import.
 #[tracing::instrument(skip_all)]
-pub async fn system(
-    store: &Store,
-    id: &ConnectedSystemId,
-) -> Result<(SystemRow, Vec<LinkRow>), ServiceError> {
+pub async fn system(store: &Store, id: &ConnectedSystemId) -> Result<SystemView, ServiceError> {
     read(store, async |c| {
-        let s = found(connected_systems::get(c, id).await?)?;
-        let links = connected_systems::links_of_system(c, s.id.as_str()).await?;
-        Ok((s, links))
+        let (system, links) = with_links(c, id).await?;
+        Ok(SystemView {
+            system,
+            links,
+            import: store::imports::last_run(c, id).await?,
+        })
     })
     .await
+}
+
+/// A system and the resources linked to it.
+async fn with_links(
+    c: &mut store::Conn,
+    id: &ConnectedSystemId,
+) -> Result<(SystemRow, Vec<LinkRow>), ServiceError> {
+    let s = found(connected_systems::get(c, id).await?)?;
+    let links = connected_systems::links_of_system(c, s.id.as_str()).await?;
+    Ok((s, links))
 }
 
 /// Creates (`id` none) or updates a system. A new one needs its secret; an
@@ -283,18 +302,6 @@ pub async fn search_groups(
         }
         Err(e) => Err(e.message().to_string()),
     })
-}
-
-/// The links of the resources a catalog holds, for its resource list.
-#[tracing::instrument(skip_all)]
-pub async fn links_in_catalog(
-    store: &Store,
-    catalog: &CatalogId,
-) -> Result<Vec<LinkRow>, ServiceError> {
-    fetch(store, async |c| {
-        connected_systems::links_in_catalog(c, catalog.as_str()).await
-    })
-    .await
 }
 
 /// A Gatehouse resource role: (origin system, origin id, role).
@@ -580,7 +587,7 @@ pub async fn reconcile(
     system: &ConnectedSystemId,
     now: DateTime<Utc>,
 ) -> Result<LinkResults, ServiceError> {
-    let (s, links) = self::system(store, system).await?;
+    let (s, links) = read(store, async |c| with_links(c, system).await).await?;
     let mut session = match open(store, system).await? {
         Ok(session) => session,
         Err(e) => {

@@ -43,23 +43,30 @@ fn described(p: &ExtensionProfile) -> serde_json::Value {
 /// Extensions, each with the policies that call it as (id, name).
 pub type ExtensionUses = Vec<(ExtensionRow, Vec<(String, String)>)>;
 
-/// The catalog's extensions, each with the policies that call it.
+/// The catalog and its extensions, each with the policies that call it.
 #[tracing::instrument(skip_all)]
-pub async fn of_catalog(store: &Store, catalog: &CatalogId) -> Result<ExtensionUses, ServiceError> {
-    let mut c = store.read().await?;
-    let used = db::used_in_catalog(&mut c, catalog).await?;
-    Ok(db::of_catalog(&mut c, catalog)
-        .await?
-        .into_iter()
-        .map(|e| {
-            let by = used
-                .iter()
-                .filter(|(x, _, _)| *x == e.id)
-                .map(|(_, p, ap)| (p.clone(), ap.clone()))
-                .collect();
-            (e, by)
-        })
-        .collect())
+pub async fn of_catalog(
+    store: &Store,
+    catalog: &CatalogId,
+) -> Result<(CatalogRow, ExtensionUses), ServiceError> {
+    read(store, async |c| {
+        let row = found(catalogs::get(c, catalog).await?)?;
+        let used = db::used_in_catalog(c, catalog).await?;
+        let extensions = db::of_catalog(c, catalog)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let by = used
+                    .iter()
+                    .filter(|(x, _, _)| *x == e.id)
+                    .map(|(_, p, ap)| (p.clone(), ap.clone()))
+                    .collect();
+                (e, by)
+            })
+            .collect();
+        Ok((row, extensions))
+    })
+    .await
 }
 
 /// One extension of a catalog, as its page shows it.

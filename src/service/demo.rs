@@ -632,9 +632,7 @@ pub struct DemoChoice {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn sign_in_choices(store: &Store) -> Result<Vec<DemoChoice>, ServiceError> {
-    let mut conn = store.read().await?;
-    let conn = &mut *conn;
+pub(crate) async fn sign_in_choices(conn: &mut Conn) -> Result<Vec<DemoChoice>, ServiceError> {
     let mut out = Vec::new();
     for id in demo_user_ids(conn).await? {
         let Some(id) = UserId::parse(&id) else {

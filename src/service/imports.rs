@@ -560,16 +560,6 @@ fn group_name(dn: &str, attrs: &HashMap<String, Vec<String>>) -> String {
         .unwrap_or_else(|| dn.to_string())
 }
 
-/// The last run of a system's import: when, and what it did.
-#[tracing::instrument(skip_all)]
-pub async fn last_run(
-    store: &Store,
-    system: &ConnectedSystemId,
-) -> Result<Option<(String, Summary)>, ServiceError> {
-    let mut c = store.read().await?;
-    Ok(imports::last_run(&mut c, system).await?)
-}
-
 /// Systems whose daily import is due, each claimed by one instance.
 #[tracing::instrument(skip_all)]
 pub async fn due(

@@ -30,6 +30,7 @@ pub mod scim;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;
+pub mod sign_in_page;
 mod transaction;
 
 pub use self::error::{ServiceError, invalid};

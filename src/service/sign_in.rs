@@ -579,16 +579,6 @@ async fn redeem(
     Ok(out)
 }
 
-/// The connected organizations people can sign in through (those with a
-/// provider and its secret).
-#[tracing::instrument(skip_all)]
-pub async fn organization_providers(
-    store: &Store,
-) -> Result<Vec<store::connected_orgs::SignInProvider>, ServiceError> {
-    let mut conn = store.read().await?;
-    Ok(store::connected_orgs::sign_in_providers(&mut conn).await?)
-}
-
 /// One connected organization's provider, by the organization's id.
 #[tracing::instrument(skip_all)]
 pub async fn organization_provider(

@@ -553,7 +553,7 @@ async fn scim_creation(o: &Options, store: &Store, actor: &Actor) -> anyhow::Res
         purpose: gatehouse::domain::api_token::Purpose::Scim,
         expires_at: None,
     };
-    let token = gatehouse::service::api_tokens::create(store, actor, &t, Utc::now())
+    let (token, _) = gatehouse::service::api_tokens::create(store, actor, &t, Utc::now())
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let dir = std::env::temp_dir().join(format!("gatehouse-bench-scim-{}", std::process::id()));

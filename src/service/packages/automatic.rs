@@ -35,14 +35,32 @@ pub struct Matching {
     pub first: Vec<(String, String)>,
 }
 
-/// The package, and its automatic policy `policy_id` when one is given
-/// (`NotFound` for any other policy).
+/// Whose matches the automatic policy's page lists.
+pub enum Listed<'a> {
+    Nobody,
+    /// Those the saved policy's rule matches.
+    SavedRule,
+    Rule(&'a MembershipRule),
+}
+
+/// The automatic policy's page: the package, its automatic policy when one
+/// is given, and whom the rule `listed` names matches.
+pub struct AutomaticView {
+    pub package: PackageRow,
+    pub policy: Option<Policy>,
+    pub matching: Option<Matching>,
+}
+
+/// The package, its automatic policy `policy_id` when one is given
+/// (`NotFound` for any other policy), and whom the rule `listed` names
+/// matches now.
 #[tracing::instrument(skip_all)]
 pub async fn automatic_policy(
     store: &store::Store,
     package: &AccessPackageId,
     policy_id: Option<&PolicyId>,
-) -> Result<(PackageRow, Option<Policy>), ServiceError> {
+    listed: Listed<'_>,
+) -> Result<AutomaticView, ServiceError> {
     read(store, async |c| {
         let row = package_row(c, package).await?;
         let policy = match policy_id {
@@ -55,18 +73,28 @@ pub async fn automatic_policy(
             }
             None => None,
         };
-        Ok((row, policy))
+        let saved = policy.as_ref().and_then(|p| p.automatic.as_ref());
+        let rule = match listed {
+            Listed::Nobody => None,
+            Listed::SavedRule => saved.map(|a| &a.rule),
+            Listed::Rule(r) => Some(r),
+        };
+        let matching = match rule {
+            Some(r) => Some(matching(c, r).await?),
+            None => None,
+        };
+        Ok(AutomaticView {
+            package: row,
+            policy,
+            matching,
+        })
     })
     .await
 }
 
 /// The people `rule` matches now.
-#[tracing::instrument(skip_all)]
-pub async fn matching(
-    store: &store::Store,
-    rule: &MembershipRule,
-) -> Result<Matching, ServiceError> {
-    let people = read(store, async |c| Ok(users::active_all(c).await?)).await?;
+async fn matching(c: &mut store::Conn, rule: &MembershipRule) -> Result<Matching, ServiceError> {
+    let people = users::active_all(c).await?;
     let mut hits: Vec<(String, String)> = people
         .into_iter()
         .filter(|u| rule.matches(u))

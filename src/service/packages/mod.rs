@@ -8,16 +8,16 @@ mod record;
 mod views;
 
 pub use automatic::{
-    MATCHES_LISTED, Matching, add_automatic_policy, automatic_policy, matching,
+    AutomaticView, Listed, MATCHES_LISTED, Matching, add_automatic_policy, automatic_policy,
     update_automatic_policy,
 };
 pub use policy::{
-    PolicyFormContext, add_policy, delete_policy, policy, policy_form_context, resolve,
-    set_policy_enabled, update_policy,
+    PolicyFormContext, add_policy, delete_policy, policy_form_context, resolve, set_policy_enabled,
+    update_policy,
 };
 pub use views::{
     ADDITIONAL_ACCESS_LISTED, AttributeInfo, PackageView, ResourceRoles, Separation, WizardView,
-    additional_access, package, package_with_separation, roles_offered, search, wizard,
+    additional_access, package, package_with_separation, roles_tab, search, wizard,
 };
 
 use chrono::{DateTime, Utc};

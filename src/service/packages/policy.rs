@@ -67,36 +67,31 @@ async fn names(conn: &mut Conn, p: &Policy) -> Result<Names, ServiceError> {
     })
 }
 
-/// A policy of a package, with the names of whom it refers to.
-#[tracing::instrument(skip_all)]
-pub async fn policy(
-    store: &Store,
-    id: &AccessPackageId,
-    policy_id: &PolicyId,
-) -> Result<(Policy, Names), ServiceError> {
-    read(store, async |c| {
-        let p = found(policies::get(c, id, policy_id).await?)?;
-        let names = names(c, &p).await?;
-        Ok((p, names))
-    })
-    .await
-}
-
 /// What the policy form shows beside the policy: the package, the
 /// attributes its resources require of requestors, and the catalog's custom
-/// extensions with the ones the policy (when saved) calls.
+/// extensions with the ones the policy (when saved) calls; with `stored`,
+/// the policy itself, as saved, with the names of whom it refers to.
 #[tracing::instrument(skip_all)]
 pub async fn policy_form_context(
     store: &Store,
     id: &AccessPackageId,
     policy: Option<&PolicyId>,
+    stored: bool,
 ) -> Result<PolicyFormContext, ServiceError> {
     let context = read(store, async |c| {
         let package = package_row(c, id).await?;
         // A policy is read beside its own package only.
-        if let Some(p) = policy {
-            found(policies::get(c, id, p).await?)?;
-        }
+        let saved = match policy {
+            Some(p) => Some(found(policies::get(c, id, p).await?)?),
+            None => None,
+        };
+        let saved = match saved {
+            Some(p) if stored => {
+                let names = names(c, &p).await?;
+                Some((p, names))
+            }
+            _ => None,
+        };
         let catalog = package.catalog_id.clone();
         let used: Vec<String> = packages::role_scopes(c, id)
             .await?
@@ -104,7 +99,7 @@ pub async fn policy_form_context(
             .map(|s| s.catalog_resource_id)
             .collect();
         let attributes = super::views::required_attributes(c, &catalog, &used).await?;
-        Ok((package, attributes))
+        Ok((package, attributes, saved))
     })
     .await?;
     let (extensions, chosen) =
@@ -116,6 +111,7 @@ pub async fn policy_form_context(
     Ok(PolicyFormContext {
         package: context.0,
         attributes: context.1,
+        stored: context.2,
         extensions,
         chosen,
         review,
@@ -126,6 +122,8 @@ pub async fn policy_form_context(
 pub struct PolicyFormContext {
     pub package: PackageRow,
     pub attributes: Vec<super::views::AttributeInfo>,
+    /// The policy as saved, with the names of whom it refers to, when asked.
+    pub stored: Option<(Policy, Names)>,
     /// The catalog's custom extensions.
     pub extensions: Vec<crate::store::custom_extensions::ExtensionRow>,
     /// The one the policy calls at each stage.

@@ -266,11 +266,25 @@ pub async fn wizard(
     .await
 }
 
-/// The roles a package's catalog offers, for its resource roles tab.
+/// A package's Resource roles tab.
+pub struct RolesView {
+    pub package: PackageRow,
+    /// The roles it gives.
+    pub scopes: Vec<RoleScopeRow>,
+    /// The roles its catalog offers.
+    pub offered: Vec<ResourceRoles>,
+}
+
+/// The roles a package gives, and those its catalog offers.
 #[tracing::instrument(skip_all)]
-pub async fn roles_offered(
-    store: &Store,
-    catalog: &CatalogId,
-) -> Result<Vec<ResourceRoles>, ServiceError> {
-    read(store, async |c| resource_roles(c, catalog, false).await).await
+pub async fn roles_tab(store: &Store, id: &AccessPackageId) -> Result<RolesView, ServiceError> {
+    read(store, async |c| {
+        let package = package_row(c, id).await?;
+        Ok(RolesView {
+            scopes: packages::role_scopes(c, id).await?,
+            offered: resource_roles(c, &package.catalog_id, false).await?,
+            package,
+        })
+    })
+    .await
 }

@@ -17,7 +17,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
 use crate::service::connected_systems as svc;
-use crate::service::imports::{self, Summary};
+use crate::service::imports::Summary;
 use crate::store::connected_systems::{LinkRow, SystemRow};
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -281,11 +281,15 @@ async fn system_page(
     form: Option<SystemForm>,
     errors: FieldErrors,
 ) -> Reply {
-    let (system, links) = svc::system(cx.store(), id).await?;
+    let svc::SystemView {
+        system,
+        links,
+        import,
+    } = svc::system(cx.store(), id).await?;
     let form = form.unwrap_or_else(|| SystemForm::of(&system));
     let layout = cx.layout(system.display_name.clone());
     let mut page = SystemPage::new(layout, Some(system), links, form, errors);
-    page.import = imports::last_run(cx.store(), id).await?;
+    page.import = import;
     render_status(form_status(&page.errors), &page)
 }
 

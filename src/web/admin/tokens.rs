@@ -50,13 +50,13 @@ impl TokensPage {
     }
 }
 
-async fn show(
+fn show(
     cx: &Console,
+    tokens: Vec<TokenRow>,
     form: TokenForm,
     errors: FieldErrors,
     made: Option<(String, String)>,
 ) -> Reply {
-    let tokens = svc::list(cx.store()).await?;
     render_status(
         form_status(&errors),
         &TokensPage {
@@ -80,7 +80,13 @@ async fn page(cx: Console) -> Reply {
         purpose: Purpose::Scim.as_str().into(),
         ..Default::default()
     };
-    show(&cx, form, FieldErrors::new(), None).await
+    show(
+        &cx,
+        svc::list(cx.store()).await?,
+        form,
+        FieldErrors::new(),
+        None,
+    )
 }
 
 #[tracing::instrument(skip_all)]
@@ -89,15 +95,21 @@ async fn create(cx: Console, form: Form<TokenForm>) -> Reply {
     let now = cx.now();
     match NewToken::parse(&f.name, &f.purpose, &f.expires, cx.who.tz, now) {
         Ok(t) => {
-            let token = svc::create(cx.store(), &cx.actor(), &t, now).await?;
+            let (token, tokens) = svc::create(cx.store(), &cx.actor(), &t, now).await?;
             // Shown in this answer only; never stored in the clear, never in a redirect.
             let blank = TokenForm {
                 purpose: Purpose::Scim.as_str().into(),
                 ..Default::default()
             };
-            show(&cx, blank, FieldErrors::new(), Some((t.name, token))).await
+            show(
+                &cx,
+                tokens,
+                blank,
+                FieldErrors::new(),
+                Some((t.name, token)),
+            )
         }
-        Err(errors) => show(&cx, f, errors, None).await,
+        Err(errors) => show(&cx, svc::list(cx.store()).await?, f, errors, None),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::demo::{self, DemoChoice};
 use crate::service::sign_in::{SignedIn, Started};
+use crate::service::sign_in_page::{self, SignInChoices};
 use crate::service::{ServiceError, sessions, sign_in};
 use crate::store::connected_orgs::SignInProvider;
 use crate::web::error::AppError;
@@ -98,21 +99,29 @@ async fn login(state: Data, session: TypedSession, q: web::Query<LoginQuery>) ->
         return Ok(redirect(&next));
     }
     let providers = state.oidc.providers();
-    let organizations: Vec<OidcProvider> = sign_in::organization_providers(&state.store)
-        .await?
-        .into_iter()
+    let choices = sign_in_page::choices(&state.store, state.config.demo).await?;
+    let organizations: Vec<OidcProvider> = choices
+        .organizations
+        .iter()
+        .cloned()
         .filter_map(org_provider)
         .collect();
     let alone = organizations.is_empty() && !state.config.email_sign_in && !state.config.demo;
     // With one provider and nothing else to choose, go straight to it.
-    let chosen =
-        match q.provider.as_deref() {
-            Some(name) => Some(find_provider(&state, name).await?.ok_or_else(|| {
-                AppError::BadRequest("There is no such identity provider.".into())
-            })?),
-            None if providers.len() == 1 && alone => providers.first().cloned(),
-            None => None,
-        };
+    let chosen = match q.provider.as_deref() {
+        Some(name) => Some(
+            state
+                .oidc
+                .provider(name)
+                .or_else(|| organizations.iter().find(|p| p.name == name))
+                .cloned()
+                .ok_or_else(|| {
+                    AppError::BadRequest("There is no such identity provider.".into())
+                })?,
+        ),
+        None if providers.len() == 1 && alone => providers.first().cloned(),
+        None => None,
+    };
     if let Some(provider) = chosen {
         return match state.oidc.start(&provider, &next).await {
             Ok((url, pending)) => {
@@ -122,30 +131,27 @@ async fn login(state: Data, session: TypedSession, q: web::Query<LoginQuery>) ->
             Err(e) => failed(&state, &session, e.to_string()),
         };
     }
-    render(&login_page(&state, &session, next, FieldErrors::new(), String::new()).await?)
+    let sent = (FieldErrors::new(), String::new());
+    render(&login_page(&state, &session, next, sent, choices))
 }
 
 /// The sign-in page: the providers, the organizations' providers, the
 /// emailed code, and in demo mode the demo users.
-async fn login_page(
+fn login_page(
     state: &Data,
     session: &TypedSession,
     next: String,
-    errors: FieldErrors,
-    email: String,
-) -> Result<LoginPage, AppError> {
-    let demo_users = if state.config.demo {
-        demo::sign_in_choices(&state.store).await?
-    } else {
-        Vec::new()
-    };
-    let organizations = sign_in::organization_providers(&state.store)
-        .await?
+    (errors, email): (FieldErrors, String),
+    choices: SignInChoices,
+) -> LoginPage {
+    let organizations = choices
+        .organizations
         .into_iter()
         .filter_map(org_provider)
         .map(|p| (p.name, p.display_name))
         .collect();
-    Ok(LoginPage {
+    let demo_users = choices.demo_users;
+    LoginPage {
         layout: Layout::anonymous(state, session.csrf_token(), "Sign in"),
         next,
         providers: state
@@ -160,7 +166,7 @@ async fn login_page(
         redirect_uri: state.config.url_for(routes::CALLBACK.as_str()),
         errors,
         email,
-    })
+    }
 }
 
 fn failed(state: &Data, session: &TypedSession, reason: String) -> Reply {
@@ -394,7 +400,13 @@ async fn send_code(
         Err(ServiceError::Invalid(errors)) => {
             return render_status(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &login_page(&state, &session, next, errors, email).await?,
+                &login_page(
+                    &state,
+                    &session,
+                    next,
+                    (errors, email),
+                    sign_in_page::choices(&state.store, state.config.demo).await?,
+                ),
             );
         }
         // Too many codes: said on the code page, the same for every address.

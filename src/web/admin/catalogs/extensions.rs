@@ -12,7 +12,7 @@ use crate::domain::custom_extension::{
 use crate::domain::ids::{CatalogId, CustomExtensionId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::{ServiceError, catalogs, custom_extensions as svc};
+use crate::service::{ServiceError, custom_extensions as svc};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
 use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
@@ -106,8 +106,7 @@ pub(super) async fn page(
     id: &CatalogId,
     submitted: Option<(ExtensionForm, FieldErrors)>,
 ) -> Reply {
-    let catalog = catalogs::catalog(cx.store(), id).await?.catalog;
-    let extensions = svc::of_catalog(cx.store(), id).await?;
+    let (catalog, extensions) = svc::of_catalog(cx.store(), id).await?;
     let (form, errors) = submitted.unwrap_or_else(|| (ExtensionForm::blank(), FieldErrors::new()));
     render_status(
         form_status(&errors),

@@ -50,14 +50,13 @@ impl ResourcesTab {
 }
 
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &CatalogId) -> Reply {
-    let view = svc::catalog(cx.store(), id).await?;
-    let links = systems::links_in_catalog(cx.store(), id).await?;
+    let view = svc::resources_tab(cx.store(), id).await?;
     render(&ResourcesTab {
         layout: cx.layout(view.catalog.display_name.clone()),
         catalog: view.catalog,
         tab: Tab::Resources,
         resources: view.resources,
-        links,
+        links: view.links,
     })
 }
 

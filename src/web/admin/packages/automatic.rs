@@ -12,7 +12,7 @@ use crate::domain::policy::{AutomaticInput, Policy};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
-use crate::service::packages::{self as svc, Matching};
+use crate::service::packages::{self as svc, Listed, Matching};
 use crate::store::packages::PackageRow;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::extract::console_access::Read;
@@ -92,20 +92,41 @@ struct AutomaticPage {
     properties: &'static [&'static str],
 }
 
-async fn page(
+/// The page with the form `f` as sent (its rule's matches listed when it
+/// is one and nothing is said against it), refused with `errors`.
+async fn sent(
+    cx: &Ctx<impl ConsoleWho>,
+    id: &AccessPackageId,
+    policy_id: Option<PolicyId>,
+    f: AutomaticForm,
+    errors: FieldErrors,
+) -> Reply {
+    let rule = MembershipRule::parse(&f.rule).ok();
+    let listed = match &rule {
+        Some(r) if errors.get("rule").is_none() => listed(cx, Listed::Rule(r)),
+        _ => Listed::Nobody,
+    };
+    let view = svc::automatic_policy(cx.store(), id, policy_id.as_ref(), listed).await?;
+    page(cx, view.package, policy_id, f, errors, view.matching)
+}
+
+/// Whom it matches is directory data: administrators' only.
+fn listed<'a>(cx: &Ctx<impl ConsoleWho>, wanted: Listed<'a>) -> Listed<'a> {
+    if cx.who.rights().admin {
+        wanted
+    } else {
+        Listed::Nobody
+    }
+}
+
+fn page(
     cx: &Ctx<impl ConsoleWho>,
     package: PackageRow,
     policy_id: Option<PolicyId>,
     f: AutomaticForm,
     errors: FieldErrors,
+    matching: Option<Matching>,
 ) -> Reply {
-    // Whom it matches is directory data: administrators' only.
-    let matching = match MembershipRule::parse(&f.rule) {
-        Ok(rule) if errors.get("rule").is_none() && cx.who.rights().admin => {
-            Some(svc::matching(cx.store(), &rule).await?)
-        }
-        _ => None,
-    };
     let title = format!("Automatic assignment policy of {}", package.display_name);
     render_status(
         form_status(&errors),
@@ -123,15 +144,9 @@ async fn page(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn new(cx: Console, PathId(id): PathId<AccessPackageId>) -> Reply {
-    let (package, _) = svc::automatic_policy(cx.store(), &id, None).await?;
-    page(
-        &cx,
-        package,
-        None,
-        AutomaticForm::fresh(),
-        FieldErrors::new(),
-    )
-    .await
+    let view = svc::automatic_policy(cx.store(), &id, None, Listed::Nobody).await?;
+    let f = AutomaticForm::fresh();
+    page(&cx, view.package, None, f, FieldErrors::new(), None)
 }
 
 #[tracing::instrument(skip_all)]
@@ -139,9 +154,15 @@ pub(super) async fn edit(
     cx: PackageConsole<Read>,
     PathIds(id, policy_id): PathIds<AccessPackageId, PolicyId>,
 ) -> Reply {
-    let (package, policy) = svc::automatic_policy(cx.store(), &id, Some(&policy_id)).await?;
-    let f = policy.as_ref().map(AutomaticForm::of).unwrap_or_default();
-    page(&cx, package, Some(policy_id), f, FieldErrors::new()).await
+    let listed = listed(&cx, Listed::SavedRule);
+    let view = svc::automatic_policy(cx.store(), &id, Some(&policy_id), listed).await?;
+    let f = view
+        .policy
+        .as_ref()
+        .map(AutomaticForm::of)
+        .unwrap_or_default();
+    let errors = FieldErrors::new();
+    page(&cx, view.package, Some(policy_id), f, errors, view.matching)
 }
 
 /// "Check rule": the rule's error beside it, or whom it matches.
@@ -151,10 +172,9 @@ async fn checked(
     policy_id: Option<PolicyId>,
     f: AutomaticForm,
 ) -> Reply {
-    let (package, _) = svc::automatic_policy(cx.store(), id, policy_id.as_ref()).await?;
     let mut errors = FieldErrors::new();
     errors.check("rule", MembershipRule::parse(&f.rule));
-    page(cx, package, policy_id, f, errors).await
+    sent(cx, id, policy_id, f, errors).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -172,10 +192,7 @@ pub(super) async fn create(
             format!("Automatic assignment policy {name} created: the people its rule matches are assigned when the lifecycle jobs next run."),
             &routes::ADMIN_PACKAGE_POLICIES.id(&id),
         ),
-        Err(ServiceError::Invalid(errors)) => {
-            let (package, _) = svc::automatic_policy(cx.store(), &id, None).await?;
-            page(&cx, package, None, f, errors).await
-        }
+        Err(ServiceError::Invalid(errors)) => sent(&cx, &id, None, f, errors).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -196,10 +213,7 @@ pub(super) async fn update(
             format!("Automatic assignment policy {name} saved."),
             &routes::ADMIN_PACKAGE_POLICIES.id(&id),
         ),
-        Err(ServiceError::Invalid(errors)) => {
-            let (package, _) = svc::automatic_policy(cx.store(), &id, Some(&pid)).await?;
-            page(&cx, package, Some(pid), f, errors).await
-        }
+        Err(ServiceError::Invalid(errors)) => sent(&cx, &id, Some(pid), f, errors).await,
         Err(e) => Err(e.into()),
     }
 }

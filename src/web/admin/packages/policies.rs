@@ -80,15 +80,24 @@ async fn form_page(
     cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
     policy_id: Option<PolicyId>,
-    f: Fields,
+    f: Option<Fields>,
     errors: FieldErrors,
     matches: Matches,
 ) -> Reply {
+    // No fields: the policy as saved.
+    let context = svc::policy_form_context(cx.store(), id, policy_id.as_ref(), f.is_none()).await?;
+    let mut f = match (f, &context.stored, &policy_id) {
+        (Some(f), _, _) => f,
+        (None, Some((policy, _)), Some(pid)) if policy.automatic.is_some() => {
+            // An automatic policy is changed on its own form.
+            return Ok(redirect(&routes::ADMIN_PACKAGE_AUTOMATIC.ids(id, pid)));
+        }
+        (None, Some((policy, names)), _) => policy_form::fields_of(policy, names, cx.who.tz),
+        (None, None, _) => return Err(AppError::NotFound),
+    };
     // The stored choices show on a form not yet posted.
     let fresh = !f.contains_key("ext_posted");
-    let context = svc::policy_form_context(cx.store(), id, policy_id.as_ref()).await?;
     let (package, attributes) = (context.package, context.attributes);
-    let mut f = f;
     if fresh {
         policy_form::set_extensions(&mut f, &context.chosen);
         if let Some((settings, emails, groups)) = &context.review {
@@ -121,7 +130,7 @@ pub(super) async fn new(
         &cx,
         &id,
         None,
-        policy_form::defaults("", cx.organization_today()),
+        Some(policy_form::defaults("", cx.organization_today())),
         FieldErrors::new(),
         Matches::default(),
     )
@@ -133,18 +142,11 @@ pub(super) async fn edit(
     cx: PackageConsole<Read>,
     PathIds(id, policy_id): PathIds<AccessPackageId, PolicyId>,
 ) -> Reply {
-    let (policy, names) = svc::policy(cx.store(), &id, &policy_id).await?;
-    if policy.automatic.is_some() {
-        return Ok(redirect(
-            &routes::ADMIN_PACKAGE_AUTOMATIC.ids(&id, &policy_id),
-        ));
-    }
-    let f = policy_form::fields_of(&policy, &names, cx.who.tz);
     form_page(
         &cx,
         &id,
         Some(policy_id),
-        f,
+        None,
         FieldErrors::new(),
         Matches::default(),
     )
@@ -165,7 +167,7 @@ pub(super) async fn create(
             policy_form::POLICY_PICKS,
         )
         .await?;
-        return form_page(&cx, &id, None, f, FieldErrors::new(), matches).await;
+        return form_page(&cx, &id, None, Some(f), FieldErrors::new(), matches).await;
     }
     let draft = policy_form::draft(&f, cx.who.tz);
     let name = draft.policy.display_name.clone();
@@ -176,7 +178,7 @@ pub(super) async fn create(
             Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
-            form_page(&cx, &id, None, f, errors, Matches::default()).await
+            form_page(&cx, &id, None, Some(f), errors, Matches::default()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -197,7 +199,7 @@ pub(super) async fn update(
             policy_form::POLICY_PICKS,
         )
         .await?;
-        return form_page(&cx, &id, pid, f, FieldErrors::new(), matches).await;
+        return form_page(&cx, &id, pid, Some(f), FieldErrors::new(), matches).await;
     }
     let draft = policy_form::draft(&f, cx.who.tz);
     let now = cx.now();
@@ -208,7 +210,7 @@ pub(super) async fn update(
         ),
         Err(ServiceError::Invalid(errors)) => {
             let pid = Some(policy_id);
-            form_page(&cx, &id, pid, f, errors, Matches::default()).await
+            form_page(&cx, &id, pid, Some(f), errors, Matches::default()).await
         }
         Err(e) => Err(e.into()),
     }

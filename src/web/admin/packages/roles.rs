@@ -28,15 +28,13 @@ struct RolesTab {
 }
 
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Reply {
-    let view = svc::package(cx.store(), id).await?;
-    let catalog = view.package.catalog_id.clone();
-    let resources = svc::roles_offered(cx.store(), &catalog).await?;
+    let view = svc::roles_tab(cx.store(), id).await?;
     render(&RolesTab {
         layout: cx.layout(view.package.display_name.clone()),
         package: view.package,
         tab: Tab::Roles,
         scopes: view.scopes,
-        resources,
+        resources: view.offered,
     })
 }
 
