@@ -84,22 +84,28 @@ pub async fn details(
     catalog: &CatalogId,
     id: &CustomExtensionId,
 ) -> Result<ExtensionDetails, ServiceError> {
-    read(store, async |c| {
-        let extension = found(db::get(c, id).await?)?;
-        if extension.catalog_id != catalog.as_str() {
-            return Err(ServiceError::NotFound);
-        }
-        Ok(ExtensionDetails {
-            catalog: found(catalogs::get(c, catalog).await?)?,
-            used_by: db::used_by(c, id).await?,
-            extension,
-        })
-    })
-    .await
+    read(store, async |c| details_in(c, catalog, id).await).await
 }
 
-/// Creates an extension; returns its id and, when it signs its calls, its
-/// new signing secret (shown this once).
+/// `details`, read on `c` (in the transaction that just saved it).
+async fn details_in(
+    c: &mut store::Conn,
+    catalog: &CatalogId,
+    id: &CustomExtensionId,
+) -> Result<ExtensionDetails, ServiceError> {
+    let extension = found(db::get(c, id).await?)?;
+    if extension.catalog_id != catalog.as_str() {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(ExtensionDetails {
+        catalog: found(catalogs::get(c, catalog).await?)?,
+        used_by: db::used_by(c, id).await?,
+        extension,
+    })
+}
+
+/// Creates an extension; returns it as its page shows it and, when it signs
+/// its calls, its new signing secret (shown this once).
 #[tracing::instrument(skip_all)]
 pub async fn create(
     store: &Store,
@@ -108,7 +114,7 @@ pub async fn create(
     p: &ExtensionProfile,
     client_secret: &str,
     now: DateTime<Utc>,
-) -> Result<(CustomExtensionId, Option<String>), ServiceError> {
+) -> Result<(ExtensionDetails, Option<String>), ServiceError> {
     write(store, actor, now, async |tx| {
         let cat = found(catalogs::get(tx, catalog).await?)?;
         let id = CustomExtensionId::new();
@@ -130,7 +136,7 @@ pub async fn create(
             &cat.display_name,
             details,
         );
-        Ok(((id, shown), event))
+        Ok(((details_in(tx, catalog, &id).await?, shown), event))
     })
     .await
 }
@@ -138,7 +144,8 @@ pub async fn create(
 /// Saves an extension's settings as the form gave them (what is wrong is
 /// said beside each field). A blank client secret keeps the one kept;
 /// `rotate` replaces the signing secret and returns the new one (shown this
-/// once), as does a change to signing.
+/// once) with the extension as its page shows it, as does a change to
+/// signing.
 #[tracing::instrument(skip_all)]
 pub async fn update(
     store: &Store,
@@ -148,7 +155,7 @@ pub async fn update(
     input: &ExtensionInput,
     rotate: bool,
     now: DateTime<Utc>,
-) -> Result<Option<String>, ServiceError> {
+) -> Result<Option<(ExtensionDetails, String)>, ServiceError> {
     write(store, actor, now, async |tx| {
         let before = found(db::get(tx, id).await?)?;
         if before.catalog_id != catalog.as_str() {
@@ -185,6 +192,10 @@ pub async fn update(
             &before.display_name,
             details,
         );
+        let shown = match shown {
+            Some(secret) => Some((details_in(tx, catalog, id).await?, secret)),
+            None => None,
+        };
         Ok((shown, event))
     })
     .await

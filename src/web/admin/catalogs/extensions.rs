@@ -142,13 +142,23 @@ async fn one(
     catalog: &CatalogId,
     ext: &CustomExtensionId,
     submitted: Option<(ExtensionForm, FieldErrors)>,
+) -> Reply {
+    let details = svc::details(cx.store(), catalog, ext).await?;
+    shown(cx, details, submitted, None)
+}
+
+/// An extension's page, with a signing secret just made (`secret`).
+fn shown(
+    cx: &Ctx<impl ConsoleWho>,
+    details: svc::ExtensionDetails,
+    submitted: Option<(ExtensionForm, FieldErrors)>,
     secret: Option<String>,
 ) -> Reply {
     let svc::ExtensionDetails {
         catalog: cat,
         extension,
         used_by,
-    } = svc::details(cx.store(), catalog, ext).await?;
+    } = details;
     let (form, errors) =
         submitted.unwrap_or_else(|| (ExtensionForm::from_row(&extension), FieldErrors::new()));
     render_status(
@@ -190,7 +200,7 @@ pub(super) async fn create(
     };
     match result {
         // Its page, with the signing secret shown this once (never in a redirect).
-        Ok((id, secret)) => one(&cx, &catalog, &id, None, secret).await,
+        Ok((details, secret)) => shown(&cx, details, None, secret),
         Err(ServiceError::Invalid(errors)) => page(&cx, &catalog, Some((f, errors))).await,
         Err(e) => Err(e.into()),
     }
@@ -201,7 +211,7 @@ pub(super) async fn show(
     cx: CatalogConsole<Read>,
     PathIds(catalog, ext): PathIds<CatalogId, CustomExtensionId>,
 ) -> Reply {
-    one(&cx, &catalog, &ext, None, None).await
+    one(&cx, &catalog, &ext, None).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -224,14 +234,12 @@ pub(super) async fn update(
     )
     .await;
     match result {
-        Ok(Some(secret)) => one(&cx, &catalog, &ext, None, Some(secret)).await,
+        Ok(Some((details, secret))) => shown(&cx, details, None, Some(secret)),
         Ok(None) => cx.done(
             "Custom extension saved.",
             &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, &ext),
         ),
-        Err(ServiceError::Invalid(errors)) => {
-            one(&cx, &catalog, &ext, Some((f, errors)), None).await
-        }
+        Err(ServiceError::Invalid(errors)) => one(&cx, &catalog, &ext, Some((f, errors))).await,
         Err(e) => Err(e.into()),
     }
 }
