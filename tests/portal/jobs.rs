@@ -1063,16 +1063,23 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
         gatehouse::jobs::run_once(&second.store, &clock),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(
+        a.expired + b.expired > 0,
+        "the two did the work: {a:?} {b:?}"
+    );
     // Each instance skips the rows and people the other holds at that
-    // moment, which a later run takes: one more run of each finishes the
-    // day's work, and none of it is done twice.
-    let c = gatehouse::jobs::run_once(&first.store, &clock)
-        .await
-        .unwrap();
-    let d = gatehouse::jobs::run_once(&second.store, &clock)
-        .await
-        .unwrap();
-    let runs = [&a, &b, &c, &d];
+    // moment, which a later run takes: the runs after finish the day's work,
+    // and none of it is done twice.
+    let mut runs = vec![a, b];
+    for _ in 0..3 {
+        let r = gatehouse::jobs::run_once(&first.store, &clock)
+            .await
+            .unwrap();
+        if r.expired + r.reminded == 0 {
+            break;
+        }
+        runs.push(r);
+    }
     let expired: usize = runs.iter().map(|r| r.expired).sum();
     let reminded: usize = runs.iter().map(|r| r.reminded).sum();
     assert_eq!(expired, 1200, "{runs:?}");

@@ -10,6 +10,7 @@ use crate::domain::audit::{Actor, diff};
 use crate::domain::ids::{AccessPackageId, PolicyId};
 use crate::domain::membership_rule::MembershipRule;
 use crate::domain::policy::{AutomaticInput, Policy};
+use crate::domain::user::User;
 use crate::service::error::{ServiceError, found, invalid};
 use crate::service::transaction::{read, write};
 use crate::store::packages::PackageRow;
@@ -61,7 +62,8 @@ pub async fn automatic_policy(
     policy_id: Option<&PolicyId>,
     listed: Listed<'_>,
 ) -> Result<AutomaticView, ServiceError> {
-    read(store, async |c| {
+    let wanted = !matches!(listed, Listed::Nobody);
+    let (row, policy, people) = read(store, async |c| {
         let row = package_row(c, package).await?;
         let policy = match policy_id {
             Some(id) => {
@@ -73,28 +75,31 @@ pub async fn automatic_policy(
             }
             None => None,
         };
-        let saved = policy.as_ref().and_then(|p| p.automatic.as_ref());
-        let rule = match listed {
-            Listed::Nobody => None,
-            Listed::SavedRule => saved.map(|a| &a.rule),
-            Listed::Rule(r) => Some(r),
+        // Rules are evaluated here, not in SQL: everyone is read, and
+        // matched once the connection is back in the pool.
+        let people = if wanted {
+            users::active_all(c).await?
+        } else {
+            vec![]
         };
-        let matching = match rule {
-            Some(r) => Some(matching(c, r).await?),
-            None => None,
-        };
-        Ok(AutomaticView {
-            package: row,
-            policy,
-            matching,
-        })
+        Ok((row, policy, people))
     })
-    .await
+    .await?;
+    let saved = policy.as_ref().and_then(|p| p.automatic.as_ref());
+    let rule = match listed {
+        Listed::Nobody => None,
+        Listed::SavedRule => saved.map(|a| &a.rule),
+        Listed::Rule(r) => Some(r),
+    };
+    Ok(AutomaticView {
+        matching: rule.map(|r| matching(people, r)),
+        package: row,
+        policy,
+    })
 }
 
-/// The people `rule` matches now.
-async fn matching(c: &mut store::Conn, rule: &MembershipRule) -> Result<Matching, ServiceError> {
-    let people = users::active_all(c).await?;
+/// Those of `people` whom `rule` matches.
+fn matching(people: Vec<User>, rule: &MembershipRule) -> Matching {
     let mut hits: Vec<(String, String)> = people
         .into_iter()
         .filter(|u| rule.matches(u))
@@ -103,7 +108,7 @@ async fn matching(c: &mut store::Conn, rule: &MembershipRule) -> Result<Matching
     hits.sort_by_key(|(name, _)| name.to_lowercase());
     let count = hits.len();
     hits.truncate(MATCHES_LISTED);
-    Ok(Matching { count, first: hits })
+    Matching { count, first: hits }
 }
 
 /// Adds the package's automatic assignment policy, enabled; returns its name.

@@ -102,6 +102,22 @@ pub async fn policy_form_context(
         Ok((package, attributes, saved))
     })
     .await?;
+    // An automatic policy is changed on its own form, to which the page
+    // sends the administrator: nothing more is read for it.
+    if context
+        .2
+        .as_ref()
+        .is_some_and(|(p, _)| p.automatic.is_some())
+    {
+        return Ok(PolicyFormContext {
+            package: context.0,
+            attributes: context.1,
+            stored: context.2,
+            extensions: vec![],
+            chosen: vec![],
+            review: None,
+        });
+    }
     let (extensions, chosen) =
         crate::service::custom_extensions::for_policy(store, &context.0.catalog_id, policy).await?;
     let review = match policy {
@@ -118,7 +134,8 @@ pub async fn policy_form_context(
     })
 }
 
-/// What the policy form shows beside the policy.
+/// What the policy form shows beside the policy, and the policy as saved
+/// when asked.
 pub struct PolicyFormContext {
     pub package: PackageRow,
     pub attributes: Vec<super::views::AttributeInfo>,

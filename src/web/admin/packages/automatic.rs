@@ -92,8 +92,9 @@ struct AutomaticPage {
     properties: &'static [&'static str],
 }
 
-/// The page with the form `f` as sent (its rule's matches listed when it
-/// is one and nothing is said against it), refused with `errors`.
+/// The page with the form `f` as sent, with `errors` beside its fields (none
+/// for "Check rule" on a good rule); its rule's matches are listed when it
+/// is one and nothing is said against it.
 async fn sent(
     cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
