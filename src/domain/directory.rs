@@ -200,6 +200,15 @@ fn parse_site_url(raw: &str) -> Result<String, String> {
     }
 }
 
+/// "member" → "Member"; names that are already written stay as they are.
+pub fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use super::error::{Result, StoreError};
 use super::page::{Page, PageAt};
 use super::sql::{Conn, Rows, Statement};
 use crate::domain::catalog::OriginSystem;
-use crate::domain::directory::{GroupRole, Named, SiteRole};
+use crate::domain::directory::{GroupRole, Named, SiteRole, capitalized};
 use crate::domain::ids::{AppRoleId, ApplicationId, GroupId, SiteId, UserId};
 
 /// A row of a resource list (group, application or site).
@@ -493,15 +493,6 @@ impl HeldRole {
     /// The role as people read it: "Member", not "member".
     pub fn role_label(&self) -> String {
         capitalized(&self.role)
-    }
-}
-
-/// "member" → "Member"; names that are already written stay as they are.
-pub fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 

@@ -201,7 +201,7 @@ impl RoleScopeRow {
     }
 
     pub fn role_label(&self) -> String {
-        super::directory::capitalized(&self.role_display_name)
+        crate::domain::directory::capitalized(&self.role_display_name)
     }
 }
 

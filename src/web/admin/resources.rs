@@ -19,12 +19,12 @@ use super::resource_kinds::{Applications, Groups, Kind, OfKind, Sites};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::catalog_role::CatalogScope;
 use crate::domain::directory::{
-    DEFAULT_ACCESS_ROLE, Entered, GroupRole, GroupType, ResourceRef, SiteRole,
+    DEFAULT_ACCESS_ROLE, Entered, GroupRole, GroupType, ResourceRef, SiteRole, capitalized,
 };
 use crate::domain::validation::FieldErrors;
 use crate::service::ServiceError;
 use crate::service::directory::{self, Detail, ResourceView};
-use crate::store::directory::{Holder, ResourceSummary, capitalized};
+use crate::store::directory::{Holder, ResourceSummary};
 use crate::store::{Page, PageAt, Store};
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;

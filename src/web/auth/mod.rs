@@ -99,7 +99,9 @@ async fn login(state: Data, session: TypedSession, q: web::Query<LoginQuery>) ->
         return Ok(redirect(&next));
     }
     let providers = state.oidc.providers();
-    let choices = sign_in_page::choices(&state.store, state.config.demo).await?;
+    // The demo people are read only for the page, not for a provider asked for.
+    let demo = state.config.demo && q.provider.is_none();
+    let choices = sign_in_page::choices(&state.store, demo).await?;
     let organizations: Vec<OidcProvider> = choices
         .organizations
         .iter()
