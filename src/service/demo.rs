@@ -282,6 +282,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
     let guests_package = svc_packages::create(
         store,
         &actor,
+        &crate::domain::catalog_role::CatalogScope::All,
         &catalog_id,
         &Basics {
             name: "Marketing resources for guests".into(),
@@ -344,6 +345,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
     svc_packages::create(
         store,
         &actor,
+        &crate::domain::catalog_role::CatalogScope::All,
         &catalog_id,
         &Basics {
             name: "Marketing resources for employees".into(),
@@ -366,6 +368,7 @@ async fn seed_packages(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
     svc_packages::create(
         store,
         &actor,
+        &crate::domain::catalog_role::CatalogScope::All,
         &catalog_id,
         &Basics {
             name: "Slack administration".into(),

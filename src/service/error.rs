@@ -13,6 +13,9 @@ pub enum ServiceError {
     /// The action does not apply; the message says why, for the person who tried.
     #[error("{0}")]
     Refused(String),
+    /// The person may not do this; the message says what their roles allow.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("not found")]
     NotFound,
     #[error(transparent)]

@@ -96,6 +96,7 @@ impl From<ServiceError> for AppError {
         match e {
             ServiceError::NotFound => AppError::NotFound,
             ServiceError::Refused(m) => AppError::Conflict(m),
+            ServiceError::Forbidden(m) => AppError::Forbidden(m),
             ServiceError::Invalid(errors) => AppError::BadRequest(errors.messages()),
             ServiceError::Store(s) => s.into(),
         }

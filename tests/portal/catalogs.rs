@@ -46,6 +46,7 @@ async fn make_package(
     gatehouse::service::packages::create(
         &app.store,
         &gatehouse::domain::audit::Actor::system(),
+        &gatehouse::domain::catalog_role::CatalogScope::All,
         &CatalogId::parse(catalog).unwrap(),
         &gatehouse::service::packages::Basics {
             name: name.into(),

@@ -194,6 +194,7 @@ both!(connected_organizations_are_managed, |backend| async move {
     let package = gatehouse::service::packages::create(
         &app.store,
         &gatehouse::domain::audit::Actor::system(),
+        &gatehouse::domain::catalog_role::CatalogScope::All,
         &gatehouse::domain::ids::CatalogId::parse(&catalog).unwrap(),
         &gatehouse::service::packages::Basics {
             name: "Guests package".into(),

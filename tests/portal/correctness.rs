@@ -154,6 +154,7 @@ pub(crate) async fn package_with(
     gatehouse::service::packages::create(
         &app.store,
         &Actor::system(),
+        &gatehouse::domain::catalog_role::CatalogScope::All,
         catalog,
         &Basics {
             name: name.into(),

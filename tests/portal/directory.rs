@@ -551,6 +551,7 @@ async fn jira_for(
     let package = gatehouse::service::packages::create(
         &app.store,
         &Actor::system(),
+        &gatehouse::domain::catalog_role::CatalogScope::All,
         &catalog,
         &gatehouse::service::packages::Basics {
             name: "Jira users".into(),

@@ -157,6 +157,7 @@ async fn package(
     let id = gatehouse::service::packages::create(
         &app.store,
         &gatehouse::domain::audit::Actor::system(),
+        &gatehouse::domain::catalog_role::CatalogScope::All,
         &gatehouse::domain::ids::CatalogId::parse(catalog).unwrap(),
         &gatehouse::service::packages::Basics {
             name: format!("Called {}", &uuid::Uuid::new_v4().simple().to_string()[..6]),

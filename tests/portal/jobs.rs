@@ -1009,6 +1009,7 @@ async fn two_instances_on_one_postgres_database_do_each_job_once() {
         let package = gatehouse::service::packages::create(
             &first.store,
             &Actor::system(),
+            &gatehouse::domain::catalog_role::CatalogScope::All,
             &catalog,
             &gatehouse::service::packages::Basics {
                 name: format!("Campaign {k}"),

@@ -791,6 +791,7 @@ async fn latency(
     let package = packages::create(
         store,
         actor,
+        &gatehouse::domain::catalog_role::CatalogScope::All,
         &catalog,
         &packages::Basics {
             name: "Bench provisioning".into(),

@@ -85,6 +85,7 @@ pub async fn run(database_url: &str, holders: usize) -> anyhow::Result<Vec<Timin
     let package = packages::create(
         &store,
         &actor,
+        &gatehouse::domain::catalog_role::CatalogScope::All,
         &catalog,
         &packages::Basics {
             name: "Reviewed package".into(),

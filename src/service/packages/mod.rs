@@ -3,6 +3,7 @@
 //! package pages show.
 
 mod automatic;
+mod draft;
 mod policy;
 mod record;
 mod views;
@@ -11,13 +12,14 @@ pub use automatic::{
     AutomaticView, Listed, MATCHES_LISTED, Matching, add_automatic_policy, automatic_policy,
     update_automatic_policy,
 };
+pub use draft::resolve;
 pub use policy::{
-    PolicyFormContext, add_policy, delete_policy, policy_form_context, resolve, set_policy_enabled,
+    PolicyFormContext, add_policy, delete_policy, policy_form_context, set_policy_enabled,
     update_policy,
 };
 pub use views::{
-    ADDITIONAL_ACCESS_LISTED, AttributeInfo, PackageView, ResourceRoles, Separation, WizardView,
-    additional_access, package, package_with_separation, roles_tab, search, wizard,
+    ADDITIONAL_ACCESS_LISTED, AttributeInfo, PackageView, ResourceRoles, Separation, WizardAsk,
+    WizardView, additional_access, package, package_with_separation, roles_tab, search, wizard,
 };
 
 use chrono::{DateTime, Utc};
@@ -28,10 +30,11 @@ use super::error::{ServiceError, found, invalid};
 use super::transaction::write;
 use crate::domain::audit::Actor;
 use crate::domain::catalog::OriginSystem;
+use crate::domain::catalog_role::{CatalogRights, CatalogScope, Within};
 use crate::domain::ids::{AccessPackageId, CatalogId, PolicyId, RoleScopeId};
 use crate::domain::policy_draft::PolicyDraft;
 use crate::domain::validation::{FieldErrors, optional_long_text, required_text};
-use crate::store::{self, Conn, Store, catalogs, directory, packages, policies};
+use crate::store::{self, Conn, Store, catalog_roles, catalogs, directory, packages, policies};
 
 /// A resource role chosen for a package: `resource` is a catalog resource id,
 /// or `origin:id` of a directory object not yet in the catalog (administrators
@@ -106,12 +109,16 @@ async fn resolve_pick(
     Ok((resource_id, role_id, role_name))
 }
 
-/// Creates the package with its resource roles and first policy, all or nothing.
+/// Creates the package with its resource roles and first policy, all or
+/// nothing. `scope`: whose catalogs the creator works in; a delegate makes
+/// packages only in a catalog where they manage them, from the catalog's
+/// own resources (`Forbidden` otherwise).
 #[tracing::instrument(skip_all)]
 #[allow(clippy::too_many_arguments)] // what the wizard collects, each part typed
 pub async fn create(
     store: &Store,
     actor: &Actor,
+    scope: &CatalogScope,
     catalog: &CatalogId,
     basics: &Basics,
     hidden: bool,
@@ -121,7 +128,19 @@ pub async fn create(
 ) -> Result<AccessPackageId, ServiceError> {
     let draft = policy.into();
     write(store, actor, now, async |tx| {
-        let c = found(catalogs::get(tx, catalog).await?)?;
+        if let CatalogScope::HeldBy(user) = scope {
+            let held = catalog_roles::held(tx, user, Within::Catalog(catalog)).await?;
+            let from_directory = roles.iter().any(|p| p.resource.contains(':'));
+            if !CatalogRights::of(&held).manage_packages || from_directory {
+                return Err(ServiceError::Forbidden(
+                    "Your roles let you make access packages only in catalogs where you manage them, from their own resources."
+                        .into(),
+                ));
+            }
+        }
+        let c = catalogs::get(tx, catalog)
+            .await?
+            .ok_or_else(|| invalid("catalog", "Choose the catalog the package belongs to."))?;
         let chosen = draft.extensions.clone();
         let review = draft.review.clone();
         let policy = resolve(tx, draft, now).await?;
@@ -149,34 +168,6 @@ pub async fn create(
         });
         let event = event("Create access package", &id, &basics.name, details);
         Ok((id, event))
-    })
-    .await
-}
-
-/// The errors a new package would be refused with: its catalog, basics
-/// and first policy, checked without saving (the wizard's steps).
-#[tracing::instrument(skip_all)]
-pub async fn check_new(
-    store: &Store,
-    catalog: Option<&CatalogId>,
-    draft: PolicyDraft,
-    now: DateTime<Utc>,
-) -> Result<(FieldErrors, Option<crate::domain::policy::Policy>), ServiceError> {
-    super::transaction::read(store, async |c| {
-        let mut errors = FieldErrors::new();
-        match catalog {
-            Some(id) if catalogs::get(c, id).await?.is_some() => {}
-            _ => errors.add("catalog", "Choose the catalog the package belongs to."),
-        }
-        let policy = match resolve(c, draft, now).await {
-            Ok(p) => Some(p),
-            Err(ServiceError::Invalid(e)) => {
-                errors.merge(&e);
-                None
-            }
-            Err(e) => return Err(e),
-        };
-        Ok((errors, policy))
     })
     .await
 }

@@ -4,36 +4,17 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::draft::resolve;
 use super::record::{event, package_row, plural};
 use crate::domain::audit::{Actor, diff};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, CatalogId, PolicyId};
 use crate::domain::policy::{Approver, Policy, SubjectSet};
-use crate::domain::policy_draft::{Found, Names, PolicyDraft};
+use crate::domain::policy_draft::{Names, PolicyDraft};
 use crate::service::error::{ServiceError, found};
 use crate::service::transaction::{read, write};
 use crate::store::packages::PackageRow;
 use crate::store::{self, Conn, Store, connected_orgs, directory, packages, policies, users};
-
-/// The policy a draft describes, its names looked up in one query per kind;
-/// names not found and broken rules are `Invalid`, beside their fields.
-#[tracing::instrument(skip_all)]
-pub async fn resolve(
-    conn: &mut Conn,
-    draft: PolicyDraft,
-    now: DateTime<Utc>,
-) -> Result<Policy, ServiceError> {
-    let found = Found {
-        users: users::ids_by_emails(conn, &draft.emails()).await?,
-        groups: directory::GROUP_NAMES
-            .ids(conn, &draft.group_names())
-            .await?,
-        organizations: connected_orgs::ORG_NAMES
-            .ids(conn, &draft.organization_names())
-            .await?,
-    };
-    draft.complete(&found, now).map_err(ServiceError::Invalid)
-}
 
 /// The names of the people, groups and organizations a policy refers to.
 async fn names(conn: &mut Conn, p: &Policy) -> Result<Names, ServiceError> {

@@ -1,14 +1,19 @@
 //! What the package pages show, each read in one connection.
 
+use chrono::{DateTime, Utc};
+
 use super::record::package_row;
 use crate::domain::catalog::OriginSystem;
 use crate::domain::catalog_role::{CatalogRight, CatalogScope};
 use crate::domain::ids::{AccessPackageId, CatalogId, CatalogResourceId};
 use crate::domain::policy::Policy;
+use crate::domain::policy_draft::PolicyDraft;
+use crate::domain::validation::FieldErrors;
 use crate::service::error::ServiceError;
 use crate::service::transaction::fetch;
 use crate::service::transaction::read;
 use crate::store::catalogs::{self, CatalogRow};
+use crate::store::custom_extensions::{self, ExtensionRow};
 use crate::store::packages::{self, PackageListRow, PackageRow, RoleScopeRow};
 use crate::store::{Conn, Page, PageAt, Store, catalog_roles, directory as dir, policies};
 
@@ -211,33 +216,62 @@ pub(super) async fn required_attributes(
 }
 
 /// What the new-package wizard shows: the catalogs to choose from, the
-/// chosen one, its resources' roles and the attributes the chosen
-/// resources require.
+/// chosen one, its resources' roles, the attributes the chosen resources
+/// require and the catalog's custom extensions; and, when the draft was
+/// checked, what it would be refused with.
 pub struct WizardView {
     pub catalogs: Vec<CatalogRow>,
     pub catalog: Option<CatalogRow>,
     pub resources: Vec<ResourceRoles>,
     pub attributes: Vec<AttributeInfo>,
+    pub extensions: Vec<ExtensionRow>,
+    /// The draft's errors (its catalog and first policy); none unchecked.
+    pub errors: FieldErrors,
+}
+
+/// What a step of the wizard asks for: `catalog`, the one posted;
+/// `directory`, whether to offer directory resources outside the catalog;
+/// `chosen`, the resources picked so far; `check`, the draft's first
+/// policy to check as at a moment (every step but the first page).
+pub struct WizardAsk<'a> {
+    pub catalog: Option<&'a CatalogId>,
+    pub directory: bool,
+    pub chosen: &'a [String],
+    pub check: Option<(PolicyDraft, DateTime<Utc>)>,
 }
 
 /// `scope`: whose catalogs to offer (a delegate is offered those where
-/// they manage access packages, and only the catalog's own resources);
-/// `directory`: offer directory resources outside the catalog too;
-/// `chosen`: the resources picked so far.
+/// they manage access packages, and only the catalog's own resources).
+/// One connection for the page and the check of its draft.
 #[tracing::instrument(skip_all)]
 pub async fn wizard(
     store: &Store,
     scope: &CatalogScope,
-    catalog: Option<&CatalogId>,
-    directory: bool,
-    chosen: &[String],
+    ask: WizardAsk<'_>,
 ) -> Result<WizardView, ServiceError> {
     read(store, async |c| {
         let mut catalogs_list = catalogs::search(c, scope, "", PageAt::first(500))
             .await?
             .items;
-        let mut directory = directory;
-        let mut catalog = catalog;
+        let posted = match ask.catalog {
+            Some(id) => catalogs::get(c, id).await?,
+            None => None,
+        };
+        let mut errors = FieldErrors::new();
+        if let Some((draft, now)) = ask.check {
+            // Whether a delegate may use the catalog is asked at creation
+            // (a refusal, not a field to correct).
+            if posted.is_none() {
+                errors.add("catalog", "Choose the catalog the package belongs to.");
+            }
+            match super::draft::resolve(c, draft, now).await {
+                Ok(_) => {}
+                Err(ServiceError::Invalid(e)) => errors.merge(&e),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut directory = ask.directory;
+        let mut catalog = posted;
         if let CatalogScope::HeldBy(user) = scope {
             let held = catalog_roles::of_user(c, user).await?;
             let manages = |id: &str| {
@@ -245,22 +279,27 @@ pub async fn wizard(
                     .any(|(c, r)| c.as_str() == id && r.grants(CatalogRight::ManagePackages))
             };
             catalogs_list.retain(|row| manages(&row.id));
-            catalog = catalog.filter(|id| manages(id.as_str()));
+            catalog = catalog.filter(|row| manages(&row.id));
             directory = false;
         }
-        let Some(id) = catalog else {
+        let Some(row) = catalog else {
             return Ok(WizardView {
                 catalogs: catalogs_list,
                 catalog: None,
                 resources: vec![],
                 attributes: vec![],
+                extensions: vec![],
+                errors,
             });
         };
+        let id = CatalogId::from_stored(row.id.clone());
         Ok(WizardView {
-            catalog: catalogs::get(c, id).await?,
-            resources: resource_roles(c, id, directory).await?,
-            attributes: required_attributes(c, id, chosen).await?,
+            resources: resource_roles(c, &id, directory).await?,
+            attributes: required_attributes(c, &id, ask.chosen).await?,
+            extensions: custom_extensions::of_catalog(c, &id).await?,
+            catalog: Some(row),
             catalogs: catalogs_list,
+            errors,
         })
     })
     .await

@@ -11,15 +11,14 @@ use serde::Deserialize;
 use super::policy_form::{self, Fields, form_accessors};
 use super::steps::{STEPS, step_of};
 use crate::domain::catalog::OriginSystem;
-use crate::domain::catalog_role::Within;
 use crate::domain::ids::CatalogId;
-use crate::domain::policy::{AllowedTargetScope, Policy};
-use crate::domain::policy_draft::PolicyDraft;
+use crate::domain::policy::AllowedTargetScope;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
-use crate::service::catalog_roles;
-use crate::service::packages::{self as svc, AttributeInfo, ResourceRoles, RolePick};
+use crate::service::packages::{
+    self as svc, AttributeInfo, ResourceRoles, RolePick, WizardAsk, WizardView,
+};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
 use crate::web::admin::console::Reaching;
@@ -93,7 +92,15 @@ pub(super) async fn start(cx: Wizarding, q: web::Query<StartQuery>) -> Reply {
     if let Some(c) = q.catalog.as_deref().and_then(CatalogId::parse) {
         f.insert("catalog".into(), c.to_string());
     }
-    page(&cx, "basics", f, FieldErrors::new(), Matches::default()).await
+    let view = view(&cx, &f, false).await?;
+    page(
+        &cx,
+        view,
+        "basics",
+        f,
+        FieldErrors::new(),
+        Matches::default(),
+    )
 }
 
 fn picks(f: &Fields) -> Vec<RolePick> {
@@ -358,23 +365,28 @@ fn review(
     r
 }
 
-async fn page(
+/// What the wizard shows for the draft `f`, its draft checked when `check`.
+async fn view(cx: &Wizarding, f: &Fields, check: bool) -> Result<WizardView, AppError> {
+    let catalog = catalog_of(f);
+    let chosen: Vec<String> = picks(f).into_iter().map(|p| p.resource).collect();
+    let ask = WizardAsk {
+        catalog: catalog.as_ref(),
+        directory: policy_form::on(f, "show_all"),
+        chosen: &chosen,
+        check: check.then(|| (policy_form::draft(f, cx.who.tz), cx.now())),
+    };
+    Ok(svc::wizard(cx.store(), &cx.who.scope(), ask).await?)
+}
+
+/// The wizard at `step`, showing `errors`.
+fn page(
     cx: &Wizarding,
+    view: WizardView,
     step: &'static str,
     f: Fields,
     errors: FieldErrors,
     matches: Matches,
 ) -> Reply {
-    let catalog = catalog_of(&f);
-    let chosen: Vec<String> = picks(&f).into_iter().map(|p| p.resource).collect();
-    let view = svc::wizard(
-        cx.store(),
-        &cx.who.scope(),
-        catalog.as_ref(),
-        policy_form::on(&f, "show_all"),
-        &chosen,
-    )
-    .await?;
     let resources = if matches!(step, "roles" | "review") {
         view.resources
     } else {
@@ -385,18 +397,10 @@ async fn page(
     } else {
         vec![]
     };
-    // The catalog the viewer may use, as the view offers it (not as posted).
-    let offered = view
-        .catalog
-        .as_ref()
-        .map(|c| CatalogId::from_stored(c.id.clone()));
-    let extensions = match (&offered, step) {
-        (Some(c), "requests" | "extensions" | "review") => {
-            crate::service::custom_extensions::for_policy(cx.store(), c, None)
-                .await?
-                .0
-        }
-        _ => vec![],
+    let extensions = if matches!(step, "requests" | "extensions" | "review") {
+        view.extensions
+    } else {
+        vec![]
     };
     let review = if step == "review" {
         review(&f, view.catalog.as_ref(), &resources, &extensions)
@@ -438,8 +442,8 @@ fn errors_for(all: &FieldErrors, step: &str) -> FieldErrors {
     e
 }
 
-/// Every error the draft has so far, and the policy when it has none.
-async fn validate(cx: &Wizarding, f: &Fields) -> Result<(FieldErrors, Option<Policy>), AppError> {
+/// Every error the draft has so far: its basics, and those the view's check found.
+fn errors_of(f: &Fields, view: &WizardView) -> FieldErrors {
     let mut e = FieldErrors::new();
     if let Err(b) = svc::parse_basics(
         policy_form::get(f, "name"),
@@ -447,11 +451,8 @@ async fn validate(cx: &Wizarding, f: &Fields) -> Result<(FieldErrors, Option<Pol
     ) {
         e.merge(&b);
     }
-    let draft = policy_form::draft(f, cx.who.tz);
-    let (more, policy) =
-        svc::check_new(cx.store(), catalog_of(f).as_ref(), draft, cx.now()).await?;
-    e.merge(&more);
-    Ok((e, policy))
+    e.merge(&view.errors);
+    e
 }
 
 /// Puts the fields a step posted into the draft.
@@ -564,28 +565,48 @@ pub(super) async fn step(cx: Wizarding, form: Picked<WizardStep>) -> Reply {
         if add == "question" {
             policy_form::add_question_row(&mut f);
         }
-        return page(&cx, current, f, FieldErrors::new(), Matches::default()).await;
+        let view = view(&cx, &f, false).await?;
+        return page(
+            &cx,
+            view,
+            current,
+            f,
+            FieldErrors::new(),
+            Matches::default(),
+        );
     }
     if let Some(search) = form.pressed {
         let matches = Matches::find(cx.store(), search.as_ref(), policy_form::POLICY_PICKS).await?;
-        return page(&cx, current, f, FieldErrors::new(), matches).await;
+        let view = view(&cx, &f, false).await?;
+        return page(&cx, view, current, f, FieldErrors::new(), matches);
     }
+    // Creating checks everything itself; the review step shows what it refused.
+    let refused = match go {
+        Go::Create => match create(&cx, &f).await? {
+            Created::Package(reply) => return reply,
+            Created::Refused(e) => Some(e),
+        },
+        _ => None,
+    };
+    let view = view(&cx, &f, true).await?;
+    let mut errors = errors_of(&f, &view);
     let index = STEPS.iter().position(|(s, _)| *s == current).unwrap_or(0);
-    let (errors, policy) = validate(&cx, &f).await?;
     let target = match go {
         Go::Back => STEPS[index.saturating_sub(1)].0,
         Go::Next => {
             let mine = errors_for(&errors, current);
             if !mine.is_empty() {
-                return page(&cx, current, f, mine, Matches::default()).await;
+                return page(&cx, view, current, f, mine, Matches::default());
             }
             STEPS[(index + 1).min(STEPS.len() - 1)].0
         }
         Go::Create => {
-            let (Some(policy), true) = (policy, errors.is_empty()) else {
-                return page(&cx, "review", f, errors, Matches::default()).await;
-            };
-            return create(&cx, f, policy).await;
+            // The errors creation found that the check does not (a role
+            // the resource no longer offers).
+            if let Some(refused) = refused {
+                errors.merge(&refused);
+            }
+            "review"
         }
         Go::To(step) => step,
     };
@@ -594,49 +615,44 @@ pub(super) async fn step(cx: Wizarding, form: Picked<WizardStep>) -> Reply {
     } else {
         FieldErrors::new()
     };
-    page(&cx, target, f, shown, Matches::default()).await
+    page(&cx, view, target, f, shown, Matches::default())
 }
 
-async fn create(cx: &Wizarding, f: Fields, policy: Policy) -> Reply {
+/// What pressing Create did.
+enum Created {
+    /// The package was made: the reply goes to its page.
+    Package(Reply),
+    /// Nothing was made, for these errors (maybe none of its own: the
+    /// draft's basics or catalog were missing).
+    Refused(FieldErrors),
+}
+
+async fn create(cx: &Wizarding, f: &Fields) -> Result<Created, AppError> {
     let basics = svc::parse_basics(
-        policy_form::get(&f, "name"),
-        policy_form::get(&f, "description"),
-    )
-    .map_err(|_| AppError::BadRequest("The name is missing.".into()))?;
-    let catalog = catalog_of(&f).ok_or(AppError::NotFound)?;
-    if !cx.who.is_admin {
-        // A delegate makes packages only in a catalog where they manage
-        // them, from the catalog's own resources.
-        let may =
-            catalog_roles::rights(cx.store(), &cx.who.user.id, Within::Catalog(&catalog)).await?;
-        if !may.manage_packages || picks(&f).iter().any(|p| p.resource.contains(':')) {
-            return Err(AppError::Forbidden(
-                "Your roles let you make access packages only in catalogs where you manage them, from their own resources."
-                    .into(),
-            ));
-        }
-    }
-    let mut draft = PolicyDraft::from(policy);
-    let posted = policy_form::draft(&f, cx.who.tz);
-    draft.extensions = posted.extensions;
-    draft.review = posted.review;
+        policy_form::get(f, "name"),
+        policy_form::get(f, "description"),
+    );
+    let (Ok(basics), Some(catalog)) = (basics, catalog_of(f)) else {
+        return Ok(Created::Refused(FieldErrors::new()));
+    };
     let created = svc::create(
         cx.store(),
         &cx.actor(),
+        &cx.who.scope(),
         &catalog,
         &basics,
-        policy_form::on(&f, "hidden"),
-        &picks(&f),
-        draft,
+        policy_form::on(f, "hidden"),
+        &picks(f),
+        policy_form::draft(f, cx.who.tz),
         cx.now(),
     )
     .await;
     match created {
-        Ok(id) => cx.done(
+        Ok(id) => Ok(Created::Package(cx.done(
             format!("Access package {} created.", basics.name),
             &routes::ADMIN_PACKAGES.item.id(&id),
-        ),
-        Err(ServiceError::Invalid(e)) => page(cx, "review", f, e, Matches::default()).await,
+        ))),
+        Err(ServiceError::Invalid(e)) => Ok(Created::Refused(e)),
         Err(e) => Err(e.into()),
     }
 }
