@@ -286,7 +286,7 @@ pub async fn finish_requested(
 /// Groups of the system whose name contains `text`; the error is the
 /// target's, in words.
 #[tracing::instrument(skip_all)]
-pub async fn search_groups(
+pub(super) async fn search_groups(
     store: &Store,
     id: &ConnectedSystemId,
     text: &str,
@@ -544,7 +544,7 @@ fn resource_event(action: &str, origin: &Origin, details: serde_json::Value) -> 
 
 /// Removes a link (nothing changes in the target); its waiting operations go with it.
 #[tracing::instrument(skip_all)]
-pub async fn unlink(
+pub(super) async fn unlink(
     store: &Store,
     actor: &Actor,
     link: &ResourceLinkId,
@@ -771,30 +771,28 @@ pub struct ResourceLinks {
     pub reasons: Vec<(String, String, String)>,
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn resource_links(
-    store: &Store,
+/// A resource's links, the systems it may link to, and why its holders
+/// hold its roles, read in the caller's connection.
+pub(super) async fn links_in(
+    c: &mut store::Conn,
     origin_system: &str,
     origin_id: &str,
 ) -> Result<ResourceLinks, ServiceError> {
-    read(store, async |c| {
-        let links = connected_systems::links_of(c, origin_system, origin_id).await?;
-        let systems = connected_systems::all(c)
-            .await?
-            .into_iter()
-            .map(|s| {
-                (
-                    s.id.to_string(),
-                    format!("{} ({})", s.display_name, s.settings.kind().label()),
-                )
-            })
-            .collect();
-        let reasons = store::grants::reasons_for_resource(c, origin_system, origin_id).await?;
-        Ok(ResourceLinks {
-            links,
-            systems,
-            reasons,
+    let links = connected_systems::links_of(c, origin_system, origin_id).await?;
+    let systems = connected_systems::all(c)
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                s.id.to_string(),
+                format!("{} ({})", s.display_name, s.settings.kind().label()),
+            )
         })
+        .collect();
+    let reasons = store::grants::reasons_for_resource(c, origin_system, origin_id).await?;
+    Ok(ResourceLinks {
+        links,
+        systems,
+        reasons,
     })
-    .await
 }

@@ -7,7 +7,7 @@ use super::error::{ServiceError, found, invalid};
 use super::transaction::{fetch, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::OriginSystem;
-use crate::domain::directory::{GroupRole, Named, ResourceRef, SiteRole};
+use crate::domain::directory::{DEFAULT_ACCESS_ROLE, GroupRole, Named, ResourceRef, SiteRole};
 use crate::domain::ids::{ApplicationId, GroupId, SiteId, UserId};
 use crate::domain::user::User;
 use crate::domain::user::{UserProfile, format_custom_attributes};
@@ -433,6 +433,28 @@ pub struct ResourceView {
     pub holders: Vec<Holder>,
 }
 
+impl ResourceView {
+    /// The roles it offers, as (value, label): a group's membership, an
+    /// application's roles (its default access when it declares none), a
+    /// site's roles.
+    pub fn roles(&self) -> Vec<(String, String)> {
+        match &self.detail {
+            Detail::Group { .. } => vec![("member".into(), "Member".into())],
+            Detail::Application { roles } if roles.is_empty() => {
+                vec![("defaultAccess".into(), DEFAULT_ACCESS_ROLE.into())]
+            }
+            Detail::Application { roles } => roles
+                .iter()
+                .map(|r| (r.id.clone(), r.display_name.clone()))
+                .collect(),
+            Detail::Site { .. } => SiteRole::ALL
+                .iter()
+                .map(|r| (r.as_str().to_string(), r.label().to_string()))
+                .collect(),
+        }
+    }
+}
+
 /// What a resource has that only its kind has.
 pub enum Detail {
     Group {
@@ -450,29 +472,43 @@ pub enum Detail {
 /// The group, application or site `r` names.
 #[tracing::instrument(skip_all)]
 pub async fn resource(store: &Store, r: &ResourceRef) -> Result<ResourceView, ServiceError> {
+    read(store, async |c| resource_in(c, r).await).await
+}
+
+/// `resource`, read in the caller's connection.
+pub(super) async fn resource_in(
+    c: &mut store::Conn,
+    r: &ResourceRef,
+) -> Result<ResourceView, ServiceError> {
     // From `ResourceRef::new` or `parse`: a canonical UUID, as stored ids are.
     let id = r.id().to_string();
-    match r.origin() {
+    Ok(match r.origin() {
         OriginSystem::AadGroup => {
             let id = GroupId::from_stored(id);
-            let get = async |c: &mut store::Conn| dir::get_group(c, &id).await;
-            let (g, holders) =
-                with_holders(store, get, async |c| dir::group_holders(c, &id).await).await?;
+            let g = found(dir::get_group(c, &id).await?)?;
             let detail = Detail::Group {
                 group_type: g.group_type,
             };
-            Ok(view(g.display_name, g.description, detail, holders))
+            let holders = dir::group_holders(c, &id).await?;
+            view(g.display_name, g.description, detail, holders)
         }
-        OriginSystem::AadApplication => application(store, &ApplicationId::from_stored(id)).await,
+        OriginSystem::AadApplication => {
+            let id = ApplicationId::from_stored(id);
+            let app = found(dir::get_application(c, &id).await?)?;
+            let detail = Detail::Application {
+                roles: dir::app_roles(c, &id).await?,
+            };
+            let holders = dir::application_holders(c, &id).await?;
+            view(app.display_name, app.description, detail, holders)
+        }
         OriginSystem::SharePointOnline => {
             let id = SiteId::from_stored(id);
-            let get = async |c: &mut store::Conn| dir::get_site(c, &id).await;
-            let (site, holders) =
-                with_holders(store, get, async |c| dir::site_holders(c, &id).await).await?;
+            let site = found(dir::get_site(c, &id).await?)?;
             let detail = Detail::Site { url: site.url };
-            Ok(view(site.display_name, site.description, detail, holders))
+            let holders = dir::site_holders(c, &id).await?;
+            view(site.display_name, site.description, detail, holders)
         }
-    }
+    })
 }
 
 fn view(
@@ -487,19 +523,6 @@ fn view(
         detail,
         holders,
     }
-}
-
-/// An object (`get`) and the people who hold its roles, read together.
-async fn with_holders<R>(
-    store: &Store,
-    get: impl AsyncFnOnce(&mut store::Conn) -> store::Result<Option<R>>,
-    holders: impl AsyncFnOnce(&mut store::Conn) -> store::Result<Vec<Holder>>,
-) -> Result<(R, Vec<Holder>), ServiceError> {
-    read(store, async |c| {
-        let object = found(get(c).await?)?;
-        Ok((object, holders(c).await?))
-    })
-    .await
 }
 
 /// Adds (or removes) a member or owner by hand, by the person's email. A
@@ -594,17 +617,6 @@ fn role_article(role: GroupRole) -> &'static str {
 }
 
 /// An application, its roles and the people who hold them.
-async fn application(store: &Store, id: &ApplicationId) -> Result<ResourceView, ServiceError> {
-    read(store, async |c| {
-        let app = found(dir::get_application(c, id).await?)?;
-        let roles = dir::app_roles(c, id).await?;
-        let holders = dir::application_holders(c, id).await?;
-        let detail = Detail::Application { roles };
-        Ok(view(app.display_name, app.description, detail, holders))
-    })
-    .await
-}
-
 /// Grants a site role (used by the demo seed; delivery of access packages comes later).
 #[tracing::instrument(skip_all)]
 pub async fn grant_site_role(

@@ -25,6 +25,7 @@ pub mod overview;
 pub mod packages;
 pub mod provisioning;
 pub mod requests;
+pub mod resource_page;
 pub mod reviews;
 pub mod scim;
 pub mod sessions;

@@ -7,14 +7,12 @@ use actix_web::web;
 use serde::Deserialize;
 
 use crate::domain::directory::ResourceRef;
-use crate::domain::directory::{DEFAULT_ACCESS_ROLE, SiteRole};
 use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
 use crate::service::ServiceError;
-use crate::service::connected_systems::FoundGroup;
-use crate::service::connected_systems::{self as svc, Origin, ResourceLinks};
-use crate::service::directory::{self, Detail, ResourceView};
+use crate::service::connected_systems::{FoundGroup, ResourceLinks};
+use crate::service::resource_page::{self, GroupSearch, ResourcePage};
 use crate::store::connected_systems::LinkRow;
 use crate::web::admin::console::Console;
 use crate::web::admin::resource_kinds::Kind;
@@ -50,70 +48,11 @@ pub struct LinkSearch {
     pub link_role: String,
 }
 
-/// A resource as linking sees it: the path kind, its origin system and id,
-/// its name, its page, and its roles as (role value, label).
-struct Resource {
-    kind: &'static str,
-    system: &'static str,
-    id: String,
-    name: String,
-    page: String,
-    roles: Vec<(String, String)>,
-}
-
-/// The resource a path names.
-async fn resource(cx: &Console, segment: &str, id: &str) -> Result<Resource, AppError> {
+/// The resource a path names: its kind and reference.
+fn resource(segment: &str, id: &str) -> Result<(&'static Kind, ResourceRef), AppError> {
     let kind = Kind::at(segment).ok_or(AppError::NotFound)?;
     let r = kind.parse_id(id).ok_or(AppError::NotFound)?;
-    let view = directory::resource(cx.store(), &r).await?;
-    Ok(Resource::of(kind, &r, &view))
-}
-
-impl Resource {
-    /// `view`, the resource `r` of `kind`, as linking sees it.
-    fn of(kind: &Kind, r: &ResourceRef, view: &ResourceView) -> Resource {
-        let roles = match &view.detail {
-            Detail::Group { .. } => vec![("member".into(), "Member".into())],
-            Detail::Application { roles } if roles.is_empty() => {
-                vec![("defaultAccess".into(), DEFAULT_ACCESS_ROLE.into())]
-            }
-            Detail::Application { roles } => roles
-                .iter()
-                .map(|r| (r.id.clone(), r.display_name.clone()))
-                .collect(),
-            Detail::Site { .. } => SiteRole::ALL
-                .iter()
-                .map(|r| (r.as_str().to_string(), r.label().to_string()))
-                .collect(),
-        };
-        Resource {
-            kind: kind.segment,
-            system: kind.origin.as_str(),
-            id: r.id().to_string(),
-            name: view.display_name.clone(),
-            page: kind.paths.item.id(r.id()),
-            roles,
-        }
-    }
-
-    /// The origin of one of its roles; `None` when it has no such role.
-    fn origin(&self, role: &str) -> Option<Origin> {
-        let (value, label) = match role {
-            "" if self.roles.len() == 1 => &self.roles[0],
-            r => self.roles.iter().find(|(v, _)| v == r)?,
-        };
-        let name = if self.kind == "groups" {
-            self.name.clone()
-        } else {
-            format!("{} ({label})", self.name)
-        };
-        Some(Origin {
-            system: self.system.into(),
-            id: self.id.clone(),
-            role: value.clone(),
-            name,
-        })
-    }
+    Ok((kind, r))
 }
 
 /// The "Connected systems" section of a group's, application's or site's
@@ -131,31 +70,33 @@ pub struct LinksPanel {
 }
 
 impl LinksPanel {
-    /// The panel of `view`, the resource `r` of `kind`, with the groups the
-    /// search asks for.
-    pub async fn load(
+    /// The panel of the resource `r` of `kind`, as `page` found it, with the
+    /// groups the search asked for.
+    pub fn of(
         cx: &Console,
         kind: &Kind,
         r: &ResourceRef,
-        view: &ResourceView,
+        page: &mut ResourcePage,
         search: LinkSearch,
-    ) -> Result<Self, AppError> {
-        let r = Resource::of(kind, r, view);
-        let links = svc::resource_links(cx.store(), r.system, &r.id).await?;
-        let found = match ConnectedSystemId::parse(&search.link_system) {
-            Some(system) => Some(svc::search_groups(cx.store(), &system, &search.link_q).await?),
-            None => None,
-        };
-        let action = routes::ADMIN_RESOURCE_LINK.with(&[&r.kind, &r.id]);
-        Ok(LinksPanel {
+    ) -> Self {
+        let action = routes::ADMIN_RESOURCE_LINK.with(&[&kind.segment, &r.id()]);
+        LinksPanel {
             refused: cx.session.take_refused(&action).unwrap_or_default(),
-            kind: r.kind,
-            id: r.id,
-            page: r.page,
-            roles: r.roles,
-            links,
+            kind: kind.segment,
+            id: r.id().to_string(),
+            page: kind.paths.item.id(r.id()),
+            roles: page.view.roles(),
+            links: std::mem::take(&mut page.links),
+            found: page.found.take(),
             search,
-            found,
+        }
+    }
+
+    /// The search the panel's form asks for, if it names a system.
+    pub fn asked(search: &LinkSearch) -> Option<GroupSearch<'_>> {
+        ConnectedSystemId::parse(&search.link_system).map(|system| GroupSearch {
+            system,
+            text: &search.link_q,
         })
     }
 
@@ -219,8 +160,8 @@ impl LinksPanel {
 #[tracing::instrument(skip_all)]
 async fn link(cx: Console, path: web::Path<(String, String)>, Form(form): Form<LinkForm>) -> Reply {
     let (kind, id) = path.into_inner();
-    let r = resource(&cx, &kind, &id).await?;
-    let page = r.page.clone();
+    let (kind, r) = resource(&kind, &id)?;
+    let page = kind.paths.item.id(r.id());
     // Refused, the form goes back to its panel as typed, the reason beside
     // the field it concerns.
     // (Kept in the session cookie, whose size is limited: a very long value
@@ -229,7 +170,7 @@ async fn link(cx: Console, path: web::Path<(String, String)>, Form(form): Form<L
     let refuse = |errors: FieldErrors| {
         let values = [("typed", &form.typed), ("role", &form.role)];
         cx.session.keep_refused(&RefusedForm {
-            action: routes::ADMIN_RESOURCE_LINK.with(&[&r.kind, &r.id]),
+            action: routes::ADMIN_RESOURCE_LINK.with(&[&kind.segment, &r.id()]),
             values: values.map(|(k, v)| (k.to_string(), short(v))).into(),
             errors: errors.iter().map(|(k, v)| (k.clone(), short(v))).collect(),
         });
@@ -237,32 +178,25 @@ async fn link(cx: Console, path: web::Path<(String, String)>, Form(form): Form<L
             .flash("error", "Not linked. Correct the field marked below.");
         Ok(redirect(&format!("{page}#links")))
     };
-    let Some(origin) = r.origin(&form.role) else {
-        let mut e = FieldErrors::new();
-        e.add("role", "Choose one of the roles.");
-        return refuse(e);
-    };
     let external = if form.typed.trim().is_empty() {
         &form.external
     } else {
         &form.typed
     };
-    match svc::link(
+    let actor = cx.actor();
+    let linked = resource_page::link(
         cx.store(),
-        &cx.actor(),
+        &actor,
+        &r,
+        &form.role,
         &form.system,
-        &origin,
         external,
         cx.now(),
-    )
-    .await
-    {
-        Ok(_) => cx.session.flash(
+    );
+    match linked.await {
+        Ok(name) => cx.session.flash(
             "success",
-            format!(
-                "{} is linked; its members are being provisioned.",
-                origin.name
-            ),
+            format!("{name} is linked; its members are being provisioned."),
         ),
         Err(ServiceError::Invalid(e)) => return refuse(e),
         Err(e) => return Err(e.into()),
@@ -277,18 +211,11 @@ async fn unlink(
     _form: Form<NoFields>,
 ) -> Reply {
     let (kind, id, lid) = path.into_inner();
-    let r = resource(&cx, &kind, &id).await?;
+    let (kind, r) = resource(&kind, &id)?;
     let lid = ResourceLinkId::parse(&lid).ok_or(AppError::NotFound)?;
-    // The audit names the resource; the link removed says which role.
-    let origin = Origin {
-        system: r.system.into(),
-        id: r.id.clone(),
-        role: String::new(),
-        name: r.name.clone(),
-    };
-    svc::unlink(cx.store(), &cx.actor(), &lid, &origin, cx.now()).await?;
+    resource_page::unlink(cx.store(), &cx.actor(), &r, &lid, cx.now()).await?;
     cx.done(
         "Unlinked. The group in the connected system was left as it is.",
-        &format!("{}#links", r.page),
+        &format!("{}#links", kind.paths.item.id(r.id())),
     )
 }

@@ -24,6 +24,7 @@ use crate::domain::directory::{
 use crate::domain::validation::FieldErrors;
 use crate::service::ServiceError;
 use crate::service::directory::{self, Detail, ResourceView};
+use crate::service::resource_page;
 use crate::store::directory::{Holder, ResourceSummary};
 use crate::store::{Page, PageAt, Store};
 use crate::web::admin::console::Console;
@@ -247,8 +248,9 @@ pub async fn item_page(
     errors: FieldErrors,
     search: LinkSearch,
 ) -> Result<ResourcePage, AppError> {
-    let view = directory::resource(cx.store(), r).await?;
-    let panel = LinksPanel::load(cx, kind, r, &view, search).await?;
+    let mut found = resource_page::page(cx.store(), r, LinksPanel::asked(&search)).await?;
+    let panel = LinksPanel::of(cx, kind, r, &mut found, search);
+    let view = found.view;
     Ok(ResourcePage {
         layout: cx.layout(view.display_name.clone()),
         kind,
