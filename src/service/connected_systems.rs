@@ -321,16 +321,15 @@ pub struct Origin {
 pub async fn link(
     store: &Store,
     actor: &Actor,
-    system: &str,
+    system: Option<&ConnectedSystemId>,
     origin: &Origin,
     external: &str,
     now: DateTime<Utc>,
 ) -> Result<ResourceLinkId, ServiceError> {
-    let system = ConnectedSystemId::parse(system)
-        .ok_or_else(|| invalid("system", "Choose a connected system."))?;
+    let system = system.ok_or_else(|| invalid("system", "Choose a connected system."))?;
     let (settings, secret) = {
         let mut conn = store.read().await?;
-        connected_systems::credentials(&mut conn, &system)
+        connected_systems::credentials(&mut conn, system)
             .await?
             .ok_or_else(|| invalid("system", "Choose a connected system."))?
     };
@@ -376,7 +375,7 @@ pub async fn link(
         connected_systems::insert_link(
             c,
             &id,
-            &system,
+            system,
             (&origin.system, &origin.id, &origin.role),
             &group.id,
             &group.name,
@@ -405,7 +404,7 @@ pub async fn add_to_catalog(
     store: &Store,
     actor: &Actor,
     catalog: &CatalogId,
-    system: &str,
+    system: Option<&ConnectedSystemId>,
     externals: &[String],
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
@@ -413,11 +412,10 @@ pub async fn add_to_catalog(
     if externals.is_empty() {
         return Err(refused("Select at least one group to add.".into()));
     }
-    let system = ConnectedSystemId::parse(system)
-        .ok_or_else(|| refused("Choose a connected system.".into()))?;
+    let system = system.ok_or_else(|| refused("Choose a connected system.".into()))?;
     let (settings, secret) = {
         let mut conn = store.read().await?;
-        found(connected_systems::credentials(&mut conn, &system).await?)?
+        found(connected_systems::credentials(&mut conn, system).await?)?
     };
     let mut session = Session::open(&settings, &secret).await.map_err(|e| {
         refused(format!(
@@ -453,7 +451,7 @@ pub async fn add_to_catalog(
     let c = found(store::catalogs::get(&mut tx, catalog).await?)?;
     let mut added = Vec::new();
     for g in &groups {
-        let linked = connected_systems::group_linked_to(&mut tx, &system, &g.id).await?;
+        let linked = connected_systems::group_linked_to(&mut tx, system, &g.id).await?;
         let group_id = match linked {
             Some(id) => id,
             None => {
@@ -490,7 +488,7 @@ pub async fn add_to_catalog(
                 connected_systems::insert_link(
                     &mut tx,
                     &ResourceLinkId::new(),
-                    &system,
+                    system,
                     ("AadGroup", id.as_str(), "member"),
                     &g.id,
                     &g.name,

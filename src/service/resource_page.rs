@@ -60,7 +60,7 @@ pub async fn link(
     actor: &Actor,
     r: &ResourceRef,
     role: &str,
-    system: &str,
+    system: Option<&ConnectedSystemId>,
     external: &str,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {

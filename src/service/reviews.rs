@@ -13,7 +13,7 @@ use serde_json::json;
 use super::error::{ServiceError, found};
 use super::transaction::write;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
-use crate::domain::ids::{AccessPackageId, PolicyId, ReviewId, UserId};
+use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, ReviewId, UserId};
 use crate::domain::message::{Mail, Message, Review};
 use crate::domain::request::{EndReason, moment_in};
 use crate::domain::review::{
@@ -591,7 +591,7 @@ pub async fn decide(
     store: &Store,
     reviewer: &User,
     id: &ReviewId,
-    assignments: &[String],
+    assignments: &[AssignmentId],
     verdict: Verdict,
     reason: Option<&str>,
     now: DateTime<Utc>,
@@ -624,7 +624,10 @@ pub async fn decide(
     let self_review = settings.reviewers == ReviewerKind::SelfReview;
     let mut done = 0;
     for a in assignments {
-        let Some(item) = items.iter().find(|i| i.assignment_id.as_str() == a) else {
+        let Some(item) = items
+            .iter()
+            .find(|i| i.assignment_id.as_str() == a.as_str())
+        else {
             return Err(ServiceError::Refused(
                 "You do not review this person's access.".into(),
             ));
@@ -643,7 +646,7 @@ pub async fn decide(
         if db::decide(
             &mut tx,
             id.as_str(),
-            a,
+            a.as_str(),
             reviewer.id.as_str(),
             verdict.as_str(),
             reason.as_deref(),

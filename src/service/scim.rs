@@ -375,6 +375,66 @@ pub async fn list_groups(
     ))
 }
 
+/// What a search over users and groups at once finds: one window over the
+/// users, then the groups, and how many of both match.
+pub struct Everything {
+    pub total: i64,
+    pub start: i64,
+    pub users: Vec<UserRow>,
+    pub groups: Vec<GroupRow>,
+    /// With `with_members`, the groups' members as (group id, user id,
+    /// display name).
+    pub members: Vec<(String, String, String)>,
+}
+
+/// Searches users and groups at once: each type the filter can apply to,
+/// users first; the window runs over the two lists one after the other.
+/// Read in one connection.
+#[tracing::instrument(skip_all)]
+pub async fn search_all(
+    store: &Store,
+    filter: Option<&str>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+    with_members: bool,
+) -> Result<Everything> {
+    let f = parsed_filter(filter)?;
+    // A filter on an attribute one type lacks leaves that type out.
+    let users = Where::new(Resource::Users, f.as_ref()).ok();
+    let groups = Where::new(Resource::Groups, f.as_ref()).ok();
+    if users.is_none() && groups.is_none() {
+        return Err(
+            Problem::invalid_filter("The filter applies to neither users nor groups.").into(),
+        );
+    }
+    let (start, count) = paging(start_index, count);
+    let mut c = store.read().await?;
+    let (user_total, users) = match &users {
+        Some(w) => db::users(&mut c, w, start, count).await?,
+        None => (0, vec![]),
+    };
+    // The groups' part of the window: what the users left of it, from where
+    // the window stands past the last user.
+    let (group_start, left) = paging(Some(start - user_total), Some(count - users.len() as i64));
+    let (group_total, groups) = match &groups {
+        Some(w) => db::groups(&mut c, w, group_start, left).await?,
+        None => (0, vec![]),
+    };
+    let members = if with_members && !groups.is_empty() {
+        let ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
+        db::members_of(&mut c, &ids).await?
+    } else {
+        vec![]
+    };
+    Ok(Everything {
+        total: user_total + group_total,
+        start,
+        users,
+        groups,
+        members,
+    })
+}
+
 /// A group and, with `with_members`, its members as (user id, display name).
 #[tracing::instrument(skip_all)]
 pub async fn group(

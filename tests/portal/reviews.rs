@@ -657,6 +657,22 @@ both!(
             "{}",
             none.body
         );
+        // A forged box whose value is no assignment id is refused whole:
+        // nothing is decided, not even the real one beside it.
+        let forged = b
+            .post(
+                &app.url(&url),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("a", &row),
+                    ("a", "not-an-assignment"),
+                    ("decision", "deny"),
+                ],
+            )
+            .await;
+        assert_eq!(forged.status, 400, "{}", forged.body);
+        assert!(forged.has("The form could not be read"), "{}", forged.body);
+        assert!(!b.get(&app.url(&url)).await.has("Denied by Maria"));
         let denied = b
             .post(
                 &app.url(&url),

@@ -667,7 +667,7 @@ async fn linked_group(
     connected_systems::link(
         store,
         &actor,
-        system.as_str(),
+        Some(system),
         &origin,
         &format!("cn={name},ou=groups,{ou}"),
         Utc::now(),

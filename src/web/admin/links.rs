@@ -18,6 +18,7 @@ use crate::web::admin::console::Console;
 use crate::web::admin::resource_kinds::Kind;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
+use crate::web::extract::form_id;
 use crate::web::extract::session::RefusedForm;
 use crate::web::respond::{Reply, redirect};
 use crate::web::routing::Router;
@@ -30,7 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct LinkForm {
-    system: String,
+    #[serde(deserialize_with = "form_id::optional")]
+    system: Option<ConnectedSystemId>,
     /// The resource's role to link (a group has one: membership).
     role: String,
     /// A group found by name (its id), or typed: a DN, or a SCIM Group id.
@@ -189,7 +191,7 @@ async fn link(cx: Console, path: web::Path<(String, String)>, Form(form): Form<L
         &actor,
         &r,
         &form.role,
-        &form.system,
+        form.system.as_ref(),
         external,
         cx.now(),
     );

@@ -7,6 +7,7 @@ pub mod body;
 pub mod console_access;
 pub mod context;
 pub mod csrf;
+pub mod form_id;
 pub mod guard;
 pub mod path_id;
 pub mod picker;

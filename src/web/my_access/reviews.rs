@@ -4,7 +4,7 @@
 
 use askama::Template;
 
-use crate::domain::ids::ReviewId;
+use crate::domain::ids::{AssignmentId, ReviewId};
 use crate::domain::review::{ReviewState, Verdict};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
@@ -13,6 +13,7 @@ use crate::service::reviews::{self as svc, ReviewerView};
 use crate::store::reviews::ReviewRow;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
+use crate::web::extract::form_id;
 use crate::web::extract::path_id::PathId;
 use crate::web::layout::Layout;
 use crate::web::my_access::portal::Portal;
@@ -93,8 +94,8 @@ pub(super) async fn page(me: Portal, PathId(id): PathId<ReviewId>) -> Reply {
 pub struct DecisionForm {
     decision: String,
     row: String,
-    #[serde(rename = "a")]
-    assignments: Vec<String>,
+    #[serde(rename = "a", deserialize_with = "form_id::many")]
+    assignments: Vec<AssignmentId>,
     reason: String,
 }
 
@@ -106,7 +107,12 @@ pub(super) async fn decide(
 ) -> Reply {
     let reviewer = me.person().user().ok_or(AppError::NotFound)?.clone();
     let (assignments, decision) = match f.row.split_once(':') {
-        Some((a, d)) => (vec![a.to_string()], d.to_string()),
+        Some((a, d)) => {
+            // The row's button names an assignment the page showed.
+            let a = AssignmentId::parse(a)
+                .ok_or_else(|| AppError::BadRequest("The form could not be read.".into()))?;
+            (vec![a], d.to_string())
+        }
         None => (f.assignments.clone(), f.decision.clone()),
     };
     let Some(verdict) = Verdict::parse(&decision) else {

@@ -306,12 +306,7 @@ macro_rules! json_body {
 
 async fn users_page(state: &Data, q: &Query) -> Result<(i64, i64, Vec<Value>), svc::ScimError> {
     let listed = svc::list_users(&state.store, q.filter.as_deref(), q.start_index, q.count).await?;
-    let base = base_url(state);
-    let items = listed
-        .items
-        .iter()
-        .map(|u| project(user_json(&base, u), &q.attributes, &q.excluded))
-        .collect();
+    let items = user_items(state, q, &listed.items);
     Ok((listed.total, listed.start, items))
 }
 
@@ -324,20 +319,39 @@ async fn groups_page(state: &Data, q: &Query) -> Result<(i64, i64, Vec<Value>), 
         q.shows_members(),
     )
     .await?;
+    let items = group_items(state, q, &listed.items, members);
+    Ok((listed.total, listed.start, items))
+}
+
+/// Users as the query shows them.
+fn user_items(state: &Data, q: &Query, users: &[UserRow]) -> Vec<Value> {
+    let base = base_url(state);
+    users
+        .iter()
+        .map(|u| project(user_json(&base, u), &q.attributes, &q.excluded))
+        .collect()
+}
+
+/// Groups as the query shows them, each with its members of `members`
+/// (group id, user id, display name).
+fn group_items(
+    state: &Data,
+    q: &Query,
+    groups: &[GroupRow],
+    members: Vec<(String, String, String)>,
+) -> Vec<Value> {
     let mut of_group: HashMap<String, Vec<String>> = HashMap::new();
     for (group, user, _) in members {
         of_group.entry(group).or_default().push(user);
     }
     let base = base_url(state);
-    let items = listed
-        .items
+    groups
         .iter()
         .map(|g| {
             let m = of_group.remove(&g.id).unwrap_or_default();
             project(group_json(&base, g, m), &q.attributes, &q.excluded)
         })
-        .collect();
-    Ok((listed.total, listed.start, items))
+        .collect()
 }
 
 fn answer(page: Result<(i64, i64, Vec<Value>), svc::ScimError>) -> HttpResponse {
@@ -387,43 +401,21 @@ async fn search_all(state: Data, req: HttpRequest, payload: web::Payload) -> Htt
         Ok(q) => q,
         Err(p) => return problem(&p),
     };
-    let (start, count) = crate::domain::scim::paging(q.start_index, q.count);
-    let window = |start: i64, count: i64| Query {
-        filter: q.filter.clone(),
-        start_index: Some(start),
-        count: Some(count),
-        attributes: q.attributes.clone(),
-        excluded: q.excluded.clone(),
-    };
-    // A filter on an attribute one type lacks leaves that type out.
-    let found = |page| match page {
-        Ok((total, _, items)) => Ok(Some((total, items))),
-        Err(svc::ScimError::Problem(p)) if p.scim_type == Some("invalidFilter") => Ok(None),
-        Err(e) => Err(e),
-    };
-    let users = match found(users_page(&state, &window(start, count)).await) {
-        Ok(u) => u,
-        Err(e) => return failed(e),
-    };
-    let users_apply = users.is_some();
-    let (user_total, mut items) = users.unwrap_or_default();
-    // The groups' part of the window: what the users left of it, from where
-    // the window stands past the last user.
-    let group_start = (start - user_total).max(1);
-    let left = count - items.len() as i64;
-    let groups = match found(groups_page(&state, &window(group_start, left)).await) {
-        Ok(g) => g,
-        Err(e) => return failed(e),
-    };
-    if !users_apply && groups.is_none() {
-        return problem(&Problem::invalid_filter(
-            "The filter applies to neither users nor groups.",
-        ));
+    let found = svc::search_all(
+        &state.store,
+        q.filter.as_deref(),
+        q.start_index,
+        q.count,
+        q.shows_members(),
+    );
+    match found.await {
+        Ok(all) => {
+            let mut items = user_items(&state, &q, &all.users);
+            items.extend(group_items(&state, &q, &all.groups, all.members));
+            scim_json(StatusCode::OK, &list(all.total, all.start, items))
+        }
+        Err(e) => failed(e),
     }
-    let (group_total, group_items) = groups.unwrap_or_default();
-    items.extend(group_items);
-    let total = user_total + group_total;
-    scim_json(StatusCode::OK, &list(total, start, items))
 }
 
 #[tracing::instrument(skip_all)]

@@ -25,6 +25,7 @@ use crate::web::error::AppError;
 use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
+use crate::web::extract::form_id;
 use crate::web::extract::path_id::{PathId, PathIds};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render, render_status};
@@ -194,7 +195,8 @@ pub(super) async fn add_resources(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct FromSystemForm {
-    system: String,
+    #[serde(deserialize_with = "form_id::optional")]
+    system: Option<ConnectedSystemId>,
     /// The ticked groups' ids in the system (DNs or SCIM ids).
     external: Vec<String>,
 }
@@ -207,7 +209,16 @@ pub(super) async fn add_from_system(
 ) -> Reply {
     let f = form.0;
     let now = cx.now();
-    match systems::add_to_catalog(cx.store(), &cx.actor(), &id, &f.system, &f.external, now).await {
+    match systems::add_to_catalog(
+        cx.store(),
+        &cx.actor(),
+        &id,
+        f.system.as_ref(),
+        &f.external,
+        now,
+    )
+    .await
+    {
         Ok(n) => {
             cx.session.flash(
                 "success",
