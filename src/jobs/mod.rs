@@ -32,6 +32,7 @@ pub mod system_runs;
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::domain::connected_system::SystemRun;
 use crate::notify::mailer::Mailer;
 use crate::service::ServiceError;
 use crate::store::Store;
@@ -107,8 +108,14 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<Report, ServiceErr
     count("access reviews starting", reviews::start(store, now).await);
     count("access review reminders", reviews::remind(store, now).await);
     count("housekeeping", housekeeping::run(store, now).await);
-    count("reconciliation", reconcile::run(store, now).await);
-    count("directory import", import::run(store, now).await);
+    count(
+        "reconciliation",
+        per_system::run_due(store, SystemRun::Reconcile, now).await,
+    );
+    count(
+        "directory import",
+        per_system::run_due(store, SystemRun::Import, now).await,
+    );
     match first_error {
         Some(e) => Err(e),
         None => Ok(report),

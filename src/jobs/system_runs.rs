@@ -30,10 +30,9 @@ pub async fn run_once(store: &Store, now: DateTime<Utc>) -> Result<usize, Servic
         for taken in connected_systems::take_requested(store, run, now, now + HOLD).await? {
             let system = std::slice::from_ref(&taken.system);
             let result = match run {
-                SystemRun::Reconcile => super::reconcile::each(store, system, now).await,
-                SystemRun::Import if taken.imports => super::import::each(store, system, now).await,
                 // Turned off since it was asked for: the ask is dropped.
-                SystemRun::Import => Ok(0),
+                SystemRun::Import if !taken.imports => Ok(0),
+                run => super::per_system::each(store, run, system, now).await,
             };
             match result {
                 Ok(n) => ran += n,
