@@ -329,6 +329,12 @@ pub async fn catalog(store: &Store, id: &CatalogId) -> Result<CatalogView, Servi
     .await
 }
 
+/// A catalog alone, for its Settings tab.
+#[tracing::instrument(skip_all)]
+pub async fn settings(store: &Store, id: &CatalogId) -> Result<CatalogRow, ServiceError> {
+    read(store, async |c| found(catalogs::get(c, id).await?)).await
+}
+
 /// What can be added to a catalog: the directory's groups, applications
 /// and sites matching `q` (the first `shown` of each), and the `origin:id`
 /// keys of those already in it.

@@ -12,7 +12,7 @@ use crate::service::ServiceError;
 use crate::store::Store;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::{
-    AdminUser, Anywhere, CatalogPage, ConsoleUser, InCatalog, PackagePage,
+    AdminUser, Anywhere, CatalogPage, InCatalog, PackagePage, SeesLists,
 };
 use crate::web::extract::context::Ctx;
 use crate::web::extract::guard::CurrentUser;
@@ -25,7 +25,7 @@ pub type Console = Ctx<AdminUser>;
 
 /// For the catalog and package lists, which delegates use too: each shows
 /// a delegate only their catalogs.
-pub type Delegated = Ctx<ConsoleUser>;
+pub type Delegated = Ctx<Anywhere<SeesLists>>;
 
 /// For the console's shared pages whoever's reach beyond one catalog
 /// admits (`N`): the package wizard, New catalog, look-ups.
@@ -58,12 +58,6 @@ fn outside_catalogs(who: &CurrentUser) -> CatalogRights {
             read: true,
             ..CatalogRights::default()
         }
-    }
-}
-
-impl ConsoleWho for ConsoleUser {
-    fn rights(&self) -> CatalogRights {
-        outside_catalogs(self)
     }
 }
 

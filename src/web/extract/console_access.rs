@@ -64,34 +64,6 @@ pub(crate) fn console_closed(current: &CurrentUser) -> AppError {
     })
 }
 
-/// Someone the console is open to: an administrator, or a person who holds
-/// a role in some catalog or creates catalogs (and sees only their
-/// catalogs). Others get 403.
-pub struct ConsoleUser(pub CurrentUser);
-
-impl std::ops::Deref for ConsoleUser {
-    type Target = CurrentUser;
-    fn deref(&self) -> &CurrentUser {
-        &self.0
-    }
-}
-
-impl ConsoleUser {
-    /// Which catalogs their lists show.
-    pub fn scope(&self) -> CatalogScope {
-        scope_of(&self.0)
-    }
-}
-
-impl FromRequest for ConsoleUser {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        admit(req, payload, |c| c.is_admin || c.delegated, ConsoleUser)
-    }
-}
-
 /// Which of the console's shared pages someone reaches, by their `Reach`.
 pub trait Reaches {
     fn admits(reach: &Reach) -> bool;
@@ -105,6 +77,11 @@ pub struct MakesPackages;
 pub struct MakesCatalogs;
 /// Look-ups for the policy and assignment forms: those who fill them in.
 pub struct FillsForms;
+/// The catalog and package lists: whoever the console is open to (an
+/// administrator, or a person who holds a role in some catalog or creates
+/// catalogs, who sees only their catalogs); their reach says whether the
+/// list offers "New".
+pub struct SeesLists;
 
 impl Reaches for MakesPackages {
     fn admits(reach: &Reach) -> bool {
@@ -118,6 +95,12 @@ impl Reaches for MakesCatalogs {
     }
     const REFUSAL: &'static str =
         "Administrators and catalog creators make catalogs. Ask an administrator if you need one.";
+}
+impl Reaches for SeesLists {
+    fn admits(_: &Reach) -> bool {
+        true
+    }
+    const REFUSAL: &'static str = "The admin console is for Gatehouse administrators and catalog delegates. Ask an administrator if you need access.";
 }
 impl Reaches for FillsForms {
     fn admits(reach: &Reach) -> bool {

@@ -155,7 +155,7 @@ async fn settings(
     id: &CatalogId,
     submitted: Option<(CatalogForm, FieldErrors)>,
 ) -> Reply {
-    let catalog = svc::catalog(cx.store(), id).await?.catalog;
+    let catalog = svc::settings(cx.store(), id).await?;
     let (form, errors) =
         submitted.unwrap_or_else(|| (CatalogForm::from_row(&catalog), FieldErrors::new()));
     render_status(
