@@ -119,6 +119,13 @@ both!(
             b["schemas"][0],
             "urn:ietf:params:scim:api:messages:2.0:Error"
         );
+        // Every endpoint is guarded, discovery too, and a refused call
+        // changes nothing.
+        assert_eq!(anonymous.get("/ServiceProviderConfig").await.0, 401);
+        let (s, b) = anonymous
+            .post("/Users", json!({"userName": "sneaky@example.test"}))
+            .await;
+        assert_eq!((s, b["status"].as_str()), (401, Some("401")));
         let token = make_token(&app, &admin, "Entra ID").await;
         let tokens = admin.get(&app.url(routes::ADMIN_TOKENS.as_str())).await;
         assert!(
@@ -126,6 +133,10 @@ both!(
             "the token is never shown again"
         );
         let scim = Scim::new(&app, &token);
+        let (_, none) = scim
+            .get("/Users?filter=userName%20eq%20%22sneaky@example.test%22")
+            .await;
+        assert_eq!(none["totalResults"], 0, "{none}");
         let (s, b) = Scim::new(&app, "ghs_wrong").get("/Users").await;
         assert_eq!((s, b["status"].as_str()), (401, Some("401")));
 

@@ -3,9 +3,12 @@
 //! made: documents and error documents (RFC 7644 §3.12), with the URLs they
 //! give.
 
+use actix_web::dev::Payload;
+use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::future::LocalBoxFuture;
 use serde_json::{Value, json};
 
 use crate::domain::api_token::Purpose;
@@ -103,9 +106,37 @@ pub(super) async fn unknown() -> HttpResponse {
     problem(&Problem::new(404, None, "There is no such SCIM endpoint."))
 }
 
+/// The guard every SCIM endpoint takes: the caller, once its bearer token
+/// is accepted, as the audit log names it ("SCIM: Entra ID"). A call
+/// without an accepted token is answered (401, 403) before its handler runs.
+pub(crate) struct ScimCaller(pub Actor);
+
+impl FromRequest for ScimCaller {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let refused = |res: HttpResponse| -> actix_web::Error {
+                InternalError::from_response("SCIM call refused", res).into()
+            };
+            let Some(state) = req.app_data::<Data>() else {
+                tracing::error!("SCIM call without the application state");
+                return Err(refused(problem(&Problem::new(
+                    500,
+                    None,
+                    "Gatehouse could not complete the call; it was logged.",
+                ))));
+            };
+            caller(state, &req).await.map(ScimCaller).map_err(refused)
+        })
+    }
+}
+
 /// The caller, once its bearer token is accepted: the audit log names the
 /// token ("SCIM: Entra ID").
-pub(crate) async fn caller(state: &Data, req: &HttpRequest) -> Result<Actor, HttpResponse> {
+async fn caller(state: &Data, req: &HttpRequest) -> Result<Actor, HttpResponse> {
     let bearer = crate::web::extract::bearer::bearer(req);
     match api_tokens::authenticate(&state.store, bearer, Purpose::Scim, state.clock.now()).await {
         Ok(Ok(token)) => Ok(Actor {

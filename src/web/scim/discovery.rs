@@ -3,17 +3,14 @@
 //! caller.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::answer::{base_url, caller, list, problem, scim_json};
+use super::answer::{ScimCaller, base_url, list, problem, scim_json};
 use crate::domain::scim::{Problem, schema};
 use crate::web::respond::Data;
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn service_provider_config(state: Data, req: HttpRequest) -> HttpResponse {
-    if let Err(r) = caller(&state, &req).await {
-        return r;
-    }
+pub(super) async fn service_provider_config(_: ScimCaller, state: Data) -> HttpResponse {
     scim_json(
         StatusCode::OK,
         &schema::service_provider_config(&base_url(&state)),
@@ -21,50 +18,36 @@ pub(super) async fn service_provider_config(state: Data, req: HttpRequest) -> Ht
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn resource_types(state: Data, req: HttpRequest) -> HttpResponse {
-    discovery(&state, &req, schema::resource_types, None).await
+pub(super) async fn resource_types(_: ScimCaller, state: Data) -> HttpResponse {
+    discovery(&state, schema::resource_types, None)
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn resource_type(
+    _: ScimCaller,
     state: Data,
-    req: HttpRequest,
     id: web::Path<String>,
 ) -> HttpResponse {
-    discovery(
-        &state,
-        &req,
-        schema::resource_types,
-        Some(("resource type", &id)),
-    )
-    .await
+    discovery(&state, schema::resource_types, Some(("resource type", &id)))
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn schemas(state: Data, req: HttpRequest) -> HttpResponse {
-    discovery(&state, &req, schema::schemas, None).await
+pub(super) async fn schemas(_: ScimCaller, state: Data) -> HttpResponse {
+    discovery(&state, schema::schemas, None)
 }
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn one_schema(
-    state: Data,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> HttpResponse {
-    discovery(&state, &req, schema::schemas, Some(("schema", &id))).await
+pub(super) async fn one_schema(_: ScimCaller, state: Data, id: web::Path<String>) -> HttpResponse {
+    discovery(&state, schema::schemas, Some(("schema", &id)))
 }
 
 /// A discovery endpoint for an authorized caller: all that `of` describes,
 /// or the one (what it is, its id) asked for.
-async fn discovery(
+fn discovery(
     state: &Data,
-    req: &HttpRequest,
     of: fn(&str) -> Vec<serde_json::Value>,
     one: Option<(&str, &str)>,
 ) -> HttpResponse {
-    if let Err(r) = caller(state, req).await {
-        return r;
-    }
     let all = of(&base_url(state));
     let Some((what, id)) = one else {
         return scim_json(StatusCode::OK, &list(all.len() as i64, 1, all));

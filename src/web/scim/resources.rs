@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
 use super::answer::{
-    base_url, body, caller, failed, list, location, not_allowed, problem, scim_json,
+    ScimCaller, base_url, body, failed, list, location, not_allowed, problem, scim_json,
 };
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::scim::resource::{Meta, ScimGroup};
@@ -275,15 +275,6 @@ fn created(resource: Value) -> HttpResponse {
     res
 }
 
-macro_rules! authorized {
-    ($state:expr, $req:expr) => {
-        match caller(&$state, &$req).await {
-            Ok(actor) => actor,
-            Err(r) => return r,
-        }
-    };
-}
-
 /// The id a path names: a path whose id is no id names nothing, so the
 /// client is told it is not found, as for an id that names nothing stored.
 macro_rules! path_id {
@@ -373,8 +364,12 @@ async fn query(req: &HttpRequest, payload: web::Payload) -> Result<Query, HttpRe
 
 /// Lists users (GET) or searches them (POST to `.search`).
 #[tracing::instrument(skip_all)]
-async fn list_users(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    authorized!(state, req);
+async fn list_users(
+    _: ScimCaller,
+    state: Data,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
     match query(&req, payload).await {
         Ok(q) => answer(users_page(&state, &q).await),
         Err(r) => r,
@@ -383,8 +378,12 @@ async fn list_users(state: Data, req: HttpRequest, payload: web::Payload) -> Htt
 
 /// Lists groups (GET) or searches them (POST to `.search`).
 #[tracing::instrument(skip_all)]
-async fn list_groups(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    authorized!(state, req);
+async fn list_groups(
+    _: ScimCaller,
+    state: Data,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
     match query(&req, payload).await {
         Ok(q) => answer(groups_page(&state, &q).await),
         Err(r) => r,
@@ -394,8 +393,7 @@ async fn list_groups(state: Data, req: HttpRequest, payload: web::Payload) -> Ht
 /// A search over users and groups at once: each type the filter can apply
 /// to, users first; paging over the two lists one after the other.
 #[tracing::instrument(skip_all)]
-async fn search_all(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    authorized!(state, req);
+async fn search_all(_: ScimCaller, state: Data, payload: web::Payload) -> HttpResponse {
     let b = json_body!(payload);
     let q = match Query::from_body(&b) {
         Ok(q) => q,
@@ -419,8 +417,12 @@ async fn search_all(state: Data, req: HttpRequest, payload: web::Payload) -> Htt
 }
 
 #[tracing::instrument(skip_all)]
-async fn get_user(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
-    authorized!(state, req);
+async fn get_user(
+    _: ScimCaller,
+    state: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
     let id = path_id!(UserId, "user", id);
     let q = match Query::from_request(&req) {
         Ok(q) => q,
@@ -436,8 +438,11 @@ async fn get_user(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpR
 }
 
 #[tracing::instrument(skip_all)]
-async fn create_user(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let actor = authorized!(state, req);
+async fn create_user(
+    ScimCaller(actor): ScimCaller,
+    state: Data,
+    payload: web::Payload,
+) -> HttpResponse {
     let b = json_body!(payload);
     match svc::create_user(&state.store, &actor, &b, state.clock.now()).await {
         Ok(u) => created(user_json(&base_url(&state), &u)),
@@ -457,12 +462,12 @@ fn how(req: &HttpRequest) -> Edit {
 /// PUT replaces a user; PATCH changes parts of one.
 #[tracing::instrument(skip_all)]
 async fn edit_user(
+    ScimCaller(actor): ScimCaller,
     state: Data,
     req: HttpRequest,
     id: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let actor = authorized!(state, req);
     let id = path_id!(UserId, "user", id);
     let b = json_body!(payload);
     let edit = svc::edit_user(&state.store, &actor, &id, &b, how(&req), state.clock.now());
@@ -473,8 +478,11 @@ async fn edit_user(
 }
 
 #[tracing::instrument(skip_all)]
-async fn delete_user(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
-    let actor = authorized!(state, req);
+async fn delete_user(
+    ScimCaller(actor): ScimCaller,
+    state: Data,
+    id: web::Path<String>,
+) -> HttpResponse {
     let id = path_id!(UserId, "user", id);
     match svc::delete_user(&state.store, &actor, &id, state.clock.now()).await {
         Ok(()) => HttpResponse::NoContent().finish(),
@@ -505,8 +513,12 @@ fn group_answer(
 }
 
 #[tracing::instrument(skip_all)]
-async fn get_group(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
-    authorized!(state, req);
+async fn get_group(
+    _: ScimCaller,
+    state: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
     let id = path_id!(GroupId, "group", id);
     let q = match Query::from_request(&req) {
         Ok(q) => q,
@@ -531,8 +543,11 @@ fn projected_group(
 }
 
 #[tracing::instrument(skip_all)]
-async fn create_group(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let actor = authorized!(state, req);
+async fn create_group(
+    ScimCaller(actor): ScimCaller,
+    state: Data,
+    payload: web::Payload,
+) -> HttpResponse {
     let b = json_body!(payload);
     let r = svc::create_group(&state.store, &actor, &b, state.clock.now()).await;
     group_answer(&state, r, StatusCode::CREATED)
@@ -544,12 +559,12 @@ async fn create_group(state: Data, req: HttpRequest, payload: web::Payload) -> H
 /// A PATCH naming `attributes` gets those back (RFC 7644 §3.5.2).
 #[tracing::instrument(skip_all)]
 async fn edit_group(
+    ScimCaller(actor): ScimCaller,
     state: Data,
     req: HttpRequest,
     id: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let actor = authorized!(state, req);
     let id = path_id!(GroupId, "group", id);
     let q = match Query::from_request(&req) {
         Ok(q) => q,
@@ -566,8 +581,11 @@ async fn edit_group(
 }
 
 #[tracing::instrument(skip_all)]
-async fn delete_group(state: Data, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
-    let actor = authorized!(state, req);
+async fn delete_group(
+    ScimCaller(actor): ScimCaller,
+    state: Data,
+    id: web::Path<String>,
+) -> HttpResponse {
     let id = path_id!(GroupId, "group", id);
     match svc::delete_group(&state.store, &actor, &id, state.clock.now()).await {
         Ok(()) => HttpResponse::NoContent().finish(),
