@@ -128,6 +128,10 @@ pub async fn reprocess_assignment(
     write(store, actor, now, async |tx| {
         let only = "Only an active assignment can be reprocessed; this one is";
         let a = active(tx, package, id, only).await?;
+        // Held, as every change to what a person holds holds them, so that
+        // a role taken out of the package meanwhile is not granted back:
+        // the roles are read once the change that holds them is done.
+        store::users::lock(tx, &a.target_id).await?;
         // Ended meanwhile (expired, removed): nothing brings it back.
         if !assignments::set_active_state(tx, id, AssignmentState::Delivered).await? {
             return Err(ServiceError::Refused(

@@ -186,6 +186,42 @@ async fn a_role_taken_out_of_one_package_stays_where_another_delivers_it() {
     assert!(has(&held, TEAM), "the seat grants it: {held:?}");
 }
 
+/// An administrator takes the team out of the day pass while another
+/// reprocesses Eric's day pass: the reprocessing waits for Eric, whom the
+/// role change holds, then grants what the package grants by then, so Eric
+/// is not put back in the team.
+#[tokio::test]
+async fn a_role_taken_out_of_a_package_as_it_is_reprocessed_is_not_put_back() {
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let (pass, _) = day_pass_and_seat(&app, &clock).await;
+    let roles = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass)))
+        .await;
+    let remove = app.url(form_action(&roles, "<td>Marketing Team</td>", "/remove"));
+    let remove_csrf = roles.csrf();
+    let remove_form = [("csrf_token", remove_csrf.as_str())];
+    let other = signed_in(&app, ADA).await;
+    let tab = other
+        .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&pass)))
+        .await;
+    let reprocess = app.url(form_action(&tab, "Eric Employee", "/reprocess"));
+    let reprocess_csrf = tab.csrf();
+    let reprocess_form = [("csrf_token", reprocess_csrf.as_str())];
+    let (removed, reprocessed) = in_turn(
+        &app,
+        admin.post(&remove, &remove_form),
+        other.post(&reprocess, &reprocess_form),
+    )
+    .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert_eq!(reprocessed.status, 303, "{}", reprocessed.body);
+    let held = held_by(&app, ERIC).await;
+    assert!(
+        !has(&held, TEAM),
+        "the day pass no longer grants it: {held:?}"
+    );
+}
+
 /// An administrator adds a role to the day pass as Eric's expires: the
 /// role never reaches him, since he no longer holds the package.
 #[tokio::test]

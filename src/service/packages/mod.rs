@@ -195,6 +195,9 @@ pub async fn add_role(
         // delivery misses the role.
         store::users::lock_holders(tx, id).await?;
         packages::lock(tx, id).await?;
+        // Again, now that no delivery of the package is under way: a holder
+        // whose delivery ended while this waited is held too.
+        store::users::lock_holders(tx, id).await?;
         let catalog = p.catalog_id.clone();
         let (resource, role, role_name) = resolve_pick(tx, &catalog, pick, now).await?;
         let Some(scope) = packages::add_role_scope(tx, id, &resource, &role, &role_name).await?
@@ -229,6 +232,8 @@ pub async fn remove_role(
         // holder's delivery does not grant the role after it is taken back.
         store::users::lock_holders(tx, id).await?;
         packages::lock(tx, id).await?;
+        // Again, as when a role is added.
+        store::users::lock_holders(tx, id).await?;
         packages::remove_role_scope(tx, id, scope).await?;
         // Holders who hold the role through nothing else lose it now.
         let taken_back =
