@@ -344,6 +344,108 @@ async fn a_role_taken_out_of_a_package_as_it_is_delivered_is_not_left_behind() {
     assert!(!has(&held, TEAM), "{held:?}");
 }
 
+/// An administrator takes the team out of the seat while Maria's approval
+/// delivers it to Eric, and Eric then asks for another package granting
+/// the team, all at once. The role change, which began before Eric held
+/// the seat, holds him once the seat is delivered, so his second delivery
+/// waits for it and grants the team after it is taken back: he keeps it.
+/// The test holds the audit log (which every change writes last) and the
+/// seat's role row (which the role change deletes) to put the steps in
+/// this order.
+#[tokio::test]
+async fn a_holder_delivered_while_a_role_change_waits_is_held_by_it() {
+    let (app, admin, clock) = demo(Backend::Postgres).await;
+    let seat = team_seat(&app, &clock).await;
+    let cat = catalog(
+        &app,
+        &clock,
+        "Passes",
+        false,
+        &[(OriginSystem::AadGroup, "Marketing Team")],
+    )
+    .await;
+    let day = member_policy("Anyone", vec![], Expiration::AfterDays(1));
+    let pass = package_with(&app, &clock, &cat, "Day pass", &[TEAM_ROLE], &day).await;
+    let page = admin
+        .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&seat)))
+        .await;
+    let remove = app.url(form_action(&page, "<td>Marketing Team</td>", "/remove"));
+    let csrf = page.csrf();
+    let form = [("csrf_token", csrf.as_str())];
+    let approval = SeatApproval::open(&app, &seat).await;
+    let eric = signed_in(&app, ERIC).await;
+    let audit_waiters = "SELECT COUNT(*) FROM pg_locks WHERE NOT granted \
+                         AND relation = 'audit_events'::regclass";
+
+    let mut audit = app.store.begin().await.unwrap();
+    sqlx::query("LOCK TABLE audit_events IN SHARE MODE")
+        .execute(&mut *audit)
+        .await
+        .unwrap();
+    let mut scope = app.store.begin().await.unwrap();
+    sqlx::query(
+        "SELECT 1 FROM access_package_resource_role_scopes WHERE access_package_id = $1 FOR UPDATE",
+    )
+    .bind(seat.as_str())
+    .execute(&mut *scope)
+    .await
+    .unwrap();
+    let (approved_flag, second_pass) = (AtomicBool::new(false), AtomicBool::new(false));
+    // The seat's delivery waits for the audit log.
+    let approve = async {
+        let page = approval.approve().await;
+        approved_flag.store(true, Ordering::SeqCst);
+        page
+    };
+    // The role change starts once it does, and waits for the seat.
+    let change = async {
+        until_lock_waiters(&app, 1).await;
+        admin.post(&remove, &form).await
+    };
+    // Eric's day pass, once the role change waits for the role row.
+    let ask = async {
+        while !second_pass.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        request(&app, &eric, &pass, &[]).await
+    };
+    let steps = async {
+        until_lock_waiters(&app, 2).await;
+        // The seat is delivered; the role change goes on to the role row.
+        audit.commit().await.unwrap();
+        while !approved_flag.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        until_lock_waiters(&app, 1).await;
+        let mut audit = app.store.begin().await.unwrap();
+        sqlx::query("LOCK TABLE audit_events IN SHARE MODE")
+            .execute(&mut *audit)
+            .await
+            .unwrap();
+        second_pass.store(true, Ordering::SeqCst);
+        // The day pass waits: for Eric, or (were he not held) for the log.
+        until_lock_waiters(&app, 2).await;
+        let before = count(&app, audit_waiters).await;
+        scope.rollback().await.unwrap();
+        // The role change takes the team back and waits for the log.
+        for _ in 0..1200 {
+            if count(&app, audit_waiters).await > before {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert_eq!(count(&app, audit_waiters).await, before + 1);
+        audit.commit().await.unwrap();
+    };
+    let (approved, removed, asked, ()) = tokio::join!(approve, change, ask, steps);
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    assert_eq!(request_of(&app, &pass, ERIC).await.1, "delivered");
+    let held = held_by(&app, ERIC).await;
+    assert!(has(&held, TEAM), "the day pass grants it: {held:?}");
+}
+
 /// An administrator blocks Emma while another assigns a package to the
 /// Launch crew, her group (the block first, waiting for the audit log the
 /// test holds): the assignment, which found her active, waits for her and
