@@ -129,22 +129,20 @@ async fn apply_all(
                 break;
             }
             let limit = std::time::Duration::from_secs(OP_SECONDS as u64);
-            let r = match tokio::time::timeout(limit, apply(&mut session, op)).await {
-                Ok(r) => r,
-                Err(_) => Err(OpError::Temporary(format!(
-                    "the target did not finish within {OP_SECONDS} seconds"
-                ))),
+            let (account, r) = match tokio::time::timeout(limit, apply(&mut session, op)).await {
+                Ok(applied) => applied,
+                Err(_) => (
+                    None,
+                    Err(OpError::Temporary(format!(
+                        "the target did not finish within {OP_SECONDS} seconds"
+                    ))),
+                ),
             };
-            results[i] = Some(match r {
-                Ok(account) => Applied {
-                    outcome: Outcome::Done,
-                    account,
-                },
-                Err(e) => Applied {
-                    outcome: failed(op, e, clock.now()),
-                    account: None,
-                },
-            });
+            let outcome = match r {
+                Ok(()) => Outcome::Done,
+                Err(e) => failed(op, e, clock.now()),
+            };
+            results[i] = Some(Applied { outcome, account });
         }
         session.close().await;
     }
@@ -174,9 +172,13 @@ fn failed(op: &Operation, e: OpError, now: DateTime<Utc>) -> Outcome {
 }
 
 /// Applies one operation; returns who the person is in the target when it
-/// was looked up.
+/// was looked up, whether the change then succeeded or not (the person is
+/// known either way, and a removal need not wait for them).
 #[tracing::instrument(skip_all)]
-async fn apply(session: &mut Session, op: &Operation) -> Result<Option<(String, String)>, OpError> {
+async fn apply(
+    session: &mut Session,
+    op: &Operation,
+) -> (Option<(String, String)>, Result<(), OpError>) {
     let person = Person {
         email: op.email.clone(),
         display_name: op.display_name.clone(),
@@ -190,28 +192,30 @@ async fn apply(session: &mut Session, op: &Operation) -> Result<Option<(String, 
         Some(m) => (m.clone(), None),
         None if op.email.is_empty() => {
             // Deleted before its removal was queued: nobody to look up.
-            return Ok(None);
+            return (None, Ok(()));
         }
-        None => match session.find_person(&person, add).await? {
-            Some(a) => (a.member.clone(), Some((a.key, a.member))),
-            None if add => {
-                return Err(OpError::Permanent(format!(
+        None => match session.find_person(&person, add).await {
+            Ok(Some(a)) => (a.member.clone(), Some((a.key, a.member))),
+            Ok(None) if add => {
+                let e = OpError::Permanent(format!(
                     "{} was not found in the target, which is not set to create people",
                     op.email
-                )));
+                ));
+                return (None, Err(e));
             }
             // Not there: nothing to take out.
-            None => return Ok(None),
+            Ok(None) => return (None, Ok(())),
+            Err(e) => return (None, Err(e)),
         },
     };
-    if add {
+    let changed = if add {
         session
             .add_member(&op.external_id, &member, placeholder)
-            .await?;
+            .await
     } else {
         session
             .remove_member(&op.external_id, &member, placeholder)
-            .await?;
-    }
-    Ok(learned)
+            .await
+    };
+    (learned, changed)
 }

@@ -80,7 +80,7 @@ pub async fn claim(
 ) -> Result<Vec<Operation>> {
     recheck_removals(conn, now).await?;
     let seqs: Vec<i64> = sqlx::query_scalar(&format!(
-        "UPDATE provisioning_operations SET next_attempt_at = $2 WHERE seq IN (\
+        "UPDATE provisioning_operations SET next_attempt_at = $2, claimed_until = $2 WHERE seq IN (\
          SELECT o.seq FROM provisioning_operations o WHERE {DUE} ORDER BY o.seq LIMIT $3) \
          AND state = 'pending' AND next_attempt_at <= $1 RETURNING seq"
     ))
@@ -141,9 +141,8 @@ async fn recheck_removals(conn: &mut Conn, now: DateTime<Utc>) -> Result<()> {
     sqlx::query(&format!(
         "UPDATE provisioning_operations AS o SET next_attempt_at = $2 \
          WHERE {DUE_REMOVAL} AND EXISTS (SELECT 1 FROM provisioning_operations p \
-           WHERE p.link_id = o.link_id AND p.state = 'pending' AND p.action = 'add' \
-           AND NOT EXISTS (SELECT 1 FROM provisioned_accounts a \
-             WHERE a.system_id = p.system_id AND a.user_id = p.user_id))"
+           WHERE p.link_id = o.link_id AND {})",
+        unknown_addition("p", "$1")
     ))
     .bind(ts(now))
     .bind(ts(now + chrono::Duration::seconds(REMOVAL_WAITS_SECONDS)))
@@ -254,7 +253,7 @@ pub async fn finish(
         Outcome::Failed(e) => ("failed", Some(e.as_str()), now),
     };
     sqlx::query(
-        "UPDATE provisioning_operations SET state = $2, last_error = $3, next_attempt_at = $4, attempts = attempts + 1, \
+        "UPDATE provisioning_operations SET state = $2, last_error = $3, next_attempt_at = $4, attempts = attempts + 1, claimed_until = NULL, \
          done_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5 END \
          WHERE seq = $1 AND state = 'pending' AND next_attempt_at = $6",
     )
@@ -279,7 +278,7 @@ pub async fn finish_done(
     for chunk in seqs.chunks(500) {
         let sql = format!(
             "UPDATE provisioning_operations SET state = 'done', last_error = NULL, \
-             next_attempt_at = $1, attempts = attempts + 1, done_at = $1 \
+             next_attempt_at = $1, attempts = attempts + 1, done_at = $1, claimed_until = NULL \
              WHERE state = 'pending' AND next_attempt_at = $2 AND seq IN ({})",
             placeholders(3, chunk.len())
         );
@@ -495,16 +494,37 @@ pub async fn in_flight_members(conn: &mut Conn, link: &ResourceLinkId) -> Result
     .map_err(map_err)
 }
 
-/// Whether an operation waits on `link` for someone the system has not
-/// named to Gatehouse yet (no account recorded): the worker may have added
-/// them already, under a member value nobody here knows.
-pub async fn unknown_in_flight(conn: &mut Conn, link: &ResourceLinkId) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM provisioning_operations o WHERE o.link_id = $1 AND o.state = 'pending' \
-         AND o.member_value IS NULL AND NOT EXISTS (SELECT 1 FROM provisioned_accounts a \
-           WHERE a.system_id = o.system_id AND a.user_id = o.user_id) LIMIT 1",
+/// An addition (`p`, the operations' alias) that may have put its person
+/// in the target under a member value nobody here knows (`unknown_in_flight`)
+/// as at `now` (a bound parameter): pending, no account recorded for the
+/// person, and not tried yet or being applied now (claimed). One backing
+/// off after a failure holds nothing up: what it learned of the person is
+/// recorded even when it fails, so without an account it never reached the
+/// group (one cut off by the target's timeout mid-way is the exception: its
+/// retry puts the person back should a removal take them out meanwhile).
+fn unknown_addition(p: &str, now: &str) -> String {
+    format!(
+        "{p}.action = 'add' AND {p}.state = 'pending' \
+         AND ({p}.attempts = 0 OR {p}.claimed_until > {now}) \
+         AND NOT EXISTS (SELECT 1 FROM provisioned_accounts a \
+           WHERE a.system_id = {p}.system_id AND a.user_id = {p}.user_id)"
     )
+}
+
+/// Whether an addition on `link` may have put someone in the target whom it
+/// has not named to Gatehouse yet (`unknown_addition`): the worker may have
+/// added them already, under a member value nobody here knows.
+pub async fn unknown_in_flight(
+    conn: &mut Conn,
+    link: &ResourceLinkId,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT 1 FROM provisioning_operations o WHERE o.link_id = $1 AND {} LIMIT 1",
+        unknown_addition("o", "$2")
+    ))
     .bind(link.as_str())
+    .bind(ts(now))
     .fetch_optional(conn)
     .await
     .map_err(map_err)?;

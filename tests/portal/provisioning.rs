@@ -1229,6 +1229,104 @@ async fn slow_scim_application() -> String {
     format!("http://127.0.0.1:{port}/v2")
 }
 
+/// Another SCIM application of our own: its group `g1` holds `x9`, whom
+/// nobody granted; it cannot look people up (`GET /Users` answers 503, so
+/// every addition fails and waits to be tried again); and it takes every
+/// change to the group, whose bodies it keeps. Returns its base URL and
+/// those bodies.
+async fn failing_scim_application() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let changes = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let kept = changes.clone();
+    let server = HttpServer::new(move || {
+        let kept = kept.clone();
+        App::new()
+            .route(
+                "/v2/Groups/g1",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("application/scim+json")
+                        .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g1","displayName":"Failing group","members":[{"value":"x9"}]}"#)
+                }),
+            )
+            .route(
+                "/v2/Groups/g1",
+                web::patch().to(move |body: String| {
+                    let kept = kept.clone();
+                    async move {
+                        kept.lock().unwrap().push(body);
+                        HttpResponse::NoContent().finish()
+                    }
+                }),
+            )
+            .route(
+                "/v2/Users",
+                web::get().to(|| async {
+                    HttpResponse::ServiceUnavailable()
+                        .content_type("application/scim+json")
+                        .body(r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"503","detail":"Down for maintenance"}"#)
+                }),
+            )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    (format!("http://127.0.0.1:{port}/v2"), changes)
+}
+
+both!(
+    additions_that_keep_failing_do_not_hold_back_removals,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let (url, changes) = failing_scim_application().await;
+        let fields = vec![
+            ("kind", "scim".to_string()),
+            ("display_name", "Failing app".to_string()),
+            ("scim_base_url", url),
+            ("scim_match_by", "userName".into()),
+        ];
+        let mut created = fields.clone();
+        created.push(("secret", "token".into()));
+        let system = create_system(&app, &admin, &borrowed(&created)).await;
+        let page = admin.get(&app.url(&system)).await;
+        let mut edited = fields.clone();
+        edited.push(("csrf_token", page.csrf()));
+        edited.push(("reconcile", "addAndRemove".into()));
+        let saved = admin.post(&app.url(&system), &borrowed(&edited)).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let internal = group_id(&app, INTERNAL).await;
+        let linked = link_group(&app, &admin, &internal, &system, "g1").await;
+        assert!(linked.has("Failing group"), "{}", linked.body);
+        let employees = package_named(&app, EMPLOYEES).await;
+        let policy = policy_named(&app, &employees, "Initial policy").await;
+        assign_directly(&app, &admin, &employees, &policy, &[ERIC], &[]).await;
+
+        // Eric cannot be looked up: his addition fails and waits.
+        assert!(provision(&app, &clock).await >= 1);
+        let page = admin.get(&app.url(&system)).await;
+        assert!(page.has("the application failed (503)"), "{}", page.body);
+        assert!(changes.lock().unwrap().is_empty());
+
+        // x9, whom nobody granted, is taken out all the same: an addition
+        // that failed before reaching the group cannot be x9.
+        reconcile_now(&app, &admin, &system, &clock).await;
+        assert_eq!(provision(&app, &clock).await, 1, "the removal");
+        let sent = changes.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert!(
+            sent[0].contains("remove") && sent[0].contains("x9"),
+            "{sent:?}"
+        );
+        assert_ne!(
+            waiting(&app, &admin, &system).await,
+            "0",
+            "Eric's addition still waits"
+        );
+    }
+);
+
 both!(
     an_application_asking_to_wait_is_left_alone_that_long,
     |backend| async move {
