@@ -129,15 +129,8 @@ async fn apply_all(
                 break;
             }
             let limit = std::time::Duration::from_secs(OP_SECONDS as u64);
-            let (account, r) = match tokio::time::timeout(limit, apply(&mut session, op)).await {
-                Ok(applied) => applied,
-                Err(_) => (
-                    None,
-                    Err(OpError::Temporary(format!(
-                        "the target did not finish within {OP_SECONDS} seconds"
-                    ))),
-                ),
-            };
+            let deadline = tokio::time::Instant::now() + limit;
+            let (account, r) = apply(&mut session, op, deadline).await;
             let outcome = match r {
                 Ok(()) => Outcome::Done,
                 Err(e) => failed(op, e, clock.now()),
@@ -171,13 +164,23 @@ fn failed(op: &Operation, e: OpError, now: DateTime<Utc>) -> Outcome {
     outcome
 }
 
-/// Applies one operation; returns who the person is in the target when it
-/// was looked up, whether the change then succeeded or not (the person is
-/// known either way, and a removal need not wait for them).
+/// The error of a step the target did not finish by the operation's deadline.
+fn too_slow() -> OpError {
+    OpError::Temporary(format!(
+        "the target did not finish within {OP_SECONDS} seconds"
+    ))
+}
+
+/// Applies one operation by `deadline`; returns who the person is in the
+/// target when it was looked up, whether the change then succeeded, failed
+/// or ran out of time (the person is known either way: a change that ran
+/// out of time may have reached the target, and a reconciliation must not
+/// take them for someone nobody granted).
 #[tracing::instrument(skip_all)]
 async fn apply(
     session: &mut Session,
     op: &Operation,
+    deadline: tokio::time::Instant,
 ) -> (Option<(String, String)>, Result<(), OpError>) {
     let person = Person {
         email: op.email.clone(),
@@ -194,7 +197,10 @@ async fn apply(
             // Deleted before its removal was queued: nobody to look up.
             return (None, Ok(()));
         }
-        None => match session.find_person(&person, add).await {
+        None => match tokio::time::timeout_at(deadline, session.find_person(&person, add))
+            .await
+            .unwrap_or_else(|_| Err(too_slow()))
+        {
             Ok(Some(a)) => (a.member.clone(), Some((a.key, a.member))),
             Ok(None) if add => {
                 let e = OpError::Permanent(format!(
@@ -208,14 +214,19 @@ async fn apply(
             Err(e) => return (None, Err(e)),
         },
     };
-    let changed = if add {
-        session
-            .add_member(&op.external_id, &member, placeholder)
-            .await
-    } else {
-        session
-            .remove_member(&op.external_id, &member, placeholder)
-            .await
+    let change = async {
+        if add {
+            session
+                .add_member(&op.external_id, &member, placeholder)
+                .await
+        } else {
+            session
+                .remove_member(&op.external_id, &member, placeholder)
+                .await
+        }
     };
+    let changed = tokio::time::timeout_at(deadline, change)
+        .await
+        .unwrap_or_else(|_| Err(too_slow()));
     (learned, changed)
 }

@@ -53,9 +53,23 @@ impl Operation {
     }
 }
 
+/// Due: pending, its time come, nothing before it for the same person on
+/// the same link; and, for an addition, no reconciliation's removal on the
+/// link being applied at that moment (claimed) that could be of its person
+/// (whose member value is that one, or not known): the removal was checked
+/// when it was claimed, before this addition was queued, and would take
+/// out again whom the addition finds already there.
 const DUE: &str = "o.state = 'pending' AND o.next_attempt_at <= $1 AND NOT EXISTS (\
      SELECT 1 FROM provisioning_operations e WHERE e.link_id = o.link_id AND e.user_id = o.user_id \
-     AND e.seq < o.seq AND e.state = 'pending')";
+     AND e.seq < o.seq AND e.state = 'pending') \
+     AND (o.action <> 'add' OR NOT EXISTS (SELECT 1 FROM provisioning_operations r \
+       WHERE r.link_id = o.link_id AND r.member_value IS NOT NULL AND r.state = 'pending' \
+       AND r.claimed_until > $1 AND NOT EXISTS (SELECT 1 FROM provisioned_accounts a \
+         WHERE a.system_id = o.system_id AND a.user_id = o.user_id \
+         AND lower(a.member_value) <> lower(r.member_value))))";
+
+/// The PostgreSQL advisory lock that claims take one at a time ("gateprov").
+const CLAIMS_LOCK: i64 = 0x6761_7465_7072_6f76;
 
 /// Whether any operation is due: a read the idle worker makes often, so
 /// that it claims (a write) only when there is work.
@@ -78,6 +92,15 @@ pub async fn claim(
     lease: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Operation>> {
+    if super::sql::dialect(conn) == super::sql::Dialect::Postgres {
+        // Claims by several instances are made one after the other, each
+        // seeing what the one before claimed (`DUE` asks it of additions);
+        // SQLite has one writer at a time anyway.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CLAIMS_LOCK)
+            .exec(&mut *conn)
+            .await?;
+    }
     recheck_removals(conn, now).await?;
     let seqs: Vec<i64> = sqlx::query_scalar(&format!(
         "UPDATE provisioning_operations SET next_attempt_at = $2, claimed_until = $2 WHERE seq IN (\
@@ -119,8 +142,8 @@ const REMOVAL_WAITS_SECONDS: i64 = 60;
 /// role, or with an operation waiting on it, known in the target by that
 /// value), is superseded; one on a group where someone not yet named by the
 /// target is being added waits a minute, since the member could be them.
-/// (The check is made at the claim: a grant made between it and the
-/// removal, seconds later, is put back by the next reconciliation.)
+/// (The check is made at the claim; an addition queued after it waits
+/// while the removal is claimed, see `DUE`.)
 async fn recheck_removals(conn: &mut Conn, now: DateTime<Utc>) -> Result<()> {
     const DUE_REMOVAL: &str =
         "o.member_value IS NOT NULL AND o.state = 'pending' AND o.next_attempt_at <= $1";
@@ -499,9 +522,8 @@ pub async fn in_flight_members(conn: &mut Conn, link: &ResourceLinkId) -> Result
 /// as at `now` (a bound parameter): pending, no account recorded for the
 /// person, and not tried yet or being applied now (claimed). One backing
 /// off after a failure holds nothing up: what it learned of the person is
-/// recorded even when it fails, so without an account it never reached the
-/// group (one cut off by the target's timeout mid-way is the exception: its
-/// retry puts the person back should a removal take them out meanwhile).
+/// recorded even when the change fails or runs out of time, so without an
+/// account it never reached the group.
 fn unknown_addition(p: &str, now: &str) -> String {
     format!(
         "{p}.action = 'add' AND {p}.state = 'pending' \

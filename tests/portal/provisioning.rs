@@ -711,6 +711,75 @@ both!(
     }
 );
 
+both!(
+    an_addition_waits_while_another_instance_applies_a_removal_of_its_person,
+    |backend| async move {
+        use gatehouse::domain::provisioning::Outcome;
+        use gatehouse::store::provisioning as ops;
+        let (app, admin, clock) = demo(backend).await;
+        let (ou, group_dn, system) = eric_assigned_through_ldap(&app, &admin).await;
+        provision(&app, &clock).await;
+        save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
+        // Emma is put in the group by hand; the reconciliation queues her
+        // removal, and another instance claims it (nobody grants her the
+        // group yet) and is at work on it.
+        let emma_dn = format!("uid=emma,ou=people,{ou}");
+        let set = |v: &str| [v.to_string()].into_iter().collect();
+        let mut l = ldap().await;
+        let emma: Vec<Attribute> = vec![
+            ("objectClass".into(), set("inetOrgPerson")),
+            ("cn".into(), set("Emma Employee")),
+            ("sn".into(), set("Employee")),
+            ("uid".into(), set("emma")),
+            ("mail".into(), set(EMMA)),
+        ];
+        l.add(&emma_dn, emma).await.unwrap().success().unwrap();
+        l.modify(
+            &group_dn,
+            vec![ldap3::Mod::Add("member".into(), set(&emma_dn))],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        reconcile_now(&app, &admin, &system, &clock).await;
+        let lease = clock.now() + Duration::seconds(120);
+        let mut tx = app.store.begin().await.unwrap();
+        let theirs = ops::claim(&mut tx, clock.now(), lease, 200).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(theirs.len(), 1, "her removal");
+
+        // She is granted the group now: her addition waits for the removal,
+        // which would otherwise take her out after it found her there.
+        let employees = package_named(&app, EMPLOYEES).await;
+        let policy = policy_named(&app, &employees, "Initial policy").await;
+        let r = assign_directly(&app, &admin, &employees, &policy, &[EMMA], &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert_eq!(provision(&app, &clock).await, 0, "the addition waits");
+        assert!(assignments_tab(&app, &admin).await.has("Delivering"));
+
+        // The other instance takes her out and records it; then her
+        // addition puts her back, and her access is delivered.
+        l.modify(
+            &group_dn,
+            vec![ldap3::Mod::Delete("member".into(), set(&emma_dn))],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        let mut tx = app.store.begin().await.unwrap();
+        ops::finish(&mut tx, theirs[0].seq, lease, &Outcome::Done, clock.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(provision(&app, &clock).await, 1);
+        assert!(ldap_members(&group_dn).await.contains(&emma_dn));
+        let tab = assignments_tab(&app, &admin).await;
+        assert!(!tab.has("Delivering"), "{}", tab.body);
+    }
+);
+
 /// An administrator removes Eric's assignment while a reconciliation finds
 /// him missing from the directory group, on PostgreSQL: the removal is
 /// first, and waits for the audit log the test holds, having taken him out
@@ -1229,24 +1298,36 @@ async fn slow_scim_application() -> String {
     format!("http://127.0.0.1:{port}/v2")
 }
 
-/// Another SCIM application of our own: its group `g1` holds `x9`, whom
-/// nobody granted; it cannot look people up (`GET /Users` answers 503, so
-/// every addition fails and waits to be tried again); and it takes every
-/// change to the group, whose bodies it keeps. Returns its base URL and
-/// those bodies.
+/// Another SCIM application of our own, whose changes keep failing: its
+/// group `g1` holds Eric (`u1`) and `x9`, whom nobody granted; it finds
+/// Eric but cannot look anyone else up (`GET /Users` answers 503); it
+/// refuses every addition to the group (503) and takes every removal,
+/// whose bodies it keeps. Returns its base URL and those bodies.
 async fn failing_scim_application() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use actix_web::{App, HttpResponse, HttpServer, web};
-    let changes = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let kept = changes.clone();
-    let server = HttpServer::new(move || {
+    use actix_web::{App, HttpRequest, HttpResponse, web};
+    let json = |status: actix_web::http::StatusCode, body: &'static str| {
+        HttpResponse::build(status)
+            .content_type("application/scim+json")
+            .body(body)
+    };
+    let unavailable = move || {
+        json(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"503","detail":"Down for maintenance"}"#,
+        )
+    };
+    let removals = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let kept = removals.clone();
+    let server = actix_web::HttpServer::new(move || {
         let kept = kept.clone();
         App::new()
             .route(
                 "/v2/Groups/g1",
-                web::get().to(|| async {
-                    HttpResponse::Ok()
-                        .content_type("application/scim+json")
-                        .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g1","displayName":"Failing group","members":[{"value":"x9"}]}"#)
+                web::get().to(move || async move {
+                    json(
+                        actix_web::http::StatusCode::OK,
+                        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g1","displayName":"Failing group","members":[{"value":"u1"},{"value":"x9"}]}"#,
+                    )
                 }),
             )
             .route(
@@ -1254,6 +1335,9 @@ async fn failing_scim_application() -> (String, std::sync::Arc<std::sync::Mutex<
                 web::patch().to(move |body: String| {
                     let kept = kept.clone();
                     async move {
+                        if body.contains(r#""op":"add""#) {
+                            return unavailable();
+                        }
                         kept.lock().unwrap().push(body);
                         HttpResponse::NoContent().finish()
                     }
@@ -1261,10 +1345,14 @@ async fn failing_scim_application() -> (String, std::sync::Arc<std::sync::Mutex<
             )
             .route(
                 "/v2/Users",
-                web::get().to(|| async {
-                    HttpResponse::ServiceUnavailable()
-                        .content_type("application/scim+json")
-                        .body(r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"503","detail":"Down for maintenance"}"#)
+                web::get().to(move |req: HttpRequest| async move {
+                    if !req.query_string().contains("eric.employee") {
+                        return unavailable();
+                    }
+                    json(
+                        actix_web::http::StatusCode::OK,
+                        r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"Resources":[{"id":"u1","userName":"eric.employee@gatehouse.demo"}]}"#,
+                    )
                 }),
             )
     })
@@ -1273,14 +1361,16 @@ async fn failing_scim_application() -> (String, std::sync::Arc<std::sync::Mutex<
     .unwrap();
     let port = server.addrs()[0].port();
     tokio::spawn(server.run());
-    (format!("http://127.0.0.1:{port}/v2"), changes)
+    (format!("http://127.0.0.1:{port}/v2"), removals)
 }
 
 both!(
     additions_that_keep_failing_do_not_hold_back_removals,
     |backend| async move {
+        use gatehouse::domain::provisioning::Outcome;
+        use gatehouse::store::provisioning as ops;
         let (app, admin, clock) = demo(backend).await;
-        let (url, changes) = failing_scim_application().await;
+        let (url, removals) = failing_scim_application().await;
         let fields = vec![
             ("kind", "scim".to_string()),
             ("display_name", "Failing app".to_string()),
@@ -1301,28 +1391,52 @@ both!(
         assert!(linked.has("Failing group"), "{}", linked.body);
         let employees = package_named(&app, EMPLOYEES).await;
         let policy = policy_named(&app, &employees, "Initial policy").await;
-        assign_directly(&app, &admin, &employees, &policy, &[ERIC], &[]).await;
+        assign_directly(&app, &admin, &employees, &policy, &[ERIC, EMMA], &[]).await;
 
-        // Eric cannot be looked up: his addition fails and waits.
-        assert!(provision(&app, &clock).await >= 1);
+        // Eric is found (u1) but not added; Emma cannot be looked up. Both
+        // additions fail and wait to be tried again.
+        assert_eq!(provision(&app, &clock).await, 2);
         let page = admin.get(&app.url(&system)).await;
         assert!(page.has("the application failed (503)"), "{}", page.body);
-        assert!(changes.lock().unwrap().is_empty());
 
-        // x9, whom nobody granted, is taken out all the same: an addition
-        // that failed before reaching the group cannot be x9.
+        // When they are tried again, another instance claims them: while
+        // it is at work, Emma could be in the group under a value nobody
+        // knows, so the reconciliation queues no removal.
+        clock.advance(Duration::minutes(1));
+        let lease = clock.now() + Duration::seconds(120);
+        let mut tx = app.store.begin().await.unwrap();
+        let theirs = ops::claim(&mut tx, clock.now(), lease, 200).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(theirs.len(), 2);
+        reconcile_now(&app, &admin, &system, &clock).await;
+        assert_eq!(
+            waiting(&app, &admin, &system).await,
+            "2",
+            "no removal queued"
+        );
+        let mut tx = app.store.begin().await.unwrap();
+        for op in &theirs {
+            let again = Outcome::Retry("still down".into(), clock.now() + Duration::hours(1));
+            ops::finish(&mut tx, op.seq, lease, &again, clock.now())
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        // Failing, neither holds removals back: x9 is taken out, and Eric,
+        // known as u1 since his lookup, stays.
         reconcile_now(&app, &admin, &system, &clock).await;
         assert_eq!(provision(&app, &clock).await, 1, "the removal");
-        let sent = changes.lock().unwrap().clone();
+        let sent = removals.lock().unwrap().clone();
         assert_eq!(sent.len(), 1, "{sent:?}");
         assert!(
-            sent[0].contains("remove") && sent[0].contains("x9"),
+            sent[0].contains("x9") && !sent[0].contains("u1"),
             "{sent:?}"
         );
-        assert_ne!(
+        assert_eq!(
             waiting(&app, &admin, &system).await,
-            "0",
-            "Eric's addition still waits"
+            "2",
+            "the additions still wait"
         );
     }
 );
