@@ -616,7 +616,6 @@ fn role_article(role: GroupRole) -> &'static str {
     }
 }
 
-/// An application, its roles and the people who hold them.
 /// Grants a site role (used by the demo seed; delivery of access packages comes later).
 #[tracing::instrument(skip_all)]
 pub async fn grant_site_role(

@@ -664,6 +664,31 @@ both!(
     }
 );
 
+/// Emma, put in the directory and in its group `group_dn` by hand (nobody
+/// grants it to her yet): her DN.
+async fn emma_in_the_group_by_hand(ou: &str, group_dn: &str) -> String {
+    let emma_dn = format!("uid=emma,ou=people,{ou}");
+    let set = |v: &str| [v.to_string()].into_iter().collect();
+    let mut l = ldap().await;
+    let emma: Vec<Attribute> = vec![
+        ("objectClass".into(), set("inetOrgPerson")),
+        ("cn".into(), set("Emma Employee")),
+        ("sn".into(), set("Employee")),
+        ("uid".into(), set("emma")),
+        ("mail".into(), set(EMMA)),
+    ];
+    l.add(&emma_dn, emma).await.unwrap().success().unwrap();
+    l.modify(
+        group_dn,
+        vec![ldap3::Mod::Add("member".into(), set(&emma_dn))],
+    )
+    .await
+    .unwrap()
+    .success()
+    .unwrap();
+    emma_dn
+}
+
 both!(
     a_queued_removal_leaves_whom_gatehouse_grants_by_the_time_it_runs,
     |backend| async move {
@@ -673,25 +698,7 @@ both!(
         save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
         // Emma is in the directory, and someone puts her in the group by
         // hand before Gatehouse grants it to her.
-        let emma_dn = format!("uid=emma,ou=people,{ou}");
-        let set = |v: &str| [v.to_string()].into_iter().collect();
-        let mut l = ldap().await;
-        let emma: Vec<Attribute> = vec![
-            ("objectClass".into(), set("inetOrgPerson")),
-            ("cn".into(), set("Emma Employee")),
-            ("sn".into(), set("Employee")),
-            ("uid".into(), set("emma")),
-            ("mail".into(), set(EMMA)),
-        ];
-        l.add(&emma_dn, emma).await.unwrap().success().unwrap();
-        l.modify(
-            &group_dn,
-            vec![ldap3::Mod::Add("member".into(), set(&emma_dn))],
-        )
-        .await
-        .unwrap()
-        .success()
-        .unwrap();
+        let emma_dn = emma_in_the_group_by_hand(&ou, &group_dn).await;
         reconcile_now(&app, &admin, &system, &clock).await;
         // Her removal is queued; then she is granted the group, and the
         // worker adds her (the removal waiting while she is not yet known
@@ -723,25 +730,7 @@ both!(
         // Emma is put in the group by hand; the reconciliation queues her
         // removal, and another instance claims it (nobody grants her the
         // group yet) and is at work on it.
-        let emma_dn = format!("uid=emma,ou=people,{ou}");
-        let set = |v: &str| [v.to_string()].into_iter().collect();
-        let mut l = ldap().await;
-        let emma: Vec<Attribute> = vec![
-            ("objectClass".into(), set("inetOrgPerson")),
-            ("cn".into(), set("Emma Employee")),
-            ("sn".into(), set("Employee")),
-            ("uid".into(), set("emma")),
-            ("mail".into(), set(EMMA)),
-        ];
-        l.add(&emma_dn, emma).await.unwrap().success().unwrap();
-        l.modify(
-            &group_dn,
-            vec![ldap3::Mod::Add("member".into(), set(&emma_dn))],
-        )
-        .await
-        .unwrap()
-        .success()
-        .unwrap();
+        let emma_dn = emma_in_the_group_by_hand(&ou, &group_dn).await;
         reconcile_now(&app, &admin, &system, &clock).await;
         let lease = clock.now() + Duration::seconds(120);
         let mut tx = app.store.begin().await.unwrap();
@@ -760,14 +749,14 @@ both!(
 
         // The other instance takes her out and records it; then her
         // addition puts her back, and her access is delivered.
-        l.modify(
-            &group_dn,
-            vec![ldap3::Mod::Delete("member".into(), set(&emma_dn))],
-        )
-        .await
-        .unwrap()
-        .success()
-        .unwrap();
+        let out = [emma_dn.clone()].into_iter().collect();
+        ldap()
+            .await
+            .modify(&group_dn, vec![ldap3::Mod::Delete("member".into(), out)])
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
         let mut tx = app.store.begin().await.unwrap();
         ops::finish(&mut tx, theirs[0].seq, lease, &Outcome::Done, clock.now())
             .await

@@ -25,7 +25,7 @@ pub use views::{
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use self::record::{event, package_row, plural};
+use self::record::{CHOOSE_CATALOG, event, package_row, plural};
 use super::error::{ServiceError, found, invalid};
 use super::transaction::write;
 use crate::domain::audit::Actor;
@@ -128,6 +128,9 @@ pub async fn create(
 ) -> Result<AccessPackageId, ServiceError> {
     let draft = policy.into();
     write(store, actor, now, async |tx| {
+        let c = catalogs::get(tx, catalog)
+            .await?
+            .ok_or_else(|| invalid("catalog", CHOOSE_CATALOG))?;
         if let CatalogScope::HeldBy(user) = scope {
             let held = catalog_roles::held(tx, user, Within::Catalog(catalog)).await?;
             let from_directory = roles.iter().any(|p| p.resource.contains(':'));
@@ -138,9 +141,6 @@ pub async fn create(
                 ));
             }
         }
-        let c = catalogs::get(tx, catalog)
-            .await?
-            .ok_or_else(|| invalid("catalog", "Choose the catalog the package belongs to."))?;
         let chosen = draft.extensions.clone();
         let review = draft.review.clone();
         let policy = resolve(tx, draft, now).await?;
@@ -196,7 +196,10 @@ pub async fn add_role(
         store::users::lock_holders(tx, id).await?;
         packages::lock(tx, id).await?;
         // Again, now that no delivery of the package is under way: a holder
-        // whose delivery ended while this waited is held too.
+        // whose delivery ended while this waited is held too. (Taken out of
+        // the order of ids, such a holder may be held by a change that waits
+        // for one held here: the database then gives one of the two up, as
+        // Busy, and nothing of it is kept.)
         store::users::lock_holders(tx, id).await?;
         let catalog = p.catalog_id.clone();
         let (resource, role, role_name) = resolve_pick(tx, &catalog, pick, now).await?;

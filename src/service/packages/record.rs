@@ -30,3 +30,7 @@ pub(super) fn plural(n: i64, one: &str, many: &str) -> String {
         format!("{n} {many}")
     }
 }
+
+/// What a package without a catalog (or with one that is gone) is told,
+/// beside the catalog field.
+pub(super) const CHOOSE_CATALOG: &str = "Choose the catalog the package belongs to.";

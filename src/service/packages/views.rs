@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::record::package_row;
+use super::record::{CHOOSE_CATALOG, package_row};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::catalog_role::{CatalogRight, CatalogScope};
 use crate::domain::ids::{AccessPackageId, CatalogId, CatalogResourceId};
@@ -262,7 +262,7 @@ pub async fn wizard(
             // Whether a delegate may use the catalog is asked at creation
             // (a refusal, not a field to correct).
             if posted.is_none() {
-                errors.add("catalog", "Choose the catalog the package belongs to.");
+                errors.add("catalog", CHOOSE_CATALOG);
             }
             match super::draft::resolve(c, draft, now).await {
                 Ok(_) => {}

@@ -60,9 +60,12 @@ pub(crate) fn console_closed(current: &CurrentUser) -> AppError {
     AppError::Forbidden(if current.delegated {
         "This part of the console is for Gatehouse administrators; your delegated roles open your catalogs only.".into()
     } else {
-        "The admin console is for Gatehouse administrators and catalog delegates. Ask an administrator if you need access.".into()
+        CONSOLE_CLOSED.into()
     })
 }
+
+/// What someone the console is not open to is told.
+const CONSOLE_CLOSED: &str = "The admin console is for Gatehouse administrators and catalog delegates. Ask an administrator if you need access.";
 
 /// Which of the console's shared pages someone reaches, by their `Reach`.
 pub trait Reaches {
@@ -100,7 +103,8 @@ impl Reaches for SeesLists {
     fn admits(_: &Reach) -> bool {
         true
     }
-    const REFUSAL: &'static str = "The admin console is for Gatehouse administrators and catalog delegates. Ask an administrator if you need access.";
+    // Not said: `Anywhere` refuses whoever the console is closed to first.
+    const REFUSAL: &'static str = CONSOLE_CLOSED;
 }
 impl Reaches for FillsForms {
     fn admits(reach: &Reach) -> bool {

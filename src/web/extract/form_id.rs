@@ -1,7 +1,7 @@
 //! Ids posted in forms, read as their types (`#[serde(deserialize_with)]`).
 //! The pages post only ids they showed, so a value that is no id of its
-//! type comes from a forged form: the form is refused as unreadable (400),
-//! naming the field.
+//! type comes from a forged form: the form is refused as unreadable (400)
+//! and nothing is changed.
 
 use serde::de::Error;
 use serde::{Deserialize, Deserializer};

@@ -286,6 +286,17 @@ macro_rules! path_id {
     };
 }
 
+/// The query string's list options (`attributes`, `filter`, paging); a
+/// malformed one is answered in SCIM's words.
+macro_rules! query_string {
+    ($req:expr) => {
+        match Query::from_request(&$req) {
+            Ok(q) => q,
+            Err(p) => return problem(&p),
+        }
+    };
+}
+
 macro_rules! json_body {
     ($payload:expr) => {
         match body($payload).await {
@@ -424,10 +435,7 @@ async fn get_user(
     id: web::Path<String>,
 ) -> HttpResponse {
     let id = path_id!(UserId, "user", id);
-    let q = match Query::from_request(&req) {
-        Ok(q) => q,
-        Err(p) => return problem(&p),
-    };
+    let q = query_string!(req);
     match svc::user(&state.store, &id).await {
         Ok(u) => scim_json(
             StatusCode::OK,
@@ -520,10 +528,7 @@ async fn get_group(
     id: web::Path<String>,
 ) -> HttpResponse {
     let id = path_id!(GroupId, "group", id);
-    let q = match Query::from_request(&req) {
-        Ok(q) => q,
-        Err(p) => return problem(&p),
-    };
+    let q = query_string!(req);
     match svc::group(&state.store, &id, q.shows_members()).await {
         Ok((g, members)) => projected_group(&state, &g, members, &q),
         Err(e) => failed(e),
@@ -566,10 +571,7 @@ async fn edit_group(
     payload: web::Payload,
 ) -> HttpResponse {
     let id = path_id!(GroupId, "group", id);
-    let q = match Query::from_request(&req) {
-        Ok(q) => q,
-        Err(p) => return problem(&p),
-    };
+    let q = query_string!(req);
     let b = json_body!(payload);
     let edit = how(&req);
     let r = svc::edit_group(&state.store, &actor, &id, &b, edit, state.clock.now()).await;
