@@ -358,13 +358,7 @@ pub async fn list_groups(
     let w = Where::new(Resource::Groups, f.as_ref()).map_err(Problem::invalid_filter)?;
     let (start, count) = paging(start_index, count);
     let mut c = store.read().await?;
-    let (total, items) = db::groups(&mut c, &w, start, count).await?;
-    let ids: Vec<String> = items.iter().map(|g| g.id.clone()).collect();
-    let members = if with_members {
-        db::members_of(&mut c, &ids).await?
-    } else {
-        vec![]
-    };
+    let (total, items, members) = groups_window(&mut c, &w, start, count, with_members).await?;
     Ok((
         Listed {
             total,
@@ -373,6 +367,25 @@ pub async fn list_groups(
         },
         members,
     ))
+}
+
+/// How many groups match, a window of them, and with `with_members` their
+/// members (group id, user id, display name).
+async fn groups_window(
+    c: &mut store::Conn,
+    w: &Where,
+    start: i64,
+    count: i64,
+    with_members: bool,
+) -> Result<(i64, Vec<GroupRow>, Vec<(String, String, String)>)> {
+    let (total, items) = db::groups(c, w, start, count).await?;
+    let members = if with_members && !items.is_empty() {
+        let ids: Vec<String> = items.iter().map(|g| g.id.clone()).collect();
+        db::members_of(c, &ids).await?
+    } else {
+        vec![]
+    };
+    Ok((total, items, members))
 }
 
 /// What a search over users and groups at once finds: one window over the
@@ -416,15 +429,9 @@ pub async fn search_all(
     // The groups' part of the window: what the users left of it, from where
     // the window stands past the last user.
     let (group_start, left) = paging(Some(start - user_total), Some(count - users.len() as i64));
-    let (group_total, groups) = match &groups {
-        Some(w) => db::groups(&mut c, w, group_start, left).await?,
-        None => (0, vec![]),
-    };
-    let members = if with_members && !groups.is_empty() {
-        let ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
-        db::members_of(&mut c, &ids).await?
-    } else {
-        vec![]
+    let (group_total, groups, members) = match &groups {
+        Some(w) => groups_window(&mut c, w, group_start, left, with_members).await?,
+        None => (0, vec![], vec![]),
     };
     Ok(Everything {
         total: user_total + group_total,
