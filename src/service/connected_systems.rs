@@ -656,7 +656,7 @@ async fn reconcile_link(
         (
             ledger,
             provisioning::in_flight_members(&mut conn, &link.id).await?,
-            provisioning::unknown_in_flight(&mut conn, &link.id, now).await?,
+            provisioning::unknown_in_flight(&mut conn, &link.id).await?,
         )
     };
     let target: HashSet<String> = in_target.iter().map(|m| m.to_lowercase()).collect();

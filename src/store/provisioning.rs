@@ -102,7 +102,7 @@ pub async fn claim(
             .await?;
     }
     recheck_removals(conn, now).await?;
-    let seqs: Vec<i64> = sqlx::query_scalar(&format!(
+    let mut seqs: Vec<i64> = sqlx::query_scalar(&format!(
         "UPDATE provisioning_operations SET next_attempt_at = $2, claimed_until = $2 WHERE seq IN (\
          SELECT o.seq FROM provisioning_operations o WHERE {DUE} ORDER BY o.seq LIMIT $3) \
          AND state = 'pending' AND next_attempt_at <= $1 RETURNING seq"
@@ -112,6 +112,28 @@ pub async fn claim(
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
+    if seqs.is_empty() {
+        return Ok(vec![]);
+    }
+    // A removal claimed with an addition that may be of its person (claimed
+    // in this batch, so now `unknown_addition`) waits, as `recheck_removals`
+    // makes it wait for one claimed before: applied after it, the removal
+    // would take out whom the addition found there.
+    let postpone = format!(
+        "UPDATE provisioning_operations AS o SET next_attempt_at = $1, claimed_until = NULL \
+         WHERE o.member_value IS NOT NULL AND o.seq IN ({}) \
+         AND EXISTS (SELECT 1 FROM provisioning_operations p WHERE p.link_id = o.link_id AND {}) \
+         RETURNING seq",
+        placeholders(2, seqs.len()),
+        unknown_addition("p")
+    );
+    let mut q = sqlx::query_scalar::<_, i64>(&postpone)
+        .bind(ts(now + chrono::Duration::seconds(REMOVAL_WAITS_SECONDS)));
+    for s in &seqs {
+        q = q.bind(*s);
+    }
+    let waiting: Vec<i64> = q.fetch_all(&mut *conn).await?;
+    seqs.retain(|s| !waiting.contains(s));
     if seqs.is_empty() {
         return Ok(vec![]);
     }
@@ -165,7 +187,7 @@ async fn recheck_removals(conn: &mut Conn, now: DateTime<Utc>) -> Result<()> {
         "UPDATE provisioning_operations AS o SET next_attempt_at = $2 \
          WHERE {DUE_REMOVAL} AND EXISTS (SELECT 1 FROM provisioning_operations p \
            WHERE p.link_id = o.link_id AND {})",
-        unknown_addition("p", "$1")
+        unknown_addition("p")
     ))
     .bind(ts(now))
     .bind(ts(now + chrono::Duration::seconds(REMOVAL_WAITS_SECONDS)))
@@ -518,16 +540,17 @@ pub async fn in_flight_members(conn: &mut Conn, link: &ResourceLinkId) -> Result
 }
 
 /// An addition (`p`, the operations' alias) that may have put its person
-/// in the target under a member value nobody here knows (`unknown_in_flight`)
-/// as at `now` (a bound parameter): pending, no account recorded for the
-/// person, and not tried yet or being applied now (claimed). One backing
-/// off after a failure holds nothing up: what it learned of the person is
+/// in the target under a member value nobody here knows (`unknown_in_flight`):
+/// pending, no account recorded for the person, and not tried yet, or
+/// claimed and not finished (being applied now, or by an instance that
+/// stopped before it saved: `finish` clears the claim). One backing off
+/// after a failure holds nothing up: what it learned of the person is
 /// recorded even when the change fails or runs out of time, so without an
 /// account it never reached the group.
-fn unknown_addition(p: &str, now: &str) -> String {
+fn unknown_addition(p: &str) -> String {
     format!(
         "{p}.action = 'add' AND {p}.state = 'pending' \
-         AND ({p}.attempts = 0 OR {p}.claimed_until > {now}) \
+         AND ({p}.attempts = 0 OR {p}.claimed_until IS NOT NULL) \
          AND NOT EXISTS (SELECT 1 FROM provisioned_accounts a \
            WHERE a.system_id = {p}.system_id AND a.user_id = {p}.user_id)"
     )
@@ -536,17 +559,12 @@ fn unknown_addition(p: &str, now: &str) -> String {
 /// Whether an addition on `link` may have put someone in the target whom it
 /// has not named to Gatehouse yet (`unknown_addition`): the worker may have
 /// added them already, under a member value nobody here knows.
-pub async fn unknown_in_flight(
-    conn: &mut Conn,
-    link: &ResourceLinkId,
-    now: DateTime<Utc>,
-) -> Result<bool> {
+pub async fn unknown_in_flight(conn: &mut Conn, link: &ResourceLinkId) -> Result<bool> {
     let found: Option<i64> = sqlx::query_scalar(&format!(
         "SELECT 1 FROM provisioning_operations o WHERE o.link_id = $1 AND {} LIMIT 1",
-        unknown_addition("o", "$2")
+        unknown_addition("o")
     ))
     .bind(link.as_str())
-    .bind(ts(now))
     .fetch_optional(conn)
     .await
     .map_err(map_err)?;
