@@ -239,11 +239,16 @@ async fn eric_assigned_through_ldap(app: &TestApp, admin: &Browser) -> (String, 
     let system = create_system(app, admin, &borrowed(&ldap_fields(&ou))).await;
     let internal = group_id(app, INTERNAL).await;
     link_group(app, admin, &internal, &system, &group_dn).await;
+    assign_employees(app, admin, ERIC).await;
+    (ou, group_dn, system)
+}
+
+/// Assigns `who` the employees' package directly, by its initial policy.
+async fn assign_employees(app: &TestApp, admin: &Browser, who: &str) {
     let employees = package_named(app, EMPLOYEES).await;
     let policy = policy_named(app, &employees, "Initial policy").await;
-    let r = assign_directly(app, admin, &employees, &policy, &[ERIC], &[]).await;
+    let r = assign_directly(app, admin, &employees, &policy, &[who], &[]).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    (ou, group_dn, system)
 }
 
 /// Presses "Reconcile now" on the system's page and asserts it was asked
@@ -664,8 +669,24 @@ both!(
     }
 );
 
-/// Emma, put in the directory and in its group `group_dn` by hand (nobody
-/// grants it to her yet): her DN.
+/// Eric provisioned through an LDAP system set to add and remove; Emma,
+/// put in the directory and in its group by hand (nobody grants it to her
+/// yet), and her removal queued by "Reconcile now": (subtree, group DN,
+/// system page, Emma's DN).
+async fn emma_removal_queued(
+    app: &TestApp,
+    admin: &Browser,
+    clock: &Clock,
+) -> (String, String, String, String) {
+    let (ou, group_dn, system) = eric_assigned_through_ldap(app, admin).await;
+    provision(app, clock).await;
+    save_ldap_system(app, admin, &system, &ou, &[], "addAndRemove").await;
+    let emma_dn = emma_in_the_group_by_hand(&ou, &group_dn).await;
+    reconcile_now(app, admin, &system, clock).await;
+    (ou, group_dn, system, emma_dn)
+}
+
+/// Emma, put in the directory and in its group `group_dn` by hand: her DN.
 async fn emma_in_the_group_by_hand(ou: &str, group_dn: &str) -> String {
     let emma_dn = format!("uid=emma,ou=people,{ou}");
     let set = |v: &str| [v.to_string()].into_iter().collect();
@@ -693,20 +714,13 @@ both!(
     a_queued_removal_leaves_whom_gatehouse_grants_by_the_time_it_runs,
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;
-        let (ou, group_dn, system) = eric_assigned_through_ldap(&app, &admin).await;
-        provision(&app, &clock).await;
-        save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
         // Emma is in the directory, and someone puts her in the group by
         // hand before Gatehouse grants it to her.
-        let emma_dn = emma_in_the_group_by_hand(&ou, &group_dn).await;
-        reconcile_now(&app, &admin, &system, &clock).await;
+        let (_, group_dn, system, emma_dn) = emma_removal_queued(&app, &admin, &clock).await;
         // Her removal is queued; then she is granted the group, and the
         // worker adds her (the removal waiting while she is not yet known
         // in the directory).
-        let employees = package_named(&app, EMPLOYEES).await;
-        let policy = policy_named(&app, &employees, "Initial policy").await;
-        let r = assign_directly(&app, &admin, &employees, &policy, &[EMMA], &[]).await;
-        assert_eq!(r.status, 303, "{}", r.body);
+        assign_employees(&app, &admin, EMMA).await;
         provision(&app, &clock).await;
         assert!(ldap_members(&group_dn).await.contains(&emma_dn));
         // When the removal's turn comes, Gatehouse grants her the group: it
@@ -724,14 +738,10 @@ both!(
         use gatehouse::domain::provisioning::Outcome;
         use gatehouse::store::provisioning as ops;
         let (app, admin, clock) = demo(backend).await;
-        let (ou, group_dn, system) = eric_assigned_through_ldap(&app, &admin).await;
-        provision(&app, &clock).await;
-        save_ldap_system(&app, &admin, &system, &ou, &[], "addAndRemove").await;
         // Emma is put in the group by hand; the reconciliation queues her
         // removal, and another instance claims it (nobody grants her the
         // group yet) and is at work on it.
-        let emma_dn = emma_in_the_group_by_hand(&ou, &group_dn).await;
-        reconcile_now(&app, &admin, &system, &clock).await;
+        let (_, group_dn, _, emma_dn) = emma_removal_queued(&app, &admin, &clock).await;
         let lease = clock.now() + Duration::seconds(120);
         let mut tx = app.store.begin().await.unwrap();
         let theirs = ops::claim(&mut tx, clock.now(), lease, 200).await.unwrap();
@@ -740,10 +750,7 @@ both!(
 
         // She is granted the group now: her addition waits for the removal,
         // which would otherwise take her out after it found her there.
-        let employees = package_named(&app, EMPLOYEES).await;
-        let policy = policy_named(&app, &employees, "Initial policy").await;
-        let r = assign_directly(&app, &admin, &employees, &policy, &[EMMA], &[]).await;
-        assert_eq!(r.status, 303, "{}", r.body);
+        assign_employees(&app, &admin, EMMA).await;
         assert_eq!(provision(&app, &clock).await, 0, "the addition waits");
         assert!(assignments_tab(&app, &admin).await.has("Delivering"));
 
