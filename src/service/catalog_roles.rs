@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::error::{ServiceError, found, invalid};
+use super::error::{Saved, ServiceError, found, invalid};
 use super::transaction::{fetch, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::catalog_role::{CatalogRights, CatalogRole, Reach, Within};
@@ -150,7 +150,8 @@ pub async fn of_catalog(
     .await
 }
 
-/// Gives the member with `email` a role in the catalog (field `email`).
+/// Gives the member with `email` a role in the catalog (field `email`);
+/// refused, returns the tab's catalog and holders to show the form again.
 #[tracing::instrument(skip_all, fields(catalog = %catalog, role = role.as_str()))]
 pub async fn add(
     store: &Store,
@@ -159,8 +160,8 @@ pub async fn add(
     email: &str,
     role: CatalogRole,
     now: DateTime<Utc>,
-) -> Result<String, ServiceError> {
-    write(store, actor, now, async |c| {
+) -> Result<Saved<String, (CatalogRow, Vec<RoleHolderRow>)>, ServiceError> {
+    let added = write(store, actor, now, async |c| {
         let cat = found(catalogs::get(c, catalog).await?)?;
         let user = delegate_named(c, "email", email).await?;
         if !roles::insert(c, catalog, &user.id, role, now).await? {
@@ -190,7 +191,8 @@ pub async fn add(
             ),
         ))
     })
-    .await
+    .await;
+    Saved::or_page(added, async || of_catalog(store, catalog).await).await
 }
 
 /// Takes a role assignment back; says whose it was.

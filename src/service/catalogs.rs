@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::error::{ServiceError, found, invalid};
+use super::error::{Saved, ServiceError, found, invalid};
 use super::transaction::{fetch, read, write};
 use crate::connectors::FoundGroup;
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
@@ -81,8 +81,8 @@ pub async fn update(
     id: &CatalogId,
     p: &CatalogProfile,
     now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    write(store, actor, now, async |tx| {
+) -> Result<Saved<(), CatalogRow>, ServiceError> {
+    let saved = write(store, actor, now, async |tx| {
         let before = found(catalogs::get(tx, id).await?)?;
         catalogs::update(tx, id, p, now).await.map_err(name_taken)?;
         let changes = diff(&[
@@ -109,7 +109,8 @@ pub async fn update(
         ]);
         Ok(((), event("Update catalog", id, &p.display_name, changes)))
     })
-    .await
+    .await;
+    Saved::or_page(saved, async || settings(store, id).await).await
 }
 
 /// Deletes a catalog that holds no access packages.

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::error::{ServiceError, found, invalid};
+use super::error::{Saved, ServiceError, found, invalid};
+use super::lookup::{Lookup, Suggestion, suggest_in};
 use super::transaction::{fetch, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::connected_org::ConnectedOrgProfile;
@@ -65,10 +66,40 @@ pub async fn search(store: &Store, q: &str, at: PageAt) -> Result<Page<OrgRow>, 
 pub async fn organization(
     store: &Store,
     id: &ConnectedOrgId,
-) -> Result<(OrgRow, Vec<SponsorRow>), ServiceError> {
+    lookup: Option<Lookup<'_>>,
+) -> Result<OrgView, ServiceError> {
     read(store, async |c| {
-        let org = found(connected_orgs::get(c, id).await?)?;
-        Ok((org, connected_orgs::sponsors(c, id).await?))
+        Ok(OrgView {
+            org: found(connected_orgs::get(c, id).await?)?,
+            sponsors: connected_orgs::sponsors(c, id).await?,
+            found: suggest_in(c, lookup).await?,
+        })
+    })
+    .await
+}
+
+/// An organization's page: the organization, its sponsors, and what a
+/// sponsor picker's search found.
+pub struct OrgView {
+    pub org: OrgRow,
+    pub sponsors: Vec<SponsorRow>,
+    pub found: Vec<Suggestion>,
+}
+
+/// Saves an edit of organization `id`; refused, returns its page, to show
+/// the form again on.
+#[tracing::instrument(skip_all)]
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    id: &ConnectedOrgId,
+    profile: Result<ConnectedOrgProfile, FieldErrors>,
+    sponsors: SponsorInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<Saved<(), OrgView>, ServiceError> {
+    let saved = save(store, actor, Some(id), profile, sponsors, now).await;
+    Saved::or_page(saved.map(|_| ()), async || {
+        organization(store, id, None).await
     })
     .await
 }

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::error::{ServiceError, found, invalid};
+use super::error::{Saved, ServiceError, found, invalid};
 use super::transaction::{fetch, read, write};
 pub use crate::connectors::FoundGroup;
 use crate::connectors::{OpError, Session};
@@ -135,6 +135,20 @@ pub async fn save(
         Ok((new_id.clone(), event(action, new_id.as_str(), &profile.display_name, details)))
     })
     .await
+}
+
+/// Saves an edit of system `id`; refused, returns the system's page, to
+/// show the form again on it.
+#[tracing::instrument(skip_all, fields(system = %id))]
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    id: &ConnectedSystemId,
+    profile: Result<SystemProfile, FieldErrors>,
+    now: DateTime<Utc>,
+) -> Result<Saved<(), SystemView>, ServiceError> {
+    let saved = save(store, actor, Some(id), profile, now).await.map(|_| ());
+    Saved::or_page(saved, async || system(store, id).await).await
 }
 
 /// Deletes a system nothing is linked to; returns its name.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::catalogs::event;
-use super::error::{ServiceError, found, invalid};
+use super::error::{Saved, ServiceError, found, invalid};
 use super::transaction::{read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::{
@@ -42,6 +42,9 @@ fn described(p: &ExtensionProfile) -> serde_json::Value {
 
 /// Extensions, each with the policies that call it as (id, name).
 pub type ExtensionUses = Vec<(ExtensionRow, Vec<(String, String)>)>;
+
+/// A new extension as its page shows it, and its signing secret (shown once).
+pub type Created = (ExtensionDetails, Option<String>);
 
 /// The catalog and its extensions, each with the policies that call it.
 #[tracing::instrument(skip_all)]
@@ -105,17 +108,19 @@ async fn details_in(
 }
 
 /// Creates an extension; returns it as its page shows it and, when it signs
-/// its calls, its new signing secret (shown this once).
+/// its calls, its new signing secret (shown this once). Refused, it returns
+/// the catalog's extensions, to show the form again.
 #[tracing::instrument(skip_all)]
 pub async fn create(
     store: &Store,
     actor: &Actor,
     catalog: &CatalogId,
-    p: &ExtensionProfile,
-    client_secret: &str,
+    input: &ExtensionInput,
     now: DateTime<Utc>,
-) -> Result<(ExtensionDetails, Option<String>), ServiceError> {
-    write(store, actor, now, async |tx| {
+) -> Result<Saved<Created, (CatalogRow, ExtensionUses)>, ServiceError> {
+    let created = write(store, actor, now, async |tx| {
+        let p = &ExtensionProfile::parse(input, false)?;
+        let client_secret = input.client_secret.as_str();
         let cat = found(catalogs::get(tx, catalog).await?)?;
         let id = CustomExtensionId::new();
         let (secret, shown) = match p.authentication {
@@ -138,7 +143,8 @@ pub async fn create(
         );
         Ok(((details_in(tx, catalog, &id).await?, shown), event))
     })
-    .await
+    .await;
+    Saved::or_page(created, async || of_catalog(store, catalog).await).await
 }
 
 /// Saves an extension's settings as the form gave them (what is wrong is
@@ -155,8 +161,8 @@ pub async fn update(
     input: &ExtensionInput,
     rotate: bool,
     now: DateTime<Utc>,
-) -> Result<Option<(ExtensionDetails, String)>, ServiceError> {
-    write(store, actor, now, async |tx| {
+) -> Result<Saved<Option<(ExtensionDetails, String)>, ExtensionDetails>, ServiceError> {
+    let saved = write(store, actor, now, async |tx| {
         let before = found(db::get(tx, id).await?)?;
         if before.catalog_id != catalog.as_str() {
             return Err(ServiceError::NotFound);
@@ -198,7 +204,8 @@ pub async fn update(
         };
         Ok((shown, event))
     })
-    .await
+    .await;
+    Saved::or_page(saved, async || details(store, catalog, id).await).await
 }
 
 /// Deletes an extension, refused while a policy calls it.

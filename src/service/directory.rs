@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::error::{ServiceError, found, invalid};
+use super::error::{Saved, ServiceError, found, invalid};
 use super::transaction::{fetch, read, write};
 use crate::domain::audit::{Actor, NewAuditEvent, diff, object_type};
 use crate::domain::catalog::OriginSystem;
@@ -87,8 +87,8 @@ pub async fn update_user(
     profile: &UserProfile,
     manager_email: &str,
     now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    write(store, actor, now, async |tx| {
+) -> Result<Saved<(), UserView>, ServiceError> {
+    let saved = write(store, actor, now, async |tx| {
         let before = found(users::get(tx, id).await?)?;
         let manager = resolve_manager(tx, manager_email, Some(id)).await?;
         if crate::store::scim::origin_of(tx, id).await?.synced() {
@@ -165,7 +165,8 @@ pub async fn update_user(
         );
         Ok(((), event))
     })
-    .await
+    .await;
+    Saved::or_page(saved, async || user(store, id).await).await
 }
 
 /// The users list, searched by name or email.

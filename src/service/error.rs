@@ -54,3 +54,27 @@ pub fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
 pub(crate) fn found<T>(value: Option<T>) -> Result<T, ServiceError> {
     value.ok_or(ServiceError::NotFound)
 }
+
+/// What a change gives when it may be refused for what was entered: its
+/// result, or the page it was entered on (read again after the refusal, in
+/// the same call) and the messages to show beside the fields.
+#[derive(Debug)]
+pub enum Saved<T, P> {
+    Done(T),
+    Again(P, FieldErrors),
+}
+
+impl<T, P> Saved<T, P> {
+    /// `change`'s result; when its input was refused, the page `page` reads.
+    /// Any other failure stays an error.
+    pub(crate) async fn or_page(
+        change: Result<T, ServiceError>,
+        page: impl AsyncFnOnce() -> Result<P, ServiceError>,
+    ) -> Result<Self, ServiceError> {
+        match change {
+            Ok(v) => Ok(Saved::Done(v)),
+            Err(ServiceError::Invalid(errors)) => Ok(Saved::Again(page().await?, errors)),
+            Err(e) => Err(e),
+        }
+    }
+}

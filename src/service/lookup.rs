@@ -7,7 +7,7 @@ use super::error::ServiceError;
 use super::transaction::read;
 use crate::domain::catalog::OriginSystem;
 use crate::domain::catalog_role::CatalogScope;
-use crate::store::{PageAt, Store, connected_orgs, directory, packages, users};
+use crate::store::{Conn, PageAt, Store, connected_orgs, directory, packages, users};
 
 /// What can be looked up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,50 +41,70 @@ pub struct Suggestion {
 
 const SHOWN: i64 = 8;
 
+/// A picker's search: a kind, and the text typed.
+#[derive(Debug, Clone, Copy)]
+pub struct Lookup<'a> {
+    pub kind: Kind,
+    pub text: &'a str,
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn suggest(store: &Store, kind: Kind, q: &str) -> Result<Vec<Suggestion>, ServiceError> {
-    let q = q.trim();
+    read(store, async |c| {
+        suggest_in(c, Some(Lookup { kind, text: q })).await
+    })
+    .await
+}
+
+/// What `lookup` finds, on `c` (a page's read, which shows the matches
+/// with the form they are picked for); nothing when none was asked for,
+/// or for fewer than two characters.
+pub(crate) async fn suggest_in(
+    c: &mut Conn,
+    lookup: Option<Lookup<'_>>,
+) -> Result<Vec<Suggestion>, ServiceError> {
+    let Some(Lookup { kind, text }) = lookup else {
+        return Ok(vec![]);
+    };
+    let q = text.trim();
     if q.chars().count() < 2 {
         return Ok(vec![]);
     }
-    read(store, async |c| {
-        let s = |value: String, label: String, detail: String| Suggestion {
-            value,
-            label,
-            detail,
-        };
-        Ok(match kind {
-            Kind::User => users::search(c, q, PageAt::first(SHOWN))
-                .await?
-                .items
-                .into_iter()
-                .map(|u| s(u.email.clone(), u.display_name, u.email))
-                .collect(),
-            Kind::Group => directory::search(c, OriginSystem::AadGroup, q, PageAt::first(SHOWN))
-                .await?
-                .items
-                .into_iter()
-                .map(|g| {
-                    s(
-                        g.display_name.clone(),
-                        g.display_name,
-                        g.description.unwrap_or_default(),
-                    )
-                })
-                .collect(),
-            Kind::Package => packages::search(c, &CatalogScope::All, q, PageAt::first(SHOWN))
-                .await?
-                .items
-                .into_iter()
-                .map(|p| s(p.display_name.clone(), p.display_name, p.catalog_name))
-                .collect(),
-            Kind::Organization => connected_orgs::search(c, q, PageAt::first(SHOWN))
-                .await?
-                .items
-                .into_iter()
-                .map(|o| s(o.display_name.clone(), o.display_name, o.domains.join(", ")))
-                .collect(),
-        })
+    let s = |value: String, label: String, detail: String| Suggestion {
+        value,
+        label,
+        detail,
+    };
+    Ok(match kind {
+        Kind::User => users::search(c, q, PageAt::first(SHOWN))
+            .await?
+            .items
+            .into_iter()
+            .map(|u| s(u.email.clone(), u.display_name, u.email))
+            .collect(),
+        Kind::Group => directory::search(c, OriginSystem::AadGroup, q, PageAt::first(SHOWN))
+            .await?
+            .items
+            .into_iter()
+            .map(|g| {
+                s(
+                    g.display_name.clone(),
+                    g.display_name,
+                    g.description.unwrap_or_default(),
+                )
+            })
+            .collect(),
+        Kind::Package => packages::search(c, &CatalogScope::All, q, PageAt::first(SHOWN))
+            .await?
+            .items
+            .into_iter()
+            .map(|p| s(p.display_name.clone(), p.display_name, p.catalog_name))
+            .collect(),
+        Kind::Organization => connected_orgs::search(c, q, PageAt::first(SHOWN))
+            .await?
+            .items
+            .into_iter()
+            .map(|o| s(o.display_name.clone(), o.display_name, o.domains.join(", ")))
+            .collect(),
     })
-    .await
 }

@@ -34,4 +34,4 @@ pub mod sign_in;
 pub mod sign_in_page;
 mod transaction;
 
-pub use self::error::{ServiceError, invalid};
+pub use self::error::{Saved, ServiceError, invalid};

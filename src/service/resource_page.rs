@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 
 use super::connected_systems::{self, FoundGroup, Origin, ResourceLinks};
 use super::directory::{self, ResourceView};
-use super::error::{ServiceError, invalid};
+use super::error::{Saved, ServiceError, invalid};
 use super::transaction::read;
 use crate::domain::audit::Actor;
 use crate::domain::catalog::OriginSystem;
-use crate::domain::directory::ResourceRef;
-use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
+use crate::domain::directory::{GroupRole, Named, ResourceRef};
+use crate::domain::ids::{ConnectedSystemId, GroupId, ResourceLinkId};
 use crate::store::Store;
 
 /// The resource with its links; `found`, the groups a search asked for
@@ -49,6 +49,38 @@ pub async fn page(
         None => None,
     };
     Ok(ResourcePage { view, links, found })
+}
+
+/// Saves the resource's profile (`named` is `r`'s); refused, returns its
+/// page, to show the form again on.
+#[tracing::instrument(skip_all)]
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    r: &ResourceRef,
+    named: Named<'_>,
+    now: DateTime<Utc>,
+) -> Result<Saved<(), ResourcePage>, ServiceError> {
+    let saved = directory::update(store, actor, named, now).await;
+    Saved::or_page(saved, async || page(store, r, None).await).await
+}
+
+/// Adds (`add`) or removes the person with `email` as a member or owner of
+/// the group `r` names; returns what `directory::change_group_role` says,
+/// or refused for the email, the group's page to show the form again on.
+#[tracing::instrument(skip_all)]
+pub async fn change_group_role(
+    store: &Store,
+    actor: &Actor,
+    r: &ResourceRef,
+    email: &str,
+    role: GroupRole,
+    add: bool,
+    now: DateTime<Utc>,
+) -> Result<Saved<Option<String>, ResourcePage>, ServiceError> {
+    let group = GroupId::parse(r.id()).ok_or(ServiceError::NotFound)?;
+    let changed = directory::change_group_role(store, actor, &group, email, role, add, now).await;
+    Saved::or_page(changed, async || page(store, r, None).await).await
 }
 
 /// Links one of the resource's roles (`role`; may be empty when it has only

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
-use super::error::{ServiceError, found};
+use super::error::{Saved, ServiceError, found};
 use super::transaction::write;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, ReviewId, UserId};
@@ -21,6 +21,7 @@ use crate::domain::review::{
     reminders,
 };
 use crate::domain::user::User;
+use crate::domain::validation::FieldErrors;
 use crate::store::packages::{self, PackageRow};
 use crate::store::reviews::{self as db, Holder, ItemRow, NewReview, ReviewRow};
 use crate::store::{Conn, Store, audit, directory, outbox, parse_ts, users};
@@ -48,7 +49,7 @@ pub async fn save_settings(
         db::set_settings(conn, policy, None).await?;
         return Ok(None);
     };
-    let mut e = crate::domain::validation::FieldErrors::new();
+    let mut e = FieldErrors::new();
     let mut settings = d.settings;
     let emails: Vec<String> = d.users.iter().chain(&d.fallback_users).cloned().collect();
     let groups: Vec<String> = d.groups.iter().chain(&d.fallback_groups).cloned().collect();
@@ -94,7 +95,7 @@ fn ids_of<T: std::fmt::Display>(
     found: &HashMap<String, T>,
     field: &str,
     missing: &str,
-    e: &mut crate::domain::validation::FieldErrors,
+    e: &mut FieldErrors,
 ) -> Vec<String> {
     list.iter()
         .filter_map(|name| match found.get(name) {
@@ -582,6 +583,30 @@ pub async fn for_reviewer(
         settings,
         items,
     })
+}
+
+/// `decide` from the reviewer's page. Refused, it returns the page to show
+/// again: with the reason's message beside its field, or with why the
+/// decision does not apply (said above the page).
+#[tracing::instrument(skip_all)]
+pub async fn decide_on_page(
+    store: &Store,
+    reviewer: &User,
+    id: &ReviewId,
+    assignments: &[AssignmentId],
+    verdict: Verdict,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Saved<usize, (ReviewerView, Option<String>)>, ServiceError> {
+    let (errors, refusal) =
+        match decide(store, reviewer, id, assignments, verdict, reason, now).await {
+            Ok(n) => return Ok(Saved::Done(n)),
+            Err(ServiceError::Invalid(errors)) => (errors, None),
+            Err(ServiceError::Refused(m)) => (FieldErrors::new(), Some(m)),
+            Err(e) => return Err(e),
+        };
+    let view = for_reviewer(store, &reviewer.id, id).await?;
+    Ok(Saved::Again((view, refusal), errors))
 }
 
 /// A reviewer decides for some of their holders (each once: the first

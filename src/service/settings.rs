@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::error::ServiceError;
+use super::error::{Saved, ServiceError};
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::lifecycle::GuestLifecycle;
 use crate::domain::tenant::TenantSettings;
@@ -76,12 +76,13 @@ pub async fn save_guest_lifecycle(
     put(store, actor, GUEST_LIFECYCLE, names, &value, now).await
 }
 
-/// The settings page's values in force: the guest lifecycle, the
-/// organization's own domains, and who may create catalogs.
+/// The settings page's values: the guest lifecycle, the organization's own
+/// domains, and who may create catalogs.
+pub type Current = (GuestLifecycle, TenantSettings, Vec<CreatorRow>);
+
+/// The settings page's values in force.
 #[tracing::instrument(skip_all)]
-pub async fn current(
-    store: &Store,
-) -> Result<(GuestLifecycle, TenantSettings, Vec<CreatorRow>), ServiceError> {
+pub async fn current(store: &Store) -> Result<Current, ServiceError> {
     super::transaction::read(store, async |c| {
         Ok((
             guest_lifecycle(c).await?,
@@ -90,4 +91,17 @@ pub async fn current(
         ))
     })
     .await
+}
+
+/// Lets the member with `email` create catalogs; refused (field
+/// `creator_email`), returns the page's values to show the form again with.
+#[tracing::instrument(skip_all)]
+pub async fn add_creator(
+    store: &Store,
+    actor: &Actor,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Saved<String, Current>, ServiceError> {
+    let added = super::catalog_roles::add_creator(store, actor, email, now).await;
+    Saved::or_page(added, async || current(store).await).await
 }

@@ -2,7 +2,9 @@
 //! identity providers and, in demo mode, the demo people.
 
 use super::demo::{self, DemoChoice};
-use super::error::ServiceError;
+use chrono::{DateTime, Utc};
+
+use super::error::{Saved, ServiceError};
 use super::transaction::read;
 use crate::store::Store;
 use crate::store::connected_orgs::{SignInProvider, sign_in_providers};
@@ -27,4 +29,18 @@ pub async fn choices(store: &Store, demo: bool) -> Result<SignInChoices, Service
         })
     })
     .await
+}
+
+/// Sends a sign-in code to `email` (`sign_in::send_code`); refused for the
+/// address, returns the page's choices, to show the form again with.
+#[tracing::instrument(skip_all)]
+pub async fn send_code(
+    store: &Store,
+    email: &str,
+    client: &str,
+    demo: bool,
+    now: DateTime<Utc>,
+) -> Result<Saved<(), SignInChoices>, ServiceError> {
+    let sent = super::sign_in::send_code(store, email, client, now).await;
+    Saved::or_page(sent, async || choices(store, demo).await).await
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::columns::ts;
 use super::error::Result;
 use super::page::{Page, PageAt};
-use super::sql::{Conn, Rows, Statement};
+use super::sql::{Conn, Rows, Statement, row_where};
 use crate::domain::assignment::{AssignmentFilter, AssignmentState};
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, UserId};
 use crate::domain::request::EndReason;
@@ -112,10 +112,7 @@ pub async fn all_for_package(
 }
 
 pub async fn get(conn: &mut Conn, id: &AssignmentId) -> Result<Option<AssignmentRow>> {
-    sqlx::query_as::<_, AssignmentRow>(&format!("{SELECT} WHERE a.id = $1"))
-        .bind(id.as_str())
-        .optional(conn)
-        .await
+    row_where(conn, SELECT, "a.id", id.as_str()).await
 }
 
 /// The user's active assignment of the package, if any.

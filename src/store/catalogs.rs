@@ -6,7 +6,7 @@ use super::catalog_roles::scope_filter;
 use super::columns::{Flag, contains_pattern, ts};
 use super::error::{Result, StoreError};
 use super::page::{Page, PageAt};
-use super::sql::{Conn, Rows, Statement};
+use super::sql::{Conn, Rows, Statement, row_where};
 use crate::domain::catalog::{
     AnswerFormat, CatalogProfile, CatalogState, Localization, OriginSystem, RequiredAttribute,
 };
@@ -53,10 +53,7 @@ pub async fn search(
 }
 
 pub async fn get(conn: &mut Conn, id: &CatalogId) -> Result<Option<CatalogRow>> {
-    sqlx::query_as::<_, CatalogRow>(&format!("{CATALOG_SELECT} WHERE c.id = $1"))
-        .bind(id.as_str())
-        .optional(conn)
-        .await
+    row_where(conn, CATALOG_SELECT, "c.id", id.as_str()).await
 }
 
 pub async fn insert(

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::columns::{Flag, contains_pattern, ts};
 use super::error::{Result, StoreError};
 use super::page::{Page, PageAt};
-use super::sql::{Conn, Rows, Statement};
+use super::sql::{Conn, Rows, Statement, row_where};
 use crate::domain::connected_system::{ReconcileMode, SystemProfile, SystemRun, SystemSettings};
 use crate::domain::ids::{ConnectedSystemId, ResourceLinkId};
 use crate::domain::secret::Secret;
@@ -426,10 +426,7 @@ pub async fn links_of_system(conn: &mut Conn, system: &str) -> Result<Vec<LinkRo
 }
 
 pub async fn link(conn: &mut Conn, id: &ResourceLinkId) -> Result<Option<LinkRow>> {
-    sqlx::query_as::<_, LinkRow>(&format!("{LINK_SELECT} WHERE l.id = $1"))
-        .bind(id.as_str())
-        .optional(conn)
-        .await
+    row_where(conn, LINK_SELECT, "l.id", id.as_str()).await
 }
 
 /// The Gatehouse group whose membership is linked to this group of the system.

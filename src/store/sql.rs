@@ -76,6 +76,21 @@ where
     }
 }
 
+/// The row `select` (a `SELECT ... FROM ...` without a `WHERE`) reads
+/// whose `key` column (`a.id`) is `id`, if any: the shape of every `get`.
+pub(crate) async fn row_where<O>(
+    conn: &mut Conn,
+    select: &str,
+    key: &str,
+    id: &str,
+) -> Result<Option<O>>
+where
+    O: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    let sql = format!("{select} WHERE {key} = $1");
+    sqlx::query_as::<_, O>(&sql).bind(id).optional(conn).await
+}
+
 /// Runs statements that bind nothing, in order.
 pub(crate) async fn execute_all(conn: &mut Conn, statements: &[&str]) -> Result<()> {
     for sql in statements {

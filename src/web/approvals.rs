@@ -9,8 +9,9 @@ use crate::domain::ids::RequestId;
 use crate::domain::request::Answer;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
-use crate::service::requests as svc;
+use crate::service::requests::view::ApprovalView;
+use crate::service::requests::{self as svc, PageDecision};
+use crate::service::{Saved, ServiceError};
 use crate::store::requests::{DecidedRow, DecisionRow, RequestListRow, RequestRow};
 use crate::web::error::AppError;
 use crate::web::extract::context::Ctx;
@@ -78,9 +79,7 @@ struct RequestPage {
     errors: FieldErrors,
 }
 
-async fn page(me: &Approver, id: &RequestId, justification: String, errors: FieldErrors) -> Reply {
-    let v =
-        svc::view::approval(me.store(), &me.who.user.id, me.who.is_admin, id, me.who.tz).await?;
+fn page(me: &Approver, v: ApprovalView, justification: String, errors: FieldErrors) -> Reply {
     render_status(
         form_status(&errors),
         &RequestPage {
@@ -106,7 +105,9 @@ async fn page(me: &Approver, id: &RequestId, justification: String, errors: Fiel
 
 #[tracing::instrument(skip_all)]
 async fn details(me: Approver, PathId(id): PathId<RequestId>) -> Reply {
-    page(&me, &id, String::new(), FieldErrors::new()).await
+    let who = &me.who;
+    let v = svc::view::approval(me.store(), &who.user.id, who.is_admin, &id, who.tz).await?;
+    page(&me, v, String::new(), FieldErrors::new())
 }
 
 #[derive(Deserialize, Default)]
@@ -131,14 +132,27 @@ async fn decide(
         "deny" => false,
         _ => return Err(AppError::BadRequest("Choose approve or deny.".into())),
     };
-    let why = Some(form.justification.as_str());
-    let (seen, now) = (form.stage, me.now());
-    match svc::decide_seen(me.store(), &me.who.user, &id, seen, approve, why, now).await {
-        Ok(to) => {
+    let decision = PageDecision {
+        seen: form.stage,
+        approve,
+        reason: Some(form.justification.as_str()),
+    };
+    let (who, now) = (&me.who, me.now());
+    let decided = svc::decide_on_page(
+        me.store(),
+        &who.user,
+        who.is_admin,
+        who.tz,
+        &id,
+        decision,
+        now,
+    );
+    match decided.await {
+        Ok(Saved::Done(to)) => {
             let done = format!("Decision recorded: the request is {}.", to.phrase());
             me.done(done, routes::APPROVALS.as_str())
         }
-        Err(ServiceError::Invalid(errors)) => page(&me, &id, form.justification, errors).await,
+        Ok(Saved::Again(v, errors)) => page(&me, v, form.justification, errors),
         Err(ServiceError::Refused(m)) => me.refused(m, &routes::APPROVAL.id(&id)),
         Err(e) => Err(e.into()),
     }

@@ -11,7 +11,8 @@ use crate::domain::ids::{AccessPackageId, PolicyId};
 use crate::domain::membership_rule::MembershipRule;
 use crate::domain::policy::{AutomaticInput, Policy};
 use crate::domain::user::User;
-use crate::service::error::{ServiceError, found, invalid};
+use crate::domain::validation::FieldErrors;
+use crate::service::error::{Saved, ServiceError, found, invalid};
 use crate::service::transaction::{read, write};
 use crate::store::packages::PackageRow;
 use crate::store::{self, StoreError, policies, users};
@@ -111,9 +112,71 @@ fn matching(people: Vec<User>, rule: &MembershipRule) -> Matching {
     Matching { count, first: hits }
 }
 
-/// Adds the package's automatic assignment policy, enabled; returns its name.
+/// The page with a rule as typed (`rule`) and what was said against the
+/// form: whom the rule matches is listed when it is one and nothing is said
+/// against it. Only administrators save or check rules, and whom a rule
+/// matches is theirs to see.
+async fn with_rule(
+    store: &store::Store,
+    package: &AccessPackageId,
+    policy_id: Option<&PolicyId>,
+    rule: &str,
+    errors: &FieldErrors,
+) -> Result<AutomaticView, ServiceError> {
+    let parsed = MembershipRule::parse(rule).ok();
+    let listed = match &parsed {
+        Some(r) if errors.get("rule").is_none() => Listed::Rule(r),
+        _ => Listed::Nobody,
+    };
+    automatic_policy(store, package, policy_id, listed).await
+}
+
+/// "Check rule": the page with whom `rule` matches, or its error.
+#[tracing::instrument(skip_all)]
+pub async fn check_rule(
+    store: &store::Store,
+    package: &AccessPackageId,
+    policy_id: Option<&PolicyId>,
+    rule: &str,
+) -> Result<(AutomaticView, FieldErrors), ServiceError> {
+    let mut errors = FieldErrors::new();
+    errors.check("rule", MembershipRule::parse(rule));
+    let view = with_rule(store, package, policy_id, rule, &errors).await?;
+    Ok((view, errors))
+}
+
+/// `saved`, or when its form was refused, the page to show it again on.
+async fn or_again(
+    saved: Result<String, ServiceError>,
+    store: &store::Store,
+    package: &AccessPackageId,
+    policy_id: Option<&PolicyId>,
+    input: &AutomaticInput<'_>,
+) -> Result<Saved<String, AutomaticView>, ServiceError> {
+    match saved {
+        Err(ServiceError::Invalid(errors)) => {
+            let view = with_rule(store, package, policy_id, input.rule, &errors).await?;
+            Ok(Saved::Again(view, errors))
+        }
+        other => other.map(Saved::Done),
+    }
+}
+
+/// Adds the package's automatic assignment policy, enabled; returns its
+/// name, or the page to show the refused form again on.
 #[tracing::instrument(skip_all)]
 pub async fn add_automatic_policy(
+    store: &store::Store,
+    actor: &Actor,
+    package: &AccessPackageId,
+    input: &AutomaticInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<Saved<String, AutomaticView>, ServiceError> {
+    let added = add(store, actor, package, input, now).await;
+    or_again(added, store, package, None, input).await
+}
+
+async fn add(
     store: &store::Store,
     actor: &Actor,
     package: &AccessPackageId,
@@ -149,7 +212,8 @@ pub async fn add_automatic_policy(
 }
 
 /// Saves new settings of the package's automatic policy `policy_id`, which
-/// stays enabled or disabled as it was; returns its name.
+/// stays enabled or disabled as it was; returns its name, or the page to
+/// show the refused form again on.
 #[tracing::instrument(skip_all)]
 pub async fn update_automatic_policy(
     store: &store::Store,
@@ -158,8 +222,8 @@ pub async fn update_automatic_policy(
     policy_id: &PolicyId,
     input: &AutomaticInput<'_>,
     now: DateTime<Utc>,
-) -> Result<String, ServiceError> {
-    write(store, actor, now, async |tx| {
+) -> Result<Saved<String, AutomaticView>, ServiceError> {
+    let saved = write(store, actor, now, async |tx| {
         let p = package_row(tx, package).await?;
         let before = found(policies::get(tx, package, policy_id).await?)?;
         if before.automatic.is_none() {
@@ -184,5 +248,6 @@ pub async fn update_automatic_policy(
         );
         Ok((policy.display_name, event))
     })
-    .await
+    .await;
+    or_again(saved, store, package, Some(policy_id), input).await
 }

@@ -10,23 +10,23 @@ mod views;
 
 pub use automatic::{
     AutomaticView, Listed, MATCHES_LISTED, Matching, add_automatic_policy, automatic_policy,
-    update_automatic_policy,
+    check_rule, update_automatic_policy,
 };
 pub use draft::resolve;
 pub use policy::{
-    PolicyFormContext, add_policy, delete_policy, policy_form_context, set_policy_enabled,
-    update_policy,
+    PolicyFormContext, add_policy, add_policy_from_form, delete_policy, policy_form_context,
+    set_policy_enabled, update_policy, update_policy_from_form,
 };
 pub use views::{
-    ADDITIONAL_ACCESS_LISTED, AttributeInfo, PackageView, ResourceRoles, Separation, WizardAsk,
-    WizardView, additional_access, package, package_with_separation, roles_tab, search, wizard,
+    ADDITIONAL_ACCESS_LISTED, AttributeInfo, PackageView, ResourceRoles, Separation, SettingsView,
+    WizardAsk, WizardView, additional_access, package, roles_tab, search, settings_tab, wizard,
 };
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use self::record::{CHOOSE_CATALOG, event, package_row, plural};
-use super::error::{ServiceError, found, invalid};
+use super::error::{Saved, ServiceError, found, invalid};
 use super::transaction::write;
 use crate::domain::audit::Actor;
 use crate::domain::catalog::OriginSystem;
@@ -107,6 +107,42 @@ async fn resolve_pick(
         .find(|(id, _)| *id == pick.role)
         .ok_or_else(|| invalid("roles", "Choose a role the resource offers."))?;
     Ok((resource_id, role_id, role_name))
+}
+
+/// What the wizard's Create makes: the package in `catalog`, with its
+/// basics, the roles picked and its first policy.
+pub struct NewPackage<'a> {
+    pub catalog: &'a CatalogId,
+    pub basics: &'a Basics,
+    pub hidden: bool,
+    pub roles: &'a [RolePick],
+    pub policy: PolicyDraft,
+}
+
+/// `create` from the wizard's Create. Refused, it returns the wizard's page
+/// for the draft (`ask`, with its check), and the errors creation found
+/// (some the check does not: a role the resource no longer offers).
+#[tracing::instrument(skip_all)]
+pub async fn create_from_wizard(
+    store: &Store,
+    actor: &Actor,
+    scope: &CatalogScope,
+    new: NewPackage<'_>,
+    ask: WizardAsk<'_>,
+    now: DateTime<Utc>,
+) -> Result<Saved<AccessPackageId, WizardView>, ServiceError> {
+    let NewPackage {
+        catalog,
+        basics,
+        hidden,
+        roles,
+        policy,
+    } = new;
+    let created = create(
+        store, actor, scope, catalog, basics, hidden, roles, policy, now,
+    )
+    .await;
+    Saved::or_page(created, async || wizard(store, scope, ask).await).await
 }
 
 /// Creates the package with its resource roles and first policy, all or
@@ -264,8 +300,8 @@ pub async fn update_settings(
     id: &AccessPackageId,
     s: &PackageSettings,
     now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    write(store, actor, now, async |tx| {
+) -> Result<Saved<(), SettingsView>, ServiceError> {
+    let saved = write(store, actor, now, async |tx| {
         let p = package_row(tx, id).await?;
         let mut errors = FieldErrors::new();
         let mut incompatible_packages = Vec::new();
@@ -302,7 +338,8 @@ pub async fn update_settings(
         });
         Ok(((), event("Update access package", id, &s.basics.name, details)))
     })
-    .await
+    .await;
+    Saved::or_page(saved, async || settings_tab(store, id, None).await).await
 }
 
 #[tracing::instrument(skip_all)]

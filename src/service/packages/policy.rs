@@ -11,7 +11,8 @@ use crate::domain::custom_extension::Stage;
 use crate::domain::ids::{AccessPackageId, CatalogId, PolicyId};
 use crate::domain::policy::{Approver, Policy, SubjectSet};
 use crate::domain::policy_draft::{Names, PolicyDraft};
-use crate::service::error::{ServiceError, found};
+use crate::service::error::{Saved, ServiceError, found};
+use crate::service::lookup::{Lookup, Suggestion, suggest_in};
 use crate::service::transaction::{read, write};
 use crate::store::packages::PackageRow;
 use crate::store::{self, Conn, Store, connected_orgs, directory, packages, policies, users};
@@ -58,6 +59,7 @@ pub async fn policy_form_context(
     id: &AccessPackageId,
     policy: Option<&PolicyId>,
     stored: bool,
+    lookup: Option<Lookup<'_>>,
 ) -> Result<PolicyFormContext, ServiceError> {
     let context = read(store, async |c| {
         let package = package_row(c, id).await?;
@@ -80,7 +82,8 @@ pub async fn policy_form_context(
             .map(|s| s.catalog_resource_id)
             .collect();
         let attributes = super::views::required_attributes(c, &catalog, &used).await?;
-        Ok((package, attributes, saved))
+        let found = suggest_in(c, lookup).await?;
+        Ok((package, attributes, saved, found))
     })
     .await?;
     // An automatic policy is changed on its own form, to which the page
@@ -97,6 +100,7 @@ pub async fn policy_form_context(
             extensions: vec![],
             chosen: vec![],
             review: None,
+            found: context.3,
         });
     }
     let (extensions, chosen) =
@@ -112,6 +116,7 @@ pub async fn policy_form_context(
         extensions,
         chosen,
         review,
+        found: context.3,
     })
 }
 
@@ -128,6 +133,8 @@ pub struct PolicyFormContext {
     pub chosen: Vec<(Stage, String)>,
     /// Its access review settings, with the names of whom they name.
     pub review: Option<ReviewForForm>,
+    /// What a picker's search found.
+    pub found: Vec<Suggestion>,
 }
 
 /// Access review settings with reviewers' addresses and groups' names by id.
@@ -238,6 +245,36 @@ pub async fn update_policy(
         Ok((policy.display_name, event))
     })
     .await
+}
+
+/// `add_policy` from the policy form; refused, returns what the form shows
+/// beside the policy, to show the form as sent again.
+#[tracing::instrument(skip_all)]
+pub async fn add_policy_from_form(
+    store: &Store,
+    actor: &Actor,
+    id: &AccessPackageId,
+    draft: PolicyDraft,
+    now: DateTime<Utc>,
+) -> Result<Saved<PolicyId, PolicyFormContext>, ServiceError> {
+    let added = add_policy(store, actor, id, draft, now).await;
+    let form = async || policy_form_context(store, id, None, false, None).await;
+    Saved::or_page(added, form).await
+}
+
+/// `update_policy` from the policy form; refused, as `add_policy_from_form`.
+#[tracing::instrument(skip_all)]
+pub async fn update_policy_from_form(
+    store: &Store,
+    actor: &Actor,
+    id: &AccessPackageId,
+    policy_id: &PolicyId,
+    draft: PolicyDraft,
+    now: DateTime<Utc>,
+) -> Result<Saved<String, PolicyFormContext>, ServiceError> {
+    let saved = update_policy(store, actor, id, policy_id, draft, now).await;
+    let form = async || policy_form_context(store, id, Some(policy_id), false, None).await;
+    Saved::or_page(saved, form).await
 }
 
 /// Automatic assignment policies are administrators' alone, as in Entra;

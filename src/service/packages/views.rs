@@ -10,6 +10,7 @@ use crate::domain::policy::Policy;
 use crate::domain::policy_draft::PolicyDraft;
 use crate::domain::validation::FieldErrors;
 use crate::service::error::ServiceError;
+use crate::service::lookup::{Lookup, Suggestion, suggest_in};
 use crate::service::transaction::fetch;
 use crate::service::transaction::read;
 use crate::store::catalogs::{self, CatalogRow};
@@ -80,21 +81,36 @@ pub const ADDITIONAL_ACCESS_LISTED: i64 = 200;
 /// The most rows the additional-access download holds.
 const ADDITIONAL_ACCESS_ROWS: i64 = 100_000;
 
-/// The package with its separation-of-duties reports, in one connection.
+/// The package with its separation-of-duties reports, and what `lookup`
+/// finds, in one connection.
 #[tracing::instrument(skip_all)]
-pub async fn package_with_separation(
+pub async fn settings_tab(
     store: &Store,
     id: &AccessPackageId,
-) -> Result<(PackageView, Separation), ServiceError> {
+    lookup: Option<Lookup<'_>>,
+) -> Result<SettingsView, ServiceError> {
     read(store, async |c| {
-        let view = package_in(c, id).await?;
+        let package = package_in(c, id).await?;
         let separation = Separation {
             excluded_by: names(packages::excluded_by(c, id).await?),
             additional_access: packages::additional_access(c, id, ADDITIONAL_ACCESS_LISTED).await?,
         };
-        Ok((view, separation))
+        let found = suggest_in(c, lookup).await?;
+        Ok(SettingsView {
+            package,
+            separation,
+            found,
+        })
     })
     .await
+}
+
+/// A package's Settings tab: the package, what keeps people from holding
+/// it with others, and what a picker's search found.
+pub struct SettingsView {
+    pub package: PackageView,
+    pub separation: Separation,
+    pub found: Vec<Suggestion>,
 }
 
 /// The package and every holder with additional access, for the download.
@@ -227,17 +243,21 @@ pub struct WizardView {
     pub extensions: Vec<ExtensionRow>,
     /// The draft's errors (its catalog and first policy); none unchecked.
     pub errors: FieldErrors,
+    /// What a picker's search found.
+    pub found: Vec<Suggestion>,
 }
 
 /// What a step of the wizard asks for: `catalog`, the one posted;
 /// `directory`, whether to offer directory resources outside the catalog;
 /// `chosen`, the resources picked so far; `check`, the draft's first
-/// policy to check as at a moment (every step but the first page).
+/// policy to check as at a moment (every step but the first page);
+/// `lookup`, a picker's search.
 pub struct WizardAsk<'a> {
     pub catalog: Option<&'a CatalogId>,
     pub directory: bool,
     pub chosen: &'a [String],
     pub check: Option<(PolicyDraft, DateTime<Utc>)>,
+    pub lookup: Option<Lookup<'a>>,
 }
 
 /// `scope`: whose catalogs to offer (a delegate is offered those where
@@ -270,6 +290,7 @@ pub async fn wizard(
                 Err(e) => return Err(e),
             }
         }
+        let found = suggest_in(c, ask.lookup).await?;
         let mut directory = ask.directory;
         let mut catalog = posted;
         if let CatalogScope::HeldBy(user) = scope {
@@ -290,6 +311,7 @@ pub async fn wizard(
                 attributes: vec![],
                 extensions: vec![],
                 errors,
+                found,
             });
         };
         let id = CatalogId::from_stored(row.id.clone());
@@ -300,6 +322,7 @@ pub async fn wizard(
             catalog: Some(row),
             catalogs: catalogs_list,
             errors,
+            found,
         })
     })
     .await

@@ -10,6 +10,7 @@ use crate::domain::policy::Policy;
 use crate::domain::request::{Answer, Request, RequestFilter};
 use crate::domain::user::User;
 use crate::service::error::{ServiceError, found};
+use crate::service::lookup::{Lookup, Suggestion, suggest_in};
 use crate::service::transaction::read;
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::packages::{self, PackageRow};
@@ -157,6 +158,8 @@ pub struct AssignForm {
     pub policies: Vec<(String, Policy)>,
     pub attributes: Vec<RequiredAttribute>,
     pub people: Vec<User>,
+    /// What a picker's search found.
+    pub found: Vec<Suggestion>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -164,6 +167,7 @@ pub async fn assign_form(
     store: &Store,
     package: &AccessPackageId,
     emails: &[String],
+    lookup: Option<Lookup<'_>>,
 ) -> Result<AssignForm, ServiceError> {
     let attributes = super::availability::required_attributes(store, package).await?;
     read(store, async |c| {
@@ -182,6 +186,7 @@ pub async fn assign_form(
             package: p,
             attributes,
             people: found_users,
+            found: suggest_in(c, lookup).await?,
         })
     })
     .await

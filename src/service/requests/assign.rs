@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::admin_view::AssignForm;
 use super::availability::facts_of;
 use super::{deliver, save};
 use crate::domain::audit::Actor;
@@ -16,7 +17,7 @@ use crate::domain::request::{
 };
 use crate::domain::user::{Email, Person, User, UserProfile, UserType};
 use crate::domain::validation::{FieldErrors, MAX_NAME, reason_text, required_text, thousands};
-use crate::service::error::{ServiceError, invalid};
+use crate::service::error::{Saved, ServiceError, invalid};
 use crate::store::{self, Conn, Store, users};
 
 /// What an administrator gives for a direct assignment, as the form sent it.
@@ -60,6 +61,31 @@ pub struct Assigned {
     pub already: usize,
     /// Members of the groups left out for holding what it is incompatible with.
     pub incompatible: usize,
+}
+
+/// `assign` from the console's form. Refused, it returns the form's page
+/// for the people it names, with why beside the field it concerns (a
+/// refusal, beside the people).
+#[tracing::instrument(skip_all)]
+pub async fn assign_from_form(
+    store: &Store,
+    admin: &User,
+    package: &AccessPackageId,
+    input: &NewAssignment<'_>,
+    now: DateTime<Utc>,
+) -> Result<Saved<Assigned, AssignForm>, ServiceError> {
+    let errors = match assign(store, admin, package, input, now).await {
+        Ok(done) => return Ok(Saved::Done(done)),
+        Err(ServiceError::Invalid(errors)) => errors,
+        Err(ServiceError::Refused(m)) => {
+            let mut errors = FieldErrors::new();
+            errors.add("users", m);
+            errors
+        }
+        Err(e) => return Err(e),
+    };
+    let form = super::admin_view::assign_form(store, package, &input.users, None).await?;
+    Ok(Saved::Again(form, errors))
 }
 
 /// Assigns the package to users, members of groups (and perhaps a new guest)

@@ -1,15 +1,17 @@
 //! An approver decides the current stage of a request.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::json;
 
+use super::view::ApprovalView;
 use super::{approvers, extensions, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
 use crate::domain::request::{NextStage, RequestState};
 use crate::domain::user::User;
 use crate::domain::validation::reason_text;
-use crate::service::error::ServiceError;
+use crate::service::error::{Saved, ServiceError};
 use crate::store::Store;
 
 /// An approver decides the current stage. The first decision wins; a later
@@ -25,6 +27,32 @@ pub async fn decide(
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
     decide_seen(store, approver, id, None, approve, reason, now).await
+}
+
+/// A decision as the approval page sends it: the stage the page showed,
+/// approve or deny, and the reason typed.
+pub struct PageDecision<'a> {
+    pub seen: Option<i64>,
+    pub approve: bool,
+    pub reason: Option<&'a str>,
+}
+
+/// `decide_seen` from the approval page; refused for its reason, returns
+/// the page as the approver sees it (`is_admin`, in `tz`), to show the
+/// form again on.
+#[tracing::instrument(skip_all)]
+pub async fn decide_on_page(
+    store: &Store,
+    approver: &User,
+    is_admin: bool,
+    tz: Tz,
+    id: &RequestId,
+    d: PageDecision<'_>,
+    now: DateTime<Utc>,
+) -> Result<Saved<RequestState, ApprovalView>, ServiceError> {
+    let decided = decide_seen(store, approver, id, d.seen, d.approve, d.reason, now).await;
+    let page = async || super::view::approval(store, &approver.id, is_admin, id, tz).await;
+    Saved::or_page(decided, page).await
 }
 
 /// `decide`, for the stage the approver saw (`seen`, from the page they

@@ -21,6 +21,7 @@ pub mod extend;
 pub mod give_up;
 pub mod leavers;
 pub mod on_behalf;
+pub mod package_page;
 pub mod remind;
 pub mod reprocess;
 pub mod resume;
@@ -30,16 +31,16 @@ pub mod submit;
 pub mod time_out;
 pub mod view;
 
-pub use assign::{Assigned, MAX_ASSIGNED_AT_ONCE, NewAssignment, assign};
+pub use assign::{Assigned, MAX_ASSIGNED_AT_ONCE, NewAssignment, assign, assign_from_form};
 pub(crate) use availability::own_domain_refusal;
 pub use availability::{
     Availability, Listing, Offer, availability, requestable, requestor_of, required_attributes,
 };
 pub use cancel::{cancel, cancel_by_admin};
-pub use decide::{decide, decide_seen};
+pub use decide::{PageDecision, decide, decide_on_page, decide_seen};
 pub use extend::{earlier_answers, extension_offer, request_extension};
 pub use give_up::give_up;
 pub use reprocess::reprocess;
 pub use resume::{CallbackRefusal, resume};
 pub use revoke::revoke;
-pub use submit::{RequestInput, Submitted, resubmit, submit, submit_for};
+pub use submit::{NotAgain, RequestInput, Submitted, resubmit, submit, submit_for};

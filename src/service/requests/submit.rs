@@ -247,18 +247,54 @@ async fn file(
     })
 }
 
+/// Why an ended request could not be made again, and what it asked for,
+/// to ask anew: the package, and the report a manager asked for.
+pub struct NotAgain {
+    pub package: AccessPackageId,
+    pub report: Option<UserId>,
+    /// Why, when it was a refusal (answers that no longer fit say nothing
+    /// here: the form asks for them again).
+    pub refusal: Option<String>,
+}
+
 /// Someone asks again for what an ended request of theirs asked for: the
 /// same policy, answers, attribute values and justification, all checked
 /// afresh (a period asked for is not carried over: it has begun or passed).
+/// Refused or refused its answers, it says what the request asked for.
 #[tracing::instrument(skip_all)]
 pub async fn resubmit(
     store: &Store,
     who: &Person,
     id: &RequestId,
     now: DateTime<Utc>,
+) -> Result<Result<Submitted, NotAgain>, ServiceError> {
+    let earlier = super::view::my_request(store, who, id).await?.request;
+    // A manager's request for one of their reports is asked again for them.
+    let report = match (who.user(), earlier.target.user()) {
+        (Some(manager), Some(report)) if manager.id != *report => Some(report.clone()),
+        _ => None,
+    };
+    let refusal = match ask_again(store, who, &earlier, report.as_ref(), now).await {
+        Ok(done) => return Ok(Ok(done)),
+        Err(ServiceError::Invalid(_)) => None,
+        Err(ServiceError::Refused(m)) => Some(m),
+        Err(e) => return Err(e),
+    };
+    Ok(Err(NotAgain {
+        package: earlier.package,
+        report,
+        refusal,
+    }))
+}
+
+/// `earlier` asked again, by `who` (for `report`).
+async fn ask_again(
+    store: &Store,
+    who: &Person,
+    earlier: &Request,
+    report: Option<&UserId>,
+    now: DateTime<Utc>,
 ) -> Result<Submitted, ServiceError> {
-    let mine = super::view::my_request(store, who, id).await?;
-    let earlier = mine.request;
     if earlier.state.is_open() {
         return Err(ServiceError::Refused("This request is still open.".into()));
     }
@@ -282,9 +318,8 @@ pub async fn resubmit(
             .collect(),
         period: PeriodInput::NONE,
     };
-    // A manager's request for one of their reports is asked again for them.
-    match (who.user(), earlier.target.user()) {
-        (Some(manager), Some(report)) if manager.id != *report => submit_for(
+    match (who.user(), report) {
+        (Some(manager), Some(report)) => submit_for(
             store,
             manager,
             report,

@@ -9,14 +9,14 @@ use crate::domain::connected_org::{ConnectedOrgInput, ConnectedOrgProfile, Conne
 use crate::domain::ids::ConnectedOrgId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
 use crate::service::connected_orgs::{self as svc, SponsorInput};
 use crate::service::lookup::Kind;
+use crate::service::{Saved, ServiceError};
 use crate::store::connected_orgs::OrgRow;
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::path_id::PathId;
-use crate::web::extract::picker::{Matches, Picked};
+use crate::web::extract::picker::{Matches, PickSearch, Picked};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render_status};
 use crate::web::routing::Router;
@@ -122,14 +122,14 @@ fn new_page(cx: &Console, mut form: OrgForm, errors: FieldErrors, matches: Match
     )
 }
 
-async fn org_page(
+fn org_page(
     cx: &Console,
-    id: &ConnectedOrgId,
+    view: svc::OrgView,
     form: Option<OrgForm>,
     errors: FieldErrors,
     matches: Matches,
 ) -> Reply {
-    let (org, sponsors) = svc::organization(cx.store(), id).await?;
+    let svc::OrgView { org, sponsors, .. } = view;
     let form = match form {
         Some(mut f) => {
             // A typed secret is never sent back to the browser.
@@ -173,20 +173,17 @@ async fn org_page(
 
 #[tracing::instrument(skip_all)]
 async fn show(cx: Console, PathId(id): PathId<ConnectedOrgId>) -> Reply {
-    org_page(&cx, &id, None, FieldErrors::new(), Matches::default()).await
+    let view = svc::organization(cx.store(), &id, None).await?;
+    org_page(&cx, view, None, FieldErrors::new(), Matches::default())
 }
 
-async fn save(
-    cx: &Console,
-    id: Option<&ConnectedOrgId>,
-    form: &OrgForm,
-) -> Result<ConnectedOrgId, ServiceError> {
-    let profile = ConnectedOrgProfile::parse(&form.input());
+/// The organization the form describes, and its sponsors as typed.
+fn parsed(form: &OrgForm) -> (Result<ConnectedOrgProfile, FieldErrors>, SponsorInput<'_>) {
     let sponsors = SponsorInput {
         internal: &form.internal_sponsors,
         external: &form.external_sponsors,
     };
-    svc::save(cx.store(), &cx.actor(), id, profile, sponsors, cx.now()).await
+    (ConnectedOrgProfile::parse(&form.input()), sponsors)
 }
 
 #[tracing::instrument(skip_all)]
@@ -196,7 +193,8 @@ async fn create(cx: Console, form: Picked<OrgForm>) -> Reply {
         return new_page(&cx, form.form, FieldErrors::new(), matches);
     }
     let form = form.form;
-    match save(&cx, None, &form).await {
+    let (profile, sponsors) = parsed(&form);
+    match svc::save(cx.store(), &cx.actor(), None, profile, sponsors, cx.now()).await {
         Ok(id) => cx.done(
             format!(
                 "Connected organization {} created.",
@@ -211,17 +209,18 @@ async fn create(cx: Console, form: Picked<OrgForm>) -> Reply {
 
 #[tracing::instrument(skip_all)]
 async fn update(cx: Console, PathId(id): PathId<ConnectedOrgId>, form: Picked<OrgForm>) -> Reply {
+    const OFFERS: &[Kind] = &[Kind::User];
     if let Some(search) = form.pressed {
-        let matches = Matches::find(cx.store(), search.as_ref(), &[Kind::User]).await?;
-        return org_page(&cx, &id, Some(form.form), FieldErrors::new(), matches).await;
+        let lookup = PickSearch::lookup(search.as_ref(), OFFERS);
+        let mut view = svc::organization(cx.store(), &id, lookup).await?;
+        let matches = Matches::found(search.as_ref(), OFFERS, std::mem::take(&mut view.found));
+        return org_page(&cx, view, Some(form.form), FieldErrors::new(), matches);
     }
     let form = form.form;
-    match save(&cx, Some(&id), &form).await {
-        Ok(_) => cx.done("Changes saved.", &routes::ADMIN_ORGS.item.id(&id)),
-        Err(ServiceError::Invalid(errors)) => {
-            org_page(&cx, &id, Some(form), errors, Matches::default()).await
-        }
-        Err(e) => Err(e.into()),
+    let (profile, sponsors) = parsed(&form);
+    match svc::update(cx.store(), &cx.actor(), &id, profile, sponsors, cx.now()).await? {
+        Saved::Done(()) => cx.done("Changes saved.", &routes::ADMIN_ORGS.item.id(&id)),
+        Saved::Again(view, errors) => org_page(&cx, view, Some(form), errors, Matches::default()),
     }
 }
 

@@ -15,9 +15,9 @@ use crate::domain::directory_import::ImportSettings;
 use crate::domain::ids::ConnectedSystemId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
 use crate::service::connected_systems as svc;
 use crate::service::imports::Summary;
+use crate::service::{Saved, ServiceError};
 use crate::store::connected_systems::{LinkRow, SystemRow};
 use crate::web::admin::console::Console;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -275,9 +275,9 @@ async fn new_form(cx: Console, q: web::Query<NewQuery>) -> Reply {
     ))
 }
 
-async fn system_page(
+fn system_page(
     cx: &Console,
-    id: &ConnectedSystemId,
+    view: svc::SystemView,
     form: Option<SystemForm>,
     errors: FieldErrors,
 ) -> Reply {
@@ -285,7 +285,7 @@ async fn system_page(
         system,
         links,
         import,
-    } = svc::system(cx.store(), id).await?;
+    } = view;
     let form = form.unwrap_or_else(|| SystemForm::of(&system));
     let layout = cx.layout(system.display_name.clone());
     let mut page = SystemPage::new(layout, Some(system), links, form, errors);
@@ -295,7 +295,8 @@ async fn system_page(
 
 #[tracing::instrument(skip_all)]
 async fn show(cx: Console, PathId(id): PathId<ConnectedSystemId>) -> Reply {
-    system_page(&cx, &id, None, FieldErrors::new()).await
+    let view = svc::system(cx.store(), &id).await?;
+    system_page(&cx, view, None, FieldErrors::new())
 }
 
 #[tracing::instrument(skip_all)]
@@ -330,10 +331,9 @@ async fn update(
     Form(form): Form<SystemForm>,
 ) -> Reply {
     let profile = SystemProfile::parse(&form.input());
-    match svc::save(cx.store(), &cx.actor(), Some(&id), profile, cx.now()).await {
-        Ok(_) => cx.done("Changes saved.", &routes::ADMIN_SYSTEMS.item.id(&id)),
-        Err(ServiceError::Invalid(errors)) => system_page(&cx, &id, Some(form), errors).await,
-        Err(e) => Err(e.into()),
+    match svc::update(cx.store(), &cx.actor(), &id, profile, cx.now()).await? {
+        Saved::Done(()) => cx.done("Changes saved.", &routes::ADMIN_SYSTEMS.item.id(&id)),
+        Saved::Again(view, errors) => system_page(&cx, view, Some(form), errors),
     }
 }
 

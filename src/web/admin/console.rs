@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::audit::Actor;
 use crate::domain::catalog_role::CatalogRights;
 use crate::domain::validation::FieldErrors;
-use crate::service::ServiceError;
+use crate::service::{Saved, ServiceError};
 use crate::store::Store;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::{
@@ -116,6 +116,21 @@ impl<W: ConsoleWho> Ctx<W> {
             Err(ServiceError::Invalid(errors)) => Ok(Err(errors)),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Saves a parsed form with `save`, which reads the form's page again
+    /// when it refuses the input; a form that did not parse is shown on its
+    /// page as `page` reads it. Either way the handler makes one call.
+    pub async fn save_or_show<P, T, V>(
+        &self,
+        parsed: Result<P, FieldErrors>,
+        save: impl AsyncFnOnce(&Store, &Actor, P, DateTime<Utc>) -> Result<Saved<T, V>, ServiceError>,
+        page: impl AsyncFnOnce(&Store) -> Result<V, ServiceError>,
+    ) -> Result<Saved<T, V>, AppError> {
+        Ok(match parsed {
+            Ok(p) => save(self.store(), &self.actor(), p, self.now()).await?,
+            Err(errors) => Saved::Again(page(self.store()).await?, errors),
+        })
     }
 
     /// Where a delete button leads: back to the list saying "<What> <name>

@@ -9,10 +9,9 @@ use super::links::LinkSearch;
 use super::resource_kinds::{Groups, OfKind};
 use super::resources::{self, Adding};
 use crate::domain::directory::GroupRole;
-use crate::domain::ids::GroupId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::{ServiceError, directory};
+use crate::service::{Saved, ServiceError, resource_page};
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -36,7 +35,6 @@ pub struct RoleForm {
 async fn change_role(cx: Console, path: web::Path<String>, Form(form): Form<RoleForm>) -> Reply {
     let kind = &Groups::KIND;
     let r = resources::parse_id(kind, &path)?;
-    let id = GroupId::parse(r.id()).ok_or(AppError::NotFound)?;
     let role = GroupRole::parse(&form.role)
         .ok_or_else(|| AppError::BadRequest("Choose member or owner.".into()))?;
     let add = match form.action.as_str() {
@@ -44,10 +42,11 @@ async fn change_role(cx: Console, path: web::Path<String>, Form(form): Form<Role
         "remove" => false,
         _ => return Err(AppError::BadRequest("Choose add or remove.".into())),
     };
-    let result = directory::change_group_role(
+    let to = routes::ADMIN_GROUPS.item.id(r.id());
+    let result = resource_page::change_group_role(
         cx.store(),
         &cx.actor(),
-        &id,
+        &r,
         &form.email,
         role,
         add,
@@ -55,8 +54,8 @@ async fn change_role(cx: Console, path: web::Path<String>, Form(form): Form<Role
     )
     .await;
     match result {
-        Ok(Some(kept)) => cx.done(kept, &routes::ADMIN_GROUPS.item.id(&id)),
-        Ok(None) => {
+        Ok(Saved::Done(Some(kept))) => cx.done(kept, &to),
+        Ok(Saved::Done(None)) => {
             let verb = if add { "added as" } else { "removed as" };
             cx.done(
                 format!(
@@ -64,17 +63,17 @@ async fn change_role(cx: Console, path: web::Path<String>, Form(form): Form<Role
                     form.email.trim(),
                     role.label().to_lowercase()
                 ),
-                &routes::ADMIN_GROUPS.item.id(&id),
+                &to,
             )
         }
         Err(ServiceError::Refused(message)) => {
             cx.session.flash("error", message);
-            Ok(redirect(&routes::ADMIN_GROUPS.item.id(&id)))
+            Ok(redirect(&to))
         }
-        Err(ServiceError::Invalid(errors)) => {
+        Ok(Saved::Again(found, errors)) => {
             let search = LinkSearch::default();
-            let page = resources::item_page(&cx, kind, &r, None, FieldErrors::new(), search);
-            let mut page = page.await?;
+            let none = FieldErrors::new();
+            let mut page = resources::item_shown(&cx, kind, &r, found, None, none, search);
             page.adding = Adding {
                 email: form.email,
                 role,

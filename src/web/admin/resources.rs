@@ -22,9 +22,9 @@ use crate::domain::directory::{
     DEFAULT_ACCESS_ROLE, Entered, GroupRole, GroupType, ResourceRef, SiteRole, capitalized,
 };
 use crate::domain::validation::FieldErrors;
-use crate::service::ServiceError;
 use crate::service::directory::{self, Detail, ResourceView};
 use crate::service::resource_page;
+use crate::service::{Saved, ServiceError};
 use crate::store::directory::{Holder, ResourceSummary};
 use crate::store::{Page, PageAt, Store};
 use crate::web::admin::console::Console;
@@ -248,10 +248,23 @@ pub async fn item_page(
     errors: FieldErrors,
     search: LinkSearch,
 ) -> Result<ResourcePage, AppError> {
-    let mut found = resource_page::page(cx.store(), r, LinksPanel::asked(&search)).await?;
+    let found = resource_page::page(cx.store(), r, LinksPanel::asked(&search)).await?;
+    Ok(item_shown(cx, kind, r, found, sent, errors, search))
+}
+
+/// `found`'s page, with the form as sent when it was refused.
+pub fn item_shown(
+    cx: &Console,
+    kind: &'static Kind,
+    r: &ResourceRef,
+    mut found: resource_page::ResourcePage,
+    sent: Option<ResourceForm>,
+    errors: FieldErrors,
+    search: LinkSearch,
+) -> ResourcePage {
     let panel = LinksPanel::of(cx, kind, r, &mut found, search);
     let view = found.view;
-    Ok(ResourcePage {
+    ResourcePage {
         layout: cx.layout(view.display_name.clone()),
         kind,
         id: Some(r.id().to_string()),
@@ -261,7 +274,7 @@ pub async fn item_page(
         holders: view.holders,
         adding: Adding::default(),
         panel: Some(panel),
-    })
+    }
 }
 
 /// The resource of `kind` a path names.
@@ -310,14 +323,16 @@ async fn update<K: OfKind>(
 ) -> Reply {
     let kind = &K::KIND;
     let r = parse_id(kind, &path)?;
-    let saved = cx.save(form.parse(&r), async |s, a, e, now| {
-        directory::update(s, a, e.named(), now).await
-    });
+    let saved = cx.save_or_show(
+        form.parse(&r),
+        async |s, a, e, now| resource_page::update(s, a, &r, e.named(), now).await,
+        async |s| resource_page::page(s, &r, None).await,
+    );
     match saved.await? {
-        Ok(()) => cx.done("Changes saved.", &kind.paths.item.id(r.id())),
-        Err(errors) => {
-            let page = item_page(&cx, kind, &r, Some(form), errors, LinkSearch::default());
-            page.await?.reply()
+        Saved::Done(()) => cx.done("Changes saved.", &kind.paths.item.id(r.id())),
+        Saved::Again(found, errors) => {
+            let search = LinkSearch::default();
+            item_shown(&cx, kind, &r, found, Some(form), errors, search).reply()
         }
     }
 }

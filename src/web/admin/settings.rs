@@ -12,7 +12,7 @@ use crate::domain::lifecycle::{GuestLifecycle, MAX_DAYS_UNTIL_DELETION};
 use crate::domain::tenant::{TenantInput, TenantSettings};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::{ServiceError, catalog_roles, settings};
+use crate::service::{Saved, ServiceError, catalog_roles, settings};
 use crate::store::catalog_roles::CreatorRow;
 use crate::web::admin::console::Console;
 use crate::web::error::AppError;
@@ -63,8 +63,11 @@ struct Values {
 }
 
 async fn current(cx: &Console) -> Result<Values, AppError> {
-    let (guests, tenant, creators) = settings::current(cx.store()).await?;
-    Ok(Values {
+    Ok(values(settings::current(cx.store()).await?))
+}
+
+fn values((guests, tenant, creators): settings::Current) -> Values {
+    Values {
         action: guests.action.as_str().into(),
         days: guests.days_until_deletion.to_string(),
         domains: tenant.domains.join("\n"),
@@ -74,7 +77,7 @@ async fn current(cx: &Console) -> Result<Values, AppError> {
         show_approvers: tenant.show_approvers,
         creators,
         creator_email: String::new(),
-    })
+    }
 }
 
 async fn show(cx: &Console, v: Values, errors: FieldErrors) -> Reply {
@@ -113,13 +116,18 @@ pub struct SettingsForm {
 
 #[tracing::instrument(skip_all)]
 async fn save(cx: Console, Form(form): Form<SettingsForm>) -> Reply {
-    let parsed = GuestLifecycle::parse(&form.action, &form.days);
-    let Err(errors) = cx.save(parsed, settings::save_guest_lifecycle).await? else {
-        return cx.done("Settings saved.", routes::ADMIN_SETTINGS.as_str());
+    // Only settings that parse reach the service: a form that does not is
+    // shown again (one read), and nothing is saved.
+    let value = match GuestLifecycle::parse(&form.action, &form.days) {
+        Ok(value) => value,
+        Err(errors) => {
+            let mut v = current(&cx).await?;
+            (v.action, v.days) = (form.action, form.days);
+            return show(&cx, v, errors).await;
+        }
     };
-    let mut v = current(&cx).await?;
-    (v.action, v.days) = (form.action, form.days);
-    show(&cx, v, errors).await
+    settings::save_guest_lifecycle(cx.store(), &cx.actor(), value, cx.now()).await?;
+    cx.done("Settings saved.", routes::ADMIN_SETTINGS.as_str())
 }
 
 #[derive(Deserialize)]
@@ -146,17 +154,23 @@ async fn save_organization(cx: Console, Form(form): Form<OrganizationForm>) -> R
         collaboration_domains: &form.collaboration_domains,
         show_approvers: form.show_approvers.is_some(),
     });
-    let Err(errors) = cx.save(parsed, settings::save_tenant).await? else {
-        return cx.done(
-            "Organization settings saved.",
-            routes::ADMIN_SETTINGS.as_str(),
-        );
+    // As above: a form that does not parse is shown again, nothing saved.
+    let value = match parsed {
+        Ok(value) => value,
+        Err(errors) => {
+            let mut v = current(&cx).await?;
+            (v.domains, v.time_zone) = (form.domains, form.time_zone);
+            (v.collaboration, v.collaboration_domains) =
+                (form.collaboration, form.collaboration_domains);
+            v.show_approvers = form.show_approvers.is_some();
+            return show(&cx, v, errors).await;
+        }
     };
-    let mut v = current(&cx).await?;
-    (v.domains, v.time_zone) = (form.domains, form.time_zone);
-    (v.collaboration, v.collaboration_domains) = (form.collaboration, form.collaboration_domains);
-    v.show_approvers = form.show_approvers.is_some();
-    show(&cx, v, errors).await
+    settings::save_tenant(cx.store(), &cx.actor(), value, cx.now()).await?;
+    cx.done(
+        "Organization settings saved.",
+        routes::ADMIN_SETTINGS.as_str(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -167,19 +181,17 @@ pub struct CreatorForm {
 
 #[tracing::instrument(skip_all)]
 async fn add_creator(cx: Console, Form(form): Form<CreatorForm>) -> Reply {
-    let added =
-        catalog_roles::add_creator(cx.store(), &cx.actor(), &form.creator_email, cx.now()).await;
-    match added {
-        Ok(message) => cx.done(
+    let (email, now) = (&form.creator_email, cx.now());
+    match settings::add_creator(cx.store(), &cx.actor(), email, now).await? {
+        Saved::Done(message) => cx.done(
             message,
             &format!("{}#catalog-creators", routes::ADMIN_SETTINGS),
         ),
-        Err(ServiceError::Invalid(errors)) => {
-            let mut v = current(&cx).await?;
+        Saved::Again(current, errors) => {
+            let mut v = values(current);
             v.creator_email = form.creator_email;
             show(&cx, v, errors).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 

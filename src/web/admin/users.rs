@@ -9,8 +9,8 @@ use crate::domain::ids::UserId;
 use crate::domain::user::{UserInput, UserProfile, UserState, UserType, format_custom_attributes};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::directory::PackagesOfUser;
-use crate::service::{ServiceError, directory};
+use crate::service::directory::{PackagesOfUser, UserView};
+use crate::service::{Saved, ServiceError, directory};
 use crate::store::catalog_roles::HeldCatalogRole;
 use crate::store::directory::HeldRole;
 use crate::store::scim::Origin;
@@ -194,13 +194,7 @@ async fn create(cx: Console, Form(form): Form<UserForm>) -> Reply {
     }
 }
 
-async fn edit_page(
-    cx: &Console,
-    id: &UserId,
-    form: Option<UserForm>,
-    errors: FieldErrors,
-) -> Reply {
-    let view = directory::user(cx.store(), id).await?;
+fn edit_page(cx: &Console, view: UserView, form: Option<UserForm>, errors: FieldErrors) -> Reply {
     let user = view.user;
     let status = form_status(&errors);
     let form = form.unwrap_or_else(|| UserForm {
@@ -236,29 +230,22 @@ async fn edit_page(
 
 #[tracing::instrument(skip_all)]
 async fn show(cx: Console, PathId(id): PathId<UserId>) -> Reply {
-    edit_page(&cx, &id, None, FieldErrors::new()).await
+    let view = directory::user(cx.store(), &id).await?;
+    edit_page(&cx, view, None, FieldErrors::new())
 }
 
 #[tracing::instrument(skip_all)]
 async fn update(cx: Console, PathId(id): PathId<UserId>, Form(form): Form<UserForm>) -> Reply {
-    let result = match UserProfile::parse(&form.input()) {
-        Ok(profile) => {
-            directory::update_user(
-                cx.store(),
-                &cx.actor(),
-                &id,
-                &profile,
-                &form.manager_email,
-                cx.now(),
-            )
-            .await
-        }
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(()) => cx.done("Changes saved.", &routes::ADMIN_USERS.item.id(&id)),
-        Err(ServiceError::Invalid(errors)) => edit_page(&cx, &id, Some(form), errors).await,
-        Err(e) => Err(e.into()),
+    let saved = cx.save_or_show(
+        UserProfile::parse(&form.input()),
+        async |s, a, profile, now| {
+            directory::update_user(s, a, &id, &profile, &form.manager_email, now).await
+        },
+        async |s| directory::user(s, &id).await,
+    );
+    match saved.await? {
+        Saved::Done(()) => cx.done("Changes saved.", &routes::ADMIN_USERS.item.id(&id)),
+        Saved::Again(view, errors) => edit_page(&cx, view, Some(form), errors),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::routes;
 use crate::service::demo::{self, DemoChoice};
 use crate::service::sign_in::{SignedIn, Started};
 use crate::service::sign_in_page::{self, SignInChoices};
-use crate::service::{ServiceError, sessions, sign_in};
+use crate::service::{Saved, ServiceError, sessions, sign_in};
 use crate::store::connected_orgs::SignInProvider;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::Form;
@@ -397,18 +397,13 @@ async fn send_code(
     let next = safe_next(Some(&form.0.next));
     let email = form.0.email.trim().to_string();
     let client = crate::web::respond::client_address(&req, state.config.trust_forwarded_for);
-    match sign_in::send_code(&state.store, &email, &client, state.clock.now()).await {
-        Ok(()) => {}
-        Err(ServiceError::Invalid(errors)) => {
+    let (demo, now) = (state.config.demo, state.clock.now());
+    match sign_in_page::send_code(&state.store, &email, &client, demo, now).await {
+        Ok(Saved::Done(())) => {}
+        Ok(Saved::Again(choices, errors)) => {
             return render_status(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &login_page(
-                    &state,
-                    &session,
-                    next,
-                    (errors, email),
-                    sign_in_page::choices(&state.store, state.config.demo).await?,
-                ),
+                &login_page(&state, &session, next, (errors, email), choices),
             );
         }
         // Too many codes: said on the code page, the same for every address.

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use super::csrf::checked_body;
 use crate::service::ServiceError;
-use crate::service::lookup::{self, Kind, Suggestion};
+use crate::service::lookup::{self, Kind, Lookup, Suggestion};
 use crate::store::Store;
 use crate::web::error::AppError;
 
@@ -152,24 +152,44 @@ impl Matches {
         !self.field.is_empty() && self.field == field
     }
 
-    /// Runs the search the button asked for (none: no matches shown), if
-    /// it is of a kind the form `offers`: the button's value comes from the
-    /// browser, and another kind (packages, on a form for people) could
-    /// name what its user may not look up.
+    /// The matches `found` for the search the button asked for (none: no
+    /// matches shown), read by the page's service with `PickSearch::lookup`.
+    pub fn found(search: Option<&PickSearch>, offers: &[Kind], found: Vec<Suggestion>) -> Self {
+        let Some(s) = search.filter(|s| offers.contains(&s.kind)) else {
+            return Matches::default();
+        };
+        Matches {
+            field: s.field.clone(),
+            too_short: s.query.chars().count() < 2,
+            query: s.query.clone(),
+            found,
+        }
+    }
+
+    /// Runs the search the button asked for, on a page that reads nothing
+    /// else (a new object's form).
     pub async fn find(
         store: &Store,
         search: Option<&PickSearch>,
         offers: &[Kind],
     ) -> Result<Self, ServiceError> {
-        let Some(s) = search.filter(|s| offers.contains(&s.kind)) else {
-            return Ok(Matches::default());
+        let found = match PickSearch::lookup(search, offers) {
+            Some(l) => lookup::suggest(store, l.kind, l.text).await?,
+            None => vec![],
         };
-        let found = lookup::suggest(store, s.kind, &s.query).await?;
-        Ok(Matches {
-            field: s.field.clone(),
-            too_short: s.query.chars().count() < 2,
-            query: s.query.clone(),
-            found,
+        Ok(Matches::found(search, offers, found))
+    }
+}
+
+impl PickSearch {
+    /// The look-up the button asked for, if it is of a kind the form
+    /// `offers`: the button's value comes from the browser, and another
+    /// kind (packages, on a form for people) could name what its user may
+    /// not look up.
+    pub fn lookup<'a>(search: Option<&'a PickSearch>, offers: &[Kind]) -> Option<Lookup<'a>> {
+        search.filter(|s| offers.contains(&s.kind)).map(|s| Lookup {
+            kind: s.kind,
+            text: &s.query,
         })
     }
 }

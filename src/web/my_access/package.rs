@@ -10,9 +10,10 @@ use crate::domain::request::{RequestState, answer_field, attribute_field, moment
 use crate::domain::user::Person;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
-use crate::service::requests::view::{self, PackageView};
-use crate::service::requests::{self as svc, Availability, RequestInput, on_behalf};
+use crate::service::requests::package_page::{self as page_svc, Asked, Viewer};
+use crate::service::requests::view::PackageView;
+use crate::service::requests::{self as svc, Availability, RequestInput};
+use crate::service::{Saved, ServiceError};
 use crate::store::requests::CandidateRow;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
@@ -165,35 +166,47 @@ impl Sent {
     }
 }
 
-/// The package page, for the person or (`behalf`) for one of their
+/// Who asks on the page: the person, or (`behalf`) for one of their
 /// direct reports.
+fn viewer<'a>(me: &'a Portal, behalf: Option<&'a UserId>) -> Viewer<'a> {
+    Viewer {
+        who: me.person(),
+        report: behalf,
+        now: me.now(),
+        tz: me.who.tz,
+    }
+}
+
+/// The package page, for the person or (`behalf`) for one of their
+/// direct reports; an id that is not one names no package.
 async fn show(
     me: &Portal,
     req: &HttpRequest,
     id: Option<&AccessPackageId>,
     behalf: Option<&UserId>,
-    sent: Sent,
 ) -> Reply {
+    let page = match id {
+        None => page_svc::PackagePage {
+            report: None,
+            view: PackageView::nowhere(),
+        },
+        Some(id) => page_svc::package_page(me.store(), &viewer(me, behalf), id).await?,
+    };
+    shown(me, req, page, Sent::nothing())
+}
+
+/// `page`, with what a form sent and why it was refused.
+fn shown(me: &Portal, req: &HttpRequest, page: page_svc::PackagePage, sent: Sent) -> Reply {
     let Sent {
         chosen,
         values,
         errors,
         status,
     } = sent;
-    let (report, package_view) = match (id, behalf, me.person().user()) {
-        // An id that is not one names no package: the page of one not on offer.
-        (None, _, _) => (None, PackageView::nowhere()),
-        (Some(id), Some(report), Some(manager)) => {
-            let (report, v) =
-                on_behalf::package_view_for(me.store(), &manager.id, report, id, me.now()).await?;
-            (Some(report), v)
-        }
-        (Some(_), Some(_), None) => return Err(AppError::NotFound),
-        (Some(id), None, _) => {
-            let v = view::package_view(me.store(), me.person(), id, me.now(), me.who.tz).await?;
-            (None, v)
-        }
-    };
+    let page_svc::PackagePage {
+        report,
+        view: package_view,
+    } = page;
     // Whom the form is for: the person, or the report asked for.
     let subject = report.as_ref().unwrap_or(me.person());
     let PackageView {
@@ -368,7 +381,7 @@ pub(super) async fn package_page(
 ) -> Reply {
     let id = AccessPackageId::parse(&path);
     let behalf = behalf_of(&q)?;
-    show(&me, &req, id.as_ref(), behalf.as_ref(), Sent::nothing()).await
+    show(&me, &req, id.as_ref(), behalf.as_ref()).await
 }
 
 /// Whom a package page is for: `for` names a direct report.
@@ -404,62 +417,42 @@ pub(super) async fn request(
     let behalf = behalf_of(&ForQuery {
         report: values.value("for"),
     })?;
-    let submitted = match (&behalf, me.person().user()) {
-        (Some(report), Some(manager)) => {
-            svc::submit_for(me.store(), manager, report, &id, &input, me.now()).await
-        }
-        (Some(_), None) => return Err(AppError::NotFound),
-        (None, _) => svc::submit(me.store(), me.person(), &id, &input, me.now()).await,
-    };
-    let errors = match submitted {
-        Ok(r) if r.for_someone_else => {
-            return me.done(for_someone_else(r.state), routes::REQUESTS.as_str());
-        }
-        Ok(r) => {
-            let message = match r.state {
-                RequestState::Delivered => "Your request was approved and you now have access.",
-                RequestState::Scheduled => {
-                    "Your request was approved; your access starts on the date you chose."
-                }
-                _ => "Your request was sent for approval. You can follow it here.",
-            };
-            return me.done(message, routes::REQUESTS.as_str());
-        }
-        Err(ServiceError::Invalid(e)) => e,
-        Err(ServiceError::Refused(m)) if behalf.is_some() => {
-            // As below: the page says why when the package is not on offer
-            // for the report any more; a refusal it would not show is said
-            // above it.
-            let (report, manager) = (behalf.as_ref(), me.person().user());
-            if let (Some(report), Some(manager)) = (report, manager) {
-                let (_, now) =
-                    on_behalf::package_view_for(me.store(), &manager.id, report, &id, me.now())
-                        .await?;
-                if matches!(now.availability, Availability::Offer(_)) {
-                    let to = format!("{}?for={report}", routes::PACKAGE.id(&id));
-                    return me.refused(m, &to);
-                }
+    let errors =
+        match page_svc::request(me.store(), &viewer(&me, behalf.as_ref()), &id, &input).await? {
+            Asked::Done(r) if r.for_someone_else => {
+                return me.done(for_someone_else(r.state), routes::REQUESTS.as_str());
             }
-            let sent = Sent::refused(values, FieldErrors::new(), StatusCode::CONFLICT);
-            return show(&me, &req, Some(&id), behalf.as_ref(), sent).await;
-        }
-        Err(ServiceError::Refused(m)) => {
-            // The page says why when the package is not on offer to them
-            // any more; a refusal it would not show is said above it.
-            let (_, now) = svc::availability(me.store(), me.person(), &id, me.now()).await?;
-            if matches!(now, Availability::Offer(_)) {
-                return me.refused(m, &routes::PACKAGE.id(&id));
+            Asked::Done(r) => {
+                let message = match r.state {
+                    RequestState::Delivered => "Your request was approved and you now have access.",
+                    RequestState::Scheduled => {
+                        "Your request was approved; your access starts on the date you chose."
+                    }
+                    _ => "Your request was sent for approval. You can follow it here.",
+                };
+                return me.done(message, routes::REQUESTS.as_str());
             }
-            let sent = Sent::refused(values, FieldErrors::new(), StatusCode::CONFLICT);
-            return show(&me, &req, Some(&id), None, sent).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
+            // The page says why when the package is not on offer any more (to
+            // them, or to the report); a refusal it would not show is said above it.
+            Asked::Refused(m) => {
+                let to = match &behalf {
+                    Some(report) => format!("{}?for={report}", routes::PACKAGE.id(&id)),
+                    None => routes::PACKAGE.id(&id),
+                };
+                return me.refused(m, &to);
+            }
+            Asked::Gone(page) => {
+                let sent = Sent::refused(values, FieldErrors::new(), StatusCode::CONFLICT);
+                return shown(&me, &req, page, sent);
+            }
+            Asked::Again(page, errors) => (page, errors),
+        };
+    let (page, errors) = errors;
     let sent = Sent {
         chosen: Some(chosen),
         ..Sent::refused(values, errors, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    show(&me, &req, Some(&id), behalf.as_ref(), sent).await
+    shown(&me, &req, page, sent)
 }
 
 /// What a manager is told once their request for a report is made.
@@ -481,13 +474,9 @@ pub(super) async fn extend(
     PathId(id): PathId<AccessPackageId>,
     Form(values): Form<FormValues>,
 ) -> Reply {
-    let Some(holder) = me.person().user().cloned() else {
-        return Err(AppError::NotFound);
-    };
     let (answers, why) = (values.answers(), values.sent("justification"));
-    let (now, tz) = (me.now(), me.who.tz);
-    match svc::request_extension(me.store(), &holder, &id, &answers, why, now, tz).await {
-        Ok(s) => {
+    match page_svc::extend(me.store(), &viewer(&me, None), &id, &answers, why).await {
+        Ok(Saved::Done(s)) => {
             let message = if s == RequestState::Delivered {
                 "Your access was extended."
             } else {
@@ -495,9 +484,9 @@ pub(super) async fn extend(
             };
             me.done(message, routes::REQUESTS.as_str())
         }
-        Err(ServiceError::Invalid(errors)) => {
+        Ok(Saved::Again(page, errors)) => {
             let sent = Sent::refused(values, errors, StatusCode::UNPROCESSABLE_ENTITY);
-            show(&me, &req, Some(&id), None, sent).await
+            shown(&me, &req, page, sent)
         }
         Err(ServiceError::Refused(m)) => me.refused(m, &routes::PACKAGE.id(&id)),
         Err(e) => Err(e.into()),

@@ -6,7 +6,6 @@ use askama::Template;
 use crate::domain::ids::RequestId;
 use crate::domain::request::{Answer, RequestState, RequestType};
 use crate::routes;
-use crate::service::ServiceError;
 use crate::service::requests::view;
 use crate::service::requests::{self as svc};
 use crate::store::requests::{DecisionRow, RequestListRow, RequestRow};
@@ -92,7 +91,7 @@ pub(super) async fn resubmit(
     PathId(id): PathId<RequestId>,
     _: Form<NoFields>,
 ) -> Reply {
-    match svc::resubmit(me.store(), me.person(), &id, me.now()).await {
+    match svc::resubmit(me.store(), me.person(), &id, me.now()).await? {
         Ok(done) if done.for_someone_else => me.done(
             super::package::for_someone_else(done.state),
             routes::REQUESTS.as_str(),
@@ -106,23 +105,16 @@ pub(super) async fn resubmit(
         }
         // What changed since (an answer no longer fits, the policy is gone):
         // the request form says it, with the answers to correct.
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Refused(_))) => {
-            let mine = view::my_request(me.store(), me.person(), &id).await?;
+        Err(not) => {
             let why = "This request cannot be made again as it was; request the package anew.";
-            let theirs = mine.request.target.user();
-            match (theirs, me.person().user()) {
+            let form = routes::PACKAGE.id(&not.package);
+            match (not.report, not.refusal) {
                 // A manager's request for a report: why it was refused is said
                 // on the request's page; answers to correct, on the form for them.
-                (Some(report), Some(u)) if u.id != *report => match e {
-                    ServiceError::Refused(m) => me.refused(m, &routes::REQUEST.id(&id)),
-                    _ => {
-                        let to = routes::PACKAGE.id(&mine.request.package);
-                        me.refused(why, &format!("{to}?for={report}"))
-                    }
-                },
-                _ => me.refused(why, &routes::PACKAGE.id(&mine.request.package)),
+                (Some(_), Some(m)) => me.refused(m, &routes::REQUEST.id(&id)),
+                (Some(report), None) => me.refused(why, &format!("{form}?for={report}")),
+                (None, _) => me.refused(why, &form),
             }
         }
-        Err(e) => Err(e.into()),
     }
 }

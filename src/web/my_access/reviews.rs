@@ -8,7 +8,7 @@ use crate::domain::ids::{AssignmentId, ReviewId};
 use crate::domain::review::{ReviewState, Verdict};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
+use crate::service::Saved;
 use crate::service::reviews::{self as svc, ReviewerView};
 use crate::store::reviews::ReviewRow;
 use crate::web::error::AppError;
@@ -53,15 +53,13 @@ struct ReviewPage {
     errors: FieldErrors,
 }
 
-async fn show(
+fn show(
     me: &Portal,
-    id: &ReviewId,
+    view: ReviewerView,
     reason: String,
     error: Option<String>,
     errors: FieldErrors,
 ) -> Reply {
-    let reviewer = me.person().user().ok_or(AppError::NotFound)?;
-    let view = svc::for_reviewer(me.store(), &reviewer.id, id).await?;
     let status = if error.is_some() || !errors.is_empty() {
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -84,7 +82,9 @@ async fn show(
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn page(me: Portal, PathId(id): PathId<ReviewId>) -> Reply {
-    show(&me, &id, String::new(), None, FieldErrors::new()).await
+    let reviewer = me.person().user().ok_or(AppError::NotFound)?;
+    let view = svc::for_reviewer(me.store(), &reviewer.id, &id).await?;
+    show(&me, view, String::new(), None, FieldErrors::new())
 }
 
 /// The decision form: `decision` (approve or deny) for the ticked rows
@@ -116,18 +116,13 @@ pub(super) async fn decide(
         None => (f.assignments.clone(), f.decision.clone()),
     };
     let Some(verdict) = Verdict::parse(&decision) else {
-        return show(
-            &me,
-            &id,
-            f.reason,
-            Some("Choose approve or deny.".into()),
-            FieldErrors::new(),
-        )
-        .await;
+        let view = svc::for_reviewer(me.store(), &reviewer.id, &id).await?;
+        let error = Some("Choose approve or deny.".into());
+        return show(&me, view, f.reason, error, FieldErrors::new());
     };
     let reason = (!f.reason.trim().is_empty()).then_some(f.reason.as_str());
     let now = me.now();
-    match svc::decide(
+    let decided = svc::decide_on_page(
         me.store(),
         &reviewer,
         &id,
@@ -135,10 +130,9 @@ pub(super) async fn decide(
         verdict,
         reason,
         now,
-    )
-    .await
-    {
-        Ok(n) => {
+    );
+    match decided.await? {
+        Saved::Done(n) => {
             let done = match n {
                 0 => "Nothing changed: those were decided already.".to_string(),
                 1 => "Decision saved.".to_string(),
@@ -146,10 +140,6 @@ pub(super) async fn decide(
             };
             me.done(done, &routes::ACCESS_REVIEW.id(&id))
         }
-        Err(ServiceError::Invalid(e)) => show(&me, &id, f.reason, None, e).await,
-        Err(ServiceError::Refused(m)) => {
-            show(&me, &id, f.reason, Some(m), FieldErrors::new()).await
-        }
-        Err(e) => Err(e.into()),
+        Saved::Again((view, refusal), errors) => show(&me, view, f.reason, refusal, errors),
     }
 }

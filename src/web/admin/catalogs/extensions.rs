@@ -6,13 +6,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::tab::Tab;
-use crate::domain::custom_extension::{
-    Authentication, Behavior, ExtensionInput, ExtensionProfile, MAX_WAIT_MINUTES,
-};
+use crate::domain::custom_extension::{Authentication, Behavior, ExtensionInput, MAX_WAIT_MINUTES};
 use crate::domain::ids::{CatalogId, CustomExtensionId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::{ServiceError, custom_extensions as svc};
+use crate::service::{Saved, ServiceError, custom_extensions as svc};
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
 use crate::web::admin::console::{CatalogConsole, Console, ConsoleWho};
@@ -101,12 +99,17 @@ struct ExtensionsTab {
     longest_days: i64,
 }
 
-pub(super) async fn page(
+pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &CatalogId) -> Reply {
+    listing(cx, svc::of_catalog(cx.store(), id).await?, None)
+}
+
+/// The tab listing `listed` (the catalog and its extensions), with the new
+/// extension's form as sent when it was refused.
+fn listing(
     cx: &Ctx<impl ConsoleWho>,
-    id: &CatalogId,
+    (catalog, extensions): (CatalogRow, svc::ExtensionUses),
     submitted: Option<(ExtensionForm, FieldErrors)>,
 ) -> Reply {
-    let (catalog, extensions) = svc::of_catalog(cx.store(), id).await?;
     let (form, errors) = submitted.unwrap_or_else(|| (ExtensionForm::blank(), FieldErrors::new()));
     render_status(
         form_status(&errors),
@@ -135,16 +138,6 @@ struct ExtensionPage {
     /// A signing secret just made: shown in this answer only.
     secret: Option<String>,
     longest_days: i64,
-}
-
-async fn one(
-    cx: &Ctx<impl ConsoleWho>,
-    catalog: &CatalogId,
-    ext: &CustomExtensionId,
-    submitted: Option<(ExtensionForm, FieldErrors)>,
-) -> Reply {
-    let details = svc::details(cx.store(), catalog, ext).await?;
-    shown(cx, details, submitted, None)
 }
 
 /// An extension's page, with a signing secret just made (`secret`).
@@ -184,25 +177,11 @@ pub(super) async fn create(
     form: Form<ExtensionForm>,
 ) -> Reply {
     let f = form.0;
-    let result = match ExtensionProfile::parse(&f.input, false) {
-        Ok(p) => {
-            svc::create(
-                cx.store(),
-                &cx.actor(),
-                &catalog,
-                &p,
-                &f.input.client_secret,
-                cx.now(),
-            )
-            .await
-        }
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
+    let result = svc::create(cx.store(), &cx.actor(), &catalog, &f.input, cx.now()).await?;
     match result {
         // Its page, with the signing secret shown this once (never in a redirect).
-        Ok((details, secret)) => shown(&cx, details, None, secret),
-        Err(ServiceError::Invalid(errors)) => page(&cx, &catalog, Some((f, errors))).await,
-        Err(e) => Err(e.into()),
+        Saved::Done((details, secret)) => shown(&cx, details, None, secret),
+        Saved::Again(listed, errors) => listing(&cx, listed, Some((f, errors))),
     }
 }
 
@@ -211,7 +190,12 @@ pub(super) async fn show(
     cx: CatalogConsole<Read>,
     PathIds(catalog, ext): PathIds<CatalogId, CustomExtensionId>,
 ) -> Reply {
-    one(&cx, &catalog, &ext, None).await
+    shown(
+        &cx,
+        svc::details(cx.store(), &catalog, &ext).await?,
+        None,
+        None,
+    )
 }
 
 #[tracing::instrument(skip_all)]
@@ -232,15 +216,14 @@ pub(super) async fn update(
         rotate,
         now,
     )
-    .await;
+    .await?;
     match result {
-        Ok(Some((details, secret))) => shown(&cx, details, None, Some(secret)),
-        Ok(None) => cx.done(
+        Saved::Done(Some((details, secret))) => shown(&cx, details, None, Some(secret)),
+        Saved::Done(None) => cx.done(
             "Custom extension saved.",
             &routes::ADMIN_CATALOG_EXTENSION.ids(&catalog, &ext),
         ),
-        Err(ServiceError::Invalid(errors)) => one(&cx, &catalog, &ext, Some((f, errors))).await,
-        Err(e) => Err(e.into()),
+        Saved::Again(details, errors) => shown(&cx, details, Some((f, errors)), None),
     }
 }
 

@@ -19,6 +19,7 @@ use crate::domain::catalog::CatalogProfile;
 use crate::domain::ids::CatalogId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
+use crate::service::Saved;
 use crate::web::extract::path_id::{PathId, PathIds};
 
 use crate::service::catalogs as svc;
@@ -117,9 +118,9 @@ struct PackagesTab {
 async fn show(cx: &Ctx<impl ConsoleWho>, id: &CatalogId, tab: Tab) -> Reply {
     match tab {
         Tab::Resources => return resources::page(cx, id).await,
-        Tab::Settings => return settings(cx, id, None).await,
-        Tab::Extensions => return extensions::page(cx, id, None).await,
-        Tab::Roles => return roles::page(cx, id, None).await,
+        Tab::Settings => return settings_tab(cx, svc::settings(cx.store(), id).await?, None),
+        Tab::Extensions => return extensions::page(cx, id).await,
+        Tab::Roles => return roles::page(cx, id).await,
         Tab::Overview | Tab::Packages => {}
     }
     let view = svc::catalog(cx.store(), id).await?;
@@ -149,13 +150,13 @@ struct SettingsTab {
     errors: FieldErrors,
 }
 
-/// The settings tab; `submitted`: the form sent and what was wrong with it.
-async fn settings(
+/// The Settings tab of `catalog`; `submitted`: the form sent and what was
+/// wrong with it.
+fn settings_tab(
     cx: &Ctx<impl ConsoleWho>,
-    id: &CatalogId,
+    catalog: CatalogRow,
     submitted: Option<(CatalogForm, FieldErrors)>,
 ) -> Reply {
-    let catalog = svc::settings(cx.store(), id).await?;
     let (form, errors) =
         submitted.unwrap_or_else(|| (CatalogForm::from_row(&catalog), FieldErrors::new()));
     render_status(
@@ -251,16 +252,17 @@ async fn update(
     PathId(id): PathId<CatalogId>,
     Form(form): Form<CatalogForm>,
 ) -> Reply {
-    let parsed = form.profile();
-    let saved = cx.save(parsed, async |s, a, p, now| {
-        svc::update(s, a, &id, &p, now).await
-    });
+    let saved = cx.save_or_show(
+        form.profile(),
+        async |s, a, p, now| svc::update(s, a, &id, &p, now).await,
+        async |s| svc::settings(s, &id).await,
+    );
     match saved.await? {
-        Ok(()) => cx.done(
+        Saved::Done(()) => cx.done(
             "Catalog settings saved.",
             &routes::ADMIN_CATALOG_SETTINGS.id(&id),
         ),
-        Err(errors) => settings(&cx, &id, Some((form, errors))).await,
+        Saved::Again(catalog, errors) => settings_tab(&cx, catalog, Some((form, errors))),
     }
 }
 

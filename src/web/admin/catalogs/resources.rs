@@ -447,21 +447,15 @@ pub(super) async fn save_attributes(
         });
         return attributes_page(&cx, &id, &rid, Some((inputs, FieldErrors::new()))).await;
     }
-    let result = match parse_required_attributes(&inputs) {
-        Ok(attrs) => {
-            svc::save_required_attributes(cx.store(), &cx.actor(), &id, &rid, &attrs, cx.now())
-                .await
-        }
-        Err(e) => Err(ServiceError::Invalid(e)),
+    // The service takes only attributes that parse: a form that does not is
+    // shown again (one read), and nothing is saved.
+    let attrs = match parse_required_attributes(&inputs) {
+        Ok(attrs) => attrs,
+        Err(errors) => return attributes_page(&cx, &id, &rid, Some((inputs, errors))).await,
     };
-    match result {
-        Ok(()) => cx.done(
-            "Required attributes saved.",
-            &routes::ADMIN_CATALOG_RESOURCES.id(&id),
-        ),
-        Err(ServiceError::Invalid(errors)) => {
-            attributes_page(&cx, &id, &rid, Some((inputs, errors))).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    svc::save_required_attributes(cx.store(), &cx.actor(), &id, &rid, &attrs, cx.now()).await?;
+    cx.done(
+        "Required attributes saved.",
+        &routes::ADMIN_CATALOG_RESOURCES.id(&id),
+    )
 }

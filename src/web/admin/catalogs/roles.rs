@@ -10,8 +10,8 @@ use crate::domain::catalog_role::CatalogRole;
 use crate::domain::ids::{CatalogId, CatalogRoleAssignmentId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
 use crate::service::catalog_roles as svc;
+use crate::service::{Saved, ServiceError};
 use crate::store::catalog_roles::RoleHolderRow;
 use crate::store::catalogs::CatalogRow;
 use crate::web::admin::console::{CatalogConsole, ConsoleWho};
@@ -41,13 +41,17 @@ pub struct RoleForm {
     role: String,
 }
 
-/// The tab; `submitted`: the form sent and what was wrong with it.
-pub(super) async fn page(
+pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &CatalogId) -> Reply {
+    tab(cx, svc::of_catalog(cx.store(), id).await?, None)
+}
+
+/// The tab showing `(catalog, holders)`; `submitted`: the form sent and what
+/// was wrong with it.
+fn tab(
     cx: &Ctx<impl ConsoleWho>,
-    id: &CatalogId,
+    (catalog, holders): (CatalogRow, Vec<RoleHolderRow>),
     submitted: Option<(RoleForm, FieldErrors)>,
 ) -> Reply {
-    let (catalog, holders) = svc::of_catalog(cx.store(), id).await?;
     let (form, errors) = submitted.unwrap_or_default();
     render_status(
         form_status(&errors),
@@ -69,15 +73,19 @@ pub(super) async fn add(
     PathId(id): PathId<CatalogId>,
     Form(form): Form<RoleForm>,
 ) -> Reply {
-    let Some(role) = CatalogRole::parse(&form.role) else {
+    let role = CatalogRole::parse(&form.role).ok_or_else(|| {
         let mut errors = FieldErrors::new();
         errors.add("role", "Choose one of the catalog roles.");
-        return page(&cx, &id, Some((form, errors))).await;
-    };
-    match svc::add(cx.store(), &cx.actor(), &id, &form.email, role, cx.now()).await {
-        Ok(message) => cx.done(message, &routes::ADMIN_CATALOG_ROLES.id(&id)),
-        Err(ServiceError::Invalid(errors)) => page(&cx, &id, Some((form, errors))).await,
-        Err(e) => Err(e.into()),
+        errors
+    });
+    let saved = cx.save_or_show(
+        role,
+        async |s, a, role, now| svc::add(s, a, &id, &form.email, role, now).await,
+        async |s| svc::of_catalog(s, &id).await,
+    );
+    match saved.await? {
+        Saved::Done(message) => cx.done(message, &routes::ADMIN_CATALOG_ROLES.id(&id)),
+        Saved::Again(page, errors) => tab(&cx, page, Some((form, errors))),
     }
 }
 

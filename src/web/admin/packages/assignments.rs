@@ -16,10 +16,11 @@ use crate::domain::request::{RequestState, answer_field, attribute_field, moment
 use crate::domain::user::User;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
+use crate::service::Saved;
 use crate::service::assignments as svc;
 use crate::service::lookup::Kind;
-use crate::service::requests::{self as requests_svc, Assigned, NewAssignment, admin_view};
+use crate::service::requests::admin_view::{self, AssignForm};
+use crate::service::requests::{self as requests_svc, Assigned, NewAssignment};
 use crate::store::packages::PackageRow;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
@@ -28,10 +29,10 @@ use crate::web::extract::console_access::{Assign, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::path_id::PathId;
-use crate::web::extract::picker::{Matches, Picked};
+use crate::web::extract::picker::{Matches, PickSearch, Picked};
 use crate::web::form_values::FormValues;
 use crate::web::layout::Layout;
-use crate::web::respond::{Reply, form_status, render, render_status};
+use crate::web::respond::{Reply, form_status, render_status};
 
 /// One of a package's assignments, by the path that names it.
 type AssignmentAt = Item<AssignmentId>;
@@ -51,18 +52,16 @@ fn filters() -> Filters {
 }
 
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &TabQuery) -> Reply {
-    let (package, list) = admin_view::assignments_of(
-        cx.store(),
-        id,
-        q.filter(AssignmentFilter::parse),
-        q.page(PER_PAGE),
-    )
-    .await?;
-    render(&ListTab::Assignments {
-        layout: cx.layout(package.display_name.clone()),
-        package,
-        tab: Tab::Assignments,
-        rows: q.filtered(filters(), list),
+    let (filter, at) = (q.filter(AssignmentFilter::parse), q.page(PER_PAGE));
+    let loaded = admin_view::assignments_of(cx.store(), id, filter, at).await?;
+    ListTab::render(cx, q, filters(), loaded, |layout, package, rows| {
+        let tab = Tab::Assignments;
+        ListTab::Assignments {
+            layout,
+            package,
+            tab,
+            rows,
+        }
     })
 }
 
@@ -263,15 +262,33 @@ fn assigned_text(assigned: &Assigned) -> String {
     text
 }
 
+/// The form for the package, for the people `values` names (and what a
+/// picker's search asked for, `search`).
 async fn assign_page(
     cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
     chosen: &str,
     values: FormValues,
+    search: Option<PickSearch>,
+) -> Reply {
+    let lookup = PickSearch::lookup(search.as_ref(), PICKS);
+    let mut form = admin_view::assign_form(cx.store(), id, &emails(&values), lookup).await?;
+    let matches = Matches::found(search.as_ref(), PICKS, std::mem::take(&mut form.found));
+    assign_shown(cx, form, chosen, values, FieldErrors::new(), matches)
+}
+
+/// What the form's pickers look up.
+const PICKS: &[Kind] = &[Kind::User, Kind::Group];
+
+/// `form`, filled in with `values`, with what was wrong with them.
+fn assign_shown(
+    cx: &Ctx<impl ConsoleWho>,
+    form: AssignForm,
+    chosen: &str,
+    values: FormValues,
     errors: FieldErrors,
     matches: Matches,
 ) -> Reply {
-    let form = admin_view::assign_form(cx.store(), id, &emails(&values)).await?;
     let picked = form
         .policies
         .iter()
@@ -358,15 +375,7 @@ pub(super) async fn new(
     PathId(id): PathId<AccessPackageId>,
     q: web::Query<PolicyQuery>,
 ) -> Reply {
-    assign_page(
-        &cx,
-        &id,
-        &q.policy,
-        FormValues::default(),
-        FieldErrors::new(),
-        Matches::default(),
-    )
-    .await
+    assign_page(&cx, &id, &q.policy, FormValues::default(), None).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -379,10 +388,7 @@ pub(super) async fn assign(
     let field = |k: &str| values.value(k);
     let chosen = field("policy");
     if let Some(search) = form.pressed {
-        let kinds = [Kind::User, Kind::Group];
-        let matches = Matches::find(cx.store(), search.as_ref(), &kinds).await?;
-        let e = FieldErrors::new();
-        return assign_page(&cx, &id, &chosen, values, e, matches).await;
+        return assign_page(&cx, &id, &chosen, values, search).await;
     }
     // "Use this policy": the form again, with that policy's questions,
     // none of them answered with what was typed for another's.
@@ -392,8 +398,7 @@ pub(super) async fn assign(
         } else {
             values.without_answers()
         };
-        let (e, none) = (FieldErrors::new(), Matches::default());
-        return assign_page(&cx, &id, &chosen, kept, e, none).await;
+        return assign_page(&cx, &id, &chosen, kept, None).await;
     }
     let users = emails(&values);
     let (guest_email, guest_name) = (field("guest_email"), field("guest_name"));
@@ -409,21 +414,11 @@ pub(super) async fn assign(
         bypass_approval: field("bypass") == "on",
         justification: Some(&justification),
     };
-    match requests_svc::assign(cx.store(), &cx.who.user, &id, &input, cx.now()).await {
-        Ok(assigned) => cx.done(
+    match requests_svc::assign_from_form(cx.store(), &cx.who.user, &id, &input, cx.now()).await? {
+        Saved::Done(assigned) => cx.done(
             assigned_text(&assigned),
             &routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&id),
         ),
-        Err(ServiceError::Invalid(e)) => {
-            let none = Matches::default();
-            assign_page(&cx, &id, &chosen, values, e, none).await
-        }
-        Err(ServiceError::Refused(m)) => {
-            let mut e = FieldErrors::new();
-            e.add("users", m);
-            let none = Matches::default();
-            assign_page(&cx, &id, &chosen, values, e, none).await
-        }
-        Err(e) => Err(e.into()),
+        Saved::Again(form, e) => assign_shown(&cx, form, &chosen, values, e, Matches::default()),
     }
 }

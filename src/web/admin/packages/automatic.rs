@@ -7,11 +7,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::ids::{AccessPackageId, PolicyId};
-use crate::domain::membership_rule::{MembershipRule, PROPERTIES};
+use crate::domain::membership_rule::PROPERTIES;
 use crate::domain::policy::{AutomaticInput, Policy};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
+use crate::service::Saved;
 use crate::service::packages::{self as svc, Listed, Matching};
 use crate::store::packages::PackageRow;
 use crate::web::admin::console::{Console, ConsoleWho, PackageConsole};
@@ -92,25 +92,6 @@ struct AutomaticPage {
     properties: &'static [&'static str],
 }
 
-/// The page with the form `f` as sent, with `errors` beside its fields (none
-/// for "Check rule" on a good rule); its rule's matches are listed when it
-/// is one and nothing is said against it.
-async fn sent(
-    cx: &Ctx<impl ConsoleWho>,
-    id: &AccessPackageId,
-    policy_id: Option<PolicyId>,
-    f: AutomaticForm,
-    errors: FieldErrors,
-) -> Reply {
-    let rule = MembershipRule::parse(&f.rule).ok();
-    let listed = match &rule {
-        Some(r) if errors.get("rule").is_none() => listed(cx, Listed::Rule(r)),
-        _ => Listed::Nobody,
-    };
-    let view = svc::automatic_policy(cx.store(), id, policy_id.as_ref(), listed).await?;
-    page(cx, view.package, policy_id, f, errors, view.matching)
-}
-
 /// Whom it matches is directory data: administrators' only.
 fn listed<'a>(cx: &Ctx<impl ConsoleWho>, wanted: Listed<'a>) -> Listed<'a> {
     if cx.who.rights().admin {
@@ -173,9 +154,8 @@ async fn checked(
     policy_id: Option<PolicyId>,
     f: AutomaticForm,
 ) -> Reply {
-    let mut errors = FieldErrors::new();
-    errors.check("rule", MembershipRule::parse(&f.rule));
-    sent(cx, id, policy_id, f, errors).await
+    let (view, errors) = svc::check_rule(cx.store(), id, policy_id.as_ref(), &f.rule).await?;
+    page(cx, view.package, policy_id, f, errors, view.matching)
 }
 
 #[tracing::instrument(skip_all)]
@@ -188,13 +168,12 @@ pub(super) async fn create(
     if f.preview.is_some() {
         return checked(&cx, &id, None, f).await;
     }
-    match svc::add_automatic_policy(cx.store(), &cx.actor(), &id, &f.input(), cx.now()).await {
-        Ok(name) => cx.done(
+    match svc::add_automatic_policy(cx.store(), &cx.actor(), &id, &f.input(), cx.now()).await? {
+        Saved::Done(name) => cx.done(
             format!("Automatic assignment policy {name} created: the people its rule matches are assigned when the lifecycle jobs next run."),
             &routes::ADMIN_PACKAGE_POLICIES.id(&id),
         ),
-        Err(ServiceError::Invalid(errors)) => sent(&cx, &id, None, f, errors).await,
-        Err(e) => Err(e.into()),
+        Saved::Again(view, errors) => page(&cx, view.package, None, f, errors, view.matching),
     }
 }
 
@@ -209,12 +188,12 @@ pub(super) async fn update(
         return checked(&cx, &id, Some(pid), f).await;
     }
     let input = f.input();
-    match svc::update_automatic_policy(cx.store(), &cx.actor(), &id, &pid, &input, cx.now()).await {
-        Ok(name) => cx.done(
+    match svc::update_automatic_policy(cx.store(), &cx.actor(), &id, &pid, &input, cx.now()).await?
+    {
+        Saved::Done(name) => cx.done(
             format!("Automatic assignment policy {name} saved."),
             &routes::ADMIN_PACKAGE_POLICIES.id(&id),
         ),
-        Err(ServiceError::Invalid(errors)) => sent(&cx, &id, Some(pid), f, errors).await,
-        Err(e) => Err(e.into()),
+        Saved::Again(view, errors) => page(&cx, view.package, Some(pid), f, errors, view.matching),
     }
 }

@@ -117,6 +117,6 @@ async fn show(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, tab: Tab, q: &Tab
         Tab::Requests => requests::page(cx, id, q).await,
         Tab::Assignments => assignments::page(cx, id, q).await,
         Tab::Reviews => reviews::page(cx, id).await,
-        Tab::Settings => settings::page(cx, id, None, Default::default()).await,
+        Tab::Settings => settings::page(cx, id).await,
     }
 }

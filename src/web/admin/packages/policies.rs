@@ -9,8 +9,8 @@ use super::tab::Tab;
 use crate::domain::ids::{AccessPackageId, PolicyId};
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
-use crate::service::packages::{self as svc, AttributeInfo};
+use crate::service::packages::{self as svc, AttributeInfo, PolicyFormContext};
+use crate::service::{Saved, ServiceError};
 use crate::store::custom_extensions::ExtensionRow;
 use crate::store::packages::PackageRow;
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
@@ -19,7 +19,7 @@ use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::path_id::{PathId, PathIds};
-use crate::web::extract::picker::{Matches, Picked};
+use crate::web::extract::picker::{Matches, PickSearch, Picked};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render, render_status};
 
@@ -81,11 +81,25 @@ async fn form_page(
     id: &AccessPackageId,
     policy_id: Option<PolicyId>,
     f: Option<Fields>,
-    errors: FieldErrors,
-    matches: Matches,
 ) -> Reply {
     // No fields: the policy as saved.
-    let context = svc::policy_form_context(cx.store(), id, policy_id.as_ref(), f.is_none()).await?;
+    let stored = f.is_none();
+    let context =
+        svc::policy_form_context(cx.store(), id, policy_id.as_ref(), stored, None).await?;
+    let none = (FieldErrors::new(), Matches::default());
+    form_shown(cx, context, id, policy_id, f, none)
+}
+
+/// The form beside `context`: `f` as sent (none: the policy as saved), with
+/// what was wrong with it and what a picker's search found.
+fn form_shown(
+    cx: &Ctx<impl ConsoleWho>,
+    context: PolicyFormContext,
+    id: &AccessPackageId,
+    policy_id: Option<PolicyId>,
+    f: Option<Fields>,
+    (errors, matches): (FieldErrors, Matches),
+) -> Reply {
     let mut f = match (f, &context.stored, &policy_id) {
         (Some(f), _, _) => f,
         (None, Some((policy, _)), Some(pid)) if policy.automatic.is_some() => {
@@ -126,15 +140,8 @@ pub(super) async fn new(
     cx: PackageConsole<ManagePackages>,
     PathId(id): PathId<AccessPackageId>,
 ) -> Reply {
-    form_page(
-        &cx,
-        &id,
-        None,
-        Some(policy_form::defaults("", cx.organization_today())),
-        FieldErrors::new(),
-        Matches::default(),
-    )
-    .await
+    let f = policy_form::defaults("", cx.organization_today());
+    form_page(&cx, &id, None, Some(f)).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -142,15 +149,7 @@ pub(super) async fn edit(
     cx: PackageConsole<Read>,
     PathIds(id, policy_id): PathIds<AccessPackageId, PolicyId>,
 ) -> Reply {
-    form_page(
-        &cx,
-        &id,
-        Some(policy_id),
-        None,
-        FieldErrors::new(),
-        Matches::default(),
-    )
-    .await
+    form_page(&cx, &id, Some(policy_id), None).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -161,27 +160,39 @@ pub(super) async fn create(
 ) -> Reply {
     let PostedPolicy { fields: f, add } = form.form;
     if add || form.pressed.is_some() {
-        let matches = Matches::find(
-            cx.store(),
-            form.pressed.flatten().as_ref(),
-            policy_form::POLICY_PICKS,
-        )
-        .await?;
-        return form_page(&cx, &id, None, Some(f), FieldErrors::new(), matches).await;
+        return searched(&cx, &id, None, f, form.pressed.flatten()).await;
     }
     let draft = policy_form::draft(&f, cx.who.tz);
     let name = draft.policy.display_name.clone();
-    match svc::add_policy(cx.store(), &cx.actor(), &id, draft, cx.now()).await {
-        Ok(_) => {
+    match svc::add_policy_from_form(cx.store(), &cx.actor(), &id, draft, cx.now()).await? {
+        Saved::Done(_) => {
             cx.session
                 .flash("success", format!("Policy {name} created."));
             Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
         }
-        Err(ServiceError::Invalid(errors)) => {
-            form_page(&cx, &id, None, Some(f), errors, Matches::default()).await
+        Saved::Again(context, errors) => {
+            let shown = (errors, Matches::default());
+            form_shown(&cx, context, &id, None, Some(f), shown)
         }
-        Err(e) => Err(e.into()),
     }
+}
+
+/// The form as sent, shown again for "+ Add" or with what a picker's
+/// search (`search`) found; nothing is saved.
+async fn searched(
+    cx: &Ctx<impl ConsoleWho>,
+    id: &AccessPackageId,
+    policy_id: Option<PolicyId>,
+    f: Fields,
+    search: Option<PickSearch>,
+) -> Reply {
+    let offers = policy_form::POLICY_PICKS;
+    let lookup = PickSearch::lookup(search.as_ref(), offers);
+    let pid = policy_id.as_ref();
+    let mut context = svc::policy_form_context(cx.store(), id, pid, false, lookup).await?;
+    let matches = Matches::found(search.as_ref(), offers, std::mem::take(&mut context.found));
+    let shown = (FieldErrors::new(), matches);
+    form_shown(cx, context, id, policy_id, Some(f), shown)
 }
 
 #[tracing::instrument(skip_all)]
@@ -192,27 +203,20 @@ pub(super) async fn update(
 ) -> Reply {
     let PostedPolicy { fields: f, add } = form.form;
     if add || form.pressed.is_some() {
-        let pid = Some(policy_id);
-        let matches = Matches::find(
-            cx.store(),
-            form.pressed.flatten().as_ref(),
-            policy_form::POLICY_PICKS,
-        )
-        .await?;
-        return form_page(&cx, &id, pid, Some(f), FieldErrors::new(), matches).await;
+        return searched(&cx, &id, Some(policy_id), f, form.pressed.flatten()).await;
     }
     let draft = policy_form::draft(&f, cx.who.tz);
     let now = cx.now();
-    match svc::update_policy(cx.store(), &cx.actor(), &id, &policy_id, draft, now).await {
-        Ok(name) => cx.done(
+    match svc::update_policy_from_form(cx.store(), &cx.actor(), &id, &policy_id, draft, now).await?
+    {
+        Saved::Done(name) => cx.done(
             format!("Policy {name} saved."),
             &routes::ADMIN_PACKAGE_POLICIES.id(&id),
         ),
-        Err(ServiceError::Invalid(errors)) => {
-            let pid = Some(policy_id);
-            form_page(&cx, &id, pid, Some(f), errors, Matches::default()).await
+        Saved::Again(context, errors) => {
+            let shown = (errors, Matches::default());
+            form_shown(&cx, context, &id, Some(policy_id), Some(f), shown)
         }
-        Err(e) => Err(e.into()),
     }
 }
 

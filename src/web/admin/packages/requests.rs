@@ -32,18 +32,16 @@ const PAGE: routes::Route = routes::ADMIN_PACKAGE_REQUEST;
 const PER_PAGE: i64 = 50;
 
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId, q: &TabQuery) -> Reply {
-    let (package, list) = admin_view::requests_of(
-        cx.store(),
-        id,
-        q.filter(RequestFilter::parse),
-        q.page(PER_PAGE),
-    )
-    .await?;
-    render(&ListTab::Requests {
-        layout: cx.layout(package.display_name.clone()),
-        package,
-        tab: Tab::Requests,
-        rows: q.filtered(request_filters(), list),
+    let (filter, at) = (q.filter(RequestFilter::parse), q.page(PER_PAGE));
+    let loaded = admin_view::requests_of(cx.store(), id, filter, at).await?;
+    ListTab::render(cx, q, request_filters(), loaded, |layout, package, rows| {
+        let tab = Tab::Requests;
+        ListTab::Requests {
+            layout,
+            package,
+            tab,
+            rows,
+        }
     })
 }
 

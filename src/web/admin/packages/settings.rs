@@ -9,9 +9,9 @@ use super::tab::Tab;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
+use crate::service::Saved;
 use crate::service::lookup::Kind;
-use crate::service::packages::{self as svc, PackageSettings, Separation};
+use crate::service::packages::{self as svc, PackageSettings, Separation, SettingsView};
 use crate::store::packages::{PackageRow, RoleScopeRow};
 use crate::web::admin::console::{ConsoleWho, PackageConsole};
 use crate::web::admin::csv::csv_download;
@@ -19,7 +19,7 @@ use crate::web::extract::console_access::{ManagePackages, Read};
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::path_id::PathId;
-use crate::web::extract::picker::{Matches, Picked};
+use crate::web::extract::picker::{Matches, PickSearch, Picked};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render, render_status};
 
@@ -67,15 +67,24 @@ struct SettingsTab {
 
 form_accessors!(SettingsTab);
 
+pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Reply {
+    let view = svc::settings_tab(cx.store(), id, None).await?;
+    tab(cx, view, None, Matches::default())
+}
+
 /// The settings tab; `submitted`: the fields sent and what was wrong with
 /// them; `matches`: what a picker's search found.
-pub(super) async fn page(
+fn tab(
     cx: &Ctx<impl ConsoleWho>,
-    id: &AccessPackageId,
+    view: SettingsView,
     submitted: Option<(Fields, FieldErrors)>,
     matches: Matches,
 ) -> Reply {
-    let (view, separation) = svc::package_with_separation(cx.store(), id).await?;
+    let SettingsView {
+        package: view,
+        separation,
+        ..
+    } = view;
     let package = view.package;
     let (f, errors) = submitted.unwrap_or_else(|| {
         let mut f = Fields::new();
@@ -165,23 +174,25 @@ pub(super) async fn update(
     PathId(id): PathId<AccessPackageId>,
     form: Picked<SettingsForm>,
 ) -> Reply {
+    const OFFERS: &[Kind] = &[Kind::Package, Kind::Group];
     if let Some(search) = form.pressed {
-        let matches =
-            Matches::find(cx.store(), search.as_ref(), &[Kind::Package, Kind::Group]).await?;
+        let lookup = PickSearch::lookup(search.as_ref(), OFFERS);
+        let mut view = svc::settings_tab(cx.store(), &id, lookup).await?;
+        let matches = Matches::found(search.as_ref(), OFFERS, std::mem::take(&mut view.found));
         let f = form.form.fields();
-        return page(&cx, &id, Some((f, FieldErrors::new())), matches).await;
+        return tab(&cx, view, Some((f, FieldErrors::new())), matches);
     }
-    let result = match form.form.settings() {
-        Ok(s) => svc::update_settings(cx.store(), &cx.actor(), &id, &s, cx.now()).await,
-        Err(e) => Err(ServiceError::Invalid(e)),
-    };
-    match result {
-        Ok(()) => cx.done("Settings saved.", &routes::ADMIN_PACKAGE_SETTINGS.id(&id)),
-        Err(ServiceError::Invalid(errors)) => {
+    let saved = cx.save_or_show(
+        form.form.settings(),
+        async |st, a, s, now| svc::update_settings(st, a, &id, &s, now).await,
+        async |st| svc::settings_tab(st, &id, None).await,
+    );
+    match saved.await? {
+        Saved::Done(()) => cx.done("Settings saved.", &routes::ADMIN_PACKAGE_SETTINGS.id(&id)),
+        Saved::Again(view, errors) => {
             let f = form.form.fields();
-            page(&cx, &id, Some((f, errors)), Matches::default()).await
+            tab(&cx, view, Some((f, errors)), Matches::default())
         }
-        Err(e) => Err(e.into()),
     }
 }
 

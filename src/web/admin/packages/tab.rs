@@ -9,10 +9,12 @@ use crate::store::assignments::AssignmentRow;
 use crate::store::packages::PackageRow;
 use crate::store::requests::AdminRequestRow;
 use crate::store::{Page, PageAt};
+use crate::web::admin::console::ConsoleWho;
 use crate::web::admin::query::Filters;
 use crate::web::admin::tabs::tabs;
+use crate::web::extract::context::Ctx;
 use crate::web::layout::Layout;
-use crate::web::respond::page_at;
+use crate::web::respond::{Reply, page_at, render};
 
 tabs! {
     /// A package page's tabs.
@@ -98,4 +100,19 @@ pub(super) enum ListTab {
         tab: Tab,
         rows: Filtered<AssignmentRow>,
     },
+}
+
+impl ListTab {
+    /// The tab `make` builds for `package` and its page of rows (`list`),
+    /// filtered as `q` asked among `filters`.
+    pub(super) fn render<T>(
+        cx: &Ctx<impl ConsoleWho>,
+        q: &TabQuery,
+        filters: Filters,
+        (package, list): (PackageRow, Page<T>),
+        make: impl FnOnce(Layout, PackageRow, Filtered<T>) -> ListTab,
+    ) -> Reply {
+        let layout = cx.layout(package.display_name.clone());
+        render(&make(layout, package, q.filtered(filters, list)))
+    }
 }

@@ -15,16 +15,17 @@ use crate::domain::ids::CatalogId;
 use crate::domain::policy::AllowedTargetScope;
 use crate::domain::validation::FieldErrors;
 use crate::routes;
-use crate::service::ServiceError;
+use crate::service::Saved;
+use crate::service::lookup::Lookup;
 use crate::service::packages::{
-    self as svc, AttributeInfo, ResourceRoles, RolePick, WizardAsk, WizardView,
+    self as svc, AttributeInfo, NewPackage, ResourceRoles, RolePick, WizardAsk, WizardView,
 };
 use crate::store::catalogs::CatalogRow;
 use crate::store::custom_extensions::ExtensionRow;
 use crate::web::admin::console::Reaching;
 use crate::web::error::AppError;
 use crate::web::extract::console_access::MakesPackages;
-use crate::web::extract::picker::{Matches, Picked};
+use crate::web::extract::picker::{Matches, PickSearch, Picked};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, render_status};
 
@@ -92,7 +93,7 @@ pub(super) async fn start(cx: Wizarding, q: web::Query<StartQuery>) -> Reply {
     if let Some(c) = q.catalog.as_deref().and_then(CatalogId::parse) {
         f.insert("catalog".into(), c.to_string());
     }
-    let view = view(&cx, &f, false).await?;
+    let view = view(&cx, &f, false, None).await?;
     page(
         &cx,
         view,
@@ -366,16 +367,39 @@ fn review(
 }
 
 /// What the wizard shows for the draft `f`, its draft checked when `check`.
-async fn view(cx: &Wizarding, f: &Fields, check: bool) -> Result<WizardView, AppError> {
-    let catalog = catalog_of(f);
-    let chosen: Vec<String> = picks(f).into_iter().map(|p| p.resource).collect();
-    let ask = WizardAsk {
+async fn view(
+    cx: &Wizarding,
+    f: &Fields,
+    check: bool,
+    lookup: Option<Lookup<'_>>,
+) -> Result<WizardView, AppError> {
+    let (catalog, chosen) = (catalog_of(f), chosen(f));
+    let ask = asked(cx, f, &catalog, &chosen, check, lookup);
+    Ok(svc::wizard(cx.store(), &cx.who.scope(), ask).await?)
+}
+
+/// The resources picked so far.
+fn chosen(f: &Fields) -> Vec<String> {
+    picks(f).into_iter().map(|p| p.resource).collect()
+}
+
+/// What the page for draft `f` reads (its `catalog` and `chosen`
+/// resources), checking the draft if `check`.
+fn asked<'a>(
+    cx: &Wizarding,
+    f: &Fields,
+    catalog: &'a Option<CatalogId>,
+    chosen: &'a [String],
+    check: bool,
+    lookup: Option<Lookup<'a>>,
+) -> WizardAsk<'a> {
+    WizardAsk {
         catalog: catalog.as_ref(),
         directory: policy_form::on(f, "show_all"),
-        chosen: &chosen,
+        chosen,
         check: check.then(|| (policy_form::draft(f, cx.who.tz), cx.now())),
-    };
-    Ok(svc::wizard(cx.store(), &cx.who.scope(), ask).await?)
+        lookup,
+    }
 }
 
 /// The wizard at `step`, showing `errors`.
@@ -565,7 +589,7 @@ pub(super) async fn step(cx: Wizarding, form: Picked<WizardStep>) -> Reply {
         if add == "question" {
             policy_form::add_question_row(&mut f);
         }
-        let view = view(&cx, &f, false).await?;
+        let view = view(&cx, &f, false, None).await?;
         return page(
             &cx,
             view,
@@ -576,19 +600,21 @@ pub(super) async fn step(cx: Wizarding, form: Picked<WizardStep>) -> Reply {
         );
     }
     if let Some(search) = form.pressed {
-        let matches = Matches::find(cx.store(), search.as_ref(), policy_form::POLICY_PICKS).await?;
-        let view = view(&cx, &f, false).await?;
+        let offers = policy_form::POLICY_PICKS;
+        let lookup = PickSearch::lookup(search.as_ref(), offers);
+        let mut view = view(&cx, &f, false, lookup).await?;
+        let matches = Matches::found(search.as_ref(), offers, std::mem::take(&mut view.found));
         return page(&cx, view, current, f, FieldErrors::new(), matches);
     }
-    // Creating checks everything itself; the review step shows what it refused.
-    let refused = match go {
+    // Creating checks everything itself; the review step shows what it
+    // refused, on the page it read again.
+    let (view, refused) = match go {
         Go::Create => match create(&cx, &f).await? {
-            Created::Package(reply) => return reply,
-            Created::Refused(e) => Some(e),
+            Saved::Done(reply) => return reply,
+            Saved::Again(view, e) => (view, Some(e)),
         },
-        _ => None,
+        _ => (view(&cx, &f, true, None).await?, None),
     };
-    let view = view(&cx, &f, true).await?;
     let mut errors = errors_of(&f, &view);
     let index = STEPS.iter().position(|(s, _)| *s == current).unwrap_or(0);
     let target = match go {
@@ -618,43 +644,37 @@ pub(super) async fn step(cx: Wizarding, form: Picked<WizardStep>) -> Reply {
     page(&cx, view, target, f, shown, Matches::default())
 }
 
-/// What pressing Create did.
-enum Created {
-    /// The package was made: the reply goes to its page.
-    Package(Reply),
-    /// Nothing was made, for these errors (maybe none of its own: the
-    /// draft's basics or catalog were missing).
-    Refused(FieldErrors),
-}
-
-async fn create(cx: &Wizarding, f: &Fields) -> Result<Created, AppError> {
+/// What pressing Create did: the reply going to the new package's page,
+/// or the review step's page read again, and the errors creation found
+/// (maybe none of its own: the draft's basics or catalog were missing, and
+/// the page's check says what).
+async fn create(cx: &Wizarding, f: &Fields) -> Result<Saved<Reply, WizardView>, AppError> {
     let basics = svc::parse_basics(
         policy_form::get(f, "name"),
         policy_form::get(f, "description"),
     );
     let (Ok(basics), Some(catalog)) = (basics, catalog_of(f)) else {
-        return Ok(Created::Refused(FieldErrors::new()));
+        let view = view(cx, f, true, None).await?;
+        return Ok(Saved::Again(view, FieldErrors::new()));
     };
-    let created = svc::create(
-        cx.store(),
-        &cx.actor(),
-        &cx.who.scope(),
-        &catalog,
-        &basics,
-        policy_form::on(f, "hidden"),
-        &picks(f),
-        policy_form::draft(f, cx.who.tz),
-        cx.now(),
-    )
-    .await;
-    match created {
-        Ok(id) => Ok(Created::Package(cx.done(
+    let (roles, shown_catalog, chosen) = (picks(f), Some(catalog.clone()), chosen(f));
+    let new = NewPackage {
+        catalog: &catalog,
+        basics: &basics,
+        hidden: policy_form::on(f, "hidden"),
+        roles: &roles,
+        policy: policy_form::draft(f, cx.who.tz),
+    };
+    let ask = asked(cx, f, &shown_catalog, &chosen, true, None);
+    let (scope, actor) = (cx.who.scope(), cx.actor());
+    let created = svc::create_from_wizard(cx.store(), &actor, &scope, new, ask, cx.now());
+    Ok(match created.await? {
+        Saved::Done(id) => Saved::Done(cx.done(
             format!("Access package {} created.", basics.name),
             &routes::ADMIN_PACKAGES.item.id(&id),
-        ))),
-        Err(ServiceError::Invalid(e)) => Ok(Created::Refused(e)),
-        Err(e) => Err(e.into()),
-    }
+        )),
+        Saved::Again(view, e) => Saved::Again(view, e),
+    })
 }
 
 #[cfg(test)]
