@@ -169,16 +169,26 @@ impl Property {
 }
 
 named_values! {
-    /// A comparison, as rules write it and as people read it.
+    /// A comparison, as rules write it and as people read it. Each compares
+    /// without regard to case; `null` is an attribute with no value.
     pub enum Op {
+        /// The value given, or `null` (no value).
         Eq = ("-eq", "equals"),
         Ne = ("-ne", "does not equal"),
+        /// A quoted text that is not empty: an attribute with no value
+        /// starts with nothing and contains nothing (so the negations
+        /// hold for it).
         StartsWith = ("-startsWith", "starts with"),
         NotStartsWith = ("-notStartsWith", "does not start with"),
         Contains = ("-contains", "contains"),
         NotContains = ("-notContains", "does not contain"),
+        /// One of a list in brackets, `["Sales", "Marketing"]`, which may
+        /// hold `null`.
         In = ("-in", "is one of"),
         NotIn = ("-notIn", "is none of"),
+        /// A regular expression found anywhere in the value, read as given
+        /// and compiled to ignore case (`Expr::Match`); no value matches
+        /// no pattern.
         Match = ("-match", "matches the pattern"),
         NotMatch = ("-notMatch", "does not match the pattern"),
     }

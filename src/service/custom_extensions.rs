@@ -118,9 +118,21 @@ pub async fn create(
     input: &ExtensionInput,
     now: DateTime<Utc>,
 ) -> Result<Saved<Created, (CatalogRow, ExtensionUses)>, ServiceError> {
-    let created = write(store, actor, now, async |tx| {
-        let p = &ExtensionProfile::parse(input, false)?;
-        let client_secret = input.client_secret.as_str();
+    let created = create_parsed(store, actor, catalog, input, now).await;
+    Saved::or_page(created, async || of_catalog(store, catalog).await).await
+}
+
+/// `create`, once the form parses (before any transaction begins).
+async fn create_parsed(
+    store: &Store,
+    actor: &Actor,
+    catalog: &CatalogId,
+    input: &ExtensionInput,
+    now: DateTime<Utc>,
+) -> Result<Created, ServiceError> {
+    let p = &ExtensionProfile::parse(input, false)?;
+    let client_secret = input.client_secret.as_str();
+    write(store, actor, now, async |tx| {
         let cat = found(catalogs::get(tx, catalog).await?)?;
         let id = CustomExtensionId::new();
         let (secret, shown) = match p.authentication {
@@ -143,8 +155,7 @@ pub async fn create(
         );
         Ok(((details_in(tx, catalog, &id).await?, shown), event))
     })
-    .await;
-    Saved::or_page(created, async || of_catalog(store, catalog).await).await
+    .await
 }
 
 /// Saves an extension's settings as the form gave them (what is wrong is

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::columns::ts;
 use super::error::{Result, StoreError};
 use super::rows::{self, Val};
-use super::sql::{Conn, Rows, Statement};
+use super::sql::{Conn, Rows, Statement, row_where};
 use super::states::ACTIVE;
 use crate::domain::assignment::AssignmentState;
 use crate::domain::ids::{AccessPackageId, AssignmentId, PolicyId, ReviewId, UserId};
@@ -262,10 +262,7 @@ const REVIEW: &str = "SELECT r.id, r.policy_id, r.access_package_id, p.display_n
     JOIN assignment_policies ap ON ap.id = r.policy_id";
 
 pub async fn get(conn: &mut Conn, id: &ReviewId) -> Result<Option<ReviewRow>> {
-    sqlx::query_as(&format!("{REVIEW} WHERE r.id = $1"))
-        .bind(id.as_str())
-        .optional(conn)
-        .await
+    row_where(conn, REVIEW, "r.id", id.as_str()).await
 }
 
 pub async fn of_package(conn: &mut Conn, package: &AccessPackageId) -> Result<Vec<ReviewRow>> {

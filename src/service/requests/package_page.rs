@@ -21,7 +21,7 @@ use crate::store::Store;
 
 /// The page: for whom its form is (the report a manager asks for; the
 /// person themselves when `None`), and the package as they see it.
-pub struct PackagePage {
+pub struct PackageRead {
     pub report: Option<Person>,
     pub view: PackageView,
 }
@@ -42,18 +42,18 @@ pub async fn package_page(
     store: &Store,
     viewer: &Viewer<'_>,
     id: &AccessPackageId,
-) -> Result<PackagePage, ServiceError> {
+) -> Result<PackageRead, ServiceError> {
     match (viewer.report, viewer.who.user()) {
         (Some(report), Some(manager)) => {
             let (report, view) =
                 package_view_for(store, &manager.id, report, id, viewer.now).await?;
-            Ok(PackagePage {
+            Ok(PackageRead {
                 report: Some(report),
                 view,
             })
         }
         (Some(_), None) => Err(ServiceError::NotFound),
-        (None, _) => Ok(PackagePage {
+        (None, _) => Ok(PackageRead {
             report: None,
             view: package_view(store, viewer.who, id, viewer.now, viewer.tz).await?,
         }),
@@ -68,10 +68,10 @@ pub enum Asked {
     Refused(String),
     /// Refused, and the package is no longer on offer: the page, read
     /// again, says why.
-    Gone(PackagePage),
+    Gone(PackageRead),
     /// Answers to correct: the page, read again, with the messages beside
     /// the fields.
-    Again(PackagePage, FieldErrors),
+    Again(PackageRead, FieldErrors),
 }
 
 /// The person asks for the package (for their report, if `viewer` names
@@ -116,8 +116,12 @@ pub async fn extend(
     id: &AccessPackageId,
     answers: &HashMap<String, Vec<String>>,
     justification: Option<&str>,
-) -> Result<Saved<RequestState, PackagePage>, ServiceError> {
-    let holder = viewer.who.user().ok_or(ServiceError::NotFound)?;
+) -> Result<Saved<RequestState, PackageRead>, ServiceError> {
+    // An extension is the holder's own: never asked for a report.
+    let holder = match (viewer.report, viewer.who.user()) {
+        (None, Some(holder)) => holder,
+        _ => return Err(ServiceError::NotFound),
+    };
     let (now, tz) = (viewer.now, viewer.tz);
     let asked =
         super::extend::request_extension(store, holder, id, answers, justification, now, tz).await;

@@ -186,10 +186,13 @@ fn parsed(form: &OrgForm) -> (Result<ConnectedOrgProfile, FieldErrors>, SponsorI
     (ConnectedOrgProfile::parse(&form.input()), sponsors)
 }
 
+/// What the sponsor pickers look up.
+const OFFERS: &[Kind] = &[Kind::User];
+
 #[tracing::instrument(skip_all)]
 async fn create(cx: Console, form: Picked<OrgForm>) -> Reply {
     if let Some(search) = form.pressed {
-        let matches = Matches::find(cx.store(), search.as_ref(), &[Kind::User]).await?;
+        let matches = Matches::find(cx.store(), search.as_ref(), OFFERS).await?;
         return new_page(&cx, form.form, FieldErrors::new(), matches);
     }
     let form = form.form;
@@ -209,11 +212,10 @@ async fn create(cx: Console, form: Picked<OrgForm>) -> Reply {
 
 #[tracing::instrument(skip_all)]
 async fn update(cx: Console, PathId(id): PathId<ConnectedOrgId>, form: Picked<OrgForm>) -> Reply {
-    const OFFERS: &[Kind] = &[Kind::User];
     if let Some(search) = form.pressed {
         let lookup = PickSearch::lookup(search.as_ref(), OFFERS);
         let mut view = svc::organization(cx.store(), &id, lookup).await?;
-        let matches = Matches::found(search.as_ref(), OFFERS, std::mem::take(&mut view.found));
+        let matches = Matches::found(search.as_ref(), OFFERS, &mut view.found);
         return org_page(&cx, view, Some(form.form), FieldErrors::new(), matches);
     }
     let form = form.form;

@@ -154,7 +154,13 @@ impl Matches {
 
     /// The matches `found` for the search the button asked for (none: no
     /// matches shown), read by the page's service with `PickSearch::lookup`.
-    pub fn found(search: Option<&PickSearch>, offers: &[Kind], found: Vec<Suggestion>) -> Self {
+    /// The suggestions are taken out of the page's read (`found`).
+    pub fn found(
+        search: Option<&PickSearch>,
+        offers: &[Kind],
+        found: &mut Vec<Suggestion>,
+    ) -> Self {
+        let found = std::mem::take(found);
         let Some(s) = search.filter(|s| offers.contains(&s.kind)) else {
             return Matches::default();
         };
@@ -173,11 +179,11 @@ impl Matches {
         search: Option<&PickSearch>,
         offers: &[Kind],
     ) -> Result<Self, ServiceError> {
-        let found = match PickSearch::lookup(search, offers) {
+        let mut found = match PickSearch::lookup(search, offers) {
             Some(l) => lookup::suggest(store, l.kind, l.text).await?,
             None => vec![],
         };
-        Ok(Matches::found(search, offers, found))
+        Ok(Matches::found(search, offers, &mut found))
     }
 }
 

@@ -18,9 +18,9 @@ use crate::store::requests::CandidateRow;
 use crate::web::error::AppError;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::path_id::PathId;
-use crate::web::form_values::FormValues;
 use crate::web::layout::Layout;
 use crate::web::my_access::portal::Portal;
+use crate::web::request_form::RequestForm;
 use crate::web::respond::{Reply, render, render_status};
 
 /// A question as shown in the browser's language.
@@ -74,7 +74,7 @@ struct PackagePage {
     extension: Option<ExtensionView>,
     /// How long access lasts under the chosen policy, said for people.
     lifetime: String,
-    values: FormValues,
+    values: RequestForm,
     errors: FieldErrors,
     /// The direct report a manager asks for (id, name); the person
     /// themselves when `None`.
@@ -141,7 +141,7 @@ fn language(req: &HttpRequest) -> String {
 struct Sent {
     /// The policy chosen, where the form is shown for one.
     chosen: Option<String>,
-    values: FormValues,
+    values: RequestForm,
     errors: FieldErrors,
     status: StatusCode,
 }
@@ -150,13 +150,13 @@ impl Sent {
     fn nothing() -> Sent {
         Sent {
             chosen: None,
-            values: FormValues::default(),
+            values: RequestForm::default(),
             errors: FieldErrors::new(),
             status: StatusCode::OK,
         }
     }
 
-    fn refused(values: FormValues, errors: FieldErrors, status: StatusCode) -> Sent {
+    fn refused(values: RequestForm, errors: FieldErrors, status: StatusCode) -> Sent {
         Sent {
             values,
             errors,
@@ -186,7 +186,7 @@ async fn show(
     behalf: Option<&UserId>,
 ) -> Reply {
     let page = match id {
-        None => page_svc::PackagePage {
+        None => page_svc::PackageRead {
             report: None,
             view: PackageView::nowhere(),
         },
@@ -196,14 +196,14 @@ async fn show(
 }
 
 /// `page`, with what a form sent and why it was refused.
-fn shown(me: &Portal, req: &HttpRequest, page: page_svc::PackagePage, sent: Sent) -> Reply {
+fn shown(me: &Portal, req: &HttpRequest, page: page_svc::PackageRead, sent: Sent) -> Reply {
     let Sent {
         chosen,
         values,
         errors,
         status,
     } = sent;
-    let page_svc::PackagePage {
+    let page_svc::PackageRead {
         report,
         view: package_view,
     } = page;
@@ -277,7 +277,7 @@ fn shown(me: &Portal, req: &HttpRequest, page: page_svc::PackagePage, sent: Sent
                         x.policy.approval.is_requestor_justification_required;
                     // The earlier answers, unless the form came back with
                     // new ones; those not editable stay as they were.
-                    let fresh = page.values.is_empty();
+                    let fresh = !page.values.sent;
                     for answer in x.earlier {
                         let key = answer_field(answer.sequence);
                         let locked = x
@@ -290,7 +290,7 @@ fn shown(me: &Portal, req: &HttpRequest, page: page_svc::PackagePage, sent: Sent
                             v.shown = answer.display.clone();
                         }
                         if fresh || locked {
-                            page.values.set(key, answer.values);
+                            page.values.fields.set_answer(key, answer.values);
                         }
                     }
                 }
@@ -336,7 +336,12 @@ fn shown(me: &Portal, req: &HttpRequest, page: page_svc::PackagePage, sent: Sent
         .map(|a| {
             let key = attribute_field(&a.attribute_name);
             let current = current_value(subject, &a.attribute_name);
-            let value = page.values.sent(&key).unwrap_or(&current).to_string();
+            let value = page
+                .values
+                .fields
+                .attribute(&key)
+                .unwrap_or(&current)
+                .to_string();
             AttributeView {
                 // Not editable: an existing value stays; an empty one may be given once.
                 editable: a.is_editable || current.is_empty(),
@@ -404,18 +409,18 @@ pub(super) async fn request(
     me: Portal,
     req: HttpRequest,
     PathId(id): PathId<AccessPackageId>,
-    Form(values): Form<FormValues>,
+    Form(values): Form<RequestForm>,
 ) -> Reply {
-    let chosen = values.value("policy");
+    let chosen = values.policy.clone();
     let input = RequestInput {
         policy: PolicyId::parse(&chosen),
-        justification: values.sent("justification"),
-        answers: values.answers(),
-        attributes: values.attributes(),
-        period: values.period(me.who.tz),
+        justification: values.justification.as_deref(),
+        answers: values.fields.answers(),
+        attributes: values.fields.attributes(),
+        period: values.fields.period(me.who.tz),
     };
     let behalf = behalf_of(&ForQuery {
-        report: values.value("for"),
+        report: values.report.clone(),
     })?;
     let errors =
         match page_svc::request(me.store(), &viewer(&me, behalf.as_ref()), &id, &input).await? {
@@ -472,9 +477,9 @@ pub(super) async fn extend(
     me: Portal,
     req: HttpRequest,
     PathId(id): PathId<AccessPackageId>,
-    Form(values): Form<FormValues>,
+    Form(values): Form<RequestForm>,
 ) -> Reply {
-    let (answers, why) = (values.answers(), values.sent("justification"));
+    let (answers, why) = (values.fields.answers(), values.justification.as_deref());
     match page_svc::extend(me.store(), &viewer(&me, None), &id, &answers, why).await {
         Ok(Saved::Done(s)) => {
             let message = if s == RequestState::Delivered {

@@ -30,8 +30,8 @@ use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::{Form, NoFields};
 use crate::web::extract::path_id::PathId;
 use crate::web::extract::picker::{Matches, PickSearch, Picked};
-use crate::web::form_values::FormValues;
 use crate::web::layout::Layout;
+use crate::web::request_form::AssignmentForm;
 use crate::web::respond::{Reply, form_status, render_status};
 
 /// One of a package's assignments, by the path that names it.
@@ -129,7 +129,7 @@ struct AssignPage {
     attributes: Vec<RequiredAttribute>,
     /// The people chosen so far, each with their own attribute fields.
     people: Vec<PersonAttributes>,
-    values: FormValues,
+    values: AssignmentForm,
     errors: FieldErrors,
     matches: Matches,
 }
@@ -198,22 +198,18 @@ fn lifetime(policy: Option<&Policy>, tz: Tz) -> String {
 }
 
 /// Users by email address, one per line (or separated by commas).
-fn emails(values: &FormValues) -> Vec<String> {
-    values
-        .sent("users")
-        .map(|s| {
-            s.split([',', '\n', ';'])
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+fn emails(values: &AssignmentForm) -> Vec<String> {
+    let emails = values.users.split([',', '\n', ';']);
+    emails
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The groups named, one per line (a name may hold a comma).
-fn group_names(values: &FormValues) -> Vec<String> {
-    let names = values.sent("groups").unwrap_or_default().lines();
+fn group_names(values: &AssignmentForm) -> Vec<String> {
+    let names = values.groups.lines();
     names
         .map(str::trim)
         .filter(|n| !n.is_empty())
@@ -268,12 +264,12 @@ async fn assign_page(
     cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
     chosen: &str,
-    values: FormValues,
+    values: AssignmentForm,
     search: Option<PickSearch>,
 ) -> Reply {
     let lookup = PickSearch::lookup(search.as_ref(), PICKS);
     let mut form = admin_view::assign_form(cx.store(), id, &emails(&values), lookup).await?;
-    let matches = Matches::found(search.as_ref(), PICKS, std::mem::take(&mut form.found));
+    let matches = Matches::found(search.as_ref(), PICKS, &mut form.found);
     assign_shown(cx, form, chosen, values, FieldErrors::new(), matches)
 }
 
@@ -285,7 +281,7 @@ fn assign_shown(
     cx: &Ctx<impl ConsoleWho>,
     form: AssignForm,
     chosen: &str,
-    values: FormValues,
+    values: AssignmentForm,
     errors: FieldErrors,
     matches: Matches,
 ) -> Reply {
@@ -329,21 +325,19 @@ fn assign_shown(
 fn people_fields(
     attributes: &[RequiredAttribute],
     users: Vec<User>,
-    values: &FormValues,
+    values: &AssignmentForm,
 ) -> Vec<PersonAttributes> {
     if attributes.is_empty() {
         return vec![];
     }
-    let field = |k: &str| values.sent(k).map(str::to_string);
     let mut people: Vec<(String, String, Option<User>)> = users
         .into_iter()
         .map(|u| (u.id.to_string(), u.display_name.clone(), Some(u)))
         .collect();
-    if let Some(email) = field("guest_email").filter(|e| !e.trim().is_empty()) {
-        let name = field("guest_name")
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or(email);
-        people.push(("new".into(), name, None));
+    let (email, name) = (values.guest_email.trim(), values.guest_name.trim());
+    if !email.is_empty() {
+        let name = if name.is_empty() { email } else { name };
+        people.push(("new".into(), name.to_string(), None));
     }
     people
         .into_iter()
@@ -357,8 +351,8 @@ fn people_fields(
                         .map(|u| u.attribute(&a.attribute_name))
                         .unwrap_or_default();
                     let editable = a.is_editable || current.is_empty();
-                    let value = match field(&key) {
-                        Some(v) if editable => v,
+                    let value = match values.fields.attribute(&key) {
+                        Some(v) if editable => v.to_string(),
                         _ => current,
                     };
                     (key, value, editable)
@@ -375,44 +369,39 @@ pub(super) async fn new(
     PathId(id): PathId<AccessPackageId>,
     q: web::Query<PolicyQuery>,
 ) -> Reply {
-    assign_page(&cx, &id, &q.policy, FormValues::default(), None).await
+    assign_page(&cx, &id, &q.policy, AssignmentForm::default(), None).await
 }
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn assign(
     cx: PackageConsole<Assign>,
     PathId(id): PathId<AccessPackageId>,
-    form: Picked<FormValues>,
+    form: Picked<AssignmentForm>,
 ) -> Reply {
-    let values = form.form;
-    let field = |k: &str| values.value(k);
-    let chosen = field("policy");
+    let mut values = form.form;
+    let chosen = values.policy.clone();
     if let Some(search) = form.pressed {
         return assign_page(&cx, &id, &chosen, values, search).await;
     }
     // "Use this policy": the form again, with that policy's questions,
     // none of them answered with what was typed for another's.
-    if field("switch") == "policy" {
-        let kept = if field("shown_policy") == chosen {
-            values
-        } else {
-            values.without_answers()
-        };
-        return assign_page(&cx, &id, &chosen, kept, None).await;
+    if values.switch == "policy" {
+        if values.shown_policy != chosen {
+            values.fields.forget_answers();
+        }
+        return assign_page(&cx, &id, &chosen, values, None).await;
     }
-    let users = emails(&values);
-    let (guest_email, guest_name) = (field("guest_email"), field("guest_name"));
-    let justification = field("justification");
+    let guest = values.guest_email.trim();
     let input = NewAssignment {
         policy: PolicyId::parse(&chosen),
-        users,
+        users: emails(&values),
         groups: group_names(&values),
-        new_guest: (!guest_email.trim().is_empty()).then_some((&guest_email, &guest_name)),
-        period: values.period(cx.who.tz),
-        answers: values.answers(),
-        attributes: values.attributes(),
-        bypass_approval: field("bypass") == "on",
-        justification: Some(&justification),
+        new_guest: (!guest.is_empty()).then_some((&values.guest_email, &values.guest_name)),
+        period: values.fields.period(cx.who.tz),
+        answers: values.fields.answers(),
+        attributes: values.fields.attributes(),
+        bypass_approval: values.bypass,
+        justification: Some(&values.justification),
     };
     match requests_svc::assign_from_form(cx.store(), &cx.who.user, &id, &input, cx.now()).await? {
         Saved::Done(assigned) => cx.done(

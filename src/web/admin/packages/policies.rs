@@ -190,7 +190,7 @@ async fn searched(
     let lookup = PickSearch::lookup(search.as_ref(), offers);
     let pid = policy_id.as_ref();
     let mut context = svc::policy_form_context(cx.store(), id, pid, false, lookup).await?;
-    let matches = Matches::found(search.as_ref(), offers, std::mem::take(&mut context.found));
+    let matches = Matches::found(search.as_ref(), offers, &mut context.found);
     let shown = (FieldErrors::new(), matches);
     form_shown(cx, context, id, policy_id, Some(f), shown)
 }

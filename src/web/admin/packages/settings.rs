@@ -81,11 +81,11 @@ fn tab(
     matches: Matches,
 ) -> Reply {
     let SettingsView {
-        package: view,
+        package: shown,
         separation,
         ..
     } = view;
-    let package = view.package;
+    let package = shown.package;
     let (f, errors) = submitted.unwrap_or_else(|| {
         let mut f = Fields::new();
         f.insert("name".into(), package.display_name.clone());
@@ -104,8 +104,8 @@ fn tab(
             layout: cx.layout(package.display_name.clone()),
             package,
             tab: Tab::Settings,
-            incompatible_packages: view.incompatible_packages.join("\n"),
-            incompatible_groups: view.incompatible_groups.join("\n"),
+            incompatible_packages: shown.incompatible_packages.join("\n"),
+            incompatible_groups: shown.incompatible_groups.join("\n"),
             separation,
             errors,
             f,
@@ -178,7 +178,7 @@ pub(super) async fn update(
     if let Some(search) = form.pressed {
         let lookup = PickSearch::lookup(search.as_ref(), OFFERS);
         let mut view = svc::settings_tab(cx.store(), &id, lookup).await?;
-        let matches = Matches::found(search.as_ref(), OFFERS, std::mem::take(&mut view.found));
+        let matches = Matches::found(search.as_ref(), OFFERS, &mut view.found);
         let f = form.form.fields();
         return tab(&cx, view, Some((f, FieldErrors::new())), matches);
     }

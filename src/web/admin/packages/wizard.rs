@@ -384,7 +384,8 @@ fn chosen(f: &Fields) -> Vec<String> {
 }
 
 /// What the page for draft `f` reads (its `catalog` and `chosen`
-/// resources), checking the draft if `check`.
+/// resources), checking the draft if `check`, with a picker's search
+/// (`lookup`).
 fn asked<'a>(
     cx: &Wizarding,
     f: &Fields,
@@ -603,7 +604,7 @@ pub(super) async fn step(cx: Wizarding, form: Picked<WizardStep>) -> Reply {
         let offers = policy_form::POLICY_PICKS;
         let lookup = PickSearch::lookup(search.as_ref(), offers);
         let mut view = view(&cx, &f, false, lookup).await?;
-        let matches = Matches::found(search.as_ref(), offers, std::mem::take(&mut view.found));
+        let matches = Matches::found(search.as_ref(), offers, &mut view.found);
         return page(&cx, view, current, f, FieldErrors::new(), matches);
     }
     // Creating checks everything itself; the review step shows what it
