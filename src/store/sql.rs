@@ -78,10 +78,11 @@ where
 
 /// The row `select` (a `SELECT ... FROM ...` without a `WHERE`) reads
 /// whose `key` column (`a.id`) is `id`, if any: the shape of every `get`.
+/// Both are the store's own text; only `id` is bound.
 pub(crate) async fn row_where<O>(
     conn: &mut Conn,
-    select: &str,
-    key: &str,
+    select: &'static str,
+    key: &'static str,
     id: &str,
 ) -> Result<Option<O>>
 where

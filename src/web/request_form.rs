@@ -5,15 +5,16 @@
 //! questions (`q{n}`, every value of a multiple choice) and the attributes
 //! its package requires (`attr_…`). A form refused is shown again from it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono_tz::Tz;
 
 use crate::domain::request::{PeriodInput, attribute_field};
 
-/// The fields every request form has beside its own: the period asked for
-/// (`start`, `end`, and the zone `tz` they were typed in), the answers to
-/// the policy's questions and the required attributes' values.
+/// The fields a request form has beside its own: the period asked for,
+/// when the form has one (`start`, `end`, and the zone `tz` they were typed
+/// in), the answers to the policy's questions and the required attributes'
+/// values (the first of each).
 #[derive(Debug, Default, Clone)]
 pub struct PolicyFields {
     start: Option<String>,
@@ -63,11 +64,12 @@ impl PolicyFields {
         sent.parse().unwrap_or(viewer)
     }
 
-    /// The start and end as typed, shown again.
+    /// The start as typed, shown again.
     pub fn start(&self) -> &str {
         self.start.as_deref().unwrap_or_default()
     }
 
+    /// The end as typed, shown again.
     pub fn end(&self) -> &str {
         self.end.as_deref().unwrap_or_default()
     }
@@ -150,16 +152,23 @@ pub struct RequestForm {
 impl From<Vec<(String, String)>> for RequestForm {
     fn from(pairs: Vec<(String, String)>) -> RequestForm {
         let mut form = RequestForm::default();
+        let mut seen = HashSet::new();
         for (k, v) in posted(pairs) {
             form.sent = true;
             let Some((k, v)) = form.fields.take(k, v) else {
                 continue;
             };
-            match k.as_str() {
-                "policy" if form.policy.is_empty() => form.policy = v,
-                "for" if form.report.is_empty() => form.report = v,
-                "justification" => first(&mut form.justification, v),
-                _ => {}
+            let field = match k.as_str() {
+                "policy" => &mut form.policy,
+                "for" => &mut form.report,
+                "justification" => {
+                    first(&mut form.justification, v);
+                    continue;
+                }
+                _ => continue,
+            };
+            if seen.insert(k) {
+                *field = v;
             }
         }
         form
@@ -177,8 +186,9 @@ impl RequestForm {
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 #[serde(from = "Vec<(String, String)>")]
 pub struct AssignmentForm {
-    /// The policy chosen, and the one the page showed questions for.
+    /// The policy chosen.
     pub policy: String,
+    /// The policy the page showed questions for.
     pub shown_policy: String,
     /// `policy` when "Use this policy" was pressed.
     pub switch: String,
@@ -197,10 +207,15 @@ pub struct AssignmentForm {
 impl From<Vec<(String, String)>> for AssignmentForm {
     fn from(pairs: Vec<(String, String)>) -> AssignmentForm {
         let mut form = AssignmentForm::default();
+        let mut seen = HashSet::new();
         for (k, v) in posted(pairs) {
             let Some((k, v)) = form.fields.take(k, v) else {
                 continue;
             };
+            if !seen.insert(k.clone()) {
+                // A field sent twice keeps what came first.
+                continue;
+            }
             let field = match k.as_str() {
                 "policy" => &mut form.policy,
                 "shown_policy" => &mut form.shown_policy,
@@ -211,14 +226,12 @@ impl From<Vec<(String, String)>> for AssignmentForm {
                 "guest_name" => &mut form.guest_name,
                 "justification" => &mut form.justification,
                 "bypass" => {
-                    form.bypass |= v == "on";
+                    form.bypass = v == "on";
                     continue;
                 }
                 _ => continue,
             };
-            if field.is_empty() {
-                *field = v;
-            }
+            *field = v;
         }
         form
     }
@@ -273,15 +286,53 @@ mod tests {
     }
 
     #[test]
+    fn a_field_sent_twice_keeps_its_first_value_even_when_empty() {
+        let form = RequestForm::from(pairs(&[
+            ("justification", ""),
+            ("justification", "second"),
+            ("policy", ""),
+            ("policy", "p2"),
+            ("start", "2027-01-04"),
+            ("start", "2027-02-01"),
+            ("tz", "Nowhere/Else"),
+            ("attr_dept", "Sales"),
+            ("attr_dept", "Finance"),
+        ]));
+        assert_eq!(form.justification.as_deref(), Some(""));
+        assert_eq!(form.policy, "");
+        assert_eq!(form.fields.start(), "2027-01-04");
+        assert_eq!(form.fields.attribute("attr_dept"), Some("Sales"));
+        // A zone that is none is read in the viewer's.
+        assert_eq!(
+            form.fields.zone(chrono_tz::Asia::Tokyo),
+            chrono_tz::Asia::Tokyo
+        );
+        // An extension form with only an empty reason was sent all the same.
+        assert!(RequestForm::from(pairs(&[("justification", "")])).sent);
+    }
+
+    #[test]
+    fn bypass_is_ticked_only_by_its_first_value_on() {
+        let ticked = |p: &[(&str, &str)]| AssignmentForm::from(pairs(p)).bypass;
+        assert!(!ticked(&[]));
+        assert!(!ticked(&[("bypass", "off")]));
+        assert!(!ticked(&[("bypass", ""), ("bypass", "on")]));
+        assert!(ticked(&[("bypass", "on"), ("bypass", "off")]));
+    }
+
+    #[test]
     fn an_assignment_form_keeps_each_fields_first_value() {
         let form = AssignmentForm::from(pairs(&[
             ("users", "a@example.test\nb@example.test"),
             ("users", "ignored"),
+            ("groups", ""),
+            ("groups", "ignored too"),
             ("bypass", "on"),
             ("attr_dept.new", "Sales"),
             ("q3", "yes"),
         ]));
         assert_eq!(form.users, "a@example.test\nb@example.test");
+        assert_eq!(form.groups, "");
         assert!(form.bypass);
         assert_eq!(form.fields.attribute("attr_dept.new"), Some("Sales"));
         assert_eq!(form.fields.answer("q3"), "yes");

@@ -137,6 +137,54 @@ both!(connected_organizations_are_managed, |backend| async move {
         .await;
     assert_eq!(moved.status, 422);
     assert!(moved.has("The issuer or client id changed: enter the client secret for it."));
+
+    // The sponsors' picker searches people (only people) with the page's own
+    // read: the form comes back as typed, its secret left out, nothing saved.
+    let search = |kind: &'static str, q: &'static str| {
+        [
+            ("csrf_token", csrf.as_str()),
+            ("display_name", "Fabrikam Ltd"),
+            ("state", "configured"),
+            ("domains", "fabrikam.com"),
+            ("oidc_issuer", "https://login.fabrikam.com/"),
+            ("oidc_client_id", "gatehouse"),
+            ("oidc_client_secret", "typed-while-searching"),
+            ("pickq:internal_sponsors", q),
+            ("pick", kind),
+        ]
+    };
+    let found = b
+        .post(
+            &app.url(&location),
+            &search("user:internal_sponsors", "maria"),
+        )
+        .await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert!(
+        found.has(r#"name="pickadd:internal_sponsors:"#)
+            && found.has(r#"value="maria.manager@gatehouse.demo""#),
+        "{}",
+        found.body
+    );
+    assert!(found.has(r#"value="Fabrikam Ltd""#), "{}", found.body);
+    assert!(!found.has("typed-while-searching"));
+    let packages = b
+        .post(
+            &app.url(&location),
+            &search("package:internal_sponsors", "Marketing"),
+        )
+        .await;
+    assert_eq!(packages.status, 200, "{}", packages.body);
+    assert!(
+        !packages.has(r#"name="pickadd:internal_sponsors:"#),
+        "{}",
+        packages.body
+    );
+    assert!(
+        !b.get(&app.url(&location))
+            .await
+            .has(r#"value="Fabrikam Ltd""#)
+    );
     let mut c = app.store.read().await.unwrap();
     let secret: Option<String> = sqlx::query_scalar(
         "SELECT oidc_client_secret FROM connected_organizations WHERE display_name = 'Fabrikam'",

@@ -336,15 +336,12 @@ fn shown(me: &Portal, req: &HttpRequest, page: page_svc::PackageRead, sent: Sent
         .map(|a| {
             let key = attribute_field(&a.attribute_name);
             let current = current_value(subject, &a.attribute_name);
-            let value = page
-                .values
-                .fields
-                .attribute(&key)
-                .unwrap_or(&current)
-                .to_string();
+            // Not editable: an existing value stays; an empty one may be given once.
+            let editable = a.is_editable || current.is_empty();
+            let sent = page.values.fields.attribute(&key).filter(|_| editable);
+            let value = sent.unwrap_or(&current).to_string();
             AttributeView {
-                // Not editable: an existing value stays; an empty one may be given once.
-                editable: a.is_editable || current.is_empty(),
+                editable,
                 question: Policy::localized(&a.question_text, &a.localizations, &lang).to_string(),
                 long: a.is_long(),
                 max: a.max_len(),
@@ -446,8 +443,11 @@ pub(super) async fn request(
                 };
                 return me.refused(m, &to);
             }
+            // What was typed for the request is not shown again: the page now
+            // says why it is not on offer, or offers an extension, with its own.
             Asked::Gone(page) => {
-                let sent = Sent::refused(values, FieldErrors::new(), StatusCode::CONFLICT);
+                let (fresh, none) = (RequestForm::default(), FieldErrors::new());
+                let sent = Sent::refused(fresh, none, StatusCode::CONFLICT);
                 return shown(&me, &req, page, sent);
             }
             Asked::Again(page, errors) => (page, errors),
