@@ -8,6 +8,7 @@ use super::columns::ts;
 use super::error::{Result, StoreError};
 use super::rows::{self, Val};
 use super::sql::{Conn, Rows, Statement};
+use super::users::folded;
 use crate::domain::directory::GroupProfile;
 use crate::domain::directory_import::Summary;
 use crate::domain::ids::{ConnectedSystemId, GroupId, UserId};
@@ -95,6 +96,10 @@ pub async fn insert_people(
                 system.as_str().into(),
                 n.dn.clone().into(),
                 n.employee_number.clone().into(),
+                folded(&p.given_name).into(),
+                folded(&p.surname).into(),
+                folded(&p.job_title).into(),
+                folded(&p.department).into(),
             ]
         })
         .collect();
@@ -120,6 +125,10 @@ pub async fn insert_people(
             "source_system",
             "external_id",
             "employee_number",
+            "given_name_lower",
+            "surname_lower",
+            "job_title_lower",
+            "department_lower",
         ],
         &rows,
         "",

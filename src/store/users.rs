@@ -103,8 +103,8 @@ pub async fn find_by_identity(
     row.map(User::try_from).transpose()
 }
 
-/// Binds $1 to $14 of `insert` and `update`: the id, then the profile's
-/// columns in one order.
+/// Binds $1 to $18 of `insert` and `update`: the id, then the profile's
+/// columns in one order, the folded ones last.
 fn bind_profile<'q>(
     q: Query<'q, Any, AnyArguments<'q>>,
     id: &UserId,
@@ -126,6 +126,16 @@ fn bind_profile<'q>(
         .bind(p.state.as_str())
         .bind(ts(now))
         .bind(p.display_name.to_lowercase())
+        .bind(folded(&p.given_name))
+        .bind(folded(&p.surname))
+        .bind(folded(&p.job_title))
+        .bind(folded(&p.department))
+}
+
+/// A value folded as SCIM filters compare it (every letter, not only
+/// ASCII's, which is all SQLite's `lower()` folds).
+pub(crate) fn folded(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::to_lowercase)
 }
 
 pub async fn insert(
@@ -137,8 +147,9 @@ pub async fn insert(
 ) -> Result<()> {
     let q = sqlx::query(
         "INSERT INTO users (id, user_type, display_name, name_lower, given_name, surname, email, email_lower, \
-         job_title, department, manager_id, custom_attributes, state, created_at, updated_at) \
-         VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+         job_title, department, manager_id, custom_attributes, state, created_at, updated_at, \
+         given_name_lower, surname_lower, job_title_lower, department_lower) \
+         VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $15, $16, $17, $18)",
     );
     bind_profile(q, id, p, manager, now).execute(conn).await?;
     Ok(())
@@ -180,7 +191,8 @@ pub async fn update(
     let q = sqlx::query(
         "UPDATE users SET user_type = $2, display_name = $3, given_name = $4, surname = $5, email = $6, \
          email_lower = $7, job_title = $8, department = $9, manager_id = $10, custom_attributes = $11, \
-         state = $12, updated_at = $13, name_lower = $14, \
+         state = $12, updated_at = $13, name_lower = $14, given_name_lower = $15, \
+         surname_lower = $16, job_title_lower = $17, department_lower = $18, \
          lifecycle_blocked_at = CASE WHEN state = $12 THEN lifecycle_blocked_at ELSE NULL END, \
          lifecycle_delete_at = CASE WHEN state = $12 THEN lifecycle_delete_at ELSE NULL END WHERE id = $1",
     );
@@ -293,7 +305,9 @@ fn built_in<'a>(user: &'a mut User, name: &str) -> Option<&'a mut Option<String>
 async fn save_attributes(conn: &mut Conn, user: &User, now: DateTime<Utc>) -> Result<()> {
     sqlx::query(
         "UPDATE users SET given_name = $2, surname = $3, job_title = $4, department = $5, \
-         display_name = $6, name_lower = $7, custom_attributes = $8, updated_at = $9 WHERE id = $1",
+         display_name = $6, name_lower = $7, custom_attributes = $8, updated_at = $9, \
+         given_name_lower = $10, surname_lower = $11, job_title_lower = $12, \
+         department_lower = $13 WHERE id = $1",
     )
     .bind(user.id.as_str())
     .bind(user.given_name.clone())
@@ -307,6 +321,10 @@ async fn save_attributes(conn: &mut Conn, user: &User, now: DateTime<Utc>) -> Re
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
     )
     .bind(ts(now))
+    .bind(folded(&user.given_name))
+    .bind(folded(&user.surname))
+    .bind(folded(&user.job_title))
+    .bind(folded(&user.department))
     .exec(conn)
     .await
 }
@@ -364,6 +382,8 @@ pub async fn clear_attributes(
         }
         let custom = serde_json::to_string(&u.custom_attributes)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let [given, surname, title, department] =
+            [&u.given_name, &u.surname, &u.job_title, &u.department].map(folded);
         rows.push(vec![
             u.id.as_str().into(),
             u.given_name.into(),
@@ -372,14 +392,20 @@ pub async fn clear_attributes(
             u.department.into(),
             custom.into(),
             at.clone().into(),
+            given.into(),
+            surname.into(),
+            title.into(),
+            department.into(),
         ]);
     }
     super::rows::update_from(
         conn,
         "UPDATE users SET given_name = v.column2, surname = v.column3, job_title = v.column4, \
-         department = v.column5, custom_attributes = v.column6, updated_at = v.column7 \
+         department = v.column5, custom_attributes = v.column6, updated_at = v.column7, \
+         given_name_lower = v.column8, surname_lower = v.column9, job_title_lower = v.column10, \
+         department_lower = v.column11 \
          FROM (VALUES {values}) AS v WHERE users.id = v.column1",
-        7,
+        11,
         &rows,
     )
     .await?;

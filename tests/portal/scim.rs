@@ -1300,3 +1300,42 @@ async fn a_call_given_up_for_another_change_asks_to_retry_and_changes_nothing() 
     let left = emptied["members"].as_array().map_or(0, Vec::len);
     assert_eq!(left, 0, "{emptied}");
 }
+
+both!(
+    filters_fold_every_letter_not_only_ascii,
+    |backend| async move {
+        let (app, admin, _clock) = demo(backend).await;
+        let scim = Scim::new(&app, &make_token(&app, &admin, "Entra ID").await);
+        let (s, emile) = scim
+            .post(
+                "/Users",
+                json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+                    "userName": "emile.astrom@example.com",
+                    "displayName": "Émile Åström",
+                    "title": "INGÉNIEUR",
+                    "name": {"givenName": "Émile", "familyName": "ÅSTRÖM"},
+                    ENTERPRISE: {"department": "Réseau"}
+                }),
+            )
+            .await;
+        assert_eq!(s, 201, "{emile}");
+        // Compared without regard to case, as SCIM says, in any alphabet
+        // (SQLite's lower() would leave É and Å as they are).
+        for filter in [
+            "name.givenName eq \"émile\"",
+            "name.familyName eq \"åström\"",
+            "title co \"génieur\"",
+            &format!("{ENTERPRISE}:department eq \"RÉSEAU\""),
+        ] {
+            assert_eq!(scim.count(filter).await, 1, "{filter}");
+        }
+        // A change is folded as it is saved.
+        let id = emile["id"].as_str().unwrap();
+        let rename = json!([{"op": "replace", "path": "name.givenName", "value": "ÉLODIE"}]);
+        let (s, b) = scim.patch(&format!("/Users/{id}"), patch_op(rename)).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(scim.count("name.givenName eq \"élodie\"").await, 1);
+        assert_eq!(scim.count("name.givenName eq \"émile\"").await, 0);
+    }
+);

@@ -151,6 +151,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
             Val::from(user_email(i)),
             Val::from(user_email(i)),
             Val::from(format!("Department {}", i % 50)),
+            Val::from(format!("department {}", i % 50)),
             Val::from(manager(i).map(|m| user_ids[m].clone())),
             Val::from(if guest { "governed" } else { "notGoverned" }),
             Val::from(created.clone()),
@@ -165,7 +166,7 @@ pub async fn generate(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()
         insert(
             &mut tx,
             "users",
-            "id, user_type, display_name, name_lower, email, email_lower, department, manager_id, lifecycle, created_at, updated_at",
+            "id, user_type, display_name, name_lower, email, email_lower, department, department_lower, manager_id, lifecycle, created_at, updated_at",
             &rows,
         )
         .await?;
