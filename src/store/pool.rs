@@ -121,6 +121,9 @@ impl Store {
             }
         };
         store.migrate().await?;
+        let mut tx = store.begin().await?;
+        super::users::refold_once(&mut tx).await?;
+        tx.commit().await?;
         Ok(store)
     }
 

@@ -12,6 +12,7 @@ use sqlx::query::Query;
 use super::columns::{Flag, contains_pattern, ts};
 use super::error::{Result, StoreError, map_err};
 use super::page::{Page, PageAt};
+use super::rows::Val;
 use super::sql::{Conn, Rows, Statement};
 use crate::domain::ids::{AccessPackageId, UserId};
 use crate::domain::tenant::TENANT_TIME_ZONE;
@@ -299,6 +300,73 @@ fn built_in<'a>(user: &'a mut User, name: &str) -> Option<&'a mut Option<String>
         "department" => Some(&mut user.department),
         _ => None,
     }
+}
+
+/// The setting that says people written before migration 0036 were refolded.
+const REFOLDED: &str = "users_refolded_0036";
+
+/// A person's four folded columns as stored, beside the values.
+#[derive(sqlx::FromRow)]
+struct Folds {
+    id: String,
+    given_name: Option<String>,
+    surname: Option<String>,
+    job_title: Option<String>,
+    department: Option<String>,
+    given_name_lower: Option<String>,
+    surname_lower: Option<String>,
+    job_title_lower: Option<String>,
+    department_lower: Option<String>,
+}
+
+/// Folds again, once, the given name, surname, job title and department of
+/// the people migration 0036 folded with the database's `lower()` (ASCII
+/// letters only on SQLite, and on PostgreSQL with a C locale). Instances
+/// starting at once may both do it: they write the same values.
+pub async fn refold_once(conn: &mut Conn) -> Result<()> {
+    if super::settings::get(conn, REFOLDED).await?.is_some() {
+        return Ok(());
+    }
+    let all: Vec<Folds> = sqlx::query_as(
+        "SELECT id, given_name, surname, job_title, department, given_name_lower, \
+         surname_lower, job_title_lower, department_lower FROM users",
+    )
+    .all(conn)
+    .await?;
+    let stale: Vec<Vec<Val>> = all
+        .into_iter()
+        .filter_map(|r| {
+            let now = [&r.given_name, &r.surname, &r.job_title, &r.department].map(folded);
+            let kept = [
+                r.given_name_lower,
+                r.surname_lower,
+                r.job_title_lower,
+                r.department_lower,
+            ];
+            let [given, surname, title, department] = now.clone();
+            (now != kept).then(|| {
+                let id = r.id;
+                vec![
+                    id.into(),
+                    given.into(),
+                    surname.into(),
+                    title.into(),
+                    department.into(),
+                ]
+            })
+        })
+        .collect();
+    super::rows::update_from(
+        conn,
+        "UPDATE users SET given_name_lower = v.column2, surname_lower = v.column3, \
+         job_title_lower = v.column4, department_lower = v.column5 \
+         FROM (VALUES {values}) AS v WHERE users.id = v.column1",
+        5,
+        &stale,
+    )
+    .await?;
+    super::settings::get_or_insert(conn, REFOLDED, "true").await?;
+    Ok(())
 }
 
 /// Writes a user's attributes as `user` holds them, in one statement.

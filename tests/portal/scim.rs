@@ -1337,5 +1337,26 @@ both!(
         assert_eq!(s, 200, "{b}");
         assert_eq!(scim.count("name.givenName eq \"élodie\"").await, 1);
         assert_eq!(scim.count("name.givenName eq \"émile\"").await, 0);
+
+        // A database migrated before: migration 0036 filled the folded
+        // columns with the database's lower(), as written here by hand. The
+        // next start folds them again, once.
+        let mut tx = app.store.begin().await.unwrap();
+        let old = [
+            "UPDATE users SET given_name_lower = lower(given_name)",
+            "DELETE FROM settings WHERE key = 'users_refolded_0036'",
+        ];
+        for sql in old {
+            sqlx::query(sql).execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        if matches!(backend, Backend::Sqlite) {
+            // SQLite's lower() leaves É as it is.
+            assert_eq!(scim.count("name.givenName eq \"élodie\"").await, 0);
+        }
+        gatehouse::store::Store::connect(&app.database)
+            .await
+            .unwrap();
+        assert_eq!(scim.count("name.givenName eq \"élodie\"").await, 1);
     }
 );

@@ -85,7 +85,8 @@ pub fn schemas(base: &str) -> Vec<Value> {
             "EnterpriseUser",
             "Enterprise User",
             vec![
-                string("employeeNumber"),
+                // Compared exactly, as an identifier is.
+                attr("employeeNumber", "string", json!({"caseExact": true})),
                 string("department"),
                 attr(
                     "manager",
