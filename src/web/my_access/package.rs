@@ -419,40 +419,39 @@ pub(super) async fn request(
     let behalf = behalf_of(&ForQuery {
         report: values.report.clone(),
     })?;
-    let errors =
-        match page_svc::request(me.store(), &viewer(&me, behalf.as_ref()), &id, &input).await? {
-            Asked::Done(r) if r.for_someone_else => {
-                return me.done(for_someone_else(r.state), routes::REQUESTS.as_str());
-            }
-            Asked::Done(r) => {
-                let message = match r.state {
-                    RequestState::Delivered => "Your request was approved and you now have access.",
-                    RequestState::Scheduled => {
-                        "Your request was approved; your access starts on the date you chose."
-                    }
-                    _ => "Your request was sent for approval. You can follow it here.",
-                };
-                return me.done(message, routes::REQUESTS.as_str());
-            }
-            // The page says why when the package is not on offer any more (to
-            // them, or to the report); a refusal it would not show is said above it.
-            Asked::Refused(m) => {
-                let to = match &behalf {
-                    Some(report) => format!("{}?for={report}", routes::PACKAGE.id(&id)),
-                    None => routes::PACKAGE.id(&id),
-                };
-                return me.refused(m, &to);
-            }
-            // What was typed for the request is not shown again: the page now
-            // says why it is not on offer, or offers an extension, with its own.
-            Asked::Gone(page) => {
-                let (fresh, none) = (RequestForm::default(), FieldErrors::new());
-                let sent = Sent::refused(fresh, none, StatusCode::CONFLICT);
-                return shown(&me, &req, page, sent);
-            }
-            Asked::Again(page, errors) => (page, errors),
-        };
-    let (page, errors) = errors;
+    let asker = viewer(&me, behalf.as_ref());
+    let (page, errors) = match page_svc::request(me.store(), &asker, &id, &input).await? {
+        Asked::Done(r) if r.for_someone_else => {
+            return me.done(for_someone_else(r.state), routes::REQUESTS.as_str());
+        }
+        Asked::Done(r) => {
+            let message = match r.state {
+                RequestState::Delivered => "Your request was approved and you now have access.",
+                RequestState::Scheduled => {
+                    "Your request was approved; your access starts on the date you chose."
+                }
+                _ => "Your request was sent for approval. You can follow it here.",
+            };
+            return me.done(message, routes::REQUESTS.as_str());
+        }
+        // The page says why when the package is not on offer any more (to
+        // them, or to the report); a refusal it would not show is said above it.
+        Asked::Refused(m) => {
+            let to = match &behalf {
+                Some(report) => format!("{}?for={report}", routes::PACKAGE.id(&id)),
+                None => routes::PACKAGE.id(&id),
+            };
+            return me.refused(m, &to);
+        }
+        // What was typed for the request is not shown again: the page now
+        // says why it is not on offer, or offers an extension, with its own.
+        Asked::Gone(page) => {
+            let (fresh, none) = (RequestForm::default(), FieldErrors::new());
+            let sent = Sent::refused(fresh, none, StatusCode::CONFLICT);
+            return shown(&me, &req, page, sent);
+        }
+        Asked::Again(page, errors) => (page, errors),
+    };
     let sent = Sent {
         chosen: Some(chosen),
         ..Sent::refused(values, errors, StatusCode::UNPROCESSABLE_ENTITY)
