@@ -48,16 +48,18 @@ pub async fn anywhere(store: &Store, user: &UserId) -> Result<Reach, ServiceErro
     })
 }
 
-/// Lets the member with `email` create catalogs (field `creator_email`).
+/// Lets the member with `email` create catalogs; refused (field
+/// `creator_email`), returns the settings page's values, to show the form
+/// again with.
 #[tracing::instrument(skip_all)]
 pub async fn add_creator(
     store: &Store,
     actor: &Actor,
     email: &str,
     now: DateTime<Utc>,
-) -> Result<String, ServiceError> {
+) -> Result<Saved<String, super::settings::Current>, ServiceError> {
     const FIELD: &str = "creator_email";
-    write(store, actor, now, async |c| {
+    let added = write(store, actor, now, async |c| {
         let user = delegate_named(c, FIELD, email).await?;
         if !roles::add_creator(c, &user.id, now).await? {
             return Err(invalid(
@@ -75,7 +77,8 @@ pub async fn add_creator(
         );
         Ok((message, event))
     })
-    .await
+    .await;
+    Saved::or_page(added, async || super::settings::current(store).await).await
 }
 
 /// Takes the catalog creator role back; the catalogs they made stay theirs.

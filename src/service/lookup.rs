@@ -41,6 +41,11 @@ pub struct Suggestion {
 
 const SHOWN: i64 = 8;
 
+/// Whether a search is too short to run (fewer than two characters).
+fn too_short(q: &str) -> bool {
+    q.trim().chars().count() < 2
+}
+
 /// A picker's search: a kind, and the text typed.
 #[derive(Debug, Clone, Copy)]
 pub struct Lookup<'a> {
@@ -50,6 +55,10 @@ pub struct Lookup<'a> {
 
 #[tracing::instrument(skip_all)]
 pub async fn suggest(store: &Store, kind: Kind, q: &str) -> Result<Vec<Suggestion>, ServiceError> {
+    // Typed a letter at a time: too short a search takes no connection.
+    if too_short(q) {
+        return Ok(vec![]);
+    }
     read(store, async |c| {
         suggest_in(c, Some(Lookup { kind, text: q })).await
     })
@@ -67,7 +76,7 @@ pub(crate) async fn suggest_in(
         return Ok(vec![]);
     };
     let q = text.trim();
-    if q.chars().count() < 2 {
+    if too_short(q) {
         return Ok(vec![]);
     }
     let s = |value: String, label: String, detail: String| Suggestion {

@@ -611,8 +611,7 @@ pub async fn decide_on_page(
 
 /// A reviewer decides for some of their holders (each once: the first
 /// decision wins). Returns how many decisions were recorded.
-#[tracing::instrument(skip_all)]
-pub async fn decide(
+async fn decide(
     store: &Store,
     reviewer: &User,
     id: &ReviewId,

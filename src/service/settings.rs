@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::error::{Saved, ServiceError};
+use super::error::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::lifecycle::GuestLifecycle;
 use crate::domain::tenant::TenantSettings;
@@ -91,17 +91,4 @@ pub async fn current(store: &Store) -> Result<Current, ServiceError> {
         ))
     })
     .await
-}
-
-/// Lets the member with `email` create catalogs; refused (field
-/// `creator_email`), returns the page's values to show the form again with.
-#[tracing::instrument(skip_all)]
-pub async fn add_creator(
-    store: &Store,
-    actor: &Actor,
-    email: &str,
-    now: DateTime<Utc>,
-) -> Result<Saved<String, Current>, ServiceError> {
-    let added = super::catalog_roles::add_creator(store, actor, email, now).await;
-    Saved::or_page(added, async || current(store).await).await
 }

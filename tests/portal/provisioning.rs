@@ -1243,20 +1243,41 @@ both!(
     }
 );
 
+/// What a SCIM application of a test's own answers: `body` as SCIM's JSON,
+/// told to wait ten minutes when it is `429 Too Many Requests`.
+fn scim_answer(status: actix_web::http::StatusCode, body: &'static str) -> actix_web::HttpResponse {
+    let mut r = actix_web::HttpResponse::build(status);
+    r.content_type("application/scim+json");
+    if status == actix_web::http::StatusCode::TOO_MANY_REQUESTS {
+        r.insert_header(("Retry-After", "600"));
+    }
+    r.body(body)
+}
+
+/// A look-up that finds Eric, as `u1`.
+const ERIC_LISTED: &str = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"Resources":[{"id":"u1","userName":"eric.employee@gatehouse.demo"}]}"#;
+
+/// Runs the application `factory` makes on a free port, one worker;
+/// evaluates to its SCIM base URL.
+macro_rules! serve_scim {
+    ($factory:expr) => {{
+        let server = actix_web::HttpServer::new($factory)
+            .workers(1)
+            .bind(("127.0.0.1", 0))
+            .unwrap();
+        let port = server.addrs()[0].port();
+        tokio::spawn(server.run());
+        format!("http://127.0.0.1:{port}/v2")
+    }};
+}
+
 /// A SCIM application of our own, as small as the test needs: it knows one
 /// group (`g1`), finds everyone, and answers every membership change with
 /// `429 Too Many Requests` and `Retry-After: 600`. Returns its base URL.
 async fn slow_scim_application() -> String {
-    use actix_web::{App, HttpResponse, HttpServer, web};
-    let scim = |status: actix_web::http::StatusCode, body: &'static str| {
-        let mut r = HttpResponse::build(status);
-        r.content_type("application/scim+json");
-        if status == actix_web::http::StatusCode::TOO_MANY_REQUESTS {
-            r.insert_header(("Retry-After", "600"));
-        }
-        r.body(body)
-    };
-    let server = HttpServer::new(move || {
+    use actix_web::{App, web};
+    let scim = scim_answer;
+    serve_scim!(move || {
         App::new()
             .route(
                 "/v2/Groups/g1",
@@ -1279,19 +1300,10 @@ async fn slow_scim_application() -> String {
             .route(
                 "/v2/Users",
                 web::get().to(move || async move {
-                    scim(
-                        actix_web::http::StatusCode::OK,
-                        r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"Resources":[{"id":"u1","userName":"eric.employee@gatehouse.demo"}]}"#,
-                    )
+                    scim(actix_web::http::StatusCode::OK, ERIC_LISTED)
                 }),
             )
     })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let port = server.addrs()[0].port();
-    tokio::spawn(server.run());
-    format!("http://127.0.0.1:{port}/v2")
 }
 
 /// Another SCIM application of our own, whose changes keep failing: its
@@ -1301,11 +1313,7 @@ async fn slow_scim_application() -> String {
 /// whose bodies it keeps. Returns its base URL and those bodies.
 async fn failing_scim_application() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use actix_web::{App, HttpRequest, HttpResponse, web};
-    let json = |status: actix_web::http::StatusCode, body: &'static str| {
-        HttpResponse::build(status)
-            .content_type("application/scim+json")
-            .body(body)
-    };
+    let json = scim_answer;
     let unavailable = move || {
         json(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -1314,7 +1322,7 @@ async fn failing_scim_application() -> (String, std::sync::Arc<std::sync::Mutex<
     };
     let removals = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let kept = removals.clone();
-    let server = actix_web::HttpServer::new(move || {
+    let url = serve_scim!(move || {
         let kept = kept.clone();
         App::new()
             .route(
@@ -1345,19 +1353,11 @@ async fn failing_scim_application() -> (String, std::sync::Arc<std::sync::Mutex<
                     if !req.query_string().contains("eric.employee") {
                         return unavailable();
                     }
-                    json(
-                        actix_web::http::StatusCode::OK,
-                        r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"Resources":[{"id":"u1","userName":"eric.employee@gatehouse.demo"}]}"#,
-                    )
+                    json(actix_web::http::StatusCode::OK, ERIC_LISTED)
                 }),
             )
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let port = server.addrs()[0].port();
-    tokio::spawn(server.run());
-    (format!("http://127.0.0.1:{port}/v2"), removals)
+    });
+    (url, removals)
 }
 
 both!(

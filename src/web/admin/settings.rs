@@ -182,7 +182,7 @@ pub struct CreatorForm {
 #[tracing::instrument(skip_all)]
 async fn add_creator(cx: Console, Form(form): Form<CreatorForm>) -> Reply {
     let (email, now) = (&form.creator_email, cx.now());
-    match settings::add_creator(cx.store(), &cx.actor(), email, now).await? {
+    match catalog_roles::add_creator(cx.store(), &cx.actor(), email, now).await? {
         Saved::Done(message) => cx.done(
             message,
             &format!("{}#catalog-creators", routes::ADMIN_SETTINGS),
