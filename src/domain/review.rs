@@ -316,8 +316,10 @@ fn day_start(day: NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
     crate::domain::request::local_to_utc(tz, midnight).unwrap_or_else(|| midnight.and_utc())
 }
 
-/// The review settings as the policy form sent them (`rv_*` fields).
-#[derive(Clone, Debug, Default)]
+/// The review settings as the policy form sent them (`rv_*` fields); the
+/// package wizard keeps them in its draft.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ReviewInput {
     pub enabled: bool,
     pub start: String,

@@ -1653,7 +1653,7 @@ both!(
         // A NUL hidden from the form check by the wizard draft's JSON escape
         // never reaches a query (PostgreSQL would refuse it with a 500).
         let wizard = admin.get(&app.url(routes::ADMIN_PACKAGES.new)).await;
-        let draft = r#"{"approval_required":"on","stage_count":"1","s1_approver":"users","s1_users":"maria.manager\u0000@gatehouse.demo","scope":"specificDirectoryUsers","target_users":"eric\u0000@gatehouse.demo"}"#;
+        let draft = r#"{"policy":{"requests":{"approval_required":true,"stage_count":"1","stages":[{"users":"maria.manager\u0000@gatehouse.demo"}],"scope":"specificDirectoryUsers","target_users":"eric\u0000@gatehouse.demo"}}}"#;
         for step in ["basics", "requests", "review"] {
             let hidden = admin
                 .post(

@@ -282,6 +282,15 @@ impl Page {
     pub fn csrf(&self) -> String {
         self.input("csrf_token").expect("page has a CSRF token")
     }
+    /// Whether the first checkbox or radio named `name` is ticked (none
+    /// such: `None`).
+    pub fn ticked(&self, name: &str) -> Option<bool> {
+        let at = self.body.find(&format!("name=\"{name}\""))?;
+        let open = self.body[..at].rfind('<')?;
+        let close = self.body[at..].find('>')? + at;
+        let tag = &self.body[open..close];
+        tag.starts_with("<input").then(|| tag.contains(" checked"))
+    }
     pub fn has(&self, text: &str) -> bool {
         self.body.contains(text)
     }

@@ -115,6 +115,45 @@ async fn outbox(app: &TestApp) -> Page {
 }
 
 both!(
+    a_policys_review_switches_show_as_saved,
+    |backend| async move {
+        let (app, admin, clock) = demo(backend).await;
+        let package = package(&app, &clock, "Reviewed tools").await;
+        let day = (clock.now() + Duration::days(40))
+            .format("%Y-%m-%d")
+            .to_string();
+        let mut review = vec![
+            ("rv_start", day.as_str()),
+            ("rv_recurrence", "monthly"),
+            ("rv_duration", "10"),
+            ("rv_reviewers", "manager"),
+            ("rv_fallback_users", MARIA),
+            ("rv_no_response", "keepAccess"),
+        ];
+        let switches = [
+            "rv_sponsors",
+            "rv_justification",
+            "rv_recommendations",
+            "rv_auto_apply",
+        ];
+        let saved = set_reviews(&app, &admin, &package, &review).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let (_, form) = everyone_policy(&app, &admin, &package).await;
+        assert_eq!(form.ticked("rv_enabled"), Some(true), "{}", form.body);
+        for off in switches {
+            assert_eq!(form.ticked(off), Some(false), "{off} was saved off");
+        }
+        review.extend(switches.map(|on| (on, "on")));
+        let saved = set_reviews(&app, &admin, &package, &review).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let (_, form) = everyone_policy(&app, &admin, &package).await;
+        for on in switches {
+            assert_eq!(form.ticked(on), Some(true), "{on} was saved on");
+        }
+    }
+);
+
+both!(
     a_review_is_started_decided_reminded_and_applied,
     |backend| async move {
         let (app, admin, clock) = demo(backend).await;

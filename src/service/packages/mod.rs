@@ -14,8 +14,8 @@ pub use automatic::{
 };
 pub use draft::resolve;
 pub use policy::{
-    PolicyFormContext, add_policy, add_policy_from_form, delete_policy, policy_form_context,
-    set_policy_enabled, update_policy, update_policy_from_form,
+    PolicyFormContext, ReviewForForm, add_policy, add_policy_from_form, delete_policy,
+    policy_form_context, set_policy_enabled, update_policy, update_policy_from_form,
 };
 pub use views::{
     ADDITIONAL_ACCESS_LISTED, AttributeInfo, PackageView, ResourceRoles, Separation, SettingsView,

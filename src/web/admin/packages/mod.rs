@@ -6,6 +6,7 @@ mod assignments;
 mod automatic;
 mod item;
 mod policies;
+mod policy_fields;
 mod policy_form;
 mod requests;
 mod reviews;

@@ -4,7 +4,8 @@
 use askama::Template;
 use serde::Deserialize;
 
-use super::policy_form::{self, Fields, PostedPolicy, form_accessors};
+use super::policy_fields::PolicyForm;
+use super::policy_form::{self, PostedPolicy, form_accessors};
 use super::tab::Tab;
 use crate::domain::ids::{AccessPackageId, PolicyId};
 use crate::domain::validation::FieldErrors;
@@ -66,7 +67,7 @@ struct PolicyPage {
     layout: Layout,
     package: PackageRow,
     policy_id: Option<PolicyId>,
-    f: Fields,
+    f: PolicyForm,
     errors: FieldErrors,
     attributes: Vec<AttributeInfo>,
     matches: Matches,
@@ -80,7 +81,7 @@ async fn form_page(
     cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
     policy_id: Option<PolicyId>,
-    f: Option<Fields>,
+    f: Option<PolicyForm>,
 ) -> Reply {
     // No fields: the policy as saved.
     let stored = f.is_none();
@@ -97,28 +98,23 @@ fn form_shown(
     context: PolicyFormContext,
     id: &AccessPackageId,
     policy_id: Option<PolicyId>,
-    f: Option<Fields>,
+    f: Option<PolicyForm>,
     (errors, matches): (FieldErrors, Matches),
 ) -> Reply {
-    let mut f = match (f, &context.stored, &policy_id) {
+    let f = match (f, &context.stored, &policy_id) {
         (Some(f), _, _) => f,
         (None, Some((policy, _)), Some(pid)) if policy.automatic.is_some() => {
             // An automatic policy is changed on its own form.
             return Ok(redirect(&routes::ADMIN_PACKAGE_AUTOMATIC.ids(id, pid)));
         }
-        (None, Some((policy, names)), _) => policy_form::fields_of(policy, names, cx.who.tz),
+        (None, Some((policy, names)), _) => {
+            let (chosen, review) = (&context.chosen, context.review.as_ref());
+            let today = cx.organization_today();
+            policy_form::of(policy, names, cx.who.tz, chosen, review, today)
+        }
         (None, None, _) => return Err(AppError::NotFound),
     };
-    // The stored choices show on a form not yet posted.
-    let fresh = !f.contains_key("ext_posted");
     let (package, attributes) = (context.package, context.attributes);
-    if fresh {
-        policy_form::set_extensions(&mut f, &context.chosen);
-        if let Some((settings, emails, groups)) = &context.review {
-            policy_form::set_review(&mut f, settings, emails, groups);
-        }
-        policy_form::review_defaults(&mut f, cx.organization_today());
-    }
     let title = format!("Policy of {}", package.display_name);
     render_status(
         form_status(&errors),
@@ -140,7 +136,7 @@ pub(super) async fn new(
     cx: PackageConsole<ManagePackages>,
     PathId(id): PathId<AccessPackageId>,
 ) -> Reply {
-    let f = policy_form::defaults("", cx.organization_today());
+    let f = PolicyForm::defaults("", cx.organization_today());
     form_page(&cx, &id, None, Some(f)).await
 }
 
@@ -158,7 +154,7 @@ pub(super) async fn create(
     PathId(id): PathId<AccessPackageId>,
     form: Picked<PostedPolicy>,
 ) -> Reply {
-    let PostedPolicy { fields: f, add } = form.form;
+    let PostedPolicy { form: f, add } = form.form;
     if add || form.pressed.is_some() {
         return searched(&cx, &id, None, f, form.pressed.flatten()).await;
     }
@@ -183,7 +179,7 @@ async fn searched(
     cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
     policy_id: Option<PolicyId>,
-    f: Fields,
+    f: PolicyForm,
     search: Option<PickSearch>,
 ) -> Reply {
     let offers = policy_form::POLICY_PICKS;
@@ -201,7 +197,7 @@ pub(super) async fn update(
     PathIds(id, policy_id): PathIds<AccessPackageId, PolicyId>,
     form: Picked<PostedPolicy>,
 ) -> Reply {
-    let PostedPolicy { fields: f, add } = form.form;
+    let PostedPolicy { form: f, add } = form.form;
     if add || form.pressed.is_some() {
         return searched(&cx, &id, Some(policy_id), f, form.pressed.flatten()).await;
     }

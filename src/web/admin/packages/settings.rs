@@ -4,7 +4,6 @@
 use askama::Template;
 use serde::Deserialize;
 
-use super::policy_form::{Fields, form_accessors};
 use super::tab::Tab;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::validation::FieldErrors;
@@ -57,15 +56,12 @@ struct SettingsTab {
     layout: Layout,
     package: PackageRow,
     tab: Tab,
-    incompatible_packages: String,
-    incompatible_groups: String,
     separation: Separation,
     errors: FieldErrors,
-    f: Fields,
+    /// The form as saved, or as sent.
+    f: SettingsForm,
     matches: Matches,
 }
-
-form_accessors!(SettingsTab);
 
 pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Reply {
     let view = svc::settings_tab(cx.store(), id, None).await?;
@@ -77,7 +73,7 @@ pub(super) async fn page(cx: &Ctx<impl ConsoleWho>, id: &AccessPackageId) -> Rep
 fn tab(
     cx: &Ctx<impl ConsoleWho>,
     view: SettingsView,
-    submitted: Option<(Fields, FieldErrors)>,
+    submitted: Option<(SettingsForm, FieldErrors)>,
     matches: Matches,
 ) -> Reply {
     let SettingsView {
@@ -87,16 +83,14 @@ fn tab(
     } = view;
     let package = shown.package;
     let (f, errors) = submitted.unwrap_or_else(|| {
-        let mut f = Fields::new();
-        f.insert("name".into(), package.display_name.clone());
-        f.insert(
-            "description".into(),
-            package.description.clone().unwrap_or_default(),
-        );
-        if package.is_hidden {
-            f.insert("hidden".into(), "on".into());
-        }
-        (f, FieldErrors::new())
+        let saved = SettingsForm {
+            name: package.display_name.clone(),
+            description: package.description.clone().unwrap_or_default(),
+            hidden: package.is_hidden.then(|| "on".into()),
+            incompatible_packages: shown.incompatible_packages.join("\n"),
+            incompatible_groups: shown.incompatible_groups.join("\n"),
+        };
+        (saved, FieldErrors::new())
     });
     render_status(
         form_status(&errors),
@@ -104,8 +98,6 @@ fn tab(
             layout: cx.layout(package.display_name.clone()),
             package,
             tab: Tab::Settings,
-            incompatible_packages: shown.incompatible_packages.join("\n"),
-            incompatible_groups: shown.incompatible_groups.join("\n"),
             separation,
             errors,
             f,
@@ -140,23 +132,6 @@ impl SettingsForm {
             incompatible_groups: lines(&self.incompatible_groups),
         })
     }
-
-    /// The form as sent, to show again.
-    fn fields(self) -> Fields {
-        let mut f = Fields::from([
-            ("name".to_string(), self.name),
-            ("description".to_string(), self.description),
-            (
-                "incompatible_packages".to_string(),
-                self.incompatible_packages,
-            ),
-            ("incompatible_groups".to_string(), self.incompatible_groups),
-        ]);
-        if let Some(on) = self.hidden {
-            f.insert("hidden".into(), on);
-        }
-        f
-    }
 }
 
 /// The names a field lists, one per line.
@@ -179,8 +154,7 @@ pub(super) async fn update(
         let lookup = PickSearch::lookup(search.as_ref(), OFFERS);
         let mut view = svc::settings_tab(cx.store(), &id, lookup).await?;
         let matches = Matches::found(search.as_ref(), OFFERS, &mut view.found);
-        let f = form.form.fields();
-        return tab(&cx, view, Some((f, FieldErrors::new())), matches);
+        return tab(&cx, view, Some((form.form, FieldErrors::new())), matches);
     }
     let saved = cx.save_or_show(
         form.form.settings(),
@@ -189,10 +163,7 @@ pub(super) async fn update(
     );
     match saved.await? {
         Saved::Done(()) => cx.done("Settings saved.", &routes::ADMIN_PACKAGE_SETTINGS.id(&id)),
-        Saved::Again(view, errors) => {
-            let f = form.form.fields();
-            tab(&cx, view, Some((f, errors)), Matches::default())
-        }
+        Saved::Again(view, errors) => tab(&cx, view, Some((form.form, errors)), Matches::default()),
     }
 }
 

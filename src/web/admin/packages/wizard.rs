@@ -2,18 +2,23 @@
 //! requests, requestor information and lifecycle, then review and create.
 //! The fields typed so far travel with each step as a draft.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::web;
 use askama::Template;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::policy_form::{self, Fields, form_accessors};
+use super::policy_fields::{
+    BasicsFields, ExtensionFields, LifecycleFields, PolicyForm, Posted, RequestorFields,
+    RequestsFields, StageFields,
+};
+use super::policy_form::{self, form_accessors};
 use super::steps::{STEPS, step_of};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::ids::CatalogId;
-use crate::domain::policy::AllowedTargetScope;
-use crate::domain::validation::FieldErrors;
+use crate::domain::policy::{AllowedTargetScope, MAX_STAGES};
+use crate::domain::review::ReviewInput;
+use crate::domain::validation::{FieldErrors, is_line_break_or_tab};
 use crate::routes;
 use crate::service::Saved;
 use crate::service::lookup::Lookup;
@@ -33,6 +38,30 @@ use crate::web::respond::{Reply, form_status, render_status};
 /// access packages in some catalog.
 type Wizarding = Reaching<MakesPackages>;
 
+/// The wizard's own fields, asked before the policy's: the Basics and
+/// Resource roles steps.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct PackageFields {
+    catalog: String,
+    name: String,
+    description: String,
+    hidden: bool,
+    /// The role picked for each resource shown, by the resource's key
+    /// (empty: not included).
+    roles: BTreeMap<String, String>,
+    /// Whether directory resources outside the catalog are shown.
+    show_all: bool,
+}
+
+/// Everything typed so far, carried from step to step (as JSON).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Draft {
+    package: PackageFields,
+    policy: PolicyForm,
+}
+
 #[derive(Template)]
 #[template(path = "admin/packages/wizard.html")]
 struct Wizard {
@@ -41,8 +70,10 @@ struct Wizard {
     steps: Vec<(&'static str, &'static str)>,
     catalogs: Vec<CatalogRow>,
     catalog_name: String,
+    /// The draft as the page carries it.
     draft: String,
-    f: Fields,
+    p: PackageFields,
+    f: PolicyForm,
     errors: FieldErrors,
     resources: Vec<ResourceRoles>,
     attributes: Vec<AttributeInfo>,
@@ -57,7 +88,7 @@ form_accessors!(Wizard);
 impl Wizard {
     /// The role picked so far for a resource.
     fn chosen(&self, key: &str) -> &str {
-        policy_form::get(&self.f, &format!("role_{key}"))
+        self.p.roles.get(key).map_or("", String::as_str)
     }
 
     /// The resources under the headings Entra's step shows them under
@@ -89,62 +120,65 @@ pub struct StartQuery {
 
 #[tracing::instrument(skip_all)]
 pub(super) async fn start(cx: Wizarding, q: web::Query<StartQuery>) -> Reply {
-    let mut f = policy_form::defaults("Initial policy", cx.organization_today());
+    let mut d = Draft {
+        package: PackageFields::default(),
+        policy: PolicyForm::defaults("Initial policy", cx.organization_today()),
+    };
     if let Some(c) = q.catalog.as_deref().and_then(CatalogId::parse) {
-        f.insert("catalog".into(), c.to_string());
+        d.package.catalog = c.to_string();
     }
-    let view = view(&cx, &f, false, None).await?;
+    let view = view(&cx, &d, false, None).await?;
     page(
         &cx,
         view,
         "basics",
-        f,
+        d,
         FieldErrors::new(),
         Matches::default(),
     )
 }
 
-fn picks(f: &Fields) -> Vec<RolePick> {
-    f.iter()
-        .filter_map(|(k, v)| k.strip_prefix("role_").map(|r| (r, v)))
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(r, v)| RolePick {
-            resource: r.to_string(),
-            role: v.clone(),
+fn picks(p: &PackageFields) -> Vec<RolePick> {
+    p.roles
+        .iter()
+        .filter(|(_, role)| !role.is_empty())
+        .map(|(resource, role)| RolePick {
+            resource: resource.clone(),
+            role: role.clone(),
         })
         .collect()
 }
 
-fn catalog_of(f: &Fields) -> Option<CatalogId> {
-    f.get("catalog").and_then(|c| CatalogId::parse(c))
+fn catalog_of(p: &PackageFields) -> Option<CatalogId> {
+    CatalogId::parse(&p.catalog)
+}
+
+/// Each line of a field that is not blank, after `each`.
+fn listed(text: &str, each: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("{each}{s}"))
+        .collect()
 }
 
 /// Who approves a stage, as the review step names them.
-fn approvers(f: &Fields, n: usize) -> String {
-    let k = |x: &str| format!("s{n}_{x}");
+fn approvers(s: &StageFields) -> String {
     let mut names: Vec<String> = Vec::new();
-    for (key, label) in [
-        ("manager", "the requestor's manager"),
-        ("internal", "internal sponsors"),
-        ("external", "external sponsors"),
+    for (ticked, label) in [
+        (s.manager, "the requestor's manager"),
+        (s.internal, "internal sponsors"),
+        (s.external, "external sponsors"),
     ] {
-        if policy_form::on(f, &k(key)) {
+        if ticked {
             names.push(label.into());
         }
     }
-    let listed = |key: &str, each: &str| -> Vec<String> {
-        policy_form::get(f, &k(key))
-            .lines()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| format!("{each}{s}"))
-            .collect()
-    };
-    names.extend(listed("users", ""));
-    names.extend(listed("groups", "members of "));
+    names.extend(listed(&s.users, ""));
+    names.extend(listed(&s.groups, "members of "));
     let fallback: Vec<String> = [
-        listed("fallback_users", ""),
-        listed("fallback_groups", "members of "),
+        listed(&s.fallback_users, ""),
+        listed(&s.fallback_groups, "members of "),
     ]
     .concat();
     let mut text = if names.is_empty() {
@@ -155,17 +189,17 @@ fn approvers(f: &Fields, n: usize) -> String {
     if !fallback.is_empty() {
         text.push_str(&format!("; fallback: {}", fallback.join(", ")));
     }
-    if policy_form::on(f, &k("escalation")) {
+    if s.escalation {
         let mut alternates = Vec::new();
-        if policy_form::on(f, &k("alt_manager")) {
+        if s.alt_manager {
             alternates.push("the second level manager".to_string());
         }
-        alternates.extend(listed("alt_users", ""));
-        alternates.extend(listed("alt_groups", "members of "));
+        alternates.extend(listed(&s.alt_users, ""));
+        alternates.extend(listed(&s.alt_groups, "members of "));
         alternates.extend(
             [
-                listed("alt_fallback_users", ""),
-                listed("alt_fallback_groups", "members of "),
+                listed(&s.alt_fallback_users, ""),
+                listed(&s.alt_fallback_groups, "members of "),
             ]
             .concat()
             .into_iter()
@@ -173,7 +207,7 @@ fn approvers(f: &Fields, n: usize) -> String {
         );
         text.push_str(&format!(
             "; forwarded after {} days to {}",
-            policy_form::get(f, &k("escalation_days")).trim(),
+            s.escalation_days.trim(),
             if alternates.is_empty() {
                 "nobody yet".to_string()
             } else {
@@ -185,52 +219,46 @@ fn approvers(f: &Fields, n: usize) -> String {
 }
 
 /// The access reviews as the review step sums them up.
-fn access_reviews(f: &Fields) -> String {
+fn access_reviews(r: &ReviewInput) -> String {
     use crate::domain::review::{NoResponse, Recurrence, ReviewerKind};
-    if !policy_form::on(f, "rv_enabled") {
+    if !r.enabled {
         return "Not required".into();
     }
-    let get = |k| policy_form::get(f, k);
-    let every = Recurrence::parse(get("rv_recurrence")).map_or("", |r| r.label());
-    let reviewers = match ReviewerKind::parse(get("rv_reviewers")) {
+    let every = Recurrence::parse(&r.recurrence).map_or("", |r| r.label());
+    let reviewers = match ReviewerKind::parse(&r.reviewers) {
         Some(ReviewerKind::Specific) => {
-            let named: Vec<&str> = [get("rv_users"), get("rv_groups")]
-                .into_iter()
-                .flat_map(str::lines)
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
+            let named = [listed(&r.users, ""), listed(&r.groups, "")].concat();
             format!("Specific reviewers ({})", named.join(", "))
         }
         Some(kind) => kind.label().to_string(),
         None => String::new(),
     };
-    let unanswered = NoResponse::parse(get("rv_no_response")).map_or("", |r| r.label());
+    let unanswered = NoResponse::parse(&r.no_response).map_or("", |r| r.label());
     format!(
         "{every} from {}, {} days each; reviewed by {reviewers}; if reviewers don't respond: {unanswered}",
-        get("rv_start"),
-        get("rv_duration"),
+        r.start, r.duration,
     )
 }
 
 /// What the review step lists.
 fn review(
-    f: &Fields,
+    d: &Draft,
     catalog: Option<&CatalogRow>,
     resources: &[ResourceRoles],
     extensions: &[ExtensionRow],
 ) -> Vec<(String, String)> {
-    let get = |k: &str| policy_form::get(f, k).to_string();
+    let (pk, f) = (&d.package, &d.policy);
+    let yes_no = |on: bool| if on { "Yes" } else { "No" }.to_string();
     let mut r = vec![
         (
             "Catalog".to_string(),
             catalog.map(|c| c.display_name.clone()).unwrap_or_default(),
         ),
-        ("Name".to_string(), get("name")),
-        ("Description".to_string(), get("description")),
+        ("Name".to_string(), pk.name.clone()),
+        ("Description".to_string(), pk.description.clone()),
         (
             "Hidden".to_string(),
-            if policy_form::on(f, "hidden") {
+            if pk.hidden {
                 "Yes: requestable through its link only"
             } else {
                 "No"
@@ -238,7 +266,7 @@ fn review(
             .to_string(),
         ),
     ];
-    for p in picks(f) {
+    for p in picks(pk) {
         let role = resources
             .iter()
             .find(|c| c.key == p.resource)
@@ -253,52 +281,45 @@ fn review(
             .unwrap_or_default();
         r.push(("Resource role".into(), role));
     }
-    let yes_no = |k: &str| if policy_form::on(f, k) { "Yes" } else { "No" }.to_string();
-    let lines = |k: &str| -> String {
-        let listed: Vec<&str> = policy_form::get(f, k)
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        listed.join(", ")
-    };
-    let scope = AllowedTargetScope::parse(policy_form::get(f, "scope")).map(|s| s.label());
-    r.push(("Policy".into(), get("policy_name")));
+    let q = &f.requests;
+    let scope = AllowedTargetScope::parse(&q.scope).map(|s| s.label());
+    r.push(("Policy".into(), f.basics.name.clone()));
     r.push((
         "Who can request".into(),
         scope.unwrap_or_default().to_string(),
     ));
-    for (key, label) in [
-        ("target_users", "Specific users"),
-        ("target_groups", "Members of groups"),
-        ("target_orgs", "Connected organizations"),
+    for (text, label) in [
+        (&q.target_users, "Specific users"),
+        (&q.target_groups, "Members of groups"),
+        (&q.target_orgs, "Connected organizations"),
     ] {
-        if !lines(key).is_empty() {
-            r.push((label.into(), lines(key)));
+        let names = listed(text, "");
+        if !names.is_empty() {
+            r.push((label.into(), names.join(", ")));
         }
     }
-    r.push(("Enable new requests".into(), yes_no("enable_requests")));
-    r.push(("Policy enabled".into(), yes_no("enabled")));
+    r.push(("Enable new requests".into(), yes_no(q.enable_requests)));
+    r.push(("Policy enabled".into(), yes_no(f.basics.enabled)));
     r.push((
         "Require requestor justification".into(),
-        yes_no("requestor_justification"),
+        yes_no(q.requestor_justification),
     ));
-    if policy_form::on(f, "approval_required") {
-        let stages: usize = get("stage_count").parse().unwrap_or(1).clamp(1, 3);
-        for n in 1..=stages {
-            r.push((format!("Stage {n} approvers"), approvers(f, n)));
-            let days = get(&format!("s{n}_days"));
-            let justification = if policy_form::on(f, &format!("s{n}_justification")) {
+    if q.approval_required {
+        let stages: usize = q.stage_count.trim().parse().unwrap_or(1);
+        for n in 1..=stages.clamp(1, MAX_STAGES) {
+            let s = f.stage(n);
+            r.push((format!("Stage {n} approvers"), approvers(&s)));
+            let justification = if s.justification {
                 "approvers give a justification"
             } else {
                 "no justification asked"
             };
             r.push((
                 format!("Stage {n} decision"),
-                format!("Within {days} days; {justification}"),
+                format!("Within {} days; {justification}", s.days),
             ));
         }
-        let shown = match get("show_approvers").as_str() {
+        let shown = match q.show_approvers.as_str() {
             "yes" => "Yes",
             "no" => "No",
             _ => "As the organization's settings say",
@@ -307,15 +328,17 @@ fn review(
     } else {
         r.push(("Approval".into(), "Not required".into()));
     }
-    if policy_form::on(f, "on_behalf") {
+    if q.on_behalf {
         r.push((
             "Managers can request for their direct reports".into(),
             "Yes".into(),
         ));
     }
-    let count: usize = get("q_count").parse().unwrap_or(0);
-    let questions: Vec<String> = (0..count)
-        .map(|i| get(&format!("q{i}_text")))
+    let questions: Vec<&str> = f
+        .requestor
+        .questions
+        .iter()
+        .map(|q| q.text.as_str())
         .filter(|t| !t.trim().is_empty())
         .collect();
     r.push((
@@ -326,36 +349,36 @@ fn review(
             questions.join("; ")
         },
     ));
-    let expiration = match get("expiration_type").as_str() {
+    let l = &f.lifecycle;
+    let expiration = match l.expiration_type.as_str() {
         "never" => "Never".to_string(),
-        "date" => format!("On {}", get("expiration_date")),
-        "hours" => format!("After {} hours", get("expiration_hours")),
-        _ => format!("After {} days", get("expiration_days")),
+        "date" => format!("On {}", l.expiration_date),
+        "hours" => format!("After {} hours", l.expiration_hours),
+        _ => format!("After {} days", l.expiration_days),
     };
     r.push(("Expiration".into(), expiration));
     r.push((
         "Requestors can choose a specific period".into(),
-        yes_no("custom_schedule"),
+        yes_no(l.custom_schedule),
     ));
     r.push((
         "Allow users to extend access".into(),
-        yes_no("allow_extension"),
+        yes_no(l.allow_extension),
     ));
-    if policy_form::on(f, "allow_extension") {
+    if l.allow_extension {
         r.push((
             "Require approval to grant extension".into(),
-            yes_no("approval_update_required"),
+            yes_no(l.approval_update_required),
         ));
     }
-    r.push(("Access reviews".into(), access_reviews(f)));
-    if policy_form::on(f, "notifications_off") {
+    r.push(("Access reviews".into(), access_reviews(&l.review)));
+    if l.notifications_off {
         r.push((
             "Mails about assignments".into(),
             "None: holders are not mailed about their access".into(),
         ));
     }
-    for stage in crate::domain::custom_extension::Stage::every() {
-        let id = policy_form::get(f, &format!("ext_{}", stage.as_str()));
+    for (stage, id) in policy_form::extensions(f) {
         if let Some(e) = extensions.iter().find(|e| e.id == id) {
             r.push((
                 format!("Custom extension: {}", stage.label()),
@@ -366,29 +389,29 @@ fn review(
     r
 }
 
-/// What the wizard shows for the draft `f`, its draft checked when `check`.
+/// What the wizard shows for the draft `d`, its draft checked when `check`.
 async fn view(
     cx: &Wizarding,
-    f: &Fields,
+    d: &Draft,
     check: bool,
     lookup: Option<Lookup<'_>>,
 ) -> Result<WizardView, AppError> {
-    let (catalog, chosen) = (catalog_of(f), chosen(f));
-    let ask = asked(cx, f, &catalog, &chosen, check, lookup);
+    let (catalog, chosen) = (catalog_of(&d.package), chosen(&d.package));
+    let ask = asked(cx, d, &catalog, &chosen, check, lookup);
     Ok(svc::wizard(cx.store(), &cx.who.scope(), ask).await?)
 }
 
 /// The resources picked so far.
-fn chosen(f: &Fields) -> Vec<String> {
-    picks(f).into_iter().map(|p| p.resource).collect()
+fn chosen(p: &PackageFields) -> Vec<String> {
+    picks(p).into_iter().map(|p| p.resource).collect()
 }
 
-/// What the page for draft `f` reads (its `catalog` and `chosen`
+/// What the page for draft `d` reads (its `catalog` and `chosen`
 /// resources), checking the draft if `check`, with a picker's search
 /// (`lookup`).
 fn asked<'a>(
     cx: &Wizarding,
-    f: &Fields,
+    d: &Draft,
     catalog: &'a Option<CatalogId>,
     chosen: &'a [String],
     check: bool,
@@ -396,9 +419,9 @@ fn asked<'a>(
 ) -> WizardAsk<'a> {
     WizardAsk {
         catalog: catalog.as_ref(),
-        directory: policy_form::on(f, "show_all"),
+        directory: d.package.show_all,
         chosen,
-        check: check.then(|| (policy_form::draft(f, cx.who.tz), cx.now())),
+        check: check.then(|| (policy_form::draft(&d.policy, cx.who.tz), cx.now())),
         lookup,
     }
 }
@@ -408,7 +431,7 @@ fn page(
     cx: &Wizarding,
     view: WizardView,
     step: &'static str,
-    f: Fields,
+    d: Draft,
     errors: FieldErrors,
     matches: Matches,
 ) -> Reply {
@@ -428,7 +451,7 @@ fn page(
         vec![]
     };
     let review = if step == "review" {
-        review(&f, view.catalog.as_ref(), &resources, &extensions)
+        review(&d, view.catalog.as_ref(), &resources, &extensions)
     } else {
         vec![]
     };
@@ -440,8 +463,9 @@ fn page(
             steps: STEPS.to_vec(),
             catalogs: view.catalogs,
             catalog_name: view.catalog.map(|c| c.display_name).unwrap_or_default(),
-            draft: serde_json::to_string(&f).unwrap_or_else(|_| "{}".into()),
-            f,
+            draft: serde_json::to_string(&d).unwrap_or_else(|_| "{}".into()),
+            p: d.package,
+            f: d.policy,
             errors,
             resources,
             attributes,
@@ -468,48 +492,53 @@ fn errors_for(all: &FieldErrors, step: &str) -> FieldErrors {
 }
 
 /// Every error the draft has so far: its basics, and those the view's check found.
-fn errors_of(f: &Fields, view: &WizardView) -> FieldErrors {
+fn errors_of(d: &Draft, view: &WizardView) -> FieldErrors {
     let mut e = FieldErrors::new();
-    if let Err(b) = svc::parse_basics(
-        policy_form::get(f, "name"),
-        policy_form::get(f, "description"),
-    ) {
+    if let Err(b) = svc::parse_basics(&d.package.name, &d.package.description) {
         e.merge(&b);
     }
     e.merge(&view.errors);
     e
 }
 
-/// Puts the fields a step posted into the draft.
-fn take_step(f: &mut Fields, current: &str, posted: &HashMap<String, String>) {
-    if current == "roles" {
-        // The step posts every role it shows: earlier picks are replaced, not kept.
-        f.retain(|k, _| !k.starts_with("role_"));
-        f.remove("show_all");
-        for (k, v) in posted {
-            if k.starts_with("role_") || k == "show_all" {
-                f.insert(k.clone(), v.clone());
+/// Puts the fields a step posted into the draft: they replace what the
+/// draft had for that step (unticked boxes included).
+fn take_step(d: &mut Draft, current: &str, posted: &HashMap<String, String>) {
+    let p = Posted(posted);
+    let (pk, f) = (&mut d.package, &mut d.policy);
+    match current {
+        "basics" => {
+            let catalog = p.text("catalog");
+            if catalog != pk.catalog {
+                // Roles belong to the catalog they were picked from.
+                pk.roles.clear();
             }
+            pk.catalog = catalog;
+            pk.name = p.text("name");
+            pk.description = p.text("description");
+            pk.hidden = p.on("hidden");
         }
-        if !posted.contains_key("show_all") {
-            // Directory resources outside the catalog are chosen only while shown.
-            f.retain(|k, _| !(k.starts_with("role_") && k.contains(':')));
+        "roles" => {
+            // The step posts every role it shows: earlier picks are
+            // replaced, not kept; directory resources outside the catalog
+            // (their keys hold a colon) are chosen only while shown.
+            pk.show_all = p.on("show_all");
+            pk.roles = posted
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("role_")?.to_string(), v.clone())))
+                .filter(|(k, _)| pk.show_all || !k.contains(':'))
+                .collect();
         }
-    } else if current != "review" {
-        if current == "basics" && posted.get("catalog") != f.get("catalog") {
-            // Roles belong to the catalog they were picked from.
-            f.retain(|k, _| !k.starts_with("role_"));
+        "requests" => {
+            f.basics = BasicsFields::read(&p);
+            f.requests = RequestsFields::read(&p);
         }
-        f.retain(|k, _| step_of(k) != current);
-        for (k, v) in posted {
-            if !matches!(k.as_str(), "draft" | "step" | "go" | "add" | "csrf_token")
-                && step_of(k) == current
-            {
-                f.insert(k.clone(), v.clone());
-            }
-        }
+        "requestor" => f.requestor = RequestorFields::read(&p),
+        "lifecycle" => f.lifecycle = LifecycleFields::read(&p),
+        "extensions" => f.extensions = ExtensionFields::read(&p),
+        // The review step asks nothing.
+        _ => {}
     }
-    policy_form::compact_questions(f);
 }
 
 /// Where a step's button goes: back, on (once the step has no errors),
@@ -525,7 +554,7 @@ enum Go {
 /// back) with the step's fields put in, the step it was on, and the button
 /// pressed ("+ Add question", or where to go).
 pub(super) struct WizardStep {
-    fields: Fields,
+    draft: Draft,
     current: &'static str,
     add: Option<String>,
     go: Go,
@@ -540,29 +569,50 @@ impl<'de> Deserialize<'de> for WizardStep {
     }
 }
 
+/// Whether text holds a control character the form check refuses.
+fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !is_line_break_or_tab(c))
+}
+
+/// The draft's JSON escapes hide from the form check the control
+/// characters (a NUL) that it refuses, so a value holding one is emptied
+/// here, and a key holding one dropped, as if it had not been given.
+fn scrub(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if has_control(s) => s.clear(),
+        Value::Array(items) => items.iter_mut().for_each(scrub),
+        Value::Object(fields) => {
+            fields.retain(|k, _| !has_control(k));
+            fields.values_mut().for_each(scrub);
+        }
+        _ => {}
+    }
+}
+
+/// The draft a page carried.
+fn draft_of(text: Option<&str>) -> Result<Draft, &'static str> {
+    const NOT_OURS: &str =
+        "the wizard's draft is not one it wrote; start again from New access package";
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(Draft::default());
+    };
+    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|_| NOT_OURS)?;
+    scrub(&mut value);
+    serde_json::from_value(value).map_err(|_| NOT_OURS)
+}
+
 impl TryFrom<HashMap<String, String>> for WizardStep {
     type Error = &'static str;
 
     fn try_from(posted: HashMap<String, String>) -> Result<WizardStep, &'static str> {
-        let mut fields: Fields = match posted.get("draft").map(String::as_str) {
-            None | Some("") => Fields::new(),
-            Some(draft) => serde_json::from_str(draft).map_err(
-                |_| "the wizard's draft is not one it wrote; start again from New access package",
-            )?,
-        };
-        // The draft's JSON escapes hide from the form check the control
-        // characters (a NUL) that it refuses, so a value holding one is
-        // dropped here, as if it had not been given.
-        fields.retain(|_, v| {
-            !v.chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        });
+        let mut draft = draft_of(posted.get("draft").map(String::as_str))?;
         let current = posted
             .get("step")
             .and_then(|s| step_named(s))
             .unwrap_or("basics");
-        // The step's own fields replace what the draft had (unticked boxes included).
-        take_step(&mut fields, current, &posted);
+        take_step(&mut draft, current, &posted);
         let go = match posted.get("go").map(String::as_str).unwrap_or("next") {
             "back" => Go::Back,
             "next" => Go::Next,
@@ -570,7 +620,7 @@ impl TryFrom<HashMap<String, String>> for WizardStep {
             other => Go::To(step_named(other).unwrap_or(current)),
         };
         Ok(WizardStep {
-            fields,
+            draft,
             current,
             add: posted.get("add").cloned(),
             go,
@@ -581,21 +631,21 @@ impl TryFrom<HashMap<String, String>> for WizardStep {
 #[tracing::instrument(skip_all)]
 pub(super) async fn step(cx: Wizarding, form: Picked<WizardStep>) -> Reply {
     let WizardStep {
-        fields: mut f,
+        draft: mut d,
         current,
         add,
         go,
     } = form.form;
     if let Some(add) = add {
         if add == "question" {
-            policy_form::add_question_row(&mut f);
+            d.policy.requestor.add_row();
         }
-        let view = view(&cx, &f, false, None).await?;
+        let view = view(&cx, &d, false, None).await?;
         return page(
             &cx,
             view,
             current,
-            f,
+            d,
             FieldErrors::new(),
             Matches::default(),
         );
@@ -603,27 +653,27 @@ pub(super) async fn step(cx: Wizarding, form: Picked<WizardStep>) -> Reply {
     if let Some(search) = form.pressed {
         let offers = policy_form::POLICY_PICKS;
         let lookup = PickSearch::lookup(search.as_ref(), offers);
-        let mut view = view(&cx, &f, false, lookup).await?;
+        let mut view = view(&cx, &d, false, lookup).await?;
         let matches = Matches::found(search.as_ref(), offers, &mut view.found);
-        return page(&cx, view, current, f, FieldErrors::new(), matches);
+        return page(&cx, view, current, d, FieldErrors::new(), matches);
     }
     // Creating checks everything itself; the review step shows what it
     // refused, on the page it read again.
     let (view, refused) = match go {
-        Go::Create => match create(&cx, &f).await? {
+        Go::Create => match create(&cx, &d).await? {
             Saved::Done(reply) => return reply,
             Saved::Again(view, e) => (view, Some(e)),
         },
-        _ => (view(&cx, &f, true, None).await?, None),
+        _ => (view(&cx, &d, true, None).await?, None),
     };
-    let mut errors = errors_of(&f, &view);
+    let mut errors = errors_of(&d, &view);
     let index = STEPS.iter().position(|(s, _)| *s == current).unwrap_or(0);
     let target = match go {
         Go::Back => STEPS[index.saturating_sub(1)].0,
         Go::Next => {
             let mine = errors_for(&errors, current);
             if !mine.is_empty() {
-                return page(&cx, view, current, f, mine, Matches::default());
+                return page(&cx, view, current, d, mine, Matches::default());
             }
             STEPS[(index + 1).min(STEPS.len() - 1)].0
         }
@@ -642,31 +692,29 @@ pub(super) async fn step(cx: Wizarding, form: Picked<WizardStep>) -> Reply {
     } else {
         FieldErrors::new()
     };
-    page(&cx, view, target, f, shown, Matches::default())
+    page(&cx, view, target, d, shown, Matches::default())
 }
 
 /// What pressing Create did: the reply going to the new package's page,
 /// or the review step's page read again, and the errors creation found
 /// (maybe none of its own: the draft's basics or catalog were missing, and
 /// the page's check says what).
-async fn create(cx: &Wizarding, f: &Fields) -> Result<Saved<Reply, WizardView>, AppError> {
-    let basics = svc::parse_basics(
-        policy_form::get(f, "name"),
-        policy_form::get(f, "description"),
-    );
-    let (Ok(basics), Some(catalog)) = (basics, catalog_of(f)) else {
-        let view = view(cx, f, true, None).await?;
+async fn create(cx: &Wizarding, d: &Draft) -> Result<Saved<Reply, WizardView>, AppError> {
+    let pk = &d.package;
+    let basics = svc::parse_basics(&pk.name, &pk.description);
+    let (Ok(basics), Some(catalog)) = (basics, catalog_of(pk)) else {
+        let view = view(cx, d, true, None).await?;
         return Ok(Saved::Again(view, FieldErrors::new()));
     };
-    let (roles, shown_catalog, chosen) = (picks(f), Some(catalog.clone()), chosen(f));
+    let (roles, shown_catalog, chosen) = (picks(pk), Some(catalog.clone()), chosen(pk));
     let new = NewPackage {
         catalog: &catalog,
         basics: &basics,
-        hidden: policy_form::on(f, "hidden"),
+        hidden: pk.hidden,
         roles: &roles,
-        policy: policy_form::draft(f, cx.who.tz),
+        policy: policy_form::draft(&d.policy, cx.who.tz),
     };
-    let ask = asked(cx, f, &shown_catalog, &chosen, true, None);
+    let ask = asked(cx, d, &shown_catalog, &chosen, true, None);
     let (scope, actor) = (cx.who.scope(), cx.actor());
     let created = svc::create_from_wizard(cx.store(), &actor, &scope, new, ask, cx.now());
     Ok(match created.await? {
@@ -684,25 +732,41 @@ mod tests {
 
     #[test]
     fn access_reviews_are_summed_up_for_the_review_step() {
-        let mut f: Fields = [
-            ("rv_start", "2027-01-04"),
-            ("rv_recurrence", "quarterly"),
-            ("rv_duration", "14"),
-            ("rv_reviewers", "specific"),
-            ("rv_users", "maria@example.test\n\nada@example.test"),
-            ("rv_no_response", "removeAccess"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        assert_eq!(access_reviews(&f), "Not required");
-        f.insert("rv_enabled".into(), "on".into());
+        let mut r = ReviewInput {
+            start: "2027-01-04".into(),
+            recurrence: "quarterly".into(),
+            duration: "14".into(),
+            reviewers: "specific".into(),
+            users: "maria@example.test\n\nada@example.test".into(),
+            no_response: "removeAccess".into(),
+            ..ReviewInput::default()
+        };
+        assert_eq!(access_reviews(&r), "Not required");
+        r.enabled = true;
         assert_eq!(
-            access_reviews(&f),
+            access_reviews(&r),
             "Quarterly from 2027-01-04, 14 days each; reviewed by Specific reviewers \
              (maria@example.test, ada@example.test); if reviewers don't respond: Remove access"
         );
-        f.insert("rv_reviewers".into(), "manager".into());
-        assert!(access_reviews(&f).contains("reviewed by Manager;"));
+        r.reviewers = "manager".into();
+        assert!(access_reviews(&r).contains("reviewed by Manager;"));
+    }
+
+    #[test]
+    fn a_control_character_hidden_in_the_draft_is_dropped() {
+        let text = r#"{"package":{"name":"Sales\u0000","roles":{"g1\u0000":"member","g2":"owner"}},"policy":{"requests":{"target_users":"eric\u0000@x.test\nada@x.test","stages":[{"users":"maria@x.test"}]}}}"#;
+        let d = draft_of(Some(text)).unwrap();
+        assert_eq!(d.package.name, "");
+        assert_eq!(d.package.roles.len(), 1, "{:?}", d.package.roles);
+        assert_eq!(d.package.roles["g2"], "owner");
+        assert_eq!(d.policy.requests.target_users, "");
+        assert_eq!(d.policy.stage(1).users, "maria@x.test");
+        assert_eq!(
+            d.policy.stage(3).users,
+            "",
+            "a stage the draft lacks is blank"
+        );
+        assert!(draft_of(Some("{not the wizard's")).is_err());
+        assert!(draft_of(Some(r#"{"package":{"hidden":"on"}}"#)).is_err());
     }
 }
