@@ -169,39 +169,69 @@ impl Property {
 }
 
 named_values! {
-    /// A comparison, as rules write it and as people read it. Each compares
-    /// without regard to case; `null` is an attribute with no value.
-    pub enum Op {
+    /// A comparison, as rules write it and as people read it; each has its
+    /// negation (`Op`). Each compares without regard to case; `null` is an
+    /// attribute with no value.
+    pub enum Test {
         /// The value given, or `null` (no value).
         Eq = ("-eq", "equals"),
-        Ne = ("-ne", "does not equal"),
         /// A quoted text that is not empty: an attribute with no value
         /// starts with nothing and contains nothing (so the negations
         /// hold for it).
         StartsWith = ("-startsWith", "starts with"),
-        NotStartsWith = ("-notStartsWith", "does not start with"),
         Contains = ("-contains", "contains"),
-        NotContains = ("-notContains", "does not contain"),
         /// One of a list in brackets, `["Sales", "Marketing"]`, which may
         /// hold `null`.
         In = ("-in", "is one of"),
-        NotIn = ("-notIn", "is none of"),
         /// A regular expression found anywhere in the value, read as given
         /// and compiled to ignore case (`Expr::Match`); no value matches
         /// no pattern.
         Match = ("-match", "matches the pattern"),
-        NotMatch = ("-notMatch", "does not match the pattern"),
     }
 }
 
+impl Test {
+    /// Its negation, as rules write it and as people read it.
+    fn negation(self) -> (&'static str, &'static str) {
+        match self {
+            Test::Eq => ("-ne", "does not equal"),
+            Test::StartsWith => ("-notStartsWith", "does not start with"),
+            Test::Contains => ("-notContains", "does not contain"),
+            Test::In => ("-notIn", "is none of"),
+            Test::Match => ("-notMatch", "does not match the pattern"),
+        }
+    }
+}
+
+/// An operator: a test, or (`negated`) its negation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    test: Test,
+    negated: bool,
+}
+
 impl Op {
+    /// Every operator, each test before its negation.
+    fn all() -> impl Iterator<Item = Op> {
+        Test::ALL
+            .into_iter()
+            .flat_map(|test| [false, true].map(|negated| Op { test, negated }))
+    }
+
+    /// The operator as rules write it, and as people read it.
+    fn name_and_label(self) -> (&'static str, &'static str) {
+        if self.negated {
+            self.test.negation()
+        } else {
+            (self.test.as_str(), self.test.label())
+        }
+    }
+
     /// Operators are read without regard to case and with or without their
     /// hyphen, as Entra reads them.
     fn read(word: &str) -> Option<Op> {
         let bare = word.strip_prefix('-').unwrap_or(word);
-        Op::ALL
-            .into_iter()
-            .find(|o| o.as_str()[1..].eq_ignore_ascii_case(bare))
+        Op::all().find(|o| o.name_and_label().0[1..].eq_ignore_ascii_case(bare))
     }
 
     fn holds(self, value: Option<&str>, against: &[Option<String>]) -> bool {
@@ -210,18 +240,15 @@ impl Op {
             (Some(v), Some(x)) => f(v, x),
             _ => false,
         };
-        match self {
-            Op::Eq => value == first.as_deref(),
-            Op::Ne => value != first.as_deref(),
-            Op::StartsWith => text(|v, x| v.starts_with(x)),
-            Op::NotStartsWith => !text(|v, x| v.starts_with(x)),
-            Op::Contains => text(|v, x| v.contains(x)),
-            Op::NotContains => !text(|v, x| v.contains(x)),
-            Op::In => against.iter().any(|x| x.as_deref() == value),
-            Op::NotIn => !against.iter().any(|x| x.as_deref() == value),
+        let held = match self.test {
+            Test::Eq => value == first.as_deref(),
+            Test::StartsWith => text(|v, x| v.starts_with(x)),
+            Test::Contains => text(|v, x| v.contains(x)),
+            Test::In => against.iter().any(|x| x.as_deref() == value),
             // Read as `Expr::Match`, never compared here.
-            Op::Match | Op::NotMatch => false,
-        }
+            Test::Match => return false,
+        };
+        held != self.negated
     }
 }
 
@@ -456,15 +483,15 @@ impl Parser {
             })?;
         let op = match self.next() {
             Some(Token::Word(w)) => Op::read(&w).ok_or_else(|| {
-                let known: Vec<String> = Op::ALL
-                    .iter()
-                    .map(|o| format!("{} ({})", o.as_str(), o.label()))
+                let known: Vec<String> = Op::all()
+                    .map(|o| o.name_and_label())
+                    .map(|(name, label)| format!("{name} ({label})"))
                     .collect();
                 format!("Unknown operator “{w}”: use {}.", known.join(", "))
             })?,
             _ => return Err(format!("Expected an operator such as -eq after {name}.")),
         };
-        if matches!(op, Op::Match | Op::NotMatch) {
+        if op.test == Test::Match {
             // As given: lower-casing a pattern would change what it means
             // (`\D` is not `\d`); it is compiled to ignore case instead.
             self.patterns += 1;
@@ -482,18 +509,16 @@ impl Parser {
             return Ok(Expr::Match {
                 property,
                 pattern,
-                negated: op == Op::NotMatch,
+                negated: op.negated,
             });
         }
-        let values = if matches!(op, Op::In | Op::NotIn) {
+        let values = if op.test == Test::In {
             self.list(&name)?
         } else {
             vec![self.value(&name)?]
         };
-        if matches!(
-            op,
-            Op::StartsWith | Op::NotStartsWith | Op::Contains | Op::NotContains
-        ) && values.iter().any(Option::is_none)
+        if matches!(op.test, Test::StartsWith | Test::Contains)
+            && values.iter().any(Option::is_none)
         {
             return Err(format!(
                 "Compare {name} with a quoted value that is not empty, not null."

@@ -183,7 +183,6 @@ async fn package(
         ("enable_requests", "on"),
         ("expiration_type", "never"),
         ("q_count", "0"),
-        ("ext_posted", "1"),
     ];
     if approval {
         fields.extend([
@@ -1082,7 +1081,6 @@ both!(
                     ("expiration_type", "days"),
                     ("expiration_days", "20"),
                     ("q_count", "0"),
-                    ("ext_posted", "1"),
                     ("ext_assignmentRequestGranted", ext.as_str()),
                     ("ext_assignmentFourteenDaysBeforeExpiration", ext.as_str()),
                     ("ext_assignmentOneDayBeforeExpiration", ext.as_str()),
@@ -1179,7 +1177,6 @@ both!(
                 ("enable_requests", "on".to_string()),
                 ("expiration_type", "never".to_string()),
                 ("q_count", "0".to_string()),
-                ("ext_posted", "1".to_string()),
                 ("approval_required", "on".to_string()),
                 ("stage_count", "1".to_string()),
                 ("s1_days", "14".to_string()),

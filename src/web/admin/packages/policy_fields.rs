@@ -22,6 +22,7 @@
 //! sent at all.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -31,7 +32,7 @@ use crate::domain::policy::MAX_STAGES;
 use crate::domain::review::ReviewInput;
 
 /// The most question rows a form keeps.
-const MAX_QUESTIONS: usize = 50;
+pub const MAX_QUESTIONS: usize = 50;
 
 /// The fields a browser sent, by name.
 pub struct Posted<'a>(pub &'a HashMap<String, String>);
@@ -78,8 +79,8 @@ pub struct RequestsFields {
     pub requestor_justification: bool,
     pub show_approvers: String,
     pub stage_count: String,
-    /// Always `MAX_STAGES` of them: the form shows each, and `stage_count`
-    /// says how many count.
+    /// Stage 1, 2, … (`PolicyForm::stage`): the form shows `MAX_STAGES`
+    /// of them, and `stage_count` says how many count.
     pub stages: Vec<StageFields>,
     pub enable_requests: bool,
     pub on_behalf: bool,
@@ -208,10 +209,12 @@ impl PolicyForm {
         }
     }
 
-    /// The stage `n` (from 1), blank past those the form has.
-    pub fn stage(&self, n: usize) -> StageFields {
+    /// The stage `n` (from 1), blank past those the form has (a draft
+    /// may carry fewer).
+    pub fn stage(&self, n: usize) -> &StageFields {
+        static BLANK: LazyLock<StageFields> = LazyLock::new(StageFields::default);
         let at = n.checked_sub(1).and_then(|i| self.requests.stages.get(i));
-        at.cloned().unwrap_or_default()
+        at.unwrap_or(&BLANK)
     }
 }
 
@@ -303,12 +306,12 @@ impl RequestorFields {
         RequestorFields { questions }
     }
 
-    /// The rows the form shows: the questions and one blank row.
-    pub fn rows(&self) -> Vec<QuestionFields> {
-        let mut rows = self.questions.clone();
-        rows.truncate(MAX_QUESTIONS);
-        rows.push(QuestionFields::default());
-        rows
+    /// The rows the form shows: the questions (as many as a form keeps,
+    /// whatever a draft carries) and one blank row.
+    pub fn rows(&self) -> Vec<&QuestionFields> {
+        static BLANK: LazyLock<QuestionFields> = LazyLock::new(QuestionFields::default);
+        let kept = self.questions.iter().take(MAX_QUESTIONS);
+        kept.chain(std::iter::once(&*BLANK)).collect()
     }
 
     /// One more blank row ("+ Add question" without the page script).
@@ -416,12 +419,10 @@ impl ExtensionFields {
         let chosen = Stage::ALL
             .into_iter()
             .map(|s| {
-                (
-                    s.as_str().to_string(),
-                    p.text(&format!("ext_{}", s.as_str())),
-                )
+                let id = p.text(&format!("ext_{}", s.as_str()));
+                (s.as_str().to_string(), id.trim().to_string())
             })
-            .filter(|(_, id)| !id.trim().is_empty())
+            .filter(|(_, id)| !id.is_empty())
             .collect();
         ExtensionFields { chosen }
     }

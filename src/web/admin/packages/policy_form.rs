@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::policy_fields::{PolicyForm, Posted, QuestionFields, RequestsFields, StageFields};
+use super::policy_fields::{
+    BasicsFields, ExtensionFields, LifecycleFields, MAX_QUESTIONS, PolicyForm, Posted,
+    QuestionFields, RequestorFields, RequestsFields, StageFields, review_defaults,
+};
 use crate::domain::catalog::{format_localizations, parse_localizations};
 use crate::domain::custom_extension::Stage;
 use crate::domain::policy::{
@@ -92,12 +95,13 @@ pub fn draft(f: &PolicyForm, tz: Tz) -> PolicyDraft {
             );
         }
         for n in 1..=count.min(MAX_STAGES) {
-            stages.push(stage(&f.stage(n), n, &mut names, &mut e));
+            stages.push(stage(f.stage(n), n, &mut names, &mut e));
         }
     }
 
     let mut questions = Vec::new();
-    for q in f.requestor.questions.iter().filter(|q| !q.is_blank()) {
+    let asked = f.requestor.questions.iter().filter(|q| !q.is_blank());
+    for q in asked.take(MAX_QUESTIONS) {
         let n = questions.len() + 1;
         questions.push(question(q, n, &mut e));
     }
@@ -127,7 +131,7 @@ pub fn draft(f: &PolicyForm, tz: Tz) -> PolicyDraft {
             stages,
         },
         questions,
-        expiration: expiration(f, tz, &mut e),
+        expiration: expiration(l, tz, &mut e),
         // Off only when asked: a form without the switch mails as before.
         assignment_notifications: !l.notifications_off,
         automatic: None,
@@ -243,8 +247,7 @@ fn question(q: &QuestionFields, n: usize, e: &mut FieldErrors) -> Question {
 }
 
 /// When access ends, as the Lifecycle fields say.
-fn expiration(f: &PolicyForm, tz: Tz, e: &mut FieldErrors) -> Expiration {
-    let l = &f.lifecycle;
+fn expiration(l: &LifecycleFields, tz: Tz, e: &mut FieldErrors) -> Expiration {
     let kept = DateTime::parse_from_rfc3339(&l.expiration_kept)
         .ok()
         .map(|t| t.with_timezone(&Utc));
@@ -297,7 +300,7 @@ pub fn extensions(f: &PolicyForm) -> Vec<(Stage, String)> {
     let approval = Stage::APPROVAL
         .into_iter()
         .enumerate()
-        .map(|(i, s)| (s, f.stage(i + 1).extension));
+        .map(|(i, s)| (s, f.stage(i + 1).extension.clone()));
     let others = Stage::ALL
         .into_iter()
         .map(|s| (s, f.extensions.of(&s).to_string()));
@@ -320,13 +323,56 @@ pub fn of(
     review: Option<&ReviewForForm>,
     today: NaiveDate,
 ) -> PolicyForm {
-    let mut f = PolicyForm::defaults(&p.display_name, today);
-    f.basics.description = p.description.clone().unwrap_or_default();
-    f.basics.enabled = p.enabled;
-    f.requests = requests_of(p, names);
-    f.requestor.questions = p.questions.iter().map(question_of).collect();
-    let (l, a) = (&mut f.lifecycle, &p.approval);
-    l.expiration_days = String::new();
+    let mut f = PolicyForm {
+        basics: BasicsFields {
+            name: p.display_name.clone(),
+            description: p.description.clone().unwrap_or_default(),
+            enabled: p.enabled,
+        },
+        requests: requests_of(p, names),
+        requestor: RequestorFields {
+            questions: p.questions.iter().map(question_of).collect(),
+        },
+        lifecycle: lifecycle_of(p, tz, review, today),
+        extensions: ExtensionFields::default(),
+    };
+    for (stage, id) in chosen {
+        let approval = stage.approval_stage().and_then(|n| n.checked_sub(1));
+        match approval {
+            Some(at) => {
+                if let Some(s) = f.requests.stages.get_mut(at as usize) {
+                    s.extension = id.clone();
+                }
+            }
+            None => {
+                let name = stage.as_str().to_string();
+                f.extensions.chosen.insert(name, id.clone());
+            }
+        }
+    }
+    f
+}
+
+/// When access ends, extension, mails and reviews, as a stored policy has
+/// them (its `review`, or the defaults of one first on `today`).
+fn lifecycle_of(
+    p: &Policy,
+    tz: Tz,
+    review: Option<&ReviewForForm>,
+    today: NaiveDate,
+) -> LifecycleFields {
+    let mut l = LifecycleFields {
+        custom_schedule: p.requestor.allow_custom_assignment_schedule,
+        allow_extension: p.requestor.enable_targets_to_self_update_access,
+        approval_update_required: p.approval.is_approval_required_for_update,
+        notifications_off: !p.assignment_notifications,
+        review_posted: false,
+        review: match review {
+            Some((settings, emails, groups)) => review_of(settings, emails, groups),
+            None => review_defaults(today),
+        },
+        ..LifecycleFields::default()
+    };
     l.expiration_type = match &p.expiration {
         Expiration::NoExpiration => "never",
         Expiration::AfterDateTime(t) => {
@@ -344,28 +390,7 @@ pub fn of(
         }
     }
     .into();
-    l.custom_schedule = p.requestor.allow_custom_assignment_schedule;
-    l.allow_extension = p.requestor.enable_targets_to_self_update_access;
-    l.approval_update_required = a.is_approval_required_for_update;
-    l.notifications_off = !p.assignment_notifications;
-    if let Some((settings, emails, groups)) = review {
-        l.review = review_of(settings, emails, groups);
-    }
-    for (stage, id) in chosen {
-        match stage.approval_stage() {
-            Some(n) => {
-                if let Some(s) = f.requests.stages.get_mut(n as usize - 1) {
-                    s.extension = id.clone();
-                }
-            }
-            None => {
-                f.extensions
-                    .chosen
-                    .insert(stage.as_str().to_string(), id.clone());
-            }
-        }
-    }
-    f
+    l
 }
 
 /// Who can request and approval, as a stored policy has them.

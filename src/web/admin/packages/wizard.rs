@@ -54,9 +54,11 @@ struct PackageFields {
     show_all: bool,
 }
 
-/// Everything typed so far, carried from step to step (as JSON).
+/// Everything typed so far, carried from step to step (as JSON). A draft
+/// with fields of its own is not the wizard's (a page from before an
+/// upgrade): it is refused, not read as empty.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct Draft {
     package: PackageFields,
     policy: PolicyForm,
@@ -308,7 +310,7 @@ fn review(
         let stages: usize = q.stage_count.trim().parse().unwrap_or(1);
         for n in 1..=stages.clamp(1, MAX_STAGES) {
             let s = f.stage(n);
-            r.push((format!("Stage {n} approvers"), approvers(&s)));
+            r.push((format!("Stage {n} approvers"), approvers(s)));
             let justification = if s.justification {
                 "approvers give a justification"
             } else {
@@ -768,5 +770,7 @@ mod tests {
         );
         assert!(draft_of(Some("{not the wizard's")).is_err());
         assert!(draft_of(Some(r#"{"package":{"hidden":"on"}}"#)).is_err());
+        let before_upgrade = r#"{"policy_name":"Initial policy","stage_count":"1"}"#;
+        assert!(draft_of(Some(before_upgrade)).is_err());
     }
 }
