@@ -859,6 +859,94 @@ both!(
     }
 );
 
+both!(
+    a_policys_review_sums_up_the_form_as_typed_and_saves_nothing,
+    |backend| async move {
+        let (app, b) = admin(backend).await;
+        let slack = package_named(&app, "Slack administration").await;
+        let package = routes::ADMIN_PACKAGES.item.id(&slack);
+        let policies = format!("{package}/policies");
+        let made = member_policy(&app, &b, &package, &policies, true).await;
+        assert_eq!(made.status, 303, "{}", made.body);
+        let policy = policy_named(&app, &slack, "Self-service").await;
+        let edit_url = routes::ADMIN_PACKAGE_POLICY.ids(&slack, &policy);
+        let edit = b.get(&app.url(&edit_url)).await;
+        assert!(
+            edit.has(r#"name="add" value="review">Review</button>"#),
+            "{}",
+            edit.body
+        );
+        assert!(!edit.has("<h2>Review</h2>"), "summed up only when asked");
+
+        // Review with a new name, 45 days and mails back on: summed up as
+        // typed, the Review step first, nothing saved.
+        let reviewed = b
+            .post(
+                &app.url(&edit_url),
+                &[
+                    ("csrf_token", edit.csrf().as_str()),
+                    ("add", "review"),
+                    ("policy_name", "Self-service for all"),
+                    ("scope", "allMemberUsers"),
+                    ("enabled", "on"),
+                    ("enable_requests", "on"),
+                    ("expiration_type", "days"),
+                    ("expiration_days", "45"),
+                    ("q_count", "1"),
+                    ("q0_text", "Which team?"),
+                ],
+            )
+            .await;
+        assert_eq!(reviewed.status, 200, "{}", reviewed.body);
+        for line in [
+            "<dt>Policy</dt><dd>Self-service for all</dd>",
+            "<dt>Expiration</dt><dd>After 45 days</dd>",
+            "<dt>Questions</dt><dd>Which team?</dd>",
+            "<dt>Approval</dt><dd>Not required</dd>",
+        ] {
+            assert!(reviewed.has(line), "{line}: {}", reviewed.body);
+        }
+        assert!(
+            !reviewed.has("Mails about assignments"),
+            "mails are on as typed"
+        );
+        let review_at = reviewed.body.find("<h2>Review</h2>").unwrap();
+        assert!(review_at < reviewed.body.find(r#"id="step-basics""#).unwrap());
+        assert!(reviewed.has(r#"name="policy_name" value="Self-service for all""#));
+        let again = b.get(&app.url(&edit_url)).await;
+        assert!(
+            again.has(r#"name="policy_name" value="Self-service""#),
+            "not saved"
+        );
+        assert!(again.has(r#"name="expiration_days" value="30""#));
+
+        // A new policy reviewed is not created either.
+        let new = b.get(&app.url(format!("{package}/policies/new"))).await;
+        let before = count(&app, "SELECT COUNT(*) FROM assignment_policies").await;
+        let reviewed = b
+            .post(
+                &app.url(&policies),
+                &[
+                    ("csrf_token", new.csrf().as_str()),
+                    ("add", "review"),
+                    ("policy_name", "Contractors"),
+                    ("scope", "allMemberUsers"),
+                    ("expiration_type", "never"),
+                ],
+            )
+            .await;
+        assert_eq!(reviewed.status, 200, "{}", reviewed.body);
+        assert!(
+            reviewed.has("<dt>Expiration</dt><dd>Never</dd>"),
+            "{}",
+            reviewed.body
+        );
+        assert!(reviewed.has("Create policy keeps these settings"));
+        let after = count(&app, "SELECT COUNT(*) FROM assignment_policies").await;
+        assert_eq!(before, after);
+    }
+);
+
 /// A wizard step whose draft the wizard did not write, and a policy button
 /// naming no action it offers, are refused with a message; nothing changes.
 #[tokio::test]

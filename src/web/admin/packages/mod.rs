@@ -8,6 +8,7 @@ mod item;
 mod policies;
 mod policy_fields;
 mod policy_form;
+mod policy_summary;
 mod requests;
 mod reviews;
 mod roles;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::policy_fields::PolicyForm;
 use super::policy_form::{self, PostedPolicy, form_accessors};
+use super::policy_summary;
 use super::tab::Tab;
 use crate::domain::ids::{AccessPackageId, PolicyId};
 use crate::domain::validation::FieldErrors;
@@ -73,9 +74,20 @@ struct PolicyPage {
     matches: Matches,
     /// The catalog's custom extensions, offered at each stage.
     extensions: Vec<ExtensionRow>,
+    /// The form summed up, when Review was pressed (else empty).
+    review: Vec<(String, String)>,
 }
 
 form_accessors!(PolicyPage);
+
+/// What a form shown again carries beside its fields: what was wrong with
+/// it, what a picker's search found, and whether Review sums it up.
+#[derive(Default)]
+struct Shown {
+    errors: FieldErrors,
+    matches: Matches,
+    review: bool,
+}
 
 async fn form_page(
     cx: &Ctx<impl ConsoleWho>,
@@ -87,19 +99,18 @@ async fn form_page(
     let stored = f.is_none();
     let context =
         svc::policy_form_context(cx.store(), id, policy_id.as_ref(), stored, None).await?;
-    let none = (FieldErrors::new(), Matches::default());
-    form_shown(cx, context, id, policy_id, f, none)
+    form_shown(cx, context, id, policy_id, f, Shown::default())
 }
 
 /// The form beside `context`: `f` as sent (none: the policy as saved), with
-/// what was wrong with it and what a picker's search found.
+/// what `shown` says of it.
 fn form_shown(
     cx: &Ctx<impl ConsoleWho>,
     context: PolicyFormContext,
     id: &AccessPackageId,
     policy_id: Option<PolicyId>,
     f: Option<PolicyForm>,
-    (errors, matches): (FieldErrors, Matches),
+    shown: Shown,
 ) -> Reply {
     let f = match (f, &context.stored, &policy_id) {
         (Some(f), _, _) => f,
@@ -116,17 +127,23 @@ fn form_shown(
     };
     let (package, attributes) = (context.package, context.attributes);
     let title = format!("Policy of {}", package.display_name);
+    let review = if shown.review {
+        policy_summary::summary(&f, &context.extensions)
+    } else {
+        vec![]
+    };
     render_status(
-        form_status(&errors),
+        form_status(&shown.errors),
         &PolicyPage {
             layout: cx.layout(title),
             package,
             policy_id,
             f,
-            errors,
+            errors: shown.errors,
             attributes,
-            matches,
+            matches: shown.matches,
             extensions: context.extensions,
+            review,
         },
     )
 }
@@ -154,9 +171,13 @@ pub(super) async fn create(
     PathId(id): PathId<AccessPackageId>,
     form: Picked<PostedPolicy>,
 ) -> Reply {
-    let PostedPolicy { form: f, add } = form.form;
+    let PostedPolicy {
+        form: f,
+        add,
+        review,
+    } = form.form;
     if add || form.pressed.is_some() {
-        return searched(&cx, &id, None, f, form.pressed.flatten()).await;
+        return searched(&cx, &id, None, f, form.pressed.flatten(), review).await;
     }
     let draft = policy_form::draft(&f, cx.who.tz);
     let name = draft.policy.display_name.clone();
@@ -167,27 +188,35 @@ pub(super) async fn create(
             Ok(redirect(&routes::ADMIN_PACKAGE_POLICIES.id(&id)))
         }
         Saved::Again(context, errors) => {
-            let shown = (errors, Matches::default());
+            let shown = Shown {
+                errors,
+                ..Shown::default()
+            };
             form_shown(&cx, context, &id, None, Some(f), shown)
         }
     }
 }
 
-/// The form as sent, shown again for "+ Add" or with what a picker's
-/// search (`search`) found; nothing is saved.
+/// The form as sent, shown again for "+ Add", with what a picker's search
+/// (`search`) found, or summed up (`review`); nothing is saved.
 async fn searched(
     cx: &Ctx<impl ConsoleWho>,
     id: &AccessPackageId,
     policy_id: Option<PolicyId>,
     f: PolicyForm,
     search: Option<PickSearch>,
+    review: bool,
 ) -> Reply {
     let offers = policy_form::POLICY_PICKS;
     let lookup = PickSearch::lookup(search.as_ref(), offers);
     let pid = policy_id.as_ref();
     let mut context = svc::policy_form_context(cx.store(), id, pid, false, lookup).await?;
     let matches = Matches::found(search.as_ref(), offers, &mut context.found);
-    let shown = (FieldErrors::new(), matches);
+    let shown = Shown {
+        matches,
+        review,
+        ..Shown::default()
+    };
     form_shown(cx, context, id, policy_id, Some(f), shown)
 }
 
@@ -197,9 +226,14 @@ pub(super) async fn update(
     PathIds(id, policy_id): PathIds<AccessPackageId, PolicyId>,
     form: Picked<PostedPolicy>,
 ) -> Reply {
-    let PostedPolicy { form: f, add } = form.form;
+    let PostedPolicy {
+        form: f,
+        add,
+        review,
+    } = form.form;
     if add || form.pressed.is_some() {
-        return searched(&cx, &id, Some(policy_id), f, form.pressed.flatten()).await;
+        let search = form.pressed.flatten();
+        return searched(&cx, &id, Some(policy_id), f, search, review).await;
     }
     let draft = policy_form::draft(&f, cx.who.tz);
     let now = cx.now();
@@ -210,7 +244,10 @@ pub(super) async fn update(
             &routes::ADMIN_PACKAGE_POLICIES.id(&id),
         ),
         Saved::Again(context, errors) => {
-            let shown = (errors, Matches::default());
+            let shown = Shown {
+                errors,
+                ..Shown::default()
+            };
             form_shown(&cx, context, &id, Some(policy_id), Some(f), shown)
         }
     }

@@ -567,13 +567,15 @@ fn format_choice(c: &Choice) -> String {
 }
 
 /// A policy form as posted on the policy page, and whether "+ Add question"
-/// or "+ Add choice" was pressed (without the page script: the form comes
-/// back with one more blank row, nothing saved).
+/// or "+ Add choice" (without the page script: the form comes back with one
+/// more blank row) or Review (it comes back summed up) was pressed: then
+/// nothing is saved.
 #[derive(serde::Deserialize)]
 #[serde(from = "HashMap<String, String>")]
 pub struct PostedPolicy {
     pub form: PolicyForm,
     pub add: bool,
+    pub review: bool,
 }
 
 impl From<HashMap<String, String>> for PostedPolicy {
@@ -585,6 +587,7 @@ impl From<HashMap<String, String>> for PostedPolicy {
         PostedPolicy {
             form,
             add: posted.contains_key("add"),
+            review: posted.get("add").is_some_and(|v| v == "review"),
         }
     }
 }
