@@ -9,8 +9,11 @@ module it names; an edge runs from the module to that one. Items under
 
 Layers, low to high: domain; the support modules (config, clock, routes,
 telemetry); store, connectors and notify; service; jobs and web (which do
-not import each other); startup; main. Exits 1, listing what it found, when
-a cycle or an upward import is there.
+not import each other); startup; main. The binaries (`main.rs`, `src/bin`)
+are crates of their own above the library, which they reach by its name
+(`gatehouse::`), so they are not in the graph. Templates are web's: a
+`crate::` path in one is an import of the web layer's. Exits 1, listing
+what it found, when a cycle or an upward import is there.
 """
 
 import os
@@ -18,6 +21,7 @@ import re
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+TEMPLATES = os.path.join(ROOT, "..", "templates")
 
 LAYER = {
     "domain": 0,
@@ -36,9 +40,9 @@ def modules():
             if not name.endswith(".rs"):
                 continue
             rel = os.path.relpath(os.path.join(here, name), ROOT)[:-3].split(os.sep)
-            if rel[0] == "bin":
+            if rel[0] == "bin" or rel == ["main"]:
                 continue
-            if rel[-1] in ("mod", "lib", "main"):
+            if rel[-1] in ("mod", "lib"):
                 rel = rel[:-1]
             found[tuple(rel)] = os.path.join(here, name)
     return found
@@ -49,11 +53,49 @@ def source(path):
     # A type named in an attribute's string (`try_from = "super::Flag"`) is
     # an import like any other; other strings are text.
     text = re.sub(r'try_from\s*=\s*"([^"]*)"', r"try_from = \1", text)
-    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
-    text = re.sub(r"//[^\n]*", "", text)
+    text = code_only(text)
     text = re.sub(r"pub\(in [^)]*\)", "", text)
-    text = re.sub(r"'[{}]'", "''", text)
     return without_tests(text)
+
+
+# A raw string (`r#"…"#`), a string, a byte string, a character (`'"'`,
+# `'\''`, `'\u{7f}'`), a line or block comment: what is not code, read
+# left to right so that none of them hides in another.
+NOT_CODE = re.compile(
+    r'b?r(#*)".*?"\1'
+    r'|b?"(?:\\.|[^"\\])*"'
+    r"|b?'(?:\\u\{[0-9a-fA-F]+\}|\\.|[^'\\\n])'"
+    r"|//[^\n]*"
+    r"|/\*.*?\*/",
+    re.S,
+)
+
+
+def code_only(text):
+    """The text with its strings and characters emptied and its comments
+    gone, line breaks kept."""
+
+    def blank(m):
+        t = m.group(0)
+        if t.startswith("//") or t.startswith("/*"):
+            return "\n" * t.count("\n")
+        quote = '"' if '"' in t[:3] or t.startswith("r") else "'"
+        return quote + quote + "\n" * t.count("\n")
+
+    return NOT_CODE.sub(blank, text)
+
+
+def template_imports():
+    """Each template's `crate::` paths: (template, top module)."""
+    found = []
+    for here, _, files in os.walk(TEMPLATES):
+        for name in files:
+            path = os.path.join(here, name)
+            text = open(path, encoding="utf-8").read()
+            rel = os.path.relpath(path, TEMPLATES)
+            for m in re.finditer(r"\bcrate::(\w+)", text):
+                found.append((rel, m.group(1)))
+    return found
 
 
 def without_tests(text):
@@ -187,6 +229,12 @@ def main():
                 problems.append(f"no layer for: {name(a)} -> {name(b)}")
             elif lb > la or (lb == la and la == 4):
                 problems.append(f"upward import: {name(a)} -> {name(b)}")
+    for template, top in sorted(set(template_imports())):
+        layer = LAYER.get(top)
+        if layer is None:
+            problems.append(f"no layer for: template {template} -> {top}")
+        elif layer > LAYER["web"] or (layer == LAYER["web"] and top != "web"):
+            problems.append(f"upward import: template {template} -> {top}")
     if problems:
         print("\n".join(problems))
         sys.exit(1)

@@ -14,6 +14,7 @@ pub const EVERY: Duration = Duration::hours(24);
 
 /// Imports from one system. A directory that could not be read is logged
 /// and shown on its page; only a failure to record the import is an error.
+#[tracing::instrument(skip_all)]
 pub(super) async fn one(
     store: &Store,
     system: &ConnectedSystemId,

@@ -30,6 +30,7 @@ pub async fn run_due(
 
 /// Runs `run` on each of `systems` (claimed): how many were tried, or the
 /// first error once all were.
+#[tracing::instrument(skip_all)]
 pub(super) async fn each(
     store: &Store,
     run: SystemRun,

@@ -15,6 +15,7 @@ pub const EVERY: Duration = Duration::hours(24);
 
 /// Reconciles one system's links; a link that failed is logged (its page
 /// shows it), the others still run.
+#[tracing::instrument(skip_all)]
 pub(super) async fn one(
     store: &Store,
     system: &ConnectedSystemId,

@@ -785,6 +785,7 @@ pub struct ResourceLinks {
 
 /// A resource's links, the systems it may link to, and why its holders
 /// hold its roles, read in the caller's connection.
+#[tracing::instrument(skip_all)]
 pub(super) async fn links_in(
     c: &mut store::Conn,
     origin_system: &str,

@@ -323,6 +323,7 @@ pub async fn save_for_policy(
 // ---- the worker's side ----
 
 /// Whether any call is due at `now` (the worker's look between wake-ups).
+#[tracing::instrument(skip_all)]
 pub async fn any_due(store: &Store, now: DateTime<Utc>) -> Result<bool, ServiceError> {
     let mut conn = store.read().await?;
     Ok(db::any_due(&mut conn, now).await?)

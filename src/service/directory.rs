@@ -477,6 +477,7 @@ pub async fn resource(store: &Store, r: &ResourceRef) -> Result<ResourceView, Se
 }
 
 /// `resource`, read in the caller's connection.
+#[tracing::instrument(skip_all)]
 pub(super) async fn resource_in(
     c: &mut store::Conn,
     r: &ResourceRef,

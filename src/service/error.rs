@@ -67,6 +67,7 @@ pub enum Saved<T, P> {
 impl<T, P> Saved<T, P> {
     /// `change`'s result; when its input was refused, the page `page` reads.
     /// Any other failure stays an error.
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn or_page(
         change: Result<T, ServiceError>,
         page: impl AsyncFnOnce() -> Result<P, ServiceError>,

@@ -68,6 +68,7 @@ pub async fn suggest(store: &Store, kind: Kind, q: &str) -> Result<Vec<Suggestio
 /// What `lookup` finds, on `c` (a page's read, which shows the matches
 /// with the form they are picked for); nothing when none was asked for,
 /// or for fewer than two characters.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn suggest_in(
     c: &mut Conn,
     lookup: Option<Lookup<'_>>,

@@ -48,6 +48,7 @@ pub async fn send_again(
 }
 
 /// The mail due at `now`, `limit` at most, for the sender's pass.
+#[tracing::instrument(skip_all)]
 pub async fn due(
     store: &Store,
     now: DateTime<Utc>,

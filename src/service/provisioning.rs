@@ -23,6 +23,7 @@ pub struct Applied {
 }
 
 /// Whether any operation is due at `now`.
+#[tracing::instrument(skip_all)]
 pub async fn any_due(store: &Store, now: DateTime<Utc>) -> Result<bool, ServiceError> {
     let mut conn = store.read().await?;
     Ok(provisioning::any_due(&mut conn, now).await?)
@@ -44,6 +45,7 @@ pub async fn claim(
 }
 
 /// A connected system's settings and secret; `None` once it is deleted.
+#[tracing::instrument(skip_all)]
 pub async fn credentials(
     store: &Store,
     system: &ConnectedSystemId,

@@ -27,6 +27,7 @@ pub(crate) async fn write<T>(
 }
 
 /// One store read in a pooled connection (a list page, say).
+#[tracing::instrument(skip_all)]
 pub(crate) async fn fetch<T>(
     store: &Store,
     query: impl AsyncFnOnce(&mut Conn) -> store::Result<T>,

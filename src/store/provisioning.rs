@@ -467,7 +467,7 @@ pub async fn settle(conn: &mut Conn, users: &[&UserId]) -> Result<Vec<Mail>> {
 /// A mail held until provisioning finished, as stored; one that no longer
 /// reads is a corrupt row, not a mail silently dropped.
 fn held_mail(stored: &str) -> Result<Mail> {
-    let corrupt = || super::StoreError::Corrupt("held mail does not read".into());
+    let corrupt = || super::error::StoreError::Corrupt("held mail does not read".into());
     let v: serde_json::Value = serde_json::from_str(stored).map_err(|_| corrupt())?;
     let text = |k: &str| v.get(k).and_then(|t| t.as_str()).ok_or_else(corrupt);
     let data = v.get("data").ok_or_else(corrupt)?.to_string();

@@ -878,11 +878,16 @@ pub async fn with_session(conn: &mut Conn, session: &str) -> Result<Option<Sessi
     .fetch_optional(conn)
     .await?;
     row.map(|r| {
-        // Only the zone is read: a settings document this build cannot
-        // read in full must not close every page (Settings included).
-        let organization_time_zone = r
+        // Only the zone is read, so that settings this build does not know
+        // in full still show every page; settings that are not JSON at all
+        // are corrupt.
+        let tenant = r
             .tenant
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .map(|t| serde_json::from_str::<serde_json::Value>(&t));
+        let tenant = tenant.transpose().map_err(|_| {
+            StoreError::Corrupt("the organization's settings do not read as JSON".into())
+        })?;
+        let organization_time_zone = tenant
             .and_then(|v| v[TENANT_TIME_ZONE].as_str().map(str::to_string))
             .unwrap_or_default();
         Ok(SessionUser {

@@ -1062,9 +1062,10 @@ both!(
         );
         let link = search("activity=create+catalog&from=2026-06-15").await;
         assert!(
-        link.has(
-            "/admin/audit.csv?object_type=&#38;object_id=&#38;actor=&#38;activity=create+catalog&#38;from=2026-06-15&#38;to=&#38;page=1"
-        ),
+        link.has(&format!(
+            "{}?object_type=&#38;object_id=&#38;actor=&#38;activity=create+catalog&#38;from=2026-06-15&#38;to=&#38;page=1",
+            routes::ADMIN_AUDIT_CSV
+        )),
         "{}",
         link.body
     );

@@ -22,9 +22,14 @@ both!(
             .get(&app.url(format!("{}?q=x", routes::ADMIN_USERS.list)))
             .await;
         assert_eq!(page.status, 303);
+        let back: String = url::form_urlencoded::byte_serialize(
+            format!("{}?q=x", routes::ADMIN_USERS.list).as_bytes(),
+        )
+        .collect();
+        assert_eq!(back, "%2Fadmin%2Fusers%3Fq%3Dx");
         assert_eq!(
             page.location.as_deref(),
-            Some("/auth/login?next=%2Fadmin%2Fusers%3Fq%3Dx")
+            Some(format!("{}?next={back}", routes::LOGIN).as_str())
         );
 
         let before_cookie = b.snapshot().get("gatehouse_session").cloned();

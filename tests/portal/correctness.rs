@@ -233,7 +233,7 @@ pub(crate) async fn remove_assignment(
             routes::ADMIN_PACKAGE_ASSIGNMENTS.id(package)
         )))
         .await;
-    let action = form_action(&tab, email, "/remove");
+    let action = form_action(&tab, email, routes::ADMIN_PACKAGE_ASSIGNMENT_REMOVE);
     let done = admin
         .post(&app.url(&action), &[("csrf_token", &tab.csrf())])
         .await;
@@ -354,7 +354,11 @@ pub(crate) async fn package_role(
             )
             .await
     } else {
-        let remove = form_action(&page, &format!("<td>{role}</td>"), "/remove");
+        let remove = form_action(
+            &page,
+            &format!("<td>{role}</td>"),
+            routes::ADMIN_PACKAGE_ROLE_REMOVE,
+        );
         admin
             .post(&app.url(&remove), &[("csrf_token", &page.csrf())])
             .await
@@ -1189,7 +1193,7 @@ both!(ended_access_is_never_brought_back, |backend| async move {
             routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&editors)
         )))
         .await;
-    let reprocess = form_action(&tab, emma_mail, "/reprocess");
+    let reprocess = form_action(&tab, emma_mail, routes::ADMIN_PACKAGE_ASSIGNMENT_REPROCESS);
     clock.advance(chrono::Duration::days(21));
     let admin = signed_in(&app, "ada.admin@gatehouse.demo").await;
     let csrf = admin.get(&app.url(routes::ADMIN_USERS.list)).await.csrf();
@@ -1645,8 +1649,14 @@ both!(
             .await;
         assert_eq!(search.status, 400);
         // And ids in paths, which reach the database too.
-        for path in ["/admin/users/a%00b", "/approvals/%00", "/requests/x%00"] {
-            let page = admin.get(&app.url(path)).await;
+        let paths = [
+            routes::ADMIN_USERS.item.id("a\0b"),
+            routes::APPROVAL.id("\0"),
+            routes::REQUEST.id("x\0"),
+        ];
+        assert!(paths.iter().all(|p| p.contains("%00")), "{paths:?}");
+        for path in paths {
+            let page = admin.get(&app.url(&path)).await;
             assert_eq!(page.status, 400, "{path}: {}", page.body);
             assert!(page.has("contains a control character"), "{path}");
         }

@@ -735,7 +735,11 @@ both!(
         );
         // Up again: Reprocess sends it once more, the same call.
         flaky.configure(json!({"secret": secret})).await;
-        let action = form_action(&page, "Custom extension calls", "/reprocess");
+        let action = form_action(
+            &page,
+            "Custom extension calls",
+            routes::ADMIN_CALL_REPROCESS,
+        );
         let r = admin
             .post(
                 &app.url(&action),

@@ -592,7 +592,7 @@ both!(
         let tab_url = app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&guests));
         let tab = admin.get(&tab_url).await;
         assert!(tab.has("Guest, not governed"), "{}", tab.body);
-        let action = form_action(&tab, gary, "/govern");
+        let action = form_action(&tab, gary, routes::ADMIN_PACKAGE_ASSIGNMENT_GOVERN);
         let done = admin
             .post(&app.url(&action), &[("csrf_token", &tab.csrf())])
             .await;

@@ -715,18 +715,30 @@ pub fn option_value(page: &Page, label: &str) -> String {
     html_unescape(&page.body[start..end])
 }
 
-/// The action of the first form whose action ends with `suffix`, after `after`.
-pub fn form_action(page: &Page, after: &str, suffix: &str) -> String {
+/// The action of the first form after `after` that posts to `route`.
+pub fn form_action(page: &Page, after: &str, route: gatehouse::routes::Route) -> String {
     let from = page
         .body
         .find(after)
         .unwrap_or_else(|| panic!("{after} is not on the page"));
-    let rest = &page.body[from..];
-    let at = rest
-        .find(&format!("{suffix}\""))
-        .unwrap_or_else(|| panic!("no form ending {suffix} after {after}"));
-    let start = rest[..at].rfind("action=\"").unwrap() + 8;
-    html_unescape(&rest[start..at + suffix.len()])
+    page.body[from..]
+        .split("action=\"")
+        .skip(1)
+        .filter_map(|rest| rest.find('"').map(|end| html_unescape(&rest[..end])))
+        .find(|action| route_matches(route, action))
+        .unwrap_or_else(|| panic!("no form for {} after {after}", route.pattern()))
+}
+
+/// Whether `path` is one of `route`'s: each `{…}` part of its pattern any
+/// one segment, the others as written.
+pub fn route_matches(route: gatehouse::routes::Route, path: &str) -> bool {
+    let pattern: Vec<&str> = route.pattern().split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    pattern.len() == path.len()
+        && pattern
+            .iter()
+            .zip(&path)
+            .all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
 }
 
 /// Runs the lifecycle jobs once at the clock's time.

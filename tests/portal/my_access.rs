@@ -291,11 +291,7 @@ both!(hidden_packages_guests_and_cancel, |backend| async move {
     )
     .await;
     let requests = emma.get(&app.url(routes::REQUESTS)).await;
-    let at = requests.body.find("/cancel").unwrap();
-    let start = requests.body[..at]
-        .rfind(&format!("{}/", routes::REQUESTS))
-        .unwrap();
-    let cancel = requests.body[start..at + 7].to_string();
+    let cancel = form_action(&requests, "", routes::REQUEST_CANCEL);
     let res = emma
         .post(&app.url(&cancel), &[("csrf_token", &requests.csrf())])
         .await;

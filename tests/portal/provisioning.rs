@@ -810,7 +810,11 @@ async fn a_reconciliation_never_puts_back_whom_a_removal_takes_out_at_that_momen
             routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&employees)
         )))
         .await;
-    let remove = app.url(form_action(&tab, ERIC, "/remove"));
+    let remove = app.url(form_action(
+        &tab,
+        ERIC,
+        routes::ADMIN_PACKAGE_ASSIGNMENT_REMOVE,
+    ));
     let csrf = [("csrf_token", tab.csrf())];
     let form = csrf.each_ref().map(|(k, v)| (*k, v.as_str()));
     // "Reconcile now" was pressed; the job runs it as the removal waits.

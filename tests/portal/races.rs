@@ -168,7 +168,11 @@ async fn a_role_taken_out_of_one_package_stays_where_another_delivers_it() {
     let roles = admin
         .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass)))
         .await;
-    let remove = app.url(form_action(&roles, "<td>Marketing Team</td>", "/remove"));
+    let remove = app.url(form_action(
+        &roles,
+        "<td>Marketing Team</td>",
+        routes::ADMIN_PACKAGE_ROLE_REMOVE,
+    ));
     let csrf = roles.csrf();
     let approval = SeatApproval::open(&app, &seat).await;
     let form = [("csrf_token", csrf.as_str())];
@@ -197,14 +201,22 @@ async fn a_role_taken_out_of_a_package_as_it_is_reprocessed_is_not_put_back() {
     let roles = admin
         .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&pass)))
         .await;
-    let remove = app.url(form_action(&roles, "<td>Marketing Team</td>", "/remove"));
+    let remove = app.url(form_action(
+        &roles,
+        "<td>Marketing Team</td>",
+        routes::ADMIN_PACKAGE_ROLE_REMOVE,
+    ));
     let remove_csrf = roles.csrf();
     let remove_form = [("csrf_token", remove_csrf.as_str())];
     let other = signed_in(&app, ADA).await;
     let tab = other
         .get(&app.url(routes::ADMIN_PACKAGE_ASSIGNMENTS.id(&pass)))
         .await;
-    let reprocess = app.url(form_action(&tab, "Eric Employee", "/reprocess"));
+    let reprocess = app.url(form_action(
+        &tab,
+        "Eric Employee",
+        routes::ADMIN_PACKAGE_ASSIGNMENT_REPROCESS,
+    ));
     let reprocess_csrf = tab.csrf();
     let reprocess_form = [("csrf_token", reprocess_csrf.as_str())];
     let (removed, reprocessed) = in_turn(
@@ -332,7 +344,11 @@ async fn a_role_taken_out_of_a_package_as_it_is_delivered_is_not_left_behind() {
     let page = admin
         .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&seat)))
         .await;
-    let remove = app.url(form_action(&page, "<td>Marketing Team</td>", "/remove"));
+    let remove = app.url(form_action(
+        &page,
+        "<td>Marketing Team</td>",
+        routes::ADMIN_PACKAGE_ROLE_REMOVE,
+    ));
     let form = [("csrf_token", page.csrf())];
     let form = form.each_ref().map(|(k, v)| (*k, v.as_str()));
     let approval = SeatApproval::open(&app, &seat).await;
@@ -369,7 +385,11 @@ async fn a_holder_delivered_while_a_role_change_waits_is_held_by_it() {
     let page = admin
         .get(&app.url(routes::ADMIN_PACKAGE_ROLES.id(&seat)))
         .await;
-    let remove = app.url(form_action(&page, "<td>Marketing Team</td>", "/remove"));
+    let remove = app.url(form_action(
+        &page,
+        "<td>Marketing Team</td>",
+        routes::ADMIN_PACKAGE_ROLE_REMOVE,
+    ));
     let csrf = page.csrf();
     let form = [("csrf_token", csrf.as_str())];
     let approval = SeatApproval::open(&app, &seat).await;

@@ -918,12 +918,10 @@ fn review_link(page: &Page) -> String {
 
 /// The details page of the first review on a package's Access reviews tab.
 fn details_link(tab: &Page) -> String {
-    let at = tab
-        .body
-        .find(&format!("{}/", routes::ACCESS_REVIEWS))
-        .expect("a review");
+    let prefix = format!("{}/", routes::ACCESS_REVIEWS);
+    let at = tab.body.find(&prefix).expect("a review");
     let start = tab.body[..at].rfind("href=\"").unwrap() + 6;
-    html_unescape(&tab.body[start..at + "/access-reviews/".len() + 36])
+    html_unescape(&tab.body[start..at + prefix.len() + 36])
 }
 
 /// The details page of the first review on the package's Access reviews tab.

@@ -658,7 +658,7 @@ both!(
         let audit = admin.get(&app.url(routes::ADMIN_AUDIT)).await;
         assert!(audit.has("SCIM: Entra ID"), "{}", audit.body);
         let tokens = admin.get(&app.url(routes::ADMIN_TOKENS.as_str())).await;
-        let revoke = form_action(&tokens, "Entra ID", "/revoke");
+        let revoke = form_action(&tokens, "Entra ID", routes::ADMIN_TOKEN_REVOKE);
         let r = admin
             .post(&app.url(&revoke), &[("csrf_token", &tokens.csrf())])
             .await;

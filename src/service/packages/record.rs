@@ -15,6 +15,7 @@ pub(super) fn event(
     NewAuditEvent::new(action, object_type::ACCESS_PACKAGE, id, name, details)
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn package_row(
     conn: &mut Conn,
     id: &AccessPackageId,

@@ -39,6 +39,7 @@ pub async fn holdings(store: &Store, who: &UserId) -> Result<Holdings, ServiceEr
 }
 
 /// `holdings` on `conn`.
+#[tracing::instrument(skip_all)]
 pub(in crate::service::requests) async fn holdings_in(
     c: &mut Conn,
     store: &Store,
