@@ -7,6 +7,7 @@ use crate::domain::named::named_values;
 use chrono::{DateTime, Utc};
 
 use super::end_reason::EndReason;
+use super::ids::AccessPackageId;
 use super::message::{Expiring, Mail, Message};
 use super::policy::{Expiration, Policy};
 use super::request::moment_in;
@@ -60,7 +61,7 @@ impl AssignmentState {
 
 /// An assignment whose end is near, as its holder is reminded of it.
 pub struct Ending<'a> {
-    pub package_id: &'a str,
+    pub package_id: &'a AccessPackageId,
     pub package: &'a str,
     pub holder: &'a str,
     pub holder_email: &'a str,
@@ -87,7 +88,7 @@ impl Ending<'_> {
             to_name: self.holder.to_string(),
             message: Message::AccessExpiring(Expiring {
                 package: self.package.to_string(),
-                package_id: self.package_id.to_string(),
+                package_id: self.package_id.clone(),
                 requestor: self.holder.to_string(),
                 requestor_email: self.holder_email.to_string(),
                 // In UTC, named, as every mail's times.
@@ -107,7 +108,7 @@ mod tests {
     fn the_reminder_offers_more_time_only_where_the_policy_gives_it() {
         let now = Utc::now();
         let ending = Ending {
-            package_id: "p",
+            package_id: &AccessPackageId::new(),
             package: "Marketing",
             holder: "Eric",
             holder_email: "eric@example.test",

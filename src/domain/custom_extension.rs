@@ -17,6 +17,11 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use super::ids::{
+    AccessPackageId, AssignmentId, CalloutId, CatalogId, PolicyId, RequestId, UserId,
+};
+use super::request::kind::RequestType;
+use super::request::state::RequestState;
 use super::validation::{FieldErrors, is_line_break_or_tab, optional_text, required_text};
 
 /// The stages a policy may call an extension at (Graph
@@ -465,29 +470,29 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 /// sent.
 #[derive(Clone, Debug, Default)]
 pub struct CalloutFacts {
-    pub callout_id: String,
+    pub callout_id: CalloutId,
     pub stage: Option<Stage>,
-    pub request_id: Option<String>,
-    pub request_type: String,
-    pub request_state: String,
+    pub request_id: Option<RequestId>,
+    pub request_type: Option<RequestType>,
+    pub request_state: Option<RequestState>,
     pub answers: Vec<(String, String)>,
     pub justification: Option<String>,
-    pub package_id: String,
+    pub package_id: AccessPackageId,
     pub package_name: String,
     pub package_description: Option<String>,
-    pub catalog_id: String,
+    pub catalog_id: CatalogId,
     pub catalog_name: String,
     pub catalog_description: Option<String>,
-    pub policy_id: String,
+    pub policy_id: PolicyId,
     pub policy_name: String,
-    pub assignment_id: Option<String>,
+    pub assignment_id: Option<AssignmentId>,
     pub assignment_state: Option<String>,
     pub assignment_start: Option<String>,
     pub assignment_end: Option<String>,
-    pub requestor_id: Option<String>,
+    pub requestor_id: Option<UserId>,
     pub requestor_name: String,
     pub requestor_email: String,
-    pub target_id: Option<String>,
+    pub target_id: Option<UserId>,
     pub target_name: String,
     pub target_email: String,
     /// Launch and wait: the longest wait, in minutes.
@@ -500,7 +505,7 @@ pub struct CalloutFacts {
 /// address and token are added when it is sent (`with_callback`).
 pub fn payload(f: &CalloutFacts) -> Value {
     let stage = f.stage.unwrap_or(Stage::RequestCreated);
-    let subject = |id: &Option<String>, name: &str, email: &str| json!({"id": id, "objectId": id, "displayName": name, "email": email});
+    let subject = |id: &Option<UserId>, name: &str, email: &str| json!({"id": id, "objectId": id, "displayName": name, "email": email});
     let assignment = f.assignment_id.as_ref().map(|id| {
         json!({
             "id": id,
@@ -535,8 +540,8 @@ pub fn payload(f: &CalloutFacts) -> Value {
             "stage": stage.as_str(),
             "customExtensionStageInstanceId": f.callout_id,
             "accessPackageAssignmentRequestId": f.request_id,
-            "requestType": f.request_type,
-            "state": f.request_state,
+            "requestType": f.request_type.map_or("", RequestType::as_str),
+            "state": f.request_state.map_or("", RequestState::as_str),
             "status": if f.wait_minutes.is_some() { "WaitingForCallback" } else { "Accepted" },
             "justification": f.justification,
             "answers": answers,

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::end_reason::EndReason;
+use super::ids::{AccessPackageId, RequestId, ReviewId};
 
 /// The kinds of message, as the outbox stores them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -94,7 +95,7 @@ impl MailKind {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RequestFacts {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub package: String,
     /// The person the request is for, and their address.
     pub requestor: String,
@@ -165,7 +166,7 @@ pub struct Ended {
 #[serde(default)]
 pub struct Expiring {
     pub package: String,
-    pub package_id: String,
+    pub package_id: AccessPackageId,
     pub requestor: String,
     pub requestor_email: String,
     pub ends: String,
@@ -177,7 +178,7 @@ pub struct Expiring {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Review {
-    pub review_id: String,
+    pub review_id: ReviewId,
     pub package: String,
     /// The last day to decide.
     pub ends: String,
@@ -306,7 +307,7 @@ mod tests {
     fn stored_messages_come_back_as_they_were() {
         let m = Message::ApprovalForwarded(Approval {
             request: RequestFacts {
-                request_id: "r1".into(),
+                request_id: "r1".to_string().into(),
                 package: "Sales".into(),
                 ..Default::default()
             },

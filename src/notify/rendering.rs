@@ -1,6 +1,7 @@
 //! A message rendered from its templates: subject, text and HTML, with the
 //! public URL its links start with.
 
+use crate::domain::ids::RequestId;
 use crate::domain::message::{Code, Message};
 use crate::routes;
 
@@ -105,7 +106,7 @@ fn split_subject(text: &str) -> Result<(String, String), String> {
 /// Renders a message; `base` is the public URL without trailing slash.
 pub fn render(message: &Message, base: &str) -> Result<Rendered, String> {
     let requests = || format!("{base}{}", routes::REQUESTS);
-    let approval = |request: &str| format!("{base}{}", routes::APPROVAL.id(request));
+    let approval = |request: &RequestId| format!("{base}{}", routes::APPROVAL.id(request));
     match message {
         Message::ApprovalRequest(a) => approval_request::both(a, approval(&a.request.request_id)),
         Message::ApprovalForwarded(a) => {
@@ -167,7 +168,7 @@ mod tests {
 
     fn facts() -> RequestFacts {
         RequestFacts {
-            request_id: "r1".into(),
+            request_id: "r1".to_string().into(),
             package: "Sales <b>".into(),
             requestor: "Maria".into(),
             requestor_email: "maria@example.com".into(),
@@ -211,20 +212,20 @@ mod tests {
             Message::ApprovalExpired(outcome.clone()),
             Message::ApprovalCanceled(outcome),
             Message::ReviewRequest(Review {
-                review_id: "v1".into(),
+                review_id: "v1".to_string().into(),
                 package: "Sales <b>".into(),
                 ends: "2026-12-14".into(),
                 self_review: false,
             }),
             Message::ReviewReminder(Review {
-                review_id: "v1".into(),
+                review_id: "v1".to_string().into(),
                 package: "Sales <b>".into(),
                 ends: "2026-12-14".into(),
                 self_review: true,
             }),
             Message::AccessExpiring(Expiring {
                 package: "Sales <b>".into(),
-                package_id: "p1".into(),
+                package_id: "p1".to_string().into(),
                 days: 1,
                 ends: "2026-12-14".into(),
                 can_extend: true,

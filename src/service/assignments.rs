@@ -208,7 +208,7 @@ pub async fn remind_ending(
             }
         };
         let ending = Ending {
-            package_id: a.access_package_id.as_str(),
+            package_id: &a.access_package_id,
             package: &a.package_name,
             holder: &a.target_name,
             holder_email: &a.target_email,

@@ -342,7 +342,7 @@ async fn tell_reviewers(
         .map(|t| moment_in(t - chrono::Duration::minutes(1), tz))
         .unwrap_or_default();
     let facts = Review {
-        review_id: review.id.to_string(),
+        review_id: review.id.clone(),
         package: review.package_name.clone(),
         ends,
         self_review: settings.reviewers == ReviewerKind::SelfReview,

@@ -12,6 +12,7 @@ use crate::domain::custom_extension::{
 };
 use crate::domain::ids::{CalloutId, CatalogId, CustomExtensionId, PolicyId, RequestId};
 use crate::domain::request::Answer;
+use crate::domain::request::{RequestState, RequestType};
 
 const COLUMNS: &str = "e.id, e.catalog_id, e.display_name, e.description, e.endpoint_url, \
     e.authentication, e.token_url, e.client_id, e.scope, e.timeout_seconds, e.behavior, \
@@ -483,33 +484,43 @@ pub async fn facts(conn: &mut Conn, id: &str) -> Result<Option<CalloutFacts>> {
             .map_err(|_| StoreError::Corrupt(format!("answers of request {:?}", r.request_id)))?,
         None => vec![],
     };
+    let corrupt =
+        |what: &str, value: &str| StoreError::Corrupt(format!("the {what} {value:?} of call {id}"));
+    let request_type = match r.request_type.as_deref() {
+        Some(t) => Some(RequestType::parse(t).ok_or_else(|| corrupt("request type", t))?),
+        None => None,
+    };
+    let request_state = match r.request_state.as_deref() {
+        Some(s) => Some(RequestState::parse(s).ok_or_else(|| corrupt("request state", s))?),
+        None => None,
+    };
     Ok(Some(CalloutFacts {
-        callout_id: id.to_string(),
+        callout_id: CalloutId::from_stored(id.to_string()),
         stage: Stage::parse(&r.stage),
-        request_id: r.request_id,
-        request_type: r.request_type.unwrap_or_default(),
-        request_state: r.request_state.unwrap_or_default(),
+        request_id: r.request_id.map(Into::into),
+        request_type,
+        request_state,
         answers: answers
             .into_iter()
             .map(|a| (a.question, a.display))
             .collect(),
         justification: r.justification,
-        package_id: r.package_id,
+        package_id: r.package_id.into(),
         package_name: r.package_name,
         package_description: r.package_description,
-        catalog_id: r.catalog_id,
+        catalog_id: r.catalog_id.into(),
         catalog_name: r.catalog_name,
         catalog_description: r.catalog_description,
-        policy_id: r.policy_id,
+        policy_id: r.policy_id.into(),
         policy_name: r.policy_name,
-        assignment_id: r.assignment_id,
+        assignment_id: r.assignment_id.map(Into::into),
         assignment_state: r.assignment_state,
         assignment_start: r.assignment_start,
         assignment_end: r.assignment_end,
-        requestor_id: r.requestor_id,
+        requestor_id: r.requestor_id.map(Into::into),
         requestor_name: r.requestor_name.unwrap_or_default(),
         requestor_email: r.requestor_email.unwrap_or_default(),
-        target_id: r.target_id,
+        target_id: r.target_id.map(Into::into),
         target_name: r.target_name.unwrap_or_default(),
         target_email: r.target_email.unwrap_or_default(),
         wait_minutes: r.waits.and(r.wait_minutes),

@@ -337,7 +337,7 @@ impl Request {
     /// What the messages about this request say of it.
     pub fn facts(&self, names: &Names) -> RequestFacts {
         RequestFacts {
-            request_id: self.id.to_string(),
+            request_id: self.id.clone(),
             package: names.package.clone(),
             requestor: self.name.clone(),
             requestor_email: self.email.clone(),
