@@ -22,10 +22,7 @@ both!(
             .get(&app.url(format!("{}?q=x", routes::ADMIN_USERS.list)))
             .await;
         assert_eq!(page.status, 303);
-        let back: String = url::form_urlencoded::byte_serialize(
-            format!("{}?q=x", routes::ADMIN_USERS.list).as_bytes(),
-        )
-        .collect();
+        let back = urlencode(&format!("{}?q=x", routes::ADMIN_USERS.list));
         assert_eq!(back, "%2Fadmin%2Fusers%3Fq%3Dx");
         assert_eq!(
             page.location.as_deref(),

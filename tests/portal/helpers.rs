@@ -725,7 +725,7 @@ pub fn form_action(page: &Page, after: &str, route: gatehouse::routes::Route) ->
         .split("action=\"")
         .skip(1)
         .filter_map(|rest| rest.find('"').map(|end| html_unescape(&rest[..end])))
-        .find(|action| route_matches(route, action))
+        .find(|action| route_matches(route, action.split(['?', '#']).next().unwrap_or("")))
         .unwrap_or_else(|| panic!("no form for {} after {after}", route.pattern()))
 }
 

@@ -39,7 +39,12 @@ pub fn summary(f: &PolicyForm, extensions: &[ExtensionRow]) -> Vec<(String, Stri
         "Require requestor justification".into(),
         yes_no(q.requestor_justification),
     ));
-    if q.approval_required {
+    let l = &f.lifecycle;
+    if q.approval_required || l.approval_update_required {
+        if !q.approval_required {
+            // The stages still decide extensions.
+            r.push(("Approval".into(), "Only to extend access".into()));
+        }
         let stages: usize = q.stage_count.trim().parse().unwrap_or(1);
         for n in 1..=stages.clamp(1, MAX_STAGES) {
             let s = f.stage(n);
@@ -84,7 +89,6 @@ pub fn summary(f: &PolicyForm, extensions: &[ExtensionRow]) -> Vec<(String, Stri
             questions.join("; ")
         },
     ));
-    let l = &f.lifecycle;
     let expiration = match l.expiration_type.as_str() {
         "never" => "Never".to_string(),
         "date" => format!("On {}", l.expiration_date),
@@ -214,6 +218,25 @@ fn access_reviews(r: &ReviewInput) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stages_that_decide_only_extensions_are_summed_up() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let mut f = PolicyForm::defaults("Partners", today);
+        f.requests.approval_required = false;
+        let line = |f: &PolicyForm, key: &str| {
+            let lines = summary(f, &[]);
+            lines.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        };
+        assert_eq!(line(&f, "Approval").as_deref(), Some("Not required"));
+        assert_eq!(line(&f, "Stage 1 approvers"), None);
+        f.lifecycle.approval_update_required = true;
+        assert_eq!(
+            line(&f, "Approval").as_deref(),
+            Some("Only to extend access")
+        );
+        assert_eq!(line(&f, "Stage 1 approvers").as_deref(), Some("nobody yet"));
+    }
 
     #[test]
     fn access_reviews_are_summed_up_for_the_review_step() {
