@@ -343,6 +343,93 @@ pub fn format_localizations(l: &[Localization]) -> String {
         .join("\n")
 }
 
+/// The languages a translation is offered in, by code, with their names:
+/// those Entra's localization picker lists most. A code not listed is
+/// still read when it is a language code (`fr-CA`).
+pub const LANGUAGES: &[(&str, &str)] = &[
+    ("ar-SA", "Arabic (Saudi Arabia)"),
+    ("bg-BG", "Bulgarian"),
+    ("ca-ES", "Catalan"),
+    ("cs-CZ", "Czech"),
+    ("da-DK", "Danish"),
+    ("de-DE", "German"),
+    ("el-GR", "Greek"),
+    ("en-GB", "English (United Kingdom)"),
+    ("en-US", "English (United States)"),
+    ("es-ES", "Spanish (Spain)"),
+    ("es-MX", "Spanish (Mexico)"),
+    ("et-EE", "Estonian"),
+    ("eu-ES", "Basque"),
+    ("fi-FI", "Finnish"),
+    ("fr-CA", "French (Canada)"),
+    ("fr-FR", "French (France)"),
+    ("gl-ES", "Galician"),
+    ("he-IL", "Hebrew"),
+    ("hi-IN", "Hindi"),
+    ("hr-HR", "Croatian"),
+    ("hu-HU", "Hungarian"),
+    ("id-ID", "Indonesian"),
+    ("it-IT", "Italian"),
+    ("ja-JP", "Japanese"),
+    ("kk-KZ", "Kazakh"),
+    ("ko-KR", "Korean"),
+    ("lt-LT", "Lithuanian"),
+    ("lv-LV", "Latvian"),
+    ("ms-MY", "Malay"),
+    ("nb-NO", "Norwegian (Bokmål)"),
+    ("nl-NL", "Dutch"),
+    ("pl-PL", "Polish"),
+    ("pt-BR", "Portuguese (Brazil)"),
+    ("pt-PT", "Portuguese (Portugal)"),
+    ("ro-RO", "Romanian"),
+    ("ru-RU", "Russian"),
+    ("sk-SK", "Slovak"),
+    ("sl-SI", "Slovenian"),
+    ("sr-Latn-RS", "Serbian (Latin)"),
+    ("sv-SE", "Swedish"),
+    ("th-TH", "Thai"),
+    ("tr-TR", "Turkish"),
+    ("uk-UA", "Ukrainian"),
+    ("vi-VN", "Vietnamese"),
+    ("zh-CN", "Chinese (Simplified)"),
+    ("zh-TW", "Chinese (Traditional)"),
+];
+
+/// The translations a question gives, as (language code, text) rows in
+/// order, checked: each has a language code and a text, and no language is
+/// given twice. Rows left blank are skipped; an error names the row.
+pub fn translations(rows: &[(&str, &str)]) -> Result<Vec<Localization>, String> {
+    let mut out: Vec<Localization> = Vec::new();
+    for (n, (code, text)) in rows.iter().enumerate() {
+        let (code, text, n) = (code.trim(), text.trim(), n + 1);
+        if code.is_empty() && text.is_empty() {
+            continue;
+        }
+        if code.is_empty() {
+            return Err(format!("Translation {n}: choose its language."));
+        }
+        if !is_language_code(code) {
+            return Err(format!(
+                "Translation {n}: `{code}` is not a language code such as fr or fr-FR."
+            ));
+        }
+        if text.is_empty() {
+            return Err(format!("Translation {n} ({code}): give the text."));
+        }
+        if out
+            .iter()
+            .any(|l| l.language_code.eq_ignore_ascii_case(code))
+        {
+            return Err(format!("Translation {n}: {code} is given twice."));
+        }
+        out.push(Localization {
+            language_code: code.to_string(),
+            text: text.to_string(),
+        });
+    }
+    Ok(out)
+}
+
 fn is_language_code(code: &str) -> bool {
     let mut parts = code.split('-');
     let first = parts.next().unwrap_or_default();
@@ -354,6 +441,28 @@ fn is_language_code(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn translations_are_checked_row_by_row() {
+        let ok = translations(&[("fr-FR", " Pourquoi ? "), ("", ""), ("de", "Warum?")]).unwrap();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(
+            (ok[0].language_code.as_str(), ok[0].text.as_str()),
+            ("fr-FR", "Pourquoi ?")
+        );
+        let err = |rows: &[(&str, &str)]| translations(rows).unwrap_err();
+        assert_eq!(
+            err(&[("", "Pourquoi ?")]),
+            "Translation 1: choose its language."
+        );
+        assert_eq!(
+            err(&[("fr", "x"), ("de-DE", " ")]),
+            "Translation 2 (de-DE): give the text."
+        );
+        assert!(err(&[("french", "x")]).contains("not a language code"));
+        assert!(err(&[("fr", "x"), ("FR", "y")]).contains("given twice"));
+        assert!(LANGUAGES.iter().all(|(code, _)| is_language_code(code)));
+    }
 
     fn row(name: &str, format: &str, text: &str) -> AttributeRowInput {
         AttributeRowInput {

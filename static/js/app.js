@@ -95,6 +95,29 @@
     copy.focus();
   });
 
+  // "+ Add translation": one more language and text in the same question,
+  // named with the next index (`q3_lang2`, `q3_loc2`).
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("button[data-add-translation]");
+    if (!button) {
+      return;
+    }
+    var rows = button.parentNode.querySelectorAll(".translation-row");
+    if (!rows.length) {
+      return;
+    }
+    ev.preventDefault();
+    var last = rows[rows.length - 1];
+    var copy = last.cloneNode(true);
+    var fields = copy.querySelectorAll("[name]");
+    for (var i = 0; i < fields.length; i++) {
+      fields[i].name = fields[i].name.replace(/\d+$/, String(rows.length));
+      fields[i].value = "";
+    }
+    last.parentNode.insertBefore(copy, last.nextSibling);
+    copy.querySelector("select").focus();
+  });
+
   // Pickers: a field that names people, groups, packages or organizations
   // (one per line) becomes removable chips and a search box with suggestions
   // from /admin/lookup. The field itself stays in the form and is what is sent.

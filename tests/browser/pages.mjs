@@ -139,6 +139,20 @@ try {
     await ada.screenshot({ path: join(shots, `picker-${size}.png`), fullPage: false });
   }
 
+  // "+ Add translation" with the script: one more language and text in the
+  // question, named with the next index, and nothing posted.
+  await ada.click('a[href="#step-requestor"]');
+  const question = ada.locator('.question-row').first();
+  const translations = await question.locator('.translation-row').count();
+  await question.locator('button[data-add-translation]').click();
+  expect((await question.locator('.translation-row').count()) === translations + 1, 'adding a translation adds a row in the page');
+  expect((await question.locator('.translation-row select').last().getAttribute('name')) === `q0_lang${translations}`, 'the new translation takes the next index');
+  for (const [size, viewport] of Object.entries(sizes)) {
+    await ada.setViewportSize(viewport);
+    await question.screenshot({ path: join(shots, `question-${size}.png`) });
+  }
+  await ada.setViewportSize(sizes.desktop);
+
   // Without JavaScript: the same field is a plain text area, and "+ Add
   // question" posts the form back with one more blank row.
   const plain = await signedIn('Ada Admin', { javaScriptEnabled: false });

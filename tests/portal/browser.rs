@@ -83,6 +83,8 @@ async fn the_main_pages_are_accessible_and_work_at_any_width_with_or_without_jav
         "the console home says what needs attention",
         "the picker writes the chosen address into the field",
         "the policy editor works without JavaScript",
+        "adding a translation adds a row in the page",
+        "the new translation takes the next index",
         "adding a question without JavaScript adds a row",
         "the Custom extensions tab",
         "the Access reviews tab",

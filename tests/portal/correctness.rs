@@ -1507,6 +1507,8 @@ both!(
                 ("q0_kind", "choice"),
                 ("q0_choice0", "mkt: Marketing | fr: Le marketing"),
                 ("q0_choice1", "sales: Sales | fr: Les ventes"),
+                ("q0_lang0", "fr-FR"),
+                ("q0_loc0", "Quelle équipe ?"),
                 ("q0_required", "on"),
                 ("q1_text", "Ticket"),
                 ("q1_kind", "short"),
@@ -1546,6 +1548,23 @@ both!(
             .await,
             0
         );
+        // A translation without its text is refused beside its question.
+        let mut untranslated = fields(None);
+        untranslated.extend([("q1_lang3", "de-DE"), ("q1_loc3", " ")]);
+        let refused = admin
+            .post(
+                &app.url(routes::ADMIN_PACKAGE_POLICIES.id(&rota)),
+                &with_csrf(untranslated),
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(
+            refused
+                .has(r#"id="question2-translations-error">Translation 1 (de-DE): give the text."#),
+            "{}",
+            refused.body
+        );
+        assert!(refused.has(r#"<option value="de-DE" selected>German (de-DE)</option>"#));
         let saved = admin
             .post(
                 &app.url(routes::ADMIN_PACKAGE_POLICIES.id(&rota)),
@@ -1553,9 +1572,20 @@ both!(
             )
             .await;
         assert_eq!(saved.status, 303, "{}", saved.body);
+        let policy = policy_named(&app, &rota, "Team members").await;
+        let edit = admin
+            .get(&app.url(routes::ADMIN_PACKAGE_POLICY.ids(&rota, &policy)))
+            .await;
+        assert!(
+            edit.has(r#"<option value="fr-FR" selected>French (France) (fr-FR)</option>"#)
+                && edit.has(r#"name="q0_loc0" value="Quelle équipe ?""#),
+            "the translation is shown as saved: {}",
+            edit.body
+        );
         let eric = signed_in(&app, "eric.employee@gatehouse.demo").await;
         eric.header("Accept-Language", "fr-FR,fr;q=0.9");
         let page = eric.get(&app.url(routes::PACKAGE.id(&rota))).await;
+        assert!(page.has("Quelle équipe ?"), "{}", page.body);
         assert!(
             page.has("Le marketing") && page.has("Les ventes"),
             "{}",

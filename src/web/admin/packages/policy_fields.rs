@@ -12,7 +12,8 @@
 //! alt_fallback_users|alt_fallback_groups` and the extension that approves
 //! it, `ext_assignmentRequestApprovalStage{n}`; `enable_requests`,
 //! `on_behalf` (Requests); `q_count` and per question `q{i}_text|kind|regex|
-//! choices|choice{j}|multi|required|editable|order|localizations|remove`
+//! choices|choice{j}|multi|required|editable|order|lang{j}|loc{j}|remove` (a
+//! translation is a language `lang{j}` and its text `loc{j}`)
 //! (Requestor information); `expiration_type` (never|date|days|hours),
 //! `expiration_date`, `expiration_days`, `expiration_hours`,
 //! `expiration_kept` (the stored last moment the date shows),
@@ -33,6 +34,9 @@ use crate::domain::review::ReviewInput;
 
 /// The most question rows a form keeps.
 pub const MAX_QUESTIONS: usize = 50;
+
+/// The most translations a question keeps.
+const MAX_TRANSLATIONS: usize = 60;
 
 /// The fields a browser sent, by name.
 pub struct Posted<'a>(pub &'a HashMap<String, String>);
@@ -131,8 +135,17 @@ pub struct QuestionFields {
     pub required: bool,
     pub editable: bool,
     pub order: String,
-    /// `languageCode: text`, one per line.
-    pub localizations: String,
+    /// The question in other languages, in order.
+    pub translations: Vec<TranslationFields>,
+}
+
+/// A question's text in another language.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TranslationFields {
+    /// A language code (`fr-FR`).
+    pub language: String,
+    pub text: String,
 }
 
 /// When access ends, extension, mails and access reviews.
@@ -356,9 +369,16 @@ impl QuestionFields {
             required: p.on(&k("required")),
             editable: p.on(&k("editable")),
             order: p.text(&k("order")),
-            localizations: p.text(&k("localizations")),
+            translations: TranslationFields::read(p, i),
         };
         (!row.is_blank() && !p.on(&k("remove"))).then_some(row)
+    }
+
+    /// The translations, and one blank row for the next.
+    pub fn translation_rows(&self) -> Vec<&TranslationFields> {
+        static BLANK: LazyLock<TranslationFields> = LazyLock::new(TranslationFields::default);
+        let given = self.translations.iter();
+        given.chain(std::iter::once(&*BLANK)).collect()
     }
 
     /// A row left empty (no text and no choices).
@@ -378,6 +398,29 @@ impl QuestionFields {
             .collect();
         lines.push(String::new());
         lines
+    }
+}
+
+impl TranslationFields {
+    /// Question `i`'s translations (`q{i}_lang{j}` and `q{i}_loc{j}`), in
+    /// order, those left blank out.
+    fn read(p: &Posted, i: usize) -> Vec<TranslationFields> {
+        let (lang, loc) = (format!("q{i}_lang"), format!("q{i}_loc"));
+        let mut rows: Vec<usize> =
+            p.0.keys()
+                .filter_map(|k| k.strip_prefix(&lang).or_else(|| k.strip_prefix(&loc)))
+                .filter_map(|j| j.parse().ok())
+                .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows.into_iter()
+            .take(MAX_TRANSLATIONS)
+            .map(|j| TranslationFields {
+                language: p.text(&format!("{lang}{j}")).trim().to_string(),
+                text: p.text(&format!("{loc}{j}")),
+            })
+            .filter(|t| !t.language.is_empty() || !t.text.trim().is_empty())
+            .collect()
     }
 }
 

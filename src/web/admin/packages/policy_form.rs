@@ -9,9 +9,10 @@ use chrono_tz::Tz;
 
 use super::policy_fields::{
     BasicsFields, ExtensionFields, LifecycleFields, MAX_QUESTIONS, PolicyForm, Posted,
-    QuestionFields, RequestorFields, RequestsFields, StageFields, review_defaults,
+    QuestionFields, RequestorFields, RequestsFields, StageFields, TranslationFields,
+    review_defaults,
 };
-use crate::domain::catalog::{format_localizations, parse_localizations};
+use crate::domain::catalog::{parse_localizations, translations};
 use crate::domain::custom_extension::Stage;
 use crate::domain::policy::{
     AllowedTargetScope, ApprovalSettings, ApprovalStage, Approver, Choice, Expiration, MAX_STAGES,
@@ -214,8 +215,13 @@ fn stage(
 
 /// Question `n` (from 1) as its row says.
 fn question(q: &QuestionFields, n: usize, e: &mut FieldErrors) -> Question {
-    let localizations = parse_localizations(&q.localizations).unwrap_or_else(|m| {
-        e.add(&format!("question{n}.text"), m);
+    let rows: Vec<(&str, &str)> = q
+        .translations
+        .iter()
+        .map(|t| (t.language.as_str(), t.text.as_str()))
+        .collect();
+    let localizations = translations(&rows).unwrap_or_else(|m| {
+        e.add(&format!("question{n}.translations"), m);
         vec![]
     });
     let kind = match q.kind.as_str() {
@@ -470,7 +476,14 @@ fn question_of(q: &Question) -> QuestionFields {
     let mut row = QuestionFields {
         text: q.text.clone(),
         order: q.sequence.to_string(),
-        localizations: format_localizations(&q.localizations),
+        translations: q
+            .localizations
+            .iter()
+            .map(|l| TranslationFields {
+                language: l.language_code.clone(),
+                text: l.text.clone(),
+            })
+            .collect(),
         required: q.is_required,
         editable: q.is_answer_editable,
         ..QuestionFields::default()
@@ -638,6 +651,13 @@ macro_rules! form_accessors {
             }
             fn q_err(&self, n: &usize, k: &str) -> Option<&str> {
                 self.errors.get(&format!("question{n}.{k}"))
+            }
+            /// Whether a translation's language is one the picker lists (a
+            /// stored one it does not is offered as well).
+            fn is_listed_language(&self, code: &str) -> bool {
+                crate::domain::catalog::LANGUAGES
+                    .iter()
+                    .any(|(c, _)| *c == code)
             }
         }
     };
