@@ -343,9 +343,9 @@ pub fn format_localizations(l: &[Localization]) -> String {
         .join("\n")
 }
 
-/// The languages a translation is offered in, by code, with their names:
-/// those Entra's localization picker lists most. A code not listed is
-/// still read when it is a language code (`fr-CA`).
+/// The languages a translation is picked from, by code, with their names:
+/// common ones, each with its usual region. A code not listed (`fr-BE`, or
+/// `fr` alone) is still read when it is a language code.
 pub const LANGUAGES: &[(&str, &str)] = &[
     ("ar-SA", "Arabic (Saudi Arabia)"),
     ("bg-BG", "Bulgarian"),

@@ -700,8 +700,10 @@ impl Policy {
         e.into_result()
     }
 
-    /// The text of a question in the browser's language, falling back to the
-    /// language without region (fr-CA -> fr) and then to the default text.
+    /// The text of a question in the browser's language: for each language
+    /// the browser asks for, in its order, the translation in it, else one
+    /// in the language without region (fr-CA -> fr), else one in another
+    /// region of it (fr-CA -> fr-FR); failing all, the default text.
     pub fn localized<'a>(
         text: &'a str,
         localizations: &'a [Localization],
@@ -720,10 +722,16 @@ impl Policy {
             {
                 return &l.text;
             }
-            let base = wanted.split('-').next().unwrap_or(wanted);
+            let base = |code: &'a str| code.split('-').next().unwrap_or(code);
+            let wanted_base = wanted.split('-').next().unwrap_or(wanted);
             if let Some(l) = localizations
                 .iter()
-                .find(|l| l.language_code.eq_ignore_ascii_case(base))
+                .find(|l| l.language_code.eq_ignore_ascii_case(wanted_base))
+                .or_else(|| {
+                    localizations
+                        .iter()
+                        .find(|l| base(&l.language_code).eq_ignore_ascii_case(wanted_base))
+                })
             {
                 return &l.text;
             }
@@ -1078,5 +1086,9 @@ mod tests {
         assert_eq!(Policy::localized("Why?", &l, "fr-CA,fr;q=0.9"), "Pourquoi?");
         assert_eq!(Policy::localized("Why?", &l, "de-AT"), "Warum?");
         assert_eq!(Policy::localized("Why?", &l, "nl"), "Why?");
+        // Another region of the language asked for, when that is all there is.
+        assert_eq!(Policy::localized("Why?", &l, "fr"), "Pourquoi?");
+        assert_eq!(Policy::localized("Why?", &l, "fr-FR"), "Pourquoi?");
+        assert_eq!(Policy::localized("Why?", &l, "nl,de-CH"), "Warum?");
     }
 }

@@ -47,7 +47,12 @@
     // `q3_text` (a prefix and the index) or `question_text_3` (the index last).
     var pattern = prefix ? new RegExp("^" + prefix + "\\d+_") : /_\d+$/;
     var renamed = prefix ? prefix + n + "_" : "_" + n;
-    var fields = copy.querySelectorAll("[name], [id], label[for]");
+    // A blank row has one translation row, as the page writes it.
+    var translations = copy.querySelectorAll(".translation-row");
+    for (var t = 1; t < translations.length; t++) {
+      translations[t].remove();
+    }
+    var fields = copy.querySelectorAll("[name], [id], label[for], [aria-describedby]");
     for (var i = 0; i < fields.length; i++) {
       ["name", "id", "for"].forEach(function (attr) {
         var v = fields[i].getAttribute(attr);
@@ -55,8 +60,25 @@
           fields[i].setAttribute(attr, v.replace(pattern, renamed));
         }
       });
+      // Hints point at the copy's own (the old row's errors go below).
+      var described = fields[i].getAttribute("aria-describedby");
+      if (described) {
+        var own = described.split(" ").filter(function (token) {
+          return pattern.test(token);
+        }).map(function (token) {
+          return token.replace(pattern, renamed);
+        });
+        if (own.length) {
+          fields[i].setAttribute("aria-describedby", own.join(" "));
+        } else {
+          fields[i].removeAttribute("aria-describedby");
+        }
+      }
+      fields[i].removeAttribute("aria-invalid");
       if (fields[i].matches("input[type=checkbox]")) {
         fields[i].checked = false;
+      } else if (fields[i].matches("select")) {
+        fields[i].selectedIndex = 0;
       } else if (fields[i].matches("input, textarea")) {
         fields[i].value = "";
       }

@@ -152,6 +152,11 @@ try {
     await question.screenshot({ path: join(shots, `question-${size}.png`) });
   }
   await ada.setViewportSize(sizes.desktop);
+  // A question added after it starts blank: no language chosen, one row.
+  await question.locator('.translation-row select').first().selectOption('fr-FR');
+  await ada.click('button[data-add-row=".question-row"]');
+  const added = ada.locator('.question-row').last();
+  expect((await added.locator('.translation-row').count()) === 1 && (await added.locator('.translation-row select').inputValue()) === '', 'a question added in the page starts without translations');
 
   // Without JavaScript: the same field is a plain text area, and "+ Add
   // question" posts the form back with one more blank row.

@@ -85,6 +85,7 @@ async fn the_main_pages_are_accessible_and_work_at_any_width_with_or_without_jav
         "the policy editor works without JavaScript",
         "adding a translation adds a row in the page",
         "the new translation takes the next index",
+        "a question added in the page starts without translations",
         "adding a question without JavaScript adds a row",
         "the Custom extensions tab",
         "the Access reviews tab",

@@ -381,9 +381,11 @@ impl QuestionFields {
         given.chain(std::iter::once(&*BLANK)).collect()
     }
 
-    /// A row left empty (no text and no choices).
+    /// A row left empty (no text, choices or translations).
     pub fn is_blank(&self) -> bool {
-        self.text.trim().is_empty() && self.choices.trim().is_empty()
+        self.text.trim().is_empty()
+            && self.choices.trim().is_empty()
+            && self.translations.is_empty()
     }
 
     /// The choices, each shown as its own field, and one blank field for
@@ -406,11 +408,14 @@ impl TranslationFields {
     /// order, those left blank out.
     fn read(p: &Posted, i: usize) -> Vec<TranslationFields> {
         let (lang, loc) = (format!("q{i}_lang"), format!("q{i}_loc"));
-        let mut rows: Vec<usize> =
-            p.0.keys()
-                .filter_map(|k| k.strip_prefix(&lang).or_else(|| k.strip_prefix(&loc)))
-                .filter_map(|j| j.parse().ok())
-                .collect();
+        let mut rows: Vec<usize> = p
+            .0
+            .keys()
+            .filter_map(|k| k.strip_prefix(&lang).or_else(|| k.strip_prefix(&loc)))
+            // Only as the form writes them (`3`, not `03` or `+3`).
+            .filter(|j| j.bytes().all(|b| b.is_ascii_digit()) && (*j == "0" || !j.starts_with('0')))
+            .filter_map(|j| j.parse().ok())
+            .collect();
         rows.sort_unstable();
         rows.dedup();
         rows.into_iter()

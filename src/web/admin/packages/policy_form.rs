@@ -579,10 +579,10 @@ fn format_choice(c: &Choice) -> String {
     line
 }
 
-/// A policy form as posted on the policy page, and whether "+ Add question"
-/// or "+ Add choice" (without the page script: the form comes back with one
-/// more blank row) or Review (it comes back summed up) was pressed: then
-/// nothing is saved.
+/// A policy form as posted on the policy page, and whether "+ Add question",
+/// "+ Add choice" or "+ Add translation" (without the page script: the form
+/// comes back with one more blank row) or Review (it comes back summed up)
+/// was pressed: then nothing is saved.
 #[derive(serde::Deserialize)]
 #[serde(from = "HashMap<String, String>")]
 pub struct PostedPolicy {
@@ -777,7 +777,7 @@ mod choice_tests {
             ("ext_assignmentRequestApprovalStage2", "x2"),
             ("ext_assignmentRequestCreated", "x0"),
             ("ext_assignmentRequestGranted", " "),
-            ("q_count", "4"),
+            ("q_count", "5"),
             ("q0_text", ""),
             ("q1_text", "Gone"),
             ("q1_remove", "on"),
@@ -787,6 +787,12 @@ mod choice_tests {
             ("q2_choice0", "a: A"),
             ("q2_choice2", ""),
             ("q3_text", "Why"),
+            ("q3_lang1", "fr-FR"),
+            ("q3_loc1", "Pourquoi"),
+            ("q3_lang02", "de-DE"),
+            ("q3_loc+3", "Warum"),
+            ("q4_lang0", "fr-FR"),
+            ("q4_loc0", "Seulement traduite"),
             ("rv_enabled", "on"),
         ]);
         assert_eq!((f.basics.name.as_str(), f.basics.enabled), ("P", true));
@@ -800,9 +806,19 @@ mod choice_tests {
             .iter()
             .map(|q| q.text.as_str())
             .collect();
-        assert_eq!(texts, ["Team", "Why"], "blank and removed rows are dropped");
+        assert_eq!(
+            texts,
+            ["Team", "Why", ""],
+            "blank and removed rows are dropped, a translated one kept"
+        );
+        let why = &f.requestor.questions[1].translations;
+        assert_eq!(why.len(), 1, "rows only as the form numbers them: {why:?}");
+        assert_eq!(
+            (why[0].language.as_str(), why[0].text.as_str()),
+            ("fr-FR", "Pourquoi")
+        );
         assert_eq!(f.requestor.questions[0].choices, "a: A\nb: B");
-        assert_eq!(f.requestor.rows().len(), 3, "and one blank row shows");
+        assert_eq!(f.requestor.rows().len(), 4, "and one blank row shows");
         assert!(f.lifecycle.review.enabled && !f.lifecycle.review_posted);
         let chosen = extensions(&f);
         assert_eq!(
