@@ -98,9 +98,7 @@ pub fn optional_long_text(value: &str, what: &str, max: usize) -> Result<Option<
     if v.chars().count() > max {
         return Err(format!("{what} must be at most {max} characters."));
     }
-    if v.chars()
-        .any(|c| c.is_control() && !is_line_break_or_tab(c))
-    {
+    if has_refused_control(v) {
         return Err(format!(
             "{what} cannot contain control characters other than line breaks."
         ));
@@ -123,6 +121,13 @@ pub fn reason_text(value: Option<&str>, what: &str) -> Result<Option<String>, St
 /// character (NUL among them) is refused.
 pub fn is_line_break_or_tab(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\t')
+}
+
+/// Whether text holds a control character other than a line break or a
+/// tab: what no text field takes (a NUL, which PostgreSQL refuses).
+pub fn has_refused_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !is_line_break_or_tab(c))
 }
 
 /// A day typed as `YYYY-MM-DD`, in the years 1 to 9999. chrono alone also

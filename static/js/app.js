@@ -95,49 +95,34 @@
     }
   });
 
-  // "+ Add choice": one more choice field in the same question, named with
-  // the next index (`q3_choice4`); the button then posts nothing.
+  // "+ Add choice" and "+ Add translation": one more row in the same
+  // question (`data-add-sibling` says which rows), its fields named with the
+  // next index (`q3_choice4`, `q3_lang2` and `q3_loc2`), blank; the button
+  // then posts nothing.
   document.addEventListener("click", function (ev) {
-    var button = ev.target.closest && ev.target.closest("button[data-add-choice]");
+    var button = ev.target.closest && ev.target.closest("button[data-add-sibling]");
     if (!button) {
       return;
     }
-    var rows = button.parentNode.querySelectorAll("input.choice-row");
+    var rows = button.parentNode.querySelectorAll(button.getAttribute("data-add-sibling"));
     if (!rows.length) {
       return;
     }
     ev.preventDefault();
     var last = rows[rows.length - 1];
     var copy = last.cloneNode(true);
-    copy.name = last.name.replace(/\d+$/, String(rows.length));
-    copy.value = "";
-    copy.setAttribute("aria-label", "Choice " + (rows.length + 1));
-    copy.removeAttribute("aria-invalid");
-    last.parentNode.insertBefore(copy, last.nextSibling);
-    copy.focus();
-  });
-
-  // "+ Add translation": one more language and text in the same question,
-  // named with the next index (`q3_lang2`, `q3_loc2`).
-  document.addEventListener("click", function (ev) {
-    var button = ev.target.closest && ev.target.closest("button[data-add-translation]");
-    if (!button) {
-      return;
-    }
-    var rows = button.parentNode.querySelectorAll(".translation-row");
-    if (!rows.length) {
-      return;
-    }
-    ev.preventDefault();
-    var last = rows[rows.length - 1];
-    var copy = last.cloneNode(true);
-    var fields = copy.querySelectorAll("[name]");
+    var fields = copy.matches("[name]") ? [copy] : copy.querySelectorAll("[name]");
     for (var i = 0; i < fields.length; i++) {
       fields[i].name = fields[i].name.replace(/\d+$/, String(rows.length));
       fields[i].value = "";
+      fields[i].removeAttribute("aria-invalid");
+      var label = fields[i].getAttribute("aria-label");
+      if (label) {
+        fields[i].setAttribute("aria-label", label.replace(/\d+$/, String(rows.length + 1)));
+      }
     }
     last.parentNode.insertBefore(copy, last.nextSibling);
-    copy.querySelector("select").focus();
+    (copy.matches("[name]") ? copy : copy.querySelector("[name]")).focus();
   });
 
   // Pickers: a field that names people, groups, packages or organizations

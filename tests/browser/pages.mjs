@@ -144,7 +144,7 @@ try {
   await ada.click('a[href="#step-requestor"]');
   const question = ada.locator('.question-row').first();
   const translations = await question.locator('.translation-row').count();
-  await question.locator('button[data-add-translation]').click();
+  await question.locator('button[data-add-sibling=".translation-row"]').click();
   expect((await question.locator('.translation-row').count()) === translations + 1, 'adding a translation adds a row in the page');
   expect((await question.locator('.translation-row select').last().getAttribute('name')) === `q0_lang${translations}`, 'the new translation takes the next index');
   for (const [size, viewport] of Object.entries(sizes)) {
@@ -152,6 +152,9 @@ try {
     await question.screenshot({ path: join(shots, `question-${size}.png`) });
   }
   await ada.setViewportSize(sizes.desktop);
+  const choices = await question.locator('input.choice-row').count();
+  await question.locator('button[data-add-sibling="input.choice-row"]').click();
+  expect((await question.locator('input.choice-row').last().getAttribute('name')) === `q0_choice${choices}`, 'adding a choice adds a field in the page');
   // A question added after it starts blank: no language chosen, one row.
   await question.locator('.translation-row select').first().selectOption('fr-FR');
   await ada.click('button[data-add-row=".question-row"]');

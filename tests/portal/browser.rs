@@ -86,6 +86,7 @@ async fn the_main_pages_are_accessible_and_work_at_any_width_with_or_without_jav
         "adding a translation adds a row in the page",
         "the new translation takes the next index",
         "a question added in the page starts without translations",
+        "adding a choice adds a field in the page",
         "adding a question without JavaScript adds a row",
         "the Custom extensions tab",
         "the Access reviews tab",

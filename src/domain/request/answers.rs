@@ -51,10 +51,7 @@ pub fn check_answers(
                 let text = values.join(" ").replace("\r\n", "\n");
                 if *is_single_line && text.chars().any(char::is_control) {
                     e.add(&key, "Answer on one line, without control characters.");
-                } else if text
-                    .chars()
-                    .any(|c| c.is_control() && !crate::domain::validation::is_line_break_or_tab(c))
-                {
+                } else if crate::domain::validation::has_refused_control(&text) {
                     e.add(&key, "The answer cannot contain control characters.");
                 } else if text.chars().count() > 4000 {
                     e.add(&key, "The answer is too long (at most 4000 characters).");

@@ -1,6 +1,7 @@
 //! CSRF protection: a random token per session, sent back in every
 //! state-changing form as the hidden field `csrf_token`.
 
+use crate::domain::validation::has_refused_control;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -74,10 +75,9 @@ pub(super) fn checked_body(
         // Each form checks its fields and says what is wrong beside them;
         // this catches what no check expects, such as a NUL byte, which
         // PostgreSQL refuses to store, before anything reads or writes it.
-        if let Some((field, _)) = url::form_urlencoded::parse(&body).find(|(_, v)| {
-            v.chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        }) {
+        if let Some((field, _)) =
+            url::form_urlencoded::parse(&body).find(|(_, v)| has_refused_control(v))
+        {
             let field: String = field.chars().take(64).collect();
             return Err(AppError::BadRequest(format!(
                 "The field `{field}` contains a control character, which is not allowed. Nothing was changed: remove it and try again."

@@ -182,10 +182,7 @@ impl PolicyForm {
     /// review on `today` (in the organization's time zone) should reviews
     /// be turned on.
     pub fn defaults(name: &str, today: NaiveDate) -> PolicyForm {
-        let stage = StageFields {
-            days: "14".into(),
-            ..StageFields::default()
-        };
+        let stage = StageFields::unused();
         PolicyForm {
             basics: BasicsFields {
                 name: name.into(),
@@ -277,6 +274,14 @@ impl RequestsFields {
 }
 
 impl StageFields {
+    /// A stage not set yet: decided within 14 days, as a new policy's.
+    pub fn unused() -> StageFields {
+        StageFields {
+            days: "14".into(),
+            ..StageFields::default()
+        }
+    }
+
     /// The fields of stage `n` (from 1).
     fn read(p: &Posted, n: usize) -> StageFields {
         let text = |k: &str| p.text(&format!("s{n}_{k}"));

@@ -38,7 +38,7 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The names a field lists, one per line.
-fn names_in(text: &str) -> impl Iterator<Item = &str> {
+pub(super) fn names_in(text: &str) -> impl Iterator<Item = &str> {
     text.lines().map(str::trim).filter(|s| !s.is_empty())
 }
 
@@ -413,10 +413,7 @@ fn requests_of(p: &Policy, names: &Names) -> RequestsFields {
     }
     let a = &p.approval;
     let mut stages: Vec<StageFields> = a.stages.iter().map(|s| stage_of(s, names)).collect();
-    stages.resize_with(MAX_STAGES.max(stages.len()), || StageFields {
-        days: "14".into(),
-        ..StageFields::default()
-    });
+    stages.resize_with(MAX_STAGES.max(stages.len()), StageFields::unused);
     RequestsFields {
         scope: p.allowed_target_scope.as_str().into(),
         target_users: tu.join("\n"),

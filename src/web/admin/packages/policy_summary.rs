@@ -130,9 +130,7 @@ pub fn summary(f: &PolicyForm, extensions: &[ExtensionRow]) -> Vec<(String, Stri
 
 /// Each line of a field that is not blank, after `each`.
 fn listed(text: &str, each: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    policy_form::names_in(text)
         .map(|s| format!("{each}{s}"))
         .collect()
 }

@@ -136,9 +136,7 @@ impl SettingsForm {
 
 /// The names a field lists, one per line.
 fn lines(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    super::policy_form::names_in(text)
         .map(str::to_string)
         .collect()
 }

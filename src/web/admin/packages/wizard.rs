@@ -17,7 +17,7 @@ use super::policy_summary;
 use super::steps::{STEPS, step_of};
 use crate::domain::catalog::OriginSystem;
 use crate::domain::ids::CatalogId;
-use crate::domain::validation::{FieldErrors, is_line_break_or_tab};
+use crate::domain::validation::{FieldErrors, has_refused_control};
 use crate::routes;
 use crate::service::Saved;
 use crate::service::lookup::Lookup;
@@ -378,22 +378,16 @@ impl<'de> Deserialize<'de> for WizardStep {
     }
 }
 
-/// Whether text holds a control character the form check refuses.
-fn has_control(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !is_line_break_or_tab(c))
-}
-
 /// The draft's JSON escapes hide from the form check the control
 /// characters (a NUL) that it refuses, so a value holding one is emptied
 /// here, and a key holding one dropped, as if it had not been given.
 fn scrub(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
-        Value::String(s) if has_control(s) => s.clear(),
+        Value::String(s) if has_refused_control(s) => s.clear(),
         Value::Array(items) => items.iter_mut().for_each(scrub),
         Value::Object(fields) => {
-            fields.retain(|k, _| !has_control(k));
+            fields.retain(|k, _| !has_refused_control(k));
             fields.values_mut().for_each(scrub);
         }
         _ => {}
