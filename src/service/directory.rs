@@ -110,7 +110,7 @@ pub async fn update_user(
                     tx,
                     actor,
                     id,
-                    "Hand over approval (approver blocked by an administrator)",
+                    crate::domain::request::BlockedBy::Administrator,
                     now,
                 )
                 .await?;

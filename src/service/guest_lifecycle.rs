@@ -10,6 +10,7 @@ use super::error::ServiceError;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::ids::UserId;
 use crate::domain::lifecycle::GuestAction;
+use crate::domain::request::BlockedBy;
 use crate::service::batch::{BATCH, batches};
 use crate::store::{self, Conn, Store, audit, users};
 
@@ -33,7 +34,7 @@ pub async fn block(
         tx,
         &Actor::system(),
         id,
-        "Hand over approval (approver blocked by the guest lifecycle)",
+        BlockedBy::GuestLifecycle,
         now,
     )
     .await?;

@@ -1,13 +1,16 @@
 //! The request itself. Its operations (start, decide, deliver, cancel,
 //! expire, escalate) check every rule and return the changes to persist, in
-//! order: the service that called them writes those in one transaction.
+//! order, their audit event among them: the service that called them writes
+//! those in one transaction.
 //! Nothing here reads or writes storage.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
 
 use super::answers::Answer;
+use super::audit::{About, AuditNote, BlockedBy, CanceledBy, RequestAction};
 use super::kind::RequestType;
 use super::period::{Period, extended_end};
 use super::state::{Event, RequestState, transition};
@@ -200,6 +203,32 @@ pub enum Change {
     Mail(Box<Mail>),
     /// A call of a custom extension, queued with the change.
     Callout(Box<Callout>),
+    /// The operation's audit event, written with its changes.
+    Audit(Box<AuditNote>),
+}
+
+/// An operation's audit note, as a change.
+pub fn note(action: RequestAction, about: About, details: Value) -> Change {
+    Change::Audit(Box::new(AuditNote {
+        action,
+        about,
+        details,
+    }))
+}
+
+/// A custom extension's answer at `stage`: `action` says what it did.
+pub fn extension_answered(
+    action: RequestAction,
+    stage: Stage,
+    extension: &str,
+    detail: Option<&str>,
+    timed_out: bool,
+) -> Change {
+    note(
+        action,
+        About::RequestAndState,
+        json!({"stage": stage.as_str(), "customExtension": extension, "detail": detail, "timedOut": timed_out}),
+    )
 }
 
 /// The stage an approval moves a request to: the people found to decide
@@ -445,12 +474,20 @@ impl Request {
     ) -> Vec<Change> {
         let mut changes = vec![Change::Reminded];
         if self.state == RequestState::PendingApproval && !escalated && deny_at > now {
-            changes.extend(self.approval_messages(
+            let reminders = self.approval_messages(
                 (policy, names),
                 approvers,
                 deny_at,
                 Message::ApprovalReminder,
-            ));
+            );
+            if !reminders.is_empty() {
+                changes.push(note(
+                    RequestAction::Remind,
+                    About::RequestAndState,
+                    json!({"stage": self.stage, "approvers": reminders.len()}),
+                ));
+            }
+            changes.extend(reminders);
         }
         changes
     }
@@ -586,13 +623,14 @@ impl Request {
     /// `by` takes back their approval, having `confirmed` it (it cannot be
     /// undone), when `may_revoke` lets them: the assignment the request
     /// made ends as revoked by an approver. The request itself stays as it
-    /// was decided.
+    /// was decided. `removed`: what the log says of the assignment.
     pub fn revoke(
         &self,
         by: &UserId,
         approved_by: &[UserId],
         access_held: bool,
         confirmed: bool,
+        removed: Value,
     ) -> Result<Vec<Change>, Option<String>> {
         self.may_revoke(by, approved_by, access_held)?;
         if !confirmed {
@@ -604,10 +642,17 @@ impl Request {
             .assignment
             .clone()
             .ok_or_else(|| Some(ACCESS_ENDED.into()))?;
-        Ok(vec![Change::EndAssignment {
-            assignment,
-            reason: EndReason::Revoked,
-        }])
+        Ok(vec![
+            Change::EndAssignment {
+                assignment,
+                reason: EndReason::Revoked,
+            },
+            note(
+                RequestAction::Revoke,
+                About::Request,
+                json!({"request": self.id.as_str(), "removed": removed}),
+            ),
+        ])
     }
 
     /// Whether the current stage's approvers must give a reason.
@@ -648,6 +693,15 @@ impl Request {
             .map(|a| a.name.clone())
             .unwrap_or_default();
         let told = self.stage_decided(names, approve, &decided_by, stage_approvers, Some(by), next);
+        let audit = note(
+            if approve {
+                RequestAction::Approve
+            } else {
+                RequestAction::Deny
+            },
+            About::RequestAndState,
+            json!({"stage": self.stage, "justification": reason}),
+        );
         let mut changes = self.decide_as(
             policy,
             Decider::Person(by.clone()),
@@ -658,6 +712,7 @@ impl Request {
             now,
         )?;
         changes.extend(told);
+        changes.push(audit);
         Ok(changes)
     }
 
@@ -684,6 +739,20 @@ impl Request {
             )));
         }
         let told = self.stage_decided(names, approve, &extension.name, stage_approvers, None, next);
+        let at = u8::try_from(stage)
+            .map(Stage::Approval)
+            .map_err(|_| Refusal::Refused(format!("A policy has no stage {stage}.")))?;
+        let audit = extension_answered(
+            if approve {
+                RequestAction::ExtensionApproves
+            } else {
+                RequestAction::ExtensionDenies
+            },
+            at,
+            &extension.name,
+            reason.as_deref(),
+            false,
+        );
         let mut changes = self.decide_as(
             policy,
             Decider::Extension(extension.extension.clone()),
@@ -694,6 +763,7 @@ impl Request {
             now,
         )?;
         changes.extend(told);
+        changes.push(audit);
         Ok(changes)
     }
 
@@ -1127,6 +1197,45 @@ impl Request {
         Ok(vec![self.moved(from, self.stage)])
     }
 
+    /// A scheduled request whose delivery failed for a reason of its own
+    /// (`why`) waits for an administrator to reprocess it.
+    pub fn fail_scheduled(&mut self, why: &str) -> Result<Vec<Change>, Refusal> {
+        let mut changes = self.fail_delivery()?;
+        changes.push(note(
+            RequestAction::DeliveryFailed,
+            About::RequestAndState,
+            json!({ "error": why }),
+        ));
+        Ok(changes)
+    }
+
+    /// A scheduled request whose time came is delivered (by the caller,
+    /// through `deliver`), and the log says so.
+    pub fn fulfill_scheduled(&self) -> Result<Change, Refusal> {
+        if self.state != RequestState::Scheduled {
+            return Err(Refusal::Refused(format!(
+                "The request is {}, not scheduled.",
+                self.state.phrase()
+            )));
+        }
+        Ok(note(
+            RequestAction::Fulfill,
+            About::RequestAndState,
+            json!({"scheduled": true}),
+        ))
+    }
+
+    /// An administrator delivers again a request whose delivery failed or
+    /// was partial (by the caller, through `deliver`).
+    pub fn reprocess(&self) -> Result<Change, Refusal> {
+        transition(self.state, Event::Reprocess)?;
+        Ok(note(
+            RequestAction::Reprocess,
+            About::RequestAndState,
+            json!({}),
+        ))
+    }
+
     /// The requestor withdraws a request still waiting (for approval or its start).
     pub fn cancel_by_requestor(
         &mut self,
@@ -1143,13 +1252,15 @@ impl Request {
                     .into(),
             ));
         }
-        self.cancel(names, stage_approvers)
+        self.cancel(CanceledBy::Requestor, names, stage_approvers)
     }
 
-    /// An administrator cancels a request not delivered. The approvers of a
-    /// stage it was waiting at (`stage_approvers`) are told it no longer does.
+    /// A request not delivered is canceled (`by` an administrator, or
+    /// because its target left the directory). The approvers of a stage it
+    /// was waiting at (`stage_approvers`) are told it no longer does.
     pub fn cancel(
         &mut self,
+        by: CanceledBy,
         names: &Names,
         stage_approvers: &[Contact],
     ) -> Result<Vec<Change>, Refusal> {
@@ -1160,6 +1271,16 @@ impl Request {
             let canceled = Message::ApprovalCanceled(self.outcome(names, ""));
             changes.extend(self.tell_approvers(stage_approvers, &canceled));
         }
+        let details = match by {
+            CanceledBy::Requestor => json!({}),
+            CanceledBy::Administrator => {
+                json!({"request": self.id.as_str(), "from": from.as_str(), "target": self.email})
+            }
+            CanceledBy::Directory => {
+                json!({"endReason": EndReason::RemovedFromDirectory.as_str(), "target": self.email})
+            }
+        };
+        changes.push(note(RequestAction::Cancel(by), About::Request, details));
         Ok(changes)
     }
 
@@ -1190,6 +1311,11 @@ impl Request {
         let mut changes = vec![
             self.moved(from, self.stage),
             self.to_requestor(Message::RequestExpired(outcome.clone())),
+            note(
+                RequestAction::TimedOut,
+                About::Request,
+                json!({"request": self.id.as_str(), "stage": self.stage}),
+            ),
         ];
         changes.extend(self.tell_approvers(stage_approvers, &Message::ApprovalExpired(outcome)));
         Ok(changes)
@@ -1198,21 +1324,33 @@ impl Request {
     /// An approver of the current stage left (deactivated where people come
     /// from) and nobody else can decide it: the stage goes to `replacements`
     /// (its approvers found again, the fallback ones when no primary is
-    /// left), who are told, with the stage's deadline unchanged.
+    /// left), who are told, with the stage's deadline unchanged. The log
+    /// says who blocked the approver (`by`), and to whom the stage went,
+    /// when to nobody too.
     pub fn hand_over(
         &self,
         replacements: &[Contact],
         deny_at: DateTime<Utc>,
         (policy, names): (&Policy, &Names),
+        by: BlockedBy,
     ) -> Vec<Change> {
+        let emails: Vec<&str> = replacements.iter().map(|c| c.email.as_str()).collect();
+        let audit = note(
+            RequestAction::HandOver(by),
+            About::Request,
+            json!({"stage": self.stage, "approvers": emails}),
+        );
         if replacements.is_empty() {
-            return vec![];
+            return vec![audit];
         }
-        let mut changes = vec![Change::Approvers {
-            stage: self.stage,
-            approvers: replacements.iter().map(|a| a.id.clone()).collect(),
-            escalation: false,
-        }];
+        let mut changes = vec![
+            audit,
+            Change::Approvers {
+                stage: self.stage,
+                approvers: replacements.iter().map(|a| a.id.clone()).collect(),
+                escalation: false,
+            },
+        ];
         changes.extend(self.approval_messages(
             (policy, names),
             replacements,
@@ -1239,6 +1377,11 @@ impl Request {
             approvers: alternates.iter().map(|a| a.id.clone()).collect(),
             escalation: true,
         });
+        changes.push(note(
+            RequestAction::Escalate,
+            About::Request,
+            json!({"request": self.id.as_str(), "stage": self.stage, "approvers": alternates.len()}),
+        ));
         changes.extend(self.approval_messages(
             (policy, names),
             alternates,
@@ -1342,6 +1485,17 @@ pub(crate) mod tests {
             .collect()
     }
 
+    /// The audit notes among `changes`: what each says was done, and its details.
+    fn noted(changes: &[Change]) -> Vec<(RequestAction, Value)> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Audit(n) => Some((n.action, n.details.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn request(target: &UserId) -> Request {
         Request {
             id: RequestId::new(),
@@ -1401,22 +1555,36 @@ pub(crate) mod tests {
         let assignment = AssignmentId::new();
         r.assignment = Some(assignment.clone());
         let approved = [maria.clone()];
-        let unconfirmed = r.revoke(&maria, &approved, true, false).unwrap_err();
+        let removed = || serde_json::json!({"reason": "revoked"});
+        let unconfirmed = r
+            .revoke(&maria, &approved, true, false, removed())
+            .unwrap_err();
         assert!(unconfirmed.unwrap_or_default().contains("to confirm"));
         assert_eq!(
-            r.revoke(&eric, &approved, true, true).unwrap_err(),
+            r.revoke(&eric, &approved, true, true, removed())
+                .unwrap_err(),
             None,
             "someone who did not approve it is told nothing"
         );
-        match r.revoke(&maria, &approved, true, true).unwrap().as_slice() {
+        match r
+            .revoke(&maria, &approved, true, true, removed())
+            .unwrap()
+            .as_slice()
+        {
             [
                 Change::EndAssignment {
                     assignment: a,
                     reason,
                 },
+                Change::Audit(note),
             ] => {
                 assert_eq!(a, &assignment);
                 assert_eq!(*reason, EndReason::Revoked);
+                assert_eq!(note.action, RequestAction::Revoke);
+                assert_eq!(
+                    note.details,
+                    serde_json::json!({"request": r.id.as_str(), "removed": removed()})
+                );
             }
             other => panic!("expected the assignment to end, got {other:?}"),
         }
@@ -1467,6 +1635,14 @@ pub(crate) mod tests {
         let changes = approve(&mut r, &p, &maria, &everyone, &next).unwrap();
         assert_eq!((r.state, r.stage), (RequestState::PendingApproval, 2));
         assert_eq!(
+            noted(&changes),
+            [(
+                RequestAction::Approve,
+                json!({"stage": 1, "justification": null})
+            )],
+            "the log names the stage decided"
+        );
+        assert_eq!(
             mailed(&changes, MailKind::StageDecided),
             [contact(&zoe).email]
         );
@@ -1491,6 +1667,7 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(r.state, RequestState::Delivered);
         assert!(delivered.iter().any(|c| matches!(c, Change::Grant { .. })));
+        assert_eq!(noted(&delivered), [], "said by the decision that led to it");
         assert_eq!(
             mailed(&delivered, MailKind::AccessDelivered),
             ["eric@example.test"]
@@ -1565,6 +1742,10 @@ pub(crate) mod tests {
             mailed(&on_time, MailKind::ApprovalReminder),
             [contact(&maria).email]
         );
+        assert_eq!(
+            noted(&on_time),
+            [(RequestAction::Remind, json!({"stage": 1, "approvers": 1}))]
+        );
         for late in [(true, deny_at), (false, now)] {
             let changes = r.remind((&p, &names), &[contact(&maria)], late, now);
             assert!(matches!(changes[..], [Change::Reminded]), "{late:?}");
@@ -1589,6 +1770,13 @@ pub(crate) mod tests {
             mailed(&changes, MailKind::RequestExpired),
             ["eric@example.test"]
         );
+        assert_eq!(
+            noted(&changes),
+            [(
+                RequestAction::TimedOut,
+                json!({"request": r.id.as_str(), "stage": 1})
+            )]
+        );
         // Canceled while it waited, it tells them too.
         let mut r = pending(&p, &eric, &maria);
         let approvers = [contact(&maria), contact(&eric)];
@@ -1596,6 +1784,67 @@ pub(crate) mod tests {
         assert_eq!(r.state, RequestState::Canceled);
         let told = mailed(&canceled, MailKind::ApprovalCanceled);
         assert_eq!(told, [contact(&maria).email]);
+        let requestor = RequestAction::Cancel(CanceledBy::Requestor);
+        assert_eq!(noted(&canceled), [(requestor, json!({}))]);
+        // An administrator's cancel says from which state, and for whom.
+        let mut r = pending(&p, &eric, &maria);
+        let by_admin = r
+            .cancel(CanceledBy::Administrator, &names, &approvers)
+            .unwrap();
+        assert_eq!(
+            noted(&by_admin),
+            [(
+                RequestAction::Cancel(CanceledBy::Administrator),
+                json!({"request": r.id.as_str(), "from": "pendingApproval", "target": "eric@example.test"})
+            )]
+        );
+    }
+
+    #[test]
+    fn escalating_and_handing_over_say_to_whom_the_stage_went() {
+        let (eric, maria, zoe) = (UserId::new(), UserId::new(), UserId::new());
+        let p = policy(vec![stage(&maria)]);
+        let names = Names::default();
+        let r = pending(&p, &eric, &maria);
+        let deny_at = Utc::now() + Duration::days(14);
+        // Nobody to escalate to: only marked, and the log says nothing.
+        let unfound = r.escalate(&[], deny_at, (&p, &names));
+        assert!(matches!(unfound[..], [Change::Escalated { stage: 1 }]));
+        let escalated = r.escalate(&[contact(&zoe)], deny_at, (&p, &names));
+        assert_eq!(
+            noted(&escalated),
+            [(
+                RequestAction::Escalate,
+                json!({"request": r.id.as_str(), "stage": 1, "approvers": 1})
+            )]
+        );
+        let handed = r.hand_over(
+            &[contact(&zoe)],
+            deny_at,
+            (&p, &names),
+            BlockedBy::Directory,
+        );
+        assert_eq!(
+            noted(&handed),
+            [(
+                RequestAction::HandOver(BlockedBy::Directory),
+                json!({"stage": 1, "approvers": [contact(&zoe).email]})
+            )]
+        );
+        assert_eq!(
+            mailed(&handed, MailKind::ApprovalRequest),
+            [contact(&zoe).email]
+        );
+        // Handed to nobody (none found again): only the log says so.
+        let to_nobody = r.hand_over(&[], deny_at, (&p, &names), BlockedBy::Administrator);
+        assert_eq!(
+            noted(&to_nobody),
+            [(
+                RequestAction::HandOver(BlockedBy::Administrator),
+                json!({"stage": 1, "approvers": []})
+            )]
+        );
+        assert_eq!(to_nobody.len(), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod answers;
+pub mod audit;
 pub mod eligibility;
 pub mod kind;
 pub mod period;
@@ -14,9 +15,10 @@ pub mod submission;
 pub use super::end_reason::EndReason;
 pub use aggregate::{
     Binding, Callout, Change, Contact, Decider, DeliveryFacts, Names, NextStage, Refusal, Request,
-    Target, end_of,
+    Target, end_of, extension_answered,
 };
 pub use answers::{Answer, answer_field, check_answers};
+pub use audit::{About, AuditNote, BlockedBy, CanceledBy, RequestAction};
 pub use eligibility::{
     Requestor, admits, admitted_classes, eligible, is_external, requestor_class,
 };

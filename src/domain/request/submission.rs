@@ -5,9 +5,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
 
-use super::aggregate::{Change, Refusal, Request, Target};
+use super::aggregate::{Change, Refusal, Request, Target, note};
 use super::answers::{Answer, answer_field, check_answers};
+use super::audit::{About, RequestAction};
 use super::kind::RequestType;
 use super::period::{PeriodInput, check_period};
 use super::state::RequestState;
@@ -28,6 +30,8 @@ pub fn attribute_field(name: &str) -> String {
 /// Someone asking for a package under one of its policies.
 pub struct Submission<'a> {
     pub who: &'a Person,
+    /// The manager asking for `who`, who reports to them, where one is.
+    pub manager: Option<&'a User>,
     pub package: &'a AccessPackageId,
     pub policy: (&'a PolicyId, &'a Policy),
     /// The attributes the package's resources require.
@@ -48,6 +52,8 @@ pub struct Extension<'a> {
     pub package: &'a AccessPackageId,
     pub policy: (&'a PolicyId, &'a Policy),
     pub assignment: &'a AssignmentId,
+    /// When the assignment ends now, as stored (none: it does not).
+    pub current_end: Option<&'a str>,
     pub organization: Option<ConnectedOrgId>,
     /// The answers given with the request that delivered the assignment.
     pub earlier: &'a [Answer],
@@ -63,7 +69,7 @@ pub struct DirectAssignment<'a> {
     pub by: Option<&'a UserId>,
     pub target: &'a User,
     pub package: &'a AccessPackageId,
-    pub policy: &'a PolicyId,
+    pub policy: (&'a PolicyId, &'a Policy),
     pub organization: Option<ConnectedOrgId>,
     pub justification: Option<String>,
     pub answers: Vec<Answer>,
@@ -75,9 +81,23 @@ pub struct DirectAssignment<'a> {
 impl Request {
     /// The request of a direct assignment, in its first state: an
     /// administrator's ("adminAdd") or an automatic assignment policy's
-    /// ("systemAdd").
-    pub fn assign(a: DirectAssignment<'_>) -> Request {
-        Request {
+    /// ("systemAdd"), with its audit note.
+    pub fn assign(a: DirectAssignment<'_>) -> (Request, Change) {
+        let (policy_id, policy) = a.policy;
+        let audit = match a.by {
+            Some(_) => note(
+                RequestAction::DirectAssign,
+                About::RequestAndState,
+                json!({"target": a.target.email, "policy": policy.display_name,
+                    "approvalBypassed": a.approval_bypassed, "justification": a.justification}),
+            ),
+            None => note(
+                RequestAction::AutomaticAssign,
+                About::RequestAndState,
+                json!({"target": a.target.email, "policy": policy.display_name}),
+            ),
+        };
+        let request = Request {
             id: RequestId::new(),
             kind: match a.by {
                 Some(_) => RequestType::AdminAdd,
@@ -86,7 +106,7 @@ impl Request {
             state: RequestState::Submitted,
             stage: 0,
             package: a.package.clone(),
-            policy: a.policy.clone(),
+            policy: policy_id.clone(),
             requestor: a.by.cloned(),
             target: Target::User(a.target.id.clone()),
             email: a.target.email.clone(),
@@ -100,18 +120,21 @@ impl Request {
             approval_bypassed: a.approval_bypassed,
             identity: None,
             calls_waiting: false,
-        }
+        };
+        (request, audit)
     }
 
     /// A holder's removal of their own access to `package` (id, name): the
     /// request that records it, delivered at once, and its changes: the
-    /// request written once, and the assignment ended. Refused unless the assignment's policy, as it is now
+    /// request written once, the assignment ended, and the log saying what
+    /// was `removed`. Refused unless the assignment's policy, as it is now
     /// (`policy`, none once deleted), lets holders remove their access.
     pub fn give_up(
         holder: &User,
         (package, name): (&AccessPackageId, &str),
         (policy_id, policy): (&PolicyId, Option<&Policy>),
         assignment: &AssignmentId,
+        removed: Value,
     ) -> Result<(Request, Vec<Change>), Refusal> {
         if !policy.is_some_and(|p| p.requestor.enable_targets_to_self_remove_access) {
             return Err(Refusal::Refused(format!(
@@ -129,9 +152,14 @@ impl Request {
             assignment: assignment.clone(),
             reason: EndReason::GivenUp,
         };
+        let audit = note(
+            RequestAction::GiveUp,
+            About::Package,
+            json!({"request": request.id.as_str(), "removed": removed}),
+        );
         Ok((
             request.clone(),
-            vec![Change::Insert(Box::new(request)), end],
+            vec![Change::Insert(Box::new(request)), end, audit],
         ))
     }
 
@@ -140,7 +168,11 @@ impl Request {
     /// (the person's own where they may not change it), the justification
     /// is given where the policy requires one, and the period asked for is
     /// one the policy allows. Otherwise every error, beside its field.
-    pub fn submit(s: &Submission<'_>, now: DateTime<Utc>) -> Result<Request, FieldErrors> {
+    /// With the request, its audit note.
+    pub fn submit(
+        s: &Submission<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(Request, Change), FieldErrors> {
         let (policy_id, policy) = s.policy;
         let mut errors = FieldErrors::new();
         let answers = errors.absorb(check_answers(&policy.questions, s.answers));
@@ -164,14 +196,19 @@ impl Request {
                 Some((e.issuer.clone(), e.subject.clone())),
             ),
         };
-        Ok(Request {
+        let mut details = json!({"policy": policy.display_name, "justification": justification});
+        if s.manager.is_some() {
+            details["onBehalfOf"] = json!(s.who.display_name());
+        }
+        let audit = note(RequestAction::Request, About::RequestAndState, details);
+        let request = Request {
             id: RequestId::new(),
             kind: RequestType::UserAdd,
             state: RequestState::Submitted,
             stage: 0,
             package: s.package.clone(),
             policy: policy_id.clone(),
-            requestor: s.who.user().map(|u| u.id.clone()),
+            requestor: s.manager.or(s.who.user()).map(|u| u.id.clone()),
             target,
             email: s.who.email().to_string(),
             // Someone not in the directory is named as they gave their name
@@ -195,14 +232,16 @@ impl Request {
             approval_bypassed: false,
             identity,
             calls_waiting: false,
-        })
+        };
+        Ok((request, audit))
     }
 
     /// A holder's request to extend their assignment, in its first state:
     /// the policy's questions answered again, except those whose answer is
     /// not editable, which keep the earlier answer whatever was sent; the
-    /// justification given where the policy requires one.
-    pub fn extend(e: &Extension<'_>) -> Result<Request, FieldErrors> {
+    /// justification given where the policy requires one. With the
+    /// request, its audit note.
+    pub fn extend(e: &Extension<'_>) -> Result<(Request, Change), FieldErrors> {
         let (policy_id, policy) = e.policy;
         let mut given = e.answers.clone();
         for answer in e.earlier {
@@ -218,7 +257,7 @@ impl Request {
         let answers = errors.absorb(check_answers(&policy.questions, &given));
         let justification = justification(policy, e.justification, &mut errors);
         errors.stop_if_any()?;
-        Ok(Request {
+        let request = Request {
             organization: e.organization.clone(),
             justification,
             answers,
@@ -229,7 +268,13 @@ impl Request {
                 (e.package, policy_id.clone()),
                 e.assignment.clone(),
             )
-        })
+        };
+        let audit = note(
+            RequestAction::Extend,
+            About::RequestAndState,
+            json!({"assignment": e.assignment.as_str(), "currentEnd": e.current_end}),
+        );
+        Ok((request, audit))
     }
 }
 
@@ -277,6 +322,7 @@ mod tests {
     use super::*;
     use crate::domain::catalog::AnswerFormat;
     use crate::domain::policy::{Question, QuestionKind};
+    use crate::domain::request::audit::About;
     use crate::domain::user::{UserState, UserType};
 
     fn question(sequence: u32, editable: bool) -> Question {
@@ -356,7 +402,7 @@ mod tests {
         attributes: &[(&str, &str)],
         justification: &str,
     ) -> (
-        Result<Request, FieldErrors>,
+        Result<(Request, Change), FieldErrors>,
         Person,
         AccessPackageId,
         PolicyId,
@@ -376,6 +422,7 @@ mod tests {
         );
         let s = Submission {
             who: &who,
+            manager: None,
             package: &package,
             policy: (&id, &p),
             required: &[cost_center()],
@@ -402,10 +449,15 @@ mod tests {
         let given = [(1, "Launch"), (2, "Berlin")];
         let (r, who, package, id) =
             submitted(&given, &[("costCenter", " C-7 ")], " For the launch ");
-        let r = r.unwrap();
+        let (r, audit) = r.unwrap();
         assert_eq!(
             (r.kind, r.state, r.stage),
             (RequestType::UserAdd, RequestState::Submitted, 0)
+        );
+        assert!(
+            matches!(&audit, Change::Audit(n) if n.action == RequestAction::Request
+                && n.details == json!({"policy": "P", "justification": "For the launch"})),
+            "{audit:?}"
         );
         assert_eq!((&r.package, &r.policy), (&package, &id));
         assert_eq!(r.target, Target::User(who.user().unwrap().id.clone()));
@@ -440,15 +492,21 @@ mod tests {
             package: &package,
             policy: (&id, &p),
             assignment: &assignment,
+            current_end: Some("2027-01-31T00:00:00Z"),
             organization: None,
             earlier: &earlier,
             answers: &given,
             justification: Some("Still needed"),
         };
-        let r = Request::extend(&e).unwrap();
+        let (r, audit) = Request::extend(&e).unwrap();
         assert_eq!(
             (r.kind, r.state),
             (RequestType::UserExtend, RequestState::Submitted)
+        );
+        let said = json!({"assignment": assignment.as_str(), "currentEnd": "2027-01-31T00:00:00Z"});
+        assert!(
+            matches!(&audit, Change::Audit(n) if n.action == RequestAction::Extend && n.details == said),
+            "{audit:?}"
         );
         assert_eq!(r.assignment.as_ref(), Some(&assignment));
         let values: Vec<_> = r.answers.iter().map(|a| a.values[0].as_str()).collect();
@@ -481,18 +539,23 @@ mod tests {
         p.requestor.enable_targets_to_self_remove_access = false;
         let of = (&package, "Marketing");
         for refused in [None, Some(&p)] {
-            let e = Request::give_up(&holder, of, (&id, refused), &assignment).unwrap_err();
+            let e =
+                Request::give_up(&holder, of, (&id, refused), &assignment, json!({})).unwrap_err();
             assert!(
                 matches!(&e, Refusal::Refused(m) if m == "Your access to Marketing cannot be removed by you; ask an administrator."),
                 "{e:?}"
             );
         }
         p.requestor.enable_targets_to_self_remove_access = true;
-        let (r, changes) = Request::give_up(&holder, of, (&id, Some(&p)), &assignment).unwrap();
+        let removed = json!({"reason": "givenUp"});
+        let (r, changes) =
+            Request::give_up(&holder, of, (&id, Some(&p)), &assignment, removed.clone()).unwrap();
         assert!(
-            matches!(&changes[..], [Change::Insert(i), Change::EndAssignment { assignment: a, reason: EndReason::GivenUp }]
-                if i.id == r.id && *a == assignment),
-            "the removal is written and the assignment ends: {changes:?}"
+            matches!(&changes[..], [Change::Insert(i), Change::EndAssignment { assignment: a, reason: EndReason::GivenUp }, Change::Audit(n)]
+                if i.id == r.id && *a == assignment && n.action == RequestAction::GiveUp
+                    && n.about == About::Package
+                    && n.details == json!({"request": r.id.as_str(), "removed": removed})),
+            "the removal is written, the assignment ends and the log says what was removed: {changes:?}"
         );
         assert_eq!(
             (r.kind, r.state, r.assignment.as_ref()),
@@ -508,12 +571,12 @@ mod tests {
     #[test]
     fn a_direct_assignment_is_the_administrators_or_the_systems() {
         let (target, admin) = (eric(), UserId::new());
-        let (package, id) = (AccessPackageId::new(), PolicyId::new());
+        let (package, id, p) = (AccessPackageId::new(), PolicyId::new(), policy());
         let given = |by| DirectAssignment {
             by,
             target: &target,
             package: &package,
-            policy: &id,
+            policy: (&id, &p),
             organization: None,
             justification: None,
             answers: vec![],
@@ -521,11 +584,20 @@ mod tests {
             schedule: None,
             approval_bypassed: false,
         };
-        let by_admin = Request::assign(given(Some(&admin)));
+        let (by_admin, audit) = Request::assign(given(Some(&admin)));
+        assert!(
+            matches!(&audit, Change::Audit(n) if n.action == RequestAction::DirectAssign),
+            "{audit:?}"
+        );
         assert_eq!(by_admin.kind, RequestType::AdminAdd);
         assert_eq!(by_admin.requestor.as_ref(), Some(&admin));
         assert_eq!(by_admin.target.user(), Some(&target.id));
-        let automatic = Request::assign(given(None));
+        let (automatic, audit) = Request::assign(given(None));
+        assert!(
+            matches!(&audit, Change::Audit(n) if n.action == RequestAction::AutomaticAssign
+                && n.details == json!({"target": target.email, "policy": "P"})),
+            "{audit:?}"
+        );
         assert_eq!(
             (automatic.kind, automatic.requestor),
             (RequestType::SystemAdd, None)

@@ -255,11 +255,11 @@ pub async fn assign(
                 conflict.replacen("You hold", "holds", 1)
             )));
         }
-        let request = Request::assign(DirectAssignment {
+        let (request, audit) = Request::assign(DirectAssignment {
             by: Some(&admin.id),
             target,
             package,
-            policy: policy_id,
+            policy: (policy_id, &policy),
             organization: facts
                 .organization
                 .as_ref()
@@ -275,16 +275,10 @@ pub async fn assign(
             organization: facts.organization_name.clone(),
             asked_by: String::new(),
         };
-        let (request, changes) =
+        let (request, mut changes) =
             deliver::start(&mut tx, &info, &policy, request, &names, now).await?;
-        let event = save::request_event(
-            "Administrator directly assigns user to access package",
-            &request,
-            &names,
-            json!({"target": target.email, "policy": policy.display_name,
-                "approvalBypassed": input.bypass_approval, "justification": justification}),
-        );
-        save::persist(&mut tx, &request, &changes, &actor, &event, now).await?;
+        changes.push(audit);
+        save::persist(&mut tx, &request, &changes, &actor, &names.package, now).await?;
         assigned.done.push((name.clone(), request.state));
     }
     if assigned.done.is_empty() {

@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 
 use super::availability::facts_of;
 use super::{deliver, save};
@@ -296,11 +295,11 @@ async fn assign_one(
         tracing::info!(user = %user.id, %conflict, "automatic assignment left out: separation of duties");
         return Ok(false);
     }
-    let request = Request::assign(DirectAssignment {
+    let (request, audit) = Request::assign(DirectAssignment {
         by: None,
         target: user,
         package: rule.package,
-        policy: rule.id,
+        policy: (rule.id, rule.policy),
         organization: facts
             .organization
             .as_ref()
@@ -316,13 +315,17 @@ async fn assign_one(
         organization: facts.organization_name.clone(),
         asked_by: String::new(),
     };
-    let (request, changes) = deliver::start(conn, info, rule.policy, request, &names, now).await?;
-    let event = save::request_event(
-        "Create access package assignment (automatic assignment policy)",
+    let (request, mut changes) =
+        deliver::start(conn, info, rule.policy, request, &names, now).await?;
+    changes.push(audit);
+    save::persist(
+        conn,
         &request,
-        &names,
-        json!({"target": user.email, "policy": rule.policy.display_name}),
-    );
-    save::persist(conn, &request, &changes, &Actor::system(), &event, now).await?;
+        &changes,
+        &Actor::system(),
+        &names.package,
+        now,
+    )
+    .await?;
     Ok(true)
 }

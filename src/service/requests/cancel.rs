@@ -1,12 +1,11 @@
 //! Withdrawing a request: by the person it is for, or by an administrator.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::save;
 use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, RequestId};
-use crate::domain::request::Target;
+use crate::domain::request::{CanceledBy, Target};
 use crate::domain::user::Person;
 use crate::service::error::ServiceError;
 use crate::store::Store;
@@ -38,17 +37,11 @@ pub async fn cancel(
     let changes = ctx
         .request
         .cancel_by_requestor(&ctx.names, &ctx.loaded.approvers)?;
-    let event = save::event(
-        "Cancel access package assignment request",
-        &ctx.request.id,
-        &ctx.names.package,
-        json!({}),
-    );
     let actor = Actor {
         user_id: who.user().map(|u| u.id.to_string()),
         display_name: who.display_name().to_string(),
     };
-    save::commit(tx, &ctx.request, &changes, &actor, &event, now).await?;
+    save::commit(tx, &ctx.request, &changes, &actor, &ctx.names.package, now).await?;
     Ok(())
 }
 
@@ -66,14 +59,9 @@ pub async fn cancel_by_admin(
     if ctx.request.package != *package {
         return Err(ServiceError::NotFound);
     }
-    let from = ctx.request.state;
-    let changes = ctx.request.cancel(&ctx.names, &ctx.loaded.approvers)?;
-    let event = save::event(
-        "Administrator cancels access package assignment request",
-        &ctx.request.id,
-        &ctx.names.package,
-        json!({"request": id.as_str(), "from": from.as_str(), "target": ctx.request.email}),
-    );
-    save::commit(tx, &ctx.request, &changes, actor, &event, now).await?;
+    let changes =
+        ctx.request
+            .cancel(CanceledBy::Administrator, &ctx.names, &ctx.loaded.approvers)?;
+    save::commit(tx, &ctx.request, &changes, actor, &ctx.names.package, now).await?;
     Ok(())
 }

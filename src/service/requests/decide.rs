@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde_json::json;
 
 use super::view::ApprovalView;
 use super::{approvers, extensions, save};
@@ -103,22 +102,11 @@ pub async fn decide_seen(
     )?;
     changes.extend(extensions::approval_call(&ctx.request, &calls, now));
     changes.extend(ctx.on_approval(&mut tx, &calls, now).await?);
-    let action = if approve {
-        "Approve access package assignment request"
-    } else {
-        "Deny access package assignment request"
-    };
-    let event = save::request_event(
-        action,
-        &ctx.request,
-        &ctx.names,
-        json!({"stage": stage, "justification": reason}),
-    );
     let actor = Actor {
         user_id: Some(approver.id.to_string()),
         display_name: approver.display_name.clone(),
     };
-    let state = save::commit(tx, &ctx.request, &changes, &actor, &event, now).await?;
+    let state = save::commit(tx, &ctx.request, &changes, &actor, &ctx.names.package, now).await?;
     // A final approval may have queued provisioning.
     store.wake_workers();
     Ok(state)

@@ -2,9 +2,6 @@
 //! approvers. Run by the escalation job (`escalate_due`), in batches of one
 //! transaction each.
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
-
 use super::{approvers, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
@@ -13,6 +10,7 @@ use crate::domain::request::RequestState;
 use crate::service::batch::{BATCH, batches};
 use crate::service::error::ServiceError;
 use crate::store::{Conn, Store, requests};
+use chrono::{DateTime, Utc};
 
 /// An undecided stage past its escalation time goes to its alternate
 /// approvers, who are told, with the stage's own deadline. It escalates
@@ -47,19 +45,10 @@ async fn escalate(
     };
     let deny_at = ctx.loaded.deny_at.unwrap_or(now);
     let changes = r.escalate(&alternates, deny_at, (&ctx.policy, &ctx.names));
-    if alternates.is_empty() {
-        // Nobody to escalate to: only marked, so that it is not tried again.
-        save::apply(conn, r, &changes, now).await?;
-        return Ok(false);
-    }
-    let event = save::event(
-        "Escalate access package assignment request",
-        &r.id,
-        &ctx.names.package,
-        json!({"request": id.as_str(), "stage": r.stage, "approvers": alternates.len()}),
-    );
-    save::persist(conn, r, &changes, &Actor::system(), &event, now).await?;
-    Ok(true)
+    // Nobody to escalate to: only marked, so that it is not tried again,
+    // and the log says nothing.
+    save::persist(conn, r, &changes, &Actor::system(), &ctx.names.package, now).await?;
+    Ok(!alternates.is_empty())
 }
 
 /// Every undecided stage past its escalation time goes to its alternate

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde_json::json;
 
 use super::availability::{facts_of, requestor_from};
 use super::{deliver, save};
@@ -142,6 +141,7 @@ pub async fn request_extension(
         package,
         policy: (&a.policy_id, &policy),
         assignment: &a.id,
+        current_end: a.end_at.as_deref(),
         organization: facts
             .organization
             .as_ref()
@@ -150,22 +150,18 @@ pub async fn request_extension(
         answers: given,
         justification,
     };
-    let request = Request::extend(&extension).map_err(ServiceError::Invalid)?;
+    let (request, audit) = Request::extend(&extension).map_err(ServiceError::Invalid)?;
     let names = Names {
         package: info.facts.display_name.clone(),
         organization: facts.organization_name.clone(),
         asked_by: String::new(),
     };
-    let (request, changes) = deliver::start(&mut tx, &info, &policy, request, &names, now).await?;
-    let event = save::request_event(
-        "User requests to extend access package assignment",
-        &request,
-        &names,
-        json!({"assignment": a.id, "currentEnd": a.end_at}),
-    );
+    let (request, mut changes) =
+        deliver::start(&mut tx, &info, &policy, request, &names, now).await?;
+    changes.push(audit);
     let actor = Actor {
         user_id: Some(user.id.to_string()),
         display_name: user.display_name.clone(),
     };
-    save::commit(tx, &request, &changes, &actor, &event, now).await
+    save::commit(tx, &request, &changes, &actor, &names.package, now).await
 }

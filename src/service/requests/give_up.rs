@@ -2,16 +2,14 @@
 //! them: the assignment ends at once, what only it granted is taken back,
 //! and a "userRemove" request records it in their history.
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
-
 use super::save;
-use crate::domain::audit::{Actor, NewAuditEvent, object_type};
+use crate::domain::audit::Actor;
 use crate::domain::ids::AccessPackageId;
 use crate::domain::request::{EndReason, Request};
 use crate::domain::user::User;
 use crate::service::error::ServiceError;
 use crate::store::{Store, assignments, users};
+use chrono::{DateTime, Utc};
 
 /// Ends `who`'s access to the package; returns the package's name.
 #[tracing::instrument(skip_all)]
@@ -32,20 +30,13 @@ pub async fn give_up(
     };
     // The removal, as its holder's request, delivered at once.
     let policy = (&a.policy_id, info.policy(&a.policy_id));
-    let (request, changes) = Request::give_up(who, (package, &name), policy, &a.id)?;
-    let details = crate::service::access::ended_details(&a, EndReason::GivenUp);
+    let removed = crate::service::access::ended_details(&a, EndReason::GivenUp);
+    let (request, changes) = Request::give_up(who, (package, &name), policy, &a.id, removed)?;
     let actor = Actor {
         user_id: Some(who.id.to_string()),
         display_name: who.display_name.clone(),
     };
-    let event = NewAuditEvent::new(
-        "User removes access package assignment",
-        object_type::ACCESS_PACKAGE,
-        package,
-        &name,
-        json!({"request": request.id.as_str(), "removed": details}),
-    );
-    match save::commit(tx, &request, &changes, &actor, &event, now).await {
+    match save::commit(tx, &request, &changes, &actor, &name, now).await {
         // Only the ending can give way: the assignment ended meanwhile.
         Err(ServiceError::Refused(_)) => {
             return Err(ServiceError::Refused(format!(

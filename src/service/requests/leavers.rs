@@ -7,15 +7,13 @@
 //! block hand over the approvals of whom they block the same way
 //! (`hand_over_approvals`).
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
-
 use super::{approvers, save};
 use crate::domain::audit::Actor;
 use crate::domain::ids::{RequestId, UserId};
-use crate::domain::request::EndReason;
+use crate::domain::request::{BlockedBy, CanceledBy, EndReason};
 use crate::service::error::ServiceError;
 use crate::store::{self, Conn, Store, Tx};
+use chrono::{DateTime, Utc};
 
 /// What leaving ended: requests cancelled, assignments ended.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -47,25 +45,14 @@ pub async fn leave(
             continue;
         };
         let mut ctx = save::load(store, tx, &id).await?;
-        let changes = ctx.request.cancel(&ctx.names, &ctx.loaded.approvers)?;
-        let event = save::event(
-            "Cancel access package assignment request",
-            &ctx.request.id,
-            &ctx.names.package,
-            json!({"endReason": EndReason::RemovedFromDirectory.as_str(), "target": ctx.request.email}),
-        );
-        save::persist(tx, &ctx.request, &changes, actor, &event, now).await?;
+        let changes =
+            ctx.request
+                .cancel(CanceledBy::Directory, &ctx.names, &ctx.loaded.approvers)?;
+        save::persist(tx, &ctx.request, &changes, actor, &ctx.names.package, now).await?;
         left.requests += 1;
     }
-    left.handed_over = hand_over_approvals(
-        store,
-        tx,
-        actor,
-        user,
-        "Hand over approval (approver removed from the directory)",
-        now,
-    )
-    .await?;
+    left.handed_over =
+        hand_over_approvals(store, tx, actor, user, BlockedBy::Directory, now).await?;
     let batch = uuid::Uuid::new_v4().to_string();
     let reason = EndReason::RemovedFromDirectory;
     left.assignments =
@@ -85,14 +72,15 @@ pub async fn leave(
 
 /// The approvals waiting on `user`, who was just blocked, go to the stage's
 /// other approvers, or its fallback approvers when no active one is left
-/// (who are asked by mail), each recorded as `action`; returns how many.
+/// (who are asked by mail), the log saying who blocked them (`by`);
+/// returns how many.
 #[tracing::instrument(skip_all)]
 pub async fn hand_over_approvals(
     store: &Store,
     tx: &mut Conn,
     actor: &Actor,
     user: &UserId,
-    action: &str,
+    by: BlockedBy,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
     let mut handed_over = 0;
@@ -118,14 +106,8 @@ pub async fn hand_over_approvals(
         let deny_at = ctx.loaded.deny_at.unwrap_or(now);
         let changes = ctx
             .request
-            .hand_over(&replacements, deny_at, (&ctx.policy, &ctx.names));
-        let event = save::event(
-            action,
-            &ctx.request.id,
-            &ctx.names.package,
-            json!({"stage": stage_no, "approvers": replacements.iter().map(|c| c.email.clone()).collect::<Vec<_>>()}),
-        );
-        save::persist(tx, &ctx.request, &changes, actor, &event, now).await?;
+            .hand_over(&replacements, deny_at, (&ctx.policy, &ctx.names), by);
+        save::persist(tx, &ctx.request, &changes, actor, &ctx.names.package, now).await?;
         handed_over += 1;
     }
     Ok(handed_over)

@@ -2,17 +2,15 @@
 //! reminded, once, and the audit log says so (with the mails). Run by the
 //! approval-reminder job (`remind_due`), in batches of one transaction each.
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
-
 use super::save;
 use super::save::load_in;
 use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
-use crate::domain::request::{Change, RequestState};
+use crate::domain::request::RequestState;
 use crate::service::batch::{BATCH, batches};
 use crate::service::error::ServiceError;
 use crate::store::{Conn, Store, requests};
+use chrono::{DateTime, Utc};
 
 /// The approvers of a stage still undecided halfway to its next step are
 /// reminded, once; false when the request was decided meanwhile.
@@ -34,23 +32,10 @@ async fn remind_approvers(
         (escalated, deny_at),
         now,
     );
-    let reminded = changes
-        .iter()
-        .filter(|c| matches!(c, Change::Mail(_)))
-        .count();
-    if reminded == 0 {
-        // Found late (escalated or expired meanwhile): only marked, so that
-        // it is not tried again.
-        save::apply(conn, &ctx.request, &changes, now).await?;
-        return Ok(true);
-    }
-    let event = save::request_event(
-        "Remind approvers of access package assignment request",
-        &ctx.request,
-        &ctx.names,
-        json!({"stage": ctx.request.stage, "approvers": reminded}),
-    );
-    save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
+    // Found late (escalated or expired meanwhile), it is only marked, so
+    // that it is not tried again, and the log says nothing.
+    let (r, package) = (&ctx.request, &ctx.names.package);
+    save::persist(conn, r, &changes, &Actor::system(), package, now).await?;
     Ok(true)
 }
 

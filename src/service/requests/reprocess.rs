@@ -1,12 +1,11 @@
 //! An administrator delivers again a request whose delivery failed or was partial.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::save;
 use crate::domain::audit::Actor;
 use crate::domain::ids::{AccessPackageId, RequestId};
-use crate::domain::request::{Event, RequestState, transition};
+use crate::domain::request::RequestState;
 use crate::service::error::ServiceError;
 use crate::store::Store;
 
@@ -24,14 +23,9 @@ pub async fn reprocess(
     if ctx.request.package != *package {
         return Err(ServiceError::NotFound);
     }
-    transition(ctx.request.state, Event::Reprocess).map_err(ServiceError::Refused)?;
+    let audit = ctx.request.reprocess()?;
     let calls = super::calls::calls_of(&ctx.package, &ctx.request.policy);
-    let changes = ctx.deliver(&mut tx, &calls, now).await?;
-    let event = save::request_event(
-        "Reprocess access package assignment request",
-        &ctx.request,
-        &ctx.names,
-        json!({}),
-    );
-    save::commit(tx, &ctx.request, &changes, actor, &event, now).await
+    let mut changes = ctx.deliver(&mut tx, &calls, now).await?;
+    changes.push(audit);
+    save::commit(tx, &ctx.request, &changes, actor, &ctx.names.package, now).await
 }

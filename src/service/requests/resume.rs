@@ -3,7 +3,7 @@
 //! answer (or the extension's setting) says.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::calls::calls_of;
 use super::extensions::{approval_call, decides};
@@ -11,7 +11,7 @@ use super::{approvers, save};
 use crate::domain::audit::Actor;
 use crate::domain::custom_extension::{Answer, OnTimeout, Stage, read_callback, same_secret};
 use crate::domain::ids::RequestId;
-use crate::domain::request::{NextStage, RequestState, reason};
+use crate::domain::request::{NextStage, RequestAction, RequestState, extension_answered, reason};
 use crate::service::error::ServiceError;
 use crate::store::{self, Store, custom_extensions};
 
@@ -147,7 +147,7 @@ async fn go_on_or_stop(
             "The request is not waiting for this answer any more.".into(),
         ));
     }
-    let (changes, action) = match (answer, stage.approval_stage()) {
+    let changes = match (answer, stage.approval_stage()) {
         (Answer::Approve | Answer::Deny, Some(n)) => {
             let approve = answer == Answer::Approve;
             let next = if approve {
@@ -177,14 +177,7 @@ async fn go_on_or_stop(
             )?;
             changes.extend(ctx.on_approval(&mut tx, &calls, now).await?);
             changes.extend(approval_call(&ctx.request, &calls, now));
-            (
-                changes,
-                if approve {
-                    "Custom extension approves access package assignment request"
-                } else {
-                    "Custom extension denies access package assignment request"
-                },
-            )
+            changes
         }
         (Answer::Approve, None) => {
             return Err(ServiceError::Refused(
@@ -225,43 +218,47 @@ async fn go_on_or_stop(
                 let why = format!("{name} did not answer in time; your request goes on.");
                 changes.push(ctx.request.tell_goes_on(&why, &ctx.names));
             }
-            (
-                changes,
-                "Custom extension lets access package assignment request continue",
-            )
+            changes.push(extension_answered(
+                RequestAction::ExtensionContinues,
+                stage,
+                &name,
+                detail.as_deref(),
+                timed_out,
+            ));
+            changes
         }
         (Answer::Deny | Answer::Cancel, _) => {
             let cancel = answer == Answer::Cancel;
             // The extension's own words stay words (`reason::words`).
-            let detail = detail.as_deref().map(reason::words);
-            let why = match (&detail, cancel, timed_out) {
+            let words = detail.as_deref().map(reason::words);
+            let why = match (&words, cancel, timed_out) {
                 (_, _, true) => format!("{name} did not answer in time."),
                 (Some(d), true, _) => format!("Canceled by {name}: {d}"),
                 (None, true, _) => format!("Canceled by {name}."),
                 (Some(d), false, _) => format!("Denied by {name}: {d}"),
                 (None, false, _) => format!("Denied by {name}."),
             };
-            (
-                ctx.request.stop_by_extension(cancel, why, &ctx.names)?,
-                if cancel {
-                    "Custom extension cancels access package assignment request"
-                } else {
-                    "Custom extension denies access package assignment request"
-                },
-            )
+            let mut changes = ctx.request.stop_by_extension(cancel, why, &ctx.names)?;
+            let action = if cancel {
+                RequestAction::ExtensionCancels
+            } else {
+                RequestAction::ExtensionDenies
+            };
+            changes.push(extension_answered(
+                action,
+                stage,
+                &name,
+                detail.as_deref(),
+                timed_out,
+            ));
+            changes
         }
     };
-    let event = save::request_event(
-        action,
-        &ctx.request,
-        &ctx.names,
-        json!({"stage": stage.as_str(), "customExtension": name, "detail": detail, "timedOut": timed_out}),
-    );
     let actor = Actor {
         user_id: None,
         display_name: name,
     };
-    save::commit(tx, &ctx.request, &changes, &actor, &event, now).await?;
+    save::commit(tx, &ctx.request, &changes, &actor, &ctx.names.package, now).await?;
     store.wake_workers();
     Ok(())
 }

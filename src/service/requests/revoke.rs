@@ -3,10 +3,7 @@
 //! by an approver", what only it granted is taken back, and its holder is
 //! told.
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
-
-use super::save::{self, event};
+use super::save;
 use crate::domain::audit::Actor;
 use crate::domain::ids::{RequestId, UserId};
 use crate::domain::request::{EndReason, Request};
@@ -16,6 +13,7 @@ use crate::service::error::{ServiceError, found};
 use crate::store::assignments::AssignmentRow;
 use crate::store::requests::DecisionRow;
 use crate::store::{Conn, assignments, requests};
+use chrono::{DateTime, Utc};
 
 /// The people who approved a stage of the request, of its `decisions`.
 fn approved_by(decisions: &[DecisionRow]) -> Vec<UserId> {
@@ -75,18 +73,19 @@ pub async fn revoke(
         crate::store::users::lock(&mut tx, target).await?;
     }
     let held = held(&mut tx, &request).await?;
+    let removed = held.as_ref().map(|a| ended_details(a, EndReason::Revoked));
     let changes = request
-        .revoke(&approver.id, &approved, held.is_some(), confirmed)
+        .revoke(
+            &approver.id,
+            &approved,
+            held.is_some(),
+            confirmed,
+            removed.unwrap_or_default(),
+        )
         .map_err(|why| why.map_or(ServiceError::NotFound, ServiceError::Refused))?;
     // `revoke` refuses unless the assignment is held.
     let a = held.ok_or(ServiceError::NotFound)?;
-    let event = event(
-        "Approver revokes access package assignment request",
-        id,
-        &a.package_name,
-        json!({"request": id, "removed": ended_details(&a, EndReason::Revoked)}),
-    );
-    save::commit(tx, &request, &changes, &actor, &event, now).await?;
+    save::commit(tx, &request, &changes, &actor, &a.package_name, now).await?;
     store.wake_workers();
     Ok(request.email)
 }

@@ -3,16 +3,15 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
-
 use crate::domain::assignment::AssignmentState;
 use crate::domain::audit::{Actor, NewAuditEvent, object_type};
 use crate::domain::custom_extension::Stage;
 use crate::domain::ids::RequestId;
 use crate::domain::message::{Mail, Message};
 use crate::domain::policy::Policy;
-use crate::domain::request::{Change, Decider, Names, Refusal, Request, RequestState};
+use crate::domain::request::{
+    About, AuditNote, Change, Decider, Names, Refusal, Request, RequestState,
+};
 use crate::service::error::ServiceError;
 use crate::store::custom_extensions::{self, NewCallout};
 use crate::store::requests::{Loaded, Start};
@@ -21,6 +20,7 @@ use crate::store::{
     Conn, Store, StoreError, Tx, assignments, audit, grants, outbox, provisioning, request_timers,
     requests, users,
 };
+use chrono::{DateTime, Utc};
 
 /// A request with its package and policy (from memory), read for one of
 /// its operations.
@@ -104,21 +104,8 @@ fn fold_moves(changes: &[Change]) -> Vec<Change> {
 /// Writes a request's changes in order. `request` is the request as the
 /// changes leave it: a new one is written once, in that state, with its
 /// deadlines and outcome. A guarded change that no longer holds refuses
-/// the whole, and the caller's transaction is dropped.
-#[tracing::instrument(skip_all)]
-pub(crate) async fn apply(
-    conn: &mut Conn,
-    request: &Request,
-    changes: &[Change],
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    let mails = write_changes(conn, request, changes, now).await?;
-    outbox::enqueue(conn, &mails, now).await?;
-    Ok(())
-}
-
-/// `apply` but for the mails, which it returns to be queued with the audit
-/// event.
+/// the whole, and the caller's transaction is dropped. Returns the mails,
+/// to be queued with the audit event.
 async fn write_changes(
     conn: &mut Conn,
     request: &Request,
@@ -335,6 +322,8 @@ async fn write_changes(
                 )
                 .await?;
             }
+            // Written with the mails, once the changes hold.
+            Change::Audit(_) => {}
             Change::Mail(m) => {
                 let held = match &request.assignment {
                     Some(a) if delivering && matches!(m.message, Message::AccessDelivered(_)) => {
@@ -356,7 +345,7 @@ async fn write_changes(
     Ok(mails)
 }
 
-/// An audit event about a request of a package.
+/// An audit event about a request of a package (`package`: its name).
 pub(crate) fn event(
     action: &str,
     request: &RequestId,
@@ -372,57 +361,62 @@ pub(crate) fn event(
     }
 }
 
-/// The audit event of an action on `request`: `extra` beside its id and state.
-pub(crate) fn request_event(
-    action: &str,
-    request: &Request,
-    names: &Names,
-    extra: serde_json::Value,
-) -> NewAuditEvent {
-    event(action, &request.id, &names.package, details(request, extra))
-}
-
-/// Saves one use case: the request's changes, then its audit event, and
-/// commits. Returns the state the request is left in.
+/// Saves one use case: the request's changes with the audit events its
+/// operations noted, by `actor`, and commits. `package`: the package's
+/// name. Returns the state the request is left in.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn commit(
     mut tx: Tx,
     request: &Request,
     changes: &[Change],
     actor: &Actor,
-    event: &NewAuditEvent,
+    package: &str,
     now: DateTime<Utc>,
 ) -> Result<RequestState, ServiceError> {
-    persist(&mut tx, request, changes, actor, event, now).await?;
+    persist(&mut tx, request, changes, actor, package, now).await?;
     tx.commit().await?;
     Ok(request.state)
 }
 
-/// Writes one use case's changes and audit event into a transaction the
-/// caller commits (with other changes of the same use case).
+/// Writes one use case's changes and audit events into a transaction the
+/// caller commits (with other changes of the same use case). The first
+/// event is written with the mails (one statement on PostgreSQL).
 #[tracing::instrument(skip_all)]
 pub(crate) async fn persist(
     tx: &mut Conn,
     request: &Request,
     changes: &[Change],
     actor: &Actor,
-    event: &NewAuditEvent,
+    package: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mails = write_changes(tx, request, changes, now).await?;
-    audit::record_with_mails(tx, actor, event, &mails, now).await?;
+    let mut mails = write_changes(tx, request, changes, now).await?;
+    for note in changes.iter().filter_map(|c| match c {
+        Change::Audit(note) => Some(note),
+        _ => None,
+    }) {
+        let event = audit_event(note, request, package);
+        let mails = std::mem::take(&mut mails);
+        audit::record_with_mails(tx, actor, &event, &mails, now).await?;
+    }
+    outbox::enqueue(tx, &mails, now).await?;
     Ok(())
 }
 
-/// What the audit event of a request's change says of it.
-fn details(request: &Request, extra: serde_json::Value) -> serde_json::Value {
-    let mut d = json!({"request": request.id.as_str(), "state": request.state.as_str()});
-    if let (Some(d), Some(extra)) = (d.as_object_mut(), extra.as_object()) {
-        for (k, v) in extra {
-            d.insert(k.clone(), v.clone());
-        }
+/// The audit event of an operation's note on `request`, as its changes
+/// leave it.
+fn audit_event(note: &AuditNote, request: &Request, package: &str) -> NewAuditEvent {
+    let object_id = match note.about {
+        About::Package => request.package.to_string(),
+        About::Request | About::RequestAndState => request.id.to_string(),
+    };
+    NewAuditEvent {
+        action: note.action.as_str().into(),
+        object_type: object_type::ACCESS_PACKAGE,
+        object_id,
+        object_name: package.into(),
+        details: note.details_for(request.id.as_str(), request.state.as_str()),
     }
-    d
 }
 
 /// The request with its context, when it is (still) in `state`.

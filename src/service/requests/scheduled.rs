@@ -10,7 +10,7 @@ use super::save;
 use super::save::load_in;
 use crate::domain::audit::Actor;
 use crate::domain::ids::RequestId;
-use crate::domain::request::RequestState;
+use crate::domain::request::{RequestAction, RequestState};
 use crate::service::error::ServiceError;
 use crate::store::{Conn, Store, StoreError, audit, requests};
 
@@ -26,15 +26,12 @@ async fn deliver_scheduled(
     let Some(mut ctx) = load_in(store, conn, id, RequestState::Scheduled).await? else {
         return Ok(false);
     };
+    let audit = ctx.request.fulfill_scheduled()?;
     let calls = super::calls::calls_of(&ctx.package, &ctx.request.policy);
-    let changes = ctx.deliver(conn, &calls, now).await?;
-    let event = save::request_event(
-        "Fulfill access package assignment request",
-        &ctx.request,
-        &ctx.names,
-        json!({"scheduled": true}),
-    );
-    save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
+    let mut changes = ctx.deliver(conn, &calls, now).await?;
+    changes.push(audit);
+    let (r, package) = (&ctx.request, &ctx.names.package);
+    save::persist(conn, r, &changes, &Actor::system(), package, now).await?;
     Ok(true)
 }
 
@@ -59,14 +56,9 @@ async fn fail_scheduled(
         }
         Err(e) => return Err(e),
     };
-    let changes = ctx.request.fail_delivery()?;
-    let event = save::request_event(
-        "Access package assignment request delivery failed",
-        &ctx.request,
-        &ctx.names,
-        json!({"error": why}),
-    );
-    save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
+    let changes = ctx.request.fail_scheduled(why)?;
+    let (r, package) = (&ctx.request, &ctx.names.package);
+    save::persist(conn, r, &changes, &Actor::system(), package, now).await?;
     Ok(())
 }
 
@@ -84,7 +76,7 @@ async fn fail_unreadable(
         return Ok(());
     }
     let event = save::event(
-        "Access package assignment request delivery failed",
+        RequestAction::DeliveryFailed.as_str(),
         id,
         &requests::package_name_of(conn, id).await?,
         json!({"request": id.as_str(), "error": why, "unreadable": unreadable.to_string()}),

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::availability::{Asker, Availability, Offer, availability_as, availability_in};
 use super::{approvers, extensions, save};
@@ -154,6 +153,7 @@ async fn file(
     let package = AccessPackageId::from_stored(info.facts.id.clone());
     let submission = Submission {
         who,
+        manager,
         package: &package,
         policy: (&policy_id, &policy),
         required: &info.attributes,
@@ -167,10 +167,7 @@ async fn file(
         justification: input.justification,
         period: &input.period,
     };
-    let mut request = Request::submit(&submission, now).map_err(ServiceError::Invalid)?;
-    if let Some(m) = manager {
-        request.requestor = Some(m.id.clone());
-    }
+    let (mut request, audit) = Request::submit(&submission, now).map_err(ServiceError::Invalid)?;
     let mut names = Names {
         package: info.facts.display_name.clone(),
         organization: offer.facts.organization_name.clone(),
@@ -189,7 +186,7 @@ async fn file(
     }
     let calls = super::calls::calls_of(info, &policy_id);
     let created = calls.at(Stage::RequestCreated);
-    let (request, changes) = match created {
+    let (request, mut changes) = match created {
         // Approval starts once the extension has answered.
         Some(b) if b.waits_at(Stage::RequestCreated) => request.hold(&policy, b, now),
         _ => {
@@ -228,18 +225,8 @@ async fn file(
             display_name: who.display_name().to_string(),
         },
     };
-    let mut details =
-        json!({"policy": policy.display_name, "justification": request.justification});
-    if manager.is_some() {
-        details["onBehalfOf"] = json!(who.display_name());
-    }
-    let event = save::request_event(
-        "User requests access package assignment",
-        &request,
-        &names,
-        details,
-    );
-    let state = save::commit(tx, &request, &changes, &actor, &event, now).await?;
+    changes.push(audit);
+    let state = save::commit(tx, &request, &changes, &actor, &names.package, now).await?;
     Ok(Submitted {
         id: request.id,
         state,

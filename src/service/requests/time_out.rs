@@ -3,7 +3,6 @@
 //! each.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::save;
 use super::save::load_in;
@@ -27,15 +26,9 @@ async fn time_out(
     let Some(mut ctx) = load_in(store, conn, id, RequestState::PendingApproval).await? else {
         return Ok(false);
     };
-    let stage = ctx.request.stage;
     let changes = ctx.request.time_out(&ctx.names, &ctx.loaded.approvers)?;
-    let event = save::event(
-        "Access package assignment request timed out (no approver action taken)",
-        &ctx.request.id,
-        &ctx.names.package,
-        json!({"request": ctx.request.id.as_str(), "stage": stage}),
-    );
-    save::persist(conn, &ctx.request, &changes, &Actor::system(), &event, now).await?;
+    let (r, package) = (&ctx.request, &ctx.names.package);
+    save::persist(conn, r, &changes, &Actor::system(), package, now).await?;
     Ok(true)
 }
 
