@@ -1,7 +1,12 @@
 //! The request itself. Its operations (start, decide, deliver, cancel,
 //! expire, escalate) check every rule and return the changes to persist, in
-//! order, their audit event among them: the service that called them writes
-//! those in one transaction.
+//! order: the service that called them writes those in one transaction.
+//! Those the audit log records return their event among them (`note`): a
+//! new request (with it, from `submission.rs`), a decision, a cancel, a
+//! reminder or escalation that reached someone, a hand-over, an expiry, a
+//! scheduled delivery or its failure, a reprocess, a revoke, an extension's
+//! answer. What follows from one of them (a delivery after the last
+//! approval, say) is part of its event.
 //! Nothing here reads or writes storage.
 
 use std::collections::BTreeMap;
@@ -15,7 +20,9 @@ use super::kind::RequestType;
 use super::period::{Period, extended_end};
 use super::state::{Event, RequestState, transition};
 use crate::domain::catalog::OriginSystem;
-use crate::domain::custom_extension::{Behavior, OnTimeout, Stage, new_callback_token};
+use crate::domain::custom_extension::{
+    Answer as ExtensionAnswer, Behavior, OnTimeout, Stage, new_callback_token,
+};
 use crate::domain::end_reason::EndReason;
 use crate::domain::ids::{
     AccessPackageId, AssignmentId, ConnectedOrgId, PolicyId, RequestId, UserId,
@@ -216,14 +223,21 @@ pub fn note(action: RequestAction, about: About, details: Value) -> Change {
     }))
 }
 
-/// A custom extension's answer at `stage`: `action` says what it did.
+/// A custom extension's `answer` at `stage` (`timed_out`: the answer its
+/// wait running out gave), as the log records it.
 pub fn extension_answered(
-    action: RequestAction,
+    answer: ExtensionAnswer,
     stage: Stage,
     extension: &str,
     detail: Option<&str>,
     timed_out: bool,
 ) -> Change {
+    let action = match answer {
+        ExtensionAnswer::Approve => RequestAction::ExtensionApproves,
+        ExtensionAnswer::Deny => RequestAction::ExtensionDenies,
+        ExtensionAnswer::Cancel => RequestAction::ExtensionCancels,
+        ExtensionAnswer::Continue => RequestAction::ExtensionContinues,
+    };
     note(
         action,
         About::RequestAndState,
@@ -744,9 +758,9 @@ impl Request {
             .map_err(|_| Refusal::Refused(format!("A policy has no stage {stage}.")))?;
         let audit = extension_answered(
             if approve {
-                RequestAction::ExtensionApproves
+                ExtensionAnswer::Approve
             } else {
-                RequestAction::ExtensionDenies
+                ExtensionAnswer::Deny
             },
             at,
             &extension.name,
@@ -1255,9 +1269,10 @@ impl Request {
         self.cancel(CanceledBy::Requestor, names, stage_approvers)
     }
 
-    /// A request not delivered is canceled (`by` an administrator, or
-    /// because its target left the directory). The approvers of a stage it
-    /// was waiting at (`stage_approvers`) are told it no longer does.
+    /// A request not delivered is canceled (`by` its requestor, through
+    /// `cancel_by_requestor`, an administrator, or because its target left
+    /// the directory). The approvers of a stage it was waiting at
+    /// (`stage_approvers`) are told it no longer does.
     pub fn cancel(
         &mut self,
         by: CanceledBy,
@@ -1321,11 +1336,12 @@ impl Request {
         Ok(changes)
     }
 
-    /// An approver of the current stage left (deactivated where people come
-    /// from) and nobody else can decide it: the stage goes to `replacements`
-    /// (its approvers found again, the fallback ones when no primary is
-    /// left), who are told, with the stage's deadline unchanged. The log
-    /// says who blocked the approver (`by`), and to whom the stage went,
+    /// An approver of the current stage was blocked (`by`: deactivated
+    /// where people come from, by an administrator or by the guest
+    /// lifecycle) and nobody else can decide it: the stage goes to
+    /// `replacements` (its approvers found again, the fallback ones when no
+    /// primary is left), who are told, with the stage's deadline unchanged.
+    /// The log says who blocked the approver, and to whom the stage went,
     /// when to nobody too.
     pub fn hand_over(
         &self,
@@ -1870,6 +1886,86 @@ pub(crate) mod tests {
                 .iter()
                 .any(|c| matches!(c, Change::OutcomeReason(m) if m.contains("stage 2")))
         );
+    }
+
+    #[test]
+    fn the_log_notes_denials_extension_decisions_leavers_and_scheduled_delivery() {
+        let (eric, maria) = (UserId::new(), UserId::new());
+        let p = policy(vec![stage(&maria)]);
+        let (names, now) = (Names::default(), Utc::now());
+        let approvers = [contact(&maria)];
+        let none = NextStage::default();
+        let mut r = pending(&p, &eric, &maria);
+        let denied = r
+            .decide(
+                &p,
+                &maria,
+                false,
+                Some("No".into()),
+                &approvers,
+                &none,
+                &names,
+                now,
+            )
+            .unwrap();
+        assert_eq!(
+            noted(&denied),
+            [(
+                RequestAction::Deny,
+                json!({"stage": 1, "justification": "No"})
+            )]
+        );
+        // An extension deciding its stage is named, with its words.
+        let checker = Binding {
+            extension: "ext-1".into(),
+            name: "Checker".into(),
+            behavior: Behavior::LaunchAndContinue,
+        };
+        let mut r = pending(&p, &eric, &maria);
+        let ok = Some("Checked".to_string());
+        let approved = r
+            .decide_by_extension(&p, &checker, 1, true, ok, &approvers, &none, &names, now)
+            .unwrap();
+        assert_eq!(r.state, RequestState::Approved);
+        assert_eq!(
+            noted(&approved),
+            [(
+                RequestAction::ExtensionApproves,
+                json!({"stage": "assignmentRequestApprovalStage1", "customExtension": "Checker",
+                    "detail": "Checked", "timedOut": false})
+            )]
+        );
+        // Someone who left the directory: their request is canceled for that.
+        let mut r = pending(&p, &eric, &maria);
+        let left = r.cancel(CanceledBy::Directory, &names, &approvers).unwrap();
+        assert_eq!(
+            noted(&left),
+            [(
+                RequestAction::Cancel(CanceledBy::Directory),
+                json!({"endReason": "removedFromDirectory", "target": "eric@example.test"})
+            )]
+        );
+        // Scheduled: its day came, or its delivery failed, then reprocessed.
+        let mut r = request(&eric);
+        assert!(r.fulfill_scheduled().is_err(), "only a scheduled request");
+        r.state = RequestState::Scheduled;
+        let due = r.fulfill_scheduled().unwrap();
+        assert_eq!(
+            noted(&[due]),
+            [(RequestAction::Fulfill, json!({"scheduled": true}))]
+        );
+        let failed = r.fail_scheduled("No account can be made").unwrap();
+        assert_eq!(r.state, RequestState::DeliveryFailed);
+        assert_eq!(
+            noted(&failed),
+            [(
+                RequestAction::DeliveryFailed,
+                json!({"error": "No account can be made"})
+            )]
+        );
+        let again = r.reprocess().unwrap();
+        assert_eq!(noted(&[again]), [(RequestAction::Reprocess, json!({}))]);
+        assert!(pending(&p, &eric, &maria).reprocess().is_err());
     }
 
     #[test]

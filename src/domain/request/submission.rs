@@ -482,6 +482,39 @@ mod tests {
     }
 
     #[test]
+    fn a_managers_request_for_their_report_is_asked_by_them_and_says_for_whom() {
+        let who = Person::User(eric());
+        let boss = User {
+            id: UserId::new(),
+            display_name: "Maria Manager".into(),
+            ..eric()
+        };
+        let (package, id, p) = (AccessPackageId::new(), PolicyId::new(), policy());
+        let given = answers(&[(1, "Launch"), (2, "Berlin")]);
+        let attributes = HashMap::from([(attribute_field("costCenter"), "C-7".to_string())]);
+        let s = Submission {
+            who: &who,
+            manager: Some(&boss),
+            package: &package,
+            policy: (&id, &p),
+            required: &[cost_center()],
+            organization: None,
+            answers: &given,
+            attributes: &attributes,
+            justification: Some("For the launch"),
+            period: &PeriodInput::NONE,
+        };
+        let (r, audit) = Request::submit(&s, Utc::now()).unwrap();
+        assert_eq!(r.target, Target::User(who.user().unwrap().id.clone()));
+        assert_eq!(r.asked_by_manager(), Some(&boss.id));
+        let said = json!({"policy": "P", "justification": "For the launch", "onBehalfOf": "Eric Employee"});
+        assert!(
+            matches!(&audit, Change::Audit(n) if n.action == RequestAction::Request && n.details == said),
+            "{audit:?}"
+        );
+    }
+
+    #[test]
     fn an_extension_keeps_the_answers_that_are_not_editable() {
         let (holder, package, id, p) = (eric(), AccessPackageId::new(), PolicyId::new(), policy());
         let assignment = AssignmentId::new();

@@ -11,7 +11,7 @@ use super::{approvers, save};
 use crate::domain::audit::Actor;
 use crate::domain::custom_extension::{Answer, OnTimeout, Stage, read_callback, same_secret};
 use crate::domain::ids::RequestId;
-use crate::domain::request::{NextStage, RequestAction, RequestState, extension_answered, reason};
+use crate::domain::request::{NextStage, RequestState, extension_answered, reason};
 use crate::service::error::ServiceError;
 use crate::store::{self, Store, custom_extensions};
 
@@ -219,7 +219,7 @@ async fn go_on_or_stop(
                 changes.push(ctx.request.tell_goes_on(&why, &ctx.names));
             }
             changes.push(extension_answered(
-                RequestAction::ExtensionContinues,
+                answer,
                 stage,
                 &name,
                 detail.as_deref(),
@@ -239,13 +239,8 @@ async fn go_on_or_stop(
                 (None, false, _) => format!("Denied by {name}."),
             };
             let mut changes = ctx.request.stop_by_extension(cancel, why, &ctx.names)?;
-            let action = if cancel {
-                RequestAction::ExtensionCancels
-            } else {
-                RequestAction::ExtensionDenies
-            };
             changes.push(extension_answered(
-                action,
+                answer,
                 stage,
                 &name,
                 detail.as_deref(),
