@@ -181,8 +181,9 @@ pub struct AttributeRowInput {
     pub attribute_name: String,
     pub answer_format: String,
     pub question_text: String,
-    /// `languageCode: text`, one per line.
-    pub localizations: String,
+    /// The question in other languages: (language code, text) rows as
+    /// given, those left blank out.
+    pub translations: Vec<(String, String)>,
     /// One choice per line.
     pub choices: String,
     pub is_editable: bool,
@@ -193,7 +194,7 @@ impl AttributeRowInput {
     pub fn is_blank(&self) -> bool {
         self.attribute_name.trim().is_empty()
             && self.question_text.trim().is_empty()
-            && self.localizations.trim().is_empty()
+            && self.translations.is_empty()
             && self.choices.trim().is_empty()
     }
 }
@@ -240,10 +241,12 @@ pub fn parse_required_attributes(
             &key("question_text"),
             required_text(&row.question_text, "The question text", 500),
         );
-        let localizations = e.check(
-            &key("localizations"),
-            parse_localizations(&row.localizations),
-        );
+        let given: Vec<(&str, &str)> = row
+            .translations
+            .iter()
+            .map(|(code, text)| (code.as_str(), text.as_str()))
+            .collect();
+        let localizations = e.check(&key("localizations"), translations(&given));
         let choices: Vec<String> = row
             .choices
             .lines()
@@ -342,6 +345,9 @@ pub fn format_localizations(l: &[Localization]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The most translations a question or attribute keeps.
+pub const MAX_TRANSLATIONS: usize = 60;
 
 /// The languages a translation is picked from, by code, with their names:
 /// common ones, each with its usual region. A code not listed (`fr-BE`, or
@@ -508,6 +514,45 @@ mod tests {
             e.get("row0.attribute_name"),
             Some("mail cannot be collected from requestors.")
         );
+    }
+
+    #[test]
+    fn an_attributes_translations_are_checked_beside_its_row() {
+        let translated = |rows: &[(&str, &str)]| AttributeRowInput {
+            translations: rows
+                .iter()
+                .map(|(c, t)| (c.to_string(), t.to_string()))
+                .collect(),
+            ..row("givenName", "shortText", "First name")
+        };
+        let ok =
+            parse_required_attributes(&[translated(&[("fr-FR", " Prénom "), ("de", "Vorname")])])
+                .unwrap();
+        let kept: Vec<(&str, &str)> = ok[0]
+            .localizations
+            .iter()
+            .map(|l| (l.language_code.as_str(), l.text.as_str()))
+            .collect();
+        assert_eq!(kept, [("fr-FR", "Prénom"), ("de", "Vorname")]);
+        let twice =
+            parse_required_attributes(&[translated(&[("fr-FR", "Prénom"), ("fr-fr", "Nom")])])
+                .unwrap_err();
+        assert_eq!(
+            twice.get("row0.localizations"),
+            Some("Translation 2: fr-fr is given twice.")
+        );
+        let unnamed = parse_required_attributes(&[translated(&[("", "Prénom")])]).unwrap_err();
+        assert_eq!(
+            unnamed.get("row0.localizations"),
+            Some("Translation 1: choose its language.")
+        );
+        // Translations alone still make a row, refused for its missing name.
+        let alone = AttributeRowInput {
+            translations: vec![("fr-FR".into(), "Prénom".into())],
+            ..AttributeRowInput::default()
+        };
+        assert!(!alone.is_blank());
+        assert!(parse_required_attributes(&[alone]).is_err());
     }
 
     #[test]

@@ -96,8 +96,9 @@
   });
 
   // "+ Add choice" and "+ Add translation": one more row in the same
-  // question (`data-add-sibling` says which rows), its fields named with the
-  // next index (`q3_choice4`, `q3_lang2` and `q3_loc2`), blank; the button
+  // question or attribute (`data-add-sibling` says which rows), its fields
+  // named with the next index (`q3_choice4`, `q3_lang2` and `q3_loc2`, or
+  // `lang2_3` and `loc2_3` in attribute 3), blank; the button
   // then posts nothing.
   document.addEventListener("click", function (ev) {
     var button = ev.target.closest && ev.target.closest("button[data-add-sibling]");
@@ -113,7 +114,9 @@
     var copy = last.cloneNode(true);
     var fields = copy.matches("[name]") ? [copy] : copy.querySelectorAll("[name]");
     for (var i = 0; i < fields.length; i++) {
-      fields[i].name = fields[i].name.replace(/\d+$/, String(rows.length));
+      // The row's number is the last in the name (`q3_lang2`), or the one
+      // before the index of the row it is in (`lang2_3`).
+      fields[i].name = fields[i].name.replace(/\d+(?=_\d+$)|\d+$/, String(rows.length));
       fields[i].value = "";
       fields[i].removeAttribute("aria-invalid");
       var label = fields[i].getAttribute("aria-label");

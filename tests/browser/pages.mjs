@@ -193,6 +193,22 @@ try {
   await ada.click('nav[aria-label="Catalog"] >> text=Custom extensions');
   expect(await ada.isVisible('h2:has-text("New custom extension")'), 'the Custom extensions tab');
   await check(ada, 'custom-extensions');
+  // A required attribute's question in other languages: "+ Add translation"
+  // adds a row in that attribute, named with the next index, and "+ Add
+  // attribute" a blank attribute with one blank translation row.
+  await ada.click('nav[aria-label="Catalog"] >> text=Resources');
+  await ada.locator('a[href$="/attributes"]').first().click();
+  await ada.waitForLoadState();
+  const attribute = ada.locator('.required-attribute').first();
+  const given = await attribute.locator('.translation-row').count();
+  await attribute.locator('button[data-add-sibling=".translation-row"]').click();
+  expect((await attribute.locator('.translation-row').count()) === given + 1 && (await attribute.locator('.translation-row select').last().getAttribute('name')) === `lang${given}_0`, 'the translation added to an attribute takes the next index');
+  await attribute.locator('.translation-row select').last().selectOption('fr-FR');
+  await ada.click('button[data-add-row=".required-attribute"]');
+  const attributes = await ada.locator('.required-attribute').count();
+  const blank = ada.locator('.required-attribute').last().locator('.translation-row');
+  expect((await blank.count()) === 1 && (await blank.locator('select').getAttribute('name')) === `lang0_${attributes - 1}` && (await blank.locator('select').inputValue()) === '', 'an attribute added in the page starts without translations');
+  await check(ada, 'required-attributes');
   await ada.goto(`${base}/admin/access-packages`);
   await ada.click('a:has-text("Marketing resources for employees")');
   await ada.click('nav[aria-label="Access package"] >> text=Access reviews');

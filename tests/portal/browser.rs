@@ -89,6 +89,8 @@ async fn the_main_pages_are_accessible_and_work_at_any_width_with_or_without_jav
         "adding a choice adds a field in the page",
         "adding a question without JavaScript adds a row",
         "the Custom extensions tab",
+        "the translation added to an attribute takes the next index",
+        "an attribute added in the page starts without translations",
         "the Access reviews tab",
     ] {
         assert!(
@@ -108,6 +110,7 @@ async fn the_main_pages_are_accessible_and_work_at_any_width_with_or_without_jav
         "package",
         "policy-editor",
         "custom-extensions",
+        "required-attributes",
         "access-reviews",
         "my-access-reviews",
     ] {

@@ -351,7 +351,13 @@ both!(
                 && form.has(r#"list="built-in-attributes" value="surname""#)
                 && form.has(r#"list="built-in-attributes" value="jobTitle""#)
         );
-        assert!(form.has("fr: Prénom"));
+        // A stored code the language list does not name (`fr` alone) is
+        // offered as it is, chosen, with its text.
+        assert!(
+            form.has(r#"<option value="fr" selected>fr</option>"#) && form.has(r#"value="Prénom""#),
+            "{}",
+            form.body
+        );
         assert!(
             form.has("Attribute value is editable")
                 && form.has("Keep value when assignment is removed")
@@ -370,6 +376,8 @@ both!(
                     ("attribute_name_1", "costCenter"),
                     ("answer_format_1", "multipleChoice"),
                     ("question_text_1", "Cost center?"),
+                    ("lang0_1", "fr-FR"),
+                    ("loc0_1", ""),
                     ("attribute_name_2", "Department"),
                     ("answer_format_2", "longText"),
                     ("question_text_2", "Dept?"),
@@ -386,7 +394,46 @@ both!(
             bad.body
         );
         assert!(bad.has("A multiple-choice attribute needs at least one choice"));
+        assert!(
+            bad.has("Translation 1 (fr-FR): give the text.")
+                && bad.has(r#"<option value="fr-FR" selected>French (France) (fr-FR)</option>"#)
+                && bad.has(r#"name="loc0_1" value="" aria-describedby="attribute_1-errors" aria-invalid="true""#),
+            "a translation without text is refused beside its row, its language kept: {}",
+            bad.body
+        );
         assert!(bad.has("Department is required twice."), "{}", bad.body);
+        assert!(
+            b.get(&app.url(&href))
+                .await
+                .has(r#"list="built-in-attributes" value="jobTitle""#),
+            "nothing was saved"
+        );
+
+        // "+ Add translation" without the page script: the row typed is
+        // kept, a blank one follows it, and nothing is saved.
+        let more = b
+            .post(
+                &app.url(&href),
+                &[
+                    ("csrf_token", &csrf),
+                    ("row_count", "1"),
+                    ("attribute_name_0", "department"),
+                    ("answer_format_0", "shortText"),
+                    ("question_text_0", "Which department?"),
+                    ("lang0_0", "de-DE"),
+                    ("loc0_0", "Welche Abteilung?"),
+                    ("add", "translation"),
+                ],
+            )
+            .await;
+        assert_eq!(more.status, 200, "{}", more.body);
+        assert!(
+            more.has(r#"name="loc0_0" value="Welche Abteilung?""#)
+                && more.has(r#"<select name="lang1_0""#)
+                && more.has(r#"name="loc1_0" value="""#),
+            "{}",
+            more.body
+        );
         assert!(
             b.get(&app.url(&href))
                 .await
@@ -405,7 +452,8 @@ both!(
                     ("answer_format_0", "multipleChoice"),
                     ("question_text_0", "Which department?"),
                     ("choices_0", "Sales\nMarketing"),
-                    ("localizations_0", "de: Welche Abteilung?"),
+                    ("lang0_0", "de-DE"),
+                    ("loc0_0", "Welche Abteilung?"),
                     ("keep_value_0", "on"),
                     ("attribute_name_1", "costCenter"),
                     ("answer_format_1", "longText"),
@@ -421,7 +469,12 @@ both!(
                 && form.has(r#"list="built-in-attributes" value="costCenter""#)
         );
         assert!(!form.has(r#"list="built-in-attributes" value="jobTitle""#));
-        assert!(form.has("de: Welche Abteilung?"));
+        assert!(
+            form.has(r#"<option value="de-DE" selected>German (de-DE)</option>"#)
+                && form.has(r#"name="loc0_0" value="Welche Abteilung?""#),
+            "{}",
+            form.body
+        );
         assert!(form.has("Sales\nMarketing"));
         let audit = b
             .get(&app.url(format!("{}?object_type=catalog", routes::ADMIN_AUDIT)))
@@ -434,7 +487,16 @@ both!(
         app.demo_sign_in(&gary, "gary.guest@contoso.com").await;
         let package = package_id(&app, "Marketing resources for guests").await;
         let link = app.url(routes::PACKAGE.id(&package));
+        let german = gary
+            .get_with(&link, &[("Accept-Language", "de-DE,de;q=0.9")])
+            .await;
+        assert!(
+            german.has("Welche Abteilung?"),
+            "the question in the browser's language: {}",
+            german.body
+        );
         let form = gary.get(&link).await;
+        assert!(!form.has("Welche Abteilung?"));
         assert!(
             form.has(r#"<option value="" selected>Choose…</option><option>Sales</option>"#),
             "{}",

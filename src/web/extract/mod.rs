@@ -9,6 +9,7 @@ pub mod context;
 pub mod csrf;
 pub mod form_id;
 pub mod guard;
+pub mod numbered;
 pub mod path_id;
 pub mod picker;
 pub mod session;

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use super::tab::Tab;
 use crate::domain::catalog::{
-    AnswerFormat, AttributeRowInput, BUILT_IN_REQUIRABLE, OriginSystem, RequiredAttribute,
-    format_localizations, parse_required_attributes,
+    AnswerFormat, AttributeRowInput, BUILT_IN_REQUIRABLE, LANGUAGES, MAX_TRANSLATIONS,
+    OriginSystem, RequiredAttribute, parse_required_attributes,
 };
 use crate::domain::ids::{CatalogId, CatalogResourceId, ConnectedSystemId};
 use crate::domain::validation::FieldErrors;
@@ -26,6 +26,7 @@ use crate::web::extract::console_access::ManageCatalog;
 use crate::web::extract::context::Ctx;
 use crate::web::extract::csrf::Form;
 use crate::web::extract::form_id;
+use crate::web::extract::numbered::numbers;
 use crate::web::extract::path_id::{PathId, PathIds};
 use crate::web::layout::Layout;
 use crate::web::respond::{Reply, form_status, redirect, render, render_status};
@@ -260,12 +261,28 @@ pub struct AttributeRowView {
     pub attribute_name: String,
     pub answer_format: String,
     pub question_text: String,
-    pub localizations: String,
+    /// The question in other languages: (language code, text).
+    pub translations: Vec<(String, String)>,
     pub choices: String,
     pub is_editable: bool,
     pub keep_value: bool,
     pub errors: Vec<String>,
     pub invalid: Vec<&'static str>,
+}
+
+impl AttributeRowView {
+    /// The translations, and one blank row for the next.
+    pub fn translation_rows(&self) -> Vec<(&str, &str)> {
+        let given = self.translations.iter();
+        let rows = given.map(|(code, text)| (code.as_str(), text.as_str()));
+        rows.chain(std::iter::once(("", ""))).collect()
+    }
+
+    /// Whether the language picker lists `code` (a stored code it does
+    /// not list is offered too, so that it is kept).
+    pub fn is_listed_language(&self, code: &str) -> bool {
+        LANGUAGES.iter().any(|(c, _)| *c == code)
+    }
 }
 
 #[derive(Template)]
@@ -312,7 +329,7 @@ fn view_rows(inputs: &[AttributeRowInput], errors: &FieldErrors) -> Vec<Attribut
                     r.answer_format.clone()
                 },
                 question_text: r.question_text.clone(),
-                localizations: r.localizations.clone(),
+                translations: r.translations.clone(),
                 choices: r.choices.clone(),
                 is_editable: r.is_editable,
                 keep_value: r.keep_value,
@@ -328,7 +345,7 @@ fn view_rows(inputs: &[AttributeRowInput], errors: &FieldErrors) -> Vec<Attribut
             attribute_name: String::new(),
             answer_format: "shortText".into(),
             question_text: String::new(),
-            localizations: String::new(),
+            translations: vec![],
             choices: String::new(),
             is_editable: true,
             keep_value: true,
@@ -346,7 +363,11 @@ fn inputs_from(attrs: &[RequiredAttribute]) -> Vec<AttributeRowInput> {
             attribute_name: a.attribute_name.clone(),
             answer_format: a.answer_format.as_str().into(),
             question_text: a.question_text.clone(),
-            localizations: format_localizations(&a.localizations),
+            translations: a
+                .localizations
+                .iter()
+                .map(|l| (l.language_code.clone(), l.text.clone()))
+                .collect(),
             choices: a.choices.join("\n"),
             is_editable: a.is_editable,
             keep_value: a.keep_value,
@@ -388,14 +409,24 @@ pub(super) async fn attributes_form(
 }
 
 /// The required-attributes form as posted: its `field_{i}` rows (a row with
-/// `remove_{i}` ticked, or left blank, dropped), and whether "+ Add
-/// attribute" was pressed (without the page script: the form comes back with
-/// one more blank row, nothing saved).
+/// `remove_{i}` ticked, or left blank, dropped), each with its translations
+/// (`lang{j}_{i}` and `loc{j}_{i}`), and which "+ Add" button was pressed
+/// (without the page script: the form comes back with one more blank row,
+/// nothing saved).
 #[derive(Deserialize)]
 #[serde(from = "HashMap<String, String>")]
 pub(super) struct AttributesForm {
     rows: Vec<AttributeRowInput>,
-    add: bool,
+    add: Option<Add>,
+}
+
+/// What a "+ Add" button without the page script adds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Add {
+    Attribute,
+    /// Each attribute already shows a blank translation row after its own;
+    /// the form comes back with the one filled in kept.
+    Translation,
 }
 
 impl From<HashMap<String, String>> for AttributesForm {
@@ -413,7 +444,7 @@ impl From<HashMap<String, String>> for AttributesForm {
                     attribute_name: get("attribute_name"),
                     answer_format: get("answer_format"),
                     question_text: get("question_text"),
-                    localizations: get("localizations"),
+                    translations: translations_of(&form, i),
                     choices: get("choices"),
                     is_editable: form.contains_key(&format!("is_editable_{i}")),
                     keep_value: form.contains_key(&format!("keep_value_{i}")),
@@ -423,9 +454,26 @@ impl From<HashMap<String, String>> for AttributesForm {
             .collect();
         AttributesForm {
             rows,
-            add: form.contains_key("add"),
+            add: form.get("add").map(|a| match a.as_str() {
+                "translation" => Add::Translation,
+                _ => Add::Attribute,
+            }),
         }
     }
+}
+
+/// Attribute `i`'s translations as posted, in order, those left blank out.
+fn translations_of(form: &HashMap<String, String>, i: usize) -> Vec<(String, String)> {
+    let suffix = format!("_{i}");
+    let get = |f: &str, j: usize| form.get(&format!("{f}{j}{suffix}")).cloned();
+    numbers(form, &["lang", "loc"], &suffix, MAX_TRANSLATIONS)
+        .into_iter()
+        .map(|j| {
+            let language = get("lang", j).unwrap_or_default().trim().to_string();
+            (language, get("loc", j).unwrap_or_default())
+        })
+        .filter(|(language, text)| !language.is_empty() || !text.trim().is_empty())
+        .collect()
 }
 
 #[tracing::instrument(skip_all)]
@@ -435,7 +483,10 @@ pub(super) async fn save_attributes(
     Form(form): Form<AttributesForm>,
 ) -> Reply {
     let mut inputs = form.rows;
-    if form.add {
+    if form.add == Some(Add::Translation) {
+        return attributes_page(&cx, &id, &rid, Some((inputs, FieldErrors::new()))).await;
+    }
+    if form.add.is_some() {
         // "+ Add attribute" without the page script: one more blank row, nothing saved.
         inputs
             .retain(|r| !r.attribute_name.trim().is_empty() || !r.question_text.trim().is_empty());

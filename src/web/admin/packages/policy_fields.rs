@@ -28,15 +28,14 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::catalog::MAX_TRANSLATIONS;
 use crate::domain::custom_extension::Stage;
 use crate::domain::policy::MAX_STAGES;
 use crate::domain::review::ReviewInput;
+use crate::web::extract::numbered::numbers;
 
 /// The most question rows a form keeps.
 pub const MAX_QUESTIONS: usize = 50;
-
-/// The most translations a question keeps.
-const MAX_TRANSLATIONS: usize = 60;
 
 /// The fields a browser sent, by name.
 pub struct Posted<'a>(pub &'a HashMap<String, String>);
@@ -413,18 +412,8 @@ impl TranslationFields {
     /// order, those left blank out.
     fn read(p: &Posted, i: usize) -> Vec<TranslationFields> {
         let (lang, loc) = (format!("q{i}_lang"), format!("q{i}_loc"));
-        let mut rows: Vec<usize> = p
-            .0
-            .keys()
-            .filter_map(|k| k.strip_prefix(&lang).or_else(|| k.strip_prefix(&loc)))
-            // Only as the form writes them (`3`, not `03` or `+3`).
-            .filter(|j| j.bytes().all(|b| b.is_ascii_digit()) && (*j == "0" || !j.starts_with('0')))
-            .filter_map(|j| j.parse().ok())
-            .collect();
-        rows.sort_unstable();
-        rows.dedup();
-        rows.into_iter()
-            .take(MAX_TRANSLATIONS)
+        numbers(p.0, &[&lang, &loc], "", MAX_TRANSLATIONS)
+            .into_iter()
             .map(|j| TranslationFields {
                 language: p.text(&format!("{lang}{j}")).trim().to_string(),
                 text: p.text(&format!("{loc}{j}")),
