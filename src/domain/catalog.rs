@@ -401,10 +401,19 @@ pub const LANGUAGES: &[(&str, &str)] = &[
     ("zh-TW", "Chinese (Traditional)"),
 ];
 
-/// The translations a question gives, as (language code, text) rows in
-/// order, checked: each has a language code and a text, and no language is
-/// given twice. Rows left blank are skipped; an error names the row.
+/// The translations a question or attribute gives, as (language code, text)
+/// rows in order, checked: each has a language code and a text, no language
+/// is given twice, and there are at most `MAX_TRANSLATIONS`. Rows left blank
+/// are skipped; an error names the row.
 pub fn translations(rows: &[(&str, &str)]) -> Result<Vec<Localization>, String> {
+    let given = rows
+        .iter()
+        .filter(|(c, t)| !c.trim().is_empty() || !t.trim().is_empty());
+    if given.count() > MAX_TRANSLATIONS {
+        return Err(format!(
+            "At most {MAX_TRANSLATIONS} translations; remove some."
+        ));
+    }
     let mut out: Vec<Localization> = Vec::new();
     for (n, (code, text)) in rows.iter().enumerate() {
         let (code, text, n) = (code.trim(), text.trim(), n + 1);
@@ -534,6 +543,19 @@ mod tests {
             .map(|l| (l.language_code.as_str(), l.text.as_str()))
             .collect();
         assert_eq!(kept, [("fr-FR", "Prénom"), ("de", "Vorname")]);
+        let many: Vec<(String, String)> = (0..=MAX_TRANSLATIONS)
+            .map(|n| (format!("x{n:02}"), "Text".to_string()))
+            .collect();
+        let too_many = AttributeRowInput {
+            translations: many,
+            ..translated(&[])
+        };
+        assert_eq!(
+            parse_required_attributes(&[too_many])
+                .unwrap_err()
+                .get("row0.localizations"),
+            Some("At most 60 translations; remove some.")
+        );
         let twice =
             parse_required_attributes(&[translated(&[("fr-FR", "Prénom"), ("fr-fr", "Nom")])])
                 .unwrap_err();

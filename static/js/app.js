@@ -76,7 +76,8 @@
       }
       fields[i].removeAttribute("aria-invalid");
       if (fields[i].matches("input[type=checkbox]")) {
-        fields[i].checked = false;
+        // Ticked where a blank row from the server is (`data-blank-checked`).
+        fields[i].checked = fields[i].hasAttribute("data-blank-checked");
       } else if (fields[i].matches("select")) {
         fields[i].selectedIndex = 0;
       } else if (fields[i].matches("input, textarea")) {
@@ -122,6 +123,14 @@
       var label = fields[i].getAttribute("aria-label");
       if (label) {
         fields[i].setAttribute("aria-label", label.replace(/\d+$/, String(rows.length + 1)));
+      }
+    }
+    // Its labels say its number (`Language 3`), as the page numbers rows.
+    var labels = copy.querySelectorAll("label");
+    for (var l = 0; l < labels.length; l++) {
+      var text = labels[l].firstChild;
+      if (text && text.nodeType === 3) {
+        text.nodeValue = text.nodeValue.replace(/\s*\d*\s*$/, " " + (rows.length + 1) + " ");
       }
     }
     last.parentNode.insertBefore(copy, last.nextSibling);

@@ -203,6 +203,8 @@ try {
   const given = await attribute.locator('.translation-row').count();
   await attribute.locator('button[data-add-sibling=".translation-row"]').click();
   expect((await attribute.locator('.translation-row').count()) === given + 1 && (await attribute.locator('.translation-row select').last().getAttribute('name')) === `lang${given}_0`, 'the translation added to an attribute takes the next index');
+  const label = (await attribute.locator('.translation-row').last().locator('label').first().textContent()).trim();
+  expect(label.startsWith(`Language ${given + 1}`), 'the translation added to an attribute is numbered in its labels');
   await attribute.locator('.translation-row select').last().selectOption('fr-FR');
   await ada.click('button[data-add-row=".required-attribute"]');
   const attributes = await ada.locator('.required-attribute').count();

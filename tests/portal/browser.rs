@@ -90,6 +90,7 @@ async fn the_main_pages_are_accessible_and_work_at_any_width_with_or_without_jav
         "adding a question without JavaScript adds a row",
         "the Custom extensions tab",
         "the translation added to an attribute takes the next index",
+        "the translation added to an attribute is numbered in its labels",
         "an attribute added in the page starts without translations",
         "the Access reviews tab",
     ] {

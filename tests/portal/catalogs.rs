@@ -397,7 +397,8 @@ both!(
         assert!(
             bad.has("Translation 1 (fr-FR): give the text.")
                 && bad.has(r#"<option value="fr-FR" selected>French (France) (fr-FR)</option>"#)
-                && bad.has(r#"name="loc0_1" value="" aria-describedby="attribute_1-errors" aria-invalid="true""#),
+                && bad.has(r#"<small class="field-error" id="attribute_1-translations-error">Translation 1 (fr-FR): give the text."#)
+                && bad.has(r#"name="loc0_1" value="" aria-describedby="attribute_1-translations-error" aria-invalid="true""#),
             "a translation without text is refused beside its row, its language kept: {}",
             bad.body
         );
@@ -433,6 +434,26 @@ both!(
                 && more.has(r#"name="loc1_0" value="""#),
             "{}",
             more.body
+        );
+        // "+ Add attribute" without it keeps a row that has only a
+        // translation so far.
+        let added = b
+            .post(
+                &app.url(&href),
+                &[
+                    ("csrf_token", &csrf),
+                    ("row_count", "1"),
+                    ("lang0_0", "de-DE"),
+                    ("loc0_0", "Welche Abteilung?"),
+                    ("add", "attribute"),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, 200, "{}", added.body);
+        assert!(
+            added.has(r#"name="loc0_0" value="Welche Abteilung?""#),
+            "{}",
+            added.body
         );
         assert!(
             b.get(&app.url(&href))

@@ -5,14 +5,10 @@
 use std::collections::HashMap;
 
 /// The numbers `j` of the posted fields named `{prefix}{j}{suffix}` for any
-/// of `prefixes`, in order, at most `max`. Only as the form writes them
-/// (`3`, not `03` or `+3`), so that one row is never read twice.
-pub fn numbers(
-    form: &HashMap<String, String>,
-    prefixes: &[&str],
-    suffix: &str,
-    max: usize,
-) -> Vec<usize> {
+/// of `prefixes`, in order. Only as the form writes them (`3`, not `03` or
+/// `+3`), so that one row is never read twice. (How many a form may post is
+/// bounded by the size of its body.)
+pub fn numbers(form: &HashMap<String, String>, prefixes: &[&str], suffix: &str) -> Vec<usize> {
     let mut rows: Vec<usize> = form
         .keys()
         .filter_map(|k| prefixes.iter().find_map(|p| k.strip_prefix(p)))
@@ -26,7 +22,6 @@ pub fn numbers(
         .collect();
     rows.sort_unstable();
     rows.dedup();
-    rows.truncate(max);
     rows
 }
 
@@ -51,8 +46,7 @@ mod tests {
         .into_iter()
         .map(|k| (k.to_string(), String::new()))
         .collect();
-        assert_eq!(numbers(&form, &["q1_lang", "q1_loc"], "", 10), [0, 2]);
-        assert_eq!(numbers(&form, &["q1_lang", "q1_loc"], "", 1), [0]);
-        assert_eq!(numbers(&form, &["lang", "loc"], "_4", 10), [1]);
+        assert_eq!(numbers(&form, &["q1_lang", "q1_loc"], ""), [0, 2]);
+        assert_eq!(numbers(&form, &["lang", "loc"], "_4"), [1]);
     }
 }

@@ -266,7 +266,9 @@ pub struct AttributeRowView {
     pub choices: String,
     pub is_editable: bool,
     pub keep_value: bool,
+    /// The row's messages but the translations' (shown beside them).
     pub errors: Vec<String>,
+    pub translations_error: Option<String>,
     pub invalid: Vec<&'static str>,
 }
 
@@ -334,7 +336,15 @@ fn view_rows(inputs: &[AttributeRowInput], errors: &FieldErrors) -> Vec<Attribut
                 is_editable: r.is_editable,
                 keep_value: r.keep_value,
                 invalid: found.iter().map(|(f, _)| *f).collect(),
-                errors: found.into_iter().map(|(_, m)| m).collect(),
+                translations_error: found
+                    .iter()
+                    .find(|(f, _)| *f == "localizations")
+                    .map(|(_, m)| m.clone()),
+                errors: found
+                    .into_iter()
+                    .filter(|(f, _)| *f != "localizations")
+                    .map(|(_, m)| m)
+                    .collect(),
             }
         })
         .collect();
@@ -350,6 +360,7 @@ fn view_rows(inputs: &[AttributeRowInput], errors: &FieldErrors) -> Vec<Attribut
             is_editable: true,
             keep_value: true,
             errors: vec![],
+            translations_error: None,
             invalid: vec![],
         });
     }
@@ -466,13 +477,15 @@ impl From<HashMap<String, String>> for AttributesForm {
 fn translations_of(form: &HashMap<String, String>, i: usize) -> Vec<(String, String)> {
     let suffix = format!("_{i}");
     let get = |f: &str, j: usize| form.get(&format!("{f}{j}{suffix}")).cloned();
-    numbers(form, &["lang", "loc"], &suffix, MAX_TRANSLATIONS)
+    numbers(form, &["lang", "loc"], &suffix)
         .into_iter()
         .map(|j| {
             let language = get("lang", j).unwrap_or_default().trim().to_string();
             (language, get("loc", j).unwrap_or_default())
         })
         .filter(|(language, text)| !language.is_empty() || !text.trim().is_empty())
+        // One more than an attribute keeps, for the check to refuse.
+        .take(MAX_TRANSLATIONS + 1)
         .collect()
 }
 
@@ -487,9 +500,8 @@ pub(super) async fn save_attributes(
         return attributes_page(&cx, &id, &rid, Some((inputs, FieldErrors::new()))).await;
     }
     if form.add.is_some() {
-        // "+ Add attribute" without the page script: one more blank row, nothing saved.
-        inputs
-            .retain(|r| !r.attribute_name.trim().is_empty() || !r.question_text.trim().is_empty());
+        // "+ Add attribute" without the page script: one more blank row,
+        // nothing saved (rows left blank were dropped when read).
         inputs.push(AttributeRowInput {
             answer_format: "shortText".into(),
             is_editable: true,

@@ -412,13 +412,15 @@ impl TranslationFields {
     /// order, those left blank out.
     fn read(p: &Posted, i: usize) -> Vec<TranslationFields> {
         let (lang, loc) = (format!("q{i}_lang"), format!("q{i}_loc"));
-        numbers(p.0, &[&lang, &loc], "", MAX_TRANSLATIONS)
+        numbers(p.0, &[&lang, &loc], "")
             .into_iter()
             .map(|j| TranslationFields {
                 language: p.text(&format!("{lang}{j}")).trim().to_string(),
                 text: p.text(&format!("{loc}{j}")),
             })
             .filter(|t| !t.language.is_empty() || !t.text.trim().is_empty())
+            // One more than a question keeps, for the check to refuse.
+            .take(MAX_TRANSLATIONS + 1)
             .collect()
     }
 }
