@@ -11,7 +11,7 @@ use super::{approvers, save};
 use crate::domain::audit::Actor;
 use crate::domain::custom_extension::{Answer, OnTimeout, Stage, read_callback, same_secret};
 use crate::domain::ids::RequestId;
-use crate::domain::request::{NextStage, RequestState, extension_answered, reason};
+use crate::domain::request::{Change, NextStage, RequestState, extension_answered, reason};
 use crate::service::error::ServiceError;
 use crate::store::{self, Store, custom_extensions};
 
@@ -147,7 +147,7 @@ async fn go_on_or_stop(
             "The request is not waiting for this answer any more.".into(),
         ));
     }
-    let changes = match (answer, stage.approval_stage()) {
+    let mut changes = match (answer, stage.approval_stage()) {
         (Answer::Approve | Answer::Deny, Some(n)) => {
             let approve = answer == Answer::Approve;
             let next = if approve {
@@ -218,13 +218,6 @@ async fn go_on_or_stop(
                 let why = format!("{name} did not answer in time; your request goes on.");
                 changes.push(ctx.request.tell_goes_on(&why, &ctx.names));
             }
-            changes.push(extension_answered(
-                answer,
-                stage,
-                &name,
-                detail.as_deref(),
-                timed_out,
-            ));
             changes
         }
         (Answer::Deny | Answer::Cancel, _) => {
@@ -238,17 +231,15 @@ async fn go_on_or_stop(
                 (Some(d), false, _) => format!("Denied by {name}: {d}"),
                 (None, false, _) => format!("Denied by {name}."),
             };
-            let mut changes = ctx.request.stop_by_extension(cancel, why, &ctx.names)?;
-            changes.push(extension_answered(
-                answer,
-                stage,
-                &name,
-                detail.as_deref(),
-                timed_out,
-            ));
-            changes
+            ctx.request.stop_by_extension(cancel, why, &ctx.names)?
         }
     };
+    // A stage's decision is noted by the decision (`decide_by_extension`);
+    // any other answer here.
+    if !changes.iter().any(|c| matches!(c, Change::Audit(_))) {
+        let said = detail.as_deref();
+        changes.push(extension_answered(answer, stage, &name, said, timed_out));
+    }
     let actor = Actor {
         user_id: None,
         display_name: name,
